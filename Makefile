@@ -1,0 +1,56 @@
+# The two commands a person needs: `make run` (gateway + demo IdP + demo RP) and `make test`.
+# Both provision what is missing: Debian packages (as root), a pinned Node.js, npm packages.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_BIN := $(shell ./.make/node.sh)
+export PATH := $(NODE_BIN):$(PATH)
+# pkcs11js is a native addon: build it against the headers of the Node.js that runs it.
+export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+.PHONY: help provision run test typecheck lint unit bench conformance clean
+
+help:
+	@echo "make run          gateway + demo SAML IdP + demo RP on 127.0.0.1 (Ctrl-C stops all)"
+	@echo "make test         typecheck + lint + all tests against real PostgreSQL, Redis, SoftHSM2"
+	@echo "make bench        benchmarks (figures go to BENCHMARKS.md)"
+	@echo "make conformance  the conformance suite against a running gateway (TARGET=...)"
+	@echo "make clean        remove var/ (local databases, token) and generated certificates"
+
+provision: node_modules/.installed
+	@./.make/system-packages.sh
+
+node_modules/.installed: package.json package-lock.json
+	@echo "provision: npm ci (Node $$(node --version))"
+	npm ci --no-fund --no-audit
+	@touch $@
+
+run: provision
+	node test/harness/demo.ts
+
+typecheck: provision
+	npx tsc --noEmit -p tsconfig.json
+
+lint: provision
+	npx eslint .
+
+unit: provision
+	node test/harness/with-stack.ts -- npx ava $(ARGS)
+
+test: provision
+	@echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
+	@echo "== lint"; npx eslint .
+	@echo "== tests"; node test/harness/with-stack.ts -- npx ava
+
+bench: provision
+	node test/bench/run-all.ts
+
+conformance: provision
+	node conformance/cli.ts $(if $(TARGET),--target $(TARGET),)
+
+clean:
+	rm -rf var certs/generated test/artifacts

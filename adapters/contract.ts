@@ -1,0 +1,129 @@
+/**
+ * The adapter contract: what every upstream protocol plug-in implements, and the one typed record it
+ * hands the gateway (`UpstreamIdentity`). No SAML DOM and no OIDC claim name crosses this line.
+ */
+import type { KeyStore } from '../hsm/signer.ts';
+
+/** eIDAS levels of assurance, as URIs. The adapter reports what the IdP *asserted*, verified. */
+export type LoaUri =
+  | 'http://eidas.europa.eu/LoA/low'
+  | 'http://eidas.europa.eu/LoA/substantial'
+  | 'http://eidas.europa.eu/LoA/high';
+
+/** Internal attribute names (the attribute map translates protocol names into these). */
+export type InternalAttribute =
+  | 'given_name'
+  | 'family_name'
+  | 'birthdate'
+  | 'gender'
+  | 'birthplace'
+  | 'birthcountry'
+  | 'preferred_username'
+  | 'email'
+  | 'person_identifier';
+
+/** What an adapter proves about the person after a successful, fully verified upstream login. */
+export interface UpstreamIdentity {
+  /** Registry id of the IdP (e.g. `demo-idp`), not its entityID. */
+  idp: string;
+  /** The upstream subject (NameID value), read only from signed content. */
+  subject: string;
+  nameIdFormat: string;
+  /** Attributes by internal name; multi-valued attributes keep their values in order. */
+  attributes: Partial<Record<InternalAttribute, string[]>>;
+  loa: LoaUri;
+  authnInstant: string;
+  sessionIndex?: string;
+  /** IDs needed for audit and replay detection. Never raw biometrics or whole messages. */
+  evidence: {
+    responseId: string;
+    assertionId: string;
+    inResponseTo: string;
+    issuer: string;
+    /** How many XML signatures were verified (response, assertion). */
+    signaturesVerified: number;
+  };
+}
+
+/** What the gateway asks of an upstream login. */
+export interface LoginRequest {
+  /** Gateway login (interaction) id; the adapter binds its pending request to it. */
+  loginId: string;
+  /** A value bound to this browser (hash of a cookie); InResponseTo must come back from the same one. */
+  browserBinding: string;
+  /** Minimum LoA the RP needs; the adapter requests at least this. */
+  minimumLoa: LoaUri;
+  /** Ask the IdP for a fresh authentication. */
+  forceAuthn: boolean;
+}
+
+/** How the browser is sent to the IdP. */
+export type LoginStart =
+  | { binding: 'redirect'; url: string }
+  | { binding: 'post'; url: string; fields: Record<string, string> };
+
+/** What the ACS received, transport-level only. */
+export interface InboundMessage {
+  method: string;
+  /** Parsed form fields (POST) or query parameters (Redirect). */
+  params: Record<string, string>;
+  /** The value bound to this browser, computed the same way as at start. */
+  browserBinding: string;
+}
+
+/** A successful finish carries the identity and the login it answers. */
+export interface LoginResult {
+  loginId: string;
+  identity: UpstreamIdentity;
+}
+
+/**
+ * Short-lived shared state the adapter needs (Redis in the gateway; every instance sees the same).
+ * `putIfAbsent` returns false when the key exists (replay). `take` reads and deletes atomically.
+ */
+export interface AdapterStateStore {
+  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  take(key: string): Promise<string | null>;
+  get(key: string): Promise<string | null>;
+}
+
+export interface AdapterContext {
+  keys: KeyStore;
+  state: AdapterStateStore;
+  /** Public base URL of the gateway (e.g. `http://127.0.0.1:3000`). */
+  baseUrl: string;
+  now: () => Date;
+}
+
+export interface UpstreamAdapter {
+  /** Registry id. */
+  readonly id: string;
+  readonly kind: string;
+  /** Human name for the chooser page. */
+  readonly displayName: string;
+  /** Highest LoA this IdP may assert (the gateway never believes more). */
+  readonly maxLoa: LoaUri;
+  startLogin(request: LoginRequest): Promise<LoginStart>;
+  /**
+   * Verifies an inbound message completely. Throws an `AdapterError` (stable `code`) on any failure;
+   * when the pending login is known, the error carries its `loginId` so the RP can be told.
+   */
+  finishLogin(message: InboundMessage): Promise<LoginResult>;
+  /** SP metadata (signed) for this adapter, if the protocol has any. */
+  metadata(): Promise<string>;
+}
+
+/** Base error of adapters: a stable code, the login it concerns when known, and an internal detail. */
+export class AdapterError extends Error {
+  readonly code: string;
+  readonly loginId: string | undefined;
+  readonly detail: string | undefined;
+  constructor(code: string, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AdapterError';
+    this.code = code;
+    this.loginId = options.loginId;
+    this.detail = options.detail;
+  }
+}

@@ -1,0 +1,31 @@
+/** `AdapterStateStore` on Redis: what adapters keep between start and finish, shared by all instances. */
+import type { Redis } from 'ioredis';
+import type { AdapterStateStore } from '../../adapters/contract.ts';
+
+const TAKE = "local v = redis.call('GET', KEYS[1]); if v then redis.call('DEL', KEYS[1]) end; return v";
+
+export class RedisStateStore implements AdapterStateStore {
+  readonly #redis: Redis;
+  readonly #namespace: string;
+
+  constructor(redis: Redis, namespace = 'adapter:') {
+    this.#redis = redis;
+    this.#namespace = namespace;
+  }
+
+  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.#redis.set(this.#namespace + key, value, 'EX', ttlSeconds);
+  }
+
+  async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.#redis.set(this.#namespace + key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  async take(key: string): Promise<string | null> {
+    return (await this.#redis.eval(TAKE, 1, this.#namespace + key)) as string | null;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.#redis.get(this.#namespace + key);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A real PostgreSQL server in a folder of ours, on 127.0.0.1 and a port of ours.
+ * PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user.
+ */
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { run } from './run-command.ts';
+import { waitFor } from './free-port.ts';
+
+export interface PostgresHandle {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function pgBin(name: string): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const candidate = join(root, v, 'bin', name);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`PostgreSQL ${name} not found under ${root}: install the postgresql package (make provision)`);
+}
+
+export async function startPostgres(dir: string, port: number): Promise<PostgresHandle> {
+  const user = process.getuid?.() === 0 ? 'postgres' : undefined;
+  const data = join(dir, 'data');
+  const sockets = join(dir, 'sockets');
+  mkdirSync(sockets, { recursive: true });
+  if (user) {
+    const uid = Number(run('id', ['-u', user]).trim());
+    const gid = Number(run('id', ['-g', user]).trim());
+    chownSync(dir, uid, gid);
+    chownSync(sockets, uid, gid);
+  }
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    run(pgBin('initdb'), ['-D', data, '-U', 'gateway', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], { user });
+    writeFileSync(join(dir, 'initialised'), new Date().toISOString());
+  }
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on`;
+  run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'], { user });
+  const url = `postgres://gateway@127.0.0.1:${port}/postgres`;
+  await waitFor(async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.end();
+    return true;
+  }, 'PostgreSQL');
+  return {
+    url,
+    port,
+    async stop() {
+      run(pgBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'], { user });
+    },
+  };
+}
+
+/** Creates a fresh database and returns its URL (one per test file keeps tests independent). */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

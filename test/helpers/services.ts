@@ -1,0 +1,35 @@
+/**
+ * What a test file uses to reach the real services the harness started: its own PostgreSQL database,
+ * its own Redis key prefix, its own SoftHSM2 token.
+ */
+import { randomBytes } from 'node:crypto';
+import { createDatabase } from '../harness/services/postgres.ts';
+import { initToken, type TokenHandle } from '../harness/services/softhsm.ts';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run tests through the harness (make test, or node test/harness/with-stack.ts -- npx ava)`);
+  }
+  return value;
+}
+
+export function redisUrl(): string {
+  return required('GW_TEST_REDIS_URL');
+}
+
+/** A unique key prefix so that test files sharing one Redis never collide. */
+export function redisPrefix(): string {
+  return `t${randomBytes(4).toString('hex')}:`;
+}
+
+/** A new, empty database on the harness's PostgreSQL. */
+export async function freshDatabase(): Promise<string> {
+  return createDatabase(required('GW_TEST_PG_URL'), `t_${randomBytes(6).toString('hex')}`);
+}
+
+/** A new SoftHSM2 token with random PINs. */
+export function freshToken(): TokenHandle {
+  const conf = required('SOFTHSM2_CONF');
+  return initToken({ conf, library: required('GW_TEST_PKCS11_LIBRARY') });
+}
