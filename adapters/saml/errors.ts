@@ -1,0 +1,68 @@
+/**
+ * The stable codes of the SAML adapters (security-conformance.md §1), and one helper that throws them as
+ * the contract's `AdapterError`. Tests and the gateway branch on the code, never on the message.
+ */
+import { AdapterError } from '../contract.ts';
+
+/** Every reason a SAML message, metadata file or configuration is refused. Each is distinct. */
+export type SamlErrorCode =
+  | 'SAML_TRANSPORT_INVALID'
+  | 'SAML_TOO_LARGE'
+  | 'SAML_RELAYSTATE_INVALID'
+  | 'SAML_DTD_FORBIDDEN'
+  | 'SAML_MALFORMED_XML'
+  | 'SAML_SCHEMA_INVALID'
+  | 'SAML_DUPLICATE_ID'
+  | 'SAML_MULTIPLE_ASSERTIONS'
+  | 'SAML_ASSERTION_MISSING'
+  | 'SAML_SIGNATURE_WRAPPING'
+  | 'SAML_ISSUER_UNTRUSTED'
+  | 'SAML_ISSUER_INVALID'
+  | 'SAML_SIGNATURE_MISSING'
+  | 'SAML_ASSERTION_NOT_SIGNED'
+  | 'SAML_RESPONSE_NOT_SIGNED'
+  | 'SAML_SIGNATURE_INVALID'
+  | 'SAML_SIGNATURE_UNTRUSTED_KEY'
+  | 'SAML_ALG_NOT_ALLOWED'
+  | 'SAML_TRANSFORM_NOT_ALLOWED'
+  | 'SAML_COMMENT_IN_IDENTITY'
+  | 'SAML_NAMEID_INVALID'
+  | 'SAML_REPLAY'
+  | 'SAML_UNSOLICITED'
+  | 'SAML_INRESPONSETO_UNKNOWN'
+  | 'SAML_INRESPONSETO_MISMATCH'
+  | 'SAML_INRESPONSETO_SESSION_MISMATCH'
+  | 'SAML_INRESPONSETO_EXPIRED'
+  | 'SAML_STATUS_NOT_SUCCESS'
+  | 'SAML_DESTINATION_INVALID'
+  | 'SAML_AUDIENCE_INVALID'
+  | 'SAML_RECIPIENT_INVALID'
+  | 'SAML_SUBJECT_CONFIRMATION_INVALID'
+  | 'SAML_NOT_YET_VALID'
+  | 'SAML_EXPIRED'
+  | 'SAML_LOA_INVALID'
+  | 'SAML_LOA_UNAVAILABLE'
+  | 'SAML_METADATA_INVALID'
+  | 'SAML_CONFIG_INVALID'
+  | 'SAML_SIGNING_FAILED'
+  | 'SAML_INTERNAL_ERROR';
+
+/** Public messages: short, generic, never echo message content. */
+const PUBLIC: Partial<Record<SamlErrorCode, string>> = {
+  SAML_STATUS_NOT_SUCCESS: 'The identity provider did not authenticate the user.',
+  SAML_METADATA_INVALID: 'Identity provider metadata is invalid.',
+  SAML_CONFIG_INVALID: 'SAML configuration is invalid.',
+};
+
+/**
+ * Builds the `AdapterError` for a SAML failure.
+ *
+ * @example
+ * throw samlError('SAML_AUDIENCE_INVALID', { detail: `audience ${value}` });
+ */
+export function samlError(
+  code: SamlErrorCode,
+  options: { loginId?: string; detail?: string; cause?: unknown } = {},
+): AdapterError {
+  return new AdapterError(code, PUBLIC[code] ?? 'The SAML response was refused.', options);
+}

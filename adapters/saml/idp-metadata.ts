@@ -1,0 +1,95 @@
+/**
+ * Reads an IdP's SAML metadata file into what the adapter trusts: its entityID, its SingleSignOnService
+ * endpoints (HTTP-POST, HTTP-Redirect) and its signing certificates.
+ *
+ * - Parsed with the strict parser (no DTD, one root); the root must be one md:EntityDescriptor.
+ * - Exactly one IDPSSODescriptor supporting the SAML 2.0 protocol.
+ * - Signing certificates are KeyDescriptors with `use="signing"` or no `use`; each must parse as X.509.
+ * - At least one signing certificate and one SSO endpoint, else `SAML_METADATA_INVALID`.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { AdapterError } from '../contract.ts';
+import { samlError } from './errors.ts';
+import { attr, childrenNamed, descendantsNamed, isElement, textOnly } from './xml/dom.ts';
+import { BINDING, NS } from './xml/namespaces.ts';
+import { parseStrictXml } from './xml/parse.ts';
+
+export interface IdpMetadata {
+  entityId: string;
+  sso: { post?: string; redirect?: string };
+  /** PEM certificates with `use=signing` (or no use). The only keys IdP signatures are checked with. */
+  signingCertificates: string[];
+}
+
+/** Reads and parses a metadata file. Throws `SAML_METADATA_INVALID`. */
+export async function loadIdpMetadata(path: string): Promise<IdpMetadata> {
+  let xml: string;
+  try {
+    xml = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw samlError('SAML_METADATA_INVALID', { detail: `cannot read ${path}`, cause });
+  }
+  return parseIdpMetadata(xml);
+}
+
+/**
+ * Parses IdP metadata XML.
+ *
+ * @example
+ * const md = parseIdpMetadata(xml); // { entityId, sso: { post }, signingCertificates: [pem] }
+ */
+export function parseIdpMetadata(xml: string): IdpMetadata {
+  try {
+    return read(xml);
+  } catch (cause) {
+    if (cause instanceof AdapterError && cause.code === 'SAML_METADATA_INVALID') throw cause;
+    const detail = cause instanceof AdapterError ? `${cause.code}: ${cause.detail ?? ''}` : String(cause);
+    throw samlError('SAML_METADATA_INVALID', { detail, cause });
+  }
+}
+
+function read(xml: string): IdpMetadata {
+  const invalid = (detail: string) => samlError('SAML_METADATA_INVALID', { detail });
+  const root = parseStrictXml(xml).documentElement!;
+  if (!isElement(root, NS.metadata, 'EntityDescriptor')) throw invalid('root is not md:EntityDescriptor');
+  const entityId = attr(root, 'entityID');
+  if (!entityId) throw invalid('entityID missing');
+  const descriptors = childrenNamed(root, NS.metadata, 'IDPSSODescriptor')
+    .filter((d) => (attr(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(NS.protocol));
+  if (descriptors.length !== 1) throw invalid(`${descriptors.length} SAML 2.0 IDPSSODescriptor elements`);
+  const idp = descriptors[0]!;
+
+  const sso: IdpMetadata['sso'] = {};
+  for (const service of childrenNamed(idp, NS.metadata, 'SingleSignOnService')) {
+    const location = attr(service, 'Location');
+    if (!location || !URL.canParse(location)) throw invalid('SingleSignOnService without a valid Location');
+    const binding = attr(service, 'Binding');
+    if (binding === BINDING.post) sso.post ??= location;
+    if (binding === BINDING.redirect) sso.redirect ??= location;
+  }
+  if (!sso.post && !sso.redirect) throw invalid('no HTTP-POST or HTTP-Redirect SingleSignOnService');
+
+  const signingCertificates: string[] = [];
+  for (const key of childrenNamed(idp, NS.metadata, 'KeyDescriptor')) {
+    const use = attr(key, 'use');
+    if (use !== undefined && use !== 'signing') continue;
+    for (const certificate of descendantsNamed(key, NS.dsig, 'X509Certificate')) {
+      signingCertificates.push(toPem(textOnly(certificate)));
+    }
+  }
+  if (signingCertificates.length === 0) throw invalid('no signing certificate');
+  return { entityId, sso, signingCertificates };
+}
+
+function toPem(base64: string): string {
+  const body = base64.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw samlError('SAML_METADATA_INVALID', { detail: 'certificate is not base64' });
+  const pem = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  try {
+    new X509Certificate(pem);
+  } catch (cause) {
+    throw samlError('SAML_METADATA_INVALID', { detail: 'certificate does not parse', cause });
+  }
+  return pem;
+}

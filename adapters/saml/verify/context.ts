@@ -1,0 +1,94 @@
+/**
+ * What the verification steps share: the environment they check against, and what each step has
+ * established so far. A step reads only fields earlier steps set (`need` throws if one is missing,
+ * which is a programming error, not an attacker's input).
+ */
+import type { Document, Element } from '@xmldom/xmldom';
+import type { AdapterStateStore, InboundMessage, LoaUri } from '../../contract.ts';
+import type { ResolvedIdpConfig, SamlSpConfig } from '../config.ts';
+import { samlError } from '../errors.ts';
+import type { IdpMetadata } from '../idp-metadata.ts';
+
+/** What `startLogin` stored under `saml:pending:<requestId>`. */
+export interface PendingRequest {
+  loginId: string;
+  browserBinding: string;
+  idp: string;
+  minimumLoa: LoaUri;
+  /** ISO instant the AuthnRequest was issued. */
+  issuedAt: string;
+}
+
+/** Seconds a pending AuthnRequest stays answerable (security-conformance.md §1). */
+export const PENDING_TTL_SECONDS = 600;
+
+export interface VerifyEnv {
+  idp: ResolvedIdpConfig;
+  metadata: IdpMetadata;
+  sp: SamlSpConfig;
+  state: AdapterStateStore;
+  now: Date;
+}
+
+/** Response-level values; `signed` says whether they came from verified bytes. */
+export interface ResponseEnvelope {
+  signed: boolean;
+  id: string;
+  issuer?: string;
+  destination?: string;
+  inResponseTo?: string;
+  issueInstant: string;
+  statusCodes: string[];
+}
+
+export interface SubjectConfirmation {
+  method: string;
+  recipient?: string;
+  notBefore?: string;
+  notOnOrAfter?: string;
+  inResponseTo?: string;
+}
+
+/** The Assertion as read from signed bytes only. */
+export interface SignedAssertion {
+  id: string;
+  issuer: string;
+  issueInstant: string;
+  nameId: { value: string; format: string };
+  confirmations: SubjectConfirmation[];
+  conditions: { notBefore?: string; notOnOrAfter?: string; audienceRestrictions: string[][] };
+  authn: { instant: string; sessionIndex?: string; classRef?: string };
+  attributes: { name: string; values: string[] }[];
+}
+
+export interface VerifyContext {
+  env: VerifyEnv;
+  message: InboundMessage;
+  xml?: string;
+  doc?: Document;
+  /** The Response and its one Assertion in the received DOM: for structure and key selection only. */
+  response?: Element;
+  assertion?: Element;
+  issuer?: string;
+  signed: { response?: string; assertion?: string; count: number };
+  envelope?: ResponseEnvelope;
+  claims?: SignedAssertion;
+  /** The AuthnRequest ID the signed message answers. */
+  requestId?: string;
+  pending?: PendingRequest;
+  loginId?: string;
+  loa?: LoaUri;
+}
+
+/** A value an earlier step must have set. */
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw samlError('SAML_INTERNAL_ERROR', { detail: `pipeline order: ${what} not set` });
+  return value;
+}
+
+/** Parses an xs:dateTime; an unparsable instant is a schema violation. */
+export function instant(value: string, what: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw samlError('SAML_SCHEMA_INVALID', { detail: `${what} is not an xs:dateTime` });
+  return ms;
+}

@@ -1,0 +1,67 @@
+/**
+ * THE verification order of an inbound SAML Response (security-conformance.md §3.1), one step per file.
+ * Read top to bottom: each step may rely on everything above it.
+ *
+ * - Nothing is read from the message as a fact before `signatures` has verified it.
+ * - `replay` runs before `in-response-to`, so a replayed message is reported as `SAML_REPLAY` and is
+ *   never attributed to the victim's login.
+ * - `in-response-to` runs right after the signed read, so every later failure carries the `loginId`
+ *   (the gateway then answers the RP with `access_denied`).
+ * - Any exception that is not an `AdapterError` becomes `SAML_INTERNAL_ERROR` (never a pass).
+ */
+import { AdapterError } from '../../contract.ts';
+import { samlError } from '../errors.ts';
+import { checkAudience } from './audience.ts';
+import type { VerifyContext } from './context.ts';
+import { checkDestination } from './destination.ts';
+import { bindPendingRequest } from './in-response-to.ts';
+import { checkIssuerKnown } from './issuer.ts';
+import { checkLexical } from './lexical.ts';
+import { readLoa } from './loa.ts';
+import { readSignedClaims } from './read-signed.ts';
+import { rejectReplay } from './replay.ts';
+import { verifySignatures } from './signatures.ts';
+import { checkStatus } from './status.ts';
+import { checkStructure } from './structure.ts';
+import { checkSubjectConfirmation } from './subject-confirmation.ts';
+import { checkTimeWindow } from './time-window.ts';
+import { checkTransport } from './transport.ts';
+
+type Step = (ctx: VerifyContext) => void | Promise<void>;
+
+export const PIPELINE: readonly (readonly [name: string, step: Step])[] = [
+  ['transport',            checkTransport],           // POST, ≤ 256 KiB, base64, RelayState ≤ 80 B
+  ['lexical',              checkLexical],             // no DOCTYPE, strict parse, one root, samlp:Response
+  ['structure',            checkStructure],           // unique IDs, one Assertion, Signature placement, no comments
+  ['issuer',               checkIssuerKnown],         // Issuer = this IdP's entityID (selects the keys)
+  ['signatures',           verifySignatures],         // shape, metadata keys only, per-IdP policy
+  ['read-signed',          readSignedClaims],         // claims only from verified canonical bytes
+  ['replay',               rejectReplay],             // assertion ID once, across instances
+  ['in-response-to',       bindPendingRequest],       // pending request, same browser, same IdP
+  ['status',               checkStatus],              // Success only
+  ['destination',          checkDestination],         // = our ACS
+  ['audience',             checkAudience],            // = our entityID
+  ['subject-confirmation', checkSubjectConfirmation], // one bearer, Recipient = ACS, NotOnOrAfter
+  ['time-window',          checkTimeWindow],          // NotBefore / NotOnOrAfter / instants, with skew
+  ['loa',                  readLoa],                  // eIDAS LoA URI, clipped to the IdP's max
+];
+
+/**
+ * Runs every step in order. Throws the first failure as an `AdapterError` carrying the `loginId` once
+ * the pending request is bound.
+ */
+export async function runPipeline(ctx: VerifyContext): Promise<void> {
+  for (const [name, step] of PIPELINE) {
+    try {
+      await step(ctx);
+    } catch (error) {
+      throw withLogin(error, ctx.loginId, name);
+    }
+  }
+}
+
+function withLogin(error: unknown, loginId: string | undefined, step: string): AdapterError {
+  if (!(error instanceof AdapterError)) return samlError('SAML_INTERNAL_ERROR', { loginId, detail: `step ${step}`, cause: error });
+  if (error.loginId !== undefined || loginId === undefined) return error;
+  return new AdapterError(error.code, error.message, { loginId, detail: error.detail, cause: error.cause });
+}

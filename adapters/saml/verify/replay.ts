@@ -1,0 +1,28 @@
+/**
+ * Step 7, replay cache (SAML-RPL-01), shared by every gateway instance through the state store.
+ *
+ * - Key `saml:assertion:<issuer>:<assertionId>`, written with `putIfAbsent`; an existing key is a
+ *   replay (`SAML_REPLAY`).
+ * - Runs on signed IDs only (after step 5), so an attacker cannot burn IDs with forged messages, and
+ *   before the pending request is bound, so a replay is never attributed to anyone's login.
+ * - Kept until the latest NotOnOrAfter + skew (at least 1 s; 1 h when the assertion gives none,
+ *   which step 11 refuses anyway).
+ */
+import { samlError } from '../errors.ts';
+import { instant, need, type VerifyContext } from './context.ts';
+
+const FALLBACK_TTL_SECONDS = 3600;
+
+export async function rejectReplay(ctx: VerifyContext): Promise<void> {
+  if (!ctx.claims) return; // a Response without an Assertion carries nothing replayable
+  const claims = ctx.claims;
+  const issuer = need(ctx.issuer, 'issuer');
+  const ends = [claims.conditions.notOnOrAfter, ...claims.confirmations.map((c) => c.notOnOrAfter)]
+    .filter((v): v is string => v !== undefined)
+    .map((v) => instant(v, 'NotOnOrAfter'));
+  const ttl = ends.length === 0
+    ? FALLBACK_TTL_SECONDS
+    : Math.max(1, Math.ceil((Math.max(...ends) - ctx.env.now.getTime()) / 1000) + ctx.env.idp.clockSkewSeconds);
+  const fresh = await ctx.env.state.putIfAbsent(`saml:assertion:${issuer}:${claims.id}`, '1', ttl);
+  if (!fresh) throw samlError('SAML_REPLAY', { detail: `assertion ${claims.id}` });
+}

@@ -1,0 +1,59 @@
+/**
+ * The shape a ds:Signature must have before any transform runs or any key is used
+ * (SAML-XSW-10, SAML-C14N-03/04, SAML-SIG-08/10, EIDAS-CRY-01).
+ *
+ * - Exactly one SignedInfo, one SignatureValue, one Reference.
+ * - Reference/@URI = '#' + the parent element's ID (`SAML_SIGNATURE_WRAPPING` otherwise).
+ * - CanonicalizationMethod exc-c14n without comments; Transforms ⊆ {enveloped-signature, exc-c14n},
+ *   at most two, no other content than exc-c14n's InclusiveNamespaces (`SAML_TRANSFORM_NOT_ALLOWED`).
+ * - SignatureMethod from the `hsm/` registry, DigestMethod SHA-256+ (`SAML_ALG_NOT_ALLOWED`).
+ */
+import type { Element } from '@xmldom/xmldom';
+import { samlError } from '../errors.ts';
+import { attr, childrenNamed, elementChildren, isElement, requiredChild } from '../xml/dom.ts';
+import { NS, TRANSFORM } from '../xml/namespaces.ts';
+import { allowedSignatureMethod, isAllowedDigest } from '../xmldsig.ts';
+
+const ALLOWED_TRANSFORMS = new Set<string>([TRANSFORM.enveloped, TRANSFORM.excC14n]);
+
+function exactlyOne(parent: Element, local: string): Element {
+  const found = childrenNamed(parent, NS.dsig, local);
+  if (found.length !== 1) throw samlError('SAML_SIGNATURE_INVALID', { detail: `${found.length} ${local} elements` });
+  return found[0]!;
+}
+
+/** Checks `signature` (a child of `parent`) against the rules above. */
+export function checkSignatureShape(signature: Element, parent: Element): void {
+  const signedInfo = exactlyOne(signature, 'SignedInfo');
+  exactlyOne(signature, 'SignatureValue');
+  const c14n = exactlyOne(signedInfo, 'CanonicalizationMethod');
+  if (attr(c14n, 'Algorithm') !== TRANSFORM.excC14n || elementChildren(c14n).length > 0) {
+    throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: `CanonicalizationMethod ${attr(c14n, 'Algorithm') ?? ''}` });
+  }
+  const method = attr(exactlyOne(signedInfo, 'SignatureMethod'), 'Algorithm') ?? '';
+  if (!allowedSignatureMethod(method)) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `SignatureMethod ${method}` });
+
+  const reference = exactlyOne(signedInfo, 'Reference');
+  const id = attr(parent, 'ID');
+  if (!id || attr(reference, 'URI') !== `#${id}`) {
+    throw samlError('SAML_SIGNATURE_WRAPPING', { detail: `Reference URI ${attr(reference, 'URI') ?? ''} is not #${id ?? ''}` });
+  }
+  const transforms = childrenNamed(reference, NS.dsig, 'Transforms');
+  const list = transforms.length === 1 ? elementChildren(transforms[0]!) : [];
+  if (transforms.length > 1 || list.length > 2) throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'too many transforms' });
+  const seen = new Set<string>();
+  for (const transform of list) {
+    const algorithm = attr(transform, 'Algorithm') ?? '';
+    if (!isElement(transform, NS.dsig, 'Transform') || !ALLOWED_TRANSFORMS.has(algorithm) || seen.has(algorithm)) {
+      throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: `Transform ${algorithm}` });
+    }
+    const inner = elementChildren(transform);
+    if (inner.some((e) => algorithm !== TRANSFORM.excC14n || e.localName !== 'InclusiveNamespaces' || e.namespaceURI !== TRANSFORM.excC14n)) {
+      throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'content inside a Transform' });
+    }
+    seen.add(algorithm);
+  }
+  if (!seen.has(TRANSFORM.enveloped)) throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'enveloped-signature transform missing' });
+  const digest = attr(requiredChild(reference, NS.dsig, 'DigestMethod'), 'Algorithm') ?? '';
+  if (!isAllowedDigest(digest)) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `DigestMethod ${digest}` });
+}

@@ -1,0 +1,76 @@
+/**
+ * Step 5, signatures (SAML-SIG-01..05, SAML-XSW-10, SAML-ISS-01).
+ *
+ * - Each ds:Signature (Response's, Assertion's) first passes `checkSignatureShape`.
+ * - Keys come only from this IdP's metadata signing certificates; KeyInfo in the message is ignored
+ *   (it only sharpens the error: a foreign certificate gives `SAML_SIGNATURE_UNTRUSTED_KEY`).
+ * - Any signature present that does not verify rejects the whole message (`SAML_SIGNATURE_INVALID`).
+ * - The per-IdP policy then demands assertion / response / both / either (`SAML_SIGNATURE_MISSING`,
+ *   `SAML_ASSERTION_NOT_SIGNED`, `SAML_RESPONSE_NOT_SIGNED`). A Response without an Assertion must be signed.
+ * - The output is the canonical bytes xml-crypto verified (`getSignedReferences()`), one per signature.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Element } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+import { samlError } from '../errors.ts';
+import { childrenNamed, descendantsNamed, optionalChild } from '../xml/dom.ts';
+import { NS } from '../xml/namespaces.ts';
+import { restrictAlgorithms } from '../xmldsig.ts';
+import { need, type VerifyContext } from './context.ts';
+import { checkSignatureShape } from './signature-shape.ts';
+
+export function verifySignatures(ctx: VerifyContext): void {
+  const response = need(ctx.response, 'response');
+  const xml = need(ctx.xml, 'xml');
+  const certificates = ctx.env.metadata.signingCertificates;
+  const onResponse = optionalChild(response, NS.dsig, 'Signature');
+  const onAssertion = ctx.assertion ? optionalChild(ctx.assertion, NS.dsig, 'Signature') : undefined;
+  if (!onResponse && !onAssertion) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'no signature' });
+
+  if (onResponse) ctx.signed.response = verifyOne(xml, onResponse, response, certificates);
+  if (onAssertion && ctx.assertion) ctx.signed.assertion = verifyOne(xml, onAssertion, ctx.assertion, certificates);
+  ctx.signed.count = (onResponse ? 1 : 0) + (onAssertion ? 1 : 0);
+
+  const policy = ctx.env.idp.requiredSignatures;
+  if (!ctx.assertion && !onResponse) throw samlError('SAML_RESPONSE_NOT_SIGNED', { detail: 'Response without Assertion is unsigned' });
+  if ((policy === 'assertion' || policy === 'both') && ctx.assertion && !onAssertion) {
+    throw samlError('SAML_ASSERTION_NOT_SIGNED', { detail: `policy ${policy}` });
+  }
+  if ((policy === 'response' || policy === 'both') && !onResponse) {
+    throw samlError('SAML_RESPONSE_NOT_SIGNED', { detail: `policy ${policy}` });
+  }
+}
+
+/** Verifies one signature over `parent` with the metadata certificates; returns the signed canonical XML. */
+function verifyOne(xml: string, signature: Element, parent: Element, certificates: readonly string[]): string {
+  checkSignatureShape(signature, parent);
+  let lastError: unknown;
+  for (const publicCert of certificates) {
+    const sig = new SignedXml({ publicCert });
+    restrictAlgorithms(sig);
+    try {
+      sig.loadSignature(signature as never);
+      if (sig.checkSignature(xml)) {
+        const references = sig.getSignedReferences();
+        if (references.length !== 1) throw new Error(`${references.length} signed references`);
+        return references[0]!;
+      }
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  const foreign = foreignKeyInfo(signature, certificates);
+  throw samlError(foreign ? 'SAML_SIGNATURE_UNTRUSTED_KEY' : 'SAML_SIGNATURE_INVALID', {
+    detail: `${parent.localName} signature does not verify with the metadata keys`,
+    cause: lastError,
+  });
+}
+
+/** True when the message's KeyInfo names a certificate that is not in the IdP's metadata. */
+function foreignKeyInfo(signature: Element, certificates: readonly string[]): boolean {
+  const keyInfo = childrenNamed(signature, NS.dsig, 'KeyInfo')[0];
+  if (!keyInfo) return false;
+  const trusted = certificates.map((pem) => new X509Certificate(pem).raw.toString('base64'));
+  return descendantsNamed(keyInfo, NS.dsig, 'X509Certificate')
+    .some((e) => !trusted.includes((e.textContent ?? '').replace(/\s+/g, '')));
+}

@@ -1,0 +1,90 @@
+/**
+ * Step 3, structure (SAML-XSW-01..09, SAML-MUL-01, SAML-C14N-01, SAML-STA-01).
+ *
+ * - No ID value on two elements (any attribute named ID, Id or id, as xml-crypto resolves them).
+ * - Every saml:Assertion is a direct child of the Response; at most one of them.
+ * - No EncryptedAssertion (the legacy profile does not decrypt).
+ * - ds:Signature only as a direct child of the Response or of the Assertion, at most one per element,
+ *   never containing ds:Object.
+ * - No comment inside an identity element (NameID, AttributeValue, Issuer, Audience, AuthnContextClassRef).
+ * - A Response without an Assertion must carry a non-Success status; unsigned, it is refused here.
+ */
+import type { Element } from '@xmldom/xmldom';
+import { samlError } from '../errors.ts';
+import { allElements, childrenNamed, containsComment, descendantsNamed, elementChildren, isElement } from '../xml/dom.ts';
+import { NS, STATUS_SUCCESS } from '../xml/namespaces.ts';
+import { need, type VerifyContext } from './context.ts';
+
+const ID_NAMES = new Set(['ID', 'Id', 'id']);
+const IDENTITY: readonly [string, string][] = [
+  [NS.assertion, 'NameID'], [NS.assertion, 'AttributeValue'], [NS.assertion, 'Issuer'],
+  [NS.assertion, 'Audience'], [NS.assertion, 'AuthnContextClassRef'],
+];
+
+export function checkStructure(ctx: VerifyContext): void {
+  const response = need(ctx.response, 'response');
+  const elements = allElements(response);
+  rejectDuplicateIds(elements);
+
+  const assertions = descendantsNamed(response, NS.assertion, 'Assertion');
+  if (assertions.some((a) => a.parentNode !== response)) {
+    throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'Assertion outside the Response children' });
+  }
+  if (assertions.length > 1) throw samlError('SAML_MULTIPLE_ASSERTIONS', { detail: `${assertions.length} assertions` });
+  if (descendantsNamed(response, NS.assertion, 'EncryptedAssertion').length > 0) {
+    throw samlError('SAML_SCHEMA_INVALID', { detail: 'EncryptedAssertion is not accepted by the legacy profile' });
+  }
+  const assertion = assertions[0];
+  checkSignaturePlacement(response, assertion);
+
+  for (const [ns, local] of IDENTITY) {
+    if (descendantsNamed(response, ns, local).some(containsComment)) {
+      throw samlError('SAML_COMMENT_IN_IDENTITY', { detail: `comment inside ${local}` });
+    }
+  }
+  if (!assertion) {
+    const success = statusOf(response) === STATUS_SUCCESS;
+    if (success) throw samlError('SAML_ASSERTION_MISSING', { detail: 'Success without an Assertion' });
+    if (childrenNamed(response, NS.dsig, 'Signature').length === 0) {
+      throw samlError('SAML_STATUS_NOT_SUCCESS', { detail: `unsigned status ${statusOf(response) ?? 'none'}` });
+    }
+  }
+  ctx.assertion = assertion;
+}
+
+function rejectDuplicateIds(elements: Element[]): void {
+  const seen = new Set<string>();
+  for (const element of elements) {
+    for (let i = 0; i < element.attributes.length; i += 1) {
+      const attribute = element.attributes.item(i)!;
+      if (!ID_NAMES.has(attribute.localName ?? attribute.name)) continue;
+      if (seen.has(attribute.value)) throw samlError('SAML_DUPLICATE_ID', { detail: `ID ${attribute.value} repeated` });
+      seen.add(attribute.value);
+    }
+  }
+}
+
+function checkSignaturePlacement(response: Element, assertion: Element | undefined): void {
+  const signatures = descendantsNamed(response, NS.dsig, 'Signature');
+  for (const signature of signatures) {
+    const parent = signature.parentNode;
+    if (parent !== response && parent !== assertion) {
+      throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'Signature outside Response/Assertion children' });
+    }
+    if (descendantsNamed(signature, NS.dsig, 'Object').length > 0) {
+      throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'ds:Object inside a Signature' });
+    }
+  }
+  for (const parent of [response, assertion]) {
+    if (parent && childrenNamed(parent, NS.dsig, 'Signature').length > 1) {
+      throw samlError('SAML_SIGNATURE_WRAPPING', { detail: `two Signatures on ${parent.localName}` });
+    }
+  }
+}
+
+/** The top-level StatusCode value read from the received DOM (untrusted). */
+export function statusOf(response: Element): string | undefined {
+  const status = elementChildren(response).find((e) => isElement(e, NS.protocol, 'Status'));
+  const code = status && elementChildren(status).find((e) => isElement(e, NS.protocol, 'StatusCode'));
+  return code?.getAttribute('Value') ?? undefined;
+}

@@ -1,0 +1,24 @@
+/**
+ * Escaping for every value interpolated into outgoing SAML: text and attribute contexts alike
+ * (`<`, `>`, `&`, `"`, `'`), so RP- or config-controlled strings (`</…>`, `]]>`, `-->`) stay text
+ * (SAML-GEN-01). Control characters XML cannot carry are refused rather than dropped.
+ */
+
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+/**
+ * Escapes a value for an XML text node or a double- or single-quoted attribute.
+ *
+ * @example
+ * `<saml:Issuer>${xmlEscape(entityId)}</saml:Issuer>`
+ */
+export function xmlEscape(value: string): string {
+  if (FORBIDDEN.test(value)) throw new TypeError('value contains a character XML cannot carry');
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;');
+}

@@ -1,0 +1,56 @@
+/**
+ * The one XML parser of the SAML adapters, in its strict form (security-conformance.md §3.1 step 2).
+ *
+ * - Any `<!DOCTYPE` or `<!ENTITY` is refused before parsing (XXE, billion laughs, parser differentials).
+ * - @xmldom/xmldom with an `onError` that turns every warning and error into a refusal.
+ * - Exactly one root element; nothing but the XML declaration and whitespace around it.
+ * - Element depth is bounded.
+ */
+import { DOMParser } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
+import { samlError } from '../errors.ts';
+
+const DTD = /<!\s*(DOCTYPE|ENTITY)/i;
+const MAX_DEPTH = 48;
+const ELEMENT = 1;
+const PROCESSING_INSTRUCTION = 7;
+
+/**
+ * Parses untrusted XML strictly. Throws `SAML_DTD_FORBIDDEN` or `SAML_MALFORMED_XML`.
+ *
+ * @example
+ * const root = parseStrictXml(xml).documentElement;
+ */
+export function parseStrictXml(xml: string): Document {
+  if (DTD.test(xml)) throw samlError('SAML_DTD_FORBIDDEN', { detail: 'document type declaration present' });
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, message) => {
+        throw new Error(`${level}: ${message}`);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (cause) {
+    throw samlError('SAML_MALFORMED_XML', { detail: 'parser refused the document', cause });
+  }
+  let roots = 0;
+  for (let node = doc.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === ELEMENT) roots += 1;
+    else if (node.nodeType === PROCESSING_INSTRUCTION && node.nodeName === 'xml') continue;
+    else throw samlError('SAML_MALFORMED_XML', { detail: `node of type ${node.nodeType} outside the root` });
+  }
+  if (roots !== 1 || !doc.documentElement) throw samlError('SAML_MALFORMED_XML', { detail: `${roots} root elements` });
+  checkDepth(doc.documentElement);
+  return doc;
+}
+
+function checkDepth(root: Element): void {
+  const stack: [Element, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [element, depth] = stack.pop()!;
+    if (depth > MAX_DEPTH) throw samlError('SAML_MALFORMED_XML', { detail: `deeper than ${MAX_DEPTH}` });
+    for (let child = element.firstChild; child; child = child.nextSibling) {
+      if (child.nodeType === ELEMENT) stack.push([child as Element, depth + 1]);
+    }
+  }
+}

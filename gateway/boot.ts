@@ -1,0 +1,102 @@
+/**
+ * Builds a running gateway from a validated configuration: connects PostgreSQL (and migrates), Redis
+ * and the HSM, makes the SAML SP certificate for the HSM key, registers the upstream adapters, builds
+ * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
+ * Anything missing fails here, at boot, with a clear message.
+ */
+import type Koa from 'koa';
+import { AdapterRegistry } from '../adapters/registry.ts';
+import { createLegacySamlAdapter } from '../adapters/saml/legacy-adapter.ts';
+import { openKeyStore } from '../hsm/token-keystore.ts';
+import { selfSignedCertificate } from '../hsm/x509.ts';
+import { createApp } from './app.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { ConfigError } from './errors.ts';
+import type { GatewayConfig } from './config/types.ts';
+import { LoginFlow } from './flow/login-flow.ts';
+import { LoginContextStore } from './interaction/login-context.ts';
+import { AccountStore } from './oidc/accounts.ts';
+import { ProviderHolder } from './oidc/provider-holder.ts';
+import { buildProvider } from './oidc/provider.ts';
+import { createLogger } from './observability/logger.ts';
+import { RiskPipeline } from './risk/pipeline.ts';
+import type { Services } from './services.ts';
+import { migrate } from './store/migrate.ts';
+import { createPool } from './store/postgres.ts';
+import { createRedis } from './store/redis.ts';
+import { RedisStateStore } from './store/redis-state-store.ts';
+
+export interface Gateway {
+  app: Koa;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function bootGateway(config: GatewayConfig, options: { logger?: Services['logger'] } = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (error) {
+        logger.warn({ err: error }, 'shutdown step failed');
+      }
+    }
+    closers.length = 0;
+  };
+  try {
+    const pool = createPool(config.database.url);
+    closers.push(() => pool.end());
+    await migrate(pool, (line) => logger.info(line));
+
+    const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+    closers.push(() => redis.quit());
+    await redis.ping();
+
+    const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize });
+    closers.push(async () => keys.close());
+    for (const client of config.clients) {
+      if (!keys.activeSigners('id_token').some((s) => s.alg === client.id_token_signed_response_alg)) {
+        throw new ConfigError(`clients[${client.client_id}].id_token_signed_response_alg`, `no active ${client.id_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts init)`);
+      }
+    }
+
+    const samlSigner = keys.activeSigner('saml');
+    const signingCertificatePem = await selfSignedCertificate(samlSigner, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 });
+    const sp = { entityId: config.saml.entityId, acsUrl: `${config.issuer}/saml/acs`, metadataUrl: `${config.issuer}/saml/metadata`, signingCertificatePem };
+    const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
+    const adapters = new AdapterRegistry();
+    for (const idp of config.saml.idps) {
+      adapters.register(await createLegacySamlAdapter(idp, sp, adapterContext));
+    }
+
+    const audit = new AuditLog(pool);
+    const flow = new LoginFlow({ redis, audit });
+    flow.startSweeper(5_000);
+    closers.push(async () => flow.stopSweeper());
+    const accounts = new AccountStore(redis, config.ttl.session);
+    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts }));
+    const canary = new Uint8Array([0]);
+    const services: Services = {
+      config,
+      logger,
+      redis,
+      pool,
+      keys,
+      holder,
+      adapters,
+      flow,
+      audit,
+      accounts,
+      risk: new RiskPipeline(),
+      logins: new LoginContextStore(redis, config.ttl.interaction),
+      hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
+      samlSp: sp,
+    };
+    return { app: createApp(services), services, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Validates the relying parties (OIDC clients). Every client uses the authorization-code flow with PKCE;
+ * redirect URIs are exact, absolute, https (http only on loopback), without fragments.
+ */
+import { ConfigError } from '../errors.ts';
+import { array, join, object, oneOf, onlyKeys, optionalString, secret, string, url } from './check.ts';
+import { ACR_VALUES, type Acr } from '../translate/acr.ts';
+import type { ClientEntry } from './types.ts';
+
+const KEYS = [
+  'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
+  'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'scope',
+] as const;
+const ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+
+export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv): ClientEntry[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(path, 'must be a non-empty array of clients');
+  const seen = new Set<string>();
+  return raw.map((entry, i) => {
+    const at = join(path, i);
+    const c = object(entry, at);
+    onlyKeys(c, at, KEYS);
+    const clientId = string(c, 'client_id', at, { pattern: /^[A-Za-z0-9._-]{3,128}$/ });
+    if (seen.has(clientId)) throw new ConfigError(join(at, 'client_id'), `duplicate client_id ${clientId}`);
+    seen.add(clientId);
+    const method = oneOf(c, 'token_endpoint_auth_method', at, ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const, 'client_secret_basic');
+    const client: ClientEntry = {
+      client_id: clientId,
+      client_name: string(c, 'client_name', at, { default: clientId }),
+      token_endpoint_auth_method: method,
+      redirect_uris: array(c, 'redirect_uris', at, { min: 1 }).map((u, j) => url(u, join(join(at, 'redirect_uris'), j))),
+      post_logout_redirect_uris: array(c, 'post_logout_redirect_uris', at, { optional: true }).map((u, j) => url(u, join(join(at, 'post_logout_redirect_uris'), j))),
+      id_token_signed_response_alg: oneOf(c, 'id_token_signed_response_alg', at, ID_TOKEN_ALGS, 'RS256'),
+      default_acr_values: array(c, 'default_acr_values', at, { optional: true }).map((v, j) => {
+        if (typeof v !== 'string' || !(ACR_VALUES as readonly string[]).includes(v)) {
+          throw new ConfigError(join(join(at, 'default_acr_values'), j), `must be one of ${ACR_VALUES.join(', ')}`);
+        }
+        return v as Acr;
+      }),
+      scope: string(c, 'scope', at, { default: 'openid profile email' }),
+    };
+    if (method === 'private_key_jwt') {
+      const jwksUri = optionalString(c, 'jwks_uri', at);
+      if (!jwksUri) throw new ConfigError(join(at, 'jwks_uri'), 'is required for private_key_jwt');
+      client.jwks_uri = url(jwksUri, join(at, 'jwks_uri'));
+      if (c.client_secret !== undefined) throw new ConfigError(join(at, 'client_secret'), 'must not be set for private_key_jwt');
+    } else {
+      client.client_secret = secret(c, 'client_secret', at, env, { min: 32 });
+    }
+    if (!client.scope.split(' ').includes('openid')) throw new ConfigError(join(at, 'scope'), 'must include openid');
+    return client;
+  });
+}

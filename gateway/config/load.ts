@@ -1,0 +1,110 @@
+/**
+ * Reads and validates the gateway configuration at boot. Anything wrong fails here, with the path of
+ * the offending field; nothing is left to fail on a request. Defaults are secure: cookies are Secure
+ * unless the issuer is an http loopback URL, secrets must come from the environment or files.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string, url, type Obj } from './check.ts';
+import { parseClients } from './clients.ts';
+import { parseIdps } from './idps.ts';
+import type { GatewayConfig } from './types.ts';
+
+const TOP = ['issuer', 'listen', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'ttl', 'logging'] as const;
+
+/** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('(file)', `cannot read ${file} as JSON: ${(error as Error).message}`);
+  }
+  return loadConfig(raw, { env, baseDir: dirname(resolve(file)) });
+}
+
+export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const baseDir = options.baseDir ?? process.cwd();
+  const root = object(raw, '(root)');
+  onlyKeys(root, '', TOP);
+
+  const issuer = url(string(root, 'issuer', ''), 'issuer').replace(/\/$/, '');
+  const loopbackHttp = issuer.startsWith('http://');
+
+  const listen = object(root.listen ?? {}, 'listen');
+  onlyKeys(listen, 'listen', ['host', 'port']);
+  const database = object(root.database, 'database');
+  onlyKeys(database, 'database', ['url']);
+  const redis = object(root.redis, 'redis');
+  onlyKeys(redis, 'redis', ['url', 'keyPrefix']);
+  const hsm = object(root.hsm, 'hsm');
+  onlyKeys(hsm, 'hsm', ['library', 'tokenLabel', 'pin', 'poolSize']);
+  const secrets = object(root.secrets, 'secrets');
+  onlyKeys(secrets, 'secrets', ['cookieKeys', 'pairwiseSalt', 'browserBindingKey']);
+  const cookies = object(root.cookies ?? {}, 'cookies');
+  onlyKeys(cookies, 'cookies', ['secure']);
+  const saml = object(root.saml, 'saml');
+  onlyKeys(saml, 'saml', ['entityId', 'idps']);
+  const ttl = object(root.ttl ?? {}, 'ttl');
+  onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'authorizationCode', 'interaction', 'grant']);
+  const logging = object(root.logging ?? {}, 'logging');
+  onlyKeys(logging, 'logging', ['level']);
+
+  const cookieKeys = array(secrets, 'cookieKeys', 'secrets', { min: 1 }).map((_, i) =>
+    secret(secrets.cookieKeys as Obj, String(i), join('secrets', 'cookieKeys'), env, { min: 32 }),
+  );
+
+  const secure = boolean(cookies, 'secure', 'cookies', !loopbackHttp);
+  if (!secure && !loopbackHttp) throw new ConfigError('cookies.secure', 'may be false only for an http loopback issuer');
+
+  const config: GatewayConfig = {
+    issuer,
+    listen: { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) },
+    proxy: boolean(root, 'proxy', '', false),
+    database: { url: secret(database, 'url', 'database', env) },
+    redis: { url: secret(redis, 'url', 'redis', env), keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }) },
+    hsm: {
+      library: string(hsm, 'library', 'hsm'),
+      tokenLabel: string(hsm, 'tokenLabel', 'hsm'),
+      pin: secret(hsm, 'pin', 'hsm', env),
+      poolSize: integer(hsm, 'poolSize', 'hsm', { default: 4, min: 1, max: 64 }),
+    },
+    secrets: {
+      cookieKeys,
+      pairwiseSalt: secret(secrets, 'pairwiseSalt', 'secrets', env, { min: 32 }),
+      browserBindingKey: secret(secrets, 'browserBindingKey', 'secrets', env, { min: 32 }),
+    },
+    cookies: { secure },
+    saml: {
+      entityId: string(saml, 'entityId', 'saml', { default: `${issuer}/saml/metadata` }),
+      idps: parseIdps(array(saml, 'idps', 'saml', { min: 1 }), baseDir),
+    },
+    clients: [],
+    ttl: {
+      session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),
+      idToken: integer(ttl, 'idToken', 'ttl', { default: 3600, min: 60 }),
+      accessToken: integer(ttl, 'accessToken', 'ttl', { default: 600, min: 60 }),
+      authorizationCode: integer(ttl, 'authorizationCode', 'ttl', { default: 60, min: 10, max: 600 }),
+      interaction: integer(ttl, 'interaction', 'ttl', { default: 600, min: 60 }),
+      grant: integer(ttl, 'grant', 'ttl', { default: 8 * 3600, min: 60 }),
+    },
+    logging: { level: oneOf(logging, 'level', 'logging', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info') },
+  };
+
+  if (root.clients !== undefined && root.clientsFile !== undefined) throw new ConfigError('clientsFile', 'give either clients or clientsFile, not both');
+  if (root.clientsFile !== undefined) {
+    const file = resolve(baseDir, string(root, 'clientsFile', ''));
+    let clientsRaw: unknown;
+    try {
+      clientsRaw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError('clientsFile', `cannot read ${file} as JSON: ${(error as Error).message}`);
+    }
+    config.clients = parseClients(clientsRaw, 'clients', env);
+  } else {
+    config.clients = parseClients(root.clients, 'clients', env);
+  }
+  return config;
+}

@@ -1,0 +1,40 @@
+/** The validated configuration every part of the gateway receives. Produced only by `loadConfig`. */
+import type { LoaUri } from '../../adapters/contract.ts';
+import type { Acr } from '../translate/acr.ts';
+
+export interface SamlIdpEntry {
+  id: string;
+  displayName: string;
+  metadataFile: string;
+  maxLoa: LoaUri;
+  clockSkewSeconds: number;
+  requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
+}
+
+export interface ClientEntry {
+  client_id: string;
+  client_name: string;
+  client_secret?: string;
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  jwks_uri?: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  id_token_signed_response_alg: string;
+  default_acr_values: Acr[];
+  scope: string;
+}
+
+export interface GatewayConfig {
+  issuer: string;
+  listen: { host: string; port: number };
+  proxy: boolean;
+  database: { url: string };
+  redis: { url: string; keyPrefix: string };
+  hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };
+  secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
+  cookies: { secure: boolean };
+  saml: { entityId: string; idps: SamlIdpEntry[] };
+  clients: ClientEntry[];
+  ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
+  logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}

@@ -1,0 +1,108 @@
+/**
+ * One transition of one login, in the order that never loses an audit record:
+ *
+ * 1. claim the login in Redis (its state is still `from`, nobody else is moving it, its deadline fits `mode`);
+ * 2. write the audit record in PostgreSQL; if that fails, release the claim and throw: the state is unchanged;
+ * 3. commit the new state in Redis (TTL = the new state's timeout + grace, deadline in the sorted set).
+ *
+ * A crash or a Redis failure between 2 and 3 leaves an audit record of a transition the state did not take:
+ * the audit log may hold more than happened, never less.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { FlowError, type FlowErrorCode } from './flow-error.ts';
+import { deadlinesKey, recordKey, shardOf, stateFields } from './login-record.ts';
+import { CLAIM, COMMIT, RELEASE } from './redis-scripts.ts';
+import { stateRow, type LoginState } from './states.ts';
+
+/** Seconds a login's hash outlives its deadline, so the sweeper still finds it. */
+export const GRACE_SECONDS = 60;
+/** Seconds a login in a terminal state stays readable (the interaction reads the outcome). */
+export const TERMINAL_TTL_SECONDS = 600;
+/** How long a claim protects a transition in progress; above the pool's worst case for one audit insert. */
+export const CLAIM_LEASE_MS = 30_000;
+
+export interface TransitionDeps {
+  redis: Redis;
+  audit: AuditLog;
+  now: () => number;
+}
+
+export interface TransitionPlan {
+  loginId: string;
+  /** The state the login must be in; `null` to create it. */
+  from: LoginState | null;
+  to: LoginState;
+  /** `live`: refuse when the deadline passed; `expired`: only when it passed (the sweeper). */
+  mode: 'live' | 'expired';
+  component: string;
+  errorCode?: string;
+  requestId?: string;
+  details?: Record<string, unknown>;
+  /** More hash fields to set with the new state (at start: client, acr values). */
+  extraFields?: string[];
+}
+
+const REFUSAL: Record<string, [FlowErrorCode, string]> = {
+  EXISTS: ['FLOW_ILLEGAL_TRANSITION', 'login already started'],
+  NOT_FOUND: ['FLOW_NOT_FOUND', 'no such login'],
+  CONFLICT: ['FLOW_ILLEGAL_TRANSITION', 'state changed concurrently'],
+  BUSY: ['FLOW_ILLEGAL_TRANSITION', 'another transition in progress'],
+  EXPIRED: ['FLOW_EXPIRED', 'deadline passed'],
+  NOT_EXPIRED: ['FLOW_ILLEGAL_TRANSITION', 'deadline not passed'],
+};
+
+/**
+ * Applies one transition the caller has already checked against the state table. Returns the time it
+ * took effect and the new deadline. Throws `FlowError` when Redis refuses the claim, `AuditError` when the
+ * audit record could not be written (and then nothing changed).
+ */
+export async function applyTransition(deps: TransitionDeps, plan: TransitionPlan): Promise<{ at: number; deadline: number | null }> {
+  const key = recordKey(plan.loginId);
+  const token = randomUUID();
+  const at = deps.now();
+  const claimed = await redisCall(plan.loginId, () =>
+    deps.redis.eval(CLAIM, 1, key, plan.from ?? '', token, at, CLAIM_LEASE_MS, plan.from === null ? 'new' : plan.mode),
+  );
+  if (claimed !== 'OK') {
+    const refusal = REFUSAL[String(claimed)];
+    if (!refusal) throw new FlowError('FLOW_STORE_UNAVAILABLE', 'unexpected answer from Redis', { loginId: plan.loginId, detail: String(claimed) });
+    throw new FlowError(refusal[0], refusal[1], { loginId: plan.loginId, detail: `${plan.from ?? 'new'} → ${plan.to}: ${refusal[1]}` });
+  }
+  try {
+    await deps.audit.append({
+      sessionId: plan.loginId,
+      from: plan.from,
+      to: plan.to,
+      component: plan.component,
+      ...(plan.errorCode === undefined ? {} : { errorCode: plan.errorCode }),
+      ...(plan.requestId === undefined ? {} : { requestId: plan.requestId }),
+      ...(plan.details === undefined ? {} : { details: plan.details }),
+    });
+  } catch (error) {
+    // Best effort: if Redis is also gone, the claim's lease lets the next caller through.
+    await deps.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+    throw error;
+  }
+  const timeout = stateRow(plan.to).timeoutSeconds;
+  const deadline = timeout === null ? null : at + timeout * 1000;
+  const ttl = timeout === null ? TERMINAL_TTL_SECONDS : timeout + GRACE_SECONDS;
+  const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields ?? [])];
+  const committed = await redisCall(plan.loginId, () =>
+    deps.redis.eval(COMMIT, 2, key, deadlinesKey(shardOf(plan.loginId)), token, plan.loginId, deadline ?? '', ttl, ...fields),
+  );
+  if (committed !== 1) {
+    throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition lost its claim', { loginId: plan.loginId, detail: 'claim lease expired before commit' });
+  }
+  return { at, deadline };
+}
+
+/** Runs a Redis call; a failure of Redis itself becomes `FLOW_STORE_UNAVAILABLE`. */
+export async function redisCall<T>(loginId: string | undefined, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new FlowError('FLOW_STORE_UNAVAILABLE', 'Redis did not answer', { ...(loginId ? { loginId } : {}), cause: error });
+  }
+}

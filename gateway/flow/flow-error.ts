@@ -1,0 +1,47 @@
+/**
+ * Errors of the login state machine, with stable codes.
+ *
+ * - `FLOW_NOT_FOUND`: no such login (never started, or its record is gone);
+ * - `FLOW_EXPIRED`: the login's time in its current state is up (the sweeper will move it to FAILED/DENIED);
+ * - `FLOW_ILLEGAL_TRANSITION`: the table does not allow this transition, the login already exists (start), or
+ *   another transition of the same login is in progress or won the race (`detail` says which);
+ * - `FLOW_UNKNOWN_STATE`: a state name not in the table;
+ * - `FLOW_STORE_UNAVAILABLE`: Redis did not answer;
+ * - `FLOW_TIMEOUT`: not thrown; the error code the sweeper records on a timed-out login.
+ */
+export type FlowErrorCode =
+  | 'FLOW_NOT_FOUND'
+  | 'FLOW_EXPIRED'
+  | 'FLOW_ILLEGAL_TRANSITION'
+  | 'FLOW_UNKNOWN_STATE'
+  | 'FLOW_STORE_UNAVAILABLE'
+  | 'FLOW_TIMEOUT';
+
+/** HTTP status each code maps to when it reaches a response. */
+const STATUS: Record<FlowErrorCode, number> = {
+  FLOW_NOT_FOUND: 400,
+  FLOW_EXPIRED: 400,
+  FLOW_ILLEGAL_TRANSITION: 409,
+  FLOW_UNKNOWN_STATE: 500,
+  FLOW_STORE_UNAVAILABLE: 503,
+  FLOW_TIMEOUT: 400,
+};
+
+export class FlowError extends Error {
+  readonly code: FlowErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  /** The login concerned, when known. */
+  readonly loginId: string | undefined;
+  /** Internal detail for logs, never shown to a user. */
+  readonly detail: string | undefined;
+  constructor(code: FlowErrorCode, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'FlowError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.expose = this.status < 500;
+    this.loginId = options.loginId;
+    this.detail = options.detail;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The Lua scripts that make a transition atomic in Redis, in three steps around the audit write:
+ *
+ * 1. CLAIM: compare the current state with the expected one and mark the login `pending` with a token;
+ *    a second transition of the same login meanwhile finds the mark and is refused (`BUSY`);
+ * 2. (the caller writes the audit record in PostgreSQL);
+ * 3. COMMIT: only the holder of the token moves the state, refreshes the TTL and the deadline, and clears the
+ *    mark; or RELEASE: the holder clears the mark and leaves the state as it was (audit failed).
+ *
+ * A claim older than its lease (its holder died between steps) may be taken over by the next caller.
+ */
+
+/**
+ * KEYS[1] login hash. ARGV: expected state ('' for a new login), token, now ms, lease ms,
+ * mode ('new' | 'live': deadline not passed | 'expired': deadline passed).
+ * Returns OK | EXISTS | NOT_FOUND | CONFLICT | BUSY | EXPIRED | NOT_EXPIRED.
+ */
+export const CLAIM = `
+local f = redis.call('HMGET', KEYS[1], 'state', 'pending', 'pendingAt', 'deadline')
+local state, pending, pendingAt, deadline = f[1], f[2], f[3], f[4]
+local now, lease, mode = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local busy = pending and (tonumber(pendingAt) + lease > now)
+if mode == 'new' then
+  if state then return 'EXISTS' end
+  if busy then return 'BUSY' end
+  redis.call('HSET', KEYS[1], 'pending', ARGV[2], 'pendingAt', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], lease * 2)
+  return 'OK'
+end
+if not state then return 'NOT_FOUND' end
+if state ~= ARGV[1] then return 'CONFLICT' end
+if busy then return 'BUSY' end
+local overdue = deadline and deadline ~= '' and tonumber(deadline) <= now
+if mode == 'live' and overdue then return 'EXPIRED' end
+if mode == 'expired' and not overdue then return 'NOT_EXPIRED' end
+redis.call('HSET', KEYS[1], 'pending', ARGV[2], 'pendingAt', ARGV[3])
+return 'OK'
+`;
+
+/**
+ * KEYS[1] login hash, KEYS[2] its deadline set. ARGV: token, login id, deadline ms ('' when terminal),
+ * TTL seconds, then field/value pairs to set. Returns 1 when applied, 0 when the claim was lost.
+ */
+export const COMMIT = `
+if redis.call('HGET', KEYS[1], 'pending') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'pending', 'pendingAt')
+redis.call('HSET', KEYS[1], 'deadline', ARGV[3], unpack(ARGV, 5))
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2]) end
+return 1
+`;
+
+/** KEYS[1] login hash. ARGV: token. Clears the claim; a login that was never started disappears. */
+export const RELEASE = `
+if redis.call('HGET', KEYS[1], 'pending') ~= ARGV[1] then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'state') == 0 then redis.call('DEL', KEYS[1]) return 1 end
+redis.call('HDEL', KEYS[1], 'pending', 'pendingAt')
+return 1
+`;

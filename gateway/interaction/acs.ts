@@ -1,0 +1,63 @@
+/**
+ * POST /saml/acs — the one Assertion Consumer Service. RelayState (opaque, ≤ 80 characters) says which
+ * adapter and login the response belongs to; the adapter verifies the message completely; then the
+ * translation point runs (translate → risk → policy). The browser is sent on to
+ * /interaction/:uid/complete, where the interaction cookie lives, to finish with the RP.
+ *
+ * A rejected message is audited with its code and never yields a token. When the login is known the RP
+ * is told `access_denied` (with its state and iss); otherwise the browser gets a generic error page.
+ */
+import type { Context } from 'koa';
+import { AdapterError } from '../../adapters/contract.ts';
+import { GatewayError } from '../errors.ts';
+import { readForm } from '../http/read-form.ts';
+import { browserBinding } from '../session/browser-binding.ts';
+import type { Services } from '../services.ts';
+import { translateAndDecide } from './translate-and-decide.ts';
+
+const SAML_POST_LIMIT = 512 * 1024;
+const RELAY_STATE = /^[A-Za-z0-9_-]{1,80}$/;
+
+export async function assertionConsumer(ctx: Context, services: Services): Promise<void> {
+  const form = await readForm(ctx, SAML_POST_LIMIT);
+  const relay = form.RelayState ?? '';
+  const target = RELAY_STATE.test(relay) ? await services.logins.loadRelay(relay) : null;
+  if (!target) return reject(ctx, services, 'SAML_RELAYSTATE_INVALID', undefined, 'saml-acs');
+  let adapter;
+  try {
+    adapter = services.adapters.get(target.idp);
+  } catch {
+    return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, 'saml-acs');
+  }
+  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ?? 'no-binding-cookie';
+  let result;
+  try {
+    result = await adapter.finishLogin({ method: ctx.method, params: form, browserBinding: binding });
+  } catch (error) {
+    if (error instanceof AdapterError) {
+      services.logger.warn({ code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp }, 'upstream response rejected');
+      return reject(ctx, services, error.code, error.loginId, `adapter:${target.idp}`);
+    }
+    throw error;
+  }
+  if (result.loginId !== target.loginId) {
+    return reject(ctx, services, 'SAML_INRESPONSETO_MISMATCH', result.loginId, `adapter:${target.idp}`);
+  }
+  await translateAndDecide(ctx, services, result.loginId, result.identity);
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);
+}
+
+async function reject(ctx: Context, services: Services, code: string, loginId: string | undefined, component: string): Promise<void> {
+  const requestId = ctx.state.requestId as string;
+  const record = loginId ? await services.flow.get(loginId) : null;
+  if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {
+    await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
+    await services.logins.saveOutcome(loginId, { status: 'rejected', code });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(loginId)}/complete`);
+    return;
+  }
+  await services.audit.append({ sessionId: loginId ?? `request:${requestId}`, from: null, to: 'REJECTED', component, errorCode: code, requestId });
+  throw new GatewayError(code, 400, 'The answer from the identity provider was refused.');
+}

@@ -1,0 +1,61 @@
+/**
+ * What the gateway remembers about one login between its steps (Redis, interaction TTL): the RP, the
+ * IdP chosen, the acr the RP requires, how often it stepped up, and — once the IdP answered — the outcome
+ * that /interaction/:uid/complete acts on.
+ */
+import type { Redis } from 'ioredis';
+import type { Acr } from '../translate/acr.ts';
+import type { Decision } from '../policy/decide.ts';
+import type { PivotIdentity } from '../translate/pivot-identity.ts';
+
+export interface LoginContext {
+  loginId: string;
+  clientId: string;
+  requiredAcr: Acr;
+  idp?: string;
+  stepUps: number;
+  requestId?: string;
+}
+
+export type LoginOutcome =
+  | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number }
+  | { status: 'rejected'; code: string };
+
+export class LoginContextStore {
+  readonly #redis: Redis;
+  readonly #ttl: number;
+
+  constructor(redis: Redis, ttlSeconds: number) {
+    this.#redis = redis;
+    this.#ttl = ttlSeconds;
+  }
+
+  async save(context: LoginContext): Promise<void> {
+    await this.#redis.set(`login:${context.loginId}`, JSON.stringify(context), 'EX', this.#ttl);
+  }
+
+  async load(loginId: string): Promise<LoginContext | null> {
+    const raw = await this.#redis.get(`login:${loginId}`);
+    return raw ? (JSON.parse(raw) as LoginContext) : null;
+  }
+
+  async saveOutcome(loginId: string, outcome: LoginOutcome): Promise<void> {
+    await this.#redis.set(`login:${loginId}:outcome`, JSON.stringify(outcome), 'EX', this.#ttl);
+  }
+
+  /** Reads and deletes the outcome: it is acted on once. */
+  async takeOutcome(loginId: string): Promise<LoginOutcome | null> {
+    const raw = (await this.#redis.getdel(`login:${loginId}:outcome`)) as string | null;
+    return raw ? (JSON.parse(raw) as LoginOutcome) : null;
+  }
+
+  /** RelayState → login, so the single ACS knows which adapter and login a response belongs to. */
+  async saveRelay(relayState: string, loginId: string, idp: string): Promise<void> {
+    await this.#redis.set(`relay:${relayState}`, JSON.stringify({ loginId, idp }), 'EX', this.#ttl);
+  }
+
+  async loadRelay(relayState: string): Promise<{ loginId: string; idp: string } | null> {
+    const raw = await this.#redis.get(`relay:${relayState}`);
+    return raw ? (JSON.parse(raw) as { loginId: string; idp: string }) : null;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * GET /interaction/:uid — where oidc-provider sends the browser. A login prompt starts the gateway's
+ * login (INITIATED) and either honours `idp_hint` or shows the chooser; a consent prompt is granted for
+ * the scopes the configured RP asked (RPs are registered by the operator, not by users).
+ */
+import type { Context } from 'koa';
+import { GatewayError } from '../errors.ts';
+import type { Services } from '../services.ts';
+import { acrOfLoa, acrRank } from '../translate/acr.ts';
+import { chooserPage } from './chooser-page.ts';
+import { grantConsent } from './grant-consent.ts';
+import { requiredAcr } from './required-acr.ts';
+import { startUpstream } from './start-upstream.ts';
+import type { LoginContext } from './login-context.ts';
+
+export async function showInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
+  const provider = services.holder.provider;
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
+  if (details.prompt.name === 'consent') {
+    await grantConsent(ctx, services, details);
+    return;
+  }
+  if (details.prompt.name !== 'login') {
+    throw new GatewayError('INTERACTION_INVALID', 400, 'unsupported interaction prompt', { detail: details.prompt.name });
+  }
+  const clientId = String(details.params.client_id);
+  const client = services.config.clients.find((c) => c.client_id === clientId);
+  if (!client) throw new GatewayError('INTERACTION_INVALID', 400, 'unknown client');
+  let login = await services.logins.load(uid);
+  if (!login) {
+    const acr = requiredAcr(details.params.acr_values as string | undefined, client.default_acr_values);
+    login = { loginId: uid, clientId, requiredAcr: acr, stepUps: 0, requestId: ctx.state.requestId as string };
+    await services.flow.start(uid, { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] });
+    await services.logins.save(login);
+  }
+  const hint = details.params.idp_hint;
+  if (typeof hint === 'string' && hint !== '') {
+    await startUpstream(ctx, services, login, hint, false);
+    return;
+  }
+  renderChooser(ctx, services, login, client.client_name);
+}
+
+function renderChooser(ctx: Context, services: Services, login: LoginContext, clientName: string): void {
+  const entries = services.adapters.list().map((a) => {
+    const enough = acrRank(acrOfLoa(a.maxLoa)) >= acrRank(login.requiredAcr);
+    return { id: a.id, displayName: a.displayName, available: enough, reason: enough ? undefined : 'does not offer the level this service requires' };
+  });
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'html';
+  ctx.body = chooserPage({ uid: login.loginId, clientName, entries, requiredAcr: login.requiredAcr });
+}

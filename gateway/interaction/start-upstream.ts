@@ -1,0 +1,48 @@
+/**
+ * Sends the browser to the chosen IdP: asks the adapter for a request at (at least) the required LoA,
+ * remembers which login the RelayState belongs to, moves the login to AUTHENTICATING, and answers with
+ * a redirect or an auto-posting form.
+ */
+import type { Context } from 'koa';
+import { GatewayError } from '../errors.ts';
+import { autoPostForm } from '../http/html.ts';
+import { browserBinding } from '../session/browser-binding.ts';
+import type { Services } from '../services.ts';
+import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
+import type { LoginContext } from './login-context.ts';
+
+export async function startUpstream(ctx: Context, services: Services, login: LoginContext, idpId: string, forceAuthn: boolean): Promise<void> {
+  const { config, adapters, flow, logins } = services;
+  const adapter = adapters.get(idpId);
+  if (acrRank(acrOfLoa(adapter.maxLoa)) < acrRank(login.requiredAcr)) {
+    throw new GatewayError('IDP_UNAVAILABLE', 400, 'this identity provider cannot reach the level the service requires', { detail: idpId });
+  }
+  const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
+  const start = await adapter.startLogin({
+    loginId: login.loginId,
+    browserBinding: binding,
+    minimumLoa: loaOfAcr(login.requiredAcr),
+    forceAuthn,
+  });
+  const relayState = start.binding === 'post' ? start.fields.RelayState : new URL(start.url).searchParams.get('RelayState');
+  if (!relayState) throw new GatewayError('INTERNAL', 500, 'adapter returned no RelayState', { detail: idpId });
+  await logins.saveRelay(relayState, login.loginId, idpId);
+  await logins.save({ ...login, idp: idpId });
+  const current = await flow.get(login.loginId);
+  const from = current?.state;
+  if (from !== 'INITIATED' && from !== 'AUTHENTICATING' && from !== 'FRAUD_CHECK') {
+    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', { detail: String(from) });
+  }
+  await flow.transition(login.loginId, 'AUTHENTICATING', {
+    component: `adapter:${idpId}`,
+    requestId: ctx.state.requestId as string,
+    details: { idp: idpId, forceAuthn, requiredAcr: login.requiredAcr },
+  });
+  ctx.set('Cache-Control', 'no-store');
+  if (start.binding === 'redirect') {
+    ctx.redirect(start.url);
+    return;
+  }
+  ctx.type = 'html';
+  ctx.body = autoPostForm(start.url, start.fields);
+}

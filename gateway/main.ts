@@ -1,0 +1,54 @@
+/**
+ * `node gateway/main.ts [--config FILE]` (or GW_CONFIG): validates the configuration, boots the gateway,
+ * listens on the configured loopback/host address, and shuts down gracefully on SIGINT/SIGTERM
+ * (stops accepting, finishes in-flight requests, then releases PostgreSQL, Redis and the HSM).
+ */
+import { createServer } from 'node:http';
+import { bootGateway } from './boot.ts';
+import { loadConfigFile } from './config/load.ts';
+import { GatewayError } from './errors.ts';
+
+const flag = process.argv.indexOf('--config');
+const file = flag !== -1 ? process.argv[flag + 1] : process.env.GW_CONFIG;
+if (!file) {
+  console.error('gateway: no configuration: pass --config FILE or set GW_CONFIG');
+  process.exit(2);
+}
+
+let config;
+try {
+  config = loadConfigFile(file);
+} catch (error) {
+  if (error instanceof GatewayError) {
+    console.error(`gateway: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+const gateway = await bootGateway(config).catch((error: unknown) => {
+  console.error(`gateway: cannot start: ${(error as Error).message}`);
+  process.exit(1);
+});
+const server = createServer(gateway.app.callback());
+server.keepAliveTimeout = 5_000;
+server.listen(config.listen.port, config.listen.host, () => {
+  gateway.services.logger.info({ issuer: config.issuer, host: config.listen.host, port: config.listen.port }, 'gateway listening');
+  process.send?.({ ready: true });
+});
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  gateway.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  server.close(async () => {
+    await gateway.close();
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

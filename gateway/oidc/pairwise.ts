@@ -1,0 +1,19 @@
+/**
+ * Identifiers of people.
+ * - `accountId`: the gateway's internal id of a person, an HMAC of the pivot identity with field
+ *   separators (FranceConnect concatenates without separators: "Jean"+"Pierre…" is ambiguous). The same
+ *   person gets the same id whichever IdP they use.
+ * - pairwise `sub`: HMAC(pairwise salt, sector ‖ accountId), so two RPs in different sectors cannot
+ *   correlate a person, and the same RP always sees the same `sub`.
+ */
+import { createHmac } from 'node:crypto';
+import type { PivotIdentity } from '../translate/pivot-identity.ts';
+
+export function accountIdOf(pivot: PivotIdentity, key: string): string {
+  const fields = ['account-v1', pivot.given_name, pivot.family_name, pivot.birthdate, pivot.gender, pivot.birthplace, pivot.birthcountry];
+  return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
+}
+
+export function pairwiseSub(accountId: string, sector: string, salt: string): string {
+  return createHmac('sha256', salt).update(`sub-v1\u0000${sector}\u0000${accountId}`).digest('base64url');
+}

@@ -1,0 +1,102 @@
+/**
+ * Builds one oidc-provider generation from the configuration and the keys active in the HSM.
+ *
+ * - authorization-code flow only; PKCE (S256, the only method oidc-provider 9 implements) for every client;
+ * - `iss` in authorization responses (RFC 9207, oidc-provider's default); pairwise `sub` only;
+ * - acr values eidas1/2/3; claims = the pivot identity;
+ * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
+ *   oidc-provider is pinned exactly in package.json);
+ * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login.
+ */
+import Provider, { type Configuration, type KoaContextWithOIDC, type SigningAlgorithm } from 'oidc-provider';
+import type { Redis } from 'ioredis';
+import type { KeyStore } from '../../hsm/signer.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { ACR_VALUES } from '../translate/acr.ts';
+import type { AccountStore } from './accounts.ts';
+import { toClientMetadata } from './clients.ts';
+import { HsmSigningKey } from './hsm-signing-key.ts';
+import { pairwiseSub } from './pairwise.ts';
+import { redisAdapterFactory } from './redis-adapter.ts';
+import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
+
+export interface ProviderDeps {
+  config: GatewayConfig;
+  keys: KeyStore;
+  redis: Redis;
+  accounts: AccountStore;
+}
+
+export const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username'] as const;
+
+export function buildProvider(deps: ProviderDeps): Provider {
+  const { config, keys, redis, accounts } = deps;
+  const signers = keys.activeSigners('id_token');
+  const algs = [...new Set(signers.map((s) => s.alg as SigningAlgorithm))];
+  const configuration: Configuration = {
+    adapter: redisAdapterFactory(redis),
+    clients: config.clients.map(toClientMetadata),
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      subject_type: 'pairwise',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    acrValues: [...ACR_VALUES],
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: [...PIVOT_CLAIMS],
+      email: ['email'],
+    },
+    scopes: ['openid', 'profile', 'email'],
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: async (_ctx: KoaContextWithOIDC, accountId: string, client) =>
+      pairwiseSub(accountId, String(client.sectorIdentifier ?? client.clientId), config.secrets.pairwiseSalt),
+    findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => accounts.find(sub),
+    jwks: { keys: signers.map((s) => new HsmSigningKey(s)) },
+    enabledJWA: {
+      idTokenSigningAlgValues: algs,
+      userinfoSigningAlgValues: algs,
+      introspectionSigningAlgValues: algs,
+      authorizationSigningAlgValues: algs,
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+    },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    features: {
+      devInteractions: { enabled: false },
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLogoutSuccessPage },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      dPoP: { enabled: true },
+      claimsParameter: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    extraParams: ['idp_hint'],
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    cookies: {
+      keys: config.secrets.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
+      short: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
+    },
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      IdToken: config.ttl.idToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.grant,
+    },
+    renderError: renderErrorPage,
+    conformIdTokenClaims: false,
+    rotateRefreshToken: false,
+    issueRefreshToken: async () => false,
+  };
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.proxy;
+  return provider;
+}

@@ -1,0 +1,33 @@
+/** Everything a request handler may use, built once at boot (boot.ts) and shared by all requests. */
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { AdapterRegistry } from '../adapters/registry.ts';
+import type { KeyStore } from '../hsm/signer.ts';
+import type { SamlSpConfig } from '../adapters/saml/config.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import type { GatewayConfig } from './config/types.ts';
+import type { LoginFlow } from './flow/login-flow.ts';
+import type { AccountStore } from './oidc/accounts.ts';
+import type { ProviderHolder } from './oidc/provider-holder.ts';
+import type { RiskPipeline } from './risk/pipeline.ts';
+import type { LoginContextStore } from './interaction/login-context.ts';
+
+export interface Services {
+  config: GatewayConfig;
+  logger: Logger;
+  redis: Redis;
+  pool: Pool;
+  keys: KeyStore;
+  holder: ProviderHolder;
+  adapters: AdapterRegistry;
+  flow: LoginFlow;
+  audit: AuditLog;
+  accounts: AccountStore;
+  risk: RiskPipeline;
+  logins: LoginContextStore;
+  /** Checks the HSM answers (a canary signature); used by /ready. */
+  hsmReady: () => Promise<boolean>;
+  /** Our SAML SP identity (entityID, ACS, metadata URL, HSM-key certificate). */
+  samlSp: SamlSpConfig;
+}

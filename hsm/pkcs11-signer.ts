@@ -1,0 +1,102 @@
+/**
+ * `Pkcs11Signer`: the `Signer` of one key pair inside a PKCS#11 token.
+ *
+ * - Holds the cached private-key handle, never key bytes; every signature is made by the token.
+ * - Hashes in process only where the row says so (ECDSA: digest + `CKM_ECDSA`, whose raw r‖s output is
+ *   already the JOSE and XML-DSig encoding); RSA mechanisms hash inside the token; EdDSA signs the message.
+ * - `kid` is the RFC 7638 thumbprint of the public key; `publicJwk` carries `kid`, `alg`, `use: 'sig'`.
+ */
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
+import type { AlgorithmRow } from './algorithms.ts';
+import { HsmError } from './errors.ts';
+import { readKeyFlags, type KeyFlags, type TokenKeyObject } from './pkcs11/keys.ts';
+import type { BareJwk } from './pkcs11/public-jwk.ts';
+import type { Mechanism, Pkcs11Token } from './pkcs11/token.ts';
+import type { JsonWebKeyPublic, KeyPurpose, Signer } from './signer.ts';
+import pkcs11js from 'pkcs11js';
+
+export interface Pkcs11SignerInit {
+  token: Pkcs11Token;
+  key: TokenKeyObject;
+  row: AlgorithmRow;
+  purpose: KeyPurpose;
+  /** The public key as read from the token. */
+  jwk: BareJwk;
+}
+
+function mechanismOf(row: AlgorithmRow): Mechanism {
+  const { mechanism, pss } = row.pkcs11;
+  if (!pss) return { mechanism };
+  return { mechanism, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pss.hashAlg, mgf: pss.mgf, saltLen: pss.saltLength } as pkcs11js.RsaPSS };
+}
+
+export class Pkcs11Signer implements Signer {
+  readonly kid: string;
+  readonly alg: AlgorithmRow['name'];
+  readonly purpose: KeyPurpose;
+  readonly publicJwk: Readonly<JsonWebKeyPublic>;
+  /** CKA_LABEL of the key pair. */
+  readonly label: string;
+  readonly row: AlgorithmRow;
+  readonly #token: Pkcs11Token;
+  readonly #key: TokenKeyObject;
+  readonly #mechanism: Mechanism;
+  readonly #publicKey: KeyObject;
+
+  private constructor(init: Pkcs11SignerInit, kid: string) {
+    this.#token = init.token;
+    this.#key = init.key;
+    this.row = init.row;
+    this.alg = init.row.name;
+    this.purpose = init.purpose;
+    this.label = init.key.label;
+    this.kid = kid;
+    this.publicJwk = Object.freeze({ ...init.jwk, kid, alg: init.row.name, use: 'sig' as const });
+    this.#mechanism = mechanismOf(init.row);
+    this.#publicKey = createPublicKey({ key: { ...init.jwk }, format: 'jwk' });
+  }
+
+  /**
+   * A signer for a key pair already on the token.
+   *
+   * @example
+   * ```ts
+   * const signer = await Pkcs11Signer.create({ token, key, row: algorithm('ES256'), purpose: 'id_token', jwk });
+   * const signature = await signer.sign(new TextEncoder().encode('header.payload'));
+   * ```
+   */
+  static async create(init: Pkcs11SignerInit): Promise<Pkcs11Signer> {
+    const kid = await calculateJwkThumbprint({ ...init.jwk }, 'sha256');
+    return new Pkcs11Signer(init, kid);
+  }
+
+  publicKey(): KeyObject {
+    return this.#publicKey;
+  }
+
+  /**
+   * Signs `data` inside the token.
+   *
+   * @throws HsmError `HSM_SIGN_FAILED`, `HSM_BUSY`, `HSM_CLOSED`
+   */
+  async sign(data: Uint8Array): Promise<Uint8Array> {
+    const message = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const { hash, pkcs11 } = this.row;
+    let input = message;
+    if (pkcs11.hashInProcess) {
+      if (hash === null) throw new HsmError('HSM_ALG_UNKNOWN', 'registry row hashes in process without a hash', { detail: this.alg });
+      input = createHash(hash).update(message).digest();
+    }
+    const signature = await this.#token.sign(this.#key, this.#mechanism, input, this.row.signatureLength);
+    if (signature.length !== this.row.signatureLength) {
+      throw new HsmError('HSM_SIGN_FAILED', 'the token returned a signature of an unexpected length', { detail: `${this.alg} length=${signature.length}` });
+    }
+    return signature;
+  }
+
+  /** The private key's sensitivity flags, as the token reports them. */
+  keyFlags(): Promise<KeyFlags> {
+    return readKeyFlags(this.#token, this.#key);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Loads a PKCS#11 module once per process and library path, and finds a token's slot by label.
+ *
+ * - `C_Initialize` always passes `CKF_OS_LOCKING_OK`: async (thread-pool) calls crash SoftHSM without it.
+ * - A PKCS#11 library is process-global state: every opener of the same path shares one initialisation,
+ *   counted by `acquire`/`release`; the last release calls `C_Finalize`.
+ * - SoftHSM reads its token directory at `C_Initialize`, so a token made later is invisible. When a label
+ *   is not found and nobody else uses the module, it is re-initialised once and searched again.
+ */
+import pkcs11js from 'pkcs11js';
+import { HsmError, pkcs11ReturnValue } from '../errors.ts';
+
+export type Pkcs11 = pkcs11js.PKCS11;
+export type Handle = pkcs11js.Handle;
+
+interface LoadedModule {
+  lib: Pkcs11;
+  users: number;
+}
+
+const loaded = new Map<string, LoadedModule>();
+
+function initialize(lib: Pkcs11, library: string): void {
+  try {
+    lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  } catch (error) {
+    if (pkcs11ReturnValue(error) === 'CKR_CRYPTOKI_ALREADY_INITIALIZED') return;
+    throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot initialise the PKCS#11 module', { detail: library, cause: error });
+  }
+}
+
+/** Loads (or shares) the module at `library` and counts one user. Pair with {@link releaseModule}. */
+export function acquireModule(library: string): Pkcs11 {
+  let entry = loaded.get(library);
+  if (!entry) {
+    const lib = new pkcs11js.PKCS11();
+    try {
+      lib.load(library);
+    } catch (error) {
+      throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot load the PKCS#11 module', { detail: library, cause: error });
+    }
+    initialize(lib, library);
+    entry = { lib, users: 0 };
+    loaded.set(library, entry);
+  }
+  entry.users += 1;
+  return entry.lib;
+}
+
+/** Drops one user of `library`; the last one finalises and unloads the module. */
+export function releaseModule(library: string): void {
+  const entry = loaded.get(library);
+  if (!entry) return;
+  entry.users -= 1;
+  if (entry.users > 0) return;
+  loaded.delete(library);
+  try {
+    entry.lib.C_Finalize();
+    entry.lib.close();
+  } catch {
+    // Finalising a module that is going away: nothing useful to do with a failure.
+  }
+}
+
+function findSlot(lib: Pkcs11, tokenLabel: string): Handle | undefined {
+  for (const slot of lib.C_GetSlotList(true)) {
+    if (lib.C_GetTokenInfo(slot).label.trimEnd() === tokenLabel) return slot;
+  }
+  return undefined;
+}
+
+/**
+ * The slot holding the token labelled `tokenLabel` (the caller must hold one use of the module).
+ *
+ * @throws HsmError `HSM_TOKEN_NOT_FOUND`
+ */
+export function slotByTokenLabel(library: string, tokenLabel: string): Handle {
+  const entry = loaded.get(library);
+  if (!entry) throw new HsmError('HSM_CLOSED', 'PKCS#11 module not loaded', { detail: library });
+  let slot = findSlot(entry.lib, tokenLabel);
+  if (!slot && entry.users === 1) {
+    // Only our caller uses the module: re-initialise so that tokens created since are seen.
+    try {
+      entry.lib.C_Finalize();
+    } catch {
+      // already finalised
+    }
+    initialize(entry.lib, library);
+    slot = findSlot(entry.lib, tokenLabel);
+  }
+  if (!slot) {
+    throw new HsmError('HSM_TOKEN_NOT_FOUND', 'no token with this label', {
+      detail: `label=${tokenLabel}; a token created after this process initialised the module is only seen once every token of the module is closed`,
+    });
+  }
+  return slot;
+}

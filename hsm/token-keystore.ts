@@ -1,0 +1,183 @@
+/**
+ * `TokenKeyStore`: a `KeyStore` whose only source of truth is the token itself (issue #3 moves the
+ * lifecycle to PostgreSQL).
+ *
+ * - At open it lists the token's private keys labelled `gw:<purpose>:<alg>:<shortid>`, reads each public
+ *   half once and caches the handles; every key found is `active`.
+ * - `activeSigners(purpose)` is in policy order: the purpose's configured algorithm order (default
+ *   algorithm first), then label order. A label naming an unknown algorithm fails the open.
+ * - `ensureKeys` generates the missing (purpose, alg) pairs and nothing else, so running it twice is a no-op.
+ */
+import { randomBytes } from 'node:crypto';
+import { algorithm, ALGORITHMS, type AlgorithmName } from './algorithms.ts';
+import { HsmError } from './errors.ts';
+import { KEY_PURPOSES, keyLabel, LABEL_PREFIX, parseKeyLabel } from './key-label.ts';
+import { Pkcs11Signer } from './pkcs11-signer.ts';
+import { findPublicKey, generateKeyPair, listPrivateKeys, type TokenKeyObject } from './pkcs11/keys.ts';
+import { readPublicJwk } from './pkcs11/public-jwk.ts';
+import { Pkcs11Token } from './pkcs11/token.ts';
+import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from './signer.ts';
+
+export type AlgorithmOrder = Readonly<Record<KeyPurpose, readonly AlgorithmName[]>>;
+
+/** Default-first algorithm order per purpose. OIDC Core requires RS256 support, so id_token lists it first. */
+export const DEFAULT_ALGORITHM_ORDER: AlgorithmOrder = Object.freeze({
+  id_token: ['RS256', 'ES256', 'PS256', 'ES384', 'EdDSA'],
+  access_token: ['ES256', 'RS256', 'PS256', 'ES384', 'EdDSA'],
+  saml: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+  saml_decryption: ['RS256'],
+  audit: ['ES384', 'ES256', 'EdDSA', 'PS256', 'RS256'],
+  client_auth: ['ES256', 'PS256', 'RS256', 'ES384', 'EdDSA'],
+});
+
+/** The development key set: what `hsm/cli.ts init` makes. */
+export const DEFAULT_KEY_SPEC: ReadonlyArray<{ readonly purpose: KeyPurpose; readonly alg: AlgorithmName }> = Object.freeze([
+  { purpose: 'id_token', alg: 'RS256' },
+  { purpose: 'id_token', alg: 'ES256' },
+  { purpose: 'saml', alg: 'RS256' },
+  { purpose: 'audit', alg: 'ES384' },
+]);
+
+export interface OpenKeyStoreOptions {
+  /** Path of the PKCS#11 module. */
+  library: string;
+  tokenLabel: string;
+  /** User PIN. */
+  pin: string;
+  /** Sessions in the pool (default 4). */
+  poolSize?: number;
+  /** Callers allowed to wait for a session before `HSM_BUSY` (default 1024). */
+  maxWaiting?: number;
+  /** Longest wait for a session before `HSM_BUSY`, ms (default 10 000). */
+  acquireTimeoutMs?: number;
+  /** Per-purpose algorithm order; purposes left out keep {@link DEFAULT_ALGORITHM_ORDER}. */
+  algorithmOrder?: Partial<AlgorithmOrder>;
+}
+
+function rank(order: readonly AlgorithmName[], alg: AlgorithmName): number {
+  const index = order.indexOf(alg);
+  return index === -1 ? order.length + ALGORITHMS.findIndex((row) => row.name === alg) : index;
+}
+
+export class TokenKeyStore implements KeyStore {
+  readonly token: Pkcs11Token;
+  readonly #order: AlgorithmOrder;
+  readonly #signers: Pkcs11Signer[] = [];
+
+  private constructor(token: Pkcs11Token, order: AlgorithmOrder) {
+    this.token = token;
+    this.#order = order;
+  }
+
+  /** Opens the token and loads its keys. Prefer {@link openKeyStore}. */
+  static async open(options: OpenKeyStoreOptions): Promise<TokenKeyStore> {
+    for (const name of ['library', 'tokenLabel', 'pin'] as const) {
+      if (typeof options[name] !== 'string' || options[name] === '') {
+        throw new HsmError('HSM_CONFIG_INVALID', `key store option ${name} is required`);
+      }
+    }
+    const order = { ...DEFAULT_ALGORITHM_ORDER, ...options.algorithmOrder };
+    for (const purpose of KEY_PURPOSES) order[purpose].forEach((name) => algorithm(name));
+    const token = Pkcs11Token.open({ ...options, size: options.poolSize });
+    const store = new TokenKeyStore(token, order);
+    try {
+      for (const key of await listPrivateKeys(token, LABEL_PREFIX)) store.#signers.push(await store.#load(key));
+    } catch (error) {
+      await token.close();
+      throw error;
+    }
+    return store;
+  }
+
+  async #load(key: TokenKeyObject): Promise<Pkcs11Signer> {
+    const { purpose, alg } = parseKeyLabel(key.label);
+    const row = algorithm(alg);
+    const jwk = await readPublicJwk(this.token, await findPublicKey(this.token, key.id), row.key);
+    return Pkcs11Signer.create({ token: this.token, key, row, purpose, jwk });
+  }
+
+  activeSigner(purpose: KeyPurpose, alg?: AlgorithmName): Pkcs11Signer {
+    const signer = this.activeSigners(purpose).find((candidate) => alg === undefined || candidate.alg === alg);
+    if (!signer) throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', { detail: `purpose=${purpose} alg=${alg ?? '*'}` });
+    return signer;
+  }
+
+  activeSigners(purpose: KeyPurpose): Pkcs11Signer[] {
+    const order = this.#order[purpose];
+    return this.#signers
+      .filter((signer) => signer.purpose === purpose)
+      .sort((a, b) => rank(order, a.alg) - rank(order, b.alg) || a.label.localeCompare(b.label));
+  }
+
+  publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
+    return this.activeSigners(purpose).map((signer) => ({ ...signer.publicJwk }));
+  }
+
+  /** Every key of ours on the token, in label order. */
+  signers(): Pkcs11Signer[] {
+    return [...this.#signers].sort((a, b) => a.label.localeCompare(b.label));
+  }
+
+  /** The signer whose key has this RFC 7638 thumbprint. @throws HsmError `HSM_KEY_NOT_FOUND` */
+  signerByKid(kid: string): Pkcs11Signer {
+    const signer = this.#signers.find((candidate) => candidate.kid === kid);
+    if (!signer) throw new HsmError('HSM_KEY_NOT_FOUND', 'no key with this kid', { detail: `kid=${kid}` });
+    return signer;
+  }
+
+  /**
+   * Generates a new key pair for `purpose` and `alg` on the token; it is active at once.
+   *
+   * @throws HsmError `HSM_ALG_UNKNOWN`, `HSM_KEYGEN_FAILED`
+   */
+  async generate(purpose: KeyPurpose, alg: AlgorithmName): Promise<Pkcs11Signer> {
+    const row = algorithm(alg);
+    const id = randomBytes(8);
+    const key = await generateKeyPair(this.token, row.key, id, keyLabel(purpose, row.name, id.toString('hex')));
+    const signer = await this.#load(key);
+    this.#signers.push(signer);
+    return signer;
+  }
+
+  /** Waits for signatures in flight, then closes the token. */
+  close(): Promise<void> {
+    return this.token.close();
+  }
+}
+
+/**
+ * Opens a token as a key store.
+ *
+ * @example
+ * ```ts
+ * const store = await openKeyStore({ library: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'gw', pin });
+ * const jws = await store.activeSigner('id_token').sign(bytes);
+ * await store.close();
+ * ```
+ * @throws HsmError `HSM_CONFIG_INVALID`, `HSM_LIBRARY_LOAD_FAILED`, `HSM_TOKEN_NOT_FOUND`, `HSM_LOGIN_FAILED`,
+ * `HSM_KEY_MISMATCH`, `HSM_ALG_UNKNOWN`
+ */
+export function openKeyStore(options: OpenKeyStoreOptions): Promise<TokenKeyStore> {
+  return TokenKeyStore.open(options);
+}
+
+/**
+ * Generates, for each `{ purpose, alg }` of `spec`, a key if the store has none; returns what it made.
+ * Idempotent: a second run generates nothing.
+ *
+ * @example
+ * ```ts
+ * const made = await ensureKeys(store, DEFAULT_KEY_SPEC);
+ * ```
+ */
+export async function ensureKeys(
+  store: TokenKeyStore,
+  spec: ReadonlyArray<{ readonly purpose: KeyPurpose; readonly alg: AlgorithmName }>,
+): Promise<Pkcs11Signer[]> {
+  const generated: Pkcs11Signer[] = [];
+  for (const { purpose, alg } of spec) {
+    if (store.activeSigners(purpose).some((signer) => signer.alg === alg)) continue;
+    generated.push(await store.generate(purpose, alg));
+  }
+  return generated;
+}

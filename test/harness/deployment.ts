@@ -1,0 +1,159 @@
+/**
+ * A complete local deployment of the gateway with its demo parties, used by `make run` (demo.ts) and by
+ * end-to-end tests: the development PKI, the samlify demo IdP, SigningKeys generated inside the SoftHSM2
+ * token, the gateway configuration (secrets passed by environment, as in production), and the gateway
+ * itself — in this process or as child processes (to prove instances are stateless).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDevPki } from '../../certs/dev-pki.ts';
+import { startDemoIdp, type DemoIdp } from '../../conformance/saml-idp/index.ts';
+import { bootGateway, type Gateway } from '../../gateway/boot.ts';
+import { loadConfig } from '../../gateway/config/load.ts';
+import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';
+import type { TokenHandle } from './services/softhsm.ts';
+import { freePort } from './services/free-port.ts';
+
+const MAIN = fileURLToPath(new URL('../../gateway/main.ts', import.meta.url));
+
+export interface DeploymentOptions {
+  dir: string;
+  pgUrl: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  token: TokenHandle;
+  gatewayPort?: number;
+  idpPort?: number;
+  /** Where the RP says it will receive the code (the demo RP's /callback, or a test's own URL). */
+  rpRedirectUri: string;
+  pkiDir?: string;
+  logLevel?: string;
+  /** Extra relying parties (raw client config entries). */
+  extraClients?: unknown[];
+}
+
+export interface Deployment {
+  gatewayUrl: string;
+  idp: DemoIdp;
+  client: { client_id: string; client_secret: string; redirect_uri: string };
+  /** Environment (secrets) and config file a gateway process needs. */
+  env: NodeJS.ProcessEnv;
+  configFile: string;
+  rawConfig: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+function secretValue(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export async function prepareDeployment(options: DeploymentOptions): Promise<Deployment> {
+  mkdirSync(options.dir, { recursive: true });
+  const pki = ensureDevPki(options.pkiDir ?? join(options.dir, 'pki'));
+  const gatewayPort = options.gatewayPort ?? (await freePort());
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki });
+  try {
+    const metadata = await (await fetch(idp.metadataUrl)).text();
+    const metadataFile = join(options.dir, 'demo-idp.metadata.xml');
+    writeFileSync(metadataFile, metadata);
+
+    const keys = await openKeyStore({ library: options.token.library, tokenLabel: options.token.label, pin: options.token.pin });
+    try {
+      await ensureKeys(keys, DEFAULT_KEY_SPEC);
+    } finally {
+      await keys.close();
+    }
+
+    const client = { client_id: 'demo-rp', client_secret: secretValue(), redirect_uri: options.rpRedirectUri };
+    const env: NodeJS.ProcessEnv = {
+      GW_DATABASE_URL: options.pgUrl,
+      GW_REDIS_URL: options.redisUrl,
+      GW_HSM_PIN: options.token.pin,
+      GW_COOKIE_KEY: secretValue(),
+      GW_PAIRWISE_SALT: secretValue(),
+      GW_BROWSER_BINDING_KEY: secretValue(),
+      GW_DEMO_RP_SECRET: client.client_secret,
+    };
+    const rawConfig: Record<string, unknown> = {
+      issuer: gatewayUrl,
+      listen: { host: '127.0.0.1', port: gatewayPort },
+      database: { url: { env: 'GW_DATABASE_URL' } },
+      redis: { url: { env: 'GW_REDIS_URL' }, keyPrefix: options.redisKeyPrefix },
+      hsm: { library: options.token.library, tokenLabel: options.token.label, pin: { env: 'GW_HSM_PIN' } },
+      secrets: { cookieKeys: [{ env: 'GW_COOKIE_KEY' }], pairwiseSalt: { env: 'GW_PAIRWISE_SALT' }, browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' } },
+      saml: {
+        idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }],
+      },
+      clients: [
+        {
+          client_id: client.client_id,
+          client_name: 'Demo relying party',
+          client_secret: { env: 'GW_DEMO_RP_SECRET' },
+          redirect_uris: [client.redirect_uri],
+          post_logout_redirect_uris: [new URL('/', client.redirect_uri).toString()],
+          scope: 'openid profile email',
+        },
+        ...(options.extraClients ?? []),
+      ],
+      logging: { level: options.logLevel ?? 'warn' },
+    };
+    const configFile = join(options.dir, 'gateway.config.json');
+    writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
+    return { gatewayUrl, idp, client, env, configFile, rawConfig, stop: () => idp.stop() };
+  } catch (error) {
+    await idp.stop();
+    throw error;
+  }
+}
+
+/** Boots the gateway in this process and listens on the deployment's port. */
+export async function startGatewayInProcess(deployment: Deployment, port?: number): Promise<{ gateway: Gateway; server: Server; url: string; stop(): Promise<void> }> {
+  const config = loadConfig(deployment.rawConfig, { env: deployment.env });
+  const gateway = await bootGateway(config);
+  const server = createServer(gateway.app.callback());
+  const listenPort = port ?? config.listen.port;
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
+  return {
+    gateway,
+    server,
+    url: `http://127.0.0.1:${listenPort}`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+    },
+  };
+}
+
+/** Starts `node gateway/main.ts` as a child process on `port` (same config and secrets). */
+export async function startGatewayProcess(deployment: Deployment, port: number, logFile?: string): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
+  const config = { ...deployment.rawConfig, listen: { host: '127.0.0.1', port } };
+  const file = deployment.configFile.replace(/\.json$/, `.${port}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  const child = fork(MAIN, ['--config', file], { env: { ...process.env, ...deployment.env }, stdio: logFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : 'inherit' });
+  if (logFile) {
+    const { createWriteStream } = await import('node:fs');
+    const out = createWriteStream(logFile, { flags: 'a' });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  }
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code} before it was ready${logFile ? ` (see ${logFile})` : ''}`)));
+  });
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * One test file's gateway: its own database, Redis prefix and SoftHSM2 token, the demo IdP, and the
+ * gateway booted in this process. Plus an openid-client RP configuration for it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
+import type { Gateway } from '../../gateway/boot.ts';
+import { freshDatabase, freshToken, redisPrefix, redisUrl } from './services.ts';
+
+export const RP_REDIRECT = 'http://127.0.0.1:9/callback';
+
+export interface GatewayFixture {
+  deployment: Deployment;
+  gateway: Gateway;
+  url: string;
+  token: ReturnType<typeof freshToken>;
+  rp: oidc.Configuration;
+  stop(): Promise<void>;
+}
+
+export async function startGatewayFixture(options: { extraClients?: unknown[] } = {}): Promise<GatewayFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
+  const token = freshToken();
+  const deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token,
+    rpRedirectUri: RP_REDIRECT,
+    extraClients: options.extraClients,
+    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+  });
+  const running = await startGatewayInProcess(deployment);
+  const rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  return {
+    deployment,
+    gateway: running.gateway,
+    url: running.url,
+    token,
+    rp,
+    async stop() {
+      await running.stop();
+      await deployment.stop();
+    },
+  };
+}
+
+/** An authorization request as a careful RP makes it: code flow, PKCE S256, state, nonce. */
+export async function authorizationRequest(rp: oidc.Configuration, extra: Record<string, string> = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(rp, {
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid profile email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url, verifier, state, nonce };
+}
