@@ -8,7 +8,7 @@
  *   @peculiar/x509 exactly as for a WebCrypto signature).
  */
 import { randomBytes, webcrypto } from 'node:crypto';
-import './reflect-metadata.ts';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { algorithm } from './algorithms.ts';
 import { HsmError } from './errors.ts';

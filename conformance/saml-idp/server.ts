@@ -16,7 +16,7 @@ import { ConformanceError } from '../errors.ts';
 import { sendHtml, serve, type RouteContext } from '../http/server.ts';
 import { buildLoginResponse, type ResponseOverrides } from './build-response.ts';
 import { demoUsers, findUser, type DemoUser } from './demo-users.ts';
-import { createIdpEntity } from './idp-entity.ts';
+import { createIdpEntity, type IdpEntity } from './idp-entity.ts';
 import { autoPostPage, indexPage, loginPage } from './pages.ts';
 import { PendingRequests } from './pending-requests.ts';
 import { lazySpPeer, type SpMetadataSource } from './sp-peer.ts';
@@ -68,10 +68,11 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const users = options.users ?? demoUsers;
   const pending = new PendingRequests();
   let overrides = options.responseOverrides;
-  let idp: ReturnType<typeof createIdpEntity> | undefined;
-  const current = (): ReturnType<typeof createIdpEntity> => {
-    if (idp === undefined) throw new ConformanceError('INTERNAL', 500, 'IdP not started');
-    return idp;
+  // The entity needs the base URL, known only once the server listens (port 0).
+  const started: { idp?: IdpEntity } = {};
+  const current = (): IdpEntity => {
+    if (started.idp === undefined) throw new ConformanceError('INTERNAL', 500, 'IdP not started');
+    return started.idp;
   };
 
   const showLogin = async (ctx: RouteContext, inbound: InboundAuthnRequest): Promise<void> => {
@@ -120,7 +121,8 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   );
 
   const baseUrl = (options.baseUrl ?? server.origin).replace(/\/+$/, '');
-  idp = createIdpEntity(baseUrl, { privateKeyPem: options.keys.idpKeyPem, certPem: options.keys.idpCertPem });
+  const idp = createIdpEntity(baseUrl, { privateKeyPem: options.keys.idpKeyPem, certPem: options.keys.idpCertPem });
+  started.idp = idp;
   return {
     url: baseUrl,
     metadataUrl: idp.entityId,

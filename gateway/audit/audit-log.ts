@@ -50,7 +50,7 @@ interface Row {
 const INSERT = `insert into audit_log (session_id, from_state, to_state, component, error_code, request_id, details)
   values ($1, $2, $3, $4, $5, $6, $7::jsonb)`;
 const FOR_SESSION = `select id::text as id, at, session_id, from_state, to_state, component, error_code, request_id, details
-  from audit_log where session_id = $1 order by id`;
+  from audit_log where session_id = $1 order by audit_log.id`;
 
 export class AuditLog {
   readonly #pool: Pool;

@@ -39,7 +39,12 @@ export function acquireModule(library: string): Pkcs11 {
     } catch (error) {
       throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot load the PKCS#11 module', { detail: library, cause: error });
     }
-    initialize(lib, library);
+    try {
+      initialize(lib, library);
+    } catch (error) {
+      lib.close();
+      throw error;
+    }
     entry = { lib, users: 0 };
     loaded.set(library, entry);
   }

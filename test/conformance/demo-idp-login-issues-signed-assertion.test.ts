@@ -2,16 +2,17 @@
  * After a correct demo password the IdP POSTs a Response to the SP's ACS whose Assertion is signed by the
  * IdP certificate (verified here with xml-crypto) and carries the right audience, LoA, InResponseTo and attributes.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
+import type { ResponseOverrides } from '../../conformance/saml-idp/index.ts';
 import { authnRequestXml, hiddenValue, signAuthnRequest } from './fake-sp.ts';
 import { postForm, startIdpWithFakeSp } from './idp-fixture.ts';
 
 const saml = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const dsig = 'http://www.w3.org/2000/09/xmldsig#';
 
-async function signIn(t: Parameters<Parameters<typeof test>[1]>[0], username: string, password: string, overrides?: Parameters<typeof startIdpWithFakeSp>[0]) {
+async function signIn(t: ExecutionContext, username: string, password: string, overrides?: ResponseOverrides) {
   const { idp, sp, pki } = await startIdpWithFakeSp(overrides);
   t.teardown(() => idp.stop());
   const id = `_req-${username}-1`;
@@ -48,7 +49,7 @@ test('marie: signed assertion, LoA substantial, audience, InResponseTo, destinat
   t.is(signatures.length, 1);
   t.is(signatures[0]!.parentNode, assertion);
   const verifier = new SignedXml({ publicCert: pki.idpCertPem, getCertFromKeyInfo: () => null });
-  verifier.loadSignature(signatures[0]!);
+  verifier.loadSignature(signatures[0]!.toString());
   t.true(verifier.checkSignature(xml));
   const signed = verifier.getSignedReferences();
   t.is(signed.length, 1);

@@ -34,6 +34,19 @@ export interface DeploymentOptions {
   logLevel?: string;
   /** Extra relying parties (raw client config entries). */
   extraClients?: unknown[];
+  /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
+  secrets?: DeploymentSecrets;
+}
+
+export interface DeploymentSecrets {
+  cookieKey: string;
+  pairwiseSalt: string;
+  browserBindingKey: string;
+  rpSecret: string;
+}
+
+export function newDeploymentSecrets(): DeploymentSecrets {
+  return { cookieKey: secretValue(), pairwiseSalt: secretValue(), browserBindingKey: secretValue(), rpSecret: secretValue() };
 }
 
 export interface Deployment {
@@ -69,14 +82,15 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       await keys.close();
     }
 
-    const client = { client_id: 'demo-rp', client_secret: secretValue(), redirect_uri: options.rpRedirectUri };
+    const secrets = options.secrets ?? newDeploymentSecrets();
+    const client = { client_id: 'demo-rp', client_secret: secrets.rpSecret, redirect_uri: options.rpRedirectUri };
     const env: NodeJS.ProcessEnv = {
       GW_DATABASE_URL: options.pgUrl,
       GW_REDIS_URL: options.redisUrl,
       GW_HSM_PIN: options.token.pin,
-      GW_COOKIE_KEY: secretValue(),
-      GW_PAIRWISE_SALT: secretValue(),
-      GW_BROWSER_BINDING_KEY: secretValue(),
+      GW_COOKIE_KEY: secrets.cookieKey,
+      GW_PAIRWISE_SALT: secrets.pairwiseSalt,
+      GW_BROWSER_BINDING_KEY: secrets.browserBindingKey,
       GW_DEMO_RP_SECRET: client.client_secret,
     };
     const rawConfig: Record<string, unknown> = {

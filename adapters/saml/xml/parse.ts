@@ -3,7 +3,8 @@
  *
  * - Any `<!DOCTYPE` or `<!ENTITY` is refused before parsing (XXE, billion laughs, parser differentials).
  * - @xmldom/xmldom with an `onError` that turns every warning and error into a refusal.
- * - Exactly one root element; nothing but the XML declaration and whitespace around it.
+ * - Exactly one root element; nothing but the XML declaration and whitespace around it (no trailing
+ *   element, text, comment or processing instruction).
  * - Element depth is bounded.
  */
 import { DOMParser } from '@xmldom/xmldom';
@@ -13,6 +14,7 @@ import { samlError } from '../errors.ts';
 const DTD = /<!\s*(DOCTYPE|ENTITY)/i;
 const MAX_DEPTH = 48;
 const ELEMENT = 1;
+const TEXT = 3;
 const PROCESSING_INSTRUCTION = 7;
 
 /**
@@ -37,6 +39,7 @@ export function parseStrictXml(xml: string): Document {
   for (let node = doc.firstChild; node; node = node.nextSibling) {
     if (node.nodeType === ELEMENT) roots += 1;
     else if (node.nodeType === PROCESSING_INSTRUCTION && node.nodeName === 'xml') continue;
+    else if (node.nodeType === TEXT && /^[ \t\r\n]*$/.test(node.nodeValue ?? '')) continue;
     else throw samlError('SAML_MALFORMED_XML', { detail: `node of type ${node.nodeType} outside the root` });
   }
   if (roots !== 1 || !doc.documentElement) throw samlError('SAML_MALFORMED_XML', { detail: `${roots} root elements` });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { LoginRecord } from '../../../gateway/flow/login-flow.ts';
 import { flowStack, loginIn, newLoginId } from './fixtures.ts';
 
 test('of two concurrent transitions from the same state on two instances, exactly one wins', async (t) => {
@@ -18,7 +19,7 @@ test('of two concurrent transitions from the same state on two instances, exactl
     const lost = results.filter((result) => result.status === 'rejected');
     t.is(won.length, 1);
     t.is((lost[0] as PromiseRejectedResult).reason.code, 'FLOW_ILLEGAL_TRANSITION');
-    const winner = (won[0] as PromiseFulfilledResult<{ state: string }>).value.state;
+    const winner = (won[0] as PromiseFulfilledResult<LoginRecord>).value.state;
     t.is((await a.get(loginId))!.state, winner);
     const trail = await stack.audit.forSession(loginId);
     t.is(trail.length, before + 1);

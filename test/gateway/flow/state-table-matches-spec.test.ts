@@ -20,7 +20,7 @@ test('the table has exactly the states of the specification', (t) => {
 
 for (const state of Object.keys(SPEC) as LoginState[]) {
   test(`${state}: timeout and successors match the specification`, (t) => {
-    t.is(STATES[state].timeoutSeconds, SPEC[state].timeout);
+    t.is(STATES[state].timeoutSeconds as number | null, SPEC[state].timeout);
     t.deepEqual([...STATES[state].next].sort(), [...SPEC[state].next].sort());
     for (const to of LOGIN_STATES) t.is(canTransition(state, to), SPEC[state].next.includes(to), `${state} → ${to}`);
     t.is(isTerminal(state), SPEC[state].timeout === null);

@@ -65,7 +65,10 @@ export async function createSamlTestBed(keys: SpKeys, idpConfig: Partial<LegacyS
     { id: 'test-idp', displayName: 'Test IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial', ...idpConfig },
     sp,
     { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
-  );
+  ).catch(async (error: unknown) => {
+    await redis.quit();
+    throw error;
+  });
   let logins = 0;
   return {
     idp, sp, adapter, state,
