@@ -40,8 +40,8 @@ export interface TransitionPlan {
   errorCode?: string;
   requestId?: string;
   details?: Record<string, unknown>;
-  /** More hash fields to set with the new state (at start: client, acr values). */
-  extraFields?: string[];
+  /** More hash fields to set with the new state (at start: client, acr values), given the transition's time. */
+  extraFields?: (at: number) => string[];
 }
 
 const REFUSAL: Record<string, [FlowErrorCode, string]> = {
@@ -88,7 +88,7 @@ export async function applyTransition(deps: TransitionDeps, plan: TransitionPlan
   const timeout = stateRow(plan.to).timeoutSeconds;
   const deadline = timeout === null ? null : at + timeout * 1000;
   const ttl = timeout === null ? TERMINAL_TTL_SECONDS : timeout + GRACE_SECONDS;
-  const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields ?? [])];
+  const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields?.(at) ?? [])];
   const committed = await redisCall(plan.loginId, () =>
     deps.redis.eval(COMMIT, 2, key, deadlinesKey(shardOf(plan.loginId)), token, plan.loginId, deadline ?? '', ttl, ...fields),
   );

@@ -51,14 +51,15 @@ export class LoginFlow {
   }
 
   /**
-   * Starts a login in INITIATED (audited as `null → INITIATED`). A login id already in use throws
-   * `FLOW_ILLEGAL_TRANSITION`.
+   * Starts a login in INITIATED (audited as `null → INITIATED`, component `context.component` or `flow`).
+   * A login id already in use (or empty) throws `FLOW_ILLEGAL_TRANSITION`; an unwritable audit record
+   * throws `AUDIT_UNAVAILABLE` and leaves no login behind.
    *
    * @example
    * await flow.start(interactionUid, { clientId: 'rp-1', requestId: ctx.id, acrValues: ['eidas2'] });
    */
   async start(loginId: string, context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string }): Promise<LoginRecord> {
-    if (!loginId || !context.clientId) throw new FlowError('FLOW_NOT_FOUND', 'a login needs an id and a client', { detail: 'empty loginId or clientId' });
+    if (!loginId || !context.clientId) throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'a login needs an id and a client', { detail: 'empty loginId or clientId' });
     const { at, deadline } = await applyTransition(this.#deps, {
       loginId,
       from: null,
@@ -67,7 +68,7 @@ export class LoginFlow {
       component: context.component ?? 'flow',
       ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
       details: { clientId: context.clientId, acrValues: context.acrValues ?? [] },
-      extraFields: startFields(context, this.#deps.now()),
+      extraFields: (at) => startFields(context, at),
     });
     return {
       loginId,
@@ -103,7 +104,16 @@ export class LoginFlow {
     if (current.deadline !== null && current.deadline <= this.#deps.now()) {
       throw new FlowError('FLOW_EXPIRED', 'login timed out', { loginId, detail: `deadline of ${current.state} passed` });
     }
-    const { at, deadline } = await applyTransition(this.#deps, { loginId, from: current.state, to: target, mode: 'live', ...meta });
+    const { at, deadline } = await applyTransition(this.#deps, {
+      component: meta.component,
+      ...(meta.errorCode === undefined ? {} : { errorCode: meta.errorCode }),
+      ...(meta.requestId === undefined ? {} : { requestId: meta.requestId }),
+      ...(meta.details === undefined ? {} : { details: meta.details }),
+      loginId,
+      from: current.state,
+      to: target,
+      mode: 'live',
+    });
     return { ...current, state: target, enteredAt: at, deadline, errorCode: meta.errorCode ?? null, version: current.version + 1 };
   }
 

@@ -36,7 +36,7 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   } catch (error) {
     if (error instanceof AdapterError) {
       services.logger.warn({ code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp }, 'upstream response rejected');
-      return reject(ctx, services, error.code, error.loginId, `adapter:${target.idp}`);
+      return reject(ctx, services, error.code, error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding)), `adapter:${target.idp}`);
     }
     throw error;
   }
@@ -46,6 +46,17 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   await translateAndDecide(ctx, services, result.loginId, result.identity);
   ctx.status = 303;
   ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);
+}
+
+/**
+ * A message that failed before its InResponseTo could be trusted is still attributed to the login its
+ * RelayState names when it arrives in the browser that started that login (same binding cookie): the RP
+ * then learns the login failed. From any other browser it is not attributed (no one can fail, or learn
+ * about, someone else's login).
+ */
+async function sameBrowserLogin(services: Services, loginId: string, binding: string): Promise<string | undefined> {
+  const login = await services.logins.load(loginId);
+  return login?.browserBinding !== undefined && login.browserBinding === binding ? loginId : undefined;
 }
 
 async function reject(ctx: Context, services: Services, code: string, loginId: string | undefined, component: string): Promise<void> {

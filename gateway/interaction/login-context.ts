@@ -15,6 +15,8 @@ export interface LoginContext {
   idp?: string;
   stepUps: number;
   requestId?: string;
+  /** HMAC of this browser's binding cookie, set when the upstream login starts. */
+  browserBinding?: string;
 }
 
 export type LoginOutcome =

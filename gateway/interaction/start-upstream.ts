@@ -27,7 +27,7 @@ export async function startUpstream(ctx: Context, services: Services, login: Log
   const relayState = start.binding === 'post' ? start.fields.RelayState : new URL(start.url).searchParams.get('RelayState');
   if (!relayState) throw new GatewayError('INTERNAL', 500, 'adapter returned no RelayState', { detail: idpId });
   await logins.saveRelay(relayState, login.loginId, idpId);
-  await logins.save({ ...login, idp: idpId });
+  await logins.save({ ...login, idp: idpId, browserBinding: binding });
   const current = await flow.get(login.loginId);
   const from = current?.state;
   if (from !== 'INITIATED' && from !== 'AUTHENTICATING' && from !== 'FRAUD_CHECK') {

@@ -10,6 +10,7 @@ import { startDemoIdp, type DemoIdp, type ResponseOverrides } from '../../confor
 import { makeFakeSp, type FakeSp } from './fake-sp.ts';
 
 let pki: DevPki | undefined;
+let sharedSp: Promise<FakeSp> | undefined;
 
 /** The development PKI of this test process (made once). */
 export function testPki(): DevPki {
@@ -17,9 +18,10 @@ export function testPki(): DevPki {
   return pki;
 }
 
-/** A fake SP and a demo IdP that trusts it. */
+/** A fake SP (one per test process: key generation is the slow part) and a fresh demo IdP that trusts it. */
 export async function startIdpWithFakeSp(responseOverrides?: ResponseOverrides): Promise<{ idp: DemoIdp; sp: FakeSp; pki: DevPki }> {
-  const sp = await makeFakeSp();
+  sharedSp ??= makeFakeSp();
+  const sp = await sharedSp;
   const keys = testPki();
   const idp = await startDemoIdp({ port: 0, spMetadataXml: sp.metadataXml, keys, responseOverrides });
   return { idp, sp, pki: keys };

@@ -5,13 +5,25 @@
  */
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Pkcs11Signer } from '../../hsm/pkcs11-signer.ts';
+import { formsIn } from '../helpers/browser.ts';
+import type { JourneyResult } from '../helpers/login-journey.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
 test.before(async () => {
-  fx = await startGatewayFixture();
+  fx = await startGatewayFixture({
+    extraClients: [
+      {
+        client_id: 'es256-rp',
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [RP_REDIRECT],
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
+  });
 });
 test.after.always(async () => {
   await fx?.stop();
@@ -46,8 +58,35 @@ test.serial('a person logs in through the demo IdP and the RP gets verified pivo
   t.regex(String(payload.sub), /^[A-Za-z0-9_-]{43}$/);
 
   const kid = protectedHeader.kid!;
-  const signer = fx.gateway.services.keys.activeSigners('id_token').find((s) => s.kid === kid);
+  const signer = fx.gateway.services.keys.activeSigners('id_token').find((s) => s.kid === kid) as Pkcs11Signer | undefined;
   t.truthy(signer, 'the signing key is an HSM key of the id_token purpose');
+  const flags = await signer!.keyFlags();
+  t.deepEqual(flags, { sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
+
+  const { rows } = await fx.gateway.services.pool.query('select from_state, to_state from audit_log where session_id = $1 order by id', [journey.loginId]);
+  t.deepEqual(
+    rows.map((r) => `${r.from_state ?? '∅'}→${r.to_state}`),
+    ['∅→INITIATED', 'INITIATED→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED'],
+    'every transition of the login is audited once',
+  );
+});
+
+test.serial('a client registered for ES256 gets an ES256 ID token from the HSM key', async (t) => {
+  const rp = await oidc.discovery(new URL(fx.url), 'es256-rp', { client_secret: fx.deployment.env.GW_DEMO_RP_SECRET!, id_token_signed_response_alg: 'ES256' }, undefined, { execute: [oidc.allowInsecureRequests] });
+  const request = await authorizationRequest(rp);
+  const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const { protectedHeader } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${fx.url}/jwks`)), { issuer: fx.url, audience: 'es256-rp' });
+  t.is(protectedHeader.alg, 'ES256');
+});
+
+test.serial('an authorization request without PKCE is refused before any login starts', async (t) => {
+  const url = new URL(`${fx.url}/auth`);
+  url.search = new URLSearchParams({ client_id: 'demo-rp', redirect_uri: RP_REDIRECT, response_type: 'code', scope: 'openid', state: 'xyz', nonce: 'n' }).toString();
+  const response = await fetch(url, { redirect: 'manual' });
+  const location = new URL(response.headers.get('location')!);
+  t.is(location.searchParams.get('error'), 'invalid_request');
+  t.regex(location.searchParams.get('error_description') ?? '', /PKCE/);
 });
 
 test.serial('the same person gets the same pairwise sub on a second login', async (t) => {
@@ -92,12 +131,7 @@ test.serial('discovery advertises code flow, S256 PKCE, pairwise subjects and ei
   t.deepEqual(meta.subject_types_supported, ['pairwise']);
   t.deepEqual(meta.acr_values_supported, ['eidas1', 'eidas2', 'eidas3']);
   t.true(meta.authorization_response_iss_parameter_supported);
-  const idToken = decodeProtectedHeader;
-  t.truthy(idToken);
 });
-
-import { formsIn } from '../helpers/browser.ts';
-import type { JourneyResult } from '../helpers/login-journey.ts';
 
 async function loginJourneyContinue(previous: JourneyResult): Promise<URL> {
   const { browser } = previous;

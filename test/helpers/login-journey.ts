@@ -23,6 +23,8 @@ export interface JourneyResult {
   html: string;
   /** The SAMLResponse form as it was posted (for replay tests). */
   acsForm?: Form;
+  /** The gateway's login id (the oidc-provider interaction uid), once the chooser was reached. */
+  loginId?: string;
 }
 
 function only(html: string, what: string): Form {
@@ -38,6 +40,7 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
   if (atRp(step.url)) return { browser, url: step.url, status: step.response.status, html: '' };
   let html = await step.response.text();
   if (!step.url.pathname.startsWith('/interaction/')) throw new Error(`expected the chooser, got ${step.url}`);
+  const loginId = step.url.pathname.split('/')[2];
   if (formsIn(html).some((f) => f.action.endsWith('/idp'))) {
     const chooser = only(html, 'chooser');
     step = await browser.submit(chooser, step.url, { idp: options.idp ?? 'demo-idp' }, atRp);
@@ -54,5 +57,5 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
   if (options.beforeAcs) acsForm = await options.beforeAcs(acsForm);
   step = await browser.submit(acsForm, step.url, {}, atRp);
   const finalHtml = atRp(step.url) ? '' : await step.response.text();
-  return { browser, url: step.url, status: step.response.status, html: finalHtml, acsForm };
+  return { browser, url: step.url, status: step.response.status, html: finalHtml, acsForm, loginId };
 }

@@ -37,7 +37,8 @@ test('a transition arriving while another is writing its audit record is refused
   await holder.query('lock table audit_log in exclusive mode');
   const first = stack.flow.transition('held', 'TOKEN_GENERATION', { component: 'policy' });
   for (let i = 0; i < 500; i += 1) {
-    const { rows } = await holder.query("select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into audit_log%'");
+    // Polled from another connection: inside a transaction, pg_stat_activity is a frozen snapshot.
+    const { rows } = await stack.pool.query("select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into audit_log%'");
     if (rows[0].n > 0) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -42,6 +42,8 @@ export interface SamlTestBed {
   sp: SamlSpConfig;
   adapter: LegacySamlAdapter;
   state: RedisStateStore;
+  /** The Redis key prefix (a second bed given `sameDeploymentAs` shares it: another gateway instance). */
+  prefix: string;
   /** Starts a login from `browser`; returns the AuthnRequest ID and the login id. */
   start(browser?: string): Promise<{ requestId: string; loginId: string }>;
   /** Baseline Response fields answering `requestId`. */
@@ -55,11 +57,20 @@ export interface SamlTestBed {
 
 export const BROWSER = 'browser-binding-A';
 
-/** Builds a bed; `idpConfig` overrides the IdP's registry entry (policy, maxLoa, names). */
-export async function createSamlTestBed(keys: SpKeys, idpConfig: Partial<LegacySamlIdpConfig> = {}): Promise<SamlTestBed> {
-  const idp = await createTestIdp();
+/**
+ * Builds a bed; `idpConfig` overrides the IdP's registry entry (policy, maxLoa, names). With
+ * `sameDeploymentAs`, the new bed is another gateway instance of that deployment: same IdP, same Redis
+ * prefix, its own connection and adapter.
+ */
+export async function createSamlTestBed(
+  keys: SpKeys,
+  idpConfig: Partial<LegacySamlIdpConfig> = {},
+  sameDeploymentAs?: SamlTestBed,
+): Promise<SamlTestBed> {
+  const idp = sameDeploymentAs?.idp ?? await createTestIdp();
+  const prefix = sameDeploymentAs?.prefix ?? redisPrefix();
   const sp: SamlSpConfig = { ...SP, signingCertificatePem: keys.certificatePem };
-  const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
+  const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: prefix });
   const state = new RedisStateStore(redis);
   const adapter = await createLegacySamlAdapter(
     { id: 'test-idp', displayName: 'Test IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial', ...idpConfig },
@@ -71,7 +82,7 @@ export async function createSamlTestBed(keys: SpKeys, idpConfig: Partial<LegacyS
   });
   let logins = 0;
   return {
-    idp, sp, adapter, state,
+    idp, sp, adapter, state, prefix,
     async start(browser = BROWSER) {
       const loginId = `login-${(logins += 1)}`;
       const started = await adapter.startLogin({ loginId, browserBinding: browser, minimumLoa: 'http://eidas.europa.eu/LoA/substantial', forceAuthn: false });
