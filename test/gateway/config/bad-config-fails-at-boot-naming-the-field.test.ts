@@ -1,0 +1,93 @@
+/**
+ * Configuration errors fail at boot with CONFIG_INVALID and the path of the offending field; a typo is
+ * never silently ignored; secrets are never written in the config.
+ */
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../../gateway/config/load.ts';
+import { ConfigError } from '../../../gateway/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+const metadataFile = join(dir, 'idp.xml');
+writeFileSync(metadataFile, '<EntityDescriptor/>');
+const env = { DB: 'postgres://x', REDIS: 'redis://x', PIN: '1234', KEY: 'k'.repeat(32), SALT: 's'.repeat(32), BIND: 'b'.repeat(32), RP: 'r'.repeat(32) };
+
+function valid(): Record<string, any> {
+  return {
+    issuer: 'http://127.0.0.1:3000',
+    database: { url: { env: 'DB' } },
+    redis: { url: { env: 'REDIS' } },
+    hsm: { library: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'gw', pin: { env: 'PIN' } },
+    secrets: { cookieKeys: [{ env: 'KEY' }], pairwiseSalt: { env: 'SALT' }, browserBindingKey: { env: 'BIND' } },
+    saml: { idps: [{ id: 'idp', displayName: 'IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] },
+    clients: [{ client_id: 'rp1', client_secret: { env: 'RP' }, redirect_uris: ['https://rp.example/cb'] }],
+  };
+}
+
+function failsAt(t: import('ava').ExecutionContext, mutate: (c: Record<string, any>) => void, path: string, problem?: RegExp) {
+  const config = valid();
+  mutate(config);
+  const error = t.throws(() => loadConfig(config, { env, baseDir: dir }), { instanceOf: ConfigError });
+  t.is(error?.code, 'CONFIG_INVALID');
+  t.is(error?.path, path);
+  if (problem) t.regex(error!.message, problem);
+}
+
+test('a valid configuration loads, with secure defaults', (t) => {
+  const config = loadConfig(valid(), { env, baseDir: dir });
+  t.is(config.clients[0]!.id_token_signed_response_alg, 'RS256');
+  t.is(config.saml.idps[0]!.clockSkewSeconds, 60);
+  t.is(config.saml.entityId, 'http://127.0.0.1:3000/saml/metadata');
+  t.false(config.cookies.secure, 'http loopback development issuer');
+  t.true(loadConfig({ ...valid(), issuer: 'https://gw.example' }, { env, baseDir: dir }).cookies.secure, 'https issuer → Secure cookies');
+});
+
+test('an unknown setting is refused (a typo never falls back to a default)', (t) => {
+  failsAt(t, (c) => (c.clients[0].redirect_uri = ['x']), 'clients[0].redirect_uri', /unknown setting/);
+  failsAt(t, (c) => (c.sessionTtl = 5), 'sessionTtl', /unknown setting/);
+});
+
+test('a redirect URI that is not https (outside loopback) names its index', (t) => {
+  failsAt(t, (c) => c.clients[0].redirect_uris.push('http://rp.example/cb'), 'clients[0].redirect_uris[1]', /https/);
+});
+
+test('a secret written in clear in the config is refused', (t) => {
+  failsAt(t, (c) => (c.hsm.pin = '1234'), 'hsm.pin', /not written in the config/);
+});
+
+test('a missing environment variable for a secret is named', (t) => {
+  failsAt(t, (c) => (c.database.url = { env: 'NOPE' }), 'database.url', /NOPE is not set/);
+});
+
+test('a too-short client secret is refused', (t) => {
+  failsAt(t, (c) => (c.clients[0].client_secret = { env: 'PIN' }), 'clients[0].client_secret', /at least 32/);
+});
+
+test('an unknown acr value, LoA or algorithm is refused, never defaulted', (t) => {
+  failsAt(t, (c) => (c.clients[0].default_acr_values = ['eidas4']), 'clients[0].default_acr_values[0]');
+  failsAt(t, (c) => (c.saml.idps[0].maxLoa = 'http://eidas.europa.eu/LoA/medium'), 'saml.idps[0].maxLoa');
+  failsAt(t, (c) => (c.clients[0].id_token_signed_response_alg = 'HS256'), 'clients[0].id_token_signed_response_alg');
+});
+
+test('duplicate client ids and IdP ids are refused', (t) => {
+  failsAt(t, (c) => c.clients.push({ ...c.clients[0] }), 'clients[1].client_id', /duplicate/);
+  failsAt(t, (c) => c.saml.idps.push({ ...c.saml.idps[0] }), 'saml.idps[1].id', /duplicate/);
+});
+
+test('a missing IdP metadata file is named', (t) => {
+  failsAt(t, (c) => (c.saml.idps[0].metadataFile = 'missing.xml'), 'saml.idps[0].metadataFile', /not found/);
+});
+
+test('the gateway process exits with a clear message on a bad config file', (t) => {
+  const file = join(dir, 'bad.json');
+  const bad = valid();
+  bad.listen = { port: 'eighty' };
+  writeFileSync(file, JSON.stringify(bad));
+  const result = spawnSync(process.execPath, ['gateway/main.ts', '--config', file], { encoding: 'utf8', env: { ...process.env, ...env } });
+  t.is(result.status, 2);
+  t.regex(result.stderr, /configuration error at listen\.port: must be an integer/);
+  t.notRegex(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+});
