@@ -7,6 +7,7 @@
  * - email: a plausible address; preferred_username: 1–256 characters.
  */
 const COG = /^(?:2[AB]|[0-9]{2})[0-9]{3}$/;
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function validName(value: string): boolean {

@@ -64,3 +64,14 @@ test('only the Response signed is accepted under the "either" policy and read fr
   t.is(result.identity.subject, f.nameId);
   t.is(result.identity.evidence.signaturesVerified, 1);
 });
+
+test('an assertion signed with RSASSA-PSS (sha256-rsa-MGF1) is accepted', async (t) => {
+  const { requestId } = await bed.start();
+  const f = bed.fields(requestId);
+  const xml = signElement(responseXml(f), {
+    id: f.assertionId, privateKey: bed.idp.privateKey, certificatePem: bed.idp.certificatePem,
+    signatureAlgorithm: 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
+  });
+  const result = await bed.finish(xml);
+  t.is(result.identity.evidence.signaturesVerified, 1);
+});

@@ -2,7 +2,7 @@
  * Configuration errors fail at boot with CONFIG_INVALID and the path of the offending field; a typo is
  * never silently ignored; secrets are never written in the config.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,10 @@ const metadataFile = join(dir, 'idp.xml');
 writeFileSync(metadataFile, '<EntityDescriptor/>');
 const env = { DB: 'postgres://x', REDIS: 'redis://x', PIN: '1234', KEY: 'k'.repeat(32), SALT: 's'.repeat(32), BIND: 'b'.repeat(32), RP: 'r'.repeat(32) };
 
-function valid(): Record<string, any> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate the raw JSON freely
+type Raw = Record<string, any>;
+
+function valid(): Raw {
   return {
     issuer: 'http://127.0.0.1:3000',
     database: { url: { env: 'DB' } },
@@ -27,7 +30,7 @@ function valid(): Record<string, any> {
   };
 }
 
-function failsAt(t: import('ava').ExecutionContext, mutate: (c: Record<string, any>) => void, path: string, problem?: RegExp) {
+function failsAt(t: ExecutionContext, mutate: (c: Raw) => void, path: string, problem?: RegExp) {
   const config = valid();
   mutate(config);
   const error = t.throws(() => loadConfig(config, { env, baseDir: dir }), { instanceOf: ConfigError });

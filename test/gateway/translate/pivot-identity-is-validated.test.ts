@@ -1,5 +1,5 @@
 /** UpstreamIdentity → PivotIdentity: every claim validated, acr derived from the LoA and never raised. */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { UpstreamIdentity } from '../../../adapters/contract.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import { acrOfLoa, loaOfAcr, LOA_URIS, ACR_VALUES, minLoa } from '../../../gateway/translate/acr.ts';
@@ -16,7 +16,7 @@ function identity(attributes: Record<string, string[]>, loa = 'http://eidas.euro
   };
 }
 
-function rejects(t: import('ava').ExecutionContext, attributes: Record<string, string[]>, claim: string) {
+function rejects(t: ExecutionContext, attributes: Record<string, string[]>, claim: string) {
   const error = t.throws(() => toPivotIdentity(identity(attributes), today), { instanceOf: GatewayError });
   t.is(error?.code, 'IDENTITY_INVALID');
   t.true(error!.detail!.startsWith(`${claim}:`), error!.detail);
