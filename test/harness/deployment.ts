@@ -34,6 +34,8 @@ export interface DeploymentOptions {
   logLevel?: string;
   /** Extra relying parties (raw client config entries). */
   extraClients?: unknown[];
+  /** Extra upstream IdPs (raw `saml.idps` entries, e.g. the conformance suite's programmable IdP). */
+  extraIdps?: unknown[];
   /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
   secrets?: DeploymentSecrets;
 }
@@ -101,7 +103,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       hsm: { library: options.token.library, tokenLabel: options.token.label, pin: { env: 'GW_HSM_PIN' } },
       secrets: { cookieKeys: [{ env: 'GW_COOKIE_KEY' }], pairwiseSalt: { env: 'GW_PAIRWISE_SALT' }, browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' } },
       saml: {
-        idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }],
+        idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...(options.extraIdps ?? [])],
       },
       clients: [
         {

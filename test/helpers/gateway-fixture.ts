@@ -21,7 +21,7 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[] } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[] } = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -32,6 +32,7 @@ export async function startGatewayFixture(options: { extraClients?: unknown[] } 
     token,
     rpRedirectUri: RP_REDIRECT,
     extraClients: options.extraClients,
+    extraIdps: options.extraIdps,
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   const running = await startGatewayInProcess(deployment);
