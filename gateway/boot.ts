@@ -68,7 +68,8 @@ export async function bootGateway(config: GatewayConfig, options: { logger?: Ser
     const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
     const adapters = new AdapterRegistry();
     for (const idp of config.saml.idps) {
-      adapters.register(await createLegacySamlAdapter(idp, sp, adapterContext));
+      const adapter = await createLegacySamlAdapter(idp, sp, adapterContext);
+      adapters.register(adapter, { issuer: adapter.entityId });
     }
 
     const audit = new AuditLog(pool);

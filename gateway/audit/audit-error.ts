@@ -6,16 +6,15 @@
  * - `AUDIT_INVALID_RECORD`: the record itself is malformed (empty session id or component, details that do
  *   not serialise to JSON); nothing was written.
  */
+import { GatewayError } from '../errors.ts';
+
 export type AuditErrorCode = 'AUDIT_UNAVAILABLE' | 'AUDIT_INVALID_RECORD';
 
-export class AuditError extends Error {
-  readonly code: AuditErrorCode;
-  /** Always a server-side failure: never shown to the user as such. */
-  readonly status = 500;
-  readonly expose = false;
+/** A `GatewayError` (status 503, never exposed): the error mapper logs its code and shows a generic error. */
+export class AuditError extends GatewayError {
+  declare readonly code: AuditErrorCode;
   constructor(code: AuditErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+    super(code, code === 'AUDIT_UNAVAILABLE' ? 503 : 500, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'AuditError';
-    this.code = code;
   }
 }

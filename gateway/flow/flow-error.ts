@@ -9,6 +9,8 @@
  * - `FLOW_STORE_UNAVAILABLE`: Redis did not answer;
  * - `FLOW_TIMEOUT`: not thrown; the error code the sweeper records on a timed-out login.
  */
+import { GatewayError } from '../errors.ts';
+
 export type FlowErrorCode =
   | 'FLOW_NOT_FOUND'
   | 'FLOW_EXPIRED'
@@ -27,21 +29,17 @@ const STATUS: Record<FlowErrorCode, number> = {
   FLOW_TIMEOUT: 400,
 };
 
-export class FlowError extends Error {
-  readonly code: FlowErrorCode;
-  readonly status: number;
-  readonly expose: boolean;
+/** A `GatewayError`, so the gateway's one error mapper renders its code (exposed below 500) and logs its detail. */
+export class FlowError extends GatewayError {
+  declare readonly code: FlowErrorCode;
   /** The login concerned, when known. */
   readonly loginId: string | undefined;
-  /** Internal detail for logs, never shown to a user. */
-  readonly detail: string | undefined;
   constructor(code: FlowErrorCode, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+    super(code, STATUS[code], message, {
+      ...(options.detail === undefined ? {} : { detail: options.detail }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.name = 'FlowError';
-    this.code = code;
-    this.status = STATUS[code];
-    this.expose = this.status < 500;
     this.loginId = options.loginId;
-    this.detail = options.detail;
   }
 }

@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { GatewayError } from '../errors.ts';
 import { createPool } from './postgres.ts';
 
 /** The folder of migration files. */
@@ -27,13 +28,12 @@ const MIGRATION_QUERY_TIMEOUT_MS = 30 * 60_000;
 export type MigrationErrorCode = 'MIGRATION_BAD_NAME' | 'MIGRATION_FAILED' | 'MIGRATION_LOCK_TIMEOUT';
 
 /** A migration run that could not complete; `version` names the migration concerned when there is one. */
-export class MigrationError extends Error {
-  readonly code: MigrationErrorCode;
+export class MigrationError extends GatewayError {
+  declare readonly code: MigrationErrorCode;
   readonly version: string | undefined;
   constructor(code: MigrationErrorCode, message: string, options: { version?: string; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+    super(code, 500, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'MigrationError';
-    this.code = code;
     this.version = options.version;
   }
 }

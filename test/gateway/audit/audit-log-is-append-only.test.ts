@@ -1,4 +1,6 @@
 import test from 'ava';
+import { AuditError } from '../../../gateway/audit/audit-error.ts';
+import { GatewayError } from '../../../gateway/errors.ts';
 import { AuditLog } from '../../../gateway/audit/audit-log.ts';
 import { migratedPool, unreachablePool } from '../store/fixtures.ts';
 
@@ -52,4 +54,9 @@ test('with PostgreSQL unreachable, append throws AUDIT_UNAVAILABLE instead of dr
   const audit = new AuditLog(pool);
   await t.throwsAsync(audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow' }), { code: 'AUDIT_UNAVAILABLE' } as never);
   await t.throwsAsync(audit.forSession('s1'), { code: 'AUDIT_UNAVAILABLE' } as never);
+});
+
+test('AUDIT_UNAVAILABLE is a GatewayError with status 503 that is never exposed', (t) => {
+  t.like(new AuditError('AUDIT_UNAVAILABLE', 'x'), { code: 'AUDIT_UNAVAILABLE', status: 503, expose: false });
+  t.true(new AuditError('AUDIT_UNAVAILABLE', 'x') instanceof GatewayError);
 });

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { GatewayError } from '../../../gateway/errors.ts';
+import { FlowError } from '../../../gateway/flow/flow-error.ts';
 import { LOGIN_STATES, STATES, type LoginState } from '../../../gateway/flow/states.ts';
 import { flowStack, loginIn, newLoginId } from './fixtures.ts';
 
@@ -56,4 +58,14 @@ test('a transition after the state deadline throws FLOW_EXPIRED and writes nothi
   await t.throwsAsync(stack.flow.transition('l1', 'TOKEN_GENERATION', { component: 'test' }), { code: 'FLOW_EXPIRED' } as never);
   t.deepEqual(await stack.audit.forSession('l1'), trail);
   t.is((await stack.flow.get('l1'))!.state, 'FRAUD_CHECK');
+});
+
+test('flow errors are GatewayErrors the error mapper renders: refusals exposed, store failures not', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await loginIn(stack.flow, 'l1', 'COMPLETED');
+  const refused = await t.throwsAsync(stack.flow.transition('l1', 'FAILED', { component: 'test' }));
+  t.true(refused instanceof GatewayError);
+  t.like(refused, { code: 'FLOW_ILLEGAL_TRANSITION', status: 409, expose: true, loginId: 'l1' });
+  t.like(new FlowError('FLOW_STORE_UNAVAILABLE', 'x'), { status: 503, expose: false });
 });

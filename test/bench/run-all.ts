@@ -1,0 +1,30 @@
+/**
+ * `make bench`: runs every `test/bench/**\/*.bench.ts` under the test harness (real PostgreSQL, Redis,
+ * SoftHSM2 on loopback), one after the other, and prints each one's figures with the command that
+ * produced them. Copy the figures you mean to keep into BENCHMARKS.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+const only = process.argv[2];
+
+function find(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return find(path);
+    return name.endsWith('.bench.ts') ? [path] : [];
+  });
+}
+
+const benches = find(join(root, 'test', 'bench')).filter((f) => !only || f.includes(only)).sort();
+let failed = 0;
+for (const file of benches) {
+  const rel = relative(root, file);
+  console.log(`\n== ${rel}\n$ node test/harness/with-stack.ts -- node ${rel}`);
+  const result = spawnSync(process.execPath, ['test/harness/with-stack.ts', '--', process.execPath, rel], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) failed += 1;
+}
+console.log(`\n${benches.length - failed} benchmarks ran, ${failed} failed`);
+process.exit(failed ? 1 : 0);
