@@ -16,7 +16,19 @@ export type HsmErrorCode =
   | 'HSM_KEYGEN_FAILED'
   | 'HSM_SIGN_FAILED'
   | 'HSM_BUSY'
-  | 'HSM_CLOSED';
+  | 'HSM_CLOSED'
+  /** A lifecycle transition from a state that does not allow it (e.g. activate a retired key). */
+  | 'HSM_LIFECYCLE_STATE'
+  /** A `next` key activated before its lead time elapsed, or a key destroyed before `notAfter`. */
+  | 'HSM_LIFECYCLE_TOO_EARLY'
+  /** A signature asked of a key that is not active (fail closed). */
+  | 'HSM_KEY_NOT_ACTIVE'
+  /** The lifecycle record store (PostgreSQL) failed. */
+  | 'HSM_RECORDS_FAILED'
+  /** Unwrapping or decrypting failed (wrong key, tampered ciphertext, unsupported parameters). */
+  | 'HSM_DECRYPT_FAILED'
+  /** An experimental capability (post-quantum) used without its acknowledgement. */
+  | 'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED';
 
 export interface HsmErrorOptions {
   /** Internal detail for logs (PKCS#11 return value name, label, ...). */

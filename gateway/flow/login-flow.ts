@@ -12,15 +12,13 @@ import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { applyTransition, redisCall } from './apply-transition.ts';
 import { FlowError } from './flow-error.ts';
-import { deadlinesKey, fromHash, recordKey, SHARDS, startFields, type LoginRecord } from './login-record.ts';
-import { canTransition, INITIAL_STATE, parseState, stateRow, type LoginState } from './states.ts';
+import { fromHash, recordKey, startFields, type LoginRecord } from './login-record.ts';
+import { canTransition, INITIAL_STATE, parseState, type LoginState } from './states.ts';
+import { sweepExpired } from './sweep.ts';
 
 export type { LoginRecord } from './login-record.ts';
 
-/** The component named in the audit records the sweeper writes. */
-export const SWEEPER_COMPONENT = 'flow-sweeper';
-/** Logins the sweeper takes from one deadline set per round. */
-const SWEEP_BATCH = 100;
+export { SWEEPER_COMPONENT } from './sweep.ts';
 
 export interface LoginFlowOptions {
   redis: Redis;
@@ -126,18 +124,11 @@ export class LoginFlow {
   /**
    * Moves every login whose deadline has passed to its timeout state (table column `onTimeout`), audited
    * with error code `FLOW_TIMEOUT`. Returns how many this call moved. Safe to run on several instances at
-   * once: each overdue login is moved, and audited, exactly once.
+   * once: each overdue login is moved, and audited, exactly once. Throws `AUDIT_UNAVAILABLE` or
+   * `FLOW_STORE_UNAVAILABLE` when a store is down (nothing is moved unaudited; the next round retries).
    */
   async sweepExpired(): Promise<number> {
-    let moved = 0;
-    for (let shard = 0; shard < SHARDS; shard += 1) {
-      const now = this.#deps.now();
-      const due = await redisCall(undefined, () => this.#deps.redis.zrangebyscore(deadlinesKey(shard), '-inf', now, 'LIMIT', 0, SWEEP_BATCH));
-      for (const loginId of due) {
-        if (await this.#expire(loginId, shard)) moved += 1;
-      }
-    }
-    return moved;
+    return sweepExpired(this.#deps);
   }
 
   /** Runs {@link sweepExpired} every `intervalMs` (never two rounds at once in this process). */
@@ -159,52 +150,5 @@ export class LoginFlow {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#sweeping;
-  }
-
-  /** Times out one login. `false` when another instance or a live transition got there first. */
-  async #expire(loginId: string, shard: number): Promise<boolean> {
-    const current = await this.get(loginId);
-    if (!current) {
-      // The hash is gone (no sweeper ran within the grace period): the set entry is all that is left.
-      return this.#expireLost(loginId, shard);
-    }
-    const target = stateRow(current.state).onTimeout;
-    if (target === null) return false;
-    try {
-      await applyTransition(this.#deps, {
-        loginId,
-        from: current.state,
-        to: target,
-        mode: 'expired',
-        component: SWEEPER_COMPONENT,
-        errorCode: 'FLOW_TIMEOUT',
-        details: { timedOutIn: current.state, deadline: current.deadline },
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof FlowError && error.code !== 'FLOW_STORE_UNAVAILABLE') return false;
-      throw error;
-    }
-  }
-
-  /** A login whose hash expired before any sweep: audited as timed out from an unknown state, once. */
-  async #expireLost(loginId: string, shard: number): Promise<boolean> {
-    const removed = await redisCall(loginId, () => this.#deps.redis.zrem(deadlinesKey(shard), loginId));
-    if (removed !== 1) return false;
-    try {
-      await this.#deps.audit.append({
-        sessionId: loginId,
-        from: null,
-        to: 'FAILED',
-        component: SWEEPER_COMPONENT,
-        errorCode: 'FLOW_TIMEOUT',
-        details: { recordLost: true },
-      });
-    } catch (error) {
-      // Put it back so that a later sweep records it; never drop the audit record.
-      await this.#deps.redis.zadd(deadlinesKey(shard), this.#deps.now(), loginId).catch(() => undefined);
-      throw error;
-    }
-    return true;
   }
 }

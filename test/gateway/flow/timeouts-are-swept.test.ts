@@ -1,5 +1,6 @@
 import test from 'ava';
 import { SWEEPER_COMPONENT } from '../../../gateway/flow/login-flow.ts';
+import { recordKey } from '../../../gateway/flow/login-record.ts';
 import { STATES, type LoginState } from '../../../gateway/flow/states.ts';
 import { flowStack, loginIn, newLoginId } from './fixtures.ts';
 
@@ -67,4 +68,28 @@ test('the background sweeper moves overdue logins and stops cleanly', async (t) 
   for (let i = 0; i < 200 && (await stack.flow.get('bg'))!.state !== 'FAILED'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
   await stack.flow.stopSweeper();
   t.is((await stack.flow.get('bg'))!.state, 'FAILED');
+});
+
+test('a login whose Redis record vanished before any sweep is still audited as timed out, once', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await stack.flow.start('gone', { clientId: 'rp' });
+  await stack.redis().del(recordKey('gone'));
+  stack.clock.now += 300_000;
+  t.is(await stack.flow.sweepExpired(), 1);
+  t.is(await stack.flow.sweepExpired(), 0);
+  const trail = await stack.audit.forSession('gone');
+  t.like(trail.at(-1), { from: null, to: 'FAILED', errorCode: 'FLOW_TIMEOUT', details: { recordLost: true } });
+  t.is(trail.length, 2);
+});
+
+test('one login with an unknown state in Redis is reported and does not stop the sweep of the others', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await stack.flow.start('poisoned', { clientId: 'rp' });
+  await stack.flow.start('healthy', { clientId: 'rp' });
+  await stack.redis().hset(recordKey('poisoned'), 'state', 'HACKED');
+  stack.clock.now += 300_000;
+  await t.throwsAsync(stack.flow.sweepExpired(), { code: 'FLOW_UNKNOWN_STATE' } as never);
+  t.is((await stack.flow.get('healthy'))!.state, 'FAILED');
 });
