@@ -73,7 +73,7 @@ export async function bootGateway(config: GatewayConfig, options: { logger?: Ser
     }
 
     const audit = new AuditLog(pool);
-    const flow = new LoginFlow({ redis, audit });
+    const flow = new LoginFlow({ redis, audit, onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') });
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
     const accounts = new AccountStore(redis, config.ttl.session);
