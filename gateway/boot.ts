@@ -7,9 +7,14 @@
 import type Koa from 'koa';
 import { AdapterRegistry } from '../adapters/registry.ts';
 import { createLegacySamlAdapter } from '../adapters/saml/legacy-adapter.ts';
+import { LifecycleKeyStore, type LifecycleTimes } from '../hsm/lifecycle/lifecycle-keystore.ts';
+import { PgKeyRecords } from '../hsm/lifecycle/pg-key-records.ts';
+import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rotation-plan.ts';
 import { openKeyStore } from '../hsm/token-keystore.ts';
 import { selfSignedCertificate } from '../hsm/x509.ts';
 import { createApp } from './app.ts';
+import { KeyLifecycle } from './keys/key-lifecycle.ts';
+import { RotationScheduler } from './keys/rotation-scheduler.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { ConfigError } from './errors.ts';
 import type { GatewayConfig } from './config/types.ts';
@@ -32,7 +37,17 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function bootGateway(config: GatewayConfig, options: { logger?: Services['logger'] } = {}): Promise<Gateway> {
+export interface BootOptions {
+  logger?: Services['logger'];
+  /** Key lifecycle times; retention defaults to the longest session/token lifetime + 5 minutes. */
+  keyTimes?: Partial<LifecycleTimes>;
+  /** Scheduled rotation rules (default DEFAULT_ROTATION_POLICY) and the scheduler tick (default 60 s; 0 = off). */
+  rotation?: { policy?: readonly RotationRule[]; intervalMs?: number };
+  /** How often an instance polls the key-set version (default 500 ms). */
+  keyPollMs?: number;
+}
+
+export async function bootGateway(config: GatewayConfig, options: BootOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logging.level);
   const closers: Array<() => Promise<unknown>> = [];
   const close = async () => {
@@ -50,12 +65,15 @@ export async function bootGateway(config: GatewayConfig, options: { logger?: Ser
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
 
-    const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+    const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, onError: (err) => logger.error({ err: err.message }, 'redis unavailable') });
     closers.push(() => redis.quit());
     await redis.ping();
 
-    const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize });
-    closers.push(async () => keys.close());
+    const tokens = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize });
+    closers.push(async () => tokens.close());
+    const actor = `gateway:${process.pid}`;
+    const retentionMs = (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;
+    const keys = await LifecycleKeyStore.open({ tokens, records: new PgKeyRecords(pool), actor, times: { retentionMs, ...options.keyTimes } });
     for (const client of config.clients) {
       if (!keys.activeSigners('id_token').some((s) => s.alg === client.id_token_signed_response_alg)) {
         throw new ConfigError(`clients[${client.client_id}].id_token_signed_response_alg`, `no active ${client.id_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts init)`);
@@ -77,7 +95,16 @@ export async function bootGateway(config: GatewayConfig, options: { logger?: Ser
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
     const accounts = new AccountStore(redis, config.ttl.session);
-    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts }));
+    let rebuild = (): void => undefined;
+    const lifecycle = await KeyLifecycle.start({
+      keys, pool, redis, logger, actor, pollMs: options.keyPollMs, channel: `${config.redis.keyPrefix}keys:version`, onChange: () => rebuild(),
+    });
+    closers.push(() => lifecycle.close());
+    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, clientAlgorithms: lifecycle.clientAlgorithms }));
+    rebuild = () => void holder.rebuild();
+    const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });
+    if (options.rotation?.intervalMs !== 0) scheduler.start();
+    closers.push(() => scheduler.stop());
     const canary = new Uint8Array([0]);
     const services: Services = {
       config,
@@ -85,6 +112,7 @@ export async function bootGateway(config: GatewayConfig, options: { logger?: Ser
       redis,
       pool,
       keys,
+      lifecycle,
       holder,
       adapters,
       flow,
