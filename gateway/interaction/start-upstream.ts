@@ -13,7 +13,8 @@ import type { LoginContext } from './login-context.ts';
 
 export async function startUpstream(ctx: Context, services: Services, login: LoginContext, idpId: string, forceAuthn: boolean): Promise<void> {
   const { config, adapters, flow, logins } = services;
-  const adapter = adapters.get(idpId);
+  const adapter = adapters.list().find((a) => a.id === idpId);
+  if (!adapter) throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
   if (acrRank(acrOfLoa(adapter.maxLoa)) < acrRank(login.requiredAcr)) {
     throw new GatewayError('IDP_UNAVAILABLE', 400, 'this identity provider cannot reach the level the service requires', { detail: idpId });
   }

@@ -7,7 +7,7 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Pkcs11Signer } from '../../hsm/pkcs11-signer.ts';
-import { formsIn } from '../helpers/browser.ts';
+import { Browser, formsIn } from '../helpers/browser.ts';
 import type { JourneyResult } from '../helpers/login-journey.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
@@ -122,6 +122,19 @@ test.serial('an LoA below the required acr is denied (the IdP cannot be asked hi
   t.is(url.searchParams.get('error'), 'access_denied');
   t.is(url.searchParams.get('state'), request.state);
   t.is(url.searchParams.get('code'), null);
+});
+
+test.serial('idp_hint skips the chooser; an unknown idp_hint is IDP_UNKNOWN', async (t) => {
+  const request = await authorizationRequest(fx.rp, { idp_hint: 'demo-idp' });
+  const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  t.false(journey.browser.trail.some((line) => line.startsWith('POST') && line.endsWith('/idp')), 'no chooser submission');
+  t.truthy(journey.url.searchParams.get('code'));
+
+  const unknown = await authorizationRequest(fx.rp, { idp_hint: 'no-such-idp' });
+  const browser = new Browser();
+  const step = await browser.follow(unknown.url);
+  t.is(step.response.status, 400);
+  t.regex(await step.response.text(), /IDP_UNKNOWN/);
 });
 
 test.serial('discovery advertises code flow, S256 PKCE, pairwise subjects and eidas acr values', async (t) => {
