@@ -10,6 +10,8 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl       >/dev/null 2>&1 || missing+=(openssl)
 command -v g++           >/dev/null 2>&1 || missing+=(build-essential)
 command -v python3       >/dev/null 2>&1 || missing+=(python3)
+command -v xmlsec1       >/dev/null 2>&1 || missing+=(xmlsec1)           # pysaml2's signer (interop IdP in tests)
+/usr/bin/python3 -c 'import saml2' >/dev/null 2>&1 || missing+=(python3-pysaml2)
 command -v chromium      >/dev/null 2>&1 || missing+=(chromium)   # browser tests (playwright-core drives it)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -20,7 +20,19 @@ export type InternalAttribute =
   | 'birthcountry'
   | 'preferred_username'
   | 'email'
-  | 'person_identifier';
+  | 'person_identifier'
+  | 'birth_name'
+  | 'place_of_birth'
+  | 'current_address'
+  | 'nationality'
+  | 'country_of_birth'
+  | 'legal_person_identifier'
+  | 'legal_name'
+  | 'legal_address'
+  | 'vat_registration_number'
+  | 'tax_reference'
+  | 'lei'
+  | 'eori';
 
 /** What an adapter proves about the person after a successful, fully verified upstream login. */
 export interface UpstreamIdentity {
@@ -96,6 +108,9 @@ export interface AdapterContext {
   now: () => Date;
 }
 
+/** Whether an IdP can be offered: `unavailable` (metadata expired or invalid) and `disabled` are hidden. */
+export type IdpAvailability = 'available' | 'unavailable' | 'disabled';
+
 export interface UpstreamAdapter {
   /** Registry id. */
   readonly id: string;
@@ -112,6 +127,8 @@ export interface UpstreamAdapter {
   finishLogin(message: InboundMessage): Promise<LoginResult>;
   /** SP metadata (signed) for this adapter, if the protocol has any. */
   metadata(): Promise<string>;
+  /** Whether the IdP can be used now; absent means always available. */
+  availability?(): IdpAvailability;
 }
 
 /** Base error of adapters: a stable code, the login it concerns when known, and an internal detail. */

@@ -5,8 +5,9 @@
  * Anything missing fails here, at boot, with a clear message.
  */
 import type Koa from 'koa';
-import { AdapterRegistry } from '../adapters/registry.ts';
-import { createLegacySamlAdapter } from '../adapters/saml/legacy-adapter.ts';
+import type { KeyTransportDecrypter } from '../adapters/saml/xmlenc/decrypter.ts';
+import { startIdps } from './idps/start-idps.ts';
+import { hsmSamlDecrypter } from './idps/hsm-decrypter.ts';
 import { LifecycleKeyStore, type LifecycleTimes } from '../hsm/lifecycle/lifecycle-keystore.ts';
 import { PgKeyRecords } from '../hsm/lifecycle/pg-key-records.ts';
 import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rotation-plan.ts';
@@ -24,7 +25,7 @@ import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { createLogger } from './observability/logger.ts';
-import { RiskPipeline } from './risk/pipeline.ts';
+import { fraudWiring, type FraudBootOptions } from './risk/boot-fraud.ts';
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
 import { createPool } from './store/postgres.ts';
@@ -45,6 +46,10 @@ export interface BootOptions {
   rotation?: { policy?: readonly RotationRule[]; intervalMs?: number };
   /** How often an instance polls the key-set version (default 500 ms). */
   keyPollMs?: number;
+  /** Overrides the SAML decrypter (default: the HSM's `saml_decryption` key, when the token has one). */
+  samlDecrypter?: KeyTransportDecrypter;
+  /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
+  fraud?: FraudBootOptions;
 }
 
 export async function bootGateway(config: GatewayConfig, options: BootOptions = {}): Promise<Gateway> {
@@ -81,16 +86,22 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     }
 
     const samlSigner = keys.activeSigner('saml');
-    const signingCertificatePem = await selfSignedCertificate(samlSigner, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 });
-    const sp = { entityId: config.saml.entityId, acsUrl: `${config.issuer}/saml/acs`, metadataUrl: `${config.issuer}/saml/metadata`, signingCertificatePem };
+    const signingCertificatePem = await keys.certificate(samlSigner.kid, () =>
+      selfSignedCertificate(samlSigner, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 }));
+    const spBase = { entityId: config.saml.entityId, acsUrl: `${config.issuer}/saml/acs`, metadataUrl: `${config.issuer}/saml/metadata`, signingCertificatePem };
     const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
-    const adapters = new AdapterRegistry();
-    for (const idp of config.saml.idps) {
-      const adapter = await createLegacySamlAdapter(idp, sp, adapterContext);
-      adapters.register(adapter, { issuer: adapter.entityId });
-    }
+    const idps = await startIdps({
+      config, keys, sp: spBase, context: adapterContext, logger, pool, redis,
+      decrypter: options.samlDecrypter ?? (await hsmSamlDecrypter(tokens, samlSigner, `CN=${new URL(config.issuer).hostname} SAML decryption`)),
+      certificateOf: (signer) => keys.certificate(signer.kid, () => selfSignedCertificate(signer, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 })),
+    });
+    closers.push(() => idps.stop());
+    const { adapters, sp } = idps;
 
-    const audit = new AuditLog(pool);
+    const wiring = fraudWiring(config, pool, redis, logger, options.fraud);
+    const audit = new AuditLog(pool, wiring.auditOptions);
+    closers.push(() => audit.close());
+    audit.startReplayer(1_000);
     const flow = new LoginFlow({ redis, audit, onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') });
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
@@ -118,11 +129,12 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       flow,
       audit,
       accounts,
-      risk: new RiskPipeline(),
+      ...wiring.services(audit),
       logins: new LoginContextStore(redis, config.ttl.interaction),
       hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
       samlSp: sp,
     };
+    closers.push(wiring.start(services));
     return { app: createApp(services), services, close };
   } catch (error) {
     await close();

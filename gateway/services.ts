@@ -8,9 +8,11 @@ import type { SamlSpConfig } from '../adapters/saml/config.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { GatewayConfig } from './config/types.ts';
 import type { LoginFlow } from './flow/login-flow.ts';
+import type { KeyLifecycle } from './keys/key-lifecycle.ts';
 import type { AccountStore } from './oidc/accounts.ts';
 import type { ProviderHolder } from './oidc/provider-holder.ts';
 import type { RiskPipeline } from './risk/pipeline.ts';
+import type { FraudService } from './risk/service.ts';
 import type { LoginContextStore } from './interaction/login-context.ts';
 
 export interface Services {
@@ -19,12 +21,18 @@ export interface Services {
   redis: Redis;
   pool: Pool;
   keys: KeyStore;
+  /** Key lifecycle of this instance: records, rotations, per-client algorithms, convergence. */
+  lifecycle: KeyLifecycle;
   holder: ProviderHolder;
   adapters: AdapterRegistry;
   flow: LoginFlow;
   audit: AuditLog;
   accounts: AccountStore;
   risk: RiskPipeline;
+  /** The fraud pipeline's stores, policy, decision cache, review queue and metrics (issue #5). */
+  fraud: FraudService;
+  /** The admin API's bearer token; `undefined` disables the API. */
+  adminToken: string | undefined;
   logins: LoginContextStore;
   /** Checks the HSM answers (a canary signature); used by /ready. */
   hsmReady: () => Promise<boolean>;

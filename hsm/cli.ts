@@ -1,19 +1,47 @@
 /**
- * The key-ceremony CLI: `node hsm/cli.ts <init|list>`.
+ * The key-ceremony CLI: `node hsm/cli.ts <command> [args] [--yes] [--force]`.
  *
  * - Configuration comes from the environment only: GW_PKCS11_LIBRARY, GW_PKCS11_TOKEN_LABEL, GW_PKCS11_PIN
  *   (and SOFTHSM2_CONF for SoftHSM). The PIN is never printed.
  * - `init` makes the keys of DEFAULT_KEY_SPEC that the token lacks and prints what it generated.
- * - `list` prints every key of ours: kid, purpose, alg, label and the private key's flags.
+ * - `list` prints every key of ours: kid, purpose, alg, label and the private key's flags (with
+ *   GW_DATABASE_URL: also the lifecycle state and times).
+ * - generate, publish, activate, retire, destroy, export, jwks, schedule: the key lifecycle
+ *   (`hsm/cli-lifecycle.ts`, records in PostgreSQL); every action audited; activate/retire/destroy ask
+ *   for confirmation unless `--yes`.
  * - Failures print the stable error code and exit non-zero (1: operation failed, 2: usage).
  */
+import { createInterface } from 'node:readline/promises';
+import { runLifecycleCommand, type CliIo } from './cli-lifecycle.ts';
 import { HsmError } from './errors.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore, type TokenKeyStore } from './token-keystore.ts';
 
-const USAGE = `usage: node hsm/cli.ts <init|list>
-  init   generate the missing keys of the default development key set
-  list   list the keys on the token (kid, purpose, alg, label, flags)
-environment: GW_PKCS11_LIBRARY, GW_PKCS11_TOKEN_LABEL, GW_PKCS11_PIN (and SOFTHSM2_CONF for SoftHSM)`;
+const USAGE = `usage: node hsm/cli.ts <command> [args] [--yes] [--force]
+  init                          generate the missing keys of the default development key set
+  list                          list the keys (kid, purpose, alg, [state], label, flags, [times])
+  generate <purpose> <alg> [--pending]   new key in the token, published as next (or pending)
+  publish <kid>                 pending -> next
+  activate <kid> [--force]      next -> active (after the lead time); the old key of that alg is retired
+  retire <kid>                  active -> retired (published until notAfter)
+  destroy <kid> [--force]       retired (after notAfter) / pending / next -> destroyed, removed from the token
+  export <kid> [--certificate]  public JWK (or the certificate PEM)
+  jwks <purpose>                the published JWKS of a purpose
+  schedule                      the rotation plan of the default policy
+environment: GW_PKCS11_LIBRARY, GW_PKCS11_TOKEN_LABEL, GW_PKCS11_PIN (and SOFTHSM2_CONF for SoftHSM);
+  lifecycle commands: GW_DATABASE_URL, optional GW_KEY_LEAD_SECONDS, GW_KEY_RETENTION_SECONDS`;
+
+const LIFECYCLE = new Set(['generate', 'publish', 'activate', 'retire', 'destroy', 'export', 'jwks', 'schedule']);
+const FLAGS = new Set(['--yes', '--force', '--pending', '--certificate']);
+
+async function ask(question: string): Promise<string> {
+  if (!process.stdin.isTTY) return '';
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
 
 function env(name: string): string {
   const value = process.env[name];
@@ -40,14 +68,20 @@ async function list(store: TokenKeyStore): Promise<void> {
 const COMMANDS: Readonly<Record<string, (store: TokenKeyStore) => Promise<void>>> = { init, list };
 
 async function main(argv: string[]): Promise<number> {
-  const command = argv[0];
-  if (argv.length !== 1 || !command || !Object.hasOwn(COMMANDS, command)) {
+  const [command, ...rest] = argv;
+  const flags = new Set(rest.filter((a) => a.startsWith('--')));
+  const positional = rest.filter((a) => !a.startsWith('--'));
+  const lifecycle = command !== undefined && (LIFECYCLE.has(command) || (command === 'list' && Boolean(process.env.GW_DATABASE_URL)));
+  const known = command !== undefined && (LIFECYCLE.has(command) || Object.hasOwn(COMMANDS, command));
+  if (!known || [...flags].some((f) => !FLAGS.has(f)) || (!lifecycle && rest.length > 0)) {
     console.error(USAGE);
     return 2;
   }
   const store = await openKeyStore({ library: env('GW_PKCS11_LIBRARY'), tokenLabel: env('GW_PKCS11_TOKEN_LABEL'), pin: env('GW_PKCS11_PIN') });
   try {
-    await COMMANDS[command](store);
+    const io: CliIo = { out: (line) => console.log(line), ask, env: process.env };
+    if (lifecycle) await runLifecycleCommand(command, { positional, flags }, store, io);
+    else await COMMANDS[command]!(store);
   } finally {
     await store.close();
   }

@@ -28,7 +28,9 @@ export type HsmErrorCode =
   /** Unwrapping or decrypting failed (wrong key, tampered ciphertext, unsupported parameters). */
   | 'HSM_DECRYPT_FAILED'
   /** An experimental capability (post-quantum) used without its acknowledgement. */
-  | 'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED';
+  | 'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED'
+  /** A destructive ceremony action was not confirmed (no `--yes`, wrong answer). */
+  | 'HSM_NOT_CONFIRMED';
 
 export interface HsmErrorOptions {
   /** Internal detail for logs (PKCS#11 return value name, label, ...). */

@@ -39,10 +39,13 @@ export class Pkcs11Signer implements Signer {
   /** CKA_LABEL of the key pair. */
   readonly label: string;
   readonly row: AlgorithmRow;
+  /** CKA_ID of the key pair, hex. */
+  readonly ckaId: string;
   readonly #token: Pkcs11Token;
   readonly #key: TokenKeyObject;
   readonly #mechanism: Mechanism;
   readonly #publicKey: KeyObject;
+  #guard: (() => void) | undefined;
 
   private constructor(init: Pkcs11SignerInit, kid: string) {
     this.#token = init.token;
@@ -51,6 +54,7 @@ export class Pkcs11Signer implements Signer {
     this.alg = init.row.name;
     this.purpose = init.purpose;
     this.label = init.key.label;
+    this.ckaId = init.key.id.toString('hex');
     this.kid = kid;
     this.publicJwk = Object.freeze({ ...init.jwk, kid, alg: init.row.name, use: 'sig' as const });
     this.#mechanism = mechanismOf(init.row);
@@ -76,11 +80,20 @@ export class Pkcs11Signer implements Signer {
   }
 
   /**
+   * Installs a check run before every signature (the lifecycle's "only an active key signs"); it throws
+   * to refuse. One guard per signer; a second call replaces the first.
+   */
+  setGuard(guard: (() => void) | undefined): void {
+    this.#guard = guard;
+  }
+
+  /**
    * Signs `data` inside the token.
    *
-   * @throws HsmError `HSM_SIGN_FAILED`, `HSM_BUSY`, `HSM_CLOSED`
+   * @throws HsmError `HSM_SIGN_FAILED`, `HSM_BUSY`, `HSM_CLOSED`, `HSM_KEY_NOT_ACTIVE` (guard)
    */
   async sign(data: Uint8Array): Promise<Uint8Array> {
+    this.#guard?.();
     const message = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const { hash, pkcs11 } = this.row;
     let input = message;
@@ -93,6 +106,11 @@ export class Pkcs11Signer implements Signer {
       throw new HsmError('HSM_SIGN_FAILED', 'the token returned a signature of an unexpected length', { detail: `${this.alg} length=${signature.length}` });
     }
     return signature;
+  }
+
+  /** The private key object on the token (for other operations of the same key, e.g. decryption). */
+  tokenKey(): TokenKeyObject {
+    return this.#key;
   }
 
   /** The private key's sensitivity flags, as the token reports them. */

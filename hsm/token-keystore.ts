@@ -12,8 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { algorithm, ALGORITHMS, type AlgorithmName } from './algorithms.ts';
 import { HsmError } from './errors.ts';
 import { KEY_PURPOSES, keyLabel, LABEL_PREFIX, parseKeyLabel } from './key-label.ts';
+import { Pkcs11Decrypter } from './pkcs11-decrypter.ts';
 import { Pkcs11Signer } from './pkcs11-signer.ts';
-import { findPublicKey, generateKeyPair, listPrivateKeys, type TokenKeyObject } from './pkcs11/keys.ts';
+import { destroyKeyPair, findPublicKey, generateKeyPair, listPrivateKeys, type TokenKeyObject } from './pkcs11/keys.ts';
 import { readPublicJwk } from './pkcs11/public-jwk.ts';
 import { Pkcs11Token } from './pkcs11/token.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from './signer.ts';
@@ -109,6 +110,11 @@ export class TokenKeyStore implements KeyStore {
       .sort((a, b) => rank(order, a.alg) - rank(order, b.alg) || a.label.localeCompare(b.label));
   }
 
+  /** Position of `alg` in the policy order of `purpose` (0 = default algorithm). */
+  algorithmRank(purpose: KeyPurpose, alg: AlgorithmName): number {
+    return rank(this.#order[purpose], alg);
+  }
+
   publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
     return this.activeSigners(purpose).map((signer) => ({ ...signer.publicJwk }));
   }
@@ -133,10 +139,59 @@ export class TokenKeyStore implements KeyStore {
   async generate(purpose: KeyPurpose, alg: AlgorithmName): Promise<Pkcs11Signer> {
     const row = algorithm(alg);
     const id = randomBytes(8);
-    const key = await generateKeyPair(this.token, row.key, id, keyLabel(purpose, row.name, id.toString('hex')));
+    const usage = purpose === 'saml_decryption' ? 'decrypt' : 'sign';
+    const key = await generateKeyPair(this.token, row.key, id, keyLabel(purpose, row.name, id.toString('hex')), usage);
     const signer = await this.#load(key);
     this.#signers.push(signer);
     return signer;
+  }
+
+  /**
+   * Lists the token again: loads key pairs made since (by another process or store) and forgets those
+   * no longer there. Returns true when the set changed.
+   */
+  async refresh(): Promise<boolean> {
+    const onToken = await listPrivateKeys(this.token, LABEL_PREFIX);
+    const known = new Map(this.#signers.map((signer) => [signer.ckaId, signer]));
+    const seen = new Set<string>();
+    let changed = false;
+    for (const key of onToken) {
+      const id = key.id.toString('hex');
+      seen.add(id);
+      if (known.has(id)) continue;
+      this.#signers.push(await this.#load(key));
+      changed = true;
+    }
+    for (let i = this.#signers.length - 1; i >= 0; i -= 1) {
+      if (!seen.has(this.#signers[i]!.ckaId)) {
+        this.#signers.splice(i, 1);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Destroys a key pair on the token (`C_DestroyObject` on both halves) and forgets its signer.
+   * Irreversible; the lifecycle decides when (`LifecycleKeyStore.destroy`).
+   *
+   * @throws HsmError `HSM_KEY_NOT_FOUND`
+   */
+  async destroyKey(kid: string): Promise<void> {
+    const signer = this.signerByKid(kid);
+    await destroyKeyPair(this.token, Buffer.from(signer.ckaId, 'hex'));
+    this.#signers.splice(this.#signers.indexOf(signer), 1);
+  }
+
+  /**
+   * The RSA-OAEP decrypter of a `saml_decryption` key (by kid; default: the first one).
+   *
+   * @throws HsmError `HSM_KEY_NOT_FOUND`
+   */
+  decrypter(kid?: string): Pkcs11Decrypter {
+    const signer = kid ? this.signerByKid(kid) : this.activeSigner('saml_decryption');
+    if (signer.purpose !== 'saml_decryption') throw new HsmError('HSM_KEY_NOT_FOUND', 'not a decryption key', { detail: `kid=${signer.kid}` });
+    return new Pkcs11Decrypter(this.token, signer);
   }
 
   /** Waits for signatures in flight, then closes the token. */

@@ -45,13 +45,44 @@ export type SamlErrorCode =
   | 'SAML_METADATA_INVALID'
   | 'SAML_CONFIG_INVALID'
   | 'SAML_SIGNING_FAILED'
-  | 'SAML_INTERNAL_ERROR';
+  | 'SAML_INTERNAL_ERROR'
+  // encryption (security-conformance.md §3.1 step 6)
+  | 'SAML_ENCRYPTED_ASSERTION_FORBIDDEN'
+  | 'SAML_ASSERTION_NOT_ENCRYPTED'
+  | 'SAML_ENC_ALG_NOT_ALLOWED'
+  | 'SAML_ENC_KEY_AGREEMENT_UNSUPPORTED'
+  | 'SAML_DECRYPTION_FAILED'
+  | 'SAML_DECRYPTION_KEY_MISSING'
+  // per-IdP policy
+  | 'SAML_LOA_NOT_ALLOWED'
+  // metadata lifecycle
+  | 'SAML_METADATA_SIGNATURE_MISSING'
+  | 'SAML_METADATA_SIGNATURE_INVALID'
+  | 'SAML_METADATA_UNTRUSTED'
+  | 'SAML_METADATA_EXPIRED'
+  | 'SAML_METADATA_FETCH_FAILED'
+  | 'SAML_METADATA_ENTITY_NOT_FOUND'
+  | 'SAML_IDP_UNAVAILABLE'
+  // eIDAS profile (security-conformance.md §5)
+  | 'EIDAS_LOA_INSUFFICIENT'
+  | 'EIDAS_LOA_NOT_NOTIFIED'
+  | 'EIDAS_MANDATORY_ATTRIBUTE_MISSING'
+  | 'EIDAS_ATTRIBUTE_INVALID'
+  | 'EIDAS_ATTRIBUTE_NAME_FORMAT_INVALID'
+  | 'EIDAS_PERSON_IDENTIFIER_INVALID'
+  | 'EIDAS_LEGAL_PERSON_ATTRIBUTE_MISSING'
+  | 'EIDAS_ASSERTION_NOT_ENCRYPTED'
+  | 'EIDAS_RESPONSE_NOT_SIGNED'
+  | 'EIDAS_CONFIG_INVALID';
 
 /** Public messages: short, generic, never echo message content. */
 const PUBLIC: Partial<Record<SamlErrorCode, string>> = {
   SAML_STATUS_NOT_SUCCESS: 'The identity provider did not authenticate the user.',
   SAML_METADATA_INVALID: 'Identity provider metadata is invalid.',
   SAML_CONFIG_INVALID: 'SAML configuration is invalid.',
+  SAML_IDP_UNAVAILABLE: 'This identity provider is unavailable at the moment.',
+  SAML_DECRYPTION_FAILED: 'The SAML response was refused.',
+  EIDAS_CONFIG_INVALID: 'eIDAS configuration is invalid.',
 };
 
 /**

@@ -8,6 +8,7 @@
  * - At least one signing certificate and one SSO endpoint, else `SAML_METADATA_INVALID`.
  */
 import { X509Certificate } from 'node:crypto';
+import type { Element } from '@xmldom/xmldom';
 import { readFile } from 'node:fs/promises';
 import { AdapterError } from '../contract.ts';
 import { samlError } from './errors.ts';
@@ -50,9 +51,17 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
 }
 
 function read(xml: string): IdpMetadata {
-  const invalid = (detail: string) => samlError('SAML_METADATA_INVALID', { detail });
   const root = parseStrictXml(xml).documentElement!;
-  if (!isElement(root, NS.metadata, 'EntityDescriptor')) throw invalid('root is not md:EntityDescriptor');
+  if (!isElement(root, NS.metadata, 'EntityDescriptor')) throw samlError('SAML_METADATA_INVALID', { detail: 'root is not md:EntityDescriptor' });
+  return readIdpEntity(root);
+}
+
+/**
+ * Reads one md:EntityDescriptor element (alone or inside an aggregate) into `IdpMetadata`.
+ * Throws `SAML_METADATA_INVALID` (or a parser code) for anything it does not accept.
+ */
+export function readIdpEntity(root: Element): IdpMetadata {
+  const invalid = (detail: string) => samlError('SAML_METADATA_INVALID', { detail });
   const entityId = attr(root, 'entityID');
   if (!entityId) throw invalid('entityID missing');
   const descriptors = childrenNamed(root, NS.metadata, 'IDPSSODescriptor')

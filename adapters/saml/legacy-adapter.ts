@@ -1,106 +1,66 @@
 /**
- * The legacy SAML 2.0 adapter (kind `saml-legacy`): one per IdP. It sends signed AuthnRequests over
- * HTTP-POST and accepts a Response only after the whole verification pipeline (`verify/pipeline.ts`).
+ * The legacy SAML 2.0 adapter (kind `saml-legacy`): one per IdP, the shared core (`saml-adapter.ts`) with
+ * the plain profile — no request extensions, no extra steps, attributes through the IdP's own names then
+ * the shared attribute map.
  *
- * - startLogin: AuthnRequest signed in the HSM (`saml` signer); the pending request is stored under
- *   `saml:pending:<requestId>` for 10 minutes, bound to the login and the browser.
- * - finishLogin: `runPipeline`, then one `UpstreamIdentity` built from signed values only.
- * - metadata: our SP metadata, signed in the HSM.
+ * - The IdP's metadata comes from a metadata monitor (refresh, rollover, expiry) or, without one, from
+ *   its `metadataFile`, read once at boot (`SAML_METADATA_INVALID`).
+ * - Per IdP: attribute names, NameID format, required signatures, signature algorithms, encryption
+ *   (decrypted through the `KeyTransportDecrypter`, i.e. the HSM), clock skew, allowed LoAs.
  */
-import { randomBytes } from 'node:crypto';
-import type { AdapterContext, InboundMessage, LoginRequest, LoginResult, LoginStart, UpstreamAdapter, UpstreamIdentity } from '../contract.ts';
+import type { AdapterContext } from '../contract.ts';
+import { staticMetadata, type MetadataHandle } from '../metadata/handle.ts';
 import { mapAttributes } from './attributes.ts';
-import { signedAuthnRequest } from './authn-request.ts';
-import { validateIdpConfig, validateSpConfig, type LegacySamlIdpConfig, type ResolvedIdpConfig, type SamlSpConfig } from './config.ts';
+import { validateIdpConfig, validateSpConfig, type LegacySamlIdpConfig, type SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';
-import { loadIdpMetadata, type IdpMetadata } from './idp-metadata.ts';
-import { isLoaUri, loaRank } from './loa.ts';
+import { loadIdpMetadata } from './idp-metadata.ts';
+import { buildSamlAdapter, type SamlAdapter } from './saml-adapter.ts';
 import { signedSpMetadata } from './sp-metadata.ts';
-import { need, PENDING_TTL_SECONDS, type PendingRequest, type VerifyContext } from './verify/context.ts';
-import { runPipeline } from './verify/pipeline.ts';
+import { need } from './verify/context.ts';
+import type { KeyTransportDecrypter } from './xmlenc/decrypter.ts';
 
-/** The SAML adapter also names the entity it answers for (the registry routes inbound messages by it). */
-export interface LegacySamlAdapter extends UpstreamAdapter {
-  readonly entityId: string;
+/** The legacy SAML adapter is a `SamlAdapter` (it names its entityID). */
+export type LegacySamlAdapter = SamlAdapter;
+
+/** Where metadata and decryption come from when the gateway supplies them. */
+export interface SamlAdapterExtras {
+  metadata?: MetadataHandle;
+  /** The IdP's entityID, for an IdP whose metadata is not loaded yet. */
+  entityId?: string;
+  decrypter?: KeyTransportDecrypter;
 }
 
 /**
- * Builds the adapter for one legacy IdP: validates the config and reads the IdP metadata at boot.
+ * Builds the adapter for one legacy IdP: validates the config and, without a metadata handle, reads the
+ * IdP metadata file at boot.
  *
  * @example
  * const adapter = await createLegacySamlAdapter(idpConfig, spConfig, { keys, state, baseUrl, now: () => new Date() });
  * registry.register(adapter, { issuer: adapter.entityId });
  */
-export async function createLegacySamlAdapter(idpConfig: LegacySamlIdpConfig, spConfig: SamlSpConfig, ctx: AdapterContext): Promise<LegacySamlAdapter> {
+export async function createLegacySamlAdapter(
+  idpConfig: LegacySamlIdpConfig,
+  spConfig: SamlSpConfig,
+  ctx: AdapterContext,
+  extras: SamlAdapterExtras = {},
+): Promise<LegacySamlAdapter> {
   const idp = validateIdpConfig(idpConfig);
   const sp = validateSpConfig(spConfig);
-  const metadata = await loadIdpMetadata(idp.metadataFile);
-  const destination = metadata.sso.post;
-  if (!destination) throw samlError('SAML_METADATA_INVALID', { detail: `${idp.id}: no HTTP-POST SingleSignOnService` });
-
-  return {
-    id: idp.id,
-    kind: 'saml-legacy',
-    displayName: idp.displayName,
-    maxLoa: idp.maxLoa,
-    entityId: metadata.entityId,
-
-    async startLogin(request: LoginRequest): Promise<LoginStart> {
-      if (!isLoaUri(request.minimumLoa)) throw samlError('SAML_LOA_INVALID', { loginId: request.loginId, detail: 'requested LoA' });
-      if (loaRank(request.minimumLoa) > loaRank(idp.maxLoa)) {
-        throw samlError('SAML_LOA_UNAVAILABLE', { loginId: request.loginId, detail: `${idp.id} max ${idp.maxLoa}` });
-      }
-      const issuedAt = ctx.now();
-      const { id, xml } = await signedAuthnRequest(
-        { spEntityId: sp.entityId, acsUrl: sp.acsUrl, destination, minimumLoa: request.minimumLoa, forceAuthn: request.forceAuthn, issueInstant: issuedAt },
-        ctx.keys.activeSigner('saml'),
-        sp.signingCertificatePem,
-      );
-      const pending: PendingRequest = {
-        loginId: request.loginId,
-        browserBinding: request.browserBinding,
-        idp: idp.id,
-        minimumLoa: request.minimumLoa,
-        issuedAt: issuedAt.toISOString(),
-      };
-      await ctx.state.put(`saml:pending:${id}`, JSON.stringify(pending), PENDING_TTL_SECONDS);
-      return {
-        binding: 'post',
-        url: destination,
-        fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: randomBytes(24).toString('base64url') },
-      };
+  if (!extras.metadata && !idp.metadataFile) throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
+  const metadata = extras.metadata ?? staticMetadata(await loadIdpMetadata(idp.metadataFile!));
+  if (idp.encryptedAssertions !== 'forbidden' && !extras.decrypter) {
+    throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: encrypted assertions need a decryption key` });
+  }
+  return buildSamlAdapter(
+    { idp, sp, ctx, metadata, ...(extras.entityId ? { entityId: extras.entityId } : {}), ...(extras.decrypter ? { decrypter: extras.decrypter } : {}) },
+    {
+      kind: 'saml-legacy',
+      profile: 'legacy',
+      request: () => ({}),
+      steps: [],
+      attributes: (vctx) => mapAttributes(need(vctx.claims, 'claims').attributes, idp.attributeNames),
+      spMetadata: (now) => signedSpMetadata(sp, ctx.keys.activeSigner('saml'), now),
+      signing: () => ({ signer: ctx.keys.activeSigner('saml'), certificatePem: sp.signingCertificatePem }),
     },
-
-    async finishLogin(message: InboundMessage): Promise<LoginResult> {
-      const vctx: VerifyContext = { env: { idp, metadata, sp, state: ctx.state, now: ctx.now() }, message, signed: { count: 0 } };
-      await runPipeline(vctx);
-      return { loginId: need(vctx.loginId, 'loginId'), identity: identityOf(vctx, idp, metadata) };
-    },
-
-    async metadata(): Promise<string> {
-      return signedSpMetadata(sp, ctx.keys.activeSigner('saml'), ctx.now());
-    },
-  };
-}
-
-function identityOf(vctx: VerifyContext, idp: ResolvedIdpConfig, metadata: IdpMetadata): UpstreamIdentity {
-  const claims = need(vctx.claims, 'claims');
-  const envelope = need(vctx.envelope, 'envelope');
-  const sessionIndex = claims.authn.sessionIndex;
-  return {
-    idp: idp.id,
-    subject: claims.nameId.value,
-    nameIdFormat: claims.nameId.format,
-    attributes: mapAttributes(claims.attributes, idp.attributeNames),
-    loa: need(vctx.loa, 'loa'),
-    authnInstant: claims.authn.instant,
-    ...(sessionIndex === undefined ? {} : { sessionIndex }),
-    evidence: {
-      responseId: envelope.id,
-      assertionId: claims.id,
-      inResponseTo: need(vctx.requestId, 'requestId'),
-      issuer: metadata.entityId,
-      signaturesVerified: vctx.signed.count,
-    },
-  };
+  );
 }

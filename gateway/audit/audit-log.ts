@@ -1,14 +1,21 @@
 /**
- * The audit log of logins, in PostgreSQL (`audit_log`, migration 0001).
+ * The audit log of logins, in PostgreSQL (`audit_log`, migrations 0001 and 0200).
  *
- * - one row per state transition: session id, time (set by the database), from, to, component, error code;
+ * - one row per state transition: record id, time, session id, from, to, component, error code, details;
  * - append-only: the table refuses UPDATE, DELETE and TRUNCATE (a trigger), this class has no way to change a row;
- * - never swallows a failure: when the row is not written, `append` throws `AUDIT_UNAVAILABLE` and the caller
- *   fails closed. (A durable local spool for PostgreSQL outages is issue #5.)
+ * - hash-chained: each row's digest is computed here over its canonical form (`canonical.ts`); PostgreSQL
+ *   chains it (`hash = sha256(prev_hash || digest)`) at insert; `audit verify` recomputes both;
+ * - never swallows a failure. Without a spool, a record PostgreSQL did not take throws `AUDIT_UNAVAILABLE`
+ *   and the caller fails closed. With a spool (the gateway's setting), a record written while PostgreSQL is
+ *   unreachable goes to the fsync'd local spool and is replayed in order when it returns; while anything
+ *   waits in the spool, new records queue behind it so the chain keeps their order.
  */
 import type { Pool } from 'pg';
 import type { LoginState } from '../flow/states.ts';
+import { randomUUID } from 'node:crypto';
 import { AuditError } from './audit-error.ts';
+import { recordDigest } from './canonical.ts';
+import type { AuditSpool, SpooledRecord } from './spool.ts';
 
 /** What a caller records. `to` is usually a login state; other components may record their own event names. */
 export interface AuditRecord {
@@ -47,16 +54,39 @@ interface Row {
   details: Record<string, unknown>;
 }
 
-const INSERT = `insert into audit_log (session_id, from_state, to_state, component, error_code, request_id, details)
-  values ($1, $2, $3, $4, $5, $6, $7::jsonb)`;
+// Idempotent: a record replayed from the spool after it was in fact committed is not inserted twice.
+const INSERT = `insert into audit_log (record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest)
+  select $1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::bytea
+  where not exists (select 1 from audit_log where record_id = $1::uuid)`;
 const FOR_SESSION = `select id::text as id, at, session_id, from_state, to_state, component, error_code, request_id, details
   from audit_log where session_id = $1 order by audit_log.id`;
 
+export interface AuditLogOptions {
+  /** Where records go while PostgreSQL is unreachable. Without one, `append` throws `AUDIT_UNAVAILABLE`. */
+  spool?: AuditSpool;
+  /** Told about each record spooled and each replay round (structured logging, metrics). */
+  onEvent?: (event: { kind: 'spooled' | 'replayed' | 'replay_failed'; count: number; error?: unknown }) => void;
+}
+
+/** Counters of the audit path (exposed in metrics). */
+export interface AuditCounters {
+  written: number;
+  spooled: number;
+  replayed: number;
+}
+
 export class AuditLog {
   readonly #pool: Pool;
+  readonly #spool: AuditSpool | undefined;
+  readonly #onEvent: NonNullable<AuditLogOptions['onEvent']>;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #replaying: Promise<unknown> | undefined;
+  readonly counters: AuditCounters = { written: 0, spooled: 0, replayed: 0 };
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, options: AuditLogOptions = {}) {
     this.#pool = pool;
+    this.#spool = options.spool;
+    this.#onEvent = options.onEvent ?? (() => undefined);
   }
 
   /**
@@ -67,20 +97,96 @@ export class AuditLog {
    * await audit.append({ sessionId, from: 'INITIATED', to: 'AUTHENTICATING', component: 'interaction' });
    */
   async append(record: AuditRecord): Promise<void> {
-    const details = serialise(record);
-    try {
-      await this.#pool.query(INSERT, [
-        record.sessionId,
-        record.from,
-        record.to,
-        record.component,
-        record.errorCode ?? null,
-        record.requestId ?? null,
-        details,
-      ]);
-    } catch (error) {
-      throw new AuditError('AUDIT_UNAVAILABLE', 'the audit record could not be written', { cause: error });
+    const prepared = prepare(record);
+    const spool = this.#spool;
+    if (spool?.hasPending()) {
+      this.#toSpool(spool, prepared);
+      this.#kick();
+      return;
     }
+    try {
+      await this.#insert(prepared);
+      this.counters.written += 1;
+    } catch (error) {
+      if (!spool) throw new AuditError('AUDIT_UNAVAILABLE', 'the audit record could not be written', { cause: error });
+      if (isDataError(error)) throw new AuditError('AUDIT_INVALID_RECORD', 'PostgreSQL refused the audit record', { cause: error });
+      this.#toSpool(spool, prepared);
+    }
+  }
+
+  #toSpool(spool: AuditSpool, prepared: SpooledRecord): void {
+    try {
+      spool.write(prepared);
+    } catch (error) {
+      throw new AuditError('AUDIT_UNAVAILABLE', 'the audit record could not be written nor spooled', { cause: error });
+    }
+    this.counters.spooled += 1;
+    this.#onEvent({ kind: 'spooled', count: 1 });
+  }
+
+  async #insert(r: SpooledRecord): Promise<void> {
+    try {
+      await this.#pool.query(INSERT, [r.recordId, r.at, r.sessionId, r.from, r.to, r.component, r.errorCode, r.requestId, r.details, Buffer.from(r.digest, 'base64')]);
+    } catch (error) {
+      // two replays of the same record raced: the other one inserted it
+      if ((error as { code?: string }).code === '23505') return;
+      throw error;
+    }
+  }
+
+  /** Whether records wait in the spool. */
+  hasSpooled(): boolean {
+    return this.#spool?.hasPending() ?? false;
+  }
+
+  /**
+   * Replays the spool now (in order); resolves with how many records reached PostgreSQL. A round already
+   * running is awaited instead. Never throws: an outage leaves the rest for the next round.
+   */
+  async replaySpool(): Promise<number> {
+    const spool = this.#spool;
+    if (!spool) return 0;
+    if (this.#replaying) {
+      await this.#replaying;
+      return 0;
+    }
+    const round = spool
+      .replay((r) => this.#insert(r), isDataError)
+      .then((n) => {
+        this.counters.replayed += n;
+        if (n > 0) this.#onEvent({ kind: 'replayed', count: n });
+        return n;
+      })
+      .catch((error: unknown) => {
+        this.#onEvent({ kind: 'replay_failed', count: 0, error });
+        return 0;
+      })
+      .finally(() => {
+        this.#replaying = undefined;
+      });
+    this.#replaying = round;
+    return round;
+  }
+
+  #kick(): void {
+    if (!this.#replaying) void this.replaySpool();
+  }
+
+  /** Replays the spool every `intervalMs` while it holds records. */
+  startReplayer(intervalMs: number): void {
+    if (this.#timer || !this.#spool) return;
+    this.#timer = setInterval(() => {
+      if (this.#spool?.hasPending()) this.#kick();
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the replayer (after a round in progress) and closes the spool file. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#replaying;
+    this.#spool?.close();
   }
 
   /**
@@ -110,6 +216,29 @@ export class AuditLog {
   }
 }
 
+/** A SQLSTATE of class 22 (data exception) or 23 (integrity): the record, not the database, is at fault. */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23]/.test(code) && code !== '23505';
+}
+
+/** Checks a record, stamps it (id, time) and computes its digest. */
+function prepare(record: AuditRecord): SpooledRecord {
+  const details = serialise(record);
+  const base = {
+    recordId: randomUUID(),
+    at: new Date(),
+    sessionId: record.sessionId,
+    from: record.from,
+    to: record.to,
+    component: record.component,
+    errorCode: record.errorCode ?? null,
+    requestId: record.requestId ?? null,
+  };
+  const digest = recordDigest({ ...base, details: JSON.parse(details) as unknown });
+  return { ...base, at: base.at.toISOString(), details, digest: digest.toString('base64') };
+}
+
 /** Checks the record's shape and returns its details as JSON text. */
 function serialise(record: AuditRecord): string {
   for (const field of ['sessionId', 'to', 'component'] as const) {
@@ -120,6 +249,8 @@ function serialise(record: AuditRecord): string {
   try {
     const json = JSON.stringify(record.details ?? {});
     if (typeof json !== 'string' || !json.startsWith('{')) throw new TypeError('details must be a JSON object');
+    // jsonb refuses NUL characters: refused here rather than by PostgreSQL (or, worse, at spool replay)
+    if (json.includes('\\u0000')) throw new TypeError('details contain a NUL character');
     return json;
   } catch (error) {
     throw new AuditError('AUDIT_INVALID_RECORD', 'audit record details are not a JSON object', { cause: error });

@@ -2,13 +2,34 @@
 import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
 
+/** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
 export interface SamlIdpEntry {
   id: string;
+  kind: 'legacy' | 'eidas';
   displayName: string;
-  metadataFile: string;
+  enabled: boolean;
+  /** Exactly one of metadataFile / metadataUrl. */
+  metadataFile?: string;
+  metadataUrl?: string;
+  /** The entity to take from the metadata document (required for aggregates). */
+  entityId?: string;
   maxLoa: LoaUri;
+  allowedLoas?: LoaUri[];
   clockSkewSeconds: number;
   requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
+  signatureAlgorithms?: string[];
+  encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
+  nameIdFormat?: string;
+  attributeNames?: Record<string, string>;
+  metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number };
+  eidas?: {
+    spType?: 'public' | 'private';
+    requestedAttributes?: { name: string; required: boolean }[];
+    legalPerson?: boolean;
+    country?: string;
+    spCountry?: string;
+    alwaysForceAuthn?: boolean;
+  };
 }
 
 export interface ClientEntry {

@@ -1,10 +1,12 @@
 /**
  * Security headers on every response the gateway itself renders (oidc-provider's responses pass
  * through the same middleware): no framing, no sniffing, no referrer leaks, a strict CSP whose only
- * script is the auto-post snippet (allowed by its hash), HSTS when served over TLS.
+ * scripts are the auto-post snippet and the behavioural script (allowed by their hashes; the latter may
+ * only talk to our own origin: `connect-src 'self'`), HSTS when served over TLS.
  */
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
+import { BEHAVIOUR_SCRIPT_HASH } from '../behaviour/script.ts';
 
 const AUTO_POST_SCRIPT = "document.getElementById('auto').submit()";
 const SCRIPT_HASH = `'sha256-${createHash('sha256').update(AUTO_POST_SCRIPT).digest('base64')}'`;
@@ -21,7 +23,7 @@ export function securityHeaders(secure: boolean): Middleware {
     // oidc-provider's own pages (form_post, logout) carry their own inline scripts: CSP on ours only.
     if (OWN_PAGES.test(ctx.path)) ctx.set(
       'Content-Security-Policy',
-      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src ${SCRIPT_HASH}; form-action *; frame-ancestors 'none'; base-uri 'none'`,
+      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src ${SCRIPT_HASH} ${BEHAVIOUR_SCRIPT_HASH}; connect-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'`,
     );
     if (secure) ctx.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
     await next();

@@ -3,6 +3,8 @@ import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
 import type { Services } from '../services.ts';
+import { rememberIdp } from './chooser-memory.ts';
+import { assertSelectable } from './chooser.ts';
 import { startUpstream } from './start-upstream.ts';
 
 export async function chooseIdp(ctx: Context, services: Services, uid: string): Promise<void> {
@@ -12,5 +14,7 @@ export async function chooseIdp(ctx: Context, services: Services, uid: string): 
   const login = await services.logins.load(uid);
   if (!login) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
   if (!form.idp) throw new GatewayError('IDP_UNKNOWN', 400, 'no identity provider chosen');
+  assertSelectable(services, form.idp);
+  rememberIdp(ctx, form.idp, services.config.cookies.secure);
   await startUpstream(ctx, services, login, form.idp, false);
 }

@@ -2,26 +2,74 @@
  * GET /interaction/:uid/complete — acts once on the stored outcome of a login, in the browser that holds
  * the interaction cookie:
  * - allow → TOKEN_GENERATION, account stored, grant recorded, oidc-provider issues the code → COMPLETED;
- * - step_up → the IdP is asked again, forcing authentication at the required level;
- * - flag → FLAGGED → DENIED (the manual-review queue is not built yet; the login is refused, audited);
+ *   the features of the login become the person's history; `amr` says whether a step-up happened;
+ * - step_up → the IdP is asked again, forcing authentication at the level the policy requires (level 1:
+ *   the same acr; level 2: eidas3), and the level is remembered so the next pass does not ask again;
+ * - flag → FLAGGED → MANUAL_REVIEW: the login joins the review queue and the browser waits on the review
+ *   page; after an operator's approval it comes back here and finishes (MANUAL_REVIEW → COMPLETED); after a
+ *   denial or the timeout (900 s, the flow sweeper) the RP gets access_denied;
  * - deny, or a rejected upstream answer → the RP gets access_denied with its state and iss.
  */
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createGrant } from './grant-consent.ts';
+import type { LoginOutcome } from './login-context.ts';
 import { startUpstream } from './start-upstream.ts';
+
+type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
+
+/** `amr` of a login: how the person authenticated, and any step-up the policy demanded (RFC 8176 `mfa`; `reauth` is ours). */
+function amrOf(level: number | undefined): string[] {
+  if (!level) return ['saml'];
+  return level >= 2 ? ['saml', 'reauth', 'mfa'] : ['saml', 'reauth'];
+}
+
+async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW'): Promise<void> {
+  const provider = services.holder.provider;
+  const requestId = ctx.state.requestId as string;
+  await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore });
+  const grantId = await createGrant(services, details, outcome.accountId);
+  await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
+  await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
+  await provider.interactionFinished(
+    ctx.req,
+    ctx.res,
+    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr: amrOf(outcome.decision.level) }, consent: { grantId } },
+    { mergeWithLastSubmission: false },
+  );
+  await services.flow.transition(uid, 'COMPLETED', { component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc', requestId });
+  await services.fraud.learn(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
+}
 
 export async function completeInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
   const provider = services.holder.provider;
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
-  const outcome = await services.logins.takeOutcome(uid);
-  if (!outcome) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   const requestId = ctx.state.requestId as string;
   const deny = (description: string) =>
     provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
 
+  const review = await services.fraud.reviews.get(uid);
+  if (review) {
+    const record = await services.flow.get(uid);
+    if (review.status === 'approved' && record?.state === 'MANUAL_REVIEW') {
+      const held = await services.fraud.reviews.takeOutcome(uid);
+      if (held?.status !== 'verified') throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
+      await finish(ctx, services, details, uid, held, 'MANUAL_REVIEW');
+      return;
+    }
+    if (review.status === 'pending' && record?.state === 'MANUAL_REVIEW') {
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
+      return;
+    }
+    await deny('the sign-in was refused after review');
+    return;
+  }
+
+  const outcome = await services.logins.takeOutcome(uid);
+  if (!outcome) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   if (outcome.status === 'rejected') {
     await deny('the identity provider answer was refused');
     return;
@@ -29,32 +77,33 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const { decision } = outcome;
   switch (decision.kind) {
     case 'allow': {
-      await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: decision.kind } });
-      await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore });
-      const grantId = await createGrant(services, details, outcome.accountId);
-      await provider.interactionFinished(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr: ['saml'] }, consent: { grantId } },
-        { mergeWithLastSubmission: false },
-      );
-      await services.flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId });
+      await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore } });
+      await finish(ctx, services, details, uid, outcome, 'TOKEN_GENERATION');
       return;
     }
     case 'step_up': {
       const login = await services.logins.load(uid);
       if (!login?.idp) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
-      await startUpstream(ctx, services, { ...login, stepUps: login.stepUps + 1 }, login.idp, true);
+      if (decision.level !== undefined) await services.fraud.stepUpRequested(uid, outcome.accountId, decision.level);
+      await startUpstream(ctx, services, { ...login, requiredAcr: decision.requiredAcr, stepUps: login.stepUps + 1 }, login.idp, true);
       return;
     }
     case 'flag': {
-      await services.flow.transition(uid, 'FLAGGED', { component: 'policy', requestId, details: { reasons: decision.reasons } });
-      await services.flow.transition(uid, 'DENIED', { component: 'policy', errorCode: 'MANUAL_REVIEW_UNAVAILABLE', requestId });
-      await deny('the sign-in needs a manual review');
+      await services.flow.transition(uid, 'FLAGGED', { component: 'policy', requestId, details: { reasons: decision.reasons, score: outcome.fraudScore } });
+      await services.flow.transition(uid, 'MANUAL_REVIEW', { component: 'review', requestId });
+      const login = await services.logins.load(uid);
+      await services.fraud.reviews.enqueue(
+        { loginId: uid, clientId: login?.clientId ?? String(details.params.client_id), idp: outcome.idp, accountId: outcome.accountId, score: outcome.fraudScore, reasons: decision.reasons },
+        outcome,
+      );
+      await services.fraud.refused(uid).catch(() => undefined);
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
       return;
     }
     case 'deny': {
       await services.flow.transition(uid, 'FAILED', { component: 'policy', errorCode: decision.reasons[0] ?? 'POLICY_DENIED', requestId });
+      await services.fraud.refused(uid).catch(() => undefined);
       await deny('the sign-in was refused by policy');
       return;
     }

@@ -6,12 +6,10 @@
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { acrOfLoa, acrRank } from '../translate/acr.ts';
-import { chooserPage } from './chooser-page.ts';
+import { assertSelectable, renderChooser } from './chooser.ts';
 import { grantConsent } from './grant-consent.ts';
 import { requiredAcr } from './required-acr.ts';
 import { startUpstream } from './start-upstream.ts';
-import type { LoginContext } from './login-context.ts';
 
 export async function showInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
   const provider = services.holder.provider;
@@ -36,18 +34,9 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
   }
   const hint = details.params.idp_hint;
   if (typeof hint === 'string' && hint !== '') {
+    assertSelectable(services, hint);
     await startUpstream(ctx, services, login, hint, false);
     return;
   }
   renderChooser(ctx, services, login, client.client_name);
-}
-
-function renderChooser(ctx: Context, services: Services, login: LoginContext, clientName: string): void {
-  const entries = services.adapters.list().map((a) => {
-    const enough = acrRank(acrOfLoa(a.maxLoa)) >= acrRank(login.requiredAcr);
-    return { id: a.id, displayName: a.displayName, available: enough, reason: enough ? undefined : 'does not offer the level this service requires' };
-  });
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'html';
-  ctx.body = chooserPage({ uid: login.loginId, clientName, entries, requiredAcr: login.requiredAcr });
 }

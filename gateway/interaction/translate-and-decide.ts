@@ -2,12 +2,20 @@
  * The translation point: UpstreamIdentity → PivotIdentity → risk assessment → policy decision, with the
  * login in FRAUD_CHECK meanwhile. The outcome is stored for /interaction/:uid/complete to act on; no
  * token exists yet. An identity that fails validation fails the login with IDENTITY_INVALID.
+ *
+ * Signals gathered here: the signed device cookie (issued when absent), fingerprint dimensions (headers,
+ * plus what the behavioural script reported), the network prefix, and what the RP said is at stake (the
+ * `risk_transaction` parameter of its authorization request). The assessment and the decision are logged
+ * with structured fields, counted, and kept (`risk_assessments`) for the signed copy the RP may fetch.
  */
 import type { Context } from 'koa';
 import type { UpstreamIdentity } from '../../adapters/contract.ts';
 import { GatewayError } from '../errors.ts';
 import { accountIdOf } from '../oidc/pairwise.ts';
-import { decide } from '../policy/decide.ts';
+import { deviceOf } from '../risk/device-cookie.ts';
+import { fingerprintOf } from '../risk/fingerprint.ts';
+import { parseTransaction } from '../risk/transaction.ts';
+import type { RiskSignals } from '../risk/types.ts';
 import type { Services } from '../services.ts';
 import { acrOfLoa } from '../translate/acr.ts';
 import { toPivotIdentity } from '../translate/to-pivot.ts';
@@ -35,16 +43,44 @@ export async function translateAndDecide(ctx: Context, services: Services, login
   }
   const accountId = accountIdOf(pivot, services.config.secrets.pairwiseSalt);
   const adapter = services.adapters.get(identity.idp);
-  const assessment = await services.risk.assess({
+  const fraud = services.fraud;
+  const device = deviceOf(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure);
+  const reported = await fraud.behaviour.load(loginId).catch(() => null);
+  const userAgent = ctx.get('user-agent');
+  let transaction = null;
+  try {
+    const interaction = await services.holder.provider.Interaction.find(loginId);
+    transaction = parseTransaction(interaction?.params.risk_transaction);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    services.logger.warn({ loginId, code: error.code }, 'risk_transaction ignored');
+  }
+  const signals: RiskSignals = {
     loginId,
     clientId: login.clientId,
     idp: identity.idp,
     accountId,
     ip: ctx.ip,
-    userAgent: ctx.get('user-agent'),
+    userAgent,
     acr: pivot.acr,
-  });
-  const decision = decide({ requiredAcr: login.requiredAcr, assertedAcr: pivot.acr, idpMaxAcr: acrOfLoa(adapter.maxLoa), stepUps: login.stepUps, assessment });
-  services.logger.info({ loginId, decision: decision.kind, reasons: decision.reasons, score: assessment.score, stages: assessment.stages }, 'policy decision');
+    at: Date.now(),
+    deviceId: device.deviceId,
+    fingerprint: fingerprintOf(userAgent, ctx.get('accept-language'), reported ?? {}),
+    network: fraud.resolver.resolve(ctx.ip),
+    transaction,
+  };
+  const assessment = await services.risk.assess(signals);
+  if (device.forged) assessment.factors.push('device:forged_cookie');
+  const satisfiedLevel = await fraud.satisfiedLevel(loginId, accountId);
+  let decision = await fraud.decide(
+    { clientId: login.clientId, idp: identity.idp, accountId },
+    { requiredAcr: login.requiredAcr, assertedAcr: pivot.acr, idpMaxAcr: acrOfLoa(adapter.maxLoa), stepUps: login.stepUps, assessment, satisfiedLevel },
+  );
+  if (decision.kind === 'allow' && satisfiedLevel > 0) decision = { ...decision, level: satisfiedLevel, reasons: ['STEP_UP_SATISFIED'] };
+  services.logger.info(
+    { loginId, decision: decision.kind, level: decision.level ?? 0, reasons: decision.reasons, score: assessment.score, stages: assessment.stages, warnings: assessment.warnings },
+    'policy decision',
+  );
+  await fraud.record(signals, assessment, decision).catch((err: unknown) => services.logger.warn({ err, loginId }, 'assessment not recorded'));
   await services.logins.saveOutcome(loginId, { status: 'verified', accountId, pivot, idp: identity.idp, decision, fraudScore: assessment.score });
 }

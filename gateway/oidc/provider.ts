@@ -6,11 +6,18 @@
  * - acr values eidas1/2/3; claims = the pivot identity;
  * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
  *   oidc-provider is pinned exactly in package.json);
- * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login.
+ * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login;
+ * - `jwks.keys` = the active id_token keys (first: oidc-provider signs with the first key matching the
+ *   client's algorithm), then the next ones (never selected: no client uses an algorithm without an
+ *   active key, and the HSM refuses to sign with them; listed so that discovery announces a new
+ *   algorithm for the whole lead time, as RPs reject an ID token whose alg their discovery copy lacks),
+ *   then the retired ones still published (verify-only: `id_token_hint` of old sessions); a client's ID-token algorithm may be overridden at run time (`clientAlgorithms`), and a
+ *   client whose algorithm has no active key fails the build (the previous generation keeps serving).
  */
 import Provider, { type Configuration, type KoaContextWithOIDC, type SigningAlgorithm } from 'oidc-provider';
 import type { Redis } from 'ioredis';
-import type { KeyStore } from '../../hsm/signer.ts';
+import type { KeyStore, Signer } from '../../hsm/signer.ts';
+import { GatewayError } from '../errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
 import type { AccountStore } from './accounts.ts';
@@ -25,17 +32,31 @@ export interface ProviderDeps {
   keys: KeyStore;
   redis: Redis;
   accounts: AccountStore;
+  /** client_id → ID-token algorithm chosen at run time (overrides the configuration). */
+  clientAlgorithms?: ReadonlyMap<string, string>;
 }
+
+/** A key store that also knows retired keys still published (the lifecycle store). */
+type WithRetired = KeyStore & { signersIn?: (purpose: 'id_token', state: 'next' | 'retired') => Signer[] };
 
 export const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username'] as const;
 
 export function buildProvider(deps: ProviderDeps): Provider {
-  const { config, keys, redis, accounts } = deps;
-  const signers = keys.activeSigners('id_token');
+  const { config, redis, accounts } = deps;
+  const keys = deps.keys as WithRetired;
+  const active = keys.activeSigners('id_token');
+  const signers = [...active, ...(keys.signersIn?.('id_token', 'next') ?? []), ...(keys.signersIn?.('id_token', 'retired') ?? [])];
   const algs = [...new Set(signers.map((s) => s.alg as SigningAlgorithm))];
+  const clients = config.clients.map((client) => {
+    const alg = deps.clientAlgorithms?.get(client.client_id) ?? client.id_token_signed_response_alg;
+    if (!active.some((s) => s.alg === alg)) {
+      throw new GatewayError('KEY_SET_INCOMPLETE', 500, `no active ${alg} id_token key for client ${client.client_id}`);
+    }
+    return toClientMetadata({ ...client, id_token_signed_response_alg: alg });
+  });
   const configuration: Configuration = {
     adapter: redisAdapterFactory(redis),
-    clients: config.clients.map(toClientMetadata),
+    clients,
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -76,7 +97,14 @@ export function buildProvider(deps: ProviderDeps): Provider {
       claimsParameter: { enabled: true },
       userinfo: { enabled: true },
     },
-    extraParams: ['idp_hint'],
+    // risk_transaction: what the RP says is at stake (RFC 9396 shape), read by the risk pipeline (issue #5)
+    extraParams: ['idp_hint', 'risk_transaction'],
+    // the fraud score of the login behind an access token (issue #5)
+    extraTokenClaims: async (_ctx, token) => {
+      if (!('accountId' in token) || typeof token.accountId !== 'string') return undefined;
+      const account = await accounts.load(token.accountId);
+      return account ? { fraud_score: account.fraudScore } : undefined;
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: {
       keys: config.secrets.cookieKeys,

@@ -1,56 +1,133 @@
 /**
- * The risk pipeline seam at the translation point. Stages run in order, each under its time budget;
- * a stage that is late or fails is recorded as degraded, never silently skipped.
+ * The risk pipeline at the translation point (FRAUD_CHECK). Stages run in the order of the table in
+ * `stages.ts`, each under its time budget:
  *
- * The four stages of the design (behavioural, device trust, transaction risk, cross-session correlation)
- * plug in here; until they exist the pipeline runs the stages it is given (none by default) and says so
- * in the assessment.
+ * - a stage that answers in time contributes its score and factors (`ok` / `suspicious`);
+ * - a stage that is late or throws is aborted and its own degraded mode runs instead (`fallback`), under
+ *   the same budget; the result says `degraded: true`, the outcome (`late`/`error`) and what ran instead;
+ * - a degraded mode that fails too is recorded as `error` with no contribution: it never blocks the login
+ *   silently, and never passes silently either (factor `<stage>:error`);
+ * - scores combine as a noisy-OR, 1 − Π(1 − sᵢ): any one strong signal is enough, weak ones add up;
+ * - every stage result (outcome, ms, degraded) is reported to `onStage` (logs, metrics).
  */
-import type { RiskAssessment, RiskSignals, StageResult } from './types.ts';
+import type { RiskAssessment, RiskSignals, StageOutcome, StageResult } from './types.ts';
+
+export interface StageOutput {
+  score: number;
+  factors: string[];
+  warnings?: string[];
+  /** Overrides the outcome (e.g. `no_signal`, `queued`). */
+  outcome?: StageOutcome;
+  /** Marks a normal-path answer as degraded (e.g. no behavioural signal arrived: the fingerprint answered). */
+  degraded?: boolean;
+  fallback?: string;
+}
+
+/** What stages share during one assessment (e.g. the account's history, read once by device trust). */
+export type StageContext = Map<string, unknown>;
 
 export interface RiskStage {
   readonly name: string;
   readonly budgetMs: number;
-  /** Returns a score contribution 0..1 and factors. */
-  run(signals: RiskSignals, signal: AbortSignal): Promise<{ score: number; factors: string[] }>;
+  /** The normal path. Must honour `signal` (stop work when aborted). */
+  run(signals: RiskSignals, context: StageContext, signal: AbortSignal): Promise<StageOutput>;
+  /** The degraded mode, run when `run` is late or fails. */
+  degrade?(signals: RiskSignals, context: StageContext, reason: 'late' | 'error'): Promise<StageOutput>;
+}
+
+export interface PipelineOptions {
+  /** Per-stage budget overrides (ms), by stage name. */
+  budgets?: Partial<Record<string, number>>;
+  onStage?: (result: StageResult, signals: RiskSignals) => void;
+}
+
+/** Resolves with the promise's value, or `'late'` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class RiskPipeline {
   readonly #stages: readonly RiskStage[];
+  readonly #options: PipelineOptions;
 
-  constructor(stages: readonly RiskStage[] = []) {
+  constructor(stages: readonly RiskStage[] = [], options: PipelineOptions = {}) {
     this.#stages = stages;
+    this.#options = options;
   }
 
+  /** The stage names, in order. */
+  get stageNames(): string[] {
+    return this.#stages.map((s) => s.name);
+  }
+
+  /**
+   * Runs every stage and combines them into one assessment. Never throws for a stage's sake.
+   *
+   * @example
+   * const assessment = await pipeline.assess({ loginId, clientId, idp, accountId, ip, userAgent, acr });
+   * assessment.stages // [{ name: 'behaviour', outcome: 'no_signal', ms: 0.4, degraded: true, fallback: 'device_fingerprint' }, ...]
+   */
   async assess(signals: RiskSignals): Promise<RiskAssessment> {
     const results: StageResult[] = [];
     const factors: string[] = [];
-    let score = 0;
+    const warnings: string[] = [];
+    const context: StageContext = new Map();
+    let keep = 1;
     for (const stage of this.#stages) {
+      const budget = this.#options.budgets?.[stage.name] ?? stage.budgetMs;
       const started = performance.now();
       const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), stage.budgetMs);
-      });
+      let output: StageOutput | null = null;
+      let failure: 'late' | 'error' | null = null;
       try {
-        const outcome = await Promise.race([stage.run(signals, controller.signal), late]);
-        if (outcome === 'late') {
-          controller.abort();
-          results.push({ name: stage.name, outcome: 'skipped', ms: performance.now() - started, degraded: true });
-          factors.push(`${stage.name}:late`);
-        } else {
-          score = Math.max(score, outcome.score);
-          factors.push(...outcome.factors);
-          results.push({ name: stage.name, outcome: outcome.score >= 0.5 ? 'suspicious' : 'ok', ms: performance.now() - started, degraded: false });
-        }
+        const answer = await within(stage.run(signals, context, controller.signal), budget);
+        if (answer === 'late') failure = 'late';
+        else output = answer;
       } catch {
-        results.push({ name: stage.name, outcome: 'error', ms: performance.now() - started, degraded: true });
-        factors.push(`${stage.name}:error`);
-      } finally {
-        clearTimeout(timer);
+        failure = 'error';
       }
+      if (failure) controller.abort();
+      let result: StageResult;
+      if (output) {
+        result = { name: stage.name, outcome: output.outcome ?? (output.score >= 0.5 ? 'suspicious' : 'ok'), ms: 0, degraded: output.degraded ?? false, score: output.score };
+        if (output.fallback) result.fallback = output.fallback;
+      } else {
+        factors.push(`${stage.name}:${failure}`);
+        result = { name: stage.name, outcome: failure!, ms: 0, degraded: true, score: 0 };
+        if (stage.degrade) {
+          try {
+            const fallback = await within(stage.degrade(signals, context, failure!), budget);
+            if (fallback === 'late') throw new Error('fallback late');
+            output = fallback;
+            result.score = fallback.score;
+            if (fallback.fallback) result.fallback = fallback.fallback;
+            if (fallback.outcome) result.outcome = fallback.outcome;
+          } catch {
+            result.outcome = 'error';
+            factors.push(`${stage.name}:fallback_error`);
+          }
+        }
+      }
+      if (output) {
+        factors.push(...output.factors);
+        warnings.push(...(output.warnings ?? []));
+        keep *= 1 - Math.min(1, Math.max(0, output.score));
+      }
+      result.ms = Math.round((performance.now() - started) * 1000) / 1000;
+      results.push(result);
+      this.#options.onStage?.(result, signals);
     }
-    return { score, factors, stages: results };
+    const assessment: RiskAssessment = { score: 1 - keep, factors, stages: results, warnings };
+    const tier = context.get('tier');
+    if (typeof tier === 'number') assessment.tier = tier;
+    return assessment;
   }
 }

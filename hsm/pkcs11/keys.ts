@@ -2,7 +2,7 @@
  * Key objects on the token: generation, listing, and reading what may be read.
  *
  * - Private keys are generated on the token with CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE = true and
- *   CKA_EXTRACTABLE = false; they can sign and nothing else. CKA_ID and CKA_LABEL are set on both halves.
+ *   CKA_EXTRACTABLE = false; they can sign and nothing else (decryption keys: decrypt and nothing else). CKA_ID and CKA_LABEL are set on both halves.
  * - Only public attributes are ever read (modulus/exponent, EC point), plus the private key's flags.
  */
 import pkcs11js from 'pkcs11js';
@@ -46,18 +46,19 @@ function keyAttributes(spec: KeySpec): { pub: pkcs11js.Template; common: pkcs11j
  *
  * @throws HsmError `HSM_KEYGEN_FAILED`
  */
-export async function generateKeyPair(token: Pkcs11Token, spec: KeySpec, id: Buffer, label: string): Promise<TokenKeyObject> {
+export async function generateKeyPair(token: Pkcs11Token, spec: KeySpec, id: Buffer, label: string, usage: 'sign' | 'decrypt' = 'sign'): Promise<TokenKeyObject> {
+  const decrypt = usage === 'decrypt';
   const { pub, common } = keyAttributes(spec);
   const named = [{ type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_LABEL, value: label }, { type: pkcs11js.CKA_TOKEN, value: true }];
   const publicTemplate = [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, ...common, ...named, ...pub,
-    { type: pkcs11js.CKA_PRIVATE, value: false }, { type: pkcs11js.CKA_VERIFY, value: true },
+    { type: pkcs11js.CKA_PRIVATE, value: false }, { type: pkcs11js.CKA_VERIFY, value: !decrypt }, { type: pkcs11js.CKA_ENCRYPT, value: decrypt },
   ];
   const privateTemplate = [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, ...common, ...named,
     { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true },
-    { type: pkcs11js.CKA_DECRYPT, value: false }, { type: pkcs11js.CKA_UNWRAP, value: false }, { type: pkcs11js.CKA_DERIVE, value: false },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: !decrypt },
+    { type: pkcs11js.CKA_DECRYPT, value: decrypt }, { type: pkcs11js.CKA_UNWRAP, value: false }, { type: pkcs11js.CKA_DERIVE, value: false },
   ];
   try {
     const pair = await token.run((session) =>
@@ -112,4 +113,17 @@ export async function readKeyFlags(token: Pkcs11Token, privateKey: TokenKeyObjec
     token.lib.C_GetAttributeValue(session, handle, types.map((type) => ({ type }))).map((attribute) => Buffer.from(attribute.value)));
   const flag = (value: Buffer): boolean => value.length > 0 && value[0] !== 0;
   return { sensitive: flag(sensitive), extractable: flag(extractable), alwaysSensitive: flag(alwaysSensitive), neverExtractable: flag(neverExtractable) };
+}
+
+/**
+ * Destroys both halves (every object with this CKA_ID) of a key pair on the token. Irreversible.
+ *
+ * @returns how many objects were destroyed.
+ */
+export function destroyKeyPair(token: Pkcs11Token, id: Buffer): Promise<number> {
+  return token.run((session) => {
+    const found = findObjects(token.lib, session, [{ type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_TOKEN, value: true }]);
+    for (const handle of found) token.lib.C_DestroyObject(session, handle);
+    return found.length;
+  });
 }

@@ -113,6 +113,24 @@ export class Pkcs11Token {
     }
   }
 
+  /**
+   * Decrypts `data` with the private key `key` inside the token, off the event loop.
+   *
+   * @throws HsmError `HSM_DECRYPT_FAILED` (PKCS#11 failure: wrong key, bad padding, unsupported
+   * parameters), `HSM_BUSY`, `HSM_CLOSED`
+   */
+  async decrypt(key: TokenKeyObject, mechanism: Mechanism, data: Buffer, maxLength: number): Promise<Buffer> {
+    try {
+      return await this.withKey(key, async (session, handle) => {
+        this.lib.C_DecryptInit(session, mechanism, handle);
+        return await this.lib.C_DecryptAsync(session, data, Buffer.alloc(maxLength));
+      });
+    } catch (error) {
+      if (error instanceof HsmError) throw error;
+      throw new HsmError('HSM_DECRYPT_FAILED', 'the token could not decrypt', { detail: pkcs11ReturnValue(error), cause: error });
+    }
+  }
+
   /** Waits for operations in flight, closes the sessions and releases the module. */
   async close(): Promise<void> {
     if (this.#closed) return;

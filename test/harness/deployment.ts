@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevPki } from '../../certs/dev-pki.ts';
 import { startDemoIdp, type DemoIdp } from '../../conformance/saml-idp/index.ts';
-import { bootGateway, type Gateway } from '../../gateway/boot.ts';
+import { bootGateway, type BootOptions, type Gateway } from '../../gateway/boot.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';
+import type { AlgorithmName } from '../../hsm/algorithms.ts';
+import type { KeyPurpose } from '../../hsm/signer.ts';
 import type { TokenHandle } from './services/softhsm.ts';
 import { freePort } from './services/free-port.ts';
 
@@ -36,6 +38,8 @@ export interface DeploymentOptions {
   extraClients?: unknown[];
   /** Extra upstream IdPs (raw `saml.idps` entries, e.g. the conformance suite's programmable IdP). */
   extraIdps?: unknown[];
+  /** Extra HSM keys to make before boot (e.g. a PS256 `saml` key for eIDAS requests). */
+  extraKeys?: { purpose: KeyPurpose; alg: AlgorithmName }[];
   /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
   secrets?: DeploymentSecrets;
 }
@@ -79,7 +83,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
 
     const keys = await openKeyStore({ library: options.token.library, tokenLabel: options.token.label, pin: options.token.pin });
     try {
-      await ensureKeys(keys, DEFAULT_KEY_SPEC);
+      await ensureKeys(keys, [...DEFAULT_KEY_SPEC, ...(options.extraKeys ?? [])]);
     } finally {
       await keys.close();
     }
@@ -128,9 +132,9 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
 }
 
 /** Boots the gateway in this process and listens on the deployment's port. */
-export async function startGatewayInProcess(deployment: Deployment, port?: number): Promise<{ gateway: Gateway; server: Server; url: string; stop(): Promise<void> }> {
+export async function startGatewayInProcess(deployment: Deployment, port?: number, bootOptions?: BootOptions): Promise<{ gateway: Gateway; server: Server; url: string; stop(): Promise<void> }> {
   const config = loadConfig(deployment.rawConfig, { env: deployment.env });
-  const gateway = await bootGateway(config);
+  const gateway = await bootGateway(config, bootOptions);
   const server = createServer(gateway.app.callback());
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));

@@ -8,6 +8,7 @@ import type { AdapterStateStore, InboundMessage, LoaUri } from '../../contract.t
 import type { ResolvedIdpConfig, SamlSpConfig } from '../config.ts';
 import { samlError } from '../errors.ts';
 import type { IdpMetadata } from '../idp-metadata.ts';
+import type { KeyTransportDecrypter } from '../xmlenc/decrypter.ts';
 
 /** What `startLogin` stored under `saml:pending:<requestId>`. */
 export interface PendingRequest {
@@ -23,11 +24,15 @@ export interface PendingRequest {
 export const PENDING_TTL_SECONDS = 600;
 
 export interface VerifyEnv {
+  /** Which profile's codes and extra steps apply. */
+  profile: 'legacy' | 'eidas';
   idp: ResolvedIdpConfig;
   metadata: IdpMetadata;
   sp: SamlSpConfig;
   state: AdapterStateStore;
   now: Date;
+  /** Unwraps EncryptedKeys with our decryption key (in the HSM); absent when we decrypt nothing. */
+  decrypter?: KeyTransportDecrypter;
 }
 
 /** Response-level values; `signed` says whether they came from verified bytes. */
@@ -58,7 +63,7 @@ export interface SignedAssertion {
   confirmations: SubjectConfirmation[];
   conditions: { notBefore?: string; notOnOrAfter?: string; audienceRestrictions: string[][] };
   authn: { instant: string; sessionIndex?: string; classRef?: string };
-  attributes: { name: string; values: string[] }[];
+  attributes: { name: string; nameFormat?: string; values: string[] }[];
 }
 
 export interface VerifyContext {
@@ -69,6 +74,10 @@ export interface VerifyContext {
   /** The Response and its one Assertion in the received DOM: for structure and key selection only. */
   response?: Element;
   assertion?: Element;
+  /** The received EncryptedAssertion, when the Assertion came encrypted. */
+  encryptedAssertion?: Element;
+  /** True once the Assertion was decrypted (step `decrypt`); `assertion` is then the decrypted one. */
+  decrypted?: boolean;
   issuer?: string;
   signed: { response?: string; assertion?: string; count: number };
   envelope?: ResponseEnvelope;

@@ -13,7 +13,9 @@ import { AdapterError } from '../../contract.ts';
 import { samlError } from '../errors.ts';
 import { checkAudience } from './audience.ts';
 import type { VerifyContext } from './context.ts';
+import { decryptIfEncrypted } from './decrypt.ts';
 import { checkDestination } from './destination.ts';
+import { checkEncryptionPolicy } from './encryption-policy.ts';
 import { bindPendingRequest } from './in-response-to.ts';
 import { checkIssuerKnown } from './issuer.ts';
 import { checkLexical } from './lexical.ts';
@@ -27,31 +29,34 @@ import { checkSubjectConfirmation } from './subject-confirmation.ts';
 import { checkTimeWindow } from './time-window.ts';
 import { checkTransport } from './transport.ts';
 
-type Step = (ctx: VerifyContext) => void | Promise<void>;
+export type Step = (ctx: VerifyContext) => void | Promise<void>;
+export type Pipeline = readonly (readonly [name: string, step: Step])[];
 
-export const PIPELINE: readonly (readonly [name: string, step: Step])[] = [
+export const PIPELINE: Pipeline = [
   ['transport',            checkTransport],           // POST, ≤ 256 KiB, base64, RelayState ≤ 80 B
   ['lexical',              checkLexical],             // no DOCTYPE, strict parse, one root, samlp:Response
   ['structure',            checkStructure],           // unique IDs, one Assertion, Signature placement, no comments
   ['issuer',               checkIssuerKnown],         // Issuer = this IdP's entityID (selects the keys)
   ['signatures',           verifySignatures],         // shape, metadata keys only, per-IdP policy
+  ['decrypt',              decryptIfEncrypted],       // EncryptedAssertion: allow-list, HSM unwrap, AES-GCM, own signature
   ['read-signed',          readSignedClaims],         // claims only from verified canonical bytes
   ['replay',               rejectReplay],             // assertion ID once, across instances
   ['in-response-to',       bindPendingRequest],       // pending request, same browser, same IdP
+  ['encryption-policy',    checkEncryptionPolicy],    // encrypted when the IdP's policy requires it
   ['status',               checkStatus],              // Success only
   ['destination',          checkDestination],         // = our ACS
   ['audience',             checkAudience],            // = our entityID
   ['subject-confirmation', checkSubjectConfirmation], // one bearer, Recipient = ACS, NotOnOrAfter
   ['time-window',          checkTimeWindow],          // NotBefore / NotOnOrAfter / instants, with skew
-  ['loa',                  readLoa],                  // eIDAS LoA URI, clipped to the IdP's max
+  ['loa',                  readLoa],                  // eIDAS LoA URI, clipped to the IdP's max, allowed for it
 ];
 
 /**
- * Runs every step in order. Throws the first failure as an `AdapterError` carrying the `loginId` once
+ * Runs every step in order (a profile passes `PIPELINE` followed by its own steps). Throws the first failure as an `AdapterError` carrying the `loginId` once
  * the pending request is bound.
  */
-export async function runPipeline(ctx: VerifyContext): Promise<void> {
-  for (const [name, step] of PIPELINE) {
+export async function runPipeline(ctx: VerifyContext, pipeline: Pipeline = PIPELINE): Promise<void> {
+  for (const [name, step] of pipeline) {
     try {
       await step(ctx);
     } catch (error) {

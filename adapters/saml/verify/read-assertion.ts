@@ -60,10 +60,14 @@ export function readAssertion(assertion: Element): SignedAssertion {
 
   const attributes = childrenNamed(assertion, A, 'AttributeStatement')
     .flatMap((statement) => childrenNamed(statement, A, 'Attribute'))
-    .map((attribute) => ({
-      name: attr(attribute, 'Name') ?? '',
-      values: childrenNamed(attribute, A, 'AttributeValue').map(textOnly),
-    }));
+    .map((attribute) => {
+      const nameFormat = attr(attribute, 'NameFormat');
+      return {
+        name: attr(attribute, 'Name') ?? '',
+        ...(nameFormat === undefined ? {} : { nameFormat }),
+        values: childrenNamed(attribute, A, 'AttributeValue').map(textOnly),
+      };
+    });
 
   return {
     id,

@@ -3,7 +3,8 @@
  *
  * - The canonical XML xml-crypto verified is re-parsed with the strict parser; NameID, attributes,
  *   conditions and confirmations are read from it, never from the received DOM.
- * - Without an Assertion signature, the Assertion is read from inside the signed Response bytes.
+ * - Without an Assertion signature, the Assertion is read from inside the signed Response bytes, or, when
+ *   it came encrypted, from what step `decrypt` decrypted out of the signed Response bytes.
  * - The signed elements must carry the IDs the received DOM showed, and the signed Issuer must equal
  *   the one keys were chosen for (`SAML_ISSUER_INVALID`).
  * - Response-level values come from the signed Response when there is one; otherwise they are kept
@@ -30,7 +31,9 @@ export function readSignedClaims(ctx: VerifyContext): void {
   const assertionId = attr(ctx.assertion, 'ID');
   const signedAssertion = ctx.signed.assertion
     ? signedRoot(ctx.signed.assertion, NS.assertion, 'Assertion', assertionId)
-    : assertionInside(need(signedResponse, 'signed response'), assertionId);
+    : ctx.decrypted
+      ? decryptedUnderSignedResponse(ctx.assertion, signedResponse)
+      : assertionInside(need(signedResponse, 'signed response'), assertionId);
   const claims = readAssertion(signedAssertion);
   if (claims.issuer !== issuer) throw samlError('SAML_ISSUER_INVALID', { detail: 'signed Assertion Issuer differs' });
   ctx.claims = claims;
@@ -50,6 +53,11 @@ function assertionInside(response: Element, expectedId: string | undefined): Ele
     throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'signed Response does not hold the received Assertion' });
   }
   return found[0]!;
+}
+
+function decryptedUnderSignedResponse(assertion: Element, signedResponse: Element | undefined): Element {
+  if (!signedResponse) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'decrypted Assertion covered by no signature' });
+  return assertion;
 }
 
 function envelopeOf(response: Element, signed: boolean): ResponseEnvelope {

@@ -6,7 +6,8 @@
  * - Reference/@URI = '#' + the parent element's ID (`SAML_SIGNATURE_WRAPPING` otherwise).
  * - CanonicalizationMethod exc-c14n without comments; Transforms ⊆ {enveloped-signature, exc-c14n},
  *   at most two, no other content than exc-c14n's InclusiveNamespaces (`SAML_TRANSFORM_NOT_ALLOWED`).
- * - SignatureMethod from the `hsm/` registry, DigestMethod SHA-256+ (`SAML_ALG_NOT_ALLOWED`).
+ * - SignatureMethod from the table of `xmldsig.ts` AND the IdP's own allow-list (the eIDAS profile:
+ *   PSS and ECDSA only), DigestMethod SHA-256+ (`SAML_ALG_NOT_ALLOWED`).
  */
 import type { Element } from '@xmldom/xmldom';
 import { samlError } from '../errors.ts';
@@ -23,7 +24,7 @@ function exactlyOne(parent: Element, local: string): Element {
 }
 
 /** Checks `signature` (a child of `parent`) against the rules above. */
-export function checkSignatureShape(signature: Element, parent: Element): void {
+export function checkSignatureShape(signature: Element, parent: Element, allowList?: readonly string[]): void {
   const signedInfo = exactlyOne(signature, 'SignedInfo');
   exactlyOne(signature, 'SignatureValue');
   const c14n = exactlyOne(signedInfo, 'CanonicalizationMethod');
@@ -31,7 +32,7 @@ export function checkSignatureShape(signature: Element, parent: Element): void {
     throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: `CanonicalizationMethod ${attr(c14n, 'Algorithm') ?? ''}` });
   }
   const method = attr(exactlyOne(signedInfo, 'SignatureMethod'), 'Algorithm') ?? '';
-  if (!allowedSignatureMethod(method)) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `SignatureMethod ${method}` });
+  if (!allowedSignatureMethod(method, allowList)) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `SignatureMethod ${method}` });
 
   const reference = exactlyOne(signedInfo, 'Reference');
   const id = attr(parent, 'ID');

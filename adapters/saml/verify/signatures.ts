@@ -7,6 +7,7 @@
  * - Any signature present that does not verify rejects the whole message (`SAML_SIGNATURE_INVALID`).
  * - The per-IdP policy then demands assertion / response / both / either (`SAML_SIGNATURE_MISSING`,
  *   `SAML_ASSERTION_NOT_SIGNED`, `SAML_RESPONSE_NOT_SIGNED`). A Response without an Assertion must be signed.
+ *   For an EncryptedAssertion, what the Assertion carries is checked after decryption (step `decrypt`).
  * - The output is the canonical bytes xml-crypto verified (`getSignedReferences()`), one per signature.
  */
 import { X509Certificate } from 'node:crypto';
@@ -23,16 +24,17 @@ export function verifySignatures(ctx: VerifyContext): void {
   const response = need(ctx.response, 'response');
   const xml = need(ctx.xml, 'xml');
   const certificates = ctx.env.metadata.signingCertificates;
+  const allowList = ctx.env.idp.signatureAlgorithms;
   const onResponse = optionalChild(response, NS.dsig, 'Signature');
   const onAssertion = ctx.assertion ? optionalChild(ctx.assertion, NS.dsig, 'Signature') : undefined;
-  if (!onResponse && !onAssertion) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'no signature' });
+  if (!onResponse && !onAssertion && !ctx.encryptedAssertion) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'no signature' });
 
-  if (onResponse) ctx.signed.response = verifyOne(xml, onResponse, response, certificates);
-  if (onAssertion && ctx.assertion) ctx.signed.assertion = verifyOne(xml, onAssertion, ctx.assertion, certificates);
+  if (onResponse) ctx.signed.response = verifyOne(xml, onResponse, response, certificates, allowList);
+  if (onAssertion && ctx.assertion) ctx.signed.assertion = verifyOne(xml, onAssertion, ctx.assertion, certificates, allowList);
   ctx.signed.count = (onResponse ? 1 : 0) + (onAssertion ? 1 : 0);
 
   const policy = ctx.env.idp.requiredSignatures;
-  if (!ctx.assertion && !onResponse) throw samlError('SAML_RESPONSE_NOT_SIGNED', { detail: 'Response without Assertion is unsigned' });
+  if (!ctx.assertion && !ctx.encryptedAssertion && !onResponse) throw samlError('SAML_RESPONSE_NOT_SIGNED', { detail: 'Response without Assertion is unsigned' });
   if ((policy === 'assertion' || policy === 'both') && ctx.assertion && !onAssertion) {
     throw samlError('SAML_ASSERTION_NOT_SIGNED', { detail: `policy ${policy}` });
   }
@@ -41,13 +43,16 @@ export function verifySignatures(ctx: VerifyContext): void {
   }
 }
 
-/** Verifies one signature over `parent` with the metadata certificates; returns the signed canonical XML. */
-function verifyOne(xml: string, signature: Element, parent: Element, certificates: readonly string[]): string {
-  checkSignatureShape(signature, parent);
+/**
+ * Verifies one signature over `parent` (inside the document `xml`) with the metadata certificates and the
+ * IdP's algorithm allow-list; returns the signed canonical XML.
+ */
+export function verifyOne(xml: string, signature: Element, parent: Element, certificates: readonly string[], allowList: readonly string[]): string {
+  checkSignatureShape(signature, parent, allowList);
   let lastError: unknown;
   for (const publicCert of certificates) {
     const sig = new SignedXml({ publicCert });
-    restrictAlgorithms(sig);
+    restrictAlgorithms(sig, allowList);
     try {
       sig.loadSignature(signature as never);
       if (sig.checkSignature(xml)) {

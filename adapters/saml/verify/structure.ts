@@ -2,8 +2,10 @@
  * Step 3, structure (SAML-XSW-01..09, SAML-MUL-01, SAML-C14N-01, SAML-STA-01).
  *
  * - No ID value on two elements (any attribute named ID, Id or id, as xml-crypto resolves them).
- * - Every saml:Assertion is a direct child of the Response; at most one of them.
- * - No EncryptedAssertion (the legacy profile does not decrypt).
+ * - Every saml:Assertion and saml:EncryptedAssertion is a direct child of the Response; at most one of
+ *   them in all (`SAML_MULTIPLE_ASSERTIONS`).
+ * - An EncryptedAssertion only from an IdP whose policy allows encryption
+ *   (`SAML_ENCRYPTED_ASSERTION_FORBIDDEN`).
  * - ds:Signature only as a direct child of the Response or of the Assertion, at most one per element,
  *   never containing ds:Object.
  * - No comment inside an identity element (NameID, AttributeValue, Issuer, Audience, AuthnContextClassRef).
@@ -27,22 +29,22 @@ export function checkStructure(ctx: VerifyContext): void {
   rejectDuplicateIds(elements);
 
   const assertions = descendantsNamed(response, NS.assertion, 'Assertion');
-  if (assertions.some((a) => a.parentNode !== response)) {
+  const encrypted = descendantsNamed(response, NS.assertion, 'EncryptedAssertion');
+  if ([...assertions, ...encrypted].some((a) => a.parentNode !== response)) {
     throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'Assertion outside the Response children' });
   }
-  if (assertions.length > 1) throw samlError('SAML_MULTIPLE_ASSERTIONS', { detail: `${assertions.length} assertions` });
-  if (descendantsNamed(response, NS.assertion, 'EncryptedAssertion').length > 0) {
-    throw samlError('SAML_SCHEMA_INVALID', { detail: 'EncryptedAssertion is not accepted by the legacy profile' });
+  if (assertions.length + encrypted.length > 1) {
+    throw samlError('SAML_MULTIPLE_ASSERTIONS', { detail: `${assertions.length} assertions, ${encrypted.length} encrypted` });
   }
+  if (encrypted.length > 0 && ctx.env.idp.encryptedAssertions === 'forbidden') {
+    throw samlError('SAML_ENCRYPTED_ASSERTION_FORBIDDEN', { detail: `${ctx.env.idp.id} does not send encrypted assertions` });
+  }
+  ctx.encryptedAssertion = encrypted[0];
   const assertion = assertions[0];
   checkSignaturePlacement(response, assertion);
 
-  for (const [ns, local] of IDENTITY) {
-    if (descendantsNamed(response, ns, local).some(containsComment)) {
-      throw samlError('SAML_COMMENT_IN_IDENTITY', { detail: `comment inside ${local}` });
-    }
-  }
-  if (!assertion) {
+  rejectCommentsInIdentity(response);
+  if (!assertion && !ctx.encryptedAssertion) {
     const success = statusOf(response) === STATUS_SUCCESS;
     if (success) throw samlError('SAML_ASSERTION_MISSING', { detail: 'Success without an Assertion' });
     if (childrenNamed(response, NS.dsig, 'Signature').length === 0) {
@@ -52,8 +54,8 @@ export function checkStructure(ctx: VerifyContext): void {
   ctx.assertion = assertion;
 }
 
-function rejectDuplicateIds(elements: Element[]): void {
-  const seen = new Set<string>();
+/** Refuses an ID/Id/id value carried twice (`seen` may hold IDs of an enclosing document). */
+export function rejectDuplicateIds(elements: Element[], seen = new Set<string>()): void {
   for (const element of elements) {
     for (let i = 0; i < element.attributes.length; i += 1) {
       const attribute = element.attributes.item(i)!;
@@ -64,7 +66,8 @@ function rejectDuplicateIds(elements: Element[]): void {
   }
 }
 
-function checkSignaturePlacement(response: Element, assertion: Element | undefined): void {
+/** ds:Signature only as a child of `response` or `assertion`, one each at most, never with ds:Object. */
+export function checkSignaturePlacement(response: Element, assertion: Element | undefined): void {
   const signatures = descendantsNamed(response, NS.dsig, 'Signature');
   for (const signature of signatures) {
     const parent = signature.parentNode;
@@ -78,6 +81,15 @@ function checkSignaturePlacement(response: Element, assertion: Element | undefin
   for (const parent of [response, assertion]) {
     if (parent && childrenNamed(parent, NS.dsig, 'Signature').length > 1) {
       throw samlError('SAML_SIGNATURE_WRAPPING', { detail: `two Signatures on ${parent.localName}` });
+    }
+  }
+}
+
+/** No comment inside NameID, AttributeValue, Issuer, Audience or AuthnContextClassRef (SAML-C14N-01). */
+export function rejectCommentsInIdentity(root: Element): void {
+  for (const [ns, local] of IDENTITY) {
+    if ([root, ...descendantsNamed(root, ns, local)].some((e) => isElement(e, ns, local) && containsComment(e))) {
+      throw samlError('SAML_COMMENT_IN_IDENTITY', { detail: `comment inside ${local}` });
     }
   }
 }

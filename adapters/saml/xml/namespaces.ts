@@ -5,6 +5,12 @@ export const NS = {
   assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
   metadata: 'urn:oasis:names:tc:SAML:2.0:metadata',
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
+  xenc11: 'http://www.w3.org/2009/xmlenc11#',
+  eidas: 'http://eidas.europa.eu/saml-extensions',
+  mdattr: 'urn:oasis:names:tc:SAML:metadata:attribute',
+  mdalg: 'urn:oasis:names:tc:SAML:metadata:algsupport',
+  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
 } as const;
 
 export const BINDING = {
@@ -17,6 +23,9 @@ export const CM_BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 export const NAMEID_TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 export const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 export const NAMEID_UNSPECIFIED = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
+export const NAMEID_EMAIL = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+export const ATTRNAME_URI = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
+export const ATTRNAME_BASIC = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
 
 export const TRANSFORM = {
   enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',

@@ -22,6 +22,8 @@ create table key_records (
   retired_at timestamptz,
   not_after timestamptz,
   destroyed_at timestamptz,
+  -- X.509 certificate of the public key (SAML metadata), made once and shared by every instance
+  certificate_pem text,
   unique (token_label, cka_id),
   check (state <> 'retired' or not_after is not null)
 );

@@ -6,9 +6,9 @@
  * `freshToken()` at module scope, before the first bed is opened.
  */
 import type { Redis } from 'ioredis';
-import type { LoginResult } from '../../../adapters/contract.ts';
+import type { LoaUri, LoginResult } from '../../../adapters/contract.ts';
 import type { LegacySamlIdpConfig, SamlSpConfig } from '../../../adapters/saml/config.ts';
-import { createLegacySamlAdapter, type LegacySamlAdapter } from '../../../adapters/saml/legacy-adapter.ts';
+import { createLegacySamlAdapter, type LegacySamlAdapter, type SamlAdapterExtras } from '../../../adapters/saml/legacy-adapter.ts';
 import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { ensureKeys, openKeyStore, type TokenKeyStore } from '../../../hsm/token-keystore.ts';
@@ -45,7 +45,7 @@ export interface SamlTestBed {
   /** The Redis key prefix (a second bed given `sameDeploymentAs` shares it: another gateway instance). */
   prefix: string;
   /** Starts a login from `browser`; returns the AuthnRequest ID and the login id. */
-  start(browser?: string): Promise<{ requestId: string; loginId: string }>;
+  start(browser?: string, minimumLoa?: LoaUri): Promise<{ requestId: string; loginId: string }>;
   /** Baseline Response fields answering `requestId`. */
   fields(requestId: string): ResponseFields;
   /** Response of `fields` with its Assertion signed by the test IdP. */
@@ -66,8 +66,9 @@ export async function createSamlTestBed(
   keys: SpKeys,
   idpConfig: Partial<LegacySamlIdpConfig> = {},
   sameDeploymentAs?: SamlTestBed,
+  extras: SamlAdapterExtras & { idp?: TestIdp } = {},
 ): Promise<SamlTestBed> {
-  const idp = sameDeploymentAs?.idp ?? await createTestIdp();
+  const idp = sameDeploymentAs?.idp ?? extras.idp ?? await createTestIdp();
   const prefix = sameDeploymentAs?.prefix ?? redisPrefix();
   const sp: SamlSpConfig = { ...SP, signingCertificatePem: keys.certificatePem };
   const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: prefix });
@@ -76,6 +77,7 @@ export async function createSamlTestBed(
     { id: 'test-idp', displayName: 'Test IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial', ...idpConfig },
     sp,
     { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    extras,
   ).catch(async (error: unknown) => {
     await redis.quit();
     throw error;
@@ -83,9 +85,9 @@ export async function createSamlTestBed(
   let logins = 0;
   return {
     idp, sp, adapter, state, prefix,
-    async start(browser = BROWSER) {
+    async start(browser = BROWSER, minimumLoa: LoaUri = 'http://eidas.europa.eu/LoA/substantial') {
       const loginId = `login-${(logins += 1)}`;
-      const started = await adapter.startLogin({ loginId, browserBinding: browser, minimumLoa: 'http://eidas.europa.eu/LoA/substantial', forceAuthn: false });
+      const started = await adapter.startLogin({ loginId, browserBinding: browser, minimumLoa, forceAuthn: false });
       if (started.binding !== 'post') throw new Error('expected the POST binding');
       const request = Buffer.from(started.fields['SAMLRequest']!, 'base64').toString('utf8');
       return { requestId: /\sID="([^"]+)"/.exec(request)![1]!, loginId };

@@ -1,0 +1,201 @@
+/**
+ * The metadata lifecycle as a monitored subsystem: one entry per IdP, refreshed on a schedule
+ * (`schedule.ts`), each with a visible status.
+ *
+ * - A refresh fetches the source (documents of one source are shared by every IdP of that aggregate
+ *   within a round), verifies it (`document.ts`) and, on success, swaps the IdP's metadata in place: a
+ *   key rollover published by the IdP is used by the next login, without restart.
+ * - A failed refresh keeps the last good metadata while it is still valid (the IdP stays available,
+ *   the error is visible); once the metadata's validUntil has passed, or when none was ever valid,
+ *   the IdP is `unavailable`: the chooser hides it and its responses are refused. Other IdPs are
+ *   untouched. Expiry is evaluated at every read, not only at refresh time.
+ * - Every availability change and every failure is reported through `onEvent` (the gateway logs it and
+ *   counts it); `status()` is what the admin CLI and /ready show.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { AdapterError, type IdpAvailability } from '../contract.ts';
+import type { IdpMetadata } from '../saml/idp-metadata.ts';
+import { readMetadataEntity } from './document.ts';
+import type { MetadataHandle } from './handle.ts';
+import { nextDelayMs, type SchedulePolicy } from './schedule.ts';
+import { fetchMetadata, sourceKey, type MetadataSource } from './source.ts';
+
+export interface MonitoredIdp {
+  id: string;
+  source: MetadataSource;
+  /** Which entity of the document (required for aggregates). */
+  entityId?: string;
+  trustAnchors: readonly string[];
+  requireValidUntil: boolean;
+  policy: SchedulePolicy;
+}
+
+export interface IdpStatus {
+  id: string;
+  entityId: string | undefined;
+  source: string;
+  availability: IdpAvailability;
+  lastAttempt?: string;
+  lastSuccess?: string;
+  validUntil?: string;
+  nextRefresh?: string;
+  consecutiveFailures: number;
+  lastError?: { code: string; detail?: string; at: string };
+  /** SHA-256 fingerprints (hex) of the signing certificates in use. */
+  keyFingerprints: string[];
+}
+
+export type MetadataEvent =
+  | { type: 'refreshed'; idp: string; keysChanged: boolean }
+  | { type: 'refresh_failed'; idp: string; code: string; detail?: string }
+  | { type: 'availability'; idp: string; availability: IdpAvailability };
+
+interface Entry {
+  config: MonitoredIdp;
+  metadata?: IdpMetadata;
+  validUntil?: number;
+  disabled: boolean;
+  status: Omit<IdpStatus, 'availability' | 'keyFingerprints' | 'validUntil' | 'entityId' | 'id' | 'source'>;
+  timer?: NodeJS.Timeout;
+  reported: IdpAvailability;
+}
+
+export class MetadataMonitor {
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => Date;
+  readonly #random: () => number;
+  readonly #onEvent: (event: MetadataEvent) => void;
+  /** Documents fetched during the current `start()` round, by source (aggregates are fetched once). */
+  #round: Map<string, Promise<string>> | undefined;
+  #running = false;
+
+  constructor(options: { now?: () => Date; random?: () => number; onEvent?: (event: MetadataEvent) => void } = {}) {
+    this.#now = options.now ?? (() => new Date());
+    this.#random = options.random ?? Math.random;
+    this.#onEvent = options.onEvent ?? (() => undefined);
+  }
+
+  /** Adds an IdP (not fetched yet: call `refresh`); returns the handle its adapter reads. */
+  register(config: MonitoredIdp): MetadataHandle {
+    if (this.#entries.has(config.id)) throw new AdapterError('ADAPTER_DUPLICATE', 'IdP registered twice.', { detail: config.id });
+    const entry: Entry = { config, disabled: false, status: { consecutiveFailures: 0 }, reported: 'unavailable' };
+    this.#entries.set(config.id, entry);
+    return { current: () => this.#current(entry), availability: () => this.#availability(entry) };
+  }
+
+  /** Fetches and verifies one IdP's metadata now. Never throws: the outcome is in the status. */
+  async refresh(id: string): Promise<IdpStatus> {
+    const entry = this.#entry(id);
+    const now = this.#now();
+    entry.status.lastAttempt = now.toISOString();
+    try {
+      const xml = await this.#document(entry.config.source);
+      const read = readMetadataEntity(xml, entry.config.entityId, { trustAnchors: entry.config.trustAnchors, requireValidUntil: entry.config.requireValidUntil, now });
+      const keysChanged = entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(read.metadata).join();
+      entry.metadata = read.metadata;
+      entry.validUntil = read.validUntil;
+      entry.status.lastSuccess = now.toISOString();
+      entry.status.consecutiveFailures = 0;
+      delete entry.status.lastError;
+      this.#onEvent({ type: 'refreshed', idp: id, keysChanged });
+      this.#schedule(entry, nextDelayMs(entry.config.policy, { ok: true, now: now.getTime(), cacheDurationMs: read.cacheDurationMs, validUntil: read.validUntil }, this.#random));
+    } catch (error) {
+      const code = error instanceof AdapterError ? error.code : 'SAML_INTERNAL_ERROR';
+      const detail = error instanceof AdapterError ? error.detail : String(error);
+      entry.status.consecutiveFailures += 1;
+      entry.status.lastError = { code, ...(detail === undefined ? {} : { detail }), at: now.toISOString() };
+      this.#onEvent({ type: 'refresh_failed', idp: id, code, ...(detail === undefined ? {} : { detail }) });
+      this.#schedule(entry, nextDelayMs(entry.config.policy, { ok: false, failures: entry.status.consecutiveFailures }, this.#random));
+    }
+    this.#availability(entry);
+    return this.#statusOf(entry);
+  }
+
+  /** Refreshes every IdP once (one fetch per source), then starts the schedule. */
+  async start(): Promise<void> {
+    this.#running = true;
+    this.#round = new Map();
+    try {
+      await Promise.all([...this.#entries.keys()].map((id) => this.refresh(id)));
+    } finally {
+      this.#round = undefined;
+    }
+  }
+
+  /** Stops every timer. */
+  stop(): void {
+    this.#running = false;
+    for (const entry of this.#entries.values()) clearTimeout(entry.timer);
+  }
+
+  disable(id: string): void {
+    this.#entry(id).disabled = true;
+    this.#availability(this.#entry(id));
+  }
+
+  enable(id: string): void {
+    this.#entry(id).disabled = false;
+    this.#availability(this.#entry(id));
+  }
+
+  /** The status of one IdP, or of all. */
+  status(): IdpStatus[] {
+    return [...this.#entries.values()].map((entry) => this.#statusOf(entry));
+  }
+
+  #entry(id: string): Entry {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new AdapterError('ADAPTER_UNKNOWN', 'Unknown identity provider.', { detail: id });
+    return entry;
+  }
+
+  #document(source: MetadataSource): Promise<string> {
+    if (!this.#round) return fetchMetadata(source);
+    const key = sourceKey(source);
+    let pending = this.#round.get(key);
+    if (!pending) {
+      pending = fetchMetadata(source);
+      this.#round.set(key, pending);
+    }
+    return pending;
+  }
+
+  #current(entry: Entry): IdpMetadata | undefined {
+    if (!entry.metadata) return undefined;
+    if (entry.validUntil !== undefined && entry.validUntil <= this.#now().getTime()) return undefined;
+    return entry.metadata;
+  }
+
+  #availability(entry: Entry): IdpAvailability {
+    const availability: IdpAvailability = entry.disabled ? 'disabled' : this.#current(entry) ? 'available' : 'unavailable';
+    if (availability !== entry.reported) {
+      entry.reported = availability;
+      this.#onEvent({ type: 'availability', idp: entry.config.id, availability });
+    }
+    return availability;
+  }
+
+  #schedule(entry: Entry, delayMs: number): void {
+    clearTimeout(entry.timer);
+    entry.status.nextRefresh = new Date(this.#now().getTime() + delayMs).toISOString();
+    if (!this.#running) return;
+    entry.timer = setTimeout(() => void this.refresh(entry.config.id), delayMs);
+    entry.timer.unref();
+  }
+
+  #statusOf(entry: Entry): IdpStatus {
+    return {
+      id: entry.config.id,
+      entityId: entry.metadata?.entityId ?? entry.config.entityId,
+      source: sourceKey(entry.config.source),
+      availability: this.#availability(entry),
+      ...entry.status,
+      ...(entry.validUntil === undefined ? {} : { validUntil: new Date(entry.validUntil).toISOString() }),
+      keyFingerprints: entry.metadata ? fingerprints(entry.metadata) : [],
+    };
+  }
+}
+
+function fingerprints(metadata: IdpMetadata): string[] {
+  return metadata.signingCertificates.map((pem) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')).sort();
+}

@@ -1,0 +1,78 @@
+/**
+ * XML signature wrapping (Somorovsky et al. 2012; SAML Raider XSW1–8; CVE-2017-1000452, CVE-2025-47949)
+ * and its later variants: the decoy signature (OneUptime #2981), duplicated SignedInfo (CVE-2025-29774),
+ * trailing / second roots (CVE-2022-39299, CVE-2022-39353), DOCTYPE round trips (CVE-2025-25291/25292).
+ * Each must end without a code.
+ */
+import { wrapSignature, xswNeedsSignedResponse, XSW_VARIANTS, evilNameId } from '../../../saml-idp/hostile/wrap.ts';
+import { NS, child, descendants, evilClone, parseXml, responseParts, serialize } from '../../../saml-idp/hostile/dom.ts';
+import type { CheckDefinition } from '../../types.ts';
+import { refusal } from './refusal.ts';
+
+const shapes: Record<(typeof XSW_VARIANTS)[number], string> = {
+  XSW1: 'evil Response holds the signature; the signed original is cloned inside the Signature',
+  XSW2: 'evil Response holds the signature; the signed original is placed before it (detached)',
+  XSW3: 'an unsigned evil Assertion (new ID) before the signed one',
+  XSW4: 'the signed Assertion nested inside an evil Assertion',
+  XSW5: 'evil Assertion carries the Signature; the original (unsigned copy) appended to the Response',
+  XSW6: 'evil Assertion carries the Signature; the original inside the Signature',
+  XSW7: 'samlp:Extensions holding an evil Assertion with the signed Assertion\'s ID',
+  XSW8: 'evil Assertion carries the Signature; the original inside ds:Object',
+  XSW9: 'decoy second Signature repeating the SignatureValue, evil Assertion in its ds:Object',
+};
+
+const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) =>
+  refusal({
+    id: `SAML-XSW-0${i + 1}`,
+    title: `Signature wrapping ${variant} is refused`,
+    source: i < 8 ? 'Somorovsky et al., USENIX Security 2012; SAML Raider XSWHelpers; CVE-2017-1000452' : 'OneUptime #2981; xml-crypto src/enveloped-signature.ts',
+    sent: `${shapes[variant]} (NameID ${evilNameId})`,
+    reference: variant === 'XSW7' ? 'SAML_DUPLICATE_ID' : 'SAML_SIGNATURE_WRAPPING',
+    input: () => ({
+      ...(xswNeedsSignedResponse(variant) ? { overrides: { signResponse: true } } : {}),
+      mutate: (xml) => wrapSignature(variant, xml),
+    }),
+  }),
+);
+
+/** The wrapping checks. */
+export const wrappingChecks: readonly CheckDefinition[] = [
+  ...xsw,
+  refusal({
+    id: 'SAML-XSW-10',
+    title: 'A second SignedInfo referencing an evil Assertion is refused',
+    source: 'CVE-2025-29774 (GHSA-9p8x-f768-wp2g)',
+    sent: 'evil Assertion before the signed one; the Signature gets a second SignedInfo whose Reference points at it',
+    reference: 'SAML_SIGNATURE_INVALID',
+    input: () => ({
+      mutate: (xml) => {
+        const doc = parseXml(xml);
+        const { response, assertion } = responseParts(doc);
+        const evil = evilClone(assertion, evilNameId, { newId: '_evil-signedinfo' });
+        response.insertBefore(evil, assertion);
+        const signature = child(assertion, NS.dsig, 'Signature')!;
+        const info = child(signature, NS.dsig, 'SignedInfo')!;
+        const second = info.cloneNode(true) as typeof info;
+        for (const ref of descendants(second, NS.dsig, 'Reference')) ref.setAttribute('URI', '#_evil-signedinfo');
+        signature.insertBefore(second, info);
+        return serialize(doc);
+      },
+    }),
+  }),
+  refusal({
+    id: 'SAML-XSW-12',
+    title: 'Content after the root element (a second root) is refused',
+    source: 'CVE-2022-39299; CVE-2022-39353; CVE-2021-21366',
+    sent: 'the signed Response followed by a second, evil samlp:Response root',
+    reference: 'SAML_MALFORMED_XML',
+    input: () => ({ mutate: (xml) => `${xml}${xml.replace(/<saml:NameID([^>]*)>[^<]*</, `<saml:NameID$1>${evilNameId}<`)}` }),
+  }),
+  refusal({
+    id: 'SAML-XSW-14',
+    title: 'A DOCTYPE round trip (parser differential) is refused',
+    source: 'CVE-2025-25291; CVE-2025-25292',
+    sent: 'DOCTYPE with an internal subset and a comment/CDATA trick before the signed Response',
+    reference: 'SAML_DTD_FORBIDDEN',
+    input: () => ({ mutate: (xml) => `<!DOCTYPE x [ <!ATTLIST x y CDATA "<!--"> ]>${xml.replace(/^<\?xml[^>]*>/, '')}` }),
+  }),
+];

@@ -1,0 +1,46 @@
+/**
+ * How the suite judges a login black-box. A rejection is proven only when **no authorization code was
+ * issued**: the browser ends at the RP redirect URI with `error=access_denied` and no `code`, or at a 4xx
+ * page of the deployment — and a `code` never appears anywhere on the way.
+ */
+import type { LoginOutcome } from './login.ts';
+import type { SuiteContext } from './context.ts';
+import { judge, skip, type Outcome } from './types.ts';
+import type { LoginInput } from './login.ts';
+
+/** The expectation text of every "must be rejected" check. */
+export const NO_CODE = 'no authorization code: the RP gets error=access_denied (no code), or the gateway answers with a 4xx page';
+
+/**
+ * A short, human-readable description of where a login ended.
+ *
+ * @example describe(outcome) // 'redirected to the RP with error=access_denied, no code (gateway code SAML_AUDIENCE_INVALID)'
+ */
+export function describe(out: LoginOutcome): string {
+  const code = out.errorCode === null ? '' : ` (error code ${out.errorCode})`;
+  if (out.at === 'rp') {
+    const via = out.responseMode === 'form_post' ? 'form-posted' : 'redirected';
+    if (out.code !== null) return `${via} to the RP WITH an authorization code${out.error === null ? '' : ` and error=${out.error}`}`;
+    return `${via} to the RP with error=${out.error ?? '(none)'}, no code${code}`;
+  }
+  return `HTTP ${out.status} page at ${out.url.origin}${out.url.pathname}${code}`;
+}
+
+/** True when the login was refused without any code (see the module comment). */
+export function refusedWithoutCode(out: LoginOutcome, target: URL): boolean {
+  if (out.code !== null || out.params.has('code')) return false;
+  if (out.at === 'rp') return out.error === 'access_denied';
+  return out.status >= 400 && out.status < 500 && out.url.origin === target.origin;
+}
+
+/**
+ * Runs a hostile login and judges it: pass only when no code was issued.
+ *
+ * @example return expectRefused(ctx, 'Audience = https://other.example', { overrides: { audience: 'https://other.example' } });
+ */
+export async function expectRefused(ctx: SuiteContext, sent: string, input: LoginInput, reference = ''): Promise<Outcome> {
+  if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)', { sent });
+  const out = await ctx.login(input);
+  const expected = reference === '' ? NO_CODE : `${NO_CODE}; reference reason ${reference}`;
+  return judge(refusedWithoutCode(out, ctx.target), { sent, expected, observed: describe(out) });
+}

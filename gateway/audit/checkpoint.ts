@@ -1,0 +1,63 @@
+/**
+ * Signed checkpoints of the audit chain: the chain head (sequence number and hash) at a moment, as a
+ * compact JWS made inside the HSM with the audit key (ES384 by default, `keys.activeSigner('audit')`).
+ *
+ * - a checkpoint pins everything before it: rewriting, inserting or deleting any earlier record changes the
+ *   hash at that sequence number, which the signature no longer matches (`audit verify`);
+ * - taking a checkpoint when nothing was written since the last one is a no-op;
+ * - the JWS payload: `{ "seq": "<n>", "hash": "<base64url sha-256>", "iat": <seconds> }`, header `typ: audit-checkpoint+jws`.
+ */
+import type { Pool } from 'pg';
+import type { Signer } from '../../hsm/signer.ts';
+
+export interface Checkpoint {
+  seq: string;
+  hash: string;
+  jws: string;
+  kid: string;
+}
+
+const b64u = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
+
+/**
+ * Signs the current chain head and stores the checkpoint. Returns it, or `null` when the chain is empty or
+ * the head is already checkpointed.
+ *
+ * @example
+ * const checkpoint = await takeCheckpoint(pool, services.keys.activeSigner('audit'));
+ */
+export async function takeCheckpoint(pool: Pool, signer: Signer): Promise<Checkpoint | null> {
+  const { rows } = await pool.query<{ seq: string; hash: Buffer }>('select seq::text as seq, hash from audit_chain_head where id');
+  const head = rows[0];
+  if (!head || head.seq === '0') return null;
+  const done = await pool.query('select 1 from audit_checkpoints where seq = $1::bigint', [head.seq]);
+  if (done.rowCount) return null;
+  const header = { alg: signer.alg, kid: signer.kid, typ: 'audit-checkpoint+jws' };
+  const payload = { seq: head.seq, hash: b64u(head.hash), iat: Math.floor(Date.now() / 1000) };
+  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  const signature = await signer.sign(Buffer.from(input, 'ascii'));
+  const jws = `${input}.${b64u(signature)}`;
+  await pool.query(
+    'insert into audit_checkpoints (seq, hash, kid, public_jwk, jws) values ($1::bigint, $2, $3, $4::jsonb, $5) on conflict (seq) do nothing',
+    [head.seq, head.hash, signer.kid, JSON.stringify(signer.publicJwk), jws],
+  );
+  return { seq: head.seq, hash: payload.hash, jws, kid: signer.kid };
+}
+
+/** Takes a checkpoint every `intervalMs` (errors go to `onError`; the next round retries). Returns a stop function. */
+export function startCheckpointer(pool: Pool, signer: () => Signer, intervalMs: number, onError: (error: unknown) => void): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = takeCheckpoint(pool, signer())
+      .catch(onError)
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The audit CLI.
+ *
+ *   GW_DATABASE_URL=postgres://... node gateway/audit/cli.ts verify [--trusted-jwks FILE]
+ *       walks the chain and the checkpoints; prints a JSON report; exit 0 intact, 3 tampered (the findings
+ *       say what and where: AUDIT_RECORD_EDITED at seq 42, AUDIT_SEQ_GAP, ...), 1 could not run;
+ *   GW_DATABASE_URL=... node gateway/audit/cli.ts retention
+ *       purges risk data past retention (30 / 90 days), audited;
+ *   node gateway/audit/cli.ts checkpoint --config gateway.config.json
+ *       signs the chain head now with the audit key in the HSM.
+ */
+import { readFileSync } from 'node:fs';
+import type { JWK } from 'jose';
+import { loadConfigFile } from '../config/load.ts';
+import { createPool } from '../store/postgres.ts';
+import { AuditLog } from './audit-log.ts';
+import { verifyAuditChain } from './verify.ts';
+
+const [command] = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+};
+
+async function main(): Promise<number> {
+  if (command === 'checkpoint') {
+    const file = flag('config');
+    if (!file) return usage();
+    const config = loadConfigFile(file);
+    const { openKeyStore } = await import('../../hsm/token-keystore.ts');
+    const { takeCheckpoint } = await import('./checkpoint.ts');
+    const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin });
+    const pool = createPool(config.database.url, { max: 1 });
+    try {
+      console.log(JSON.stringify(await takeCheckpoint(pool, keys.activeSigner('audit'))));
+      return 0;
+    } finally {
+      await pool.end();
+      await keys.close();
+    }
+  }
+  const url = process.env.GW_DATABASE_URL;
+  if (!url || (command !== 'verify' && command !== 'retention')) return usage();
+  const pool = createPool(url, { max: 1, statementTimeoutMs: 600_000 });
+  try {
+    if (command === 'retention') {
+      const { enforceRetention } = await import('../risk/retention.ts');
+      console.log(JSON.stringify(await enforceRetention(pool, new AuditLog(pool))));
+      return 0;
+    }
+    const jwksFile = flag('trusted-jwks');
+    const trustedKeys = jwksFile ? (JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: JWK[] }).keys : undefined;
+    const report = await verifyAuditChain(pool, trustedKeys ? { trustedKeys } : {});
+    console.log(JSON.stringify(report, null, 2));
+    return report.ok ? 0 : 3;
+  } finally {
+    await pool.end();
+  }
+}
+
+function usage(): number {
+  console.error('usage: node gateway/audit/cli.ts verify [--trusted-jwks FILE] | retention   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE');
+  return 2;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(`audit: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,62 @@
+/**
+ * Where behavioural vectors live: the vector of a login in Redis until the translation point reads it
+ * (interaction TTL), and a per-person profile (running mean and mean absolute deviation per feature,
+ * never the vectors themselves) in Redis with PostgreSQL (`behaviour_profiles`) as the durable copy.
+ */
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { numericFeatures, type BehaviourVector } from './features.ts';
+
+export interface Profile {
+  n: number;
+  mean: Record<string, number>;
+  mad: Record<string, number>;
+}
+
+export class BehaviourStore {
+  readonly #redis: Redis;
+  readonly #pool: Pool | undefined;
+  readonly #ttl: number;
+
+  constructor(redis: Redis, pool: Pool | undefined, ttlSeconds: number) {
+    this.#redis = redis;
+    this.#pool = pool;
+    this.#ttl = ttlSeconds;
+  }
+
+  async save(loginId: string, vector: BehaviourVector): Promise<void> {
+    await this.#redis.set(`beh:${loginId}`, JSON.stringify(vector), 'EX', this.#ttl);
+  }
+
+  async load(loginId: string): Promise<BehaviourVector | null> {
+    const raw = await this.#redis.get(`beh:${loginId}`);
+    return raw ? (JSON.parse(raw) as BehaviourVector) : null;
+  }
+
+  async profile(accountId: string): Promise<Profile | null> {
+    const raw = await this.#redis.get(`behp:${accountId}`);
+    if (raw) return JSON.parse(raw) as Profile;
+    if (!this.#pool) return null;
+    const { rows } = await this.#pool.query<{ profile: Profile }>('select profile from behaviour_profiles where account_id = $1', [accountId]);
+    return rows[0]?.profile ?? null;
+  }
+
+  /** Folds a login's vector into the person's profile (after the login was allowed). */
+  async learn(accountId: string, vector: BehaviourVector): Promise<void> {
+    const current = (await this.profile(accountId)) ?? { n: 0, mean: {}, mad: {} };
+    const x = numericFeatures(vector);
+    const n = current.n + 1;
+    for (const [k, v] of Object.entries(x)) {
+      const mean = current.mean[k] ?? v;
+      const next = mean + (v - mean) / n;
+      current.mad[k] = (current.mad[k] ?? 0) + (Math.abs(v - next) - (current.mad[k] ?? 0)) / n;
+      current.mean[k] = next;
+    }
+    current.n = n;
+    await this.#redis.set(`behp:${accountId}`, JSON.stringify(current), 'EX', 90 * 86_400);
+    await this.#pool?.query(
+      'insert into behaviour_profiles (account_id, profile) values ($1, $2::jsonb) on conflict (account_id) do update set profile = excluded.profile, updated_at = now()',
+      [accountId, JSON.stringify(current)],
+    );
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The IdP admin CLI: onboarding and the metadata lifecycle of a deployment.
+ *
+ *   node gateway/idps/cli.ts --config <gateway.json> <command>
+ *     list                  every IdP: id, kind, state, metadata source
+ *     status [id]           availability, last refresh, validUntil, next refresh, failures, key fingerprints,
+ *                           last error — as the running gateways report it (or checked here if none runs)
+ *     refresh <id>          every running gateway fetches and verifies that IdP's metadata now
+ *     add <entry.json>      registers an IdP (a `saml.idps[]` entry, validated like the configuration);
+ *                           running gateways load it at their next start
+ *     disable <id> | enable <id> | remove <id>
+ *                           durable, and applied at once by running gateways (remove = hidden now,
+ *                           gone at the next start)
+ *
+ * Failures print `error <CODE>: <message>` on stderr and exit 1; usage errors exit 2. Secrets come from
+ * the environment named by the configuration, as for the gateway.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AdapterError } from '../../adapters/contract.ts';
+import { MetadataMonitor, type IdpStatus } from '../../adapters/metadata/monitor.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { parseIdps } from '../config/idps.ts';
+import type { SamlIdpEntry } from '../config/types.ts';
+import { ConfigError, GatewayError } from '../errors.ts';
+import { migrate } from '../store/migrate.ts';
+import { createPool } from '../store/postgres.ts';
+import { createRedis } from '../store/redis.ts';
+import { readStatus, sendCommand } from './control.ts';
+import { IdpRegistryStore, mergeRegistry, type IdpState } from './registry-store.ts';
+
+const USAGE = 'usage: node gateway/idps/cli.ts --config <file> list | status [id] | refresh <id> | add <entry.json> | disable <id> | enable <id> | remove <id>';
+
+function line(status: IdpStatus, origin: string): string {
+  return [
+    status.id, status.availability,
+    `lastSuccess=${status.lastSuccess ?? '-'}`, `validUntil=${status.validUntil ?? '-'}`, `nextRefresh=${status.nextRefresh ?? '-'}`,
+    `failures=${status.consecutiveFailures}`, `keys=${status.keyFingerprints.map((f) => f.slice(0, 16)).join(',') || '-'}`,
+    `error=${status.lastError ? `${status.lastError.code}` : '-'}`, `(${origin})`,
+  ].join(' ');
+}
+
+async function localCheck(entry: SamlIdpEntry): Promise<IdpStatus> {
+  const monitor = new MetadataMonitor();
+  monitor.register({
+    id: entry.id,
+    source: entry.metadataFile !== undefined ? { file: entry.metadataFile } : { url: entry.metadataUrl! },
+    ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }),
+    trustAnchors: entry.metadata.trustAnchorFiles.map((f) => readFileSync(f, 'utf8')),
+    requireValidUntil: entry.metadata.requireValidUntil,
+    policy: { refreshSeconds: entry.metadata.refreshSeconds, minSeconds: entry.metadata.minRefreshSeconds, maxBackoffSeconds: entry.metadata.maxBackoffSeconds },
+  });
+  if (!entry.enabled) monitor.disable(entry.id);
+  return monitor.refresh(entry.id);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  const [command, arg] = positionals;
+  if (!values.config || !command) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfigFile(values.config);
+  const pool = createPool(config.database.url);
+  const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const actor = `cli:${process.env.USER ?? 'unknown'}`;
+  try {
+    await migrate(pool, () => undefined);
+    const store = new IdpRegistryStore(pool);
+    const rows = await store.list();
+    const idps = mergeRegistry(config.saml.idps, rows, process.cwd());
+    const known = (id: string | undefined): string => {
+      if (!id) throw new ConfigError('(arguments)', `${command} needs an IdP id`);
+      if (!idps.some((e) => e.id === id) && !config.saml.idps.some((e) => e.id === id)) throw new AdapterError('ADAPTER_UNKNOWN', 'Unknown identity provider.', { detail: id });
+      return id;
+    };
+    const setState = async (id: string, state: IdpState, action: 'disable' | 'enable') => {
+      await store.put(id, null, state, actor);
+      const gateways = await sendCommand(redis, config.redis.keyPrefix, { action, idp: id });
+      process.stdout.write(`${state} ${id} (${gateways} running gateway${gateways === 1 ? '' : 's'} told)\n`);
+    };
+    switch (command) {
+      case 'list':
+        for (const e of idps) process.stdout.write(`${e.id} ${e.kind} ${e.enabled ? 'enabled' : 'disabled'} ${e.metadataUrl ?? e.metadataFile} ${e.displayName}\n`);
+        return 0;
+      case 'status': {
+        const selected = arg ? idps.filter((e) => e.id === known(arg)) : idps;
+        const published = await readStatus(redis, selected.map((e) => e.id));
+        for (const [i, entry] of selected.entries()) {
+          const status = published[i];
+          process.stdout.write(`${status ? line(status, 'reported by the gateway') : line(await localCheck(entry), 'checked by the CLI')}\n`);
+        }
+        return 0;
+      }
+      case 'refresh': {
+        const gateways = await sendCommand(redis, config.redis.keyPrefix, { action: 'refresh', idp: known(arg) });
+        process.stdout.write(`refresh requested for ${arg!} (${gateways} running gateway${gateways === 1 ? '' : 's'} told)\n`);
+        return 0;
+      }
+      case 'add': {
+        if (!arg) throw new ConfigError('(arguments)', 'add needs an entry file');
+        const file = resolve(arg);
+        const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        const [entry] = parseIdps([raw], dirname(file));
+        if (config.saml.idps.some((e) => e.id === entry!.id)) throw new ConfigError('id', `${entry!.id} is defined in the configuration file`);
+        const stored = { ...raw, ...(entry!.metadataFile ? { metadataFile: entry!.metadataFile } : {}), ...(entry!.metadata.trustAnchorFiles.length ? { metadata: { ...(raw.metadata as object), trustAnchorFiles: entry!.metadata.trustAnchorFiles } } : {}) };
+        await store.put(entry!.id, stored, entry!.enabled ? 'enabled' : 'disabled', actor);
+        process.stdout.write(`added ${entry!.id} (running gateways load it at their next start)\n`);
+        return 0;
+      }
+      case 'disable':
+        await setState(known(arg), 'disabled', 'disable');
+        return 0;
+      case 'enable':
+        await setState(known(arg), 'enabled', 'enable');
+        return 0;
+      case 'remove':
+        await setState(known(arg), 'removed', 'disable');
+        return 0;
+      default:
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+    }
+  } finally {
+    await redis.quit();
+    await pool.end();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const code = error instanceof AdapterError || error instanceof GatewayError ? error.code : 'IDP_CLI_FAILED';
+    process.stderr.write(`error ${code}: ${error instanceof Error ? error.message : String(error)}${error instanceof AdapterError && error.detail ? ` (${error.detail})` : ''}\n`);
+    process.exit(1);
+  },
+);

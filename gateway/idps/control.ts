@@ -1,0 +1,69 @@
+/**
+ * How running gateways and the admin CLI talk about IdPs, through Redis (every instance sees the same):
+ *
+ * - Commands on the pub/sub channel `<prefix>idps:control`: `{ action: 'refresh' | 'disable' | 'enable', idp }`.
+ *   Each instance applies them to its own metadata monitor (refresh now, hide, show).
+ * - Status: after every monitor event and every command, the instance writes the IdP's status (last
+ *   refresh, validUntil, key fingerprints, errors) to `idps:status:<id>` for a day, which the CLI reads.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { IdpStatus, MetadataMonitor } from '../../adapters/metadata/monitor.ts';
+
+export type IdpCommand = { action: 'refresh' | 'disable' | 'enable'; idp: string };
+const STATUS_TTL_SECONDS = 86_400;
+
+export function controlChannel(prefix: string): string {
+  return `${prefix}idps:control`;
+}
+
+/** Writes the status of every IdP of `monitor` (keys are prefixed by the client's keyPrefix). */
+export async function publishStatus(redis: Redis, monitor: MetadataMonitor): Promise<void> {
+  for (const status of monitor.status()) {
+    await redis.set(`idps:status:${status.id}`, JSON.stringify(status), 'EX', STATUS_TTL_SECONDS);
+  }
+}
+
+/** The statuses running gateways published. */
+export async function readStatus(redis: Redis, ids: readonly string[]): Promise<(IdpStatus | null)[]> {
+  return Promise.all(ids.map(async (id) => {
+    const raw = await redis.get(`idps:status:${id}`);
+    return raw ? (JSON.parse(raw) as IdpStatus) : null;
+  }));
+}
+
+/** Sends a command to every running gateway of the deployment. */
+export async function sendCommand(redis: Redis, prefix: string, command: IdpCommand): Promise<number> {
+  return redis.publish(controlChannel(prefix), JSON.stringify(command));
+}
+
+/**
+ * Subscribes a gateway's monitor to the control channel. Returns a function that unsubscribes.
+ *
+ * @example
+ * const stop = await listenForCommands({ redis, prefix: config.redis.keyPrefix, monitor, logger });
+ */
+export async function listenForCommands(options: { redis: Redis; prefix: string; monitor: MetadataMonitor; logger: Logger }): Promise<() => Promise<void>> {
+  const { redis, monitor, logger } = options;
+  const subscriber = redis.duplicate();
+  subscriber.on('error', (error) => logger.warn({ err: error }, 'idp control: pub/sub connection error'));
+  subscriber.on('message', (_channel: string, message: string) => {
+    void (async () => {
+      const command = JSON.parse(message) as IdpCommand;
+      if (command.action === 'refresh') await monitor.refresh(command.idp);
+      else if (command.action === 'disable') monitor.disable(command.idp);
+      else if (command.action === 'enable') monitor.enable(command.idp);
+      else throw new Error(`unknown idp command ${String((command as { action: unknown }).action)}`);
+      logger.info({ idp: command.idp, action: command.action }, 'idp command applied');
+      await publishStatus(redis, monitor);
+    })().catch((error: unknown) => logger.warn({ err: error, message }, 'idp command failed'));
+  });
+  await subscriber.subscribe(controlChannel(options.prefix));
+  await publishStatus(redis, monitor);
+  const timer = setInterval(() => void publishStatus(redis, monitor).catch(() => undefined), 30_000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await subscriber.quit();
+  };
+}

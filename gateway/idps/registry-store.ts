@@ -1,0 +1,64 @@
+/**
+ * The durable IdP registry (PostgreSQL `idp_registry`): IdPs added with the admin CLI and state changes
+ * (disabled, removed) of any IdP. The configuration file stays the base; `mergeRegistry` applies the
+ * registry on top of it at boot: added entries are validated exactly like the configuration's, removed
+ * IdPs are left out, disabled ones are registered but hidden.
+ */
+import type { Pool } from 'pg';
+import type { SamlIdpEntry } from '../config/types.ts';
+import { parseIdps } from '../config/idps.ts';
+
+export type IdpState = 'enabled' | 'disabled' | 'removed';
+
+export interface RegistryRow {
+  id: string;
+  entry: Record<string, unknown> | null;
+  state: IdpState;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+export class IdpRegistryStore {
+  readonly #pool: Pool;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  /** Adds or replaces an IdP entry, or (entry null) only sets the state of an IdP. */
+  async put(id: string, entry: Record<string, unknown> | null, state: IdpState, actor: string): Promise<void> {
+    await this.#pool.query(
+      `insert into idp_registry (id, entry, state, updated_by) values ($1, $2, $3, $4)
+       on conflict (id) do update set entry = coalesce($2, idp_registry.entry), state = $3, updated_at = now(), updated_by = $4`,
+      [id, entry === null ? null : JSON.stringify(entry), state, actor],
+    );
+  }
+
+  async list(): Promise<RegistryRow[]> {
+    const { rows } = await this.#pool.query('select id, entry, state, updated_at, updated_by from idp_registry order by id');
+    return rows.map((r: { id: string; entry: Record<string, unknown> | null; state: IdpState; updated_at: Date; updated_by: string }) => ({
+      id: r.id, entry: r.entry, state: r.state, updatedAt: r.updated_at, updatedBy: r.updated_by,
+    }));
+  }
+}
+
+/**
+ * The configuration's IdPs with the registry applied.
+ *
+ * @example
+ * const idps = mergeRegistry(config.saml.idps, await store.list(), baseDir);
+ */
+export function mergeRegistry(configured: readonly SamlIdpEntry[], rows: readonly RegistryRow[], baseDir: string): SamlIdpEntry[] {
+  const byId = new Map(configured.map((entry) => [entry.id, entry]));
+  for (const row of rows) {
+    if (row.entry) {
+      const [parsed] = parseIdps([{ ...row.entry, id: row.id }], baseDir);
+      byId.set(row.id, parsed!);
+    }
+    const entry = byId.get(row.id);
+    if (!entry) continue;
+    if (row.state === 'removed') byId.delete(row.id);
+    else byId.set(row.id, { ...entry, enabled: row.state === 'enabled' });
+  }
+  return [...byId.values()];
+}

@@ -1,0 +1,89 @@
+/**
+ * Applies the rotation policy by itself: every `intervalMs`, one instance (a PostgreSQL advisory lock
+ * elects it per tick) computes the plan (`planRotation`) and performs what is due: generate next keys,
+ * activate them after the lead time, destroy retired keys after `notAfter`. Every action is audited by
+ * the lifecycle store and announced to the other instances.
+ *
+ * A failed action is logged and retried at the next tick; it never stops the gateway.
+ */
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { planRotation, type RotationRule } from '../../hsm/lifecycle/rotation-plan.ts';
+import type { KeyLifecycle } from './key-lifecycle.ts';
+
+/** Advisory-lock key of the scheduler ("gw-rota" in ASCII). */
+const LOCK_KEY = String(0x67772d726f7461n);
+
+export interface RotationSchedulerOptions {
+  lifecycle: KeyLifecycle;
+  pool: Pool;
+  policy: readonly RotationRule[];
+  logger: Logger;
+  intervalMs?: number;
+  now?: () => Date;
+}
+
+export class RotationScheduler {
+  readonly #o: RotationSchedulerOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+
+  constructor(options: RotationSchedulerOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.tick(), this.#o.intervalMs ?? 60_000);
+    this.#timer.unref();
+  }
+
+  /** One pass: performs the due actions if this instance wins the lock; returns how many it performed. */
+  tick(): Promise<number> {
+    this.#running ??= this.#tick().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #tick(): Promise<number> {
+    const client = await this.#o.pool.connect();
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [LOCK_KEY]);
+      if (!rows[0]?.ok) return 0;
+      try {
+        return await this.#perform();
+      } finally {
+        await client.query('select pg_advisory_unlock($1::bigint)', [LOCK_KEY]);
+      }
+    } catch (error) {
+      this.#o.logger.error({ err: error }, 'rotation scheduler: tick failed');
+      return 0;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #perform(): Promise<number> {
+    const { keys } = this.#o.lifecycle;
+    await keys.refresh();
+    const now = this.#o.now?.() ?? new Date();
+    const due = planRotation(keys.records(), this.#o.policy, keys.times.leadTimeMs, now).filter((a) => a.at.getTime() <= now.getTime());
+    let done = 0;
+    for (const action of due) {
+      try {
+        if (action.action === 'generate') await keys.generate(action.purpose, action.alg);
+        else if (action.action === 'activate') await keys.activate(action.kid);
+        else await keys.destroy(action.kid);
+        done += 1;
+        this.#o.logger.info({ action }, 'rotation scheduler: performed');
+      } catch (error) {
+        this.#o.logger.error({ err: error, action }, 'rotation scheduler: action failed');
+      }
+    }
+    if (done > 0) await this.#o.lifecycle.changed();
+    return done;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+}

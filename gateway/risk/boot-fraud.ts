@@ -1,0 +1,102 @@
+/**
+ * How boot.ts wires issue #5, in one place (so boot.ts changes by a few lines):
+ *
+ * - the audit spool directory: `fraud.spoolDir`, else `GW_AUDIT_SPOOL_DIR`, else
+ *   `var/audit-spool/<hash of the database URL>` (one spool per database; survives restarts);
+ * - the policy set: `fraud.policies`, else the JSON file `GW_RISK_POLICY_FILE`, else the defaults;
+ *   an invalid file stops the boot (`POLICY_INVALID`);
+ * - the admin token: `fraud.adminToken`, else `GW_ADMIN_TOKEN`; shorter than 32 characters stops the boot;
+ *   absent disables the admin API;
+ * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict destroys the
+ *   login's grant and revokes its tokens) and audit checkpoints signed with the audit key (every 60 s).
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Pool } from 'pg';
+import type { AuditLog, AuditLogOptions } from '../audit/audit-log.ts';
+import { startCheckpointer } from '../audit/checkpoint.ts';
+import { AuditSpool } from '../audit/spool.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { ConfigError } from '../errors.ts';
+import { parsePolicySet, type PolicySet } from '../policy/policy-set.ts';
+import type { Services } from '../services.ts';
+import type { NetworkResolver } from './network.ts';
+import { FraudService } from './service.ts';
+
+export interface FraudBootOptions {
+  policies?: PolicySet;
+  budgets?: Partial<Record<string, number>>;
+  spoolDir?: string;
+  adminToken?: string;
+  resolver?: NetworkResolver;
+  /** Audit checkpoint period (ms; 0 = off). Default 60000. */
+  checkpointMs?: number;
+  /** Stage-4 reprocessing period (ms; 0 = off). Default 2000. */
+  reprocessMs?: number;
+}
+
+export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, options: FraudBootOptions = {}) {
+  const spoolDir = options.spoolDir ?? process.env.GW_AUDIT_SPOOL_DIR ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
+  let policies = options.policies;
+  const file = process.env.GW_RISK_POLICY_FILE;
+  if (!policies && file) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new ConfigError('GW_RISK_POLICY_FILE', `cannot read ${file} as JSON: ${(error as Error).message}`);
+    }
+    policies = parsePolicySet(raw);
+  }
+  const adminToken = options.adminToken ?? process.env.GW_ADMIN_TOKEN;
+  if (adminToken !== undefined && adminToken.length < 32) throw new ConfigError('GW_ADMIN_TOKEN', 'must be at least 32 characters');
+  const auditOptions: AuditLogOptions = {
+    spool: new AuditSpool(spoolDir),
+    onEvent: (event) => {
+      const line = { kind: event.kind, count: event.count, spoolDir, ...(event.error ? { err: event.error } : {}) };
+      if (event.kind === 'replayed') logger.info(line, 'audit spool replayed');
+      else logger.warn(line, event.kind === 'spooled' ? 'audit record spooled: PostgreSQL unreachable' : 'audit spool replay failed');
+    },
+  };
+  let fraud: FraudService | undefined;
+  return {
+    auditOptions,
+    services(audit: AuditLog): { risk: FraudService['pipeline']; fraud: FraudService; adminToken: string | undefined } {
+      fraud = new FraudService({
+        redis,
+        pool,
+        audit,
+        logger,
+        hashKey: createHmac('sha256', config.secrets.pairwiseSalt).update('risk-feature-hash-v1').digest('base64url'),
+        interactionTtl: config.ttl.interaction,
+        ...(policies ? { policies } : {}),
+        ...(options.resolver ? { resolver: options.resolver } : {}),
+        ...(options.budgets ? { budgets: options.budgets } : {}),
+      });
+      return { risk: fraud.pipeline, fraud, adminToken };
+    },
+    /** Starts the background work; returns what stops it. */
+    start(services: Services): () => Promise<void> {
+      const f = services.fraud;
+      f.revoker = async (loginId) => {
+        const grantId = await redis.get(`risk:login-grant:${loginId}`);
+        if (!grantId) return;
+        const provider = services.holder.provider;
+        const grant = await provider.Grant.find(grantId);
+        await grant?.destroy();
+        await provider.AccessToken.adapter.revokeByGrantId(grantId);
+      };
+      const stops: Array<() => Promise<void>> = [];
+      if (options.reprocessMs !== 0) stops.push(f.startReprocessing(options.reprocessMs ?? 2_000));
+      if (options.checkpointMs !== 0) {
+        stops.push(startCheckpointer(pool, () => services.keys.activeSigner('audit'), options.checkpointMs ?? 60_000, (err) => logger.warn({ err }, 'audit checkpoint failed')));
+      }
+      return async () => {
+        for (const stop of stops) await stop();
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Stage 4 — cross-session correlation (budget 300 ms): sliding windows in Redis, one round trip.
+ *
+ * | window                                   | length | suspicious from | what it catches            |
+ * |------------------------------------------|--------|-----------------|----------------------------|
+ * | distinct identities per device           | 1 h    | 4               | credential stuffing        |
+ * | distinct identities per network prefix   | 10 min | 20              | stuffing from one network  |
+ * | distinct devices per identity            | 24 h   | 5               | account takeover           |
+ * | distinct networks per identity           | 1 h    | 4               | account takeover           |
+ * | speed since the identity's last login    | —      | 1,000 km/h      | impossible travel          |
+ * | logins per IdP this minute vs. 10 before | 1 min  | 10× and ≥ 100   | bursts per IdP             |
+ *
+ * Windows are sorted sets (member = the distinct thing, score = last time seen). Degraded mode (late or
+ * failing): the signals are queued in PostgreSQL for asynchronous reprocessing (`reprocess.ts`); a late
+ * suspicious verdict can still revoke the session.
+ */
+import type { Redis } from 'ioredis';
+import type { RiskStage, StageOutput } from './pipeline.ts';
+import type { ReprocessQueue } from './reprocess.ts';
+import { prefixOf } from './network.ts';
+import type { RiskSignals } from './types.ts';
+
+export interface CorrelationThresholds {
+  identitiesPerDevice: number;
+  identitiesPerNetwork: number;
+  devicesPerIdentity: number;
+  networksPerIdentity: number;
+  travelKmh: number;
+  burstFactor: number;
+  burstMin: number;
+}
+
+export const DEFAULT_CORRELATION: CorrelationThresholds = {
+  identitiesPerDevice: 4,
+  identitiesPerNetwork: 20,
+  devicesPerIdentity: 5,
+  networksPerIdentity: 4,
+  travelKmh: 1_000,
+  burstFactor: 10,
+  burstMin: 100,
+};
+
+const HOUR = 3_600_000;
+
+/** Great-circle distance in km. */
+export function haversineKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.sqrt(h));
+}
+
+export class CorrelationStage implements RiskStage {
+  readonly name = 'correlation';
+  readonly budgetMs: number;
+  readonly #redis: Redis;
+  readonly #queue: ReprocessQueue | undefined;
+  readonly #t: CorrelationThresholds;
+
+  constructor(redis: Redis, options: { queue?: ReprocessQueue; thresholds?: Partial<CorrelationThresholds>; budgetMs?: number } = {}) {
+    this.#redis = redis;
+    this.#queue = options.queue;
+    this.#t = { ...DEFAULT_CORRELATION, ...options.thresholds };
+    this.budgetMs = options.budgetMs ?? 300;
+  }
+
+  async run(signals: RiskSignals): Promise<StageOutput> {
+    return this.evaluate(signals);
+  }
+
+  /** The windows' verdict (also what the asynchronous reprocessing runs). */
+  async evaluate(signals: RiskSignals): Promise<StageOutput> {
+    const now = signals.at ?? Date.now();
+    const device = signals.deviceId ?? 'none';
+    const prefix = signals.network?.prefix ?? prefixOf(signals.ip);
+    const minute = Math.floor(now / 60_000);
+    const windows: Array<[string, string, number]> = [
+      [`corr:dev:${device}`, signals.accountId, HOUR],
+      [`corr:net:${prefix}`, signals.accountId, HOUR / 6],
+      [`corr:acct:${signals.accountId}:dev`, device, 24 * HOUR],
+      [`corr:acct:${signals.accountId}:net`, prefix, HOUR],
+    ];
+    const m = this.#redis.multi();
+    for (const [key, member, length] of windows) {
+      m.zadd(key, now, member).zremrangebyscore(key, '-inf', now - length).zcard(key).pexpire(key, length);
+    }
+    const loc = `corr:acct:${signals.accountId}:loc`;
+    m.get(loc);
+    const where = signals.network;
+    if (where?.lat != null && where.lon != null) m.set(loc, JSON.stringify({ lat: where.lat, lon: where.lon, at: now }), 'PX', 24 * HOUR);
+    const bucket = (k: number) => `corr:idp:${signals.idp}:${k}`;
+    m.incr(bucket(minute)).pexpire(bucket(minute), 15 * 60_000);
+    m.mget(...Array.from({ length: 10 }, (_, i) => bucket(minute - 1 - i)));
+    const answers = await m.exec();
+    if (!answers) throw new Error('correlation transaction aborted');
+    const value = (i: number) => {
+      const [error, v] = answers[i]!;
+      if (error) throw error;
+      return v;
+    };
+    const [perDevice, perNetwork, devices, networks] = [2, 6, 10, 14].map((i) => Number(value(i)));
+    let index = 16;
+    const last = value(index++) as string | null;
+    if (where?.lat != null && where.lon != null) index += 1;
+    const count = Number(value(index));
+    const previous = (value(index + 2) as Array<string | null>).map((v) => Number(v ?? 0));
+
+    const factors: string[] = [];
+    const warnings: string[] = [];
+    let keep = 1;
+    const add = (score: number, factor: string) => {
+      factors.push(factor);
+      keep *= 1 - score;
+    };
+    const t = this.#t;
+    if (signals.deviceId && perDevice! >= t.identitiesPerDevice) add(perDevice! >= 2 * t.identitiesPerDevice ? 0.9 : 0.6, 'correlation:identities_per_device');
+    if (perNetwork! >= t.identitiesPerNetwork) add(0.4, 'correlation:identities_per_network');
+    if (devices! >= t.devicesPerIdentity) add(0.5, 'correlation:devices_per_identity');
+    if (networks! >= t.networksPerIdentity) add(0.4, 'correlation:networks_per_identity');
+    if (last && where?.lat != null && where.lon != null) {
+      const before = JSON.parse(last) as { lat: number; lon: number; at: number };
+      const hours = Math.max((now - before.at) / HOUR, 1 / 60);
+      if (haversineKm(before, { lat: where.lat, lon: where.lon }) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');
+    }
+    const baseline = previous.reduce((a, b) => a + b, 0) / previous.length;
+    if (count >= t.burstMin && count > t.burstFactor * Math.max(baseline, 1)) {
+      add(0.2, 'correlation:idp_burst');
+      warnings.push('IDP_BURST');
+    }
+    return { score: 1 - keep, factors, warnings };
+  }
+
+  async degrade(signals: RiskSignals): Promise<StageOutput> {
+    if (!this.#queue) throw new Error('no reprocessing queue');
+    await this.#queue.enqueue(signals);
+    return { score: 0, factors: ['correlation:queued'], outcome: 'queued', fallback: 'async_reprocess' };
+  }
+}

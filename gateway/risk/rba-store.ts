@@ -1,0 +1,115 @@
+/**
+ * The counts the Freeman model needs, per person and for everyone: Redis is the hot copy (one hash per
+ * scope, read with one HMGET), PostgreSQL (`rba_counts`) the durable one.
+ *
+ * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read;
+ * - `learn` counts a login atomically in Redis (a Lua script: count, distinct values, number of people)
+ *   and writes it behind to PostgreSQL (an upsert adding the same increments); a PostgreSQL failure is
+ *   reported, and Redis still holds the count;
+ * - values are keyed hashes (`fingerprint.ts` `hashValue`), never the IP address or user agent in clear.
+ */
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Counts } from './freeman.ts';
+
+export const GLOBAL_SCOPE = 'global';
+
+const LEARN = `
+local t = redis.call('HINCRBY', KEYS[1], 't', 1)
+redis.call('HINCRBY', KEYS[2], 't', 1)
+local out = {}
+if t == 1 then redis.call('HINCRBY', KEYS[2], 'u', 1) table.insert(out, 'u') end
+for i = 1, #ARGV, 2 do
+  local field = 'c:' .. ARGV[i] .. ':' .. ARGV[i + 1]
+  if redis.call('HINCRBY', KEYS[1], field, 1) == 1 then redis.call('HINCRBY', KEYS[1], 'd:' .. ARGV[i], 1) table.insert(out, 'du:' .. ARGV[i]) end
+  if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
+end
+return out`;
+
+class FieldCounts implements Counts {
+  readonly total: number;
+  readonly #values: Map<string, number>;
+  constructor(values: Map<string, number>) {
+    this.#values = values;
+    this.total = values.get('t') ?? 0;
+  }
+  count(feature: string, value: string): number {
+    return this.#values.get(`c:${feature}:${value}`) ?? 0;
+  }
+  distinct(feature: string): number {
+    return this.#values.get(`d:${feature}`) ?? 0;
+  }
+}
+
+export class RbaStore {
+  readonly #redis: Redis;
+  readonly #pool: Pool | undefined;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(redis: Redis, pool?: Pool, onError: (error: unknown) => void = () => undefined) {
+    this.#redis = redis;
+    this.#pool = pool;
+    this.#onError = onError;
+  }
+
+  #key(scope: string): string {
+    return `rba:${scope}`;
+  }
+
+  /** Loads a scope from PostgreSQL into Redis when Redis does not hold it. */
+  async #warm(scope: string): Promise<void> {
+    if (!this.#pool) return;
+    if ((await this.#redis.exists(this.#key(scope))) === 1) return;
+    const { rows } = await this.#pool.query<{ field: string; count: string }>('select field, count::text as count from rba_counts where scope = $1', [scope]);
+    if (rows.length === 0) return;
+    await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
+  }
+
+  /**
+   * The counts of a scope for the given values (sub-feature → value hash), and the number of people.
+   *
+   * @example
+   * const [mine, all, users] = await store.read([accountId, GLOBAL_SCOPE], x);
+   */
+  async read(scopes: readonly string[], x: Readonly<Record<string, string>>): Promise<{ counts: Counts[]; users: number }> {
+    await Promise.all(scopes.map((s) => this.#warm(s)));
+    const fields = ['t', 'u'];
+    for (const [feature, value] of Object.entries(x)) fields.push(`c:${feature}:${value}`, `d:${feature}`);
+    const pipeline = this.#redis.pipeline();
+    for (const scope of scopes) pipeline.hmget(this.#key(scope), ...fields);
+    const answers = await pipeline.exec();
+    let users = 0;
+    const counts = (answers ?? []).map(([error, values], i) => {
+      if (error) throw error;
+      const map = new Map<string, number>();
+      (values as Array<string | null>).forEach((v, j) => {
+        if (v !== null) map.set(fields[j]!, Number(v));
+      });
+      if (scopes[i] === GLOBAL_SCOPE) users = map.get('u') ?? 0;
+      return new FieldCounts(map);
+    });
+    return { counts, users };
+  }
+
+  /** Counts one login of a person (after it was allowed: attacks do not become history). */
+  async learn(scope: string, x: Readonly<Record<string, string>>): Promise<void> {
+    await Promise.all([this.#warm(scope), this.#warm(GLOBAL_SCOPE)]);
+    const args = Object.entries(x).flat();
+    const firsts = (await this.#redis.eval(LEARN, 2, this.#key(scope), this.#key(GLOBAL_SCOPE), ...args)) as string[];
+    if (!this.#pool) return;
+    const rows: Array<[string, string]> = [[scope, 't'], [GLOBAL_SCOPE, 't']];
+    for (const [feature, value] of Object.entries(x)) rows.push([scope, `c:${feature}:${value}`], [GLOBAL_SCOPE, `c:${feature}:${value}`]);
+    for (const first of firsts) {
+      if (first === 'u') rows.push([GLOBAL_SCOPE, 'u']);
+      else if (first.startsWith('du:')) rows.push([scope, `d:${first.slice(3)}`]);
+      else rows.push([GLOBAL_SCOPE, `d:${first.slice(3)}`]);
+    }
+    this.#pool
+      .query(
+        `insert into rba_counts (scope, field, count) select s, f, 1 from unnest($1::text[], $2::text[]) as u(s, f)
+         on conflict (scope, field) do update set count = rba_counts.count + 1, updated_at = now()`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1])],
+      )
+      .catch(this.#onError);
+  }
+}

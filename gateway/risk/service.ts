@@ -1,0 +1,178 @@
+/**
+ * The fraud service: everything the translation point, the completion, the review pages and the admin
+ * API use, built once at boot. It joins the pipeline (stages.ts), the policy data and decision cache,
+ * the stores, the step-up ledger, the review queue, the asynchronous reprocessing (a late verdict can
+ * revoke a session), the record of each assessment and the metrics.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Pool } from 'pg';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { BehaviourVector } from '../behaviour/features.ts';
+import { BehaviourStore } from '../behaviour/store.ts';
+import { DecisionCache } from '../policy/decision-cache.ts';
+import { evaluate, type Decision, type PolicyInput } from '../policy/decide.ts';
+import { DEFAULT_POLICY, ruleFor, type PolicySet } from '../policy/policy-set.ts';
+import { ReviewStore } from '../review/review-store.ts';
+import { deviceFeatures } from './device-stage.ts';
+import { IpReputation } from './ip-reputation.ts';
+import { RiskMetrics } from './metrics.ts';
+import { prefixResolver, type NetworkResolver } from './network.ts';
+import { RiskPipeline, type StageOutput } from './pipeline.ts';
+import { RbaStore } from './rba-store.ts';
+import { ReprocessQueue } from './reprocess.ts';
+import { buildStages } from './stages.ts';
+import type { RiskAssessment, RiskSignals } from './types.ts';
+
+export interface FraudServiceOptions {
+  redis: Redis;
+  pool: Pool;
+  audit: AuditLog;
+  logger: Logger;
+  /** Key of the feature-value hashes (derived from a gateway secret). */
+  hashKey: string;
+  interactionTtl: number;
+  policies?: PolicySet;
+  resolver?: NetworkResolver;
+  budgets?: Partial<Record<string, number>>;
+}
+
+/** Revokes what a login let through (set at boot, once oidc-provider exists). */
+export type Revoker = (loginId: string, accountId: string) => Promise<void>;
+
+export class FraudService {
+  readonly pipeline: RiskPipeline;
+  readonly policies: PolicySet;
+  readonly cache: DecisionCache;
+  readonly behaviour: BehaviourStore;
+  readonly rba: RbaStore;
+  readonly ipReputation = new IpReputation();
+  readonly reprocess: ReprocessQueue;
+  readonly reviews: ReviewStore;
+  readonly metrics = new RiskMetrics();
+  readonly resolver: NetworkResolver;
+  readonly #o: FraudServiceOptions;
+  readonly #evaluateLate: (signals: RiskSignals) => Promise<StageOutput>;
+  revoker: Revoker = async () => undefined;
+
+  constructor(o: FraudServiceOptions) {
+    this.#o = o;
+    this.policies = o.policies ?? { default: DEFAULT_POLICY, clients: {}, idps: {} };
+    this.cache = new DecisionCache(o.redis);
+    this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl);
+    this.rba = new RbaStore(o.redis, o.pool, (err) => o.logger.warn({ err }, 'rba write-behind failed'));
+    this.reprocess = new ReprocessQueue(o.pool);
+    this.reviews = new ReviewStore(o.pool, o.redis, o.audit);
+    this.resolver = o.resolver ?? prefixResolver;
+    const { stages, correlation } = buildStages({ redis: o.redis, behaviour: this.behaviour, rba: this.rba, ipReputation: this.ipReputation, reprocess: this.reprocess, hashKey: o.hashKey });
+    this.#evaluateLate = (s) => correlation.evaluate(s);
+    this.pipeline = new RiskPipeline(stages, {
+      ...(o.budgets ? { budgets: o.budgets } : {}),
+      onStage: (result, signals) => {
+        this.metrics.inc('risk_stage_total', { stage: result.name, outcome: result.outcome, degraded: result.degraded });
+        if (result.degraded) o.logger.warn({ loginId: signals.loginId, stage: result.name, outcome: result.outcome, fallback: result.fallback, ms: result.ms }, 'risk stage degraded');
+      },
+    });
+  }
+
+  /**
+   * The decision for a login: the policy rule of its RP and IdP, through the decision cache.
+   *
+   * @example
+   * const decision = await fraud.decide({ clientId, idp, accountId }, input);
+   */
+  async decide(who: { clientId: string; idp: string; accountId: string }, input: PolicyInput): Promise<Decision> {
+    const rule = ruleFor(this.policies, who.clientId, who.idp);
+    const key = DecisionCache.keyOf({ ...who, ...input, assessment: { score: input.assessment.score, factors: input.assessment.factors, tier: input.assessment.tier ?? 0 } });
+    const version = await this.cache.version(who.accountId);
+    const cached = await this.cache.get(who.accountId, key);
+    if (cached) return cached;
+    const decision = evaluate(input, rule);
+    await this.cache.set(key, version, decision);
+    this.metrics.inc('policy_decision_total', { kind: decision.kind, level: String(decision.level ?? 0) });
+    return decision;
+  }
+
+  /** Records what a step-up of this login must satisfy. */
+  async stepUpRequested(loginId: string, accountId: string, level: number): Promise<void> {
+    await this.#o.redis.set(`stepup:${loginId}`, JSON.stringify({ accountId, level }), 'EX', this.#o.interactionTtl);
+  }
+
+  /** The level a step-up of this login satisfied for this person (0 when none). */
+  async satisfiedLevel(loginId: string, accountId: string): Promise<number> {
+    const raw = await this.#o.redis.get(`stepup:${loginId}`);
+    if (!raw) return 0;
+    const pending = JSON.parse(raw) as { accountId: string; level: number };
+    return pending.accountId === accountId ? pending.level : 0;
+  }
+
+  /** Keeps an assessment: for the signed copy the RP may fetch, for retention, and for learning on success. */
+  async record(signals: RiskSignals, assessment: RiskAssessment, decision: Decision): Promise<void> {
+    const features = deviceFeatures(signals, this.#o.hashKey);
+    const full = await this.behaviour.load(signals.loginId);
+    // minimised: the fingerprint strings are already in `features`, hashed; only the numeric aggregates stay
+    const vector = full ? { pointer: full.pointer, keys: full.keys, orientation: full.orientation, dwell: full.dwell, timerMs: full.timerMs } : null;
+    await this.#o.redis.set(`risk:learn:${signals.loginId}`, JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }), 'EX', this.#o.interactionTtl + 960);
+    await this.cache.scoreUpdated(signals.accountId, assessment.score);
+    const pool = this.#o.pool;
+    await pool.query(
+      `insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
+       on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()`,
+      [signals.loginId, signals.clientId, signals.accountId, assessment.score, decision.kind, JSON.stringify({ ...assessment, decision, idp: signals.idp })],
+    );
+    await pool.query('insert into risk_signals (login_id, account_id, features) values ($1, $2, $3::jsonb) on conflict (login_id) do update set features = excluded.features', [
+      signals.loginId,
+      signals.accountId,
+      JSON.stringify({ features, behaviour: vector }),
+    ]);
+    const day = new Date().toISOString().slice(0, 10);
+    const metrics = [...new Set([`decision\u0000${decision.kind}`, `idp\u0000${signals.idp}`, ...assessment.factors.map((f) => `factor\u0000${f}`)])].map((m) => m.split('\u0000') as [string, string]);
+    await pool.query(
+      `insert into risk_aggregates (day, metric, key, count) select $1::date, m, k, 1 from unnest($2::text[], $3::text[]) as u(m, k)
+       on conflict (day, metric, key) do update set count = risk_aggregates.count + 1`,
+      [day, metrics.map((m) => m[0]), metrics.map((m) => m[1])],
+    ).catch((err: unknown) => this.#o.logger.warn({ err }, 'risk aggregates not counted'));
+  }
+
+  /** After an allowed login: its features become the person's history (attacks never do). */
+  async learn(loginId: string): Promise<void> {
+    const raw = await this.#o.redis.getdel(`risk:learn:${loginId}`);
+    if (!raw) return;
+    const data = JSON.parse(raw) as { accountId: string; features: Record<string, string>; vector: Omit<BehaviourVector, 'timeZone' | 'screen' | 'platform'> | null; prefix?: string };
+    await this.rba.learn(`acct:${data.accountId}`, data.features);
+    if (data.vector) await this.behaviour.learn(data.accountId, { ...data.vector, timeZone: '', screen: '', platform: '' });
+    if (data.prefix) this.ipReputation.record(data.prefix, 'good');
+  }
+
+  /** A refused or flagged login counts against its network. */
+  async refused(loginId: string): Promise<void> {
+    const raw = await this.#o.redis.getdel(`risk:learn:${loginId}`);
+    if (!raw) return;
+    const data = JSON.parse(raw) as { prefix?: string };
+    if (data.prefix) this.ipReputation.record(data.prefix, 'bad');
+  }
+
+  /** Starts the asynchronous stage-4 reprocessing; a late suspicious verdict revokes. Returns a stop function. */
+  startReprocessing(intervalMs: number, revokeAbove = 0.5): () => Promise<void> {
+    return this.reprocess.start(
+      intervalMs,
+      this.#evaluateLate,
+      async (signals, verdict) => {
+        this.metrics.inc('risk_late_verdict_total', { suspicious: verdict.score >= revokeAbove });
+        if (verdict.score < revokeAbove) return;
+        await this.cache.invalidate(signals.accountId);
+        await this.revoker(signals.loginId, signals.accountId);
+        await this.#o.audit.append({
+          sessionId: signals.loginId,
+          from: null,
+          to: 'LATE_VERDICT_REVOKED',
+          component: 'risk',
+          errorCode: 'RISK_LATE_VERDICT',
+          details: { score: verdict.score, factors: verdict.factors },
+        });
+        this.#o.logger.warn({ loginId: signals.loginId, score: verdict.score, factors: verdict.factors }, 'late correlation verdict: session revoked');
+      },
+      (err) => this.#o.logger.warn({ err }, 'risk reprocessing failed'),
+    );
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The lifecycle commands of the key-ceremony CLI (they need the lifecycle records in PostgreSQL,
+ * `GW_DATABASE_URL`): generate, publish, activate, retire, destroy, export, jwks, schedule, and `list`
+ * with states.
+ *
+ * - Every action is audited in `key_events` (actor `cli:<user>`), by the lifecycle store; exports too.
+ * - activate, retire and destroy are confirmed (type the first 8 characters of the kid) unless `--yes`.
+ * - Gateways pick changes up by polling the key-set version (within a second); no restart.
+ */
+import { userInfo } from 'node:os';
+import pg from 'pg';
+import { isAlgorithmName } from './algorithms.ts';
+import { HsmError } from './errors.ts';
+import { isKeyPurpose } from './key-label.ts';
+import { LifecycleKeyStore } from './lifecycle/lifecycle-keystore.ts';
+import { PgKeyRecords } from './lifecycle/pg-key-records.ts';
+import { DEFAULT_ROTATION_POLICY, planRotation } from './lifecycle/rotation-plan.ts';
+import type { TokenKeyStore } from './token-keystore.ts';
+
+export interface CliIo {
+  out: (line: string) => void;
+  /** Asks the operator; resolves to the answer (empty when there is no terminal). */
+  ask: (question: string) => Promise<string>;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface LifecycleArgs {
+  positional: string[];
+  flags: Set<string>;
+}
+
+/** Commands that change which keys sign or exist: confirmed unless --yes. */
+const DESTRUCTIVE = new Set(['activate', 'retire', 'destroy']);
+
+function usage(message: string): HsmError {
+  return new HsmError('HSM_CONFIG_INVALID', message);
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw usage(`${name} must be a whole number of seconds`);
+  return n * 1000;
+}
+
+async function confirm(io: CliIo, command: string, kid: string, flags: Set<string>): Promise<void> {
+  if (!DESTRUCTIVE.has(command) || flags.has('--yes')) return;
+  const answer = await io.ask(`${command} ${kid}: type the first 8 characters of the kid to confirm: `);
+  if (answer.trim() !== kid.slice(0, 8)) throw new HsmError('HSM_NOT_CONFIRMED', 'not confirmed: nothing changed (use --yes in scripts)');
+}
+
+/** Runs one lifecycle command against the token store `tokens`. */
+export async function runLifecycleCommand(command: string, args: LifecycleArgs, tokens: TokenKeyStore, io: CliIo): Promise<void> {
+  const url = io.env.GW_DATABASE_URL;
+  if (!url) throw usage('GW_DATABASE_URL is not set (lifecycle commands keep their records in PostgreSQL)');
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const times = { leadTimeMs: seconds(io.env, 'GW_KEY_LEAD_SECONDS'), retentionMs: seconds(io.env, 'GW_KEY_RETENTION_SECONDS') };
+    const keys = await LifecycleKeyStore.open({
+      tokens, records: new PgKeyRecords(pool), actor: `cli:${userInfo().username}`,
+      times: Object.fromEntries(Object.entries(times).filter(([, v]) => v !== undefined)),
+    });
+    const [first, second] = args.positional;
+    const kidArg = (): string => {
+      if (!first) throw usage(`${command} needs a kid`);
+      return keys.record(first).kid;
+    };
+    if (command === 'list') {
+      for (const r of keys.records()) {
+        const signer = tokens.signers().find((s) => s.kid === r.kid);
+        const flags = signer ? Object.entries(await signer.keyFlags()).map(([n, v]) => `${n}=${String(v)}`).join(' ') : 'not-on-token';
+        const times = [['published', r.publishedAt], ['activated', r.activatedAt], ['retired', r.retiredAt], ['notAfter', r.notAfter], ['destroyed', r.destroyedAt]]
+          .filter(([, t]) => t).map(([n, t]) => `${String(n)}=${(t as Date).toISOString()}`).join(' ');
+        io.out(`${r.kid} ${r.purpose} ${r.alg} ${r.state} ${r.keyLabel} ${flags}${times ? ` ${times}` : ''}`);
+      }
+    } else if (command === 'generate') {
+      if (!first || !isKeyPurpose(first)) throw usage('generate <purpose> <alg> [--pending]');
+      if (!second || !isAlgorithmName(second)) throw new HsmError('HSM_ALG_UNKNOWN', 'unknown signature algorithm', { detail: `alg=${JSON.stringify(second)}` });
+      const r = await keys.generate(first, second, { state: args.flags.has('--pending') ? 'pending' : 'next' });
+      io.out(`generated ${r.kid} ${r.purpose} ${r.alg} ${r.state} ${r.keyLabel}`);
+    } else if (command === 'publish') {
+      const r = await keys.publish(kidArg());
+      io.out(`published ${r.kid} ${r.state}`);
+    } else if (command === 'activate') {
+      const kid = kidArg();
+      await confirm(io, command, kid, args.flags);
+      const r = await keys.activate(kid, { force: args.flags.has('--force') });
+      io.out(`activated ${r.kid}`);
+    } else if (command === 'retire') {
+      const kid = kidArg();
+      await confirm(io, command, kid, args.flags);
+      const r = await keys.retire(kid);
+      io.out(`retired ${r.kid} notAfter=${r.notAfter?.toISOString()}`);
+    } else if (command === 'destroy') {
+      const kid = kidArg();
+      await confirm(io, command, kid, args.flags);
+      const r = await keys.destroy(kid, { force: args.flags.has('--force') });
+      io.out(`destroyed ${r.kid}`);
+    } else if (command === 'export') {
+      const r = keys.record(kidArg());
+      await keys.audit('export', r.kid, { certificate: args.flags.has('--certificate') });
+      if (args.flags.has('--certificate')) {
+        if (!r.certificatePem) throw new HsmError('HSM_KEY_NOT_FOUND', 'no certificate was made for this key yet');
+        io.out(r.certificatePem.trimEnd());
+      } else io.out(JSON.stringify(r.publicJwk));
+    } else if (command === 'jwks') {
+      if (!first || !isKeyPurpose(first)) throw usage('jwks <purpose>');
+      await keys.audit('export-jwks', null, { purpose: first });
+      io.out(JSON.stringify({ keys: keys.publishable(first) }));
+    } else if (command === 'schedule') {
+      for (const a of planRotation(keys.records(), DEFAULT_ROTATION_POLICY, keys.times.leadTimeMs, new Date())) {
+        io.out(`${a.at.toISOString()} ${a.action} ${a.action === 'generate' ? `${a.purpose} ${a.alg}` : a.kid}`);
+      }
+    } else {
+      throw usage(`unknown command ${command}`);
+    }
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * `LifecycleKeyStore`: the `KeyStore` whose states come from persisted records (pending → next → active
+ * → retired → destroyed) while the keys themselves stay in the token (`TokenKeyStore`).
+ *
+ * - Only an `active` key signs. A key retired less than `signGraceMs` ago may still sign, because a
+ *   Provider generation built before the retirement may finish a request with it; its tokens verify,
+ *   since retired keys stay published. Any other state: `HSM_KEY_NOT_ACTIVE` (fail closed).
+ * - `publishable()` = active, then next, then retired keys whose `notAfter` is ahead: the JWKS publishes
+ *   a next key before anything signs with it and keeps a retired key until what it signed has expired.
+ * - A `next` key becomes active only after `leadTimeMs` of publication (`HSM_LIFECYCLE_TOO_EARLY`), a
+ *   retired key is destroyed only after `notAfter`; `force` overrides both (compromise) and is audited.
+ * - Keys on the token without a record (made by `ensureKeys`/`init` before issue #3) are adopted as
+ *   active at open, so existing deployments keep working.
+ * - `refresh()` reloads when the persisted key-set version moved (another instance or the CLI changed it).
+ */
+import type { AlgorithmName } from '../algorithms.ts';
+import { algorithm } from '../algorithms.ts';
+import { HsmError } from '../errors.ts';
+import { keyLabel } from '../key-label.ts';
+import type { Pkcs11Signer } from '../pkcs11-signer.ts';
+import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from '../signer.ts';
+import type { TokenKeyStore } from '../token-keystore.ts';
+import { applyTransition, checkTransition, type KeyRecord, type KeyRecordRepository, type Transition } from './key-record.ts';
+
+export interface LifecycleTimes {
+  /** A next key is published at least this long before it may become active (≥ RP JWKS cache age). */
+  leadTimeMs: number;
+  /** A retired key stays published this long: max session lifetime + longest token TTL + skew. */
+  retentionMs: number;
+  /** A retired key may still sign this long after retirement (old Provider generations draining). */
+  signGraceMs: number;
+}
+
+export const DEFAULT_LIFECYCLE_TIMES: LifecycleTimes = Object.freeze({
+  leadTimeMs: 7 * 86_400_000,
+  retentionMs: 9 * 3600_000,
+  signGraceMs: 60_000,
+});
+
+export interface OpenLifecycleOptions {
+  tokens: TokenKeyStore;
+  records: KeyRecordRepository;
+  times?: Partial<LifecycleTimes>;
+  /** Who acts, for the audit trail (e.g. `gateway:<host>:<pid>`, `cli:<user>`). */
+  actor: string;
+  now?: () => Date;
+}
+
+/** The time a record entered its current state, for newest-first ordering. */
+const stamp = (r: KeyRecord): number => (r.retiredAt ?? r.activatedAt ?? r.publishedAt ?? r.createdAt).getTime();
+
+const PUBLISH_ORDER: Readonly<Record<string, number>> = { active: 0, next: 1, retired: 2 };
+
+export class LifecycleKeyStore implements KeyStore {
+  readonly tokens: TokenKeyStore;
+  readonly times: LifecycleTimes;
+  readonly #repo: KeyRecordRepository;
+  readonly #actor: string;
+  readonly #now: () => Date;
+  #version = -1;
+  #records = new Map<string, KeyRecord>();
+  readonly #listeners = new Set<(version: number) => void>();
+
+  private constructor(options: OpenLifecycleOptions) {
+    this.tokens = options.tokens;
+    this.#repo = options.records;
+    this.#actor = options.actor;
+    this.#now = options.now ?? (() => new Date());
+    this.times = { ...DEFAULT_LIFECYCLE_TIMES, ...options.times };
+  }
+
+  /**
+   * Loads the records of the token, adopting record-less token keys as active.
+   *
+   * @example
+   * ```ts
+   * const keys = await LifecycleKeyStore.open({ tokens: await openKeyStore(o), records: new PgKeyRecords(pool), actor: 'gateway' });
+   * ```
+   */
+  static async open(options: OpenLifecycleOptions): Promise<LifecycleKeyStore> {
+    const store = new LifecycleKeyStore(options);
+    await store.refresh(true);
+    const orphans = store.tokens.signers().filter((signer) => !store.#records.has(signer.kid));
+    if (orphans.length > 0) {
+      const at = store.#now();
+      const adopted = orphans.map((signer) => store.#newRecord(signer, 'active', at));
+      await store.#repo.insert(adopted, { action: 'adopt', kid: null, actor: store.#actor, detail: { kids: adopted.map((r) => r.kid) } });
+      await store.refresh(true);
+    }
+    return store;
+  }
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Calls `listener(version)` after every reload that changed something. Returns an unsubscribe. */
+  onChange(listener: (version: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Reloads when the persisted version moved (or `force`). Returns true when it reloaded. */
+  async refresh(force = false): Promise<boolean> {
+    if (!force && (await this.#repo.version()) === this.#version) return false;
+    const { version, records } = await this.#repo.load(this.tokens.token.label);
+    const live = records.filter((r) => r.state !== 'destroyed');
+    const signers = new Set(this.tokens.signers().map((s) => s.kid));
+    if (live.some((r) => !signers.has(r.kid)) || this.tokens.signers().some((s) => records.find((r) => r.kid === s.kid)?.state === 'destroyed')) {
+      await this.tokens.refresh();
+    }
+    this.#records = new Map(records.map((r) => [r.kid, r]));
+    for (const signer of this.tokens.signers()) signer.setGuard(() => this.#checkMaySign(signer.kid));
+    const changed = version !== this.#version;
+    this.#version = version;
+    if (changed) for (const listener of this.#listeners) listener(version);
+    return true;
+  }
+
+  #checkMaySign(kid: string): void {
+    const record = this.#records.get(kid);
+    if (record?.state === 'active') return;
+    if (record?.state === 'retired' && record.retiredAt && this.#now().getTime() - record.retiredAt.getTime() < this.times.signGraceMs) return;
+    throw new HsmError('HSM_KEY_NOT_ACTIVE', 'this key may not sign', { detail: `kid=${kid} state=${record?.state ?? 'unrecorded'}` });
+  }
+
+  /** The record of `kid`. @throws HsmError `HSM_KEY_NOT_FOUND` */
+  record(kid: string): KeyRecord {
+    const record = this.#records.get(kid);
+    if (!record) throw new HsmError('HSM_KEY_NOT_FOUND', 'no key record with this kid', { detail: `kid=${kid}` });
+    return record;
+  }
+
+  /** Every record (destroyed included), optionally of one purpose, oldest first. */
+  records(purpose?: KeyPurpose): KeyRecord[] {
+    return [...this.#records.values()].filter((r) => purpose === undefined || r.purpose === purpose);
+  }
+
+  /**
+   * The token signers whose record is in `state`, in policy order (newest first within one algorithm);
+   * retired ones only while published (`notAfter` ahead). Only active ones (and retired ones within the
+   * grace) can actually sign.
+   */
+  signersIn(purpose: KeyPurpose, state: 'active' | 'next' | 'retired'): Pkcs11Signer[] {
+    const now = this.#now().getTime();
+    return this.tokens.activeSigners(purpose)
+      .filter((s) => {
+        const r = this.#records.get(s.kid);
+        return r?.state === state && (state !== 'retired' || (r.notAfter?.getTime() ?? 0) > now);
+      })
+      .map((s, index) => ({ s, index, at: stamp(this.#records.get(s.kid)!) }))
+      .sort((a, b) => (a.s.alg === b.s.alg ? b.at - a.at : a.index - b.index))
+      .map(({ s }) => s);
+  }
+
+  activeSigner(purpose: KeyPurpose, alg?: AlgorithmName): Pkcs11Signer {
+    const signer = this.activeSigners(purpose).find((candidate) => alg === undefined || candidate.alg === alg);
+    if (!signer) throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', { detail: `purpose=${purpose} alg=${alg ?? '*'}` });
+    return signer;
+  }
+
+  /** Active signers of a purpose in policy order; within one algorithm, the most recently activated first. */
+  activeSigners(purpose: KeyPurpose): Pkcs11Signer[] {
+    return this.signersIn(purpose, 'active');
+  }
+
+  /** Retired keys still inside their publication window (verify-only; oidc-provider checks `id_token_hint`). */
+  retiredSigners(purpose: KeyPurpose): Pkcs11Signer[] {
+    return this.signersIn(purpose, 'retired');
+  }
+
+  /** Active, next, then retired-but-not-expired public keys of a purpose, from the records. */
+  publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
+    const now = this.#now().getTime();
+    return this.records(purpose)
+      .filter((r) => r.state === 'active' || r.state === 'next' || (r.state === 'retired' && (r.notAfter?.getTime() ?? 0) > now))
+      .sort((a, b) => PUBLISH_ORDER[a.state]! - PUBLISH_ORDER[b.state]!
+        || this.tokens.algorithmRank(purpose, a.alg) - this.tokens.algorithmRank(purpose, b.alg)
+        || stamp(b) - stamp(a))
+      .map((r) => ({ ...r.publicJwk }));
+  }
+
+  #newRecord(signer: Pkcs11Signer, state: 'pending' | 'next' | 'active', at: Date): KeyRecord {
+    return {
+      kid: signer.kid, purpose: signer.purpose, alg: signer.alg, state, tokenLabel: this.tokens.token.label, ckaId: signer.ckaId,
+      keyLabel: signer.label, publicJwk: { ...signer.publicJwk }, createdAt: at, publishedAt: state === 'pending' ? null : at,
+      activatedAt: state === 'active' ? at : null, retiredAt: null, notAfter: null, destroyedAt: null, certificatePem: null,
+    };
+  }
+
+  /**
+   * Generates a key pair in the token and records it as `next` (published at once) or `pending`.
+   *
+   * @throws HsmError `HSM_ALG_UNKNOWN`, `HSM_KEYGEN_FAILED`, `HSM_RECORDS_FAILED`
+   */
+  async generate(purpose: KeyPurpose, alg: AlgorithmName, options: { state?: 'pending' | 'next' | 'active' } = {}): Promise<KeyRecord> {
+    algorithm(alg);
+    const signer = await this.tokens.generate(purpose, alg);
+    const record = this.#newRecord(signer, options.state ?? 'next', this.#now());
+    await this.#repo.insert([record], { action: 'generate', kid: record.kid, actor: this.#actor, detail: { purpose, alg, state: record.state, label: keyLabel(purpose, alg, signer.ckaId) } });
+    await this.refresh(true);
+    return this.record(record.kid);
+  }
+
+  /** pending → next (published from now on). */
+  async publish(kid: string): Promise<KeyRecord> {
+    return this.#apply('publish', [{ kid, from: this.record(kid).state, to: 'next', at: this.#now() }]);
+  }
+
+  /**
+   * next → active. The keys it replaces (default: the active keys of the same purpose and algorithm)
+   * become retired, published until now + `retentionMs`.
+   *
+   * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY` (lead time not elapsed, unless `force`)
+   */
+  async activate(kid: string, options: { replaces?: readonly string[]; force?: boolean } = {}): Promise<KeyRecord> {
+    const record = this.record(kid);
+    checkTransition(kid, record.state, 'active');
+    const at = this.#now();
+    const publishedFor = at.getTime() - (record.publishedAt?.getTime() ?? at.getTime());
+    if (!options.force && publishedFor < this.times.leadTimeMs) {
+      throw new HsmError('HSM_LIFECYCLE_TOO_EARLY', 'the next key has not been published for the lead time yet', { detail: `kid=${kid} publishedMs=${publishedFor} leadMs=${this.times.leadTimeMs}` });
+    }
+    const replaced = options.replaces ?? this.records(record.purpose).filter((r) => r.state === 'active' && r.alg === record.alg).map((r) => r.kid);
+    const notAfter = new Date(at.getTime() + this.times.retentionMs);
+    return this.#apply('activate', [
+      { kid, from: 'next', to: 'active', at },
+      ...replaced.map((old): Transition => ({ kid: old, from: 'active', to: 'retired', at, notAfter })),
+    ], { force: Boolean(options.force), replaces: replaced });
+  }
+
+  /** active → retired, published until `notAfter` (default now + `retentionMs`). */
+  async retire(kid: string, options: { notAfter?: Date } = {}): Promise<KeyRecord> {
+    const at = this.#now();
+    return this.#apply('retire', [{ kid, from: 'active', to: 'retired', at, notAfter: options.notAfter ?? new Date(at.getTime() + this.times.retentionMs) }]);
+  }
+
+  /**
+   * Destroys the key in the token, then records it `destroyed`. A retired key only after its `notAfter`
+   * unless `force` (compromise); pending and next keys (abandoned ceremony) at any time.
+   *
+   * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY`
+   */
+  async destroy(kid: string, options: { force?: boolean } = {}): Promise<KeyRecord> {
+    const record = this.record(kid);
+    checkTransition(kid, record.state, 'destroyed');
+    const at = this.#now();
+    if (record.state === 'retired' && !options.force && (record.notAfter?.getTime() ?? Infinity) > at.getTime()) {
+      throw new HsmError('HSM_LIFECYCLE_TOO_EARLY', 'a retired key is destroyed only after notAfter', { detail: `kid=${kid} notAfter=${record.notAfter?.toISOString()}` });
+    }
+    const updated = await this.#apply('destroy', [{ kid, from: record.state, to: 'destroyed', at }], { force: Boolean(options.force) });
+    if (this.tokens.signers().some((s) => s.kid === kid)) await this.tokens.destroyKey(kid);
+    return updated;
+  }
+
+  async #apply(action: string, transitions: Transition[], detail: Record<string, unknown> = {}): Promise<KeyRecord> {
+    for (const t of transitions) applyTransition(this.record(t.kid), t);
+    await this.#repo.transition(transitions, { action, kid: transitions[0]!.kid, actor: this.#actor, detail });
+    await this.refresh(true);
+    return this.record(transitions[0]!.kid);
+  }
+
+  /**
+   * The certificate of `kid`: the stored one, or `make()`'s, stored so that every instance (and the SAML
+   * metadata the IdPs fetched from any of them) shows the same certificate. First writer wins.
+   */
+  async certificate(kid: string, make: () => Promise<string>): Promise<string> {
+    const known = this.record(kid).certificatePem;
+    if (known) return known;
+    const stored = await this.#repo.setCertificate(kid, await make());
+    this.#records.set(kid, { ...this.record(kid), certificatePem: stored });
+    return stored;
+  }
+
+  /** Appends an audit event (e.g. a public-key export) to the ceremony trail. */
+  audit(action: string, kid: string | null, detail?: Record<string, unknown>): Promise<void> {
+    return this.#repo.audit({ action, kid, actor: this.#actor, detail });
+  }
+
+  /** Closes the token (the record repository's pool belongs to the caller). */
+  close(): Promise<void> {
+    return this.tokens.close();
+  }
+}

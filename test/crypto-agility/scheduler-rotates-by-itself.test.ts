@@ -1,0 +1,47 @@
+/**
+ * The gateway applies its rotation policy by itself: with a short policy (ES256 ID-token key every
+ * 1.5 s, lead time 0.5 s) the scheduler publishes a next key in /jwks before it signs, activates it,
+ * and keeps the retired key published; discovery and /jwks stay consistent on both instances.
+ */
+import test from 'ava';
+import { startTwoGateways, type TwoGateways } from './two-gateways.ts';
+
+let env: TwoGateways;
+test.before(async () => {
+  env = await startTwoGateways({
+    keyTimes: { leadTimeMs: 500 },
+    keyPollMs: 200,
+    rotation: { intervalMs: 100, policy: [{ purpose: 'id_token', alg: 'ES256', rotateEveryMs: 1_500 }] },
+  });
+});
+test.after.always(async () => {
+  await env?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function jwksKids(url: string): Promise<string[]> {
+  return ((await (await fetch(`${url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+}
+
+test('a next key is published before it signs; after activation the old key stays published', async (t) => {
+  t.timeout(60_000);
+  const keys = env.a.gateway.services.keys as typeof env.a.gateway.services.lifecycle.keys;
+  const first = keys.activeSigner('id_token', 'ES256').kid;
+  let sawNextPublished = false;
+  while (keys.activeSigner('id_token', 'ES256').kid === first) {
+    const next = keys.records('id_token').find((r) => r.state === 'next');
+    if (next && (await jwksKids(env.b.url)).includes(next.kid)) sawNextPublished = true;
+    await sleep(50);
+  }
+  t.true(sawNextPublished, 'the next key was in /jwks (instance B) while the old one still signed');
+  const second = keys.activeSigner('id_token', 'ES256').kid;
+  t.is(keys.record(first).state, 'retired');
+  for (const url of [env.a.url, env.b.url]) {
+    await env.b.gateway.services.lifecycle.sync();
+    const kids = await jwksKids(url);
+    t.true(kids.includes(first) && kids.includes(second), `${url} publishes the retired and the active key`);
+  }
+  const { rows } = await env.a.gateway.services.pool.query<{ action: string; actor: string }>("select action, actor from key_events where action in ('generate', 'activate')");
+  t.true(rows.length >= 2 && rows.every((r) => r.actor.startsWith('gateway:')), 'the scheduler’s actions are audited');
+});

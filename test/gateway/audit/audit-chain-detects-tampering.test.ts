@@ -1,0 +1,134 @@
+/**
+ * The hash-chained audit log and `audit verify`: an intact chain verifies; an edited, deleted, inserted
+ * record, a chain rewritten by someone who controls the database, and a truncated tail are each found,
+ * with the code and the sequence number where. Checkpoints are signed in the HSM (ES384 audit key).
+ * Tampering is done as an attacker with full database access would: triggers switched off.
+ */
+import { spawnSync } from 'node:child_process';
+import test from 'ava';
+import type { Pool } from 'pg';
+import { AuditLog } from '../../../gateway/audit/audit-log.ts';
+import { chainHash, recordDigest } from '../../../gateway/audit/canonical.ts';
+import { takeCheckpoint } from '../../../gateway/audit/checkpoint.ts';
+import { verifyAuditChain } from '../../../gateway/audit/verify.ts';
+import { ensureKeys, openKeyStore, type TokenKeyStore } from '../../../hsm/token-keystore.ts';
+import { freshToken } from '../../helpers/services.ts';
+import { migratedPool } from '../store/fixtures.ts';
+
+const token = freshToken();
+let keys: TokenKeyStore;
+test.before(async () => {
+  keys = await openKeyStore({ library: token.library, tokenLabel: token.label, pin: token.pin });
+  await ensureKeys(keys, [{ purpose: 'audit', alg: 'ES384' }]);
+});
+test.after.always(async () => {
+  await keys?.close();
+});
+
+async function chain(n = 10): Promise<Pool> {
+  const pool = await migratedPool();
+  const audit = new AuditLog(pool);
+  for (let i = 0; i < n; i += 1) {
+    await audit.append({ sessionId: `s${i % 3}`, from: i === 0 ? null : 'INITIATED', to: 'AUTHENTICATING', component: 'flow', details: { i, nested: { b: 1, a: [i] } } });
+  }
+  return pool;
+}
+
+/** Runs SQL as an attacker who switched the triggers off. */
+async function tamper(pool: Pool, ...statements: string[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('set session_replication_role = replica');
+    for (const sql of statements) await client.query(sql);
+  } finally {
+    await client.query('reset session_replication_role');
+    client.release();
+  }
+}
+
+test('an intact chain with a signed checkpoint verifies', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  const checkpoint = await takeCheckpoint(pool, keys.activeSigner('audit'));
+  t.is(checkpoint?.seq, '10');
+  t.regex(checkpoint!.jws, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  t.is(await takeCheckpoint(pool, keys.activeSigner('audit')), null, 'nothing new since: no second checkpoint');
+  const report = await verifyAuditChain(pool, { trustedKeys: [keys.activeSigner('audit').publicJwk as never] });
+  t.deepEqual(report.findings, []);
+  t.like(report, { ok: true, records: 10, checkpoints: 1 });
+});
+
+test('an edited record is AUDIT_RECORD_EDITED at its sequence number', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  await tamper(pool, "update audit_log set to_state = 'COMPLETED' where seq = 3");
+  const report = await verifyAuditChain(pool);
+  t.false(report.ok);
+  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_RECORD_EDITED', '3']]);
+});
+
+test('a deleted record is AUDIT_SEQ_GAP where the chain resumes', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  await tamper(pool, 'delete from audit_log where seq = 5');
+  const report = await verifyAuditChain(pool);
+  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_SEQ_GAP', '6'], ['AUDIT_CHAIN_BROKEN', '6']]);
+});
+
+test('an inserted row without a chain position is AUDIT_RECORD_UNCHAINED', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  await tamper(pool, "insert into audit_log (session_id, to_state, component) values ('s1', 'COMPLETED', 'oidc')");
+  const report = await verifyAuditChain(pool);
+  t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_RECORD_UNCHAINED']);
+});
+
+test('a chain rewritten consistently by someone with the database is caught by the signed checkpoint', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  await takeCheckpoint(pool, keys.activeSigner('audit'));
+  // the attacker edits record 2 and recomputes its digest and every hash after it
+  const { rows } = await pool.query('select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest, prev_hash from audit_log order by audit_log.seq');
+  const statements: string[] = [];
+  let prev: Buffer = rows[0].prev_hash;
+  for (const row of rows) {
+    const to = row.seq === '2' ? 'COMPLETED' : row.to_state;
+    const digest = recordDigest({ recordId: row.record_id, at: row.at, sessionId: row.session_id, from: row.from_state, to, component: row.component, errorCode: row.error_code, requestId: row.request_id, details: row.details });
+    const hash = chainHash(prev, digest);
+    statements.push(`update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`);
+    prev = hash;
+  }
+  await tamper(pool, ...statements);
+  const report = await verifyAuditChain(pool);
+  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_CHECKPOINT_MISMATCH', '10']]);
+});
+
+test('records removed at the end after a checkpoint are AUDIT_TAIL_TRUNCATED', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  await takeCheckpoint(pool, keys.activeSigner('audit'));
+  await tamper(pool, 'delete from audit_log where seq > 8');
+  const report = await verifyAuditChain(pool);
+  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_TAIL_TRUNCATED', '10']]);
+});
+
+test('a forged checkpoint signature is AUDIT_CHECKPOINT_SIGNATURE_INVALID', async (t) => {
+  const pool = await chain(3);
+  t.teardown(() => pool.end());
+  await takeCheckpoint(pool, keys.activeSigner('audit'));
+  await tamper(pool, "update audit_checkpoints set jws = regexp_replace(jws, '\\.[^.]+$', '.AAAA')");
+  const report = await verifyAuditChain(pool);
+  t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_CHECKPOINT_SIGNATURE_INVALID']);
+});
+
+test('the CLI exits 0 on an intact chain and 3 with the findings on a tampered one', async (t) => {
+  const pool = await chain(4);
+  t.teardown(() => pool.end());
+  const url = (pool as unknown as { options: { connectionString: string } }).options.connectionString;
+  const run = () => spawnSync(process.execPath, ['gateway/audit/cli.ts', 'verify'], { env: { ...process.env, GW_DATABASE_URL: url }, encoding: 'utf8' });
+  t.is(run().status, 0);
+  await tamper(pool, "update audit_log set component = 'x' where seq = 2");
+  const tampered = run();
+  t.is(tampered.status, 3);
+  t.like(JSON.parse(tampered.stdout), { ok: false, findings: [{ code: 'AUDIT_RECORD_EDITED', at: '2' }] });
+});

@@ -1,0 +1,75 @@
+/**
+ * The key-ceremony CLI drives the lifecycle in PostgreSQL: generate (next, non-extractable and sensitive
+ * in the token), activate after the lead time, retire, export; destructive actions need --yes (or a
+ * typed confirmation); every action is audited with the CLI as actor.
+ */
+import { spawnSync } from 'node:child_process';
+import test from 'ava';
+import pg from 'pg';
+import { migrate } from '../../gateway/store/migrate.ts';
+import { freshDatabase, freshToken } from '../helpers/services.ts';
+
+const token = freshToken();
+let db: string;
+
+test.before(async () => {
+  db = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: db });
+  await migrate(pool);
+  await pool.end();
+});
+
+function cli(args: string[], extra: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['hsm/cli.ts', ...args], {
+    cwd: new URL('../../', import.meta.url),
+    env: {
+      PATH: process.env.PATH, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF, NODE_NO_WARNINGS: '1',
+      GW_PKCS11_LIBRARY: token.library, GW_PKCS11_TOKEN_LABEL: token.label, GW_PKCS11_PIN: token.pin, GW_DATABASE_URL: db, ...extra,
+    },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
+}
+
+test.serial('generate → activate → retire through the CLI, keys non-extractable and sensitive, every action audited', async (t) => {
+  t.is(cli(['init']).status, 0);
+  const generated = cli(['generate', 'id_token', 'EdDSA']);
+  t.is(generated.status, 0, generated.stderr);
+  const [, kid, purpose, alg, state] = /^generated (\S+) (\S+) (\S+) (\S+) gw:/.exec(generated.stdout) ?? [];
+  t.deepEqual([purpose, alg, state], ['id_token', 'EdDSA', 'next']);
+
+  const list = cli(['list']);
+  t.is(list.status, 0, list.stderr);
+  const line = list.stdout.split('\n').find((l) => l.startsWith(kid!))!;
+  t.regex(line, / next gw:id_token:EdDSA:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true published=/);
+  t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 4, 'init keys adopted as active');
+
+  const unconfirmed = cli(['activate', kid!, '--force']);
+  t.is(unconfirmed.status, 1);
+  t.regex(unconfirmed.stderr, /HSM_NOT_CONFIRMED/);
+  const early = cli(['activate', kid!, '--yes']);
+  t.is(early.status, 1);
+  t.regex(early.stderr, /HSM_LIFECYCLE_TOO_EARLY/);
+  const activated = cli(['activate', kid!, '--yes'], { GW_KEY_LEAD_SECONDS: '0' });
+  t.is(activated.status, 0, activated.stderr);
+
+  const jwk = JSON.parse(cli(['export', kid!]).stdout) as Record<string, string>;
+  t.is(jwk.kid, kid);
+  t.is(jwk.crv, 'Ed25519');
+  t.false('d' in jwk);
+  const jwks = JSON.parse(cli(['jwks', 'id_token']).stdout) as { keys: Array<{ kid: string }> };
+  t.true(jwks.keys.some((k) => k.kid === kid));
+
+  const retired = cli(['retire', kid!, '--yes']);
+  t.regex(retired.stdout, /^retired \S+ notAfter=/);
+  t.regex(cli(['destroy', kid!, '--yes']).stderr, /HSM_LIFECYCLE_TOO_EARLY/);
+  t.regex(cli(['schedule']).stdout, /destroy /);
+  t.is(cli(['generate', 'id_token', 'HS256']).status, 1);
+  t.is(cli(['frobnicate']).status, 2);
+
+  const pool = new pg.Pool({ connectionString: db });
+  const { rows } = await pool.query<{ action: string; actor: string }>('select action, actor from key_events order by id');
+  await pool.end();
+  t.deepEqual(rows.map((r) => r.action), ['adopt', 'generate', 'activate', 'export', 'export-jwks', 'retire']);
+  t.true(rows.every((r) => r.actor.startsWith('cli:')));
+});

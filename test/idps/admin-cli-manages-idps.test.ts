@@ -1,0 +1,100 @@
+/**
+ * The IdP admin CLI against a running gateway (same PostgreSQL, Redis and configuration): list, status
+ * as the gateway reports it (last refresh, validUntil, key fingerprints, errors), refresh now, disable
+ * and enable (applied at once by the running gateway), add (durable, validated) and remove.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
+import { RP_REDIRECT } from '../helpers/gateway-fixture.ts';
+import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
+import { createTestIdp } from '../helpers/saml/test-idp.ts';
+
+const CLI = fileURLToPath(new URL('../../gateway/idps/cli.ts', import.meta.url));
+const run = promisify(execFile);
+const token = freshToken();
+let dir: string;
+let deployment: Deployment;
+let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gw-idp-cli-'));
+  const idp = await createTestIdp({ entityId: 'https://mairie.example/md' });
+  deployment = await prepareDeployment({
+    dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT,
+    extraIdps: [{ id: 'mairie', displayName: 'Mairie', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/low' }],
+    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+  });
+  running = await startGatewayInProcess(deployment);
+});
+test.after.always(async () => {
+  await running?.stop();
+  await deployment?.stop();
+});
+
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, '--config', deployment.configFile, ...args], { env: { ...process.env, ...deployment.env } });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+async function until(check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return check();
+}
+
+const availability = (id: string) => running.gateway.services.adapters.get(id).availability?.();
+
+test.serial('list and status show every IdP as the running gateway sees it', async (t) => {
+  const list = await cli('list');
+  t.is(list.code, 0, list.stderr);
+  t.regex(list.stdout, /^demo-idp legacy enabled /m);
+  t.regex(list.stdout, /^mairie legacy enabled /m);
+  const status = await cli('status');
+  t.regex(status.stdout, /^demo-idp available lastSuccess=\S+Z validUntil=- nextRefresh=\S+Z failures=0 keys=[0-9a-f]{16} error=- \(reported by the gateway\)$/m);
+  t.regex(status.stdout, /^mairie available /m);
+});
+
+test.serial('disable hides an IdP in the running gateway at once; enable shows it again', async (t) => {
+  t.is((await cli('disable', 'mairie')).code, 0);
+  t.true(await until(() => availability('mairie') === 'disabled'));
+  t.is(availability('demo-idp'), 'available', 'only that IdP');
+  t.regex((await cli('list')).stdout, /^mairie legacy disabled /m);
+  t.is((await cli('enable', 'mairie')).code, 0);
+  t.true(await until(() => availability('mairie') === 'available'));
+});
+
+test.serial('refresh now makes the gateway fetch the metadata again', async (t) => {
+  const before = running.gateway.services.adapters.monitor!.status().find((s) => s.id === 'demo-idp')!.lastAttempt;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  t.is((await cli('refresh', 'demo-idp')).code, 0);
+  t.true(await until(() => running.gateway.services.adapters.monitor!.status().find((s) => s.id === 'demo-idp')!.lastAttempt !== before));
+});
+
+test.serial('add validates and stores an IdP; remove takes it away; unknown ids and bad entries fail with codes', async (t) => {
+  const other = await createTestIdp({ entityId: 'https://region.example/md' });
+  const entry = join(dir, 'region.json');
+  writeFileSync(entry, JSON.stringify({ id: 'region', displayName: 'Région', metadataFile: other.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial' }));
+  t.is((await cli('add', entry)).code, 0);
+  t.regex((await cli('list')).stdout, /^region legacy enabled /m);
+  t.regex((await cli('status', 'region')).stdout, /^region available .*\(checked by the CLI\)$/m);
+  t.is((await cli('remove', 'region')).code, 0);
+  t.notRegex((await cli('list')).stdout, /^region /m);
+  const unknown = await cli('disable', 'nobody');
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /^error ADAPTER_UNKNOWN:/);
+  writeFileSync(entry, JSON.stringify({ id: 'bad', displayName: 'Bad', metadataFile: other.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/ultra' }));
+  const bad = await cli('add', entry);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /^error CONFIG_INVALID/);
+  t.is((await cli()).code, 2);
+});

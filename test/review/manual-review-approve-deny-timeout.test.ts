@@ -1,0 +1,112 @@
+/**
+ * Manual review, end to end (real gateway, demo IdP, openid-client RP): a policy that flags every login
+ * sends it FLAGGED → MANUAL_REVIEW, the browser waits on a page that polls, and an operator decides
+ * through the admin API (approve) or the CLI (deny); the timeout denies (the flow sweeper). Every step is
+ * in the audit log. The admin API refuses requests without the token.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { deadlinesKey, recordKey, shardOf } from '../../gateway/flow/login-record.ts';
+import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import { loginJourney } from '../helpers/login-journey.ts';
+
+const ADMIN_TOKEN = 'review-test-admin-token-0123456789abcdef';
+const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
+writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0, biometric: 0, review: 0, deny: 1 } } }));
+process.env.GW_RISK_POLICY_FILE = policyFile;
+process.env.GW_ADMIN_TOKEN = ADMIN_TOKEN;
+
+let fx: GatewayFixture;
+test.before(async () => {
+  fx = await startGatewayFixture();
+});
+test.after.always(async () => {
+  await fx?.stop();
+});
+
+const admin = (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
+  fetch(`${fx.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+
+async function flaggedLogin(username: string) {
+  const request = await authorizationRequest(fx.rp);
+  const journey = await loginJourney(request.url, { username, redirectUri: RP_REDIRECT });
+  return { request, journey, loginId: journey.loginId! };
+}
+
+async function trail(loginId: string): Promise<string[]> {
+  const { rows } = await fx.gateway.services.pool.query('select from_state, to_state from audit_log where session_id = $1 order by audit_log.seq', [loginId]);
+  return rows.map((r) => `${r.from_state ?? '∅'}→${r.to_state}`);
+}
+
+const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
+
+test.serial('a flagged login waits for review; once approved through the admin API it completes with tokens', async (t) => {
+  const { request, journey, loginId } = await flaggedLogin('marie');
+  t.is(journey.url.pathname, `/interaction/${loginId}/review`);
+  t.is(journey.status, 200);
+  t.regex(journey.html, /http-equiv="refresh"/, 'the page polls');
+  t.regex(journey.html, /being checked/);
+
+  const pending = (await (await admin('/admin/reviews')).json()) as Array<{ loginId: string; status: string }>;
+  t.true(pending.some((r) => r.loginId === loginId && r.status === 'pending'));
+  const approved = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'alice', note: 'called back' } });
+  t.is(approved.status, 200);
+  t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'alice' } })).status, 409, 'decided once');
+
+  const done = await journey.browser.follow(journey.url, {}, atRp);
+  t.true(atRp(done.url));
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, done.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  t.is(tokens.claims()!.given_name, 'Marie');
+  t.deepEqual(await trail(loginId), [
+    '∅→INITIATED',
+    'INITIATED→AUTHENTICATING',
+    'AUTHENTICATING→FRAUD_CHECK',
+    'FRAUD_CHECK→FLAGGED',
+    'FLAGGED→MANUAL_REVIEW',
+    '∅→REVIEW_QUEUED',
+    'MANUAL_REVIEW→REVIEW_APPROVED',
+    'MANUAL_REVIEW→COMPLETED',
+  ]);
+});
+
+test.serial('a login denied by an operator through the CLI ends with access_denied at the RP', async (t) => {
+  const { journey, loginId } = await flaggedLogin('jean');
+  // the gateway runs in this process: the CLI must run asynchronously
+  const cli = await promisify(execFile)(process.execPath, ['gateway/review/cli.ts', 'deny', loginId, '--operator', 'bob'], {
+    env: { ...process.env, GW_ADMIN_URL: fx.url, GW_ADMIN_TOKEN: ADMIN_TOKEN },
+    encoding: 'utf8',
+  });
+  t.is(JSON.parse(cli.stdout).status, 'denied');
+  const done = await journey.browser.follow(journey.url, {}, atRp);
+  t.is(done.url.searchParams.get('error'), 'access_denied');
+  t.deepEqual((await trail(loginId)).slice(-2), ['MANUAL_REVIEW→REVIEW_DENIED', 'MANUAL_REVIEW→DENIED']);
+});
+
+test.serial('a review nobody decides in time is denied by the timeout', async (t) => {
+  const { journey, loginId } = await flaggedLogin('marie');
+  // the 900 s are up: move the login's deadline to the past, as time would
+  const redis = fx.gateway.services.redis;
+  await redis.hset(recordKey(loginId), 'deadline', String(Date.now() - 1));
+  await redis.zadd(deadlinesKey(shardOf(loginId)), Date.now() - 1, loginId);
+  t.true((await fx.gateway.services.flow.sweepExpired()) >= 1);
+  t.is((await fx.gateway.services.flow.get(loginId))?.state, 'DENIED');
+  const done = await journey.browser.follow(journey.url, {}, atRp);
+  t.is(done.url.searchParams.get('error'), 'access_denied');
+  t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'late' } })).status, 409, 'too late to approve');
+  const { rows } = await fx.gateway.services.pool.query("select error_code from audit_log where session_id = $1 and to_state = 'DENIED'", [loginId]);
+  t.deepEqual(rows, [{ error_code: 'FLOW_TIMEOUT' }]);
+});
+
+test.serial('the admin API needs its token', async (t) => {
+  t.is((await admin('/admin/reviews', { token: 'wrong-token-wrong-token-wrong-token' })).status, 401);
+  t.is((await fetch(`${fx.url}/admin/reviews`)).status, 401);
+});
