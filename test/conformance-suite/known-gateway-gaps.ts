@@ -4,6 +4,5 @@
  * closing a gap (or a new failure) shows up as a test change.
  */
 export const KNOWN_GATEWAY_GAPS: Readonly<Record<string, string>> = Object.freeze({
-  'SAML-TIME-04': 'adapters/saml/verify/time-window.ts rejects only future instants; a Response issued 24 h ago with valid Conditions is accepted (security-conformance.md SAML-TIME-04 expects SAML_STALE_MESSAGE)',
   'CRYPTO-JWKS-04': 'a fresh deployment publishes one RS256 key only: no next key is staged ahead of rotation (gateway/keys lifecycle, work in progress)',
 });

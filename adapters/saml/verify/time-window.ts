@@ -4,9 +4,15 @@
  * - Conditions NotBefore ≤ now + skew (`SAML_NOT_YET_VALID`), NotOnOrAfter > now − skew (`SAML_EXPIRED`).
  * - Assertion and Response IssueInstant, and AuthnInstant, not in the future beyond skew
  *   (`SAML_NOT_YET_VALID`).
+ * - Assertion and Response IssueInstant not older than MAX_MESSAGE_AGE_SECONDS + skew (`SAML_STALE_MESSAGE`):
+ *   a message minted long ago and kept valid by generous Conditions is refused (SAML-TIME-04). AuthnInstant
+ *   may be older (the IdP's single sign-on session); it is never in the future.
  */
 import { samlError } from '../errors.ts';
 import { instant, need, type VerifyContext } from './context.ts';
+
+/** The longest a Response may travel between its IdP and us (the pending request itself lives 600 s). */
+export const MAX_MESSAGE_AGE_SECONDS = 300;
 
 export function checkTimeWindow(ctx: VerifyContext): void {
   const claims = need(ctx.claims, 'claims');
@@ -26,5 +32,10 @@ export function checkTimeWindow(ctx: VerifyContext): void {
   ];
   for (const [what, value] of issued) {
     if (instant(value, what) > now + skew) throw samlError('SAML_NOT_YET_VALID', { detail: `${what} ${value}` });
+  }
+  for (const [what, value] of issued.slice(0, 2)) {
+    if (instant(value, what) < now - skew - MAX_MESSAGE_AGE_SECONDS * 1000) {
+      throw samlError('SAML_STALE_MESSAGE', { detail: `${what} ${value}` });
+    }
   }
 }

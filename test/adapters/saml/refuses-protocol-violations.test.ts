@@ -47,6 +47,9 @@ test('expired SubjectConfirmationData', refuses, getBed,
 test('not yet valid', refuses, getBed,
   (f, b) => b.signedResponse({ ...f, notBefore: minutes(10), notOnOrAfter: minutes(20) }), 'SAML_NOT_YET_VALID', bound);
 
+test('a response issued a day ago, kept valid by generous Conditions, is stale', refuses, getBed,
+  (f, b) => b.signedResponse({ ...f, now: minutes(-24 * 60), notBefore: minutes(-24 * 60), notOnOrAfter: minutes(10), confirmationNotOnOrAfter: minutes(10) }), 'SAML_STALE_MESSAGE', bound);
+
 test('a non-Success status on a signed Response without assertion', refuses, getBed,
   (f, b) => signElement(responseXml({ ...f, status: 'urn:oasis:names:tc:SAML:2.0:status:Responder', assertionOverride: '' }),
     { id: f.responseId, privateKey: b.idp.privateKey, certificatePem: b.idp.certificatePem }),
