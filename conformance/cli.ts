@@ -11,6 +11,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startSuiteEidasNode } from './suite/parties/eidas-node.ts';
 import { startSuiteIdp } from './suite/parties/idp.ts';
 import { writeReports } from './suite/reporters/index.ts';
 import { runSuite } from './suite/runner.ts';
@@ -29,8 +30,13 @@ const usage = `usage: node conformance/cli.ts --target <issuer URL> [options]
   --idp-port <port>               the suite IdP's port on 127.0.0.1 (default 7400)
   --idp-base-url <url>            its public base URL when proxied (default http://127.0.0.1:<port>)
   --idp-keys <dir>                its key and certificate, kept across runs (default var/conformance-idp)
+  --eidas-id <id>                 the suite eIDAS node's id in the registry, registered as an eIDAS IdP
+                                  (default none: eIDAS Response rules are skipped; enrolment uses conformance-eidas)
+  --eidas-port <port>             the eIDAS node's port on 127.0.0.1 (default 7401)
+  --eidas-base-url <url>          its public base URL when proxied (default http://127.0.0.1:<port>)
+  --eidas-keys <dir>              its keys and metadata trust anchor, kept across runs (default var/conformance-eidas)
   --sp-metadata <url>             the deployment's SAML SP metadata (default <target>/saml/metadata)
-  --enrol                         start the IdP, write its metadata and the config to register, then exit`;
+  --enrol                         start the IdP and eIDAS node, write their metadata and the config to register, then exit`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${usage}\n`);
@@ -52,6 +58,10 @@ const { values } = parseArgs({
     'idp-port': { type: 'string', default: '7400' },
     'idp-base-url': { type: 'string' },
     'idp-keys': { type: 'string', default: 'var/conformance-idp' },
+    'eidas-id': { type: 'string', default: 'none' },
+    'eidas-port': { type: 'string', default: '7401' },
+    'eidas-base-url': { type: 'string' },
+    'eidas-keys': { type: 'string', default: 'var/conformance-eidas' },
     'sp-metadata': { type: 'string' },
     enrol: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -73,10 +83,17 @@ const spMetadataUrl = values['sp-metadata'] ?? `${target}/saml/metadata`;
 const redirectUri = values['redirect-uri'];
 const postLogoutRedirectUri = values['post-logout-redirect-uri'] ?? new URL('/', redirectUri).href;
 const useIdp = values['idp-id'] !== 'none';
+const eidasPort = Number(values['eidas-port']);
+if (!Number.isInteger(eidasPort) || eidasPort < 0 || eidasPort > 65535) fail('--eidas-port must be a port number');
+const eidasId = values['eidas-id'] === 'none' ? (values.enrol ? 'conformance-eidas' : undefined) : values['eidas-id'];
 
 const started = useIdp
   ? await startSuiteIdp({ idpId: values['idp-id'], port, spMetadataUrl, keysDir: resolve(values['idp-keys']), ...(values['idp-base-url'] ? { baseUrl: values['idp-base-url'] } : {}) })
   : undefined;
+
+const node = eidasId === undefined
+  ? undefined
+  : await startSuiteEidasNode({ idpId: eidasId, port: eidasPort, spMetadataUrl, keysDir: resolve(values['eidas-keys']), ...(values['eidas-base-url'] ? { baseUrl: values['eidas-base-url'] } : {}) });
 
 try {
   if (values.enrol) {
@@ -85,12 +102,19 @@ try {
     mkdirSync(dir, { recursive: true });
     const metadataFile = join(dir, `${values['idp-id']}.metadata.xml`);
     writeFileSync(metadataFile, await (await fetch(started.idp.metadataUrl)).text());
+    const anchorFile = join(dir, `${node!.node.idpId}.trust-anchor.pem`);
+    writeFileSync(anchorFile, node!.node.trustAnchorPem);
+    writeFileSync(join(dir, `${node!.node.idpId}.metadata.xml`), await (await fetch(node!.node.metadataUrl)).text());
+    const eidasEntry = {
+      id: node!.node.idpId, kind: 'eidas', displayName: 'Conformance eIDAS node', metadataUrl: node!.node.metadataUrl, maxLoa: 'http://eidas.europa.eu/LoA/high',
+      metadata: { trustAnchorFiles: [anchorFile] }, eidas: { country: 'DE' },
+    };
     const config = {
-      saml: { idps: [{ id: values['idp-id'], displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] },
+      saml: { idps: [{ id: values['idp-id'], displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, eidasEntry] },
       clients: [{ client_id: values['client-id'], client_name: 'Conformance suite', client_secret: { env: values['client-secret-env'] }, redirect_uris: [redirectUri], post_logout_redirect_uris: [postLogoutRedirectUri], scope: values.scope }],
     };
     writeFileSync(join(dir, 'gateway-config.fragment.json'), `${JSON.stringify(config, null, 2)}\n`);
-    process.stdout.write(`suite IdP metadata: ${metadataFile}\nconfig to merge:    ${join(dir, 'gateway-config.fragment.json')}\n${JSON.stringify(config, null, 2)}\n`);
+    process.stdout.write(`suite IdP metadata: ${metadataFile}\neIDAS node trust anchor: ${anchorFile} (its metadata is fetched by URL: ${node!.node.metadataUrl})\nconfig to merge:    ${join(dir, 'gateway-config.fragment.json')}\n${JSON.stringify(config, null, 2)}\n`);
   } else {
     const secret = process.env[values['client-secret-env']];
     if (secret === undefined || secret === '') fail(`the client secret is read from $${values['client-secret-env']}, which is empty`);
@@ -100,6 +124,7 @@ try {
       ...(values.only === undefined ? {} : { only: values.only.split(',').map((s) => s.trim()) }),
       client: { clientId: values['client-id'], clientSecret: secret, redirectUri, postLogoutRedirectUri, scope: values.scope },
       ...(started === undefined ? {} : { idp: started.idp }),
+      ...(node === undefined ? {} : { eidasNode: node.node }),
       spMetadataUrl,
       progress: (line) => process.stdout.write(`${line}\n`),
     });
@@ -109,4 +134,5 @@ try {
   }
 } finally {
   await started?.stop();
+  await node?.stop();
 }

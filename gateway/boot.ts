@@ -133,6 +133,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       logins: new LoginContextStore(redis, config.ttl.interaction),
       hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
       samlSp: sp,
+      samlMetadataSigner: idps.metadataSigner,
+      samlMetadataSp: idps.metadataSp,
     };
     closers.push(wiring.start(services));
     return { app: createApp(services), services, close };

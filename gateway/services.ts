@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { AdapterRegistry } from '../adapters/registry.ts';
-import type { KeyStore } from '../hsm/signer.ts';
+import type { KeyStore, Signer } from '../hsm/signer.ts';
 import type { SamlSpConfig } from '../adapters/saml/config.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { GatewayConfig } from './config/types.ts';
@@ -38,4 +38,8 @@ export interface Services {
   hsmReady: () => Promise<boolean>;
   /** Our SAML SP identity (entityID, ACS, metadata URL, HSM-key certificate). */
   samlSp: SamlSpConfig;
+  /** Signs the SP metadata (RSA-PSS/ECDSA when eIDAS IdPs are configured). */
+  samlMetadataSigner: () => Signer;
+  /** The SP description as published (its certificate is the metadata signer's). */
+  samlMetadataSp: SamlSpConfig;
 }

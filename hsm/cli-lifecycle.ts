@@ -5,15 +5,21 @@
  *
  * - Every action is audited in `key_events` (actor `cli:<user>`), by the lifecycle store; exports too.
  * - activate, retire and destroy are confirmed (type the first 8 characters of the kid) unless `--yes`.
+ * - `generate <purpose> ML-DSA-65 --ack-experimental` makes an in-process key wrapped under the token's
+ *   KEK (`hsm/pq/`; run `kek init` first); `activate` of such a key needs `--ack-experimental` too;
+ *   `destroy` also deletes its wrapped private key.
  * - Gateways pick changes up by polling the key-set version (within a second); no restart.
  */
 import { userInfo } from 'node:os';
 import pg from 'pg';
-import { isAlgorithmName } from './algorithms.ts';
+import { algorithm, isAlgorithmName } from './algorithms.ts';
 import { HsmError } from './errors.ts';
 import { isKeyPurpose } from './key-label.ts';
 import { LifecycleKeyStore } from './lifecycle/lifecycle-keystore.ts';
+import { TokenKek } from './hierarchy/kek.ts';
 import { PgKeyRecords } from './lifecycle/pg-key-records.ts';
+import { PqKeys } from './pq/pq-keys.ts';
+import { PgWrappedKeys } from './pq/wrapped-keys.ts';
 import { DEFAULT_ROTATION_POLICY, planRotation } from './lifecycle/rotation-plan.ts';
 import type { TokenKeyStore } from './token-keystore.ts';
 
@@ -57,8 +63,12 @@ export async function runLifecycleCommand(command: string, args: LifecycleArgs, 
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   try {
     const times = { leadTimeMs: seconds(io.env, 'GW_KEY_LEAD_SECONDS'), retentionMs: seconds(io.env, 'GW_KEY_RETENTION_SECONDS') };
+    const records = new PgKeyRecords(pool);
+    const actor = `cli:${userInfo().username}`;
+    const acknowledgeExperimental = args.flags.has('--ack-experimental');
+    const pq = async (): Promise<PqKeys> => new PqKeys({ kek: await TokenKek.open(tokens.token), records, wrapped: new PgWrappedKeys(pool), actor });
     const keys = await LifecycleKeyStore.open({
-      tokens, records: new PgKeyRecords(pool), actor: `cli:${userInfo().username}`,
+      tokens, records, actor,
       times: Object.fromEntries(Object.entries(times).filter(([, v]) => v !== undefined)),
     });
     const [first, second] = args.positional;
@@ -69,7 +79,8 @@ export async function runLifecycleCommand(command: string, args: LifecycleArgs, 
     if (command === 'list') {
       for (const r of keys.records()) {
         const signer = tokens.signers().find((s) => s.kid === r.kid);
-        const flags = signer ? Object.entries(await signer.keyFlags()).map(([n, v]) => `${n}=${String(v)}`).join(' ') : 'not-on-token';
+        const where = algorithm(r.alg).custody === 'process' ? 'in-process wrapped-under-kek' : 'not-on-token';
+        const flags = signer ? Object.entries(await signer.keyFlags()).map(([n, v]) => `${n}=${String(v)}`).join(' ') : where;
         const times = [['published', r.publishedAt], ['activated', r.activatedAt], ['retired', r.retiredAt], ['notAfter', r.notAfter], ['destroyed', r.destroyedAt]]
           .filter(([, t]) => t).map(([n, t]) => `${String(n)}=${(t as Date).toISOString()}`).join(' ');
         io.out(`${r.kid} ${r.purpose} ${r.alg} ${r.state} ${r.keyLabel} ${flags}${times ? ` ${times}` : ''}`);
@@ -77,7 +88,11 @@ export async function runLifecycleCommand(command: string, args: LifecycleArgs, 
     } else if (command === 'generate') {
       if (!first || !isKeyPurpose(first)) throw usage('generate <purpose> <alg> [--pending]');
       if (!second || !isAlgorithmName(second)) throw new HsmError('HSM_ALG_UNKNOWN', 'unknown signature algorithm', { detail: `alg=${JSON.stringify(second)}` });
-      const r = await keys.generate(first, second, { state: args.flags.has('--pending') ? 'pending' : 'next' });
+      const state = args.flags.has('--pending') ? 'pending' : 'next';
+      const inProcess = algorithm(second).custody === 'process';
+      const r = inProcess && acknowledgeExperimental
+        ? await (await pq()).generate(first, second, { state, acknowledgeExperimental })
+        : await keys.generate(first, second, { state, acknowledgeExperimental });
       io.out(`generated ${r.kid} ${r.purpose} ${r.alg} ${r.state} ${r.keyLabel}`);
     } else if (command === 'publish') {
       const r = await keys.publish(kidArg());
@@ -85,7 +100,7 @@ export async function runLifecycleCommand(command: string, args: LifecycleArgs, 
     } else if (command === 'activate') {
       const kid = kidArg();
       await confirm(io, command, kid, args.flags);
-      const r = await keys.activate(kid, { force: args.flags.has('--force') });
+      const r = await keys.activate(kid, { force: args.flags.has('--force'), acknowledgeExperimental });
       io.out(`activated ${r.kid}`);
     } else if (command === 'retire') {
       const kid = kidArg();
@@ -96,6 +111,7 @@ export async function runLifecycleCommand(command: string, args: LifecycleArgs, 
       const kid = kidArg();
       await confirm(io, command, kid, args.flags);
       const r = await keys.destroy(kid, { force: args.flags.has('--force') });
+      if (algorithm(r.alg).custody === 'process') await (await pq()).forget(r.kid);
       io.out(`destroyed ${r.kid}`);
     } else if (command === 'export') {
       const r = keys.record(kidArg());

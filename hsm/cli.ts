@@ -9,9 +9,13 @@
  * - generate, publish, activate, retire, destroy, export, jwks, schedule: the key lifecycle
  *   (`hsm/cli-lifecycle.ts`, records in PostgreSQL); every action audited; activate/retire/destroy ask
  *   for confirmation unless `--yes`.
+ * - kek init|show, dek rotate|list [domain]: the key hierarchy (`hsm/cli-hierarchy.ts`).
+ * - `generate <purpose> ML-DSA-65 --ack-experimental`: an experimental in-process key, wrapped under the
+ *   KEK (`hsm/pq/`); its activation also needs `--ack-experimental`.
  * - Failures print the stable error code and exit non-zero (1: operation failed, 2: usage).
  */
 import { createInterface } from 'node:readline/promises';
+import { runHierarchyCommand } from './cli-hierarchy.ts';
 import { runLifecycleCommand, type CliIo } from './cli-lifecycle.ts';
 import { HsmError } from './errors.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore, type TokenKeyStore } from './token-keystore.ts';
@@ -19,19 +23,26 @@ import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore, type TokenKeyStore } from '
 const USAGE = `usage: node hsm/cli.ts <command> [args] [--yes] [--force]
   init                          generate the missing keys of the default development key set
   list                          list the keys (kid, purpose, alg, [state], label, flags, [times])
-  generate <purpose> <alg> [--pending]   new key in the token, published as next (or pending)
+  generate <purpose> <alg> [--pending] [--ack-experimental]
+                                new key in the token, published as next (or pending); ML-DSA-65
+                                (experimental, in process, wrapped under the KEK) needs --ack-experimental
   publish <kid>                 pending -> next
-  activate <kid> [--force]      next -> active (after the lead time); the old key of that alg is retired
+  activate <kid> [--force] [--ack-experimental]
+                                next -> active (after the lead time); the old key of that alg is retired
   retire <kid>                  active -> retired (published until notAfter)
   destroy <kid> [--force]       retired (after notAfter) / pending / next -> destroyed, removed from the token
   export <kid> [--certificate]  public JWK (or the certificate PEM)
   jwks <purpose>                the published JWKS of a purpose
   schedule                      the rotation plan of the default policy
+  kek init | kek show           the token's AES-256 KEK (non-extractable, wrap/unwrap only)
+  dek rotate [domain]           new DEK (generated in the token, stored wrapped); the old one is kept
+  dek list [domain]             DEK versions and states
 environment: GW_PKCS11_LIBRARY, GW_PKCS11_TOKEN_LABEL, GW_PKCS11_PIN (and SOFTHSM2_CONF for SoftHSM);
   lifecycle commands: GW_DATABASE_URL, optional GW_KEY_LEAD_SECONDS, GW_KEY_RETENTION_SECONDS`;
 
 const LIFECYCLE = new Set(['generate', 'publish', 'activate', 'retire', 'destroy', 'export', 'jwks', 'schedule']);
-const FLAGS = new Set(['--yes', '--force', '--pending', '--certificate']);
+const FLAGS = new Set(['--yes', '--force', '--pending', '--certificate', '--ack-experimental']);
+const HIERARCHY = new Set(['kek', 'dek']);
 
 async function ask(question: string): Promise<string> {
   if (!process.stdin.isTTY) return '';
@@ -72,15 +83,17 @@ async function main(argv: string[]): Promise<number> {
   const flags = new Set(rest.filter((a) => a.startsWith('--')));
   const positional = rest.filter((a) => !a.startsWith('--'));
   const lifecycle = command !== undefined && (LIFECYCLE.has(command) || (command === 'list' && Boolean(process.env.GW_DATABASE_URL)));
-  const known = command !== undefined && (LIFECYCLE.has(command) || Object.hasOwn(COMMANDS, command));
-  if (!known || [...flags].some((f) => !FLAGS.has(f)) || (!lifecycle && rest.length > 0)) {
+  const hierarchy = command !== undefined && HIERARCHY.has(command);
+  const known = command !== undefined && (LIFECYCLE.has(command) || hierarchy || Object.hasOwn(COMMANDS, command));
+  if (!known || [...flags].some((f) => !FLAGS.has(f)) || (!lifecycle && !hierarchy && rest.length > 0) || (hierarchy && flags.size > 0)) {
     console.error(USAGE);
     return 2;
   }
   const store = await openKeyStore({ library: env('GW_PKCS11_LIBRARY'), tokenLabel: env('GW_PKCS11_TOKEN_LABEL'), pin: env('GW_PKCS11_PIN') });
   try {
     const io: CliIo = { out: (line) => console.log(line), ask, env: process.env };
-    if (lifecycle) await runLifecycleCommand(command, { positional, flags }, store, io);
+    if (hierarchy) await runHierarchyCommand(command as 'kek' | 'dek', positional, store, io);
+    else if (lifecycle) await runLifecycleCommand(command, { positional, flags }, store, io);
     else await COMMANDS[command]!(store);
   } finally {
     await store.close();

@@ -8,7 +8,7 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
-import type { AlgorithmRow } from './algorithms.ts';
+import type { TokenAlgorithmRow } from './algorithms.ts';
 import { HsmError } from './errors.ts';
 import { readKeyFlags, type KeyFlags, type TokenKeyObject } from './pkcs11/keys.ts';
 import type { BareJwk } from './pkcs11/public-jwk.ts';
@@ -19,13 +19,13 @@ import pkcs11js from 'pkcs11js';
 export interface Pkcs11SignerInit {
   token: Pkcs11Token;
   key: TokenKeyObject;
-  row: AlgorithmRow;
+  row: TokenAlgorithmRow;
   purpose: KeyPurpose;
   /** The public key as read from the token. */
   jwk: BareJwk;
 }
 
-function mechanismOf(row: AlgorithmRow): Mechanism {
+function mechanismOf(row: TokenAlgorithmRow): Mechanism {
   const { mechanism, pss } = row.pkcs11;
   if (!pss) return { mechanism };
   return { mechanism, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pss.hashAlg, mgf: pss.mgf, saltLen: pss.saltLength } as pkcs11js.RsaPSS };
@@ -33,12 +33,12 @@ function mechanismOf(row: AlgorithmRow): Mechanism {
 
 export class Pkcs11Signer implements Signer {
   readonly kid: string;
-  readonly alg: AlgorithmRow['name'];
+  readonly alg: TokenAlgorithmRow['name'];
   readonly purpose: KeyPurpose;
   readonly publicJwk: Readonly<JsonWebKeyPublic>;
   /** CKA_LABEL of the key pair. */
   readonly label: string;
-  readonly row: AlgorithmRow;
+  readonly row: TokenAlgorithmRow;
   /** CKA_ID of the key pair, hex. */
   readonly ckaId: string;
   readonly #token: Pkcs11Token;

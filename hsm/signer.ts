@@ -18,7 +18,7 @@ export type KeyState = 'pending' | 'next' | 'active' | 'retired' | 'destroyed';
 export interface Signer {
   /** RFC 7638 JWK thumbprint of the public key. */
   readonly kid: string;
-  /** Registry name, e.g. `ES256`, `RS256`, `EdDSA`, `PS256`, `ES384`. */
+  /** Registry name, e.g. `ES256`, `RS256`, `EdDSA`, `PS256`, `ES384` (or the experimental `ML-DSA-65`). */
   readonly alg: AlgorithmName;
   readonly purpose: KeyPurpose;
   /** Public JWK (kty, crv/x/y or n/e, kid, alg, use). Never private members. */
@@ -30,7 +30,8 @@ export interface Signer {
 }
 
 export interface JsonWebKeyPublic {
-  kty: 'RSA' | 'EC' | 'OKP';
+  /** `AKP` for ML-DSA (RFC 9964): the public key is `pub`. */
+  kty: 'RSA' | 'EC' | 'OKP' | 'AKP';
   kid: string;
   alg: string;
   use: 'sig' | 'enc';
@@ -39,6 +40,7 @@ export interface JsonWebKeyPublic {
   y?: string;
   n?: string;
   e?: string;
+  pub?: string;
 }
 
 /** Resolves signers by purpose. The source of truth for which keys exist and which one signs. */

@@ -9,7 +9,7 @@
  * - `ensureKeys` generates the missing (purpose, alg) pairs and nothing else, so running it twice is a no-op.
  */
 import { randomBytes } from 'node:crypto';
-import { algorithm, ALGORITHMS, type AlgorithmName } from './algorithms.ts';
+import { algorithm, ALGORITHMS, tokenAlgorithm, type AlgorithmName } from './algorithms.ts';
 import { HsmError } from './errors.ts';
 import { KEY_PURPOSES, keyLabel, LABEL_PREFIX, parseKeyLabel } from './key-label.ts';
 import { Pkcs11Decrypter } from './pkcs11-decrypter.ts';
@@ -92,7 +92,7 @@ export class TokenKeyStore implements KeyStore {
 
   async #load(key: TokenKeyObject): Promise<Pkcs11Signer> {
     const { purpose, alg } = parseKeyLabel(key.label);
-    const row = algorithm(alg);
+    const row = tokenAlgorithm(alg);
     const jwk = await readPublicJwk(this.token, await findPublicKey(this.token, key.id), row.key);
     return Pkcs11Signer.create({ token: this.token, key, row, purpose, jwk });
   }
@@ -134,10 +134,11 @@ export class TokenKeyStore implements KeyStore {
   /**
    * Generates a new key pair for `purpose` and `alg` on the token; it is active at once.
    *
-   * @throws HsmError `HSM_ALG_UNKNOWN`, `HSM_KEYGEN_FAILED`
+   * @throws HsmError `HSM_ALG_UNKNOWN` (also for a row signed in process: ML-DSA-65 keys live in
+   * `hsm/pq/`), `HSM_KEYGEN_FAILED`
    */
   async generate(purpose: KeyPurpose, alg: AlgorithmName): Promise<Pkcs11Signer> {
-    const row = algorithm(alg);
+    const row = tokenAlgorithm(alg);
     const id = randomBytes(8);
     const usage = purpose === 'saml_decryption' ? 'decrypt' : 'sign';
     const key = await generateKeyPair(this.token, row.key, id, keyLabel(purpose, row.name, id.toString('hex')), usage);

@@ -96,6 +96,6 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
     legalPerson: config.legalPerson ?? false,
     country: config.country,
     spCountry,
-    alwaysForceAuthn: config.alwaysForceAuthn ?? false,
+    alwaysForceAuthn: config.alwaysForceAuthn ?? true, // EID-R1: every eIDAS request forces a fresh authentication
   };
 }

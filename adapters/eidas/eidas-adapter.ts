@@ -10,7 +10,7 @@
  *   attribute rules (minimum data sets, formats, identifiers).
  */
 import type { Signer } from '../../hsm/signer.ts';
-import { algorithm } from '../../hsm/algorithms.ts';
+import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { AdapterContext, UpstreamIdentity } from '../contract.ts';
 import { staticMetadata, type MetadataHandle } from '../metadata/handle.ts';
 import { validateSpConfig, type SamlSpConfig } from '../saml/config.ts';
@@ -46,7 +46,7 @@ export interface EidasAdapterOptions {
 export async function createEidasAdapter(config: EidasIdpConfig, spConfig: SamlSpConfig, ctx: AdapterContext, options: EidasAdapterOptions): Promise<SamlAdapter> {
   const idp = validateEidasConfig(config);
   const sp = validateSpConfig(spConfig);
-  const signatureMethod = algorithm(options.signing.signer.alg).xmlDsig.signatureMethod;
+  const signatureMethod = xmlDsigAlgorithm(options.signing.signer.alg).xmlDsig.signatureMethod;
   if (!EIDAS_SIGNATURE_METHODS.includes(signatureMethod)) {
     throw samlError('EIDAS_CONFIG_INVALID', { detail: `requests would be signed with ${options.signing.signer.alg}, not PSS or ECDSA` });
   }
@@ -75,7 +75,7 @@ export async function createEidasAdapter(config: EidasIdpConfig, spConfig: SamlS
       }),
       steps,
       attributes: (vctx) => verified.get(vctx) ?? {},
-      spMetadata: (now) => signedSpMetadata(sp, ctx.keys.activeSigner('saml'), now),
+      spMetadata: (now) => signedSpMetadata({ ...sp, signingCertificatePem: options.signing.certificatePem }, options.signing.signer, now), // EID-M1: RSA-PSS or ECDSA
       signing: () => options.signing,
     },
   );

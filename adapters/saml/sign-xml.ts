@@ -9,7 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
-import { algorithm } from '../../hsm/algorithms.ts';
+import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import { samlError } from './errors.ts';
 import { TRANSFORM } from './xml/namespaces.ts';
@@ -32,7 +32,7 @@ export interface SignXmlOptions {
 export async function signXml(xml: string, options: SignXmlOptions): Promise<string> {
   const { signer, certificatePem } = options;
   assertCertificateMatches(signer, certificatePem);
-  const row = algorithm(signer.alg);
+  const row = xmlDsigAlgorithm(signer.alg);
   const sig = new SignedXml({
     publicCert: certificatePem,
     privateKey: signer.kid,

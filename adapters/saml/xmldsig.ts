@@ -13,7 +13,7 @@
  */
 import { constants, createHash, createPublicKey, verify, type KeyLike } from 'node:crypto';
 import type { SignedXml } from 'xml-crypto';
-import { ALGORITHMS } from '../../hsm/algorithms.ts';
+import { XML_DSIG_ALGORITHMS } from '../../hsm/algorithms.ts';
 
 type Callback<T> = (error: Error | null, value?: T) => void;
 
@@ -37,7 +37,7 @@ function familyOf(padding: number | undefined, dsa: boolean, hash: string | null
 
 /** Every SignatureMethod any IdP may be allowed: the registry rows, then the verify-only ones. */
 export const SIGNATURE_METHODS: readonly SignatureMethodRow[] = Object.freeze([
-  ...ALGORITHMS.map((row) => ({
+  ...XML_DSIG_ALGORITHMS.map((row) => ({
     uri: row.xmlDsig.signatureMethod,
     family: familyOf(row.nodeVerify.padding, row.nodeVerify.dsaEncoding !== undefined, row.hash),
     hash: row.hash,

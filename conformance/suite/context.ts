@@ -6,7 +6,8 @@
  *   then fail with that error, posture checks that do not still run.
  */
 import { makeAttackerKey, type AttackerKey } from '../saml-idp/hostile/attacker-key.ts';
-import { runLogin, type LoginInput, type LoginOutcome } from './login.ts';
+import { eidasParty, idpParty, runLogin, type LoginInput, type LoginOutcome } from './login.ts';
+import type { SuiteEidasNode } from './parties/eidas-node.ts';
 import type { SuiteIdp } from './parties/idp.ts';
 import { SuiteRp, type Discovery, type RpClient } from './parties/rp.ts';
 import type { CheckResult, PlanName } from './types.ts';
@@ -22,6 +23,8 @@ export interface SuiteOptions {
   client: RpClient;
   /** The suite's IdP, registered in the deployment; absent = checks needing it are skipped. */
   idp?: SuiteIdp;
+  /** The suite's eIDAS node, registered as an eIDAS IdP; absent = eIDAS response checks are skipped. */
+  eidasNode?: SuiteEidasNode;
   /** SP metadata URL; default `<target>/saml/metadata`. */
   spMetadataUrl?: string;
   /** Progress lines (default: none). */
@@ -37,10 +40,13 @@ export interface SuiteContext {
   readonly discovery: Discovery | undefined;
   readonly discoveryError: string | undefined;
   readonly idp: SuiteIdp | undefined;
+  readonly eidasNode: SuiteEidasNode | undefined;
   /** Results of the checks already run, by id. */
   readonly results: Map<string, CheckResult>;
   /** One login through the suite IdP. */
   login(input?: LoginInput): Promise<LoginOutcome>;
+  /** One login through the suite eIDAS node (throws when none is registered). */
+  eidasLogin(input?: LoginInput): Promise<LoginOutcome>;
   /** The deployment's SAML SP metadata (fetched once; undefined when unavailable). */
   spMetadata(): Promise<string | undefined>;
   /** A value computed once per run. */
@@ -84,8 +90,13 @@ export async function createContext(options: SuiteOptions): Promise<SuiteContext
     discovery,
     discoveryError,
     idp: options.idp,
+    eidasNode: options.eidasNode,
     results: new Map(),
-    login: (input) => runLogin(needRp(), options.idp, input),
+    login: (input) => runLogin(needRp(), options.idp === undefined ? undefined : idpParty(options.idp), input),
+    eidasLogin: (input) => {
+      if (options.eidasNode === undefined) throw new Error('no suite eIDAS node is registered (--eidas-id)');
+      return runLogin(needRp(), eidasParty(options.eidasNode), input);
+    },
     spMetadata: () =>
       memo('sp-metadata', async () => {
         const url = options.spMetadataUrl ?? new URL('saml/metadata', `${target.href.replace(/\/$/, '')}/`).href;

@@ -8,17 +8,21 @@
  * - The outcome says where the browser ended and what it carried: `code`, `error`, `state`, `iss`.
  */
 import type { ResponseOverrides } from '../saml-idp/build-response.ts';
+import type { EidasOverrides } from '../saml-idp/eidas/server.ts';
 import { Browser, type Landing } from './browser/browser.ts';
 import { formsIn, type Form } from './browser/forms.ts';
 import type { AuthorizationRequest, SuiteRp } from './parties/rp.ts';
+import type { SuiteEidasNode } from './parties/eidas-node.ts';
 import type { SuiteIdp } from './parties/idp.ts';
 
 /** How to run a login. */
 export interface LoginInput {
   /** Authorization parameters added or overridden (`null` removes one). */
   authorize?: Record<string, string | null>;
-  /** IdP response overrides for this login. */
+  /** IdP response overrides for this login (the SAML IdP). */
   overrides?: ResponseOverrides;
+  /** eIDAS node overrides for this login (the eIDAS node). */
+  eidas?: EidasOverrides;
   /** Changes the Response XML before it is posted to the ACS. */
   mutate?: (xml: string) => string | Promise<string>;
   /** Changes the ACS form fields (after `mutate`). */
@@ -57,19 +61,53 @@ export interface LoginOutcome {
   errorCode: string | null;
 }
 
+/** The upstream party a login goes through: its registry id, its user, and how to arm its overrides. */
+export interface LoginParty {
+  idpId: string;
+  user: { username: string; password: string };
+  /** Applies the login's overrides; returns what undoes them. */
+  arm(input: LoginInput): () => void;
+}
+
+/** The suite's SAML IdP as a login party (`input.overrides`). */
+export function idpParty(idp: SuiteIdp): LoginParty {
+  return {
+    idpId: idp.idpId,
+    user: idp.user,
+    arm: (input) => {
+      if (input.overrides === undefined) return () => {};
+      idp.setResponseOverrides(input.overrides);
+      return () => idp.setResponseOverrides(undefined);
+    },
+  };
+}
+
+/** The suite's eIDAS node as a login party (`input.eidas`). */
+export function eidasParty(node: SuiteEidasNode): LoginParty {
+  return {
+    idpId: node.idpId,
+    user: node.user,
+    arm: (input) => {
+      if (input.eidas === undefined) return () => {};
+      node.setOverrides(input.eidas);
+      return () => node.setOverrides(undefined);
+    },
+  };
+}
+
 /**
  * Runs a login.
  *
- * @example const out = await runLogin(rp, idp, { overrides: { audience: 'urn:other' } }); out.code === null
+ * @example const out = await runLogin(rp, idpParty(idp), { overrides: { audience: 'urn:other' } }); out.code === null
  */
-export async function runLogin(rp: SuiteRp, idp: SuiteIdp | undefined, input: LoginInput = {}): Promise<LoginOutcome> {
+export async function runLogin(rp: SuiteRp, idp: LoginParty | undefined, input: LoginInput = {}): Promise<LoginOutcome> {
   const browser = input.browser ?? new Browser();
   const hint: Record<string, string | null> = idp === undefined ? {} : { idp_hint: idp.idpId };
   const request = rp.authorization({ ...hint, ...input.authorize });
   const redirectUri = rp.client.redirectUri;
   const atRp = (u: URL): boolean => u.href.startsWith(redirectUri) && u.pathname === new URL(redirectUri).pathname;
   const out: Partial<LoginOutcome> = { request, browser };
-  if (input.overrides !== undefined) idp?.setResponseOverrides(input.overrides);
+  const disarm = idp?.arm(input) ?? (() => {});
   try {
     let step = await browser.follow(request.url, {}, atRp);
     for (let round = 0; round < 8; round++) {
@@ -100,7 +138,7 @@ export async function runLogin(rp: SuiteRp, idp: SuiteIdp | undefined, input: Lo
     }
     throw new Error(`the login did not end after 8 pages: ${browser.trail.slice(-6).join(' → ')}`);
   } finally {
-    if (input.overrides !== undefined) idp?.setResponseOverrides(undefined);
+    disarm();
   }
 }
 

@@ -11,6 +11,7 @@ import { formPostChecks } from './checks/oidc/form-post.ts';
 import { jwtChecks } from './checks/oidc/jwt.ts';
 import { dpopChecks } from './checks/oidc/dpop.ts';
 import { logoutChecks } from './checks/oidc/logout.ts';
+import { backchannelChecks } from './checks/oidc/backchannel.ts';
 import { baselineChecks } from './checks/saml/baseline.ts';
 import { wrappingChecks } from './checks/saml/wrapping.ts';
 import { signatureChecks } from './checks/saml/signature.ts';
@@ -19,6 +20,7 @@ import { sessionChecks } from './checks/saml/session.ts';
 import { addressingChecks } from './checks/saml/addressing.ts';
 import { timeChecks } from './checks/saml/time.ts';
 import { structureChecks } from './checks/saml/structure.ts';
+import { bindingChecks } from './checks/saml/bindings.ts';
 import { eidasRequestChecks } from './checks/eidas/request.ts';
 import { eidasLoaChecks } from './checks/eidas/loa.ts';
 import { eidasResponseChecks } from './checks/eidas/response.ts';
@@ -40,6 +42,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...jwtChecks,
   ...dpopChecks,
   ...logoutChecks,
+  ...backchannelChecks,
   // saml
   ...baselineChecks,
   ...wrappingChecks,
@@ -49,6 +52,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...addressingChecks,
   ...timeChecks,
   ...structureChecks,
+  ...bindingChecks,
   // eidas
   ...eidasRequestChecks,
   ...eidasLoaChecks,

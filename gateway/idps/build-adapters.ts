@@ -21,7 +21,7 @@ import type { SamlSpConfig } from '../../adapters/saml/config.ts';
 import { createLegacySamlAdapter } from '../../adapters/saml/legacy-adapter.ts';
 import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
 import { EIDAS_SIGNATURE_METHODS } from '../../adapters/saml/xmldsig.ts';
-import { algorithm } from '../../hsm/algorithms.ts';
+import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { GatewayConfig, SamlIdpEntry } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
@@ -38,6 +38,10 @@ export interface BuiltIdps {
   sp: SamlSpConfig;
   /** Counts of monitor events by `type:idp[:code]`. */
   metadataEvents: Map<string, number>;
+  /** The key that signs our SP metadata: an RSA-PSS/ECDSA one when eIDAS IdPs are configured (EID-M1). */
+  metadataSigner: () => Signer;
+  /** The SP description as published, whose KeyInfo certificate is the metadata signer's. */
+  metadataSp: SamlSpConfig;
 }
 
 /**
@@ -63,7 +67,7 @@ export async function buildIdps(input: {
     else logger.info({ idp: event.idp, keysChanged: event.keysChanged }, 'idp metadata refreshed');
   };
   const monitor = new MetadataMonitor({ now: context.now, onEvent });
-  const eidasSigner = keys.activeSigners('saml').find((s) => EIDAS_SIGNATURE_METHODS.includes(algorithm(s.alg).xmlDsig.signatureMethod));
+  const eidasSigner = keys.activeSigners('saml').find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
   const signers = [...keys.activeSigners('saml'), ...(keys.signersIn?.('saml', 'next') ?? [])];
   const certificates = await Promise.all(signers.map((s) => input.certificateOf(s)));
   const hasEidas = config.saml.idps.some((idp) => idp.kind === 'eidas');
@@ -72,7 +76,7 @@ export async function buildIdps(input: {
     ...(decrypter ? { encryptionCertificatePem: decrypter.certificatePem } : {}),
     metadataOptions: {
       nextSigningCertificates: certificates.filter((pem) => pem !== input.sp.signingCertificatePem),
-      ...(hasEidas ? eidasSpMetadataOptions({ signingMethods: signers.map((s) => algorithm(s.alg).xmlDsig.signatureMethod), applicationId: 'identity-federation-gateway' }) : {}),
+      ...(hasEidas ? eidasSpMetadataOptions({ signingMethods: signers.map((s) => xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod), applicationId: 'identity-federation-gateway' }) : {}),
     },
   };
 
@@ -103,7 +107,26 @@ export async function buildIdps(input: {
   // Several registry entries may share one entity (e.g. natural- and legal-person logins at one node):
   // the first names the issuer; the ACS routes by RelayState, not by issuer.
   for (const adapter of built) adapters.register(adapter, adapters.byIssuer(adapter.entityId) ? {} : { issuer: adapter.entityId });
-  return { adapters, monitor, sp, metadataEvents };
+  const metadataSigner = () => {
+    if (!hasEidas) {
+      const first = keys.activeSigners('saml')[0];
+      if (!first) throw new ConfigError('hsm', 'no active saml signing key in the HSM');
+      return first;
+    }
+    const signer = keys.activeSigners('saml').find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
+    if (!signer) throw new ConfigError('saml.idps', 'eIDAS metadata needs an active saml key of PS256, ES256 or ES384 in the HSM');
+    return signer;
+  };
+  let metadataSp = sp;
+  if (hasEidas) {
+    const signerCertificate = await input.certificateOf(metadataSigner());
+    metadataSp = {
+      ...sp,
+      signingCertificatePem: signerCertificate,
+      metadataOptions: { ...sp.metadataOptions, nextSigningCertificates: certificates.filter((pem) => pem !== signerCertificate) },
+    };
+  }
+  return { adapters, monitor, sp, metadataEvents, metadataSigner, metadataSp };
 }
 
 function adapterConfig(entry: SamlIdpEntry) {

@@ -31,7 +31,7 @@ const ROUTES: ReadonlyArray<{ method: string; path: RegExp; handler: Handler }> 
 async function samlMetadata(ctx: Context, services: Services): Promise<void> {
   ctx.type = 'application/samlmetadata+xml';
   ctx.set('Cache-Control', 'public, max-age=300');
-  ctx.body = await signedSpMetadata(services.samlSp, services.keys.activeSigner('saml'), new Date());
+  ctx.body = await signedSpMetadata(services.samlMetadataSp, services.samlMetadataSigner(), new Date());
 }
 
 export function interactionRoutes(services: Services): Middleware {

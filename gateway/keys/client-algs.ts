@@ -8,7 +8,7 @@
  *   active key of that algorithm exists before switching a client (`KeyLifecycle.setClientAlgorithm`).
  */
 import type { Pool } from 'pg';
-import { algorithm, type AlgorithmName } from '../../hsm/algorithms.ts';
+import { algorithm, tokenAlgorithm, type AlgorithmName } from '../../hsm/algorithms.ts';
 
 /** The overrides, client_id → alg. */
 export async function loadClientAlgorithms(pool: Pool): Promise<Map<string, AlgorithmName>> {
@@ -18,7 +18,7 @@ export async function loadClientAlgorithms(pool: Pool): Promise<Map<string, Algo
 
 /** Stores `clientId`'s ID-token algorithm and bumps the key-set version; returns the new version. */
 export async function storeClientAlgorithm(pool: Pool, clientId: string, alg: string, actor: string): Promise<number> {
-  const name = algorithm(alg).name;
+  const name = tokenAlgorithm(alg).name; // in-process (experimental) rows cannot sign ID tokens yet: fail closed
   const client = await pool.connect();
   try {
     await client.query('begin');

@@ -3,7 +3,8 @@
  *
  * - authorization-code flow only; PKCE (S256, the only method oidc-provider 9 implements) for every client;
  * - `iss` in authorization responses (RFC 9207, oidc-provider's default); pairwise `sub` only;
- * - acr values eidas1/2/3; claims = the pivot identity;
+ * - acr values eidas1/2/3; claims = the pivot identity (scopes profile, email; legal_person for company
+ *   representatives);
  * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
  *   oidc-provider is pinned exactly in package.json);
  * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login;
@@ -20,6 +21,7 @@ import type { KeyStore, Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
+import { LEGAL_PERSON_CLAIMS } from '../translate/legal-person.ts';
 import type { AccountStore } from './accounts.ts';
 import { toClientMetadata } from './clients.ts';
 import { HsmSigningKey } from './hsm-signing-key.ts';
@@ -71,8 +73,10 @@ export function buildProvider(deps: ProviderDeps): Provider {
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: [...PIVOT_CLAIMS],
       email: ['email'],
+      // a company representative's legal-person data set (eIDAS); absent for natural persons
+      legal_person: [...LEGAL_PERSON_CLAIMS],
     },
-    scopes: ['openid', 'profile', 'email'],
+    scopes: ['openid', 'profile', 'email', 'legal_person'],
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: async (_ctx: KoaContextWithOIDC, accountId: string, client) =>
       pairwiseSub(accountId, String(client.sectorIdentifier ?? client.clientId), config.secrets.pairwiseSalt),

@@ -12,9 +12,12 @@
  * - Keys on the token without a record (made by `ensureKeys`/`init` before issue #3) are adopted as
  *   active at open, so existing deployments keep working.
  * - `refresh()` reloads when the persisted key-set version moved (another instance or the CLI changed it).
+ * - Experimental rows (ML-DSA-65) are generated (`hsm/pq/`) and activated only with
+ *   `acknowledgeExperimental` (`HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED`). Their records share the states and
+ *   `publishable()`; their signers are not token signers (`PqKeys.signer(kid, { guard: maySign })`).
  */
 import type { AlgorithmName } from '../algorithms.ts';
-import { algorithm } from '../algorithms.ts';
+import { algorithm, assertAcknowledged, tokenAlgorithm } from '../algorithms.ts';
 import { HsmError } from '../errors.ts';
 import { keyLabel } from '../key-label.ts';
 import type { Pkcs11Signer } from '../pkcs11-signer.ts';
@@ -106,7 +109,7 @@ export class LifecycleKeyStore implements KeyStore {
     const { version, records } = await this.#repo.load(this.tokens.token.label);
     const live = records.filter((r) => r.state !== 'destroyed');
     const signers = new Set(this.tokens.signers().map((s) => s.kid));
-    if (live.some((r) => !signers.has(r.kid)) || this.tokens.signers().some((s) => records.find((r) => r.kid === s.kid)?.state === 'destroyed')) {
+    if (live.some((r) => !signers.has(r.kid) && algorithm(r.alg).custody === 'token') || this.tokens.signers().some((s) => records.find((r) => r.kid === s.kid)?.state === 'destroyed')) {
       await this.tokens.refresh();
     }
     this.#records = new Map(records.map((r) => [r.kid, r]));
@@ -115,6 +118,15 @@ export class LifecycleKeyStore implements KeyStore {
     this.#version = version;
     if (changed) for (const listener of this.#listeners) listener(version);
     return true;
+  }
+
+  /**
+   * Throws unless `kid` may sign now (active, or retired within the grace): the guard of every signer.
+   *
+   * @throws HsmError `HSM_KEY_NOT_ACTIVE`
+   */
+  maySign(kid: string): void {
+    this.#checkMaySign(kid);
   }
 
   #checkMaySign(kid: string): void {
@@ -191,10 +203,12 @@ export class LifecycleKeyStore implements KeyStore {
   /**
    * Generates a key pair in the token and records it as `next` (published at once) or `pending`.
    *
-   * @throws HsmError `HSM_ALG_UNKNOWN`, `HSM_KEYGEN_FAILED`, `HSM_RECORDS_FAILED`
+   * @throws HsmError `HSM_ALG_UNKNOWN` (also for an acknowledged in-process row: `PqKeys.generate`),
+   * `HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED`, `HSM_KEYGEN_FAILED`, `HSM_RECORDS_FAILED`
    */
-  async generate(purpose: KeyPurpose, alg: AlgorithmName, options: { state?: 'pending' | 'next' | 'active' } = {}): Promise<KeyRecord> {
-    algorithm(alg);
+  async generate(purpose: KeyPurpose, alg: AlgorithmName, options: { state?: 'pending' | 'next' | 'active'; acknowledgeExperimental?: boolean } = {}): Promise<KeyRecord> {
+    assertAcknowledged(algorithm(alg), options.acknowledgeExperimental === true);
+    tokenAlgorithm(alg);
     const signer = await this.tokens.generate(purpose, alg);
     const record = this.#newRecord(signer, options.state ?? 'next', this.#now());
     await this.#repo.insert([record], { action: 'generate', kid: record.kid, actor: this.#actor, detail: { purpose, alg, state: record.state, label: keyLabel(purpose, alg, signer.ckaId) } });
@@ -211,10 +225,12 @@ export class LifecycleKeyStore implements KeyStore {
    * next → active. The keys it replaces (default: the active keys of the same purpose and algorithm)
    * become retired, published until now + `retentionMs`.
    *
-   * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY` (lead time not elapsed, unless `force`)
+   * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY` (lead time not elapsed, unless `force`),
+   * `HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED` (an experimental row without `acknowledgeExperimental`)
    */
-  async activate(kid: string, options: { replaces?: readonly string[]; force?: boolean } = {}): Promise<KeyRecord> {
+  async activate(kid: string, options: { replaces?: readonly string[]; force?: boolean; acknowledgeExperimental?: boolean } = {}): Promise<KeyRecord> {
     const record = this.record(kid);
+    assertAcknowledged(algorithm(record.alg), options.acknowledgeExperimental === true);
     checkTransition(kid, record.state, 'active');
     const at = this.#now();
     const publishedFor = at.getTime() - (record.publishedAt?.getTime() ?? at.getTime());

@@ -1,12 +1,15 @@
 /**
  * A local gateway enrolled with the conformance suite's parties, as an operator would do it: the suite
- * IdP (started first, so its metadata file exists) registered as `conformance-idp`, the suite RP as
- * `conformance-rp`. `issuerPort` lets a test put something (a deliberately broken proxy) in front of the
+ * IdP (started first, so its metadata file exists) registered as `conformance-idp`, the suite eIDAS node
+ * as the eIDAS IdP `conformance-eidas` (metadata by URL, its trust anchor; the gateway gets a PS256 `saml`
+ * key and a `saml_decryption` key for it), the suite RP as `conformance-rp`; and, as an operator stages a
+ * rotation (`node hsm/cli.ts generate id_token RS256`), a next ID-token key published ahead of use. `issuerPort` lets a test put something (a deliberately broken proxy) in front of the
  * gateway: the gateway's issuer, SP metadata and ACS then all name the proxy.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startSuiteEidasNode, type SuiteEidasNode } from '../../conformance/suite/parties/eidas-node.ts';
 import { startSuiteIdp, type SuiteIdp } from '../../conformance/suite/parties/idp.ts';
 import type { RpClient } from '../../conformance/suite/parties/rp.ts';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
@@ -20,6 +23,8 @@ export interface SuiteDeployment {
   /** Where the gateway really listens. */
   gatewayUrl: string;
   idp: SuiteIdp;
+  /** The suite eIDAS node (absent when started with `eidas: false`). */
+  eidasNode?: SuiteEidasNode;
   client: RpClient;
   stop(): Promise<void>;
 }
@@ -29,7 +34,7 @@ export interface SuiteDeployment {
  *
  * @example const d = await startSuiteDeployment(); await runSuite({ target: d.target, client: d.client, idp: d.idp, plans });
  */
-export async function startSuiteDeployment(options: { issuerPort?: number } = {}): Promise<SuiteDeployment> {
+export async function startSuiteDeployment(options: { issuerPort?: number; eidas?: boolean } = {}): Promise<SuiteDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-conformance-'));
   const issuerPort = options.issuerPort ?? (await freePort());
   const listenPort = options.issuerPort === undefined ? issuerPort : await freePort();
@@ -40,6 +45,13 @@ export async function startSuiteDeployment(options: { issuerPort?: number } = {}
   const suiteIdp = await startSuiteIdp({ idpId: 'conformance-idp', port: 0, spMetadataUrl: `${target}/saml/metadata`, keysDir: join(dir, 'suite-idp') });
   const metadataFile = join(dir, 'conformance-idp.metadata.xml');
   writeFileSync(metadataFile, await (await fetch(suiteIdp.idp.metadataUrl)).text());
+  const node = options.eidas === false ? undefined : await startSuiteEidasNode({ idpId: 'conformance-eidas', port: 0, spMetadataUrl: `${target}/saml/metadata`, keysDir: join(dir, 'suite-eidas') });
+  const anchor = join(dir, 'conformance-eidas.trust-anchor.pem');
+  if (node !== undefined) writeFileSync(anchor, node.node.trustAnchorPem);
+  const eidasIdp = node === undefined ? [] : [{
+    id: 'conformance-eidas', kind: 'eidas', displayName: 'Conformance eIDAS node', metadataUrl: node.node.metadataUrl, maxLoa: 'http://eidas.europa.eu/LoA/high',
+    metadata: { trustAnchorFiles: [anchor] }, eidas: { country: 'DE' },
+  }];
   const deployment = await prepareDeployment({
     dir,
     pgUrl: await freshDatabase(),
@@ -49,21 +61,27 @@ export async function startSuiteDeployment(options: { issuerPort?: number } = {}
     gatewayPort: issuerPort,
     rpRedirectUri: 'http://127.0.0.1:9/callback',
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-    extraIdps: [{ id: 'conformance-idp', displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }],
+    extraIdps: [{ id: 'conformance-idp', displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...eidasIdp],
+    ...(node === undefined ? {} : { extraKeys: [{ purpose: 'saml' as const, alg: 'PS256' as const }, { purpose: 'saml_decryption' as const, alg: 'RS256' as const }] }),
     extraClients: [
       { client_id: 'conformance-rp', client_name: 'Conformance suite', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [redirectUri], post_logout_redirect_uris: [postLogoutRedirectUri] },
     ],
   });
   const gateway = await startGatewayInProcess(deployment, listenPort);
+  // A rotation staged ahead, as `node hsm/cli.ts generate id_token RS256` does (state next: published, not signing).
+  await gateway.gateway.services.lifecycle.keys.generate('id_token', 'RS256');
+  await gateway.gateway.services.lifecycle.changed();
   return {
     target,
     gatewayUrl: gateway.url,
     idp: suiteIdp.idp,
+    ...(node === undefined ? {} : { eidasNode: node.node }),
     client: { clientId: 'conformance-rp', clientSecret: deployment.client.client_secret, redirectUri, postLogoutRedirectUri, scope: 'openid profile email' },
     async stop() {
       await gateway.stop();
       await deployment.stop();
       await suiteIdp.stop();
+      await node?.stop();
     },
   };
 }

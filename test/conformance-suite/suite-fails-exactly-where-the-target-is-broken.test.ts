@@ -20,7 +20,7 @@ let report: SuiteReport;
 
 test.before(async () => {
   const port = await freePort();
-  deployment = await startSuiteDeployment({ issuerPort: port });
+  deployment = await startSuiteDeployment({ issuerPort: port, eidas: false });
   let entityId: Promise<string> | undefined;
   proxy = await startBrokenTarget({
     port,

@@ -1,8 +1,8 @@
 /**
  * The eIDAS AuthnRequest (EID-R1..R6): signed in the HSM with RSA-PSS (verifiable with xml-crypto and a
  * PSS class), SPType, RequestedAttributes each with isRequired (the natural minimum data set required),
- * NameIDPolicy, RequestedAuthnContext `minimum` with the LoA URI, IsPassive false, ForceAuthn only when
- * asked (or always, when configured); and the profile's configuration limits.
+ * NameIDPolicy, RequestedAuthnContext `minimum` with the LoA URI, IsPassive false, ForceAuthn on every
+ * request by default (EID-R1) or, configured so, only when the policy asks; and the profile's limits.
  */
 import { constants, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import test from 'ava';
@@ -25,8 +25,8 @@ const NP = 'http://eidas.europa.eu/attributes/naturalperson/';
 test.before(async () => {
   keys = await openEidasSpKeys(token);
   decrypter = await hsmDecrypter(keys);
-  bed = await createEidasBed(keys, decrypter, { idp: { requestedAttributes: [{ name: 'gender', required: false }, { name: 'birth_name', required: false }], nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } });
-  always = await createEidasBed(keys, decrypter, { idp: { id: 'eidas-always', alwaysForceAuthn: true, spType: 'private' } });
+  bed = await createEidasBed(keys, decrypter, { idp: { alwaysForceAuthn: false, requestedAttributes: [{ name: 'gender', required: false }, { name: 'birth_name', required: false }], nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } });
+  always = await createEidasBed(keys, decrypter, { idp: { id: 'eidas-always', spType: 'private' } }); // alwaysForceAuthn left to its default
 });
 test.after.always(async () => {
   await bed?.close();
@@ -72,7 +72,7 @@ test.serial('the request carries SPType, RequestedAttributes with isRequired, Na
   t.true(requestXml.indexOf('</ds:Signature>') < requestXml.indexOf('<samlp:Extensions>'), 'Signature before Extensions (schema order)');
 });
 
-test.serial('ForceAuthn is sent when the policy asks for a fresh login, or always when configured', async (t) => {
+test.serial('ForceAuthn is sent on every eIDAS request by default (EID-R1); with alwaysForceAuthn false, only when the policy asks', async (t) => {
   t.regex((await bed.start({ forceAuthn: true })).requestXml, /ForceAuthn="true"/);
   const { requestXml } = await always.start();
   t.regex(requestXml, /ForceAuthn="true"/);

@@ -3,8 +3,11 @@
  * → gateway → RP. The node answers with an encrypted, RSA-PSS-signed assertion, whose key the gateway
  * unwraps inside the HSM (SoftHSM `saml_decryption` key, RSA-OAEP); the gateway's request is PSS-signed
  * in the HSM and verified by the node against our published SP metadata.
- * Also: a legal-person login; a key rollover in the node's metadata picked up by the running gateway
- * (no restart); expired metadata making one IdP unavailable while the others keep working.
+ * The node sends only eIDAS attributes (no COG code, no test-only mapping): the pivot's birthcountry
+ * comes from CountryOfBirth or else the issuing node's country, gender `unspecified` when absent.
+ * Also: a legal-person login whose legal claims reach an RP that asks for the `legal_person` scope; a key
+ * rollover in the node's metadata picked up by the running gateway (no restart); expired metadata making
+ * one IdP unavailable while the others keep working.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,26 +23,29 @@ import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/ser
 import { ERIKA } from '../helpers/saml/eidas-node.ts';
 import { startEidasNode, type EidasNodeServer } from '../helpers/saml/eidas-node-server.ts';
 
-const BIRTHCOUNTRY = 'urn:fr:gateway:test:birthcountry-cog';
+const COUNTRY_OF_BIRTH = 'http://eidas.europa.eu/attributes/naturalperson/CountryOfBirth';
+const COMPANY_RP = 'company-rp';
 const token = freshToken();
 let node: EidasNodeServer;
 let deployment: Deployment;
 let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
 let rp: oidc.Configuration;
+let companyRp: oidc.Configuration;
 
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-eidas-e2e-'));
   const port = await freePort();
+  const { gender: _gender, ...withoutGender } = ERIKA;
   const people = {
-    erika: { ...ERIKA, extra: { [BIRTHCOUNTRY]: ['99109'] } },
-    max: { ...ERIKA, personIdentifier: 'DE/FR/987654', firstName: 'Max', gender: 'Male', legal: { identifier: 'DE/FR/HRB-12345', name: 'Musterfirma GmbH' }, extra: { [BIRTHCOUNTRY]: ['99109'] } },
+    erika: ERIKA,
+    max: { ...ERIKA, personIdentifier: 'DE/FR/987654', firstName: 'Max', gender: 'Male', legal: { identifier: 'DE/FR/HRB-12345', name: 'Musterfirma GmbH' }, extra: { [COUNTRY_OF_BIRTH]: ['AT'] } },
+    kim: { ...withoutGender, personIdentifier: 'DE/FR/555', firstName: 'Kim' },
   };
   node = await startEidasNode({ spMetadataUrl: `http://127.0.0.1:${port}/saml/metadata`, people });
   const anchor = join(dir, 'eidas-trust-anchor.pem');
   writeFileSync(anchor, node.trustAnchorPem);
   const eidasIdp = (id: string, displayName: string, legalPerson: boolean) => ({
     id, kind: 'eidas', displayName, metadataUrl: node.metadataUrl, maxLoa: 'http://eidas.europa.eu/LoA/high',
-    attributeNames: { [BIRTHCOUNTRY]: 'birthcountry' },
     metadata: { trustAnchorFiles: [anchor] },
     eidas: { country: 'DE', legalPerson },
   });
@@ -47,10 +53,12 @@ test.before(async () => {
     dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT, gatewayPort: port,
     extraKeys: [{ purpose: 'saml', alg: 'PS256' }, { purpose: 'saml_decryption', alg: 'RS256' }],
     extraIdps: [eidasIdp('eidas-de', 'European identity (Germany)', false), eidasIdp('eidas-de-company', 'Company representative (Germany)', true)],
+    extraClients: [{ client_id: COMPANY_RP, client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid profile legal_person' }],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   running = await startGatewayInProcess(deployment);
   rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  companyRp = await oidc.discovery(new URL(running.url), COMPANY_RP, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
 });
 test.after.always(async () => {
   await running?.stop();
@@ -58,14 +66,14 @@ test.after.always(async () => {
   await node?.stop();
 });
 
-async function login(idp: string, username: string, extra: Record<string, string> = {}) {
-  const request = await authorizationRequest(rp, extra);
+async function login(idp: string, username: string, extra: Record<string, string> = {}, client = rp) {
+  const request = await authorizationRequest(client, extra);
   const journey = await loginJourney(request.url, { username, idp, redirectUri: RP_REDIRECT });
-  return { request, journey };
+  return { request, journey, client };
 }
 
 async function tokens(result: Awaited<ReturnType<typeof login>>) {
-  return oidc.authorizationCodeGrant(rp, result.journey.url, {
+  return oidc.authorizationCodeGrant(result.client, result.journey.url, {
     pkceCodeVerifier: result.request.verifier, expectedState: result.request.state, expectedNonce: result.request.nonce,
   });
 }
@@ -78,6 +86,8 @@ test.serial('an eIDAS login with an encrypted, RSA-PSS-signed assertion reaches 
   t.is(claims.family_name, 'Mustermann');
   t.is(claims.birthdate, '1964-08-12');
   t.is(claims.gender, 'female');
+  t.is(claims.birthcountry, '99109', 'Germany (COG), from the issuing node: the node sent no CountryOfBirth');
+  t.is(claims.birthplace, '', 'born abroad');
   t.is(claims.acr, 'eidas3');
   const request = node.requests.at(-1)!;
   t.regex(request, /sha256-rsa-MGF1/, 'the AuthnRequest was PSS-signed (and the node verified it)');
@@ -93,6 +103,35 @@ test.serial('a company representative logs in with the legal-person data set', a
   const claims = (await tokens(result)).claims()!;
   t.is(claims.given_name, 'Max');
   t.is(claims.gender, 'male');
+  t.is(claims.birthcountry, '99110', 'Austria (COG), from CountryOfBirth');
+  t.is(claims.legal_person_identifier, undefined, 'an RP that did not ask for legal_person gets no legal claims');
+  t.is(claims.legal_name, undefined);
+});
+
+test.serial('an RP asking for the legal_person scope gets the legal claims in the ID token and from userinfo', async (t) => {
+  const result = await login('eidas-de-company', 'max', { scope: 'openid profile legal_person' }, companyRp);
+  t.truthy(result.journey.url.searchParams.get('code'), result.journey.html.slice(0, 300));
+  const response = await tokens(result);
+  const claims = response.claims()!;
+  t.is(claims.legal_person_identifier, 'DE/FR/HRB-12345');
+  t.is(claims.legal_name, 'Musterfirma GmbH');
+  t.is(claims.given_name, 'Max');
+  const userinfo = await oidc.fetchUserInfo(companyRp, response.access_token, claims.sub);
+  t.is(userinfo.legal_person_identifier, 'DE/FR/HRB-12345');
+  t.is(userinfo.legal_name, 'Musterfirma GmbH');
+  t.is(userinfo.birthcountry, '99110');
+  const discovery = companyRp.serverMetadata();
+  t.true(discovery.scopes_supported?.includes('legal_person'));
+  t.true(discovery.claims_supported?.includes('legal_person_identifier'));
+});
+
+test.serial('an eIDAS person without Gender logs in as gender unspecified', async (t) => {
+  const result = await login('eidas-de', 'kim');
+  t.truthy(result.journey.url.searchParams.get('code'), result.journey.html.slice(0, 300));
+  const claims = (await tokens(result)).claims()!;
+  t.is(claims.given_name, 'Kim');
+  t.is(claims.gender, 'unspecified');
+  t.is(claims.birthcountry, '99109');
 });
 
 test.serial('the SP metadata is signed, lists PS256 and RS256 signing keys, the decryption key and the eIDAS extensions', async (t) => {

@@ -1,15 +1,36 @@
 import test from 'ava';
 import pkcs11js from 'pkcs11js';
-import { algorithm, algorithmByXmlDsigUri, ALGORITHMS } from '../../hsm/algorithms.ts';
+import { algorithm, algorithmByXmlDsigUri, ALGORITHMS, assertAcknowledged, tokenAlgorithm, xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import { HsmError } from '../../hsm/errors.ts';
 import * as numbers from '../../hsm/pkcs11/numbers.ts';
 
 test('every row is found by its JOSE alg and by its XML-DSig SignatureMethod URI', (t) => {
   for (const row of ALGORITHMS) {
     t.is(algorithm(row.name), row);
-    t.is(algorithmByXmlDsigUri(row.xmlDsig.signatureMethod), row);
+    if (row.xmlDsig !== null) t.is(algorithmByXmlDsigUri(row.xmlDsig.signatureMethod), row);
   }
-  t.deepEqual(ALGORITHMS.map((row) => row.name), ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA']);
+  t.deepEqual(ALGORITHMS.map((row) => row.name), ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'ML-DSA-65']);
+});
+
+test('rows without a PKCS#11 mechanism or XML-DSig URI are exactly the experimental in-process rows, each saying why', (t) => {
+  for (const row of ALGORITHMS) {
+    t.is(row.experimental, row.custody === 'process', row.name);
+    t.is(row.pkcs11 === null, row.custody === 'process', row.name);
+    t.is(row.xmlDsig === null, row.custody === 'process', row.name);
+    if (row.xmlDsig === null) t.regex(row.xmlDsigAbsent, /standardised/);
+  }
+  t.deepEqual(ALGORITHMS.filter((row) => row.experimental).map((row) => row.name), ['ML-DSA-65']);
+});
+
+test('an experimental row is refused without the acknowledgement, and has no token or XML-DSig resolution', (t) => {
+  const row = algorithm('ML-DSA-65');
+  t.is(t.throws(() => assertAcknowledged(row, false), { instanceOf: HsmError })?.code, 'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED');
+  t.notThrows(() => assertAcknowledged(row, true));
+  t.notThrows(() => assertAcknowledged(algorithm('ES256'), false));
+  t.is(t.throws(() => tokenAlgorithm('ML-DSA-65'), { instanceOf: HsmError })?.code, 'HSM_ALG_UNKNOWN');
+  t.is(t.throws(() => xmlDsigAlgorithm('ML-DSA-65'), { instanceOf: HsmError })?.code, 'HSM_ALG_UNKNOWN');
+  t.is(tokenAlgorithm('PS256').name, 'PS256');
+  t.is(xmlDsigAlgorithm('ES384').xmlDsig.signatureMethod, 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384');
 });
 
 for (const name of ['HS256', 'none', 'RS1', 'ES512', 'rs256', '', '__proto__', 'toString']) {
@@ -39,7 +60,8 @@ test('SHA-1 appears nowhere in the registry', (t) => {
 
 test('names and URIs are unique', (t) => {
   t.is(new Set(ALGORITHMS.map((row) => row.name)).size, ALGORITHMS.length);
-  t.is(new Set(ALGORITHMS.map((row) => row.xmlDsig.signatureMethod)).size, ALGORITHMS.length);
+  const uris = ALGORITHMS.flatMap((row) => (row.xmlDsig ? [row.xmlDsig.signatureMethod] : []));
+  t.is(new Set(uris).size, uris.length);
 });
 
 test('the PKCS#11 numbers pkcs11js names match ours', (t) => {

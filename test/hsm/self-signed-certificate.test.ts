@@ -19,6 +19,10 @@ test.after.always(async () => {
 });
 
 for (const row of ALGORITHMS) {
+  if (row.custody !== 'token') {
+    test.skip(`${row.name}: no self-signed certificate (SAML certificates serve XML-DSig keys in the token; ${row.xmlDsigAbsent})`, () => undefined);
+    continue;
+  }
   test(`a ${row.name} self-signed certificate verifies with its own public key`, async (t) => {
     const signer = await store.generate('saml', row.name);
     const pem = await selfSignedCertificate(signer, { subject: `CN=gateway ${row.name}, O=Test`, days: 30 });

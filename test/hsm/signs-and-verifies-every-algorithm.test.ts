@@ -1,28 +1,56 @@
 /**
- * Every registry row signs inside the token and verifies with node:crypto and as a JWS with jose. The
- * tests iterate the registry, so a new row is tested (and must pass) without anyone writing a test.
+ * Every registry row signs and verifies with node:crypto and as a JWS with jose. The tests iterate the
+ * registry, so a new row is tested (and must pass) without anyone writing a test; a row whose custody
+ * has no signer factory below fails.
+ *
+ * - token rows: a key generated in the token;
+ * - in-process rows (ML-DSA-65, experimental): a key generated in process, stored wrapped under the
+ *   token's KEK in PostgreSQL, and unwrapped by the token into the signer (jose verifies it with an
+ *   `AKP` JWK).
  */
 import { verify } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { compactVerify, importJWK, base64url } from 'jose';
+import pg from 'pg';
 import { ALGORITHMS, type AlgorithmRow } from '../../hsm/algorithms.ts';
+import { TokenKek } from '../../hsm/hierarchy/kek.ts';
+import { PgKeyRecords } from '../../hsm/lifecycle/pg-key-records.ts';
+import { PqKeys } from '../../hsm/pq/pq-keys.ts';
+import { PgWrappedKeys } from '../../hsm/pq/wrapped-keys.ts';
+import type { Signer } from '../../hsm/signer.ts';
 import type { TokenKeyStore } from '../../hsm/token-keystore.ts';
-import { freshToken } from '../helpers/services.ts';
+import { migrate } from '../../gateway/store/migrate.ts';
+import { freshDatabase, freshToken } from '../helpers/services.ts';
 import { openTestStore } from './open-store.ts';
 
 const token = freshToken();
 let store: TokenKeyStore;
+let pool: pg.Pool;
+let pq: PqKeys;
 
 test.before(async () => {
   store = await openTestStore(token);
+  pool = new pg.Pool({ connectionString: await freshDatabase() });
+  await migrate(pool);
+  const { kek } = await TokenKek.ensure(store.token);
+  pq = new PqKeys({ kek, records: new PgKeyRecords(pool), wrapped: new PgWrappedKeys(pool), actor: 'test' });
 });
 test.after.always(async () => {
   await store?.close();
+  await pool?.end();
 });
+
+/** How each custody makes a signer; no default. */
+const SIGNER_FACTORIES: Readonly<Record<AlgorithmRow['custody'], (row: AlgorithmRow) => Promise<Signer>>> = {
+  token: (row) => store.generate('client_auth', row.name),
+  process: async (row) => pq.signer((await pq.generate('client_auth', row.name, { acknowledgeExperimental: true })).kid, { acknowledgeExperimental: true }),
+};
 
 const signsAndVerifies = test.macro({
   async exec(t: ExecutionContext, row: AlgorithmRow) {
-    const signer = await store.generate('client_auth', row.name);
+    const factory = SIGNER_FACTORIES[row.custody];
+    if (!factory) return t.fail(`no signer factory for custody ${row.custody}`);
+    const signer = await factory(row);
     t.is(signer.alg, row.name);
     t.is(signer.publicJwk.alg, row.name);
     t.is(signer.publicJwk.use, 'sig');
@@ -43,7 +71,7 @@ const signsAndVerifies = test.macro({
     t.is(verified.protectedHeader.kid, signer.kid);
     t.deepEqual(JSON.parse(new TextDecoder().decode(verified.payload)), { iss: 'hsm-test', n: 1 });
   },
-  title: (_title, row: AlgorithmRow) => `${row.name} signs in the token and verifies with node:crypto and jose`,
+  title: (_title, row: AlgorithmRow) => `${row.name} (${row.custody}) signs and verifies with node:crypto and jose`,
 });
 
 for (const row of ALGORITHMS) test(signsAndVerifies, row);

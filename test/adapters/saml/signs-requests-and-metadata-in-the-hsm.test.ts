@@ -8,7 +8,7 @@ import test from 'ava';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { buildAuthnRequest, signedAuthnRequest } from '../../../adapters/saml/authn-request.ts';
-import { ALGORITHMS, type AlgorithmRow } from '../../../hsm/algorithms.ts';
+import { ALGORITHMS, type XmlDsigAlgorithmRow } from '../../../hsm/algorithms.ts';
 import { selfSignedCertificate } from '../../../hsm/x509.ts';
 import { freshToken } from '../../helpers/services.ts';
 import { createSamlTestBed, openSpKeys, SP, type SamlTestBed, type SpKeys } from '../../helpers/saml/test-bed.ts';
@@ -27,7 +27,7 @@ test.after.always(async () => {
 });
 
 /** xml-crypto verification of one signature, with a verify class for algorithms xml-crypto lacks. */
-function verifiesWithXmlCrypto(xml: string, certificatePem: string, row: AlgorithmRow): boolean {
+function verifiesWithXmlCrypto(xml: string, certificatePem: string, row: XmlDsigAlgorithmRow): boolean {
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   const signatures = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature');
   if (signatures.length !== 1) return false;
@@ -46,7 +46,12 @@ function verifiesWithXmlCrypto(xml: string, certificatePem: string, row: Algorit
   return sig.checkSignature(xml);
 }
 
-for (const row of ALGORITHMS) {
+for (const entry of ALGORITHMS) {
+  if (entry.xmlDsig === null) {
+    test.skip(`${entry.name} has no XML-DSig row: ${entry.xmlDsigAbsent}`, () => undefined);
+    continue;
+  }
+  const row: XmlDsigAlgorithmRow = entry;
   test(`an AuthnRequest signed in the token with ${row.name} verifies with xml-crypto`, async (t) => {
     const signer = keys.store.activeSigners('saml').find((s) => s.alg === row.name) ?? await keys.store.generate('saml', row.name);
     const certificatePem = await selfSignedCertificate(signer, { subject: `CN=sp ${row.name}`, days: 1 });
@@ -68,7 +73,7 @@ test('startLogin posts a signed AuthnRequest and stores the pending request for 
   t.is(started.url, bed.idp.ssoUrl);
   t.true(Buffer.byteLength(started.fields['RelayState']!) <= 80);
   const xml = Buffer.from(started.fields['SAMLRequest']!, 'base64').toString('utf8');
-  t.true(verifiesWithXmlCrypto(xml, keys.certificatePem, ALGORITHMS.find((r) => r.name === 'RS256')!));
+  t.true(verifiesWithXmlCrypto(xml, keys.certificatePem, ALGORITHMS.find((r): r is XmlDsigAlgorithmRow => r.name === 'RS256')!));
   for (const part of ['Comparison="minimum"', 'http://eidas.europa.eu/LoA/low', `AssertionConsumerServiceURL="${SP.acsUrl}"`, 'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"', `Destination="${bed.idp.ssoUrl}"`]) {
     t.true(xml.includes(part), part);
   }
@@ -94,7 +99,7 @@ test('markup in interpolated values stays text', (t) => {
 
 test('SP metadata is signed in the token and says what we require', async (t) => {
   const xml = await bed.adapter.metadata();
-  t.true(verifiesWithXmlCrypto(xml, keys.certificatePem, ALGORITHMS.find((r) => r.name === 'RS256')!));
+  t.true(verifiesWithXmlCrypto(xml, keys.certificatePem, ALGORITHMS.find((r): r is XmlDsigAlgorithmRow => r.name === 'RS256')!));
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   const root = doc.documentElement!;
   t.is(root.getAttribute('entityID'), SP.entityId);

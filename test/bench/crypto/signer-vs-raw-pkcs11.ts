@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
-import { ALGORITHMS, type AlgorithmRow } from '../../../hsm/algorithms.ts';
+import { TOKEN_ALGORITHMS, type TokenAlgorithmRow } from '../../../hsm/algorithms.ts';
 import { findObjects } from '../../../hsm/pkcs11/find.ts';
 import type { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
 import { openKeyStore } from '../../../hsm/token-keystore.ts';
@@ -23,7 +23,7 @@ const store = await openKeyStore({ library: token.library, tokenLabel: token.lab
 const lib = store.token.lib;
 const data = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwczovL2d3LmV4YW1wbGUiLCJzdWIiOiJhYmMifQ');
 
-function mechanism(row: AlgorithmRow): pkcs11js.Mechanism {
+function mechanism(row: TokenAlgorithmRow): pkcs11js.Mechanism {
   const { pss } = row.pkcs11;
   if (!pss) return { mechanism: row.pkcs11.mechanism };
   return { mechanism: row.pkcs11.mechanism, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pss.hashAlg, mgf: pss.mgf, saltLen: pss.saltLength } as pkcs11js.RsaPSS };
@@ -59,7 +59,7 @@ async function rawSigner(signer: Pkcs11Signer): Promise<{ sign: (worker: number)
 }
 
 const lines: string[] = [];
-for (const row of ALGORITHMS) {
+for (const row of TOKEN_ALGORITHMS) { // in-process rows (ML-DSA-65) have no PKCS#11 mechanism to compare with
   const signer = await store.generate('client_auth', row.name);
   signer.setGuard(() => undefined); // the lifecycle installs a guard on every signer: measure it too
   const raw = await rawSigner(signer);

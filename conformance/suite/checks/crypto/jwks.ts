@@ -1,12 +1,14 @@
 /**
  * JWKS posture (RFC 7517, RFC 7518 §3, RFC 8725 §3.5; security-conformance.md CRYPTO-*): no private
  * material, strong keys only (RSA ≥ 2048 bits, EC P-256/384/521, Ed25519/Ed448), no symmetric keys,
- * unique kids, an alg for each signing key outside none/HS*, and a key published ahead of rotation.
+ * unique kids, an alg for each signing key outside none/HS*, and a key published ahead of rotation
+ * (judged black-box from which key signed this run's tokens; skipped, never passed, when none is visible).
  */
 import { createPublicKey, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
-import type { JWK } from 'jose';
+import { decodeProtectedHeader, type JWK } from 'jose';
 import type { SuiteContext } from '../../context.ts';
-import { judge, type CheckDefinition, type Outcome } from '../../types.ts';
+import { judge, skip, type CheckDefinition, type Outcome } from '../../types.ts';
+import { sharedLogin } from '../oidc/flows.ts';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
@@ -66,14 +68,53 @@ export const jwksChecks: readonly CheckDefinition[] = [
   },
   {
     id: 'CRYPTO-JWKS-04',
-    title: 'A key is published ahead of rotation (more than one key for the ID-token alg)',
+    title: 'A key is published ahead of rotation (a key of a signing algorithm that is not signing)',
     plan: 'crypto',
-    source: 'OpenID Connect Core 1.0 §10.1.1 (rotation); ARCHITECTURE.md (next keys published ahead)',
-    run: async (ctx) => {
-      return jwksCheck(ctx, 'at least two keys for RS256 (the one signing now and the next one)', (ks) => {
-        const rs = ks.filter((k) => k.alg === 'RS256');
-        return [rs.length >= 2, `${rs.length} RS256 key(s): ${rs.map((k) => k.kid).join(', ')}`];
-      });
-    },
+    source: 'OpenID Connect Core 1.0 §10.1.1 (rotation); RFC 7517 §5; ARCHITECTURE.md (next keys published ahead)',
+    run: keyAheadCheck,
   },
 ];
+
+/** The kids seen signing this run's tokens (the honest login's ID token and a JWT access token), by alg. */
+async function signingKids(ctx: SuiteContext): Promise<Map<string, string> | string> {
+  if (ctx.idp === undefined) return 'no suite IdP is registered (--idp-id): no token was signed for the suite, so which key signs cannot be told';
+  try {
+    const login = await sharedLogin(ctx);
+    const seen = new Map<string, string>();
+    if (typeof login.header.kid === 'string') seen.set(login.header.kid, String(login.header.alg));
+    const access = login.tokens.json.access_token;
+    if (typeof access === 'string' && access.split('.').length === 3) {
+      const header = decodeProtectedHeader(access);
+      if (typeof header.kid === 'string') seen.set(header.kid, String(header.alg));
+    }
+    return seen;
+  } catch (error) {
+    return `the honest login failed (${(error as Error).message}), so which key signs cannot be told`;
+  }
+}
+
+/**
+ * Black-box "published ahead": a key is not signing when it shares an algorithm with a key seen signing
+ * this run's tokens (one key signs per algorithm). Such a key is a next key (published ahead) — or a
+ * retired one still published for verification, which the JWKS cannot tell apart; the observation says so.
+ * When every published key signs or is the only key of its algorithm (so may sign), no rotation is
+ * visibly due: skipped, never passed.
+ */
+async function keyAheadCheck(ctx: SuiteContext): Promise<Outcome> {
+  const ks = await keys(ctx);
+  const sent = `GET ${ctx.rp.discovery.jwks_uri}; the kid of this run's ID token (and JWT access token)`;
+  const expected = 'a published key of a signing algorithm that is not the key signing now (the next key)';
+  const seen = await signingKids(ctx);
+  const listing = ks.map((k) => `${String(k.kid)} (${String(k.alg)})`).join(', ');
+  if (typeof seen === 'string') return skip(seen, { sent, expected, observed: `published: ${listing}` });
+  const signingAlgs = new Set(seen.values());
+  const ahead = ks.filter((k) => typeof k.kid === 'string' && !seen.has(k.kid) && signingAlgs.has(String(k.alg)));
+  const signing = [...seen].map(([kid, alg]) => `${kid} (${alg})`).join(', ');
+  if (ahead.length > 0) {
+    return judge(true, { sent, expected, observed: `signing: ${signing}; published and not signing: ${ahead.map((k) => `${String(k.kid)} (${String(k.alg)})`).join(', ')} — a next key (or a retired one kept for verification; the JWKS does not say which)` });
+  }
+  return skip(
+    'every published key signs or may sign (each is the only key of its algorithm) and no rotation is visibly due: a deployment publishes its next key only within the rotation lead time before a rotation (or when an operator stages one, e.g. `node hsm/cli.ts generate id_token RS256`); re-run then',
+    { sent, expected, observed: `signing: ${signing}; published: ${listing}` },
+  );
+}

@@ -1,0 +1,58 @@
+/**
+ * The key-hierarchy commands of the key-ceremony CLI:
+ *
+ * - `kek init`: generates the token's AES-256 KEK (non-extractable, wrap/unwrap only) unless it has one;
+ *   prints `kek <id> <label> generated|exists` and the KEK's flags. Token only.
+ * - `kek show`: the KEK and its flags.
+ * - `dek rotate [domain]`: the token generates a new DEK, wrapped under the KEK and stored in PostgreSQL
+ *   as the active version of `domain` (default `gateway`); the previous one is retired and kept for
+ *   decryption. Audited (`dek-rotate` in `key_events`). Prints `dek <domain> <version> active`.
+ * - `dek list [domain]`: versions, states, KEK ids (never key bytes).
+ */
+import { userInfo } from 'node:os';
+import pg from 'pg';
+import { HsmError } from './errors.ts';
+import { KeyHierarchy } from './hierarchy/key-hierarchy.ts';
+import { TokenKek } from './hierarchy/kek.ts';
+import { PgDekRepository } from './hierarchy/pg-deks.ts';
+import type { TokenKeyStore } from './token-keystore.ts';
+
+export interface HierarchyIo {
+  out: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const flagsText = (flags: Record<string, boolean>): string => Object.entries(flags).map(([n, v]) => `${n}=${String(v)}`).join(' ');
+
+/** Runs `kek <init|show>` or `dek <rotate|list> [domain]`. */
+export async function runHierarchyCommand(command: 'kek' | 'dek', positional: string[], tokens: TokenKeyStore, io: HierarchyIo): Promise<void> {
+  const [sub, domainArg] = positional;
+  if (command === 'kek') {
+    if (sub === 'init') {
+      const { kek, generated } = await TokenKek.ensure(tokens.token);
+      io.out(`kek ${kek.id} ${kek.label} ${generated ? 'generated' : 'exists'} ${flagsText(await kek.flags())}`);
+    } else if (sub === 'show') {
+      const kek = await TokenKek.open(tokens.token);
+      io.out(`kek ${kek.id} ${kek.label} ${flagsText(await kek.flags())}`);
+    } else throw new HsmError('HSM_CONFIG_INVALID', 'kek init | kek show');
+    return;
+  }
+  if (sub !== 'rotate' && sub !== 'list') throw new HsmError('HSM_CONFIG_INVALID', 'dek rotate [domain] | dek list [domain]');
+  const url = io.env.GW_DATABASE_URL;
+  if (!url) throw new HsmError('HSM_CONFIG_INVALID', 'GW_DATABASE_URL is not set (DEKs are stored wrapped in PostgreSQL)');
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const repository = new PgDekRepository(pool);
+    const domain = domainArg ?? 'gateway';
+    if (sub === 'list') {
+      for (const r of await repository.list(domain)) io.out(`dek ${r.domain} ${r.version} ${r.state} kek=${r.kekId}@${r.tokenLabel} ${r.wrapMechanism} created=${r.createdAt.toISOString()}`);
+      return;
+    }
+    const first = (await repository.list(domain)).length === 0;
+    const hierarchy = await KeyHierarchy.open({ kek: await TokenKek.open(tokens.token), repository, domain, actor: `cli:${userInfo().username}`, bootstrap: first });
+    const record = first ? hierarchy.records[0]! : await hierarchy.rotate();
+    io.out(`dek ${record.domain} ${record.version} active`);
+  } finally {
+    await pool.end();
+  }
+}

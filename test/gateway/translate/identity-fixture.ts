@@ -1,0 +1,34 @@
+/** Builders of upstream identities for the translation tests: a legacy French one and an eIDAS one. */
+import type { ExecutionContext } from 'ava';
+import type { UpstreamIdentity } from '../../../adapters/contract.ts';
+import { GatewayError } from '../../../gateway/errors.ts';
+import { toPivotIdentity } from '../../../gateway/translate/to-pivot.ts';
+
+export const today = new Date('2026-11-22T00:00:00Z');
+
+function upstream(attributes: Record<string, string[]>, loa: string): UpstreamIdentity {
+  return {
+    idp: 'idp', subject: 's', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', loa: loa as UpstreamIdentity['loa'],
+    authnInstant: today.toISOString(),
+    attributes,
+    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1 },
+  };
+}
+
+/** Marie, from a legacy French IdP: every pivot claim sent as such. */
+export function legacy(attributes: Record<string, string[]> = {}, loa = 'http://eidas.europa.eu/LoA/substantial'): UpstreamIdentity {
+  return upstream({ given_name: ['Marie'], family_name: ['Dupont'], birthdate: ['1985-04-12'], gender: ['female'], birthplace: ['75056'], birthcountry: ['99100'], ...attributes }, loa);
+}
+
+/** Erika, from the German eIDAS node: the eIDAS minimum data set, nothing French. */
+export function eidas(attributes: Record<string, string[]> = {}, loa = 'http://eidas.europa.eu/LoA/high'): UpstreamIdentity {
+  return upstream({ person_identifier: ['DE/FR/0123456789'], given_name: ['Erika'], family_name: ['Mustermann'], birthdate: ['1964-08-12'], ...attributes }, loa);
+}
+
+/** Asserts the identity is refused with IDENTITY_INVALID whose detail names `claim`; returns the detail. */
+export function refused(t: ExecutionContext, identity: UpstreamIdentity, claim: string): string {
+  const error = t.throws(() => toPivotIdentity(identity, today), { instanceOf: GatewayError });
+  t.is(error?.code, 'IDENTITY_INVALID');
+  t.true(error!.detail!.startsWith(`${claim}:`), error!.detail);
+  return error!.detail!;
+}

@@ -1,0 +1,66 @@
+/** A company representative's legal-person attributes become validated `legal_person` claims. */
+import test from 'ava';
+import { LEGAL_PERSON_CLAIMS } from '../../../gateway/translate/legal-person.ts';
+import { toPivotIdentity } from '../../../gateway/translate/to-pivot.ts';
+import { validLei } from '../../../gateway/translate/validate-claims.ts';
+import { internalNameOfClaim } from '../../../adapters/attributes/attribute-map.ts';
+import { eidas, legacy, refused, today } from './identity-fixture.ts';
+
+const COMPANY = { legal_person_identifier: ['DE/FR/HRB-12345'], legal_name: ['Musterfirma GmbH'] };
+
+test('the legal-person data set becomes claims next to the natural person ones', (t) => {
+  const pivot = toPivotIdentity(eidas({
+    ...COMPANY, legal_address: ['PGVpZGFzOlBvc3ROYW1lPkJlcmxpbjwvZWlkYXM6UG9zdE5hbWU+'], vat_registration_number: ['DE123456789'],
+    lei: ['529900T8BM49AURSDO55'], tax_reference: ['12/345/67890'], eori: ['DE1234567'],
+  }), today);
+  t.is(pivot.given_name, 'Erika');
+  t.is(pivot.legal_person_identifier, 'DE/FR/HRB-12345');
+  t.is(pivot.legal_name, 'Musterfirma GmbH');
+  t.is(pivot.vat_registration_number, 'DE123456789');
+  t.is(pivot.lei, '529900T8BM49AURSDO55');
+  t.truthy(pivot.legal_address);
+  t.false('tax_reference' in pivot || 'eori' in pivot, 'claims the attribute map does not release stay out');
+});
+
+test('a natural person has no legal claims', (t) => {
+  const pivot = toPivotIdentity(eidas(), today);
+  for (const claim of LEGAL_PERSON_CLAIMS) t.false(claim in pivot, claim);
+});
+
+test('every legal claim is an OIDC claim of the attribute map', (t) => {
+  for (const claim of LEGAL_PERSON_CLAIMS) t.is(internalNameOfClaim(claim), claim);
+});
+
+test('the legal-person minimum data set must be complete', (t) => {
+  t.regex(refused(t, eidas({ legal_name: ['Musterfirma GmbH'] }), 'legal_person_identifier'), /missing/);
+  t.regex(refused(t, eidas({ legal_person_identifier: ['DE/FR/HRB-12345'] }), 'legal_name'), /missing/);
+  t.regex(refused(t, eidas({ vat_registration_number: ['DE123456789'] }), 'legal_person_identifier'), /missing/);
+});
+
+test('LegalPersonIdentifier has the eIDAS form XX/YY/…', (t) => {
+  for (const bad of ['HRB-12345', 'de/fr/HRB-12345', 'DE/FR/', 'DE/FR/HRB 12345', 'DE-FR-HRB', `DE/FR/${'x'.repeat(257)}`, 'DE/FR/x\u0000']) {
+    refused(t, eidas({ ...COMPANY, legal_person_identifier: [bad] }), 'legal_person_identifier');
+  }
+  t.notThrows(() => toPivotIdentity(legacy(COMPANY), today), 'the rule is the same for a legacy IdP');
+});
+
+test('legal texts have lengths and no control characters', (t) => {
+  refused(t, eidas({ ...COMPANY, legal_name: ['x'.repeat(257)] }), 'legal_name');
+  refused(t, eidas({ ...COMPANY, legal_name: ['Muster\u0007firma'] }), 'legal_name');
+  refused(t, eidas({ ...COMPANY, legal_name: [' Musterfirma'] }), 'legal_name');
+  refused(t, eidas({ ...COMPANY, legal_name: ['Muster\u009bfirma'] }), 'legal_name');
+  refused(t, eidas({ ...COMPANY, legal_address: ['x'.repeat(1025)] }), 'legal_address');
+  refused(t, eidas({ ...COMPANY, legal_address: ['line1\nline2'] }), 'legal_address');
+  refused(t, eidas({ ...COMPANY, vat_registration_number: ['x'.repeat(65)] }), 'vat_registration_number');
+  refused(t, eidas({ ...COMPANY, vat_registration_number: ['DE\t123'] }), 'vat_registration_number');
+  t.notThrows(() => toPivotIdentity(eidas({ ...COMPANY, legal_name: ['x'.repeat(256)], legal_address: ['x'.repeat(1024)], vat_registration_number: ['x'.repeat(64)] }), today));
+});
+
+test('an LEI has ISO 17442 check digits', (t) => {
+  t.true(validLei('529900T8BM49AURSDO55'));
+  t.true(validLei('5493001KJTIIGC8Y1R12'));
+  t.false(validLei('529900T8BM49AURSDO56'), 'wrong check digits');
+  t.false(validLei('529900t8bm49aursdo55'), 'lower case');
+  t.false(validLei('529900T8BM49AURSDO5'), 'too short');
+  refused(t, eidas({ ...COMPANY, lei: ['529900T8BM49AURSDO56'] }), 'lei');
+});
