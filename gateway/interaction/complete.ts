@@ -32,7 +32,9 @@ async function finish(ctx: Context, services: Services, details: Details, uid: s
   const grantId = await createGrant(services, details, outcome.accountId);
   await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
   await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
-  await provider.interactionFinished(
+  // The result is stored first, COMPLETED is audited next, and only then is the browser sent on: the
+  // audit trail is complete by the time the RP can redeem the code.
+  const resume = await provider.interactionResult(
     ctx.req,
     ctx.res,
     { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr: amrOf(outcome.decision.level) }, consent: { grantId } },
@@ -40,6 +42,8 @@ async function finish(ctx: Context, services: Services, details: Details, uid: s
   );
   await services.flow.transition(uid, 'COMPLETED', { component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc', requestId });
   await services.fraud.learn(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
+  ctx.status = 303;
+  ctx.redirect(resume);
 }
 
 export async function completeInteraction(ctx: Context, services: Services, uid: string): Promise<void> {

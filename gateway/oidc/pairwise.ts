@@ -2,7 +2,7 @@
  * Identifiers of people.
  * - `accountId`: the gateway's internal id of a person, an HMAC of the pivot identity with field
  *   separators (FranceConnect concatenates without separators: "Jean"+"Pierre…" is ambiguous). The same
- *   person gets the same id whichever IdP they use.
+ *   person gets the same id whichever IdP they use; acting for a legal person, one id per company.
  * - pairwise `sub`: HMAC(pairwise salt, sector ‖ accountId), so two RPs in different sectors cannot
  *   correlate a person, and the same RP always sees the same `sub`.
  */
@@ -11,6 +11,9 @@ import type { PivotIdentity } from '../translate/pivot-identity.ts';
 
 export function accountIdOf(pivot: PivotIdentity, key: string): string {
   const fields = ['account-v1', pivot.given_name, pivot.family_name, pivot.birthdate, pivot.gender, pivot.birthplace, pivot.birthcountry];
+  // A company representative acting for a legal person is a distinct account per company: otherwise a
+  // login for company B would overwrite the stored claims a session for company A is served.
+  if (pivot.legal_person_identifier !== undefined) fields.push('legal', pivot.legal_person_identifier);
   return createHmac('sha256', key).update(JSON.stringify(fields)).digest('base64url');
 }
 

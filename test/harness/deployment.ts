@@ -20,6 +20,8 @@ import type { KeyPurpose } from '../../hsm/signer.ts';
 import type { TokenHandle } from './services/softhsm.ts';
 import { freePort } from './services/free-port.ts';
 
+const UNHURRIED_BUDGETS = { behaviour: 10_000, device: 10_000, transaction: 10_000, correlation: 10_000 };
+
 const MAIN = fileURLToPath(new URL('../../gateway/main.ts', import.meta.url));
 
 export interface DeploymentOptions {
@@ -134,7 +136,9 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
 /** Boots the gateway in this process and listens on the deployment's port. */
 export async function startGatewayInProcess(deployment: Deployment, port?: number, bootOptions?: BootOptions): Promise<{ gateway: Gateway; server: Server; url: string; stop(): Promise<void> }> {
   const config = loadConfig(deployment.rawConfig, { env: deployment.env });
-  const gateway = await bootGateway(config, bootOptions);
+  // Tests of whole logins run on a shared, loaded machine: unhurried stage budgets keep a normal path
+  // normal (degraded modes are tested with injected slowness in test/risk/). A test may pass its own.
+  const gateway = await bootGateway(config, { ...bootOptions, fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud } });
   const server = createServer(gateway.app.callback());
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));

@@ -17,6 +17,12 @@ import { TransactionRiskStage } from '../../gateway/risk/transaction-stage.ts';
 import type { RiskSignals } from '../../gateway/risk/types.ts';
 import { signals, sleep, stores } from './fixtures.ts';
 
+/**
+ * Budgets for the normal paths: a shared, loaded machine must not turn a normal path into a degraded one.
+ * Lateness is tested with injected slowness against the default budgets.
+ */
+const UNHURRIED = { budgets: { behaviour: 10_000, device: 10_000, transaction: 10_000, correlation: 10_000 } };
+
 const vector = (over: Partial<BehaviourVector> = {}): BehaviourVector => ({
   pointer: { n: 80, path: 900, straightness: 0.7, speed: 0.6, speedSd: 0.3, pauses: 2 },
   keys: { n: 0, interval: 0, intervalSd: 0, hold: 0 },
@@ -42,7 +48,7 @@ test('behaviour: a vector arrives — metronomic typing and an instant choice ar
   const store = new BehaviourStore(s.redis, s.pool, 60);
   const login = signals();
   await store.save(login.loginId, vector({ keys: { n: 12, interval: 100, intervalSd: 1, hold: 80 }, dwell: 120 }));
-  const a = await new RiskPipeline([new BehaviourStage(store)]).assess(login);
+  const a = await new RiskPipeline([new BehaviourStage(store)], UNHURRIED).assess(login);
   t.like(a.stages[0], { name: 'behaviour', degraded: false });
   t.deepEqual(a.factors, ['behaviour:metronomic_typing', 'behaviour:instant_choice']);
   t.true(a.score > 0.4 && a.score < 0.5);
@@ -51,7 +57,7 @@ test('behaviour: a vector arrives — metronomic typing and an instant choice ar
 test('behaviour: no vector (no script ran) falls back to the device fingerprint', async (t) => {
   const s = await stores();
   t.teardown(() => s.close());
-  const a = await new RiskPipeline([new BehaviourStage(new BehaviourStore(s.redis, s.pool, 60))]).assess(signals({ userAgent: 'HeadlessChrome/120', fingerprint: { ...signals().fingerprint!, deviceType: 'bot' } }));
+  const a = await new RiskPipeline([new BehaviourStage(new BehaviourStore(s.redis, s.pool, 60))], UNHURRIED).assess(signals({ userAgent: 'HeadlessChrome/120', fingerprint: { ...signals().fingerprint!, deviceType: 'bot' } }));
   t.like(a.stages[0], { name: 'behaviour', outcome: 'no_signal', degraded: true, fallback: 'device_fingerprint' });
   t.deepEqual(a.factors, ['behaviour:automation_user_agent']);
 });
@@ -73,7 +79,7 @@ test('device: first login is not held against the person; a familiar context sco
   t.teardown(() => s.close());
   const store = new RbaStore(s.redis, s.pool);
   const stage = new DeviceTrustStage({ store, hashKey: 'k', ipReputation: new IpReputation() });
-  const pipeline = new RiskPipeline([stage]);
+  const pipeline = new RiskPipeline([stage], UNHURRIED);
   const home = signals();
   t.deepEqual((await pipeline.assess(home)).factors, ['device:first_login']);
   await history(store, home, 8);
@@ -112,14 +118,14 @@ test('device: failing degrades to IP reputation only', async (t) => {
   const reputation = new IpReputation();
   for (let i = 0; i < 5; i += 1) reputation.record('203.0.113.0/24', 'bad');
   const stage = new DeviceTrustStage({ store: new FailingRbaStore(s.redis), hashKey: 'k', ipReputation: reputation });
-  const a = await new RiskPipeline([stage]).assess(signals({ network: { prefix: '203.0.113.0/24', asn: null, country: 'ZZ', lat: null, lon: null } }));
+  const a = await new RiskPipeline([stage], UNHURRIED).assess(signals({ network: { prefix: '203.0.113.0/24', asn: null, country: 'ZZ', lat: null, lon: null } }));
   t.like(a.stages[0], { name: 'device', outcome: 'error', degraded: true, fallback: 'ip_reputation' });
   t.deepEqual(a.factors, ['device:error', 'device:ip_reputation_only']);
   t.is(a.score, 5 / 8);
 });
 
 test('transaction: tiers and novelty raise the score; the tier reaches the policy', async (t) => {
-  const pipeline = new RiskPipeline([new TransactionRiskStage()]);
+  const pipeline = new RiskPipeline([new TransactionRiskStage()], UNHURRIED);
   const small = await pipeline.assess(signals({ transaction: { type: 'payment_initiation', amountEur: 20 } }));
   const large = await pipeline.assess(signals({ transaction: { type: 'payment_initiation', amountEur: 9_000 } }));
   t.is(small.tier, 1);
@@ -145,7 +151,7 @@ test('transaction: late accepts with a warning recorded for the RP', async (t) =
 test('correlation: one device trying many identities, and impossible travel', async (t) => {
   const s = await stores();
   t.teardown(() => s.close());
-  const pipeline = new RiskPipeline([new CorrelationStage(s.redis)]);
+  const pipeline = new RiskPipeline([new CorrelationStage(s.redis)], UNHURRIED);
   let last;
   for (let i = 0; i < 4; i += 1) last = await pipeline.assess(signals({ accountId: `victim-${i}`, deviceId: 'stuffer' }));
   t.true(last!.factors.includes('correlation:identities_per_device'));
@@ -186,7 +192,7 @@ test('correlation: late is queued in PostgreSQL; the late verdict is reached asy
 
 test('a stage whose degraded mode fails too is recorded as error, and the others still run', async (t) => {
   const failing = { name: 'x', budgetMs: 50, run: async () => Promise.reject(new Error('boom')), degrade: async () => Promise.reject(new Error('boom')) };
-  const a = await new RiskPipeline([failing, new TransactionRiskStage()]).assess(signals());
+  const a = await new RiskPipeline([failing, new TransactionRiskStage()], UNHURRIED).assess(signals());
   t.like(a.stages[0], { name: 'x', outcome: 'error', degraded: true });
   t.like(a.stages[1], { name: 'transaction', degraded: false });
   t.deepEqual(a.factors.slice(0, 2), ['x:error', 'x:fallback_error']);
