@@ -5,8 +5,10 @@
  * 2. securityHeaders  — CSP, framing, sniffing, referrer, HSTS over TLS
  * 3. errorHandler     — stable codes, no stack traces
  * 4. healthRoutes     — /health, /ready
+ * 4a. metricsRoute    — /metrics (Prometheus text; loopback unless GW_METRICS_ALLOW)
  * 4b. adminRoutes     — /admin/* (loopback + bearer token; off without a token)
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
+ * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, ACS, completion, SP metadata
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 6. provider         — oidc-provider (current generation): discovery, /authorize, /token, /jwks, ...
@@ -18,19 +20,23 @@ import { adminRoutes } from './admin/admin-routes.ts';
 import { interactionRoutes } from './interaction/routes.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
+import { webauthnRoutes } from './webauthn/routes.ts';
 import { healthRoutes } from './observability/health.ts';
+import { metricsRoute } from './observability/metrics-route.ts';
 import { requestId } from './observability/request-id.ts';
 import type { Services } from './services.ts';
 
 export function createApp(services: Services): Koa {
   const app = new Koa({ proxy: services.config.proxy, keys: services.config.secrets.cookieKeys });
   app.silent = true;
-  app.use(requestId(services.logger));
+  app.use(requestId(services.logger, services.metrics));
   app.use(securityHeaders(services.config.cookies.secure));
   app.use(errorHandler(services.logger));
   app.use(healthRoutes(services));
+  app.use(metricsRoute(services.metrics.registry, services.metricsAccess));
   app.use(adminRoutes(services, services.adminToken));
   app.use(riskRoutes(services));
+  app.use(webauthnRoutes(services));
   app.use(interactionRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(services.holder.middleware());

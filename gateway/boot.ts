@@ -25,6 +25,9 @@ import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { createLogger } from './observability/logger.ts';
+import { GatewayMetrics } from './observability/gateway-metrics.ts';
+import { parseMetricsAllow } from './observability/metrics-access.ts';
+import { observeAppends } from './observability/transition-observer.ts';
 import { fraudWiring, type FraudBootOptions } from './risk/boot-fraud.ts';
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
@@ -50,6 +53,8 @@ export interface BootOptions {
   samlDecrypter?: KeyTransportDecrypter;
   /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
   fraud?: FraudBootOptions;
+  /** Extra clients allowed to read GET /metrics besides loopback (`['*']` = any); default `GW_METRICS_ALLOW`. */
+  metrics?: { allow?: readonly string[] };
 }
 
 export async function bootGateway(config: GatewayConfig, options: BootOptions = {}): Promise<Gateway> {
@@ -66,6 +71,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.length = 0;
   };
   try {
+    const metricsAccess = parseMetricsAllow(options.metrics?.allow ?? process.env.GW_METRICS_ALLOW);
+    const metrics = new GatewayMetrics();
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
@@ -91,18 +98,19 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const spBase = { entityId: config.saml.entityId, acsUrl: `${config.issuer}/saml/acs`, metadataUrl: `${config.issuer}/saml/metadata`, signingCertificatePem };
     const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
     const idps = await startIdps({
-      config, keys, sp: spBase, context: adapterContext, logger, pool, redis,
+      config, keys, sp: spBase, context: adapterContext, logger, pool, redis, metrics,
       decrypter: options.samlDecrypter ?? (await hsmSamlDecrypter(tokens, samlSigner, `CN=${new URL(config.issuer).hostname} SAML decryption`)),
       certificateOf: (signer) => keys.certificate(signer.kid, () => selfSignedCertificate(signer, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 })),
     });
     closers.push(() => idps.stop());
     const { adapters, sp } = idps;
+    metrics.watchIdps(() => idps.monitor.status());
 
     const wiring = fraudWiring(config, pool, redis, logger, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
     closers.push(() => audit.close());
     audit.startReplayer(1_000);
-    const flow = new LoginFlow({ redis, audit, onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') });
+    const flow = new LoginFlow({ redis, audit: observeAppends(audit, (record) => metrics.transition(record.to)), onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') });
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
     const accounts = new AccountStore(redis, config.ttl.session);
@@ -135,7 +143,10 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       samlSp: sp,
       samlMetadataSigner: idps.metadataSigner,
       samlMetadataSp: idps.metadataSp,
+      metrics,
+      metricsAccess,
     };
+    metrics.registry.include(services.fraud.metrics.registry);
     closers.push(wiring.start(services));
     return { app: createApp(services), services, close };
   } catch (error) {

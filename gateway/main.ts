@@ -4,6 +4,7 @@
  * (stops accepting, finishes in-flight requests, then releases PostgreSQL, Redis and the HSM).
  */
 import { createServer } from 'node:http';
+import { attachUpgrade } from './behaviour/websocket.ts';
 import { bootGateway } from './boot.ts';
 import { loadConfigFile } from './config/load.ts';
 import { GatewayError } from './errors.ts';
@@ -31,6 +32,7 @@ const gateway = await bootGateway(config).catch((error: unknown) => {
   process.exit(1);
 });
 const server = createServer(gateway.app.callback());
+attachUpgrade(server, gateway.services);
 server.keepAliveTimeout = 5_000;
 server.listen(config.listen.port, config.listen.host, () => {
   gateway.services.logger.info({ issuer: config.issuer, host: config.listen.host, port: config.listen.port }, 'gateway listening');

@@ -14,6 +14,8 @@ import type { ProviderHolder } from './oidc/provider-holder.ts';
 import type { RiskPipeline } from './risk/pipeline.ts';
 import type { FraudService } from './risk/service.ts';
 import type { LoginContextStore } from './interaction/login-context.ts';
+import type { GatewayMetrics } from './observability/gateway-metrics.ts';
+import type { MetricsAccess } from './observability/metrics-access.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -42,4 +44,8 @@ export interface Services {
   samlMetadataSigner: () => Signer;
   /** The SP description as published (its certificate is the metadata signer's). */
   samlMetadataSp: SamlSpConfig;
+  /** Prometheus metrics of this instance (GET /metrics); the fraud counters are included. */
+  metrics: GatewayMetrics;
+  /** Who may read GET /metrics (loopback unless configured). */
+  metricsAccess: MetricsAccess;
 }

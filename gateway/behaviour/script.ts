@@ -7,10 +7,12 @@
  * - device orientation on mobile: spread of beta/gamma;
  * - time zone, screen size, platform; the timer resolution the browser grants.
  *
- * Side channel: one `fetch` POST (JSON, same origin, `keepalive`) to `/interaction/<uid>/signals` when the
- * person chooses (and on page hide). Why not a WebSocket: no `ws` package is installed, and the vector is
- * computed locally and sent once, so a request is all a socket would carry; the POST is tied to the
- * interaction by its path and the interaction cookie oidc-provider scopes to that path.
+ * Side channel: a WebSocket to `/interaction/<uid>/signals/ws` (websocket.ts), opened when the page loads.
+ * When the person chooses, the form's submission waits (≤ 1.5 s) for the socket to acknowledge the vector,
+ * then goes on (`requestSubmit` with the same submitter). When the socket is not open (refused, blocked by
+ * a proxy, not supported) or does not acknowledge in time, the vector goes by one `fetch` POST (JSON, same
+ * origin, `keepalive`) to `/interaction/<uid>/signals` instead; on page hide, whichever is available. Both
+ * are tied to the interaction by their path and the interaction cookie oidc-provider scopes to that path.
  */
 import { createHash } from 'node:crypto';
 
@@ -25,8 +27,15 @@ addEventListener('keyup',function(e){var d=k.down[e.code];if(d&&k.holds.length<2
 addEventListener('deviceorientation',function(e){if(o.b.length<300&&e.beta!=null){o.b.push(e.beta);o.g.push(e.gamma||0)}},{passive:true});
 function res(){var a=performance.now(),b=a;for(var i=0;i<1000&&b===a;i++)b=performance.now();return Math.min(1000,Math.max(0,b-a))}
 function vec(){var chord=p.lx===null?0:Math.hypot(p.lx-p.fx,p.ly-p.fy);return{pointer:{n:p.n,path:p.path,straightness:p.path>0?Math.min(1,chord/p.path):0,speed:mean(p.sp),speedSd:sd(p.sp),pauses:p.pauses},keys:{n:k.iv.length?k.iv.length+1:0,interval:mean(k.iv),intervalSd:sd(k.iv),hold:mean(k.holds)},orientation:{n:o.b.length,betaSd:sd(o.b),gammaSd:sd(o.g)},dwell:Math.round(performance.now()-t0),timerMs:res(),timeZone:(Intl.DateTimeFormat().resolvedOptions().timeZone||'unknown').replace(/[^A-Za-z0-9_+\\-\\/]/g,'').slice(0,64)||'unknown',screen:(screen.width|0)+'x'+(screen.height|0),platform:String(navigator.platform||'').replace(/[^\\w .()-]/g,'').slice(0,64)}}
-function send(){if(sent)return;sent=true;try{fetch('/interaction/'+encodeURIComponent(u)+'/signals',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(vec()),credentials:'same-origin',keepalive:true})}catch(e){}}
-addEventListener('submit',send,true);addEventListener('pagehide',send);
+var base='/interaction/'+encodeURIComponent(u)+'/signals',ws=null,acked=false,waiting=null;
+try{ws=new WebSocket((location.protocol==='https:'?'wss://':'ws://')+location.host+base+'/ws');ws.onmessage=function(){acked=true;if(waiting)waiting()};ws.onclose=function(){if(waiting)waiting()}}catch(e){ws=null}
+function post(){try{fetch(base,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(vec()),credentials:'same-origin',keepalive:true})}catch(e){}}
+function onSubmit(e){if(sent)return;sent=true;if(!ws||ws.readyState!==1){post();return}
+var f=e.target,b=e.submitter||null,go=false;e.preventDefault();
+waiting=function(){if(go)return;go=true;if(!acked)post();if(b&&b.form===f)f.requestSubmit(b);else f.requestSubmit()};
+try{ws.send(JSON.stringify(vec()))}catch(x){}setTimeout(waiting,1500)}
+function onHide(){if(sent)return;sent=true;if(ws&&ws.readyState===1){try{ws.send(JSON.stringify(vec()))}catch(e){post()}}else post()}
+addEventListener('submit',onSubmit,true);addEventListener('pagehide',onHide);
 })();`;
 
 /** The CSP hash-source that allows the script. */

@@ -7,6 +7,9 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { numericFeatures, type BehaviourVector } from './features.ts';
 
+/** How the page's script delivered its vector. */
+export type SignalChannel = 'post' | 'websocket';
+
 export interface Profile {
   n: number;
   mean: Record<string, number>;
@@ -24,8 +27,14 @@ export class BehaviourStore {
     this.#ttl = ttlSeconds;
   }
 
-  async save(loginId: string, vector: BehaviourVector): Promise<void> {
-    await this.#redis.set(`beh:${loginId}`, JSON.stringify(vector), 'EX', this.#ttl);
+  /** Keeps a login's vector, and which side channel brought it (`post` or `websocket`). */
+  async save(loginId: string, vector: BehaviourVector, channel: SignalChannel = 'post'): Promise<void> {
+    await this.#redis.multi().set(`beh:${loginId}`, JSON.stringify(vector), 'EX', this.#ttl).set(`beh:ch:${loginId}`, channel, 'EX', this.#ttl).exec();
+  }
+
+  /** The side channel that brought a login's vector, or `null`. */
+  async channel(loginId: string): Promise<SignalChannel | null> {
+    return (await this.#redis.get(`beh:ch:${loginId}`)) as SignalChannel | null;
   }
 
   async load(loginId: string): Promise<BehaviourVector | null> {

@@ -8,7 +8,8 @@
  *   gateway and the other IdPs start normally.
  * - eIDAS requests are signed with an active `saml` key of an eIDAS algorithm (PS256, ES256, ES384);
  *   without one the boot fails naming the IdP.
- * - Monitor events are logged and counted (`metadataEvents`).
+ * - Monitor events are logged and counted (`metadataEvents`, and `gateway_idp_metadata_events_total` when
+ *   given the gateway's metrics).
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -25,6 +26,7 @@ import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { GatewayConfig, SamlIdpEntry } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
+import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 
 export interface IdpKeys {
   activeSigners(purpose: 'saml'): Signer[];
@@ -56,12 +58,14 @@ export async function buildIdps(input: {
   logger: Logger;
   certificateOf: (signer: Signer) => Promise<string>;
   decrypter?: KeyTransportDecrypter;
+  metrics?: GatewayMetrics;
 }): Promise<BuiltIdps> {
   const { config, keys, context, logger, decrypter } = input;
   const metadataEvents = new Map<string, number>();
   const onEvent = (event: MetadataEvent) => {
     const key = event.type === 'refresh_failed' ? `${event.type}:${event.idp}:${event.code}` : `${event.type}:${event.idp}${event.type === 'availability' ? `:${event.availability}` : ''}`;
     metadataEvents.set(key, (metadataEvents.get(key) ?? 0) + 1);
+    input.metrics?.metadataEvent(event);
     if (event.type === 'refresh_failed') logger.warn({ idp: event.idp, code: event.code, detail: event.detail }, 'idp metadata refresh failed');
     else if (event.type === 'availability') logger[event.availability === 'available' ? 'info' : 'warn']({ idp: event.idp, availability: event.availability }, 'idp availability changed');
     else logger.info({ idp: event.idp, keysChanged: event.keysChanged }, 'idp metadata refreshed');

@@ -61,6 +61,7 @@ async function sameBrowserLogin(services: Services, loginId: string, binding: st
 
 async function reject(ctx: Context, services: Services, code: string, loginId: string | undefined, component: string): Promise<void> {
   const requestId = ctx.state.requestId as string;
+  services.metrics.samlRejected(code);
   const record = loginId ? await services.flow.get(loginId) : null;
   if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {
     await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });

@@ -1,8 +1,10 @@
 /**
  * GET /interaction/:uid/complete — acts once on the stored outcome of a login, in the browser that holds
  * the interaction cookie:
- * - allow → TOKEN_GENERATION, account stored, grant recorded, oidc-provider issues the code → COMPLETED;
+ * - allow → TOKEN_GENERATION, account stored (at level ≤ 1 the browser may then enrol a WebAuthn key), grant recorded, oidc-provider issues the code → COMPLETED;
  *   the features of the login become the person's history; `amr` says whether a step-up happened;
+ * - level 2 or 3 required and the account enrolled a suitable WebAuthn credential → the WebAuthn page
+ *   (webauthn/step-up.ts); otherwise as below (level 3 without a key: manual review);
  * - step_up → the IdP is asked again, forcing authentication at the level the policy requires (level 1:
  *   the same acr; level 2: eidas3), and the level is remembered so the next pass does not ask again;
  * - flag → FLAGGED → MANUAL_REVIEW: the login joins the review queue and the browser waits on the review
@@ -16,6 +18,7 @@ import type { Services } from '../services.ts';
 import { createGrant } from './grant-consent.ts';
 import type { LoginOutcome } from './login-context.ts';
 import { startUpstream } from './start-upstream.ts';
+import { grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
@@ -25,7 +28,8 @@ function amrOf(level: number | undefined): string[] {
   return level >= 2 ? ['saml', 'reauth', 'mfa'] : ['saml', 'reauth'];
 }
 
-async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW'): Promise<void> {
+/** Finishes a verified login with the RP (exported for the WebAuthn step-up, which passes its own `amr`). */
+export async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW', amr: string[] = amrOf(outcome.decision.level)): Promise<void> {
   const provider = services.holder.provider;
   const requestId = ctx.state.requestId as string;
   await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore });
@@ -37,7 +41,7 @@ async function finish(ctx: Context, services: Services, details: Details, uid: s
   const resume = await provider.interactionResult(
     ctx.req,
     ctx.res,
-    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr: amrOf(outcome.decision.level) }, consent: { grantId } },
+    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr }, consent: { grantId } },
     { mergeWithLastSubmission: false },
   );
   await services.flow.transition(uid, 'COMPLETED', { component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc', requestId });
@@ -79,9 +83,12 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
     return;
   }
   const { decision } = outcome;
+  // Levels 2 and 3 are answered at the gateway with WebAuthn when the account enrolled a suitable key.
+  if (await offerWebAuthn(ctx, services, uid, outcome)) return;
   switch (decision.kind) {
     case 'allow': {
       await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore } });
+      await grantEnrolment(ctx, services, uid, outcome);
       await finish(ctx, services, details, uid, outcome, 'TOKEN_GENERATION');
       return;
     }

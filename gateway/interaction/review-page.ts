@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import { escapeHtml, page } from '../http/html.ts';
 import type { Services } from '../services.ts';
+import { fallbackNotice } from '../webauthn/fallback-notice.ts';
 
 export const REVIEW_POLL_SECONDS = 5;
 
@@ -30,7 +31,7 @@ export async function reviewPage(ctx: Context, services: Services, uid: string):
     'Your sign-in is being checked',
     `<h1>Your sign-in is being checked</h1>
 <p role="status">For your protection, a member of our team is checking this sign-in. Keep this page open: it updates by itself.</p>
-<p>This takes at most <strong>${escapeHtml(String(minutes))} minute${minutes > 1 ? 's' : ''}</strong>. If nobody has answered by then, the sign-in is refused and you can try again.</p>
+${fallbackNotice(review.reasons)}<p>This takes at most <strong>${escapeHtml(String(minutes))} minute${minutes > 1 ? 's' : ''}</strong>. If nobody has answered by then, the sign-in is refused and you can try again.</p>
 <p><a href="/interaction/${escapeHtml(encodeURIComponent(uid))}/review">Check now</a></p>`,
   ).replace('<head>', `<head><meta http-equiv="refresh" content="${REVIEW_POLL_SECONDS}">`);
 }

@@ -4,8 +4,8 @@
  * token exists yet. An identity that fails validation fails the login with IDENTITY_INVALID.
  *
  * Signals gathered here: the signed device cookie (issued when absent), fingerprint dimensions (headers,
- * plus what the behavioural script reported), the network prefix, and what the RP said is at stake (the
- * `risk_transaction` parameter of its authorization request). The assessment and the decision are logged
+ * plus what the behavioural script reported), the network prefix, and what the RP said is at stake (RFC 9396
+ * `authorization_details`, or the deprecated `risk_transaction`, of its authorization request). The assessment and the decision are logged
  * with structured fields, counted, and kept (`risk_assessments`) for the signed copy the RP may fetch.
  */
 import type { Context } from 'koa';
@@ -14,7 +14,7 @@ import { GatewayError } from '../errors.ts';
 import { accountIdOf } from '../oidc/pairwise.ts';
 import { deviceOf } from '../risk/device-cookie.ts';
 import { fingerprintOf } from '../risk/fingerprint.ts';
-import { parseTransaction } from '../risk/transaction.ts';
+import { transactionFromParams } from '../risk/transaction.ts';
 import type { RiskSignals } from '../risk/types.ts';
 import type { Services } from '../services.ts';
 import { acrOfLoa } from '../translate/acr.ts';
@@ -50,10 +50,10 @@ export async function translateAndDecide(ctx: Context, services: Services, login
   let transaction = null;
   try {
     const interaction = await services.holder.provider.Interaction.find(loginId);
-    transaction = parseTransaction(interaction?.params.risk_transaction);
+    transaction = transactionFromParams(interaction?.params);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    services.logger.warn({ loginId, code: error.code }, 'risk_transaction ignored');
+    services.logger.warn({ loginId, code: error.code }, 'transaction ignored');
   }
   const signals: RiskSignals = {
     loginId,

@@ -1,14 +1,17 @@
 /**
  * Gives every request an id (a valid incoming X-Request-Id is kept, so a login can be followed across
- * instances and proxies), echoes it in the response, and logs one line per request with its outcome.
+ * instances and proxies), echoes it in the response, logs one line per request with its outcome, and
+ * counts it in `gateway_http_requests_total` under its route pattern (never its raw path).
  */
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
+import type { GatewayMetrics } from './gateway-metrics.ts';
+import { routeLabel } from './route-label.ts';
 
 const VALID = /^[A-Za-z0-9._-]{8,128}$/;
 
-export function requestId(logger: Logger): Middleware {
+export function requestId(logger: Logger, metrics?: GatewayMetrics): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const id = VALID.test(incoming) ? incoming : randomUUID();
@@ -21,6 +24,7 @@ export function requestId(logger: Logger): Middleware {
       const ms = Math.round((performance.now() - started) * 10) / 10;
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       logger.info({ requestId: id, method: ctx.method, path: ctx.path, status, ms }, 'request');
+      metrics?.httpRequest(ctx.method, routeLabel(ctx.path), status);
     }
   };
 }

@@ -27,6 +27,7 @@ import { toClientMetadata } from './clients.ts';
 import { HsmSigningKey } from './hsm-signing-key.ts';
 import { pairwiseSub } from './pairwise.ts';
 import { redisAdapterFactory } from './redis-adapter.ts';
+import { AUTHORIZATION_DETAILS_TYPES, resourceIndicators, richAuthorizationRequests } from '../risk/transaction-rar.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 
 export interface ProviderDeps {
@@ -65,6 +66,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
       subject_type: 'pairwise',
       token_endpoint_auth_method: 'client_secret_basic',
+      authorization_details_types: [...AUTHORIZATION_DETAILS_TYPES],
     },
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -100,8 +102,11 @@ export function buildProvider(deps: ProviderDeps): Provider {
       dPoP: { enabled: true },
       claimsParameter: { enabled: true },
       userinfo: { enabled: true },
+      // RFC 9396: what the RP says is at stake (payment_initiation), read by the risk pipeline (issue #5)
+      richAuthorizationRequests: richAuthorizationRequests(),
+      resourceIndicators: resourceIndicators(config.issuer),
     },
-    // risk_transaction: what the RP says is at stake (RFC 9396 shape), read by the risk pipeline (issue #5)
+    // risk_transaction: deprecated alias of authorization_details (same JSON, not validated up front)
     extraParams: ['idp_hint', 'risk_transaction'],
     // the fraud score of the login behind an access token (issue #5)
     extraTokenClaims: async (_ctx, token) => {

@@ -1,8 +1,7 @@
 /**
- * What is at stake, as the RP states it: the `risk_transaction` authorization parameter, a JSON array in
- * the shape of RFC 9396 `authorization_details` (oidc-provider's own RAR feature would need grant and
- * token hooks this gateway does not implement yet, so the parameter has its own name), e.g.
- * `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"123.50"}}]`.
+ * What is at stake, as the RP states it: RFC 9396 `authorization_details` (validated at the authorization
+ * endpoint by transaction-rar.ts), or — deprecated alias, same JSON — the gateway's own `risk_transaction`
+ * parameter, e.g. `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"123.50"}}]`.
  *
  * - amounts in EUR only (another currency throws `TRANSACTION_INVALID`: no silent conversion);
  * - tiers: 0 none, 1 under 50 €, 2 50–500 €, 3 500–5,000 €, 4 over 5,000 €; several entries add up.
@@ -43,6 +42,18 @@ export function parseTransaction(raw: unknown): Transaction | null {
     total = (total ?? 0) + value;
   }
   return { type, amountEur: total };
+}
+
+/**
+ * The transaction of an interaction's authorization parameters: `authorization_details` first, then the
+ * deprecated `risk_transaction`. Malformed → `TRANSACTION_INVALID`.
+ *
+ * @example
+ * transactionFromParams(interaction.params) // { type: 'payment_initiation', amountEur: 120 } or null
+ */
+export function transactionFromParams(params: Record<string, unknown> | undefined): Transaction | null {
+  if (!params) return null;
+  return parseTransaction(params.authorization_details) ?? parseTransaction(params.risk_transaction);
 }
 
 /** Tier 0..4 of a transaction. */

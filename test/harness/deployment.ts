@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevPki } from '../../certs/dev-pki.ts';
 import { startDemoIdp, type DemoIdp } from '../../conformance/saml-idp/index.ts';
+import { attachUpgrade } from '../../gateway/behaviour/websocket.ts';
 import { bootGateway, type BootOptions, type Gateway } from '../../gateway/boot.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';
@@ -140,6 +141,7 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
   // normal (degraded modes are tested with injected slowness in test/risk/). A test may pass its own.
   const gateway = await bootGateway(config, { ...bootOptions, fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud } });
   const server = createServer(gateway.app.callback());
+  attachUpgrade(server, gateway.services);
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   return {

@@ -1,0 +1,94 @@
+/**
+ * Rich Authorization Requests (RFC 9396) as the way an RP states what is at stake: oidc-provider's
+ * `features.richAuthorizationRequests` with one type, `payment_initiation`, whose validator enforces:
+ *
+ * - `instructedAmount` present, `currency` exactly `EUR` (no silent conversion), `amount` a decimal string
+ *   with at most two decimals (`"120.00"`), at most 1e12;
+ * - only the RFC 9396 common fields and the usual payment fields; anything else is refused;
+ * - a malformed request is refused by oidc-provider before any interaction exists, with the OAuth error
+ *   `invalid_authorization_details` at the RP's redirect URI (no login is started).
+ *
+ * The details requested are carried to the authorization code, the access token and introspection as
+ * they were validated (this gateway grants exactly what was asked or nothing: the login decides). The
+ * risk pipeline reads them from the interaction (`transactionFromParams` in transaction.ts).
+ */
+import { errors, type AuthorizationDetailsForIntrospection, type Configuration, type KoaContextWithOIDC, type RichAuthorizationRequestsActiveConfiguration } from 'oidc-provider';
+
+type RarFeature = RichAuthorizationRequestsActiveConfiguration & { authorizationDetailsForIntrospection: AuthorizationDetailsForIntrospection };
+type Detail = Record<string, unknown>;
+
+/** The types this gateway understands. */
+export const AUTHORIZATION_DETAILS_TYPES = ['payment_initiation'] as const;
+
+const COMMON = new Set(['type', 'locations', 'actions', 'datatypes', 'identifier', 'privileges']);
+const PAYMENT = new Set(['instructedAmount', 'creditorName', 'creditorAccount', 'remittanceInformationUnstructured']);
+const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
+
+function refuse(why: string): never {
+  throw new errors.InvalidAuthorizationDetails(`payment_initiation: ${why}`);
+}
+
+/**
+ * Validates one `payment_initiation` detail; throws oidc-provider's `InvalidAuthorizationDetails`.
+ *
+ * @example
+ * validatePaymentInitiation({ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '120.00' } }) // ok
+ */
+export function validatePaymentInitiation(detail: Detail): void {
+  for (const key of Object.keys(detail)) if (!COMMON.has(key) && !PAYMENT.has(key)) refuse(`unknown field ${key}`);
+  const amount = detail.instructedAmount;
+  if (typeof amount !== 'object' || amount === null || Array.isArray(amount)) refuse('instructedAmount is required');
+  const { currency, amount: value, ...rest } = amount as Detail;
+  if (Object.keys(rest).length > 0) refuse('instructedAmount has unknown fields');
+  if (currency !== 'EUR') refuse('only EUR amounts are understood');
+  if (typeof value !== 'string' || !AMOUNT.test(value)) refuse('amount must be a decimal string such as "120.00"');
+  for (const key of ['creditorName', 'remittanceInformationUnstructured'] as const) {
+    if (key in detail && (typeof detail[key] !== 'string' || (detail[key] as string).length > 140)) refuse(`${key} must be a short string`);
+  }
+  if ('creditorAccount' in detail && (typeof detail.creditorAccount !== 'object' || detail.creditorAccount === null)) refuse('creditorAccount must be an object');
+}
+
+function requested(ctx: KoaContextWithOIDC): Detail[] | undefined {
+  const raw = ctx.oidc.params?.authorization_details;
+  return typeof raw === 'string' ? (JSON.parse(raw) as Detail[]) : undefined;
+}
+
+/** The `features.richAuthorizationRequests` block of the provider configuration. */
+export function richAuthorizationRequests(): RarFeature {
+  return {
+    enabled: true,
+    types: { payment_initiation: { validate: (_ctx, detail) => validatePaymentInitiation(detail as Detail) } },
+    // the code carries what the (validated) request asked; the login's risk decision already allowed it
+    authorizationDetailsForGrantSource: (ctx) => requested(ctx) as never,
+    // the token gets exactly what its code carried; details sent again at the token endpoint are refused
+    authorizationDetailsForAccessToken: (ctx, _token, source) => {
+      if (ctx.oidc.params?.authorization_details !== undefined) refuse('not accepted at the token endpoint');
+      return source && 'rar' in source ? (source.rar as never) : undefined;
+    },
+    authorizationDetailsForIntrospection: (_ctx, token) => ('rar' in token ? (token.rar as never) : undefined),
+  };
+}
+
+/** The resource a token carrying authorization details is for (oidc-provider demands one with RAR). */
+export function paymentResource(issuer: string): string {
+  return new URL('/resources/payment', issuer).toString();
+}
+
+type ResourceFeature = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
+
+/**
+ * `features.resourceIndicators`: no resource unless the request carries authorization details, then the
+ * payment resource (opaque access tokens, as the gateway's other tokens). Any other resource is refused.
+ */
+export function resourceIndicators(issuer: string): ResourceFeature {
+  const resource = paymentResource(issuer);
+  return {
+    enabled: true,
+    defaultResource: (ctx) => (ctx.oidc.params?.authorization_details !== undefined || ctx.oidc.entities.AuthorizationCode?.rar ? resource : undefined) as never,
+    getResourceServerInfo: (_ctx, indicator) => {
+      if (indicator !== resource) throw new errors.InvalidTarget();
+      return { scope: 'payment', accessTokenFormat: 'opaque', audience: resource };
+    },
+    useGrantedResource: () => true,
+  };
+}

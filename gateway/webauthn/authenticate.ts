@@ -1,0 +1,102 @@
+/**
+ * GET/POST /interaction/:uid/webauthn/authenticate — confirms a level-2/3 sign-in with an enrolled
+ * credential. Only the browser holding the interaction, only while a step-up is parked for it
+ * (step-up.ts). A refused assertion shows the page again with its code and a fresh challenge; after
+ * {@link MAX_ATTEMPTS} refusals the login fails (`WEBAUTHN_ATTEMPTS_EXHAUSTED`) and the RP gets
+ * access_denied. A verified assertion finishes the login with `amr` `hwk` (level 3) or `user` + `mfa` (level 2).
+ */
+import type { Context } from 'koa';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { GatewayError } from '../errors.ts';
+import { readForm } from '../http/read-form.ts';
+import { finish } from '../interaction/complete.ts';
+import type { Services } from '../services.ts';
+import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
+import { ChallengeStore } from './challenges.ts';
+import { CredentialStore } from './credential-store.ts';
+import { ceremonyPage, webauthnCsp } from './pages.ts';
+import { pendingKey, webauthnAmr, type PendingStepUp } from './step-up.ts';
+import { WebAuthnError } from './webauthn-error.ts';
+
+export const MAX_ATTEMPTS = 3;
+const FORM_LIMIT = 64 * 1024;
+
+async function context(ctx: Context, services: Services, uid: string) {
+  const details = await services.holder.provider.interactionDetails(ctx.req, ctx.res);
+  if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
+  const raw = await services.redis.get(pendingKey(uid));
+  if (!raw) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
+  return { details, pending: JSON.parse(raw) as PendingStepUp };
+}
+
+async function render(ctx: Context, services: Services, uid: string, pending: PendingStepUp, error?: string): Promise<void> {
+  const rp = relyingPartyOf(services.config.issuer);
+  const all = await new CredentialStore(services.pool).ofAccount(pending.outcome.accountId);
+  const usable = all.filter((c) => attachmentsFor(pending.level).includes(c.attachment));
+  const options = await authenticationOptions(rp, usable, pending.level);
+  await new ChallengeStore(services.redis).issue('authenticate', uid, { challenge: options.challenge, accountId: pending.outcome.accountId });
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', webauthnCsp());
+  ctx.status = error ? 400 : 200;
+  ctx.type = 'html';
+  const key = pending.level === 3;
+  ctx.body = ceremonyPage({
+    ceremony: 'authenticate',
+    action: `/interaction/${encodeURIComponent(uid)}/webauthn/authenticate`,
+    title: 'Confirm it is you',
+    intro: key
+      ? 'For your protection, this sign-in needs your security key. Insert or tap it when asked.'
+      : 'For your protection, this sign-in needs your device to confirm it is you (fingerprint, face or PIN).',
+    button: key ? 'Use my security key' : 'Confirm with this device',
+    options,
+    ...(error ? { error } : {}),
+  });
+}
+
+export async function authenticationPage(ctx: Context, services: Services, uid: string): Promise<void> {
+  const { pending } = await context(ctx, services, uid);
+  await render(ctx, services, uid, pending);
+}
+
+export async function authenticationAnswer(ctx: Context, services: Services, uid: string): Promise<void> {
+  const { details, pending } = await context(ctx, services, uid);
+  const requestId = ctx.state.requestId as string;
+  const form = await readForm(ctx, FORM_LIMIT);
+  let verified;
+  try {
+    verified = await checkAnswer(services, uid, pending, form.response ?? '');
+  } catch (error) {
+    if (!(error instanceof WebAuthnError)) throw error;
+    services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn assertion refused');
+    const attempts = await services.redis.incr(`webauthn:attempts:${uid}`);
+    await services.redis.expire(`webauthn:attempts:${uid}`, 600);
+    if (attempts < MAX_ATTEMPTS) return render(ctx, services, uid, pending, error.code);
+    await services.redis.del(pendingKey(uid));
+    await services.flow.transition(uid, 'FAILED', { component: 'webauthn', errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED', requestId });
+    await services.holder.provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the sign-in could not be confirmed' }, { mergeWithLastSubmission: false });
+    return;
+  }
+  const taken = (await services.redis.getdel(pendingKey(uid))) as string | null;
+  if (!taken) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
+  const { outcome, level } = pending;
+  await services.flow.transition(uid, 'FRAUD_CHECK', { component: 'webauthn', requestId, details: { method: 'webauthn', level, attachment: verified.attachment, userVerified: verified.userVerified } });
+  await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: 'allow', level, score: outcome.fraudScore } });
+  await finish(ctx, services, details, uid, { ...outcome, decision: { ...outcome.decision, kind: 'allow', level, reasons: ['WEBAUTHN_VERIFIED'] } }, 'TOKEN_GENERATION', webauthnAmr(level));
+}
+
+async function checkAnswer(services: Services, uid: string, pending: PendingStepUp, raw: string) {
+  const issued = await new ChallengeStore(services.redis).take('authenticate', uid);
+  let response: AuthenticationResponseJSON;
+  try {
+    response = JSON.parse(raw) as AuthenticationResponseJSON;
+    if (typeof response?.id !== 'string' || typeof response.response?.authenticatorData !== 'string') throw new Error('shape');
+  } catch (cause) {
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be read.', { cause });
+  }
+  const store = new CredentialStore(services.pool);
+  const credential = await store.get(pending.outcome.accountId, response.id);
+  if (!credential || issued.accountId !== pending.outcome.accountId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
+  const result = await verifyAssertion(relyingPartyOf(services.config.issuer), response, issued.challenge, credential, pending.level);
+  await store.advanceCounter(credential.credentialId, result.newCounter);
+  return { attachment: credential.attachment, userVerified: result.userVerified };
+}

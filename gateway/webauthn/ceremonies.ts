@@ -1,0 +1,170 @@
+/**
+ * The two WebAuthn ceremonies and the gateway's rules on top of `@simplewebauthn/server`:
+ *
+ * - the RP ID is the issuer's hostname and the only accepted origin is the issuer's origin; a response
+ *   for another origin is `WEBAUTHN_ORIGIN_MISMATCH`, for another RP ID `WEBAUTHN_RPID_MISMATCH`;
+ * - level 2 (biometric) needs user verification (`WEBAUTHN_USER_NOT_VERIFIED`), from any enrolled
+ *   authenticator; level 3 (physical token) needs a credential enrolled as a roaming security key and an
+ *   assertion reported as `cross-platform` (`WEBAUTHN_ATTACHMENT_MISMATCH`);
+ * - the signature counter must grow (`WEBAUTHN_COUNTER_REGRESSION`; enforced again atomically by the store);
+ * - anything else the library refuses is `WEBAUTHN_VERIFICATION_FAILED`.
+ *
+ * Attestation is not requested ('none'): the attachment is what the browser reports, not a proof of
+ * hardware. A deployment that must prove it needs attestation and the FIDO metadata service (not built).
+ */
+import { createHash } from 'node:crypto';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type WebAuthnCredential,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { Attachment, StoredCredential } from './credential-store.ts';
+import { WebAuthnError } from './webauthn-error.ts';
+
+export interface RelyingParty {
+  rpId: string;
+  origin: string;
+  name: string;
+}
+
+/** The RP of a gateway: RP ID = the issuer's hostname, origin = the issuer's origin. */
+export function relyingPartyOf(issuer: string): RelyingParty {
+  const url = new URL(issuer);
+  return { rpId: url.hostname, origin: url.origin, name: 'Identity gateway' };
+}
+
+/** Policy levels WebAuthn can satisfy. */
+export type WebAuthnLevel = 2 | 3;
+
+const TIMEOUT_MS = 120_000;
+
+/** The attachments that may satisfy a level: level 3 only a roaming key; level 2 either, with UV. */
+export function attachmentsFor(level: WebAuthnLevel): Attachment[] {
+  if (level === 3) return ['cross-platform'];
+  if (level === 2) return ['platform', 'cross-platform'];
+  throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown level', { detail: String(level) });
+}
+
+/** Options for enrolling a credential of `attachment` for `accountId` (existing ones excluded). */
+export async function registrationOptions(
+  rp: RelyingParty,
+  who: { accountId: string; displayName: string },
+  attachment: Attachment,
+  existing: StoredCredential[],
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return generateRegistrationOptions({
+    rpName: rp.name,
+    rpID: rp.rpId,
+    userID: new Uint8Array(createHash('sha256').update(`webauthn-user-v1\u0000${who.accountId}`).digest()),
+    userName: who.displayName,
+    userDisplayName: who.displayName,
+    timeout: TIMEOUT_MS,
+    attestationType: 'none',
+    excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
+    authenticatorSelection: { authenticatorAttachment: attachment, residentKey: 'discouraged', userVerification: attachment === 'platform' ? 'required' : 'preferred' },
+  });
+}
+
+/** Checks an enrolment response; the credential to store. */
+export async function verifyRegistration(
+  rp: RelyingParty,
+  response: RegistrationResponseJSON,
+  expectedChallenge: string,
+  accountId: string,
+  attachment: Attachment,
+): Promise<StoredCredential> {
+  checkOrigin(rp, response.response.clientDataJSON);
+  if (response.authenticatorAttachment !== attachment) {
+    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This is not the kind of authenticator that was asked for.', { detail: String(response.authenticatorAttachment) });
+  }
+  const result = await library(() =>
+    verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.rpId, requireUserVerification: attachment === 'platform' }),
+  );
+  if (!result.verified) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
+  const { credential, userVerified, aaguid } = result.registrationInfo;
+  return {
+    credentialId: credential.id,
+    accountId,
+    publicKey: credential.publicKey,
+    counter: credential.counter,
+    attachment,
+    transports: response.response.transports ?? [],
+    userVerified,
+    aaguid,
+  };
+}
+
+/** Options for an assertion at `level` with the account's credentials that can satisfy it. */
+export async function authenticationOptions(rp: RelyingParty, credentials: StoredCredential[], level: WebAuthnLevel): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return generateAuthenticationOptions({
+    rpID: rp.rpId,
+    timeout: TIMEOUT_MS,
+    userVerification: level === 2 ? 'required' : 'preferred',
+    allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
+  });
+}
+
+/** Checks an assertion against a stored credential at `level`; the authenticator's new counter. */
+export async function verifyAssertion(
+  rp: RelyingParty,
+  response: AuthenticationResponseJSON,
+  expectedChallenge: string,
+  credential: StoredCredential,
+  level: WebAuthnLevel,
+): Promise<{ newCounter: number; userVerified: boolean }> {
+  if (response.id !== credential.credentialId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
+  if (!attachmentsFor(level).includes(credential.attachment)) throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.');
+  if (level === 3 && response.authenticatorAttachment !== undefined && response.authenticatorAttachment !== 'cross-platform') {
+    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.', { detail: String(response.authenticatorAttachment) });
+  }
+  checkOrigin(rp, response.response.clientDataJSON);
+  const authData = Buffer.from(response.response.authenticatorData, 'base64url');
+  if (authData.length < 37) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail: 'short authenticatorData' });
+  if (!authData.subarray(0, 32).equals(createHash('sha256').update(rp.rpId).digest())) {
+    throw new WebAuthnError('WEBAUTHN_RPID_MISMATCH', 'The authenticator answered for another site.');
+  }
+  const userVerified = (authData[32]! & 0x04) !== 0;
+  if (level === 2 && !userVerified) throw new WebAuthnError('WEBAUTHN_USER_NOT_VERIFIED', 'Your device did not verify it is you (fingerprint, face or PIN).');
+  const counter = authData.readUInt32BE(33);
+  if ((counter > 0 || credential.counter > 0) && counter <= credential.counter) {
+    throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', { detail: `counter ${counter} ≤ ${credential.counter}` });
+  }
+  const result = await library(() =>
+    verifyAuthenticationResponse({
+      response,
+      expectedChallenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpId,
+      credential: { id: credential.credentialId, publicKey: credential.publicKey as Uint8Array<ArrayBuffer>, counter: credential.counter, transports: credential.transports as WebAuthnCredential['transports'] },
+      requireUserVerification: level === 2,
+    }),
+  );
+  if (!result.verified) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
+  return { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
+}
+
+function checkOrigin(rp: RelyingParty, clientDataJSON: string): void {
+  let origin: unknown;
+  try {
+    origin = (JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as { origin?: unknown }).origin;
+  } catch (cause) {
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail: 'clientDataJSON', cause });
+  }
+  if (origin !== rp.origin) throw new WebAuthnError('WEBAUTHN_ORIGIN_MISMATCH', 'The authenticator answered for another site.', { detail: String(origin) });
+}
+
+/** Runs a library verification; its exceptions become `WEBAUTHN_VERIFICATION_FAILED` (message as detail). */
+async function library<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof WebAuthnError) throw error;
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail: error instanceof Error ? error.message : String(error), cause: error });
+  }
+}

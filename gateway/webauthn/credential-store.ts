@@ -1,0 +1,87 @@
+/**
+ * The WebAuthn credentials of accounts, in PostgreSQL (`webauthn_credentials`, migration 0400).
+ * The counter only moves forward: {@link CredentialStore.advanceCounter} refuses, atomically, a counter
+ * that does not grow (`WEBAUTHN_COUNTER_REGRESSION`), unless the authenticator keeps no counter (0 → 0).
+ */
+import type { Pool } from 'pg';
+import { WebAuthnError } from './webauthn-error.ts';
+
+export type Attachment = 'platform' | 'cross-platform';
+
+export interface StoredCredential {
+  credentialId: string;
+  accountId: string;
+  publicKey: Uint8Array;
+  counter: number;
+  attachment: Attachment;
+  transports: string[];
+  userVerified: boolean;
+  aaguid: string;
+}
+
+interface Row {
+  credential_id: string;
+  account_id: string;
+  public_key: Buffer;
+  counter: string;
+  attachment: Attachment;
+  transports: string[];
+  user_verified: boolean;
+  aaguid: string;
+}
+
+const fromRow = (r: Row): StoredCredential => ({
+  credentialId: r.credential_id,
+  accountId: r.account_id,
+  publicKey: new Uint8Array(r.public_key),
+  counter: Number(r.counter),
+  attachment: r.attachment,
+  transports: r.transports,
+  userVerified: r.user_verified,
+  aaguid: r.aaguid,
+});
+
+export class CredentialStore {
+  readonly #pool: Pool;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  /** Records a newly enrolled credential; the same credential id twice is refused by the primary key. */
+  async add(credential: StoredCredential): Promise<void> {
+    await this.#pool.query(
+      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [credential.credentialId, credential.accountId, Buffer.from(credential.publicKey), credential.counter, credential.attachment, credential.transports, credential.userVerified, credential.aaguid],
+    );
+  }
+
+  /** The credentials of an account, optionally only those of one attachment. */
+  async ofAccount(accountId: string, attachment?: Attachment): Promise<StoredCredential[]> {
+    const { rows } = await this.#pool.query<Row>(
+      'select * from webauthn_credentials where account_id = $1 and ($2::text is null or attachment = $2) order by created_at',
+      [accountId, attachment ?? null],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** One credential of an account, or `null`. */
+  async get(accountId: string, credentialId: string): Promise<StoredCredential | null> {
+    const { rows } = await this.#pool.query<Row>('select * from webauthn_credentials where account_id = $1 and credential_id = $2', [accountId, credentialId]);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /**
+   * Moves the counter to `next` and stamps the use; throws `WEBAUTHN_COUNTER_REGRESSION` when `next` is
+   * not greater than the stored value (both 0: an authenticator without a counter, accepted).
+   */
+  async advanceCounter(credentialId: string, next: number): Promise<void> {
+    const { rowCount } = await this.#pool.query(
+      `update webauthn_credentials set counter = $2, last_used_at = now()
+       where credential_id = $1 and (counter < $2 or (counter = 0 and $2 = 0))`,
+      [credentialId, next],
+    );
+    if (rowCount !== 1) throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', { detail: `counter ${next}` });
+  }
+}

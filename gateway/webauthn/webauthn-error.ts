@@ -1,0 +1,36 @@
+/**
+ * The stable error codes of gateway-side WebAuthn (issue #5, levels 2 and 3). Every refusal of a
+ * ceremony carries one of these codes; the library's own messages are kept as `detail` (logged, never
+ * rendered).
+ */
+import { GatewayError } from '../errors.ts';
+
+export type WebAuthnErrorCode =
+  /** No live challenge for this interaction and ceremony: expired, never issued, or already used. */
+  | 'WEBAUTHN_CHALLENGE_UNKNOWN'
+  /** The browser signed for another origin than the issuer's. */
+  | 'WEBAUTHN_ORIGIN_MISMATCH'
+  /** The authenticator data is for another RP ID than the issuer's hostname. */
+  | 'WEBAUTHN_RPID_MISMATCH'
+  /** The signature counter went backwards: a cloned authenticator is suspected. */
+  | 'WEBAUTHN_COUNTER_REGRESSION'
+  /** The credential is not enrolled for this account (or not of the kind the level requires). */
+  | 'WEBAUTHN_CREDENTIAL_UNKNOWN'
+  /** The level requires user verification (PIN, biometrics) and the authenticator did not do it. */
+  | 'WEBAUTHN_USER_NOT_VERIFIED'
+  /** The authenticator is not of the attachment the level requires (level 3: a roaming security key). */
+  | 'WEBAUTHN_ATTACHMENT_MISMATCH'
+  /** Malformed response, bad signature, or any other verification failure. */
+  | 'WEBAUTHN_VERIFICATION_FAILED'
+  /** Enrolment is offered only right after a verified login, in the same browser. */
+  | 'WEBAUTHN_ENROLMENT_NOT_ALLOWED'
+  /** Too many failed assertions for one login. */
+  | 'WEBAUTHN_ATTEMPTS_EXHAUSTED';
+
+export class WebAuthnError extends GatewayError {
+  declare readonly code: WebAuthnErrorCode;
+  constructor(code: WebAuthnErrorCode, message: string, options: { detail?: string; cause?: unknown; status?: number } = {}) {
+    super(code, options.status ?? 400, message, options);
+    this.name = 'WebAuthnError';
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The behavioural side channel over a WebSocket (RFC 6455 on the gateway's own http server):
+ * - a real WebSocket client (Node's global, undici) holding the interaction sends its vector: it is
+ *   acknowledged, stored with channel `websocket`, and stage 1 reads it when the login completes;
+ * - refused: a foreign Origin (403 ORIGIN_REFUSED), an unknown interaction or another browser's
+ *   (403 INTERACTION_INVALID), a finished one, an oversize message (close 1009), an invalid vector
+ *   (close 1007 SIGNALS_INVALID); nothing is stored then;
+ * - a headless Chromium running the page's script delivers the vector over the WebSocket.
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import type { Browser as Chromium } from 'playwright-core';
+import { Browser, formsIn } from '../helpers/browser.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+
+let fx: GatewayFixture;
+let chromium: Chromium | undefined;
+test.before(async () => {
+  fx = await startGatewayFixture();
+});
+test.after.always(async () => {
+  await chromium?.close();
+  await fx?.stop();
+});
+const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
+const VECTOR = {
+  pointer: { n: 40, path: 700, straightness: 0.6, speed: 0.5, speedSd: 0.2, pauses: 1 },
+  keys: { n: 0, interval: 0, intervalSd: 0, hold: 0 },
+  orientation: { n: 0, betaSd: 0, gammaSd: 0 },
+  dwell: 3000,
+  timerMs: 0.1,
+  timeZone: 'Europe/Paris',
+  screen: '1920x1080',
+  platform: 'Linux x86_64',
+};
+
+async function atChooser() {
+  const request = await authorizationRequest(fx.rp);
+  const browser = new Browser();
+  const chooser = await browser.follow(request.url, {}, atRp);
+  const html = await chooser.response.text();
+  return { browser, chooser, html, loginId: chooser.url.pathname.split('/')[2]! };
+}
+
+/** Opens a socket, sends `message` once open; resolves with what the server answered and how it closed. */
+function exchange(loginId: string, headers: Record<string, string>, message: string) {
+  const ws = new WebSocket(`${fx.url.replace('http', 'ws')}/interaction/${loginId}/signals/ws`, { headers } as never);
+  const received: string[] = [];
+  return new Promise<{ opened: boolean; received: string[]; code: number; reason: string }>((resolve) => {
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      ws.send(message);
+    };
+    ws.onmessage = (event) => received.push(String(event.data));
+    ws.onclose = (event) => resolve({ opened, received, code: event.code, reason: event.reason });
+  });
+}
+
+/** A handshake by hand, to read the HTTP answer of a refusal. */
+function rawHandshake(path: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port } = new URL(fx.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      const lines = [`GET ${path} HTTP/1.1`, `host: ${hostname}:${port}`, 'upgrade: websocket', 'connection: Upgrade', `sec-websocket-key: ${randomBytes(16).toString('base64')}`, 'sec-websocket-version: 13'];
+      for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString('utf8')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+test.serial('a WebSocket client holding the interaction delivers the vector and stage 1 reads it', async (t) => {
+  const { browser, chooser, html, loginId } = await atChooser();
+  const headers = { cookie: browser.cookieHeader(chooser.url), origin: new URL(fx.url).origin };
+  const result = await exchange(loginId, headers, JSON.stringify(VECTOR));
+  t.true(result.opened);
+  t.deepEqual(result.received, ['{"stored":true}']);
+  t.is(result.code, 1000);
+  t.deepEqual(await fx.gateway.services.fraud.behaviour.load(loginId), VECTOR);
+  t.is(await fx.gateway.services.fraud.behaviour.channel(loginId), 'websocket');
+
+  let step = await browser.submit(formsIn(html).find((f) => f.action.endsWith('/idp'))!, chooser.url, { idp: 'demo-idp' }, atRp);
+  let page = await step.response.text();
+  step = await browser.submit(formsIn(page)[0]!, step.url, {}, atRp);
+  page = await step.response.text();
+  step = await browser.submit(formsIn(page)[0]!, step.url, { username: 'jean', password: 'jean-demo' }, atRp);
+  page = await step.response.text();
+  step = await browser.submit(formsIn(page)[0]!, step.url, {}, atRp);
+  t.true(atRp(step.url));
+  const { rows } = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [loginId]);
+  t.like(rows[0].assessment.stages[0], { name: 'behaviour', outcome: 'ok', degraded: false });
+
+  const after = await rawHandshake(`/interaction/${loginId}/signals/ws`, headers);
+  t.regex(after, /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s, 'a finished sign-in takes no more signals');
+});
+
+test.serial('a foreign origin, an unknown or foreign interaction and a bad path are refused at the handshake', async (t) => {
+  const { browser, chooser, loginId } = await atChooser();
+  const cookie = browser.cookieHeader(chooser.url);
+  const origin = new URL(fx.url).origin;
+  t.regex(await rawHandshake(`/interaction/${loginId}/signals/ws`, { cookie, origin: 'https://evil.example' }), /^HTTP\/1\.1 403 .*"error":"ORIGIN_REFUSED"/s);
+  t.regex(await rawHandshake(`/interaction/${loginId}/signals/ws`, { cookie }), /^HTTP\/1\.1 403 .*"error":"ORIGIN_REFUSED"/s, 'no Origin at all');
+  t.regex(await rawHandshake(`/interaction/${loginId}/signals/ws`, { origin }), /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s, 'another browser');
+  t.regex(await rawHandshake('/interaction/unknown-uid/signals/ws', { cookie, origin }), /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s);
+  t.regex(await rawHandshake('/authorize', { cookie, origin }), /^HTTP\/1\.1 404 .*"error":"NOT_FOUND"/s);
+  const refused = await exchange(loginId, { cookie, origin: 'https://evil.example' }, JSON.stringify(VECTOR));
+  t.false(refused.opened);
+  t.is(await fx.gateway.services.fraud.behaviour.load(loginId), null);
+});
+
+test.serial('an oversize message closes with 1009 and an invalid vector with 1007; nothing is stored', async (t) => {
+  const { browser, chooser, loginId } = await atChooser();
+  const headers = { cookie: browser.cookieHeader(chooser.url), origin: new URL(fx.url).origin };
+  const big = await exchange(loginId, headers, JSON.stringify({ ...VECTOR, platform: 'x'.repeat(9000) }));
+  t.true(big.opened);
+  t.is(big.code, 1009);
+  const invalid = await exchange(loginId, headers, JSON.stringify({ ...VECTOR, raw: [[1, 2, 3]] }));
+  t.is(invalid.code, 1007);
+  t.is(invalid.reason, 'SIGNALS_INVALID');
+  t.is(await fx.gateway.services.fraud.behaviour.load(loginId), null);
+});
+
+test.serial('in Chromium, the page script delivers the vector over the WebSocket', async (t) => {
+  chromium = await launchChromium();
+  const request = await authorizationRequest(fx.rp);
+  const page = await chromium.newPage();
+  await page.goto(request.url.toString());
+  await page.waitForURL(/\/interaction\//);
+  const loginId = new URL(page.url()).pathname.split('/')[2]!;
+  await page.mouse.move(10, 10);
+  await page.mouse.move(200, 150, { steps: 12 });
+  await page.getByRole('button', { name: /demo idp/i }).click();
+  await page.waitForURL(new RegExp(fx.deployment.idp.url.replace(/[.:/]/g, '\\$&')));
+  t.is(await fx.gateway.services.fraud.behaviour.channel(loginId), 'websocket');
+  const vector = await fx.gateway.services.fraud.behaviour.load(loginId);
+  t.true((vector?.pointer.n ?? 0) > 0, 'the pointer moves were counted');
+  await page.close();
+});
