@@ -8,8 +8,11 @@
  *    and the level the transaction tier demands;
  * 4. a level this login already satisfied by a step-up is not asked again; otherwise
  *    level 1 → step-up at the same acr (ForceAuthn); level 2 → step-up to eidas3 (LoA high) when the IdP
- *    can assert it, else manual review (`LEVEL2_UNAVAILABLE`); level 3 → manual review (FIDO2 is not
- *    built: `LEVEL3_UNAVAILABLE`); past `maxStepUps` → deny (`RISK_STEP_UP_EXHAUSTED`);
+ *    can assert it, else manual review (`LEVEL2_UNAVAILABLE`); level 3 → manual review
+ *    (`LEVEL3_UNAVAILABLE`); past `maxStepUps` → deny (`RISK_STEP_UP_EXHAUSTED`). Before any of these is
+ *    carried out, gateway/webauthn/step-up.ts offers WebAuthn at the gateway when the person has enrolled a
+ *    suitable authenticator (level 2: user verification; level 3: a roaming FIDO2 key), so the
+ *    `*_UNAVAILABLE` reasons mean "no suitable authenticator enrolled";
  * 5. otherwise allow.
  */
 import type { Acr } from '../translate/acr.ts';

@@ -10,7 +10,7 @@
  *   "idps": { "legacy-idp": { "thresholds": { "stepUp": 0.4 } } } }
  * ```
  * Levels: 0 nothing more, 1 step-up (the IdP again, ForceAuthn), 2 biometric (the IdP at LoA high),
- * 3 physical token (FIDO2 — not built: a level-3 requirement goes to manual review). `token: null`
+ * 3 physical token (a FIDO2 security key via WebAuthn at the gateway; without one enrolled, manual review). `token: null`
  * disables level 3 by score.
  */
 import { GatewayError } from '../errors.ts';

@@ -5,7 +5,8 @@
  * - level 3 (a 1,000 € transaction) without an enrolled key falls back to manual review, and the page says why;
  * - after an ordinary login the same browser enrols a security key; the next level-3 login is confirmed
  *   with it at the gateway and the ID token's `amr` carries `hwk`;
- * - a platform authenticator with user verification answers level 2 (120 €): `amr` carries `user` + `mfa`.
+ * - a platform authenticator with user verification answers level 2 (120 €): `amr` carries `user` + `mfa`;
+ * - enrolment is refused outside a just-completed login; three refused answers fail the login.
  * The issuer is http://localhost (browsers refuse an IP address as WebAuthn RP ID).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -148,5 +149,34 @@ test.serial('enrolment is refused to a browser that did not just log in', async 
   const response = await page.goto(`${issuer}/interaction/someone-else/webauthn/register`);
   t.is(response?.status(), 403);
   t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_ENROLMENT_NOT_ALLOWED|only right after signing in/);
+  await page.context().close();
+});
+
+test.serial('refused answers show the code and a fresh challenge; the third fails the login with access_denied', async (t) => {
+  const page = await withAuthenticator('usb');
+  const first = await login(page, 'alex');
+  await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?kind=cross-platform`);
+  await page.getByRole('button', { name: /register my security key/i }).click();
+  await page.getByRole('heading', { name: /security key added/i }).waitFor();
+  const second = await login(page, 'alex', '1000');
+  const forged = async () => {
+    const answered = page.waitForResponse((r) => r.url().endsWith('/webauthn/authenticate') && r.request().method() === 'POST');
+    await page.evaluate(() => {
+      const form = document.getElementById('webauthn') as HTMLFormElement;
+      (form.elements.namedItem('response') as HTMLInputElement).value = '{"id":"x","response":{"authenticatorData":"AA"}}';
+      form.submit();
+    }).catch(() => undefined); // the submission navigates away while evaluate returns
+    return answered;
+  };
+  t.is((await forged()).status(), 400);
+  await page.waitForSelector('[role=alert]');
+  t.regex((await page.textContent('[role=alert]')) ?? '', /WEBAUTHN_CREDENTIAL_UNKNOWN/);
+  t.is((await forged()).status(), 400);
+  await page.waitForSelector('[role=alert]');
+  await forged();
+  await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
+  t.is(new URL(page.url()).searchParams.get('error'), 'access_denied');
+  const { rows } = await gateway.gateway.services.pool.query("select error_code from audit_log where session_id = $1 and to_state = 'FAILED'", [second.uid]);
+  t.deepEqual(rows, [{ error_code: 'WEBAUTHN_ATTEMPTS_EXHAUSTED' }]);
   await page.context().close();
 });
