@@ -7,6 +7,8 @@
  * | assessments (per login)                | risk_assessments    | 30 days |
  * | reprocessed stage-4 work               | risk_reprocess      | 30 days |
  * | aggregates (daily counts)              | risk_aggregates     | 90 days |
+ * | per-person feature counts (Freeman)    | rba_counts          | 90 days after their last update |
+ * | per-person behavioural profiles        | behaviour_profiles  | 90 days after their last update |
  *
  * The audit log is not pruned by this job: its rows are append-only and carry no raw signal (only
  * decisions, scores and factor names). Each purge writes one audit record with what it removed, so the
@@ -31,6 +33,8 @@ export async function enforceRetention(pool: Pool, audit: AuditLog, now: Date = 
   removed.risk_assessments = (await pool.query('delete from risk_assessments where at < $1', [signalsBefore])).rowCount ?? 0;
   removed.risk_reprocess = (await pool.query('delete from risk_reprocess where enqueued_at < $1', [signalsBefore])).rowCount ?? 0;
   removed.risk_aggregates = (await pool.query('delete from risk_aggregates where day < $1::date', [aggregatesBefore.toISOString().slice(0, 10)])).rowCount ?? 0;
+  removed.rba_counts = (await pool.query('delete from rba_counts where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
+  removed.behaviour_profiles = (await pool.query('delete from behaviour_profiles where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
   await audit.append({ sessionId: 'retention', from: null, to: 'RETENTION_PURGE', component: 'risk', details: { removed, signalsBefore: signalsBefore.toISOString(), aggregatesBefore: aggregatesBefore.toISOString() } });
   return removed;
 }
