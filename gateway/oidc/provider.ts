@@ -97,7 +97,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLogoutSuccessPage },
-      introspection: { enabled: true },
+      // An RP may introspect only tokens issued to itself (oidc-provider's default lets any authenticated
+      // client introspect any token).
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true },
       dPoP: { enabled: true },
       claimsParameter: { enabled: true },

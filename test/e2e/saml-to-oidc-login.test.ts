@@ -80,6 +80,22 @@ test.serial('a client registered for ES256 gets an ES256 ID token from the HSM k
   t.is(protectedHeader.alg, 'ES256');
 });
 
+test.serial('an RP can introspect its own access token but not another RP\'s', async (t) => {
+  const request = await authorizationRequest(fx.rp);
+  const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const introspect = async (clientId: string, secret: string) => {
+    const response = await fetch(fx.rp.serverMetadata().introspection_endpoint!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: tokens.access_token }),
+    });
+    return (await response.json()) as { active: boolean };
+  };
+  t.true((await introspect('demo-rp', fx.deployment.client.client_secret)).active);
+  t.false((await introspect('es256-rp', fx.deployment.env.GW_DEMO_RP_SECRET!)).active);
+});
+
 test.serial('an authorization request without PKCE is refused before any login starts', async (t) => {
   const url = new URL(`${fx.url}/auth`);
   url.search = new URLSearchParams({ client_id: 'demo-rp', redirect_uri: RP_REDIRECT, response_type: 'code', scope: 'openid', state: 'xyz', nonce: 'n' }).toString();
