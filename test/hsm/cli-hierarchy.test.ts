@@ -3,33 +3,18 @@
  * idempotent and shows a non-extractable wrap/unwrap-only key; `dek rotate` adds versions, keeping the old
  * ones; ML-DSA-65 is generated and activated only with `--ack-experimental`.
  */
-import { spawnSync } from 'node:child_process';
 import test from 'ava';
-import pg from 'pg';
-import { migrate } from '../../gateway/store/migrate.ts';
-import { freshDatabase, freshToken } from '../helpers/services.ts';
+import { freshToken } from '../helpers/services.ts';
+import { keyCli, type KeyCli } from './key-cli.ts';
 
 const token = freshToken();
-let db: string;
+let operator: KeyCli;
 
 test.before(async () => {
-  db = await freshDatabase();
-  const pool = new pg.Pool({ connectionString: db });
-  await migrate(pool);
-  await pool.end();
+  operator = await keyCli(token);
 });
 
-function cli(args: string[], extra: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['hsm/cli.ts', ...args], {
-    cwd: new URL('../../', import.meta.url),
-    env: {
-      PATH: process.env.PATH, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF, NODE_NO_WARNINGS: '1',
-      GW_PKCS11_LIBRARY: token.library, GW_PKCS11_TOKEN_LABEL: token.label, GW_PKCS11_PIN: token.pin, GW_DATABASE_URL: db, ...extra,
-    },
-    encoding: 'utf8',
-  });
-  return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
-}
+const cli = (args: string[], extra: Record<string, string> = {}) => operator.run(args, extra);
 
 test.serial('kek init, dek rotate, and an acknowledged ML-DSA-65 key through the CLI', (t) => {
   const noKek = cli(['generate', 'id_token', 'ML-DSA-65', '--ack-experimental']);
