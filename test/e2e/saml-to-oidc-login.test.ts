@@ -7,10 +7,9 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Pkcs11Signer } from '../../hsm/pkcs11-signer.ts';
-import { Browser, formsIn } from '../helpers/browser.ts';
-import type { JourneyResult } from '../helpers/login-journey.ts';
+import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
-import { loginJourney } from '../helpers/login-journey.ts';
+import { continueAfterStepUp, loginJourney } from '../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
 test.before(async () => {
@@ -132,8 +131,7 @@ test.serial('an LoA below the required acr is denied (the IdP cannot be asked hi
   let url = journey.url;
   if (!url.toString().startsWith(RP_REDIRECT)) {
     // step-up: the gateway asked the IdP again with ForceAuthn; log in once more as alex
-    const again = await loginJourneyContinue(journey);
-    url = again;
+    url = (await continueAfterStepUp(journey, { username: 'alex', redirectUri: RP_REDIRECT })).url;
   }
   t.is(url.searchParams.get('error'), 'access_denied');
   t.is(url.searchParams.get('state'), request.state);
@@ -161,14 +159,3 @@ test.serial('discovery advertises code flow, S256 PKCE, pairwise subjects and ei
   t.deepEqual(meta.acr_values_supported, ['eidas1', 'eidas2', 'eidas3']);
   t.true(meta.authorization_response_iss_parameter_supported);
 });
-
-async function loginJourneyContinue(previous: JourneyResult): Promise<URL> {
-  const { browser } = previous;
-  const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
-  let step = await browser.submit(formsIn(previous.html)[0]!, previous.url, {}, atRp);
-  let html = await step.response.text();
-  step = await browser.submit(formsIn(html)[0]!, step.url, { username: 'alex', password: 'alex-demo' }, atRp);
-  html = await step.response.text();
-  step = await browser.submit(formsIn(html)[0]!, step.url, {}, atRp);
-  return step.url;
-}

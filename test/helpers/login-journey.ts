@@ -59,3 +59,18 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
   const finalHtml = atRp(step.url) ? '' : await step.response.text();
   return { browser, url: step.url, status: step.response.status, html: finalHtml, acsForm, loginId };
 }
+
+/**
+ * Goes through the IdP once more after the gateway asked for a step-up (the page it ended on posts a new
+ * AuthnRequest with ForceAuthn): the IdP's login form, then the SAMLResponse back to the ACS.
+ */
+export async function continueAfterStepUp(previous: JourneyResult, options: { username: string; password?: string; redirectUri: string }): Promise<{ url: URL; html: string }> {
+  const { browser } = previous;
+  const atRp = (u: URL) => u.toString().startsWith(options.redirectUri);
+  let step = await browser.submit(only(previous.html, 'step-up AuthnRequest post'), previous.url, {}, atRp);
+  let html = await step.response.text();
+  step = await browser.submit(only(html, 'IdP login form'), step.url, { username: options.username, password: options.password ?? `${options.username}-demo` }, atRp);
+  html = await step.response.text();
+  step = await browser.submit(only(html, 'SAMLResponse post'), step.url, {}, atRp);
+  return { url: step.url, html: atRp(step.url) ? '' : await step.response.text() };
+}

@@ -11,9 +11,8 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { transactionFromParams, tierOf } from '../../gateway/risk/transaction.ts';
-import { formsIn } from '../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
-import { loginJourney } from '../helpers/login-journey.ts';
+import { continueAfterStepUp, loginJourney } from '../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
 test.before(async () => {
@@ -49,11 +48,7 @@ test.serial('a 120 € payment_initiation demands a step-up and the access token
   const request = await authorizationRequest(fx.rp, { authorization_details: JSON.stringify(details) });
   const first = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.false(atRp(first.url), 'not finished: stepped up');
-  let step = await first.browser.submit(formsIn(first.html)[0]!, first.url, {}, atRp); // AuthnRequest with ForceAuthn
-  let html = await step.response.text();
-  step = await first.browser.submit(formsIn(html)[0]!, step.url, { username: 'marie', password: 'marie-demo' }, atRp);
-  html = await step.response.text();
-  step = await first.browser.submit(formsIn(html)[0]!, step.url, {}, atRp);
+  const step = await continueAfterStepUp(first, { username: 'marie', redirectUri: RP_REDIRECT }); // AuthnRequest with ForceAuthn
   t.true(atRp(step.url));
   const tokens = await oidc.authorizationCodeGrant(fx.rp, step.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
   t.deepEqual(tokens.claims()!.amr, ['saml', 'reauth']);
