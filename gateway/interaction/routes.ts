@@ -28,10 +28,27 @@ const ROUTES: ReadonlyArray<{ method: string; path: RegExp; handler: Handler }> 
   { method: 'GET', path: /^\/saml\/metadata$/, handler: samlMetadata },
 ];
 
+/**
+ * The signed SP metadata is made once per signing key and 5 minutes, and concurrent requests share one
+ * signature: the route is public, and an HSM signature per request would let anyone load the token.
+ */
+const METADATA_TTL_MS = 300_000;
+const metadataCache = new WeakMap<Services, { kid: string; expires: number; xml: Promise<string> }>();
+
 async function samlMetadata(ctx: Context, services: Services): Promise<void> {
+  const signer = services.samlMetadataSigner();
+  let entry = metadataCache.get(services);
+  if (!entry || entry.kid !== signer.kid || entry.expires <= Date.now()) {
+    const fresh = { kid: signer.kid, expires: Date.now() + METADATA_TTL_MS, xml: signedSpMetadata(services.samlMetadataSp, signer, new Date()) };
+    metadataCache.set(services, fresh);
+    fresh.xml.catch(() => {
+      if (metadataCache.get(services) === fresh) metadataCache.delete(services); // a failure is not cached
+    });
+    entry = fresh;
+  }
   ctx.type = 'application/samlmetadata+xml';
-  ctx.set('Cache-Control', 'public, max-age=300');
-  ctx.body = await signedSpMetadata(services.samlMetadataSp, services.samlMetadataSigner(), new Date());
+  ctx.set('Cache-Control', `public, max-age=${METADATA_TTL_MS / 1000}`);
+  ctx.body = await entry.xml;
 }
 
 export function interactionRoutes(services: Services): Middleware {
