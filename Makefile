@@ -12,19 +12,23 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: help provision run test typecheck lint unit bench conformance clean
+.PHONY: help provision system-packages run test typecheck lint unit bench conformance clean fresh-debian-check
 
 help:
 	@echo "make run          gateway + demo SAML IdP + demo RP on 127.0.0.1 (Ctrl-C stops all)"
 	@echo "make test         typecheck + lint + all tests against real PostgreSQL, Redis, SoftHSM2"
 	@echo "make bench        benchmarks (figures go to BENCHMARKS.md)"
 	@echo "make conformance  the conformance suite against a running gateway (TARGET=...)"
+	@echo "make fresh-debian-check  make run + make test on a bare Debian 12 (debootstrap, root)"
 	@echo "make clean        remove var/ (local databases, token) and generated certificates"
 
-provision: node_modules/.installed
+# Debian packages first: `npm ci` builds pkcs11js, which needs g++ (build-essential) and python3.
+provision: system-packages node_modules/.installed
+
+system-packages:
 	@./.make/system-packages.sh
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | system-packages
 	@echo "provision: npm ci (Node $$(node --version))"
 	npm ci --no-fund --no-audit
 	@touch $@
@@ -51,6 +55,10 @@ bench: provision
 
 conformance: provision
 	node conformance/cli.ts $(if $(TARGET),--target $(TARGET),)
+
+# The README's two commands on a bare Debian 12 root filesystem (debootstrap minbase; root only).
+fresh-debian-check:
+	bash test/fresh-debian/run.sh
 
 clean:
 	rm -rf var certs/generated test/artifacts
