@@ -3,14 +3,16 @@
  * in a temporary folder on free loopback ports, runs the command with their addresses in the environment,
  * and tears everything down, also when the command fails or the run is interrupted.
  *
- * Environment given to the command: GW_TEST_PG_URL (admin URL), GW_TEST_REDIS_URL, SOFTHSM2_CONF,
- * GW_TEST_PKCS11_LIBRARY, GW_TEST_DIR.
+ * Environment given to the command: GW_TEST_PG_URL (admin URL), GW_TEST_PG_TEMPLATE (a database with every
+ * migration applied, copied by `freshDatabase()`), GW_TEST_REDIS_URL, SOFTHSM2_CONF, GW_TEST_PKCS11_LIBRARY,
+ * GW_TEST_DIR.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack } from './stack.ts';
+import { migratedTemplate } from './services/template-database.ts';
 
 const separator = process.argv.indexOf('--');
 const command = separator === -1 ? [] : process.argv.slice(separator + 1);
@@ -24,6 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-test-'));
 chmodSync(dir, 0o711);
 const log = (line: string) => console.error(line);
 const stack = await startStack(dir, {}, log);
+const template = await migratedTemplate(stack.postgres.url, log);
 let finished = false;
 const teardown = async (code: number) => {
   if (finished) return;
@@ -39,6 +42,7 @@ const child = spawn(command[0]!, command.slice(1), {
   env: {
     ...process.env,
     GW_TEST_PG_URL: stack.postgres.url,
+    GW_TEST_PG_TEMPLATE: template,
     GW_TEST_REDIS_URL: stack.redis.url,
     SOFTHSM2_CONF: stack.softhsm.conf,
     GW_TEST_PKCS11_LIBRARY: stack.softhsm.library,

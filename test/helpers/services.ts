@@ -23,8 +23,13 @@ export function redisPrefix(): string {
   return `t${randomBytes(4).toString('hex')}:`;
 }
 
-/** A new, empty database on the harness's PostgreSQL. */
+/** A new database of this test file's own, with the gateway's schema (a copy of the harness's template). */
 export async function freshDatabase(): Promise<string> {
+  return createDatabase(required('GW_TEST_PG_URL'), `t_${randomBytes(6).toString('hex')}`, required('GW_TEST_PG_TEMPLATE'));
+}
+
+/** A new database without any schema: for tests of the migration runner itself. */
+export async function emptyDatabase(): Promise<string> {
   return createDatabase(required('GW_TEST_PG_URL'), `t_${randomBytes(6).toString('hex')}`);
 }
 

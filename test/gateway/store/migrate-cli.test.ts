@@ -3,12 +3,12 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import pg from 'pg';
 import { loadMigrations } from '../../../gateway/store/migrate.ts';
-import { freshDatabase } from '../../helpers/services.ts';
+import { emptyDatabase } from '../../helpers/services.ts';
 
 const run = promisify(execFile);
 
 test('node gateway/store/migrate.ts migrates the database named by GW_DATABASE_URL, and again is a no-op', async (t) => {
-  const url = await freshDatabase();
+  const url = await emptyDatabase();
   const env = { ...process.env, GW_DATABASE_URL: url };
   const first = await run(process.execPath, ['gateway/store/migrate.ts'], { env });
   t.regex(first.stdout, /applied 0001_audit_log/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadMigrations, migrate } from '../../../gateway/store/migrate.ts';
 import { createPool, pingPostgres } from '../../../gateway/store/postgres.ts';
-import { freshDatabase } from '../../helpers/services.ts';
+import { emptyDatabase } from '../../helpers/services.ts';
 import { unreachablePool } from './fixtures.ts';
 
 const versions = loadMigrations().map((migration) => migration.version);
@@ -14,7 +14,7 @@ test('the first migration is the audit log', (t) => {
 });
 
 test('migrate applies every migration once, and a second run applies nothing', async (t) => {
-  const pool = createPool(await freshDatabase());
+  const pool = createPool(await emptyDatabase());
   t.teardown(() => pool.end());
   t.deepEqual(await migrate(pool), versions);
   t.deepEqual(await migrate(pool), []);
@@ -23,7 +23,7 @@ test('migrate applies every migration once, and a second run applies nothing', a
 });
 
 test('two processes migrating at once apply each migration exactly once', async (t) => {
-  const url = await freshDatabase();
+  const url = await emptyDatabase();
   const pools = [createPool(url), createPool(url)];
   t.teardown(() => Promise.all(pools.map((pool) => pool.end())));
   const [a, b] = await Promise.all(pools.map((pool) => migrate(pool)));
@@ -35,7 +35,7 @@ test('two processes migrating at once apply each migration exactly once', async 
 test('a malformed migration file name stops the run with MIGRATION_BAD_NAME', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
   writeFileSync(join(dir, 'audit.sql'), 'select 1');
-  const pool = createPool(await freshDatabase());
+  const pool = createPool(await emptyDatabase());
   t.teardown(() => pool.end());
   await t.throwsAsync(migrate(pool, undefined, { dir }), { code: 'MIGRATION_BAD_NAME' } as never);
 });
@@ -44,7 +44,7 @@ test('a failing migration is rolled back and not recorded; those before it stay 
   const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
   writeFileSync(join(dir, '0001_good.sql'), 'create table good (id int);');
   writeFileSync(join(dir, '0002_bad.sql'), 'create table half (id int); select no_such_function();');
-  const pool = createPool(await freshDatabase());
+  const pool = createPool(await emptyDatabase());
   t.teardown(() => pool.end());
   const error = await t.throwsAsync(migrate(pool, undefined, { dir }), { code: 'MIGRATION_FAILED' } as never);
   t.is((error as unknown as { version: string }).version, '0002_bad');
@@ -55,7 +55,7 @@ test('a failing migration is rolled back and not recorded; those before it stay 
 });
 
 test('pingPostgres resolves on a live database and rejects on an unreachable one', async (t) => {
-  const live = createPool(await freshDatabase());
+  const live = createPool(await emptyDatabase());
   const dead = await unreachablePool();
   t.teardown(() => Promise.all([live.end(), dead.end()]));
   await t.notThrowsAsync(pingPostgres(live));
@@ -63,7 +63,7 @@ test('pingPostgres resolves on a live database and rejects on an unreachable one
 });
 
 test('connections carry application_name gateway', async (t) => {
-  const pool = createPool(await freshDatabase());
+  const pool = createPool(await emptyDatabase());
   t.teardown(() => pool.end());
   const { rows } = await pool.query("select current_setting('application_name') as name, current_setting('statement_timeout') as timeout");
   t.deepEqual(rows[0], { name: 'gateway', timeout: '5s' });

@@ -57,12 +57,17 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
   };
 }
 
-/** Creates a fresh database and returns its URL (one per test file keeps tests independent). */
-export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+/**
+ * Creates a fresh database and returns its URL (one per test file keeps tests independent). With a
+ * `template`, the new database is a copy of it (schema already migrated): copying is far cheaper than
+ * running every migration again for each test file.
+ */
+export async function createDatabase(adminUrl: string, name: string, template?: string): Promise<string> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+    const from = template === undefined ? '' : ` TEMPLATE "${template.replace(/"/g, '')}" STRATEGY FILE_COPY`;
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"${from}`);
   } finally {
     await client.end();
   }
