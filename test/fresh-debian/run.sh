@@ -28,6 +28,7 @@ mirror="$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources
 [ -n "$mirror" ] || { say "no Debian mirror found in this machine's apt sources"; exit 2; }
 
 root="$(mktemp -d /var/tmp/fresh-debian.XXXXXX)"
+chmod 755 "$root"   # it is "/" inside: every user (postgres too) must traverse it
 mounted=()
 cleanup() {
   local status=$?
@@ -38,15 +39,25 @@ cleanup() {
 trap cleanup EXIT
 mnt() { mount "$@"; mounted+=("${!#}"); }
 
-say "debootstrap bookworm (minbase + git make curl nodejs npm) into $root"
+say "debootstrap bookworm (minbase), then git make curl nodejs npm, into $root"
 started=$SECONDS
-debootstrap --variant=minbase --include=git,make,curl,ca-certificates,nodejs,npm \
-  bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || {
+debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || {
   tail -20 "$root.debootstrap.log"; say "debootstrap failed"; exit 1; }
 rm -f "$root.debootstrap.log"
-say "root filesystem ready in $((SECONDS - started)) s; g++ present: $(chroot "$root" sh -c 'command -v g++ || echo no')"
-
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own network trust (e.g. a local CA for an egress proxy) is part of the machine, not of
+# the project: carry it into the new root, as a fresh machine of this workplace would have it.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
+# What the newcomer has: git, make, curl, Debian's nodejs and npm (without recommended extras), nothing else.
+chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive bash -c \
+  'apt-get update -qq && apt-get install -y -qq --no-install-recommends git make curl ca-certificates nodejs npm' \
+  >"$root.apt.log" 2>&1 || { tail -20 "$root.apt.log"; say "apt-get install in the new root failed"; exit 1; }
+chroot "$root" update-ca-certificates >/dev/null 2>&1 || true
+rm -f "$root.apt.log"
+say "root filesystem ready in $((SECONDS - started)) s; node $(chroot "$root" node --version); g++: $(chroot "$root" sh -c 'command -v g++ || echo absent')"
 # Use the same npm registry as this machine (its user config, if any), nothing else of the host.
 [ -f "$HOME/.npmrc" ] && grep -E '^(registry|@[^=]+:registry)=' "$HOME/.npmrc" >"$root/root/.npmrc" || true
 mnt -t proc proc "$root/proc"
@@ -60,8 +71,15 @@ git clone -q "$repo" "$root/work/main"
 git -C "$root/work/main" checkout -q "$(git -C "$repo" rev-parse HEAD)"
 if [ -n "$shared" ]; then cp -a "$shared" "$root/work/shared"; fi
 
+# A clean environment, but for the machine's certificate settings (they name files of the new root's own).
+trust=()
+for var in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR npm_config_cafile; do
+  [ -n "${!var:-}" ] && trust+=("$var=${!var}")
+done
+cafile="$(npm config get cafile 2>/dev/null || true)"
+[ -n "$cafile" ] && [ "$cafile" != null ] && [ "$cafile" != undefined ] && trust+=("npm_config_cafile=$cafile")
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 CI="${CI:-}" bash -c "$1"; }
+  LANG=C.UTF-8 CI="${CI:-}" "${trust[@]}" bash -c "$1"; }
 
 say "1/2 make run (waits for the demo RP, then Ctrl-C)"
 started=$SECONDS
@@ -85,5 +103,10 @@ say "make run came up in $((SECONDS - started)) s and stopped on Ctrl-C"
 if [ "${FRESH_DEBIAN_SKIP_TEST:-0}" = 1 ]; then say "make test skipped (FRESH_DEBIAN_SKIP_TEST=1)"; exit 0; fi
 say "2/2 make test"
 started=$SECONDS
-in_root 'cd /work/main && make test' 2>&1 | tail -25
+log="${FRESH_DEBIAN_LOG:-/var/tmp/fresh-debian-make-test.log}"
+if ! in_root 'cd /work/main && make test' >"$log" 2>&1; then
+  grep -E '✘|Error|error' "$log" | head -40; tail -40 "$log"
+  say "make test failed on a bare Debian 12 (whole output: $log)"; exit 1
+fi
+tail -5 "$log"
 say "make test passed on a bare Debian 12 in $((SECONDS - started)) s"
