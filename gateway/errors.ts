@@ -19,6 +19,7 @@ export type GatewayErrorCode =
   | 'POLICY_DENIED'
   | 'LOGIN_STATE_INVALID'
   | 'SERVICE_UNAVAILABLE'
+  | 'HOST_NOT_CONFIGURED'
   | 'INTERNAL';
 
 export class GatewayError extends Error {

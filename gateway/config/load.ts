@@ -10,8 +10,32 @@ import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string,
 import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
 import type { GatewayConfig } from './types.ts';
+import { isIP } from 'node:net';
 
-const TOP = ['issuer', 'listen', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'ttl', 'logging'] as const;
+/**
+ * `trustedProxies`: addresses or CIDR blocks of your own reverse proxies (default none). Only a request
+ * whose TCP peer is one of them has its X-Forwarded-For / X-Forwarded-Host read, from the right. The old
+ * `proxy: true` (which believed the client-written leftmost X-Forwarded-For) is refused with a pointer here.
+ */
+function parseTrustedProxies(root: Obj): string[] {
+  if (root.proxy !== undefined) {
+    throw new ConfigError('proxy', 'was replaced by trustedProxies: list the addresses or CIDR blocks of your reverse proxies (e.g. ["10.0.0.5"])');
+  }
+  const entries = root.trustedProxies === undefined ? [] : array(root, 'trustedProxies', '');
+  return entries.map((entry, i) => {
+    const at = join('trustedProxies', i);
+    const [address = '', prefix, extra] = typeof entry === 'string' ? entry.split('/') : [];
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(at, 'must be an IP address or CIDR block (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)');
+    }
+    return entry as string;
+  });
+}
+
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'ttl', 'logging'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -29,6 +53,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const baseDir = options.baseDir ?? process.cwd();
   const root = object(raw, '(root)');
   onlyKeys(root, '', TOP);
+  const trustedProxyList = parseTrustedProxies(root);
 
   const issuer = url(string(root, 'issuer', ''), 'issuer').replace(/\/$/, '');
   const loopbackHttp = issuer.startsWith('http://');
@@ -62,7 +87,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const config: GatewayConfig = {
     issuer,
     listen: { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) },
-    proxy: boolean(root, 'proxy', '', false),
+    trustedProxies: trustedProxyList,
     database: { url: secret(database, 'url', 'database', env) },
     redis: { url: secret(redis, 'url', 'redis', env), keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }) },
     hsm: {

@@ -48,7 +48,8 @@ export interface ClientEntry {
 export interface GatewayConfig {
   issuer: string;
   listen: { host: string; port: number };
-  proxy: boolean;
+  /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Host are believed (addresses or CIDR blocks). */
+  trustedProxies: string[];
   database: { url: string };
   redis: { url: string; keyPrefix: string };
   hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };

@@ -29,6 +29,7 @@ import { pairwiseSub } from './pairwise.ts';
 import { redisAdapterFactory } from './redis-adapter.ts';
 import { AUTHORIZATION_DETAILS_TYPES, resourceIndicators, richAuthorizationRequests } from '../risk/transaction-rar.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
+import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -136,6 +137,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async () => false,
   };
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.proxy;
+  // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
+  trustRewrittenHeaders(provider);
   return provider;
 }

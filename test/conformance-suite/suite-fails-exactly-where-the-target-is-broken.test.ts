@@ -26,7 +26,7 @@ test.before(async () => {
     port,
     upstream: deployment.gatewayUrl,
     idpKey: deployment.idp.keys,
-    spEntityId: () => (entityId ??= fetch(`${deployment.gatewayUrl}/saml/metadata`).then(async (r) => /entityID="([^"]+)"/.exec(await r.text())?.[1] ?? '')),
+    spEntityId: () => (entityId ??= fetch(`http://127.0.0.1:${port}/saml/metadata`).then(async (r) => /entityID="([^"]+)"/.exec(await r.text())?.[1] ?? '')),
   });
   report = await runSuite({ target: deployment.target, plans: ['oidc', 'saml'], client: deployment.client, idp: deployment.idp });
 });

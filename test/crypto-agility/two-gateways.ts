@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { BootOptions } from '../../gateway/boot.ts';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
+import { startRoundRobinProxy } from '../harness/services/round-robin-proxy.ts';
 import { RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 
@@ -33,7 +34,10 @@ export async function startTwoGateways(boot: BootOptions): Promise<TwoGateways> 
     extraClients: [{ client_id: AGILE_CLIENT, client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'ES256' }],
   });
   const a = await startGatewayInProcess(deployment, portA, boot);
-  const b = await startGatewayInProcess(deployment, await freePort(), boot);
+  const direct = await startGatewayInProcess(deployment, await freePort(), boot);
+  // B is reached as through a load balancer: requests carry the issuer's host, as the gateway requires.
+  const front = await startRoundRobinProxy(await freePort(), () => [direct.url], { publicHost: new URL(deployment.gatewayUrl).host });
+  const b: RunningGateway = { ...direct, url: front.url, stop: async () => { await front.stop(); await direct.stop(); } };
   return {
     deployment, a, b,
     agile: { client_id: AGILE_CLIENT, client_secret: deployment.env.GW_DEMO_RP_SECRET! },

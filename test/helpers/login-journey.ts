@@ -13,6 +13,8 @@ export interface JourneyOptions {
   /** Called with the form that posts the SAMLResponse to the ACS; may change its fields. */
   beforeAcs?: (form: Form) => Form | Promise<Form>;
   browser?: Browser;
+  /** How the RP sends the authorization request: a redirect (GET, default) or an auto-posted form (POST). */
+  authorizationMethod?: 'GET' | 'POST';
 }
 
 export interface JourneyResult {
@@ -36,7 +38,10 @@ function only(html: string, what: string): Form {
 export async function loginJourney(authorizationUrl: URL, options: JourneyOptions): Promise<JourneyResult> {
   const browser = options.browser ?? new Browser();
   const atRp = (u: URL) => u.toString().startsWith(options.redirectUri);
-  let step = await browser.follow(authorizationUrl, {}, atRp);
+  let step =
+    options.authorizationMethod === 'POST'
+      ? await browser.submit({ action: `${authorizationUrl.origin}${authorizationUrl.pathname}`, method: 'POST', fields: Object.fromEntries(authorizationUrl.searchParams) }, authorizationUrl, {}, atRp)
+      : await browser.follow(authorizationUrl, {}, atRp);
   if (atRp(step.url)) return { browser, url: step.url, status: step.response.status, html: '' };
   let html = await step.response.text();
   if (!step.url.pathname.startsWith('/interaction/')) throw new Error(`expected the chooser, got ${step.url}`);
