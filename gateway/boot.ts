@@ -24,6 +24,8 @@ import { LoginContextStore } from './interaction/login-context.ts';
 import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
+import { observeProviderErrors } from './oidc/error-events.ts';
+import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
 import { parseMetricsAllow } from './observability/metrics-access.ts';
@@ -119,7 +121,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       keys, pool, redis, logger, actor, pollMs: options.keyPollMs, channel: `${config.redis.keyPrefix}keys:version`, onChange: () => rebuild(),
     });
     closers.push(() => lifecycle.close());
-    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, clientAlgorithms: lifecycle.clientAlgorithms }));
+    const observe = (provider: Provider) => observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, clientAlgorithms: lifecycle.clientAlgorithms, observe }));
     rebuild = () => void holder.rebuild();
     const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });
     if (options.rotation?.intervalMs !== 0) scheduler.start();

@@ -38,6 +38,8 @@ export interface ProviderDeps {
   accounts: AccountStore;
   /** client_id → ID-token algorithm chosen at run time (overrides the configuration). */
   clientAlgorithms?: ReadonlyMap<string, string>;
+  /** Told about every error the provider answers (logs, audit of reused artefacts): oidc/error-events.ts. */
+  observe?: (provider: Provider) => void;
 }
 
 /** A key store that also knows retired keys still published (the lifecycle store). */
@@ -139,5 +141,6 @@ export function buildProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
+  deps.observe?.(provider);
   return provider;
 }

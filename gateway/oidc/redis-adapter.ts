@@ -1,13 +1,40 @@
 /**
  * oidc-provider's storage adapter on Redis: every artefact (sessions, interactions, grants, codes,
  * tokens, ...) lives in Redis with its TTL, so any gateway instance (and any Provider generation after a
- * key rotation) sees the same state. Modelled on oidc-provider's example Redis adapter.
+ * key rotation) sees the same state. Modelled on oidc-provider's example Redis adapter, with single use
+ * made atomic (oidc-provider reads `consumed`, then calls `consume()`: two parallel requests both read
+ * "not consumed"):
+ *
+ * - `consume()` of a one-time artefact (authorization code, refresh token, PAR `request_uri`, …) is one
+ *   Lua script: the first caller marks it; every later caller, even one that raced past oidc-provider's
+ *   own `consumed` check, gets the artefact's stable refusal (`invalid_grant`, `invalid_request_uri`) and
+ *   the grant it belongs to is revoked (RFC 6749 §4.1.2: a reused code revokes what it issued);
+ * - `ReplayDetection` (DPoP proof and client-assertion `jti`s) claims the id with `SET NX` inside
+ *   `find()`, the only read oidc-provider makes before saving it: exactly one presenter sees "unseen".
  */
 import type { Redis } from 'ioredis';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
-const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/**
+ * KEYS[1] the artefact's hash; ARGV[1] now (s). Returns 'OK' for the first consumer, otherwise the
+ * artefact's payload ('' when it no longer exists) so that the caller can revoke its grant.
+ */
+const CONSUME_ONCE = `
+if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return '' end
+if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 'OK' end
+return redis.call('HGET', KEYS[1], 'payload')
+`;
+/** How long a replay-detection claim lives before oidc-provider saves it with its real expiry. */
+const REPLAY_CLAIM_SECONDS = 3600;
+
+/** The refusal a second presentation of a one-time artefact gets, by model. */
+function reuseError(model: string): Error {
+  if (model === 'PushedAuthorizationRequest') return new errors.InvalidRequestUri('request_uri already used');
+  return new errors.InvalidGrant(`${model} already consumed`);
+}
 
 function grantKey(id: string): string {
   return `oidc:grant:${id}`;
@@ -57,6 +84,13 @@ export function redisAdapterFactory(redis: Redis): new (name: string) => Adapter
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       const key = this.key(id);
+      if (this.name === 'ReplayDetection') {
+        // claim-on-read: the first presenter gets "unseen", every other one the claim (a replay)
+        const claimed = await redis.set(key, JSON.stringify({ claimed: true }), 'EX', REPLAY_CLAIM_SECONDS, 'NX');
+        if (claimed === 'OK') return undefined;
+        const data = await redis.get(key);
+        return data ? (JSON.parse(data) as AdapterPayload) : { jti: id };
+      }
       if (CONSUMABLE.has(this.name)) {
         const data = await redis.hgetall(key);
         if (!data || !data.payload) return undefined;
@@ -91,7 +125,11 @@ export function redisAdapterFactory(redis: Redis): new (name: string) => Adapter
     }
 
     async consume(id: string): Promise<void> {
-      await redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
+      const answer = (await redis.eval(CONSUME_ONCE, 1, this.key(id), Math.floor(Date.now() / 1000))) as string;
+      if (answer === 'OK') return;
+      const grantId = answer === '' ? undefined : (JSON.parse(answer) as AdapterPayload).grantId;
+      if (grantId) await this.revokeByGrantId(grantId);
+      throw reuseError(this.name);
     }
   };
 }

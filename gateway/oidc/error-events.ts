@@ -1,0 +1,66 @@
+/**
+ * Every error oidc-provider answers is seen: one structured log line per error event (`error`,
+ * `error_description`, `client_id`, the request id), and an audit record for each refused second
+ * presentation of a one-time artefact (code, refresh token, `request_uri`, DPoP proof or client assertion
+ * `jti`) — the trace of a stolen code or a replay attempt.
+ */
+import type { Logger } from 'pino';
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+
+/** What a refused reuse writes; the sink is the audit log (wired in boot.ts). */
+export interface ReuseRecord {
+  sessionId: string;
+  to: 'OIDC_ARTIFACT_REUSED';
+  component: 'oidc';
+  errorCode: 'OIDC_ARTIFACT_REUSED';
+  requestId?: string;
+  details: Record<string, unknown>;
+}
+
+/** oidc-provider's error events (each emitted with `(ctx, error)`). */
+const ERROR_EVENTS = [
+  'authorization.error', 'backchannel.error', 'challenge.error', 'discovery.error', 'end_session.error',
+  'end_session_confirm.error', 'end_session_success.error', 'grant.error', 'introspection.error', 'jwks.error',
+  'pushed_authorization_request.error', 'registration_create.error', 'registration_delete.error',
+  'registration_read.error', 'registration_update.error', 'revocation.error', 'server_error', 'userinfo.error',
+] as const;
+
+/** Refusals that mean "this one-time artefact was already presented". */
+const REUSE = /already (consumed|used)|Replay detected|must only be used once/i;
+
+interface OidcError {
+  error?: string;
+  error_description?: string;
+  /** oidc-provider's precise reason (its `error_description` is generic). */
+  error_detail?: string;
+  status?: number;
+  message?: string;
+}
+
+/**
+ * @example
+ * observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+ */
+export function observeProviderErrors(provider: Provider, logger: Logger, onReuse: (record: ReuseRecord) => Promise<void>): void {
+  const emitter = provider as unknown as NodeJS.EventEmitter;
+  for (const event of ERROR_EVENTS) {
+    emitter.on(event, (ctx: KoaContextWithOIDC, error: OidcError) => {
+      const requestId = String(ctx.res.getHeader('x-request-id') ?? '') || undefined;
+      const clientId = ctx.oidc?.client?.clientId;
+      const line = { event, error: error.error ?? 'server_error', error_description: error.error_description ?? error.message, error_detail: error.error_detail, client_id: clientId, status: error.status, requestId };
+      if (event === 'server_error') logger.error({ ...line, err: error }, 'oidc error');
+      else logger.warn(line, 'oidc error');
+      if (!REUSE.test(`${error.error_detail ?? ''} ${error.error_description ?? ''} ${error.message ?? ''}`)) return;
+      const grantId = ctx.oidc?.entities?.AuthorizationCode?.grantId ?? ctx.oidc?.entities?.RefreshToken?.grantId;
+      const record: ReuseRecord = {
+        sessionId: grantId ? `grant:${grantId}` : `client:${clientId ?? 'unknown'}`,
+        to: 'OIDC_ARTIFACT_REUSED',
+        component: 'oidc',
+        errorCode: 'OIDC_ARTIFACT_REUSED',
+        requestId,
+        details: { event, error: error.error, detail: error.error_detail ?? error.error_description, clientId },
+      };
+      onReuse(record).catch((failure: unknown) => logger.error({ err: failure, requestId }, 'audit of a reused artefact failed'));
+    });
+  }
+}
