@@ -32,6 +32,10 @@ chmod 755 "$root"   # it is "/" inside: every user (postgres too) must traverse 
 mounted=()
 cleanup() {
   local status=$?
+  # whatever still runs inside the new root (make run's services) ends with it
+  for p in /proc/[0-9]*; do
+    case "$(readlink "$p/root" 2>/dev/null)" in "$root"*) kill -9 "${p#/proc/}" 2>/dev/null || true ;; esac
+  done
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
   if [ "${FRESH_DEBIAN_KEEP:-0}" = 1 ]; then say "root filesystem kept at $root"; else rm -rf --one-file-system "$root"; fi
   exit "$status"
@@ -83,7 +87,12 @@ in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/
 
 say "1/2 make run (waits for the demo RP, then Ctrl-C)"
 started=$SECONDS
-in_root 'cd /work/main && setsid make run >/work/make-run.log 2>&1 & echo $! >/work/make-run.pid' || true
+# free loopback ports, so that a gateway already running on this machine does not get in the way
+ports=($(python3 -c 'import socket
+s=[socket.socket() for _ in range(3)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(" ".join(str(x.getsockname()[1]) for x in s))'))
+in_root "cd /work/main && GW_PORT=${ports[0]} GW_IDP_PORT=${ports[1]} GW_RP_PORT=${ports[2]} setsid make run >/work/make-run.log 2>&1 & echo \$! >/work/make-run.pid" || true
 ok=0
 for _ in $(seq 1 900); do
   if grep -q 'Open http' "$root/work/make-run.log" 2>/dev/null; then ok=1; break; fi
