@@ -65,8 +65,10 @@ export interface LoginRequest {
   browserBinding: string;
   /** Minimum LoA the RP needs; the adapter requests at least this. */
   minimumLoa: LoaUri;
-  /** Ask the IdP for a fresh authentication. */
+  /** Ask the IdP for a fresh authentication; its answer must then be authenticated after the request. */
   forceAuthn: boolean;
+  /** The RP's `max_age`, seconds, when it gave one: an older authentication is refused. */
+  maxAuthenticationAgeSeconds?: number;
 }
 
 /** How the browser is sent to the IdP. */

@@ -20,6 +20,7 @@ export type GatewayErrorCode =
   | 'LOGIN_STATE_INVALID'
   | 'SERVICE_UNAVAILABLE'
   | 'HOST_NOT_CONFIGURED'
+  | 'STEP_UP_PENDING'
   | 'INTERNAL';
 
 export class GatewayError extends Error {

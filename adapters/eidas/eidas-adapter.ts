@@ -67,11 +67,11 @@ export async function createEidasAdapter(config: EidasIdpConfig, spConfig: SamlS
     {
       kind: 'saml-eidas',
       profile: 'eidas',
-      request: (request) => ({
+      request: () => ({
         extensionsXml,
         namespaces: { eidas: NS.eidas },
         explicitNotPassive: true,
-        forceAuthn: request.forceAuthn || idp.alwaysForceAuthn,
+        forceAuthn: true, // EID-R1: every eIDAS request forces a fresh authentication (not configurable)
       }),
       steps,
       attributes: (vctx) => verified.get(vctx) ?? {},

@@ -29,6 +29,8 @@ export interface LegacySamlIdpConfig {
   allowedLoas?: LoaUri[];
   /** Tolerance on NotBefore / NotOnOrAfter, seconds. Default 60. */
   clockSkewSeconds?: number;
+  /** Oldest AuthnInstant accepted, seconds, whatever the RP asks (`SAML_AUTHN_TOO_OLD`). Default 28800 (8 h). */
+  maxAuthenticationAgeSeconds?: number;
   /** Default `'assertion'`. */
   requiredSignatures?: RequiredSignatures;
   /** XML-DSig SignatureMethod URIs accepted from this IdP; default every row of `xmldsig.ts`. */
@@ -64,12 +66,16 @@ export interface ResolvedIdpConfig {
   maxLoa: LoaUri;
   allowedLoas: LoaUri[];
   clockSkewSeconds: number;
+  maxAuthenticationAgeSeconds: number;
   requiredSignatures: RequiredSignatures;
   signatureAlgorithms: string[];
   encryptedAssertions: EncryptionPolicy;
   nameIdFormat: string;
   attributeNames: Record<string, InternalAttribute>;
 }
+
+/** An IdP's working-day session: older authentications are not believed even without the RP's max_age. */
+export const DEFAULT_MAX_AUTHENTICATION_AGE_SECONDS = 8 * 3600;
 
 const POLICIES: readonly RequiredSignatures[] = ['assertion', 'response', 'both', 'either'];
 const ENCRYPTION: readonly EncryptionPolicy[] = ['forbidden', 'allowed', 'required'];
@@ -90,6 +96,8 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
   if (!isLoaUri(config.maxLoa)) throw bad(`maxLoa ${config.maxLoa} is not an eIDAS LoA URI`);
   const skew = config.clockSkewSeconds ?? 60;
   if (!Number.isInteger(skew) || skew < 0 || skew > 300) throw bad('clockSkewSeconds must be an integer in 0..300');
+  const maxAge = config.maxAuthenticationAgeSeconds ?? DEFAULT_MAX_AUTHENTICATION_AGE_SECONDS;
+  if (!Number.isInteger(maxAge) || maxAge < 60) throw bad('maxAuthenticationAgeSeconds must be an integer ≥ 60');
   const policy = config.requiredSignatures ?? 'assertion';
   if (!POLICIES.includes(policy)) throw bad(`requiredSignatures ${String(policy)} is unknown`);
   const encryption = config.encryptedAssertions ?? 'forbidden';
@@ -109,6 +117,7 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
     maxLoa: config.maxLoa,
     allowedLoas,
     clockSkewSeconds: skew,
+    maxAuthenticationAgeSeconds: maxAge,
     requiredSignatures: policy,
     signatureAlgorithms: algorithms,
     encryptedAssertions: encryption,

@@ -109,6 +109,8 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         idp: idp.id,
         minimumLoa: request.minimumLoa,
         issuedAt: issuedAt.toISOString(),
+        forceAuthn: input.forceAuthn,
+        ...(request.maxAuthenticationAgeSeconds === undefined ? {} : { maxAuthenticationAgeSeconds: request.maxAuthenticationAgeSeconds }),
       };
       await ctx.state.put(`saml:pending:${id}`, JSON.stringify(pending), PENDING_TTL_SECONDS);
       return {

@@ -10,6 +10,7 @@
  * | `entityId` | the entity to take from an aggregate | the only entity |
  * | `maxLoa`, `allowedLoas` | highest LoA believed; LoAs it may assert | —; all up to maxLoa |
  * | `clockSkewSeconds` | tolerance on time windows | 60 |
+ * | `maxAuthenticationAgeSeconds` | an assertion whose AuthnInstant is older is refused (`AUTHN_TOO_OLD` → `login_required`), even when the RP sets no `max_age` | 28800 (8 h) |
  * | `requiredSignatures` | assertion / response / both / either | legacy `assertion`, eIDAS `response` |
  * | `signatureAlgorithms` | XML-DSig SignatureMethod URIs accepted | legacy: all allowed; eIDAS: PSS + ECDSA |
  * | `encryptedAssertions` | forbidden / allowed / required | legacy `forbidden`, eIDAS `required` |
@@ -27,8 +28,16 @@ import { array, boolean, integer, join, object, oneOf, onlyKeys, optionalString,
 import { LOA_URIS } from '../translate/acr.ts';
 import type { SamlIdpEntry } from './types.ts';
 
+/** eIDAS requests always force a fresh authentication (eIDAS SAML profile): `false` is refused. */
+function forcedTrue(e: Obj, at: string): true {
+  if (boolean(e, 'alwaysForceAuthn', at, true) !== true) {
+    throw new ConfigError(join(at, 'alwaysForceAuthn'), 'the eIDAS profile requires ForceAuthn on every request; it cannot be turned off');
+  }
+  return true;
+}
+
 const KEYS = [
-  'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds',
+  'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds',
   'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'metadata', 'eidas',
 ] as const;
 const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds'] as const;
@@ -74,6 +83,7 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       enabled: boolean(idp, 'enabled', path, true),
       maxLoa: oneOf(idp, 'maxLoa', path, LOA_URIS),
       clockSkewSeconds: integer(idp, 'clockSkewSeconds', path, { default: 60, min: 0, max: 300 }),
+      maxAuthenticationAgeSeconds: integer(idp, 'maxAuthenticationAgeSeconds', path, { default: 8 * 3600, min: 60, max: 7 * 86400 }),
       requiredSignatures: oneOf(idp, 'requiredSignatures', path, ['assertion', 'response', 'both', 'either'] as const, kind === 'eidas' ? 'response' : 'assertion'),
       metadata: {
         trustAnchorFiles,
@@ -106,7 +116,7 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       entry.eidas = {
         ...(e.spType === undefined ? {} : { spType: oneOf(e, 'spType', at, ['public', 'private'] as const) }),
         ...(e.legalPerson === undefined ? {} : { legalPerson: boolean(e, 'legalPerson', at, false) }),
-        ...(e.alwaysForceAuthn === undefined ? {} : { alwaysForceAuthn: boolean(e, 'alwaysForceAuthn', at, false) }),
+        ...(e.alwaysForceAuthn === undefined ? {} : { alwaysForceAuthn: forcedTrue(e, at) }),
         ...(e.country === undefined ? {} : { country: string(e, 'country', at, { pattern: /^[A-Z]{2}$/ }) }),
         ...(e.spCountry === undefined ? {} : { spCountry: string(e, 'spCountry', at, { pattern: /^[A-Z]{2}$/ }) }),
         ...(e.requestedAttributes === undefined ? {} : {

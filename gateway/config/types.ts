@@ -16,6 +16,8 @@ export interface SamlIdpEntry {
   maxLoa: LoaUri;
   allowedLoas?: LoaUri[];
   clockSkewSeconds: number;
+  /** Oldest AuthnInstant accepted, seconds (applied even without the RP's max_age). */
+  maxAuthenticationAgeSeconds: number;
   requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
   signatureAlgorithms?: string[];
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';

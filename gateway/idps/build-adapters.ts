@@ -139,6 +139,7 @@ function adapterConfig(entry: SamlIdpEntry) {
     displayName: entry.displayName,
     maxLoa: entry.maxLoa,
     clockSkewSeconds: entry.clockSkewSeconds,
+    maxAuthenticationAgeSeconds: entry.maxAuthenticationAgeSeconds,
     requiredSignatures: entry.requiredSignatures,
     ...(entry.allowedLoas ? { allowedLoas: entry.allowedLoas } : {}),
     ...(entry.signatureAlgorithms ? { signatureAlgorithms: entry.signatureAlgorithms } : {}),

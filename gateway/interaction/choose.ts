@@ -16,5 +16,5 @@ export async function chooseIdp(ctx: Context, services: Services, uid: string): 
   if (!form.idp) throw new GatewayError('IDP_UNKNOWN', 400, 'no identity provider chosen');
   assertSelectable(services, form.idp);
   rememberIdp(ctx, form.idp, services.config.cookies.secure);
-  await startUpstream(ctx, services, login, form.idp, false);
+  await startUpstream(ctx, services, login, form.idp);
 }

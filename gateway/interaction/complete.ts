@@ -20,6 +20,9 @@ import type { LoginOutcome } from './login-context.ts';
 import { startUpstream } from './start-upstream.ts';
 import { grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 
+/** Refusals that mean "authenticate again" (the RP may retry with prompt=login): OIDC `login_required`. */
+const REAUTHENTICATION_NEEDED: ReadonlySet<string> = new Set(['SAML_AUTHN_TOO_OLD', 'SAML_AUTHN_NOT_FRESH']);
+
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
 /** `amr` of a login: how the person authenticated, and any step-up the policy demanded (RFC 8176 `mfa`; `reauth` is ours). */
@@ -41,7 +44,8 @@ export async function finish(ctx: Context, services: Services, details: Details,
   const resume = await provider.interactionResult(
     ctx.req,
     ctx.res,
-    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr }, consent: { grantId } },
+    // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
+    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime }, consent: { grantId } },
     { mergeWithLastSubmission: false },
   );
   await services.flow.transition(uid, 'COMPLETED', { component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc', requestId });
@@ -55,8 +59,8 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   const requestId = ctx.state.requestId as string;
-  const deny = (description: string) =>
-    provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+  const deny = (description: string, error: 'access_denied' | 'login_required' = 'access_denied') =>
+    provider.interactionFinished(ctx.req, ctx.res, { error, error_description: description }, { mergeWithLastSubmission: false });
 
   const review = await services.fraud.reviews.get(uid);
   if (review) {
@@ -79,7 +83,8 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const outcome = await services.logins.takeOutcome(uid);
   if (!outcome) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   if (outcome.status === 'rejected') {
-    await deny('the identity provider answer was refused');
+    if (REAUTHENTICATION_NEEDED.has(outcome.code)) await deny('the authentication is older than the service accepts', 'login_required');
+    else await deny('the identity provider answer was refused');
     return;
   }
   const { decision } = outcome;
@@ -96,7 +101,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
       const login = await services.logins.load(uid);
       if (!login?.idp) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
       if (decision.level !== undefined) await services.fraud.stepUpRequested(uid, outcome.accountId, decision.level);
-      await startUpstream(ctx, services, { ...login, requiredAcr: decision.requiredAcr, stepUps: login.stepUps + 1 }, login.idp, true);
+      await startUpstream(ctx, services, { ...login, requiredAcr: decision.requiredAcr, stepUps: login.stepUps + 1 }, login.idp, decision.level ?? 0);
       return;
     }
     case 'flag': {

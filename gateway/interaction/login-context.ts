@@ -17,10 +17,16 @@ export interface LoginContext {
   requestId?: string;
   /** HMAC of this browser's binding cookie, set when the upstream login starts. */
   browserBinding?: string;
+  /** The RP asked for a fresh authentication (`prompt=login` or `max_age`): every upstream request forces it. */
+  freshAuthRequired?: boolean;
+  /** The RP's `max_age`, seconds. */
+  maxAge?: number;
+  /** The one upstream request in flight: when it left, whether it forced authentication, the step-up level it answers. */
+  upstream?: { issuedAt: number; forceAuthn: boolean; stepUpLevel?: number };
 }
 
 export type LoginOutcome =
-  | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number }
+  | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number; /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number }
   | { status: 'rejected'; code: string };
 
 export class LoginContextStore {

@@ -9,7 +9,15 @@ import type { Services } from '../services.ts';
 import { assertSelectable, renderChooser } from './chooser.ts';
 import { grantConsent } from './grant-consent.ts';
 import { requiredAcr } from './required-acr.ts';
-import { startUpstream } from './start-upstream.ts';
+import { startUpstream, stepUpPending } from './start-upstream.ts';
+
+/** OIDC `max_age` (seconds, a non-negative integer; oidc-provider has already validated the syntax). */
+function maxAgeOf(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0) throw new GatewayError('REQUEST_INVALID', 400, 'max_age must be a non-negative integer');
+  return seconds;
+}
 
 export async function showInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
   const provider = services.holder.provider;
@@ -28,14 +36,17 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
   let login = await services.logins.load(uid);
   if (!login) {
     const acr = requiredAcr(details.params.acr_values as string | undefined, client.default_acr_values);
-    login = { loginId: uid, clientId, requiredAcr: acr, stepUps: 0, requestId: ctx.state.requestId as string };
+    const maxAge = maxAgeOf(details.params.max_age);
+    const freshAuthRequired = details.prompt.reasons.includes('login_prompt') || maxAge !== undefined;
+    login = { loginId: uid, clientId, requiredAcr: acr, stepUps: 0, requestId: ctx.state.requestId as string, freshAuthRequired, ...(maxAge === undefined ? {} : { maxAge }) };
     await services.flow.start(uid, { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] });
     await services.logins.save(login);
   }
+  if (login.upstream?.stepUpLevel !== undefined) throw stepUpPending();
   const hint = details.params.idp_hint;
   if (typeof hint === 'string' && hint !== '') {
     assertSelectable(services, hint);
-    await startUpstream(ctx, services, login, hint, false);
+    await startUpstream(ctx, services, login, hint);
     return;
   }
   renderChooser(ctx, services, login, client.client_name);

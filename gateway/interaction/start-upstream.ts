@@ -11,8 +11,19 @@ import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from './login-context.ts';
 
-export async function startUpstream(ctx: Context, services: Services, login: LoginContext, idpId: string, forceAuthn: boolean): Promise<void> {
+/** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
+export function stepUpPending(): GatewayError {
+  return new GatewayError('STEP_UP_PENDING', 409, 'a stronger check is already under way for this sign-in; finish it, or start again from the service');
+}
+
+/**
+ * @param stepUpLevel set when the policy demanded a step-up: the request forces authentication and only
+ * its own answer can satisfy the level.
+ */
+export async function startUpstream(ctx: Context, services: Services, login: LoginContext, idpId: string, stepUpLevel?: number): Promise<void> {
   const { config, adapters, flow, logins } = services;
+  if (stepUpLevel === undefined && login.upstream?.stepUpLevel !== undefined) throw stepUpPending();
+  const forceAuthn = stepUpLevel !== undefined || login.freshAuthRequired === true;
   const adapter = adapters.list().find((a) => a.id === idpId);
   if (!adapter) throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
   if (acrRank(acrOfLoa(adapter.maxLoa)) < acrRank(login.requiredAcr)) {
@@ -24,11 +35,13 @@ export async function startUpstream(ctx: Context, services: Services, login: Log
     browserBinding: binding,
     minimumLoa: loaOfAcr(login.requiredAcr),
     forceAuthn,
+    ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
   });
   const relayState = start.binding === 'post' ? start.fields.RelayState : new URL(start.url).searchParams.get('RelayState');
   if (!relayState) throw new GatewayError('INTERNAL', 500, 'adapter returned no RelayState', { detail: idpId });
   await logins.saveRelay(relayState, login.loginId, idpId);
-  await logins.save({ ...login, idp: idpId, browserBinding: binding });
+  const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
+  await logins.save({ ...login, idp: idpId, browserBinding: binding, upstream });
   const current = await flow.get(login.loginId);
   const from = current?.state;
   if (from !== 'INITIATED' && from !== 'AUTHENTICATING' && from !== 'FRAUD_CHECK') {
@@ -37,7 +50,7 @@ export async function startUpstream(ctx: Context, services: Services, login: Log
   await flow.transition(login.loginId, 'AUTHENTICATING', {
     component: `adapter:${idpId}`,
     requestId: ctx.state.requestId as string,
-    details: { idp: idpId, forceAuthn, requiredAcr: login.requiredAcr },
+    details: { idp: idpId, forceAuthn, requiredAcr: login.requiredAcr, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) },
   });
   ctx.set('Cache-Control', 'no-store');
   if (start.binding === 'redirect') {

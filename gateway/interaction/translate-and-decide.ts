@@ -71,7 +71,10 @@ export async function translateAndDecide(ctx: Context, services: Services, login
   };
   const assessment = await services.risk.assess(signals);
   if (device.forged) assessment.factors.push('device:forged_cookie');
-  const satisfiedLevel = await fraud.satisfiedLevel(loginId, accountId);
+  // A step-up counts only for the answer to the one request that asked for it (forced, fresh: checked by
+  // the adapter against that request), never for any later upstream login.
+  const answersStepUp = login.upstream?.stepUpLevel !== undefined && login.upstream.forceAuthn;
+  const satisfiedLevel = answersStepUp ? await fraud.satisfiedLevel(loginId, accountId) : 0;
   let decision = await fraud.decide(
     { clientId: login.clientId, idp: identity.idp, accountId },
     { requiredAcr: login.requiredAcr, assertedAcr: pivot.acr, idpMaxAcr: acrOfLoa(adapter.maxLoa), stepUps: login.stepUps, assessment, satisfiedLevel },
@@ -82,5 +85,6 @@ export async function translateAndDecide(ctx: Context, services: Services, login
     'policy decision',
   );
   await fraud.record(signals, assessment, decision).catch((err: unknown) => services.logger.warn({ err, loginId }, 'assessment not recorded'));
-  await services.logins.saveOutcome(loginId, { status: 'verified', accountId, pivot, idp: identity.idp, decision, fraudScore: assessment.score });
+  const authTime = Math.floor(Date.parse(identity.authnInstant) / 1000);
+  await services.logins.saveOutcome(loginId, { status: 'verified', accountId, pivot, idp: identity.idp, decision, fraudScore: assessment.score, authTime });
 }

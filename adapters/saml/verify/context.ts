@@ -18,6 +18,10 @@ export interface PendingRequest {
   minimumLoa: LoaUri;
   /** ISO instant the AuthnRequest was issued. */
   issuedAt: string;
+  /** The request asked for a fresh authentication (ForceAuthn="true"). */
+  forceAuthn: boolean;
+  /** The RP's max_age for this login, seconds, if any. */
+  maxAuthenticationAgeSeconds?: number;
 }
 
 /** Seconds a pending AuthnRequest stays answerable (security-conformance.md §1). */

@@ -12,6 +12,7 @@
 import { AdapterError } from '../../contract.ts';
 import { samlError } from '../errors.ts';
 import { checkAudience } from './audience.ts';
+import { checkAuthnFreshness } from './authn-freshness.ts';
 import type { VerifyContext } from './context.ts';
 import { decryptIfEncrypted } from './decrypt.ts';
 import { checkDestination } from './destination.ts';
@@ -48,6 +49,7 @@ export const PIPELINE: Pipeline = [
   ['audience',             checkAudience],            // = our entityID
   ['subject-confirmation', checkSubjectConfirmation], // one bearer, Recipient = ACS, NotOnOrAfter
   ['time-window',          checkTimeWindow],          // NotBefore / NotOnOrAfter / instants, with skew
+  ['authn-freshness',      checkAuthnFreshness],      // AuthnInstant within max_age / IdP max age; after a ForceAuthn request
   ['loa',                  readLoa],                  // eIDAS LoA URI, clipped to the IdP's max, allowed for it
 ];
 

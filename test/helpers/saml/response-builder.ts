@@ -20,6 +20,8 @@ export interface ResponseFields {
   nameId: string;
   nameIdFormat: string;
   now: Date;
+  /** AuthnStatement/@AuthnInstant; default `now`. */
+  authnInstant?: Date;
   /** Conditions window. */
   notBefore: Date;
   notOnOrAfter: Date;
@@ -81,7 +83,7 @@ export function assertionXml(f: ResponseFields, id = f.assertionId, nameId = f.n
     `</saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${f.notBefore.toISOString()}" NotOnOrAfter="${f.notOnOrAfter.toISOString()}">` +
     `<saml:AudienceRestriction><saml:Audience>${f.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${f.now.toISOString()}" SessionIndex="_s${f.assertionId}">` +
+    `<saml:AuthnStatement AuthnInstant="${(f.authnInstant ?? f.now).toISOString()}" SessionIndex="_s${f.assertionId}">` +
     `<saml:AuthnContext><saml:AuthnContextClassRef>${f.loa}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` +
     `</saml:Assertion>`

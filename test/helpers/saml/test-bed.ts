@@ -45,7 +45,7 @@ export interface SamlTestBed {
   /** The Redis key prefix (a second bed given `sameDeploymentAs` shares it: another gateway instance). */
   prefix: string;
   /** Starts a login from `browser`; returns the AuthnRequest ID and the login id. */
-  start(browser?: string, minimumLoa?: LoaUri): Promise<{ requestId: string; loginId: string }>;
+  start(browser?: string, minimumLoa?: LoaUri, options?: { forceAuthn?: boolean; maxAuthenticationAgeSeconds?: number }): Promise<{ requestId: string; loginId: string }>;
   /** Baseline Response fields answering `requestId`. */
   fields(requestId: string): ResponseFields;
   /** Response of `fields` with its Assertion signed by the test IdP. */
@@ -85,9 +85,9 @@ export async function createSamlTestBed(
   let logins = 0;
   return {
     idp, sp, adapter, state, prefix,
-    async start(browser = BROWSER, minimumLoa: LoaUri = 'http://eidas.europa.eu/LoA/substantial') {
+    async start(browser = BROWSER, minimumLoa: LoaUri = 'http://eidas.europa.eu/LoA/substantial', options = {}) {
       const loginId = `login-${(logins += 1)}`;
-      const started = await adapter.startLogin({ loginId, browserBinding: browser, minimumLoa, forceAuthn: false });
+      const started = await adapter.startLogin({ loginId, browserBinding: browser, minimumLoa, forceAuthn: options.forceAuthn ?? false, ...(options.maxAuthenticationAgeSeconds === undefined ? {} : { maxAuthenticationAgeSeconds: options.maxAuthenticationAgeSeconds }) });
       if (started.binding !== 'post') throw new Error('expected the POST binding');
       const request = Buffer.from(started.fields['SAMLRequest']!, 'base64').toString('utf8');
       return { requestId: /\sID="([^"]+)"/.exec(request)![1]!, loginId };
