@@ -54,6 +54,10 @@ export interface UpstreamIdentity {
     issuer: string;
     /** How many XML signatures were verified (response, assertion). */
     signaturesVerified: number;
+    /** The assertion may be used once (SAML OneTimeUse): never served again from an SSO session. */
+    oneTimeUse: boolean;
+    /** Only these relying parties may receive a token from it (SAML ProxyRestriction Audience), when set. */
+    onwardAudiences?: string[];
   };
 }
 

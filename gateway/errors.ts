@@ -21,6 +21,7 @@ export type GatewayErrorCode =
   | 'SERVICE_UNAVAILABLE'
   | 'HOST_NOT_CONFIGURED'
   | 'STEP_UP_PENDING'
+  | 'UPSTREAM_AUDIENCE_EXCLUDES_RP'
   | 'INTERNAL';
 
 export class GatewayError extends Error {

@@ -154,6 +154,8 @@ function identityOf(vctx: VerifyContext, idpId: string, issuer: string, attribut
       inResponseTo: need(vctx.requestId, 'requestId'),
       issuer,
       signaturesVerified: vctx.signed.count,
+      oneTimeUse: claims.conditions.oneTimeUse,
+      ...(claims.conditions.proxyRestriction?.audiences.length ? { onwardAudiences: claims.conditions.proxyRestriction.audiences } : {}),
     },
   };
 }

@@ -43,6 +43,12 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   if (result.loginId !== target.loginId) {
     return reject(ctx, services, 'SAML_INRESPONSETO_MISMATCH', result.loginId, `adapter:${target.idp}`);
   }
+  // ProxyRestriction Audience: the IdP named the relying parties that may receive a token from this assertion
+  const onward = result.identity.evidence.onwardAudiences;
+  if (onward !== undefined) {
+    const login = await services.logins.load(result.loginId);
+    if (!login || !onward.includes(login.clientId)) return reject(ctx, services, 'UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
+  }
   await translateAndDecide(ctx, services, result.loginId, result.identity);
   ctx.status = 303;
   ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);

@@ -35,7 +35,7 @@ function amrOf(level: number | undefined): string[] {
 export async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW', amr: string[] = amrOf(outcome.decision.level)): Promise<void> {
   const provider = services.holder.provider;
   const requestId = ctx.state.requestId as string;
-  await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore });
+  await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore, ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}) });
   const grantId = await createGrant(services, details, outcome.accountId);
   await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
   await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);

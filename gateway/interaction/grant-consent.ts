@@ -23,7 +23,9 @@ export async function createGrant(services: Services, details: Details, accountI
 
 export async function grantConsent(ctx: Context, services: Services, details: Details): Promise<void> {
   const accountId = details.session?.accountId;
-  if (!accountId) {
+  // A session born of a OneTimeUse assertion (SAML Core §2.5.1.5) is never reused: authenticate again.
+  const oneTimeUse = accountId ? (await services.accounts.load(accountId))?.oneTimeUse === true : false;
+  if (!accountId || oneTimeUse) {
     await services.holder.provider.interactionFinished(ctx.req, ctx.res, { error: 'login_required' }, { mergeWithLastSubmission: false });
     return;
   }

@@ -26,7 +26,7 @@ export interface LoginContext {
 }
 
 export type LoginOutcome =
-  | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number; /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number }
+  | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number; /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number; /** From a OneTimeUse assertion. */ oneTimeUse: boolean }
   | { status: 'rejected'; code: string };
 
 export class LoginContextStore {

@@ -86,5 +86,5 @@ export async function translateAndDecide(ctx: Context, services: Services, login
   );
   await fraud.record(signals, assessment, decision).catch((err: unknown) => services.logger.warn({ err, loginId }, 'assessment not recorded'));
   const authTime = Math.floor(Date.parse(identity.authnInstant) / 1000);
-  await services.logins.saveOutcome(loginId, { status: 'verified', accountId, pivot, idp: identity.idp, decision, fraudScore: assessment.score, authTime });
+  await services.logins.saveOutcome(loginId, { status: 'verified', accountId, pivot, idp: identity.idp, decision, fraudScore: assessment.score, authTime, oneTimeUse: identity.evidence.oneTimeUse });
 }

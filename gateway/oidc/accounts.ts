@@ -12,6 +12,8 @@ export interface StoredAccount {
   idp: string;
   /** Risk score of the login that stored it (for the access token's fraud_score). */
   fraudScore: number;
+  /** The login came from a one-time-use assertion (SAML OneTimeUse): no SSO may reuse it. */
+  oneTimeUse?: boolean;
 }
 
 export class AccountStore {

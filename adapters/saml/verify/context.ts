@@ -65,7 +65,15 @@ export interface SignedAssertion {
   issueInstant: string;
   nameId: { value: string; format: string };
   confirmations: SubjectConfirmation[];
-  conditions: { notBefore?: string; notOnOrAfter?: string; audienceRestrictions: string[][] };
+  conditions: {
+    notBefore?: string;
+    notOnOrAfter?: string;
+    audienceRestrictions: string[][];
+    /** `<OneTimeUse/>`: the assertion may be used once, never kept for later use (SAML Core §2.5.1.5). */
+    oneTimeUse: boolean;
+    /** `<ProxyRestriction>`: how many further assertions may be issued, and to whom (§2.5.1.6). */
+    proxyRestriction?: { count?: number; audiences: string[] };
+  };
   authn: { instant: string; sessionIndex?: string; classRef?: string };
   attributes: { name: string; nameFormat?: string; values: string[] }[];
 }

@@ -20,6 +20,8 @@ import { checkEncryptionPolicy } from './encryption-policy.ts';
 import { bindPendingRequest } from './in-response-to.ts';
 import { checkIssuerKnown } from './issuer.ts';
 import { checkLexical } from './lexical.ts';
+import { checkNameIdFormat } from './name-id-format.ts';
+import { checkProxyRestriction } from './proxy-restriction.ts';
 import { readLoa } from './loa.ts';
 import { readSignedClaims } from './read-signed.ts';
 import { rejectReplay } from './replay.ts';
@@ -48,6 +50,8 @@ export const PIPELINE: Pipeline = [
   ['destination',          checkDestination],         // = our ACS
   ['audience',             checkAudience],            // = our entityID
   ['subject-confirmation', checkSubjectConfirmation], // one bearer, Recipient = ACS, NotOnOrAfter
+  ['proxy-restriction',    checkProxyRestriction],    // Count="0" forbids the ID token; Audience list → evidence
+  ['name-id-format',       checkNameIdFormat],        // the format the IdP is registered (and asked) for
   ['time-window',          checkTimeWindow],          // NotBefore / NotOnOrAfter / instants, with skew
   ['authn-freshness',      checkAuthnFreshness],      // AuthnInstant within max_age / IdP max age; after a ForceAuthn request
   ['loa',                  readLoa],                  // eIDAS LoA URI, clipped to the IdP's max, allowed for it

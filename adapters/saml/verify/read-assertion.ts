@@ -4,7 +4,8 @@
  * - Version 2.0, ID, IssueInstant, Issuer required; one Subject with one NameID (non-empty, no
  *   comment: text nodes only); one AuthnStatement.
  * - Conditions: only AudienceRestriction, OneTimeUse, ProxyRestriction are understood; any other
- *   condition is refused (`SAML_SCHEMA_INVALID`, SAML-CND-01).
+ *   condition is refused (`SAML_SCHEMA_INVALID`, SAML-CND-01: Indeterminate is not Valid). OneTimeUse and
+ *   ProxyRestriction are read (at most one each; Count a non-negative integer) for later steps.
  * - Attributes keep every value, in order.
  */
 import type { Element } from '@xmldom/xmldom';
@@ -41,12 +42,22 @@ export function readAssertion(assertion: Element): SignedAssertion {
 
   const conditionsElement = optionalChild(assertion, A, 'Conditions');
   const audienceRestrictions: string[][] = [];
+  let oneTimeUse = false;
+  let proxyRestriction: { count?: number; audiences: string[] } | undefined;
   for (const condition of conditionsElement ? elementChildren(conditionsElement) : []) {
     if (condition.namespaceURI !== A || !UNDERSTOOD_CONDITIONS.has(condition.localName ?? '')) {
       throw samlError('SAML_SCHEMA_INVALID', { detail: `unsupported condition ${condition.localName ?? ''}` });
     }
     if (condition.localName === 'AudienceRestriction') {
       audienceRestrictions.push(childrenNamed(condition, A, 'Audience').map((a) => textOnly(a).trim()));
+    } else if (condition.localName === 'OneTimeUse') {
+      if (oneTimeUse) throw samlError('SAML_SCHEMA_INVALID', { detail: 'more than one OneTimeUse' });
+      oneTimeUse = true;
+    } else {
+      if (proxyRestriction) throw samlError('SAML_SCHEMA_INVALID', { detail: 'more than one ProxyRestriction' });
+      const count = attr(condition, 'Count');
+      if (count !== undefined && !/^\d{1,9}$/.test(count)) throw samlError('SAML_SCHEMA_INVALID', { detail: 'ProxyRestriction Count is not a non-negative integer' });
+      proxyRestriction = { ...(count === undefined ? {} : { count: Number(count) }), audiences: childrenNamed(condition, A, 'Audience').map((a) => textOnly(a).trim()) };
     }
   }
 
@@ -79,6 +90,8 @@ export function readAssertion(assertion: Element): SignedAssertion {
       notBefore: conditionsElement && attr(conditionsElement, 'NotBefore'),
       notOnOrAfter: conditionsElement && attr(conditionsElement, 'NotOnOrAfter'),
       audienceRestrictions,
+      oneTimeUse,
+      ...(proxyRestriction ? { proxyRestriction } : {}),
     },
     authn: { instant: authnInstant, sessionIndex: attr(authn, 'SessionIndex'), classRef: classRef && textOnly(classRef).trim() },
     attributes,

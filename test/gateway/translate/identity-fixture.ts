@@ -11,7 +11,7 @@ function upstream(attributes: Record<string, string[]>, loa: string): UpstreamId
     idp: 'idp', subject: 's', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', loa: loa as UpstreamIdentity['loa'],
     authnInstant: today.toISOString(),
     attributes,
-    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1 },
+    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1, oneTimeUse: false },
   };
 }
 

@@ -12,7 +12,7 @@ function identity(attributes: Record<string, string[]>, loa = 'http://eidas.euro
     idp: 'idp', subject: 's', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', loa: loa as UpstreamIdentity['loa'],
     authnInstant: today.toISOString(),
     attributes: { given_name: ['Marie'], family_name: ['Dupont'], birthdate: ['1985-04-12'], gender: ['female'], birthplace: ['75056'], birthcountry: ['99100'], ...attributes },
-    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1 },
+    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1, oneTimeUse: false },
   };
 }
 

@@ -20,6 +20,8 @@ export interface ResponseFields {
   nameId: string;
   nameIdFormat: string;
   now: Date;
+  /** Raw XML of further Conditions (after the AudienceRestriction), e.g. `<saml:OneTimeUse/>`. */
+  extraConditions?: string;
   /** AuthnStatement/@AuthnInstant; default `now`. */
   authnInstant?: Date;
   /** Conditions window. */
@@ -82,7 +84,7 @@ export function assertionXml(f: ResponseFields, id = f.assertionId, nameId = f.n
     `<saml:SubjectConfirmationData${opt('InResponseTo', f.inResponseTo)}${opt('Recipient', f.recipient)} NotOnOrAfter="${f.confirmationNotOnOrAfter.toISOString()}"/>` +
     `</saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${f.notBefore.toISOString()}" NotOnOrAfter="${f.notOnOrAfter.toISOString()}">` +
-    `<saml:AudienceRestriction><saml:Audience>${f.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:AudienceRestriction><saml:Audience>${f.audience}</saml:Audience></saml:AudienceRestriction>${f.extraConditions ?? ''}</saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${(f.authnInstant ?? f.now).toISOString()}" SessionIndex="_s${f.assertionId}">` +
     `<saml:AuthnContext><saml:AuthnContextClassRef>${f.loa}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` +
