@@ -71,6 +71,7 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
   if (base.encryptedAssertions === 'forbidden') throw bad('encryptedAssertions may not be forbidden');
   for (const uri of base.signatureAlgorithms) if (!EIDAS_SIGNATURE_METHODS.includes(uri)) throw bad(`${uri} is not an eIDAS signature algorithm`);
   if (!NAMEID_FORMATS.includes(base.nameIdFormat)) throw bad(`nameIdFormat ${base.nameIdFormat} is not allowed by eIDAS`);
+  if (config.alwaysForceAuthn === false) throw bad('alwaysForceAuthn cannot be false: every eIDAS request forces a fresh authentication (EID-R1)');
   const spType = config.spType ?? 'public';
   if (spType !== 'public' && spType !== 'private') throw bad('spType must be public or private');
   const spCountry = config.spCountry ?? 'FR';
@@ -96,6 +97,6 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
     legalPerson: config.legalPerson ?? false,
     country: config.country,
     spCountry,
-    alwaysForceAuthn: config.alwaysForceAuthn ?? true, // EID-R1: every eIDAS request forces a fresh authentication
+    alwaysForceAuthn: true, // EID-R1: every eIDAS request forces a fresh authentication (refused above otherwise)
   };
 }

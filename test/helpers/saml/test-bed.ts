@@ -92,7 +92,11 @@ export async function createSamlTestBed(
       const request = Buffer.from(started.fields['SAMLRequest']!, 'base64').toString('utf8');
       return { requestId: /\sID="([^"]+)"/.exec(request)![1]!, loginId };
     },
-    fields: (requestId) => baselineFields({ issuer: idp.entityId, acsUrl: sp.acsUrl, spEntityId: sp.entityId, inResponseTo: requestId }),
+    // an honest IdP answers in the NameID format it is registered for (and was asked for)
+    fields: (requestId) => ({
+      ...baselineFields({ issuer: idp.entityId, acsUrl: sp.acsUrl, spEntityId: sp.entityId, inResponseTo: requestId }),
+      ...(idpConfig.nameIdFormat ? { nameIdFormat: idpConfig.nameIdFormat } : {}),
+    }),
     signedResponse: (f) => signElement(responseXml(f), { id: f.assertionId, privateKey: idp.privateKey, certificatePem: idp.certificatePem }),
     finish: (xml, browser = BROWSER) =>
       adapter.finishLogin({ method: 'POST', params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') }, browserBinding: browser }),
