@@ -13,6 +13,7 @@
  *   counts it); `status()` is what the admin CLI and /ready show.
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { samlError } from '../saml/errors.ts';
 import { AdapterError, type IdpAvailability } from '../contract.ts';
 import type { IdpMetadata } from '../saml/idp-metadata.ts';
 import { readMetadataEntity } from './document.ts';
@@ -91,6 +92,13 @@ export class MetadataMonitor {
     try {
       const xml = await this.#document(entry.config.source);
       const read = readMetadataEntity(xml, entry.config.entityId, { trustAnchors: entry.config.trustAnchors, requireValidUntil: entry.config.requireValidUntil, now });
+      // Rollback: a signed document valid for less long than the copy we hold is an older issue replayed
+      // (a signer re-issues with a later validUntil); it would resurrect keys the IdP has since rolled over.
+      if (entry.config.trustAnchors.length > 0 && entry.validUntil !== undefined && read.validUntil !== undefined && read.validUntil < entry.validUntil) {
+        throw samlError('SAML_METADATA_ROLLBACK', {
+          detail: `validUntil ${new Date(read.validUntil).toISOString()} is earlier than the held copy's ${new Date(entry.validUntil).toISOString()}`,
+        });
+      }
       const keysChanged = entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(read.metadata).join();
       entry.metadata = read.metadata;
       entry.validUntil = read.validUntil;

@@ -9,7 +9,7 @@ import type { ClientEntry } from './types.ts';
 
 const KEYS = [
   'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
-  'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'scope',
+  'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'minimum_acr', 'scope',
 ] as const;
 const ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
 
@@ -39,6 +39,7 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
       }),
       scope: string(c, 'scope', at, { default: 'openid profile email' }),
     };
+    if (c.minimum_acr !== undefined) client.minimum_acr = oneOf(c, 'minimum_acr', at, ACR_VALUES);
     if (method === 'private_key_jwt') {
       const jwksUri = optionalString(c, 'jwks_uri', at);
       if (!jwksUri) throw new ConfigError(join(at, 'jwks_uri'), 'is required for private_key_jwt');

@@ -11,6 +11,7 @@ import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
+import { ACR_VALUES } from '../translate/acr.ts';
 
 /**
  * `trustedProxies`: addresses or CIDR blocks of your own reverse proxies (default none). Only a request
@@ -35,7 +36,7 @@ function parseTrustedProxies(root: Obj): string[] {
   });
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'ttl', 'logging'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'ttl', 'logging'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -74,6 +75,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   onlyKeys(saml, 'saml', ['entityId', 'idps']);
   const ttl = object(root.ttl ?? {}, 'ttl');
   onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'authorizationCode', 'interaction', 'grant']);
+  const federation = object(root.federation ?? {}, 'federation');
+  onlyKeys(federation, 'federation', ['minimumAcr']);
   const logging = object(root.logging ?? {}, 'logging');
   onlyKeys(logging, 'logging', ['level']);
 
@@ -107,6 +110,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       idps: parseIdps(array(saml, 'idps', 'saml', { min: 1 }), baseDir),
     },
     clients: [],
+    // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
+    federation: { minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2') },
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),
       idToken: integer(ttl, 'idToken', 'ttl', { default: 3600, min: 60 }),

@@ -44,6 +44,8 @@ export interface ClientEntry {
   post_logout_redirect_uris: string[];
   id_token_signed_response_alg: string;
   default_acr_values: Acr[];
+  /** This client's floor; raises (never lowers) the federation's minimum. */
+  minimum_acr?: Acr;
   scope: string;
 }
 
@@ -59,6 +61,8 @@ export interface GatewayConfig {
   cookies: { secure: boolean };
   saml: { entityId: string; idps: SamlIdpEntry[] };
   clients: ClientEntry[];
+  /** The federation's policy: the lowest acr any login may end with (default eidas2). */
+  federation: { minimumAcr: Acr };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }

@@ -8,7 +8,7 @@ import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { assertSelectable, renderChooser } from './chooser.ts';
 import { grantConsent } from './grant-consent.ts';
-import { requiredAcr } from './required-acr.ts';
+import { minimumAcrOf, requiredAcr } from './required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
 
 /** OIDC `max_age` (seconds, a non-negative integer; oidc-provider has already validated the syntax). */
@@ -35,7 +35,7 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
   if (!client) throw new GatewayError('INTERACTION_INVALID', 400, 'unknown client');
   let login = await services.logins.load(uid);
   if (!login) {
-    const acr = requiredAcr(details.params.acr_values as string | undefined, client.default_acr_values);
+    const acr = requiredAcr(details.params.acr_values as string | undefined, client.default_acr_values, minimumAcrOf(services.config.federation.minimumAcr, client.minimum_acr));
     const maxAge = maxAgeOf(details.params.max_age);
     const freshAuthRequired = details.prompt.reasons.includes('login_prompt') || maxAge !== undefined;
     login = { loginId: uid, clientId, requiredAcr: acr, stepUps: 0, requestId: ctx.state.requestId as string, freshAuthRequired, ...(maxAge === undefined ? {} : { maxAge }) };

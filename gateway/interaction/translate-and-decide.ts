@@ -5,7 +5,7 @@
  *
  * Signals gathered here: the signed device cookie (issued when absent), fingerprint dimensions (headers,
  * plus what the behavioural script reported), the network prefix, and what the RP said is at stake (RFC 9396
- * `authorization_details`, or the deprecated `risk_transaction`, of its authorization request). The assessment and the decision are logged
+ * `authorization_details` of its authorization request; unreadable → the login is refused). The assessment and the decision are logged
  * with structured fields, counted, and kept (`risk_assessments`) for the signed copy the RP may fetch.
  */
 import type { Context } from 'koa';
@@ -53,7 +53,11 @@ export async function translateAndDecide(ctx: Context, services: Services, login
     transaction = transactionFromParams(interaction?.params);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    services.logger.warn({ loginId, code: error.code }, 'transaction ignored');
+    // fail closed: what is at stake could not be read, so the login cannot be scored: refused, never "tier 0"
+    services.logger.warn({ loginId, code: error.code, detail: error.message }, 'transaction unreadable: login refused');
+    await services.flow.transition(loginId, 'FAILED', { component: 'risk', errorCode: error.code, requestId });
+    await services.logins.saveOutcome(loginId, { status: 'rejected', code: error.code });
+    return;
   }
   const signals: RiskSignals = {
     loginId,

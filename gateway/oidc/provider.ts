@@ -111,8 +111,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       richAuthorizationRequests: richAuthorizationRequests(),
       resourceIndicators: resourceIndicators(config.issuer),
     },
-    // risk_transaction: deprecated alias of authorization_details (same JSON, not validated up front)
-    extraParams: ['idp_hint', 'risk_transaction'],
+    extraParams: ['idp_hint'],
     // the fraud score of the login behind an access token (issue #5)
     extraTokenClaims: async (_ctx, token) => {
       if (!('accountId' in token) || typeof token.accountId !== 'string') return undefined;

@@ -5,6 +5,8 @@
  * - `instructedAmount` present, `currency` exactly `EUR` (no silent conversion), `amount` a decimal string
  *   with at most two decimals (`"120.00"`), at most 1e12;
  * - only the RFC 9396 common fields and the usual payment fields; anything else is refused;
+ * - at most MAX_AUTHORIZATION_DETAILS entries per request (the risk pipeline's own limit: what it could
+ *   not score is never let through unscored);
  * - a malformed request is refused by oidc-provider before any interaction exists, with the OAuth error
  *   `invalid_authorization_details` at the RP's redirect URI (no login is started).
  *
@@ -12,6 +14,7 @@
  * they were validated (this gateway grants exactly what was asked or nothing: the login decides). The
  * risk pipeline reads them from the interaction (`transactionFromParams` in transaction.ts).
  */
+import { MAX_AUTHORIZATION_DETAILS } from './transaction.ts';
 import { errors, type AuthorizationDetailsForIntrospection, type Configuration, type KoaContextWithOIDC, type RichAuthorizationRequestsActiveConfiguration } from 'oidc-provider';
 
 type RarFeature = RichAuthorizationRequestsActiveConfiguration & { authorizationDetailsForIntrospection: AuthorizationDetailsForIntrospection };
@@ -57,7 +60,15 @@ function requested(ctx: KoaContextWithOIDC): Detail[] | undefined {
 export function richAuthorizationRequests(): RarFeature {
   return {
     enabled: true,
-    types: { payment_initiation: { validate: (_ctx, detail) => validatePaymentInitiation(detail as Detail) } },
+    types: {
+      payment_initiation: {
+        validate: (ctx, detail) => {
+          const count = requested(ctx)?.length ?? 0;
+          if (count > MAX_AUTHORIZATION_DETAILS) refuse(`at most ${MAX_AUTHORIZATION_DETAILS} authorization details per request (${count} given)`);
+          validatePaymentInitiation(detail as Detail);
+        },
+      },
+    },
     // the code carries what the (validated) request asked; the login's risk decision already allowed it
     authorizationDetailsForGrantSource: (ctx) => requested(ctx) as never,
     // the token gets exactly what its code carried; details sent again at the token endpoint are refused

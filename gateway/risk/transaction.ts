@@ -1,7 +1,8 @@
 /**
  * What is at stake, as the RP states it: RFC 9396 `authorization_details` (validated at the authorization
- * endpoint by transaction-rar.ts), or — deprecated alias, same JSON — the gateway's own `risk_transaction`
- * parameter, e.g. `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"123.50"}}]`.
+ * endpoint by transaction-rar.ts, with the same limits as here), e.g.
+ * `[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"123.50"}}]`. (The former
+ * `risk_transaction` alias is gone: it was scored but never reached the token.)
  *
  * - amounts in EUR only (another currency throws `TRANSACTION_INVALID`: no silent conversion);
  * - tiers: 0 none, 1 under 50 €, 2 50–500 €, 3 500–5,000 €, 4 over 5,000 €; several entries add up.
@@ -11,6 +12,9 @@ import type { Transaction } from './types.ts';
 
 /** Upper bounds (exclusive) of tiers 1..3, in euros; above the last is tier 4. */
 export const TIER_BOUNDS = [50, 500, 5_000] as const;
+
+/** At most this many authorization details in one request (refused at /auth beyond it). */
+export const MAX_AUTHORIZATION_DETAILS = 10;
 
 /**
  * Reads the parameter; `null` when absent. Malformed → `TRANSACTION_INVALID` (400).
@@ -24,9 +28,11 @@ export function parseTransaction(raw: unknown): Transaction | null {
   try {
     details = typeof raw === 'string' ? JSON.parse(raw) : raw;
   } catch {
-    throw new GatewayError('TRANSACTION_INVALID', 400, 'risk_transaction is not JSON');
+    throw new GatewayError('TRANSACTION_INVALID', 400, 'authorization_details is not JSON');
   }
-  if (!Array.isArray(details) || details.length === 0 || details.length > 10) throw new GatewayError('TRANSACTION_INVALID', 400, 'risk_transaction must be a non-empty array');
+  if (!Array.isArray(details) || details.length === 0 || details.length > MAX_AUTHORIZATION_DETAILS) {
+    throw new GatewayError('TRANSACTION_INVALID', 400, `authorization_details must be an array of 1 to ${MAX_AUTHORIZATION_DETAILS} entries`);
+  }
   let total: number | null = null;
   let type = '';
   for (const entry of details as unknown[]) {
@@ -45,17 +51,16 @@ export function parseTransaction(raw: unknown): Transaction | null {
 }
 
 /**
- * The transaction of an interaction's authorization parameters: `authorization_details` first, then the
- * deprecated `risk_transaction`. Malformed → `TRANSACTION_INVALID`.
+ * The transaction of an interaction's authorization parameters (`authorization_details`). Malformed →
+ * `TRANSACTION_INVALID`: the caller fails the login closed, never scores it as "nothing at stake".
  *
  * @example
  * transactionFromParams(interaction.params) // { type: 'payment_initiation', amountEur: 120 } or null
  */
 export function transactionFromParams(params: Record<string, unknown> | undefined): Transaction | null {
   if (!params) return null;
-  return parseTransaction(params.authorization_details) ?? parseTransaction(params.risk_transaction);
+  return parseTransaction(params.authorization_details);
 }
-
 /** Tier 0..4 of a transaction. */
 export function tierOf(transaction: Transaction | null | undefined): number {
   if (!transaction || transaction.amountEur === null) return 0;

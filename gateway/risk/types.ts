@@ -7,7 +7,7 @@
  *   warnings passed on to the relying party, and per stage its outcome, time taken and whether it degraded.
  */
 
-/** What the RP says is at stake (from the `risk_transaction` parameter, RFC 9396 `authorization_details` shape). */
+/** What the RP says is at stake (RFC 9396 `authorization_details`). */
 export interface Transaction {
   type: string;
   /** Amount in euros (minor units are not used), when the transaction has one. */

@@ -82,7 +82,7 @@ test.serial('the behavioural side channel feeds stage 1 for its own interaction 
 
 test.serial('a 120 € transaction (tier 2) demands a step-up: the IdP is asked again and amr says so', async (t) => {
   const transaction = JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '120.00' } }]);
-  const request = await authorizationRequest(fx.rp, { risk_transaction: transaction });
+  const request = await authorizationRequest(fx.rp, { authorization_details: transaction });
   const first = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.false(atRp(first.url), 'not finished: stepped up');
   const step = await continueAfterStepUp(first, { username: 'marie', redirectUri: RP_REDIRECT }); // AuthnRequest with ForceAuthn

@@ -6,7 +6,8 @@
  *   token carries the details (introspection);
  * - a malformed detail (other currency, bad amount, unknown type or field) is refused with
  *   `invalid_authorization_details` at the RP's redirect URI, and no login is started;
- * - the tiers of the amount: < 50 €, 50–500 €, 500–5,000 €, > 5,000 €; `risk_transaction` stays an alias.
+ * - the tiers of the amount: < 50 €, 50–500 €, 500–5,000 €, > 5,000 €; the old `risk_transaction` alias
+ *   (scored but never in the token) is gone; more than 10 details are refused at /auth (issue #10 item 11).
  */
 import test from 'ava';
 import * as oidc from 'openid-client';
@@ -24,7 +25,7 @@ test.after.always(async () => {
 const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 const payment = (amount: string, currency = 'EUR') => [{ type: 'payment_initiation', instructedAmount: { currency, amount } }];
 
-test('the amount falls in its tier; authorization_details wins over the deprecated risk_transaction', (t) => {
+test('the amount falls in its tier; the former risk_transaction alias is no longer read', (t) => {
   const tier = (amount: string) => tierOf(transactionFromParams({ authorization_details: JSON.stringify(payment(amount)) }));
   t.is(tier('0.00'), 1);
   t.is(tier('49.99'), 1);
@@ -34,8 +35,7 @@ test('the amount falls in its tier; authorization_details wins over the deprecat
   t.is(tier('4999.99'), 3);
   t.is(tier('5000.01'), 4);
   t.is(tierOf(transactionFromParams({})), 0);
-  t.is(tierOf(transactionFromParams({ risk_transaction: JSON.stringify(payment('600')) })), 3, 'the alias still works');
-  t.is(tierOf(transactionFromParams({ authorization_details: JSON.stringify(payment('10')), risk_transaction: JSON.stringify(payment('6000')) })), 1);
+  t.is(tierOf(transactionFromParams({ risk_transaction: JSON.stringify(payment('600')) })), 0, 'the alias is not read');
 });
 
 test.serial('discovery advertises the payment_initiation type', async (t) => {
@@ -60,6 +60,13 @@ test.serial('a 120 € payment_initiation demands a step-up and the access token
   t.deepEqual(introspection.authorization_details, details);
 });
 
+test.serial('risk_transaction is no longer an accepted parameter: it is ignored, never scored', async (t) => {
+  const request = await authorizationRequest(fx.rp, { risk_transaction: JSON.stringify(payment('6000.00')) });
+  const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  const assessment = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [journey.loginId]);
+  t.false(assessment.rows[0].assessment.factors.some((f: string) => f.startsWith('transaction:tier')));
+});
+
 const refusals: Array<[string, unknown]> = [
   ['another currency', payment('120.00', 'USD')],
   ['an amount that is not a decimal string', payment('12e3')],
@@ -68,6 +75,7 @@ const refusals: Array<[string, unknown]> = [
   ['an unknown field', [{ ...payment('1')[0], rawCard: '4111' }]],
   ['an unknown type', [{ type: 'account_information' }]],
   ['not JSON', '[{'],
+  ['eleven details (the risk pipeline scores at most ten)', Array.from({ length: 11 }, () => payment('1')[0])],
 ];
 for (const [what, details] of refusals) {
   test.serial(`${what} is refused with invalid_authorization_details and no login starts`, async (t) => {

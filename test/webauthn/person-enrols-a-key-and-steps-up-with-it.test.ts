@@ -81,7 +81,7 @@ async function login(page: Page, username: string, amountEur?: string) {
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(rp, {
     redirect_uri: RP_REDIRECT, scope: 'openid profile', prompt: 'login', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    ...(amountEur ? { risk_transaction: JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: amountEur } }]) } : {}),
+    ...(amountEur ? { authorization_details: JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: amountEur } }]) } : {}),
   });
   await page.goto(url.toString());
   await page.waitForURL(/\/interaction\//);

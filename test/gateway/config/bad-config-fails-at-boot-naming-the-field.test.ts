@@ -46,6 +46,17 @@ test('a valid configuration loads, with secure defaults', (t) => {
   t.is(config.saml.entityId, 'http://127.0.0.1:3000/saml/metadata');
   t.false(config.cookies.secure, 'http loopback development issuer');
   t.true(loadConfig({ ...valid(), issuer: 'https://gw.example' }, { env, baseDir: dir }).cookies.secure, 'https issuer → Secure cookies');
+  t.is(config.federation.minimumAcr, 'eidas2', 'the product serves substantial and high only by default');
+  t.is(config.saml.idps[0]!.maxAuthenticationAgeSeconds, 8 * 3600, 'an IdP working day');
+  t.deepEqual(config.trustedProxies, [], 'no proxy is trusted by default');
+});
+
+test('federation.minimumAcr, a client minimum_acr and eIDAS alwaysForceAuthn are checked at boot', (t) => {
+  failsAt(t, (c) => (c.federation = { minimumAcr: 'eidas4' }), 'federation.minimumAcr');
+  failsAt(t, (c) => (c.federation = { minimum: 'eidas1' }), 'federation.minimum');
+  failsAt(t, (c) => (c.clients[0].minimum_acr = 'loa2'), 'clients[0].minimum_acr');
+  failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { alwaysForceAuthn: false } }), 'saml.idps[0].eidas.alwaysForceAuthn');
+  t.is(loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr, 'eidas1');
 });
 
 test('an unknown setting is refused (a typo never falls back to a default)', (t) => {

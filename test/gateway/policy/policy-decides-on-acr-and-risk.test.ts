@@ -1,7 +1,7 @@
 /** The policy decision: the asserted acr must meet the required one; risk thresholds; bounded step-up. */
 import test from 'ava';
 import { decide, DEFAULT_THRESHOLDS } from '../../../gateway/policy/decide.ts';
-import { requiredAcr } from '../../../gateway/interaction/required-acr.ts';
+import { minimumAcrOf, requiredAcr } from '../../../gateway/interaction/required-acr.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import type { Acr } from '../../../gateway/translate/acr.ts';
 
@@ -30,8 +30,17 @@ test('risk scores map to step-up, manual review and deny at the configured thres
 });
 
 test('the required acr is the lowest the RP accepts; unknown values are errors', (t) => {
-  t.is(requiredAcr('eidas3 eidas2', []), 'eidas2');
-  t.is(requiredAcr(undefined, ['eidas2']), 'eidas2');
-  t.is(requiredAcr(undefined, []), 'eidas1');
-  t.is(t.throws(() => requiredAcr('eidas2 loa4', []), { instanceOf: GatewayError })?.code, 'ACR_UNKNOWN');
+  t.is(requiredAcr('eidas3 eidas2', [], 'eidas1'), 'eidas2');
+  t.is(requiredAcr(undefined, ['eidas2'], 'eidas1'), 'eidas2');
+  t.is(requiredAcr(undefined, [], 'eidas1'), 'eidas1');
+  t.is(t.throws(() => requiredAcr('eidas2 loa4', [], 'eidas1'), { instanceOf: GatewayError })?.code, 'ACR_UNKNOWN');
+});
+
+test('the minimum acr is a floor: asking for nothing or for less never lowers it (issue #10 item 8)', (t) => {
+  t.is(requiredAcr(undefined, [], 'eidas2'), 'eidas2', 'nothing asked');
+  t.is(requiredAcr('eidas1', [], 'eidas2'), 'eidas2', 'less asked');
+  t.is(requiredAcr(undefined, ['eidas1'], 'eidas2'), 'eidas2', 'a client default below the floor');
+  t.is(requiredAcr('eidas3', [], 'eidas2'), 'eidas3', 'more asked');
+  t.is(minimumAcrOf('eidas2', 'eidas3'), 'eidas3', 'a client may raise the floor');
+  t.is(minimumAcrOf('eidas2', 'eidas1'), 'eidas2', 'a client may not lower it');
 });

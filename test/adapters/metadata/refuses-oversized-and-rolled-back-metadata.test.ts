@@ -1,0 +1,83 @@
+/**
+ * Metadata downloads and refreshes cannot be abused (issue #10 item 15):
+ * - the body is streamed and the download stops at the byte limit, whether the server announces a
+ *   Content-Length or not (chunked): SAML_METADATA_FETCH_FAILED, nothing more buffered;
+ * - a signed document valid for less long than the copy already held (an older issue replayed, which
+ *   would bring back rolled-over keys) is refused: SAML_METADATA_ROLLBACK, and the held copy stays.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { AdapterError } from '../../../adapters/contract.ts';
+import { MetadataMonitor } from '../../../adapters/metadata/monitor.ts';
+import { fetchMetadata } from '../../../adapters/metadata/source.ts';
+import { nodeKey, nodeMetadataXml, PSS_SHA256, signAsNode, type NodeKey } from '../../helpers/saml/eidas-node.ts';
+import { samlId } from '../../helpers/saml/response-builder.ts';
+
+let anchor: NodeKey;
+let keyA: NodeKey;
+let keyB: NodeKey;
+test.before(async () => {
+  [anchor, keyA, keyB] = await Promise.all([nodeKey('rsa', 'CN=anchor'), nodeKey('ec-p256', 'CN=a'), nodeKey('ec-p256', 'CN=b')]);
+});
+
+test('a chunked body past the limit is refused while streaming: SAML_METADATA_FETCH_FAILED', async (t) => {
+  let sent = 0;
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/xml' }); // no Content-Length: chunked
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => {
+      while (sent < 64 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/md`;
+  const error = await t.throwsAsync(fetchMetadata({ url }, 1024 * 1024), { instanceOf: AdapterError });
+  t.is(error?.code, 'SAML_METADATA_FETCH_FAILED');
+  t.regex(error?.detail ?? '', /download stopped/);
+  t.true(sent < 64 * 1024 * 1024, 'the server was not read to the end');
+});
+
+test('an announced Content-Length past the limit is refused before reading', async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(32 * 1024 * 1024) });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/md`;
+  const error = await t.throwsAsync(fetchMetadata({ url }), { instanceOf: AdapterError });
+  t.is(error?.code, 'SAML_METADATA_FETCH_FAILED');
+});
+
+test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBACK, the held keys stay', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-rollback-'));
+  const file = join(dir, 'md.xml');
+  const now = Date.parse('2030-01-01T00:00:00Z');
+  const issue = (key: NodeKey, validFor: number) => {
+    const id = samlId();
+    const xml = nodeMetadataXml({ entityId: 'https://node.example/md', ssoUrl: 'https://node.example/sso', signingCertificates: [key.certificatePem], validUntil: new Date(now + validFor), id });
+    writeFileSync(file, signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true }));
+  };
+  const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
+  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 } });
+  issue(keyA, 2 * 86_400_000); // the older issue, valid 2 days
+  await monitor.refresh('node');
+  issue(keyB, 7 * 86_400_000); // the rollover: key B, valid 7 days
+  await monitor.refresh('node');
+  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()]);
+  issue(keyA, 2 * 86_400_000); // the old issue replayed
+  const status = await monitor.refresh('node');
+  monitor.stop();
+  t.is(status.lastError?.code, 'SAML_METADATA_ROLLBACK');
+  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()], 'the rolled-over key is not resurrected');
+});
