@@ -6,6 +6,10 @@
  *   counted by `acquire`/`release`; the last release calls `C_Finalize`.
  * - SoftHSM reads its token directory at `C_Initialize`, so a token made later is invisible. When a label
  *   is not found and nobody else uses the module, it is re-initialised once and searched again.
+ * - A module still loaded when the process exits is finalised on Node's `exit` event, before the C library's
+ *   exit handlers run: SoftHSM's static destructors otherwise run after OpenSSL 3.0.x's own exit cleanup and
+ *   crash the process (SIGSEGV / "free(): invalid next size", seen on Debian 12 with libssl3 3.0.20; known
+ *   upstream as SoftHSMv2 #635 and OpenSSL #22508), turning a clean exit into a crash.
  */
 import pkcs11js from 'pkcs11js';
 import { HsmError, pkcs11ReturnValue } from '../errors.ts';
@@ -19,6 +23,19 @@ interface LoadedModule {
 }
 
 const loaded = new Map<string, LoadedModule>();
+let finaliseOnExit = false;
+
+/** Finalises every module still loaded (Node's `exit` event runs before the C library's exit handlers). */
+function finaliseAll(): void {
+  for (const [library, entry] of loaded) {
+    loaded.delete(library);
+    try {
+      entry.lib.C_Finalize();
+    } catch {
+      // the process is exiting: nothing useful to do with a failure
+    }
+  }
+}
 
 function initialize(lib: Pkcs11, library: string): void {
   try {
@@ -47,6 +64,10 @@ export function acquireModule(library: string): Pkcs11 {
     }
     entry = { lib, users: 0 };
     loaded.set(library, entry);
+    if (!finaliseOnExit) {
+      finaliseOnExit = true;
+      process.once('exit', finaliseAll);
+    }
   }
   entry.users += 1;
   return entry.lib;
