@@ -87,7 +87,7 @@ function trustedRoot(xml: string, options: ReadOptions): Element {
   if (!signature) throw samlError('SAML_METADATA_SIGNATURE_MISSING', { detail: 'metadata is not signed' });
   let signed: string;
   try {
-    signed = verifyOne(xml, signature, root, options.trustAnchors, options.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS);
+    signed = verifyOne(xml, signature, root, options.trustAnchors, options.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS, []);
   } catch (cause) {
     const code = cause instanceof AdapterError && cause.code === 'SAML_SIGNATURE_UNTRUSTED_KEY' ? 'SAML_METADATA_UNTRUSTED' : 'SAML_METADATA_SIGNATURE_INVALID';
     throw samlError(code, { detail: cause instanceof AdapterError ? `${cause.code}: ${cause.detail ?? ''}` : String(cause), cause });

@@ -14,6 +14,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { samlError } from '../saml/errors.ts';
+import { keyStrengthProblem, type KeyStrengthRule } from '../saml/key-strength.ts';
 import { AdapterError, type IdpAvailability } from '../contract.ts';
 import type { IdpMetadata } from '../saml/idp-metadata.ts';
 import { readMetadataEntity } from './document.ts';
@@ -29,6 +30,8 @@ export interface MonitoredIdp {
   trustAnchors: readonly string[];
   requireValidUntil: boolean;
   policy: SchedulePolicy;
+  /** Minimum strength of the IdP's signing keys (adapters/saml/key-strength.ts); weaker keys are never trusted. */
+  keyRule: KeyStrengthRule;
 }
 
 export interface IdpStatus {
@@ -49,7 +52,8 @@ export interface IdpStatus {
 export type MetadataEvent =
   | { type: 'refreshed'; idp: string; keysChanged: boolean }
   | { type: 'refresh_failed'; idp: string; code: string; detail?: string }
-  | { type: 'availability'; idp: string; availability: IdpAvailability };
+  | { type: 'availability'; idp: string; availability: IdpAvailability }
+  | { type: 'weak_keys'; idp: string; keys: string[] };
 
 interface Entry {
   config: MonitoredIdp;
@@ -99,8 +103,12 @@ export class MetadataMonitor {
           detail: `validUntil ${new Date(read.validUntil).toISOString()} is earlier than the held copy's ${new Date(entry.validUntil).toISOString()}`,
         });
       }
-      const keysChanged = entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(read.metadata).join();
-      entry.metadata = read.metadata;
+      const metadata = withStrongKeys(read.metadata, entry.config.keyRule);
+      if (metadata.weakSigningCertificates?.length) {
+        this.#onEvent({ type: 'weak_keys', idp: id, keys: metadata.weakSigningCertificates.map((w) => `${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`) });
+      }
+      const keysChanged = entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(metadata).join();
+      entry.metadata = metadata;
       entry.validUntil = read.validUntil;
       entry.status.lastSuccess = now.toISOString();
       entry.status.consecutiveFailures = 0;
@@ -205,5 +213,28 @@ export class MetadataMonitor {
 }
 
 function fingerprints(metadata: IdpMetadata): string[] {
-  return metadata.signingCertificates.map((pem) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex')).sort();
+  return metadata.signingCertificates.map(fingerprintOf).sort();
+}
+
+function fingerprintOf(pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+}
+
+/**
+ * Keeps only the signing keys strong enough for the IdP's kind; the others are set aside (named in the
+ * event and refused with their own code if a message is signed with them). No usable key left →
+ * `SAML_METADATA_KEY_TOO_WEAK`, naming each key and the rule.
+ */
+function withStrongKeys(metadata: IdpMetadata, rule: KeyStrengthRule): IdpMetadata {
+  const strong: string[] = [];
+  const weak: { pem: string; problem: string }[] = [];
+  for (const pem of metadata.signingCertificates) {
+    const problem = keyStrengthProblem(pem, rule);
+    if (problem === undefined) strong.push(pem);
+    else weak.push({ pem, problem });
+  }
+  if (strong.length === 0) {
+    throw samlError('SAML_METADATA_KEY_TOO_WEAK', { detail: weak.map((w) => `key ${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`).join('; ') });
+  }
+  return { ...metadata, signingCertificates: strong, ...(weak.length > 0 ? { weakSigningCertificates: weak } : {}) };
 }

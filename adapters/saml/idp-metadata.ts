@@ -21,6 +21,8 @@ export interface IdpMetadata {
   sso: { post?: string; redirect?: string };
   /** PEM certificates with `use=signing` (or no use). The only keys IdP signatures are checked with. */
   signingCertificates: string[];
+  /** Certificates left out because their key is too weak for the IdP's kind (never trusted; named in reports). */
+  weakSigningCertificates?: { pem: string; problem: string }[];
 }
 
 /** Reads and parses a metadata file. Throws `SAML_METADATA_INVALID`. */

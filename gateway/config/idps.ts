@@ -10,6 +10,7 @@
  * | `entityId` | the entity to take from an aggregate | the only entity |
  * | `maxLoa`, `allowedLoas` | highest LoA believed; LoAs it may assert | —; all up to maxLoa |
  * | `clockSkewSeconds` | tolerance on time windows | 60 |
+ * | `minimumRsaKeyBits` | legacy IdPs: smallest RSA signing key trusted (only upwards; eIDAS: 3072 and approved EC curves, fixed) | 2048 |
  * | `maxAuthenticationAgeSeconds` | an assertion whose AuthnInstant is older is refused (`AUTHN_TOO_OLD` → `login_required`), even when the RP sets no `max_age` | 28800 (8 h) |
  * | `requiredSignatures` | assertion / response / both / either | legacy `assertion`, eIDAS `response` |
  * | `signatureAlgorithms` | XML-DSig SignatureMethod URIs accepted | legacy: all allowed; eIDAS: PSS + ECDSA |
@@ -37,7 +38,7 @@ function forcedTrue(e: Obj, at: string): true {
 }
 
 const KEYS = [
-  'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds',
+  'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds', 'minimumRsaKeyBits',
   'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'metadata', 'eidas',
 ] as const;
 const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds'] as const;
@@ -84,6 +85,7 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       maxLoa: oneOf(idp, 'maxLoa', path, LOA_URIS),
       clockSkewSeconds: integer(idp, 'clockSkewSeconds', path, { default: 60, min: 0, max: 300 }),
       maxAuthenticationAgeSeconds: integer(idp, 'maxAuthenticationAgeSeconds', path, { default: 8 * 3600, min: 60, max: 7 * 86400 }),
+      minimumRsaKeyBits: integer(idp, 'minimumRsaKeyBits', path, { default: 2048, min: 2048, max: 16384 }),
       requiredSignatures: oneOf(idp, 'requiredSignatures', path, ['assertion', 'response', 'both', 'either'] as const, kind === 'eidas' ? 'response' : 'assertion'),
       metadata: {
         trustAnchorFiles,

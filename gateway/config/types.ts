@@ -18,6 +18,8 @@ export interface SamlIdpEntry {
   clockSkewSeconds: number;
   /** Oldest AuthnInstant accepted, seconds (applied even without the RP's max_age). */
   maxAuthenticationAgeSeconds: number;
+  /** Legacy IdPs: smallest RSA signing key trusted (≥ 2048). */
+  minimumRsaKeyBits: number;
   requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
   signatureAlgorithms?: string[];
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';

@@ -17,6 +17,7 @@ import type { AdapterContext, InternalAttribute } from '../../adapters/contract.
 import { createEidasAdapter } from '../../adapters/eidas/eidas-adapter.ts';
 import { eidasSpMetadataOptions } from '../../adapters/eidas/sp-metadata.ts';
 import { MetadataMonitor, type MetadataEvent } from '../../adapters/metadata/monitor.ts';
+import { EIDAS_KEY_RULE, legacyKeyRule, type KeyStrengthRule } from '../../adapters/saml/key-strength.ts';
 import { AdapterRegistry } from '../../adapters/registry.ts';
 import type { SamlSpConfig } from '../../adapters/saml/config.ts';
 import { createLegacySamlAdapter } from '../../adapters/saml/legacy-adapter.ts';
@@ -67,6 +68,7 @@ export async function buildIdps(input: {
     metadataEvents.set(key, (metadataEvents.get(key) ?? 0) + 1);
     input.metrics?.metadataEvent(event);
     if (event.type === 'refresh_failed') logger.warn({ idp: event.idp, code: event.code, detail: event.detail }, 'idp metadata refresh failed');
+    else if (event.type === 'weak_keys') logger.warn({ idp: event.idp, keys: event.keys }, 'idp metadata lists keys too weak for its kind: they are not trusted');
     else if (event.type === 'availability') logger[event.availability === 'available' ? 'info' : 'warn']({ idp: event.idp, availability: event.availability }, 'idp availability changed');
     else logger.info({ idp: event.idp, keysChanged: event.keysChanged }, 'idp metadata refreshed');
   };
@@ -95,6 +97,7 @@ export async function buildIdps(input: {
       trustAnchors: entry.metadata.trustAnchorFiles.map((file) => readFileSync(file, 'utf8')),
       requireValidUntil: entry.metadata.requireValidUntil,
       policy: { refreshSeconds: entry.metadata.refreshSeconds, minSeconds: entry.metadata.minRefreshSeconds, maxBackoffSeconds: entry.metadata.maxBackoffSeconds },
+      keyRule: keyRuleOf(entry),
     });
     if (!entry.enabled) monitor.disable(entry.id);
     const extras = { metadata: handle, ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }), ...(decrypter ? { decrypter } : {}) };
@@ -147,4 +150,12 @@ function adapterConfig(entry: SamlIdpEntry) {
     ...(entry.nameIdFormat ? { nameIdFormat: entry.nameIdFormat } : {}),
     ...(entry.attributeNames ? { attributeNames: entry.attributeNames as Record<string, InternalAttribute> } : {}),
   };
+}
+
+/** The signing-key minimum of an IdP's kind: eIDAS's, or the legacy one (RSA ≥ 2048, configurable upwards). */
+export function keyRuleOf(entry: SamlIdpEntry): KeyStrengthRule {
+  if (entry.kind === 'eidas') return EIDAS_KEY_RULE;
+  if (entry.kind === 'legacy') return legacyKeyRule(entry.minimumRsaKeyBits);
+  const unknown: never = entry.kind;
+  throw new ConfigError('saml.idps', `unknown IdP kind ${String(unknown)}`);
 }

@@ -22,6 +22,7 @@ import { AdapterError } from '../../adapters/contract.ts';
 import { MetadataMonitor, type IdpStatus } from '../../adapters/metadata/monitor.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { parseIdps } from '../config/idps.ts';
+import { keyRuleOf } from './build-adapters.ts';
 import type { SamlIdpEntry } from '../config/types.ts';
 import { ConfigError, GatewayError } from '../errors.ts';
 import { migrate } from '../store/migrate.ts';
@@ -48,6 +49,7 @@ async function localCheck(entry: SamlIdpEntry): Promise<IdpStatus> {
     source: entry.metadataFile !== undefined ? { file: entry.metadataFile } : { url: entry.metadataUrl! },
     ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }),
     trustAnchors: entry.metadata.trustAnchorFiles.map((f) => readFileSync(f, 'utf8')),
+    keyRule: keyRuleOf(entry),
     requireValidUntil: entry.metadata.requireValidUntil,
     policy: { refreshSeconds: entry.metadata.refreshSeconds, minSeconds: entry.metadata.minRefreshSeconds, maxBackoffSeconds: entry.metadata.maxBackoffSeconds },
   });

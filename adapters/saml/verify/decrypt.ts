@@ -37,7 +37,7 @@ export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
 
   const signature = optionalChild(assertion, NS.dsig, 'Signature');
   if (signature) {
-    ctx.signed.assertion = verifyOne(xml, signature, assertion, ctx.env.metadata.signingCertificates, ctx.env.idp.signatureAlgorithms);
+    ctx.signed.assertion = verifyOne(xml, signature, assertion, ctx.env.metadata.signingCertificates, ctx.env.idp.signatureAlgorithms, ctx.env.metadata.weakSigningCertificates ?? []);
     ctx.signed.count += 1;
   }
   const policy = ctx.env.idp.requiredSignatures;

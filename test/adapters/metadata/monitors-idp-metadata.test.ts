@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { legacyKeyRule } from '../../../adapters/saml/key-strength.ts';
 import { MetadataMonitor, type MetadataEvent } from '../../../adapters/metadata/monitor.ts';
 import { nextDelayMs } from '../../../adapters/metadata/schedule.ts';
 import { nodeKey, nodeMetadataXml, type NodeKey } from '../../helpers/saml/eidas-node.ts';
@@ -51,8 +52,8 @@ test('failures back off exponentially with jitter, up to the cap', (t) => {
 
 test('a failed refresh keeps the last good metadata until it expires; then only that IdP is unavailable', async (t) => {
   const { monitor, events, write, advance } = setup();
-  const a = monitor.register({ id: 'a', source: { file: write('a', keyA, 3_600_000, 'PT10M') }, trustAnchors: [], requireValidUntil: true, policy });
-  const b = monitor.register({ id: 'b', source: { file: write('b', keyB, 86_400_000) }, trustAnchors: [], requireValidUntil: true, policy });
+  const a = monitor.register({ id: 'a', source: { file: write('a', keyA, 3_600_000, 'PT10M') }, trustAnchors: [], requireValidUntil: true, policy , keyRule: legacyKeyRule(2048) });
+  const b = monitor.register({ id: 'b', source: { file: write('b', keyB, 86_400_000) }, trustAnchors: [], requireValidUntil: true, policy , keyRule: legacyKeyRule(2048) });
   await monitor.start();
   monitor.stop();
   t.is(a.availability(), 'available');
@@ -77,7 +78,7 @@ test('a failed refresh keeps the last good metadata until it expires; then only 
 test('a key rollover in the metadata replaces the key at the next refresh', async (t) => {
   const { monitor, events, write } = setup();
   const file = write('r', keyA, 86_400_000);
-  const handle = monitor.register({ id: 'r', source: { file }, trustAnchors: [], requireValidUntil: false, policy });
+  const handle = monitor.register({ id: 'r', source: { file }, trustAnchors: [], requireValidUntil: false, policy , keyRule: legacyKeyRule(2048) });
   await monitor.refresh('r');
   const before = handle.current()!.signingCertificates;
   write('r', keyB, 86_400_000);
@@ -89,7 +90,7 @@ test('a key rollover in the metadata replaces the key at the next refresh', asyn
 
 test('an IdP whose metadata never loaded is unavailable; a disabled one is "disabled"', async (t) => {
   const { monitor, dir } = setup();
-  const missing = monitor.register({ id: 'm', source: { file: join(dir, 'nope.xml') }, trustAnchors: [], requireValidUntil: false, policy });
+  const missing = monitor.register({ id: 'm', source: { file: join(dir, 'nope.xml') }, trustAnchors: [], requireValidUntil: false, policy , keyRule: legacyKeyRule(2048) });
   const status = await monitor.refresh('m');
   t.is(status.lastError?.code, 'SAML_METADATA_FETCH_FAILED');
   t.is(missing.availability(), 'unavailable');

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { legacyKeyRule } from '../../../adapters/saml/key-strength.ts';
 import { AdapterError } from '../../../adapters/contract.ts';
 import { MetadataMonitor } from '../../../adapters/metadata/monitor.ts';
 import { fetchMetadata } from '../../../adapters/metadata/source.ts';
@@ -69,7 +70,7 @@ test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBAC
     writeFileSync(file, signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true }));
   };
   const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
-  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 } });
+  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 } , keyRule: legacyKeyRule(2048) });
   issue(keyA, 2 * 86_400_000); // the older issue, valid 2 days
   await monitor.refresh('node');
   issue(keyB, 7 * 86_400_000); // the rollover: key B, valid 7 days
