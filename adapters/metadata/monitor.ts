@@ -55,8 +55,14 @@ export type MetadataEvent =
   | { type: 'availability'; idp: string; availability: IdpAvailability }
   | { type: 'weak_keys'; idp: string; keys: string[] };
 
+/** How many replaced documents per IdP are remembered to refuse their replay. */
+const SUPERSEDED_KEPT = 64;
+
 interface Entry {
   config: MonitoredIdp;
+  /** Digest of the document held now, and of those it replaced (newest first). */
+  digest?: string;
+  superseded: string[];
   metadata?: IdpMetadata;
   validUntil?: number;
   disabled: boolean;
@@ -83,7 +89,7 @@ export class MetadataMonitor {
   /** Adds an IdP (not fetched yet: call `refresh`); returns the handle its adapter reads. */
   register(config: MonitoredIdp): MetadataHandle {
     if (this.#entries.has(config.id)) throw new AdapterError('ADAPTER_DUPLICATE', 'IdP registered twice.', { detail: config.id });
-    const entry: Entry = { config, disabled: false, status: { consecutiveFailures: 0 }, reported: 'unavailable' };
+    const entry: Entry = { config, disabled: false, status: { consecutiveFailures: 0 }, reported: 'unavailable', superseded: [] };
     this.#entries.set(config.id, entry);
     return { current: () => this.#current(entry), availability: () => this.#availability(entry) };
   }
@@ -96,18 +102,19 @@ export class MetadataMonitor {
     try {
       const xml = await this.#document(entry.config.source);
       const read = readMetadataEntity(xml, entry.config.entityId, { trustAnchors: entry.config.trustAnchors, requireValidUntil: entry.config.requireValidUntil, now });
-      // Rollback: a signed document valid for less long than the copy we hold is an older issue replayed
-      // (a signer re-issues with a later validUntil); it would resurrect keys the IdP has since rolled over.
-      if (entry.config.trustAnchors.length > 0 && entry.validUntil !== undefined && read.validUntil !== undefined && read.validUntil < entry.validUntil) {
-        throw samlError('SAML_METADATA_ROLLBACK', {
-          detail: `validUntil ${new Date(read.validUntil).toISOString()} is earlier than the held copy's ${new Date(entry.validUntil).toISOString()}`,
-        });
+      // Rollback: a signed document we held before and have since replaced is an older issue replayed;
+      // it would resurrect keys the IdP has rolled over (validUntil alone cannot tell: an IdP may shorten it).
+      const digest = createHash('sha256').update(xml).digest('hex');
+      if (entry.config.trustAnchors.length > 0 && entry.superseded.includes(digest)) {
+        throw samlError('SAML_METADATA_ROLLBACK', { detail: `document ${digest.slice(0, 16)} was held before and replaced: an older issue replayed` });
       }
       const metadata = withStrongKeys(read.metadata, entry.config.keyRule);
       if (metadata.weakSigningCertificates?.length) {
         this.#onEvent({ type: 'weak_keys', idp: id, keys: metadata.weakSigningCertificates.map((w) => `${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`) });
       }
       const keysChanged = entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(metadata).join();
+      if (entry.digest !== undefined && entry.digest !== digest) entry.superseded = [entry.digest, ...entry.superseded].slice(0, SUPERSEDED_KEPT);
+      entry.digest = digest;
       entry.metadata = metadata;
       entry.validUntil = read.validUntil;
       entry.status.lastSuccess = now.toISOString();

@@ -7,6 +7,7 @@ import { basicChecks } from './checks/oidc/basic.ts';
 import { pkceChecks } from './checks/oidc/pkce.ts';
 import { redirectUriChecks } from './checks/oidc/redirect-uri.ts';
 import { codeChecks } from './checks/oidc/code.ts';
+import { oneTimeAndOriginChecks } from './checks/oidc/one-time-and-origin.ts';
 import { formPostChecks } from './checks/oidc/form-post.ts';
 import { jwtChecks } from './checks/oidc/jwt.ts';
 import { dpopChecks } from './checks/oidc/dpop.ts';
@@ -38,6 +39,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...pkceChecks,
   ...redirectUriChecks,
   ...codeChecks,
+  ...oneTimeAndOriginChecks,
   ...formPostChecks,
   ...jwtChecks,
   ...dpopChecks,

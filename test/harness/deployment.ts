@@ -32,6 +32,8 @@ export interface DeploymentOptions {
   redisKeyPrefix: string;
   token: TokenHandle;
   gatewayPort?: number;
+  /** The host name of the issuer (default 127.0.0.1; `localhost` where WebAuthn needs a domain RP ID). */
+  gatewayHost?: string;
   idpPort?: number;
   /** Where the RP says it will receive the code (the demo RP's /callback, or a test's own URL). */
   rpRedirectUri: string;
@@ -77,7 +79,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
   mkdirSync(options.dir, { recursive: true });
   const pki = ensureDevPki(options.pkiDir ?? join(options.dir, 'pki'));
   const gatewayPort = options.gatewayPort ?? (await freePort());
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const gatewayUrl = `http://${options.gatewayHost ?? '127.0.0.1'}:${gatewayPort}`;
   const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki });
   try {
     const metadata = await (await fetch(idp.metadataUrl)).text();
@@ -147,7 +149,8 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
   return {
     gateway,
     server,
-    url: `http://127.0.0.1:${listenPort}`,
+    // the issuer's own name when listening on its port (the gateway serves only the configured host)
+    url: String(listenPort) === new URL(config.issuer).port ? config.issuer : `http://127.0.0.1:${listenPort}`,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

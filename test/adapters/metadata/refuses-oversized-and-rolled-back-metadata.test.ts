@@ -2,8 +2,9 @@
  * Metadata downloads and refreshes cannot be abused (issue #10 item 15):
  * - the body is streamed and the download stops at the byte limit, whether the server announces a
  *   Content-Length or not (chunked): SAML_METADATA_FETCH_FAILED, nothing more buffered;
- * - a signed document valid for less long than the copy already held (an older issue replayed, which
- *   would bring back rolled-over keys) is refused: SAML_METADATA_ROLLBACK, and the held copy stays.
+ * - a signed document held before and since replaced (an older issue replayed, which would bring back
+ *   rolled-over keys) is refused: SAML_METADATA_ROLLBACK, and the held copy stays; a new issue with a
+ *   shorter validity is still accepted (an IdP may shorten it).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -67,18 +68,40 @@ test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBAC
   const issue = (key: NodeKey, validFor: number) => {
     const id = samlId();
     const xml = nodeMetadataXml({ entityId: 'https://node.example/md', ssoUrl: 'https://node.example/sso', signingCertificates: [key.certificatePem], validUntil: new Date(now + validFor), id });
-    writeFileSync(file, signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true }));
+    const signed = signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true });
+    writeFileSync(file, signed);
+    return signed;
   };
   const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
   const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 } , keyRule: legacyKeyRule(2048) });
-  issue(keyA, 2 * 86_400_000); // the older issue, valid 2 days
+  const old = issue(keyA, 7 * 86_400_000); // the older issue: key A
   await monitor.refresh('node');
-  issue(keyB, 7 * 86_400_000); // the rollover: key B, valid 7 days
+  issue(keyB, 7 * 86_400_000); // the rollover: key B
   await monitor.refresh('node');
   t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()]);
-  issue(keyA, 2 * 86_400_000); // the old issue replayed
+  writeFileSync(file, old); // the old issue replayed, byte for byte
   const status = await monitor.refresh('node');
   monitor.stop();
   t.is(status.lastError?.code, 'SAML_METADATA_ROLLBACK');
   t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()], 'the rolled-over key is not resurrected');
+});
+
+test('a new signed issue with a shorter validity than the held copy is accepted (not a replay)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-rollback-'));
+  const file = join(dir, 'md.xml');
+  const now = Date.parse('2030-01-01T00:00:00Z');
+  const write = (key: NodeKey, validFor: number) => {
+    const id = samlId();
+    const xml = nodeMetadataXml({ entityId: 'https://node.example/md', ssoUrl: 'https://node.example/sso', signingCertificates: [key.certificatePem], validUntil: new Date(now + validFor), id });
+    writeFileSync(file, signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true }));
+  };
+  const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
+  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 }, keyRule: legacyKeyRule(2048) });
+  write(keyA, 7 * 86_400_000);
+  await monitor.refresh('node');
+  write(keyB, 86_400_000);
+  const status = await monitor.refresh('node');
+  monitor.stop();
+  t.is(status.lastError, undefined);
+  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()]);
 });
