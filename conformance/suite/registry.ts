@@ -20,6 +20,7 @@ import { xmlChecks } from './checks/saml/xml.ts';
 import { sessionChecks } from './checks/saml/session.ts';
 import { addressingChecks } from './checks/saml/addressing.ts';
 import { timeChecks } from './checks/saml/time.ts';
+import { conditionChecks } from './checks/saml/conditions.ts';
 import { structureChecks } from './checks/saml/structure.ts';
 import { bindingChecks } from './checks/saml/bindings.ts';
 import { eidasRequestChecks } from './checks/eidas/request.ts';
@@ -53,6 +54,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...sessionChecks,
   ...addressingChecks,
   ...timeChecks,
+  ...conditionChecks,
   ...structureChecks,
   ...bindingChecks,
   // eidas

@@ -61,7 +61,7 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
     gatewayPort: issuerPort,
     rpRedirectUri: 'http://127.0.0.1:9/callback',
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-    extraIdps: [{ id: 'conformance-idp', displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...eidasIdp],
+    extraIdps: [{ id: 'conformance-idp', displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }, ...eidasIdp],
     ...(node === undefined ? {} : { extraKeys: [{ purpose: 'saml' as const, alg: 'PS256' as const }, { purpose: 'saml_decryption' as const, alg: 'RS256' as const }] }),
     extraClients: [
       { client_id: 'conformance-rp', client_name: 'Conformance suite', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [redirectUri], post_logout_redirect_uris: [postLogoutRedirectUri] },
