@@ -5,10 +5,12 @@
  * - a checkpoint pins everything before it: rewriting, inserting or deleting any earlier record changes the
  *   hash at that sequence number, which the signature no longer matches (`audit verify`);
  * - taking a checkpoint when nothing was written since the last one is a no-op;
- * - the JWS payload: `{ "seq": "<n>", "hash": "<base64url sha-256>", "iat": <seconds> }`, header `typ: audit-checkpoint+jws`.
+ * - the JWS payload: `{ "seq": "<n>", "hash": "<base64url sha-256>", "iat": <seconds> }`, header `typ: audit-checkpoint+jws`;
+ * - with an anchor file, each checkpoint is also appended there (outside the database: anchor.ts).
  */
 import type { Pool } from 'pg';
 import type { Signer } from '../../hsm/signer.ts';
+import { anchorCheckpoint } from './anchor.ts';
 
 export interface Checkpoint {
   seq: string;
@@ -26,7 +28,7 @@ const b64u = (data: Uint8Array | string) => Buffer.from(data).toString('base64ur
  * @example
  * const checkpoint = await takeCheckpoint(pool, services.keys.activeSigner('audit'));
  */
-export async function takeCheckpoint(pool: Pool, signer: Signer): Promise<Checkpoint | null> {
+export async function takeCheckpoint(pool: Pool, signer: Signer, anchorFile?: string): Promise<Checkpoint | null> {
   const { rows } = await pool.query<{ seq: string; hash: Buffer }>('select seq::text as seq, hash from audit_chain_head where id');
   const head = rows[0];
   if (!head || head.seq === '0') return null;
@@ -41,15 +43,17 @@ export async function takeCheckpoint(pool: Pool, signer: Signer): Promise<Checkp
     'insert into audit_checkpoints (seq, hash, kid, public_jwk, jws) values ($1::bigint, $2, $3, $4::jsonb, $5) on conflict (seq) do nothing',
     [head.seq, head.hash, signer.kid, JSON.stringify(signer.publicJwk), jws],
   );
-  return { seq: head.seq, hash: payload.hash, jws, kid: signer.kid };
+  const checkpoint = { seq: head.seq, hash: payload.hash, jws, kid: signer.kid };
+  if (anchorFile !== undefined) anchorCheckpoint(anchorFile, checkpoint);
+  return checkpoint;
 }
 
 /** Takes a checkpoint every `intervalMs` (errors go to `onError`; the next round retries). Returns a stop function. */
-export function startCheckpointer(pool: Pool, signer: () => Signer, intervalMs: number, onError: (error: unknown) => void): () => Promise<void> {
+export function startCheckpointer(pool: Pool, signer: () => Signer, intervalMs: number, onError: (error: unknown) => void, anchorFile?: string): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = takeCheckpoint(pool, signer())
+    running = takeCheckpoint(pool, signer(), anchorFile)
       .catch(onError)
       .finally(() => {
         running = undefined;

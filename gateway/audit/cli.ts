@@ -1,9 +1,11 @@
 /**
  * The audit CLI.
  *
- *   GW_DATABASE_URL=postgres://... node gateway/audit/cli.ts verify [--trusted-jwks FILE]
+ *   GW_DATABASE_URL=postgres://... node gateway/audit/cli.ts verify --trusted-jwks FILE --anchor FILE
  *       walks the chain and the checkpoints; prints a JSON report; exit 0 intact, 3 tampered (the findings
- *       say what and where: AUDIT_RECORD_EDITED at seq 42, AUDIT_SEQ_GAP, ...), 1 could not run;
+ *       say what and where: AUDIT_RECORD_EDITED at seq 42, AUDIT_SEQ_GAP, AUDIT_CHECKPOINT_MISSING, ...),
+ *       1 could not run, 2 usage. Both files are required: the audit public keys the operator trusts (never
+ *       the key stored beside the checkpoints) and the anchor file kept outside the database (anchor.ts);
  *   GW_DATABASE_URL=... node gateway/audit/cli.ts retention
  *       purges risk data past retention (30 / 90 days), audited;
  *   node gateway/audit/cli.ts checkpoint --config gateway.config.json
@@ -14,6 +16,7 @@ import type { JWK } from 'jose';
 import { loadConfigFile } from '../config/load.ts';
 import { createPool } from '../store/postgres.ts';
 import { AuditLog } from './audit-log.ts';
+import { readAnchor } from './anchor.ts';
 import { verifyAuditChain } from './verify.ts';
 
 const [command] = process.argv.slice(2);
@@ -29,10 +32,11 @@ async function main(): Promise<number> {
     const config = loadConfigFile(file);
     const { openKeyStore } = await import('../../hsm/token-keystore.ts');
     const { takeCheckpoint } = await import('./checkpoint.ts');
+    if (config.audit.anchorFile === undefined) console.error('audit: warning: no audit.anchorFile configured: this checkpoint is anchored in the database only');
     const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin });
     const pool = createPool(config.database.url, { max: 1 });
     try {
-      console.log(JSON.stringify(await takeCheckpoint(pool, keys.activeSigner('audit'))));
+      console.log(JSON.stringify(await takeCheckpoint(pool, keys.activeSigner('audit'), config.audit.anchorFile)));
       return 0;
     } finally {
       await pool.end();
@@ -49,8 +53,17 @@ async function main(): Promise<number> {
       return 0;
     }
     const jwksFile = flag('trusted-jwks');
-    const trustedKeys = jwksFile ? (JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: JWK[] }).keys : undefined;
-    const report = await verifyAuditChain(pool, trustedKeys ? { trustedKeys } : {});
+    const anchorFile = flag('anchor');
+    if (!jwksFile) {
+      console.error('audit: AUDIT_TRUSTED_KEYS_REQUIRED: give --trusted-jwks FILE (the audit public keys you trust; the key stored with the checkpoints proves nothing)');
+      return 2;
+    }
+    if (!anchorFile) {
+      console.error('audit: AUDIT_ANCHOR_REQUIRED: give --anchor FILE (the checkpoint anchor kept outside the database: audit.anchorFile)');
+      return 2;
+    }
+    const trustedKeys = (JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: JWK[] }).keys;
+    const report = await verifyAuditChain(pool, { trustedKeys, anchor: readAnchor(anchorFile) });
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 3;
   } finally {
@@ -59,7 +72,7 @@ async function main(): Promise<number> {
 }
 
 function usage(): number {
-  console.error('usage: node gateway/audit/cli.ts verify [--trusted-jwks FILE] | retention   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE');
+  console.error('usage: node gateway/audit/cli.ts verify --trusted-jwks FILE --anchor FILE | retention   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE');
   return 2;
 }
 

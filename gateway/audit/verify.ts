@@ -5,12 +5,16 @@
  * - sequence numbers must follow each other (a deleted record: `AUDIT_SEQ_GAP`), each record must chain to
  *   the one before (`AUDIT_CHAIN_BROKEN`: a record inserted or removed and the chain rewritten after it);
  * - a row without a chain position written after chaining began is an insertion (`AUDIT_RECORD_UNCHAINED`);
- * - each signed checkpoint must verify (`AUDIT_CHECKPOINT_SIGNATURE_INVALID`, against the trusted keys when
- *   given) and match the record at its sequence number (`AUDIT_CHECKPOINT_MISMATCH`); a checkpoint past the
- *   last record means records were removed at the end (`AUDIT_TAIL_TRUNCATED`).
+ * - each signed checkpoint must verify against the operator's trusted keys — never the key stored beside it
+ *   (`AUDIT_CHECKPOINT_SIGNATURE_INVALID`) — and match the record at its sequence number
+ *   (`AUDIT_CHECKPOINT_MISMATCH`); a checkpoint past the last record means records were removed at the end
+ *   (`AUDIT_TAIL_TRUNCATED`);
+ * - the chain starts at sequence 1 from the genesis hash — or at a checkpoint the anchor (outside the
+ *   database) names; every anchored checkpoint must still be in the database (`AUDIT_CHECKPOINT_MISSING`).
  */
 import { compactVerify, importJWK, type JWK } from 'jose';
 import type { Pool } from 'pg';
+import type { Anchor } from './anchor.ts';
 import { chainHash, GENESIS_HASH, recordDigest } from './canonical.ts';
 
 export type TamperCode =
@@ -20,7 +24,9 @@ export type TamperCode =
   | 'AUDIT_RECORD_UNCHAINED'
   | 'AUDIT_CHECKPOINT_MISMATCH'
   | 'AUDIT_CHECKPOINT_SIGNATURE_INVALID'
-  | 'AUDIT_TAIL_TRUNCATED';
+  | 'AUDIT_TAIL_TRUNCATED'
+  | 'AUDIT_CHECKPOINT_MISSING'
+  | 'AUDIT_GENESIS_MISMATCH';
 
 export interface TamperFinding {
   code: TamperCode;
@@ -65,12 +71,25 @@ const BATCH = 5_000;
  * const report = await verifyAuditChain(pool);
  * if (!report.ok) console.log(report.findings); // [{ code: 'AUDIT_RECORD_EDITED', at: '42', ... }]
  */
-export async function verifyAuditChain(pool: Pool, options: { trustedKeys?: JWK[] } = {}): Promise<VerifyReport> {
+export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]; anchor: Anchor }): Promise<VerifyReport> {
   const findings: TamperFinding[] = [];
   const hashes = new Map<string, Buffer>();
-  const { rows: cps } = await pool.query<{ seq: string; hash: Buffer; jws: string; kid: string; public_jwk: JWK }>(
-    'select seq::text as seq, hash, jws, kid, public_jwk from audit_checkpoints order by audit_checkpoints.seq',
+  if (options.anchor.genesis !== GENESIS_HASH.toString('base64url')) {
+    findings.push({ code: 'AUDIT_GENESIS_MISMATCH', at: '0', detail: 'the anchor names another genesis than this chain format' });
+  }
+  const { rows: stored } = await pool.query<{ seq: string; hash: Buffer; jws: string; kid: string }>(
+    'select seq::text as seq, hash, jws, kid from audit_checkpoints order by audit_checkpoints.seq',
   );
+  // anchored checkpoints that the database lost were deleted with what they covered
+  const storedSeqs = new Set(stored.map((c) => c.seq));
+  for (const anchored of options.anchor.checkpoints) {
+    if (!storedSeqs.has(anchored.seq)) findings.push({ code: 'AUDIT_CHECKPOINT_MISSING', at: anchored.seq, detail: 'the anchor names this checkpoint; the database no longer has it' });
+  }
+  const cps = [
+    ...stored,
+    ...options.anchor.checkpoints.filter((a) => !storedSeqs.has(a.seq)).map((a) => ({ seq: a.seq, hash: Buffer.from(a.hash, 'base64url'), jws: a.jws, kid: a.kid })),
+  ];
+  const anchoredStarts = new Set(options.anchor.checkpoints.map((c) => c.seq));
   const wanted = new Set(cps.map((c) => c.seq));
   let prev: Buffer | null = null;
   let expectedSeq: bigint | null = null;
@@ -88,7 +107,8 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys?: JWK[
       firstChainedId ??= row.id;
       const seq = BigInt(row.seq);
       if (expectedSeq === null) {
-        if (seq !== 1n && !wanted.has(row.seq)) findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `chain starts at ${row.seq}, not 1` });
+        // only the genesis or an anchored checkpoint may start the chain (a checkpoint in the database proves nothing)
+        if (seq !== 1n && !anchoredStarts.has(row.seq)) findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `chain starts at ${row.seq}, not 1` });
         prev = seq === 1n ? GENESIS_HASH : row.prev_hash;
       } else if (seq !== expectedSeq) {
         findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `records ${expectedSeq}..${seq - 1n} are missing` });
@@ -123,9 +143,9 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys?: JWK[
   );
   for (const row of loose) findings.push({ code: 'AUDIT_RECORD_UNCHAINED', at: `id:${row.id}`, detail: 'a row without a chain position' });
   const { rows: legacy } = await pool.query<{ n: number }>('select count(*)::int as n from audit_log where seq is null and id < $1::bigint', [firstChainedId ?? '9223372036854775807']);
-  const trusted = new Map((options.trustedKeys ?? []).map((k) => [String(k.kid), k]));
+  const trusted = new Map(options.trustedKeys.map((k) => [String(k.kid), k]));
   for (const cp of cps) {
-    const key = options.trustedKeys ? trusted.get(cp.kid) : cp.public_jwk;
+    const key = trusted.get(cp.kid);
     try {
       if (!key) throw new Error(`kid ${cp.kid} is not a trusted audit key`);
       const { payload } = await compactVerify(cp.jws, await importJWK(key, String(key.alg ?? 'ES384')));

@@ -36,7 +36,7 @@ function parseTrustedProxies(root: Obj): string[] {
   });
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'ttl', 'logging'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ttl', 'logging'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -75,6 +75,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   onlyKeys(saml, 'saml', ['entityId', 'idps']);
   const ttl = object(root.ttl ?? {}, 'ttl');
   onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'authorizationCode', 'interaction', 'grant']);
+  const audit = object(root.audit ?? {}, 'audit');
+  onlyKeys(audit, 'audit', ['anchorFile']);
   const federation = object(root.federation ?? {}, 'federation');
   onlyKeys(federation, 'federation', ['minimumAcr']);
   const logging = object(root.logging ?? {}, 'logging');
@@ -111,6 +113,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     },
     clients: [],
     // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
+    // the checkpoint anchor outside the database (gateway/audit/anchor.ts); resolved against the config file
+    audit: audit.anchorFile === undefined ? {} : { anchorFile: resolve(baseDir, string(audit, 'anchorFile', 'audit')) },
     federation: { minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2') },
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),

@@ -63,6 +63,8 @@ export interface GatewayConfig {
   cookies: { secure: boolean };
   saml: { entityId: string; idps: SamlIdpEntry[] };
   clients: ClientEntry[];
+  /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
+  audit: { anchorFile?: string };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
   federation: { minimumAcr: Acr };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };

@@ -92,7 +92,9 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
       const stops: Array<() => Promise<void>> = [];
       if (options.reprocessMs !== 0) stops.push(f.startReprocessing(options.reprocessMs ?? 2_000));
       if (options.checkpointMs !== 0) {
-        stops.push(startCheckpointer(pool, () => services.keys.activeSigner('audit'), options.checkpointMs ?? 60_000, (err) => logger.warn({ err }, 'audit checkpoint failed')));
+        const anchorFile = services.config.audit.anchorFile;
+        if (anchorFile === undefined) logger.warn('audit checkpoints are not anchored outside the database (set audit.anchorFile): audit verify needs an anchor');
+        stops.push(startCheckpointer(pool, () => services.keys.activeSigner('audit'), options.checkpointMs ?? 60_000, (err) => logger.warn({ err }, 'audit checkpoint failed'), anchorFile));
       }
       return async () => {
         for (const stop of stops) await stop();

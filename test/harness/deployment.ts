@@ -111,6 +111,8 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       redis: { url: { env: 'GW_REDIS_URL' }, keyPrefix: options.redisKeyPrefix },
       hsm: { library: options.token.library, tokenLabel: options.token.label, pin: { env: 'GW_HSM_PIN' } },
       secrets: { cookieKeys: [{ env: 'GW_COOKIE_KEY' }], pairwiseSalt: { env: 'GW_PAIRWISE_SALT' }, browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' } },
+      // signed audit checkpoints are also appended here, outside the database (make run: var/)
+      audit: { anchorFile: join(options.dir, 'audit-anchor.jsonl') },
       saml: {
         idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...(options.extraIdps ?? [])],
       },

@@ -1,7 +1,10 @@
 /**
  * The hash-chained audit log and `audit verify`: an intact chain verifies; an edited, deleted, inserted
  * record, a chain rewritten by someone who controls the database, and a truncated tail are each found,
- * with the code and the sequence number where. Checkpoints are signed in the HSM (ES384 audit key).
+ * with the code and the sequence number where. Checkpoints are signed in the HSM (ES384 audit key) and
+ * anchored in a file outside the database; verify trusts only the operator's keys and that anchor
+ * (issue #10 item 14: a chain starting at a database checkpoint, or a checkpoint signed by a key stored
+ * beside it, no longer verifies).
  * Tampering is done as an attacker with full database access would: triggers switched off.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +14,9 @@ import { AuditLog } from '../../../gateway/audit/audit-log.ts';
 import { chainHash, recordDigest } from '../../../gateway/audit/canonical.ts';
 import { takeCheckpoint } from '../../../gateway/audit/checkpoint.ts';
 import { verifyAuditChain } from '../../../gateway/audit/verify.ts';
+import { readAnchor } from '../../../gateway/audit/anchor.ts';
+import { anchorFilePath, genesisOnly } from '../../helpers/audit-anchor.ts';
+import { exportJWK, generateKeyPair, CompactSign } from 'jose';
 import { ensureKeys, openKeyStore, type TokenKeyStore } from '../../../hsm/token-keystore.ts';
 import { freshToken } from '../../helpers/services.ts';
 import { migratedPool } from '../store/fixtures.ts';
@@ -24,6 +30,12 @@ test.before(async () => {
 test.after.always(async () => {
   await keys?.close();
 });
+
+const trusted = () => [keys.activeSigner('audit').publicJwk as never];
+/** Verify as the operator does: trusted keys and the anchor file (or the genesis only when none exists). */
+async function verifyWith(pool: Pool, anchorFile?: string) {
+  return verifyAuditChain(pool, anchorFile ? { trustedKeys: trusted(), anchor: readAnchor(anchorFile) } : genesisOnly(trusted()));
+}
 
 async function chain(n = 10): Promise<Pool> {
   const pool = await migratedPool();
@@ -49,11 +61,13 @@ async function tamper(pool: Pool, ...statements: string[]): Promise<void> {
 test('an intact chain with a signed checkpoint verifies', async (t) => {
   const pool = await chain();
   t.teardown(() => pool.end());
-  const checkpoint = await takeCheckpoint(pool, keys.activeSigner('audit'));
+  const anchor = anchorFilePath();
+  const checkpoint = await takeCheckpoint(pool, keys.activeSigner('audit'), anchor);
   t.is(checkpoint?.seq, '10');
   t.regex(checkpoint!.jws, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
-  t.is(await takeCheckpoint(pool, keys.activeSigner('audit')), null, 'nothing new since: no second checkpoint');
-  const report = await verifyAuditChain(pool, { trustedKeys: [keys.activeSigner('audit').publicJwk as never] });
+  t.is(await takeCheckpoint(pool, keys.activeSigner('audit'), anchor), null, 'nothing new since: no second checkpoint');
+  t.deepEqual(readAnchor(anchor).checkpoints.map((c) => c.seq), ['10'], 'anchored outside the database');
+  const report = await verifyWith(pool, anchor);
   t.deepEqual(report.findings, []);
   t.like(report, { ok: true, records: 10, checkpoints: 1 });
 });
@@ -62,7 +76,7 @@ test('an edited record is AUDIT_RECORD_EDITED at its sequence number', async (t)
   const pool = await chain();
   t.teardown(() => pool.end());
   await tamper(pool, "update audit_log set to_state = 'COMPLETED' where seq = 3");
-  const report = await verifyAuditChain(pool);
+  const report = await verifyWith(pool);
   t.false(report.ok);
   t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_RECORD_EDITED', '3']]);
 });
@@ -71,7 +85,7 @@ test('a deleted record is AUDIT_SEQ_GAP where the chain resumes', async (t) => {
   const pool = await chain();
   t.teardown(() => pool.end());
   await tamper(pool, 'delete from audit_log where seq = 5');
-  const report = await verifyAuditChain(pool);
+  const report = await verifyWith(pool);
   t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_SEQ_GAP', '6'], ['AUDIT_CHAIN_BROKEN', '6']]);
 });
 
@@ -79,7 +93,7 @@ test('an inserted row without a chain position is AUDIT_RECORD_UNCHAINED', async
   const pool = await chain();
   t.teardown(() => pool.end());
   await tamper(pool, "insert into audit_log (session_id, to_state, component) values ('s1', 'COMPLETED', 'oidc')");
-  const report = await verifyAuditChain(pool);
+  const report = await verifyWith(pool);
   t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_RECORD_UNCHAINED']);
 });
 
@@ -99,7 +113,7 @@ test('a chain rewritten consistently by someone with the database is caught by t
     prev = hash;
   }
   await tamper(pool, ...statements);
-  const report = await verifyAuditChain(pool);
+  const report = await verifyWith(pool);
   t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_CHECKPOINT_MISMATCH', '10']]);
 });
 
@@ -108,7 +122,7 @@ test('records removed at the end after a checkpoint are AUDIT_TAIL_TRUNCATED', a
   t.teardown(() => pool.end());
   await takeCheckpoint(pool, keys.activeSigner('audit'));
   await tamper(pool, 'delete from audit_log where seq > 8');
-  const report = await verifyAuditChain(pool);
+  const report = await verifyWith(pool);
   t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_TAIL_TRUNCATED', '10']]);
 });
 
@@ -117,7 +131,7 @@ test('a forged checkpoint signature is AUDIT_CHECKPOINT_SIGNATURE_INVALID', asyn
   t.teardown(() => pool.end());
   await takeCheckpoint(pool, keys.activeSigner('audit'));
   await tamper(pool, "update audit_checkpoints set jws = regexp_replace(jws, '\\.[^.]+$', '.AAAA')");
-  const report = await verifyAuditChain(pool);
+  const report = await verifyWith(pool);
   t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_CHECKPOINT_SIGNATURE_INVALID']);
 });
 
@@ -125,10 +139,49 @@ test('the CLI exits 0 on an intact chain and 3 with the findings on a tampered o
   const pool = await chain(4);
   t.teardown(() => pool.end());
   const url = (pool as unknown as { options: { connectionString: string } }).options.connectionString;
-  const run = () => spawnSync(process.execPath, ['gateway/audit/cli.ts', 'verify'], { env: { ...process.env, GW_DATABASE_URL: url }, encoding: 'utf8' });
+  const anchor = anchorFilePath();
+  await takeCheckpoint(pool, keys.activeSigner('audit'), anchor);
+  const jwks = `${anchor}.jwks.json`;
+  (await import('node:fs')).writeFileSync(jwks, JSON.stringify({ keys: trusted() }));
+  const run = (args = ['--trusted-jwks', jwks, '--anchor', anchor]) => spawnSync(process.execPath, ['gateway/audit/cli.ts', 'verify', ...args], { env: { ...process.env, GW_DATABASE_URL: url }, encoding: 'utf8' });
+  const noKeys = run(['--anchor', anchor]);
+  t.is(noKeys.status, 2, 'trusted keys are mandatory');
+  t.regex(noKeys.stderr, /AUDIT_TRUSTED_KEYS_REQUIRED/);
+  t.regex(run(['--trusted-jwks', jwks]).stderr, /AUDIT_ANCHOR_REQUIRED/);
   t.is(run().status, 0);
   await tamper(pool, "update audit_log set component = 'x' where seq = 2");
   const tampered = run();
   t.is(tampered.status, 3);
   t.like(JSON.parse(tampered.stdout), { ok: false, findings: [{ code: 'AUDIT_RECORD_EDITED', at: '2' }] });
+});
+
+test('deleting the first records together with the checkpoints covering them is caught by the anchor (the chain cannot start anywhere)', async (t) => {
+  const pool = await chain(10);
+  t.teardown(() => pool.end());
+  const anchor = anchorFilePath();
+  const audit = new AuditLog(pool);
+  await takeCheckpoint(pool, keys.activeSigner('audit'), anchor); // at 10
+  await audit.append({ sessionId: 's', from: null, to: 'AUTHENTICATING', component: 'flow' });
+  await takeCheckpoint(pool, keys.activeSigner('audit'), anchor); // at 11
+  // the attacker removes records 1..10 and the checkpoint at 10: what remains starts at a database checkpoint
+  await tamper(pool, 'delete from audit_log where seq <= 10', 'delete from audit_checkpoints where seq = 10');
+  const withoutAnchor = await verifyAuditChain(pool, genesisOnly(trusted()));
+  t.true(withoutAnchor.findings.some((f) => f.code === 'AUDIT_SEQ_GAP' && f.at === '11'), 'a database checkpoint does not make a start');
+  const report = await verifyWith(pool, anchor);
+  t.true(report.findings.some((f) => f.code === 'AUDIT_CHECKPOINT_MISSING' && f.at === '10'), JSON.stringify(report.findings));
+  t.false(report.ok);
+});
+
+test('a checkpoint re-signed by the attacker with the key stored beside it is AUDIT_CHECKPOINT_SIGNATURE_INVALID', async (t) => {
+  const pool = await chain(3);
+  t.teardown(() => pool.end());
+  await takeCheckpoint(pool, keys.activeSigner('audit'));
+  const attacker = await generateKeyPair('ES384');
+  const jwk = { ...(await exportJWK(attacker.publicKey)), kid: 'attacker', alg: 'ES384' };
+  const { rows } = await pool.query('select seq::text as seq, hash from audit_checkpoints');
+  const payload = JSON.stringify({ seq: rows[0].seq, hash: rows[0].hash.toString('base64url'), iat: 1 });
+  const jws = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES384', kid: 'attacker' }).sign(attacker.privateKey);
+  await tamper(pool, `update audit_checkpoints set jws = '${jws}', kid = 'attacker', public_jwk = '${JSON.stringify(jwk)}'::jsonb`);
+  const report = await verifyWith(pool);
+  t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_CHECKPOINT_SIGNATURE_INVALID']);
 });
