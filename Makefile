@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE_BIN := $(shell ./.make/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 # pkcs11js is a native addon: build it against the headers of the Node.js that runs it.
-export npm_config_nodedir := $(abspath $(NODE_BIN)/..)
+export npm_config_nodedir := $(abspath $(dir $(realpath $(NODE_BIN)/node))..)
 export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false

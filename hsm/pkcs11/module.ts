@@ -7,9 +7,8 @@
  * - SoftHSM reads its token directory at `C_Initialize`, so a token made later is invisible. When a label
  *   is not found and nobody else uses the module, it is re-initialised once and searched again.
  * - A module still loaded when the process exits is finalised on Node's `exit` event, before the C library's
- *   exit handlers run: SoftHSM's static destructors otherwise run after OpenSSL 3.0.x's own exit cleanup and
- *   crash the process (SIGSEGV / "free(): invalid next size", seen on Debian 12 with libssl3 3.0.20; known
- *   upstream as SoftHSMv2 #635 and OpenSSL #22508), turning a clean exit into a crash.
+ *   exit handlers run, so that SoftHSM never tears its state down after OpenSSL's own exit cleanup (a known
+ *   class of exit crashes: SoftHSMv2 #635, OpenSSL #22508).
  */
 import pkcs11js from 'pkcs11js';
 import { HsmError, pkcs11ReturnValue } from '../errors.ts';
