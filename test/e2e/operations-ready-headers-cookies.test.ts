@@ -10,6 +10,7 @@ import { prepareDeployment, startGatewayInProcess, type Deployment } from '../ha
 import { freePort } from '../harness/services/free-port.ts';
 import { startRedis, type RedisHandle } from '../harness/services/redis.ts';
 import { authorizationRequest } from '../helpers/gateway-fixture.ts';
+import { READY_CACHE_MS } from '../../gateway/observability/health.ts';
 import { freshDatabase, freshToken } from '../helpers/services.ts';
 import * as oidc from 'openid-client';
 
@@ -45,11 +46,30 @@ test.serial('the chooser page carries the security headers, an HttpOnly binding 
   for (const cookie of auth.headers.getSetCookie()) t.regex(cookie.toLowerCase(), /httponly/, cookie.split('=')[0]);
 });
 
+test.serial('/ready is cached: 20 probes at once make one HSM canary signature, not 20 (issue #10 item 13)', async (t) => {
+  const services = gateway.gateway.services;
+  const original = services.hsmReady;
+  let signatures = 0;
+  services.hsmReady = async () => {
+    signatures += 1;
+    return original();
+  };
+  t.teardown(() => {
+    services.hsmReady = original;
+  });
+  await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // past any earlier answer
+  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.url}/ready`)));
+  t.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+  t.is(signatures, 1);
+});
+
 test.serial('/ready reports each dependency and turns 503 when Redis is gone, while /health stays up', async (t) => {
+  await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100));
   const ready = await fetch(`${gateway.url}/ready`);
   t.is(ready.status, 200);
   t.deepEqual(await ready.json(), { status: 'ready', checks: { postgres: true, redis: true, hsm: true } });
   await redis.stop();
+  await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // the cached answer expires
   const notReady = await fetch(`${gateway.url}/ready`);
   t.is(notReady.status, 503);
   const body = (await notReady.json()) as { checks: Record<string, boolean> };
