@@ -9,7 +9,7 @@ import type { KeyPurpose } from './signer.ts';
 
 /** Every key purpose, for parsing labels and validating configuration. */
 export const KEY_PURPOSES = Object.freeze([
-  'id_token', 'access_token', 'saml', 'saml_decryption', 'audit', 'client_auth',
+  'id_token', 'access_token', 'saml', 'saml_decryption', 'audit', 'client_auth', 'risk_assessment',
 ] as const satisfies readonly KeyPurpose[]);
 
 /** Prefix of every label of ours. */

@@ -29,6 +29,7 @@ export const DEFAULT_ALGORITHM_ORDER: AlgorithmOrder = Object.freeze({
   saml_decryption: ['RS256'],
   audit: ['ES384', 'ES256', 'EdDSA', 'PS256', 'RS256'],
   client_auth: ['ES256', 'PS256', 'RS256', 'ES384', 'EdDSA'],
+  risk_assessment: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
 });
 
 /** The development key set: what `hsm/cli.ts init` makes. */
@@ -37,6 +38,7 @@ export const DEFAULT_KEY_SPEC: ReadonlyArray<{ readonly purpose: KeyPurpose; rea
   { purpose: 'id_token', alg: 'ES256' },
   { purpose: 'saml', alg: 'RS256' },
   { purpose: 'audit', alg: 'ES384' },
+  { purpose: 'risk_assessment', alg: 'ES256' },
 ]);
 
 export interface OpenKeyStoreOptions {

@@ -11,7 +11,7 @@ import type { Middleware } from 'koa';
 import type { KeyPurpose, KeyStore } from '../../hsm/signer.ts';
 
 /** Purposes whose keys sign JWTs the RPs verify with `/jwks`. */
-export const JWKS_PURPOSES: readonly KeyPurpose[] = Object.freeze(['id_token', 'access_token']);
+export const JWKS_PURPOSES: readonly KeyPurpose[] = Object.freeze(['id_token', 'access_token', 'risk_assessment']);
 
 /** The JWKS document of `keys` (deduplicated by kid, publication order kept). */
 export function jwksDocument(keys: KeyStore): { keys: Array<Record<string, string>> } {

@@ -1,7 +1,8 @@
 /**
  * GET /risk/assessment — the signed assessment a relying party is entitled to: the one of the login behind
  * the access token it presents (`Authorization: Bearer`), and only its own (the token's client).
- * A compact JWS made in the HSM with the audit key (`typ: risk-assessment+jwt`) carrying the score,
+ * A compact JWS made in the HSM with its own key (purpose `risk_assessment`, published in `/jwks`; never the
+ * audit key) (`typ: risk-assessment+jwt`) carrying the score,
  * decision, level, warnings and per-stage outcome, time and degradation — not the factors (they would
  * teach an attacker which signal fired). `RISK_ASSESSMENT_NOT_FOUND` (404) otherwise.
  */
@@ -23,7 +24,7 @@ export async function assessmentEndpoint(ctx: Context, services: Services): Prom
   const row = rows[0];
   if (!row || row.client_id !== at.clientId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
   const a = row.assessment as { score: number; stages: Array<{ name: string; outcome: string; ms: number; degraded: boolean }>; warnings?: string[]; tier?: number; decision: { kind: string; level?: number } };
-  const signer = services.keys.activeSigner('audit');
+  const signer = services.keys.activeSigner('risk_assessment');
   const header = { alg: signer.alg, kid: signer.kid, typ: 'risk-assessment+jwt' };
   const payload = {
     iss: services.config.issuer,

@@ -31,6 +31,7 @@ export const DEFAULT_ROTATION_POLICY: readonly RotationRule[] = Object.freeze([
   { purpose: 'saml', alg: 'RS256', rotateEveryMs: 365 * DAY },
   { purpose: 'audit', alg: 'ES384', rotateEveryMs: 365 * DAY },
   { purpose: 'client_auth', alg: 'ES256', rotateEveryMs: 90 * DAY },
+  { purpose: 'risk_assessment', alg: 'ES256', rotateEveryMs: 90 * DAY },
 ]);
 
 export type PlannedAction =

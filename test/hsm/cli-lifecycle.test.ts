@@ -30,7 +30,7 @@ test.serial('generate → activate → retire through the CLI, keys non-extracta
   t.is(list.status, 0, list.stderr);
   const line = list.stdout.split('\n').find((l) => l.startsWith(kid!))!;
   t.regex(line, / next gw:id_token:EdDSA:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true published=/);
-  t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 4, 'init keys adopted as active');
+  t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 5, 'init keys adopted as active');
 
   const unconfirmed = cli(['activate', kid!, '--force']);
   t.is(unconfirmed.status, 1);

@@ -51,7 +51,7 @@ async function code(t: { fail: (m: string) => void }, work: Promise<unknown> | (
 
 test.serial('token keys without records are adopted as active; a next key is published but cannot sign', async (t) => {
   const keys = await open(tokens, 'test:a');
-  t.deepEqual(keys.records().map((r) => `${r.purpose}:${r.alg}:${r.state}`).sort(), ['audit:ES384:active', 'id_token:ES256:active', 'id_token:RS256:active', 'saml:RS256:active']);
+  t.deepEqual(keys.records().map((r) => `${r.purpose}:${r.alg}:${r.state}`).sort(), ['audit:ES384:active', 'id_token:ES256:active', 'id_token:RS256:active', 'risk_assessment:ES256:active', 'saml:RS256:active']);
   const next = await keys.generate('id_token', 'ES256');
   t.is(next.state, 'next');
   t.truthy(next.publishedAt);

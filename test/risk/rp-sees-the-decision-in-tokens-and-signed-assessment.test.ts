@@ -34,8 +34,14 @@ test.serial('a first login is allowed; the access token carries fraud_score; the
 
   const response = await fetch(`${fx.url}/risk/assessment`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
   t.is(response.status, 200);
-  const audit = fx.gateway.services.keys.activeSigner('audit');
-  const { payload, protectedHeader } = await compactVerify(await response.text(), await importJWK(audit.publicJwk as never, audit.alg));
+  // verified as an RP does: with the gateway's published /jwks; signed by its own key, never the audit key
+  const jwks = (await (await fetch(`${fx.url}/jwks`)).json()) as { keys: Array<{ kid: string; alg: string }> };
+  const jws = await response.text();
+  const kid = JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString('utf8')).kid as string;
+  t.not(kid, fx.gateway.services.keys.activeSigner('audit').kid, 'not the audit key');
+  const published = jwks.keys.find((k) => k.kid === kid);
+  t.truthy(published, 'the assessment key is in /jwks');
+  const { payload, protectedHeader } = await compactVerify(jws, await importJWK(published as never, published!.alg));
   t.is(protectedHeader.typ, 'risk-assessment+jwt');
   const claims = JSON.parse(new TextDecoder().decode(payload));
   t.like(claims, { aud: 'demo-rp', decision: 'allow', fraud_score: introspection.fraud_score });
