@@ -5,9 +5,12 @@ import { migrate } from '../../../gateway/store/migrate.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { freshDatabase } from '../../helpers/services.ts';
 
-/** A pool on a new database with every migration applied. */
+/**
+ * A pool on a new database with every migration applied. Unhurried timeouts: a shared, loaded test machine
+ * must not turn a slow commit into AUDIT_UNAVAILABLE (the timeouts themselves are tested on purpose elsewhere).
+ */
 export async function migratedPool(): Promise<Pool> {
-  const pool = createPool(await freshDatabase());
+  const pool = createPool(await freshDatabase(), { statementTimeoutMs: 30_000, connectionTimeoutMs: 30_000 });
   await migrate(pool);
   return pool;
 }

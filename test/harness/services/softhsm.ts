@@ -40,8 +40,17 @@ export function prepareSoftHsm(dir: string): SoftHsmHome {
 export function initToken(home: SoftHsmHome, label = `gw-${randomBytes(4).toString('hex')}`): TokenHandle {
   const pin = randomBytes(8).toString('hex');
   const soPin = randomBytes(8).toString('hex');
-  run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], {
-    env: { ...process.env, SOFTHSM2_CONF: home.conf },
-  });
-  return { library: home.library, label, pin, soPin };
+  // Test files initialise tokens in one directory at the same time: softhsm2-util may read a token another
+  // process is still writing ("Could not get info about the token in slot N"). That race is retried.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      run('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], {
+        env: { ...process.env, SOFTHSM2_CONF: home.conf },
+      });
+      return { library: home.library, label, pin, soPin };
+    } catch (error) {
+      if (attempt >= 5 || !/Could not get info about the token/.test(String((error as Error).message))) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+    }
+  }
 }
