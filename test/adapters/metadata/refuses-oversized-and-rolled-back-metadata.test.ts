@@ -61,9 +61,9 @@ test('an announced Content-Length past the limit is refused before reading', asy
   t.is(error?.code, 'SAML_METADATA_FETCH_FAILED');
 });
 
-test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBACK, the held keys stay', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-rollback-'));
-  const file = join(dir, 'md.xml');
+/** A signed-metadata publisher writing to one file, and a monitor reading it (clock fixed). */
+function publisher() {
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-rollback-')), 'md.xml');
   const now = Date.parse('2030-01-01T00:00:00Z');
   const issue = (key: NodeKey, validFor: number) => {
     const id = samlId();
@@ -73,7 +73,12 @@ test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBAC
     return signed;
   };
   const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
-  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 } , keyRule: legacyKeyRule(2048) });
+  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 }, keyRule: legacyKeyRule(2048) });
+  return { file, issue, monitor, handle };
+}
+
+test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBACK, the held keys stay', async (t) => {
+  const { file, issue, monitor, handle } = publisher();
   const old = issue(keyA, 7 * 86_400_000); // the older issue: key A
   await monitor.refresh('node');
   issue(keyB, 7 * 86_400_000); // the rollover: key B
@@ -87,16 +92,7 @@ test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBAC
 });
 
 test('a new signed issue with a shorter validity than the held copy is accepted (not a replay)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-rollback-'));
-  const file = join(dir, 'md.xml');
-  const now = Date.parse('2030-01-01T00:00:00Z');
-  const write = (key: NodeKey, validFor: number) => {
-    const id = samlId();
-    const xml = nodeMetadataXml({ entityId: 'https://node.example/md', ssoUrl: 'https://node.example/sso', signingCertificates: [key.certificatePem], validUntil: new Date(now + validFor), id });
-    writeFileSync(file, signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true }));
-  };
-  const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
-  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 }, keyRule: legacyKeyRule(2048) });
+  const { issue: write, monitor, handle } = publisher();
   write(keyA, 7 * 86_400_000);
   await monitor.refresh('node');
   write(keyB, 86_400_000);
