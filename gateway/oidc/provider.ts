@@ -8,6 +8,8 @@
  * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
  *   oidc-provider is pinned exactly in package.json);
  * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login;
+ * - an existing session never stands in for the translation point: another RP, a transaction or a higher acr
+ *   asks for a new gateway login (`session-reuse.ts`);
  * - `jwks.keys` = the active id_token keys (first: oidc-provider signs with the first key matching the
  *   client's algorithm), then the next ones (never selected: no client uses an algorithm without an
  *   active key, and the HSM refuses to sign with them; listed so that discovery announces a new
@@ -30,6 +32,8 @@ import { redisAdapterFactory } from './redis-adapter.ts';
 import { AUTHORIZATION_DETAILS_TYPES, resourceIndicators, richAuthorizationRequests } from '../risk/transaction-rar.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { trustRewrittenHeaders } from '../http/pin-origin.ts';
+import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
+import { claimsWithinClientScopes } from './claims-parameter.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -46,6 +50,15 @@ export interface ProviderDeps {
 type WithRetired = KeyStore & { signersIn?: (purpose: 'id_token', state: 'next' | 'retired') => Signer[] };
 
 export const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username'] as const;
+
+/** Scope → the claims it releases (also what the `claims` parameter may name, per the client's scopes). */
+const SCOPE_CLAIMS = {
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  profile: [...PIVOT_CLAIMS],
+  email: ['email'],
+  // a company representative's legal-person data set (eIDAS); absent for natural persons
+  legal_person: [...LEGAL_PERSON_CLAIMS],
+};
 
 export function buildProvider(deps: ProviderDeps): Provider {
   const { config, redis, accounts } = deps;
@@ -74,13 +87,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code'],
     pkce: { required: () => true },
     acrValues: [...ACR_VALUES],
-    claims: {
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
-      profile: [...PIVOT_CLAIMS],
-      email: ['email'],
-      // a company representative's legal-person data set (eIDAS); absent for natural persons
-      legal_person: [...LEGAL_PERSON_CLAIMS],
-    },
+    claims: SCOPE_CLAIMS,
     scopes: ['openid', 'profile', 'email', 'legal_person'],
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: async (_ctx: KoaContextWithOIDC, accountId: string, client) =>
@@ -105,7 +112,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true },
       dPoP: { enabled: true },
-      claimsParameter: { enabled: true },
+      // the claims parameter names only claims of the scopes the client is registered for
+      claimsParameter: { enabled: true, assertClaimsParameter: claimsWithinClientScopes(SCOPE_CLAIMS) },
       userinfo: { enabled: true },
       // RFC 9396: what the RP says is at stake (payment_initiation), read by the risk pipeline (issue #5)
       richAuthorizationRequests: richAuthorizationRequests(),
@@ -118,7 +126,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       const account = await accounts.load(token.accountId);
       return account ? { fraud_score: account.fraudScore } : undefined;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // a session answers a request without a new gateway login only for its own RP, no transaction, enough acr
+    interactions: { policy: interactionPolicyWithGatewayLogin(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: {
       keys: config.secrets.cookieKeys,
       long: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
