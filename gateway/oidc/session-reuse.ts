@@ -48,12 +48,18 @@ export function sessionMayAnswer(ctx: KoaContextWithOIDC): boolean {
   return lowest !== null && acrRank(held) >= lowest;
 }
 
-/** The `gateway_login_required` check of the login prompt. */
+/**
+ * The `gateway_login_required` check of the login prompt. Without a session it stays silent (oidc-provider's
+ * `no_session` asks for the login), so its reason appears only when a session exists and may not answer.
+ */
 export const gatewayLoginRequired = new Check(
   'gateway_login_required',
   'this request needs its own gateway login',
   'login_required',
-  (ctx) => (ctx.oidc.result?.login || sessionMayAnswer(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT),
+  (ctx) => {
+    if (ctx.oidc.result?.login || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+    return sessionMayAnswer(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+  },
 );
 
 /** oidc-provider's default interaction policy with the gateway's check added to the login prompt. */
