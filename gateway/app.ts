@@ -19,6 +19,7 @@
 import Koa from 'koa';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { BEHAVIOUR_SCRIPT_HASH } from './behaviour/script.ts';
 import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origin.ts';
 import { trustedProxies } from './http/client-address.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
@@ -37,7 +38,7 @@ export function createApp(services: Services): Koa {
   trustRewrittenHeaders(app);
   app.silent = true;
   app.use(requestId(services.logger, services.metrics));
-  app.use(securityHeaders(services.config.cookies.secure));
+  app.use(securityHeaders(services.config.cookies.secure, [BEHAVIOUR_SCRIPT_HASH]));
   app.use(errorHandler(services.logger));
   app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health', '/ready']));
   app.use(healthRoutes(services));

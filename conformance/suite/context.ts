@@ -10,7 +10,7 @@ import { eidasParty, idpParty, runLogin, type LoginInput, type LoginOutcome } fr
 import type { SuiteEidasNode } from './parties/eidas-node.ts';
 import type { SuiteIdp } from './parties/idp.ts';
 import { SuiteRp, type Discovery, type RpClient } from './parties/rp.ts';
-import type { CheckResult, PlanName } from './types.ts';
+import type { CheckResult, PlanName } from './results.ts';
 
 /** Options of a run. */
 export interface SuiteOptions {

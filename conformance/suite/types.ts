@@ -6,27 +6,9 @@
  * - A check that throws is a `fail` whose observation is the error (never a pass).
  */
 import type { SuiteContext } from './context.ts';
+import type { CheckResult, Outcome, PlanName } from './results.ts';
 
-/** The four plans a security officer can run. */
-export const PLANS = ['oidc', 'saml', 'eidas', 'crypto'] as const;
-/** One of `PLANS`. */
-export type PlanName = (typeof PLANS)[number];
-
-/** The verdict of one check. */
-export type Verdict = 'pass' | 'fail' | 'skipped';
-
-/** What a check reports. `reason` is required for `skipped`. */
-export interface Outcome {
-  verdict: Verdict;
-  /** What the suite sent (a short, human-readable description). */
-  sent: string;
-  /** What a conformant deployment does. */
-  expected: string;
-  /** What the deployment did. */
-  observed: string;
-  /** Why the check was skipped. */
-  reason?: string;
-}
+export * from './results.ts';
 
 /** One check of the catalogue. */
 export interface CheckDefinition {
@@ -39,15 +21,6 @@ export interface CheckDefinition {
   /** Ids of positive controls that must pass first; otherwise this check is skipped. */
   requires?: readonly string[];
   run(ctx: SuiteContext): Promise<Outcome>;
-}
-
-/** A check's result, as the reports carry it. */
-export interface CheckResult extends Outcome {
-  id: string;
-  title: string;
-  plan: PlanName;
-  source: string;
-  durationMs: number;
 }
 
 /** The whole run. */

@@ -11,17 +11,19 @@
  *   waits in the spool, new records queue behind it so the chain keeps their order.
  */
 import type { Pool } from 'pg';
-import type { LoginState } from '../flow/states.ts';
 import { randomUUID } from 'node:crypto';
 import { AuditError } from './audit-error.ts';
 import { recordDigest } from './canonical.ts';
 import type { AuditSpool, SpooledRecord } from './spool.ts';
 
-/** What a caller records. `to` is usually a login state; other components may record their own event names. */
+/**
+ * What a caller records. `from`/`to` are usually login states (the flow's names); other components record
+ * their own event names. The audit log is a sink: it stores the names it is given and knows no flow.
+ */
 export interface AuditRecord {
   sessionId: string;
-  from: LoginState | null;
-  to: LoginState | string;
+  from: string | null;
+  to: string;
   component: string;
   errorCode?: string;
   requestId?: string;

@@ -6,26 +6,32 @@
  *       say what and where: AUDIT_RECORD_EDITED at seq 42, AUDIT_SEQ_GAP, AUDIT_CHECKPOINT_MISSING, ...),
  *       1 could not run, 2 usage. Both files are required: the audit public keys the operator trusts (never
  *       the key stored beside the checkpoints) and the anchor file kept outside the database (anchor.ts);
- *   GW_DATABASE_URL=... node gateway/audit/cli.ts retention
- *       purges risk data past retention (30 / 90 days), audited;
  *   node gateway/audit/cli.ts checkpoint --config gateway.config.json
  *       signs the chain head now with the audit key in the HSM.
+ *
+ * (The retention job is `node gateway/risk/retention-cli.ts`: purging is the risk data's business, the
+ * audit log is only told.)
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { loadConfigFile } from '../config/load.ts';
 import { createPool } from '../store/postgres.ts';
-import { AuditLog } from './audit-log.ts';
 import { readAnchor } from './anchor.ts';
 import { verifyAuditChain } from './verify.ts';
 
-const [command] = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
-};
+const OPTIONS = { config: { type: 'string' }, 'trusted-jwks': { type: 'string' }, anchor: { type: 'string' } } as const;
 
 async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    console.error(`audit: ${(error as Error).message}`);
+    return usage();
+  }
+  const [command] = parsed.positionals;
+  const flag = (name: keyof typeof OPTIONS) => parsed.values[name];
   if (command === 'checkpoint') {
     const file = flag('config');
     if (!file) return usage();
@@ -44,14 +50,9 @@ async function main(): Promise<number> {
     }
   }
   const url = process.env.GW_DATABASE_URL;
-  if (!url || (command !== 'verify' && command !== 'retention')) return usage();
+  if (!url || command !== 'verify') return usage();
   const pool = createPool(url, { max: 1, statementTimeoutMs: 600_000 });
   try {
-    if (command === 'retention') {
-      const { enforceRetention } = await import('../risk/retention.ts');
-      console.log(JSON.stringify(await enforceRetention(pool, new AuditLog(pool))));
-      return 0;
-    }
     const jwksFile = flag('trusted-jwks');
     const anchorFile = flag('anchor');
     if (!jwksFile) {
@@ -72,7 +73,7 @@ async function main(): Promise<number> {
 }
 
 function usage(): number {
-  console.error('usage: node gateway/audit/cli.ts verify --trusted-jwks FILE --anchor FILE | retention   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE');
+  console.error('usage: node gateway/audit/cli.ts verify --trusted-jwks FILE --anchor FILE   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE');
   return 2;
 }
 

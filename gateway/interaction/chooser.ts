@@ -10,7 +10,7 @@ import { acrOfLoa, acrRank } from '../translate/acr.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { lastIdp } from './chooser-memory.ts';
 import { chooserPage, type ChooserEntry } from './chooser-page.ts';
-import type { LoginContext } from './login-context.ts';
+import type { LoginContext } from '../session/login-context.ts';
 
 export function renderChooser(ctx: Context, services: Services, login: LoginContext, clientName: string): void {
   const available = services.adapters.available();

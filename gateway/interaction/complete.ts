@@ -16,7 +16,7 @@ import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createGrant } from './grant-consent.ts';
-import type { LoginOutcome } from './login-context.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
 import { startUpstream } from './start-upstream.ts';
 import { grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 

@@ -9,7 +9,7 @@ import { autoPostForm } from '../http/html.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
-import type { LoginContext } from './login-context.ts';
+import type { LoginContext } from '../session/login-context.ts';
 
 /** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
 export function stepUpPending(): GatewayError {

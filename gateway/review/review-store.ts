@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
-import type { LoginOutcome } from '../interaction/login-context.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
 
 export type ReviewStatus = 'pending' | 'approved' | 'denied' | 'expired';
 

@@ -12,7 +12,7 @@
  *   (the browser-binding cookie), once.
  */
 import type { Context } from 'koa';
-import type { LoginOutcome } from '../interaction/login-context.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
 import type { Decision } from '../policy/decide.ts';
 import type { Services } from '../services.ts';
 import { attachmentsFor, type WebAuthnLevel } from './ceremonies.ts';

@@ -11,18 +11,10 @@ import { HsmError, pkcs11ReturnValue } from '../errors.ts';
 import type { Handle } from './module.ts';
 import { findObjects } from './find.ts';
 import { EC_PARAMS } from './numbers.ts';
+import type { TokenKeyObject } from './key-object.ts';
 import type { Pkcs11Token } from './token.ts';
 
-/**
- * A private key found on the token, with its cached handle. `generation` is the token's login generation
- * the handle was resolved in: after the login was lost and restored, handles are resolved again by CKA_ID.
- */
-export interface TokenKeyObject {
-  handle: Handle;
-  generation: number;
-  readonly id: Buffer;
-  readonly label: string;
-}
+export type { TokenKeyObject } from './key-object.ts';
 
 /** Security-relevant flags of a private key. */
 export interface KeyFlags {

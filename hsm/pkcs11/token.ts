@@ -10,7 +10,7 @@
 import pkcs11js from 'pkcs11js';
 import { HsmError, pkcs11ReturnValue } from '../errors.ts';
 import { findObjects } from './find.ts';
-import type { TokenKeyObject } from './keys.ts';
+import type { TokenKeyObject } from './key-object.ts';
 import { acquireModule, releaseModule, slotByTokenLabel, type Handle, type Pkcs11 } from './module.ts';
 import { SessionPool, type SessionPoolOptions } from './session-pool.ts';
 

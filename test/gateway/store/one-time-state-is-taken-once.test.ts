@@ -7,7 +7,7 @@ import test from 'ava';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { ChallengeStore } from '../../../gateway/webauthn/challenges.ts';
-import { LoginContextStore } from '../../../gateway/interaction/login-context.ts';
+import { LoginContextStore } from '../../../gateway/session/login-context.ts';
 import { redisPrefix, redisUrl } from '../../helpers/services.ts';
 import { flowStack, loginIn, newLoginId } from '../flow/fixtures.ts';
 

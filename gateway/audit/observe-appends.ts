@@ -3,7 +3,7 @@
  * per transition (and only the winner of a race writes it), so an `AuditLog` whose `append` also reports
  * the record once PostgreSQL (or the spool) took it sees every transition, the sweeper's included.
  */
-import type { AuditLog, AuditRecord } from '../audit/audit-log.ts';
+import type { AuditLog, AuditRecord } from './audit-log.ts';
 
 /**
  * The same audit log, telling `onRecord` about each record it wrote. Every other member is the original's.
