@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string, url, type Obj } from './check.ts';
 import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
+import { parseWebAuthn } from './webauthn.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
 import { ACR_VALUES } from '../translate/acr.ts';
@@ -36,7 +37,7 @@ function parseTrustedProxies(root: Obj): string[] {
   });
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ttl', 'logging'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ttl', 'logging', 'webauthn'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -125,6 +126,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       grant: integer(ttl, 'grant', 'ttl', { default: 8 * 3600, min: 60 }),
     },
     logging: { level: oneOf(logging, 'level', 'logging', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info') },
+    webauthn: parseWebAuthn(root.webauthn, baseDir),
   };
 
   if (root.clients !== undefined && root.clientsFile !== undefined) throw new ConfigError('clientsFile', 'give either clients or clientsFile, not both');

@@ -1,6 +1,7 @@
 /** The validated configuration every part of the gateway receives. Produced only by `loadConfig`. */
 import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
+import type { WebAuthnConfig } from './webauthn.ts';
 
 /** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
 export interface SamlIdpEntry {
@@ -69,4 +70,6 @@ export interface GatewayConfig {
   federation: { minimumAcr: Acr };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** WebAuthn: what an enrolled credential may stand in for (config/webauthn.ts). */
+  webauthn: WebAuthnConfig;
 }

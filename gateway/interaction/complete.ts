@@ -1,7 +1,7 @@
 /**
  * GET /interaction/:uid/complete — acts once on the stored outcome of a login, in the browser that holds
  * the interaction cookie:
- * - allow → TOKEN_GENERATION, account stored (at level ≤ 1 the browser may then enrol a WebAuthn key), grant recorded, oidc-provider issues the code → COMPLETED;
+ * - allow → TOKEN_GENERATION, account stored (the browser may then see its WebAuthn keys, and after a fresh LoA-high login enrol one: webauthn/step-up.ts), grant recorded, oidc-provider issues the code → COMPLETED;
  *   the features of the login become the person's history; `amr` says whether a step-up happened;
  * - level 2 or 3 required and the account enrolled a suitable WebAuthn credential → the WebAuthn page
  *   (webauthn/step-up.ts); otherwise as below (level 3 without a key: manual review);
@@ -18,7 +18,8 @@ import type { Services } from '../services.ts';
 import { createGrant } from './grant-consent.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { startUpstream } from './start-upstream.ts';
-import { grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
+import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
+import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 
 /** Refusals that mean "authenticate again" (the RP may retry with prompt=login): OIDC `login_required`. */
 const REAUTHENTICATION_NEEDED: ReadonlySet<string> = new Set(['SAML_AUTHN_TOO_OLD', 'SAML_AUTHN_NOT_FRESH']);
@@ -68,6 +69,8 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
     if (review.status === 'approved' && record?.state === 'MANUAL_REVIEW') {
       const held = await services.fraud.reviews.takeOutcome(uid);
       if (held?.status !== 'verified') throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
+      // approved at the level the review stood for; the authentication was fresh when the review began
+      await grantEnrolment(ctx, services, uid, held, held.decision.level ?? 0, FRESH_LOGIN_SECONDS + REVIEW_TIMEOUT_SECONDS);
       await finish(ctx, services, details, uid, held, 'MANUAL_REVIEW');
       return;
     }
@@ -93,7 +96,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   switch (decision.kind) {
     case 'allow': {
       await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore } });
-      await grantEnrolment(ctx, services, uid, outcome);
+      await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
       await finish(ctx, services, details, uid, outcome, 'TOKEN_GENERATION');
       return;
     }

@@ -13,9 +13,11 @@ import { finish } from '../interaction/complete.ts';
 import type { Services } from '../services.ts';
 import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
+import { levelPolicyOf, satisfies } from './credential-levels.ts';
 import { CredentialStore } from './credential-store.ts';
+import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
-import { pendingKey, webauthnAmr, type PendingStepUp } from './step-up.ts';
+import { FRESH_LOGIN_SECONDS, grantEnrolment, pendingKey, webauthnAmr, type PendingStepUp } from './step-up.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
 export const MAX_ATTEMPTS = 3;
@@ -32,7 +34,9 @@ async function context(ctx: Context, services: Services, uid: string) {
 async function render(ctx: Context, services: Services, uid: string, pending: PendingStepUp, error?: string): Promise<void> {
   const rp = relyingPartyOf(services.config.issuer);
   const all = await new CredentialStore(services.pool).ofAccount(pending.outcome.accountId);
-  const usable = all.filter((c) => attachmentsFor(pending.level).includes(c.attachment));
+  const policy = levelPolicyOf(services.config.webauthn);
+  const now = new Date();
+  const usable = all.filter((c) => attachmentsFor(pending.level).includes(c.attachment) && satisfies(c, pending.level, policy, now));
   const options = await authenticationOptions(rp, usable, pending.level);
   await new ChallengeStore(services.redis).issue('authenticate', uid, { challenge: options.challenge, accountId: pending.outcome.accountId });
   ctx.set('Cache-Control', 'no-store');
@@ -47,6 +51,7 @@ async function render(ctx: Context, services: Services, uid: string, pending: Pe
     intro: key
       ? 'For your protection, this sign-in needs your security key. Insert or tap it when asked.'
       : 'For your protection, this sign-in needs your device to confirm it is you (fingerprint, face or PIN).',
+    notice: keysNotice(all.filter((c) => c.level >= 2)),
     button: key ? 'Use my security key' : 'Confirm with this device',
     options,
     ...(error ? { error } : {}),
@@ -81,6 +86,7 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
   const { outcome, level } = pending;
   await services.flow.transition(uid, 'FRAUD_CHECK', { component: 'webauthn', requestId, details: { method: 'webauthn', level, attachment: verified.attachment, userVerified: verified.userVerified } });
   await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: 'allow', level, score: outcome.fraudScore } });
+  await grantEnrolment(ctx, services, uid, outcome, level, FRESH_LOGIN_SECONDS); // the account page; another key only with a confirmation
   await finish(ctx, services, details, uid, { ...outcome, decision: { ...outcome.decision, kind: 'allow', level, reasons: ['WEBAUTHN_VERIFIED'] } }, 'TOKEN_GENERATION', webauthnAmr(level));
 }
 
@@ -96,7 +102,7 @@ async function checkAnswer(services: Services, uid: string, pending: PendingStep
   const store = new CredentialStore(services.pool);
   const credential = await store.get(pending.outcome.accountId, response.id);
   if (!credential || issued.accountId !== pending.outcome.accountId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
-  const result = await verifyAssertion(relyingPartyOf(services.config.issuer), response, issued.challenge, credential, pending.level);
+  const result = await verifyAssertion(relyingPartyOf(services.config.issuer), response, issued.challenge, credential, pending.level, levelPolicyOf(services.config.webauthn));
   await store.advanceCounter(credential.credentialId, result.newCounter);
   return { attachment: credential.attachment, userVerified: result.userVerified };
 }

@@ -3,14 +3,18 @@
  *
  * - the RP ID is the issuer's hostname and the only accepted origin is the issuer's origin; a response
  *   for another origin is `WEBAUTHN_ORIGIN_MISMATCH`, for another RP ID `WEBAUTHN_RPID_MISMATCH`;
- * - level 2 (biometric) needs user verification (`WEBAUTHN_USER_NOT_VERIFIED`), from any enrolled
- *   authenticator; level 3 (physical token) needs a credential enrolled as a roaming security key and an
- *   assertion reported as `cross-platform` (`WEBAUTHN_ATTACHMENT_MISMATCH`);
+ * - a credential satisfies only the level it was enrolled for, and level 3 only with verified attestation
+ *   and after its cool-down (credential-levels.ts: `WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW`,
+ *   `WEBAUTHN_CREDENTIAL_COOLING_DOWN`, ...);
+ * - level 2 (biometric) needs user verification (`WEBAUTHN_USER_NOT_VERIFIED`), at enrolment and at each
+ *   assertion; level 3 (physical token) needs a roaming security key enrolled with `direct` attestation
+ *   verified against the configured roots (attestation.ts) and an assertion reported as `cross-platform`
+ *   (`WEBAUTHN_ATTACHMENT_MISMATCH`);
  * - the signature counter must grow (`WEBAUTHN_COUNTER_REGRESSION`; enforced again atomically by the store);
  * - anything else the library refuses is `WEBAUTHN_VERIFICATION_FAILED`.
  *
- * Attestation is not requested ('none'): the attachment is what the browser reports, not a proof of
- * hardware. A deployment that must prove it needs attestation and the FIDO metadata service (not built).
+ * Level-2 enrolments ask for no attestation ('none'): the attachment is what the browser reports. Level 3
+ * relies on attestation instead (attestation.ts), never on what the browser reports.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -24,8 +28,18 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import { checkAttestation, installRoots, type AttestationTrust } from './attestation.ts';
 import type { Attachment, StoredCredential } from './credential-store.ts';
+import { refusalFor, type LevelPolicy, type WebAuthnLevel } from './credential-levels.ts';
 import { WebAuthnError } from './webauthn-error.ts';
+
+export type { WebAuthnLevel } from './credential-levels.ts';
+
+/** What an enrolment asks for: the level the credential will stand in for, and the kind of authenticator. */
+export interface EnrolmentRequest {
+  level: WebAuthnLevel;
+  attachment: Attachment;
+}
 
 export interface RelyingParty {
   rpId: string;
@@ -39,9 +53,6 @@ export function relyingPartyOf(issuer: string): RelyingParty {
   return { rpId: url.hostname, origin: url.origin, name: 'Identity gateway' };
 }
 
-/** Policy levels WebAuthn can satisfy. */
-export type WebAuthnLevel = 2 | 3;
-
 const TIMEOUT_MS = 120_000;
 
 /** The attachments that may satisfy a level: level 3 only a roaming key; level 2 either, with UV. */
@@ -51,13 +62,14 @@ export function attachmentsFor(level: WebAuthnLevel): Attachment[] {
   throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown level', { detail: String(level) });
 }
 
-/** Options for enrolling a credential of `attachment` for `accountId` (existing ones excluded). */
+/** Options for enrolling a credential for `accountId` at `request.level` (existing ones excluded). */
 export async function registrationOptions(
   rp: RelyingParty,
   who: { accountId: string; displayName: string },
-  attachment: Attachment,
+  request: EnrolmentRequest,
   existing: StoredCredential[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { attachment, level } = request;
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.rpId,
@@ -65,29 +77,38 @@ export async function registrationOptions(
     userName: who.displayName,
     userDisplayName: who.displayName,
     timeout: TIMEOUT_MS,
-    attestationType: 'none',
+    attestationType: level === 3 ? 'direct' : 'none',
     excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
-    authenticatorSelection: { authenticatorAttachment: attachment, residentKey: 'discouraged', userVerification: attachment === 'platform' ? 'required' : 'preferred' },
+    authenticatorSelection: { authenticatorAttachment: attachment, residentKey: 'discouraged', userVerification: level === 2 ? 'required' : 'preferred' },
   });
 }
 
-/** Checks an enrolment response; the credential to store. */
+/**
+ * Checks an enrolment response; the credential to store, at `request.level`. Level 3: `direct` attestation
+ * verified against `trust` (attestation.ts).
+ */
 export async function verifyRegistration(
   rp: RelyingParty,
   response: RegistrationResponseJSON,
   expectedChallenge: string,
   accountId: string,
-  attachment: Attachment,
+  request: EnrolmentRequest,
+  trust: AttestationTrust,
 ): Promise<StoredCredential> {
+  const { attachment, level } = request;
   checkOrigin(rp, response.response.clientDataJSON);
   if (response.authenticatorAttachment !== attachment) {
     throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This is not the kind of authenticator that was asked for.', { detail: String(response.authenticatorAttachment) });
   }
-  const result = await library(() =>
-    verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.rpId, requireUserVerification: attachment === 'platform' }),
+  if (level === 3 && attachment !== 'cross-platform') throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in level needs a security key.');
+  if (level === 3) installRoots(trust);
+  const result = await library(
+    () => verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.rpId, requireUserVerification: level === 2 }),
+    level === 3 ? 'WEBAUTHN_ATTESTATION_UNTRUSTED' : undefined,
   );
   if (!result.verified) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
-  const { credential, userVerified, aaguid } = result.registrationInfo;
+  const { credential, userVerified, aaguid, fmt, attestationObject } = result.registrationInfo;
+  const attestationFormat = level === 3 ? checkAttestation(trust, fmt, attestationObject, aaguid) : 'none';
   return {
     credentialId: credential.id,
     accountId,
@@ -97,6 +118,8 @@ export async function verifyRegistration(
     transports: response.response.transports ?? [],
     userVerified,
     aaguid,
+    level,
+    attestationFormat,
   };
 }
 
@@ -110,16 +133,22 @@ export async function authenticationOptions(rp: RelyingParty, credentials: Store
   });
 }
 
-/** Checks an assertion against a stored credential at `level`; the authenticator's new counter. */
+/**
+ * Checks an assertion against a stored credential at `level` (the credential must be able to stand in for
+ * it now: credential-levels.ts); the authenticator's new counter.
+ */
 export async function verifyAssertion(
   rp: RelyingParty,
   response: AuthenticationResponseJSON,
   expectedChallenge: string,
   credential: StoredCredential,
   level: WebAuthnLevel,
+  policy: LevelPolicy,
 ): Promise<{ newCounter: number; userVerified: boolean }> {
   if (response.id !== credential.credentialId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
   if (!attachmentsFor(level).includes(credential.attachment)) throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.');
+  const refusal = refusalFor(credential, level, policy, new Date());
+  if (refusal) throw refusal;
   if (level === 3 && response.authenticatorAttachment !== undefined && response.authenticatorAttachment !== 'cross-platform') {
     throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.', { detail: String(response.authenticatorAttachment) });
   }
@@ -159,12 +188,18 @@ function checkOrigin(rp: RelyingParty, clientDataJSON: string): void {
   if (origin !== rp.origin) throw new WebAuthnError('WEBAUTHN_ORIGIN_MISMATCH', 'The authenticator answered for another site.', { detail: String(origin) });
 }
 
-/** Runs a library verification; its exceptions become `WEBAUTHN_VERIFICATION_FAILED` (message as detail). */
-async function library<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * Runs a library verification; its exceptions become `WEBAUTHN_VERIFICATION_FAILED` (message as detail),
+ * or `chainCode` for a certificate-path failure of the attestation.
+ */
+async function library<T>(run: () => Promise<T>, chainCode?: 'WEBAUTHN_ATTESTATION_UNTRUSTED'): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof WebAuthnError) throw error;
-    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail: error instanceof Error ? error.message : String(error), cause: error });
+    const detail = error instanceof Error ? error.message : String(error);
+    const chain = (error as { cause?: { code?: unknown } })?.cause?.code === 'CERTIFICATE_PATH_VERIFICATION_FAILED' || /certificate|trust anchor|root/i.test(detail);
+    if (chainCode && chain) throw new WebAuthnError(chainCode, 'This model of security key is not accepted here.', { detail, cause: error });
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail, cause: error });
   }
 }

@@ -1,5 +1,7 @@
 /**
- * The WebAuthn credentials of accounts, in PostgreSQL (`webauthn_credentials`, migration 0400).
+ * The WebAuthn credentials of accounts, in PostgreSQL (`webauthn_credentials`, migrations 0400, 0451).
+ * Each credential records the policy level it stands in for (credential-levels.ts) and when it was enrolled
+ * (the level-3 cool-down counts from there).
  * The counter only moves forward: {@link CredentialStore.advanceCounter} refuses, atomically, a counter
  * that does not grow (`WEBAUTHN_COUNTER_REGRESSION`), unless the authenticator keeps no counter (0 → 0).
  */
@@ -17,6 +19,13 @@ export interface StoredCredential {
   transports: string[];
   userVerified: boolean;
   aaguid: string;
+  /** The policy level it stands in for: 2 or 3 (1 = enrolled before issue #10, satisfies nothing). */
+  level: 1 | 2 | 3;
+  /** The verified attestation statement format (`none` when none was asked for). */
+  attestationFormat: string;
+  /** Set when read from the store. */
+  createdAt?: Date;
+  lastUsedAt?: Date | null;
 }
 
 interface Row {
@@ -28,6 +37,10 @@ interface Row {
   transports: string[];
   user_verified: boolean;
   aaguid: string;
+  level: number;
+  attestation_format: string;
+  created_at: Date;
+  last_used_at: Date | null;
 }
 
 const fromRow = (r: Row): StoredCredential => ({
@@ -39,6 +52,10 @@ const fromRow = (r: Row): StoredCredential => ({
   transports: r.transports,
   userVerified: r.user_verified,
   aaguid: r.aaguid,
+  level: r.level as 1 | 2 | 3,
+  attestationFormat: r.attestation_format,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
 });
 
 export class CredentialStore {
@@ -51,9 +68,9 @@ export class CredentialStore {
   /** Records a newly enrolled credential; the same credential id twice is refused by the primary key. */
   async add(credential: StoredCredential): Promise<void> {
     await this.#pool.query(
-      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [credential.credentialId, credential.accountId, Buffer.from(credential.publicKey), credential.counter, credential.attachment, credential.transports, credential.userVerified, credential.aaguid],
+      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [credential.credentialId, credential.accountId, Buffer.from(credential.publicKey), credential.counter, credential.attachment, credential.transports, credential.userVerified, credential.aaguid, credential.level, credential.attestationFormat],
     );
   }
 

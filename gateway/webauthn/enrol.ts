@@ -1,38 +1,66 @@
 /**
- * GET/POST /interaction/:uid/webauthn/register?kind=cross-platform|platform — enrols a WebAuthn
- * credential for the account of a login that just completed at level ≤ 1 (step-up.ts grants it), in the
- * browser that did that login (browser-binding cookie), within 10 minutes, once. Anything else is
- * `WEBAUTHN_ENROLMENT_NOT_ALLOWED` (403). `cross-platform` = a roaming FIDO2 security key (level 3),
- * `platform` = this device's authenticator with user verification (level 2).
+ * GET/POST /interaction/:uid/webauthn/register?level=2|3&kind=platform|cross-platform — enrols a WebAuthn
+ * credential for the account of a login that just completed, in the browser that did that login
+ * (browser-binding cookie), within 10 minutes, once (step-up.ts grants it):
+ *
+ * - only at a level the login earned: a fresh LoA-high login → level 2, a fresh login decided at level 3 →
+ *   level 3; otherwise `WEBAUTHN_ENROLMENT_NOT_ALLOWED` (403). An ordinary login enrols nothing;
+ * - level 3 needs a configured attestation trust list (`WEBAUTHN_LEVEL3_UNAVAILABLE`, 403, otherwise) and a
+ *   security key whose `direct` attestation verifies against it (attestation.ts);
+ * - when the account already has a credential (level ≥ 2), the person first asserts with one of them
+ *   (`step=confirm`); a registration posted without that is `WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED` (403);
+ * - each enrolment is audited (`WEBAUTHN_ENROLLED`: level, kind, attestation format, model) and the account
+ *   page (account-page.ts) lists the credentials with their dates.
  */
+import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
 import type { Services } from '../services.ts';
 import { browserBinding } from '../session/browser-binding.ts';
-import { registrationOptions, relyingPartyOf, verifyRegistration } from './ceremonies.ts';
+import { authenticationOptions, registrationOptions, relyingPartyOf, verifyAssertion, verifyRegistration, type EnrolmentRequest } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
-import { CredentialStore, type Attachment } from './credential-store.ts';
-import { ceremonyPage, messagePage, webauthnCsp } from './pages.ts';
-import { enrolmentKey, type EnrolmentGrant } from './step-up.ts';
+import { levelPolicyOf, webauthnLevel } from './credential-levels.ts';
+import { CredentialStore, type Attachment, type StoredCredential } from './credential-store.ts';
+import { keysNotice } from './key-notice.ts';
+import { ceremonyPage, webauthnCsp } from './pages.ts';
+import { ENROLMENT_TTL_SECONDS, enrolmentKey, type EnrolmentGrant } from './step-up.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
 const FORM_LIMIT = 64 * 1024;
 
 function kindOf(raw: unknown): Attachment {
-  if (raw === undefined || raw === 'cross-platform') return 'cross-platform';
-  if (raw === 'platform') return 'platform';
+  if (raw === 'cross-platform' || raw === 'platform') return raw;
   throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown kind of authenticator', { detail: String(raw) });
 }
 
-async function grantOf(ctx: Context, services: Services, uid: string): Promise<EnrolmentGrant> {
+const notAllowed = (detail: string) =>
+  new WebAuthnError('WEBAUTHN_ENROLMENT_NOT_ALLOWED', 'A security key can be added only right after a sign-in at the level it is for, from the same browser.', { status: 403, detail });
+
+/** The grant of this browser for `uid`, or 403. */
+export async function grantOf(ctx: Context, services: Services, uid: string): Promise<EnrolmentGrant> {
   const raw = await services.redis.get(enrolmentKey(uid));
   const grant = raw ? (JSON.parse(raw) as EnrolmentGrant) : null;
   const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
-  if (!grant || binding !== grant.binding) {
-    throw new WebAuthnError('WEBAUTHN_ENROLMENT_NOT_ALLOWED', 'A security key can be added only right after signing in, from the same browser.', { status: 403 });
-  }
+  if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
   return grant;
+}
+
+/** What this enrolment asks for, checked against what the login earned and what the deployment offers. */
+function requestOf(services: Services, grant: EnrolmentGrant, query: Record<string, unknown>): EnrolmentRequest {
+  const level = webauthnLevel(query.level);
+  const attachment = kindOf(query.kind);
+  if (level === 3 && !levelPolicyOf(services.config.webauthn).level3Available) {
+    throw new WebAuthnError('WEBAUTHN_LEVEL3_UNAVAILABLE', 'Security keys are not accepted for this kind of sign-in here.', { status: 403 });
+  }
+  if (level > grant.level) throw notAllowed(`the login earned level ${grant.level}, not ${level}`);
+  return { level, attachment };
+}
+
+/** The account's credentials that stand in for something (legacy level-1 ones do not). */
+async function standing(services: Services, accountId: string): Promise<StoredCredential[]> {
+  return (await new CredentialStore(services.pool).ofAccount(accountId)).filter((c) => c.level >= 2);
 }
 
 function html(ctx: Context, body: string, status = 200): void {
@@ -43,52 +71,122 @@ function html(ctx: Context, body: string, status = 200): void {
   ctx.body = body;
 }
 
-async function render(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, kind: Attachment, error?: string): Promise<void> {
+const action = (uid: string, request: EnrolmentRequest) => `/interaction/${encodeURIComponent(uid)}/webauthn/register?level=${request.level}&kind=${request.attachment}`;
+
+async function renderConfirm(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, request: EnrolmentRequest, existing: StoredCredential[], error?: string): Promise<void> {
+  const options = await authenticationOptions(relyingPartyOf(services.config.issuer), existing, 2);
+  await new ChallengeStore(services.redis).issue('authenticate', uid, { challenge: options.challenge, accountId: grant.accountId });
+  html(ctx, ceremonyPage({
+    ceremony: 'authenticate',
+    action: action(uid, request),
+    title: 'Confirm with a key you already have',
+    intro: 'Your account already has a security key or device. To add another one, first confirm with one you already registered.',
+    notice: keysNotice(existing),
+    button: 'Use a key I already registered',
+    options,
+    hidden: { step: 'confirm' },
+    ...(error ? { error } : {}),
+  }), error ? 400 : 200);
+}
+
+async function renderRegister(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, request: EnrolmentRequest, error?: string): Promise<void> {
   const existing = await new CredentialStore(services.pool).ofAccount(grant.accountId);
-  const options = await registrationOptions(relyingPartyOf(services.config.issuer), grant, kind, existing);
+  const options = await registrationOptions(relyingPartyOf(services.config.issuer), grant, request, existing);
   await new ChallengeStore(services.redis).issue('register', uid, { challenge: options.challenge, accountId: grant.accountId });
-  const key = kind === 'cross-platform';
+  const key = request.attachment === 'cross-platform';
   html(ctx, ceremonyPage({
     ceremony: 'register',
-    action: `/interaction/${encodeURIComponent(uid)}/webauthn/register`,
+    action: action(uid, request),
     title: key ? 'Add a security key' : 'Use this device to confirm sign-ins',
     intro: key
       ? 'Sensitive sign-ins may ask for a physical security key. Insert or tap your key when asked to register it.'
       : 'Sensitive sign-ins may ask this device to confirm it is you (fingerprint, face or PIN).',
     button: key ? 'Register my security key' : 'Register this device',
     options,
-    hidden: { kind },
+    hidden: { step: 'register' },
     ...(error ? { error } : {}),
   }), error ? 400 : 200);
 }
 
 export async function enrolmentPage(ctx: Context, services: Services, uid: string): Promise<void> {
   const grant = await grantOf(ctx, services, uid);
-  await render(ctx, services, uid, grant, kindOf(ctx.query.kind));
+  const request = requestOf(services, grant, ctx.query);
+  const existing = await standing(services, grant.accountId);
+  if (existing.length > 0 && !grant.confirmed) return renderConfirm(ctx, services, uid, grant, request, existing);
+  await renderRegister(ctx, services, uid, grant, request);
+}
+
+function parse<T>(raw: string | undefined, check: (value: T) => boolean): T {
+  try {
+    const value = JSON.parse(raw ?? '') as T;
+    if (!check(value)) throw new Error('shape');
+    return value;
+  } catch (cause) {
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be read.', { cause });
+  }
+}
+
+/** step=confirm: an assertion from one of the account's existing credentials unlocks adding another. */
+async function confirmExisting(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, request: EnrolmentRequest, raw: string | undefined): Promise<void> {
+  const existing = await standing(services, grant.accountId);
+  try {
+    const issued = await new ChallengeStore(services.redis).take('authenticate', uid);
+    const response = parse<AuthenticationResponseJSON>(raw, (r) => typeof r?.id === 'string' && typeof r.response?.authenticatorData === 'string');
+    const credential = existing.find((c) => c.credentialId === response.id);
+    if (!credential || issued.accountId !== grant.accountId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
+    const result = await verifyAssertion(relyingPartyOf(services.config.issuer), response, issued.challenge, credential, 2, levelPolicyOf(services.config.webauthn));
+    await new CredentialStore(services.pool).advanceCounter(credential.credentialId, result.newCounter);
+  } catch (error) {
+    if (!(error instanceof WebAuthnError)) throw error;
+    services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment confirmation refused');
+    return renderConfirm(ctx, services, uid, grant, request, existing, error.code);
+  }
+  await services.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, confirmed: true }), 'KEEPTTL');
+  ctx.status = 303;
+  ctx.redirect(action(uid, request));
 }
 
 export async function enrolmentAnswer(ctx: Context, services: Services, uid: string): Promise<void> {
   const grant = await grantOf(ctx, services, uid);
+  const request = requestOf(services, grant, ctx.query);
   const form = await readForm(ctx, FORM_LIMIT);
-  const kind = kindOf(form.kind);
+  if (form.step === 'confirm') return confirmExisting(ctx, services, uid, grant, request, form.response);
+  if (form.step !== 'register') throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown step', { detail: String(form.step) });
+  if ((await standing(services, grant.accountId)).length > 0 && !grant.confirmed) {
+    throw new WebAuthnError('WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED', 'To add a key, first confirm with one you already registered.', { status: 403 });
+  }
+  let credential: StoredCredential;
   try {
     const issued = await new ChallengeStore(services.redis).take('register', uid);
-    if (issued.accountId !== grant.accountId) throw new WebAuthnError('WEBAUTHN_ENROLMENT_NOT_ALLOWED', 'not this account', { status: 403 });
-    let response: RegistrationResponseJSON;
-    try {
-      response = JSON.parse(form.response ?? '') as RegistrationResponseJSON;
-      if (typeof response?.response?.clientDataJSON !== 'string') throw new Error('shape');
-    } catch (cause) {
-      throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be read.', { cause });
-    }
-    const credential = await verifyRegistration(relyingPartyOf(services.config.issuer), response, issued.challenge, grant.accountId, kind);
-    if (!(await services.redis.del(enrolmentKey(uid)))) throw new WebAuthnError('WEBAUTHN_ENROLMENT_NOT_ALLOWED', 'already used', { status: 403 });
-    await new CredentialStore(services.pool).add(credential);
-    await services.audit.append({ sessionId: uid, from: null, to: 'WEBAUTHN_ENROLLED', component: 'webauthn', requestId: ctx.state.requestId as string, details: { attachment: kind, userVerified: credential.userVerified } });
+    if (issued.accountId !== grant.accountId) throw notAllowed('not this account');
+    const response = parse<RegistrationResponseJSON>(form.response, (r) => typeof r?.response?.clientDataJSON === 'string');
+    credential = await verifyRegistration(relyingPartyOf(services.config.issuer), response, issued.challenge, grant.accountId, request, services.config.webauthn.attestation);
   } catch (error) {
-    if (!(error instanceof WebAuthnError) || error.code === 'WEBAUTHN_ENROLMENT_NOT_ALLOWED') throw error;
+    if (!(error instanceof WebAuthnError) || error.status === 403) throw error;
     services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment refused');
-    return render(ctx, services, uid, grant, kind, error.code);
+    return renderRegister(ctx, services, uid, grant, request, error.code);
   }
-  html(ctx, messagePage('Security key added', kind === 'cross-platform' ? 'Your security key is registered. Sensitive sign-ins will ask for it.' : 'This device is registered. Sensitive sign-ins will ask it to confirm it is you.'));
+  // one enrolment per grant; the browser keeps its view of the account page
+  if (!(await services.redis.del(enrolmentKey(uid)))) throw notAllowed('already used');
+  await services.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, level: 0, confirmed: false }), 'EX', ENROLMENT_TTL_SECONDS);
+  await new CredentialStore(services.pool).add(credential);
+  await services.audit.append({
+    sessionId: uid,
+    from: null,
+    to: 'WEBAUTHN_ENROLLED',
+    component: 'webauthn',
+    requestId: ctx.state.requestId as string,
+    details: {
+      level: credential.level,
+      attachment: credential.attachment,
+      attestationFormat: credential.attestationFormat,
+      aaguid: credential.aaguid,
+      userVerified: credential.userVerified,
+      credential: createHash('sha256').update(credential.credentialId).digest('base64url').slice(0, 16),
+      confirmedWithExisting: grant.confirmed,
+    },
+  });
+  const account = `/interaction/${encodeURIComponent(uid)}/webauthn/credentials`;
+  const done = credential.attachment === 'cross-platform' ? 'Your security key is registered. Sensitive sign-ins will ask for it.' : 'This device is registered. Sensitive sign-ins will ask it to confirm it is you.';
+  html(ctx, page('Security key added', `<h1>Security key added</h1><p role="status">${escapeHtml(done)}</p><p><a href="${escapeHtml(account)}">See all your keys</a></p>`));
 }

@@ -35,6 +35,8 @@ export interface CeremonyPage {
   action: string;
   title: string;
   intro: string;
+  /** The keys of the account, with their dates (key-notice.ts); shown under the intro. */
+  notice?: string;
   button: string;
   options: unknown;
   /** A stable error code from the previous attempt, shown to the person. */
@@ -50,7 +52,7 @@ export function ceremonyPage(p: CeremonyPage): string {
     p.title,
     `<h1>${escapeHtml(p.title)}</h1>
 ${error}<p>${escapeHtml(p.intro)}</p>
-<form method="post" action="${escapeHtml(p.action)}" id="webauthn" data-ceremony="${p.ceremony}">${hidden}<input type="hidden" name="response" value="">
+${p.notice ? `<p id="webauthn-keys">${escapeHtml(p.notice)}</p>\n` : ''}<form method="post" action="${escapeHtml(p.action)}" id="webauthn" data-ceremony="${p.ceremony}">${hidden}<input type="hidden" name="response" value="">
 <button type="button" id="webauthn-start">${escapeHtml(p.button)}</button></form>
 <p id="webauthn-status" role="status"></p>
 <script type="application/json" id="webauthn-options">${dataBlock(p.options)}</script>

@@ -3,19 +3,22 @@
  *
  * - {@link offerWebAuthn}: a decision that requires level 2 or 3 (a step-up to LoA high, or the manual
  *   review fallback `LEVEL2_UNAVAILABLE` / `LEVEL3_UNAVAILABLE`) is answered at the gateway when the
- *   account has a credential that can satisfy it (level 3: a roaming security key; level 2: any, with user
- *   verification). The outcome is parked in Redis, the login goes back to AUTHENTICATING (its timeout
- *   covers the ceremony), and the browser is sent to /interaction/:uid/webauthn/authenticate. Without such
- *   a credential nothing changes: the IdP step-up or manual review, as before.
- * - {@link grantEnrolment}: after a login allowed at level ≤ 1, the account may enrol a credential at
- *   /interaction/:uid/webauthn/register for {@link ENROLMENT_TTL_SECONDS}, from the same browser only
- *   (the browser-binding cookie), once.
+ *   account has a credential that can stand in for that level now (credential-levels.ts: enrolled at that
+ *   level, level 3 attested and past its cool-down, level 3 configured at all). The outcome is parked in
+ *   Redis, the login goes back to AUTHENTICATING (its timeout covers the ceremony), and the browser is sent
+ *   to /interaction/:uid/webauthn/authenticate. Otherwise nothing changes: the IdP step-up or manual review.
+ * - {@link grantEnrolment}: after a completed login, for {@link ENROLMENT_TTL_SECONDS}, from the same
+ *   browser only (the browser-binding cookie): the account page (account-page.ts) always; enrolment
+ *   (enrol.ts) only after a FRESH login at LoA high (`eidas3`) — see {@link enrolmentLevelOf}: a level-2
+ *   credential, or a level-3 one when the login itself was decided at level 3 (manual review approved, or
+ *   a level-3 key). An ordinary login enrols nothing: a password alone never buys a key.
  */
 import type { Context } from 'koa';
-import type { LoginOutcome } from '../session/login-context.ts';
+import type { LoginContext, LoginOutcome } from '../session/login-context.ts';
 import type { Decision } from '../policy/decide.ts';
 import type { Services } from '../services.ts';
 import { attachmentsFor, type WebAuthnLevel } from './ceremonies.ts';
+import { levelPolicyOf, satisfies } from './credential-levels.ts';
 import { CredentialStore } from './credential-store.ts';
 
 export type VerifiedOutcome = Extract<LoginOutcome, { status: 'verified' }>;
@@ -26,14 +29,20 @@ export interface PendingStepUp {
   outcome: VerifiedOutcome;
 }
 
-/** Who may enrol after a login, and from which browser. */
+/** Who may see their keys and enrol one after a login, from which browser, and at which level. */
 export interface EnrolmentGrant {
   accountId: string;
   displayName: string;
   binding: string;
+  /** The highest level a credential enrolled now may stand in for; 0 = the account page only. */
+  level: 0 | 2 | 3;
+  /** The person asserted with one of their existing credentials (required to add another). */
+  confirmed: boolean;
 }
 
 export const ENROLMENT_TTL_SECONDS = 600;
+/** How old the IdP's authentication may be for the login to count as fresh. */
+export const FRESH_LOGIN_SECONDS = 600;
 /** The pending step-up lives as long as AUTHENTICATING may last. */
 const PENDING_TTL_SECONDS = 600;
 
@@ -48,10 +57,12 @@ export function webauthnLevelOf(decision: Decision): WebAuthnLevel | null {
   return null;
 }
 
-/** Whether the account has a credential that can satisfy `level`. */
+/** Whether the account has a credential that can stand in for `level` now. */
 export async function hasCredentialFor(services: Services, accountId: string, level: WebAuthnLevel): Promise<boolean> {
+  const policy = levelPolicyOf(services.config.webauthn);
   const all = await new CredentialStore(services.pool).ofAccount(accountId);
-  return all.some((c) => attachmentsFor(level).includes(c.attachment));
+  const now = new Date();
+  return all.some((c) => attachmentsFor(level).includes(c.attachment) && satisfies(c, level, policy, now));
 }
 
 /** Sends the login to the WebAuthn page when it can be answered there; `false` leaves it to the caller. */
@@ -70,13 +81,62 @@ export async function offerWebAuthn(ctx: Context, services: Services, uid: strin
   return true;
 }
 
-/** Lets this browser enrol a credential for the account of an allowed level ≤ 1 login. */
-export async function grantEnrolment(_ctx: Context, services: Services, uid: string, outcome: VerifiedOutcome): Promise<void> {
-  if ((outcome.decision.level ?? 0) > 1) return;
+/**
+ * The level a credential enrolled after this login may stand in for (0: none). "Fresh at LoA high" in the
+ * gateway's own terms (the ones `prompt=login` and step-ups use, adapters/saml/verify/authn-freshness.ts):
+ *
+ * - the IdP asserted `eidas3`;
+ * - our upstream request for this login forced authentication (ForceAuthn: `prompt=login`, `max_age`, a
+ *   step-up, every eIDAS request) — without it the IdP may have answered from the SSO session of the morning;
+ * - its AuthnInstant (the ID token's `auth_time`) is not earlier than that request (minus the IdP's clock
+ *   skew), i.e. the person authenticated for THIS login, and at most {@link FRESH_LOGIN_SECONDS} ago
+ *   (`maxAgeSeconds` after a manual review, which adds its own wait).
+ *
+ * `satisfiedLevel` ≥ 3 (the login was decided at level 3) earns level 3; anything else fresh earns level 2.
+ *
+ * @example
+ * enrolmentLevelOf(outcome, { issuedAt: Date.now() - 30_000, forceAuthn: true }, 60, 0, Date.now(), FRESH_LOGIN_SECONDS) // 2 for a fresh eidas3 login
+ */
+export function enrolmentLevelOf(
+  outcome: VerifiedOutcome,
+  upstream: LoginContext['upstream'],
+  skewSeconds: number,
+  satisfiedLevel: number,
+  now: number,
+  maxAgeSeconds: number,
+): 0 | 2 | 3 {
+  if (outcome.pivot.acr !== 'eidas3' || upstream?.forceAuthn !== true) return 0;
+  const authnAt = outcome.authTime * 1000; // whole seconds: the true instant lies within the next 999 ms
+  if (!Number.isFinite(authnAt) || authnAt + 999 < upstream.issuedAt - skewSeconds * 1000) return 0;
+  if (now - authnAt > maxAgeSeconds * 1000 || authnAt > now + skewSeconds * 1000) return 0;
+  return satisfiedLevel >= 3 ? 3 : 2;
+}
+
+/**
+ * Lets this browser see the account's keys, and enrol one at the level this login earned, for 10 minutes.
+ * `satisfiedLevel`: the policy level the login was decided at (3 after an approved manual review or a
+ * level-3 key); `maxAgeSeconds`: how old the authentication may be by now (longer after a manual review).
+ */
+export async function grantEnrolment(
+  _ctx: Context,
+  services: Services,
+  uid: string,
+  outcome: VerifiedOutcome,
+  satisfiedLevel: number,
+  maxAgeSeconds: number,
+): Promise<void> {
   // the browser that started the upstream login (its binding was checked when the IdP answered)
-  const binding = (await services.logins.load(uid))?.browserBinding;
+  const login = await services.logins.load(uid);
+  const binding = login?.browserBinding;
   if (!binding) return;
-  const grant: EnrolmentGrant = { accountId: outcome.accountId, displayName: `${outcome.pivot.given_name} ${outcome.pivot.family_name}`, binding };
+  const skew = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.clockSkewSeconds ?? 0;
+  const grant: EnrolmentGrant = {
+    accountId: outcome.accountId,
+    displayName: `${outcome.pivot.given_name} ${outcome.pivot.family_name}`,
+    binding,
+    level: enrolmentLevelOf(outcome, login.upstream, skew, satisfiedLevel, Date.now(), maxAgeSeconds),
+    confirmed: false,
+  };
   await services.redis.set(enrolmentKey(uid), JSON.stringify(grant), 'EX', ENROLMENT_TTL_SECONDS);
 }
 

@@ -25,7 +25,19 @@ export type WebAuthnErrorCode =
   /** Enrolment is offered only right after a verified login, in the same browser. */
   | 'WEBAUTHN_ENROLMENT_NOT_ALLOWED'
   /** Too many failed assertions for one login. */
-  | 'WEBAUTHN_ATTEMPTS_EXHAUSTED';
+  | 'WEBAUTHN_ATTEMPTS_EXHAUSTED'
+  /** The account already has a credential: adding one needs an assertion from an existing one first. */
+  | 'WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED'
+  /** The credential was enrolled for a lower level than the one asked (or before levels existed: level 1). */
+  | 'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW'
+  /** A new credential waits `webauthn.level3CooldownHours` before it can satisfy level 3. */
+  | 'WEBAUTHN_CREDENTIAL_COOLING_DOWN'
+  /** No attestation root is configured: level 3 via WebAuthn is not available in this deployment. */
+  | 'WEBAUTHN_LEVEL3_UNAVAILABLE'
+  /** Level 3 needs a verified attestation with a certificate chain (`none` or self attestation refused). */
+  | 'WEBAUTHN_ATTESTATION_REQUIRED'
+  /** The attestation chain does not end at a configured root, or the model (AAGUID) is not trusted. */
+  | 'WEBAUTHN_ATTESTATION_UNTRUSTED';
 
 export class WebAuthnError extends GatewayError {
   declare readonly code: WebAuthnErrorCode;

@@ -1,0 +1,35 @@
+/**
+ * GET /interaction/:uid/webauthn/credentials — the account view: every WebAuthn credential of the
+ * account, with the level it stands in for, when it was added and last used, and from when a level-3 key
+ * may be used (its cool-down). Shown to the browser that just completed login `uid` (the grant of
+ * step-up.ts, 10 minutes), after ANY completed login: a person whose password was used to add a key sees
+ * it on their next sign-in. Enrolments are also in the audit log (`WEBAUTHN_ENROLLED`).
+ */
+import type { Context } from 'koa';
+import { escapeHtml, page } from '../http/html.ts';
+import type { Services } from '../services.ts';
+import { levelPolicyOf, usableAtLevel3From } from './credential-levels.ts';
+import { CredentialStore, type StoredCredential } from './credential-store.ts';
+import { grantOf } from './enrol.ts';
+import { kindOf, shownDate } from './key-notice.ts';
+
+function standsFor(c: StoredCredential, services: Services): string {
+  if (c.level === 3) return `level 3 (security key, attested ${c.attestationFormat}); usable for level 3 from ${shownDate(usableAtLevel3From(c, levelPolicyOf(services.config.webauthn)))}`;
+  if (c.level === 2) return 'level 2 (confirms it is you)';
+  return 'nothing (added before keys were tied to a level; add it again after a sign-in at LoA high)';
+}
+
+export async function accountPage(ctx: Context, services: Services, uid: string): Promise<void> {
+  const grant = await grantOf(ctx, services, uid);
+  const credentials = await new CredentialStore(services.pool).ofAccount(grant.accountId);
+  const rows = credentials
+    .map((c) => `<tr><td>${escapeHtml(kindOf(c))}</td><td>${escapeHtml(shownDate(c.createdAt))}</td><td>${escapeHtml(shownDate(c.lastUsedAt))}</td><td>${escapeHtml(standsFor(c, services))}</td></tr>`)
+    .join('\n');
+  const body = credentials.length
+    ? `<table><thead><tr><th>kind</th><th>added</th><th>last used</th><th>stands in for</th></tr></thead><tbody>\n${rows}\n</tbody></table>
+<p>${escapeHtml('If you do not recognise a key, someone may know your password: contact the service desk.')}</p>`
+    : `<p>${escapeHtml('No security key or device is registered for your account.')}</p>`;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'html';
+  ctx.body = page('Your security keys', `<h1>Your security keys</h1>\n${body}`);
+}

@@ -1,0 +1,56 @@
+/**
+ * Attestation of level-3 credentials (issue #10 item 10): a credential that is to stand in for level 3
+ * must prove it is a security key of a trusted model, not merely be reported `cross-platform` by the
+ * browser.
+ *
+ * - the registration asks for `direct` attestation; the statement must be `packed` with a certificate
+ *   chain (`x5c`; self attestation proves nothing) or `fido-u2f`; `none` or any other format is
+ *   `WEBAUTHN_ATTESTATION_REQUIRED`;
+ * - the chain must end at one of the configured roots (`webauthn.attestation.rootCertificateFiles`),
+ *   verified by @simplewebauthn/server with those roots, and when `trustedAaguids` is not empty the
+ *   authenticator model must be one of them: `WEBAUTHN_ATTESTATION_UNTRUSTED` otherwise;
+ * - with no root configured nothing is trusted: `WEBAUTHN_LEVEL3_UNAVAILABLE`.
+ *
+ * The roots are handed to the library's process-wide SettingsService just before each verification
+ * (the library reads them from there); one process serves one deployment.
+ */
+import { SettingsService } from '@simplewebauthn/server';
+import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { WebAuthnError } from './webauthn-error.ts';
+
+export interface AttestationTrust {
+  rootCertificates: string[];
+  trustedAaguids: string[];
+}
+
+/** The formats a roaming security key attests with. */
+export const LEVEL3_FORMATS = ['packed', 'fido-u2f'] as const;
+
+/** Makes the configured roots the library's trust anchors for the level-3 formats. */
+export function installRoots(trust: AttestationTrust): void {
+  if (trust.rootCertificates.length === 0) throw new WebAuthnError('WEBAUTHN_LEVEL3_UNAVAILABLE', 'Security keys are not accepted for this kind of sign-in here.', { status: 403 });
+  for (const identifier of LEVEL3_FORMATS) SettingsService.setRootCertificates({ identifier, certificates: trust.rootCertificates });
+}
+
+/**
+ * Checks what the library verified: a format with a certificate chain (the library validated it against
+ * the roots installed above), and a trusted model. Returns the format.
+ *
+ * @example
+ * checkAttestation(trust, info.fmt, info.attestationObject, info.aaguid) // 'packed'
+ */
+export function checkAttestation(trust: AttestationTrust, fmt: string, attestationObject: Uint8Array, aaguid: string): string {
+  if (!(LEVEL3_FORMATS as readonly string[]).includes(fmt)) {
+    throw new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This security key did not prove what it is; use a security key that supports attestation.', { detail: `fmt ${fmt}` });
+  }
+  const decoded = isoCBOR.decodeFirst<Map<string, unknown>>(new Uint8Array(attestationObject));
+  const attStmt = decoded.get('attStmt') as Map<string, unknown> | undefined;
+  const x5c = attStmt?.get('x5c');
+  if (!Array.isArray(x5c) || x5c.length === 0) {
+    throw new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This security key did not prove what it is; use a security key that supports attestation.', { detail: `${fmt} without x5c (self attestation)` });
+  }
+  if (trust.trustedAaguids.length > 0 && !trust.trustedAaguids.includes(aaguid.toLowerCase())) {
+    throw new WebAuthnError('WEBAUTHN_ATTESTATION_UNTRUSTED', 'This model of security key is not accepted here.', { detail: `aaguid ${aaguid}` });
+  }
+  return fmt;
+}

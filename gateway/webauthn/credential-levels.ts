@@ -1,0 +1,69 @@
+/**
+ * What a WebAuthn credential may stand in for (issue #10 item 10):
+ *
+ * - a credential records the level of the fresh login it was enrolled after (2: LoA high; 3: a login
+ *   decided at level 3), and never satisfies a higher level;
+ * - level 2: any credential of level ≥ 2 (the assertion must carry user verification, ceremonies.ts);
+ * - level 3: a credential of level 3 — a roaming security key whose attestation was verified against the
+ *   configured roots at enrolment — once its cool-down (`webauthn.level3CooldownHours`, default 72 h) has
+ *   passed since it was enrolled; before that `WEBAUTHN_CREDENTIAL_COOLING_DOWN`;
+ * - with no attestation root configured, level 3 via WebAuthn is unavailable: no credential can be
+ *   enrolled at level 3, and level-3 decisions go to manual review.
+ */
+import type { WebAuthnConfig } from '../config/webauthn.ts';
+import type { StoredCredential } from './credential-store.ts';
+import { WebAuthnError } from './webauthn-error.ts';
+
+/** Policy levels WebAuthn can satisfy. */
+export type WebAuthnLevel = 2 | 3;
+
+/** What the deployment configured (config/webauthn.ts). */
+export interface LevelPolicy {
+  level3CooldownSeconds: number;
+  /** Attestation roots configured: level 3 via WebAuthn is available at all. */
+  level3Available: boolean;
+}
+
+/** The policy of a deployment's `webauthn` configuration. */
+export function levelPolicyOf(config: WebAuthnConfig): LevelPolicy {
+  return { level3CooldownSeconds: config.level3CooldownSeconds, level3Available: config.attestation.rootCertificates.length > 0 };
+}
+
+/** The level a value names; anything else is an error (never a default). */
+export function webauthnLevel(value: unknown): WebAuthnLevel {
+  if (value === 2 || value === '2') return 2;
+  if (value === 3 || value === '3') return 3;
+  throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown level', { detail: String(value) });
+}
+
+/** When a level-3 credential may first satisfy level 3. */
+export function usableAtLevel3From(credential: StoredCredential, policy: LevelPolicy): Date {
+  const created = credential.createdAt ?? new Date();
+  return new Date(created.getTime() + policy.level3CooldownSeconds * 1000);
+}
+
+/**
+ * Why `credential` cannot satisfy `level` now, as an error, or `null` when it can.
+ *
+ * @example
+ * refusalFor(credential, 3, policy, new Date()) // WebAuthnError WEBAUTHN_CREDENTIAL_COOLING_DOWN for a key enrolled yesterday
+ */
+export function refusalFor(credential: StoredCredential, level: WebAuthnLevel, policy: LevelPolicy, now: Date): WebAuthnError | null {
+  if (credential.level < level) {
+    return new WebAuthnError('WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW', 'This key was not registered for this kind of sign-in.', { detail: `credential level ${credential.level} < ${level}` });
+  }
+  if (level === 3) {
+    if (!policy.level3Available) return new WebAuthnError('WEBAUTHN_LEVEL3_UNAVAILABLE', 'Security keys are not accepted for this kind of sign-in here.');
+    if (credential.attachment !== 'cross-platform' || credential.attestationFormat === 'none') {
+      return new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This sign-in needs a security key.', { detail: `${credential.attachment}/${credential.attestationFormat}` });
+    }
+    const from = usableAtLevel3From(credential, policy);
+    if (now < from) return new WebAuthnError('WEBAUTHN_CREDENTIAL_COOLING_DOWN', 'This security key was added recently and cannot be used for this sign-in yet.', { detail: `usable from ${from.toISOString()}` });
+  }
+  return null;
+}
+
+/** Whether `credential` can satisfy `level` now. */
+export function satisfies(credential: StoredCredential, level: WebAuthnLevel, policy: LevelPolicy, now: Date): boolean {
+  return refusalFor(credential, level, policy, now) === null;
+}
