@@ -3,10 +3,15 @@
  * authenticators are CDP virtual authenticators (ctap2; `usb` = a roaming FIDO2 security key,
  * `internal` = the device's platform authenticator with user verification):
  * - level 3 (a 1,000 € transaction) without an enrolled key falls back to manual review, and the page says why;
- * - after an ordinary login the same browser enrols a security key; the next level-3 login is confirmed
- *   with it at the gateway and the ID token's `amr` carries `hwk`;
- * - a platform authenticator with user verification answers level 2 (120 €): `amr` carries `user` + `mfa`;
+ * - an ordinary (LoA substantial) login enrols nothing, at any level; nor does a LoA-high login that was
+ *   not forced (no `prompt=login`: the IdP may answer from its session); the account page lists the keys;
+ * - a fresh LoA-high login enrols a key for level 2 only (level 3 needs configured attestation roots): it is
+ *   audited, listed with its date, answers a level-2 decision (120 €, `amr` `user` + `mfa`) and never a
+ *   level-3 one (1,000 €: manual review); adding another key needs an assertion from the existing one;
+ *   the pages that ask for a key list the account's keys with the date each was added;
  * - enrolment is refused outside a just-completed login; three refused answers fail the login.
+ * Level 3 through an attested key (and its cool-down) is proven with @simplewebauthn in
+ * credentials-stand-in-only-for-their-level.test.ts.
  * The issuer is http://localhost (browsers refuse an IP address as WebAuthn RP ID).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -73,12 +78,12 @@ async function withAuthenticator(transport: 'usb' | 'internal'): Promise<Page> {
 }
 
 /** A login through the chooser and the demo IdP; stops at the RP or at the first other gateway page. */
-async function login(page: Page, username: string, amountEur?: string) {
+async function login(page: Page, username: string, amountEur?: string, options: { prompt: 'login' | null } = { prompt: 'login' }) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(rp, {
-    redirect_uri: RP_REDIRECT, scope: 'openid profile', prompt: 'login', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    redirect_uri: RP_REDIRECT, scope: 'openid profile', ...(options.prompt ? { prompt: options.prompt } : {}), state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     ...(amountEur ? { authorization_details: JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: amountEur } }]) } : {}),
   });
   await page.goto(url.toString());
@@ -106,39 +111,78 @@ test.serial('level 3 without an enrolled key falls back to manual review and the
   await page.context().close();
 });
 
-test.serial('a person enrols a security key after a login, then a level-3 login is confirmed with it (amr hwk)', async (t) => {
+test.serial('an ordinary login enrols nothing: a password alone never buys a key; the account page shows the keys', async (t) => {
   const page = await withAuthenticator('usb');
-  const first = await login(page, 'marie');
+  const first = await login(page, 'marie'); // LoA substantial, fresh (prompt=login)
   t.true(page.url().startsWith(RP_REDIRECT), 'tier 0: allowed');
-  await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?kind=cross-platform`);
-  await page.getByRole('button', { name: /register my security key/i }).click();
-  await page.getByRole('heading', { name: /security key added/i }).waitFor();
-  const { rows } = await gateway.gateway.services.pool.query('select attachment from webauthn_credentials');
-  t.deepEqual(rows, [{ attachment: 'cross-platform' }]);
-  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register`))?.status(), 403, 'one enrolment per login');
-
-  const second = await login(page, 'marie', '1000');
-  t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
-  await page.getByRole('button', { name: /use my security key/i }).click();
-  await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
-  const tokens = await second.tokens();
-  t.deepEqual(tokens.claims()!.amr, ['saml', 'hwk', 'mfa']);
-  t.deepEqual((await trail(second.uid)).slice(-4), ['FRAUD_CHECK→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED']);
+  for (const query of ['level=2&kind=cross-platform', 'level=2&kind=platform', 'level=3&kind=cross-platform']) {
+    const response = await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?${query}`);
+    t.is(response?.status(), 403, query);
+    t.regex((await page.textContent('body')) ?? '', query.startsWith('level=3') ? /WEBAUTHN_LEVEL3_UNAVAILABLE/ : /WEBAUTHN_ENROLMENT_NOT_ALLOWED/);
+  }
+  const account = await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`);
+  t.is(account?.status(), 200);
+  t.regex((await page.textContent('body')) ?? '', /No security key or device is registered/);
+  t.deepEqual((await gateway.gateway.services.pool.query('select 1 from webauthn_credentials')).rows, []);
   await page.context().close();
 });
 
-test.serial('a platform authenticator with user verification answers level 2 (amr user + mfa)', async (t) => {
-  const page = await withAuthenticator('internal');
-  const first = await login(page, 'jean');
+test.serial('a LoA-high login the IdP was not asked to force (no prompt=login) enrols nothing: it may come from an IdP session', async (t) => {
+  const page = await withAuthenticator('usb');
+  const first = await login(page, 'jean', undefined, { prompt: null });
   t.true(page.url().startsWith(RP_REDIRECT));
-  await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?kind=platform`);
-  await page.getByRole('button', { name: /register this device/i }).click();
+  for (const query of ['level=2&kind=cross-platform', 'level=2&kind=platform']) {
+    t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?${query}`))?.status(), 403, query);
+    t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_ENROLMENT_NOT_ALLOWED/);
+  }
+  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`))?.status(), 200, 'the account page is still shown');
+  t.deepEqual((await gateway.gateway.services.pool.query('select 1 from webauthn_credentials')).rows, []);
+  await page.context().close();
+});
+
+test.serial('after a fresh LoA-high login a key is enrolled for level 2: audited, listed with its date, never standing in for level 3', async (t) => {
+  const page = await withAuthenticator('usb');
+  const first = await login(page, 'jean'); // LoA high, fresh
+  t.true(page.url().startsWith(RP_REDIRECT));
+  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=3&kind=cross-platform`))?.status(), 403, 'level 3: no attestation root configured');
+  t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_LEVEL3_UNAVAILABLE|not accepted for this kind of sign-in/);
+  await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`);
+  await page.getByRole('button', { name: /register my security key/i }).click();
   await page.getByRole('heading', { name: /security key added/i }).waitFor();
-  const second = await login(page, 'jean', '120');
+  const { rows } = await gateway.gateway.services.pool.query('select attachment, level, attestation_format from webauthn_credentials');
+  t.deepEqual(rows, [{ attachment: 'cross-platform', level: 2, attestation_format: 'none' }]);
+  const audit = await gateway.gateway.services.pool.query("select details from audit_log where session_id = $1 and to_state = 'WEBAUTHN_ENROLLED'", [first.uid]);
+  t.like(audit.rows[0]?.details, { level: 2, attachment: 'cross-platform', attestationFormat: 'none', confirmedWithExisting: false });
+  await page.getByRole('link', { name: /see all your keys/i }).click();
+  const listed = (await page.textContent('table')) ?? '';
+  t.regex(listed, /security key/);
+  t.regex(listed, new RegExp(new Date().toISOString().slice(0, 10)), 'the date it was added');
+  t.regex(listed, /level 2/);
+  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`))?.status(), 403, 'one enrolment per login');
+
+  const highStake = await login(page, 'jean', '1000'); // level 3
+  t.is(new URL(page.url()).pathname, `/interaction/${highStake.uid}/review`, 'a level-2 key never answers a level-3 decision');
+
+  const second = await login(page, 'jean', '120'); // level 2
   t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
-  await page.getByRole('button', { name: /confirm with this device/i }).click();
+  t.regex((await page.textContent('#webauthn-keys')) ?? '', new RegExp(`security key added ${new Date().toISOString().slice(0, 10)}`), 'the person sees the keys of the account before using one');
+  await page.getByRole('button', { name: /use my security key|confirm with this device/i }).click();
   await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
   t.deepEqual((await second.tokens()).claims()!.amr, ['saml', 'user', 'mfa']);
+  t.deepEqual((await trail(second.uid)).slice(-4), ['FRAUD_CHECK→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED']);
+
+  // a further key needs an assertion from the existing one first
+  const third = await login(page, 'jean');
+  t.true(page.url().startsWith(RP_REDIRECT));
+  const register = `${issuer}/interaction/${third.uid}/webauthn/register?level=2&kind=platform`;
+  await page.goto(register);
+  await page.getByRole('heading', { name: /confirm with a key you already have/i }).waitFor();
+  t.regex((await page.textContent('#webauthn-keys')) ?? '', /security key added/);
+  const forged = await page.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'step=register&response=%7B%7D' })).status, register);
+  t.is(forged, 403, 'WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED');
+  await page.goto(register);
+  await page.getByRole('button', { name: /use a key i already registered/i }).click();
+  await page.getByRole('heading', { name: /use this device to confirm sign-ins/i }).waitFor();
   await page.context().close();
 });
 
@@ -151,13 +195,9 @@ test.serial('enrolment is refused to a browser that did not just log in', async 
 });
 
 test.serial('refused answers show the code and a fresh challenge; the third fails the login with access_denied', async (t) => {
-  // jean (LoA high): alex (low) is below the federation's minimum acr (eidas2) and never gets a token to enrol after
   const page = await withAuthenticator('usb');
-  const first = await login(page, 'jean');
-  await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?kind=cross-platform`);
-  await page.getByRole('button', { name: /register my security key/i }).click();
-  await page.getByRole('heading', { name: /security key added/i }).waitFor();
-  const second = await login(page, 'jean', '1000');
+  const second = await login(page, 'jean', '120'); // jean holds a level-2 key (test above)
+  t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
   const forged = async () => {
     const answered = page.waitForResponse((r) => r.url().endsWith('/webauthn/authenticate') && r.request().method() === 'POST');
     await page.evaluate(() => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
+import { attestationPki } from '../../webauthn/attestation-ca.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
 const metadataFile = join(dir, 'idp.xml');
@@ -57,6 +58,26 @@ test('federation.minimumAcr, a client minimum_acr and eIDAS alwaysForceAuthn are
   failsAt(t, (c) => (c.clients[0].minimum_acr = 'loa2'), 'clients[0].minimum_acr');
   failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { alwaysForceAuthn: false } }), 'saml.idps[0].eidas.alwaysForceAuthn');
   t.is(loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr, 'eidas1');
+});
+
+test('webauthn: level 3 is unavailable until attestation roots are given; the block is checked at boot', async (t) => {
+  const defaults = loadConfig(valid(), { env, baseDir: dir }).webauthn;
+  t.deepEqual(defaults, { level3CooldownSeconds: 72 * 3600, attestation: { rootCertificates: [], trustedAaguids: [] } });
+  writeFileSync(join(dir, 'root.pem'), (await attestationPki('Config Keys')).rootPem);
+  writeFileSync(join(dir, 'not-a-cert.pem'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+  writeFileSync(join(dir, 'empty.pem'), 'nothing here');
+  const configured = loadConfig({ ...valid(), webauthn: { level3CooldownHours: 24, attestation: { rootCertificateFiles: ['root.pem'], trustedAaguids: ['CB69481E-8FF7-4039-93EC-0A2729A154A8'] } } }, { env, baseDir: dir }).webauthn;
+  t.is(configured.level3CooldownSeconds, 24 * 3600);
+  t.is(configured.attestation.rootCertificates.length, 1);
+  t.deepEqual(configured.attestation.trustedAaguids, ['cb69481e-8ff7-4039-93ec-0a2729a154a8']);
+  failsAt(t, (c) => (c.webauthn = { level3CooldownHours: 0 }), 'webauthn.level3CooldownHours');
+  failsAt(t, (c) => (c.webauthn = { level3CooldownHours: 721 }), 'webauthn.level3CooldownHours');
+  failsAt(t, (c) => (c.webauthn = { cooldown: 1 }), 'webauthn.cooldown');
+  failsAt(t, (c) => (c.webauthn = { attestation: { roots: [] } }), 'webauthn.attestation.roots');
+  failsAt(t, (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['missing.pem'] } }), 'webauthn.attestation.rootCertificateFiles[0]', /cannot read/);
+  failsAt(t, (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['root.pem', 'empty.pem'] } }), 'webauthn.attestation.rootCertificateFiles[1]', /no PEM certificate/);
+  failsAt(t, (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['not-a-cert.pem'] } }), 'webauthn.attestation.rootCertificateFiles[0]', /cannot be read/);
+  failsAt(t, (c) => (c.webauthn = { attestation: { trustedAaguids: ['yubikey'] } }), 'webauthn.attestation.trustedAaguids[0]');
 });
 
 test('an unknown setting is refused (a typo never falls back to a default)', (t) => {
