@@ -14,7 +14,9 @@ import { grantOf } from './enrol.ts';
 import { kindOf, shownDate } from './key-notice.ts';
 
 function standsFor(c: StoredCredential, services: Services): string {
-  if (c.level === 3) return `level 3 (security key, attested ${c.attestationFormat}); usable for level 3 from ${shownDate(usableAtLevel3From(c, levelPolicyOf(services.config.webauthn)))}`;
+  const policy = levelPolicyOf(services.config.webauthn);
+  if (c.level === 3 && !policy.level3Available) return `level 2 (security key, attested ${c.attestationFormat}; level 3 is not offered here)`;
+  if (c.level === 3) return `level 3 (security key, attested ${c.attestationFormat}); usable for level 3 from ${shownDate(usableAtLevel3From(c, policy))}`;
   if (c.level === 2) return 'level 2 (confirms it is you)';
   return 'nothing (added before keys were tied to a level; add it again after a sign-in at LoA high)';
 }
