@@ -13,15 +13,13 @@
  * - deny, or a rejected upstream answer → the RP gets access_denied with its state and iss.
  */
 import type { Context } from 'koa';
+import { errorSpec, type OAuthError } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createGrant } from './grant-consent.ts';
 import type { LoginOutcome } from './login-context.ts';
 import { startUpstream } from './start-upstream.ts';
 import { grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
-
-/** Refusals that mean "authenticate again" (the RP may retry with prompt=login): OIDC `login_required`. */
-const REAUTHENTICATION_NEEDED: ReadonlySet<string> = new Set(['SAML_AUTHN_TOO_OLD', 'SAML_AUTHN_NOT_FRESH']);
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
@@ -59,7 +57,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   const requestId = ctx.state.requestId as string;
-  const deny = (description: string, error: 'access_denied' | 'login_required' = 'access_denied') =>
+  const deny = (description: string, error: OAuthError = 'access_denied') =>
     provider.interactionFinished(ctx.req, ctx.res, { error, error_description: description }, { mergeWithLastSubmission: false });
 
   const review = await services.fraud.reviews.get(uid);
@@ -83,8 +81,9 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const outcome = await services.logins.takeOutcome(uid);
   if (!outcome) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   if (outcome.status === 'rejected') {
-    if (REAUTHENTICATION_NEEDED.has(outcome.code)) await deny('the authentication is older than the service accepts', 'login_required');
-    else await deny('the identity provider answer was refused');
+    // the registry says what the RP is told (login_required: it may retry with prompt=login); access_denied otherwise
+    const { oauth, en } = errorSpec(outcome.code);
+    await deny(oauth === null || oauth === 'access_denied' ? 'the identity provider answer was refused' : en, oauth ?? 'access_denied');
     return;
   }
   const { decision } = outcome;
