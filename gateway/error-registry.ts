@@ -57,6 +57,9 @@ export const GATEWAY_ERRORS = {
   SIGNALS_INVALID:               { status: 400, statuses: [415], oauth: null, audit: 'refused', ...INVALID },
   POLICY_DENIED:                 { status: 403, oauth: 'access_denied', audit: 'denied', fr: 'La connexion a été refusée.', en: 'The sign-in was refused.' },
   RISK_ASSESSMENT_NOT_FOUND:     { status: 404, statuses: [401], oauth: null, audit: 'refused', fr: 'Aucune évaluation pour ce jeton.', en: 'No assessment for this token.' },
+  RISK_STAGE_LATE:               { status: 503, oauth: null, audit: 'error', ...OURS },
+  RISK_STAGE_FAILED:             { status: 503, oauth: null, audit: 'error', ...OURS },
+  RISK_FALLBACK_FAILED:          { status: 503, oauth: null, audit: 'error', ...OURS },
   REVIEW_NOT_FOUND:              { status: 404, oauth: null, audit: 'refused', fr: 'Examen introuvable.', en: 'No such review.' },
   REVIEW_NOT_PENDING:            { status: 409, oauth: null, audit: 'refused', fr: 'Cet examen est déjà tranché ou a expiré.', en: 'This review was already decided or has expired.' },
   // the login state machine

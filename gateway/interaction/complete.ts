@@ -111,14 +111,14 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
         { loginId: uid, clientId: login?.clientId ?? String(details.params.client_id), idp: outcome.idp, accountId: outcome.accountId, score: outcome.fraudScore, reasons: decision.reasons },
         outcome,
       );
-      await services.fraud.refused(uid).catch(() => undefined);
+      await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       ctx.status = 303;
       ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
       return;
     }
     case 'deny': {
       await services.flow.transition(uid, 'FAILED', { component: 'policy', errorCode: decision.reasons[0] ?? 'POLICY_DENIED', requestId });
-      await services.fraud.refused(uid).catch(() => undefined);
+      await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       await deny('the sign-in was refused by policy');
       return;
     }
