@@ -3,6 +3,7 @@
  * hands the gateway (`UpstreamIdentity`). No SAML DOM and no OIDC claim name crosses this line.
  */
 import type { KeyStore } from '../hsm/signer.ts';
+import type { AdapterErrorCode } from './errors.ts';
 
 /** eIDAS levels of assurance, as URIs. The adapter reports what the IdP *asserted*, verified. */
 export type LoaUri =
@@ -137,12 +138,15 @@ export interface UpstreamAdapter {
   availability?(): IdpAvailability;
 }
 
-/** Base error of adapters: a stable code, the login it concerns when known, and an internal detail. */
+/**
+ * Base error of adapters: a stable code from the closed list of `errors.ts` (a code no adapter declares does
+ * not type-check), the login it concerns when known, and an internal detail.
+ */
 export class AdapterError extends Error {
-  readonly code: string;
+  readonly code: AdapterErrorCode;
   readonly loginId: string | undefined;
   readonly detail: string | undefined;
-  constructor(code: string, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
+  constructor(code: AdapterErrorCode, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'AdapterError';
     this.code = code;

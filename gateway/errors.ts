@@ -1,36 +1,20 @@
 /**
- * The gateway's one error class: a stable `code` from a closed list, an HTTP `status`, whether the
+ * The gateway's one error class: a stable `code` from the closed registry (`error-registry.ts`: a code that is
+ * not registered does not type-check), an HTTP `status` (the registry's, or one of its `statuses`), whether the
  * public description may be shown (`expose = status < 500`), and an internal `detail` that is logged
  * but never rendered. One mapper (http/error-handler.ts) turns anything else into a generic 500.
  */
-export type GatewayErrorCode =
-  | 'CONFIG_INVALID'
-  | 'REQUEST_TOO_LARGE'
-  | 'REQUEST_INVALID'
-  | 'INTERACTION_NOT_FOUND'
-  | 'INTERACTION_INVALID'
-  | 'IDP_UNKNOWN'
-  | 'IDP_UNAVAILABLE'
-  | 'RELAYSTATE_INVALID'
-  | 'IDENTITY_INVALID'
-  | 'LOA_UNKNOWN'
-  | 'ACR_UNKNOWN'
-  | 'LOA_INSUFFICIENT'
-  | 'POLICY_DENIED'
-  | 'LOGIN_STATE_INVALID'
-  | 'SERVICE_UNAVAILABLE'
-  | 'HOST_NOT_CONFIGURED'
-  | 'STEP_UP_PENDING'
-  | 'UPSTREAM_AUDIENCE_EXCLUDES_RP'
-  | 'INTERNAL';
+import type { ErrorCode } from './error-registry.ts';
+
+export type { ErrorCode, GatewayErrorCode } from './error-registry.ts';
 
 export class GatewayError extends Error {
-  readonly code: GatewayErrorCode | string;
+  readonly code: ErrorCode;
   readonly status: number;
   readonly expose: boolean;
   readonly detail: string | undefined;
 
-  constructor(code: GatewayErrorCode | string, status: number, message: string, options: { detail?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, status: number, message: string, options: { detail?: string; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;

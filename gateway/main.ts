@@ -31,6 +31,7 @@ const gateway = await bootGateway(config).catch((error: unknown) => {
   console.error(`gateway: cannot start: ${(error as Error).message}`);
   process.exit(1);
 });
+// eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
 const server = createServer(gateway.app.callback());
 attachUpgrade(server, gateway.services);
 server.keepAliveTimeout = 5_000;
@@ -46,9 +47,14 @@ const stop = (signal: string) => {
   gateway.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  server.close(async () => {
-    await gateway.close();
-    process.exit(0);
+  server.close(() => {
+    gateway.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        gateway.services.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   });
   server.closeIdleConnections();
 };

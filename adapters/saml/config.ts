@@ -104,7 +104,7 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
   if (!ENCRYPTION.includes(encryption)) throw bad(`encryptedAssertions ${String(encryption)} is unknown`);
   const algorithms = [...(config.signatureAlgorithms ?? defaults.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS)];
   if (algorithms.length === 0) throw bad('signatureAlgorithms must not be empty');
-  for (const uri of algorithms) if (!allowedSignatureMethod(uri)) throw bad(`signature algorithm ${uri} is not allowed`);
+  for (const uri of algorithms) if (!allowedSignatureMethod(uri, DEFAULT_SIGNATURE_METHODS)) throw bad(`signature algorithm ${uri} is not allowed`);
   const allowedLoas = [...(config.allowedLoas ?? LOA_ORDER.filter((loa) => loaRank(loa) <= loaRank(config.maxLoa)))];
   if (allowedLoas.length === 0 || !allowedLoas.every(isLoaUri)) throw bad('allowedLoas must list eIDAS LoA URIs');
   if (allowedLoas.some((loa) => loaRank(loa) > loaRank(config.maxLoa))) throw bad('allowedLoas may not exceed maxLoa');

@@ -39,7 +39,7 @@ export async function signXml(xml: string, options: SignXmlOptions): Promise<str
     signatureAlgorithm: row.xmlDsig.signatureMethod,
     canonicalizationAlgorithm: TRANSFORM.excC14n,
   });
-  restrictAlgorithms(sig);
+  restrictAlgorithms(sig, [row.xmlDsig.signatureMethod]);
   sig.SignatureAlgorithms[row.xmlDsig.signatureMethod] = hsmSignatureMethod(signer, row.xmlDsig.signatureMethod) as never;
   sig.addReference({
     xpath: '/*',

@@ -69,9 +69,9 @@ export function isAllowedDigest(uri: string): boolean {
 
 /**
  * The row of an allowed SignatureMethod, or undefined when the URI is not in the table or not in
- * `allowList` (the IdP's own list).
+ * `allowList` (the IdP's own list). The list is always the caller's: there is no default to fall back on.
  */
-export function allowedSignatureMethod(uri: string, allowList: readonly string[] = DEFAULT_SIGNATURE_METHODS): SignatureMethodRow | undefined {
+export function allowedSignatureMethod(uri: string, allowList: readonly string[]): SignatureMethodRow | undefined {
   if (!allowList.includes(uri)) return undefined;
   return SIGNATURE_METHODS.find((row) => row.uri === uri);
 }
@@ -99,12 +99,13 @@ function verifyClass(row: SignatureMethodRow) {
 }
 
 /**
- * Replaces a `SignedXml`'s algorithm maps with the allow-lists above (narrowed to `allowList`).
+ * Replaces a `SignedXml`'s algorithm maps with the allow-lists above (narrowed to `allowList`, which every
+ * caller gives: a forgotten list is a type error, never "every algorithm").
  *
  * @example
  * const sig = new SignedXml({ publicCert }); restrictAlgorithms(sig, EIDAS_SIGNATURE_METHODS);
  */
-export function restrictAlgorithms(sig: SignedXml, allowList: readonly string[] = DEFAULT_SIGNATURE_METHODS): void {
+export function restrictAlgorithms(sig: SignedXml, allowList: readonly string[]): void {
   const hashes: Record<string, unknown> = {};
   for (const [uri, hash] of Object.entries(DIGESTS)) hashes[uri] = hashClass(uri, hash);
   const signatures: Record<string, unknown> = {};

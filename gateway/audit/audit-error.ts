@@ -6,6 +6,7 @@
  * - `AUDIT_INVALID_RECORD`: the record itself is malformed (empty session id or component, details that do
  *   not serialise to JSON); nothing was written.
  */
+import { GATEWAY_ERRORS } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 
 export type AuditErrorCode = 'AUDIT_UNAVAILABLE' | 'AUDIT_INVALID_RECORD';
@@ -14,7 +15,7 @@ export type AuditErrorCode = 'AUDIT_UNAVAILABLE' | 'AUDIT_INVALID_RECORD';
 export class AuditError extends GatewayError {
   declare readonly code: AuditErrorCode;
   constructor(code: AuditErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(code, code === 'AUDIT_UNAVAILABLE' ? 503 : 500, message, options.cause === undefined ? {} : { cause: options.cause });
+    super(code, GATEWAY_ERRORS[code].status, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'AuditError';
   }
 }

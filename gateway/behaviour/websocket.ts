@@ -14,7 +14,7 @@
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, type ErrorCode } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { parseVector } from './features.ts';
 import { acceptKey, closeFrame, FrameReader, serverFrame, validKey } from './websocket-frames.ts';
@@ -24,7 +24,7 @@ export const WS_PAYLOAD_CAP = 8192;
 const PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/signals\/ws$/;
 const IDLE_MS = 30_000;
 
-function refuse(socket: Duplex, status: number, reason: string, code: string): void {
+function refuse(socket: Duplex, status: number, reason: string, code: ErrorCode): void {
   const body = JSON.stringify({ error: code });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
 }

@@ -9,6 +9,7 @@
  * - `FLOW_STORE_UNAVAILABLE`: Redis did not answer;
  * - `FLOW_TIMEOUT`: not thrown; the error code the sweeper records on a timed-out login.
  */
+import { GATEWAY_ERRORS } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 
 export type FlowErrorCode =
@@ -19,23 +20,13 @@ export type FlowErrorCode =
   | 'FLOW_STORE_UNAVAILABLE'
   | 'FLOW_TIMEOUT';
 
-/** HTTP status each code maps to when it reaches a response. */
-const STATUS: Record<FlowErrorCode, number> = {
-  FLOW_NOT_FOUND: 400,
-  FLOW_EXPIRED: 400,
-  FLOW_ILLEGAL_TRANSITION: 409,
-  FLOW_UNKNOWN_STATE: 500,
-  FLOW_STORE_UNAVAILABLE: 503,
-  FLOW_TIMEOUT: 400,
-};
-
-/** A `GatewayError`, so the gateway's one error mapper renders its code (exposed below 500) and logs its detail. */
+/** A `GatewayError` (status from the registry), so the gateway's one error mapper renders its code (exposed below 500) and logs its detail. */
 export class FlowError extends GatewayError {
   declare readonly code: FlowErrorCode;
   /** The login concerned, when known. */
   readonly loginId: string | undefined;
   constructor(code: FlowErrorCode, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
-    super(code, STATUS[code], message, {
+    super(code, GATEWAY_ERRORS[code].status, message, {
       ...(options.detail === undefined ? {} : { detail: options.detail }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),
     });

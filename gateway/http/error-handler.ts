@@ -1,35 +1,67 @@
 /**
- * The one error mapper: a `GatewayError` with `expose` renders its public message and stable code; anything
- * else becomes a generic 500 with a reference. Stack traces and input are never echoed; everything is
- * logged with the request id.
+ * The one error mapper. A `GatewayError` or an `AdapterError` is looked up in the error registry
+ * (`../error-registry.ts`): its status (a `GatewayError` keeps the one it was raised with), and, below 500,
+ * its stable code and its public message in the page's language (French or English). Anything else, and
+ * anything at 500 or above, becomes a generic error with a reference. Stack traces and input are never
+ * echoed; everything is logged with the request id, the code and its audit outcome.
  */
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { AdapterError } from '../../adapters/contract.ts';
+import { errorSpec, type ErrorCode } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { escapeHtml, page } from './html.ts';
+import { requestLanguage } from './language.ts';
+
+/** `Error code:` stays on the French page too: the conformance suite reads the code after it. */
+const PAGE = {
+  fr: { title: 'Erreur de connexion', heading: 'La connexion n’a pas pu continuer', code: 'Code d’erreur / Error code:', reference: 'référence', back: 'Revenez au service d’où vous venez et recommencez.' },
+  en: { title: 'Sign-in error', heading: 'Sign-in could not continue', code: 'Error code:', reference: 'reference', back: 'Go back to the service you came from and start again.' },
+} as const;
+
+interface Mapped {
+  code: ErrorCode;
+  status: number;
+  /** The raiser's own public description (JSON answers), when it has one. */
+  description: string;
+  detail: string | undefined;
+}
+
+function mapped(error: unknown): Mapped {
+  if (error instanceof GatewayError) return { code: error.code, status: error.status, description: error.message, detail: error.detail };
+  if (error instanceof AdapterError) return { code: error.code, status: errorSpec(error.code).status, description: error.message, detail: error.detail };
+  return { code: 'INTERNAL', status: 500, description: '', detail: undefined };
+}
 
 export function errorHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      const requestId = String(ctx.state.requestId ?? '');
-      const known = error instanceof GatewayError;
-      const status = known ? error.status : 500;
-      const code = known && error.expose ? String(error.code) : 'INTERNAL';
-      const message = known && error.expose ? error.message : 'Something went wrong on our side.';
-      logger[status >= 500 ? 'error' : 'warn']({ requestId, code: known ? error.code : 'INTERNAL', detail: known ? error.detail : undefined, err: error }, 'request failed');
-      ctx.status = status;
-      ctx.set('Cache-Control', 'no-store');
-      if (ctx.accepts('html', 'json') === 'json') {
-        ctx.body = { error: code, error_description: message, request_id: requestId };
-        return;
-      }
-      ctx.type = 'html';
-      ctx.body = page('Sign-in error', `<h1>Sign-in could not continue</h1>
-<p>${escapeHtml(message)}</p>
-<p>Error code: <code>${escapeHtml(code)}</code> — reference <code>${escapeHtml(requestId)}</code>.</p>
-<p>Go back to the service you came from and start again.</p>`);
+      render(ctx, logger, error);
     }
   };
+}
+
+function render(ctx: Context, logger: Logger, error: unknown): void {
+  const requestId = String(ctx.state.requestId ?? '');
+  const { code: raised, status, description, detail } = mapped(error);
+  const spec = errorSpec(raised);
+  const expose = status < 500;
+  const code = expose ? raised : 'INTERNAL';
+  logger[expose ? 'warn' : 'error']({ requestId, code: raised, outcome: spec.audit, detail, err: error }, 'request failed');
+  const lang = requestLanguage(ctx);
+  const message = (expose ? spec : errorSpec('INTERNAL'))[lang];
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  if (ctx.accepts('html', 'json') === 'json') {
+    ctx.body = { error: code, error_description: expose ? description : errorSpec('INTERNAL').en, request_id: requestId };
+    return;
+  }
+  const words = PAGE[lang];
+  ctx.type = 'html';
+  ctx.body = page(words.title, `<h1>${escapeHtml(words.heading)}</h1>
+<p>${escapeHtml(message)}</p>
+<p>${escapeHtml(words.code)} <code>${escapeHtml(code)}</code> — ${escapeHtml(words.reference)} <code>${escapeHtml(requestId)}</code>.</p>
+<p>${escapeHtml(words.back)}</p>`, lang);
 }

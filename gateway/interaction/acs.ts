@@ -9,7 +9,7 @@
  */
 import type { Context } from 'koa';
 import { AdapterError } from '../../adapters/contract.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, type ErrorCode } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
@@ -65,7 +65,7 @@ async function sameBrowserLogin(services: Services, loginId: string, binding: st
   return login?.browserBinding !== undefined && login.browserBinding === binding ? loginId : undefined;
 }
 
-async function reject(ctx: Context, services: Services, code: string, loginId: string | undefined, component: string): Promise<void> {
+async function reject(ctx: Context, services: Services, code: ErrorCode, loginId: string | undefined, component: string): Promise<void> {
   const requestId = ctx.state.requestId as string;
   services.metrics.samlRejected(code);
   const record = loginId ? await services.flow.get(loginId) : null;

@@ -4,10 +4,9 @@
  * An unknown language is never an error: it falls back to French.
  */
 import type { Context } from 'koa';
+import { isLanguage, LANG_COOKIE, requestLanguage, type Language } from '../http/language.ts';
 
-export const LANGUAGES = ['fr', 'en'] as const;
-export type Language = (typeof LANGUAGES)[number];
-export const LANG_COOKIE = 'gw_lang';
+export { LANGUAGES, LANG_COOKIE, type Language } from '../http/language.ts';
 
 export interface ChooserWords {
   title: string;
@@ -55,10 +54,6 @@ export const WORDS: Readonly<Record<Language, ChooserWords>> = {
   },
 };
 
-function isLanguage(value: string | undefined): value is Language {
-  return value !== undefined && (LANGUAGES as readonly string[]).includes(value);
-}
-
 /**
  * The page language for this request; a `?lang=` choice is remembered for a year.
  *
@@ -71,8 +66,5 @@ export function pickLanguage(ctx: Context, secure: boolean): Language {
     ctx.cookies.set(LANG_COOKIE, asked, { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000, overwrite: true });
     return asked;
   }
-  const remembered = ctx.cookies.get(LANG_COOKIE);
-  if (isLanguage(remembered)) return remembered;
-  const accepted = ctx.acceptsLanguages([...LANGUAGES]);
-  return isLanguage(typeof accepted === 'string' ? accepted : undefined) ? (accepted as Language) : 'fr';
+  return requestLanguage(ctx);
 }

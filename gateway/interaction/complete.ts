@@ -13,6 +13,7 @@
  * - deny, or a rejected upstream answer → the RP gets access_denied with its state and iss.
  */
 import type { Context } from 'koa';
+import { errorSpec, type OAuthError } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createGrant } from './grant-consent.ts';
@@ -20,9 +21,6 @@ import type { LoginOutcome } from '../session/login-context.ts';
 import { startUpstream } from './start-upstream.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
-
-/** Refusals that mean "authenticate again" (the RP may retry with prompt=login): OIDC `login_required`. */
-const REAUTHENTICATION_NEEDED: ReadonlySet<string> = new Set(['SAML_AUTHN_TOO_OLD', 'SAML_AUTHN_NOT_FRESH']);
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
@@ -60,7 +58,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   const requestId = ctx.state.requestId as string;
-  const deny = (description: string, error: 'access_denied' | 'login_required' = 'access_denied') =>
+  const deny = (description: string, error: OAuthError = 'access_denied') =>
     provider.interactionFinished(ctx.req, ctx.res, { error, error_description: description }, { mergeWithLastSubmission: false });
 
   const review = await services.fraud.reviews.get(uid);
@@ -86,8 +84,9 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   const outcome = await services.logins.takeOutcome(uid);
   if (!outcome) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   if (outcome.status === 'rejected') {
-    if (REAUTHENTICATION_NEEDED.has(outcome.code)) await deny('the authentication is older than the service accepts', 'login_required');
-    else await deny('the identity provider answer was refused');
+    // the registry says what the RP is told (login_required: it may retry with prompt=login); access_denied otherwise
+    const { oauth, en } = errorSpec(outcome.code);
+    await deny(oauth === null || oauth === 'access_denied' ? 'the identity provider answer was refused' : en, oauth ?? 'access_denied');
     return;
   }
   const { decision } = outcome;
@@ -115,14 +114,14 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
         { loginId: uid, clientId: login?.clientId ?? String(details.params.client_id), idp: outcome.idp, accountId: outcome.accountId, score: outcome.fraudScore, reasons: decision.reasons },
         outcome,
       );
-      await services.fraud.refused(uid).catch(() => undefined);
+      await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       ctx.status = 303;
       ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
       return;
     }
     case 'deny': {
       await services.flow.transition(uid, 'FAILED', { component: 'policy', errorCode: decision.reasons[0] ?? 'POLICY_DENIED', requestId });
-      await services.fraud.refused(uid).catch(() => undefined);
+      await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       await deny('the sign-in was refused by policy');
       return;
     }

@@ -45,7 +45,12 @@ export async function translateAndDecide(ctx: Context, services: Services, login
   const adapter = services.adapters.get(identity.idp);
   const fraud = services.fraud;
   const device = deviceOf(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure);
-  const reported = await fraud.behaviour.load(loginId).catch(() => null);
+  // the fingerprint does without what the script reported when the store cannot answer: logged and counted, not silent
+  const reported = await fraud.behaviour.load(loginId).catch((err: unknown) => {
+    services.logger.warn({ err, loginId }, 'behaviour signals unreadable: fingerprint from headers only');
+    fraud.metrics.inc('risk_signal_unavailable_total', { signal: 'behaviour' });
+    return null;
+  });
   const userAgent = ctx.get('user-agent');
   let transaction = null;
   try {

@@ -87,9 +87,9 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
 
 /**
  * The decision with plain thresholds (level 1 only, no transaction tiers): the policy before issue #5,
- * kept for callers that have no policy set.
+ * kept for callers that have no policy set. The thresholds are always the caller's (no default level).
  */
-export function decide(input: PolicyInput, thresholds: PolicyThresholds = DEFAULT_THRESHOLDS): Decision {
+export function decide(input: PolicyInput, thresholds: PolicyThresholds): Decision {
   const decision = evaluate(input, {
     thresholds: { stepUp: thresholds.stepUpAbove, biometric: Math.max(thresholds.flagAbove, thresholds.stepUpAbove), token: null, review: thresholds.flagAbove, deny: thresholds.denyAbove },
     tierLevels: [0, 0, 0, 0, 0],

@@ -24,7 +24,7 @@ import { ConfigError } from '../errors.ts';
 import { parsePolicySet, type PolicySet } from '../policy/policy-set.ts';
 import type { Services } from '../services.ts';
 import type { NetworkResolver } from './network.ts';
-import { FraudService } from './service.ts';
+import { FraudService, LATE_VERDICT_REVOKE_ABOVE } from './service.ts';
 
 export interface FraudBootOptions {
   policies?: PolicySet;
@@ -90,7 +90,7 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
         await provider.AccessToken.adapter.revokeByGrantId(grantId);
       };
       const stops: Array<() => Promise<void>> = [];
-      if (options.reprocessMs !== 0) stops.push(f.startReprocessing(options.reprocessMs ?? 2_000));
+      if (options.reprocessMs !== 0) stops.push(f.startReprocessing(options.reprocessMs ?? 2_000, LATE_VERDICT_REVOKE_ABOVE));
       if (options.checkpointMs !== 0) {
         const anchorFile = services.config.audit.anchorFile;
         if (anchorFile === undefined) logger.warn('audit checkpoints are not anchored outside the database (set audit.anchorFile): audit verify needs an anchor');

@@ -8,7 +8,9 @@
  * - a degraded mode that fails too is recorded as `error` with no contribution: it never blocks the login
  *   silently, and never passes silently either (factor `<stage>:error`);
  * - scores combine as a noisy-OR, 1 − Π(1 − sᵢ): any one strong signal is enough, weak ones add up;
- * - every stage result (outcome, ms, degraded) is reported to `onStage` (logs, metrics).
+ * - every stage result (outcome, ms, degraded) is reported to `onStage` (logs, metrics);
+ * - every failure (late, error, degraded mode failed) is reported with its cause to `onFailure`, awaited
+ *   (stage-failures.ts: logged, audited with a code, counted): none passes silently.
  */
 import type { RiskAssessment, RiskSignals, StageOutcome, StageResult } from './types.ts';
 
@@ -31,14 +33,26 @@ export interface RiskStage {
   readonly budgetMs: number;
   /** The normal path. Must honour `signal` (stop work when aborted). */
   run(signals: RiskSignals, context: StageContext, signal: AbortSignal): Promise<StageOutput>;
-  /** The degraded mode, run when `run` is late or fails. */
-  degrade?(signals: RiskSignals, context: StageContext, reason: 'late' | 'error'): Promise<StageOutput>;
+  /** The degraded mode, run when `run` is late or fails. Every stage declares one: none is skipped silently. */
+  degrade(signals: RiskSignals, context: StageContext, reason: 'late' | 'error'): Promise<StageOutput>;
 }
 
 export interface PipelineOptions {
   /** Per-stage budget overrides (ms), by stage name. */
   budgets?: Partial<Record<string, number>>;
   onStage?: (result: StageResult, signals: RiskSignals) => void;
+  /** Told of each failure before the assessment goes on; a rejection (the audit log refused it) fails the assessment. */
+  onFailure?: (failure: StageFailure, signals: RiskSignals) => Promise<void>;
+}
+
+/** A stage that was late or threw (`late`, `error`), or whose degraded mode failed as well (`fallback_error`). */
+export interface StageFailure {
+  stage: string;
+  reason: 'late' | 'error' | 'fallback_error';
+  /** What was thrown, when something was. */
+  cause?: unknown;
+  /** What ran instead, when the degraded mode answered. */
+  fallback?: string;
 }
 
 /** Resolves with the promise's value, or `'late'` after `ms`. */
@@ -87,12 +101,14 @@ export class RiskPipeline {
       const controller = new AbortController();
       let output: StageOutput | null = null;
       let failure: 'late' | 'error' | null = null;
+      let cause: unknown;
       try {
         const answer = await within(stage.run(signals, context, controller.signal), budget);
         if (answer === 'late') failure = 'late';
         else output = answer;
-      } catch {
+      } catch (error) {
         failure = 'error';
+        cause = error;
       }
       if (failure) controller.abort();
       let result: StageResult;
@@ -102,19 +118,20 @@ export class RiskPipeline {
       } else {
         factors.push(`${stage.name}:${failure}`);
         result = { name: stage.name, outcome: failure!, ms: 0, degraded: true, score: 0 };
-        if (stage.degrade) {
-          try {
-            const fallback = await within(stage.degrade(signals, context, failure!), budget);
-            if (fallback === 'late') throw new Error('fallback late');
-            output = fallback;
-            result.score = fallback.score;
-            if (fallback.fallback) result.fallback = fallback.fallback;
-            if (fallback.outcome) result.outcome = fallback.outcome;
-          } catch {
-            result.outcome = 'error';
-            factors.push(`${stage.name}:fallback_error`);
-          }
+        let report: StageFailure = { stage: stage.name, reason: failure!, cause };
+        try {
+          const fallback = await within(stage.degrade(signals, context, failure!), budget);
+          if (fallback === 'late') throw new Error(`degraded mode of ${stage.name} late (budget ${budget} ms)`);
+          output = fallback;
+          result.score = fallback.score;
+          if (fallback.fallback) result.fallback = report.fallback = fallback.fallback;
+          if (fallback.outcome) result.outcome = fallback.outcome;
+        } catch (error) {
+          result.outcome = 'error';
+          factors.push(`${stage.name}:fallback_error`);
+          report = { stage: stage.name, reason: 'fallback_error', cause: cause === undefined ? error : new AggregateError([cause, error], `${stage.name} and its degraded mode failed`) };
         }
+        await this.#options.onFailure?.(report, signals);
       }
       if (output) {
         factors.push(...output.factors);

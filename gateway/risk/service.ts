@@ -21,6 +21,7 @@ import { prefixResolver, type NetworkResolver } from './network.ts';
 import { RiskPipeline, type StageOutput } from './pipeline.ts';
 import { RbaStore } from './rba-store.ts';
 import { ReprocessQueue } from './reprocess.ts';
+import { stageFailureReporter } from './stage-failures.ts';
 import { buildStages } from './stages.ts';
 import type { RiskAssessment, RiskSignals } from './types.ts';
 
@@ -36,6 +37,9 @@ export interface FraudServiceOptions {
   resolver?: NetworkResolver;
   budgets?: Partial<Record<string, number>>;
 }
+
+/** The late-verdict score from which a session is revoked. */
+export const LATE_VERDICT_REVOKE_ABOVE = 0.5;
 
 /** Revokes what a login let through (set at boot, once oidc-provider exists). */
 export type Revoker = (loginId: string, accountId: string) => Promise<void>;
@@ -72,6 +76,7 @@ export class FraudService {
         this.metrics.inc('risk_stage_total', { stage: result.name, outcome: result.outcome, degraded: result.degraded });
         if (result.degraded) o.logger.warn({ loginId: signals.loginId, stage: result.name, outcome: result.outcome, fallback: result.fallback, ms: result.ms }, 'risk stage degraded');
       },
+      onFailure: stageFailureReporter({ audit: o.audit, logger: o.logger, metrics: this.metrics }),
     });
   }
 
@@ -152,8 +157,11 @@ export class FraudService {
     if (data.prefix) this.ipReputation.record(data.prefix, 'bad');
   }
 
-  /** Starts the asynchronous stage-4 reprocessing; a late suspicious verdict revokes. Returns a stop function. */
-  startReprocessing(intervalMs: number, revokeAbove = 0.5): () => Promise<void> {
+  /**
+   * Starts the asynchronous stage-4 reprocessing; a late verdict scoring `revokeAbove` or more revokes (the
+   * level is the caller's: {@link LATE_VERDICT_REVOKE_ABOVE} at boot). Returns a stop function.
+   */
+  startReprocessing(intervalMs: number, revokeAbove: number): () => Promise<void> {
     return this.reprocess.start(
       intervalMs,
       this.#evaluateLate,

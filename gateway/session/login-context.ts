@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Acr } from '../translate/acr.ts';
 import type { Decision } from '../policy/decide.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
+import type { ErrorCode } from '../errors.ts';
 
 export interface LoginContext {
   loginId: string;
@@ -27,7 +28,7 @@ export interface LoginContext {
 
 export type LoginOutcome =
   | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number; /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number; /** From a OneTimeUse assertion. */ oneTimeUse: boolean }
-  | { status: 'rejected'; code: string };
+  | { status: 'rejected'; code: ErrorCode };
 
 export class LoginContextStore {
   readonly #redis: Redis;

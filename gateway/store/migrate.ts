@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { GATEWAY_ERRORS } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { createPool } from './postgres.ts';
 
@@ -32,7 +33,7 @@ export class MigrationError extends GatewayError {
   declare readonly code: MigrationErrorCode;
   readonly version: string | undefined;
   constructor(code: MigrationErrorCode, message: string, options: { version?: string; cause?: unknown } = {}) {
-    super(code, 500, message, options.cause === undefined ? {} : { cause: options.cause });
+    super(code, GATEWAY_ERRORS[code].status, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'MigrationError';
     this.version = options.version;
   }

@@ -3,6 +3,7 @@
  * ceremony carries one of these codes; the library's own messages are kept as `detail` (logged, never
  * rendered).
  */
+import { GATEWAY_ERRORS } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 
 export type WebAuthnErrorCode =
@@ -42,7 +43,7 @@ export type WebAuthnErrorCode =
 export class WebAuthnError extends GatewayError {
   declare readonly code: WebAuthnErrorCode;
   constructor(code: WebAuthnErrorCode, message: string, options: { detail?: string; cause?: unknown; status?: number } = {}) {
-    super(code, options.status ?? 400, message, options);
+    super(code, options.status ?? GATEWAY_ERRORS[code].status, message, options);
     this.name = 'WebAuthnError';
   }
 }

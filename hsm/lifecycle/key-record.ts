@@ -109,5 +109,9 @@ export function applyTransition(record: KeyRecord, t: Transition): KeyRecord {
       return { ...record, state: 'destroyed', destroyedAt: t.at };
     case 'pending':
       throw new HsmError('HSM_LIFECYCLE_STATE', 'no key returns to pending', { detail: `kid=${record.kid}` });
+    default: {
+      const unknown: never = t.to;
+      throw new HsmError('HSM_LIFECYCLE_STATE', `unknown key state ${String(unknown)}`, { detail: `kid=${record.kid}` });
+    }
   }
 }

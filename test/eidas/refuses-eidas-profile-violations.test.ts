@@ -7,6 +7,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { AdapterError } from '../../adapters/contract.ts';
+import type { AdapterErrorCode } from '../../adapters/errors.ts';
 import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
 import { freshToken } from '../helpers/services.ts';
 import { createEidasBed, hsmDecrypter, HIGH, openEidasSpKeys, SUBSTANTIAL, type EidasBed, type EidasSpKeys, type ResponseOptions } from '../helpers/saml/eidas-bed.ts';
@@ -42,7 +43,7 @@ function withValue(name: string, value: string): Record<string, string[]> {
 }
 
 const refuses = test.macro({
-  async exec(t: ExecutionContext, options: ResponseOptions & { minimumLoa?: string; bed?: () => EidasBed; mangle?: (xml: string) => string }, code: string, loginKnown: boolean) {
+  async exec(t: ExecutionContext, options: ResponseOptions & { minimumLoa?: string; bed?: () => EidasBed; mangle?: (xml: string) => string }, code: AdapterErrorCode, loginKnown: boolean) {
     const target = options.bed?.() ?? bed;
     const { requestId, loginId } = await target.start({ minimumLoa: options.minimumLoa ?? SUBSTANTIAL });
     const xml = target.response(requestId, options.recipientCertificatePem === '' ? { ...options, recipientCertificatePem: keys.eidasCertificatePem } : options);
@@ -50,7 +51,7 @@ const refuses = test.macro({
     t.is(error?.code, code, error?.detail);
     t.is(error?.loginId, loginKnown ? loginId : undefined);
   },
-  title: (title = '', _options: unknown, code: string) => `${title} → ${code}`,
+  title: (title = '', _options: unknown, code: AdapterErrorCode) => `${title} → ${code}`,
 });
 
 test.serial('LoA substantial when high was requested', refuses, { minimumLoa: HIGH, loa: SUBSTANTIAL }, 'EIDAS_LOA_INSUFFICIENT', true);

@@ -144,6 +144,7 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
   // Tests of whole logins run on a shared, loaded machine: unhurried stage budgets keep a normal path
   // normal (degraded modes are tested with injected slowness in test/risk/). A test may pass its own.
   const gateway = await bootGateway(config, { ...bootOptions, fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud } });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const server = createServer(gateway.app.callback());
   attachUpgrade(server, gateway.services);
   const listenPort = port ?? config.listen.port;

@@ -24,7 +24,7 @@ function exactlyOne(parent: Element, local: string): Element {
 }
 
 /** Checks `signature` (a child of `parent`) against the rules above. */
-export function checkSignatureShape(signature: Element, parent: Element, allowList?: readonly string[]): void {
+export function checkSignatureShape(signature: Element, parent: Element, allowList: readonly string[]): void {
   const signedInfo = exactlyOne(signature, 'SignedInfo');
   exactlyOne(signature, 'SignatureValue');
   const c14n = exactlyOne(signedInfo, 'CanonicalizationMethod');

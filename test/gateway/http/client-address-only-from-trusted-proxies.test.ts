@@ -38,6 +38,7 @@ async function serve(trusted: string[]): Promise<{ server: Server; port: number 
   app.use((ctx) => {
     ctx.body = { ip: ctx.ip, href: ctx.href, protocol: ctx.protocol };
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };

@@ -49,7 +49,7 @@ test('one login outcome (step-up continuation or completion) is acted on by exac
   const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   t.teardown(() => redis.quit());
   const logins = new LoginContextStore(redis, 600);
-  await logins.saveOutcome('l1', { status: 'rejected', code: 'X' });
+  await logins.saveOutcome('l1', { status: 'rejected', code: 'IDENTITY_INVALID' });
   const results = await Promise.allSettled(Array.from({ length: N }, () => logins.takeOutcome('l1')));
   t.is(wins(results, (v) => v !== null), 1);
 });

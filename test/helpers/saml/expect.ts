@@ -5,13 +5,14 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { AdapterError } from '../../../adapters/contract.ts';
+import type { AdapterErrorCode } from '../../../adapters/errors.ts';
 import type { ResponseFields } from './response-builder.ts';
 import type { SamlTestBed } from './test-bed.ts';
 
 export type Build = (f: ResponseFields, bed: SamlTestBed) => string | Promise<string>;
 
 /** Asserts that `promise` rejects with an `AdapterError` of `code`; returns the error. */
-export async function refused(t: ExecutionContext, promise: Promise<unknown>, code: string): Promise<AdapterError> {
+export async function refused(t: ExecutionContext, promise: Promise<unknown>, code: AdapterErrorCode): Promise<AdapterError> {
   const error = await t.throwsAsync(promise, { instanceOf: AdapterError });
   t.is(error?.code, code, error?.detail);
   return error!;
@@ -26,7 +27,7 @@ export const refuses = test.macro(async (
   t,
   getBed: () => SamlTestBed,
   build: Build,
-  code: string,
+  code: AdapterErrorCode,
   options: { loginKnown: boolean },
 ) => {
   const bed = getBed();
