@@ -79,6 +79,12 @@ export const GATEWAY_ERRORS = {
   WEBAUTHN_ATTACHMENT_MISMATCH:  { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_VERIFICATION_FAILED:  { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_ENROLMENT_NOT_ALLOWED:{ status: 403, oauth: null, audit: 'denied', fr: 'Une clé de sécurité ne peut être ajoutée que juste après une connexion, depuis le même navigateur.', en: 'A security key can be added only right after signing in, from the same browser.' },
+  WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED: { status: 403, oauth: null, audit: 'denied', fr: 'Pour ajouter une clé, confirmez d’abord avec une clé déjà enregistrée.', en: 'To add a key, first confirm with one you already registered.' },
+  WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW: { status: 400, oauth: null, audit: 'refused', fr: 'Cette clé n’a pas été enregistrée pour ce type de connexion.', en: 'This key was not registered for this kind of sign-in.' },
+  WEBAUTHN_CREDENTIAL_COOLING_DOWN: { status: 400, oauth: null, audit: 'refused', fr: 'Cette clé a été ajoutée récemment et ne peut pas encore servir pour cette connexion.', en: 'This security key was added recently and cannot be used for this sign-in yet.' },
+  WEBAUTHN_LEVEL3_UNAVAILABLE:   { status: 403, oauth: null, audit: 'denied', fr: 'Les clés de sécurité ne sont pas acceptées ici pour ce type de connexion.', en: 'Security keys are not accepted for this kind of sign-in here.' },
+  WEBAUTHN_ATTESTATION_REQUIRED: { status: 400, oauth: null, audit: 'refused', fr: 'Cette clé de sécurité n’a pas prouvé ce qu’elle est ; utilisez une clé qui le permet (attestation).', en: 'This security key did not prove what it is; use a security key that supports attestation.' },
+  WEBAUTHN_ATTESTATION_UNTRUSTED: { status: 400, oauth: null, audit: 'refused', fr: 'Ce modèle de clé de sécurité n’est pas accepté ici.', en: 'This model of security key is not accepted here.' },
   WEBAUTHN_ATTEMPTS_EXHAUSTED:   { status: 400, oauth: 'access_denied', audit: 'refused', ...WEBAUTHN },
   // the behaviour side channel (WebSocket upgrade answers)
   WEBSOCKET_INVALID:             { status: 400, oauth: null, audit: 'refused', ...INVALID },
