@@ -18,7 +18,7 @@ import { keyStrengthProblem, type KeyStrengthRule } from '../saml/key-strength.t
 import { AdapterError, type IdpAvailability } from '../contract.ts';
 import type { IdpMetadata } from '../saml/idp-metadata.ts';
 import { readMetadataEntity } from './document.ts';
-import type { MetadataHandle } from './handle.ts';
+import type { MetadataHandle } from '../saml/metadata-handle.ts';
 import { nextDelayMs, type SchedulePolicy } from './schedule.ts';
 import { fetchMetadata, sourceKey, type MetadataSource } from './source.ts';
 

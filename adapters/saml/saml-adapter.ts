@@ -14,7 +14,7 @@ import type {
   AdapterContext, IdpAvailability, InboundMessage, LoaUri, LoginRequest, LoginResult, LoginStart, UpstreamAdapter, UpstreamIdentity,
 } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
-import type { MetadataHandle } from '../metadata/handle.ts';
+import type { MetadataHandle } from './metadata-handle.ts';
 import { signedAuthnRequest, type AuthnRequestInput } from './authn-request.ts';
 import type { ResolvedIdpConfig, SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';
