@@ -71,6 +71,7 @@ export type SamlErrorCode =
   | 'SAML_METADATA_FETCH_FAILED'
   | 'SAML_METADATA_ENTITY_NOT_FOUND'
   | 'SAML_IDP_UNAVAILABLE'
+  | 'SAML_BINDING_UNAVAILABLE'
   // eIDAS profile (security-conformance.md §5)
   | 'EIDAS_LOA_INSUFFICIENT'
   | 'EIDAS_LOA_NOT_NOTIFIED'
@@ -89,6 +90,7 @@ const PUBLIC: Partial<Record<SamlErrorCode, string>> = {
   SAML_METADATA_INVALID: 'Identity provider metadata is invalid.',
   SAML_CONFIG_INVALID: 'SAML configuration is invalid.',
   SAML_IDP_UNAVAILABLE: 'This identity provider is unavailable at the moment.',
+  SAML_BINDING_UNAVAILABLE: 'This identity provider is unavailable at the moment.',
   SAML_DECRYPTION_FAILED: 'The SAML response was refused.',
   EIDAS_CONFIG_INVALID: 'eIDAS configuration is invalid.',
 };

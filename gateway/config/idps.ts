@@ -17,6 +17,7 @@
  * | `encryptedAssertions` | forbidden / allowed / required | legacy `forbidden`, eIDAS `required` |
  * | `nameIdFormat` | NameIDPolicy Format requested | unspecified |
  * | `attributeNames` | received name → internal attribute name | — |
+ * | `authnRequestBinding` | `metadata` (HTTP-POST when the IdP's metadata offers it, else HTTP-Redirect), `post` or `redirect` (forced; refused at login when the metadata lacks it); eIDAS: `metadata` only | `metadata` |
  * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds }` | no anchor (eIDAS: required), 3600, 30, 3600 |
  * | `eidas` | `{ spType, requestedAttributes, legalPerson, country, spCountry, alwaysForceAuthn }` | see adapters/eidas/config.ts |
  *
@@ -39,7 +40,7 @@ function forcedTrue(e: Obj, at: string): true {
 
 const KEYS = [
   'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds', 'minimumRsaKeyBits',
-  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'metadata', 'eidas',
+  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'authnRequestBinding', 'metadata', 'eidas',
 ] as const;
 const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds'] as const;
 const EIDAS_KEYS = ['spType', 'requestedAttributes', 'legalPerson', 'country', 'spCountry', 'alwaysForceAuthn'] as const;
@@ -74,6 +75,9 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
     onlyKeys(md, join(path, 'metadata'), METADATA_KEYS);
     const mdPath = join(path, 'metadata');
     const trustAnchorFiles = (strings(md, 'trustAnchorFiles', mdPath) ?? []).map((f, j) => file(f, join(join(mdPath, 'trustAnchorFiles'), j), baseDir));
+    if (kind === 'eidas' && idp.authnRequestBinding !== undefined && idp.authnRequestBinding !== 'metadata') {
+      throw new ConfigError(join(path, 'authnRequestBinding'), 'eIDAS nodes receive HTTP-POST unless their metadata offers only HTTP-Redirect: leave it to the metadata');
+    }
     if (kind === 'eidas' && trustAnchorFiles.length === 0 && idp.metadataUrl !== undefined) {
       throw new ConfigError(join(mdPath, 'trustAnchorFiles'), 'eIDAS metadata fetched by URL must be signed: give its trust anchor (EID-M1)');
     }
@@ -87,6 +91,7 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       maxAuthenticationAgeSeconds: integer(idp, 'maxAuthenticationAgeSeconds', path, { default: 8 * 3600, min: 60, max: 7 * 86400 }),
       minimumRsaKeyBits: integer(idp, 'minimumRsaKeyBits', path, { default: 2048, min: 2048, max: 16384 }),
       requiredSignatures: oneOf(idp, 'requiredSignatures', path, ['assertion', 'response', 'both', 'either'] as const, kind === 'eidas' ? 'response' : 'assertion'),
+      authnRequestBinding: oneOf(idp, 'authnRequestBinding', path, ['metadata', 'post', 'redirect'] as const, 'metadata'),
       metadata: {
         trustAnchorFiles,
         requireValidUntil: boolean(md, 'requireValidUntil', mdPath, kind === 'eidas' && trustAnchorFiles.length > 0),

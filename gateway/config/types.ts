@@ -21,6 +21,8 @@ export interface SamlIdpEntry {
   /** Legacy IdPs: smallest RSA signing key trusted (≥ 2048). */
   minimumRsaKeyBits: number;
   requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
+  /** How AuthnRequests travel: chosen from the metadata (POST preferred) or forced (legacy IdPs only). */
+  authnRequestBinding: 'metadata' | 'post' | 'redirect';
   signatureAlgorithms?: string[];
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
   nameIdFormat?: string;

@@ -144,6 +144,7 @@ function adapterConfig(entry: SamlIdpEntry) {
     clockSkewSeconds: entry.clockSkewSeconds,
     maxAuthenticationAgeSeconds: entry.maxAuthenticationAgeSeconds,
     requiredSignatures: entry.requiredSignatures,
+    authnRequestBinding: entry.authnRequestBinding,
     ...(entry.allowedLoas ? { allowedLoas: entry.allowedLoas } : {}),
     ...(entry.signatureAlgorithms ? { signatureAlgorithms: entry.signatureAlgorithms } : {}),
     ...(entry.encryptedAssertions ? { encryptedAssertions: entry.encryptedAssertions } : {}),
