@@ -18,7 +18,7 @@
  * | `nameIdFormat` | NameIDPolicy Format requested | unspecified |
  * | `attributeNames` | received name → internal attribute name | — |
  * | `authnRequestBinding` | `metadata` (HTTP-POST when the IdP's metadata offers it, else HTTP-Redirect), `post` or `redirect` (forced; refused at login when the metadata lacks it); eIDAS: `metadata` only | `metadata` |
- * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds }` | no anchor (eIDAS: required), 3600, 30, 3600 |
+ * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds, expiryWarningSeconds }` (the last: log a warning when the metadata held has less left) | no anchor (eIDAS: required), 3600, 30, 3600, 86400 |
  * | `eidas` | `{ spType, requestedAttributes, legalPerson, country, spCountry, alwaysForceAuthn }` | see adapters/eidas/config.ts |
  *
  * Adapter-level rules (algorithm lists, eIDAS limits) are checked again by the adapters at boot.
@@ -42,7 +42,7 @@ const KEYS = [
   'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds', 'minimumRsaKeyBits',
   'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'authnRequestBinding', 'metadata', 'eidas',
 ] as const;
-const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds'] as const;
+const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds', 'expiryWarningSeconds'] as const;
 const EIDAS_KEYS = ['spType', 'requestedAttributes', 'legalPerson', 'country', 'spCountry', 'alwaysForceAuthn'] as const;
 
 function file(value: unknown, at: string, baseDir: string): string {
@@ -98,6 +98,7 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
         refreshSeconds: integer(md, 'refreshSeconds', mdPath, { default: 3600, min: 1, max: 7 * 86400 }),
         minRefreshSeconds: integer(md, 'minRefreshSeconds', mdPath, { default: 30, min: 1, max: 86400 }),
         maxBackoffSeconds: integer(md, 'maxBackoffSeconds', mdPath, { default: 3600, min: 1, max: 86400 }),
+        expiryWarningSeconds: integer(md, 'expiryWarningSeconds', mdPath, { default: 86400, min: 60, max: 90 * 86400 }),
       },
     };
     if (idp.metadataFile !== undefined) entry.metadataFile = file(idp.metadataFile, join(path, 'metadataFile'), baseDir);

@@ -27,7 +27,7 @@ export interface SamlIdpEntry {
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
   nameIdFormat?: string;
   attributeNames?: Record<string, string>;
-  metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number };
+  metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number; expiryWarningSeconds: number };
   eidas?: {
     spType?: 'public' | 'private';
     requestedAttributes?: { name: string; required: boolean }[];
@@ -63,7 +63,12 @@ export interface GatewayConfig {
   hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };
   secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
   cookies: { secure: boolean };
-  saml: { entityId: string; idps: SamlIdpEntry[] };
+  saml: {
+    entityId: string;
+    idps: SamlIdpEntry[];
+    /** Our published metadata: validUntil = signing time + validitySeconds, cacheDuration, and the expiry-warning horizon. */
+    spMetadata: { validitySeconds: number; cacheDurationSeconds: number; expiryWarningSeconds: number };
+  };
   clients: ClientEntry[];
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
   audit: { anchorFile?: string };
