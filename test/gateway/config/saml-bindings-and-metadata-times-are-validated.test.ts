@@ -49,3 +49,20 @@ test('the AuthnRequest binding is taken from the metadata unless a legacy IdP fo
   failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'redirect' }), 'saml.idps[0].authnRequestBinding');
   failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'post' }), 'saml.idps[0].authnRequestBinding');
 });
+
+test('our SP metadata times: defaults 7 days / 1 day, validity ≥ 2 × cacheDuration, bounded, horizon below validity − cacheDuration', (t) => {
+  t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).saml.spMetadata, { validitySeconds: 7 * 86400, cacheDurationSeconds: 86400, expiryWarningSeconds: 2 * 86400 });
+  const raw = valid();
+  raw.saml.spMetadata = { validitySeconds: 2 * 86400, cacheDurationSeconds: 6 * 3600, expiryWarningSeconds: 86400 };
+  t.deepEqual(loadConfig(raw, { env, baseDir: dir }).saml.spMetadata, raw.saml.spMetadata);
+  failsAt(t, (c) => (c.saml.spMetadata = { validitySeconds: 86400, cacheDurationSeconds: 86400 }), 'saml.spMetadata.validitySeconds');
+  failsAt(t, (c) => (c.saml.spMetadata = { cacheDurationSeconds: 60 }), 'saml.spMetadata.cacheDurationSeconds');
+  failsAt(t, (c) => (c.saml.spMetadata = { validitySeconds: 400 * 86400 }), 'saml.spMetadata.validitySeconds');
+  failsAt(t, (c) => (c.saml.spMetadata = { validitySeconds: 2 * 86400, cacheDurationSeconds: 86400, expiryWarningSeconds: 2 * 86400 }), 'saml.spMetadata.expiryWarningSeconds');
+  failsAt(t, (c) => (c.saml.spMetadata = { validUntil: '2030-01-01' }), 'saml.spMetadata.validUntil');
+});
+
+test('each IdP has a metadata expiry-warning horizon (default one day)', (t) => {
+  t.is(loadConfig(valid(), { env, baseDir: dir }).saml.idps[0]!.metadata.expiryWarningSeconds, 86400);
+  failsAt(t, (c) => (c.saml.idps[0].metadata = { expiryWarningSeconds: 10 }), 'saml.idps[0].metadata.expiryWarningSeconds');
+});
