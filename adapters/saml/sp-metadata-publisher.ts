@@ -8,7 +8,8 @@
  * - So a served document always has at least `validity − interval` left (≥ 1.5 × cacheDuration, since
  *   validity ≥ 2 × cacheDuration).
  * - A failed re-signing keeps serving the previous document while it is still valid (reported as a
- *   `resign_failed` event); an expired document is never served (the error is thrown).
+ *   `resign_failed` event; retried at most every 30 s); an expired document is never served (the error
+ *   is thrown).
  * - `expiring` is reported when the current document has less than `expiryWarningSeconds` left (which
  *   happens only when re-signing keeps failing).
  */
@@ -39,6 +40,9 @@ export interface SpMetadataPublisherOptions {
   onEvent: (event: SpMetadataEvent) => void;
 }
 
+/** After a failed re-signing, readers get the previous (still valid) document for this long before a retry. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
+
 /** How often the document is signed again, in milliseconds. */
 export function resignIntervalMs(times: SpMetadataTimes): number {
   return Math.min(300, Math.floor(times.cacheDurationSeconds / 2)) * 1000;
@@ -50,6 +54,8 @@ export class SpMetadataPublisher {
   #current: SpMetadataDocument | undefined;
   #pending: Promise<SpMetadataDocument> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** When the last re-signing failed: readers are not allowed to hammer a failing token. */
+  #failedAt = -Infinity;
 
   constructor(options: SpMetadataPublisherOptions) {
     this.#options = { ...options, times: validateSpMetadataTimes(options.times) };
@@ -72,9 +78,11 @@ export class SpMetadataPublisher {
     const current = this.#current;
     const due = !current || current.kid !== this.#options.signer().kid || now - current.signedAt >= this.#intervalMs;
     if (!due) return current;
+    if (current && current.validUntil > now && now - this.#failedAt < RETRY_AFTER_FAILURE_MS) return current;
     try {
       return await this.#resign();
     } catch (error) {
+      this.#failedAt = now;
       this.#options.onEvent({ type: 'resign_failed', error: error instanceof Error ? error.message : String(error) });
       if (current && current.validUntil > now) {
         this.#warnIfExpiring(current, now);

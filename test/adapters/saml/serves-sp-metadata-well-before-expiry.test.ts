@@ -72,7 +72,7 @@ test('over three validity periods the served document never has less than validi
   t.deepEqual(events, []);
 });
 
-test('a failed re-signing serves the previous document while valid, warns inside the horizon, and never serves an expired one', async (t) => {
+test('a failed re-signing serves the previous document while valid (retrying at most every 30 s), warns inside the horizon, and never serves an expired one', async (t) => {
   const clock = { now: Date.parse('2030-01-01T00:00:00Z') };
   const events: SpMetadataEvent[] = [];
   let broken = false;
@@ -85,6 +85,9 @@ test('a failed re-signing serves the previous document while valid, warns inside
   clock.now += 3600_000;
   t.is((await served.document()).xml, first.xml);
   t.is(events[0]?.type, 'resign_failed');
+  clock.now += 10_000;
+  t.is((await served.document()).xml, first.xml);
+  t.is(events.length, 1, 'no retry against a failing token within 30 s');
   clock.now = first.validUntil - 3600_000;
   await served.document();
   t.true(events.some((e) => e.type === 'expiring' && e.remainingSeconds <= 3600));
