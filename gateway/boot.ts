@@ -107,6 +107,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.push(() => idps.stop());
     const { adapters, sp } = idps;
     metrics.watchIdps(() => idps.monitor.status());
+    metrics.watchSpMetadata(() => idps.spMetadata.validUntil());
 
     const wiring = fraudWiring(config, pool, redis, logger, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
@@ -144,8 +145,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       logins: new LoginContextStore(redis, config.ttl.interaction),
       hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
       samlSp: sp,
-      samlMetadataSigner: idps.metadataSigner,
-      samlMetadataSp: idps.metadataSp,
+      spMetadata: idps.spMetadata,
       metrics,
       metricsAccess,
     };

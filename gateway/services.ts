@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { AdapterRegistry } from '../adapters/registry.ts';
-import type { KeyStore, Signer } from '../hsm/signer.ts';
+import type { KeyStore } from '../hsm/signer.ts';
 import type { SamlSpConfig } from '../adapters/saml/config.ts';
+import type { SpMetadataPublisher } from '../adapters/saml/sp-metadata-publisher.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { GatewayConfig } from './config/types.ts';
 import type { LoginFlow } from './flow/login-flow.ts';
@@ -40,10 +41,8 @@ export interface Services {
   hsmReady: () => Promise<boolean>;
   /** Our SAML SP identity (entityID, ACS, metadata URL, HSM-key certificate). */
   samlSp: SamlSpConfig;
-  /** Signs the SP metadata (RSA-PSS/ECDSA when eIDAS IdPs are configured). */
-  samlMetadataSigner: () => Signer;
-  /** The SP description as published (its certificate is the metadata signer's). */
-  samlMetadataSp: SamlSpConfig;
+  /** Our SP metadata as served (GET /saml/metadata): signed in the HSM, re-signed well before expiry. */
+  spMetadata: SpMetadataPublisher;
   /** Prometheus metrics of this instance (GET /metrics); the fraud counters are included. */
   metrics: GatewayMetrics;
   /** Who may read GET /metrics (loopback unless configured). */

@@ -71,6 +71,8 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
   if (base.encryptedAssertions === 'forbidden') throw bad('encryptedAssertions may not be forbidden');
   for (const uri of base.signatureAlgorithms) if (!EIDAS_SIGNATURE_METHODS.includes(uri)) throw bad(`${uri} is not an eIDAS signature algorithm`);
   if (!NAMEID_FORMATS.includes(base.nameIdFormat)) throw bad(`nameIdFormat ${base.nameIdFormat} is not allowed by eIDAS`);
+  // eIDAS nodes receive POST; Redirect only when their metadata offers nothing else (request-binding.ts)
+  if (base.authnRequestBinding !== 'metadata') throw bad('authnRequestBinding is chosen from the node\'s metadata (POST unless it offers only Redirect)');
   if (config.alwaysForceAuthn === false) throw bad('alwaysForceAuthn cannot be false: every eIDAS request forces a fresh authentication (EID-R1)');
   const spType = config.spType ?? 'public';
   if (spType !== 'public' && spType !== 'private') throw bad('spType must be public or private');

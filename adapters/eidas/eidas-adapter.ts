@@ -12,7 +12,7 @@
 import type { Signer } from '../../hsm/signer.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { AdapterContext, UpstreamIdentity } from '../contract.ts';
-import { staticMetadata, type MetadataHandle } from '../metadata/handle.ts';
+import { staticMetadata, type MetadataHandle } from '../saml/metadata-handle.ts';
 import { validateSpConfig, type SamlSpConfig } from '../saml/config.ts';
 import { samlError } from '../saml/errors.ts';
 import { loadIdpMetadata } from '../saml/idp-metadata.ts';

@@ -11,6 +11,8 @@
  *   untouched. Expiry is evaluated at every read, not only at refresh time.
  * - Every availability change and every failure is reported through `onEvent` (the gateway logs it and
  *   counts it); `status()` is what the admin CLI and /ready show.
+ * - The alarm before expiry: `expiring` is reported when the metadata held enters its IdP's
+ *   `expiryWarningSeconds` horizon (a timer at that moment, and after every failed refresh inside it).
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { samlError } from '../saml/errors.ts';
@@ -18,7 +20,7 @@ import { keyStrengthProblem, type KeyStrengthRule } from '../saml/key-strength.t
 import { AdapterError, type IdpAvailability } from '../contract.ts';
 import type { IdpMetadata } from '../saml/idp-metadata.ts';
 import { readMetadataEntity } from './document.ts';
-import type { MetadataHandle } from './handle.ts';
+import type { MetadataHandle } from '../saml/metadata-handle.ts';
 import { nextDelayMs, type SchedulePolicy } from './schedule.ts';
 import { fetchMetadata, sourceKey, type MetadataSource } from './source.ts';
 
@@ -32,6 +34,8 @@ export interface MonitoredIdp {
   policy: SchedulePolicy;
   /** Minimum strength of the IdP's signing keys (adapters/saml/key-strength.ts); weaker keys are never trusted. */
   keyRule: KeyStrengthRule;
+  /** Report `expiring` when the metadata held has less than this many seconds left; absent: never. */
+  expiryWarningSeconds?: number;
 }
 
 export interface IdpStatus {
@@ -53,7 +57,8 @@ export type MetadataEvent =
   | { type: 'refreshed'; idp: string; keysChanged: boolean }
   | { type: 'refresh_failed'; idp: string; code: string; detail?: string }
   | { type: 'availability'; idp: string; availability: IdpAvailability }
-  | { type: 'weak_keys'; idp: string; keys: string[] };
+  | { type: 'weak_keys'; idp: string; keys: string[] }
+  | { type: 'expiring'; idp: string; validUntil: string; remainingSeconds: number };
 
 /** How many replaced documents per IdP are remembered to refuse their replay. */
 const SUPERSEDED_KEPT = 64;
@@ -68,6 +73,8 @@ interface Entry {
   disabled: boolean;
   status: Omit<IdpStatus, 'availability' | 'keyFingerprints' | 'validUntil' | 'entityId' | 'id' | 'source'>;
   timer?: NodeJS.Timeout;
+  /** Fires when the metadata held enters its expiry-warning horizon (re-armed at each refresh). */
+  expiryTimer?: NodeJS.Timeout;
   reported: IdpAvailability;
 }
 
@@ -121,6 +128,7 @@ export class MetadataMonitor {
       entry.status.consecutiveFailures = 0;
       delete entry.status.lastError;
       this.#onEvent({ type: 'refreshed', idp: id, keysChanged });
+      this.#armExpiryWarning(entry);
       this.#schedule(entry, nextDelayMs(entry.config.policy, { ok: true, now: now.getTime(), cacheDurationMs: read.cacheDurationMs, validUntil: read.validUntil }, this.#random));
     } catch (error) {
       const code = error instanceof AdapterError ? error.code : 'SAML_INTERNAL_ERROR';
@@ -130,6 +138,7 @@ export class MetadataMonitor {
       this.#onEvent({ type: 'refresh_failed', idp: id, code, ...(detail === undefined ? {} : { detail }) });
       this.#schedule(entry, nextDelayMs(entry.config.policy, { ok: false, failures: entry.status.consecutiveFailures }, this.#random));
     }
+    if (entry.status.consecutiveFailures > 0) this.#warnIfExpiring(entry);
     this.#availability(entry);
     return this.#statusOf(entry);
   }
@@ -148,7 +157,10 @@ export class MetadataMonitor {
   /** Stops every timer. */
   stop(): void {
     this.#running = false;
-    for (const entry of this.#entries.values()) clearTimeout(entry.timer);
+    for (const entry of this.#entries.values()) {
+      clearTimeout(entry.timer);
+      clearTimeout(entry.expiryTimer);
+    }
   }
 
   disable(id: string): void {
@@ -204,6 +216,31 @@ export class MetadataMonitor {
     if (!this.#running) return;
     entry.timer = setTimeout(() => void this.refresh(entry.config.id), delayMs);
     entry.timer.unref();
+  }
+
+  /**
+   * The alarm before expiry: `expiring` now when the metadata held is already within the horizon, else a
+   * timer at the horizon (a successful refresh before then re-arms it for the new validUntil).
+   */
+  #armExpiryWarning(entry: Entry): void {
+    clearTimeout(entry.expiryTimer);
+    const horizon = entry.config.expiryWarningSeconds;
+    if (horizon === undefined || entry.validUntil === undefined) return;
+    const delay = entry.validUntil - horizon * 1000 - this.#now().getTime();
+    if (delay <= 0) return this.#warnIfExpiring(entry);
+    // beyond setTimeout's range (~24.8 days) a later refresh re-arms it
+    if (!this.#running || delay > 2 ** 31 - 1) return;
+    entry.expiryTimer = setTimeout(() => this.#warnIfExpiring(entry), delay);
+    entry.expiryTimer.unref();
+  }
+
+  #warnIfExpiring(entry: Entry): void {
+    const horizon = entry.config.expiryWarningSeconds;
+    if (horizon === undefined || entry.validUntil === undefined || entry.disabled) return;
+    const remainingSeconds = Math.floor((entry.validUntil - this.#now().getTime()) / 1000);
+    if (remainingSeconds > 0 && remainingSeconds < horizon) {
+      this.#onEvent({ type: 'expiring', idp: entry.config.id, validUntil: new Date(entry.validUntil).toISOString(), remainingSeconds });
+    }
   }
 
   #statusOf(entry: Entry): IdpStatus {

@@ -1,7 +1,8 @@
 /**
- * Builds the AuthnRequest we send to a legacy IdP, signed in the HSM, for the HTTP-POST binding.
+ * Builds the AuthnRequest we send to an IdP, signed in the HSM for the HTTP-POST binding (for
+ * HTTP-Redirect the query string is signed instead: `redirect-binding.ts`).
  *
- * - ID (fresh, random), Version 2.0, IssueInstant, Destination (the IdP's SSO POST endpoint),
+ * - ID (fresh, random), Version 2.0, IssueInstant, Destination (the IdP's SSO endpoint of the binding used),
  *   AssertionConsumerServiceURL and ProtocolBinding HTTP-POST, Issuer (our entityID), NameIDPolicy (the
  *   IdP's configured Format), RequestedAuthnContext Comparison="minimum" with the eIDAS LoA URI,
  *   ForceAuthn when asked, IsPassive="false" when a profile asks for it explicitly.

@@ -8,6 +8,7 @@ import type { InternalAttribute, LoaUri } from '../contract.ts';
 import { samlError } from './errors.ts';
 import type { SpMetadataOptions } from './sp-metadata.ts';
 import { isLoaUri, LOA_ORDER, loaRank } from './loa.ts';
+import { REQUEST_BINDING_SETTINGS, type RequestBindingSetting } from './request-binding.ts';
 import { allowedSignatureMethod, DEFAULT_SIGNATURE_METHODS } from './xmldsig.ts';
 import { NAMEID_EMAIL, NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED } from './xml/namespaces.ts';
 
@@ -41,6 +42,8 @@ export interface LegacySamlIdpConfig {
   nameIdFormat?: string;
   /** Extra received-name → internal-name mappings, checked before the shared attribute map. */
   attributeNames?: Record<string, InternalAttribute>;
+  /** How AuthnRequests travel (`request-binding.ts`): from the metadata (POST preferred), or forced. Default `metadata`. */
+  authnRequestBinding?: RequestBindingSetting;
 }
 
 export interface SamlSpConfig {
@@ -72,6 +75,7 @@ export interface ResolvedIdpConfig {
   encryptedAssertions: EncryptionPolicy;
   nameIdFormat: string;
   attributeNames: Record<string, InternalAttribute>;
+  authnRequestBinding: RequestBindingSetting;
 }
 
 /** An IdP's working-day session: older authentications are not believed even without the RP's max_age. */
@@ -110,6 +114,8 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
   if (allowedLoas.some((loa) => loaRank(loa) > loaRank(config.maxLoa))) throw bad('allowedLoas may not exceed maxLoa');
   const nameIdFormat = config.nameIdFormat ?? NAMEID_UNSPECIFIED;
   if (!NAMEID_FORMATS.includes(nameIdFormat)) throw bad(`nameIdFormat ${nameIdFormat} is not supported`);
+  const authnRequestBinding = config.authnRequestBinding ?? 'metadata';
+  if (!REQUEST_BINDING_SETTINGS.includes(authnRequestBinding)) throw bad(`authnRequestBinding ${String(authnRequestBinding)} is unknown`);
   return {
     id: config.id,
     displayName: config.displayName,
@@ -123,6 +129,7 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
     encryptedAssertions: encryption,
     nameIdFormat,
     attributeNames: { ...(config.attributeNames ?? {}) },
+    authnRequestBinding,
   };
 }
 

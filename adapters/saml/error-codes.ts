@@ -72,6 +72,8 @@ export type SamlErrorCode =
   | 'SAML_METADATA_FETCH_FAILED'
   | 'SAML_METADATA_ENTITY_NOT_FOUND'
   | 'SAML_IDP_UNAVAILABLE'
+  /** The IdP's metadata offers no binding we may send the AuthnRequest with (or not the one configured). */
+  | 'SAML_BINDING_UNAVAILABLE'
   // eIDAS profile (security-conformance.md §5)
   | 'EIDAS_LOA_INSUFFICIENT'
   | 'EIDAS_LOA_NOT_NOTIFIED'
@@ -157,6 +159,7 @@ export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
   SAML_METADATA_FETCH_FAILED: UNAVAILABLE,
   SAML_METADATA_ENTITY_NOT_FOUND: METADATA,
   SAML_IDP_UNAVAILABLE: UNAVAILABLE,
+  SAML_BINDING_UNAVAILABLE: UNAVAILABLE,
   // eIDAS profile (security-conformance.md §5)
   EIDAS_LOA_INSUFFICIENT: REFUSED,
   EIDAS_LOA_NOT_NOTIFIED: REFUSED,

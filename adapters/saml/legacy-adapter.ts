@@ -9,7 +9,7 @@
  *   (decrypted through the `KeyTransportDecrypter`, i.e. the HSM), clock skew, allowed LoAs.
  */
 import type { AdapterContext } from '../contract.ts';
-import { staticMetadata, type MetadataHandle } from '../metadata/handle.ts';
+import { staticMetadata, type MetadataHandle } from './metadata-handle.ts';
 import { mapAttributes } from './attributes.ts';
 import { validateIdpConfig, validateSpConfig, type LegacySamlIdpConfig, type SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';

@@ -4,7 +4,9 @@
  * everything else is one code path.
  *
  * - startLogin: refuses an unavailable IdP (`SAML_IDP_UNAVAILABLE`) or an LoA above its maximum
- *   (`SAML_LOA_UNAVAILABLE`); an AuthnRequest signed in the HSM (`saml` signer); the pending request is
+ *   (`SAML_LOA_UNAVAILABLE`); an AuthnRequest signed in the HSM (`saml` signer), sent by HTTP-POST
+ *   (enveloped signature) or HTTP-Redirect (signed query string) as `request-binding.ts` chooses from
+ *   the IdP's current metadata (`SAML_BINDING_UNAVAILABLE` when it offers none that fits); the pending request is
  *   stored under `saml:pending:<requestId>` for 10 minutes, bound to the login and the browser.
  * - finishLogin: the IdP's *current* metadata (a refreshed key is used at once), `runPipeline` with the
  *   profile's steps, then one `UpstreamIdentity` built from signed values only.
@@ -14,11 +16,13 @@ import type {
   AdapterContext, IdpAvailability, InboundMessage, LoaUri, LoginRequest, LoginResult, LoginStart, UpstreamAdapter, UpstreamIdentity,
 } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
-import type { MetadataHandle } from '../metadata/handle.ts';
-import { signedAuthnRequest, type AuthnRequestInput } from './authn-request.ts';
+import type { MetadataHandle } from './metadata-handle.ts';
+import { buildAuthnRequest, signedAuthnRequest, type AuthnRequestInput } from './authn-request.ts';
 import type { ResolvedIdpConfig, SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';
 import { isLoaUri, loaRank } from './loa.ts';
+import { redirectBindingUrl } from './redirect-binding.ts';
+import { chooseRequestBinding } from './request-binding.ts';
 import { need, PENDING_TTL_SECONDS, type PendingRequest, type VerifyContext } from './verify/context.ts';
 import { PIPELINE, runPipeline, type Pipeline } from './verify/pipeline.ts';
 import type { KeyTransportDecrypter } from './xmlenc/decrypter.ts';
@@ -88,8 +92,7 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         throw samlError('SAML_LOA_UNAVAILABLE', { loginId: request.loginId, detail: `${idp.id} max ${idp.maxLoa}` });
       }
       const current = usable(request.loginId);
-      const destination = current.sso.post;
-      if (!destination) throw samlError('SAML_METADATA_INVALID', { loginId: request.loginId, detail: `${idp.id}: no HTTP-POST SingleSignOnService` });
+      const { binding, url: destination } = chooseRequestBinding(current.sso, idp.authnRequestBinding, idp.id, request.loginId);
       const issuedAt = ctx.now();
       const input: AuthnRequestInput = {
         spEntityId: sp.entityId,
@@ -102,7 +105,9 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         ...profile.request(request),
       };
       const { signer, certificatePem } = profile.signing();
-      const { id, xml } = await signedAuthnRequest(input, signer, certificatePem);
+      const relayState = randomBytes(24).toString('base64url');
+      // HTTP-Redirect: the query string is signed, not the XML (Bindings §3.4.4.1)
+      const { id, xml } = binding === 'post' ? await signedAuthnRequest(input, signer, certificatePem) : buildAuthnRequest(input);
       const pending: PendingRequest = {
         loginId: request.loginId,
         browserBinding: request.browserBinding,
@@ -112,12 +117,11 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         forceAuthn: input.forceAuthn,
         ...(request.maxAuthenticationAgeSeconds === undefined ? {} : { maxAuthenticationAgeSeconds: request.maxAuthenticationAgeSeconds }),
       };
+      const start: LoginStart = binding === 'post'
+        ? { binding: 'post', url: destination, fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: relayState } }
+        : { binding: 'redirect', url: (await redirectBindingUrl(xml, relayState, destination, signer)).url };
       await ctx.state.put(`saml:pending:${id}`, JSON.stringify(pending), PENDING_TTL_SECONDS);
-      return {
-        binding: 'post',
-        url: destination,
-        fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: randomBytes(24).toString('base64url') },
-      };
+      return start;
     },
 
     async finishLogin(message: InboundMessage): Promise<LoginResult> {

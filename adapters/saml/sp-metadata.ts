@@ -1,7 +1,8 @@
 /**
  * Our SP metadata, signed in the HSM.
  *
- * - EntityDescriptor with a real `ID` (else xml-crypto would invent a non-schema `Id`) and validUntil.
+ * - EntityDescriptor with a real `ID` (else xml-crypto would invent a non-schema `Id`), validUntil and
+ *   cacheDuration (configurable: `SpMetadataTimes`; `sp-metadata-publisher.ts` re-signs well before expiry).
  * - Optional `md:Extensions` first (eIDAS: SPType when published here, the signing and digest methods we
  *   use — `alg:SigningMethod` / `alg:DigestMethod` — and the entity attributes).
  * - SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true".
@@ -14,14 +15,38 @@
 import { X509Certificate } from 'node:crypto';
 import type { Signer } from '../../hsm/signer.ts';
 import { newSamlId } from './authn-request.ts';
+import { samlError } from './errors.ts';
 import type { SamlSpConfig } from './config.ts';
 import { signXml } from './sign-xml.ts';
 import { xmlEscape } from './xml/escape.ts';
 import { BINDING, NS } from './xml/namespaces.ts';
 import { CONTENT_ALGORITHMS, KEY_TRANSPORT } from './xmlenc/algorithms.ts';
 
-/** Metadata validity advertised to IdPs. */
-const VALIDITY_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How long a published document stays valid (`validUntil` = signing time + validity) and how often IdPs
+ * should fetch it again (`cacheDuration`). Validated by `validateSpMetadataTimes`.
+ */
+export interface SpMetadataTimes {
+  validitySeconds: number;
+  cacheDurationSeconds: number;
+}
+
+/** 7 days valid, re-fetched daily: an IdP that misses six fetches in a row still holds valid metadata. */
+export const DEFAULT_SP_METADATA_TIMES: SpMetadataTimes = { validitySeconds: 7 * 86400, cacheDurationSeconds: 86400 };
+export const SP_METADATA_BOUNDS = { cacheDuration: { min: 300, max: 7 * 86400 }, validity: { min: 3600, max: 365 * 86400 } } as const;
+
+/**
+ * Refuses times an IdP could not work with (`SAML_CONFIG_INVALID`): cacheDuration 5 min..7 days, validity
+ * 1 h..365 days, and validity ≥ 2 × cacheDuration (an IdP that misses one fetch still holds valid metadata).
+ */
+export function validateSpMetadataTimes(times: SpMetadataTimes): SpMetadataTimes {
+  const { validitySeconds: v, cacheDurationSeconds: c } = times;
+  const bad = (detail: string) => samlError('SAML_CONFIG_INVALID', { detail: `sp metadata ${detail}` });
+  if (!Number.isInteger(c) || c < SP_METADATA_BOUNDS.cacheDuration.min || c > SP_METADATA_BOUNDS.cacheDuration.max) throw bad('cacheDurationSeconds must be an integer in 300..604800');
+  if (!Number.isInteger(v) || v < SP_METADATA_BOUNDS.validity.min || v > SP_METADATA_BOUNDS.validity.max) throw bad('validitySeconds must be an integer in 3600..31536000');
+  if (v < 2 * c) throw bad('validitySeconds must be at least twice cacheDurationSeconds');
+  return times;
+}
 
 export interface SpMetadataOptions {
   /** Signing certificates besides `sp.signingCertificatePem` (next keys, ahead of rotation). */
@@ -36,6 +61,8 @@ export interface SpMetadataOptions {
   nameIdFormats?: string[];
   /** A complete `md:AttributeConsumingService`, already escaped (eIDAS: the attributes we may request). */
   attributeConsumingServiceXml?: string;
+  /** validUntil and cacheDuration; default `DEFAULT_SP_METADATA_TIMES`. */
+  times?: SpMetadataTimes;
 }
 
 function keyDescriptor(use: 'signing' | 'encryption', pem: string): string {
@@ -52,10 +79,12 @@ export function buildSpMetadata(sp: SamlSpConfig, now: Date, explicit: SpMetadat
   const options = { ...sp.metadataOptions, ...explicit };
   const signing = [sp.signingCertificatePem, ...(options.nextSigningCertificates ?? [])];
   const encryption = [...(sp.encryptionCertificatePem ? [sp.encryptionCertificatePem] : []), ...(options.nextEncryptionCertificates ?? [])];
+  const times = validateSpMetadataTimes(options.times ?? DEFAULT_SP_METADATA_TIMES);
   const xmlns = Object.entries(options.namespaces ?? {}).map(([prefix, uri]) => ` xmlns:${prefix}="${e(uri)}"`).join('');
   return (
     `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}"${xmlns} ID="${newSamlId()}"` +
-    ` entityID="${e(sp.entityId)}" validUntil="${new Date(now.getTime() + VALIDITY_MS).toISOString()}">` +
+    ` entityID="${e(sp.entityId)}" validUntil="${new Date(now.getTime() + times.validitySeconds * 1000).toISOString()}"` +
+    ` cacheDuration="PT${times.cacheDurationSeconds}S">` +
     (options.extensionsXml ? `<md:Extensions>${options.extensionsXml}</md:Extensions>` : '') +
     `<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="${NS.protocol}">` +
     signing.map((pem) => keyDescriptor('signing', pem)).join('') +

@@ -17,7 +17,8 @@
  * | `encryptedAssertions` | forbidden / allowed / required | legacy `forbidden`, eIDAS `required` |
  * | `nameIdFormat` | NameIDPolicy Format requested | unspecified |
  * | `attributeNames` | received name → internal attribute name | — |
- * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds }` | no anchor (eIDAS: required), 3600, 30, 3600 |
+ * | `authnRequestBinding` | `metadata` (HTTP-POST when the IdP's metadata offers it, else HTTP-Redirect), `post` or `redirect` (forced; refused at login when the metadata lacks it); eIDAS: `metadata` only | `metadata` |
+ * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds, expiryWarningSeconds }` (the last: log a warning when the metadata held has less left) | no anchor (eIDAS: required), 3600, 30, 3600, 86400 |
  * | `eidas` | `{ spType, requestedAttributes, legalPerson, country, spCountry, alwaysForceAuthn }` | see adapters/eidas/config.ts |
  *
  * Adapter-level rules (algorithm lists, eIDAS limits) are checked again by the adapters at boot.
@@ -39,9 +40,9 @@ function forcedTrue(e: Obj, at: string): true {
 
 const KEYS = [
   'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds', 'minimumRsaKeyBits',
-  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'metadata', 'eidas',
+  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'authnRequestBinding', 'metadata', 'eidas',
 ] as const;
-const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds'] as const;
+const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds', 'expiryWarningSeconds'] as const;
 const EIDAS_KEYS = ['spType', 'requestedAttributes', 'legalPerson', 'country', 'spCountry', 'alwaysForceAuthn'] as const;
 
 function file(value: unknown, at: string, baseDir: string): string {
@@ -74,6 +75,9 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
     onlyKeys(md, join(path, 'metadata'), METADATA_KEYS);
     const mdPath = join(path, 'metadata');
     const trustAnchorFiles = (strings(md, 'trustAnchorFiles', mdPath) ?? []).map((f, j) => file(f, join(join(mdPath, 'trustAnchorFiles'), j), baseDir));
+    if (kind === 'eidas' && idp.authnRequestBinding !== undefined && idp.authnRequestBinding !== 'metadata') {
+      throw new ConfigError(join(path, 'authnRequestBinding'), 'eIDAS nodes receive HTTP-POST unless their metadata offers only HTTP-Redirect: leave it to the metadata');
+    }
     if (kind === 'eidas' && trustAnchorFiles.length === 0 && idp.metadataUrl !== undefined) {
       throw new ConfigError(join(mdPath, 'trustAnchorFiles'), 'eIDAS metadata fetched by URL must be signed: give its trust anchor (EID-M1)');
     }
@@ -87,12 +91,14 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       maxAuthenticationAgeSeconds: integer(idp, 'maxAuthenticationAgeSeconds', path, { default: 8 * 3600, min: 60, max: 7 * 86400 }),
       minimumRsaKeyBits: integer(idp, 'minimumRsaKeyBits', path, { default: 2048, min: 2048, max: 16384 }),
       requiredSignatures: oneOf(idp, 'requiredSignatures', path, ['assertion', 'response', 'both', 'either'] as const, kind === 'eidas' ? 'response' : 'assertion'),
+      authnRequestBinding: oneOf(idp, 'authnRequestBinding', path, ['metadata', 'post', 'redirect'] as const, 'metadata'),
       metadata: {
         trustAnchorFiles,
         requireValidUntil: boolean(md, 'requireValidUntil', mdPath, kind === 'eidas' && trustAnchorFiles.length > 0),
         refreshSeconds: integer(md, 'refreshSeconds', mdPath, { default: 3600, min: 1, max: 7 * 86400 }),
         minRefreshSeconds: integer(md, 'minRefreshSeconds', mdPath, { default: 30, min: 1, max: 86400 }),
         maxBackoffSeconds: integer(md, 'maxBackoffSeconds', mdPath, { default: 3600, min: 1, max: 86400 }),
+        expiryWarningSeconds: integer(md, 'expiryWarningSeconds', mdPath, { default: 86400, min: 60, max: 90 * 86400 }),
       },
     };
     if (idp.metadataFile !== undefined) entry.metadataFile = file(idp.metadataFile, join(path, 'metadataFile'), baseDir);

@@ -37,6 +37,23 @@ function parseTrustedProxies(root: Obj): string[] {
   });
 }
 
+/**
+ * `saml.spMetadata`: our metadata's `validitySeconds` (validUntil = signing time + this; default 7 days,
+ * 1 h..365 days), `cacheDurationSeconds` (how often IdPs should fetch it again; default 1 day, 5 min..7
+ * days; validity ≥ 2 × cacheDuration) and `expiryWarningSeconds` (log a warning when the document served has
+ * less left; default 2 days, at most validity − cacheDuration so that normal operation never warns).
+ */
+function parseSpMetadata(saml: Obj): GatewayConfig['saml']['spMetadata'] {
+  const at = 'saml.spMetadata';
+  const md = object(saml.spMetadata ?? {}, at);
+  onlyKeys(md, at, ['validitySeconds', 'cacheDurationSeconds', 'expiryWarningSeconds']);
+  const cacheDurationSeconds = integer(md, 'cacheDurationSeconds', at, { default: 86400, min: 300, max: 7 * 86400 });
+  const validitySeconds = integer(md, 'validitySeconds', at, { default: 7 * 86400, min: 3600, max: 365 * 86400 });
+  if (validitySeconds < 2 * cacheDurationSeconds) throw new ConfigError(join(at, 'validitySeconds'), `must be at least twice cacheDurationSeconds (${2 * cacheDurationSeconds})`);
+  const expiryWarningSeconds = integer(md, 'expiryWarningSeconds', at, { default: Math.min(2 * 86400, validitySeconds - cacheDurationSeconds), min: 60, max: validitySeconds - cacheDurationSeconds });
+  return { validitySeconds, cacheDurationSeconds, expiryWarningSeconds };
+}
+
 const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ttl', 'logging', 'webauthn'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
@@ -73,7 +90,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const cookies = object(root.cookies ?? {}, 'cookies');
   onlyKeys(cookies, 'cookies', ['secure']);
   const saml = object(root.saml, 'saml');
-  onlyKeys(saml, 'saml', ['entityId', 'idps']);
+  onlyKeys(saml, 'saml', ['entityId', 'idps', 'spMetadata']);
   const ttl = object(root.ttl ?? {}, 'ttl');
   onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'authorizationCode', 'interaction', 'grant']);
   const audit = object(root.audit ?? {}, 'audit');
@@ -111,6 +128,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     saml: {
       entityId: string(saml, 'entityId', 'saml', { default: `${issuer}/saml/metadata` }),
       idps: parseIdps(array(saml, 'idps', 'saml', { min: 1 }), baseDir),
+      spMetadata: parseSpMetadata(saml),
     },
     clients: [],
     // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly

@@ -22,11 +22,13 @@ export interface SamlIdpEntry {
   /** Legacy IdPs: smallest RSA signing key trusted (≥ 2048). */
   minimumRsaKeyBits: number;
   requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
+  /** How AuthnRequests travel: chosen from the metadata (POST preferred) or forced (legacy IdPs only). */
+  authnRequestBinding: 'metadata' | 'post' | 'redirect';
   signatureAlgorithms?: string[];
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
   nameIdFormat?: string;
   attributeNames?: Record<string, string>;
-  metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number };
+  metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number; expiryWarningSeconds: number };
   eidas?: {
     spType?: 'public' | 'private';
     requestedAttributes?: { name: string; required: boolean }[];
@@ -62,7 +64,12 @@ export interface GatewayConfig {
   hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };
   secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
   cookies: { secure: boolean };
-  saml: { entityId: string; idps: SamlIdpEntry[] };
+  saml: {
+    entityId: string;
+    idps: SamlIdpEntry[];
+    /** Our published metadata: validUntil = signing time + validitySeconds, cacheDuration, and the expiry-warning horizon. */
+    spMetadata: { validitySeconds: number; cacheDurationSeconds: number; expiryWarningSeconds: number };
+  };
   clients: ClientEntry[];
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
   audit: { anchorFile?: string };

@@ -8,6 +8,8 @@
  *   gateway and the other IdPs start normally.
  * - eIDAS requests are signed with an active `saml` key of an eIDAS algorithm (PS256, ES256, ES384);
  *   without one the boot fails naming the IdP.
+ * - Our SP metadata is served by an `SpMetadataPublisher` (validUntil/cacheDuration from `saml.spMetadata`,
+ *   re-signed well before expiry).
  * - Monitor events are logged and counted (`metadataEvents`, and `gateway_idp_metadata_events_total` when
  *   given the gateway's metrics).
  */
@@ -21,6 +23,7 @@ import { EIDAS_KEY_RULE, legacyKeyRule, type KeyStrengthRule } from '../../adapt
 import { AdapterRegistry } from '../../adapters/registry.ts';
 import type { SamlSpConfig } from '../../adapters/saml/config.ts';
 import { createLegacySamlAdapter } from '../../adapters/saml/legacy-adapter.ts';
+import { SpMetadataPublisher } from '../../adapters/saml/sp-metadata-publisher.ts';
 import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
 import { EIDAS_SIGNATURE_METHODS } from '../../adapters/saml/xmldsig.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
@@ -45,6 +48,8 @@ export interface BuiltIdps {
   metadataSigner: () => Signer;
   /** The SP description as published, whose KeyInfo certificate is the metadata signer's. */
   metadataSp: SamlSpConfig;
+  /** Our SP metadata as served: signed in the HSM and signed again well before it expires (`start()` it). */
+  spMetadata: SpMetadataPublisher;
 }
 
 /**
@@ -69,6 +74,7 @@ export async function buildIdps(input: {
     input.metrics?.metadataEvent(event);
     if (event.type === 'refresh_failed') logger.warn({ idp: event.idp, code: event.code, detail: event.detail }, 'idp metadata refresh failed');
     else if (event.type === 'weak_keys') logger.warn({ idp: event.idp, keys: event.keys }, 'idp metadata lists keys too weak for its kind: they are not trusted');
+    else if (event.type === 'expiring') logger.warn({ idp: event.idp, validUntil: event.validUntil, remainingSeconds: event.remainingSeconds }, 'idp metadata expires soon: the IdP becomes unavailable at validUntil unless its metadata is refreshed');
     else if (event.type === 'availability') logger[event.availability === 'available' ? 'info' : 'warn']({ idp: event.idp, availability: event.availability }, 'idp availability changed');
     else logger.info({ idp: event.idp, keysChanged: event.keysChanged }, 'idp metadata refreshed');
   };
@@ -98,6 +104,7 @@ export async function buildIdps(input: {
       requireValidUntil: entry.metadata.requireValidUntil,
       policy: { refreshSeconds: entry.metadata.refreshSeconds, minSeconds: entry.metadata.minRefreshSeconds, maxBackoffSeconds: entry.metadata.maxBackoffSeconds },
       keyRule: keyRuleOf(entry),
+      expiryWarningSeconds: entry.metadata.expiryWarningSeconds,
     });
     if (!entry.enabled) monitor.disable(entry.id);
     const extras = { metadata: handle, ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }), ...(decrypter ? { decrypter } : {}) };
@@ -133,7 +140,18 @@ export async function buildIdps(input: {
       metadataOptions: { ...sp.metadataOptions, nextSigningCertificates: certificates.filter((pem) => pem !== signerCertificate) },
     };
   }
-  return { adapters, monitor, sp, metadataEvents, metadataSigner, metadataSp };
+  const spMetadata = new SpMetadataPublisher({
+    sp: metadataSp,
+    signer: metadataSigner,
+    times: { validitySeconds: config.saml.spMetadata.validitySeconds, cacheDurationSeconds: config.saml.spMetadata.cacheDurationSeconds },
+    expiryWarningSeconds: config.saml.spMetadata.expiryWarningSeconds,
+    now: context.now,
+    onEvent: (event) => {
+      if (event.type === 'resign_failed') logger.error({ error: event.error }, 'sp metadata could not be signed again: the previous document is served while it is valid');
+      else logger.warn({ validUntil: event.validUntil, remainingSeconds: event.remainingSeconds }, 'sp metadata served expires soon: IdPs will refuse logins once it has expired');
+    },
+  });
+  return { adapters, monitor, sp, metadataEvents, metadataSigner, metadataSp, spMetadata };
 }
 
 function adapterConfig(entry: SamlIdpEntry) {
@@ -144,6 +162,7 @@ function adapterConfig(entry: SamlIdpEntry) {
     clockSkewSeconds: entry.clockSkewSeconds,
     maxAuthenticationAgeSeconds: entry.maxAuthenticationAgeSeconds,
     requiredSignatures: entry.requiredSignatures,
+    authnRequestBinding: entry.authnRequestBinding,
     ...(entry.allowedLoas ? { allowedLoas: entry.allowedLoas } : {}),
     ...(entry.signatureAlgorithms ? { signatureAlgorithms: entry.signatureAlgorithms } : {}),
     ...(entry.encryptedAssertions ? { encryptedAssertions: entry.encryptedAssertions } : {}),

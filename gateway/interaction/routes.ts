@@ -10,7 +10,6 @@
  * | GET    | /saml/metadata                  | SP metadata (signed) |
  */
 import type { Context, Middleware, Next } from 'koa';
-import { signedSpMetadata } from '../../adapters/saml/sp-metadata.ts';
 import type { Services } from '../services.ts';
 import { assertionConsumer } from './acs.ts';
 import { chooseIdp } from './choose.ts';
@@ -29,26 +28,15 @@ const ROUTES: ReadonlyArray<{ method: string; path: RegExp; handler: Handler }> 
 ];
 
 /**
- * The signed SP metadata is made once per signing key and 5 minutes, and concurrent requests share one
- * signature: the route is public, and an HSM signature per request would let anyone load the token.
+ * The signed SP metadata, as the publisher holds it: signed again on a schedule well before it expires,
+ * concurrent requests sharing one signature (the route is public: an HSM signature per request would let
+ * anyone load the token).
  */
-const METADATA_TTL_MS = 300_000;
-const metadataCache = new WeakMap<Services, { kid: string; expires: number; xml: Promise<string> }>();
-
 async function samlMetadata(ctx: Context, services: Services): Promise<void> {
-  const signer = services.samlMetadataSigner();
-  let entry = metadataCache.get(services);
-  if (!entry || entry.kid !== signer.kid || entry.expires <= Date.now()) {
-    const fresh = { kid: signer.kid, expires: Date.now() + METADATA_TTL_MS, xml: signedSpMetadata(services.samlMetadataSp, signer, new Date()) };
-    metadataCache.set(services, fresh);
-    fresh.xml.catch(() => {
-      if (metadataCache.get(services) === fresh) metadataCache.delete(services); // a failure is not cached
-    });
-    entry = fresh;
-  }
+  const document = await services.spMetadata.document();
   ctx.type = 'application/samlmetadata+xml';
-  ctx.set('Cache-Control', `public, max-age=${METADATA_TTL_MS / 1000}`);
-  ctx.body = await entry.xml;
+  ctx.set('Cache-Control', `public, max-age=${services.spMetadata.maxAgeSeconds}`);
+  ctx.body = document.xml;
 }
 
 export function interactionRoutes(services: Services): Middleware {

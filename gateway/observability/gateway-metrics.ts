@@ -8,6 +8,8 @@
  * | gateway_http_requests_total{method,route,status} | counter | requests, by route pattern (never a raw path)   |
  * | gateway_idp_metadata_events_total{idp,type}    | counter | metadata monitor events (refreshed, refresh_failed, availability) |
  * | gateway_idp_available{idp}                     | gauge   | 1 when the IdP can be chosen, 0 when unavailable or disabled |
+ * | gateway_idp_metadata_valid_until_seconds{idp}  | gauge   | validUntil of the IdP metadata held (Unix seconds), when it has one |
+ * | gateway_sp_metadata_valid_until_seconds        | gauge   | validUntil of our SP metadata served now (Unix seconds) |
  * | process_start_time_seconds                     | gauge   | when this process started (Unix seconds)           |
  *
  * The fraud pipeline's counters (`gateway_risk_stage_total`, `gateway_policy_decisions_total`, ...) live
@@ -27,6 +29,7 @@ export class GatewayMetrics {
   readonly httpRequests: Counter;
   readonly idpMetadataEvents: Counter;
   readonly #idpAvailable: Gauge;
+  readonly #idpValidUntil: Gauge;
 
   constructor(registry = new MetricsRegistry()) {
     this.registry = registry;
@@ -35,6 +38,7 @@ export class GatewayMetrics {
     this.httpRequests = registry.counter('gateway_http_requests_total', 'HTTP requests by method, route pattern and status.', ['method', 'route', 'status']);
     this.idpMetadataEvents = registry.counter('gateway_idp_metadata_events_total', 'IdP metadata monitor events by IdP and type.', ['idp', 'type']);
     this.#idpAvailable = registry.gauge('gateway_idp_available', 'Whether the IdP can be chosen (1) or is unavailable or disabled (0).', ['idp']);
+    this.#idpValidUntil = registry.gauge('gateway_idp_metadata_valid_until_seconds', 'validUntil of the IdP metadata held, in Unix seconds (alarm before it passes).', ['idp']);
     registry.gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch, in seconds.').set({}, Math.round((Date.now() - performance.now()) / 1000));
   }
 
@@ -61,10 +65,24 @@ export class GatewayMetrics {
   }
 
   /** Mirrors the IdPs' availability into `gateway_idp_available` at each scrape. */
-  watchIdps(status: () => ReadonlyArray<{ id: string; availability: string }>): void {
+  watchIdps(status: () => ReadonlyArray<{ id: string; availability: string; validUntil?: string }>): void {
     this.registry.collect(() => {
       this.#idpAvailable.reset();
-      for (const idp of status()) this.#idpAvailable.set({ idp: idp.id }, idp.availability === 'available' ? 1 : 0);
+      this.#idpValidUntil.reset();
+      for (const idp of status()) {
+        this.#idpAvailable.set({ idp: idp.id }, idp.availability === 'available' ? 1 : 0);
+        if (idp.validUntil !== undefined) this.#idpValidUntil.set({ idp: idp.id }, Math.floor(Date.parse(idp.validUntil) / 1000));
+      }
+    });
+  }
+
+  /** Mirrors our served SP metadata's validUntil into `gateway_sp_metadata_valid_until_seconds` at each scrape. */
+  watchSpMetadata(validUntil: () => Date | undefined): void {
+    const gauge = this.registry.gauge('gateway_sp_metadata_valid_until_seconds', 'validUntil of the SP metadata served now, in Unix seconds.');
+    this.registry.collect(() => {
+      gauge.reset();
+      const at = validUntil();
+      if (at) gauge.set({}, Math.floor(at.getTime() / 1000));
     });
   }
 }

@@ -35,6 +35,27 @@ function certStrength(cert: X509Certificate): { ok: boolean; what: string } {
   return { ok: false, what: String(type) };
 }
 
+/** An xs:duration without years or months (PnDTnHnMnS), in seconds; undefined when absent or not of that form. */
+function durationSeconds(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
+  if (!m || value === 'P' || value!.endsWith('T')) return undefined;
+  return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+}
+
+/**
+ * CRYPTO-SAML-06: the root tells IdPs when to fetch it again (cacheDuration) and stays valid for at least two
+ * of those periods (an IdP that misses one fetch still holds valid metadata).
+ */
+export function judgeMetadataLifetime(xml: string, now: number): [boolean, string] {
+  const root = /<(?:[A-Za-z0-9_-]+:)?EntityDescriptor\b[^>]*>/.exec(xml)?.[0] ?? '';
+  const validUntil = /\svalidUntil="([^"]+)"/.exec(root)?.[1];
+  const cacheDuration = /\scacheDuration="([^"]+)"/.exec(root)?.[1];
+  const cache = durationSeconds(cacheDuration);
+  const left = validUntil === undefined ? NaN : (Date.parse(validUntil) - now) / 1000;
+  const observed = `validUntil ${validUntil ?? 'absent'} (${Number.isNaN(left) ? '?' : Math.floor(left)} s left), cacheDuration ${cacheDuration ?? 'absent'}`;
+  return [cache !== undefined && cache > 0 && !Number.isNaN(left) && left >= 2 * cache, observed];
+}
+
 /** The SAML metadata checks. */
 export const samlMetadataChecks: readonly CheckDefinition[] = [
   {
@@ -78,6 +99,13 @@ export const samlMetadataChecks: readonly CheckDefinition[] = [
       const bad = certs.filter((c) => Date.parse(c.validFrom) > now || Date.parse(c.validTo) < now);
       return [certs.length > 0 && bad.length === 0, certs.map((c) => `valid to ${c.validTo}`).join('; ') || 'no certificate'];
     }),
+  },
+  {
+    id: 'CRYPTO-SAML-06',
+    title: 'SP metadata says when to re-fetch it (cacheDuration) and stays valid for at least two such periods',
+    plan: 'crypto',
+    source: 'SAML metadata §2.2.2 (validUntil, cacheDuration); issue #13 item 13 (IdPs holding expired SP metadata refuse every login)',
+    run: (ctx) => withMetadata(ctx, 'cacheDuration present on the root, validUntil at least 2 × cacheDuration from now', (xml) => judgeMetadataLifetime(xml, Date.now())),
   },
   {
     id: 'CRYPTO-SAML-05',

@@ -5,7 +5,7 @@
  * and turns an IdP `unavailable` when its metadata expires or fails verification.
  */
 import type { IdpAvailability } from '../contract.ts';
-import type { IdpMetadata } from '../saml/idp-metadata.ts';
+import type { IdpMetadata } from './idp-metadata.ts';
 
 export interface MetadataHandle {
   /** The metadata to trust now; undefined while none is valid. */
