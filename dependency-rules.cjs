@@ -13,10 +13,11 @@
 
 /** adapters/, bottom first. */
 const ADAPTERS = [
+  'errors', // the closed registry of adapter error codes (kind + FR/EN message per code)
   'contract', // the seam: UpstreamIdentity, Adapter, AdapterError — what the gateway sees
   'attributes', // the attribute map (eIDAS and legacy names → pivot claims)
-  'metadata', // fetch, verify and monitor an IdP's metadata document (protocol parsing is injected)
   'saml', // the SAML 2.0 SP: AuthnRequest, the verification pipeline, XML and XMLDSig/XMLEnc
+  'metadata', // fetch, verify and monitor an IdP's SAML metadata document (builds on saml/)
   'eidas', // the eIDAS profile on top of SAML
   'reference', // the minimal adapter written only for the contract (the template for a new kind)
   'registry', // the adapters configured in this deployment

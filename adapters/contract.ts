@@ -3,7 +3,7 @@
  * hands the gateway (`UpstreamIdentity`). No SAML DOM and no OIDC claim name crosses this line.
  */
 import type { KeyStore } from '../hsm/signer.ts';
-import type { AdapterErrorCode } from './errors.ts';
+import type { AdapterErrorCode } from './errors/registry.ts';
 
 /** eIDAS levels of assurance, as URIs. The adapter reports what the IdP *asserted*, verified. */
 export type LoaUri =

@@ -9,11 +9,11 @@
  *   dependency, failed);
  * - `fr`, `en`: the public message of the error page. Short, generic, never echoing input.
  *
- * Adapters declare their own codes and kinds (`adapters/errors.ts`); this file maps each kind. A code that is
+ * Adapters declare their own codes and kinds (`adapters/errors/`); this file maps each kind. A code that is
  * in neither table does not type-check (`GatewayError`, `AdapterError`); `test/gateway/errors/` walks both.
  */
-import type { AdapterErrorKind } from '../adapters/error-spec.ts';
-import { ADAPTER_ERRORS, isAdapterErrorCode, type AdapterErrorCode } from '../adapters/errors.ts';
+import type { AdapterErrorKind } from '../adapters/errors/spec.ts';
+import { ADAPTER_ERRORS, isAdapterErrorCode, type AdapterErrorCode } from '../adapters/errors/registry.ts';
 
 /** RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6 error codes the gateway sends to an RP. */
 export type OAuthError = 'access_denied' | 'login_required' | 'temporarily_unavailable' | 'server_error';

@@ -6,7 +6,7 @@
  */
 import type { InternalAttribute, LoaUri } from '../contract.ts';
 import { samlError } from './errors.ts';
-import type { SpMetadataOptions } from './sp-metadata.ts';
+import type { SpMetadataOptions } from './sp-metadata-options.ts';
 import { isLoaUri, LOA_ORDER, loaRank } from './loa.ts';
 import { REQUEST_BINDING_SETTINGS, type RequestBindingSetting } from './request-binding.ts';
 import { allowedSignatureMethod, DEFAULT_SIGNATURE_METHODS } from './xmldsig.ts';

@@ -3,9 +3,9 @@
  * `error-codes.ts`) as the contract's `AdapterError`. Tests and the gateway branch on the code, never on the message.
  */
 import { AdapterError } from '../contract.ts';
-import { SAML_ERRORS, type SamlErrorCode } from './error-codes.ts';
+import { SAML_ERRORS, type SamlErrorCode } from '../errors/saml-codes.ts';
 
-export type { SamlErrorCode } from './error-codes.ts';
+export type { SamlErrorCode } from '../errors/saml-codes.ts';
 
 /**
  * Builds the `AdapterError` for a SAML failure.

@@ -18,18 +18,12 @@ import { newSamlId } from './authn-request.ts';
 import { samlError } from './errors.ts';
 import type { SamlSpConfig } from './config.ts';
 import { signXml } from './sign-xml.ts';
+import type { SpMetadataOptions, SpMetadataTimes } from './sp-metadata-options.ts';
+
+export type { SpMetadataOptions, SpMetadataTimes } from './sp-metadata-options.ts';
 import { xmlEscape } from './xml/escape.ts';
 import { BINDING, NS } from './xml/namespaces.ts';
 import { CONTENT_ALGORITHMS, KEY_TRANSPORT } from './xmlenc/algorithms.ts';
-
-/**
- * How long a published document stays valid (`validUntil` = signing time + validity) and how often IdPs
- * should fetch it again (`cacheDuration`). Validated by `validateSpMetadataTimes`.
- */
-export interface SpMetadataTimes {
-  validitySeconds: number;
-  cacheDurationSeconds: number;
-}
 
 /** 7 days valid, re-fetched daily: an IdP that misses six fetches in a row still holds valid metadata. */
 export const DEFAULT_SP_METADATA_TIMES: SpMetadataTimes = { validitySeconds: 7 * 86400, cacheDurationSeconds: 86400 };
@@ -46,23 +40,6 @@ export function validateSpMetadataTimes(times: SpMetadataTimes): SpMetadataTimes
   if (!Number.isInteger(v) || v < SP_METADATA_BOUNDS.validity.min || v > SP_METADATA_BOUNDS.validity.max) throw bad('validitySeconds must be an integer in 3600..31536000');
   if (v < 2 * c) throw bad('validitySeconds must be at least twice cacheDurationSeconds');
   return times;
-}
-
-export interface SpMetadataOptions {
-  /** Signing certificates besides `sp.signingCertificatePem` (next keys, ahead of rotation). */
-  nextSigningCertificates?: string[];
-  /** Decryption certificates besides `sp.encryptionCertificatePem` (next keys). */
-  nextEncryptionCertificates?: string[];
-  /** Complete children of `md:Extensions`, already escaped (built by a profile). */
-  extensionsXml?: string;
-  /** Extra namespace declarations on the root, e.g. `{ eidas: NS.eidas }`. */
-  namespaces?: Record<string, string>;
-  /** NameID formats we accept. */
-  nameIdFormats?: string[];
-  /** A complete `md:AttributeConsumingService`, already escaped (eIDAS: the attributes we may request). */
-  attributeConsumingServiceXml?: string;
-  /** validUntil and cacheDuration; default `DEFAULT_SP_METADATA_TIMES`. */
-  times?: SpMetadataTimes;
 }
 
 function keyDescriptor(use: 'signing' | 'encryption', pem: string): string {

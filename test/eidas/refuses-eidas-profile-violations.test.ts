@@ -7,7 +7,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { AdapterError } from '../../adapters/contract.ts';
-import type { AdapterErrorCode } from '../../adapters/errors.ts';
+import type { AdapterErrorCode } from '../../adapters/errors/registry.ts';
 import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
 import { freshToken } from '../helpers/services.ts';
 import { createEidasBed, hsmDecrypter, HIGH, openEidasSpKeys, SUBSTANTIAL, type EidasBed, type EidasSpKeys, type ResponseOptions } from '../helpers/saml/eidas-bed.ts';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADAPTER_ERRORS } from '../../../adapters/errors.ts';
+import { ADAPTER_ERRORS } from '../../../adapters/errors/registry.ts';
 import { ERROR_CODES, GATEWAY_ERRORS, errorSpec, type ErrorCode } from '../../../gateway/error-registry.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -5,7 +5,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { AdapterError } from '../../../adapters/contract.ts';
-import type { AdapterErrorCode } from '../../../adapters/errors.ts';
+import type { AdapterErrorCode } from '../../../adapters/errors/registry.ts';
 import type { ResponseFields } from './response-builder.ts';
 import type { SamlTestBed } from './test-bed.ts';
 

@@ -4,8 +4,8 @@
  * it, so a code that no adapter declares does not type-check; the gateway's error registry maps each kind
  * to an HTTP status, an OAuth error and an audit outcome.
  */
-import type { AdapterErrorSpec } from './error-spec.ts';
-import { SAML_ERRORS } from './saml/error-codes.ts';
+import type { AdapterErrorSpec } from './spec.ts';
+import { SAML_ERRORS } from './saml-codes.ts';
 
 /** Codes of the contract itself (the adapter registry and the metadata monitor). */
 const CONTRACT_ERRORS = {

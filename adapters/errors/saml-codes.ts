@@ -1,9 +1,9 @@
 /**
  * The stable codes of the SAML adapters (security-conformance.md §1) and, for each, what kind of failure it
- * is and its public message in French and English (`../error-spec.ts`). A leaf: the adapter contract's closed
+ * is and its public message in French and English (`./spec.ts`). A leaf: the adapter contract's closed
  * list of codes (`../errors.ts`) includes this one; `errors.ts` here throws them.
  */
-import type { AdapterErrorSpec } from '../error-spec.ts';
+import type { AdapterErrorSpec } from './spec.ts';
 
 /** Every reason a SAML message, metadata file or configuration is refused. Each is distinct. */
 export type SamlErrorCode =
