@@ -14,6 +14,7 @@ import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rot
 import { openKeyStore } from '../hsm/token-keystore.ts';
 import { selfSignedCertificate } from '../hsm/x509.ts';
 import { createApp } from './app.ts';
+import { createOpsApp } from './admin/ops-app.ts';
 import { KeyLifecycle } from './keys/key-lifecycle.ts';
 import { RotationScheduler } from './keys/rotation-scheduler.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -28,7 +29,6 @@ import { observeProviderErrors } from './oidc/error-events.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
-import { parseMetricsAllow } from './observability/metrics-access.ts';
 import { observeAppends } from './observability/transition-observer.ts';
 import { fraudWiring, type FraudBootOptions } from './risk/boot-fraud.ts';
 import type { Services } from './services.ts';
@@ -38,7 +38,10 @@ import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 
 export interface Gateway {
+  /** The public listener's app (OIDC, SAML, pages, /health). */
   app: Koa;
+  /** The operations listener's app (admin API, /metrics, /ready); listened on only when `ops.enabled`. */
+  opsApp: Koa;
   services: Services;
   close(): Promise<void>;
 }
@@ -55,8 +58,6 @@ export interface BootOptions {
   samlDecrypter?: KeyTransportDecrypter;
   /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
   fraud?: FraudBootOptions;
-  /** Extra clients allowed to read GET /metrics besides loopback (`['*']` = any); default `GW_METRICS_ALLOW`. */
-  metrics?: { allow?: readonly string[] };
 }
 
 export async function bootGateway(config: GatewayConfig, options: BootOptions = {}): Promise<Gateway> {
@@ -73,7 +74,6 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.length = 0;
   };
   try {
-    const metricsAccess = parseMetricsAllow(options.metrics?.allow ?? process.env.GW_METRICS_ALLOW);
     const metrics = new GatewayMetrics();
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
@@ -147,11 +147,10 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       samlMetadataSigner: idps.metadataSigner,
       samlMetadataSp: idps.metadataSp,
       metrics,
-      metricsAccess,
     };
     metrics.registry.include(services.fraud.metrics.registry);
     closers.push(wiring.start(services));
-    return { app: createApp(services), services, close };
+    return { app: createApp(services), opsApp: createOpsApp(services), services, close };
   } catch (error) {
     await close();
     throw error;

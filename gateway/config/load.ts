@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string, url, type Obj } from './check.ts';
 import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
+import { parseOps } from './ops.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
 import { ACR_VALUES } from '../translate/acr.ts';
@@ -36,7 +37,7 @@ function parseTrustedProxies(root: Obj): string[] {
   });
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ttl', 'logging'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ops', 'ttl', 'logging'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -89,9 +90,12 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const secure = boolean(cookies, 'secure', 'cookies', !loopbackHttp);
   if (!secure && !loopbackHttp) throw new ConfigError('cookies.secure', 'may be false only for an http loopback issuer');
 
+  const publicListen = { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) };
   const config: GatewayConfig = {
     issuer,
-    listen: { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) },
+    listen: publicListen,
+    // the operations listener (admin API, /metrics, /ready) and its operators: config/ops.ts
+    ops: parseOps(root.ops, publicListen.port, env),
     trustedProxies: trustedProxyList,
     database: { url: secret(database, 'url', 'database', env) },
     redis: { url: secret(redis, 'url', 'redis', env), keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }) },

@@ -1,6 +1,7 @@
 /** The validated configuration every part of the gateway receives. Produced only by `loadConfig`. */
 import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
+import type { OpsConfig } from './ops.ts';
 
 /** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
 export interface SamlIdpEntry {
@@ -56,6 +57,8 @@ export interface GatewayConfig {
   listen: { host: string; port: number };
   /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Host are believed (addresses or CIDR blocks). */
   trustedProxies: string[];
+  /** The operations listener (admin API, /metrics, /ready) and its operators; off unless enabled. */
+  ops: OpsConfig;
   database: { url: string };
   redis: { url: string; keyPrefix: string };
   hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };

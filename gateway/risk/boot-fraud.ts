@@ -5,8 +5,6 @@
  *   `var/audit-spool/<hash of the database URL>` (one spool per database; survives restarts);
  * - the policy set: `fraud.policies`, else the JSON file `GW_RISK_POLICY_FILE`, else the defaults;
  *   an invalid file stops the boot (`POLICY_INVALID`);
- * - the admin token: `fraud.adminToken`, else `GW_ADMIN_TOKEN`; shorter than 32 characters stops the boot;
- *   absent disables the admin API;
  * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict destroys the
  *   login's grant and revokes its tokens) and audit checkpoints signed with the audit key (every 60 s).
  */
@@ -30,7 +28,6 @@ export interface FraudBootOptions {
   policies?: PolicySet;
   budgets?: Partial<Record<string, number>>;
   spoolDir?: string;
-  adminToken?: string;
   resolver?: NetworkResolver;
   /** Audit checkpoint period (ms; 0 = off). Default 60000. */
   checkpointMs?: number;
@@ -51,8 +48,6 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
     }
     policies = parsePolicySet(raw);
   }
-  const adminToken = options.adminToken ?? process.env.GW_ADMIN_TOKEN;
-  if (adminToken !== undefined && adminToken.length < 32) throw new ConfigError('GW_ADMIN_TOKEN', 'must be at least 32 characters');
   const auditOptions: AuditLogOptions = {
     spool: new AuditSpool(spoolDir),
     onEvent: (event) => {
@@ -64,7 +59,7 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
   let fraud: FraudService | undefined;
   return {
     auditOptions,
-    services(audit: AuditLog): { risk: FraudService['pipeline']; fraud: FraudService; adminToken: string | undefined } {
+    services(audit: AuditLog): { risk: FraudService['pipeline']; fraud: FraudService } {
       fraud = new FraudService({
         redis,
         pool,
@@ -76,7 +71,7 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
         ...(options.resolver ? { resolver: options.resolver } : {}),
         ...(options.budgets ? { budgets: options.budgets } : {}),
       });
-      return { risk: fraud.pipeline, fraud, adminToken };
+      return { risk: fraud.pipeline, fraud };
     },
     /** Starts the background work; returns what stops it. */
     start(services: Services): () => Promise<void> {

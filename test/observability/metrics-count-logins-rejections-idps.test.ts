@@ -1,5 +1,5 @@
 /**
- * GET /metrics on a running gateway (loopback): the counters move after a real login and after a SAML
+ * GET /metrics on a running gateway (operations listener, an operator with the metrics role): the counters move after a real login and after a SAML
  * rejection, the fraud pipeline's counters are in the same exposition, HTTP requests are counted by
  * route pattern, and an IdP whose metadata expired shows `gateway_idp_available 0`.
  */
@@ -31,7 +31,7 @@ test.after.always(async () => {
 });
 
 async function scrape(): Promise<Exposition> {
-  const response = await fetch(`${fx.url}/metrics`);
+  const response = await fetch(`${fx.opsUrl}/metrics`, { headers: { authorization: `Bearer ${fx.deployment.operatorTokens.alice}` } });
   if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
   if (!/^text\/plain; version=0\.0\.4/.test(response.headers.get('content-type') ?? '')) throw new Error('wrong content type');
   return parseExposition(await response.text());
