@@ -29,7 +29,9 @@ import { observeProviderErrors } from './oidc/error-events.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
-import { observeAppends } from './observability/transition-observer.ts';
+import { newRegistry } from './observability/metrics.ts';
+import { shareWithClusterPrimary } from './observability/cluster-metrics.ts';
+import { observeAppends, observeTransitions } from './observability/transition-observer.ts';
 import { fraudWiring, type FraudBootOptions } from './risk/boot-fraud.ts';
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
@@ -74,7 +76,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.length = 0;
   };
   try {
-    const metrics = new GatewayMetrics();
+    const metrics = new GatewayMetrics(newRegistry({ processMetrics: true }));
+    shareWithClusterPrimary(metrics.registry); // a no-op unless this process is a cluster worker
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
@@ -83,7 +86,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.push(() => redis.quit());
     await redis.ping();
 
-    const tokens = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize });
+    const tokens = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize, onSign: (o) => metrics.hsmSigned(o) });
     closers.push(async () => tokens.close());
     const actor = `gateway:${process.pid}`;
     const retentionMs = (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;
@@ -108,11 +111,14 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const { adapters, sp } = idps;
     metrics.watchIdps(() => idps.monitor.status());
 
-    const wiring = fraudWiring(config, pool, redis, logger, options.fraud);
+    const wiring = fraudWiring(config, pool, redis, logger, metrics.registry, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
     closers.push(() => audit.close());
     audit.startReplayer(1_000);
-    const flow = new LoginFlow({ redis, audit: observeAppends(audit, (record) => metrics.transition(record.to)), onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') });
+    const flow = observeTransitions(
+      new LoginFlow({ redis, audit: observeAppends(audit, (record) => metrics.transition(record.to)), onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') }),
+      (to, seconds) => metrics.loginEnded(to, seconds),
+    );
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
     const accounts = new AccountStore(redis, config.ttl.session);
@@ -148,7 +154,6 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       samlMetadataSp: idps.metadataSp,
       metrics,
     };
-    metrics.registry.include(services.fraud.metrics.registry);
     closers.push(wiring.start(services));
     return { app: createApp(services), opsApp: createOpsApp(services), services, close };
   } catch (error) {

@@ -89,7 +89,7 @@ export function adminRoutes(services: Services, operators: Operators): Middlewar
       await decideReview(ctx, services, operator, m[1]!, m[2] === 'approve' ? 'approved' : 'denied');
     } else if (ctx.method === 'GET' && ctx.path === '/admin/metrics') {
       ctx.type = 'text/plain';
-      ctx.body = services.fraud.metrics.text();
+      ctx.body = await services.fraud.metrics.text();
     } else {
       ctx.status = 404;
     }

@@ -5,15 +5,16 @@
  */
 import type { Middleware } from 'koa';
 import type { Operators } from './operator-auth.ts';
-import { EXPOSITION_CONTENT_TYPE, type MetricsRegistry } from '../observability/metrics.ts';
+import type { Registry } from 'prom-client';
+import { EXPOSITION_CONTENT_TYPE } from '../observability/metrics.ts';
 
 /** The /metrics middleware for `registry` (which includes the other components' registries). */
-export function metricsRoute(registry: MetricsRegistry, operators: Operators): Middleware {
+export function metricsRoute(registry: Pick<Registry, 'metrics'>, operators: Operators): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     operators.authenticate(ctx, 'metrics');
     ctx.set('Cache-Control', 'no-store');
     ctx.type = EXPOSITION_CONTENT_TYPE;
-    ctx.body = registry.text();
+    ctx.body = await registry.metrics();
   };
 }

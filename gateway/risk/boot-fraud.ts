@@ -12,6 +12,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { AuditLog, AuditLogOptions } from '../audit/audit-log.ts';
@@ -35,7 +36,7 @@ export interface FraudBootOptions {
   reprocessMs?: number;
 }
 
-export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, options: FraudBootOptions = {}) {
+export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, metricsRegistry: Registry, options: FraudBootOptions = {}) {
   const spoolDir = options.spoolDir ?? process.env.GW_AUDIT_SPOOL_DIR ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
   let policies = options.policies;
   const file = process.env.GW_RISK_POLICY_FILE;
@@ -67,6 +68,7 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
         logger,
         hashKey: createHmac('sha256', config.secrets.pairwiseSalt).update('risk-feature-hash-v1').digest('base64url'),
         interactionTtl: config.ttl.interaction,
+        metricsRegistry,
         ...(policies ? { policies } : {}),
         ...(options.resolver ? { resolver: options.resolver } : {}),
         ...(options.budgets ? { budgets: options.budgets } : {}),
