@@ -155,7 +155,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       metrics,
     };
     closers.push(wiring.start(services));
-    return { app: createApp(services), opsApp: createOpsApp(services), services, close };
+    return { app: createApp(services), opsApp: createOpsApp(services, () => idps.monitor.status()), services, close };
   } catch (error) {
     await close();
     throw error;

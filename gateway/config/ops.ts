@@ -10,7 +10,7 @@
  *   `reviewer` (the manual-review queue). At least one operator when enabled; names and tokens distinct;
  * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review.
  *
- * `GW_ADMIN_TOKEN` and `GW_METRICS_ALLOW` (loopback-gated, shared token) are refused with a pointer here.
+ * `GW_ADMIN_TOKEN` and `GW_METRICS_ALLOW` (loopback-gated, shared token) are refused (retired-env.ts).
  * An operator is who presented the credential (admin/operator-auth.ts); the peer address grants nothing.
  */
 import { createHash } from 'node:crypto';
@@ -63,10 +63,6 @@ function parseOperator(raw: unknown, at: string, env: NodeJS.ProcessEnv): Operat
  * parseOps({ enabled: true, listen: { port: 9464 }, operators: [{ name: 'alice', token: { env: 'GW_OP_ALICE' }, roles: ['reviewer'] }] }, 3000, process.env)
  */
 export function parseOps(raw: unknown, publicPort: number, env: NodeJS.ProcessEnv): OpsConfig {
-  // the environment settings these replace are refused, so an upgrade cannot silently drop a restriction
-  for (const [name, instead] of [['GW_ADMIN_TOKEN', 'ops.operators (per-operator credentials)'], ['GW_METRICS_ALLOW', 'ops.operators with the metrics role']] as const) {
-    if (env[name] !== undefined) throw new ConfigError(name, `no longer read: the admin API and /metrics are on the operations listener; configure ${instead}`);
-  }
   const ops = object(raw ?? {}, 'ops');
   onlyKeys(ops, 'ops', ['enabled', 'listen', 'acknowledgeNonLoopback', 'operators', 'review']);
   const enabled = boolean(ops, 'enabled', 'ops', false);

@@ -67,7 +67,9 @@ export interface GatewayConfig {
   saml: { entityId: string; idps: SamlIdpEntry[] };
   clients: ClientEntry[];
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
-  audit: { anchorFile?: string };
+  audit: { anchorFile?: string; spoolDir?: string };
+  /** The risk policy set's JSON file (default: the built-in policy). */
+  risk: { policyFile?: string };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
   federation: { minimumAcr: Acr };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };

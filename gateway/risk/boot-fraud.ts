@@ -1,9 +1,9 @@
 /**
  * How boot.ts wires issue #5, in one place (so boot.ts changes by a few lines):
  *
- * - the audit spool directory: `fraud.spoolDir`, else `GW_AUDIT_SPOOL_DIR`, else
+ * - the audit spool directory: `fraud.spoolDir`, else `audit.spoolDir`, else
  *   `var/audit-spool/<hash of the database URL>` (one spool per database; survives restarts);
- * - the policy set: `fraud.policies`, else the JSON file `GW_RISK_POLICY_FILE`, else the defaults;
+ * - the policy set: `fraud.policies`, else the JSON file `risk.policyFile`, else the defaults;
  *   an invalid file stops the boot (`POLICY_INVALID`);
  * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict destroys the
  *   login's grant and revokes its tokens) and audit checkpoints signed with the audit key (every 60 s).
@@ -37,15 +37,15 @@ export interface FraudBootOptions {
 }
 
 export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, metricsRegistry: Registry, options: FraudBootOptions = {}) {
-  const spoolDir = options.spoolDir ?? process.env.GW_AUDIT_SPOOL_DIR ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
+  const spoolDir = options.spoolDir ?? config.audit.spoolDir ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
   let policies = options.policies;
-  const file = process.env.GW_RISK_POLICY_FILE;
+  const file = config.risk.policyFile;
   if (!policies && file) {
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new ConfigError('GW_RISK_POLICY_FILE', `cannot read ${file} as JSON: ${(error as Error).message}`);
+      throw new ConfigError('risk.policyFile', `cannot read ${file} as JSON: ${(error as Error).message}`);
     }
     policies = parsePolicySet(raw);
   }

@@ -47,6 +47,8 @@ export interface DeploymentOptions {
   extraIdps?: unknown[];
   /** Extra HSM keys to make before boot (e.g. a PS256 `saml` key for eIDAS requests). */
   extraKeys?: { purpose: KeyPurpose; alg: AlgorithmName }[];
+  /** A risk policy set's JSON file (`risk.policyFile`); the built-in policy when absent. */
+  riskPolicyFile?: string;
   /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
   secrets?: DeploymentSecrets;
 }
@@ -146,6 +148,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       secrets: { cookieKeys: [{ env: 'GW_COOKIE_KEY' }], pairwiseSalt: { env: 'GW_PAIRWISE_SALT' }, browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' } },
       // signed audit checkpoints are also appended here, outside the database (make run: var/)
       audit: { anchorFile: join(options.dir, 'audit-anchor.jsonl') },
+      ...(options.riskPolicyFile === undefined ? {} : { risk: { policyFile: options.riskPolicyFile } }),
       saml: {
         idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...(options.extraIdps ?? [])],
       },

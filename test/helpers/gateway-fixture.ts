@@ -23,7 +23,7 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; rawConfig?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; riskPolicyFile?: string; rawConfig?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -35,6 +35,7 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
     rpRedirectUri: RP_REDIRECT,
     extraClients: options.extraClients,
     extraIdps: options.extraIdps,
+    ...(options.riskPolicyFile === undefined ? {} : { riskPolicyFile: options.riskPolicyFile }),
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   options.rawConfig?.(deployment.rawConfig);

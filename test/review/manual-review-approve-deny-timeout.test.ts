@@ -18,11 +18,10 @@ import { loginJourney } from '../helpers/login-journey.ts';
 
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
 writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0, biometric: 0, review: 0, deny: 1 } } }));
-process.env.GW_RISK_POLICY_FILE = policyFile;
 
 let fx: GatewayFixture;
 test.before(async () => {
-  fx = await startGatewayFixture();
+  fx = await startGatewayFixture({ riskPolicyFile: policyFile });
 });
 test.after.always(async () => {
   await fx?.stop();

@@ -138,10 +138,21 @@ test('the operations listener: loopback unless acknowledged, its own port, opera
   failsAt(t, (c) => (c.ops = { ...OPS(), adminToken: 'x' }), 'ops.adminToken', /unknown setting/);
 });
 
-test('GW_ADMIN_TOKEN and GW_METRICS_ALLOW are refused with a pointer to ops.operators', (t) => {
-  for (const name of ['GW_ADMIN_TOKEN', 'GW_METRICS_ALLOW']) {
-    const error = t.throws(() => loadConfig(valid(), { env: { ...env, [name]: 'x'.repeat(40) }, baseDir: dir }), { instanceOf: ConfigError });
+test('settings that moved into the file are refused from the environment, naming their key (issue #13 item 15)', (t) => {
+  for (const [name, key] of [['GW_ADMIN_TOKEN', /ops\.operators/], ['GW_METRICS_ALLOW', /ops\.operators/], ['GW_RISK_POLICY_FILE', /risk\.policyFile/], ['GW_AUDIT_SPOOL_DIR', /audit\.spoolDir/]] as const) {
+    const error = t.throws(() => loadConfig(valid(), { env: { ...env, [name]: '/x' }, baseDir: dir }), { instanceOf: ConfigError }, name);
     t.is(error?.path, name);
-    t.regex(error!.message, /ops\.operators/);
+    t.regex(error!.message, key);
   }
+});
+
+test('risk.policyFile and audit.spoolDir resolve against the config file; an unreadable policy file fails at boot', (t) => {
+  writeFileSync(join(dir, 'policy.json'), '{}');
+  const config = loadConfig({ ...valid(), risk: { policyFile: 'policy.json' }, audit: { spoolDir: 'spool' } }, { env, baseDir: dir });
+  t.is(config.risk.policyFile, join(dir, 'policy.json'));
+  t.is(config.audit.spoolDir, join(dir, 'spool'));
+  t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).risk, {}, 'the built-in policy by default');
+  failsAt(t, (c) => (c.risk = { policyFile: 'missing.json' }), 'risk.policyFile', /cannot read/);
+  failsAt(t, (c) => (c.risk = { policy: 'policy.json' }), 'risk.policy', /unknown setting/);
+  failsAt(t, (c) => (c.audit = { spool: 'x' }), 'audit.spool', /unknown setting/);
 });

@@ -47,6 +47,26 @@ test('the operations listener serves them to an operator credential with the rol
   t.is((await fetch(`${fx.opsUrl}/.well-known/openid-configuration`)).status, 404, 'the operations listener serves nothing public');
 });
 
+test('IdP status over HTTP: what the IdP CLI shows, to an operator with the admin role (issue #13 item 16)', async (t) => {
+  const forbidden = await fetch(`${fx.opsUrl}/admin/idps`, { headers: as('bob') });
+  t.is(forbidden.status, 403, 'bob reviews, he does not administer IdPs');
+  t.is(await errorOf(forbidden), 'OPS_FORBIDDEN');
+  t.is((await fetch(`${fx.opsUrl}/admin/idps`, { headers: { accept: 'application/json' } })).status, 401);
+  const all = await fetch(`${fx.opsUrl}/admin/idps`, { headers: as('alice') });
+  t.is(all.status, 200);
+  const list = (await all.json()) as Array<Record<string, unknown>>;
+  const demo = list.find((s) => s.id === 'demo-idp');
+  t.like(demo, { id: 'demo-idp', availability: 'available', consecutiveFailures: 0 });
+  t.true(Array.isArray(demo?.keyFingerprints) && (demo.keyFingerprints as string[]).every((f) => /^[0-9a-f]{64}$/.test(f)) && (demo.keyFingerprints as string[]).length > 0);
+  t.truthy(demo?.lastSuccess);
+  t.deepEqual(list.map((s) => s.id).sort(), fx.gateway.services.adapters.list().map((a) => a.id).sort(), 'every IdP the gateway knows');
+  const one = await fetch(`${fx.opsUrl}/admin/idps/demo-idp`, { headers: as('alice') });
+  t.like(await one.json(), { id: 'demo-idp', availability: 'available' });
+  const unknown = await fetch(`${fx.opsUrl}/admin/idps/nobody`, { headers: as('alice') });
+  t.is(unknown.status, 404);
+  t.is(await errorOf(unknown), 'IDP_UNKNOWN');
+});
+
 test('/ready on the operations listener is cached: thirty requests make at most one HSM canary signature', async (t) => {
   const services = fx.gateway.services;
   const original = services.hsmReady;
