@@ -6,9 +6,9 @@
  * 1. requestId        — id per request, one log line per request
  * 2. securityHeaders  — CSP, framing, sniffing, referrer, HSTS over TLS
  * 3. errorHandler     — stable codes, no stack traces
- * 4. healthRoutes     — /health, /ready
- * 4a. metricsRoute    — /metrics (Prometheus text; loopback unless GW_METRICS_ALLOW)
- * 4b. adminRoutes     — /admin/* (loopback + bearer token; off without a token)
+ * 4. healthRoute      — /health (liveness)
+ * 4a. notServedHere   — /ready, /metrics, /admin/* answer 404: they live on the operations listener
+ *                       (admin/ops-app.ts), never here, whatever the peer or credential (issue #10 item 13)
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, ACS, completion, SP metadata
@@ -22,16 +22,18 @@ import { securityHeaders } from './http/security-headers.ts';
 import { BEHAVIOUR_SCRIPT_HASH } from './behaviour/script.ts';
 import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origin.ts';
 import { trustedProxies } from './http/client-address.ts';
-import { adminRoutes } from './admin/admin-routes.ts';
+import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
 import { webauthnRoutes } from './webauthn/routes.ts';
-import { healthRoutes } from './observability/health.ts';
-import { metricsRoute } from './observability/metrics-route.ts';
+import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
 import type { Services } from './services.ts';
+
+/** Paths served by the operations listener only. */
+const OPERATIONS_PATHS = ['/ready', '/metrics', '/admin'];
 
 export function createApp(services: Services): Koa {
   const app = new Koa({ keys: services.config.secrets.cookieKeys });
@@ -40,10 +42,9 @@ export function createApp(services: Services): Koa {
   app.use(requestId(services.logger, services.metrics));
   app.use(securityHeaders(services.config.cookies.secure, [BEHAVIOUR_SCRIPT_HASH]));
   app.use(errorHandler(services.logger));
-  app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health', '/ready']));
-  app.use(healthRoutes(services));
-  app.use(metricsRoute(services.metrics.registry, services.metricsAccess));
-  app.use(adminRoutes(services, services.adminToken));
+  app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health']));
+  app.use(healthRoute());
+  app.use(notServedHere(OPERATIONS_PATHS));
   app.use(riskRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(interactionRoutes(services));

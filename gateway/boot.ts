@@ -14,6 +14,7 @@ import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rot
 import { openKeyStore } from '../hsm/token-keystore.ts';
 import { selfSignedCertificate } from '../hsm/x509.ts';
 import { createApp } from './app.ts';
+import { createOpsApp } from './admin/ops-app.ts';
 import { KeyLifecycle } from './keys/key-lifecycle.ts';
 import { RotationScheduler } from './keys/rotation-scheduler.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -28,8 +29,10 @@ import { observeProviderErrors } from './oidc/error-events.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
-import { parseMetricsAllow } from './observability/metrics-access.ts';
+import { newRegistry } from './observability/metrics.ts';
+import { shareWithClusterPrimary } from './observability/cluster-metrics.ts';
 import { observeAppends } from './audit/observe-appends.ts';
+import { observeTransitions } from './flow/observe-transitions.ts';
 import { fraudWiring, type FraudBootOptions } from './risk/boot-fraud.ts';
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
@@ -38,7 +41,10 @@ import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 
 export interface Gateway {
+  /** The public listener's app (OIDC, SAML, pages, /health). */
   app: Koa;
+  /** The operations listener's app (admin API, /metrics, /ready); listened on only when `ops.enabled`. */
+  opsApp: Koa;
   services: Services;
   close(): Promise<void>;
 }
@@ -55,8 +61,6 @@ export interface BootOptions {
   samlDecrypter?: KeyTransportDecrypter;
   /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
   fraud?: FraudBootOptions;
-  /** Extra clients allowed to read GET /metrics besides loopback (`['*']` = any); default `GW_METRICS_ALLOW`. */
-  metrics?: { allow?: readonly string[] };
 }
 
 export async function bootGateway(config: GatewayConfig, options: BootOptions = {}): Promise<Gateway> {
@@ -73,8 +77,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.length = 0;
   };
   try {
-    const metricsAccess = parseMetricsAllow(options.metrics?.allow ?? process.env.GW_METRICS_ALLOW);
-    const metrics = new GatewayMetrics();
+    const metrics = new GatewayMetrics(newRegistry({ processMetrics: true }));
+    shareWithClusterPrimary(metrics.registry); // a no-op unless this process is a cluster worker
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
@@ -83,7 +87,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.push(() => redis.quit());
     await redis.ping();
 
-    const tokens = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize });
+    const tokens = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize, onSign: (o) => metrics.hsmSigned(o) });
     closers.push(async () => tokens.close());
     const actor = `gateway:${process.pid}`;
     const retentionMs = (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;
@@ -109,11 +113,14 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     metrics.watchIdps(() => idps.monitor.status());
     metrics.watchSpMetadata(() => idps.spMetadata.validUntil());
 
-    const wiring = fraudWiring(config, pool, redis, logger, options.fraud);
+    const wiring = fraudWiring(config, pool, redis, logger, metrics.registry, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
     closers.push(() => audit.close());
     audit.startReplayer(1_000);
-    const flow = new LoginFlow({ redis, audit: observeAppends(audit, (record) => metrics.transition(record.to)), onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') });
+    const flow = observeTransitions(
+      new LoginFlow({ redis, audit: observeAppends(audit, (record) => metrics.transition(record.to)), onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') }),
+      (to, seconds) => metrics.loginEnded(to, seconds),
+    );
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
     const accounts = new AccountStore(redis, config.ttl.session);
@@ -147,11 +154,9 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       samlSp: sp,
       spMetadata: idps.spMetadata,
       metrics,
-      metricsAccess,
     };
-    metrics.registry.include(services.fraud.metrics.registry);
     closers.push(wiring.start(services));
-    return { app: createApp(services), services, close };
+    return { app: createApp(services), opsApp: createOpsApp(services, () => idps.monitor.status()), services, close };
   } catch (error) {
     await close();
     throw error;

@@ -92,8 +92,9 @@ export const GATEWAY_ERRORS = {
   NOT_FOUND:                     { status: 404, oauth: null, audit: 'refused', fr: 'Introuvable.', en: 'Not found.' },
   INTERNAL_ERROR:                { status: 500, oauth: null, audit: 'error', ...OURS },
   // operators: admin API, metrics, CLIs
-  ADMIN_UNAUTHORIZED:            { status: 401, oauth: null, audit: 'denied', fr: 'Jeton d’administration requis.', en: 'Admin token required.' },
-  METRICS_FORBIDDEN:             { status: 403, oauth: null, audit: 'denied', fr: 'Les métriques ne sont pas servies à ce client.', en: 'Metrics are not served to this client.' },
+  OPS_UNAUTHORIZED:              { status: 401, oauth: null, audit: 'denied', fr: 'Identifiant d’opérateur requis.', en: 'An operator credential is required.' },
+  OPS_FORBIDDEN:                 { status: 403, oauth: null, audit: 'denied', fr: 'Cet opérateur n’a pas le rôle requis.', en: 'This operator does not hold the role this needs.' },
+  REVIEW_SAME_OPERATOR:          { status: 409, oauth: null, audit: 'refused', fr: 'Cet opérateur a déjà approuvé cet examen ; un autre opérateur doit le faire.', en: 'This operator already approved this review; another operator must.' },
   IDP_CLI_FAILED:                { status: 500, oauth: null, audit: 'error', ...OURS },
   // configuration, keys, stores: never exposed (status ≥ 500)
   CONFIG_INVALID:                { status: 500, oauth: null, audit: 'error', ...OURS },

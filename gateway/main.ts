@@ -1,9 +1,10 @@
 /**
  * `node gateway/main.ts [--config FILE]` (or GW_CONFIG): validates the configuration, boots the gateway,
- * listens on the configured loopback/host address, and shuts down gracefully on SIGINT/SIGTERM
+ * listens on the configured loopback/host address (and, when `ops.enabled`, the operations listener on
+ * `ops.listen`: admin API, /metrics, /ready), and shuts down gracefully on SIGINT/SIGTERM
  * (stops accepting, finishes in-flight requests, then releases PostgreSQL, Redis and the HSM).
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { attachUpgrade } from './behaviour/websocket.ts';
 import { bootGateway } from './boot.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -35,10 +36,21 @@ const gateway = await bootGateway(config).catch((error: unknown) => {
 const server = createServer(gateway.app.callback());
 attachUpgrade(server, gateway.services);
 server.keepAliveTimeout = 5_000;
-server.listen(config.listen.port, config.listen.host, () => {
-  gateway.services.logger.info({ issuer: config.issuer, host: config.listen.host, port: config.listen.port }, 'gateway listening');
-  process.send?.({ ready: true });
-});
+const opsServer = config.ops.enabled ? createServer(gateway.opsApp.callback()) : undefined;
+const listening = (target: Server, port: number, host: string) =>
+  new Promise<void>((resolve, reject) => {
+    target.once('error', reject);
+    target.listen(port, host, () => resolve());
+  });
+try {
+  await listening(server, config.listen.port, config.listen.host);
+  if (opsServer) await listening(opsServer, config.ops.listen.port, config.ops.listen.host);
+} catch (error) {
+  console.error(`gateway: cannot listen: ${(error as Error).message}`);
+  process.exit(1);
+}
+gateway.services.logger.info({ issuer: config.issuer, host: config.listen.host, port: config.listen.port, ops: opsServer ? config.ops.listen : 'off' }, 'gateway listening');
+process.send?.({ ready: true });
 
 let stopping = false;
 const stop = (signal: string) => {
@@ -47,6 +59,8 @@ const stop = (signal: string) => {
   gateway.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
+  opsServer?.close();
+  opsServer?.closeIdleConnections();
   server.close(() => {
     gateway.close().then(
       () => process.exit(0),

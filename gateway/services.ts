@@ -16,7 +16,6 @@ import type { RiskPipeline } from './risk/pipeline.ts';
 import type { FraudService } from './risk/service.ts';
 import type { LoginContextStore } from './session/login-context.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
-import type { MetricsAccess } from './observability/metrics-access.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -34,10 +33,8 @@ export interface Services {
   risk: RiskPipeline;
   /** The fraud pipeline's stores, policy, decision cache, review queue and metrics (issue #5). */
   fraud: FraudService;
-  /** The admin API's bearer token; `undefined` disables the API. */
-  adminToken: string | undefined;
   logins: LoginContextStore;
-  /** Checks the HSM answers (a canary signature); used by /ready. */
+  /** Checks the HSM answers (a canary signature); used by /ready (operations listener). */
   hsmReady: () => Promise<boolean>;
   /** Our SAML SP identity (entityID, ACS, metadata URL, HSM-key certificate). */
   samlSp: SamlSpConfig;
@@ -45,6 +42,4 @@ export interface Services {
   spMetadata: SpMetadataPublisher;
   /** Prometheus metrics of this instance (GET /metrics); the fraud counters are included. */
   metrics: GatewayMetrics;
-  /** Who may read GET /metrics (loopback unless configured). */
-  metricsAccess: MetricsAccess;
 }

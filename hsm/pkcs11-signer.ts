@@ -23,6 +23,27 @@ export interface Pkcs11SignerInit {
   purpose: KeyPurpose;
   /** The public key as read from the token. */
   jwk: BareJwk;
+  /** Told the duration of every signature the token made or refused (metrics; never fails a signature). */
+  onSign?: SignObserver;
+}
+
+/** One signature made (or refused) by the token: the registry row, its PKCS#11 mechanism, the time it took. */
+export interface SignObservation {
+  alg: TokenAlgorithmRow['name'];
+  /** The PKCS#11 mechanism's name, e.g. `CKM_SHA256_RSA_PKCS_PSS`, `CKM_ECDSA`. */
+  mechanism: string;
+  seconds: number;
+  ok: boolean;
+}
+export type SignObserver = (observation: SignObservation) => void;
+
+const MECHANISM_NAMES = new Map<number, string>(
+  Object.entries(pkcs11js).filter(([name, value]) => name.startsWith('CKM_') && typeof value === 'number').map(([name, value]) => [value as number, name]),
+);
+
+/** The CKM_ name of a mechanism number (`CKM_0x…` for a vendor mechanism pkcs11js does not name). */
+export function mechanismName(mechanism: number): string {
+  return MECHANISM_NAMES.get(mechanism) ?? `CKM_0x${mechanism.toString(16)}`;
 }
 
 function mechanismOf(row: TokenAlgorithmRow): Mechanism {
@@ -45,6 +66,8 @@ export class Pkcs11Signer implements Signer {
   readonly #key: TokenKeyObject;
   readonly #mechanism: Mechanism;
   readonly #publicKey: KeyObject;
+  readonly #onSign: SignObserver | undefined;
+  readonly #mechanismName: string;
   #guard: (() => void) | undefined;
 
   private constructor(init: Pkcs11SignerInit, kid: string) {
@@ -58,6 +81,8 @@ export class Pkcs11Signer implements Signer {
     this.kid = kid;
     this.publicJwk = Object.freeze({ ...init.jwk, kid, alg: init.row.name, use: 'sig' as const });
     this.#mechanism = mechanismOf(init.row);
+    this.#mechanismName = mechanismName(init.row.pkcs11.mechanism);
+    this.#onSign = init.onSign;
     this.#publicKey = createPublicKey({ key: { ...init.jwk }, format: 'jwk' });
   }
 
@@ -101,11 +126,27 @@ export class Pkcs11Signer implements Signer {
       if (hash === null) throw new HsmError('HSM_ALG_UNKNOWN', 'registry row hashes in process without a hash', { detail: this.alg });
       input = createHash(hash).update(message).digest();
     }
-    const signature = await this.#token.sign(this.#key, this.#mechanism, input, this.row.signatureLength);
+    const started = performance.now();
+    let ok = false;
+    let signature: Buffer;
+    try {
+      signature = await this.#token.sign(this.#key, this.#mechanism, input, this.row.signatureLength);
+      ok = true;
+    } finally {
+      this.#observe(ok, (performance.now() - started) / 1000);
+    }
     if (signature.length !== this.row.signatureLength) {
       throw new HsmError('HSM_SIGN_FAILED', 'the token returned a signature of an unexpected length', { detail: `${this.alg} length=${signature.length}` });
     }
     return signature;
+  }
+
+  #observe(ok: boolean, seconds: number): void {
+    try {
+      this.#onSign?.({ alg: this.alg, mechanism: this.#mechanismName, seconds, ok });
+    } catch {
+      // an observer never fails a signature
+    }
   }
 
   /** The private key object on the token (for other operations of the same key, e.g. decryption). */

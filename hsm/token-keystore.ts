@@ -13,7 +13,7 @@ import { algorithm, ALGORITHMS, tokenAlgorithm, type AlgorithmName } from './alg
 import { HsmError } from './errors.ts';
 import { KEY_PURPOSES, keyLabel, LABEL_PREFIX, parseKeyLabel } from './key-label.ts';
 import { Pkcs11Decrypter } from './pkcs11-decrypter.ts';
-import { Pkcs11Signer } from './pkcs11-signer.ts';
+import { Pkcs11Signer, type SignObserver } from './pkcs11-signer.ts';
 import { destroyKeyPair, findPublicKey, generateKeyPair, listPrivateKeys, type TokenKeyObject } from './pkcs11/keys.ts';
 import { readPublicJwk } from './pkcs11/public-jwk.ts';
 import { Pkcs11Token } from './pkcs11/token.ts';
@@ -55,6 +55,8 @@ export interface OpenKeyStoreOptions {
   acquireTimeoutMs?: number;
   /** Per-purpose algorithm order; purposes left out keep {@link DEFAULT_ALGORITHM_ORDER}. */
   algorithmOrder?: Partial<AlgorithmOrder>;
+  /** Told the duration of every signature made in the token, by algorithm and mechanism (metrics). */
+  onSign?: SignObserver;
 }
 
 function rank(order: readonly AlgorithmName[], alg: AlgorithmName): number {
@@ -66,10 +68,12 @@ export class TokenKeyStore implements KeyStore {
   readonly token: Pkcs11Token;
   readonly #order: AlgorithmOrder;
   readonly #signers: Pkcs11Signer[] = [];
+  readonly #onSign: SignObserver | undefined;
 
-  private constructor(token: Pkcs11Token, order: AlgorithmOrder) {
+  private constructor(token: Pkcs11Token, order: AlgorithmOrder, onSign: SignObserver | undefined) {
     this.token = token;
     this.#order = order;
+    this.#onSign = onSign;
   }
 
   /** Opens the token and loads its keys. Prefer {@link openKeyStore}. */
@@ -82,7 +86,7 @@ export class TokenKeyStore implements KeyStore {
     const order = { ...DEFAULT_ALGORITHM_ORDER, ...options.algorithmOrder };
     for (const purpose of KEY_PURPOSES) order[purpose].forEach((name) => algorithm(name));
     const token = Pkcs11Token.open({ ...options, size: options.poolSize });
-    const store = new TokenKeyStore(token, order);
+    const store = new TokenKeyStore(token, order, options.onSign);
     try {
       for (const key of await listPrivateKeys(token, LABEL_PREFIX)) store.#signers.push(await store.#load(key));
     } catch (error) {
@@ -96,7 +100,7 @@ export class TokenKeyStore implements KeyStore {
     const { purpose, alg } = parseKeyLabel(key.label);
     const row = tokenAlgorithm(alg);
     const jwk = await readPublicJwk(this.token, await findPublicKey(this.token, key.id), row.key);
-    return Pkcs11Signer.create({ token: this.token, key, row, purpose, jwk });
+    return Pkcs11Signer.create({ token: this.token, key, row, purpose, jwk, ...(this.#onSign ? { onSign: this.#onSign } : {}) });
   }
 
   activeSigner(purpose: KeyPurpose, alg?: AlgorithmName): Pkcs11Signer {

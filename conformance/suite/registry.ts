@@ -8,6 +8,7 @@ import { pkceChecks } from './checks/oidc/pkce.ts';
 import { redirectUriChecks } from './checks/oidc/redirect-uri.ts';
 import { codeChecks } from './checks/oidc/code.ts';
 import { oneTimeAndOriginChecks } from './checks/oidc/one-time-and-origin.ts';
+import { operationsSurfaceChecks } from './checks/oidc/operations-surface.ts';
 import { formPostChecks } from './checks/oidc/form-post.ts';
 import { jwtChecks } from './checks/oidc/jwt.ts';
 import { dpopChecks } from './checks/oidc/dpop.ts';
@@ -42,6 +43,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...redirectUriChecks,
   ...codeChecks,
   ...oneTimeAndOriginChecks,
+  ...operationsSurfaceChecks,
   ...formPostChecks,
   ...jwtChecks,
   ...dpopChecks,

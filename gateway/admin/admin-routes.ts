@@ -1,26 +1,28 @@
 /**
- * The admin HTTP API, secure by default:
+ * The admin HTTP API, on the operations listener only (issue #10 item 13):
  *
- * - off unless an admin token (≥ 32 characters, `GW_ADMIN_TOKEN`) is configured: every path answers 404;
- * - only from the loopback interface (the socket's peer address, never X-Forwarded-For), and only with
- *   `Authorization: Bearer <token>` (constant-time comparison); otherwise 404 / 401 (`ADMIN_UNAUTHORIZED`);
+ * - every path needs an operator credential (`operator-auth.ts`) holding the route's role: 401
+ *   `OPS_UNAUTHORIZED` / 403 `OPS_FORBIDDEN`; the peer address grants nothing;
+ * - the operator of a decision is the one whose credential was presented, never a name in the body (a
+ *   body naming another operator is refused, `REQUEST_INVALID`);
+ * - a level-3 review is approved only when `ops.review.level3Approvals` distinct operators approved it
+ *   (the same operator twice: 409 `REVIEW_SAME_OPERATOR`); one denial denies;
  * - every decision is audited (component `review`, the operator's name in the details).
  *
- * | method | path                                 | what                                   |
- * |--------|--------------------------------------|----------------------------------------|
- * | GET    | /admin/reviews                       | pending reviews, oldest first          |
- * | GET    | /admin/reviews/:loginId              | one review                             |
- * | POST   | /admin/reviews/:loginId/approve      | `{ "operator": "...", "note": "..." }` |
- * | POST   | /admin/reviews/:loginId/deny         | same; the login is DENIED at once      |
- * | GET    | /admin/metrics                       | risk counters (Prometheus text)        |
+ * | method | path                                 | role     | what                                  |
+ * |--------|--------------------------------------|----------|---------------------------------------|
+ * | GET    | /admin/reviews                       | reviewer | pending reviews, oldest first         |
+ * | GET    | /admin/reviews/:loginId              | reviewer | one review                            |
+ * | POST   | /admin/reviews/:loginId/approve      | reviewer | `{ "note": "..." }` (optional)        |
+ * | POST   | /admin/reviews/:loginId/deny         | reviewer | same; the login is DENIED at once     |
+ * | GET    | /admin/metrics                       | metrics  | risk counters (Prometheus text)       |
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
+import type { Operators } from './operator-auth.ts';
 
 const ID = '([A-Za-z0-9_-]{1,64})';
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -40,10 +42,11 @@ async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   }
 }
 
-async function decideReview(ctx: Context, services: Services, loginId: string, verdict: 'approved' | 'denied'): Promise<void> {
+async function decideReview(ctx: Context, services: Services, operator: string, loginId: string, verdict: 'approved' | 'denied'): Promise<void> {
   const body = await readJson(ctx);
-  const operator = typeof body.operator === 'string' && /^[\w.@:-]{1,64}$/.test(body.operator) ? body.operator : null;
-  if (!operator) throw new GatewayError('REQUEST_INVALID', 400, 'operator (1-64 word characters) is required');
+  if (body.operator !== undefined && body.operator !== operator) {
+    throw new GatewayError('REQUEST_INVALID', 400, 'the operator is the holder of the credential; do not name another one', { detail: String(body.operator).slice(0, 64) });
+  }
   const note = typeof body.note === 'string' ? body.note.slice(0, 500) : undefined;
   const record = await services.flow.get(loginId);
   if (record && record.state !== 'MANUAL_REVIEW') {
@@ -51,7 +54,13 @@ async function decideReview(ctx: Context, services: Services, loginId: string, v
     await services.fraud.reviews.expire(loginId);
     throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review has expired', { detail: record.state });
   }
-  const item = await services.fraud.reviews.decide(loginId, verdict, operator, note);
+  const item = await services.fraud.reviews.decide(loginId, verdict, operator, note, services.config.ops.review.level3Approvals);
+  if (item.status === 'pending') {
+    // a level-3 approval waits for another operator
+    services.logger.info({ loginId, operator, approvals: item.approvals.length }, 'manual review approval recorded');
+    ctx.body = item;
+    return;
+  }
   await services.fraud.cache.invalidate(item.accountId);
   services.fraud.metrics.inc('review_decision_total', { verdict });
   if (verdict === 'denied') {
@@ -61,17 +70,13 @@ async function decideReview(ctx: Context, services: Services, loginId: string, v
   ctx.body = item;
 }
 
-/** The admin middleware; `token` undefined disables the API. */
-export function adminRoutes(services: Services, token: string | undefined): Middleware {
-  const expected = token ? createHash('sha256').update(token).digest() : null;
+/** The admin middleware (mounted on the operations listener only). */
+export function adminRoutes(services: Services, operators: Operators): Middleware {
   return async (ctx: Context, next: Next) => {
     if (!ctx.path.startsWith('/admin/') && ctx.path !== '/admin') return next();
-    if (!expected || !LOOPBACK.has(ctx.req.socket.remoteAddress ?? '')) {
-      ctx.status = 404;
-      return;
-    }
-    const given = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1] ?? '';
-    if (!timingSafeEqual(createHash('sha256').update(given).digest(), expected)) throw new GatewayError('ADMIN_UNAUTHORIZED', 401, 'admin token required');
+    // every /admin path needs a credential before anything is said about it (even a 404)
+    const role = ctx.path === '/admin/metrics' ? 'metrics' : 'reviewer';
+    const operator = operators.authenticate(ctx, role);
     ctx.set('Cache-Control', 'no-store');
     let m: RegExpExecArray | null;
     if (ctx.method === 'GET' && ctx.path === '/admin/reviews') {
@@ -81,10 +86,10 @@ export function adminRoutes(services: Services, token: string | undefined): Midd
       if (!item) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
       ctx.body = item;
     } else if (ctx.method === 'POST' && (m = new RegExp(`^/admin/reviews/${ID}/(approve|deny)$`).exec(ctx.path))) {
-      await decideReview(ctx, services, m[1]!, m[2] === 'approve' ? 'approved' : 'denied');
+      await decideReview(ctx, services, operator, m[1]!, m[2] === 'approve' ? 'approved' : 'denied');
     } else if (ctx.method === 'GET' && ctx.path === '/admin/metrics') {
       ctx.type = 'text/plain';
-      ctx.body = services.fraud.metrics.text();
+      ctx.body = await services.fraud.metrics.text();
     } else {
       ctx.status = 404;
     }

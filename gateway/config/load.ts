@@ -3,13 +3,15 @@
  * the offending field; nothing is left to fail on a request. Defaults are secure: cookies are Secure
  * unless the issuer is an http loopback URL, secrets must come from the environment or files.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string, url, type Obj } from './check.ts';
 import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
 import { parseWebAuthn } from './webauthn.ts';
+import { parseOps } from './ops.ts';
+import { refuseRetiredEnvironment } from './retired-env.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
 import { ACR_VALUES } from '../translate/acr.ts';
@@ -54,7 +56,7 @@ function parseSpMetadata(saml: Obj): GatewayConfig['saml']['spMetadata'] {
   return { validitySeconds, cacheDurationSeconds, expiryWarningSeconds };
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'ttl', 'logging', 'webauthn'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -67,11 +69,22 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   return loadConfig(raw, { env, baseDir: dirname(resolve(file)) });
 }
 
+/** A file that exists and can be read now (a boot failure, not a first-request one). */
+function readableFile(file: string, at: string): string {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    throw new ConfigError(at, `cannot read ${file}`);
+  }
+  return file;
+}
+
 export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
   const root = object(raw, '(root)');
   onlyKeys(root, '', TOP);
+  refuseRetiredEnvironment(env);
   const trustedProxyList = parseTrustedProxies(root);
 
   const issuer = url(string(root, 'issuer', ''), 'issuer').replace(/\/$/, '');
@@ -94,7 +107,9 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const ttl = object(root.ttl ?? {}, 'ttl');
   onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'authorizationCode', 'interaction', 'grant']);
   const audit = object(root.audit ?? {}, 'audit');
-  onlyKeys(audit, 'audit', ['anchorFile']);
+  onlyKeys(audit, 'audit', ['anchorFile', 'spoolDir']);
+  const risk = object(root.risk ?? {}, 'risk');
+  onlyKeys(risk, 'risk', ['policyFile']);
   const federation = object(root.federation ?? {}, 'federation');
   onlyKeys(federation, 'federation', ['minimumAcr']);
   const logging = object(root.logging ?? {}, 'logging');
@@ -107,9 +122,12 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const secure = boolean(cookies, 'secure', 'cookies', !loopbackHttp);
   if (!secure && !loopbackHttp) throw new ConfigError('cookies.secure', 'may be false only for an http loopback issuer');
 
+  const publicListen = { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) };
   const config: GatewayConfig = {
     issuer,
-    listen: { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) },
+    listen: publicListen,
+    // the operations listener (admin API, /metrics, /ready) and its operators: config/ops.ts
+    ops: parseOps(root.ops, publicListen.port, env),
     trustedProxies: trustedProxyList,
     database: { url: secret(database, 'url', 'database', env) },
     redis: { url: secret(redis, 'url', 'redis', env), keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }) },
@@ -133,7 +151,13 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     clients: [],
     // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
     // the checkpoint anchor outside the database (gateway/audit/anchor.ts); resolved against the config file
-    audit: audit.anchorFile === undefined ? {} : { anchorFile: resolve(baseDir, string(audit, 'anchorFile', 'audit')) },
+    audit: {
+      ...(audit.anchorFile === undefined ? {} : { anchorFile: resolve(baseDir, string(audit, 'anchorFile', 'audit')) }),
+      // where audit records wait while PostgreSQL is unreachable (default var/audit-spool/<hash of the database URL>)
+      ...(audit.spoolDir === undefined ? {} : { spoolDir: resolve(baseDir, string(audit, 'spoolDir', 'audit')) }),
+    },
+    // the risk policy set (gateway/policy/policy-set.ts); parsed at boot, an invalid file stops it (POLICY_INVALID)
+    risk: risk.policyFile === undefined ? {} : { policyFile: readableFile(resolve(baseDir, string(risk, 'policyFile', 'risk')), 'risk.policyFile') },
     federation: { minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2') },
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),

@@ -2,6 +2,7 @@
 import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { WebAuthnConfig } from './webauthn.ts';
+import type { OpsConfig } from './ops.ts';
 
 /** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
 export interface SamlIdpEntry {
@@ -59,6 +60,8 @@ export interface GatewayConfig {
   listen: { host: string; port: number };
   /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Host are believed (addresses or CIDR blocks). */
   trustedProxies: string[];
+  /** The operations listener (admin API, /metrics, /ready) and its operators; off unless enabled. */
+  ops: OpsConfig;
   database: { url: string };
   redis: { url: string; keyPrefix: string };
   hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };
@@ -72,7 +75,9 @@ export interface GatewayConfig {
   };
   clients: ClientEntry[];
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
-  audit: { anchorFile?: string };
+  audit: { anchorFile?: string; spoolDir?: string };
+  /** The risk policy set's JSON file (default: the built-in policy). */
+  risk: { policyFile?: string };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
   federation: { minimumAcr: Acr };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };

@@ -12,6 +12,9 @@
  *                           durable, and applied at once by running gateways (remove = hidden now,
  *                           gone at the next start)
  *
+ * The same status is served over HTTP by each gateway's operations listener: `GET /admin/idps[/:id]` to an
+ * operator with the `admin` role (gateway/admin/idp-routes.ts).
+ *
  * Failures print `error <CODE>: <message>` on stderr and exit 1; usage errors exit 2. Secrets come from
  * the environment named by the configuration, as for the gateway.
  */

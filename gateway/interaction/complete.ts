@@ -110,8 +110,9 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
       await services.flow.transition(uid, 'FLAGGED', { component: 'policy', requestId, details: { reasons: decision.reasons, score: outcome.fraudScore } });
       await services.flow.transition(uid, 'MANUAL_REVIEW', { component: 'review', requestId });
       const login = await services.logins.load(uid);
+      // a flag by the review threshold (RISK_REVIEW) carries no level: it is riskier than level 3, so it counts as 3
       await services.fraud.reviews.enqueue(
-        { loginId: uid, clientId: login?.clientId ?? String(details.params.client_id), idp: outcome.idp, accountId: outcome.accountId, score: outcome.fraudScore, reasons: decision.reasons },
+        { loginId: uid, clientId: login?.clientId ?? String(details.params.client_id), idp: outcome.idp, accountId: outcome.accountId, score: outcome.fraudScore, reasons: decision.reasons, level: decision.level ?? 3 },
         outcome,
       );
       await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));

@@ -1,9 +1,11 @@
 /**
- * GET /health — the process is up. GET /ready — it can serve logins: PostgreSQL, Redis and the HSM
- * (a canary signature) all answer within a short timeout. 503 with the failing parts otherwise.
+ * GET /health — the process is up (both listeners; cheap, touches nothing).
+ * GET /ready — it can serve logins: PostgreSQL, Redis and the HSM (a canary signature) all answer within
+ * a short timeout; 503 with the failing parts otherwise. Served on the operations listener only (issue
+ * #10 item 13).
  *
  * The readiness result is cached for READY_CACHE_MS and computed by one probe at a time, whatever the
- * number of callers: a public `/ready` must not let anyone make the HSM sign at will.
+ * number of callers: nobody may make the HSM sign at will.
  */
 import type { Middleware } from 'koa';
 import type { Services } from '../services.ts';
@@ -28,7 +30,17 @@ interface Readiness {
   checks: Record<string, boolean>;
 }
 
-export function healthRoutes(services: Services): Middleware {
+/** GET /health: liveness. */
+export function healthRoute(): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'GET' || ctx.path !== '/health') return next();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  };
+}
+
+/** GET /ready: readiness, cached (operations listener). */
+export function readinessRoute(services: Services): Middleware {
   let cached: { at: number; result: Promise<Readiness> } | undefined;
   const readiness = (): Promise<Readiness> => {
     if (cached && Date.now() - cached.at < READY_CACHE_MS) return cached.result;
@@ -36,12 +48,8 @@ export function healthRoutes(services: Services): Middleware {
     return cached.result;
   };
   return async (ctx, next) => {
-    if (ctx.method !== 'GET' || (ctx.path !== '/health' && ctx.path !== '/ready')) return next();
+    if (ctx.method !== 'GET' || ctx.path !== '/ready') return next();
     ctx.set('Cache-Control', 'no-store');
-    if (ctx.path === '/health') {
-      ctx.body = { status: 'ok' };
-      return;
-    }
     const { ready, checks } = await readiness();
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not_ready', checks };

@@ -1,169 +1,58 @@
 /**
- * A tiny dependency-free metrics registry and its Prometheus text exposition (format 0.0.4).
+ * The gateway's metrics registry is prom-client's (issue #11 item 7): counters, gauges and latency
+ * histograms, the default process metrics, and the text exposition (format 0.0.4).
  *
- * - counters and gauges, each with a fixed list of label names declared once; a sample with a missing or
- *   unknown label throws (a programming error, never silently a new series);
- * - metric and label names are checked against the Prometheus grammar at declaration;
- * - label values are escaped per the spec (`\\`, `"`, newline), HELP text too (`\\`, newline);
- * - `collect` hooks run before each exposition (gauges that mirror live state, e.g. IdP availability);
- * - other registries can be included, so one scrape shows every component's metrics.
+ * - one `Registry` per gateway instance (never prom-client's global one: tests boot several gateways in
+ *   one process, and a worker names its registry to the cluster aggregator, cluster-metrics.ts);
+ * - every metric is declared once with its label names; prom-client refuses a sample with an unknown
+ *   label, and the TypeScript label types refuse it at compile time;
+ * - `declare*` return the already-declared metric of that name (so a component may declare lazily), and
+ *   refuse one declared with another type or other label names;
+ * - the latency buckets are in seconds and bracket the budgets the product brief and BENCHMARKS.md name.
  */
-
-export type LabelValue = string | number | boolean;
-export type Labels = Readonly<Record<string, LabelValue>>;
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /** The Content-Type of the text exposition format. */
-export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const EXPOSITION_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Buckets (s) for a whole login, a request, a token response: 5 ms to 10 s. */
+export const REQUEST_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Buckets (s) for one HSM signature or one risk stage (budgets of a few to a few hundred ms). */
+export const FAST_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** Escapes a label value: backslash, double quote and line feed. */
-export function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/**
+ * A registry with the default process metrics (`process_cpu_seconds_total`, `process_start_time_seconds`,
+ * `nodejs_eventloop_lag_seconds`, heap, GC, handles, ...).
+ *
+ * @example
+ * const registry = newRegistry();
+ * await registry.metrics(); // the text exposition
+ */
+export function newRegistry(options: { processMetrics: boolean }): Registry {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  return registry;
 }
 
-/** Escapes HELP text: backslash and line feed. */
-export function escapeHelp(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+function existing<M extends Metric>(registry: Registry, name: string, kind: string, labelNames: readonly string[], is: (m: Metric) => m is M): M | undefined {
+  const found = registry.getSingleMetric(name);
+  if (found === undefined) return undefined;
+  const declared = (found as unknown as { labelNames: readonly string[] }).labelNames;
+  if (!is(found) || [...declared].sort().join(',') !== [...labelNames].sort().join(',')) throw new TypeError(`metric ${name} already declared differently (not a ${kind} {${labelNames.join(',')}})`);
+  return found;
 }
 
-/** A sample value as the format writes it (`+Inf`, `-Inf`, `NaN`, or a Go-style float). */
-export function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
+/** Declares (or returns the already declared) counter `name` on `registry`. */
+export function declareCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return existing(registry, name, 'counter', labelNames, (m): m is Counter<L> => m instanceof Counter) ?? new Counter<L>({ name, help, labelNames, registers: [registry] });
 }
 
-class Family {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'counter' | 'gauge';
-  readonly labelNames: readonly string[];
-  readonly series = new Map<string, { labels: string[]; value: number }>();
-
-  constructor(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[]) {
-    if (!METRIC_NAME.test(name)) throw new TypeError(`invalid metric name: ${name}`);
-    for (const l of labelNames) {
-      if (!LABEL_NAME.test(l) || l.startsWith('__')) throw new TypeError(`invalid label name: ${l}`);
-    }
-    if (new Set(labelNames).size !== labelNames.length) throw new TypeError(`duplicate label name in ${name}`);
-    this.name = name;
-    this.help = help;
-    this.type = type;
-    this.labelNames = labelNames;
-  }
-
-  entry(labels: Labels): { labels: string[]; value: number } {
-    const keys = Object.keys(labels);
-    if (keys.length !== this.labelNames.length || !keys.every((k) => this.labelNames.includes(k))) {
-      throw new TypeError(`${this.name} takes labels {${this.labelNames.join(',')}}, got {${keys.join(',')}}`);
-    }
-    const values = this.labelNames.map((l) => String(labels[l]));
-    const key = values.join('\u0000');
-    let entry = this.series.get(key);
-    if (!entry) {
-      entry = { labels: values, value: 0 };
-      this.series.set(key, entry);
-    }
-    return entry;
-  }
-
-  lines(): string[] {
-    const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`];
-    for (const { labels, value } of this.series.values()) {
-      const pairs = labels.map((v, i) => `${this.labelNames[i]}="${escapeLabelValue(v)}"`);
-      out.push(`${this.name}${pairs.length ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}`);
-    }
-    return out;
-  }
+/** Declares (or returns) gauge `name`; `aggregator` says how the cluster aggregator merges workers' values. */
+export function declareGauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], aggregator: 'sum' | 'max' | 'min' | 'first'): Gauge<L> {
+  return existing(registry, name, 'gauge', labelNames, (m): m is Gauge<L> => m instanceof Gauge) ?? new Gauge<L>({ name, help, labelNames, aggregator, registers: [registry] });
 }
 
-/** A monotonically increasing count. */
-export class Counter {
-  readonly #family: Family;
-  constructor(family: Family) {
-    this.#family = family;
-  }
-
-  /** Adds `n` (default 1, never negative) to the series of these labels. */
-  inc(labels: Labels = {}, n = 1): void {
-    if (!(n >= 0)) throw new RangeError(`${this.#family.name}: a counter only goes up`);
-    this.#family.entry(labels).value += n;
-  }
-
-  /** The current value of one series (0 when never incremented). */
-  get(labels: Labels = {}): number {
-    return this.#family.entry(labels).value;
-  }
-}
-
-/** A value that goes up and down. */
-export class Gauge {
-  readonly #family: Family;
-  constructor(family: Family) {
-    this.#family = family;
-  }
-
-  set(labels: Labels, value: number): void {
-    this.#family.entry(labels).value = value;
-  }
-
-  /** Forgets every series (before a collector re-sets the live ones). */
-  reset(): void {
-    this.#family.series.clear();
-  }
-}
-
-export class MetricsRegistry {
-  readonly #families = new Map<string, Family>();
-  readonly #collectors: Array<() => void> = [];
-  readonly #included: MetricsRegistry[] = [];
-
-  #declare(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[]): Family {
-    const existing = this.#families.get(name);
-    if (existing) {
-      if (existing.type !== type || [...existing.labelNames].sort().join(',') !== [...labelNames].sort().join(',')) throw new TypeError(`metric ${name} already declared differently`);
-      return existing;
-    }
-    const family = new Family(name, help, type, labelNames);
-    this.#families.set(name, family);
-    return family;
-  }
-
-  /** Declares (or returns the already declared) counter `name`. */
-  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return new Counter(this.#declare(name, help, 'counter', labelNames));
-  }
-
-  /** Declares (or returns the already declared) gauge `name`. */
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return new Gauge(this.#declare(name, help, 'gauge', labelNames));
-  }
-
-  /** Runs `fn` before each exposition (to refresh gauges mirroring live state). */
-  collect(fn: () => void): void {
-    this.#collectors.push(fn);
-  }
-
-  /** Shows another registry's metrics in this one's exposition. */
-  include(other: MetricsRegistry): void {
-    if (other !== this && !this.#included.includes(other)) this.#included.push(other);
-  }
-
-  /** The text exposition of this registry and of the included ones. */
-  text(): string {
-    const lines: string[] = [];
-    const seen = new Set<string>();
-    for (const registry of [this, ...this.#included]) {
-      for (const fn of registry.#collectors) fn();
-      for (const family of registry.#families.values()) {
-        if (seen.has(family.name)) continue; // one family per name in an exposition
-        seen.add(family.name);
-        lines.push(...family.lines());
-      }
-    }
-    return lines.length ? `${lines.join('\n')}\n` : '';
-  }
+/** Declares (or returns) histogram `name` with `buckets` (seconds). */
+export function declareHistogram<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L> {
+  return existing(registry, name, 'histogram', labelNames, (m): m is Histogram<L> => m instanceof Histogram) ?? new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
 }

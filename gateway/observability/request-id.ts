@@ -1,7 +1,8 @@
 /**
  * Gives every request an id (a valid incoming X-Request-Id is kept, so a login can be followed across
  * instances and proxies), echoes it in the response, logs one line per request with its outcome, and
- * counts it in `gateway_http_requests_total` under its route pattern (never its raw path).
+ * counts it in `gateway_http_requests_total` and times it in `gateway_http_request_duration_seconds` under its
+ * route pattern (never its raw path).
  */
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -21,10 +22,11 @@ export function requestId(logger: Logger, metrics?: GatewayMetrics): Middleware 
     try {
       await next();
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
+      const elapsed = performance.now() - started;
+      const ms = Math.round(elapsed * 10) / 10;
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
       logger.info({ requestId: id, method: ctx.method, path: ctx.path, status, ms }, 'request');
-      metrics?.httpRequest(ctx.method, routeLabel(ctx.path), status);
+      metrics?.httpRequest(ctx.method, routeLabel(ctx.path), status, elapsed / 1000);
     }
   };
 }

@@ -5,6 +5,9 @@
  *   state's timeout); the person's browser waits on a page that polls;
  * - an operator approves or denies it once (`REVIEW_NOT_PENDING` otherwise): a denial moves the login to
  *   DENIED at once; an approval lets the waiting browser finish (MANUAL_REVIEW → COMPLETED);
+ * - a level-3 review (the policy's highest level, and any flag by the review threshold) needs `requiredApprovals` distinct operators: each
+ *   approval is recorded (audit `REVIEW_APPROVAL_RECORDED`), the last one approves; the same operator
+ *   twice gets `REVIEW_SAME_OPERATOR` (409). One UPDATE decides, so concurrent approvals count exactly;
  * - the timeout is the flow sweeper's (MANUAL_REVIEW → DENIED, `FLOW_TIMEOUT`); a row still pending past
  *   its deadline reads as `expired`;
  * - every step writes an audit record (component `review`).
@@ -29,6 +32,10 @@ export interface ReviewItem {
   deadline: Date;
   decidedBy: string | null;
   note: string | null;
+  /** The policy level that flagged the login (0 when none was given). */
+  level: number;
+  /** Operators who approved so far (a level-3 review needs several). */
+  approvals: string[];
 }
 
 interface Row {
@@ -43,6 +50,8 @@ interface Row {
   deadline: Date;
   decided_by: string | null;
   note: string | null;
+  level: number;
+  approvals: string[];
 }
 
 const toItem = (r: Row): ReviewItem => ({
@@ -57,6 +66,8 @@ const toItem = (r: Row): ReviewItem => ({
   deadline: r.deadline,
   decidedBy: r.decided_by,
   note: r.note,
+  level: r.level,
+  approvals: r.approvals,
 });
 
 export const REVIEW_TIMEOUT_SECONDS = 900;
@@ -73,14 +84,14 @@ export class ReviewStore {
   }
 
   /** Puts a login in the queue and keeps its verified outcome until it is decided. */
-  async enqueue(item: { loginId: string; clientId: string; idp: string; accountId: string; score: number; reasons: string[] }, outcome: LoginOutcome): Promise<void> {
+  async enqueue(item: { loginId: string; clientId: string; idp: string; accountId: string; score: number; reasons: string[]; level: number }, outcome: LoginOutcome): Promise<void> {
     await this.#redis.set(`review:outcome:${item.loginId}`, JSON.stringify(outcome), 'EX', REVIEW_TIMEOUT_SECONDS + 120);
     await this.#pool.query(
-      `insert into review_queue (login_id, client_id, idp, account_id, score, reasons, deadline)
-       values ($1, $2, $3, $4, $5, $6::jsonb, now() + make_interval(secs => $7)) on conflict (login_id) do nothing`,
-      [item.loginId, item.clientId, item.idp, item.accountId, item.score, JSON.stringify(item.reasons), REVIEW_TIMEOUT_SECONDS],
+      `insert into review_queue (login_id, client_id, idp, account_id, score, reasons, deadline, level)
+       values ($1, $2, $3, $4, $5, $6::jsonb, now() + make_interval(secs => $7), $8) on conflict (login_id) do nothing`,
+      [item.loginId, item.clientId, item.idp, item.accountId, item.score, JSON.stringify(item.reasons), REVIEW_TIMEOUT_SECONDS, item.level],
     );
-    await this.#audit.append({ sessionId: item.loginId, from: null, to: 'REVIEW_QUEUED', component: 'review', details: { score: item.score, reasons: item.reasons } });
+    await this.#audit.append({ sessionId: item.loginId, from: null, to: 'REVIEW_QUEUED', component: 'review', details: { score: item.score, reasons: item.reasons, level: item.level } });
   }
 
   async get(loginId: string): Promise<ReviewItem | null> {
@@ -95,30 +106,46 @@ export class ReviewStore {
   }
 
   /**
-   * Records an operator's decision (once). Throws `REVIEW_NOT_FOUND` or `REVIEW_NOT_PENDING` (409).
+   * Records an operator's decision. A denial decides at once; an approval decides once `requiredApprovals`
+   * distinct operators approved a level-3 review (one approval otherwise); until then the item stays
+   * pending with the approval recorded. Throws `REVIEW_NOT_FOUND` (404), `REVIEW_NOT_PENDING` (409) or
+   * `REVIEW_SAME_OPERATOR` (409).
    *
    * @example
-   * await reviews.decide('a1b2', 'approved', 'operator:alice', 'called the person back');
+   * await reviews.decide('a1b2', 'approved', 'alice', 'called the person back', 2);
    */
-  async decide(loginId: string, status: 'approved' | 'denied', operator: string, note?: string): Promise<ReviewItem> {
-    const { rows } = await this.#pool.query<Row>(
-      `update review_queue set status = $2, decided_by = $3, decided_at = now(), note = $4
-       where login_id = $1 and status = 'pending' and deadline > now() returning *`,
-      [loginId, status, operator, note ?? null],
-    );
+  async decide(loginId: string, status: 'approved' | 'denied', operator: string, note: string | undefined, requiredApprovals: number): Promise<ReviewItem> {
+    const { rows } = status === 'denied'
+      ? await this.#pool.query<Row>(
+        `update review_queue set status = 'denied', decided_by = $2, decided_at = now(), note = $3
+         where login_id = $1 and status = 'pending' and deadline > now() returning *`,
+        [loginId, operator, note ?? null],
+      )
+      : await this.#pool.query<Row>(
+        `update review_queue set approvals = approvals || jsonb_build_array($2::text),
+           status = case when jsonb_array_length(approvals) + 1 >= (case when level >= 3 then $4::int else 1 end) then 'approved' else 'pending' end,
+           decided_by = $2, decided_at = now(), note = coalesce($3, note)
+         where login_id = $1 and status = 'pending' and deadline > now() and not approvals ? $2 returning *`,
+        [loginId, operator, note ?? null, requiredApprovals],
+      );
     if (!rows[0]) {
       const existing = await this.get(loginId);
       if (!existing) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
+      if (existing.status === 'pending' && existing.approvals.includes(operator)) {
+        throw new GatewayError('REVIEW_SAME_OPERATOR', 409, 'this review needs the approval of another operator');
+      }
       throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review was already decided or has expired', { detail: existing.status });
     }
+    const item = toItem(rows[0]);
+    const to = item.status === 'approved' ? 'REVIEW_APPROVED' : item.status === 'denied' ? 'REVIEW_DENIED' : 'REVIEW_APPROVAL_RECORDED';
     await this.#audit.append({
       sessionId: loginId,
       from: 'MANUAL_REVIEW',
-      to: status === 'approved' ? 'REVIEW_APPROVED' : 'REVIEW_DENIED',
+      to,
       component: 'review',
-      details: { operator, ...(note ? { note } : {}) },
+      details: { operator, ...(note ? { note } : {}), ...(status === 'approved' ? { approvals: item.approvals } : {}) },
     });
-    return toItem(rows[0]);
+    return item;
   }
 
   /** Marks a review whose login already left MANUAL_REVIEW (timed out) as expired. */

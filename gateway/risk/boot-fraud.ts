@@ -1,12 +1,10 @@
 /**
  * How boot.ts wires issue #5, in one place (so boot.ts changes by a few lines):
  *
- * - the audit spool directory: `fraud.spoolDir`, else `GW_AUDIT_SPOOL_DIR`, else
+ * - the audit spool directory: `fraud.spoolDir`, else `audit.spoolDir`, else
  *   `var/audit-spool/<hash of the database URL>` (one spool per database; survives restarts);
- * - the policy set: `fraud.policies`, else the JSON file `GW_RISK_POLICY_FILE`, else the defaults;
+ * - the policy set: `fraud.policies`, else the JSON file `risk.policyFile`, else the defaults;
  *   an invalid file stops the boot (`POLICY_INVALID`);
- * - the admin token: `fraud.adminToken`, else `GW_ADMIN_TOKEN`; shorter than 32 characters stops the boot;
- *   absent disables the admin API;
  * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict destroys the
  *   login's grant and revokes its tokens) and audit checkpoints signed with the audit key (every 60 s).
  */
@@ -14,6 +12,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { AuditLog, AuditLogOptions } from '../audit/audit-log.ts';
@@ -30,7 +29,6 @@ export interface FraudBootOptions {
   policies?: PolicySet;
   budgets?: Partial<Record<string, number>>;
   spoolDir?: string;
-  adminToken?: string;
   resolver?: NetworkResolver;
   /** Audit checkpoint period (ms; 0 = off). Default 60000. */
   checkpointMs?: number;
@@ -38,21 +36,19 @@ export interface FraudBootOptions {
   reprocessMs?: number;
 }
 
-export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, options: FraudBootOptions = {}) {
-  const spoolDir = options.spoolDir ?? process.env.GW_AUDIT_SPOOL_DIR ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
+export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, metricsRegistry: Registry, options: FraudBootOptions = {}) {
+  const spoolDir = options.spoolDir ?? config.audit.spoolDir ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
   let policies = options.policies;
-  const file = process.env.GW_RISK_POLICY_FILE;
+  const file = config.risk.policyFile;
   if (!policies && file) {
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new ConfigError('GW_RISK_POLICY_FILE', `cannot read ${file} as JSON: ${(error as Error).message}`);
+      throw new ConfigError('risk.policyFile', `cannot read ${file} as JSON: ${(error as Error).message}`);
     }
     policies = parsePolicySet(raw);
   }
-  const adminToken = options.adminToken ?? process.env.GW_ADMIN_TOKEN;
-  if (adminToken !== undefined && adminToken.length < 32) throw new ConfigError('GW_ADMIN_TOKEN', 'must be at least 32 characters');
   const auditOptions: AuditLogOptions = {
     spool: new AuditSpool(spoolDir),
     onEvent: (event) => {
@@ -64,7 +60,7 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
   let fraud: FraudService | undefined;
   return {
     auditOptions,
-    services(audit: AuditLog): { risk: FraudService['pipeline']; fraud: FraudService; adminToken: string | undefined } {
+    services(audit: AuditLog): { risk: FraudService['pipeline']; fraud: FraudService } {
       fraud = new FraudService({
         redis,
         pool,
@@ -72,11 +68,12 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
         logger,
         hashKey: createHmac('sha256', config.secrets.pairwiseSalt).update('risk-feature-hash-v1').digest('base64url'),
         interactionTtl: config.ttl.interaction,
+        metricsRegistry,
         ...(policies ? { policies } : {}),
         ...(options.resolver ? { resolver: options.resolver } : {}),
         ...(options.budgets ? { budgets: options.budgets } : {}),
       });
-      return { risk: fraud.pipeline, fraud, adminToken };
+      return { risk: fraud.pipeline, fraud };
     },
     /** Starts the background work; returns what stops it. */
     start(services: Services): () => Promise<void> {

@@ -17,6 +17,7 @@ import { ReviewStore } from '../review/review-store.ts';
 import { deviceFeatures } from './device-stage.ts';
 import { IpReputation } from './ip-reputation.ts';
 import { RiskMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 import { prefixResolver, type NetworkResolver } from './network.ts';
 import { RiskPipeline, type StageOutput } from './pipeline.ts';
 import { RbaStore } from './rba-store.ts';
@@ -36,6 +37,8 @@ export interface FraudServiceOptions {
   policies?: PolicySet;
   resolver?: NetworkResolver;
   budgets?: Partial<Record<string, number>>;
+  /** The gateway's metrics registry (the pipeline's counters and histograms join it); a private one when absent. */
+  metricsRegistry?: Registry;
 }
 
 /** The late-verdict score from which a session is revoked. */
@@ -53,7 +56,7 @@ export class FraudService {
   readonly ipReputation = new IpReputation();
   readonly reprocess: ReprocessQueue;
   readonly reviews: ReviewStore;
-  readonly metrics = new RiskMetrics();
+  readonly metrics: RiskMetrics;
   readonly resolver: NetworkResolver;
   readonly #o: FraudServiceOptions;
   readonly #evaluateLate: (signals: RiskSignals) => Promise<StageOutput>;
@@ -61,6 +64,7 @@ export class FraudService {
 
   constructor(o: FraudServiceOptions) {
     this.#o = o;
+    this.metrics = new RiskMetrics(o.metricsRegistry);
     this.policies = o.policies ?? { default: DEFAULT_POLICY, clients: {}, idps: {} };
     this.cache = new DecisionCache(o.redis);
     this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl);
@@ -70,10 +74,12 @@ export class FraudService {
     this.resolver = o.resolver ?? prefixResolver;
     const { stages, correlation } = buildStages({ redis: o.redis, behaviour: this.behaviour, rba: this.rba, ipReputation: this.ipReputation, reprocess: this.reprocess, hashKey: o.hashKey });
     this.#evaluateLate = (s) => correlation.evaluate(s);
+    this.metrics.budgets(Object.fromEntries(stages.map((stage) => [stage.name, o.budgets?.[stage.name] ?? stage.budgetMs])));
     this.pipeline = new RiskPipeline(stages, {
       ...(o.budgets ? { budgets: o.budgets } : {}),
       onStage: (result, signals) => {
         this.metrics.inc('risk_stage_total', { stage: result.name, outcome: result.outcome, degraded: result.degraded });
+        this.metrics.stageTime(result.name, result.outcome, result.ms);
         if (result.degraded) o.logger.warn({ loginId: signals.loginId, stage: result.name, outcome: result.outcome, fallback: result.fallback, ms: result.ms }, 'risk stage degraded');
       },
       onFailure: stageFailureReporter({ audit: o.audit, logger: o.logger, metrics: this.metrics }),

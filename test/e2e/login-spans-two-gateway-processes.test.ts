@@ -65,6 +65,6 @@ test('a login started on one gateway process finishes on the other', async (t) =
   backends = [a.url];
   const discovery = await fetch(`${deployment.gatewayUrl}/.well-known/openid-configuration`);
   t.is(discovery.status, 200);
-  const health = await fetch(`${a.url}/ready`);
+  const health = await fetch(`${a.opsUrl}/ready`);
   t.is(health.status, 200);
 });

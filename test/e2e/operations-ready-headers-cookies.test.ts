@@ -1,5 +1,5 @@
 /**
- * Operations from day one: /health and /ready (ready only when PostgreSQL, Redis and the HSM answer),
+ * Operations from day one: /health (public) and /ready (operations listener; ready only when PostgreSQL, Redis and the HSM answer),
  * security headers on the gateway's pages, cookies HttpOnly, a request id carried through.
  */
 import test from 'ava';
@@ -58,19 +58,19 @@ test.serial('/ready is cached: 20 probes at once make one HSM canary signature, 
     services.hsmReady = original;
   });
   await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // past any earlier answer
-  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.url}/ready`)));
+  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.opsUrl}/ready`)));
   t.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
   t.is(signatures, 1);
 });
 
 test.serial('/ready reports each dependency and turns 503 when Redis is gone, while /health stays up', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100));
-  const ready = await fetch(`${gateway.url}/ready`);
+  const ready = await fetch(`${gateway.opsUrl}/ready`);
   t.is(ready.status, 200);
   t.deepEqual(await ready.json(), { status: 'ready', checks: { postgres: true, redis: true, hsm: true } });
   await redis.stop();
   await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // the cached answer expires
-  const notReady = await fetch(`${gateway.url}/ready`);
+  const notReady = await fetch(`${gateway.opsUrl}/ready`);
   t.is(notReady.status, 503);
   const body = (await notReady.json()) as { checks: Record<string, boolean> };
   t.false(body.checks.redis);

@@ -7,7 +7,9 @@
  * 3. the development PKI (certs/generated), the demo IdP, the gateway (its own process, logs in
  *    var/log/gateway.log), the demo RP; then it prints the URL to open. Ctrl-C stops everything.
  *
- * Ports: GW_PORT (3000), GW_IDP_PORT (3001), GW_RP_PORT (3002).
+ * Ports: GW_PORT (3000), GW_IDP_PORT (3001), GW_RP_PORT (3002), GW_OPS_PORT (3009: the operations listener —
+ * admin API, /metrics, /ready — on 127.0.0.1, with the operators alice and bob, whose credentials are in
+ * var/secrets.json; the banner prints a curl line).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +27,7 @@ const ports = {
   gateway: Number(process.env.GW_PORT ?? 3000),
   idp: Number(process.env.GW_IDP_PORT ?? 3001),
   rp: Number(process.env.GW_RP_PORT ?? 3002),
+  ops: Number(process.env.GW_OPS_PORT ?? 3009),
 };
 const say = (line: string) => console.log(`run: ${line}`);
 
@@ -34,7 +37,15 @@ interface DemoSecrets extends DeploymentSecrets {
 
 function loadSecrets(): DemoSecrets {
   const file = join(varDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoSecrets;
+  if (existsSync(file)) {
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as DemoSecrets;
+    if (kept.aliceToken && kept.bobToken) return kept;
+    // secrets of a run before the operations listener: add the operators' credentials once
+    const fresh = newDeploymentSecrets();
+    const upgraded = { ...kept, aliceToken: fresh.aliceToken, bobToken: fresh.bobToken };
+    saveSecrets(upgraded);
+    return upgraded;
+  }
   const secrets = newDeploymentSecrets();
   saveSecrets(secrets);
   return secrets;
@@ -98,6 +109,7 @@ try {
     redisKeyPrefix: 'gw:',
     token: secrets.token,
     gatewayPort: ports.gateway,
+    opsPort: ports.ops,
     idpPort: ports.idp,
     rpRedirectUri: `http://127.0.0.1:${ports.rp}/callback`,
     pkiDir: join(root, 'certs', 'generated'),
@@ -116,6 +128,8 @@ try {
     }
   });
   say(`gateway on ${gateway.url} (logs: ${logFile})`);
+  say(`operations listener on ${gateway.opsUrl} (operators alice: reviewer+metrics+admin, bob: reviewer; credentials in var/secrets.json)`);
+  say(`  curl -H "Authorization: Bearer $(node -p 'require("./var/secrets.json").aliceToken')" ${gateway.opsUrl}/admin/reviews`);
   const rp = await startDemoRp({
     port: ports.rp,
     issuer: deployment.gatewayUrl,

@@ -32,6 +32,8 @@ export interface DeploymentOptions {
   redisKeyPrefix: string;
   token: TokenHandle;
   gatewayPort?: number;
+  /** The operations listener's port (default: a free one). */
+  opsPort?: number;
   /** The host name of the issuer (default 127.0.0.1; `localhost` where WebAuthn needs a domain RP ID). */
   gatewayHost?: string;
   idpPort?: number;
@@ -45,6 +47,8 @@ export interface DeploymentOptions {
   extraIdps?: unknown[];
   /** Extra HSM keys to make before boot (e.g. a PS256 `saml` key for eIDAS requests). */
   extraKeys?: { purpose: KeyPurpose; alg: AlgorithmName }[];
+  /** A risk policy set's JSON file (`risk.policyFile`); the built-in policy when absent. */
+  riskPolicyFile?: string;
   /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
   secrets?: DeploymentSecrets;
 }
@@ -54,14 +58,35 @@ export interface DeploymentSecrets {
   pairwiseSalt: string;
   browserBindingKey: string;
   rpSecret: string;
+  /** The operators' credentials (make run keeps them; random otherwise). */
+  aliceToken?: string;
+  bobToken?: string;
 }
 
+/**
+ * The operators of a deployment (`ops.operators`): alice reviews, reads metrics and IdP status; bob
+ * reviews. Two reviewers, so a level-3 review can be approved by two distinct operators.
+ */
+export const OPERATORS = { alice: ['reviewer', 'metrics', 'admin'], bob: ['reviewer'] } as const;
+export type OperatorName = keyof typeof OPERATORS;
+
 export function newDeploymentSecrets(): DeploymentSecrets {
-  return { cookieKey: secretValue(), pairwiseSalt: secretValue(), browserBindingKey: secretValue(), rpSecret: secretValue() };
+  return { cookieKey: secretValue(), pairwiseSalt: secretValue(), browserBindingKey: secretValue(), rpSecret: secretValue(), aliceToken: secretValue(), bobToken: secretValue() };
+}
+
+/** The raw config of one instance listening on `port`: another instance has its own operations port. */
+async function instanceConfig(deployment: Deployment, port: number): Promise<Record<string, unknown>> {
+  if (String(port) === new URL(deployment.gatewayUrl).port) return deployment.rawConfig;
+  const ops = deployment.rawConfig.ops as Record<string, unknown>;
+  return { ...deployment.rawConfig, listen: { host: '127.0.0.1', port }, ops: { ...ops, listen: { host: '127.0.0.1', port: await freePort() } } };
 }
 
 export interface Deployment {
   gatewayUrl: string;
+  /** The operations listener (admin API, /metrics, /ready) of the instance on the issuer's port. */
+  opsUrl: string;
+  /** Each operator's bearer credential. */
+  operatorTokens: Record<OperatorName, string>;
   idp: DemoIdp;
   client: { client_id: string; client_secret: string; redirect_uri: string };
   /** Environment (secrets) and config file a gateway process needs. */
@@ -80,6 +105,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
   const pki = ensureDevPki(options.pkiDir ?? join(options.dir, 'pki'));
   const gatewayPort = options.gatewayPort ?? (await freePort());
   const gatewayUrl = `http://${options.gatewayHost ?? '127.0.0.1'}:${gatewayPort}`;
+  const opsPort = options.opsPort ?? (await freePort());
   const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki });
   try {
     const metadata = await (await fetch(idp.metadataUrl)).text();
@@ -103,16 +129,26 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       GW_PAIRWISE_SALT: secrets.pairwiseSalt,
       GW_BROWSER_BINDING_KEY: secrets.browserBindingKey,
       GW_DEMO_RP_SECRET: client.client_secret,
+      GW_OPERATOR_ALICE: secrets.aliceToken ?? secretValue(),
+      GW_OPERATOR_BOB: secrets.bobToken ?? secretValue(),
     };
+    const operatorTokens = { alice: env.GW_OPERATOR_ALICE!, bob: env.GW_OPERATOR_BOB! };
     const rawConfig: Record<string, unknown> = {
       issuer: gatewayUrl,
       listen: { host: '127.0.0.1', port: gatewayPort },
+      // admin API, /metrics and /ready: their own loopback listener, per-operator credentials
+      ops: {
+        enabled: true,
+        listen: { host: '127.0.0.1', port: opsPort },
+        operators: Object.entries(OPERATORS).map(([name, roles]) => ({ name, token: { env: `GW_OPERATOR_${name.toUpperCase()}` }, roles })),
+      },
       database: { url: { env: 'GW_DATABASE_URL' } },
       redis: { url: { env: 'GW_REDIS_URL' }, keyPrefix: options.redisKeyPrefix },
       hsm: { library: options.token.library, tokenLabel: options.token.label, pin: { env: 'GW_HSM_PIN' } },
       secrets: { cookieKeys: [{ env: 'GW_COOKIE_KEY' }], pairwiseSalt: { env: 'GW_PAIRWISE_SALT' }, browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' } },
       // signed audit checkpoints are also appended here, outside the database (make run: var/)
       audit: { anchorFile: join(options.dir, 'audit-anchor.jsonl') },
+      ...(options.riskPolicyFile === undefined ? {} : { risk: { policyFile: options.riskPolicyFile } }),
       saml: {
         idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...(options.extraIdps ?? [])],
       },
@@ -131,16 +167,16 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
     };
     const configFile = join(options.dir, 'gateway.config.json');
     writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
-    return { gatewayUrl, idp, client, env, configFile, rawConfig, stop: () => idp.stop() };
+    return { gatewayUrl, opsUrl: `http://127.0.0.1:${opsPort}`, operatorTokens, idp, client, env, configFile, rawConfig, stop: () => idp.stop() };
   } catch (error) {
     await idp.stop();
     throw error;
   }
 }
 
-/** Boots the gateway in this process and listens on the deployment's port. */
-export async function startGatewayInProcess(deployment: Deployment, port?: number, bootOptions?: BootOptions): Promise<{ gateway: Gateway; server: Server; url: string; stop(): Promise<void> }> {
-  const config = loadConfig(deployment.rawConfig, { env: deployment.env });
+/** Boots the gateway in this process and listens on the deployment's port (and its operations port). */
+export async function startGatewayInProcess(deployment: Deployment, port?: number, bootOptions?: BootOptions): Promise<{ gateway: Gateway; server: Server; url: string; opsUrl: string; stop(): Promise<void> }> {
+  const config = loadConfig(await instanceConfig(deployment, port ?? Number(new URL(deployment.gatewayUrl).port)), { env: deployment.env });
   // Tests of whole logins run on a shared, loaded machine: unhurried stage budgets keep a normal path
   // normal (degraded modes are tested with injected slowness in test/risk/). A test may pass its own.
   const gateway = await bootGateway(config, { ...bootOptions, fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud } });
@@ -149,13 +185,18 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
   attachUpgrade(server, gateway.services);
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
+  const opsServer = createServer(gateway.opsApp.callback());
+  await new Promise<void>((resolve) => opsServer.listen(config.ops.listen.port, config.ops.listen.host, resolve));
   return {
     gateway,
     server,
     // the issuer's own name when listening on its port (the gateway serves only the configured host)
     url: String(listenPort) === new URL(config.issuer).port ? config.issuer : `http://127.0.0.1:${listenPort}`,
+    opsUrl: `http://127.0.0.1:${config.ops.listen.port}`,
     async stop() {
       server.closeAllConnections();
+      opsServer.closeAllConnections();
+      await new Promise<void>((resolve) => opsServer.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
     },
@@ -163,8 +204,9 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
 }
 
 /** Starts `node gateway/main.ts` as a child process on `port` (same config and secrets). */
-export async function startGatewayProcess(deployment: Deployment, port: number, logFile?: string): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
-  const config = { ...deployment.rawConfig, listen: { host: '127.0.0.1', port } };
+export async function startGatewayProcess(deployment: Deployment, port: number, logFile?: string): Promise<{ child: ChildProcess; url: string; opsUrl: string; stop(): Promise<void> }> {
+  const config = await instanceConfig(deployment, port);
+  const opsPort = (config.ops as { listen: { port: number } }).listen.port;
   const file = deployment.configFile.replace(/\.json$/, `.${port}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const child = fork(MAIN, ['--config', file], { env: { ...process.env, ...deployment.env }, stdio: logFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : 'inherit' });
@@ -181,6 +223,7 @@ export async function startGatewayProcess(deployment: Deployment, port: number, 
   return {
     child,
     url: `http://127.0.0.1:${port}`,
+    opsUrl: `http://127.0.0.1:${opsPort}`,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

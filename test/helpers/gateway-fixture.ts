@@ -16,12 +16,14 @@ export interface GatewayFixture {
   deployment: Deployment;
   gateway: Gateway;
   url: string;
+  /** The operations listener (admin API, /metrics, /ready). */
+  opsUrl: string;
   token: ReturnType<typeof freshToken>;
   rp: oidc.Configuration;
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[] } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; riskPolicyFile?: string; rawConfig?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -33,8 +35,10 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
     rpRedirectUri: RP_REDIRECT,
     extraClients: options.extraClients,
     extraIdps: options.extraIdps,
+    ...(options.riskPolicyFile === undefined ? {} : { riskPolicyFile: options.riskPolicyFile }),
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
+  options.rawConfig?.(deployment.rawConfig);
   const running = await startGatewayInProcess(deployment);
   const rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
     execute: [oidc.allowInsecureRequests],
@@ -43,6 +47,7 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
     deployment,
     gateway: running.gateway,
     url: running.url,
+    opsUrl: running.opsUrl,
     token,
     rp,
     async stop() {

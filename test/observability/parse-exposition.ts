@@ -1,6 +1,7 @@
 /**
  * A strict little parser of the Prometheus text exposition format 0.0.4, for tests: every line is a
- * HELP, a TYPE or a sample of a declared family; label values are unescaped; anything else throws.
+ * HELP, a TYPE, a sample of a declared family (`_bucket`, `_sum`, `_count` of a histogram or summary) or an
+ * empty line between families; label values are unescaped; anything else throws.
  */
 
 export interface Sample {
@@ -26,9 +27,16 @@ function unescape(value: string): string {
 function number(text: string): number {
   if (text === '+Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // Prometheus reads special values case-insensitively (Go's ParseFloat); prom-client 15 writes `Nan`
+  if (/^nan$/i.test(text)) return NaN;
   if (!/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) throw new Error(`not a sample value: ${text}`);
   return Number(text);
+}
+
+/** The family a sample belongs to: itself, or the histogram/summary it is a `_bucket`/`_sum`/`_count` of. */
+function familyOf(name: string, types: Map<string, string>): string {
+  const base = /^(.*)_(bucket|sum|count)$/.exec(name)?.[1];
+  return base !== undefined && !types.has(name) && ['histogram', 'summary'].includes(types.get(base) ?? '') ? base : name;
 }
 
 /** Parses an exposition; throws on the first malformed line. */
@@ -37,6 +45,7 @@ export function parseExposition(text: string): Exposition {
   const out: Exposition = { types: new Map(), help: new Map(), samples: [] };
   for (const line of text.split('\n').slice(0, -1)) {
     let m: RegExpExecArray | null;
+    if (line === '') continue;
     if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
       out.help.set(m[1]!, m[2]!);
     } else if ((m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line))) {
@@ -44,7 +53,7 @@ export function parseExposition(text: string): Exposition {
       out.types.set(m[1]!, m[2]!);
     } else if ((m = SAMPLE.exec(line))) {
       const [, name, body, value] = m;
-      if (!out.types.has(name!)) throw new Error(`sample before its TYPE: ${line}`);
+      if (!out.types.has(familyOf(name!, out.types))) throw new Error(`sample before its TYPE: ${line}`);
       const labels: Record<string, string> = {};
       let rest = body ?? '';
       while (rest) {

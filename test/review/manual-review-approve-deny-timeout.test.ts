@@ -1,8 +1,9 @@
 /**
  * Manual review, end to end (real gateway, demo IdP, openid-client RP): a policy that flags every login
  * sends it FLAGGED → MANUAL_REVIEW, the browser waits on a page that polls, and an operator decides
- * through the admin API (approve) or the CLI (deny); the timeout denies (the flow sweeper). Every step is
- * in the audit log. The admin API refuses requests without the token.
+ * through the admin API on the operations listener (approve) or the CLI (deny); the timeout denies (the flow
+ * sweeper). Every step is in the audit log. The operator is the holder of the credential, never a name in
+ * the body; a level-3 review (this policy flags at level 3) needs two distinct operators (issue #10 item 13).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -15,24 +16,21 @@ import { deadlinesKey, recordKey, shardOf } from '../../gateway/flow/login-recor
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 
-const ADMIN_TOKEN = 'review-test-admin-token-0123456789abcdef';
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
 writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0, biometric: 0, review: 0, deny: 1 } } }));
-process.env.GW_RISK_POLICY_FILE = policyFile;
-process.env.GW_ADMIN_TOKEN = ADMIN_TOKEN;
 
 let fx: GatewayFixture;
 test.before(async () => {
-  fx = await startGatewayFixture();
+  fx = await startGatewayFixture({ riskPolicyFile: policyFile });
 });
 test.after.always(async () => {
   await fx?.stop();
 });
 
-const admin = (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
-  fetch(`${fx.url}${path}`, {
+const admin = (path: string, init: { method?: string; body?: unknown; token?: string; as?: 'alice' | 'bob' } = {}) =>
+  fetch(`${fx.opsUrl}${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${init.token ?? fx.deployment.operatorTokens[init.as ?? 'alice']}`, 'content-type': 'application/json', accept: 'application/json' },
     ...(init.body ? { body: JSON.stringify(init.body) } : {}),
   });
 
@@ -49,7 +47,9 @@ async function trail(loginId: string): Promise<string[]> {
 
 const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 
-test.serial('a flagged login waits for review; once approved through the admin API it completes with tokens', async (t) => {
+const codeOf = async (response: Response) => ((await response.json()) as { error: string }).error;
+
+test.serial('a flagged login waits for review; once approved by two operators through the admin API it completes with tokens', async (t) => {
   const { request, journey, loginId } = await flaggedLogin('marie');
   t.is(journey.url.pathname, `/interaction/${loginId}/review`);
   t.is(journey.status, 200);
@@ -58,9 +58,23 @@ test.serial('a flagged login waits for review; once approved through the admin A
 
   const pending = (await (await admin('/admin/reviews')).json()) as Array<{ loginId: string; status: string }>;
   t.true(pending.some((r) => r.loginId === loginId && r.status === 'pending'));
-  const approved = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'alice', note: 'called back' } });
-  t.is(approved.status, 200);
-  t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'alice' } })).status, 409, 'decided once');
+  const named = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'bob' } });
+  t.is(named.status, 400, 'alice cannot approve in bob\'s name');
+  t.is(await codeOf(named), 'REQUEST_INVALID');
+  const first = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { note: 'called back' } });
+  t.is(first.status, 200);
+  t.like(await first.json(), { status: 'pending', level: 3, approvals: ['alice'] });
+  const again = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
+  t.is(again.status, 409, 'the same operator twice is not two operators');
+  t.is(await codeOf(again), 'REVIEW_SAME_OPERATOR');
+  const stillWaiting = await journey.browser.request(journey.url);
+  t.is(stillWaiting.status, 200, 'one approval does not release a level-3 login');
+  const second = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', as: 'bob' });
+  t.is(second.status, 200);
+  t.like(await second.json(), { status: 'approved', decidedBy: 'bob', approvals: ['alice', 'bob'] });
+  const late = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
+  t.is(late.status, 409, 'decided once');
+  t.is(await codeOf(late), 'REVIEW_NOT_PENDING');
 
   const done = await journey.browser.follow(journey.url, {}, atRp);
   t.true(atRp(done.url));
@@ -73,6 +87,7 @@ test.serial('a flagged login waits for review; once approved through the admin A
     'FRAUD_CHECK→FLAGGED',
     'FLAGGED→MANUAL_REVIEW',
     '∅→REVIEW_QUEUED',
+    'MANUAL_REVIEW→REVIEW_APPROVAL_RECORDED',
     'MANUAL_REVIEW→REVIEW_APPROVED',
     'MANUAL_REVIEW→COMPLETED',
   ]);
@@ -81,11 +96,11 @@ test.serial('a flagged login waits for review; once approved through the admin A
 test.serial('a login denied by an operator through the CLI ends with access_denied at the RP', async (t) => {
   const { journey, loginId } = await flaggedLogin('jean');
   // the gateway runs in this process: the CLI must run asynchronously
-  const cli = await promisify(execFile)(process.execPath, ['gateway/review/cli.ts', 'deny', loginId, '--operator', 'bob'], {
-    env: { ...process.env, GW_ADMIN_URL: fx.url, GW_ADMIN_TOKEN: ADMIN_TOKEN },
+  const cli = await promisify(execFile)(process.execPath, ['gateway/review/cli.ts', 'deny', loginId], {
+    env: { ...process.env, GW_OPS_URL: fx.opsUrl, GW_OPERATOR_TOKEN: fx.deployment.operatorTokens.bob },
     encoding: 'utf8',
   });
-  t.is(JSON.parse(cli.stdout).status, 'denied');
+  t.like(JSON.parse(cli.stdout), { status: 'denied', decidedBy: 'bob' });
   const done = await journey.browser.follow(journey.url, {}, atRp);
   t.is(done.url.searchParams.get('error'), 'access_denied');
   t.deepEqual((await trail(loginId)).slice(-2), ['MANUAL_REVIEW→REVIEW_DENIED', 'MANUAL_REVIEW→DENIED']);
@@ -101,12 +116,15 @@ test.serial('a review nobody decides in time is denied by the timeout', async (t
   t.is((await fx.gateway.services.flow.get(loginId))?.state, 'DENIED');
   const done = await journey.browser.follow(journey.url, {}, atRp);
   t.is(done.url.searchParams.get('error'), 'access_denied');
-  t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'late' } })).status, 409, 'too late to approve');
+  t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' })).status, 409, 'too late to approve');
   const { rows } = await fx.gateway.services.pool.query("select error_code from audit_log where session_id = $1 and to_state = 'DENIED'", [loginId]);
   t.deepEqual(rows, [{ error_code: 'FLOW_TIMEOUT' }]);
 });
 
-test.serial('the admin API needs its token', async (t) => {
-  t.is((await admin('/admin/reviews', { token: 'wrong-token-wrong-token-wrong-token' })).status, 401);
-  t.is((await fetch(`${fx.url}/admin/reviews`)).status, 401);
+test.serial('the admin API needs an operator credential, and only on the operations listener', async (t) => {
+  const wrong = await admin('/admin/reviews', { token: 'wrong-token-wrong-token-wrong-token' });
+  t.is(wrong.status, 401);
+  t.is(await codeOf(wrong), 'OPS_UNAUTHORIZED');
+  t.is((await fetch(`${fx.opsUrl}/admin/reviews`)).status, 401);
+  t.is((await fetch(`${fx.url}/admin/reviews`, { headers: { authorization: `Bearer ${fx.deployment.operatorTokens.alice}` } })).status, 404);
 });

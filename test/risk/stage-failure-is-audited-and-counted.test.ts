@@ -59,7 +59,7 @@ test('a throwing stage runs its degraded mode, and the failure is audited with a
     ],
   );
   for (const record of trail) t.notThrows(() => errorSpec(record.errorCode as never), `${record.errorCode} is registered`);
-  const text = metrics.text();
+  const text = await metrics.text();
   t.regex(text, /gateway_risk_stage_failures_total\{stage="throws",reason="error"\} 1\b/);
   t.regex(text, /gateway_risk_stage_failures_total\{stage="late",reason="late"\} 1\b/);
   t.regex(text, /gateway_risk_stage_failures_total\{stage="double",reason="fallback_error"\} 1\b/);

@@ -25,7 +25,6 @@ import { SoftAuthenticator } from './soft-authenticator.ts';
 const MODEL = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
 const dir = mkdtempSync(join(tmpdir(), 'gw-webauthn-l3-'));
 writeFileSync(join(dir, 'policy.json'), JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
-process.env.GW_RISK_POLICY_FILE = join(dir, 'policy.json');
 
 let deployment: Deployment;
 let gateway: Awaited<ReturnType<typeof startGatewayInProcess>>;
@@ -42,6 +41,7 @@ test.before(async () => {
     redisKeyPrefix: redisPrefix(),
     token: freshToken(),
     rpRedirectUri: RP_REDIRECT,
+    riskPolicyFile: join(dir, 'policy.json'),
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   deployment.rawConfig.webauthn = { level3CooldownHours: 72, attestation: { rootCertificateFiles: [join(dir, 'vendor-root.pem')], trustedAaguids: [MODEL] } };
@@ -61,7 +61,7 @@ test('after an approved level-3 review, an attested security key is enrolled at 
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const uid = journey.loginId!;
   t.is(journey.url.pathname, `/interaction/${uid}/review`, 'level 3 without a key: manual review');
-  await services.fraud.reviews.decide(uid, 'approved', 'operator:test', 'called back');
+  await services.fraud.reviews.decide(uid, 'approved', 'operator:test', 'called back', 1);
   const done = await journey.browser.follow(journey.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
   t.true(done.url.toString().startsWith(RP_REDIRECT));
 

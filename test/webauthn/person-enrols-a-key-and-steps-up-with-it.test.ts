@@ -30,7 +30,6 @@ let RP_REDIRECT: string;
 let rpServer: Server;
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
 writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
-process.env.GW_RISK_POLICY_FILE = policyFile;
 
 let deployment: Deployment;
 let gateway: Awaited<ReturnType<typeof startGatewayInProcess>>;
@@ -50,6 +49,7 @@ test.before(async () => {
     token: freshToken(),
     rpRedirectUri: RP_REDIRECT,
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+    riskPolicyFile: policyFile,
     gatewayHost: 'localhost', // WebAuthn needs a domain as RP ID: browsers refuse an IP address
   });
   issuer = deployment.gatewayUrl;

@@ -11,6 +11,7 @@ import test from 'ava';
 import { MetadataMonitor, type MetadataEvent } from '../../../adapters/metadata/monitor.ts';
 import { legacyKeyRule } from '../../../adapters/saml/key-strength.ts';
 import { GatewayMetrics } from '../../../gateway/observability/gateway-metrics.ts';
+import { newRegistry } from '../../../gateway/observability/metrics.ts';
 import { nodeKey, nodeMetadataXml } from '../../helpers/saml/eidas-node.ts';
 
 const policy = { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 };
@@ -37,10 +38,10 @@ test('expiring is reported inside the horizon when refreshes fail, not before', 
   const alarm = events.find((e) => e.type === 'expiring');
   t.like(alarm, { type: 'expiring', idp: 'alarm', validUntil: new Date(validUntil).toISOString(), remainingSeconds: 6 * 3600 });
 
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics(newRegistry({ processMetrics: false }));
   metrics.watchIdps(() => monitor.status());
   metrics.watchSpMetadata(() => new Date(Date.parse('2030-01-08T00:00:00Z')));
-  const text = metrics.registry.text();
+  const text = await metrics.registry.metrics();
   t.true(text.includes(`gateway_idp_metadata_valid_until_seconds{idp="alarm"} ${validUntil / 1000}`), text);
   t.true(text.includes(`gateway_sp_metadata_valid_until_seconds ${Date.parse('2030-01-08T00:00:00Z') / 1000}`));
   monitor.stop();

@@ -126,3 +126,54 @@ test('the gateway process exits with a clear message on a bad config file', (t) 
   t.regex(result.stderr, /configuration error at listen\.port: must be an integer/);
   t.notRegex(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
 });
+
+// issue #10 item 13: the operations listener and its operators
+(env as Record<string, string>).OP_ALICE = 'alice-operator-credential-0123456789abcdef';
+const OPS = () => ({ enabled: true, listen: { port: 9464 }, operators: [{ name: 'alice', token: { env: 'OP_ALICE' }, roles: ['reviewer', 'metrics'] }] });
+
+test('the operations listener is off by default; on, it keeps each credential as a hash and asks two operators for level 3', (t) => {
+  const off = loadConfig(valid(), { env, baseDir: dir });
+  t.false(off.ops.enabled);
+  t.is(off.ops.listen.host, '127.0.0.1');
+  t.is(off.ops.review.level3Approvals, 2);
+  const on = loadConfig({ ...valid(), ops: OPS() }, { env, baseDir: dir });
+  t.is(on.ops.listen.port, 9464);
+  t.deepEqual(on.ops.operators.map((o) => [o.name, o.roles]), [['alice', ['reviewer', 'metrics']]]);
+  t.is(on.ops.operators[0]!.tokenHash.length, 32);
+  t.false(JSON.stringify(on).includes('alice-operator-credential'), 'the credential itself is not kept in the config');
+});
+
+test('the operations listener: loopback unless acknowledged, its own port, operators with known roles, secrets by reference', (t) => {
+  failsAt(t, (c) => (c.ops = { ...OPS(), listen: { host: '0.0.0.0', port: 9464 } }), 'ops.listen.host', /acknowledgeNonLoopback/);
+  t.is(loadConfig({ ...valid(), ops: { ...OPS(), listen: { host: '0.0.0.0', port: 9464 }, acknowledgeNonLoopback: true } }, { env, baseDir: dir }).ops.listen.host, '0.0.0.0');
+  failsAt(t, (c) => (c.ops = { ...OPS(), listen: { port: 3000 } }), 'ops.listen.port', /differ/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), listen: {} }), 'ops.listen.port', /required/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [] }), 'ops.operators', /at least 1/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'KEY' }, roles: ['root'] }] }), 'ops.operators[0].roles[0]', /admin, metrics, reviewer/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'KEY' } }] }), 'ops.operators[0].roles', /required/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: 'in-clear-in-clear-in-clear-in-clear-0', roles: ['reviewer'] }] }), 'ops.operators[0].token', /not written in the config/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'PIN' }, roles: ['reviewer'] }] }), 'ops.operators[0].token', /at least 32/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [...OPS().operators, { name: 'bob', token: { env: 'OP_ALICE' }, roles: ['reviewer'] }] }), 'ops.operators[1].token', /distinct/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [...OPS().operators, { name: 'alice', token: { env: 'SALT' }, roles: ['reviewer'] }] }), 'ops.operators[1].name', /distinct/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), review: { level3Approvals: 0 } }), 'ops.review.level3Approvals', /≥ 1/);
+  failsAt(t, (c) => (c.ops = { ...OPS(), adminToken: 'x' }), 'ops.adminToken', /unknown setting/);
+});
+
+test('settings that moved into the file are refused from the environment, naming their key (issue #13 item 15)', (t) => {
+  for (const [name, key] of [['GW_ADMIN_TOKEN', /ops\.operators/], ['GW_METRICS_ALLOW', /ops\.operators/], ['GW_RISK_POLICY_FILE', /risk\.policyFile/], ['GW_AUDIT_SPOOL_DIR', /audit\.spoolDir/]] as const) {
+    const error = t.throws(() => loadConfig(valid(), { env: { ...env, [name]: '/x' }, baseDir: dir }), { instanceOf: ConfigError }, name);
+    t.is(error?.path, name);
+    t.regex(error!.message, key);
+  }
+});
+
+test('risk.policyFile and audit.spoolDir resolve against the config file; an unreadable policy file fails at boot', (t) => {
+  writeFileSync(join(dir, 'policy.json'), '{}');
+  const config = loadConfig({ ...valid(), risk: { policyFile: 'policy.json' }, audit: { spoolDir: 'spool' } }, { env, baseDir: dir });
+  t.is(config.risk.policyFile, join(dir, 'policy.json'));
+  t.is(config.audit.spoolDir, join(dir, 'spool'));
+  t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).risk, {}, 'the built-in policy by default');
+  failsAt(t, (c) => (c.risk = { policyFile: 'missing.json' }), 'risk.policyFile', /cannot read/);
+  failsAt(t, (c) => (c.risk = { policy: 'policy.json' }), 'risk.policy', /unknown setting/);
+  failsAt(t, (c) => (c.audit = { spool: 'x' }), 'audit.spool', /unknown setting/);
+});

@@ -70,7 +70,7 @@ for (const path of ['/.well-known/openid-configuration', '/saml/metadata', '/jwk
   });
 }
 
-for (const probe of ['/health', '/ready']) {
+for (const probe of ['/health']) {
   test(`the probe ${probe} answers whatever the Host (orchestrators probe by address; it emits no URL)`, async (t) => {
     const answer = await get(probe, { host: '10.1.2.3:8080' });
     t.is(answer.status, 200);

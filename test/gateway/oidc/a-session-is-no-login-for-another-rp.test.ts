@@ -22,13 +22,13 @@ import { loginJourney } from '../../helpers/login-journey.ts';
 // Many logins of one person in a row: a policy that lets them through, so the tests see only the session rules.
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
 writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
-process.env.GW_RISK_POLICY_FILE = policyFile;
 
 let fx: GatewayFixture;
 let other: oidc.Configuration;
 let narrow: oidc.Configuration;
 test.before(async () => {
   fx = await startGatewayFixture({
+    riskPolicyFile: policyFile,
     extraClients: [
       { client_id: 'other-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT] },
       { client_id: 'narrow-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid' },
