@@ -1,7 +1,7 @@
 /**
  * GET /saml/metadata serves the configured validUntil and cacheDuration (issue #13 item 13: a fixed
  * 7-day validity, never announced as a cacheDuration, left IdPs holding expired metadata), with an HTTP
- * cache lifetime no longer than the re-sign interval; /metrics shows when it expires (the demo IdP publishes no validUntil:
+ * cache lifetime no longer than the re-sign interval; the operations listener's /metrics shows when it expires (the demo IdP publishes no validUntil:
  * the per-IdP gauge is proven in test/adapters/metadata/alarms-before-metadata-expires.test.ts).
  */
 import test from 'ava';
@@ -35,6 +35,6 @@ test('the served SP metadata carries the configured validUntil and cacheDuration
   t.true(xml.includes(`cacheDuration="PT${times.cacheDurationSeconds}S"`));
   const validUntil = Date.parse(/validUntil="([^"]+)"/.exec(xml)![1]!);
   t.true(validUntil >= before + times.validitySeconds * 1000 - 300_000 && validUntil <= Date.now() + times.validitySeconds * 1000, new Date(validUntil).toISOString());
-  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  const metrics = await (await fetch(`${gateway.opsUrl}/metrics`, { headers: { authorization: `Bearer ${deployment.operatorTokens.alice}` } })).text();
   t.regex(metrics, new RegExp(`^gateway_sp_metadata_valid_until_seconds ${Math.floor(validUntil / 1000)}$`, 'm'));
 });
