@@ -76,7 +76,8 @@ export async function grantEnrolment(_ctx: Context, services: Services, uid: str
   // the browser that started the upstream login (its binding was checked when the IdP answered)
   const binding = (await services.logins.load(uid))?.browserBinding;
   if (!binding) return;
-  const grant: EnrolmentGrant = { accountId: outcome.accountId, displayName: `${outcome.pivot.given_name} ${outcome.pivot.family_name}`, binding };
+  // no name in Redis: the enrolment page reads it from the (sealed) account record (enrol.ts)
+  const grant: Omit<EnrolmentGrant, 'displayName'> = { accountId: outcome.accountId, binding };
   await services.redis.set(enrolmentKey(uid), JSON.stringify(grant), 'EX', ENROLMENT_TTL_SECONDS);
 }
 
