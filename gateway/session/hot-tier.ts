@@ -11,6 +11,26 @@ import type { RecordKind, RecordState, StoredRecord } from './durable-tier.ts';
 
 export type Unavailable = 'unavailable';
 
+/** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
+const PUT_UNLESS_NEWER = `
+local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local version = tonumber(ARGV[1])
+if held > version then return 0 end
+if held == version and redis.call('HGET', KEYS[1], 'st') == 'revoked' and ARGV[2] ~= 'revoked' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+/** KEYS[1] record; ARGV: version, state, ttl. */
+const SET_STATE = `
+local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if held > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'st', ARGV[2])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return 1
+`;
+
 const recordName = (key: Buffer | string) => `s2:${typeof key === 'string' ? key : key.toString('hex')}`;
 const pointerName = (by: 'lookup' | 'sid', key: Buffer) => `${by === 'lookup' ? 's2j' : 's2s'}:${key.toString('hex')}`;
 const hexOrEmpty = (b: Buffer | null) => (b ? b.toString('hex') : '');
@@ -61,16 +81,19 @@ export class HotTier {
     return this.#bounded(async () => bufferOrNull((await this.#redis.get(pointerName(by, key))) ?? undefined));
   }
 
-  /** Writes a record (and its pointers) with its remaining life as TTL. */
+  /**
+   * Writes a record (and its pointers) with its remaining life as TTL, unless Redis holds a newer version
+   * of it or the same version revoked (a late write — a re-warm read before a revocation — never undoes it).
+   */
   put(record: StoredRecord): Promise<true | Unavailable> {
     return this.#bounded(async () => {
       const ttl = ttlOf(record);
-      const name = recordName(record.recordKey);
-      const multi = this.#redis.multi().del(name).hset(name, {
+      const fields = {
         k: record.kind, s: record.sealed, v: record.version, st: record.state, d: record.dekVersion, c: record.createdAt.getTime(), e: record.expiresAt.getTime(),
         j: hexOrEmpty(record.lookupKey), sids: record.sidKeys.map((k) => k.toString('hex')).join(','), g: hexOrEmpty(record.grantKey),
         a: hexOrEmpty(record.accountKey), i: record.idp ?? '',
-      }).expire(name, ttl);
+      };
+      const multi = this.#redis.multi().eval(PUT_UNLESS_NEWER, 1, recordName(record.recordKey), record.version, record.state, ttl, ...Object.entries(fields).flat().map(String));
       if (record.lookupKey) multi.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl);
       for (const sid of record.sidKeys) multi.set(pointerName('sid', sid), record.recordKey.toString('hex'), 'EX', ttl);
       await multi.exec();
@@ -78,13 +101,14 @@ export class HotTier {
     });
   }
 
-  /** Sets version and state of records Redis holds (a revocation), leaving absent ones absent. */
+  /**
+   * Sets version and state of records (a revocation), also of records Redis does not hold (a version-only
+   * entry, read as a miss: the reader goes to PostgreSQL, and no late write of an older version lands).
+   */
   setState(records: readonly StoredRecord[]): Promise<true | Unavailable> {
     return this.#bounded(async () => {
       const multi = this.#redis.multi();
-      for (const r of records) {
-        multi.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'v', ARGV[1], 'st', ARGV[2]) end return 1", 1, recordName(r.recordKey), r.version, r.state);
-      }
+      for (const r of records) multi.eval(SET_STATE, 1, recordName(r.recordKey), r.version, r.state, ttlOf(r));
       await multi.exec();
       return true as const;
     });

@@ -4,6 +4,7 @@
  * session cookie), the tokens and the session's `sid`.
  */
 import { mkdtempSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
@@ -83,25 +84,37 @@ export async function logIn(bed: { url: string; deployment: Deployment; rp: oidc
   return { browser: journey.browser, accessToken: tokens.access_token, idToken: tokens.id_token, sid: String(claims.sid), sub: String(claims.sub) };
 }
 
+/** One HTTP request to `baseUrl` (optionally with another Host: the issuer's, for a second instance). */
+function call(baseUrl: string, path: string, init: { method: string; headers: Record<string, string>; body?: string }, host?: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method, headers: { ...init.headers, ...(host ? { host } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
 /** GET /me with a bearer token: the status and, when 200, the claims. */
-export async function userinfo(baseUrl: string, accessToken: string): Promise<{ status: number; claims?: Record<string, unknown>; wwwAuthenticate: string | null }> {
-  const response = await fetch(`${baseUrl}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
-  const wwwAuthenticate = response.headers.get('www-authenticate');
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    return { status: response.status, wwwAuthenticate };
-  }
-  return { status: 200, claims: (await response.json()) as Record<string, unknown>, wwwAuthenticate };
+export async function userinfo(baseUrl: string, accessToken: string, host?: string): Promise<{ status: number; claims?: Record<string, unknown>; wwwAuthenticate: string | null }> {
+  const response = await call(baseUrl, '/me', { method: 'GET', headers: { authorization: `Bearer ${accessToken}` } }, host);
+  const wwwAuthenticate = (response.headers['www-authenticate'] as string | undefined) ?? null;
+  if (response.status !== 200) return { status: response.status, wwwAuthenticate };
+  return { status: 200, claims: JSON.parse(response.text) as Record<string, unknown>, wwwAuthenticate };
 }
 
 /** POST /token/introspection as the RP: `active`. */
-export async function introspect(baseUrl: string, deployment: Deployment, token: string): Promise<boolean> {
+export async function introspect(baseUrl: string, deployment: Deployment, token: string, host?: string): Promise<boolean> {
   const { client_id, client_secret } = deployment.client;
-  const response = await fetch(`${baseUrl}/token/introspection`, {
+  const response = await call(baseUrl, '/token/introspection', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
-    body: new URLSearchParams({ token }),
-  });
+    body: new URLSearchParams({ token }).toString(),
+  }, host);
   if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
-  return ((await response.json()) as { active: boolean }).active;
+  return (JSON.parse(response.text) as { active: boolean }).active;
 }
