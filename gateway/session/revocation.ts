@@ -10,7 +10,7 @@
  * | `invalidateTokens(ref)`            | no session: bumps the version, every earlier token is refused |
  *
  * Each lands first in PostgreSQL (new rows with version + 1 and the outbox row, one transaction), is
- * audited, then written to Redis and published (`revocation-feed.ts`). When Redis is down the outbox row
+ * then written to Redis and published (`revocation-feed.ts`), then audited (`SESSION_REVOKED`). When Redis is down the outbox row
  * stays unsynced and `syncPending()` (every instance, on a timer and when Redis reconnects) applies it
  * once Redis answers; meanwhile every read that misses Redis reads PostgreSQL, which already says revoked.
  */
@@ -96,13 +96,14 @@ export class SessionRevoker {
 
   async #run(scope: RevocationScope, match: Buffer | string | Date, target: string, options: RevokeOptions, revoke: boolean): Promise<RevocationResult> {
     const { id, records } = await this.#store.durable.revoke(scope, match, target, options.actor, options.reason, revoke);
+    for (const r of records) this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
+    // propagated before it is audited: the audit record (hash chain) must not delay the refusals
+    const propagated = await this.#propagate(id, records);
+    this.#metrics.revoked(scope, records.length);
     await this.#audit.append({
       sessionId: `revocation:${id}`, from: null, to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED', component: 'session',
-      details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length },
+      details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
     });
-    this.#metrics.revoked(scope, records.length);
-    for (const r of records) this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
-    const propagated = await this.#propagate(id, records);
     return { id, sessions: records.length, propagated };
   }
 
