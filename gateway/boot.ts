@@ -148,7 +148,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       accounts,
       sessions,
       ...wiring.services(audit),
-      logins: new LoginContextStore(redis, config.ttl.interaction),
+      logins: new LoginContextStore(redis, config.ttl.interaction, sessions.cipher),
       hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
       samlSp: sp,
       samlMetadataSigner: idps.metadataSigner,

@@ -53,6 +53,8 @@ export interface SessionsOptions {
 
 export interface Sessions {
   store: SessionStore;
+  /** Seals values for one record under the session DEK (also the login outcomes of `login-context.ts`). */
+  cipher: RecordCipher;
   models: DurableOidcModels;
   revoker: SessionRevoker;
   guard: TokenGuard;
@@ -70,7 +72,8 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const hierarchy = await KeyHierarchy.open({ kek, repository: new PgDekRepository(pool), actor: options.actor, bootstrap: true });
   const metrics = sessionMetrics(options.registry);
   const durable = new DurableTier(pool);
-  const store = new SessionStore({ keys: new RecordKeys(await indexSecretFromKek(kek)), hot: new HotTier(redis, 250), durable, cipher: new RecordCipher(hierarchy), logger, metrics });
+  const cipher = new RecordCipher(hierarchy);
+  const store = new SessionStore({ keys: new RecordKeys(await indexSecretFromKek(kek)), hot: new HotTier(redis, 250), durable, cipher, logger, metrics });
   const local = new LocalRevocations(100_000, (options.maxTtlSeconds + 300) * 1000);
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
@@ -90,7 +93,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     rotation.start(3600_000);
   }
   return {
-    store, models: new DurableOidcModels(store, guard), revoker, guard, feed, hierarchy, rotation, maintain,
+    store, cipher, models: new DurableOidcModels(store, guard), revoker, guard, feed, hierarchy, rotation, maintain,
     async close() {
       for (const t of timers) clearInterval(t);
       redis.off('ready', onReady);
