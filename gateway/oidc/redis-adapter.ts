@@ -128,6 +128,8 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
       for (const token of tokens) multi.del(token);
       multi.del(gk);
       await multi.exec();
+      // the grant's access tokens live in the session store (a reused code revokes them too)
+      await durable?.revokeByGrantId(grantId);
     }
 
     async consume(id: string): Promise<void> {

@@ -42,6 +42,11 @@ const toRecord = (r: Row): StoredRecord => ({
   idp: r.idp, version: r.version, state: r.state, dekVersion: r.dek_version, sealed: r.sealed, createdAt: r.created_at, expiresAt: r.expires_at,
 });
 
+/** Which sessions a revocation scope matches. */
+const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
+  session: 'record_key = $1', account: 'account_key = $1', idp: 'idp = $1', issued_before: 'created_at < $1',
+};
+
 const COLUMNS = 'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
 const CURRENT = `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`;
 
@@ -130,7 +135,8 @@ export class DurableTier {
    * revocation id and the sessions as now stored.
    */
   revoke(scope: RevocationScope, match: Buffer | string | Date, target: string, actor: string, reason: string, revoke: boolean): Promise<{ id: string; records: StoredRecord[] }> {
-    const where = { session: 'record_key = $1', account: 'account_key = $1', idp: 'idp = $1', issued_before: 'created_at < $1' }[scope];
+    const where = SCOPE_MATCH[scope];
+    if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(
         `update session_records set valid_to = clock_timestamp()

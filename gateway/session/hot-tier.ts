@@ -31,6 +31,9 @@ if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) en
 return 1
 `;
 
+const STATES: ReadonlySet<string> = new Set(['active', 'revoked', 'ended']);
+const KINDS: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'Identity']);
+
 const recordName = (key: Buffer | string) => `s2:${typeof key === 'string' ? key : key.toString('hex')}`;
 const pointerName = (by: 'lookup' | 'sid', key: Buffer) => `${by === 'lookup' ? 's2j' : 's2s'}:${key.toString('hex')}`;
 const hexOrEmpty = (b: Buffer | null) => (b ? b.toString('hex') : '');
@@ -68,6 +71,8 @@ export class HotTier {
     return this.#bounded(async () => {
       const h = await this.#redis.hgetall(recordName(recordKey));
       if (!h || !h.s) return null;
+      // anything this code did not write is no answer: the reader goes to PostgreSQL
+      if (!STATES.has(h.st ?? '') || !KINDS.has(h.k ?? '') || !(Number(h.v) > 0)) return 'unavailable' as const;
       return {
         recordKey, kind: h.k as RecordKind, lookupKey: bufferOrNull(h.j), sidKeys: h.sids ? h.sids.split(',').map((s) => Buffer.from(s, 'hex')) : [],
         grantKey: bufferOrNull(h.g), accountKey: bufferOrNull(h.a), idp: h.i || null, version: Number(h.v), state: h.st as RecordState,
