@@ -22,6 +22,7 @@ import { ConfigError } from './errors.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { LoginFlow } from './flow/login-flow.ts';
 import { LoginContextStore } from './session/login-context.ts';
+import { startSessions } from './session/boot-sessions.ts';
 import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
@@ -123,14 +124,19 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     );
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
-    const accounts = new AccountStore(redis, config.ttl.session);
+    const sessions = await startSessions({
+      token: tokens.token, pool, redis, logger, audit, registry: metrics.registry, channel: `${config.redis.keyPrefix}sessions:revoked`,
+      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken), actor, timers: true,
+    });
+    closers.push(() => sessions.close());
+    const accounts = new AccountStore(sessions.store, config.ttl.session);
     let rebuild = (): void => undefined;
     const lifecycle = await KeyLifecycle.start({
       keys, pool, redis, logger, actor, pollMs: options.keyPollMs, channel: `${config.redis.keyPrefix}keys:version`, onChange: () => rebuild(),
     });
     closers.push(() => lifecycle.close());
     const observe = (provider: Provider) => observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
-    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, clientAlgorithms: lifecycle.clientAlgorithms, observe }));
+    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, durable: sessions.models, clientAlgorithms: lifecycle.clientAlgorithms, observe }));
     rebuild = () => void holder.rebuild();
     const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });
     if (options.rotation?.intervalMs !== 0) scheduler.start();
@@ -148,8 +154,9 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       flow,
       audit,
       accounts,
+      sessions,
       ...wiring.services(audit),
-      logins: new LoginContextStore(redis, config.ttl.interaction),
+      logins: new LoginContextStore(redis, config.ttl.interaction, sessions.cipher),
       hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
       samlSp: sp,
       spMetadata: idps.spMetadata,

@@ -44,7 +44,7 @@ export const GATEWAY_ERRORS = {
   LOGIN_STATE_INVALID:           { status: 400, oauth: null, audit: 'refused', ...EXPIRED },
   STEP_UP_PENDING:               { status: 409, oauth: null, audit: 'refused', fr: 'Une vérification renforcée est déjà en cours pour cette connexion ; terminez-la, ou recommencez depuis le service.', en: 'A stronger check is already under way for this sign-in; finish it, or start again from the service.' },
   // choosing and answering the IdP
-  IDP_UNKNOWN:                   { status: 400, oauth: 'access_denied', audit: 'refused', fr: 'Fournisseur d’identité inconnu.', en: 'Unknown identity provider.' },
+  IDP_UNKNOWN:                   { status: 400, statuses: [404], oauth: 'access_denied', audit: 'refused', fr: 'Fournisseur d’identité inconnu.', en: 'Unknown identity provider.' },
   IDP_UNAVAILABLE:               { status: 400, oauth: null, audit: 'refused', fr: 'Ce fournisseur d’identité ne peut pas servir ce service pour le moment ; choisissez-en un autre.', en: 'This identity provider cannot serve this service at the moment; choose another one.' },
   RELAYSTATE_INVALID:            { status: 400, oauth: 'access_denied', audit: 'refused', fr: 'La réponse du fournisseur d’identité a été refusée.', en: 'The answer from the identity provider was refused.' },
   UPSTREAM_AUDIENCE_EXCLUDES_RP: { status: 400, oauth: 'access_denied', audit: 'denied', fr: 'Le fournisseur d’identité n’autorise pas ce service à recevoir cette identité.', en: 'The identity provider does not allow this service to receive this identity.' },

@@ -15,6 +15,7 @@ import type { ProviderHolder } from './oidc/provider-holder.ts';
 import type { RiskPipeline } from './risk/pipeline.ts';
 import type { FraudService } from './risk/service.ts';
 import type { LoginContextStore } from './session/login-context.ts';
+import type { Sessions } from './session/boot-sessions.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 
 export interface Services {
@@ -30,6 +31,8 @@ export interface Services {
   flow: LoginFlow;
   audit: AuditLog;
   accounts: AccountStore;
+  /** The two-tier session store, the token guard and the revocation API (session/boot-sessions.ts). */
+  sessions: Sessions;
   risk: RiskPipeline;
   /** The fraud pipeline's stores, policy, decision cache, review queue and metrics (issue #5). */
   fraud: FraudService;

@@ -1,10 +1,11 @@
 /**
  * The account model oidc-provider asks for (`findAccount`): the pivot identity of the last verified
- * login of a person, kept in Redis for the session's lifetime. Claims are returned as validated; the
- * scopes/claims filtering is oidc-provider's.
+ * login of a person, kept for the session's lifetime in the two-tier session store (`session/`: Redis and
+ * PostgreSQL, sealed under a per-record key of the key hierarchy, never in clear). Claims are returned as
+ * validated; the scopes/claims filtering is oidc-provider's.
  */
-import type { Redis } from 'ioredis';
 import type { Account } from 'oidc-provider';
+import type { SessionStore } from '../session/session-store.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 
 export interface StoredAccount {
@@ -17,21 +18,21 @@ export interface StoredAccount {
 }
 
 export class AccountStore {
-  readonly #redis: Redis;
+  readonly #store: SessionStore;
   readonly #ttlSeconds: number;
 
-  constructor(redis: Redis, ttlSeconds: number) {
-    this.#redis = redis;
+  constructor(store: SessionStore, ttlSeconds: number) {
+    this.#store = store;
     this.#ttlSeconds = ttlSeconds;
   }
 
   async save(accountId: string, account: StoredAccount): Promise<void> {
-    await this.#redis.set(`account:${accountId}`, JSON.stringify(account), 'EX', this.#ttlSeconds);
+    await this.#store.put({ kind: 'Identity', id: accountId, payload: account, expiresIn: this.#ttlSeconds, accountId, idp: account.idp });
   }
 
   async load(accountId: string): Promise<StoredAccount | null> {
-    const raw = await this.#redis.get(`account:${accountId}`);
-    return raw ? (JSON.parse(raw) as StoredAccount) : null;
+    const loaded = await this.#store.get<StoredAccount>('Identity', accountId);
+    return loaded && loaded.record.state === 'active' ? loaded.payload : null;
   }
 
   /** `findAccount` for oidc-provider. */

@@ -34,12 +34,15 @@ import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pa
 import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
+import type { DurableOidcModels } from '../session/oidc-models.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
   keys: KeyStore;
   redis: Redis;
   accounts: AccountStore;
+  /** Session, Grant and AccessToken in the two-tier session store (session/). */
+  durable: DurableOidcModels;
   /** client_id → ID-token algorithm chosen at run time (overrides the configuration). */
   clientAlgorithms?: ReadonlyMap<string, string>;
   /** Told about every error the provider answers (logs, audit of reused artefacts): oidc/error-events.ts. */
@@ -74,7 +77,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
     return toClientMetadata({ ...client, id_token_signed_response_alg: alg });
   });
   const configuration: Configuration = {
-    adapter: redisAdapterFactory(redis),
+    adapter: redisAdapterFactory(redis, deps.durable),
     clients,
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -147,6 +150,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async () => false,
   };
   const provider = new Provider(config.issuer, configuration);
+  // every code, ID token and access token carries the session's per-RP `sid` (oidc-provider adds it only
+  // for back-channel-logout clients): revocation by sid and the token guard rely on it
+  (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
   deps.observe?.(provider);

@@ -14,6 +14,7 @@
  */
 import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { DurableOidcModels } from '../session/oidc-models.ts';
 
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
@@ -46,13 +47,18 @@ function uidKey(uid: string): string {
   return `oidc:uid:${uid}`;
 }
 
-/** Returns the adapter class oidc-provider instantiates once per model name. */
-export function redisAdapterFactory(redis: Redis): new (name: string) => Adapter {
+/**
+ * Returns the adapter class oidc-provider instantiates once per model name. With `durable`, the models it
+ * handles (Session, Grant, AccessToken) go to the two-tier session store (`session/oidc-models.ts`:
+ * Redis + PostgreSQL, sealed) instead.
+ */
+export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): new (name: string) => Adapter {
   return class RedisAdapter implements Adapter {
     readonly name: string;
 
     constructor(name: string) {
       this.name = name;
+      if (durable?.handles(name)) return durableAdapter(name, durable) as RedisAdapter;
     }
 
     key(id: string): string {
@@ -122,6 +128,8 @@ export function redisAdapterFactory(redis: Redis): new (name: string) => Adapter
       for (const token of tokens) multi.del(token);
       multi.del(gk);
       await multi.exec();
+      // the grant's access tokens live in the session store (a reused code revokes them too)
+      await durable?.revokeByGrantId(grantId);
     }
 
     async consume(id: string): Promise<void> {
@@ -131,5 +139,20 @@ export function redisAdapterFactory(redis: Redis): new (name: string) => Adapter
       if (grantId) await this.revokeByGrantId(grantId);
       throw reuseError(this.name);
     }
+  };
+}
+
+/** The adapter of a model kept in the two-tier session store. */
+function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
+  return {
+    upsert: (id, payload, expiresIn) => durable.upsert(name, id, payload as Record<string, unknown>, expiresIn ?? 0),
+    find: async (id) => (await durable.find(name, id)) as AdapterPayload | undefined,
+    findByUid: async (uid) => (await durable.findByUid(name, uid)) as AdapterPayload | undefined,
+    findByUserCode: async () => undefined,
+    destroy: (id) => durable.destroy(name, id),
+    revokeByGrantId: (grantId) => durable.revokeByGrantId(grantId),
+    consume: async () => {
+      throw new TypeError(`${name} is not a one-time artefact`);
+    },
   };
 }

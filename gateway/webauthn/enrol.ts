@@ -41,7 +41,9 @@ const notAllowed = (detail: string) =>
 /** The grant of this browser for `uid`, or 403. */
 export async function grantOf(ctx: Context, services: Services, uid: string): Promise<EnrolmentGrant> {
   const raw = await services.redis.get(enrolmentKey(uid));
-  const grant = raw ? (JSON.parse(raw) as EnrolmentGrant) : null;
+  const stored = raw ? (JSON.parse(raw) as Omit<EnrolmentGrant, 'displayName'>) : null;
+  const account = stored ? await services.accounts.load(stored.accountId) : null;
+  const grant: EnrolmentGrant | null = stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
   const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
   if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
   return grant;

@@ -130,9 +130,9 @@ export async function grantEnrolment(
   const binding = login?.browserBinding;
   if (!binding) return;
   const skew = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.clockSkewSeconds ?? 0;
-  const grant: EnrolmentGrant = {
+  // no name in Redis: the enrolment page reads it from the (sealed) account record (enrol.ts)
+  const grant: Omit<EnrolmentGrant, 'displayName'> = {
     accountId: outcome.accountId,
-    displayName: `${outcome.pivot.given_name} ${outcome.pivot.family_name}`,
     binding,
     level: enrolmentLevelOf(outcome, login.upstream, skew, satisfiedLevel, Date.now(), maxAgeSeconds),
     confirmed: false,

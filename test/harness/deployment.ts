@@ -16,6 +16,7 @@ import { attachUpgrade } from '../../gateway/behaviour/websocket.ts';
 import { bootGateway, type BootOptions, type Gateway } from '../../gateway/boot.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';
+import { TokenKek } from '../../hsm/hierarchy/kek.ts';
 import type { AlgorithmName } from '../../hsm/algorithms.ts';
 import type { KeyPurpose } from '../../hsm/signer.ts';
 import type { TokenHandle } from './services/softhsm.ts';
@@ -115,6 +116,8 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
     const keys = await openKeyStore({ library: options.token.library, tokenLabel: options.token.label, pin: options.token.pin });
     try {
       await ensureKeys(keys, [...DEFAULT_KEY_SPEC, ...(options.extraKeys ?? [])]);
+      // the KEK of the key hierarchy: the session store seals under DEKs wrapped by it
+      await TokenKek.ensure(keys.token);
     } finally {
       await keys.close();
     }

@@ -9,6 +9,7 @@ import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { ChallengeStore } from '../../../gateway/webauthn/challenges.ts';
 import { LoginContextStore } from '../../../gateway/session/login-context.ts';
 import { redisPrefix, redisUrl } from '../../helpers/services.ts';
+import { sessionCipher } from '../../helpers/session-cipher.ts';
 import { flowStack, loginIn, newLoginId } from '../flow/fixtures.ts';
 
 const N = 50;
@@ -48,7 +49,9 @@ test('one WebAuthn challenge is verified by exactly one of 50 answers; the other
 test('one login outcome (step-up continuation or completion) is acted on by exactly one of 50 requests', async (t) => {
   const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   t.teardown(() => redis.quit());
-  const logins = new LoginContextStore(redis, 600);
+  const sealing = await sessionCipher();
+  t.teardown(() => sealing.close());
+  const logins = new LoginContextStore(redis, 600, sealing.cipher);
   await logins.saveOutcome('l1', { status: 'rejected', code: 'IDENTITY_INVALID' });
   const results = await Promise.allSettled(Array.from({ length: N }, () => logins.takeOutcome('l1')));
   t.is(wins(results, (v) => v !== null), 1);

@@ -1,0 +1,105 @@
+/**
+ * Wiring of the session store, once per process (called by `boot.ts`): the token's KEK and the key
+ * hierarchy's `gateway` domain (first DEK made when there is none), the index secret, both tiers, the
+ * revocation feed, the token guard, the revoker, and the timers:
+ *
+ * | timer                   | every      | does                                                        |
+ * |-------------------------|------------|-------------------------------------------------------------|
+ * | outbox sync             | 1 s, and when Redis reconnects | applies revocations Redis missed (`SessionRevoker.syncPending`) |
+ * | DEK rotation            | 1 h        | rotates the DEK once it is 24 h old (`dek-rotation.ts`)     |
+ * | partitions + retention  | boot, 24 h | makes the daily partitions ahead, drops those expired 7 days ago |
+ */
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { KeyHierarchy } from '../../hsm/hierarchy/key-hierarchy.ts';
+import { TokenKek } from '../../hsm/hierarchy/kek.ts';
+import { PgDekRepository } from '../../hsm/hierarchy/pg-deks.ts';
+import type { Pkcs11Token } from '../../hsm/pkcs11/token.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Registry } from 'prom-client';
+import { DekRotation } from './dek-rotation.ts';
+import { DurableTier } from './durable-tier.ts';
+import { HotTier } from './hot-tier.ts';
+import { DurableOidcModels } from './oidc-models.ts';
+import { RecordCipher } from './record-cipher.ts';
+import { RecordKeys, indexSecretFromKek } from './record-keys.ts';
+import { LocalRevocations, RevocationFeed } from './revocation-feed.ts';
+import { SessionRevoker } from './revocation.ts';
+import { sessionMetrics } from './session-metrics.ts';
+import { SessionStore } from './session-store.ts';
+import { TokenGuard } from './token-guard.ts';
+
+/** DEKs of the session store are rotated once this old. */
+export const DEK_MAX_AGE_MS = 24 * 3600_000;
+/** Expired session rows are kept this long (days) before their partition is dropped. */
+export const RETENTION_DAYS = 7;
+
+export interface SessionsOptions {
+  token: Pkcs11Token;
+  pool: Pool;
+  redis: Redis;
+  logger: Logger;
+  audit: Pick<AuditLog, 'append'>;
+  registry: Registry;
+  /** Pub/sub channel of revocations (the deployment's key prefix + `sessions:revoked`). */
+  channel: string;
+  /** The longest life of a stored record, seconds (partitions are made this far ahead, plus 2 days). */
+  maxTtlSeconds: number;
+  actor: string;
+  /** Timers off (tests drive them). */
+  timers: boolean;
+}
+
+export interface Sessions {
+  store: SessionStore;
+  /** Seals values for one record under the session DEK (also the login outcomes of `login-context.ts`). */
+  cipher: RecordCipher;
+  models: DurableOidcModels;
+  revoker: SessionRevoker;
+  guard: TokenGuard;
+  feed: RevocationFeed;
+  hierarchy: KeyHierarchy;
+  rotation: DekRotation;
+  /** Makes partitions ahead and drops expired ones; returns the dropped partitions. */
+  maintain(now?: Date): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startSessions(options: SessionsOptions): Promise<Sessions> {
+  const { pool, redis, logger } = options;
+  const kek = await TokenKek.open(options.token);
+  const hierarchy = await KeyHierarchy.open({ kek, repository: new PgDekRepository(pool), actor: options.actor, bootstrap: true });
+  const metrics = sessionMetrics(options.registry);
+  const durable = new DurableTier(pool);
+  const cipher = new RecordCipher(hierarchy);
+  const store = new SessionStore({ keys: new RecordKeys(await indexSecretFromKek(kek)), hot: new HotTier(redis, 250), durable, cipher, logger, metrics });
+  const local = new LocalRevocations(100_000, (options.maxTtlSeconds + 300) * 1000);
+  const feed = await RevocationFeed.start(redis, options.channel, local, logger);
+  const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
+  const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
+  const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
+  const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;
+  const maintain = (now?: Date) => durable.maintain(aheadDays, RETENTION_DAYS, now);
+  await maintain();
+  const timers: NodeJS.Timeout[] = [];
+  const sync = () => void revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed'));
+  const onReady = () => sync();
+  if (options.timers) {
+    timers.push(setInterval(sync, 1_000));
+    timers.push(setInterval(() => void maintain().catch((err: unknown) => logger.warn({ err }, 'session partitions not maintained')), 24 * 3600_000));
+    for (const t of timers) t.unref();
+    redis.on('ready', onReady);
+    rotation.start(3600_000);
+  }
+  return {
+    store, cipher, models: new DurableOidcModels(store, guard), revoker, guard, feed, hierarchy, rotation, maintain,
+    async close() {
+      for (const t of timers) clearInterval(t);
+      redis.off('ready', onReady);
+      rotation.stop();
+      await feed.close();
+      hierarchy.forget();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The session CLI (the operator's side of `revocation.ts`; the admin API calls the same functions):
+ *
+ *   node gateway/session/cli.ts --config gateway.config.json --reason TEXT revoke session <uid>
+ *   node gateway/session/cli.ts --config gateway.config.json --reason TEXT revoke sid <sid>
+ *   node gateway/session/cli.ts --config gateway.config.json --reason TEXT revoke account <account id>
+ *   node gateway/session/cli.ts --config gateway.config.json --reason TEXT revoke idp <idp id>
+ *   node gateway/session/cli.ts --config gateway.config.json --reason TEXT revoke issued-before <ISO 8601 instant>
+ *   node gateway/session/cli.ts --config gateway.config.json retention
+ *
+ * `revoke` prints `{"id","sessions","propagated"}` (propagated false: Redis was unreachable; the running
+ * gateways apply it from PostgreSQL once it answers) and is audited with actor `cli:<user>` (or `--actor`).
+ * `retention` makes the day partitions ahead and drops those expired for more than 7 days; prints them.
+ * Exit 0 done, 1 could not run, 2 usage.
+ */
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { AuditLog } from '../audit/audit-log.ts';
+import { loadConfigFile } from '../config/load.ts';
+import { createLogger } from '../observability/logger.ts';
+import { newRegistry } from '../observability/metrics.ts';
+import { createPool } from '../store/postgres.ts';
+import { createRedis } from '../store/redis.ts';
+import { openKeyStore } from '../../hsm/token-keystore.ts';
+import { startSessions, type Sessions } from './boot-sessions.ts';
+import type { RevocationResult, RevokeOptions } from './revocation.ts';
+
+const USAGE = 'usage: node gateway/session/cli.ts --config FILE --reason TEXT [--actor NAME] revoke session|sid|account|idp|issued-before <value>\n       node gateway/session/cli.ts --config FILE retention';
+const OPTIONS = { config: { type: 'string' }, reason: { type: 'string' }, actor: { type: 'string' } } as const;
+
+/** The revocation a `revoke <scope> <value>` names, or a usage error. */
+function revocation(scope: string | undefined, value: string | undefined): ((sessions: Sessions, options: RevokeOptions) => Promise<RevocationResult>) | string {
+  if (!value) return 'a value is required';
+  if (scope === 'session') return (s, o) => s.revoker.revokeSession({ uid: value }, o);
+  if (scope === 'sid') return (s, o) => s.revoker.revokeSession({ sid: value }, o);
+  if (scope === 'account') return (s, o) => s.revoker.revokeAllOfAccount(value, o);
+  if (scope === 'idp') return (s, o) => s.revoker.revokeAllOfIdp(value, o);
+  if (scope === 'issued-before') {
+    const instant = new Date(value);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant.getTime())) return 'issued-before takes an ISO 8601 instant';
+    return (s, o) => s.revoker.revokeIssuedBefore(instant, o);
+  }
+  return `unknown scope ${JSON.stringify(scope)}`;
+}
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    console.error(`session: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [command, scope, value, ...extra] = parsed.positionals;
+  const { config: file, reason } = parsed.values;
+  const run = command === 'revoke' ? revocation(scope, value) : undefined;
+  const problem = !file ? '--config is required'
+    : command === 'retention' ? (scope ? 'retention takes no argument' : undefined)
+    : command !== 'revoke' ? `unknown command ${JSON.stringify(command)}`
+    : typeof run === 'string' ? run
+    : !reason ? '--reason is required'
+    : extra.length > 0 ? 'too many arguments' : undefined;
+  if (problem) {
+    console.error(`session: ${problem}\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfigFile(file!);
+  const logger = createLogger('warn', 'session-cli');
+  const pool = createPool(config.database.url, { max: 2 });
+  const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin });
+  const audit = new AuditLog(pool);
+  const actor = parsed.values.actor ?? `cli:${userInfo().username}`;
+  let sessions: Sessions | undefined;
+  try {
+    sessions = await startSessions({
+      token: keys.token, pool, redis, logger, audit, registry: newRegistry({ processMetrics: false }), channel: `${config.redis.keyPrefix}sessions:revoked`,
+      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken), actor, timers: false,
+    });
+    if (command === 'retention') console.log(JSON.stringify({ dropped: await sessions.maintain() }));
+    else if (typeof run === 'function') console.log(JSON.stringify(await run(sessions, { actor, reason: reason! })));
+    return 0;
+  } finally {
+    await sessions?.close();
+    await audit.close();
+    redis.disconnect();
+    await pool.end();
+    await keys.close();
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(`session: ${(error as Error).message}`);
+  process.exitCode = 1;
+}

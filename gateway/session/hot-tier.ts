@@ -1,0 +1,135 @@
+/**
+ * The hot tier: one Redis hash per record (`s2:<record key>`, TTL = the record's remaining life), plus
+ * `s2j:<cookie key>` and `s2s:<sid key>` pointing at a session's record. Holds the same sealed payload as
+ * PostgreSQL, never a payload in clear.
+ *
+ * - Every call is bounded (`timeoutMs`): a slow or absent Redis is "unavailable", and the caller falls
+ *   back to PostgreSQL; the hot tier is never the only copy of anything.
+ */
+import type { Redis } from 'ioredis';
+import type { RecordKind, RecordState, StoredRecord } from './durable-tier.ts';
+
+export type Unavailable = 'unavailable';
+
+/** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
+const PUT_UNLESS_NEWER = `
+local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local version = tonumber(ARGV[1])
+if held > version then return 0 end
+if held == version and redis.call('HGET', KEYS[1], 'st') == 'revoked' and ARGV[2] ~= 'revoked' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+/** KEYS[1] record; ARGV: version, state, ttl. */
+const SET_STATE = `
+local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if held > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'st', ARGV[2])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+return 1
+`;
+
+const STATES: ReadonlySet<string> = new Set(['active', 'revoked', 'ended']);
+const KINDS: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'Identity']);
+
+const recordName = (key: Buffer | string) => `s2:${typeof key === 'string' ? key : key.toString('hex')}`;
+const pointerName = (by: 'lookup' | 'sid', key: Buffer) => `${by === 'lookup' ? 's2j' : 's2s'}:${key.toString('hex')}`;
+const hexOrEmpty = (b: Buffer | null) => (b ? b.toString('hex') : '');
+const bufferOrNull = (s: string | undefined) => (s ? Buffer.from(s, 'hex') : null);
+
+function ttlOf(record: StoredRecord): number {
+  return Math.max(1, Math.ceil((record.expiresAt.getTime() - Date.now()) / 1000));
+}
+
+export class HotTier {
+  readonly #redis: Redis;
+  readonly #timeoutMs: number;
+
+  constructor(redis: Redis, timeoutMs: number) {
+    this.#redis = redis;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async #bounded<T>(work: () => Promise<T>): Promise<T | Unavailable> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        work(),
+        new Promise<Unavailable>((resolve) => { timer = setTimeout(() => resolve('unavailable'), this.#timeoutMs); }),
+      ]);
+    } catch {
+      return 'unavailable';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The record, `null` when Redis does not hold it. */
+  get(recordKey: Buffer): Promise<StoredRecord | null | Unavailable> {
+    return this.#bounded(async () => {
+      const h = await this.#redis.hgetall(recordName(recordKey));
+      if (!h || !h.s) return null;
+      // anything this code did not write is no answer: the reader goes to PostgreSQL
+      if (!STATES.has(h.st ?? '') || !KINDS.has(h.k ?? '') || !(Number(h.v) > 0)) return 'unavailable' as const;
+      return {
+        recordKey, kind: h.k as RecordKind, lookupKey: bufferOrNull(h.j), sidKeys: h.sids ? h.sids.split(',').map((s) => Buffer.from(s, 'hex')) : [],
+        grantKey: bufferOrNull(h.g), accountKey: bufferOrNull(h.a), idp: h.i || null, version: Number(h.v), state: h.st as RecordState,
+        dekVersion: Number(h.d), sealed: h.s, createdAt: new Date(Number(h.c)), expiresAt: new Date(Number(h.e)),
+      };
+    });
+  }
+
+  /** The record key a session cookie or sid points at. */
+  pointer(by: 'lookup' | 'sid', key: Buffer): Promise<Buffer | null | Unavailable> {
+    return this.#bounded(async () => bufferOrNull((await this.#redis.get(pointerName(by, key))) ?? undefined));
+  }
+
+  /**
+   * Writes a record (and its pointers) with its remaining life as TTL, unless Redis holds a newer version
+   * of it or the same version revoked (a late write — a re-warm read before a revocation — never undoes it).
+   */
+  put(record: StoredRecord): Promise<true | Unavailable> {
+    return this.#bounded(async () => {
+      const ttl = ttlOf(record);
+      const fields = {
+        k: record.kind, s: record.sealed, v: record.version, st: record.state, d: record.dekVersion, c: record.createdAt.getTime(), e: record.expiresAt.getTime(),
+        j: hexOrEmpty(record.lookupKey), sids: record.sidKeys.map((k) => k.toString('hex')).join(','), g: hexOrEmpty(record.grantKey),
+        a: hexOrEmpty(record.accountKey), i: record.idp ?? '',
+      };
+      const multi = this.#redis.multi().eval(PUT_UNLESS_NEWER, 1, recordName(record.recordKey), record.version, record.state, ttl, ...Object.entries(fields).flat().map(String));
+      if (record.lookupKey) multi.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl);
+      for (const sid of record.sidKeys) multi.set(pointerName('sid', sid), record.recordKey.toString('hex'), 'EX', ttl);
+      await multi.exec();
+      return true as const;
+    });
+  }
+
+  /**
+   * Sets version and state of records (a revocation), also of records Redis does not hold (a version-only
+   * entry, read as a miss: the reader goes to PostgreSQL, and no late write of an older version lands).
+   */
+  setState(records: readonly StoredRecord[]): Promise<true | Unavailable> {
+    return this.#bounded(async () => {
+      const multi = this.#redis.multi();
+      for (const r of records) multi.eval(SET_STATE, 1, recordName(r.recordKey), r.version, r.state, ttlOf(r));
+      await multi.exec();
+      return true as const;
+    });
+  }
+
+  /** Deletes records (and a session's cookie pointer). */
+  delete(recordKeys: readonly Buffer[], pointers: readonly Buffer[] = []): Promise<true | Unavailable> {
+    if (recordKeys.length === 0 && pointers.length === 0) return Promise.resolve(true);
+    return this.#bounded(async () => {
+      await this.#redis.del(...recordKeys.map(recordName), ...pointers.map((p) => pointerName('lookup', p)));
+      return true as const;
+    });
+  }
+
+  /** Bytes Redis uses for a record's hash (`MEMORY USAGE`), for measurements. */
+  async memoryUsage(recordKey: Buffer): Promise<number | null> {
+    return (await this.#redis.memory('USAGE', recordName(recordKey))) as number | null;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * oidc-provider's models that must outlive Redis, stored through the two-tier store: `Session` (the
+ * gateway session), `Grant` and `AccessToken` (what userinfo and introspection read back). The Redis
+ * adapter (`oidc/redis-adapter.ts`) hands these models here and keeps the rest (codes, interactions,
+ * replay detection: short-lived, single-use, Redis only).
+ *
+ * - a Session is keyed by its uid (stable across oidc-provider's id resets); its cookie id and each
+ *   per-RP `sid` are hashed pointers; its account and IdP are recorded (hashed / in clear) for
+ *   revocation by person or IdP; a revoked or ended session is never returned;
+ * - an AccessToken records the version of its session when issued; reading it back runs the token guard
+ *   (a refused token is "not found": oidc-provider answers `invalid_token` / `active: false`).
+ */
+import type { SessionStore } from './session-store.ts';
+import type { TokenGuard } from './token-guard.ts';
+import type { RecordKind } from './durable-tier.ts';
+
+type Payload = Record<string, unknown> & { grantId?: string; accountId?: string; uid?: string; sessionUid?: string; clientId?: string };
+
+const DURABLE: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken']);
+
+export class DurableOidcModels {
+  readonly #store: SessionStore;
+  readonly #guard: TokenGuard;
+
+  constructor(store: SessionStore, guard: TokenGuard) {
+    this.#store = store;
+    this.#guard = guard;
+  }
+
+  /** Whether `model` is stored here. */
+  handles(model: string): boolean {
+    return DURABLE.has(model);
+  }
+
+  async upsert(model: string, id: string, payload: Payload, expiresIn: number): Promise<void> {
+    if (!(expiresIn > 0)) throw new TypeError(`${model} saved without an expiry`);
+    const kind = model as RecordKind;
+    if (kind === 'Session') {
+      if (typeof payload.uid !== 'string') throw new TypeError('a Session without uid');
+      const authorizations = (payload.authorizations ?? {}) as Record<string, { sid?: string }>;
+      const sids = Object.values(authorizations).map((a) => a.sid).filter((s): s is string => typeof s === 'string');
+      const idp = payload.accountId ? (await this.#store.record('Identity', this.#store.keys.key('Identity', payload.accountId)))?.idp ?? undefined : undefined;
+      await this.#store.put({ kind, id: payload.uid, payload: { ...payload, jti: id }, expiresIn, lookupId: id, sids, accountId: payload.accountId, idp });
+      return;
+    }
+    let version: number | undefined;
+    if (kind === 'AccessToken' && typeof payload.sessionUid === 'string') {
+      version = (await this.#store.record('Session', this.#store.keys.key('Session', payload.sessionUid)))?.version;
+    }
+    await this.#store.put({ kind, id, payload, expiresIn, grantId: payload.grantId, accountId: payload.accountId, version });
+  }
+
+  async find(model: string, id: string): Promise<Payload | undefined> {
+    if (model === 'Session') return this.#activeSession(await this.#store.findSession<Payload>('lookup', id));
+    const loaded = await this.#store.get<Payload>(model as RecordKind, id);
+    if (!loaded || loaded.record.state !== 'active') return undefined;
+    if (model === 'AccessToken' && typeof loaded.payload.sessionUid === 'string') {
+      const refusal = await this.#guard.check({ sessionUid: loaded.payload.sessionUid, version: loaded.record.version, clientId: loaded.payload.clientId, model });
+      if (refusal) return undefined;
+    }
+    return loaded.payload;
+  }
+
+  async findByUid(model: string, uid: string): Promise<Payload | undefined> {
+    if (model !== 'Session') return undefined;
+    return this.#activeSession(await this.#store.get<Payload>('Session', uid));
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    if (model === 'Session') {
+      const found = await this.#store.findSession<Payload>('lookup', id);
+      if (found) await this.#store.end([found.record.recordKey], [this.#store.keys.key('jti', id)]);
+      return;
+    }
+    await this.#store.end([this.#store.keys.key(model as RecordKind, id)]);
+  }
+
+  /** Ends every durable artefact of a grant (and the grant). */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const keys = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', grantId));
+    await this.#store.end([...keys, this.#store.keys.key('Grant', grantId)]);
+  }
+
+  #activeSession(loaded: { record: { state: string }; payload: Payload } | null): Payload | undefined {
+    if (!loaded || loaded.record.state !== 'active') return undefined;
+    return loaded.payload;
+  }
+}

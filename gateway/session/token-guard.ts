@@ -1,0 +1,66 @@
+/**
+ * Whether a token may still be used: its session must not be revoked, and the session's version must be
+ * the one the token was issued under (`SESSION_REVOKED`, `SESSION_VERSION_STALE`). Asked wherever a token
+ * is read back (userinfo, introspection, revocation: oidc-provider finds the AccessToken through
+ * `oidc-models.ts`), so every endpoint that honours a token refuses it the same way.
+ *
+ * - The local cache (revocations published by any instance) answers first, without I/O; then the
+ *   session's version is read from the store (Redis, else PostgreSQL), which catches a missed message.
+ * - A token without a session (none recorded) is left to oidc-provider's own checks.
+ * - Every refusal is audited and counted, with the code.
+ */
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { LocalRevocations } from './revocation-feed.ts';
+import type { SessionMetrics, SessionStore } from './session-store.ts';
+
+export const SESSION_REFUSALS = ['SESSION_REVOKED', 'SESSION_VERSION_STALE'] as const;
+export type SessionRefusal = (typeof SESSION_REFUSALS)[number];
+
+export interface TokenFacts {
+  /** oidc-provider's session uid the token was issued in. */
+  sessionUid: string;
+  /** The session version recorded with the token. */
+  version: number;
+  clientId?: string;
+  /** What kind of token (AccessToken, RefreshToken). */
+  model: string;
+}
+
+export class TokenGuard {
+  readonly #store: SessionStore;
+  readonly #local: LocalRevocations;
+  readonly #audit: Pick<AuditLog, 'append'>;
+  readonly #metrics: SessionMetrics;
+
+  constructor(deps: { store: SessionStore; local: LocalRevocations; audit: Pick<AuditLog, 'append'>; metrics: SessionMetrics }) {
+    this.#store = deps.store;
+    this.#local = deps.local;
+    this.#audit = deps.audit;
+    this.#metrics = deps.metrics;
+  }
+
+  /** `null` when the token may be used, else the refusal (already audited). */
+  async check(token: TokenFacts): Promise<SessionRefusal | null> {
+    const key = this.#store.keys.key('Session', token.sessionUid);
+    const hex = key.toString('hex');
+    let refusal = refusalOf(this.#local.get(hex), token.version);
+    if (!refusal) {
+      const record = await this.#store.record('Session', key);
+      refusal = refusalOf(record ?? undefined, token.version);
+    }
+    if (!refusal) return null;
+    this.#metrics.refused(refusal);
+    await this.#audit.append({
+      sessionId: `session:${hex.slice(0, 32)}`, from: null, to: 'TOKEN_REFUSED', component: 'session', errorCode: refusal,
+      details: { model: token.model, ...(token.clientId ? { clientId: token.clientId } : {}), tokenVersion: token.version },
+    });
+    return refusal;
+  }
+}
+
+function refusalOf(state: { version: number; state: string } | undefined, tokenVersion: number): SessionRefusal | null {
+  if (!state) return null;
+  if (state.state === 'revoked') return 'SESSION_REVOKED';
+  if (state.version > tokenVersion) return 'SESSION_VERSION_STALE';
+  return null;
+}

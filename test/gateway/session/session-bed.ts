@@ -1,0 +1,127 @@
+/**
+ * A gateway with its own Redis server (so a test may FLUSHALL, stop or restart it without touching other
+ * test files), its own database and token, and a person's whole login through it: the browser (with the
+ * session cookie), the tokens and the session's `sid`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
+import { prepareDeployment, startGatewayInProcess, type Deployment } from '../../harness/deployment.ts';
+import { freePort } from '../../harness/services/free-port.ts';
+import { startRedis, type RedisHandle } from '../../harness/services/redis.ts';
+import type { Browser } from '../../helpers/browser.ts';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { freshDatabase, freshToken } from '../../helpers/services.ts';
+import type { Gateway } from '../../../gateway/boot.ts';
+
+export interface SessionBed {
+  dir: string;
+  redis: RedisHandle;
+  redisPort: number;
+  deployment: Deployment;
+  gateway: Gateway;
+  url: string;
+  /** The operations listener (metrics: `deployment.operatorTokens.alice`). */
+  opsUrl: string;
+  rp: oidc.Configuration;
+  pgUrl: string;
+  restartRedis(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSessionBed(): Promise<SessionBed> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
+  const redisPort = await freePort();
+  const bed = { dir, redisPort } as SessionBed;
+  bed.redis = await startRedis(join(dir, 'redis'), redisPort);
+  bed.pgUrl = await freshDatabase();
+  // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
+  // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
+  const policyFile = join(dir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+  bed.deployment = await prepareDeployment({ dir, pgUrl: bed.pgUrl, redisUrl: bed.redis.url, redisKeyPrefix: 'gw:', token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent', riskPolicyFile: policyFile });
+  const running = await startGatewayInProcess(bed.deployment);
+  bed.gateway = running.gateway;
+  bed.url = running.url;
+  bed.opsUrl = running.opsUrl;
+  bed.rp = await oidc.discovery(new URL(running.url), bed.deployment.client.client_id, bed.deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  bed.restartRedis = async () => {
+    bed.redis = await startRedis(join(dir, 'redis'), redisPort);
+  };
+  bed.stop = async () => {
+    await running.stop();
+    await bed.deployment.stop();
+    await bed.redis.stop();
+  };
+  return bed;
+}
+
+export interface LoggedIn {
+  browser: Browser;
+  accessToken: string;
+  idToken: string;
+  sid: string;
+  sub: string;
+}
+
+/** Exchanges a code at the token endpoint (client_secret_basic). */
+export async function redeem(bed: { url: string; deployment: Deployment }, code: string, verifier: string): Promise<{ access_token: string; id_token: string }> {
+  const { client_id, client_secret } = bed.deployment.client;
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: verifier }),
+  });
+  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as { access_token: string; id_token: string };
+}
+
+/** jean logs in to demo-rp; the RP redeems the code. */
+export async function logIn(bed: { url: string; deployment: Deployment; rp: oidc.Configuration }): Promise<LoggedIn> {
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const code = journey.url.searchParams.get('code');
+  if (!code) throw new Error(`login failed: ${journey.url} ${journey.html.slice(0, 600)} ${journey.html.slice(-1500)}`);
+  const tokens = await redeem(bed, code, request.verifier);
+  const claims = decodeJwt(tokens.id_token);
+  return { browser: journey.browser, accessToken: tokens.access_token, idToken: tokens.id_token, sid: String(claims.sid), sub: String(claims.sub) };
+}
+
+/** One HTTP request to `baseUrl` (optionally with another Host: the issuer's, for a second instance). */
+function call(baseUrl: string, path: string, init: { method: string; headers: Record<string, string>; body?: string }, host?: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method, headers: { ...init.headers, ...(host ? { host } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** GET /me with a bearer token: the status and, when 200, the claims. */
+export async function userinfo(baseUrl: string, accessToken: string, host?: string): Promise<{ status: number; claims?: Record<string, unknown>; wwwAuthenticate: string | null }> {
+  const response = await call(baseUrl, '/me', { method: 'GET', headers: { authorization: `Bearer ${accessToken}` } }, host);
+  const wwwAuthenticate = (response.headers['www-authenticate'] as string | undefined) ?? null;
+  if (response.status !== 200) return { status: response.status, wwwAuthenticate };
+  return { status: 200, claims: JSON.parse(response.text) as Record<string, unknown>, wwwAuthenticate };
+}
+
+/** POST /token/introspection as the RP: `active`. */
+export async function introspect(baseUrl: string, deployment: Deployment, token: string, host?: string): Promise<boolean> {
+  const { client_id, client_secret } = deployment.client;
+  const response = await call(baseUrl, '/token/introspection', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
+    body: new URLSearchParams({ token }).toString(),
+  }, host);
+  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
+  return (JSON.parse(response.text) as { active: boolean }).active;
+}
