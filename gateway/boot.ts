@@ -25,6 +25,7 @@ import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
+import { routeLibraryNotices } from './oidc/library-notices.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
@@ -73,6 +74,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.length = 0;
   };
   try {
+    const stopNotices = routeLibraryNotices(logger);
+    closers.push(async () => stopNotices());
     const metricsAccess = parseMetricsAllow(options.metrics?.allow ?? process.env.GW_METRICS_ALLOW);
     const metrics = new GatewayMetrics();
     const pool = createPool(config.database.url);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
-import type { Gateway } from '../../gateway/boot.ts';
+import type { BootOptions, Gateway } from '../../gateway/boot.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from './services.ts';
 
 export const RP_REDIRECT = 'http://127.0.0.1:9/callback';
@@ -21,7 +21,7 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[] } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; boot?: BootOptions; config?: Record<string, unknown> } = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -35,7 +35,8 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
     extraIdps: options.extraIdps,
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
-  const running = await startGatewayInProcess(deployment);
+  Object.assign(deployment.rawConfig, options.config ?? {});
+  const running = await startGatewayInProcess(deployment, undefined, options.boot);
   const rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
     execute: [oidc.allowInsecureRequests],
   });
