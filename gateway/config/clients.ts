@@ -10,7 +10,21 @@ import type { ClientEntry } from './types.ts';
 const KEYS = [
   'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
   'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'minimum_acr', 'scope',
+  'compatibility',
 ] as const;
+const COMPATIBILITY_KEYS = ['errorResponseIss'] as const;
+
+/**
+ * `compatibility`: switches for RP software with known defects, each off by default.
+ * - `errorResponseIss`: "send" (default, RFC 9207) | "omit" — for mod_auth_openidc ≤ 2.4.12, which
+ *   mistakes an error response with `iss` for a third-party-initiated login (oidc/error-iss-compat.ts).
+ */
+function parseCompatibility(raw: unknown, at: string): ClientEntry['compatibility'] {
+  if (raw === undefined) return { errorResponseIss: 'send' };
+  const c = object(raw, at);
+  onlyKeys(c, at, COMPATIBILITY_KEYS);
+  return { errorResponseIss: oneOf(c, 'errorResponseIss', at, ['send', 'omit'] as const, 'send') };
+}
 const ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
 
 export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv): ClientEntry[] {
@@ -38,6 +52,7 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
         return v as Acr;
       }),
       scope: string(c, 'scope', at, { default: 'openid profile email' }),
+      compatibility: parseCompatibility(c.compatibility, join(at, 'compatibility')),
     };
     if (c.minimum_acr !== undefined) client.minimum_acr = oneOf(c, 'minimum_acr', at, ACR_VALUES);
     if (method === 'private_key_jwt') {

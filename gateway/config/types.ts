@@ -49,6 +49,8 @@ export interface ClientEntry {
   /** This client's floor; raises (never lowers) the federation's minimum. */
   minimum_acr?: Acr;
   scope: string;
+  /** Switches for RP software with known defects (config/clients.ts); every default is the standard behaviour. */
+  compatibility: { errorResponseIss: 'send' | 'omit' };
 }
 
 export interface GatewayConfig {

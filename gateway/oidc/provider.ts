@@ -2,7 +2,8 @@
  * Builds one oidc-provider generation from the configuration and the keys active in the HSM.
  *
  * - authorization-code flow only; PKCE (S256, the only method oidc-provider 9 implements) for every client;
- * - `iss` in authorization responses (RFC 9207, oidc-provider's default); pairwise `sub` only;
+ * - `iss` in authorization responses (RFC 9207, oidc-provider's default; a client may have it omitted from
+ *   error responses only, for mod_auth_openidc ≤ 2.4.12: error-iss-compat.ts); pairwise `sub` only;
  * - acr values eidas1/2/3; claims = the pivot identity (scopes profile, email; legal_person for company
  *   representatives);
  * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
@@ -32,6 +33,7 @@ import { redisAdapterFactory } from './redis-adapter.ts';
 import { AUTHORIZATION_DETAILS_TYPES, resourceIndicators, richAuthorizationRequests } from '../risk/transaction-rar.ts';
 import { renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { renderErrorPage } from './error-page.ts';
+import { omitIssOnErrors } from './error-iss-compat.ts';
 import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
@@ -150,6 +152,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
+  provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));
   deps.observe?.(provider);
   return provider;
 }
