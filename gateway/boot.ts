@@ -26,6 +26,7 @@ import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
 import { routeLibraryNotices } from './oidc/library-notices.ts';
+import { observeIgnoredScopes } from './oidc/ignored-scopes.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
@@ -124,7 +125,10 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       keys, pool, redis, logger, actor, pollMs: options.keyPollMs, channel: `${config.redis.keyPrefix}keys:version`, onChange: () => rebuild(),
     });
     closers.push(() => lifecycle.close());
-    const observe = (provider: Provider) => observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+    const observe = (provider: Provider) => {
+      observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+      observeIgnoredScopes(provider, logger);
+    };
     const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, clientAlgorithms: lifecycle.clientAlgorithms, observe }));
     rebuild = () => void holder.rebuild();
     const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { array, join, object, oneOf, onlyKeys, optionalString, secret, string, url } from './check.ts';
 import { ACR_VALUES, type Acr } from '../translate/acr.ts';
 import type { ClientEntry } from './types.ts';
+import { SCOPES } from '../translate/scope-claims.ts';
 
 const KEYS = [
   'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
@@ -51,7 +52,7 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
         }
         return v as Acr;
       }),
-      scope: string(c, 'scope', at, { default: 'openid profile email' }),
+      scope: string(c, 'scope', at, { default: 'openid profile birth email' }),
       compatibility: parseCompatibility(c.compatibility, join(at, 'compatibility')),
     };
     if (c.minimum_acr !== undefined) client.minimum_acr = oneOf(c, 'minimum_acr', at, ACR_VALUES);
@@ -64,6 +65,8 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
       client.client_secret = secret(c, 'client_secret', at, env, { min: 32 });
     }
     if (!client.scope.split(' ').includes('openid')) throw new ConfigError(join(at, 'scope'), 'must include openid');
+    const unknown = client.scope.split(' ').filter((scope) => !SCOPES.includes(scope));
+    if (unknown.length > 0) throw new ConfigError(join(at, 'scope'), `unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(' ')})`);
     return client;
   });
 }

@@ -79,7 +79,7 @@ async function tokens(result: Awaited<ReturnType<typeof login>>) {
 }
 
 test.serial('an eIDAS login with an encrypted, RSA-PSS-signed assertion reaches the RP', async (t) => {
-  const result = await login('eidas-de', 'erika', { acr_values: 'eidas3' });
+  const result = await login('eidas-de', 'erika', { acr_values: 'eidas3', scope: 'openid profile birth email' });
   t.truthy(result.journey.url.searchParams.get('code'), result.journey.html.slice(0, 300));
   const claims = (await tokens(result)).claims()!;
   t.is(claims.given_name, 'Erika');
