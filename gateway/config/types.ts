@@ -1,6 +1,7 @@
 /** The validated configuration every part of the gateway receives. Produced only by `loadConfig`. */
 import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
+import type { AmrValue } from '../translate/amr.ts';
 
 /** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
 export interface SamlIdpEntry {
@@ -25,6 +26,8 @@ export interface SamlIdpEntry {
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
   nameIdFormat?: string;
   attributeNames?: Record<string, string>;
+  /** LoA URI → RFC 8176 amr values: how this IdP authenticates at that level (default: translate/amr.ts). */
+  amr?: Partial<Record<LoaUri, AmrValue[]>>;
   metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number };
   eidas?: {
     spType?: 'public' | 'private';

@@ -21,7 +21,7 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; boot?: BootOptions; config?: Record<string, unknown> } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; boot?: BootOptions; mutate?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -35,7 +35,7 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
     extraIdps: options.extraIdps,
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
-  Object.assign(deployment.rawConfig, options.config ?? {});
+  options.mutate?.(deployment.rawConfig);
   const running = await startGatewayInProcess(deployment, undefined, options.boot);
   const rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
     execute: [oidc.allowInsecureRequests],

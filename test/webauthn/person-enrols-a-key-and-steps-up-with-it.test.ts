@@ -122,7 +122,7 @@ test.serial('a person enrols a security key after a login, then a level-3 login 
   await page.getByRole('button', { name: /use my security key/i }).click();
   await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
   const tokens = await second.tokens();
-  t.deepEqual(tokens.claims()!.amr, ['saml', 'hwk', 'mfa']);
+  t.deepEqual(tokens.claims()!.amr, ['mfa', 'hwk', 'rba']);
   t.deepEqual((await trail(second.uid)).slice(-4), ['FRAUD_CHECK→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED']);
   await page.context().close();
 });
@@ -138,7 +138,7 @@ test.serial('a platform authenticator with user verification answers level 2 (am
   t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
   await page.getByRole('button', { name: /confirm with this device/i }).click();
   await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
-  t.deepEqual((await second.tokens()).claims()!.amr, ['saml', 'user', 'mfa']);
+  t.deepEqual((await second.tokens()).claims()!.amr, ['mfa', 'hwk', 'user', 'rba'], 'jean: LoA high upstream, then user verification');
   await page.context().close();
 });
 
