@@ -27,6 +27,7 @@ import { buildProvider } from './oidc/provider.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
 import { routeLibraryNotices } from './oidc/library-notices.ts';
 import { observeIgnoredScopes } from './oidc/ignored-scopes.ts';
+import { SectorIdentifiers } from './oidc/sector-identifiers.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
@@ -79,6 +80,18 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.push(async () => stopNotices());
     const metricsAccess = parseMetricsAllow(options.metrics?.allow ?? process.env.GW_METRICS_ALLOW);
     const metrics = new GatewayMetrics();
+    // sector_identifier_uri documents first: a client that would fail every login stops the boot, naming it
+    const sectors = await SectorIdentifiers.start({
+      clients: config.clients,
+      ...config.sectorIdentifiers,
+      logger,
+      onChange: (change) => {
+        logger[change.errorCode ? 'error' : 'info']({ code: change.errorCode ?? undefined, client_id: change.clientId, sector_identifier_uri: change.uri, detail: change.detail }, change.errorCode ? 'client refused: sector identifier document no longer valid' : 'client restored: sector identifier document valid again');
+        audit.append({ sessionId: `client:${change.clientId}`, from: null, to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID', component: 'oidc', ...(change.errorCode ? { errorCode: change.errorCode } : {}), details: { sector_identifier_uri: change.uri, detail: change.detail } })
+          .catch((err: unknown) => logger.error({ err, client_id: change.clientId }, 'audit of a sector identifier change failed'));
+      },
+    });
+    closers.push(async () => sectors.stop());
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
@@ -155,6 +168,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       samlMetadataSp: idps.metadataSp,
       metrics,
       metricsAccess,
+      sectors,
     };
     metrics.registry.include(services.fraud.metrics.registry);
     closers.push(wiring.start(services));

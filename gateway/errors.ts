@@ -22,6 +22,8 @@ export type GatewayErrorCode =
   | 'HOST_NOT_CONFIGURED'
   | 'STEP_UP_PENDING'
   | 'UPSTREAM_AUDIENCE_EXCLUDES_RP'
+  | 'SECTOR_IDENTIFIER_INVALID'
+  | 'SECTOR_IDENTIFIER_UNREACHABLE'
   | 'INTERNAL';
 
 export class GatewayError extends Error {

@@ -16,6 +16,7 @@ import type { FraudService } from './risk/service.ts';
 import type { LoginContextStore } from './interaction/login-context.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
 import type { MetricsAccess } from './observability/metrics-access.ts';
+import type { SectorIdentifiers } from './oidc/sector-identifiers.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -48,4 +49,6 @@ export interface Services {
   metrics: GatewayMetrics;
   /** Who may read GET /metrics (loopback unless configured). */
   metricsAccess: MetricsAccess;
+  /** Clients' sector_identifier_uri documents, checked at boot and on refresh (oidc/sector-identifiers.ts). */
+  sectors: SectorIdentifiers;
 }

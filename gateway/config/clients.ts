@@ -1,6 +1,8 @@
 /**
  * Validates the relying parties (OIDC clients). Every client uses the authorization-code flow with PKCE;
- * redirect URIs are exact, absolute, https (http only on loopback), without fragments.
+ * redirect URIs are exact, absolute, https (http only on loopback), without fragments. Subjects are pairwise
+ * per sector: redirect URIs on several hosts (or ports) need a `sector_identifier_uri` (https only), whose
+ * document is checked at boot (oidc/sector-identifiers.ts); without one the client is refused here.
  */
 import { ConfigError } from '../errors.ts';
 import { array, join, object, oneOf, onlyKeys, optionalString, secret, string, url } from './check.ts';
@@ -11,7 +13,7 @@ import { SCOPES } from '../translate/scope-claims.ts';
 const KEYS = [
   'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
   'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'minimum_acr', 'scope',
-  'compatibility',
+  'compatibility', 'sector_identifier_uri',
 ] as const;
 const COMPATIBILITY_KEYS = ['errorResponseIss'] as const;
 
@@ -63,6 +65,14 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
       if (c.client_secret !== undefined) throw new ConfigError(join(at, 'client_secret'), 'must not be set for private_key_jwt');
     } else {
       client.client_secret = secret(c, 'client_secret', at, env, { min: 32 });
+    }
+    if (c.sector_identifier_uri !== undefined) {
+      // OIDC Core §8.1: fetched over https, whatever the host (no loopback exception)
+      client.sector_identifier_uri = url(c.sector_identifier_uri, join(at, 'sector_identifier_uri'), { allowHttpLoopback: false });
+    }
+    const hosts = [...new Set(client.redirect_uris.map((u) => new URL(u).host))];
+    if (hosts.length > 1 && client.sector_identifier_uri === undefined) {
+      throw new ConfigError(join(at, 'sector_identifier_uri'), `client ${clientId}: redirect_uris span several hosts (${hosts.join(', ')}); pairwise subjects need a sector_identifier_uri listing every redirect URI (OIDC Core §8.1)`);
     }
     if (!client.scope.split(' ').includes('openid')) throw new ConfigError(join(at, 'scope'), 'must include openid');
     const unknown = client.scope.split(' ').filter((scope) => !SCOPES.includes(scope));

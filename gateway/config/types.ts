@@ -52,6 +52,8 @@ export interface ClientEntry {
   /** This client's floor; raises (never lowers) the federation's minimum. */
   minimum_acr?: Acr;
   scope: string;
+  /** https URL of a JSON array listing every redirect URI (OIDC Core §8.1); required when they span hosts. */
+  sector_identifier_uri?: string;
   /** Switches for RP software with known defects (config/clients.ts); every default is the standard behaviour. */
   compatibility: { errorResponseIss: 'send' | 'omit' };
 }
@@ -68,6 +70,8 @@ export interface GatewayConfig {
   cookies: { secure: boolean };
   saml: { entityId: string; idps: SamlIdpEntry[] };
   clients: ClientEntry[];
+  /** How sector_identifier_uri documents are fetched: extra CAs for their https servers, refresh period (s). */
+  sectorIdentifiers: { caFiles: string[]; refreshSeconds: number };
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
   audit: { anchorFile?: string };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */

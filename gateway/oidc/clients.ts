@@ -20,5 +20,7 @@ export function toClientMetadata(client: ClientEntry): ClientMetadata {
   if (client.default_acr_values.length > 0) metadata.default_acr_values = client.default_acr_values;
   if (client.client_secret !== undefined) metadata.client_secret = client.client_secret;
   if (client.jwks_uri !== undefined) metadata.jwks_uri = client.jwks_uri;
+  // the pairwise sector is the host of this URI; its document is checked by oidc/sector-identifiers.ts
+  if (client.sector_identifier_uri !== undefined) metadata.sector_identifier_uri = client.sector_identifier_uri;
   return metadata;
 }

@@ -83,6 +83,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: async (_ctx: KoaContextWithOIDC, accountId: string, client) =>
       pairwiseSub(accountId, String(client.sectorIdentifier ?? client.clientId), config.secrets.pairwiseSalt),
+    // sector_identifier_uri documents are checked at boot and on refresh by oidc/sector-identifiers.ts
+    // (https with the configured CAs); oidc-provider's lazy, once-per-generation fetch is turned off
+    sectorIdentifierUriValidate: () => false,
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => accounts.find(sub),
     jwks: { keys: signers.map((s) => new HsmSigningKey(s)) },
     enabledJWA: {
