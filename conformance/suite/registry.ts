@@ -13,6 +13,7 @@ import { jwtChecks } from './checks/oidc/jwt.ts';
 import { dpopChecks } from './checks/oidc/dpop.ts';
 import { logoutChecks } from './checks/oidc/logout.ts';
 import { backchannelChecks } from './checks/oidc/backchannel.ts';
+import { relyingPartyChecks } from './checks/oidc/relying-party.ts';
 import { baselineChecks } from './checks/saml/baseline.ts';
 import { wrappingChecks } from './checks/saml/wrapping.ts';
 import { signatureChecks } from './checks/saml/signature.ts';
@@ -46,6 +47,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...dpopChecks,
   ...logoutChecks,
   ...backchannelChecks,
+  ...relyingPartyChecks,
   // saml
   ...baselineChecks,
   ...wrappingChecks,
