@@ -25,6 +25,8 @@ const usage = `usage: node conformance/cli.ts --target <issuer URL> [options]
   --client-secret-env <name>      environment variable holding its secret (default CONFORMANCE_CLIENT_SECRET)
   --redirect-uri <url>            its registered redirect URI (default http://127.0.0.1:7500/callback)
   --post-logout-redirect-uri <u>  its registered post_logout_redirect_uri (default: redirect URI origin + /)
+  --alternate-redirect-uri <url>  a second registered redirect URI on another host, under the client's
+                                  sector_identifier_uri (OIDC-RPI-01; skipped without it)
   --scope <scope>                 default "openid profile email"
   --idp-id <id>                   the suite IdP's id in the deployment's registry (default conformance-idp; "none" = no IdP)
   --idp-port <port>               the suite IdP's port on 127.0.0.1 (default 7400)
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     'client-secret-env': { type: 'string', default: 'CONFORMANCE_CLIENT_SECRET' },
     'redirect-uri': { type: 'string', default: 'http://127.0.0.1:7500/callback' },
     'post-logout-redirect-uri': { type: 'string' },
+    'alternate-redirect-uri': { type: 'string' },
     scope: { type: 'string', default: 'openid profile email' },
     'idp-id': { type: 'string', default: 'conformance-idp' },
     'idp-port': { type: 'string', default: '7400' },
@@ -122,7 +125,7 @@ try {
       target,
       plans: plans as PlanName[],
       ...(values.only === undefined ? {} : { only: values.only.split(',').map((s) => s.trim()) }),
-      client: { clientId: values['client-id'], clientSecret: secret, redirectUri, postLogoutRedirectUri, scope: values.scope },
+      client: { clientId: values['client-id'], clientSecret: secret, redirectUri, postLogoutRedirectUri, scope: values.scope, ...(values['alternate-redirect-uri'] === undefined ? {} : { alternateRedirectUri: values['alternate-redirect-uri'] }) },
       ...(started === undefined ? {} : { idp: started.idp }),
       ...(node === undefined ? {} : { eidasNode: node.node }),
       spMetadataUrl,

@@ -14,6 +14,7 @@
  * 5. interactionRoutes— chooser, ACS, completion, SP metadata
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
+ * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
  * 6. provider         — oidc-provider (current generation): discovery, /authorize, /token, /jwks, ...
  */
 import Koa from 'koa';
@@ -27,6 +28,7 @@ import { interactionRoutes } from './interaction/routes.ts';
 import { riskRoutes } from './risk/routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
+import { sectorGate } from './oidc/sector-gate.ts';
 import { webauthnRoutes } from './webauthn/routes.ts';
 import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
@@ -50,6 +52,7 @@ export function createApp(services: Services): Koa {
   app.use(interactionRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(authorizationPost());
+  app.use(sectorGate(services.sectors));
   app.use(services.holder.middleware());
   return app;
 }

@@ -27,6 +27,9 @@ import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
+import { routeLibraryNotices } from './oidc/library-notices.ts';
+import { observeIgnoredScopes } from './oidc/ignored-scopes.ts';
+import { SectorIdentifiers } from './oidc/sector-identifiers.ts';
 import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
@@ -80,6 +83,20 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
   try {
     const metrics = new GatewayMetrics(newRegistry({ processMetrics: true }));
     shareWithClusterPrimary(metrics.registry); // a no-op unless this process is a cluster worker
+    const stopNotices = routeLibraryNotices(logger);
+    closers.push(async () => stopNotices());
+    // sector_identifier_uri documents first: a client that would fail every login stops the boot, naming it
+    const sectors = await SectorIdentifiers.start({
+      clients: config.clients,
+      ...config.sectorIdentifiers,
+      logger,
+      onChange: (change) => {
+        logger[change.errorCode ? 'error' : 'info']({ code: change.errorCode ?? undefined, client_id: change.clientId, sector_identifier_uri: change.uri, detail: change.detail }, change.errorCode ? 'client refused: sector identifier document no longer valid' : 'client restored: sector identifier document valid again');
+        audit.append({ sessionId: `client:${change.clientId}`, from: null, to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID', component: 'oidc', ...(change.errorCode ? { errorCode: change.errorCode } : {}), details: { sector_identifier_uri: change.uri, detail: change.detail } })
+          .catch((err: unknown) => logger.error({ err, client_id: change.clientId }, 'audit of a sector identifier change failed'));
+      },
+    });
+    closers.push(async () => sectors.stop());
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
@@ -135,7 +152,10 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       keys, pool, redis, logger, actor, pollMs: options.keyPollMs, channel: `${config.redis.keyPrefix}keys:version`, onChange: () => rebuild(),
     });
     closers.push(() => lifecycle.close());
-    const observe = (provider: Provider) => observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+    const observe = (provider: Provider) => {
+      observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+      observeIgnoredScopes(provider, logger);
+    };
     const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, durable: sessions.models, clientAlgorithms: lifecycle.clientAlgorithms, observe }));
     rebuild = () => void holder.rebuild();
     const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });
@@ -161,6 +181,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       samlSp: sp,
       spMetadata: idps.spMetadata,
       metrics,
+      sectors,
     };
     closers.push(wiring.start(services));
     return { app: createApp(services), opsApp: createOpsApp(services, () => idps.monitor.status()), services, close };

@@ -92,6 +92,8 @@ export const GATEWAY_ERRORS = {
   NOT_FOUND:                     { status: 404, oauth: null, audit: 'refused', fr: 'Introuvable.', en: 'Not found.' },
   INTERNAL_ERROR:                { status: 500, oauth: null, audit: 'error', ...OURS },
   // operators: admin API, metrics, CLIs
+  SECTOR_IDENTIFIER_INVALID:     { status: 502, statuses: [403], oauth: null, audit: 'refused', fr: 'Ce service est mal enregistré auprès de la passerelle (document d’identifiant de secteur) ; son exploitant doit le corriger.', en: 'This service is misregistered with the gateway (sector identifier document); its operator must fix it.' },
+  SECTOR_IDENTIFIER_UNREACHABLE: { status: 502, oauth: null, audit: 'error', fr: 'Le document d’identifiant de secteur de ce service est injoignable.', en: 'This service’s sector identifier document cannot be fetched.' },
   OPS_UNAUTHORIZED:              { status: 401, oauth: null, audit: 'denied', fr: 'Identifiant d’opérateur requis.', en: 'An operator credential is required.' },
   OPS_FORBIDDEN:                 { status: 403, oauth: null, audit: 'denied', fr: 'Cet opérateur n’a pas le rôle requis.', en: 'This operator does not hold the role this needs.' },
   REVIEW_SAME_OPERATOR:          { status: 409, oauth: null, audit: 'refused', fr: 'Cet opérateur a déjà approuvé cet examen ; un autre opérateur doit le faire.', en: 'This operator already approved this review; another operator must.' },

@@ -17,6 +17,7 @@ import type { FraudService } from './risk/service.ts';
 import type { LoginContextStore } from './session/login-context.ts';
 import type { Sessions } from './session/boot-sessions.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
+import type { SectorIdentifiers } from './oidc/sector-identifiers.ts';
 
 export interface Services {
   config: GatewayConfig;
@@ -45,4 +46,6 @@ export interface Services {
   spMetadata: SpMetadataPublisher;
   /** Prometheus metrics of this instance (GET /metrics); the fraud counters are included. */
   metrics: GatewayMetrics;
+  /** Clients' sector_identifier_uri documents, checked at boot and on refresh (oidc/sector-identifiers.ts). */
+  sectors: SectorIdentifiers;
 }

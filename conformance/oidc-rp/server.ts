@@ -57,7 +57,7 @@ export interface DemoRp {
  */
 export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
   const sessions = new LoginSessions();
-  const scope = options.scope ?? 'openid profile email';
+  const scope = options.scope ?? 'openid profile birth email';
   let redirectUri = options.redirectUri ?? '';
   let discovering: Promise<client.Configuration> | undefined;
   const config = (): Promise<client.Configuration> => {

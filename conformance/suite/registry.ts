@@ -15,6 +15,7 @@ import { dpopChecks } from './checks/oidc/dpop.ts';
 import { logoutChecks } from './checks/oidc/logout.ts';
 import { backchannelChecks } from './checks/oidc/backchannel.ts';
 import { webauthnEnrolmentChecks } from './checks/oidc/webauthn-enrolment.ts';
+import { relyingPartyChecks } from './checks/oidc/relying-party.ts';
 import { baselineChecks } from './checks/saml/baseline.ts';
 import { wrappingChecks } from './checks/saml/wrapping.ts';
 import { signatureChecks } from './checks/saml/signature.ts';
@@ -50,6 +51,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...logoutChecks,
   ...backchannelChecks,
   ...webauthnEnrolmentChecks,
+  ...relyingPartyChecks,
   // saml
   ...baselineChecks,
   ...wrappingChecks,

@@ -1,16 +1,33 @@
 /**
  * Validates the relying parties (OIDC clients). Every client uses the authorization-code flow with PKCE;
- * redirect URIs are exact, absolute, https (http only on loopback), without fragments.
+ * redirect URIs are exact, absolute, https (http only on loopback), without fragments. Subjects are pairwise
+ * per sector: redirect URIs on several hosts (or ports) need a `sector_identifier_uri` (https only), whose
+ * document is checked at boot (oidc/sector-identifiers.ts); without one the client is refused here.
  */
 import { ConfigError } from '../errors.ts';
 import { array, join, object, oneOf, onlyKeys, optionalString, secret, string, url } from './check.ts';
 import { ACR_VALUES, type Acr } from '../translate/acr.ts';
 import type { ClientEntry } from './types.ts';
+import { SCOPES } from '../translate/scope-claims.ts';
 
 const KEYS = [
   'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
   'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'minimum_acr', 'scope',
+  'compatibility', 'sector_identifier_uri',
 ] as const;
+const COMPATIBILITY_KEYS = ['errorResponseIss'] as const;
+
+/**
+ * `compatibility`: switches for RP software with known defects, each off by default.
+ * - `errorResponseIss`: "send" (default, RFC 9207) | "omit" — for mod_auth_openidc ≤ 2.4.12, which
+ *   mistakes an error response with `iss` for a third-party-initiated login (oidc/error-iss-compat.ts).
+ */
+function parseCompatibility(raw: unknown, at: string): ClientEntry['compatibility'] {
+  if (raw === undefined) return { errorResponseIss: 'send' };
+  const c = object(raw, at);
+  onlyKeys(c, at, COMPATIBILITY_KEYS);
+  return { errorResponseIss: oneOf(c, 'errorResponseIss', at, ['send', 'omit'] as const, 'send') };
+}
 const ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
 
 export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv): ClientEntry[] {
@@ -37,7 +54,8 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
         }
         return v as Acr;
       }),
-      scope: string(c, 'scope', at, { default: 'openid profile email' }),
+      scope: string(c, 'scope', at, { default: 'openid profile birth email' }),
+      compatibility: parseCompatibility(c.compatibility, join(at, 'compatibility')),
     };
     if (c.minimum_acr !== undefined) client.minimum_acr = oneOf(c, 'minimum_acr', at, ACR_VALUES);
     if (method === 'private_key_jwt') {
@@ -48,7 +66,17 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
     } else {
       client.client_secret = secret(c, 'client_secret', at, env, { min: 32 });
     }
+    if (c.sector_identifier_uri !== undefined) {
+      // OIDC Core §8.1: fetched over https, whatever the host (no loopback exception)
+      client.sector_identifier_uri = url(c.sector_identifier_uri, join(at, 'sector_identifier_uri'), { allowHttpLoopback: false });
+    }
+    const hosts = [...new Set(client.redirect_uris.map((u) => new URL(u).host))];
+    if (hosts.length > 1 && client.sector_identifier_uri === undefined) {
+      throw new ConfigError(join(at, 'sector_identifier_uri'), `client ${clientId}: redirect_uris span several hosts (${hosts.join(', ')}); pairwise subjects need a sector_identifier_uri listing every redirect URI (OIDC Core §8.1)`);
+    }
     if (!client.scope.split(' ').includes('openid')) throw new ConfigError(join(at, 'scope'), 'must include openid');
+    const unknown = client.scope.split(' ').filter((scope) => !SCOPES.includes(scope));
+    if (unknown.length > 0) throw new ConfigError(join(at, 'scope'), `unknown scope ${unknown.join(', ')} (known: ${SCOPES.join(' ')})`);
     return client;
   });
 }

@@ -18,6 +18,7 @@
  * | `nameIdFormat` | NameIDPolicy Format requested | unspecified |
  * | `attributeNames` | received name → internal attribute name | — |
  * | `authnRequestBinding` | `metadata` (HTTP-POST when the IdP's metadata offers it, else HTTP-Redirect), `post` or `redirect` (forced; refused at login when the metadata lacks it); eIDAS: `metadata` only | `metadata` |
+ * | `amr` | LoA URI → RFC 8176 `amr` values, how this IdP authenticates at that level | eIDAS minimum per LoA (translate/amr.ts) |
  * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds, expiryWarningSeconds }` (the last: log a warning when the metadata held has less left) | no anchor (eIDAS: required), 3600, 30, 3600, 86400 |
  * | `eidas` | `{ spType, requestedAttributes, legalPerson, country, spCountry, alwaysForceAuthn }` | see adapters/eidas/config.ts |
  *
@@ -28,6 +29,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, oneOf, onlyKeys, optionalString, string, url, type Obj } from './check.ts';
 import { LOA_URIS } from '../translate/acr.ts';
+import { AMR_VALUES, type AmrValue } from '../translate/amr.ts';
 import type { SamlIdpEntry } from './types.ts';
 
 /** eIDAS requests always force a fresh authentication (eIDAS SAML profile): `false` is refused. */
@@ -38,9 +40,19 @@ function forcedTrue(e: Obj, at: string): true {
   return true;
 }
 
+/** `amr`: LoA URI → a non-empty list of RFC 8176 values (an unknown LoA or value is refused). */
+function amrMap(raw: unknown, at: string): Partial<Record<(typeof LOA_URIS)[number], AmrValue[]>> {
+  const map = object(raw, at);
+  onlyKeys(map, at, LOA_URIS);
+  return Object.fromEntries(Object.keys(map).map((loa) => {
+    const values = array(map, loa, at, { min: 1 }).map((v, j) => oneOf({ v }, 'v', join(join(at, loa), j), AMR_VALUES));
+    return [loa, values];
+  }));
+}
+
 const KEYS = [
   'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds', 'minimumRsaKeyBits',
-  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'authnRequestBinding', 'metadata', 'eidas',
+  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'authnRequestBinding', 'metadata', 'eidas', 'amr',
 ] as const;
 const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds', 'expiryWarningSeconds'] as const;
 const EIDAS_KEYS = ['spType', 'requestedAttributes', 'legalPerson', 'country', 'spCountry', 'alwaysForceAuthn'] as const;
@@ -116,6 +128,7 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       const names = object(idp.attributeNames, join(path, 'attributeNames'));
       entry.attributeNames = Object.fromEntries(Object.keys(names).map((k) => [k, string(names, k, join(path, 'attributeNames'))]));
     }
+    if (idp.amr !== undefined) entry.amr = amrMap(idp.amr, join(path, 'amr'));
     if (idp.eidas !== undefined) {
       if (kind !== 'eidas') throw new ConfigError(join(path, 'eidas'), 'only for kind "eidas"');
       const e = object(idp.eidas, join(path, 'eidas'));

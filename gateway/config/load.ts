@@ -3,7 +3,7 @@
  * the offending field; nothing is left to fail on a request. Defaults are secure: cookies are Secure
  * unless the issuer is an http loopback URL, secrets must come from the environment or files.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string, url, type Obj } from './check.ts';
@@ -56,7 +56,14 @@ function parseSpMetadata(saml: Obj): GatewayConfig['saml']['spMetadata'] {
   return { validitySeconds, cacheDurationSeconds, expiryWarningSeconds };
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn'] as const;
+function existingFile(value: unknown, at: string, baseDir: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(at, 'must be a file path');
+  const file = resolve(baseDir, value);
+  if (!existsSync(file)) throw new ConfigError(at, `no such file: ${file}`);
+  return file;
+}
+
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn', 'sectorIdentifiers'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -112,6 +119,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   onlyKeys(risk, 'risk', ['policyFile']);
   const federation = object(root.federation ?? {}, 'federation');
   onlyKeys(federation, 'federation', ['minimumAcr']);
+  const sectorIdentifiers = object(root.sectorIdentifiers ?? {}, 'sectorIdentifiers');
+  onlyKeys(sectorIdentifiers, 'sectorIdentifiers', ['caFiles', 'refreshSeconds']);
   const logging = object(root.logging ?? {}, 'logging');
   onlyKeys(logging, 'logging', ['level']);
 
@@ -149,6 +158,11 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       spMetadata: parseSpMetadata(saml),
     },
     clients: [],
+    sectorIdentifiers: {
+      // extra CAs trusted for sector_identifier_uri servers (beside the system roots); resolved against the config file
+      caFiles: (sectorIdentifiers.caFiles === undefined ? [] : array(sectorIdentifiers, 'caFiles', 'sectorIdentifiers')).map((f, i) => existingFile(f, join(join('sectorIdentifiers', 'caFiles'), i), baseDir)),
+      refreshSeconds: integer(sectorIdentifiers, 'refreshSeconds', 'sectorIdentifiers', { default: 3600, min: 60, max: 86400 }),
+    },
     // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
     // the checkpoint anchor outside the database (gateway/audit/anchor.ts); resolved against the config file
     audit: {

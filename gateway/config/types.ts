@@ -3,6 +3,7 @@ import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { WebAuthnConfig } from './webauthn.ts';
 import type { OpsConfig } from './ops.ts';
+import type { AmrValue } from '../translate/amr.ts';
 
 /** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
 export interface SamlIdpEntry {
@@ -29,6 +30,8 @@ export interface SamlIdpEntry {
   encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
   nameIdFormat?: string;
   attributeNames?: Record<string, string>;
+  /** LoA URI → RFC 8176 amr values: how this IdP authenticates at that level (default: translate/amr.ts). */
+  amr?: Partial<Record<LoaUri, AmrValue[]>>;
   metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number; expiryWarningSeconds: number };
   eidas?: {
     spType?: 'public' | 'private';
@@ -53,6 +56,10 @@ export interface ClientEntry {
   /** This client's floor; raises (never lowers) the federation's minimum. */
   minimum_acr?: Acr;
   scope: string;
+  /** https URL of a JSON array listing every redirect URI (OIDC Core §8.1); required when they span hosts. */
+  sector_identifier_uri?: string;
+  /** Switches for RP software with known defects (config/clients.ts); every default is the standard behaviour. */
+  compatibility: { errorResponseIss: 'send' | 'omit' };
 }
 
 export interface GatewayConfig {
@@ -74,6 +81,8 @@ export interface GatewayConfig {
     spMetadata: { validitySeconds: number; cacheDurationSeconds: number; expiryWarningSeconds: number };
   };
   clients: ClientEntry[];
+  /** How sector_identifier_uri documents are fetched: extra CAs for their https servers, refresh period (s). */
+  sectorIdentifiers: { caFiles: string[]; refreshSeconds: number };
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
   audit: { anchorFile?: string; spoolDir?: string };
   /** The risk policy set's JSON file (default: the built-in policy). */

@@ -2,7 +2,8 @@
  * GET /interaction/:uid/complete — acts once on the stored outcome of a login, in the browser that holds
  * the interaction cookie:
  * - allow → TOKEN_GENERATION, account stored (the browser may then see its WebAuthn keys, and after a fresh LoA-high login enrol one: webauthn/step-up.ts), grant recorded, oidc-provider issues the code → COMPLETED;
- *   the features of the login become the person's history; `amr` says whether a step-up happened;
+ *   the features of the login become the person's history; `amr` (RFC 8176) says how the person
+ *   authenticated upstream and whether a step-up happened (translate/amr.ts);
  * - level 2 or 3 required and the account enrolled a suitable WebAuthn credential → the WebAuthn page
  *   (webauthn/step-up.ts); otherwise as below (level 3 without a key: manual review);
  * - step_up → the IdP is asked again, forcing authentication at the level the policy requires (level 1:
@@ -21,18 +22,20 @@ import type { LoginOutcome } from '../session/login-context.ts';
 import { startUpstream } from './start-upstream.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
+import { loginAmr } from '../translate/amr.ts';
+import { loaOfAcr } from '../translate/acr.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
-/** `amr` of a login: how the person authenticated, and any step-up the policy demanded (RFC 8176 `mfa`; `reauth` is ours). */
-function amrOf(level: number | undefined): string[] {
-  if (!level) return ['saml'];
-  return level >= 2 ? ['saml', 'reauth', 'mfa'] : ['saml', 'reauth'];
-}
-
-/** Finishes a verified login with the RP (exported for the WebAuthn step-up, which passes its own `amr`). */
-export async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW', amr: string[] = amrOf(outcome.decision.level)): Promise<void> {
+/**
+ * Finishes a verified login with the RP (exported for the WebAuthn step-up, which passes the methods it
+ * used). `amr` (RFC 8176) comes from the upstream authentication context — the IdP's `amr` map or the
+ * eIDAS minimum of the asserted LoA — and the step-up this login satisfied (translate/amr.ts).
+ */
+export async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW', stepUpMethods: readonly string[] = []): Promise<void> {
   const provider = services.holder.provider;
+  const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
+  const amr = loginAmr({ loa: loaOfAcr(outcome.pivot.acr), ...(idpMap ? { idpMap } : {}), stepUpLevel: outcome.decision.level ?? 0, stepUpMethods });
   const requestId = ctx.state.requestId as string;
   await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore, ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}) });
   const grantId = await createGrant(services, details, outcome.accountId);

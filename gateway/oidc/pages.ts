@@ -1,18 +1,9 @@
 /**
- * The few pages oidc-provider renders itself: errors (no stack trace, no echo of input beyond the
- * standard error code), the logout confirmation and the post-logout page. Server-rendered, no external
- * assets.
+ * The logout pages oidc-provider renders itself: the logout confirmation and the post-logout page (errors:
+ * error-page.ts). Server-rendered, no external assets.
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { page, escapeHtml } from '../http/html.ts';
-
-export async function renderErrorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }): Promise<void> {
-  ctx.type = 'html';
-  const code = /^[a-z_]{1,64}$/.test(out.error ?? '') ? out.error! : 'server_error';
-  ctx.body = page('Sign-in error', `<h1>Sign-in could not continue</h1>
-<p>The request was refused. Error code: <code>${escapeHtml(code)}</code>.</p>
-<p>Go back to the service you came from and start again.</p>`);
-}
+import { page } from '../http/html.ts';
 
 export async function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): Promise<void> {
   ctx.type = 'html';

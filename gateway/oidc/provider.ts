@@ -2,9 +2,9 @@
  * Builds one oidc-provider generation from the configuration and the keys active in the HSM.
  *
  * - authorization-code flow only; PKCE (S256, the only method oidc-provider 9 implements) for every client;
- * - `iss` in authorization responses (RFC 9207, oidc-provider's default); pairwise `sub` only;
- * - acr values eidas1/2/3; claims = the pivot identity (scopes profile, email; legal_person for company
- *   representatives);
+ * - `iss` in authorization responses (RFC 9207, oidc-provider's default; a client may have it omitted from
+ *   error responses only, for mod_auth_openidc ≤ 2.4.12: error-iss-compat.ts); pairwise `sub` only;
+ * - acr values eidas1/2/3; claims = the pivot identity, by FranceConnect's scope conventions (scopes.ts);
  * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
  *   oidc-provider is pinned exactly in package.json);
  * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login;
@@ -23,14 +23,16 @@ import type { KeyStore, Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
-import { LEGAL_PERSON_CLAIMS } from '../translate/legal-person.ts';
 import type { AccountStore } from './accounts.ts';
 import { toClientMetadata } from './clients.ts';
+import { SCOPE_CLAIMS, SCOPES } from '../translate/scope-claims.ts';
 import { HsmSigningKey } from './hsm-signing-key.ts';
 import { pairwiseSub } from './pairwise.ts';
 import { redisAdapterFactory } from './redis-adapter.ts';
 import { AUTHORIZATION_DETAILS_TYPES, resourceIndicators, richAuthorizationRequests } from '../risk/transaction-rar.ts';
-import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
+import { renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
+import { renderErrorPage } from './error-page.ts';
+import { omitIssOnErrors } from './error-iss-compat.ts';
 import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
@@ -51,17 +53,6 @@ export interface ProviderDeps {
 
 /** A key store that also knows retired keys still published (the lifecycle store). */
 type WithRetired = KeyStore & { signersIn?: (purpose: 'id_token', state: 'next' | 'retired') => Signer[] };
-
-export const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username'] as const;
-
-/** Scope → the claims it releases (also what the `claims` parameter may name, per the client's scopes). */
-const SCOPE_CLAIMS = {
-  openid: ['sub', 'acr', 'amr', 'auth_time'],
-  profile: [...PIVOT_CLAIMS],
-  email: ['email'],
-  // a company representative's legal-person data set (eIDAS); absent for natural persons
-  legal_person: [...LEGAL_PERSON_CLAIMS],
-};
 
 export function buildProvider(deps: ProviderDeps): Provider {
   const { config, redis, accounts } = deps;
@@ -90,11 +81,14 @@ export function buildProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code'],
     pkce: { required: () => true },
     acrValues: [...ACR_VALUES],
-    claims: SCOPE_CLAIMS,
-    scopes: ['openid', 'profile', 'email', 'legal_person'],
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    scopes: [...SCOPES],
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: async (_ctx: KoaContextWithOIDC, accountId: string, client) =>
       pairwiseSub(accountId, String(client.sectorIdentifier ?? client.clientId), config.secrets.pairwiseSalt),
+    // sector_identifier_uri documents are checked at boot and on refresh by oidc/sector-identifiers.ts
+    // (https with the configured CAs); oidc-provider's lazy, once-per-generation fetch is turned off
+    sectorIdentifierUriValidate: () => false,
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => accounts.find(sub),
     jwks: { keys: signers.map((s) => new HsmSigningKey(s)) },
     enabledJWA: {
@@ -155,6 +149,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
+  provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));
   deps.observe?.(provider);
   return provider;
 }

@@ -142,7 +142,7 @@ export async function grantEnrolment(
 
 /** `amr` (RFC 8176) of a login confirmed with WebAuthn: `hwk` for a security key, `user` + `mfa` for level 2. */
 export function webauthnAmr(level: WebAuthnLevel): string[] {
-  if (level === 3) return ['saml', 'hwk', 'mfa'];
-  if (level === 2) return ['saml', 'user', 'mfa'];
+  if (level === 3) return ['hwk', 'mfa'];
+  if (level === 2) return ['user', 'mfa'];
   throw new Error(`unknown level ${String(level)}`);
 }

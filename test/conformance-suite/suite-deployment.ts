@@ -15,6 +15,7 @@ import type { RpClient } from '../../conformance/suite/parties/rp.ts';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
+import { startHttpsDocumentServer } from '../helpers/https-document-server.ts';
 
 /** The enrolled deployment. */
 export interface SuiteDeployment {
@@ -42,6 +43,10 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
   const rpPort = await freePort();
   const redirectUri = `http://127.0.0.1:${rpPort}/callback`;
   const postLogoutRedirectUri = `http://127.0.0.1:${rpPort}/`;
+  // a second redirect host (another port) under a sector_identifier_uri served over https (OIDC-RPI-01)
+  const alternateRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
+  const sectorDocs = await startHttpsDocumentServer();
+  sectorDocs.serve('/conformance-rp.sector.json', JSON.stringify([redirectUri, alternateRedirectUri]));
   const suiteIdp = await startSuiteIdp({ idpId: 'conformance-idp', port: 0, spMetadataUrl: `${target}/saml/metadata`, keysDir: join(dir, 'suite-idp') });
   const metadataFile = join(dir, 'conformance-idp.metadata.xml');
   writeFileSync(metadataFile, await (await fetch(suiteIdp.idp.metadataUrl)).text());
@@ -64,9 +69,13 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
     extraIdps: [{ id: 'conformance-idp', displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }, ...eidasIdp],
     ...(node === undefined ? {} : { extraKeys: [{ purpose: 'saml' as const, alg: 'PS256' as const }, { purpose: 'saml_decryption' as const, alg: 'RS256' as const }] }),
     extraClients: [
-      { client_id: 'conformance-rp', client_name: 'Conformance suite', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [redirectUri], post_logout_redirect_uris: [postLogoutRedirectUri] },
+      {
+        client_id: 'conformance-rp', client_name: 'Conformance suite', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [redirectUri, alternateRedirectUri],
+        post_logout_redirect_uris: [postLogoutRedirectUri], sector_identifier_uri: `${sectorDocs.origin}/conformance-rp.sector.json`,
+      },
     ],
   });
+  deployment.rawConfig.sectorIdentifiers = { caFiles: [sectorDocs.caFile] };
   const gateway = await startGatewayInProcess(deployment, listenPort);
   // A rotation staged ahead, as `node hsm/cli.ts generate id_token RS256` does (state next: published, not signing).
   await gateway.gateway.services.lifecycle.keys.generate('id_token', 'RS256');
@@ -76,12 +85,13 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
     gatewayUrl: gateway.url,
     idp: suiteIdp.idp,
     ...(node === undefined ? {} : { eidasNode: node.node }),
-    client: { clientId: 'conformance-rp', clientSecret: deployment.client.client_secret, redirectUri, postLogoutRedirectUri, scope: 'openid profile email' },
+    client: { clientId: 'conformance-rp', clientSecret: deployment.client.client_secret, redirectUri, postLogoutRedirectUri, scope: 'openid profile email', alternateRedirectUri },
     async stop() {
       await gateway.stop();
       await deployment.stop();
       await suiteIdp.stop();
       await node?.stop();
+      await sectorDocs.stop();
     },
   };
 }

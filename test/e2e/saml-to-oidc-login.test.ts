@@ -29,7 +29,7 @@ test.after.always(async () => {
 });
 
 test.serial('a person logs in through the demo IdP and the RP gets verified pivot claims', async (t) => {
-  const request = await authorizationRequest(fx.rp);
+  const request = await authorizationRequest(fx.rp, { scope: 'openid profile birth email' });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.is(journey.url.searchParams.get('state'), request.state);
   t.is(journey.url.searchParams.get('iss'), fx.url, 'RFC 9207 iss in the authorization response');

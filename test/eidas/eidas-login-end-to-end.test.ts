@@ -53,7 +53,7 @@ test.before(async () => {
     dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT, gatewayPort: port,
     extraKeys: [{ purpose: 'saml', alg: 'PS256' }, { purpose: 'saml_decryption', alg: 'RS256' }],
     extraIdps: [eidasIdp('eidas-de', 'European identity (Germany)', false), eidasIdp('eidas-de-company', 'Company representative (Germany)', true)],
-    extraClients: [{ client_id: COMPANY_RP, client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid profile legal_person' }],
+    extraClients: [{ client_id: COMPANY_RP, client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid profile birth legal_person' }],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   running = await startGatewayInProcess(deployment);
@@ -67,7 +67,8 @@ test.after.always(async () => {
 });
 
 async function login(idp: string, username: string, extra: Record<string, string> = {}, client = rp) {
-  const request = await authorizationRequest(client, extra);
+  // FranceConnect's profile has no birth place: birth is asked for explicitly
+  const request = await authorizationRequest(client, { scope: 'openid profile birth email', ...extra });
   const journey = await loginJourney(request.url, { username, idp, redirectUri: RP_REDIRECT });
   return { request, journey, client };
 }
@@ -109,7 +110,7 @@ test.serial('a company representative logs in with the legal-person data set', a
 });
 
 test.serial('an RP asking for the legal_person scope gets the legal claims in the ID token and from userinfo', async (t) => {
-  const result = await login('eidas-de-company', 'max', { scope: 'openid profile legal_person' }, companyRp);
+  const result = await login('eidas-de-company', 'max', { scope: 'openid profile birth legal_person' }, companyRp);
   t.truthy(result.journey.url.searchParams.get('code'), result.journey.html.slice(0, 300));
   const response = await tokens(result);
   const claims = response.claims()!;

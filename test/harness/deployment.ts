@@ -162,7 +162,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
           client_secret: { env: 'GW_DEMO_RP_SECRET' },
           redirect_uris: [client.redirect_uri],
           post_logout_redirect_uris: [new URL('/', client.redirect_uri).toString()],
-          scope: 'openid profile email',
+          scope: 'openid profile birth email',
         },
         ...(options.extraClients ?? []),
       ],

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
-import type { Gateway } from '../../gateway/boot.ts';
+import type { BootOptions, Gateway } from '../../gateway/boot.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from './services.ts';
 
 export const RP_REDIRECT = 'http://127.0.0.1:9/callback';
@@ -23,7 +23,7 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; riskPolicyFile?: string; rawConfig?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; riskPolicyFile?: string; boot?: BootOptions; rawConfig?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -39,7 +39,7 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   options.rawConfig?.(deployment.rawConfig);
-  const running = await startGatewayInProcess(deployment);
+  const running = await startGatewayInProcess(deployment, undefined, options.boot);
   const rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
     execute: [oidc.allowInsecureRequests],
   });

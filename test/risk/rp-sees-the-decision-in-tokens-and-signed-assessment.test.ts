@@ -28,7 +28,7 @@ test.serial('a first login is allowed; the access token carries fraud_score; the
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.true(atRp(journey.url));
   const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-  t.deepEqual(tokens.claims()!.amr, ['saml']);
+  t.deepEqual(tokens.claims()!.amr, ['mfa'], 'RFC 8176: LoA substantial is two factors');
   const introspection = await oidc.tokenIntrospection(fx.rp, tokens.access_token);
   t.is(typeof introspection.fraud_score, 'number');
 
@@ -94,7 +94,7 @@ test.serial('a 120 € transaction (tier 2) demands a step-up: the IdP is asked 
   const step = await continueAfterStepUp(first, { username: 'marie', redirectUri: RP_REDIRECT }); // AuthnRequest with ForceAuthn
   t.true(atRp(step.url));
   const tokens = await oidc.authorizationCodeGrant(fx.rp, step.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-  t.deepEqual(tokens.claims()!.amr, ['saml', 'reauth']);
+  t.deepEqual(tokens.claims()!.amr, ['mfa', 'rba'], 'RFC 8176: a risk-based step-up');
   const { rows } = await fx.gateway.services.pool.query('select from_state, to_state, details from audit_log where session_id = $1 order by audit_log.seq', [first.loginId]);
   t.true(rows.some((r) => r.from_state === 'FRAUD_CHECK' && r.to_state === 'AUTHENTICATING' && r.details.forceAuthn === true));
 });

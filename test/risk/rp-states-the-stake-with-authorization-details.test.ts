@@ -2,7 +2,7 @@
  * An RP states what is at stake with RFC 9396 `authorization_details` (real gateway, demo IdP,
  * openid-client RP):
  * - discovery advertises `authorization_details_types_supported: ["payment_initiation"]`;
- * - a 120 € payment_initiation (tier 2) demands a level-1 step-up (ForceAuthn, `amr` reauth) and the access
+ * - a 120 € payment_initiation (tier 2) demands a level-1 step-up (ForceAuthn, `amr` rba) and the access
  *   token carries the details (introspection);
  * - a malformed detail (other currency, bad amount, unknown type or field) is refused with
  *   `invalid_authorization_details` at the RP's redirect URI, and no login is started;
@@ -51,7 +51,7 @@ test.serial('a 120 € payment_initiation demands a step-up and the access token
   const step = await continueAfterStepUp(first, { username: 'marie', redirectUri: RP_REDIRECT }); // AuthnRequest with ForceAuthn
   t.true(atRp(step.url));
   const tokens = await oidc.authorizationCodeGrant(fx.rp, step.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-  t.deepEqual(tokens.claims()!.amr, ['saml', 'reauth']);
+  t.deepEqual(tokens.claims()!.amr, ['mfa', 'rba']);
   const { rows } = await fx.gateway.services.pool.query('select from_state, to_state, details from audit_log where session_id = $1 order by audit_log.seq', [first.loginId]);
   t.true(rows.some((r) => r.from_state === 'FRAUD_CHECK' && r.to_state === 'AUTHENTICATING' && r.details.forceAuthn === true));
   const assessment = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [first.loginId]);

@@ -17,6 +17,8 @@ export interface RpClient {
   /** Registered post_logout_redirect_uri. */
   postLogoutRedirectUri: string;
   scope: string;
+  /** A second registered redirect URI on another host, under the client's sector_identifier_uri (OIDC-RPI-01). */
+  alternateRedirectUri?: string;
 }
 
 /** An authorization request the suite made. */

@@ -1,0 +1,129 @@
+/**
+ * A client whose redirect URIs span several hosts (issue #13 item 1), OIDC Core §8.1:
+ * - without a `sector_identifier_uri` it is refused at boot, naming the client (CONFIG_INVALID), instead of
+ *   failing every login with `invalid_client_metadata`; an http sector_identifier_uri is refused too;
+ * - with one, the document is fetched over https (a test CA the gateway is configured to trust) at boot: a
+ *   document that misses a redirect URI stops the boot (`SECTOR_IDENTIFIER_INVALID`), an untrusted server
+ *   too (`SECTOR_IDENTIFIER_UNREACHABLE`), both naming the client;
+ * - a person logs in through either redirect URI and gets the same pairwise `sub` (one sector), different
+ *   from another RP's;
+ * - on refresh, a document that stops listing a redirect URI refuses the client's authorization requests
+ *   (`SECTOR_IDENTIFIER_INVALID`, audited) until it lists them again; an unreachable document keeps the
+ *   last verdict.
+ */
+import test, { type ExecutionContext } from 'ava';
+import * as oidc from 'openid-client';
+import { bootGateway } from '../../../gateway/boot.ts';
+import { loadConfig } from '../../../gateway/config/load.ts';
+import { ConfigError, GatewayError, type ErrorCode } from '../../../gateway/errors.ts';
+import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { startHttpsDocumentServer, type HttpsDocumentServer } from '../../helpers/https-document-server.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+
+const SECOND_REDIRECT = 'http://127.0.0.1:10/callback';
+const BOTH = JSON.stringify([RP_REDIRECT, SECOND_REDIRECT]);
+
+let docs: HttpsDocumentServer;
+let fx: GatewayFixture;
+let spanning: oidc.Configuration;
+test.before(async () => {
+  docs = await startHttpsDocumentServer();
+  docs.serve('/sector.json', BOTH);
+  fx = await startGatewayFixture({
+    rawConfig: (raw) => {
+      raw.sectorIdentifiers = { caFiles: [docs.caFile] };
+      (raw.clients as unknown[]).push({
+        client_id: 'two-hosts-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT, SECOND_REDIRECT], sector_identifier_uri: `${docs.origin}/sector.json`,
+      });
+    },
+  });
+  spanning = await oidc.discovery(new URL(fx.url), 'two-hosts-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, { execute: [oidc.allowInsecureRequests] });
+});
+test.after.always(async () => {
+  await fx?.stop();
+  await docs?.stop();
+});
+
+type RawClient = Record<string, unknown>;
+function rawWith(change: (clients: RawClient[], raw: Record<string, unknown>) => void): Record<string, unknown> {
+  const raw = structuredClone(fx.deployment.rawConfig);
+  change(raw.clients as RawClient[], raw);
+  return raw;
+}
+
+test('redirect URIs on two hosts (or ports) without sector_identifier_uri are refused at boot, naming the client', (t) => {
+  const raw = rawWith((clients) => {
+    delete clients[1]!.sector_identifier_uri;
+  });
+  const error = t.throws(() => loadConfig(raw, { env: fx.deployment.env }), { instanceOf: ConfigError }) as ConfigError;
+  t.is(error.code, 'CONFIG_INVALID');
+  t.is(error.path, 'clients[1].sector_identifier_uri');
+  t.regex(error.message, /two-hosts-rp/);
+});
+
+test('an http sector_identifier_uri is refused, even on loopback', (t) => {
+  const raw = rawWith((clients) => {
+    clients[1]!.sector_identifier_uri = 'http://127.0.0.1:10/sector.json';
+  });
+  const error = t.throws(() => loadConfig(raw, { env: fx.deployment.env }), { instanceOf: ConfigError }) as ConfigError;
+  t.is(error.path, 'clients[1].sector_identifier_uri');
+});
+
+async function bootFails(t: ExecutionContext, raw: Record<string, unknown>, code: ErrorCode): Promise<void> {
+  const config = loadConfig(raw, { env: fx.deployment.env });
+  const error = await t.throwsAsync(() => bootGateway(config, { rotation: { intervalMs: 0 } }), { instanceOf: GatewayError });
+  t.is(error?.code, code);
+  t.regex(error!.message, /two-hosts-rp/);
+}
+
+test.serial('a document that misses a redirect URI stops the boot, naming the client', async (t) => {
+  docs.serve('/short.json', JSON.stringify([RP_REDIRECT]));
+  await bootFails(t, rawWith((clients) => (clients[1]!.sector_identifier_uri = `${docs.origin}/short.json`)), 'SECTOR_IDENTIFIER_INVALID');
+});
+
+test.serial('a server whose certificate the gateway does not trust stops the boot', async (t) => {
+  await bootFails(t, rawWith((_clients, raw) => delete raw.sectorIdentifiers), 'SECTOR_IDENTIFIER_UNREACHABLE');
+});
+
+async function subVia(redirectUri: string, rp = spanning): Promise<string> {
+  const request = await authorizationRequest(rp, { redirect_uri: redirectUri });
+  const journey = await loginJourney(request.url, { username: 'marie', redirectUri });
+  if (!journey.url.searchParams.get('code')) throw new Error(`no code via ${redirectUri}: ${journey.url} ${journey.html.slice(0, 300)}`);
+  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }, { redirect_uri: redirectUri });
+  return String(tokens.claims()!.sub);
+}
+
+test.serial('a person gets the same sub through either redirect URI, not the sub another RP gets', async (t) => {
+  const first = await subVia(RP_REDIRECT);
+  const second = await subVia(SECOND_REDIRECT);
+  t.is(first, second);
+  t.not(first, await subVia(RP_REDIRECT, fx.rp));
+});
+
+async function authorizeStatus(): Promise<{ status: number; code?: string }> {
+  const request = await authorizationRequest(spanning);
+  const response = await fetch(request.url, { redirect: 'manual', headers: { accept: 'application/json' } });
+  if (response.status !== 403) {
+    await response.body?.cancel();
+    return { status: response.status };
+  }
+  return { status: response.status, code: ((await response.json()) as { error: string }).error };
+}
+
+test.serial('on refresh, a document that stops listing a redirect URI refuses the client until it lists it again', async (t) => {
+  const sectors = fx.gateway.services.sectors;
+  t.is((await authorizeStatus()).status, 303);
+  docs.serve('/sector.json', JSON.stringify([RP_REDIRECT]));
+  await sectors.refresh();
+  t.deepEqual(await authorizeStatus(), { status: 403, code: 'SECTOR_IDENTIFIER_INVALID' });
+  const { rows } = await fx.gateway.services.pool.query("select to_state, error_code from audit_log where session_id = 'client:two-hosts-rp' order by seq");
+  t.deepEqual(rows.map((r) => `${r.to_state}/${r.error_code}`), ['SECTOR_IDENTIFIER_INVALID/SECTOR_IDENTIFIER_INVALID']);
+
+  docs.serve('/sector.json', 'oops', 500);
+  await sectors.refresh();
+  t.is((await authorizeStatus()).status, 403, 'an unreachable document keeps the last verdict');
+
+  docs.serve('/sector.json', BOTH);
+  await sectors.refresh();
+  t.is((await authorizeStatus()).status, 303);
+});
