@@ -168,7 +168,7 @@ test.serial('after a fresh LoA-high login a key is enrolled for level 2: audited
   t.regex((await page.textContent('#webauthn-keys')) ?? '', new RegExp(`security key added ${new Date().toISOString().slice(0, 10)}`), 'the person sees the keys of the account before using one');
   await page.getByRole('button', { name: /use my security key|confirm with this device/i }).click();
   await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
-  t.deepEqual((await second.tokens()).claims()!.amr, ['saml', 'user', 'mfa']);
+  t.deepEqual((await second.tokens()).claims()!.amr, ['mfa', 'hwk', 'user', 'rba'], 'LoA high upstream (mfa, hwk), then the WebAuthn step-up (user) the policy asked for (rba)');
   t.deepEqual((await trail(second.uid)).slice(-4), ['FRAUD_CHECK→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED']);
 
   // a further key needs an assertion from the existing one first

@@ -16,6 +16,7 @@ import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 import { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { permissivePolicyFile } from '../../helpers/permissive-policy.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 // Many logins of one person in a row: a policy that lets them through, so the tests see only the scopes.
@@ -36,6 +37,7 @@ let classic: oidc.Configuration;
 test.before(async () => {
   fx = await startGatewayFixture({
     boot: { logger: pino({ level: 'info' }, sink) },
+    riskPolicyFile: permissivePolicyFile(), // many logins of one person: scopes are under test, not the policy
     extraClients: [{ client_id: 'classic-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid profile email' }],
   });
   classic = await oidc.discovery(new URL(fx.url), 'classic-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, { execute: [oidc.allowInsecureRequests] });

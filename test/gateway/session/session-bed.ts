@@ -3,7 +3,8 @@
  * test files), its own database and token, and a person's whole login through it: the browser (with the
  * session cookie), the tokens and the session's `sid`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { permissivePolicyFile } from '../../helpers/permissive-policy.ts';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,8 +42,7 @@ export async function startSessionBed(): Promise<SessionBed> {
   bed.pgUrl = await freshDatabase();
   // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
   // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
-  const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+  const policyFile = permissivePolicyFile(dir);
   bed.deployment = await prepareDeployment({ dir, pgUrl: bed.pgUrl, redisUrl: bed.redis.url, redisKeyPrefix: 'gw:', token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent', riskPolicyFile: policyFile });
   const running = await startGatewayInProcess(bed.deployment);
   bed.gateway = running.gateway;
