@@ -1,0 +1,51 @@
+/**
+ * The benchmark's own arithmetic: the CPU-profile summary (self time per group/file/function), the Redis
+ * key shapes used for bytes per login, and the /proc readers (on this very process).
+ */
+import test from 'ava';
+import { groupOf, summarise } from './summarise-cpuprofile.ts';
+import { keyShape } from './redis-memory.ts';
+import { cpuMs, rssMiB, treeCpuMs } from './proc-stats.ts';
+
+const here = new URL('../../../gateway/flow/login-flow.ts', import.meta.url).href;
+
+test('groups: npm packages (scoped too), our folders, node internals, V8 pseudo-frames', (t) => {
+  t.is(groupOf('file:///work/main/node_modules/xml-crypto/lib/signed-xml.js', 'f'), 'xml-crypto');
+  t.is(groupOf('file:///srv/app/node_modules/@xmldom/xmldom/lib/dom.js', 'f'), '@xmldom/xmldom');
+  t.is(groupOf(here, 'f'), 'gateway/flow/');
+  t.is(groupOf('node:internal/streams/writable', 'f'), 'node: internals');
+  t.is(groupOf('', '(garbage collector)'), '(garbage collector)');
+  t.is(groupOf('', 'writeUtf8String'), '(native)');
+});
+
+test('self time is the sum of the sample deltas, idle and profiler frames left out', (t) => {
+  const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
+  const profile = {
+    nodes: [frame(1, '(root)', ''), frame(2, 'parse', 'file:///x/node_modules/@xmldom/xmldom/lib/sax.js'), frame(3, '(idle)', ''), frame(4, 'post', 'node:inspector'), frame(5, 'transition', here)],
+    samples: [2, 2, 3, 4, 5],
+    timeDeltas: [1000, 3000, 50_000, 9000, 2000],
+  };
+  const s = summarise([profile]);
+  t.is(s.totalMs, 6);
+  t.is(s.idleMs, 50);
+  t.is(s.groups.get('@xmldom/xmldom'), 4);
+  t.is(s.groups.get('gateway/flow/'), 2);
+  t.false([...s.groups.keys()].some((g) => g.includes('inspector')));
+});
+
+test('key shapes: random ids, network prefixes and hash tags become *, names stay', (t) => {
+  t.is(keyShape('t1a2b3c4d:oidc:Session:Zx3_kP0qLm9vB2nR7sT1', 't1a2b3c4d:'), 'oidc:Session:*');
+  t.is(keyShape('p:oidc:AuthorizationCode:k2Jd83-mQpz0vXa1', 'p:'), 'oidc:AuthorizationCode:*');
+  t.is(keyShape('p:corr:net:81.0.96.0/24', 'p:'), 'corr:net:*');
+  t.is(keyShape('p:flow:{s6}:login:a8d7f6e5d4c3b2a1', 'p:'), 'flow:*:login:*');
+});
+
+test('/proc readers see this process: CPU grows with work, RSS is positive', (t) => {
+  const before = cpuMs(process.pid);
+  const start = process.cpuUsage();
+  while ((process.cpuUsage(start).user + process.cpuUsage(start).system) / 1000 < 100); // burn 100 ms of CPU
+  t.true(cpuMs(process.pid) - before >= 80); // 10 ms ticks
+  t.true(treeCpuMs(process.pid) >= cpuMs(process.pid));
+  t.true(rssMiB(process.pid) > 10);
+  t.is(cpuMs(2 ** 22 + 7), 0); // no such process
+});
