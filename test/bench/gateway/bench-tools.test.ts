@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { groupOf, summarise } from './summarise-cpuprofile.ts';
-import { keyShape } from './redis-memory.ts';
+import { bytesPer, keyShape } from './redis-memory.ts';
 import { cpuMs, rssMiB, treeCpuMs } from './proc-stats.ts';
 
 const here = new URL('../../../gateway/flow/login-flow.ts', import.meta.url).href;
@@ -38,6 +38,17 @@ test('key shapes: random ids, network prefixes and hash tags become *, names sta
   t.is(keyShape('p:oidc:AuthorizationCode:k2Jd83-mQpz0vXa1', 'p:'), 'oidc:AuthorizationCode:*');
   t.is(keyShape('p:corr:net:81.0.96.0/24', 'p:'), 'corr:net:*');
   t.is(keyShape('p:flow:{s6}:login:a8d7f6e5d4c3b2a1', 'p:'), 'flow:*:login:*');
+  t.is(keyShape('p:relay:kOOTmabeehVdBCClICdZVUrOiyGRVRUW', 'p:'), 'relay:*'); // letters only, still an id
+  t.is(keyShape('p:oidc:PushedAuthorizationRequest:x', 'p:'), 'oidc:PushedAuthorizationRequest:x');
+});
+
+test('bytes per item: what grew, and what was freed meanwhile, apart', (t) => {
+  const snap = (entries: Array<[string, number, number]>, usedMemory: number) => ({ usedMemory, groups: new Map(entries.map(([k, keys, bytes]) => [k, { keys, bytes }])) });
+  const r = bytesPer(snap([['code:*', 10, 1000], ['session:*', 0, 0]], 5000), snap([['code:*', 5, 500], ['session:*', 10, 3000]], 7000), 10);
+  t.is(r.added, 300);
+  t.is(r.freed, 50);
+  t.is(r.usedMemory, 200);
+  t.deepEqual(r.byShape[0], ['session:*', 1, 300]);
 });
 
 test('/proc readers see this process: CPU grows with work, RSS is positive', (t) => {

@@ -134,9 +134,9 @@ try {
   const pending = bytesPer(s0, s1, inflight);
   const done = bytesPer(s1, s2, inflight);
   console.log(`memory: gateway RSS at rest ${rssAtRest.toFixed(0)} MiB, under load max ${Math.max(...full.map((r) => r.rssMaxMiB), ...sso.map((r) => r.rssMaxMiB)).toFixed(0)} MiB`);
-  console.log(`  Redis per in-flight login (stopped at the AuthnRequest; ${inflight}): MEMORY USAGE ${pending.keys.toFixed(0)} B, used_memory Δ ${pending.usedMemory.toFixed(0)} B`);
+  console.log(`  Redis per in-flight login (stopped at the AuthnRequest; ${inflight}): MEMORY USAGE of new keys ${pending.added.toFixed(0)} B (${pending.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${pending.usedMemory.toFixed(0)} B`);
   for (const [shape, keys, bytes] of pending.byShape) console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
-  console.log(`  Redis per completed login (live session + grant + what stays; ${inflight}): MEMORY USAGE ${done.keys.toFixed(0)} B, used_memory Δ ${done.usedMemory.toFixed(0)} B`);
+  console.log(`  Redis per completed login (live session + grant + what stays; ${inflight}): MEMORY USAGE of new keys ${done.added.toFixed(0)} B (${done.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${done.usedMemory.toFixed(0)} B`);
   for (const [shape, keys, bytes] of done.byShape) console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
   const failures = [...full, ...sso, ...serial].reduce((n, r) => n + r.failures, 0);
   if (failures > 0) process.exitCode = 1;

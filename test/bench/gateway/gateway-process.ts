@@ -32,14 +32,27 @@ export async function startGatewayProcess(rawConfig: Record<string, unknown>, en
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before it was ready (see ${options.logFile})`)));
   });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `gateway process exited (code ${code}, signal ${signal}; see ${options.logFile})`;
+  });
   const ask = <T>(probe: string, extra: Record<string, string> = {}) =>
-    new Promise<T>((resolve) => {
-      const onMessage = (message: { probe?: unknown }) => {
-        if (message?.probe === undefined) return;
+    new Promise<T>((resolve, reject) => {
+      if (exited) return reject(new Error(exited));
+      const timer = setTimeout(() => done(new Error(`the gateway did not answer '${probe}' within 60 s${exited ? `: ${exited}` : ''}`)), 60_000);
+      const done = (error: Error | null, value?: T) => {
+        clearTimeout(timer);
         child.off('message', onMessage);
-        resolve(message.probe as T);
+        child.off('exit', onExit);
+        if (error) reject(error);
+        else resolve(value as T);
       };
+      const onMessage = (message: { probe?: unknown }) => {
+        if (message?.probe !== undefined) done(null, message.probe as T);
+      };
+      const onExit = () => done(new Error(exited ?? 'gateway process exited'));
       child.on('message', onMessage);
+      child.once('exit', onExit);
       child.send({ probe, ...extra });
     });
   const { listen } = rawConfig as { listen: { port: number } };

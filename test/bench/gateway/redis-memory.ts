@@ -11,14 +11,20 @@ export interface KeySnapshot {
 }
 
 /**
- * `t1a2b:oidc:Session:AbC…` → `oidc:Session:*`: segments of 12+ id-like characters (not all letters: `AuthorizationCode` stays), network prefixes and
+ * `t1a2b:oidc:Session:AbC…` → `oidc:Session:*`: segments of 12+ id-like characters (but not CamelCase model
+ * names such as `AuthorizationCode`), network prefixes and
  * cluster hash tags (`{s3}`) become `*`; the rest of the key (an IdP entityID…) is kept.
  */
+function isVariable(part: string): boolean {
+  if (/^(?:[A-Z][a-z]+)+$/.test(part)) return false; // a model name: AuthorizationCode, Session
+  return /^[A-Za-z0-9_-]{12,}$/.test(part) || /^[0-9.]+\/\d+$/.test(part) || /^\{\w+\}$/.test(part);
+}
+
 export function keyShape(key: string, prefix: string): string {
   return key
     .slice(prefix.length)
     .split(':')
-    .map((part) => (/^(?=.*[0-9_-])[A-Za-z0-9_-]{12,}$|^[0-9.]+\/\d+$|^\{\w+\}$/.test(part) ? '*' : part))
+    .map((part) => (isVariable(part) ? '*' : part))
     .join(':');
 }
 
@@ -41,18 +47,25 @@ export async function keySnapshot(redis: Redis, prefix: string): Promise<KeySnap
   return { usedMemory: Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN), groups };
 }
 
-/** Per-item bytes between two snapshots: total and by key shape (shapes that grew only). */
-export function bytesPer(before: KeySnapshot, after: KeySnapshot, items: number): { usedMemory: number; keys: number; byShape: Array<[string, number, number]> } {
+/**
+ * Per-item bytes between two snapshots, by key shape: `added` sums the shapes that grew (what the items
+ * left in Redis), `freed` the ones that shrank meanwhile (earlier keys consumed or expired).
+ */
+export function bytesPer(before: KeySnapshot, after: KeySnapshot, items: number): { usedMemory: number; added: number; freed: number; byShape: Array<[string, number, number]> } {
   const byShape: Array<[string, number, number]> = [];
-  let keys = 0;
-  for (const [shape, a] of after.groups) {
+  let added = 0;
+  let freed = 0;
+  const shapes = new Set([...before.groups.keys(), ...after.groups.keys()]);
+  for (const shape of shapes) {
+    const a = after.groups.get(shape) ?? { keys: 0, bytes: 0 };
     const b = before.groups.get(shape) ?? { keys: 0, bytes: 0 };
     if (a.bytes === b.bytes && a.keys === b.keys) continue;
-    keys += a.bytes - b.bytes;
+    if (a.bytes > b.bytes) added += a.bytes - b.bytes;
+    else freed += b.bytes - a.bytes;
     byShape.push([shape, (a.keys - b.keys) / items, (a.bytes - b.bytes) / items]);
   }
   byShape.sort((x, y) => y[2] - x[2]);
-  return { usedMemory: (after.usedMemory - before.usedMemory) / items, keys: keys / items, byShape };
+  return { usedMemory: (after.usedMemory - before.usedMemory) / items, added: added / items, freed: freed / items, byShape };
 }
 
 /** Calls per command name (INFO commandstats). */
