@@ -19,17 +19,23 @@ test('groups: npm packages (scoped too), our folders, node internals, V8 pseudo-
 });
 
 test('self time is the sum of the sample deltas, idle and profiler frames left out', (t) => {
-  const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 0 } });
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 0 }, children });
   const profile = {
-    nodes: [frame(1, '(root)', ''), frame(2, 'parse', 'file:///x/node_modules/@xmldom/xmldom/lib/sax.js'), frame(3, '(idle)', ''), frame(4, 'post', 'node:inspector'), frame(5, 'transition', here)],
-    samples: [2, 2, 3, 4, 5],
-    timeDeltas: [1000, 3000, 50_000, 9000, 2000],
+    nodes: [
+      frame(1, '(root)', '', [2, 3, 4, 5]), frame(2, 'parse', 'file:///x/node_modules/@xmldom/xmldom/lib/sax.js'), frame(3, '(idle)', ''), frame(4, 'post', 'node:inspector'),
+      frame(5, 'transition', here, [6]), frame(6, 'Writable.write', 'node:internal/streams/writable', [7]), frame(7, 'writeUtf8String', ''),
+    ],
+    samples: [2, 2, 3, 4, 5, 7],
+    timeDeltas: [1000, 3000, 50_000, 9000, 2000, 5000],
   };
   const s = summarise([profile]);
-  t.is(s.totalMs, 6);
+  t.is(s.totalMs, 11);
   t.is(s.idleMs, 50);
   t.is(s.groups.get('@xmldom/xmldom'), 4);
   t.is(s.groups.get('gateway/flow/'), 2);
+  t.is(s.groups.get('(native)'), 5);
+  t.is(s.byCaller.get('gateway/flow/'), 7); // the native write is charged to the code that wrote
+  t.is(s.byCaller.get('(native)'), undefined);
   t.false([...s.groups.keys()].some((g) => g.includes('inspector')));
 });
 
