@@ -5,7 +5,7 @@
 import test from 'ava';
 import { groupOf, summarise } from './summarise-cpuprofile.ts';
 import { bytesPer, keyShape } from './redis-memory.ts';
-import { cpuMs, rssMiB, treeCpuMs } from './proc-stats.ts';
+import { cpuMs, cpuSplitMs, rssMiB, treeCpuMs } from './proc-stats.ts';
 
 const here = new URL('../../../gateway/flow/login-flow.ts', import.meta.url).href;
 
@@ -63,6 +63,8 @@ test('/proc readers see this process: CPU grows with work, RSS is positive', (t)
   while ((process.cpuUsage(start).user + process.cpuUsage(start).system) / 1000 < 100); // burn 100 ms of CPU
   t.true(cpuMs(process.pid) - before >= 80); // 10 ms ticks
   t.true(treeCpuMs(process.pid) >= cpuMs(process.pid));
+  const split = cpuSplitMs(process.pid);
+  t.true(split.user > 0 && split.system >= 0);
   t.true(rssMiB(process.pid) > 10);
   t.is(cpuMs(2 ** 22 + 7), 0); // no such process
 });

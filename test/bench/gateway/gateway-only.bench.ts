@@ -29,7 +29,7 @@ import { cryptoFloor } from './crypto-floor.ts';
 import { startFastIdp } from './fast-idp.ts';
 import { discoverRp, RP_REDIRECT, type PersonBrowser } from './fast-rp.ts';
 import { startGatewayProcess } from './gateway-process.ts';
-import { cpuMs, postmasterPid, rssMiB, treeCpuMs } from './proc-stats.ts';
+import { cpuMs, cpuSplitMs, postmasterPid, rssMiB, treeCpuMs } from './proc-stats.ts';
 import { bytesPer, commandStats, keySnapshot } from './redis-memory.ts';
 import { runPhase, type PhaseResult } from './run-phase.ts';
 import { printPhase, printRoutes, printSpread } from './report.ts';
@@ -76,9 +76,11 @@ try {
   const measure = async (name: string, work: () => Promise<void>, count: number, concurrency = CONCURRENCY): Promise<PhaseResult> => {
     const stopProfile = profileDir ? await gateway.startProfile() : undefined;
     await gateway.resetProbe(concurrency === 1);
+    const beforeSplit = cpuSplitMs(gateway.pid);
     const before = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid), cmds: await commandStats(redis), xacts: await xacts() };
     const result = await runPhase(name, count, concurrency, work, () => rssMiB(gateway.pid));
     const after = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
+    const afterSplit = cpuSplitMs(gateway.pid);
     await settle();
     if (stopProfile) await stopProfile(join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
     const cmds = await commandStats(redis);
@@ -87,6 +89,7 @@ try {
     return {
       ...result,
       gatewayCpuMs: (after.gw - before.gw) / result.ok,
+      gatewaySystemMs: (afterSplit.system - beforeSplit.system) / result.ok,
       pgCpuMs: (after.pg - before.pg) / result.ok,
       redisCpuMs: (after.redis - before.redis) / result.ok,
       redisCallsServer: redisCalls / result.ok,

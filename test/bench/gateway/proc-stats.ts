@@ -12,6 +12,8 @@ const TICK_MS = 10; // getconf CLK_TCK = 100 on Linux
 
 interface Times {
   self: number;
+  user: number;
+  system: number;
   reaped: number;
 }
 
@@ -25,12 +27,18 @@ function times(pid: number): Times | undefined {
   // fields after the command name (which may contain spaces), counted from field 3 (state)
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const at = (n: number) => Number(fields[n - 3]);
-  return { self: (at(14) + at(15)) * TICK_MS, reaped: (at(16) + at(17)) * TICK_MS };
+  return { self: (at(14) + at(15)) * TICK_MS, user: at(14) * TICK_MS, system: at(15) * TICK_MS, reaped: (at(16) + at(17)) * TICK_MS };
 }
 
 /** CPU milliseconds (user + system) used so far by `pid`, 0 when it is gone. */
 export function cpuMs(pid: number): number {
   return times(pid)?.self ?? 0;
+}
+
+/** CPU milliseconds of `pid` in user space and in the kernel (system calls: socket and file writes…). */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
+  const t = times(pid);
+  return { user: t?.user ?? 0, system: t?.system ?? 0 };
 }
 
 function children(pid: number): number[] {

@@ -10,6 +10,8 @@ export interface PhaseResult {
   latencies: number[];
   rssMaxMiB: number;
   gatewayCpuMs: number;
+  /** Of which in the kernel (stime). */
+  gatewaySystemMs: number;
   pgCpuMs: number;
   redisCpuMs: number;
   redisCallsServer: number;
@@ -17,7 +19,7 @@ export interface PhaseResult {
   probe: ProbeCounts;
 }
 
-export async function runPhase(name: string, count: number, concurrency: number, work: () => Promise<void>, rss: () => number): Promise<Omit<PhaseResult, 'gatewayCpuMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'>> {
+export async function runPhase(name: string, count: number, concurrency: number, work: () => Promise<void>, rss: () => number): Promise<Omit<PhaseResult, 'gatewayCpuMs' | 'gatewaySystemMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'>> {
   const latencies: number[] = [];
   let failures = 0;
   let firstError: string | undefined;
