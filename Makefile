@@ -17,7 +17,7 @@ export npm_config_audit := false
 help:
 	@echo "make run          gateway + demo SAML IdP + demo RP on 127.0.0.1 (Ctrl-C stops all)"
 	@echo "make test         typecheck + lint + all tests against real PostgreSQL, Redis, SoftHSM2"
-	@echo "make bench        benchmarks (figures go to BENCHMARKS.md)"
+	@echo "make bench        benchmarks (figures go to BENCHMARKS.md; BENCH_QUICK=1 make bench for a short run)"
 	@echo "make conformance  the conformance suite against a running gateway (TARGET=...)"
 	@echo "make fresh-debian-check  make run + make test on a bare Debian 12 (debootstrap, root)"
 	@echo "make clean        remove var/ (local databases, token) and generated certificates"

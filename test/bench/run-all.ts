@@ -2,6 +2,9 @@
  * `make bench`: runs every `test/bench/**\/*.bench.ts` under the test harness (real PostgreSQL, Redis,
  * SoftHSM2 on loopback), one after the other, and prints each one's figures with the command that
  * produced them. Copy the figures you mean to keep into BENCHMARKS.md.
+ *
+ * `node test/bench/run-all.ts [part-of-a-path]` runs only the matching benches. BENCH_QUICK=1 makes the
+ * gateway-only bench (test/bench/gateway/) short: 40 logins per round instead of 200.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';

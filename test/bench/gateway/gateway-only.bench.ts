@@ -1,0 +1,151 @@
+/**
+ * Gateway-only logins: the gateway alone in a child process (`node gateway/main.ts`), and in this process a
+ * fast IdP (pre-minted Assertion, one cheap signature per login, see fast-idp.ts) and a fast RP + browser
+ * (fast-rp.ts). Per phase — full login through the IdP, then SSO (a second authorization with the gateway
+ * session cookie) — it prints logins/s, p50/p99, and CPU per login of the gateway process, of PostgreSQL
+ * (postmaster tree) and of Redis, read from /proc; the round trips the gateway made (probe inside the
+ * gateway + Redis INFO commandstats + pg_stat_database xact_commit); the gateway's RSS; and at the end the
+ * HSM crypto floor of the same keys, Redis bytes per in-flight login and per completed login.
+ *
+ *   node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts
+ *
+ * Environment: LOGINS (per round, default 200; BENCH_QUICK=1: 40), CONCURRENCY (8), ROUNDS (3),
+ * BENCH_IDP_KEY (ec | rsa: the fast IdP's key), BENCH_LOG_LEVEL (gateway logging.level, default info),
+ * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
+ * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
+ * process; summarise with test/bench/gateway/summarise-cpuprofile.ts — profiled runs cost more CPU, so
+ * their CPU figures are not the benchmark's).
+ *
+ * After the rounds, one phase at concurrency 1 gives the CPU per route (requests do not overlap there).
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { prepareDeployment } from '../../harness/deployment.ts';
+import { freePort } from '../../harness/services/free-port.ts';
+import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
+import { cryptoFloor } from './crypto-floor.ts';
+import { startFastIdp } from './fast-idp.ts';
+import { discoverRp, RP_REDIRECT, type PersonBrowser } from './fast-rp.ts';
+import { startGatewayProcess } from './gateway-process.ts';
+import { cpuMs, cpuSplitMs, postmasterPid, rssMiB, treeCpuMs } from './proc-stats.ts';
+import { bytesPer, commandStats, keySnapshot } from './redis-memory.ts';
+import { runPhase, type PhaseResult } from './run-phase.ts';
+import { printPhase, printRoutes, printSpread } from './report.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const LOGINS = Number(process.env.LOGINS ?? (QUICK ? 40 : 200));
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const KEY_KIND = process.env.BENCH_IDP_KEY === 'rsa' ? 'rsa' : 'ec';
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
+
+const testDir = process.env.GW_TEST_DIR!;
+const dir = mkdtempSync(join(testDir, 'gateway-only-'));
+const token = freshToken();
+const pgUrl = await freshDatabase();
+const prefix = redisPrefix();
+const port = await freePort();
+const deployment = await prepareDeployment({ dir, pgUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix, token, gatewayPort: port, rpRedirectUri: RP_REDIRECT, logLevel: process.env.BENCH_LOG_LEVEL ?? 'info' });
+const idp = startFastIdp(dir, 'http://127.0.0.1:9', KEY_KIND);
+const rawConfig = { ...deployment.rawConfig, trustedProxies: ['127.0.0.1'], saml: { idps: [{ id: 'bench-idp', displayName: 'Benchmark IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] } };
+if (process.env.BENCH_CPU_PROF) mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true });
+const gateway = await startGatewayProcess(rawConfig, deployment.env, { configFile: join(dir, 'bench.config.json'), logFile: join(dir, 'gateway.log'), cpuProfDir: process.env.BENCH_CPU_PROF_WHOLE === '1' ? process.env.BENCH_CPU_PROF : undefined });
+const redis = new Redis(redisUrl(), { lazyConnect: false });
+const pgAdmin = new pg.Client({ connectionString: pgUrl });
+await pgAdmin.connect();
+const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+const pgPid = postmasterPid(join(testDir, 'postgres', 'data'));
+const database = new URL(pgUrl).pathname.slice(1);
+
+const xacts = async () => Number((await pgAdmin.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [database])).rows[0].n);
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1200)); // pg stats are flushed ≤ 1 s after a transaction
+
+try {
+  const rp = await discoverRp({ gatewayUrl: gateway.url, clientId: deployment.client.client_id, clientSecret: deployment.client.client_secret }, idp, 'bench-idp');
+  console.log(`gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (1 process), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`);
+  for (let i = 0; i < 20; i++) await rp.ssoLogin(await rp.fullLogin()); // warm-up (JIT, pools, caches)
+  await settle();
+  const rssAtRest = rssMiB(gateway.pid);
+  const idleBefore = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  console.log(`at rest (3 s, no traffic): CPU ms per second: gateway ${((cpuMs(gateway.pid) - idleBefore.gw) / 3).toFixed(1)} | PostgreSQL ${((treeCpuMs(pgPid) - idleBefore.pg) / 3).toFixed(1)} | Redis ${((cpuMs(redisPid) - idleBefore.redis) / 3).toFixed(1)}; gateway RSS ${rssAtRest.toFixed(0)} MiB`);
+
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const measure = async (name: string, work: () => Promise<void>, count: number, concurrency = CONCURRENCY): Promise<PhaseResult> => {
+    const stopProfile = profileDir ? await gateway.startProfile() : undefined;
+    await gateway.resetProbe(concurrency === 1);
+    const beforeSplit = cpuSplitMs(gateway.pid);
+    const before = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid), cmds: await commandStats(redis), xacts: await xacts() };
+    const result = await runPhase(name, count, concurrency, work, () => rssMiB(gateway.pid));
+    const after = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
+    const afterSplit = cpuSplitMs(gateway.pid);
+    await settle();
+    if (stopProfile) await stopProfile(join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
+    const cmds = await commandStats(redis);
+    let redisCalls = 0;
+    for (const [cmd, n] of cmds) if (cmd !== 'info' && cmd !== 'scan' && cmd !== 'memory') redisCalls += n - (before.cmds.get(cmd) ?? 0);
+    return {
+      ...result,
+      gatewayCpuMs: (after.gw - before.gw) / result.ok,
+      gatewaySystemMs: (afterSplit.system - beforeSplit.system) / result.ok,
+      pgCpuMs: (after.pg - before.pg) / result.ok,
+      redisCpuMs: (after.redis - before.redis) / result.ok,
+      redisCallsServer: redisCalls / result.ok,
+      pgXacts: ((await xacts()) - before.xacts - 1) / result.ok, // minus the reading query's own transaction
+      probe: await gateway.probe(),
+    };
+  };
+
+  const full: PhaseResult[] = [];
+  const sso: PhaseResult[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const browsers: PersonBrowser[] = [];
+    full.push(await measure(`full login, round ${round}`, async () => void browsers.push(await rp.fullLogin()), LOGINS));
+    printPhase(full.at(-1)!);
+    let next = 0;
+    sso.push(await measure(`SSO login, round ${round}`, () => rp.ssoLogin(browsers[next++ % browsers.length]!), LOGINS));
+    printPhase(sso.at(-1)!);
+  }
+  printSpread('full login', full);
+  printSpread('SSO login', sso);
+
+  const serial: PhaseResult[] = [];
+  const serialBrowsers: PersonBrowser[] = [];
+  const few = Math.max(10, Math.round(LOGINS / 4));
+  serial.push(await measure('full login, concurrency 1', async () => void serialBrowsers.push(await rp.fullLogin()), few, 1));
+  let k = 0;
+  serial.push(await measure('SSO login, concurrency 1', () => rp.ssoLogin(serialBrowsers[k++]!), few, 1));
+  for (const r of serial) {
+    printPhase(r);
+    printRoutes(r);
+  }
+
+  const signatures = Object.fromEntries(Object.entries(full.at(-1)!.probe.hsmSignatures).map(([k, n]) => [k, n / full.at(-1)!.ok]));
+  const floor = await cryptoFloor(token, signatures, QUICK ? 20 : 100);
+  console.log(`crypto floor (HSM signatures per full login × CPU per signature through hsm/ Signer, same token and keys, this run):`);
+  for (const r of floor.rows) console.log(`  ${r.key.padEnd(26)} ${r.perLogin.toFixed(2)} × ${r.cpuMsPerSignature.toFixed(2)} ms`);
+  console.log(`  = ${floor.totalMs.toFixed(2)} ms per full login`);
+
+  const inflight = QUICK ? 20 : 100;
+  const s0 = await keySnapshot(redis, prefix);
+  await Promise.all(Array.from({ length: inflight }, () => rp.startOnly()));
+  const s1 = await keySnapshot(redis, prefix);
+  for (let i = 0; i < inflight; i++) await rp.fullLogin();
+  const s2 = await keySnapshot(redis, prefix);
+  const pending = bytesPer(s0, s1, inflight);
+  const done = bytesPer(s1, s2, inflight);
+  console.log(`memory: gateway RSS at rest ${rssAtRest.toFixed(0)} MiB, under load max ${Math.max(...full.map((r) => r.rssMaxMiB), ...sso.map((r) => r.rssMaxMiB)).toFixed(0)} MiB`);
+  console.log(`  Redis per in-flight login (stopped at the AuthnRequest; ${inflight}): MEMORY USAGE of new keys ${pending.added.toFixed(0)} B (${pending.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${pending.usedMemory.toFixed(0)} B`);
+  for (const [shape, keys, bytes] of pending.byShape) console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
+  console.log(`  Redis per completed login (live session + grant + what stays; ${inflight}): MEMORY USAGE of new keys ${done.added.toFixed(0)} B (${done.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${done.usedMemory.toFixed(0)} B`);
+  for (const [shape, keys, bytes] of done.byShape) console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
+  const failures = [...full, ...sso, ...serial].reduce((n, r) => n + r.failures, 0);
+  if (failures > 0) process.exitCode = 1;
+} finally {
+  await gateway.stop();
+  redis.disconnect();
+  await pgAdmin.end();
+  await deployment.stop();
+}

@@ -1,0 +1,117 @@
+/**
+ * Loaded into the gateway process by the benchmark only (`node --import <this> gateway/main.ts`): counts,
+ * from inside, what a login costs in round trips and HSM signatures, without changing what is done.
+ *
+ * - PostgreSQL: every `pg` Client.query (one query = one round trip; node-postgres does not pipeline),
+ *   keyed by the first words of the statement.
+ * - Redis: every ioredis command, and the round trips: a command sent on its own, or one pipeline/MULTI.
+ * - HSM: every Pkcs11Signer.sign, keyed by purpose/algorithm.
+ * - Per route (after `reset-timed` only): requests, and the process CPU time from the request's arrival to the end of its response
+ *   (process.cpuUsage, all threads). Only meaningful when requests do not overlap: the benchmark reads it
+ *   from a phase at concurrency 1. Work left running after a response is counted in the next request.
+ *
+ * The benchmark asks over the IPC channel: `{ probe: 'read' }` answers the counts, `{ probe: 'reset' }`
+ * zeroes them; `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
+ * profiler (the one `node --cpu-prof` drives) over one measured phase only, through node:inspector, and
+ * write a .cpuprofile (startup, warm-up and the other phases stay out of it).
+ */
+import { writeFileSync } from 'node:fs';
+import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Session } from 'node:inspector/promises';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import PipelineModule from 'ioredis/built/Pipeline.js';
+import { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
+
+export interface ProbeCounts {
+  pgQueries: Record<string, number>;
+  redisCommands: Record<string, number>;
+  redisRoundTrips: number;
+  hsmSignatures: Record<string, number>;
+  routes: Record<string, { requests: number; cpuMs: number }>;
+}
+
+const empty = (): ProbeCounts => ({ pgQueries: {}, redisCommands: {}, redisRoundTrips: 0, hsmSignatures: {}, routes: {} });
+let counts = empty();
+let timeRoutes = false;
+const bump = (table: Record<string, number>, key: string) => {
+  table[key] = (table[key] ?? 0) + 1;
+};
+
+function statementKey(query: unknown): string {
+  const text = typeof query === 'string' ? query : ((query as { text?: string } | null)?.text ?? '?');
+  return text.replace(/\s+/g, ' ').trim().split(' ').slice(0, 6).join(' ');
+}
+
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  bump(counts.pgQueries, statementKey(args[0]));
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
+  bump(counts.redisCommands, String(args[0].name).toUpperCase());
+  if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
+  return sendCommand.apply(this, args);
+};
+const Pipeline = PipelineModule.default;
+const exec = Pipeline.prototype.exec;
+Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
+  counts.redisRoundTrips += 1;
+  return exec.apply(this, args);
+};
+
+const signOnce = Pkcs11Signer.prototype.sign;
+Pkcs11Signer.prototype.sign = function countedSign(this: Pkcs11Signer, data: Uint8Array) {
+  bump(counts.hsmSignatures, `${this.purpose}/${this.alg}`);
+  return signOnce.call(this, data);
+};
+
+/** `GET /interaction/AbC…/complete?x` → `GET /interaction/:id/complete`. */
+function routeOf(req: IncomingMessage): string {
+  const path = (req.url ?? '').split('?')[0]!.split('/').map((part) => (/^[A-Za-z0-9_-]{16,}$/.test(part) ? ':id' : part)).join('/');
+  return `${req.method} ${path}`;
+}
+
+const emit = Server.prototype.emit;
+Server.prototype.emit = function timedEmit(this: Server, event: string | symbol, ...args: unknown[]) {
+  if (event === 'request' && timeRoutes) {
+    const [req, res] = args as [IncomingMessage, ServerResponse];
+    const started = process.cpuUsage();
+    const route = routeOf(req);
+    res.once('finish', () => {
+      const used = process.cpuUsage(started);
+      const entry = (counts.routes[route] ??= { requests: 0, cpuMs: 0 });
+      entry.requests += 1;
+      entry.cpuMs += (used.user + used.system) / 1000;
+    });
+  }
+  return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
+} as typeof Server.prototype.emit;
+
+const inspector = new Session();
+inspector.connect();
+
+async function profile(message: { probe?: string; file?: string }): Promise<void> {
+  if (message.probe === 'profile-start') {
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+    await inspector.post('Profiler.start');
+    process.send?.({ probe: 'profiling' });
+  } else {
+    const { profile: result } = await inspector.post('Profiler.stop');
+    writeFileSync(message.file!, JSON.stringify(result));
+    process.send?.({ probe: message.file });
+  }
+}
+
+process.on('message', (message: { probe?: string; file?: string }) => {
+  if (message?.probe === 'profile-start' || message?.probe === 'profile-stop') void profile(message);
+  if (message?.probe === 'read') process.send?.({ probe: counts });
+  if (message?.probe === 'reset' || message?.probe === 'reset-timed') {
+    counts = empty();
+    timeRoutes = message.probe === 'reset-timed';
+    process.send?.({ probe: 'reset' });
+  }
+});

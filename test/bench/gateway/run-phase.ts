@@ -1,0 +1,50 @@
+/** Runs `count` logins at `concurrency`, timing each one and sampling the gateway's RSS meanwhile. */
+import type { ProbeCounts } from './gateway-probe.ts';
+
+export interface PhaseResult {
+  name: string;
+  ok: number;
+  failures: number;
+  firstError?: string;
+  seconds: number;
+  latencies: number[];
+  rssMaxMiB: number;
+  gatewayCpuMs: number;
+  /** Of which in the kernel (stime). */
+  gatewaySystemMs: number;
+  pgCpuMs: number;
+  redisCpuMs: number;
+  redisCallsServer: number;
+  pgXacts: number;
+  probe: ProbeCounts;
+}
+
+export async function runPhase(name: string, count: number, concurrency: number, work: () => Promise<void>, rss: () => number): Promise<Omit<PhaseResult, 'gatewayCpuMs' | 'gatewaySystemMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'>> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstError: string | undefined;
+  let rssMaxMiB = rss();
+  const sampler = setInterval(() => {
+    rssMaxMiB = Math.max(rssMaxMiB, rss());
+  }, 250);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next += 1;
+        const t = performance.now();
+        try {
+          await work();
+          latencies.push(performance.now() - t);
+        } catch (error) {
+          failures += 1;
+          firstError ??= (error as Error).message;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  return { name, ok: latencies.length, failures, firstError, seconds, latencies, rssMaxMiB };
+}
