@@ -36,6 +36,7 @@ const gateway = await bootGateway(config).catch((error: unknown) => {
 const server = createServer(gateway.app.callback());
 attachUpgrade(server, gateway.services);
 server.keepAliveTimeout = 5_000;
+// eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
 const opsServer = config.ops.enabled ? createServer(gateway.opsApp.callback()) : undefined;
 const listening = (target: Server, port: number, host: string) =>
   new Promise<void>((resolve, reject) => {

@@ -188,6 +188,7 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
   attachUpgrade(server, gateway.services);
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const opsServer = createServer(gateway.opsApp.callback());
   await new Promise<void>((resolve) => opsServer.listen(config.ops.listen.port, config.ops.listen.host, resolve));
   return {
