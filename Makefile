@@ -41,6 +41,7 @@ typecheck: provision
 
 lint: provision
 	npx eslint .
+	npx depcruise --config dependency-rules.cjs hsm adapters gateway conformance
 
 unit: provision
 	node test/harness/with-stack.ts -- npx ava $(ARGS)
@@ -48,6 +49,7 @@ unit: provision
 test: provision
 	@echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 	@echo "== lint"; npx eslint .
+	@echo "== architecture (dependency-rules.cjs)"; npx depcruise --config dependency-rules.cjs hsm adapters gateway conformance
 	@echo "== tests"; node test/harness/with-stack.ts -- npx ava
 
 bench: provision

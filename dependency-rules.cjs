@@ -25,28 +25,31 @@ const ADAPTERS = [
 
 /** gateway/, bottom first. */
 const GATEWAY = [
-  'errors', // the closed error registry
-  'translate', // UpstreamIdentity → PivotIdentity, acr ↔ LoA
+  'error-registry', // the closed registry of codes: status, OAuth error, audit outcome, FR/EN message
+  'errors', // GatewayError and ConfigError, typed by the registry
+  'translate', // UpstreamIdentity → PivotIdentity, acr ↔ LoA, scopes → claims, amr
   'config', // the validated configuration file
   'store', // PostgreSQL and Redis clients, migrations
-  'observability', // logger, metrics, request ids
+  'observability', // logger, metrics, request ids, /health and /ready
   'audit', // the hash-chained audit log: a sink, written to, imports nothing of the flow
   'flow', // the login state machine; every transition audited
   'keys', // signing-key lifecycle over the HSM
   'http', // HTTP plumbing shared by every surface: error page, forms, headers, origin pinning
-  'behaviour', // behavioural signals collected in the browser
+  'behaviour', // behavioural signals: features and their store
   'risk', // the four risk stages and their pipeline
   'policy', // the policy: assessment + RP/IdP rules → decision
-  'session', // what the gateway keeps of one login between its steps, its browser binding, the gateway session
+  'session', // what the gateway keeps of one login between its steps, its browser binding, the session store
   'review', // the manual-review queue
-  'translation', // the translation point: translate → risk → policy → decision, the flow's one driver
+  'translation', // the fraud service: risk pipeline + policy + review queue + reprocessing, and its wiring
   'idps', // the upstream IdPs of this deployment, built into adapters
   'oidc', // the OpenID Provider (oidc-provider) and its stores
+  'services', // the wiring record handlers receive (shrinking)
+  'completion', // the last step of every successful login (grant, result, COMPLETED), below every surface
   'webauthn', // the gateway's own step-up with WebAuthn
-  'interaction', // the pages between the RP and the IdP: chooser, ACS, completion, review page
+  'interaction', // the pages between the RP and the IdP: chooser, ACS, completion, review page, signals
+  'api', // RP-facing APIs beside OIDC: the signed risk assessment; the fraud routes
   'admin', // the operations listener: admin API, metrics, readiness
-  'services', // the wiring record (shrinking)
-  'app', // the Koa app(s): routes mounted
+  'app', // the Koa app: routes mounted in order
   'boot', // builds everything from the configuration
   'main', // the process
 ];

@@ -25,7 +25,7 @@ import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origi
 import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
-import { riskRoutes } from './risk/routes.ts';
+import { riskRoutes } from './api/fraud-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
 import { sectorGate } from './oidc/sector-gate.ts';

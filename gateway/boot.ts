@@ -37,7 +37,7 @@ import { newRegistry } from './observability/metrics.ts';
 import { shareWithClusterPrimary } from './observability/cluster-metrics.ts';
 import { observeAppends } from './audit/observe-appends.ts';
 import { observeTransitions } from './flow/observe-transitions.ts';
-import { fraudWiring, type FraudBootOptions } from './risk/boot-fraud.ts';
+import { fraudWiring, type FraudBootOptions } from './translation/boot-fraud.ts';
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
 import { createPool } from './store/postgres.ts';
@@ -183,7 +183,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       metrics,
       sectors,
     };
-    closers.push(wiring.start(services));
+    closers.push(wiring.start({ fraud: services.fraud, provider: () => holder.provider, auditSigner: () => keys.activeSigner('audit') }));
     return { app: createApp(services), opsApp: createOpsApp(services, () => idps.monitor.status()), services, close };
   } catch (error) {
     await close();

@@ -5,7 +5,7 @@
  * (stops accepting, finishes in-flight requests, then releases PostgreSQL, Redis and the HSM).
  */
 import { createServer, type Server } from 'node:http';
-import { attachUpgrade } from './behaviour/websocket.ts';
+import { attachUpgrade } from './interaction/signals-websocket.ts';
 import { bootGateway } from './boot.ts';
 import { loadConfigFile } from './config/load.ts';
 import { GatewayError } from './errors.ts';

@@ -13,7 +13,7 @@ import type { KeyLifecycle } from './keys/key-lifecycle.ts';
 import type { AccountStore } from './oidc/accounts.ts';
 import type { ProviderHolder } from './oidc/provider-holder.ts';
 import type { RiskPipeline } from './risk/pipeline.ts';
-import type { FraudService } from './risk/service.ts';
+import type { FraudService } from './translation/fraud-service.ts';
 import type { LoginContextStore } from './session/login-context.ts';
 import type { Sessions } from './session/boot-sessions.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';

@@ -16,7 +16,7 @@ import { HsmError } from './errors.ts';
 import {
   CKG_MGF1_SHA256, CKK_EC, CKK_EC_EDWARDS, CKK_RSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN, CKM_ECDSA,
   CKM_EDDSA, CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_SHA256, CKM_SHA256_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS,
-} from './pkcs11/numbers.ts';
+} from './pkcs11-numbers.ts';
 
 /** Names of the rows signed inside the token. */
 export type TokenAlgorithmName = 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { assertSelectable, renderChooser } from './chooser.ts';
-import { grantConsent } from './grant-consent.ts';
+import { grantConsent } from '../completion/grant-consent.ts';
 import { minimumAcrOf, requiredAcr } from './required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
 

@@ -8,7 +8,13 @@
  * number of callers: nobody may make the HSM sign at will.
  */
 import type { Middleware } from 'koa';
-import type { Services } from '../services.ts';
+/** What /ready asks: one cheap question to each of PostgreSQL, Redis and the HSM. */
+export interface ReadinessProbes {
+  pool: { query(sql: string): Promise<unknown> };
+  redis: { ping(): Promise<unknown> };
+  /** A canary signature in the HSM. */
+  hsmReady(): Promise<boolean>;
+}
 
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -40,7 +46,7 @@ export function healthRoute(): Middleware {
 }
 
 /** GET /ready: readiness, cached (operations listener). */
-export function readinessRoute(services: Services): Middleware {
+export function readinessRoute(services: ReadinessProbes): Middleware {
   let cached: { at: number; result: Promise<Readiness> } | undefined;
   const readiness = (): Promise<Readiness> => {
     if (cached && Date.now() - cached.at < READY_CACHE_MS) return cached.result;
@@ -56,7 +62,7 @@ export function readinessRoute(services: Services): Middleware {
   };
 }
 
-async function probeAll(services: Services): Promise<Readiness> {
+async function probeAll(services: ReadinessProbes): Promise<Readiness> {
   const checks: Record<string, boolean> = {};
   const probe = async (name: string, fn: () => Promise<unknown>) => {
     try {

@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { GatewayError } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
-import { finish } from '../interaction/complete.ts';
+import { finish } from '../completion/finish-login.ts';
 import type { Services } from '../services.ts';
 import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';

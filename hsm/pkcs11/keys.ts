@@ -10,7 +10,7 @@ import type { KeySpec } from '../algorithms.ts';
 import { HsmError, pkcs11ReturnValue } from '../errors.ts';
 import type { Handle } from './module.ts';
 import { findObjects } from './find.ts';
-import { EC_PARAMS } from './numbers.ts';
+import { EC_PARAMS } from '../pkcs11-numbers.ts';
 import type { TokenKeyObject } from './key-object.ts';
 import type { Pkcs11Token } from './token.ts';
 

@@ -12,7 +12,7 @@ import { HsmError } from '../errors.ts';
 import type { JsonWebKeyPublic } from '../signer.ts';
 import { readAttributes } from './keys.ts';
 import type { Handle } from './module.ts';
-import { EC_PARAMS } from './numbers.ts';
+import { EC_PARAMS } from '../pkcs11-numbers.ts';
 import type { Pkcs11Token } from './token.ts';
 
 /** A public JWK before `kid`, `alg` and `use` are added. */

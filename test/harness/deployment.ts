@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevPki } from '../../certs/dev-pki.ts';
 import { startDemoIdp, type DemoIdp } from '../../conformance/saml-idp/index.ts';
-import { attachUpgrade } from '../../gateway/behaviour/websocket.ts';
+import { attachUpgrade } from '../../gateway/interaction/signals-websocket.ts';
 import { bootGateway, type BootOptions, type Gateway } from '../../gateway/boot.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import pkcs11js from 'pkcs11js';
 import { algorithm, algorithmByXmlDsigUri, ALGORITHMS, assertAcknowledged, tokenAlgorithm, xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import { HsmError } from '../../hsm/errors.ts';
-import * as numbers from '../../hsm/pkcs11/numbers.ts';
+import * as numbers from '../../hsm/pkcs11-numbers.ts';
 
 test('every row is found by its JOSE alg and by its XML-DSig SignatureMethod URI', (t) => {
   for (const row of ALGORITHMS) {

@@ -11,7 +11,7 @@ import { evaluate } from '../../../gateway/policy/decide.ts';
 import { DecisionCache } from '../../../gateway/policy/decision-cache.ts';
 import { DEFAULT_POLICY } from '../../../gateway/policy/policy-set.ts';
 import { deviceFeatures } from '../../../gateway/risk/device-stage.ts';
-import { FraudService } from '../../../gateway/risk/service.ts';
+import { FraudService } from '../../../gateway/translation/fraud-service.ts';
 import type { RiskSignals } from '../../../gateway/risk/types.ts';
 import { AuditLog } from '../../../gateway/audit/audit-log.ts';
 import { migrate } from '../../../gateway/store/migrate.ts';

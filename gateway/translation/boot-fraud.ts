@@ -21,9 +21,19 @@ import { AuditSpool } from '../audit/spool.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { parsePolicySet, type PolicySet } from '../policy/policy-set.ts';
-import type { Services } from '../services.ts';
-import type { NetworkResolver } from './network.ts';
-import { FraudService, LATE_VERDICT_REVOKE_ABOVE } from './service.ts';
+import type { Provider } from 'oidc-provider';
+import type { Signer } from '../../hsm/signer.ts';
+import type { NetworkResolver } from '../risk/network.ts';
+import { FraudService, LATE_VERDICT_REVOKE_ABOVE } from './fraud-service.ts';
+
+/** What the background work needs once the gateway is built (boot.ts hands it over). */
+export interface FraudStartDeps {
+  fraud: FraudService;
+  /** The current oidc-provider generation (a late verdict destroys the login's grant and its tokens). */
+  provider: () => Provider;
+  /** The audit key's signer now (checkpoints follow its rotation). */
+  auditSigner: () => Signer;
+}
 
 export interface FraudBootOptions {
   policies?: PolicySet;
@@ -76,12 +86,12 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
       return { risk: fraud.pipeline, fraud };
     },
     /** Starts the background work; returns what stops it. */
-    start(services: Services): () => Promise<void> {
-      const f = services.fraud;
+    start(deps: FraudStartDeps): () => Promise<void> {
+      const f = deps.fraud;
       f.revoker = async (loginId) => {
         const grantId = await redis.get(`risk:login-grant:${loginId}`);
         if (!grantId) return;
-        const provider = services.holder.provider;
+        const provider = deps.provider();
         const grant = await provider.Grant.find(grantId);
         await grant?.destroy();
         await provider.AccessToken.adapter.revokeByGrantId(grantId);
@@ -89,9 +99,9 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
       const stops: Array<() => Promise<void>> = [];
       if (options.reprocessMs !== 0) stops.push(f.startReprocessing(options.reprocessMs ?? 2_000, LATE_VERDICT_REVOKE_ABOVE));
       if (options.checkpointMs !== 0) {
-        const anchorFile = services.config.audit.anchorFile;
+        const anchorFile = config.audit.anchorFile;
         if (anchorFile === undefined) logger.warn('audit checkpoints are not anchored outside the database (set audit.anchorFile): audit verify needs an anchor');
-        stops.push(startCheckpointer(pool, () => services.keys.activeSigner('audit'), options.checkpointMs ?? 60_000, (err) => logger.warn({ err }, 'audit checkpoint failed'), anchorFile));
+        stops.push(startCheckpointer(pool, deps.auditSigner, options.checkpointMs ?? 60_000, (err) => logger.warn({ err }, 'audit checkpoint failed'), anchorFile));
       }
       return async () => {
         for (const stop of stops) await stop();

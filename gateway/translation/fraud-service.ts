@@ -14,17 +14,17 @@ import { DecisionCache } from '../policy/decision-cache.ts';
 import { evaluate, type Decision, type PolicyInput } from '../policy/decide.ts';
 import { DEFAULT_POLICY, ruleFor, type PolicySet } from '../policy/policy-set.ts';
 import { ReviewStore } from '../review/review-store.ts';
-import { deviceFeatures } from './device-stage.ts';
-import { IpReputation } from './ip-reputation.ts';
-import { RiskMetrics } from './metrics.ts';
+import { deviceFeatures } from '../risk/device-stage.ts';
+import { IpReputation } from '../risk/ip-reputation.ts';
+import { RiskMetrics } from '../risk/metrics.ts';
 import type { Registry } from 'prom-client';
-import { prefixResolver, type NetworkResolver } from './network.ts';
-import { RiskPipeline, type StageOutput } from './pipeline.ts';
-import { RbaStore } from './rba-store.ts';
-import { ReprocessQueue } from './reprocess.ts';
-import { stageFailureReporter } from './stage-failures.ts';
-import { buildStages } from './stages.ts';
-import type { RiskAssessment, RiskSignals } from './types.ts';
+import { prefixResolver, type NetworkResolver } from '../risk/network.ts';
+import { RiskPipeline, type StageOutput } from '../risk/pipeline.ts';
+import { RbaStore } from '../risk/rba-store.ts';
+import { ReprocessQueue } from '../risk/reprocess.ts';
+import { stageFailureReporter } from '../risk/stage-failures.ts';
+import { buildStages } from '../risk/stages.ts';
+import type { RiskAssessment, RiskSignals } from '../risk/types.ts';
 
 export interface FraudServiceOptions {
   redis: Redis;

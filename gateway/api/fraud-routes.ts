@@ -8,10 +8,10 @@
  * | GET    | /risk/assessment              | signed assessment for the RP (Bearer AT) |
  */
 import type { Context, Middleware, Next } from 'koa';
-import { signalsHandler } from '../behaviour/side-channel.ts';
+import { signalsHandler } from '../interaction/signals.ts';
 import { reviewPage } from '../interaction/review-page.ts';
 import type { Services } from '../services.ts';
-import { assessmentEndpoint } from './assessment-endpoint.ts';
+import { assessmentEndpoint } from './risk-assessment.ts';
 
 type Handler = (ctx: Context, services: Services, ...params: string[]) => Promise<void>;
 const UID = '([A-Za-z0-9_-]{1,64})';

@@ -10,8 +10,8 @@
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { parseVector } from './features.ts';
-import type { BehaviourStore } from './store.ts';
+import { parseVector } from '../behaviour/features.ts';
+import type { BehaviourStore } from '../behaviour/store.ts';
 
 const LIMIT = 4096;
 

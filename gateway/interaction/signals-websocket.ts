@@ -16,8 +16,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { parseVector } from './features.ts';
-import { acceptKey, closeFrame, FrameReader, serverFrame, validKey } from './websocket-frames.ts';
+import { parseVector } from '../behaviour/features.ts';
+import { acceptKey, closeFrame, FrameReader, serverFrame, validKey } from '../behaviour/websocket-frames.ts';
 
 /** Largest message accepted (bytes). */
 export const WS_PAYLOAD_CAP = 8192;

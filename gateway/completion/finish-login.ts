@@ -1,0 +1,43 @@
+/**
+ * The last step of every successful login, whichever way it was decided (the policy's allow, an approved
+ * manual review, a WebAuthn step-up): the account is stored, the grant recorded, oidc-provider told the
+ * result, COMPLETED audited, and only then the browser sent on to the RP with its code. Lives below both the
+ * interaction pages and the WebAuthn ceremonies, which both end here.
+ */
+import type { Context } from 'koa';
+import type { Services } from '../services.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
+import { loaOfAcr } from '../translate/acr.ts';
+import { loginAmr } from '../translate/amr.ts';
+import { createGrant } from './grant-consent.ts';
+
+type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
+
+/**
+ * Finishes a verified login with the RP (exported for the WebAuthn step-up, which passes the methods it
+ * used). `amr` (RFC 8176) comes from the upstream authentication context — the IdP's `amr` map or the
+ * eIDAS minimum of the asserted LoA — and the step-up this login satisfied (translate/amr.ts).
+ */
+export async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW', stepUpMethods: readonly string[] = []): Promise<void> {
+  const provider = services.holder.provider;
+  const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
+  const amr = loginAmr({ loa: loaOfAcr(outcome.pivot.acr), ...(idpMap ? { idpMap } : {}), stepUpLevel: outcome.decision.level ?? 0, stepUpMethods });
+  const requestId = ctx.state.requestId as string;
+  await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore, ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}) });
+  const grantId = await createGrant(services, details, outcome.accountId);
+  await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
+  await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
+  // The result is stored first, COMPLETED is audited next, and only then is the browser sent on: the
+  // audit trail is complete by the time the RP can redeem the code.
+  const resume = await provider.interactionResult(
+    ctx.req,
+    ctx.res,
+    // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
+    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime }, consent: { grantId } },
+    { mergeWithLastSubmission: false },
+  );
+  await services.flow.transition(uid, 'COMPLETED', { component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc', requestId });
+  await services.fraud.learn(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
+  ctx.status = 303;
+  ctx.redirect(resume);
+}
