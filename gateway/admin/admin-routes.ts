@@ -17,12 +17,13 @@
  * | POST   | /admin/reviews/:loginId/deny         | reviewer | same; the login is DENIED at once     |
  * | GET    | /admin/metrics                       | metrics  | risk counters (Prometheus text)       |
  */
+import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { Operators } from './operator-auth.ts';
 
-const ID = '([A-Za-z0-9_-]{1,64})';
+const LOGIN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -70,28 +71,39 @@ async function decideReview(ctx: Context, services: Services, operator: string, 
   ctx.body = item;
 }
 
-/** The admin middleware (mounted on the operations listener only). */
+/** The admin middleware (mounted on the operations listener only); the routes are one @koa/router table. */
 export function adminRoutes(services: Services, operators: Operators): Middleware {
+  const router = new Router<{ operator: string }>({ prefix: '/admin' });
+  router.param('loginId', async (id, ctx, next) => {
+    if (!LOGIN_ID.test(id)) {
+      ctx.status = 404;
+      return;
+    }
+    await next();
+  });
+  router.get('/reviews', async (ctx) => {
+    ctx.body = await services.fraud.reviews.pending();
+  });
+  router.get('/reviews/:loginId', async (ctx) => {
+    const item = await services.fraud.reviews.get(ctx.params.loginId!);
+    if (!item) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
+    ctx.body = item;
+  });
+  router.post('/reviews/:loginId/approve', (ctx) => decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'approved'));
+  router.post('/reviews/:loginId/deny', (ctx) => decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'denied'));
+  router.get('/metrics', async (ctx) => {
+    ctx.type = 'text/plain';
+    ctx.body = await services.fraud.metrics.text();
+  });
+  const routes = router.routes();
   return async (ctx: Context, next: Next) => {
     if (!ctx.path.startsWith('/admin/') && ctx.path !== '/admin') return next();
     // every /admin path needs a credential before anything is said about it (even a 404)
     const role = ctx.path === '/admin/metrics' ? 'metrics' : 'reviewer';
-    const operator = operators.authenticate(ctx, role);
+    ctx.state.operator = operators.authenticate(ctx, role);
     ctx.set('Cache-Control', 'no-store');
-    let m: RegExpExecArray | null;
-    if (ctx.method === 'GET' && ctx.path === '/admin/reviews') {
-      ctx.body = await services.fraud.reviews.pending();
-    } else if (ctx.method === 'GET' && (m = new RegExp(`^/admin/reviews/${ID}$`).exec(ctx.path))) {
-      const item = await services.fraud.reviews.get(m[1]!);
-      if (!item) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
-      ctx.body = item;
-    } else if (ctx.method === 'POST' && (m = new RegExp(`^/admin/reviews/${ID}/(approve|deny)$`).exec(ctx.path))) {
-      await decideReview(ctx, services, operator, m[1]!, m[2] === 'approve' ? 'approved' : 'denied');
-    } else if (ctx.method === 'GET' && ctx.path === '/admin/metrics') {
-      ctx.type = 'text/plain';
-      ctx.body = await services.fraud.metrics.text();
-    } else {
+    await routes(ctx as Parameters<typeof routes>[0], async () => {
       ctx.status = 404;
-    }
+    });
   };
 }
