@@ -73,7 +73,7 @@ async function decideReview(ctx: Context, services: Services, operator: string, 
 
 /** The admin middleware (mounted on the operations listener only); the routes are one @koa/router table. */
 export function adminRoutes(services: Services, operators: Operators): Middleware {
-  const router = new Router<{ operator: string }>({ prefix: '/admin' });
+  const router = new Router<{ operator: string }>({ prefix: '/admin', strict: true, sensitive: true });
   router.param('loginId', async (id, ctx, next) => {
     if (!LOGIN_ID.test(id)) {
       ctx.status = 404;
