@@ -8,11 +8,8 @@
  *
  * Exit codes: 0 done, 1 refused by the gateway (code printed), 2 usage.
  */
-const [command, loginId] = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? undefined : process.argv[i + 1];
-};
+import { parseArgs } from 'node:util';
+
 const base = process.env.GW_OPS_URL;
 const token = process.env.GW_OPERATOR_TOKEN;
 const USAGE = 'usage: GW_OPS_URL=... GW_OPERATOR_TOKEN=... node gateway/review/cli.ts list | approve <loginId> [--note TEXT] | deny <loginId> [--note TEXT]';
@@ -28,13 +25,22 @@ async function call(method: string, path: string, body?: unknown): Promise<void>
   if (!response.ok) process.exitCode = 1;
 }
 
-if (!base || !token || !command) {
+let parsed;
+try {
+  // strict: an unknown option (the former --operator included) is a usage error, never ignored
+  parsed = parseArgs({ allowPositionals: true, options: { note: { type: 'string' } } });
+} catch (error) {
+  console.error(`review: ${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const [command, loginId, ...extra] = parsed.positionals;
+const note = parsed.values.note;
+if (!base || !token || !command || extra.length > 0) {
   console.error(USAGE);
   process.exit(2);
-} else if (command === 'list') {
+} else if (command === 'list' && loginId === undefined && note === undefined) {
   await call('GET', '/admin/reviews');
-} else if ((command === 'approve' || command === 'deny') && loginId && !process.argv.includes('--operator')) {
-  const note = flag('note');
+} else if ((command === 'approve' || command === 'deny') && loginId) {
   await call('POST', `/admin/reviews/${encodeURIComponent(loginId)}/${command}`, note === undefined ? {} : { note });
 } else {
   console.error(USAGE);
