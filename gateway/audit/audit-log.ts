@@ -14,6 +14,7 @@ import type { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { AuditError } from './audit-error.ts';
 import { recordDigest } from './canonical.ts';
+import { RECORD_COLUMNS, recordOfRow, type RecordRow } from './record-row.ts';
 import type { AuditSpool, SpooledRecord } from './spool.ts';
 
 /**
@@ -44,24 +45,15 @@ export interface StoredAuditRecord {
   details: Record<string, unknown>;
 }
 
-interface Row {
+interface Row extends RecordRow {
   id: string;
-  at: Date;
-  session_id: string;
-  from_state: string | null;
-  to_state: string;
-  component: string;
-  error_code: string | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
 }
 
 // Idempotent: a record replayed from the spool after it was in fact committed is not inserted twice.
 const INSERT = `insert into audit_log (record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest)
   select $1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::bytea
   where not exists (select 1 from audit_log where record_id = $1::uuid)`;
-const FOR_SESSION = `select id::text as id, at, session_id, from_state, to_state, component, error_code, request_id, details
-  from audit_log where session_id = $1 order by audit_log.id`;
+const FOR_SESSION = `select id::text as id, ${RECORD_COLUMNS} from audit_log where session_id = $1 order by audit_log.id`;
 
 export interface AuditLogOptions {
   /** Where records go while PostgreSQL is unreachable. Without one, `append` throws `AUDIT_UNAVAILABLE`. */
@@ -204,17 +196,10 @@ export class AuditLog {
     } catch (error) {
       throw new AuditError('AUDIT_UNAVAILABLE', 'the audit log could not be read', { cause: error });
     }
-    return rows.map((row) => ({
-      id: row.id,
-      at: row.at,
-      sessionId: row.session_id,
-      from: row.from_state,
-      to: row.to_state,
-      component: row.component,
-      errorCode: row.error_code,
-      requestId: row.request_id,
-      details: row.details,
-    }));
+    return rows.map((row) => {
+      const { recordId: _recordId, ...fields } = recordOfRow(row);
+      return { id: row.id, ...fields, details: fields.details as Record<string, unknown> };
+    });
   }
 }
 

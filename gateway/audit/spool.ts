@@ -10,23 +10,13 @@
  *   first; a crash during replay is harmless because the insert is idempotent (record id);
  * - a line that PostgreSQL refuses as data (not as an outage) is moved to `rejected-….jsonl`, never dropped.
  */
+import type { DigestFields } from './canonical.ts';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-/** A record as spooled: everything the insert needs, times as ISO strings. */
-export interface SpooledRecord {
-  recordId: string;
-  at: string;
-  sessionId: string;
-  from: string | null;
-  to: string;
-  component: string;
-  errorCode: string | null;
-  requestId: string | null;
-  details: string;
-  digest: string;
-}
+/** A record as spooled: everything the insert needs (the digested fields, `canonical.ts`), time as an ISO string, details as JSON text. */
+export type SpooledRecord = Omit<DigestFields, 'at' | 'details'> & { at: string; details: string; digest: string };
 
 const FILE = /^(spool|draining)-(\d{13})-(\d+)-[0-9a-f]+\.jsonl$/;
 

@@ -12,6 +12,7 @@
  * - the chain starts at sequence 1 from the genesis hash — or at a checkpoint the anchor (outside the
  *   database) names; every anchored checkpoint must still be in the database (`AUDIT_CHECKPOINT_MISSING`).
  */
+import { RECORD_COLUMNS, recordOfRow, type RecordRow } from './record-row.ts';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import type { Pool } from 'pg';
 import type { Anchor } from './anchor.ts';
@@ -44,18 +45,9 @@ export interface VerifyReport {
   findings: TamperFinding[];
 }
 
-interface Row {
+interface Row extends RecordRow {
   id: string;
   seq: string;
-  record_id: string;
-  at: Date;
-  session_id: string;
-  from_state: string | null;
-  to_state: string;
-  component: string;
-  error_code: string | null;
-  request_id: string | null;
-  details: unknown;
   digest: Buffer | null;
   prev_hash: Buffer | null;
   hash: Buffer | null;
@@ -98,8 +90,7 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]
   let firstChainedId: string | null = null;
   for (;;) {
     const { rows } = await pool.query<Row>(
-      `select id::text as id, seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code,
-         request_id, details, digest, prev_hash, hash from audit_log where seq > $1::bigint order by audit_log.seq limit ${BATCH}`,
+      `select id::text as id, seq::text as seq, ${RECORD_COLUMNS}, digest, prev_hash, hash from audit_log where seq > $1::bigint order by audit_log.seq limit ${BATCH}`,
       [after.toString()],
     );
     for (const row of rows) {
@@ -113,17 +104,7 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]
       } else if (seq !== expectedSeq) {
         findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `records ${expectedSeq}..${seq - 1n} are missing` });
       }
-      const digest = recordDigest({
-        recordId: row.record_id,
-        at: row.at,
-        sessionId: row.session_id,
-        from: row.from_state,
-        to: row.to_state,
-        component: row.component,
-        errorCode: row.error_code,
-        requestId: row.request_id,
-        details: row.details,
-      });
+      const digest = recordDigest(recordOfRow(row));
       if (!row.digest || !digest.equals(row.digest)) {
         findings.push({ code: 'AUDIT_RECORD_EDITED', at: row.seq, detail: `record ${row.record_id} does not match its digest` });
       }
