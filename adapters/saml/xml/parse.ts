@@ -6,12 +6,17 @@
  * - Exactly one root element; nothing but the XML declaration and whitespace around it (no trailing
  *   element, text, comment or processing instruction).
  * - Element depth is bounded.
+ * - Only characters XML 1.0 allows (`Char`, §2.2): a NUL, a C0 control, U+FFFE/U+FFFF or a lone surrogate
+ *   makes the document not well-formed, and a lenient parser would drop or keep it silently (a parser
+ *   differential inside signed content; found by the ACS fuzzer).
  */
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document, Element } from '@xmldom/xmldom';
 import { samlError } from '../errors.ts';
 
 const DTD = /<!\s*(DOCTYPE|ENTITY)/i;
+// eslint-disable-next-line no-control-regex -- the control characters are what this finds
+const NOT_XML_CHAR = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const MAX_DEPTH = 48;
 const ELEMENT = 1;
 const TEXT = 3;
@@ -25,6 +30,8 @@ const PROCESSING_INSTRUCTION = 7;
  */
 export function parseStrictXml(xml: string): Document {
   if (DTD.test(xml)) throw samlError('SAML_DTD_FORBIDDEN', { detail: 'document type declaration present' });
+  const forbidden = NOT_XML_CHAR.exec(xml);
+  if (forbidden) throw samlError('SAML_MALFORMED_XML', { detail: `character U+${(forbidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at ${forbidden.index} is not allowed in XML` });
   let doc: Document;
   try {
     doc = new DOMParser({

@@ -1,0 +1,33 @@
+/**
+ * A SAML message with a character XML 1.0 does not allow (§2.2 `Char`) is not well-formed and is refused
+ * with SAML_MALFORMED_XML — before a lenient parser can drop it silently inside signed content (the ACS
+ * fuzzer found a NUL in an Attribute tag of a signed Assertion accepted; test/fuzz/).
+ */
+import test from 'ava';
+import { AdapterError } from '../../../adapters/contract.ts';
+import { parseStrictXml } from '../../../adapters/saml/xml/parse.ts';
+
+const doc = (inside: string) => `<?xml version="1.0"?><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><x a="1">${inside}</x></samlp:Response>`;
+
+for (const [name, char] of [
+  ['a NUL', '\u0000'],
+  ['a C0 control', '\u0001'],
+  ['an escape', '\u001b'],
+  ['U+FFFE', '\uFFFE'],
+  ['U+FFFF', '\uFFFF'],
+  ['a lone high surrogate', '\uD800'],
+  ['a lone low surrogate', '\uDC00'],
+] as const) {
+  test(`${name} in text is SAML_MALFORMED_XML`, (t) => {
+    const error = t.throws(() => parseStrictXml(doc(`before${char}after`)), { instanceOf: AdapterError });
+    t.is(error?.code, 'SAML_MALFORMED_XML');
+  });
+  test(`${name} in a tag is SAML_MALFORMED_XML`, (t) => {
+    const error = t.throws(() => parseStrictXml(doc('').replace('<x a', `<x ${char}a`)), { instanceOf: AdapterError });
+    t.is(error?.code, 'SAML_MALFORMED_XML');
+  });
+}
+
+test('tabs, newlines, accents, CJK and characters beyond the BMP are XML', (t) => {
+  t.notThrows(() => parseStrictXml(doc('\tJean-Émile\r\n 王 😀')));
+});

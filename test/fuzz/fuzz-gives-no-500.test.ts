@@ -1,0 +1,82 @@
+/**
+ * Hostile input at every door gets a refusal with a stable code, never a 5xx, a code or a token (issue #15,
+ * "Fuzzing"). A bounded, seeded subset runs here; `make bench` runs 10,000 inputs per door. A failure names
+ * the seed and the input's index: `mutations(input, seed, n)` regenerates it.
+ */
+import test from 'ava';
+import { Browser } from '../helpers/browser.ts';
+import type { Form } from '../helpers/browser.ts';
+import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import { loginJourney } from '../helpers/login-journey.ts';
+import { permissivePolicyFile } from '../helpers/permissive-policy.ts';
+import { fuzzAcs, fuzzAuthorize, fuzzConfig, fuzzToken, type PendingLogin } from './endpoints.ts';
+
+const SEED = Number(process.env.GW_FUZZ_SEED ?? 20261204);
+const N = Number(process.env.GW_FUZZ_N ?? 150);
+/** Each ACS input that ends its login costs a fresh login: fewer of them. */
+const ACS_N = Number(process.env.GW_FUZZ_ACS_N ?? 60);
+
+let fx: GatewayFixture;
+test.before(async () => {
+  // one person logs in from many fresh browsers: the messages are under test, not the risk policy
+  fx = await startGatewayFixture({ riskPolicyFile: permissivePolicyFile() });
+});
+test.after.always(async () => {
+  await fx?.stop();
+});
+
+async function codesIssued(): Promise<number> {
+  return (await fx.gateway.services.redis.keys(`${fx.gateway.services.config.redis.keyPrefix}oidc:AuthorizationCode:*`)).length;
+}
+
+/** A login of marie up to the IdP's valid answer, held before the ACS (the journey stops there). */
+async function pendingLogin(): Promise<PendingLogin> {
+  const browser = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  let valid: Form | undefined;
+  const held = new Error('held before the ACS');
+  await loginJourney(request.url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    browser,
+    beforeAcs: (form: Form) => {
+      valid = form;
+      throw held;
+    },
+  }).catch((error: unknown) => {
+    if (error !== held) throw error;
+  });
+  return { browser, valid: valid! };
+}
+
+test.serial(`${ACS_N} mutated SAML responses at the ACS: no 5xx, every refusal a registered code, a known login ends with an error at the RP, never a code`, async (t) => {
+  const before = await codesIssued();
+  const summary = await fuzzAcs(pendingLogin, RP_REDIRECT, SEED, ACS_N);
+  t.log(JSON.stringify({ ...summary, accepted: summary.accepted.length, harmlessCodes: summary.accepted.filter((a) => a.includes(': code;')) }));
+  t.is(summary.inputs, ACS_N);
+  t.deepEqual(summary.problems, []);
+  // the only codes are those of harmless changes (signed bytes intact), each judged in `accepted`
+  t.is(await codesIssued(), before + summary.accepted.filter((a) => a.includes(': code;')).length);
+});
+
+test.serial(`${N} mutated token requests: always an OAuth JSON error, never a token or a 5xx`, async (t) => {
+  const summary = await fuzzToken(fx.url, { id: fx.deployment.client.client_id, secret: fx.deployment.client.client_secret }, SEED + 1, N);
+  t.log(JSON.stringify(summary));
+  t.true(summary.inputs === N);
+  t.deepEqual(summary.problems, []);
+});
+
+test.serial(`${N} mutated authorization requests: no 5xx, no code`, async (t) => {
+  const request = await authorizationRequest(fx.rp);
+  const summary = await fuzzAuthorize(request.url, SEED + 2, N);
+  t.log(JSON.stringify(summary));
+  t.true(summary.inputs > N / 2, 'most mutations are still URLs');
+  t.deepEqual(summary.problems, []);
+});
+
+test(`${N * 10} mutated configuration files: loaded or refused with a ConfigError, never a crash`, (t) => {
+  const summary = fuzzConfig(fx.deployment.rawConfig, fx.deployment.env, SEED + 3, N * 10);
+  t.log(JSON.stringify(summary));
+  t.true((summary.statuses.ConfigError ?? 0) > 0, 'the fuzzer reaches the validator');
+  t.deepEqual(summary.problems, []);
+});
