@@ -8,7 +8,9 @@
 import { ERROR_CODES } from '../../gateway/error-registry.ts';
 import { ConfigError } from '../../gateway/errors.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
-import type { Browser, Form } from '../helpers/browser.ts';
+import { Browser, type Form } from '../helpers/browser.ts';
+import { authorizationRequest, RP_REDIRECT, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import { loginJourney } from '../helpers/login-journey.ts';
 import { mutate, mutations, prng } from './mutator.ts';
 
 export interface FuzzSummary {
@@ -196,4 +198,24 @@ export function fuzzConfig(rawConfig: unknown, env: NodeJS.ProcessEnv, seed: num
     }
   }
   return s;
+}
+
+/** A login of marie up to the IdP's valid answer, held before the ACS (the journey stops there). */
+export async function pendingLogin(fx: GatewayFixture): Promise<PendingLogin> {
+  const browser = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  let valid: Form | undefined;
+  const held = new Error('held before the ACS');
+  await loginJourney(request.url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    browser,
+    beforeAcs: (form: Form) => {
+      valid = form;
+      throw held;
+    },
+  }).catch((error: unknown) => {
+    if (error !== held) throw error;
+  });
+  return { browser, valid: valid! };
 }

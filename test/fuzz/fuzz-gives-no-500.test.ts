@@ -4,12 +4,9 @@
  * the seed and the input's index: `mutations(input, seed, n)` regenerates it.
  */
 import test from 'ava';
-import { Browser } from '../helpers/browser.ts';
-import type { Form } from '../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
-import { loginJourney } from '../helpers/login-journey.ts';
 import { permissivePolicyFile } from '../helpers/permissive-policy.ts';
-import { fuzzAcs, fuzzAuthorize, fuzzConfig, fuzzToken, type PendingLogin } from './endpoints.ts';
+import { fuzzAcs, fuzzAuthorize, fuzzConfig, fuzzToken, pendingLogin } from './endpoints.ts';
 
 const SEED = Number(process.env.GW_FUZZ_SEED ?? 20261204);
 const N = Number(process.env.GW_FUZZ_N ?? 150);
@@ -29,29 +26,9 @@ async function codesIssued(): Promise<number> {
   return (await fx.gateway.services.redis.keys(`${fx.gateway.services.config.redis.keyPrefix}oidc:AuthorizationCode:*`)).length;
 }
 
-/** A login of marie up to the IdP's valid answer, held before the ACS (the journey stops there). */
-async function pendingLogin(): Promise<PendingLogin> {
-  const browser = new Browser();
-  const request = await authorizationRequest(fx.rp);
-  let valid: Form | undefined;
-  const held = new Error('held before the ACS');
-  await loginJourney(request.url, {
-    username: 'marie',
-    redirectUri: RP_REDIRECT,
-    browser,
-    beforeAcs: (form: Form) => {
-      valid = form;
-      throw held;
-    },
-  }).catch((error: unknown) => {
-    if (error !== held) throw error;
-  });
-  return { browser, valid: valid! };
-}
-
 test.serial(`${ACS_N} mutated SAML responses at the ACS: no 5xx, every refusal a registered code, a known login ends with an error at the RP, never a code`, async (t) => {
   const before = await codesIssued();
-  const summary = await fuzzAcs(pendingLogin, RP_REDIRECT, SEED, ACS_N);
+  const summary = await fuzzAcs(() => pendingLogin(fx), RP_REDIRECT, SEED, ACS_N);
   t.log(JSON.stringify({ ...summary, accepted: summary.accepted.length, harmlessCodes: summary.accepted.filter((a) => a.includes(': code;')) }));
   t.is(summary.inputs, ACS_N);
   t.deepEqual(summary.problems, []);
