@@ -1,7 +1,7 @@
 /**
  * Fuzzing the gateway's doors with the seeded mutator (`mutator.ts`): each function sends `count` inputs
  * derived from one valid input and returns what came back. A *problem* is any answer a hostile input must
- * never get: a 5xx, a refusal without a registered error code, an authorization code or a token, a crash
+ * never get: a 5xx, a refusal without a registered error code, an identity other than the one signed, a token, a crash
  * of the config loader other than its own `ConfigError`. `make test` runs a bounded subset
  * (`fuzz-gives-no-500.test.ts`); `make bench` runs 10,000 inputs per door (`test/bench/fuzz/`).
  */
@@ -34,11 +34,6 @@ function changedWindow(original: string, mutated: string): [number, number] {
   return [start, original.length - tail];
 }
 
-/** The spans of the `ds:KeyInfo` elements: unsigned, and ignored by the gateway (keys come from metadata). */
-function keyInfoSpans(xml: string): Array<[number, number]> {
-  return [...xml.matchAll(/<(?:ds:)?KeyInfo[\s>][\s\S]*?<\/(?:ds:)?KeyInfo>/g)].map((m) => [m.index, m.index + m[0].length]);
-}
-
 function summary(door: string): FuzzSummary {
   return { door, inputs: 0, statuses: {}, problems: [], accepted: [] };
 }
@@ -52,6 +47,15 @@ function count(s: FuzzSummary, status: number | string): void {
 export interface PendingLogin {
   browser: Browser;
   valid: Form;
+  /** Redeems a code of this login at the token endpoint: the ID token's claims. */
+  redeem(code: string): Promise<Record<string, unknown>>;
+}
+
+/** The claims that say who the person is and how sure we are: a mutated message must never change them. */
+const IDENTITY_CLAIMS = ['sub', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username', 'email', 'acr'] as const;
+
+function identityOf(claims: Record<string, unknown>): string {
+  return JSON.stringify(IDENTITY_CLAIMS.map((name) => [name, claims[name] ?? null]));
 }
 
 /**
@@ -62,7 +66,13 @@ export interface PendingLogin {
  */
 export async function fuzzAcs(next: () => Promise<PendingLogin>, rpRedirect: string, seed: number, n: number): Promise<FuzzSummary> {
   const s = summary('POST /saml/acs');
-  let { browser, valid } = await next();
+  // the oracle: the identity the RP gets from the unmutated response
+  const baseline = await next();
+  const baselineLanding = await baseline.browser.submit(baseline.valid, new URL(baseline.valid.action), {}, (u) => u.toString().startsWith(rpRedirect));
+  const baselineCode = baselineLanding.url.searchParams.get('code');
+  if (!baselineCode) throw new Error(`the unmutated response gave no code (${baselineLanding.url})`);
+  const signedIdentity = identityOf(await baseline.redeem(baselineCode));
+  let { browser, valid, redeem } = await next();
   let xml = Buffer.from(valid.fields.SAMLResponse!, 'base64').toString('utf8');
   const random = prng(seed);
   for (let index = 0; index < n; index++) {
@@ -82,23 +92,19 @@ export async function fuzzAcs(next: () => Promise<PendingLogin>, rpRedirect: str
       // a refusal of a known login also goes on to /complete, which tells the RP: follow it to the RP
       const landing = await browser.follow(new URL(location, valid.action), {}, (u) => u.toString().startsWith(rpRedirect));
       const error = landing.url.searchParams.get('error');
-      if (landing.url.searchParams.has('code')) {
-        // a code is right only when the signed Assertion's bytes are intact: the change is outside it (the
-        // demo IdP signs the Assertion, not the Response; the gateway reads nothing unsigned), inside an unsigned
-        // KeyInfo (keys come from metadata, never from the message) or blank after the document
+      const code = landing.url.searchParams.get('code');
+      if (code) {
+        // a code is right only when the person is exactly the one the IdP signed for: redeem it and compare
+        // (a change outside the signed Assertion, inside an unsigned KeyInfo, in a namespace declaration no
+        // element uses, or that a parser normalises away, leaves the identity as signed)
         const [from, to] = changedWindow(xml, value);
-        const inserted = value.slice(from, value.length - (xml.length - to));
-        const trailing = from === xml.length && to === xml.length && /^(?:[\s\uFEFF]|<!--(?:(?!--)[\s\S])*-->)*$/.test(inserted);
-        const assertion = /<(?:saml2?:)?Assertion[\s>][\s\S]*<\/(?:saml2?:)?Assertion>/.exec(xml);
-        const outsideAssertion = assertion !== null && (to <= assertion.index || from >= assertion.index + assertion[0].length);
-        const inKeyInfo = keyInfoSpans(xml).some(([start, end]) => from >= start && to <= end);
-        const harmless = index % 8 !== 7 && (trailing || inKeyInfo || outsideAssertion);
-        if (harmless) s.accepted.push(`#${index}: code; the change (${from}..${to}) is ${trailing ? 'blank or a comment after the document' : inKeyInfo ? 'inside an unsigned KeyInfo' : 'outside the signed Assertion'}`);
-        else s.problems.push(`#${index}: the RP got an authorization code though bytes ${from}..${to} changed: ${JSON.stringify(value.slice(Math.max(0, from - 40), from + 120))}`);
+        const identity = identityOf(await redeem(code));
+        if (identity === signedIdentity) s.accepted.push(`#${index}: code, the identity as signed (bytes ${from}..${to} changed)`);
+        else s.problems.push(`#${index}: the RP got ${identity} instead of ${signedIdentity}; bytes ${from}..${to} changed: ${JSON.stringify(value.slice(Math.max(0, from - 40), from + 120))}`);
       }
       else if (!landing.url.toString().startsWith(rpRedirect) || !error) s.problems.push(`#${index}: HTTP ${response.status} → ${landing.url} (the RP was not told)`);
       else s.accepted.push(`#${index}: the RP got error=${error}`);
-      ({ browser, valid } = await next());
+      ({ browser, valid, redeem } = await next());
       xml = Buffer.from(valid.fields.SAMLResponse!, 'base64').toString('utf8');
     }
   }
@@ -217,5 +223,16 @@ export async function pendingLogin(fx: GatewayFixture): Promise<PendingLogin> {
   }).catch((error: unknown) => {
     if (error !== held) throw error;
   });
-  return { browser, valid: valid! };
+  const redeem = async (code: string): Promise<Record<string, unknown>> => {
+    const { client_id, client_secret } = fx.deployment.client;
+    const response = await fetch(`${fx.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: request.verifier }),
+    });
+    const body = (await response.json()) as { id_token?: string };
+    if (!body.id_token) throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(body)}`);
+    return JSON.parse(Buffer.from(body.id_token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  };
+  return { browser, valid: valid!, redeem };
 }
