@@ -35,6 +35,7 @@ const GATEWAY = [
   'flow', // the login state machine; every transition audited
   'keys', // signing-key lifecycle over the HSM
   'http', // HTTP plumbing shared by every surface: error page, forms, headers, origin pinning
+  'ratelimit', // token buckets in Redis (one Lua script per decision) and the local second line; the middleware
   'behaviour', // behavioural signals: features and their store
   'risk', // the four risk stages and their pipeline
   'policy', // the policy: assessment + RP/IdP rules → decision

@@ -9,6 +9,9 @@
  * 4. healthRoute      — /health (liveness)
  * 4a. notServedHere   — /ready, /metrics, /admin/* answer 404: they live on the operations listener
  *                       (admin/ops-app.ts), never here, whatever the peer or credential (issue #10 item 13)
+ * 4b. rateLimit      — global, per-RP, per-address and failure token buckets on authorize, token, chooser, ACS,
+ *                       WebAuthn (ratelimit/): after pinOrigin (ctx.ip is then the client address, from trusted
+ *                       proxies only) and /health (probes are never limited), before every surface it protects
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, ACS, completion, SP metadata
@@ -32,6 +35,7 @@ import { sectorGate } from './oidc/sector-gate.ts';
 import { webauthnRoutes } from './webauthn/routes.ts';
 import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
+import { rateLimit } from './ratelimit/middleware.ts';
 import type { Services } from './services.ts';
 
 /** Paths served by the operations listener only. */
@@ -47,6 +51,7 @@ export function createApp(services: Services): Koa {
   app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
+  app.use(rateLimit({ config: services.config.rateLimit, clients: services.config.clients, issuer: services.config.issuer, redis: services.redis, logger: services.logger, registry: services.metrics.registry }));
   app.use(riskRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(interactionRoutes(services));

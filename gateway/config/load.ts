@@ -11,6 +11,7 @@ import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
 import { parseWebAuthn } from './webauthn.ts';
 import { parseOps } from './ops.ts';
+import { parseRateLimit } from './ratelimit.ts';
 import { refuseRetiredEnvironment } from './retired-env.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
@@ -63,7 +64,7 @@ function existingFile(value: unknown, at: string, baseDir: string): string {
   return file;
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn', 'sectorIdentifiers'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn', 'sectorIdentifiers', 'rateLimit'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -183,6 +184,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     },
     logging: { level: oneOf(logging, 'level', 'logging', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info') },
     webauthn: parseWebAuthn(root.webauthn, baseDir),
+    rateLimit: parseRateLimit(undefined, []),
   };
 
   if (root.clients !== undefined && root.clientsFile !== undefined) throw new ConfigError('clientsFile', 'give either clients or clientsFile, not both');
@@ -198,5 +200,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   } else {
     config.clients = parseClients(root.clients, 'clients', env);
   }
+  // rate limits and their tiers (config/ratelimit.ts); a client named there must be configured above
+  config.rateLimit = parseRateLimit(root.rateLimit, config.clients.map((c) => c.client_id));
   return config;
 }

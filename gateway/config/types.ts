@@ -3,6 +3,7 @@ import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { WebAuthnConfig } from './webauthn.ts';
 import type { OpsConfig } from './ops.ts';
+import type { RateLimitConfig } from './ratelimit.ts';
 import type { AmrValue } from '../translate/amr.ts';
 
 /** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
@@ -93,4 +94,6 @@ export interface GatewayConfig {
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** WebAuthn: what an enrolled credential may stand in for (config/webauthn.ts). */
   webauthn: WebAuthnConfig;
+  /** Rate limits: global, per RP tier and client, per address, failures (config/ratelimit.ts). */
+  rateLimit: RateLimitConfig;
 }

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { AdapterError } from '../../adapters/contract.ts';
 import { errorSpec, type ErrorCode } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
+import { HsmError } from '../../hsm/errors.ts';
 import { escapeHtml, page } from './html.ts';
 import { requestLanguage } from './language.ts';
 
@@ -18,6 +19,9 @@ const PAGE = {
   fr: { title: 'Erreur de connexion', heading: 'La connexion n’a pas pu continuer', code: 'Code d’erreur / Error code:', reference: 'référence', back: 'Revenez au service d’où vous venez et recommencez.' },
   en: { title: 'Sign-in error', heading: 'Sign-in could not continue', code: 'Error code:', reference: 'reference', back: 'Go back to the service you came from and start again.' },
 } as const;
+
+/** How long a client is asked to wait when the HSM sheds load (a pool wait is bounded by seconds). */
+const HSM_BUSY_RETRY_AFTER_SECONDS = 2;
 
 interface Mapped {
   code: ErrorCode;
@@ -29,6 +33,8 @@ interface Mapped {
 
 function mapped(error: unknown): Mapped {
   if (error instanceof GatewayError) return { code: error.code, status: error.status, description: error.message, detail: error.detail };
+  // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500
+  if (error instanceof HsmError && error.code === 'HSM_BUSY') return { code: 'HSM_BUSY', status: 503, description: 'The service is busy.', detail: error.detail };
   if (error instanceof AdapterError) return { code: error.code, status: errorSpec(error.code).status, description: error.message, detail: error.detail };
   return { code: 'INTERNAL', status: 500, description: '', detail: undefined };
 }
@@ -54,6 +60,7 @@ function render(ctx: Context, logger: Logger, error: unknown): void {
   const message = (expose ? spec : errorSpec('INTERNAL'))[lang];
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
+  if (raised === 'HSM_BUSY') ctx.set('Retry-After', String(HSM_BUSY_RETRY_AFTER_SECONDS));
   if (ctx.accepts('html', 'json') === 'json') {
     ctx.body = { error: code, error_description: expose ? description : errorSpec('INTERNAL').en, request_id: requestId };
     return;

@@ -177,3 +177,20 @@ test('risk.policyFile and audit.spoolDir resolve against the config file; an unr
   failsAt(t, (c) => (c.risk = { policy: 'policy.json' }), 'risk.policy', /unknown setting/);
   failsAt(t, (c) => (c.audit = { spool: 'x' }), 'audit.spool', /unknown setting/);
 });
+
+test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)', (t) => {
+  const limits = loadConfig(valid(), { env, baseDir: dir }).rateLimit;
+  t.deepEqual(limits.global, { capacity: 200_000, perSecond: 50_000 });
+  t.deepEqual(limits.tiers, { tier_1: 5000, tier_2: 2000, tier_3: 500 });
+  t.is(limits.defaultTier, 'tier_3', 'an RP not classified gets the smallest tier');
+  t.true(limits.enabled);
+  t.deepEqual(loadConfig({ ...valid(), rateLimit: { clients: { rp1: { tier: 'tier_1', perSecond: 8000 } } } }, { env, baseDir: dir }).rateLimit.clients, { rp1: { tier: 'tier_1', perSecond: 8000 } });
+  failsAt(t, (c) => (c.rateLimit = { clients: { rp2: { tier: 'tier_1' } } }), 'rateLimit.clients.rp2', /not a configured client/);
+  failsAt(t, (c) => (c.rateLimit = { clients: { rp1: { tier: 'tier_4' } } }), 'rateLimit.clients.rp1.tier');
+  failsAt(t, (c) => (c.rateLimit = { clients: { rp1: {} } }), 'rateLimit.clients.rp1.tier');
+  failsAt(t, (c) => (c.rateLimit = { tiers: { tier_0: 1 } }), 'rateLimit.tiers.tier_0');
+  failsAt(t, (c) => (c.rateLimit = { perIp: { perSecond: 0 } }), 'rateLimit.perIp.perSecond');
+  failsAt(t, (c) => (c.rateLimit = { failures: { capacity: 0 } }), 'rateLimit.failures.capacity');
+  failsAt(t, (c) => (c.rateLimit = { global: { burst: 5 } }), 'rateLimit.global.burst');
+  failsAt(t, (c) => (c.rateLimit = { enabled: 'no' }), 'rateLimit.enabled');
+});

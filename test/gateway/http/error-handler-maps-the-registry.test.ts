@@ -14,6 +14,7 @@ import { errorSpec } from '../../../gateway/error-registry.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import { errorHandler } from '../../../gateway/http/error-handler.ts';
 import { escapeHtml } from '../../../gateway/http/html.ts';
+import { HsmError } from '../../../hsm/errors.ts';
 
 const THROWS: Record<string, () => never> = {
   '/refused': () => {
@@ -27,6 +28,9 @@ const THROWS: Record<string, () => never> = {
   },
   '/gateway': () => {
     throw new GatewayError('STEP_UP_PENDING', 409, 'a stronger check is already under way');
+  },
+  '/hsm-busy': () => {
+    throw new HsmError('HSM_BUSY', 'too many signatures waiting for the token', { detail: 'waiting=1024' });
   },
   '/plain': () => {
     throw new Error('secret internals');
@@ -85,4 +89,14 @@ test('a GatewayError keeps its status; anything else is a generic 500 that leaks
   const page = await plain.text();
   t.regex(page, /Error code:\s*<code>INTERNAL<\/code>/);
   t.false(page.includes('secret internals'));
+});
+
+test('a saturated HSM (HSM_BUSY) is shed with 503 and Retry-After, never a 500 (issue #15)', async (t) => {
+  const base = await serve(t);
+  const answer = await fetch(`${base}/hsm-busy`, { headers: { accept: 'application/json' } });
+  t.is(answer.status, 503);
+  t.true(Number(answer.headers.get('retry-after')) >= 1);
+  const page = await fetch(`${base}/hsm-busy`, { headers: { accept: 'text/html' } });
+  t.is(page.status, 503);
+  t.truthy(page.headers.get('retry-after'));
 });

@@ -1,0 +1,100 @@
+/**
+ * `rateLimit` (issue #15), validated at boot like the rest; every field has a default:
+ *
+ * - `enabled` (default true);
+ * - `global`: `{ capacity, perSecond }` of the one bucket every limited request takes from (200,000 / 50,000);
+ * - `tiers`: requests per second an RP of each tier may cause (`tier_1` government 5,000, `tier_2` public
+ *   services 2,000, `tier_3` private 500; burst = one second's worth);
+ * - `clients`: `{ "<client_id>": { tier, perSecond? } }`: an RP's tier and its own override; an RP not listed
+ *   is `defaultTier` (default `tier_3`, the smallest); a client_id listed here must be a configured client;
+ * - `clientBurstSeconds` (default 1): an RP's bucket holds this many seconds of its rate (its burst);
+ * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, token, chooser, ACS,
+ *   WebAuthn; default 2,000 / 200);
+ * - `failures`: `{ capacity, perSecond }` per client address: the slower bucket every answer ≥ 400 of those
+ *   endpoints takes from, checked before each request (credential stuffing, enumeration; default 500 / 5);
+ * - `instances` (default 1): gateway instances sharing the limits; the local limiter (used when Redis does
+ *   not answer) admits 1/instances of each limit + 10 %;
+ * - `redisTimeoutMs` (default 50): how long a decision waits for Redis before the local limiter decides.
+ */
+import { ConfigError } from '../errors.ts';
+import { boolean, integer, join, object, oneOf, onlyKeys, type Obj } from './check.ts';
+
+export type RpTier = 'tier_1' | 'tier_2' | 'tier_3';
+export const RP_TIERS: readonly RpTier[] = ['tier_1', 'tier_2', 'tier_3'];
+
+export interface BucketSize {
+  capacity: number;
+  perSecond: number;
+}
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  global: BucketSize;
+  tiers: Record<RpTier, number>;
+  defaultTier: RpTier;
+  clients: Record<string, { tier: RpTier; perSecond?: number }>;
+  clientBurstSeconds: number;
+  perIp: BucketSize;
+  failures: BucketSize;
+  instances: number;
+  redisTimeoutMs: number;
+}
+
+/** A refill rate: a positive number of requests per second (0.1 = six a minute). */
+function rate(obj: Obj, key: string, path: string, fallback: number | undefined): number {
+  const value = obj[key] ?? fallback;
+  const at = join(path, key);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(at, value === undefined ? 'is required' : 'must be a number');
+  if (value < 0.001 || value > 10_000_000) throw new ConfigError(at, 'must be between 0.001 and 10000000 (requests per second)');
+  return value;
+}
+
+function bucket(parent: Obj, key: string, at: string, defaults: BucketSize): BucketSize {
+  const path = join(at, key);
+  const raw = object(parent[key] ?? {}, path);
+  onlyKeys(raw, path, ['capacity', 'perSecond']);
+  return {
+    capacity: integer(raw, 'capacity', path, { default: defaults.capacity, min: 1, max: 100_000_000 }),
+    perSecond: rate(raw, 'perSecond', path, defaults.perSecond),
+  };
+}
+
+/**
+ * @example
+ * parseRateLimit({ clients: { 'impots-gouv': { tier: 'tier_1' } } }, ['impots-gouv'])
+ */
+export function parseRateLimit(raw: unknown, clientIds: readonly string[]): RateLimitConfig {
+  const at = 'rateLimit';
+  const rl = object(raw ?? {}, at);
+  onlyKeys(rl, at, ['enabled', 'global', 'tiers', 'defaultTier', 'clients', 'clientBurstSeconds', 'perIp', 'failures', 'instances', 'redisTimeoutMs']);
+  const tiersAt = join(at, 'tiers');
+  const tiers = object(rl.tiers ?? {}, tiersAt);
+  onlyKeys(tiers, tiersAt, RP_TIERS);
+  const clientsAt = join(at, 'clients');
+  const clientsRaw = object(rl.clients ?? {}, clientsAt);
+  const clients: RateLimitConfig['clients'] = {};
+  for (const [id, value] of Object.entries(clientsRaw)) {
+    const path = join(clientsAt, id);
+    if (!clientIds.includes(id)) throw new ConfigError(path, 'is not a configured client');
+    const entry = object(value, path);
+    onlyKeys(entry, path, ['tier', 'perSecond']);
+    const tier = oneOf(entry, 'tier', path, RP_TIERS);
+    clients[id] = entry.perSecond === undefined ? { tier } : { tier, perSecond: rate(entry, 'perSecond', path, undefined) };
+  }
+  return {
+    enabled: boolean(rl, 'enabled', at, true),
+    global: bucket(rl, 'global', at, { capacity: 200_000, perSecond: 50_000 }),
+    tiers: {
+      tier_1: rate(tiers, 'tier_1', tiersAt, 5000),
+      tier_2: rate(tiers, 'tier_2', tiersAt, 2000),
+      tier_3: rate(tiers, 'tier_3', tiersAt, 500),
+    },
+    defaultTier: oneOf(rl, 'defaultTier', at, RP_TIERS, 'tier_3'),
+    clients,
+    clientBurstSeconds: rate(rl, 'clientBurstSeconds', at, 1),
+    perIp: bucket(rl, 'perIp', at, { capacity: 2000, perSecond: 200 }),
+    failures: bucket(rl, 'failures', at, { capacity: 500, perSecond: 5 }),
+    instances: integer(rl, 'instances', at, { default: 1, min: 1, max: 1000 }),
+    redisTimeoutMs: integer(rl, 'redisTimeoutMs', at, { default: 50, min: 1, max: 5000 }),
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The endpoints an attacker hammers, which the rate limits apply to, recognised from method and path; every
+ * other request (discovery, JWKS, static pages, /health) is not limited. The client an authorization or token
+ * request is made for, when it says so without a body being read (query `client_id`, HTTP Basic).
+ */
+import type { Context } from 'koa';
+
+export type LimitedEndpoint = 'authorize' | 'token' | 'chooser' | 'acs' | 'webauthn';
+export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = ['authorize', 'token', 'chooser', 'acs', 'webauthn'];
+
+const UID = '[A-Za-z0-9_-]{1,128}';
+const CHOOSER = new RegExp(`^/interaction/${UID}(/idp)?$`);
+const WEBAUTHN = new RegExp(`^/interaction/${UID}/webauthn(/|$)`);
+
+export function limitedEndpoint(method: string, path: string): LimitedEndpoint | undefined {
+  if (path === '/auth' && (method === 'GET' || method === 'POST')) return 'authorize';
+  if (path === '/token' && method === 'POST') return 'token';
+  if (path === '/saml/acs' && method === 'POST') return 'acs';
+  if (WEBAUTHN.test(path)) return 'webauthn';
+  if (CHOOSER.test(path)) return 'chooser';
+  return undefined;
+}
+
+/** The client_id of an authorization (query) or token (HTTP Basic) request, when readable without the body. */
+export function requestedClient(ctx: Context, endpoint: LimitedEndpoint): string | undefined {
+  if (endpoint === 'authorize') {
+    const id = ctx.query.client_id;
+    return typeof id === 'string' ? id : undefined;
+  }
+  if (endpoint !== 'token') return undefined;
+  const header = ctx.get('authorization');
+  if (!header.toLowerCase().startsWith('basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon)); // RFC 6749 §2.3.1: form-urlencoded, then Basic
+  } catch {
+    return undefined;
+  }
+}

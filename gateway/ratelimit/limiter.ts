@@ -1,0 +1,50 @@
+/**
+ * Decides whether one request is admitted: its buckets taken together in Redis (bucket-script.ts, one
+ * EVALSHA), or, when Redis is not connected or does not answer within `redisTimeoutMs`, by this instance's
+ * local limiter (local-limiter.ts). A Redis failure never admits a request unchecked.
+ */
+import type { Redis } from 'ioredis';
+import { BUCKET_SCRIPT } from './bucket-script.ts';
+import type { Bucket, Decision } from './bucket.ts';
+import { LocalLimiter } from './local-limiter.ts';
+
+type WithScript = Redis & { gwRateLimit(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number> };
+
+const TIMEOUT = Symbol('timeout');
+
+export class RateLimiter {
+  readonly #redis: WithScript;
+  readonly #local: LocalLimiter;
+  readonly #timeoutMs: number;
+
+  constructor(redis: Redis, options: { instanceShare: number; redisTimeoutMs: number }) {
+    if (!('gwRateLimit' in redis)) redis.defineCommand('gwRateLimit', { lua: BUCKET_SCRIPT });
+    this.#redis = redis as unknown as WithScript;
+    this.#local = new LocalLimiter(options.instanceShare);
+    this.#timeoutMs = options.redisTimeoutMs;
+  }
+
+  async decide(buckets: readonly Bucket[]): Promise<Decision> {
+    if (buckets.length === 0) return { admitted: true, retryAfterSeconds: 0, line: 'redis' };
+    if (this.#redis.status !== 'ready') return this.#local.decide(buckets);
+    const args = buckets.flatMap((b) => [b.capacity, b.perSecond, b.cost]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof TIMEOUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMEOUT), this.#timeoutMs);
+    });
+    try {
+      const waitMs = await Promise.race([this.#redis.gwRateLimit(buckets.length, ...buckets.map((b) => b.key), ...args), late]);
+      if (waitMs === TIMEOUT) return this.#local.decide(buckets);
+      return waitMs === 0 ? { admitted: true, retryAfterSeconds: 0, line: 'redis' } : { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)), line: 'redis' };
+    } catch {
+      return this.#local.decide(buckets);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Charges one failure to the failures bucket(s) (cost 1, admitted or not: the bucket only empties). */
+  async charge(buckets: readonly Bucket[]): Promise<void> {
+    await this.decide(buckets.map((b) => ({ ...b, cost: 1 as const })));
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Issue #15: a rate-limited authorization request from a known RP goes back to that RP with
+ * error=temporarily_unavailable, its state and our iss (RFC 9207), never a dead end; a request whose RP or
+ * redirect URI is not known gets the 429 page with RATE_LIMITED and Retry-After. Through the whole gateway.
+ */
+import test from 'ava';
+import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+
+test('the N+1th authorization request of an address is answered to the RP with temporarily_unavailable, state and iss', async (t) => {
+  const fixture = await startGatewayFixture({
+    // two authorization requests per address, refilled one per 100 s: nothing refills during the test
+    rawConfig: (raw) => (raw.rateLimit = { perIp: { capacity: 2, perSecond: 0.01 } }),
+  });
+  t.teardown(() => fixture.stop());
+  for (let i = 0; i < 2; i += 1) {
+    const { url } = await authorizationRequest(fixture.rp);
+    const admitted = await fetch(url, { redirect: 'manual' });
+    t.is(admitted.status, 303);
+    t.regex(admitted.headers.get('location') ?? '', /\/interaction\//);
+  }
+  const { url, state } = await authorizationRequest(fixture.rp);
+  const refused = await fetch(url, { redirect: 'manual' });
+  t.is(refused.status, 303);
+  t.truthy(refused.headers.get('retry-after'));
+  const back = new URL(refused.headers.get('location') ?? '');
+  t.is(`${back.origin}${back.pathname}`, RP_REDIRECT);
+  t.is(back.searchParams.get('error'), 'temporarily_unavailable');
+  t.is(back.searchParams.get('state'), state);
+  t.is(back.searchParams.get('iss'), fixture.deployment.gatewayUrl);
+
+  // a redirect URI the RP never registered is not sent anything: the page, in the browser's language
+  url.searchParams.set('redirect_uri', 'https://attacker.example/cb');
+  const page = await fetch(url, { redirect: 'manual', headers: { accept: 'text/html', 'accept-language': 'fr' } });
+  t.is(page.status, 429);
+  t.true(Number(page.headers.get('retry-after')) >= 1);
+  const html = await page.text();
+  t.regex(html, /RATE_LIMITED/);
+  t.regex(html, /Trop de demandes/);
+  // what is not limited (discovery) still answers
+  t.is((await fetch(`${fixture.url}/.well-known/openid-configuration`)).status, 200);
+});

@@ -1,0 +1,87 @@
+/**
+ * A Koa app with the gateway's error handler and the real rate-limit middleware in front of a stub
+ * endpoint (200, or 400 when asked `?fail=1`), on a private Redis this bed starts (and may stop).
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Koa from 'koa';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { parseRateLimit } from '../../../gateway/config/ratelimit.ts';
+import type { ClientEntry } from '../../../gateway/config/types.ts';
+import { errorHandler } from '../../../gateway/http/error-handler.ts';
+import { rateLimit } from '../../../gateway/ratelimit/middleware.ts';
+import { createRedis } from '../../../gateway/store/redis.ts';
+import { freePort } from '../../harness/services/free-port.ts';
+import { startRedis, type RedisHandle } from '../../harness/services/redis.ts';
+
+export const ISSUER = 'http://127.0.0.1:7000';
+export const REDIRECT = 'https://rp.example/callback';
+
+export function client(id: string): ClientEntry {
+  return { client_id: id, client_name: id, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [REDIRECT], post_logout_redirect_uris: [], id_token_signed_response_alg: 'ES256', default_acr_values: ['eidas2'], scope: 'openid', compatibility: { errorResponseIss: 'send' } };
+}
+
+export interface RateLimitBed {
+  url: string;
+  redis: RedisHandle;
+  logs: Record<string, unknown>[];
+  registry: Registry;
+  stopRedis(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: string[]): Promise<RateLimitBed> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-rl-'));
+  let redisHandle = await startRedis(join(dir, 'redis'), await freePort());
+  const redis = createRedis({ url: redisHandle.url, keyPrefix: 'rl-test:' });
+  await redis.ping();
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const registry = new Registry();
+  const app = new Koa();
+  app.silent = true;
+  app.use(errorHandler(logger));
+  app.use(rateLimit({ config: parseRateLimit(rateLimitConfig, clientIds), clients: clientIds.map(client), issuer: ISSUER, redis, logger, registry }));
+  app.use((ctx) => {
+    ctx.status = ctx.query.fail === '1' ? 400 : 200;
+    ctx.body = { ok: ctx.status === 200 };
+  });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself
+  const server: Server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    get redis() {
+      return redisHandle;
+    },
+    logs,
+    registry,
+    async stopRedis() {
+      await redisHandle.stop();
+      redisHandle = { ...redisHandle, stop: async () => {} };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      await redisHandle.stop();
+    },
+  };
+}
+
+/** Sends `count` requests one after the other; the statuses in order. */
+export async function statuses(count: number, send: () => Promise<Response>): Promise<Response[]> {
+  const answers: Response[] = [];
+  for (let i = 0; i < count; i += 1) answers.push(await send());
+  return answers;
+}
+
+/** Sends `count` requests at once; how many were admitted (2xx) and refused (429). */
+export async function together(count: number, send: () => Promise<Response>): Promise<{ admitted: number; refused: number }> {
+  const answers = await Promise.all(Array.from({ length: count }, () => send()));
+  return { admitted: answers.filter((a) => a.status === 200).length, refused: answers.filter((a) => a.status === 429).length };
+}
