@@ -13,7 +13,8 @@ import { permissivePolicyFile } from '../../helpers/permissive-policy.ts';
 const N = Number(process.env.FUZZ_N ?? (process.env.BENCH_QUICK ? 1000 : 10_000));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
 
-const fx = await startGatewayFixture({ riskPolicyFile: permissivePolicyFile() });
+// the messages are under test: no risk policy and no rate limit between the fuzzer and the parsers
+const fx = await startGatewayFixture({ riskPolicyFile: permissivePolicyFile(), rawConfig: (raw) => void (raw.rateLimit = { enabled: false }) });
 const results: FuzzSummary[] = [];
 const timed = async (run: () => Promise<FuzzSummary> | FuzzSummary) => {
   const started = performance.now();
