@@ -39,8 +39,6 @@ test.before(async () => {
     ],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
-  // one eligible IdP here (the other is below the level, the third expired): keep the chooser to test it
-  deployment.rawConfig.federation = { skipChooserWithOneIdp: false };
   running = await startGatewayInProcess(deployment);
   rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
   mkdirSync(ARTIFACTS, { recursive: true });
