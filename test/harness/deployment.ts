@@ -113,7 +113,10 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
   const gatewayPort = options.gatewayPort ?? (await freePort());
   const gatewayUrl = `http://${options.gatewayHost ?? '127.0.0.1'}:${gatewayPort}`;
   const opsPort = options.opsPort ?? (await freePort());
-  const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki });
+  // with a host name and a known port the IdP is on the same host as the gateway: one site, so the
+  // SameSite=Lax browser-binding cookie reaches the ACS with the IdP's POST (make run: localhost)
+  const idpBase = options.gatewayHost !== undefined && options.idpPort !== undefined ? { baseUrl: `http://${options.gatewayHost}:${options.idpPort}` } : {};
+  const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki, ...idpBase });
   try {
     const metadata = await (await fetch(idp.metadataUrl)).text();
     const metadataFile = join(options.dir, 'demo-idp.metadata.xml');
