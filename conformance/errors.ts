@@ -27,6 +27,7 @@ export type ConformanceErrorCode =
   | 'RP_CALLBACK_FAILED'
   | 'RP_AUTHORIZATION_ERROR'
   | 'RP_DISCOVERY_FAILED'
+  | 'RP_ACR_UNKNOWN'
   | 'INTERNAL';
 
 /** An error with a stable code, an HTTP status and a public description. */

@@ -16,7 +16,7 @@ import type { AdapterErrorKind } from '../adapters/errors/spec.ts';
 import { ADAPTER_ERRORS, isAdapterErrorCode, type AdapterErrorCode } from '../adapters/errors/registry.ts';
 
 /** RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6 error codes the gateway sends to an RP. */
-export type OAuthError = 'access_denied' | 'login_required' | 'temporarily_unavailable' | 'server_error';
+export type OAuthError = 'access_denied' | 'login_required' | 'temporarily_unavailable' | 'server_error' | 'unmet_authentication_requirements';
 export type AuditOutcome = 'refused' | 'denied' | 'error';
 
 export interface ErrorSpec {
@@ -52,6 +52,8 @@ export const GATEWAY_ERRORS = {
   IDENTITY_INVALID:              { status: 400, oauth: 'access_denied', audit: 'refused', fr: 'Le fournisseur d’identité a transmis une identité invalide.', en: 'The identity provider sent an invalid identity.' },
   LOA_UNKNOWN:                   { status: 400, oauth: 'access_denied', audit: 'refused', fr: 'Niveau de garantie inconnu.', en: 'Unknown level of assurance.' },
   ACR_UNKNOWN:                   { status: 400, oauth: 'access_denied', audit: 'refused', fr: 'Le niveau de garantie demandé n’est pas pris en charge.', en: 'The level of assurance asked for is not supported.' },
+  ACR_UNREACHABLE:               { status: 403, oauth: 'unmet_authentication_requirements', audit: 'denied', fr: 'Aucun de vos comptes disponibles n’atteint le niveau de sécurité demandé par ce service.', en: 'None of the available accounts reaches the level of security this service asks for.' },
+  STEP_UP_FAILED:                { status: 403, oauth: 'unmet_authentication_requirements', audit: 'denied', fr: 'La vérification renforcée demandée par ce service n’a pas abouti.', en: 'The stronger check this service asked for did not succeed.' },
   LOA_INSUFFICIENT:              { status: 403, oauth: 'access_denied', audit: 'denied', fr: 'Le niveau de garantie atteint est insuffisant pour ce service.', en: 'The level of assurance reached is not enough for this service.' },
   TRANSACTION_INVALID:           { status: 400, oauth: 'access_denied', audit: 'refused', fr: 'La description de l’opération demandée n’est pas lisible.', en: 'The description of the requested operation cannot be read.' },
   SIGNALS_INVALID:               { status: 400, statuses: [415], oauth: null, audit: 'refused', ...INVALID },
@@ -85,7 +87,7 @@ export const GATEWAY_ERRORS = {
   WEBAUTHN_LEVEL3_UNAVAILABLE:   { status: 403, oauth: null, audit: 'denied', fr: 'Les clés de sécurité ne sont pas acceptées ici pour ce type de connexion.', en: 'Security keys are not accepted for this kind of sign-in here.' },
   WEBAUTHN_ATTESTATION_REQUIRED: { status: 400, oauth: null, audit: 'refused', fr: 'Cette clé de sécurité n’a pas prouvé ce qu’elle est ; utilisez une clé qui le permet (attestation).', en: 'This security key did not prove what it is; use a security key that supports attestation.' },
   WEBAUTHN_ATTESTATION_UNTRUSTED: { status: 400, oauth: null, audit: 'refused', fr: 'Ce modèle de clé de sécurité n’est pas accepté ici.', en: 'This model of security key is not accepted here.' },
-  WEBAUTHN_ATTEMPTS_EXHAUSTED:   { status: 400, oauth: 'access_denied', audit: 'refused', ...WEBAUTHN },
+  WEBAUTHN_ATTEMPTS_EXHAUSTED:   { status: 400, oauth: 'unmet_authentication_requirements', audit: 'refused', ...WEBAUTHN },
   // the behaviour side channel (WebSocket upgrade answers)
   WEBSOCKET_INVALID:             { status: 400, oauth: null, audit: 'refused', ...INVALID },
   ORIGIN_REFUSED:                { status: 403, oauth: null, audit: 'denied', ...INVALID },

@@ -24,12 +24,20 @@ export interface FinishedLogin {
   claims: Record<string, unknown>;
   header: Record<string, unknown>;
   userinfo: Record<string, unknown> | null;
+  /** The ID token itself (the `id_token_hint` of a logout). */
+  idToken?: string;
+  /** `fraud_score` of the access token (token introspection), when the OP gave one. */
+  fraudScore?: number | null;
+  /** The gateway's signed risk assessment (`/risk/assessment`), verified against its JWKS; null when unavailable. */
+  assessment?: Record<string, unknown> | null;
 }
 
 /** One browser's session. */
 export interface RpSession {
   pending?: PendingLogin;
   result?: FinishedLogin;
+  /** Set after a logout came back from the OP. */
+  loggedOut?: boolean;
   /** The OP's error on the last callback, if any. */
   error?: { error: string; description: string | null };
 }

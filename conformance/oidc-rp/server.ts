@@ -5,7 +5,9 @@
  * |---|---|
  * | `GET /` | "Log in with the gateway"; after a login the verified ID-token claims, its alg/kid, UserInfo |
  * | `GET /login` | authorization code flow: PKCE S256 + state + nonce kept in the session, redirect to the OP |
- * | `GET /callback` | `authorizationCodeGrant` (client_secret_basic), ID token signature checked against the JWKS, UserInfo |
+ * | `GET /login?acr=eidas3` | the same, asking for `acr_values=eidas3` (LoA high) |
+ * | `GET /callback` | `authorizationCodeGrant` (client_secret_basic), ID token signature checked against the JWKS, UserInfo, `fraud_score` (introspection) and the signed risk assessment (`/risk/assessment`, verified against the JWKS) |
+ * | `GET /logout` | RP-initiated logout at the OP (`id_token_hint`, back to `/`) |
  *
  * - Discovery is lazy (the gateway may start after the RP) and retried until it succeeds (`RP_DISCOVERY_FAILED`).
  * - openid-client refuses http:// issuers; `allowInsecureRequests` is applied ONLY when the issuer is a
@@ -14,6 +16,7 @@
  *   (by default it trusts the TLS channel to the token endpoint instead).
  * - An OP error on the callback (`?error=access_denied`) is shown on the page (400, `RP_AUTHORIZATION_ERROR`).
  */
+import { compactVerify, createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
 import { ConformanceError } from '../errors.ts';
 import { redirect, sendHtml, serve } from '../http/server.ts';
@@ -72,7 +75,7 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
     options.port,
     {
       'GET /': ({ req, res }) => sendHtml(res, 200, homePage(options.issuer, sessions.find(req))),
-      'GET /login': async ({ res }) => {
+      'GET /login': async ({ res, url: here }) => {
         const codeVerifier = client.randomPKCECodeVerifier();
         const state = client.randomState();
         const nonce = client.randomNonce();
@@ -84,7 +87,10 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
           state,
           nonce,
         };
-        if (options.acrValues !== undefined) parameters.acr_values = options.acrValues;
+        const asked = here.searchParams.get('acr');
+        if (asked !== null && asked !== 'eidas3') throw new ConformanceError('RP_ACR_UNKNOWN', 400, 'the demo RP offers acr=eidas3 only');
+        if (asked !== null) parameters.acr_values = asked;
+        else if (options.acrValues !== undefined) parameters.acr_values = options.acrValues;
         const url = client.buildAuthorizationUrl(await config(), parameters);
         const { setCookie } = sessions.create({ pending: { codeVerifier, state, nonce } });
         redirect(res, url.href, { 'set-cookie': setCookie });
@@ -129,15 +135,56 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
         } catch {
           userinfo = null; // The page still shows the verified ID token.
         }
-        session.result = { claims: { ...claims }, header, userinfo };
+        const { fraudScore, assessment } = await riskOf(await config(), options.issuer, tokens.access_token);
+        session.result = { claims: { ...claims }, header, userinfo, idToken: tokens.id_token, fraudScore, assessment };
         delete session.error;
+        delete session.loggedOut;
         redirect(res, '/');
+      },
+      'GET /logout': async ({ req, res }) => {
+        const session = sessions.find(req);
+        const idToken = session?.result?.idToken;
+        if (session === undefined || idToken === undefined) {
+          redirect(res, '/');
+          return;
+        }
+        delete session.result;
+        session.loggedOut = true;
+        const url = client.buildEndSessionUrl(await config(), { id_token_hint: idToken, post_logout_redirect_uri: new URL('/', redirectUri).href });
+        redirect(res, url.href);
       },
     },
     options.onError,
   );
   redirectUri ||= `${server.origin}/callback`;
   return { url: server.origin, redirectUri, stop: () => server.stop() };
+}
+
+/**
+ * What the gateway said about the risk of this login: `fraud_score` from token introspection, and the
+ * signed assessment from `<issuer>/risk/assessment`, verified against the OP's JWKS. Either is null when the
+ * OP does not give it (the page says so); a signature that does not verify is never shown as verified.
+ */
+async function riskOf(config: client.Configuration, issuer: string, accessToken: string): Promise<{ fraudScore: number | null; assessment: Record<string, unknown> | null }> {
+  let fraudScore: number | null = null;
+  try {
+    const introspection = await client.tokenIntrospection(config, accessToken);
+    fraudScore = typeof introspection.fraud_score === 'number' ? introspection.fraud_score : null;
+  } catch {
+    fraudScore = null;
+  }
+  let assessment: Record<string, unknown> | null = null;
+  try {
+    const response = await fetch(new URL('risk/assessment', issuer.endsWith('/') ? issuer : `${issuer}/`), { headers: { authorization: `Bearer ${accessToken}` } });
+    const jwksUri = config.serverMetadata().jwks_uri;
+    if (response.ok && jwksUri) {
+      const { payload } = await compactVerify(await response.text(), createRemoteJWKSet(new URL(jwksUri)));
+      assessment = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    }
+  } catch {
+    assessment = null;
+  }
+  return { fraudScore, assessment };
 }
 
 async function discover(options: DemoRpOptions): Promise<client.Configuration> {

@@ -119,7 +119,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const risk = object(root.risk ?? {}, 'risk');
   onlyKeys(risk, 'risk', ['policyFile']);
   const federation = object(root.federation ?? {}, 'federation');
-  onlyKeys(federation, 'federation', ['minimumAcr']);
+  onlyKeys(federation, 'federation', ['minimumAcr', 'skipChooserWithOneIdp']);
   const sectorIdentifiers = object(root.sectorIdentifiers ?? {}, 'sectorIdentifiers');
   onlyKeys(sectorIdentifiers, 'sectorIdentifiers', ['caFiles', 'refreshSeconds']);
   const logging = object(root.logging ?? {}, 'logging');
@@ -173,7 +173,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     },
     // the risk policy set (gateway/policy/policy-set.ts); parsed at boot, an invalid file stops it (POLICY_INVALID)
     risk: risk.policyFile === undefined ? {} : { policyFile: readableFile(resolve(baseDir, string(risk, 'policyFile', 'risk')), 'risk.policyFile') },
-    federation: { minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2') },
+    // skipChooserWithOneIdp: with one IdP able to serve a login, go straight to it (as idp_hint does)
+    federation: { minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2'), skipChooserWithOneIdp: boolean(federation, 'skipChooserWithOneIdp', 'federation', true) },
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),
       idToken: integer(ttl, 'idToken', 'ttl', { default: 3600, min: 60 }),

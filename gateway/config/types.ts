@@ -89,7 +89,11 @@ export interface GatewayConfig {
   /** The risk policy set's JSON file (default: the built-in policy). */
   risk: { policyFile?: string };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
-  federation: { minimumAcr: Acr };
+  federation: {
+    minimumAcr: Acr;
+    /** With exactly one IdP available that reaches the required acr, skip the chooser (default true). */
+    skipChooserWithOneIdp: boolean;
+  };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** WebAuthn: what an enrolled credential may stand in for (config/webauthn.ts). */

@@ -11,6 +11,8 @@
  * - flag → FLAGGED → MANUAL_REVIEW: the login joins the review queue and the browser waits on the review
  *   page; after an operator's approval it comes back here and finishes (MANUAL_REVIEW → COMPLETED); after a
  *   denial or the timeout (900 s, the flow sweeper) the RP gets access_denied;
+ * - a failed step-up (exhausted, or the level still short after asking again) → the RP gets
+ *   unmet_authentication_requirements with its state and iss (eligible-idps.ts);
  * - deny, or a rejected upstream answer → the RP gets access_denied with its state and iss.
  */
 import type { Context } from 'koa';
@@ -19,9 +21,19 @@ import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { finish } from '../completion/finish-login.ts';
 import { startUpstream } from './start-upstream.ts';
+import { endUnmet } from './eligible-idps.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 
+/**
+ * A deny that ends a step-up: the risk step-ups are exhausted, or the level was still short after the IdP
+ * was asked again (LOA_INSUFFICIENT after a step-up). A first-pass LoA shortfall the IdP cannot fix stays a
+ * plain denial.
+ */
+function isFailedStepUp(reasons: readonly string[], stepUps: number): boolean {
+  if (reasons[0] === 'RISK_STEP_UP_EXHAUSTED') return true;
+  return reasons[0] === 'LOA_INSUFFICIENT' && stepUps > 0;
+}
 
 export async function completeInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
   const provider = services.holder.provider;
@@ -91,6 +103,12 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
       return;
     }
     case 'deny': {
+      if (isFailedStepUp(decision.reasons, (await services.logins.load(uid))?.stepUps ?? 0)) {
+        // the stronger check the login needed did not succeed: the RP learns its requirements were not met
+        await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
+        await endUnmet(ctx, services, uid, 'STEP_UP_FAILED', 'policy');
+        return;
+      }
       await services.flow.transition(uid, 'FAILED', { component: 'policy', errorCode: decision.reasons[0] ?? 'POLICY_DENIED', requestId });
       await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       await deny('the sign-in was refused by policy');

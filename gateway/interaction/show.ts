@@ -1,6 +1,7 @@
 /**
  * GET /interaction/:uid — where oidc-provider sends the browser. A login prompt starts the gateway's
- * login (INITIATED) and either honours `idp_hint` or shows the chooser; a consent prompt is granted for
+ * login (INITIATED) and either honours `idp_hint`, or goes straight to the one IdP able to serve it, or
+ * returns to the RP when none can (eligible-idps.ts), or shows the chooser; a consent prompt is granted for
  * the scopes the configured RP asked (RPs are registered by the operator, not by users).
  */
 import type { Context } from 'koa';
@@ -10,6 +11,7 @@ import { assertSelectable, renderChooser } from './chooser.ts';
 import { grantConsent } from '../completion/grant-consent.ts';
 import { minimumAcrOf, requiredAcr } from './required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
+import { eligibleIdps, endUnmet } from './eligible-idps.ts';
 
 /** OIDC `max_age` (seconds, a non-negative integer; oidc-provider has already validated the syntax). */
 function maxAgeOf(value: unknown): number | undefined {
@@ -47,6 +49,15 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
   if (typeof hint === 'string' && hint !== '') {
     assertSelectable(services, hint);
     await startUpstream(ctx, services, login, hint);
+    return;
+  }
+  const eligible = eligibleIdps(services, login.requiredAcr);
+  if (eligible.length === 0) {
+    await endUnmet(ctx, services, uid, 'ACR_UNREACHABLE', 'chooser');
+    return;
+  }
+  if (eligible.length === 1 && services.config.federation.skipChooserWithOneIdp) {
+    await startUpstream(ctx, services, login, eligible[0]!);
     return;
   }
   renderChooser(ctx, services, login, client.client_name);

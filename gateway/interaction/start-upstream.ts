@@ -1,7 +1,7 @@
 /**
  * Sends the browser to the chosen IdP: asks the adapter for a request at (at least) the required LoA,
  * remembers which login the RelayState belongs to, moves the login to AUTHENTICATING, and answers with
- * a redirect or an auto-posting form.
+ * a redirect or an auto-posting form — or, for a step-up, a page that says why before the person goes on.
  */
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
@@ -10,6 +10,8 @@ import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from '../session/login-context.ts';
+import { pickLanguage } from './chooser-i18n.ts';
+import { stepUpPage } from './step-up-page.ts';
 
 /** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
 export function stepUpPending(): GatewayError {
@@ -53,6 +55,14 @@ export async function startUpstream(ctx: Context, services: Services, login: Log
     details: { idp: idpId, forceAuthn, requiredAcr: login.requiredAcr, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) },
   });
   ctx.set('Cache-Control', 'no-store');
+  if (stepUpLevel !== undefined) {
+    // a step-up explains itself before the person is sent upstream again (step-up-page.ts)
+    const lang = pickLanguage(ctx, config.cookies.secure);
+    ctx.set('Content-Language', lang);
+    ctx.type = 'html';
+    ctx.body = stepUpPage(lang, adapter.displayName, stepUpLevel >= 2, start);
+    return;
+  }
   if (start.binding === 'redirect') {
     ctx.redirect(start.url);
     return;

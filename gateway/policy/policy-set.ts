@@ -4,7 +4,7 @@
  * field); evaluated in process by `decide.ts`.
  *
  * ```json
- * { "default": { "thresholds": { "stepUp": 0.5, "biometric": 0.65, "token": null, "review": 0.8, "deny": 0.95 },
+ * { "default": { "thresholds": { "stepUp": 0.5, "biometric": 0.75, "token": null, "review": 0.9, "deny": 0.97 },
  *                "tierLevels": [0, 0, 1, 1, 2], "maxStepUps": 1 },
  *   "clients": { "bank-rp": { "tierLevels": [0, 1, 1, 2, 2] } },
  *   "idps": { "legacy-idp": { "thresholds": { "stepUp": 0.4 } } } }
@@ -36,8 +36,14 @@ export interface PolicySet {
   idps: Record<string, Partial<PolicyRule> & { thresholds?: Partial<Thresholds> }>;
 }
 
+/**
+ * Calibrated for first contact (issue #13 item 10): with millions of people a first login from a new
+ * device, without behavioural signals, from a shared network, is the normal case. Weak signals together
+ * reach a step-up (0.5) at most; level 2 needs a clearly unusual context (0.75); manual review only a
+ * strong signal (0.9: one device trying many identities, impossible travel with another signal, a bad IP).
+ */
 export const DEFAULT_POLICY: PolicyRule = {
-  thresholds: { stepUp: 0.5, biometric: 0.65, token: null, review: 0.8, deny: 0.95 },
+  thresholds: { stepUp: 0.5, biometric: 0.75, token: null, review: 0.9, deny: 0.97 },
   tierLevels: [0, 0, 1, 1, 2],
   maxStepUps: 1,
 };

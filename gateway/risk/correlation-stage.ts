@@ -20,6 +20,9 @@ import type { ReprocessQueue } from './reprocess.ts';
 import { prefixOf } from './network.ts';
 import type { RiskSignals } from './types.ts';
 
+/** The weight of a correlation that a legitimate person commonly shows (see `assess`). */
+const WEAK = 0.25;
+
 export interface CorrelationThresholds {
   identitiesPerDevice: number;
   identitiesPerNetwork: number;
@@ -115,9 +118,12 @@ export class CorrelationStage implements RiskStage {
     };
     const t = this.#t;
     if (signals.deviceId && perDevice! >= t.identitiesPerDevice) add(perDevice! >= 2 * t.identitiesPerDevice ? 0.9 : 0.6, 'correlation:identities_per_device');
-    if (perNetwork! >= t.identitiesPerNetwork) add(0.4, 'correlation:identities_per_network');
-    if (devices! >= t.devicesPerIdentity) add(0.5, 'correlation:devices_per_identity');
-    if (networks! >= t.networksPerIdentity) add(0.4, 'correlation:networks_per_identity');
+    // weak on their own (issue #13 item 10): a shared network is a carrier's CGNAT, an office, a family; a
+    // person's fifth new device in a day is a new phone, a library, a relative's laptop. Each stays under the
+    // step-up threshold alone (0.25 < 0.5); two of them together, or with another signal, reach it.
+    if (perNetwork! >= t.identitiesPerNetwork) add(WEAK, 'correlation:identities_per_network');
+    if (devices! >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
+    if (networks! >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
     if (last && where?.lat != null && where.lon != null) {
       const before = JSON.parse(last) as { lat: number; lon: number; at: number };
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);

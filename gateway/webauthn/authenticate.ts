@@ -78,7 +78,7 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
     if (attempts < MAX_ATTEMPTS) return render(ctx, services, uid, pending, error.code);
     await services.redis.del(pendingKey(uid));
     await services.flow.transition(uid, 'FAILED', { component: 'webauthn', errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED', requestId });
-    await services.holder.provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the sign-in could not be confirmed' }, { mergeWithLastSubmission: false });
+    await services.holder.provider.interactionFinished(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: 'the stronger check this service asked for did not succeed' }, { mergeWithLastSubmission: false });
     return;
   }
   const taken = (await services.redis.getdel(pendingKey(uid))) as string | null;

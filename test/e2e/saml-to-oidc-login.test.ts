@@ -124,7 +124,7 @@ test.serial('the jwks publishes public keys only, RS256 and ES256', async (t) =>
   }
 });
 
-test.serial('an LoA below the required acr is denied (the IdP cannot be asked higher for this user)', async (t) => {
+test.serial('an LoA still below the required acr after the step-up ends with unmet_authentication_requirements', async (t) => {
   const request = await authorizationRequest(fx.rp, { acr_values: 'eidas2' });
   // alex authenticates at LoA low; the demo IdP answers the step-up with the same level again
   const journey = await loginJourney(request.url, { username: 'alex', redirectUri: RP_REDIRECT });
@@ -133,7 +133,7 @@ test.serial('an LoA below the required acr is denied (the IdP cannot be asked hi
     // step-up: the gateway asked the IdP again with ForceAuthn; log in once more as alex
     url = (await continueAfterStepUp(journey, { username: 'alex', redirectUri: RP_REDIRECT })).url;
   }
-  t.is(url.searchParams.get('error'), 'access_denied');
+  t.is(url.searchParams.get('error'), 'unmet_authentication_requirements');
   t.is(url.searchParams.get('state'), request.state);
   t.is(url.searchParams.get('code'), null);
 });

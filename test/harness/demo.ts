@@ -111,7 +111,9 @@ try {
     gatewayPort: ports.gateway,
     opsPort: ports.ops,
     idpPort: ports.idp,
-    rpRedirectUri: `http://127.0.0.1:${ports.rp}/callback`,
+    // localhost, not 127.0.0.1: browsers accept localhost as a WebAuthn RP ID (an IP address is refused)
+    gatewayHost: 'localhost',
+    rpRedirectUri: `http://localhost:${ports.rp}/callback`,
     pkiDir: join(root, 'certs', 'generated'),
     logLevel: 'info',
     secrets,
@@ -140,7 +142,7 @@ try {
   stoppers.push(() => rp.stop());
   console.log(`
   ┌──────────────────────────────────────────────────────────────┐
-  │  Open ${rp.url.padEnd(55)}│
+  │  Open ${new URL(deployment.client.redirect_uri).origin.padEnd(55)}│
   │  Log in as marie / marie-demo (also jean, alex: see IdP page) │
   │  Ctrl-C stops everything.                                     │
   └──────────────────────────────────────────────────────────────┘

@@ -48,6 +48,12 @@ export interface DeploymentOptions {
   extraIdps?: unknown[];
   /** Extra HSM keys to make before boot (e.g. a PS256 `saml` key for eIDAS requests). */
   extraKeys?: { purpose: KeyPurpose; alg: AlgorithmName }[];
+  /**
+   * `federation.skipChooserWithOneIdp` (the product's default is true). The harness defaults to false: the
+   * suites were written against the chooser page (its behavioural script, its form), and most deployments
+   * here have one IdP. A test of the skip passes true.
+   */
+  skipChooserWithOneIdp?: boolean;
   /** A risk policy set's JSON file (`risk.policyFile`); the built-in policy when absent. */
   riskPolicyFile?: string;
   /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
@@ -107,7 +113,10 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
   const gatewayPort = options.gatewayPort ?? (await freePort());
   const gatewayUrl = `http://${options.gatewayHost ?? '127.0.0.1'}:${gatewayPort}`;
   const opsPort = options.opsPort ?? (await freePort());
-  const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki });
+  // with a host name and a known port the IdP is on the same host as the gateway: one site, so the
+  // SameSite=Lax browser-binding cookie reaches the ACS with the IdP's POST (make run: localhost)
+  const idpBase = options.gatewayHost !== undefined && options.idpPort !== undefined ? { baseUrl: `http://${options.gatewayHost}:${options.idpPort}` } : {};
+  const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki, ...idpBase });
   try {
     const metadata = await (await fetch(idp.metadataUrl)).text();
     const metadataFile = join(options.dir, 'demo-idp.metadata.xml');
@@ -152,6 +161,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       // signed audit checkpoints are also appended here, outside the database (make run: var/)
       audit: { anchorFile: join(options.dir, 'audit-anchor.jsonl') },
       ...(options.riskPolicyFile === undefined ? {} : { risk: { policyFile: options.riskPolicyFile } }),
+      federation: { skipChooserWithOneIdp: options.skipChooserWithOneIdp ?? false },
       saml: {
         idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...(options.extraIdps ?? [])],
       },

@@ -194,7 +194,7 @@ test.serial('enrolment is refused to a browser that did not just log in', async 
   await page.context().close();
 });
 
-test.serial('refused answers show the code and a fresh challenge; the third fails the login with access_denied', async (t) => {
+test.serial('refused answers show the code and a fresh challenge; the third fails the login with unmet_authentication_requirements', async (t) => {
   const page = await withAuthenticator('usb');
   const second = await login(page, 'jean', '120'); // jean holds a level-2 key (test above)
   t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
@@ -214,7 +214,7 @@ test.serial('refused answers show the code and a fresh challenge; the third fail
   await page.waitForSelector('[role=alert]');
   await forged();
   await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
-  t.is(new URL(page.url()).searchParams.get('error'), 'access_denied');
+  t.is(new URL(page.url()).searchParams.get('error'), 'unmet_authentication_requirements');
   const { rows } = await gateway.gateway.services.pool.query("select error_code from audit_log where session_id = $1 and to_state = 'FAILED'", [second.uid]);
   t.deepEqual(rows, [{ error_code: 'WEBAUTHN_ATTEMPTS_EXHAUSTED' }]);
   await page.context().close();

@@ -60,6 +60,12 @@ test('federation.minimumAcr, a client minimum_acr and eIDAS alwaysForceAuthn are
   t.is(loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr, 'eidas1');
 });
 
+test('federation.skipChooserWithOneIdp is true by default and must be a boolean (issue #13 item 8)', (t) => {
+  t.true(loadConfig(valid(), { env, baseDir: dir }).federation.skipChooserWithOneIdp);
+  t.false(loadConfig({ ...valid(), federation: { skipChooserWithOneIdp: false } }, { env, baseDir: dir }).federation.skipChooserWithOneIdp);
+  failsAt(t, (c) => (c.federation = { skipChooserWithOneIdp: 'yes' }), 'federation.skipChooserWithOneIdp');
+});
+
 test('webauthn: level 3 is unavailable until attestation roots are given; the block is checked at boot', async (t) => {
   const defaults = loadConfig(valid(), { env, baseDir: dir }).webauthn;
   t.deepEqual(defaults, { level3CooldownSeconds: 72 * 3600, attestation: { rootCertificates: [], trustedAaguids: [] } });

@@ -11,7 +11,7 @@ import { ADAPTER_ERRORS } from '../../../adapters/errors/registry.ts';
 import { ERROR_CODES, GATEWAY_ERRORS, errorSpec, type ErrorCode } from '../../../gateway/error-registry.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const OAUTH = new Set(['access_denied', 'login_required', 'temporarily_unavailable', 'server_error']);
+const OAUTH = new Set(['access_denied', 'login_required', 'temporarily_unavailable', 'server_error', 'unmet_authentication_requirements']);
 const OUTCOMES = new Set(['refused', 'denied', 'error']);
 
 for (const code of ERROR_CODES) {

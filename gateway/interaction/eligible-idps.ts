@@ -1,0 +1,32 @@
+/**
+ * Which IdPs can serve a login, and what happens when none, or one, can (issue #13 items 7 and 8):
+ * - none available reaches the acr the RP requires → the RP gets `unmet_authentication_requirements`
+ *   (OIDC Core §3.1.2.6) with its `state` and `iss`, never a chooser with every button greyed out;
+ * - exactly one can, and the federation allows it (`federation.skipChooserWithOneIdp`, default true) →
+ *   straight to that IdP, as `idp_hint` does.
+ */
+import type { Context } from 'koa';
+import type { Services } from '../services.ts';
+import { errorSpec } from '../error-registry.ts';
+import { acrOfLoa, acrRank, type Acr } from '../translate/acr.ts';
+
+/** The ids of the IdPs available now that may assert `requiredAcr`. */
+export function eligibleIdps(services: Services, requiredAcr: Acr): string[] {
+  return services.adapters.available().filter((a) => acrRank(acrOfLoa(a.maxLoa)) >= acrRank(requiredAcr)).map((a) => a.id);
+}
+
+/**
+ * Ends a login whose requirements cannot be met: FAILED with `code` (audited by the flow), and the RP
+ * told `unmet_authentication_requirements` through oidc-provider (so with `state` and `iss`).
+ */
+export async function endUnmet(ctx: Context, services: Services, loginId: string, code: 'ACR_UNREACHABLE' | 'STEP_UP_FAILED', component: string): Promise<void> {
+  const spec = errorSpec(code);
+  services.logger.info({ loginId, code }, 'authentication requirements cannot be met: back to the relying party');
+  await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId: ctx.state.requestId as string });
+  await services.holder.provider.interactionFinished(
+    ctx.req,
+    ctx.res,
+    { error: 'unmet_authentication_requirements', error_description: spec.en },
+    { mergeWithLastSubmission: false },
+  );
+}
