@@ -27,9 +27,15 @@ export function describe(out: LoginOutcome): string {
 }
 
 /** True when the login was refused without any code (see the module comment). */
+/**
+ * The errors an RP may be refused with: `access_denied`, or `unmet_authentication_requirements` when the
+ * level asked for cannot be reached (OpenID Connect Core errors; a gateway that says why is better).
+ */
+const REFUSALS: ReadonlySet<string> = new Set(['access_denied', 'unmet_authentication_requirements']);
+
 export function refusedWithoutCode(out: LoginOutcome, target: URL): boolean {
   if (out.code !== null || out.params.has('code')) return false;
-  if (out.at === 'rp') return out.error === 'access_denied';
+  if (out.at === 'rp') return REFUSALS.has(out.error ?? '');
   return out.status >= 400 && out.status < 500 && out.url.origin === target.origin;
 }
 
