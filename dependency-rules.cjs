@@ -52,6 +52,7 @@ const GATEWAY = [
   'admin', // the operations listener: admin API, metrics, readiness
   'app', // the Koa app: routes mounted in order
   'boot', // builds everything from the configuration
+  'cluster', // the primary of N worker processes on one port: forks, restarts, drains, aggregates metrics
   'main', // the process
 ];
 

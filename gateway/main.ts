@@ -3,12 +3,18 @@
  * listens on the configured loopback/host address (and, when `ops.enabled`, the operations listener on
  * `ops.listen`: admin API, /metrics, /ready), and shuts down gracefully on SIGINT/SIGTERM
  * (stops accepting, finishes in-flight requests, then releases PostgreSQL, Redis and the HSM).
+ *
+ * With `workers` > 1 (default: the number of cores) this process is the cluster primary (cluster/primary.ts):
+ * it forks that many workers, each of which runs this file again and does the above on the shared ports.
  */
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { attachUpgrade } from './interaction/signals-websocket.ts';
 import { bootGateway } from './boot.ts';
 import { loadConfigFile } from './config/load.ts';
 import { GatewayError } from './errors.ts';
+import { runClusterPrimary } from './cluster/primary.ts';
+import type { GatewayConfig } from './config/types.ts';
 
 const flag = process.argv.indexOf('--config');
 const file = flag !== -1 ? process.argv[flag + 1] : process.env.GW_CONFIG;
@@ -28,50 +34,66 @@ try {
   throw error;
 }
 
-const gateway = await bootGateway(config).catch((error: unknown) => {
-  console.error(`gateway: cannot start: ${(error as Error).message}`);
-  process.exit(1);
-});
-// eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
-const server = createServer(gateway.app.callback());
-attachUpgrade(server, gateway.services);
-server.keepAliveTimeout = 5_000;
-// eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
-const opsServer = config.ops.enabled ? createServer(gateway.opsApp.callback()) : undefined;
-const listening = (target: Server, port: number, host: string) =>
-  new Promise<void>((resolve, reject) => {
-    target.once('error', reject);
-    target.listen(port, host, () => resolve());
-  });
-try {
-  await listening(server, config.listen.port, config.listen.host);
-  if (opsServer) await listening(opsServer, config.ops.listen.port, config.ops.listen.host);
-} catch (error) {
-  console.error(`gateway: cannot listen: ${(error as Error).message}`);
-  process.exit(1);
+if (config.workers > 1 && cluster.isPrimary) {
+  runClusterPrimary({ workers: config.workers, logLevel: config.logging.level });
+} else {
+  await serveGateway(config);
 }
-gateway.services.logger.info({ issuer: config.issuer, host: config.listen.host, port: config.listen.port, ops: opsServer ? config.ops.listen : 'off' }, 'gateway listening');
-process.send?.({ ready: true });
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  gateway.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
-  const force = setTimeout(() => process.exit(1), 10_000);
-  force.unref();
-  opsServer?.close();
-  opsServer?.closeIdleConnections();
-  server.close(() => {
-    gateway.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        gateway.services.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+async function serveGateway(config: GatewayConfig): Promise<void> {
+  const gateway = await bootGateway(config).catch((error: unknown) => {
+    console.error(`gateway: cannot start: ${(error as Error).message}`);
+    process.exit(1);
   });
-  server.closeIdleConnections();
-};
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
+  const server = createServer(gateway.app.callback());
+  attachUpgrade(server, gateway.services);
+  server.keepAliveTimeout = 5_000;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
+  const opsServer = config.ops.enabled ? createServer(gateway.opsApp.callback()) : undefined;
+  const listening = (target: Server, port: number, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      target.once('error', reject);
+      target.listen(port, host, () => resolve());
+    });
+  try {
+    await listening(server, config.listen.port, config.listen.host);
+    if (opsServer) await listening(opsServer, config.ops.listen.port, config.ops.listen.host);
+  } catch (error) {
+    console.error(`gateway: cannot listen: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  gateway.services.logger.info(
+    {
+      issuer: config.issuer,
+      host: config.listen.host,
+      port: config.listen.port,
+      ops: opsServer ? config.ops.listen : 'off',
+    },
+    'gateway listening',
+  );
+  process.send?.({ ready: true });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    opsServer?.close();
+    opsServer?.closeIdleConnections();
+    server.close(() => {
+      gateway.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          gateway.services.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -7,7 +7,8 @@
  * 2. no-store, nosniff on every answer
  * 3. /health                  — liveness, no credential
  * 4. /ready                   — readiness (cached probe of PostgreSQL, Redis, HSM), no credential
- * 5. /metrics                 — Prometheus text; an operator with the `metrics` role
+ * 5. /metrics                 — Prometheus text; an operator with the `metrics` role (in a cluster worker:
+ *                               all workers' metrics, aggregated by the primary, cluster-metrics.ts)
  * 6. /admin/idps[/:id]        — IdP status (what the IdP CLI shows); an operator with the `admin` role
  * 7. /admin/*                 — the review API and risk counters; per-route roles (admin-routes.ts)
  * 8. anything else            — 404
@@ -16,6 +17,7 @@ import Koa from 'koa';
 import { errorHandler } from '../http/error-handler.ts';
 import { healthRoute, readinessRoute } from '../observability/health.ts';
 import { requestId } from '../observability/request-id.ts';
+import { clusterAwareMetrics } from '../observability/cluster-metrics.ts';
 import type { Services } from '../services.ts';
 import type { IdpStatus } from '../../adapters/metadata/monitor.ts';
 import { adminRoutes } from './admin-routes.ts';
@@ -37,7 +39,7 @@ export function createOpsApp(services: Services, idpStatus: () => readonly IdpSt
   });
   app.use(healthRoute());
   app.use(readinessRoute(services));
-  app.use(metricsRoute(services.metrics.registry, operators));
+  app.use(metricsRoute(clusterAwareMetrics(services.metrics.registry), operators)); // in a cluster worker: every worker's, aggregated by the primary
   app.use(idpRoutes(idpStatus, operators));
   app.use(adminRoutes(services, operators));
   return app;

@@ -15,6 +15,7 @@ import { parseRateLimit } from './ratelimit.ts';
 import { refuseRetiredEnvironment } from './retired-env.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { ACR_VALUES } from '../translate/acr.ts';
 
 /**
@@ -64,7 +65,7 @@ function existingFile(value: unknown, at: string, baseDir: string): string {
   return file;
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn', 'sectorIdentifiers', 'rateLimit'] as const;
+const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn', 'sectorIdentifiers', 'rateLimit', 'workers'] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -136,6 +137,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const config: GatewayConfig = {
     issuer,
     listen: publicListen,
+    // worker processes on the one port (node:cluster, gateway/cluster/); 1 = a single process, no cluster
+    workers: integer(root, 'workers', '', { default: availableParallelism(), min: 1, max: 256 }),
     // the operations listener (admin API, /metrics, /ready) and its operators: config/ops.ts
     ops: parseOps(root.ops, publicListen.port, env),
     trustedProxies: trustedProxyList,

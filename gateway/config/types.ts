@@ -95,6 +95,8 @@ export interface GatewayConfig {
     skipChooserWithOneIdp: boolean;
   };
   ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
+  /** Worker processes serving the one port (node:cluster); default the number of cores; 1 = no cluster. */
+  workers: number;
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** WebAuthn: what an enrolled credential may stand in for (config/webauthn.ts). */
   webauthn: WebAuthnConfig;

@@ -34,3 +34,54 @@ export class ClusterMetrics {
     return this.#aggregator.clusterMetrics();
   }
 }
+
+const ASK = 'gateway:cluster-metrics?';
+const ANSWER = 'gateway:cluster-metrics=';
+type Answer = { type: typeof ANSWER; id: number; text?: string; error?: string };
+
+/**
+ * What a /metrics route reads. In a cluster worker (whose operations listener shares its port with the
+ * other workers, so any of them may receive a scrape): the primary's aggregation of every worker, asked
+ * over IPC; elsewhere `registry` itself. Rejects after 6 s without an answer.
+ */
+export function clusterAwareMetrics(registry: Pick<Registry, 'metrics'>): Pick<Registry, 'metrics'> {
+  if (!cluster.isWorker) return registry;
+  let next = 0;
+  const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+  process.on('message', (message: Answer) => {
+    if (message?.type !== ANSWER) return;
+    const pending = waiting.get(message.id);
+    if (!pending) return;
+    waiting.delete(message.id);
+    if (message.text !== undefined) pending.resolve(message.text);
+    else pending.reject(new Error(message.error ?? 'no metrics from the cluster primary'));
+  });
+  return {
+    metrics: () =>
+      new Promise<string>((resolve, reject) => {
+        const id = ++next;
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error('the cluster primary did not answer a metrics request within 6 s'));
+        }, 6_000);
+        waiting.set(id, {
+          resolve: (t) => (clearTimeout(timer), resolve(t)),
+          reject: (e) => (clearTimeout(timer), reject(e)),
+        });
+        process.send?.({ type: ASK, id });
+      }),
+  };
+}
+
+/** In the primary: answers every worker's {@link clusterAwareMetrics} request with the aggregated exposition. */
+export function answerWorkersMetrics(metrics: ClusterMetrics): void {
+  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+    if (message?.type !== ASK || typeof message.id !== 'number') return;
+    const id = message.id;
+    metrics.metrics().then(
+      (text) => worker.isConnected() && worker.send({ type: ANSWER, id, text } satisfies Answer),
+      (error: unknown) =>
+        worker.isConnected() && worker.send({ type: ANSWER, id, error: (error as Error).message } satisfies Answer),
+    );
+  });
+}

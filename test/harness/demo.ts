@@ -11,6 +11,7 @@
  * admin API, /metrics, /ready — on 127.0.0.1, with the operators alice and bob, whose credentials are in
  * var/secrets.json; the banner prints a curl line).
  */
+import { availableParallelism } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -121,7 +122,8 @@ try {
   stoppers.push(() => deployment.stop());
   say(`demo IdP on ${deployment.idp.url}`);
   const logFile = join(varDir, 'log', 'gateway.log');
-  const gateway = await startGatewayProcess(deployment, ports.gateway, logFile);
+  // GW_WORKERS=N make run: N worker processes (default the number of cores; 1 = one process, no cluster)
+  const gateway = await startGatewayProcess(deployment, ports.gateway, logFile, { workers: Number(process.env.GW_WORKERS ?? availableParallelism()) });
   stoppers.push(() => gateway.stop());
   gateway.child.once('exit', (code) => {
     if (!stopping) {

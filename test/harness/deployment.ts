@@ -218,8 +218,9 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
 }
 
 /** Starts `node gateway/main.ts` as a child process on `port` (same config and secrets). */
-export async function startGatewayProcess(deployment: Deployment, port: number, logFile?: string): Promise<{ child: ChildProcess; url: string; opsUrl: string; stop(): Promise<void> }> {
-  const config = await instanceConfig(deployment, port);
+export async function startGatewayProcess(deployment: Deployment, port: number, logFile?: string, options: { workers?: number } = {}): Promise<{ child: ChildProcess; url: string; opsUrl: string; stop(): Promise<void> }> {
+  // one process unless the test asks for a cluster (`workers`, default the number of cores in production)
+  const config: Record<string, unknown> = { ...(await instanceConfig(deployment, port)), workers: options.workers ?? 1 };
   const opsPort = (config.ops as { listen: { port: number } }).listen.port;
   const file = deployment.configFile.replace(/\.json$/, `.${port}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));

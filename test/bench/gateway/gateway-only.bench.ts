@@ -49,7 +49,8 @@ const prefix = redisPrefix();
 const port = await freePort();
 const deployment = await prepareDeployment({ dir, pgUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix, token, gatewayPort: port, rpRedirectUri: RP_REDIRECT, logLevel: process.env.BENCH_LOG_LEVEL ?? 'info' });
 const idp = startFastIdp(dir, 'http://127.0.0.1:9', KEY_KIND);
-const rawConfig = { ...deployment.rawConfig, trustedProxies: ['127.0.0.1'], saml: { idps: [{ id: 'bench-idp', displayName: 'Benchmark IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] } };
+// one process (`workers: 1`): the probes and /proc figures below read the one gateway process
+const rawConfig = { ...deployment.rawConfig, workers: 1, trustedProxies: ['127.0.0.1'], saml: { idps: [{ id: 'bench-idp', displayName: 'Benchmark IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] } };
 if (process.env.BENCH_CPU_PROF) mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true });
 const gateway = await startGatewayProcess(rawConfig, deployment.env, { configFile: join(dir, 'bench.config.json'), logFile: join(dir, 'gateway.log'), cpuProfDir: process.env.BENCH_CPU_PROF_WHOLE === '1' ? process.env.BENCH_CPU_PROF : undefined });
 const redis = new Redis(redisUrl(), { lazyConnect: false });
