@@ -43,6 +43,9 @@ export interface SamlIdpEntry {
   };
 }
 
+export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
 export interface ClientEntry {
   client_id: string;
   client_name: string;
@@ -60,6 +63,8 @@ export interface ClientEntry {
   sector_identifier_uri?: string;
   /** Switches for RP software with known defects (config/clients.ts); every default is the standard behaviour. */
   compatibility: { errorResponseIss: 'send' | 'omit' };
+  /** `authorization_code`, and `refresh_token` for a client that opts in to (rotating) refresh tokens. */
+  grant_types: GrantType[];
 }
 
 export interface GatewayConfig {
@@ -89,7 +94,7 @@ export interface GatewayConfig {
   risk: { policyFile?: string };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
   federation: { minimumAcr: Acr };
-  ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
+  ttl: { session: number; idToken: number; accessToken: number; refreshToken: number; authorizationCode: number; interaction: number; grant: number };
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** WebAuthn: what an enrolled credential may stand in for (config/webauthn.ts). */
   webauthn: WebAuthnConfig;

@@ -9,7 +9,7 @@ export function toClientMetadata(client: ClientEntry): ClientMetadata {
     client_name: client.client_name,
     redirect_uris: client.redirect_uris,
     post_logout_redirect_uris: client.post_logout_redirect_uris,
-    grant_types: ['authorization_code'],
+    grant_types: [...client.grant_types],
     response_types: ['code'],
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     id_token_signed_response_alg: client.id_token_signed_response_alg as SigningAlgorithm,

@@ -37,6 +37,7 @@ import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -47,6 +48,8 @@ export interface ProviderDeps {
   durable: DurableOidcModels;
   /** client_id → ID-token algorithm chosen at run time (overrides the configuration). */
   clientAlgorithms?: ReadonlyMap<string, string>;
+  /** What a refresh re-runs (oidc/refresh-policy.ts). */
+  refresh: RefreshPolicyDeps;
   /** Told about every error the provider answers (logs, audit of reused artefacts): oidc/error-events.ts. */
   observe?: (provider: Provider) => void;
 }
@@ -132,6 +135,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     ttl: {
       AccessToken: config.ttl.accessToken,
+      RefreshToken: config.ttl.refreshToken,
       AuthorizationCode: config.ttl.authorizationCode,
       IdToken: config.ttl.idToken,
       Interaction: config.ttl.interaction,
@@ -140,16 +144,34 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     renderError: renderErrorPage,
     conformIdTokenClaims: false,
-    rotateRefreshToken: false,
-    issueRefreshToken: async () => false,
+    // refresh tokens only to clients registered for the grant; every refresh re-runs the policy and rotates
+    rotateRefreshToken: refreshPolicy(deps.refresh),
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   };
   const provider = new Provider(config.issuer, configuration);
   // every code, ID token and access token carries the session's per-RP `sid` (oidc-provider adds it only
   // for back-channel-logout clients): revocation by sid and the token guard rely on it
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
+  bindRefreshTokensToDpopKey(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
   provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));
   deps.observe?.(provider);
   return provider;
+}
+
+/**
+ * A refresh token issued to a request made with a DPoP proof is bound to that key (`jkt`, announced as
+ * `cnf.jkt` at introspection), also for a confidential client (oidc-provider binds only public clients'):
+ * the refresh grant then requires a proof by the same key ("failed jkt verification"). Rotation copies
+ * the binding.
+ */
+function bindRefreshTokensToDpopKey(provider: Provider): void {
+  const prototype = provider.RefreshToken.prototype as unknown as { save: () => Promise<string>; jkt?: string };
+  const save = prototype.save;
+  prototype.save = function saveBound(this: typeof prototype) {
+    const jkt = Provider.ctx?.oidc?.entities.AccessToken?.jkt;
+    if (this.jkt === undefined && typeof jkt === 'string') this.jkt = jkt;
+    return save.call(this);
+  };
 }

@@ -49,7 +49,7 @@ function uidKey(uid: string): string {
 
 /**
  * Returns the adapter class oidc-provider instantiates once per model name. With `durable`, the models it
- * handles (Session, Grant, AccessToken) go to the two-tier session store (`session/oidc-models.ts`:
+ * handles (Session, Grant, AccessToken, RefreshToken) go to the two-tier session store (`session/oidc-models.ts`:
  * Redis + PostgreSQL, sealed) instead.
  */
 export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): new (name: string) => Adapter {
@@ -151,8 +151,8 @@ function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
     findByUserCode: async () => undefined,
     destroy: (id) => durable.destroy(name, id),
     revokeByGrantId: (grantId) => durable.revokeByGrantId(grantId),
-    consume: async () => {
-      throw new TypeError(`${name} is not a one-time artefact`);
+    consume: async (id) => {
+      if (!(await durable.consume(name, id))) throw reuseError(name);
     },
   };
 }

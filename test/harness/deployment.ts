@@ -163,6 +163,8 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
           redirect_uris: [client.redirect_uri],
           post_logout_redirect_uris: [new URL('/', client.redirect_uri).toString()],
           scope: 'openid profile birth email',
+          // opts in to rotating refresh tokens (issue #12 item 5)
+          grant_types: ['authorization_code', 'refresh_token'],
         },
         ...(options.extraClients ?? []),
       ],
