@@ -177,3 +177,10 @@ test('risk.policyFile and audit.spoolDir resolve against the config file; an unr
   failsAt(t, (c) => (c.risk = { policy: 'policy.json' }), 'risk.policy', /unknown setting/);
   failsAt(t, (c) => (c.audit = { spool: 'x' }), 'audit.spool', /unknown setting/);
 });
+
+test('grant_types: authorization_code by default, refresh_token by opt-in, anything else refused naming the entry', (t) => {
+  failsAt(t, (c) => (c.clients[0].grant_types = ['implicit']), 'clients[0].grant_types[0]');
+  failsAt(t, (c) => (c.clients[0].grant_types = ['refresh_token']), 'clients[0].grant_types', /authorization_code/);
+  failsAt(t, (c) => (c.clients[0].grant_types = ['authorization_code', 'refresh_token', 'refresh_token']), 'clients[0].grant_types[2]', /duplicate/);
+  failsAt(t, (c) => (c.ttl = { refreshToken: 10 }), 'ttl.refreshToken');
+});
