@@ -176,7 +176,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),
       idToken: integer(ttl, 'idToken', 'ttl', { default: 3600, min: 60 }),
-      accessToken: integer(ttl, 'accessToken', 'ttl', { default: 600, min: 60 }),
+      accessToken: integer(ttl, 'accessToken', 'ttl', { default: 300, min: 60 }),
       // refresh tokens (clients registered for the refresh_token grant): 24 h, rotated on every use
       refreshToken: integer(ttl, 'refreshToken', 'ttl', { default: 24 * 3600, min: 60 }),
       authorizationCode: integer(ttl, 'authorizationCode', 'ttl', { default: 60, min: 10, max: 600 }),

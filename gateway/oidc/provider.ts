@@ -38,6 +38,7 @@ import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
+import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -121,10 +122,12 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     extraParams: ['idp_hint'],
     // the fraud score of the login behind an access token (issue #5)
-    extraTokenClaims: async (_ctx, token) => {
+    // and the acr of the login (the code's, or the refresh token's): the JWT access token's claims
+    extraTokenClaims: async (ctx, token) => {
       if (!('accountId' in token) || typeof token.accountId !== 'string') return undefined;
       const account = await accounts.load(token.accountId);
-      return account ? { fraud_score: account.fraudScore } : undefined;
+      const acr = ctx?.oidc?.entities.AuthorizationCode?.acr ?? ctx?.oidc?.entities.RefreshToken?.acr;
+      return account ? { fraud_score: account.fraudScore, ...(typeof acr === 'string' ? { acr } : {}) } : undefined;
     },
     // a session answers a request without a new gateway login only for its own RP, no transaction, enough acr
     interactions: { policy: interactionPolicyWithGatewayLogin(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -153,6 +156,11 @@ export function buildProvider(deps: ProviderDeps): Provider {
   // for back-channel-logout clients): revocation by sid and the token guard rely on it
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   bindRefreshTokensToDpopKey(provider);
+  // access tokens are RFC 9068 JWTs signed in the HSM (the first active id_token key), stored by jti
+  const atSigner = active[0];
+  if (!atSigner) throw new GatewayError('KEY_SET_INCOMPLETE', 500, 'no active id_token key to sign access tokens');
+  issueJwtAccessTokens(provider, { issuer: config.issuer, signer: () => atSigner, pairwiseSalt: config.secrets.pairwiseSalt });
+  acceptJwtAtIntrospection(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
   provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));

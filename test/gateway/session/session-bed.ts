@@ -122,6 +122,6 @@ export async function introspect(baseUrl: string, deployment: Deployment, token:
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
     body: new URLSearchParams({ token }).toString(),
   }, host);
-  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
+  if (response.status !== 200) throw new Error(`introspection answered ${response.status} ${response.text}`);
   return (JSON.parse(response.text) as { active: boolean }).active;
 }
