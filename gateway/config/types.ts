@@ -65,6 +65,10 @@ export interface ClientEntry {
   compatibility: { errorResponseIss: 'send' | 'omit' };
   /** `authorization_code`, and `refresh_token` for a client that opts in to (rotating) refresh tokens. */
   grant_types: GrantType[];
+  /** OIDC Back-Channel Logout 1.0: where logout tokens are POSTed (https; http on loopback). */
+  backchannel_logout_uri?: string;
+  /** Whether logout tokens carry `sid` (default true). */
+  backchannel_logout_session_required: boolean;
 }
 
 export interface GatewayConfig {

@@ -16,7 +16,7 @@
  * userinfo endpoint is the only resource server of such a token).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Provider from 'oidc-provider';
+import type Provider from 'oidc-provider';
 import type { Signer } from '../../hsm/signer.ts';
 import { pairwiseSub } from './pairwise.ts';
 

@@ -38,6 +38,7 @@ import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
+import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backchannel-logout.ts';
 import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
 
 export interface ProviderDeps {
@@ -49,6 +50,8 @@ export interface ProviderDeps {
   durable: DurableOidcModels;
   /** client_id → ID-token algorithm chosen at run time (overrides the configuration). */
   clientAlgorithms?: ReadonlyMap<string, string>;
+  /** Back-channel logout delivery (retries, audit, metrics): oidc/backchannel-logout.ts. */
+  backchannel?: BackchannelLogout;
   /** What a refresh re-runs (oidc/refresh-policy.ts). */
   refresh: RefreshPolicyDeps;
   /** Told about every error the provider answers (logs, audit of reused artefacts): oidc/error-events.ts. */
@@ -107,6 +110,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
+      // OIDC Back-Channel Logout 1.0 to every RP of the session (delivery: backchannel-logout.ts)
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLogoutSuccessPage },
       // An RP may introspect only tokens issued to itself (oidc-provider's default lets any authenticated
       // client introspect any token).
@@ -146,6 +151,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       Grant: config.ttl.grant,
     },
     renderError: renderErrorPage,
+    // oidc-provider's SSRF guard stays, but for the loopback back-channel URIs the operator registered
+    fetch: fetchAllowingRegisteredLoopback(config.clients.flatMap((c) => (c.backchannel_logout_uri === undefined ? [] : [c.backchannel_logout_uri]))) as never,
     conformIdTokenClaims: false,
     // refresh tokens only to clients registered for the grant; every refresh re-runs the policy and rotates
     rotateRefreshToken: refreshPolicy(deps.refresh),
@@ -161,6 +168,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   if (!atSigner) throw new GatewayError('KEY_SET_INCOMPLETE', 500, 'no active id_token key to sign access tokens');
   issueJwtAccessTokens(provider, { issuer: config.issuer, signer: () => atSigner, pairwiseSalt: config.secrets.pairwiseSalt });
   acceptJwtAtIntrospection(provider);
+  deps.backchannel?.install(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
   provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));

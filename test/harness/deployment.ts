@@ -42,6 +42,8 @@ export interface DeploymentOptions {
   rpRedirectUri: string;
   pkiDir?: string;
   logLevel?: string;
+  /** The demo RP's back-channel logout endpoint (OIDC Back-Channel Logout 1.0), when it has one. */
+  rpBackchannelLogoutUri?: string;
   /** Extra relying parties (raw client config entries). */
   extraClients?: unknown[];
   /** Extra upstream IdPs (raw `saml.idps` entries, e.g. the conformance suite's programmable IdP). */
@@ -165,6 +167,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
           scope: 'openid profile birth email',
           // opts in to rotating refresh tokens (issue #12 item 5)
           grant_types: ['authorization_code', 'refresh_token'],
+          ...(options.rpBackchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: options.rpBackchannelLogoutUri }),
         },
         ...(options.extraClients ?? []),
       ],

@@ -184,3 +184,11 @@ test('grant_types: authorization_code by default, refresh_token by opt-in, anyth
   failsAt(t, (c) => (c.clients[0].grant_types = ['authorization_code', 'refresh_token', 'refresh_token']), 'clients[0].grant_types[2]', /duplicate/);
   failsAt(t, (c) => (c.ttl = { refreshToken: 10 }), 'ttl.refreshToken');
 });
+
+test('backchannel_logout_uri must be an https URL (http only on loopback) without fragment; the session flag a boolean', (t) => {
+  failsAt(t, (c) => (c.clients[0].backchannel_logout_uri = 'http://rp.example/bcl'), 'clients[0].backchannel_logout_uri', /https/);
+  failsAt(t, (c) => (c.clients[0].backchannel_logout_uri = 'https://rp.example/bcl#x'), 'clients[0].backchannel_logout_uri');
+  failsAt(t, (c) => (c.clients[0].backchannel_logout_session_required = 'yes'), 'clients[0].backchannel_logout_session_required');
+  const config = loadConfig({ ...valid(), clients: [{ ...valid().clients[0], backchannel_logout_uri: 'https://rp.example/bcl' }] }, { env, baseDir: dir });
+  t.is(config.clients[0]!.backchannel_logout_session_required, true);
+});
