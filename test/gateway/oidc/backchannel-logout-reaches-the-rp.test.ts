@@ -8,6 +8,7 @@ import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { freePort } from '../../harness/services/free-port.ts';
+import { formsIn } from '../../helpers/browser.ts';
 import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
 let bed: SessionBed;
@@ -86,4 +87,25 @@ test.serial('a failing back-channel endpoint is retried, and the outcome audited
   failNext = 0;
   const failed = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'BACKCHANNEL_LOGOUT_FAILED'");
   t.is(Number(failed.rows[0]!.n), 1);
+});
+
+test.serial('RP-initiated logout sends the RP a logout token for the session', async (t) => {
+  const session = await logIn(bed);
+  received.length = 0;
+  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
+  const atPlru = (u: URL) => u.href.startsWith(plru);
+  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
+  endpoint.searchParams.set('id_token_hint', session.idToken);
+  endpoint.searchParams.set('post_logout_redirect_uri', plru);
+  let step = await session.browser.follow(endpoint, {}, atPlru);
+  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
+    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
+    if (form === undefined) break;
+    step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
+  }
+  t.true(atPlru(step.url), `ended at ${step.url}`);
+  t.is(received.length, 1);
+  const claims = await verified(received[0]!);
+  t.is(claims.sid, session.sid);
+  t.is(claims.sub, session.sub);
 });
