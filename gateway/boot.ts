@@ -26,6 +26,9 @@ import { startSessions } from './session/boot-sessions.ts';
 import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
+import type { RefreshPolicyDeps } from './oidc/refresh-policy.ts';
+import { BackchannelLogout } from './oidc/backchannel-logout.ts';
+import { ruleFor } from './policy/policy-set.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
 import { routeLibraryNotices } from './oidc/library-notices.ts';
 import { observeIgnoredScopes } from './oidc/ignored-scopes.ts';
@@ -156,8 +159,25 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
       observeIgnoredScopes(provider, logger);
     };
-    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, durable: sessions.models, clientAlgorithms: lifecycle.clientAlgorithms, observe }));
+    // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
+    const refresh: RefreshPolicyDeps = {
+      accounts,
+      denyAt: (clientId, idp) => ruleFor(services.fraud.policies, clientId, idp).thresholds.deny,
+      refuse: async ({ sessionUid, clientId, code, score, deny }) => {
+        const revoked = sessionUid ? await sessions.revoker.revokeSession({ uid: sessionUid }, { actor: 'refresh-policy', reason: `fraud score ${score} >= ${deny} at refresh by ${clientId}` }) : undefined;
+        await audit.append({ sessionId: `refresh:${clientId}`, from: null, to: 'TOKEN_REFUSED', component: 'oidc', errorCode: code, details: { clientId, score, deny, sessionsRevoked: revoked?.sessions ?? 0 } });
+      },
+    };
+    const backchannel = new BackchannelLogout({ audit, registry: metrics.registry });
+    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, durable: sessions.models, clientAlgorithms: lifecycle.clientAlgorithms, observe, refresh, backchannel }));
     rebuild = () => void holder.rebuild();
+    // every revoked session's RPs are told over the back channel (oidc/backchannel-logout.ts)
+    sessions.revoker.onRevoked(async (records) => {
+      for (const record of records) {
+        const loaded = await sessions.store.load<{ accountId?: unknown; authorizations?: unknown }>('Session', record.recordKey);
+        if (loaded) await backchannel.sessionEnded(holder.provider, loaded.payload);
+      }
+    });
     const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });
     if (options.rotation?.intervalMs !== 0) scheduler.start();
     closers.push(() => scheduler.stop());

@@ -14,6 +14,7 @@ import { jwtChecks } from './checks/oidc/jwt.ts';
 import { dpopChecks } from './checks/oidc/dpop.ts';
 import { logoutChecks } from './checks/oidc/logout.ts';
 import { backchannelChecks } from './checks/oidc/backchannel.ts';
+import { refreshChecks } from './checks/oidc/refresh.ts';
 import { webauthnEnrolmentChecks } from './checks/oidc/webauthn-enrolment.ts';
 import { relyingPartyChecks } from './checks/oidc/relying-party.ts';
 import { baselineChecks } from './checks/saml/baseline.ts';
@@ -50,6 +51,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...dpopChecks,
   ...logoutChecks,
   ...backchannelChecks,
+  ...refreshChecks,
   ...webauthnEnrolmentChecks,
   ...relyingPartyChecks,
   // saml

@@ -5,15 +5,15 @@
  * document is checked at boot (oidc/sector-identifiers.ts); without one the client is refused here.
  */
 import { ConfigError } from '../errors.ts';
-import { array, join, object, oneOf, onlyKeys, optionalString, secret, string, url } from './check.ts';
+import { array, boolean, join, object, oneOf, onlyKeys, optionalString, secret, string, url } from './check.ts';
 import { ACR_VALUES, type Acr } from '../translate/acr.ts';
-import type { ClientEntry } from './types.ts';
+import { GRANT_TYPES, type ClientEntry, type GrantType } from './types.ts';
 import { SCOPES } from '../translate/scope-claims.ts';
 
 const KEYS = [
   'client_id', 'client_name', 'client_secret', 'token_endpoint_auth_method', 'jwks_uri', 'redirect_uris',
   'post_logout_redirect_uris', 'id_token_signed_response_alg', 'default_acr_values', 'minimum_acr', 'scope',
-  'compatibility', 'sector_identifier_uri',
+  'compatibility', 'sector_identifier_uri', 'grant_types', 'backchannel_logout_uri', 'backchannel_logout_session_required',
 ] as const;
 const COMPATIBILITY_KEYS = ['errorResponseIss'] as const;
 
@@ -27,6 +27,22 @@ function parseCompatibility(raw: unknown, at: string): ClientEntry['compatibilit
   const c = object(raw, at);
   onlyKeys(c, at, COMPATIBILITY_KEYS);
   return { errorResponseIss: oneOf(c, 'errorResponseIss', at, ['send', 'omit'] as const, 'send') };
+}
+/**
+ * `grant_types`: `["authorization_code"]` by default; a client opts in to refresh tokens (24 h, rotated on
+ * every use, bound to the client and to its DPoP key) with `["authorization_code", "refresh_token"]`.
+ */
+function parseGrantTypes(raw: unknown, at: string): GrantType[] {
+  if (raw === undefined) return ['authorization_code'];
+  if (!Array.isArray(raw) || raw.length === 0) throw new ConfigError(at, 'must be a non-empty array');
+  const out: GrantType[] = [];
+  raw.forEach((value, i) => {
+    if (typeof value !== 'string' || !(GRANT_TYPES as readonly string[]).includes(value)) throw new ConfigError(join(at, i), `must be one of ${GRANT_TYPES.join(', ')}`);
+    if (out.includes(value as GrantType)) throw new ConfigError(join(at, i), `duplicate ${value}`);
+    out.push(value as GrantType);
+  });
+  if (!out.includes('authorization_code')) throw new ConfigError(at, 'must include authorization_code (the only way to a first token)');
+  return out;
 }
 const ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
 
@@ -56,7 +72,14 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
       }),
       scope: string(c, 'scope', at, { default: 'openid profile birth email' }),
       compatibility: parseCompatibility(c.compatibility, join(at, 'compatibility')),
+      grant_types: parseGrantTypes(c.grant_types, join(at, 'grant_types')),
+      backchannel_logout_session_required: boolean(c, 'backchannel_logout_session_required', at, true),
     };
+    if (c.backchannel_logout_uri !== undefined) {
+      client.backchannel_logout_uri = url(c.backchannel_logout_uri, join(at, 'backchannel_logout_uri'));
+      // Back-Channel Logout 1.0 §2.2: absolute, no fragment
+      if (new URL(client.backchannel_logout_uri).hash !== '') throw new ConfigError(join(at, 'backchannel_logout_uri'), 'must not have a fragment');
+    }
     if (c.minimum_acr !== undefined) client.minimum_acr = oneOf(c, 'minimum_acr', at, ACR_VALUES);
     if (method === 'private_key_jwt') {
       const jwksUri = optionalString(c, 'jwks_uri', at);

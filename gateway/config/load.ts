@@ -114,7 +114,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const saml = object(root.saml, 'saml');
   onlyKeys(saml, 'saml', ['entityId', 'idps', 'spMetadata']);
   const ttl = object(root.ttl ?? {}, 'ttl');
-  onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'authorizationCode', 'interaction', 'grant']);
+  onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'refreshToken', 'authorizationCode', 'interaction', 'grant']);
   const audit = object(root.audit ?? {}, 'audit');
   onlyKeys(audit, 'audit', ['anchorFile', 'spoolDir']);
   const risk = object(root.risk ?? {}, 'risk');
@@ -181,7 +181,9 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),
       idToken: integer(ttl, 'idToken', 'ttl', { default: 3600, min: 60 }),
-      accessToken: integer(ttl, 'accessToken', 'ttl', { default: 600, min: 60 }),
+      accessToken: integer(ttl, 'accessToken', 'ttl', { default: 300, min: 60 }),
+      // refresh tokens (clients registered for the refresh_token grant): 24 h, rotated on every use
+      refreshToken: integer(ttl, 'refreshToken', 'ttl', { default: 24 * 3600, min: 60 }),
       authorizationCode: integer(ttl, 'authorizationCode', 'ttl', { default: 60, min: 10, max: 600 }),
       interaction: integer(ttl, 'interaction', 'ttl', { default: 600, min: 60 }),
       grant: integer(ttl, 'grant', 'ttl', { default: 8 * 3600, min: 60 }),

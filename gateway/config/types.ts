@@ -44,6 +44,9 @@ export interface SamlIdpEntry {
   };
 }
 
+export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
 export interface ClientEntry {
   client_id: string;
   client_name: string;
@@ -61,6 +64,12 @@ export interface ClientEntry {
   sector_identifier_uri?: string;
   /** Switches for RP software with known defects (config/clients.ts); every default is the standard behaviour. */
   compatibility: { errorResponseIss: 'send' | 'omit' };
+  /** `authorization_code`, and `refresh_token` for a client that opts in to (rotating) refresh tokens. */
+  grant_types: GrantType[];
+  /** OIDC Back-Channel Logout 1.0: where logout tokens are POSTed (https; http on loopback). */
+  backchannel_logout_uri?: string;
+  /** Whether logout tokens carry `sid` (default true). */
+  backchannel_logout_session_required: boolean;
 }
 
 export interface GatewayConfig {
@@ -94,7 +103,7 @@ export interface GatewayConfig {
     /** With exactly one IdP available that reaches the required acr, skip the chooser (default true). */
     skipChooserWithOneIdp: boolean;
   };
-  ttl: { session: number; idToken: number; accessToken: number; authorizationCode: number; interaction: number; grant: number };
+  ttl: { session: number; idToken: number; accessToken: number; refreshToken: number; authorizationCode: number; interaction: number; grant: number };
   /** Worker processes serving the one port (node:cluster); default the number of cores; 1 = no cluster. */
   workers: number;
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };

@@ -9,7 +9,7 @@ export function toClientMetadata(client: ClientEntry): ClientMetadata {
     client_name: client.client_name,
     redirect_uris: client.redirect_uris,
     post_logout_redirect_uris: client.post_logout_redirect_uris,
-    grant_types: ['authorization_code'],
+    grant_types: [...client.grant_types],
     response_types: ['code'],
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     id_token_signed_response_alg: client.id_token_signed_response_alg as SigningAlgorithm,
@@ -17,6 +17,10 @@ export function toClientMetadata(client: ClientEntry): ClientMetadata {
     // what the registration covers: `profile` also allows `given_name`, … (FranceConnect's single-claim scopes)
     scope: impliedScopes(client.scope),
   };
+  if (client.backchannel_logout_uri !== undefined) {
+    metadata.backchannel_logout_uri = client.backchannel_logout_uri;
+    metadata.backchannel_logout_session_required = client.backchannel_logout_session_required;
+  }
   if (client.default_acr_values.length > 0) metadata.default_acr_values = client.default_acr_values;
   if (client.client_secret !== undefined) metadata.client_secret = client.client_secret;
   if (client.jwks_uri !== undefined) metadata.jwks_uri = client.jwks_uri;

@@ -37,6 +37,9 @@ import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
+import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backchannel-logout.ts';
+import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -47,6 +50,10 @@ export interface ProviderDeps {
   durable: DurableOidcModels;
   /** client_id → ID-token algorithm chosen at run time (overrides the configuration). */
   clientAlgorithms?: ReadonlyMap<string, string>;
+  /** Back-channel logout delivery (retries, audit, metrics): oidc/backchannel-logout.ts. */
+  backchannel?: BackchannelLogout;
+  /** What a refresh re-runs (oidc/refresh-policy.ts). */
+  refresh: RefreshPolicyDeps;
   /** Told about every error the provider answers (logs, audit of reused artefacts): oidc/error-events.ts. */
   observe?: (provider: Provider) => void;
 }
@@ -103,6 +110,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
+      // OIDC Back-Channel Logout 1.0 to every RP of the session (delivery: backchannel-logout.ts)
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLogoutSuccessPage },
       // An RP may introspect only tokens issued to itself (oidc-provider's default lets any authenticated
       // client introspect any token).
@@ -118,10 +127,12 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     extraParams: ['idp_hint'],
     // the fraud score of the login behind an access token (issue #5)
-    extraTokenClaims: async (_ctx, token) => {
+    // and the acr of the login (the code's, or the refresh token's): the JWT access token's claims
+    extraTokenClaims: async (ctx, token) => {
       if (!('accountId' in token) || typeof token.accountId !== 'string') return undefined;
       const account = await accounts.load(token.accountId);
-      return account ? { fraud_score: account.fraudScore } : undefined;
+      const acr = ctx?.oidc?.entities.AuthorizationCode?.acr ?? ctx?.oidc?.entities.RefreshToken?.acr;
+      return account ? { fraud_score: account.fraudScore, ...(typeof acr === 'string' ? { acr } : {}) } : undefined;
     },
     // a session answers a request without a new gateway login only for its own RP, no transaction, enough acr
     interactions: { policy: interactionPolicyWithGatewayLogin(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -132,6 +143,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     ttl: {
       AccessToken: config.ttl.accessToken,
+      RefreshToken: config.ttl.refreshToken,
       AuthorizationCode: config.ttl.authorizationCode,
       IdToken: config.ttl.idToken,
       Interaction: config.ttl.interaction,
@@ -139,17 +151,43 @@ export function buildProvider(deps: ProviderDeps): Provider {
       Grant: config.ttl.grant,
     },
     renderError: renderErrorPage,
+    // oidc-provider's SSRF guard stays, but for the loopback back-channel URIs the operator registered
+    fetch: fetchAllowingRegisteredLoopback(config.clients.flatMap((c) => (c.backchannel_logout_uri === undefined ? [] : [c.backchannel_logout_uri]))) as never,
     conformIdTokenClaims: false,
-    rotateRefreshToken: false,
-    issueRefreshToken: async () => false,
+    // refresh tokens only to clients registered for the grant; every refresh re-runs the policy and rotates
+    rotateRefreshToken: refreshPolicy(deps.refresh),
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   };
   const provider = new Provider(config.issuer, configuration);
   // every code, ID token and access token carries the session's per-RP `sid` (oidc-provider adds it only
   // for back-channel-logout clients): revocation by sid and the token guard rely on it
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
+  bindRefreshTokensToDpopKey(provider);
+  // access tokens are RFC 9068 JWTs signed in the HSM (the first active id_token key), stored by jti
+  const atSigner = active[0];
+  if (!atSigner) throw new GatewayError('KEY_SET_INCOMPLETE', 500, 'no active id_token key to sign access tokens');
+  issueJwtAccessTokens(provider, { issuer: config.issuer, signer: () => atSigner, pairwiseSalt: config.secrets.pairwiseSalt });
+  acceptJwtAtIntrospection(provider);
+  deps.backchannel?.install(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
   provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));
   deps.observe?.(provider);
   return provider;
+}
+
+/**
+ * A refresh token issued to a request made with a DPoP proof is bound to that key (`jkt`, announced as
+ * `cnf.jkt` at introspection), also for a confidential client (oidc-provider binds only public clients'):
+ * the refresh grant then requires a proof by the same key ("failed jkt verification"). Rotation copies
+ * the binding.
+ */
+function bindRefreshTokensToDpopKey(provider: Provider): void {
+  const prototype = provider.RefreshToken.prototype as unknown as { save: () => Promise<string>; jkt?: string };
+  const save = prototype.save;
+  prototype.save = function saveBound(this: typeof prototype) {
+    const jkt = Provider.ctx?.oidc?.entities.AccessToken?.jkt;
+    if (this.jkt === undefined && typeof jkt === 'string') this.jkt = jkt;
+    return save.call(this);
+  };
 }

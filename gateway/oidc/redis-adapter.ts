@@ -15,6 +15,7 @@
 import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
 
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
@@ -49,7 +50,7 @@ function uidKey(uid: string): string {
 
 /**
  * Returns the adapter class oidc-provider instantiates once per model name. With `durable`, the models it
- * handles (Session, Grant, AccessToken) go to the two-tier session store (`session/oidc-models.ts`:
+ * handles (Session, Grant, AccessToken, RefreshToken) go to the two-tier session store (`session/oidc-models.ts`:
  * Redis + PostgreSQL, sealed) instead.
  */
 export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): new (name: string) => Adapter {
@@ -146,13 +147,21 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
 function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
   return {
     upsert: (id, payload, expiresIn) => durable.upsert(name, id, payload as Record<string, unknown>, expiresIn ?? 0),
-    find: async (id) => (await durable.find(name, id)) as AdapterPayload | undefined,
+    find: async (id) => {
+      if (name !== 'AccessToken') return (await durable.find(name, id)) as AdapterPayload | undefined;
+      // an access token is presented as its JWT (jwt-access-tokens.ts): found by its jti, and only if it
+      // is exactly the JWT issued (a bare jti or a forged JWT naming one is no token)
+      const jti = jtiOfJwt(id);
+      if (!jti) return undefined;
+      const stored = await durable.find(name, jti);
+      return stored && isIssuedValue(id, stored as { atHash?: unknown }) ? (stored as AdapterPayload) : undefined;
+    },
     findByUid: async (uid) => (await durable.findByUid(name, uid)) as AdapterPayload | undefined,
     findByUserCode: async () => undefined,
     destroy: (id) => durable.destroy(name, id),
     revokeByGrantId: (grantId) => durable.revokeByGrantId(grantId),
-    consume: async () => {
-      throw new TypeError(`${name} is not a one-time artefact`);
+    consume: async (id) => {
+      if (!(await durable.consume(name, id))) throw reuseError(name);
     },
   };
 }

@@ -25,6 +25,7 @@ import { DurableOidcModels } from './oidc-models.ts';
 import { RecordCipher } from './record-cipher.ts';
 import { RecordKeys, indexSecretFromKek } from './record-keys.ts';
 import { LocalRevocations, RevocationFeed } from './revocation-feed.ts';
+import { RefreshReuse } from './refresh-reuse.ts';
 import { SessionRevoker } from './revocation.ts';
 import { sessionMetrics } from './session-metrics.ts';
 import { SessionStore } from './session-store.ts';
@@ -93,7 +94,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     rotation.start(3600_000);
   }
   return {
-    store, cipher, models: new DurableOidcModels(store, guard), revoker, guard, feed, hierarchy, rotation, maintain,
+    store, cipher, models: new DurableOidcModels(store, guard, new RefreshReuse({ revoker, audit: options.audit, registry: options.registry })), revoker, guard, feed, hierarchy, rotation, maintain,
     async close() {
       for (const t of timers) clearInterval(t);
       redis.off('ready', onReady);

@@ -11,7 +11,7 @@
 import type { Pool, PoolClient } from 'pg';
 
 export type RecordState = 'active' | 'revoked' | 'ended';
-export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'Identity';
+export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity';
 export type RevocationScope = 'session' | 'account' | 'idp' | 'issued_before';
 
 /** One record as both tiers hold it (the payload sealed). */
@@ -120,6 +120,22 @@ export class DurableTier {
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(`update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null returning ${COLUMNS}`, [recordKeys]);
       for (const row of rows) if (row.kind === 'Session' && row.state === 'active') await insertRow(client, { ...toRecord(row), state: 'ended' });
+    });
+  }
+
+  /**
+   * Single use of a one-time record (a refresh token): its current `active` row is closed and kept as
+   * `ended` (so that a later presentation is recognised as a reuse). Exactly one caller gets the record
+   * (the row lock serialises concurrent callers; the second finds no active row): the others get `null`.
+   */
+  consume(recordKey: Buffer): Promise<StoredRecord | null> {
+    return inTransaction(this.#pool, async (client) => {
+      const { rows: [row] } = await client.query<Row>(
+        `update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS}`, [recordKey]);
+      if (!row) return null;
+      const ended: StoredRecord = { ...toRecord(row), state: 'ended' };
+      await insertRow(client, ended);
+      return ended;
     });
   }
 

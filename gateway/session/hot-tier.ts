@@ -32,7 +32,7 @@ return 1
 `;
 
 const STATES: ReadonlySet<string> = new Set(['active', 'revoked', 'ended']);
-const KINDS: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'Identity']);
+const KINDS: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity']);
 
 const recordName = (key: Buffer | string) => `s2:${typeof key === 'string' ? key : key.toString('hex')}`;
 const pointerName = (by: 'lookup' | 'sid', key: Buffer) => `${by === 'lookup' ? 's2j' : 's2s'}:${key.toString('hex')}`;

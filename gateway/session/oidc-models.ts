@@ -7,24 +7,32 @@
  * - a Session is keyed by its uid (stable across oidc-provider's id resets); its cookie id and each
  *   per-RP `sid` are hashed pointers; its account and IdP are recorded (hashed / in clear) for
  *   revocation by person or IdP; a revoked or ended session is never returned;
- * - an AccessToken records the version of its session when issued; reading it back runs the token guard
- *   (a refused token is "not found": oidc-provider answers `invalid_token` / `active: false`).
+ * - an AccessToken or RefreshToken records the version of its session when issued; reading it back runs
+ *   the token guard (a refused token is "not found": oidc-provider answers `invalid_token` /
+ *   `invalid_grant` / `active: false`);
+ * - a RefreshToken is single use (`consume`: PostgreSQL decides, one caller wins); a consumed one stays as
+ *   `ended` and is handed back with `consumed`, after its family's session was revoked (`refresh-reuse.ts`):
+ *   oidc-provider then answers `invalid_grant` and revokes the grant.
  */
 import type { SessionStore } from './session-store.ts';
 import type { TokenGuard } from './token-guard.ts';
 import type { RecordKind } from './durable-tier.ts';
+import type { RefreshReuse } from './refresh-reuse.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; accountId?: string; uid?: string; sessionUid?: string; clientId?: string };
 
-const DURABLE: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken']);
+const DURABLE: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'RefreshToken']);
+const TOKENS: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken']);
 
 export class DurableOidcModels {
   readonly #store: SessionStore;
   readonly #guard: TokenGuard;
+  readonly #reuse: RefreshReuse;
 
-  constructor(store: SessionStore, guard: TokenGuard) {
+  constructor(store: SessionStore, guard: TokenGuard, reuse: RefreshReuse) {
     this.#store = store;
     this.#guard = guard;
+    this.#reuse = reuse;
   }
 
   /** Whether `model` is stored here. */
@@ -44,7 +52,7 @@ export class DurableOidcModels {
       return;
     }
     let version: number | undefined;
-    if (kind === 'AccessToken' && typeof payload.sessionUid === 'string') {
+    if (TOKENS.has(kind) && typeof payload.sessionUid === 'string') {
       version = (await this.#store.record('Session', this.#store.keys.key('Session', payload.sessionUid)))?.version;
     }
     await this.#store.put({ kind, id, payload, expiresIn, grantId: payload.grantId, accountId: payload.accountId, version });
@@ -53,8 +61,14 @@ export class DurableOidcModels {
   async find(model: string, id: string): Promise<Payload | undefined> {
     if (model === 'Session') return this.#activeSession(await this.#store.findSession<Payload>('lookup', id));
     const loaded = await this.#store.get<Payload>(model as RecordKind, id);
-    if (!loaded || loaded.record.state !== 'active') return undefined;
-    if (model === 'AccessToken' && typeof loaded.payload.sessionUid === 'string') {
+    if (!loaded) return undefined;
+    if (model === 'RefreshToken' && loaded.record.state === 'ended') {
+      // an already-rotated refresh token, presented again: the family is compromised
+      await this.#reuse.reused(loaded.payload);
+      return { ...loaded.payload, consumed: Math.floor(Date.now() / 1000) };
+    }
+    if (loaded.record.state !== 'active') return undefined;
+    if (TOKENS.has(model) && typeof loaded.payload.sessionUid === 'string') {
       const refusal = await this.#guard.check({ sessionUid: loaded.payload.sessionUid, version: loaded.record.version, clientId: loaded.payload.clientId, model });
       if (refusal) return undefined;
     }
@@ -73,6 +87,18 @@ export class DurableOidcModels {
       return;
     }
     await this.#store.end([this.#store.keys.key(model as RecordKind, id)]);
+  }
+
+  /**
+   * Single use of a RefreshToken: resolves for the one caller that consumed it; every other (a reuse that
+   * raced past oidc-provider's own `consumed` check) revokes the family's session and gets `false`.
+   */
+  async consume(model: string, id: string): Promise<boolean> {
+    if (model !== 'RefreshToken') throw new TypeError(`${model} is not a one-time artefact`);
+    if (await this.#store.consume('RefreshToken', id)) return true;
+    const loaded = await this.#store.get<Payload>('RefreshToken', id);
+    if (loaded) await this.#reuse.reused(loaded.payload);
+    return false;
   }
 
   /** Ends every durable artefact of a grant (and the grant). */

@@ -13,6 +13,8 @@
  * then written to Redis and published (`revocation-feed.ts`), then audited (`SESSION_REVOKED`). When Redis is down the outbox row
  * stays unsynced and `syncPending()` (every instance, on a timer and when Redis reconnects) applies it
  * once Redis answers; meanwhile every read that misses Redis reads PostgreSQL, which already says revoked.
+ * Listeners (`onRevoked`) learn every revoked session after it is propagated (back-channel logout to the
+ * session's RPs: oidc/backchannel-logout.ts); a listener's failure never fails the revocation.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RevocationScope, StoredRecord } from './durable-tier.ts';
@@ -41,12 +43,18 @@ export class SessionRevoker {
   readonly #feed: RevocationFeed;
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #metrics: SessionMetrics;
+  readonly #listeners: Array<(records: readonly StoredRecord[]) => Promise<void>> = [];
 
   constructor(deps: { store: SessionStore; feed: RevocationFeed; audit: Pick<AuditLog, 'append'>; metrics: SessionMetrics }) {
     this.#store = deps.store;
     this.#feed = deps.feed;
     this.#audit = deps.audit;
     this.#metrics = deps.metrics;
+  }
+
+  /** Called with the sessions each revocation ended (not for `invalidateTokens`: the session goes on). */
+  onRevoked(listener: (records: readonly StoredRecord[]) => Promise<void>): void {
+    this.#listeners.push(listener);
   }
 
   /** Revokes one session, named by its uid or by a sid it handed out. */
@@ -104,6 +112,7 @@ export class SessionRevoker {
       sessionId: `revocation:${id}`, from: null, to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED', component: 'session',
       details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
     });
+    if (revoke && records.length > 0) for (const listener of this.#listeners) await listener(records).catch(() => undefined);
     return { id, sessions: records.length, propagated };
   }
 

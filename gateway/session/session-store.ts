@@ -122,6 +122,14 @@ export class SessionStore {
     return { record: stored, payload: JSON.parse((await this.#cipher.open(stored.recordKey, stored.sealed)).toString('utf8')) as T };
   }
 
+  /** Single use (PostgreSQL decides, atomically): true for the one caller that consumed the record. */
+  async consume(kind: RecordKind, id: string): Promise<boolean> {
+    const ended = await this.durable.consume(this.keys.key(kind, id));
+    if (!ended) return false;
+    if ((await this.hot.put(ended)) !== true) this.#logger.warn({ kind }, 'session store: Redis unavailable, consumption written to PostgreSQL only');
+    return true;
+  }
+
   /** Soft-deletes records in PostgreSQL and removes them from Redis. */
   async end(recordKeys: readonly Buffer[], lookups: readonly Buffer[] = []): Promise<void> {
     await this.durable.end(recordKeys);

@@ -72,6 +72,8 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
       {
         client_id: 'conformance-rp', client_name: 'Conformance suite', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [redirectUri, alternateRedirectUri],
         post_logout_redirect_uris: [postLogoutRedirectUri], sector_identifier_uri: `${sectorDocs.origin}/conformance-rp.sector.json`,
+        // the suite's refresh checks (OIDC-REFRESH-01/02) run only for an RP registered for the grant
+        grant_types: ['authorization_code', 'refresh_token'],
       },
     ],
   });

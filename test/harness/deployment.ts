@@ -42,6 +42,8 @@ export interface DeploymentOptions {
   rpRedirectUri: string;
   pkiDir?: string;
   logLevel?: string;
+  /** The demo RP's back-channel logout endpoint (OIDC Back-Channel Logout 1.0), when it has one. */
+  rpBackchannelLogoutUri?: string;
   /** Extra relying parties (raw client config entries). */
   extraClients?: unknown[];
   /** Extra upstream IdPs (raw `saml.idps` entries, e.g. the conformance suite's programmable IdP). */
@@ -173,6 +175,9 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
           redirect_uris: [client.redirect_uri],
           post_logout_redirect_uris: [new URL('/', client.redirect_uri).toString()],
           scope: 'openid profile birth email',
+          // opts in to rotating refresh tokens (issue #12 item 5)
+          grant_types: ['authorization_code', 'refresh_token'],
+          ...(options.rpBackchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: options.rpBackchannelLogoutUri }),
         },
         ...(options.extraClients ?? []),
       ],

@@ -200,3 +200,18 @@ test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)
   failsAt(t, (c) => (c.rateLimit = { global: { burst: 5 } }), 'rateLimit.global.burst');
   failsAt(t, (c) => (c.rateLimit = { enabled: 'no' }), 'rateLimit.enabled');
 });
+
+test('grant_types: authorization_code by default, refresh_token by opt-in, anything else refused naming the entry', (t) => {
+  failsAt(t, (c) => (c.clients[0].grant_types = ['implicit']), 'clients[0].grant_types[0]');
+  failsAt(t, (c) => (c.clients[0].grant_types = ['refresh_token']), 'clients[0].grant_types', /authorization_code/);
+  failsAt(t, (c) => (c.clients[0].grant_types = ['authorization_code', 'refresh_token', 'refresh_token']), 'clients[0].grant_types[2]', /duplicate/);
+  failsAt(t, (c) => (c.ttl = { refreshToken: 10 }), 'ttl.refreshToken');
+});
+
+test('backchannel_logout_uri must be an https URL (http only on loopback) without fragment; the session flag a boolean', (t) => {
+  failsAt(t, (c) => (c.clients[0].backchannel_logout_uri = 'http://rp.example/bcl'), 'clients[0].backchannel_logout_uri', /https/);
+  failsAt(t, (c) => (c.clients[0].backchannel_logout_uri = 'https://rp.example/bcl#x'), 'clients[0].backchannel_logout_uri');
+  failsAt(t, (c) => (c.clients[0].backchannel_logout_session_required = 'yes'), 'clients[0].backchannel_logout_session_required');
+  const config = loadConfig({ ...valid(), clients: [{ ...valid().clients[0], backchannel_logout_uri: 'https://rp.example/bcl' }] }, { env, baseDir: dir });
+  t.is(config.clients[0]!.backchannel_logout_session_required, true);
+});

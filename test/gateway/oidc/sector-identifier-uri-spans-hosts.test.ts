@@ -116,7 +116,12 @@ test.serial('on refresh, a document that stops listing a redirect URI refuses th
   docs.serve('/sector.json', JSON.stringify([RP_REDIRECT]));
   await sectors.refresh();
   t.deepEqual(await authorizeStatus(), { status: 403, code: 'SECTOR_IDENTIFIER_INVALID' });
-  const { rows } = await fx.gateway.services.pool.query("select to_state, error_code from audit_log where session_id = 'client:two-hosts-rp' order by seq");
+  // the change is audited without holding up the refresh (boot.ts does not await the append): wait for the row
+  let rows: Array<{ to_state: string; error_code: string }> = [];
+  for (let i = 0; i < 100 && rows.length === 0; i++) {
+    ({ rows } = await fx.gateway.services.pool.query("select to_state, error_code from audit_log where session_id = 'client:two-hosts-rp' order by seq"));
+    if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   t.deepEqual(rows.map((r) => `${r.to_state}/${r.error_code}`), ['SECTOR_IDENTIFIER_INVALID/SECTOR_IDENTIFIER_INVALID']);
 
   docs.serve('/sector.json', 'oops', 500);

@@ -21,7 +21,7 @@ export const ISSUER = 'http://127.0.0.1:7000';
 export const REDIRECT = 'https://rp.example/callback';
 
 export function client(id: string): ClientEntry {
-  return { client_id: id, client_name: id, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [REDIRECT], post_logout_redirect_uris: [], id_token_signed_response_alg: 'ES256', default_acr_values: ['eidas2'], scope: 'openid', compatibility: { errorResponseIss: 'send' } };
+  return { client_id: id, client_name: id, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [REDIRECT], post_logout_redirect_uris: [], id_token_signed_response_alg: 'ES256', default_acr_values: ['eidas2'], scope: 'openid', compatibility: { errorResponseIss: 'send' }, grant_types: ['authorization_code'], backchannel_logout_session_required: true };
 }
 
 export interface RateLimitBed {

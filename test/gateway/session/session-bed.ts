@@ -34,7 +34,7 @@ export interface SessionBed {
   stop(): Promise<void>;
 }
 
-export async function startSessionBed(): Promise<SessionBed> {
+export async function startSessionBed(options: { rpBackchannelLogoutUri?: string } = {}): Promise<SessionBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const redisPort = await freePort();
   const bed = { dir, redisPort } as SessionBed;
@@ -43,7 +43,7 @@ export async function startSessionBed(): Promise<SessionBed> {
   // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
   // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
   const policyFile = permissivePolicyFile(dir);
-  bed.deployment = await prepareDeployment({ dir, pgUrl: bed.pgUrl, redisUrl: bed.redis.url, redisKeyPrefix: 'gw:', token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent', riskPolicyFile: policyFile });
+  bed.deployment = await prepareDeployment({ dir, pgUrl: bed.pgUrl, redisUrl: bed.redis.url, redisKeyPrefix: 'gw:', token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent', riskPolicyFile: policyFile, ...options });
   const running = await startGatewayInProcess(bed.deployment);
   bed.gateway = running.gateway;
   bed.url = running.url;
@@ -122,6 +122,6 @@ export async function introspect(baseUrl: string, deployment: Deployment, token:
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
     body: new URLSearchParams({ token }).toString(),
   }, host);
-  if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
+  if (response.status !== 200) throw new Error(`introspection answered ${response.status} ${response.text}`);
   return (JSON.parse(response.text) as { active: boolean }).active;
 }

@@ -1,0 +1,43 @@
+/**
+ * What a refresh re-runs (issue #12 item 5), before a new token pair is issued — oidc-provider calls it as
+ * `rotateRefreshToken(ctx)`, after its own checks (token found and unexpired, same client, DPoP key =
+ * the token's `cnf.jkt` when bound, grant and account still there, not already rotated):
+ *
+ * 1. the session: the refresh token was found only if its session is not revoked and still has the
+ *    version the token was issued under (`session/token-guard.ts`, at every read: `SESSION_REVOKED`,
+ *    `SESSION_VERSION_STALE`);
+ * 2. the risk policy's deny level for this RP and IdP (`policy/policy-set.ts` `ruleFor`): the person's
+ *    current fraud score (the stored identity, rewritten by every later login and reprocessing) at or above
+ *    `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session.
+ *
+ * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
+ * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
+ */
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountStore } from './accounts.ts';
+
+export const REFRESH_RISK_TOO_HIGH = 'REFRESH_RISK_TOO_HIGH';
+
+export interface RefreshPolicyDeps {
+  accounts: Pick<AccountStore, 'load'>;
+  /** The policy's deny level (0..1) for a client and IdP. */
+  denyAt(clientId: string, idp: string): number;
+  /** Revokes the session and audits the refusal. */
+  refuse(facts: { sessionUid: string | undefined; clientId: string; code: string; score: number; deny: number }): Promise<void>;
+}
+
+export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC) => Promise<boolean> {
+  return async (ctx) => {
+    const token = ctx.oidc.entities.RefreshToken;
+    const client = ctx.oidc.entities.Client;
+    if (!token || !client || typeof token.accountId !== 'string') throw new errors.InvalidGrant('refresh token without account');
+    const account = await deps.accounts.load(token.accountId);
+    if (!account) throw new errors.InvalidGrant('account of the refresh token not found');
+    const deny = deps.denyAt(client.clientId, account.idp);
+    if (account.fraudScore >= deny) {
+      await deps.refuse({ sessionUid: token.sessionUid, clientId: client.clientId, code: REFRESH_RISK_TOO_HIGH, score: account.fraudScore, deny });
+      throw new errors.InvalidGrant('refresh refused by the risk policy');
+    }
+    return true;
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What a reused refresh token ends (issue #12 item 5, OAuth 2.0 Security BCP §4.14.2): a refresh token that
+ * was already rotated, presented again, means that two parties hold the family. Both lose it: the session
+ * the family belongs to is revoked through the typed revocation API (`revocation.ts`: version + 1, state
+ * `revoked`, published to every instance), so every access and refresh token of the session is refused from
+ * then on, at every instance. The reuse is audited (`REFRESH_TOKEN_REUSED`) and counted
+ * (`gateway_refresh_token_reuse_total`). The presenter gets oidc-provider's `invalid_grant`.
+ */
+import type { Registry } from 'prom-client';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { declareCounter } from '../observability/metrics.ts';
+import type { SessionRevoker } from './revocation.ts';
+
+export const REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED';
+
+export interface ReusedToken {
+  sessionUid?: unknown;
+  clientId?: unknown;
+  grantId?: unknown;
+  rotations?: unknown;
+}
+
+export class RefreshReuse {
+  readonly #revoker: Pick<SessionRevoker, 'revokeSession'>;
+  readonly #audit: Pick<AuditLog, 'append'>;
+  readonly #count: (clientId: string) => void;
+
+  constructor(deps: { revoker: Pick<SessionRevoker, 'revokeSession'>; audit: Pick<AuditLog, 'append'>; registry: Registry }) {
+    this.#revoker = deps.revoker;
+    this.#audit = deps.audit;
+    const counter = declareCounter(deps.registry, 'gateway_refresh_token_reuse_total', 'Rotated refresh tokens presented again (each revoked its session).', ['client']);
+    this.#count = (clientId) => { counter.inc({ client: clientId }); };
+  }
+
+  /** Revokes the session of a reused refresh token's family, audits and counts the reuse. */
+  async reused(token: ReusedToken): Promise<void> {
+    const clientId = typeof token.clientId === 'string' ? token.clientId : 'unknown';
+    this.#count(clientId);
+    const sessionUid = typeof token.sessionUid === 'string' ? token.sessionUid : undefined;
+    const result = sessionUid
+      ? await this.#revoker.revokeSession({ uid: sessionUid }, { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` })
+      : undefined;
+    await this.#audit.append({
+      sessionId: `refresh:${typeof token.grantId === 'string' ? token.grantId.slice(0, 32) : 'unknown'}`, from: null, to: 'TOKEN_REFUSED', component: 'session',
+      errorCode: REFRESH_TOKEN_REUSED,
+      details: { clientId, rotations: typeof token.rotations === 'number' ? token.rotations : null, sessionsRevoked: result?.sessions ?? 0, revocation: result?.id ?? null },
+    });
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Issue #12 item 6 (first half): OpenID Connect Back-Channel Logout 1.0. When a session is revoked, every RP
+ * of the session with a registered `backchannel_logout_uri` receives a logout token signed by a key of the
+ * gateway's JWKS (events, sid, pairwise sub, aud = client_id, no nonce); a failing endpoint is retried with
+ * backoff; every outcome is audited.
+ */
+import test from 'ava';
+import { createServer, type Server } from 'node:http';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { freePort } from '../../harness/services/free-port.ts';
+import { formsIn } from '../../helpers/browser.ts';
+import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
+
+let bed: SessionBed;
+let receiver: Server;
+const received: string[] = [];
+/** How many of the next deliveries the RP answers 503 (the retry test). */
+let failNext = 0;
+
+test.before(async () => {
+  const port = await freePort();
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (failNext > 0) {
+        failNext -= 1;
+        res.writeHead(503).end();
+        return;
+      }
+      const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('logout_token');
+      if (token) received.push(token);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
+  bed = await startSessionBed({ rpBackchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
+});
+test.after.always(async () => {
+  await bed?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+async function verified(token: string): Promise<JWTPayload> {
+  const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${bed.url}/jwks`)), {
+    issuer: bed.deployment.rawConfig.issuer as string, audience: bed.deployment.client.client_id, typ: 'logout+jwt',
+  });
+  return payload;
+}
+
+test.serial('discovery advertises back-channel logout with sid', async (t) => {
+  const d = bed.rp.serverMetadata();
+  t.is(d.backchannel_logout_supported, true);
+  t.is(d.backchannel_logout_session_supported, true);
+});
+
+test.serial('revoking a session sends the RP a signed logout token naming the session', async (t) => {
+  const session = await logIn(bed);
+  received.length = 0;
+  await bed.gateway.services.sessions.revoker.revokeSession({ sid: session.sid }, { actor: 'test', reason: 'back-channel' });
+  t.is(received.length, 1);
+  const claims = await verified(received[0]!);
+  t.is(claims.sid, session.sid);
+  t.is(claims.sub, session.sub);
+  t.deepEqual(claims.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  t.is(claims.nonce, undefined);
+  t.is(typeof claims.jti, 'string');
+  const audited = await bed.gateway.services.pool.query<{ details: { clientId: string; attempts: number } }>(
+    "select details from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' order by id desc limit 1");
+  t.is(audited.rows[0]?.details.attempts, 1);
+});
+
+test.serial('a failing back-channel endpoint is retried, and the outcome audited', async (t) => {
+  const session = await logIn(bed);
+  received.length = 0;
+  failNext = 1;
+  await bed.gateway.services.sessions.revoker.revokeSession({ sid: session.sid }, { actor: 'test', reason: 'retry' });
+  t.is(received.length, 1);
+  t.is((await verified(received[0]!)).sid, session.sid);
+  const audited = await bed.gateway.services.pool.query<{ details: { attempts: number } }>(
+    "select details from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' order by id desc limit 1");
+  t.is(audited.rows[0]?.details.attempts, 2);
+
+  const next = await logIn(bed);
+  failNext = 10;
+  await bed.gateway.services.sessions.revoker.revokeSession({ sid: next.sid }, { actor: 'test', reason: 'down' });
+  failNext = 0;
+  const failed = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'BACKCHANNEL_LOGOUT_FAILED'");
+  t.is(Number(failed.rows[0]!.n), 1);
+});
+
+test.serial('RP-initiated logout sends the RP a logout token for the session', async (t) => {
+  const session = await logIn(bed);
+  received.length = 0;
+  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
+  const atPlru = (u: URL) => u.href.startsWith(plru);
+  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
+  endpoint.searchParams.set('id_token_hint', session.idToken);
+  endpoint.searchParams.set('post_logout_redirect_uri', plru);
+  let step = await session.browser.follow(endpoint, {}, atPlru);
+  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
+    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
+    if (form === undefined) break;
+    step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
+  }
+  t.true(atPlru(step.url), `ended at ${step.url}`);
+  t.is(received.length, 1);
+  const claims = await verified(received[0]!);
+  t.is(claims.sid, session.sid);
+  t.is(claims.sub, session.sub);
+});

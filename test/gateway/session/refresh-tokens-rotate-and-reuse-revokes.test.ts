@@ -1,0 +1,129 @@
+/**
+ * Issue #12 item 5: a refresh token is rotated on every use; presenting an already-rotated one is a reuse:
+ * invalid_grant, and the whole family and the session are revoked (the current refresh token and the
+ * access tokens stop working), audited (REFRESH_TOKEN_REUSED) and counted. A refresh token issued with a
+ * DPoP proof is bound to that key; a refresh re-runs the RP's deny level against the person's current score.
+ */
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
+
+let bed: SessionBed;
+test.before(async () => {
+  bed = await startSessionBed();
+});
+test.after.always(async () => {
+  await bed?.stop();
+});
+
+function basic(): string {
+  const { client_id, client_secret } = bed.deployment.client;
+  return `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
+}
+
+type Key = { privateKey: CryptoKey; publicKey: CryptoKey };
+
+async function dpopProof(key: Key, htu: string): Promise<string> {
+  return new SignJWT({ htm: 'POST', htu, jti: randomUUID() })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
+    .setIssuedAt()
+    .sign(key.privateKey);
+}
+
+async function token(body: Record<string, string>, key?: Key): Promise<{ status: number; json: Record<string, string> }> {
+  const dpop: Record<string, string> = key ? { dpop: await dpopProof(key, `${bed.url}/token`) } : {};
+  const response = await fetch(`${bed.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...dpop }, body: new URLSearchParams(body) });
+  return { status: response.status, json: (await response.json()) as Record<string, string> };
+}
+
+async function loginTokens(key?: Key): Promise<Record<string, string>> {
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const code = journey.url.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${journey.url}`);
+  const answer = await token({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: request.verifier }, key);
+  if (answer.status !== 200) throw new Error(`token endpoint: ${answer.status} ${JSON.stringify(answer.json)}`);
+  return answer.json;
+}
+
+test.serial('a refresh rotates the refresh token and gives a working access token', async (t) => {
+  const first = await loginTokens();
+  t.is(typeof first.refresh_token, 'string');
+  const refreshed = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+  t.is(refreshed.status, 200, JSON.stringify(refreshed.json));
+  t.not(refreshed.json.refresh_token, first.refresh_token);
+  t.is((await userinfo(bed.url, refreshed.json.access_token!)).status, 200);
+  // and the next refresh with the new one works too
+  t.is((await token({ grant_type: 'refresh_token', refresh_token: refreshed.json.refresh_token! })).status, 200);
+});
+
+test.serial('presenting a rotated refresh token again revokes the family and the session', async (t) => {
+  const first = await loginTokens();
+  const second = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+  t.is(second.status, 200);
+  t.is((await userinfo(bed.url, second.json.access_token!)).status, 200);
+
+  const reuse = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+  t.is(reuse.status, 400);
+  t.is(reuse.json.error, 'invalid_grant');
+  // the current member of the family is dead too, and so is the session's access token
+  const current = await token({ grant_type: 'refresh_token', refresh_token: second.json.refresh_token! });
+  t.is(current.status, 400);
+  t.is(current.json.error, 'invalid_grant');
+  t.is((await userinfo(bed.url, second.json.access_token!)).status, 401);
+
+  const audited = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'REFRESH_TOKEN_REUSED'");
+  t.true(Number(audited.rows[0]!.n) >= 1);
+  const revoked = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from session_revocations where actor = 'refresh-token-reuse'");
+  t.true(Number(revoked.rows[0]!.n) >= 1);
+});
+
+test.serial('a refresh token is bound to its client: another client presenting it gets invalid_grant', async (t) => {
+  const first = await loginTokens();
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('unknown-rp:not-the-secret-of-anyone-at-all-0000').toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }),
+  });
+  t.is(response.status, 401);
+  // the token still works for its own client
+  t.is((await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! })).status, 200);
+});
+
+test.serial('a refresh token issued with a DPoP proof is bound to that key (cnf.jkt)', async (t) => {
+  const key = await generateKeyPair('ES256');
+  const other = await generateKeyPair('ES256');
+  const first = await loginTokens(key);
+  t.is(first.token_type, 'DPoP');
+  const without = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+  t.is(without.status, 400);
+  t.is(without.json.error, 'invalid_grant');
+  const wrongKey = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }, other);
+  t.is(wrongKey.status, 400);
+  t.is(wrongKey.json.error, 'invalid_grant');
+  const rotated = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }, key);
+  t.is(rotated.status, 200, JSON.stringify(rotated.json));
+  // the rotated token keeps the binding
+  t.is((await token({ grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token! }, other)).status, 400);
+  t.is((await token({ grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token! }, key)).status, 200);
+});
+
+// last: it raises jean's score for the rest of the file
+test.serial('a refresh after the person\'s fraud score rose to the RP\'s deny level is refused and ends the session', async (t) => {
+  const first = await loginTokens();
+  const sid = String(decodeJwt(first.id_token!).sid);
+  const { sessions, accounts } = bed.gateway.services;
+  const session = await sessions.store.findSession<{ accountId: string }>('sid', sid);
+  const account = await accounts.load(session!.payload.accountId);
+  // what a late fraud verdict or a later login of the person records (the permissive policy denies at 1)
+  await accounts.save(session!.payload.accountId, { ...account!, fraudScore: 1 });
+  const refused = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+  t.is(refused.status, 400);
+  t.is(refused.json.error, 'invalid_grant');
+  t.is((await userinfo(bed.url, first.access_token!)).status, 401);
+  const audited = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'REFRESH_RISK_TOO_HIGH'");
+  t.is(Number(audited.rows[0]!.n), 1);
+});
