@@ -13,7 +13,7 @@
  * - `failures`: `{ capacity, perSecond }` per client address: the slower bucket every answer ≥ 400 of those
  *   endpoints takes from, checked before each request (credential stuffing, enumeration; default 500 / 5);
  * - `instances` (default 1): gateway instances sharing the limits; the local limiter (used when Redis does
- *   not answer) admits 1/instances of each limit + 10 %;
+ *   not answer) admits 1/(instances × workers) of each limit + 10 % in each worker process;
  * - `redisTimeoutMs` (default 50): how long a decision waits for Redis before the local limiter decides.
  */
 import { ConfigError } from '../errors.ts';

@@ -25,11 +25,13 @@ export interface RateLimitDeps {
   redis: Redis;
   logger: Logger;
   registry: Registry;
+  /** Worker processes of this instance (`workers`): each keeps its own local line, so each admits its share. */
+  workers: number;
 }
 
 export function rateLimit(deps: RateLimitDeps): Middleware {
   const { config } = deps;
-  const limiter = new RateLimiter(deps.redis, { instanceShare: 1 / config.instances, redisTimeoutMs: config.redisTimeoutMs });
+  const limiter = new RateLimiter(deps.redis, { instanceShare: 1 / (config.instances * deps.workers), redisTimeoutMs: config.redisTimeoutMs });
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
   const decisions = declareCounter(deps.registry, 'gateway_ratelimit_decisions_total', 'Rate-limit decisions by endpoint, outcome (admitted/refused) and line (redis/local)', ['endpoint', 'outcome', 'line']);
   const global: Bucket = { kind: 'global', key: bucketKey('global'), capacity: config.global.capacity, perSecond: config.global.perSecond, cost: 1 };

@@ -44,7 +44,7 @@ export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: str
   const app = new Koa();
   app.silent = true;
   app.use(errorHandler(logger));
-  app.use(rateLimit({ config: parseRateLimit(rateLimitConfig, clientIds), clients: clientIds.map(client), issuer: ISSUER, redis, logger, registry }));
+  app.use(rateLimit({ config: parseRateLimit(rateLimitConfig, clientIds), clients: clientIds.map(client), issuer: ISSUER, redis, logger, registry, workers: 1 }));
   app.use((ctx) => {
     ctx.status = ctx.query.fail === '1' ? 400 : 200;
     ctx.body = { ok: ctx.status === 200 };
