@@ -11,6 +11,7 @@ import { SAML_ERRORS } from './saml-codes.ts';
 const CONTRACT_ERRORS = {
   ADAPTER_UNKNOWN: { kind: 'refused', fr: 'Fournisseur d’identité inconnu.', en: 'Unknown identity provider.' },
   ADAPTER_DUPLICATE: { kind: 'config', fr: 'Fournisseur d’identité déclaré deux fois.', en: 'Identity provider registered twice.' },
+  ADAPTER_KIND_UNKNOWN: { kind: 'config', fr: 'Type d’adaptateur inconnu.', en: 'Unknown adapter kind.' },
 } as const satisfies Record<string, AdapterErrorSpec>;
 
 export const ADAPTER_ERRORS = {

@@ -19,7 +19,8 @@ import type { AdapterContext, InternalAttribute } from '../../adapters/contract.
 import { createEidasAdapter } from '../../adapters/eidas/eidas-adapter.ts';
 import { eidasSpMetadataOptions } from '../../adapters/eidas/sp-metadata.ts';
 import { MetadataMonitor, type MetadataEvent } from '../../adapters/metadata/monitor.ts';
-import { EIDAS_KEY_RULE, legacyKeyRule, type KeyStrengthRule } from '../../adapters/saml/key-strength.ts';
+import { adapterKind } from '../../adapters/kinds.ts';
+import type { KeyStrengthRule } from '../../adapters/saml/key-strength.ts';
 import { AdapterRegistry } from '../../adapters/registry.ts';
 import type { SamlSpConfig } from '../../adapters/saml/config.ts';
 import { createLegacySamlAdapter } from '../../adapters/saml/legacy-adapter.ts';
@@ -82,7 +83,7 @@ export async function buildIdps(input: {
   const eidasSigner = keys.activeSigners('saml').find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
   const signers = [...keys.activeSigners('saml'), ...(keys.signersIn?.('saml', 'next') ?? [])];
   const certificates = await Promise.all(signers.map((s) => input.certificateOf(s)));
-  const hasEidas = config.saml.idps.some((idp) => idp.kind === 'eidas');
+  const hasEidas = config.saml.idps.some((idp) => adapterKind(idp.kind).extendsPublishedMetadata);
   const sp: SamlSpConfig = {
     ...input.sp,
     ...(decrypter ? { encryptionCertificatePem: decrypter.certificatePem } : {}),
@@ -171,10 +172,7 @@ function adapterConfig(entry: SamlIdpEntry) {
   };
 }
 
-/** The signing-key minimum of an IdP's kind: eIDAS's, or the legacy one (RSA ≥ 2048, configurable upwards). */
+/** The signing-key minimum of an IdP's kind, as its kind declares it (`adapters/kinds.ts`); an unknown kind throws. */
 export function keyRuleOf(entry: SamlIdpEntry): KeyStrengthRule {
-  if (entry.kind === 'eidas') return EIDAS_KEY_RULE;
-  if (entry.kind === 'legacy') return legacyKeyRule(entry.minimumRsaKeyBits);
-  const unknown: never = entry.kind;
-  throw new ConfigError('saml.idps', `unknown IdP kind ${String(unknown)}`);
+  return adapterKind(entry.kind).keyRule({ minimumRsaKeyBits: entry.minimumRsaKeyBits });
 }
