@@ -19,6 +19,7 @@ const ADAPTERS = [
   'saml', // the SAML 2.0 SP: AuthnRequest, the verification pipeline, XML and XMLDSig/XMLEnc
   'metadata', // fetch, verify and monitor an IdP's SAML metadata document (builds on saml/)
   'eidas', // the eIDAS profile on top of SAML
+  'kinds', // the closed table of adapter kinds and what each needs (key rule, metadata extensions)
   'reference', // the minimal adapter written only for the contract (the template for a new kind)
   'registry', // the adapters configured in this deployment
 ];

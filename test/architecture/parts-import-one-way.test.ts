@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import test from 'ava';
 
 const IMPORT = /^\s*(?:import|export)\s+(?:[^'"]*?\sfrom\s+)?['"](\.[^'"]+)['"]/gm;
@@ -55,5 +56,18 @@ for (const folder of ['hsm', 'adapters', 'gateway', 'conformance']) {
     const graph = edges(resolve(import.meta.dirname, '../..', folder));
     t.true(graph.size > 3, `${folder}/ has parts that import each other at all`);
     t.deepEqual(loops(graph), []);
+  });
+}
+
+/** The parts dependency-rules.cjs puts in order: a new part must be placed in it, or it is unconstrained. */
+for (const folder of ['adapters', 'gateway']) {
+  test(`every part of ${folder}/ has its place in dependency-rules.cjs`, (t) => {
+    const rules = createRequire(import.meta.url)('../../dependency-rules.cjs') as { forbidden: Array<{ name: string }> };
+    const listed = new Set(rules.forbidden.filter((r) => r.name.startsWith(`${folder}/`)).map((r) => r.name.slice(folder.length + 1).replace(/-imports-only-below-it$/, '')));
+    const root = resolve(import.meta.dirname, '../..', folder);
+    const parts = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory() || d.name.endsWith('.ts'))
+      .map((d) => d.name.replace(/\.ts$/, ''));
+    t.deepEqual(parts.filter((p) => !listed.has(p)), []);
   });
 }
