@@ -12,11 +12,12 @@ export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
 
-.PHONY: help provision system-packages run test typecheck lint unit bench conformance clean fresh-debian-check
+.PHONY: help provision system-packages run test typecheck lint format unit bench conformance clean fresh-debian-check
 
 help:
-	@echo "make run          gateway + demo SAML IdP + demo RP on 127.0.0.1 (Ctrl-C stops all)"
-	@echo "make test         typecheck + lint + all tests against real PostgreSQL, Redis, SoftHSM2"
+	@echo "make run          gateway + demo SAML IdP + demo RP on localhost (Ctrl-C stops all)"
+	@echo "make test         typecheck + format check + lint + import rules + all tests against real PostgreSQL, Redis, SoftHSM2"
+	@echo "make format       format the tree with Prettier (make lint checks it)"
 	@echo "make bench        benchmarks (figures go to BENCHMARKS.md; BENCH_QUICK=1 make bench for a short run)"
 	@echo "make conformance  the conformance suite against a running gateway (TARGET=...)"
 	@echo "make fresh-debian-check  make run + make test on a bare Debian 12 (debootstrap, root)"
@@ -39,7 +40,11 @@ run: provision
 typecheck: provision
 	npx tsc --noEmit -p tsconfig.json
 
+format: provision
+	npx prettier --write --log-level warn .
+
 lint: provision
+	npx prettier --check --log-level warn .
 	npx eslint .
 	npx depcruise --config dependency-rules.cjs hsm adapters gateway conformance
 
@@ -48,6 +53,7 @@ unit: provision
 
 test: provision
 	@echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
+	@echo "== format (prettier --check)"; npx prettier --check --log-level warn .
 	@echo "== lint"; npx eslint .
 	@echo "== architecture (dependency-rules.cjs)"; npx depcruise --config dependency-rules.cjs hsm adapters gateway conformance
 	@echo "== tests"; node test/harness/with-stack.ts -- npx ava

@@ -7,9 +7,7 @@ import type { AdapterErrorCode } from './errors/registry.ts';
 
 /** eIDAS levels of assurance, as URIs. The adapter reports what the IdP *asserted*, verified. */
 export type LoaUri =
-  | 'http://eidas.europa.eu/LoA/low'
-  | 'http://eidas.europa.eu/LoA/substantial'
-  | 'http://eidas.europa.eu/LoA/high';
+  'http://eidas.europa.eu/LoA/low' | 'http://eidas.europa.eu/LoA/substantial' | 'http://eidas.europa.eu/LoA/high';
 
 /** Internal attribute names (the attribute map translates protocol names into these). */
 export type InternalAttribute =
@@ -78,8 +76,7 @@ export interface LoginRequest {
 
 /** How the browser is sent to the IdP. */
 export type LoginStart =
-  | { binding: 'redirect'; url: string }
-  | { binding: 'post'; url: string; fields: Record<string, string> };
+  { binding: 'redirect'; url: string } | { binding: 'post'; url: string; fields: Record<string, string> };
 
 /** What the ACS received, transport-level only. */
 export interface InboundMessage {
@@ -146,7 +143,11 @@ export class AdapterError extends Error {
   readonly code: AdapterErrorCode;
   readonly loginId: string | undefined;
   readonly detail: string | undefined;
-  constructor(code: AdapterErrorCode, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
+  constructor(
+    code: AdapterErrorCode,
+    message: string,
+    options: { loginId?: string; detail?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'AdapterError';
     this.code = code;

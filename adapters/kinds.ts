@@ -20,7 +20,11 @@ export interface AdapterKind {
 }
 
 export const ADAPTER_KINDS = {
-  legacy: { keyRule: ({ minimumRsaKeyBits }) => legacyKeyRule(minimumRsaKeyBits), extendsPublishedMetadata: false, needsOwnSigningAlgorithms: false },
+  legacy: {
+    keyRule: ({ minimumRsaKeyBits }) => legacyKeyRule(minimumRsaKeyBits),
+    extendsPublishedMetadata: false,
+    needsOwnSigningAlgorithms: false,
+  },
   eidas: { keyRule: () => EIDAS_KEY_RULE, extendsPublishedMetadata: true, needsOwnSigningAlgorithms: true },
 } as const satisfies Record<string, AdapterKind>;
 
@@ -33,6 +37,7 @@ export type AdapterKindName = keyof typeof ADAPTER_KINDS;
  * adapterKind(entry.kind).keyRule({ minimumRsaKeyBits: entry.minimumRsaKeyBits });
  */
 export function adapterKind(name: string): AdapterKind {
-  if (!Object.hasOwn(ADAPTER_KINDS, name)) throw new AdapterError('ADAPTER_KIND_UNKNOWN', 'Unknown adapter kind.', { detail: name });
+  if (!Object.hasOwn(ADAPTER_KINDS, name))
+    throw new AdapterError('ADAPTER_KIND_UNKNOWN', 'Unknown adapter kind.', { detail: name });
   return ADAPTER_KINDS[name as AdapterKindName];
 }

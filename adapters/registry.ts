@@ -19,7 +19,8 @@ export class AdapterRegistry {
    * registry.register(samlAdapter, { issuer: samlAdapter.entityId });
    */
   register(adapter: UpstreamAdapter, options: { issuer?: string } = {}): void {
-    if (this.#byId.has(adapter.id)) throw new AdapterError('ADAPTER_DUPLICATE', 'Adapter registered twice.', { detail: adapter.id });
+    if (this.#byId.has(adapter.id))
+      throw new AdapterError('ADAPTER_DUPLICATE', 'Adapter registered twice.', { detail: adapter.id });
     if (options.issuer !== undefined && options.issuer !== '' && this.#byIssuer.has(options.issuer)) {
       throw new AdapterError('ADAPTER_DUPLICATE', 'Issuer registered twice.', { detail: options.issuer });
     }

@@ -91,12 +91,25 @@ if (!Number.isInteger(eidasPort) || eidasPort < 0 || eidasPort > 65535) fail('--
 const eidasId = values['eidas-id'] === 'none' ? (values.enrol ? 'conformance-eidas' : undefined) : values['eidas-id'];
 
 const started = useIdp
-  ? await startSuiteIdp({ idpId: values['idp-id'], port, spMetadataUrl, keysDir: resolve(values['idp-keys']), ...(values['idp-base-url'] ? { baseUrl: values['idp-base-url'] } : {}) })
+  ? await startSuiteIdp({
+      idpId: values['idp-id'],
+      port,
+      spMetadataUrl,
+      keysDir: resolve(values['idp-keys']),
+      ...(values['idp-base-url'] ? { baseUrl: values['idp-base-url'] } : {}),
+    })
   : undefined;
 
-const node = eidasId === undefined
-  ? undefined
-  : await startSuiteEidasNode({ idpId: eidasId, port: eidasPort, spMetadataUrl, keysDir: resolve(values['eidas-keys']), ...(values['eidas-base-url'] ? { baseUrl: values['eidas-base-url'] } : {}) });
+const node =
+  eidasId === undefined
+    ? undefined
+    : await startSuiteEidasNode({
+        idpId: eidasId,
+        port: eidasPort,
+        spMetadataUrl,
+        keysDir: resolve(values['eidas-keys']),
+        ...(values['eidas-base-url'] ? { baseUrl: values['eidas-base-url'] } : {}),
+      });
 
 try {
   if (values.enrol) {
@@ -109,23 +122,59 @@ try {
     writeFileSync(anchorFile, node!.node.trustAnchorPem);
     writeFileSync(join(dir, `${node!.node.idpId}.metadata.xml`), await (await fetch(node!.node.metadataUrl)).text());
     const eidasEntry = {
-      id: node!.node.idpId, kind: 'eidas', displayName: 'Conformance eIDAS node', metadataUrl: node!.node.metadataUrl, maxLoa: 'http://eidas.europa.eu/LoA/high',
-      metadata: { trustAnchorFiles: [anchorFile] }, eidas: { country: 'DE' },
+      id: node!.node.idpId,
+      kind: 'eidas',
+      displayName: 'Conformance eIDAS node',
+      metadataUrl: node!.node.metadataUrl,
+      maxLoa: 'http://eidas.europa.eu/LoA/high',
+      metadata: { trustAnchorFiles: [anchorFile] },
+      eidas: { country: 'DE' },
     };
     const config = {
-      saml: { idps: [{ id: values['idp-id'], displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, eidasEntry] },
-      clients: [{ client_id: values['client-id'], client_name: 'Conformance suite', client_secret: { env: values['client-secret-env'] }, redirect_uris: [redirectUri], post_logout_redirect_uris: [postLogoutRedirectUri], scope: values.scope }],
+      saml: {
+        idps: [
+          {
+            id: values['idp-id'],
+            displayName: 'Conformance IdP',
+            metadataFile,
+            maxLoa: 'http://eidas.europa.eu/LoA/high',
+          },
+          eidasEntry,
+        ],
+      },
+      clients: [
+        {
+          client_id: values['client-id'],
+          client_name: 'Conformance suite',
+          client_secret: { env: values['client-secret-env'] },
+          redirect_uris: [redirectUri],
+          post_logout_redirect_uris: [postLogoutRedirectUri],
+          scope: values.scope,
+        },
+      ],
     };
     writeFileSync(join(dir, 'gateway-config.fragment.json'), `${JSON.stringify(config, null, 2)}\n`);
-    process.stdout.write(`suite IdP metadata: ${metadataFile}\neIDAS node trust anchor: ${anchorFile} (its metadata is fetched by URL: ${node!.node.metadataUrl})\nconfig to merge:    ${join(dir, 'gateway-config.fragment.json')}\n${JSON.stringify(config, null, 2)}\n`);
+    process.stdout.write(
+      `suite IdP metadata: ${metadataFile}\neIDAS node trust anchor: ${anchorFile} (its metadata is fetched by URL: ${node!.node.metadataUrl})\nconfig to merge:    ${join(dir, 'gateway-config.fragment.json')}\n${JSON.stringify(config, null, 2)}\n`,
+    );
   } else {
     const secret = process.env[values['client-secret-env']];
-    if (secret === undefined || secret === '') fail(`the client secret is read from $${values['client-secret-env']}, which is empty`);
+    if (secret === undefined || secret === '')
+      fail(`the client secret is read from $${values['client-secret-env']}, which is empty`);
     const report = await runSuite({
       target,
       plans: plans as PlanName[],
       ...(values.only === undefined ? {} : { only: values.only.split(',').map((s) => s.trim()) }),
-      client: { clientId: values['client-id'], clientSecret: secret, redirectUri, postLogoutRedirectUri, scope: values.scope, ...(values['alternate-redirect-uri'] === undefined ? {} : { alternateRedirectUri: values['alternate-redirect-uri'] }) },
+      client: {
+        clientId: values['client-id'],
+        clientSecret: secret,
+        redirectUri,
+        postLogoutRedirectUri,
+        scope: values.scope,
+        ...(values['alternate-redirect-uri'] === undefined
+          ? {}
+          : { alternateRedirectUri: values['alternate-redirect-uri'] }),
+      },
       ...(started === undefined ? {} : { idp: started.idp }),
       ...(node === undefined ? {} : { eidasNode: node.node }),
       spMetadataUrl,

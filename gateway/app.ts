@@ -51,7 +51,17 @@ export function createApp(services: Services): Koa {
   app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
-  app.use(rateLimit({ config: services.config.rateLimit, clients: services.config.clients, issuer: services.config.issuer, redis: services.redis, logger: services.logger, registry: services.metrics.registry, workers: services.config.workers }));
+  app.use(
+    rateLimit({
+      config: services.config.rateLimit,
+      clients: services.config.clients,
+      issuer: services.config.issuer,
+      redis: services.redis,
+      logger: services.logger,
+      registry: services.metrics.registry,
+      workers: services.config.workers,
+    }),
+  );
   app.use(riskRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(interactionRoutes(services));

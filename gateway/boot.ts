@@ -94,9 +94,29 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       ...config.sectorIdentifiers,
       logger,
       onChange: (change) => {
-        logger[change.errorCode ? 'error' : 'info']({ code: change.errorCode ?? undefined, client_id: change.clientId, sector_identifier_uri: change.uri, detail: change.detail }, change.errorCode ? 'client refused: sector identifier document no longer valid' : 'client restored: sector identifier document valid again');
-        audit.append({ sessionId: `client:${change.clientId}`, from: null, to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID', component: 'oidc', ...(change.errorCode ? { errorCode: change.errorCode } : {}), details: { sector_identifier_uri: change.uri, detail: change.detail } })
-          .catch((err: unknown) => logger.error({ err, client_id: change.clientId }, 'audit of a sector identifier change failed'));
+        logger[change.errorCode ? 'error' : 'info'](
+          {
+            code: change.errorCode ?? undefined,
+            client_id: change.clientId,
+            sector_identifier_uri: change.uri,
+            detail: change.detail,
+          },
+          change.errorCode
+            ? 'client refused: sector identifier document no longer valid'
+            : 'client restored: sector identifier document valid again',
+        );
+        audit
+          .append({
+            sessionId: `client:${change.clientId}`,
+            from: null,
+            to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID',
+            component: 'oidc',
+            ...(change.errorCode ? { errorCode: change.errorCode } : {}),
+            details: { sector_identifier_uri: change.uri, detail: change.detail },
+          })
+          .catch((err: unknown) =>
+            logger.error({ err, client_id: change.clientId }, 'audit of a sector identifier change failed'),
+          );
       },
     });
     closers.push(async () => sectors.stop());
@@ -104,30 +124,67 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
 
-    const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, onError: (err) => logger.error({ err: err.message }, 'redis unavailable') });
+    const redis = createRedis({
+      url: config.redis.url,
+      keyPrefix: config.redis.keyPrefix,
+      onError: (err) => logger.error({ err: err.message }, 'redis unavailable'),
+    });
     closers.push(() => redis.quit());
     await redis.ping();
 
-    const tokens = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin, poolSize: config.hsm.poolSize, onSign: (o) => metrics.hsmSigned(o) });
+    const tokens = await openKeyStore({
+      library: config.hsm.library,
+      tokenLabel: config.hsm.tokenLabel,
+      pin: config.hsm.pin,
+      poolSize: config.hsm.poolSize,
+      onSign: (o) => metrics.hsmSigned(o),
+    });
     closers.push(async () => tokens.close());
     const actor = `gateway:${process.pid}`;
-    const retentionMs = (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;
-    const keys = await LifecycleKeyStore.open({ tokens, records: new PgKeyRecords(pool), actor, times: { retentionMs, ...options.keyTimes } });
+    const retentionMs =
+      (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;
+    const keys = await LifecycleKeyStore.open({
+      tokens,
+      records: new PgKeyRecords(pool),
+      actor,
+      times: { retentionMs, ...options.keyTimes },
+    });
     for (const client of config.clients) {
       if (!keys.activeSigners('id_token').some((s) => s.alg === client.id_token_signed_response_alg)) {
-        throw new ConfigError(`clients[${client.client_id}].id_token_signed_response_alg`, `no active ${client.id_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts init)`);
+        throw new ConfigError(
+          `clients[${client.client_id}].id_token_signed_response_alg`,
+          `no active ${client.id_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts init)`,
+        );
       }
     }
 
     const samlSigner = keys.activeSigner('saml');
     const signingCertificatePem = await keys.certificate(samlSigner.kid, () =>
-      selfSignedCertificate(samlSigner, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 }));
-    const spBase = { entityId: config.saml.entityId, acsUrl: `${config.issuer}/saml/acs`, metadataUrl: `${config.issuer}/saml/metadata`, signingCertificatePem };
+      selfSignedCertificate(samlSigner, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 }),
+    );
+    const spBase = {
+      entityId: config.saml.entityId,
+      acsUrl: `${config.issuer}/saml/acs`,
+      metadataUrl: `${config.issuer}/saml/metadata`,
+      signingCertificatePem,
+    };
     const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
     const idps = await startIdps({
-      config, keys, sp: spBase, context: adapterContext, logger, pool, redis, metrics,
-      decrypter: options.samlDecrypter ?? (await hsmSamlDecrypter(tokens, samlSigner, `CN=${new URL(config.issuer).hostname} SAML decryption`)),
-      certificateOf: (signer) => keys.certificate(signer.kid, () => selfSignedCertificate(signer, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 })),
+      config,
+      keys,
+      sp: spBase,
+      context: adapterContext,
+      logger,
+      pool,
+      redis,
+      metrics,
+      decrypter:
+        options.samlDecrypter ??
+        (await hsmSamlDecrypter(tokens, samlSigner, `CN=${new URL(config.issuer).hostname} SAML decryption`)),
+      certificateOf: (signer) =>
+        keys.certificate(signer.kid, () =>
+          selfSignedCertificate(signer, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 }),
+        ),
     });
     closers.push(() => idps.stop());
     const { adapters, sp } = idps;
@@ -139,20 +196,39 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     closers.push(() => audit.close());
     audit.startReplayer(1_000);
     const flow = observeTransitions(
-      new LoginFlow({ redis, audit: observeAppends(audit, (record) => metrics.transition(record.to)), onSweepError: (err) => logger.warn({ err }, 'flow sweep failed') }),
+      new LoginFlow({
+        redis,
+        audit: observeAppends(audit, (record) => metrics.transition(record.to)),
+        onSweepError: (err) => logger.warn({ err }, 'flow sweep failed'),
+      }),
       (to, seconds) => metrics.loginEnded(to, seconds),
     );
     flow.startSweeper(5_000);
     closers.push(async () => flow.stopSweeper());
     const sessions = await startSessions({
-      token: tokens.token, pool, redis, logger, audit, registry: metrics.registry, channel: `${config.redis.keyPrefix}sessions:revoked`,
-      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken), actor, timers: true,
+      token: tokens.token,
+      pool,
+      redis,
+      logger,
+      audit,
+      registry: metrics.registry,
+      channel: `${config.redis.keyPrefix}sessions:revoked`,
+      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken),
+      actor,
+      timers: true,
     });
     closers.push(() => sessions.close());
     const accounts = new AccountStore(sessions.store, config.ttl.session);
     let rebuild = (): void => undefined;
     const lifecycle = await KeyLifecycle.start({
-      keys, pool, redis, logger, actor, pollMs: options.keyPollMs, channel: `${config.redis.keyPrefix}keys:version`, onChange: () => rebuild(),
+      keys,
+      pool,
+      redis,
+      logger,
+      actor,
+      pollMs: options.keyPollMs,
+      channel: `${config.redis.keyPrefix}keys:version`,
+      onChange: () => rebuild(),
     });
     closers.push(() => lifecycle.close());
     const observe = (provider: Provider) => {
@@ -164,21 +240,54 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       accounts,
       denyAt: (clientId, idp) => ruleFor(services.fraud.policies, clientId, idp).thresholds.deny,
       refuse: async ({ sessionUid, clientId, code, score, deny }) => {
-        const revoked = sessionUid ? await sessions.revoker.revokeSession({ uid: sessionUid }, { actor: 'refresh-policy', reason: `fraud score ${score} >= ${deny} at refresh by ${clientId}` }) : undefined;
-        await audit.append({ sessionId: `refresh:${clientId}`, from: null, to: 'TOKEN_REFUSED', component: 'oidc', errorCode: code, details: { clientId, score, deny, sessionsRevoked: revoked?.sessions ?? 0 } });
+        const revoked = sessionUid
+          ? await sessions.revoker.revokeSession(
+              { uid: sessionUid },
+              { actor: 'refresh-policy', reason: `fraud score ${score} >= ${deny} at refresh by ${clientId}` },
+            )
+          : undefined;
+        await audit.append({
+          sessionId: `refresh:${clientId}`,
+          from: null,
+          to: 'TOKEN_REFUSED',
+          component: 'oidc',
+          errorCode: code,
+          details: { clientId, score, deny, sessionsRevoked: revoked?.sessions ?? 0 },
+        });
       },
     };
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry });
-    const holder = new ProviderHolder(() => buildProvider({ config, keys, redis, accounts, durable: sessions.models, clientAlgorithms: lifecycle.clientAlgorithms, observe, refresh, backchannel }));
+    const holder = new ProviderHolder(() =>
+      buildProvider({
+        config,
+        keys,
+        redis,
+        accounts,
+        durable: sessions.models,
+        clientAlgorithms: lifecycle.clientAlgorithms,
+        observe,
+        refresh,
+        backchannel,
+      }),
+    );
     rebuild = () => void holder.rebuild();
     // every revoked session's RPs are told over the back channel (oidc/backchannel-logout.ts)
     sessions.revoker.onRevoked(async (records) => {
       for (const record of records) {
-        const loaded = await sessions.store.load<{ accountId?: unknown; authorizations?: unknown }>('Session', record.recordKey);
+        const loaded = await sessions.store.load<{ accountId?: unknown; authorizations?: unknown }>(
+          'Session',
+          record.recordKey,
+        );
         if (loaded) await backchannel.sessionEnded(holder.provider, loaded.payload);
       }
     });
-    const scheduler = new RotationScheduler({ lifecycle, pool, logger, policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY, intervalMs: options.rotation?.intervalMs });
+    const scheduler = new RotationScheduler({
+      lifecycle,
+      pool,
+      logger,
+      policy: options.rotation?.policy ?? DEFAULT_ROTATION_POLICY,
+      intervalMs: options.rotation?.intervalMs,
+    });
     if (options.rotation?.intervalMs !== 0) scheduler.start();
     closers.push(() => scheduler.stop());
     const canary = new Uint8Array([0]);
@@ -203,7 +312,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       metrics,
       sectors,
     };
-    closers.push(wiring.start({ fraud: services.fraud, provider: () => holder.provider, auditSigner: () => keys.activeSigner('audit') }));
+    closers.push(
+      wiring.start({
+        fraud: services.fraud,
+        provider: () => holder.provider,
+        auditSigner: () => keys.activeSigner('audit'),
+      }),
+    );
     return { app: createApp(services), opsApp: createOpsApp(services, () => idps.monitor.status()), services, close };
   } catch (error) {
     await close();

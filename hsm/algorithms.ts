@@ -14,8 +14,18 @@
 import { constants } from 'node:crypto';
 import { HsmError } from './errors.ts';
 import {
-  CKG_MGF1_SHA256, CKK_EC, CKK_EC_EDWARDS, CKK_RSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN, CKM_ECDSA,
-  CKM_EDDSA, CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_SHA256, CKM_SHA256_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS,
+  CKG_MGF1_SHA256,
+  CKK_EC,
+  CKK_EC_EDWARDS,
+  CKK_RSA,
+  CKM_EC_EDWARDS_KEY_PAIR_GEN,
+  CKM_EC_KEY_PAIR_GEN,
+  CKM_ECDSA,
+  CKM_EDDSA,
+  CKM_RSA_PKCS_KEY_PAIR_GEN,
+  CKM_SHA256,
+  CKM_SHA256_RSA_PKCS,
+  CKM_SHA256_RSA_PKCS_PSS,
 } from './pkcs11-numbers.ts';
 
 /** Names of the rows signed inside the token. */
@@ -27,7 +37,13 @@ export type AlgorithmName = TokenAlgorithmName | ProcessAlgorithmName;
 
 /** The key an algorithm signs with, and how to generate it on the token. */
 export type KeySpec =
-  | { readonly kty: 'RSA'; readonly keyType: number; readonly generation: number; readonly modulusBits: 3072; readonly publicExponent: 65537 }
+  | {
+      readonly kty: 'RSA';
+      readonly keyType: number;
+      readonly generation: number;
+      readonly modulusBits: 3072;
+      readonly publicExponent: 65537;
+    }
   | { readonly kty: 'EC'; readonly keyType: number; readonly generation: number; readonly crv: 'P-256' | 'P-384' }
   | { readonly kty: 'OKP'; readonly keyType: number; readonly generation: number; readonly crv: 'Ed25519' };
 
@@ -58,7 +74,12 @@ export interface TokenAlgorithmRow {
   /** Arguments for `crypto.verify(hash, data, { key, ...options }, signature)`. */
   readonly nodeVerify: { readonly padding?: number; readonly saltLength?: number; readonly dsaEncoding?: 'ieee-p1363' };
   /** WebCrypto algorithm of the signature (used by @peculiar/x509 for certificates). */
-  readonly webCrypto: { readonly name: string; readonly hash?: string; readonly saltLength?: number; readonly namedCurve?: string };
+  readonly webCrypto: {
+    readonly name: string;
+    readonly hash?: string;
+    readonly saltLength?: number;
+    readonly namedCurve?: string;
+  };
 }
 
 /**
@@ -80,8 +101,17 @@ export interface ProcessAlgorithmRow {
   /** Node `generateKeyPairSync` type; the JWK is `kty: 'AKP'` with the 32-byte seed as `priv`. */
   readonly key: { readonly kty: 'AKP'; readonly nodeType: 'ml-dsa-65' };
   readonly signatureLength: number;
-  readonly nodeVerify: { readonly padding?: undefined; readonly saltLength?: undefined; readonly dsaEncoding?: undefined };
-  readonly webCrypto: { readonly name: string; readonly hash?: undefined; readonly saltLength?: undefined; readonly namedCurve?: undefined };
+  readonly nodeVerify: {
+    readonly padding?: undefined;
+    readonly saltLength?: undefined;
+    readonly dsaEncoding?: undefined;
+  };
+  readonly webCrypto: {
+    readonly name: string;
+    readonly hash?: undefined;
+    readonly saltLength?: undefined;
+    readonly namedCurve?: undefined;
+  };
 }
 
 /** Any registry row; branch on `custody` (or `xmlDsig`/`pkcs11` being null) before using token-only fields. */
@@ -91,7 +121,13 @@ export type XmlDsigAlgorithmRow = TokenAlgorithmRow;
 
 const SHA256_DIGEST = 'http://www.w3.org/2001/04/xmlenc#sha256';
 const SHA384_DIGEST = 'http://www.w3.org/2001/04/xmldsig-more#sha384';
-const RSA_3072 = { kty: 'RSA', keyType: CKK_RSA, generation: CKM_RSA_PKCS_KEY_PAIR_GEN, modulusBits: 3072, publicExponent: 65537 } as const;
+const RSA_3072 = {
+  kty: 'RSA',
+  keyType: CKK_RSA,
+  generation: CKM_RSA_PKCS_KEY_PAIR_GEN,
+  modulusBits: 3072,
+  publicExponent: 65537,
+} as const;
 
 /** Every algorithm we sign with, in registry order. Tests iterate this list. */
 export const ALGORITHMS: readonly AlgorithmRow[] = Object.freeze([
@@ -164,7 +200,8 @@ export const ALGORITHMS: readonly AlgorithmRow[] = Object.freeze([
     custody: 'process',
     experimental: true,
     xmlDsig: null,
-    xmlDsigAbsent: 'no XML-DSig SignatureMethod URI is standardised for ML-DSA (RFC 9231 and the W3C XML Signature specs define none)',
+    xmlDsigAbsent:
+      'no XML-DSig SignatureMethod URI is standardised for ML-DSA (RFC 9231 and the W3C XML Signature specs define none)',
     hash: null,
     pkcs11: null,
     key: { kty: 'AKP', nodeType: 'ml-dsa-65' },
@@ -175,12 +212,16 @@ export const ALGORITHMS: readonly AlgorithmRow[] = Object.freeze([
 ] satisfies AlgorithmRow[]);
 
 /** The rows that sign inside the token, in registry order. */
-export const TOKEN_ALGORITHMS: readonly TokenAlgorithmRow[] = Object.freeze(ALGORITHMS.filter((row): row is TokenAlgorithmRow => row.custody === 'token'));
+export const TOKEN_ALGORITHMS: readonly TokenAlgorithmRow[] = Object.freeze(
+  ALGORITHMS.filter((row): row is TokenAlgorithmRow => row.custody === 'token'),
+);
 /** The rows that have an XML-DSig SignatureMethod (SAML signing and verification iterate these). */
 export const XML_DSIG_ALGORITHMS: readonly XmlDsigAlgorithmRow[] = TOKEN_ALGORITHMS;
 
 const byName = new Map<string, AlgorithmRow>(ALGORITHMS.map((row) => [row.name, row]));
-const byXmlDsigUri = new Map<string, XmlDsigAlgorithmRow>(XML_DSIG_ALGORITHMS.map((row) => [row.xmlDsig.signatureMethod, row]));
+const byXmlDsigUri = new Map<string, XmlDsigAlgorithmRow>(
+  XML_DSIG_ALGORITHMS.map((row) => [row.xmlDsig.signatureMethod, row]),
+);
 
 /** True when `name` is a registry name. */
 export function isAlgorithmName(name: string): name is AlgorithmName {
@@ -200,7 +241,8 @@ export function algorithm(name: TokenAlgorithmName): TokenAlgorithmRow;
 export function algorithm(name: string): AlgorithmRow;
 export function algorithm(name: string): AlgorithmRow {
   const row = byName.get(name);
-  if (!row) throw new HsmError('HSM_ALG_UNKNOWN', 'unknown signature algorithm', { detail: `alg=${JSON.stringify(name)}` });
+  if (!row)
+    throw new HsmError('HSM_ALG_UNKNOWN', 'unknown signature algorithm', { detail: `alg=${JSON.stringify(name)}` });
   return row;
 }
 
@@ -215,7 +257,10 @@ export function algorithm(name: string): AlgorithmRow {
  */
 export function tokenAlgorithm(name: string): TokenAlgorithmRow {
   const row = algorithm(name);
-  if (row.custody !== 'token') throw new HsmError('HSM_ALG_UNKNOWN', 'this algorithm has no PKCS#11 mechanism: its keys are not token keys', { detail: `alg=${row.name}` });
+  if (row.custody !== 'token')
+    throw new HsmError('HSM_ALG_UNKNOWN', 'this algorithm has no PKCS#11 mechanism: its keys are not token keys', {
+      detail: `alg=${row.name}`,
+    });
   return row;
 }
 
@@ -230,7 +275,10 @@ export function tokenAlgorithm(name: string): TokenAlgorithmRow {
  */
 export function xmlDsigAlgorithm(name: string): XmlDsigAlgorithmRow {
   const row = algorithm(name);
-  if (row.xmlDsig === null) throw new HsmError('HSM_ALG_UNKNOWN', 'this algorithm has no XML-DSig SignatureMethod', { detail: `alg=${row.name}: ${row.xmlDsigAbsent}` });
+  if (row.xmlDsig === null)
+    throw new HsmError('HSM_ALG_UNKNOWN', 'this algorithm has no XML-DSig SignatureMethod', {
+      detail: `alg=${row.name}: ${row.xmlDsigAbsent}`,
+    });
   return row;
 }
 
@@ -246,7 +294,11 @@ export function xmlDsigAlgorithm(name: string): XmlDsigAlgorithmRow {
  */
 export function assertAcknowledged(row: AlgorithmRow, acknowledged: boolean): void {
   if (row.experimental && acknowledged !== true) {
-    throw new HsmError('HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED', `${row.name} is experimental: pass the acknowledgement to use it`, { detail: `alg=${row.name}` });
+    throw new HsmError(
+      'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED',
+      `${row.name} is experimental: pass the acknowledgement to use it`,
+      { detail: `alg=${row.name}` },
+    );
   }
 }
 
@@ -261,6 +313,9 @@ export function assertAcknowledged(row: AlgorithmRow, acknowledged: boolean): vo
  */
 export function algorithmByXmlDsigUri(uri: string): XmlDsigAlgorithmRow {
   const row = byXmlDsigUri.get(uri);
-  if (!row) throw new HsmError('HSM_ALG_UNKNOWN', 'unknown XML-DSig signature method', { detail: `uri=${JSON.stringify(uri)}` });
+  if (!row)
+    throw new HsmError('HSM_ALG_UNKNOWN', 'unknown XML-DSig signature method', {
+      detail: `uri=${JSON.stringify(uri)}`,
+    });
   return row;
 }

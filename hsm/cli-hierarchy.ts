@@ -22,10 +22,18 @@ export interface HierarchyIo {
   env: NodeJS.ProcessEnv;
 }
 
-const flagsText = (flags: Record<string, boolean>): string => Object.entries(flags).map(([n, v]) => `${n}=${String(v)}`).join(' ');
+const flagsText = (flags: Record<string, boolean>): string =>
+  Object.entries(flags)
+    .map(([n, v]) => `${n}=${String(v)}`)
+    .join(' ');
 
 /** Runs `kek <init|show>` or `dek <rotate|list> [domain]`. */
-export async function runHierarchyCommand(command: 'kek' | 'dek', positional: string[], tokens: TokenKeyStore, io: HierarchyIo): Promise<void> {
+export async function runHierarchyCommand(
+  command: 'kek' | 'dek',
+  positional: string[],
+  tokens: TokenKeyStore,
+  io: HierarchyIo,
+): Promise<void> {
   const [sub, domainArg] = positional;
   if (command === 'kek') {
     if (sub === 'init') {
@@ -37,19 +45,30 @@ export async function runHierarchyCommand(command: 'kek' | 'dek', positional: st
     } else throw new HsmError('HSM_CONFIG_INVALID', 'kek init | kek show');
     return;
   }
-  if (sub !== 'rotate' && sub !== 'list') throw new HsmError('HSM_CONFIG_INVALID', 'dek rotate [domain] | dek list [domain]');
+  if (sub !== 'rotate' && sub !== 'list')
+    throw new HsmError('HSM_CONFIG_INVALID', 'dek rotate [domain] | dek list [domain]');
   const url = io.env.GW_DATABASE_URL;
-  if (!url) throw new HsmError('HSM_CONFIG_INVALID', 'GW_DATABASE_URL is not set (DEKs are stored wrapped in PostgreSQL)');
+  if (!url)
+    throw new HsmError('HSM_CONFIG_INVALID', 'GW_DATABASE_URL is not set (DEKs are stored wrapped in PostgreSQL)');
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   try {
     const repository = new PgDekRepository(pool);
     const domain = domainArg ?? 'gateway';
     if (sub === 'list') {
-      for (const r of await repository.list(domain)) io.out(`dek ${r.domain} ${r.version} ${r.state} kek=${r.kekId}@${r.tokenLabel} ${r.wrapMechanism} created=${r.createdAt.toISOString()}`);
+      for (const r of await repository.list(domain))
+        io.out(
+          `dek ${r.domain} ${r.version} ${r.state} kek=${r.kekId}@${r.tokenLabel} ${r.wrapMechanism} created=${r.createdAt.toISOString()}`,
+        );
       return;
     }
     const first = (await repository.list(domain)).length === 0;
-    const hierarchy = await KeyHierarchy.open({ kek: await TokenKek.open(tokens.token), repository, domain, actor: `cli:${userInfo().username}`, bootstrap: first });
+    const hierarchy = await KeyHierarchy.open({
+      kek: await TokenKek.open(tokens.token),
+      repository,
+      domain,
+      actor: `cli:${userInfo().username}`,
+      bootstrap: first,
+    });
     const record = first ? hierarchy.records[0]! : await hierarchy.rotate();
     io.out(`dek ${record.domain} ${record.version} active`);
   } finally {

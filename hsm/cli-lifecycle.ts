@@ -53,22 +53,34 @@ function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
 async function confirm(io: CliIo, command: string, kid: string, flags: Set<string>): Promise<void> {
   if (!DESTRUCTIVE.has(command) || flags.has('--yes')) return;
   const answer = await io.ask(`${command} ${kid}: type the first 8 characters of the kid to confirm: `);
-  if (answer.trim() !== kid.slice(0, 8)) throw new HsmError('HSM_NOT_CONFIRMED', 'not confirmed: nothing changed (use --yes in scripts)');
+  if (answer.trim() !== kid.slice(0, 8))
+    throw new HsmError('HSM_NOT_CONFIRMED', 'not confirmed: nothing changed (use --yes in scripts)');
 }
 
 /** Runs one lifecycle command against the token store `tokens`. */
-export async function runLifecycleCommand(command: string, args: LifecycleArgs, tokens: TokenKeyStore, io: CliIo): Promise<void> {
+export async function runLifecycleCommand(
+  command: string,
+  args: LifecycleArgs,
+  tokens: TokenKeyStore,
+  io: CliIo,
+): Promise<void> {
   const url = io.env.GW_DATABASE_URL;
   if (!url) throw usage('GW_DATABASE_URL is not set (lifecycle commands keep their records in PostgreSQL)');
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   try {
-    const times = { leadTimeMs: seconds(io.env, 'GW_KEY_LEAD_SECONDS'), retentionMs: seconds(io.env, 'GW_KEY_RETENTION_SECONDS') };
+    const times = {
+      leadTimeMs: seconds(io.env, 'GW_KEY_LEAD_SECONDS'),
+      retentionMs: seconds(io.env, 'GW_KEY_RETENTION_SECONDS'),
+    };
     const records = new PgKeyRecords(pool);
     const actor = `cli:${userInfo().username}`;
     const acknowledgeExperimental = args.flags.has('--ack-experimental');
-    const pq = async (): Promise<PqKeys> => new PqKeys({ kek: await TokenKek.open(tokens.token), records, wrapped: new PgWrappedKeys(pool), actor });
+    const pq = async (): Promise<PqKeys> =>
+      new PqKeys({ kek: await TokenKek.open(tokens.token), records, wrapped: new PgWrappedKeys(pool), actor });
     const keys = await LifecycleKeyStore.open({
-      tokens, records, actor,
+      tokens,
+      records,
+      actor,
       times: Object.fromEntries(Object.entries(times).filter(([, v]) => v !== undefined)),
     });
     const [first, second] = args.positional;
@@ -80,19 +92,35 @@ export async function runLifecycleCommand(command: string, args: LifecycleArgs, 
       for (const r of keys.records()) {
         const signer = tokens.signers().find((s) => s.kid === r.kid);
         const where = algorithm(r.alg).custody === 'process' ? 'in-process wrapped-under-kek' : 'not-on-token';
-        const flags = signer ? Object.entries(await signer.keyFlags()).map(([n, v]) => `${n}=${String(v)}`).join(' ') : where;
-        const times = [['published', r.publishedAt], ['activated', r.activatedAt], ['retired', r.retiredAt], ['notAfter', r.notAfter], ['destroyed', r.destroyedAt]]
-          .filter(([, t]) => t).map(([n, t]) => `${String(n)}=${(t as Date).toISOString()}`).join(' ');
+        const flags = signer
+          ? Object.entries(await signer.keyFlags())
+              .map(([n, v]) => `${n}=${String(v)}`)
+              .join(' ')
+          : where;
+        const times = [
+          ['published', r.publishedAt],
+          ['activated', r.activatedAt],
+          ['retired', r.retiredAt],
+          ['notAfter', r.notAfter],
+          ['destroyed', r.destroyedAt],
+        ]
+          .filter(([, t]) => t)
+          .map(([n, t]) => `${String(n)}=${(t as Date).toISOString()}`)
+          .join(' ');
         io.out(`${r.kid} ${r.purpose} ${r.alg} ${r.state} ${r.keyLabel} ${flags}${times ? ` ${times}` : ''}`);
       }
     } else if (command === 'generate') {
       if (!first || !isKeyPurpose(first)) throw usage('generate <purpose> <alg> [--pending]');
-      if (!second || !isAlgorithmName(second)) throw new HsmError('HSM_ALG_UNKNOWN', 'unknown signature algorithm', { detail: `alg=${JSON.stringify(second)}` });
+      if (!second || !isAlgorithmName(second))
+        throw new HsmError('HSM_ALG_UNKNOWN', 'unknown signature algorithm', {
+          detail: `alg=${JSON.stringify(second)}`,
+        });
       const state = args.flags.has('--pending') ? 'pending' : 'next';
       const inProcess = algorithm(second).custody === 'process';
-      const r = inProcess && acknowledgeExperimental
-        ? await (await pq()).generate(first, second, { state, acknowledgeExperimental })
-        : await keys.generate(first, second, { state, acknowledgeExperimental });
+      const r =
+        inProcess && acknowledgeExperimental
+          ? await (await pq()).generate(first, second, { state, acknowledgeExperimental })
+          : await keys.generate(first, second, { state, acknowledgeExperimental });
       io.out(`generated ${r.kid} ${r.purpose} ${r.alg} ${r.state} ${r.keyLabel}`);
     } else if (command === 'publish') {
       const r = await keys.publish(kidArg());

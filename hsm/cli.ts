@@ -63,7 +63,8 @@ function env(name: string): string {
 async function init(store: TokenKeyStore): Promise<void> {
   const generated = await ensureKeys(store, DEFAULT_KEY_SPEC);
   if (generated.length === 0) console.log('nothing to generate: every key of the default set exists');
-  for (const signer of generated) console.log(`generated ${signer.kid} ${signer.purpose} ${signer.alg} ${signer.label}`);
+  for (const signer of generated)
+    console.log(`generated ${signer.kid} ${signer.purpose} ${signer.alg} ${signer.label}`);
 }
 
 async function list(store: TokenKeyStore): Promise<void> {
@@ -71,7 +72,9 @@ async function list(store: TokenKeyStore): Promise<void> {
   if (signers.length === 0) console.log('no keys on the token');
   for (const signer of signers) {
     const flags = await signer.keyFlags();
-    const shown = Object.entries(flags).map(([name, value]) => `${name}=${String(value)}`).join(' ');
+    const shown = Object.entries(flags)
+      .map(([name, value]) => `${name}=${String(value)}`)
+      .join(' ');
     console.log(`${signer.kid} ${signer.purpose} ${signer.alg} ${signer.label} ${shown}`);
   }
 }
@@ -82,14 +85,24 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const flags = new Set(rest.filter((a) => a.startsWith('--')));
   const positional = rest.filter((a) => !a.startsWith('--'));
-  const lifecycle = command !== undefined && (LIFECYCLE.has(command) || (command === 'list' && Boolean(process.env.GW_DATABASE_URL)));
+  const lifecycle =
+    command !== undefined && (LIFECYCLE.has(command) || (command === 'list' && Boolean(process.env.GW_DATABASE_URL)));
   const hierarchy = command !== undefined && HIERARCHY.has(command);
   const known = command !== undefined && (LIFECYCLE.has(command) || hierarchy || Object.hasOwn(COMMANDS, command));
-  if (!known || [...flags].some((f) => !FLAGS.has(f)) || (!lifecycle && !hierarchy && rest.length > 0) || (hierarchy && flags.size > 0)) {
+  if (
+    !known ||
+    [...flags].some((f) => !FLAGS.has(f)) ||
+    (!lifecycle && !hierarchy && rest.length > 0) ||
+    (hierarchy && flags.size > 0)
+  ) {
     console.error(USAGE);
     return 2;
   }
-  const store = await openKeyStore({ library: env('GW_PKCS11_LIBRARY'), tokenLabel: env('GW_PKCS11_TOKEN_LABEL'), pin: env('GW_PKCS11_PIN') });
+  const store = await openKeyStore({
+    library: env('GW_PKCS11_LIBRARY'),
+    tokenLabel: env('GW_PKCS11_TOKEN_LABEL'),
+    pin: env('GW_PKCS11_PIN'),
+  });
   try {
     const io: CliIo = { out: (line) => console.log(line), ask, env: process.env };
     if (hierarchy) await runHierarchyCommand(command as 'kek' | 'dek', positional, store, io);

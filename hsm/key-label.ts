@@ -9,7 +9,13 @@ import type { KeyPurpose } from './signer.ts';
 
 /** Every key purpose, for parsing labels and validating configuration. */
 export const KEY_PURPOSES = Object.freeze([
-  'id_token', 'access_token', 'saml', 'saml_decryption', 'audit', 'client_auth', 'risk_assessment',
+  'id_token',
+  'access_token',
+  'saml',
+  'saml_decryption',
+  'audit',
+  'client_auth',
+  'risk_assessment',
 ] as const satisfies readonly KeyPurpose[]);
 
 /** Prefix of every label of ours. */
@@ -43,7 +49,9 @@ export function parseKeyLabel(label: string): ParsedLabel {
     throw new HsmError('HSM_KEY_MISMATCH', 'malformed key label on the token', { detail: `label=${label}` });
   }
   const [, purpose, alg, shortId] = parts;
-  if (!isKeyPurpose(purpose)) throw new HsmError('HSM_KEY_MISMATCH', 'unknown key purpose in a token label', { detail: `label=${label}` });
-  if (!isAlgorithmName(alg)) throw new HsmError('HSM_ALG_UNKNOWN', 'unknown algorithm in a token label', { detail: `label=${label}` });
+  if (!isKeyPurpose(purpose))
+    throw new HsmError('HSM_KEY_MISMATCH', 'unknown key purpose in a token label', { detail: `label=${label}` });
+  if (!isAlgorithmName(alg))
+    throw new HsmError('HSM_ALG_UNKNOWN', 'unknown algorithm in a token label', { detail: `label=${label}` });
   return { purpose, alg, shortId };
 }

@@ -65,7 +65,10 @@ export class Pkcs11Decrypter implements Decrypter {
   async unwrap(encryptedKey: Uint8Array, params: { oaepHash: OaepHash; mgf1Hash: OaepHash }): Promise<Uint8Array> {
     const { hashAlg } = oaepRow(params.oaepHash);
     const { mgf } = oaepRow(params.mgf1Hash);
-    const mechanism = { mechanism: pkcs11js.CKM_RSA_PKCS_OAEP, parameter: { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg, mgf, source: CKZ_DATA_SPECIFIED } as pkcs11js.RsaOAEP };
+    const mechanism = {
+      mechanism: pkcs11js.CKM_RSA_PKCS_OAEP,
+      parameter: { type: pkcs11js.CK_PARAMS_RSA_OAEP, hashAlg, mgf, source: CKZ_DATA_SPECIFIED } as pkcs11js.RsaOAEP,
+    };
     const bytes = Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.byteLength);
     return this.#token.decrypt(this.#signer.tokenKey(), mechanism, bytes, 512);
   }
@@ -78,7 +81,8 @@ export class Pkcs11Decrypter implements Decrypter {
  */
 export function decryptAesGcm(key: Uint8Array, ivCiphertextTag: Uint8Array, aad?: Uint8Array): Buffer {
   const cipher = ({ 16: 'aes-128-gcm', 24: 'aes-192-gcm', 32: 'aes-256-gcm' } as const)[key.length as 16 | 24 | 32];
-  if (!cipher || ivCiphertextTag.length < 28) throw new HsmError('HSM_DECRYPT_FAILED', 'bad AES-GCM key or message length');
+  if (!cipher || ivCiphertextTag.length < 28)
+    throw new HsmError('HSM_DECRYPT_FAILED', 'bad AES-GCM key or message length');
   const all = Buffer.from(ivCiphertextTag);
   try {
     const decipher = createDecipheriv(cipher, key, all.subarray(0, 12));

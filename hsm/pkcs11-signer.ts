@@ -38,7 +38,9 @@ export interface SignObservation {
 export type SignObserver = (observation: SignObservation) => void;
 
 const MECHANISM_NAMES = new Map<number, string>(
-  Object.entries(pkcs11js).filter(([name, value]) => name.startsWith('CKM_') && typeof value === 'number').map(([name, value]) => [value as number, name]),
+  Object.entries(pkcs11js)
+    .filter(([name, value]) => name.startsWith('CKM_') && typeof value === 'number')
+    .map(([name, value]) => [value as number, name]),
 );
 
 /** The CKM_ name of a mechanism number (`CKM_0x…` for a vendor mechanism pkcs11js does not name). */
@@ -49,7 +51,15 @@ export function mechanismName(mechanism: number): string {
 function mechanismOf(row: TokenAlgorithmRow): Mechanism {
   const { mechanism, pss } = row.pkcs11;
   if (!pss) return { mechanism };
-  return { mechanism, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pss.hashAlg, mgf: pss.mgf, saltLen: pss.saltLength } as pkcs11js.RsaPSS };
+  return {
+    mechanism,
+    parameter: {
+      type: pkcs11js.CK_PARAMS_RSA_PSS,
+      hashAlg: pss.hashAlg,
+      mgf: pss.mgf,
+      saltLen: pss.saltLength,
+    } as pkcs11js.RsaPSS,
+  };
 }
 
 export class Pkcs11Signer implements Signer {
@@ -123,7 +133,8 @@ export class Pkcs11Signer implements Signer {
     const { hash, pkcs11 } = this.row;
     let input = message;
     if (pkcs11.hashInProcess) {
-      if (hash === null) throw new HsmError('HSM_ALG_UNKNOWN', 'registry row hashes in process without a hash', { detail: this.alg });
+      if (hash === null)
+        throw new HsmError('HSM_ALG_UNKNOWN', 'registry row hashes in process without a hash', { detail: this.alg });
       input = createHash(hash).update(message).digest();
     }
     const started = performance.now();
@@ -136,7 +147,9 @@ export class Pkcs11Signer implements Signer {
       this.#observe(ok, (performance.now() - started) / 1000);
     }
     if (signature.length !== this.row.signatureLength) {
-      throw new HsmError('HSM_SIGN_FAILED', 'the token returned a signature of an unexpected length', { detail: `${this.alg} length=${signature.length}` });
+      throw new HsmError('HSM_SIGN_FAILED', 'the token returned a signature of an unexpected length', {
+        detail: `${this.alg} length=${signature.length}`,
+      });
     }
     return signature;
   }

@@ -10,7 +10,8 @@ import type { KeyObject } from 'node:crypto';
 import type { AlgorithmName } from './algorithms.ts';
 
 /** What a key is for. Each purpose has its own keys and policy. */
-export type KeyPurpose = 'id_token' | 'access_token' | 'saml' | 'saml_decryption' | 'audit' | 'client_auth' | 'risk_assessment';
+export type KeyPurpose =
+  'id_token' | 'access_token' | 'saml' | 'saml_decryption' | 'audit' | 'client_auth' | 'risk_assessment';
 
 /** Lifecycle state of a key (issue #3 persists this; issue #2 uses `active` only). */
 export type KeyState = 'pending' | 'next' | 'active' | 'retired' | 'destroyed';

@@ -33,13 +33,14 @@ export const DEFAULT_ALGORITHM_ORDER: AlgorithmOrder = Object.freeze({
 });
 
 /** The development key set: what `hsm/cli.ts init` makes. */
-export const DEFAULT_KEY_SPEC: ReadonlyArray<{ readonly purpose: KeyPurpose; readonly alg: AlgorithmName }> = Object.freeze([
-  { purpose: 'id_token', alg: 'RS256' },
-  { purpose: 'id_token', alg: 'ES256' },
-  { purpose: 'saml', alg: 'RS256' },
-  { purpose: 'audit', alg: 'ES384' },
-  { purpose: 'risk_assessment', alg: 'ES256' },
-]);
+export const DEFAULT_KEY_SPEC: ReadonlyArray<{ readonly purpose: KeyPurpose; readonly alg: AlgorithmName }> =
+  Object.freeze([
+    { purpose: 'id_token', alg: 'RS256' },
+    { purpose: 'id_token', alg: 'ES256' },
+    { purpose: 'saml', alg: 'RS256' },
+    { purpose: 'audit', alg: 'ES384' },
+    { purpose: 'risk_assessment', alg: 'ES256' },
+  ]);
 
 export interface OpenKeyStoreOptions {
   /** Path of the PKCS#11 module. */
@@ -100,12 +101,22 @@ export class TokenKeyStore implements KeyStore {
     const { purpose, alg } = parseKeyLabel(key.label);
     const row = tokenAlgorithm(alg);
     const jwk = await readPublicJwk(this.token, await findPublicKey(this.token, key.id), row.key);
-    return Pkcs11Signer.create({ token: this.token, key, row, purpose, jwk, ...(this.#onSign ? { onSign: this.#onSign } : {}) });
+    return Pkcs11Signer.create({
+      token: this.token,
+      key,
+      row,
+      purpose,
+      jwk,
+      ...(this.#onSign ? { onSign: this.#onSign } : {}),
+    });
   }
 
   activeSigner(purpose: KeyPurpose, alg?: AlgorithmName): Pkcs11Signer {
     const signer = this.activeSigners(purpose).find((candidate) => alg === undefined || candidate.alg === alg);
-    if (!signer) throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', { detail: `purpose=${purpose} alg=${alg ?? '*'}` });
+    if (!signer)
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', {
+        detail: `purpose=${purpose} alg=${alg ?? '*'}`,
+      });
     return signer;
   }
 
@@ -197,7 +208,8 @@ export class TokenKeyStore implements KeyStore {
    */
   decrypter(kid?: string): Pkcs11Decrypter {
     const signer = kid ? this.signerByKid(kid) : this.activeSigner('saml_decryption');
-    if (signer.purpose !== 'saml_decryption') throw new HsmError('HSM_KEY_NOT_FOUND', 'not a decryption key', { detail: `kid=${signer.kid}` });
+    if (signer.purpose !== 'saml_decryption')
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'not a decryption key', { detail: `kid=${signer.kid}` });
     return new Pkcs11Decrypter(this.token, signer);
   }
 

@@ -29,7 +29,9 @@ function signingCrypto(signer: Signer): Crypto {
     get(target, property) {
       if (property === 'sign') {
         return async (_algorithm: unknown, _key: unknown, data: BufferSource): Promise<ArrayBuffer> => {
-          const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+          const bytes = ArrayBuffer.isView(data)
+            ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+            : new Uint8Array(data);
           const signature = await signer.sign(bytes);
           return signature.slice().buffer as ArrayBuffer;
         };
@@ -38,7 +40,11 @@ function signingCrypto(signer: Signer): Crypto {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { subtle, getRandomValues: webcrypto.getRandomValues.bind(webcrypto), randomUUID: webcrypto.randomUUID.bind(webcrypto) } as unknown as Crypto;
+  return {
+    subtle,
+    getRandomValues: webcrypto.getRandomValues.bind(webcrypto),
+    randomUUID: webcrypto.randomUUID.bind(webcrypto),
+  } as unknown as Crypto;
 }
 
 /**
@@ -51,13 +57,19 @@ function signingCrypto(signer: Signer): Crypto {
  * @throws HsmError `HSM_CONFIG_INVALID` for a non-positive `days`; the signer's errors when signing fails.
  */
 export async function selfSignedCertificate(signer: Signer, options: SelfSignedOptions): Promise<string> {
-  if (!Number.isInteger(options.days) || options.days < 1) throw new HsmError('HSM_CONFIG_INVALID', 'certificate validity must be a positive number of days');
+  if (!Number.isInteger(options.days) || options.days < 1)
+    throw new HsmError('HSM_CONFIG_INVALID', 'certificate validity must be a positive number of days');
   const row = algorithm(signer.alg);
   const notBefore = options.notBefore ?? new Date();
   const notAfter = new Date(notBefore.getTime() + options.days * 86_400_000);
   const serial = randomBytes(16);
   serial[0] &= 0x7f; // positive INTEGER
-  const signingKey = { algorithm: { ...row.webCrypto }, type: 'private', extractable: false, usages: ['sign'] } as unknown as CryptoKey;
+  const signingKey = {
+    algorithm: { ...row.webCrypto },
+    type: 'private',
+    extractable: false,
+    usages: ['sign'],
+  } as unknown as CryptoKey;
   const spki = signer.publicKey().export({ format: 'der', type: 'spki' });
   const certificate = await x509.X509CertificateGenerator.create(
     {

@@ -46,9 +46,19 @@ export interface ResolvedEidasConfig extends ResolvedIdpConfig {
 }
 
 /** The natural-person minimum data set (eIDAS SAML Attribute Profile). */
-export const NATURAL_MINIMUM: readonly InternalAttribute[] = ['person_identifier', 'family_name', 'given_name', 'birthdate'];
+export const NATURAL_MINIMUM: readonly InternalAttribute[] = [
+  'person_identifier',
+  'family_name',
+  'given_name',
+  'birthdate',
+];
 /** The natural-person optional attributes of eIDAS 1.1. */
-export const NATURAL_OPTIONAL: readonly InternalAttribute[] = ['birth_name', 'place_of_birth', 'current_address', 'gender'];
+export const NATURAL_OPTIONAL: readonly InternalAttribute[] = [
+  'birth_name',
+  'place_of_birth',
+  'current_address',
+  'gender',
+];
 /** The legal-person minimum data set. */
 export const LEGAL_MINIMUM: readonly InternalAttribute[] = ['legal_person_identifier', 'legal_name'];
 
@@ -67,17 +77,23 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
     { requiredSignatures: 'response', encryptedAssertions: 'required', ...config },
     { signatureAlgorithms: EIDAS_SIGNATURE_METHODS },
   );
-  if (base.requiredSignatures !== 'response' && base.requiredSignatures !== 'both') throw bad('the Response must be signed (response or both)');
+  if (base.requiredSignatures !== 'response' && base.requiredSignatures !== 'both')
+    throw bad('the Response must be signed (response or both)');
   if (base.encryptedAssertions === 'forbidden') throw bad('encryptedAssertions may not be forbidden');
-  for (const uri of base.signatureAlgorithms) if (!EIDAS_SIGNATURE_METHODS.includes(uri)) throw bad(`${uri} is not an eIDAS signature algorithm`);
-  if (!NAMEID_FORMATS.includes(base.nameIdFormat)) throw bad(`nameIdFormat ${base.nameIdFormat} is not allowed by eIDAS`);
+  for (const uri of base.signatureAlgorithms)
+    if (!EIDAS_SIGNATURE_METHODS.includes(uri)) throw bad(`${uri} is not an eIDAS signature algorithm`);
+  if (!NAMEID_FORMATS.includes(base.nameIdFormat))
+    throw bad(`nameIdFormat ${base.nameIdFormat} is not allowed by eIDAS`);
   // eIDAS nodes receive POST; Redirect only when their metadata offers nothing else (request-binding.ts)
-  if (base.authnRequestBinding !== 'metadata') throw bad('authnRequestBinding is chosen from the node\'s metadata (POST unless it offers only Redirect)');
-  if (config.alwaysForceAuthn === false) throw bad('alwaysForceAuthn cannot be false: every eIDAS request forces a fresh authentication (EID-R1)');
+  if (base.authnRequestBinding !== 'metadata')
+    throw bad("authnRequestBinding is chosen from the node's metadata (POST unless it offers only Redirect)");
+  if (config.alwaysForceAuthn === false)
+    throw bad('alwaysForceAuthn cannot be false: every eIDAS request forces a fresh authentication (EID-R1)');
   const spType = config.spType ?? 'public';
   if (spType !== 'public' && spType !== 'private') throw bad('spType must be public or private');
   const spCountry = config.spCountry ?? 'FR';
-  if (!COUNTRY.test(spCountry) || (config.country !== undefined && !COUNTRY.test(config.country))) throw bad('countries are ISO 3166-1 alpha-2, upper case');
+  if (!COUNTRY.test(spCountry) || (config.country !== undefined && !COUNTRY.test(config.country)))
+    throw bad('countries are ISO 3166-1 alpha-2, upper case');
 
   const requested = new Map<InternalAttribute, boolean>();
   for (const name of NATURAL_MINIMUM) requested.set(name, true);

@@ -43,27 +43,42 @@ export interface EidasAdapterOptions {
  * @example
  * const adapter = await createEidasAdapter(config, sp, ctx, { signing: { signer: keys.activeSigner('saml', 'PS256'), certificatePem }, decrypter });
  */
-export async function createEidasAdapter(config: EidasIdpConfig, spConfig: SamlSpConfig, ctx: AdapterContext, options: EidasAdapterOptions): Promise<SamlAdapter> {
+export async function createEidasAdapter(
+  config: EidasIdpConfig,
+  spConfig: SamlSpConfig,
+  ctx: AdapterContext,
+  options: EidasAdapterOptions,
+): Promise<SamlAdapter> {
   const idp = validateEidasConfig(config);
   const sp = validateSpConfig(spConfig);
   const signatureMethod = xmlDsigAlgorithm(options.signing.signer.alg).xmlDsig.signatureMethod;
   if (!EIDAS_SIGNATURE_METHODS.includes(signatureMethod)) {
-    throw samlError('EIDAS_CONFIG_INVALID', { detail: `requests would be signed with ${options.signing.signer.alg}, not PSS or ECDSA` });
+    throw samlError('EIDAS_CONFIG_INVALID', {
+      detail: `requests would be signed with ${options.signing.signer.alg}, not PSS or ECDSA`,
+    });
   }
   if (idp.encryptedAssertions !== 'forbidden' && !options.decrypter) {
     throw samlError('EIDAS_CONFIG_INVALID', { detail: `idp ${idp.id}: encrypted assertions need a decryption key` });
   }
-  if (!options.metadata && !idp.metadataFile) throw samlError('EIDAS_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
+  if (!options.metadata && !idp.metadataFile)
+    throw samlError('EIDAS_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
   const metadata = options.metadata ?? staticMetadata(await loadIdpMetadata(idp.metadataFile!));
 
   const verified = new WeakMap<VerifyContext, UpstreamIdentity['attributes']>();
   const steps: Pipeline = [
-    ['eidas-loa-minimum', checkLoaMinimum],                                            // LoA ≥ requested
+    ['eidas-loa-minimum', checkLoaMinimum], // LoA ≥ requested
     ['eidas-attributes', (vctx) => void verified.set(vctx, checkEidasAttributes(vctx, idp))], // data sets, formats, identifiers
   ];
   const extensionsXml = buildEidasExtensions(idp);
   return buildSamlAdapter(
-    { idp, sp, ctx, metadata, ...(options.entityId ? { entityId: options.entityId } : {}), ...(options.decrypter ? { decrypter: options.decrypter } : {}) },
+    {
+      idp,
+      sp,
+      ctx,
+      metadata,
+      ...(options.entityId ? { entityId: options.entityId } : {}),
+      ...(options.decrypter ? { decrypter: options.decrypter } : {}),
+    },
     {
       kind: 'saml-eidas',
       profile: 'eidas',
@@ -75,7 +90,8 @@ export async function createEidasAdapter(config: EidasIdpConfig, spConfig: SamlS
       }),
       steps,
       attributes: (vctx) => verified.get(vctx) ?? {},
-      spMetadata: (now) => signedSpMetadata({ ...sp, signingCertificatePem: options.signing.certificatePem }, options.signing.signer, now), // EID-M1: RSA-PSS or ECDSA
+      spMetadata: (now) =>
+        signedSpMetadata({ ...sp, signingCertificatePem: options.signing.certificatePem }, options.signing.signer, now), // EID-M1: RSA-PSS or ECDSA
       signing: () => options.signing,
     },
   );

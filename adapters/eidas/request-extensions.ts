@@ -20,8 +20,10 @@ export function buildEidasExtensions(idp: Pick<ResolvedEidasConfig, 'spType' | '
   const attributes = idp.requested
     .map(({ name, required }) => {
       const friendly = rowOf(name).eidasFriendlyName;
-      return `<eidas:RequestedAttribute${friendly ? ` FriendlyName="${e(friendly)}"` : ''} Name="${e(eidasUriOf(name)!)}"` +
-        ` NameFormat="${ATTRNAME_URI}" isRequired="${required ? 'true' : 'false'}"/>`;
+      return (
+        `<eidas:RequestedAttribute${friendly ? ` FriendlyName="${e(friendly)}"` : ''} Name="${e(eidasUriOf(name)!)}"` +
+        ` NameFormat="${ATTRNAME_URI}" isRequired="${required ? 'true' : 'false'}"/>`
+      );
     })
     .join('');
   return `<eidas:SPType>${e(idp.spType)}</eidas:SPType><eidas:RequestedAttributes>${attributes}</eidas:RequestedAttributes>`;

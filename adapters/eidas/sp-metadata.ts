@@ -17,7 +17,11 @@ import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
 
 export const EIDAS_PROTOCOL_VERSION = '1.2';
 const ENTITY_ATTRIBUTE = 'http://eidas.europa.eu/entity-attributes/';
-const DIGESTS = ['http://www.w3.org/2001/04/xmlenc#sha512', 'http://www.w3.org/2001/04/xmldsig-more#sha384', 'http://www.w3.org/2001/04/xmlenc#sha256'];
+const DIGESTS = [
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+];
 
 /**
  * Metadata options carrying the eIDAS extensions.
@@ -25,7 +29,11 @@ const DIGESTS = ['http://www.w3.org/2001/04/xmlenc#sha512', 'http://www.w3.org/2
  * @example
  * const options = eidasSpMetadataOptions({ signingMethods: [PS256_URI], applicationId: 'gateway 1.0' });
  */
-export function eidasSpMetadataOptions(input: { signingMethods: string[]; applicationId: string; spTypeInMetadata?: 'public' | 'private' }): SpMetadataOptions {
+export function eidasSpMetadataOptions(input: {
+  signingMethods: string[];
+  applicationId: string;
+  spTypeInMetadata?: 'public' | 'private';
+}): SpMetadataOptions {
   const e = xmlEscape;
   const entityAttribute = (name: string, value: string) =>
     `<saml:Attribute Name="${ENTITY_ATTRIBUTE}${name}" NameFormat="${ATTRNAME_URI}"><saml:AttributeValue>${e(value)}</saml:AttributeValue></saml:Attribute>`;
@@ -36,7 +44,10 @@ export function eidasSpMetadataOptions(input: { signingMethods: string[]; applic
     DIGESTS.map((uri) => `<alg:DigestMethod Algorithm="${uri}"/>`).join('') +
     signing.map((uri) => `<alg:SigningMethod Algorithm="${uri}"/>`).join('');
   const requested = ATTRIBUTE_MAP.filter((row) => row.eidas)
-    .map((row) => `<md:RequestedAttribute${row.eidasFriendlyName ? ` FriendlyName="${e(row.eidasFriendlyName)}"` : ''} Name="${e(row.eidas!)}" NameFormat="${ATTRNAME_URI}"/>`)
+    .map(
+      (row) =>
+        `<md:RequestedAttribute${row.eidasFriendlyName ? ` FriendlyName="${e(row.eidasFriendlyName)}"` : ''} Name="${e(row.eidas!)}" NameFormat="${ATTRNAME_URI}"/>`,
+    )
     .join('');
   return {
     namespaces: { eidas: NS.eidas, mdattr: NS.mdattr, alg: NS.mdalg, saml: NS.assertion },

@@ -10,7 +10,11 @@ import { SAML_ERRORS } from './saml-codes.ts';
 /** Codes of the contract itself (the adapter registry and the metadata monitor). */
 const CONTRACT_ERRORS = {
   ADAPTER_UNKNOWN: { kind: 'refused', fr: 'Fournisseur d’identité inconnu.', en: 'Unknown identity provider.' },
-  ADAPTER_DUPLICATE: { kind: 'config', fr: 'Fournisseur d’identité déclaré deux fois.', en: 'Identity provider registered twice.' },
+  ADAPTER_DUPLICATE: {
+    kind: 'config',
+    fr: 'Fournisseur d’identité déclaré deux fois.',
+    en: 'Identity provider registered twice.',
+  },
   ADAPTER_KIND_UNKNOWN: { kind: 'config', fr: 'Type d’adaptateur inconnu.', en: 'Unknown adapter kind.' },
 } as const satisfies Record<string, AdapterErrorSpec>;
 

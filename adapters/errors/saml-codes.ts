@@ -86,11 +86,31 @@ export type SamlErrorCode =
   | 'EIDAS_RESPONSE_NOT_SIGNED'
   | 'EIDAS_CONFIG_INVALID';
 
-const REFUSED = { kind: 'refused', fr: 'La réponse du fournisseur d’identité a été refusée.', en: 'The SAML response was refused.' } as const;
-const TOO_OLD = { kind: 'reauthenticate', fr: 'L’authentification est plus ancienne que ce que le service accepte.', en: 'The authentication is older than the service accepts.' } as const;
-const UNAVAILABLE = { kind: 'unavailable', fr: 'Ce fournisseur d’identité est indisponible pour le moment.', en: 'This identity provider is unavailable at the moment.' } as const;
-const METADATA = { kind: 'config', fr: 'Les métadonnées du fournisseur d’identité ont été refusées.', en: 'Identity provider metadata was refused.' } as const;
-const INTERNAL = { kind: 'internal', fr: 'La connexion n’a pas pu aboutir de notre fait.', en: 'Something went wrong on our side.' } as const;
+const REFUSED = {
+  kind: 'refused',
+  fr: 'La réponse du fournisseur d’identité a été refusée.',
+  en: 'The SAML response was refused.',
+} as const;
+const TOO_OLD = {
+  kind: 'reauthenticate',
+  fr: 'L’authentification est plus ancienne que ce que le service accepte.',
+  en: 'The authentication is older than the service accepts.',
+} as const;
+const UNAVAILABLE = {
+  kind: 'unavailable',
+  fr: 'Ce fournisseur d’identité est indisponible pour le moment.',
+  en: 'This identity provider is unavailable at the moment.',
+} as const;
+const METADATA = {
+  kind: 'config',
+  fr: 'Les métadonnées du fournisseur d’identité ont été refusées.',
+  en: 'Identity provider metadata was refused.',
+} as const;
+const INTERNAL = {
+  kind: 'internal',
+  fr: 'La connexion n’a pas pu aboutir de notre fait.',
+  en: 'Something went wrong on our side.',
+} as const;
 
 /** One row per code: a code without a row, or a row without a code, does not type-check. */
 export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
@@ -123,7 +143,11 @@ export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
   SAML_INRESPONSETO_MISMATCH: REFUSED,
   SAML_INRESPONSETO_SESSION_MISMATCH: REFUSED,
   SAML_INRESPONSETO_EXPIRED: REFUSED,
-  SAML_STATUS_NOT_SUCCESS: { kind: 'refused', fr: 'Le fournisseur d’identité n’a pas authentifié la personne.', en: 'The identity provider did not authenticate the user.' },
+  SAML_STATUS_NOT_SUCCESS: {
+    kind: 'refused',
+    fr: 'Le fournisseur d’identité n’a pas authentifié la personne.',
+    en: 'The identity provider did not authenticate the user.',
+  },
   SAML_DESTINATION_INVALID: REFUSED,
   SAML_AUDIENCE_INVALID: REFUSED,
   SAML_RECIPIENT_INVALID: REFUSED,
@@ -135,8 +159,16 @@ export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
   SAML_EXPIRED: REFUSED,
   SAML_LOA_INVALID: REFUSED,
   SAML_LOA_UNAVAILABLE: REFUSED,
-  SAML_METADATA_INVALID: { kind: 'config', fr: 'Les métadonnées du fournisseur d’identité ne sont pas valides.', en: 'Identity provider metadata is invalid.' },
-  SAML_CONFIG_INVALID: { kind: 'config', fr: 'La configuration SAML n’est pas valide.', en: 'SAML configuration is invalid.' },
+  SAML_METADATA_INVALID: {
+    kind: 'config',
+    fr: 'Les métadonnées du fournisseur d’identité ne sont pas valides.',
+    en: 'Identity provider metadata is invalid.',
+  },
+  SAML_CONFIG_INVALID: {
+    kind: 'config',
+    fr: 'La configuration SAML n’est pas valide.',
+    en: 'SAML configuration is invalid.',
+  },
   SAML_SIGNING_FAILED: INTERNAL,
   SAML_INTERNAL_ERROR: INTERNAL,
   // encryption (security-conformance.md §3.1 step 6)
@@ -170,5 +202,9 @@ export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
   EIDAS_LEGAL_PERSON_ATTRIBUTE_MISSING: REFUSED,
   EIDAS_ASSERTION_NOT_ENCRYPTED: REFUSED,
   EIDAS_RESPONSE_NOT_SIGNED: REFUSED,
-  EIDAS_CONFIG_INVALID: { kind: 'config', fr: 'La configuration eIDAS n’est pas valide.', en: 'eIDAS configuration is invalid.' },
+  EIDAS_CONFIG_INVALID: {
+    kind: 'config',
+    fr: 'La configuration eIDAS n’est pas valide.',
+    en: 'eIDAS configuration is invalid.',
+  },
 };

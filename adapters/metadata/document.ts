@@ -47,27 +47,42 @@ export interface ReadOptions {
  */
 export function readMetadataEntity(xml: string, entityId: string | undefined, options: ReadOptions): MetadataEntity {
   const root = trustedRoot(xml, options);
-  const entities = isElement(root, NS.metadata, 'EntitiesDescriptor') ? childrenNamed(root, NS.metadata, 'EntityDescriptor') : [root];
+  const entities = isElement(root, NS.metadata, 'EntitiesDescriptor')
+    ? childrenNamed(root, NS.metadata, 'EntityDescriptor')
+    : [root];
   if (!isElement(root, NS.metadata, 'EntitiesDescriptor') && !isElement(root, NS.metadata, 'EntityDescriptor')) {
     throw samlError('SAML_METADATA_INVALID', { detail: 'root is neither EntityDescriptor nor EntitiesDescriptor' });
   }
   const matching = entityId === undefined ? entities : entities.filter((e) => attr(e, 'entityID') === entityId);
-  if (matching.length !== 1) throw samlError('SAML_METADATA_ENTITY_NOT_FOUND', { detail: `${matching.length} entities named ${entityId ?? '(any)'}` });
+  if (matching.length !== 1)
+    throw samlError('SAML_METADATA_ENTITY_NOT_FOUND', {
+      detail: `${matching.length} entities named ${entityId ?? '(any)'}`,
+    });
   const entity = matching[0]!;
   const validUntil = earliest([root, entity].map((e) => attr(e, 'validUntil')).map(instant));
-  if (validUntil === undefined && options.requireValidUntil) throw samlError('SAML_METADATA_INVALID', { detail: 'validUntil missing' });
+  if (validUntil === undefined && options.requireValidUntil)
+    throw samlError('SAML_METADATA_INVALID', { detail: 'validUntil missing' });
   if (validUntil !== undefined && validUntil <= options.now.getTime()) {
     throw samlError('SAML_METADATA_EXPIRED', { detail: `validUntil ${new Date(validUntil).toISOString()}` });
   }
-  const cacheDurationMs = earliest([root, entity].map((e) => attr(e, 'cacheDuration')).map((v) => (v === undefined ? undefined : parseDuration(v))));
+  const cacheDurationMs = earliest(
+    [root, entity].map((e) => attr(e, 'cacheDuration')).map((v) => (v === undefined ? undefined : parseDuration(v))),
+  );
   let metadata: IdpMetadata;
   try {
     metadata = readIdpEntity(entity);
   } catch (cause) {
     if (cause instanceof AdapterError && cause.code === 'SAML_METADATA_INVALID') throw cause;
-    throw samlError('SAML_METADATA_INVALID', { detail: cause instanceof AdapterError ? cause.code : String(cause), cause });
+    throw samlError('SAML_METADATA_INVALID', {
+      detail: cause instanceof AdapterError ? cause.code : String(cause),
+      cause,
+    });
   }
-  return { metadata, ...(validUntil === undefined ? {} : { validUntil }), ...(cacheDurationMs === undefined ? {} : { cacheDurationMs }) };
+  return {
+    metadata,
+    ...(validUntil === undefined ? {} : { validUntil }),
+    ...(cacheDurationMs === undefined ? {} : { cacheDurationMs }),
+  };
 }
 
 function trustedRoot(xml: string, options: ReadOptions): Element {
@@ -87,10 +102,23 @@ function trustedRoot(xml: string, options: ReadOptions): Element {
   if (!signature) throw samlError('SAML_METADATA_SIGNATURE_MISSING', { detail: 'metadata is not signed' });
   let signed: string;
   try {
-    signed = verifyOne(xml, signature, root, options.trustAnchors, options.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS, []);
+    signed = verifyOne(
+      xml,
+      signature,
+      root,
+      options.trustAnchors,
+      options.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS,
+      [],
+    );
   } catch (cause) {
-    const code = cause instanceof AdapterError && cause.code === 'SAML_SIGNATURE_UNTRUSTED_KEY' ? 'SAML_METADATA_UNTRUSTED' : 'SAML_METADATA_SIGNATURE_INVALID';
-    throw samlError(code, { detail: cause instanceof AdapterError ? `${cause.code}: ${cause.detail ?? ''}` : String(cause), cause });
+    const code =
+      cause instanceof AdapterError && cause.code === 'SAML_SIGNATURE_UNTRUSTED_KEY'
+        ? 'SAML_METADATA_UNTRUSTED'
+        : 'SAML_METADATA_SIGNATURE_INVALID';
+    throw samlError(code, {
+      detail: cause instanceof AdapterError ? `${cause.code}: ${cause.detail ?? ''}` : String(cause),
+      cause,
+    });
   }
   const signedRoot = parseStrictXml(signed).documentElement!;
   if (signedRoot.localName !== root.localName || attr(signedRoot, 'ID') !== attr(root, 'ID')) {
@@ -102,7 +130,8 @@ function trustedRoot(xml: string, options: ReadOptions): Element {
 function instant(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw samlError('SAML_METADATA_INVALID', { detail: `validUntil ${value} is not an xs:dateTime` });
+  if (Number.isNaN(ms))
+    throw samlError('SAML_METADATA_INVALID', { detail: `validUntil ${value} is not an xs:dateTime` });
   return ms;
 }
 

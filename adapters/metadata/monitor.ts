@@ -95,8 +95,15 @@ export class MetadataMonitor {
 
   /** Adds an IdP (not fetched yet: call `refresh`); returns the handle its adapter reads. */
   register(config: MonitoredIdp): MetadataHandle {
-    if (this.#entries.has(config.id)) throw new AdapterError('ADAPTER_DUPLICATE', 'IdP registered twice.', { detail: config.id });
-    const entry: Entry = { config, disabled: false, status: { consecutiveFailures: 0 }, reported: 'unavailable', superseded: [] };
+    if (this.#entries.has(config.id))
+      throw new AdapterError('ADAPTER_DUPLICATE', 'IdP registered twice.', { detail: config.id });
+    const entry: Entry = {
+      config,
+      disabled: false,
+      status: { consecutiveFailures: 0 },
+      reported: 'unavailable',
+      superseded: [],
+    };
     this.#entries.set(config.id, entry);
     return { current: () => this.#current(entry), availability: () => this.#availability(entry) };
   }
@@ -108,19 +115,31 @@ export class MetadataMonitor {
     entry.status.lastAttempt = now.toISOString();
     try {
       const xml = await this.#document(entry.config.source);
-      const read = readMetadataEntity(xml, entry.config.entityId, { trustAnchors: entry.config.trustAnchors, requireValidUntil: entry.config.requireValidUntil, now });
+      const read = readMetadataEntity(xml, entry.config.entityId, {
+        trustAnchors: entry.config.trustAnchors,
+        requireValidUntil: entry.config.requireValidUntil,
+        now,
+      });
       // Rollback: a signed document we held before and have since replaced is an older issue replayed;
       // it would resurrect keys the IdP has rolled over (validUntil alone cannot tell: an IdP may shorten it).
       const digest = createHash('sha256').update(xml).digest('hex');
       if (entry.config.trustAnchors.length > 0 && entry.superseded.includes(digest)) {
-        throw samlError('SAML_METADATA_ROLLBACK', { detail: `document ${digest.slice(0, 16)} was held before and replaced: an older issue replayed` });
+        throw samlError('SAML_METADATA_ROLLBACK', {
+          detail: `document ${digest.slice(0, 16)} was held before and replaced: an older issue replayed`,
+        });
       }
       const metadata = withStrongKeys(read.metadata, entry.config.keyRule);
       if (metadata.weakSigningCertificates?.length) {
-        this.#onEvent({ type: 'weak_keys', idp: id, keys: metadata.weakSigningCertificates.map((w) => `${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`) });
+        this.#onEvent({
+          type: 'weak_keys',
+          idp: id,
+          keys: metadata.weakSigningCertificates.map((w) => `${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`),
+        });
       }
-      const keysChanged = entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(metadata).join();
-      if (entry.digest !== undefined && entry.digest !== digest) entry.superseded = [entry.digest, ...entry.superseded].slice(0, SUPERSEDED_KEPT);
+      const keysChanged =
+        entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(metadata).join();
+      if (entry.digest !== undefined && entry.digest !== digest)
+        entry.superseded = [entry.digest, ...entry.superseded].slice(0, SUPERSEDED_KEPT);
       entry.digest = digest;
       entry.metadata = metadata;
       entry.validUntil = read.validUntil;
@@ -129,14 +148,24 @@ export class MetadataMonitor {
       delete entry.status.lastError;
       this.#onEvent({ type: 'refreshed', idp: id, keysChanged });
       this.#armExpiryWarning(entry);
-      this.#schedule(entry, nextDelayMs(entry.config.policy, { ok: true, now: now.getTime(), cacheDurationMs: read.cacheDurationMs, validUntil: read.validUntil }, this.#random));
+      this.#schedule(
+        entry,
+        nextDelayMs(
+          entry.config.policy,
+          { ok: true, now: now.getTime(), cacheDurationMs: read.cacheDurationMs, validUntil: read.validUntil },
+          this.#random,
+        ),
+      );
     } catch (error) {
       const code = error instanceof AdapterError ? error.code : 'SAML_INTERNAL_ERROR';
       const detail = error instanceof AdapterError ? error.detail : String(error);
       entry.status.consecutiveFailures += 1;
       entry.status.lastError = { code, ...(detail === undefined ? {} : { detail }), at: now.toISOString() };
       this.#onEvent({ type: 'refresh_failed', idp: id, code, ...(detail === undefined ? {} : { detail }) });
-      this.#schedule(entry, nextDelayMs(entry.config.policy, { ok: false, failures: entry.status.consecutiveFailures }, this.#random));
+      this.#schedule(
+        entry,
+        nextDelayMs(entry.config.policy, { ok: false, failures: entry.status.consecutiveFailures }, this.#random),
+      );
     }
     if (entry.status.consecutiveFailures > 0) this.#warnIfExpiring(entry);
     this.#availability(entry);
@@ -202,7 +231,11 @@ export class MetadataMonitor {
   }
 
   #availability(entry: Entry): IdpAvailability {
-    const availability: IdpAvailability = entry.disabled ? 'disabled' : this.#current(entry) ? 'available' : 'unavailable';
+    const availability: IdpAvailability = entry.disabled
+      ? 'disabled'
+      : this.#current(entry)
+        ? 'available'
+        : 'unavailable';
     if (availability !== entry.reported) {
       entry.reported = availability;
       this.#onEvent({ type: 'availability', idp: entry.config.id, availability });
@@ -239,7 +272,12 @@ export class MetadataMonitor {
     if (horizon === undefined || entry.validUntil === undefined || entry.disabled) return;
     const remainingSeconds = Math.floor((entry.validUntil - this.#now().getTime()) / 1000);
     if (remainingSeconds > 0 && remainingSeconds < horizon) {
-      this.#onEvent({ type: 'expiring', idp: entry.config.id, validUntil: new Date(entry.validUntil).toISOString(), remainingSeconds });
+      this.#onEvent({
+        type: 'expiring',
+        idp: entry.config.id,
+        validUntil: new Date(entry.validUntil).toISOString(),
+        remainingSeconds,
+      });
     }
   }
 
@@ -278,7 +316,9 @@ function withStrongKeys(metadata: IdpMetadata, rule: KeyStrengthRule): IdpMetada
     else weak.push({ pem, problem });
   }
   if (strong.length === 0) {
-    throw samlError('SAML_METADATA_KEY_TOO_WEAK', { detail: weak.map((w) => `key ${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`).join('; ') });
+    throw samlError('SAML_METADATA_KEY_TOO_WEAK', {
+      detail: weak.map((w) => `key ${fingerprintOf(w.pem).slice(0, 16)}: ${w.problem}`).join('; '),
+    });
   }
   return { ...metadata, signingCertificates: strong, ...(weak.length > 0 ? { weakSigningCertificates: weak } : {}) };
 }

@@ -29,13 +29,20 @@ export async function fetchMetadata(source: MetadataSource, limitBytes: number =
     if ('file' in source) return await readFile(source.file, 'utf8');
     const url = new URL(source.url);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`scheme ${url.protocol}`);
-    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error', headers: { accept: 'application/samlmetadata+xml, application/xml' } });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      redirect: 'error',
+      headers: { accept: 'application/samlmetadata+xml, application/xml' },
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const length = Number(response.headers.get('content-length') ?? '0');
     if (length > MAX_BYTES) throw new Error(`${length} bytes announced, over ${MAX_BYTES}`);
     return await readCapped(response, limitBytes);
   } catch (cause) {
-    throw samlError('SAML_METADATA_FETCH_FAILED', { detail: `${sourceKey(source)}: ${cause instanceof Error ? cause.message : String(cause)}`, cause });
+    throw samlError('SAML_METADATA_FETCH_FAILED', {
+      detail: `${sourceKey(source)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause,
+    });
   }
 }
 

@@ -52,7 +52,9 @@ export function buildAuthnRequest(input: AuthnRequestInput): { id: string; xml: 
   const e = xmlEscape;
   const force = input.forceAuthn ? ' ForceAuthn="true"' : '';
   const passive = input.explicitNotPassive ? ' IsPassive="false"' : '';
-  const xmlns = Object.entries(input.namespaces ?? {}).map(([prefix, uri]) => ` xmlns:${prefix}="${e(uri)}"`).join('');
+  const xmlns = Object.entries(input.namespaces ?? {})
+    .map(([prefix, uri]) => ` xmlns:${prefix}="${e(uri)}"`)
+    .join('');
   const extensions = input.extensionsXml ? `<samlp:Extensions>${input.extensionsXml}</samlp:Extensions>` : '';
   const xml =
     `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}"${xmlns}` +

@@ -93,7 +93,10 @@ const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * @example
  * const idp = validateIdpConfig({ id: 'demo-idp', displayName: 'Demo', metadataFile, maxLoa });
  */
-export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signatureAlgorithms?: readonly string[] } = {}): ResolvedIdpConfig {
+export function validateIdpConfig(
+  config: LegacySamlIdpConfig,
+  defaults: { signatureAlgorithms?: readonly string[] } = {},
+): ResolvedIdpConfig {
   const bad = (detail: string) => samlError('SAML_CONFIG_INVALID', { detail: `idp ${config.id}: ${detail}` });
   if (!ID.test(config.id)) throw bad('id must be lower-case [a-z0-9_-]');
   if (!config.displayName) throw bad('displayName is required');
@@ -108,14 +111,16 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
   if (!ENCRYPTION.includes(encryption)) throw bad(`encryptedAssertions ${String(encryption)} is unknown`);
   const algorithms = [...(config.signatureAlgorithms ?? defaults.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS)];
   if (algorithms.length === 0) throw bad('signatureAlgorithms must not be empty');
-  for (const uri of algorithms) if (!allowedSignatureMethod(uri, DEFAULT_SIGNATURE_METHODS)) throw bad(`signature algorithm ${uri} is not allowed`);
+  for (const uri of algorithms)
+    if (!allowedSignatureMethod(uri, DEFAULT_SIGNATURE_METHODS)) throw bad(`signature algorithm ${uri} is not allowed`);
   const allowedLoas = [...(config.allowedLoas ?? LOA_ORDER.filter((loa) => loaRank(loa) <= loaRank(config.maxLoa)))];
   if (allowedLoas.length === 0 || !allowedLoas.every(isLoaUri)) throw bad('allowedLoas must list eIDAS LoA URIs');
   if (allowedLoas.some((loa) => loaRank(loa) > loaRank(config.maxLoa))) throw bad('allowedLoas may not exceed maxLoa');
   const nameIdFormat = config.nameIdFormat ?? NAMEID_UNSPECIFIED;
   if (!NAMEID_FORMATS.includes(nameIdFormat)) throw bad(`nameIdFormat ${nameIdFormat} is not supported`);
   const authnRequestBinding = config.authnRequestBinding ?? 'metadata';
-  if (!REQUEST_BINDING_SETTINGS.includes(authnRequestBinding)) throw bad(`authnRequestBinding ${String(authnRequestBinding)} is unknown`);
+  if (!REQUEST_BINDING_SETTINGS.includes(authnRequestBinding))
+    throw bad(`authnRequestBinding ${String(authnRequestBinding)} is unknown`);
   return {
     id: config.id,
     displayName: config.displayName,
@@ -135,7 +140,10 @@ export function validateIdpConfig(config: LegacySamlIdpConfig, defaults: { signa
 
 /** Validates the SP config: absolute http(s) URLs, a certificate PEM. */
 export function validateSpConfig(sp: SamlSpConfig): SamlSpConfig {
-  for (const [name, value] of [['acsUrl', sp.acsUrl], ['metadataUrl', sp.metadataUrl]] as const) {
+  for (const [name, value] of [
+    ['acsUrl', sp.acsUrl],
+    ['metadataUrl', sp.metadataUrl],
+  ] as const) {
     if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
       throw samlError('SAML_CONFIG_INVALID', { detail: `sp ${name} must be an absolute http(s) URL` });
     }

@@ -54,7 +54,8 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
 
 function read(xml: string): IdpMetadata {
   const root = parseStrictXml(xml).documentElement!;
-  if (!isElement(root, NS.metadata, 'EntityDescriptor')) throw samlError('SAML_METADATA_INVALID', { detail: 'root is not md:EntityDescriptor' });
+  if (!isElement(root, NS.metadata, 'EntityDescriptor'))
+    throw samlError('SAML_METADATA_INVALID', { detail: 'root is not md:EntityDescriptor' });
   return readIdpEntity(root);
 }
 
@@ -66,8 +67,9 @@ export function readIdpEntity(root: Element): IdpMetadata {
   const invalid = (detail: string) => samlError('SAML_METADATA_INVALID', { detail });
   const entityId = attr(root, 'entityID');
   if (!entityId) throw invalid('entityID missing');
-  const descriptors = childrenNamed(root, NS.metadata, 'IDPSSODescriptor')
-    .filter((d) => (attr(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(NS.protocol));
+  const descriptors = childrenNamed(root, NS.metadata, 'IDPSSODescriptor').filter((d) =>
+    (attr(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(NS.protocol),
+  );
   if (descriptors.length !== 1) throw invalid(`${descriptors.length} SAML 2.0 IDPSSODescriptor elements`);
   const idp = descriptors[0]!;
 
@@ -95,7 +97,8 @@ export function readIdpEntity(root: Element): IdpMetadata {
 
 function toPem(base64: string): string {
   const body = base64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw samlError('SAML_METADATA_INVALID', { detail: 'certificate is not base64' });
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+    throw samlError('SAML_METADATA_INVALID', { detail: 'certificate is not base64' });
   const pem = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
   try {
     new X509Certificate(pem);

@@ -19,13 +19,26 @@ export interface KeyStrengthRule {
 }
 
 /** Approved curves, by the names `asymmetricKeyDetails.namedCurve` reports. */
-export const APPROVED_CURVES = ['prime256v1', 'secp384r1', 'secp521r1', 'brainpoolP256r1', 'brainpoolP384r1', 'brainpoolP512r1'] as const;
+export const APPROVED_CURVES = [
+  'prime256v1',
+  'secp384r1',
+  'secp521r1',
+  'brainpoolP256r1',
+  'brainpoolP384r1',
+  'brainpoolP512r1',
+] as const;
 
-export const EIDAS_KEY_RULE: KeyStrengthRule = { name: 'eIDAS', minRsaBits: 3072, curves: APPROVED_CURVES, allowEdwards: false };
+export const EIDAS_KEY_RULE: KeyStrengthRule = {
+  name: 'eIDAS',
+  minRsaBits: 3072,
+  curves: APPROVED_CURVES,
+  allowEdwards: false,
+};
 
 /** The legacy rule; `minRsaBits` below 2048 is refused (configurable only upwards). */
 export function legacyKeyRule(minRsaBits: number): KeyStrengthRule {
-  if (!Number.isInteger(minRsaBits) || minRsaBits < 2048) throw new Error(`minimum RSA key size ${minRsaBits} is below 2048`);
+  if (!Number.isInteger(minRsaBits) || minRsaBits < 2048)
+    throw new Error(`minimum RSA key size ${minRsaBits} is below 2048`);
   return { name: `legacy (RSA ≥ ${minRsaBits})`, minRsaBits, curves: APPROVED_CURVES, allowEdwards: true };
 }
 

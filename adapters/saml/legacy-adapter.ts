@@ -46,13 +46,21 @@ export async function createLegacySamlAdapter(
 ): Promise<LegacySamlAdapter> {
   const idp = validateIdpConfig(idpConfig);
   const sp = validateSpConfig(spConfig);
-  if (!extras.metadata && !idp.metadataFile) throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
+  if (!extras.metadata && !idp.metadataFile)
+    throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
   const metadata = extras.metadata ?? staticMetadata(await loadIdpMetadata(idp.metadataFile!));
   if (idp.encryptedAssertions !== 'forbidden' && !extras.decrypter) {
     throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: encrypted assertions need a decryption key` });
   }
   return buildSamlAdapter(
-    { idp, sp, ctx, metadata, ...(extras.entityId ? { entityId: extras.entityId } : {}), ...(extras.decrypter ? { decrypter: extras.decrypter } : {}) },
+    {
+      idp,
+      sp,
+      ctx,
+      metadata,
+      ...(extras.entityId ? { entityId: extras.entityId } : {}),
+      ...(extras.decrypter ? { decrypter: extras.decrypter } : {}),
+    },
     {
       kind: 'saml-legacy',
       profile: 'legacy',

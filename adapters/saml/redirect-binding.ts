@@ -22,7 +22,12 @@ import { samlError } from './errors.ts';
  * @example
  * const { url } = await redirectBindingUrl(authnRequestXml, relayState, metadata.sso.redirect, keys.activeSigner('saml'));
  */
-export async function redirectBindingUrl(xml: string, relayState: string, endpoint: string, signer: Signer): Promise<{ url: string; query: string }> {
+export async function redirectBindingUrl(
+  xml: string,
+  relayState: string,
+  endpoint: string,
+  signer: Signer,
+): Promise<{ url: string; query: string }> {
   const sigAlg = xmlDsigAlgorithm(signer.alg).xmlDsig.signatureMethod;
   const signed =
     `SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}` +

@@ -26,8 +26,17 @@ export const REQUEST_BINDING_SETTINGS: readonly RequestBindingSetting[] = ['meta
  * @example
  * const { binding, url } = chooseRequestBinding(metadata.sso, 'metadata', 'idp-a'); // { binding: 'post', url }
  */
-export function chooseRequestBinding(sso: IdpMetadata['sso'], setting: RequestBindingSetting, idpId: string, loginId?: string): { binding: 'post' | 'redirect'; url: string } {
-  const missing = (what: string) => samlError('SAML_BINDING_UNAVAILABLE', { ...(loginId === undefined ? {} : { loginId }), detail: `${idpId}: metadata has no ${what} SingleSignOnService` });
+export function chooseRequestBinding(
+  sso: IdpMetadata['sso'],
+  setting: RequestBindingSetting,
+  idpId: string,
+  loginId?: string,
+): { binding: 'post' | 'redirect'; url: string } {
+  const missing = (what: string) =>
+    samlError('SAML_BINDING_UNAVAILABLE', {
+      ...(loginId === undefined ? {} : { loginId }),
+      detail: `${idpId}: metadata has no ${what} SingleSignOnService`,
+    });
   switch (setting) {
     case 'metadata':
       if (sso.post) return { binding: 'post', url: sso.post };

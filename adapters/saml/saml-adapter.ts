@@ -13,7 +13,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
-  AdapterContext, IdpAvailability, InboundMessage, LoaUri, LoginRequest, LoginResult, LoginStart, UpstreamAdapter, UpstreamIdentity,
+  AdapterContext,
+  IdpAvailability,
+  InboundMessage,
+  LoaUri,
+  LoginRequest,
+  LoginResult,
+  LoginStart,
+  UpstreamAdapter,
+  UpstreamIdentity,
 } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { MetadataHandle } from './metadata-handle.ts';
@@ -87,12 +95,18 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
     availability: () => metadata.availability(),
 
     async startLogin(request: LoginRequest): Promise<LoginStart> {
-      if (!isLoaUri(request.minimumLoa)) throw samlError('SAML_LOA_INVALID', { loginId: request.loginId, detail: 'requested LoA' });
+      if (!isLoaUri(request.minimumLoa))
+        throw samlError('SAML_LOA_INVALID', { loginId: request.loginId, detail: 'requested LoA' });
       if (loaRank(request.minimumLoa) > loaRank(idp.maxLoa)) {
         throw samlError('SAML_LOA_UNAVAILABLE', { loginId: request.loginId, detail: `${idp.id} max ${idp.maxLoa}` });
       }
       const current = usable(request.loginId);
-      const { binding, url: destination } = chooseRequestBinding(current.sso, idp.authnRequestBinding, idp.id, request.loginId);
+      const { binding, url: destination } = chooseRequestBinding(
+        current.sso,
+        idp.authnRequestBinding,
+        idp.id,
+        request.loginId,
+      );
       const issuedAt = ctx.now();
       const input: AuthnRequestInput = {
         spEntityId: sp.entityId,
@@ -107,7 +121,8 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
       const { signer, certificatePem } = profile.signing();
       const relayState = randomBytes(24).toString('base64url');
       // HTTP-Redirect: the query string is signed, not the XML (Bindings §3.4.4.1)
-      const { id, xml } = binding === 'post' ? await signedAuthnRequest(input, signer, certificatePem) : buildAuthnRequest(input);
+      const { id, xml } =
+        binding === 'post' ? await signedAuthnRequest(input, signer, certificatePem) : buildAuthnRequest(input);
       const pending: PendingRequest = {
         loginId: request.loginId,
         browserBinding: request.browserBinding,
@@ -115,11 +130,18 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         minimumLoa: request.minimumLoa,
         issuedAt: issuedAt.toISOString(),
         forceAuthn: input.forceAuthn,
-        ...(request.maxAuthenticationAgeSeconds === undefined ? {} : { maxAuthenticationAgeSeconds: request.maxAuthenticationAgeSeconds }),
+        ...(request.maxAuthenticationAgeSeconds === undefined
+          ? {}
+          : { maxAuthenticationAgeSeconds: request.maxAuthenticationAgeSeconds }),
       };
-      const start: LoginStart = binding === 'post'
-        ? { binding: 'post', url: destination, fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: relayState } }
-        : { binding: 'redirect', url: (await redirectBindingUrl(xml, relayState, destination, signer)).url };
+      const start: LoginStart =
+        binding === 'post'
+          ? {
+              binding: 'post',
+              url: destination,
+              fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: relayState },
+            }
+          : { binding: 'redirect', url: (await redirectBindingUrl(xml, relayState, destination, signer)).url };
       await ctx.state.put(`saml:pending:${id}`, JSON.stringify(pending), PENDING_TTL_SECONDS);
       return start;
     },
@@ -127,19 +149,35 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
     async finishLogin(message: InboundMessage): Promise<LoginResult> {
       const current = usable();
       const vctx: VerifyContext = {
-        env: { profile: profile.profile, idp, metadata: current, sp, state: ctx.state, now: ctx.now(), ...(options.decrypter ? { decrypter: options.decrypter } : {}) },
+        env: {
+          profile: profile.profile,
+          idp,
+          metadata: current,
+          sp,
+          state: ctx.state,
+          now: ctx.now(),
+          ...(options.decrypter ? { decrypter: options.decrypter } : {}),
+        },
         message,
         signed: { count: 0 },
       };
       await runPipeline(vctx, [...PIPELINE, ...profile.steps]);
-      return { loginId: need(vctx.loginId, 'loginId'), identity: identityOf(vctx, idp.id, current.entityId, profile.attributes(vctx)) };
+      return {
+        loginId: need(vctx.loginId, 'loginId'),
+        identity: identityOf(vctx, idp.id, current.entityId, profile.attributes(vctx)),
+      };
     },
 
     metadata: () => profile.spMetadata(ctx.now()),
   };
 }
 
-function identityOf(vctx: VerifyContext, idpId: string, issuer: string, attributes: UpstreamIdentity['attributes']): UpstreamIdentity {
+function identityOf(
+  vctx: VerifyContext,
+  idpId: string,
+  issuer: string,
+  attributes: UpstreamIdentity['attributes'],
+): UpstreamIdentity {
   const claims = need(vctx.claims, 'claims');
   const envelope = need(vctx.envelope, 'envelope');
   const sessionIndex = claims.authn.sessionIndex;
@@ -159,7 +197,9 @@ function identityOf(vctx: VerifyContext, idpId: string, issuer: string, attribut
       issuer,
       signaturesVerified: vctx.signed.count,
       oneTimeUse: claims.conditions.oneTimeUse,
-      ...(claims.conditions.proxyRestriction?.audiences.length ? { onwardAudiences: claims.conditions.proxyRestriction.audiences } : {}),
+      ...(claims.conditions.proxyRestriction?.audiences.length
+        ? { onwardAudiences: claims.conditions.proxyRestriction.audiences }
+        : {}),
     },
   };
 }

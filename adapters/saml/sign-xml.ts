@@ -40,7 +40,10 @@ export async function signXml(xml: string, options: SignXmlOptions): Promise<str
     canonicalizationAlgorithm: TRANSFORM.excC14n,
   });
   restrictAlgorithms(sig, [row.xmlDsig.signatureMethod]);
-  sig.SignatureAlgorithms[row.xmlDsig.signatureMethod] = hsmSignatureMethod(signer, row.xmlDsig.signatureMethod) as never;
+  sig.SignatureAlgorithms[row.xmlDsig.signatureMethod] = hsmSignatureMethod(
+    signer,
+    row.xmlDsig.signatureMethod,
+  ) as never;
   sig.addReference({
     xpath: '/*',
     transforms: [TRANSFORM.enveloped, TRANSFORM.excC14n],
@@ -66,7 +69,11 @@ function hsmSignatureMethod(signer: Signer, uri: string) {
     verifySignature = (): never => {
       throw new Error('signing-only algorithm');
     };
-    getSignature = (signedInfo: string | Uint8Array, _key: unknown, callback?: (e: Error | null, v?: string) => void): void => {
+    getSignature = (
+      signedInfo: string | Uint8Array,
+      _key: unknown,
+      callback?: (e: Error | null, v?: string) => void,
+    ): void => {
       if (!callback) throw new Error('HSM signing is asynchronous: call computeSignature with a callback');
       const data = typeof signedInfo === 'string' ? Buffer.from(signedInfo, 'utf8') : signedInfo;
       signer.sign(data).then(
@@ -84,5 +91,6 @@ function assertCertificateMatches(signer: Signer, certificatePem: string): void 
   } catch (cause) {
     throw samlError('SAML_CONFIG_INVALID', { detail: 'signing certificate does not parse', cause });
   }
-  if (!matches) throw samlError('SAML_CONFIG_INVALID', { detail: `certificate does not belong to signer ${signer.kid}` });
+  if (!matches)
+    throw samlError('SAML_CONFIG_INVALID', { detail: `certificate does not belong to signer ${signer.kid}` });
 }

@@ -18,8 +18,7 @@ import type { SamlSpConfig } from './config.ts';
 import { signedSpMetadata, validateSpMetadataTimes, type SpMetadataTimes } from './sp-metadata.ts';
 
 export type SpMetadataEvent =
-  | { type: 'resign_failed'; error: string }
-  | { type: 'expiring'; validUntil: string; remainingSeconds: number };
+  { type: 'resign_failed'; error: string } | { type: 'expiring'; validUntil: string; remainingSeconds: number };
 
 export interface SpMetadataDocument {
   xml: string;
@@ -110,7 +109,12 @@ export class SpMetadataPublisher {
         const signer = this.#options.signer();
         const now = this.#options.now();
         const xml = await signedSpMetadata(this.#options.sp, signer, now, { times: this.#options.times });
-        const document = { xml, kid: signer.kid, signedAt: now.getTime(), validUntil: now.getTime() + this.#options.times.validitySeconds * 1000 };
+        const document = {
+          xml,
+          kid: signer.kid,
+          signedAt: now.getTime(),
+          validUntil: now.getTime() + this.#options.times.validitySeconds * 1000,
+        };
         this.#current = document;
         this.#warnIfExpiring(document, now.getTime());
         return document;
@@ -124,7 +128,11 @@ export class SpMetadataPublisher {
   #warnIfExpiring(document: SpMetadataDocument, now: number): void {
     const remainingSeconds = Math.floor((document.validUntil - now) / 1000);
     if (remainingSeconds < this.#options.expiryWarningSeconds) {
-      this.#options.onEvent({ type: 'expiring', validUntil: new Date(document.validUntil).toISOString(), remainingSeconds });
+      this.#options.onEvent({
+        type: 'expiring',
+        validUntil: new Date(document.validUntil).toISOString(),
+        remainingSeconds,
+      });
     }
   }
 }

@@ -27,7 +27,10 @@ import { CONTENT_ALGORITHMS, KEY_TRANSPORT } from './xmlenc/algorithms.ts';
 
 /** 7 days valid, re-fetched daily: an IdP that misses six fetches in a row still holds valid metadata. */
 export const DEFAULT_SP_METADATA_TIMES: SpMetadataTimes = { validitySeconds: 7 * 86400, cacheDurationSeconds: 86400 };
-export const SP_METADATA_BOUNDS = { cacheDuration: { min: 300, max: 7 * 86400 }, validity: { min: 3600, max: 365 * 86400 } } as const;
+export const SP_METADATA_BOUNDS = {
+  cacheDuration: { min: 300, max: 7 * 86400 },
+  validity: { min: 3600, max: 365 * 86400 },
+} as const;
 
 /**
  * Refuses times an IdP could not work with (`SAML_CONFIG_INVALID`): cacheDuration 5 min..7 days, validity
@@ -36,17 +39,22 @@ export const SP_METADATA_BOUNDS = { cacheDuration: { min: 300, max: 7 * 86400 },
 export function validateSpMetadataTimes(times: SpMetadataTimes): SpMetadataTimes {
   const { validitySeconds: v, cacheDurationSeconds: c } = times;
   const bad = (detail: string) => samlError('SAML_CONFIG_INVALID', { detail: `sp metadata ${detail}` });
-  if (!Number.isInteger(c) || c < SP_METADATA_BOUNDS.cacheDuration.min || c > SP_METADATA_BOUNDS.cacheDuration.max) throw bad('cacheDurationSeconds must be an integer in 300..604800');
-  if (!Number.isInteger(v) || v < SP_METADATA_BOUNDS.validity.min || v > SP_METADATA_BOUNDS.validity.max) throw bad('validitySeconds must be an integer in 3600..31536000');
+  if (!Number.isInteger(c) || c < SP_METADATA_BOUNDS.cacheDuration.min || c > SP_METADATA_BOUNDS.cacheDuration.max)
+    throw bad('cacheDurationSeconds must be an integer in 300..604800');
+  if (!Number.isInteger(v) || v < SP_METADATA_BOUNDS.validity.min || v > SP_METADATA_BOUNDS.validity.max)
+    throw bad('validitySeconds must be an integer in 3600..31536000');
   if (v < 2 * c) throw bad('validitySeconds must be at least twice cacheDurationSeconds');
   return times;
 }
 
 function keyDescriptor(use: 'signing' | 'encryption', pem: string): string {
   const body = new X509Certificate(pem).raw.toString('base64');
-  const methods = use === 'encryption'
-    ? [...CONTENT_ALGORITHMS.map((row) => row.uri), KEY_TRANSPORT.rsaOaepMgf1p, KEY_TRANSPORT.rsaOaep].map((uri) => `<md:EncryptionMethod Algorithm="${uri}"/>`).join('')
-    : '';
+  const methods =
+    use === 'encryption'
+      ? [...CONTENT_ALGORITHMS.map((row) => row.uri), KEY_TRANSPORT.rsaOaepMgf1p, KEY_TRANSPORT.rsaOaep]
+          .map((uri) => `<md:EncryptionMethod Algorithm="${uri}"/>`)
+          .join('')
+      : '';
   return `<md:KeyDescriptor use="${use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>${methods}</md:KeyDescriptor>`;
 }
 
@@ -55,9 +63,14 @@ export function buildSpMetadata(sp: SamlSpConfig, now: Date, explicit: SpMetadat
   const e = xmlEscape;
   const options = { ...sp.metadataOptions, ...explicit };
   const signing = [sp.signingCertificatePem, ...(options.nextSigningCertificates ?? [])];
-  const encryption = [...(sp.encryptionCertificatePem ? [sp.encryptionCertificatePem] : []), ...(options.nextEncryptionCertificates ?? [])];
+  const encryption = [
+    ...(sp.encryptionCertificatePem ? [sp.encryptionCertificatePem] : []),
+    ...(options.nextEncryptionCertificates ?? []),
+  ];
   const times = validateSpMetadataTimes(options.times ?? DEFAULT_SP_METADATA_TIMES);
-  const xmlns = Object.entries(options.namespaces ?? {}).map(([prefix, uri]) => ` xmlns:${prefix}="${e(uri)}"`).join('');
+  const xmlns = Object.entries(options.namespaces ?? {})
+    .map(([prefix, uri]) => ` xmlns:${prefix}="${e(uri)}"`)
+    .join('');
   return (
     `<md:EntityDescriptor xmlns:md="${NS.metadata}" xmlns:ds="${NS.dsig}"${xmlns} ID="${newSamlId()}"` +
     ` entityID="${e(sp.entityId)}" validUntil="${new Date(now.getTime() + times.validitySeconds * 1000).toISOString()}"` +
@@ -80,6 +93,14 @@ export function buildSpMetadata(sp: SamlSpConfig, now: Date, explicit: SpMetadat
  * @example
  * const xml = await signedSpMetadata(sp, keys.activeSigner('saml'), new Date());
  */
-export async function signedSpMetadata(sp: SamlSpConfig, signer: Signer, now: Date, options: SpMetadataOptions & { certificatePem?: string } = {}): Promise<string> {
-  return signXml(buildSpMetadata(sp, now, options), { signer, certificatePem: options.certificatePem ?? sp.signingCertificatePem });
+export async function signedSpMetadata(
+  sp: SamlSpConfig,
+  signer: Signer,
+  now: Date,
+  options: SpMetadataOptions & { certificatePem?: string } = {},
+): Promise<string> {
+  return signXml(buildSpMetadata(sp, now, options), {
+    signer,
+    certificatePem: options.certificatePem ?? sp.signingCertificatePem,
+  });
 }

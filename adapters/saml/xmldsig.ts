@@ -43,15 +43,25 @@ export const SIGNATURE_METHODS: readonly SignatureMethodRow[] = Object.freeze([
     hash: row.hash,
     nodeVerify: row.nodeVerify,
   })),
-  { uri: `${MORE_2007}sha384-rsa-MGF1`, family: 'rsa-pss', hash: 'sha384', nodeVerify: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 } },
-  { uri: `${MORE_2007}sha512-rsa-MGF1`, family: 'rsa-pss', hash: 'sha512', nodeVerify: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 } },
+  {
+    uri: `${MORE_2007}sha384-rsa-MGF1`,
+    family: 'rsa-pss',
+    hash: 'sha384',
+    nodeVerify: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
+  },
+  {
+    uri: `${MORE_2007}sha512-rsa-MGF1`,
+    family: 'rsa-pss',
+    hash: 'sha512',
+    nodeVerify: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 64 },
+  },
   { uri: `${MORE_2001}ecdsa-sha512`, family: 'ecdsa', hash: 'sha512', nodeVerify: { dsaEncoding: 'ieee-p1363' } },
 ] satisfies SignatureMethodRow[]);
 
 /** The eIDAS profile's SignatureMethods (EID-C1): RSA-PSS and ECDSA with SHA-256 or more. */
-export const EIDAS_SIGNATURE_METHODS: readonly string[] = SIGNATURE_METHODS
-  .filter((row) => row.family === 'rsa-pss' || row.family === 'ecdsa')
-  .map((row) => row.uri);
+export const EIDAS_SIGNATURE_METHODS: readonly string[] = SIGNATURE_METHODS.filter(
+  (row) => row.family === 'rsa-pss' || row.family === 'ecdsa',
+).map((row) => row.uri);
 
 /** What a legacy IdP may use unless its configuration narrows it: every row above. */
 export const DEFAULT_SIGNATURE_METHODS: readonly string[] = SIGNATURE_METHODS.map((row) => row.uri);
@@ -90,8 +100,18 @@ function verifyClass(row: SignatureMethodRow) {
     getSignature = (): never => {
       throw new Error('verification-only algorithm');
     };
-    verifySignature = (material: string, key: KeyLike, signatureValue: string, callback?: Callback<boolean>): boolean => {
-      const ok = verify(row.hash, Buffer.from(material, 'utf8'), { key: createPublicKey(key), ...row.nodeVerify }, Buffer.from(signatureValue, 'base64'));
+    verifySignature = (
+      material: string,
+      key: KeyLike,
+      signatureValue: string,
+      callback?: Callback<boolean>,
+    ): boolean => {
+      const ok = verify(
+        row.hash,
+        Buffer.from(material, 'utf8'),
+        { key: createPublicKey(key), ...row.nodeVerify },
+        Buffer.from(signatureValue, 'base64'),
+      );
       callback?.(null, ok);
       return ok;
     };

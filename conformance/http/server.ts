@@ -98,12 +98,18 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Sends an HTML page, not cacheable, framing refused. */
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
+    'content-security-policy':
+      "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
     ...headers,
   });
   res.end(html);
@@ -119,7 +125,10 @@ export function sendError(res: ServerResponse, error: ConformanceError): void {
   sendHtml(
     res,
     error.status,
-    page('Something went wrong', `<p class="error" role="alert">${escapeHtml(message)}</p><p class="note">Error code: <code>${error.code}</code></p>`),
+    page(
+      'Something went wrong',
+      `<p class="error" role="alert">${escapeHtml(message)}</p><p class="note">Error code: <code>${error.code}</code></p>`,
+    ),
     { 'x-error-code': error.code },
   );
 }

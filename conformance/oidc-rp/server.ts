@@ -88,7 +88,8 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
           nonce,
         };
         const asked = here.searchParams.get('acr');
-        if (asked !== null && asked !== 'eidas3') throw new ConformanceError('RP_ACR_UNKNOWN', 400, 'the demo RP offers acr=eidas3 only');
+        if (asked !== null && asked !== 'eidas3')
+          throw new ConformanceError('RP_ACR_UNKNOWN', 400, 'the demo RP offers acr=eidas3 only');
         if (asked !== null) parameters.acr_values = asked;
         else if (options.acrValues !== undefined) parameters.acr_values = options.acrValues;
         const url = client.buildAuthorizationUrl(await config(), parameters);
@@ -116,19 +117,25 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
           if (cause instanceof client.AuthorizationResponseError) {
             session.error = { error: cause.error, description: cause.error_description ?? null };
             delete session.result;
-            const error = new ConformanceError('RP_AUTHORIZATION_ERROR', 400, `the OP answered ${cause.error}`, { cause });
+            const error = new ConformanceError('RP_AUTHORIZATION_ERROR', 400, `the OP answered ${cause.error}`, {
+              cause,
+            });
             options.onError?.(error);
             sendHtml(res, 400, homePage(options.issuer, session), { 'x-error-code': error.code });
             return;
           }
           if (cause instanceof ConformanceError) throw cause;
-          throw new ConformanceError('RP_CALLBACK_FAILED', 502, 'the code exchange or the ID token check failed', { cause });
+          throw new ConformanceError('RP_CALLBACK_FAILED', 502, 'the code exchange or the ID token check failed', {
+            cause,
+          });
         }
         const claims = tokens.claims();
         if (claims === undefined || tokens.id_token === undefined) {
           throw new ConformanceError('RP_CALLBACK_FAILED', 502, 'no ID token in the token response');
         }
-        const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
+        const header = JSON.parse(
+          Buffer.from(tokens.id_token.split('.')[0] as string, 'base64url').toString('utf8'),
+        ) as Record<string, unknown>;
         let userinfo: Record<string, unknown> | null = null;
         try {
           userinfo = { ...(await client.fetchUserInfo(await config(), tokens.access_token, claims.sub)) };
@@ -150,7 +157,10 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
         }
         delete session.result;
         session.loggedOut = true;
-        const url = client.buildEndSessionUrl(await config(), { id_token_hint: idToken, post_logout_redirect_uri: new URL('/', redirectUri).href });
+        const url = client.buildEndSessionUrl(await config(), {
+          id_token_hint: idToken,
+          post_logout_redirect_uri: new URL('/', redirectUri).href,
+        });
         redirect(res, url.href);
       },
     },
@@ -165,7 +175,11 @@ export async function startDemoRp(options: DemoRpOptions): Promise<DemoRp> {
  * signed assessment from `<issuer>/risk/assessment`, verified against the OP's JWKS. Either is null when the
  * OP does not give it (the page says so); a signature that does not verify is never shown as verified.
  */
-async function riskOf(config: client.Configuration, issuer: string, accessToken: string): Promise<{ fraudScore: number | null; assessment: Record<string, unknown> | null }> {
+async function riskOf(
+  config: client.Configuration,
+  issuer: string,
+  accessToken: string,
+): Promise<{ fraudScore: number | null; assessment: Record<string, unknown> | null }> {
   let fraudScore: number | null = null;
   try {
     const introspection = await client.tokenIntrospection(config, accessToken);
@@ -175,7 +189,9 @@ async function riskOf(config: client.Configuration, issuer: string, accessToken:
   }
   let assessment: Record<string, unknown> | null = null;
   try {
-    const response = await fetch(new URL('risk/assessment', issuer.endsWith('/') ? issuer : `${issuer}/`), { headers: { authorization: `Bearer ${accessToken}` } });
+    const response = await fetch(new URL('risk/assessment', issuer.endsWith('/') ? issuer : `${issuer}/`), {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     const jwksUri = config.serverMetadata().jwks_uri;
     if (response.ok && jwksUri) {
       const { payload } = await compactVerify(await response.text(), createRemoteJWKSet(new URL(jwksUri)));
@@ -192,7 +208,8 @@ async function discover(options: DemoRpOptions): Promise<client.Configuration> {
   const execute = [client.enableNonRepudiationChecks];
   if (issuer.protocol === 'http:' && isLoopback(issuer.hostname)) execute.push(client.allowInsecureRequests);
   const metadata: Partial<client.ClientMetadata> = { client_secret: options.clientSecret };
-  if (options.idTokenSignedResponseAlg !== undefined) metadata.id_token_signed_response_alg = options.idTokenSignedResponseAlg;
+  if (options.idTokenSignedResponseAlg !== undefined)
+    metadata.id_token_signed_response_alg = options.idTokenSignedResponseAlg;
   return client.discovery(issuer, options.clientId, metadata, client.ClientSecretBasic(options.clientSecret), {
     execute,
     timeout: 5,

@@ -135,28 +135,34 @@ export function buildLoginResponse(input: LoginResponseInput): BuiltResponse {
   const attributes: Record<string, string | null> = { ...userAttributes(input.user), ...o.attributes };
   const attributeXml = Object.entries(attributes)
     .filter((entry): entry is [string, string] => entry[1] !== null)
-    .map(([name, value]) => fillXmlTemplate(attributeTemplate, { Name: name, NameFormat: attrNameFormatBasic, Value: value }))
+    .map(([name, value]) =>
+      fillXmlTemplate(attributeTemplate, { Name: name, NameFormat: attrNameFormatBasic, Value: value }),
+    )
     .join('');
   const inResponseTo = o.inResponseTo === undefined ? input.inResponseTo : o.inResponseTo;
 
   const statement = attributeXml === '' ? '' : `<saml:AttributeStatement>${attributeXml}</saml:AttributeStatement>`;
-  let xml = fillXmlTemplate(responseTemplate, {
-    ID: responseId,
-    AssertionID: assertionId,
-    IssueInstant: now.toISOString(),
-    Destination: o.destination ?? input.sp.acsUrl,
-    Recipient: o.recipient ?? input.sp.acsUrl,
-    InResponseTo: inResponseTo,
-    Issuer: o.issuer ?? input.idp.entityId,
-    StatusCode: o.statusCode ?? statusSuccess,
-    NameIDFormat: o.nameIdFormat ?? nameIdPersistent,
-    NameID: o.nameId ?? input.user.nameId,
-    NotBefore: (o.notBefore ?? now).toISOString(),
-    NotOnOrAfter: (o.notOnOrAfter ?? new Date(now.getTime() + lifetimeMs)).toISOString(),
-    Audience: o.audience ?? input.sp.entityId,
-    SessionIndex: `_session-${randomBytes(12).toString('hex')}`,
-    AuthnContextClassRef: o.authnContextClassRef ?? loaUri(input.user.loa),
-  }, { AttributeStatement: statement });
+  let xml = fillXmlTemplate(
+    responseTemplate,
+    {
+      ID: responseId,
+      AssertionID: assertionId,
+      IssueInstant: now.toISOString(),
+      Destination: o.destination ?? input.sp.acsUrl,
+      Recipient: o.recipient ?? input.sp.acsUrl,
+      InResponseTo: inResponseTo,
+      Issuer: o.issuer ?? input.idp.entityId,
+      StatusCode: o.statusCode ?? statusSuccess,
+      NameIDFormat: o.nameIdFormat ?? nameIdPersistent,
+      NameID: o.nameId ?? input.user.nameId,
+      NotBefore: (o.notBefore ?? now).toISOString(),
+      NotOnOrAfter: (o.notOnOrAfter ?? new Date(now.getTime() + lifetimeMs)).toISOString(),
+      Audience: o.audience ?? input.sp.entityId,
+      SessionIndex: `_session-${randomBytes(12).toString('hex')}`,
+      AuthnContextClassRef: o.authnContextClassRef ?? loaUri(input.user.loa),
+    },
+    { AttributeStatement: statement },
+  );
 
   const key = o.signingKey ?? { privateKeyPem: input.idp.privateKeyPem, certPem: input.idp.certPem };
   if (o.signAssertion ?? true) xml = signAssertion(xml, key);
@@ -175,7 +181,10 @@ function signAssertion(xml: string, key: { privateKeyPem: string; certPem: strin
     isBase64Output: false,
     signatureConfig: {
       prefix: 'ds',
-      location: { reference: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
+      location: {
+        reference: "/*[local-name(.)='Response']/*[local-name(.)='Assertion']/*[local-name(.)='Issuer']",
+        action: 'after',
+      },
     },
   });
 }

@@ -30,18 +30,20 @@ export function createIdpEntity(baseUrl: string, keys: { privateKeyPem: string; 
   installSamlifyXmlGuard();
   const entityId = `${baseUrl}/metadata`;
   const ssoUrl = `${baseUrl}/sso`;
-  const entity = withoutSloWarning(() => samlify.IdentityProvider({
-    entityID: entityId,
-    privateKey: keys.privateKeyPem,
-    signingCert: pemBody(keys.certPem),
-    wantAuthnRequestsSigned: true,
-    requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-    nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'],
-    singleSignOnService: [
-      { Binding: bindings.post, Location: ssoUrl },
-      { Binding: bindings.redirect, Location: ssoUrl },
-    ],
-  }));
+  const entity = withoutSloWarning(() =>
+    samlify.IdentityProvider({
+      entityID: entityId,
+      privateKey: keys.privateKeyPem,
+      signingCert: pemBody(keys.certPem),
+      wantAuthnRequestsSigned: true,
+      requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      nameIDFormat: ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'],
+      singleSignOnService: [
+        { Binding: bindings.post, Location: ssoUrl },
+        { Binding: bindings.redirect, Location: ssoUrl },
+      ],
+    }),
+  );
   return { entity, entityId, ssoUrl, metadataXml: entity.getMetadata() };
 }
 

@@ -13,7 +13,12 @@ import type { VerifiedAuthnRequest } from './verify-authn-request.ts';
  *
  * @example sendHtml(res, 200, loginPage(request, spEntityId, users));
  */
-export function loginPage(request: VerifiedAuthnRequest, spEntityId: string, users: readonly DemoUser[], error?: string): string {
+export function loginPage(
+  request: VerifiedAuthnRequest,
+  spEntityId: string,
+  users: readonly DemoUser[],
+  error?: string,
+): string {
   const rows = users
     .map(
       (u) =>

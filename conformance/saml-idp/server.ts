@@ -87,16 +87,27 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     {
       'GET /': ({ res }) => sendHtml(res, 200, indexPage(current().entityId)),
       'GET /metadata': ({ res }) => {
-        res.writeHead(200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8', 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': 'application/samlmetadata+xml; charset=utf-8',
+          'cache-control': 'no-store',
+        });
         res.end(current().metadataXml);
       },
       'POST /sso': (ctx) =>
-        showLogin(ctx, { binding: 'post', samlRequest: ctx.form.get('SAMLRequest'), relayState: ctx.form.get('RelayState') }),
+        showLogin(ctx, {
+          binding: 'post',
+          samlRequest: ctx.form.get('SAMLRequest'),
+          relayState: ctx.form.get('RelayState'),
+        }),
       'GET /sso': (ctx) => showLogin(ctx, { binding: 'redirect', rawQuery: ctx.rawQuery }),
       'POST /login': async ({ res, form }) => {
         const request = pending.get(form.get('request_id') ?? '');
         if (request === undefined || (form.get('RelayState') ?? null) !== request.relayState) {
-          throw new ConformanceError('AUTHN_REQUEST_UNKNOWN', 400, 'unknown or expired sign-in request: start again from the service');
+          throw new ConformanceError(
+            'AUTHN_REQUEST_UNKNOWN',
+            400,
+            'unknown or expired sign-in request: start again from the service',
+          );
         }
         const sp = await getSp();
         const user = findUser(form.get('username') ?? '', users);
@@ -107,7 +118,11 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
           return;
         }
         const built = buildLoginResponse({
-          idp: { entityId: current().entityId, privateKeyPem: options.keys.idpKeyPem, certPem: options.keys.idpCertPem },
+          idp: {
+            entityId: current().entityId,
+            privateKeyPem: options.keys.idpKeyPem,
+            certPem: options.keys.idpCertPem,
+          },
           sp: { entityId: sp.entityId, acsUrl: request.acsUrl },
           user,
           inResponseTo: request.id,
@@ -138,7 +153,9 @@ function spSource(options: DemoIdpOptions): SpMetadataSource {
   if ((options.spMetadataUrl === undefined) === (options.spMetadataXml === undefined)) {
     throw new ConformanceError('SP_METADATA_INVALID', 500, 'give exactly one of spMetadataUrl and spMetadataXml');
   }
-  return options.spMetadataXml !== undefined ? { spMetadataXml: options.spMetadataXml } : { spMetadataUrl: options.spMetadataUrl as string };
+  return options.spMetadataXml !== undefined
+    ? { spMetadataXml: options.spMetadataXml }
+    : { spMetadataUrl: options.spMetadataUrl as string };
 }
 
 function samePassword(expected: string, given: string): boolean {
@@ -146,4 +163,3 @@ function samePassword(expected: string, given: string): boolean {
   const b = Buffer.from(given, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 }
-

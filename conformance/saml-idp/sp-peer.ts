@@ -88,7 +88,12 @@ async function load(source: SpMetadataSource): Promise<SpPeer> {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     xml = await response.text();
   } catch (cause) {
-    throw new ConformanceError('SP_METADATA_UNAVAILABLE', 502, `SP metadata could not be fetched from ${source.spMetadataUrl}`, { cause });
+    throw new ConformanceError(
+      'SP_METADATA_UNAVAILABLE',
+      502,
+      `SP metadata could not be fetched from ${source.spMetadataUrl}`,
+      { cause },
+    );
   }
   return spPeerFromMetadata(xml);
 }

@@ -66,18 +66,25 @@ export async function verifyAuthnRequest(
   try {
     await idp.parseLoginRequest(sp.entity, inbound.binding, samlifyRequest);
   } catch (cause) {
-    throw new ConformanceError('AUTHN_REQUEST_SIGNATURE_INVALID', 400, 'the AuthnRequest signature does not verify', { cause });
+    throw new ConformanceError('AUTHN_REQUEST_SIGNATURE_INVALID', 400, 'the AuthnRequest signature does not verify', {
+      cause,
+    });
   }
 
   const issuer = childText(root, saml, 'Issuer');
-  if (issuer !== sp.entityId) throw new ConformanceError('AUTHN_REQUEST_WRONG_ISSUER', 400, 'AuthnRequest Issuer is not the SP');
+  if (issuer !== sp.entityId)
+    throw new ConformanceError('AUTHN_REQUEST_WRONG_ISSUER', 400, 'AuthnRequest Issuer is not the SP');
   const destination = root.getAttribute('Destination');
   if (destination !== null && destination !== ssoUrl) {
     throw new ConformanceError('AUTHN_REQUEST_ACS_MISMATCH', 400, 'AuthnRequest Destination is not this IdP');
   }
   const requestedAcs = root.getAttribute('AssertionConsumerServiceURL');
   if (requestedAcs !== null && !sp.acsUrls.includes(requestedAcs)) {
-    throw new ConformanceError('AUTHN_REQUEST_ACS_MISMATCH', 400, 'AssertionConsumerServiceURL is not in the SP metadata');
+    throw new ConformanceError(
+      'AUTHN_REQUEST_ACS_MISMATCH',
+      400,
+      'AssertionConsumerServiceURL is not in the SP metadata',
+    );
   }
   const context = root.getElementsByTagNameNS(samlp, 'RequestedAuthnContext')[0];
   return {
@@ -87,7 +94,9 @@ export async function verifyAuthnRequest(
     relayState,
     binding: inbound.binding,
     requestedAuthnContext: context
-      ? Array.from(context.getElementsByTagNameNS(saml, 'AuthnContextClassRef')).map((el: Element) => (el.textContent ?? '').trim())
+      ? Array.from(context.getElementsByTagNameNS(saml, 'AuthnContextClassRef')).map((el: Element) =>
+          (el.textContent ?? '').trim(),
+        )
       : [],
     comparison: context ? (context.getAttribute('Comparison') ?? 'exact') : null,
   };
@@ -100,7 +109,11 @@ interface SamlifyHttpRequest {
   octetString?: string;
 }
 
-function decode(inbound: InboundAuthnRequest): { xml: string; relayState: string | null; samlifyRequest: SamlifyHttpRequest } {
+function decode(inbound: InboundAuthnRequest): {
+  xml: string;
+  relayState: string | null;
+  samlifyRequest: SamlifyHttpRequest;
+} {
   if (inbound.binding === 'post') {
     if (inbound.samlRequest === null || inbound.samlRequest === '') {
       throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'no SAMLRequest');
@@ -117,7 +130,8 @@ function decode(inbound: InboundAuthnRequest): { xml: string; relayState: string
     if (eq > 0 && !raw.has(pair.slice(0, eq))) raw.set(pair.slice(0, eq), pair.slice(eq + 1));
   }
   const encoded = raw.get('SAMLRequest');
-  if (encoded === undefined || encoded === '') throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'no SAMLRequest');
+  if (encoded === undefined || encoded === '')
+    throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'no SAMLRequest');
   if (!raw.has('Signature') || !raw.has('SigAlg')) {
     throw new ConformanceError('AUTHN_REQUEST_UNSIGNED', 400, 'the AuthnRequest carries no signature');
   }
@@ -127,7 +141,9 @@ function decode(inbound: InboundAuthnRequest): { xml: string; relayState: string
   };
   let xml: string;
   try {
-    xml = inflateRawSync(Buffer.from(value('SAMLRequest') as string, 'base64'), { maxOutputLength: 256 * 1024 }).toString('utf8');
+    xml = inflateRawSync(Buffer.from(value('SAMLRequest') as string, 'base64'), {
+      maxOutputLength: 256 * 1024,
+    }).toString('utf8');
   } catch (cause) {
     throw new ConformanceError('XML_MALFORMED', 400, 'SAMLRequest does not inflate', { cause });
   }
@@ -149,7 +165,8 @@ function assertRootSignedOnce(root: Element): void {
   const doc = root.ownerDocument;
   if (doc === null) throw new ConformanceError('XML_MALFORMED', 400, 'detached AuthnRequest');
   const signatures = doc.getElementsByTagNameNS(dsig, 'Signature');
-  if (signatures.length === 0) throw new ConformanceError('AUTHN_REQUEST_UNSIGNED', 400, 'the AuthnRequest carries no signature');
+  if (signatures.length === 0)
+    throw new ConformanceError('AUTHN_REQUEST_UNSIGNED', 400, 'the AuthnRequest carries no signature');
   const signature = signatures[0] as Element;
   const references = signature.getElementsByTagNameNS(dsig, 'Reference');
   const id = root.getAttribute('ID') ?? '';
@@ -161,7 +178,12 @@ function assertRootSignedOnce(root: Element): void {
     id === '' ||
     references[0]!.getAttribute('URI') !== `#${id}` ||
     sameId.length !== 1;
-  if (wrapped) throw new ConformanceError('AUTHN_REQUEST_WRAPPED', 400, 'the AuthnRequest signature does not cover exactly the request');
+  if (wrapped)
+    throw new ConformanceError(
+      'AUTHN_REQUEST_WRAPPED',
+      400,
+      'the AuthnRequest signature does not cover exactly the request',
+    );
 }
 
 function childText(parent: Element, ns: string, localName: string): string {

@@ -100,7 +100,11 @@ export function eidasParty(node: SuiteEidasNode): LoginParty {
  *
  * @example const out = await runLogin(rp, idpParty(idp), { overrides: { audience: 'urn:other' } }); out.code === null
  */
-export async function runLogin(rp: SuiteRp, idp: LoginParty | undefined, input: LoginInput = {}): Promise<LoginOutcome> {
+export async function runLogin(
+  rp: SuiteRp,
+  idp: LoginParty | undefined,
+  input: LoginInput = {},
+): Promise<LoginOutcome> {
   const browser = input.browser ?? new Browser();
   const hint: Record<string, string | null> = idp === undefined ? {} : { idp_hint: idp.idpId };
   const request = rp.authorization({ ...hint, ...input.authorize });
@@ -120,7 +124,8 @@ export async function runLogin(rp: SuiteRp, idp: LoginParty | undefined, input: 
       const authn = forms.find((f) => 'SAMLRequest' in f.fields);
       const samlResponse = forms.find((f) => 'SAMLResponse' in f.fields);
       const idpLogin = forms.find((f) => 'password' in f.fields || /name="password"/.test(html));
-      if (step.response.status !== 200 || idp === undefined) return finish(out, step, null, new URLSearchParams(), html);
+      if (step.response.status !== 200 || idp === undefined)
+        return finish(out, step, null, new URLSearchParams(), html);
       if (chooser !== undefined) {
         step = await browser.submit(chooser, step.url, { idp: idp.idpId }, atRp);
       } else if (authn !== undefined) {
@@ -129,7 +134,15 @@ export async function runLogin(rp: SuiteRp, idp: LoginParty | undefined, input: 
         if (input.stopAtAuthnRequest) return finish(out, step, null, new URLSearchParams(), html);
         step = await browser.submit(authn, step.url, {}, atRp);
       } else if (idpLogin !== undefined) {
-        step = await browser.submit(idpLogin, step.url, { username: input.username ?? idp.user.username, password: input.username ? `${input.username}-demo` : idp.user.password }, atRp);
+        step = await browser.submit(
+          idpLogin,
+          step.url,
+          {
+            username: input.username ?? idp.user.username,
+            password: input.username ? `${input.username}-demo` : idp.user.password,
+          },
+          atRp,
+        );
       } else if (samlResponse !== undefined) {
         step = await postResponse(out, samlResponse, step.url, browser, input, atRp);
       } else {
@@ -142,7 +155,14 @@ export async function runLogin(rp: SuiteRp, idp: LoginParty | undefined, input: 
   }
 }
 
-async function postResponse(out: Partial<LoginOutcome>, form: Form, base: URL, browser: Browser, input: LoginInput, atRp: (u: URL) => boolean): Promise<Landing> {
+async function postResponse(
+  out: Partial<LoginOutcome>,
+  form: Form,
+  base: URL,
+  browser: Browser,
+  input: LoginInput,
+  atRp: (u: URL) => boolean,
+): Promise<Landing> {
   const original = Buffer.from(form.fields.SAMLResponse ?? '', 'base64').toString('utf8');
   out.responseXml = original;
   let fields = { ...form.fields };

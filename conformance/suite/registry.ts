@@ -90,7 +90,9 @@ for (const check of CATALOGUE) {
  */
 export function selectChecks(plans: readonly PlanName[], only?: readonly string[]): CheckDefinition[] {
   const wanted = (id: string): boolean =>
-    only === undefined || only.length === 0 || only.some((p) => (p.endsWith('*') ? id.startsWith(p.slice(0, -1)) : id === p));
+    only === undefined ||
+    only.length === 0 ||
+    only.some((p) => (p.endsWith('*') ? id.startsWith(p.slice(0, -1)) : id === p));
   const chosen = new Set(CATALOGUE.filter((c) => plans.includes(c.plan) && wanted(c.id)).map((c) => c.id));
   // Positive controls a chosen check relies on run too (a negative proves nothing without them).
   for (const check of [...CATALOGUE].reverse()) {

@@ -56,5 +56,11 @@ export function judge(ok: boolean, observation: Observation): Outcome {
  * @example return skip('the deployment shows no eIDAS profile', { sent: 'nothing', expected: 'eIDAS SPType' });
  */
 export function skip(reason: string, observation: Partial<Observation> = {}): Outcome {
-  return { verdict: 'skipped', reason, sent: observation.sent ?? '(nothing sent)', expected: observation.expected ?? '', observed: observation.observed ?? '' };
+  return {
+    verdict: 'skipped',
+    reason,
+    sent: observation.sent ?? '(nothing sent)',
+    expected: observation.expected ?? '',
+    observed: observation.observed ?? '',
+  };
 }

@@ -9,7 +9,8 @@ import { judge, skip, type Outcome } from './types.ts';
 import type { LoginInput } from './login.ts';
 
 /** The expectation text of every "must be rejected" check. */
-export const NO_CODE = 'no authorization code: the RP gets error=access_denied (no code), or the gateway answers with a 4xx page';
+export const NO_CODE =
+  'no authorization code: the RP gets error=access_denied (no code), or the gateway answers with a 4xx page';
 
 /**
  * A short, human-readable description of where a login ended.
@@ -20,7 +21,8 @@ export function describe(out: LoginOutcome): string {
   const code = out.errorCode === null ? '' : ` (error code ${out.errorCode})`;
   if (out.at === 'rp') {
     const via = out.responseMode === 'form_post' ? 'form-posted' : 'redirected';
-    if (out.code !== null) return `${via} to the RP WITH an authorization code${out.error === null ? '' : ` and error=${out.error}`}`;
+    if (out.code !== null)
+      return `${via} to the RP WITH an authorization code${out.error === null ? '' : ` and error=${out.error}`}`;
     return `${via} to the RP with error=${out.error ?? '(none)'}, no code${code}`;
   }
   return `HTTP ${out.status} page at ${out.url.origin}${out.url.pathname}${code}`;
@@ -44,7 +46,12 @@ export function refusedWithoutCode(out: LoginOutcome, target: URL): boolean {
  *
  * @example return expectRefused(ctx, 'Audience = https://other.example', { overrides: { audience: 'https://other.example' } });
  */
-export async function expectRefused(ctx: SuiteContext, sent: string, input: LoginInput, reference = ''): Promise<Outcome> {
+export async function expectRefused(
+  ctx: SuiteContext,
+  sent: string,
+  input: LoginInput,
+  reference = '',
+): Promise<Outcome> {
   if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)', { sent });
   const out = await ctx.login(input);
   const expected = reference === '' ? NO_CODE : `${NO_CODE}; reference reason ${reference}`;

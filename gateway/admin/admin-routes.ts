@@ -43,10 +43,21 @@ async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   }
 }
 
-async function decideReview(ctx: Context, services: Services, operator: string, loginId: string, verdict: 'approved' | 'denied'): Promise<void> {
+async function decideReview(
+  ctx: Context,
+  services: Services,
+  operator: string,
+  loginId: string,
+  verdict: 'approved' | 'denied',
+): Promise<void> {
   const body = await readJson(ctx);
   if (body.operator !== undefined && body.operator !== operator) {
-    throw new GatewayError('REQUEST_INVALID', 400, 'the operator is the holder of the credential; do not name another one', { detail: String(body.operator).slice(0, 64) });
+    throw new GatewayError(
+      'REQUEST_INVALID',
+      400,
+      'the operator is the holder of the credential; do not name another one',
+      { detail: String(body.operator).slice(0, 64) },
+    );
   }
   const note = typeof body.note === 'string' ? body.note.slice(0, 500) : undefined;
   const record = await services.flow.get(loginId);
@@ -55,7 +66,13 @@ async function decideReview(ctx: Context, services: Services, operator: string, 
     await services.fraud.reviews.expire(loginId);
     throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review has expired', { detail: record.state });
   }
-  const item = await services.fraud.reviews.decide(loginId, verdict, operator, note, services.config.ops.review.level3Approvals);
+  const item = await services.fraud.reviews.decide(
+    loginId,
+    verdict,
+    operator,
+    note,
+    services.config.ops.review.level3Approvals,
+  );
   if (item.status === 'pending') {
     // a level-3 approval waits for another operator
     services.logger.info({ loginId, operator, approvals: item.approvals.length }, 'manual review approval recorded');
@@ -65,7 +82,11 @@ async function decideReview(ctx: Context, services: Services, operator: string, 
   await services.fraud.cache.invalidate(item.accountId);
   services.fraud.metrics.inc('review_decision_total', { verdict });
   if (verdict === 'denied') {
-    await services.flow.transition(loginId, 'DENIED', { component: 'review', errorCode: 'REVIEW_DENIED', details: { operator } });
+    await services.flow.transition(loginId, 'DENIED', {
+      component: 'review',
+      errorCode: 'REVIEW_DENIED',
+      details: { operator },
+    });
   }
   services.logger.info({ loginId, verdict, operator }, 'manual review decided');
   ctx.body = item;
@@ -89,8 +110,12 @@ export function adminRoutes(services: Services, operators: Operators): Middlewar
     if (!item) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
     ctx.body = item;
   });
-  router.post('/reviews/:loginId/approve', (ctx) => decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'approved'));
-  router.post('/reviews/:loginId/deny', (ctx) => decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'denied'));
+  router.post('/reviews/:loginId/approve', (ctx) =>
+    decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'approved'),
+  );
+  router.post('/reviews/:loginId/deny', (ctx) =>
+    decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'denied'),
+  );
   router.get('/metrics', async (ctx) => {
     ctx.type = 'text/plain';
     ctx.body = await services.fraud.metrics.text();

@@ -36,7 +36,8 @@ export function operatorsOf(entries: readonly OperatorEntry[]): Operators {
         ctx.set('WWW-Authenticate', 'Bearer realm="gateway-ops"');
         throw new GatewayError('OPS_UNAUTHORIZED', 401, 'an operator credential is required');
       }
-      if (!match.roles.has(role)) throw new GatewayError('OPS_FORBIDDEN', 403, `operator ${match.name} lacks the ${role} role`);
+      if (!match.roles.has(role))
+        throw new GatewayError('OPS_FORBIDDEN', 403, `operator ${match.name} lacks the ${role} role`);
       return match.name;
     },
   };

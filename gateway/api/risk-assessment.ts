@@ -19,11 +19,21 @@ export async function assessmentEndpoint(ctx: Context, services: Services): Prom
   if (!at || !at.grantId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
   const loginId = await services.redis.get(`risk:grant:${at.grantId}`);
   const { rows } = loginId
-    ? await services.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>('select client_id, assessment, at from risk_assessments where login_id = $1', [loginId])
+    ? await services.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>(
+        'select client_id, assessment, at from risk_assessments where login_id = $1',
+        [loginId],
+      )
     : { rows: [] };
   const row = rows[0];
-  if (!row || row.client_id !== at.clientId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
-  const a = row.assessment as { score: number; stages: Array<{ name: string; outcome: string; ms: number; degraded: boolean }>; warnings?: string[]; tier?: number; decision: { kind: string; level?: number } };
+  if (!row || row.client_id !== at.clientId)
+    throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
+  const a = row.assessment as {
+    score: number;
+    stages: Array<{ name: string; outcome: string; ms: number; degraded: boolean }>;
+    warnings?: string[];
+    tier?: number;
+    decision: { kind: string; level?: number };
+  };
   const signer = services.keys.activeSigner('risk_assessment');
   const header = { alg: signer.alg, kid: signer.kid, typ: 'risk-assessment+jwt' };
   const payload = {

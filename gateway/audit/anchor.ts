@@ -42,13 +42,16 @@ function appendLine(file: string, value: unknown): void {
  * anchorCheckpoint('/srv/audit-anchor/gateway.jsonl', checkpoint);
  */
 export function anchorCheckpoint(file: string, checkpoint: AnchoredCheckpoint): void {
-  if (!existsSync(file)) appendLine(file, { genesis: GENESIS_HASH.toString('base64url'), created: new Date().toISOString() });
+  if (!existsSync(file))
+    appendLine(file, { genesis: GENESIS_HASH.toString('base64url'), created: new Date().toISOString() });
   appendLine(file, { seq: checkpoint.seq, hash: checkpoint.hash, kid: checkpoint.kid, jws: checkpoint.jws });
 }
 
 /** Reads an anchor file; a malformed line throws (an anchor that cannot be read proves nothing). */
 export function readAnchor(file: string): Anchor {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   const [first, ...rest] = lines.map((line, i) => {
     try {
       return JSON.parse(line) as Record<string, unknown>;
@@ -56,9 +59,15 @@ export function readAnchor(file: string): Anchor {
       throw new Error(`anchor ${file} line ${i + 1} is not JSON`);
     }
   });
-  if (!first || typeof first.genesis !== 'string') throw new Error(`anchor ${file} does not start with its genesis line`);
+  if (!first || typeof first.genesis !== 'string')
+    throw new Error(`anchor ${file} does not start with its genesis line`);
   const checkpoints = rest.map((entry, i) => {
-    if (typeof entry.seq !== 'string' || typeof entry.hash !== 'string' || typeof entry.kid !== 'string' || typeof entry.jws !== 'string') {
+    if (
+      typeof entry.seq !== 'string' ||
+      typeof entry.hash !== 'string' ||
+      typeof entry.kid !== 'string' ||
+      typeof entry.jws !== 'string'
+    ) {
       throw new Error(`anchor ${file} line ${i + 2} is not a checkpoint`);
     }
     return { seq: entry.seq, hash: entry.hash, kid: entry.kid, jws: entry.jws };

@@ -103,7 +103,8 @@ export class AuditLog {
       this.counters.written += 1;
     } catch (error) {
       if (!spool) throw new AuditError('AUDIT_UNAVAILABLE', 'the audit record could not be written', { cause: error });
-      if (isDataError(error)) throw new AuditError('AUDIT_INVALID_RECORD', 'PostgreSQL refused the audit record', { cause: error });
+      if (isDataError(error))
+        throw new AuditError('AUDIT_INVALID_RECORD', 'PostgreSQL refused the audit record', { cause: error });
       this.#toSpool(spool, prepared);
     }
   }
@@ -120,7 +121,18 @@ export class AuditLog {
 
   async #insert(r: SpooledRecord): Promise<void> {
     try {
-      await this.#pool.query(INSERT, [r.recordId, r.at, r.sessionId, r.from, r.to, r.component, r.errorCode, r.requestId, r.details, Buffer.from(r.digest, 'base64')]);
+      await this.#pool.query(INSERT, [
+        r.recordId,
+        r.at,
+        r.sessionId,
+        r.from,
+        r.to,
+        r.component,
+        r.errorCode,
+        r.requestId,
+        r.details,
+        Buffer.from(r.digest, 'base64'),
+      ]);
     } catch (error) {
       // two replays of the same record raced: the other one inserted it
       if ((error as { code?: string }).code === '23505') return;

@@ -29,7 +29,9 @@ const b64u = (data: Uint8Array | string) => Buffer.from(data).toString('base64ur
  * const checkpoint = await takeCheckpoint(pool, services.keys.activeSigner('audit'));
  */
 export async function takeCheckpoint(pool: Pool, signer: Signer, anchorFile?: string): Promise<Checkpoint | null> {
-  const { rows } = await pool.query<{ seq: string; hash: Buffer }>('select seq::text as seq, hash from audit_chain_head where id');
+  const { rows } = await pool.query<{ seq: string; hash: Buffer }>(
+    'select seq::text as seq, hash from audit_chain_head where id',
+  );
   const head = rows[0];
   if (!head || head.seq === '0') return null;
   const done = await pool.query('select 1 from audit_checkpoints where seq = $1::bigint', [head.seq]);
@@ -49,7 +51,13 @@ export async function takeCheckpoint(pool: Pool, signer: Signer, anchorFile?: st
 }
 
 /** Takes a checkpoint every `intervalMs` (errors go to `onError`; the next round retries). Returns a stop function. */
-export function startCheckpointer(pool: Pool, signer: () => Signer, intervalMs: number, onError: (error: unknown) => void, anchorFile?: string): () => Promise<void> {
+export function startCheckpointer(
+  pool: Pool,
+  signer: () => Signer,
+  intervalMs: number,
+  onError: (error: unknown) => void,
+  anchorFile?: string,
+): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
     if (running) return;

@@ -38,8 +38,13 @@ async function main(): Promise<number> {
     const config = loadConfigFile(file);
     const { openKeyStore } = await import('../../hsm/token-keystore.ts');
     const { takeCheckpoint } = await import('./checkpoint.ts');
-    if (config.audit.anchorFile === undefined) console.error('audit: warning: no audit.anchorFile configured: this checkpoint is anchored in the database only');
-    const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin });
+    if (config.audit.anchorFile === undefined)
+      console.error('audit: warning: no audit.anchorFile configured: this checkpoint is anchored in the database only');
+    const keys = await openKeyStore({
+      library: config.hsm.library,
+      tokenLabel: config.hsm.tokenLabel,
+      pin: config.hsm.pin,
+    });
     const pool = createPool(config.database.url, { max: 1 });
     try {
       console.log(JSON.stringify(await takeCheckpoint(pool, keys.activeSigner('audit'), config.audit.anchorFile)));
@@ -56,11 +61,15 @@ async function main(): Promise<number> {
     const jwksFile = flag('trusted-jwks');
     const anchorFile = flag('anchor');
     if (!jwksFile) {
-      console.error('audit: AUDIT_TRUSTED_KEYS_REQUIRED: give --trusted-jwks FILE (the audit public keys you trust; the key stored with the checkpoints proves nothing)');
+      console.error(
+        'audit: AUDIT_TRUSTED_KEYS_REQUIRED: give --trusted-jwks FILE (the audit public keys you trust; the key stored with the checkpoints proves nothing)',
+      );
       return 2;
     }
     if (!anchorFile) {
-      console.error('audit: AUDIT_ANCHOR_REQUIRED: give --anchor FILE (the checkpoint anchor kept outside the database: audit.anchorFile)');
+      console.error(
+        'audit: AUDIT_ANCHOR_REQUIRED: give --anchor FILE (the checkpoint anchor kept outside the database: audit.anchorFile)',
+      );
       return 2;
     }
     const trustedKeys = (JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: JWK[] }).keys;
@@ -73,7 +82,9 @@ async function main(): Promise<number> {
 }
 
 function usage(): number {
-  console.error('usage: node gateway/audit/cli.ts verify --trusted-jwks FILE --anchor FILE   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE');
+  console.error(
+    'usage: node gateway/audit/cli.ts verify --trusted-jwks FILE --anchor FILE   (with GW_DATABASE_URL)\n       node gateway/audit/cli.ts checkpoint --config FILE',
+  );
   return 2;
 }
 

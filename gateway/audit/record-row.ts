@@ -6,7 +6,8 @@
 import type { DigestFields } from './canonical.ts';
 
 /** The record's columns, for a `select` list (the table's own `id`, `seq`, chain columns are the caller's). */
-export const RECORD_COLUMNS = 'record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details';
+export const RECORD_COLUMNS =
+  'record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details';
 
 /** A row with the record's columns. */
 export interface RecordRow {

@@ -11,7 +11,18 @@
  * - a line that PostgreSQL refuses as data (not as an outage) is moved to `rejected-….jsonl`, never dropped.
  */
 import type { DigestFields } from './canonical.ts';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, appendFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  appendFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -76,7 +87,10 @@ export class AuditSpool {
    * Replays every pending record through `insert`, in order. Stops at the first outage (the insert throws
    * something other than a data error) and leaves the rest for the next round. Returns how many were replayed.
    */
-  async replay(insert: (record: SpooledRecord) => Promise<void>, isDataError: (error: unknown) => boolean): Promise<number> {
+  async replay(
+    insert: (record: SpooledRecord) => Promise<void>,
+    isDataError: (error: unknown) => boolean,
+  ): Promise<number> {
     if (this.#draining) return 0;
     this.#draining = true;
     let replayed = 0;
@@ -93,7 +107,9 @@ export class AuditSpool {
       }
       for (const name of files) {
         const path = join(this.dir, name);
-        const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0);
+        const lines = readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((line) => line.length > 0);
         for (let i = 0; i < lines.length; i += 1) {
           let record: SpooledRecord;
           try {
@@ -110,7 +126,10 @@ export class AuditSpool {
             if (!isDataError(error)) {
               // keep what is left, in order, under a draining name this process owns
               const rest = lines.slice(i).join('\n') + '\n';
-              const keep = name.startsWith('draining-') && FILE.exec(name)![3] === String(process.pid) ? name : this.#newName('draining');
+              const keep =
+                name.startsWith('draining-') && FILE.exec(name)![3] === String(process.pid)
+                  ? name
+                  : this.#newName('draining');
               writeAndSync(join(this.dir, `${keep}.tmp`), rest);
               renameSync(join(this.dir, `${keep}.tmp`), join(this.dir, keep));
               if (keep !== name) rmSync(path, { force: true });

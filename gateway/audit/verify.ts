@@ -63,11 +63,18 @@ const BATCH = 5_000;
  * const report = await verifyAuditChain(pool);
  * if (!report.ok) console.log(report.findings); // [{ code: 'AUDIT_RECORD_EDITED', at: '42', ... }]
  */
-export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]; anchor: Anchor }): Promise<VerifyReport> {
+export async function verifyAuditChain(
+  pool: Pool,
+  options: { trustedKeys: JWK[]; anchor: Anchor },
+): Promise<VerifyReport> {
   const findings: TamperFinding[] = [];
   const hashes = new Map<string, Buffer>();
   if (options.anchor.genesis !== GENESIS_HASH.toString('base64url')) {
-    findings.push({ code: 'AUDIT_GENESIS_MISMATCH', at: '0', detail: 'the anchor names another genesis than this chain format' });
+    findings.push({
+      code: 'AUDIT_GENESIS_MISMATCH',
+      at: '0',
+      detail: 'the anchor names another genesis than this chain format',
+    });
   }
   const { rows: stored } = await pool.query<{ seq: string; hash: Buffer; jws: string; kid: string }>(
     'select seq::text as seq, hash, jws, kid from audit_checkpoints order by audit_checkpoints.seq',
@@ -75,11 +82,18 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]
   // anchored checkpoints that the database lost were deleted with what they covered
   const storedSeqs = new Set(stored.map((c) => c.seq));
   for (const anchored of options.anchor.checkpoints) {
-    if (!storedSeqs.has(anchored.seq)) findings.push({ code: 'AUDIT_CHECKPOINT_MISSING', at: anchored.seq, detail: 'the anchor names this checkpoint; the database no longer has it' });
+    if (!storedSeqs.has(anchored.seq))
+      findings.push({
+        code: 'AUDIT_CHECKPOINT_MISSING',
+        at: anchored.seq,
+        detail: 'the anchor names this checkpoint; the database no longer has it',
+      });
   }
   const cps = [
     ...stored,
-    ...options.anchor.checkpoints.filter((a) => !storedSeqs.has(a.seq)).map((a) => ({ seq: a.seq, hash: Buffer.from(a.hash, 'base64url'), jws: a.jws, kid: a.kid })),
+    ...options.anchor.checkpoints
+      .filter((a) => !storedSeqs.has(a.seq))
+      .map((a) => ({ seq: a.seq, hash: Buffer.from(a.hash, 'base64url'), jws: a.jws, kid: a.kid })),
   ];
   const anchoredStarts = new Set(options.anchor.checkpoints.map((c) => c.seq));
   const wanted = new Set(cps.map((c) => c.seq));
@@ -99,17 +113,37 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]
       const seq = BigInt(row.seq);
       if (expectedSeq === null) {
         // only the genesis or an anchored checkpoint may start the chain (a checkpoint in the database proves nothing)
-        if (seq !== 1n && !anchoredStarts.has(row.seq)) findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `chain starts at ${row.seq}, not 1` });
+        if (seq !== 1n && !anchoredStarts.has(row.seq))
+          findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `chain starts at ${row.seq}, not 1` });
         prev = seq === 1n ? GENESIS_HASH : row.prev_hash;
       } else if (seq !== expectedSeq) {
-        findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `records ${expectedSeq}..${seq - 1n} are missing` });
+        findings.push({
+          code: 'AUDIT_SEQ_GAP',
+          at: row.seq,
+          detail: `records ${expectedSeq}..${seq - 1n} are missing`,
+        });
       }
       const digest = recordDigest(recordOfRow(row));
       if (!row.digest || !digest.equals(row.digest)) {
-        findings.push({ code: 'AUDIT_RECORD_EDITED', at: row.seq, detail: `record ${row.record_id} does not match its digest` });
+        findings.push({
+          code: 'AUDIT_RECORD_EDITED',
+          at: row.seq,
+          detail: `record ${row.record_id} does not match its digest`,
+        });
       }
-      if (!row.prev_hash || !prev || !row.prev_hash.equals(prev) || !row.hash || !row.digest || !chainHash(row.prev_hash, row.digest).equals(row.hash)) {
-        findings.push({ code: 'AUDIT_CHAIN_BROKEN', at: row.seq, detail: 'the record does not chain to the one before it' });
+      if (
+        !row.prev_hash ||
+        !prev ||
+        !row.prev_hash.equals(prev) ||
+        !row.hash ||
+        !row.digest ||
+        !chainHash(row.prev_hash, row.digest).equals(row.hash)
+      ) {
+        findings.push({
+          code: 'AUDIT_CHAIN_BROKEN',
+          at: row.seq,
+          detail: 'the record does not chain to the one before it',
+        });
       }
       if (wanted.has(row.seq) && row.hash) hashes.set(row.seq, row.hash);
       prev = row.hash;
@@ -122,8 +156,12 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]
     'select id::text as id from audit_log where seq is null and id > $1::bigint order by id limit 100',
     [firstChainedId ?? '0'],
   );
-  for (const row of loose) findings.push({ code: 'AUDIT_RECORD_UNCHAINED', at: `id:${row.id}`, detail: 'a row without a chain position' });
-  const { rows: legacy } = await pool.query<{ n: number }>('select count(*)::int as n from audit_log where seq is null and id < $1::bigint', [firstChainedId ?? '9223372036854775807']);
+  for (const row of loose)
+    findings.push({ code: 'AUDIT_RECORD_UNCHAINED', at: `id:${row.id}`, detail: 'a row without a chain position' });
+  const { rows: legacy } = await pool.query<{ n: number }>(
+    'select count(*)::int as n from audit_log where seq is null and id < $1::bigint',
+    [firstChainedId ?? '9223372036854775807'],
+  );
   const trusted = new Map(options.trustedKeys.map((k) => [String(k.kid), k]));
   for (const cp of cps) {
     const key = trusted.get(cp.kid);
@@ -131,17 +169,28 @@ export async function verifyAuditChain(pool: Pool, options: { trustedKeys: JWK[]
       if (!key) throw new Error(`kid ${cp.kid} is not a trusted audit key`);
       const { payload } = await compactVerify(cp.jws, await importJWK(key, String(key.alg ?? 'ES384')));
       const claims = JSON.parse(Buffer.from(payload).toString('utf8')) as { seq: string; hash: string };
-      if (claims.seq !== cp.seq || claims.hash !== cp.hash.toString('base64url')) throw new Error('payload differs from the stored checkpoint');
+      if (claims.seq !== cp.seq || claims.hash !== cp.hash.toString('base64url'))
+        throw new Error('payload differs from the stored checkpoint');
     } catch (error) {
       findings.push({ code: 'AUDIT_CHECKPOINT_SIGNATURE_INVALID', at: cp.seq, detail: (error as Error).message });
       continue;
     }
     const seen = hashes.get(cp.seq);
     if (!seen) {
-      if (expectedSeq === null || BigInt(cp.seq) >= expectedSeq) findings.push({ code: 'AUDIT_TAIL_TRUNCATED', at: cp.seq, detail: `the checkpoint covers ${cp.seq} records; the log ends before` });
-      else findings.push({ code: 'AUDIT_CHECKPOINT_MISMATCH', at: cp.seq, detail: 'the checkpointed record is missing' });
+      if (expectedSeq === null || BigInt(cp.seq) >= expectedSeq)
+        findings.push({
+          code: 'AUDIT_TAIL_TRUNCATED',
+          at: cp.seq,
+          detail: `the checkpoint covers ${cp.seq} records; the log ends before`,
+        });
+      else
+        findings.push({ code: 'AUDIT_CHECKPOINT_MISMATCH', at: cp.seq, detail: 'the checkpointed record is missing' });
     } else if (!seen.equals(cp.hash)) {
-      findings.push({ code: 'AUDIT_CHECKPOINT_MISMATCH', at: cp.seq, detail: 'the chain was rewritten before this checkpoint' });
+      findings.push({
+        code: 'AUDIT_CHECKPOINT_MISMATCH',
+        at: cp.seq,
+        detail: 'the chain was rewritten before this checkpoint',
+      });
     }
   }
   return { ok: findings.length === 0, records, checkpoints: cps.length, legacyRecords: legacy[0]?.n ?? 0, findings };

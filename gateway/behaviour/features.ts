@@ -21,15 +21,21 @@ export interface BehaviourVector {
   platform: string;
 }
 
-const GROUPS = { pointer: ['n', 'path', 'straightness', 'speed', 'speedSd', 'pauses'], keys: ['n', 'interval', 'intervalSd', 'hold'], orientation: ['n', 'betaSd', 'gammaSd'] } as const;
+const GROUPS = {
+  pointer: ['n', 'path', 'straightness', 'speed', 'speedSd', 'pauses'],
+  keys: ['n', 'interval', 'intervalSd', 'hold'],
+  orientation: ['n', 'betaSd', 'gammaSd'],
+} as const;
 
 function num(value: unknown, where: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: where });
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max)
+    throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: where });
   return value;
 }
 
 function str(value: unknown, where: string, pattern: RegExp): string {
-  if (typeof value !== 'string' || !pattern.test(value)) throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: where });
+  if (typeof value !== 'string' || !pattern.test(value))
+    throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: where });
   return value;
 }
 
@@ -40,14 +46,20 @@ function str(value: unknown, where: string, pattern: RegExp): string {
  * parseVector(JSON.parse(body)) // BehaviourVector, or throws SIGNALS_INVALID
  */
 export function parseVector(raw: unknown): BehaviourVector {
-  if (typeof raw !== 'object' || raw === null) throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: 'not an object' });
+  if (typeof raw !== 'object' || raw === null)
+    throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: 'not an object' });
   const o = raw as Record<string, unknown>;
   const allowed = new Set([...Object.keys(GROUPS), 'dwell', 'timerMs', 'timeZone', 'screen', 'platform']);
-  for (const key of Object.keys(o)) if (!allowed.has(key)) throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: `unknown ${key}` });
+  for (const key of Object.keys(o))
+    if (!allowed.has(key))
+      throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: `unknown ${key}` });
   const group = <K extends keyof typeof GROUPS>(name: K) => {
     const g = o[name];
-    if (typeof g !== 'object' || g === null) throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: name });
-    return Object.fromEntries(GROUPS[name].map((k) => [k, num((g as Record<string, unknown>)[k], `${name}.${k}`, 1e7)]));
+    if (typeof g !== 'object' || g === null)
+      throw new GatewayError('SIGNALS_INVALID', 400, 'invalid behavioural signals', { detail: name });
+    return Object.fromEntries(
+      GROUPS[name].map((k) => [k, num((g as Record<string, unknown>)[k], `${name}.${k}`, 1e7)]),
+    );
   };
   return {
     pointer: group('pointer') as BehaviourVector['pointer'],

@@ -29,7 +29,11 @@ export class BehaviourStore {
 
   /** Keeps a login's vector, and which side channel brought it (`post` or `websocket`). */
   async save(loginId: string, vector: BehaviourVector, channel: SignalChannel = 'post'): Promise<void> {
-    await this.#redis.multi().set(`beh:${loginId}`, JSON.stringify(vector), 'EX', this.#ttl).set(`beh:ch:${loginId}`, channel, 'EX', this.#ttl).exec();
+    await this.#redis
+      .multi()
+      .set(`beh:${loginId}`, JSON.stringify(vector), 'EX', this.#ttl)
+      .set(`beh:ch:${loginId}`, channel, 'EX', this.#ttl)
+      .exec();
   }
 
   /** The side channel that brought a login's vector, or `null`. */
@@ -46,7 +50,10 @@ export class BehaviourStore {
     const raw = await this.#redis.get(`behp:${accountId}`);
     if (raw) return JSON.parse(raw) as Profile;
     if (!this.#pool) return null;
-    const { rows } = await this.#pool.query<{ profile: Profile }>('select profile from behaviour_profiles where account_id = $1', [accountId]);
+    const { rows } = await this.#pool.query<{ profile: Profile }>(
+      'select profile from behaviour_profiles where account_id = $1',
+      [accountId],
+    );
     return rows[0]?.profile ?? null;
   }
 

@@ -18,12 +18,30 @@ type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDet
  * used). `amr` (RFC 8176) comes from the upstream authentication context — the IdP's `amr` map or the
  * eIDAS minimum of the asserted LoA — and the step-up this login satisfied (translate/amr.ts).
  */
-export async function finish(ctx: Context, services: Services, details: Details, uid: string, outcome: Extract<LoginOutcome, { status: 'verified' }>, from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW', stepUpMethods: readonly string[] = []): Promise<void> {
+export async function finish(
+  ctx: Context,
+  services: Services,
+  details: Details,
+  uid: string,
+  outcome: Extract<LoginOutcome, { status: 'verified' }>,
+  from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW',
+  stepUpMethods: readonly string[] = [],
+): Promise<void> {
   const provider = services.holder.provider;
   const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
-  const amr = loginAmr({ loa: loaOfAcr(outcome.pivot.acr), ...(idpMap ? { idpMap } : {}), stepUpLevel: outcome.decision.level ?? 0, stepUpMethods });
+  const amr = loginAmr({
+    loa: loaOfAcr(outcome.pivot.acr),
+    ...(idpMap ? { idpMap } : {}),
+    stepUpLevel: outcome.decision.level ?? 0,
+    stepUpMethods,
+  });
   const requestId = ctx.state.requestId as string;
-  await services.accounts.save(outcome.accountId, { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore, ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}) });
+  await services.accounts.save(outcome.accountId, {
+    pivot: outcome.pivot,
+    idp: outcome.idp,
+    fraudScore: outcome.fraudScore,
+    ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
+  });
   const grantId = await createGrant(services, details, outcome.accountId);
   await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
   await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
@@ -33,11 +51,19 @@ export async function finish(ctx: Context, services: Services, details: Details,
     ctx.req,
     ctx.res,
     // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
-    { login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime }, consent: { grantId } },
+    {
+      login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
+      consent: { grantId },
+    },
     { mergeWithLastSubmission: false },
   );
-  await services.flow.transition(uid, 'COMPLETED', { component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc', requestId });
-  await services.fraud.learn(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
+  await services.flow.transition(uid, 'COMPLETED', {
+    component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
+    requestId,
+  });
+  await services.fraud
+    .learn(uid)
+    .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
   ctx.status = 303;
   ctx.redirect(resume);
 }

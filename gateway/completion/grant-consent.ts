@@ -26,9 +26,19 @@ export async function grantConsent(ctx: Context, services: Services, details: De
   // A session born of a OneTimeUse assertion (SAML Core §2.5.1.5) is never reused: authenticate again.
   const oneTimeUse = accountId ? (await services.accounts.load(accountId))?.oneTimeUse === true : false;
   if (!accountId || oneTimeUse) {
-    await services.holder.provider.interactionFinished(ctx.req, ctx.res, { error: 'login_required' }, { mergeWithLastSubmission: false });
+    await services.holder.provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { error: 'login_required' },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const grantId = await createGrant(services, details, accountId);
-  await services.holder.provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  await services.holder.provider.interactionFinished(
+    ctx.req,
+    ctx.res,
+    { consent: { grantId } },
+    { mergeWithLastSubmission: true },
+  );
 }

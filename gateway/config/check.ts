@@ -8,14 +8,16 @@ import { ConfigError } from '../errors.ts';
 export type Obj = Record<string, unknown>;
 
 export function object(value: unknown, path: string): Obj {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(path, 'must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(path, 'must be an object');
   return value as Obj;
 }
 
 /** Refuses keys the schema does not know: a typo must not silently fall back to a default. */
 export function onlyKeys(obj: Obj, path: string, allowed: readonly string[]): void {
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw new ConfigError(join(path, key), `unknown setting (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw new ConfigError(join(path, key), `unknown setting (known: ${allowed.join(', ')})`);
   }
 }
 
@@ -24,11 +26,18 @@ export function join(path: string, key: string | number): string {
   return path ? `${path}.${key}` : key;
 }
 
-export function string(obj: Obj, key: string, path: string, options: { default?: string; pattern?: RegExp; min?: number } = {}): string {
+export function string(
+  obj: Obj,
+  key: string,
+  path: string,
+  options: { default?: string; pattern?: RegExp; min?: number } = {},
+): string {
   const value = obj[key] ?? options.default;
   const at = join(path, key);
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(at, value === undefined ? 'is required' : 'must be a non-empty string');
-  if (options.min !== undefined && value.length < options.min) throw new ConfigError(at, `must be at least ${options.min} characters`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new ConfigError(at, value === undefined ? 'is required' : 'must be a non-empty string');
+  if (options.min !== undefined && value.length < options.min)
+    throw new ConfigError(at, `must be at least ${options.min} characters`);
   if (options.pattern && !options.pattern.test(value)) throw new ConfigError(at, `must match ${options.pattern}`);
   return value;
 }
@@ -37,10 +46,16 @@ export function optionalString(obj: Obj, key: string, path: string): string | un
   return obj[key] === undefined ? undefined : string(obj, key, path);
 }
 
-export function integer(obj: Obj, key: string, path: string, options: { default?: number; min?: number; max?: number } = {}): number {
+export function integer(
+  obj: Obj,
+  key: string,
+  path: string,
+  options: { default?: number; min?: number; max?: number } = {},
+): number {
   const value = obj[key] ?? options.default;
   const at = join(path, key);
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new ConfigError(at, value === undefined ? 'is required' : 'must be an integer');
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new ConfigError(at, value === undefined ? 'is required' : 'must be an integer');
   if (options.min !== undefined && value < options.min) throw new ConfigError(at, `must be ≥ ${options.min}`);
   if (options.max !== undefined && value > options.max) throw new ConfigError(at, `must be ≤ ${options.max}`);
   return value;
@@ -60,17 +75,27 @@ export function oneOf<T extends string>(obj: Obj, key: string, path: string, all
   return value as T;
 }
 
-export function array(obj: Obj, key: string, path: string, options: { min?: number; optional?: boolean } = {}): unknown[] {
+export function array(
+  obj: Obj,
+  key: string,
+  path: string,
+  options: { min?: number; optional?: boolean } = {},
+): unknown[] {
   const value = obj[key];
   const at = join(path, key);
   if (value === undefined && options.optional) return [];
   if (!Array.isArray(value)) throw new ConfigError(at, value === undefined ? 'is required' : 'must be an array');
-  if (options.min !== undefined && value.length < options.min) throw new ConfigError(at, `must have at least ${options.min} entr${options.min === 1 ? 'y' : 'ies'}`);
+  if (options.min !== undefined && value.length < options.min)
+    throw new ConfigError(at, `must have at least ${options.min} entr${options.min === 1 ? 'y' : 'ies'}`);
   return value;
 }
 
 /** An absolute URL; http only for loopback hosts. */
-export function url(value: unknown, at: string, options: { allowHttpLoopback: boolean } = { allowHttpLoopback: true }): string {
+export function url(
+  value: unknown,
+  at: string,
+  options: { allowHttpLoopback: boolean } = { allowHttpLoopback: true },
+): string {
   if (typeof value !== 'string') throw new ConfigError(at, 'must be an absolute URL');
   let parsed: URL;
   try {
@@ -90,10 +115,17 @@ export function url(value: unknown, at: string, options: { allowHttpLoopback: bo
  * A secret: never written in the config itself. `{ "env": "NAME" }` reads an environment variable,
  * `{ "file": "/path" }` reads a file (trailing newline removed).
  */
-export function secret(obj: Obj, key: string, path: string, env: NodeJS.ProcessEnv, options: { min?: number } = {}): string {
+export function secret(
+  obj: Obj,
+  key: string,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  options: { min?: number } = {},
+): string {
   const at = join(path, key);
   const ref = obj[key];
-  if (typeof ref === 'string') throw new ConfigError(at, 'secrets are not written in the config: use { "env": "NAME" } or { "file": "/path" }');
+  if (typeof ref === 'string')
+    throw new ConfigError(at, 'secrets are not written in the config: use { "env": "NAME" } or { "file": "/path" }');
   const spec = object(ref, at);
   onlyKeys(spec, at, ['env', 'file']);
   let value: string | undefined;
@@ -109,6 +141,7 @@ export function secret(obj: Obj, key: string, path: string, env: NodeJS.ProcessE
   } else {
     throw new ConfigError(at, 'must be { "env": "NAME" } or { "file": "/path" }');
   }
-  if (options.min !== undefined && value.length < options.min) throw new ConfigError(at, `secret must be at least ${options.min} characters`);
+  if (options.min !== undefined && value.length < options.min)
+    throw new ConfigError(at, `secret must be at least ${options.min} characters`);
   return value;
 }

@@ -27,7 +27,19 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { array, boolean, integer, join, object, oneOf, onlyKeys, optionalString, string, url, type Obj } from './check.ts';
+import {
+  array,
+  boolean,
+  integer,
+  join,
+  object,
+  oneOf,
+  onlyKeys,
+  optionalString,
+  string,
+  url,
+  type Obj,
+} from './check.ts';
 import { LOA_URIS } from '../translate/acr.ts';
 import { AMR_VALUES, type AmrValue } from '../translate/amr.ts';
 import type { SamlIdpEntry } from './types.ts';
@@ -35,7 +47,10 @@ import type { SamlIdpEntry } from './types.ts';
 /** eIDAS requests always force a fresh authentication (eIDAS SAML profile): `false` is refused. */
 function forcedTrue(e: Obj, at: string): true {
   if (boolean(e, 'alwaysForceAuthn', at, true) !== true) {
-    throw new ConfigError(join(at, 'alwaysForceAuthn'), 'the eIDAS profile requires ForceAuthn on every request; it cannot be turned off');
+    throw new ConfigError(
+      join(at, 'alwaysForceAuthn'),
+      'the eIDAS profile requires ForceAuthn on every request; it cannot be turned off',
+    );
   }
   return true;
 }
@@ -44,18 +59,55 @@ function forcedTrue(e: Obj, at: string): true {
 function amrMap(raw: unknown, at: string): Partial<Record<(typeof LOA_URIS)[number], AmrValue[]>> {
   const map = object(raw, at);
   onlyKeys(map, at, LOA_URIS);
-  return Object.fromEntries(Object.keys(map).map((loa) => {
-    const values = array(map, loa, at, { min: 1 }).map((v, j) => oneOf({ v }, 'v', join(join(at, loa), j), AMR_VALUES));
-    return [loa, values];
-  }));
+  return Object.fromEntries(
+    Object.keys(map).map((loa) => {
+      const values = array(map, loa, at, { min: 1 }).map((v, j) =>
+        oneOf({ v }, 'v', join(join(at, loa), j), AMR_VALUES),
+      );
+      return [loa, values];
+    }),
+  );
 }
 
 const KEYS = [
-  'id', 'kind', 'displayName', 'enabled', 'metadataFile', 'metadataUrl', 'entityId', 'maxLoa', 'allowedLoas', 'clockSkewSeconds', 'maxAuthenticationAgeSeconds', 'minimumRsaKeyBits',
-  'requiredSignatures', 'signatureAlgorithms', 'encryptedAssertions', 'nameIdFormat', 'attributeNames', 'authnRequestBinding', 'metadata', 'eidas', 'amr',
+  'id',
+  'kind',
+  'displayName',
+  'enabled',
+  'metadataFile',
+  'metadataUrl',
+  'entityId',
+  'maxLoa',
+  'allowedLoas',
+  'clockSkewSeconds',
+  'maxAuthenticationAgeSeconds',
+  'minimumRsaKeyBits',
+  'requiredSignatures',
+  'signatureAlgorithms',
+  'encryptedAssertions',
+  'nameIdFormat',
+  'attributeNames',
+  'authnRequestBinding',
+  'metadata',
+  'eidas',
+  'amr',
 ] as const;
-const METADATA_KEYS = ['trustAnchorFiles', 'requireValidUntil', 'refreshSeconds', 'minRefreshSeconds', 'maxBackoffSeconds', 'expiryWarningSeconds'] as const;
-const EIDAS_KEYS = ['spType', 'requestedAttributes', 'legalPerson', 'country', 'spCountry', 'alwaysForceAuthn'] as const;
+const METADATA_KEYS = [
+  'trustAnchorFiles',
+  'requireValidUntil',
+  'refreshSeconds',
+  'minRefreshSeconds',
+  'maxBackoffSeconds',
+  'expiryWarningSeconds',
+] as const;
+const EIDAS_KEYS = [
+  'spType',
+  'requestedAttributes',
+  'legalPerson',
+  'country',
+  'spCountry',
+  'alwaysForceAuthn',
+] as const;
 
 function file(value: unknown, at: string, baseDir: string): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(at, 'must be a file path');
@@ -82,16 +134,25 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
     if (seen.has(id)) throw new ConfigError(join(path, 'id'), `duplicate IdP id ${id}`);
     seen.add(id);
     const kind = oneOf(idp, 'kind', path, ['legacy', 'eidas'] as const, 'legacy');
-    if ((idp.metadataFile === undefined) === (idp.metadataUrl === undefined)) throw new ConfigError(join(path, 'metadataFile'), 'give exactly one of metadataFile and metadataUrl');
+    if ((idp.metadataFile === undefined) === (idp.metadataUrl === undefined))
+      throw new ConfigError(join(path, 'metadataFile'), 'give exactly one of metadataFile and metadataUrl');
     const md = object(idp.metadata ?? {}, join(path, 'metadata'));
     onlyKeys(md, join(path, 'metadata'), METADATA_KEYS);
     const mdPath = join(path, 'metadata');
-    const trustAnchorFiles = (strings(md, 'trustAnchorFiles', mdPath) ?? []).map((f, j) => file(f, join(join(mdPath, 'trustAnchorFiles'), j), baseDir));
+    const trustAnchorFiles = (strings(md, 'trustAnchorFiles', mdPath) ?? []).map((f, j) =>
+      file(f, join(join(mdPath, 'trustAnchorFiles'), j), baseDir),
+    );
     if (kind === 'eidas' && idp.authnRequestBinding !== undefined && idp.authnRequestBinding !== 'metadata') {
-      throw new ConfigError(join(path, 'authnRequestBinding'), 'eIDAS nodes receive HTTP-POST unless their metadata offers only HTTP-Redirect: leave it to the metadata');
+      throw new ConfigError(
+        join(path, 'authnRequestBinding'),
+        'eIDAS nodes receive HTTP-POST unless their metadata offers only HTTP-Redirect: leave it to the metadata',
+      );
     }
     if (kind === 'eidas' && trustAnchorFiles.length === 0 && idp.metadataUrl !== undefined) {
-      throw new ConfigError(join(mdPath, 'trustAnchorFiles'), 'eIDAS metadata fetched by URL must be signed: give its trust anchor (EID-M1)');
+      throw new ConfigError(
+        join(mdPath, 'trustAnchorFiles'),
+        'eIDAS metadata fetched by URL must be signed: give its trust anchor (EID-M1)',
+      );
     }
     const entry: SamlIdpEntry = {
       id,
@@ -100,10 +161,26 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
       enabled: boolean(idp, 'enabled', path, true),
       maxLoa: oneOf(idp, 'maxLoa', path, LOA_URIS),
       clockSkewSeconds: integer(idp, 'clockSkewSeconds', path, { default: 60, min: 0, max: 300 }),
-      maxAuthenticationAgeSeconds: integer(idp, 'maxAuthenticationAgeSeconds', path, { default: 8 * 3600, min: 60, max: 7 * 86400 }),
+      maxAuthenticationAgeSeconds: integer(idp, 'maxAuthenticationAgeSeconds', path, {
+        default: 8 * 3600,
+        min: 60,
+        max: 7 * 86400,
+      }),
       minimumRsaKeyBits: integer(idp, 'minimumRsaKeyBits', path, { default: 2048, min: 2048, max: 16384 }),
-      requiredSignatures: oneOf(idp, 'requiredSignatures', path, ['assertion', 'response', 'both', 'either'] as const, kind === 'eidas' ? 'response' : 'assertion'),
-      authnRequestBinding: oneOf(idp, 'authnRequestBinding', path, ['metadata', 'post', 'redirect'] as const, 'metadata'),
+      requiredSignatures: oneOf(
+        idp,
+        'requiredSignatures',
+        path,
+        ['assertion', 'response', 'both', 'either'] as const,
+        kind === 'eidas' ? 'response' : 'assertion',
+      ),
+      authnRequestBinding: oneOf(
+        idp,
+        'authnRequestBinding',
+        path,
+        ['metadata', 'post', 'redirect'] as const,
+        'metadata',
+      ),
       metadata: {
         trustAnchorFiles,
         requireValidUntil: boolean(md, 'requireValidUntil', mdPath, kind === 'eidas' && trustAnchorFiles.length > 0),
@@ -113,20 +190,29 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
         expiryWarningSeconds: integer(md, 'expiryWarningSeconds', mdPath, { default: 86400, min: 60, max: 90 * 86400 }),
       },
     };
-    if (idp.metadataFile !== undefined) entry.metadataFile = file(idp.metadataFile, join(path, 'metadataFile'), baseDir);
+    if (idp.metadataFile !== undefined)
+      entry.metadataFile = file(idp.metadataFile, join(path, 'metadataFile'), baseDir);
     if (idp.metadataUrl !== undefined) entry.metadataUrl = url(idp.metadataUrl, join(path, 'metadataUrl'));
     const entityId = optionalString(idp, 'entityId', path);
     if (entityId !== undefined) entry.entityId = entityId;
     const allowedLoas = strings(idp, 'allowedLoas', path);
-    if (allowedLoas) entry.allowedLoas = allowedLoas.map((v, j) => oneOf({ v }, 'v', join(join(path, 'allowedLoas'), j), LOA_URIS));
+    if (allowedLoas)
+      entry.allowedLoas = allowedLoas.map((v, j) => oneOf({ v }, 'v', join(join(path, 'allowedLoas'), j), LOA_URIS));
     const algorithms = strings(idp, 'signatureAlgorithms', path);
     if (algorithms) entry.signatureAlgorithms = algorithms;
-    if (idp.encryptedAssertions !== undefined) entry.encryptedAssertions = oneOf(idp, 'encryptedAssertions', path, ['forbidden', 'allowed', 'required'] as const);
+    if (idp.encryptedAssertions !== undefined)
+      entry.encryptedAssertions = oneOf(idp, 'encryptedAssertions', path, [
+        'forbidden',
+        'allowed',
+        'required',
+      ] as const);
     const nameIdFormat = optionalString(idp, 'nameIdFormat', path);
     if (nameIdFormat !== undefined) entry.nameIdFormat = nameIdFormat;
     if (idp.attributeNames !== undefined) {
       const names = object(idp.attributeNames, join(path, 'attributeNames'));
-      entry.attributeNames = Object.fromEntries(Object.keys(names).map((k) => [k, string(names, k, join(path, 'attributeNames'))]));
+      entry.attributeNames = Object.fromEntries(
+        Object.keys(names).map((k) => [k, string(names, k, join(path, 'attributeNames'))]),
+      );
     }
     if (idp.amr !== undefined) entry.amr = amrMap(idp.amr, join(path, 'amr'));
     if (idp.eidas !== undefined) {
@@ -140,12 +226,17 @@ export function parseIdps(list: unknown[], baseDir: string): SamlIdpEntry[] {
         ...(e.alwaysForceAuthn === undefined ? {} : { alwaysForceAuthn: forcedTrue(e, at) }),
         ...(e.country === undefined ? {} : { country: string(e, 'country', at, { pattern: /^[A-Z]{2}$/ }) }),
         ...(e.spCountry === undefined ? {} : { spCountry: string(e, 'spCountry', at, { pattern: /^[A-Z]{2}$/ }) }),
-        ...(e.requestedAttributes === undefined ? {} : {
-          requestedAttributes: array(e, 'requestedAttributes', at).map((r, j) => {
-            const ra = object(r, join(join(at, 'requestedAttributes'), j));
-            return { name: string(ra, 'name', join(join(at, 'requestedAttributes'), j)), required: boolean(ra, 'required', join(join(at, 'requestedAttributes'), j), false) };
-          }),
-        }),
+        ...(e.requestedAttributes === undefined
+          ? {}
+          : {
+              requestedAttributes: array(e, 'requestedAttributes', at).map((r, j) => {
+                const ra = object(r, join(join(at, 'requestedAttributes'), j));
+                return {
+                  name: string(ra, 'name', join(join(at, 'requestedAttributes'), j)),
+                  required: boolean(ra, 'required', join(join(at, 'requestedAttributes'), j), false),
+                };
+              }),
+            }),
       };
     }
     return entry;

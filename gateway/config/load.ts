@@ -25,7 +25,10 @@ import { ACR_VALUES } from '../translate/acr.ts';
  */
 function parseTrustedProxies(root: Obj): string[] {
   if (root.proxy !== undefined) {
-    throw new ConfigError('proxy', 'was replaced by trustedProxies: list the addresses or CIDR blocks of your reverse proxies (e.g. ["10.0.0.5"])');
+    throw new ConfigError(
+      'proxy',
+      'was replaced by trustedProxies: list the addresses or CIDR blocks of your reverse proxies (e.g. ["10.0.0.5"])',
+    );
   }
   const entries = root.trustedProxies === undefined ? [] : array(root, 'trustedProxies', '');
   return entries.map((entry, i) => {
@@ -53,8 +56,16 @@ function parseSpMetadata(saml: Obj): GatewayConfig['saml']['spMetadata'] {
   onlyKeys(md, at, ['validitySeconds', 'cacheDurationSeconds', 'expiryWarningSeconds']);
   const cacheDurationSeconds = integer(md, 'cacheDurationSeconds', at, { default: 86400, min: 300, max: 7 * 86400 });
   const validitySeconds = integer(md, 'validitySeconds', at, { default: 7 * 86400, min: 3600, max: 365 * 86400 });
-  if (validitySeconds < 2 * cacheDurationSeconds) throw new ConfigError(join(at, 'validitySeconds'), `must be at least twice cacheDurationSeconds (${2 * cacheDurationSeconds})`);
-  const expiryWarningSeconds = integer(md, 'expiryWarningSeconds', at, { default: Math.min(2 * 86400, validitySeconds - cacheDurationSeconds), min: 60, max: validitySeconds - cacheDurationSeconds });
+  if (validitySeconds < 2 * cacheDurationSeconds)
+    throw new ConfigError(
+      join(at, 'validitySeconds'),
+      `must be at least twice cacheDurationSeconds (${2 * cacheDurationSeconds})`,
+    );
+  const expiryWarningSeconds = integer(md, 'expiryWarningSeconds', at, {
+    default: Math.min(2 * 86400, validitySeconds - cacheDurationSeconds),
+    min: 60,
+    max: validitySeconds - cacheDurationSeconds,
+  });
   return { validitySeconds, cacheDurationSeconds, expiryWarningSeconds };
 }
 
@@ -65,7 +76,30 @@ function existingFile(value: unknown, at: string, baseDir: string): string {
   return file;
 }
 
-const TOP = ['issuer', 'listen', 'trustedProxies', 'proxy', 'database', 'redis', 'hsm', 'secrets', 'cookies', 'saml', 'clientsFile', 'clients', 'federation', 'audit', 'risk', 'ops', 'ttl', 'logging', 'webauthn', 'sectorIdentifiers', 'rateLimit', 'workers'] as const;
+const TOP = [
+  'issuer',
+  'listen',
+  'trustedProxies',
+  'proxy',
+  'database',
+  'redis',
+  'hsm',
+  'secrets',
+  'cookies',
+  'saml',
+  'clientsFile',
+  'clients',
+  'federation',
+  'audit',
+  'risk',
+  'ops',
+  'ttl',
+  'logging',
+  'webauthn',
+  'sectorIdentifiers',
+  'rateLimit',
+  'workers',
+] as const;
 
 /** Loads a JSON config file; relative paths inside it resolve against the file's folder. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -114,7 +148,15 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const saml = object(root.saml, 'saml');
   onlyKeys(saml, 'saml', ['entityId', 'idps', 'spMetadata']);
   const ttl = object(root.ttl ?? {}, 'ttl');
-  onlyKeys(ttl, 'ttl', ['session', 'idToken', 'accessToken', 'refreshToken', 'authorizationCode', 'interaction', 'grant']);
+  onlyKeys(ttl, 'ttl', [
+    'session',
+    'idToken',
+    'accessToken',
+    'refreshToken',
+    'authorizationCode',
+    'interaction',
+    'grant',
+  ]);
   const audit = object(root.audit ?? {}, 'audit');
   onlyKeys(audit, 'audit', ['anchorFile', 'spoolDir']);
   const risk = object(root.risk ?? {}, 'risk');
@@ -131,9 +173,13 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   );
 
   const secure = boolean(cookies, 'secure', 'cookies', !loopbackHttp);
-  if (!secure && !loopbackHttp) throw new ConfigError('cookies.secure', 'may be false only for an http loopback issuer');
+  if (!secure && !loopbackHttp)
+    throw new ConfigError('cookies.secure', 'may be false only for an http loopback issuer');
 
-  const publicListen = { host: string(listen, 'host', 'listen', { default: '127.0.0.1' }), port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }) };
+  const publicListen = {
+    host: string(listen, 'host', 'listen', { default: '127.0.0.1' }),
+    port: integer(listen, 'port', 'listen', { default: 3000, min: 0, max: 65535 }),
+  };
   const config: GatewayConfig = {
     issuer,
     listen: publicListen,
@@ -143,7 +189,10 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     ops: parseOps(root.ops, publicListen.port, env),
     trustedProxies: trustedProxyList,
     database: { url: secret(database, 'url', 'database', env) },
-    redis: { url: secret(redis, 'url', 'redis', env), keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }) },
+    redis: {
+      url: secret(redis, 'url', 'redis', env),
+      keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }),
+    },
     hsm: {
       library: string(hsm, 'library', 'hsm'),
       tokenLabel: string(hsm, 'tokenLabel', 'hsm'),
@@ -164,8 +213,15 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     clients: [],
     sectorIdentifiers: {
       // extra CAs trusted for sector_identifier_uri servers (beside the system roots); resolved against the config file
-      caFiles: (sectorIdentifiers.caFiles === undefined ? [] : array(sectorIdentifiers, 'caFiles', 'sectorIdentifiers')).map((f, i) => existingFile(f, join(join('sectorIdentifiers', 'caFiles'), i), baseDir)),
-      refreshSeconds: integer(sectorIdentifiers, 'refreshSeconds', 'sectorIdentifiers', { default: 3600, min: 60, max: 86400 }),
+      caFiles: (sectorIdentifiers.caFiles === undefined
+        ? []
+        : array(sectorIdentifiers, 'caFiles', 'sectorIdentifiers')
+      ).map((f, i) => existingFile(f, join(join('sectorIdentifiers', 'caFiles'), i), baseDir)),
+      refreshSeconds: integer(sectorIdentifiers, 'refreshSeconds', 'sectorIdentifiers', {
+        default: 3600,
+        min: 60,
+        max: 86400,
+      }),
     },
     // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
     // the checkpoint anchor outside the database (gateway/audit/anchor.ts); resolved against the config file
@@ -175,9 +231,15 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       ...(audit.spoolDir === undefined ? {} : { spoolDir: resolve(baseDir, string(audit, 'spoolDir', 'audit')) }),
     },
     // the risk policy set (gateway/policy/policy-set.ts); parsed at boot, an invalid file stops it (POLICY_INVALID)
-    risk: risk.policyFile === undefined ? {} : { policyFile: readableFile(resolve(baseDir, string(risk, 'policyFile', 'risk')), 'risk.policyFile') },
+    risk:
+      risk.policyFile === undefined
+        ? {}
+        : { policyFile: readableFile(resolve(baseDir, string(risk, 'policyFile', 'risk')), 'risk.policyFile') },
     // skipChooserWithOneIdp: with one IdP able to serve a login, go straight to it (as idp_hint does)
-    federation: { minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2'), skipChooserWithOneIdp: boolean(federation, 'skipChooserWithOneIdp', 'federation', true) },
+    federation: {
+      minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2'),
+      skipChooserWithOneIdp: boolean(federation, 'skipChooserWithOneIdp', 'federation', true),
+    },
     ttl: {
       session: integer(ttl, 'session', 'ttl', { default: 8 * 3600, min: 60 }),
       idToken: integer(ttl, 'idToken', 'ttl', { default: 3600, min: 60 }),
@@ -188,12 +250,15 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       interaction: integer(ttl, 'interaction', 'ttl', { default: 600, min: 60 }),
       grant: integer(ttl, 'grant', 'ttl', { default: 8 * 3600, min: 60 }),
     },
-    logging: { level: oneOf(logging, 'level', 'logging', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info') },
+    logging: {
+      level: oneOf(logging, 'level', 'logging', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    },
     webauthn: parseWebAuthn(root.webauthn, baseDir),
     rateLimit: parseRateLimit(undefined, []),
   };
 
-  if (root.clients !== undefined && root.clientsFile !== undefined) throw new ConfigError('clientsFile', 'give either clients or clientsFile, not both');
+  if (root.clients !== undefined && root.clientsFile !== undefined)
+    throw new ConfigError('clientsFile', 'give either clients or clientsFile, not both');
   if (root.clientsFile !== undefined) {
     const file = resolve(baseDir, string(root, 'clientsFile', ''));
     let clientsRaw: unknown;
@@ -207,6 +272,9 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     config.clients = parseClients(root.clients, 'clients', env);
   }
   // rate limits and their tiers (config/ratelimit.ts); a client named there must be configured above
-  config.rateLimit = parseRateLimit(root.rateLimit, config.clients.map((c) => c.client_id));
+  config.rateLimit = parseRateLimit(
+    root.rateLimit,
+    config.clients.map((c) => c.client_id),
+  );
   return config;
 }

@@ -72,18 +72,27 @@ export function parseOps(raw: unknown, publicPort: number, env: NodeJS.ProcessEn
   onlyKeys(review, 'ops.review', ['level3Approvals']);
   const host = string(listen, 'host', 'ops.listen', { default: '127.0.0.1' });
   const acknowledgeNonLoopback = boolean(ops, 'acknowledgeNonLoopback', 'ops', false);
-  const port = enabled ? integer(listen, 'port', 'ops.listen', { min: 0, max: 65535 }) : integer(listen, 'port', 'ops.listen', { default: 0, min: 0, max: 65535 });
-  const operators = array(ops, 'operators', 'ops', { optional: !enabled, min: enabled ? 1 : 0 }).map((o, i) => parseOperator(o, join(join('ops', 'operators'), i), env));
+  const port = enabled
+    ? integer(listen, 'port', 'ops.listen', { min: 0, max: 65535 })
+    : integer(listen, 'port', 'ops.listen', { default: 0, min: 0, max: 65535 });
+  const operators = array(ops, 'operators', 'ops', { optional: !enabled, min: enabled ? 1 : 0 }).map((o, i) =>
+    parseOperator(o, join(join('ops', 'operators'), i), env),
+  );
   if (enabled && !LOOPBACK_HOSTS.has(host) && !acknowledgeNonLoopback) {
-    throw new ConfigError('ops.listen.host', 'the operations listener binds to loopback only unless ops.acknowledgeNonLoopback is true');
+    throw new ConfigError(
+      'ops.listen.host',
+      'the operations listener binds to loopback only unless ops.acknowledgeNonLoopback is true',
+    );
   }
-  if (enabled && port !== 0 && port === publicPort) throw new ConfigError('ops.listen.port', 'must differ from listen.port');
+  if (enabled && port !== 0 && port === publicPort)
+    throw new ConfigError('ops.listen.port', 'must differ from listen.port');
   const names = new Set<string>();
   const hashes = new Set<string>();
   operators.forEach((o, i) => {
     const at = join(join('ops', 'operators'), i);
     if (names.has(o.name)) throw new ConfigError(join(at, 'name'), 'operator names must be distinct');
-    if (hashes.has(o.tokenHash.toString('hex'))) throw new ConfigError(join(at, 'token'), 'operator tokens must be distinct');
+    if (hashes.has(o.tokenHash.toString('hex')))
+      throw new ConfigError(join(at, 'token'), 'operator tokens must be distinct');
     names.add(o.name);
     hashes.add(o.tokenHash.toString('hex'));
   });

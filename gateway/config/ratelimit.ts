@@ -44,8 +44,10 @@ export interface RateLimitConfig {
 function rate(obj: Obj, key: string, path: string, fallback: number | undefined): number {
   const value = obj[key] ?? fallback;
   const at = join(path, key);
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(at, value === undefined ? 'is required' : 'must be a number');
-  if (value < 0.001 || value > 10_000_000) throw new ConfigError(at, 'must be between 0.001 and 10000000 (requests per second)');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ConfigError(at, value === undefined ? 'is required' : 'must be a number');
+  if (value < 0.001 || value > 10_000_000)
+    throw new ConfigError(at, 'must be between 0.001 and 10000000 (requests per second)');
   return value;
 }
 
@@ -66,7 +68,18 @@ function bucket(parent: Obj, key: string, at: string, defaults: BucketSize): Buc
 export function parseRateLimit(raw: unknown, clientIds: readonly string[]): RateLimitConfig {
   const at = 'rateLimit';
   const rl = object(raw ?? {}, at);
-  onlyKeys(rl, at, ['enabled', 'global', 'tiers', 'defaultTier', 'clients', 'clientBurstSeconds', 'perIp', 'failures', 'instances', 'redisTimeoutMs']);
+  onlyKeys(rl, at, [
+    'enabled',
+    'global',
+    'tiers',
+    'defaultTier',
+    'clients',
+    'clientBurstSeconds',
+    'perIp',
+    'failures',
+    'instances',
+    'redisTimeoutMs',
+  ]);
   const tiersAt = join(at, 'tiers');
   const tiers = object(rl.tiers ?? {}, tiersAt);
   onlyKeys(tiers, tiersAt, RP_TIERS);
@@ -79,7 +92,8 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     const entry = object(value, path);
     onlyKeys(entry, path, ['tier', 'perSecond']);
     const tier = oneOf(entry, 'tier', path, RP_TIERS);
-    clients[id] = entry.perSecond === undefined ? { tier } : { tier, perSecond: rate(entry, 'perSecond', path, undefined) };
+    clients[id] =
+      entry.perSecond === undefined ? { tier } : { tier, perSecond: rate(entry, 'perSecond', path, undefined) };
   }
   return {
     enabled: boolean(rl, 'enabled', at, true),

@@ -21,6 +21,7 @@ const RETIRED: Readonly<Record<string, string>> = {
  */
 export function refuseRetiredEnvironment(env: NodeJS.ProcessEnv): void {
   for (const [name, instead] of Object.entries(RETIRED)) {
-    if (env[name] !== undefined) throw new ConfigError(name, `is no longer read: set ${instead} in the configuration file`);
+    if (env[name] !== undefined)
+      throw new ConfigError(name, `is no longer read: set ${instead} in the configuration file`);
   }
 }

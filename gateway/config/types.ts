@@ -33,7 +33,14 @@ export interface SamlIdpEntry {
   attributeNames?: Record<string, string>;
   /** LoA URI → RFC 8176 amr values: how this IdP authenticates at that level (default: translate/amr.ts). */
   amr?: Partial<Record<LoaUri, AmrValue[]>>;
-  metadata: { trustAnchorFiles: string[]; requireValidUntil: boolean; refreshSeconds: number; minRefreshSeconds: number; maxBackoffSeconds: number; expiryWarningSeconds: number };
+  metadata: {
+    trustAnchorFiles: string[];
+    requireValidUntil: boolean;
+    refreshSeconds: number;
+    minRefreshSeconds: number;
+    maxBackoffSeconds: number;
+    expiryWarningSeconds: number;
+  };
   eidas?: {
     spType?: 'public' | 'private';
     requestedAttributes?: { name: string; required: boolean }[];
@@ -103,7 +110,15 @@ export interface GatewayConfig {
     /** With exactly one IdP available that reaches the required acr, skip the chooser (default true). */
     skipChooserWithOneIdp: boolean;
   };
-  ttl: { session: number; idToken: number; accessToken: number; refreshToken: number; authorizationCode: number; interaction: number; grant: number };
+  ttl: {
+    session: number;
+    idToken: number;
+    accessToken: number;
+    refreshToken: number;
+    authorizationCode: number;
+    interaction: number;
+    grant: number;
+  };
   /** Worker processes serving the one port (node:cluster); default the number of cores; 1 = no cluster. */
   workers: number;
   logging: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };

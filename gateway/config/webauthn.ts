@@ -60,10 +60,13 @@ export function parseWebAuthn(raw: unknown, baseDir: string): WebAuthnConfig {
     }
     return pems;
   });
-  const trustedAaguids = array(attestation, 'trustedAaguids', 'webauthn.attestation', { optional: true }).map((value, i) => {
-    if (typeof value !== 'string' || !AAGUID.test(value.toLowerCase())) throw new ConfigError(join('webauthn.attestation.trustedAaguids', i), 'must be an AAGUID (8-4-4-4-12 hex)');
-    return value.toLowerCase();
-  });
+  const trustedAaguids = array(attestation, 'trustedAaguids', 'webauthn.attestation', { optional: true }).map(
+    (value, i) => {
+      if (typeof value !== 'string' || !AAGUID.test(value.toLowerCase()))
+        throw new ConfigError(join('webauthn.attestation.trustedAaguids', i), 'must be an AAGUID (8-4-4-4-12 hex)');
+      return value.toLowerCase();
+    },
+  );
   const hours = integer(webauthn, 'level3CooldownHours', 'webauthn', { default: 72, min: 1, max: 720 });
   return { level3CooldownSeconds: hours * 3600, attestation: { rootCertificates, trustedAaguids } };
 }

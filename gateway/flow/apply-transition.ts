@@ -58,7 +58,10 @@ const REFUSAL: Record<string, [FlowErrorCode, string]> = {
  * took effect and the new deadline. Throws `FlowError` when Redis refuses the claim, `AuditError` when the
  * audit record could not be written (and then nothing changed).
  */
-export async function applyTransition(deps: TransitionDeps, plan: TransitionPlan): Promise<{ at: number; deadline: number | null }> {
+export async function applyTransition(
+  deps: TransitionDeps,
+  plan: TransitionPlan,
+): Promise<{ at: number; deadline: number | null }> {
   const key = recordKey(plan.loginId);
   const token = randomUUID();
   const at = deps.now();
@@ -67,8 +70,15 @@ export async function applyTransition(deps: TransitionDeps, plan: TransitionPlan
   );
   if (claimed !== 'OK') {
     const refusal = REFUSAL[String(claimed)];
-    if (!refusal) throw new FlowError('FLOW_STORE_UNAVAILABLE', 'unexpected answer from Redis', { loginId: plan.loginId, detail: String(claimed) });
-    throw new FlowError(refusal[0], refusal[1], { loginId: plan.loginId, detail: `${plan.from ?? 'new'} → ${plan.to}: ${refusal[1]}` });
+    if (!refusal)
+      throw new FlowError('FLOW_STORE_UNAVAILABLE', 'unexpected answer from Redis', {
+        loginId: plan.loginId,
+        detail: String(claimed),
+      });
+    throw new FlowError(refusal[0], refusal[1], {
+      loginId: plan.loginId,
+      detail: `${plan.from ?? 'new'} → ${plan.to}: ${refusal[1]}`,
+    });
   }
   try {
     await deps.audit.append({
@@ -90,10 +100,23 @@ export async function applyTransition(deps: TransitionDeps, plan: TransitionPlan
   const ttl = timeout === null ? TERMINAL_TTL_SECONDS : timeout + GRACE_SECONDS;
   const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields?.(at) ?? [])];
   const committed = await redisCall(plan.loginId, () =>
-    deps.redis.eval(COMMIT, 2, key, deadlinesKey(shardOf(plan.loginId)), token, plan.loginId, deadline ?? '', ttl, ...fields),
+    deps.redis.eval(
+      COMMIT,
+      2,
+      key,
+      deadlinesKey(shardOf(plan.loginId)),
+      token,
+      plan.loginId,
+      deadline ?? '',
+      ttl,
+      ...fields,
+    ),
   );
   if (committed !== 1) {
-    throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition lost its claim', { loginId: plan.loginId, detail: 'claim lease expired before commit' });
+    throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition lost its claim', {
+      loginId: plan.loginId,
+      detail: 'claim lease expired before commit',
+    });
   }
   return { at, deadline };
 }
@@ -103,6 +126,9 @@ export async function redisCall<T>(loginId: string | undefined, call: () => Prom
   try {
     return await call();
   } catch (error) {
-    throw new FlowError('FLOW_STORE_UNAVAILABLE', 'Redis did not answer', { ...(loginId ? { loginId } : {}), cause: error });
+    throw new FlowError('FLOW_STORE_UNAVAILABLE', 'Redis did not answer', {
+      ...(loginId ? { loginId } : {}),
+      cause: error,
+    });
   }
 }

@@ -25,7 +25,11 @@ export class FlowError extends GatewayError {
   declare readonly code: FlowErrorCode;
   /** The login concerned, when known. */
   readonly loginId: string | undefined;
-  constructor(code: FlowErrorCode, message: string, options: { loginId?: string; detail?: string; cause?: unknown } = {}) {
+  constructor(
+    code: FlowErrorCode,
+    message: string,
+    options: { loginId?: string; detail?: string; cause?: unknown } = {},
+  ) {
     super(code, GATEWAY_ERRORS[code].status, message, {
       ...(options.detail === undefined ? {} : { detail: options.detail }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),

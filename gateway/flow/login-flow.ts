@@ -56,8 +56,14 @@ export class LoginFlow {
    * @example
    * await flow.start(interactionUid, { clientId: 'rp-1', requestId: ctx.id, acrValues: ['eidas2'] });
    */
-  async start(loginId: string, context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string }): Promise<LoginRecord> {
-    if (!loginId || !context.clientId) throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'a login needs an id and a client', { detail: 'empty loginId or clientId' });
+  async start(
+    loginId: string,
+    context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string },
+  ): Promise<LoginRecord> {
+    if (!loginId || !context.clientId)
+      throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'a login needs an id and a client', {
+        detail: 'empty loginId or clientId',
+      });
     const { at, deadline } = await applyTransition(this.#deps, {
       loginId,
       from: null,
@@ -97,10 +103,16 @@ export class LoginFlow {
     const current = await this.get(loginId);
     if (!current) throw new FlowError('FLOW_NOT_FOUND', 'no such login', { loginId });
     if (!canTransition(current.state, target)) {
-      throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition not allowed', { loginId, detail: `${current.state} → ${target}` });
+      throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition not allowed', {
+        loginId,
+        detail: `${current.state} → ${target}`,
+      });
     }
     if (current.deadline !== null && current.deadline <= this.#deps.now()) {
-      throw new FlowError('FLOW_EXPIRED', 'login timed out', { loginId, detail: `deadline of ${current.state} passed` });
+      throw new FlowError('FLOW_EXPIRED', 'login timed out', {
+        loginId,
+        detail: `deadline of ${current.state} passed`,
+      });
     }
     const { at, deadline } = await applyTransition(this.#deps, {
       component: meta.component,
@@ -112,7 +124,14 @@ export class LoginFlow {
       to: target,
       mode: 'live',
     });
-    return { ...current, state: target, enteredAt: at, deadline, errorCode: meta.errorCode ?? null, version: current.version + 1 };
+    return {
+      ...current,
+      state: target,
+      enteredAt: at,
+      deadline,
+      errorCode: meta.errorCode ?? null,
+      version: current.version + 1,
+    };
   }
 
   /** The login's current record, or `null` when there is none (never started, or gone after its TTL). */

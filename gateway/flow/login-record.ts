@@ -59,12 +59,19 @@ export function stateFields(state: LoginState, enteredAt: number, errorCode: str
 }
 
 /** The hash fields set once, at start. */
-export function startFields(context: { clientId: string; requestId?: string; acrValues?: string[] }, startedAt: number): string[] {
+export function startFields(
+  context: { clientId: string; requestId?: string; acrValues?: string[] },
+  startedAt: number,
+): string[] {
   return [
-    'clientId', context.clientId,
-    'requestId', context.requestId ?? '',
-    'acrValues', JSON.stringify(context.acrValues ?? []),
-    'startedAt', String(startedAt),
+    'clientId',
+    context.clientId,
+    'requestId',
+    context.requestId ?? '',
+    'acrValues',
+    JSON.stringify(context.acrValues ?? []),
+    'startedAt',
+    String(startedAt),
   ];
 }
 

@@ -12,7 +12,10 @@ import type { LoginState } from './states.ts';
  * @example
  * const flow = observeTransitions(new LoginFlow({ ... }), (to, seconds) => metrics.loginEnded(to, seconds));
  */
-export function observeTransitions(flow: LoginFlow, onTransition: (to: LoginState, seconds: number) => void): LoginFlow {
+export function observeTransitions(
+  flow: LoginFlow,
+  onTransition: (to: LoginState, seconds: number) => void,
+): LoginFlow {
   const transition: LoginFlow['transition'] = async (loginId, to, meta) => {
     const record = await flow.transition(loginId, to, meta);
     try {

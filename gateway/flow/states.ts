@@ -26,15 +26,19 @@ export interface StateRow {
 /** The one table of states. Read it as a sentence: "from X, within N seconds, go to one of ..., else to ...". */
 export const STATES = {
   //                timeout  on timeout  may go to
-  INITIATED:        { timeoutSeconds: 300,  onTimeout: 'FAILED', next: ['AUTHENTICATING', 'FAILED'] },
-  AUTHENTICATING:   { timeoutSeconds: 600,  onTimeout: 'FAILED', next: ['FRAUD_CHECK', 'AUTHENTICATING', 'FAILED'] },
-  FRAUD_CHECK:      { timeoutSeconds: 30,   onTimeout: 'FAILED', next: ['TOKEN_GENERATION', 'FLAGGED', 'AUTHENTICATING', 'FAILED'] },
-  TOKEN_GENERATION: { timeoutSeconds: 5,    onTimeout: 'FAILED', next: ['COMPLETED', 'FAILED'] },
-  FLAGGED:          { timeoutSeconds: 60,   onTimeout: 'DENIED', next: ['MANUAL_REVIEW', 'DENIED', 'FAILED'] },
-  MANUAL_REVIEW:    { timeoutSeconds: 900,  onTimeout: 'DENIED', next: ['COMPLETED', 'DENIED'] },
-  COMPLETED:        { timeoutSeconds: null, onTimeout: null,     next: [] },
-  FAILED:           { timeoutSeconds: null, onTimeout: null,     next: [] },
-  DENIED:           { timeoutSeconds: null, onTimeout: null,     next: [] },
+  INITIATED: { timeoutSeconds: 300, onTimeout: 'FAILED', next: ['AUTHENTICATING', 'FAILED'] },
+  AUTHENTICATING: { timeoutSeconds: 600, onTimeout: 'FAILED', next: ['FRAUD_CHECK', 'AUTHENTICATING', 'FAILED'] },
+  FRAUD_CHECK: {
+    timeoutSeconds: 30,
+    onTimeout: 'FAILED',
+    next: ['TOKEN_GENERATION', 'FLAGGED', 'AUTHENTICATING', 'FAILED'],
+  },
+  TOKEN_GENERATION: { timeoutSeconds: 5, onTimeout: 'FAILED', next: ['COMPLETED', 'FAILED'] },
+  FLAGGED: { timeoutSeconds: 60, onTimeout: 'DENIED', next: ['MANUAL_REVIEW', 'DENIED', 'FAILED'] },
+  MANUAL_REVIEW: { timeoutSeconds: 900, onTimeout: 'DENIED', next: ['COMPLETED', 'DENIED'] },
+  COMPLETED: { timeoutSeconds: null, onTimeout: null, next: [] },
+  FAILED: { timeoutSeconds: null, onTimeout: null, next: [] },
+  DENIED: { timeoutSeconds: null, onTimeout: null, next: [] },
 } as const satisfies Record<string, StateRow>;
 
 /** A state of a login: `'INITIATED' | 'AUTHENTICATING' | ... | 'DENIED'`. */

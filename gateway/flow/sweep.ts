@@ -24,12 +24,15 @@ export async function sweepExpired(deps: TransitionDeps): Promise<number> {
   let unreadable: unknown;
   for (let shard = 0; shard < SHARDS; shard += 1) {
     const now = deps.now();
-    const due = await redisCall(undefined, () => deps.redis.zrangebyscore(deadlinesKey(shard), '-inf', now, 'LIMIT', 0, SWEEP_BATCH));
+    const due = await redisCall(undefined, () =>
+      deps.redis.zrangebyscore(deadlinesKey(shard), '-inf', now, 'LIMIT', 0, SWEEP_BATCH),
+    );
     for (const loginId of due) {
       try {
         if (await expire(deps, loginId, shard)) moved += 1;
       } catch (error) {
-        if (error instanceof AuditError || (error instanceof FlowError && error.code === 'FLOW_STORE_UNAVAILABLE')) throw error;
+        if (error instanceof AuditError || (error instanceof FlowError && error.code === 'FLOW_STORE_UNAVAILABLE'))
+          throw error;
         unreadable ??= error;
       }
     }

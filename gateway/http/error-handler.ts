@@ -16,8 +16,20 @@ import { requestLanguage } from './language.ts';
 
 /** `Error code:` stays on the French page too: the conformance suite reads the code after it. */
 const PAGE = {
-  fr: { title: 'Erreur de connexion', heading: 'La connexion n’a pas pu continuer', code: 'Code d’erreur / Error code:', reference: 'référence', back: 'Revenez au service d’où vous venez et recommencez.' },
-  en: { title: 'Sign-in error', heading: 'Sign-in could not continue', code: 'Error code:', reference: 'reference', back: 'Go back to the service you came from and start again.' },
+  fr: {
+    title: 'Erreur de connexion',
+    heading: 'La connexion n’a pas pu continuer',
+    code: 'Code d’erreur / Error code:',
+    reference: 'référence',
+    back: 'Revenez au service d’où vous venez et recommencez.',
+  },
+  en: {
+    title: 'Sign-in error',
+    heading: 'Sign-in could not continue',
+    code: 'Error code:',
+    reference: 'reference',
+    back: 'Go back to the service you came from and start again.',
+  },
 } as const;
 
 /** How long a client is asked to wait when the HSM sheds load (a pool wait is bounded by seconds). */
@@ -32,10 +44,13 @@ interface Mapped {
 }
 
 function mapped(error: unknown): Mapped {
-  if (error instanceof GatewayError) return { code: error.code, status: error.status, description: error.message, detail: error.detail };
+  if (error instanceof GatewayError)
+    return { code: error.code, status: error.status, description: error.message, detail: error.detail };
   // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500
-  if (error instanceof HsmError && error.code === 'HSM_BUSY') return { code: 'HSM_BUSY', status: 503, description: 'The service is busy.', detail: error.detail };
-  if (error instanceof AdapterError) return { code: error.code, status: errorSpec(error.code).status, description: error.message, detail: error.detail };
+  if (error instanceof HsmError && error.code === 'HSM_BUSY')
+    return { code: 'HSM_BUSY', status: 503, description: 'The service is busy.', detail: error.detail };
+  if (error instanceof AdapterError)
+    return { code: error.code, status: errorSpec(error.code).status, description: error.message, detail: error.detail };
   return { code: 'INTERNAL', status: 500, description: '', detail: undefined };
 }
 
@@ -55,20 +70,31 @@ function render(ctx: Context, logger: Logger, error: unknown): void {
   const spec = errorSpec(raised);
   const expose = status < 500;
   const code = expose ? raised : 'INTERNAL';
-  logger[expose ? 'warn' : 'error']({ requestId, code: raised, outcome: spec.audit, detail, err: error }, 'request failed');
+  logger[expose ? 'warn' : 'error'](
+    { requestId, code: raised, outcome: spec.audit, detail, err: error },
+    'request failed',
+  );
   const lang = requestLanguage(ctx);
   const message = (expose ? spec : errorSpec('INTERNAL'))[lang];
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   if (raised === 'HSM_BUSY') ctx.set('Retry-After', String(HSM_BUSY_RETRY_AFTER_SECONDS));
   if (ctx.accepts('html', 'json') === 'json') {
-    ctx.body = { error: code, error_description: expose ? description : errorSpec('INTERNAL').en, request_id: requestId };
+    ctx.body = {
+      error: code,
+      error_description: expose ? description : errorSpec('INTERNAL').en,
+      request_id: requestId,
+    };
     return;
   }
   const words = PAGE[lang];
   ctx.type = 'html';
-  ctx.body = page(words.title, `<h1>${escapeHtml(words.heading)}</h1>
+  ctx.body = page(
+    words.title,
+    `<h1>${escapeHtml(words.heading)}</h1>
 <p>${escapeHtml(message)}</p>
 <p>${escapeHtml(words.code)} <code>${escapeHtml(code)}</code> — ${escapeHtml(words.reference)} <code>${escapeHtml(requestId)}</code>.</p>
-<p>${escapeHtml(words.back)}</p>`, lang);
+<p>${escapeHtml(words.back)}</p>`,
+    lang,
+  );
 }

@@ -1,6 +1,9 @@
 /** Minimal, dependency-free HTML rendering: escaping and one accessible page frame with inline CSS. */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 const STYLE = `
@@ -28,7 +31,10 @@ export function autoPostForm(action: string, fields: Record<string, string>): st
   const inputs = Object.entries(fields)
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');
-  return page('Continue', `<form method="post" action="${escapeHtml(action)}" id="auto">${inputs}
+  return page(
+    'Continue',
+    `<form method="post" action="${escapeHtml(action)}" id="auto">${inputs}
 <p>Sending you on… If nothing happens, <button type="submit">continue</button>.</p></form>
-<script>document.getElementById('auto').submit()</script>`);
+<script>document.getElementById('auto').submit()</script>`,
+  );
 }

@@ -71,7 +71,9 @@ export function pinOrigin(origin: PublicOrigin, trusted: TrustedProxies, exemptP
     headers['x-forwarded-for'] = client;
     headers['x-forwarded-proto'] = origin.protocol;
     if (!sameHost(asked, origin) && !exemptPaths.includes(ctx.path)) {
-      throw new GatewayError('HOST_NOT_CONFIGURED', 421, 'This address is not served here.', { detail: `host ${asked.slice(0, 200)}` });
+      throw new GatewayError('HOST_NOT_CONFIGURED', 421, 'This address is not served here.', {
+        detail: `host ${asked.slice(0, 200)}`,
+      });
     }
     headers.host = origin.host;
     return next();

@@ -22,10 +22,11 @@ export function securityHeaders(secure: boolean, extraScriptHashes: readonly str
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
     // oidc-provider's own pages (form_post, logout) carry their own inline scripts: CSP on ours only.
-    if (OWN_PAGES.test(ctx.path)) ctx.set(
-      'Content-Security-Policy',
-      `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src ${scripts}; connect-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'`,
-    );
+    if (OWN_PAGES.test(ctx.path))
+      ctx.set(
+        'Content-Security-Policy',
+        `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src ${scripts}; connect-src 'self'; form-action *; frame-ancestors 'none'; base-uri 'none'`,
+      );
     if (secure) ctx.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
     await next();
   };

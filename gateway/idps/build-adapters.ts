@@ -70,17 +70,35 @@ export async function buildIdps(input: {
   const { config, keys, context, logger, decrypter } = input;
   const metadataEvents = new Map<string, number>();
   const onEvent = (event: MetadataEvent) => {
-    const key = event.type === 'refresh_failed' ? `${event.type}:${event.idp}:${event.code}` : `${event.type}:${event.idp}${event.type === 'availability' ? `:${event.availability}` : ''}`;
+    const key =
+      event.type === 'refresh_failed'
+        ? `${event.type}:${event.idp}:${event.code}`
+        : `${event.type}:${event.idp}${event.type === 'availability' ? `:${event.availability}` : ''}`;
     metadataEvents.set(key, (metadataEvents.get(key) ?? 0) + 1);
     input.metrics?.metadataEvent(event);
-    if (event.type === 'refresh_failed') logger.warn({ idp: event.idp, code: event.code, detail: event.detail }, 'idp metadata refresh failed');
-    else if (event.type === 'weak_keys') logger.warn({ idp: event.idp, keys: event.keys }, 'idp metadata lists keys too weak for its kind: they are not trusted');
-    else if (event.type === 'expiring') logger.warn({ idp: event.idp, validUntil: event.validUntil, remainingSeconds: event.remainingSeconds }, 'idp metadata expires soon: the IdP becomes unavailable at validUntil unless its metadata is refreshed');
-    else if (event.type === 'availability') logger[event.availability === 'available' ? 'info' : 'warn']({ idp: event.idp, availability: event.availability }, 'idp availability changed');
+    if (event.type === 'refresh_failed')
+      logger.warn({ idp: event.idp, code: event.code, detail: event.detail }, 'idp metadata refresh failed');
+    else if (event.type === 'weak_keys')
+      logger.warn(
+        { idp: event.idp, keys: event.keys },
+        'idp metadata lists keys too weak for its kind: they are not trusted',
+      );
+    else if (event.type === 'expiring')
+      logger.warn(
+        { idp: event.idp, validUntil: event.validUntil, remainingSeconds: event.remainingSeconds },
+        'idp metadata expires soon: the IdP becomes unavailable at validUntil unless its metadata is refreshed',
+      );
+    else if (event.type === 'availability')
+      logger[event.availability === 'available' ? 'info' : 'warn'](
+        { idp: event.idp, availability: event.availability },
+        'idp availability changed',
+      );
     else logger.info({ idp: event.idp, keysChanged: event.keysChanged }, 'idp metadata refreshed');
   };
   const monitor = new MetadataMonitor({ now: context.now, onEvent });
-  const eidasSigner = keys.activeSigners('saml').find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
+  const eidasSigner = keys
+    .activeSigners('saml')
+    .find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
   const signers = [...keys.activeSigners('saml'), ...(keys.signersIn?.('saml', 'next') ?? [])];
   const certificates = await Promise.all(signers.map((s) => input.certificateOf(s)));
   const hasEidas = config.saml.idps.some((idp) => adapterKind(idp.kind).extendsPublishedMetadata);
@@ -89,7 +107,12 @@ export async function buildIdps(input: {
     ...(decrypter ? { encryptionCertificatePem: decrypter.certificatePem } : {}),
     metadataOptions: {
       nextSigningCertificates: certificates.filter((pem) => pem !== input.sp.signingCertificatePem),
-      ...(hasEidas ? eidasSpMetadataOptions({ signingMethods: signers.map((s) => xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod), applicationId: 'identity-federation-gateway' }) : {}),
+      ...(hasEidas
+        ? eidasSpMetadataOptions({
+            signingMethods: signers.map((s) => xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod),
+            applicationId: 'identity-federation-gateway',
+          })
+        : {}),
     },
   };
 
@@ -103,17 +126,43 @@ export async function buildIdps(input: {
       ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }),
       trustAnchors: entry.metadata.trustAnchorFiles.map((file) => readFileSync(file, 'utf8')),
       requireValidUntil: entry.metadata.requireValidUntil,
-      policy: { refreshSeconds: entry.metadata.refreshSeconds, minSeconds: entry.metadata.minRefreshSeconds, maxBackoffSeconds: entry.metadata.maxBackoffSeconds },
+      policy: {
+        refreshSeconds: entry.metadata.refreshSeconds,
+        minSeconds: entry.metadata.minRefreshSeconds,
+        maxBackoffSeconds: entry.metadata.maxBackoffSeconds,
+      },
       keyRule: keyRuleOf(entry),
       expiryWarningSeconds: entry.metadata.expiryWarningSeconds,
     });
     if (!entry.enabled) monitor.disable(entry.id);
-    const extras = { metadata: handle, ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }), ...(decrypter ? { decrypter } : {}) };
+    const extras = {
+      metadata: handle,
+      ...(entry.entityId === undefined ? {} : { entityId: entry.entityId }),
+      ...(decrypter ? { decrypter } : {}),
+    };
     const idpConfig = adapterConfig(entry);
     if (entry.kind === 'eidas') {
-      if (!eidasSigner) throw new ConfigError(`saml.idps[${i}]`, 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM');
+      if (!eidasSigner)
+        throw new ConfigError(
+          `saml.idps[${i}]`,
+          'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM',
+        );
       const certificatePem = await input.certificateOf(eidasSigner);
-      built.push(await createEidasAdapter({ ...idpConfig, ...entry.eidas, requestedAttributes: entry.eidas?.requestedAttributes?.map((r) => ({ name: r.name as InternalAttribute, required: r.required })) }, sp, context, { ...extras, signing: { signer: eidasSigner, certificatePem } }));
+      built.push(
+        await createEidasAdapter(
+          {
+            ...idpConfig,
+            ...entry.eidas,
+            requestedAttributes: entry.eidas?.requestedAttributes?.map((r) => ({
+              name: r.name as InternalAttribute,
+              required: r.required,
+            })),
+          },
+          sp,
+          context,
+          { ...extras, signing: { signer: eidasSigner, certificatePem } },
+        ),
+      );
     } else {
       built.push(await createLegacySamlAdapter(idpConfig, sp, context, extras));
     }
@@ -121,15 +170,19 @@ export async function buildIdps(input: {
   await monitor.start();
   // Several registry entries may share one entity (e.g. natural- and legal-person logins at one node):
   // the first names the issuer; the ACS routes by RelayState, not by issuer.
-  for (const adapter of built) adapters.register(adapter, adapters.byIssuer(adapter.entityId) ? {} : { issuer: adapter.entityId });
+  for (const adapter of built)
+    adapters.register(adapter, adapters.byIssuer(adapter.entityId) ? {} : { issuer: adapter.entityId });
   const metadataSigner = () => {
     if (!hasEidas) {
       const first = keys.activeSigners('saml')[0];
       if (!first) throw new ConfigError('hsm', 'no active saml signing key in the HSM');
       return first;
     }
-    const signer = keys.activeSigners('saml').find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
-    if (!signer) throw new ConfigError('saml.idps', 'eIDAS metadata needs an active saml key of PS256, ES256 or ES384 in the HSM');
+    const signer = keys
+      .activeSigners('saml')
+      .find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
+    if (!signer)
+      throw new ConfigError('saml.idps', 'eIDAS metadata needs an active saml key of PS256, ES256 or ES384 in the HSM');
     return signer;
   };
   let metadataSp = sp;
@@ -138,18 +191,32 @@ export async function buildIdps(input: {
     metadataSp = {
       ...sp,
       signingCertificatePem: signerCertificate,
-      metadataOptions: { ...sp.metadataOptions, nextSigningCertificates: certificates.filter((pem) => pem !== signerCertificate) },
+      metadataOptions: {
+        ...sp.metadataOptions,
+        nextSigningCertificates: certificates.filter((pem) => pem !== signerCertificate),
+      },
     };
   }
   const spMetadata = new SpMetadataPublisher({
     sp: metadataSp,
     signer: metadataSigner,
-    times: { validitySeconds: config.saml.spMetadata.validitySeconds, cacheDurationSeconds: config.saml.spMetadata.cacheDurationSeconds },
+    times: {
+      validitySeconds: config.saml.spMetadata.validitySeconds,
+      cacheDurationSeconds: config.saml.spMetadata.cacheDurationSeconds,
+    },
     expiryWarningSeconds: config.saml.spMetadata.expiryWarningSeconds,
     now: context.now,
     onEvent: (event) => {
-      if (event.type === 'resign_failed') logger.error({ error: event.error }, 'sp metadata could not be signed again: the previous document is served while it is valid');
-      else logger.warn({ validUntil: event.validUntil, remainingSeconds: event.remainingSeconds }, 'sp metadata served expires soon: IdPs will refuse logins once it has expired');
+      if (event.type === 'resign_failed')
+        logger.error(
+          { error: event.error },
+          'sp metadata could not be signed again: the previous document is served while it is valid',
+        );
+      else
+        logger.warn(
+          { validUntil: event.validUntil, remainingSeconds: event.remainingSeconds },
+          'sp metadata served expires soon: IdPs will refuse logins once it has expired',
+        );
     },
   });
   return { adapters, monitor, sp, metadataEvents, metadataSigner, metadataSp, spMetadata };

@@ -34,14 +34,20 @@ import { createRedis } from '../store/redis.ts';
 import { readStatus, sendCommand } from './control.ts';
 import { IdpRegistryStore, mergeRegistry, type IdpState } from './registry-store.ts';
 
-const USAGE = 'usage: node gateway/idps/cli.ts --config <file> list | status [id] | refresh <id> | add <entry.json> | disable <id> | enable <id> | remove <id>';
+const USAGE =
+  'usage: node gateway/idps/cli.ts --config <file> list | status [id] | refresh <id> | add <entry.json> | disable <id> | enable <id> | remove <id>';
 
 function line(status: IdpStatus, origin: string): string {
   return [
-    status.id, status.availability,
-    `lastSuccess=${status.lastSuccess ?? '-'}`, `validUntil=${status.validUntil ?? '-'}`, `nextRefresh=${status.nextRefresh ?? '-'}`,
-    `failures=${status.consecutiveFailures}`, `keys=${status.keyFingerprints.map((f) => f.slice(0, 16)).join(',') || '-'}`,
-    `error=${status.lastError ? `${status.lastError.code}` : '-'}`, `(${origin})`,
+    status.id,
+    status.availability,
+    `lastSuccess=${status.lastSuccess ?? '-'}`,
+    `validUntil=${status.validUntil ?? '-'}`,
+    `nextRefresh=${status.nextRefresh ?? '-'}`,
+    `failures=${status.consecutiveFailures}`,
+    `keys=${status.keyFingerprints.map((f) => f.slice(0, 16)).join(',') || '-'}`,
+    `error=${status.lastError ? `${status.lastError.code}` : '-'}`,
+    `(${origin})`,
   ].join(' ');
 }
 
@@ -54,14 +60,22 @@ async function localCheck(entry: SamlIdpEntry): Promise<IdpStatus> {
     trustAnchors: entry.metadata.trustAnchorFiles.map((f) => readFileSync(f, 'utf8')),
     keyRule: keyRuleOf(entry),
     requireValidUntil: entry.metadata.requireValidUntil,
-    policy: { refreshSeconds: entry.metadata.refreshSeconds, minSeconds: entry.metadata.minRefreshSeconds, maxBackoffSeconds: entry.metadata.maxBackoffSeconds },
+    policy: {
+      refreshSeconds: entry.metadata.refreshSeconds,
+      minSeconds: entry.metadata.minRefreshSeconds,
+      maxBackoffSeconds: entry.metadata.maxBackoffSeconds,
+    },
   });
   if (!entry.enabled) monitor.disable(entry.id);
   return monitor.refresh(entry.id);
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' } },
+    allowPositionals: true,
+  });
   const [command, arg] = positionals;
   if (!values.config || !command) {
     process.stderr.write(`${USAGE}\n`);
@@ -78,7 +92,8 @@ async function main(argv: string[]): Promise<number> {
     const idps = mergeRegistry(config.saml.idps, rows, process.cwd());
     const known = (id: string | undefined): string => {
       if (!id) throw new ConfigError('(arguments)', `${command} needs an IdP id`);
-      if (!idps.some((e) => e.id === id) && !config.saml.idps.some((e) => e.id === id)) throw new AdapterError('ADAPTER_UNKNOWN', 'Unknown identity provider.', { detail: id });
+      if (!idps.some((e) => e.id === id) && !config.saml.idps.some((e) => e.id === id))
+        throw new AdapterError('ADAPTER_UNKNOWN', 'Unknown identity provider.', { detail: id });
       return id;
     };
     const setState = async (id: string, state: IdpState, action: 'disable' | 'enable') => {
@@ -88,20 +103,30 @@ async function main(argv: string[]): Promise<number> {
     };
     switch (command) {
       case 'list':
-        for (const e of idps) process.stdout.write(`${e.id} ${e.kind} ${e.enabled ? 'enabled' : 'disabled'} ${e.metadataUrl ?? e.metadataFile} ${e.displayName}\n`);
+        for (const e of idps)
+          process.stdout.write(
+            `${e.id} ${e.kind} ${e.enabled ? 'enabled' : 'disabled'} ${e.metadataUrl ?? e.metadataFile} ${e.displayName}\n`,
+          );
         return 0;
       case 'status': {
         const selected = arg ? idps.filter((e) => e.id === known(arg)) : idps;
-        const published = await readStatus(redis, selected.map((e) => e.id));
+        const published = await readStatus(
+          redis,
+          selected.map((e) => e.id),
+        );
         for (const [i, entry] of selected.entries()) {
           const status = published[i];
-          process.stdout.write(`${status ? line(status, 'reported by the gateway') : line(await localCheck(entry), 'checked by the CLI')}\n`);
+          process.stdout.write(
+            `${status ? line(status, 'reported by the gateway') : line(await localCheck(entry), 'checked by the CLI')}\n`,
+          );
         }
         return 0;
       }
       case 'refresh': {
         const gateways = await sendCommand(redis, config.redis.keyPrefix, { action: 'refresh', idp: known(arg) });
-        process.stdout.write(`refresh requested for ${arg!} (${gateways} running gateway${gateways === 1 ? '' : 's'} told)\n`);
+        process.stdout.write(
+          `refresh requested for ${arg!} (${gateways} running gateway${gateways === 1 ? '' : 's'} told)\n`,
+        );
         return 0;
       }
       case 'add': {
@@ -109,8 +134,15 @@ async function main(argv: string[]): Promise<number> {
         const file = resolve(arg);
         const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
         const [entry] = parseIdps([raw], dirname(file));
-        if (config.saml.idps.some((e) => e.id === entry!.id)) throw new ConfigError('id', `${entry!.id} is defined in the configuration file`);
-        const stored = { ...raw, ...(entry!.metadataFile ? { metadataFile: entry!.metadataFile } : {}), ...(entry!.metadata.trustAnchorFiles.length ? { metadata: { ...(raw.metadata as object), trustAnchorFiles: entry!.metadata.trustAnchorFiles } } : {}) };
+        if (config.saml.idps.some((e) => e.id === entry!.id))
+          throw new ConfigError('id', `${entry!.id} is defined in the configuration file`);
+        const stored = {
+          ...raw,
+          ...(entry!.metadataFile ? { metadataFile: entry!.metadataFile } : {}),
+          ...(entry!.metadata.trustAnchorFiles.length
+            ? { metadata: { ...(raw.metadata as object), trustAnchorFiles: entry!.metadata.trustAnchorFiles } }
+            : {}),
+        };
         await store.put(entry!.id, stored, entry!.enabled ? 'enabled' : 'disabled', actor);
         process.stdout.write(`added ${entry!.id} (running gateways load it at their next start)\n`);
         return 0;
@@ -138,7 +170,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const code = error instanceof AdapterError || error instanceof GatewayError ? error.code : 'IDP_CLI_FAILED';
-    process.stderr.write(`error ${code}: ${error instanceof Error ? error.message : String(error)}${error instanceof AdapterError && error.detail ? ` (${error.detail})` : ''}\n`);
+    process.stderr.write(
+      `error ${code}: ${error instanceof Error ? error.message : String(error)}${error instanceof AdapterError && error.detail ? ` (${error.detail})` : ''}\n`,
+    );
     process.exit(1);
   },
 );

@@ -26,10 +26,12 @@ export async function publishStatus(redis: Redis, monitor: MetadataMonitor): Pro
 
 /** The statuses running gateways published. */
 export async function readStatus(redis: Redis, ids: readonly string[]): Promise<(IdpStatus | null)[]> {
-  return Promise.all(ids.map(async (id) => {
-    const raw = await redis.get(`idps:status:${id}`);
-    return raw ? (JSON.parse(raw) as IdpStatus) : null;
-  }));
+  return Promise.all(
+    ids.map(async (id) => {
+      const raw = await redis.get(`idps:status:${id}`);
+      return raw ? (JSON.parse(raw) as IdpStatus) : null;
+    }),
+  );
 }
 
 /** Sends a command to every running gateway of the deployment. */
@@ -43,7 +45,12 @@ export async function sendCommand(redis: Redis, prefix: string, command: IdpComm
  * @example
  * const stop = await listenForCommands({ redis, prefix: config.redis.keyPrefix, monitor, logger });
  */
-export async function listenForCommands(options: { redis: Redis; prefix: string; monitor: MetadataMonitor; logger: Logger }): Promise<() => Promise<void>> {
+export async function listenForCommands(options: {
+  redis: Redis;
+  prefix: string;
+  monitor: MetadataMonitor;
+  logger: Logger;
+}): Promise<() => Promise<void>> {
   const { redis, monitor, logger } = options;
   const subscriber = redis.duplicate();
   subscriber.on('error', (error) => logger.warn({ err: error }, 'idp control: pub/sub connection error'));

@@ -18,11 +18,22 @@ import { selfSignedCertificate } from '../../hsm/x509.ts';
  * @example
  * const decrypter = await hsmSamlDecrypter(tokens, keys.activeSigner('saml'), 'CN=gateway SAML decryption');
  */
-export async function hsmSamlDecrypter(tokens: TokenKeyStore, issuer: Signer, subject: string): Promise<KeyTransportDecrypter | undefined> {
+export async function hsmSamlDecrypter(
+  tokens: TokenKeyStore,
+  issuer: Signer,
+  subject: string,
+): Promise<KeyTransportDecrypter | undefined> {
   if (tokens.activeSigners('saml_decryption').length === 0) return undefined;
   const decrypter = tokens.decrypter();
   const certificatePem = await selfSignedCertificate(
-    { kid: issuer.kid, alg: issuer.alg, purpose: issuer.purpose, publicJwk: issuer.publicJwk, publicKey: () => decrypter.publicKey(), sign: (data) => issuer.sign(data) },
+    {
+      kid: issuer.kid,
+      alg: issuer.alg,
+      purpose: issuer.purpose,
+      publicJwk: issuer.publicJwk,
+      publicKey: () => decrypter.publicKey(),
+      sign: (data) => issuer.sign(data),
+    },
     { subject, days: 365 },
   );
   return { certificatePem, unwrap: (encryptedKey, params) => decrypter.unwrap(encryptedKey, params) };

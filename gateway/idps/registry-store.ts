@@ -35,10 +35,24 @@ export class IdpRegistryStore {
   }
 
   async list(): Promise<RegistryRow[]> {
-    const { rows } = await this.#pool.query('select id, entry, state, updated_at, updated_by from idp_registry order by id');
-    return rows.map((r: { id: string; entry: Record<string, unknown> | null; state: IdpState; updated_at: Date; updated_by: string }) => ({
-      id: r.id, entry: r.entry, state: r.state, updatedAt: r.updated_at, updatedBy: r.updated_by,
-    }));
+    const { rows } = await this.#pool.query(
+      'select id, entry, state, updated_at, updated_by from idp_registry order by id',
+    );
+    return rows.map(
+      (r: {
+        id: string;
+        entry: Record<string, unknown> | null;
+        state: IdpState;
+        updated_at: Date;
+        updated_by: string;
+      }) => ({
+        id: r.id,
+        entry: r.entry,
+        state: r.state,
+        updatedAt: r.updated_at,
+        updatedBy: r.updated_by,
+      }),
+    );
   }
 }
 
@@ -48,7 +62,11 @@ export class IdpRegistryStore {
  * @example
  * const idps = mergeRegistry(config.saml.idps, await store.list(), baseDir);
  */
-export function mergeRegistry(configured: readonly SamlIdpEntry[], rows: readonly RegistryRow[], baseDir: string): SamlIdpEntry[] {
+export function mergeRegistry(
+  configured: readonly SamlIdpEntry[],
+  rows: readonly RegistryRow[],
+  baseDir: string,
+): SamlIdpEntry[] {
   const byId = new Map(configured.map((entry) => [entry.id, entry]));
   for (const row of rows) {
     if (row.entry) {

@@ -21,7 +21,12 @@ export async function startIdps(input: StartIdpsInput): Promise<BuiltIdps & { st
   const idps = mergeRegistry(input.config.saml.idps, rows, process.cwd());
   const built = await buildIdps({ ...input, config: { ...input.config, saml: { ...input.config.saml, idps } } });
   built.spMetadata.start();
-  const stopControl = await listenForCommands({ redis: input.redis, prefix: input.config.redis.keyPrefix, monitor: built.monitor, logger: input.logger });
+  const stopControl = await listenForCommands({
+    redis: input.redis,
+    prefix: input.config.redis.keyPrefix,
+    monitor: built.monitor,
+    logger: input.logger,
+  });
   return {
     ...built,
     async stop() {

@@ -29,14 +29,25 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   } catch {
     return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, 'saml-acs');
   }
-  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ?? 'no-binding-cookie';
+  const binding =
+    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ??
+    'no-binding-cookie';
   let result;
   try {
     result = await adapter.finishLogin({ method: ctx.method, params: form, browserBinding: binding });
   } catch (error) {
     if (error instanceof AdapterError) {
-      services.logger.warn({ code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp }, 'upstream response rejected');
-      return reject(ctx, services, error.code, error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding)), `adapter:${target.idp}`);
+      services.logger.warn(
+        { code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
+        'upstream response rejected',
+      );
+      return reject(
+        ctx,
+        services,
+        error.code,
+        error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding)),
+        `adapter:${target.idp}`,
+      );
     }
     throw error;
   }
@@ -47,7 +58,8 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   const onward = result.identity.evidence.onwardAudiences;
   if (onward !== undefined) {
     const login = await services.logins.load(result.loginId);
-    if (!login || !onward.includes(login.clientId)) return reject(ctx, services, 'UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
+    if (!login || !onward.includes(login.clientId))
+      return reject(ctx, services, 'UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
   }
   await translateAndDecide(ctx, services, result.loginId, result.identity);
   ctx.status = 303;
@@ -65,7 +77,13 @@ async function sameBrowserLogin(services: Services, loginId: string, binding: st
   return login?.browserBinding !== undefined && login.browserBinding === binding ? loginId : undefined;
 }
 
-async function reject(ctx: Context, services: Services, code: ErrorCode, loginId: string | undefined, component: string): Promise<void> {
+async function reject(
+  ctx: Context,
+  services: Services,
+  code: ErrorCode,
+  loginId: string | undefined,
+  component: string,
+): Promise<void> {
   const requestId = ctx.state.requestId as string;
   services.metrics.samlRejected(code);
   const record = loginId ? await services.flow.get(loginId) : null;
@@ -76,6 +94,13 @@ async function reject(ctx: Context, services: Services, code: ErrorCode, loginId
     ctx.redirect(`/interaction/${encodeURIComponent(loginId)}/complete`);
     return;
   }
-  await services.audit.append({ sessionId: loginId ?? `request:${requestId}`, from: null, to: 'REJECTED', component, errorCode: code, requestId });
+  await services.audit.append({
+    sessionId: loginId ?? `request:${requestId}`,
+    from: null,
+    to: 'REJECTED',
+    component,
+    errorCode: code,
+    requestId,
+  });
   throw new GatewayError(code, 400, 'The answer from the identity provider was refused.');
 }

@@ -9,10 +9,12 @@ import { startUpstream } from './start-upstream.ts';
 
 export async function chooseIdp(ctx: Context, services: Services, uid: string): Promise<void> {
   const details = await services.holder.provider.interactionDetails(ctx.req, ctx.res);
-  if (details.uid !== uid || details.prompt.name !== 'login') throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
+  if (details.uid !== uid || details.prompt.name !== 'login')
+    throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   const form = await readForm(ctx, 4096);
   const login = await services.logins.load(uid);
-  if (!login) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
+  if (!login)
+    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
   if (!form.idp) throw new GatewayError('IDP_UNKNOWN', 400, 'no identity provider chosen');
   assertSelectable(services, form.idp);
   rememberIdp(ctx, form.idp, services.config.cookies.secure);

@@ -35,7 +35,8 @@ export const WORDS: Readonly<Record<Language, ChooserWords>> = {
     listLabel: 'Fournisseurs d’identité',
     languageLabel: 'Langue',
     whatIs: 'Qu’est-ce que c’est ?',
-    whatIsText: 'Vous utilisez un compte que vous avez déjà auprès d’un fournisseur d’identité : le service ne voit jamais votre mot de passe.',
+    whatIsText:
+      'Vous utilisez un compte que vous avez déjà auprès d’un fournisseur d’identité : le service ne voit jamais votre mot de passe.',
     levelNames: { eidas1: 'faible', eidas2: 'substantiel', eidas3: 'élevé' },
   },
   en: {
@@ -63,7 +64,14 @@ export const WORDS: Readonly<Record<Language, ChooserWords>> = {
 export function pickLanguage(ctx: Context, secure: boolean): Language {
   const asked = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
   if (isLanguage(asked)) {
-    ctx.cookies.set(LANG_COOKIE, asked, { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000, overwrite: true });
+    ctx.cookies.set(LANG_COOKIE, asked, {
+      httpOnly: true,
+      secure,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: 365 * 86_400_000,
+      overwrite: true,
+    });
     return asked;
   }
   return requestLanguage(ctx);

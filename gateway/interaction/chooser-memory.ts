@@ -11,7 +11,14 @@ const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Records the IdP chosen (called when the chooser form is posted). */
 export function rememberIdp(ctx: Context, idp: string, secure: boolean): void {
   if (!ID.test(idp)) return;
-  ctx.cookies.set(LAST_IDP_COOKIE, idp, { httpOnly: true, secure, sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000, overwrite: true });
+  ctx.cookies.set(LAST_IDP_COOKIE, idp, {
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: 365 * 86_400_000,
+    overwrite: true,
+  });
 }
 
 /** The remembered IdP id if it is one of `known`, else undefined. */

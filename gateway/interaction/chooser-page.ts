@@ -54,7 +54,13 @@ p.empty{padding:1rem;border-left:4px solid #ce0500;background:#fee9e9}
  * @example
  * chooserPage({ uid, clientName: 'Impots.gouv', entries, requiredAcr: 'eidas2', lang: 'fr' });
  */
-export function chooserPage(options: { uid: string; clientName: string; entries: ChooserEntry[]; requiredAcr: string; lang?: Language }): string {
+export function chooserPage(options: {
+  uid: string;
+  clientName: string;
+  entries: ChooserEntry[];
+  requiredAcr: string;
+  lang?: Language;
+}): string {
   const lang = options.lang ?? 'fr';
   const w = WORDS[lang];
   const e = escapeHtml;
@@ -62,7 +68,9 @@ export function chooserPage(options: { uid: string; clientName: string; entries:
     .map((entry) => {
       const id = e(entry.id);
       const hint = entry.available
-        ? entry.lastUsed ? `<span class="hint" id="hint-${id}">${e(w.lastUsed)}</span>` : ''
+        ? entry.lastUsed
+          ? `<span class="hint" id="hint-${id}">${e(w.lastUsed)}</span>`
+          : ''
         : `<span class="hint" id="hint-${id}">${e(entry.reason ?? w.unavailableLevel)}</span>`;
       const describedBy = hint ? ` aria-describedby="hint-${id}"` : '';
       return entry.available
@@ -75,9 +83,10 @@ export function chooserPage(options: { uid: string; clientName: string; entries:
     return `<a href="/interaction/${e(options.uid)}?lang=${l}" hreflang="${l}" lang="${l}"${l === lang ? ' aria-current="true"' : ''}>${label}</a>`;
   }).join('');
   const levelName = w.levelNames[options.requiredAcr] ?? options.requiredAcr;
-  const body = options.entries.length === 0
-    ? `<p class="empty" role="alert">${e(w.noneAvailable)}</p>`
-    : `<form method="post" action="/interaction/${e(options.uid)}/idp">
+  const body =
+    options.entries.length === 0
+      ? `<p class="empty" role="alert">${e(w.noneAvailable)}</p>`
+      : `<form method="post" action="/interaction/${e(options.uid)}/idp">
 <ul class="idps" aria-label="${e(w.listLabel)}">
 ${items}
 </ul>

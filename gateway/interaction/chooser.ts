@@ -14,7 +14,10 @@ import type { LoginContext } from '../session/login-context.ts';
 
 export function renderChooser(ctx: Context, services: Services, login: LoginContext, clientName: string): void {
   const available = services.adapters.available();
-  const last = lastIdp(ctx, available.map((a) => a.id));
+  const last = lastIdp(
+    ctx,
+    available.map((a) => a.id),
+  );
   const entries: ChooserEntry[] = available.map((a) => {
     const enough = acrRank(acrOfLoa(a.maxLoa)) >= acrRank(login.requiredAcr);
     return { id: a.id, displayName: a.displayName, available: enough, lastUsed: enough && a.id === last };
@@ -35,6 +38,11 @@ export function assertSelectable(services: Services, idpId: string): void {
   const adapter = services.adapters.list().find((a) => a.id === idpId);
   if (!adapter) throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
   if ((adapter.availability?.() ?? 'available') !== 'available') {
-    throw new GatewayError('IDP_UNAVAILABLE', 400, 'this identity provider is unavailable at the moment; choose another one', { detail: idpId });
+    throw new GatewayError(
+      'IDP_UNAVAILABLE',
+      400,
+      'this identity provider is unavailable at the moment; choose another one',
+      { detail: idpId },
+    );
   }
 }

@@ -41,16 +41,29 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   const requestId = ctx.state.requestId as string;
   const deny = (description: string, error: OAuthError = 'access_denied') =>
-    provider.interactionFinished(ctx.req, ctx.res, { error, error_description: description }, { mergeWithLastSubmission: false });
+    provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { error, error_description: description },
+      { mergeWithLastSubmission: false },
+    );
 
   const review = await services.fraud.reviews.get(uid);
   if (review) {
     const record = await services.flow.get(uid);
     if (review.status === 'approved' && record?.state === 'MANUAL_REVIEW') {
       const held = await services.fraud.reviews.takeOutcome(uid);
-      if (held?.status !== 'verified') throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
+      if (held?.status !== 'verified')
+        throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
       // approved at the level the review stood for; the authentication was fresh when the review began
-      await grantEnrolment(ctx, services, uid, held, held.decision.level ?? 0, FRESH_LOGIN_SECONDS + REVIEW_TIMEOUT_SECONDS);
+      await grantEnrolment(
+        ctx,
+        services,
+        uid,
+        held,
+        held.decision.level ?? 0,
+        FRESH_LOGIN_SECONDS + REVIEW_TIMEOUT_SECONDS,
+      );
       await finish(ctx, services, details, uid, held, 'MANUAL_REVIEW');
       return;
     }
@@ -68,7 +81,10 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   if (outcome.status === 'rejected') {
     // the registry says what the RP is told (login_required: it may retry with prompt=login); access_denied otherwise
     const { oauth, en } = errorSpec(outcome.code);
-    await deny(oauth === null || oauth === 'access_denied' ? 'the identity provider answer was refused' : en, oauth ?? 'access_denied');
+    await deny(
+      oauth === null || oauth === 'access_denied' ? 'the identity provider answer was refused' : en,
+      oauth ?? 'access_denied',
+    );
     return;
   }
   const { decision } = outcome;
@@ -76,28 +92,53 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   if (await offerWebAuthn(ctx, services, uid, outcome)) return;
   switch (decision.kind) {
     case 'allow': {
-      await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore } });
+      await services.flow.transition(uid, 'TOKEN_GENERATION', {
+        component: 'policy',
+        requestId,
+        details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore },
+      });
       await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
       await finish(ctx, services, details, uid, outcome, 'TOKEN_GENERATION');
       return;
     }
     case 'step_up': {
       const login = await services.logins.load(uid);
-      if (!login?.idp) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
+      if (!login?.idp)
+        throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
       if (decision.level !== undefined) await services.fraud.stepUpRequested(uid, outcome.accountId, decision.level);
-      await startUpstream(ctx, services, { ...login, requiredAcr: decision.requiredAcr, stepUps: login.stepUps + 1 }, login.idp, decision.level ?? 0);
+      await startUpstream(
+        ctx,
+        services,
+        { ...login, requiredAcr: decision.requiredAcr, stepUps: login.stepUps + 1 },
+        login.idp,
+        decision.level ?? 0,
+      );
       return;
     }
     case 'flag': {
-      await services.flow.transition(uid, 'FLAGGED', { component: 'policy', requestId, details: { reasons: decision.reasons, score: outcome.fraudScore } });
+      await services.flow.transition(uid, 'FLAGGED', {
+        component: 'policy',
+        requestId,
+        details: { reasons: decision.reasons, score: outcome.fraudScore },
+      });
       await services.flow.transition(uid, 'MANUAL_REVIEW', { component: 'review', requestId });
       const login = await services.logins.load(uid);
       // a flag by the review threshold (RISK_REVIEW) carries no level: it is riskier than level 3, so it counts as 3
       await services.fraud.reviews.enqueue(
-        { loginId: uid, clientId: login?.clientId ?? String(details.params.client_id), idp: outcome.idp, accountId: outcome.accountId, score: outcome.fraudScore, reasons: decision.reasons, level: decision.level ?? 3 },
+        {
+          loginId: uid,
+          clientId: login?.clientId ?? String(details.params.client_id),
+          idp: outcome.idp,
+          accountId: outcome.accountId,
+          score: outcome.fraudScore,
+          reasons: decision.reasons,
+          level: decision.level ?? 3,
+        },
         outcome,
       );
-      await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
+      await services.fraud
+        .refused(uid)
+        .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       ctx.status = 303;
       ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
       return;
@@ -105,12 +146,20 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
     case 'deny': {
       if (isFailedStepUp(decision.reasons, (await services.logins.load(uid))?.stepUps ?? 0)) {
         // the stronger check the login needed did not succeed: the RP learns its requirements were not met
-        await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
+        await services.fraud
+          .refused(uid)
+          .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
         await endUnmet(ctx, services, uid, 'STEP_UP_FAILED', 'policy');
         return;
       }
-      await services.flow.transition(uid, 'FAILED', { component: 'policy', errorCode: decision.reasons[0] ?? 'POLICY_DENIED', requestId });
-      await services.fraud.refused(uid).catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
+      await services.flow.transition(uid, 'FAILED', {
+        component: 'policy',
+        errorCode: decision.reasons[0] ?? 'POLICY_DENIED',
+        requestId,
+      });
+      await services.fraud
+        .refused(uid)
+        .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
       await deny('the sign-in was refused by policy');
       return;
     }

@@ -12,17 +12,30 @@ import { acrOfLoa, acrRank, type Acr } from '../translate/acr.ts';
 
 /** The ids of the IdPs available now that may assert `requiredAcr`. */
 export function eligibleIdps(services: Services, requiredAcr: Acr): string[] {
-  return services.adapters.available().filter((a) => acrRank(acrOfLoa(a.maxLoa)) >= acrRank(requiredAcr)).map((a) => a.id);
+  return services.adapters
+    .available()
+    .filter((a) => acrRank(acrOfLoa(a.maxLoa)) >= acrRank(requiredAcr))
+    .map((a) => a.id);
 }
 
 /**
  * Ends a login whose requirements cannot be met: FAILED with `code` (audited by the flow), and the RP
  * told `unmet_authentication_requirements` through oidc-provider (so with `state` and `iss`).
  */
-export async function endUnmet(ctx: Context, services: Services, loginId: string, code: 'ACR_UNREACHABLE' | 'STEP_UP_FAILED', component: string): Promise<void> {
+export async function endUnmet(
+  ctx: Context,
+  services: Services,
+  loginId: string,
+  code: 'ACR_UNREACHABLE' | 'STEP_UP_FAILED',
+  component: string,
+): Promise<void> {
   const spec = errorSpec(code);
   services.logger.info({ loginId, code }, 'authentication requirements cannot be met: back to the relying party');
-  await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId: ctx.state.requestId as string });
+  await services.flow.transition(loginId, 'FAILED', {
+    component,
+    errorCode: code,
+    requestId: ctx.state.requestId as string,
+  });
   await services.holder.provider.interactionFinished(
     ctx.req,
     ctx.res,

@@ -24,5 +24,7 @@ export function requiredAcr(requested: string | undefined, clientDefaults: reado
 
 /** The floor of a client: the federation's minimum, raised (never lowered) by the client's own. */
 export function minimumAcrOf(federationMinimum: Acr, clientMinimum: Acr | undefined): Acr {
-  return clientMinimum !== undefined && acrRank(clientMinimum) > acrRank(federationMinimum) ? clientMinimum : federationMinimum;
+  return clientMinimum !== undefined && acrRank(clientMinimum) > acrRank(federationMinimum)
+    ? clientMinimum
+    : federationMinimum;
 }

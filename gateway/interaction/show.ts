@@ -17,7 +17,8 @@ import { eligibleIdps, endUnmet } from './eligible-idps.ts';
 function maxAgeOf(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < 0) throw new GatewayError('REQUEST_INVALID', 400, 'max_age must be a non-negative integer');
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new GatewayError('REQUEST_INVALID', 400, 'max_age must be a non-negative integer');
   return seconds;
 }
 
@@ -30,17 +31,31 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
     return;
   }
   if (details.prompt.name !== 'login') {
-    throw new GatewayError('INTERACTION_INVALID', 400, 'unsupported interaction prompt', { detail: details.prompt.name });
+    throw new GatewayError('INTERACTION_INVALID', 400, 'unsupported interaction prompt', {
+      detail: details.prompt.name,
+    });
   }
   const clientId = String(details.params.client_id);
   const client = services.config.clients.find((c) => c.client_id === clientId);
   if (!client) throw new GatewayError('INTERACTION_INVALID', 400, 'unknown client');
   let login = await services.logins.load(uid);
   if (!login) {
-    const acr = requiredAcr(details.params.acr_values as string | undefined, client.default_acr_values, minimumAcrOf(services.config.federation.minimumAcr, client.minimum_acr));
+    const acr = requiredAcr(
+      details.params.acr_values as string | undefined,
+      client.default_acr_values,
+      minimumAcrOf(services.config.federation.minimumAcr, client.minimum_acr),
+    );
     const maxAge = maxAgeOf(details.params.max_age);
     const freshAuthRequired = details.prompt.reasons.includes('login_prompt') || maxAge !== undefined;
-    login = { loginId: uid, clientId, requiredAcr: acr, stepUps: 0, requestId: ctx.state.requestId as string, freshAuthRequired, ...(maxAge === undefined ? {} : { maxAge }) };
+    login = {
+      loginId: uid,
+      clientId,
+      requiredAcr: acr,
+      stepUps: 0,
+      requestId: ctx.state.requestId as string,
+      freshAuthRequired,
+      ...(maxAge === undefined ? {} : { maxAge }),
+    };
     await services.flow.start(uid, { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] });
     await services.logins.save(login);
   }

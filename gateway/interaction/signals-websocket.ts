@@ -26,7 +26,9 @@ const IDLE_MS = 30_000;
 
 function refuse(socket: Duplex, status: number, reason: string, code: ErrorCode): void {
   const body = JSON.stringify({ error: code });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
 }
 
 async function interactionAccepts(services: Services, req: IncomingMessage, uid: string): Promise<boolean> {
@@ -59,7 +61,8 @@ function serve(socket: Duplex, head: Buffer, services: Services, uid: string): v
         () => socket.end(Buffer.concat([serverFrame(0x1, Buffer.from('{"stored":true}')), closeFrame(1000)])),
         (error: unknown) => {
           const code = error instanceof GatewayError ? error.code : 'INTERNAL_ERROR';
-          if (!(error instanceof GatewayError)) services.logger.warn({ err: error, loginId: uid }, 'websocket signals not stored');
+          if (!(error instanceof GatewayError))
+            services.logger.warn({ err: error, loginId: uid }, 'websocket signals not stored');
           socket.end(closeFrame(error instanceof GatewayError && code === 'SIGNALS_INVALID' ? 1007 : 1011, code));
         },
       );
@@ -75,7 +78,8 @@ function serve(socket: Duplex, head: Buffer, services: Services, uid: string): v
     }
     const vector = parseVector(raw);
     const record = await services.flow.get(uid);
-    if (!record || (record.state !== 'INITIATED' && record.state !== 'AUTHENTICATING')) throw new GatewayError('INTERACTION_INVALID', 400, 'this sign-in does not take signals now');
+    if (!record || (record.state !== 'INITIATED' && record.state !== 'AUTHENTICATING'))
+      throw new GatewayError('INTERACTION_INVALID', 400, 'this sign-in does not take signals now');
     await services.fraud.behaviour.save(uid, vector, 'websocket');
   };
   socket.on('data', onChunk);
@@ -88,12 +92,20 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   if (!match) return refuse(socket, 404, 'Not Found', 'NOT_FOUND');
   const uid = match[1]!;
   const key = req.headers['sec-websocket-key'];
-  if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket' || req.headers['sec-websocket-version'] !== '13' || !validKey(key)) {
+  if (
+    req.method !== 'GET' ||
+    req.headers.upgrade?.toLowerCase() !== 'websocket' ||
+    req.headers['sec-websocket-version'] !== '13' ||
+    !validKey(key)
+  ) {
     return refuse(socket, 400, 'Bad Request', 'WEBSOCKET_INVALID');
   }
-  if (req.headers.origin !== new URL(services.config.issuer).origin) return refuse(socket, 403, 'Forbidden', 'ORIGIN_REFUSED');
+  if (req.headers.origin !== new URL(services.config.issuer).origin)
+    return refuse(socket, 403, 'Forbidden', 'ORIGIN_REFUSED');
   if (!(await interactionAccepts(services, req, uid))) return refuse(socket, 403, 'Forbidden', 'INTERACTION_INVALID');
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(key)}\r\n\r\n`);
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(key)}\r\n\r\n`,
+  );
   serve(socket, head, services, uid);
 }
 

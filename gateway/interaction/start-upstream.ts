@@ -15,21 +15,36 @@ import { stepUpPage } from './step-up-page.ts';
 
 /** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
 export function stepUpPending(): GatewayError {
-  return new GatewayError('STEP_UP_PENDING', 409, 'a stronger check is already under way for this sign-in; finish it, or start again from the service');
+  return new GatewayError(
+    'STEP_UP_PENDING',
+    409,
+    'a stronger check is already under way for this sign-in; finish it, or start again from the service',
+  );
 }
 
 /**
  * @param stepUpLevel set when the policy demanded a step-up: the request forces authentication and only
  * its own answer can satisfy the level.
  */
-export async function startUpstream(ctx: Context, services: Services, login: LoginContext, idpId: string, stepUpLevel?: number): Promise<void> {
+export async function startUpstream(
+  ctx: Context,
+  services: Services,
+  login: LoginContext,
+  idpId: string,
+  stepUpLevel?: number,
+): Promise<void> {
   const { config, adapters, flow, logins } = services;
   if (stepUpLevel === undefined && login.upstream?.stepUpLevel !== undefined) throw stepUpPending();
   const forceAuthn = stepUpLevel !== undefined || login.freshAuthRequired === true;
   const adapter = adapters.list().find((a) => a.id === idpId);
   if (!adapter) throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
   if (acrRank(acrOfLoa(adapter.maxLoa)) < acrRank(login.requiredAcr)) {
-    throw new GatewayError('IDP_UNAVAILABLE', 400, 'this identity provider cannot reach the level the service requires', { detail: idpId });
+    throw new GatewayError(
+      'IDP_UNAVAILABLE',
+      400,
+      'this identity provider cannot reach the level the service requires',
+      { detail: idpId },
+    );
   }
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
   const start = await adapter.startLogin({
@@ -39,7 +54,8 @@ export async function startUpstream(ctx: Context, services: Services, login: Log
     forceAuthn,
     ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
   });
-  const relayState = start.binding === 'post' ? start.fields.RelayState : new URL(start.url).searchParams.get('RelayState');
+  const relayState =
+    start.binding === 'post' ? start.fields.RelayState : new URL(start.url).searchParams.get('RelayState');
   if (!relayState) throw new GatewayError('INTERNAL', 500, 'adapter returned no RelayState', { detail: idpId });
   await logins.saveRelay(relayState, login.loginId, idpId);
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
@@ -47,12 +63,19 @@ export async function startUpstream(ctx: Context, services: Services, login: Log
   const current = await flow.get(login.loginId);
   const from = current?.state;
   if (from !== 'INITIATED' && from !== 'AUTHENTICATING' && from !== 'FRAUD_CHECK') {
-    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', { detail: String(from) });
+    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
+      detail: String(from),
+    });
   }
   await flow.transition(login.loginId, 'AUTHENTICATING', {
     component: `adapter:${idpId}`,
     requestId: ctx.state.requestId as string,
-    details: { idp: idpId, forceAuthn, requiredAcr: login.requiredAcr, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) },
+    details: {
+      idp: idpId,
+      forceAuthn,
+      requiredAcr: login.requiredAcr,
+      ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
+    },
   });
   ctx.set('Cache-Control', 'no-store');
   if (stepUpLevel !== undefined) {

@@ -43,7 +43,9 @@ export function stepUpPage(lang: Language, idpName: string, stronger: boolean, s
   const label = escapeHtml(w.go(idpName));
   const action =
     start.binding === 'post'
-      ? `<form method="post" action="${escapeHtml(start.url)}">${Object.entries(start.fields).map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('')}<button type="submit" class="primary">${label}</button></form>`
+      ? `<form method="post" action="${escapeHtml(start.url)}">${Object.entries(start.fields)
+          .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+          .join('')}<button type="submit" class="primary">${label}</button></form>`
       : `<p><a class="button primary" href="${escapeHtml(start.url)}">${label}</a></p>`;
   const body = `<h1>${escapeHtml(w.title)}</h1>
 <p>${escapeHtml(w.lead)}</p>

@@ -20,14 +20,26 @@ import type { Services } from '../services.ts';
 import { acrOfLoa } from '../translate/acr.ts';
 import { toPivotIdentity } from '../translate/to-pivot.ts';
 
-export async function translateAndDecide(ctx: Context, services: Services, loginId: string, identity: UpstreamIdentity): Promise<void> {
+export async function translateAndDecide(
+  ctx: Context,
+  services: Services,
+  loginId: string,
+  identity: UpstreamIdentity,
+): Promise<void> {
   const requestId = ctx.state.requestId as string;
   const login = await services.logins.load(loginId);
-  if (!login) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
+  if (!login)
+    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
   await services.flow.transition(loginId, 'FRAUD_CHECK', {
     component: 'translate',
     requestId,
-    details: { idp: identity.idp, responseId: identity.evidence.responseId, assertionId: identity.evidence.assertionId, signaturesVerified: identity.evidence.signaturesVerified, loa: identity.loa },
+    details: {
+      idp: identity.idp,
+      responseId: identity.evidence.responseId,
+      assertionId: identity.evidence.assertionId,
+      signaturesVerified: identity.evidence.signaturesVerified,
+      loa: identity.loa,
+    },
   });
   let pivot;
   try {
@@ -86,14 +98,41 @@ export async function translateAndDecide(ctx: Context, services: Services, login
   const satisfiedLevel = answersStepUp ? await fraud.satisfiedLevel(loginId, accountId) : 0;
   let decision = await fraud.decide(
     { clientId: login.clientId, idp: identity.idp, accountId },
-    { requiredAcr: login.requiredAcr, assertedAcr: pivot.acr, idpMaxAcr: acrOfLoa(adapter.maxLoa), stepUps: login.stepUps, assessment, satisfiedLevel },
+    {
+      requiredAcr: login.requiredAcr,
+      assertedAcr: pivot.acr,
+      idpMaxAcr: acrOfLoa(adapter.maxLoa),
+      stepUps: login.stepUps,
+      assessment,
+      satisfiedLevel,
+    },
   );
-  if (decision.kind === 'allow' && satisfiedLevel > 0) decision = { ...decision, level: satisfiedLevel, reasons: ['STEP_UP_SATISFIED'] };
+  if (decision.kind === 'allow' && satisfiedLevel > 0)
+    decision = { ...decision, level: satisfiedLevel, reasons: ['STEP_UP_SATISFIED'] };
   services.logger.info(
-    { loginId, decision: decision.kind, level: decision.level ?? 0, reasons: decision.reasons, score: assessment.score, stages: assessment.stages, warnings: assessment.warnings },
+    {
+      loginId,
+      decision: decision.kind,
+      level: decision.level ?? 0,
+      reasons: decision.reasons,
+      score: assessment.score,
+      stages: assessment.stages,
+      warnings: assessment.warnings,
+    },
     'policy decision',
   );
-  await fraud.record(signals, assessment, decision).catch((err: unknown) => services.logger.warn({ err, loginId }, 'assessment not recorded'));
+  await fraud
+    .record(signals, assessment, decision)
+    .catch((err: unknown) => services.logger.warn({ err, loginId }, 'assessment not recorded'));
   const authTime = Math.floor(Date.parse(identity.authnInstant) / 1000);
-  await services.logins.saveOutcome(loginId, { status: 'verified', accountId, pivot, idp: identity.idp, decision, fraudScore: assessment.score, authTime, oneTimeUse: identity.evidence.oneTimeUse });
+  await services.logins.saveOutcome(loginId, {
+    status: 'verified',
+    accountId,
+    pivot,
+    idp: identity.idp,
+    decision,
+    fraudScore: assessment.score,
+    authTime,
+    oneTimeUse: identity.evidence.oneTimeUse,
+  });
 }

@@ -12,7 +12,9 @@ import { algorithm, tokenAlgorithm, type AlgorithmName } from '../../hsm/algorit
 
 /** The overrides, client_id → alg. */
 export async function loadClientAlgorithms(pool: Pool): Promise<Map<string, AlgorithmName>> {
-  const { rows } = await pool.query<{ client_id: string; id_token_alg: string }>('select client_id, id_token_alg from client_signing_algs');
+  const { rows } = await pool.query<{ client_id: string; id_token_alg: string }>(
+    'select client_id, id_token_alg from client_signing_algs',
+  );
   return new Map(rows.map((row) => [row.client_id, algorithm(row.id_token_alg).name]));
 }
 
@@ -28,10 +30,14 @@ export async function storeClientAlgorithm(pool: Pool, clientId: string, alg: st
        on conflict (client_id) do update set id_token_alg = excluded.id_token_alg, updated_at = now()`,
       [clientId, name],
     );
-    const { rows } = await client.query<{ version: string }>('update key_set_version set version = version + 1 returning version');
+    const { rows } = await client.query<{ version: string }>(
+      'update key_set_version set version = version + 1 returning version',
+    );
     const version = Number(rows[0]!.version);
-    await client.query("insert into key_events (action, kid, actor, version, detail) values ('client-alg', null, $1, $2, $3)",
-      [actor, version, JSON.stringify({ clientId, alg: name })]);
+    await client.query(
+      "insert into key_events (action, kid, actor, version, detail) values ('client-alg', null, $1, $2, $3)",
+      [actor, version, JSON.stringify({ clientId, alg: name })],
+    );
     await client.query('commit');
     return version;
   } catch (error) {

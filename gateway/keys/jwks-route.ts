@@ -21,7 +21,12 @@ export function jwksDocument(keys: KeyStore): { keys: Array<Record<string, strin
     for (const jwk of keys.publishable(purpose)) {
       if (seen.has(jwk.kid)) continue;
       seen.add(jwk.kid);
-      out.push(Object.fromEntries(Object.entries(jwk).filter(([, value]) => typeof value === 'string')) as Record<string, string>);
+      out.push(
+        Object.fromEntries(Object.entries(jwk).filter(([, value]) => typeof value === 'string')) as Record<
+          string,
+          string
+        >,
+      );
     }
   }
   return { keys: out };

@@ -98,7 +98,10 @@ export class KeyLifecycle {
       this.#options.onChange();
       this.#options.logger.info({ version: this.keys.version }, 'key lifecycle: key set changed');
     } catch (error) {
-      this.#options.logger.error({ err: error }, 'key lifecycle: rebuild after a key change failed; the previous Provider keeps serving');
+      this.#options.logger.error(
+        { err: error },
+        'key lifecycle: rebuild after a key change failed; the previous Provider keeps serving',
+      );
     }
   }
 

@@ -65,7 +65,9 @@ export class RotationScheduler {
     const { keys } = this.#o.lifecycle;
     await keys.refresh();
     const now = this.#o.now?.() ?? new Date();
-    const due = planRotation(keys.records(), this.#o.policy, keys.times.leadTimeMs, now).filter((a) => a.at.getTime() <= now.getTime());
+    const due = planRotation(keys.records(), this.#o.policy, keys.times.leadTimeMs, now).filter(
+      (a) => a.at.getTime() <= now.getTime(),
+    );
     let done = 0;
     for (const action of due) {
       try {

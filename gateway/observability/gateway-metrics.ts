@@ -24,7 +24,12 @@ import type { SignObservation } from '../../hsm/pkcs11-signer.ts';
 import { declareCounter, declareHistogram, FAST_BUCKETS, REQUEST_BUCKETS } from './metrics.ts';
 
 /** The login states counted as outcomes, and their label. */
-const OUTCOMES: Readonly<Record<string, string>> = { COMPLETED: 'completed', FAILED: 'failed', DENIED: 'denied', FLAGGED: 'flagged' };
+const OUTCOMES: Readonly<Record<string, string>> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  DENIED: 'denied',
+  FLAGGED: 'flagged',
+};
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export class GatewayMetrics {
@@ -48,13 +53,51 @@ export class GatewayMetrics {
    */
   constructor(registry: Registry) {
     this.registry = registry;
-    this.logins = declareCounter(registry, 'gateway_logins_total', 'Logins that reached an outcome state (completed, failed, denied, flagged).', ['outcome']);
-    this.loginDuration = declareHistogram(registry, 'gateway_login_duration_seconds', 'Whole logins, from their start at the authorization endpoint to their outcome state.', ['outcome'], REQUEST_BUCKETS);
-    this.samlRejections = declareCounter(registry, 'gateway_saml_rejections_total', 'SAML responses refused at the ACS, by stable error code.', ['code']);
-    this.httpRequests = declareCounter(registry, 'gateway_http_requests_total', 'HTTP requests by method, route pattern and status.', ['method', 'route', 'status']);
-    this.httpDuration = declareHistogram(registry, 'gateway_http_request_duration_seconds', 'Server time per request by method and route pattern (POST /saml/acs: the ACS; POST /token: the token endpoint).', ['method', 'route'], REQUEST_BUCKETS);
-    this.hsmSignDuration = declareHistogram(registry, 'gateway_hsm_sign_duration_seconds', 'Signatures made in the HSM, by algorithm, PKCS#11 mechanism and outcome (ok, error).', ['alg', 'mechanism', 'outcome'], FAST_BUCKETS);
-    this.idpMetadataEvents = declareCounter(registry, 'gateway_idp_metadata_events_total', 'IdP metadata monitor events by IdP and type.', ['idp', 'type']);
+    this.logins = declareCounter(
+      registry,
+      'gateway_logins_total',
+      'Logins that reached an outcome state (completed, failed, denied, flagged).',
+      ['outcome'],
+    );
+    this.loginDuration = declareHistogram(
+      registry,
+      'gateway_login_duration_seconds',
+      'Whole logins, from their start at the authorization endpoint to their outcome state.',
+      ['outcome'],
+      REQUEST_BUCKETS,
+    );
+    this.samlRejections = declareCounter(
+      registry,
+      'gateway_saml_rejections_total',
+      'SAML responses refused at the ACS, by stable error code.',
+      ['code'],
+    );
+    this.httpRequests = declareCounter(
+      registry,
+      'gateway_http_requests_total',
+      'HTTP requests by method, route pattern and status.',
+      ['method', 'route', 'status'],
+    );
+    this.httpDuration = declareHistogram(
+      registry,
+      'gateway_http_request_duration_seconds',
+      'Server time per request by method and route pattern (POST /saml/acs: the ACS; POST /token: the token endpoint).',
+      ['method', 'route'],
+      REQUEST_BUCKETS,
+    );
+    this.hsmSignDuration = declareHistogram(
+      registry,
+      'gateway_hsm_sign_duration_seconds',
+      'Signatures made in the HSM, by algorithm, PKCS#11 mechanism and outcome (ok, error).',
+      ['alg', 'mechanism', 'outcome'],
+      FAST_BUCKETS,
+    );
+    this.idpMetadataEvents = declareCounter(
+      registry,
+      'gateway_idp_metadata_events_total',
+      'IdP metadata monitor events by IdP and type.',
+      ['idp', 'type'],
+    );
     const status = () => this.#idpStatus();
     this.idpAvailable = new Gauge({
       name: 'gateway_idp_available',
@@ -76,7 +119,8 @@ export class GatewayMetrics {
       registers: [registry],
       collect(this: Gauge<'idp'>) {
         this.reset();
-        for (const idp of status()) if (idp.validUntil !== undefined) this.set({ idp: idp.id }, Math.floor(Date.parse(idp.validUntil) / 1000));
+        for (const idp of status())
+          if (idp.validUntil !== undefined) this.set({ idp: idp.id }, Math.floor(Date.parse(idp.validUntil) / 1000));
       },
     });
     const spValidUntil = () => this.#spValidUntil();
@@ -119,7 +163,10 @@ export class GatewayMetrics {
 
   /** Observes one signature made (or refused) by the HSM (the key store's `onSign`). */
   hsmSigned(observation: SignObservation): void {
-    this.hsmSignDuration.observe({ alg: observation.alg, mechanism: observation.mechanism, outcome: observation.ok ? 'ok' : 'error' }, observation.seconds);
+    this.hsmSignDuration.observe(
+      { alg: observation.alg, mechanism: observation.mechanism, outcome: observation.ok ? 'ok' : 'error' },
+      observation.seconds,
+    );
   }
 
   /** Counts one metadata monitor event (`availability` events are typed `availability_<state>`). */

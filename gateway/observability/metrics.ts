@@ -18,7 +18,9 @@ export const EXPOSITION_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 /** Buckets (s) for a whole login, a request, a token response: 5 ms to 10 s. */
 export const REQUEST_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Buckets (s) for one HSM signature or one risk stage (budgets of a few to a few hundred ms). */
-export const FAST_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+export const FAST_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
 
 /**
  * A registry with the default process metrics (`process_cpu_seconds_total`, `process_start_time_seconds`,
@@ -34,25 +36,58 @@ export function newRegistry(options: { processMetrics: boolean }): Registry {
   return registry;
 }
 
-function existing<M extends Metric>(registry: Registry, name: string, kind: string, labelNames: readonly string[], is: (m: Metric) => m is M): M | undefined {
+function existing<M extends Metric>(
+  registry: Registry,
+  name: string,
+  kind: string,
+  labelNames: readonly string[],
+  is: (m: Metric) => m is M,
+): M | undefined {
   const found = registry.getSingleMetric(name);
   if (found === undefined) return undefined;
   const declared = (found as unknown as { labelNames: readonly string[] }).labelNames;
-  if (!is(found) || [...declared].sort().join(',') !== [...labelNames].sort().join(',')) throw new TypeError(`metric ${name} already declared differently (not a ${kind} {${labelNames.join(',')}})`);
+  if (!is(found) || [...declared].sort().join(',') !== [...labelNames].sort().join(','))
+    throw new TypeError(`metric ${name} already declared differently (not a ${kind} {${labelNames.join(',')}})`);
   return found;
 }
 
 /** Declares (or returns the already declared) counter `name` on `registry`. */
-export function declareCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
-  return existing(registry, name, 'counter', labelNames, (m): m is Counter<L> => m instanceof Counter) ?? new Counter<L>({ name, help, labelNames, registers: [registry] });
+export function declareCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): Counter<L> {
+  return (
+    existing(registry, name, 'counter', labelNames, (m): m is Counter<L> => m instanceof Counter) ??
+    new Counter<L>({ name, help, labelNames, registers: [registry] })
+  );
 }
 
 /** Declares (or returns) gauge `name`; `aggregator` says how the cluster aggregator merges workers' values. */
-export function declareGauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], aggregator: 'sum' | 'max' | 'min' | 'first'): Gauge<L> {
-  return existing(registry, name, 'gauge', labelNames, (m): m is Gauge<L> => m instanceof Gauge) ?? new Gauge<L>({ name, help, labelNames, aggregator, registers: [registry] });
+export function declareGauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  aggregator: 'sum' | 'max' | 'min' | 'first',
+): Gauge<L> {
+  return (
+    existing(registry, name, 'gauge', labelNames, (m): m is Gauge<L> => m instanceof Gauge) ??
+    new Gauge<L>({ name, help, labelNames, aggregator, registers: [registry] })
+  );
 }
 
 /** Declares (or returns) histogram `name` with `buckets` (seconds). */
-export function declareHistogram<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L> {
-  return existing(registry, name, 'histogram', labelNames, (m): m is Histogram<L> => m instanceof Histogram) ?? new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
+export function declareHistogram<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: readonly number[],
+): Histogram<L> {
+  return (
+    existing(registry, name, 'histogram', labelNames, (m): m is Histogram<L> => m instanceof Histogram) ??
+    new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [registry] })
+  );
 }

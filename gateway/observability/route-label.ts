@@ -19,8 +19,23 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 const EXACT = new Set([
-  '/', '/health', '/ready', '/metrics', '/jwks', '/authorize', '/auth', '/token', '/me', '/userinfo', '/reg',
-  '/request', '/par', '/.well-known/openid-configuration', '/saml/acs', '/saml/metadata', '/risk/assessment',
+  '/',
+  '/health',
+  '/ready',
+  '/metrics',
+  '/jwks',
+  '/authorize',
+  '/auth',
+  '/token',
+  '/me',
+  '/userinfo',
+  '/reg',
+  '/request',
+  '/par',
+  '/.well-known/openid-configuration',
+  '/saml/acs',
+  '/saml/metadata',
+  '/risk/assessment',
 ]);
 
 /**

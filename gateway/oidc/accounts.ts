@@ -27,7 +27,14 @@ export class AccountStore {
   }
 
   async save(accountId: string, account: StoredAccount): Promise<void> {
-    await this.#store.put({ kind: 'Identity', id: accountId, payload: account, expiresIn: this.#ttlSeconds, accountId, idp: account.idp });
+    await this.#store.put({
+      kind: 'Identity',
+      id: accountId,
+      payload: account,
+      expiresIn: this.#ttlSeconds,
+      accountId,
+      idp: account.idp,
+    });
   }
 
   async load(accountId: string): Promise<StoredAccount | null> {

@@ -22,7 +22,11 @@ export function authorizationPost(): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== AUTHORIZATION_PATH) return next();
     if (ctx.querystring !== '') {
-      throw new GatewayError('REQUEST_INVALID', 400, 'an authorization request by POST carries its parameters in the body only');
+      throw new GatewayError(
+        'REQUEST_INVALID',
+        400,
+        'an authorization request by POST carries its parameters in the body only',
+      );
     }
     const form = await readForm(ctx, LIMIT_BYTES);
     ctx.method = 'GET';

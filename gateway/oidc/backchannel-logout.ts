@@ -36,8 +36,15 @@ export class BackchannelLogout {
 
   constructor(deps: BackchannelDeps) {
     this.#audit = deps.audit;
-    const counter = declareCounter(deps.registry, 'gateway_backchannel_logout_total', 'Back-channel logout deliveries by client and outcome.', ['client', 'outcome']);
-    this.#count = (client, outcome) => { counter.inc({ client, outcome }); };
+    const counter = declareCounter(
+      deps.registry,
+      'gateway_backchannel_logout_total',
+      'Back-channel logout deliveries by client and outcome.',
+      ['client', 'outcome'],
+    );
+    this.#count = (client, outcome) => {
+      counter.inc({ client, outcome });
+    };
     this.#sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -45,7 +52,8 @@ export class BackchannelLogout {
   install(provider: Provider): void {
     const prototype = provider.Client.prototype as unknown as ClientWithLogout;
     const once = prototype.backchannelLogout;
-    const deliver = (clientId: string, sid: string, attempt: () => Promise<void>) => this.#deliver(clientId, sid, attempt);
+    const deliver = (clientId: string, sid: string, attempt: () => Promise<void>) =>
+      this.#deliver(clientId, sid, attempt);
     prototype.backchannelLogout = async function withRetries(this: ClientWithLogout, sub: string, sid: string) {
       await deliver(this.clientId, sid, () => once.call(this, sub, sid));
     };
@@ -53,15 +61,24 @@ export class BackchannelLogout {
 
   /** Tells every RP of an ended session that registered a back-channel URI (after a revocation). */
   async sessionEnded(provider: Provider, session: { accountId?: unknown; authorizations?: unknown }): Promise<void> {
-    if (typeof session.accountId !== 'string' || typeof session.authorizations !== 'object' || session.authorizations === null) return;
+    if (
+      typeof session.accountId !== 'string' ||
+      typeof session.authorizations !== 'object' ||
+      session.authorizations === null
+    )
+      return;
     const accountId = session.accountId;
-    await Promise.all(Object.entries(session.authorizations as Record<string, { sid?: unknown }>).map(async ([clientId, authorization]) => {
-      if (typeof authorization.sid !== 'string') return;
-      const client = (await provider.Client.find(clientId)) as unknown as ClientWithLogout | undefined;
-      if (!client?.backchannelLogoutUri) return;
-      // the wrapped method: retries, audit, metrics; a failure is recorded there, never thrown at the revoker
-      await client.backchannelLogout(accountId, authorization.sid).catch(() => undefined);
-    }));
+    await Promise.all(
+      Object.entries(session.authorizations as Record<string, { sid?: unknown }>).map(
+        async ([clientId, authorization]) => {
+          if (typeof authorization.sid !== 'string') return;
+          const client = (await provider.Client.find(clientId)) as unknown as ClientWithLogout | undefined;
+          if (!client?.backchannelLogoutUri) return;
+          // the wrapped method: retries, audit, metrics; a failure is recorded there, never thrown at the revoker
+          await client.backchannelLogout(accountId, authorization.sid).catch(() => undefined);
+        },
+      ),
+    );
   }
 
   async #deliver(clientId: string, sid: string, attempt: () => Promise<void>): Promise<void> {
@@ -70,16 +87,27 @@ export class BackchannelLogout {
       try {
         await attempt();
         this.#count(clientId, 'delivered');
-        await this.#audit.append({ sessionId: `logout:${sid.slice(0, 32)}`, from: null, to: 'BACKCHANNEL_LOGOUT_DELIVERED', component: 'oidc', details: { clientId, attempts: n } });
+        await this.#audit.append({
+          sessionId: `logout:${sid.slice(0, 32)}`,
+          from: null,
+          to: 'BACKCHANNEL_LOGOUT_DELIVERED',
+          component: 'oidc',
+          details: { clientId, attempts: n },
+        });
         return;
       } catch (error) {
-        lastError = error instanceof Error ? error.message.slice(0, 200) : "unknown";
+        lastError = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
         if (n < ATTEMPTS) await this.#sleep(BACKOFF_MS * 2 ** (n - 1));
       }
     }
     this.#count(clientId, 'failed');
     await this.#audit.append({
-      sessionId: `logout:${sid.slice(0, 32)}`, from: null, to: 'BACKCHANNEL_LOGOUT_FAILED', component: 'oidc', errorCode: 'BACKCHANNEL_LOGOUT_FAILED', details: { clientId, attempts: ATTEMPTS, error: lastError },
+      sessionId: `logout:${sid.slice(0, 32)}`,
+      from: null,
+      to: 'BACKCHANNEL_LOGOUT_FAILED',
+      component: 'oidc',
+      errorCode: 'BACKCHANNEL_LOGOUT_FAILED',
+      details: { clientId, attempts: ATTEMPTS, error: lastError },
     });
     throw new Error(`back-channel logout to ${clientId} failed after ${ATTEMPTS} attempts`);
   }
@@ -90,8 +118,14 @@ export class BackchannelLogout {
  * loopback back-channel URIs the operator registered (config/clients.ts allows http only on loopback: a
  * development or test RP on the same host).
  */
-export function fetchAllowingRegisteredLoopback(registered: readonly string[]): (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response> {
-  const loopback = new Set(registered.filter((u) => ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(u).hostname)).map((u) => new URL(u).href));
+export function fetchAllowingRegisteredLoopback(
+  registered: readonly string[],
+): (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response> {
+  const loopback = new Set(
+    registered
+      .filter((u) => ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(u).hostname))
+      .map((u) => new URL(u).href),
+  );
   return (url, options) => {
     const href = new URL(url).href;
     if (loopback.has(href)) {

@@ -24,13 +24,19 @@ const isObject = (value: unknown) => typeof value === 'object' && value !== null
 export function claimsWithinClientScopes(scopeClaims: Readonly<Record<string, readonly string[]>>) {
   return async (_ctx: KoaContextWithOIDC, claims: ClaimsRequest, client: ClientLike): Promise<void> => {
     const scopes = (client?.scope ?? '').split(' ').filter(Boolean);
-    const allowed = new Set(scopes.flatMap((scope) => (Object.hasOwn(scopeClaims, scope) ? [...scopeClaims[scope]!] : [])));
+    const allowed = new Set(
+      scopes.flatMap((scope) => (Object.hasOwn(scopeClaims, scope) ? [...scopeClaims[scope]!] : [])),
+    );
     for (const container of ['userinfo', 'id_token'] as const) {
       const members = claims[container];
       if (members === undefined) continue;
       for (const [name, value] of Object.entries(members)) {
-        if (value !== null && !isObject(value)) throw new errors.InvalidRequest(`claims.${container} members must be null or objects`);
-        if (!allowed.has(name)) throw new errors.InvalidRequest(`claims.${container}.${name} is outside the scopes this client is registered for`);
+        if (value !== null && !isObject(value))
+          throw new errors.InvalidRequest(`claims.${container} members must be null or objects`);
+        if (!allowed.has(name))
+          throw new errors.InvalidRequest(
+            `claims.${container}.${name} is outside the scopes this client is registered for`,
+          );
       }
     }
   };

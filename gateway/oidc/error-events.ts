@@ -19,10 +19,24 @@ export interface ReuseRecord {
 
 /** oidc-provider's error events (each emitted with `(ctx, error)`). */
 const ERROR_EVENTS = [
-  'authorization.error', 'backchannel.error', 'challenge.error', 'discovery.error', 'end_session.error',
-  'end_session_confirm.error', 'end_session_success.error', 'grant.error', 'introspection.error', 'jwks.error',
-  'pushed_authorization_request.error', 'registration_create.error', 'registration_delete.error',
-  'registration_read.error', 'registration_update.error', 'revocation.error', 'server_error', 'userinfo.error',
+  'authorization.error',
+  'backchannel.error',
+  'challenge.error',
+  'discovery.error',
+  'end_session.error',
+  'end_session_confirm.error',
+  'end_session_success.error',
+  'grant.error',
+  'introspection.error',
+  'jwks.error',
+  'pushed_authorization_request.error',
+  'registration_create.error',
+  'registration_delete.error',
+  'registration_read.error',
+  'registration_update.error',
+  'revocation.error',
+  'server_error',
+  'userinfo.error',
 ] as const;
 
 /** Refusals that mean "this one-time artefact was already presented". */
@@ -41,13 +55,25 @@ interface OidcError {
  * @example
  * observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
  */
-export function observeProviderErrors(provider: Provider, logger: Logger, onReuse: (record: ReuseRecord) => Promise<void>): void {
+export function observeProviderErrors(
+  provider: Provider,
+  logger: Logger,
+  onReuse: (record: ReuseRecord) => Promise<void>,
+): void {
   const emitter = provider as unknown as NodeJS.EventEmitter;
   for (const event of ERROR_EVENTS) {
     emitter.on(event, (ctx: KoaContextWithOIDC, error: OidcError) => {
       const requestId = String(ctx.res.getHeader('x-request-id') ?? '') || undefined;
       const clientId = ctx.oidc?.client?.clientId;
-      const line = { event, error: error.error ?? 'server_error', error_description: error.error_description ?? error.message, error_detail: error.error_detail, client_id: clientId, status: error.status, requestId };
+      const line = {
+        event,
+        error: error.error ?? 'server_error',
+        error_description: error.error_description ?? error.message,
+        error_detail: error.error_detail,
+        client_id: clientId,
+        status: error.status,
+        requestId,
+      };
       if (event === 'server_error') logger.error({ ...line, err: error }, 'oidc error');
       else logger.warn(line, 'oidc error');
       if (!REUSE.test(`${error.error_detail ?? ''} ${error.error_description ?? ''} ${error.message ?? ''}`)) return;
@@ -60,7 +86,9 @@ export function observeProviderErrors(provider: Provider, logger: Logger, onReus
         requestId,
         details: { event, error: error.error, detail: error.error_detail ?? error.error_description, clientId },
       };
-      onReuse(record).catch((failure: unknown) => logger.error({ err: failure, requestId }, 'audit of a reused artefact failed'));
+      onReuse(record).catch((failure: unknown) =>
+        logger.error({ err: failure, requestId }, 'audit of a reused artefact failed'),
+      );
     });
   }
 }

@@ -17,7 +17,13 @@ import { escapeHtml, page } from '../http/html.ts';
 
 /** The routes a browser navigates to: everything else is an API that answers JSON. */
 const BROWSER_ROUTES: ReadonlySet<string> = new Set([
-  'authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success', 'code_verification', 'device_resume',
+  'authorization',
+  'resume',
+  'end_session',
+  'end_session_confirm',
+  'end_session_success',
+  'code_verification',
+  'device_resume',
 ]);
 
 interface ErrorOut {
@@ -33,8 +39,13 @@ export function serviceLink(ctx: KoaContextWithOIDC): { origin: string; name: st
   if (!client) return undefined;
   const params = (ctx.oidc.params ?? {}) as Record<string, unknown>;
   const candidates: string[] = [];
-  if (typeof params.redirect_uri === 'string' && client.redirectUriAllowed(params.redirect_uri)) candidates.push(params.redirect_uri);
-  if (typeof params.post_logout_redirect_uri === 'string' && client.postLogoutRedirectUriAllowed(params.post_logout_redirect_uri)) candidates.push(params.post_logout_redirect_uri);
+  if (typeof params.redirect_uri === 'string' && client.redirectUriAllowed(params.redirect_uri))
+    candidates.push(params.redirect_uri);
+  if (
+    typeof params.post_logout_redirect_uri === 'string' &&
+    client.postLogoutRedirectUriAllowed(params.post_logout_redirect_uri)
+  )
+    candidates.push(params.post_logout_redirect_uri);
   const uri = candidates[0] ?? client.redirectUris?.[0];
   if (uri === undefined) return undefined;
   const origin = new URL(uri).origin;
@@ -59,8 +70,11 @@ export async function renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut): P
     ? `<p><a class="button" href="${escapeHtml(`${link.origin}/`)}">Back to ${escapeHtml(link.name)}</a></p>`
     : '<p>Go back to the service you came from and start again.</p>';
   ctx.type = 'html';
-  ctx.body = page('Sign-in error', `<h1>Sign-in could not continue</h1>
+  ctx.body = page(
+    'Sign-in error',
+    `<h1>Sign-in could not continue</h1>
 <p>The request was refused. Error code: <code>${escapeHtml(code)}</code>.</p>
 <p>If you contact support, give this reference: <code id="reference">${escapeHtml(reference)}</code>.</p>
-${back}`);
+${back}`,
+  );
 }

@@ -19,10 +19,19 @@ export function observeIgnoredScopes(provider: Provider, logger: Logger): void {
     await next();
     if (!AUTHORIZATION_ROUTES.has(String(ctx.oidc?.route ?? ''))) return;
     // the scope as the RP sent it: oidc-provider drops unknown scopes from its own params
-    const sent = ctx.method === 'POST' ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope : ctx.query.scope;
+    const sent =
+      ctx.method === 'POST' ? (ctx.oidc.body as Record<string, unknown> | undefined)?.scope : ctx.query.scope;
     const ignored = unknownScopes(sent);
     if (ignored.length === 0) return;
     const requestId = String(ctx.res.getHeader('x-request-id') ?? '') || undefined;
-    logger.info({ event: 'scope_ignored', scopes: ignored, client_id: ctx.oidc.client?.clientId ?? ctx.oidc.params?.client_id, requestId }, 'scope ignored');
+    logger.info(
+      {
+        event: 'scope_ignored',
+        scopes: ignored,
+        client_id: ctx.oidc.client?.clientId ?? ctx.oidc.params?.client_id,
+        requestId,
+      },
+      'scope ignored',
+    );
   });
 }

@@ -28,13 +28,17 @@ type Model = {
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** The wrapped `getValueAndPayload` of `provider.AccessToken`. */
-export function issueJwtAccessTokens(provider: Provider, deps: { issuer: string; signer: () => Signer; pairwiseSalt: string }): void {
+export function issueJwtAccessTokens(
+  provider: Provider,
+  deps: { issuer: string; signer: () => Signer; pairwiseSalt: string },
+): void {
   const prototype = provider.AccessToken.prototype as unknown as Model;
   const opaque = prototype.getValueAndPayload;
   prototype.getValueAndPayload = async function jwtValue(this: Model) {
     const { payload } = await opaque.call(this);
     const client = this.client;
-    if (!client || typeof payload.accountId !== 'string' || typeof payload.jti !== 'string') throw new TypeError('access token without client, account or jti');
+    if (!client || typeof payload.accountId !== 'string' || typeof payload.jti !== 'string')
+      throw new TypeError('access token without client, account or jti');
     const extra = (payload.extra ?? {}) as Record<string, unknown>;
     const claims: Record<string, unknown> = {
       iss: deps.issuer,
@@ -69,7 +73,12 @@ function hashOf(value: string): string {
  */
 export function acceptJwtAtIntrospection(provider: Provider): void {
   provider.use(async (ctx, next) => {
-    if (ctx.method === 'POST' && /\/token\/(introspection|revocation)$/.test(ctx.path) && ctx.is('application/x-www-form-urlencoded') && ctx.req.readable) {
+    if (
+      ctx.method === 'POST' &&
+      /\/token\/(introspection|revocation)$/.test(ctx.path) &&
+      ctx.is('application/x-www-form-urlencoded') &&
+      ctx.req.readable
+    ) {
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of ctx.req.iterator({ destroyOnReturn: false })) {

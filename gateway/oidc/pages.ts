@@ -7,11 +7,26 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { escapeHtml, page } from '../http/html.ts';
 import { requestLanguage, type Language } from '../http/language.ts';
 
-const WORDS: Readonly<Record<Language, { title: string; ask: string; explain: string; yes: string; no: string; doneTitle: string; done: string; close: string }>> = {
+const WORDS: Readonly<
+  Record<
+    Language,
+    {
+      title: string;
+      ask: string;
+      explain: string;
+      yes: string;
+      no: string;
+      doneTitle: string;
+      done: string;
+      close: string;
+    }
+  >
+> = {
   fr: {
     title: 'Déconnexion',
     ask: 'Voulez-vous vous déconnecter ?',
-    explain: 'Vous serez déconnecté de la passerelle d’identification ; les services qui l’utilisent vous demanderont de vous identifier à nouveau.',
+    explain:
+      'Vous serez déconnecté de la passerelle d’identification ; les services qui l’utilisent vous demanderont de vous identifier à nouveau.',
     yes: 'Oui, me déconnecter',
     no: 'Non, rester connecté',
     doneTitle: 'Déconnecté',
@@ -36,11 +51,15 @@ export async function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): P
   const w = WORDS[lang];
   ctx.type = 'html';
   ctx.set('Content-Language', lang);
-  ctx.body = page(w.title, `<h1>${escapeHtml(w.ask)}</h1>
+  ctx.body = page(
+    w.title,
+    `<h1>${escapeHtml(w.ask)}</h1>
 <p>${escapeHtml(w.explain)}</p>
 ${form}
 <p><button form="op.logoutForm" type="submit" name="logout" value="yes" class="primary" autofocus>${escapeHtml(w.yes)}</button>
-<button form="op.logoutForm" type="submit" class="secondary">${escapeHtml(w.no)}</button></p>`, lang);
+<button form="op.logoutForm" type="submit" class="secondary">${escapeHtml(w.no)}</button></p>`,
+    lang,
+  );
 }
 
 export async function renderLogoutSuccessPage(ctx: KoaContextWithOIDC): Promise<void> {

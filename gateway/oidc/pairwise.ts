@@ -10,7 +10,15 @@ import { createHmac } from 'node:crypto';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 
 export function accountIdOf(pivot: PivotIdentity, key: string): string {
-  const fields = ['account-v1', pivot.given_name, pivot.family_name, pivot.birthdate, pivot.gender, pivot.birthplace, pivot.birthcountry];
+  const fields = [
+    'account-v1',
+    pivot.given_name,
+    pivot.family_name,
+    pivot.birthdate,
+    pivot.gender,
+    pivot.birthplace,
+    pivot.birthcountry,
+  ];
   // A company representative acting for a legal person is a distinct account per company: otherwise a
   // login for company B would overwrite the stored claims a session for company A is served.
   if (pivot.legal_person_identifier !== undefined) fields.push('legal', pivot.legal_person_identifier);

@@ -65,7 +65,11 @@ export function buildProvider(deps: ProviderDeps): Provider {
   const { config, redis, accounts } = deps;
   const keys = deps.keys as WithRetired;
   const active = keys.activeSigners('id_token');
-  const signers = [...active, ...(keys.signersIn?.('id_token', 'next') ?? []), ...(keys.signersIn?.('id_token', 'retired') ?? [])];
+  const signers = [
+    ...active,
+    ...(keys.signersIn?.('id_token', 'next') ?? []),
+    ...(keys.signersIn?.('id_token', 'retired') ?? []),
+  ];
   const algs = [...new Set(signers.map((s) => s.alg as SigningAlgorithm))];
   const clients = config.clients.map((client) => {
     const alg = deps.clientAlgorithms?.get(client.client_id) ?? client.id_token_signed_response_alg;
@@ -112,10 +116,17 @@ export function buildProvider(deps: ProviderDeps): Provider {
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       // OIDC Back-Channel Logout 1.0 to every RP of the session (delivery: backchannel-logout.ts)
       backchannelLogout: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage, postLogoutSuccessSource: renderLogoutSuccessPage },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: renderLogoutPage,
+        postLogoutSuccessSource: renderLogoutSuccessPage,
+      },
       // An RP may introspect only tokens issued to itself (oidc-provider's default lets any authenticated
       // client introspect any token).
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       dPoP: { enabled: true },
       // the claims parameter names only claims of the scopes the client is registered for
@@ -135,7 +146,10 @@ export function buildProvider(deps: ProviderDeps): Provider {
       return account ? { fraud_score: account.fraudScore, ...(typeof acr === 'string' ? { acr } : {}) } : undefined;
     },
     // a session answers a request without a new gateway login only for its own RP, no transaction, enough acr
-    interactions: { policy: interactionPolicyWithGatewayLogin(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      policy: interactionPolicyWithGatewayLogin(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
     cookies: {
       keys: config.secrets.cookieKeys,
       long: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
@@ -152,7 +166,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     renderError: renderErrorPage,
     // oidc-provider's SSRF guard stays, but for the loopback back-channel URIs the operator registered
-    fetch: fetchAllowingRegisteredLoopback(config.clients.flatMap((c) => (c.backchannel_logout_uri === undefined ? [] : [c.backchannel_logout_uri]))) as never,
+    fetch: fetchAllowingRegisteredLoopback(
+      config.clients.flatMap((c) => (c.backchannel_logout_uri === undefined ? [] : [c.backchannel_logout_uri])),
+    ) as never,
     conformIdTokenClaims: false,
     // refresh tokens only to clients registered for the grant; every refresh re-runs the policy and rotates
     rotateRefreshToken: refreshPolicy(deps.refresh),
@@ -166,12 +182,20 @@ export function buildProvider(deps: ProviderDeps): Provider {
   // access tokens are RFC 9068 JWTs signed in the HSM (the first active id_token key), stored by jti
   const atSigner = active[0];
   if (!atSigner) throw new GatewayError('KEY_SET_INCOMPLETE', 500, 'no active id_token key to sign access tokens');
-  issueJwtAccessTokens(provider, { issuer: config.issuer, signer: () => atSigner, pairwiseSalt: config.secrets.pairwiseSalt });
+  issueJwtAccessTokens(provider, {
+    issuer: config.issuer,
+    signer: () => atSigner,
+    pairwiseSalt: config.secrets.pairwiseSalt,
+  });
   acceptJwtAtIntrospection(provider);
   deps.backchannel?.install(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
-  provider.use(omitIssOnErrors(new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id))));
+  provider.use(
+    omitIssOnErrors(
+      new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id)),
+    ),
+  );
   deps.observe?.(provider);
   return provider;
 }

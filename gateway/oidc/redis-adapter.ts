@@ -17,8 +17,21 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
 
-const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+]);
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 /**
  * KEYS[1] the artefact's hash; ARGV[1] now (s). Returns 'OK' for the first consumer, otherwise the

@@ -23,19 +23,32 @@ export interface RefreshPolicyDeps {
   /** The policy's deny level (0..1) for a client and IdP. */
   denyAt(clientId: string, idp: string): number;
   /** Revokes the session and audits the refusal. */
-  refuse(facts: { sessionUid: string | undefined; clientId: string; code: string; score: number; deny: number }): Promise<void>;
+  refuse(facts: {
+    sessionUid: string | undefined;
+    clientId: string;
+    code: string;
+    score: number;
+    deny: number;
+  }): Promise<void>;
 }
 
 export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC) => Promise<boolean> {
   return async (ctx) => {
     const token = ctx.oidc.entities.RefreshToken;
     const client = ctx.oidc.entities.Client;
-    if (!token || !client || typeof token.accountId !== 'string') throw new errors.InvalidGrant('refresh token without account');
+    if (!token || !client || typeof token.accountId !== 'string')
+      throw new errors.InvalidGrant('refresh token without account');
     const account = await deps.accounts.load(token.accountId);
     if (!account) throw new errors.InvalidGrant('account of the refresh token not found');
     const deny = deps.denyAt(client.clientId, account.idp);
     if (account.fraudScore >= deny) {
-      await deps.refuse({ sessionUid: token.sessionUid, clientId: client.clientId, code: REFRESH_RISK_TOO_HIGH, score: account.fraudScore, deny });
+      await deps.refuse({
+        sessionUid: token.sessionUid,
+        clientId: client.clientId,
+        code: REFRESH_RISK_TOO_HIGH,
+        score: account.fraudScore,
+        deny,
+      });
       throw new errors.InvalidGrant('refresh refused by the risk policy');
     }
     return true;

@@ -15,34 +15,49 @@ const MAX_BYTES = 64 * 1024;
 const TIMEOUT_MS = 5_000;
 
 function unreachable(clientId: string, uri: string, why: string): GatewayError {
-  return new GatewayError('SECTOR_IDENTIFIER_UNREACHABLE', 502, `client ${clientId}: sector_identifier_uri ${uri} could not be fetched: ${why}`);
+  return new GatewayError(
+    'SECTOR_IDENTIFIER_UNREACHABLE',
+    502,
+    `client ${clientId}: sector_identifier_uri ${uri} could not be fetched: ${why}`,
+  );
 }
 
 /** GET over https with the given extra CAs; resolves the body of a 200 answer. */
 function get(uri: string, extraCas: readonly string[], clientId: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(uri, { method: 'GET', headers: { accept: 'application/json' }, ca: [...rootCertificates, ...extraCas], timeout: TIMEOUT_MS }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        reject(unreachable(clientId, uri, `HTTP ${res.statusCode ?? '?'}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BYTES) {
-          req.destroy();
-          reject(unreachable(clientId, uri, `larger than ${MAX_BYTES} bytes`));
+    const req = request(
+      uri,
+      {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        ca: [...rootCertificates, ...extraCas],
+        timeout: TIMEOUT_MS,
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(unreachable(clientId, uri, `HTTP ${res.statusCode ?? '?'}`));
           return;
         }
-        chunks.push(chunk);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', (error) => reject(unreachable(clientId, uri, error.message)));
-    });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BYTES) {
+            req.destroy();
+            reject(unreachable(clientId, uri, `larger than ${MAX_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', (error) => reject(unreachable(clientId, uri, error.message)));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
-    req.on('error', (error) => reject(error instanceof GatewayError ? error : unreachable(clientId, uri, error.message)));
+    req.on('error', (error) =>
+      reject(error instanceof GatewayError ? error : unreachable(clientId, uri, error.message)),
+    );
     req.end();
   });
 }
@@ -53,20 +68,37 @@ function get(uri: string, extraCas: readonly string[], clientId: string): Promis
  * @example
  * await checkSectorDocument({ clientId: 'rp', uri: 'https://rp.example/sector.json', redirectUris, extraCas: [] });
  */
-export async function checkSectorDocument(input: { clientId: string; uri: string; redirectUris: readonly string[]; extraCas: readonly string[] }): Promise<void> {
+export async function checkSectorDocument(input: {
+  clientId: string;
+  uri: string;
+  redirectUris: readonly string[];
+  extraCas: readonly string[];
+}): Promise<void> {
   const { clientId, uri } = input;
   const body = await get(uri, input.extraCas, clientId);
   let listed: unknown;
   try {
     listed = JSON.parse(body);
   } catch {
-    throw new GatewayError('SECTOR_IDENTIFIER_INVALID', 502, `client ${clientId}: sector_identifier_uri ${uri} is not JSON`);
+    throw new GatewayError(
+      'SECTOR_IDENTIFIER_INVALID',
+      502,
+      `client ${clientId}: sector_identifier_uri ${uri} is not JSON`,
+    );
   }
   if (!Array.isArray(listed) || listed.some((value) => typeof value !== 'string')) {
-    throw new GatewayError('SECTOR_IDENTIFIER_INVALID', 502, `client ${clientId}: sector_identifier_uri ${uri} must be a JSON array of redirect URIs`);
+    throw new GatewayError(
+      'SECTOR_IDENTIFIER_INVALID',
+      502,
+      `client ${clientId}: sector_identifier_uri ${uri} must be a JSON array of redirect URIs`,
+    );
   }
   const missing = input.redirectUris.filter((redirect) => !listed.includes(redirect));
   if (missing.length > 0) {
-    throw new GatewayError('SECTOR_IDENTIFIER_INVALID', 502, `client ${clientId}: sector_identifier_uri ${uri} does not list ${missing.join(', ')}`);
+    throw new GatewayError(
+      'SECTOR_IDENTIFIER_INVALID',
+      502,
+      `client ${clientId}: sector_identifier_uri ${uri} does not list ${missing.join(', ')}`,
+    );
   }
 }

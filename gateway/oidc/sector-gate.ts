@@ -10,7 +10,8 @@ import { AUTHORIZATION_PATH } from './authorization-post.ts';
 
 export function sectorGate(sectors: Pick<SectorIdentifiers, 'assertUsable'>): Middleware {
   return async (ctx, next) => {
-    if (ctx.method === 'GET' && ctx.path === AUTHORIZATION_PATH && typeof ctx.query.client_id === 'string') sectors.assertUsable(ctx.query.client_id);
+    if (ctx.method === 'GET' && ctx.path === AUTHORIZATION_PATH && typeof ctx.query.client_id === 'string')
+      sectors.assertUsable(ctx.query.client_id);
     await next();
   };
 }

@@ -33,7 +33,12 @@ export class SectorIdentifiers {
   readonly #refused = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
 
-  private constructor(clients: readonly ClientEntry[], cas: readonly string[], logger: Logger, onChange: (change: SectorChange) => void) {
+  private constructor(
+    clients: readonly ClientEntry[],
+    cas: readonly string[],
+    logger: Logger,
+    onChange: (change: SectorChange) => void,
+  ) {
     this.#clients = clients.filter((c) => c.sector_identifier_uri !== undefined);
     this.#cas = cas;
     this.#logger = logger;
@@ -46,7 +51,13 @@ export class SectorIdentifiers {
    * @example
    * const sectors = await SectorIdentifiers.start({ clients: config.clients, ...config.sectorIdentifiers, logger, onChange });
    */
-  static async start(options: { clients: readonly ClientEntry[]; caFiles: readonly string[]; refreshSeconds: number; logger: Logger; onChange: (change: SectorChange) => void }): Promise<SectorIdentifiers> {
+  static async start(options: {
+    clients: readonly ClientEntry[];
+    caFiles: readonly string[];
+    refreshSeconds: number;
+    logger: Logger;
+    onChange: (change: SectorChange) => void;
+  }): Promise<SectorIdentifiers> {
     const cas = options.caFiles.map((file) => readFileSync(file, 'utf8'));
     const sectors = new SectorIdentifiers(options.clients, cas, options.logger, options.onChange);
     for (const client of sectors.#clients) await sectors.#check(client);
@@ -58,7 +69,12 @@ export class SectorIdentifiers {
   }
 
   #check(client: ClientEntry): Promise<void> {
-    return checkSectorDocument({ clientId: client.client_id, uri: client.sector_identifier_uri!, redirectUris: client.redirect_uris, extraCas: this.#cas });
+    return checkSectorDocument({
+      clientId: client.client_id,
+      uri: client.sector_identifier_uri!,
+      redirectUris: client.redirect_uris,
+      extraCas: this.#cas,
+    });
   }
 
   /** Checks every document again; never throws. */
@@ -67,16 +83,34 @@ export class SectorIdentifiers {
       const uri = client.sector_identifier_uri!;
       try {
         await this.#check(client);
-        if (this.#refused.delete(client.client_id)) this.#onChange({ clientId: client.client_id, uri, errorCode: null, detail: 'the document lists every redirect URI again' });
+        if (this.#refused.delete(client.client_id))
+          this.#onChange({
+            clientId: client.client_id,
+            uri,
+            errorCode: null,
+            detail: 'the document lists every redirect URI again',
+          });
       } catch (error) {
         const known = error instanceof GatewayError ? error : undefined;
         if (known?.code === 'SECTOR_IDENTIFIER_INVALID') {
           if (!this.#refused.has(client.client_id)) {
             this.#refused.set(client.client_id, known.message);
-            this.#onChange({ clientId: client.client_id, uri, errorCode: 'SECTOR_IDENTIFIER_INVALID', detail: known.message });
+            this.#onChange({
+              clientId: client.client_id,
+              uri,
+              errorCode: 'SECTOR_IDENTIFIER_INVALID',
+              detail: known.message,
+            });
           }
         } else {
-          this.#logger.warn({ code: known?.code ?? 'SECTOR_IDENTIFIER_UNREACHABLE', client_id: client.client_id, detail: (error as Error).message }, 'sector identifier refresh failed; last verdict kept');
+          this.#logger.warn(
+            {
+              code: known?.code ?? 'SECTOR_IDENTIFIER_UNREACHABLE',
+              client_id: client.client_id,
+              detail: (error as Error).message,
+            },
+            'sector identifier refresh failed; last verdict kept',
+          );
         }
       }
     }
@@ -86,7 +120,12 @@ export class SectorIdentifiers {
   assertUsable(clientId: string): void {
     const why = this.#refused.get(clientId);
     if (why !== undefined) {
-      throw new GatewayError('SECTOR_IDENTIFIER_INVALID', 403, 'This service cannot use the sign-in right now; its registration is being checked.', { detail: why });
+      throw new GatewayError(
+        'SECTOR_IDENTIFIER_INVALID',
+        403,
+        'This service cannot use the sign-in right now; its registration is being checked.',
+        { detail: why },
+      );
     }
   }
 

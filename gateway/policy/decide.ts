@@ -49,7 +49,12 @@ export interface PolicyThresholds {
   maxStepUps: number;
 }
 
-export const DEFAULT_THRESHOLDS: PolicyThresholds = { stepUpAbove: 0.5, flagAbove: 0.8, denyAbove: 0.95, maxStepUps: 1 };
+export const DEFAULT_THRESHOLDS: PolicyThresholds = {
+  stepUpAbove: 0.5,
+  flagAbove: 0.8,
+  denyAbove: 0.95,
+  maxStepUps: 1,
+};
 
 /**
  * The decision under a policy rule.
@@ -75,10 +80,13 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
   const level = Math.max(byScore, byTier);
   const why = byTier > byScore ? `TRANSACTION_TIER_${assessment.tier ?? 0}` : 'RISK_STEP_UP';
   if (level === 0 || level <= (input.satisfiedLevel ?? 0)) return { kind: 'allow', requiredAcr, reasons: [] };
-  if (level === 3) return { kind: 'flag', requiredAcr, level, reasons: ['LEVEL3_UNAVAILABLE', why, ...assessment.factors] };
-  if (input.stepUps >= rule.maxStepUps) return { kind: 'deny', requiredAcr, level, reasons: ['RISK_STEP_UP_EXHAUSTED', ...assessment.factors] };
+  if (level === 3)
+    return { kind: 'flag', requiredAcr, level, reasons: ['LEVEL3_UNAVAILABLE', why, ...assessment.factors] };
+  if (input.stepUps >= rule.maxStepUps)
+    return { kind: 'deny', requiredAcr, level, reasons: ['RISK_STEP_UP_EXHAUSTED', ...assessment.factors] };
   if (level === 2) {
-    if (acrRank(idpMaxAcr) < acrRank('eidas3')) return { kind: 'flag', requiredAcr, level, reasons: ['LEVEL2_UNAVAILABLE', why, ...assessment.factors] };
+    if (acrRank(idpMaxAcr) < acrRank('eidas3'))
+      return { kind: 'flag', requiredAcr, level, reasons: ['LEVEL2_UNAVAILABLE', why, ...assessment.factors] };
     return { kind: 'step_up', requiredAcr: 'eidas3', level, reasons: [why, ...assessment.factors] };
   }
   const acr = acrRank(assertedAcr) > acrRank(requiredAcr) ? assertedAcr : requiredAcr;
@@ -91,11 +99,19 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
  */
 export function decide(input: PolicyInput, thresholds: PolicyThresholds): Decision {
   const decision = evaluate(input, {
-    thresholds: { stepUp: thresholds.stepUpAbove, biometric: Math.max(thresholds.flagAbove, thresholds.stepUpAbove), token: null, review: thresholds.flagAbove, deny: thresholds.denyAbove },
+    thresholds: {
+      stepUp: thresholds.stepUpAbove,
+      biometric: Math.max(thresholds.flagAbove, thresholds.stepUpAbove),
+      token: null,
+      review: thresholds.flagAbove,
+      deny: thresholds.denyAbove,
+    },
     tierLevels: [0, 0, 0, 0, 0],
     maxStepUps: thresholds.maxStepUps,
   });
-  if (decision.kind === 'step_up' && decision.reasons[0] === 'RISK_STEP_UP') return { kind: 'step_up', requiredAcr: decision.requiredAcr, reasons: decision.reasons };
-  if (decision.kind === 'deny' && decision.level !== undefined) return { kind: 'deny', requiredAcr: decision.requiredAcr, reasons: decision.reasons };
+  if (decision.kind === 'step_up' && decision.reasons[0] === 'RISK_STEP_UP')
+    return { kind: 'step_up', requiredAcr: decision.requiredAcr, reasons: decision.reasons };
+  if (decision.kind === 'deny' && decision.level !== undefined)
+    return { kind: 'deny', requiredAcr: decision.requiredAcr, reasons: decision.reasons };
   return decision;
 }

@@ -53,24 +53,30 @@ const fail = (path: string, why: string) => new GatewayError('POLICY_INVALID', 5
 function checkRule(raw: unknown, path: string, partial: boolean): Partial<PolicyRule> {
   if (typeof raw !== 'object' || raw === null) throw fail(path, 'must be an object');
   const o = raw as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!['thresholds', 'tierLevels', 'maxStepUps'].includes(key)) throw fail(`${path}.${key}`, 'unknown key');
+  for (const key of Object.keys(o))
+    if (!['thresholds', 'tierLevels', 'maxStepUps'].includes(key)) throw fail(`${path}.${key}`, 'unknown key');
   const out: Partial<PolicyRule> = {};
   if (o.thresholds !== undefined) {
-    if (typeof o.thresholds !== 'object' || o.thresholds === null) throw fail(`${path}.thresholds`, 'must be an object');
+    if (typeof o.thresholds !== 'object' || o.thresholds === null)
+      throw fail(`${path}.thresholds`, 'must be an object');
     const t = o.thresholds as Record<string, unknown>;
     for (const [key, value] of Object.entries(t)) {
-      if (!['stepUp', 'biometric', 'token', 'review', 'deny'].includes(key)) throw fail(`${path}.thresholds.${key}`, 'unknown key');
-      if (!(value === null && key === 'token') && (typeof value !== 'number' || value < 0 || value > 1)) throw fail(`${path}.thresholds.${key}`, 'must be a number in 0..1');
+      if (!['stepUp', 'biometric', 'token', 'review', 'deny'].includes(key))
+        throw fail(`${path}.thresholds.${key}`, 'unknown key');
+      if (!(value === null && key === 'token') && (typeof value !== 'number' || value < 0 || value > 1))
+        throw fail(`${path}.thresholds.${key}`, 'must be a number in 0..1');
     }
     out.thresholds = t as unknown as Thresholds;
   } else if (!partial) throw fail(`${path}.thresholds`, 'required');
   if (o.tierLevels !== undefined) {
     const levels = o.tierLevels;
-    if (!Array.isArray(levels) || levels.length !== 5 || levels.some((l) => ![0, 1, 2, 3].includes(l as number))) throw fail(`${path}.tierLevels`, 'five levels 0..3');
+    if (!Array.isArray(levels) || levels.length !== 5 || levels.some((l) => ![0, 1, 2, 3].includes(l as number)))
+      throw fail(`${path}.tierLevels`, 'five levels 0..3');
     out.tierLevels = levels as PolicyRule['tierLevels'];
   } else if (!partial) throw fail(`${path}.tierLevels`, 'required');
   if (o.maxStepUps !== undefined) {
-    if (!Number.isInteger(o.maxStepUps) || (o.maxStepUps as number) < 0 || (o.maxStepUps as number) > 3) throw fail(`${path}.maxStepUps`, 'integer 0..3');
+    if (!Number.isInteger(o.maxStepUps) || (o.maxStepUps as number) < 0 || (o.maxStepUps as number) > 3)
+      throw fail(`${path}.maxStepUps`, 'integer 0..3');
     out.maxStepUps = o.maxStepUps as number;
   } else if (!partial) throw fail(`${path}.maxStepUps`, 'required');
   return out;
@@ -83,7 +89,8 @@ function merge(base: PolicyRule, over: Partial<PolicyRule> | undefined): PolicyR
 
 function checkOrder(rule: PolicyRule, path: string): PolicyRule {
   const t = rule.thresholds;
-  if (!(t.stepUp <= t.biometric && t.biometric <= t.review && t.review <= t.deny)) throw fail(`${path}.thresholds`, 'must satisfy stepUp ≤ biometric ≤ review ≤ deny');
+  if (!(t.stepUp <= t.biometric && t.biometric <= t.review && t.review <= t.deny))
+    throw fail(`${path}.thresholds`, 'must satisfy stepUp ≤ biometric ≤ review ≤ deny');
   return rule;
 }
 
@@ -97,15 +104,20 @@ export function parsePolicySet(raw: unknown): PolicySet {
   if (typeof raw !== 'object' || raw === null) throw fail('(root)', 'must be an object');
   const o = raw as Record<string, unknown>;
   for (const key of Object.keys(o)) if (!['default', 'clients', 'idps'].includes(key)) throw fail(key, 'unknown key');
-  const base = o.default === undefined ? DEFAULT_POLICY : checkOrder(merge(DEFAULT_POLICY, checkRule(o.default, 'default', true)), 'default');
+  const base =
+    o.default === undefined
+      ? DEFAULT_POLICY
+      : checkOrder(merge(DEFAULT_POLICY, checkRule(o.default, 'default', true)), 'default');
   const section = (name: 'clients' | 'idps') => {
     const s = o[name] ?? {};
     if (typeof s !== 'object' || s === null) throw fail(name, 'must be an object');
-    return Object.fromEntries(Object.entries(s).map(([id, rule]) => {
-      const partial = checkRule(rule, `${name}.${id}`, true);
-      checkOrder(merge(base, partial), `${name}.${id}`);
-      return [id, partial];
-    }));
+    return Object.fromEntries(
+      Object.entries(s).map(([id, rule]) => {
+        const partial = checkRule(rule, `${name}.${id}`, true);
+        checkOrder(merge(base, partial), `${name}.${id}`);
+        return [id, partial];
+      }),
+    );
   };
   return { default: base, clients: section('clients'), idps: section('idps') };
 }

@@ -33,9 +33,14 @@ export class RateLimiter {
       timer = setTimeout(() => resolve(TIMEOUT), this.#timeoutMs);
     });
     try {
-      const waitMs = await Promise.race([this.#redis.gwRateLimit(buckets.length, ...buckets.map((b) => b.key), ...args), late]);
+      const waitMs = await Promise.race([
+        this.#redis.gwRateLimit(buckets.length, ...buckets.map((b) => b.key), ...args),
+        late,
+      ]);
       if (waitMs === TIMEOUT) return this.#local.decide(buckets);
-      return waitMs === 0 ? { admitted: true, retryAfterSeconds: 0, line: 'redis' } : { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)), line: 'redis' };
+      return waitMs === 0
+        ? { admitted: true, retryAfterSeconds: 0, line: 'redis' }
+        : { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)), line: 'redis' };
     } catch {
       return this.#local.decide(buckets);
     } finally {

@@ -31,7 +31,8 @@ export class LocalLimiter {
       const capacity = Math.max(1, b.capacity * this.#share * LOCAL_OVERAGE);
       const rate = Math.max(0.001, b.perSecond * this.#share * LOCAL_OVERAGE);
       const state = this.#buckets.get(b.key);
-      const tokens = state === undefined ? capacity : Math.min(capacity, state.tokens + ((now - state.at) * rate) / 1000);
+      const tokens =
+        state === undefined ? capacity : Math.min(capacity, state.tokens + ((now - state.at) * rate) / 1000);
       if (tokens < 1) waitMs = Math.max(waitMs, Math.ceil(((1 - tokens) * 1000) / rate));
       return tokens;
     });

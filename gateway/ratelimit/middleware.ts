@@ -31,18 +31,46 @@ export interface RateLimitDeps {
 
 export function rateLimit(deps: RateLimitDeps): Middleware {
   const { config } = deps;
-  const limiter = new RateLimiter(deps.redis, { instanceShare: 1 / (config.instances * deps.workers), redisTimeoutMs: config.redisTimeoutMs });
+  const limiter = new RateLimiter(deps.redis, {
+    instanceShare: 1 / (config.instances * deps.workers),
+    redisTimeoutMs: config.redisTimeoutMs,
+  });
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
-  const decisions = declareCounter(deps.registry, 'gateway_ratelimit_decisions_total', 'Rate-limit decisions by endpoint, outcome (admitted/refused) and line (redis/local)', ['endpoint', 'outcome', 'line']);
-  const global: Bucket = { kind: 'global', key: bucketKey('global'), capacity: config.global.capacity, perSecond: config.global.perSecond, cost: 1 };
+  const decisions = declareCounter(
+    deps.registry,
+    'gateway_ratelimit_decisions_total',
+    'Rate-limit decisions by endpoint, outcome (admitted/refused) and line (redis/local)',
+    ['endpoint', 'outcome', 'line'],
+  );
+  const global: Bucket = {
+    kind: 'global',
+    key: bucketKey('global'),
+    capacity: config.global.capacity,
+    perSecond: config.global.perSecond,
+    cost: 1,
+  };
 
-  function buckets(endpoint: LimitedEndpoint, ip: string, clientId: string | undefined): { all: Bucket[]; failures: Bucket } {
+  function buckets(
+    endpoint: LimitedEndpoint,
+    ip: string,
+    clientId: string | undefined,
+  ): { all: Bucket[]; failures: Bucket } {
     const failures: Bucket = { kind: 'failures', key: bucketKey('fail', ip), ...config.failures, cost: 0 };
-    const all: Bucket[] = [global, { kind: 'ip', key: bucketKey('ip', endpoint, ip), ...config.perIp, cost: 1 }, failures];
+    const all: Bucket[] = [
+      global,
+      { kind: 'ip', key: bucketKey('ip', endpoint, ip), ...config.perIp, cost: 1 },
+      failures,
+    ];
     if (clientId !== undefined && clients.has(clientId)) {
       const own = config.clients[clientId];
       const perSecond = own?.perSecond ?? config.tiers[own?.tier ?? config.defaultTier];
-      all.push({ kind: 'client', key: bucketKey('client', clientId), capacity: Math.max(1, Math.ceil(perSecond * config.clientBurstSeconds)), perSecond, cost: 1 });
+      all.push({
+        kind: 'client',
+        key: bucketKey('client', clientId),
+        capacity: Math.max(1, Math.ceil(perSecond * config.clientBurstSeconds)),
+        perSecond,
+        cost: 1,
+      });
     }
     return { all, failures };
   }
@@ -54,7 +82,17 @@ export function rateLimit(deps: RateLimitDeps): Middleware {
     const decision = await limiter.decide(all);
     decisions.inc({ endpoint, outcome: decision.admitted ? 'admitted' : 'refused', line: decision.line });
     if (!decision.admitted) {
-      deps.logger.warn({ requestId: ctx.state.requestId, code: 'RATE_LIMITED', outcome: 'refused', endpoint, line: decision.line, retryAfter: decision.retryAfterSeconds }, 'rate limited');
+      deps.logger.warn(
+        {
+          requestId: ctx.state.requestId,
+          code: 'RATE_LIMITED',
+          outcome: 'refused',
+          endpoint,
+          line: decision.line,
+          retryAfter: decision.retryAfterSeconds,
+        },
+        'rate limited',
+      );
       refuse(ctx, endpoint, decision.retryAfterSeconds, clients, deps.issuer);
       return;
     }

@@ -18,7 +18,13 @@ import type { LimitedEndpoint } from './endpoints.ts';
 
 const DESCRIPTION = 'Too many requests; retry after the number of seconds in Retry-After.';
 
-export function refuse(ctx: Context, endpoint: LimitedEndpoint, retryAfterSeconds: number, clients: ReadonlyMap<string, ClientEntry>, issuer: string): void {
+export function refuse(
+  ctx: Context,
+  endpoint: LimitedEndpoint,
+  retryAfterSeconds: number,
+  clients: ReadonlyMap<string, ClientEntry>,
+  issuer: string,
+): void {
   ctx.set('Retry-After', String(retryAfterSeconds));
   ctx.set('Cache-Control', 'no-store');
   if (endpoint === 'token' || ctx.accepts('html', 'json') === 'json') {

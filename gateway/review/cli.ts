@@ -12,12 +12,17 @@ import { parseArgs } from 'node:util';
 
 const base = process.env.GW_OPS_URL;
 const token = process.env.GW_OPERATOR_TOKEN;
-const USAGE = 'usage: GW_OPS_URL=... GW_OPERATOR_TOKEN=... node gateway/review/cli.ts list | approve <loginId> [--note TEXT] | deny <loginId> [--note TEXT]';
+const USAGE =
+  'usage: GW_OPS_URL=... GW_OPERATOR_TOKEN=... node gateway/review/cli.ts list | approve <loginId> [--note TEXT] | deny <loginId> [--note TEXT]';
 
 async function call(method: string, path: string, body?: unknown): Promise<void> {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();

@@ -84,14 +84,45 @@ export class ReviewStore {
   }
 
   /** Puts a login in the queue and keeps its verified outcome until it is decided. */
-  async enqueue(item: { loginId: string; clientId: string; idp: string; accountId: string; score: number; reasons: string[]; level: number }, outcome: LoginOutcome): Promise<void> {
-    await this.#redis.set(`review:outcome:${item.loginId}`, JSON.stringify(outcome), 'EX', REVIEW_TIMEOUT_SECONDS + 120);
+  async enqueue(
+    item: {
+      loginId: string;
+      clientId: string;
+      idp: string;
+      accountId: string;
+      score: number;
+      reasons: string[];
+      level: number;
+    },
+    outcome: LoginOutcome,
+  ): Promise<void> {
+    await this.#redis.set(
+      `review:outcome:${item.loginId}`,
+      JSON.stringify(outcome),
+      'EX',
+      REVIEW_TIMEOUT_SECONDS + 120,
+    );
     await this.#pool.query(
       `insert into review_queue (login_id, client_id, idp, account_id, score, reasons, deadline, level)
        values ($1, $2, $3, $4, $5, $6::jsonb, now() + make_interval(secs => $7), $8) on conflict (login_id) do nothing`,
-      [item.loginId, item.clientId, item.idp, item.accountId, item.score, JSON.stringify(item.reasons), REVIEW_TIMEOUT_SECONDS, item.level],
+      [
+        item.loginId,
+        item.clientId,
+        item.idp,
+        item.accountId,
+        item.score,
+        JSON.stringify(item.reasons),
+        REVIEW_TIMEOUT_SECONDS,
+        item.level,
+      ],
     );
-    await this.#audit.append({ sessionId: item.loginId, from: null, to: 'REVIEW_QUEUED', component: 'review', details: { score: item.score, reasons: item.reasons, level: item.level } });
+    await this.#audit.append({
+      sessionId: item.loginId,
+      from: null,
+      to: 'REVIEW_QUEUED',
+      component: 'review',
+      details: { score: item.score, reasons: item.reasons, level: item.level },
+    });
   }
 
   async get(loginId: string): Promise<ReviewItem | null> {
@@ -101,7 +132,10 @@ export class ReviewStore {
 
   /** Pending items, oldest first. */
   async pending(limit = 100): Promise<ReviewItem[]> {
-    const { rows } = await this.#pool.query<Row>(`select * from review_queue where status = 'pending' and deadline > now() order by created_at limit $1`, [limit]);
+    const { rows } = await this.#pool.query<Row>(
+      `select * from review_queue where status = 'pending' and deadline > now() order by created_at limit $1`,
+      [limit],
+    );
     return rows.map(toItem);
   }
 
@@ -114,30 +148,44 @@ export class ReviewStore {
    * @example
    * await reviews.decide('a1b2', 'approved', 'alice', 'called the person back', 2);
    */
-  async decide(loginId: string, status: 'approved' | 'denied', operator: string, note: string | undefined, requiredApprovals: number): Promise<ReviewItem> {
-    const { rows } = status === 'denied'
-      ? await this.#pool.query<Row>(
-        `update review_queue set status = 'denied', decided_by = $2, decided_at = now(), note = $3
+  async decide(
+    loginId: string,
+    status: 'approved' | 'denied',
+    operator: string,
+    note: string | undefined,
+    requiredApprovals: number,
+  ): Promise<ReviewItem> {
+    const { rows } =
+      status === 'denied'
+        ? await this.#pool.query<Row>(
+            `update review_queue set status = 'denied', decided_by = $2, decided_at = now(), note = $3
          where login_id = $1 and status = 'pending' and deadline > now() returning *`,
-        [loginId, operator, note ?? null],
-      )
-      : await this.#pool.query<Row>(
-        `update review_queue set approvals = approvals || jsonb_build_array($2::text),
+            [loginId, operator, note ?? null],
+          )
+        : await this.#pool.query<Row>(
+            `update review_queue set approvals = approvals || jsonb_build_array($2::text),
            status = case when jsonb_array_length(approvals) + 1 >= (case when level >= 3 then $4::int else 1 end) then 'approved' else 'pending' end,
            decided_by = $2, decided_at = now(), note = coalesce($3, note)
          where login_id = $1 and status = 'pending' and deadline > now() and not approvals ? $2 returning *`,
-        [loginId, operator, note ?? null, requiredApprovals],
-      );
+            [loginId, operator, note ?? null, requiredApprovals],
+          );
     if (!rows[0]) {
       const existing = await this.get(loginId);
       if (!existing) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
       if (existing.status === 'pending' && existing.approvals.includes(operator)) {
         throw new GatewayError('REVIEW_SAME_OPERATOR', 409, 'this review needs the approval of another operator');
       }
-      throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review was already decided or has expired', { detail: existing.status });
+      throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review was already decided or has expired', {
+        detail: existing.status,
+      });
     }
     const item = toItem(rows[0]);
-    const to = item.status === 'approved' ? 'REVIEW_APPROVED' : item.status === 'denied' ? 'REVIEW_DENIED' : 'REVIEW_APPROVAL_RECORDED';
+    const to =
+      item.status === 'approved'
+        ? 'REVIEW_APPROVED'
+        : item.status === 'denied'
+          ? 'REVIEW_DENIED'
+          : 'REVIEW_APPROVAL_RECORDED';
     await this.#audit.append({
       sessionId: loginId,
       from: 'MANUAL_REVIEW',
@@ -150,7 +198,10 @@ export class ReviewStore {
 
   /** Marks a review whose login already left MANUAL_REVIEW (timed out) as expired. */
   async expire(loginId: string): Promise<void> {
-    await this.#pool.query(`update review_queue set status = 'expired', decided_at = now() where login_id = $1 and status = 'pending'`, [loginId]);
+    await this.#pool.query(
+      `update review_queue set status = 'expired', decided_at = now() where login_id = $1 and status = 'pending'`,
+      [loginId],
+    );
   }
 
   /** Takes the held outcome (once) after an approval. */

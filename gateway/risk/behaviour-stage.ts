@@ -34,7 +34,8 @@ export class BehaviourStage implements RiskStage {
       factors.push(f);
       keep *= 1 - s;
     };
-    if (vector.pointer.n === 0 && vector.keys.n === 0 && vector.orientation.n === 0) add(0.15, 'behaviour:no_interaction');
+    if (vector.pointer.n === 0 && vector.keys.n === 0 && vector.orientation.n === 0)
+      add(0.15, 'behaviour:no_interaction');
     if (vector.pointer.n >= 10 && vector.pointer.straightness > 0.995) add(0.2, 'behaviour:straight_pointer');
     if (vector.keys.n >= 5 && vector.keys.intervalSd < 5) add(0.3, 'behaviour:metronomic_typing');
     if (vector.dwell < 300) add(0.2, 'behaviour:instant_choice');
@@ -42,7 +43,8 @@ export class BehaviourStage implements RiskStage {
     if (profile && profile.n >= 5) {
       const x = numericFeatures(vector);
       let d = 0;
-      for (const [k, v] of Object.entries(x)) d += Math.abs(v - (profile.mean[k] ?? v)) / Math.max(profile.mad[k] ?? 0, 1e-3);
+      for (const [k, v] of Object.entries(x))
+        d += Math.abs(v - (profile.mean[k] ?? v)) / Math.max(profile.mad[k] ?? 0, 1e-3);
       d /= Object.keys(x).length;
       const s = (0.5 * d) / (d + 3);
       if (s > 0.25) add(s, 'behaviour:unlike_profile');

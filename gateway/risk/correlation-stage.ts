@@ -61,7 +61,10 @@ export class CorrelationStage implements RiskStage {
   readonly #queue: ReprocessQueue | undefined;
   readonly #t: CorrelationThresholds;
 
-  constructor(redis: Redis, options: { queue?: ReprocessQueue; thresholds?: Partial<CorrelationThresholds>; budgetMs?: number } = {}) {
+  constructor(
+    redis: Redis,
+    options: { queue?: ReprocessQueue; thresholds?: Partial<CorrelationThresholds>; budgetMs?: number } = {},
+  ) {
     this.#redis = redis;
     this.#queue = options.queue;
     this.#t = { ...DEFAULT_CORRELATION, ...options.thresholds };
@@ -86,12 +89,16 @@ export class CorrelationStage implements RiskStage {
     ];
     const m = this.#redis.multi();
     for (const [key, member, length] of windows) {
-      m.zadd(key, now, member).zremrangebyscore(key, '-inf', now - length).zcard(key).pexpire(key, length);
+      m.zadd(key, now, member)
+        .zremrangebyscore(key, '-inf', now - length)
+        .zcard(key)
+        .pexpire(key, length);
     }
     const loc = `corr:acct:${signals.accountId}:loc`;
     m.get(loc);
     const where = signals.network;
-    if (where?.lat != null && where.lon != null) m.set(loc, JSON.stringify({ lat: where.lat, lon: where.lon, at: now }), 'PX', 24 * HOUR);
+    if (where?.lat != null && where.lon != null)
+      m.set(loc, JSON.stringify({ lat: where.lat, lon: where.lon, at: now }), 'PX', 24 * HOUR);
     const bucket = (k: number) => `corr:idp:${signals.idp}:${k}`;
     m.incr(bucket(minute)).pexpire(bucket(minute), 15 * 60_000);
     m.mget(...Array.from({ length: 10 }, (_, i) => bucket(minute - 1 - i)));
@@ -117,7 +124,8 @@ export class CorrelationStage implements RiskStage {
       keep *= 1 - score;
     };
     const t = this.#t;
-    if (signals.deviceId && perDevice! >= t.identitiesPerDevice) add(perDevice! >= 2 * t.identitiesPerDevice ? 0.9 : 0.6, 'correlation:identities_per_device');
+    if (signals.deviceId && perDevice! >= t.identitiesPerDevice)
+      add(perDevice! >= 2 * t.identitiesPerDevice ? 0.9 : 0.6, 'correlation:identities_per_device');
     // weak on their own (issue #13 item 10): a shared network is a carrier's CGNAT, an office, a family; a
     // person's fifth new device in a day is a new phone, a library, a relative's laptop. Each stays under the
     // step-up threshold alone (0.25 < 0.5); two of them together, or with another signal, reach it.
@@ -127,7 +135,8 @@ export class CorrelationStage implements RiskStage {
     if (last && where?.lat != null && where.lon != null) {
       const before = JSON.parse(last) as { lat: number; lon: number; at: number };
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);
-      if (haversineKm(before, { lat: where.lat, lon: where.lon }) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');
+      if (haversineKm(before, { lat: where.lat, lon: where.lon }) / hours > t.travelKmh)
+        add(0.7, 'correlation:impossible_travel');
     }
     const baseline = previous.reduce((a, b) => a + b, 0) / previous.length;
     if (count >= t.burstMin && count > t.burstFactor * Math.max(baseline, 1)) {

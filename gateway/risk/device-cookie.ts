@@ -44,10 +44,21 @@ export function newDeviceCookie(key: string): { deviceId: string; value: string 
  * Reads the device cookie of a request; when it is absent or invalid, issues a new one on the response.
  * Returns the id (the new one for a new device) and whether the device was already known to this browser.
  */
-export function deviceOf(ctx: Context, key: string, secure: boolean): { deviceId: string; known: boolean; forged: boolean } {
+export function deviceOf(
+  ctx: Context,
+  key: string,
+  secure: boolean,
+): { deviceId: string; known: boolean; forged: boolean } {
   const read = readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key);
   if (read.deviceId) return { deviceId: read.deviceId, known: true, forged: false };
   const fresh = newDeviceCookie(key);
-  ctx.cookies.set(DEVICE_COOKIE, fresh.value, { httpOnly: true, secure, sameSite: secure ? 'none' : 'lax', path: '/', maxAge: MAX_AGE_MS, overwrite: true });
+  ctx.cookies.set(DEVICE_COOKIE, fresh.value, {
+    httpOnly: true,
+    secure,
+    sameSite: secure ? 'none' : 'lax',
+    path: '/',
+    maxAge: MAX_AGE_MS,
+    overwrite: true,
+  });
   return { deviceId: fresh.deviceId, known: false, forged: read.forged };
 }

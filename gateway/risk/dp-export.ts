@@ -53,5 +53,10 @@ export async function exportAggregates(pool: Pool, from: string, to: string): Pr
      from risk_assessments a where a.at >= $1::date and a.at < $2::date + 1 group by 1, 2, 3 order by 1, 2, 3`,
     [from, to],
   );
-  return rows.map((r) => ({ day: r.day, decision: r.decision, idp: r.idp, count: Math.max(0, Math.round(r.n + laplace())) }));
+  return rows.map((r) => ({
+    day: r.day,
+    decision: r.decision,
+    idp: r.idp,
+    count: Math.max(0, Math.round(r.n + laplace())),
+  }));
 }

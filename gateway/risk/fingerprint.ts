@@ -35,7 +35,15 @@ export function parseUserAgent(ua: string): { uaFamily: string; os: string; devi
     }
   }
   const os = SYSTEMS.find(([re]) => re.test(ua))?.[1] ?? 'other';
-  const deviceType = /bot|crawl|spider|headless/i.test(ua) ? 'bot' : /iPad|Tablet/.test(ua) ? 'tablet' : /Mobi|Android|iPhone/.test(ua) ? 'mobile' : ua ? 'desktop' : 'unknown';
+  const deviceType = /bot|crawl|spider|headless/i.test(ua)
+    ? 'bot'
+    : /iPad|Tablet/.test(ua)
+      ? 'tablet'
+      : /Mobi|Android|iPhone/.test(ua)
+        ? 'mobile'
+        : ua
+          ? 'desktop'
+          : 'unknown';
   return { uaFamily, os, deviceType };
 }
 

@@ -26,10 +26,22 @@ export interface FeatureGroup {
 
 /** The two features (and weights) of Wiefling et al.'s evaluation of Freeman et al. */
 export const FREEMAN_GROUPS: readonly FeatureGroup[] = [
-  { name: 'ip', subs: [{ name: 'ip', weight: 0.6 }, { name: 'asn', weight: 0.3 }, { name: 'country', weight: 0.1 }] },
+  {
+    name: 'ip',
+    subs: [
+      { name: 'ip', weight: 0.6 },
+      { name: 'asn', weight: 0.3 },
+      { name: 'country', weight: 0.1 },
+    ],
+  },
   {
     name: 'ua',
-    subs: [{ name: 'ua', weight: 0.5387 }, { name: 'browser', weight: 0.268 }, { name: 'os', weight: 0.1882 }, { name: 'deviceType', weight: 0.0051 }],
+    subs: [
+      { name: 'ua', weight: 0.5387 },
+      { name: 'browser', weight: 0.268 },
+      { name: 'os', weight: 0.1882 },
+      { name: 'deviceType', weight: 0.0051 },
+    ],
   },
 ];
 
@@ -38,7 +50,12 @@ export const GATEWAY_GROUPS: readonly FeatureGroup[] = [
   ...FREEMAN_GROUPS,
   {
     name: 'device',
-    subs: [{ name: 'deviceId', weight: 0.5 }, { name: 'languages', weight: 0.2 }, { name: 'timeZone', weight: 0.2 }, { name: 'screen', weight: 0.1 }],
+    subs: [
+      { name: 'deviceId', weight: 0.5 },
+      { name: 'languages', weight: 0.2 },
+      { name: 'timeZone', weight: 0.2 },
+      { name: 'screen', weight: 0.1 },
+    ],
   },
 ];
 
@@ -60,13 +77,19 @@ export function smoothed(n: number, total: number, distinct: number): number {
 }
 
 /** p(x^k) for everyone and for the person, summed over the group's weighted sub-features. */
-function groupProbabilities(group: FeatureGroup, x: Readonly<Record<string, string>>, user: Counts, global: Counts): [number, number] {
+function groupProbabilities(
+  group: FeatureGroup,
+  x: Readonly<Record<string, string>>,
+  user: Counts,
+  global: Counts,
+): [number, number] {
   let pg = 0;
   let pu = 0;
   for (const sub of group.subs) {
     const value = x[sub.name];
     if (value === undefined) continue;
-    const g = smoothed(global.count(sub.name, value), global.total, global.distinct(sub.name)) || 1 / (global.total + 2);
+    const g =
+      smoothed(global.count(sub.name, value), global.total, global.distinct(sub.name)) || 1 / (global.total + 2);
     const n = user.count(sub.name, value);
     pg += sub.weight * g;
     pu += sub.weight * (n > 0 ? smoothed(n, user.total, user.distinct(sub.name)) : g / 4);
@@ -81,7 +104,13 @@ function groupProbabilities(group: FeatureGroup, x: Readonly<Record<string, stri
  * @example
  * const risk = freemanRisk({ ip: '203.0.113.7', asn: '3215', country: 'FR', ua, browser: 'Firefox 128', os: 'Linux', deviceType: 'desktop' }, mine, all, users);
  */
-export function freemanRisk(x: Readonly<Record<string, string>>, user: Counts, global: Counts, users: number, groups: readonly FeatureGroup[] = FREEMAN_GROUPS): number {
+export function freemanRisk(
+  x: Readonly<Record<string, string>>,
+  user: Counts,
+  global: Counts,
+  users: number,
+  groups: readonly FeatureGroup[] = FREEMAN_GROUPS,
+): number {
   let ratio = 1;
   for (const group of groups) {
     const [pg, pu] = groupProbabilities(group, x, user, global);

@@ -22,10 +22,19 @@ import { declareCounter, declareGauge, declareHistogram, FAST_BUCKETS, newRegist
 type LabelValue = string | number | boolean;
 
 const KNOWN: Readonly<Record<string, { name: string; help: string }>> = {
-  risk_stage_total: { name: 'gateway_risk_stage_total', help: 'Fraud pipeline stage results by stage, outcome and whether the stage degraded.' },
-  policy_decision_total: { name: 'gateway_policy_decisions_total', help: 'Policy decisions by kind and step-up level.' },
+  risk_stage_total: {
+    name: 'gateway_risk_stage_total',
+    help: 'Fraud pipeline stage results by stage, outcome and whether the stage degraded.',
+  },
+  policy_decision_total: {
+    name: 'gateway_policy_decisions_total',
+    help: 'Policy decisions by kind and step-up level.',
+  },
   review_decision_total: { name: 'gateway_review_decisions_total', help: 'Manual review decisions by verdict.' },
-  risk_late_verdict_total: { name: 'gateway_risk_late_verdicts_total', help: 'Late (asynchronous) risk verdicts by suspicion.' },
+  risk_late_verdict_total: {
+    name: 'gateway_risk_late_verdicts_total',
+    help: 'Late (asynchronous) risk verdicts by suspicion.',
+  },
 };
 
 export class RiskMetrics {
@@ -39,19 +48,35 @@ export class RiskMetrics {
   /** Adds one (or `n`) to a counter named with labels, e.g. `inc('risk_stage_total', { stage: 'device', outcome: 'late', degraded: false })`. */
   inc(name: string, labels: Readonly<Record<string, LabelValue>> = {}, n = 1): void {
     const known = KNOWN[name];
-    const counter = declareCounter(this.registry, known?.name ?? `gateway_${name}`, known?.help ?? name, Object.keys(labels));
+    const counter = declareCounter(
+      this.registry,
+      known?.name ?? `gateway_${name}`,
+      known?.help ?? name,
+      Object.keys(labels),
+    );
     counter.inc(Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])), n);
   }
 
   /** Observes one stage's time (ms, as the pipeline reports it). */
   stageTime(stage: string, outcome: string, ms: number): void {
-    declareHistogram(this.registry, 'gateway_risk_stage_duration_seconds', 'Time of each fraud pipeline stage (its degraded fallback included), by stage and outcome.', ['stage', 'outcome'], FAST_BUCKETS)
-      .observe({ stage, outcome }, ms / 1000);
+    declareHistogram(
+      this.registry,
+      'gateway_risk_stage_duration_seconds',
+      'Time of each fraud pipeline stage (its degraded fallback included), by stage and outcome.',
+      ['stage', 'outcome'],
+      FAST_BUCKETS,
+    ).observe({ stage, outcome }, ms / 1000);
   }
 
   /** Publishes each stage's time budget (ms). */
   budgets(budgetsMs: Readonly<Record<string, number>>): void {
-    const gauge = declareGauge(this.registry, 'gateway_risk_stage_budget_seconds', 'The time budget of each fraud pipeline stage.', ['stage'], 'max');
+    const gauge = declareGauge(
+      this.registry,
+      'gateway_risk_stage_budget_seconds',
+      'The time budget of each fraud pipeline stage.',
+      ['stage'],
+      'max',
+    );
     for (const [stage, ms] of Object.entries(budgetsMs)) gauge.set({ stage }, ms / 1000);
   }
 

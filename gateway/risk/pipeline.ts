@@ -113,7 +113,13 @@ export class RiskPipeline {
       if (failure) controller.abort();
       let result: StageResult;
       if (output) {
-        result = { name: stage.name, outcome: output.outcome ?? (output.score >= 0.5 ? 'suspicious' : 'ok'), ms: 0, degraded: output.degraded ?? false, score: output.score };
+        result = {
+          name: stage.name,
+          outcome: output.outcome ?? (output.score >= 0.5 ? 'suspicious' : 'ok'),
+          ms: 0,
+          degraded: output.degraded ?? false,
+          score: output.score,
+        };
         if (output.fallback) result.fallback = output.fallback;
       } else {
         factors.push(`${stage.name}:${failure}`);
@@ -129,7 +135,14 @@ export class RiskPipeline {
         } catch (error) {
           result.outcome = 'error';
           factors.push(`${stage.name}:fallback_error`);
-          report = { stage: stage.name, reason: 'fallback_error', cause: cause === undefined ? error : new AggregateError([cause, error], `${stage.name} and its degraded mode failed`) };
+          report = {
+            stage: stage.name,
+            reason: 'fallback_error',
+            cause:
+              cause === undefined
+                ? error
+                : new AggregateError([cause, error], `${stage.name} and its degraded mode failed`),
+          };
         }
         await this.#options.onFailure?.(report, signals);
       }

@@ -60,7 +60,10 @@ export class RbaStore {
   async #warm(scope: string): Promise<void> {
     if (!this.#pool) return;
     if ((await this.#redis.exists(this.#key(scope))) === 1) return;
-    const { rows } = await this.#pool.query<{ field: string; count: string }>('select field, count::text as count from rba_counts where scope = $1', [scope]);
+    const { rows } = await this.#pool.query<{ field: string; count: string }>(
+      'select field, count::text as count from rba_counts where scope = $1',
+      [scope],
+    );
     if (rows.length === 0) return;
     await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
   }
@@ -71,7 +74,10 @@ export class RbaStore {
    * @example
    * const [mine, all, users] = await store.read([accountId, GLOBAL_SCOPE], x);
    */
-  async read(scopes: readonly string[], x: Readonly<Record<string, string>>): Promise<{ counts: Counts[]; users: number }> {
+  async read(
+    scopes: readonly string[],
+    x: Readonly<Record<string, string>>,
+  ): Promise<{ counts: Counts[]; users: number }> {
     await Promise.all(scopes.map((s) => this.#warm(s)));
     const fields = ['t', 'u'];
     for (const [feature, value] of Object.entries(x)) fields.push(`c:${feature}:${value}`, `d:${feature}`);
@@ -97,8 +103,12 @@ export class RbaStore {
     const args = Object.entries(x).flat();
     const firsts = (await this.#redis.eval(LEARN, 2, this.#key(scope), this.#key(GLOBAL_SCOPE), ...args)) as string[];
     if (!this.#pool) return;
-    const rows: Array<[string, string]> = [[scope, 't'], [GLOBAL_SCOPE, 't']];
-    for (const [feature, value] of Object.entries(x)) rows.push([scope, `c:${feature}:${value}`], [GLOBAL_SCOPE, `c:${feature}:${value}`]);
+    const rows: Array<[string, string]> = [
+      [scope, 't'],
+      [GLOBAL_SCOPE, 't'],
+    ];
+    for (const [feature, value] of Object.entries(x))
+      rows.push([scope, `c:${feature}:${value}`], [GLOBAL_SCOPE, `c:${feature}:${value}`]);
     for (const first of firsts) {
       if (first === 'u') rows.push([GLOBAL_SCOPE, 'u']);
       else if (first.startsWith('du:')) rows.push([scope, `d:${first.slice(3)}`]);

@@ -50,13 +50,16 @@ export class ReprocessQueue {
         try {
           const verdict = await evaluate(row.signals);
           await onVerdict(row.signals, verdict);
-          await client.query(`update risk_reprocess set status = 'done', verdict = $2::jsonb, done_at = now(), attempts = attempts + 1 where id = $1::bigint`, [row.id, JSON.stringify(verdict)]);
+          await client.query(
+            `update risk_reprocess set status = 'done', verdict = $2::jsonb, done_at = now(), attempts = attempts + 1 where id = $1::bigint`,
+            [row.id, JSON.stringify(verdict)],
+          );
           done += 1;
         } catch (error) {
-          await client.query(`update risk_reprocess set attempts = attempts + 1, status = case when attempts + 1 >= 5 then 'failed' else 'pending' end, verdict = $2::jsonb where id = $1::bigint`, [
-            row.id,
-            JSON.stringify({ error: (error as Error).message }),
-          ]);
+          await client.query(
+            `update risk_reprocess set attempts = attempts + 1, status = case when attempts + 1 >= 5 then 'failed' else 'pending' end, verdict = $2::jsonb where id = $1::bigint`,
+            [row.id, JSON.stringify({ error: (error as Error).message })],
+          );
         }
       }
       await client.query('commit');
@@ -70,7 +73,12 @@ export class ReprocessQueue {
   }
 
   /** Runs {@link processPending} every `intervalMs`. Returns a stop function. */
-  start(intervalMs: number, evaluate: Parameters<ReprocessQueue['processPending']>[0], onVerdict: Parameters<ReprocessQueue['processPending']>[1], onError: (e: unknown) => void): () => Promise<void> {
+  start(
+    intervalMs: number,
+    evaluate: Parameters<ReprocessQueue['processPending']>[0],
+    onVerdict: Parameters<ReprocessQueue['processPending']>[1],
+    onError: (e: unknown) => void,
+  ): () => Promise<void> {
     let running: Promise<unknown> | undefined;
     const timer = setInterval(() => {
       if (running) return;

@@ -16,12 +16,16 @@ async function main(): Promise<number> {
   try {
     parseArgs({ allowPositionals: false, options: {} });
   } catch (error) {
-    console.error(`retention: ${(error as Error).message}\nusage: GW_DATABASE_URL=... node gateway/risk/retention-cli.ts`);
+    console.error(
+      `retention: ${(error as Error).message}\nusage: GW_DATABASE_URL=... node gateway/risk/retention-cli.ts`,
+    );
     return 2;
   }
   const url = process.env.GW_DATABASE_URL;
   if (!url) {
-    console.error('retention: GW_DATABASE_URL is required\nusage: GW_DATABASE_URL=... node gateway/risk/retention-cli.ts');
+    console.error(
+      'retention: GW_DATABASE_URL is required\nusage: GW_DATABASE_URL=... node gateway/risk/retention-cli.ts',
+    );
     return 2;
   }
   const pool = createPool(url, { max: 1, statementTimeoutMs: 600_000 });

@@ -25,16 +25,35 @@ export const RETENTION_DAYS = { signals: 30, aggregates: 90 } as const;
  * @example
  * await enforceRetention(pool, audit); // { risk_signals: 120, risk_assessments: 120, risk_reprocess: 3, risk_aggregates: 40 }
  */
-export async function enforceRetention(pool: Pool, audit: AuditLog, now: Date = new Date()): Promise<Record<string, number>> {
+export async function enforceRetention(
+  pool: Pool,
+  audit: AuditLog,
+  now: Date = new Date(),
+): Promise<Record<string, number>> {
   const signalsBefore = new Date(now.getTime() - RETENTION_DAYS.signals * 86_400_000);
   const aggregatesBefore = new Date(now.getTime() - RETENTION_DAYS.aggregates * 86_400_000);
   const removed: Record<string, number> = {};
   removed.risk_signals = (await pool.query('delete from risk_signals where at < $1', [signalsBefore])).rowCount ?? 0;
-  removed.risk_assessments = (await pool.query('delete from risk_assessments where at < $1', [signalsBefore])).rowCount ?? 0;
-  removed.risk_reprocess = (await pool.query('delete from risk_reprocess where enqueued_at < $1', [signalsBefore])).rowCount ?? 0;
-  removed.risk_aggregates = (await pool.query('delete from risk_aggregates where day < $1::date', [aggregatesBefore.toISOString().slice(0, 10)])).rowCount ?? 0;
-  removed.rba_counts = (await pool.query('delete from rba_counts where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
-  removed.behaviour_profiles = (await pool.query('delete from behaviour_profiles where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
-  await audit.append({ sessionId: 'retention', from: null, to: 'RETENTION_PURGE', component: 'risk', details: { removed, signalsBefore: signalsBefore.toISOString(), aggregatesBefore: aggregatesBefore.toISOString() } });
+  removed.risk_assessments =
+    (await pool.query('delete from risk_assessments where at < $1', [signalsBefore])).rowCount ?? 0;
+  removed.risk_reprocess =
+    (await pool.query('delete from risk_reprocess where enqueued_at < $1', [signalsBefore])).rowCount ?? 0;
+  removed.risk_aggregates =
+    (
+      await pool.query('delete from risk_aggregates where day < $1::date', [
+        aggregatesBefore.toISOString().slice(0, 10),
+      ])
+    ).rowCount ?? 0;
+  removed.rba_counts =
+    (await pool.query('delete from rba_counts where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
+  removed.behaviour_profiles =
+    (await pool.query('delete from behaviour_profiles where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
+  await audit.append({
+    sessionId: 'retention',
+    from: null,
+    to: 'RETENTION_PURGE',
+    component: 'risk',
+    details: { removed, signalsBefore: signalsBefore.toISOString(), aggregatesBefore: aggregatesBefore.toISOString() },
+  });
   return removed;
 }

@@ -24,18 +24,35 @@ const CODE: Readonly<Record<StageFailure['reason'], GatewayErrorCode>> = {
  * @example
  * new RiskPipeline(stages, { onFailure: stageFailureReporter({ audit, logger, metrics }) });
  */
-export function stageFailureReporter(deps: { audit: Pick<AuditLog, 'append'>; logger: Logger; metrics: RiskMetrics }): (failure: StageFailure, signals: RiskSignals) => Promise<void> {
+export function stageFailureReporter(deps: {
+  audit: Pick<AuditLog, 'append'>;
+  logger: Logger;
+  metrics: RiskMetrics;
+}): (failure: StageFailure, signals: RiskSignals) => Promise<void> {
   return async (failure, signals) => {
     const errorCode = CODE[failure.reason];
     deps.metrics.inc('risk_stage_failures_total', { stage: failure.stage, reason: failure.reason });
-    deps.logger[failure.reason === 'fallback_error' ? 'error' : 'warn']({ loginId: signals.loginId, stage: failure.stage, code: errorCode, fallback: failure.fallback, err: failure.cause }, 'risk stage failed');
+    deps.logger[failure.reason === 'fallback_error' ? 'error' : 'warn'](
+      {
+        loginId: signals.loginId,
+        stage: failure.stage,
+        code: errorCode,
+        fallback: failure.fallback,
+        err: failure.cause,
+      },
+      'risk stage failed',
+    );
     await deps.audit.append({
       sessionId: signals.loginId,
       from: null,
       to: 'RISK_STAGE_DEGRADED',
       component: 'risk',
       errorCode,
-      details: { stage: failure.stage, reason: failure.reason, ...(failure.fallback ? { fallback: failure.fallback } : {}) },
+      details: {
+        stage: failure.stage,
+        reason: failure.reason,
+        ...(failure.fallback ? { fallback: failure.fallback } : {}),
+      },
     });
   };
 }

@@ -33,11 +33,20 @@ export interface StageDeps {
 
 /** The four stages, in order. */
 export function buildStages(deps: StageDeps): { stages: RiskStage[]; correlation: CorrelationStage } {
-  const correlation = new CorrelationStage(deps.redis, { queue: deps.reprocess, budgetMs: STAGE_BUDGETS.correlation, ...(deps.correlation ? { thresholds: deps.correlation } : {}) });
+  const correlation = new CorrelationStage(deps.redis, {
+    queue: deps.reprocess,
+    budgetMs: STAGE_BUDGETS.correlation,
+    ...(deps.correlation ? { thresholds: deps.correlation } : {}),
+  });
   return {
     stages: [
       new BehaviourStage(deps.behaviour, STAGE_BUDGETS.behaviour),
-      new DeviceTrustStage({ store: deps.rba, hashKey: deps.hashKey, ipReputation: deps.ipReputation, budgetMs: STAGE_BUDGETS.device }),
+      new DeviceTrustStage({
+        store: deps.rba,
+        hashKey: deps.hashKey,
+        ipReputation: deps.ipReputation,
+        budgetMs: STAGE_BUDGETS.device,
+      }),
       new TransactionRiskStage(STAGE_BUDGETS.transaction),
       correlation,
     ],

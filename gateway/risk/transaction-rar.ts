@@ -15,9 +15,17 @@
  * risk pipeline reads them from the interaction (`transactionFromParams` in transaction.ts).
  */
 import { MAX_AUTHORIZATION_DETAILS } from './transaction.ts';
-import { errors, type AuthorizationDetailsForIntrospection, type Configuration, type KoaContextWithOIDC, type RichAuthorizationRequestsActiveConfiguration } from 'oidc-provider';
+import {
+  errors,
+  type AuthorizationDetailsForIntrospection,
+  type Configuration,
+  type KoaContextWithOIDC,
+  type RichAuthorizationRequestsActiveConfiguration,
+} from 'oidc-provider';
 
-type RarFeature = RichAuthorizationRequestsActiveConfiguration & { authorizationDetailsForIntrospection: AuthorizationDetailsForIntrospection };
+type RarFeature = RichAuthorizationRequestsActiveConfiguration & {
+  authorizationDetailsForIntrospection: AuthorizationDetailsForIntrospection;
+};
 type Detail = Record<string, unknown>;
 
 /** The types this gateway understands. */
@@ -46,9 +54,11 @@ export function validatePaymentInitiation(detail: Detail): void {
   if (currency !== 'EUR') refuse('only EUR amounts are understood');
   if (typeof value !== 'string' || !AMOUNT.test(value)) refuse('amount must be a decimal string such as "120.00"');
   for (const key of ['creditorName', 'remittanceInformationUnstructured'] as const) {
-    if (key in detail && (typeof detail[key] !== 'string' || (detail[key] as string).length > 140)) refuse(`${key} must be a short string`);
+    if (key in detail && (typeof detail[key] !== 'string' || (detail[key] as string).length > 140))
+      refuse(`${key} must be a short string`);
   }
-  if ('creditorAccount' in detail && (typeof detail.creditorAccount !== 'object' || detail.creditorAccount === null)) refuse('creditorAccount must be an object');
+  if ('creditorAccount' in detail && (typeof detail.creditorAccount !== 'object' || detail.creditorAccount === null))
+    refuse('creditorAccount must be an object');
 }
 
 function requested(ctx: KoaContextWithOIDC): Detail[] | undefined {
@@ -64,7 +74,8 @@ export function richAuthorizationRequests(): RarFeature {
       payment_initiation: {
         validate: (ctx, detail) => {
           const count = requested(ctx)?.length ?? 0;
-          if (count > MAX_AUTHORIZATION_DETAILS) refuse(`at most ${MAX_AUTHORIZATION_DETAILS} authorization details per request (${count} given)`);
+          if (count > MAX_AUTHORIZATION_DETAILS)
+            refuse(`at most ${MAX_AUTHORIZATION_DETAILS} authorization details per request (${count} given)`);
           validatePaymentInitiation(detail as Detail);
         },
       },
@@ -95,7 +106,10 @@ export function resourceIndicators(issuer: string): ResourceFeature {
   const resource = paymentResource(issuer);
   return {
     enabled: true,
-    defaultResource: (ctx) => (ctx.oidc.params?.authorization_details !== undefined || ctx.oidc.entities.AuthorizationCode?.rar ? resource : undefined) as never,
+    defaultResource: (ctx) =>
+      (ctx.oidc.params?.authorization_details !== undefined || ctx.oidc.entities.AuthorizationCode?.rar
+        ? resource
+        : undefined) as never,
     getResourceServerInfo: (_ctx, indicator) => {
       if (indicator !== resource) throw new errors.InvalidTarget();
       return { scope: 'payment', accessTokenFormat: 'opaque', audience: resource };

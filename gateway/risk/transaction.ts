@@ -31,7 +31,11 @@ export function parseTransaction(raw: unknown): Transaction | null {
     throw new GatewayError('TRANSACTION_INVALID', 400, 'authorization_details is not JSON');
   }
   if (!Array.isArray(details) || details.length === 0 || details.length > MAX_AUTHORIZATION_DETAILS) {
-    throw new GatewayError('TRANSACTION_INVALID', 400, `authorization_details must be an array of 1 to ${MAX_AUTHORIZATION_DETAILS} entries`);
+    throw new GatewayError(
+      'TRANSACTION_INVALID',
+      400,
+      `authorization_details must be an array of 1 to ${MAX_AUTHORIZATION_DETAILS} entries`,
+    );
   }
   let total: number | null = null;
   let type = '';
@@ -42,9 +46,11 @@ export function parseTransaction(raw: unknown): Transaction | null {
     type ||= (entry as { type: string }).type;
     const amount = (entry as { instructedAmount?: { currency?: unknown; amount?: unknown } }).instructedAmount;
     if (amount === undefined) continue;
-    if (amount.currency !== 'EUR') throw new GatewayError('TRANSACTION_INVALID', 400, 'only EUR amounts are understood');
+    if (amount.currency !== 'EUR')
+      throw new GatewayError('TRANSACTION_INVALID', 400, 'only EUR amounts are understood');
     const value = Number(amount.amount);
-    if (!Number.isFinite(value) || value < 0) throw new GatewayError('TRANSACTION_INVALID', 400, 'amount must be a non-negative number');
+    if (!Number.isFinite(value) || value < 0)
+      throw new GatewayError('TRANSACTION_INVALID', 400, 'amount must be a non-negative number');
     total = (total ?? 0) + value;
   }
   return { type, amountEur: total };

@@ -70,11 +70,23 @@ export interface Sessions {
 export async function startSessions(options: SessionsOptions): Promise<Sessions> {
   const { pool, redis, logger } = options;
   const kek = await TokenKek.open(options.token);
-  const hierarchy = await KeyHierarchy.open({ kek, repository: new PgDekRepository(pool), actor: options.actor, bootstrap: true });
+  const hierarchy = await KeyHierarchy.open({
+    kek,
+    repository: new PgDekRepository(pool),
+    actor: options.actor,
+    bootstrap: true,
+  });
   const metrics = sessionMetrics(options.registry);
   const durable = new DurableTier(pool);
   const cipher = new RecordCipher(hierarchy);
-  const store = new SessionStore({ keys: new RecordKeys(await indexSecretFromKek(kek)), hot: new HotTier(redis, 250), durable, cipher, logger, metrics });
+  const store = new SessionStore({
+    keys: new RecordKeys(await indexSecretFromKek(kek)),
+    hot: new HotTier(redis, 250),
+    durable,
+    cipher,
+    logger,
+    metrics,
+  });
   const local = new LocalRevocations(100_000, (options.maxTtlSeconds + 300) * 1000);
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
@@ -88,13 +100,30 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const onReady = () => sync();
   if (options.timers) {
     timers.push(setInterval(sync, 1_000));
-    timers.push(setInterval(() => void maintain().catch((err: unknown) => logger.warn({ err }, 'session partitions not maintained')), 24 * 3600_000));
+    timers.push(
+      setInterval(
+        () => void maintain().catch((err: unknown) => logger.warn({ err }, 'session partitions not maintained')),
+        24 * 3600_000,
+      ),
+    );
     for (const t of timers) t.unref();
     redis.on('ready', onReady);
     rotation.start(3600_000);
   }
   return {
-    store, cipher, models: new DurableOidcModels(store, guard, new RefreshReuse({ revoker, audit: options.audit, registry: options.registry })), revoker, guard, feed, hierarchy, rotation, maintain,
+    store,
+    cipher,
+    models: new DurableOidcModels(
+      store,
+      guard,
+      new RefreshReuse({ revoker, audit: options.audit, registry: options.registry }),
+    ),
+    revoker,
+    guard,
+    feed,
+    hierarchy,
+    rotation,
+    maintain,
     async close() {
       for (const t of timers) clearInterval(t);
       redis.off('ready', onReady);

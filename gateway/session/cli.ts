@@ -25,11 +25,15 @@ import { openKeyStore } from '../../hsm/token-keystore.ts';
 import { startSessions, type Sessions } from './boot-sessions.ts';
 import type { RevocationResult, RevokeOptions } from './revocation.ts';
 
-const USAGE = 'usage: node gateway/session/cli.ts --config FILE --reason TEXT [--actor NAME] revoke session|sid|account|idp|issued-before <value>\n       node gateway/session/cli.ts --config FILE retention';
+const USAGE =
+  'usage: node gateway/session/cli.ts --config FILE --reason TEXT [--actor NAME] revoke session|sid|account|idp|issued-before <value>\n       node gateway/session/cli.ts --config FILE retention';
 const OPTIONS = { config: { type: 'string' }, reason: { type: 'string' }, actor: { type: 'string' } } as const;
 
 /** The revocation a `revoke <scope> <value>` names, or a usage error. */
-function revocation(scope: string | undefined, value: string | undefined): ((sessions: Sessions, options: RevokeOptions) => Promise<RevocationResult>) | string {
+function revocation(
+  scope: string | undefined,
+  value: string | undefined,
+): ((sessions: Sessions, options: RevokeOptions) => Promise<RevocationResult>) | string {
   if (!value) return 'a value is required';
   if (scope === 'session') return (s, o) => s.revoker.revokeSession({ uid: value }, o);
   if (scope === 'sid') return (s, o) => s.revoker.revokeSession({ sid: value }, o);
@@ -37,7 +41,8 @@ function revocation(scope: string | undefined, value: string | undefined): ((ses
   if (scope === 'idp') return (s, o) => s.revoker.revokeAllOfIdp(value, o);
   if (scope === 'issued-before') {
     const instant = new Date(value);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant.getTime())) return 'issued-before takes an ISO 8601 instant';
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant.getTime()))
+      return 'issued-before takes an ISO 8601 instant';
     return (s, o) => s.revoker.revokeIssuedBefore(instant, o);
   }
   return `unknown scope ${JSON.stringify(scope)}`;
@@ -54,12 +59,21 @@ async function main(): Promise<number> {
   const [command, scope, value, ...extra] = parsed.positionals;
   const { config: file, reason } = parsed.values;
   const run = command === 'revoke' ? revocation(scope, value) : undefined;
-  const problem = !file ? '--config is required'
-    : command === 'retention' ? (scope ? 'retention takes no argument' : undefined)
-    : command !== 'revoke' ? `unknown command ${JSON.stringify(command)}`
-    : typeof run === 'string' ? run
-    : !reason ? '--reason is required'
-    : extra.length > 0 ? 'too many arguments' : undefined;
+  const problem = !file
+    ? '--config is required'
+    : command === 'retention'
+      ? scope
+        ? 'retention takes no argument'
+        : undefined
+      : command !== 'revoke'
+        ? `unknown command ${JSON.stringify(command)}`
+        : typeof run === 'string'
+          ? run
+          : !reason
+            ? '--reason is required'
+            : extra.length > 0
+              ? 'too many arguments'
+              : undefined;
   if (problem) {
     console.error(`session: ${problem}\n${USAGE}`);
     return 2;
@@ -68,14 +82,26 @@ async function main(): Promise<number> {
   const logger = createLogger('warn', 'session-cli');
   const pool = createPool(config.database.url, { max: 2 });
   const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
-  const keys = await openKeyStore({ library: config.hsm.library, tokenLabel: config.hsm.tokenLabel, pin: config.hsm.pin });
+  const keys = await openKeyStore({
+    library: config.hsm.library,
+    tokenLabel: config.hsm.tokenLabel,
+    pin: config.hsm.pin,
+  });
   const audit = new AuditLog(pool);
   const actor = parsed.values.actor ?? `cli:${userInfo().username}`;
   let sessions: Sessions | undefined;
   try {
     sessions = await startSessions({
-      token: keys.token, pool, redis, logger, audit, registry: newRegistry({ processMetrics: false }), channel: `${config.redis.keyPrefix}sessions:revoked`,
-      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken), actor, timers: false,
+      token: keys.token,
+      pool,
+      redis,
+      logger,
+      audit,
+      registry: newRegistry({ processMetrics: false }),
+      channel: `${config.redis.keyPrefix}sessions:revoked`,
+      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken),
+      actor,
+      timers: false,
     });
     if (command === 'retention') console.log(JSON.stringify({ dropped: await sessions.maintain() }));
     else if (typeof run === 'function') console.log(JSON.stringify(await run(sessions, { actor, reason: reason! })));

@@ -29,7 +29,9 @@ export class DekRotation {
     await this.#hierarchy.refresh();
     const active = this.#hierarchy.records.find((r) => r.state === 'active');
     if (!active || now.getTime() - active.createdAt.getTime() < this.#maxAgeMs) return null;
-    const claimed = await this.#redis.set(`dek-rotation:${this.#hierarchy.domain}:${active.version}`, String(process.pid), 'EX', 600, 'NX').catch(() => null);
+    const claimed = await this.#redis
+      .set(`dek-rotation:${this.#hierarchy.domain}:${active.version}`, String(process.pid), 'EX', 600, 'NX')
+      .catch(() => null);
     if (claimed !== 'OK') return null;
     const record = await this.#hierarchy.rotate();
     this.#logger.info({ domain: record.domain, version: record.version }, 'session DEK rotated');
@@ -37,7 +39,10 @@ export class DekRotation {
   }
 
   start(intervalMs: number): void {
-    this.#timer = setInterval(() => void this.check().catch((err: unknown) => this.#logger.warn({ err }, 'session DEK rotation failed')), intervalMs);
+    this.#timer = setInterval(
+      () => void this.check().catch((err: unknown) => this.#logger.warn({ err }, 'session DEK rotation failed')),
+      intervalMs,
+    );
     this.#timer.unref();
   }
 

@@ -32,22 +32,47 @@ export interface StoredRecord {
 }
 
 interface Row {
-  record_key: Buffer; kind: RecordKind; lookup_key: Buffer | null; sid_keys: Buffer[] | null; grant_key: Buffer | null;
-  account_key: Buffer | null; idp: string | null; version: number; state: RecordState; dek_version: number; sealed: string;
-  created_at: Date; expires_at: Date;
+  record_key: Buffer;
+  kind: RecordKind;
+  lookup_key: Buffer | null;
+  sid_keys: Buffer[] | null;
+  grant_key: Buffer | null;
+  account_key: Buffer | null;
+  idp: string | null;
+  version: number;
+  state: RecordState;
+  dek_version: number;
+  sealed: string;
+  created_at: Date;
+  expires_at: Date;
 }
 
 const toRecord = (r: Row): StoredRecord => ({
-  recordKey: r.record_key, kind: r.kind, lookupKey: r.lookup_key, sidKeys: r.sid_keys ?? [], grantKey: r.grant_key, accountKey: r.account_key,
-  idp: r.idp, version: r.version, state: r.state, dekVersion: r.dek_version, sealed: r.sealed, createdAt: r.created_at, expiresAt: r.expires_at,
+  recordKey: r.record_key,
+  kind: r.kind,
+  lookupKey: r.lookup_key,
+  sidKeys: r.sid_keys ?? [],
+  grantKey: r.grant_key,
+  accountKey: r.account_key,
+  idp: r.idp,
+  version: r.version,
+  state: r.state,
+  dekVersion: r.dek_version,
+  sealed: r.sealed,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
 });
 
 /** Which sessions a revocation scope matches. */
 const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
-  session: 'record_key = $1', account: 'account_key = $1', idp: 'idp = $1', issued_before: 'created_at < $1',
+  session: 'record_key = $1',
+  account: 'account_key = $1',
+  idp: 'idp = $1',
+  issued_before: 'created_at < $1',
 };
 
-const COLUMNS = 'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
+const COLUMNS =
+  'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
 const CURRENT = `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`;
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -68,7 +93,21 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
 async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
   await client.query(
     `insert into session_records (${COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [r.recordKey, r.kind, r.lookupKey, r.sidKeys.length > 0 ? r.sidKeys : null, r.grantKey, r.accountKey, r.idp, r.version, r.state, r.dekVersion, r.sealed, r.createdAt, r.expiresAt],
+    [
+      r.recordKey,
+      r.kind,
+      r.lookupKey,
+      r.sidKeys.length > 0 ? r.sidKeys : null,
+      r.grantKey,
+      r.accountKey,
+      r.idp,
+      r.version,
+      r.state,
+      r.dekVersion,
+      r.sealed,
+      r.createdAt,
+      r.expiresAt,
+    ],
   );
 }
 
@@ -85,16 +124,24 @@ export class DurableTier {
    */
   put(record: StoredRecord): Promise<StoredRecord> {
     return inTransaction(this.#pool, async (client) => {
-      await client.query('select pg_advisory_xact_lock(hashtextextended(encode($1, \'hex\'), 0))', [record.recordKey]);
+      await client.query("select pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))", [record.recordKey]);
       let stored = record;
       if (record.kind === 'Session') {
-        const { rows: [latest] } = await client.query<Row>(`select ${COLUMNS} from session_records where record_key = $1 order by valid_from desc limit 1`, [record.recordKey]);
+        const {
+          rows: [latest],
+        } = await client.query<Row>(
+          `select ${COLUMNS} from session_records where record_key = $1 order by valid_from desc limit 1`,
+          [record.recordKey],
+        );
         if (latest) {
           if (latest.state === 'revoked') return toRecord(latest);
           stored = { ...record, version: latest.version, createdAt: latest.created_at };
         }
       }
-      await client.query('update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null', [record.recordKey]);
+      await client.query(
+        'update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null',
+        [record.recordKey],
+      );
       await insertRow(client, stored);
       return stored;
     });
@@ -102,15 +149,21 @@ export class DurableTier {
 
   /** The current, unexpired row of a record. */
   async get(recordKey: Buffer): Promise<StoredRecord | null> {
-    const { rows: [row] } = await this.#pool.query<Row>(CURRENT, [recordKey]);
+    const {
+      rows: [row],
+    } = await this.#pool.query<Row>(CURRENT, [recordKey]);
     return row ? toRecord(row) : null;
   }
 
   /** The current session whose cookie id (`lookup`) or one of whose `sid`s hashes to `key`. */
   async findSession(by: 'lookup' | 'sid', key: Buffer): Promise<StoredRecord | null> {
     const where = by === 'lookup' ? 'lookup_key = $1' : 'sid_keys @> array[$1::bytea]';
-    const { rows: [row] } = await this.#pool.query<Row>(
-      `select ${COLUMNS} from session_records where kind = 'Session' and ${where} and valid_to is null and expires_at > now() order by valid_from desc limit 1`, [key]);
+    const {
+      rows: [row],
+    } = await this.#pool.query<Row>(
+      `select ${COLUMNS} from session_records where kind = 'Session' and ${where} and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
+      [key],
+    );
     return row ? toRecord(row) : null;
   }
 
@@ -118,8 +171,13 @@ export class DurableTier {
   end(recordKeys: readonly Buffer[]): Promise<void> {
     if (recordKeys.length === 0) return Promise.resolve();
     return inTransaction(this.#pool, async (client) => {
-      const { rows } = await client.query<Row>(`update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null returning ${COLUMNS}`, [recordKeys]);
-      for (const row of rows) if (row.kind === 'Session' && row.state === 'active') await insertRow(client, { ...toRecord(row), state: 'ended' });
+      const { rows } = await client.query<Row>(
+        `update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null returning ${COLUMNS}`,
+        [recordKeys],
+      );
+      for (const row of rows)
+        if (row.kind === 'Session' && row.state === 'active')
+          await insertRow(client, { ...toRecord(row), state: 'ended' });
     });
   }
 
@@ -130,8 +188,12 @@ export class DurableTier {
    */
   consume(recordKey: Buffer): Promise<StoredRecord | null> {
     return inTransaction(this.#pool, async (client) => {
-      const { rows: [row] } = await client.query<Row>(
-        `update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS}`, [recordKey]);
+      const {
+        rows: [row],
+      } = await client.query<Row>(
+        `update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS}`,
+        [recordKey],
+      );
       if (!row) return null;
       const ended: StoredRecord = { ...toRecord(row), state: 'ended' };
       await insertRow(client, ended);
@@ -141,7 +203,10 @@ export class DurableTier {
 
   /** Record keys of the current artefacts of a grant. */
   async keysOfGrant(grantKey: Buffer): Promise<Buffer[]> {
-    const { rows } = await this.#pool.query<{ record_key: Buffer }>('select record_key from session_records where grant_key = $1 and valid_to is null', [grantKey]);
+    const { rows } = await this.#pool.query<{ record_key: Buffer }>(
+      'select record_key from session_records where grant_key = $1 and valid_to is null',
+      [grantKey],
+    );
     return rows.map((r) => r.record_key);
   }
 
@@ -150,41 +215,68 @@ export class DurableTier {
    * version: every token issued before is refused, the session goes on). Writes the outbox row. Returns the
    * revocation id and the sessions as now stored.
    */
-  revoke(scope: RevocationScope, match: Buffer | string | Date, target: string, actor: string, reason: string, revoke: boolean): Promise<{ id: string; records: StoredRecord[] }> {
+  revoke(
+    scope: RevocationScope,
+    match: Buffer | string | Date,
+    target: string,
+    actor: string,
+    reason: string,
+    revoke: boolean,
+  ): Promise<{ id: string; records: StoredRecord[] }> {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(
         `update session_records set valid_to = clock_timestamp()
-         where kind = 'Session' and ${where} and valid_to is null and state <> 'revoked' and expires_at > now() returning ${COLUMNS}`, [match]);
-      const records = rows.map((row) => ({ ...toRecord(row), version: row.version + 1, state: (revoke ? 'revoked' : row.state) as RecordState }));
+         where kind = 'Session' and ${where} and valid_to is null and state <> 'revoked' and expires_at > now() returning ${COLUMNS}`,
+        [match],
+      );
+      const records = rows.map((row) => ({
+        ...toRecord(row),
+        version: row.version + 1,
+        state: (revoke ? 'revoked' : row.state) as RecordState,
+      }));
       for (const record of records) await insertRow(client, record);
-      const { rows: [outbox] } = await client.query<{ id: string }>(
+      const {
+        rows: [outbox],
+      } = await client.query<{ id: string }>(
         'insert into session_revocations (scope, target, actor, reason, record_keys) values ($1, $2, $3, $4, $5) returning id',
-        [scope, target, actor, reason, records.map((r) => r.recordKey)]);
+        [scope, target, actor, reason, records.map((r) => r.recordKey)],
+      );
       return { id: outbox!.id, records };
     });
   }
 
   /** Revocations not yet applied to the hot tier, oldest first, with the sessions' current rows. */
   async unsynced(limit: number): Promise<Array<{ id: string; records: StoredRecord[] }>> {
-    const { rows } = await this.#pool.query<{ id: string; record_keys: Buffer[] }>('select id, record_keys from session_revocations where synced_at is null order by id limit $1', [limit]);
+    const { rows } = await this.#pool.query<{ id: string; record_keys: Buffer[] }>(
+      'select id, record_keys from session_revocations where synced_at is null order by id limit $1',
+      [limit],
+    );
     const out: Array<{ id: string; records: StoredRecord[] }> = [];
     for (const row of rows) {
-      const { rows: current } = await this.#pool.query<Row>(`select ${COLUMNS} from session_records where record_key = any($1) and valid_to is null`, [row.record_keys]);
+      const { rows: current } = await this.#pool.query<Row>(
+        `select ${COLUMNS} from session_records where record_key = any($1) and valid_to is null`,
+        [row.record_keys],
+      );
       out.push({ id: row.id, records: current.map(toRecord) });
     }
     return out;
   }
 
   async markSynced(id: string): Promise<void> {
-    await this.#pool.query('update session_revocations set synced_at = clock_timestamp() where id = $1 and synced_at is null', [id]);
+    await this.#pool.query(
+      'update session_revocations set synced_at = clock_timestamp() where id = $1 and synced_at is null',
+      [id],
+    );
   }
 
   /** Makes partitions `aheadDays` ahead and drops those expired more than `keepDays` ago. Returns the dropped ones. */
   async maintain(aheadDays: number, keepDays: number, now: Date = new Date()): Promise<string[]> {
     const { rows } = await this.#pool.query<{ dropped: string }>(
-      "select session_records_maintain($1, make_interval(days => $2), make_interval(days => $3)) as dropped", [now, aheadDays, keepDays]);
+      'select session_records_maintain($1, make_interval(days => $2), make_interval(days => $3)) as dropped',
+      [now, aheadDays, keepDays],
+    );
     return rows.map((r) => r.dropped);
   }
 }

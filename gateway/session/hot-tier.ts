@@ -57,7 +57,9 @@ export class HotTier {
     try {
       return await Promise.race([
         work(),
-        new Promise<Unavailable>((resolve) => { timer = setTimeout(() => resolve('unavailable'), this.#timeoutMs); }),
+        new Promise<Unavailable>((resolve) => {
+          timer = setTimeout(() => resolve('unavailable'), this.#timeoutMs);
+        }),
       ]);
     } catch {
       return 'unavailable';
@@ -74,9 +76,19 @@ export class HotTier {
       // anything this code did not write is no answer: the reader goes to PostgreSQL
       if (!STATES.has(h.st ?? '') || !KINDS.has(h.k ?? '') || !(Number(h.v) > 0)) return 'unavailable' as const;
       return {
-        recordKey, kind: h.k as RecordKind, lookupKey: bufferOrNull(h.j), sidKeys: h.sids ? h.sids.split(',').map((s) => Buffer.from(s, 'hex')) : [],
-        grantKey: bufferOrNull(h.g), accountKey: bufferOrNull(h.a), idp: h.i || null, version: Number(h.v), state: h.st as RecordState,
-        dekVersion: Number(h.d), sealed: h.s, createdAt: new Date(Number(h.c)), expiresAt: new Date(Number(h.e)),
+        recordKey,
+        kind: h.k as RecordKind,
+        lookupKey: bufferOrNull(h.j),
+        sidKeys: h.sids ? h.sids.split(',').map((s) => Buffer.from(s, 'hex')) : [],
+        grantKey: bufferOrNull(h.g),
+        accountKey: bufferOrNull(h.a),
+        idp: h.i || null,
+        version: Number(h.v),
+        state: h.st as RecordState,
+        dekVersion: Number(h.d),
+        sealed: h.s,
+        createdAt: new Date(Number(h.c)),
+        expiresAt: new Date(Number(h.e)),
       };
     });
   }
@@ -94,12 +106,32 @@ export class HotTier {
     return this.#bounded(async () => {
       const ttl = ttlOf(record);
       const fields = {
-        k: record.kind, s: record.sealed, v: record.version, st: record.state, d: record.dekVersion, c: record.createdAt.getTime(), e: record.expiresAt.getTime(),
-        j: hexOrEmpty(record.lookupKey), sids: record.sidKeys.map((k) => k.toString('hex')).join(','), g: hexOrEmpty(record.grantKey),
-        a: hexOrEmpty(record.accountKey), i: record.idp ?? '',
+        k: record.kind,
+        s: record.sealed,
+        v: record.version,
+        st: record.state,
+        d: record.dekVersion,
+        c: record.createdAt.getTime(),
+        e: record.expiresAt.getTime(),
+        j: hexOrEmpty(record.lookupKey),
+        sids: record.sidKeys.map((k) => k.toString('hex')).join(','),
+        g: hexOrEmpty(record.grantKey),
+        a: hexOrEmpty(record.accountKey),
+        i: record.idp ?? '',
       };
-      const multi = this.#redis.multi().eval(PUT_UNLESS_NEWER, 1, recordName(record.recordKey), record.version, record.state, ttl, ...Object.entries(fields).flat().map(String));
-      if (record.lookupKey) multi.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl);
+      const multi = this.#redis
+        .multi()
+        .eval(
+          PUT_UNLESS_NEWER,
+          1,
+          recordName(record.recordKey),
+          record.version,
+          record.state,
+          ttl,
+          ...Object.entries(fields).flat().map(String),
+        );
+      if (record.lookupKey)
+        multi.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl);
       for (const sid of record.sidKeys) multi.set(pointerName('sid', sid), record.recordKey.toString('hex'), 'EX', ttl);
       await multi.exec();
       return true as const;

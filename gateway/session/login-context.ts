@@ -28,7 +28,16 @@ export interface LoginContext {
 }
 
 export type LoginOutcome =
-  | { status: 'verified'; accountId: string; pivot: PivotIdentity; idp: string; decision: Decision; fraudScore: number; /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number; /** From a OneTimeUse assertion. */ oneTimeUse: boolean }
+  | {
+      status: 'verified';
+      accountId: string;
+      pivot: PivotIdentity;
+      idp: string;
+      decision: Decision;
+      fraudScore: number;
+      /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number;
+      /** From a OneTimeUse assertion. */ oneTimeUse: boolean;
+    }
   | { status: 'rejected'; code: ErrorCode };
 
 /** Seals and opens a value for one record (`session/record-cipher.ts`). */
@@ -67,7 +76,9 @@ export class LoginContextStore {
   /** Reads and deletes the outcome: it is acted on once. */
   async takeOutcome(loginId: string): Promise<LoginOutcome | null> {
     const raw = (await this.#redis.getdel(`login:${loginId}:outcome`)) as string | null;
-    return raw ? (JSON.parse((await this.#sealer.open(outcomeRecord(loginId), raw)).toString('utf8')) as LoginOutcome) : null;
+    return raw
+      ? (JSON.parse((await this.#sealer.open(outcomeRecord(loginId), raw)).toString('utf8')) as LoginOutcome)
+      : null;
   }
 
   /** RelayState → login, so the single ACS knows which adapter and login a response belongs to. */

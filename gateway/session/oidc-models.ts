@@ -19,7 +19,13 @@ import type { TokenGuard } from './token-guard.ts';
 import type { RecordKind } from './durable-tier.ts';
 import type { RefreshReuse } from './refresh-reuse.ts';
 
-type Payload = Record<string, unknown> & { grantId?: string; accountId?: string; uid?: string; sessionUid?: string; clientId?: string };
+type Payload = Record<string, unknown> & {
+  grantId?: string;
+  accountId?: string;
+  uid?: string;
+  sessionUid?: string;
+  clientId?: string;
+};
 
 const DURABLE: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'RefreshToken']);
 const TOKENS: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken']);
@@ -46,16 +52,38 @@ export class DurableOidcModels {
     if (kind === 'Session') {
       if (typeof payload.uid !== 'string') throw new TypeError('a Session without uid');
       const authorizations = (payload.authorizations ?? {}) as Record<string, { sid?: string }>;
-      const sids = Object.values(authorizations).map((a) => a.sid).filter((s): s is string => typeof s === 'string');
-      const idp = payload.accountId ? (await this.#store.record('Identity', this.#store.keys.key('Identity', payload.accountId)))?.idp ?? undefined : undefined;
-      await this.#store.put({ kind, id: payload.uid, payload: { ...payload, jti: id }, expiresIn, lookupId: id, sids, accountId: payload.accountId, idp });
+      const sids = Object.values(authorizations)
+        .map((a) => a.sid)
+        .filter((s): s is string => typeof s === 'string');
+      const idp = payload.accountId
+        ? ((await this.#store.record('Identity', this.#store.keys.key('Identity', payload.accountId)))?.idp ??
+          undefined)
+        : undefined;
+      await this.#store.put({
+        kind,
+        id: payload.uid,
+        payload: { ...payload, jti: id },
+        expiresIn,
+        lookupId: id,
+        sids,
+        accountId: payload.accountId,
+        idp,
+      });
       return;
     }
     let version: number | undefined;
     if (TOKENS.has(kind) && typeof payload.sessionUid === 'string') {
       version = (await this.#store.record('Session', this.#store.keys.key('Session', payload.sessionUid)))?.version;
     }
-    await this.#store.put({ kind, id, payload, expiresIn, grantId: payload.grantId, accountId: payload.accountId, version });
+    await this.#store.put({
+      kind,
+      id,
+      payload,
+      expiresIn,
+      grantId: payload.grantId,
+      accountId: payload.accountId,
+      version,
+    });
   }
 
   async find(model: string, id: string): Promise<Payload | undefined> {
@@ -69,7 +97,12 @@ export class DurableOidcModels {
     }
     if (loaded.record.state !== 'active') return undefined;
     if (TOKENS.has(model) && typeof loaded.payload.sessionUid === 'string') {
-      const refusal = await this.#guard.check({ sessionUid: loaded.payload.sessionUid, version: loaded.record.version, clientId: loaded.payload.clientId, model });
+      const refusal = await this.#guard.check({
+        sessionUid: loaded.payload.sessionUid,
+        version: loaded.record.version,
+        clientId: loaded.payload.clientId,
+        model,
+      });
       if (refusal) return undefined;
     }
     return loaded.payload;

@@ -25,11 +25,22 @@ export class RefreshReuse {
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #count: (clientId: string) => void;
 
-  constructor(deps: { revoker: Pick<SessionRevoker, 'revokeSession'>; audit: Pick<AuditLog, 'append'>; registry: Registry }) {
+  constructor(deps: {
+    revoker: Pick<SessionRevoker, 'revokeSession'>;
+    audit: Pick<AuditLog, 'append'>;
+    registry: Registry;
+  }) {
     this.#revoker = deps.revoker;
     this.#audit = deps.audit;
-    const counter = declareCounter(deps.registry, 'gateway_refresh_token_reuse_total', 'Rotated refresh tokens presented again (each revoked its session).', ['client']);
-    this.#count = (clientId) => { counter.inc({ client: clientId }); };
+    const counter = declareCounter(
+      deps.registry,
+      'gateway_refresh_token_reuse_total',
+      'Rotated refresh tokens presented again (each revoked its session).',
+      ['client'],
+    );
+    this.#count = (clientId) => {
+      counter.inc({ client: clientId });
+    };
   }
 
   /** Revokes the session of a reused refresh token's family, audits and counts the reuse. */
@@ -38,12 +49,23 @@ export class RefreshReuse {
     this.#count(clientId);
     const sessionUid = typeof token.sessionUid === 'string' ? token.sessionUid : undefined;
     const result = sessionUid
-      ? await this.#revoker.revokeSession({ uid: sessionUid }, { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` })
+      ? await this.#revoker.revokeSession(
+          { uid: sessionUid },
+          { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
+        )
       : undefined;
     await this.#audit.append({
-      sessionId: `refresh:${typeof token.grantId === 'string' ? token.grantId.slice(0, 32) : 'unknown'}`, from: null, to: 'TOKEN_REFUSED', component: 'session',
+      sessionId: `refresh:${typeof token.grantId === 'string' ? token.grantId.slice(0, 32) : 'unknown'}`,
+      from: null,
+      to: 'TOKEN_REFUSED',
+      component: 'session',
       errorCode: REFRESH_TOKEN_REUSED,
-      details: { clientId, rotations: typeof token.rotations === 'number' ? token.rotations : null, sessionsRevoked: result?.sessions ?? 0, revocation: result?.id ?? null },
+      details: {
+        clientId,
+        rotations: typeof token.rotations === 'number' ? token.rotations : null,
+        sessionsRevoked: result?.sessions ?? 0,
+        revocation: result?.id ?? null,
+      },
     });
   }
 }

@@ -86,8 +86,14 @@ export class RevocationFeed {
   }
 
   /** Tells every instance (this one at once). */
-  async publish(id: string, records: ReadonlyArray<{ recordKey: Buffer; version: number; state: RecordState }>): Promise<void> {
-    const message: Message = { id, records: records.map((r) => ({ k: r.recordKey.toString('hex'), v: r.version, st: r.state })) };
+  async publish(
+    id: string,
+    records: ReadonlyArray<{ recordKey: Buffer; version: number; state: RecordState }>,
+  ): Promise<void> {
+    const message: Message = {
+      id,
+      records: records.map((r) => ({ k: r.recordKey.toString('hex'), v: r.version, st: r.state })),
+    };
     for (const r of message.records) this.local.learn(r.k, { version: r.v, state: r.st });
     await this.#publisher.publish(this.#channel, JSON.stringify(message));
   }

@@ -45,7 +45,12 @@ export class SessionRevoker {
   readonly #metrics: SessionMetrics;
   readonly #listeners: Array<(records: readonly StoredRecord[]) => Promise<void>> = [];
 
-  constructor(deps: { store: SessionStore; feed: RevocationFeed; audit: Pick<AuditLog, 'append'>; metrics: SessionMetrics }) {
+  constructor(deps: {
+    store: SessionStore;
+    feed: RevocationFeed;
+    audit: Pick<AuditLog, 'append'>;
+    metrics: SessionMetrics;
+  }) {
     this.#store = deps.store;
     this.#feed = deps.feed;
     this.#audit = deps.audit;
@@ -102,17 +107,35 @@ export class SessionRevoker {
     return this.#run('session', recordKey, recordKey.toString('hex'), options, revoke);
   }
 
-  async #run(scope: RevocationScope, match: Buffer | string | Date, target: string, options: RevokeOptions, revoke: boolean): Promise<RevocationResult> {
-    const { id, records } = await this.#store.durable.revoke(scope, match, target, options.actor, options.reason, revoke);
-    for (const r of records) this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
+  async #run(
+    scope: RevocationScope,
+    match: Buffer | string | Date,
+    target: string,
+    options: RevokeOptions,
+    revoke: boolean,
+  ): Promise<RevocationResult> {
+    const { id, records } = await this.#store.durable.revoke(
+      scope,
+      match,
+      target,
+      options.actor,
+      options.reason,
+      revoke,
+    );
+    for (const r of records)
+      this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
     // propagated before it is audited: the audit record (hash chain) must not delay the refusals
     const propagated = await this.#propagate(id, records);
     this.#metrics.revoked(scope, records.length);
     await this.#audit.append({
-      sessionId: `revocation:${id}`, from: null, to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED', component: 'session',
+      sessionId: `revocation:${id}`,
+      from: null,
+      to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
+      component: 'session',
       details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
     });
-    if (revoke && records.length > 0) for (const listener of this.#listeners) await listener(records).catch(() => undefined);
+    if (revoke && records.length > 0)
+      for (const listener of this.#listeners) await listener(records).catch(() => undefined);
     return { id, sessions: records.length, propagated };
   }
 

@@ -12,12 +12,30 @@ import { declareCounter } from '../observability/metrics.ts';
 import type { SessionMetrics } from './session-store.ts';
 
 export function sessionMetrics(registry: Registry): SessionMetrics {
-  const reads = declareCounter(registry, 'gateway_session_reads_total', 'Session store reads by record kind and source (cache, db, miss).', ['kind', 'source']);
-  const refusals = declareCounter(registry, 'gateway_session_token_refusals_total', 'Tokens refused because of their session, by code.', ['code']);
-  const revocations = declareCounter(registry, 'gateway_session_revocations_total', 'Sessions revoked, by scope.', ['scope']);
+  const reads = declareCounter(
+    registry,
+    'gateway_session_reads_total',
+    'Session store reads by record kind and source (cache, db, miss).',
+    ['kind', 'source'],
+  );
+  const refusals = declareCounter(
+    registry,
+    'gateway_session_token_refusals_total',
+    'Tokens refused because of their session, by code.',
+    ['code'],
+  );
+  const revocations = declareCounter(registry, 'gateway_session_revocations_total', 'Sessions revoked, by scope.', [
+    'scope',
+  ]);
   return {
-    read: (kind, source) => { reads.inc({ kind, source }); },
-    refused: (code) => { refusals.inc({ code }); },
-    revoked: (scope, count) => { revocations.inc({ scope }, count); },
+    read: (kind, source) => {
+      reads.inc({ kind, source });
+    },
+    refused: (code) => {
+      refusals.inc({ code });
+    },
+    revoked: (scope, count) => {
+      revocations.inc({ scope }, count);
+    },
   };
 }

@@ -51,7 +51,14 @@ export class SessionStore {
   readonly #logger: Logger;
   readonly #metrics: SessionMetrics;
 
-  constructor(deps: { keys: RecordKeys; hot: HotTier; durable: DurableTier; cipher: RecordCipher; logger: Logger; metrics: SessionMetrics }) {
+  constructor(deps: {
+    keys: RecordKeys;
+    hot: HotTier;
+    durable: DurableTier;
+    cipher: RecordCipher;
+    logger: Logger;
+    metrics: SessionMetrics;
+  }) {
     this.keys = deps.keys;
     this.hot = deps.hot;
     this.durable = deps.durable;
@@ -66,12 +73,22 @@ export class SessionStore {
     const { sealed, dekVersion } = await this.#cipher.seal(recordKey, Buffer.from(JSON.stringify(input.payload)));
     const now = new Date();
     const stored = await this.durable.put({
-      recordKey, kind: input.kind, lookupKey: input.lookupId ? this.keys.key('jti', input.lookupId) : null,
-      sidKeys: (input.sids ?? []).map((sid) => this.keys.key('sid', sid)), grantKey: input.grantId ? this.keys.key('Grant', input.grantId) : null,
-      accountKey: input.accountId ? this.keys.key('account', input.accountId) : null, idp: input.idp ?? null, version: input.version ?? 1,
-      state: 'active', dekVersion, sealed, createdAt: now, expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
+      recordKey,
+      kind: input.kind,
+      lookupKey: input.lookupId ? this.keys.key('jti', input.lookupId) : null,
+      sidKeys: (input.sids ?? []).map((sid) => this.keys.key('sid', sid)),
+      grantKey: input.grantId ? this.keys.key('Grant', input.grantId) : null,
+      accountKey: input.accountId ? this.keys.key('account', input.accountId) : null,
+      idp: input.idp ?? null,
+      version: input.version ?? 1,
+      state: 'active',
+      dekVersion,
+      sealed,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
     });
-    if ((await this.hot.put(stored)) !== true) this.#logger.warn({ kind: input.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
+    if ((await this.hot.put(stored)) !== true)
+      this.#logger.warn({ kind: input.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
     return stored;
   }
 
@@ -110,7 +127,11 @@ export class SessionStore {
     const pointer = await this.hot.pointer(by, key);
     if (pointer !== 'unavailable' && pointer !== null) {
       const loaded = await this.load<T>('Session', pointer);
-      if (loaded && (by === 'sid' ? loaded.record.sidKeys.some((k) => k.equals(key)) : loaded.record.lookupKey?.equals(key))) return loaded;
+      if (
+        loaded &&
+        (by === 'sid' ? loaded.record.sidKeys.some((k) => k.equals(key)) : loaded.record.lookupKey?.equals(key))
+      )
+        return loaded;
     }
     const stored = await this.durable.findSession(by, key);
     if (!stored) {
@@ -119,14 +140,18 @@ export class SessionStore {
     }
     this.#read('Session', 'db');
     void this.hot.put(stored);
-    return { record: stored, payload: JSON.parse((await this.#cipher.open(stored.recordKey, stored.sealed)).toString('utf8')) as T };
+    return {
+      record: stored,
+      payload: JSON.parse((await this.#cipher.open(stored.recordKey, stored.sealed)).toString('utf8')) as T,
+    };
   }
 
   /** Single use (PostgreSQL decides, atomically): true for the one caller that consumed the record. */
   async consume(kind: RecordKind, id: string): Promise<boolean> {
     const ended = await this.durable.consume(this.keys.key(kind, id));
     if (!ended) return false;
-    if ((await this.hot.put(ended)) !== true) this.#logger.warn({ kind }, 'session store: Redis unavailable, consumption written to PostgreSQL only');
+    if ((await this.hot.put(ended)) !== true)
+      this.#logger.warn({ kind }, 'session store: Redis unavailable, consumption written to PostgreSQL only');
     return true;
   }
 

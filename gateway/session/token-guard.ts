@@ -32,7 +32,12 @@ export class TokenGuard {
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #metrics: SessionMetrics;
 
-  constructor(deps: { store: SessionStore; local: LocalRevocations; audit: Pick<AuditLog, 'append'>; metrics: SessionMetrics }) {
+  constructor(deps: {
+    store: SessionStore;
+    local: LocalRevocations;
+    audit: Pick<AuditLog, 'append'>;
+    metrics: SessionMetrics;
+  }) {
     this.#store = deps.store;
     this.#local = deps.local;
     this.#audit = deps.audit;
@@ -51,8 +56,16 @@ export class TokenGuard {
     if (!refusal) return null;
     this.#metrics.refused(refusal);
     await this.#audit.append({
-      sessionId: `session:${hex.slice(0, 32)}`, from: null, to: 'TOKEN_REFUSED', component: 'session', errorCode: refusal,
-      details: { model: token.model, ...(token.clientId ? { clientId: token.clientId } : {}), tokenVersion: token.version },
+      sessionId: `session:${hex.slice(0, 32)}`,
+      from: null,
+      to: 'TOKEN_REFUSED',
+      component: 'session',
+      errorCode: refusal,
+      details: {
+        model: token.model,
+        ...(token.clientId ? { clientId: token.clientId } : {}),
+        tokenVersion: token.version,
+      },
     });
     return refusal;
   }

@@ -71,7 +71,11 @@ export interface MigrateOptions {
  * @example
  * const applied = await migrate(pool, (line) => logger.info(line));
  */
-export async function migrate(pool: Pool, log: (line: string) => void = () => undefined, options: MigrateOptions = {}): Promise<string[]> {
+export async function migrate(
+  pool: Pool,
+  log: (line: string) => void = () => undefined,
+  options: MigrateOptions = {},
+): Promise<string[]> {
   const migrations = loadMigrations(options.dir);
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -120,13 +124,19 @@ async function apply(client: PoolClient, migration: Migration): Promise<void> {
     await client.query('begin');
     await client.query('set local statement_timeout = 0');
     // pg honours a per-query `query_timeout` (its types do not declare it).
-    const query: QueryConfig & { query_timeout: number } = { text: migration.sql, query_timeout: MIGRATION_QUERY_TIMEOUT_MS };
+    const query: QueryConfig & { query_timeout: number } = {
+      text: migration.sql,
+      query_timeout: MIGRATION_QUERY_TIMEOUT_MS,
+    };
     await client.query(query);
     await client.query('insert into schema_migrations (version) values ($1)', [migration.version]);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    throw new MigrationError('MIGRATION_FAILED', `migration ${migration.version} failed`, { version: migration.version, cause: error });
+    throw new MigrationError('MIGRATION_FAILED', `migration ${migration.version} failed`, {
+      version: migration.version,
+      cause: error,
+    });
   }
 }
 

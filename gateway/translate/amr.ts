@@ -18,8 +18,27 @@ import type { LoaUri } from '../../adapters/contract.ts';
 
 /** The IANA "Authentication Method Reference Values" registry (RFC 8176 §2 and later registrations). */
 export const AMR_VALUES = [
-  'face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'mfa', 'otp', 'pin', 'pop', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel',
-  'user', 'vbm', 'wia',
+  'face',
+  'fpt',
+  'geo',
+  'hwk',
+  'iris',
+  'kba',
+  'mca',
+  'mfa',
+  'otp',
+  'pin',
+  'pop',
+  'pwd',
+  'rba',
+  'retina',
+  'sc',
+  'sms',
+  'swk',
+  'tel',
+  'user',
+  'vbm',
+  'wia',
 ] as const;
 export type AmrValue = (typeof AMR_VALUES)[number];
 

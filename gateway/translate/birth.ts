@@ -47,7 +47,9 @@ export function birthcountryOf(identity: UpstreamIdentity, issuingCountry: strin
   }
   if (ofBirth !== undefined) return ofBirth;
   if (issuingCountry === undefined) identityInvalid('birthcountry', 'missing');
-  const cog = cogOfIsoCountry(issuingCountry) ?? identityInvalid('birthcountry', `no COG code is known for the issuing node's country ${issuingCountry}`);
+  const cog =
+    cogOfIsoCountry(issuingCountry) ??
+    identityInvalid('birthcountry', `no COG code is known for the issuing node's country ${issuingCountry}`);
   if (cog === FRANCE) identityInvalid('birthcountry', 'a French node does not say where the person was born');
   return cog;
 }
@@ -58,16 +60,23 @@ export function birthcountryOf(identity: UpstreamIdentity, issuingCountry: strin
  * @example
  * birthplaceOf(identity, '99109', 'DE'); // ''
  */
-export function birthplaceOf(identity: UpstreamIdentity, birthcountry: string, issuingCountry: string | undefined): string {
+export function birthplaceOf(
+  identity: UpstreamIdentity,
+  birthcountry: string,
+  issuingCountry: string | undefined,
+): string {
   const birthplace = firstValue(identity, 'birthplace') ?? '';
   if (birthcountry !== FRANCE) {
     if (birthplace !== '') identityInvalid('birthplace', 'must be empty for people born abroad');
     return '';
   }
   if (!validCog(birthplace)) {
-    identityInvalid('birthplace', issuingCountry === undefined
-      ? 'a COG code is required for people born in France'
-      : 'born in France, but eIDAS carries no COG commune code and none is invented');
+    identityInvalid(
+      'birthplace',
+      issuingCountry === undefined
+        ? 'a COG code is required for people born in France'
+        : 'born in France, but eIDAS carries no COG commune code and none is invented',
+    );
   }
   return birthplace;
 }

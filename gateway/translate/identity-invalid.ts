@@ -13,7 +13,9 @@ import { GatewayError } from '../errors.ts';
  * identityInvalid('gender', 'missing'); // detail "gender: missing"
  */
 export function identityInvalid(claim: string, why: string): never {
-  throw new GatewayError('IDENTITY_INVALID', 400, `the identity provider sent an invalid ${claim}`, { detail: `${claim}: ${why}` });
+  throw new GatewayError('IDENTITY_INVALID', 400, `the identity provider sent an invalid ${claim}`, {
+    detail: `${claim}: ${why}`,
+  });
 }
 
 /**

@@ -19,11 +19,20 @@ import type { LegalPersonClaims } from './pivot-identity.ts';
 import { eidasIdentifierParts, validLei, validText } from './validate-claims.ts';
 
 /** The claims of the `legal_person` scope, in the order discovery lists them. */
-export const LEGAL_PERSON_CLAIMS = ['legal_person_identifier', 'legal_name', 'legal_address', 'vat_registration_number', 'lei'] as const;
+export const LEGAL_PERSON_CLAIMS = [
+  'legal_person_identifier',
+  'legal_name',
+  'legal_address',
+  'vat_registration_number',
+  'lei',
+] as const;
 
 type Rule = { check: (value: string) => boolean; why: string };
 const RULES: Record<(typeof LEGAL_PERSON_CLAIMS)[number], Rule> = {
-  legal_person_identifier: { check: (v) => eidasIdentifierParts(v) !== undefined, why: 'not XX/YY/… (eIDAS LegalPersonIdentifier)' },
+  legal_person_identifier: {
+    check: (v) => eidasIdentifierParts(v) !== undefined,
+    why: 'not XX/YY/… (eIDAS LegalPersonIdentifier)',
+  },
   legal_name: { check: (v) => validText(v, 256), why: 'not 1–256 characters without control characters' },
   legal_address: { check: (v) => validText(v, 1024), why: 'not 1–1024 characters without control characters' },
   vat_registration_number: { check: (v) => validText(v, 64), why: 'not 1–64 characters without control characters' },
@@ -46,6 +55,7 @@ export function legalPersonOf(identity: UpstreamIdentity): LegalPersonClaims | u
     claims[name] = value;
   }
   if (Object.keys(claims).length === 0) return undefined;
-  for (const name of MINIMUM) if (claims[name] === undefined) identityInvalid(name, 'missing from the legal-person data set');
+  for (const name of MINIMUM)
+    if (claims[name] === undefined) identityInvalid(name, 'missing from the legal-person data set');
   return claims;
 }

@@ -22,9 +22,26 @@
  */
 import { LEGAL_PERSON_CLAIMS } from './legal-person.ts';
 
-export const PIVOT_CLAIMS = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username'] as const;
+export const PIVOT_CLAIMS = [
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'preferred_username',
+] as const;
 
-const SINGLE_CLAIM_SCOPES = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'email', 'preferred_username'] as const;
+const SINGLE_CLAIM_SCOPES = [
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'email',
+  'preferred_username',
+] as const;
 
 /** Scope → the claims it releases (also what the `claims` parameter may name, per the client's scopes). */
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
@@ -49,7 +66,9 @@ export const SCOPES: readonly string[] = Object.freeze(Object.keys(SCOPE_CLAIMS)
 export function impliedScopes(registered: string): string {
   const names = registered.split(' ').filter(Boolean);
   const covered = new Set(names.flatMap((scope) => [...(SCOPE_CLAIMS[scope] ?? [])]));
-  const implied = SCOPES.filter((scope) => !names.includes(scope) && SCOPE_CLAIMS[scope]!.every((claim) => covered.has(claim)));
+  const implied = SCOPES.filter(
+    (scope) => !names.includes(scope) && SCOPE_CLAIMS[scope]!.every((claim) => covered.has(claim)),
+  );
   return [...names, ...implied].join(' ');
 }
 
@@ -58,4 +77,3 @@ export function unknownScopes(requested: unknown): string[] {
   if (typeof requested !== 'string') return [];
   return [...new Set(requested.split(' ').filter((scope) => scope && !Object.hasOwn(SCOPE_CLAIMS, scope)))];
 }
-

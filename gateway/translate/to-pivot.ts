@@ -39,7 +39,8 @@ export function toPivotIdentity(identity: UpstreamIdentity, today: Date = new Da
   const birthdate = required(identity, 'birthdate');
   if (!validName(given)) identityInvalid('given_name', 'not a valid name');
   if (!validName(family)) identityInvalid('family_name', 'not a valid name');
-  if (!validBirthdate(birthdate, today)) identityInvalid('birthdate', 'not YYYY-MM-DD (or a presumed date) in the past');
+  if (!validBirthdate(birthdate, today))
+    identityInvalid('birthdate', 'not YYYY-MM-DD (or a presumed date) in the past');
   const issuing = issuingNodeCountry(identity);
   const gender = genderOf(identity, issuing !== undefined);
   const birthcountry = birthcountryOf(identity, issuing);

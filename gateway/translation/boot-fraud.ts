@@ -46,8 +46,23 @@ export interface FraudBootOptions {
   reprocessMs?: number;
 }
 
-export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, logger: Logger, metricsRegistry: Registry, options: FraudBootOptions = {}) {
-  const spoolDir = options.spoolDir ?? config.audit.spoolDir ?? join(process.cwd(), 'var', 'audit-spool', createHash('sha256').update(config.database.url).digest('hex').slice(0, 16));
+export function fraudWiring(
+  config: GatewayConfig,
+  pool: Pool,
+  redis: Redis,
+  logger: Logger,
+  metricsRegistry: Registry,
+  options: FraudBootOptions = {},
+) {
+  const spoolDir =
+    options.spoolDir ??
+    config.audit.spoolDir ??
+    join(
+      process.cwd(),
+      'var',
+      'audit-spool',
+      createHash('sha256').update(config.database.url).digest('hex').slice(0, 16),
+    );
   let policies = options.policies;
   const file = config.risk.policyFile;
   if (!policies && file) {
@@ -64,7 +79,11 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
     onEvent: (event) => {
       const line = { kind: event.kind, count: event.count, spoolDir, ...(event.error ? { err: event.error } : {}) };
       if (event.kind === 'replayed') logger.info(line, 'audit spool replayed');
-      else logger.warn(line, event.kind === 'spooled' ? 'audit record spooled: PostgreSQL unreachable' : 'audit spool replay failed');
+      else
+        logger.warn(
+          line,
+          event.kind === 'spooled' ? 'audit record spooled: PostgreSQL unreachable' : 'audit spool replay failed',
+        );
     },
   };
   let fraud: FraudService | undefined;
@@ -97,11 +116,23 @@ export function fraudWiring(config: GatewayConfig, pool: Pool, redis: Redis, log
         await provider.AccessToken.adapter.revokeByGrantId(grantId);
       };
       const stops: Array<() => Promise<void>> = [];
-      if (options.reprocessMs !== 0) stops.push(f.startReprocessing(options.reprocessMs ?? 2_000, LATE_VERDICT_REVOKE_ABOVE));
+      if (options.reprocessMs !== 0)
+        stops.push(f.startReprocessing(options.reprocessMs ?? 2_000, LATE_VERDICT_REVOKE_ABOVE));
       if (options.checkpointMs !== 0) {
         const anchorFile = config.audit.anchorFile;
-        if (anchorFile === undefined) logger.warn('audit checkpoints are not anchored outside the database (set audit.anchorFile): audit verify needs an anchor');
-        stops.push(startCheckpointer(pool, deps.auditSigner, options.checkpointMs ?? 60_000, (err) => logger.warn({ err }, 'audit checkpoint failed'), anchorFile));
+        if (anchorFile === undefined)
+          logger.warn(
+            'audit checkpoints are not anchored outside the database (set audit.anchorFile): audit verify needs an anchor',
+          );
+        stops.push(
+          startCheckpointer(
+            pool,
+            deps.auditSigner,
+            options.checkpointMs ?? 60_000,
+            (err) => logger.warn({ err }, 'audit checkpoint failed'),
+            anchorFile,
+          ),
+        );
       }
       return async () => {
         for (const stop of stops) await stop();

@@ -72,15 +72,38 @@ export class FraudService {
     this.reprocess = new ReprocessQueue(o.pool);
     this.reviews = new ReviewStore(o.pool, o.redis, o.audit);
     this.resolver = o.resolver ?? prefixResolver;
-    const { stages, correlation } = buildStages({ redis: o.redis, behaviour: this.behaviour, rba: this.rba, ipReputation: this.ipReputation, reprocess: this.reprocess, hashKey: o.hashKey });
+    const { stages, correlation } = buildStages({
+      redis: o.redis,
+      behaviour: this.behaviour,
+      rba: this.rba,
+      ipReputation: this.ipReputation,
+      reprocess: this.reprocess,
+      hashKey: o.hashKey,
+    });
     this.#evaluateLate = (s) => correlation.evaluate(s);
-    this.metrics.budgets(Object.fromEntries(stages.map((stage) => [stage.name, o.budgets?.[stage.name] ?? stage.budgetMs])));
+    this.metrics.budgets(
+      Object.fromEntries(stages.map((stage) => [stage.name, o.budgets?.[stage.name] ?? stage.budgetMs])),
+    );
     this.pipeline = new RiskPipeline(stages, {
       ...(o.budgets ? { budgets: o.budgets } : {}),
       onStage: (result, signals) => {
-        this.metrics.inc('risk_stage_total', { stage: result.name, outcome: result.outcome, degraded: result.degraded });
+        this.metrics.inc('risk_stage_total', {
+          stage: result.name,
+          outcome: result.outcome,
+          degraded: result.degraded,
+        });
         this.metrics.stageTime(result.name, result.outcome, result.ms);
-        if (result.degraded) o.logger.warn({ loginId: signals.loginId, stage: result.name, outcome: result.outcome, fallback: result.fallback, ms: result.ms }, 'risk stage degraded');
+        if (result.degraded)
+          o.logger.warn(
+            {
+              loginId: signals.loginId,
+              stage: result.name,
+              outcome: result.outcome,
+              fallback: result.fallback,
+              ms: result.ms,
+            },
+            'risk stage degraded',
+          );
       },
       onFailure: stageFailureReporter({ audit: o.audit, logger: o.logger, metrics: this.metrics }),
     });
@@ -94,7 +117,15 @@ export class FraudService {
    */
   async decide(who: { clientId: string; idp: string; accountId: string }, input: PolicyInput): Promise<Decision> {
     const rule = ruleFor(this.policies, who.clientId, who.idp);
-    const key = DecisionCache.keyOf({ ...who, ...input, assessment: { score: input.assessment.score, factors: input.assessment.factors, tier: input.assessment.tier ?? 0 } });
+    const key = DecisionCache.keyOf({
+      ...who,
+      ...input,
+      assessment: {
+        score: input.assessment.score,
+        factors: input.assessment.factors,
+        tier: input.assessment.tier ?? 0,
+      },
+    });
     const version = await this.cache.version(who.accountId);
     const cached = await this.cache.get(who.accountId, key);
     if (cached) return cached;
@@ -122,36 +153,69 @@ export class FraudService {
     const features = deviceFeatures(signals, this.#o.hashKey);
     const full = await this.behaviour.load(signals.loginId);
     // minimised: the fingerprint strings are already in `features`, hashed; only the numeric aggregates stay
-    const vector = full ? { pointer: full.pointer, keys: full.keys, orientation: full.orientation, dwell: full.dwell, timerMs: full.timerMs } : null;
-    await this.#o.redis.set(`risk:learn:${signals.loginId}`, JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }), 'EX', this.#o.interactionTtl + 960);
+    const vector = full
+      ? {
+          pointer: full.pointer,
+          keys: full.keys,
+          orientation: full.orientation,
+          dwell: full.dwell,
+          timerMs: full.timerMs,
+        }
+      : null;
+    await this.#o.redis.set(
+      `risk:learn:${signals.loginId}`,
+      JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }),
+      'EX',
+      this.#o.interactionTtl + 960,
+    );
     await this.cache.scoreUpdated(signals.accountId, assessment.score);
     const pool = this.#o.pool;
     await pool.query(
       `insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
        on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()`,
-      [signals.loginId, signals.clientId, signals.accountId, assessment.score, decision.kind, JSON.stringify({ ...assessment, decision, idp: signals.idp })],
+      [
+        signals.loginId,
+        signals.clientId,
+        signals.accountId,
+        assessment.score,
+        decision.kind,
+        JSON.stringify({ ...assessment, decision, idp: signals.idp }),
+      ],
     );
-    await pool.query('insert into risk_signals (login_id, account_id, features) values ($1, $2, $3::jsonb) on conflict (login_id) do update set features = excluded.features', [
-      signals.loginId,
-      signals.accountId,
-      JSON.stringify({ features, behaviour: vector }),
-    ]);
-    const day = new Date().toISOString().slice(0, 10);
-    const metrics = [...new Set([`decision\u0000${decision.kind}`, `idp\u0000${signals.idp}`, ...assessment.factors.map((f) => `factor\u0000${f}`)])].map((m) => m.split('\u0000') as [string, string]);
     await pool.query(
-      `insert into risk_aggregates (day, metric, key, count) select $1::date, m, k, 1 from unnest($2::text[], $3::text[]) as u(m, k)
+      'insert into risk_signals (login_id, account_id, features) values ($1, $2, $3::jsonb) on conflict (login_id) do update set features = excluded.features',
+      [signals.loginId, signals.accountId, JSON.stringify({ features, behaviour: vector })],
+    );
+    const day = new Date().toISOString().slice(0, 10);
+    const metrics = [
+      ...new Set([
+        `decision\u0000${decision.kind}`,
+        `idp\u0000${signals.idp}`,
+        ...assessment.factors.map((f) => `factor\u0000${f}`),
+      ]),
+    ].map((m) => m.split('\u0000') as [string, string]);
+    await pool
+      .query(
+        `insert into risk_aggregates (day, metric, key, count) select $1::date, m, k, 1 from unnest($2::text[], $3::text[]) as u(m, k)
        on conflict (day, metric, key) do update set count = risk_aggregates.count + 1`,
-      [day, metrics.map((m) => m[0]), metrics.map((m) => m[1])],
-    ).catch((err: unknown) => this.#o.logger.warn({ err }, 'risk aggregates not counted'));
+        [day, metrics.map((m) => m[0]), metrics.map((m) => m[1])],
+      )
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'risk aggregates not counted'));
   }
 
   /** After an allowed login: its features become the person's history (attacks never do). */
   async learn(loginId: string): Promise<void> {
     const raw = await this.#o.redis.getdel(`risk:learn:${loginId}`);
     if (!raw) return;
-    const data = JSON.parse(raw) as { accountId: string; features: Record<string, string>; vector: Omit<BehaviourVector, 'timeZone' | 'screen' | 'platform'> | null; prefix?: string };
+    const data = JSON.parse(raw) as {
+      accountId: string;
+      features: Record<string, string>;
+      vector: Omit<BehaviourVector, 'timeZone' | 'screen' | 'platform'> | null;
+      prefix?: string;
+    };
     await this.rba.learn(`acct:${data.accountId}`, data.features);
-    if (data.vector) await this.behaviour.learn(data.accountId, { ...data.vector, timeZone: '', screen: '', platform: '' });
+    if (data.vector)
+      await this.behaviour.learn(data.accountId, { ...data.vector, timeZone: '', screen: '', platform: '' });
     if (data.prefix) this.ipReputation.record(data.prefix, 'good');
   }
 
@@ -184,7 +248,10 @@ export class FraudService {
           errorCode: 'RISK_LATE_VERDICT',
           details: { score: verdict.score, factors: verdict.factors },
         });
-        this.#o.logger.warn({ loginId: signals.loginId, score: verdict.score, factors: verdict.factors }, 'late correlation verdict: session revoked');
+        this.#o.logger.warn(
+          { loginId: signals.loginId, score: verdict.score, factors: verdict.factors },
+          'late correlation verdict: session revoked',
+        );
       },
       (err) => this.#o.logger.warn({ err }, 'risk reprocessing failed'),
     );

@@ -15,8 +15,10 @@ import { kindOf, shownDate } from './key-notice.ts';
 
 function standsFor(c: StoredCredential, services: Services): string {
   const policy = levelPolicyOf(services.config.webauthn);
-  if (c.level === 3 && !policy.level3Available) return `level 2 (security key, attested ${c.attestationFormat}; level 3 is not offered here)`;
-  if (c.level === 3) return `level 3 (security key, attested ${c.attestationFormat}); usable for level 3 from ${shownDate(usableAtLevel3From(c, policy))}`;
+  if (c.level === 3 && !policy.level3Available)
+    return `level 2 (security key, attested ${c.attestationFormat}; level 3 is not offered here)`;
+  if (c.level === 3)
+    return `level 3 (security key, attested ${c.attestationFormat}); usable for level 3 from ${shownDate(usableAtLevel3From(c, policy))}`;
   if (c.level === 2) return 'level 2 (confirms it is you)';
   return 'nothing (added before keys were tied to a level; add it again after a sign-in at LoA high)';
 }
@@ -25,7 +27,10 @@ export async function accountPage(ctx: Context, services: Services, uid: string)
   const grant = await grantOf(ctx, services, uid);
   const credentials = await new CredentialStore(services.pool).ofAccount(grant.accountId);
   const rows = credentials
-    .map((c) => `<tr><td>${escapeHtml(kindOf(c))}</td><td>${escapeHtml(shownDate(c.createdAt))}</td><td>${escapeHtml(shownDate(c.lastUsedAt))}</td><td>${escapeHtml(standsFor(c, services))}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${escapeHtml(kindOf(c))}</td><td>${escapeHtml(shownDate(c.createdAt))}</td><td>${escapeHtml(shownDate(c.lastUsedAt))}</td><td>${escapeHtml(standsFor(c, services))}</td></tr>`,
+    )
     .join('\n');
   const body = credentials.length
     ? `<table><thead><tr><th>kind</th><th>added</th><th>last used</th><th>stands in for</th></tr></thead><tbody>\n${rows}\n</tbody></table>

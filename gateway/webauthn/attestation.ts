@@ -28,8 +28,14 @@ export const LEVEL3_FORMATS = ['packed', 'fido-u2f'] as const;
 
 /** Makes the configured roots the library's trust anchors for the level-3 formats. */
 export function installRoots(trust: AttestationTrust): void {
-  if (trust.rootCertificates.length === 0) throw new WebAuthnError('WEBAUTHN_LEVEL3_UNAVAILABLE', 'Security keys are not accepted for this kind of sign-in here.', { status: 403 });
-  for (const identifier of LEVEL3_FORMATS) SettingsService.setRootCertificates({ identifier, certificates: trust.rootCertificates });
+  if (trust.rootCertificates.length === 0)
+    throw new WebAuthnError(
+      'WEBAUTHN_LEVEL3_UNAVAILABLE',
+      'Security keys are not accepted for this kind of sign-in here.',
+      { status: 403 },
+    );
+  for (const identifier of LEVEL3_FORMATS)
+    SettingsService.setRootCertificates({ identifier, certificates: trust.rootCertificates });
 }
 
 /**
@@ -39,18 +45,33 @@ export function installRoots(trust: AttestationTrust): void {
  * @example
  * checkAttestation(trust, info.fmt, info.attestationObject, info.aaguid) // 'packed'
  */
-export function checkAttestation(trust: AttestationTrust, fmt: string, attestationObject: Uint8Array, aaguid: string): string {
+export function checkAttestation(
+  trust: AttestationTrust,
+  fmt: string,
+  attestationObject: Uint8Array,
+  aaguid: string,
+): string {
   if (!(LEVEL3_FORMATS as readonly string[]).includes(fmt)) {
-    throw new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This security key did not prove what it is; use a security key that supports attestation.', { detail: `fmt ${fmt}` });
+    throw new WebAuthnError(
+      'WEBAUTHN_ATTESTATION_REQUIRED',
+      'This security key did not prove what it is; use a security key that supports attestation.',
+      { detail: `fmt ${fmt}` },
+    );
   }
   const decoded = isoCBOR.decodeFirst<Map<string, unknown>>(new Uint8Array(attestationObject));
   const attStmt = decoded.get('attStmt') as Map<string, unknown> | undefined;
   const x5c = attStmt?.get('x5c');
   if (!Array.isArray(x5c) || x5c.length === 0) {
-    throw new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This security key did not prove what it is; use a security key that supports attestation.', { detail: `${fmt} without x5c (self attestation)` });
+    throw new WebAuthnError(
+      'WEBAUTHN_ATTESTATION_REQUIRED',
+      'This security key did not prove what it is; use a security key that supports attestation.',
+      { detail: `${fmt} without x5c (self attestation)` },
+    );
   }
   if (trust.trustedAaguids.length > 0 && !trust.trustedAaguids.includes(aaguid.toLowerCase())) {
-    throw new WebAuthnError('WEBAUTHN_ATTESTATION_UNTRUSTED', 'This model of security key is not accepted here.', { detail: `aaguid ${aaguid}` });
+    throw new WebAuthnError('WEBAUTHN_ATTESTATION_UNTRUSTED', 'This model of security key is not accepted here.', {
+      detail: `aaguid ${aaguid}`,
+    });
   }
   return fmt;
 }

@@ -31,14 +31,25 @@ async function context(ctx: Context, services: Services, uid: string) {
   return { details, pending: JSON.parse(raw) as PendingStepUp };
 }
 
-async function render(ctx: Context, services: Services, uid: string, pending: PendingStepUp, error?: string): Promise<void> {
+async function render(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  pending: PendingStepUp,
+  error?: string,
+): Promise<void> {
   const rp = relyingPartyOf(services.config.issuer);
   const all = await new CredentialStore(services.pool).ofAccount(pending.outcome.accountId);
   const policy = levelPolicyOf(services.config.webauthn);
   const now = new Date();
-  const usable = all.filter((c) => attachmentsFor(pending.level).includes(c.attachment) && satisfies(c, pending.level, policy, now));
+  const usable = all.filter(
+    (c) => attachmentsFor(pending.level).includes(c.attachment) && satisfies(c, pending.level, policy, now),
+  );
   const options = await authenticationOptions(rp, usable, pending.level);
-  await new ChallengeStore(services.redis).issue('authenticate', uid, { challenge: options.challenge, accountId: pending.outcome.accountId });
+  await new ChallengeStore(services.redis).issue('authenticate', uid, {
+    challenge: options.challenge,
+    accountId: pending.outcome.accountId,
+  });
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Content-Security-Policy', webauthnCsp());
   ctx.status = error ? 400 : 200;
@@ -77,17 +88,45 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
     await services.redis.expire(`webauthn:attempts:${uid}`, 600);
     if (attempts < MAX_ATTEMPTS) return render(ctx, services, uid, pending, error.code);
     await services.redis.del(pendingKey(uid));
-    await services.flow.transition(uid, 'FAILED', { component: 'webauthn', errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED', requestId });
-    await services.holder.provider.interactionFinished(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: 'the stronger check this service asked for did not succeed' }, { mergeWithLastSubmission: false });
+    await services.flow.transition(uid, 'FAILED', {
+      component: 'webauthn',
+      errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED',
+      requestId,
+    });
+    await services.holder.provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      {
+        error: 'unmet_authentication_requirements',
+        error_description: 'the stronger check this service asked for did not succeed',
+      },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const taken = (await services.redis.getdel(pendingKey(uid))) as string | null;
   if (!taken) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
   const { outcome, level } = pending;
-  await services.flow.transition(uid, 'FRAUD_CHECK', { component: 'webauthn', requestId, details: { method: 'webauthn', level, attachment: verified.attachment, userVerified: verified.userVerified } });
-  await services.flow.transition(uid, 'TOKEN_GENERATION', { component: 'policy', requestId, details: { decision: 'allow', level, score: outcome.fraudScore } });
+  await services.flow.transition(uid, 'FRAUD_CHECK', {
+    component: 'webauthn',
+    requestId,
+    details: { method: 'webauthn', level, attachment: verified.attachment, userVerified: verified.userVerified },
+  });
+  await services.flow.transition(uid, 'TOKEN_GENERATION', {
+    component: 'policy',
+    requestId,
+    details: { decision: 'allow', level, score: outcome.fraudScore },
+  });
   await grantEnrolment(ctx, services, uid, outcome, level, FRESH_LOGIN_SECONDS); // the account page; another key only with a confirmation
-  await finish(ctx, services, details, uid, { ...outcome, decision: { ...outcome.decision, kind: 'allow', level, reasons: ['WEBAUTHN_VERIFIED'] } }, 'TOKEN_GENERATION', webauthnAmr(level));
+  await finish(
+    ctx,
+    services,
+    details,
+    uid,
+    { ...outcome, decision: { ...outcome.decision, kind: 'allow', level, reasons: ['WEBAUTHN_VERIFIED'] } },
+    'TOKEN_GENERATION',
+    webauthnAmr(level),
+  );
 }
 
 async function checkAnswer(services: Services, uid: string, pending: PendingStepUp, raw: string) {
@@ -95,14 +134,23 @@ async function checkAnswer(services: Services, uid: string, pending: PendingStep
   let response: AuthenticationResponseJSON;
   try {
     response = JSON.parse(raw) as AuthenticationResponseJSON;
-    if (typeof response?.id !== 'string' || typeof response.response?.authenticatorData !== 'string') throw new Error('shape');
+    if (typeof response?.id !== 'string' || typeof response.response?.authenticatorData !== 'string')
+      throw new Error('shape');
   } catch (cause) {
     throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be read.', { cause });
   }
   const store = new CredentialStore(services.pool);
   const credential = await store.get(pending.outcome.accountId, response.id);
-  if (!credential || issued.accountId !== pending.outcome.accountId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
-  const result = await verifyAssertion(relyingPartyOf(services.config.issuer), response, issued.challenge, credential, pending.level, levelPolicyOf(services.config.webauthn));
+  if (!credential || issued.accountId !== pending.outcome.accountId)
+    throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
+  const result = await verifyAssertion(
+    relyingPartyOf(services.config.issuer),
+    response,
+    issued.challenge,
+    credential,
+    pending.level,
+    levelPolicyOf(services.config.webauthn),
+  );
   await store.advanceCounter(credential.credentialId, result.newCounter);
   return { attachment: credential.attachment, userVerified: result.userVerified };
 }

@@ -79,7 +79,11 @@ export async function registrationOptions(
     timeout: TIMEOUT_MS,
     attestationType: level === 3 ? 'direct' : 'none',
     excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),
-    authenticatorSelection: { authenticatorAttachment: attachment, residentKey: 'discouraged', userVerification: level === 2 ? 'required' : 'preferred' },
+    authenticatorSelection: {
+      authenticatorAttachment: attachment,
+      residentKey: 'discouraged',
+      userVerification: level === 2 ? 'required' : 'preferred',
+    },
   });
 }
 
@@ -98,15 +102,28 @@ export async function verifyRegistration(
   const { attachment, level } = request;
   checkOrigin(rp, response.response.clientDataJSON);
   if (response.authenticatorAttachment !== attachment) {
-    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This is not the kind of authenticator that was asked for.', { detail: String(response.authenticatorAttachment) });
+    throw new WebAuthnError(
+      'WEBAUTHN_ATTACHMENT_MISMATCH',
+      'This is not the kind of authenticator that was asked for.',
+      { detail: String(response.authenticatorAttachment) },
+    );
   }
-  if (level === 3 && attachment !== 'cross-platform') throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in level needs a security key.');
+  if (level === 3 && attachment !== 'cross-platform')
+    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in level needs a security key.');
   if (level === 3) installRoots(trust);
   const result = await library(
-    () => verifyRegistrationResponse({ response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.rpId, requireUserVerification: level === 2 }),
+    () =>
+      verifyRegistrationResponse({
+        response,
+        expectedChallenge,
+        expectedOrigin: rp.origin,
+        expectedRPID: rp.rpId,
+        requireUserVerification: level === 2,
+      }),
     level === 3 ? 'WEBAUTHN_ATTESTATION_UNTRUSTED' : undefined,
   );
-  if (!result.verified) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
+  if (!result.verified)
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
   const { credential, userVerified, aaguid, fmt, attestationObject } = result.registrationInfo;
   const attestationFormat = level === 3 ? checkAttestation(trust, fmt, attestationObject, aaguid) : 'none';
   return {
@@ -124,7 +141,11 @@ export async function verifyRegistration(
 }
 
 /** Options for an assertion at `level` with the account's credentials that can satisfy it. */
-export async function authenticationOptions(rp: RelyingParty, credentials: StoredCredential[], level: WebAuthnLevel): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(
+  rp: RelyingParty,
+  credentials: StoredCredential[],
+  level: WebAuthnLevel,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: rp.rpId,
     timeout: TIMEOUT_MS,
@@ -145,24 +166,41 @@ export async function verifyAssertion(
   level: WebAuthnLevel,
   policy: LevelPolicy,
 ): Promise<{ newCounter: number; userVerified: boolean }> {
-  if (response.id !== credential.credentialId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
-  if (!attachmentsFor(level).includes(credential.attachment)) throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.');
+  if (response.id !== credential.credentialId)
+    throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
+  if (!attachmentsFor(level).includes(credential.attachment))
+    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.');
   const refusal = refusalFor(credential, level, policy, new Date());
   if (refusal) throw refusal;
-  if (level === 3 && response.authenticatorAttachment !== undefined && response.authenticatorAttachment !== 'cross-platform') {
-    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.', { detail: String(response.authenticatorAttachment) });
+  if (
+    level === 3 &&
+    response.authenticatorAttachment !== undefined &&
+    response.authenticatorAttachment !== 'cross-platform'
+  ) {
+    throw new WebAuthnError('WEBAUTHN_ATTACHMENT_MISMATCH', 'This sign-in needs a security key.', {
+      detail: String(response.authenticatorAttachment),
+    });
   }
   checkOrigin(rp, response.response.clientDataJSON);
   const authData = Buffer.from(response.response.authenticatorData, 'base64url');
-  if (authData.length < 37) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail: 'short authenticatorData' });
+  if (authData.length < 37)
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', {
+      detail: 'short authenticatorData',
+    });
   if (!authData.subarray(0, 32).equals(createHash('sha256').update(rp.rpId).digest())) {
     throw new WebAuthnError('WEBAUTHN_RPID_MISMATCH', 'The authenticator answered for another site.');
   }
   const userVerified = (authData[32]! & 0x04) !== 0;
-  if (level === 2 && !userVerified) throw new WebAuthnError('WEBAUTHN_USER_NOT_VERIFIED', 'Your device did not verify it is you (fingerprint, face or PIN).');
+  if (level === 2 && !userVerified)
+    throw new WebAuthnError(
+      'WEBAUTHN_USER_NOT_VERIFIED',
+      'Your device did not verify it is you (fingerprint, face or PIN).',
+    );
   const counter = authData.readUInt32BE(33);
   if ((counter > 0 || credential.counter > 0) && counter <= credential.counter) {
-    throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', { detail: `counter ${counter} ≤ ${credential.counter}` });
+    throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', {
+      detail: `counter ${counter} ≤ ${credential.counter}`,
+    });
   }
   const result = await library(() =>
     verifyAuthenticationResponse({
@@ -170,11 +208,17 @@ export async function verifyAssertion(
       expectedChallenge,
       expectedOrigin: rp.origin,
       expectedRPID: rp.rpId,
-      credential: { id: credential.credentialId, publicKey: credential.publicKey as Uint8Array<ArrayBuffer>, counter: credential.counter, transports: credential.transports as WebAuthnCredential['transports'] },
+      credential: {
+        id: credential.credentialId,
+        publicKey: credential.publicKey as Uint8Array<ArrayBuffer>,
+        counter: credential.counter,
+        transports: credential.transports as WebAuthnCredential['transports'],
+      },
       requireUserVerification: level === 2,
     }),
   );
-  if (!result.verified) throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
+  if (!result.verified)
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
   return { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
 }
 
@@ -183,9 +227,15 @@ function checkOrigin(rp: RelyingParty, clientDataJSON: string): void {
   try {
     origin = (JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as { origin?: unknown }).origin;
   } catch (cause) {
-    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail: 'clientDataJSON', cause });
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', {
+      detail: 'clientDataJSON',
+      cause,
+    });
   }
-  if (origin !== rp.origin) throw new WebAuthnError('WEBAUTHN_ORIGIN_MISMATCH', 'The authenticator answered for another site.', { detail: String(origin) });
+  if (origin !== rp.origin)
+    throw new WebAuthnError('WEBAUTHN_ORIGIN_MISMATCH', 'The authenticator answered for another site.', {
+      detail: String(origin),
+    });
 }
 
 /**
@@ -198,8 +248,14 @@ async function library<T>(run: () => Promise<T>, chainCode?: 'WEBAUTHN_ATTESTATI
   } catch (error) {
     if (error instanceof WebAuthnError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
-    const chain = (error as { cause?: { code?: unknown } })?.cause?.code === 'CERTIFICATE_PATH_VERIFICATION_FAILED' || /certificate|trust anchor|root/i.test(detail);
-    if (chainCode && chain) throw new WebAuthnError(chainCode, 'This model of security key is not accepted here.', { detail, cause: error });
-    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', { detail, cause: error });
+    const chain =
+      (error as { cause?: { code?: unknown } })?.cause?.code === 'CERTIFICATE_PATH_VERIFICATION_FAILED' ||
+      /certificate|trust anchor|root/i.test(detail);
+    if (chainCode && chain)
+      throw new WebAuthnError(chainCode, 'This model of security key is not accepted here.', { detail, cause: error });
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', {
+      detail,
+      cause: error,
+    });
   }
 }

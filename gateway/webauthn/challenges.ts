@@ -34,7 +34,8 @@ export class ChallengeStore {
   /** Takes (and deletes) the live challenge; none → `WEBAUTHN_CHALLENGE_UNKNOWN`. */
   async take(ceremony: Ceremony, uid: string): Promise<IssuedChallenge> {
     const raw = (await this.#redis.getdel(key(ceremony, uid))) as string | null;
-    if (!raw) throw new WebAuthnError('WEBAUTHN_CHALLENGE_UNKNOWN', 'This request has expired or was already used; try again.');
+    if (!raw)
+      throw new WebAuthnError('WEBAUTHN_CHALLENGE_UNKNOWN', 'This request has expired or was already used; try again.');
     return JSON.parse(raw) as IssuedChallenge;
   }
 }

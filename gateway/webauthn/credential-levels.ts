@@ -26,7 +26,10 @@ export interface LevelPolicy {
 
 /** The policy of a deployment's `webauthn` configuration. */
 export function levelPolicyOf(config: WebAuthnConfig): LevelPolicy {
-  return { level3CooldownSeconds: config.level3CooldownSeconds, level3Available: config.attestation.rootCertificates.length > 0 };
+  return {
+    level3CooldownSeconds: config.level3CooldownSeconds,
+    level3Available: config.attestation.rootCertificates.length > 0,
+  };
 }
 
 /** The level a value names; anything else is an error (never a default). */
@@ -48,17 +51,37 @@ export function usableAtLevel3From(credential: StoredCredential, policy: LevelPo
  * @example
  * refusalFor(credential, 3, policy, new Date()) // WebAuthnError WEBAUTHN_CREDENTIAL_COOLING_DOWN for a key enrolled yesterday
  */
-export function refusalFor(credential: StoredCredential, level: WebAuthnLevel, policy: LevelPolicy, now: Date): WebAuthnError | null {
+export function refusalFor(
+  credential: StoredCredential,
+  level: WebAuthnLevel,
+  policy: LevelPolicy,
+  now: Date,
+): WebAuthnError | null {
   if (credential.level < level) {
-    return new WebAuthnError('WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW', 'This key was not registered for this kind of sign-in.', { detail: `credential level ${credential.level} < ${level}` });
+    return new WebAuthnError(
+      'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW',
+      'This key was not registered for this kind of sign-in.',
+      { detail: `credential level ${credential.level} < ${level}` },
+    );
   }
   if (level === 3) {
-    if (!policy.level3Available) return new WebAuthnError('WEBAUTHN_LEVEL3_UNAVAILABLE', 'Security keys are not accepted for this kind of sign-in here.');
+    if (!policy.level3Available)
+      return new WebAuthnError(
+        'WEBAUTHN_LEVEL3_UNAVAILABLE',
+        'Security keys are not accepted for this kind of sign-in here.',
+      );
     if (credential.attachment !== 'cross-platform' || credential.attestationFormat === 'none') {
-      return new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This sign-in needs a security key.', { detail: `${credential.attachment}/${credential.attestationFormat}` });
+      return new WebAuthnError('WEBAUTHN_ATTESTATION_REQUIRED', 'This sign-in needs a security key.', {
+        detail: `${credential.attachment}/${credential.attestationFormat}`,
+      });
     }
     const from = usableAtLevel3From(credential, policy);
-    if (now < from) return new WebAuthnError('WEBAUTHN_CREDENTIAL_COOLING_DOWN', 'This security key was added recently and cannot be used for this sign-in yet.', { detail: `usable from ${from.toISOString()}` });
+    if (now < from)
+      return new WebAuthnError(
+        'WEBAUTHN_CREDENTIAL_COOLING_DOWN',
+        'This security key was added recently and cannot be used for this sign-in yet.',
+        { detail: `usable from ${from.toISOString()}` },
+      );
   }
   return null;
 }

@@ -70,7 +70,18 @@ export class CredentialStore {
     await this.#pool.query(
       `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [credential.credentialId, credential.accountId, Buffer.from(credential.publicKey), credential.counter, credential.attachment, credential.transports, credential.userVerified, credential.aaguid, credential.level, credential.attestationFormat],
+      [
+        credential.credentialId,
+        credential.accountId,
+        Buffer.from(credential.publicKey),
+        credential.counter,
+        credential.attachment,
+        credential.transports,
+        credential.userVerified,
+        credential.aaguid,
+        credential.level,
+        credential.attestationFormat,
+      ],
     );
   }
 
@@ -85,7 +96,10 @@ export class CredentialStore {
 
   /** One credential of an account, or `null`. */
   async get(accountId: string, credentialId: string): Promise<StoredCredential | null> {
-    const { rows } = await this.#pool.query<Row>('select * from webauthn_credentials where account_id = $1 and credential_id = $2', [accountId, credentialId]);
+    const { rows } = await this.#pool.query<Row>(
+      'select * from webauthn_credentials where account_id = $1 and credential_id = $2',
+      [accountId, credentialId],
+    );
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
@@ -99,6 +113,9 @@ export class CredentialStore {
        where credential_id = $1 and (counter < $2 or (counter = 0 and $2 = 0))`,
       [credentialId, next],
     );
-    if (rowCount !== 1) throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', { detail: `counter ${next}` });
+    if (rowCount !== 1)
+      throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', {
+        detail: `counter ${next}`,
+      });
   }
 }

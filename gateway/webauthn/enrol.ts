@@ -19,7 +19,14 @@ import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
 import type { Services } from '../services.ts';
 import { browserBinding } from '../session/browser-binding.ts';
-import { authenticationOptions, registrationOptions, relyingPartyOf, verifyAssertion, verifyRegistration, type EnrolmentRequest } from './ceremonies.ts';
+import {
+  authenticationOptions,
+  registrationOptions,
+  relyingPartyOf,
+  verifyAssertion,
+  verifyRegistration,
+  type EnrolmentRequest,
+} from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
 import { levelPolicyOf, webauthnLevel } from './credential-levels.ts';
 import { CredentialStore, type Attachment, type StoredCredential } from './credential-store.ts';
@@ -36,14 +43,19 @@ function kindOf(raw: unknown): Attachment {
 }
 
 const notAllowed = (detail: string) =>
-  new WebAuthnError('WEBAUTHN_ENROLMENT_NOT_ALLOWED', 'A security key can be added only right after a sign-in at the level it is for, from the same browser.', { status: 403, detail });
+  new WebAuthnError(
+    'WEBAUTHN_ENROLMENT_NOT_ALLOWED',
+    'A security key can be added only right after a sign-in at the level it is for, from the same browser.',
+    { status: 403, detail },
+  );
 
 /** The grant of this browser for `uid`, or 403. */
 export async function grantOf(ctx: Context, services: Services, uid: string): Promise<EnrolmentGrant> {
   const raw = await services.redis.get(enrolmentKey(uid));
   const stored = raw ? (JSON.parse(raw) as Omit<EnrolmentGrant, 'displayName'>) : null;
   const account = stored ? await services.accounts.load(stored.accountId) : null;
-  const grant: EnrolmentGrant | null = stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
+  const grant: EnrolmentGrant | null =
+    stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
   const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
   if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
   return grant;
@@ -54,7 +66,11 @@ function requestOf(services: Services, grant: EnrolmentGrant, query: Record<stri
   const level = webauthnLevel(query.level);
   const attachment = kindOf(query.kind);
   if (level === 3 && !levelPolicyOf(services.config.webauthn).level3Available) {
-    throw new WebAuthnError('WEBAUTHN_LEVEL3_UNAVAILABLE', 'Security keys are not accepted for this kind of sign-in here.', { status: 403 });
+    throw new WebAuthnError(
+      'WEBAUTHN_LEVEL3_UNAVAILABLE',
+      'Security keys are not accepted for this kind of sign-in here.',
+      { status: 403 },
+    );
   }
   if (level > grant.level) throw notAllowed(`the login earned level ${grant.level}, not ${level}`);
   return { level, attachment };
@@ -73,41 +89,72 @@ function html(ctx: Context, body: string, status = 200): void {
   ctx.body = body;
 }
 
-const action = (uid: string, request: EnrolmentRequest) => `/interaction/${encodeURIComponent(uid)}/webauthn/register?level=${request.level}&kind=${request.attachment}`;
+const action = (uid: string, request: EnrolmentRequest) =>
+  `/interaction/${encodeURIComponent(uid)}/webauthn/register?level=${request.level}&kind=${request.attachment}`;
 
-async function renderConfirm(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, request: EnrolmentRequest, existing: StoredCredential[], error?: string): Promise<void> {
+async function renderConfirm(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  grant: EnrolmentGrant,
+  request: EnrolmentRequest,
+  existing: StoredCredential[],
+  error?: string,
+): Promise<void> {
   const options = await authenticationOptions(relyingPartyOf(services.config.issuer), existing, 2);
-  await new ChallengeStore(services.redis).issue('authenticate', uid, { challenge: options.challenge, accountId: grant.accountId });
-  html(ctx, ceremonyPage({
-    ceremony: 'authenticate',
-    action: action(uid, request),
-    title: 'Confirm with a key you already have',
-    intro: 'Your account already has a security key or device. To add another one, first confirm with one you already registered.',
-    notice: keysNotice(existing),
-    button: 'Use a key I already registered',
-    options,
-    hidden: { step: 'confirm' },
-    ...(error ? { error } : {}),
-  }), error ? 400 : 200);
+  await new ChallengeStore(services.redis).issue('authenticate', uid, {
+    challenge: options.challenge,
+    accountId: grant.accountId,
+  });
+  html(
+    ctx,
+    ceremonyPage({
+      ceremony: 'authenticate',
+      action: action(uid, request),
+      title: 'Confirm with a key you already have',
+      intro:
+        'Your account already has a security key or device. To add another one, first confirm with one you already registered.',
+      notice: keysNotice(existing),
+      button: 'Use a key I already registered',
+      options,
+      hidden: { step: 'confirm' },
+      ...(error ? { error } : {}),
+    }),
+    error ? 400 : 200,
+  );
 }
 
-async function renderRegister(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, request: EnrolmentRequest, error?: string): Promise<void> {
+async function renderRegister(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  grant: EnrolmentGrant,
+  request: EnrolmentRequest,
+  error?: string,
+): Promise<void> {
   const existing = await new CredentialStore(services.pool).ofAccount(grant.accountId);
   const options = await registrationOptions(relyingPartyOf(services.config.issuer), grant, request, existing);
-  await new ChallengeStore(services.redis).issue('register', uid, { challenge: options.challenge, accountId: grant.accountId });
+  await new ChallengeStore(services.redis).issue('register', uid, {
+    challenge: options.challenge,
+    accountId: grant.accountId,
+  });
   const key = request.attachment === 'cross-platform';
-  html(ctx, ceremonyPage({
-    ceremony: 'register',
-    action: action(uid, request),
-    title: key ? 'Add a security key' : 'Use this device to confirm sign-ins',
-    intro: key
-      ? 'Sensitive sign-ins may ask for a physical security key. Insert or tap your key when asked to register it.'
-      : 'Sensitive sign-ins may ask this device to confirm it is you (fingerprint, face or PIN).',
-    button: key ? 'Register my security key' : 'Register this device',
-    options,
-    hidden: { step: 'register' },
-    ...(error ? { error } : {}),
-  }), error ? 400 : 200);
+  html(
+    ctx,
+    ceremonyPage({
+      ceremony: 'register',
+      action: action(uid, request),
+      title: key ? 'Add a security key' : 'Use this device to confirm sign-ins',
+      intro: key
+        ? 'Sensitive sign-ins may ask for a physical security key. Insert or tap your key when asked to register it.'
+        : 'Sensitive sign-ins may ask this device to confirm it is you (fingerprint, face or PIN).',
+      button: key ? 'Register my security key' : 'Register this device',
+      options,
+      hidden: { step: 'register' },
+      ...(error ? { error } : {}),
+    }),
+    error ? 400 : 200,
+  );
 }
 
 export async function enrolmentPage(ctx: Context, services: Services, uid: string): Promise<void> {
@@ -129,18 +176,39 @@ function parse<T>(raw: string | undefined, check: (value: T) => boolean): T {
 }
 
 /** step=confirm: an assertion from one of the account's existing credentials unlocks adding another. */
-async function confirmExisting(ctx: Context, services: Services, uid: string, grant: EnrolmentGrant, request: EnrolmentRequest, raw: string | undefined): Promise<void> {
+async function confirmExisting(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  grant: EnrolmentGrant,
+  request: EnrolmentRequest,
+  raw: string | undefined,
+): Promise<void> {
   const existing = await standing(services, grant.accountId);
   try {
     const issued = await new ChallengeStore(services.redis).take('authenticate', uid);
-    const response = parse<AuthenticationResponseJSON>(raw, (r) => typeof r?.id === 'string' && typeof r.response?.authenticatorData === 'string');
+    const response = parse<AuthenticationResponseJSON>(
+      raw,
+      (r) => typeof r?.id === 'string' && typeof r.response?.authenticatorData === 'string',
+    );
     const credential = existing.find((c) => c.credentialId === response.id);
-    if (!credential || issued.accountId !== grant.accountId) throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
-    const result = await verifyAssertion(relyingPartyOf(services.config.issuer), response, issued.challenge, credential, 2, levelPolicyOf(services.config.webauthn));
+    if (!credential || issued.accountId !== grant.accountId)
+      throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
+    const result = await verifyAssertion(
+      relyingPartyOf(services.config.issuer),
+      response,
+      issued.challenge,
+      credential,
+      2,
+      levelPolicyOf(services.config.webauthn),
+    );
     await new CredentialStore(services.pool).advanceCounter(credential.credentialId, result.newCounter);
   } catch (error) {
     if (!(error instanceof WebAuthnError)) throw error;
-    services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment confirmation refused');
+    services.logger.warn(
+      { loginId: uid, code: error.code, detail: error.detail },
+      'webauthn enrolment confirmation refused',
+    );
     return renderConfirm(ctx, services, uid, grant, request, existing, error.code);
   }
   await services.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, confirmed: true }), 'KEEPTTL');
@@ -153,16 +221,31 @@ export async function enrolmentAnswer(ctx: Context, services: Services, uid: str
   const request = requestOf(services, grant, ctx.query);
   const form = await readForm(ctx, FORM_LIMIT);
   if (form.step === 'confirm') return confirmExisting(ctx, services, uid, grant, request, form.response);
-  if (form.step !== 'register') throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown step', { detail: String(form.step) });
+  if (form.step !== 'register')
+    throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown step', { detail: String(form.step) });
   if ((await standing(services, grant.accountId)).length > 0 && !grant.confirmed) {
-    throw new WebAuthnError('WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED', 'To add a key, first confirm with one you already registered.', { status: 403 });
+    throw new WebAuthnError(
+      'WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED',
+      'To add a key, first confirm with one you already registered.',
+      { status: 403 },
+    );
   }
   let credential: StoredCredential;
   try {
     const issued = await new ChallengeStore(services.redis).take('register', uid);
     if (issued.accountId !== grant.accountId) throw notAllowed('not this account');
-    const response = parse<RegistrationResponseJSON>(form.response, (r) => typeof r?.response?.clientDataJSON === 'string');
-    credential = await verifyRegistration(relyingPartyOf(services.config.issuer), response, issued.challenge, grant.accountId, request, services.config.webauthn.attestation);
+    const response = parse<RegistrationResponseJSON>(
+      form.response,
+      (r) => typeof r?.response?.clientDataJSON === 'string',
+    );
+    credential = await verifyRegistration(
+      relyingPartyOf(services.config.issuer),
+      response,
+      issued.challenge,
+      grant.accountId,
+      request,
+      services.config.webauthn.attestation,
+    );
   } catch (error) {
     if (!(error instanceof WebAuthnError) || error.status === 403) throw error;
     services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment refused');
@@ -170,7 +253,12 @@ export async function enrolmentAnswer(ctx: Context, services: Services, uid: str
   }
   // one enrolment per grant; the browser keeps its view of the account page
   if (!(await services.redis.del(enrolmentKey(uid)))) throw notAllowed('already used');
-  await services.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, level: 0, confirmed: false }), 'EX', ENROLMENT_TTL_SECONDS);
+  await services.redis.set(
+    enrolmentKey(uid),
+    JSON.stringify({ ...grant, level: 0, confirmed: false }),
+    'EX',
+    ENROLMENT_TTL_SECONDS,
+  );
   await new CredentialStore(services.pool).add(credential);
   await services.audit.append({
     sessionId: uid,
@@ -189,6 +277,15 @@ export async function enrolmentAnswer(ctx: Context, services: Services, uid: str
     },
   });
   const account = `/interaction/${encodeURIComponent(uid)}/webauthn/credentials`;
-  const done = credential.attachment === 'cross-platform' ? 'Your security key is registered. Sensitive sign-ins will ask for it.' : 'This device is registered. Sensitive sign-ins will ask it to confirm it is you.';
-  html(ctx, page('Security key added', `<h1>Security key added</h1><p role="status">${escapeHtml(done)}</p><p><a href="${escapeHtml(account)}">See all your keys</a></p>`));
+  const done =
+    credential.attachment === 'cross-platform'
+      ? 'Your security key is registered. Sensitive sign-ins will ask for it.'
+      : 'This device is registered. Sensitive sign-ins will ask it to confirm it is you.';
+  html(
+    ctx,
+    page(
+      'Security key added',
+      `<h1>Security key added</h1><p role="status">${escapeHtml(done)}</p><p><a href="${escapeHtml(account)}">See all your keys</a></p>`,
+    ),
+  );
 }

@@ -7,10 +7,12 @@
 import type { StoredCredential } from './credential-store.ts';
 
 /** A date as the pages show it: `2026-12-04 05:30 UTC`, or `never`. */
-export const shownDate = (d: Date | null | undefined): string => (d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never');
+export const shownDate = (d: Date | null | undefined): string =>
+  d ? d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never';
 
 /** What a key is, in words a person uses. */
-export const kindOf = (c: StoredCredential): string => (c.attachment === 'cross-platform' ? 'security key' : 'this kind of device');
+export const kindOf = (c: StoredCredential): string =>
+  c.attachment === 'cross-platform' ? 'security key' : 'this kind of device';
 
 /**
  * One sentence listing the keys (plain text: the page escapes it).

@@ -14,7 +14,7 @@ export const WEBAUTHN_SCRIPT =
   "try{const c=f.dataset.ceremony==='register'" +
   '?await navigator.credentials.create({publicKey:PublicKeyCredential.parseCreationOptionsFromJSON(o)})' +
   ':await navigator.credentials.get({publicKey:PublicKeyCredential.parseRequestOptionsFromJSON(o)});' +
-  "f.elements.response.value=JSON.stringify(c.toJSON());f.submit();}" +
+  'f.elements.response.value=JSON.stringify(c.toJSON());f.submit();}' +
   "catch(e){s.textContent='Your authenticator did not answer ('+e.name+'). You can try again.';}})";
 
 export const WEBAUTHN_SCRIPT_HASH = `'sha256-${createHash('sha256').update(WEBAUTHN_SCRIPT).digest('base64')}'`;
@@ -46,8 +46,12 @@ export interface CeremonyPage {
 
 /** The page of one ceremony. */
 export function ceremonyPage(p: CeremonyPage): string {
-  const hidden = Object.entries(p.hidden ?? {}).map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
-  const error = p.error ? `<p role="alert">That did not work (<code>${escapeHtml(p.error)}</code>). You can try again.</p>` : '';
+  const hidden = Object.entries(p.hidden ?? {})
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('');
+  const error = p.error
+    ? `<p role="alert">That did not work (<code>${escapeHtml(p.error)}</code>). You can try again.</p>`
+    : '';
   return page(
     p.title,
     `<h1>${escapeHtml(p.title)}</h1>

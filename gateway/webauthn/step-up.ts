@@ -66,7 +66,12 @@ export async function hasCredentialFor(services: Services, accountId: string, le
 }
 
 /** Sends the login to the WebAuthn page when it can be answered there; `false` leaves it to the caller. */
-export async function offerWebAuthn(ctx: Context, services: Services, uid: string, outcome: VerifiedOutcome): Promise<boolean> {
+export async function offerWebAuthn(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  outcome: VerifiedOutcome,
+): Promise<boolean> {
   const level = webauthnLevelOf(outcome.decision);
   if (level === null || !(await hasCredentialFor(services, outcome.accountId, level))) return false;
   const pending: PendingStepUp = { level, outcome };

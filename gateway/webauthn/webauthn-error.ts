@@ -42,7 +42,11 @@ export type WebAuthnErrorCode =
 
 export class WebAuthnError extends GatewayError {
   declare readonly code: WebAuthnErrorCode;
-  constructor(code: WebAuthnErrorCode, message: string, options: { detail?: string; cause?: unknown; status?: number } = {}) {
+  constructor(
+    code: WebAuthnErrorCode,
+    message: string,
+    options: { detail?: string; cause?: unknown; status?: number } = {},
+  ) {
     super(code, options.status ?? GATEWAY_ERRORS[code].status, message, options);
     this.name = 'WebAuthnError';
   }

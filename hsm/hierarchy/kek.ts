@@ -57,8 +57,14 @@ export class TokenKek {
   static async open(token: Pkcs11Token, id?: string): Promise<TokenKek> {
     const found = await listKeks(token);
     const matching = id === undefined ? found : found.filter((k) => k.id === id);
-    if (matching.length === 0) throw new HsmError('HSM_KEY_NOT_FOUND', 'no KEK on the token', { detail: `token=${token.label} id=${id ?? '*'}` });
-    if (matching.length > 1) throw new HsmError('HSM_KEY_MISMATCH', 'several KEKs on the token: name one', { detail: matching.map((k) => k.id).join(',') });
+    if (matching.length === 0)
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'no KEK on the token', {
+        detail: `token=${token.label} id=${id ?? '*'}`,
+      });
+    if (matching.length > 1)
+      throw new HsmError('HSM_KEY_MISMATCH', 'several KEKs on the token: name one', {
+        detail: matching.map((k) => k.id).join(','),
+      });
     return new TokenKek(token, matching[0]!.id, matching[0]!.label);
   }
 
@@ -72,14 +78,28 @@ export class TokenKek {
     if ((await listKeks(token)).length > 0) return { kek: await TokenKek.open(token), generated: false };
     const id = randomBytes(8);
     const label = `${KEK_LABEL_PREFIX}${id.toString('hex')}`;
-    await keygen(token, () => token.run((session) => token.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_LABEL, value: label },
-      { type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_WRAP, value: true }, { type: pkcs11js.CKA_UNWRAP, value: true },
-      { type: pkcs11js.CKA_ENCRYPT, value: false }, { type: pkcs11js.CKA_DECRYPT, value: false }, { type: pkcs11js.CKA_SIGN, value: false },
-      { type: pkcs11js.CKA_VERIFY, value: false }, { type: pkcs11js.CKA_DERIVE, value: false },
-    ])));
+    await keygen(token, () =>
+      token.run((session) =>
+        token.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+          { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+          { type: pkcs11js.CKA_ID, value: id },
+          { type: pkcs11js.CKA_LABEL, value: label },
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_WRAP, value: true },
+          { type: pkcs11js.CKA_UNWRAP, value: true },
+          { type: pkcs11js.CKA_ENCRYPT, value: false },
+          { type: pkcs11js.CKA_DECRYPT, value: false },
+          { type: pkcs11js.CKA_SIGN, value: false },
+          { type: pkcs11js.CKA_VERIFY, value: false },
+          { type: pkcs11js.CKA_DERIVE, value: false },
+        ]),
+      ),
+    );
     return { kek: new TokenKek(token, id.toString('hex'), label), generated: true };
   }
 
@@ -91,11 +111,18 @@ export class TokenKek {
    */
   generateWrappedKey(): Promise<Buffer> {
     return this.#withKek((session, kek) => {
-      const dek = keygenSync(() => this.token.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-        { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_TOKEN, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: true }, { type: pkcs11js.CKA_ENCRYPT, value: false }, { type: pkcs11js.CKA_DECRYPT, value: false },
-      ]));
+      const dek = keygenSync(() =>
+        this.token.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+          { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+          { type: pkcs11js.CKA_TOKEN, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+          { type: pkcs11js.CKA_ENCRYPT, value: false },
+          { type: pkcs11js.CKA_DECRYPT, value: false },
+        ]),
+      );
       try {
         return Buffer.from(this.token.lib.C_WrapKey(session, WRAP, kek, dek, Buffer.alloc(64)));
       } finally {
@@ -110,12 +137,16 @@ export class TokenKek {
    * @throws HsmError `HSM_CONFIG_INVALID` (empty or too long), `HSM_KEY_NOT_FOUND`
    */
   wrap(secret: Uint8Array): Promise<Buffer> {
-    if (secret.length === 0 || secret.length > MAX_SECRET) return Promise.reject(new HsmError('HSM_CONFIG_INVALID', 'a wrapped secret is 1 to 512 bytes'));
+    if (secret.length === 0 || secret.length > MAX_SECRET)
+      return Promise.reject(new HsmError('HSM_CONFIG_INVALID', 'a wrapped secret is 1 to 512 bytes'));
     return this.#withKek((session, kek) => {
       const object = this.token.lib.C_CreateObject(session, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-        { type: pkcs11js.CKA_VALUE, value: Buffer.from(secret) }, { type: pkcs11js.CKA_TOKEN, value: false },
-        { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+        { type: pkcs11js.CKA_VALUE, value: Buffer.from(secret) },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: true },
       ]);
       try {
         return Buffer.from(this.token.lib.C_WrapKey(session, WRAP, kek, object, Buffer.alloc(MAX_SECRET + 16)));
@@ -134,8 +165,11 @@ export class TokenKek {
     try {
       return await this.#withKek((session, kek) => {
         const object = this.token.lib.C_UnwrapKey(session, WRAP, kek, Buffer.from(wrapped), [
-          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
-          { type: pkcs11js.CKA_TOKEN, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: false }, { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+          { type: pkcs11js.CKA_TOKEN, value: false },
+          { type: pkcs11js.CKA_SENSITIVE, value: false },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
         ]);
         try {
           const [value] = this.token.lib.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }]);
@@ -146,26 +180,50 @@ export class TokenKek {
       });
     } catch (error) {
       if (error instanceof HsmError) throw error;
-      throw new HsmError('HSM_DECRYPT_FAILED', 'the token could not unwrap the key', { detail: pkcs11ReturnValue(error), cause: error });
+      throw new HsmError('HSM_DECRYPT_FAILED', 'the token could not unwrap the key', {
+        detail: pkcs11ReturnValue(error),
+        cause: error,
+      });
     }
   }
 
   /** The KEK's flags as the token reports them (sensitive, extractable, wrap, unwrap, encrypt, decrypt). */
-  flags(): Promise<Record<'sensitive' | 'extractable' | 'neverExtractable' | 'wrap' | 'unwrap' | 'encrypt' | 'decrypt', boolean>> {
+  flags(): Promise<
+    Record<'sensitive' | 'extractable' | 'neverExtractable' | 'wrap' | 'unwrap' | 'encrypt' | 'decrypt', boolean>
+  > {
     const names = ['sensitive', 'extractable', 'neverExtractable', 'wrap', 'unwrap', 'encrypt', 'decrypt'] as const;
-    const types = [pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_NEVER_EXTRACTABLE, pkcs11js.CKA_WRAP, pkcs11js.CKA_UNWRAP, pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_DECRYPT];
+    const types = [
+      pkcs11js.CKA_SENSITIVE,
+      pkcs11js.CKA_EXTRACTABLE,
+      pkcs11js.CKA_NEVER_EXTRACTABLE,
+      pkcs11js.CKA_WRAP,
+      pkcs11js.CKA_UNWRAP,
+      pkcs11js.CKA_ENCRYPT,
+      pkcs11js.CKA_DECRYPT,
+    ];
     return this.#withKek((session, kek) => {
-      const values = this.token.lib.C_GetAttributeValue(session, kek, types.map((type) => ({ type })));
-      return Object.fromEntries(names.map((name, i) => [name, Buffer.from(values[i]!.value)[0] === 1])) as Record<(typeof names)[number], boolean>;
+      const values = this.token.lib.C_GetAttributeValue(
+        session,
+        kek,
+        types.map((type) => ({ type })),
+      );
+      return Object.fromEntries(names.map((name, i) => [name, Buffer.from(values[i]!.value)[0] === 1])) as Record<
+        (typeof names)[number],
+        boolean
+      >;
     });
   }
 
   #withKek<T>(operation: (session: Handle, kek: Handle) => T): Promise<T> {
     return this.token.run((session) => {
       const found = findObjects(this.token.lib, session, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(this.id, 'hex') },
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_ID, value: Buffer.from(this.id, 'hex') },
       ]);
-      if (found.length !== 1) throw new HsmError('HSM_KEY_NOT_FOUND', 'the KEK is no longer on the token', { detail: `id=${this.id} found=${found.length}` });
+      if (found.length !== 1)
+        throw new HsmError('HSM_KEY_NOT_FOUND', 'the KEK is no longer on the token', {
+          detail: `id=${this.id} found=${found.length}`,
+        });
       return operation(session, found[0]!);
     });
   }
@@ -174,10 +232,16 @@ export class TokenKek {
 /** Every KEK on the token (label `gw-kek:`), in label order. */
 export function listKeks(token: Pkcs11Token): Promise<Array<{ id: string; label: string }>> {
   return token.run((session) => {
-    const handles = findObjects(token.lib, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_TOKEN, value: true }]);
+    const handles = findObjects(token.lib, session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+    ]);
     const keks: Array<{ id: string; label: string }> = [];
     for (const handle of handles) {
-      const [label, id] = token.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_LABEL }, { type: pkcs11js.CKA_ID }]);
+      const [label, id] = token.lib.C_GetAttributeValue(session, handle, [
+        { type: pkcs11js.CKA_LABEL },
+        { type: pkcs11js.CKA_ID },
+      ]);
       const text = Buffer.from(label!.value).toString('utf8');
       if (text.startsWith(KEK_LABEL_PREFIX)) keks.push({ id: Buffer.from(id!.value).toString('hex'), label: text });
     }
@@ -190,7 +254,10 @@ async function keygen<T>(token: Pkcs11Token, work: () => Promise<T>): Promise<T>
     return await work();
   } catch (error) {
     if (error instanceof HsmError) throw error;
-    throw new HsmError('HSM_KEYGEN_FAILED', `the token ${token.label} could not generate the key`, { detail: pkcs11ReturnValue(error), cause: error });
+    throw new HsmError('HSM_KEYGEN_FAILED', `the token ${token.label} could not generate the key`, {
+      detail: pkcs11ReturnValue(error),
+      cause: error,
+    });
   }
 }
 
@@ -198,6 +265,9 @@ function keygenSync<T>(work: () => T): T {
   try {
     return work();
   } catch (error) {
-    throw new HsmError('HSM_KEYGEN_FAILED', 'the token could not generate the key', { detail: pkcs11ReturnValue(error), cause: error });
+    throw new HsmError('HSM_KEYGEN_FAILED', 'the token could not generate the key', {
+      detail: pkcs11ReturnValue(error),
+      cause: error,
+    });
   }
 }

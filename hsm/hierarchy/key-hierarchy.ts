@@ -58,11 +58,17 @@ export class KeyHierarchy {
    */
   static async open(options: OpenHierarchyOptions): Promise<KeyHierarchy> {
     const domain = options.domain ?? 'gateway';
-    if (!DOMAIN_PATTERN.test(domain)) throw new HsmError('HSM_CONFIG_INVALID', 'a DEK domain is 1 to 32 characters of [a-z0-9_]', { detail: `domain=${JSON.stringify(domain)}` });
+    if (!DOMAIN_PATTERN.test(domain))
+      throw new HsmError('HSM_CONFIG_INVALID', 'a DEK domain is 1 to 32 characters of [a-z0-9_]', {
+        detail: `domain=${JSON.stringify(domain)}`,
+      });
     const hierarchy = new KeyHierarchy(options, domain);
     await hierarchy.refresh();
     if (hierarchy.#records.length === 0) {
-      if (!options.bootstrap) throw new HsmError('HSM_KEY_NOT_FOUND', 'no DEK for this domain (run: node hsm/cli.ts dek rotate)', { detail: `domain=${domain}` });
+      if (!options.bootstrap)
+        throw new HsmError('HSM_KEY_NOT_FOUND', 'no DEK for this domain (run: node hsm/cli.ts dek rotate)', {
+          detail: `domain=${domain}`,
+        });
       await hierarchy.rotate();
     }
     return hierarchy;
@@ -93,7 +99,11 @@ export class KeyHierarchy {
    */
   async rotate(): Promise<DekRecord> {
     const wrapped = await this.kek.generateWrappedKey();
-    const record = await this.#repository.rotate(this.domain, { tokenLabel: this.kek.token.label, kekId: this.kek.id, wrapMechanism: WRAP_MECHANISM, wrapped }, this.#actor);
+    const record = await this.#repository.rotate(
+      this.domain,
+      { tokenLabel: this.kek.token.label, kekId: this.kek.id, wrapMechanism: WRAP_MECHANISM, wrapped },
+      this.#actor,
+    );
     await this.refresh();
     return record;
   }
@@ -115,7 +125,9 @@ export class KeyHierarchy {
 
   /** Every purpose key of `purpose`, active version first, then older ones (e.g. a cookie keyring). */
   async keyring(purpose: DerivedPurpose): Promise<PurposeKey[]> {
-    const ordered = [...this.#records].sort((a, b) => (a.state === b.state ? b.version - a.version : a.state === 'active' ? -1 : 1));
+    const ordered = [...this.#records].sort((a, b) =>
+      a.state === b.state ? b.version - a.version : a.state === 'active' ? -1 : 1,
+    );
     return Promise.all(ordered.map((r) => this.purposeKey(purpose, r.version)));
   }
 
@@ -132,7 +144,9 @@ export class KeyHierarchy {
   async open(purpose: DerivedPurpose, text: string, aad?: Uint8Array): Promise<Buffer> {
     const header = sealedHeader(text);
     if (header.domain !== this.domain || header.purpose !== purpose) {
-      throw new HsmError('HSM_DECRYPT_FAILED', 'sealed for another domain or purpose', { detail: `${header.domain}.${header.purpose}` });
+      throw new HsmError('HSM_DECRYPT_FAILED', 'sealed for another domain or purpose', {
+        detail: `${header.domain}.${header.purpose}`,
+      });
     }
     if (!this.#records.some((r) => r.version === header.version)) await this.refresh();
     return openSealed(await this.purposeKey(purpose, header.version), text, aad);
@@ -142,9 +156,22 @@ export class KeyHierarchy {
     let dek = this.#deks.get(version);
     if (!dek) {
       const record = this.#records.find((r) => r.version === version);
-      if (!record) return Promise.reject(new HsmError('HSM_KEY_NOT_FOUND', 'no DEK with this version', { detail: `domain=${this.domain} version=${version}` }));
-      if (record.kekId !== this.kek.id || record.tokenLabel !== this.kek.token.label || record.wrapMechanism !== WRAP_MECHANISM) {
-        return Promise.reject(new HsmError('HSM_KEY_MISMATCH', 'this DEK is wrapped under another KEK', { detail: `version=${version} kek=${record.kekId}@${record.tokenLabel}` }));
+      if (!record)
+        return Promise.reject(
+          new HsmError('HSM_KEY_NOT_FOUND', 'no DEK with this version', {
+            detail: `domain=${this.domain} version=${version}`,
+          }),
+        );
+      if (
+        record.kekId !== this.kek.id ||
+        record.tokenLabel !== this.kek.token.label ||
+        record.wrapMechanism !== WRAP_MECHANISM
+      ) {
+        return Promise.reject(
+          new HsmError('HSM_KEY_MISMATCH', 'this DEK is wrapped under another KEK', {
+            detail: `version=${version} kek=${record.kekId}@${record.tokenLabel}`,
+          }),
+        );
       }
       dek = this.kek.unwrap(record.wrapped);
       dek.catch(() => this.#deks.delete(version));
@@ -157,7 +184,11 @@ export class KeyHierarchy {
   forget(): void {
     for (const key of this.#keys.values()) key.key.fill(0);
     this.#keys.clear();
-    for (const dek of this.#deks.values()) void dek.then((bytes) => bytes.fill(0), () => undefined);
+    for (const dek of this.#deks.values())
+      void dek.then(
+        (bytes) => bytes.fill(0),
+        () => undefined,
+      );
     this.#deks.clear();
   }
 }

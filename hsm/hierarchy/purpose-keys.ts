@@ -44,8 +44,12 @@ export function isDerivedPurpose(name: string): name is DerivedPurpose {
  * ```
  */
 export function derivePurposeKey(dek: Uint8Array, domain: string, purpose: string, version: number): PurposeKey {
-  if (!isDerivedPurpose(purpose)) throw new HsmError('HSM_CONFIG_INVALID', 'unknown derived-key purpose', { detail: `purpose=${JSON.stringify(purpose)}` });
-  if (dek.length !== 32) throw new HsmError('HSM_CONFIG_INVALID', 'a DEK is 32 bytes', { detail: `length=${dek.length}` });
+  if (!isDerivedPurpose(purpose))
+    throw new HsmError('HSM_CONFIG_INVALID', 'unknown derived-key purpose', {
+      detail: `purpose=${JSON.stringify(purpose)}`,
+    });
+  if (dek.length !== 32)
+    throw new HsmError('HSM_CONFIG_INVALID', 'a DEK is 32 bytes', { detail: `length=${dek.length}` });
   const kid = `${domain}.${purpose}.${version}`;
   const key = Buffer.from(hkdfSync('sha256', dek, HKDF_SALT, `gw-key-hierarchy/v1 ${kid}`, 32));
   return Object.freeze({ kid, domain, purpose, version, key });

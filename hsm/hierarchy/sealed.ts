@@ -64,7 +64,8 @@ export function open(key: PurposeKey, text: string, aad?: Uint8Array): Buffer {
   const match = SEALED.exec(text);
   if (!match) throw new HsmError('HSM_DECRYPT_FAILED', 'not a sealed message');
   const header = `${FORMAT}.${match[1]}.${match[2]}.${match[3]}`;
-  if (header !== `${FORMAT}.${key.kid}`) throw new HsmError('HSM_DECRYPT_FAILED', 'sealed under another key', { detail: `header=${header} key=${key.kid}` });
+  if (header !== `${FORMAT}.${key.kid}`)
+    throw new HsmError('HSM_DECRYPT_FAILED', 'sealed under another key', { detail: `header=${header} key=${key.kid}` });
   const body = Buffer.from(match[4]!, 'base64url');
   if (body.length < 28) throw new HsmError('HSM_DECRYPT_FAILED', 'sealed message too short');
   try {

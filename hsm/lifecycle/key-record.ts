@@ -111,7 +111,9 @@ export function applyTransition(record: KeyRecord, t: Transition): KeyRecord {
       throw new HsmError('HSM_LIFECYCLE_STATE', 'no key returns to pending', { detail: `kid=${record.kid}` });
     default: {
       const unknown: never = t.to;
-      throw new HsmError('HSM_LIFECYCLE_STATE', `unknown key state ${String(unknown)}`, { detail: `kid=${record.kid}` });
+      throw new HsmError('HSM_LIFECYCLE_STATE', `unknown key state ${String(unknown)}`, {
+        detail: `kid=${record.kid}`,
+      });
     }
   }
 }

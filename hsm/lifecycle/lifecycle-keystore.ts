@@ -23,7 +23,13 @@ import { keyLabel } from '../key-label.ts';
 import type { Pkcs11Signer } from '../pkcs11-signer.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from '../signer.ts';
 import type { TokenKeyStore } from '../token-keystore.ts';
-import { applyTransition, checkTransition, type KeyRecord, type KeyRecordRepository, type Transition } from './key-record.ts';
+import {
+  applyTransition,
+  checkTransition,
+  type KeyRecord,
+  type KeyRecordRepository,
+  type Transition,
+} from './key-record.ts';
 
 export interface LifecycleTimes {
   /** A next key is published at least this long before it may become active (≥ RP JWKS cache age). */
@@ -87,7 +93,12 @@ export class LifecycleKeyStore implements KeyStore {
     if (orphans.length > 0) {
       const at = store.#now();
       const adopted = orphans.map((signer) => store.#newRecord(signer, 'active', at));
-      await store.#repo.insert(adopted, { action: 'adopt', kid: null, actor: store.#actor, detail: { kids: adopted.map((r) => r.kid) } });
+      await store.#repo.insert(adopted, {
+        action: 'adopt',
+        kid: null,
+        actor: store.#actor,
+        detail: { kids: adopted.map((r) => r.kid) },
+      });
       await store.refresh(true);
     }
     return store;
@@ -109,7 +120,10 @@ export class LifecycleKeyStore implements KeyStore {
     const { version, records } = await this.#repo.load(this.tokens.token.label);
     const live = records.filter((r) => r.state !== 'destroyed');
     const signers = new Set(this.tokens.signers().map((s) => s.kid));
-    if (live.some((r) => !signers.has(r.kid) && algorithm(r.alg).custody === 'token') || this.tokens.signers().some((s) => records.find((r) => r.kid === s.kid)?.state === 'destroyed')) {
+    if (
+      live.some((r) => !signers.has(r.kid) && algorithm(r.alg).custody === 'token') ||
+      this.tokens.signers().some((s) => records.find((r) => r.kid === s.kid)?.state === 'destroyed')
+    ) {
       await this.tokens.refresh();
     }
     this.#records = new Map(records.map((r) => [r.kid, r]));
@@ -132,8 +146,15 @@ export class LifecycleKeyStore implements KeyStore {
   #checkMaySign(kid: string): void {
     const record = this.#records.get(kid);
     if (record?.state === 'active') return;
-    if (record?.state === 'retired' && record.retiredAt && this.#now().getTime() - record.retiredAt.getTime() < this.times.signGraceMs) return;
-    throw new HsmError('HSM_KEY_NOT_ACTIVE', 'this key may not sign', { detail: `kid=${kid} state=${record?.state ?? 'unrecorded'}` });
+    if (
+      record?.state === 'retired' &&
+      record.retiredAt &&
+      this.#now().getTime() - record.retiredAt.getTime() < this.times.signGraceMs
+    )
+      return;
+    throw new HsmError('HSM_KEY_NOT_ACTIVE', 'this key may not sign', {
+      detail: `kid=${kid} state=${record?.state ?? 'unrecorded'}`,
+    });
   }
 
   /** The record of `kid`. @throws HsmError `HSM_KEY_NOT_FOUND` */
@@ -155,7 +176,8 @@ export class LifecycleKeyStore implements KeyStore {
    */
   signersIn(purpose: KeyPurpose, state: 'active' | 'next' | 'retired'): Pkcs11Signer[] {
     const now = this.#now().getTime();
-    return this.tokens.activeSigners(purpose)
+    return this.tokens
+      .activeSigners(purpose)
       .filter((s) => {
         const r = this.#records.get(s.kid);
         return r?.state === state && (state !== 'retired' || (r.notAfter?.getTime() ?? 0) > now);
@@ -167,7 +189,10 @@ export class LifecycleKeyStore implements KeyStore {
 
   activeSigner(purpose: KeyPurpose, alg?: AlgorithmName): Pkcs11Signer {
     const signer = this.activeSigners(purpose).find((candidate) => alg === undefined || candidate.alg === alg);
-    if (!signer) throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', { detail: `purpose=${purpose} alg=${alg ?? '*'}` });
+    if (!signer)
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', {
+        detail: `purpose=${purpose} alg=${alg ?? '*'}`,
+      });
     return signer;
   }
 
@@ -185,18 +210,36 @@ export class LifecycleKeyStore implements KeyStore {
   publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
     const now = this.#now().getTime();
     return this.records(purpose)
-      .filter((r) => r.state === 'active' || r.state === 'next' || (r.state === 'retired' && (r.notAfter?.getTime() ?? 0) > now))
-      .sort((a, b) => PUBLISH_ORDER[a.state]! - PUBLISH_ORDER[b.state]!
-        || this.tokens.algorithmRank(purpose, a.alg) - this.tokens.algorithmRank(purpose, b.alg)
-        || stamp(b) - stamp(a))
+      .filter(
+        (r) =>
+          r.state === 'active' || r.state === 'next' || (r.state === 'retired' && (r.notAfter?.getTime() ?? 0) > now),
+      )
+      .sort(
+        (a, b) =>
+          PUBLISH_ORDER[a.state]! - PUBLISH_ORDER[b.state]! ||
+          this.tokens.algorithmRank(purpose, a.alg) - this.tokens.algorithmRank(purpose, b.alg) ||
+          stamp(b) - stamp(a),
+      )
       .map((r) => ({ ...r.publicJwk }));
   }
 
   #newRecord(signer: Pkcs11Signer, state: 'pending' | 'next' | 'active', at: Date): KeyRecord {
     return {
-      kid: signer.kid, purpose: signer.purpose, alg: signer.alg, state, tokenLabel: this.tokens.token.label, ckaId: signer.ckaId,
-      keyLabel: signer.label, publicJwk: { ...signer.publicJwk }, createdAt: at, publishedAt: state === 'pending' ? null : at,
-      activatedAt: state === 'active' ? at : null, retiredAt: null, notAfter: null, destroyedAt: null, certificatePem: null,
+      kid: signer.kid,
+      purpose: signer.purpose,
+      alg: signer.alg,
+      state,
+      tokenLabel: this.tokens.token.label,
+      ckaId: signer.ckaId,
+      keyLabel: signer.label,
+      publicJwk: { ...signer.publicJwk },
+      createdAt: at,
+      publishedAt: state === 'pending' ? null : at,
+      activatedAt: state === 'active' ? at : null,
+      retiredAt: null,
+      notAfter: null,
+      destroyedAt: null,
+      certificatePem: null,
     };
   }
 
@@ -206,12 +249,21 @@ export class LifecycleKeyStore implements KeyStore {
    * @throws HsmError `HSM_ALG_UNKNOWN` (also for an acknowledged in-process row: `PqKeys.generate`),
    * `HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED`, `HSM_KEYGEN_FAILED`, `HSM_RECORDS_FAILED`
    */
-  async generate(purpose: KeyPurpose, alg: AlgorithmName, options: { state?: 'pending' | 'next' | 'active'; acknowledgeExperimental?: boolean } = {}): Promise<KeyRecord> {
+  async generate(
+    purpose: KeyPurpose,
+    alg: AlgorithmName,
+    options: { state?: 'pending' | 'next' | 'active'; acknowledgeExperimental?: boolean } = {},
+  ): Promise<KeyRecord> {
     assertAcknowledged(algorithm(alg), options.acknowledgeExperimental === true);
     tokenAlgorithm(alg);
     const signer = await this.tokens.generate(purpose, alg);
     const record = this.#newRecord(signer, options.state ?? 'next', this.#now());
-    await this.#repo.insert([record], { action: 'generate', kid: record.kid, actor: this.#actor, detail: { purpose, alg, state: record.state, label: keyLabel(purpose, alg, signer.ckaId) } });
+    await this.#repo.insert([record], {
+      action: 'generate',
+      kid: record.kid,
+      actor: this.#actor,
+      detail: { purpose, alg, state: record.state, label: keyLabel(purpose, alg, signer.ckaId) },
+    });
     await this.refresh(true);
     return this.record(record.kid);
   }
@@ -228,27 +280,48 @@ export class LifecycleKeyStore implements KeyStore {
    * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY` (lead time not elapsed, unless `force`),
    * `HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED` (an experimental row without `acknowledgeExperimental`)
    */
-  async activate(kid: string, options: { replaces?: readonly string[]; force?: boolean; acknowledgeExperimental?: boolean } = {}): Promise<KeyRecord> {
+  async activate(
+    kid: string,
+    options: { replaces?: readonly string[]; force?: boolean; acknowledgeExperimental?: boolean } = {},
+  ): Promise<KeyRecord> {
     const record = this.record(kid);
     assertAcknowledged(algorithm(record.alg), options.acknowledgeExperimental === true);
     checkTransition(kid, record.state, 'active');
     const at = this.#now();
     const publishedFor = at.getTime() - (record.publishedAt?.getTime() ?? at.getTime());
     if (!options.force && publishedFor < this.times.leadTimeMs) {
-      throw new HsmError('HSM_LIFECYCLE_TOO_EARLY', 'the next key has not been published for the lead time yet', { detail: `kid=${kid} publishedMs=${publishedFor} leadMs=${this.times.leadTimeMs}` });
+      throw new HsmError('HSM_LIFECYCLE_TOO_EARLY', 'the next key has not been published for the lead time yet', {
+        detail: `kid=${kid} publishedMs=${publishedFor} leadMs=${this.times.leadTimeMs}`,
+      });
     }
-    const replaced = options.replaces ?? this.records(record.purpose).filter((r) => r.state === 'active' && r.alg === record.alg).map((r) => r.kid);
+    const replaced =
+      options.replaces ??
+      this.records(record.purpose)
+        .filter((r) => r.state === 'active' && r.alg === record.alg)
+        .map((r) => r.kid);
     const notAfter = new Date(at.getTime() + this.times.retentionMs);
-    return this.#apply('activate', [
-      { kid, from: 'next', to: 'active', at },
-      ...replaced.map((old): Transition => ({ kid: old, from: 'active', to: 'retired', at, notAfter })),
-    ], { force: Boolean(options.force), replaces: replaced });
+    return this.#apply(
+      'activate',
+      [
+        { kid, from: 'next', to: 'active', at },
+        ...replaced.map((old): Transition => ({ kid: old, from: 'active', to: 'retired', at, notAfter })),
+      ],
+      { force: Boolean(options.force), replaces: replaced },
+    );
   }
 
   /** active → retired, published until `notAfter` (default now + `retentionMs`). */
   async retire(kid: string, options: { notAfter?: Date } = {}): Promise<KeyRecord> {
     const at = this.#now();
-    return this.#apply('retire', [{ kid, from: 'active', to: 'retired', at, notAfter: options.notAfter ?? new Date(at.getTime() + this.times.retentionMs) }]);
+    return this.#apply('retire', [
+      {
+        kid,
+        from: 'active',
+        to: 'retired',
+        at,
+        notAfter: options.notAfter ?? new Date(at.getTime() + this.times.retentionMs),
+      },
+    ]);
   }
 
   /**
@@ -262,9 +335,13 @@ export class LifecycleKeyStore implements KeyStore {
     checkTransition(kid, record.state, 'destroyed');
     const at = this.#now();
     if (record.state === 'retired' && !options.force && (record.notAfter?.getTime() ?? Infinity) > at.getTime()) {
-      throw new HsmError('HSM_LIFECYCLE_TOO_EARLY', 'a retired key is destroyed only after notAfter', { detail: `kid=${kid} notAfter=${record.notAfter?.toISOString()}` });
+      throw new HsmError('HSM_LIFECYCLE_TOO_EARLY', 'a retired key is destroyed only after notAfter', {
+        detail: `kid=${kid} notAfter=${record.notAfter?.toISOString()}`,
+      });
     }
-    const updated = await this.#apply('destroy', [{ kid, from: record.state, to: 'destroyed', at }], { force: Boolean(options.force) });
+    const updated = await this.#apply('destroy', [{ kid, from: record.state, to: 'destroyed', at }], {
+      force: Boolean(options.force),
+    });
     if (this.tokens.signers().some((s) => s.kid === kid)) await this.tokens.destroyKey(kid);
     return updated;
   }

@@ -19,19 +19,44 @@ import type { JsonWebKeyPublic, KeyState } from '../signer.ts';
 import type { KeyEvent, KeyRecord, KeyRecordRepository, Transition } from './key-record.ts';
 
 interface Row {
-  kid: string; purpose: string; alg: string; state: KeyState; token_label: string; cka_id: string; key_label: string;
-  public_jwk: JsonWebKeyPublic; created_at: Date; published_at: Date | null; activated_at: Date | null;
-  retired_at: Date | null; not_after: Date | null; destroyed_at: Date | null; certificate_pem: string | null;
+  kid: string;
+  purpose: string;
+  alg: string;
+  state: KeyState;
+  token_label: string;
+  cka_id: string;
+  key_label: string;
+  public_jwk: JsonWebKeyPublic;
+  created_at: Date;
+  published_at: Date | null;
+  activated_at: Date | null;
+  retired_at: Date | null;
+  not_after: Date | null;
+  destroyed_at: Date | null;
+  certificate_pem: string | null;
 }
 
 function toRecord(row: Row): KeyRecord {
   if (!isKeyPurpose(row.purpose) || !isAlgorithmName(row.alg)) {
-    throw new HsmError('HSM_KEY_MISMATCH', 'a key record names an unknown purpose or algorithm', { detail: `kid=${row.kid}` });
+    throw new HsmError('HSM_KEY_MISMATCH', 'a key record names an unknown purpose or algorithm', {
+      detail: `kid=${row.kid}`,
+    });
   }
   return {
-    kid: row.kid, purpose: row.purpose, alg: row.alg, state: row.state, tokenLabel: row.token_label, ckaId: row.cka_id,
-    keyLabel: row.key_label, publicJwk: row.public_jwk, createdAt: row.created_at, publishedAt: row.published_at,
-    activatedAt: row.activated_at, retiredAt: row.retired_at, notAfter: row.not_after, destroyedAt: row.destroyed_at,
+    kid: row.kid,
+    purpose: row.purpose,
+    alg: row.alg,
+    state: row.state,
+    tokenLabel: row.token_label,
+    ckaId: row.cka_id,
+    keyLabel: row.key_label,
+    publicJwk: row.public_jwk,
+    createdAt: row.created_at,
+    publishedAt: row.published_at,
+    activatedAt: row.activated_at,
+    retiredAt: row.retired_at,
+    notAfter: row.not_after,
+    destroyedAt: row.destroyed_at,
     certificatePem: row.certificate_pem,
   };
 }
@@ -48,7 +73,10 @@ export class PgKeyRecords implements KeyRecordRepository {
     try {
       await client.query('begin isolation level repeatable read read only');
       const version = await this.#version(client);
-      const { rows } = await client.query<Row>('select * from key_records where token_label = $1 order by created_at, kid', [tokenLabel]);
+      const { rows } = await client.query<Row>(
+        'select * from key_records where token_label = $1 order by created_at, kid',
+        [tokenLabel],
+      );
       await client.query('commit');
       return { version, records: rows.map(toRecord) };
     } catch (error) {
@@ -75,8 +103,22 @@ export class PgKeyRecords implements KeyRecordRepository {
              published_at, activated_at, retired_at, not_after, destroyed_at)
            values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
            on conflict (kid) do nothing`,
-          [r.kid, r.purpose, r.alg, r.state, r.tokenLabel, r.ckaId, r.keyLabel, JSON.stringify(r.publicJwk), r.createdAt,
-            r.publishedAt, r.activatedAt, r.retiredAt, r.notAfter, r.destroyedAt],
+          [
+            r.kid,
+            r.purpose,
+            r.alg,
+            r.state,
+            r.tokenLabel,
+            r.ckaId,
+            r.keyLabel,
+            JSON.stringify(r.publicJwk),
+            r.createdAt,
+            r.publishedAt,
+            r.activatedAt,
+            r.retiredAt,
+            r.notAfter,
+            r.destroyedAt,
+          ],
         );
       }
     });
@@ -85,21 +127,37 @@ export class PgKeyRecords implements KeyRecordRepository {
   transition(transitions: Transition[], event: KeyEvent): Promise<number> {
     return this.#mutate(event, async (client) => {
       for (const t of transitions) {
-        const column = { pending: null, next: 'published_at', active: 'activated_at', retired: 'retired_at', destroyed: 'destroyed_at' }[t.to];
-        if (column === null) throw new HsmError('HSM_LIFECYCLE_STATE', 'no key returns to pending', { detail: `kid=${t.kid}` });
+        const column = {
+          pending: null,
+          next: 'published_at',
+          active: 'activated_at',
+          retired: 'retired_at',
+          destroyed: 'destroyed_at',
+        }[t.to];
+        if (column === null)
+          throw new HsmError('HSM_LIFECYCLE_STATE', 'no key returns to pending', { detail: `kid=${t.kid}` });
         const { rowCount } = await client.query(
           `update key_records set state = $3, ${column} = $4, not_after = coalesce($5, not_after) where kid = $1 and state = $2`,
           [t.kid, t.from, t.to, t.at, t.notAfter ?? null],
         );
-        if (rowCount !== 1) throw new HsmError('HSM_LIFECYCLE_STATE', `the key is no longer ${t.from}`, { detail: `kid=${t.kid} to=${t.to}` });
+        if (rowCount !== 1)
+          throw new HsmError('HSM_LIFECYCLE_STATE', `the key is no longer ${t.from}`, {
+            detail: `kid=${t.kid} to=${t.to}`,
+          });
       }
     });
   }
 
   async setCertificate(kid: string, pem: string): Promise<string> {
     try {
-      await this.#pool.query('update key_records set certificate_pem = $2 where kid = $1 and certificate_pem is null', [kid, pem]);
-      const { rows } = await this.#pool.query<{ certificate_pem: string | null }>('select certificate_pem from key_records where kid = $1', [kid]);
+      await this.#pool.query('update key_records set certificate_pem = $2 where kid = $1 and certificate_pem is null', [
+        kid,
+        pem,
+      ]);
+      const { rows } = await this.#pool.query<{ certificate_pem: string | null }>(
+        'select certificate_pem from key_records where kid = $1',
+        [kid],
+      );
       const stored = rows[0]?.certificate_pem;
       if (!stored) throw new HsmError('HSM_KEY_NOT_FOUND', 'no key record with this kid', { detail: `kid=${kid}` });
       return stored;
@@ -110,8 +168,10 @@ export class PgKeyRecords implements KeyRecordRepository {
 
   async audit(event: KeyEvent): Promise<void> {
     try {
-      await this.#pool.query('insert into key_events (action, kid, actor, version, detail) select $1, $2, $3, version, $4 from key_set_version',
-        [event.action, event.kid, event.actor, JSON.stringify(event.detail ?? {})]);
+      await this.#pool.query(
+        'insert into key_events (action, kid, actor, version, detail) select $1, $2, $3, version, $4 from key_set_version',
+        [event.action, event.kid, event.actor, JSON.stringify(event.detail ?? {})],
+      );
     } catch (error) {
       throw failed(error);
     }
@@ -129,10 +189,17 @@ export class PgKeyRecords implements KeyRecordRepository {
       await client.query('begin');
       await client.query('select version from key_set_version for update');
       await work(client);
-      const { rows } = await client.query<{ version: string }>('update key_set_version set version = version + 1 returning version');
+      const { rows } = await client.query<{ version: string }>(
+        'update key_set_version set version = version + 1 returning version',
+      );
       const version = Number(rows[0]!.version);
-      await client.query('insert into key_events (action, kid, actor, version, detail) values ($1, $2, $3, $4, $5)',
-        [event.action, event.kid, event.actor, version, JSON.stringify(event.detail ?? {})]);
+      await client.query('insert into key_events (action, kid, actor, version, detail) values ($1, $2, $3, $4, $5)', [
+        event.action,
+        event.kid,
+        event.actor,
+        version,
+        JSON.stringify(event.detail ?? {}),
+      ]);
       await client.query('commit');
       return version;
     } catch (error) {
@@ -146,5 +213,8 @@ export class PgKeyRecords implements KeyRecordRepository {
 
 function failed(error: unknown): HsmError {
   if (error instanceof HsmError) return error;
-  return new HsmError('HSM_RECORDS_FAILED', 'the key record store failed', { detail: (error as Error)?.message, cause: error });
+  return new HsmError('HSM_RECORDS_FAILED', 'the key record store failed', {
+    detail: (error as Error)?.message,
+    cause: error,
+  });
 }

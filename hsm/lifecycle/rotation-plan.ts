@@ -47,23 +47,36 @@ export type PlannedAction =
  * const due = planRotation(keys.records(), DEFAULT_ROTATION_POLICY, keys.times.leadTimeMs, new Date()).filter((a) => a.at <= now);
  * ```
  */
-export function planRotation(records: readonly KeyRecord[], policy: readonly RotationRule[], leadTimeMs: number, now: Date): PlannedAction[] {
+export function planRotation(
+  records: readonly KeyRecord[],
+  policy: readonly RotationRule[],
+  leadTimeMs: number,
+  now: Date,
+): PlannedAction[] {
   const plan: PlannedAction[] = [];
   for (const rule of policy) {
     const mine = records.filter((r) => r.purpose === rule.purpose && r.alg === rule.alg);
-    const active = mine.filter((r) => r.state === 'active').sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0))[0];
+    const active = mine
+      .filter((r) => r.state === 'active')
+      .sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0))[0];
     if (!active?.activatedAt) continue;
     const due = active.activatedAt.getTime() + rule.rotateEveryMs;
     const next = mine.find((r) => r.state === 'next');
     if (!next) {
-      plan.push({ action: 'generate', purpose: rule.purpose, alg: rule.alg, at: new Date(Math.max(now.getTime(), due - leadTimeMs)) });
+      plan.push({
+        action: 'generate',
+        purpose: rule.purpose,
+        alg: rule.alg,
+        at: new Date(Math.max(now.getTime(), due - leadTimeMs)),
+      });
       continue;
     }
     const ready = Math.max(due, (next.publishedAt?.getTime() ?? now.getTime()) + leadTimeMs);
     plan.push({ action: 'activate', kid: next.kid, at: new Date(Math.max(now.getTime(), ready)) });
   }
   for (const r of records) {
-    if (r.state === 'retired' && r.notAfter) plan.push({ action: 'destroy', kid: r.kid, at: new Date(Math.max(now.getTime(), r.notAfter.getTime())) });
+    if (r.state === 'retired' && r.notAfter)
+      plan.push({ action: 'destroy', kid: r.kid, at: new Date(Math.max(now.getTime(), r.notAfter.getTime())) });
   }
   return plan.sort((a, b) => a.at.getTime() - b.at.getTime());
 }

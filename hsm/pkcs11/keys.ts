@@ -28,7 +28,13 @@ function keyAttributes(spec: KeySpec): { pub: pkcs11js.Template; common: pkcs11j
   const common = [{ type: pkcs11js.CKA_KEY_TYPE, value: spec.keyType }];
   if (spec.kty === 'RSA') {
     const exponent = Buffer.from([0x01, 0x00, 0x01]);
-    return { common, pub: [{ type: pkcs11js.CKA_MODULUS_BITS, value: spec.modulusBits }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: exponent }] };
+    return {
+      common,
+      pub: [
+        { type: pkcs11js.CKA_MODULUS_BITS, value: spec.modulusBits },
+        { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: exponent },
+      ],
+    };
   }
   return { common, pub: [{ type: pkcs11js.CKA_EC_PARAMS, value: EC_PARAMS[spec.crv] }] };
 }
@@ -38,27 +44,52 @@ function keyAttributes(spec: KeySpec): { pub: pkcs11js.Template; common: pkcs11j
  *
  * @throws HsmError `HSM_KEYGEN_FAILED`
  */
-export async function generateKeyPair(token: Pkcs11Token, spec: KeySpec, id: Buffer, label: string, usage: 'sign' | 'decrypt' = 'sign'): Promise<TokenKeyObject> {
+export async function generateKeyPair(
+  token: Pkcs11Token,
+  spec: KeySpec,
+  id: Buffer,
+  label: string,
+  usage: 'sign' | 'decrypt' = 'sign',
+): Promise<TokenKeyObject> {
   const decrypt = usage === 'decrypt';
   const { pub, common } = keyAttributes(spec);
-  const named = [{ type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_LABEL, value: label }, { type: pkcs11js.CKA_TOKEN, value: true }];
+  const named = [
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+  ];
   const publicTemplate = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, ...common, ...named, ...pub,
-    { type: pkcs11js.CKA_PRIVATE, value: false }, { type: pkcs11js.CKA_VERIFY, value: !decrypt }, { type: pkcs11js.CKA_ENCRYPT, value: decrypt },
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+    ...common,
+    ...named,
+    ...pub,
+    { type: pkcs11js.CKA_PRIVATE, value: false },
+    { type: pkcs11js.CKA_VERIFY, value: !decrypt },
+    { type: pkcs11js.CKA_ENCRYPT, value: decrypt },
   ];
   const privateTemplate = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, ...common, ...named,
-    { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true },
-    { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: !decrypt },
-    { type: pkcs11js.CKA_DECRYPT, value: decrypt }, { type: pkcs11js.CKA_UNWRAP, value: false }, { type: pkcs11js.CKA_DERIVE, value: false },
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    ...common,
+    ...named,
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11js.CKA_SIGN, value: !decrypt },
+    { type: pkcs11js.CKA_DECRYPT, value: decrypt },
+    { type: pkcs11js.CKA_UNWRAP, value: false },
+    { type: pkcs11js.CKA_DERIVE, value: false },
   ];
   try {
     const pair = await token.run((session) =>
-      token.lib.C_GenerateKeyPairAsync(session, { mechanism: spec.generation }, publicTemplate, privateTemplate));
+      token.lib.C_GenerateKeyPairAsync(session, { mechanism: spec.generation }, publicTemplate, privateTemplate),
+    );
     return { handle: pair.privateKey, generation: token.generation, id, label };
   } catch (error) {
     if (error instanceof HsmError) throw error;
-    throw new HsmError('HSM_KEYGEN_FAILED', 'the token could not generate the key pair', { detail: pkcs11ReturnValue(error), cause: error });
+    throw new HsmError('HSM_KEYGEN_FAILED', 'the token could not generate the key pair', {
+      detail: pkcs11ReturnValue(error),
+      cause: error,
+    });
   }
 }
 
@@ -66,10 +97,16 @@ export async function generateKeyPair(token: Pkcs11Token, spec: KeySpec, id: Buf
 export function listPrivateKeys(token: Pkcs11Token, labelPrefix: string): Promise<TokenKeyObject[]> {
   return token.run((session) => {
     const generation = token.generation;
-    const handles = findObjects(token.lib, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_TOKEN, value: true }]);
+    const handles = findObjects(token.lib, session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+    ]);
     const keys: TokenKeyObject[] = [];
     for (const handle of handles) {
-      const [label, id] = token.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_LABEL }, { type: pkcs11js.CKA_ID }]);
+      const [label, id] = token.lib.C_GetAttributeValue(session, handle, [
+        { type: pkcs11js.CKA_LABEL },
+        { type: pkcs11js.CKA_ID },
+      ]);
       const text = label.value.toString('utf8');
       if (text.startsWith(labelPrefix)) keys.push({ handle, generation, id: Buffer.from(id.value), label: text });
     }
@@ -84,9 +121,14 @@ export function listPrivateKeys(token: Pkcs11Token, labelPrefix: string): Promis
  */
 export function findPublicKey(token: Pkcs11Token, id: Buffer): Promise<Handle> {
   return token.run((session) => {
-    const found = findObjects(token.lib, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: id }]);
+    const found = findObjects(token.lib, session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+      { type: pkcs11js.CKA_ID, value: id },
+    ]);
     if (found.length !== 1) {
-      throw new HsmError('HSM_KEY_NOT_FOUND', 'public key of a token key pair not found', { detail: `id=${id.toString('hex')} found=${found.length}` });
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'public key of a token key pair not found', {
+        detail: `id=${id.toString('hex')} found=${found.length}`,
+      });
     }
     return found[0];
   });
@@ -95,16 +137,42 @@ export function findPublicKey(token: Pkcs11Token, id: Buffer): Promise<Handle> {
 /** Reads public attributes (type → bytes) of an object. */
 export function readAttributes(token: Pkcs11Token, handle: Handle, types: number[]): Promise<Buffer[]> {
   return token.run((session) =>
-    token.lib.C_GetAttributeValue(session, handle, types.map((type) => ({ type }))).map((attribute) => Buffer.from(attribute.value)));
+    token.lib
+      .C_GetAttributeValue(
+        session,
+        handle,
+        types.map((type) => ({ type })),
+      )
+      .map((attribute) => Buffer.from(attribute.value)),
+  );
 }
 
 /** The sensitivity flags of a private key, as the token reports them. */
 export async function readKeyFlags(token: Pkcs11Token, privateKey: TokenKeyObject): Promise<KeyFlags> {
-  const types = [pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_ALWAYS_SENSITIVE, pkcs11js.CKA_NEVER_EXTRACTABLE];
-  const [sensitive, extractable, alwaysSensitive, neverExtractable] = await token.withKey(privateKey, (session, handle) =>
-    token.lib.C_GetAttributeValue(session, handle, types.map((type) => ({ type }))).map((attribute) => Buffer.from(attribute.value)));
+  const types = [
+    pkcs11js.CKA_SENSITIVE,
+    pkcs11js.CKA_EXTRACTABLE,
+    pkcs11js.CKA_ALWAYS_SENSITIVE,
+    pkcs11js.CKA_NEVER_EXTRACTABLE,
+  ];
+  const [sensitive, extractable, alwaysSensitive, neverExtractable] = await token.withKey(
+    privateKey,
+    (session, handle) =>
+      token.lib
+        .C_GetAttributeValue(
+          session,
+          handle,
+          types.map((type) => ({ type })),
+        )
+        .map((attribute) => Buffer.from(attribute.value)),
+  );
   const flag = (value: Buffer): boolean => value.length > 0 && value[0] !== 0;
-  return { sensitive: flag(sensitive), extractable: flag(extractable), alwaysSensitive: flag(alwaysSensitive), neverExtractable: flag(neverExtractable) };
+  return {
+    sensitive: flag(sensitive),
+    extractable: flag(extractable),
+    alwaysSensitive: flag(alwaysSensitive),
+    neverExtractable: flag(neverExtractable),
+  };
 }
 
 /**
@@ -114,7 +182,10 @@ export async function readKeyFlags(token: Pkcs11Token, privateKey: TokenKeyObjec
  */
 export function destroyKeyPair(token: Pkcs11Token, id: Buffer): Promise<number> {
   return token.run((session) => {
-    const found = findObjects(token.lib, session, [{ type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_TOKEN, value: true }]);
+    const found = findObjects(token.lib, session, [
+      { type: pkcs11js.CKA_ID, value: id },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+    ]);
     for (const handle of found) token.lib.C_DestroyObject(session, handle);
     return found.length;
   });

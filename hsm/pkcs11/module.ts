@@ -41,7 +41,10 @@ function initialize(lib: Pkcs11, library: string): void {
     lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   } catch (error) {
     if (pkcs11ReturnValue(error) === 'CKR_CRYPTOKI_ALREADY_INITIALIZED') return;
-    throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot initialise the PKCS#11 module', { detail: library, cause: error });
+    throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot initialise the PKCS#11 module', {
+      detail: library,
+      cause: error,
+    });
   }
 }
 
@@ -53,7 +56,10 @@ export function acquireModule(library: string): Pkcs11 {
     try {
       lib.load(library);
     } catch (error) {
-      throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot load the PKCS#11 module', { detail: library, cause: error });
+      throw new HsmError('HSM_LIBRARY_LOAD_FAILED', 'cannot load the PKCS#11 module', {
+        detail: library,
+        cause: error,
+      });
     }
     try {
       initialize(lib, library);

@@ -40,7 +40,9 @@ export function unwrapEcPoint(value: Buffer, pointLength: number): Buffer {
     }
     if (length === pointLength && value.length === offset + length) return value.subarray(offset);
   }
-  throw new HsmError('HSM_KEY_MISMATCH', 'unexpected CKA_EC_POINT encoding', { detail: `length=${value.length} expected point=${pointLength}` });
+  throw new HsmError('HSM_KEY_MISMATCH', 'unexpected CKA_EC_POINT encoding', {
+    detail: `length=${value.length} expected point=${pointLength}`,
+  });
 }
 
 function mismatch(detail: string): HsmError {
@@ -54,9 +56,13 @@ function mismatch(detail: string): HsmError {
  */
 export async function readPublicJwk(token: Pkcs11Token, handle: Handle, spec: KeySpec): Promise<BareJwk> {
   const [keyType] = await readAttributes(token, handle, [pkcs11js.CKA_KEY_TYPE]);
-  if (keyType.readUIntLE(0, Math.min(keyType.length, 6)) !== spec.keyType) throw mismatch(`key type 0x${keyType.toString('hex')}`);
+  if (keyType.readUIntLE(0, Math.min(keyType.length, 6)) !== spec.keyType)
+    throw mismatch(`key type 0x${keyType.toString('hex')}`);
   if (spec.kty === 'RSA') {
-    const [modulus, exponent] = await readAttributes(token, handle, [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]);
+    const [modulus, exponent] = await readAttributes(token, handle, [
+      pkcs11js.CKA_MODULUS,
+      pkcs11js.CKA_PUBLIC_EXPONENT,
+    ]);
     const n = stripLeadingZeros(modulus);
     if (n.length * 8 !== spec.modulusBits) throw mismatch(`modulus ${n.length * 8} bits`);
     return { kty: 'RSA', n: b64u(n), e: b64u(stripLeadingZeros(exponent)) };

@@ -23,7 +23,12 @@ export interface SessionPoolOptions {
   acquireTimeoutMs?: number;
 }
 
-const RECOVERABLE = new Set(['CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_DEVICE_ERROR', 'CKR_USER_NOT_LOGGED_IN']);
+const RECOVERABLE = new Set([
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_SESSION_CLOSED',
+  'CKR_DEVICE_ERROR',
+  'CKR_USER_NOT_LOGGED_IN',
+]);
 
 interface Waiter {
   resolve: (session: Handle) => void;
@@ -53,7 +58,8 @@ export class SessionPool {
     this.#maxWaiting = options.maxWaiting ?? 1024;
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 10_000;
     const size = options.size ?? 4;
-    if (!Number.isInteger(size) || size < 1) throw new HsmError('HSM_CONFIG_INVALID', 'pool size must be a positive integer');
+    if (!Number.isInteger(size) || size < 1)
+      throw new HsmError('HSM_CONFIG_INVALID', 'pool size must be a positive integer');
     try {
       for (let i = 0; i < size; i += 1) this.#idle.push(this.#openSession());
     } catch (error) {
@@ -111,7 +117,10 @@ export class SessionPool {
     } catch (error) {
       if (pkcs11ReturnValue(error) !== 'CKR_USER_ALREADY_LOGGED_IN') {
         this.#lib.C_CloseSession(session);
-        throw new HsmError('HSM_LOGIN_FAILED', 'cannot log in to the token', { detail: pkcs11ReturnValue(error), cause: error });
+        throw new HsmError('HSM_LOGIN_FAILED', 'cannot log in to the token', {
+          detail: pkcs11ReturnValue(error),
+          cause: error,
+        });
       }
     }
     return session;
@@ -134,7 +143,11 @@ export class SessionPool {
       return Promise.resolve(session);
     }
     if (this.#waiters.length >= this.#maxWaiting) {
-      return Promise.reject(new HsmError('HSM_BUSY', 'too many signatures waiting for the token', { detail: `waiting=${this.#waiters.length}` }));
+      return Promise.reject(
+        new HsmError('HSM_BUSY', 'too many signatures waiting for the token', {
+          detail: `waiting=${this.#waiters.length}`,
+        }),
+      );
     }
     return new Promise<Handle>((resolve, reject) => {
       const waiter: Waiter = {
@@ -142,7 +155,11 @@ export class SessionPool {
         reject,
         timer: setTimeout(() => {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-          reject(new HsmError('HSM_BUSY', 'no token session became free in time', { detail: `timeoutMs=${this.#acquireTimeoutMs}` }));
+          reject(
+            new HsmError('HSM_BUSY', 'no token session became free in time', {
+              detail: `timeoutMs=${this.#acquireTimeoutMs}`,
+            }),
+          );
         }, this.#acquireTimeoutMs),
       };
       this.#waiters.push(waiter);

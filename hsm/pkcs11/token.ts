@@ -88,9 +88,14 @@ export class Pkcs11Token {
 
   #resolve(session: Handle, key: TokenKeyObject): void {
     const generation = this.generation;
-    const found = findObjects(this.lib, session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: key.id }]);
+    const found = findObjects(this.lib, session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_ID, value: key.id },
+    ]);
     if (found.length !== 1) {
-      throw new HsmError('HSM_KEY_NOT_FOUND', 'private key no longer on the token', { detail: `label=${key.label} found=${found.length}` });
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'private key no longer on the token', {
+        detail: `label=${key.label} found=${found.length}`,
+      });
     }
     key.handle = found[0];
     key.generation = generation;
@@ -109,7 +114,10 @@ export class Pkcs11Token {
       });
     } catch (error) {
       if (error instanceof HsmError) throw error;
-      throw new HsmError('HSM_SIGN_FAILED', 'the token refused to sign', { detail: pkcs11ReturnValue(error), cause: error });
+      throw new HsmError('HSM_SIGN_FAILED', 'the token refused to sign', {
+        detail: pkcs11ReturnValue(error),
+        cause: error,
+      });
     }
   }
 
@@ -127,7 +135,10 @@ export class Pkcs11Token {
       });
     } catch (error) {
       if (error instanceof HsmError) throw error;
-      throw new HsmError('HSM_DECRYPT_FAILED', 'the token could not decrypt', { detail: pkcs11ReturnValue(error), cause: error });
+      throw new HsmError('HSM_DECRYPT_FAILED', 'the token could not decrypt', {
+        detail: pkcs11ReturnValue(error),
+        cause: error,
+      });
     }
   }
 

@@ -70,7 +70,12 @@ export class InProcessSigner implements Signer {
     return new Promise((resolve, reject) => {
       cryptoSign(null, data, this.#privateKey, (error, signature) => {
         if (error || signature.length !== this.row.signatureLength) {
-          reject(new HsmError('HSM_SIGN_FAILED', 'in-process signature failed', { detail: `${this.alg} length=${signature?.length}`, cause: error ?? undefined }));
+          reject(
+            new HsmError('HSM_SIGN_FAILED', 'in-process signature failed', {
+              detail: `${this.alg} length=${signature?.length}`,
+              cause: error ?? undefined,
+            }),
+          );
         } else resolve(signature);
       });
     });

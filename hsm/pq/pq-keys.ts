@@ -42,7 +42,8 @@ export const PQ_LABEL_PREFIX = 'gw-pq:';
 function processRow(alg: string, ack: Acknowledged): ProcessAlgorithmRow {
   const row = algorithm(alg);
   assertAcknowledged(row, ack.acknowledgeExperimental === true);
-  if (row.custody !== 'process') throw new HsmError('HSM_ALG_UNKNOWN', 'a token algorithm: generate it in the token', { detail: `alg=${row.name}` });
+  if (row.custody !== 'process')
+    throw new HsmError('HSM_ALG_UNKNOWN', 'a token algorithm: generate it in the token', { detail: `alg=${row.name}` });
   return row;
 }
 
@@ -63,7 +64,11 @@ export class PqKeys {
    * const record = await pq.generate('id_token', 'ML-DSA-65', { acknowledgeExperimental: true });
    * ```
    */
-  async generate(purpose: KeyPurpose, alg: string, options: Acknowledged & { state?: 'pending' | 'next' | 'active' } = {}): Promise<KeyRecord> {
+  async generate(
+    purpose: KeyPurpose,
+    alg: string,
+    options: Acknowledged & { state?: 'pending' | 'next' | 'active' } = {},
+  ): Promise<KeyRecord> {
     const row = processRow(alg, options);
     const { kek, records, wrapped, actor } = this.#options;
     const { privateKey } = generateKeyPairSync(row.key.nodeType);
@@ -74,18 +79,50 @@ export class PqKeys {
     publicJwk.kid = kid;
     const id = randomBytes(8).toString('hex');
     try {
-      await wrapped.insert({ kid, alg: row.name, tokenLabel: kek.token.label, kekId: kek.id, wrapMechanism: WRAP_MECHANISM, wrapped: await kek.wrap(seed) });
+      await wrapped.insert({
+        kid,
+        alg: row.name,
+        tokenLabel: kek.token.label,
+        kekId: kek.id,
+        wrapMechanism: WRAP_MECHANISM,
+        wrapped: await kek.wrap(seed),
+      });
     } finally {
       seed.fill(0);
     }
     const at = (this.#options.now ?? (() => new Date()))();
     const state = options.state ?? 'next';
     const record: KeyRecord = {
-      kid, purpose, alg: row.name, state, tokenLabel: kek.token.label, ckaId: id, keyLabel: `${PQ_LABEL_PREFIX}${purpose}:${row.name}:${id}`,
-      publicJwk, createdAt: at, publishedAt: state === 'pending' ? null : at, activatedAt: state === 'active' ? at : null,
-      retiredAt: null, notAfter: null, destroyedAt: null, certificatePem: null,
+      kid,
+      purpose,
+      alg: row.name,
+      state,
+      tokenLabel: kek.token.label,
+      ckaId: id,
+      keyLabel: `${PQ_LABEL_PREFIX}${purpose}:${row.name}:${id}`,
+      publicJwk,
+      createdAt: at,
+      publishedAt: state === 'pending' ? null : at,
+      activatedAt: state === 'active' ? at : null,
+      retiredAt: null,
+      notAfter: null,
+      destroyedAt: null,
+      certificatePem: null,
     };
-    await records.insert([record], { action: 'generate', kid, actor, detail: { purpose, alg: row.name, state, custody: 'process', experimental: true, kekId: kek.id, label: record.keyLabel } });
+    await records.insert([record], {
+      action: 'generate',
+      kid,
+      actor,
+      detail: {
+        purpose,
+        alg: row.name,
+        state,
+        custody: 'process',
+        experimental: true,
+        kekId: kek.id,
+        label: record.keyLabel,
+      },
+    });
     return record;
   }
 
@@ -99,18 +136,27 @@ export class PqKeys {
   async signer(kid: string, options: Acknowledged & { guard?: () => void } = {}): Promise<InProcessSigner> {
     const { kek, records, wrapped } = this.#options;
     const record = (await records.load(kek.token.label)).records.find((r) => r.kid === kid);
-    if (!record || record.state === 'destroyed') throw new HsmError('HSM_KEY_NOT_FOUND', 'no live key record with this kid', { detail: `kid=${kid}` });
+    if (!record || record.state === 'destroyed')
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'no live key record with this kid', { detail: `kid=${kid}` });
     const row = processRow(record.alg, options);
     const stored = await wrapped.get(kid);
     if (stored.kekId !== kek.id || stored.tokenLabel !== kek.token.label) {
-      throw new HsmError('HSM_KEY_MISMATCH', 'this key is wrapped under another KEK', { detail: `kid=${kid} kek=${stored.kekId}@${stored.tokenLabel}` });
+      throw new HsmError('HSM_KEY_MISMATCH', 'this key is wrapped under another KEK', {
+        detail: `kid=${kid} kek=${stored.kekId}@${stored.tokenLabel}`,
+      });
     }
     const seed = await kek.unwrap(stored.wrapped);
     let privateKey;
     try {
-      privateKey = createPrivateKey({ format: 'jwk', key: { kty: 'AKP', alg: row.name, pub: record.publicJwk.pub, priv: seed.toString('base64url') } });
+      privateKey = createPrivateKey({
+        format: 'jwk',
+        key: { kty: 'AKP', alg: row.name, pub: record.publicJwk.pub, priv: seed.toString('base64url') },
+      });
     } catch (error) {
-      throw new HsmError('HSM_KEY_MISMATCH', 'the unwrapped key does not match its record', { detail: `kid=${kid}`, cause: error });
+      throw new HsmError('HSM_KEY_MISMATCH', 'the unwrapped key does not match its record', {
+        detail: `kid=${kid}`,
+        cause: error,
+      });
     } finally {
       seed.fill(0);
     }
@@ -118,7 +164,14 @@ export class PqKeys {
     if ((publicKey.export({ format: 'jwk' }) as { pub?: string }).pub !== record.publicJwk.pub) {
       throw new HsmError('HSM_KEY_MISMATCH', 'the unwrapped key does not match its record', { detail: `kid=${kid}` });
     }
-    const signer = new InProcessSigner({ kid, row, purpose: record.purpose, publicJwk: record.publicJwk, publicKey, privateKey });
+    const signer = new InProcessSigner({
+      kid,
+      row,
+      purpose: record.purpose,
+      publicJwk: record.publicJwk,
+      publicKey,
+      privateKey,
+    });
     signer.setGuard(options.guard);
     return signer;
   }

@@ -26,7 +26,14 @@ export interface WrappedKeyRepository {
   remove(kid: string): Promise<void>;
 }
 
-interface Row { kid: string; alg: string; token_label: string; kek_id: string; wrap_mechanism: string; wrapped: Buffer }
+interface Row {
+  kid: string;
+  alg: string;
+  token_label: string;
+  kek_id: string;
+  wrap_mechanism: string;
+  wrapped: Buffer;
+}
 
 export class PgWrappedKeys implements WrappedKeyRepository {
   readonly #pool: Pool;
@@ -36,15 +43,24 @@ export class PgWrappedKeys implements WrappedKeyRepository {
   }
 
   async insert(key: WrappedKey): Promise<void> {
-    await this.#query('insert into wrapped_signing_keys (kid, alg, token_label, kek_id, wrap_mechanism, wrapped) values ($1,$2,$3,$4,$5,$6)',
-      [key.kid, key.alg, key.tokenLabel, key.kekId, key.wrapMechanism, key.wrapped]);
+    await this.#query(
+      'insert into wrapped_signing_keys (kid, alg, token_label, kek_id, wrap_mechanism, wrapped) values ($1,$2,$3,$4,$5,$6)',
+      [key.kid, key.alg, key.tokenLabel, key.kekId, key.wrapMechanism, key.wrapped],
+    );
   }
 
   async get(kid: string): Promise<WrappedKey> {
     const rows = await this.#query('select * from wrapped_signing_keys where kid = $1', [kid]);
     const row = rows[0];
     if (!row) throw new HsmError('HSM_KEY_NOT_FOUND', 'no wrapped private key for this kid', { detail: `kid=${kid}` });
-    return { kid: row.kid, alg: row.alg, tokenLabel: row.token_label, kekId: row.kek_id, wrapMechanism: row.wrap_mechanism, wrapped: row.wrapped };
+    return {
+      kid: row.kid,
+      alg: row.alg,
+      tokenLabel: row.token_label,
+      kekId: row.kek_id,
+      wrapMechanism: row.wrap_mechanism,
+      wrapped: row.wrapped,
+    };
   }
 
   async remove(kid: string): Promise<void> {
@@ -55,7 +71,10 @@ export class PgWrappedKeys implements WrappedKeyRepository {
     try {
       return (await this.#pool.query<Row>(text, values)).rows;
     } catch (error) {
-      throw new HsmError('HSM_RECORDS_FAILED', 'the wrapped-key store failed', { detail: (error as Error)?.message, cause: error });
+      throw new HsmError('HSM_RECORDS_FAILED', 'the wrapped-key store failed', {
+        detail: (error as Error)?.message,
+        cause: error,
+      });
     }
   }
 }

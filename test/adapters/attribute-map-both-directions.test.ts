@@ -5,7 +5,13 @@
  */
 import test from 'ava';
 import {
-  ATTRIBUTE_MAP, eidasUriOf, eidasValueOf, internalNameOf, internalNameOfClaim, internalValueOf, rowOf,
+  ATTRIBUTE_MAP,
+  eidasUriOf,
+  eidasValueOf,
+  internalNameOf,
+  internalNameOfClaim,
+  internalValueOf,
+  rowOf,
 } from '../../adapters/attributes/attribute-map.ts';
 import { clipLoa, LOA_ORDER, loaRank } from '../../adapters/saml/loa.ts';
 import { acrOfLoa, acrRank, loaOfAcr } from '../../gateway/translate/acr.ts';
@@ -50,7 +56,11 @@ test('the natural- and legal-person minimum data sets have eIDAS URIs', (t) => {
 });
 
 test('eIDAS value vocabularies translate both ways; unknown values are refused', (t) => {
-  for (const [eidas, internal] of [['Male', 'male'], ['Female', 'female'], ['Unspecified', 'unspecified']]) {
+  for (const [eidas, internal] of [
+    ['Male', 'male'],
+    ['Female', 'female'],
+    ['Unspecified', 'unspecified'],
+  ]) {
     t.is(internalValueOf('gender', eidas!), internal);
     t.is(eidasValueOf('gender', internal!), eidas);
   }

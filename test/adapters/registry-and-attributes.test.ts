@@ -10,7 +10,15 @@ import { clipLoa } from '../../adapters/saml/loa.ts';
 
 function fake(id: string): UpstreamAdapter {
   const never = () => Promise.reject(new Error('not used'));
-  return { id, kind: 'fake', displayName: id, maxLoa: 'http://eidas.europa.eu/LoA/low', startLogin: never, finishLogin: never, metadata: never };
+  return {
+    id,
+    kind: 'fake',
+    displayName: id,
+    maxLoa: 'http://eidas.europa.eu/LoA/low',
+    startLogin: never,
+    finishLogin: never,
+    metadata: never,
+  };
 }
 
 test('the registry finds adapters by id and by issuer, and refuses unknown ids', (t) => {
@@ -21,7 +29,10 @@ test('the registry finds adapters by id and by issuer, and refuses unknown ids',
   t.is(registry.get('a'), a);
   t.is(registry.byIssuer('https://a.example'), a);
   t.is(registry.byIssuer('https://nobody.example'), undefined);
-  t.deepEqual(registry.list().map((x) => x.id), ['a', 'b']);
+  t.deepEqual(
+    registry.list().map((x) => x.id),
+    ['a', 'b'],
+  );
   t.is(t.throws(() => registry.get('zzz'), { instanceOf: AdapterError })?.code, 'ADAPTER_UNKNOWN');
   t.is(t.throws(() => registry.register(fake('a')), { instanceOf: AdapterError })?.code, 'ADAPTER_DUPLICATE');
 });
@@ -37,7 +48,12 @@ test('attributes map through per-IdP names, then the shared map; unknown names a
     ],
     { sn: 'family_name' },
   );
-  t.deepEqual(mapped, { given_name: ['Ada'], family_name: ['Lovelace'], birthdate: ['1815-12-10'], email: ['a@example.org', 'b@example.org'] });
+  t.deepEqual(mapped, {
+    given_name: ['Ada'],
+    family_name: ['Lovelace'],
+    birthdate: ['1815-12-10'],
+    email: ['a@example.org', 'b@example.org'],
+  });
 });
 
 test('a LoA is clipped down to the IdP maximum and never raised', (t) => {

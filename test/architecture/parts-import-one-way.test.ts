@@ -12,7 +12,9 @@ import test from 'ava';
 const IMPORT = /^\s*(?:import|export)\s+(?:[^'"]*?\sfrom\s+)?['"](\.[^'"]+)['"]/gm;
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+  );
 }
 
 /** The part a file belongs to: its first folder under the root, or the file itself. */
@@ -62,12 +64,21 @@ for (const folder of ['hsm', 'adapters', 'gateway', 'conformance']) {
 /** The parts dependency-rules.cjs puts in order: a new part must be placed in it, or it is unconstrained. */
 for (const folder of ['adapters', 'gateway']) {
   test(`every part of ${folder}/ has its place in dependency-rules.cjs`, (t) => {
-    const rules = createRequire(import.meta.url)('../../dependency-rules.cjs') as { forbidden: Array<{ name: string }> };
-    const listed = new Set(rules.forbidden.filter((r) => r.name.startsWith(`${folder}/`)).map((r) => r.name.slice(folder.length + 1).replace(/-imports-only-below-it$/, '')));
+    const rules = createRequire(import.meta.url)('../../dependency-rules.cjs') as {
+      forbidden: Array<{ name: string }>;
+    };
+    const listed = new Set(
+      rules.forbidden
+        .filter((r) => r.name.startsWith(`${folder}/`))
+        .map((r) => r.name.slice(folder.length + 1).replace(/-imports-only-below-it$/, '')),
+    );
     const root = resolve(import.meta.dirname, '../..', folder);
     const parts = readdirSync(root, { withFileTypes: true })
       .filter((d) => d.isDirectory() || d.name.endsWith('.ts'))
       .map((d) => d.name.replace(/\.ts$/, ''));
-    t.deepEqual(parts.filter((p) => !listed.has(p)), []);
+    t.deepEqual(
+      parts.filter((p) => !listed.has(p)),
+      [],
+    );
   });
 }

@@ -21,12 +21,17 @@ function find(dir: string): string[] {
   });
 }
 
-const benches = find(join(root, 'test', 'bench')).filter((f) => !only || f.includes(only)).sort();
+const benches = find(join(root, 'test', 'bench'))
+  .filter((f) => !only || f.includes(only))
+  .sort();
 let failed = 0;
 for (const file of benches) {
   const rel = relative(root, file);
   console.log(`\n== ${rel}\n$ node test/harness/with-stack.ts -- node ${rel}`);
-  const result = spawnSync(process.execPath, ['test/harness/with-stack.ts', '--', process.execPath, rel], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['test/harness/with-stack.ts', '--', process.execPath, rel], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed += 1;
 }
 console.log(`\n${benches.length - failed} benchmarks ran, ${failed} failed`);

@@ -23,11 +23,22 @@ let rp: oidc.Configuration;
 
 test.before(async () => {
   deployment = await prepareDeployment({
-    dir: mkdtempSync(join(tmpdir(), 'gw-logout-pages-')), pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT,
+    dir: mkdtempSync(join(tmpdir(), 'gw-logout-pages-')),
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token,
+    rpRedirectUri: RP_REDIRECT,
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   running = await startGatewayInProcess(deployment);
-  rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await oidc.discovery(
+    new URL(running.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   browser = await launchChromium();
 });
 test.after.always(async () => {
@@ -45,12 +56,22 @@ async function signIn(page: Page): Promise<void> {
   await page.waitForSelector('input[name="username"]');
   await page.getByLabel('Username').fill('marie');
   await page.getByLabel('Password').fill('marie-demo');
-  await page.getByRole('button', { name: /sign in/i }).click().catch(() => undefined);
+  await page
+    .getByRole('button', { name: /sign in/i })
+    .click()
+    .catch(() => undefined);
   await atRp;
 }
 
 for (const [locale, lang, ask, yes, no, done] of [
-  ['fr-FR', 'fr', 'Voulez-vous vous déconnecter ?', 'Oui, me déconnecter', 'Non, rester connecté', 'Vous êtes déconnecté.'],
+  [
+    'fr-FR',
+    'fr',
+    'Voulez-vous vous déconnecter ?',
+    'Oui, me déconnecter',
+    'Non, rester connecté',
+    'Vous êtes déconnecté.',
+  ],
   ['en-GB', 'en', 'Do you want to sign out?', 'Yes, sign me out', 'No, stay signed in', 'You are signed out.'],
 ] as const) {
   test.serial(`logout pages in ${lang}: signing out is the primary action`, async (t) => {
@@ -64,9 +85,15 @@ for (const [locale, lang, ask, yes, no, done] of [
     const secondary = page.getByRole('button', { name: no });
     t.is(await primary.getAttribute('class'), 'primary');
     t.is(await secondary.getAttribute('class'), 'secondary');
-    const [primaryBg, secondaryBg] = await Promise.all([primary, secondary].map((b) => b.evaluate((el) => getComputedStyle(el).backgroundColor)));
+    const [primaryBg, secondaryBg] = await Promise.all(
+      [primary, secondary].map((b) => b.evaluate((el) => getComputedStyle(el).backgroundColor)),
+    );
     t.not(primaryBg, secondaryBg, 'the two actions do not look alike');
-    t.is(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText), yes, 'the primary action has the focus');
+    t.is(
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText),
+      yes,
+      'the primary action has the focus',
+    );
     await page.screenshot({ path: join(ARTIFACTS, `logout-confirm-${lang}.png`), fullPage: true });
     await primary.click();
     await page.waitForURL(/\/session\/end\/success/);

@@ -29,8 +29,20 @@ test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-dead-ends-'));
   const low = await createTestIdp({ entityId: 'https://low.test.example/metadata' });
   deployment = await prepareDeployment({
-    dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT,
-    extraIdps: [{ id: 'mairie-low', displayName: 'Compte Mairie', metadataFile: low.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/low' }],
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token,
+    rpRedirectUri: RP_REDIRECT,
+    extraIdps: [
+      {
+        id: 'mairie-low',
+        displayName: 'Compte Mairie',
+        metadataFile: low.metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/low',
+      },
+    ],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
     skipChooserWithOneIdp: true, // the product's default (the harness's is false)
   });
@@ -38,12 +50,27 @@ test.before(async () => {
   const idps = (deployment.rawConfig.saml as { idps: Array<Record<string, unknown>> }).idps;
   idps[0]!.maxLoa = 'http://eidas.europa.eu/LoA/substantial';
   running = await startGatewayInProcess(deployment);
-  rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await oidc.discovery(
+    new URL(running.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   mkdirSync(ARTIFACTS, { recursive: true });
   // the fixture RP's redirect URI is on port 9, which Chromium blocks unless allowed
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--explicitly-allowed-ports=9'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--explicitly-allowed-ports=9',
+    ],
   });
 });
 test.after.always(async () => {
@@ -52,20 +79,23 @@ test.after.always(async () => {
   await deployment?.stop();
 });
 
-test.serial('no IdP reaches eidas3: back to the RP with unmet_authentication_requirements, state and iss, no code', async (t) => {
-  const context = await browser.newContext({ locale: 'fr-FR' });
-  const page = await context.newPage();
-  const request = await authorizationRequest(rp, { acr_values: 'eidas3' });
-  // nothing listens at the fixture RP's redirect URI: the test reads where the browser was sent
-  const atRp = page.waitForRequest((r) => r.url().startsWith(RP_REDIRECT));
-  await page.goto(request.url.toString()).catch(() => undefined);
-  const url = new URL((await atRp).url());
-  t.is(url.searchParams.get('error'), 'unmet_authentication_requirements');
-  t.is(url.searchParams.get('state'), request.state);
-  t.is(url.searchParams.get('iss'), running.url);
-  t.is(url.searchParams.get('code'), null);
-  await context.close();
-});
+test.serial(
+  'no IdP reaches eidas3: back to the RP with unmet_authentication_requirements, state and iss, no code',
+  async (t) => {
+    const context = await browser.newContext({ locale: 'fr-FR' });
+    const page = await context.newPage();
+    const request = await authorizationRequest(rp, { acr_values: 'eidas3' });
+    // nothing listens at the fixture RP's redirect URI: the test reads where the browser was sent
+    const atRp = page.waitForRequest((r) => r.url().startsWith(RP_REDIRECT));
+    await page.goto(request.url.toString()).catch(() => undefined);
+    const url = new URL((await atRp).url());
+    t.is(url.searchParams.get('error'), 'unmet_authentication_requirements');
+    t.is(url.searchParams.get('state'), request.state);
+    t.is(url.searchParams.get('iss'), running.url);
+    t.is(url.searchParams.get('code'), null);
+    await context.close();
+  },
+);
 
 test.serial('one IdP can serve the login: no chooser, straight to its login form', async (t) => {
   const context = await browser.newContext({ locale: 'fr-FR' });

@@ -21,15 +21,29 @@ let deployment: Deployment;
 let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
 let rp: oidc.Configuration;
 let browser: Browser;
-const payment = JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '120.00' } }]);
+const payment = JSON.stringify([
+  { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '120.00' } },
+]);
 
 test.before(async () => {
   deployment = await prepareDeployment({
-    dir: mkdtempSync(join(tmpdir(), 'gw-step-up-page-')), pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT,
-    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent', skipChooserWithOneIdp: true,
+    dir: mkdtempSync(join(tmpdir(), 'gw-step-up-page-')),
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token,
+    rpRedirectUri: RP_REDIRECT,
+    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+    skipChooserWithOneIdp: true,
   });
   running = await startGatewayInProcess(deployment);
-  rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await oidc.discovery(
+    new URL(running.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
 });

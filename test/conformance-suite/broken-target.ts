@@ -12,7 +12,15 @@
  * The gateway itself is not weakened: it is the proxy that lies to it.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { NS, descendants, parseXml, removeOwnSignature, responseParts, serialize, child } from '../../conformance/saml-idp/hostile/dom.ts';
+import {
+  NS,
+  descendants,
+  parseXml,
+  removeOwnSignature,
+  responseParts,
+  serialize,
+  child,
+} from '../../conformance/saml-idp/hostile/dom.ts';
 import { signSamlElement } from '../../conformance/saml-idp/hostile/sign.ts';
 import { s256 } from '../../conformance/suite/parties/rp.ts';
 
@@ -53,7 +61,9 @@ export function fixAudience(xml: string, entityId: string, key: BrokenTargetOpti
     if (audiences.length === 1 && audiences[0]!.textContent === entityId) return undefined;
     for (const r of descendants(conditions, NS.assertion, 'AudienceRestriction')) conditions.removeChild(r);
     const restriction = doc.createElementNS(NS.assertion, 'saml:AudienceRestriction');
-    restriction.appendChild(doc.createElementNS(NS.assertion, 'saml:Audience')).appendChild(doc.createTextNode(entityId));
+    restriction
+      .appendChild(doc.createElementNS(NS.assertion, 'saml:Audience'))
+      .appendChild(doc.createTextNode(entityId));
     conditions.appendChild(restriction);
     removeOwnSignature(assertion);
     removeOwnSignature(response);
@@ -81,8 +91,16 @@ export async function startBrokenTarget(options: BrokenTargetOptions): Promise<{
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
       let payload = await body(req);
       if (req.method === 'GET' && url.pathname === '/auth') laxPkce(url);
-      const form = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(payload.toString('utf8')) : undefined;
-      if (form !== undefined && req.method === 'POST' && url.pathname === '/token' && form.get('grant_type') === 'authorization_code' && !form.has('code_verifier')) {
+      const form = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+        ? new URLSearchParams(payload.toString('utf8'))
+        : undefined;
+      if (
+        form !== undefined &&
+        req.method === 'POST' &&
+        url.pathname === '/token' &&
+        form.get('grant_type') === 'authorization_code' &&
+        !form.has('code_verifier')
+      ) {
         form.set('code_verifier', FIXED_VERIFIER);
         payload = Buffer.from(form.toString());
       }
@@ -95,10 +113,19 @@ export async function startBrokenTarget(options: BrokenTargetOptions): Promise<{
         }
       }
       const headers = { ...req.headers, 'content-length': String(payload.length) };
-      const upstreamReq = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: `${url.pathname}${url.search}`, headers }, (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      });
+      const upstreamReq = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: `${url.pathname}${url.search}`,
+          headers,
+        },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+        },
+      );
       upstreamReq.on('error', () => {
         res.writeHead(502);
         res.end();

@@ -6,7 +6,8 @@ import test from 'ava';
 import { judgeMetadataLifetime } from '../../conformance/suite/checks/crypto/saml-metadata.ts';
 
 const now = Date.parse('2030-01-01T00:00:00Z');
-const root = (attrs: string) => `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="_a" entityID="https://gw.example/saml/metadata"${attrs}><md:SPSSODescriptor/></md:EntityDescriptor>`;
+const root = (attrs: string) =>
+  `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="_a" entityID="https://gw.example/saml/metadata"${attrs}><md:SPSSODescriptor/></md:EntityDescriptor>`;
 const inDays = (d: number) => new Date(now + d * 86400_000).toISOString();
 
 test('a cacheDuration and a validUntil two periods away pass', (t) => {

@@ -19,9 +19,29 @@ async function target(answer: (path: string) => [number, string]): Promise<{ url
 }
 
 const cases: Array<[string, (path: string) => [number, string], 'pass' | 'fail', RegExp]> = [
-  ['metrics and readiness served to loopback (the old gateway)', (p) => (p === '/metrics' ? [200, '# TYPE gateway_logins_total counter\n'] : p === '/ready' ? [200, '{"status":"ready","checks":{}}'] : [404, '']), 'fail', /\/metrics: HTTP 200 \(served\)/],
-  ['an admin API behind a bearer token on the public URL', (p) => (p.startsWith('/admin/') ? [401, '{"error":"ADMIN_UNAUTHORIZED"}'] : [404, '']), 'fail', /\/admin\/reviews: HTTP 401 \(served\)/],
-  ['a readiness report under another status', (p) => (p === '/ready' ? [503, '{"status":"not_ready","checks":{"redis":false}}'] : [404, '']), 'fail', /\/ready: HTTP 503 \(served\)/],
+  [
+    'metrics and readiness served to loopback (the old gateway)',
+    (p) =>
+      p === '/metrics'
+        ? [200, '# TYPE gateway_logins_total counter\n']
+        : p === '/ready'
+          ? [200, '{"status":"ready","checks":{}}']
+          : [404, ''],
+    'fail',
+    /\/metrics: HTTP 200 \(served\)/,
+  ],
+  [
+    'an admin API behind a bearer token on the public URL',
+    (p) => (p.startsWith('/admin/') ? [401, '{"error":"ADMIN_UNAUTHORIZED"}'] : [404, '']),
+    'fail',
+    /\/admin\/reviews: HTTP 401 \(served\)/,
+  ],
+  [
+    'a readiness report under another status',
+    (p) => (p === '/ready' ? [503, '{"status":"not_ready","checks":{"redis":false}}'] : [404, '']),
+    'fail',
+    /\/ready: HTTP 503 \(served\)/,
+  ],
   ['none of them served', () => [404, 'Not Found'], 'pass', /\/metrics: HTTP 404; \/ready: HTTP 404/],
 ];
 

@@ -35,7 +35,9 @@ export interface SuiteDeployment {
  *
  * @example const d = await startSuiteDeployment(); await runSuite({ target: d.target, client: d.client, idp: d.idp, plans });
  */
-export async function startSuiteDeployment(options: { issuerPort?: number; eidas?: boolean } = {}): Promise<SuiteDeployment> {
+export async function startSuiteDeployment(
+  options: { issuerPort?: number; eidas?: boolean } = {},
+): Promise<SuiteDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-conformance-'));
   const issuerPort = options.issuerPort ?? (await freePort());
   const listenPort = options.issuerPort === undefined ? issuerPort : await freePort();
@@ -47,16 +49,39 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
   const alternateRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   const sectorDocs = await startHttpsDocumentServer();
   sectorDocs.serve('/conformance-rp.sector.json', JSON.stringify([redirectUri, alternateRedirectUri]));
-  const suiteIdp = await startSuiteIdp({ idpId: 'conformance-idp', port: 0, spMetadataUrl: `${target}/saml/metadata`, keysDir: join(dir, 'suite-idp') });
+  const suiteIdp = await startSuiteIdp({
+    idpId: 'conformance-idp',
+    port: 0,
+    spMetadataUrl: `${target}/saml/metadata`,
+    keysDir: join(dir, 'suite-idp'),
+  });
   const metadataFile = join(dir, 'conformance-idp.metadata.xml');
   writeFileSync(metadataFile, await (await fetch(suiteIdp.idp.metadataUrl)).text());
-  const node = options.eidas === false ? undefined : await startSuiteEidasNode({ idpId: 'conformance-eidas', port: 0, spMetadataUrl: `${target}/saml/metadata`, keysDir: join(dir, 'suite-eidas') });
+  const node =
+    options.eidas === false
+      ? undefined
+      : await startSuiteEidasNode({
+          idpId: 'conformance-eidas',
+          port: 0,
+          spMetadataUrl: `${target}/saml/metadata`,
+          keysDir: join(dir, 'suite-eidas'),
+        });
   const anchor = join(dir, 'conformance-eidas.trust-anchor.pem');
   if (node !== undefined) writeFileSync(anchor, node.node.trustAnchorPem);
-  const eidasIdp = node === undefined ? [] : [{
-    id: 'conformance-eidas', kind: 'eidas', displayName: 'Conformance eIDAS node', metadataUrl: node.node.metadataUrl, maxLoa: 'http://eidas.europa.eu/LoA/high',
-    metadata: { trustAnchorFiles: [anchor] }, eidas: { country: 'DE' },
-  }];
+  const eidasIdp =
+    node === undefined
+      ? []
+      : [
+          {
+            id: 'conformance-eidas',
+            kind: 'eidas',
+            displayName: 'Conformance eIDAS node',
+            metadataUrl: node.node.metadataUrl,
+            maxLoa: 'http://eidas.europa.eu/LoA/high',
+            metadata: { trustAnchorFiles: [anchor] },
+            eidas: { country: 'DE' },
+          },
+        ];
   const deployment = await prepareDeployment({
     dir,
     pgUrl: await freshDatabase(),
@@ -66,12 +91,32 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
     gatewayPort: issuerPort,
     rpRedirectUri: 'http://127.0.0.1:9/callback',
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-    extraIdps: [{ id: 'conformance-idp', displayName: 'Conformance IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }, ...eidasIdp],
-    ...(node === undefined ? {} : { extraKeys: [{ purpose: 'saml' as const, alg: 'PS256' as const }, { purpose: 'saml_decryption' as const, alg: 'RS256' as const }] }),
+    extraIdps: [
+      {
+        id: 'conformance-idp',
+        displayName: 'Conformance IdP',
+        metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/high',
+        nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+      },
+      ...eidasIdp,
+    ],
+    ...(node === undefined
+      ? {}
+      : {
+          extraKeys: [
+            { purpose: 'saml' as const, alg: 'PS256' as const },
+            { purpose: 'saml_decryption' as const, alg: 'RS256' as const },
+          ],
+        }),
     extraClients: [
       {
-        client_id: 'conformance-rp', client_name: 'Conformance suite', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [redirectUri, alternateRedirectUri],
-        post_logout_redirect_uris: [postLogoutRedirectUri], sector_identifier_uri: `${sectorDocs.origin}/conformance-rp.sector.json`,
+        client_id: 'conformance-rp',
+        client_name: 'Conformance suite',
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [redirectUri, alternateRedirectUri],
+        post_logout_redirect_uris: [postLogoutRedirectUri],
+        sector_identifier_uri: `${sectorDocs.origin}/conformance-rp.sector.json`,
         // the suite's refresh checks (OIDC-REFRESH-01/02) run only for an RP registered for the grant
         grant_types: ['authorization_code', 'refresh_token'],
       },
@@ -87,7 +132,14 @@ export async function startSuiteDeployment(options: { issuerPort?: number; eidas
     gatewayUrl: gateway.url,
     idp: suiteIdp.idp,
     ...(node === undefined ? {} : { eidasNode: node.node }),
-    client: { clientId: 'conformance-rp', clientSecret: deployment.client.client_secret, redirectUri, postLogoutRedirectUri, scope: 'openid profile email', alternateRedirectUri },
+    client: {
+      clientId: 'conformance-rp',
+      clientSecret: deployment.client.client_secret,
+      redirectUri,
+      postLogoutRedirectUri,
+      scope: 'openid profile email',
+      alternateRedirectUri,
+    },
     async stop() {
       await gateway.stop();
       await deployment.stop();

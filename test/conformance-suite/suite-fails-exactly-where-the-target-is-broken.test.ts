@@ -26,17 +26,28 @@ test.before(async () => {
     port,
     upstream: deployment.gatewayUrl,
     idpKey: deployment.idp.keys,
-    spEntityId: () => (entityId ??= fetch(`http://127.0.0.1:${port}/saml/metadata`).then(async (r) => /entityID="([^"]+)"/.exec(await r.text())?.[1] ?? '')),
+    spEntityId: () =>
+      (entityId ??= fetch(`http://127.0.0.1:${port}/saml/metadata`).then(
+        async (r) => /entityID="([^"]+)"/.exec(await r.text())?.[1] ?? '',
+      )),
   });
-  report = await runSuite({ target: deployment.target, plans: ['oidc', 'saml'], client: deployment.client, idp: deployment.idp });
+  report = await runSuite({
+    target: deployment.target,
+    plans: ['oidc', 'saml'],
+    client: deployment.client,
+    idp: deployment.idp,
+  });
 });
 test.after.always(async () => {
   await proxy?.stop();
   await deployment?.stop();
 });
 
-test('exactly the PKCE and Audience checks fail (besides the gateway\'s known gaps)', (t) => {
-  const failed = report.results.filter((r) => r.verdict === 'fail').map((r) => r.id).sort();
+test("exactly the PKCE and Audience checks fail (besides the gateway's known gaps)", (t) => {
+  const failed = report.results
+    .filter((r) => r.verdict === 'fail')
+    .map((r) => r.id)
+    .sort();
   const gaps = Object.keys(KNOWN_GATEWAY_GAPS).filter((id) => report.results.some((r) => r.id === id));
   t.deepEqual(failed, [...BROKEN, ...gaps].sort());
 });

@@ -14,7 +14,9 @@ import { KNOWN_GATEWAY_GAPS } from './known-gateway-gaps.ts';
 import { startSuiteDeployment, type SuiteDeployment } from './suite-deployment.ts';
 
 const ARTIFACTS = new URL('../artifacts/conformance/', import.meta.url).pathname;
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
+  existsSync(p),
+);
 
 let deployment: SuiteDeployment;
 let report: SuiteReport;
@@ -22,7 +24,14 @@ let report: SuiteReport;
 test.before(async () => {
   deployment = await startSuiteDeployment();
   const lines: string[] = [];
-  report = await runSuite({ target: deployment.target, plans: [...PLANS], client: deployment.client, idp: deployment.idp, ...(deployment.eidasNode === undefined ? {} : { eidasNode: deployment.eidasNode }), progress: (line) => lines.push(line) });
+  report = await runSuite({
+    target: deployment.target,
+    plans: [...PLANS],
+    client: deployment.client,
+    idp: deployment.idp,
+    ...(deployment.eidasNode === undefined ? {} : { eidasNode: deployment.eidasNode }),
+    progress: (line) => lines.push(line),
+  });
   writeReports(report, ARTIFACTS);
   if (process.env.CONFORMANCE_VERBOSE) console.log(lines.join('\n'));
 });
@@ -36,10 +45,16 @@ test('the catalogue runs at least 80 checks over the four plans', (t) => {
 });
 
 test('no check fails against the gateway, except its known gaps (each still reported as a failure)', (t) => {
-  const failed = report.results.filter((r) => r.verdict === 'fail' && !(r.id in KNOWN_GATEWAY_GAPS)).map((r) => `${r.id}: ${r.observed}`);
+  const failed = report.results
+    .filter((r) => r.verdict === 'fail' && !(r.id in KNOWN_GATEWAY_GAPS))
+    .map((r) => `${r.id}: ${r.observed}`);
   t.deepEqual(failed, []);
   const gaps = report.results.filter((r) => r.id in KNOWN_GATEWAY_GAPS).map((r) => `${r.id}: ${r.verdict}`);
-  t.deepEqual(gaps, Object.keys(KNOWN_GATEWAY_GAPS).map((id) => `${id}: fail`), 'a known gap that now passes must leave the list');
+  t.deepEqual(
+    gaps,
+    Object.keys(KNOWN_GATEWAY_GAPS).map((id) => `${id}: fail`),
+    'a known gap that now passes must leave the list',
+  );
 });
 
 test('every skipped check states its reason', (t) => {
@@ -49,8 +64,12 @@ test('every skipped check states its reason', (t) => {
 
 test('only the TLS checks may be skipped (back-channel logout and refresh tokens run): the eIDAS plan runs in full through the suite eIDAS node', (t) => {
   const skipped = report.results.filter((r) => r.verdict === 'skipped').map((r) => `${r.id}: ${r.reason ?? ''}`);
-  t.deepEqual(skipped, skipped.filter((s) => s.startsWith('CRYPTO-TLS-01: ')));
-  for (const id of ['OIDC-BCL-01', 'OIDC-REFRESH-01', 'OIDC-REFRESH-02']) t.is(report.results.find((r) => r.id === id)?.verdict, 'pass', id);
+  t.deepEqual(
+    skipped,
+    skipped.filter((s) => s.startsWith('CRYPTO-TLS-01: ')),
+  );
+  for (const id of ['OIDC-BCL-01', 'OIDC-REFRESH-01', 'OIDC-REFRESH-02'])
+    t.is(report.results.find((r) => r.id === id)?.verdict, 'pass', id);
   const eidas = report.results.filter((r) => r.plan === 'eidas');
   t.true(eidas.filter((r) => r.verdict === 'pass').length >= 25, eidas.map((r) => `${r.id}: ${r.verdict}`).join(', '));
 });
@@ -76,7 +95,11 @@ test('the reports carry every check', (t) => {
   const page = `file://${ARTIFACTS}conformance.html`;
   const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars'];
   const quiet = { stdio: ['ignore', 'ignore', 'ignore'] as ['ignore', 'ignore', 'ignore'], timeout: 60_000 };
-  execFileSync(CHROMIUM!, [...flags, '--window-size=1280,1800', `--screenshot=${ARTIFACTS}conformance.png`, page], quiet);
+  execFileSync(
+    CHROMIUM!,
+    [...flags, '--window-size=1280,1800', `--screenshot=${ARTIFACTS}conformance.png`, page],
+    quiet,
+  );
   execFileSync(CHROMIUM!, [...flags, `--print-to-pdf=${ARTIFACTS}conformance.pdf`, page], quiet);
   t.true(statSync(`${ARTIFACTS}conformance.png`).size > 10_000, 'a non-trivial screenshot');
   t.true(statSync(`${ARTIFACTS}conformance.pdf`).size > 10_000, 'a non-trivial PDF');

@@ -17,7 +17,13 @@ test.after.always(async () => {
 });
 
 test('WEBAUTHN-ENROL-01 passes: an ordinary login earns no enrolment, at any level or kind', async (t) => {
-  const report = await runSuite({ target: deployment.target, plans: ['oidc'], only: ['WEBAUTHN-ENROL-01'], client: deployment.client, idp: deployment.idp });
+  const report = await runSuite({
+    target: deployment.target,
+    plans: ['oidc'],
+    only: ['WEBAUTHN-ENROL-01'],
+    client: deployment.client,
+    idp: deployment.idp,
+  });
   const result = report.results.find((r) => r.id === 'WEBAUTHN-ENROL-01');
   t.is(result?.verdict, 'pass', `${result?.reason ?? ''} ${result?.observed ?? ''}`);
   t.regex(result?.observed ?? '', /account page HTTP 200/);

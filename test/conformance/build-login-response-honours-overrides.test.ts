@@ -39,7 +39,9 @@ test('signAssertion false + inResponseTo null: an unsigned, unsolicited Response
 
 test('signingKey: the signature verifies only with the attacker key', async (t) => {
   const attacker = await makeFakeSp();
-  const { doc, built, pki } = build({ signingKey: { privateKeyPem: attacker.privateKeyPem, certPem: attacker.certPem } });
+  const { doc, built, pki } = build({
+    signingKey: { privateKeyPem: attacker.privateKeyPem, certPem: attacker.certPem },
+  });
   const signature = doc.getElementsByTagNameNS(dsig, 'Signature')[0]!.toString();
   const withIdp = new SignedXml({ publicCert: pki.idpCertPem, getCertFromKeyInfo: () => null });
   withIdp.loadSignature(signature);
@@ -52,7 +54,10 @@ test('signingKey: the signature verifies only with the attacker key', async (t) 
 test('attributes are merged, removed with null, and escaped', (t) => {
   const { doc } = build({ attributes: { email: null, given_name: 'Ma<rie>&"', extra: '{Audience}' } });
   const values = Object.fromEntries(
-    Array.from(doc.getElementsByTagNameNS(saml, 'Attribute')).map((a: Element) => [a.getAttribute('Name'), a.textContent]),
+    Array.from(doc.getElementsByTagNameNS(saml, 'Attribute')).map((a: Element) => [
+      a.getAttribute('Name'),
+      a.textContent,
+    ]),
   );
   t.false('email' in values);
   t.is(values.given_name, 'Ma<rie>&"');
@@ -71,7 +76,10 @@ test('times, issuer, recipient, LoA and status can be falsified', (t) => {
   });
   t.is((doc.getElementsByTagNameNS(saml, 'Conditions')[0] as Element).getAttribute('NotOnOrAfter'), past.toISOString());
   t.is(doc.getElementsByTagNameNS(saml, 'Issuer')[0]?.textContent, 'https://evil.test');
-  t.is((doc.getElementsByTagNameNS(saml, 'SubjectConfirmationData')[0] as Element).getAttribute('Recipient'), 'https://evil.test/acs');
+  t.is(
+    (doc.getElementsByTagNameNS(saml, 'SubjectConfirmationData')[0] as Element).getAttribute('Recipient'),
+    'https://evil.test/acs',
+  );
   t.is(doc.getElementsByTagNameNS(saml, 'AuthnContextClassRef')[0]?.textContent, 'http://eidas.europa.eu/LoA/high');
   t.regex(root.toString(), /StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"/);
 });

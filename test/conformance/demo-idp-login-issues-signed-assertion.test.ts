@@ -17,7 +17,10 @@ async function signIn(t: ExecutionContext, username: string, password: string, o
   t.teardown(() => idp.stop());
   const id = `_req-${username}-1`;
   const xml = signAuthnRequest(authnRequestXml(sp, { id, destination: `${idp.url}/sso` }), sp.privateKeyPem);
-  const form = await postForm(`${idp.url}/sso`, { SAMLRequest: Buffer.from(xml).toString('base64'), RelayState: 'rs-42' });
+  const form = await postForm(`${idp.url}/sso`, {
+    SAMLRequest: Buffer.from(xml).toString('base64'),
+    RelayState: 'rs-42',
+  });
   t.is(form.status, 200);
   const login = await postForm(`${idp.url}/login`, { request_id: id, RelayState: 'rs-42', username, password });
   return { idp, sp, pki, id, login };
@@ -28,7 +31,8 @@ function attributes(assertion: Element): Record<string, string> {
   const out: Record<string, string> = {};
   for (const attribute of Array.from(assertion.getElementsByTagNameNS(saml, 'Attribute'))) {
     if (attribute.getAttribute('NameFormat') !== 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic') return {};
-    out[attribute.getAttribute('Name') as string] = attribute.getElementsByTagNameNS(saml, 'AttributeValue')[0]?.textContent ?? '';
+    out[attribute.getAttribute('Name') as string] =
+      attribute.getElementsByTagNameNS(saml, 'AttributeValue')[0]?.textContent ?? '';
   }
   return out;
 }
@@ -59,7 +63,8 @@ test('marie: signed assertion, LoA substantial, audience, InResponseTo, destinat
 
   t.is(response.getAttribute('Destination'), sp.acsUrl);
   t.is(response.getAttribute('InResponseTo'), id);
-  const text = (name: string): string | undefined => assertion.getElementsByTagNameNS(saml, name)[0]?.textContent ?? undefined;
+  const text = (name: string): string | undefined =>
+    assertion.getElementsByTagNameNS(saml, name)[0]?.textContent ?? undefined;
   t.is(text('Issuer'), idp.entityId);
   t.is(idp.entityId, `${idp.url}/metadata`);
   t.is(text('Audience'), sp.entityId);
@@ -70,7 +75,9 @@ test('marie: signed assertion, LoA substantial, audience, InResponseTo, destinat
   t.is(confirmation.getAttribute('Recipient'), sp.acsUrl);
   t.is(confirmation.getAttribute('InResponseTo'), id);
   const conditions = assertion.getElementsByTagNameNS(saml, 'Conditions')[0] as Element;
-  const lifetime = Date.parse(conditions.getAttribute('NotOnOrAfter') as string) - Date.parse(conditions.getAttribute('NotBefore') as string);
+  const lifetime =
+    Date.parse(conditions.getAttribute('NotOnOrAfter') as string) -
+    Date.parse(conditions.getAttribute('NotBefore') as string);
   t.is(lifetime, 5 * 60 * 1000);
   t.deepEqual(attributes(assertion), {
     given_name: 'Marie',
@@ -85,7 +92,10 @@ test('marie: signed assertion, LoA substantial, audience, InResponseTo, destinat
 });
 
 test('jean gets LoA high, alex LoA low', async (t) => {
-  for (const [user, loa] of [['jean', 'high'], ['alex', 'low']] as const) {
+  for (const [user, loa] of [
+    ['jean', 'high'],
+    ['alex', 'low'],
+  ] as const) {
     const { login } = await signIn(t, user, `${user}-demo`);
     const xml = Buffer.from(hiddenValue(login.body, 'SAMLResponse') as string, 'base64').toString('utf8');
     t.true(xml.includes(`<saml:AuthnContextClassRef>http://eidas.europa.eu/LoA/${loa}</saml:AuthnContextClassRef>`));
@@ -97,7 +107,12 @@ test('a wrong password re-shows the form: LOGIN_BAD_CREDENTIALS, and the request
   t.is(login.status, 401);
   t.is(login.code, 'LOGIN_BAD_CREDENTIALS');
   t.is(hiddenValue(login.body, 'request_id'), id);
-  const retry = await postForm(`${idp.url}/login`, { request_id: id, RelayState: 'rs-42', username: 'marie', password: 'marie-demo' });
+  const retry = await postForm(`${idp.url}/login`, {
+    request_id: id,
+    RelayState: 'rs-42',
+    username: 'marie',
+    password: 'marie-demo',
+  });
   t.is(retry.status, 200);
   t.truthy(hiddenValue(retry.body, 'SAMLResponse'));
 });
@@ -105,14 +120,26 @@ test('a wrong password re-shows the form: LOGIN_BAD_CREDENTIALS, and the request
 test('a request answered once cannot be answered again, nor an unknown one: AUTHN_REQUEST_UNKNOWN', async (t) => {
   const { idp, id, login } = await signIn(t, 'marie', 'marie-demo');
   t.is(login.status, 200);
-  const again = await postForm(`${idp.url}/login`, { request_id: id, RelayState: 'rs-42', username: 'marie', password: 'marie-demo' });
+  const again = await postForm(`${idp.url}/login`, {
+    request_id: id,
+    RelayState: 'rs-42',
+    username: 'marie',
+    password: 'marie-demo',
+  });
   t.is(again.code, 'AUTHN_REQUEST_UNKNOWN');
-  const forged = await postForm(`${idp.url}/login`, { request_id: '_never-sent', username: 'marie', password: 'marie-demo' });
+  const forged = await postForm(`${idp.url}/login`, {
+    request_id: '_never-sent',
+    username: 'marie',
+    password: 'marie-demo',
+  });
   t.is(forged.code, 'AUTHN_REQUEST_UNKNOWN');
 });
 
 test('responseOverrides falsify the next Responses (programmable IdP)', async (t) => {
-  const { idp, sp, login } = await signIn(t, 'marie', 'marie-demo', { audience: 'https://someone-else.test', signResponse: true });
+  const { idp, sp, login } = await signIn(t, 'marie', 'marie-demo', {
+    audience: 'https://someone-else.test',
+    signResponse: true,
+  });
   const xml = Buffer.from(hiddenValue(login.body, 'SAMLResponse') as string, 'base64').toString('utf8');
   t.true(xml.includes('<saml:Audience>https://someone-else.test</saml:Audience>'));
   t.is(new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagNameNS(dsig, 'Signature').length, 2);

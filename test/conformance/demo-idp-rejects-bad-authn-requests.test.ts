@@ -9,7 +9,9 @@ const b64 = (xml: string): string => Buffer.from(xml, 'utf8').toString('base64')
 test('an unsigned HTTP-POST AuthnRequest is refused: AUTHN_REQUEST_UNSIGNED', async (t) => {
   const { idp, sp } = await startIdpWithFakeSp();
   t.teardown(() => idp.stop());
-  const page = await postForm(`${idp.url}/sso`, { SAMLRequest: b64(authnRequestXml(sp, { destination: `${idp.url}/sso` })) });
+  const page = await postForm(`${idp.url}/sso`, {
+    SAMLRequest: b64(authnRequestXml(sp, { destination: `${idp.url}/sso` })),
+  });
   t.is(page.status, 400);
   t.is(page.code, 'AUTHN_REQUEST_UNSIGNED');
   t.false(page.body.includes('name="password"'));
@@ -37,7 +39,10 @@ test('an AuthnRequest signed by another key is refused: AUTHN_REQUEST_SIGNATURE_
 test('a signature over a child instead of the request is refused: AUTHN_REQUEST_WRAPPED', async (t) => {
   const { idp, sp } = await startIdpWithFakeSp();
   t.teardown(() => idp.stop());
-  const xml = authnRequestXml(sp, { destination: `${idp.url}/sso` }).replace('<samlp:NameIDPolicy ', '<samlp:NameIDPolicy ID="_child" ');
+  const xml = authnRequestXml(sp, { destination: `${idp.url}/sso` }).replace(
+    '<samlp:NameIDPolicy ',
+    '<samlp:NameIDPolicy ID="_child" ',
+  );
   const signed = signAuthnRequest(xml, sp.privateKeyPem, "//*[local-name(.)='NameIDPolicy']");
   const page = await postForm(`${idp.url}/sso`, { SAMLRequest: b64(signed) });
   t.is(page.code, 'AUTHN_REQUEST_WRAPPED');

@@ -19,7 +19,10 @@ test('GET /metadata is IdP metadata for <baseUrl>/metadata with POST + Redirect 
   t.is(root.getAttribute('entityID'), `${idp.url}/metadata`);
   const descriptor = root.getElementsByTagNameNS(md, 'IDPSSODescriptor')[0] as Element;
   t.is(descriptor.getAttribute('WantAuthnRequestsSigned'), 'true');
-  const sso = Array.from(descriptor.getElementsByTagNameNS(md, 'SingleSignOnService')).map((el: Element) => [el.getAttribute('Binding'), el.getAttribute('Location')]);
+  const sso = Array.from(descriptor.getElementsByTagNameNS(md, 'SingleSignOnService')).map((el: Element) => [
+    el.getAttribute('Binding'),
+    el.getAttribute('Location'),
+  ]);
   t.deepEqual(sso, [
     ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', `${idp.url}/sso`],
     ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', `${idp.url}/sso`],

@@ -82,7 +82,10 @@ test('an OP error on the callback is shown: RP_AUTHORIZATION_ERROR', async (t) =
   const { rp } = await setUp(t);
   const { location, cookie } = await startLogin(rp.url);
   const state = encodeURIComponent(location.searchParams.get('state') as string);
-  const response = await fetch(`${rp.url}/callback?error=access_denied&error_description=The+user+said+no&state=${state}`, { headers: { cookie } });
+  const response = await fetch(
+    `${rp.url}/callback?error=access_denied&error_description=The+user+said+no&state=${state}`,
+    { headers: { cookie } },
+  );
   t.is(response.status, 400);
   t.is(response.headers.get('x-error-code'), 'RP_AUTHORIZATION_ERROR');
   const body = await response.text();
@@ -102,8 +105,15 @@ test('an ID token whose signature does not match the JWKS is refused: RP_CALLBAC
   op.serveUnrelatedJwks = true;
   const { location, cookie } = await startLogin(rp.url);
   const q = location.searchParams;
-  op.grants.set('code-2', { code: 'code-2', codeChallenge: q.get('code_challenge') as string, nonce: q.get('nonce') as string, claims: {} });
-  const callback = await fetch(`${rp.url}/callback?code=code-2&state=${encodeURIComponent(q.get('state') as string)}`, { headers: { cookie } });
+  op.grants.set('code-2', {
+    code: 'code-2',
+    codeChallenge: q.get('code_challenge') as string,
+    nonce: q.get('nonce') as string,
+    claims: {},
+  });
+  const callback = await fetch(`${rp.url}/callback?code=code-2&state=${encodeURIComponent(q.get('state') as string)}`, {
+    headers: { cookie },
+  });
   t.is(callback.headers.get('x-error-code'), 'RP_CALLBACK_FAILED');
   t.is(op.tokenRequests.length, 1);
 });

@@ -17,7 +17,10 @@ test('ensureDevPki makes a CA and an IdP certificate it signed, and keeps them o
   t.true(idp.checkIssued(ca));
   t.true(idp.verify(ca.publicKey));
   t.is(idp.publicKey.asymmetricKeyDetails?.modulusLength, 3072);
-  t.is(createPublicKey(first.idpKeyPem).export({ type: 'spki', format: 'pem' }), idp.publicKey.export({ type: 'spki', format: 'pem' }));
+  t.is(
+    createPublicKey(first.idpKeyPem).export({ type: 'spki', format: 'pem' }),
+    idp.publicKey.export({ type: 'spki', format: 'pem' }),
+  );
   t.regex(idp.subject, /NOT FOR PRODUCTION/);
 
   const second = ensureDevPki(dir);

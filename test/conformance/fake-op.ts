@@ -31,7 +31,12 @@ export interface FakeOp {
 export async function startFakeOp(clientId: string, clientSecret: string): Promise<FakeOp> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'fake-op-es256', alg: 'ES256', use: 'sig' };
-  const unrelated = { ...(await exportJWK((await generateKeyPair('ES256')).publicKey)), kid: 'fake-op-es256', alg: 'ES256', use: 'sig' };
+  const unrelated = {
+    ...(await exportJWK((await generateKeyPair('ES256')).publicKey)),
+    kid: 'fake-op-es256',
+    alg: 'ES256',
+    use: 'sig',
+  };
   const grants = new Map<string, Grant>();
   const tokenRequests: FakeOp['tokenRequests'] = [];
   let issuer = '';
@@ -65,15 +70,24 @@ export async function startFakeOp(clientId: string, clientSecret: string): Promi
         if (url.pathname === '/token' && req.method === 'POST') {
           const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
           tokenRequests.push({ authorization: req.headers.authorization, form });
-          if (!basicAuthMatches(req.headers.authorization, clientId, clientSecret)) return json(401, { error: 'invalid_client' });
+          if (!basicAuthMatches(req.headers.authorization, clientId, clientSecret))
+            return json(401, { error: 'invalid_client' });
           const grant = grants.get(form.get('code') ?? '');
           const verifier = form.get('code_verifier') ?? '';
-          if (grant === undefined || createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) {
+          if (
+            grant === undefined ||
+            createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge
+          ) {
             return json(400, { error: 'invalid_grant' });
           }
           grants.delete(grant.code);
           const idToken = await sign(privateKey, jwk.kid, { ...grant.claims, nonce: grant.nonce }, issuer, clientId);
-          return json(200, { access_token: `at-${grant.code}`, token_type: 'Bearer', expires_in: 60, id_token: idToken });
+          return json(200, {
+            access_token: `at-${grant.code}`,
+            token_type: 'Bearer',
+            expires_in: 60,
+            id_token: idToken,
+          });
         }
         if (url.pathname === '/me') return json(200, { sub: 'pairwise-sub-1', given_name: 'Marie' });
         json(404, { error: 'not_found' });
@@ -102,10 +116,20 @@ function basicAuthMatches(header: string | undefined, clientId: string, clientSe
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const formDecode = (v: string): string => decodeURIComponent(v.replaceAll('+', ' '));
-  return colon > 0 && formDecode(decoded.slice(0, colon)) === clientId && formDecode(decoded.slice(colon + 1)) === clientSecret;
+  return (
+    colon > 0 &&
+    formDecode(decoded.slice(0, colon)) === clientId &&
+    formDecode(decoded.slice(colon + 1)) === clientSecret
+  );
 }
 
-function sign(key: CryptoKey, kid: string, claims: Record<string, unknown>, issuer: string, audience: string): Promise<string> {
+function sign(
+  key: CryptoKey,
+  kid: string,
+  claims: Record<string, unknown>,
+  issuer: string,
+  audience: string,
+): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
     .setIssuer(issuer)

@@ -38,7 +38,10 @@ function selfSign(privateKeyPem: string): string {
 }
 
 /** Makes an SP with a fresh RSA 2048 key (node:crypto) and a self-signed certificate. */
-export async function makeFakeSp(entityId = 'https://gateway.test/saml/metadata', acsUrl = 'https://gateway.test/saml/acs'): Promise<FakeSp> {
+export async function makeFakeSp(
+  entityId = 'https://gateway.test/saml/metadata',
+  acsUrl = 'https://gateway.test/saml/acs',
+): Promise<FakeSp> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const certPem = selfSign(privateKeyPem);
@@ -107,5 +110,10 @@ export function redirectQuery(xml: string, relayState: string, privateKeyPem: st
 /** Reads the value of a hidden input from an HTML page (the demo pages escape with &quot; etc.). */
 export function hiddenValue(html: string, name: string): string | undefined {
   const match = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(html);
-  return match?.[1]?.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+  return match?.[1]
+    ?.replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
 }

@@ -19,7 +19,9 @@ export function testPki(): DevPki {
 }
 
 /** A fake SP (one per test process: key generation is the slow part) and a fresh demo IdP that trusts it. */
-export async function startIdpWithFakeSp(responseOverrides?: ResponseOverrides): Promise<{ idp: DemoIdp; sp: FakeSp; pki: DevPki }> {
+export async function startIdpWithFakeSp(
+  responseOverrides?: ResponseOverrides,
+): Promise<{ idp: DemoIdp; sp: FakeSp; pki: DevPki }> {
   sharedSp ??= makeFakeSp();
   const sp = await sharedSp;
   const keys = testPki();
@@ -28,7 +30,10 @@ export async function startIdpWithFakeSp(responseOverrides?: ResponseOverrides):
 }
 
 /** POSTs a form and returns status, code header and body. */
-export async function postForm(url: string, fields: Record<string, string>): Promise<{ status: number; code: string | null; body: string }> {
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+): Promise<{ status: number; code: string | null; body: string }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -22,10 +22,26 @@ import { AGILE_CLIENT, type TwoGateways } from './two-gateways.ts';
 
 /** 20 rotations; the three algorithm switches are among them. */
 export const ROTATION_PLAN: readonly AlgorithmName[] = [
-  'ES256', 'ES256', 'ES256', 'ES256', 'ES256', 'ES256',
-  'EdDSA', 'EdDSA', 'EdDSA', 'EdDSA', 'EdDSA',
-  'PS256', 'PS256', 'PS256',
-  'ES256', 'ES256', 'ES256', 'ES256', 'ES256', 'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'EdDSA',
+  'EdDSA',
+  'EdDSA',
+  'EdDSA',
+  'EdDSA',
+  'PS256',
+  'PS256',
+  'PS256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
+  'ES256',
 ];
 
 export interface RotationLoadResult {
@@ -61,7 +77,12 @@ class AlternatingBrowser extends Browser {
   }
 }
 
-async function oneLogin(env: TwoGateways, worker: number, seq: number, browser: Browser): Promise<{ idToken: string; alg: string; kid: string }> {
+async function oneLogin(
+  env: TwoGateways,
+  worker: number,
+  seq: number,
+  browser: Browser,
+): Promise<{ idToken: string; alg: string; kid: string }> {
   const portA = new URL(env.a.url).port;
   const portB = new URL(env.b.url).port;
   const toB = seq % 2 === 1;
@@ -71,21 +92,40 @@ async function oneLogin(env: TwoGateways, worker: number, seq: number, browser: 
     return target;
   };
   // A careful RP reads discovery (here per login, from the instance it talks to) and checks the ID token alg against it.
-  const rp = await oidc.discovery(new URL(env.deployment.gatewayUrl), AGILE_CLIENT, env.agile.client_secret, undefined, {
-    execute: [oidc.allowInsecureRequests],
-    [oidc.customFetch]: (url: string, options: RequestInit) => fetch(rewrite(url), options),
-  } as oidc.DiscoveryRequestOptions);
-  rp[oidc.customFetch] = ((url: string, options: RequestInit) => fetch(rewrite(url), options)) as unknown as oidc.CustomFetch;
+  const rp = await oidc.discovery(
+    new URL(env.deployment.gatewayUrl),
+    AGILE_CLIENT,
+    env.agile.client_secret,
+    undefined,
+    {
+      execute: [oidc.allowInsecureRequests],
+      [oidc.customFetch]: (url: string, options: RequestInit) => fetch(rewrite(url), options),
+    } as oidc.DiscoveryRequestOptions,
+  );
+  rp[oidc.customFetch] = ((url: string, options: RequestInit) =>
+    fetch(rewrite(url), options)) as unknown as oidc.CustomFetch;
   // One browser per person (a familiar device for the risk pipeline); prompt=login makes every login a
   // complete one (chooser, signed AuthnRequest, IdP, ACS) despite the session cookie.
   const request = await authorizationRequest(rp, { prompt: 'login' });
-  const journey = await loginJourney(request.url, { username: worker % 2 === 0 ? 'marie' : 'jean', redirectUri: RP_REDIRECT, browser });
-  if (!journey.url.searchParams.get('code')) throw new Error(`no code: ${journey.url} ${journey.status} ${journey.html.slice(0, 200)}`);
-  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const journey = await loginJourney(request.url, {
+    username: worker % 2 === 0 ? 'marie' : 'jean',
+    redirectUri: RP_REDIRECT,
+    browser,
+  });
+  if (!journey.url.searchParams.get('code'))
+    throw new Error(`no code: ${journey.url} ${journey.status} ${journey.html.slice(0, 200)}`);
+  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   const idToken = tokens.id_token!;
   const jwksFrom = Math.random() < 0.5 ? env.a.url : env.b.url;
   const jwks = (await (await fetch(`${jwksFrom}/jwks`)).json()) as JSONWebKeySet;
-  const { protectedHeader } = await jwtVerify(idToken, createLocalJWKSet(jwks), { issuer: env.deployment.gatewayUrl, audience: AGILE_CLIENT });
+  const { protectedHeader } = await jwtVerify(idToken, createLocalJWKSet(jwks), {
+    issuer: env.deployment.gatewayUrl,
+    audience: AGILE_CLIENT,
+  });
   return { idToken, alg: protectedHeader.alg, kid: protectedHeader.kid! };
 }
 
@@ -95,11 +135,24 @@ async function converged(env: TwoGateways): Promise<void> {
 }
 
 /** Runs the scenario; `leadTimeMs` must match the gateways' boot option. */
-export async function runRotationsUnderLoad(env: TwoGateways, options: { concurrency: number; leadTimeMs: number; switchLeadMs: number; plan?: readonly AlgorithmName[] }): Promise<RotationLoadResult> {
+export async function runRotationsUnderLoad(
+  env: TwoGateways,
+  options: { concurrency: number; leadTimeMs: number; switchLeadMs: number; plan?: readonly AlgorithmName[] },
+): Promise<RotationLoadResult> {
   const started = Date.now();
   const lifecycle = env.a.gateway.services.lifecycle;
   const keys = lifecycle.keys;
-  const result: RotationLoadResult = { logins: 0, failures: [], rotations: 0, algorithmSwitches: 0, algs: {}, kids: 0, lateFailures: [], providerGenerations: { a: 0, b: 0 }, durationMs: 0 };
+  const result: RotationLoadResult = {
+    logins: 0,
+    failures: [],
+    rotations: 0,
+    algorithmSwitches: 0,
+    algs: {},
+    kids: 0,
+    lateFailures: [],
+    providerGenerations: { a: 0, b: 0 },
+    durationMs: 0,
+  };
   const issued: Array<{ idToken: string; kid: string }> = [];
   const kids = new Set<string>();
   let done = false;
@@ -115,10 +168,18 @@ export async function runRotationsUnderLoad(env: TwoGateways, options: { concurr
         result.algs[login.alg] = (result.algs[login.alg] ?? 0) + 1;
       } catch (error) {
         let cause = (error as { cause?: unknown }).cause;
-        if (cause instanceof Response) cause = { status: cause.status, url: cause.url, body: await cause.text().catch(() => '') };
+        if (cause instanceof Response)
+          cause = { status: cause.status, url: cause.url, body: await cause.text().catch(() => '') };
         if (cause instanceof Error) cause = { message: cause.message, cause: (cause as { cause?: unknown }).cause };
         const text = `${(error as Error).message} ${(error as { code?: string }).code ?? ''} ${cause ? JSON.stringify(cause, (_k, v: unknown) => (typeof v === 'string' && v.length > 120 ? `${v.slice(0, 120)}…` : v)) : ''}`;
-        result.failures.push(text.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 600));
+        result.failures.push(
+          text
+            .replace(/<style>[\s\S]*?<\/style>/g, '')
+            .replace(/<[^>]+>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 600),
+        );
       }
       result.logins += 1;
     }
@@ -138,7 +199,10 @@ export async function runRotationsUnderLoad(env: TwoGateways, options: { concurr
         await keys.activate(next.kid);
         await lifecycle.changed();
       } else {
-        const old = keys.activeSigners('id_token').filter((s) => s.alg === current).map((s) => s.kid);
+        const old = keys
+          .activeSigners('id_token')
+          .filter((s) => s.alg === current)
+          .map((s) => s.kid);
         await keys.activate(next.kid, { replaces: [] });
         await lifecycle.changed();
         await converged(env);
@@ -158,7 +222,11 @@ export async function runRotationsUnderLoad(env: TwoGateways, options: { concurr
     await Promise.all(workers);
   }
 
-  const finals = await Promise.all([env.a.url, env.b.url].map(async (url) => createLocalJWKSet((await (await fetch(`${url}/jwks`)).json()) as JSONWebKeySet)));
+  const finals = await Promise.all(
+    [env.a.url, env.b.url].map(async (url) =>
+      createLocalJWKSet((await (await fetch(`${url}/jwks`)).json()) as JSONWebKeySet),
+    ),
+  );
   for (const token of issued) {
     for (const jwks of finals) {
       try {
@@ -169,7 +237,10 @@ export async function runRotationsUnderLoad(env: TwoGateways, options: { concurr
     }
   }
   result.kids = kids.size;
-  result.providerGenerations = { a: env.a.gateway.services.holder.generation, b: env.b.gateway.services.holder.generation };
+  result.providerGenerations = {
+    a: env.a.gateway.services.holder.generation,
+    b: env.b.gateway.services.holder.generation,
+  };
   result.durationMs = Date.now() - started;
   return result;
 }

@@ -21,14 +21,24 @@ test.after.always(async () => {
 test('20 rotations and an ES256 → EdDSA → PS256 → ES256 cycle under load: zero failed logins, every token verifies', async (t) => {
   t.timeout(150_000);
   const result = await runRotationsUnderLoad(env, { concurrency: 3, leadTimeMs: LEAD_MS, switchLeadMs: 5_000 });
-  t.log(JSON.stringify({ ...result, failures: result.failures.slice(0, 5), lateFailures: result.lateFailures.slice(0, 5) }));
+  t.log(
+    JSON.stringify({ ...result, failures: result.failures.slice(0, 5), lateFailures: result.lateFailures.slice(0, 5) }),
+  );
   t.deepEqual(result.failures, [], 'no login failed');
   t.deepEqual(result.lateFailures, [], 'tokens issued before later rotations still verify');
   t.true(result.rotations >= 20);
   t.is(result.rotations, ROTATION_PLAN.length);
   t.is(result.algorithmSwitches, 3);
   t.true(result.logins >= result.rotations, 'logins ran throughout');
-  for (const alg of ['ES256', 'EdDSA', 'PS256']) t.true((result.algs[alg] ?? 0) > 0, `some ID tokens were signed with ${alg}`);
-  t.true(result.providerGenerations.a > result.rotations && result.providerGenerations.b > result.rotations, 'both instances rebuilt their Provider on every change');
-  t.is(env.a.gateway.services.keys.publishable('id_token').length, env.b.gateway.services.keys.publishable('id_token').length, 'both instances publish the same key set');
+  for (const alg of ['ES256', 'EdDSA', 'PS256'])
+    t.true((result.algs[alg] ?? 0) > 0, `some ID tokens were signed with ${alg}`);
+  t.true(
+    result.providerGenerations.a > result.rotations && result.providerGenerations.b > result.rotations,
+    'both instances rebuilt their Provider on every change',
+  );
+  t.is(
+    env.a.gateway.services.keys.publishable('id_token').length,
+    env.b.gateway.services.keys.publishable('id_token').length,
+    'both instances publish the same key set',
+  );
 });

@@ -42,6 +42,8 @@ test('a next key is published before it signs; after activation the old key stay
     const kids = await jwksKids(url);
     t.true(kids.includes(first) && kids.includes(second), `${url} publishes the retired and the active key`);
   }
-  const { rows } = await env.a.gateway.services.pool.query<{ action: string; actor: string }>("select action, actor from key_events where action in ('generate', 'activate')");
+  const { rows } = await env.a.gateway.services.pool.query<{ action: string; actor: string }>(
+    "select action, actor from key_events where action in ('generate', 'activate')",
+  );
   t.true(rows.length >= 2 && rows.every((r) => r.actor.startsWith('gateway:')), 'the scheduler’s actions are audited');
 });

@@ -29,17 +29,41 @@ export async function startTwoGateways(boot: BootOptions): Promise<TwoGateways> 
   const dir = mkdtempSync(join(tmpdir(), 'gw-agility-'));
   const portA = await freePort();
   const deployment = await prepareDeployment({
-    dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token: freshToken(), gatewayPort: portA,
-    rpRedirectUri: RP_REDIRECT, logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-    extraClients: [{ client_id: AGILE_CLIENT, client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], id_token_signed_response_alg: 'ES256' }],
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    gatewayPort: portA,
+    rpRedirectUri: RP_REDIRECT,
+    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+    extraClients: [
+      {
+        client_id: AGILE_CLIENT,
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [RP_REDIRECT],
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
   });
   const a = await startGatewayInProcess(deployment, portA, boot);
   const direct = await startGatewayInProcess(deployment, await freePort(), boot);
   // B is reached as through a load balancer: requests carry the issuer's host, as the gateway requires.
-  const front = await startRoundRobinProxy(await freePort(), () => [direct.url], { publicHost: new URL(deployment.gatewayUrl).host });
-  const b: RunningGateway = { ...direct, url: front.url, stop: async () => { await front.stop(); await direct.stop(); } };
+  const front = await startRoundRobinProxy(await freePort(), () => [direct.url], {
+    publicHost: new URL(deployment.gatewayUrl).host,
+  });
+  const b: RunningGateway = {
+    ...direct,
+    url: front.url,
+    stop: async () => {
+      await front.stop();
+      await direct.stop();
+    },
+  };
   return {
-    deployment, a, b,
+    deployment,
+    a,
+    b,
     agile: { client_id: AGILE_CLIENT, client_secret: deployment.env.GW_DEMO_RP_SECRET! },
     async stop() {
       await a.stop();

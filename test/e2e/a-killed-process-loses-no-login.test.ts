@@ -28,7 +28,16 @@ test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-kill-'));
   const publicPort = await freePort();
   pgUrl = await freshDatabase();
-  deployment = await prepareDeployment({ dir, pgUrl, redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token: freshToken(), gatewayPort: publicPort, rpRedirectUri: RP, logLevel: 'warn' });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl,
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    gatewayPort: publicPort,
+    rpRedirectUri: RP,
+    logLevel: 'warn',
+  });
   a = await startGatewayProcess(deployment, await freePort(), join(dir, 'a.log'));
   b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
   balancer = await startRoundRobinProxy(publicPort, () => backends);
@@ -42,40 +51,68 @@ test.after.always(async () => {
 
 async function authorizationUrl(rp: oidc.Configuration): Promise<{ url: URL; verifier: string }> {
   const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: RP, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: oidc.randomState() });
+  const url = oidc.buildAuthorizationUrl(rp, {
+    redirect_uri: RP,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: oidc.randomState(),
+  });
   return { url, verifier };
 }
 
-test.serial('a login whose process is killed with SIGKILL before the IdP answers finishes on the other process, fully audited', async (t) => {
-  backends = [b.url]; // every step so far on b
-  const rp = await oidc.discovery(new URL(deployment.gatewayUrl), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
-  const { url } = await authorizationUrl(rp);
-  const journey = await loginJourney(url, {
-    username: 'jean',
-    redirectUri: RP,
-    beforeAcs: async (form: Form) => {
-      // b dies without a chance to clean up; the balancer's health check would take it out: here, at once
-      const exited = new Promise((resolve) => b.child.once('exit', resolve));
-      b.child.kill('SIGKILL');
-      await exited;
-      backends = [a.url];
-      return form;
-    },
-  });
-  t.is(b.child.signalCode, 'SIGKILL');
-  t.truthy(journey.url.searchParams.get('code'), `the login finished on a (${journey.url})`);
-  t.is((balancer.served.get(a.url) ?? 0) > 0, true);
+test.serial(
+  'a login whose process is killed with SIGKILL before the IdP answers finishes on the other process, fully audited',
+  async (t) => {
+    backends = [b.url]; // every step so far on b
+    const rp = await oidc.discovery(
+      new URL(deployment.gatewayUrl),
+      deployment.client.client_id,
+      deployment.client.client_secret,
+      undefined,
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const { url } = await authorizationUrl(rp);
+    const journey = await loginJourney(url, {
+      username: 'jean',
+      redirectUri: RP,
+      beforeAcs: async (form: Form) => {
+        // b dies without a chance to clean up; the balancer's health check would take it out: here, at once
+        const exited = new Promise((resolve) => b.child.once('exit', resolve));
+        b.child.kill('SIGKILL');
+        await exited;
+        backends = [a.url];
+        return form;
+      },
+    });
+    t.is(b.child.signalCode, 'SIGKILL');
+    t.truthy(journey.url.searchParams.get('code'), `the login finished on a (${journey.url})`);
+    t.is((balancer.served.get(a.url) ?? 0) > 0, true);
 
-  const pool = createPool(pgUrl, { max: 1 });
-  t.teardown(() => pool.end());
-  const { rows } = await pool.query<{ to_state: string }>('select to_state from audit_log where session_id = $1 order by id', [journey.loginId]);
-  const trail = rows.map((r) => r.to_state);
-  t.deepEqual(trail.filter((s) => ['INITIATED', 'AUTHENTICATING', 'FRAUD_CHECK', 'TOKEN_GENERATION', 'COMPLETED'].includes(s)), ['INITIATED', 'AUTHENTICATING', 'FRAUD_CHECK', 'TOKEN_GENERATION', 'COMPLETED'], 'started on b, finished on a, every transition audited');
-});
+    const pool = createPool(pgUrl, { max: 1 });
+    t.teardown(() => pool.end());
+    const { rows } = await pool.query<{ to_state: string }>(
+      'select to_state from audit_log where session_id = $1 order by id',
+      [journey.loginId],
+    );
+    const trail = rows.map((r) => r.to_state);
+    t.deepEqual(
+      trail.filter((s) => ['INITIATED', 'AUTHENTICATING', 'FRAUD_CHECK', 'TOKEN_GENERATION', 'COMPLETED'].includes(s)),
+      ['INITIATED', 'AUTHENTICATING', 'FRAUD_CHECK', 'TOKEN_GENERATION', 'COMPLETED'],
+      'started on b, finished on a, every transition audited',
+    );
+  },
+);
 
 test.serial("the surviving process's own logins are unaffected", async (t) => {
   backends = [a.url];
-  const rp = await oidc.discovery(new URL(deployment.gatewayUrl), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  const rp = await oidc.discovery(
+    new URL(deployment.gatewayUrl),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   for (const username of ['marie', 'jean']) {
     const { url } = await authorizationUrl(rp);
     const journey = await loginJourney(url, { username, redirectUri: RP });

@@ -25,9 +25,25 @@ let gw: Awaited<ReturnType<typeof startGatewayProcess>>;
 let bed: { url: string; deployment: Deployment; rp: oidc.Configuration };
 
 test.before(async () => {
-  deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: `gw-workers-${process.pid}:`, token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: 'warn' });
-  gw = await startGatewayProcess(deployment, Number(new URL(deployment.gatewayUrl).port), join(dir, 'gateway.log'), { workers: 2 });
-  const rp = await oidc.discovery(new URL(gw.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: `gw-workers-${process.pid}:`,
+    token: freshToken(),
+    rpRedirectUri: RP_REDIRECT,
+    logLevel: 'warn',
+  });
+  gw = await startGatewayProcess(deployment, Number(new URL(deployment.gatewayUrl).port), join(dir, 'gateway.log'), {
+    workers: 2,
+  });
+  const rp = await oidc.discovery(
+    new URL(gw.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   bed = { url: gw.url, deployment, rp };
 });
 test.after.always(async () => {
@@ -53,11 +69,18 @@ const freshGet = (url: string) =>
 const discoveryCount = (exposition: string) =>
   exposition
     .split('\n')
-    .filter((line) => line.startsWith('gateway_http_requests_total{') && line.includes('route="/.well-known/openid-configuration"') && line.includes('status="200"'))
+    .filter(
+      (line) =>
+        line.startsWith('gateway_http_requests_total{') &&
+        line.includes('route="/.well-known/openid-configuration"') &&
+        line.includes('status="200"'),
+    )
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 
 const scrape = async () => {
-  const res = await fetch(`${gw.opsUrl}/metrics`, { headers: { authorization: `Bearer ${deployment.operatorTokens.alice}` } });
+  const res = await fetch(`${gw.opsUrl}/metrics`, {
+    headers: { authorization: `Bearer ${deployment.operatorTokens.alice}` },
+  });
   if (res.status !== 200) throw new Error(`metrics: ${res.status} ${await res.text()}`);
   return res.text();
 };

@@ -25,7 +25,16 @@ let backends: string[] = [];
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-two-'));
   const publicPort = await freePort();
-  deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token: freshToken(), gatewayPort: publicPort, rpRedirectUri: RP, logLevel: 'warn' });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    gatewayPort: publicPort,
+    rpRedirectUri: RP,
+    logLevel: 'warn',
+  });
   a = await startGatewayProcess(deployment, await freePort(), join(dir, 'a.log'));
   b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
   backends = [a.url, b.url];
@@ -39,24 +48,50 @@ test.after.always(async () => {
 });
 
 test('a login started on one gateway process finishes on the other', async (t) => {
-  const rp = await oidc.discovery(new URL(deployment.gatewayUrl), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  const rp = await oidc.discovery(
+    new URL(deployment.gatewayUrl),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(rp, { redirect_uri: RP, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const url = oidc.buildAuthorizationUrl(rp, {
+    redirect_uri: RP,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
   const journey = await loginJourney(url, { username: 'jean', redirectUri: RP });
-  t.true((balancer.served.get(a.url) ?? 0) > 0 && (balancer.served.get(b.url) ?? 0) > 0, 'both processes served steps of the login');
+  t.true(
+    (balancer.served.get(a.url) ?? 0) > 0 && (balancer.served.get(b.url) ?? 0) > 0,
+    'both processes served steps of the login',
+  );
   t.truthy(journey.url.searchParams.get('code'));
 
   // the token request and the JWKS go through the balancer too (each to the next process in turn)
   const tokenUrl = new URL(rp.serverMetadata().token_endpoint!);
   const response = await fetch(tokenUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${deployment.client.client_id}:${deployment.client.client_secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: journey.url.searchParams.get('code')!, redirect_uri: RP, code_verifier: verifier }),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${deployment.client.client_id}:${deployment.client.client_secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: journey.url.searchParams.get('code')!,
+      redirect_uri: RP,
+      code_verifier: verifier,
+    }),
   });
   t.is(response.status, 200);
   const body = (await response.json()) as { id_token: string };
-  const { payload } = await jwtVerify(body.id_token, createRemoteJWKSet(new URL(rp.serverMetadata().jwks_uri!)), { issuer: deployment.gatewayUrl, audience: 'demo-rp' });
+  const { payload } = await jwtVerify(body.id_token, createRemoteJWKSet(new URL(rp.serverMetadata().jwks_uri!)), {
+    issuer: deployment.gatewayUrl,
+    audience: 'demo-rp',
+  });
   t.is(payload.acr, 'eidas3');
   t.is(payload.given_name, 'Jean Pierre');
 

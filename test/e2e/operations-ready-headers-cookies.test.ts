@@ -21,7 +21,15 @@ let redis: RedisHandle;
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-ops-'));
   redis = await startRedis(join(dir, 'redis'), await freePort());
-  deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redis.url, redisKeyPrefix: 'ops:', token: freshToken(), rpRedirectUri: 'http://127.0.0.1:9/callback', logLevel: 'silent' });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redis.url,
+    redisKeyPrefix: 'ops:',
+    token: freshToken(),
+    rpRedirectUri: 'http://127.0.0.1:9/callback',
+    logLevel: 'silent',
+  });
   gateway = await startGatewayInProcess(deployment);
 });
 test.after.always(async () => {
@@ -30,38 +38,53 @@ test.after.always(async () => {
   await redis?.stop();
 });
 
-test.serial('the chooser page carries the security headers, an HttpOnly binding cookie and the request id', async (t) => {
-  const rp = await oidc.discovery(new URL(gateway.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
-  const request = await authorizationRequest(rp, { redirect_uri: deployment.client.redirect_uri });
-  const auth = await fetch(request.url, { redirect: 'manual', headers: { 'x-request-id': 'ops-test-request-0001' } });
-  t.is(auth.headers.get('x-request-id'), 'ops-test-request-0001');
-  const cookies = auth.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const chooser = await fetch(new URL(auth.headers.get('location')!, gateway.url), { headers: { cookie: cookies } });
-  t.is(chooser.status, 200);
-  t.is(chooser.headers.get('x-frame-options'), 'DENY');
-  t.is(chooser.headers.get('x-content-type-options'), 'nosniff');
-  t.is(chooser.headers.get('referrer-policy'), 'no-referrer');
-  t.regex(chooser.headers.get('content-security-policy') ?? '', /default-src 'none'.*frame-ancestors 'none'/);
-  t.is(chooser.headers.get('cache-control'), 'no-store');
-  for (const cookie of auth.headers.getSetCookie()) t.regex(cookie.toLowerCase(), /httponly/, cookie.split('=')[0]);
-});
+test.serial(
+  'the chooser page carries the security headers, an HttpOnly binding cookie and the request id',
+  async (t) => {
+    const rp = await oidc.discovery(
+      new URL(gateway.url),
+      deployment.client.client_id,
+      deployment.client.client_secret,
+      undefined,
+      { execute: [oidc.allowInsecureRequests] },
+    );
+    const request = await authorizationRequest(rp, { redirect_uri: deployment.client.redirect_uri });
+    const auth = await fetch(request.url, { redirect: 'manual', headers: { 'x-request-id': 'ops-test-request-0001' } });
+    t.is(auth.headers.get('x-request-id'), 'ops-test-request-0001');
+    const cookies = auth.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const chooser = await fetch(new URL(auth.headers.get('location')!, gateway.url), { headers: { cookie: cookies } });
+    t.is(chooser.status, 200);
+    t.is(chooser.headers.get('x-frame-options'), 'DENY');
+    t.is(chooser.headers.get('x-content-type-options'), 'nosniff');
+    t.is(chooser.headers.get('referrer-policy'), 'no-referrer');
+    t.regex(chooser.headers.get('content-security-policy') ?? '', /default-src 'none'.*frame-ancestors 'none'/);
+    t.is(chooser.headers.get('cache-control'), 'no-store');
+    for (const cookie of auth.headers.getSetCookie()) t.regex(cookie.toLowerCase(), /httponly/, cookie.split('=')[0]);
+  },
+);
 
-test.serial('/ready is cached: 20 probes at once make one HSM canary signature, not 20 (issue #10 item 13)', async (t) => {
-  const services = gateway.gateway.services;
-  const original = services.hsmReady;
-  let signatures = 0;
-  services.hsmReady = async () => {
-    signatures += 1;
-    return original();
-  };
-  t.teardown(() => {
-    services.hsmReady = original;
-  });
-  await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // past any earlier answer
-  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.opsUrl}/ready`)));
-  t.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
-  t.is(signatures, 1);
-});
+test.serial(
+  '/ready is cached: 20 probes at once make one HSM canary signature, not 20 (issue #10 item 13)',
+  async (t) => {
+    const services = gateway.gateway.services;
+    const original = services.hsmReady;
+    let signatures = 0;
+    services.hsmReady = async () => {
+      signatures += 1;
+      return original();
+    };
+    t.teardown(() => {
+      services.hsmReady = original;
+    });
+    await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // past any earlier answer
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${gateway.opsUrl}/ready`)));
+    t.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+    t.is(signatures, 1);
+  },
+);
 
 test.serial('/ready reports each dependency and turns 503 when Redis is gone, while /health stays up', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100));

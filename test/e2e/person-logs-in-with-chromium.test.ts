@@ -31,7 +31,13 @@ test.before(async () => {
     logLevel: 'silent',
   });
   gateway = await startGatewayInProcess(deployment);
-  rp = await startDemoRp({ port: rpPort, issuer: deployment.gatewayUrl, clientId: deployment.client.client_id, clientSecret: deployment.client.client_secret, redirectUri: deployment.client.redirect_uri });
+  rp = await startDemoRp({
+    port: rpPort,
+    issuer: deployment.gatewayUrl,
+    clientId: deployment.client.client_id,
+    clientSecret: deployment.client.client_secret,
+    redirectUri: deployment.client.redirect_uri,
+  });
   browser = await launchChromium();
 });
 test.after.always(async () => {
@@ -53,7 +59,9 @@ test('a person logs in from the demo RP through the chooser and the demo IdP and
   await page.getByLabel('Password').fill('marie-demo');
   await page.screenshot({ path: join(ARTIFACTS, 'login-2-idp.png'), fullPage: true });
   await page.getByRole('button', { name: /sign in/i }).click();
-  await page.waitForURL((url) => url.toString().startsWith(rp.url) && !url.pathname.startsWith('/callback'), { timeout: 30_000 });
+  await page.waitForURL((url) => url.toString().startsWith(rp.url) && !url.pathname.startsWith('/callback'), {
+    timeout: 30_000,
+  });
   await page.screenshot({ path: join(ARTIFACTS, 'login-3-rp-claims.png'), fullPage: true });
   const text = await page.textContent('body');
   t.regex(text ?? '', /Marie/);

@@ -9,7 +9,12 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser, formsIn } from '../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
@@ -46,7 +51,12 @@ test('auth_time in the ID token is the AuthnInstant of the assertion that authen
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   const assertion = Buffer.from(journey.acsForm!.fields.SAMLResponse!, 'base64').toString('utf8');
   const authnInstant = /AuthnInstant="([^"]+)"/.exec(assertion)![1]!;
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce, maxAge: 600 });
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+    maxAge: 600,
+  });
   t.is(tokens.claims()!.auth_time, Math.floor(Date.parse(authnInstant) / 1000));
 });
 
@@ -58,9 +68,14 @@ test('while a step-up is pending, choosing the IdP again is refused: STEP_UP_PEN
   const stepUp = formsIn(journey.html)[0]!;
   t.true(Buffer.from(stepUp.fields.SAMLRequest!, 'base64').toString('utf8').includes('ForceAuthn="true"'));
   const uid = journey.loginId!;
-  const again = await journey.browser.request(new URL(`/interaction/${uid}/idp`, fx.url), { form: { idp: 'demo-idp' }, headers: { accept: 'application/json' } });
+  const again = await journey.browser.request(new URL(`/interaction/${uid}/idp`, fx.url), {
+    form: { idp: 'demo-idp' },
+    headers: { accept: 'application/json' },
+  });
   t.is(again.status, 409);
   t.is(((await again.json()) as { error: string }).error, 'STEP_UP_PENDING');
-  const shown = await journey.browser.request(new URL(`/interaction/${uid}`, fx.url), { headers: { accept: 'application/json' } });
+  const shown = await journey.browser.request(new URL(`/interaction/${uid}`, fx.url), {
+    headers: { accept: 'application/json' },
+  });
   t.is(shown.status, 409);
 });

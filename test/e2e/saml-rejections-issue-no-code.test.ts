@@ -6,7 +6,12 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { Browser } from '../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 import type { Form } from '../helpers/browser.ts';
 import type { ResponseOverrides } from '../../conformance/saml-idp/build-response.ts';
@@ -29,20 +34,32 @@ function mutateXml(form: Form, change: (xml: string) => string): Form {
 }
 
 async function codesIssued(): Promise<number> {
-  const keys = await fx.gateway.services.redis.keys(`${fx.gateway.services.config.redis.keyPrefix}oidc:AuthorizationCode:*`);
+  const keys = await fx.gateway.services.redis.keys(
+    `${fx.gateway.services.config.redis.keyPrefix}oidc:AuthorizationCode:*`,
+  );
   return keys.length;
 }
 
 async function lastAuditCode(): Promise<string | null> {
-  const { rows } = await fx.gateway.services.pool.query('select error_code from audit_log where error_code is not null order by id desc limit 1');
+  const { rows } = await fx.gateway.services.pool.query(
+    'select error_code from audit_log where error_code is not null order by id desc limit 1',
+  );
   return rows[0]?.error_code ?? null;
 }
 
-async function expectDeniedToRp(t: ExecutionContext, code: string, options: { overrides?: ResponseOverrides; beforeAcs?: (form: Form) => Form }) {
+async function expectDeniedToRp(
+  t: ExecutionContext,
+  code: string,
+  options: { overrides?: ResponseOverrides; beforeAcs?: (form: Form) => Form },
+) {
   if (options.overrides) fx.deployment.idp.setResponseOverrides(options.overrides);
   const before = await codesIssued();
   const request = await authorizationRequest(fx.rp);
-  const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT, beforeAcs: options.beforeAcs });
+  const journey = await loginJourney(request.url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    beforeAcs: options.beforeAcs,
+  });
   t.true(journey.url.toString().startsWith(RP_REDIRECT), `the RP is told (ended at ${journey.url})`);
   t.is(journey.url.searchParams.get('error'), 'access_denied');
   t.is(journey.url.searchParams.get('state'), request.state);
@@ -53,7 +70,9 @@ async function expectDeniedToRp(t: ExecutionContext, code: string, options: { ov
 }
 
 test.serial('a tampered assertion (attribute changed after signing) is SAML_SIGNATURE_INVALID', async (t) => {
-  await expectDeniedToRp(t, 'SAML_SIGNATURE_INVALID', { beforeAcs: (f) => mutateXml(f, (x) => x.replace('>Marie<', '>Mallory<')) });
+  await expectDeniedToRp(t, 'SAML_SIGNATURE_INVALID', {
+    beforeAcs: (f) => mutateXml(f, (x) => x.replace('>Marie<', '>Mallory<')),
+  });
 });
 
 test.serial('a response whose signature was removed is SAML_SIGNATURE_MISSING', async (t) => {
@@ -72,34 +91,45 @@ test.serial('a wrong Destination is SAML_DESTINATION_INVALID', async (t) => {
 
 test.serial('an expired assertion is SAML_EXPIRED', async (t) => {
   const past = new Date(Date.now() - 3600_000);
-  await expectDeniedToRp(t, 'SAML_EXPIRED', { overrides: { notOnOrAfter: past, issueInstant: new Date(past.getTime() - 300_000), notBefore: new Date(past.getTime() - 300_000) } });
+  await expectDeniedToRp(t, 'SAML_EXPIRED', {
+    overrides: {
+      notOnOrAfter: past,
+      issueInstant: new Date(past.getTime() - 300_000),
+      notBefore: new Date(past.getTime() - 300_000),
+    },
+  });
 });
 
 test.serial('a response from an unknown issuer is SAML_ISSUER_UNTRUSTED', async (t) => {
   await expectDeniedToRp(t, 'SAML_ISSUER_UNTRUSTED', { overrides: { issuer: 'https://unknown-idp.example/metadata' } });
 });
 
-test.serial('a response with an unknown RelayState gets a generic page, audited, without echoing the XML', async (t) => {
-  const before = await codesIssued();
-  const request = await authorizationRequest(fx.rp);
-  const journey = await loginJourney(request.url, {
-    username: 'marie',
-    redirectUri: RP_REDIRECT,
-    beforeAcs: (form) => ({ ...form, fields: { ...form.fields, RelayState: 'not-a-relay-state-we-issued' } }),
-  });
-  t.is(journey.status, 400);
-  t.regex(journey.html, /SAML_RELAYSTATE_INVALID/);
-  t.notRegex(journey.html, /<saml|Stack|at .*\.ts/);
-  t.is(await lastAuditCode(), 'SAML_RELAYSTATE_INVALID');
-  t.is(await codesIssued(), before);
-});
+test.serial(
+  'a response with an unknown RelayState gets a generic page, audited, without echoing the XML',
+  async (t) => {
+    const before = await codesIssued();
+    const request = await authorizationRequest(fx.rp);
+    const journey = await loginJourney(request.url, {
+      username: 'marie',
+      redirectUri: RP_REDIRECT,
+      beforeAcs: (form) => ({ ...form, fields: { ...form.fields, RelayState: 'not-a-relay-state-we-issued' } }),
+    });
+    t.is(journey.status, 400);
+    t.regex(journey.html, /SAML_RELAYSTATE_INVALID/);
+    t.notRegex(journey.html, /<saml|Stack|at .*\.ts/);
+    t.is(await lastAuditCode(), 'SAML_RELAYSTATE_INVALID');
+    t.is(await codesIssued(), before);
+  },
+);
 
 test.serial('a replayed response is SAML_REPLAY and issues no second code', async (t) => {
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.truthy(journey.url.searchParams.get('code'), 'the first use succeeds');
   const before = await codesIssued();
-  const replay = await journey.browser.submit(journey.acsForm!, new URL(fx.url), {}, (u) => u.toString().startsWith(RP_REDIRECT));
+  const replay = await journey.browser.submit(journey.acsForm!, new URL(fx.url), {}, (u) =>
+    u.toString().startsWith(RP_REDIRECT),
+  );
   t.not(replay.url.searchParams.get('code') !== null && replay.url.toString().startsWith(RP_REDIRECT), true);
   t.is(await lastAuditCode(), 'SAML_REPLAY');
   t.is(await codesIssued(), before);
@@ -125,6 +155,8 @@ test.serial('a response posted from another browser is SAML_INRESPONSETO_SESSION
   t.is(result.url.searchParams.get('code'), null);
   t.not(result.response.status, 200);
   t.is(await codesIssued(), before);
-  const { rows } = await fx.gateway.services.pool.query("select count(*)::int as n from audit_log where error_code = 'SAML_INRESPONSETO_SESSION_MISMATCH'");
+  const { rows } = await fx.gateway.services.pool.query(
+    "select count(*)::int as n from audit_log where error_code = 'SAML_INRESPONSETO_SESSION_MISMATCH'",
+  );
   t.is(rows[0].n, 1);
 });

@@ -8,7 +8,12 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Pkcs11Signer } from '../../hsm/pkcs11-signer.ts';
 import { Browser } from '../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { continueAfterStepUp, loginJourney } from '../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
@@ -57,36 +62,66 @@ test.serial('a person logs in through the demo IdP and the RP gets verified pivo
   t.regex(String(payload.sub), /^[A-Za-z0-9_-]{43}$/);
 
   const kid = protectedHeader.kid!;
-  const signer = fx.gateway.services.keys.activeSigners('id_token').find((s) => s.kid === kid) as Pkcs11Signer | undefined;
+  const signer = fx.gateway.services.keys.activeSigners('id_token').find((s) => s.kid === kid) as
+    Pkcs11Signer | undefined;
   t.truthy(signer, 'the signing key is an HSM key of the id_token purpose');
   const flags = await signer!.keyFlags();
   t.deepEqual(flags, { sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
 
-  const { rows } = await fx.gateway.services.pool.query('select from_state, to_state from audit_log where session_id = $1 order by id', [journey.loginId]);
+  const { rows } = await fx.gateway.services.pool.query(
+    'select from_state, to_state from audit_log where session_id = $1 order by id',
+    [journey.loginId],
+  );
   t.deepEqual(
     rows.map((r) => `${r.from_state ?? '∅'}→${r.to_state}`),
-    ['∅→INITIATED', 'INITIATED→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED'],
+    [
+      '∅→INITIATED',
+      'INITIATED→AUTHENTICATING',
+      'AUTHENTICATING→FRAUD_CHECK',
+      'FRAUD_CHECK→TOKEN_GENERATION',
+      'TOKEN_GENERATION→COMPLETED',
+    ],
     'every transition of the login is audited once',
   );
 });
 
 test.serial('a client registered for ES256 gets an ES256 ID token from the HSM key', async (t) => {
-  const rp = await oidc.discovery(new URL(fx.url), 'es256-rp', { client_secret: fx.deployment.env.GW_DEMO_RP_SECRET!, id_token_signed_response_alg: 'ES256' }, undefined, { execute: [oidc.allowInsecureRequests] });
+  const rp = await oidc.discovery(
+    new URL(fx.url),
+    'es256-rp',
+    { client_secret: fx.deployment.env.GW_DEMO_RP_SECRET!, id_token_signed_response_alg: 'ES256' },
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   const request = await authorizationRequest(rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-  const { protectedHeader } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${fx.url}/jwks`)), { issuer: fx.url, audience: 'es256-rp' });
+  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
+  const { protectedHeader } = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${fx.url}/jwks`)), {
+    issuer: fx.url,
+    audience: 'es256-rp',
+  });
   t.is(protectedHeader.alg, 'ES256');
 });
 
-test.serial('an RP can introspect its own access token but not another RP\'s', async (t) => {
+test.serial("an RP can introspect its own access token but not another RP's", async (t) => {
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   const introspect = async (clientId: string, secret: string) => {
     const response = await fetch(fx.rp.serverMetadata().introspection_endpoint!, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token: tokens.access_token }),
     });
     return (await response.json()) as { active: boolean };
@@ -97,7 +132,14 @@ test.serial('an RP can introspect its own access token but not another RP\'s', a
 
 test.serial('an authorization request without PKCE is refused before any login starts', async (t) => {
   const url = new URL(`${fx.url}/auth`);
-  url.search = new URLSearchParams({ client_id: 'demo-rp', redirect_uri: RP_REDIRECT, response_type: 'code', scope: 'openid', state: 'xyz', nonce: 'n' }).toString();
+  url.search = new URLSearchParams({
+    client_id: 'demo-rp',
+    redirect_uri: RP_REDIRECT,
+    response_type: 'code',
+    scope: 'openid',
+    state: 'xyz',
+    nonce: 'n',
+  }).toString();
   const response = await fetch(url, { redirect: 'manual' });
   const location = new URL(response.headers.get('location')!);
   t.is(location.searchParams.get('error'), 'invalid_request');
@@ -109,7 +151,11 @@ test.serial('the same person gets the same pairwise sub on a second login', asyn
   for (let i = 0; i < 2; i++) {
     const request = await authorizationRequest(fx.rp);
     const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-    const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
     subs.push(String(tokens.claims()!.sub));
     t.is(tokens.claims()!.acr, 'eidas3');
   }
@@ -124,24 +170,30 @@ test.serial('the jwks publishes public keys only, RS256 and ES256', async (t) =>
   }
 });
 
-test.serial('an LoA still below the required acr after the step-up ends with unmet_authentication_requirements', async (t) => {
-  const request = await authorizationRequest(fx.rp, { acr_values: 'eidas2' });
-  // alex authenticates at LoA low; the demo IdP answers the step-up with the same level again
-  const journey = await loginJourney(request.url, { username: 'alex', redirectUri: RP_REDIRECT });
-  let url = journey.url;
-  if (!url.toString().startsWith(RP_REDIRECT)) {
-    // step-up: the gateway asked the IdP again with ForceAuthn; log in once more as alex
-    url = (await continueAfterStepUp(journey, { username: 'alex', redirectUri: RP_REDIRECT })).url;
-  }
-  t.is(url.searchParams.get('error'), 'unmet_authentication_requirements');
-  t.is(url.searchParams.get('state'), request.state);
-  t.is(url.searchParams.get('code'), null);
-});
+test.serial(
+  'an LoA still below the required acr after the step-up ends with unmet_authentication_requirements',
+  async (t) => {
+    const request = await authorizationRequest(fx.rp, { acr_values: 'eidas2' });
+    // alex authenticates at LoA low; the demo IdP answers the step-up with the same level again
+    const journey = await loginJourney(request.url, { username: 'alex', redirectUri: RP_REDIRECT });
+    let url = journey.url;
+    if (!url.toString().startsWith(RP_REDIRECT)) {
+      // step-up: the gateway asked the IdP again with ForceAuthn; log in once more as alex
+      url = (await continueAfterStepUp(journey, { username: 'alex', redirectUri: RP_REDIRECT })).url;
+    }
+    t.is(url.searchParams.get('error'), 'unmet_authentication_requirements');
+    t.is(url.searchParams.get('state'), request.state);
+    t.is(url.searchParams.get('code'), null);
+  },
+);
 
 test.serial('idp_hint skips the chooser; an unknown idp_hint is IDP_UNKNOWN', async (t) => {
   const request = await authorizationRequest(fx.rp, { idp_hint: 'demo-idp' });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  t.false(journey.browser.trail.some((line) => line.startsWith('POST') && line.endsWith('/idp')), 'no chooser submission');
+  t.false(
+    journey.browser.trail.some((line) => line.startsWith('POST') && line.endsWith('/idp')),
+    'no chooser submission',
+  );
   t.truthy(journey.url.searchParams.get('code'));
 
   const unknown = await authorizationRequest(fx.rp, { idp_hint: 'no-such-idp' });

@@ -21,7 +21,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { pino } from 'pino';
-import { prepareDeployment, startGatewayInProcess, startGatewayProcess, type Deployment } from '../harness/deployment.ts';
+import {
+  prepareDeployment,
+  startGatewayInProcess,
+  startGatewayProcess,
+  type Deployment,
+} from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
 import { startRedis, type RedisHandle } from '../harness/services/redis.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
@@ -48,10 +53,20 @@ let bedA: { url: string; deployment: Deployment; rp: oidc.Configuration };
 test.before(async () => {
   redisPort = await freePort();
   redis = await startRedis(join(dir, 'redis'), redisPort);
-  deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redis.url, redisKeyPrefix: 'gw:', token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: 'silent' });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redis.url,
+    redisKeyPrefix: 'gw:',
+    token: freshToken(),
+    rpRedirectUri: RP_REDIRECT,
+    logLevel: 'silent',
+  });
   a = await startGatewayInProcess(deployment);
   b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
-  rp = await oidc.discovery(new URL(a.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await oidc.discovery(new URL(a.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
   bedA = { url: a.url, deployment, rp };
 });
 test.after.always(async () => {
@@ -65,11 +80,18 @@ test.after.always(async () => {
 const issuerHost = () => new URL(deployment.gatewayUrl).host;
 
 async function refusals(code: string): Promise<number> {
-  const { rows: [row] } = await a.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where to_state = 'TOKEN_REFUSED' and error_code = $1", [code]);
+  const {
+    rows: [row],
+  } = await a.gateway.services.pool.query<{ n: string }>(
+    "select count(*) as n from audit_log where to_state = 'TOKEN_REFUSED' and error_code = $1",
+    [code],
+  );
   return Number(row!.n);
 }
 
-async function silently(browser: Awaited<ReturnType<typeof logIn>>['browser']): Promise<{ url: URL; verifier: string }> {
+async function silently(
+  browser: Awaited<ReturnType<typeof logIn>>['browser'],
+): Promise<{ url: URL; verifier: string }> {
   const request = await authorizationRequest(rp, { prompt: 'none' });
   const hop = await browser.follow(request.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
   await hop.response.body?.cancel();
@@ -82,7 +104,10 @@ test.serial('a session revoked on A is refused on B at once, at userinfo and int
   t.true(await introspect(b.url, deployment, person.accessToken, issuerHost()));
   const before = await refusals('SESSION_REVOKED');
 
-  const result = await a.gateway.services.sessions.revoker.revokeSession({ sid: person.sid }, { actor: 'operator:test', reason: 'test' });
+  const result = await a.gateway.services.sessions.revoker.revokeSession(
+    { sid: person.sid },
+    { actor: 'operator:test', reason: 'test' },
+  );
   t.like(result, { sessions: 1, propagated: true });
 
   const refused = await userinfo(b.url, person.accessToken, issuerHost());
@@ -91,9 +116,15 @@ test.serial('a session revoked on A is refused on B at once, at userinfo and int
   t.false(await introspect(b.url, deployment, person.accessToken, issuerHost()));
   t.is((await userinfo(a.url, person.accessToken)).status, 401, 'and on A');
   t.true((await refusals('SESSION_REVOKED')) >= before + 3, 'each refusal audited with its code');
-  const { rows } = await a.gateway.services.pool.query("select count(*) as n from audit_log where to_state = 'SESSION_REVOKED' and component = 'session'");
+  const { rows } = await a.gateway.services.pool.query(
+    "select count(*) as n from audit_log where to_state = 'SESSION_REVOKED' and component = 'session'",
+  );
   t.true(Number(rows[0].n) >= 1, 'the revocation is audited');
-  t.is((await silently(person.browser)).url.searchParams.get('error'), 'login_required', 'the browser session no longer answers');
+  t.is(
+    (await silently(person.browser)).url.searchParams.get('error'),
+    'login_required',
+    'the browser session no longer answers',
+  );
 });
 
 test.serial('a revocation nobody heard is caught by the version check', async (t) => {
@@ -102,12 +133,24 @@ test.serial('a revocation nobody heard is caught by the version check', async (t
   // a revoker whose messages no gateway listens to: only the stores carry the news
   const client = new Redis(redis.url, { keyPrefix: 'gw:' });
   t.teardown(() => client.disconnect());
-  const deaf = await RevocationFeed.start(client, 'nobody-listens', new LocalRevocations(10, 60_000), pino({ level: 'silent' }));
+  const deaf = await RevocationFeed.start(
+    client,
+    'nobody-listens',
+    new LocalRevocations(10, 60_000),
+    pino({ level: 'silent' }),
+  );
   t.teardown(() => deaf.close());
-  const revoker = new SessionRevoker({ store: sessions.store, feed: deaf, audit: a.gateway.services.audit, metrics: NO_METRICS });
+  const revoker = new SessionRevoker({
+    store: sessions.store,
+    feed: deaf,
+    audit: a.gateway.services.audit,
+    metrics: NO_METRICS,
+  });
 
   const staleBefore = await refusals('SESSION_VERSION_STALE');
-  t.like(await revoker.invalidateTokens({ sid: person.sid }, { actor: 'fraud', reason: 'late verdict' }), { sessions: 1 });
+  t.like(await revoker.invalidateTokens({ sid: person.sid }, { actor: 'fraud', reason: 'late verdict' }), {
+    sessions: 1,
+  });
   t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 401, 'the token from before is stale');
   t.is(await refusals('SESSION_VERSION_STALE'), staleBefore + 1);
   // the session itself goes on: a new token, issued under the new version, is honoured
@@ -120,22 +163,37 @@ test.serial('a revocation nobody heard is caught by the version check', async (t
   t.is((await userinfo(b.url, fresh.access_token, issuerHost())).status, 401, 'revoked without a message');
 });
 
-test.serial('with Redis down a revocation lands in PostgreSQL, is enforced meanwhile and after Redis returns', async (t) => {
-  const person = await logIn(bedA);
-  t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 200);
-  const uid = await uidOf(person.sid);
-  await redis.stop();
-  const result = await a.gateway.services.sessions.revoker.revokeSession({ uid }, { actor: 'operator:test', reason: 'redis down' });
-  t.like(result, { sessions: 1, propagated: false });
-  const { rows: [pending] } = await a.gateway.services.pool.query<{ synced_at: Date | null }>('select synced_at from session_revocations where id = $1', [result.id]);
-  t.is(pending!.synced_at, null, 'not in Redis yet');
-  t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 401, 'B, reading PostgreSQL, refuses during the outage');
+test.serial(
+  'with Redis down a revocation lands in PostgreSQL, is enforced meanwhile and after Redis returns',
+  async (t) => {
+    const person = await logIn(bedA);
+    t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 200);
+    const uid = await uidOf(person.sid);
+    await redis.stop();
+    const result = await a.gateway.services.sessions.revoker.revokeSession(
+      { uid },
+      { actor: 'operator:test', reason: 'redis down' },
+    );
+    t.like(result, { sessions: 1, propagated: false });
+    const {
+      rows: [pending],
+    } = await a.gateway.services.pool.query<{ synced_at: Date | null }>(
+      'select synced_at from session_revocations where id = $1',
+      [result.id],
+    );
+    t.is(pending!.synced_at, null, 'not in Redis yet');
+    t.is(
+      (await userinfo(b.url, person.accessToken, issuerHost())).status,
+      401,
+      'B, reading PostgreSQL, refuses during the outage',
+    );
 
-  redis = await startRedis(join(dir, 'redis'), redisPort);
-  t.true(await syncedEventually(result.id), 'an instance applied the outbox once Redis answered');
-  t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 401, 'B refuses after');
-  t.false(await introspect(b.url, deployment, person.accessToken, issuerHost()));
-});
+    redis = await startRedis(join(dir, 'redis'), redisPort);
+    t.true(await syncedEventually(result.id), 'an instance applied the outbox once Redis answered');
+    t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 401, 'B refuses after');
+    t.false(await introspect(b.url, deployment, person.accessToken, issuerHost()));
+  },
+);
 
 test.serial('a revocation made while its instance cannot reach Redis reaches Redis through the outbox', async (t) => {
   const person = await logIn(bedA);
@@ -143,13 +201,30 @@ test.serial('a revocation made while its instance cannot reach Redis reaches Red
   // a revoker cut off from Redis (a dead port) while Redis and the other instances run: Redis keeps the
   // session active until the outbox is applied by an instance's sync timer
   const sessions = a.gateway.services.sessions;
-  const cutOff = new Redis(`redis://127.0.0.1:${await freePort()}`, { keyPrefix: 'gw:', maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+  const cutOff = new Redis(`redis://127.0.0.1:${await freePort()}`, {
+    keyPrefix: 'gw:',
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    lazyConnect: true,
+  });
   cutOff.on('error', () => undefined);
   t.teardown(() => cutOff.disconnect());
-  const store = new SessionStore({ keys: sessions.store.keys, hot: new HotTier(cutOff, 100), durable: sessions.store.durable, cipher: cipherOf(sessions.hierarchy), logger: pino({ level: 'silent' }), metrics: NO_METRICS });
+  const store = new SessionStore({
+    keys: sessions.store.keys,
+    hot: new HotTier(cutOff, 100),
+    durable: sessions.store.durable,
+    cipher: cipherOf(sessions.hierarchy),
+    logger: pino({ level: 'silent' }),
+    metrics: NO_METRICS,
+  });
   const client = new Redis(redis.url, { keyPrefix: 'gw:' });
   t.teardown(() => client.disconnect());
-  const feed = await RevocationFeed.start(client, 'nobody-listens', new LocalRevocations(10, 60_000), pino({ level: 'silent' }));
+  const feed = await RevocationFeed.start(
+    client,
+    'nobody-listens',
+    new LocalRevocations(10, 60_000),
+    pino({ level: 'silent' }),
+  );
   t.teardown(() => feed.close());
   const revoker = new SessionRevoker({ store, feed, audit: a.gateway.services.audit, metrics: NO_METRICS });
 
@@ -165,7 +240,12 @@ const NO_METRICS = { read: () => undefined, refused: () => undefined, revoked: (
 
 async function syncedEventually(id: string): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    const { rows: [row] } = await a.gateway.services.pool.query<{ synced_at: Date | null }>('select synced_at from session_revocations where id = $1', [id]);
+    const {
+      rows: [row],
+    } = await a.gateway.services.pool.query<{ synced_at: Date | null }>(
+      'select synced_at from session_revocations where id = $1',
+      [id],
+    );
     if (row?.synced_at) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -6,8 +6,22 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { freshToken } from '../helpers/services.ts';
-import { createEidasBed, hsmDecrypter, HIGH, openEidasSpKeys, type EidasBed, type EidasSpKeys } from '../helpers/saml/eidas-bed.ts';
-import { ECDSA_SHA256, ECDSA_SHA384, ERIKA, PSS_SHA256, PSS_SHA384, type NodeKeyKind } from '../helpers/saml/eidas-node.ts';
+import {
+  createEidasBed,
+  hsmDecrypter,
+  HIGH,
+  openEidasSpKeys,
+  type EidasBed,
+  type EidasSpKeys,
+} from '../helpers/saml/eidas-bed.ts';
+import {
+  ECDSA_SHA256,
+  ECDSA_SHA384,
+  ERIKA,
+  PSS_SHA256,
+  PSS_SHA384,
+  type NodeKeyKind,
+} from '../helpers/saml/eidas-node.ts';
 import { softwareDecrypter } from '../helpers/saml/software-decrypter.ts';
 import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
 
@@ -48,7 +62,8 @@ const acceptsSignedWith = test.macro({
     t.is(id.evidence.signaturesVerified, 1, 'the Response signature');
     t.is(id.evidence.issuer, bed.entityId);
   },
-  title: (_ = '', kind: NodeKeyKind, method: string) => `an encrypted assertion in a Response signed with ${method.split('#')[1]} (${kind}) is accepted`,
+  title: (_ = '', kind: NodeKeyKind, method: string) =>
+    `an encrypted assertion in a Response signed with ${method.split('#')[1]} (${kind}) is accepted`,
 });
 
 test.serial(acceptsSignedWith, 'rsa', PSS_SHA256);
@@ -64,13 +79,21 @@ test.serial('the assertion may also carry its own signature inside the encryptio
   t.is(result.identity.evidence.signaturesVerified, 2);
 });
 
-test.serial('RSA-OAEP with SHA-256 (xmlenc11#rsa-oaep, MGF1-SHA256) and AES-128-GCM decrypt too (software key: SoftHSM 2.6 has OAEP-SHA1 only)', async (t) => {
-  const bed = await createEidasBed(keys, await softwareDecrypter());
-  beds.push(bed);
-  const { requestId } = await bed.start();
-  const xml = bed.response(requestId, {
-    encrypt: { keyTransport: 'http://www.w3.org/2009/xmlenc11#rsa-oaep', oaepHash: 'sha256', content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm', keyPlacement: 'sibling' },
-  });
-  const result = await bed.finish(xml);
-  t.is(result.identity.attributes.given_name?.[0], 'Erika');
-});
+test.serial(
+  'RSA-OAEP with SHA-256 (xmlenc11#rsa-oaep, MGF1-SHA256) and AES-128-GCM decrypt too (software key: SoftHSM 2.6 has OAEP-SHA1 only)',
+  async (t) => {
+    const bed = await createEidasBed(keys, await softwareDecrypter());
+    beds.push(bed);
+    const { requestId } = await bed.start();
+    const xml = bed.response(requestId, {
+      encrypt: {
+        keyTransport: 'http://www.w3.org/2009/xmlenc11#rsa-oaep',
+        oaepHash: 'sha256',
+        content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+        keyPlacement: 'sibling',
+      },
+    });
+    const result = await bed.finish(xml);
+    t.is(result.identity.attributes.given_name?.[0], 'Erika');
+  },
+);

@@ -12,7 +12,14 @@ import { AdapterError } from '../../adapters/contract.ts';
 import { createEidasAdapter } from '../../adapters/eidas/eidas-adapter.ts';
 import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
 import { freshToken } from '../helpers/services.ts';
-import { createEidasBed, hsmDecrypter, HIGH, openEidasSpKeys, type EidasBed, type EidasSpKeys } from '../helpers/saml/eidas-bed.ts';
+import {
+  createEidasBed,
+  hsmDecrypter,
+  HIGH,
+  openEidasSpKeys,
+  type EidasBed,
+  type EidasSpKeys,
+} from '../helpers/saml/eidas-bed.ts';
 
 const token = freshToken();
 let keys: EidasSpKeys;
@@ -25,7 +32,15 @@ const NP = 'http://eidas.europa.eu/attributes/naturalperson/';
 test.before(async () => {
   keys = await openEidasSpKeys(token);
   decrypter = await hsmDecrypter(keys);
-  bed = await createEidasBed(keys, decrypter, { idp: { requestedAttributes: [{ name: 'gender', required: false }, { name: 'birth_name', required: false }], nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } });
+  bed = await createEidasBed(keys, decrypter, {
+    idp: {
+      requestedAttributes: [
+        { name: 'gender', required: false },
+        { name: 'birth_name', required: false },
+      ],
+      nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    },
+  });
   always = await createEidasBed(keys, decrypter, { idp: { id: 'eidas-always', spType: 'private' } }); // alwaysForceAuthn left to its default
 });
 test.after.always(async () => {
@@ -41,7 +56,12 @@ function pssVerifier() {
       throw new Error('verify only');
     };
     verifySignature = (material: string, key: string, value: string) =>
-      verify('sha256', Buffer.from(material), { key: createPublicKey(key), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, Buffer.from(value, 'base64'));
+      verify(
+        'sha256',
+        Buffer.from(material),
+        { key: createPublicKey(key), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        Buffer.from(value, 'base64'),
+      );
   };
 }
 
@@ -49,28 +69,55 @@ test.serial('the request is signed in the HSM with RSA-PSS and verifies with the
   const { requestXml } = await bed.start();
   const doc = new DOMParser().parseFromString(requestXml, 'text/xml');
   const signature = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0]!;
-  t.is(signature.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'SignatureMethod')[0]!.getAttribute('Algorithm'), PSS);
+  t.is(
+    signature
+      .getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'SignatureMethod')[0]!
+      .getAttribute('Algorithm'),
+    PSS,
+  );
   const sig = new SignedXml({ publicCert: keys.eidasCertificatePem, getCertFromKeyInfo: () => null });
   (sig.SignatureAlgorithms as Record<string, unknown>)[PSS] = pssVerifier();
   sig.loadSignature(signature as never);
   t.true(sig.checkSignature(requestXml));
-  t.true(new X509Certificate(keys.eidasCertificatePem).publicKey.equals(keys.store.activeSigner('saml', 'PS256').publicKey()));
+  t.true(
+    new X509Certificate(keys.eidasCertificatePem).publicKey.equals(
+      keys.store.activeSigner('saml', 'PS256').publicKey(),
+    ),
+  );
 });
 
-test.serial('the request carries SPType, RequestedAttributes with isRequired, NameIDPolicy and a minimum LoA', async (t) => {
-  const { requestXml } = await bed.start({ minimumLoa: HIGH });
-  t.regex(requestXml, /<samlp:Extensions><eidas:SPType>public<\/eidas:SPType><eidas:RequestedAttributes>/);
-  for (const name of ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth']) {
-    t.regex(requestXml, new RegExp(`Name="${NP}${name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri" isRequired="true"`), name);
-  }
-  t.regex(requestXml, new RegExp(`Name="${NP}Gender" NameFormat="[^"]+" isRequired="false"`));
-  t.regex(requestXml, new RegExp(`Name="${NP}BirthName" NameFormat="[^"]+" isRequired="false"`));
-  t.regex(requestXml, /<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"\/>/);
-  t.regex(requestXml, /<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>http:\/\/eidas.europa.eu\/LoA\/high<\/saml:AuthnContextClassRef>/);
-  t.regex(requestXml, /IsPassive="false"/);
-  t.regex(requestXml, /ForceAuthn="true"/);
-  t.true(requestXml.indexOf('</ds:Signature>') < requestXml.indexOf('<samlp:Extensions>'), 'Signature before Extensions (schema order)');
-});
+test.serial(
+  'the request carries SPType, RequestedAttributes with isRequired, NameIDPolicy and a minimum LoA',
+  async (t) => {
+    const { requestXml } = await bed.start({ minimumLoa: HIGH });
+    t.regex(requestXml, /<samlp:Extensions><eidas:SPType>public<\/eidas:SPType><eidas:RequestedAttributes>/);
+    for (const name of ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth']) {
+      t.regex(
+        requestXml,
+        new RegExp(
+          `Name="${NP}${name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri" isRequired="true"`,
+        ),
+        name,
+      );
+    }
+    t.regex(requestXml, new RegExp(`Name="${NP}Gender" NameFormat="[^"]+" isRequired="false"`));
+    t.regex(requestXml, new RegExp(`Name="${NP}BirthName" NameFormat="[^"]+" isRequired="false"`));
+    t.regex(
+      requestXml,
+      /<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"\/>/,
+    );
+    t.regex(
+      requestXml,
+      /<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>http:\/\/eidas.europa.eu\/LoA\/high<\/saml:AuthnContextClassRef>/,
+    );
+    t.regex(requestXml, /IsPassive="false"/);
+    t.regex(requestXml, /ForceAuthn="true"/);
+    t.true(
+      requestXml.indexOf('</ds:Signature>') < requestXml.indexOf('<samlp:Extensions>'),
+      'Signature before Extensions (schema order)',
+    );
+  },
+);
 
 test.serial('ForceAuthn is sent on every eIDAS request (EID-R1), whatever the policy asks', async (t) => {
   t.regex((await bed.start({ forceAuthn: false })).requestXml, /ForceAuthn="true"/);
@@ -84,13 +131,47 @@ test.serial('the eIDAS profile refuses configurations that break it', async (t) 
   const base = { id: 'x', displayName: 'x', metadataFile: '/nonexistent', maxLoa: HIGH } as const;
   const signing = { signer: keys.store.activeSigner('saml', 'PS256'), certificatePem: keys.eidasCertificatePem };
   const cases: [string, Promise<unknown>][] = [
-    ['RS256 request signing', createEidasAdapter(base, bed.sp, ctx, { signing: { signer: keys.store.activeSigner('saml', 'RS256'), certificatePem: keys.rsaCertificatePem }, decrypter })],
-    ['assertion-only signatures', createEidasAdapter({ ...base, requiredSignatures: 'assertion' }, bed.sp, ctx, { signing, decrypter })],
-    ['rsa-sha256 accepted from the node', createEidasAdapter({ ...base, signatureAlgorithms: ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'] }, bed.sp, ctx, { signing, decrypter })],
-    ['an email NameID format', createEidasAdapter({ ...base, nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' }, bed.sp, ctx, { signing, decrypter })],
+    [
+      'RS256 request signing',
+      createEidasAdapter(base, bed.sp, ctx, {
+        signing: { signer: keys.store.activeSigner('saml', 'RS256'), certificatePem: keys.rsaCertificatePem },
+        decrypter,
+      }),
+    ],
+    [
+      'assertion-only signatures',
+      createEidasAdapter({ ...base, requiredSignatures: 'assertion' }, bed.sp, ctx, { signing, decrypter }),
+    ],
+    [
+      'rsa-sha256 accepted from the node',
+      createEidasAdapter(
+        { ...base, signatureAlgorithms: ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'] },
+        bed.sp,
+        ctx,
+        { signing, decrypter },
+      ),
+    ],
+    [
+      'an email NameID format',
+      createEidasAdapter(
+        { ...base, nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' },
+        bed.sp,
+        ctx,
+        { signing, decrypter },
+      ),
+    ],
     ['no decryption key', createEidasAdapter(base, bed.sp, ctx, { signing })],
-    ['ForceAuthn turned off', createEidasAdapter({ ...base, alwaysForceAuthn: false }, bed.sp, ctx, { signing, decrypter })],
-    ['an attribute eIDAS does not define', createEidasAdapter({ ...base, requestedAttributes: [{ name: 'email', required: false }] }, bed.sp, ctx, { signing, decrypter })],
+    [
+      'ForceAuthn turned off',
+      createEidasAdapter({ ...base, alwaysForceAuthn: false }, bed.sp, ctx, { signing, decrypter }),
+    ],
+    [
+      'an attribute eIDAS does not define',
+      createEidasAdapter({ ...base, requestedAttributes: [{ name: 'email', required: false }] }, bed.sp, ctx, {
+        signing,
+        decrypter,
+      }),
+    ],
   ];
   for (const [what, promise] of cases) {
     const error = await t.throwsAsync(promise, { instanceOf: AdapterError }, what);

@@ -30,7 +30,12 @@ function changedWindow(original: string, mutated: string): [number, number] {
   let start = 0;
   while (start < original.length && start < mutated.length && original[start] === mutated[start]) start++;
   let tail = 0;
-  while (tail < original.length - start && tail < mutated.length - start && original[original.length - 1 - tail] === mutated[mutated.length - 1 - tail]) tail++;
+  while (
+    tail < original.length - start &&
+    tail < mutated.length - start &&
+    original[original.length - 1 - tail] === mutated[mutated.length - 1 - tail]
+  )
+    tail++;
   return [start, original.length - tail];
 }
 
@@ -52,7 +57,18 @@ export interface PendingLogin {
 }
 
 /** The claims that say who the person is and how sure we are: a mutated message must never change them. */
-const IDENTITY_CLAIMS = ['sub', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username', 'email', 'acr'] as const;
+const IDENTITY_CLAIMS = [
+  'sub',
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'preferred_username',
+  'email',
+  'acr',
+] as const;
 
 function identityOf(claims: Record<string, unknown>): string {
   return JSON.stringify(IDENTITY_CLAIMS.map((name) => [name, claims[name] ?? null]));
@@ -64,11 +80,18 @@ function identityOf(claims: Record<string, unknown>): string {
  * mutation allows. A refusal that ends the login (it is known: the RP is told) is followed to the RP, and the
  * next input gets a fresh login from `next()`, so every mutation meets a live login.
  */
-export async function fuzzAcs(next: () => Promise<PendingLogin>, rpRedirect: string, seed: number, n: number): Promise<FuzzSummary> {
+export async function fuzzAcs(
+  next: () => Promise<PendingLogin>,
+  rpRedirect: string,
+  seed: number,
+  n: number,
+): Promise<FuzzSummary> {
   const s = summary('POST /saml/acs');
   // the oracle: the identity the RP gets from the unmutated response
   const baseline = await next();
-  const baselineLanding = await baseline.browser.submit(baseline.valid, new URL(baseline.valid.action), {}, (u) => u.toString().startsWith(rpRedirect));
+  const baselineLanding = await baseline.browser.submit(baseline.valid, new URL(baseline.valid.action), {}, (u) =>
+    u.toString().startsWith(rpRedirect),
+  );
   const baselineCode = baselineLanding.url.searchParams.get('code');
   if (!baselineCode) throw new Error(`the unmutated response gave no code (${baselineLanding.url})`);
   const signedIdentity = identityOf(await baseline.redeem(baselineCode));
@@ -78,19 +101,23 @@ export async function fuzzAcs(next: () => Promise<PendingLogin>, rpRedirect: str
   for (let index = 0; index < n; index++) {
     const value = mutate(xml, random); // of the live login's own response
     // one in eight mutates the transport instead: the base64 itself or RelayState
-    const fields = index % 8 === 7
-      ? { ...valid.fields, SAMLResponse: value.slice(0, 2000), RelayState: value.slice(0, 100) }
-      : { ...valid.fields, SAMLResponse: Buffer.from(value, 'utf8').toString('base64') };
+    const fields =
+      index % 8 === 7
+        ? { ...valid.fields, SAMLResponse: value.slice(0, 2000), RelayState: value.slice(0, 100) }
+        : { ...valid.fields, SAMLResponse: Buffer.from(value, 'utf8').toString('base64') };
     const response = await browser.request(valid.action, { method: 'POST', form: fields });
     count(s, response.status);
     const body = await response.text();
     const location = response.headers.get('location') ?? '';
     if (response.status >= 500) s.problems.push(`#${index}: HTTP ${response.status}`);
     else if (/[?&]code=/.test(location)) s.problems.push(`#${index}: an authorization code (${location})`);
-    else if (response.status >= 400 && !REGISTERED.test(body)) s.problems.push(`#${index}: HTTP ${response.status} without a registered code`);
+    else if (response.status >= 400 && !REGISTERED.test(body))
+      s.problems.push(`#${index}: HTTP ${response.status} without a registered code`);
     else if (response.status < 400) {
       // a refusal of a known login also goes on to /complete, which tells the RP: follow it to the RP
-      const landing = await browser.follow(new URL(location, valid.action), {}, (u) => u.toString().startsWith(rpRedirect));
+      const landing = await browser.follow(new URL(location, valid.action), {}, (u) =>
+        u.toString().startsWith(rpRedirect),
+      );
       const error = landing.url.searchParams.get('error');
       const code = landing.url.searchParams.get('code');
       if (code) {
@@ -99,10 +126,14 @@ export async function fuzzAcs(next: () => Promise<PendingLogin>, rpRedirect: str
         // element uses, or that a parser normalises away, leaves the identity as signed)
         const [from, to] = changedWindow(xml, value);
         const identity = identityOf(await redeem(code));
-        if (identity === signedIdentity) s.accepted.push(`#${index}: code, the identity as signed (bytes ${from}..${to} changed)`);
-        else s.problems.push(`#${index}: the RP got ${identity} instead of ${signedIdentity}; bytes ${from}..${to} changed: ${JSON.stringify(value.slice(Math.max(0, from - 40), from + 120))}`);
-      }
-      else if (!landing.url.toString().startsWith(rpRedirect) || !error) s.problems.push(`#${index}: HTTP ${response.status} → ${landing.url} (the RP was not told)`);
+        if (identity === signedIdentity)
+          s.accepted.push(`#${index}: code, the identity as signed (bytes ${from}..${to} changed)`);
+        else
+          s.problems.push(
+            `#${index}: the RP got ${identity} instead of ${signedIdentity}; bytes ${from}..${to} changed: ${JSON.stringify(value.slice(Math.max(0, from - 40), from + 120))}`,
+          );
+      } else if (!landing.url.toString().startsWith(rpRedirect) || !error)
+        s.problems.push(`#${index}: HTTP ${response.status} → ${landing.url} (the RP was not told)`);
       else s.accepted.push(`#${index}: the RP got error=${error}`);
       ({ browser, valid, redeem } = await next());
       xml = Buffer.from(valid.fields.SAMLResponse!, 'base64').toString('utf8');
@@ -112,12 +143,31 @@ export async function fuzzAcs(next: () => Promise<PendingLogin>, rpRedirect: str
 }
 
 /** Mutated token requests (form bodies) with valid client credentials: never a token, never a 5xx, always JSON. */
-export async function fuzzToken(issuer: string, client: { id: string; secret: string }, seed: number, n: number): Promise<FuzzSummary> {
+export async function fuzzToken(
+  issuer: string,
+  client: { id: string; secret: string },
+  seed: number,
+  n: number,
+): Promise<FuzzSummary> {
   const s = summary('POST /token');
-  const base = new URLSearchParams({ grant_type: 'authorization_code', code: 'x'.repeat(43), redirect_uri: 'http://127.0.0.1:9/callback', code_verifier: 'v'.repeat(43) }).toString();
+  const base = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: 'x'.repeat(43),
+    redirect_uri: 'http://127.0.0.1:9/callback',
+    code_verifier: 'v'.repeat(43),
+  }).toString();
   const auth = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
   for (const { index, value } of mutations(base, seed, n)) {
-    const response = await fetch(`${issuer}/token`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', accept: index % 2 ? 'text/html' : 'application/json' }, body: value, signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: auth,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: index % 2 ? 'text/html' : 'application/json',
+      },
+      body: value,
+      signal: AbortSignal.timeout(15_000),
+    });
     count(s, response.status);
     const text = await response.text();
     let json: { error?: unknown; access_token?: unknown } | null = null;
@@ -127,8 +177,10 @@ export async function fuzzToken(issuer: string, client: { id: string; secret: st
       json = null;
     }
     if (response.status >= 500) s.problems.push(`#${index}: HTTP ${response.status}`);
-    else if (json?.access_token !== undefined || response.status === 200) s.problems.push(`#${index}: a token was issued`);
-    else if (typeof json?.error !== 'string') s.problems.push(`#${index}: HTTP ${response.status} without an OAuth JSON error`);
+    else if (json?.access_token !== undefined || response.status === 200)
+      s.problems.push(`#${index}: a token was issued`);
+    else if (typeof json?.error !== 'string')
+      s.problems.push(`#${index}: HTTP ${response.status} without an OAuth JSON error`);
   }
   return s;
 }
@@ -153,7 +205,25 @@ export async function fuzzAuthorize(authorizationUrl: URL, seed: number, n: numb
   return s;
 }
 
-const ODD_VALUES: readonly unknown[] = [null, true, 0, -1, 1e308, '', ' ', 'x'.repeat(5000), [], {}, [null], { env: 'NOPE' }, { file: '/nonexistent' }, '__proto__', 'eidas9', 'http://attacker.example', '0.0.0.0/0'];
+const ODD_VALUES: readonly unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  '',
+  ' ',
+  'x'.repeat(5000),
+  [],
+  {},
+  [null],
+  { env: 'NOPE' },
+  { file: '/nonexistent' },
+  '__proto__',
+  'eidas9',
+  'http://attacker.example',
+  '0.0.0.0/0',
+];
 
 /** A structural mutation of parsed JSON: a key deleted, a value replaced by an odd one, an unknown key added. */
 function mutateStructure(value: unknown, random: () => number): unknown {
@@ -199,7 +269,9 @@ export function fuzzConfig(rawConfig: unknown, env: NodeJS.ProcessEnv, seed: num
       if (error instanceof ConfigError && error.message.length > 0) count(s, 'ConfigError');
       else {
         count(s, 'crash');
-        s.problems.push(`#${index}: ${(error as Error)?.constructor?.name}: ${(error as Error)?.message?.slice(0, 200)}`);
+        s.problems.push(
+          `#${index}: ${(error as Error)?.constructor?.name}: ${(error as Error)?.message?.slice(0, 200)}`,
+        );
       }
     }
   }
@@ -227,12 +299,23 @@ export async function pendingLogin(fx: GatewayFixture): Promise<PendingLogin> {
     const { client_id, client_secret } = fx.deployment.client;
     const response = await fetch(`${fx.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: request.verifier }),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: RP_REDIRECT,
+        code_verifier: request.verifier,
+      }),
     });
     const body = (await response.json()) as { id_token?: string };
     if (!body.id_token) throw new Error(`token endpoint answered ${response.status}: ${JSON.stringify(body)}`);
-    return JSON.parse(Buffer.from(body.id_token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    return JSON.parse(Buffer.from(body.id_token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
   };
   return { browser, valid: valid!, redeem };
 }

@@ -4,7 +4,12 @@
  * the seed and the input's index: `mutations(input, seed, n)` regenerates it.
  */
 import test from 'ava';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { permissivePolicyFile } from '../helpers/permissive-policy.ts';
 import { fuzzAcs, fuzzAuthorize, fuzzConfig, fuzzToken, pendingLogin } from './endpoints.ts';
 
@@ -17,28 +22,50 @@ let fx: GatewayFixture;
 test.before(async () => {
   // one person logs in from many fresh browsers and the fuzzer fails on purpose: the messages are under
   // test, not the risk policy nor the rate limits
-  fx = await startGatewayFixture({ riskPolicyFile: permissivePolicyFile(), rawConfig: (raw) => void (raw.rateLimit = { enabled: false }) });
+  fx = await startGatewayFixture({
+    riskPolicyFile: permissivePolicyFile(),
+    rawConfig: (raw) => void (raw.rateLimit = { enabled: false }),
+  });
 });
 test.after.always(async () => {
   await fx?.stop();
 });
 
 async function codesIssued(): Promise<number> {
-  return (await fx.gateway.services.redis.keys(`${fx.gateway.services.config.redis.keyPrefix}oidc:AuthorizationCode:*`)).length;
+  return (await fx.gateway.services.redis.keys(`${fx.gateway.services.config.redis.keyPrefix}oidc:AuthorizationCode:*`))
+    .length;
 }
 
-test.serial(`${ACS_N} mutated SAML responses at the ACS: no 5xx, every refusal a registered code, a known login ends with an error at the RP, a code only for the identity as signed`, async (t) => {
-  const before = await codesIssued();
-  const summary = await fuzzAcs(() => pendingLogin(fx), RP_REDIRECT, SEED, ACS_N);
-  t.log(JSON.stringify({ ...summary, accepted: summary.accepted.length, sameIdentityCodes: summary.accepted.filter((a) => a.includes(': code,')) }));
-  t.is(summary.inputs, ACS_N);
-  t.deepEqual(summary.problems, []);
-  // the only codes: the baseline's and those whose identity was found to be exactly the signed one
-  t.is(await codesIssued(), before + 1 + summary.accepted.filter((a) => a.includes(': code,')).length, 'the baseline and the accepted ones only');
-});
+test.serial(
+  `${ACS_N} mutated SAML responses at the ACS: no 5xx, every refusal a registered code, a known login ends with an error at the RP, a code only for the identity as signed`,
+  async (t) => {
+    const before = await codesIssued();
+    const summary = await fuzzAcs(() => pendingLogin(fx), RP_REDIRECT, SEED, ACS_N);
+    t.log(
+      JSON.stringify({
+        ...summary,
+        accepted: summary.accepted.length,
+        sameIdentityCodes: summary.accepted.filter((a) => a.includes(': code,')),
+      }),
+    );
+    t.is(summary.inputs, ACS_N);
+    t.deepEqual(summary.problems, []);
+    // the only codes: the baseline's and those whose identity was found to be exactly the signed one
+    t.is(
+      await codesIssued(),
+      before + 1 + summary.accepted.filter((a) => a.includes(': code,')).length,
+      'the baseline and the accepted ones only',
+    );
+  },
+);
 
 test.serial(`${N} mutated token requests: always an OAuth JSON error, never a token or a 5xx`, async (t) => {
-  const summary = await fuzzToken(fx.url, { id: fx.deployment.client.client_id, secret: fx.deployment.client.client_secret }, SEED + 1, N);
+  const summary = await fuzzToken(
+    fx.url,
+    { id: fx.deployment.client.client_id, secret: fx.deployment.client.client_secret },
+    SEED + 1,
+    N,
+  );
   t.log(JSON.stringify(summary));
   t.true(summary.inputs === N);
   t.deepEqual(summary.problems, []);

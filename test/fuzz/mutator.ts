@@ -48,7 +48,7 @@ export function mutate(input: string, random: () => number): string {
       const chars = [...input];
       for (let i = 0; i < 1 + Math.floor(random() * 4) && chars.length > 0; i++) {
         const j = Math.floor(random() * chars.length);
-        chars[j] = String.fromCharCode((chars[j]!.charCodeAt(0) ^ (1 << Math.floor(random() * 7))) || 32);
+        chars[j] = String.fromCharCode(chars[j]!.charCodeAt(0) ^ (1 << Math.floor(random() * 7)) || 32);
       }
       return chars.join('');
     }
@@ -83,7 +83,9 @@ export function mutate(input: string, random: () => number): string {
     case 7: {
       // random bytes
       const a = at();
-      const junk = Array.from({ length: 1 + Math.floor(random() * 64) }, () => String.fromCharCode(Math.floor(random() * 0xffff))).join('');
+      const junk = Array.from({ length: 1 + Math.floor(random() * 64) }, () =>
+        String.fromCharCode(Math.floor(random() * 0xffff)),
+      ).join('');
       return input.slice(0, a) + junk + input.slice(a);
     }
     case 8: {

@@ -123,7 +123,9 @@ try {
   say(`demo IdP on ${deployment.idp.url}`);
   const logFile = join(varDir, 'log', 'gateway.log');
   // GW_WORKERS=N make run: N worker processes (default the number of cores; 1 = one process, no cluster)
-  const gateway = await startGatewayProcess(deployment, ports.gateway, logFile, { workers: Number(process.env.GW_WORKERS ?? availableParallelism()) });
+  const gateway = await startGatewayProcess(deployment, ports.gateway, logFile, {
+    workers: Number(process.env.GW_WORKERS ?? availableParallelism()),
+  });
   stoppers.push(() => gateway.stop());
   gateway.child.once('exit', (code) => {
     if (!stopping) {
@@ -132,8 +134,12 @@ try {
     }
   });
   say(`gateway on ${gateway.url} (logs: ${logFile})`);
-  say(`operations listener on ${gateway.opsUrl} (operators alice: reviewer+metrics+admin, bob: reviewer; credentials in var/secrets.json)`);
-  say(`  curl -H "Authorization: Bearer $(node -p 'require("./var/secrets.json").aliceToken')" ${gateway.opsUrl}/admin/reviews`);
+  say(
+    `operations listener on ${gateway.opsUrl} (operators alice: reviewer+metrics+admin, bob: reviewer; credentials in var/secrets.json)`,
+  );
+  say(
+    `  curl -H "Authorization: Bearer $(node -p 'require("./var/secrets.json").aliceToken')" ${gateway.opsUrl}/admin/reviews`,
+  );
   const rp = await startDemoRp({
     port: ports.rp,
     issuer: deployment.gatewayUrl,

@@ -80,14 +80,25 @@ export const OPERATORS = { alice: ['reviewer', 'metrics', 'admin'], bob: ['revie
 export type OperatorName = keyof typeof OPERATORS;
 
 export function newDeploymentSecrets(): DeploymentSecrets {
-  return { cookieKey: secretValue(), pairwiseSalt: secretValue(), browserBindingKey: secretValue(), rpSecret: secretValue(), aliceToken: secretValue(), bobToken: secretValue() };
+  return {
+    cookieKey: secretValue(),
+    pairwiseSalt: secretValue(),
+    browserBindingKey: secretValue(),
+    rpSecret: secretValue(),
+    aliceToken: secretValue(),
+    bobToken: secretValue(),
+  };
 }
 
 /** The raw config of one instance listening on `port`: another instance has its own operations port. */
 async function instanceConfig(deployment: Deployment, port: number): Promise<Record<string, unknown>> {
   if (String(port) === new URL(deployment.gatewayUrl).port) return deployment.rawConfig;
   const ops = deployment.rawConfig.ops as Record<string, unknown>;
-  return { ...deployment.rawConfig, listen: { host: '127.0.0.1', port }, ops: { ...ops, listen: { host: '127.0.0.1', port: await freePort() } } };
+  return {
+    ...deployment.rawConfig,
+    listen: { host: '127.0.0.1', port },
+    ops: { ...ops, listen: { host: '127.0.0.1', port: await freePort() } },
+  };
 }
 
 export interface Deployment {
@@ -117,14 +128,26 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
   const opsPort = options.opsPort ?? (await freePort());
   // with a host name and a known port the IdP is on the same host as the gateway: one site, so the
   // SameSite=Lax browser-binding cookie reaches the ACS with the IdP's POST (make run: localhost)
-  const idpBase = options.gatewayHost !== undefined && options.idpPort !== undefined ? { baseUrl: `http://${options.gatewayHost}:${options.idpPort}` } : {};
-  const idp = await startDemoIdp({ port: options.idpPort ?? 0, spMetadataUrl: `${gatewayUrl}/saml/metadata`, keys: pki, ...idpBase });
+  const idpBase =
+    options.gatewayHost !== undefined && options.idpPort !== undefined
+      ? { baseUrl: `http://${options.gatewayHost}:${options.idpPort}` }
+      : {};
+  const idp = await startDemoIdp({
+    port: options.idpPort ?? 0,
+    spMetadataUrl: `${gatewayUrl}/saml/metadata`,
+    keys: pki,
+    ...idpBase,
+  });
   try {
     const metadata = await (await fetch(idp.metadataUrl)).text();
     const metadataFile = join(options.dir, 'demo-idp.metadata.xml');
     writeFileSync(metadataFile, metadata);
 
-    const keys = await openKeyStore({ library: options.token.library, tokenLabel: options.token.label, pin: options.token.pin });
+    const keys = await openKeyStore({
+      library: options.token.library,
+      tokenLabel: options.token.label,
+      pin: options.token.pin,
+    });
     try {
       await ensureKeys(keys, [...DEFAULT_KEY_SPEC, ...(options.extraKeys ?? [])]);
       // the KEK of the key hierarchy: the session store seals under DEKs wrapped by it
@@ -154,18 +177,34 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
       ops: {
         enabled: true,
         listen: { host: '127.0.0.1', port: opsPort },
-        operators: Object.entries(OPERATORS).map(([name, roles]) => ({ name, token: { env: `GW_OPERATOR_${name.toUpperCase()}` }, roles })),
+        operators: Object.entries(OPERATORS).map(([name, roles]) => ({
+          name,
+          token: { env: `GW_OPERATOR_${name.toUpperCase()}` },
+          roles,
+        })),
       },
       database: { url: { env: 'GW_DATABASE_URL' } },
       redis: { url: { env: 'GW_REDIS_URL' }, keyPrefix: options.redisKeyPrefix },
       hsm: { library: options.token.library, tokenLabel: options.token.label, pin: { env: 'GW_HSM_PIN' } },
-      secrets: { cookieKeys: [{ env: 'GW_COOKIE_KEY' }], pairwiseSalt: { env: 'GW_PAIRWISE_SALT' }, browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' } },
+      secrets: {
+        cookieKeys: [{ env: 'GW_COOKIE_KEY' }],
+        pairwiseSalt: { env: 'GW_PAIRWISE_SALT' },
+        browserBindingKey: { env: 'GW_BROWSER_BINDING_KEY' },
+      },
       // signed audit checkpoints are also appended here, outside the database (make run: var/)
       audit: { anchorFile: join(options.dir, 'audit-anchor.jsonl') },
       ...(options.riskPolicyFile === undefined ? {} : { risk: { policyFile: options.riskPolicyFile } }),
       federation: { skipChooserWithOneIdp: options.skipChooserWithOneIdp ?? false },
       saml: {
-        idps: [{ id: 'demo-idp', displayName: 'Demo IdP (samlify)', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }, ...(options.extraIdps ?? [])],
+        idps: [
+          {
+            id: 'demo-idp',
+            displayName: 'Demo IdP (samlify)',
+            metadataFile,
+            maxLoa: 'http://eidas.europa.eu/LoA/high',
+          },
+          ...(options.extraIdps ?? []),
+        ],
       },
       clients: [
         {
@@ -177,7 +216,9 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
           scope: 'openid profile birth email',
           // opts in to rotating refresh tokens (issue #12 item 5)
           grant_types: ['authorization_code', 'refresh_token'],
-          ...(options.rpBackchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: options.rpBackchannelLogoutUri }),
+          ...(options.rpBackchannelLogoutUri === undefined
+            ? {}
+            : { backchannel_logout_uri: options.rpBackchannelLogoutUri }),
         },
         ...(options.extraClients ?? []),
       ],
@@ -185,7 +226,17 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
     };
     const configFile = join(options.dir, 'gateway.config.json');
     writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
-    return { gatewayUrl, opsUrl: `http://127.0.0.1:${opsPort}`, operatorTokens, idp, client, env, configFile, rawConfig, stop: () => idp.stop() };
+    return {
+      gatewayUrl,
+      opsUrl: `http://127.0.0.1:${opsPort}`,
+      operatorTokens,
+      idp,
+      client,
+      env,
+      configFile,
+      rawConfig,
+      stop: () => idp.stop(),
+    };
   } catch (error) {
     await idp.stop();
     throw error;
@@ -193,11 +244,20 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
 }
 
 /** Boots the gateway in this process and listens on the deployment's port (and its operations port). */
-export async function startGatewayInProcess(deployment: Deployment, port?: number, bootOptions?: BootOptions): Promise<{ gateway: Gateway; server: Server; url: string; opsUrl: string; stop(): Promise<void> }> {
-  const config = loadConfig(await instanceConfig(deployment, port ?? Number(new URL(deployment.gatewayUrl).port)), { env: deployment.env });
+export async function startGatewayInProcess(
+  deployment: Deployment,
+  port?: number,
+  bootOptions?: BootOptions,
+): Promise<{ gateway: Gateway; server: Server; url: string; opsUrl: string; stop(): Promise<void> }> {
+  const config = loadConfig(await instanceConfig(deployment, port ?? Number(new URL(deployment.gatewayUrl).port)), {
+    env: deployment.env,
+  });
   // Tests of whole logins run on a shared, loaded machine: unhurried stage budgets keep a normal path
   // normal (degraded modes are tested with injected slowness in test/risk/). A test may pass its own.
-  const gateway = await bootGateway(config, { ...bootOptions, fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud } });
+  const gateway = await bootGateway(config, {
+    ...bootOptions,
+    fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud },
+  });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const server = createServer(gateway.app.callback());
   attachUpgrade(server, gateway.services);
@@ -223,13 +283,24 @@ export async function startGatewayInProcess(deployment: Deployment, port?: numbe
 }
 
 /** Starts `node gateway/main.ts` as a child process on `port` (same config and secrets). */
-export async function startGatewayProcess(deployment: Deployment, port: number, logFile?: string, options: { workers?: number } = {}): Promise<{ child: ChildProcess; url: string; opsUrl: string; stop(): Promise<void> }> {
+export async function startGatewayProcess(
+  deployment: Deployment,
+  port: number,
+  logFile?: string,
+  options: { workers?: number } = {},
+): Promise<{ child: ChildProcess; url: string; opsUrl: string; stop(): Promise<void> }> {
   // one process unless the test asks for a cluster (`workers`, default the number of cores in production)
-  const config: Record<string, unknown> = { ...(await instanceConfig(deployment, port)), workers: options.workers ?? 1 };
+  const config: Record<string, unknown> = {
+    ...(await instanceConfig(deployment, port)),
+    workers: options.workers ?? 1,
+  };
   const opsPort = (config.ops as { listen: { port: number } }).listen.port;
   const file = deployment.configFile.replace(/\.json$/, `.${port}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = fork(MAIN, ['--config', file], { env: { ...process.env, ...deployment.env }, stdio: logFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : 'inherit' });
+  const child = fork(MAIN, ['--config', file], {
+    env: { ...process.env, ...deployment.env },
+    stdio: logFile ? ['ignore', 'pipe', 'pipe', 'ipc'] : 'inherit',
+  });
   if (logFile) {
     const { createWriteStream } = await import('node:fs');
     const out = createWriteStream(logFile, { flags: 'a' });
@@ -238,7 +309,9 @@ export async function startGatewayProcess(deployment: Deployment, port: number, 
   }
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code} before it was ready${logFile ? ` (see ${logFile})` : ''}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`gateway process exited with ${code} before it was ready${logFile ? ` (see ${logFile})` : ''}`)),
+    );
   });
   return {
     child,

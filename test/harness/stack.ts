@@ -22,7 +22,11 @@ export interface StackPorts {
   redis?: number;
 }
 
-export async function startStack(dir: string, ports: StackPorts = {}, log: (line: string) => void = () => {}): Promise<Stack> {
+export async function startStack(
+  dir: string,
+  ports: StackPorts = {},
+  log: (line: string) => void = () => {},
+): Promise<Stack> {
   mkdirSync(dir, { recursive: true });
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {

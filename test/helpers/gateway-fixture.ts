@@ -23,7 +23,15 @@ export interface GatewayFixture {
   stop(): Promise<void>;
 }
 
-export async function startGatewayFixture(options: { extraClients?: unknown[]; extraIdps?: unknown[]; riskPolicyFile?: string; boot?: BootOptions; rawConfig?: (raw: Record<string, unknown>) => void } = {}): Promise<GatewayFixture> {
+export async function startGatewayFixture(
+  options: {
+    extraClients?: unknown[];
+    extraIdps?: unknown[];
+    riskPolicyFile?: string;
+    boot?: BootOptions;
+    rawConfig?: (raw: Record<string, unknown>) => void;
+  } = {},
+): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
   const token = freshToken();
   const deployment = await prepareDeployment({
@@ -40,9 +48,15 @@ export async function startGatewayFixture(options: { extraClients?: unknown[]; e
   });
   options.rawConfig?.(deployment.rawConfig);
   const running = await startGatewayInProcess(deployment, undefined, options.boot);
-  const rp = await oidc.discovery(new URL(running.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
-    execute: [oidc.allowInsecureRequests],
-  });
+  const rp = await oidc.discovery(
+    new URL(running.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
   return {
     deployment,
     gateway: running.gateway,

@@ -40,7 +40,16 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
   const atRp = (u: URL) => u.toString().startsWith(options.redirectUri);
   let step =
     options.authorizationMethod === 'POST'
-      ? await browser.submit({ action: `${authorizationUrl.origin}${authorizationUrl.pathname}`, method: 'POST', fields: Object.fromEntries(authorizationUrl.searchParams) }, authorizationUrl, {}, atRp)
+      ? await browser.submit(
+          {
+            action: `${authorizationUrl.origin}${authorizationUrl.pathname}`,
+            method: 'POST',
+            fields: Object.fromEntries(authorizationUrl.searchParams),
+          },
+          authorizationUrl,
+          {},
+          atRp,
+        )
       : await browser.follow(authorizationUrl, {}, atRp);
   if (atRp(step.url)) return { browser, url: step.url, status: step.response.status, html: '' };
   let html = await step.response.text();
@@ -54,9 +63,15 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
   // the gateway's auto-posting AuthnRequest form → the IdP's login page
   step = await browser.submit(only(html, 'AuthnRequest post'), step.url, {}, atRp);
   html = await step.response.text();
-  if (step.response.status !== 200) throw new Error(`IdP refused the AuthnRequest (${step.response.status}): ${html.slice(0, 400)}`);
+  if (step.response.status !== 200)
+    throw new Error(`IdP refused the AuthnRequest (${step.response.status}): ${html.slice(0, 400)}`);
   const login = only(html, 'IdP login form');
-  step = await browser.submit(login, step.url, { username: options.username, password: options.password ?? `${options.username}-demo` }, atRp);
+  step = await browser.submit(
+    login,
+    step.url,
+    { username: options.username, password: options.password ?? `${options.username}-demo` },
+    atRp,
+  );
   html = await step.response.text();
   let acsForm = only(html, 'SAMLResponse post');
   if (options.beforeAcs) acsForm = await options.beforeAcs(acsForm);
@@ -69,12 +84,20 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
  * Goes through the IdP once more after the gateway asked for a step-up (the page it ended on posts a new
  * AuthnRequest with ForceAuthn): the IdP's login form, then the SAMLResponse back to the ACS.
  */
-export async function continueAfterStepUp(previous: JourneyResult, options: { username: string; password?: string; redirectUri: string }): Promise<{ url: URL; html: string }> {
+export async function continueAfterStepUp(
+  previous: JourneyResult,
+  options: { username: string; password?: string; redirectUri: string },
+): Promise<{ url: URL; html: string }> {
   const { browser } = previous;
   const atRp = (u: URL) => u.toString().startsWith(options.redirectUri);
   let step = await browser.submit(only(previous.html, 'step-up AuthnRequest post'), previous.url, {}, atRp);
   let html = await step.response.text();
-  step = await browser.submit(only(html, 'IdP login form'), step.url, { username: options.username, password: options.password ?? `${options.username}-demo` }, atRp);
+  step = await browser.submit(
+    only(html, 'IdP login form'),
+    step.url,
+    { username: options.username, password: options.password ?? `${options.username}-demo` },
+    atRp,
+  );
   html = await step.response.text();
   step = await browser.submit(only(html, 'SAMLResponse post'), step.url, {}, atRp);
   return { url: step.url, html: atRp(step.url) ? '' : await step.response.text() };

@@ -10,6 +10,14 @@ import { join } from 'node:path';
 /** Writes the policy file and returns its path (for `riskPolicyFile`). */
 export function permissivePolicyFile(dir: string = mkdtempSync(join(tmpdir(), 'gw-policy-'))): string {
   const file = join(dir, 'permissive-policy.json');
-  writeFileSync(file, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      default: {
+        thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
+        tierLevels: [0, 0, 2, 3, 3],
+      },
+    }),
+  );
   return file;
 }

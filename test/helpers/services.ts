@@ -9,7 +9,9 @@ import { initToken, type TokenHandle } from '../harness/services/softhsm.ts';
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {
-    throw new Error(`${name} is not set: run tests through the harness (make test, or node test/harness/with-stack.ts -- npx ava)`);
+    throw new Error(
+      `${name} is not set: run tests through the harness (make test, or node test/harness/with-stack.ts -- npx ava)`,
+    );
   }
   return value;
 }
@@ -25,7 +27,11 @@ export function redisPrefix(): string {
 
 /** A new database of this test file's own, with the gateway's schema (a copy of the harness's template). */
 export async function freshDatabase(): Promise<string> {
-  return createDatabase(required('GW_TEST_PG_URL'), `t_${randomBytes(6).toString('hex')}`, required('GW_TEST_PG_TEMPLATE'));
+  return createDatabase(
+    required('GW_TEST_PG_URL'),
+    `t_${randomBytes(6).toString('hex')}`,
+    required('GW_TEST_PG_TEMPLATE'),
+  );
 }
 
 /** A new database without any schema: for tests of the migration runner itself. */

@@ -10,12 +10,21 @@ import { RecordCipher } from '../../gateway/session/record-cipher.ts';
 import { createPool } from '../../gateway/store/postgres.ts';
 import { freshDatabase, freshToken } from './services.ts';
 
-export async function sessionCipher(): Promise<{ cipher: RecordCipher; hierarchy: KeyHierarchy; close(): Promise<void> }> {
+export async function sessionCipher(): Promise<{
+  cipher: RecordCipher;
+  hierarchy: KeyHierarchy;
+  close(): Promise<void>;
+}> {
   const token = freshToken();
   const keys = await openKeyStore({ library: token.library, tokenLabel: token.label, pin: token.pin });
   const pool = createPool(await freshDatabase(), { max: 2 });
   const { kek } = await TokenKek.ensure(keys.token);
-  const hierarchy = await KeyHierarchy.open({ kek, repository: new PgDekRepository(pool), actor: 'test', bootstrap: true });
+  const hierarchy = await KeyHierarchy.open({
+    kek,
+    repository: new PgDekRepository(pool),
+    actor: 'test',
+    bootstrap: true,
+  });
   return {
     cipher: new RecordCipher(hierarchy),
     hierarchy,

@@ -1,6 +1,13 @@
 import test from 'ava';
 import pkcs11js from 'pkcs11js';
-import { algorithm, algorithmByXmlDsigUri, ALGORITHMS, assertAcknowledged, tokenAlgorithm, xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
+import {
+  algorithm,
+  algorithmByXmlDsigUri,
+  ALGORITHMS,
+  assertAcknowledged,
+  tokenAlgorithm,
+  xmlDsigAlgorithm,
+} from '../../hsm/algorithms.ts';
 import { HsmError } from '../../hsm/errors.ts';
 import * as numbers from '../../hsm/pkcs11-numbers.ts';
 
@@ -9,7 +16,10 @@ test('every row is found by its JOSE alg and by its XML-DSig SignatureMethod URI
     t.is(algorithm(row.name), row);
     if (row.xmlDsig !== null) t.is(algorithmByXmlDsigUri(row.xmlDsig.signatureMethod), row);
   }
-  t.deepEqual(ALGORITHMS.map((row) => row.name), ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'ML-DSA-65']);
+  t.deepEqual(
+    ALGORITHMS.map((row) => row.name),
+    ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'ML-DSA-65'],
+  );
 });
 
 test('rows without a PKCS#11 mechanism or XML-DSig URI are exactly the experimental in-process rows, each saying why', (t) => {
@@ -19,12 +29,18 @@ test('rows without a PKCS#11 mechanism or XML-DSig URI are exactly the experimen
     t.is(row.xmlDsig === null, row.custody === 'process', row.name);
     if (row.xmlDsig === null) t.regex(row.xmlDsigAbsent, /standardised/);
   }
-  t.deepEqual(ALGORITHMS.filter((row) => row.experimental).map((row) => row.name), ['ML-DSA-65']);
+  t.deepEqual(
+    ALGORITHMS.filter((row) => row.experimental).map((row) => row.name),
+    ['ML-DSA-65'],
+  );
 });
 
 test('an experimental row is refused without the acknowledgement, and has no token or XML-DSig resolution', (t) => {
   const row = algorithm('ML-DSA-65');
-  t.is(t.throws(() => assertAcknowledged(row, false), { instanceOf: HsmError })?.code, 'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED');
+  t.is(
+    t.throws(() => assertAcknowledged(row, false), { instanceOf: HsmError })?.code,
+    'HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED',
+  );
   t.notThrows(() => assertAcknowledged(row, true));
   t.notThrows(() => assertAcknowledged(algorithm('ES256'), false));
   t.is(t.throws(() => tokenAlgorithm('ML-DSA-65'), { instanceOf: HsmError })?.code, 'HSM_ALG_UNKNOWN');

@@ -23,7 +23,10 @@ test.serial('kek init, dek rotate, and an acknowledged ML-DSA-65 key through the
 
   const init = cli(['kek', 'init']);
   t.is(init.status, 0, init.stderr);
-  t.regex(init.stdout, /^kek [0-9a-f]{16} gw-kek:[0-9a-f]{16} generated sensitive=true extractable=false neverExtractable=true wrap=true unwrap=true encrypt=false decrypt=false$/);
+  t.regex(
+    init.stdout,
+    /^kek [0-9a-f]{16} gw-kek:[0-9a-f]{16} generated sensitive=true extractable=false neverExtractable=true wrap=true unwrap=true encrypt=false decrypt=false$/,
+  );
   t.regex(cli(['kek', 'init']).stdout, / exists /);
 
   t.is(cli(['dek', 'rotate']).stdout, 'dek gateway 1 active');
@@ -38,7 +41,8 @@ test.serial('kek init, dek rotate, and an acknowledged ML-DSA-65 key through the
   t.regex(refused.stderr, /HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED/);
   const generated = cli(['generate', 'id_token', 'ML-DSA-65', '--ack-experimental']);
   t.is(generated.status, 0, generated.stderr);
-  const [, kid] = /^generated (\S+) id_token ML-DSA-65 next gw-pq:id_token:ML-DSA-65:[0-9a-f]{16}$/.exec(generated.stdout) ?? [];
+  const [, kid] =
+    /^generated (\S+) id_token ML-DSA-65 next gw-pq:id_token:ML-DSA-65:[0-9a-f]{16}$/.exec(generated.stdout) ?? [];
   t.truthy(kid);
   t.regex(cli(['list']).stdout, new RegExp(`${kid} id_token ML-DSA-65 next gw-pq:\\S+ in-process wrapped-under-kek`));
 
@@ -47,7 +51,9 @@ test.serial('kek init, dek rotate, and an acknowledged ML-DSA-65 key through the
   t.regex(unacknowledged.stderr, /HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED/);
   const activated = cli(['activate', kid!, '--yes', '--force', '--ack-experimental']);
   t.is(activated.status, 0, activated.stderr);
-  const jwks = JSON.parse(cli(['jwks', 'id_token']).stdout) as { keys: Array<{ kid: string; kty: string; priv?: string }> };
+  const jwks = JSON.parse(cli(['jwks', 'id_token']).stdout) as {
+    keys: Array<{ kid: string; kty: string; priv?: string }>;
+  };
   const jwk = jwks.keys.find((k) => k.kid === kid);
   t.is(jwk?.kty, 'AKP');
   t.false(jwk !== undefined && 'priv' in jwk);

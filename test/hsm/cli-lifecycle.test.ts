@@ -19,45 +19,56 @@ test.before(async () => {
 
 const cli = (args: string[], extra: Record<string, string> = {}) => operator.run(args, extra);
 
-test.serial('generate → activate → retire through the CLI, keys non-extractable and sensitive, every action audited', async (t) => {
-  t.is(cli(['init']).status, 0);
-  const generated = cli(['generate', 'id_token', 'EdDSA']);
-  t.is(generated.status, 0, generated.stderr);
-  const [, kid, purpose, alg, state] = /^generated (\S+) (\S+) (\S+) (\S+) gw:/.exec(generated.stdout) ?? [];
-  t.deepEqual([purpose, alg, state], ['id_token', 'EdDSA', 'next']);
+test.serial(
+  'generate → activate → retire through the CLI, keys non-extractable and sensitive, every action audited',
+  async (t) => {
+    t.is(cli(['init']).status, 0);
+    const generated = cli(['generate', 'id_token', 'EdDSA']);
+    t.is(generated.status, 0, generated.stderr);
+    const [, kid, purpose, alg, state] = /^generated (\S+) (\S+) (\S+) (\S+) gw:/.exec(generated.stdout) ?? [];
+    t.deepEqual([purpose, alg, state], ['id_token', 'EdDSA', 'next']);
 
-  const list = cli(['list']);
-  t.is(list.status, 0, list.stderr);
-  const line = list.stdout.split('\n').find((l) => l.startsWith(kid!))!;
-  t.regex(line, / next gw:id_token:EdDSA:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true published=/);
-  t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 5, 'init keys adopted as active');
+    const list = cli(['list']);
+    t.is(list.status, 0, list.stderr);
+    const line = list.stdout.split('\n').find((l) => l.startsWith(kid!))!;
+    t.regex(
+      line,
+      / next gw:id_token:EdDSA:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true published=/,
+    );
+    t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 5, 'init keys adopted as active');
 
-  const unconfirmed = cli(['activate', kid!, '--force']);
-  t.is(unconfirmed.status, 1);
-  t.regex(unconfirmed.stderr, /HSM_NOT_CONFIRMED/);
-  const early = cli(['activate', kid!, '--yes']);
-  t.is(early.status, 1);
-  t.regex(early.stderr, /HSM_LIFECYCLE_TOO_EARLY/);
-  const activated = cli(['activate', kid!, '--yes'], { GW_KEY_LEAD_SECONDS: '0' });
-  t.is(activated.status, 0, activated.stderr);
+    const unconfirmed = cli(['activate', kid!, '--force']);
+    t.is(unconfirmed.status, 1);
+    t.regex(unconfirmed.stderr, /HSM_NOT_CONFIRMED/);
+    const early = cli(['activate', kid!, '--yes']);
+    t.is(early.status, 1);
+    t.regex(early.stderr, /HSM_LIFECYCLE_TOO_EARLY/);
+    const activated = cli(['activate', kid!, '--yes'], { GW_KEY_LEAD_SECONDS: '0' });
+    t.is(activated.status, 0, activated.stderr);
 
-  const jwk = JSON.parse(cli(['export', kid!]).stdout) as Record<string, string>;
-  t.is(jwk.kid, kid);
-  t.is(jwk.crv, 'Ed25519');
-  t.false('d' in jwk);
-  const jwks = JSON.parse(cli(['jwks', 'id_token']).stdout) as { keys: Array<{ kid: string }> };
-  t.true(jwks.keys.some((k) => k.kid === kid));
+    const jwk = JSON.parse(cli(['export', kid!]).stdout) as Record<string, string>;
+    t.is(jwk.kid, kid);
+    t.is(jwk.crv, 'Ed25519');
+    t.false('d' in jwk);
+    const jwks = JSON.parse(cli(['jwks', 'id_token']).stdout) as { keys: Array<{ kid: string }> };
+    t.true(jwks.keys.some((k) => k.kid === kid));
 
-  const retired = cli(['retire', kid!, '--yes']);
-  t.regex(retired.stdout, /^retired \S+ notAfter=/);
-  t.regex(cli(['destroy', kid!, '--yes']).stderr, /HSM_LIFECYCLE_TOO_EARLY/);
-  t.regex(cli(['schedule']).stdout, /destroy /);
-  t.is(cli(['generate', 'id_token', 'HS256']).status, 1);
-  t.is(cli(['frobnicate']).status, 2);
+    const retired = cli(['retire', kid!, '--yes']);
+    t.regex(retired.stdout, /^retired \S+ notAfter=/);
+    t.regex(cli(['destroy', kid!, '--yes']).stderr, /HSM_LIFECYCLE_TOO_EARLY/);
+    t.regex(cli(['schedule']).stdout, /destroy /);
+    t.is(cli(['generate', 'id_token', 'HS256']).status, 1);
+    t.is(cli(['frobnicate']).status, 2);
 
-  const pool = new pg.Pool({ connectionString: db });
-  const { rows } = await pool.query<{ action: string; actor: string }>('select action, actor from key_events order by id');
-  await pool.end();
-  t.deepEqual(rows.map((r) => r.action), ['adopt', 'generate', 'activate', 'export', 'export-jwks', 'retire']);
-  t.true(rows.every((r) => r.actor.startsWith('cli:')));
-});
+    const pool = new pg.Pool({ connectionString: db });
+    const { rows } = await pool.query<{ action: string; actor: string }>(
+      'select action, actor from key_events order by id',
+    );
+    await pool.end();
+    t.deepEqual(
+      rows.map((r) => r.action),
+      ['adopt', 'generate', 'activate', 'export', 'export-jwks', 'retire'],
+    );
+    t.true(rows.every((r) => r.actor.startsWith('cli:')));
+  },
+);

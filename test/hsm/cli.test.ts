@@ -19,7 +19,13 @@ const config = { GW_PKCS11_LIBRARY: token.library, GW_PKCS11_TOKEN_LABEL: token.
 test.serial('init generates the default key set once; list shows kid, purpose, alg and flags', (t) => {
   const first = cli(['init'], config);
   t.is(first.status, 0, first.stderr);
-  t.deepEqual(first.stdout.trim().split('\n').map((line) => line.split(' ').slice(2, 4).join(':')), ['id_token:RS256', 'id_token:ES256', 'saml:RS256', 'audit:ES384', 'risk_assessment:ES256']);
+  t.deepEqual(
+    first.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ').slice(2, 4).join(':')),
+    ['id_token:RS256', 'id_token:ES256', 'saml:RS256', 'audit:ES384', 'risk_assessment:ES256'],
+  );
   const second = cli(['init'], config);
   t.is(second.status, 0, second.stderr);
   t.regex(second.stdout, /nothing to generate/);
@@ -27,7 +33,11 @@ test.serial('init generates the default key set once; list shows kid, purpose, a
   t.is(list.status, 0, list.stderr);
   const lines = list.stdout.trim().split('\n');
   t.is(lines.length, 5);
-  for (const line of lines) t.regex(line, /^[A-Za-z0-9_-]{43} \w+ \w+ gw:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true$/);
+  for (const line of lines)
+    t.regex(
+      line,
+      /^[A-Za-z0-9_-]{43} \w+ \w+ gw:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true$/,
+    );
   t.false(list.stdout.includes(token.pin));
 });
 

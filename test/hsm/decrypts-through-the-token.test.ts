@@ -51,14 +51,24 @@ test('RSA-OAEP (SHA-1) unwraps the content key in the token; AES-256-GCM decrypt
 test('a wrong ciphertext, an unknown hash and OAEP-SHA256 on SoftHSM 2.6.1 fail with codes', async (t) => {
   const decrypter = store.decrypter();
   t.is(await codeOf(decrypter.unwrap(randomBytes(384), { oaepHash: 'sha1', mgf1Hash: 'sha1' })), 'HSM_DECRYPT_FAILED');
-  t.is(await codeOf(decrypter.unwrap(randomBytes(384), { oaepHash: 'md5' as 'sha1', mgf1Hash: 'sha1' })), 'HSM_ALG_UNKNOWN');
+  t.is(
+    await codeOf(decrypter.unwrap(randomBytes(384), { oaepHash: 'md5' as 'sha1', mgf1Hash: 'sha1' })),
+    'HSM_ALG_UNKNOWN',
+  );
   // SoftHSM 2.6.1 implements OAEP with SHA-1 only; a production HSM must pass this with the same bytes.
-  const sha256 = await codeOf(decrypter.unwrap(oaep(decrypter, randomBytes(32), 'sha256'), { oaepHash: 'sha256', mgf1Hash: 'sha256' }));
+  const sha256 = await codeOf(
+    decrypter.unwrap(oaep(decrypter, randomBytes(32), 'sha256'), { oaepHash: 'sha256', mgf1Hash: 'sha256' }),
+  );
   t.is(sha256, 'HSM_DECRYPT_FAILED');
 });
 
 test('the decryption key is sensitive, non-extractable and cannot sign', async (t) => {
   const key = store.activeSigner('saml_decryption');
-  t.deepEqual(await key.keyFlags(), { sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
+  t.deepEqual(await key.keyFlags(), {
+    sensitive: true,
+    extractable: false,
+    alwaysSensitive: true,
+    neverExtractable: true,
+  });
   t.is(await codeOf(key.sign(new Uint8Array([1]))), 'HSM_SIGN_FAILED');
 });

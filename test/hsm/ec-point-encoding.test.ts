@@ -19,7 +19,11 @@ test('bare points are accepted', (t) => {
 });
 
 test('a point of the wrong size is refused with HSM_KEY_MISMATCH', (t) => {
-  for (const value of [Buffer.concat([Buffer.from([0x04, 65]), p256]).subarray(0, 40), Buffer.concat([Buffer.from([0x04, 97]), p384]), Buffer.alloc(0)]) {
+  for (const value of [
+    Buffer.concat([Buffer.from([0x04, 65]), p256]).subarray(0, 40),
+    Buffer.concat([Buffer.from([0x04, 97]), p384]),
+    Buffer.alloc(0),
+  ]) {
     const error = t.throws(() => unwrapEcPoint(value, 65), { instanceOf: HsmError });
     t.is(error?.code, 'HSM_KEY_MISMATCH');
   }

@@ -24,8 +24,14 @@ export async function keyCli(token: ReturnType<typeof freshToken>): Promise<KeyC
       const result = spawnSync(process.execPath, ['hsm/cli.ts', ...args], {
         cwd: new URL('../../', import.meta.url),
         env: {
-          PATH: process.env.PATH, SOFTHSM2_CONF: process.env.SOFTHSM2_CONF, NODE_NO_WARNINGS: '1',
-          GW_PKCS11_LIBRARY: token.library, GW_PKCS11_TOKEN_LABEL: token.label, GW_PKCS11_PIN: token.pin, GW_DATABASE_URL: db, ...extra,
+          PATH: process.env.PATH,
+          SOFTHSM2_CONF: process.env.SOFTHSM2_CONF,
+          NODE_NO_WARNINGS: '1',
+          GW_PKCS11_LIBRARY: token.library,
+          GW_PKCS11_TOKEN_LABEL: token.label,
+          GW_PKCS11_PIN: token.pin,
+          GW_DATABASE_URL: db,
+          ...extra,
         },
         encoding: 'utf8',
       });

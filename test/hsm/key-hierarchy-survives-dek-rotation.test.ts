@@ -47,18 +47,29 @@ async function code(work: Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
-const open = (domain: string, bootstrap = false, k = kek) => KeyHierarchy.open({ kek: k, repository: new PgDekRepository(pool), domain, actor: 'test', bootstrap });
+const open = (domain: string, bootstrap = false, k = kek) =>
+  KeyHierarchy.open({ kek: k, repository: new PgDekRepository(pool), domain, actor: 'test', bootstrap });
 
 test('the KEK is an AES-256 token key: sensitive, never extractable, wrap/unwrap only; ensure is idempotent', async (t) => {
-  t.deepEqual(await kek.flags(), { sensitive: true, extractable: false, neverExtractable: true, wrap: true, unwrap: true, encrypt: false, decrypt: false });
+  t.deepEqual(await kek.flags(), {
+    sensitive: true,
+    extractable: false,
+    neverExtractable: true,
+    wrap: true,
+    unwrap: true,
+    encrypt: false,
+    decrypt: false,
+  });
   t.false((await TokenKek.ensure(store.token)).generated);
   t.is((await listKeks(store.token)).length, 1);
-  const error = await t.throwsAsync(store.token.run((session) => {
-    store.token.lib.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }]);
-    const found = store.token.lib.C_FindObjects(session, 4);
-    store.token.lib.C_FindObjectsFinal(session);
-    return store.token.lib.C_GetAttributeValue(session, found[0]!, [{ type: pkcs11js.CKA_VALUE }]);
-  }));
+  const error = await t.throwsAsync(
+    store.token.run((session) => {
+      store.token.lib.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }]);
+      const found = store.token.lib.C_FindObjects(session, 4);
+      store.token.lib.C_FindObjectsFinal(session);
+      return store.token.lib.C_GetAttributeValue(session, found[0]!, [{ type: pkcs11js.CKA_VALUE }]);
+    }),
+  );
   t.regex(error?.message ?? '', /CKR_ATTRIBUTE_SENSITIVE/);
   t.is(await code(TokenKek.open(otherStore.token)), 'HSM_KEY_NOT_FOUND');
 });
@@ -78,10 +89,23 @@ test('DEKs are stored only wrapped; messages sealed before a rotation still open
   const rotated = await gateway.rotate();
   t.is(rotated.version, 2);
   t.is(gateway.activeVersion, 2);
-  const { rows } = await pool.query<{ version: number; state: string; wrapped: Buffer; wrap_mechanism: string }>("select * from dek_records where domain = 'rotation' order by version");
-  t.deepEqual(rows.map((r) => [r.version, r.state, r.wrap_mechanism, r.wrapped.length]), [[1, 'retired', 'CKM_AES_KEY_WRAP_PAD', 40], [2, 'active', 'CKM_AES_KEY_WRAP_PAD', 40]]);
-  const events = await pool.query<{ detail: { version: number } }>("select detail from key_events where action = 'dek-rotate' and detail->>'domain' = 'rotation' order by id");
-  t.deepEqual(events.rows.map((r) => r.detail.version), [1, 2]);
+  const { rows } = await pool.query<{ version: number; state: string; wrapped: Buffer; wrap_mechanism: string }>(
+    "select * from dek_records where domain = 'rotation' order by version",
+  );
+  t.deepEqual(
+    rows.map((r) => [r.version, r.state, r.wrap_mechanism, r.wrapped.length]),
+    [
+      [1, 'retired', 'CKM_AES_KEY_WRAP_PAD', 40],
+      [2, 'active', 'CKM_AES_KEY_WRAP_PAD', 40],
+    ],
+  );
+  const events = await pool.query<{ detail: { version: number } }>(
+    "select detail from key_events where action = 'dek-rotate' and detail->>'domain' = 'rotation' order by id",
+  );
+  t.deepEqual(
+    events.rows.map((r) => r.detail.version),
+    [1, 2],
+  );
 
   const after = await gateway.seal('pivot_identity', Buffer.from('after'));
   t.regex(after, /^gw1\.rotation\.pivot_identity\.2\./);
@@ -102,8 +126,14 @@ test('purpose keys are independent per purpose and per DEK version (HKDF-SHA256)
   const session2 = await h.purposeKey('session');
   t.is(session2.kid, 'purposes.session.2');
   t.false(session2.key.equals(session.key));
-  t.deepEqual((await h.keyring('cookie')).map((k) => k.kid), ['purposes.cookie.2', 'purposes.cookie.1']);
-  t.is(t.throws(() => derivePurposeKey(Buffer.alloc(32), 'x', 'tokens', 1), { instanceOf: HsmError })?.code, 'HSM_CONFIG_INVALID');
+  t.deepEqual(
+    (await h.keyring('cookie')).map((k) => k.kid),
+    ['purposes.cookie.2', 'purposes.cookie.1'],
+  );
+  t.is(
+    t.throws(() => derivePurposeKey(Buffer.alloc(32), 'x', 'tokens', 1), { instanceOf: HsmError })?.code,
+    'HSM_CONFIG_INVALID',
+  );
 });
 
 test('tampered, misdirected or foreign-KEK messages fail with codes', async (t) => {
@@ -113,10 +143,26 @@ test('tampered, misdirected or foreign-KEK messages fail with codes', async (t) 
   t.is(await code(h.open('session', flipped, Buffer.from('sid:1'))), 'HSM_DECRYPT_FAILED');
   t.is(await code(h.open('session', sealed, Buffer.from('sid:2'))), 'HSM_DECRYPT_FAILED');
   t.is(await code(h.open('cookie', sealed, Buffer.from('sid:1'))), 'HSM_DECRYPT_FAILED');
-  t.is(await code(h.open('session', sealed.replace('.session.1.', '.session.7.'), Buffer.from('sid:1'))), 'HSM_KEY_NOT_FOUND');
+  t.is(
+    await code(h.open('session', sealed.replace('.session.1.', '.session.7.'), Buffer.from('sid:1'))),
+    'HSM_KEY_NOT_FOUND',
+  );
   t.is(await code(h.open('session', 'not sealed')), 'HSM_DECRYPT_FAILED');
   const foreignKek = (await TokenKek.ensure(otherStore.token)).kek;
-  t.is(await code(open('tamper', false, foreignKek).then((foreign) => foreign.open('session', sealed, Buffer.from('sid:1')))), 'HSM_KEY_MISMATCH');
+  t.is(
+    await code(
+      open('tamper', false, foreignKek).then((foreign) => foreign.open('session', sealed, Buffer.from('sid:1'))),
+    ),
+    'HSM_KEY_MISMATCH',
+  );
   // a wrapped DEK handed to the wrong KEK is refused by the token itself
-  t.is(await code(foreignKek.unwrap((await pool.query<{ wrapped: Buffer }>("select wrapped from dek_records where domain = 'tamper'")).rows[0]!.wrapped)), 'HSM_DECRYPT_FAILED');
+  t.is(
+    await code(
+      foreignKek.unwrap(
+        (await pool.query<{ wrapped: Buffer }>("select wrapped from dek_records where domain = 'tamper'")).rows[0]!
+          .wrapped,
+      ),
+    ),
+    'HSM_DECRYPT_FAILED',
+  );
 });

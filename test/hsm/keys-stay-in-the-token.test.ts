@@ -28,13 +28,24 @@ test('public JWKs carry no private members', (t) => {
   t.is(jwks.length, TOKEN_ALGORITHMS.length);
   for (const jwk of jwks) {
     for (const member of PRIVATE_MEMBERS) t.false(member in jwk, `${jwk.alg} has ${member}`);
-    t.deepEqual(Object.keys(jwk).sort(), (jwk.kty === 'RSA' ? ['alg', 'e', 'kid', 'kty', 'n', 'use'] : jwk.kty === 'EC' ? ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'] : ['alg', 'crv', 'kid', 'kty', 'use', 'x']));
+    t.deepEqual(
+      Object.keys(jwk).sort(),
+      jwk.kty === 'RSA'
+        ? ['alg', 'e', 'kid', 'kty', 'n', 'use']
+        : jwk.kty === 'EC'
+          ? ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']
+          : ['alg', 'crv', 'kid', 'kty', 'use', 'x'],
+    );
   }
 });
 
 test('generated private keys report sensitive=true, extractable=false', async (t) => {
   for (const signer of store.signers()) {
-    t.deepEqual(await signer.keyFlags(), { sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true }, signer.alg);
+    t.deepEqual(
+      await signer.keyFlags(),
+      { sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true },
+      signer.alg,
+    );
   }
 });
 
@@ -48,7 +59,9 @@ test('the token refuses to reveal private key material', async (t) => {
   });
   t.is(privateKeys.length, TOKEN_ALGORITHMS.length);
   for (const handle of privateKeys) {
-    const error = await t.throwsAsync(store.token.run((session) => lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_VALUE }])));
+    const error = await t.throwsAsync(
+      store.token.run((session) => lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_VALUE }])),
+    );
     t.regex(error?.message ?? '', /CKR_ATTRIBUTE_SENSITIVE|CKR_ATTRIBUTE_TYPE_INVALID/);
   }
 });

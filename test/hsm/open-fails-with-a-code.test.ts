@@ -35,12 +35,20 @@ test.serial('an algorithm order naming an unknown algorithm fails with HSM_ALG_U
   await failsWith(t, openTestStore(token, { algorithmOrder: { id_token: ['HS256' as 'RS256'] } }), 'HSM_ALG_UNKNOWN');
 });
 
-test.serial('a token key labelled with an algorithm outside the registry fails the open with HSM_ALG_UNKNOWN', async (t) => {
-  const store = await openTestStore(foreignLabels);
-  await generateKeyPair(store.token, algorithm('ES256').key, Buffer.from('0011223344556677', 'hex'), 'gw:id_token:ES256K:0011223344556677');
-  await store.close();
-  await failsWith(t, openTestStore(foreignLabels), 'HSM_ALG_UNKNOWN');
-});
+test.serial(
+  'a token key labelled with an algorithm outside the registry fails the open with HSM_ALG_UNKNOWN',
+  async (t) => {
+    const store = await openTestStore(foreignLabels);
+    await generateKeyPair(
+      store.token,
+      algorithm('ES256').key,
+      Buffer.from('0011223344556677', 'hex'),
+      'gw:id_token:ES256K:0011223344556677',
+    );
+    await store.close();
+    await failsWith(t, openTestStore(foreignLabels), 'HSM_ALG_UNKNOWN');
+  },
+);
 
 test.serial('the store still opens after those failures', async (t) => {
   const store = await openTestStore(token);

@@ -33,7 +33,13 @@ test.before(async () => {
   await ensureKeys(tokens, DEFAULT_KEY_SPEC);
   const { kek } = await TokenKek.ensure(tokens.token);
   const records = new PgKeyRecords(pool);
-  keys = await LifecycleKeyStore.open({ tokens, records, actor: 'test', now: () => new Date(clock), times: { leadTimeMs: 60_000, retentionMs: 3_600_000, signGraceMs: 5_000 } });
+  keys = await LifecycleKeyStore.open({
+    tokens,
+    records,
+    actor: 'test',
+    now: () => new Date(clock),
+    times: { leadTimeMs: 60_000, retentionMs: 3_600_000, signGraceMs: 5_000 },
+  });
   pq = new PqKeys({ kek, records, wrapped: new PgWrappedKeys(pool), actor: 'test', now: () => new Date(clock) });
 });
 test.after.always(async () => {
@@ -63,7 +69,10 @@ test.serial('generate → activate → sign → retire, wrapped under the KEK, p
   const record = await pq.generate('id_token', 'ML-DSA-65', ACK);
   t.is(record.state, 'next');
   t.regex(record.keyLabel, /^gw-pq:id_token:ML-DSA-65:[0-9a-f]{16}$/);
-  const { rows } = await pool.query<{ wrapped: Buffer; wrap_mechanism: string }>('select * from wrapped_signing_keys where kid = $1', [record.kid]);
+  const { rows } = await pool.query<{ wrapped: Buffer; wrap_mechanism: string }>(
+    'select * from wrapped_signing_keys where kid = $1',
+    [record.kid],
+  );
   t.is(rows[0]?.wrap_mechanism, 'CKM_AES_KEY_WRAP_PAD');
   t.is(rows[0]?.wrapped.length, 40, 'the 32-byte seed, wrapped (RFC 5649)');
 
@@ -80,9 +89,14 @@ test.serial('generate → activate → sign → retire, wrapped under the KEK, p
 
   const input = `${base64url.encode(JSON.stringify({ alg: 'ML-DSA-65', kid: record.kid }))}.${base64url.encode('{"sub":"x"}')}`;
   const jws = `${input}.${base64url.encode(await signer.sign(new TextEncoder().encode(input)))}`;
-  const verified = await compactVerify(jws, await importJWK({ ...published }, 'ML-DSA-65'), { algorithms: ['ML-DSA-65'] });
+  const verified = await compactVerify(jws, await importJWK({ ...published }, 'ML-DSA-65'), {
+    algorithms: ['ML-DSA-65'],
+  });
   t.is(verified.protectedHeader.kid, record.kid);
-  t.false(keys.activeSigners('id_token').some((s) => s.kid === record.kid), 'token signers only: the Provider is unaffected');
+  t.false(
+    keys.activeSigners('id_token').some((s) => s.kid === record.kid),
+    'token signers only: the Provider is unaffected',
+  );
 
   await keys.retire(record.kid);
   clock += 10_000;
@@ -96,7 +110,10 @@ test.serial('generate → activate → sign → retire, wrapped under the KEK, p
 test.serial('a wrapped key swapped to another record is detected', async (t) => {
   const a = await pq.generate('client_auth', 'ML-DSA-65', ACK);
   const b = await pq.generate('client_auth', 'ML-DSA-65', ACK);
-  await pool.query('update wrapped_signing_keys set wrapped = (select wrapped from wrapped_signing_keys where kid = $2) where kid = $1', [a.kid, b.kid]);
+  await pool.query(
+    'update wrapped_signing_keys set wrapped = (select wrapped from wrapped_signing_keys where kid = $2) where kid = $1',
+    [a.kid, b.kid],
+  );
   t.is(await code(pq.signer(a.kid, ACK)), 'HSM_KEY_MISMATCH');
   t.is((await pq.signer(b.kid, ACK)).kid, b.kid);
 });

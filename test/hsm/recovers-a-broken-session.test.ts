@@ -21,7 +21,9 @@ test.after.always(async () => {
 
 function closeAllSessionsOfTheToken(): void {
   const lib = store.token.lib;
-  const slot = lib.C_GetSlotList(true).find((candidate) => lib.C_GetTokenInfo(candidate).label.trimEnd() === token.label);
+  const slot = lib
+    .C_GetSlotList(true)
+    .find((candidate) => lib.C_GetTokenInfo(candidate).label.trimEnd() === token.label);
   if (!slot) throw new Error('test token not found');
   lib.C_CloseAllSessions(slot);
 }
@@ -33,12 +35,19 @@ test('signing after every session of the token was closed (and the user logged o
 
   closeAllSessionsOfTheToken();
 
-  const after = await Promise.all(Array.from({ length: 10 }, (_, i) => {
-    const message = new TextEncoder().encode(`after ${i}`);
-    return signer.sign(message).then((signature) => ({ message, signature }));
-  }));
+  const after = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => {
+      const message = new TextEncoder().encode(`after ${i}`);
+      return signer.sign(message).then((signature) => ({ message, signature }));
+    }),
+  );
   for (const { message, signature } of after) {
     t.true(verify('sha256', message, { key: signer.publicKey(), dsaEncoding: 'ieee-p1363' }, signature));
   }
-  t.deepEqual(await signer.keyFlags(), { sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
+  t.deepEqual(await signer.keyFlags(), {
+    sensitive: true,
+    extractable: false,
+    alwaysSensitive: true,
+    neverExtractable: true,
+  });
 });

@@ -20,7 +20,8 @@ test.after.always(async () => {
 
 for (const row of ALGORITHMS) {
   if (row.custody !== 'token') {
-    test.skip(`${row.name}: no self-signed certificate (SAML certificates serve XML-DSig keys in the token; ${row.xmlDsigAbsent})`, () => undefined);
+    test.skip(`${row.name}: no self-signed certificate (SAML certificates serve XML-DSig keys in the token; ${row.xmlDsigAbsent})`, () =>
+      undefined);
     continue;
   }
   test(`a ${row.name} self-signed certificate verifies with its own public key`, async (t) => {
@@ -38,6 +39,8 @@ for (const row of ALGORITHMS) {
 
 test('a non-positive validity throws HSM_CONFIG_INVALID', async (t) => {
   const signer = await store.generate('client_auth', 'ES256');
-  const error = await t.throwsAsync(selfSignedCertificate(signer, { subject: 'CN=x', days: 0 }), { instanceOf: HsmError });
+  const error = await t.throwsAsync(selfSignedCertificate(signer, { subject: 'CN=x', days: 0 }), {
+    instanceOf: HsmError,
+  });
   t.is(error?.code, 'HSM_CONFIG_INVALID');
 });

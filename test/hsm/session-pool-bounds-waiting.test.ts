@@ -29,7 +29,8 @@ test('with one session and two waiting places, the fourth concurrent signature g
     t.true(outcome.reason instanceof HsmError);
     t.is((outcome.reason as HsmError).code, 'HSM_BUSY');
   }
-  for (const outcome of fulfilled) t.true(verify('sha256', data, { key: signer.publicKey(), dsaEncoding: 'ieee-p1363' }, outcome.value));
+  for (const outcome of fulfilled)
+    t.true(verify('sha256', data, { key: signer.publicKey(), dsaEncoding: 'ieee-p1363' }, outcome.value));
   // The pool is usable again afterwards.
   t.is((await signer.sign(data)).length, 64);
 });

@@ -32,10 +32,11 @@ test.after.always(async () => {
 
 test.serial('each signature is observed with its algorithm, mechanism and duration', async (t) => {
   for (const signer of store.signers()) await signer.sign(new TextEncoder().encode('payload'));
-  t.deepEqual(
-    seen.map((o) => `${o.alg} ${o.mechanism} ${o.ok}`).sort(),
-    ['ES256 CKM_ECDSA true', 'PS256 CKM_SHA256_RSA_PKCS_PSS true', 'RS256 CKM_SHA256_RSA_PKCS true'],
-  );
+  t.deepEqual(seen.map((o) => `${o.alg} ${o.mechanism} ${o.ok}`).sort(), [
+    'ES256 CKM_ECDSA true',
+    'PS256 CKM_SHA256_RSA_PKCS_PSS true',
+    'RS256 CKM_SHA256_RSA_PKCS true',
+  ]);
   for (const o of seen) t.true(o.seconds >= 0 && Number.isFinite(o.seconds));
 });
 

@@ -43,7 +43,10 @@ test.after.always(async () => {
 /** How each custody makes a signer; no default. */
 const SIGNER_FACTORIES: Readonly<Record<AlgorithmRow['custody'], (row: AlgorithmRow) => Promise<Signer>>> = {
   token: (row) => store.generate('client_auth', row.name),
-  process: async (row) => pq.signer((await pq.generate('client_auth', row.name, { acknowledgeExperimental: true })).kid, { acknowledgeExperimental: true }),
+  process: async (row) =>
+    pq.signer((await pq.generate('client_auth', row.name, { acknowledgeExperimental: true })).kid, {
+      acknowledgeExperimental: true,
+    }),
 };
 
 const signsAndVerifies = test.macro({
@@ -60,7 +63,14 @@ const signsAndVerifies = test.macro({
     const signature = await signer.sign(data);
     t.is(signature.length, row.signatureLength);
     t.true(verify(row.hash, data, { key: signer.publicKey(), ...row.nodeVerify }, signature), 'node:crypto verify');
-    t.false(verify(row.hash, new TextEncoder().encode('another message'), { key: signer.publicKey(), ...row.nodeVerify }, signature));
+    t.false(
+      verify(
+        row.hash,
+        new TextEncoder().encode('another message'),
+        { key: signer.publicKey(), ...row.nodeVerify },
+        signature,
+      ),
+    );
 
     const header = base64url.encode(JSON.stringify({ alg: row.name, kid: signer.kid }));
     const payload = base64url.encode(JSON.stringify({ iss: 'hsm-test', n: 1 }));

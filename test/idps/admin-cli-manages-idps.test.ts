@@ -26,8 +26,15 @@ test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gw-idp-cli-'));
   const idp = await createTestIdp({ entityId: 'https://mairie.example/md' });
   deployment = await prepareDeployment({
-    dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token, rpRedirectUri: RP_REDIRECT,
-    extraIdps: [{ id: 'mairie', displayName: 'Mairie', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/low' }],
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token,
+    rpRedirectUri: RP_REDIRECT,
+    extraIdps: [
+      { id: 'mairie', displayName: 'Mairie', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/low' },
+    ],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   running = await startGatewayInProcess(deployment);
@@ -39,7 +46,9 @@ test.after.always(async () => {
 
 async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, '--config', deployment.configFile, ...args], { env: { ...process.env, ...deployment.env } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, '--config', deployment.configFile, ...args], {
+      env: { ...process.env, ...deployment.env },
+    });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const e = error as { stdout: string; stderr: string; code: number };
@@ -60,7 +69,10 @@ test.serial('list and status show every IdP as the running gateway sees it', asy
   t.regex(list.stdout, /^demo-idp legacy enabled /m);
   t.regex(list.stdout, /^mairie legacy enabled /m);
   const status = await cli('status');
-  t.regex(status.stdout, /^demo-idp available lastSuccess=\S+Z validUntil=- nextRefresh=\S+Z failures=0 keys=[0-9a-f]{16} error=- \(reported by the gateway\)$/m);
+  t.regex(
+    status.stdout,
+    /^demo-idp available lastSuccess=\S+Z validUntil=- nextRefresh=\S+Z failures=0 keys=[0-9a-f]{16} error=- \(reported by the gateway\)$/m,
+  );
   t.regex(status.stdout, /^mairie available /m);
 });
 
@@ -77,24 +89,48 @@ test.serial('refresh now makes the gateway fetch the metadata again', async (t) 
   const before = running.gateway.services.adapters.monitor!.status().find((s) => s.id === 'demo-idp')!.lastAttempt;
   await new Promise((resolve) => setTimeout(resolve, 5));
   t.is((await cli('refresh', 'demo-idp')).code, 0);
-  t.true(await until(() => running.gateway.services.adapters.monitor!.status().find((s) => s.id === 'demo-idp')!.lastAttempt !== before));
+  t.true(
+    await until(
+      () =>
+        running.gateway.services.adapters.monitor!.status().find((s) => s.id === 'demo-idp')!.lastAttempt !== before,
+    ),
+  );
 });
 
-test.serial('add validates and stores an IdP; remove takes it away; unknown ids and bad entries fail with codes', async (t) => {
-  const other = await createTestIdp({ entityId: 'https://region.example/md' });
-  const entry = join(dir, 'region.json');
-  writeFileSync(entry, JSON.stringify({ id: 'region', displayName: 'Région', metadataFile: other.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial' }));
-  t.is((await cli('add', entry)).code, 0);
-  t.regex((await cli('list')).stdout, /^region legacy enabled /m);
-  t.regex((await cli('status', 'region')).stdout, /^region available .*\(checked by the CLI\)$/m);
-  t.is((await cli('remove', 'region')).code, 0);
-  t.notRegex((await cli('list')).stdout, /^region /m);
-  const unknown = await cli('disable', 'nobody');
-  t.is(unknown.code, 1);
-  t.regex(unknown.stderr, /^error ADAPTER_UNKNOWN:/);
-  writeFileSync(entry, JSON.stringify({ id: 'bad', displayName: 'Bad', metadataFile: other.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/ultra' }));
-  const bad = await cli('add', entry);
-  t.is(bad.code, 1);
-  t.regex(bad.stderr, /^error CONFIG_INVALID/);
-  t.is((await cli()).code, 2);
-});
+test.serial(
+  'add validates and stores an IdP; remove takes it away; unknown ids and bad entries fail with codes',
+  async (t) => {
+    const other = await createTestIdp({ entityId: 'https://region.example/md' });
+    const entry = join(dir, 'region.json');
+    writeFileSync(
+      entry,
+      JSON.stringify({
+        id: 'region',
+        displayName: 'Région',
+        metadataFile: other.metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/substantial',
+      }),
+    );
+    t.is((await cli('add', entry)).code, 0);
+    t.regex((await cli('list')).stdout, /^region legacy enabled /m);
+    t.regex((await cli('status', 'region')).stdout, /^region available .*\(checked by the CLI\)$/m);
+    t.is((await cli('remove', 'region')).code, 0);
+    t.notRegex((await cli('list')).stdout, /^region /m);
+    const unknown = await cli('disable', 'nobody');
+    t.is(unknown.code, 1);
+    t.regex(unknown.stderr, /^error ADAPTER_UNKNOWN:/);
+    writeFileSync(
+      entry,
+      JSON.stringify({
+        id: 'bad',
+        displayName: 'Bad',
+        metadataFile: other.metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/ultra',
+      }),
+    );
+    const bad = await cli('add', entry);
+    t.is(bad.code, 1);
+    t.regex(bad.stderr, /^error CONFIG_INVALID/);
+    t.is((await cli()).code, 2);
+  },
+);

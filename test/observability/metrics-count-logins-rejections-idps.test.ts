@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import type { Form } from '../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 import { parseExposition, valueOf, type Exposition } from './parse-exposition.ts';
 
@@ -25,16 +30,23 @@ let fx: GatewayFixture;
 test.before(async () => {
   const metadataFile = join(mkdtempSync(join(tmpdir(), 'gw-metrics-')), 'expired-idp.metadata.xml');
   writeFileSync(metadataFile, EXPIRED_METADATA);
-  fx = await startGatewayFixture({ extraIdps: [{ id: 'expired-idp', displayName: 'Expired IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/low' }] });
+  fx = await startGatewayFixture({
+    extraIdps: [
+      { id: 'expired-idp', displayName: 'Expired IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/low' },
+    ],
+  });
 });
 test.after.always(async () => {
   await fx?.stop();
 });
 
 async function scrape(): Promise<Exposition> {
-  const response = await fetch(`${fx.opsUrl}/metrics`, { headers: { authorization: `Bearer ${fx.deployment.operatorTokens.alice}` } });
+  const response = await fetch(`${fx.opsUrl}/metrics`, {
+    headers: { authorization: `Bearer ${fx.deployment.operatorTokens.alice}` },
+  });
   if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
-  if (!/^text\/plain; version=0\.0\.4/.test(response.headers.get('content-type') ?? '')) throw new Error('wrong content type');
+  if (!/^text\/plain; version=0\.0\.4/.test(response.headers.get('content-type') ?? ''))
+    throw new Error('wrong content type');
   return parseExposition(await response.text());
 }
 
@@ -50,22 +62,39 @@ test.serial('a completed login moves gateway_logins_total{outcome="completed"} a
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.truthy(journey.url.searchParams.get('code'));
-  await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   const after = await scrape();
-  t.is(valueOf(after, 'gateway_logins_total', { outcome: 'completed' }) - valueOf(before, 'gateway_logins_total', { outcome: 'completed' }), 1);
+  t.is(
+    valueOf(after, 'gateway_logins_total', { outcome: 'completed' }) -
+      valueOf(before, 'gateway_logins_total', { outcome: 'completed' }),
+    1,
+  );
   t.true(valueOf(after, 'gateway_risk_stage_total') > valueOf(before, 'gateway_risk_stage_total'));
   t.true(valueOf(after, 'gateway_policy_decisions_total') > valueOf(before, 'gateway_policy_decisions_total'));
   t.true(valueOf(after, 'gateway_http_requests_total', { method: 'POST', route: '/saml/acs' }) >= 1);
   t.true(valueOf(after, 'gateway_http_requests_total', { route: '/interaction/:uid/complete' }) >= 1);
   // the latency histograms the benchmarks and budgets name (issue #11 item 7)
-  const grew = (name: string, labels: Record<string, string> = {}) => valueOf(after, `${name}_count`, labels) - valueOf(before, `${name}_count`, labels);
+  const grew = (name: string, labels: Record<string, string> = {}) =>
+    valueOf(after, `${name}_count`, labels) - valueOf(before, `${name}_count`, labels);
   t.is(grew('gateway_login_duration_seconds', { outcome: 'completed' }), 1, 'whole login');
   t.is(grew('gateway_http_request_duration_seconds', { method: 'POST', route: '/saml/acs' }), 1, 'ACS server time');
   t.is(grew('gateway_http_request_duration_seconds', { method: 'POST', route: '/token' }), 1, 'token endpoint');
-  for (const stage of ['behaviour', 'device', 'transaction']) t.true(grew('gateway_risk_stage_duration_seconds', { stage }) >= 1, `risk stage ${stage}`);
+  for (const stage of ['behaviour', 'device', 'transaction'])
+    t.true(grew('gateway_risk_stage_duration_seconds', { stage }) >= 1, `risk stage ${stage}`);
   t.true(valueOf(after, 'gateway_risk_stage_budget_seconds', { stage: 'device' }) > 0, 'each stage shows its budget');
-  t.true(grew('gateway_hsm_sign_duration_seconds', { outcome: 'ok' }) >= 2, 'the AuthnRequest and the ID token were signed in the HSM');
-  t.true(after.samples.some((x) => x.name === 'gateway_hsm_sign_duration_seconds_count' && /^CKM_/.test(x.labels.mechanism ?? '')));
+  t.true(
+    grew('gateway_hsm_sign_duration_seconds', { outcome: 'ok' }) >= 2,
+    'the AuthnRequest and the ID token were signed in the HSM',
+  );
+  t.true(
+    after.samples.some(
+      (x) => x.name === 'gateway_hsm_sign_duration_seconds_count' && /^CKM_/.test(x.labels.mechanism ?? ''),
+    ),
+  );
   t.true(valueOf(after, 'process_cpu_seconds_total') > 0, 'default process metrics');
   for (const s of after.samples.filter((x) => x.name === 'gateway_http_requests_total')) {
     t.false(/^\/interaction\/[^:]/.test(s.labels.route!), `raw path as a label: ${s.labels.route}`);
@@ -74,12 +103,23 @@ test.serial('a completed login moves gateway_logins_total{outcome="completed"} a
 
 test.serial('a rejected SAML response moves gateway_saml_rejections_total{code} and the failed logins', async (t) => {
   const before = await scrape();
-  const journey = await loginJourney((await authorizationRequest(fx.rp)).url, { username: 'marie', redirectUri: RP_REDIRECT, beforeAcs: tamper });
+  const journey = await loginJourney((await authorizationRequest(fx.rp)).url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    beforeAcs: tamper,
+  });
   t.is(journey.url.searchParams.get('error'), 'access_denied');
   const after = await scrape();
   const code = { code: 'SAML_SIGNATURE_INVALID' };
-  t.is(valueOf(after, 'gateway_saml_rejections_total', code) - valueOf(before, 'gateway_saml_rejections_total', code), 1);
-  t.is(valueOf(after, 'gateway_logins_total', { outcome: 'failed' }) - valueOf(before, 'gateway_logins_total', { outcome: 'failed' }), 1);
+  t.is(
+    valueOf(after, 'gateway_saml_rejections_total', code) - valueOf(before, 'gateway_saml_rejections_total', code),
+    1,
+  );
+  t.is(
+    valueOf(after, 'gateway_logins_total', { outcome: 'failed' }) -
+      valueOf(before, 'gateway_logins_total', { outcome: 'failed' }),
+    1,
+  );
 });
 
 test.serial('an IdP whose metadata expired shows gateway_idp_available 0, the others 1', async (t) => {

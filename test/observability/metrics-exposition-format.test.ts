@@ -5,21 +5,38 @@
  */
 import test from 'ava';
 import { GatewayMetrics } from '../../gateway/observability/gateway-metrics.ts';
-import { declareCounter, declareHistogram, EXPOSITION_CONTENT_TYPE, newRegistry, REQUEST_BUCKETS } from '../../gateway/observability/metrics.ts';
+import {
+  declareCounter,
+  declareHistogram,
+  EXPOSITION_CONTENT_TYPE,
+  newRegistry,
+  REQUEST_BUCKETS,
+} from '../../gateway/observability/metrics.ts';
 import { RiskMetrics } from '../../gateway/risk/metrics.ts';
 import { routeLabel } from '../../gateway/observability/route-label.ts';
 import { parseExposition, valueOf } from './parse-exposition.ts';
 
 /** Every metric name the hand-written registry exposed before prom-client (dashboards and tests use them). */
 const NAMES_BEFORE = [
-  'gateway_logins_total', 'gateway_saml_rejections_total', 'gateway_http_requests_total', 'gateway_idp_metadata_events_total', 'gateway_idp_available',
-  'process_start_time_seconds', 'gateway_risk_stage_total', 'gateway_policy_decisions_total', 'gateway_review_decisions_total', 'gateway_risk_late_verdicts_total',
+  'gateway_logins_total',
+  'gateway_saml_rejections_total',
+  'gateway_http_requests_total',
+  'gateway_idp_metadata_events_total',
+  'gateway_idp_available',
+  'process_start_time_seconds',
+  'gateway_risk_stage_total',
+  'gateway_policy_decisions_total',
+  'gateway_review_decisions_total',
+  'gateway_risk_late_verdicts_total',
 ];
 
 function everyMetric() {
   const metrics = new GatewayMetrics(newRegistry({ processMetrics: true }));
   const risk = new RiskMetrics(metrics.registry);
-  metrics.watchIdps(() => [{ id: 'idp-a', availability: 'available' }, { id: 'idp-b', availability: 'unavailable' }]);
+  metrics.watchIdps(() => [
+    { id: 'idp-a', availability: 'available' },
+    { id: 'idp-b', availability: 'unavailable' },
+  ]);
   metrics.transition('COMPLETED');
   metrics.loginEnded('COMPLETED', 0.42);
   metrics.samlRejected('SAML_SIGNATURE_INVALID');
@@ -49,7 +66,12 @@ test('every name exposed before prom-client is still exposed, with its type', as
 
 test('latency histograms: whole login, ACS and token server time, each risk stage against its budget, HSM sign per mechanism', async (t) => {
   const parsed = parseExposition(await everyMetric().registry.metrics());
-  for (const name of ['gateway_login_duration_seconds', 'gateway_http_request_duration_seconds', 'gateway_risk_stage_duration_seconds', 'gateway_hsm_sign_duration_seconds']) {
+  for (const name of [
+    'gateway_login_duration_seconds',
+    'gateway_http_request_duration_seconds',
+    'gateway_risk_stage_duration_seconds',
+    'gateway_hsm_sign_duration_seconds',
+  ]) {
     t.is(parsed.types.get(name), 'histogram', name);
   }
   t.is(valueOf(parsed, 'gateway_login_duration_seconds_count', { outcome: 'completed' }), 1);
@@ -59,20 +81,38 @@ test('latency histograms: whole login, ACS and token server time, each risk stag
   t.is(valueOf(parsed, 'gateway_http_request_duration_seconds_count', { method: 'POST', route: '/token' }), 1);
   t.is(valueOf(parsed, 'gateway_risk_stage_duration_seconds_sum', { stage: 'device' }), 0.012);
   t.is(valueOf(parsed, 'gateway_risk_stage_budget_seconds', { stage: 'device' }), 0.1);
-  t.is(valueOf(parsed, 'gateway_hsm_sign_duration_seconds_count', { alg: 'PS256', mechanism: 'CKM_SHA256_RSA_PKCS_PSS', outcome: 'ok' }), 1);
+  t.is(
+    valueOf(parsed, 'gateway_hsm_sign_duration_seconds_count', {
+      alg: 'PS256',
+      mechanism: 'CKM_SHA256_RSA_PKCS_PSS',
+      outcome: 'ok',
+    }),
+    1,
+  );
 });
 
 test('default process metrics are exposed; a registry without them has none', async (t) => {
   const parsed = parseExposition(await everyMetric().registry.metrics());
-  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) t.true(parsed.types.has(name), name);
+  for (const name of [
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'nodejs_eventloop_lag_seconds',
+    'nodejs_heap_size_used_bytes',
+  ])
+    t.true(parsed.types.has(name), name);
   t.false(parseExposition(await new RiskMetrics().registry.metrics()).types.has('process_cpu_seconds_total'));
   t.is(EXPOSITION_CONTENT_TYPE, 'text/plain; version=0.0.4; charset=utf-8');
 });
 
 test('label values are escaped and parse back', async (t) => {
   const registry = newRegistry({ processMetrics: false });
-  declareCounter(registry, 'demo_total', 'A demo counter.', ['kind']).inc({ kind: 'quote " backslash \\ newline \n end' });
-  t.is(valueOf(parseExposition(await registry.metrics()), 'demo_total', { kind: 'quote " backslash \\ newline \n end' }), 1);
+  declareCounter(registry, 'demo_total', 'A demo counter.', ['kind']).inc({
+    kind: 'quote " backslash \\ newline \n end',
+  });
+  t.is(
+    valueOf(parseExposition(await registry.metrics()), 'demo_total', { kind: 'quote " backslash \\ newline \n end' }),
+    1,
+  );
 });
 
 test('unknown labels, decreasing counters and a name declared twice differently are refused', (t) => {

@@ -19,7 +19,10 @@ const operators = operatorsOf([
   { name: 'bob', tokenHash: credentialHash(BOB), roles: ['reviewer'] },
 ]);
 
-function fakeContext(authorization: string | undefined, remoteAddress = '127.0.0.1'): Context & { body?: unknown; type?: string } {
+function fakeContext(
+  authorization: string | undefined,
+  remoteAddress = '127.0.0.1',
+): Context & { body?: unknown; type?: string } {
   const headers: Record<string, string> = {};
   return {
     path: '/metrics',
@@ -35,15 +38,22 @@ function fakeContext(authorization: string | undefined, remoteAddress = '127.0.0
 
 const refused = async (t: ExecutionContext, authorization: string | undefined, code: ErrorCode, status: number) => {
   const route = metricsRoute(new Registry(), operators);
-  const error = await t.throwsAsync(route(fakeContext(authorization), async () => undefined), { instanceOf: GatewayError });
+  const error = await t.throwsAsync(
+    route(fakeContext(authorization), async () => undefined),
+    { instanceOf: GatewayError },
+  );
   t.is(error?.code, code);
   t.is((error as GatewayError).status, status);
 };
 
-test('a loopback peer without a credential is refused: 401 OPS_UNAUTHORIZED', (t) => refused(t, undefined, 'OPS_UNAUTHORIZED', 401));
-test('an unknown credential is refused: 401 OPS_UNAUTHORIZED', (t) => refused(t, 'Bearer not-a-known-operator-credential-000000', 'OPS_UNAUTHORIZED', 401));
-test('the hash of a credential is not a credential: 401 OPS_UNAUTHORIZED', (t) => refused(t, `Bearer ${credentialHash(ALICE).toString('hex')}`, 'OPS_UNAUTHORIZED', 401));
-test('an operator without the metrics role is refused: 403 OPS_FORBIDDEN', (t) => refused(t, `Bearer ${BOB}`, 'OPS_FORBIDDEN', 403));
+test('a loopback peer without a credential is refused: 401 OPS_UNAUTHORIZED', (t) =>
+  refused(t, undefined, 'OPS_UNAUTHORIZED', 401));
+test('an unknown credential is refused: 401 OPS_UNAUTHORIZED', (t) =>
+  refused(t, 'Bearer not-a-known-operator-credential-000000', 'OPS_UNAUTHORIZED', 401));
+test('the hash of a credential is not a credential: 401 OPS_UNAUTHORIZED', (t) =>
+  refused(t, `Bearer ${credentialHash(ALICE).toString('hex')}`, 'OPS_UNAUTHORIZED', 401));
+test('an operator without the metrics role is refused: 403 OPS_FORBIDDEN', (t) =>
+  refused(t, `Bearer ${BOB}`, 'OPS_FORBIDDEN', 403));
 
 test('an operator with the metrics role reads the exposition, from any peer', async (t) => {
   const registry = new Registry();

@@ -36,7 +36,9 @@ function number(text: string): number {
 /** The family a sample belongs to: itself, or the histogram/summary it is a `_bucket`/`_sum`/`_count` of. */
 function familyOf(name: string, types: Map<string, string>): string {
   const base = /^(.*)_(bucket|sum|count)$/.exec(name)?.[1];
-  return base !== undefined && !types.has(name) && ['histogram', 'summary'].includes(types.get(base) ?? '') ? base : name;
+  return base !== undefined && !types.has(name) && ['histogram', 'summary'].includes(types.get(base) ?? '')
+    ? base
+    : name;
 }
 
 /** Parses an exposition; throws on the first malformed line. */
@@ -72,6 +74,8 @@ export function parseExposition(text: string): Exposition {
 
 /** The value of the sample `name` whose labels include `labels` (0 when absent). */
 export function valueOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
-  const found = exposition.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const found = exposition.samples.filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   return found.reduce((sum, s) => sum + s.value, 0);
 }

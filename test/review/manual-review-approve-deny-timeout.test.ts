@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { deadlinesKey, recordKey, shardOf } from '../../gateway/flow/login-record.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
@@ -30,7 +35,11 @@ test.after.always(async () => {
 const admin = (path: string, init: { method?: string; body?: unknown; token?: string; as?: 'alice' | 'bob' } = {}) =>
   fetch(`${fx.opsUrl}${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${init.token ?? fx.deployment.operatorTokens[init.as ?? 'alice']}`, 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      authorization: `Bearer ${init.token ?? fx.deployment.operatorTokens[init.as ?? 'alice']}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
     ...(init.body ? { body: JSON.stringify(init.body) } : {}),
   });
 
@@ -41,7 +50,10 @@ async function flaggedLogin(username: string) {
 }
 
 async function trail(loginId: string): Promise<string[]> {
-  const { rows } = await fx.gateway.services.pool.query('select from_state, to_state from audit_log where session_id = $1 order by audit_log.seq', [loginId]);
+  const { rows } = await fx.gateway.services.pool.query(
+    'select from_state, to_state from audit_log where session_id = $1 order by audit_log.seq',
+    [loginId],
+  );
   return rows.map((r) => `${r.from_state ?? '∅'}→${r.to_state}`);
 }
 
@@ -49,49 +61,56 @@ const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 
 const codeOf = async (response: Response) => ((await response.json()) as { error: string }).error;
 
-test.serial('a flagged login waits for review; once approved by two operators through the admin API it completes with tokens', async (t) => {
-  const { request, journey, loginId } = await flaggedLogin('marie');
-  t.is(journey.url.pathname, `/interaction/${loginId}/review`);
-  t.is(journey.status, 200);
-  t.regex(journey.html, /http-equiv="refresh"/, 'the page polls');
-  t.regex(journey.html, /being checked/);
+test.serial(
+  'a flagged login waits for review; once approved by two operators through the admin API it completes with tokens',
+  async (t) => {
+    const { request, journey, loginId } = await flaggedLogin('marie');
+    t.is(journey.url.pathname, `/interaction/${loginId}/review`);
+    t.is(journey.status, 200);
+    t.regex(journey.html, /http-equiv="refresh"/, 'the page polls');
+    t.regex(journey.html, /being checked/);
 
-  const pending = (await (await admin('/admin/reviews')).json()) as Array<{ loginId: string; status: string }>;
-  t.true(pending.some((r) => r.loginId === loginId && r.status === 'pending'));
-  const named = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'bob' } });
-  t.is(named.status, 400, 'alice cannot approve in bob\'s name');
-  t.is(await codeOf(named), 'REQUEST_INVALID');
-  const first = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { note: 'called back' } });
-  t.is(first.status, 200);
-  t.like(await first.json(), { status: 'pending', level: 3, approvals: ['alice'] });
-  const again = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
-  t.is(again.status, 409, 'the same operator twice is not two operators');
-  t.is(await codeOf(again), 'REVIEW_SAME_OPERATOR');
-  const stillWaiting = await journey.browser.request(journey.url);
-  t.is(stillWaiting.status, 200, 'one approval does not release a level-3 login');
-  const second = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', as: 'bob' });
-  t.is(second.status, 200);
-  t.like(await second.json(), { status: 'approved', decidedBy: 'bob', approvals: ['alice', 'bob'] });
-  const late = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
-  t.is(late.status, 409, 'decided once');
-  t.is(await codeOf(late), 'REVIEW_NOT_PENDING');
+    const pending = (await (await admin('/admin/reviews')).json()) as Array<{ loginId: string; status: string }>;
+    t.true(pending.some((r) => r.loginId === loginId && r.status === 'pending'));
+    const named = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { operator: 'bob' } });
+    t.is(named.status, 400, "alice cannot approve in bob's name");
+    t.is(await codeOf(named), 'REQUEST_INVALID');
+    const first = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { note: 'called back' } });
+    t.is(first.status, 200);
+    t.like(await first.json(), { status: 'pending', level: 3, approvals: ['alice'] });
+    const again = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
+    t.is(again.status, 409, 'the same operator twice is not two operators');
+    t.is(await codeOf(again), 'REVIEW_SAME_OPERATOR');
+    const stillWaiting = await journey.browser.request(journey.url);
+    t.is(stillWaiting.status, 200, 'one approval does not release a level-3 login');
+    const second = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', as: 'bob' });
+    t.is(second.status, 200);
+    t.like(await second.json(), { status: 'approved', decidedBy: 'bob', approvals: ['alice', 'bob'] });
+    const late = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
+    t.is(late.status, 409, 'decided once');
+    t.is(await codeOf(late), 'REVIEW_NOT_PENDING');
 
-  const done = await journey.browser.follow(journey.url, {}, atRp);
-  t.true(atRp(done.url));
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, done.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-  t.is(tokens.claims()!.given_name, 'Marie');
-  t.deepEqual(await trail(loginId), [
-    '∅→INITIATED',
-    'INITIATED→AUTHENTICATING',
-    'AUTHENTICATING→FRAUD_CHECK',
-    'FRAUD_CHECK→FLAGGED',
-    'FLAGGED→MANUAL_REVIEW',
-    '∅→REVIEW_QUEUED',
-    'MANUAL_REVIEW→REVIEW_APPROVAL_RECORDED',
-    'MANUAL_REVIEW→REVIEW_APPROVED',
-    'MANUAL_REVIEW→COMPLETED',
-  ]);
-});
+    const done = await journey.browser.follow(journey.url, {}, atRp);
+    t.true(atRp(done.url));
+    const tokens = await oidc.authorizationCodeGrant(fx.rp, done.url, {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    t.is(tokens.claims()!.given_name, 'Marie');
+    t.deepEqual(await trail(loginId), [
+      '∅→INITIATED',
+      'INITIATED→AUTHENTICATING',
+      'AUTHENTICATING→FRAUD_CHECK',
+      'FRAUD_CHECK→FLAGGED',
+      'FLAGGED→MANUAL_REVIEW',
+      '∅→REVIEW_QUEUED',
+      'MANUAL_REVIEW→REVIEW_APPROVAL_RECORDED',
+      'MANUAL_REVIEW→REVIEW_APPROVED',
+      'MANUAL_REVIEW→COMPLETED',
+    ]);
+  },
+);
 
 test.serial('a login denied by an operator through the CLI ends with access_denied at the RP', async (t) => {
   const { journey, loginId } = await flaggedLogin('jean');
@@ -117,7 +136,10 @@ test.serial('a review nobody decides in time is denied by the timeout', async (t
   const done = await journey.browser.follow(journey.url, {}, atRp);
   t.is(done.url.searchParams.get('error'), 'access_denied');
   t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' })).status, 409, 'too late to approve');
-  const { rows } = await fx.gateway.services.pool.query("select error_code from audit_log where session_id = $1 and to_state = 'DENIED'", [loginId]);
+  const { rows } = await fx.gateway.services.pool.query(
+    "select error_code from audit_log where session_id = $1 and to_state = 'DENIED'",
+    [loginId],
+  );
   t.deepEqual(rows, [{ error_code: 'FLOW_TIMEOUT' }]);
 });
 
@@ -126,5 +148,12 @@ test.serial('the admin API needs an operator credential, and only on the operati
   t.is(wrong.status, 401);
   t.is(await codeOf(wrong), 'OPS_UNAUTHORIZED');
   t.is((await fetch(`${fx.opsUrl}/admin/reviews`)).status, 401);
-  t.is((await fetch(`${fx.url}/admin/reviews`, { headers: { authorization: `Bearer ${fx.deployment.operatorTokens.alice}` } })).status, 404);
+  t.is(
+    (
+      await fetch(`${fx.url}/admin/reviews`, {
+        headers: { authorization: `Bearer ${fx.deployment.operatorTokens.alice}` },
+      })
+    ).status,
+    404,
+  );
 });

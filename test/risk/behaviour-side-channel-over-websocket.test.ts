@@ -13,7 +13,12 @@ import { connect } from 'node:net';
 import type { Browser as Chromium } from 'playwright-core';
 import { Browser, formsIn } from '../helpers/browser.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 
 let fx: GatewayFixture;
 let chromium: Chromium | undefined;
@@ -64,7 +69,14 @@ function rawHandshake(path: string, headers: Record<string, string>): Promise<st
   const { hostname, port } = new URL(fx.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      const lines = [`GET ${path} HTTP/1.1`, `host: ${hostname}:${port}`, 'upgrade: websocket', 'connection: Upgrade', `sec-websocket-key: ${randomBytes(16).toString('base64')}`, 'sec-websocket-version: 13'];
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `host: ${hostname}:${port}`,
+        'upgrade: websocket',
+        'connection: Upgrade',
+        `sec-websocket-key: ${randomBytes(16).toString('base64')}`,
+        'sec-websocket-version: 13',
+      ];
       for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
@@ -85,7 +97,12 @@ test.serial('a WebSocket client holding the interaction delivers the vector and 
   t.deepEqual(await fx.gateway.services.fraud.behaviour.load(loginId), VECTOR);
   t.is(await fx.gateway.services.fraud.behaviour.channel(loginId), 'websocket');
 
-  let step = await browser.submit(formsIn(html).find((f) => f.action.endsWith('/idp'))!, chooser.url, { idp: 'demo-idp' }, atRp);
+  let step = await browser.submit(
+    formsIn(html).find((f) => f.action.endsWith('/idp'))!,
+    chooser.url,
+    { idp: 'demo-idp' },
+    atRp,
+  );
   let page = await step.response.text();
   step = await browser.submit(formsIn(page)[0]!, step.url, {}, atRp);
   page = await step.response.text();
@@ -93,26 +110,45 @@ test.serial('a WebSocket client holding the interaction delivers the vector and 
   page = await step.response.text();
   step = await browser.submit(formsIn(page)[0]!, step.url, {}, atRp);
   t.true(atRp(step.url));
-  const { rows } = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [loginId]);
+  const { rows } = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [
+    loginId,
+  ]);
   t.like(rows[0].assessment.stages[0], { name: 'behaviour', outcome: 'ok', degraded: false });
 
   const after = await rawHandshake(`/interaction/${loginId}/signals/ws`, headers);
   t.regex(after, /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s, 'a finished sign-in takes no more signals');
 });
 
-test.serial('a foreign origin, an unknown or foreign interaction and a bad path are refused at the handshake', async (t) => {
-  const { browser, chooser, loginId } = await atChooser();
-  const cookie = browser.cookieHeader(chooser.url);
-  const origin = new URL(fx.url).origin;
-  t.regex(await rawHandshake(`/interaction/${loginId}/signals/ws`, { cookie, origin: 'https://evil.example' }), /^HTTP\/1\.1 403 .*"error":"ORIGIN_REFUSED"/s);
-  t.regex(await rawHandshake(`/interaction/${loginId}/signals/ws`, { cookie }), /^HTTP\/1\.1 403 .*"error":"ORIGIN_REFUSED"/s, 'no Origin at all');
-  t.regex(await rawHandshake(`/interaction/${loginId}/signals/ws`, { origin }), /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s, 'another browser');
-  t.regex(await rawHandshake('/interaction/unknown-uid/signals/ws', { cookie, origin }), /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s);
-  t.regex(await rawHandshake('/authorize', { cookie, origin }), /^HTTP\/1\.1 404 .*"error":"NOT_FOUND"/s);
-  const refused = await exchange(loginId, { cookie, origin: 'https://evil.example' }, JSON.stringify(VECTOR));
-  t.false(refused.opened);
-  t.is(await fx.gateway.services.fraud.behaviour.load(loginId), null);
-});
+test.serial(
+  'a foreign origin, an unknown or foreign interaction and a bad path are refused at the handshake',
+  async (t) => {
+    const { browser, chooser, loginId } = await atChooser();
+    const cookie = browser.cookieHeader(chooser.url);
+    const origin = new URL(fx.url).origin;
+    t.regex(
+      await rawHandshake(`/interaction/${loginId}/signals/ws`, { cookie, origin: 'https://evil.example' }),
+      /^HTTP\/1\.1 403 .*"error":"ORIGIN_REFUSED"/s,
+    );
+    t.regex(
+      await rawHandshake(`/interaction/${loginId}/signals/ws`, { cookie }),
+      /^HTTP\/1\.1 403 .*"error":"ORIGIN_REFUSED"/s,
+      'no Origin at all',
+    );
+    t.regex(
+      await rawHandshake(`/interaction/${loginId}/signals/ws`, { origin }),
+      /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s,
+      'another browser',
+    );
+    t.regex(
+      await rawHandshake('/interaction/unknown-uid/signals/ws', { cookie, origin }),
+      /^HTTP\/1\.1 403 .*"error":"INTERACTION_INVALID"/s,
+    );
+    t.regex(await rawHandshake('/authorize', { cookie, origin }), /^HTTP\/1\.1 404 .*"error":"NOT_FOUND"/s);
+    const refused = await exchange(loginId, { cookie, origin: 'https://evil.example' }, JSON.stringify(VECTOR));
+    t.false(refused.opened);
+    t.is(await fx.gateway.services.fraud.behaviour.load(loginId), null);
+  },
+);
 
 test.serial('an oversize message closes with 1009 and an invalid vector with 1007; nothing is stored', async (t) => {
   const { browser, chooser, loginId } = await atChooser();

@@ -57,7 +57,9 @@ test('behaviour: a vector arrives — metronomic typing and an instant choice ar
 test('behaviour: no vector (no script ran) falls back to the device fingerprint', async (t) => {
   const s = await stores();
   t.teardown(() => s.close());
-  const a = await new RiskPipeline([new BehaviourStage(new BehaviourStore(s.redis, s.pool, 60))], UNHURRIED).assess(signals({ userAgent: 'HeadlessChrome/120', fingerprint: { ...signals().fingerprint!, deviceType: 'bot' } }));
+  const a = await new RiskPipeline([new BehaviourStage(new BehaviourStore(s.redis, s.pool, 60))], UNHURRIED).assess(
+    signals({ userAgent: 'HeadlessChrome/120', fingerprint: { ...signals().fingerprint!, deviceType: 'bot' } }),
+  );
   t.like(a.stages[0], { name: 'behaviour', outcome: 'no_signal', degraded: true, fallback: 'device_fingerprint' });
   t.deepEqual(a.factors, ['behaviour:automation_user_agent']);
 });
@@ -84,10 +86,37 @@ test('device: first login is not held against the person; a familiar context sco
   t.deepEqual((await pipeline.assess(home)).factors, ['device:first_login']);
   await history(store, home, 8);
   for (let i = 0; i < 30; i += 1) {
-    await store.learn(`acct:other-${i}`, deviceFeatures(signals({ accountId: `other-${i}`, ip: `198.51.100.${i}`, deviceId: `dev-${i}`, network: { prefix: `198.51.${i}.0/24`, asn: String(i), country: 'DE', lat: null, lon: null } }), 'k'));
+    await store.learn(
+      `acct:other-${i}`,
+      deviceFeatures(
+        signals({
+          accountId: `other-${i}`,
+          ip: `198.51.100.${i}`,
+          deviceId: `dev-${i}`,
+          network: { prefix: `198.51.${i}.0/24`, asn: String(i), country: 'DE', lat: null, lon: null },
+        }),
+        'k',
+      ),
+    );
   }
   const familiar = await pipeline.assess(signals());
-  const attacker = await pipeline.assess(signals({ ip: '203.0.113.9', userAgent: 'curl/8', deviceId: 'evil-device-xxxxxxxxxx', fingerprint: { uaFamily: 'other', os: 'other', deviceType: 'unknown', languages: 'en-us', timeZone: 'Asia/Tokyo', screen: '800x600', platform: 'x' }, network: { prefix: '203.0.113.0/24', asn: '999', country: 'JP', lat: null, lon: null } }));
+  const attacker = await pipeline.assess(
+    signals({
+      ip: '203.0.113.9',
+      userAgent: 'curl/8',
+      deviceId: 'evil-device-xxxxxxxxxx',
+      fingerprint: {
+        uaFamily: 'other',
+        os: 'other',
+        deviceType: 'unknown',
+        languages: 'en-us',
+        timeZone: 'Asia/Tokyo',
+        screen: '800x600',
+        platform: 'x',
+      },
+      network: { prefix: '203.0.113.0/24', asn: '999', country: 'JP', lat: null, lon: null },
+    }),
+  );
   t.like(familiar.stages[0], { degraded: false, outcome: 'ok' });
   t.true(familiar.score < 0.2, `familiar ${familiar.score}`);
   t.true(attacker.score > 0.5, `attacker ${attacker.score}`);
@@ -118,7 +147,9 @@ test('device: failing degrades to IP reputation only', async (t) => {
   const reputation = new IpReputation();
   for (let i = 0; i < 5; i += 1) reputation.record('203.0.113.0/24', 'bad');
   const stage = new DeviceTrustStage({ store: new FailingRbaStore(s.redis), hashKey: 'k', ipReputation: reputation });
-  const a = await new RiskPipeline([stage], UNHURRIED).assess(signals({ network: { prefix: '203.0.113.0/24', asn: null, country: 'ZZ', lat: null, lon: null } }));
+  const a = await new RiskPipeline([stage], UNHURRIED).assess(
+    signals({ network: { prefix: '203.0.113.0/24', asn: null, country: 'ZZ', lat: null, lon: null } }),
+  );
   t.like(a.stages[0], { name: 'device', outcome: 'error', degraded: true, fallback: 'ip_reputation' });
   t.deepEqual(a.factors, ['device:error', 'device:ip_reputation_only']);
   t.is(a.score, 5 / 8);
@@ -142,8 +173,16 @@ class SlowTransactionStage extends TransactionRiskStage {
 }
 
 test('transaction: late accepts with a warning recorded for the RP', async (t) => {
-  const a = await new RiskPipeline([new SlowTransactionStage()]).assess(signals({ transaction: { type: 'p', amountEur: 900 } }));
-  t.like(a.stages[0], { name: 'transaction', outcome: 'late', degraded: true, fallback: 'accept_with_warning', score: 0 });
+  const a = await new RiskPipeline([new SlowTransactionStage()]).assess(
+    signals({ transaction: { type: 'p', amountEur: 900 } }),
+  );
+  t.like(a.stages[0], {
+    name: 'transaction',
+    outcome: 'late',
+    degraded: true,
+    fallback: 'accept_with_warning',
+    score: 0,
+  });
   t.deepEqual(a.warnings, ['TRANSACTION_RISK_UNAVAILABLE']);
   t.is(a.tier, 3, 'the tier is still known to the policy');
 });
@@ -153,10 +192,16 @@ test('correlation: one device trying many identities, and impossible travel', as
   t.teardown(() => s.close());
   const pipeline = new RiskPipeline([new CorrelationStage(s.redis)], UNHURRIED);
   let last;
-  for (let i = 0; i < 4; i += 1) last = await pipeline.assess(signals({ accountId: `victim-${i}`, deviceId: 'stuffer' }));
+  for (let i = 0; i < 4; i += 1)
+    last = await pipeline.assess(signals({ accountId: `victim-${i}`, deviceId: 'stuffer' }));
   t.true(last!.factors.includes('correlation:identities_per_device'));
   await pipeline.assess(signals({ accountId: 'traveller', at: Date.now() - 30 * 60_000 }));
-  const tokyo = await pipeline.assess(signals({ accountId: 'traveller', network: { prefix: '203.0.113.0/24', asn: null, country: 'JP', lat: 35.68, lon: 139.69 } }));
+  const tokyo = await pipeline.assess(
+    signals({
+      accountId: 'traveller',
+      network: { prefix: '203.0.113.0/24', asn: null, country: 'JP', lat: 35.68, lon: 139.69 },
+    }),
+  );
   t.true(tokyo.factors.includes('correlation:impossible_travel'));
   t.like(tokyo.stages[0], { degraded: false, outcome: 'suspicious' });
 });
@@ -174,24 +219,35 @@ test('correlation: late is queued in PostgreSQL; the late verdict is reached asy
   const queue = new ReprocessQueue(s.pool);
   const slow = new SlowCorrelationStage(s.redis, { queue });
   const pipeline = new RiskPipeline([slow]);
-  for (let i = 0; i < 7; i += 1) await new CorrelationStage(s.redis).evaluate(signals({ accountId: `v-${i}`, deviceId: 'farm' }));
+  for (let i = 0; i < 7; i += 1)
+    await new CorrelationStage(s.redis).evaluate(signals({ accountId: `v-${i}`, deviceId: 'farm' }));
   const a = await pipeline.assess(signals({ accountId: 'v-8', deviceId: 'farm', loginId: 'late-login' }));
   t.like(a.stages[0], { name: 'correlation', outcome: 'queued', degraded: true, fallback: 'async_reprocess' });
   const { rows } = await s.pool.query("select status from risk_reprocess where login_id = 'late-login'");
   t.deepEqual(rows, [{ status: 'pending' }]);
   const revoked: string[] = [];
-  const done = await queue.processPending((x) => new CorrelationStage(s.redis).evaluate(x), async (x, verdict) => {
-    if (verdict.score >= 0.5) revoked.push(x.loginId);
-  });
+  const done = await queue.processPending(
+    (x) => new CorrelationStage(s.redis).evaluate(x),
+    async (x, verdict) => {
+      if (verdict.score >= 0.5) revoked.push(x.loginId);
+    },
+  );
   t.is(done, 1);
   t.deepEqual(revoked, ['late-login']);
-  const after = await s.pool.query("select status, verdict->'factors' as factors from risk_reprocess where login_id = 'late-login'");
+  const after = await s.pool.query(
+    "select status, verdict->'factors' as factors from risk_reprocess where login_id = 'late-login'",
+  );
   t.is(after.rows[0].status, 'done');
   t.true(after.rows[0].factors.includes('correlation:identities_per_device'));
 });
 
 test('a stage whose degraded mode fails too is recorded as error, and the others still run', async (t) => {
-  const failing = { name: 'x', budgetMs: 50, run: async () => Promise.reject(new Error('boom')), degrade: async () => Promise.reject(new Error('boom')) };
+  const failing = {
+    name: 'x',
+    budgetMs: 50,
+    run: async () => Promise.reject(new Error('boom')),
+    degrade: async () => Promise.reject(new Error('boom')),
+  };
   const a = await new RiskPipeline([failing, new TransactionRiskStage()], UNHURRIED).assess(signals());
   t.like(a.stages[0], { name: 'x', outcome: 'error', degraded: true });
   t.like(a.stages[1], { name: 'transaction', degraded: false });

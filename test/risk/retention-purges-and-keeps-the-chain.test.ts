@@ -19,14 +19,40 @@ test('retention removes exactly what is past its time, audits the purge, and kee
   await audit.append({ sessionId: 'before', from: null, to: 'INITIATED', component: 'flow' });
   const now = new Date();
   const ago = (days: number) => new Date(now.getTime() - days * DAY);
-  for (const [id, at] of [['old', ago(31)], ['young', ago(29)]] as const) {
-    await pool.query('insert into risk_signals (login_id, at, account_id, features) values ($1, $2, $3, $4)', [id, at, 'acct', '{}']);
-    await pool.query('insert into risk_assessments (login_id, at, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, 0, $5, $6)', [id, at, 'rp', 'acct', 'allow', '{}']);
+  for (const [id, at] of [
+    ['old', ago(31)],
+    ['young', ago(29)],
+  ] as const) {
+    await pool.query('insert into risk_signals (login_id, at, account_id, features) values ($1, $2, $3, $4)', [
+      id,
+      at,
+      'acct',
+      '{}',
+    ]);
+    await pool.query(
+      'insert into risk_assessments (login_id, at, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, 0, $5, $6)',
+      [id, at, 'rp', 'acct', 'allow', '{}'],
+    );
   }
-  for (const [day, key] of [[ago(91), 'old'], [ago(89), 'young']] as const) {
-    await pool.query('insert into risk_aggregates (day, metric, key, count) values ($1::date, $2, $3, 1)', [day.toISOString().slice(0, 10), 'logins', key]);
-    await pool.query('insert into rba_counts (scope, field, count, updated_at) values ($1, $2, 1, $3)', [`acct-${key}`, 't', day]);
-    await pool.query('insert into behaviour_profiles (account_id, profile, updated_at) values ($1, $2, $3)', [`acct-${key}`, '{}', day]);
+  for (const [day, key] of [
+    [ago(91), 'old'],
+    [ago(89), 'young'],
+  ] as const) {
+    await pool.query('insert into risk_aggregates (day, metric, key, count) values ($1::date, $2, $3, 1)', [
+      day.toISOString().slice(0, 10),
+      'logins',
+      key,
+    ]);
+    await pool.query('insert into rba_counts (scope, field, count, updated_at) values ($1, $2, 1, $3)', [
+      `acct-${key}`,
+      't',
+      day,
+    ]);
+    await pool.query('insert into behaviour_profiles (account_id, profile, updated_at) values ($1, $2, $3)', [
+      `acct-${key}`,
+      '{}',
+      day,
+    ]);
   }
   const removed = await enforceRetention(pool, audit, now);
   t.like(removed, { risk_signals: 1, risk_assessments: 1, risk_aggregates: 1, rba_counts: 1, behaviour_profiles: 1 });

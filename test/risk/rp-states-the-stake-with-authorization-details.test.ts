@@ -12,7 +12,12 @@
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { transactionFromParams, tierOf } from '../../gateway/risk/transaction.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../helpers/gateway-fixture.ts';
 import { continueAfterStepUp, loginJourney } from '../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
@@ -23,10 +28,13 @@ test.after.always(async () => {
   await fx?.stop();
 });
 const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
-const payment = (amount: string, currency = 'EUR') => [{ type: 'payment_initiation', instructedAmount: { currency, amount } }];
+const payment = (amount: string, currency = 'EUR') => [
+  { type: 'payment_initiation', instructedAmount: { currency, amount } },
+];
 
 test('the amount falls in its tier; the former risk_transaction alias is no longer read', (t) => {
-  const tier = (amount: string) => tierOf(transactionFromParams({ authorization_details: JSON.stringify(payment(amount)) }));
+  const tier = (amount: string) =>
+    tierOf(transactionFromParams({ authorization_details: JSON.stringify(payment(amount)) }));
   t.is(tier('0.00'), 1);
   t.is(tier('49.99'), 1);
   t.is(tier('50.00'), 2);
@@ -39,7 +47,10 @@ test('the amount falls in its tier; the former risk_transaction alias is no long
 });
 
 test.serial('discovery advertises the payment_initiation type', async (t) => {
-  const metadata = (await (await fetch(`${fx.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+  const metadata = (await (await fetch(`${fx.url}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    unknown
+  >;
   t.deepEqual(metadata.authorization_details_types_supported, ['payment_initiation']);
 });
 
@@ -50,11 +61,25 @@ test.serial('a 120 € payment_initiation demands a step-up and the access token
   t.false(atRp(first.url), 'not finished: stepped up');
   const step = await continueAfterStepUp(first, { username: 'marie', redirectUri: RP_REDIRECT }); // AuthnRequest with ForceAuthn
   t.true(atRp(step.url));
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, step.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, step.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   t.deepEqual(tokens.claims()!.amr, ['mfa', 'rba']);
-  const { rows } = await fx.gateway.services.pool.query('select from_state, to_state, details from audit_log where session_id = $1 order by audit_log.seq', [first.loginId]);
-  t.true(rows.some((r) => r.from_state === 'FRAUD_CHECK' && r.to_state === 'AUTHENTICATING' && r.details.forceAuthn === true));
-  const assessment = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [first.loginId]);
+  const { rows } = await fx.gateway.services.pool.query(
+    'select from_state, to_state, details from audit_log where session_id = $1 order by audit_log.seq',
+    [first.loginId],
+  );
+  t.true(
+    rows.some(
+      (r) => r.from_state === 'FRAUD_CHECK' && r.to_state === 'AUTHENTICATING' && r.details.forceAuthn === true,
+    ),
+  );
+  const assessment = await fx.gateway.services.pool.query(
+    'select assessment from risk_assessments where login_id = $1',
+    [first.loginId],
+  );
   t.true(assessment.rows[0].assessment.factors.includes('transaction:tier2'));
   const introspection = await oidc.tokenIntrospection(fx.rp, tokens.access_token);
   t.deepEqual(introspection.authorization_details, details);
@@ -63,14 +88,23 @@ test.serial('a 120 € payment_initiation demands a step-up and the access token
 test.serial('risk_transaction is no longer an accepted parameter: it is ignored, never scored', async (t) => {
   const request = await authorizationRequest(fx.rp, { risk_transaction: JSON.stringify(payment('6000.00')) });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  const assessment = await fx.gateway.services.pool.query('select assessment from risk_assessments where login_id = $1', [journey.loginId]);
-  t.false(assessment.rows[0].assessment.factors.includes('transaction:tier4'), 'the 6,000 € of the old parameter are not scored');
+  const assessment = await fx.gateway.services.pool.query(
+    'select assessment from risk_assessments where login_id = $1',
+    [journey.loginId],
+  );
+  t.false(
+    assessment.rows[0].assessment.factors.includes('transaction:tier4'),
+    'the 6,000 € of the old parameter are not scored',
+  );
 });
 
 const refusals: Array<[string, unknown]> = [
   ['another currency', payment('120.00', 'USD')],
   ['an amount that is not a decimal string', payment('12e3')],
-  ['a number instead of a string', [{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: 120 } }]],
+  [
+    'a number instead of a string',
+    [{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: 120 } }],
+  ],
   ['no instructedAmount', [{ type: 'payment_initiation' }]],
   ['an unknown field', [{ ...payment('1')[0], rawCard: '4111' }]],
   ['an unknown type', [{ type: 'account_information' }]],
@@ -80,7 +114,9 @@ const refusals: Array<[string, unknown]> = [
 for (const [what, details] of refusals) {
   test.serial(`${what} is refused with invalid_authorization_details and no login starts`, async (t) => {
     const before = await fx.gateway.services.pool.query('select count(*)::int as n from audit_log');
-    const request = await authorizationRequest(fx.rp, { authorization_details: typeof details === 'string' ? details : JSON.stringify(details) });
+    const request = await authorizationRequest(fx.rp, {
+      authorization_details: typeof details === 'string' ? details : JSON.stringify(details),
+    });
     const response = await fetch(request.url, { redirect: 'manual' });
     t.is(response.status, 303);
     const location = new URL(response.headers.get('location')!);

@@ -41,7 +41,9 @@ test('a throwing stage runs its degraded mode, and the failure is audited with a
   t.teardown(() => s.close());
   const audit = new AuditLog(s.pool);
   const metrics = new RiskMetrics();
-  const pipeline = new RiskPipeline([throwing, late, doubleFault], { onFailure: stageFailureReporter({ audit, logger: pino({ level: 'silent' }), metrics }) });
+  const pipeline = new RiskPipeline([throwing, late, doubleFault], {
+    onFailure: stageFailureReporter({ audit, logger: pino({ level: 'silent' }), metrics }),
+  });
   const login = signals();
   const a = await pipeline.assess(login);
   t.like(a.stages[0], { name: 'throws', outcome: 'error', degraded: true, fallback: 'stand_in', score: 0.3 });
@@ -58,7 +60,8 @@ test('a throwing stage runs its degraded mode, and the failure is audited with a
       ['RISK_STAGE_DEGRADED', 'risk', 'RISK_FALLBACK_FAILED', 'double', 'fallback_error'],
     ],
   );
-  for (const record of trail) t.notThrows(() => errorSpec(record.errorCode as never), `${record.errorCode} is registered`);
+  for (const record of trail)
+    t.notThrows(() => errorSpec(record.errorCode as never), `${record.errorCode} is registered`);
   const text = await metrics.text();
   t.regex(text, /gateway_risk_stage_failures_total\{stage="throws",reason="error"\} 1\b/);
   t.regex(text, /gateway_risk_stage_failures_total\{stage="late",reason="late"\} 1\b/);
@@ -66,7 +69,11 @@ test('a throwing stage runs its degraded mode, and the failure is audited with a
 });
 
 test('a stage failure whose audit record cannot be written fails the assessment (never a silent pass)', async (t) => {
-  const refusing = { append: async () => Promise.reject(Object.assign(new Error('audit down'), { code: 'AUDIT_UNAVAILABLE' })) };
-  const pipeline = new RiskPipeline([throwing], { onFailure: stageFailureReporter({ audit: refusing, logger: pino({ level: 'silent' }), metrics: new RiskMetrics() }) });
+  const refusing = {
+    append: async () => Promise.reject(Object.assign(new Error('audit down'), { code: 'AUDIT_UNAVAILABLE' })),
+  };
+  const pipeline = new RiskPipeline([throwing], {
+    onFailure: stageFailureReporter({ audit: refusing, logger: pino({ level: 'silent' }), metrics: new RiskMetrics() }),
+  });
   await t.throwsAsync(pipeline.assess(signals()), { message: 'audit down' });
 });

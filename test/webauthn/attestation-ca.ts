@@ -28,7 +28,10 @@ export async function attestationPki(name: string): Promise<AttestationPki> {
     notAfter,
     keys: rootKeys as CryptoKeyPair,
     signingAlgorithm: ES256,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: '02',

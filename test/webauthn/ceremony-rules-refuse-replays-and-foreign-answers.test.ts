@@ -32,12 +32,22 @@ const ok = { challenge, origin: rp.origin, rpId: rp.rpId, counter: 7 };
 const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true };
 
 test('the RP ID is the issuer hostname and the origin its origin', (t) => {
-  t.deepEqual({ ...relyingPartyOf('https://gw.example.org:8443/'), name: '' }, { rpId: 'gw.example.org', origin: 'https://gw.example.org:8443', name: '' });
+  t.deepEqual(
+    { ...relyingPartyOf('https://gw.example.org:8443/'), name: '' },
+    { rpId: 'gw.example.org', origin: 'https://gw.example.org:8443', name: '' },
+  );
 });
 
 test('a well-formed assertion from the enrolled security key is accepted at level 3', async (t) => {
   const key = new SoftAuthenticator();
-  const result = await verifyAssertion(rp, key.assert(ok), challenge, key.stored('acct', 'cross-platform', 3), 3, policy);
+  const result = await verifyAssertion(
+    rp,
+    key.assert(ok),
+    challenge,
+    key.stored('acct', 'cross-platform', 3),
+    3,
+    policy,
+  );
   t.is(result.newCounter, 7);
 });
 
@@ -46,27 +56,71 @@ test('a challenge is used at most once', async (t) => {
   await store.issue('authenticate', 'uid-1', { challenge, accountId: 'acct' });
   t.is((await store.take('authenticate', 'uid-1')).challenge, challenge);
   await t.throwsAsync(store.take('authenticate', 'uid-1'), { code: 'WEBAUTHN_CHALLENGE_UNKNOWN' });
-  await t.throwsAsync(store.take('register', 'uid-2'), { code: 'WEBAUTHN_CHALLENGE_UNKNOWN' }, 'bound to its interaction and ceremony');
+  await t.throwsAsync(
+    store.take('register', 'uid-2'),
+    { code: 'WEBAUTHN_CHALLENGE_UNKNOWN' },
+    'bound to its interaction and ceremony',
+  );
 });
 
 test('an answer for another challenge is refused', async (t) => {
   const key = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, challenge: 'b3RoZXItY2hhbGxlbmdl' }), challenge, key.stored('acct', 'cross-platform'), 3, policy), { code: 'WEBAUTHN_VERIFICATION_FAILED' });
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, challenge: 'b3RoZXItY2hhbGxlbmdl' }),
+      challenge,
+      key.stored('acct', 'cross-platform'),
+      3,
+      policy,
+    ),
+    { code: 'WEBAUTHN_VERIFICATION_FAILED' },
+  );
 });
 
 test('an answer signed for another origin is refused', async (t) => {
   const key = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, origin: 'https://evil.example.net' }), challenge, key.stored('acct', 'cross-platform'), 3, policy), { code: 'WEBAUTHN_ORIGIN_MISMATCH' });
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, origin: 'https://evil.example.net' }),
+      challenge,
+      key.stored('acct', 'cross-platform'),
+      3,
+      policy,
+    ),
+    { code: 'WEBAUTHN_ORIGIN_MISMATCH' },
+  );
 });
 
 test('an answer for another RP ID is refused', async (t) => {
   const key = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, rpId: 'example.org' }), challenge, key.stored('acct', 'cross-platform'), 3, policy), { code: 'WEBAUTHN_RPID_MISMATCH' });
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, rpId: 'example.org' }),
+      challenge,
+      key.stored('acct', 'cross-platform'),
+      3,
+      policy,
+    ),
+    { code: 'WEBAUTHN_RPID_MISMATCH' },
+  );
 });
 
 test('a counter that does not grow is refused, in the rules and atomically in the store', async (t) => {
   const key = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, counter: 5 }), challenge, key.stored('acct', 'cross-platform', 5), 3, policy), { code: 'WEBAUTHN_COUNTER_REGRESSION' });
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, counter: 5 }),
+      challenge,
+      key.stored('acct', 'cross-platform', 5),
+      3,
+      policy,
+    ),
+    { code: 'WEBAUTHN_COUNTER_REGRESSION' },
+  );
   const store = new CredentialStore(pool);
   await store.add(key.stored('acct-counter', 'cross-platform', 5));
   await store.advanceCounter(key.credentialId, 6);
@@ -76,17 +130,50 @@ test('a counter that does not grow is refused, in the rules and atomically in th
 
 test('level 2 needs user verification', async (t) => {
   const key = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, userVerified: false, attachment: 'platform' }), challenge, key.stored('acct', 'platform'), 2, policy), { code: 'WEBAUTHN_USER_NOT_VERIFIED' });
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, userVerified: false, attachment: 'platform' }),
+      challenge,
+      key.stored('acct', 'platform'),
+      2,
+      policy,
+    ),
+    { code: 'WEBAUTHN_USER_NOT_VERIFIED' },
+  );
 });
 
 test('level 3 needs a roaming security key', async (t) => {
   const key = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, attachment: 'platform' }), challenge, key.stored('acct', 'platform'), 3, policy), { code: 'WEBAUTHN_ATTACHMENT_MISMATCH' });
-  await t.throwsAsync(verifyAssertion(rp, key.assert({ ...ok, attachment: 'platform' }), challenge, key.stored('acct', 'cross-platform'), 3, policy), { code: 'WEBAUTHN_ATTACHMENT_MISMATCH' });
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, attachment: 'platform' }),
+      challenge,
+      key.stored('acct', 'platform'),
+      3,
+      policy,
+    ),
+    { code: 'WEBAUTHN_ATTACHMENT_MISMATCH' },
+  );
+  await t.throwsAsync(
+    verifyAssertion(
+      rp,
+      key.assert({ ...ok, attachment: 'platform' }),
+      challenge,
+      key.stored('acct', 'cross-platform'),
+      3,
+      policy,
+    ),
+    { code: 'WEBAUTHN_ATTACHMENT_MISMATCH' },
+  );
 });
 
 test('a credential other than the one stored is refused', async (t) => {
   const key = new SoftAuthenticator();
   const other = new SoftAuthenticator();
-  await t.throwsAsync(verifyAssertion(rp, other.assert(ok), challenge, key.stored('acct', 'cross-platform'), 3, policy), { code: 'WEBAUTHN_CREDENTIAL_UNKNOWN' });
+  await t.throwsAsync(
+    verifyAssertion(rp, other.assert(ok), challenge, key.stored('acct', 'cross-platform'), 3, policy),
+    { code: 'WEBAUTHN_CREDENTIAL_UNKNOWN' },
+  );
 });

@@ -27,11 +27,21 @@ test.before(async () => {
   stranger = await attestationPki('Unknown Keys');
 });
 const level3 = { level: 3, attachment: 'cross-platform' } as const;
-const enrol = (key: SoftAuthenticator, attestation: 'none' | 'self' | AttestationPki, trust: { rootCertificates: string[]; trustedAaguids: string[] }, aaguid = MODEL) =>
-  key.register({ challenge, origin: rp.origin, rpId: rp.rpId, attachment: 'cross-platform', attestation, aaguid }).then((response) => verifyRegistration(rp, response, challenge, 'acct', level3, trust));
+const enrol = (
+  key: SoftAuthenticator,
+  attestation: 'none' | 'self' | AttestationPki,
+  trust: { rootCertificates: string[]; trustedAaguids: string[] },
+  aaguid = MODEL,
+) =>
+  key
+    .register({ challenge, origin: rp.origin, rpId: rp.rpId, attachment: 'cross-platform', attestation, aaguid })
+    .then((response) => verifyRegistration(rp, response, challenge, 'acct', level3, trust));
 
 test('a security key attested by a configured root enrols at level 3', async (t) => {
-  const credential = await enrol(new SoftAuthenticator(), vendor, { rootCertificates: [vendor.rootPem], trustedAaguids: [MODEL] });
+  const credential = await enrol(new SoftAuthenticator(), vendor, {
+    rootCertificates: [vendor.rootPem],
+    trustedAaguids: [MODEL],
+  });
   t.like(credential, { level: 3, attachment: 'cross-platform', attestationFormat: 'packed', aaguid: MODEL });
 });
 
@@ -42,14 +52,33 @@ test('level 3 refuses attestation none and self attestation (the browser saying 
 });
 
 test('level 3 refuses a chain to another root and a model outside the trust list', async (t) => {
-  await t.throwsAsync(enrol(new SoftAuthenticator(), stranger, { rootCertificates: [vendor.rootPem], trustedAaguids: [] }), { code: 'WEBAUTHN_ATTESTATION_UNTRUSTED' });
-  await t.throwsAsync(enrol(new SoftAuthenticator(), vendor, { rootCertificates: [vendor.rootPem], trustedAaguids: ['00000000-0000-0000-0000-000000000001'] }), { code: 'WEBAUTHN_ATTESTATION_UNTRUSTED' });
+  await t.throwsAsync(
+    enrol(new SoftAuthenticator(), stranger, { rootCertificates: [vendor.rootPem], trustedAaguids: [] }),
+    { code: 'WEBAUTHN_ATTESTATION_UNTRUSTED' },
+  );
+  await t.throwsAsync(
+    enrol(new SoftAuthenticator(), vendor, {
+      rootCertificates: [vendor.rootPem],
+      trustedAaguids: ['00000000-0000-0000-0000-000000000001'],
+    }),
+    { code: 'WEBAUTHN_ATTESTATION_UNTRUSTED' },
+  );
 });
 
 test('with no attestation root configured, level 3 via WebAuthn is unavailable', async (t) => {
-  await t.throwsAsync(enrol(new SoftAuthenticator(), vendor, { rootCertificates: [], trustedAaguids: [] }), { code: 'WEBAUTHN_LEVEL3_UNAVAILABLE' });
+  await t.throwsAsync(enrol(new SoftAuthenticator(), vendor, { rootCertificates: [], trustedAaguids: [] }), {
+    code: 'WEBAUTHN_LEVEL3_UNAVAILABLE',
+  });
   const key = new SoftAuthenticator();
-  t.is(refusalFor(key.stored('acct', 'cross-platform'), 3, { level3CooldownSeconds: 3600, level3Available: false }, new Date())?.code, 'WEBAUTHN_LEVEL3_UNAVAILABLE');
+  t.is(
+    refusalFor(
+      key.stored('acct', 'cross-platform'),
+      3,
+      { level3CooldownSeconds: 3600, level3Available: false },
+      new Date(),
+    )?.code,
+    'WEBAUTHN_LEVEL3_UNAVAILABLE',
+  );
 });
 
 test('a credential never satisfies a level above its own, and a new level-3 key waits its cool-down', async (t) => {
@@ -57,11 +86,17 @@ test('a credential never satisfies a level above its own, and a new level-3 key 
   const key = new SoftAuthenticator();
   const assertion = key.assert({ challenge, origin: rp.origin, rpId: rp.rpId, counter: 1 });
   const levelTwo = key.stored('acct', 'cross-platform', 0, { level: 2, attestationFormat: 'none' });
-  await t.throwsAsync(verifyAssertion(rp, assertion, challenge, levelTwo, 3, policy), { code: 'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW' });
+  await t.throwsAsync(verifyAssertion(rp, assertion, challenge, levelTwo, 3, policy), {
+    code: 'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW',
+  });
   const legacy = key.stored('acct', 'cross-platform', 0, { level: 1, attestationFormat: 'none' });
-  await t.throwsAsync(verifyAssertion(rp, assertion, challenge, legacy, 2, policy), { code: 'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW' });
+  await t.throwsAsync(verifyAssertion(rp, assertion, challenge, legacy, 2, policy), {
+    code: 'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW',
+  });
   const fresh = key.stored('acct', 'cross-platform', 0, { createdAt: new Date(Date.now() - 71 * 3600_000) });
-  await t.throwsAsync(verifyAssertion(rp, assertion, challenge, fresh, 3, policy), { code: 'WEBAUTHN_CREDENTIAL_COOLING_DOWN' });
+  await t.throwsAsync(verifyAssertion(rp, assertion, challenge, fresh, 3, policy), {
+    code: 'WEBAUTHN_CREDENTIAL_COOLING_DOWN',
+  });
   t.is((await verifyAssertion(rp, assertion, challenge, fresh, 2, policy)).newCounter, 1, 'level 2 needs no cool-down');
   const cooled = key.stored('acct', 'cross-platform', 0, { createdAt: new Date(Date.now() - 73 * 3600_000) });
   t.is((await verifyAssertion(rp, assertion, challenge, cooled, 3, policy)).newCounter, 1);
@@ -70,18 +105,52 @@ test('a credential never satisfies a level above its own, and a new level-3 key 
 test('only a fresh LoA-high login earns an enrolment (level 3 only when the login was decided at level 3)', (t) => {
   const now = Date.now();
   const outcome = (acr: string, ageSeconds: number) =>
-    ({ status: 'verified', accountId: 'a', idp: 'i', fraudScore: 0, oneTimeUse: false, decision: { kind: 'allow', reasons: [] }, pivot: { acr, given_name: 'A', family_name: 'B' }, authTime: Math.floor((now - ageSeconds * 1000) / 1000) }) as unknown as VerifiedOutcome;
+    ({
+      status: 'verified',
+      accountId: 'a',
+      idp: 'i',
+      fraudScore: 0,
+      oneTimeUse: false,
+      decision: { kind: 'allow', reasons: [] },
+      pivot: { acr, given_name: 'A', family_name: 'B' },
+      authTime: Math.floor((now - ageSeconds * 1000) / 1000),
+    }) as unknown as VerifiedOutcome;
   const forced = { issuedAt: now - 30_000, forceAuthn: true };
-  const level = (o: VerifiedOutcome, upstream: { issuedAt: number; forceAuthn: boolean } | undefined, satisfied = 0, maxAge = FRESH_LOGIN_SECONDS) => enrolmentLevelOf(o, upstream, 60, satisfied, now, maxAge);
+  const level = (
+    o: VerifiedOutcome,
+    upstream: { issuedAt: number; forceAuthn: boolean } | undefined,
+    satisfied = 0,
+    maxAge = FRESH_LOGIN_SECONDS,
+  ) => enrolmentLevelOf(o, upstream, 60, satisfied, now, maxAge);
   t.is(level(outcome('eidas2', 10), forced), 0, 'an ordinary (substantial) login enrols nothing');
-  t.is(level(outcome('eidas3', 10), { ...forced, forceAuthn: false }), 0, 'not forced: the IdP may have answered from its SSO session');
+  t.is(
+    level(outcome('eidas3', 10), { ...forced, forceAuthn: false }),
+    0,
+    'not forced: the IdP may have answered from its SSO session',
+  );
   t.is(level(outcome('eidas3', 10), undefined), 0, 'no upstream request on record');
-  t.is(level(outcome('eidas3', 10 * 60), { issuedAt: now - 60_000, forceAuthn: true }), 0, 'authenticated before our forced request (an earlier session)');
-  t.is(level(outcome('eidas3', 8 * 3600), { issuedAt: now - 9 * 3600_000, forceAuthn: true }), 0, 'an authentication of the morning is not fresh');
+  t.is(
+    level(outcome('eidas3', 10 * 60), { issuedAt: now - 60_000, forceAuthn: true }),
+    0,
+    'authenticated before our forced request (an earlier session)',
+  );
+  t.is(
+    level(outcome('eidas3', 8 * 3600), { issuedAt: now - 9 * 3600_000, forceAuthn: true }),
+    0,
+    'an authentication of the morning is not fresh',
+  );
   t.is(level(outcome('eidas3', -3600), forced), 0, 'an AuthnInstant in the future is not believed');
   t.is(level(outcome('eidas3', 10), forced), 2);
   t.is(level(outcome('eidas3', 10), forced, 3), 3);
   t.is(level(outcome('eidas2', 10), forced, 3), 0);
-  t.is(level(outcome('eidas3', 20 * 60), { issuedAt: now - 21 * 60_000, forceAuthn: true }, 3), 0, 'twenty minutes old');
-  t.is(level(outcome('eidas3', 20 * 60), { issuedAt: now - 21 * 60_000, forceAuthn: true }, 3, FRESH_LOGIN_SECONDS + 900), 3, 'after a manual review the wait is allowed for');
+  t.is(
+    level(outcome('eidas3', 20 * 60), { issuedAt: now - 21 * 60_000, forceAuthn: true }, 3),
+    0,
+    'twenty minutes old',
+  );
+  t.is(
+    level(outcome('eidas3', 20 * 60), { issuedAt: now - 21 * 60_000, forceAuthn: true }, 3, FRESH_LOGIN_SECONDS + 900),
+    3,
+    'after a manual review the wait is allowed for',
+  );
 });

@@ -24,7 +24,15 @@ import { SoftAuthenticator } from './soft-authenticator.ts';
 
 const MODEL = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
 const dir = mkdtempSync(join(tmpdir(), 'gw-webauthn-l3-'));
-writeFileSync(join(dir, 'policy.json'), JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+writeFileSync(
+  join(dir, 'policy.json'),
+  JSON.stringify({
+    default: {
+      thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
+      tierLevels: [0, 0, 2, 3, 3],
+    },
+  }),
+);
 
 let deployment: Deployment;
 let gateway: Awaited<ReturnType<typeof startGatewayInProcess>>;
@@ -44,20 +52,39 @@ test.before(async () => {
     riskPolicyFile: join(dir, 'policy.json'),
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
-  deployment.rawConfig.webauthn = { level3CooldownHours: 72, attestation: { rootCertificateFiles: [join(dir, 'vendor-root.pem')], trustedAaguids: [MODEL] } };
+  deployment.rawConfig.webauthn = {
+    level3CooldownHours: 72,
+    attestation: { rootCertificateFiles: [join(dir, 'vendor-root.pem')], trustedAaguids: [MODEL] },
+  };
   gateway = await startGatewayInProcess(deployment);
-  rp = await oidc.discovery(new URL(gateway.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await oidc.discovery(
+    new URL(gateway.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
 });
 test.after.always(async () => {
   await gateway?.stop();
   await deployment?.stop();
 });
 
-const optionsIn = (html: string) => JSON.parse(/<script type="application\/json" id="webauthn-options">([^<]*)<\/script>/.exec(html)?.[1]?.replace(/\\u003c/g, '<') ?? 'null') as { challenge: string } | null;
+const optionsIn = (html: string) =>
+  JSON.parse(
+    /<script type="application\/json" id="webauthn-options">([^<]*)<\/script>/
+      .exec(html)?.[1]
+      ?.replace(/\\u003c/g, '<') ?? 'null',
+  ) as { challenge: string } | null;
 
 test('after an approved level-3 review, an attested security key is enrolled at level 3 and waits its cool-down', async (t) => {
   const services = gateway.gateway.services;
-  const request = await authorizationRequest(rp, { prompt: 'login', authorization_details: JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '1000' } }]) });
+  const request = await authorizationRequest(rp, {
+    prompt: 'login',
+    authorization_details: JSON.stringify([
+      { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '1000' } },
+    ]),
+  });
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const uid = journey.loginId!;
   t.is(journey.url.pathname, `/interaction/${uid}/review`, 'level 3 without a key: manual review');
@@ -72,8 +99,17 @@ test('after an approved level-3 review, an attested security key is enrolled at 
   t.truthy(first?.challenge);
   const origin = relyingPartyOf(gateway.url);
   const post = async (key: SoftAuthenticator, attestation: 'none' | AttestationPki, challenge: string) => {
-    const response = await key.register({ challenge, origin: origin.origin, rpId: origin.rpId, attachment: 'cross-platform', attestation, aaguid: MODEL });
-    const answer = await journey.browser.request(register, { form: { step: 'register', response: JSON.stringify(response) } });
+    const response = await key.register({
+      challenge,
+      origin: origin.origin,
+      rpId: origin.rpId,
+      attachment: 'cross-platform',
+      attestation,
+      aaguid: MODEL,
+    });
+    const answer = await journey.browser.request(register, {
+      form: { step: 'register', response: JSON.stringify(response) },
+    });
     return { status: answer.status, html: await answer.text() };
   };
 
@@ -85,10 +121,20 @@ test('after an approved level-3 review, an attested security key is enrolled at 
   t.is(attested.status, 200, attested.html.slice(0, 400));
   t.regex(attested.html, /Security key added/);
 
-  const { rows } = await services.pool.query('select account_id, level, attestation_format, aaguid from webauthn_credentials');
+  const { rows } = await services.pool.query(
+    'select account_id, level, attestation_format, aaguid from webauthn_credentials',
+  );
   t.like(rows, [{ level: 3, attestation_format: 'packed', aaguid: MODEL }]);
-  const audit = await services.pool.query("select details from audit_log where session_id = $1 and to_state = 'WEBAUTHN_ENROLLED'", [uid]);
-  t.like(audit.rows[0]?.details, { level: 3, attachment: 'cross-platform', attestationFormat: 'packed', aaguid: MODEL });
+  const audit = await services.pool.query(
+    "select details from audit_log where session_id = $1 and to_state = 'WEBAUTHN_ENROLLED'",
+    [uid],
+  );
+  t.like(audit.rows[0]?.details, {
+    level: 3,
+    attachment: 'cross-platform',
+    attestationFormat: 'packed',
+    aaguid: MODEL,
+  });
 
   const accountId = rows[0].account_id as string;
   t.true(await hasCredentialFor(services, accountId, 2), 'level 2 at once');

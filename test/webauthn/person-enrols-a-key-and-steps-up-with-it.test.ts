@@ -29,7 +29,15 @@ import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/ser
 let RP_REDIRECT: string;
 let rpServer: Server;
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
-writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+writeFileSync(
+  policyFile,
+  JSON.stringify({
+    default: {
+      thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
+      tierLevels: [0, 0, 2, 3, 3],
+    },
+  }),
+);
 
 let deployment: Deployment;
 let gateway: Awaited<ReturnType<typeof startGatewayInProcess>>;
@@ -54,7 +62,9 @@ test.before(async () => {
   });
   issuer = deployment.gatewayUrl;
   gateway = await startGatewayInProcess(deployment);
-  rp = await oidc.discovery(new URL(issuer), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await oidc.discovery(new URL(issuer), deployment.client.client_id, deployment.client.client_secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
   browser = await launchChromium();
 });
 test.after.always(async () => {
@@ -69,22 +79,48 @@ async function withAuthenticator(transport: 'usb' | 'internal'): Promise<Page> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport, hasResidentKey: false, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport,
+      hasResidentKey: false,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   // The IdP (127.0.0.1) and the gateway (localhost) are different sites here, unlike a deployment with
   // a dev issuer on one loopback host: carry the SameSite=Lax binding cookie to the ACS by hand.
-  await page.route(`${issuer}/saml/acs`, async (route) => route.fulfill({ response: await route.fetch({ maxRedirects: 0 }) }));
+  await page.route(`${issuer}/saml/acs`, async (route) =>
+    route.fulfill({ response: await route.fetch({ maxRedirects: 0 }) }),
+  );
   return page;
 }
 
 /** A login through the chooser and the demo IdP; stops at the RP or at the first other gateway page. */
-async function login(page: Page, username: string, amountEur?: string, options: { prompt: 'login' | null } = { prompt: 'login' }) {
+async function login(
+  page: Page,
+  username: string,
+  amountEur?: string,
+  options: { prompt: 'login' | null } = { prompt: 'login' },
+) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(rp, {
-    redirect_uri: RP_REDIRECT, scope: 'openid profile', ...(options.prompt ? { prompt: options.prompt } : {}), state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    ...(amountEur ? { authorization_details: JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: amountEur } }]) } : {}),
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid profile',
+    ...(options.prompt ? { prompt: options.prompt } : {}),
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...(amountEur
+      ? {
+          authorization_details: JSON.stringify([
+            { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: amountEur } },
+          ]),
+        }
+      : {}),
   });
   await page.goto(url.toString());
   await page.waitForURL(/\/interaction\//);
@@ -93,13 +129,24 @@ async function login(page: Page, username: string, amountEur?: string, options: 
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(`${username}-demo`);
   await page.getByRole('button', { name: /sign in/i }).click();
-  await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT) || /\/(review|webauthn\/authenticate)$/.test(u.pathname), { timeout: 30_000 });
-  const tokens = async () => oidc.authorizationCodeGrant(rp, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+  await page.waitForURL(
+    (u) => u.toString().startsWith(RP_REDIRECT) || /\/(review|webauthn\/authenticate)$/.test(u.pathname),
+    { timeout: 30_000 },
+  );
+  const tokens = async () =>
+    oidc.authorizationCodeGrant(rp, new URL(page.url()), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
   return { uid, tokens };
 }
 
 async function trail(uid: string): Promise<string[]> {
-  const { rows } = await gateway.gateway.services.pool.query('select from_state, to_state from audit_log where session_id = $1 order by audit_log.seq', [uid]);
+  const { rows } = await gateway.gateway.services.pool.query(
+    'select from_state, to_state from audit_log where session_id = $1 order by audit_log.seq',
+    [uid],
+  );
   return rows.map((r) => `${r.from_state ?? '∅'}→${r.to_state}`);
 }
 
@@ -111,80 +158,144 @@ test.serial('level 3 without an enrolled key falls back to manual review and the
   await page.context().close();
 });
 
-test.serial('an ordinary login enrols nothing: a password alone never buys a key; the account page shows the keys', async (t) => {
-  const page = await withAuthenticator('usb');
-  const first = await login(page, 'marie'); // LoA substantial, fresh (prompt=login)
-  t.true(page.url().startsWith(RP_REDIRECT), 'tier 0: allowed');
-  for (const query of ['level=2&kind=cross-platform', 'level=2&kind=platform', 'level=3&kind=cross-platform']) {
-    const response = await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?${query}`);
-    t.is(response?.status(), 403, query);
-    t.regex((await page.textContent('body')) ?? '', query.startsWith('level=3') ? /WEBAUTHN_LEVEL3_UNAVAILABLE/ : /WEBAUTHN_ENROLMENT_NOT_ALLOWED/);
-  }
-  const account = await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`);
-  t.is(account?.status(), 200);
-  t.regex((await page.textContent('body')) ?? '', /No security key or device is registered/);
-  t.deepEqual((await gateway.gateway.services.pool.query('select 1 from webauthn_credentials')).rows, []);
-  await page.context().close();
-});
+test.serial(
+  'an ordinary login enrols nothing: a password alone never buys a key; the account page shows the keys',
+  async (t) => {
+    const page = await withAuthenticator('usb');
+    const first = await login(page, 'marie'); // LoA substantial, fresh (prompt=login)
+    t.true(page.url().startsWith(RP_REDIRECT), 'tier 0: allowed');
+    for (const query of ['level=2&kind=cross-platform', 'level=2&kind=platform', 'level=3&kind=cross-platform']) {
+      const response = await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?${query}`);
+      t.is(response?.status(), 403, query);
+      t.regex(
+        (await page.textContent('body')) ?? '',
+        query.startsWith('level=3') ? /WEBAUTHN_LEVEL3_UNAVAILABLE/ : /WEBAUTHN_ENROLMENT_NOT_ALLOWED/,
+      );
+    }
+    const account = await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`);
+    t.is(account?.status(), 200);
+    t.regex((await page.textContent('body')) ?? '', /No security key or device is registered/);
+    t.deepEqual((await gateway.gateway.services.pool.query('select 1 from webauthn_credentials')).rows, []);
+    await page.context().close();
+  },
+);
 
-test.serial('a LoA-high login the IdP was not asked to force (no prompt=login) enrols nothing: it may come from an IdP session', async (t) => {
-  const page = await withAuthenticator('usb');
-  const first = await login(page, 'jean', undefined, { prompt: null });
-  t.true(page.url().startsWith(RP_REDIRECT));
-  for (const query of ['level=2&kind=cross-platform', 'level=2&kind=platform']) {
-    t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?${query}`))?.status(), 403, query);
-    t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_ENROLMENT_NOT_ALLOWED/);
-  }
-  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`))?.status(), 200, 'the account page is still shown');
-  t.deepEqual((await gateway.gateway.services.pool.query('select 1 from webauthn_credentials')).rows, []);
-  await page.context().close();
-});
+test.serial(
+  'a LoA-high login the IdP was not asked to force (no prompt=login) enrols nothing: it may come from an IdP session',
+  async (t) => {
+    const page = await withAuthenticator('usb');
+    const first = await login(page, 'jean', undefined, { prompt: null });
+    t.true(page.url().startsWith(RP_REDIRECT));
+    for (const query of ['level=2&kind=cross-platform', 'level=2&kind=platform']) {
+      t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?${query}`))?.status(), 403, query);
+      t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_ENROLMENT_NOT_ALLOWED/);
+    }
+    t.is(
+      (await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`))?.status(),
+      200,
+      'the account page is still shown',
+    );
+    t.deepEqual((await gateway.gateway.services.pool.query('select 1 from webauthn_credentials')).rows, []);
+    await page.context().close();
+  },
+);
 
-test.serial('after a fresh LoA-high login a key is enrolled for level 2: audited, listed with its date, never standing in for level 3', async (t) => {
-  const page = await withAuthenticator('usb');
-  const first = await login(page, 'jean'); // LoA high, fresh
-  t.true(page.url().startsWith(RP_REDIRECT));
-  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=3&kind=cross-platform`))?.status(), 403, 'level 3: no attestation root configured');
-  t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_LEVEL3_UNAVAILABLE|not accepted for this kind of sign-in/);
-  await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`);
-  await page.getByRole('button', { name: /register my security key/i }).click();
-  await page.getByRole('heading', { name: /security key added/i }).waitFor();
-  const { rows } = await gateway.gateway.services.pool.query('select attachment, level, attestation_format from webauthn_credentials');
-  t.deepEqual(rows, [{ attachment: 'cross-platform', level: 2, attestation_format: 'none' }]);
-  const audit = await gateway.gateway.services.pool.query("select details from audit_log where session_id = $1 and to_state = 'WEBAUTHN_ENROLLED'", [first.uid]);
-  t.like(audit.rows[0]?.details, { level: 2, attachment: 'cross-platform', attestationFormat: 'none', confirmedWithExisting: false });
-  await page.getByRole('link', { name: /see all your keys/i }).click();
-  const listed = (await page.textContent('table')) ?? '';
-  t.regex(listed, /security key/);
-  t.regex(listed, new RegExp(new Date().toISOString().slice(0, 10)), 'the date it was added');
-  t.regex(listed, /level 2/);
-  t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`))?.status(), 403, 'one enrolment per login');
+test.serial(
+  'after a fresh LoA-high login a key is enrolled for level 2: audited, listed with its date, never standing in for level 3',
+  async (t) => {
+    const page = await withAuthenticator('usb');
+    const first = await login(page, 'jean'); // LoA high, fresh
+    t.true(page.url().startsWith(RP_REDIRECT));
+    t.is(
+      (await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=3&kind=cross-platform`))?.status(),
+      403,
+      'level 3: no attestation root configured',
+    );
+    t.regex(
+      (await page.textContent('body')) ?? '',
+      /WEBAUTHN_LEVEL3_UNAVAILABLE|not accepted for this kind of sign-in/,
+    );
+    await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`);
+    await page.getByRole('button', { name: /register my security key/i }).click();
+    await page.getByRole('heading', { name: /security key added/i }).waitFor();
+    const { rows } = await gateway.gateway.services.pool.query(
+      'select attachment, level, attestation_format from webauthn_credentials',
+    );
+    t.deepEqual(rows, [{ attachment: 'cross-platform', level: 2, attestation_format: 'none' }]);
+    const audit = await gateway.gateway.services.pool.query(
+      "select details from audit_log where session_id = $1 and to_state = 'WEBAUTHN_ENROLLED'",
+      [first.uid],
+    );
+    t.like(audit.rows[0]?.details, {
+      level: 2,
+      attachment: 'cross-platform',
+      attestationFormat: 'none',
+      confirmedWithExisting: false,
+    });
+    await page.getByRole('link', { name: /see all your keys/i }).click();
+    const listed = (await page.textContent('table')) ?? '';
+    t.regex(listed, /security key/);
+    t.regex(listed, new RegExp(new Date().toISOString().slice(0, 10)), 'the date it was added');
+    t.regex(listed, /level 2/);
+    t.is(
+      (await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`))?.status(),
+      403,
+      'one enrolment per login',
+    );
 
-  const highStake = await login(page, 'jean', '1000'); // level 3
-  t.is(new URL(page.url()).pathname, `/interaction/${highStake.uid}/review`, 'a level-2 key never answers a level-3 decision');
+    const highStake = await login(page, 'jean', '1000'); // level 3
+    t.is(
+      new URL(page.url()).pathname,
+      `/interaction/${highStake.uid}/review`,
+      'a level-2 key never answers a level-3 decision',
+    );
 
-  const second = await login(page, 'jean', '120'); // level 2
-  t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
-  t.regex((await page.textContent('#webauthn-keys')) ?? '', new RegExp(`security key added ${new Date().toISOString().slice(0, 10)}`), 'the person sees the keys of the account before using one');
-  await page.getByRole('button', { name: /use my security key|confirm with this device/i }).click();
-  await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
-  t.deepEqual((await second.tokens()).claims()!.amr, ['mfa', 'hwk', 'user', 'rba'], 'LoA high upstream (mfa, hwk), then the WebAuthn step-up (user) the policy asked for (rba)');
-  t.deepEqual((await trail(second.uid)).slice(-4), ['FRAUD_CHECK→AUTHENTICATING', 'AUTHENTICATING→FRAUD_CHECK', 'FRAUD_CHECK→TOKEN_GENERATION', 'TOKEN_GENERATION→COMPLETED']);
+    const second = await login(page, 'jean', '120'); // level 2
+    t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
+    t.regex(
+      (await page.textContent('#webauthn-keys')) ?? '',
+      new RegExp(`security key added ${new Date().toISOString().slice(0, 10)}`),
+      'the person sees the keys of the account before using one',
+    );
+    await page.getByRole('button', { name: /use my security key|confirm with this device/i }).click();
+    await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
+    t.deepEqual(
+      (await second.tokens()).claims()!.amr,
+      ['mfa', 'hwk', 'user', 'rba'],
+      'LoA high upstream (mfa, hwk), then the WebAuthn step-up (user) the policy asked for (rba)',
+    );
+    t.deepEqual((await trail(second.uid)).slice(-4), [
+      'FRAUD_CHECK→AUTHENTICATING',
+      'AUTHENTICATING→FRAUD_CHECK',
+      'FRAUD_CHECK→TOKEN_GENERATION',
+      'TOKEN_GENERATION→COMPLETED',
+    ]);
 
-  // a further key needs an assertion from the existing one first
-  const third = await login(page, 'jean');
-  t.true(page.url().startsWith(RP_REDIRECT));
-  const register = `${issuer}/interaction/${third.uid}/webauthn/register?level=2&kind=platform`;
-  await page.goto(register);
-  await page.getByRole('heading', { name: /confirm with a key you already have/i }).waitFor();
-  t.regex((await page.textContent('#webauthn-keys')) ?? '', /security key added/);
-  const forged = await page.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'step=register&response=%7B%7D' })).status, register);
-  t.is(forged, 403, 'WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED');
-  await page.goto(register);
-  await page.getByRole('button', { name: /use a key i already registered/i }).click();
-  await page.getByRole('heading', { name: /use this device to confirm sign-ins/i }).waitFor();
-  await page.context().close();
-});
+    // a further key needs an assertion from the existing one first
+    const third = await login(page, 'jean');
+    t.true(page.url().startsWith(RP_REDIRECT));
+    const register = `${issuer}/interaction/${third.uid}/webauthn/register?level=2&kind=platform`;
+    await page.goto(register);
+    await page.getByRole('heading', { name: /confirm with a key you already have/i }).waitFor();
+    t.regex((await page.textContent('#webauthn-keys')) ?? '', /security key added/);
+    const forged = await page.evaluate(
+      async (url) =>
+        (
+          await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'step=register&response=%7B%7D',
+          })
+        ).status,
+      register,
+    );
+    t.is(forged, 403, 'WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED');
+    await page.goto(register);
+    await page.getByRole('button', { name: /use a key i already registered/i }).click();
+    await page.getByRole('heading', { name: /use this device to confirm sign-ins/i }).waitFor();
+    await page.context().close();
+  },
+);
 
 test.serial('enrolment is refused to a browser that did not just log in', async (t) => {
   const page = await withAuthenticator('usb');
@@ -194,28 +305,39 @@ test.serial('enrolment is refused to a browser that did not just log in', async 
   await page.context().close();
 });
 
-test.serial('refused answers show the code and a fresh challenge; the third fails the login with unmet_authentication_requirements', async (t) => {
-  const page = await withAuthenticator('usb');
-  const second = await login(page, 'jean', '120'); // jean holds a level-2 key (test above)
-  t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
-  const forged = async () => {
-    const answered = page.waitForResponse((r) => r.url().endsWith('/webauthn/authenticate') && r.request().method() === 'POST');
-    await page.evaluate(() => {
-      const form = document.getElementById('webauthn') as HTMLFormElement;
-      (form.elements.namedItem('response') as HTMLInputElement).value = '{"id":"x","response":{"authenticatorData":"AA"}}';
-      form.submit();
-    }).catch(() => undefined); // the submission navigates away while evaluate returns
-    return answered;
-  };
-  t.is((await forged()).status(), 400);
-  await page.waitForSelector('[role=alert]');
-  t.regex((await page.textContent('[role=alert]')) ?? '', /WEBAUTHN_CREDENTIAL_UNKNOWN/);
-  t.is((await forged()).status(), 400);
-  await page.waitForSelector('[role=alert]');
-  await forged();
-  await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
-  t.is(new URL(page.url()).searchParams.get('error'), 'unmet_authentication_requirements');
-  const { rows } = await gateway.gateway.services.pool.query("select error_code from audit_log where session_id = $1 and to_state = 'FAILED'", [second.uid]);
-  t.deepEqual(rows, [{ error_code: 'WEBAUTHN_ATTEMPTS_EXHAUSTED' }]);
-  await page.context().close();
-});
+test.serial(
+  'refused answers show the code and a fresh challenge; the third fails the login with unmet_authentication_requirements',
+  async (t) => {
+    const page = await withAuthenticator('usb');
+    const second = await login(page, 'jean', '120'); // jean holds a level-2 key (test above)
+    t.is(new URL(page.url()).pathname, `/interaction/${second.uid}/webauthn/authenticate`);
+    const forged = async () => {
+      const answered = page.waitForResponse(
+        (r) => r.url().endsWith('/webauthn/authenticate') && r.request().method() === 'POST',
+      );
+      await page
+        .evaluate(() => {
+          const form = document.getElementById('webauthn') as HTMLFormElement;
+          (form.elements.namedItem('response') as HTMLInputElement).value =
+            '{"id":"x","response":{"authenticatorData":"AA"}}';
+          form.submit();
+        })
+        .catch(() => undefined); // the submission navigates away while evaluate returns
+      return answered;
+    };
+    t.is((await forged()).status(), 400);
+    await page.waitForSelector('[role=alert]');
+    t.regex((await page.textContent('[role=alert]')) ?? '', /WEBAUTHN_CREDENTIAL_UNKNOWN/);
+    t.is((await forged()).status(), 400);
+    await page.waitForSelector('[role=alert]');
+    await forged();
+    await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));
+    t.is(new URL(page.url()).searchParams.get('error'), 'unmet_authentication_requirements');
+    const { rows } = await gateway.gateway.services.pool.query(
+      "select error_code from audit_log where session_id = $1 and to_state = 'FAILED'",
+      [second.uid],
+    );
+    t.deepEqual(rows, [{ error_code: 'WEBAUTHN_ATTEMPTS_EXHAUSTED' }]);
+    await page.context().close();
+  },
+);

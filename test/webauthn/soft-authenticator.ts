@@ -38,7 +38,9 @@ export class SoftAuthenticator {
   #cose(): Uint8Array {
     const jwk = this.#keys.publicKey.export({ format: 'jwk' });
     const cose = new Map<number, number | Uint8Array>([
-      [1, 2], [3, -7], [-1, 1],
+      [1, 2],
+      [3, -7],
+      [-1, 1],
       [-2, new Uint8Array(Buffer.from(jwk.x!, 'base64url'))],
       [-3, new Uint8Array(Buffer.from(jwk.y!, 'base64url'))],
     ]);
@@ -49,10 +51,25 @@ export class SoftAuthenticator {
    * The credential as the gateway stores it after enrolment: by default a level-3 attested security key
    * enrolled long ago (past any cool-down); `extra` changes that.
    */
-  stored(accountId: string, attachment: Attachment, counter = 0, extra: Partial<Pick<StoredCredential, 'level' | 'attestationFormat' | 'createdAt'>> = {}): StoredCredential {
+  stored(
+    accountId: string,
+    attachment: Attachment,
+    counter = 0,
+    extra: Partial<Pick<StoredCredential, 'level' | 'attestationFormat' | 'createdAt'>> = {},
+  ): StoredCredential {
     return {
-      credentialId: this.credentialId, accountId, publicKey: this.#cose(), counter, attachment, transports: ['usb'], userVerified: true,
-      aaguid: '00000000-0000-0000-0000-000000000000', level: 3, attestationFormat: 'packed', createdAt: new Date('2020-01-01T00:00:00Z'), ...extra,
+      credentialId: this.credentialId,
+      accountId,
+      publicKey: this.#cose(),
+      counter,
+      attachment,
+      transports: ['usb'],
+      userVerified: true,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      level: 3,
+      attestationFormat: 'packed',
+      createdAt: new Date('2020-01-01T00:00:00Z'),
+      ...extra,
     };
   }
 
@@ -62,25 +79,54 @@ export class SoftAuthenticator {
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(id.length);
     const aaguid = Buffer.from((input.aaguid ?? '00000000-0000-0000-0000-000000000000').replace(/-/g, ''), 'hex');
-    const authData = Buffer.concat([sha256(input.rpId), Buffer.from([0x01 | 0x04 | 0x40]), Buffer.alloc(4), aaguid, idLength, id, Buffer.from(this.#cose())]);
-    const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: input.challenge, origin: input.origin, crossOrigin: false }));
+    const authData = Buffer.concat([
+      sha256(input.rpId),
+      Buffer.from([0x01 | 0x04 | 0x40]),
+      Buffer.alloc(4),
+      aaguid,
+      idLength,
+      id,
+      Buffer.from(this.#cose()),
+    ]);
+    const clientData = Buffer.from(
+      JSON.stringify({ type: 'webauthn.create', challenge: input.challenge, origin: input.origin, crossOrigin: false }),
+    );
     const signed = Buffer.concat([authData, sha256(clientData)]);
     let fmt = 'none';
     let attStmt = new Map<string, unknown>();
     if (input.attestation === 'self') {
       fmt = 'packed';
-      attStmt = new Map<string, unknown>([['alg', -7], ['sig', new Uint8Array(sign('sha256', signed, this.#keys.privateKey))]]);
+      attStmt = new Map<string, unknown>([
+        ['alg', -7],
+        ['sig', new Uint8Array(sign('sha256', signed, this.#keys.privateKey))],
+      ]);
     } else if (input.attestation !== 'none') {
       fmt = 'packed';
-      const raw = new Uint8Array(await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, input.attestation.leafKey, signed));
-      attStmt = new Map<string, unknown>([['alg', -7], ['sig', new Uint8Array(p1363ToDer(raw))], ['x5c', [input.attestation.leafDer]]]);
+      const raw = new Uint8Array(
+        await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, input.attestation.leafKey, signed),
+      );
+      attStmt = new Map<string, unknown>([
+        ['alg', -7],
+        ['sig', new Uint8Array(p1363ToDer(raw))],
+        ['x5c', [input.attestation.leafDer]],
+      ]);
     }
-    const attestationObject = isoCBOR.encode(new Map<string, unknown>([['fmt', fmt], ['attStmt', attStmt], ['authData', new Uint8Array(authData)]]) as never);
+    const attestationObject = isoCBOR.encode(
+      new Map<string, unknown>([
+        ['fmt', fmt],
+        ['attStmt', attStmt],
+        ['authData', new Uint8Array(authData)],
+      ]) as never,
+    );
     return {
       id: this.credentialId,
       rawId: this.credentialId,
       type: 'public-key',
-      response: { clientDataJSON: clientData.toString('base64url'), attestationObject: Buffer.from(attestationObject).toString('base64url'), transports: ['usb'] },
+      response: {
+        clientDataJSON: clientData.toString('base64url'),
+        attestationObject: Buffer.from(attestationObject).toString('base64url'),
+        transports: ['usb'],
+      },
       clientExtensionResults: {},
       authenticatorAttachment: input.attachment,
     };
@@ -92,13 +138,19 @@ export class SoftAuthenticator {
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(input.counter);
     const authData = Buffer.concat([sha256(input.rpId), Buffer.from([flags]), counter]);
-    const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: input.challenge, origin: input.origin, crossOrigin: false }));
+    const clientData = Buffer.from(
+      JSON.stringify({ type: 'webauthn.get', challenge: input.challenge, origin: input.origin, crossOrigin: false }),
+    );
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.#keys.privateKey);
     return {
       id: this.credentialId,
       rawId: this.credentialId,
       type: 'public-key',
-      response: { authenticatorData: authData.toString('base64url'), clientDataJSON: clientData.toString('base64url'), signature: signature.toString('base64url') },
+      response: {
+        authenticatorData: authData.toString('base64url'),
+        clientDataJSON: clientData.toString('base64url'),
+        signature: signature.toString('base64url'),
+      },
       clientExtensionResults: {},
       authenticatorAttachment: input.attachment ?? 'cross-platform',
     };

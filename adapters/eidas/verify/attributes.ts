@@ -22,7 +22,14 @@ import { LEGAL_MINIMUM, type ResolvedEidasConfig } from '../config.ts';
 
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const SINGLE: readonly InternalAttribute[] = ['person_identifier', 'family_name', 'given_name', 'birthdate', 'gender', 'legal_person_identifier'];
+const SINGLE: readonly InternalAttribute[] = [
+  'person_identifier',
+  'family_name',
+  'given_name',
+  'birthdate',
+  'gender',
+  'legal_person_identifier',
+];
 
 type Check = (value: string, idp: ResolvedEidasConfig, now: Date) => boolean;
 const text: Check = (v) => v.length >= 1 && v.length <= 256 && !CONTROL.test(v) && v.trim() === v;
@@ -37,7 +44,9 @@ const FORMAT: Partial<Record<InternalAttribute, Check>> = {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
     if (!m) return false;
     const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-    return date.getUTCMonth() === Number(m[2]) - 1 && date.getUTCDate() === Number(m[3]) && date.getTime() <= now.getTime();
+    return (
+      date.getUTCMonth() === Number(m[2]) - 1 && date.getUTCDate() === Number(m[3]) && date.getTime() <= now.getTime()
+    );
   },
   current_address: (v) => {
     if (!/^[A-Za-z0-9+/\r\n]+={0,2}$/.test(v) || v.length > 8192) return false;
@@ -55,30 +64,42 @@ export function checkEidasAttributes(ctx: VerifyContext, idp: ResolvedEidasConfi
   const out: UpstreamIdentity['attributes'] = {};
   for (const attribute of received) {
     if (attribute.nameFormat !== ATTRNAME_URI || !URL.canParse(attribute.name)) {
-      throw samlError('EIDAS_ATTRIBUTE_NAME_FORMAT_INVALID', { detail: `attribute ${attribute.name} (${attribute.nameFormat ?? 'no NameFormat'})` });
+      throw samlError('EIDAS_ATTRIBUTE_NAME_FORMAT_INVALID', {
+        detail: `attribute ${attribute.name} (${attribute.nameFormat ?? 'no NameFormat'})`,
+      });
     }
-    const internal = Object.hasOwn(idp.attributeNames, attribute.name) ? idp.attributeNames[attribute.name] : rowOfName(attribute.name)?.internal;
+    const internal = Object.hasOwn(idp.attributeNames, attribute.name)
+      ? idp.attributeNames[attribute.name]
+      : rowOfName(attribute.name)?.internal;
     if (!internal) continue;
     const values = attribute.values.map((value) => {
       const mapped = internalValueOf(internal, value);
-      if (mapped === undefined) throw samlError('EIDAS_ATTRIBUTE_INVALID', { detail: `${internal}: value outside its vocabulary` });
+      if (mapped === undefined)
+        throw samlError('EIDAS_ATTRIBUTE_INVALID', { detail: `${internal}: value outside its vocabulary` });
       return mapped;
     });
     (out[internal] ??= []).push(...values);
   }
   for (const { name, required } of idp.requested) {
     if (!required || (out[name]?.length ?? 0) > 0) continue;
-    const code = LEGAL_MINIMUM.includes(name) ? 'EIDAS_LEGAL_PERSON_ATTRIBUTE_MISSING' : 'EIDAS_MANDATORY_ATTRIBUTE_MISSING';
+    const code = LEGAL_MINIMUM.includes(name)
+      ? 'EIDAS_LEGAL_PERSON_ATTRIBUTE_MISSING'
+      : 'EIDAS_MANDATORY_ATTRIBUTE_MISSING';
     throw samlError(code, { detail: `${name} missing` });
   }
   for (const [name, values] of Object.entries(out) as [InternalAttribute, string[]][]) {
-    if (SINGLE.includes(name) && values.length !== 1) throw samlError('EIDAS_ATTRIBUTE_INVALID', { detail: `${name} has ${values.length} values` });
+    if (SINGLE.includes(name) && values.length !== 1)
+      throw samlError('EIDAS_ATTRIBUTE_INVALID', { detail: `${name} has ${values.length} values` });
     if (name === 'person_identifier' || name === 'legal_person_identifier') {
-      if (!values.every((v) => identifier(v, idp))) throw samlError('EIDAS_PERSON_IDENTIFIER_INVALID', { detail: `${name} is not ${idp.country ?? 'XX'}/${idp.spCountry}/…` });
+      if (!values.every((v) => identifier(v, idp)))
+        throw samlError('EIDAS_PERSON_IDENTIFIER_INVALID', {
+          detail: `${name} is not ${idp.country ?? 'XX'}/${idp.spCountry}/…`,
+        });
       continue;
     }
     const check = FORMAT[name] ?? text;
-    if (!values.every((v) => check(v, idp, ctx.env.now))) throw samlError('EIDAS_ATTRIBUTE_INVALID', { detail: `${name} is not well-formed` });
+    if (!values.every((v) => check(v, idp, ctx.env.now)))
+      throw samlError('EIDAS_ATTRIBUTE_INVALID', { detail: `${name} is not well-formed` });
   }
   return out;
 }

@@ -18,11 +18,18 @@ export function checkAuthnFreshness(ctx: VerifyContext): void {
   const now = ctx.env.now.getTime();
   const skew = ctx.env.idp.clockSkewSeconds * 1000;
   const authnAt = instant(claims.authn.instant, 'AuthnInstant');
-  const maxAgeSeconds = Math.min(ctx.env.idp.maxAuthenticationAgeSeconds, pending.maxAuthenticationAgeSeconds ?? Infinity);
+  const maxAgeSeconds = Math.min(
+    ctx.env.idp.maxAuthenticationAgeSeconds,
+    pending.maxAuthenticationAgeSeconds ?? Infinity,
+  );
   if (now - authnAt > maxAgeSeconds * 1000 + skew) {
-    throw samlError('SAML_AUTHN_TOO_OLD', { detail: `AuthnInstant ${claims.authn.instant} is older than ${maxAgeSeconds} s` });
+    throw samlError('SAML_AUTHN_TOO_OLD', {
+      detail: `AuthnInstant ${claims.authn.instant} is older than ${maxAgeSeconds} s`,
+    });
   }
   if (pending.forceAuthn && authnAt < instant(pending.issuedAt, 'pending issuedAt') - skew) {
-    throw samlError('SAML_AUTHN_NOT_FRESH', { detail: `AuthnInstant ${claims.authn.instant} precedes the ForceAuthn request of ${pending.issuedAt}` });
+    throw samlError('SAML_AUTHN_NOT_FRESH', {
+      detail: `AuthnInstant ${claims.authn.instant} precedes the ForceAuthn request of ${pending.issuedAt}`,
+    });
   }
 }

@@ -26,23 +26,35 @@ import { checkSignaturePlacement, rejectCommentsInIdentity, rejectDuplicateIds }
 export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
   if (!ctx.encryptedAssertion) return;
   const response = need(ctx.response, 'response');
-  const encrypted = ctx.signed.response ? encryptedInSignedResponse(ctx.signed.response, attr(response, 'ID')) : ctx.encryptedAssertion;
+  const encrypted = ctx.signed.response
+    ? encryptedInSignedResponse(ctx.signed.response, attr(response, 'ID'))
+    : ctx.encryptedAssertion;
   const xml = await decryptAssertion(encrypted, ctx.env.decrypter, ctx.env.sp.entityId);
 
   const assertion = parseStrictXml(xml).documentElement!;
-  if (!isElement(assertion, NS.assertion, 'Assertion')) throw samlError('SAML_SCHEMA_INVALID', { detail: 'decrypted content is not a saml:Assertion' });
+  if (!isElement(assertion, NS.assertion, 'Assertion'))
+    throw samlError('SAML_SCHEMA_INVALID', { detail: 'decrypted content is not a saml:Assertion' });
   rejectDuplicateIds(allElements(assertion), new Set([attr(response, 'ID') ?? '']));
   checkSignaturePlacement(assertion, assertion);
   rejectCommentsInIdentity(assertion);
 
   const signature = optionalChild(assertion, NS.dsig, 'Signature');
   if (signature) {
-    ctx.signed.assertion = verifyOne(xml, signature, assertion, ctx.env.metadata.signingCertificates, ctx.env.idp.signatureAlgorithms, ctx.env.metadata.weakSigningCertificates ?? []);
+    ctx.signed.assertion = verifyOne(
+      xml,
+      signature,
+      assertion,
+      ctx.env.metadata.signingCertificates,
+      ctx.env.idp.signatureAlgorithms,
+      ctx.env.metadata.weakSigningCertificates ?? [],
+    );
     ctx.signed.count += 1;
   }
   const policy = ctx.env.idp.requiredSignatures;
-  if (!signature && !ctx.signed.response) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'neither the Response nor the decrypted Assertion is signed' });
-  if ((policy === 'assertion' || policy === 'both') && !signature) throw samlError('SAML_ASSERTION_NOT_SIGNED', { detail: `policy ${policy}, encrypted` });
+  if (!signature && !ctx.signed.response)
+    throw samlError('SAML_SIGNATURE_MISSING', { detail: 'neither the Response nor the decrypted Assertion is signed' });
+  if ((policy === 'assertion' || policy === 'both') && !signature)
+    throw samlError('SAML_ASSERTION_NOT_SIGNED', { detail: `policy ${policy}, encrypted` });
   ctx.assertion = assertion;
   ctx.decrypted = true;
 }
@@ -53,6 +65,7 @@ function encryptedInSignedResponse(signedXml: string, responseId: string | undef
     throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'signed bytes are not the received Response' });
   }
   const found = childrenNamed(root, NS.assertion, 'EncryptedAssertion');
-  if (found.length !== 1) throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'signed Response does not hold the EncryptedAssertion' });
+  if (found.length !== 1)
+    throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'signed Response does not hold the EncryptedAssertion' });
   return found[0]!;
 }

@@ -9,5 +9,6 @@ import { need, type VerifyContext } from './context.ts';
 
 export function checkDestination(ctx: VerifyContext): void {
   const destination = need(ctx.envelope, 'envelope').destination;
-  if (destination !== ctx.env.sp.acsUrl) throw samlError('SAML_DESTINATION_INVALID', { detail: `Destination ${destination ?? 'missing'}` });
+  if (destination !== ctx.env.sp.acsUrl)
+    throw samlError('SAML_DESTINATION_INVALID', { detail: `Destination ${destination ?? 'missing'}` });
 }

@@ -22,7 +22,8 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
     if (confirmation.method === CM_BEARER && confirmation.inResponseTo) signedValues.add(confirmation.inResponseTo);
   }
   if (signedValues.size === 0) throw samlError('SAML_UNSOLICITED', { detail: 'no signed InResponseTo' });
-  if (signedValues.size > 1) throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: 'signed InResponseTo values differ' });
+  if (signedValues.size > 1)
+    throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: 'signed InResponseTo values differ' });
   const requestId = [...signedValues][0]!;
   if (!envelope.signed && envelope.inResponseTo !== undefined && envelope.inResponseTo !== requestId) {
     throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: 'Response InResponseTo differs from the signed one' });
@@ -37,7 +38,8 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
   ctx.requestId = requestId;
   ctx.pending = pending;
   ctx.loginId = pending.loginId;
-  if (pending.idp !== ctx.env.idp.id) throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
+  if (pending.idp !== ctx.env.idp.id)
+    throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
   const age = ctx.env.now.getTime() - instant(pending.issuedAt, 'pending issuedAt');
   if (age > (PENDING_TTL_SECONDS + ctx.env.idp.clockSkewSeconds) * 1000) {
     throw samlError('SAML_INRESPONSETO_EXPIRED', { detail: `request ${requestId} is ${Math.round(age / 1000)} s old` });
@@ -46,7 +48,12 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
 
 function parsePending(stored: string): PendingRequest {
   const value = JSON.parse(stored) as Partial<PendingRequest>;
-  if (typeof value.loginId !== 'string' || typeof value.browserBinding !== 'string' || typeof value.idp !== 'string' || typeof value.issuedAt !== 'string') {
+  if (
+    typeof value.loginId !== 'string' ||
+    typeof value.browserBinding !== 'string' ||
+    typeof value.idp !== 'string' ||
+    typeof value.issuedAt !== 'string'
+  ) {
     throw samlError('SAML_INTERNAL_ERROR', { detail: 'pending request record is malformed' });
   }
   return value as PendingRequest;

@@ -32,6 +32,7 @@ export function checkIssuerKnown(ctx: VerifyContext): void {
 /** The entityID an Issuer element carries; refuses non-entity formats. */
 export function issuerText(issuer: Element): string {
   const format = attr(issuer, 'Format');
-  if (format !== undefined && format !== ENTITY_FORMAT) throw samlError('SAML_ISSUER_INVALID', { detail: `Issuer Format ${format}` });
+  if (format !== undefined && format !== ENTITY_FORMAT)
+    throw samlError('SAML_ISSUER_INVALID', { detail: `Issuer Format ${format}` });
   return textOnly(issuer).trim();
 }

@@ -14,7 +14,8 @@ import { need, type VerifyContext } from './context.ts';
 export function checkLexical(ctx: VerifyContext): void {
   const doc = parseStrictXml(need(ctx.xml, 'xml'));
   const root = doc.documentElement;
-  if (!isElement(root, NS.protocol, 'Response')) throw samlError('SAML_SCHEMA_INVALID', { detail: 'root is not samlp:Response' });
+  if (!isElement(root, NS.protocol, 'Response'))
+    throw samlError('SAML_SCHEMA_INVALID', { detail: 'root is not samlp:Response' });
   ctx.doc = doc;
   ctx.response = root;
 }

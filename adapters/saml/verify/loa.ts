@@ -16,8 +16,10 @@ export function readLoa(ctx: VerifyContext): void {
   if (ctx.env.profile === 'eidas' && classRef?.startsWith('http://eidas.europa.eu/NotNotified/')) {
     throw samlError('EIDAS_LOA_NOT_NOTIFIED', { detail: `AuthnContextClassRef ${classRef}` });
   }
-  if (!isLoaUri(classRef)) throw samlError('SAML_LOA_INVALID', { detail: `AuthnContextClassRef ${classRef ?? 'missing'}` });
+  if (!isLoaUri(classRef))
+    throw samlError('SAML_LOA_INVALID', { detail: `AuthnContextClassRef ${classRef ?? 'missing'}` });
   const loa = clipLoa(classRef, ctx.env.idp.maxLoa);
-  if (!ctx.env.idp.allowedLoas.includes(loa)) throw samlError('SAML_LOA_NOT_ALLOWED', { detail: `${ctx.env.idp.id} may not assert ${loa}` });
+  if (!ctx.env.idp.allowedLoas.includes(loa))
+    throw samlError('SAML_LOA_NOT_ALLOWED', { detail: `${ctx.env.idp.id} may not assert ${loa}` });
   ctx.loa = loa;
 }

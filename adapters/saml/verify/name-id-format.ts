@@ -14,5 +14,6 @@ export function checkNameIdFormat(ctx: VerifyContext): void {
   const expected = ctx.env.idp.nameIdFormat;
   if (expected === NAMEID_UNSPECIFIED) return;
   const received = need(ctx.claims, 'claims').nameId.format;
-  if (received !== expected) throw samlError('SAML_NAMEID_FORMAT_MISMATCH', { detail: `NameID Format ${received}, registered ${expected}` });
+  if (received !== expected)
+    throw samlError('SAML_NAMEID_FORMAT_MISMATCH', { detail: `NameID Format ${received}, registered ${expected}` });
 }

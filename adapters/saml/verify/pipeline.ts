@@ -36,25 +36,25 @@ export type Step = (ctx: VerifyContext) => void | Promise<void>;
 export type Pipeline = readonly (readonly [name: string, step: Step])[];
 
 export const PIPELINE: Pipeline = [
-  ['transport',            checkTransport],           // POST, ≤ 256 KiB, base64, RelayState ≤ 80 B
-  ['lexical',              checkLexical],             // no DOCTYPE, strict parse, one root, samlp:Response
-  ['structure',            checkStructure],           // unique IDs, one Assertion, Signature placement, no comments
-  ['issuer',               checkIssuerKnown],         // Issuer = this IdP's entityID (selects the keys)
-  ['signatures',           verifySignatures],         // shape, metadata keys only, per-IdP policy
-  ['decrypt',              decryptIfEncrypted],       // EncryptedAssertion: allow-list, HSM unwrap, AES-GCM, own signature
-  ['read-signed',          readSignedClaims],         // claims only from verified canonical bytes
-  ['replay',               rejectReplay],             // assertion ID once, across instances
-  ['in-response-to',       bindPendingRequest],       // pending request, same browser, same IdP
-  ['encryption-policy',    checkEncryptionPolicy],    // encrypted when the IdP's policy requires it
-  ['status',               checkStatus],              // Success only
-  ['destination',          checkDestination],         // = our ACS
-  ['audience',             checkAudience],            // = our entityID
+  ['transport', checkTransport], // POST, ≤ 256 KiB, base64, RelayState ≤ 80 B
+  ['lexical', checkLexical], // no DOCTYPE, strict parse, one root, samlp:Response
+  ['structure', checkStructure], // unique IDs, one Assertion, Signature placement, no comments
+  ['issuer', checkIssuerKnown], // Issuer = this IdP's entityID (selects the keys)
+  ['signatures', verifySignatures], // shape, metadata keys only, per-IdP policy
+  ['decrypt', decryptIfEncrypted], // EncryptedAssertion: allow-list, HSM unwrap, AES-GCM, own signature
+  ['read-signed', readSignedClaims], // claims only from verified canonical bytes
+  ['replay', rejectReplay], // assertion ID once, across instances
+  ['in-response-to', bindPendingRequest], // pending request, same browser, same IdP
+  ['encryption-policy', checkEncryptionPolicy], // encrypted when the IdP's policy requires it
+  ['status', checkStatus], // Success only
+  ['destination', checkDestination], // = our ACS
+  ['audience', checkAudience], // = our entityID
   ['subject-confirmation', checkSubjectConfirmation], // one bearer, Recipient = ACS, NotOnOrAfter
-  ['proxy-restriction',    checkProxyRestriction],    // Count="0" forbids the ID token; Audience list → evidence
-  ['name-id-format',       checkNameIdFormat],        // the format the IdP is registered (and asked) for
-  ['time-window',          checkTimeWindow],          // NotBefore / NotOnOrAfter / instants, with skew
-  ['authn-freshness',      checkAuthnFreshness],      // AuthnInstant within max_age / IdP max age; after a ForceAuthn request
-  ['loa',                  readLoa],                  // eIDAS LoA URI, clipped to the IdP's max, allowed for it
+  ['proxy-restriction', checkProxyRestriction], // Count="0" forbids the ID token; Audience list → evidence
+  ['name-id-format', checkNameIdFormat], // the format the IdP is registered (and asked) for
+  ['time-window', checkTimeWindow], // NotBefore / NotOnOrAfter / instants, with skew
+  ['authn-freshness', checkAuthnFreshness], // AuthnInstant within max_age / IdP max age; after a ForceAuthn request
+  ['loa', readLoa], // eIDAS LoA URI, clipped to the IdP's max, allowed for it
 ];
 
 /**
@@ -72,7 +72,8 @@ export async function runPipeline(ctx: VerifyContext, pipeline: Pipeline = PIPEL
 }
 
 function withLogin(error: unknown, loginId: string | undefined, step: string): AdapterError {
-  if (!(error instanceof AdapterError)) return samlError('SAML_INTERNAL_ERROR', { loginId, detail: `step ${step}`, cause: error });
+  if (!(error instanceof AdapterError))
+    return samlError('SAML_INTERNAL_ERROR', { loginId, detail: `step ${step}`, cause: error });
   if (error.loginId !== undefined || loginId === undefined) return error;
   return new AdapterError(error.code, error.message, { loginId, detail: error.detail, cause: error.cause });
 }

@@ -12,5 +12,6 @@ import { need, type VerifyContext } from './context.ts';
 
 export function checkProxyRestriction(ctx: VerifyContext): void {
   const restriction = need(ctx.claims, 'claims').conditions.proxyRestriction;
-  if (restriction?.count === 0) throw samlError('SAML_PROXY_RESTRICTED', { detail: 'ProxyRestriction Count="0" forbids the ID token' });
+  if (restriction?.count === 0)
+    throw samlError('SAML_PROXY_RESTRICTED', { detail: 'ProxyRestriction Count="0" forbids the ID token' });
 }

@@ -27,7 +27,8 @@ export function readAssertion(assertion: Element): SignedAssertion {
   const subject = requiredChild(assertion, A, 'Subject');
   const nameIdElement = requiredChild(subject, A, 'NameID');
   const nameId = textOnly(nameIdElement).trim();
-  if (nameId.length === 0 || nameId.length > 256) throw samlError('SAML_NAMEID_INVALID', { detail: 'NameID empty or too long' });
+  if (nameId.length === 0 || nameId.length > 256)
+    throw samlError('SAML_NAMEID_INVALID', { detail: 'NameID empty or too long' });
 
   const confirmations: SubjectConfirmation[] = childrenNamed(subject, A, 'SubjectConfirmation').map((sc) => {
     const data = optionalChild(sc, A, 'SubjectConfirmationData');
@@ -56,13 +57,18 @@ export function readAssertion(assertion: Element): SignedAssertion {
     } else {
       if (proxyRestriction) throw samlError('SAML_SCHEMA_INVALID', { detail: 'more than one ProxyRestriction' });
       const count = attr(condition, 'Count');
-      if (count !== undefined && !/^\d{1,9}$/.test(count)) throw samlError('SAML_SCHEMA_INVALID', { detail: 'ProxyRestriction Count is not a non-negative integer' });
-      proxyRestriction = { ...(count === undefined ? {} : { count: Number(count) }), audiences: childrenNamed(condition, A, 'Audience').map((a) => textOnly(a).trim()) };
+      if (count !== undefined && !/^\d{1,9}$/.test(count))
+        throw samlError('SAML_SCHEMA_INVALID', { detail: 'ProxyRestriction Count is not a non-negative integer' });
+      proxyRestriction = {
+        ...(count === undefined ? {} : { count: Number(count) }),
+        audiences: childrenNamed(condition, A, 'Audience').map((a) => textOnly(a).trim()),
+      };
     }
   }
 
   const authnStatements = childrenNamed(assertion, A, 'AuthnStatement');
-  if (authnStatements.length !== 1) throw samlError('SAML_SCHEMA_INVALID', { detail: `${authnStatements.length} AuthnStatements` });
+  if (authnStatements.length !== 1)
+    throw samlError('SAML_SCHEMA_INVALID', { detail: `${authnStatements.length} AuthnStatements` });
   const authn = authnStatements[0]!;
   const authnInstant = attr(authn, 'AuthnInstant');
   if (!authnInstant) throw samlError('SAML_SCHEMA_INVALID', { detail: 'AuthnInstant missing' });
@@ -93,7 +99,11 @@ export function readAssertion(assertion: Element): SignedAssertion {
       oneTimeUse,
       ...(proxyRestriction ? { proxyRestriction } : {}),
     },
-    authn: { instant: authnInstant, sessionIndex: attr(authn, 'SessionIndex'), classRef: classRef && textOnly(classRef).trim() },
+    authn: {
+      instant: authnInstant,
+      sessionIndex: attr(authn, 'SessionIndex'),
+      classRef: classRef && textOnly(classRef).trim(),
+    },
     attributes,
   };
 }

@@ -22,7 +22,9 @@ import { readAssertion } from './read-assertion.ts';
 export function readSignedClaims(ctx: VerifyContext): void {
   const received = need(ctx.response, 'response');
   const issuer = need(ctx.issuer, 'issuer');
-  const signedResponse = ctx.signed.response ? signedRoot(ctx.signed.response, NS.protocol, 'Response', attr(received, 'ID')) : undefined;
+  const signedResponse = ctx.signed.response
+    ? signedRoot(ctx.signed.response, NS.protocol, 'Response', attr(received, 'ID'))
+    : undefined;
   ctx.envelope = envelopeOf(signedResponse ?? received, signedResponse !== undefined);
   if (ctx.envelope.issuer !== undefined && ctx.envelope.issuer !== issuer) {
     throw samlError('SAML_ISSUER_INVALID', { detail: 'signed Response Issuer differs' });
@@ -56,7 +58,8 @@ function assertionInside(response: Element, expectedId: string | undefined): Ele
 }
 
 function decryptedUnderSignedResponse(assertion: Element, signedResponse: Element | undefined): Element {
-  if (!signedResponse) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'decrypted Assertion covered by no signature' });
+  if (!signedResponse)
+    throw samlError('SAML_SIGNATURE_MISSING', { detail: 'decrypted Assertion covered by no signature' });
   return assertion;
 }
 
@@ -64,7 +67,11 @@ function envelopeOf(response: Element, signed: boolean): ResponseEnvelope {
   const issuerElement = optionalChild(response, NS.assertion, 'Issuer');
   const status = requiredChild(response, NS.protocol, 'Status');
   const statusCodes: string[] = [];
-  for (let code: Element | undefined = requiredChild(status, NS.protocol, 'StatusCode'); code; code = optionalChild(code, NS.protocol, 'StatusCode')) {
+  for (
+    let code: Element | undefined = requiredChild(status, NS.protocol, 'StatusCode');
+    code;
+    code = optionalChild(code, NS.protocol, 'StatusCode')
+  ) {
     statusCodes.push(attr(code, 'Value') ?? '');
   }
   const id = attr(response, 'ID');

@@ -20,9 +20,10 @@ export async function rejectReplay(ctx: VerifyContext): Promise<void> {
   const ends = [claims.conditions.notOnOrAfter, ...claims.confirmations.map((c) => c.notOnOrAfter)]
     .filter((v): v is string => v !== undefined)
     .map((v) => instant(v, 'NotOnOrAfter'));
-  const ttl = ends.length === 0
-    ? FALLBACK_TTL_SECONDS
-    : Math.max(1, Math.ceil((Math.max(...ends) - ctx.env.now.getTime()) / 1000) + ctx.env.idp.clockSkewSeconds);
+  const ttl =
+    ends.length === 0
+      ? FALLBACK_TTL_SECONDS
+      : Math.max(1, Math.ceil((Math.max(...ends) - ctx.env.now.getTime()) / 1000) + ctx.env.idp.clockSkewSeconds);
   const fresh = await ctx.env.state.putIfAbsent(`saml:assertion:${issuer}:${claims.id}`, '1', ttl);
   if (!fresh) throw samlError('SAML_REPLAY', { detail: `assertion ${claims.id}` });
 }

@@ -29,19 +29,25 @@ export function checkSignatureShape(signature: Element, parent: Element, allowLi
   exactlyOne(signature, 'SignatureValue');
   const c14n = exactlyOne(signedInfo, 'CanonicalizationMethod');
   if (attr(c14n, 'Algorithm') !== TRANSFORM.excC14n || elementChildren(c14n).length > 0) {
-    throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: `CanonicalizationMethod ${attr(c14n, 'Algorithm') ?? ''}` });
+    throw samlError('SAML_TRANSFORM_NOT_ALLOWED', {
+      detail: `CanonicalizationMethod ${attr(c14n, 'Algorithm') ?? ''}`,
+    });
   }
   const method = attr(exactlyOne(signedInfo, 'SignatureMethod'), 'Algorithm') ?? '';
-  if (!allowedSignatureMethod(method, allowList)) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `SignatureMethod ${method}` });
+  if (!allowedSignatureMethod(method, allowList))
+    throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `SignatureMethod ${method}` });
 
   const reference = exactlyOne(signedInfo, 'Reference');
   const id = attr(parent, 'ID');
   if (!id || attr(reference, 'URI') !== `#${id}`) {
-    throw samlError('SAML_SIGNATURE_WRAPPING', { detail: `Reference URI ${attr(reference, 'URI') ?? ''} is not #${id ?? ''}` });
+    throw samlError('SAML_SIGNATURE_WRAPPING', {
+      detail: `Reference URI ${attr(reference, 'URI') ?? ''} is not #${id ?? ''}`,
+    });
   }
   const transforms = childrenNamed(reference, NS.dsig, 'Transforms');
   const list = transforms.length === 1 ? elementChildren(transforms[0]!) : [];
-  if (transforms.length > 1 || list.length > 2) throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'too many transforms' });
+  if (transforms.length > 1 || list.length > 2)
+    throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'too many transforms' });
   const seen = new Set<string>();
   for (const transform of list) {
     const algorithm = attr(transform, 'Algorithm') ?? '';
@@ -49,12 +55,20 @@ export function checkSignatureShape(signature: Element, parent: Element, allowLi
       throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: `Transform ${algorithm}` });
     }
     const inner = elementChildren(transform);
-    if (inner.some((e) => algorithm !== TRANSFORM.excC14n || e.localName !== 'InclusiveNamespaces' || e.namespaceURI !== TRANSFORM.excC14n)) {
+    if (
+      inner.some(
+        (e) =>
+          algorithm !== TRANSFORM.excC14n ||
+          e.localName !== 'InclusiveNamespaces' ||
+          e.namespaceURI !== TRANSFORM.excC14n,
+      )
+    ) {
       throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'content inside a Transform' });
     }
     seen.add(algorithm);
   }
-  if (!seen.has(TRANSFORM.enveloped)) throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'enveloped-signature transform missing' });
+  if (!seen.has(TRANSFORM.enveloped))
+    throw samlError('SAML_TRANSFORM_NOT_ALLOWED', { detail: 'enveloped-signature transform missing' });
   const digest = attr(requiredChild(reference, NS.dsig, 'DigestMethod'), 'Algorithm') ?? '';
   if (!isAllowedDigest(digest)) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `DigestMethod ${digest}` });
 }

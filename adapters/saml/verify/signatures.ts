@@ -27,15 +27,18 @@ export function verifySignatures(ctx: VerifyContext): void {
   const allowList = ctx.env.idp.signatureAlgorithms;
   const onResponse = optionalChild(response, NS.dsig, 'Signature');
   const onAssertion = ctx.assertion ? optionalChild(ctx.assertion, NS.dsig, 'Signature') : undefined;
-  if (!onResponse && !onAssertion && !ctx.encryptedAssertion) throw samlError('SAML_SIGNATURE_MISSING', { detail: 'no signature' });
+  if (!onResponse && !onAssertion && !ctx.encryptedAssertion)
+    throw samlError('SAML_SIGNATURE_MISSING', { detail: 'no signature' });
 
   const weak = ctx.env.metadata.weakSigningCertificates ?? [];
   if (onResponse) ctx.signed.response = verifyOne(xml, onResponse, response, certificates, allowList, weak);
-  if (onAssertion && ctx.assertion) ctx.signed.assertion = verifyOne(xml, onAssertion, ctx.assertion, certificates, allowList, weak);
+  if (onAssertion && ctx.assertion)
+    ctx.signed.assertion = verifyOne(xml, onAssertion, ctx.assertion, certificates, allowList, weak);
   ctx.signed.count = (onResponse ? 1 : 0) + (onAssertion ? 1 : 0);
 
   const policy = ctx.env.idp.requiredSignatures;
-  if (!ctx.assertion && !ctx.encryptedAssertion && !onResponse) throw samlError('SAML_RESPONSE_NOT_SIGNED', { detail: 'Response without Assertion is unsigned' });
+  if (!ctx.assertion && !ctx.encryptedAssertion && !onResponse)
+    throw samlError('SAML_RESPONSE_NOT_SIGNED', { detail: 'Response without Assertion is unsigned' });
   if ((policy === 'assertion' || policy === 'both') && ctx.assertion && !onAssertion) {
     throw samlError('SAML_ASSERTION_NOT_SIGNED', { detail: `policy ${policy}` });
   }
@@ -78,7 +81,8 @@ export function verifyOne(
     restrictAlgorithms(sig, allowList);
     try {
       sig.loadSignature(signature as never);
-      if (sig.checkSignature(xml)) throw samlError('SAML_KEY_TOO_WEAK', { detail: `${parent.localName} signed with a weak key: ${problem}` });
+      if (sig.checkSignature(xml))
+        throw samlError('SAML_KEY_TOO_WEAK', { detail: `${parent.localName} signed with a weak key: ${problem}` });
     } catch (error) {
       if (error instanceof Error && (error as { code?: string }).code === 'SAML_KEY_TOO_WEAK') throw error;
     }
@@ -95,6 +99,7 @@ function foreignKeyInfo(signature: Element, certificates: readonly string[]): bo
   const keyInfo = childrenNamed(signature, NS.dsig, 'KeyInfo')[0];
   if (!keyInfo) return false;
   const trusted = certificates.map((pem) => new X509Certificate(pem).raw.toString('base64'));
-  return descendantsNamed(keyInfo, NS.dsig, 'X509Certificate')
-    .some((e) => !trusted.includes((e.textContent ?? '').replace(/\s+/g, '')));
+  return descendantsNamed(keyInfo, NS.dsig, 'X509Certificate').some(
+    (e) => !trusted.includes((e.textContent ?? '').replace(/\s+/g, '')),
+  );
 }

@@ -13,14 +13,24 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { samlError } from '../errors.ts';
-import { allElements, childrenNamed, containsComment, descendantsNamed, elementChildren, isElement } from '../xml/dom.ts';
+import {
+  allElements,
+  childrenNamed,
+  containsComment,
+  descendantsNamed,
+  elementChildren,
+  isElement,
+} from '../xml/dom.ts';
 import { NS, STATUS_SUCCESS } from '../xml/namespaces.ts';
 import { need, type VerifyContext } from './context.ts';
 
 const ID_NAMES = new Set(['ID', 'Id', 'id']);
 const IDENTITY: readonly [string, string][] = [
-  [NS.assertion, 'NameID'], [NS.assertion, 'AttributeValue'], [NS.assertion, 'Issuer'],
-  [NS.assertion, 'Audience'], [NS.assertion, 'AuthnContextClassRef'],
+  [NS.assertion, 'NameID'],
+  [NS.assertion, 'AttributeValue'],
+  [NS.assertion, 'Issuer'],
+  [NS.assertion, 'Audience'],
+  [NS.assertion, 'AuthnContextClassRef'],
 ];
 
 export function checkStructure(ctx: VerifyContext): void {
@@ -34,10 +44,14 @@ export function checkStructure(ctx: VerifyContext): void {
     throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'Assertion outside the Response children' });
   }
   if (assertions.length + encrypted.length > 1) {
-    throw samlError('SAML_MULTIPLE_ASSERTIONS', { detail: `${assertions.length} assertions, ${encrypted.length} encrypted` });
+    throw samlError('SAML_MULTIPLE_ASSERTIONS', {
+      detail: `${assertions.length} assertions, ${encrypted.length} encrypted`,
+    });
   }
   if (encrypted.length > 0 && ctx.env.idp.encryptedAssertions === 'forbidden') {
-    throw samlError('SAML_ENCRYPTED_ASSERTION_FORBIDDEN', { detail: `${ctx.env.idp.id} does not send encrypted assertions` });
+    throw samlError('SAML_ENCRYPTED_ASSERTION_FORBIDDEN', {
+      detail: `${ctx.env.idp.id} does not send encrypted assertions`,
+    });
   }
   ctx.encryptedAssertion = encrypted[0];
   const assertion = assertions[0];

@@ -13,11 +13,16 @@ export function checkSubjectConfirmation(ctx: VerifyContext): void {
   const confirmations = need(ctx.claims, 'claims').confirmations;
   const [bearer] = confirmations;
   if (confirmations.length !== 1 || !bearer || bearer.method !== CM_BEARER) {
-    throw samlError('SAML_SUBJECT_CONFIRMATION_INVALID', { detail: `${confirmations.length} confirmations, method ${bearer?.method ?? ''}` });
+    throw samlError('SAML_SUBJECT_CONFIRMATION_INVALID', {
+      detail: `${confirmations.length} confirmations, method ${bearer?.method ?? ''}`,
+    });
   }
-  if (bearer.recipient !== ctx.env.sp.acsUrl) throw samlError('SAML_RECIPIENT_INVALID', { detail: `Recipient ${bearer.recipient ?? 'missing'}` });
-  if (bearer.notBefore !== undefined) throw samlError('SAML_SUBJECT_CONFIRMATION_INVALID', { detail: 'bearer NotBefore present' });
-  if (bearer.notOnOrAfter === undefined) throw samlError('SAML_SUBJECT_CONFIRMATION_INVALID', { detail: 'NotOnOrAfter missing' });
+  if (bearer.recipient !== ctx.env.sp.acsUrl)
+    throw samlError('SAML_RECIPIENT_INVALID', { detail: `Recipient ${bearer.recipient ?? 'missing'}` });
+  if (bearer.notBefore !== undefined)
+    throw samlError('SAML_SUBJECT_CONFIRMATION_INVALID', { detail: 'bearer NotBefore present' });
+  if (bearer.notOnOrAfter === undefined)
+    throw samlError('SAML_SUBJECT_CONFIRMATION_INVALID', { detail: 'NotOnOrAfter missing' });
   const skew = ctx.env.idp.clockSkewSeconds * 1000;
   if (ctx.env.now.getTime() - skew >= instant(bearer.notOnOrAfter, 'SubjectConfirmationData NotOnOrAfter')) {
     throw samlError('SAML_EXPIRED', { detail: 'SubjectConfirmationData expired' });

@@ -16,10 +16,13 @@ export function checkTransport(ctx: VerifyContext): void {
   const { method, params } = ctx.message;
   if (method !== 'POST') throw samlError('SAML_TRANSPORT_INVALID', { detail: `method ${method}` });
   const encoded = params['SAMLResponse'];
-  if (typeof encoded !== 'string' || encoded.length === 0) throw samlError('SAML_TRANSPORT_INVALID', { detail: 'no SAMLResponse' });
-  if (encoded.length > Math.ceil(MAX_RESPONSE_BYTES / 3) * 4 * 1.1) throw samlError('SAML_TOO_LARGE', { detail: `${encoded.length} base64 chars` });
+  if (typeof encoded !== 'string' || encoded.length === 0)
+    throw samlError('SAML_TRANSPORT_INVALID', { detail: 'no SAMLResponse' });
+  if (encoded.length > Math.ceil(MAX_RESPONSE_BYTES / 3) * 4 * 1.1)
+    throw samlError('SAML_TOO_LARGE', { detail: `${encoded.length} base64 chars` });
   const compact = encoded.replace(/[\r\n\t ]+/g, '');
-  if (compact.length % 4 !== 0 || !BASE64.test(compact)) throw samlError('SAML_TRANSPORT_INVALID', { detail: 'SAMLResponse is not base64' });
+  if (compact.length % 4 !== 0 || !BASE64.test(compact))
+    throw samlError('SAML_TRANSPORT_INVALID', { detail: 'SAMLResponse is not base64' });
   const bytes = Buffer.from(compact, 'base64');
   if (bytes.length > MAX_RESPONSE_BYTES) throw samlError('SAML_TOO_LARGE', { detail: `${bytes.length} bytes` });
   const relayState = params['RelayState'];

@@ -22,7 +22,12 @@ export function elementChildren(parent: Node): Element[] {
 
 /** True when `element` is `{ns}local`. */
 export function isElement(node: Node | null | undefined, ns: string, local: string): node is Element {
-  return !!node && node.nodeType === ELEMENT && (node as Element).namespaceURI === ns && (node as Element).localName === local;
+  return (
+    !!node &&
+    node.nodeType === ELEMENT &&
+    (node as Element).namespaceURI === ns &&
+    (node as Element).localName === local
+  );
 }
 
 /** Element children named `{ns}local`. */
@@ -80,7 +85,8 @@ export function textOnly(element: Element): string {
   let text = '';
   for (let child = element.firstChild; child; child = child.nextSibling) {
     if (child.nodeType === TEXT || child.nodeType === CDATA) text += child.nodeValue ?? '';
-    else if (child.nodeType === COMMENT) throw samlError('SAML_COMMENT_IN_IDENTITY', { detail: `comment in ${element.localName}` });
+    else if (child.nodeType === COMMENT)
+      throw samlError('SAML_COMMENT_IN_IDENTITY', { detail: `comment in ${element.localName}` });
     else throw samlError('SAML_SCHEMA_INVALID', { detail: `unexpected child in ${element.localName}` });
   }
   return text;
@@ -88,5 +94,5 @@ export function textOnly(element: Element): string {
 
 /** An attribute value, or undefined when absent. */
 export function attr(element: Element, name: string): string | undefined {
-  return element.hasAttribute(name) ? element.getAttribute(name) ?? undefined : undefined;
+  return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;
 }

@@ -31,7 +31,10 @@ const PROCESSING_INSTRUCTION = 7;
 export function parseStrictXml(xml: string): Document {
   if (DTD.test(xml)) throw samlError('SAML_DTD_FORBIDDEN', { detail: 'document type declaration present' });
   const forbidden = NOT_XML_CHAR.exec(xml);
-  if (forbidden) throw samlError('SAML_MALFORMED_XML', { detail: `character U+${(forbidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at ${forbidden.index} is not allowed in XML` });
+  if (forbidden)
+    throw samlError('SAML_MALFORMED_XML', {
+      detail: `character U+${(forbidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at ${forbidden.index} is not allowed in XML`,
+    });
   let doc: Document;
   try {
     doc = new DOMParser({

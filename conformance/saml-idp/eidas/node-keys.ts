@@ -31,13 +31,36 @@ export interface NodeKeys {
 }
 
 const SPECS = {
-  rsa: { subject: 'CN=Conformance eIDAS node signing (RSA)', algorithm: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } },
-  ec: { subject: 'CN=Conformance eIDAS node signing (EC)', algorithm: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } },
-  federation: { subject: 'CN=Conformance eIDAS metadata trust anchor', algorithm: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 3072, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } },
+  rsa: {
+    subject: 'CN=Conformance eIDAS node signing (RSA)',
+    algorithm: {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 3072,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+  },
+  ec: {
+    subject: 'CN=Conformance eIDAS node signing (EC)',
+    algorithm: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
+  },
+  federation: {
+    subject: 'CN=Conformance eIDAS metadata trust anchor',
+    algorithm: {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 3072,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+  },
 } as const;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const body = Buffer.from(der).toString('base64').match(/.{1,64}/g)?.join('\n') ?? '';
+  const body =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g)
+      ?.join('\n') ?? '';
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
@@ -55,7 +78,10 @@ async function makeKey(spec: (typeof SPECS)[keyof typeof SPECS]): Promise<{ keyP
     signingAlgorithm: spec.algorithm,
     keys,
   });
-  return { keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), certPem: certificate.toString('pem') };
+  return {
+    keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
+    certPem: certificate.toString('pem'),
+  };
 }
 
 async function loadOrMake(dir: string, name: keyof typeof SPECS): Promise<NodeKey> {
@@ -77,7 +103,12 @@ async function loadOrMake(dir: string, name: keyof typeof SPECS): Promise<NodeKe
  */
 export async function ensureNodeKeys(dir: string): Promise<NodeKeys> {
   mkdirSync(dir, { recursive: true });
-  return { rsa: await loadOrMake(dir, 'rsa'), ec: await loadOrMake(dir, 'ec'), federation: await loadOrMake(dir, 'federation'), dir };
+  return {
+    rsa: await loadOrMake(dir, 'rsa'),
+    ec: await loadOrMake(dir, 'ec'),
+    federation: await loadOrMake(dir, 'federation'),
+    dir,
+  };
 }
 
 /** The base64 body of a PEM certificate (for ds:X509Certificate). */

@@ -22,7 +22,10 @@ export const SIG = {
   rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
 } as const;
 
-const DIGEST = { sha256: 'http://www.w3.org/2001/04/xmlenc#sha256', sha384: 'http://www.w3.org/2001/04/xmldsig-more#sha384' } as const;
+const DIGEST = {
+  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  sha384: 'http://www.w3.org/2001/04/xmldsig-more#sha384',
+} as const;
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 
 interface Method {
@@ -33,8 +36,16 @@ interface Method {
 
 /** How each method signs: the hash, Node's options, and the key type it needs. */
 export const METHODS: Readonly<Record<string, Method>> = Object.freeze({
-  [SIG.pssSha256]: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, key: 'rsa' },
-  [SIG.pssSha384]: { hash: 'sha384', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 }, key: 'rsa' },
+  [SIG.pssSha256]: {
+    hash: 'sha256',
+    options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+    key: 'rsa',
+  },
+  [SIG.pssSha384]: {
+    hash: 'sha384',
+    options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
+    key: 'rsa',
+  },
   [SIG.ecdsaSha256]: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' }, key: 'ec' },
   [SIG.ecdsaSha384]: { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' }, key: 'ec' },
   [SIG.rsaSha256]: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PADDING }, key: 'rsa' },
@@ -53,7 +64,12 @@ function installAlgorithms(sig: SignedXml): void {
       getSignature = (signedInfo: string, key: string | Buffer): string =>
         nodeSign(row.hash, Buffer.from(signedInfo, 'utf8'), { key, ...row.options }).toString('base64');
       verifySignature = (material: string, key: string | Buffer, value: string): boolean =>
-        nodeVerify(row.hash, Buffer.from(material, 'utf8'), { key: createPublicKey(key), ...row.options }, Buffer.from(value, 'base64'));
+        nodeVerify(
+          row.hash,
+          Buffer.from(material, 'utf8'),
+          { key: createPublicKey(key), ...row.options },
+          Buffer.from(value, 'base64'),
+        );
     };
   }
   (sig.HashAlgorithms as Record<string, unknown>)[DIGEST.sha384] = class {
@@ -112,7 +128,8 @@ export function verifyEnvelopedSignature(xml: string, certificates: readonly str
   const signatures = doc.getElementsByTagNameNS(NS.dsig, 'Signature');
   if (signatures.length !== 1 || signatures.item(0)?.parentNode !== root) return false;
   const signature = signatures.item(0)!;
-  const methodUri = signature.getElementsByTagNameNS(NS.dsig, 'SignatureMethod').item(0)?.getAttribute('Algorithm') ?? '';
+  const methodUri =
+    signature.getElementsByTagNameNS(NS.dsig, 'SignatureMethod').item(0)?.getAttribute('Algorithm') ?? '';
   if (methodUri === SIG.rsaSha256 || !Object.hasOwn(METHODS, methodUri)) return false;
   return certificates.some((publicCert) => {
     const sig = new SignedXml({ publicCert, getCertFromKeyInfo: () => null });
@@ -121,7 +138,9 @@ export function verifyEnvelopedSignature(xml: string, certificates: readonly str
       sig.loadSignature(signature as never);
       if (!sig.checkSignature(xml)) return false;
       const id = root.getAttribute('ID');
-      return sig.getSignedReferences().length === 1 && id !== null && sig.getReferences().every((r) => r.uri === `#${id}`);
+      return (
+        sig.getSignedReferences().length === 1 && id !== null && sig.getReferences().every((r) => r.uri === `#${id}`)
+      );
     } catch {
       return false;
     }

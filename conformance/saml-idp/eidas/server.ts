@@ -19,7 +19,15 @@ import { parseXml } from '../hostile/dom.ts';
 import { autoPostPage } from '../pages.ts';
 import { assertWellFormedXml } from '../xml-guard.ts';
 import { encryptAssertion, type EncryptionOptions } from './encrypt-assertion.ts';
-import { assertionXml, EIDAS_LOA, ERIKA, nodeMetadataXml, personAttributes, responseXml, type EidasPerson } from './messages.ts';
+import {
+  assertionXml,
+  EIDAS_LOA,
+  ERIKA,
+  nodeMetadataXml,
+  personAttributes,
+  responseXml,
+  type EidasPerson,
+} from './messages.ts';
 import type { NodeKeys } from './node-keys.ts';
 import { METHODS, SIG, signAsNode, verifyEnvelopedSignature } from './node-signature.ts';
 import { readSpMetadata } from './sp-view.ts';
@@ -82,9 +90,15 @@ function requestFields(xml: string): Omit<Pending, 'relayState'> {
   const root = parseXml(xml).documentElement;
   const id = root?.getAttribute('ID') ?? '';
   const acs = root?.getAttribute('AssertionConsumerServiceURL') ?? '';
-  const issuer = root?.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Issuer').item(0)?.textContent?.trim() ?? '';
-  const loa = root?.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AuthnContextClassRef').item(0)?.textContent?.trim() ?? EIDAS_LOA.substantial;
-  if (id === '' || issuer === '') throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'the AuthnRequest has no ID or Issuer');
+  const issuer =
+    root?.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Issuer').item(0)?.textContent?.trim() ?? '';
+  const loa =
+    root
+      ?.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'AuthnContextClassRef')
+      .item(0)
+      ?.textContent?.trim() ?? EIDAS_LOA.substantial;
+  if (id === '' || issuer === '')
+    throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'the AuthnRequest has no ID or Issuer');
   return { id, acs, audience: issuer, loa };
 }
 
@@ -103,7 +117,13 @@ export async function startEidasNode(options: EidasNodeOptions): Promise<EidasNo
 
   const metadata = (): string => {
     const id = newId();
-    const xml = nodeMetadataXml({ id, entityId: entityId(), ssoUrl: `${base}/sso`, signingCertificates: [options.keys.rsa.certificatePem, options.keys.ec.certificatePem], validUntil: new Date(Date.now() + 86_400_000) });
+    const xml = nodeMetadataXml({
+      id,
+      entityId: entityId(),
+      ssoUrl: `${base}/sso`,
+      signingCertificates: [options.keys.rsa.certificatePem, options.keys.ec.certificatePem],
+      validUntil: new Date(Date.now() + 86_400_000),
+    });
     return signAsNode(xml, { id, key: options.keys.federation, method: SIG.pssSha256, first: true });
   };
 
@@ -121,48 +141,97 @@ export async function startEidasNode(options: EidasNodeOptions): Promise<EidasNo
     const methodUri = o.signatureMethod ?? SIG.pssSha256;
     const key = METHODS[methodUri]?.key === 'ec' ? options.keys.ec : options.keys.rsa;
     let assertion = assertionXml({
-      id: assertionId, issuer: entityId(), now, inResponseTo: request.id, recipient: request.acs, audience: request.audience,
-      nameId: person.personIdentifier, loa: o.loa ?? request.loa, attributes, ...(o.nameFormat === undefined ? {} : { nameFormat: o.nameFormat }),
+      id: assertionId,
+      issuer: entityId(),
+      now,
+      inResponseTo: request.id,
+      recipient: request.acs,
+      audience: request.audience,
+      nameId: person.personIdentifier,
+      loa: o.loa ?? request.loa,
+      attributes,
+      ...(o.nameFormat === undefined ? {} : { nameFormat: o.nameFormat }),
     });
     if (o.signAssertion === true) assertion = signAsNode(assertion, { id: assertionId, key, method: methodUri });
     let body = assertion;
     if (o.encrypt !== false) {
-      if (sp.encryptionCertificate === undefined) throw new ConformanceError('SP_METADATA_INVALID', 502, 'the SP metadata has no encryption certificate (use="encryption")');
+      if (sp.encryptionCertificate === undefined)
+        throw new ConformanceError(
+          'SP_METADATA_INVALID',
+          502,
+          'the SP metadata has no encryption certificate (use="encryption")',
+        );
       body = encryptAssertion(assertion, sp.encryptionCertificate, o.encrypt ?? {});
     }
-    const response = responseXml({ id: responseId, issuer: entityId(), now, inResponseTo: request.id, destination: request.acs, body });
+    const response = responseXml({
+      id: responseId,
+      issuer: entityId(),
+      now,
+      inResponseTo: request.id,
+      destination: request.acs,
+      body,
+    });
     return o.signResponse === false ? response : signAsNode(response, { id: responseId, key, method: methodUri });
   };
 
   const server = await serve(options.port, {
-    'GET /': ({ res }) => sendHtml(res, 200, page('Conformance eIDAS node', `<p>eIDAS Proxy-Service of the conformance suite. Metadata: <code>${escapeHtml(entityId())}</code></p>`)),
+    'GET /': ({ res }) =>
+      sendHtml(
+        res,
+        200,
+        page(
+          'Conformance eIDAS node',
+          `<p>eIDAS Proxy-Service of the conformance suite. Metadata: <code>${escapeHtml(entityId())}</code></p>`,
+        ),
+      ),
     'GET /metadata': ({ res }) => {
       res.writeHead(200, { 'content-type': 'application/samlmetadata+xml', 'cache-control': 'no-store' });
       res.end(metadata());
     },
     'POST /sso': async ({ res, form }) => {
       const encoded = form.get('SAMLRequest');
-      if (encoded === null || encoded === '') throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'no SAMLRequest');
+      if (encoded === null || encoded === '')
+        throw new ConformanceError('AUTHN_REQUEST_MISSING', 400, 'no SAMLRequest');
       const xml = Buffer.from(encoded, 'base64').toString('utf8');
       assertWellFormedXml(xml);
       requests.push(xml);
       const sp = await readSpMetadata(options.spMetadataUrl);
-      if (!verifyEnvelopedSignature(xml, sp.signingCertificates)) throw new ConformanceError('AUTHN_REQUEST_SIGNATURE_INVALID', 400, 'the AuthnRequest is not signed (RSA-PSS or ECDSA) by a key of the SP metadata');
+      if (!verifyEnvelopedSignature(xml, sp.signingCertificates))
+        throw new ConformanceError(
+          'AUTHN_REQUEST_SIGNATURE_INVALID',
+          400,
+          'the AuthnRequest is not signed (RSA-PSS or ECDSA) by a key of the SP metadata',
+        );
       const fields = requestFields(xml);
-      if (!sp.acsUrls.includes(fields.acs)) throw new ConformanceError('AUTHN_REQUEST_ACS_MISMATCH', 400, 'AssertionConsumerServiceURL is not an ACS of the SP metadata');
+      if (!sp.acsUrls.includes(fields.acs))
+        throw new ConformanceError(
+          'AUTHN_REQUEST_ACS_MISMATCH',
+          400,
+          'AssertionConsumerServiceURL is not an ACS of the SP metadata',
+        );
       const token = randomBytes(16).toString('hex');
       pending.set(token, { ...fields, relayState: form.get('RelayState') });
-      sendHtml(res, 200, page('Conformance eIDAS node — sign in', `<form method="post" action="/login">${hiddenInput('token', token)}
+      sendHtml(
+        res,
+        200,
+        page(
+          'Conformance eIDAS node — sign in',
+          `<form method="post" action="/login">${hiddenInput('token', token)}
 <label>User <input name="username" value="${escapeHtml(people[0]?.username ?? '')}"></label>
 <label>Password <input name="password" type="password"></label>
 <p class="note">Users: ${people.map((p) => `${escapeHtml(p.username)} / ${escapeHtml(p.username)}-demo`).join(', ')}</p>
-<button type="submit">Sign in</button></form>`));
+<button type="submit">Sign in</button></form>`,
+        ),
+      );
     },
     'POST /login': async ({ res, form }) => {
       const request = pending.get(form.get('token') ?? '');
       if (request === undefined) throw new ConformanceError('AUTHN_REQUEST_UNKNOWN', 400, 'unknown or used login');
-      const person = people.find((p) => p.username === form.get('username') && `${p.username}-demo` === form.get('password'));
-      if (person === undefined) throw new ConformanceError('LOGIN_BAD_CREDENTIALS', 401, 'unknown user or wrong password');
+      const person = people.find(
+        (p) => p.username === form.get('username') && `${p.username}-demo` === form.get('password'),
+      );
+      if (person === undefined)
+        throw new ConformanceError('LOGIN_BAD_CREDENTIALS', 401, 'unknown user or wrong password');
       pending.delete(form.get('token') ?? '');
       const xml = await answer(request, person);
       sendHtml(res, 200, autoPostPage(request.acs, Buffer.from(xml, 'utf8').toString('base64'), request.relayState));

@@ -21,7 +21,12 @@ export interface SpView {
 }
 
 function toPem(body: string): string {
-  return `-----BEGIN CERTIFICATE-----\n${body.replace(/\s+/g, '').match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END CERTIFICATE-----\n`;
+  return `-----BEGIN CERTIFICATE-----\n${
+    body
+      .replace(/\s+/g, '')
+      .match(/.{1,64}/g)
+      ?.join('\n') ?? ''
+  }\n-----END CERTIFICATE-----\n`;
 }
 
 /**
@@ -41,12 +46,21 @@ export async function readSpMetadata(url: string): Promise<SpView> {
   }
   assertWellFormedXml(xml);
   const root = parseXml(xml).documentElement;
-  if (root === null || root.localName !== 'EntityDescriptor' || root.namespaceURI !== MD) throw new ConformanceError('SP_METADATA_INVALID', 502, 'not an md:EntityDescriptor');
-  const view: SpView = { entityId: root.getAttribute('entityID') ?? '', acsUrls: [], signingCertificates: [], encryptionCertificate: undefined, xml };
+  if (root === null || root.localName !== 'EntityDescriptor' || root.namespaceURI !== MD)
+    throw new ConformanceError('SP_METADATA_INVALID', 502, 'not an md:EntityDescriptor');
+  const view: SpView = {
+    entityId: root.getAttribute('entityID') ?? '',
+    acsUrls: [],
+    signingCertificates: [],
+    encryptionCertificate: undefined,
+    xml,
+  };
   const sp = root.getElementsByTagNameNS(MD, 'SPSSODescriptor').item(0);
-  if (sp === null || view.entityId === '') throw new ConformanceError('SP_METADATA_INVALID', 502, 'no entityID or SPSSODescriptor');
+  if (sp === null || view.entityId === '')
+    throw new ConformanceError('SP_METADATA_INVALID', 502, 'no entityID or SPSSODescriptor');
   for (const acs of Array.from(sp.getElementsByTagNameNS(MD, 'AssertionConsumerService'))) {
-    if (acs.getAttribute('Binding') === POST && acs.getAttribute('Location')) view.acsUrls.push(acs.getAttribute('Location')!);
+    if (acs.getAttribute('Binding') === POST && acs.getAttribute('Location'))
+      view.acsUrls.push(acs.getAttribute('Location')!);
   }
   for (const descriptor of Array.from(sp.getElementsByTagNameNS(MD, 'KeyDescriptor'))) {
     const body = descriptor.getElementsByTagNameNS(NS.dsig, 'X509Certificate').item(0)?.textContent ?? '';

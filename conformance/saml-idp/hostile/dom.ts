@@ -52,7 +52,8 @@ export function descendants(root: Document | Element, ns: string, localName: str
 /** The Response root and its (first) Assertion. Throws when the shape is not a Response with an Assertion. */
 export function responseParts(doc: Document): { response: Element; assertion: Element } {
   const response = doc.documentElement;
-  if (response === null || response.namespaceURI !== NS.protocol || response.localName !== 'Response') throw new Error('not a samlp:Response');
+  if (response === null || response.namespaceURI !== NS.protocol || response.localName !== 'Response')
+    throw new Error('not a samlp:Response');
   const assertion = child(response, NS.assertion, 'Assertion');
   if (assertion === undefined) throw new Error('the Response carries no Assertion');
   return { response, assertion };

@@ -60,6 +60,9 @@ export function signSamlElement(xml: string, options: SignOptions): string {
     transforms: options.transforms ?? [ALG.enveloped, ALG.excC14n],
     digestAlgorithm: options.digestAlgorithm ?? ALG.sha256,
   });
-  sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${xpath}/*[local-name(.)='Issuer']`, action: 'after' } });
+  sig.computeSignature(xml, {
+    prefix: 'ds',
+    location: { reference: `${xpath}/*[local-name(.)='Issuer']`, action: 'after' },
+  });
   return sig.getSignedXml();
 }

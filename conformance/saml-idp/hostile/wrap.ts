@@ -15,7 +15,17 @@
  * | XSW8  | signed Assertion | evil Assertion carries the Signature; the original inside a `ds:Object` of it |
  * | XSW9  | signed Assertion | decoy second Signature repeating the genuine SignatureValue, evil Assertion in its `ds:Object` |
  */
-import { NS, child, descendants, evilClone, insertAfter, parseXml, removeOwnSignature, responseParts, serialize } from './dom.ts';
+import {
+  NS,
+  child,
+  descendants,
+  evilClone,
+  insertAfter,
+  parseXml,
+  removeOwnSignature,
+  responseParts,
+  serialize,
+} from './dom.ts';
 
 /** The identity an attacker would like the SP to read. */
 export const evilNameId = 'conformance-attacker-admin';

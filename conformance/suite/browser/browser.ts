@@ -78,7 +78,13 @@ export class Browser {
     }
     const method = init.method ?? (init.form ? 'POST' : 'GET');
     this.trail.push(`${method} ${target.origin}${target.pathname}`);
-    const response = await fetch(target, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const response = await fetch(target, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     this.#store(target, response.headers);
     return response;
   }
@@ -99,7 +105,12 @@ export class Browser {
   }
 
   /** Submits a form (relative actions resolve against `base`), following redirects. */
-  async submit(form: Form, base: URL, overrides: Record<string, string> = {}, stop?: (u: URL) => boolean): Promise<Landing> {
+  async submit(
+    form: Form,
+    base: URL,
+    overrides: Record<string, string> = {},
+    stop?: (u: URL) => boolean,
+  ): Promise<Landing> {
     const method = form.method === 'POST' ? 'POST' : 'GET';
     const target = new URL(form.action === '' ? base : new URL(form.action, base));
     const fields = { ...form.fields, ...overrides };

@@ -47,7 +47,12 @@ export function formsIn(html: string): Form[] {
     }
     const head = m[1] ?? '';
     const id = attribute(head, 'id');
-    forms.push({ action: attribute(head, 'action') ?? '', method: (attribute(head, 'method') ?? 'GET').toUpperCase(), fields, ...(id === undefined ? {} : { id }) });
+    forms.push({
+      action: attribute(head, 'action') ?? '',
+      method: (attribute(head, 'method') ?? 'GET').toUpperCase(),
+      fields,
+      ...(id === undefined ? {} : { id }),
+    });
   }
   return forms;
 }

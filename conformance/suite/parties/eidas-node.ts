@@ -38,7 +38,9 @@ export interface SuiteEidasNodeOptions {
  *
  * @example const { node, stop } = await startSuiteEidasNode({ idpId: 'conformance-eidas', port: 7401, spMetadataUrl, keysDir: 'var/conformance-eidas' });
  */
-export async function startSuiteEidasNode(options: SuiteEidasNodeOptions): Promise<{ node: SuiteEidasNode; server: EidasNode; stop(): Promise<void> }> {
+export async function startSuiteEidasNode(
+  options: SuiteEidasNodeOptions,
+): Promise<{ node: SuiteEidasNode; server: EidasNode; stop(): Promise<void> }> {
   const server = await startEidasNode({
     port: options.port,
     spMetadataUrl: options.spMetadataUrl,

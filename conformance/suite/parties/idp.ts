@@ -39,7 +39,9 @@ export interface SuiteIdpOptions {
  *
  * @example const { idp, stop } = await startSuiteIdp({ idpId: 'conformance-idp', port: 7400, spMetadataUrl, keysDir: 'var/conformance' });
  */
-export async function startSuiteIdp(options: SuiteIdpOptions): Promise<{ idp: SuiteIdp; server: DemoIdp; stop(): Promise<void> }> {
+export async function startSuiteIdp(
+  options: SuiteIdpOptions,
+): Promise<{ idp: SuiteIdp; server: DemoIdp; stop(): Promise<void> }> {
   const pki = ensureDevPki(options.keysDir);
   const server = await startDemoIdp({
     port: options.port,
@@ -47,7 +49,11 @@ export async function startSuiteIdp(options: SuiteIdpOptions): Promise<{ idp: Su
     keys: pki,
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
   });
-  return { idp: suiteIdpOf(server, options.idpId, { privateKeyPem: pki.idpKeyPem, certPem: pki.idpCertPem }), server, stop: () => server.stop() };
+  return {
+    idp: suiteIdpOf(server, options.idpId, { privateKeyPem: pki.idpKeyPem, certPem: pki.idpCertPem }),
+    server,
+    stop: () => server.stop(),
+  };
 }
 
 /**

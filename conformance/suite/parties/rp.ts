@@ -95,8 +95,15 @@ export class SuiteRp {
    *
    * @example await rp.token({ grant_type: 'authorization_code', code, redirect_uri, code_verifier });
    */
-  async token(body: Record<string, string>, options: { auth?: 'basic' | 'post' | 'none'; secret?: string; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...options.headers };
+  async token(
+    body: Record<string, string>,
+    options: { auth?: 'basic' | 'post' | 'none'; secret?: string; headers?: Record<string, string> } = {},
+  ): Promise<JsonAnswer> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...options.headers,
+    };
     const form = new URLSearchParams(body);
     const secret = options.secret ?? this.client.clientSecret;
     const auth = options.auth ?? 'basic';
@@ -108,19 +115,49 @@ export class SuiteRp {
     } else {
       form.set('client_id', this.client.clientId);
     }
-    return jsonAnswer(await fetch(this.discovery.token_endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(15_000) }));
+    return jsonAnswer(
+      await fetch(this.discovery.token_endpoint, {
+        method: 'POST',
+        headers,
+        body: form,
+        signal: AbortSignal.timeout(15_000),
+      }),
+    );
   }
 
   /** Exchanges a code with the request's verifier (the honest exchange). */
-  exchange(code: string, request: AuthorizationRequest, extra: Record<string, string> = {}, headers?: Record<string, string>): Promise<JsonAnswer> {
-    return this.token({ grant_type: 'authorization_code', code, redirect_uri: this.client.redirectUri, code_verifier: request.verifier, ...extra }, { headers });
+  exchange(
+    code: string,
+    request: AuthorizationRequest,
+    extra: Record<string, string> = {},
+    headers?: Record<string, string>,
+  ): Promise<JsonAnswer> {
+    return this.token(
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: this.client.redirectUri,
+        code_verifier: request.verifier,
+        ...extra,
+      },
+      { headers },
+    );
   }
 
   /** Calls UserInfo (GET with the header by default). */
-  async userinfo(accessToken: string, options: { method?: 'GET' | 'POST'; scheme?: string; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
+  async userinfo(
+    accessToken: string,
+    options: { method?: 'GET' | 'POST'; scheme?: string; headers?: Record<string, string> } = {},
+  ): Promise<JsonAnswer> {
     const endpoint = String(this.discovery.userinfo_endpoint ?? '');
-    const headers = { authorization: `${options.scheme ?? 'Bearer'} ${accessToken}`, accept: 'application/json', ...options.headers };
-    return jsonAnswer(await fetch(endpoint, { method: options.method ?? 'GET', headers, signal: AbortSignal.timeout(15_000) }));
+    const headers = {
+      authorization: `${options.scheme ?? 'Bearer'} ${accessToken}`,
+      accept: 'application/json',
+      ...options.headers,
+    };
+    return jsonAnswer(
+      await fetch(endpoint, { method: options.method ?? 'GET', headers, signal: AbortSignal.timeout(15_000) }),
+    );
   }
 
   /** The deployment's JWKS (fetched once). */
@@ -137,7 +174,10 @@ export class SuiteRp {
    *
    * @example const { payload, header } = await rp.verifyIdToken(tokens.id_token, req.nonce);
    */
-  async verifyIdToken(idToken: string, nonce?: string): Promise<{ payload: JWTPayload; header: Record<string, unknown> }> {
+  async verifyIdToken(
+    idToken: string,
+    nonce?: string,
+  ): Promise<{ payload: JWTPayload; header: Record<string, unknown> }> {
     const header = decodeProtectedHeader(idToken) as Record<string, unknown>;
     const { payload } = await jwtVerify(idToken, createLocalJWKSet(await this.jwks()), {
       issuer: this.discovery.issuer,

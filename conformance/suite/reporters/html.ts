@@ -9,7 +9,12 @@
 import type { CheckResult, SuiteReport } from '../types.ts';
 
 function esc(value: string): string {
-  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
 }
 
 const style = `
@@ -55,9 +60,18 @@ export function htmlReport(report: SuiteReport): string {
     })
     .join('');
   const failed = report.results.filter((r) => r.verdict === 'fail');
-  const failList = failed.length === 0 ? '' : `<h2>Failed checks</h2><ul>${failed.map((r) => `<li><a href="#${esc(r.id)}">${esc(r.id)}</a> — ${esc(r.title)}</li>`).join('')}</ul>`;
+  const failList =
+    failed.length === 0
+      ? ''
+      : `<h2>Failed checks</h2><ul>${failed.map((r) => `<li><a href="#${esc(r.id)}">${esc(r.id)}</a> — ${esc(r.title)}</li>`).join('')}</ul>`;
   const sections = report.plans
-    .map((plan) => `<h2>Plan ${esc(plan)}</h2>${report.results.filter((r) => r.plan === plan).map(check).join('\n')}`)
+    .map(
+      (plan) =>
+        `<h2>Plan ${esc(plan)}</h2>${report.results
+          .filter((r) => r.plan === plan)
+          .map(check)
+          .join('\n')}`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en">

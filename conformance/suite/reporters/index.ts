@@ -24,7 +24,11 @@ export interface WrittenReports {
 export function writeReports(report: SuiteReport, dir: string): WrittenReports {
   const out = resolve(dir);
   mkdirSync(out, { recursive: true });
-  const paths = { json: join(out, 'conformance.json'), junit: join(out, 'conformance.junit.xml'), html: join(out, 'conformance.html') };
+  const paths = {
+    json: join(out, 'conformance.json'),
+    junit: join(out, 'conformance.junit.xml'),
+    html: join(out, 'conformance.html'),
+  };
   writeFileSync(paths.json, jsonReport(report));
   writeFileSync(paths.junit, junitReport(report));
   writeFileSync(paths.html, htmlReport(report));

@@ -62,21 +62,36 @@ function run(groups: readonly FeatureGroup[], name: string): string[] {
     const x = pick(world.legit(people[i]!), groups);
     if (mine[i]!.total > 0) {
       legit[i]!.push({ history: mine[i]!.total, risk: freemanRisk(x, mine[i]!, global, users, groups) });
-      for (const model of MODELS) attacks[model].push(freemanRisk(pick(world.attack(people[i]!, model), groups), mine[i]!, global, users, groups));
+      for (const model of MODELS)
+        attacks[model].push(
+          freemanRisk(pick(world.attack(people[i]!, model), groups), mine[i]!, global, users, groups),
+        );
     }
     if (mine[i]!.total === 0) users += 1;
     mine[i]!.add(x);
     global.add(x);
   }
-  const lines: string[] = [`### ${name}`, '', '| attacker | TPR | median re-auth, all | history 1–5 | history 6–20 | history 21–40 | people |', '|---|---|---|---|---|---|---|'];
+  const lines: string[] = [
+    `### ${name}`,
+    '',
+    '| attacker | TPR | median re-auth, all | history 1–5 | history 6–20 | history 21–40 | people |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const model of MODELS) {
     for (const tpr of TPRS) {
       const tau = thresholdFor(attacks[model], tpr);
       const rate = (filter: (h: number) => boolean) =>
-        median(legit.map((ls) => ls.filter((l) => filter(l.history))).filter((ls) => ls.length > 0).map((ls) => ls.filter((l) => l.risk >= tau).length / ls.length));
+        median(
+          legit
+            .map((ls) => ls.filter((l) => filter(l.history)))
+            .filter((ls) => ls.length > 0)
+            .map((ls) => ls.filter((l) => l.risk >= tau).length / ls.length),
+        );
       const counted = legit.filter((ls) => ls.length > 0).length;
       const f = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(3));
-      lines.push(`| ${model} | ${tpr} | ${f(rate(() => true))} | ${f(rate((h) => h <= 5))} | ${f(rate((h) => h > 5 && h <= 20))} | ${f(rate((h) => h > 20))} | ${counted} |`);
+      lines.push(
+        `| ${model} | ${tpr} | ${f(rate(() => true))} | ${f(rate((h) => h <= 5))} | ${f(rate((h) => h > 5 && h <= 20))} | ${f(rate((h) => h > 20))} | ${counted} |`,
+      );
     }
   }
   return lines;
@@ -88,6 +103,9 @@ const out = [
   '',
   ...run(FREEMAN_GROUPS, 'Freeman (IP + user agent), Wiefling weights'),
   '',
-  ...run(GATEWAY_GROUPS, 'Gateway device trust (IP + user agent + device: signed cookie, languages, time zone, screen)'),
+  ...run(
+    GATEWAY_GROUPS,
+    'Gateway device trust (IP + user agent + device: signed cookie, languages, time zone, screen)',
+  ),
 ];
 console.log(out.join('\n'));

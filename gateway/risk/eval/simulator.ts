@@ -43,10 +43,38 @@ export function prng(seed: number): () => number {
   };
 }
 
-const COUNTRIES: Array<[string, number]> = [['FR', 80], ['BE', 3], ['DE', 3], ['ES', 3], ['IT', 3], ['GB', 2], ['US', 2], ['MA', 2], ['CN', 1], ['RU', 1]];
-const OS: Array<[string, string, string]> = [['Windows', 'Windows NT 10.0; Win64; x64', 'desktop'], ['macOS', 'Macintosh; Intel Mac OS X 10_15_7', 'desktop'], ['Linux', 'X11; Linux x86_64', 'desktop'], ['Android', 'Linux; Android 14; Pixel 8', 'mobile'], ['iOS', 'iPhone; CPU iPhone OS 17_5 like Mac OS X', 'mobile']];
+const COUNTRIES: Array<[string, number]> = [
+  ['FR', 80],
+  ['BE', 3],
+  ['DE', 3],
+  ['ES', 3],
+  ['IT', 3],
+  ['GB', 2],
+  ['US', 2],
+  ['MA', 2],
+  ['CN', 1],
+  ['RU', 1],
+];
+const OS: Array<[string, string, string]> = [
+  ['Windows', 'Windows NT 10.0; Win64; x64', 'desktop'],
+  ['macOS', 'Macintosh; Intel Mac OS X 10_15_7', 'desktop'],
+  ['Linux', 'X11; Linux x86_64', 'desktop'],
+  ['Android', 'Linux; Android 14; Pixel 8', 'mobile'],
+  ['iOS', 'iPhone; CPU iPhone OS 17_5 like Mac OS X', 'mobile'],
+];
 const BROWSERS = ['Chrome', 'Firefox', 'Safari', 'Edge'];
-const ZONES: Record<string, string> = { FR: 'Europe/Paris', BE: 'Europe/Brussels', DE: 'Europe/Berlin', ES: 'Europe/Madrid', IT: 'Europe/Rome', GB: 'Europe/London', US: 'America/New_York', MA: 'Africa/Casablanca', CN: 'Asia/Shanghai', RU: 'Europe/Moscow' };
+const ZONES: Record<string, string> = {
+  FR: 'Europe/Paris',
+  BE: 'Europe/Brussels',
+  DE: 'Europe/Berlin',
+  ES: 'Europe/Madrid',
+  IT: 'Europe/Rome',
+  GB: 'Europe/London',
+  US: 'America/New_York',
+  MA: 'Africa/Casablanca',
+  CN: 'Asia/Shanghai',
+  RU: 'Europe/Moscow',
+};
 const SCREENS = ['1920x1080', '1366x768', '1536x864', '2560x1440', '390x844', '412x915', '1440x900'];
 
 export class World {
@@ -60,7 +88,12 @@ export class World {
       const [os, token, deviceType] = OS[i % OS.length]!;
       const browser = BROWSERS[Math.floor(i / OS.length) % BROWSERS.length]!;
       const version = String(100 + (Math.floor(i / 20) % 40));
-      this.uas.push({ ua: `Mozilla/5.0 (${token}) ${browser}/${version}.0 #${i}`, browser: `${browser} ${version}`, os, deviceType });
+      this.uas.push({
+        ua: `Mozilla/5.0 (${token}) ${browser}/${version}.0 #${i}`,
+        browser: `${browser} ${version}`,
+        os,
+        deviceType,
+      });
     }
   }
 
@@ -92,7 +125,13 @@ export class World {
   }
 
   device(country: string): Record<string, string> {
-    return { ...this.uas[this.zipf(this.uas.length)]!, deviceId: `dev-${this.int(2 ** 31)}`, languages: country === 'FR' ? 'fr-fr,fr' : 'en-us,en', timeZone: ZONES[country]!, screen: SCREENS[this.int(SCREENS.length)]! };
+    return {
+      ...this.uas[this.zipf(this.uas.length)]!,
+      deviceId: `dev-${this.int(2 ** 31)}`,
+      languages: country === 'FR' ? 'fr-fr,fr' : 'en-us,en',
+      timeZone: ZONES[country]!,
+      screen: SCREENS[this.int(SCREENS.length)]!,
+    };
   }
 
   person(i: number): Person {
@@ -126,7 +165,8 @@ export class World {
 
   attack(p: Person, model: 'untargeted' | 'targeted' | 'very_targeted'): Login {
     if (model === 'untargeted') {
-      const country = this.country() === 'FR' && this.#r() < 0.7 ? COUNTRIES[1 + this.int(COUNTRIES.length - 1)]![0] : this.country();
+      const country =
+        this.country() === 'FR' && this.#r() < 0.7 ? COUNTRIES[1 + this.int(COUNTRIES.length - 1)]![0] : this.country();
       const asn = this.asnIn(country);
       return { ip: this.addressIn(asn), asn, country, ...this.device(country), deviceId: 'none' };
     }

@@ -22,21 +22,52 @@ test('expiring is reported inside the horizon when refreshes fail, not before', 
   let clock = Date.parse('2030-01-01T00:00:00Z');
   const validUntil = clock + 3 * 86400_000;
   const events: MetadataEvent[] = [];
-  const monitor = new MetadataMonitor({ now: () => new Date(clock), random: () => 0.5, onEvent: (e) => events.push(e) });
+  const monitor = new MetadataMonitor({
+    now: () => new Date(clock),
+    random: () => 0.5,
+    onEvent: (e) => events.push(e),
+  });
   const file = join(dir, 'idp.xml');
-  writeFileSync(file, nodeMetadataXml({ entityId: 'https://alarm.example/md', ssoUrl: 'https://alarm.example/sso', signingCertificates: [key.certificatePem], validUntil: new Date(validUntil) }));
-  monitor.register({ id: 'alarm', source: { file }, trustAnchors: [], requireValidUntil: true, policy, keyRule: legacyKeyRule(2048), expiryWarningSeconds: 86400 });
+  writeFileSync(
+    file,
+    nodeMetadataXml({
+      entityId: 'https://alarm.example/md',
+      ssoUrl: 'https://alarm.example/sso',
+      signingCertificates: [key.certificatePem],
+      validUntil: new Date(validUntil),
+    }),
+  );
+  monitor.register({
+    id: 'alarm',
+    source: { file },
+    trustAnchors: [],
+    requireValidUntil: true,
+    policy,
+    keyRule: legacyKeyRule(2048),
+    expiryWarningSeconds: 86400,
+  });
   await monitor.refresh('alarm');
-  t.false(events.some((e) => e.type === 'expiring'), 'three days left, one-day horizon: no alarm');
+  t.false(
+    events.some((e) => e.type === 'expiring'),
+    'three days left, one-day horizon: no alarm',
+  );
 
   rmSync(file); // the IdP's metadata can no longer be fetched
   clock = validUntil - 2 * 86400_000;
   await monitor.refresh('alarm');
-  t.false(events.some((e) => e.type === 'expiring'), 'two days left: still outside the horizon');
+  t.false(
+    events.some((e) => e.type === 'expiring'),
+    'two days left: still outside the horizon',
+  );
   clock = validUntil - 6 * 3600_000;
   await monitor.refresh('alarm');
   const alarm = events.find((e) => e.type === 'expiring');
-  t.like(alarm, { type: 'expiring', idp: 'alarm', validUntil: new Date(validUntil).toISOString(), remainingSeconds: 6 * 3600 });
+  t.like(alarm, {
+    type: 'expiring',
+    idp: 'alarm',
+    validUntil: new Date(validUntil).toISOString(),
+    remainingSeconds: 6 * 3600,
+  });
 
   const metrics = new GatewayMetrics(newRegistry({ processMetrics: false }));
   metrics.watchIdps(() => monitor.status());

@@ -25,10 +25,23 @@ function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'gw-monitor-'));
   let clock = Date.parse('2030-01-01T00:00:00Z');
   const events: MetadataEvent[] = [];
-  const monitor = new MetadataMonitor({ now: () => new Date(clock), random: () => 0.5, onEvent: (e) => events.push(e) });
+  const monitor = new MetadataMonitor({
+    now: () => new Date(clock),
+    random: () => 0.5,
+    onEvent: (e) => events.push(e),
+  });
   const write = (name: string, key: NodeKey, validFor: number, cacheDuration?: string) => {
     const file = join(dir, `${name}.xml`);
-    writeFileSync(file, nodeMetadataXml({ entityId: `https://${name}.example/md`, ssoUrl: `https://${name}.example/sso`, signingCertificates: [key.certificatePem], validUntil: new Date(clock + validFor), ...(cacheDuration ? { cacheDuration } : {}) }));
+    writeFileSync(
+      file,
+      nodeMetadataXml({
+        entityId: `https://${name}.example/md`,
+        ssoUrl: `https://${name}.example/sso`,
+        signingCertificates: [key.certificatePem],
+        validUntil: new Date(clock + validFor),
+        ...(cacheDuration ? { cacheDuration } : {}),
+      }),
+    );
     return file;
   };
   return { monitor, events, write, dir, advance: (ms: number) => (clock += ms), now: () => clock };
@@ -36,24 +49,62 @@ function setup() {
 
 test('cacheDuration sets the next refresh (±10 % jitter), never beyond half-way to validUntil', (t) => {
   const now = Date.now();
-  t.is(nextDelayMs(policy, { ok: true, now, cacheDurationMs: 600_000 }, () => 0.5), 600_000);
-  t.is(nextDelayMs(policy, { ok: true, now, cacheDurationMs: 600_000 }, () => 0), 540_000);
-  t.is(nextDelayMs(policy, { ok: true, now, cacheDurationMs: 600_000 }, () => 1), 660_000);
-  t.is(nextDelayMs(policy, { ok: true, now }, () => 0.5), 3_600_000, 'the refresh interval without cacheDuration');
-  t.is(nextDelayMs(policy, { ok: true, now, validUntil: now + 200_000 }, () => 0.5), 100_000);
-  t.is(nextDelayMs(policy, { ok: true, now, cacheDurationMs: 1000 }, () => 0.5), 30_000, 'clamped to the minimum');
+  t.is(
+    nextDelayMs(policy, { ok: true, now, cacheDurationMs: 600_000 }, () => 0.5),
+    600_000,
+  );
+  t.is(
+    nextDelayMs(policy, { ok: true, now, cacheDurationMs: 600_000 }, () => 0),
+    540_000,
+  );
+  t.is(
+    nextDelayMs(policy, { ok: true, now, cacheDurationMs: 600_000 }, () => 1),
+    660_000,
+  );
+  t.is(
+    nextDelayMs(policy, { ok: true, now }, () => 0.5),
+    3_600_000,
+    'the refresh interval without cacheDuration',
+  );
+  t.is(
+    nextDelayMs(policy, { ok: true, now, validUntil: now + 200_000 }, () => 0.5),
+    100_000,
+  );
+  t.is(
+    nextDelayMs(policy, { ok: true, now, cacheDurationMs: 1000 }, () => 0.5),
+    30_000,
+    'clamped to the minimum',
+  );
 });
 
 test('failures back off exponentially with jitter, up to the cap', (t) => {
   const ceilings = [1, 2, 3, 4, 10].map((failures) => nextDelayMs(policy, { ok: false, failures }, () => 1));
   t.deepEqual(ceilings, [30_000, 60_000, 120_000, 240_000, 900_000]);
-  t.is(nextDelayMs(policy, { ok: false, failures: 3 }, () => 0), 60_000, 'equal jitter: at least half');
+  t.is(
+    nextDelayMs(policy, { ok: false, failures: 3 }, () => 0),
+    60_000,
+    'equal jitter: at least half',
+  );
 });
 
 test('a failed refresh keeps the last good metadata until it expires; then only that IdP is unavailable', async (t) => {
   const { monitor, events, write, advance } = setup();
-  const a = monitor.register({ id: 'a', source: { file: write('a', keyA, 3_600_000, 'PT10M') }, trustAnchors: [], requireValidUntil: true, policy , keyRule: legacyKeyRule(2048) });
-  const b = monitor.register({ id: 'b', source: { file: write('b', keyB, 86_400_000) }, trustAnchors: [], requireValidUntil: true, policy , keyRule: legacyKeyRule(2048) });
+  const a = monitor.register({
+    id: 'a',
+    source: { file: write('a', keyA, 3_600_000, 'PT10M') },
+    trustAnchors: [],
+    requireValidUntil: true,
+    policy,
+    keyRule: legacyKeyRule(2048),
+  });
+  const b = monitor.register({
+    id: 'b',
+    source: { file: write('b', keyB, 86_400_000) },
+    trustAnchors: [],
+    requireValidUntil: true,
+    policy,
+    keyRule: legacyKeyRule(2048),
+  });
   await monitor.start();
   monitor.stop();
   t.is(a.availability(), 'available');
@@ -61,7 +112,13 @@ test('a failed refresh keeps the last good metadata until it expires; then only 
   t.truthy(statusA.lastSuccess);
   t.is(Date.parse(statusA.nextRefresh!) - Date.parse(statusA.lastSuccess!), 600_000, 'cacheDuration PT10M honoured');
 
-  writeFileSync(monitor.status().find((s) => s.id === 'a')!.source.slice(5), '<broken');
+  writeFileSync(
+    monitor
+      .status()
+      .find((s) => s.id === 'a')!
+      .source.slice(5),
+    '<broken',
+  );
   const failed = await monitor.refresh('a');
   t.is(failed.lastError?.code, 'SAML_METADATA_INVALID');
   t.is(failed.consecutiveFailures, 1);
@@ -78,19 +135,37 @@ test('a failed refresh keeps the last good metadata until it expires; then only 
 test('a key rollover in the metadata replaces the key at the next refresh', async (t) => {
   const { monitor, events, write } = setup();
   const file = write('r', keyA, 86_400_000);
-  const handle = monitor.register({ id: 'r', source: { file }, trustAnchors: [], requireValidUntil: false, policy , keyRule: legacyKeyRule(2048) });
+  const handle = monitor.register({
+    id: 'r',
+    source: { file },
+    trustAnchors: [],
+    requireValidUntil: false,
+    policy,
+    keyRule: legacyKeyRule(2048),
+  });
   await monitor.refresh('r');
   const before = handle.current()!.signingCertificates;
   write('r', keyB, 86_400_000);
   await monitor.refresh('r');
   t.notDeepEqual(handle.current()!.signingCertificates, before);
-  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()], 'only the new key is trusted');
+  t.deepEqual(
+    handle.current()!.signingCertificates.map((p) => p.trim()),
+    [keyB.certificatePem.trim()],
+    'only the new key is trusted',
+  );
   t.true(events.some((e) => e.type === 'refreshed' && e.keysChanged));
 });
 
 test('an IdP whose metadata never loaded is unavailable; a disabled one is "disabled"', async (t) => {
   const { monitor, dir } = setup();
-  const missing = monitor.register({ id: 'm', source: { file: join(dir, 'nope.xml') }, trustAnchors: [], requireValidUntil: false, policy , keyRule: legacyKeyRule(2048) });
+  const missing = monitor.register({
+    id: 'm',
+    source: { file: join(dir, 'nope.xml') },
+    trustAnchors: [],
+    requireValidUntil: false,
+    policy,
+    keyRule: legacyKeyRule(2048),
+  });
   const status = await monitor.refresh('m');
   t.is(status.lastError?.code, 'SAML_METADATA_FETCH_FAILED');
   t.is(missing.availability(), 'unavailable');

@@ -23,7 +23,11 @@ let anchor: NodeKey;
 let keyA: NodeKey;
 let keyB: NodeKey;
 test.before(async () => {
-  [anchor, keyA, keyB] = await Promise.all([nodeKey('rsa', 'CN=anchor'), nodeKey('ec-p256', 'CN=a'), nodeKey('ec-p256', 'CN=b')]);
+  [anchor, keyA, keyB] = await Promise.all([
+    nodeKey('rsa', 'CN=anchor'),
+    nodeKey('ec-p256', 'CN=a'),
+    nodeKey('ec-p256', 'CN=b'),
+  ]);
 });
 
 test('a chunked body past the limit is refused while streaming: SAML_METADATA_FETCH_FAILED', async (t) => {
@@ -41,7 +45,13 @@ test('a chunked body past the limit is refused while streaming: SAML_METADATA_FE
     pump();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/md`;
   const error = await t.throwsAsync(fetchMetadata({ url }, 1024 * 1024), { instanceOf: AdapterError });
   t.is(error?.code, 'SAML_METADATA_FETCH_FAILED');
@@ -67,13 +77,26 @@ function publisher() {
   const now = Date.parse('2030-01-01T00:00:00Z');
   const issue = (key: NodeKey, validFor: number) => {
     const id = samlId();
-    const xml = nodeMetadataXml({ entityId: 'https://node.example/md', ssoUrl: 'https://node.example/sso', signingCertificates: [key.certificatePem], validUntil: new Date(now + validFor), id });
+    const xml = nodeMetadataXml({
+      entityId: 'https://node.example/md',
+      ssoUrl: 'https://node.example/sso',
+      signingCertificates: [key.certificatePem],
+      validUntil: new Date(now + validFor),
+      id,
+    });
     const signed = signAsNode(xml, { id, key: anchor, method: PSS_SHA256, first: true });
     writeFileSync(file, signed);
     return signed;
   };
   const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
-  const handle = monitor.register({ id: 'node', source: { file }, trustAnchors: [anchor.certificatePem], requireValidUntil: true, policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 }, keyRule: legacyKeyRule(2048) });
+  const handle = monitor.register({
+    id: 'node',
+    source: { file },
+    trustAnchors: [anchor.certificatePem],
+    requireValidUntil: true,
+    policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 },
+    keyRule: legacyKeyRule(2048),
+  });
   return { file, issue, monitor, handle };
 }
 
@@ -83,12 +106,19 @@ test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBAC
   await monitor.refresh('node');
   issue(keyB, 7 * 86_400_000); // the rollover: key B
   await monitor.refresh('node');
-  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()]);
+  t.deepEqual(
+    handle.current()!.signingCertificates.map((p) => p.trim()),
+    [keyB.certificatePem.trim()],
+  );
   writeFileSync(file, old); // the old issue replayed, byte for byte
   const status = await monitor.refresh('node');
   monitor.stop();
   t.is(status.lastError?.code, 'SAML_METADATA_ROLLBACK');
-  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()], 'the rolled-over key is not resurrected');
+  t.deepEqual(
+    handle.current()!.signingCertificates.map((p) => p.trim()),
+    [keyB.certificatePem.trim()],
+    'the rolled-over key is not resurrected',
+  );
 });
 
 test('a new signed issue with a shorter validity than the held copy is accepted (not a replay)', async (t) => {
@@ -99,5 +129,8 @@ test('a new signed issue with a shorter validity than the held copy is accepted 
   const status = await monitor.refresh('node');
   monitor.stop();
   t.is(status.lastError, undefined);
-  t.deepEqual(handle.current()!.signingCertificates.map((p) => p.trim()), [keyB.certificatePem.trim()]);
+  t.deepEqual(
+    handle.current()!.signingCertificates.map((p) => p.trim()),
+    [keyB.certificatePem.trim()],
+  );
 });

@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { MetadataMonitor, type MetadataEvent } from '../../../adapters/metadata/monitor.ts';
-import { EIDAS_KEY_RULE, keyStrengthProblem, legacyKeyRule, type KeyStrengthRule } from '../../../adapters/saml/key-strength.ts';
+import {
+  EIDAS_KEY_RULE,
+  keyStrengthProblem,
+  legacyKeyRule,
+  type KeyStrengthRule,
+} from '../../../adapters/saml/key-strength.ts';
 import { ALGORITHMS } from '../../../hsm/algorithms.ts';
 import { nodeMetadataXml } from '../../helpers/saml/eidas-node.ts';
 import { freshToken } from '../../helpers/services.ts';
@@ -22,16 +27,35 @@ const policy = { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 };
 
 /** A self-signed certificate for a fresh key of the given shape (openssl, as an IdP operator would make one). */
 async function certificate(kind: { rsa: number } | { curve: string }): Promise<string> {
-  const key = 'rsa' in kind ? ['-newkey', `rsa:${kind.rsa}`] : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${kind.curve}`];
-  return execFileSync('openssl', ['req', '-x509', ...key, '-nodes', '-subj', '/CN=k', '-days', '2', '-keyout', '/dev/null', '-out', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const key =
+    'rsa' in kind ? ['-newkey', `rsa:${kind.rsa}`] : ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${kind.curve}`];
+  return execFileSync(
+    'openssl',
+    ['req', '-x509', ...key, '-nodes', '-subj', '/CN=k', '-days', '2', '-keyout', '/dev/null', '-out', '-'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
 }
 
 async function importWith(rule: KeyStrengthRule, certificates: string[]) {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-weak-')), 'md.xml');
-  writeFileSync(file, nodeMetadataXml({ entityId: 'https://idp.example/md', ssoUrl: 'https://idp.example/sso', signingCertificates: certificates }));
+  writeFileSync(
+    file,
+    nodeMetadataXml({
+      entityId: 'https://idp.example/md',
+      ssoUrl: 'https://idp.example/sso',
+      signingCertificates: certificates,
+    }),
+  );
   const events: MetadataEvent[] = [];
   const monitor = new MetadataMonitor({ onEvent: (e) => events.push(e) });
-  const handle = monitor.register({ id: 'idp', source: { file }, trustAnchors: [], requireValidUntil: false, policy, keyRule: rule });
+  const handle = monitor.register({
+    id: 'idp',
+    source: { file },
+    trustAnchors: [],
+    requireValidUntil: false,
+    policy,
+    keyRule: rule,
+  });
   const status = await monitor.refresh('idp');
   monitor.stop();
   return { status, handle, events };
@@ -72,9 +96,19 @@ test('a message signed with a listed but weak key is refused with its own code: 
   const idp = await createTestIdp(); // signs with RSA-2048
   const strong = await certificate({ rsa: 3072 });
   const file = join(mkdtempSync(join(tmpdir(), 'gw-weak-')), 'md.xml');
-  writeFileSync(file, nodeMetadataXml({ entityId: idp.entityId, ssoUrl: idp.ssoUrl, signingCertificates: [idp.certificatePem, strong] }));
+  writeFileSync(
+    file,
+    nodeMetadataXml({ entityId: idp.entityId, ssoUrl: idp.ssoUrl, signingCertificates: [idp.certificatePem, strong] }),
+  );
   const monitor = new MetadataMonitor();
-  const metadata = monitor.register({ id: 'test-idp', source: { file }, trustAnchors: [], requireValidUntil: false, policy, keyRule: legacyKeyRule(3072) });
+  const metadata = monitor.register({
+    id: 'test-idp',
+    source: { file },
+    trustAnchors: [],
+    requireValidUntil: false,
+    policy,
+    keyRule: legacyKeyRule(3072),
+  });
   await monitor.refresh('test-idp');
   monitor.stop();
   const bed = await createSamlTestBed(keys, {}, undefined, { idp, metadata });

@@ -30,7 +30,12 @@ test('a baseline response with a signed assertion yields the identity', async (t
   t.is(id.idp, 'test-idp');
   t.is(id.subject, f.nameId);
   t.is(id.nameIdFormat, f.nameIdFormat);
-  t.deepEqual(id.attributes, { given_name: ['Ada'], family_name: ['Lovelace'], email: ['ada@example.org'], birthdate: ['1815-12-10'] });
+  t.deepEqual(id.attributes, {
+    given_name: ['Ada'],
+    family_name: ['Lovelace'],
+    email: ['ada@example.org'],
+    birthdate: ['1815-12-10'],
+  });
   t.is(id.loa, 'http://eidas.europa.eu/LoA/substantial');
   t.is(id.evidence.responseId, f.responseId);
   t.is(id.evidence.assertionId, f.assertionId);
@@ -42,7 +47,11 @@ test('a baseline response with a signed assertion yields the identity', async (t
 test('a response signed on both levels counts two verified signatures', async (t) => {
   const { requestId } = await bed.start();
   const f = bed.fields(requestId);
-  const both = signElement(bed.signedResponse(f), { id: f.responseId, privateKey: bed.idp.privateKey, certificatePem: bed.idp.certificatePem });
+  const both = signElement(bed.signedResponse(f), {
+    id: f.responseId,
+    privateKey: bed.idp.privateKey,
+    certificatePem: bed.idp.certificatePem,
+  });
   const result = await bed.finish(both);
   t.is(result.identity.evidence.signaturesVerified, 2);
 });
@@ -59,7 +68,11 @@ test('only the Response signed is accepted under the "either" policy and read fr
   t.teardown(() => either.close());
   const { requestId } = await either.start();
   const f = either.fields(requestId);
-  const xml = signElement(responseXml(f), { id: f.responseId, privateKey: either.idp.privateKey, certificatePem: either.idp.certificatePem });
+  const xml = signElement(responseXml(f), {
+    id: f.responseId,
+    privateKey: either.idp.privateKey,
+    certificatePem: either.idp.certificatePem,
+  });
   const result = await either.finish(xml);
   t.is(result.identity.subject, f.nameId);
   t.is(result.identity.evidence.signaturesVerified, 1);
@@ -69,7 +82,9 @@ test('an assertion signed with RSASSA-PSS (sha256-rsa-MGF1) is accepted', async 
   const { requestId } = await bed.start();
   const f = bed.fields(requestId);
   const xml = signElement(responseXml(f), {
-    id: f.assertionId, privateKey: bed.idp.privateKey, certificatePem: bed.idp.certificatePem,
+    id: f.assertionId,
+    privateKey: bed.idp.privateKey,
+    certificatePem: bed.idp.certificatePem,
     signatureAlgorithm: 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
   });
   const result = await bed.finish(xml);

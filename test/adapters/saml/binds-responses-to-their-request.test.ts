@@ -38,7 +38,11 @@ test('an old assertion in a new response is a replay', async (t) => {
 
 test('a response posted from another browser than the one that started the login', async (t) => {
   const { requestId } = await bed.start('browser-A');
-  const error = await refused(t, bed.finish(bed.signedResponse(bed.fields(requestId)), 'browser-B'), 'SAML_INRESPONSETO_SESSION_MISMATCH');
+  const error = await refused(
+    t,
+    bed.finish(bed.signedResponse(bed.fields(requestId)), 'browser-B'),
+    'SAML_INRESPONSETO_SESSION_MISMATCH',
+  );
   t.is(error.loginId, undefined);
 });
 
@@ -51,7 +55,11 @@ test('an InResponseTo no request of ours carries', async (t) => {
 
 test('an unsolicited response (no InResponseTo) is refused', async (t) => {
   const { requestId } = await bed.start();
-  await refused(t, bed.finish(bed.signedResponse({ ...bed.fields(requestId), inResponseTo: null })), 'SAML_UNSOLICITED');
+  await refused(
+    t,
+    bed.finish(bed.signedResponse({ ...bed.fields(requestId), inResponseTo: null })),
+    'SAML_UNSOLICITED',
+  );
 });
 
 test('the pending request is consumed: a second, fresh response to it is unknown', async (t) => {

@@ -38,7 +38,9 @@ test('ProxyRestriction Count="0" is refused: SAML_PROXY_RESTRICTED (with the log
 });
 
 test('a ProxyRestriction Audience list reaches the gateway as onwardAudiences', async (t) => {
-  const { result } = await answerWith('<saml:ProxyRestriction Count="1"><saml:Audience>rp-a</saml:Audience><saml:Audience>rp-b</saml:Audience></saml:ProxyRestriction>');
+  const { result } = await answerWith(
+    '<saml:ProxyRestriction Count="1"><saml:Audience>rp-a</saml:Audience><saml:Audience>rp-b</saml:Audience></saml:ProxyRestriction>',
+  );
   t.deepEqual((await result).identity.evidence.onwardAudiences, ['rp-a', 'rp-b']);
 });
 
@@ -48,7 +50,10 @@ test('OneTimeUse reaches the gateway in the evidence; without it the assertion i
 });
 
 for (const [shape, xml] of [
-  ['an unknown condition', '<saml:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="x:Custom"/>'],
+  [
+    'an unknown condition',
+    '<saml:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="x:Custom"/>',
+  ],
   ['a condition from a foreign namespace', '<x:Whatever xmlns:x="urn:example"/>'],
   ['two OneTimeUse', '<saml:OneTimeUse/><saml:OneTimeUse/>'],
   ['a negative ProxyRestriction Count', '<saml:ProxyRestriction Count="-1"/>'],
@@ -62,9 +67,17 @@ test('an IdP registered for transient NameIDs answering with an email address is
   const transient = await createSamlTestBed(keys, { nameIdFormat: TRANSIENT });
   t.teardown(() => transient.close());
   const { requestId, loginId } = await transient.start();
-  const error = await refused(t, transient.finish(transient.signedResponse({ ...transient.fields(requestId), nameIdFormat: EMAIL, nameId: 'marie@example.fr' })), 'SAML_NAMEID_FORMAT_MISMATCH');
+  const error = await refused(
+    t,
+    transient.finish(
+      transient.signedResponse({ ...transient.fields(requestId), nameIdFormat: EMAIL, nameId: 'marie@example.fr' }),
+    ),
+    'SAML_NAMEID_FORMAT_MISMATCH',
+  );
   t.is(error.loginId, loginId);
   const ok = await transient.start();
-  const result = await transient.finish(transient.signedResponse({ ...transient.fields(ok.requestId), nameIdFormat: TRANSIENT }));
+  const result = await transient.finish(
+    transient.signedResponse({ ...transient.fields(ok.requestId), nameIdFormat: TRANSIENT }),
+  );
   t.is(result.identity.nameIdFormat, TRANSIENT);
 });

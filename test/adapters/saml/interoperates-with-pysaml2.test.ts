@@ -38,7 +38,9 @@ test.before(async () => {
   spServer = createServer((req, res) => {
     const adapter = adapters.get(req.url?.slice(1) ?? '');
     if (!adapter) return void res.writeHead(404).end();
-    void adapter.metadata().then((xml) => res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(xml));
+    void adapter
+      .metadata()
+      .then((xml) => res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(xml));
   });
   await new Promise<void>((resolve) => spServer.listen(0, '127.0.0.1', resolve));
 });
@@ -57,7 +59,13 @@ async function pysaml2(id: string, encrypt = false): Promise<{ idp: Pysaml2Idp; 
   const file = join(mkdtempSync(join(tmpdir(), 'gw-pysaml2-md-')), 'idp.xml');
   writeFileSync(file, await (await fetch(idp.metadataUrl)).text());
   const adapter = await createLegacySamlAdapter(
-    { id, displayName: 'pysaml2', metadataFile: file, maxLoa: 'http://eidas.europa.eu/LoA/substantial', encryptedAssertions: 'allowed' },
+    {
+      id,
+      displayName: 'pysaml2',
+      metadataFile: file,
+      maxLoa: 'http://eidas.europa.eu/LoA/substantial',
+      encryptedAssertions: 'allowed',
+    },
     { ...SP, signingCertificatePem: keys.certificatePem, encryptionCertificatePem: decrypter.certificatePem },
     { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
     { decrypter },
@@ -72,13 +80,24 @@ async function roundTrip(adapter: SamlAdapter, loginId: string) {
 }
 
 async function roundTripRaw(adapter: SamlAdapter, loginId: string) {
-  const start = await adapter.startLogin({ loginId, browserBinding: 'browser-py', minimumLoa: 'http://eidas.europa.eu/LoA/substantial', forceAuthn: false });
+  const start = await adapter.startLogin({
+    loginId,
+    browserBinding: 'browser-py',
+    minimumLoa: 'http://eidas.europa.eu/LoA/substantial',
+    forceAuthn: false,
+  });
   if (start.binding !== 'post') throw new Error('expected POST');
   const answer = await fetch(start.url, { method: 'POST', body: new URLSearchParams(start.fields) });
   const html = await answer.text();
   if (answer.status !== 200) throw new Error(`pysaml2 answered ${answer.status}: ${html}`);
   const samlResponse = /name="SAMLResponse" value="([^"]+)"/.exec(html)![1]!;
-  return { response: { method: 'POST', params: { SAMLResponse: samlResponse, RelayState: start.fields.RelayState! }, browserBinding: 'browser-py' } };
+  return {
+    response: {
+      method: 'POST',
+      params: { SAMLResponse: samlResponse, RelayState: start.fields.RelayState! },
+      browserBinding: 'browser-py',
+    },
+  };
 }
 
 test.serial('pysaml2 accepts our HSM-signed AuthnRequest and its signed assertion passes our pipeline', async (t) => {

@@ -21,14 +21,31 @@ test('a well-formed IdP metadata file is read', (t) => {
 });
 
 test('a KeyDescriptor without use counts as signing; use="encryption" does not', (t) => {
-  const noUse = parseIdpMetadata(idpMetadataXml({ entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificatePem: idp.certificatePem, use: '' }));
+  const noUse = parseIdpMetadata(
+    idpMetadataXml({ entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificatePem: idp.certificatePem, use: '' }),
+  );
   t.is(noUse.signingCertificates.length, 1);
-  const error = t.throws(() => parseIdpMetadata(idpMetadataXml({ entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificatePem: idp.certificatePem, use: 'encryption' })), { instanceOf: AdapterError });
+  const error = t.throws(
+    () =>
+      parseIdpMetadata(
+        idpMetadataXml({
+          entityId: idp.entityId,
+          ssoUrl: idp.ssoUrl,
+          certificatePem: idp.certificatePem,
+          use: 'encryption',
+        }),
+      ),
+    { instanceOf: AdapterError },
+  );
   t.is(error?.code, 'SAML_METADATA_INVALID');
 });
 
 const invalid: [string, (xml: string) => string][] = [
-  ['a DOCTYPE', (xml) => xml.replace('<md:EntityDescriptor', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><md:EntityDescriptor')],
+  [
+    'a DOCTYPE',
+    (xml) =>
+      xml.replace('<md:EntityDescriptor', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><md:EntityDescriptor'),
+  ],
   ['no entityID', (xml) => xml.replace(/ entityID="[^"]+"/, '')],
   ['a certificate that is not X.509', (xml) => xml.replace(/<ds:X509Certificate>[^<]+/, '<ds:X509Certificate>AAAA')],
   ['no SingleSignOnService', (xml) => xml.replace(/<md:SingleSignOnService[^>]+\/>/g, '')],

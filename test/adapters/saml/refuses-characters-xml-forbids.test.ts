@@ -7,7 +7,8 @@ import test from 'ava';
 import { AdapterError } from '../../../adapters/contract.ts';
 import { parseStrictXml } from '../../../adapters/saml/xml/parse.ts';
 
-const doc = (inside: string) => `<?xml version="1.0"?><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><x a="1">${inside}</x></samlp:Response>`;
+const doc = (inside: string) =>
+  `<?xml version="1.0"?><samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><x a="1">${inside}</x></samlp:Response>`;
 
 for (const [name, char] of [
   ['a NUL', '\u0000'],

@@ -28,38 +28,104 @@ test.after.always(async () => {
   await keys?.store.close();
 });
 
-test('an attribute changed after signing', refuses, getBed,
-  (f, b) => attacks['response.assertion-signed.attribute-tampered'](b.signedResponse(f)), 'SAML_SIGNATURE_INVALID', unbound);
+test(
+  'an attribute changed after signing',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.assertion-signed.attribute-tampered'](b.signedResponse(f)),
+  'SAML_SIGNATURE_INVALID',
+  unbound,
+);
 
-test('the signature removed', refuses, getBed,
-  (f, b) => attacks['response.assertion-unsigned.signature-removed'](b.signedResponse(f)), 'SAML_SIGNATURE_MISSING', unbound);
+test(
+  'the signature removed',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.assertion-unsigned.signature-removed'](b.signedResponse(f)),
+  'SAML_SIGNATURE_MISSING',
+  unbound,
+);
 
-test('XSW3: an unsigned evil assertion before the signed one', refuses, getBed,
-  (f, b) => attacks['response.evil-assertion-before.signed-assertion-after'](b.signedResponse(f), f), 'SAML_MULTIPLE_ASSERTIONS', unbound);
+test(
+  'XSW3: an unsigned evil assertion before the signed one',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.evil-assertion-before.signed-assertion-after'](b.signedResponse(f), f),
+  'SAML_MULTIPLE_ASSERTIONS',
+  unbound,
+);
 
-test('XSW4: the signed assertion wrapped inside an evil one', refuses, getBed,
-  (f, b) => attacks['response.evil-assertion.signed-assertion-wrapped'](b.signedResponse(f), f), 'SAML_SIGNATURE_WRAPPING', unbound);
+test(
+  'XSW4: the signed assertion wrapped inside an evil one',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.evil-assertion.signed-assertion-wrapped'](b.signedResponse(f), f),
+  'SAML_SIGNATURE_WRAPPING',
+  unbound,
+);
 
-test('XSW7: an evil assertion with the same ID in Extensions', refuses, getBed,
-  (f, b) => attacks['response.extensions-evil-assertion.same-id'](b.signedResponse(f), f), 'SAML_DUPLICATE_ID', unbound);
+test(
+  'XSW7: an evil assertion with the same ID in Extensions',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.extensions-evil-assertion.same-id'](b.signedResponse(f), f),
+  'SAML_DUPLICATE_ID',
+  unbound,
+);
 
-test('XSW8: the original assertion inside ds:Object', refuses, getBed,
-  (f, b) => attacks['response.signature-object.original-assertion-inside'](b.signedResponse(f), f), 'SAML_SIGNATURE_WRAPPING', unbound);
+test(
+  'XSW8: the original assertion inside ds:Object',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.signature-object.original-assertion-inside'](b.signedResponse(f), f),
+  'SAML_SIGNATURE_WRAPPING',
+  unbound,
+);
 
-test('XSW12: a second root after the signed response', refuses, getBed,
-  (f, b) => attacks['response.signed.trailing-root'](b.signedResponse(f)), 'SAML_MALFORMED_XML', unbound);
+test(
+  'XSW12: a second root after the signed response',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.signed.trailing-root'](b.signedResponse(f)),
+  'SAML_MALFORMED_XML',
+  unbound,
+);
 
-test('an assertion re-signed by an attacker who embeds their own certificate', refuses, getBed,
-  (f) => attacks['response.assertion-resigned-by-attacker'](f, attacker), 'SAML_SIGNATURE_UNTRUSTED_KEY', unbound);
+test(
+  'an assertion re-signed by an attacker who embeds their own certificate',
+  refuses,
+  getBed,
+  (f) => attacks['response.assertion-resigned-by-attacker'](f, attacker),
+  'SAML_SIGNATURE_UNTRUSTED_KEY',
+  unbound,
+);
 
-test('a signature made with rsa-sha1 and a sha1 digest', refuses, getBed,
-  (f, b) => attacks['response.assertion-signed.rsa-sha1'](f, b.idp), 'SAML_ALG_NOT_ALLOWED', unbound);
+test(
+  'a signature made with rsa-sha1 and a sha1 digest',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.assertion-signed.rsa-sha1'](f, b.idp),
+  'SAML_ALG_NOT_ALLOWED',
+  unbound,
+);
 
-test('a comment splitting the NameID', refuses, getBed,
-  (f, b) => attacks['response.nameid-comment.signed'](f, b.idp), 'SAML_COMMENT_IN_IDENTITY', unbound);
+test(
+  'a comment splitting the NameID',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.nameid-comment.signed'](f, b.idp),
+  'SAML_COMMENT_IN_IDENTITY',
+  unbound,
+);
 
-test('two assertions, each signed by the IdP', refuses, getBed,
-  (f, b) => attacks['response.two-signed-assertions'](f, b.idp), 'SAML_MULTIPLE_ASSERTIONS', unbound);
+test(
+  'two assertions, each signed by the IdP',
+  refuses,
+  getBed,
+  (f, b) => attacks['response.two-signed-assertions'](f, b.idp),
+  'SAML_MULTIPLE_ASSERTIONS',
+  unbound,
+);
 
 for (const [fixture, code] of [
   ['response.doctype-xxe.xml', 'SAML_DTD_FORBIDDEN'],
@@ -76,7 +142,11 @@ for (const [fixture, code] of [
 test('the same attack on a pending login leaves that login answerable', async (t) => {
   const { requestId, loginId } = await bed.start();
   const f = bed.fields(requestId);
-  await refused(t, bed.finish(attacks['response.assertion-signed.attribute-tampered'](bed.signedResponse(f))), 'SAML_SIGNATURE_INVALID');
+  await refused(
+    t,
+    bed.finish(attacks['response.assertion-signed.attribute-tampered'](bed.signedResponse(f))),
+    'SAML_SIGNATURE_INVALID',
+  );
   const result = await bed.finish(bed.signedResponse(f));
   t.is(result.loginId, loginId);
 });

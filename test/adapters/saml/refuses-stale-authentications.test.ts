@@ -27,13 +27,21 @@ const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
 test('a day-old AuthnInstant is refused even when the RP set no max_age: SAML_AUTHN_TOO_OLD', async (t) => {
   const { requestId, loginId } = await bed.start();
-  const error = await refused(t, bed.finish(bed.signedResponse({ ...bed.fields(requestId), authnInstant: ago(86_400) })), 'SAML_AUTHN_TOO_OLD');
+  const error = await refused(
+    t,
+    bed.finish(bed.signedResponse({ ...bed.fields(requestId), authnInstant: ago(86_400) })),
+    'SAML_AUTHN_TOO_OLD',
+  );
   t.is(error.loginId, loginId);
 });
 
 test('an AuthnInstant older than the RP max_age (plus skew) is refused: SAML_AUTHN_TOO_OLD', async (t) => {
   const { requestId } = await bed.start(undefined, SUBSTANTIAL, { maxAuthenticationAgeSeconds: 60 });
-  await refused(t, bed.finish(bed.signedResponse({ ...bed.fields(requestId), authnInstant: ago(300) })), 'SAML_AUTHN_TOO_OLD');
+  await refused(
+    t,
+    bed.finish(bed.signedResponse({ ...bed.fields(requestId), authnInstant: ago(300) })),
+    'SAML_AUTHN_TOO_OLD',
+  );
 });
 
 test('an AuthnInstant within max_age is accepted', async (t) => {
@@ -44,7 +52,11 @@ test('an AuthnInstant within max_age is accepted', async (t) => {
 
 test('after a ForceAuthn request, an answer from the older IdP session is refused: SAML_AUTHN_NOT_FRESH', async (t) => {
   const { requestId, loginId } = await bed.start(undefined, SUBSTANTIAL, { forceAuthn: true });
-  const error = await refused(t, bed.finish(bed.signedResponse({ ...bed.fields(requestId), authnInstant: ago(600) })), 'SAML_AUTHN_NOT_FRESH');
+  const error = await refused(
+    t,
+    bed.finish(bed.signedResponse({ ...bed.fields(requestId), authnInstant: ago(600) })),
+    'SAML_AUTHN_NOT_FRESH',
+  );
   t.is(error.loginId, loginId);
 });
 
@@ -58,5 +70,9 @@ test('the IdP maximum authentication age is configurable: a 2-hour-old authentic
   const strict = await createSamlTestBed(keys, { clockSkewSeconds: 60, maxAuthenticationAgeSeconds: 3600 });
   t.teardown(() => strict.close());
   const { requestId } = await strict.start();
-  await refused(t, strict.finish(strict.signedResponse({ ...strict.fields(requestId), authnInstant: ago(7200) })), 'SAML_AUTHN_TOO_OLD');
+  await refused(
+    t,
+    strict.finish(strict.signedResponse({ ...strict.fields(requestId), authnInstant: ago(7200) })),
+    'SAML_AUTHN_TOO_OLD',
+  );
 });

@@ -29,20 +29,31 @@ let postOnlyFile: string;
 test.before(async () => {
   keys = await openSpKeys(token);
   const software = await createTestIdp();
-  idp = createIdpEntity('https://idp.redirect.example', { privateKeyPem: software.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: software.certificatePem });
+  idp = createIdpEntity('https://idp.redirect.example', {
+    privateKeyPem: software.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    certPem: software.certificatePem,
+  });
   const dir = await mkdtemp(join(tmpdir(), 'gw-redirect-'));
   metadataFile = join(dir, 'both.xml');
   redirectOnlyFile = join(dir, 'redirect-only.xml');
   postOnlyFile = join(dir, 'post-only.xml');
   const without = (binding: string) => {
-    const xml = idp.metadataXml.replace(new RegExp(`<SingleSignOnService[^>]*bindings:${binding}"[^>]*>(</SingleSignOnService>)?`), '');
-    if (xml === idp.metadataXml) throw new Error(`samlify's metadata changed shape: no ${binding} SingleSignOnService to remove`);
+    const xml = idp.metadataXml.replace(
+      new RegExp(`<SingleSignOnService[^>]*bindings:${binding}"[^>]*>(</SingleSignOnService>)?`),
+      '',
+    );
+    if (xml === idp.metadataXml)
+      throw new Error(`samlify's metadata changed shape: no ${binding} SingleSignOnService to remove`);
     return xml;
   };
   await writeFile(metadataFile, idp.metadataXml);
   await writeFile(redirectOnlyFile, without('HTTP-POST'));
   await writeFile(postOnlyFile, without('HTTP-Redirect'));
-  const spMetadata = await signedSpMetadata({ ...SP, signingCertificatePem: keys.certificatePem }, keys.store.activeSigner('saml'), new Date());
+  const spMetadata = await signedSpMetadata(
+    { ...SP, signingCertificatePem: keys.certificatePem },
+    keys.store.activeSigner('saml'),
+    new Date(),
+  );
   sp = samlify.ServiceProvider({ metadata: spMetadata });
 });
 test.after.always(async () => {
@@ -51,23 +62,34 @@ test.after.always(async () => {
 
 /** The raw (still URL-encoded) value of each query parameter, in order, as the browser delivers it. */
 function rawParams(url: string): [string, string][] {
-  return new URL(url).search.slice(1).split('&').map((pair) => {
-    const at = pair.indexOf('=');
-    return [pair.slice(0, at), pair.slice(at + 1)];
-  });
+  return new URL(url).search
+    .slice(1)
+    .split('&')
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    });
 }
 
 /** What an IdP's HTTP layer hands samlify: the decoded query and the octet string rebuilt from the raw values (§3.4.4.1). */
 function asReceived(url: string): { query: Record<string, string>; octetString: string } {
   const raw = rawParams(url);
-  const octetString = raw.filter(([k]) => k !== 'Signature').map(([k, v]) => `${k}=${v}`).join('&');
+  const octetString = raw
+    .filter(([k]) => k !== 'Signature')
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
   return { query: Object.fromEntries(raw.map(([k, v]) => [k, decodeURIComponent(v)])), octetString };
 }
 
 async function start(idpConfig: Parameters<typeof createSamlTestBed>[1]): Promise<LoginStart> {
   const bed = await createSamlTestBed(keys, idpConfig);
   try {
-    return await bed.adapter.startLogin({ loginId: 'L-redirect', browserBinding: 'B', minimumLoa: 'http://eidas.europa.eu/LoA/substantial', forceAuthn: true });
+    return await bed.adapter.startLogin({
+      loginId: 'L-redirect',
+      browserBinding: 'B',
+      minimumLoa: 'http://eidas.europa.eu/LoA/substantial',
+      forceAuthn: true,
+    });
   } finally {
     await bed.close();
   }
@@ -77,7 +99,10 @@ test('a legacy IdP set to redirect gets a query string signed in the token, whic
   const started = await start({ metadataFile, authnRequestBinding: 'redirect' });
   if (started.binding !== 'redirect') return t.fail(`expected the Redirect binding, got ${started.binding}`);
   t.true(started.url.startsWith(`${idp.ssoUrl}?SAMLRequest=`));
-  t.deepEqual(rawParams(started.url).map(([k]) => k), ['SAMLRequest', 'RelayState', 'SigAlg', 'Signature']);
+  t.deepEqual(
+    rawParams(started.url).map(([k]) => k),
+    ['SAMLRequest', 'RelayState', 'SigAlg', 'Signature'],
+  );
   const received = asReceived(started.url);
   t.is(received.query.SigAlg, 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
 
@@ -96,14 +121,27 @@ test('samlify refuses the redirect request when RelayState, SAMLRequest or SigAl
   const received = asReceived(started.url);
   const tampered = [
     received.octetString.replace(/RelayState=[^&]+/, 'RelayState=attacker'),
-    received.octetString.replace(/SAMLRequest=[^&]+/, `SAMLRequest=${encodeURIComponent(Buffer.from('<x/>').toString('base64'))}`),
-    received.octetString.replace(/SigAlg=[^&]+/, `SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha512')}`),
+    received.octetString.replace(
+      /SAMLRequest=[^&]+/,
+      `SAMLRequest=${encodeURIComponent(Buffer.from('<x/>').toString('base64'))}`,
+    ),
+    received.octetString.replace(
+      /SigAlg=[^&]+/,
+      `SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha512')}`,
+    ),
   ];
   for (const octetString of tampered) {
-    await t.throwsAsync(idp.entity.parseLoginRequest(sp, 'redirect', { query: received.query, octetString }), { message: /ERR_FAILED_MESSAGE_SIGNATURE_VERIFICATION|ERR_INVALID_XML/ });
+    await t.throwsAsync(idp.entity.parseLoginRequest(sp, 'redirect', { query: received.query, octetString }), {
+      message: /ERR_FAILED_MESSAGE_SIGNATURE_VERIFICATION|ERR_INVALID_XML/,
+    });
   }
-  const otherSignature = { ...received, query: { ...received.query, Signature: Buffer.alloc(384, 7).toString('base64') } };
-  await t.throwsAsync(idp.entity.parseLoginRequest(sp, 'redirect', otherSignature), { message: 'ERR_FAILED_MESSAGE_SIGNATURE_VERIFICATION' });
+  const otherSignature = {
+    ...received,
+    query: { ...received.query, Signature: Buffer.alloc(384, 7).toString('base64') },
+  };
+  await t.throwsAsync(idp.entity.parseLoginRequest(sp, 'redirect', otherSignature), {
+    message: 'ERR_FAILED_MESSAGE_SIGNATURE_VERIFICATION',
+  });
 });
 
 test('from the metadata: POST when the IdP offers it, Redirect when it offers only Redirect', async (t) => {
@@ -125,7 +163,12 @@ test('a binding the IdP metadata does not offer is refused with SAML_BINDING_UNA
 test('the pending request of a redirect login is stored, so the IdP answer to it is accepted', async (t) => {
   const bed = await createSamlTestBed(keys, { authnRequestBinding: 'redirect' });
   t.teardown(() => bed.close());
-  const started = await bed.adapter.startLogin({ loginId: 'L-answer', browserBinding: 'browser-binding-A', minimumLoa: 'http://eidas.europa.eu/LoA/substantial', forceAuthn: false });
+  const started = await bed.adapter.startLogin({
+    loginId: 'L-answer',
+    browserBinding: 'browser-binding-A',
+    minimumLoa: 'http://eidas.europa.eu/LoA/substantial',
+    forceAuthn: false,
+  });
   if (started.binding !== 'redirect') return t.fail('expected the Redirect binding');
   const xml = inflateRawSync(Buffer.from(asReceived(started.url).query.SAMLRequest!, 'base64')).toString('utf8');
   const requestId = /\sID="([^"]+)"/.exec(xml)![1]!;

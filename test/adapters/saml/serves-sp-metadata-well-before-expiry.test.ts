@@ -6,7 +6,11 @@
  */
 import test from 'ava';
 import { AdapterError } from '../../../adapters/contract.ts';
-import { SpMetadataPublisher, resignIntervalMs, type SpMetadataEvent } from '../../../adapters/saml/sp-metadata-publisher.ts';
+import {
+  SpMetadataPublisher,
+  resignIntervalMs,
+  type SpMetadataEvent,
+} from '../../../adapters/saml/sp-metadata-publisher.ts';
 import { validateSpMetadataTimes } from '../../../adapters/saml/sp-metadata.ts';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
@@ -25,8 +29,19 @@ test.after.always(async () => {
 
 const times = { validitySeconds: 2 * 86400, cacheDurationSeconds: 6 * 3600 };
 
-function publisher(clock: { now: number }, events: SpMetadataEvent[], signer: () => Signer = () => keys.store.activeSigner('saml')) {
-  return new SpMetadataPublisher({ sp: { ...SP, signingCertificatePem: keys.certificatePem }, signer, times, expiryWarningSeconds: 86400, now: () => new Date(clock.now), onEvent: (e) => events.push(e) });
+function publisher(
+  clock: { now: number },
+  events: SpMetadataEvent[],
+  signer: () => Signer = () => keys.store.activeSigner('saml'),
+) {
+  return new SpMetadataPublisher({
+    sp: { ...SP, signingCertificatePem: keys.certificatePem },
+    signer,
+    times,
+    expiryWarningSeconds: 86400,
+    now: () => new Date(clock.now),
+    onEvent: (e) => events.push(e),
+  });
 }
 
 test('the document carries the configured validUntil and cacheDuration and verifies with our certificate', async (t) => {
@@ -41,7 +56,11 @@ test('the document carries the configured validUntil and cacheDuration and verif
   t.true(sig.checkSignature(doc.xml));
   const tampered = doc.xml.replace('PT21600S', 'PT99999S');
   const again = new SignedXml({ publicCert: keys.certificatePem });
-  again.loadSignature(new DOMParser().parseFromString(tampered, 'text/xml').getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0] as never);
+  again.loadSignature(
+    new DOMParser()
+      .parseFromString(tampered, 'text/xml')
+      .getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0] as never,
+  );
   const verifies = (() => {
     try {
       return again.checkSignature(tampered);
@@ -65,7 +84,10 @@ test('over three validity periods the served document never has less than validi
     const doc = await served.document();
     if (doc.xml !== last) signatures += 1;
     last = doc.xml;
-    t.true(doc.validUntil - clock.now >= floorMs, `only ${(doc.validUntil - clock.now) / 1000} s left at ${new Date(clock.now).toISOString()}`);
+    t.true(
+      doc.validUntil - clock.now >= floorMs,
+      `only ${(doc.validUntil - clock.now) / 1000} s left at ${new Date(clock.now).toISOString()}`,
+    );
     t.is(served.validUntil()?.getTime(), doc.validUntil);
   }
   t.true(signatures > 1, 'signed again without a restart');
@@ -77,7 +99,14 @@ test('a failed re-signing serves the previous document while valid (retrying at 
   const events: SpMetadataEvent[] = [];
   let broken = false;
   const real = keys.store.activeSigner('saml');
-  const failing: Signer = { kid: real.kid, alg: real.alg, purpose: real.purpose, publicJwk: real.publicJwk, publicKey: () => real.publicKey(), sign: async () => Promise.reject(new Error('token gone')) };
+  const failing: Signer = {
+    kid: real.kid,
+    alg: real.alg,
+    purpose: real.purpose,
+    publicJwk: real.publicJwk,
+    publicKey: () => real.publicKey(),
+    sign: async () => Promise.reject(new Error('token gone')),
+  };
   const signer = () => (broken ? failing : real);
   const served = publisher(clock, events, signer);
   const first = await served.document();

@@ -5,13 +5,22 @@
  */
 import test from 'ava';
 import { SignedXml } from 'xml-crypto';
-import { allowedSignatureMethod, DEFAULT_SIGNATURE_METHODS, EIDAS_SIGNATURE_METHODS, restrictAlgorithms } from '../../../adapters/saml/xmldsig.ts';
+import {
+  allowedSignatureMethod,
+  DEFAULT_SIGNATURE_METHODS,
+  EIDAS_SIGNATURE_METHODS,
+  restrictAlgorithms,
+} from '../../../adapters/saml/xmldsig.ts';
 
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 
 test('the allow-list given is the one applied', (t) => {
   t.truthy(allowedSignatureMethod(RSA_SHA256, DEFAULT_SIGNATURE_METHODS));
-  t.is(allowedSignatureMethod(RSA_SHA256, EIDAS_SIGNATURE_METHODS), undefined, 'RSA PKCS#1 v1.5 is not an eIDAS method');
+  t.is(
+    allowedSignatureMethod(RSA_SHA256, EIDAS_SIGNATURE_METHODS),
+    undefined,
+    'RSA PKCS#1 v1.5 is not an eIDAS method',
+  );
   const sig = new SignedXml({});
   restrictAlgorithms(sig, EIDAS_SIGNATURE_METHODS);
   t.false(Object.hasOwn(sig.SignatureAlgorithms, RSA_SHA256));

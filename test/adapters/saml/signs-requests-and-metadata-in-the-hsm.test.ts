@@ -38,9 +38,16 @@ function verifiesWithXmlCrypto(xml: string, certificatePem: string, row: XmlDsig
   };
   sig.SignatureAlgorithms[row.xmlDsig.signatureMethod] ??= class {
     getAlgorithmName = () => row.xmlDsig.signatureMethod;
-    getSignature = (): string => { throw new Error('verify only'); };
+    getSignature = (): string => {
+      throw new Error('verify only');
+    };
     verifySignature = (material: string, key: KeyLike, value: string) =>
-      verify(row.hash, Buffer.from(material), { key: new X509Certificate(key as string).publicKey, ...row.nodeVerify }, Buffer.from(value, 'base64'));
+      verify(
+        row.hash,
+        Buffer.from(material),
+        { key: new X509Certificate(key as string).publicKey, ...row.nodeVerify },
+        Buffer.from(value, 'base64'),
+      );
   } as never;
   sig.loadSignature(signatures[0] as never);
   return sig.checkSignature(xml);
@@ -53,11 +60,20 @@ for (const entry of ALGORITHMS) {
   }
   const row: XmlDsigAlgorithmRow = entry;
   test(`an AuthnRequest signed in the token with ${row.name} verifies with xml-crypto`, async (t) => {
-    const signer = keys.store.activeSigners('saml').find((s) => s.alg === row.name) ?? await keys.store.generate('saml', row.name);
+    const signer =
+      keys.store.activeSigners('saml').find((s) => s.alg === row.name) ?? (await keys.store.generate('saml', row.name));
     const certificatePem = await selfSignedCertificate(signer, { subject: `CN=sp ${row.name}`, days: 1 });
     const { id, xml } = await signedAuthnRequest(
-      { spEntityId: SP.entityId, acsUrl: SP.acsUrl, destination: 'https://idp.test.example/sso', minimumLoa: 'http://eidas.europa.eu/LoA/substantial', forceAuthn: true, issueInstant: new Date() },
-      signer, certificatePem,
+      {
+        spEntityId: SP.entityId,
+        acsUrl: SP.acsUrl,
+        destination: 'https://idp.test.example/sso',
+        minimumLoa: 'http://eidas.europa.eu/LoA/substantial',
+        forceAuthn: true,
+        issueInstant: new Date(),
+      },
+      signer,
+      certificatePem,
     );
     t.true(verifiesWithXmlCrypto(xml, certificatePem, row));
     t.regex(xml, new RegExp(`<ds:Reference URI="#${id}">`));
@@ -68,29 +84,65 @@ for (const entry of ALGORITHMS) {
 }
 
 test('startLogin posts a signed AuthnRequest and stores the pending request for 10 minutes', async (t) => {
-  const started = await bed.adapter.startLogin({ loginId: 'L1', browserBinding: 'B1', minimumLoa: 'http://eidas.europa.eu/LoA/low', forceAuthn: false });
+  const started = await bed.adapter.startLogin({
+    loginId: 'L1',
+    browserBinding: 'B1',
+    minimumLoa: 'http://eidas.europa.eu/LoA/low',
+    forceAuthn: false,
+  });
   if (started.binding !== 'post') return t.fail('expected POST');
   t.is(started.url, bed.idp.ssoUrl);
   t.true(Buffer.byteLength(started.fields['RelayState']!) <= 80);
   const xml = Buffer.from(started.fields['SAMLRequest']!, 'base64').toString('utf8');
-  t.true(verifiesWithXmlCrypto(xml, keys.certificatePem, ALGORITHMS.find((r): r is XmlDsigAlgorithmRow => r.name === 'RS256')!));
-  for (const part of ['Comparison="minimum"', 'http://eidas.europa.eu/LoA/low', `AssertionConsumerServiceURL="${SP.acsUrl}"`, 'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"', `Destination="${bed.idp.ssoUrl}"`]) {
+  t.true(
+    verifiesWithXmlCrypto(
+      xml,
+      keys.certificatePem,
+      ALGORITHMS.find((r): r is XmlDsigAlgorithmRow => r.name === 'RS256')!,
+    ),
+  );
+  for (const part of [
+    'Comparison="minimum"',
+    'http://eidas.europa.eu/LoA/low',
+    `AssertionConsumerServiceURL="${SP.acsUrl}"`,
+    'ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"',
+    `Destination="${bed.idp.ssoUrl}"`,
+  ]) {
     t.true(xml.includes(part), part);
   }
   t.false(xml.includes('ForceAuthn'));
   const id = /\sID="([^"]+)"/.exec(xml)![1]!;
   const pending = JSON.parse((await bed.state.get(`saml:pending:${id}`))!);
-  t.like(pending, { loginId: 'L1', browserBinding: 'B1', idp: 'test-idp', minimumLoa: 'http://eidas.europa.eu/LoA/low' });
+  t.like(pending, {
+    loginId: 'L1',
+    browserBinding: 'B1',
+    idp: 'test-idp',
+    minimumLoa: 'http://eidas.europa.eu/LoA/low',
+  });
 });
 
 test('a LoA above what the IdP can assert is refused at start', async (t) => {
-  const error = await t.throwsAsync(bed.adapter.startLogin({ loginId: 'L2', browserBinding: 'B', minimumLoa: 'http://eidas.europa.eu/LoA/high', forceAuthn: false }));
+  const error = await t.throwsAsync(
+    bed.adapter.startLogin({
+      loginId: 'L2',
+      browserBinding: 'B',
+      minimumLoa: 'http://eidas.europa.eu/LoA/high',
+      forceAuthn: false,
+    }),
+  );
   t.is((error as { code?: string }).code, 'SAML_LOA_UNAVAILABLE');
 });
 
 test('markup in interpolated values stays text', (t) => {
   const hostile = 'https://sp.example/"><samlp:Extensions/><!-- ]]> -->';
-  const { xml } = buildAuthnRequest({ spEntityId: hostile, acsUrl: SP.acsUrl, destination: 'https://idp.example/"/><x', minimumLoa: 'http://eidas.europa.eu/LoA/low', forceAuthn: false, issueInstant: new Date() });
+  const { xml } = buildAuthnRequest({
+    spEntityId: hostile,
+    acsUrl: SP.acsUrl,
+    destination: 'https://idp.example/"/><x',
+    minimumLoa: 'http://eidas.europa.eu/LoA/low',
+    forceAuthn: false,
+    issueInstant: new Date(),
+  });
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   t.is(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:protocol', 'Extensions').length, 0);
   t.is(doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Issuer')[0]!.textContent, hostile);
@@ -99,7 +151,13 @@ test('markup in interpolated values stays text', (t) => {
 
 test('SP metadata is signed in the token and says what we require', async (t) => {
   const xml = await bed.adapter.metadata();
-  t.true(verifiesWithXmlCrypto(xml, keys.certificatePem, ALGORITHMS.find((r): r is XmlDsigAlgorithmRow => r.name === 'RS256')!));
+  t.true(
+    verifiesWithXmlCrypto(
+      xml,
+      keys.certificatePem,
+      ALGORITHMS.find((r): r is XmlDsigAlgorithmRow => r.name === 'RS256')!,
+    ),
+  );
   const doc = new DOMParser().parseFromString(xml, 'text/xml');
   const root = doc.documentElement!;
   t.is(root.getAttribute('entityID'), SP.entityId);

@@ -19,32 +19,54 @@ const concurrency = Number(process.argv[3] ?? 4);
 const rounds = Number(process.argv[4] ?? 3);
 
 const token = freshToken();
-const store = await openKeyStore({ library: token.library, tokenLabel: token.label, pin: token.pin, poolSize: concurrency });
+const store = await openKeyStore({
+  library: token.library,
+  tokenLabel: token.label,
+  pin: token.pin,
+  poolSize: concurrency,
+});
 const lib = store.token.lib;
 const data = Buffer.from('eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwczovL2d3LmV4YW1wbGUiLCJzdWIiOiJhYmMifQ');
 
 function mechanism(row: TokenAlgorithmRow): pkcs11js.Mechanism {
   const { pss } = row.pkcs11;
   if (!pss) return { mechanism: row.pkcs11.mechanism };
-  return { mechanism: row.pkcs11.mechanism, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pss.hashAlg, mgf: pss.mgf, saltLen: pss.saltLength } as pkcs11js.RsaPSS };
+  return {
+    mechanism: row.pkcs11.mechanism,
+    parameter: {
+      type: pkcs11js.CK_PARAMS_RSA_PSS,
+      hashAlg: pss.hashAlg,
+      mgf: pss.mgf,
+      saltLen: pss.saltLength,
+    } as pkcs11js.RsaPSS,
+  };
 }
 
 async function run(work: (worker: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
-    while (next < total) {
-      next += 1;
-      await work(worker);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < total) {
+        next += 1;
+        await work(worker);
+      }
+    }),
+  );
   return total / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-async function rawSigner(signer: Pkcs11Signer): Promise<{ sign: (worker: number) => Promise<Buffer>; close: () => void }> {
+async function rawSigner(
+  signer: Pkcs11Signer,
+): Promise<{ sign: (worker: number) => Promise<Buffer>; close: () => void }> {
   const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trimEnd() === token.label)!;
-  const sessions = Array.from({ length: concurrency }, () => lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION));
-  const [handle] = findObjects(lib, sessions[0]!, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(signer.ckaId, 'hex') }]);
+  const sessions = Array.from({ length: concurrency }, () =>
+    lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),
+  );
+  const [handle] = findObjects(lib, sessions[0]!, [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    { type: pkcs11js.CKA_ID, value: Buffer.from(signer.ckaId, 'hex') },
+  ]);
   const row = signer.row;
   const mech = mechanism(row);
   return {
@@ -59,7 +81,8 @@ async function rawSigner(signer: Pkcs11Signer): Promise<{ sign: (worker: number)
 }
 
 const lines: string[] = [];
-for (const row of TOKEN_ALGORITHMS) { // in-process rows (ML-DSA-65) have no PKCS#11 mechanism to compare with
+for (const row of TOKEN_ALGORITHMS) {
+  // in-process rows (ML-DSA-65) have no PKCS#11 mechanism to compare with
   const signer = await store.generate('client_auth', row.name);
   signer.setGuard(() => undefined); // the lifecycle installs a guard on every signer: measure it too
   const raw = await rawSigner(signer);
@@ -72,12 +95,18 @@ for (const row of TOKEN_ALGORITHMS) { // in-process rows (ML-DSA-65) have no PKC
     direct = Math.max(direct, await run((w) => raw.sign(w)));
   }
   raw.close();
-  lines.push(`| ${row.name.padEnd(5)} | ${seam.toFixed(0).padStart(6)} | ${direct.toFixed(0).padStart(6)} | ${((seam / direct) * 100).toFixed(0).padStart(4)} % |`);
+  lines.push(
+    `| ${row.name.padEnd(5)} | ${seam.toFixed(0).padStart(6)} | ${direct.toFixed(0).padStart(6)} | ${((seam / direct) * 100).toFixed(0).padStart(4)} % |`,
+  );
 }
 await store.close();
 
-console.log(`# node test/harness/with-stack.ts -- node test/bench/crypto/signer-vs-raw-pkcs11.ts ${total} ${concurrency} ${rounds}`);
-console.log(`# SoftHSM 2, ${total} signatures per round, concurrency ${concurrency}, best of ${rounds} rounds, node ${process.version}`);
+console.log(
+  `# node test/harness/with-stack.ts -- node test/bench/crypto/signer-vs-raw-pkcs11.ts ${total} ${concurrency} ${rounds}`,
+);
+console.log(
+  `# SoftHSM 2, ${total} signatures per round, concurrency ${concurrency}, best of ${rounds} rounds, node ${process.version}`,
+);
 console.log('| alg   | Signer/s | raw/s | seam/raw |');
 console.log('|-------|--------|--------|--------|');
 for (const line of lines) console.log(line);

@@ -19,11 +19,20 @@ test('groups: npm packages (scoped too), our folders, node internals, V8 pseudo-
 });
 
 test('self time is the sum of the sample deltas, idle and profiler frames left out', (t) => {
-  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 0 }, children });
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({
+    id,
+    callFrame: { functionName, url, lineNumber: 0 },
+    children,
+  });
   const profile = {
     nodes: [
-      frame(1, '(root)', '', [2, 3, 4, 5]), frame(2, 'parse', 'file:///x/node_modules/@xmldom/xmldom/lib/sax.js'), frame(3, '(idle)', ''), frame(4, 'post', 'node:inspector'),
-      frame(5, 'transition', here, [6]), frame(6, 'Writable.write', 'node:internal/streams/writable', [7]), frame(7, 'writeUtf8String', ''),
+      frame(1, '(root)', '', [2, 3, 4, 5]),
+      frame(2, 'parse', 'file:///x/node_modules/@xmldom/xmldom/lib/sax.js'),
+      frame(3, '(idle)', ''),
+      frame(4, 'post', 'node:inspector'),
+      frame(5, 'transition', here, [6]),
+      frame(6, 'Writable.write', 'node:internal/streams/writable', [7]),
+      frame(7, 'writeUtf8String', ''),
     ],
     samples: [2, 2, 3, 4, 5, 7],
     timeDeltas: [1000, 3000, 50_000, 9000, 2000, 5000],
@@ -49,8 +58,27 @@ test('key shapes: random ids, network prefixes and hash tags become *, names sta
 });
 
 test('bytes per item: what grew, and what was freed meanwhile, apart', (t) => {
-  const snap = (entries: Array<[string, number, number]>, usedMemory: number) => ({ usedMemory, groups: new Map(entries.map(([k, keys, bytes]) => [k, { keys, bytes }])) });
-  const r = bytesPer(snap([['code:*', 10, 1000], ['session:*', 0, 0]], 5000), snap([['code:*', 5, 500], ['session:*', 10, 3000]], 7000), 10);
+  const snap = (entries: Array<[string, number, number]>, usedMemory: number) => ({
+    usedMemory,
+    groups: new Map(entries.map(([k, keys, bytes]) => [k, { keys, bytes }])),
+  });
+  const r = bytesPer(
+    snap(
+      [
+        ['code:*', 10, 1000],
+        ['session:*', 0, 0],
+      ],
+      5000,
+    ),
+    snap(
+      [
+        ['code:*', 5, 500],
+        ['session:*', 10, 3000],
+      ],
+      7000,
+    ),
+    10,
+  );
   t.is(r.added, 300);
   t.is(r.freed, 50);
   t.is(r.usedMemory, 200);

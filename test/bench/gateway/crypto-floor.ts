@@ -15,10 +15,16 @@ export interface FloorRow {
 }
 
 /** `signaturesPerLogin`: `purpose/alg` → signatures per login. */
-export async function cryptoFloor(token: TokenHandle, signaturesPerLogin: Record<string, number>, samples: number): Promise<{ rows: FloorRow[]; totalMs: number }> {
+export async function cryptoFloor(
+  token: TokenHandle,
+  signaturesPerLogin: Record<string, number>,
+  samples: number,
+): Promise<{ rows: FloorRow[]; totalMs: number }> {
   const store = await openKeyStore({ library: token.library, tokenLabel: token.label, pin: token.pin, poolSize: 1 });
   try {
-    const data = Buffer.from('eyJhbGciOiJSUzI1NiIsImtpZCI6ImJlbmNoIn0.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xIiwic3ViIjoiYmVuY2gifQ');
+    const data = Buffer.from(
+      'eyJhbGciOiJSUzI1NiIsImtpZCI6ImJlbmNoIn0.eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xIiwic3ViIjoiYmVuY2gifQ',
+    );
     const rows: FloorRow[] = [];
     for (const [key, perLogin] of Object.entries(signaturesPerLogin)) {
       const [purpose, alg] = key.split('/') as [KeyPurpose, AlgorithmName];

@@ -23,7 +23,10 @@ const NS = {
   md: 'urn:oasis:names:tc:SAML:2.0:metadata',
 };
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const METHODS = { ec: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256', rsa: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256' } as const;
+const METHODS = {
+  ec: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+  rsa: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+} as const;
 const SAFE = /^[A-Za-z0-9_.:/?=-]+$/; // nothing a template value would need escaping for
 
 /**
@@ -33,7 +36,15 @@ const SAFE = /^[A-Za-z0-9_.:/?=-]+$/; // nothing a template value would need esc
 const USER = {
   nameId: 'bench-idp-person-',
   loa: 'http://eidas.europa.eu/LoA/substantial',
-  attributes: { given_name: 'Marie', family_name: 'Dupont', birthdate: '{birthdate}', gender: 'female', birthplace: '75056', birthcountry: '99100', email: 'marie.dupont@example.org' },
+  attributes: {
+    given_name: 'Marie',
+    family_name: 'Dupont',
+    birthdate: '{birthdate}',
+    gender: 'female',
+    birthplace: '75056',
+    birthcountry: '99100',
+    email: 'marie.dupont@example.org',
+  },
 };
 
 export interface FastIdp {
@@ -47,7 +58,28 @@ export interface FastIdp {
 function makeEcKey(dir: string): { keyPem: string; certPem: string } {
   const key = join(dir, 'bench-idp-ec.key.pem');
   const cert = join(dir, 'bench-idp-ec.cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-sha256', '-days', '30', '-subj', '/CN=bench IdP (test only)', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=bench IdP (test only)',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { keyPem: readFileSync(key, 'utf8'), certPem: readFileSync(cert, 'utf8') };
 }
 
@@ -61,23 +93,34 @@ function checked(value: string, what: string): string {
 }
 
 export function startFastIdp(dir: string, baseUrl: string, keyKind: 'ec' | 'rsa'): FastIdp {
-  const pki = keyKind === 'ec' ? makeEcKey(dir) : (({ idpKeyPem, idpCertPem }) => ({ keyPem: idpKeyPem, certPem: idpCertPem }))(ensureDevPki(join(dir, 'pki')));
+  const pki =
+    keyKind === 'ec'
+      ? makeEcKey(dir)
+      : (({ idpKeyPem, idpCertPem }) => ({ keyPem: idpKeyPem, certPem: idpCertPem }))(ensureDevPki(join(dir, 'pki')));
   const key: KeyObject = createPrivateKey(pki.keyPem);
   const cert = pemBody(pki.certPem);
   const entityId = `${baseUrl}/metadata`;
   const metadataFile = join(dir, 'bench-idp.metadata.xml');
-  writeFileSync(metadataFile,
+  writeFileSync(
+    metadataFile,
     `<md:EntityDescriptor xmlns:md="${NS.md}" entityID="${entityId}"><md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
-    `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.ds}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
-    `<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>` +
-    `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${baseUrl}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`);
+      `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.ds}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      `<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>` +
+      `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${baseUrl}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`,
+  );
 
   // Everything that does not depend on the request, made once.
   const issuer = `<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${entityId}</saml:Issuer>`;
   const attributes = Object.entries(USER.attributes)
-    .map(([name, value]) => `<saml:Attribute Name="${name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic"><saml:AttributeValue>${value}</saml:AttributeValue></saml:Attribute>`)
+    .map(
+      ([name, value]) =>
+        `<saml:Attribute Name="${name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic"><saml:AttributeValue>${value}</saml:AttributeValue></saml:Attribute>`,
+    )
     .join('');
-  const [tailHead, tailEnd] = `<saml:AuthnContext><saml:AuthnContextClassRef>${USER.loa}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>${attributes}</saml:AttributeStatement></saml:Assertion>`.split('{birthdate}') as [string, string];
+  const [tailHead, tailEnd] =
+    `<saml:AuthnContext><saml:AuthnContextClassRef>${USER.loa}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>${attributes}</saml:AttributeStatement></saml:Assertion>`.split(
+      '{birthdate}',
+    ) as [string, string];
   const birthdate = (person: number) => new Date(Date.UTC(1940, 0, 1) + person * 86_400_000).toISOString().slice(0, 10);
   const signedInfoHead = `<ds:SignedInfo xmlns:ds="${NS.ds}"><ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm="${METHODS[keyKind]}"></ds:SignatureMethod><ds:Reference URI="#`;
   const signedInfoMiddle = `"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"></ds:Transform><ds:Transform Algorithm="${EXC_C14N}"></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"></ds:DigestMethod><ds:DigestValue>`;

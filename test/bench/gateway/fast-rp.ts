@@ -23,7 +23,11 @@ export class PersonBrowser extends Browser {
     super();
     this.person = person;
     const ip = `81.${(person >> 8) & 255}.${person & 255}.${1 + (person >> 16)}`;
-    this.#headers = { 'x-forwarded-for': ip, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'accept-language': 'fr-FR,fr;q=0.9' };
+    this.#headers = {
+      'x-forwarded-for': ip,
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
+      'accept-language': 'fr-FR,fr;q=0.9',
+    };
   }
 
   override request(url: string | URL, init: RequestInit2 = {}): Promise<Response> {
@@ -60,7 +64,10 @@ export interface FastRp {
 const b64url = (bytes: Buffer) => bytes.toString('base64url');
 
 export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string): Promise<FastRp> {
-  const config = (await (await fetch(`${client.gatewayUrl}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+  const config = (await (await fetch(`${client.gatewayUrl}/.well-known/openid-configuration`)).json()) as Record<
+    string,
+    string
+  >;
   const jwks = (await (await fetch(config.jwks_uri!)).json()) as { keys: Array<{ kid: string; kty: string }> };
   const d: Discovered = {
     issuer: config.issuer!,
@@ -77,8 +84,14 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
     const nonce = b64url(randomBytes(16));
     const url = new URL(d.authorize);
     const params = {
-      client_id: client.clientId, response_type: 'code', redirect_uri: RP_REDIRECT, scope: 'openid profile email', state, nonce,
-      code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
+      client_id: client.clientId,
+      response_type: 'code',
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid profile email',
+      state,
+      nonce,
+      code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+      code_challenge_method: 'S256',
     };
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     let step: Landing = await browser.follow(url, {}, atRp);
@@ -91,13 +104,17 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
         forms = formsIn(await step.response.text());
       }
       const post = forms.find((f) => f.fields.SAMLRequest !== undefined);
-      if (!post) throw new Error(`expected the AuthnRequest auto-post at ${step.url.pathname} (${step.response.status})`);
+      if (!post)
+        throw new Error(`expected the AuthnRequest auto-post at ${step.url.pathname} (${step.response.status})`);
       if (stopAtIdp) return;
       const { samlResponse, acsUrl } = idp.respond(post.fields.SAMLRequest!, browser.person);
       const fields: Record<string, string> = { SAMLResponse: samlResponse };
       if (post.fields.RelayState !== undefined) fields.RelayState = post.fields.RelayState;
       step = await browser.submit({ action: acsUrl, method: 'POST', fields }, step.url, {}, atRp);
-      if (!atRp(step.url)) throw new Error(`ACS did not lead to the RP: ${step.url.pathname} ${step.response.status} ${step.response.headers.get('x-error-code') ?? ''} ${(await step.response.text()).slice(0, 300)}`);
+      if (!atRp(step.url))
+        throw new Error(
+          `ACS did not lead to the RP: ${step.url.pathname} ${step.response.status} ${step.response.headers.get('x-error-code') ?? ''} ${(await step.response.text()).slice(0, 300)}`,
+        );
     } else if (viaIdp) {
       throw new Error('a fresh browser reached the RP without the IdP');
     }
@@ -108,17 +125,29 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
   }
 
   async function redeem(code: string, verifier: string, nonce: string): Promise<void> {
-    const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: verifier });
-    const response = await fetch(d.token, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const body = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: verifier,
+    });
+    const response = await fetch(d.token, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     const tokens = (await response.json()) as { id_token?: string; access_token?: string; error?: string };
-    if (!response.ok || !tokens.id_token || !tokens.access_token) throw new Error(`token request failed: ${response.status} ${tokens.error ?? ''}`);
+    if (!response.ok || !tokens.id_token || !tokens.access_token)
+      throw new Error(`token request failed: ${response.status} ${tokens.error ?? ''}`);
     const [h, p, s] = tokens.id_token.split('.') as [string, string, string];
     const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid: string };
     const key = d.keys.get(header.kid);
     const options = header.alg.startsWith('ES') ? { key: key!, dsaEncoding: 'ieee-p1363' as const } : key!;
-    if (!key || !verify('sha256', Buffer.from(`${h}.${p}`), options, Buffer.from(s, 'base64url'))) throw new Error(`ID token signature (${header.alg}) does not verify`);
+    if (!key || !verify('sha256', Buffer.from(`${h}.${p}`), options, Buffer.from(s, 'base64url')))
+      throw new Error(`ID token signature (${header.alg}) does not verify`);
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { iss: string; aud: string; nonce: string };
-    if (claims.iss !== d.issuer || claims.aud !== client.clientId || claims.nonce !== nonce) throw new Error('ID token iss/aud/nonce mismatch');
+    if (claims.iss !== d.issuer || claims.aud !== client.clientId || claims.nonce !== nonce)
+      throw new Error('ID token iss/aud/nonce mismatch');
   }
 
   return {

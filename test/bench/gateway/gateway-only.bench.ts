@@ -47,12 +47,39 @@ const token = freshToken();
 const pgUrl = await freshDatabase();
 const prefix = redisPrefix();
 const port = await freePort();
-const deployment = await prepareDeployment({ dir, pgUrl, redisUrl: redisUrl(), redisKeyPrefix: prefix, token, gatewayPort: port, rpRedirectUri: RP_REDIRECT, logLevel: process.env.BENCH_LOG_LEVEL ?? 'info' });
+const deployment = await prepareDeployment({
+  dir,
+  pgUrl,
+  redisUrl: redisUrl(),
+  redisKeyPrefix: prefix,
+  token,
+  gatewayPort: port,
+  rpRedirectUri: RP_REDIRECT,
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+});
 const idp = startFastIdp(dir, 'http://127.0.0.1:9', KEY_KIND);
 // one process (`workers: 1`): the probes and /proc figures below read the one gateway process
-const rawConfig = { ...deployment.rawConfig, workers: 1, trustedProxies: ['127.0.0.1'], saml: { idps: [{ id: 'bench-idp', displayName: 'Benchmark IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] } };
+const rawConfig = {
+  ...deployment.rawConfig,
+  workers: 1,
+  trustedProxies: ['127.0.0.1'],
+  saml: {
+    idps: [
+      {
+        id: 'bench-idp',
+        displayName: 'Benchmark IdP',
+        metadataFile: idp.metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/high',
+      },
+    ],
+  },
+};
 if (process.env.BENCH_CPU_PROF) mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true });
-const gateway = await startGatewayProcess(rawConfig, deployment.env, { configFile: join(dir, 'bench.config.json'), logFile: join(dir, 'gateway.log'), cpuProfDir: process.env.BENCH_CPU_PROF_WHOLE === '1' ? process.env.BENCH_CPU_PROF : undefined });
+const gateway = await startGatewayProcess(rawConfig, deployment.env, {
+  configFile: join(dir, 'bench.config.json'),
+  logFile: join(dir, 'gateway.log'),
+  cpuProfDir: process.env.BENCH_CPU_PROF_WHOLE === '1' ? process.env.BENCH_CPU_PROF : undefined,
+});
 const redis = new Redis(redisUrl(), { lazyConnect: false });
 const pgAdmin = new pg.Client({ connectionString: pgUrl });
 await pgAdmin.connect();
@@ -60,25 +87,51 @@ const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]
 const pgPid = postmasterPid(join(testDir, 'postgres', 'data'));
 const database = new URL(pgUrl).pathname.slice(1);
 
-const xacts = async () => Number((await pgAdmin.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [database])).rows[0].n);
+const xacts = async () =>
+  Number(
+    (
+      await pgAdmin.query('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [
+        database,
+      ])
+    ).rows[0].n,
+  );
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1200)); // pg stats are flushed ≤ 1 s after a transaction
 
 try {
-  const rp = await discoverRp({ gatewayUrl: gateway.url, clientId: deployment.client.client_id, clientSecret: deployment.client.client_secret }, idp, 'bench-idp');
-  console.log(`gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (1 process), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`);
+  const rp = await discoverRp(
+    { gatewayUrl: gateway.url, clientId: deployment.client.client_id, clientSecret: deployment.client.client_secret },
+    idp,
+    'bench-idp',
+  );
+  console.log(
+    `gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (1 process), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`,
+  );
   for (let i = 0; i < 20; i++) await rp.ssoLogin(await rp.fullLogin()); // warm-up (JIT, pools, caches)
   await settle();
   const rssAtRest = rssMiB(gateway.pid);
   const idleBefore = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  console.log(`at rest (3 s, no traffic): CPU ms per second: gateway ${((cpuMs(gateway.pid) - idleBefore.gw) / 3).toFixed(1)} | PostgreSQL ${((treeCpuMs(pgPid) - idleBefore.pg) / 3).toFixed(1)} | Redis ${((cpuMs(redisPid) - idleBefore.redis) / 3).toFixed(1)}; gateway RSS ${rssAtRest.toFixed(0)} MiB`);
+  console.log(
+    `at rest (3 s, no traffic): CPU ms per second: gateway ${((cpuMs(gateway.pid) - idleBefore.gw) / 3).toFixed(1)} | PostgreSQL ${((treeCpuMs(pgPid) - idleBefore.pg) / 3).toFixed(1)} | Redis ${((cpuMs(redisPid) - idleBefore.redis) / 3).toFixed(1)}; gateway RSS ${rssAtRest.toFixed(0)} MiB`,
+  );
 
   const profileDir = process.env.BENCH_CPU_PROF;
-  const measure = async (name: string, work: () => Promise<void>, count: number, concurrency = CONCURRENCY): Promise<PhaseResult> => {
+  const measure = async (
+    name: string,
+    work: () => Promise<void>,
+    count: number,
+    concurrency = CONCURRENCY,
+  ): Promise<PhaseResult> => {
     const stopProfile = profileDir ? await gateway.startProfile() : undefined;
     await gateway.resetProbe(concurrency === 1);
     const beforeSplit = cpuSplitMs(gateway.pid);
-    const before = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid), cmds: await commandStats(redis), xacts: await xacts() };
+    const before = {
+      gw: cpuMs(gateway.pid),
+      pg: treeCpuMs(pgPid),
+      redis: cpuMs(redisPid),
+      cmds: await commandStats(redis),
+      xacts: await xacts(),
+    };
     const result = await runPhase(name, count, concurrency, work, () => rssMiB(gateway.pid));
     const after = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
     const afterSplit = cpuSplitMs(gateway.pid);
@@ -86,7 +139,8 @@ try {
     if (stopProfile) await stopProfile(join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
     const cmds = await commandStats(redis);
     let redisCalls = 0;
-    for (const [cmd, n] of cmds) if (cmd !== 'info' && cmd !== 'scan' && cmd !== 'memory') redisCalls += n - (before.cmds.get(cmd) ?? 0);
+    for (const [cmd, n] of cmds)
+      if (cmd !== 'info' && cmd !== 'scan' && cmd !== 'memory') redisCalls += n - (before.cmds.get(cmd) ?? 0);
     return {
       ...result,
       gatewayCpuMs: (after.gw - before.gw) / result.ok,
@@ -103,10 +157,14 @@ try {
   const sso: PhaseResult[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const browsers: PersonBrowser[] = [];
-    full.push(await measure(`full login, round ${round}`, async () => void browsers.push(await rp.fullLogin()), LOGINS));
+    full.push(
+      await measure(`full login, round ${round}`, async () => void browsers.push(await rp.fullLogin()), LOGINS),
+    );
     printPhase(full.at(-1)!);
     let next = 0;
-    sso.push(await measure(`SSO login, round ${round}`, () => rp.ssoLogin(browsers[next++ % browsers.length]!), LOGINS));
+    sso.push(
+      await measure(`SSO login, round ${round}`, () => rp.ssoLogin(browsers[next++ % browsers.length]!), LOGINS),
+    );
     printPhase(sso.at(-1)!);
   }
   printSpread('full login', full);
@@ -115,7 +173,9 @@ try {
   const serial: PhaseResult[] = [];
   const serialBrowsers: PersonBrowser[] = [];
   const few = Math.max(10, Math.round(LOGINS / 4));
-  serial.push(await measure('full login, concurrency 1', async () => void serialBrowsers.push(await rp.fullLogin()), few, 1));
+  serial.push(
+    await measure('full login, concurrency 1', async () => void serialBrowsers.push(await rp.fullLogin()), few, 1),
+  );
   let k = 0;
   serial.push(await measure('SSO login, concurrency 1', () => rp.ssoLogin(serialBrowsers[k++]!), few, 1));
   for (const r of serial) {
@@ -123,10 +183,15 @@ try {
     printRoutes(r);
   }
 
-  const signatures = Object.fromEntries(Object.entries(full.at(-1)!.probe.hsmSignatures).map(([k, n]) => [k, n / full.at(-1)!.ok]));
+  const signatures = Object.fromEntries(
+    Object.entries(full.at(-1)!.probe.hsmSignatures).map(([k, n]) => [k, n / full.at(-1)!.ok]),
+  );
   const floor = await cryptoFloor(token, signatures, QUICK ? 20 : 100);
-  console.log(`crypto floor (HSM signatures per full login × CPU per signature through hsm/ Signer, same token and keys, this run):`);
-  for (const r of floor.rows) console.log(`  ${r.key.padEnd(26)} ${r.perLogin.toFixed(2)} × ${r.cpuMsPerSignature.toFixed(2)} ms`);
+  console.log(
+    `crypto floor (HSM signatures per full login × CPU per signature through hsm/ Signer, same token and keys, this run):`,
+  );
+  for (const r of floor.rows)
+    console.log(`  ${r.key.padEnd(26)} ${r.perLogin.toFixed(2)} × ${r.cpuMsPerSignature.toFixed(2)} ms`);
   console.log(`  = ${floor.totalMs.toFixed(2)} ms per full login`);
 
   const inflight = QUICK ? 20 : 100;
@@ -137,11 +202,19 @@ try {
   const s2 = await keySnapshot(redis, prefix);
   const pending = bytesPer(s0, s1, inflight);
   const done = bytesPer(s1, s2, inflight);
-  console.log(`memory: gateway RSS at rest ${rssAtRest.toFixed(0)} MiB, under load max ${Math.max(...full.map((r) => r.rssMaxMiB), ...sso.map((r) => r.rssMaxMiB)).toFixed(0)} MiB`);
-  console.log(`  Redis per in-flight login (stopped at the AuthnRequest; ${inflight}): MEMORY USAGE of new keys ${pending.added.toFixed(0)} B (${pending.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${pending.usedMemory.toFixed(0)} B`);
-  for (const [shape, keys, bytes] of pending.byShape) console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
-  console.log(`  Redis per completed login (live session + grant + what stays; ${inflight}): MEMORY USAGE of new keys ${done.added.toFixed(0)} B (${done.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${done.usedMemory.toFixed(0)} B`);
-  for (const [shape, keys, bytes] of done.byShape) console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
+  console.log(
+    `memory: gateway RSS at rest ${rssAtRest.toFixed(0)} MiB, under load max ${Math.max(...full.map((r) => r.rssMaxMiB), ...sso.map((r) => r.rssMaxMiB)).toFixed(0)} MiB`,
+  );
+  console.log(
+    `  Redis per in-flight login (stopped at the AuthnRequest; ${inflight}): MEMORY USAGE of new keys ${pending.added.toFixed(0)} B (${pending.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${pending.usedMemory.toFixed(0)} B`,
+  );
+  for (const [shape, keys, bytes] of pending.byShape)
+    console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
+  console.log(
+    `  Redis per completed login (live session + grant + what stays; ${inflight}): MEMORY USAGE of new keys ${done.added.toFixed(0)} B (${done.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${done.usedMemory.toFixed(0)} B`,
+  );
+  for (const [shape, keys, bytes] of done.byShape)
+    console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
   const failures = [...full, ...sso, ...serial].reduce((n, r) => n + r.failures, 0);
   if (failures > 0) process.exitCode = 1;
 } finally {

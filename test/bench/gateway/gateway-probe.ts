@@ -31,7 +31,13 @@ export interface ProbeCounts {
   routes: Record<string, { requests: number; cpuMs: number }>;
 }
 
-const empty = (): ProbeCounts => ({ pgQueries: {}, redisCommands: {}, redisRoundTrips: 0, hsmSignatures: {}, routes: {} });
+const empty = (): ProbeCounts => ({
+  pgQueries: {},
+  redisCommands: {},
+  redisRoundTrips: 0,
+  hsmSignatures: {},
+  routes: {},
+});
 let counts = empty();
 let timeRoutes = false;
 const bump = (table: Record<string, number>, key: string) => {
@@ -70,7 +76,11 @@ Pkcs11Signer.prototype.sign = function countedSign(this: Pkcs11Signer, data: Uin
 
 /** `GET /interaction/AbC…/complete?x` → `GET /interaction/:id/complete`. */
 function routeOf(req: IncomingMessage): string {
-  const path = (req.url ?? '').split('?')[0]!.split('/').map((part) => (/^[A-Za-z0-9_-]{16,}$/.test(part) ? ':id' : part)).join('/');
+  const path = (req.url ?? '')
+    .split('?')[0]!
+    .split('/')
+    .map((part) => (/^[A-Za-z0-9_-]{16,}$/.test(part) ? ':id' : part))
+    .join('/');
   return `${req.method} ${path}`;
 }
 

@@ -23,14 +23,28 @@ export interface GatewayProcess {
 }
 
 /** `cpuProfDir`: also run the whole process under `node --cpu-prof` (startup included). */
-export async function startGatewayProcess(rawConfig: Record<string, unknown>, env: NodeJS.ProcessEnv, options: { configFile: string; logFile: string; cpuProfDir?: string }): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  rawConfig: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  options: { configFile: string; logFile: string; cpuProfDir?: string },
+): Promise<GatewayProcess> {
   writeFileSync(options.configFile, JSON.stringify(rawConfig, null, 2));
   const log = openSync(options.logFile, 'a');
-  const execArgv = ['--import', PROBE, ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
-  const child: ChildProcess = fork(MAIN, ['--config', options.configFile], { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', log, log, 'ipc'] });
+  const execArgv = [
+    '--import',
+    PROBE,
+    ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+  ];
+  const child: ChildProcess = fork(MAIN, ['--config', options.configFile], {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log, 'ipc'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before it was ready (see ${options.logFile})`)));
+    child.once('exit', (code) =>
+      reject(new Error(`gateway exited with ${code} before it was ready (see ${options.logFile})`)),
+    );
   });
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
@@ -39,7 +53,10 @@ export async function startGatewayProcess(rawConfig: Record<string, unknown>, en
   const ask = <T>(probe: string, extra: Record<string, string> = {}) =>
     new Promise<T>((resolve, reject) => {
       if (exited) return reject(new Error(exited));
-      const timer = setTimeout(() => done(new Error(`the gateway did not answer '${probe}' within 60 s${exited ? `: ${exited}` : ''}`)), 60_000);
+      const timer = setTimeout(
+        () => done(new Error(`the gateway did not answer '${probe}' within 60 s${exited ? `: ${exited}` : ''}`)),
+        60_000,
+      );
       const done = (error: Error | null, value?: T) => {
         clearTimeout(timer);
         child.off('message', onMessage);

@@ -27,7 +27,12 @@ function times(pid: number): Times | undefined {
   // fields after the command name (which may contain spaces), counted from field 3 (state)
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const at = (n: number) => Number(fields[n - 3]);
-  return { self: (at(14) + at(15)) * TICK_MS, user: at(14) * TICK_MS, system: at(15) * TICK_MS, reaped: (at(16) + at(17)) * TICK_MS };
+  return {
+    self: (at(14) + at(15)) * TICK_MS,
+    user: at(14) * TICK_MS,
+    system: at(15) * TICK_MS,
+    reaped: (at(16) + at(17)) * TICK_MS,
+  };
 }
 
 /** CPU milliseconds (user + system) used so far by `pid`, 0 when it is gone. */

@@ -51,7 +51,11 @@ export async function keySnapshot(redis: Redis, prefix: string): Promise<KeySnap
  * Per-item bytes between two snapshots, by key shape: `added` sums the shapes that grew (what the items
  * left in Redis), `freed` the ones that shrank meanwhile (earlier keys consumed or expired).
  */
-export function bytesPer(before: KeySnapshot, after: KeySnapshot, items: number): { usedMemory: number; added: number; freed: number; byShape: Array<[string, number, number]> } {
+export function bytesPer(
+  before: KeySnapshot,
+  after: KeySnapshot,
+  items: number,
+): { usedMemory: number; added: number; freed: number; byShape: Array<[string, number, number]> } {
   const byShape: Array<[string, number, number]> = [];
   let added = 0;
   let freed = 0;
@@ -65,7 +69,12 @@ export function bytesPer(before: KeySnapshot, after: KeySnapshot, items: number)
     byShape.push([shape, (a.keys - b.keys) / items, (a.bytes - b.bytes) / items]);
   }
   byShape.sort((x, y) => y[2] - x[2]);
-  return { usedMemory: (after.usedMemory - before.usedMemory) / items, added: added / items, freed: freed / items, byShape };
+  return {
+    usedMemory: (after.usedMemory - before.usedMemory) / items,
+    added: added / items,
+    freed: freed / items,
+    byShape,
+  };
 }
 
 /** Calls per command name (INFO commandstats). */

@@ -8,10 +8,20 @@ export function printPhase(r: PhaseResult): void {
   const s = summarize(r.latencies);
   const per = (n: number) => (n / r.ok).toFixed(2);
   console.log(`${r.name}: ${r.ok} ok, ${r.failures} failed${r.firstError ? ` (first: ${r.firstError})` : ''}`);
-  console.log(`  ${(r.ok / r.seconds).toFixed(1)} logins/s; latency ms p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)}`);
-  console.log(`  CPU ms per login: gateway ${r.gatewayCpuMs.toFixed(2)} (of which kernel ${r.gatewaySystemMs.toFixed(2)}) | PostgreSQL ${r.pgCpuMs.toFixed(2)} | Redis ${r.redisCpuMs.toFixed(2)}; gateway RSS max ${r.rssMaxMiB.toFixed(0)} MiB`);
-  console.log(`  per login: PostgreSQL queries ${per(sum(r.probe.pgQueries))} (transactions ${r.pgXacts.toFixed(2)}), Redis commands ${per(sum(r.probe.redisCommands))} in ${per(r.probe.redisRoundTrips)} round trips (server-side calls ${r.redisCallsServer.toFixed(2)}), HSM signatures ${per(sum(r.probe.hsmSignatures))}`);
-  const top = (table: Record<string, number>) => Object.entries(table).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${per(n)}`).join('; ');
+  console.log(
+    `  ${(r.ok / r.seconds).toFixed(1)} logins/s; latency ms p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)}`,
+  );
+  console.log(
+    `  CPU ms per login: gateway ${r.gatewayCpuMs.toFixed(2)} (of which kernel ${r.gatewaySystemMs.toFixed(2)}) | PostgreSQL ${r.pgCpuMs.toFixed(2)} | Redis ${r.redisCpuMs.toFixed(2)}; gateway RSS max ${r.rssMaxMiB.toFixed(0)} MiB`,
+  );
+  console.log(
+    `  per login: PostgreSQL queries ${per(sum(r.probe.pgQueries))} (transactions ${r.pgXacts.toFixed(2)}), Redis commands ${per(sum(r.probe.redisCommands))} in ${per(r.probe.redisRoundTrips)} round trips (server-side calls ${r.redisCallsServer.toFixed(2)}), HSM signatures ${per(sum(r.probe.hsmSignatures))}`,
+  );
+  const top = (table: Record<string, number>) =>
+    Object.entries(table)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${per(n)}`)
+      .join('; ');
   console.log(`    PostgreSQL: ${top(r.probe.pgQueries)}`);
   console.log(`    Redis: ${top(r.probe.redisCommands)}`);
   console.log(`    HSM: ${top(r.probe.hsmSignatures) || 'none'}`);
@@ -24,16 +34,45 @@ export function printSpread(name: string, rounds: PhaseResult[]): void {
     return `${s[Math.floor(s.length / 2)]!.toFixed(digits)} [${s[0]!.toFixed(digits)}–${s.at(-1)!.toFixed(digits)}]`;
   };
   console.log(`${name}, median [min–max] of ${rounds.length} rounds:`);
-  console.log(`  logins/s ${spread(rounds.map((r) => r.ok / r.seconds), 1)}; p50 ms ${spread(rounds.map((r) => summarize(r.latencies).p50), 1)}; p99 ms ${spread(rounds.map((r) => summarize(r.latencies).p99), 1)}`);
-  console.log(`  CPU ms per login: gateway ${spread(rounds.map((r) => r.gatewayCpuMs), 2)} (kernel ${spread(rounds.map((r) => r.gatewaySystemMs), 2)}); PostgreSQL ${spread(rounds.map((r) => r.pgCpuMs), 2)}; Redis ${spread(rounds.map((r) => r.redisCpuMs), 2)}`);
+  console.log(
+    `  logins/s ${spread(
+      rounds.map((r) => r.ok / r.seconds),
+      1,
+    )}; p50 ms ${spread(
+      rounds.map((r) => summarize(r.latencies).p50),
+      1,
+    )}; p99 ms ${spread(
+      rounds.map((r) => summarize(r.latencies).p99),
+      1,
+    )}`,
+  );
+  console.log(
+    `  CPU ms per login: gateway ${spread(
+      rounds.map((r) => r.gatewayCpuMs),
+      2,
+    )} (kernel ${spread(
+      rounds.map((r) => r.gatewaySystemMs),
+      2,
+    )}); PostgreSQL ${spread(
+      rounds.map((r) => r.pgCpuMs),
+      2,
+    )}; Redis ${spread(
+      rounds.map((r) => r.redisCpuMs),
+      2,
+    )}`,
+  );
 }
 
 /** CPU per route (meaningful at concurrency 1 only, where requests do not overlap). */
 export function printRoutes(r: PhaseResult): void {
   const rows = Object.entries(r.probe.routes).sort((a, b) => b[1].cpuMs - a[1].cpuMs);
   const inRequests = rows.reduce((n, [, v]) => n + v.cpuMs, 0) / r.ok;
-  console.log(`  CPU per route (from arrival to the end of the response; ${inRequests.toFixed(2)} of ${r.gatewayCpuMs.toFixed(2)} ms per login; the rest runs outside requests):`);
+  console.log(
+    `  CPU per route (from arrival to the end of the response; ${inRequests.toFixed(2)} of ${r.gatewayCpuMs.toFixed(2)} ms per login; the rest runs outside requests):`,
+  );
   for (const [route, v] of rows) {
-    console.log(`    ${route.padEnd(36)} ${(v.requests / r.ok).toFixed(2)} per login × ${(v.cpuMs / v.requests).toFixed(2)} ms = ${(v.cpuMs / r.ok).toFixed(2)} ms per login`);
+    console.log(
+      `    ${route.padEnd(36)} ${(v.requests / r.ok).toFixed(2)} per login × ${(v.cpuMs / v.requests).toFixed(2)} ms = ${(v.cpuMs / r.ok).toFixed(2)} ms per login`,
+    );
   }
 }

@@ -19,7 +19,18 @@ export interface PhaseResult {
   probe: ProbeCounts;
 }
 
-export async function runPhase(name: string, count: number, concurrency: number, work: () => Promise<void>, rss: () => number): Promise<Omit<PhaseResult, 'gatewayCpuMs' | 'gatewaySystemMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'>> {
+export async function runPhase(
+  name: string,
+  count: number,
+  concurrency: number,
+  work: () => Promise<void>,
+  rss: () => number,
+): Promise<
+  Omit<
+    PhaseResult,
+    'gatewayCpuMs' | 'gatewaySystemMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'
+  >
+> {
   const latencies: number[] = [];
   let failures = 0;
   let firstError: string | undefined;

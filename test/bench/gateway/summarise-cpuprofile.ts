@@ -65,7 +65,14 @@ function isInternal(group: string): boolean {
   return group === '(native)' || group === 'node: internals';
 }
 
-export function summarise(profiles: Profile[]): { totalMs: number; idleMs: number; groups: Map<string, number>; byCaller: Map<string, number>; files: Map<string, number>; functions: Map<string, number> } {
+export function summarise(profiles: Profile[]): {
+  totalMs: number;
+  idleMs: number;
+  groups: Map<string, number>;
+  byCaller: Map<string, number>;
+  files: Map<string, number>;
+  functions: Map<string, number>;
+} {
   const groups = new Map<string, number>();
   const byCaller = new Map<string, number>();
   const files = new Map<string, number>();
@@ -108,7 +115,10 @@ export function summarise(profiles: Profile[]): { totalMs: number; idleMs: numbe
 }
 
 function top(map: Map<string, number>, n: number, total: number): string[] {
-  return [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, ms]) => `| ${k.replaceAll('|', '\\|')} | ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)} % |`);
+  return [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, ms]) => `| ${k.replaceAll('|', '\\|')} | ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)} % |`);
 }
 
 if (import.meta.main) {
@@ -117,10 +127,21 @@ if (import.meta.main) {
     console.error('usage: node test/bench/gateway/summarise-cpuprofile.ts <file.cpuprofile | folder> [top=15]');
     process.exit(2);
   }
-  const files = statSync(target).isDirectory() ? readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(target, f)) : [target];
+  const files = statSync(target).isDirectory()
+    ? readdirSync(target)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(target, f))
+    : [target];
   const s = summarise(files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Profile));
-  console.log(`${files.length} profile(s): ${s.totalMs.toFixed(0)} ms on CPU (self time), ${s.idleMs.toFixed(0)} ms idle\n`);
-  for (const [title, map] of [['group', s.groups], ['group, native and node: internals charged to their caller', s.byCaller], ['file', s.files], ['function', s.functions]] as const) {
+  console.log(
+    `${files.length} profile(s): ${s.totalMs.toFixed(0)} ms on CPU (self time), ${s.idleMs.toFixed(0)} ms idle\n`,
+  );
+  for (const [title, map] of [
+    ['group', s.groups],
+    ['group, native and node: internals charged to their caller', s.byCaller],
+    ['file', s.files],
+    ['function', s.functions],
+  ] as const) {
     console.log(`| ${title} | self ms | share |\n|---|---|---|`);
     console.log(`${top(map, Number(n), s.totalMs).join('\n')}\n`);
   }

@@ -19,7 +19,11 @@ async function oneLogin(): Promise<number> {
   const started = performance.now();
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   return performance.now() - started;
 }
 
@@ -43,9 +47,13 @@ try {
   );
   const seconds = (performance.now() - started) / 1000;
   const s = summarize(latencies);
-  console.log(`complete logins: ${LOGINS} at concurrency ${CONCURRENCY} on ${process.versions.node} (node), 1 gateway process (shared with the RP, IdP and browser in this process)`);
+  console.log(
+    `complete logins: ${LOGINS} at concurrency ${CONCURRENCY} on ${process.versions.node} (node), 1 gateway process (shared with the RP, IdP and browser in this process)`,
+  );
   console.log(`  throughput ${(latencies.length / seconds).toFixed(1)} logins/s, failures ${failures}`);
-  console.log(`  latency ms p50 ${s.p50.toFixed(1)}  p95 ${s.p95.toFixed(1)}  p99 ${s.p99.toFixed(1)}  max ${s.max.toFixed(1)}`);
+  console.log(
+    `  latency ms p50 ${s.p50.toFixed(1)}  p95 ${s.p95.toFixed(1)}  p99 ${s.p99.toFixed(1)}  max ${s.max.toFixed(1)}`,
+  );
   if (failures > 0) process.exitCode = 1;
 } finally {
   await fx.stop();

@@ -23,8 +23,20 @@ function requestBuckets(i: number, big: boolean): Bucket[] {
   return [
     { kind: 'global', key: bucketKey('global'), capacity: size, perSecond: size, cost: 1 },
     { kind: 'client', key: bucketKey('client', 'rp'), capacity: size, perSecond: size, cost: 1 },
-    { kind: 'ip', key: bucketKey('ip', 'authorize', `10.0.${(i >> 8) & 255}.${i & 255}`), capacity: size, perSecond: size, cost: 1 },
-    { kind: 'failures', key: bucketKey('fail', `10.0.${(i >> 8) & 255}.${i & 255}`), capacity: size, perSecond: size, cost: 0 },
+    {
+      kind: 'ip',
+      key: bucketKey('ip', 'authorize', `10.0.${(i >> 8) & 255}.${i & 255}`),
+      capacity: size,
+      perSecond: size,
+      cost: 1,
+    },
+    {
+      kind: 'failures',
+      key: bucketKey('fail', `10.0.${(i >> 8) & 255}.${i & 255}`),
+      capacity: size,
+      perSecond: size,
+      cost: 0,
+    },
   ];
 }
 
@@ -44,16 +56,30 @@ latencies.sort((a, b) => a - b);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let next = 0;
-await Promise.all(Array.from({ length: 64 }, async () => {
-  while (next < n) await limiter.decide(requestBuckets(next++, true));
-}));
+await Promise.all(
+  Array.from({ length: 64 }, async () => {
+    while (next < n) await limiter.decide(requestBuckets(next++, true));
+  }),
+);
 const elapsed = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-console.log(`cost: ${n} decisions of 4 buckets; sequential p50 ${percentile(latencies, 0.5).toFixed(3)} ms, p99 ${percentile(latencies, 0.99).toFixed(3)} ms; 64 in flight: ${Math.round(n / elapsed)} decisions/s, gateway CPU ${(((cpu.user + cpu.system) / n)).toFixed(1)} µs per decision`);
+console.log(
+  `cost: ${n} decisions of 4 buckets; sequential p50 ${percentile(latencies, 0.5).toFixed(3)} ms, p99 ${percentile(latencies, 0.99).toFixed(3)} ms; 64 in flight: ${Math.round(n / elapsed)} decisions/s, gateway CPU ${((cpu.user + cpu.system) / n).toFixed(1)} µs per decision`,
+);
 
 // 2. accuracy at 2× the configured rate (open loop: a batch about every 10 ms)
-async function offer(decide: (b: Bucket[]) => Promise<boolean> | boolean, rate: number, seconds: number): Promise<{ offered: number; admitted: number }> {
-  const bucket: Bucket = { kind: 'client', key: bucketKey('client', `acc-${randomUUID()}`), capacity: rate, perSecond: rate, cost: 1 };
+async function offer(
+  decide: (b: Bucket[]) => Promise<boolean> | boolean,
+  rate: number,
+  seconds: number,
+): Promise<{ offered: number; admitted: number }> {
+  const bucket: Bucket = {
+    kind: 'client',
+    key: bucketKey('client', `acc-${randomUUID()}`),
+    capacity: rate,
+    perSecond: rate,
+    cost: 1,
+  };
   let offered = 0;
   let admitted = 0;
   const start = performance.now();
@@ -66,7 +92,9 @@ async function offer(decide: (b: Bucket[]) => Promise<boolean> | boolean, rate: 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const actualSeconds = (performance.now() - start) / 1000;
-  console.log(`  configured ${rate}/s (burst ${rate}), offered ${Math.round(offered / actualSeconds)}/s for ${actualSeconds.toFixed(1)} s: admitted ${admitted}, allowed ${Math.round(rate + rate * actualSeconds)} (burst + rate × time): ${((admitted / (rate + rate * actualSeconds)) * 100).toFixed(1)} %; admitted rate after the burst ${Math.round((admitted - rate) / actualSeconds)}/s`);
+  console.log(
+    `  configured ${rate}/s (burst ${rate}), offered ${Math.round(offered / actualSeconds)}/s for ${actualSeconds.toFixed(1)} s: admitted ${admitted}, allowed ${Math.round(rate + rate * actualSeconds)} (burst + rate × time): ${((admitted / (rate + rate * actualSeconds)) * 100).toFixed(1)} %; admitted rate after the burst ${Math.round((admitted - rate) / actualSeconds)}/s`,
+  );
   return { offered, admitted };
 }
 

@@ -23,7 +23,8 @@ import pino from 'pino';
 
 const n = Number(process.argv[2] ?? 3000);
 const concurrency = Number(process.argv[3] ?? 16);
-const fmt = (s: ReturnType<typeof summarize>, unit = 'ms', k = 1) => `p50 ${(s.p50 * k).toFixed(3)} ${unit}  p95 ${(s.p95 * k).toFixed(3)} ${unit}  p99 ${(s.p99 * k).toFixed(3)} ${unit}  max ${(s.max * k).toFixed(3)} ${unit}`;
+const fmt = (s: ReturnType<typeof summarize>, unit = 'ms', k = 1) =>
+  `p50 ${(s.p50 * k).toFixed(3)} ${unit}  p95 ${(s.p95 * k).toFixed(3)} ${unit}  p99 ${(s.p99 * k).toFixed(3)} ${unit}  max ${(s.max * k).toFixed(3)} ${unit}`;
 
 // PDP in process
 const inputs = Array.from({ length: 1000 }, (_, i) => ({
@@ -55,7 +56,14 @@ for (let i = 0; i < 5_000; i += 1) {
   cached.push(performance.now() - started);
 }
 
-const fraud = new FraudService({ redis, pool, audit: new AuditLog(pool), logger: pino({ level: 'silent' }), hashKey: 'bench', interactionTtl: 600 });
+const fraud = new FraudService({
+  redis,
+  pool,
+  audit: new AuditLog(pool),
+  logger: pino({ level: 'silent' }),
+  hashKey: 'bench',
+  interactionTtl: 600,
+});
 const signal = (i: number, who: number): RiskSignals => ({
   loginId: `bench-${i}`,
   clientId: 'rp',
@@ -66,11 +74,20 @@ const signal = (i: number, who: number): RiskSignals => ({
   acr: 'eidas2',
   at: Date.now(),
   deviceId: `dev-${who}`,
-  fingerprint: { uaFamily: `Firefox ${120 + (who % 8)}`, os: 'Linux', deviceType: 'desktop', languages: 'fr-fr,fr', timeZone: 'Europe/Paris', screen: '1920x1080', platform: 'Linux x86_64' },
+  fingerprint: {
+    uaFamily: `Firefox ${120 + (who % 8)}`,
+    os: 'Linux',
+    deviceType: 'desktop',
+    languages: 'fr-fr,fr',
+    timeZone: 'Europe/Paris',
+    screen: '1920x1080',
+    platform: 'Linux x86_64',
+  },
   network: { prefix: `10.${who % 250}.0.0/24`, asn: String(who % 30), country: 'FR', lat: 48.8, lon: 2.3 },
   transaction: i % 4 ? null : { type: 'payment_initiation', amountEur: (i % 7) * 300 },
 });
-for (let who = 0; who < 500; who += 1) for (let k = 0; k < 3; k += 1) await fraud.rba.learn(`acct:acct-${who}`, deviceFeatures(signal(k, who), 'bench'));
+for (let who = 0; who < 500; who += 1)
+  for (let k = 0; k < 3; k += 1) await fraud.rba.learn(`acct:acct-${who}`, deviceFeatures(signal(k, who), 'bench'));
 
 const whole: number[] = [];
 let degraded = 0;
@@ -83,7 +100,10 @@ await Promise.all(
       const s = signal(i, i % 500);
       const started = performance.now();
       const assessment = await fraud.pipeline.assess(s);
-      await fraud.decide({ clientId: s.clientId, idp: s.idp, accountId: s.accountId }, { requiredAcr: 'eidas2', assertedAcr: 'eidas2', idpMaxAcr: 'eidas3', stepUps: 0, assessment });
+      await fraud.decide(
+        { clientId: s.clientId, idp: s.idp, accountId: s.accountId },
+        { requiredAcr: 'eidas2', assertedAcr: 'eidas2', idpMaxAcr: 'eidas3', stepUps: 0, assessment },
+      );
       whole.push(performance.now() - started);
       if (assessment.stages.some((st) => st.degraded && st.outcome !== 'no_signal')) degraded += 1;
     }
@@ -94,6 +114,8 @@ const seconds = (performance.now() - startedAll) / 1000;
 console.log(`node ${process.version}, ${availableParallelism()} CPUs`);
 console.log(`PDP evaluate (in process, 200000)       ${fmt(summarize(pdp), 'µs', 1000)}`);
 console.log(`PDP via decision cache (Redis, 5000)    ${fmt(summarize(cached))}`);
-console.log(`pipeline + PDP (${n}, ${concurrency} in flight)  ${fmt(summarize(whole))}  ${(n / seconds).toFixed(0)}/s  degraded (late/error) ${degraded}`);
+console.log(
+  `pipeline + PDP (${n}, ${concurrency} in flight)  ${fmt(summarize(whole))}  ${(n / seconds).toFixed(0)}/s  degraded (late/error) ${degraded}`,
+);
 await redis.quit();
 await pool.end();

@@ -27,13 +27,27 @@ const REVOCATIONS = Number(process.env.REVOCATIONS ?? 1000);
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-bench-revoke-'));
 const prefix = redisPrefix();
-const deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: prefix, token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: 'silent' });
+const deployment = await prepareDeployment({
+  dir,
+  pgUrl: await freshDatabase(),
+  redisUrl: redisUrl(),
+  redisKeyPrefix: prefix,
+  token: freshToken(),
+  rpRedirectUri: RP_REDIRECT,
+  logLevel: 'silent',
+});
 const a = await startGatewayInProcess(deployment);
 const b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
 const host = new URL(deployment.gatewayUrl).host;
 const redis = new Redis(redisUrl());
 try {
-  const rp = await oidc.discovery(new URL(a.url), deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  const rp = await oidc.discovery(
+    new URL(a.url),
+    deployment.client.client_id,
+    deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   const person = await logIn({ url: a.url, deployment, rp });
   const { models, store, revoker } = a.gateway.services.sessions;
   const found = await store.findSession<Record<string, unknown> & { uid: string; jti: string }>('sid', person.sid);
@@ -44,7 +58,9 @@ try {
   const sizes: Record<string, number> = {};
   for (const key of await redis.keys(`${prefix}s2*`)) {
     const used = Number(await redis.memory('USAGE', key, 'SAMPLES', 0));
-    const kind = key.startsWith(`${prefix}s2:`) ? ((await redis.hget(key, 'k')) ?? '?') : key.slice(prefix.length, prefix.length + 3);
+    const kind = key.startsWith(`${prefix}s2:`)
+      ? ((await redis.hget(key, 'k')) ?? '?')
+      : key.slice(prefix.length, prefix.length + 3);
     sizes[kind] = (sizes[kind] ?? 0) + used;
     bytes += used;
   }
@@ -67,9 +83,15 @@ try {
     if (polls > 0) refusedLate += 1;
   }
   const s = summarize(latencies);
-  console.log(`revocation propagation, revoke on A → first refusal at B's introspection: ${REVOCATIONS} revocations, node ${process.versions.node}, 2 gateway processes`);
-  console.log(`  ms p50 ${s.p50.toFixed(2)}  p95 ${s.p95.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(2)}  (B still answered active at least once in ${refusedLate})`);
-  console.log(`  Redis bytes of one person's live session in the session store (Session, Grant, AccessToken, Identity, pointers): ${bytes} ${JSON.stringify(sizes)}`);
+  console.log(
+    `revocation propagation, revoke on A → first refusal at B's introspection: ${REVOCATIONS} revocations, node ${process.versions.node}, 2 gateway processes`,
+  );
+  console.log(
+    `  ms p50 ${s.p50.toFixed(2)}  p95 ${s.p95.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(2)}  (B still answered active at least once in ${refusedLate})`,
+  );
+  console.log(
+    `  Redis bytes of one person's live session in the session store (Session, Grant, AccessToken, Identity, pointers): ${bytes} ${JSON.stringify(sizes)}`,
+  );
 } finally {
   redis.disconnect();
   await b.stop();

@@ -34,14 +34,23 @@ test.after.always(async () => {
 const trusted = () => [keys.activeSigner('audit').publicJwk as never];
 /** Verify as the operator does: trusted keys and the anchor file (or the genesis only when none exists). */
 async function verifyWith(pool: Pool, anchorFile?: string) {
-  return verifyAuditChain(pool, anchorFile ? { trustedKeys: trusted(), anchor: readAnchor(anchorFile) } : genesisOnly(trusted()));
+  return verifyAuditChain(
+    pool,
+    anchorFile ? { trustedKeys: trusted(), anchor: readAnchor(anchorFile) } : genesisOnly(trusted()),
+  );
 }
 
 async function chain(n = 10): Promise<Pool> {
   const pool = await migratedPool();
   const audit = new AuditLog(pool);
   for (let i = 0; i < n; i += 1) {
-    await audit.append({ sessionId: `s${i % 3}`, from: i === 0 ? null : 'INITIATED', to: 'AUTHENTICATING', component: 'flow', details: { i, nested: { b: 1, a: [i] } } });
+    await audit.append({
+      sessionId: `s${i % 3}`,
+      from: i === 0 ? null : 'INITIATED',
+      to: 'AUTHENTICATING',
+      component: 'flow',
+      details: { i, nested: { b: 1, a: [i] } },
+    });
   }
   return pool;
 }
@@ -66,7 +75,11 @@ test('an intact chain with a signed checkpoint verifies', async (t) => {
   t.is(checkpoint?.seq, '10');
   t.regex(checkpoint!.jws, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
   t.is(await takeCheckpoint(pool, keys.activeSigner('audit'), anchor), null, 'nothing new since: no second checkpoint');
-  t.deepEqual(readAnchor(anchor).checkpoints.map((c) => c.seq), ['10'], 'anchored outside the database');
+  t.deepEqual(
+    readAnchor(anchor).checkpoints.map((c) => c.seq),
+    ['10'],
+    'anchored outside the database',
+  );
   const report = await verifyWith(pool, anchor);
   t.deepEqual(report.findings, []);
   t.like(report, { ok: true, records: 10, checkpoints: 1 });
@@ -78,7 +91,10 @@ test('an edited record is AUDIT_RECORD_EDITED at its sequence number', async (t)
   await tamper(pool, "update audit_log set to_state = 'COMPLETED' where seq = 3");
   const report = await verifyWith(pool);
   t.false(report.ok);
-  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_RECORD_EDITED', '3']]);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [['AUDIT_RECORD_EDITED', '3']],
+  );
 });
 
 test('a deleted record is AUDIT_SEQ_GAP where the chain resumes', async (t) => {
@@ -86,7 +102,13 @@ test('a deleted record is AUDIT_SEQ_GAP where the chain resumes', async (t) => {
   t.teardown(() => pool.end());
   await tamper(pool, 'delete from audit_log where seq = 5');
   const report = await verifyWith(pool);
-  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_SEQ_GAP', '6'], ['AUDIT_CHAIN_BROKEN', '6']]);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [
+      ['AUDIT_SEQ_GAP', '6'],
+      ['AUDIT_CHAIN_BROKEN', '6'],
+    ],
+  );
 });
 
 test('an inserted row without a chain position is AUDIT_RECORD_UNCHAINED', async (t) => {
@@ -94,7 +116,10 @@ test('an inserted row without a chain position is AUDIT_RECORD_UNCHAINED', async
   t.teardown(() => pool.end());
   await tamper(pool, "insert into audit_log (session_id, to_state, component) values ('s1', 'COMPLETED', 'oidc')");
   const report = await verifyWith(pool);
-  t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_RECORD_UNCHAINED']);
+  t.deepEqual(
+    report.findings.map((f) => f.code),
+    ['AUDIT_RECORD_UNCHAINED'],
+  );
 });
 
 test('a chain rewritten consistently by someone with the database is caught by the signed checkpoint', async (t) => {
@@ -102,19 +127,36 @@ test('a chain rewritten consistently by someone with the database is caught by t
   t.teardown(() => pool.end());
   await takeCheckpoint(pool, keys.activeSigner('audit'));
   // the attacker edits record 2 and recomputes its digest and every hash after it
-  const { rows } = await pool.query('select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest, prev_hash from audit_log order by audit_log.seq');
+  const { rows } = await pool.query(
+    'select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest, prev_hash from audit_log order by audit_log.seq',
+  );
   const statements: string[] = [];
   let prev: Buffer = rows[0].prev_hash;
   for (const row of rows) {
     const to = row.seq === '2' ? 'COMPLETED' : row.to_state;
-    const digest = recordDigest({ recordId: row.record_id, at: row.at, sessionId: row.session_id, from: row.from_state, to, component: row.component, errorCode: row.error_code, requestId: row.request_id, details: row.details });
+    const digest = recordDigest({
+      recordId: row.record_id,
+      at: row.at,
+      sessionId: row.session_id,
+      from: row.from_state,
+      to,
+      component: row.component,
+      errorCode: row.error_code,
+      requestId: row.request_id,
+      details: row.details,
+    });
     const hash = chainHash(prev, digest);
-    statements.push(`update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`);
+    statements.push(
+      `update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`,
+    );
     prev = hash;
   }
   await tamper(pool, ...statements);
   const report = await verifyWith(pool);
-  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_CHECKPOINT_MISMATCH', '10']]);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [['AUDIT_CHECKPOINT_MISMATCH', '10']],
+  );
 });
 
 test('records removed at the end after a checkpoint are AUDIT_TAIL_TRUNCATED', async (t) => {
@@ -123,7 +165,10 @@ test('records removed at the end after a checkpoint are AUDIT_TAIL_TRUNCATED', a
   await takeCheckpoint(pool, keys.activeSigner('audit'));
   await tamper(pool, 'delete from audit_log where seq > 8');
   const report = await verifyWith(pool);
-  t.deepEqual(report.findings.map((f) => [f.code, f.at]), [['AUDIT_TAIL_TRUNCATED', '10']]);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [['AUDIT_TAIL_TRUNCATED', '10']],
+  );
 });
 
 test('a forged checkpoint signature is AUDIT_CHECKPOINT_SIGNATURE_INVALID', async (t) => {
@@ -132,7 +177,10 @@ test('a forged checkpoint signature is AUDIT_CHECKPOINT_SIGNATURE_INVALID', asyn
   await takeCheckpoint(pool, keys.activeSigner('audit'));
   await tamper(pool, "update audit_checkpoints set jws = regexp_replace(jws, '\\.[^.]+$', '.AAAA')");
   const report = await verifyWith(pool);
-  t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_CHECKPOINT_SIGNATURE_INVALID']);
+  t.deepEqual(
+    report.findings.map((f) => f.code),
+    ['AUDIT_CHECKPOINT_SIGNATURE_INVALID'],
+  );
 });
 
 test('the CLI exits 0 on an intact chain and 3 with the findings on a tampered one', async (t) => {
@@ -143,7 +191,11 @@ test('the CLI exits 0 on an intact chain and 3 with the findings on a tampered o
   await takeCheckpoint(pool, keys.activeSigner('audit'), anchor);
   const jwks = `${anchor}.jwks.json`;
   (await import('node:fs')).writeFileSync(jwks, JSON.stringify({ keys: trusted() }));
-  const run = (args = ['--trusted-jwks', jwks, '--anchor', anchor]) => spawnSync(process.execPath, ['gateway/audit/cli.ts', 'verify', ...args], { env: { ...process.env, GW_DATABASE_URL: url }, encoding: 'utf8' });
+  const run = (args = ['--trusted-jwks', jwks, '--anchor', anchor]) =>
+    spawnSync(process.execPath, ['gateway/audit/cli.ts', 'verify', ...args], {
+      env: { ...process.env, GW_DATABASE_URL: url },
+      encoding: 'utf8',
+    });
   const noKeys = run(['--anchor', anchor]);
   t.is(noKeys.status, 2, 'trusted keys are mandatory');
   t.regex(noKeys.stderr, /AUDIT_TRUSTED_KEYS_REQUIRED/);
@@ -166,9 +218,15 @@ test('deleting the first records together with the checkpoints covering them is 
   // the attacker removes records 1..10 and the checkpoint at 10: what remains starts at a database checkpoint
   await tamper(pool, 'delete from audit_log where seq <= 10', 'delete from audit_checkpoints where seq = 10');
   const withoutAnchor = await verifyAuditChain(pool, genesisOnly(trusted()));
-  t.true(withoutAnchor.findings.some((f) => f.code === 'AUDIT_SEQ_GAP' && f.at === '11'), 'a database checkpoint does not make a start');
+  t.true(
+    withoutAnchor.findings.some((f) => f.code === 'AUDIT_SEQ_GAP' && f.at === '11'),
+    'a database checkpoint does not make a start',
+  );
   const report = await verifyWith(pool, anchor);
-  t.true(report.findings.some((f) => f.code === 'AUDIT_CHECKPOINT_MISSING' && f.at === '10'), JSON.stringify(report.findings));
+  t.true(
+    report.findings.some((f) => f.code === 'AUDIT_CHECKPOINT_MISSING' && f.at === '10'),
+    JSON.stringify(report.findings),
+  );
   t.false(report.ok);
 });
 
@@ -180,8 +238,16 @@ test('a checkpoint re-signed by the attacker with the key stored beside it is AU
   const jwk = { ...(await exportJWK(attacker.publicKey)), kid: 'attacker', alg: 'ES384' };
   const { rows } = await pool.query('select seq::text as seq, hash from audit_checkpoints');
   const payload = JSON.stringify({ seq: rows[0].seq, hash: rows[0].hash.toString('base64url'), iat: 1 });
-  const jws = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES384', kid: 'attacker' }).sign(attacker.privateKey);
-  await tamper(pool, `update audit_checkpoints set jws = '${jws}', kid = 'attacker', public_jwk = '${JSON.stringify(jwk)}'::jsonb`);
+  const jws = await new CompactSign(new TextEncoder().encode(payload))
+    .setProtectedHeader({ alg: 'ES384', kid: 'attacker' })
+    .sign(attacker.privateKey);
+  await tamper(
+    pool,
+    `update audit_checkpoints set jws = '${jws}', kid = 'attacker', public_jwk = '${JSON.stringify(jwk)}'::jsonb`,
+  );
   const report = await verifyWith(pool);
-  t.deepEqual(report.findings.map((f) => f.code), ['AUDIT_CHECKPOINT_SIGNATURE_INVALID']);
+  t.deepEqual(
+    report.findings.map((f) => f.code),
+    ['AUDIT_CHECKPOINT_SIGNATURE_INVALID'],
+  );
 });

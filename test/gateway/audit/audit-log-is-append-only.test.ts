@@ -8,13 +8,36 @@ test('an appended record reads back with every field, in order', async (t) => {
   const pool = await migratedPool();
   t.teardown(() => pool.end());
   const audit = new AuditLog(pool);
-  await audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow', requestId: 'r1', details: { clientId: 'rp' } });
+  await audit.append({
+    sessionId: 's1',
+    from: null,
+    to: 'INITIATED',
+    component: 'flow',
+    requestId: 'r1',
+    details: { clientId: 'rp' },
+  });
   await audit.append({ sessionId: 's1', from: 'INITIATED', to: 'FAILED', component: 'risk', errorCode: 'RISK_DENY' });
   await audit.append({ sessionId: 'other', from: null, to: 'INITIATED', component: 'flow' });
   const trail = await audit.forSession('s1');
   t.is(trail.length, 2);
-  t.like(trail[0], { sessionId: 's1', from: null, to: 'INITIATED', component: 'flow', errorCode: null, requestId: 'r1', details: { clientId: 'rp' } });
-  t.like(trail[1], { sessionId: 's1', from: 'INITIATED', to: 'FAILED', component: 'risk', errorCode: 'RISK_DENY', requestId: null, details: {} });
+  t.like(trail[0], {
+    sessionId: 's1',
+    from: null,
+    to: 'INITIATED',
+    component: 'flow',
+    errorCode: null,
+    requestId: 'r1',
+    details: { clientId: 'rp' },
+  });
+  t.like(trail[1], {
+    sessionId: 's1',
+    from: 'INITIATED',
+    to: 'FAILED',
+    component: 'risk',
+    errorCode: 'RISK_DENY',
+    requestId: null,
+    details: {},
+  });
   t.true(trail[0]!.at instanceof Date);
   t.true(BigInt(trail[0]!.id) < BigInt(trail[1]!.id));
 });
@@ -41,9 +64,16 @@ test('a malformed record is refused with AUDIT_INVALID_RECORD and nothing is wri
   const pool = await migratedPool();
   t.teardown(() => pool.end());
   const audit = new AuditLog(pool);
-  await t.throwsAsync(audit.append({ sessionId: '', from: null, to: 'INITIATED', component: 'flow' }), { code: 'AUDIT_INVALID_RECORD' } as never);
-  await t.throwsAsync(audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: '' }), { code: 'AUDIT_INVALID_RECORD' } as never);
-  await t.throwsAsync(audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow', details: { n: 1n } }), { code: 'AUDIT_INVALID_RECORD' } as never);
+  await t.throwsAsync(audit.append({ sessionId: '', from: null, to: 'INITIATED', component: 'flow' }), {
+    code: 'AUDIT_INVALID_RECORD',
+  } as never);
+  await t.throwsAsync(audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: '' }), {
+    code: 'AUDIT_INVALID_RECORD',
+  } as never);
+  await t.throwsAsync(
+    audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow', details: { n: 1n } }),
+    { code: 'AUDIT_INVALID_RECORD' } as never,
+  );
   const { rows } = await pool.query('select count(*)::int as n from audit_log');
   t.is(rows[0].n, 0);
 });
@@ -52,7 +82,9 @@ test('with PostgreSQL unreachable, append throws AUDIT_UNAVAILABLE instead of dr
   const pool = await unreachablePool();
   t.teardown(() => pool.end());
   const audit = new AuditLog(pool);
-  await t.throwsAsync(audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow' }), { code: 'AUDIT_UNAVAILABLE' } as never);
+  await t.throwsAsync(audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow' }), {
+    code: 'AUDIT_UNAVAILABLE',
+  } as never);
   await t.throwsAsync(audit.forSession('s1'), { code: 'AUDIT_UNAVAILABLE' } as never);
 });
 

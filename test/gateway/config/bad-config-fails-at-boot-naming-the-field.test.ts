@@ -14,7 +14,15 @@ import { attestationPki } from '../../webauthn/attestation-ca.ts';
 const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
 const metadataFile = join(dir, 'idp.xml');
 writeFileSync(metadataFile, '<EntityDescriptor/>');
-const env = { DB: 'postgres://x', REDIS: 'redis://x', PIN: '1234', KEY: 'k'.repeat(32), SALT: 's'.repeat(32), BIND: 'b'.repeat(32), RP: 'r'.repeat(32) };
+const env = {
+  DB: 'postgres://x',
+  REDIS: 'redis://x',
+  PIN: '1234',
+  KEY: 'k'.repeat(32),
+  SALT: 's'.repeat(32),
+  BIND: 'b'.repeat(32),
+  RP: 'r'.repeat(32),
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate the raw JSON freely
 type Raw = Record<string, any>;
@@ -46,7 +54,10 @@ test('a valid configuration loads, with secure defaults', (t) => {
   t.is(config.saml.idps[0]!.clockSkewSeconds, 60);
   t.is(config.saml.entityId, 'http://127.0.0.1:3000/saml/metadata');
   t.false(config.cookies.secure, 'http loopback development issuer');
-  t.true(loadConfig({ ...valid(), issuer: 'https://gw.example' }, { env, baseDir: dir }).cookies.secure, 'https issuer → Secure cookies');
+  t.true(
+    loadConfig({ ...valid(), issuer: 'https://gw.example' }, { env, baseDir: dir }).cookies.secure,
+    'https issuer → Secure cookies',
+  );
   t.is(config.federation.minimumAcr, 'eidas2', 'the product serves substantial and high only by default');
   t.is(config.saml.idps[0]!.maxAuthenticationAgeSeconds, 8 * 3600, 'an IdP working day');
   t.deepEqual(config.trustedProxies, [], 'no proxy is trusted by default');
@@ -56,23 +67,48 @@ test('federation.minimumAcr, a client minimum_acr and eIDAS alwaysForceAuthn are
   failsAt(t, (c) => (c.federation = { minimumAcr: 'eidas4' }), 'federation.minimumAcr');
   failsAt(t, (c) => (c.federation = { minimum: 'eidas1' }), 'federation.minimum');
   failsAt(t, (c) => (c.clients[0].minimum_acr = 'loa2'), 'clients[0].minimum_acr');
-  failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { alwaysForceAuthn: false } }), 'saml.idps[0].eidas.alwaysForceAuthn');
-  t.is(loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr, 'eidas1');
+  failsAt(
+    t,
+    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { alwaysForceAuthn: false } }),
+    'saml.idps[0].eidas.alwaysForceAuthn',
+  );
+  t.is(
+    loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr,
+    'eidas1',
+  );
 });
 
 test('federation.skipChooserWithOneIdp is true by default and must be a boolean (issue #13 item 8)', (t) => {
   t.true(loadConfig(valid(), { env, baseDir: dir }).federation.skipChooserWithOneIdp);
-  t.false(loadConfig({ ...valid(), federation: { skipChooserWithOneIdp: false } }, { env, baseDir: dir }).federation.skipChooserWithOneIdp);
+  t.false(
+    loadConfig({ ...valid(), federation: { skipChooserWithOneIdp: false } }, { env, baseDir: dir }).federation
+      .skipChooserWithOneIdp,
+  );
   failsAt(t, (c) => (c.federation = { skipChooserWithOneIdp: 'yes' }), 'federation.skipChooserWithOneIdp');
 });
 
 test('webauthn: level 3 is unavailable until attestation roots are given; the block is checked at boot', async (t) => {
   const defaults = loadConfig(valid(), { env, baseDir: dir }).webauthn;
-  t.deepEqual(defaults, { level3CooldownSeconds: 72 * 3600, attestation: { rootCertificates: [], trustedAaguids: [] } });
+  t.deepEqual(defaults, {
+    level3CooldownSeconds: 72 * 3600,
+    attestation: { rootCertificates: [], trustedAaguids: [] },
+  });
   writeFileSync(join(dir, 'root.pem'), (await attestationPki('Config Keys')).rootPem);
-  writeFileSync(join(dir, 'not-a-cert.pem'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+  writeFileSync(
+    join(dir, 'not-a-cert.pem'),
+    '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n',
+  );
   writeFileSync(join(dir, 'empty.pem'), 'nothing here');
-  const configured = loadConfig({ ...valid(), webauthn: { level3CooldownHours: 24, attestation: { rootCertificateFiles: ['root.pem'], trustedAaguids: ['CB69481E-8FF7-4039-93EC-0A2729A154A8'] } } }, { env, baseDir: dir }).webauthn;
+  const configured = loadConfig(
+    {
+      ...valid(),
+      webauthn: {
+        level3CooldownHours: 24,
+        attestation: { rootCertificateFiles: ['root.pem'], trustedAaguids: ['CB69481E-8FF7-4039-93EC-0A2729A154A8'] },
+      },
+    },
+    { env, baseDir: dir },
+  ).webauthn;
   t.is(configured.level3CooldownSeconds, 24 * 3600);
   t.is(configured.attestation.rootCertificates.length, 1);
   t.deepEqual(configured.attestation.trustedAaguids, ['cb69481e-8ff7-4039-93ec-0a2729a154a8']);
@@ -80,10 +116,29 @@ test('webauthn: level 3 is unavailable until attestation roots are given; the bl
   failsAt(t, (c) => (c.webauthn = { level3CooldownHours: 721 }), 'webauthn.level3CooldownHours');
   failsAt(t, (c) => (c.webauthn = { cooldown: 1 }), 'webauthn.cooldown');
   failsAt(t, (c) => (c.webauthn = { attestation: { roots: [] } }), 'webauthn.attestation.roots');
-  failsAt(t, (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['missing.pem'] } }), 'webauthn.attestation.rootCertificateFiles[0]', /cannot read/);
-  failsAt(t, (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['root.pem', 'empty.pem'] } }), 'webauthn.attestation.rootCertificateFiles[1]', /no PEM certificate/);
-  failsAt(t, (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['not-a-cert.pem'] } }), 'webauthn.attestation.rootCertificateFiles[0]', /cannot be read/);
-  failsAt(t, (c) => (c.webauthn = { attestation: { trustedAaguids: ['yubikey'] } }), 'webauthn.attestation.trustedAaguids[0]');
+  failsAt(
+    t,
+    (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['missing.pem'] } }),
+    'webauthn.attestation.rootCertificateFiles[0]',
+    /cannot read/,
+  );
+  failsAt(
+    t,
+    (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['root.pem', 'empty.pem'] } }),
+    'webauthn.attestation.rootCertificateFiles[1]',
+    /no PEM certificate/,
+  );
+  failsAt(
+    t,
+    (c) => (c.webauthn = { attestation: { rootCertificateFiles: ['not-a-cert.pem'] } }),
+    'webauthn.attestation.rootCertificateFiles[0]',
+    /cannot be read/,
+  );
+  failsAt(
+    t,
+    (c) => (c.webauthn = { attestation: { trustedAaguids: ['yubikey'] } }),
+    'webauthn.attestation.trustedAaguids[0]',
+  );
 });
 
 test('an unknown setting is refused (a typo never falls back to a default)', (t) => {
@@ -127,7 +182,10 @@ test('the gateway process exits with a clear message on a bad config file', (t) 
   const bad = valid();
   bad.listen = { port: 'eighty' };
   writeFileSync(file, JSON.stringify(bad));
-  const result = spawnSync(process.execPath, ['gateway/main.ts', '--config', file], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const result = spawnSync(process.execPath, ['gateway/main.ts', '--config', file], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   t.is(result.status, 2);
   t.regex(result.stderr, /configuration error at listen\.port: must be an integer/);
   t.notRegex(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
@@ -135,7 +193,11 @@ test('the gateway process exits with a clear message on a bad config file', (t) 
 
 // issue #10 item 13: the operations listener and its operators
 (env as Record<string, string>).OP_ALICE = 'alice-operator-credential-0123456789abcdef';
-const OPS = () => ({ enabled: true, listen: { port: 9464 }, operators: [{ name: 'alice', token: { env: 'OP_ALICE' }, roles: ['reviewer', 'metrics'] }] });
+const OPS = () => ({
+  enabled: true,
+  listen: { port: 9464 },
+  operators: [{ name: 'alice', token: { env: 'OP_ALICE' }, roles: ['reviewer', 'metrics'] }],
+});
 
 test('the operations listener is off by default; on, it keeps each credential as a hash and asks two operators for level 3', (t) => {
   const off = loadConfig(valid(), { env, baseDir: dir });
@@ -144,30 +206,95 @@ test('the operations listener is off by default; on, it keeps each credential as
   t.is(off.ops.review.level3Approvals, 2);
   const on = loadConfig({ ...valid(), ops: OPS() }, { env, baseDir: dir });
   t.is(on.ops.listen.port, 9464);
-  t.deepEqual(on.ops.operators.map((o) => [o.name, o.roles]), [['alice', ['reviewer', 'metrics']]]);
+  t.deepEqual(
+    on.ops.operators.map((o) => [o.name, o.roles]),
+    [['alice', ['reviewer', 'metrics']]],
+  );
   t.is(on.ops.operators[0]!.tokenHash.length, 32);
   t.false(JSON.stringify(on).includes('alice-operator-credential'), 'the credential itself is not kept in the config');
 });
 
 test('the operations listener: loopback unless acknowledged, its own port, operators with known roles, secrets by reference', (t) => {
-  failsAt(t, (c) => (c.ops = { ...OPS(), listen: { host: '0.0.0.0', port: 9464 } }), 'ops.listen.host', /acknowledgeNonLoopback/);
-  t.is(loadConfig({ ...valid(), ops: { ...OPS(), listen: { host: '0.0.0.0', port: 9464 }, acknowledgeNonLoopback: true } }, { env, baseDir: dir }).ops.listen.host, '0.0.0.0');
+  failsAt(
+    t,
+    (c) => (c.ops = { ...OPS(), listen: { host: '0.0.0.0', port: 9464 } }),
+    'ops.listen.host',
+    /acknowledgeNonLoopback/,
+  );
+  t.is(
+    loadConfig(
+      { ...valid(), ops: { ...OPS(), listen: { host: '0.0.0.0', port: 9464 }, acknowledgeNonLoopback: true } },
+      { env, baseDir: dir },
+    ).ops.listen.host,
+    '0.0.0.0',
+  );
   failsAt(t, (c) => (c.ops = { ...OPS(), listen: { port: 3000 } }), 'ops.listen.port', /differ/);
   failsAt(t, (c) => (c.ops = { ...OPS(), listen: {} }), 'ops.listen.port', /required/);
   failsAt(t, (c) => (c.ops = { ...OPS(), operators: [] }), 'ops.operators', /at least 1/);
-  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'KEY' }, roles: ['root'] }] }), 'ops.operators[0].roles[0]', /admin, metrics, reviewer/);
-  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'KEY' } }] }), 'ops.operators[0].roles', /required/);
-  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: 'in-clear-in-clear-in-clear-in-clear-0', roles: ['reviewer'] }] }), 'ops.operators[0].token', /not written in the config/);
-  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'PIN' }, roles: ['reviewer'] }] }), 'ops.operators[0].token', /at least 32/);
-  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [...OPS().operators, { name: 'bob', token: { env: 'OP_ALICE' }, roles: ['reviewer'] }] }), 'ops.operators[1].token', /distinct/);
-  failsAt(t, (c) => (c.ops = { ...OPS(), operators: [...OPS().operators, { name: 'alice', token: { env: 'SALT' }, roles: ['reviewer'] }] }), 'ops.operators[1].name', /distinct/);
+  failsAt(
+    t,
+    (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'KEY' }, roles: ['root'] }] }),
+    'ops.operators[0].roles[0]',
+    /admin, metrics, reviewer/,
+  );
+  failsAt(
+    t,
+    (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'KEY' } }] }),
+    'ops.operators[0].roles',
+    /required/,
+  );
+  failsAt(
+    t,
+    (c) =>
+      (c.ops = {
+        ...OPS(),
+        operators: [{ name: 'alice', token: 'in-clear-in-clear-in-clear-in-clear-0', roles: ['reviewer'] }],
+      }),
+    'ops.operators[0].token',
+    /not written in the config/,
+  );
+  failsAt(
+    t,
+    (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'PIN' }, roles: ['reviewer'] }] }),
+    'ops.operators[0].token',
+    /at least 32/,
+  );
+  failsAt(
+    t,
+    (c) =>
+      (c.ops = {
+        ...OPS(),
+        operators: [...OPS().operators, { name: 'bob', token: { env: 'OP_ALICE' }, roles: ['reviewer'] }],
+      }),
+    'ops.operators[1].token',
+    /distinct/,
+  );
+  failsAt(
+    t,
+    (c) =>
+      (c.ops = {
+        ...OPS(),
+        operators: [...OPS().operators, { name: 'alice', token: { env: 'SALT' }, roles: ['reviewer'] }],
+      }),
+    'ops.operators[1].name',
+    /distinct/,
+  );
   failsAt(t, (c) => (c.ops = { ...OPS(), review: { level3Approvals: 0 } }), 'ops.review.level3Approvals', /≥ 1/);
   failsAt(t, (c) => (c.ops = { ...OPS(), adminToken: 'x' }), 'ops.adminToken', /unknown setting/);
 });
 
 test('settings that moved into the file are refused from the environment, naming their key (issue #13 item 15)', (t) => {
-  for (const [name, key] of [['GW_ADMIN_TOKEN', /ops\.operators/], ['GW_METRICS_ALLOW', /ops\.operators/], ['GW_RISK_POLICY_FILE', /risk\.policyFile/], ['GW_AUDIT_SPOOL_DIR', /audit\.spoolDir/]] as const) {
-    const error = t.throws(() => loadConfig(valid(), { env: { ...env, [name]: '/x' }, baseDir: dir }), { instanceOf: ConfigError }, name);
+  for (const [name, key] of [
+    ['GW_ADMIN_TOKEN', /ops\.operators/],
+    ['GW_METRICS_ALLOW', /ops\.operators/],
+    ['GW_RISK_POLICY_FILE', /risk\.policyFile/],
+    ['GW_AUDIT_SPOOL_DIR', /audit\.spoolDir/],
+  ] as const) {
+    const error = t.throws(
+      () => loadConfig(valid(), { env: { ...env, [name]: '/x' }, baseDir: dir }),
+      { instanceOf: ConfigError },
+      name,
+    );
     t.is(error?.path, name);
     t.regex(error!.message, key);
   }
@@ -175,7 +302,10 @@ test('settings that moved into the file are refused from the environment, naming
 
 test('risk.policyFile and audit.spoolDir resolve against the config file; an unreadable policy file fails at boot', (t) => {
   writeFileSync(join(dir, 'policy.json'), '{}');
-  const config = loadConfig({ ...valid(), risk: { policyFile: 'policy.json' }, audit: { spoolDir: 'spool' } }, { env, baseDir: dir });
+  const config = loadConfig(
+    { ...valid(), risk: { policyFile: 'policy.json' }, audit: { spoolDir: 'spool' } },
+    { env, baseDir: dir },
+  );
   t.is(config.risk.policyFile, join(dir, 'policy.json'));
   t.is(config.audit.spoolDir, join(dir, 'spool'));
   t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).risk, {}, 'the built-in policy by default');
@@ -190,8 +320,19 @@ test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)
   t.deepEqual(limits.tiers, { tier_1: 5000, tier_2: 2000, tier_3: 500 });
   t.is(limits.defaultTier, 'tier_3', 'an RP not classified gets the smallest tier');
   t.true(limits.enabled);
-  t.deepEqual(loadConfig({ ...valid(), rateLimit: { clients: { rp1: { tier: 'tier_1', perSecond: 8000 } } } }, { env, baseDir: dir }).rateLimit.clients, { rp1: { tier: 'tier_1', perSecond: 8000 } });
-  failsAt(t, (c) => (c.rateLimit = { clients: { rp2: { tier: 'tier_1' } } }), 'rateLimit.clients.rp2', /not a configured client/);
+  t.deepEqual(
+    loadConfig(
+      { ...valid(), rateLimit: { clients: { rp1: { tier: 'tier_1', perSecond: 8000 } } } },
+      { env, baseDir: dir },
+    ).rateLimit.clients,
+    { rp1: { tier: 'tier_1', perSecond: 8000 } },
+  );
+  failsAt(
+    t,
+    (c) => (c.rateLimit = { clients: { rp2: { tier: 'tier_1' } } }),
+    'rateLimit.clients.rp2',
+    /not a configured client/,
+  );
   failsAt(t, (c) => (c.rateLimit = { clients: { rp1: { tier: 'tier_4' } } }), 'rateLimit.clients.rp1.tier');
   failsAt(t, (c) => (c.rateLimit = { clients: { rp1: {} } }), 'rateLimit.clients.rp1.tier');
   failsAt(t, (c) => (c.rateLimit = { tiers: { tier_0: 1 } }), 'rateLimit.tiers.tier_0');
@@ -204,14 +345,35 @@ test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)
 test('grant_types: authorization_code by default, refresh_token by opt-in, anything else refused naming the entry', (t) => {
   failsAt(t, (c) => (c.clients[0].grant_types = ['implicit']), 'clients[0].grant_types[0]');
   failsAt(t, (c) => (c.clients[0].grant_types = ['refresh_token']), 'clients[0].grant_types', /authorization_code/);
-  failsAt(t, (c) => (c.clients[0].grant_types = ['authorization_code', 'refresh_token', 'refresh_token']), 'clients[0].grant_types[2]', /duplicate/);
+  failsAt(
+    t,
+    (c) => (c.clients[0].grant_types = ['authorization_code', 'refresh_token', 'refresh_token']),
+    'clients[0].grant_types[2]',
+    /duplicate/,
+  );
   failsAt(t, (c) => (c.ttl = { refreshToken: 10 }), 'ttl.refreshToken');
 });
 
 test('backchannel_logout_uri must be an https URL (http only on loopback) without fragment; the session flag a boolean', (t) => {
-  failsAt(t, (c) => (c.clients[0].backchannel_logout_uri = 'http://rp.example/bcl'), 'clients[0].backchannel_logout_uri', /https/);
-  failsAt(t, (c) => (c.clients[0].backchannel_logout_uri = 'https://rp.example/bcl#x'), 'clients[0].backchannel_logout_uri');
-  failsAt(t, (c) => (c.clients[0].backchannel_logout_session_required = 'yes'), 'clients[0].backchannel_logout_session_required');
-  const config = loadConfig({ ...valid(), clients: [{ ...valid().clients[0], backchannel_logout_uri: 'https://rp.example/bcl' }] }, { env, baseDir: dir });
+  failsAt(
+    t,
+    (c) => (c.clients[0].backchannel_logout_uri = 'http://rp.example/bcl'),
+    'clients[0].backchannel_logout_uri',
+    /https/,
+  );
+  failsAt(
+    t,
+    (c) => (c.clients[0].backchannel_logout_uri = 'https://rp.example/bcl#x'),
+    'clients[0].backchannel_logout_uri',
+  );
+  failsAt(
+    t,
+    (c) => (c.clients[0].backchannel_logout_session_required = 'yes'),
+    'clients[0].backchannel_logout_session_required',
+  );
+  const config = loadConfig(
+    { ...valid(), clients: [{ ...valid().clients[0], backchannel_logout_uri: 'https://rp.example/bcl' }] },
+    { env, baseDir: dir },
+  );
   t.is(config.clients[0]!.backchannel_logout_session_required, true);
 });

@@ -13,7 +13,15 @@ import { ConfigError } from '../../../gateway/errors.ts';
 const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
 const metadataFile = join(dir, 'idp.xml');
 writeFileSync(metadataFile, '<EntityDescriptor/>');
-const env = { DB: 'postgres://x', REDIS: 'redis://x', PIN: '1234', KEY: 'k'.repeat(32), SALT: 's'.repeat(32), BIND: 'b'.repeat(32), RP: 'r'.repeat(32) };
+const env = {
+  DB: 'postgres://x',
+  REDIS: 'redis://x',
+  PIN: '1234',
+  KEY: 'k'.repeat(32),
+  SALT: 's'.repeat(32),
+  BIND: 'b'.repeat(32),
+  RP: 'r'.repeat(32),
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate the raw JSON freely
 type Raw = Record<string, any>;
@@ -46,23 +54,52 @@ test('the AuthnRequest binding is taken from the metadata unless a legacy IdP fo
     t.is(loadConfig(raw, { env, baseDir: dir }).saml.idps[0]!.authnRequestBinding, binding);
   }
   failsAt(t, (c) => (c.saml.idps[0].authnRequestBinding = 'artifact'), 'saml.idps[0].authnRequestBinding');
-  failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'redirect' }), 'saml.idps[0].authnRequestBinding');
-  failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'post' }), 'saml.idps[0].authnRequestBinding');
+  failsAt(
+    t,
+    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'redirect' }),
+    'saml.idps[0].authnRequestBinding',
+  );
+  failsAt(
+    t,
+    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'post' }),
+    'saml.idps[0].authnRequestBinding',
+  );
 });
 
 test('our SP metadata times: defaults 7 days / 1 day, validity ≥ 2 × cacheDuration, bounded, horizon below validity − cacheDuration', (t) => {
-  t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).saml.spMetadata, { validitySeconds: 7 * 86400, cacheDurationSeconds: 86400, expiryWarningSeconds: 2 * 86400 });
+  t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).saml.spMetadata, {
+    validitySeconds: 7 * 86400,
+    cacheDurationSeconds: 86400,
+    expiryWarningSeconds: 2 * 86400,
+  });
   const raw = valid();
   raw.saml.spMetadata = { validitySeconds: 2 * 86400, cacheDurationSeconds: 6 * 3600, expiryWarningSeconds: 86400 };
   t.deepEqual(loadConfig(raw, { env, baseDir: dir }).saml.spMetadata, raw.saml.spMetadata);
-  failsAt(t, (c) => (c.saml.spMetadata = { validitySeconds: 86400, cacheDurationSeconds: 86400 }), 'saml.spMetadata.validitySeconds');
+  failsAt(
+    t,
+    (c) => (c.saml.spMetadata = { validitySeconds: 86400, cacheDurationSeconds: 86400 }),
+    'saml.spMetadata.validitySeconds',
+  );
   failsAt(t, (c) => (c.saml.spMetadata = { cacheDurationSeconds: 60 }), 'saml.spMetadata.cacheDurationSeconds');
   failsAt(t, (c) => (c.saml.spMetadata = { validitySeconds: 400 * 86400 }), 'saml.spMetadata.validitySeconds');
-  failsAt(t, (c) => (c.saml.spMetadata = { validitySeconds: 2 * 86400, cacheDurationSeconds: 86400, expiryWarningSeconds: 2 * 86400 }), 'saml.spMetadata.expiryWarningSeconds');
+  failsAt(
+    t,
+    (c) =>
+      (c.saml.spMetadata = {
+        validitySeconds: 2 * 86400,
+        cacheDurationSeconds: 86400,
+        expiryWarningSeconds: 2 * 86400,
+      }),
+    'saml.spMetadata.expiryWarningSeconds',
+  );
   failsAt(t, (c) => (c.saml.spMetadata = { validUntil: '2030-01-01' }), 'saml.spMetadata.validUntil');
 });
 
 test('each IdP has a metadata expiry-warning horizon (default one day)', (t) => {
   t.is(loadConfig(valid(), { env, baseDir: dir }).saml.idps[0]!.metadata.expiryWarningSeconds, 86400);
-  failsAt(t, (c) => (c.saml.idps[0].metadata = { expiryWarningSeconds: 10 }), 'saml.idps[0].metadata.expiryWarningSeconds');
+  failsAt(
+    t,
+    (c) => (c.saml.idps[0].metadata = { expiryWarningSeconds: 10 }),
+    'saml.idps[0].metadata.expiryWarningSeconds',
+  );
 });

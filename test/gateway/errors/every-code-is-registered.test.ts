@@ -11,14 +11,21 @@ import { ADAPTER_ERRORS } from '../../../adapters/errors/registry.ts';
 import { ERROR_CODES, GATEWAY_ERRORS, errorSpec, type ErrorCode } from '../../../gateway/error-registry.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const OAUTH = new Set(['access_denied', 'login_required', 'temporarily_unavailable', 'server_error', 'unmet_authentication_requirements']);
+const OAUTH = new Set([
+  'access_denied',
+  'login_required',
+  'temporarily_unavailable',
+  'server_error',
+  'unmet_authentication_requirements',
+]);
 const OUTCOMES = new Set(['refused', 'denied', 'error']);
 
 for (const code of ERROR_CODES) {
   test(`registry row of ${code}`, (t) => {
     const spec = errorSpec(code);
     t.true(Number.isInteger(spec.status) && spec.status >= 400 && spec.status <= 599, `status ${spec.status}`);
-    for (const other of spec.statuses ?? []) t.true(Number.isInteger(other) && other >= 400 && other <= 599 && other !== spec.status, `status ${other}`);
+    for (const other of spec.statuses ?? [])
+      t.true(Number.isInteger(other) && other >= 400 && other <= 599 && other !== spec.status, `status ${other}`);
     t.true(spec.oauth === null || OAUTH.has(spec.oauth), `oauth ${String(spec.oauth)}`);
     t.true(OUTCOMES.has(spec.audit), `audit ${spec.audit}`);
     t.true(spec.fr.trim().length > 0 && spec.en.trim().length > 0);
@@ -30,7 +37,10 @@ for (const code of ERROR_CODES) {
 test('gateway and adapter codes are disjoint, and the registry holds every one of both', (t) => {
   const gateway = Object.keys(GATEWAY_ERRORS);
   const adapters = Object.keys(ADAPTER_ERRORS);
-  t.deepEqual(gateway.filter((c) => adapters.includes(c)), []);
+  t.deepEqual(
+    gateway.filter((c) => adapters.includes(c)),
+    [],
+  );
   t.deepEqual([...ERROR_CODES].sort(), [...gateway, ...adapters].sort());
 });
 
@@ -66,7 +76,10 @@ test('every code raised in gateway/ and adapters/ is registered, with a status i
           continue;
         }
         const spec = errorSpec(code as ErrorCode);
-        if (status !== undefined && ![spec.status, ...(spec.statuses ?? [])].includes(Number(status))) problems.push(`${file}: ${code} raised with ${status}, registry allows ${[spec.status, ...(spec.statuses ?? [])].join('/')}`);
+        if (status !== undefined && ![spec.status, ...(spec.statuses ?? [])].includes(Number(status)))
+          problems.push(
+            `${file}: ${code} raised with ${status}, registry allows ${[spec.status, ...(spec.statuses ?? [])].join('/')}`,
+          );
       }
     }
   }

@@ -14,11 +14,16 @@ test('with PostgreSQL unreachable a transition throws AUDIT_UNAVAILABLE and the 
   const before = await stack.flow.get('l1');
   const cutOff = stack.instance(new AuditLog(deadPool));
 
-  await t.throwsAsync(cutOff.transition('l1', 'FRAUD_CHECK', { component: 'interaction' }), { code: 'AUDIT_UNAVAILABLE' } as never);
+  await t.throwsAsync(cutOff.transition('l1', 'FRAUD_CHECK', { component: 'interaction' }), {
+    code: 'AUDIT_UNAVAILABLE',
+  } as never);
   t.deepEqual(await stack.flow.get('l1'), before);
   // The claim was released: the next transition (PostgreSQL back) goes through at once.
   t.is((await stack.flow.transition('l1', 'FRAUD_CHECK', { component: 'interaction' })).state, 'FRAUD_CHECK');
-  t.deepEqual((await stack.audit.forSession('l1')).map((record) => record.to), ['INITIATED', 'AUTHENTICATING', 'FRAUD_CHECK']);
+  t.deepEqual(
+    (await stack.audit.forSession('l1')).map((record) => record.to),
+    ['INITIATED', 'AUTHENTICATING', 'FRAUD_CHECK'],
+  );
 });
 
 test('with PostgreSQL unreachable a login cannot start, and leaves nothing behind', async (t) => {

@@ -38,7 +38,9 @@ test('a transition arriving while another is writing its audit record is refused
   const first = stack.flow.transition('held', 'TOKEN_GENERATION', { component: 'policy' });
   for (let i = 0; i < 500; i += 1) {
     // Polled from another connection: inside a transaction, pg_stat_activity is a frozen snapshot.
-    const { rows } = await stack.pool.query("select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into audit_log%'");
+    const { rows } = await stack.pool.query(
+      "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into audit_log%'",
+    );
     if (rows[0].n > 0) break;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -48,5 +50,8 @@ test('a transition arriving while another is writing its audit record is refused
   holder.release();
   t.is((await first).state, 'TOKEN_GENERATION');
   const trail = await stack.audit.forSession('held');
-  t.deepEqual(trail.slice(-1).map((record) => [record.from, record.to]), [['FRAUD_CHECK', 'TOKEN_GENERATION']]);
+  t.deepEqual(
+    trail.slice(-1).map((record) => [record.from, record.to]),
+    [['FRAUD_CHECK', 'TOKEN_GENERATION']],
+  );
 });

@@ -34,7 +34,8 @@ export async function flowStack(): Promise<FlowStack> {
     clients.push(client);
     return client;
   };
-  const instance = (withAudit: AuditLog = audit): LoginFlow => new LoginFlow({ redis: redis(), audit: withAudit, now: () => clock.now });
+  const instance = (withAudit: AuditLog = audit): LoginFlow =>
+    new LoginFlow({ redis: redis(), audit: withAudit, now: () => clock.now });
   return {
     pool,
     audit,
@@ -63,7 +64,8 @@ export function pathTo(target: LoginState): LoginState[] {
   }
   if (!previous.has(target)) throw new Error(`${target} is unreachable`);
   const path: LoginState[] = [];
-  for (let state: LoginState | null = target; state && state !== INITIAL_STATE; state = previous.get(state) ?? null) path.unshift(state);
+  for (let state: LoginState | null = target; state && state !== INITIAL_STATE; state = previous.get(state) ?? null)
+    path.unshift(state);
   return path;
 }
 
@@ -76,7 +78,8 @@ export async function loginIn(flow: LoginFlow, loginId: string, state: LoginStat
 /** Every (from, to) pair the table allows. */
 export function legalEdges(): Array<[LoginState, LoginState]> {
   return (Object.keys(STATES) as LoginState[]).flatMap((from) =>
-    (STATES[from].next as readonly LoginState[]).map((to): [LoginState, LoginState] => [from, to]));
+    (STATES[from].next as readonly LoginState[]).map((to): [LoginState, LoginState] => [from, to]),
+  );
 }
 
 let counter = 0;

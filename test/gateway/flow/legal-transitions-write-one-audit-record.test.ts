@@ -8,12 +8,27 @@ test('start writes one audit record null → INITIATED and a record with the INI
   const stack = await flowStack();
   t.teardown(() => stack.close());
   const login = await stack.flow.start('login-start', { clientId: 'rp-1', requestId: 'req-1', acrValues: ['eidas2'] });
-  t.like(login, { loginId: 'login-start', state: 'INITIATED', clientId: 'rp-1', requestId: 'req-1', acrValues: ['eidas2'], version: 1, errorCode: null });
+  t.like(login, {
+    loginId: 'login-start',
+    state: 'INITIATED',
+    clientId: 'rp-1',
+    requestId: 'req-1',
+    acrValues: ['eidas2'],
+    version: 1,
+    errorCode: null,
+  });
   t.is(login.deadline, stack.clock.now + 300_000);
   t.deepEqual(await stack.flow.get('login-start'), login);
   const trail = await stack.audit.forSession('login-start');
   t.is(trail.length, 1);
-  t.like(trail[0], { sessionId: 'login-start', from: null, to: 'INITIATED', requestId: 'req-1', errorCode: null, details: { clientId: 'rp-1', acrValues: ['eidas2'] } });
+  t.like(trail[0], {
+    sessionId: 'login-start',
+    from: null,
+    to: 'INITIATED',
+    requestId: 'req-1',
+    errorCode: null,
+    details: { clientId: 'rp-1', acrValues: ['eidas2'] },
+  });
 });
 
 for (const [from, to] of legalEdges()) {
@@ -25,7 +40,12 @@ for (const [from, to] of legalEdges()) {
     const before = await stack.audit.forSession(loginId);
     const previous = await stack.flow.get(loginId);
     stack.clock.now += 1_000;
-    const meta = { component: 'test-component', errorCode: to === 'FAILED' ? 'TEST_ERROR' : undefined, requestId: 'req-x', details: { why: 'test' } };
+    const meta = {
+      component: 'test-component',
+      errorCode: to === 'FAILED' ? 'TEST_ERROR' : undefined,
+      requestId: 'req-x',
+      details: { why: 'test' },
+    };
     const record = await stack.flow.transition(loginId, to, meta);
 
     const after = await stack.audit.forSession(loginId);
@@ -40,7 +60,12 @@ for (const [from, to] of legalEdges()) {
       details: { why: 'test' },
     });
     const timeout = STATES[to].timeoutSeconds;
-    t.like(record, { state: to, enteredAt: stack.clock.now, version: previous!.version + 1, errorCode: meta.errorCode ?? null });
+    t.like(record, {
+      state: to,
+      enteredAt: stack.clock.now,
+      version: previous!.version + 1,
+      errorCode: meta.errorCode ?? null,
+    });
     t.is(record.deadline, timeout === null ? null : stack.clock.now + timeout * 1000);
     t.deepEqual(await stack.flow.get(loginId), record);
   });

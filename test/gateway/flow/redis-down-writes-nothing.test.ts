@@ -15,7 +15,9 @@ test('with Redis unreachable, start and transition throw FLOW_STORE_UNAVAILABLE 
   const audit = new AuditLog(pool);
   const flow = new LoginFlow({ redis, audit });
   await t.throwsAsync(flow.start('l1', { clientId: 'rp' }), { code: 'FLOW_STORE_UNAVAILABLE' } as never);
-  await t.throwsAsync(flow.transition('l1', 'AUTHENTICATING', { component: 'interaction' }), { code: 'FLOW_STORE_UNAVAILABLE' } as never);
+  await t.throwsAsync(flow.transition('l1', 'AUTHENTICATING', { component: 'interaction' }), {
+    code: 'FLOW_STORE_UNAVAILABLE',
+  } as never);
   await t.throwsAsync(flow.sweepExpired(), { code: 'FLOW_STORE_UNAVAILABLE' } as never);
   t.deepEqual(await audit.forSession('l1'), []);
 });

@@ -1,5 +1,12 @@
 import test from 'ava';
-import { canTransition, isTerminal, LOGIN_STATES, parseState, STATES, type LoginState } from '../../../gateway/flow/states.ts';
+import {
+  canTransition,
+  isTerminal,
+  LOGIN_STATES,
+  parseState,
+  STATES,
+  type LoginState,
+} from '../../../gateway/flow/states.ts';
 
 /** The specification, written independently of the table it checks. */
 const SPEC: Record<LoginState, { timeout: number | null; next: LoginState[] }> = {

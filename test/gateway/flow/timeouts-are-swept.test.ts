@@ -29,7 +29,12 @@ for (const [state, outcome] of EXPECTED) {
     stack.clock.now = deadline;
     t.is(await stack.flow.sweepExpired(), 1);
     t.like(await stack.flow.get(loginId), { state: outcome, errorCode: 'FLOW_TIMEOUT', deadline: null });
-    t.like((await stack.audit.forSession(loginId)).at(-1), { from: state, to: outcome, component: SWEEPER_COMPONENT, errorCode: 'FLOW_TIMEOUT' });
+    t.like((await stack.audit.forSession(loginId)).at(-1), {
+      from: state,
+      to: outcome,
+      component: SWEEPER_COMPONENT,
+      errorCode: 'FLOW_TIMEOUT',
+    });
     t.is(await stack.flow.sweepExpired(), 0);
   });
 }
@@ -51,7 +56,10 @@ test('several instances sweeping at once time out each login exactly once', asyn
   stack.clock.now += 300_000;
   const instances = [stack.flow, stack.instance(), stack.instance(), stack.instance()];
   const moved = await Promise.all(instances.map((flow) => flow.sweepExpired()));
-  t.is(moved.reduce((a, b) => a + b, 0), ids.length);
+  t.is(
+    moved.reduce((a, b) => a + b, 0),
+    ids.length,
+  );
   for (const id of ids) {
     const timeouts = (await stack.audit.forSession(id)).filter((record) => record.errorCode === 'FLOW_TIMEOUT');
     t.is(timeouts.length, 1, id);
@@ -65,7 +73,8 @@ test('the background sweeper moves overdue logins and stops cleanly', async (t) 
   await stack.flow.start('bg', { clientId: 'rp' });
   stack.clock.now += 300_000;
   stack.flow.startSweeper(20);
-  for (let i = 0; i < 200 && (await stack.flow.get('bg'))!.state !== 'FAILED'; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (let i = 0; i < 200 && (await stack.flow.get('bg'))!.state !== 'FAILED'; i += 1)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   await stack.flow.stopSweeper();
   t.is((await stack.flow.get('bg'))!.state, 'FAILED');
 });

@@ -27,12 +27,15 @@ interface Answer {
 /** A raw HTTP request (fetch would not let us write Host). */
 function get(path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: issuer.port, path, method, headers: { host: issuer.host, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: issuer.port, path, method, headers: { host: issuer.host, ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -40,7 +43,9 @@ function get(path: string, headers: Record<string, string>, method = 'GET', body
 
 /** Every absolute http(s) URL in a text (JSON or XML). */
 function urlsIn(text: string): string[] {
-  return [...text.matchAll(/https?:\/\/[^"'<>\s]+/g)].map((m) => m[0]).filter((u) => !u.startsWith('http://www.w3.org/') && !u.includes('oasis') && !u.includes('eidas.europa.eu'));
+  return [...text.matchAll(/https?:\/\/[^"'<>\s]+/g)]
+    .map((m) => m[0])
+    .filter((u) => !u.startsWith('http://www.w3.org/') && !u.includes('oasis') && !u.includes('eidas.europa.eu'));
 }
 
 const SPOOFS: Record<string, Record<string, string>> = {
@@ -52,7 +57,15 @@ const SPOOFS: Record<string, Record<string, string>> = {
 
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-host-'));
-  deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token: freshToken(), rpRedirectUri: 'http://127.0.0.1:9/callback', logLevel: 'silent' });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    rpRedirectUri: 'http://127.0.0.1:9/callback',
+    logLevel: 'silent',
+  });
   gateway = await startGatewayInProcess(deployment);
   issuer = new URL(gateway.url);
 });
@@ -61,7 +74,13 @@ test.after.always(async () => {
   await deployment?.stop();
 });
 
-for (const path of ['/.well-known/openid-configuration', '/saml/metadata', '/jwks', '/auth?client_id=x', '/interaction/abc']) {
+for (const path of [
+  '/.well-known/openid-configuration',
+  '/saml/metadata',
+  '/jwks',
+  '/auth?client_id=x',
+  '/interaction/abc',
+]) {
   test(`a request for another host is refused before any handler: ${path} → 421 HOST_NOT_CONFIGURED`, async (t) => {
     const answer = await get(path, { host: ATTACKER, accept: 'application/json' });
     t.is(answer.status, 421);
@@ -96,7 +115,9 @@ for (const [name, spoof] of Object.entries(SPOOFS)) {
   });
 
   test(`the authorization redirect to the interaction is relative or on the issuer under a spoofed ${name}`, async (t) => {
-    const rp = await oidc.discovery(issuer, deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const rp = await oidc.discovery(issuer, deployment.client.client_id, deployment.client.client_secret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     const auth = await authorizationRequest(rp, { redirect_uri: deployment.client.redirect_uri });
     const answer = await get(auth.url.pathname + auth.url.search, spoof);
     t.is(answer.status, 303);
@@ -105,7 +126,9 @@ for (const [name, spoof] of Object.entries(SPOOFS)) {
   });
 
   test(`an error sent back to the RP carries the configured iss under a spoofed ${name}`, async (t) => {
-    const rp = await oidc.discovery(issuer, deployment.client.client_id, deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const rp = await oidc.discovery(issuer, deployment.client.client_id, deployment.client.client_secret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     const auth = await authorizationRequest(rp, { redirect_uri: deployment.client.redirect_uri, prompt: 'none' });
     const answer = await get(auth.url.pathname + auth.url.search, spoof);
     const location = new URL(String(answer.headers.location));

@@ -73,7 +73,9 @@ test('the error page speaks the registry message in French by default and in Eng
   t.true(fr.includes('<html lang="fr">'));
   t.true(fr.includes(escapeHtml(errorSpec('SAML_SIGNATURE_INVALID').fr)));
   t.regex(fr, /Error code:\s*<code>SAML_SIGNATURE_INVALID<\/code>/);
-  const en = await (await fetch(`${base}/gateway`, { headers: { accept: 'text/html', 'accept-language': 'en-GB,en;q=0.9' } })).text();
+  const en = await (
+    await fetch(`${base}/gateway`, { headers: { accept: 'text/html', 'accept-language': 'en-GB,en;q=0.9' } })
+  ).text();
   t.true(en.includes('<html lang="en">'));
   t.true(en.includes(escapeHtml(errorSpec('STEP_UP_PENDING').en)));
   t.regex(en, /Error code:\s*<code>STEP_UP_PENDING<\/code>/);

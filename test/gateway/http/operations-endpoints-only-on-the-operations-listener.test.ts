@@ -16,11 +16,23 @@ test.after.always(async () => {
   await fx?.stop();
 });
 
-const as = (name: 'alice' | 'bob') => ({ authorization: `Bearer ${fx.deployment.operatorTokens[name]}`, accept: 'application/json' });
+const as = (name: 'alice' | 'bob') => ({
+  authorization: `Bearer ${fx.deployment.operatorTokens[name]}`,
+  accept: 'application/json',
+});
 const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
 
 test('the public listener does not serve /admin/*, /metrics or /ready, even to loopback with a valid credential', async (t) => {
-  for (const path of ['/admin/reviews', '/admin/metrics', '/admin', '/metrics', '/ready', '/Metrics', '/ready/', '/admin/idps']) {
+  for (const path of [
+    '/admin/reviews',
+    '/admin/metrics',
+    '/admin',
+    '/metrics',
+    '/ready',
+    '/Metrics',
+    '/ready/',
+    '/admin/idps',
+  ]) {
     const response = await fetch(`${fx.url}${path}`, { headers: as('alice') });
     t.is(response.status, 404, path);
     const body = await response.text();
@@ -44,7 +56,11 @@ test('the operations listener serves them to an operator credential with the rol
   t.is((await fetch(`${fx.opsUrl}/admin/reviews`, { headers: as('bob') })).status, 200);
   t.is((await fetch(`${fx.opsUrl}/ready`)).status, 200);
   t.is((await fetch(`${fx.opsUrl}/health`)).status, 200);
-  t.is((await fetch(`${fx.opsUrl}/.well-known/openid-configuration`)).status, 404, 'the operations listener serves nothing public');
+  t.is(
+    (await fetch(`${fx.opsUrl}/.well-known/openid-configuration`)).status,
+    404,
+    'the operations listener serves nothing public',
+  );
 });
 
 test('IdP status over HTTP: what the IdP CLI shows, to an operator with the admin role (issue #13 item 16)', async (t) => {
@@ -57,9 +73,20 @@ test('IdP status over HTTP: what the IdP CLI shows, to an operator with the admi
   const list = (await all.json()) as Array<Record<string, unknown>>;
   const demo = list.find((s) => s.id === 'demo-idp');
   t.like(demo, { id: 'demo-idp', availability: 'available', consecutiveFailures: 0 });
-  t.true(Array.isArray(demo?.keyFingerprints) && (demo.keyFingerprints as string[]).every((f) => /^[0-9a-f]{64}$/.test(f)) && (demo.keyFingerprints as string[]).length > 0);
+  t.true(
+    Array.isArray(demo?.keyFingerprints) &&
+      (demo.keyFingerprints as string[]).every((f) => /^[0-9a-f]{64}$/.test(f)) &&
+      (demo.keyFingerprints as string[]).length > 0,
+  );
   t.truthy(demo?.lastSuccess);
-  t.deepEqual(list.map((s) => s.id).sort(), fx.gateway.services.adapters.list().map((a) => a.id).sort(), 'every IdP the gateway knows');
+  t.deepEqual(
+    list.map((s) => s.id).sort(),
+    fx.gateway.services.adapters
+      .list()
+      .map((a) => a.id)
+      .sort(),
+    'every IdP the gateway knows',
+  );
   const one = await fetch(`${fx.opsUrl}/admin/idps/demo-idp`, { headers: as('alice') });
   t.like(await one.json(), { id: 'demo-idp', availability: 'available' });
   const unknown = await fetch(`${fx.opsUrl}/admin/idps/nobody`, { headers: as('alice') });

@@ -17,7 +17,15 @@ const times = { validitySeconds: 3 * 86400, cacheDurationSeconds: 4 * 3600, expi
 
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-spmd-'));
-  deployment = await prepareDeployment({ dir, pgUrl: await freshDatabase(), redisUrl: redisUrl(), redisKeyPrefix: redisPrefix(), token: freshToken(), rpRedirectUri: 'http://127.0.0.1:9/callback', logLevel: 'silent' });
+  deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    rpRedirectUri: 'http://127.0.0.1:9/callback',
+    logLevel: 'silent',
+  });
   (deployment.rawConfig as { saml: Record<string, unknown> }).saml.spMetadata = times;
   gateway = await startGatewayInProcess(deployment);
 });
@@ -34,7 +42,15 @@ test('the served SP metadata carries the configured validUntil and cacheDuration
   const xml = await answer.text();
   t.true(xml.includes(`cacheDuration="PT${times.cacheDurationSeconds}S"`));
   const validUntil = Date.parse(/validUntil="([^"]+)"/.exec(xml)![1]!);
-  t.true(validUntil >= before + times.validitySeconds * 1000 - 300_000 && validUntil <= Date.now() + times.validitySeconds * 1000, new Date(validUntil).toISOString());
-  const metrics = await (await fetch(`${gateway.opsUrl}/metrics`, { headers: { authorization: `Bearer ${deployment.operatorTokens.alice}` } })).text();
+  t.true(
+    validUntil >= before + times.validitySeconds * 1000 - 300_000 &&
+      validUntil <= Date.now() + times.validitySeconds * 1000,
+    new Date(validUntil).toISOString(),
+  );
+  const metrics = await (
+    await fetch(`${gateway.opsUrl}/metrics`, {
+      headers: { authorization: `Bearer ${deployment.operatorTokens.alice}` },
+    })
+  ).text();
   t.regex(metrics, new RegExp(`^gateway_sp_metadata_valid_until_seconds ${Math.floor(validUntil / 1000)}$`, 'm'));
 });

@@ -16,12 +16,25 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { Browser } from '../../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 // Many logins of one person in a row: a policy that lets them through, so the tests see only the session rules.
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
-writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+writeFileSync(
+  policyFile,
+  JSON.stringify({
+    default: {
+      thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
+      tierLevels: [0, 0, 2, 3, 3],
+    },
+  }),
+);
 
 let fx: GatewayFixture;
 let other: oidc.Configuration;
@@ -31,7 +44,12 @@ test.before(async () => {
     riskPolicyFile: policyFile,
     extraClients: [
       { client_id: 'other-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT] },
-      { client_id: 'narrow-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid' },
+      {
+        client_id: 'narrow-rp',
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [RP_REDIRECT],
+        scope: 'openid',
+      },
     ],
   });
   const secret = fx.deployment.env.GW_DEMO_RP_SECRET!;
@@ -49,7 +67,8 @@ const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 async function loggedIn(): Promise<Browser> {
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  if (!journey.url.searchParams.get("code")) throw new Error(`first login failed: ${journey.url} ${journey.html.slice(0, 600)}`);
+  if (!journey.url.searchParams.get('code'))
+    throw new Error(`first login failed: ${journey.url} ${journey.html.slice(0, 600)}`);
   return journey.browser;
 }
 
@@ -86,7 +105,9 @@ test.serial('the same RP asking for a higher acr than the session holds gets the
 
 test.serial('the same RP stating a transaction gets the gateway login (the risk pipeline assesses it)', async (t) => {
   const browser = await loggedIn();
-  const details = JSON.stringify([{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '9000.00' } }]);
+  const details = JSON.stringify([
+    { type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '9000.00' } },
+  ]);
   const request = await authorizationRequest(fx.rp, { authorization_details: details });
   const url = await landing(browser, request.url);
   t.false(url.searchParams.has('code'), 'no token carries a transaction no assessment saw');
@@ -105,14 +126,23 @@ async function narrowRequest(claims: object) {
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(narrow, {
-    redirect_uri: RP_REDIRECT, scope: 'openid', claims: JSON.stringify(claims), state, nonce,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    redirect_uri: RP_REDIRECT,
+    scope: 'openid',
+    claims: JSON.stringify(claims),
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
   });
   return { url, verifier, state, nonce };
 }
 
 test.serial('the claims parameter cannot name claims beyond the scopes the RP is registered for', async (t) => {
-  for (const claims of [{ id_token: { email: null } }, { userinfo: { given_name: { essential: true } } }, { userinfo: { legal_person_identifier: null } }]) {
+  for (const claims of [
+    { id_token: { email: null } },
+    { userinfo: { given_name: { essential: true } } },
+    { userinfo: { legal_person_identifier: null } },
+  ]) {
     const request = await narrowRequest(claims);
     const url = await landing(new Browser(), request.url);
     t.false(url.searchParams.has('code'), `no login for ${JSON.stringify(claims)} (landed on ${url.pathname})`);
@@ -125,7 +155,11 @@ test.serial('positive control: claims of its own scopes may be named, and no oth
   const request = await narrowRequest({ id_token: { auth_time: { essential: true } } });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.truthy(journey.url.searchParams.get('code'), `login completed (${journey.url})`);
-  const tokens = await oidc.authorizationCodeGrant(narrow, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const tokens = await oidc.authorizationCodeGrant(narrow, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   const idToken = tokens.claims()!;
   t.is(typeof idToken.auth_time, 'number');
   t.is(idToken.email, undefined);

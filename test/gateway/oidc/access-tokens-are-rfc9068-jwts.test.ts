@@ -20,8 +20,14 @@ test.serial('the access token is an at+jwt signed by a key of the JWKS, with onl
   const session = await logIn(bed);
   t.is(decodeProtectedHeader(session.accessToken).typ, 'at+jwt');
   const jwks = createRemoteJWKSet(new URL(`${bed.url}/jwks`));
-  const { payload } = await jwtVerify(session.accessToken, jwks, { issuer: bed.deployment.rawConfig.issuer as string, typ: 'at+jwt' });
-  t.deepEqual(Object.keys(payload).sort(), ['acr', 'aud', 'client_id', 'exp', 'fraud_score', 'iat', 'iss', 'jti', 'sid', 'sub'].sort());
+  const { payload } = await jwtVerify(session.accessToken, jwks, {
+    issuer: bed.deployment.rawConfig.issuer as string,
+    typ: 'at+jwt',
+  });
+  t.deepEqual(
+    Object.keys(payload).sort(),
+    ['acr', 'aud', 'client_id', 'exp', 'fraud_score', 'iat', 'iss', 'jti', 'sid', 'sub'].sort(),
+  );
   t.is(payload.sub, session.sub);
   t.is(payload.sid, session.sid);
   t.is(payload.client_id, bed.deployment.client.client_id);

@@ -8,11 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
-writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+writeFileSync(
+  policyFile,
+  JSON.stringify({
+    default: {
+      thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
+      tierLevels: [0, 0, 2, 3, 3],
+    },
+  }),
+);
 process.env.GW_RISK_POLICY_FILE = policyFile;
 
 let fx: GatewayFixture;
@@ -32,7 +45,11 @@ test.after.always(async () => {
 async function amrOf(username: string): Promise<unknown> {
   const request = await authorizationRequest(fx.rp, { acr_values: username === 'jean' ? 'eidas3' : 'eidas2' });
   const journey = await loginJourney(request.url, { username, redirectUri: RP_REDIRECT });
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   return tokens.claims()!.amr;
 }
 

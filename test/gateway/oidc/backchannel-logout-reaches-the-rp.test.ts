@@ -43,7 +43,9 @@ test.after.always(async () => {
 
 async function verified(token: string): Promise<JWTPayload> {
   const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${bed.url}/jwks`)), {
-    issuer: bed.deployment.rawConfig.issuer as string, audience: bed.deployment.client.client_id, typ: 'logout+jwt',
+    issuer: bed.deployment.rawConfig.issuer as string,
+    audience: bed.deployment.client.client_id,
+    typ: 'logout+jwt',
   });
   return payload;
 }
@@ -57,7 +59,10 @@ test.serial('discovery advertises back-channel logout with sid', async (t) => {
 test.serial('revoking a session sends the RP a signed logout token naming the session', async (t) => {
   const session = await logIn(bed);
   received.length = 0;
-  await bed.gateway.services.sessions.revoker.revokeSession({ sid: session.sid }, { actor: 'test', reason: 'back-channel' });
+  await bed.gateway.services.sessions.revoker.revokeSession(
+    { sid: session.sid },
+    { actor: 'test', reason: 'back-channel' },
+  );
   t.is(received.length, 1);
   const claims = await verified(received[0]!);
   t.is(claims.sid, session.sid);
@@ -66,7 +71,8 @@ test.serial('revoking a session sends the RP a signed logout token naming the se
   t.is(claims.nonce, undefined);
   t.is(typeof claims.jti, 'string');
   const audited = await bed.gateway.services.pool.query<{ details: { clientId: string; attempts: number } }>(
-    "select details from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' order by id desc limit 1");
+    "select details from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' order by id desc limit 1",
+  );
   t.is(audited.rows[0]?.details.attempts, 1);
 });
 
@@ -78,14 +84,17 @@ test.serial('a failing back-channel endpoint is retried, and the outcome audited
   t.is(received.length, 1);
   t.is((await verified(received[0]!)).sid, session.sid);
   const audited = await bed.gateway.services.pool.query<{ details: { attempts: number } }>(
-    "select details from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' order by id desc limit 1");
+    "select details from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' order by id desc limit 1",
+  );
   t.is(audited.rows[0]?.details.attempts, 2);
 
   const next = await logIn(bed);
   failNext = 10;
   await bed.gateway.services.sessions.revoker.revokeSession({ sid: next.sid }, { actor: 'test', reason: 'down' });
   failNext = 0;
-  const failed = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'BACKCHANNEL_LOGOUT_FAILED'");
+  const failed = await bed.gateway.services.pool.query<{ n: string }>(
+    "select count(*) as n from audit_log where error_code = 'BACKCHANNEL_LOGOUT_FAILED'",
+  );
   t.is(Number(failed.rows[0]!.n), 1);
 });
 

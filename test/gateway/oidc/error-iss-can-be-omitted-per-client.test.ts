@@ -9,16 +9,30 @@ import * as oidc from 'openid-client';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 import { Browser } from '../../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 let fx: GatewayFixture;
 let legacy: oidc.Configuration;
 test.before(async () => {
   fx = await startGatewayFixture({
-    extraClients: [{ client_id: 'legacy-apache-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], compatibility: { errorResponseIss: 'omit' } }],
+    extraClients: [
+      {
+        client_id: 'legacy-apache-rp',
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [RP_REDIRECT],
+        compatibility: { errorResponseIss: 'omit' },
+      },
+    ],
   });
-  legacy = await oidc.discovery(new URL(fx.url), 'legacy-apache-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, { execute: [oidc.allowInsecureRequests] });
+  legacy = await oidc.discovery(new URL(fx.url), 'legacy-apache-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
 });
 test.after.always(async () => {
   await fx?.stop();

@@ -9,13 +9,19 @@ import { Writable } from 'node:stream';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { pino } from 'pino';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 const lines: Array<Record<string, unknown>> = [];
 const sink = new Writable({
   write(chunk: Buffer, _enc, done) {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split('\n'))
+      if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -37,7 +43,10 @@ test.after.always(async () => {
 const HTML = { accept: 'text/html' };
 
 test('an unknown client gets a page with the reference of its request and no link', async (t) => {
-  const response = await fetch(`${fx.url}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2F`, { headers: HTML });
+  const response = await fetch(
+    `${fx.url}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2F`,
+    { headers: HTML },
+  );
   const html = await response.text();
   const reference = response.headers.get('x-request-id');
   t.truthy(reference);
@@ -49,7 +58,10 @@ test('an unknown client gets a page with the reference of its request and no lin
 });
 
 test('a known client with an unregistered redirect_uri gets a link to its registered site, not to the URI sent', async (t) => {
-  const response = await fetch(`${fx.url}/auth?client_id=demo-rp&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2Fcb`, { headers: HTML });
+  const response = await fetch(
+    `${fx.url}/auth?client_id=demo-rp&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fevil.example%2Fcb`,
+    { headers: HTML },
+  );
   const html = await response.text();
   t.is(response.status, 400);
   t.true(html.includes(`href="${new URL(RP_REDIRECT).origin}/"`), html);
@@ -60,10 +72,19 @@ test('a known client with an unregistered redirect_uri gets a link to its regist
 test('oidc-provider notices go to the JSON log, not to the console', async (t) => {
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   // the first revocation calls oidc-provider's default allowedPolicy, which prints a NOTICE
   await oidc.tokenRevocation(fx.rp, tokens.access_token);
-  const notice = lines.find((l) => l.library === 'oidc-provider' && String(l.notice).includes('revocation.allowedPolicy'));
+  const notice = lines.find(
+    (l) => l.library === 'oidc-provider' && String(l.notice).includes('revocation.allowedPolicy'),
+  );
   t.truthy(notice, JSON.stringify(lines.filter((l) => l.library)));
-  t.deepEqual(consoleLines.filter((l) => l.includes('oidc-provider')), []);
+  t.deepEqual(
+    consoleLines.filter((l) => l.includes('oidc-provider')),
+    [],
+  );
 });

@@ -15,19 +15,33 @@ import { pino } from 'pino';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 import { Browser } from '../../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 import { permissivePolicyFile } from '../../helpers/permissive-policy.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 // Many logins of one person in a row: a policy that lets them through, so the tests see only the scopes.
 const policyFile = join(mkdtempSync(join(tmpdir(), 'gw-policy-')), 'policy.json');
-writeFileSync(policyFile, JSON.stringify({ default: { thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 }, tierLevels: [0, 0, 2, 3, 3] } }));
+writeFileSync(
+  policyFile,
+  JSON.stringify({
+    default: {
+      thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
+      tierLevels: [0, 0, 2, 3, 3],
+    },
+  }),
+);
 process.env.GW_RISK_POLICY_FILE = policyFile;
 
 const lines: Array<Record<string, unknown>> = [];
 const sink = new Writable({
   write(chunk: Buffer, _enc, done) {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split('\n'))
+      if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -38,29 +52,71 @@ test.before(async () => {
   fx = await startGatewayFixture({
     boot: { logger: pino({ level: 'info' }, sink) },
     riskPolicyFile: permissivePolicyFile(), // many logins of one person: scopes are under test, not the policy
-    extraClients: [{ client_id: 'classic-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT], scope: 'openid profile email' }],
+    extraClients: [
+      {
+        client_id: 'classic-rp',
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [RP_REDIRECT],
+        scope: 'openid profile email',
+      },
+    ],
   });
-  classic = await oidc.discovery(new URL(fx.url), 'classic-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, { execute: [oidc.allowInsecureRequests] });
+  classic = await oidc.discovery(new URL(fx.url), 'classic-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
 });
 test.after.always(async () => {
   await fx?.stop();
 });
 
-const PERSONAL = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username', 'email'];
+const PERSONAL = [
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'preferred_username',
+  'email',
+];
 
-async function claimsFor(scope: string, rp = fx.rp): Promise<{ claims: Record<string, unknown>; scope: string | undefined; url: URL }> {
+async function claimsFor(
+  scope: string,
+  rp = fx.rp,
+): Promise<{ claims: Record<string, unknown>; scope: string | undefined; url: URL }> {
   const request = await authorizationRequest(rp, { scope });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-  if (!journey.url.searchParams.get('code')) throw new Error(`no code for scope ${scope}: ${journey.url} ${journey.html.slice(0, 300)}`);
-  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+  if (!journey.url.searchParams.get('code'))
+    throw new Error(`no code for scope ${scope}: ${journey.url} ${journey.html.slice(0, 300)}`);
+  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
   return { claims: tokens.claims() as Record<string, unknown>, scope: tokens.scope, url: journey.url };
 }
 
 const released = (claims: Record<string, unknown>) => PERSONAL.filter((name) => name in claims).sort();
 
-test('discovery announces FranceConnect\'s scopes', async (t) => {
-  const discovery = (await (await fetch(`${fx.url}/.well-known/openid-configuration`)).json()) as { scopes_supported: string[] };
-  for (const scope of ['openid', 'profile', 'birth', 'identite_pivot', 'amr', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'email', 'preferred_username']) {
+test("discovery announces FranceConnect's scopes", async (t) => {
+  const discovery = (await (await fetch(`${fx.url}/.well-known/openid-configuration`)).json()) as {
+    scopes_supported: string[];
+  };
+  for (const scope of [
+    'openid',
+    'profile',
+    'birth',
+    'identite_pivot',
+    'amr',
+    'given_name',
+    'family_name',
+    'birthdate',
+    'gender',
+    'birthplace',
+    'birthcountry',
+    'email',
+    'preferred_username',
+  ]) {
     t.true(discovery.scopes_supported.includes(scope), scope);
   }
 });
@@ -73,8 +129,21 @@ test.serial('single-claim scopes and birth release exactly their claims', async 
 });
 
 test.serial('identite_pivot releases the six pivot claims, profile the five without the birth place', async (t) => {
-  t.deepEqual(released((await claimsFor('openid identite_pivot')).claims), ['birthcountry', 'birthdate', 'birthplace', 'family_name', 'gender', 'given_name']);
-  t.deepEqual(released((await claimsFor('openid profile')).claims), ['birthdate', 'family_name', 'gender', 'given_name', 'preferred_username']);
+  t.deepEqual(released((await claimsFor('openid identite_pivot')).claims), [
+    'birthcountry',
+    'birthdate',
+    'birthplace',
+    'family_name',
+    'gender',
+    'given_name',
+  ]);
+  t.deepEqual(released((await claimsFor('openid profile')).claims), [
+    'birthdate',
+    'family_name',
+    'gender',
+    'given_name',
+    'preferred_username',
+  ]);
 });
 
 test.serial('the amr scope is understood and amr is in the ID token', async (t) => {

@@ -17,15 +17,67 @@ test.after.always(async () => {
 });
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
-const basic = () => `Basic ${Buffer.from(`${fx.deployment.client.client_id}:${fx.deployment.client.client_secret}`).toString('base64')}`;
+const basic = () =>
+  `Basic ${Buffer.from(`${fx.deployment.client.client_id}:${fx.deployment.client.client_secret}`).toString('base64')}`;
 
 const cases: Array<{ name: string; endpoint: string; init: () => RequestInit; error: string }> = [
-  { name: 'token, bad code', endpoint: 'token_endpoint', init: () => ({ method: 'POST', headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=nope&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&code_verifier=' + 'a'.repeat(43) }), error: 'invalid_grant' },
-  { name: 'token, wrong client secret', endpoint: 'token_endpoint', init: () => ({ method: 'POST', headers: { authorization: `Basic ${Buffer.from('demo-rp:wrong').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=nope' }), error: 'invalid_client' },
-  { name: 'introspection, no client', endpoint: 'introspection_endpoint', init: () => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' }), error: 'invalid_request' },
-  { name: 'revocation, no token', endpoint: 'revocation_endpoint', init: () => ({ method: 'POST', headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' }, body: '' }), error: 'invalid_request' },
-  { name: 'PAR, no client', endpoint: 'pushed_authorization_request_endpoint', init: () => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'response_type=code' }), error: 'invalid_request' },
-  { name: 'userinfo, bad token', endpoint: 'userinfo_endpoint', init: () => ({ headers: { authorization: 'Bearer not-a-token' } }), error: 'invalid_token' },
+  {
+    name: 'token, bad code',
+    endpoint: 'token_endpoint',
+    init: () => ({
+      method: 'POST',
+      headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
+      body:
+        'grant_type=authorization_code&code=nope&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&code_verifier=' +
+        'a'.repeat(43),
+    }),
+    error: 'invalid_grant',
+  },
+  {
+    name: 'token, wrong client secret',
+    endpoint: 'token_endpoint',
+    init: () => ({
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('demo-rp:wrong').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=authorization_code&code=nope',
+    }),
+    error: 'invalid_client',
+  },
+  {
+    name: 'introspection, no client',
+    endpoint: 'introspection_endpoint',
+    init: () => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' }),
+    error: 'invalid_request',
+  },
+  {
+    name: 'revocation, no token',
+    endpoint: 'revocation_endpoint',
+    init: () => ({
+      method: 'POST',
+      headers: { authorization: basic(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    }),
+    error: 'invalid_request',
+  },
+  {
+    name: 'PAR, no client',
+    endpoint: 'pushed_authorization_request_endpoint',
+    init: () => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'response_type=code',
+    }),
+    error: 'invalid_request',
+  },
+  {
+    name: 'userinfo, bad token',
+    endpoint: 'userinfo_endpoint',
+    init: () => ({ headers: { authorization: 'Bearer not-a-token' } }),
+    error: 'invalid_token',
+  },
 ];
 
 for (const c of cases) {
@@ -33,7 +85,10 @@ for (const c of cases) {
     const url = discovery[c.endpoint];
     t.truthy(url, `${c.endpoint} in discovery`);
     const init = c.init();
-    const response = await fetch(url!, { ...init, headers: { ...(init.headers as Record<string, string>), accept: HTML } });
+    const response = await fetch(url!, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), accept: HTML },
+    });
     t.true(response.status >= 400, `status ${response.status}`);
     t.regex(response.headers.get('content-type') ?? '', /^application\/json/);
     const body = (await response.json()) as { error?: string };
@@ -42,7 +97,9 @@ for (const c of cases) {
 }
 
 test('the authorization endpoint still shows a person a page', async (t) => {
-  const response = await fetch(`${discovery.authorization_endpoint}?client_id=nobody&response_type=code&scope=openid`, { headers: { accept: HTML } });
+  const response = await fetch(`${discovery.authorization_endpoint}?client_id=nobody&response_type=code&scope=openid`, {
+    headers: { accept: HTML },
+  });
   t.is(response.status, 400);
   t.regex(response.headers.get('content-type') ?? '', /^text\/html/);
   await response.body?.cancel();

@@ -16,7 +16,12 @@ import * as oidc from 'openid-client';
 import { bootGateway } from '../../../gateway/boot.ts';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError, GatewayError, type ErrorCode } from '../../../gateway/errors.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 import { startHttpsDocumentServer, type HttpsDocumentServer } from '../../helpers/https-document-server.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
@@ -33,11 +38,16 @@ test.before(async () => {
     rawConfig: (raw) => {
       raw.sectorIdentifiers = { caFiles: [docs.caFile] };
       (raw.clients as unknown[]).push({
-        client_id: 'two-hosts-rp', client_secret: { env: 'GW_DEMO_RP_SECRET' }, redirect_uris: [RP_REDIRECT, SECOND_REDIRECT], sector_identifier_uri: `${docs.origin}/sector.json`,
+        client_id: 'two-hosts-rp',
+        client_secret: { env: 'GW_DEMO_RP_SECRET' },
+        redirect_uris: [RP_REDIRECT, SECOND_REDIRECT],
+        sector_identifier_uri: `${docs.origin}/sector.json`,
       });
     },
   });
-  spanning = await oidc.discovery(new URL(fx.url), 'two-hosts-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, { execute: [oidc.allowInsecureRequests] });
+  spanning = await oidc.discovery(new URL(fx.url), 'two-hosts-rp', fx.deployment.env.GW_DEMO_RP_SECRET!, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
 });
 test.after.always(async () => {
   await fx?.stop();
@@ -71,25 +81,41 @@ test('an http sector_identifier_uri is refused, even on loopback', (t) => {
 
 async function bootFails(t: ExecutionContext, raw: Record<string, unknown>, code: ErrorCode): Promise<void> {
   const config = loadConfig(raw, { env: fx.deployment.env });
-  const error = await t.throwsAsync(() => bootGateway(config, { rotation: { intervalMs: 0 } }), { instanceOf: GatewayError });
+  const error = await t.throwsAsync(() => bootGateway(config, { rotation: { intervalMs: 0 } }), {
+    instanceOf: GatewayError,
+  });
   t.is(error?.code, code);
   t.regex(error!.message, /two-hosts-rp/);
 }
 
 test.serial('a document that misses a redirect URI stops the boot, naming the client', async (t) => {
   docs.serve('/short.json', JSON.stringify([RP_REDIRECT]));
-  await bootFails(t, rawWith((clients) => (clients[1]!.sector_identifier_uri = `${docs.origin}/short.json`)), 'SECTOR_IDENTIFIER_INVALID');
+  await bootFails(
+    t,
+    rawWith((clients) => (clients[1]!.sector_identifier_uri = `${docs.origin}/short.json`)),
+    'SECTOR_IDENTIFIER_INVALID',
+  );
 });
 
 test.serial('a server whose certificate the gateway does not trust stops the boot', async (t) => {
-  await bootFails(t, rawWith((_clients, raw) => delete raw.sectorIdentifiers), 'SECTOR_IDENTIFIER_UNREACHABLE');
+  await bootFails(
+    t,
+    rawWith((_clients, raw) => delete raw.sectorIdentifiers),
+    'SECTOR_IDENTIFIER_UNREACHABLE',
+  );
 });
 
 async function subVia(redirectUri: string, rp = spanning): Promise<string> {
   const request = await authorizationRequest(rp, { redirect_uri: redirectUri });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri });
-  if (!journey.url.searchParams.get('code')) throw new Error(`no code via ${redirectUri}: ${journey.url} ${journey.html.slice(0, 300)}`);
-  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }, { redirect_uri: redirectUri });
+  if (!journey.url.searchParams.get('code'))
+    throw new Error(`no code via ${redirectUri}: ${journey.url} ${journey.html.slice(0, 300)}`);
+  const tokens = await oidc.authorizationCodeGrant(
+    rp,
+    journey.url,
+    { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
+    { redirect_uri: redirectUri },
+  );
   return String(tokens.claims()!.sub);
 }
 
@@ -110,25 +136,33 @@ async function authorizeStatus(): Promise<{ status: number; code?: string }> {
   return { status: response.status, code: ((await response.json()) as { error: string }).error };
 }
 
-test.serial('on refresh, a document that stops listing a redirect URI refuses the client until it lists it again', async (t) => {
-  const sectors = fx.gateway.services.sectors;
-  t.is((await authorizeStatus()).status, 303);
-  docs.serve('/sector.json', JSON.stringify([RP_REDIRECT]));
-  await sectors.refresh();
-  t.deepEqual(await authorizeStatus(), { status: 403, code: 'SECTOR_IDENTIFIER_INVALID' });
-  // the change is audited without holding up the refresh (boot.ts does not await the append): wait for the row
-  let rows: Array<{ to_state: string; error_code: string }> = [];
-  for (let i = 0; i < 100 && rows.length === 0; i++) {
-    ({ rows } = await fx.gateway.services.pool.query("select to_state, error_code from audit_log where session_id = 'client:two-hosts-rp' order by seq"));
-    if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  t.deepEqual(rows.map((r) => `${r.to_state}/${r.error_code}`), ['SECTOR_IDENTIFIER_INVALID/SECTOR_IDENTIFIER_INVALID']);
+test.serial(
+  'on refresh, a document that stops listing a redirect URI refuses the client until it lists it again',
+  async (t) => {
+    const sectors = fx.gateway.services.sectors;
+    t.is((await authorizeStatus()).status, 303);
+    docs.serve('/sector.json', JSON.stringify([RP_REDIRECT]));
+    await sectors.refresh();
+    t.deepEqual(await authorizeStatus(), { status: 403, code: 'SECTOR_IDENTIFIER_INVALID' });
+    // the change is audited without holding up the refresh (boot.ts does not await the append): wait for the row
+    let rows: Array<{ to_state: string; error_code: string }> = [];
+    for (let i = 0; i < 100 && rows.length === 0; i++) {
+      ({ rows } = await fx.gateway.services.pool.query(
+        "select to_state, error_code from audit_log where session_id = 'client:two-hosts-rp' order by seq",
+      ));
+      if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    t.deepEqual(
+      rows.map((r) => `${r.to_state}/${r.error_code}`),
+      ['SECTOR_IDENTIFIER_INVALID/SECTOR_IDENTIFIER_INVALID'],
+    );
 
-  docs.serve('/sector.json', 'oops', 500);
-  await sectors.refresh();
-  t.is((await authorizeStatus()).status, 403, 'an unreachable document keeps the last verdict');
+    docs.serve('/sector.json', 'oops', 500);
+    await sectors.refresh();
+    t.is((await authorizeStatus()).status, 403, 'an unreachable document keeps the last verdict');
 
-  docs.serve('/sector.json', BOTH);
-  await sectors.refresh();
-  t.is((await authorizeStatus()).status, 303);
-});
+    docs.serve('/sector.json', BOTH);
+    await sectors.refresh();
+    t.is((await authorizeStatus()).status, 303);
+  },
+);

@@ -6,7 +6,13 @@ import { GatewayError } from '../../../gateway/errors.ts';
 import type { Acr } from '../../../gateway/translate/acr.ts';
 
 const calm = { score: 0, factors: [], stages: [] };
-const input = (requiredAcr: Acr, assertedAcr: Acr, idpMaxAcr: Acr = 'eidas3', stepUps = 0, score = 0) => ({ requiredAcr, assertedAcr, idpMaxAcr, stepUps, assessment: { ...calm, score } });
+const input = (requiredAcr: Acr, assertedAcr: Acr, idpMaxAcr: Acr = 'eidas3', stepUps = 0, score = 0) => ({
+  requiredAcr,
+  assertedAcr,
+  idpMaxAcr,
+  stepUps,
+  assessment: { ...calm, score },
+});
 
 test('an asserted level that meets the required one is allowed', (t) => {
   t.is(decide(input('eidas2', 'eidas2'), DEFAULT_THRESHOLDS).kind, 'allow');
@@ -14,16 +20,27 @@ test('an asserted level that meets the required one is allowed', (t) => {
 });
 
 test('a lower asserted level steps up when the IdP can reach the required level, once', (t) => {
-  t.deepEqual(decide(input('eidas3', 'eidas2'), DEFAULT_THRESHOLDS), { kind: 'step_up', requiredAcr: 'eidas3', reasons: ['LOA_INSUFFICIENT'] });
+  t.deepEqual(decide(input('eidas3', 'eidas2'), DEFAULT_THRESHOLDS), {
+    kind: 'step_up',
+    requiredAcr: 'eidas3',
+    reasons: ['LOA_INSUFFICIENT'],
+  });
   t.is(decide(input('eidas3', 'eidas2', 'eidas3', 1), DEFAULT_THRESHOLDS).kind, 'deny');
 });
 
 test('a lower asserted level is denied when the IdP cannot reach the required level', (t) => {
-  t.deepEqual(decide(input('eidas3', 'eidas2', 'eidas2'), DEFAULT_THRESHOLDS), { kind: 'deny', requiredAcr: 'eidas3', reasons: ['LOA_INSUFFICIENT'] });
+  t.deepEqual(decide(input('eidas3', 'eidas2', 'eidas2'), DEFAULT_THRESHOLDS), {
+    kind: 'deny',
+    requiredAcr: 'eidas3',
+    reasons: ['LOA_INSUFFICIENT'],
+  });
 });
 
 test('risk scores map to step-up, manual review and deny at the configured thresholds', (t) => {
-  t.is(decide(input('eidas1', 'eidas2', 'eidas3', 0, DEFAULT_THRESHOLDS.stepUpAbove), DEFAULT_THRESHOLDS).kind, 'step_up');
+  t.is(
+    decide(input('eidas1', 'eidas2', 'eidas3', 0, DEFAULT_THRESHOLDS.stepUpAbove), DEFAULT_THRESHOLDS).kind,
+    'step_up',
+  );
   t.is(decide(input('eidas1', 'eidas2', 'eidas3', 1, DEFAULT_THRESHOLDS.stepUpAbove), DEFAULT_THRESHOLDS).kind, 'deny');
   t.is(decide(input('eidas1', 'eidas2', 'eidas3', 0, DEFAULT_THRESHOLDS.flagAbove), DEFAULT_THRESHOLDS).kind, 'flag');
   t.is(decide(input('eidas1', 'eidas2', 'eidas3', 0, DEFAULT_THRESHOLDS.denyAbove), DEFAULT_THRESHOLDS).kind, 'deny');

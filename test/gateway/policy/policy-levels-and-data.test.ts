@@ -9,7 +9,10 @@ import { DEFAULT_POLICY, parsePolicySet, ruleFor } from '../../../gateway/policy
 import type { Acr } from '../../../gateway/translate/acr.ts';
 
 const rule = { ...DEFAULT_POLICY, thresholds: { stepUp: 0.5, biometric: 0.65, token: 0.75, review: 0.8, deny: 0.95 } };
-const input = (score: number, o: { tier?: number; idpMaxAcr?: Acr; stepUps?: number; satisfiedLevel?: number } = {}) => ({
+const input = (
+  score: number,
+  o: { tier?: number; idpMaxAcr?: Acr; stepUps?: number; satisfiedLevel?: number } = {},
+) => ({
   requiredAcr: 'eidas1' as Acr,
   assertedAcr: 'eidas2' as Acr,
   idpMaxAcr: o.idpMaxAcr ?? ('eidas3' as Acr),
@@ -23,12 +26,21 @@ test('level 0: a low score and a small transaction are allowed', (t) => {
 });
 
 test('level 1: step-up at the asserted level (ForceAuthn)', (t) => {
-  t.like(evaluate(input(0.5), rule), { kind: 'step_up', level: 1, requiredAcr: 'eidas2', reasons: ['RISK_STEP_UP', 'f'] });
+  t.like(evaluate(input(0.5), rule), {
+    kind: 'step_up',
+    level: 1,
+    requiredAcr: 'eidas2',
+    reasons: ['RISK_STEP_UP', 'f'],
+  });
 });
 
 test('level 2: biometric = step-up to eidas3 when the IdP can, manual review when it cannot', (t) => {
   t.like(evaluate(input(0.7), rule), { kind: 'step_up', level: 2, requiredAcr: 'eidas3' });
-  t.like(evaluate(input(0.7, { idpMaxAcr: 'eidas2' }), rule), { kind: 'flag', level: 2, reasons: ['LEVEL2_UNAVAILABLE', 'RISK_STEP_UP', 'f'] });
+  t.like(evaluate(input(0.7, { idpMaxAcr: 'eidas2' }), rule), {
+    kind: 'flag',
+    level: 2,
+    reasons: ['LEVEL2_UNAVAILABLE', 'RISK_STEP_UP', 'f'],
+  });
 });
 
 test('level 3: a physical token is not built, so the login goes to manual review', (t) => {
@@ -42,16 +54,27 @@ test('review and deny thresholds', (t) => {
 
 test('transaction tiers demand their level whatever the score', (t) => {
   t.like(evaluate(input(0, { tier: 2 }), rule), { kind: 'step_up', level: 1, reasons: ['TRANSACTION_TIER_2', 'f'] });
-  t.like(evaluate(input(0, { tier: 4 }), rule), { kind: 'step_up', level: 2, requiredAcr: 'eidas3', reasons: ['TRANSACTION_TIER_4', 'f'] });
+  t.like(evaluate(input(0, { tier: 4 }), rule), {
+    kind: 'step_up',
+    level: 2,
+    requiredAcr: 'eidas3',
+    reasons: ['TRANSACTION_TIER_4', 'f'],
+  });
 });
 
 test('a level satisfied by this login’s step-up is not asked again; a higher one is, within maxStepUps', (t) => {
   t.like(evaluate(input(0.5, { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'allow' });
-  t.like(evaluate(input(0.7, { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'deny', reasons: ['RISK_STEP_UP_EXHAUSTED', 'f'] });
+  t.like(evaluate(input(0.7, { stepUps: 1, satisfiedLevel: 1 }), rule), {
+    kind: 'deny',
+    reasons: ['RISK_STEP_UP_EXHAUSTED', 'f'],
+  });
 });
 
 test('overrides apply default ← IdP ← RP', (t) => {
-  const set = parsePolicySet({ idps: { weak: { thresholds: { stepUp: 0.2, biometric: 0.3 } } }, clients: { bank: { tierLevels: [0, 1, 1, 2, 2] } } });
+  const set = parsePolicySet({
+    idps: { weak: { thresholds: { stepUp: 0.2, biometric: 0.3 } } },
+    clients: { bank: { tierLevels: [0, 1, 1, 2, 2] } },
+  });
   t.is(ruleFor(set, 'bank', 'weak').thresholds.stepUp, 0.2);
   t.deepEqual(ruleFor(set, 'bank', 'weak').tierLevels, [0, 1, 1, 2, 2]);
   t.deepEqual(ruleFor(set, 'other', 'other'), DEFAULT_POLICY);

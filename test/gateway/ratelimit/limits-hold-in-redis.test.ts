@@ -18,7 +18,10 @@ test('the per-address bucket admits its capacity, then answers 429 with Retry-Af
   const bed = await startRateLimitBed({ perIp: { capacity: 5, perSecond: SLOW }, failures: LOOSE }, []);
   t.teardown(() => bed.stop());
   const answers = await statuses(6, () => fetch(`${bed.url}/token`, { method: 'POST' }));
-  t.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 429]);
+  t.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200, 200, 429],
+  );
   const refused = answers[5]!;
   t.true(Number(refused.headers.get('retry-after')) >= 1);
   const body = (await refused.json()) as { error: string };
@@ -33,15 +36,28 @@ test('the per-address bucket admits its capacity, then answers 429 with Retry-Af
 });
 
 test('an RP is limited by its tier, and a client override replaces its tier rate', async (t) => {
-  const bed = await startRateLimitBed({ clientBurstSeconds: 100, tiers: { tier_3: 0.02 }, clients: { 'rp-gov': { tier: 'tier_1', perSecond: 0.04 }, 'rp-private': { tier: 'tier_3' } }, perIp: LOOSE, failures: LOOSE }, ['rp-gov', 'rp-private', 'rp-unlisted']);
+  const bed = await startRateLimitBed(
+    {
+      clientBurstSeconds: 100,
+      tiers: { tier_3: 0.02 },
+      clients: { 'rp-gov': { tier: 'tier_1', perSecond: 0.04 }, 'rp-private': { tier: 'tier_3' } },
+      perIp: LOOSE,
+      failures: LOOSE,
+    },
+    ['rp-gov', 'rp-private', 'rp-unlisted'],
+  );
   t.teardown(() => bed.stop());
   // buckets of 100 s of their rate: 2 for tier_3, 4 for the override; sent together
-  const privateRp = await together(3, () => fetch(`${bed.url}/token`, { method: 'POST', headers: basic('rp-private') }));
+  const privateRp = await together(3, () =>
+    fetch(`${bed.url}/token`, { method: 'POST', headers: basic('rp-private') }),
+  );
   t.deepEqual(privateRp, { admitted: 2, refused: 1 });
   const overridden = await together(5, () => fetch(`${bed.url}/token`, { method: 'POST', headers: basic('rp-gov') }));
   t.deepEqual(overridden, { admitted: 4, refused: 1 });
   // a configured client not listed under rateLimit.clients is the default tier (tier_3)
-  const unlisted = await together(3, () => fetch(`${bed.url}/auth?client_id=rp-unlisted`, { headers: { accept: 'application/json' } }));
+  const unlisted = await together(3, () =>
+    fetch(`${bed.url}/auth?client_id=rp-unlisted`, { headers: { accept: 'application/json' } }),
+  );
   t.deepEqual(unlisted, { admitted: 2, refused: 1 });
 });
 
@@ -49,7 +65,10 @@ test('answers ≥ 400 empty the slower failures bucket: then even a good request
   const bed = await startRateLimitBed({ perIp: LOOSE, failures: { capacity: 3, perSecond: SLOW } }, []);
   t.teardown(() => bed.stop());
   const failing = await statuses(3, () => fetch(`${bed.url}/saml/acs?fail=1`, { method: 'POST' }));
-  t.deepEqual(failing.map((a) => a.status), [400, 400, 400]);
+  t.deepEqual(
+    failing.map((a) => a.status),
+    [400, 400, 400],
+  );
   const next = await fetch(`${bed.url}/interaction/abc123`, { headers: { accept: 'text/html' } });
   t.is(next.status, 429);
   t.truthy(next.headers.get('retry-after'));
@@ -57,13 +76,22 @@ test('answers ≥ 400 empty the slower failures bucket: then even a good request
 });
 
 test('with Redis stopped, the local limiter still holds the limit (+10 %)', async (t) => {
-  const bed = await startRateLimitBed({ perIp: { capacity: 5, perSecond: SLOW }, failures: LOOSE, redisTimeoutMs: 100 }, []);
+  const bed = await startRateLimitBed(
+    { perIp: { capacity: 5, perSecond: SLOW }, failures: LOOSE, redisTimeoutMs: 100 },
+    [],
+  );
   t.teardown(() => bed.stop());
   await bed.stopRedis();
   const answers = await statuses(7, () => fetch(`${bed.url}/token`, { method: 'POST' }));
   // 5 × 1.1 = 5.5 tokens: five admitted, then refused (never admitted unchecked)
-  t.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 429, 429]);
+  t.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200, 200, 429, 429],
+  );
   t.true(Number(answers[5]!.headers.get('retry-after')) >= 1);
   t.true(bed.logs.some((l) => l.code === 'RATE_LIMITED' && l.line === 'local'));
-  t.regex(await bed.registry.metrics(), /gateway_ratelimit_decisions_total\{endpoint="token",outcome="refused",line="local"\} 2/);
+  t.regex(
+    await bed.registry.metrics(),
+    /gateway_ratelimit_decisions_total\{endpoint="token",outcome="refused",line="local"\} 2/,
+  );
 });

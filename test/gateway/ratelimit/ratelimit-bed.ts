@@ -21,7 +21,19 @@ export const ISSUER = 'http://127.0.0.1:7000';
 export const REDIRECT = 'https://rp.example/callback';
 
 export function client(id: string): ClientEntry {
-  return { client_id: id, client_name: id, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [REDIRECT], post_logout_redirect_uris: [], id_token_signed_response_alg: 'ES256', default_acr_values: ['eidas2'], scope: 'openid', compatibility: { errorResponseIss: 'send' }, grant_types: ['authorization_code'], backchannel_logout_session_required: true };
+  return {
+    client_id: id,
+    client_name: id,
+    token_endpoint_auth_method: 'client_secret_basic',
+    redirect_uris: [REDIRECT],
+    post_logout_redirect_uris: [],
+    id_token_signed_response_alg: 'ES256',
+    default_acr_values: ['eidas2'],
+    scope: 'openid',
+    compatibility: { errorResponseIss: 'send' },
+    grant_types: ['authorization_code'],
+    backchannel_logout_session_required: true,
+  };
 }
 
 export interface RateLimitBed {
@@ -39,12 +51,25 @@ export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: str
   const redis = createRedis({ url: redisHandle.url, keyPrefix: 'rl-test:' });
   await redis.ping();
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const registry = new Registry();
   const app = new Koa();
   app.silent = true;
   app.use(errorHandler(logger));
-  app.use(rateLimit({ config: parseRateLimit(rateLimitConfig, clientIds), clients: clientIds.map(client), issuer: ISSUER, redis, logger, registry, workers: 1 }));
+  app.use(
+    rateLimit({
+      config: parseRateLimit(rateLimitConfig, clientIds),
+      clients: clientIds.map(client),
+      issuer: ISSUER,
+      redis,
+      logger,
+      registry,
+      workers: 1,
+    }),
+  );
   app.use((ctx) => {
     ctx.status = ctx.query.fail === '1' ? 400 : 200;
     ctx.body = { ok: ctx.status === 200 };
@@ -81,7 +106,13 @@ export async function statuses(count: number, send: () => Promise<Response>): Pr
 }
 
 /** Sends `count` requests at once; how many were admitted (2xx) and refused (429). */
-export async function together(count: number, send: () => Promise<Response>): Promise<{ admitted: number; refused: number }> {
+export async function together(
+  count: number,
+  send: () => Promise<Response>,
+): Promise<{ admitted: number; refused: number }> {
   const answers = await Promise.all(Array.from({ length: count }, () => send()));
-  return { admitted: answers.filter((a) => a.status === 200).length, refused: answers.filter((a) => a.status === 429).length };
+  return {
+    admitted: answers.filter((a) => a.status === 200).length,
+    refused: answers.filter((a) => a.status === 429).length,
+  };
 }

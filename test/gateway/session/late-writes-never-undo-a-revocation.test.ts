@@ -13,8 +13,19 @@ import { redisPrefix, redisUrl } from '../../helpers/services.ts';
 
 function session(version: number, state: StoredRecord['state']): StoredRecord {
   return {
-    recordKey: KEY, kind: 'Session', lookupKey: null, sidKeys: [], grantKey: null, accountKey: null, idp: 'demo-idp', version, state,
-    dekVersion: 1, sealed: `s1.1.${randomBytes(40).toString('base64url')}`, createdAt: new Date(), expiresAt: new Date(Date.now() + 600_000),
+    recordKey: KEY,
+    kind: 'Session',
+    lookupKey: null,
+    sidKeys: [],
+    grantKey: null,
+    accountKey: null,
+    idp: 'demo-idp',
+    version,
+    state,
+    dekVersion: 1,
+    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
+    createdAt: new Date(),
+    expiresAt: new Date(Date.now() + 600_000),
   };
 }
 const KEY = randomBytes(32);

@@ -10,9 +10,22 @@ import { redisPrefix, redisUrl } from '../../helpers/services.ts';
 import { sessionCipher } from '../../helpers/session-cipher.ts';
 
 const OUTCOME: LoginOutcome = {
-  status: 'verified', accountId: 'acc-1', idp: 'demo-idp', fraudScore: 0.1, authTime: 1_700_000_000, oneTimeUse: false,
+  status: 'verified',
+  accountId: 'acc-1',
+  idp: 'demo-idp',
+  fraudScore: 0.1,
+  authTime: 1_700_000_000,
+  oneTimeUse: false,
   decision: { kind: 'allow', requiredAcr: 'eidas2', reasons: [] },
-  pivot: { given_name: 'Jean Pierre', family_name: 'Martin', birthdate: '1962-11-03', gender: 'male', birthplace: '69123', birthcountry: '99100', acr: 'eidas3' },
+  pivot: {
+    given_name: 'Jean Pierre',
+    family_name: 'Martin',
+    birthdate: '1962-11-03',
+    gender: 'male',
+    birthplace: '69123',
+    birthcountry: '99100',
+    acr: 'eidas3',
+  },
 } as unknown as LoginOutcome;
 
 test('the login outcome is sealed in Redis, opens only for its login, and is taken once', async (t) => {

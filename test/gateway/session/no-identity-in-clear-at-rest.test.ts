@@ -47,7 +47,9 @@ async function redisText(): Promise<string> {
 
 /** Every row of every table of the database, as text. */
 async function postgresText(): Promise<string> {
-  const { rows: tables } = await db.query<{ name: string }>("select quote_ident(table_name) as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'");
+  const { rows: tables } = await db.query<{ name: string }>(
+    "select quote_ident(table_name) as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'",
+  );
   const parts: string[] = [];
   for (const { name } of tables) {
     const { rows } = await db.query<{ row: string }>(`select t::text as row from ${name} t`);
@@ -71,18 +73,28 @@ test.serial('the scanner finds a planted identity in Redis and in PostgreSQL', a
   await db.query('drop table probe');
 });
 
-test.serial('after a login, no given name, birthdate or e-mail address is in Redis or PostgreSQL in clear', async (t) => {
-  const person = await logIn(bed);
-  const claims = (await userinfo(bed.url, person.accessToken)).claims;
-  t.is(claims?.given_name, SECRETS[0], 'the RP does get the identity');
-  t.is(claims?.birthdate, SECRETS[1]);
-  const text = await redisText();
-  if (found(text).length) t.log(text.split('\n').filter((l, i, all) => found(l).length || found(all[i + 1] ?? '').length).join('\n').slice(0, 3000));
-  t.deepEqual(found(text), [], 'Redis');
-  t.deepEqual(found(await postgresText()), [], 'PostgreSQL');
-  const { rows } = await db.query<{ sealed: string }>("select sealed from session_records where kind = 'Identity'");
-  t.true(rows.length > 0 && rows.every((r) => /^s1\.\d+\./.test(r.sealed)), 'the identity is stored, sealed');
-});
+test.serial(
+  'after a login, no given name, birthdate or e-mail address is in Redis or PostgreSQL in clear',
+  async (t) => {
+    const person = await logIn(bed);
+    const claims = (await userinfo(bed.url, person.accessToken)).claims;
+    t.is(claims?.given_name, SECRETS[0], 'the RP does get the identity');
+    t.is(claims?.birthdate, SECRETS[1]);
+    const text = await redisText();
+    if (found(text).length)
+      t.log(
+        text
+          .split('\n')
+          .filter((l, i, all) => found(l).length || found(all[i + 1] ?? '').length)
+          .join('\n')
+          .slice(0, 3000),
+      );
+    t.deepEqual(found(text), [], 'Redis');
+    t.deepEqual(found(await postgresText()), [], 'PostgreSQL');
+    const { rows } = await db.query<{ sealed: string }>("select sealed from session_records where kind = 'Identity'");
+    t.true(rows.length > 0 && rows.every((r) => /^s1\.\d+\./.test(r.sealed)), 'the identity is stored, sealed');
+  },
+);
 
 test.serial('the session DEK rotates after 24 hours and nobody is logged out', async (t) => {
   const person = await logIn(bed);
@@ -92,8 +104,14 @@ test.serial('the session DEK rotates after 24 hours and nobody is logged out', a
   const rotated = await rotation.check(new Date(Date.now() + 25 * 3600_000));
   t.is(rotated, first + 1);
   t.is(hierarchy.activeVersion, first + 1);
-  const { rows: deks } = await db.query<{ version: number; state: string; kek_id: string }>("select version, state, kek_id from dek_records where domain = 'gateway' order by version");
-  t.deepEqual(deks.map((d) => d.state), [...deks.slice(0, -1).map(() => 'retired'), 'active'], 'the old DEK is kept, retired');
+  const { rows: deks } = await db.query<{ version: number; state: string; kek_id: string }>(
+    "select version, state, kek_id from dek_records where domain = 'gateway' order by version",
+  );
+  t.deepEqual(
+    deks.map((d) => d.state),
+    [...deks.slice(0, -1).map(() => 'retired'), 'active'],
+    'the old DEK is kept, retired',
+  );
 
   // records sealed under the old DEK still open, also when they come from PostgreSQL
   await redis.flushall();
@@ -106,6 +124,11 @@ test.serial('the session DEK rotates after 24 hours and nobody is logged out', a
   t.truthy(code, `SSO after the rotation: ${hop.url}`);
   const tokens = await redeem(bed, code!, request.verifier);
   t.is((await userinfo(bed.url, tokens.access_token)).claims?.given_name, SECRETS[0]);
-  const { rows } = await db.query<{ dek_version: number }>("select distinct dek_version from session_records where valid_to is null and kind in ('Session', 'AccessToken') order by 1");
-  t.deepEqual(rows.map((r) => r.dek_version), [first, first + 1]);
+  const { rows } = await db.query<{ dek_version: number }>(
+    "select distinct dek_version from session_records where valid_to is null and kind in ('Session', 'AccessToken') order by 1",
+  );
+  t.deepEqual(
+    rows.map((r) => r.dek_version),
+    [first, first + 1],
+  );
 });

@@ -66,16 +66,26 @@ test.serial('the CLI revokes every session from one IdP, and refuses an unknown 
   const person = await logIn(bed);
   const other = await marie();
   const env = { ...process.env, ...bed.deployment.env };
-  const { stdout } = await run(process.execPath, [CLI, '--config', bed.deployment.configFile, '--reason', 'idp compromised', 'revoke', 'idp', 'demo-idp'], { env });
+  const { stdout } = await run(
+    process.execPath,
+    [CLI, '--config', bed.deployment.configFile, '--reason', 'idp compromised', 'revoke', 'idp', 'demo-idp'],
+    { env },
+  );
   const result = JSON.parse(stdout) as { sessions: number; propagated: boolean };
   t.true(result.sessions >= 2);
   t.true(result.propagated);
   t.is(await status(person.accessToken), 401);
   t.is(await status(other), 401);
-  const { rows } = await bed.gateway.services.pool.query("select details->>'actor' as actor from audit_log where to_state = 'SESSION_REVOKED' and details->>'scope' = 'idp'");
+  const { rows } = await bed.gateway.services.pool.query(
+    "select details->>'actor' as actor from audit_log where to_state = 'SESSION_REVOKED' and details->>'scope' = 'idp'",
+  );
   t.regex(String(rows[0]?.actor), /^cli:/);
 
-  const refused = await run(process.execPath, [CLI, '--config', bed.deployment.configFile, '--reason', 'x', 'revoke', 'everyone', 'now'], { env }).catch((error: { code: number; stderr: string }) => error);
+  const refused = await run(
+    process.execPath,
+    [CLI, '--config', bed.deployment.configFile, '--reason', 'x', 'revoke', 'everyone', 'now'],
+    { env },
+  ).catch((error: { code: number; stderr: string }) => error);
   t.is((refused as { code: number }).code, 2);
   t.regex((refused as { stderr: string }).stderr, /unknown scope/);
 });

@@ -33,9 +33,16 @@ async function dpopProof(key: Key, htu: string): Promise<string> {
     .sign(key.privateKey);
 }
 
-async function token(body: Record<string, string>, key?: Key): Promise<{ status: number; json: Record<string, string> }> {
+async function token(
+  body: Record<string, string>,
+  key?: Key,
+): Promise<{ status: number; json: Record<string, string> }> {
   const dpop: Record<string, string> = key ? { dpop: await dpopProof(key, `${bed.url}/token`) } : {};
-  const response = await fetch(`${bed.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...dpop }, body: new URLSearchParams(body) });
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...dpop },
+    body: new URLSearchParams(body),
+  });
   return { status: response.status, json: (await response.json()) as Record<string, string> };
 }
 
@@ -44,7 +51,10 @@ async function loginTokens(key?: Key): Promise<Record<string, string>> {
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code');
   if (!code) throw new Error(`no code: ${journey.url}`);
-  const answer = await token({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: request.verifier }, key);
+  const answer = await token(
+    { grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: request.verifier },
+    key,
+  );
   if (answer.status !== 200) throw new Error(`token endpoint: ${answer.status} ${JSON.stringify(answer.json)}`);
   return answer.json;
 }
@@ -75,9 +85,13 @@ test.serial('presenting a rotated refresh token again revokes the family and the
   t.is(current.json.error, 'invalid_grant');
   t.is((await userinfo(bed.url, second.json.access_token!)).status, 401);
 
-  const audited = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'REFRESH_TOKEN_REUSED'");
+  const audited = await bed.gateway.services.pool.query<{ n: string }>(
+    "select count(*) as n from audit_log where error_code = 'REFRESH_TOKEN_REUSED'",
+  );
   t.true(Number(audited.rows[0]!.n) >= 1);
-  const revoked = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from session_revocations where actor = 'refresh-token-reuse'");
+  const revoked = await bed.gateway.services.pool.query<{ n: string }>(
+    "select count(*) as n from session_revocations where actor = 'refresh-token-reuse'",
+  );
   t.true(Number(revoked.rows[0]!.n) >= 1);
 });
 
@@ -85,7 +99,10 @@ test.serial('a refresh token is bound to its client: another client presenting i
   const first = await loginTokens();
   const response = await fetch(`${bed.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('unknown-rp:not-the-secret-of-anyone-at-all-0000').toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('unknown-rp:not-the-secret-of-anyone-at-all-0000').toString('base64')}`,
+    },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }),
   });
   t.is(response.status, 401);
@@ -112,18 +129,23 @@ test.serial('a refresh token issued with a DPoP proof is bound to that key (cnf.
 });
 
 // last: it raises jean's score for the rest of the file
-test.serial('a refresh after the person\'s fraud score rose to the RP\'s deny level is refused and ends the session', async (t) => {
-  const first = await loginTokens();
-  const sid = String(decodeJwt(first.id_token!).sid);
-  const { sessions, accounts } = bed.gateway.services;
-  const session = await sessions.store.findSession<{ accountId: string }>('sid', sid);
-  const account = await accounts.load(session!.payload.accountId);
-  // what a late fraud verdict or a later login of the person records (the permissive policy denies at 1)
-  await accounts.save(session!.payload.accountId, { ...account!, fraudScore: 1 });
-  const refused = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
-  t.is(refused.status, 400);
-  t.is(refused.json.error, 'invalid_grant');
-  t.is((await userinfo(bed.url, first.access_token!)).status, 401);
-  const audited = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from audit_log where error_code = 'REFRESH_RISK_TOO_HIGH'");
-  t.is(Number(audited.rows[0]!.n), 1);
-});
+test.serial(
+  "a refresh after the person's fraud score rose to the RP's deny level is refused and ends the session",
+  async (t) => {
+    const first = await loginTokens();
+    const sid = String(decodeJwt(first.id_token!).sid);
+    const { sessions, accounts } = bed.gateway.services;
+    const session = await sessions.store.findSession<{ accountId: string }>('sid', sid);
+    const account = await accounts.load(session!.payload.accountId);
+    // what a late fraud verdict or a later login of the person records (the permissive policy denies at 1)
+    await accounts.save(session!.payload.accountId, { ...account!, fraudScore: 1 });
+    const refused = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+    t.is(refused.status, 400);
+    t.is(refused.json.error, 'invalid_grant');
+    t.is((await userinfo(bed.url, first.access_token!)).status, 401);
+    const audited = await bed.gateway.services.pool.query<{ n: string }>(
+      "select count(*) as n from audit_log where error_code = 'REFRESH_RISK_TOO_HIGH'",
+    );
+    t.is(Number(audited.rows[0]!.n), 1);
+  },
+);

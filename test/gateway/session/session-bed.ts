@@ -43,12 +43,28 @@ export async function startSessionBed(options: { rpBackchannelLogoutUri?: string
   // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
   // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
   const policyFile = permissivePolicyFile(dir);
-  bed.deployment = await prepareDeployment({ dir, pgUrl: bed.pgUrl, redisUrl: bed.redis.url, redisKeyPrefix: 'gw:', token: freshToken(), rpRedirectUri: RP_REDIRECT, logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent', riskPolicyFile: policyFile, ...options });
+  bed.deployment = await prepareDeployment({
+    dir,
+    pgUrl: bed.pgUrl,
+    redisUrl: bed.redis.url,
+    redisKeyPrefix: 'gw:',
+    token: freshToken(),
+    rpRedirectUri: RP_REDIRECT,
+    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+    riskPolicyFile: policyFile,
+    ...options,
+  });
   const running = await startGatewayInProcess(bed.deployment);
   bed.gateway = running.gateway;
   bed.url = running.url;
   bed.opsUrl = running.opsUrl;
-  bed.rp = await oidc.discovery(new URL(running.url), bed.deployment.client.client_id, bed.deployment.client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  bed.rp = await oidc.discovery(
+    new URL(running.url),
+    bed.deployment.client.client_id,
+    bed.deployment.client.client_secret,
+    undefined,
+    { execute: [oidc.allowInsecureRequests] },
+  );
   bed.restartRedis = async () => {
     bed.redis = await startRedis(join(dir, 'redis'), redisPort);
   };
@@ -69,12 +85,24 @@ export interface LoggedIn {
 }
 
 /** Exchanges a code at the token endpoint (client_secret_basic). */
-export async function redeem(bed: { url: string; deployment: Deployment }, code: string, verifier: string): Promise<{ access_token: string; id_token: string }> {
+export async function redeem(
+  bed: { url: string; deployment: Deployment },
+  code: string,
+  verifier: string,
+): Promise<{ access_token: string; id_token: string }> {
   const { client_id, client_secret } = bed.deployment.client;
   const response = await fetch(`${bed.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: RP_REDIRECT, code_verifier: verifier }),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: verifier,
+    }),
   });
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { access_token: string; id_token: string };
@@ -88,40 +116,79 @@ export async function logIn(bed: { url: string; deployment: Deployment; rp: oidc
   if (!code) throw new Error(`login failed: ${journey.url} ${journey.html.slice(0, 600)} ${journey.html.slice(-1500)}`);
   const tokens = await redeem(bed, code, request.verifier);
   const claims = decodeJwt(tokens.id_token);
-  return { browser: journey.browser, accessToken: tokens.access_token, idToken: tokens.id_token, sid: String(claims.sid), sub: String(claims.sub) };
+  return {
+    browser: journey.browser,
+    accessToken: tokens.access_token,
+    idToken: tokens.id_token,
+    sid: String(claims.sid),
+    sub: String(claims.sub),
+  };
 }
 
 /** One HTTP request to `baseUrl` (optionally with another Host: the issuer's, for a second instance). */
-function call(baseUrl: string, path: string, init: { method: string; headers: Record<string, string>; body?: string }, host?: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+function call(
+  baseUrl: string,
+  path: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+  host?: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method, headers: { ...init.headers, ...(host ? { host } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: init.method, headers: { ...init.headers, ...(host ? { host } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });
 }
 
 /** GET /me with a bearer token: the status and, when 200, the claims. */
-export async function userinfo(baseUrl: string, accessToken: string, host?: string): Promise<{ status: number; claims?: Record<string, unknown>; wwwAuthenticate: string | null }> {
-  const response = await call(baseUrl, '/me', { method: 'GET', headers: { authorization: `Bearer ${accessToken}` } }, host);
+export async function userinfo(
+  baseUrl: string,
+  accessToken: string,
+  host?: string,
+): Promise<{ status: number; claims?: Record<string, unknown>; wwwAuthenticate: string | null }> {
+  const response = await call(
+    baseUrl,
+    '/me',
+    { method: 'GET', headers: { authorization: `Bearer ${accessToken}` } },
+    host,
+  );
   const wwwAuthenticate = (response.headers['www-authenticate'] as string | undefined) ?? null;
   if (response.status !== 200) return { status: response.status, wwwAuthenticate };
   return { status: 200, claims: JSON.parse(response.text) as Record<string, unknown>, wwwAuthenticate };
 }
 
 /** POST /token/introspection as the RP: `active`. */
-export async function introspect(baseUrl: string, deployment: Deployment, token: string, host?: string): Promise<boolean> {
+export async function introspect(
+  baseUrl: string,
+  deployment: Deployment,
+  token: string,
+  host?: string,
+): Promise<boolean> {
   const { client_id, client_secret } = deployment.client;
-  const response = await call(baseUrl, '/token/introspection', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}` },
-    body: new URLSearchParams({ token }).toString(),
-  }, host);
+  const response = await call(
+    baseUrl,
+    '/token/introspection',
+    {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token }).toString(),
+    },
+    host,
+  );
   if (response.status !== 200) throw new Error(`introspection answered ${response.status} ${response.text}`);
   return (JSON.parse(response.text) as { active: boolean }).active;
 }

@@ -19,8 +19,14 @@ test.after.always(async () => {
 });
 
 async function reads(source: 'cache' | 'db', kind: string): Promise<number> {
-  const text = await (await fetch(`${bed.opsUrl}/metrics`, { headers: { authorization: `Bearer ${bed.deployment.operatorTokens.alice}` } })).text();
-  const line = text.split('\n').find((l) => l.startsWith(`gateway_session_reads_total{kind="${kind}",source="${source}"}`));
+  const text = await (
+    await fetch(`${bed.opsUrl}/metrics`, {
+      headers: { authorization: `Bearer ${bed.deployment.operatorTokens.alice}` },
+    })
+  ).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`gateway_session_reads_total{kind="${kind}",source="${source}"}`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -45,13 +51,15 @@ test.serial('after FLUSHALL the access token still answers at userinfo and the b
   const sizes: Record<string, number> = {};
   for (const key of await redis.keys('gw:s2*')) {
     const used = Number(await redis.memory('USAGE', key));
-    const kind = key.startsWith('gw:s2:') ? (await redis.hget(key, 'k')) ?? '?' : key.slice(3, 6);
+    const kind = key.startsWith('gw:s2:') ? ((await redis.hget(key, 'k')) ?? '?') : key.slice(3, 6);
     sizes[kind] = (sizes[kind] ?? 0) + used;
     bytes += used;
   }
   let all = 0;
   for (const key of await redis.keys('gw:*')) all += Number(await redis.memory('USAGE', key));
-  t.log(`Redis bytes for one person's session: ${bytes} in the session store (${JSON.stringify(sizes)}); ${all} for every key of the deployment`);
+  t.log(
+    `Redis bytes for one person's session: ${bytes} in the session store (${JSON.stringify(sizes)}); ${all} for every key of the deployment`,
+  );
 
   t.is(await redis.flushall(), 'OK');
   t.deepEqual(await redis.keys('*'), []);
@@ -80,12 +88,18 @@ test.serial('after FLUSHALL the access token still answers at userinfo and the b
 
 test.serial('expired partitions of the durable tier are dropped by the retention function', async (t) => {
   const sessions = bed.gateway.services.sessions;
-  const { rows: [before] } = await bed.gateway.services.pool.query<{ n: string }>("select count(*) as n from pg_inherits where inhparent = 'session_records'::regclass");
+  const {
+    rows: [before],
+  } = await bed.gateway.services.pool.query<{ n: string }>(
+    "select count(*) as n from pg_inherits where inhparent = 'session_records'::regclass",
+  );
   t.true(Number(before!.n) > 2, 'daily partitions were made at boot');
   // 40 days on, every partition made today has expired longer than the retention ago
   const dropped = await sessions.maintain(new Date(Date.now() + 40 * 86_400_000));
   t.true(dropped.length > 0);
   for (const name of dropped) t.regex(name, /^session_records_\d{8}$/);
-  const { rows: [left] } = await bed.gateway.services.pool.query<{ n: string }>('select count(*) as n from session_records');
+  const {
+    rows: [left],
+  } = await bed.gateway.services.pool.query<{ n: string }>('select count(*) as n from session_records');
   t.is(Number(left!.n), 0);
 });

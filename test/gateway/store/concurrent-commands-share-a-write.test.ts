@@ -20,8 +20,13 @@ test(`${N} commands sent in the same tick leave in one socket write`, async (t) 
     writes += 1;
     return write(...args);
   };
-  const answers = await Promise.all(Array.from({ length: N }, (_, i) => redis.set(`k${i}`, String(i)).then(() => redis.get(`k${i}`))));
-  t.deepEqual(answers, Array.from({ length: N }, (_, i) => String(i)));
+  const answers = await Promise.all(
+    Array.from({ length: N }, (_, i) => redis.set(`k${i}`, String(i)).then(() => redis.get(`k${i}`))),
+  );
+  t.deepEqual(
+    answers,
+    Array.from({ length: N }, (_, i) => String(i)),
+  );
   t.true(writes <= 4, `${writes} writes for ${2 * N} commands`);
 });
 

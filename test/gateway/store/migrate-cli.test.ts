@@ -18,7 +18,10 @@ test('node gateway/store/migrate.ts migrates the database named by GW_DATABASE_U
   await client.connect();
   const { rows } = await client.query('select version from schema_migrations order by version');
   await client.end();
-  t.deepEqual(rows.map((row) => row.version), loadMigrations().map((migration) => migration.version));
+  t.deepEqual(
+    rows.map((row) => row.version),
+    loadMigrations().map((migration) => migration.version),
+  );
 });
 
 test('without GW_DATABASE_URL the CLI exits with status 2', async (t) => {

@@ -19,7 +19,10 @@ test('migrate applies every migration once, and a second run applies nothing', a
   t.deepEqual(await migrate(pool), versions);
   t.deepEqual(await migrate(pool), []);
   const { rows } = await pool.query('select version from schema_migrations order by version');
-  t.deepEqual(rows.map((row) => row.version), versions);
+  t.deepEqual(
+    rows.map((row) => row.version),
+    versions,
+  );
 });
 
 test('two processes migrating at once apply each migration exactly once', async (t) => {
@@ -48,9 +51,14 @@ test('a failing migration is rolled back and not recorded; those before it stay 
   t.teardown(() => pool.end());
   const error = await t.throwsAsync(migrate(pool, undefined, { dir }), { code: 'MIGRATION_FAILED' } as never);
   t.is((error as unknown as { version: string }).version, '0002_bad');
-  const { rows } = await pool.query("select version from schema_migrations");
-  t.deepEqual(rows.map((row) => row.version), ['0001_good']);
-  const tables = await pool.query("select to_regclass('good') is not null as good, to_regclass('half') is not null as half");
+  const { rows } = await pool.query('select version from schema_migrations');
+  t.deepEqual(
+    rows.map((row) => row.version),
+    ['0001_good'],
+  );
+  const tables = await pool.query(
+    "select to_regclass('good') is not null as good, to_regclass('half') is not null as half",
+  );
   t.deepEqual(tables.rows[0], { good: true, half: false });
 });
 
@@ -65,6 +73,8 @@ test('pingPostgres resolves on a live database and rejects on an unreachable one
 test('connections carry application_name gateway', async (t) => {
   const pool = createPool(await emptyDatabase());
   t.teardown(() => pool.end());
-  const { rows } = await pool.query("select current_setting('application_name') as name, current_setting('statement_timeout') as timeout");
+  const { rows } = await pool.query(
+    "select current_setting('application_name') as name, current_setting('statement_timeout') as timeout",
+  );
   t.deepEqual(rows[0], { name: 'gateway', timeout: '5s' });
 });

@@ -24,15 +24,23 @@ test('one pending AuthnRequest (InResponseTo) is taken by exactly one of 50 resp
   const state = new RedisStateStore(redis);
   await state.put('saml:pending:_req1', '{"loginId":"l"}', 600);
   const results = await Promise.allSettled(Array.from({ length: N }, () => state.take('saml:pending:_req1')));
-  t.is(wins(results, (v) => v !== null), 1);
+  t.is(
+    wins(results, (v) => v !== null),
+    1,
+  );
 });
 
 test('one assertion ID passes the replay cache for exactly one of 50 presentations', async (t) => {
   const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   t.teardown(() => redis.quit());
   const state = new RedisStateStore(redis);
-  const results = await Promise.allSettled(Array.from({ length: N }, () => state.putIfAbsent('saml:assertion:idp:_a1', '1', 60)));
-  t.is(wins(results, (v) => v), 1);
+  const results = await Promise.allSettled(
+    Array.from({ length: N }, () => state.putIfAbsent('saml:assertion:idp:_a1', '1', 60)),
+  );
+  t.is(
+    wins(results, (v) => v),
+    1,
+  );
 });
 
 test('one WebAuthn challenge is verified by exactly one of 50 answers; the others get WEBAUTHN_CHALLENGE_UNKNOWN', async (t) => {
@@ -41,8 +49,15 @@ test('one WebAuthn challenge is verified by exactly one of 50 answers; the other
   const challenges = new ChallengeStore(redis);
   await challenges.issue('authenticate', 'uid1', { challenge: 'c', accountId: 'a' });
   const results = await Promise.allSettled(Array.from({ length: N }, () => challenges.take('authenticate', 'uid1')));
-  t.is(wins(results, () => true), 1);
-  const codes = new Set(results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as { code: string }).code));
+  t.is(
+    wins(results, () => true),
+    1,
+  );
+  const codes = new Set(
+    results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => (r.reason as { code: string }).code),
+  );
   t.deepEqual(codes, new Set(['WEBAUTHN_CHALLENGE_UNKNOWN']));
 });
 
@@ -54,7 +69,10 @@ test('one login outcome (step-up continuation or completion) is acted on by exac
   const logins = new LoginContextStore(redis, 600, sealing.cipher);
   await logins.saveOutcome('l1', { status: 'rejected', code: 'IDENTITY_INVALID' });
   const results = await Promise.allSettled(Array.from({ length: N }, () => logins.takeOutcome('l1')));
-  t.is(wins(results, (v) => v !== null), 1);
+  t.is(
+    wins(results, (v) => v !== null),
+    1,
+  );
 });
 
 test('a login completes once: of 50 concurrent COMPLETED transitions exactly one is applied and audited', async (t) => {
@@ -63,8 +81,13 @@ test('a login completes once: of 50 concurrent COMPLETED transitions exactly one
   const loginId = newLoginId('once');
   await loginIn(stack.flow, loginId, 'TOKEN_GENERATION');
   const before = (await stack.audit.forSession(loginId)).length;
-  const results = await Promise.allSettled(Array.from({ length: N }, () => stack.flow.transition(loginId, 'COMPLETED', { component: 'interaction' })));
-  t.is(wins(results, () => true), 1);
+  const results = await Promise.allSettled(
+    Array.from({ length: N }, () => stack.flow.transition(loginId, 'COMPLETED', { component: 'interaction' })),
+  );
+  t.is(
+    wins(results, () => true),
+    1,
+  );
   const trail = await stack.audit.forSession(loginId);
   t.is(trail.length, before + 1);
 });

@@ -13,9 +13,16 @@ const [LOW, SUBSTANTIAL, HIGH] = LOA_URIS;
 
 for (const loa of LOA_URIS) {
   test(`every value for ${loa} is registered, with and without step-up`, (t) => {
-    for (const amr of [loginAmr({ loa }), loginAmr({ loa, stepUpLevel: 1 }), loginAmr({ loa, stepUpLevel: 3, stepUpMethods: ['saml', 'hwk', 'mfa'] })]) {
+    for (const amr of [
+      loginAmr({ loa }),
+      loginAmr({ loa, stepUpLevel: 1 }),
+      loginAmr({ loa, stepUpLevel: 3, stepUpMethods: ['saml', 'hwk', 'mfa'] }),
+    ]) {
       t.true(amr.length > 0);
-      t.deepEqual(amr.filter((v) => !(AMR_VALUES as readonly string[]).includes(v)), []);
+      t.deepEqual(
+        amr.filter((v) => !(AMR_VALUES as readonly string[]).includes(v)),
+        [],
+      );
       t.false(amr.includes('saml' as never));
     }
   });
@@ -36,7 +43,11 @@ test('an IdP map replaces the default for its levels only', (t) => {
 
 test('a satisfied risk step-up adds rba; WebAuthn keeps its registered values, not saml', (t) => {
   t.deepEqual(loginAmr({ loa: SUBSTANTIAL, stepUpLevel: 1 }), ['mfa', 'rba']);
-  t.deepEqual(loginAmr({ loa: SUBSTANTIAL, stepUpLevel: 3, stepUpMethods: ['saml', 'hwk', 'mfa'] }), ['mfa', 'hwk', 'rba']);
+  t.deepEqual(loginAmr({ loa: SUBSTANTIAL, stepUpLevel: 3, stepUpMethods: ['saml', 'hwk', 'mfa'] }), [
+    'mfa',
+    'hwk',
+    'rba',
+  ]);
   t.deepEqual(loginAmr({ loa: SUBSTANTIAL, stepUpLevel: 0 }), ['mfa']);
 });
 
@@ -49,10 +60,25 @@ test('an IdP amr map with an unknown LoA or value is refused at boot, naming the
     secrets: { cookieKeys: [{ env: 'KEY' }], pairwiseSalt: { env: 'SALT' }, browserBindingKey: { env: 'BIND' } },
     clients: [{ client_id: 'rp1', client_secret: { env: 'RP' }, redirect_uris: ['https://rp.example/cb'] }],
   };
-  const withAmr = (amr: unknown) => ({ ...base, saml: { idps: [{ id: 'idp', displayName: 'IdP', metadataUrl: 'https://idp.example/md', maxLoa: HIGH, amr }] } });
-  const env = { DB: 'postgres://x', REDIS: 'redis://x', PIN: '1234', KEY: 'k'.repeat(32), SALT: 's'.repeat(32), BIND: 'b'.repeat(32), RP: 'r'.repeat(32) };
-  const unknownValue = t.throws(() => loadConfig(withAmr({ [HIGH]: ['password'] }), { env }), { instanceOf: ConfigError });
+  const withAmr = (amr: unknown) => ({
+    ...base,
+    saml: { idps: [{ id: 'idp', displayName: 'IdP', metadataUrl: 'https://idp.example/md', maxLoa: HIGH, amr }] },
+  });
+  const env = {
+    DB: 'postgres://x',
+    REDIS: 'redis://x',
+    PIN: '1234',
+    KEY: 'k'.repeat(32),
+    SALT: 's'.repeat(32),
+    BIND: 'b'.repeat(32),
+    RP: 'r'.repeat(32),
+  };
+  const unknownValue = t.throws(() => loadConfig(withAmr({ [HIGH]: ['password'] }), { env }), {
+    instanceOf: ConfigError,
+  });
   t.regex((unknownValue as ConfigError).path, /^saml\.idps\[0\]\.amr/);
-  const unknownLoa = t.throws(() => loadConfig(withAmr({ 'urn:loa:4': ['pwd'] }), { env }), { instanceOf: ConfigError });
+  const unknownLoa = t.throws(() => loadConfig(withAmr({ 'urn:loa:4': ['pwd'] }), { env }), {
+    instanceOf: ConfigError,
+  });
   t.regex((unknownLoa as ConfigError).path, /^saml\.idps\[0\]\.amr/);
 });

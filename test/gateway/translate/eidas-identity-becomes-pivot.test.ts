@@ -12,15 +12,23 @@ import { eidas, legacy, refused, today } from './identity-fixture.ts';
 
 test('the eIDAS minimum data set alone is a valid pivot identity', (t) => {
   t.deepEqual(toPivotIdentity(eidas(), today), {
-    given_name: 'Erika', family_name: 'Mustermann', birthdate: '1964-08-12',
-    gender: 'unspecified', birthplace: '', birthcountry: '99109', acr: 'eidas3',
+    given_name: 'Erika',
+    family_name: 'Mustermann',
+    birthdate: '1964-08-12',
+    gender: 'unspecified',
+    birthplace: '',
+    birthcountry: '99109',
+    acr: 'eidas3',
   });
 });
 
 test('CountryOfBirth decides birthcountry over the issuing node', (t) => {
   t.is(toPivotIdentity(eidas({ country_of_birth: ['AT'] }), today).birthcountry, '99110');
   t.is(toPivotIdentity(eidas({ country_of_birth: ['EL'] }), today).birthcountry, '99126', 'EU abbreviation for Greece');
-  t.is(toPivotIdentity(eidas({ person_identifier: ['PL/FR/x'], country_of_birth: ['PT'] }), today).birthcountry, '99139');
+  t.is(
+    toPivotIdentity(eidas({ person_identifier: ['PL/FR/x'], country_of_birth: ['PT'] }), today).birthcountry,
+    '99139',
+  );
 });
 
 test('without CountryOfBirth, birthcountry is the issuing node country', (t) => {
@@ -30,7 +38,15 @@ test('without CountryOfBirth, birthcountry is the issuing node country', (t) => 
 });
 
 test('nationality and place of birth never decide birthcountry or birthplace', (t) => {
-  const pivot = toPivotIdentity(eidas({ nationality: ['TR'], place_of_birth: ['Paris'], birth_name: ['Gabler'], current_address: ['PGVpZGFzOlBvc3ROYW1lPkJlcmxpbjwvZWlkYXM6UG9zdE5hbWU+'] }), today);
+  const pivot = toPivotIdentity(
+    eidas({
+      nationality: ['TR'],
+      place_of_birth: ['Paris'],
+      birth_name: ['Gabler'],
+      current_address: ['PGVpZGFzOlBvc3ROYW1lPkJlcmxpbjwvZWlkYXM6UG9zdE5hbWU+'],
+    }),
+    today,
+  );
   t.is(pivot.birthcountry, '99109');
   t.is(pivot.birthplace, '');
 });
@@ -38,7 +54,10 @@ test('nationality and place of birth never decide birthcountry or birthplace', (
 test('a bad or unknown CountryOfBirth is refused, never replaced', (t) => {
   t.regex(refused(t, eidas({ country_of_birth: ['Germany'] }), 'birthcountry'), /not an ISO 3166-1 alpha-2/);
   t.regex(refused(t, eidas({ country_of_birth: ['de'] }), 'birthcountry'), /not an ISO 3166-1 alpha-2/);
-  t.regex(refused(t, eidas({ country_of_birth: ['ZZ'] }), 'birthcountry'), /no COG code is known for country_of_birth ZZ/);
+  t.regex(
+    refused(t, eidas({ country_of_birth: ['ZZ'] }), 'birthcountry'),
+    /no COG code is known for country_of_birth ZZ/,
+  );
 });
 
 test('an issuing node country without a COG code is refused', (t) => {
@@ -49,7 +68,11 @@ test('a French birth is never invented: not from a French node, and not without 
   t.regex(refused(t, eidas({ person_identifier: ['FR/FR/x'] }), 'birthcountry'), /French node/);
   t.regex(refused(t, eidas({ country_of_birth: ['FR'] }), 'birthplace'), /none is invented/);
   const mapped = toPivotIdentity(eidas({ country_of_birth: ['FR'], birthplace: ['75056'] }), today);
-  t.deepEqual([mapped.birthcountry, mapped.birthplace], ['99100', '75056'], 'a commune code an operator maps in is kept');
+  t.deepEqual(
+    [mapped.birthcountry, mapped.birthplace],
+    ['99100', '75056'],
+    'a commune code an operator maps in is kept',
+  );
 });
 
 test('a birthplace for someone born abroad is refused', (t) => {
@@ -57,9 +80,16 @@ test('a birthplace for someone born abroad is refused', (t) => {
 });
 
 test('a declared birthcountry must agree with CountryOfBirth', (t) => {
-  t.is(toPivotIdentity(eidas({ birthcountry: ['99134'] }), today).birthcountry, '99134', 'a declared COG code wins over the node');
+  t.is(
+    toPivotIdentity(eidas({ birthcountry: ['99134'] }), today).birthcountry,
+    '99134',
+    'a declared COG code wins over the node',
+  );
   t.is(toPivotIdentity(eidas({ birthcountry: ['99134'], country_of_birth: ['ES'] }), today).birthcountry, '99134');
-  t.regex(refused(t, eidas({ birthcountry: ['99134'], country_of_birth: ['DE'] }), 'birthcountry'), /contradicts country_of_birth/);
+  t.regex(
+    refused(t, eidas({ birthcountry: ['99134'], country_of_birth: ['DE'] }), 'birthcountry'),
+    /contradicts country_of_birth/,
+  );
   t.regex(refused(t, eidas({ birthcountry: ['Spain'] }), 'birthcountry'), /not a COG code/);
 });
 
@@ -81,7 +111,11 @@ test('the eIDAS Gender table is the attribute map one', (t) => {
 test('legacy IdPs must still send gender and birthcountry', (t) => {
   t.regex(refused(t, legacy({ gender: [] }), 'gender'), /missing/);
   t.regex(refused(t, legacy({ birthcountry: [], birthplace: [] }), 'birthcountry'), /missing/);
-  t.regex(refused(t, legacy({ gender: ['Female'] }), 'gender'), /not female, male or unspecified/, 'the eIDAS vocabulary is for eIDAS only');
+  t.regex(
+    refused(t, legacy({ gender: ['Female'] }), 'gender'),
+    /not female, male or unspecified/,
+    'the eIDAS vocabulary is for eIDAS only',
+  );
   t.regex(refused(t, legacy({ birthcountry: ['99100'], birthplace: [] }), 'birthplace'), /a COG code is required/);
 });
 
@@ -91,6 +125,10 @@ test('only the eIDAS PersonIdentifier form makes an identity eIDAS', (t) => {
   refused(t, legacy({ gender: [], person_identifier: ['DE/FR/x\u0085'] }), 'gender');
   refused(t, legacy({ gender: [], country_of_birth: ['DE'], nationality: ['DE'], birth_name: ['X'] }), 'gender');
   t.is(issuingNodeCountry(legacy()), undefined);
-  t.is(toPivotIdentity(legacy({ country_of_birth: ['FR'] }), today).birthcountry, '99100', 'a legacy CountryOfBirth must agree too');
+  t.is(
+    toPivotIdentity(legacy({ country_of_birth: ['FR'] }), today).birthcountry,
+    '99100',
+    'a legacy CountryOfBirth must agree too',
+  );
   refused(t, legacy({ country_of_birth: ['BE'] }), 'birthcountry');
 });

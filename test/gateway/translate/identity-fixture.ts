@@ -8,21 +8,57 @@ export const today = new Date('2026-11-22T00:00:00Z');
 
 function upstream(attributes: Record<string, string[]>, loa: string): UpstreamIdentity {
   return {
-    idp: 'idp', subject: 's', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', loa: loa as UpstreamIdentity['loa'],
+    idp: 'idp',
+    subject: 's',
+    nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    loa: loa as UpstreamIdentity['loa'],
     authnInstant: today.toISOString(),
     attributes,
-    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1, oneTimeUse: false },
+    evidence: {
+      responseId: 'r',
+      assertionId: 'a',
+      inResponseTo: 'i',
+      issuer: 'x',
+      signaturesVerified: 1,
+      oneTimeUse: false,
+    },
   };
 }
 
 /** Marie, from a legacy French IdP: every pivot claim sent as such. */
-export function legacy(attributes: Record<string, string[]> = {}, loa = 'http://eidas.europa.eu/LoA/substantial'): UpstreamIdentity {
-  return upstream({ given_name: ['Marie'], family_name: ['Dupont'], birthdate: ['1985-04-12'], gender: ['female'], birthplace: ['75056'], birthcountry: ['99100'], ...attributes }, loa);
+export function legacy(
+  attributes: Record<string, string[]> = {},
+  loa = 'http://eidas.europa.eu/LoA/substantial',
+): UpstreamIdentity {
+  return upstream(
+    {
+      given_name: ['Marie'],
+      family_name: ['Dupont'],
+      birthdate: ['1985-04-12'],
+      gender: ['female'],
+      birthplace: ['75056'],
+      birthcountry: ['99100'],
+      ...attributes,
+    },
+    loa,
+  );
 }
 
 /** Erika, from the German eIDAS node: the eIDAS minimum data set, nothing French. */
-export function eidas(attributes: Record<string, string[]> = {}, loa = 'http://eidas.europa.eu/LoA/high'): UpstreamIdentity {
-  return upstream({ person_identifier: ['DE/FR/0123456789'], given_name: ['Erika'], family_name: ['Mustermann'], birthdate: ['1964-08-12'], ...attributes }, loa);
+export function eidas(
+  attributes: Record<string, string[]> = {},
+  loa = 'http://eidas.europa.eu/LoA/high',
+): UpstreamIdentity {
+  return upstream(
+    {
+      person_identifier: ['DE/FR/0123456789'],
+      given_name: ['Erika'],
+      family_name: ['Mustermann'],
+      birthdate: ['1964-08-12'],
+      ...attributes,
+    },
+    loa,
+  );
 }
 
 /** Asserts the identity is refused with IDENTITY_INVALID whose detail names `claim`; returns the detail. */

@@ -3,13 +3,54 @@ import test from 'ava';
 import { cogOfIsoCountry, ISO_TO_COG, isoCountryOfCog } from '../../../gateway/translate/iso-to-cog.ts';
 import { validCog } from '../../../gateway/translate/validate-claims.ts';
 
-const EU = ['AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK'];
+const EU = [
+  'AT',
+  'BE',
+  'BG',
+  'CY',
+  'CZ',
+  'DE',
+  'DK',
+  'EE',
+  'ES',
+  'FI',
+  'FR',
+  'GR',
+  'HR',
+  'HU',
+  'IE',
+  'IT',
+  'LT',
+  'LU',
+  'LV',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SE',
+  'SI',
+  'SK',
+];
 const EEA_CH_GB = ['IS', 'LI', 'NO', 'CH', 'GB'];
 
 /** Codes of INSEE's country list (COG, "pays et territoires étrangers"). */
 const KNOWN: Record<string, string> = {
-  FR: '99100', DE: '99109', ES: '99134', IT: '99127', BE: '99131', NL: '99135', PT: '99139', AT: '99110', PL: '99122',
-  CH: '99140', GB: '99132', CY: '99254', GR: '99126', LU: '99137', IE: '99136',
+  FR: '99100',
+  DE: '99109',
+  ES: '99134',
+  IT: '99127',
+  BE: '99131',
+  NL: '99135',
+  PT: '99139',
+  AT: '99110',
+  PL: '99122',
+  CH: '99140',
+  GB: '99132',
+  CY: '99254',
+  GR: '99126',
+  LU: '99137',
+  IE: '99136',
 };
 
 test('known INSEE country codes', (t) => {

@@ -9,10 +9,17 @@ import { eidas, legacy, refused, today } from './identity-fixture.ts';
 const COMPANY = { legal_person_identifier: ['DE/FR/HRB-12345'], legal_name: ['Musterfirma GmbH'] };
 
 test('the legal-person data set becomes claims next to the natural person ones', (t) => {
-  const pivot = toPivotIdentity(eidas({
-    ...COMPANY, legal_address: ['PGVpZGFzOlBvc3ROYW1lPkJlcmxpbjwvZWlkYXM6UG9zdE5hbWU+'], vat_registration_number: ['DE123456789'],
-    lei: ['529900T8BM49AURSDO55'], tax_reference: ['12/345/67890'], eori: ['DE1234567'],
-  }), today);
+  const pivot = toPivotIdentity(
+    eidas({
+      ...COMPANY,
+      legal_address: ['PGVpZGFzOlBvc3ROYW1lPkJlcmxpbjwvZWlkYXM6UG9zdE5hbWU+'],
+      vat_registration_number: ['DE123456789'],
+      lei: ['529900T8BM49AURSDO55'],
+      tax_reference: ['12/345/67890'],
+      eori: ['DE1234567'],
+    }),
+    today,
+  );
   t.is(pivot.given_name, 'Erika');
   t.is(pivot.legal_person_identifier, 'DE/FR/HRB-12345');
   t.is(pivot.legal_name, 'Musterfirma GmbH');
@@ -38,7 +45,15 @@ test('the legal-person minimum data set must be complete', (t) => {
 });
 
 test('LegalPersonIdentifier has the eIDAS form XX/YY/…', (t) => {
-  for (const bad of ['HRB-12345', 'de/fr/HRB-12345', 'DE/FR/', 'DE/FR/HRB 12345', 'DE-FR-HRB', `DE/FR/${'x'.repeat(257)}`, 'DE/FR/x\u0000']) {
+  for (const bad of [
+    'HRB-12345',
+    'de/fr/HRB-12345',
+    'DE/FR/',
+    'DE/FR/HRB 12345',
+    'DE-FR-HRB',
+    `DE/FR/${'x'.repeat(257)}`,
+    'DE/FR/x\u0000',
+  ]) {
     refused(t, eidas({ ...COMPANY, legal_person_identifier: [bad] }), 'legal_person_identifier');
   }
   t.notThrows(() => toPivotIdentity(legacy(COMPANY), today), 'the rule is the same for a legacy IdP');
@@ -53,7 +68,17 @@ test('legal texts have lengths and no control characters', (t) => {
   refused(t, eidas({ ...COMPANY, legal_address: ['line1\nline2'] }), 'legal_address');
   refused(t, eidas({ ...COMPANY, vat_registration_number: ['x'.repeat(65)] }), 'vat_registration_number');
   refused(t, eidas({ ...COMPANY, vat_registration_number: ['DE\t123'] }), 'vat_registration_number');
-  t.notThrows(() => toPivotIdentity(eidas({ ...COMPANY, legal_name: ['x'.repeat(256)], legal_address: ['x'.repeat(1024)], vat_registration_number: ['x'.repeat(64)] }), today));
+  t.notThrows(() =>
+    toPivotIdentity(
+      eidas({
+        ...COMPANY,
+        legal_name: ['x'.repeat(256)],
+        legal_address: ['x'.repeat(1024)],
+        vat_registration_number: ['x'.repeat(64)],
+      }),
+      today,
+    ),
+  );
 });
 
 test('an LEI has ISO 17442 check digits', (t) => {

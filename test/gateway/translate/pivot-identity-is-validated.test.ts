@@ -7,12 +7,33 @@ import { toPivotIdentity } from '../../../gateway/translate/to-pivot.ts';
 
 const today = new Date('2026-11-22T00:00:00Z');
 
-function identity(attributes: Record<string, string[]>, loa = 'http://eidas.europa.eu/LoA/substantial'): UpstreamIdentity {
+function identity(
+  attributes: Record<string, string[]>,
+  loa = 'http://eidas.europa.eu/LoA/substantial',
+): UpstreamIdentity {
   return {
-    idp: 'idp', subject: 's', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', loa: loa as UpstreamIdentity['loa'],
+    idp: 'idp',
+    subject: 's',
+    nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    loa: loa as UpstreamIdentity['loa'],
     authnInstant: today.toISOString(),
-    attributes: { given_name: ['Marie'], family_name: ['Dupont'], birthdate: ['1985-04-12'], gender: ['female'], birthplace: ['75056'], birthcountry: ['99100'], ...attributes },
-    evidence: { responseId: 'r', assertionId: 'a', inResponseTo: 'i', issuer: 'x', signaturesVerified: 1, oneTimeUse: false },
+    attributes: {
+      given_name: ['Marie'],
+      family_name: ['Dupont'],
+      birthdate: ['1985-04-12'],
+      gender: ['female'],
+      birthplace: ['75056'],
+      birthcountry: ['99100'],
+      ...attributes,
+    },
+    evidence: {
+      responseId: 'r',
+      assertionId: 'a',
+      inResponseTo: 'i',
+      issuer: 'x',
+      signaturesVerified: 1,
+      oneTimeUse: false,
+    },
   };
 }
 
@@ -24,7 +45,16 @@ function rejects(t: ExecutionContext, attributes: Record<string, string[]>, clai
 
 test('a valid identity becomes the pivot identity with the acr of its LoA', (t) => {
   const pivot = toPivotIdentity(identity({ email: ['marie@example.org'] }), today);
-  t.deepEqual(pivot, { given_name: 'Marie', family_name: 'Dupont', birthdate: '1985-04-12', gender: 'female', birthplace: '75056', birthcountry: '99100', email: 'marie@example.org', acr: 'eidas2' });
+  t.deepEqual(pivot, {
+    given_name: 'Marie',
+    family_name: 'Dupont',
+    birthdate: '1985-04-12',
+    gender: 'female',
+    birthplace: '75056',
+    birthcountry: '99100',
+    email: 'marie@example.org',
+    acr: 'eidas2',
+  });
 });
 
 test('presumed birthdates are accepted; impossible or future dates are not', (t) => {
@@ -55,11 +85,22 @@ test('LoA ↔ acr is one table, in both directions, and never raises a level', (
   t.deepEqual(LOA_URIS.map(acrOfLoa), [...ACR_VALUES]);
   t.deepEqual(ACR_VALUES.map(loaOfAcr), [...LOA_URIS]);
   t.is(acrOfLoa('http://eidas.europa.eu/LoA/low'), 'eidas1', 'low is eidas1, not eidas2 (FranceConnect bridge bug)');
-  t.is(minLoa('http://eidas.europa.eu/LoA/high', 'http://eidas.europa.eu/LoA/substantial'), 'http://eidas.europa.eu/LoA/substantial');
+  t.is(
+    minLoa('http://eidas.europa.eu/LoA/high', 'http://eidas.europa.eu/LoA/substantial'),
+    'http://eidas.europa.eu/LoA/substantial',
+  );
 });
 
 test('an unknown LoA or acr is an error, not a default', (t) => {
-  t.is(t.throws(() => acrOfLoa('http://eidas.europa.eu/LoA/NotNotified'), { instanceOf: GatewayError })?.code, 'LOA_UNKNOWN');
+  t.is(
+    t.throws(() => acrOfLoa('http://eidas.europa.eu/LoA/NotNotified'), { instanceOf: GatewayError })?.code,
+    'LOA_UNKNOWN',
+  );
   t.is(t.throws(() => loaOfAcr('eidas4'), { instanceOf: GatewayError })?.code, 'ACR_UNKNOWN');
-  t.is(t.throws(() => toPivotIdentity(identity({}, 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password'), today), { instanceOf: GatewayError })?.code, 'LOA_UNKNOWN');
+  t.is(
+    t.throws(() => toPivotIdentity(identity({}, 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password'), today), {
+      instanceOf: GatewayError,
+    })?.code,
+    'LOA_UNKNOWN',
+  );
 });

@@ -36,11 +36,15 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
     chownSync(sockets, uid, gid);
   }
   if (!existsSync(join(data, 'PG_VERSION'))) {
-    run(pgBin('initdb'), ['-D', data, '-U', 'gateway', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], { user });
+    run(pgBin('initdb'), ['-D', data, '-U', 'gateway', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], {
+      user,
+    });
     writeFileSync(join(dir, 'initialised'), new Date().toISOString());
   }
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on`;
-  run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'], { user });
+  run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'], {
+    user,
+  });
   const url = `postgres://gateway@127.0.0.1:${port}/postgres`;
   await waitFor(async () => {
     const client = new pg.Client({ connectionString: url });

@@ -23,11 +23,30 @@ function ping(port: number): Promise<boolean> {
 
 export async function startRedis(dir: string, port: number): Promise<RedisHandle> {
   mkdirSync(dir, { recursive: true });
-  const child = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', 'yes', '--appendfsync', 'everysec', '--protected-mode', 'yes', '--loglevel', 'warning',
-    '--logfile', `${dir}/redis.log`,
-  ], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--protected-mode',
+      'yes',
+      '--loglevel',
+      'warning',
+      '--logfile',
+      `${dir}/redis.log`,
+    ],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitFor(() => ping(port), 'Redis');
   return {

@@ -14,7 +14,11 @@ export interface RoundRobinProxy {
   stop(): Promise<void>;
 }
 
-export async function startRoundRobinProxy(port: number, backends: () => string[], options: { publicHost?: string } = {}): Promise<RoundRobinProxy> {
+export async function startRoundRobinProxy(
+  port: number,
+  backends: () => string[],
+  options: { publicHost?: string } = {},
+): Promise<RoundRobinProxy> {
   const served = new Map<string, number>();
   let next = 0;
   const server: Server = createServer((incoming, outgoing) => {
@@ -22,7 +26,14 @@ export async function startRoundRobinProxy(port: number, backends: () => string[
     const backend = new URL(list[next++ % list.length]!);
     served.set(backend.origin, (served.get(backend.origin) ?? 0) + 1);
     const forward = request(
-      { host: backend.hostname, port: backend.port, method: incoming.method, path: incoming.url, headers: options.publicHost ? { ...incoming.headers, host: options.publicHost } : incoming.headers, agent: false },
+      {
+        host: backend.hostname,
+        port: backend.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: options.publicHost ? { ...incoming.headers, host: options.publicHost } : incoming.headers,
+        agent: false,
+      },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);

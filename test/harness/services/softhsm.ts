@@ -32,7 +32,10 @@ export function prepareSoftHsm(dir: string): SoftHsmHome {
   const tokens = join(dir, 'tokens');
   mkdirSync(tokens, { recursive: true, mode: 0o700 });
   const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   return { conf, library: softHsmLibrary() };
 }
 

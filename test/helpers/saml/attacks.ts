@@ -21,7 +21,8 @@ export const attacks = {
   'response.assertion-signed.attribute-tampered': (signed: string) => signed.replace('Lovelace', 'Byron'),
 
   /** SAML-SIG-01/02: every Signature removed. */
-  'response.assertion-unsigned.signature-removed': (signed: string) => signed.replaceAll(new RegExp(SIGNATURE, 'g'), ''),
+  'response.assertion-unsigned.signature-removed': (signed: string) =>
+    signed.replaceAll(new RegExp(SIGNATURE, 'g'), ''),
 
   /** SAML-XSW-03: an unsigned evil Assertion (new ID) placed before the signed one. */
   'response.evil-assertion-before.signed-assertion-after': (signed: string, f: ResponseFields) =>
@@ -35,38 +36,61 @@ export const attacks = {
 
   /** SAML-XSW-07: an evil Assertion with the same ID inside Extensions. */
   'response.extensions-evil-assertion.same-id': (signed: string, f: ResponseFields) =>
-    signed.replace('<samlp:Status>', `<samlp:Extensions>${assertionXml(f, f.assertionId, EVIL_NAMEID)}</samlp:Extensions><samlp:Status>`),
+    signed.replace(
+      '<samlp:Status>',
+      `<samlp:Extensions>${assertionXml(f, f.assertionId, EVIL_NAMEID)}</samlp:Extensions><samlp:Status>`,
+    ),
 
   /** SAML-XSW-08: the original Assertion hidden in a ds:Object, an evil one in its place. */
   'response.signature-object.original-assertion-inside': (signed: string, f: ResponseFields) => {
     const original = assertionOf(signed);
     const signature = SIGNATURE.exec(original)![0];
-    const evil = assertionXml(f, f.assertionId, EVIL_NAMEID)
-      .replace('</saml:Issuer>', `</saml:Issuer>${signature.replace('</ds:Signature>', `<ds:Object>${original.replace(` ID="${f.assertionId}"`, ` ID="${samlId()}"`)}</ds:Object></ds:Signature>`)}`);
+    const evil = assertionXml(f, f.assertionId, EVIL_NAMEID).replace(
+      '</saml:Issuer>',
+      `</saml:Issuer>${signature.replace('</ds:Signature>', `<ds:Object>${original.replace(` ID="${f.assertionId}"`, ` ID="${samlId()}"`)}</ds:Object></ds:Signature>`)}`,
+    );
     return signed.replace(ASSERTION, evil);
   },
 
   /** SAML-XSW-12: a second root element after the signed Response. */
-  'response.signed.trailing-root': (signed: string) => `${signed}<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`,
+  'response.signed.trailing-root': (signed: string) =>
+    `${signed}<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`,
 
   /** SAML-SIG-05: the attacker re-signs a forged Assertion with their own key and embeds their certificate. */
   'response.assertion-resigned-by-attacker': async (f: ResponseFields, attacker: TestIdp) =>
-    signElement(responseXml({ ...f, nameId: EVIL_NAMEID }), { id: f.assertionId, privateKey: attacker.privateKey, certificatePem: attacker.certificatePem }),
+    signElement(responseXml({ ...f, nameId: EVIL_NAMEID }), {
+      id: f.assertionId,
+      privateKey: attacker.privateKey,
+      certificatePem: attacker.certificatePem,
+    }),
 
   /** SAML-SIG-08: the IdP key, but rsa-sha1 and a sha1 digest. */
   'response.assertion-signed.rsa-sha1': (f: ResponseFields, idp: TestIdp) =>
-    signElement(responseXml(f), { id: f.assertionId, privateKey: idp.privateKey, certificatePem: idp.certificatePem, signatureAlgorithm: RSA_SHA1, digestAlgorithm: SHA1 }),
+    signElement(responseXml(f), {
+      id: f.assertionId,
+      privateKey: idp.privateKey,
+      certificatePem: idp.certificatePem,
+      signatureAlgorithm: RSA_SHA1,
+      digestAlgorithm: SHA1,
+    }),
 
   /** SAML-C14N-01: a comment splitting the NameID, signed by the real IdP (c14n drops the comment). */
   'response.nameid-comment.signed': (f: ResponseFields, idp: TestIdp) =>
-    signElement(responseXml({ ...f, nameId: 'user@victim.example<!---->.attacker.example' }), { id: f.assertionId, privateKey: idp.privateKey, certificatePem: idp.certificatePem }),
+    signElement(responseXml({ ...f, nameId: 'user@victim.example<!---->.attacker.example' }), {
+      id: f.assertionId,
+      privateKey: idp.privateKey,
+      certificatePem: idp.certificatePem,
+    }),
 
   /** SAML-MUL-01: two Assertions, each validly signed by the IdP. */
   'response.two-signed-assertions': (f: ResponseFields, idp: TestIdp) => {
     const second = samlId();
     const xml = responseXml({ ...f, assertionOverride: assertionXml(f) + assertionXml(f, second) });
-    const once = signElement(xml, { id: f.assertionId, privateKey: idp.privateKey, certificatePem: idp.certificatePem });
+    const once = signElement(xml, {
+      id: f.assertionId,
+      privateKey: idp.privateKey,
+      certificatePem: idp.certificatePem,
+    });
     return signElement(once, { id: second, privateKey: idp.privateKey, certificatePem: idp.certificatePem });
   },
 } as const;
-

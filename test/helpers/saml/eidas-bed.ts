@@ -19,8 +19,18 @@ import { selfSignedCertificate } from '../../../hsm/x509.ts';
 import type { TokenHandle } from '../../harness/services/softhsm.ts';
 import { redisPrefix, redisUrl } from '../services.ts';
 import {
-  eidasAssertionXml, eidasAttributes, eidasResponseXml, ERIKA, nodeKey, nodeMetadataXml, PSS_SHA256, signAsNode, writeMetadataFile,
-  type EidasPerson, type NodeKey, type NodeKeyKind,
+  eidasAssertionXml,
+  eidasAttributes,
+  eidasResponseXml,
+  ERIKA,
+  nodeKey,
+  nodeMetadataXml,
+  PSS_SHA256,
+  signAsNode,
+  writeMetadataFile,
+  type EidasPerson,
+  type NodeKey,
+  type NodeKeyKind,
 } from './eidas-node.ts';
 import { samlId } from './response-builder.ts';
 import { encryptAssertion, type EncryptOptions } from './xml-encrypt.ts';
@@ -42,15 +52,29 @@ export interface EidasSpKeys {
  * with a certificate issued by the `saml` signing key.
  */
 export async function hsmDecrypter(keys: EidasSpKeys): Promise<KeyTransportDecrypter> {
-  return (await hsmSamlDecrypter(keys.store, keys.store.activeSigner('saml', 'RS256'), 'CN=gateway SAML decryption (test)'))!;
+  return (await hsmSamlDecrypter(
+    keys.store,
+    keys.store.activeSigner('saml', 'RS256'),
+    'CN=gateway SAML decryption (test)',
+  ))!;
 }
 
 /** Opens the token with a `saml` RS256 key (legacy), an eIDAS key (PS256 by default) and a decryption key. */
 export async function openEidasSpKeys(token: TokenHandle, eidasAlg: AlgorithmName = 'PS256'): Promise<EidasSpKeys> {
   const store = await openKeyStore({ library: token.library, tokenLabel: token.label, pin: token.pin });
-  await ensureKeys(store, [{ purpose: 'saml', alg: 'RS256' }, { purpose: 'saml', alg: eidasAlg }, { purpose: 'saml_decryption', alg: 'RS256' }]);
-  const rsaCertificatePem = await selfSignedCertificate(store.activeSigner('saml', 'RS256'), { subject: 'CN=gateway SAML SP (test)', days: 2 });
-  const eidasCertificatePem = await selfSignedCertificate(store.activeSigner('saml', eidasAlg), { subject: 'CN=gateway eIDAS SP (test)', days: 2 });
+  await ensureKeys(store, [
+    { purpose: 'saml', alg: 'RS256' },
+    { purpose: 'saml', alg: eidasAlg },
+    { purpose: 'saml_decryption', alg: 'RS256' },
+  ]);
+  const rsaCertificatePem = await selfSignedCertificate(store.activeSigner('saml', 'RS256'), {
+    subject: 'CN=gateway SAML SP (test)',
+    days: 2,
+  });
+  const eidasCertificatePem = await selfSignedCertificate(store.activeSigner('saml', eidasAlg), {
+    subject: 'CN=gateway eIDAS SP (test)',
+    days: 2,
+  });
   return { store, rsaCertificatePem, eidasAlg, eidasCertificatePem };
 }
 
@@ -77,7 +101,10 @@ export interface EidasBed {
   sp: SamlSpConfig;
   adapter: SamlAdapter;
   state: RedisStateStore;
-  start(options?: { minimumLoa?: string; forceAuthn?: boolean }): Promise<{ requestId: string; loginId: string; requestXml: string }>;
+  start(options?: {
+    minimumLoa?: string;
+    forceAuthn?: boolean;
+  }): Promise<{ requestId: string; loginId: string; requestXml: string }>;
   response(requestId: string, options?: ResponseOptions): string;
   finish(xml: string): Promise<LoginResult>;
   close(): Promise<void>;
@@ -94,26 +121,44 @@ export async function createEidasBed(
   const node = await nodeKey(options.kind ?? 'rsa');
   const method = options.method ?? PSS_SHA256;
   const entityId = 'https://eidas-node.test.example/metadata';
-  const metadataFile = await writeMetadataFile(nodeMetadataXml({ entityId, ssoUrl: 'https://eidas-node.test.example/sso', signingCertificates: [node.certificatePem] }));
-  const sp: SamlSpConfig = { ...SP, signingCertificatePem: keys.rsaCertificatePem, encryptionCertificatePem: decrypter.certificatePem };
+  const metadataFile = await writeMetadataFile(
+    nodeMetadataXml({
+      entityId,
+      ssoUrl: 'https://eidas-node.test.example/sso',
+      signingCertificates: [node.certificatePem],
+    }),
+  );
+  const sp: SamlSpConfig = {
+    ...SP,
+    signingCertificatePem: keys.rsaCertificatePem,
+    encryptionCertificatePem: decrypter.certificatePem,
+  };
   const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   const state = new RedisStateStore(redis);
   const adapter = await createEidasAdapter(
     { id: 'eidas-de', displayName: 'eIDAS (Germany)', metadataFile, maxLoa: HIGH, country: 'DE', ...options.idp },
     sp,
     { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
-    { signing: { signer: keys.store.activeSigner('saml', keys.eidasAlg), certificatePem: keys.eidasCertificatePem }, decrypter },
+    {
+      signing: { signer: keys.store.activeSigner('saml', keys.eidasAlg), certificatePem: keys.eidasCertificatePem },
+      decrypter,
+    },
   ).catch(async (error: unknown) => {
     await redis.quit();
     throw error;
   });
   let logins = 0;
   return {
-    node, entityId, sp, adapter, state,
+    node,
+    entityId,
+    sp,
+    adapter,
+    state,
     async start(startOptions = {}) {
       const loginId = `eidas-login-${(logins += 1)}`;
       const started = await adapter.startLogin({
-        loginId, browserBinding: BROWSER,
+        loginId,
+        browserBinding: BROWSER,
         minimumLoa: (startOptions.minimumLoa ?? SUBSTANTIAL) as typeof HIGH,
         forceAuthn: startOptions.forceAuthn ?? false,
       });
@@ -126,16 +171,41 @@ export async function createEidasBed(
       const assertionId = samlId();
       const responseId = samlId();
       let assertion = eidasAssertionXml({
-        id: assertionId, issuer: entityId, now, inResponseTo: requestId, acsUrl: sp.acsUrl, audience: sp.entityId,
-        nameId: '0123456789abcdef', loa: r.loa ?? HIGH, attributes: r.attributes ?? eidasAttributes(r.person ?? ERIKA),
+        id: assertionId,
+        issuer: entityId,
+        now,
+        inResponseTo: requestId,
+        acsUrl: sp.acsUrl,
+        audience: sp.entityId,
+        nameId: '0123456789abcdef',
+        loa: r.loa ?? HIGH,
+        attributes: r.attributes ?? eidasAttributes(r.person ?? ERIKA),
         ...(r.nameFormat ? { nameFormat: r.nameFormat } : {}),
       });
-      if (r.signAssertion) assertion = signAsNode(assertion, { id: assertionId, key: node, method: r.method ?? method });
-      const body = r.encrypt === false ? assertion : encryptAssertion(assertion, r.recipientCertificatePem ?? decrypter.certificatePem, r.encrypt ?? {});
-      const response = eidasResponseXml({ id: responseId, issuer: entityId, now, inResponseTo: requestId, destination: sp.acsUrl, body });
-      return r.signResponse === false ? response : signAsNode(response, { id: responseId, key: node, method: r.method ?? method });
+      if (r.signAssertion)
+        assertion = signAsNode(assertion, { id: assertionId, key: node, method: r.method ?? method });
+      const body =
+        r.encrypt === false
+          ? assertion
+          : encryptAssertion(assertion, r.recipientCertificatePem ?? decrypter.certificatePem, r.encrypt ?? {});
+      const response = eidasResponseXml({
+        id: responseId,
+        issuer: entityId,
+        now,
+        inResponseTo: requestId,
+        destination: sp.acsUrl,
+        body,
+      });
+      return r.signResponse === false
+        ? response
+        : signAsNode(response, { id: responseId, key: node, method: r.method ?? method });
     },
-    finish: (xml) => adapter.finishLogin({ method: 'POST', params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') }, browserBinding: BROWSER }),
+    finish: (xml) =>
+      adapter.finishLogin({
+        method: 'POST',
+        params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') },
+        browserBinding: BROWSER,
+      }),
     close: async () => {
       await redis.quit();
     },

@@ -11,7 +11,17 @@ import { constants, createPublicKey, verify, X509Certificate } from 'node:crypto
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { eidasAssertionXml, eidasAttributes, eidasResponseXml, nodeKey, nodeMetadataXml, PSS_SHA256, signAsNode, type EidasPerson, type NodeKey } from './eidas-node.ts';
+import {
+  eidasAssertionXml,
+  eidasAttributes,
+  eidasResponseXml,
+  nodeKey,
+  nodeMetadataXml,
+  PSS_SHA256,
+  signAsNode,
+  type EidasPerson,
+  type NodeKey,
+} from './eidas-node.ts';
 import { samlId } from './response-builder.ts';
 import { encryptAssertion } from './xml-encrypt.ts';
 
@@ -36,7 +46,10 @@ export interface EidasNodeServer {
 }
 
 const VERIFY: Record<string, { hash: string; options: object }> = {
-  'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1': { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1': {
+    hash: 'sha256',
+    options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+  },
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256': { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384': { hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
 };
@@ -64,7 +77,8 @@ function requestSignatureValid(xml: string, certificates: string[]): boolean {
     for (const [uri, { hash, options }] of Object.entries(VERIFY)) {
       (sig.SignatureAlgorithms as Record<string, unknown>)[uri] = class {
         getAlgorithmName = () => uri;
-        verifySignature = (material: string, key: string, value: string) => verify(hash, Buffer.from(material), { key: createPublicKey(key), ...options }, Buffer.from(value, 'base64'));
+        verifySignature = (material: string, key: string, value: string) =>
+          verify(hash, Buffer.from(material), { key: createPublicKey(key), ...options }, Buffer.from(value, 'base64'));
         getSignature = () => '';
       };
     }
@@ -86,7 +100,11 @@ async function form(req: IncomingMessage): Promise<URLSearchParams> {
 const esc = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Starts the node. `people` by username; `extra` adds attributes to every answer. */
-export async function startEidasNode(options: { spMetadataUrl: string; people: Record<string, EidasPerson>; loa?: string }): Promise<EidasNodeServer> {
+export async function startEidasNode(options: {
+  spMetadataUrl: string;
+  people: Record<string, EidasPerson>;
+  loa?: string;
+}): Promise<EidasNodeServer> {
   let key = await nodeKey('rsa');
   const federation = await nodeKey('rsa', 'CN=Test eIDAS metadata trust anchor');
   let validUntil: Date | undefined;
@@ -96,8 +114,12 @@ export async function startEidasNode(options: { spMetadataUrl: string; people: R
   const metadata = () => {
     const id = samlId();
     const xml = nodeMetadataXml({
-      id, entityId: `${url}/metadata`, ssoUrl: `${url}/sso`, signingCertificates: [key.certificatePem],
-      validUntil: validUntil ?? new Date(Date.now() + 86_400_000), cacheDuration: 'PT1H',
+      id,
+      entityId: `${url}/metadata`,
+      ssoUrl: `${url}/sso`,
+      signingCertificates: [key.certificatePem],
+      validUntil: validUntil ?? new Date(Date.now() + 86_400_000),
+      cacheDuration: 'PT1H',
     });
     return signAsNode(xml, { id, key: federation, method: PSS_SHA256, first: true });
   };
@@ -123,10 +145,12 @@ export async function startEidasNode(options: { spMetadataUrl: string; people: R
         const audience = /<saml:Issuer>([^<]+)<\/saml:Issuer>/.exec(xml)![1]!;
         const token = samlId();
         pending.set(token, { id, acs, audience, relayState: fields.get('RelayState') ?? '' });
-        res.writeHead(200, { 'content-type': 'text/html' }).end(
-          `<!doctype html><form method="post" action="/login"><input type="hidden" name="token" value="${token}">` +
-          `<input name="username"><input name="password" type="password"><button>Log in</button></form>`,
-        );
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            `<!doctype html><form method="post" action="/login"><input type="hidden" name="token" value="${token}">` +
+              `<input name="username"><input name="password" type="password"><button>Log in</button></form>`,
+          );
         return;
       }
       if (req.method === 'POST' && path === '/login') {
@@ -143,15 +167,34 @@ export async function startEidasNode(options: { spMetadataUrl: string; people: R
         const assertionId = samlId();
         const responseId = samlId();
         const assertion = eidasAssertionXml({
-          id: assertionId, issuer: `${url}/metadata`, now, inResponseTo: request.id, acsUrl: request.acs, audience: request.audience,
-          nameId: person.personIdentifier, loa: options.loa ?? 'http://eidas.europa.eu/LoA/high', attributes: eidasAttributes(person),
+          id: assertionId,
+          issuer: `${url}/metadata`,
+          now,
+          inResponseTo: request.id,
+          acsUrl: request.acs,
+          audience: request.audience,
+          nameId: person.personIdentifier,
+          loa: options.loa ?? 'http://eidas.europa.eu/LoA/high',
+          attributes: eidasAttributes(person),
         });
         const body = encryptAssertion(assertion, sp.encryption);
-        const response = signAsNode(eidasResponseXml({ id: responseId, issuer: `${url}/metadata`, now, inResponseTo: request.id, destination: request.acs, body }), { id: responseId, key, method: PSS_SHA256 });
-        res.writeHead(200, { 'content-type': 'text/html' }).end(
-          `<!doctype html><form method="post" action="${esc(request.acs)}"><input type="hidden" name="SAMLResponse" value="${Buffer.from(response).toString('base64')}">` +
-          `<input type="hidden" name="RelayState" value="${esc(request.relayState)}"><button>Continue</button></form>`,
+        const response = signAsNode(
+          eidasResponseXml({
+            id: responseId,
+            issuer: `${url}/metadata`,
+            now,
+            inResponseTo: request.id,
+            destination: request.acs,
+            body,
+          }),
+          { id: responseId, key, method: PSS_SHA256 },
         );
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            `<!doctype html><form method="post" action="${esc(request.acs)}"><input type="hidden" name="SAMLResponse" value="${Buffer.from(response).toString('base64')}">` +
+              `<input type="hidden" name="RelayState" value="${esc(request.relayState)}"><button>Continue</button></form>`,
+          );
         return;
       }
       res.writeHead(404).end();
@@ -162,10 +205,18 @@ export async function startEidasNode(options: { spMetadataUrl: string; people: R
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
-    get url() { return url; },
-    get metadataUrl() { return `${url}/metadata`; },
-    get entityId() { return `${url}/metadata`; },
-    get key() { return key; },
+    get url() {
+      return url;
+    },
+    get metadataUrl() {
+      return `${url}/metadata`;
+    },
+    get entityId() {
+      return `${url}/metadata`;
+    },
+    get key() {
+      return key;
+    },
     trustAnchorPem: federation.certificatePem,
     setValidUntil(at: Date) {
       validUntil = at;
@@ -175,10 +226,11 @@ export async function startEidasNode(options: { spMetadataUrl: string; people: R
       key = await nodeKey('rsa', 'CN=Test eIDAS node (rolled)');
     },
     requests,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -4,7 +4,14 @@
  * and custom signature-algorithm classes, assertions encrypted with AES-GCM and RSA-OAEP to our
  * decryption certificate, attributes with eIDAS URIs and NameFormat uri. Shares no code with adapters/.
  */
-import { constants, createHash, createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +56,10 @@ function softwareSigner(privateKey: KeyObject, kind: NodeKeyKind): Signer {
   const jwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
   const alg = kind === 'rsa' ? 'PS256' : kind === 'ec-p256' ? 'ES256' : 'ES384';
   const hash = kind === 'ec-p384' ? 'sha384' : 'sha256';
-  const options = kind === 'rsa' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : { dsaEncoding: 'ieee-p1363' as const };
+  const options =
+    kind === 'rsa'
+      ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }
+      : { dsaEncoding: 'ieee-p1363' as const };
   return {
     kid: `node-${kind}`,
     alg,
@@ -62,9 +72,10 @@ function softwareSigner(privateKey: KeyObject, kind: NodeKeyKind): Signer {
 
 /** A fresh node key (RSA 3072 or EC) and its self-signed certificate. */
 export async function nodeKey(kind: NodeKeyKind, subject = 'CN=Test eIDAS node'): Promise<NodeKey> {
-  const { privateKey } = kind === 'rsa'
-    ? generateKeyPairSync('rsa', { modulusLength: 3072 })
-    : generateKeyPairSync('ec', { namedCurve: kind === 'ec-p256' ? 'P-256' : 'P-384' });
+  const { privateKey } =
+    kind === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 3072 })
+      : generateKeyPairSync('ec', { namedCurve: kind === 'ec-p256' ? 'P-256' : 'P-384' });
   const certificatePem = await selfSignedCertificate(softwareSigner(privateKey, kind), { subject, days: 2 });
   return { kind, privateKey, certificatePem };
 }
@@ -87,7 +98,10 @@ function signingClass(uri: string) {
  * Signs the element with `ID=id`: enveloped signature right after its Issuer (or first child when
  * `first`), exc-c14n, one Reference, KeyInfo with the certificate.
  */
-export function signAsNode(xml: string, options: { id: string; key: NodeKey; method: string; first?: boolean }): string {
+export function signAsNode(
+  xml: string,
+  options: { id: string; key: NodeKey; method: string; first?: boolean },
+): string {
   const method = METHODS[options.method]!;
   const sig = new SignedXml({
     privateKey: options.key.privateKey.export({ format: 'pem', type: 'pkcs8' }),
@@ -113,16 +127,28 @@ export function signAsNode(xml: string, options: { id: string; key: NodeKey; met
 }
 
 /** IdP metadata of a node (unsigned; `signMetadata` signs it for lifecycle tests). */
-export function nodeMetadataXml(input: { entityId: string; ssoUrl: string; signingCertificates: string[]; id?: string; validUntil?: Date; cacheDuration?: string }): string {
+export function nodeMetadataXml(input: {
+  entityId: string;
+  ssoUrl: string;
+  signingCertificates: string[];
+  id?: string;
+  validUntil?: Date;
+  cacheDuration?: string;
+}): string {
   const keys = input.signingCertificates
-    .map((pem) => `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`)
+    .map(
+      (pem) =>
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
     .join('');
   const validUntil = input.validUntil ? ` validUntil="${input.validUntil.toISOString()}"` : '';
   const cache = input.cacheDuration ? ` cacheDuration="${input.cacheDuration}"` : '';
-  return `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" ID="${input.id ?? samlId()}" entityID="${input.entityId}"${validUntil}${cache}>` +
+  return (
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" ID="${input.id ?? samlId()}" entityID="${input.entityId}"${validUntil}${cache}>` +
     `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true">${keys}` +
     `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${input.ssoUrl}"/>` +
-    `</md:IDPSSODescriptor></md:EntityDescriptor>`;
+    `</md:IDPSSODescriptor></md:EntityDescriptor>`
+  );
 }
 
 export interface EidasPerson {
@@ -147,7 +173,9 @@ export const ERIKA: EidasPerson = {
   gender: 'Female',
   birthName: 'Gabler',
   placeOfBirth: 'Berlin',
-  currentAddress: Buffer.from('<eidas:LocatorDesignator>1</eidas:LocatorDesignator><eidas:PostName>Berlin</eidas:PostName>').toString('base64'),
+  currentAddress: Buffer.from(
+    '<eidas:LocatorDesignator>1</eidas:LocatorDesignator><eidas:PostName>Berlin</eidas:PostName>',
+  ).toString('base64'),
 };
 
 /** eIDAS attributes of a person: name → values. */
@@ -187,23 +215,38 @@ export interface EidasAssertionInput {
 export function eidasAssertionXml(a: EidasAssertionInput): string {
   const later = new Date(a.now.getTime() + 5 * 60_000).toISOString();
   const attributes = Object.entries(a.attributes)
-    .map(([name, values]) => `<saml:Attribute Name="${name}" NameFormat="${a.nameFormat ?? URI_FORMAT}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`)
+    .map(
+      ([name, values]) =>
+        `<saml:Attribute Name="${name}" NameFormat="${a.nameFormat ?? URI_FORMAT}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+    )
     .join('');
-  return `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${a.id}" Version="2.0" IssueInstant="${a.now.toISOString()}">` +
+  return (
+    `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${a.id}" Version="2.0" IssueInstant="${a.now.toISOString()}">` +
     `<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${a.issuer}</saml:Issuer>` +
     `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${a.nameId}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${a.inResponseTo}" NotOnOrAfter="${later}" Recipient="${a.acsUrl}"/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${new Date(a.now.getTime() - 30_000).toISOString()}" NotOnOrAfter="${later}"><saml:AudienceRestriction><saml:Audience>${a.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${a.now.toISOString()}"><saml:AuthnContext><saml:AuthnContextClassRef>${a.loa}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
-    `<saml:AttributeStatement>${attributes}</saml:AttributeStatement></saml:Assertion>`;
+    `<saml:AttributeStatement>${attributes}</saml:AttributeStatement></saml:Assertion>`
+  );
 }
 
 /** A Response around `assertionXml` (plain or an EncryptedAssertion), unsigned. */
-export function eidasResponseXml(r: { id: string; issuer: string; now: Date; inResponseTo: string; destination: string; body: string; status?: string }): string {
-  return `<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${r.id}" Version="2.0"` +
+export function eidasResponseXml(r: {
+  id: string;
+  issuer: string;
+  now: Date;
+  inResponseTo: string;
+  destination: string;
+  body: string;
+  status?: string;
+}): string {
+  return (
+    `<saml2p:Response xmlns:saml2p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${r.id}" Version="2.0"` +
     ` IssueInstant="${r.now.toISOString()}" Destination="${r.destination}" InResponseTo="${r.inResponseTo}">` +
     `<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${r.issuer}</saml:Issuer>` +
-    `<saml2p:Status><saml2p:StatusCode Value="${r.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success'}"/></saml2p:Status>${r.body}</saml2p:Response>`;
+    `<saml2p:Status><saml2p:StatusCode Value="${r.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success'}"/></saml2p:Status>${r.body}</saml2p:Response>`
+  );
 }
 
 /** Writes a node's metadata to a temporary file. */

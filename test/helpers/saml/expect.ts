@@ -12,7 +12,11 @@ import type { SamlTestBed } from './test-bed.ts';
 export type Build = (f: ResponseFields, bed: SamlTestBed) => string | Promise<string>;
 
 /** Asserts that `promise` rejects with an `AdapterError` of `code`; returns the error. */
-export async function refused(t: ExecutionContext, promise: Promise<unknown>, code: AdapterErrorCode): Promise<AdapterError> {
+export async function refused(
+  t: ExecutionContext,
+  promise: Promise<unknown>,
+  code: AdapterErrorCode,
+): Promise<AdapterError> {
   const error = await t.throwsAsync(promise, { instanceOf: AdapterError });
   t.is(error?.code, code, error?.detail);
   return error!;
@@ -23,16 +27,12 @@ export async function refused(t: ExecutionContext, promise: Promise<unknown>, co
  * the baseline fields, posts it, expects `code`. `loginKnown` says whether the error must carry the
  * loginId (true once the signed InResponseTo is bound) or must not.
  */
-export const refuses = test.macro(async (
-  t,
-  getBed: () => SamlTestBed,
-  build: Build,
-  code: AdapterErrorCode,
-  options: { loginKnown: boolean },
-) => {
-  const bed = getBed();
-  const { requestId, loginId } = await bed.start();
-  const xml = await build(bed.fields(requestId), bed);
-  const error = await refused(t, bed.finish(xml), code);
-  t.is(error.loginId, options.loginKnown ? loginId : undefined);
-});
+export const refuses = test.macro(
+  async (t, getBed: () => SamlTestBed, build: Build, code: AdapterErrorCode, options: { loginKnown: boolean }) => {
+    const bed = getBed();
+    const { requestId, loginId } = await bed.start();
+    const xml = await build(bed.fields(requestId), bed);
+    const error = await refused(t, bed.finish(xml), code);
+    t.is(error.loginId, options.loginKnown ? loginId : undefined);
+  },
+);

@@ -27,8 +27,22 @@ export async function startPysaml2Idp(options: { spMetadataUrl: string; encrypt?
   writeFileSync(join(dir, 'key.pem'), key.privateKey.export({ format: 'pem', type: 'pkcs8' }));
   writeFileSync(join(dir, 'cert.pem'), key.certificatePem);
   const port = await freePort();
-  const child: ChildProcess = spawn(PYTHON, [SCRIPT, '--port', String(port), '--key', join(dir, 'key.pem'), '--cert', join(dir, 'cert.pem'),
-    '--sp-metadata-url', options.spMetadataUrl, ...(options.encrypt ? ['--encrypt'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    PYTHON,
+    [
+      SCRIPT,
+      '--port',
+      String(port),
+      '--key',
+      join(dir, 'key.pem'),
+      '--cert',
+      join(dir, 'cert.pem'),
+      '--sp-metadata-url',
+      options.spMetadataUrl,
+      ...(options.encrypt ? ['--encrypt'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await new Promise<void>((resolve, reject) => {

@@ -42,7 +42,13 @@ export function samlId(): string {
 }
 
 /** Baseline field values around `now`, for an SP with `acsUrl` / `spEntityId`. */
-export function baselineFields(input: { issuer: string; acsUrl: string; spEntityId: string; inResponseTo: string; now?: Date }): ResponseFields {
+export function baselineFields(input: {
+  issuer: string;
+  acsUrl: string;
+  spEntityId: string;
+  inResponseTo: string;
+  now?: Date;
+}): ResponseFields {
   const now = input.now ?? new Date();
   return {
     responseId: samlId(),
@@ -74,7 +80,10 @@ const opt = (name: string, value: string | null): string => (value === null ? ''
 /** The Assertion element of `f`, unsigned. */
 export function assertionXml(f: ResponseFields, id = f.assertionId, nameId = f.nameId): string {
   const attributes = Object.entries(f.attributes)
-    .map(([name, values]) => `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`)
+    .map(
+      ([name, values]) =>
+        `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+    )
     .join('');
   return (
     `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" IssueInstant="${f.now.toISOString()}">` +

@@ -15,7 +15,9 @@ export async function softwareDecrypter(): Promise<KeyTransportDecrypter & { pri
   const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
   const certificatePem = await selfSignedCertificate(
     {
-      kid: 'sp-decryption', alg: 'RS256', purpose: 'saml_decryption',
+      kid: 'sp-decryption',
+      alg: 'RS256',
+      purpose: 'saml_decryption',
       publicJwk: { kty: 'RSA', n: jwk.n, e: jwk.e, kid: 'sp-decryption', alg: 'RS256', use: 'enc' },
       publicKey: () => publicKey,
       sign: async (data) => new Uint8Array(sign('sha256', data, privateKey)),
@@ -27,7 +29,12 @@ export async function softwareDecrypter(): Promise<KeyTransportDecrypter & { pri
     certificatePem,
     async unwrap(encryptedKey, params) {
       if (params.oaepHash !== params.mgf1Hash) throw new Error('Node OAEP uses one hash for the label and MGF1');
-      return new Uint8Array(privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: params.oaepHash }, encryptedKey));
+      return new Uint8Array(
+        privateDecrypt(
+          { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: params.oaepHash },
+          encryptedKey,
+        ),
+      );
     },
   };
 }

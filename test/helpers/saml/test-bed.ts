@@ -8,7 +8,11 @@
 import type { Redis } from 'ioredis';
 import type { LoaUri, LoginResult } from '../../../adapters/contract.ts';
 import type { LegacySamlIdpConfig, SamlSpConfig } from '../../../adapters/saml/config.ts';
-import { createLegacySamlAdapter, type LegacySamlAdapter, type SamlAdapterExtras } from '../../../adapters/saml/legacy-adapter.ts';
+import {
+  createLegacySamlAdapter,
+  type LegacySamlAdapter,
+  type SamlAdapterExtras,
+} from '../../../adapters/saml/legacy-adapter.ts';
 import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { ensureKeys, openKeyStore, type TokenKeyStore } from '../../../hsm/token-keystore.ts';
@@ -33,7 +37,10 @@ export interface SpKeys {
 export async function openSpKeys(token: TokenHandle): Promise<SpKeys> {
   const store = await openKeyStore({ library: token.library, tokenLabel: token.label, pin: token.pin });
   await ensureKeys(store, [{ purpose: 'saml', alg: 'RS256' }]);
-  const certificatePem = await selfSignedCertificate(store.activeSigner('saml'), { subject: 'CN=gateway SAML SP (test)', days: 2 });
+  const certificatePem = await selfSignedCertificate(store.activeSigner('saml'), {
+    subject: 'CN=gateway SAML SP (test)',
+    days: 2,
+  });
   return { store, certificatePem };
 }
 
@@ -45,7 +52,11 @@ export interface SamlTestBed {
   /** The Redis key prefix (a second bed given `sameDeploymentAs` shares it: another gateway instance). */
   prefix: string;
   /** Starts a login from `browser`; returns the AuthnRequest ID and the login id. */
-  start(browser?: string, minimumLoa?: LoaUri, options?: { forceAuthn?: boolean; maxAuthenticationAgeSeconds?: number }): Promise<{ requestId: string; loginId: string }>;
+  start(
+    browser?: string,
+    minimumLoa?: LoaUri,
+    options?: { forceAuthn?: boolean; maxAuthenticationAgeSeconds?: number },
+  ): Promise<{ requestId: string; loginId: string }>;
   /** Baseline Response fields answering `requestId`. */
   fields(requestId: string): ResponseFields;
   /** Response of `fields` with its Assertion signed by the test IdP. */
@@ -68,13 +79,19 @@ export async function createSamlTestBed(
   sameDeploymentAs?: SamlTestBed,
   extras: SamlAdapterExtras & { idp?: TestIdp } = {},
 ): Promise<SamlTestBed> {
-  const idp = sameDeploymentAs?.idp ?? extras.idp ?? await createTestIdp();
+  const idp = sameDeploymentAs?.idp ?? extras.idp ?? (await createTestIdp());
   const prefix = sameDeploymentAs?.prefix ?? redisPrefix();
   const sp: SamlSpConfig = { ...SP, signingCertificatePem: keys.certificatePem };
   const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: prefix });
   const state = new RedisStateStore(redis);
   const adapter = await createLegacySamlAdapter(
-    { id: 'test-idp', displayName: 'Test IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial', ...idpConfig },
+    {
+      id: 'test-idp',
+      displayName: 'Test IdP',
+      metadataFile: idp.metadataFile,
+      maxLoa: 'http://eidas.europa.eu/LoA/substantial',
+      ...idpConfig,
+    },
     sp,
     { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
     extras,
@@ -84,10 +101,22 @@ export async function createSamlTestBed(
   });
   let logins = 0;
   return {
-    idp, sp, adapter, state, prefix,
+    idp,
+    sp,
+    adapter,
+    state,
+    prefix,
     async start(browser = BROWSER, minimumLoa: LoaUri = 'http://eidas.europa.eu/LoA/substantial', options = {}) {
       const loginId = `login-${(logins += 1)}`;
-      const started = await adapter.startLogin({ loginId, browserBinding: browser, minimumLoa, forceAuthn: options.forceAuthn ?? false, ...(options.maxAuthenticationAgeSeconds === undefined ? {} : { maxAuthenticationAgeSeconds: options.maxAuthenticationAgeSeconds }) });
+      const started = await adapter.startLogin({
+        loginId,
+        browserBinding: browser,
+        minimumLoa,
+        forceAuthn: options.forceAuthn ?? false,
+        ...(options.maxAuthenticationAgeSeconds === undefined
+          ? {}
+          : { maxAuthenticationAgeSeconds: options.maxAuthenticationAgeSeconds }),
+      });
       if (started.binding !== 'post') throw new Error('expected the POST binding');
       const request = Buffer.from(started.fields['SAMLRequest']!, 'base64').toString('utf8');
       return { requestId: /\sID="([^"]+)"/.exec(request)![1]!, loginId };
@@ -97,9 +126,18 @@ export async function createSamlTestBed(
       ...baselineFields({ issuer: idp.entityId, acsUrl: sp.acsUrl, spEntityId: sp.entityId, inResponseTo: requestId }),
       ...(idpConfig.nameIdFormat ? { nameIdFormat: idpConfig.nameIdFormat } : {}),
     }),
-    signedResponse: (f) => signElement(responseXml(f), { id: f.assertionId, privateKey: idp.privateKey, certificatePem: idp.certificatePem }),
+    signedResponse: (f) =>
+      signElement(responseXml(f), {
+        id: f.assertionId,
+        privateKey: idp.privateKey,
+        certificatePem: idp.certificatePem,
+      }),
     finish: (xml, browser = BROWSER) =>
-      adapter.finishLogin({ method: 'POST', params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') }, browserBinding: browser }),
+      adapter.finishLogin({
+        method: 'POST',
+        params: { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') },
+        browserBinding: browser,
+      }),
     close: async () => {
       await redis.quit();
     },

@@ -56,7 +56,12 @@ export function certificateBody(pem: string): string {
 }
 
 /** IdP metadata XML with one signing certificate and POST + Redirect SSO endpoints. */
-export function idpMetadataXml(input: { entityId: string; ssoUrl: string; certificatePem: string; use?: string }): string {
+export function idpMetadataXml(input: {
+  entityId: string;
+  ssoUrl: string;
+  certificatePem: string;
+  use?: string;
+}): string {
   const use = input.use === undefined ? ' use="signing"' : input.use === '' ? '' : ` use="${input.use}"`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${input.entityId}">

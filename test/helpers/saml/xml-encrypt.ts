@@ -25,7 +25,12 @@ export interface EncryptOptions {
   agreement?: boolean;
 }
 
-const KEY_BYTES: Record<string, number> = { [`${XENC11}aes128-gcm`]: 16, [`${XENC11}aes256-gcm`]: 32, [`${XENC}aes128-cbc`]: 16, [`${XENC}aes256-cbc`]: 32 };
+const KEY_BYTES: Record<string, number> = {
+  [`${XENC11}aes128-gcm`]: 16,
+  [`${XENC11}aes256-gcm`]: 32,
+  [`${XENC}aes128-cbc`]: 16,
+  [`${XENC}aes256-cbc`]: 32,
+};
 
 /** The `saml:EncryptedAssertion` for `assertionXml`, encrypted to `certificatePem`. */
 export function encryptAssertion(assertionXml: string, certificatePem: string, options: EncryptOptions = {}): string {
@@ -49,16 +54,29 @@ export function encryptAssertion(assertionXml: string, certificatePem: string, o
   const wrapped = transport.endsWith('rsa-1_5')
     ? publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, key)
     : publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, key);
-  const digest = oaepHash === 'sha1' ? '' : `<ds:DigestMethod xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Algorithm="${XENC}sha256"/>`;
-  const mgf = transport === `${XENC11}rsa-oaep` && oaepHash !== 'sha1' ? `<xenc11:MGF xmlns:xenc11="${XENC11}" Algorithm="${XENC11}mgf1sha256"/>` : '';
-  const encryptedKey = `<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="${transport}">${digest}${mgf}</xenc:EncryptionMethod>` +
+  const digest =
+    oaepHash === 'sha1'
+      ? ''
+      : `<ds:DigestMethod xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Algorithm="${XENC}sha256"/>`;
+  const mgf =
+    transport === `${XENC11}rsa-oaep` && oaepHash !== 'sha1'
+      ? `<xenc11:MGF xmlns:xenc11="${XENC11}" Algorithm="${XENC11}mgf1sha256"/>`
+      : '';
+  const encryptedKey =
+    `<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="${transport}">${digest}${mgf}</xenc:EncryptionMethod>` +
     `<xenc:CipherData><xenc:CipherValue>${wrapped.toString('base64')}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>`;
   const keyInfo = options.agreement
     ? `<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:AgreementMethod Algorithm="${XENC11}ECDH-ES"/></ds:KeyInfo>`
-    : options.keyPlacement === 'sibling' ? '' : `<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">${encryptedKey}</ds:KeyInfo>`;
-  return `<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><xenc:EncryptedData xmlns:xenc="${XENC}" Type="${XENC}Element">` +
+    : options.keyPlacement === 'sibling'
+      ? ''
+      : `<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">${encryptedKey}</ds:KeyInfo>`;
+  return (
+    `<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><xenc:EncryptedData xmlns:xenc="${XENC}" Type="${XENC}Element">` +
     `<xenc:EncryptionMethod Algorithm="${content}"/>${keyInfo}` +
     `<xenc:CipherData><xenc:CipherValue>${data.toString('base64')}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>` +
-    (options.keyPlacement === 'sibling' ? encryptedKey.replace('<xenc:EncryptedKey>', `<xenc:EncryptedKey xmlns:xenc="${XENC}">`) : '') +
-    `</saml:EncryptedAssertion>`;
+    (options.keyPlacement === 'sibling'
+      ? encryptedKey.replace('<xenc:EncryptedKey>', `<xenc:EncryptedKey xmlns:xenc="${XENC}">`)
+      : '') +
+    `</saml:EncryptedAssertion>`
+  );
 }

@@ -44,15 +44,20 @@ function random(): number {
 const s = await stores();
 const behaviour = new BehaviourStore(s.redis, s.pool, 600);
 const budgets = { behaviour: 10_000, device: 10_000, transaction: 10_000, correlation: 10_000 };
-const pipeline = new RiskPipeline([
-  new BehaviourStage(behaviour),
-  new DeviceTrustStage({ store: new RbaStore(s.redis, s.pool), hashKey: 'k', ipReputation: new IpReputation() }),
-  new TransactionRiskStage(),
-  new CorrelationStage(s.redis),
-], { budgets });
+const pipeline = new RiskPipeline(
+  [
+    new BehaviourStage(behaviour),
+    new DeviceTrustStage({ store: new RbaStore(s.redis, s.pool), hashKey: 'k', ipReputation: new IpReputation() }),
+    new TransactionRiskStage(),
+    new CorrelationStage(s.redis),
+  ],
+  { budgets },
+);
 const run = `${process.pid}-${Date.now()}`;
-const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
-const HEADLESS = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0 Safari/537.36';
+const BROWSER =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+const HEADLESS =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0 Safari/537.36';
 const counts = { allow: 0, step_up: 0, flag: 0, deny: 0 } as Record<string, number>;
 const byKind: Record<string, { n: number; challenged: number }> = {};
 
@@ -72,18 +77,41 @@ for (let p = 0; p < PEOPLE; p += 1) {
       deviceId: `device-${run}-${p}-${d}`,
       network,
       userAgent: kind === 'scripted/headless' ? HEADLESS : BROWSER,
-      fingerprint: { uaFamily: 'Chrome 126', os: 'Windows', deviceType: kind === 'scripted/headless' ? 'bot' : 'desktop', languages: 'fr-fr,fr', timeZone: 'Europe/Paris', screen: '1920x1080', platform: 'Win32' },
+      fingerprint: {
+        uaFamily: 'Chrome 126',
+        os: 'Windows',
+        deviceType: kind === 'scripted/headless' ? 'bot' : 'desktop',
+        languages: 'fr-fr,fr',
+        timeZone: 'Europe/Paris',
+        screen: '1920x1080',
+        platform: 'Win32',
+      },
     });
     if (kind === 'browser') {
       await behaviour.save(login.loginId, {
-        pointer: { n: 40 + Math.floor(random() * 80), path: 600 + random() * 900, straightness: 0.5 + random() * 0.4, speed: 0.4 + random() * 0.6, speedSd: 0.2 + random() * 0.3, pauses: Math.floor(random() * 4) },
-        keys: { n: 0, interval: 0, intervalSd: 0, hold: 0 }, orientation: { n: 0, betaSd: 0, gammaSd: 0 },
-        dwell: 1500 + random() * 8000, timerMs: 0.1, timeZone: 'Europe/Paris', screen: '1920x1080', platform: 'Win32',
+        pointer: {
+          n: 40 + Math.floor(random() * 80),
+          path: 600 + random() * 900,
+          straightness: 0.5 + random() * 0.4,
+          speed: 0.4 + random() * 0.6,
+          speedSd: 0.2 + random() * 0.3,
+          pauses: Math.floor(random() * 4),
+        },
+        keys: { n: 0, interval: 0, intervalSd: 0, hold: 0 },
+        orientation: { n: 0, betaSd: 0, gammaSd: 0 },
+        dwell: 1500 + random() * 8000,
+        timerMs: 0.1,
+        timeZone: 'Europe/Paris',
+        screen: '1920x1080',
+        platform: 'Win32',
       });
     }
     assessment = await pipeline.assess(login);
   }
-  const decision = evaluate({ requiredAcr: 'eidas2', assertedAcr: 'eidas2', idpMaxAcr: 'eidas2', stepUps: 0, assessment: assessment! }, DEFAULT_POLICY);
+  const decision = evaluate(
+    { requiredAcr: 'eidas2', assertedAcr: 'eidas2', idpMaxAcr: 'eidas2', stepUps: 0, assessment: assessment! },
+    DEFAULT_POLICY,
+  );
   counts[decision.kind] = (counts[decision.kind] ?? 0) + 1;
   const key = `${kind}${retries ? ', 5th fresh device in 24 h' : ''}${shared ? ', shared network' : ''}`;
   byKind[key] ??= { n: 0, challenged: 0 };
@@ -93,8 +121,11 @@ for (let p = 0; p < PEOPLE; p += 1) {
 await s.close();
 
 const pct = (n: number) => `${((100 * n) / PEOPLE).toFixed(1)} %`;
-console.log(`people: ${PEOPLE}, seed ${arg('seed', 1)} (simulated legitimate first logins; real stages and DEFAULT_POLICY)\n`);
+console.log(
+  `people: ${PEOPLE}, seed ${arg('seed', 1)} (simulated legitimate first logins; real stages and DEFAULT_POLICY)\n`,
+);
 console.log('| decision | share of legitimate first logins |\n|---|---|');
 for (const k of ['allow', 'step_up', 'flag', 'deny']) console.log(`| ${k} | ${pct(counts[k] ?? 0)} |`);
 console.log('\n| population | people | stepped up, flagged or denied |\n|---|---|---|');
-for (const [k, v] of Object.entries(byKind).sort()) console.log(`| ${k} | ${v.n} | ${((100 * v.challenged) / v.n).toFixed(1)} % |`);
+for (const [k, v] of Object.entries(byKind).sort())
+  console.log(`| ${k} | ${v.n} | ${((100 * v.challenged) / v.n).toFixed(1)} % |`);

@@ -16,7 +16,11 @@ async function keys(ctx: SuiteContext): Promise<JWK[]> {
   return (await ctx.rp.jwks()).keys ?? [];
 }
 
-async function jwksCheck(ctx: SuiteContext, expected: string, test: (keys: JWK[]) => [boolean, string]): Promise<Outcome> {
+async function jwksCheck(
+  ctx: SuiteContext,
+  expected: string,
+  test: (keys: JWK[]) => [boolean, string],
+): Promise<Outcome> {
   const [ok, observed] = test(await keys(ctx));
   return judge(ok, { sent: `GET ${ctx.rp.discovery.jwks_uri}`, expected, observed });
 }
@@ -26,8 +30,10 @@ export function keyStrength(jwk: JWK): { ok: boolean; what: string } {
   if (jwk.kty === 'oct') return { ok: false, what: 'symmetric (oct)' };
   const key = createPublicKey({ key: jwk as NodeJsonWebKey, format: 'jwk' });
   const details = key.asymmetricKeyDetails ?? {};
-  if (jwk.kty === 'RSA') return { ok: (details.modulusLength ?? 0) >= 2048, what: `RSA ${details.modulusLength ?? '?'}` };
-  if (jwk.kty === 'EC') return { ok: ['P-256', 'P-384', 'P-521'].includes(String(jwk.crv)), what: `EC ${String(jwk.crv)}` };
+  if (jwk.kty === 'RSA')
+    return { ok: (details.modulusLength ?? 0) >= 2048, what: `RSA ${details.modulusLength ?? '?'}` };
+  if (jwk.kty === 'EC')
+    return { ok: ['P-256', 'P-384', 'P-521'].includes(String(jwk.crv)), what: `EC ${String(jwk.crv)}` };
   if (jwk.kty === 'OKP') return { ok: ['Ed25519', 'Ed448'].includes(String(jwk.crv)), what: `OKP ${String(jwk.crv)}` };
   return { ok: false, what: `unknown kty ${String(jwk.kty)}` };
 }
@@ -39,32 +45,47 @@ export const jwksChecks: readonly CheckDefinition[] = [
     title: 'The JWKS publishes no private or symmetric key material',
     plan: 'crypto',
     source: 'RFC 7517 §4, §9.2; RFC 7518 §6.2.2, §6.3.2',
-    run: (ctx) => jwksCheck(ctx, `no ${PRIVATE_MEMBERS.join('/')} members`, (ks) => {
-      const leaking = ks.filter((k) => PRIVATE_MEMBERS.some((m) => m in k));
-      return [ks.length > 0 && leaking.length === 0, `${ks.length} keys, ${leaking.length} with private members`];
-    }),
+    run: (ctx) =>
+      jwksCheck(ctx, `no ${PRIVATE_MEMBERS.join('/')} members`, (ks) => {
+        const leaking = ks.filter((k) => PRIVATE_MEMBERS.some((m) => m in k));
+        return [ks.length > 0 && leaking.length === 0, `${ks.length} keys, ${leaking.length} with private members`];
+      }),
   },
   {
     id: 'CRYPTO-JWKS-02',
     title: 'Key types and sizes are strong (RSA ≥ 2048, EC P-256+, EdDSA)',
     plan: 'crypto',
     source: 'RFC 7518 §3.3, §3.4; RFC 8725 §3.5; ANSSI RGS B1',
-    run: (ctx) => jwksCheck(ctx, 'every key strong', (ks) => {
-      const report = ks.map((k) => keyStrength(k));
-      return [ks.length > 0 && report.every((r) => r.ok), report.map((r) => `${r.what}${r.ok ? '' : ' (WEAK)'}`).join(', ')];
-    }),
+    run: (ctx) =>
+      jwksCheck(ctx, 'every key strong', (ks) => {
+        const report = ks.map((k) => keyStrength(k));
+        return [
+          ks.length > 0 && report.every((r) => r.ok),
+          report.map((r) => `${r.what}${r.ok ? '' : ' (WEAK)'}`).join(', '),
+        ];
+      }),
   },
   {
     id: 'CRYPTO-JWKS-03',
     title: 'Each key has a unique kid and an alg that is not none or HMAC',
     plan: 'crypto',
     source: 'RFC 7517 §4.4, §4.5; RFC 8725 §3.1',
-    run: (ctx) => jwksCheck(ctx, 'unique kids; alg set, not none/HS*; use absent or sig', (ks) => {
-      const kids = ks.map((k) => k.kid);
-      const dupes = kids.filter((k, i) => kids.indexOf(k) !== i);
-      const badAlg = ks.filter((k) => typeof k.alg !== 'string' || k.alg === 'none' || /^HS/.test(k.alg) || (k.use !== undefined && k.use !== 'sig'));
-      return [dupes.length === 0 && badAlg.length === 0, `algs ${JSON.stringify(ks.map((k) => k.alg))}; duplicate kids: ${dupes.length}; bad alg/use: ${badAlg.length}`];
-    }),
+    run: (ctx) =>
+      jwksCheck(ctx, 'unique kids; alg set, not none/HS*; use absent or sig', (ks) => {
+        const kids = ks.map((k) => k.kid);
+        const dupes = kids.filter((k, i) => kids.indexOf(k) !== i);
+        const badAlg = ks.filter(
+          (k) =>
+            typeof k.alg !== 'string' ||
+            k.alg === 'none' ||
+            /^HS/.test(k.alg) ||
+            (k.use !== undefined && k.use !== 'sig'),
+        );
+        return [
+          dupes.length === 0 && badAlg.length === 0,
+          `algs ${JSON.stringify(ks.map((k) => k.alg))}; duplicate kids: ${dupes.length}; bad alg/use: ${badAlg.length}`,
+        ];
+      }),
   },
   {
     id: 'CRYPTO-JWKS-04',
@@ -77,7 +98,8 @@ export const jwksChecks: readonly CheckDefinition[] = [
 
 /** The kids seen signing this run's tokens (the honest login's ID token and a JWT access token), by alg. */
 async function signingKids(ctx: SuiteContext): Promise<Map<string, string> | string> {
-  if (ctx.idp === undefined) return 'no suite IdP is registered (--idp-id): no token was signed for the suite, so which key signs cannot be told';
+  if (ctx.idp === undefined)
+    return 'no suite IdP is registered (--idp-id): no token was signed for the suite, so which key signs cannot be told';
   try {
     const login = await sharedLogin(ctx);
     const seen = new Map<string, string>();
@@ -111,7 +133,11 @@ async function keyAheadCheck(ctx: SuiteContext): Promise<Outcome> {
   const ahead = ks.filter((k) => typeof k.kid === 'string' && !seen.has(k.kid) && signingAlgs.has(String(k.alg)));
   const signing = [...seen].map(([kid, alg]) => `${kid} (${alg})`).join(', ');
   if (ahead.length > 0) {
-    return judge(true, { sent, expected, observed: `signing: ${signing}; published and not signing: ${ahead.map((k) => `${String(k.kid)} (${String(k.alg)})`).join(', ')} — a next key (or a retired one kept for verification; the JWKS does not say which)` });
+    return judge(true, {
+      sent,
+      expected,
+      observed: `signing: ${signing}; published and not signing: ${ahead.map((k) => `${String(k.kid)} (${String(k.alg)})`).join(', ')} — a next key (or a retired one kept for verification; the JWKS does not say which)`,
+    });
   }
   return skip(
     'every published key signs or may sign (each is the only key of its algorithm) and no rotation is visibly due: a deployment publishes its next key only within the rotation lead time before a rotation (or when an operator stages one, e.g. `node hsm/cli.ts generate id_token RS256`); re-run then',

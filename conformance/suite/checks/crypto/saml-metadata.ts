@@ -11,14 +11,22 @@ import { eidasEvidence } from '../eidas/profile.ts';
 const WEAK_ALG = /#(rsa-sha1|dsa-sha1|hmac-sha1|sha1)$|xmldsig#sha1$|md5/;
 
 function certificates(xml: string): X509Certificate[] {
-  return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?X509Certificate>([^<]+)</g)].map((m) => new X509Certificate(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')));
+  return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?X509Certificate>([^<]+)</g)].map(
+    (m) => new X509Certificate(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')),
+  );
 }
 
 function algorithms(xml: string, element: string): string[] {
-  return [...xml.matchAll(new RegExp(`<(?:[A-Za-z0-9_-]+:)?${element}\\b[^>]*Algorithm="([^"]+)"`, 'g'))].map((m) => m[1] ?? '');
+  return [...xml.matchAll(new RegExp(`<(?:[A-Za-z0-9_-]+:)?${element}\\b[^>]*Algorithm="([^"]+)"`, 'g'))].map(
+    (m) => m[1] ?? '',
+  );
 }
 
-async function withMetadata(ctx: SuiteContext, expected: string, test: (xml: string) => [boolean, string]): Promise<Outcome> {
+async function withMetadata(
+  ctx: SuiteContext,
+  expected: string,
+  test: (xml: string) => [boolean, string],
+): Promise<Outcome> {
   const xml = await ctx.spMetadata();
   if (xml === undefined) return skip('the deployment serves no SAML SP metadata at the configured URL', { expected });
   const [ok, observed] = test(xml);
@@ -29,8 +37,13 @@ async function withMetadata(ctx: SuiteContext, expected: string, test: (xml: str
 function certStrength(cert: X509Certificate): { ok: boolean; what: string } {
   const details = cert.publicKey.asymmetricKeyDetails ?? {};
   const type = cert.publicKey.asymmetricKeyType;
-  if (type === 'rsa' || type === 'rsa-pss') return { ok: (details.modulusLength ?? 0) >= 3072, what: `${type} ${details.modulusLength ?? '?'}` };
-  if (type === 'ec') return { ok: ['prime256v1', 'secp384r1', 'secp521r1'].includes(details.namedCurve ?? ''), what: `ec ${details.namedCurve ?? '?'}` };
+  if (type === 'rsa' || type === 'rsa-pss')
+    return { ok: (details.modulusLength ?? 0) >= 3072, what: `${type} ${details.modulusLength ?? '?'}` };
+  if (type === 'ec')
+    return {
+      ok: ['prime256v1', 'secp384r1', 'secp521r1'].includes(details.namedCurve ?? ''),
+      what: `ec ${details.namedCurve ?? '?'}`,
+    };
   if (type === 'ed25519' || type === 'ed448') return { ok: true, what: type };
   return { ok: false, what: String(type) };
 }
@@ -63,49 +76,66 @@ export const samlMetadataChecks: readonly CheckDefinition[] = [
     title: 'SP metadata is signed, without SHA-1',
     plan: 'crypto',
     source: 'SAML metadata §3; XML-DSig 1.1 §6.4 (SHA-1 discouraged); security-conformance.md EID-M1',
-    run: (ctx) => withMetadata(ctx, 'a ds:Signature whose SignatureMethod and DigestMethod are SHA-256 or better', (xml) => {
-      const methods = [...algorithms(xml, 'SignatureMethod'), ...algorithms(xml, 'DigestMethod')];
-      return [methods.length >= 2 && !methods.some((m) => WEAK_ALG.test(m)), methods.length === 0 ? 'unsigned' : methods.join(', ')];
-    }),
+    run: (ctx) =>
+      withMetadata(ctx, 'a ds:Signature whose SignatureMethod and DigestMethod are SHA-256 or better', (xml) => {
+        const methods = [...algorithms(xml, 'SignatureMethod'), ...algorithms(xml, 'DigestMethod')];
+        return [
+          methods.length >= 2 && !methods.some((m) => WEAK_ALG.test(m)),
+          methods.length === 0 ? 'unsigned' : methods.join(', '),
+        ];
+      }),
   },
   {
     id: 'CRYPTO-SAML-02',
     title: 'SP metadata holds no private key material',
     plan: 'crypto',
     source: 'CWE-312; SAML metadata §2.4.1.1 (KeyDescriptor carries public keys)',
-    run: (ctx) => withMetadata(ctx, 'no PRIVATE KEY block, no ds:RSAKeyValue private members', (xml) => {
-      const leak = /PRIVATE KEY|<(?:[A-Za-z0-9_-]+:)?(PrivateExponent|P|Q|DP|DQ|InverseQ)>/.test(xml);
-      return [!leak, leak ? 'private material found' : 'none found'];
-    }),
+    run: (ctx) =>
+      withMetadata(ctx, 'no PRIVATE KEY block, no ds:RSAKeyValue private members', (xml) => {
+        const leak = /PRIVATE KEY|<(?:[A-Za-z0-9_-]+:)?(PrivateExponent|P|Q|DP|DQ|InverseQ)>/.test(xml);
+        return [!leak, leak ? 'private material found' : 'none found'];
+      }),
   },
   {
     id: 'CRYPTO-SAML-03',
     title: 'SP metadata certificates have strong keys (RSA ≥ 3072, EC P-256+)',
     plan: 'crypto',
     source: 'eIDAS Cryptographic Requirements (EID-C3); ANSSI RGS B1',
-    run: (ctx) => withMetadata(ctx, 'every certificate key RSA ≥ 3072 or EC P-256/384/521', (xml) => {
-      const report = certificates(xml).map(certStrength);
-      return [report.length > 0 && report.every((r) => r.ok), report.length === 0 ? 'no certificate' : report.map((r) => `${r.what}${r.ok ? '' : ' (WEAK)'}`).join(', ')];
-    }),
+    run: (ctx) =>
+      withMetadata(ctx, 'every certificate key RSA ≥ 3072 or EC P-256/384/521', (xml) => {
+        const report = certificates(xml).map(certStrength);
+        return [
+          report.length > 0 && report.every((r) => r.ok),
+          report.length === 0 ? 'no certificate' : report.map((r) => `${r.what}${r.ok ? '' : ' (WEAK)'}`).join(', '),
+        ];
+      }),
   },
   {
     id: 'CRYPTO-SAML-04',
     title: 'SP metadata certificates are within their validity period',
     plan: 'crypto',
     source: 'RFC 5280 §4.1.2.5',
-    run: (ctx) => withMetadata(ctx, 'every certificate valid now', (xml) => {
-      const now = Date.now();
-      const certs = certificates(xml);
-      const bad = certs.filter((c) => Date.parse(c.validFrom) > now || Date.parse(c.validTo) < now);
-      return [certs.length > 0 && bad.length === 0, certs.map((c) => `valid to ${c.validTo}`).join('; ') || 'no certificate'];
-    }),
+    run: (ctx) =>
+      withMetadata(ctx, 'every certificate valid now', (xml) => {
+        const now = Date.now();
+        const certs = certificates(xml);
+        const bad = certs.filter((c) => Date.parse(c.validFrom) > now || Date.parse(c.validTo) < now);
+        return [
+          certs.length > 0 && bad.length === 0,
+          certs.map((c) => `valid to ${c.validTo}`).join('; ') || 'no certificate',
+        ];
+      }),
   },
   {
     id: 'CRYPTO-SAML-06',
     title: 'SP metadata says when to re-fetch it (cacheDuration) and stays valid for at least two such periods',
     plan: 'crypto',
-    source: 'SAML metadata §2.2.2 (validUntil, cacheDuration); issue #13 item 13 (IdPs holding expired SP metadata refuse every login)',
-    run: (ctx) => withMetadata(ctx, 'cacheDuration present on the root, validUntil at least 2 × cacheDuration from now', (xml) => judgeMetadataLifetime(xml, Date.now())),
+    source:
+      'SAML metadata §2.2.2 (validUntil, cacheDuration); issue #13 item 13 (IdPs holding expired SP metadata refuse every login)',
+    run: (ctx) =>
+      withMetadata(ctx, 'cacheDuration present on the root, validUntil at least 2 × cacheDuration from now', (xml) =>
+        judgeMetadataLifetime(xml, Date.now()),
+      ),
   },
   {
     id: 'CRYPTO-SAML-05',
@@ -115,8 +145,13 @@ export const samlMetadataChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)');
       const { authnRequestXml: xml } = await eidasEvidence(ctx);
-      const methods = xml === undefined ? [] : [...algorithms(xml, 'SignatureMethod'), ...algorithms(xml, 'DigestMethod')];
-      return judge(methods.length >= 2 && !methods.some((m) => WEAK_ALG.test(m)), { sent: 'a login up to the AuthnRequest sent to the suite IdP', expected: 'signed, SignatureMethod and DigestMethod SHA-256 or better', observed: methods.length === 0 ? 'unsigned or no AuthnRequest' : methods.join(', ') });
+      const methods =
+        xml === undefined ? [] : [...algorithms(xml, 'SignatureMethod'), ...algorithms(xml, 'DigestMethod')];
+      return judge(methods.length >= 2 && !methods.some((m) => WEAK_ALG.test(m)), {
+        sent: 'a login up to the AuthnRequest sent to the suite IdP',
+        expected: 'signed, SignatureMethod and DigestMethod SHA-256 or better',
+        observed: methods.length === 0 ? 'unsigned or no AuthnRequest' : methods.join(', '),
+      });
     },
   },
 ];

@@ -7,13 +7,23 @@ import type { SuiteContext } from '../../context.ts';
 import { describe, refusedWithoutCode, NO_CODE } from '../../verdicts.ts';
 import { judge, skip, type CheckDefinition, type Outcome } from '../../types.ts';
 
-async function loaCheck(ctx: SuiteContext, sent: string, expected: string, asserted: string, authorize: Record<string, string>, accept: (acr: unknown) => boolean): Promise<Outcome> {
+async function loaCheck(
+  ctx: SuiteContext,
+  sent: string,
+  expected: string,
+  asserted: string,
+  authorize: Record<string, string>,
+  accept: (acr: unknown) => boolean,
+): Promise<Outcome> {
   if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)');
   const out = await ctx.login({ authorize, overrides: { authnContextClassRef: asserted } });
   if (refusedWithoutCode(out, ctx.target)) return judge(true, { sent, expected, observed: describe(out) });
   if (out.code === null) return judge(false, { sent, expected, observed: describe(out) });
   const tokens = await ctx.rp.exchange(out.code, out.request);
-  const acr = typeof tokens.json.id_token === 'string' ? (await ctx.rp.verifyIdToken(tokens.json.id_token)).payload.acr : undefined;
+  const acr =
+    typeof tokens.json.id_token === 'string'
+      ? (await ctx.rp.verifyIdToken(tokens.json.id_token)).payload.acr
+      : undefined;
   return judge(accept(acr), { sent, expected, observed: `${describe(out)}; ID token acr=${String(acr)}` });
 }
 
@@ -25,7 +35,15 @@ export const eidasLoaChecks: readonly CheckDefinition[] = [
     plan: 'eidas',
     source: 'eIDAS Regulation 910/2014 art. 8; security-conformance.md §0.9 (OIDC-ACR-01)',
     requires: ['SAML-BASE-00'],
-    run: (ctx) => loaCheck(ctx, 'no acr_values; the IdP asserts http://eidas.europa.eu/LoA/low', 'acr = eidas1, or no code', 'http://eidas.europa.eu/LoA/low', {}, (acr) => acr === 'eidas1'),
+    run: (ctx) =>
+      loaCheck(
+        ctx,
+        'no acr_values; the IdP asserts http://eidas.europa.eu/LoA/low',
+        'acr = eidas1, or no code',
+        'http://eidas.europa.eu/LoA/low',
+        {},
+        (acr) => acr === 'eidas1',
+      ),
   },
   {
     id: 'EIDAS-LOA-02',
@@ -33,7 +51,15 @@ export const eidasLoaChecks: readonly CheckDefinition[] = [
     plan: 'eidas',
     source: 'eIDAS SAML Message Format (Comparison minimum, EID-R9); security-conformance.md EIDAS-RSP-01',
     requires: ['SAML-BASE-00'],
-    run: (ctx) => loaCheck(ctx, 'acr_values=eidas3; the IdP asserts substantial (also on any step-up)', NO_CODE, 'http://eidas.europa.eu/LoA/substantial', { acr_values: 'eidas3' }, () => false),
+    run: (ctx) =>
+      loaCheck(
+        ctx,
+        'acr_values=eidas3; the IdP asserts substantial (also on any step-up)',
+        NO_CODE,
+        'http://eidas.europa.eu/LoA/substantial',
+        { acr_values: 'eidas3' },
+        () => false,
+      ),
   },
   {
     id: 'EIDAS-LOA-03',
@@ -41,7 +67,15 @@ export const eidasLoaChecks: readonly CheckDefinition[] = [
     plan: 'eidas',
     source: 'eIDAS SAML Message Format §2.3 (non-notified LoAs); security-conformance.md EID-R9',
     requires: ['SAML-BASE-00'],
-    run: (ctx) => loaCheck(ctx, 'the IdP asserts http://eidas.europa.eu/NotNotified/LoA/high', `${NO_CODE}`, 'http://eidas.europa.eu/NotNotified/LoA/high', {}, () => false),
+    run: (ctx) =>
+      loaCheck(
+        ctx,
+        'the IdP asserts http://eidas.europa.eu/NotNotified/LoA/high',
+        `${NO_CODE}`,
+        'http://eidas.europa.eu/NotNotified/LoA/high',
+        {},
+        () => false,
+      ),
   },
   {
     id: 'EIDAS-LOA-04',
@@ -49,6 +83,14 @@ export const eidasLoaChecks: readonly CheckDefinition[] = [
     plan: 'eidas',
     source: 'security-conformance.md EID-R9 (notified LoA required)',
     requires: ['SAML-BASE-00'],
-    run: (ctx) => loaCheck(ctx, 'the IdP asserts urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport', NO_CODE, 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport', {}, () => false),
+    run: (ctx) =>
+      loaCheck(
+        ctx,
+        'the IdP asserts urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+        NO_CODE,
+        'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+        {},
+        () => false,
+      ),
   },
 ];

@@ -16,7 +16,11 @@ export const eidasMetadataChecks: readonly CheckDefinition[] = [
       const xml = ev.metadataXml ?? '';
       const version = xml.includes('http://eidas.europa.eu/entity-attributes/protocol-version');
       const app = xml.includes('http://eidas.europa.eu/entity-attributes/application-identifier');
-      return judge(version && app, { sent: 'GET SP metadata', expected: 'both entity attributes', observed: `protocol-version: ${version}, application-identifier: ${app}` });
+      return judge(version && app, {
+        sent: 'GET SP metadata',
+        expected: 'both entity attributes',
+        observed: `protocol-version: ${version}, application-identifier: ${app}`,
+      });
     },
   }),
   eidasOnly({
@@ -27,7 +31,11 @@ export const eidasMetadataChecks: readonly CheckDefinition[] = [
       const xml = ev.metadataXml ?? '';
       const signing = /KeyDescriptor[^>]*use="signing"/.test(xml);
       const encryption = /KeyDescriptor[^>]*use="encryption"/.test(xml);
-      return judge(signing && encryption, { sent: 'GET SP metadata', expected: 'KeyDescriptor use="signing" and use="encryption"', observed: `signing: ${signing}, encryption: ${encryption}` });
+      return judge(signing && encryption, {
+        sent: 'GET SP metadata',
+        expected: 'KeyDescriptor use="signing" and use="encryption"',
+        observed: `signing: ${signing}, encryption: ${encryption}`,
+      });
     },
   }),
   eidasOnly({
@@ -36,7 +44,11 @@ export const eidasMetadataChecks: readonly CheckDefinition[] = [
     source: 'eIDAS SAML Message Format §2.1 (EID-M2); SAML metadata §2.3.2',
     run: async (_ctx, ev) => {
       const until = attr(element(ev.metadataXml ?? '', 'EntityDescriptor')?.attrs ?? '', 'validUntil');
-      return judge(until !== undefined && Date.parse(until) > Date.now(), { sent: 'GET SP metadata', expected: 'validUntil in the future', observed: `validUntil=${until ?? '(absent)'}` });
+      return judge(until !== undefined && Date.parse(until) > Date.now(), {
+        sent: 'GET SP metadata',
+        expected: 'validUntil in the future',
+        observed: `validUntil=${until ?? '(absent)'}`,
+      });
     },
   }),
   eidasOnly({
@@ -45,7 +57,11 @@ export const eidasMetadataChecks: readonly CheckDefinition[] = [
     source: 'eIDAS Cryptographic Requirements §2 (EID-M1, EID-C1)',
     run: async (_ctx, ev) => {
       const method = attr(element(ev.metadataXml ?? '', 'SignatureMethod')?.attrs ?? '', 'Algorithm') ?? '(unsigned)';
-      return judge(/xmldsig-more#(sha(256|384|512)-rsa-MGF1|ecdsa-sha(256|384|512))$/.test(method), { sent: 'GET SP metadata', expected: 'a PSS or ECDSA signature, SHA-256+', observed: `SignatureMethod=${method}` });
+      return judge(/xmldsig-more#(sha(256|384|512)-rsa-MGF1|ecdsa-sha(256|384|512))$/.test(method), {
+        sent: 'GET SP metadata',
+        expected: 'a PSS or ECDSA signature, SHA-256+',
+        observed: `SignatureMethod=${method}`,
+      });
     },
   }),
 ];

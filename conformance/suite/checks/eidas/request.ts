@@ -6,8 +6,14 @@
 import { judge, skip, type CheckDefinition } from '../../types.ts';
 import { attr, eidasOnly, element, eidasEvidence } from './profile.ts';
 
-const NOTIFIED = ['http://eidas.europa.eu/LoA/low', 'http://eidas.europa.eu/LoA/substantial', 'http://eidas.europa.eu/LoA/high'];
-const MINIMUM_SET = ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map((n) => `http://eidas.europa.eu/attributes/naturalperson/${n}`);
+const NOTIFIED = [
+  'http://eidas.europa.eu/LoA/low',
+  'http://eidas.europa.eu/LoA/substantial',
+  'http://eidas.europa.eu/LoA/high',
+];
+const MINIMUM_SET = ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth'].map(
+  (n) => `http://eidas.europa.eu/attributes/naturalperson/${n}`,
+);
 
 function classRefs(xml: string): string[] {
   return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?AuthnContextClassRef>([^<]*)</g)].map((m) => (m[1] ?? '').trim());
@@ -23,23 +29,46 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)');
       const { authnRequestXml: xml } = await eidasEvidence(ctx);
-      if (xml === undefined) return judge(false, { sent: 'a login up to the AuthnRequest', expected: 'an AuthnRequest', observed: 'no AuthnRequest reached the suite IdP' });
+      if (xml === undefined)
+        return judge(false, {
+          sent: 'a login up to the AuthnRequest',
+          expected: 'an AuthnRequest',
+          observed: 'no AuthnRequest reached the suite IdP',
+        });
       const context = element(xml, 'RequestedAuthnContext');
       const refs = classRefs(xml);
-      const ok = context !== undefined && attr(context.attrs, 'Comparison') === 'minimum' && refs.length === 1 && NOTIFIED.includes(refs[0] ?? '');
-      return judge(ok, { sent: 'a login up to the AuthnRequest sent to the suite IdP', expected: 'Comparison="minimum", one AuthnContextClassRef among the notified LoAs', observed: context === undefined ? 'no RequestedAuthnContext' : `Comparison=${attr(context.attrs, 'Comparison') ?? '(absent = exact)'}, class refs ${JSON.stringify(refs)}` });
+      const ok =
+        context !== undefined &&
+        attr(context.attrs, 'Comparison') === 'minimum' &&
+        refs.length === 1 &&
+        NOTIFIED.includes(refs[0] ?? '');
+      return judge(ok, {
+        sent: 'a login up to the AuthnRequest sent to the suite IdP',
+        expected: 'Comparison="minimum", one AuthnContextClassRef among the notified LoAs',
+        observed:
+          context === undefined
+            ? 'no RequestedAuthnContext'
+            : `Comparison=${attr(context.attrs, 'Comparison') ?? '(absent = exact)'}, class refs ${JSON.stringify(refs)}`,
+      });
     },
   },
   {
     id: 'EIDAS-REQ-02',
-    title: 'The requested LoA follows the RP\'s acr (eidas3 → high)',
+    title: "The requested LoA follows the RP's acr (eidas3 → high)",
     plan: 'eidas',
     source: 'eIDAS Implementing Regulation 2015/1502; security-conformance.md EID-R2 mapping; franceconnect-sources.md',
     run: async (ctx) => {
       if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)');
       const out = await ctx.login({ authorize: { acr_values: 'eidas3' }, stopAtAuthnRequest: true });
       const refs = out.authnRequestXml === undefined ? [] : classRefs(out.authnRequestXml);
-      return judge(refs.length === 1 && refs[0] === 'http://eidas.europa.eu/LoA/high', { sent: 'acr_values=eidas3, up to the AuthnRequest', expected: 'AuthnContextClassRef = http://eidas.europa.eu/LoA/high (minimum)', observed: out.authnRequestXml === undefined ? `no AuthnRequest (HTTP ${out.status})` : `class refs ${JSON.stringify(refs)}` });
+      return judge(refs.length === 1 && refs[0] === 'http://eidas.europa.eu/LoA/high', {
+        sent: 'acr_values=eidas3, up to the AuthnRequest',
+        expected: 'AuthnContextClassRef = http://eidas.europa.eu/LoA/high (minimum)',
+        observed:
+          out.authnRequestXml === undefined
+            ? `no AuthnRequest (HTTP ${out.status})`
+            : `class refs ${JSON.stringify(refs)}`,
+      });
     },
   },
   eidasOnly({
@@ -49,7 +78,11 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     run: async (_ctx, ev) => {
       const inRequest = /SPType>\s*(public|private)\s*</.test(ev.authnRequestXml ?? '');
       const inMetadata = /SPType>\s*(public|private)\s*</.test(ev.metadataXml ?? '');
-      return judge(inRequest !== inMetadata, { sent: 'the AuthnRequest and SP metadata', expected: 'eidas:SPType (public|private) in exactly one of them', observed: `request: ${inRequest}, metadata: ${inMetadata}` });
+      return judge(inRequest !== inMetadata, {
+        sent: 'the AuthnRequest and SP metadata',
+        expected: 'eidas:SPType (public|private) in exactly one of them',
+        observed: `request: ${inRequest}, metadata: ${inMetadata}`,
+      });
     },
   }),
   eidasOnly({
@@ -58,9 +91,21 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     source: 'eIDAS SAML Attribute Profile §2.2 (EID-R3)',
     run: async (_ctx, ev) => {
       const xml = ev.authnRequestXml ?? '';
-      const missing = MINIMUM_SET.filter((uri) => !new RegExp(`RequestedAttribute\\b[^>]*Name="${uri}"[^>]*isRequired="true"|RequestedAttribute\\b[^>]*isRequired="true"[^>]*Name="${uri}"`).test(xml));
+      const missing = MINIMUM_SET.filter(
+        (uri) =>
+          !new RegExp(
+            `RequestedAttribute\\b[^>]*Name="${uri}"[^>]*isRequired="true"|RequestedAttribute\\b[^>]*isRequired="true"[^>]*Name="${uri}"`,
+          ).test(xml),
+      );
       const format = /RequestedAttribute\b[^>]*NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri"/.test(xml);
-      return judge(missing.length === 0 && format, { sent: 'the AuthnRequest', expected: `${MINIMUM_SET.length} minimum attributes with isRequired="true" and NameFormat uri`, observed: missing.length === 0 ? `all present; NameFormat uri: ${format}` : `missing or optional: ${missing.map((u) => u.split('/').pop()).join(', ')}` });
+      return judge(missing.length === 0 && format, {
+        sent: 'the AuthnRequest',
+        expected: `${MINIMUM_SET.length} minimum attributes with isRequired="true" and NameFormat uri`,
+        observed:
+          missing.length === 0
+            ? `all present; NameFormat uri: ${format}`
+            : `missing or optional: ${missing.map((u) => u.split('/').pop()).join(', ')}`,
+      });
     },
   }),
   eidasOnly({
@@ -71,7 +116,11 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
       const root = element(ev.authnRequestXml ?? '', 'AuthnRequest');
       const force = root === undefined ? undefined : attr(root.attrs, 'ForceAuthn');
       const passive = root === undefined ? undefined : attr(root.attrs, 'IsPassive');
-      return judge(force === 'true' && passive !== 'true', { sent: 'the AuthnRequest', expected: 'ForceAuthn="true", IsPassive absent or false', observed: `ForceAuthn=${force ?? '(absent)'}, IsPassive=${passive ?? '(absent)'}` });
+      return judge(force === 'true' && passive !== 'true', {
+        sent: 'the AuthnRequest',
+        expected: 'ForceAuthn="true", IsPassive absent or false',
+        observed: `ForceAuthn=${force ?? '(absent)'}, IsPassive=${passive ?? '(absent)'}`,
+      });
     },
   }),
   eidasOnly({
@@ -81,8 +130,16 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     run: async (_ctx, ev) => {
       const policy = element(ev.authnRequestXml ?? '', 'NameIDPolicy');
       const format = policy === undefined ? undefined : attr(policy.attrs, 'Format');
-      const allowed = ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient', 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified'];
-      return judge(format === undefined || allowed.includes(format), { sent: 'the AuthnRequest', expected: 'no NameIDPolicy, or one of the three allowed formats', observed: `Format=${format ?? '(no policy)'}` });
+      const allowed = [
+        'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+        'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+        'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+      ];
+      return judge(format === undefined || allowed.includes(format), {
+        sent: 'the AuthnRequest',
+        expected: 'no NameIDPolicy, or one of the three allowed formats',
+        observed: `Format=${format ?? '(no policy)'}`,
+      });
     },
   }),
   eidasOnly({
@@ -92,7 +149,11 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     run: async (_ctx, ev) => {
       const method = attr(element(ev.authnRequestXml ?? '', 'SignatureMethod')?.attrs ?? '', 'Algorithm') ?? '(none)';
       const ok = /xmldsig-more#(sha(256|384|512)-rsa-MGF1|ecdsa-sha(256|384|512))$/.test(method);
-      return judge(ok, { sent: 'the AuthnRequest', expected: 'sha256/384/512-rsa-MGF1 or ecdsa-sha256/384/512', observed: `SignatureMethod=${method}` });
+      return judge(ok, {
+        sent: 'the AuthnRequest',
+        expected: 'sha256/384/512-rsa-MGF1 or ecdsa-sha256/384/512',
+        observed: `SignatureMethod=${method}`,
+      });
     },
   }),
 ];

@@ -19,10 +19,15 @@ export const backchannelChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const d = ctx.rp.discovery;
       const sent = 'GET /.well-known/openid-configuration';
-      const expected = 'backchannel_logout_supported=true, backchannel_logout_session_supported=true, an end_session_endpoint';
+      const expected =
+        'backchannel_logout_supported=true, backchannel_logout_session_supported=true, an end_session_endpoint';
       const observed = `backchannel_logout_supported=${String(d.backchannel_logout_supported)}, backchannel_logout_session_supported=${String(d.backchannel_logout_session_supported)}, end_session_endpoint=${d.end_session_endpoint === undefined ? 'absent' : 'present'}`;
       if (d.backchannel_logout_supported !== true) return skip(NO_BACKCHANNEL, { sent, expected, observed });
-      return judge(d.backchannel_logout_session_supported === true && typeof d.end_session_endpoint === 'string', { sent, expected, observed });
+      return judge(d.backchannel_logout_session_supported === true && typeof d.end_session_endpoint === 'string', {
+        sent,
+        expected,
+        observed,
+      });
     },
   },
 ];

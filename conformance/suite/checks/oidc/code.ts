@@ -18,13 +18,15 @@ export const codeChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       // Its own browser and login: revoking this grant must not touch the session other checks use.
       const login = await ctx.login();
-      if (login.code === null) return { verdict: 'fail', sent: 'an honest login', expected: 'a code', observed: describe(login) };
+      if (login.code === null)
+        return { verdict: 'fail', sent: 'an honest login', expected: 'a code', observed: describe(login) };
       const { code, request } = { code: login.code, request: login.request };
       const first = await ctx.rp.exchange(code, request);
       const second = await ctx.rp.exchange(code, request);
       const token = String(first.json.access_token ?? '');
       const after = token === '' ? undefined : await ctx.rp.userinfo(token);
-      const ok = first.status === 200 && second.json.error === 'invalid_grant' && after !== undefined && after.status === 401;
+      const ok =
+        first.status === 200 && second.json.error === 'invalid_grant' && after !== undefined && after.status === 401;
       return judge(ok, {
         sent: 'token request with a code, the same request again, then UserInfo with the first access token',
         expected: 'first: tokens; second: invalid_grant; the first access token no longer works (401)',
@@ -38,8 +40,17 @@ export const codeChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: 'RFC 6749 §5.2',
     run: async (ctx) => {
-      const answer = await ctx.rp.token({ grant_type: 'authorization_code', code: 'made-up-code-0123456789abcdef0123456789', redirect_uri: ctx.rp.client.redirectUri, code_verifier: 'v'.repeat(43) });
-      return judge(answer.json.error === 'invalid_grant', { sent: 'token request with a code the OP never issued', expected: 'HTTP 400 invalid_grant', observed: describeTokenAnswer(answer) });
+      const answer = await ctx.rp.token({
+        grant_type: 'authorization_code',
+        code: 'made-up-code-0123456789abcdef0123456789',
+        redirect_uri: ctx.rp.client.redirectUri,
+        code_verifier: 'v'.repeat(43),
+      });
+      return judge(answer.json.error === 'invalid_grant', {
+        sent: 'token request with a code the OP never issued',
+        expected: 'HTTP 400 invalid_grant',
+        observed: describeTokenAnswer(answer),
+      });
     },
   },
   {
@@ -52,7 +63,11 @@ export const codeChecks: readonly CheckDefinition[] = [
       const { code, request } = await freshCode(ctx);
       const answer = await ctx.rp.exchange(code, request);
       const cache = answer.headers.get('cache-control') ?? '';
-      return judge(answer.status === 200 && /no-store/i.test(cache), { sent: 'honest token request', expected: 'HTTP 200 with Cache-Control: no-store', observed: `HTTP ${answer.status}, Cache-Control: ${cache || '(absent)'}` });
+      return judge(answer.status === 200 && /no-store/i.test(cache), {
+        sent: 'honest token request',
+        expected: 'HTTP 200 with Cache-Control: no-store',
+        observed: `HTTP ${answer.status}, Cache-Control: ${cache || '(absent)'}`,
+      });
     },
   },
 ];

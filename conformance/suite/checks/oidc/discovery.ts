@@ -23,7 +23,11 @@ export function isLoopback(url: URL): boolean {
   return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
 }
 
-async function fieldCheck(ctx: SuiteContext, expected: string, test: (doc: Record<string, unknown>) => [boolean, string]): Promise<Outcome> {
+async function fieldCheck(
+  ctx: SuiteContext,
+  expected: string,
+  test: (doc: Record<string, unknown>) => [boolean, string],
+): Promise<Outcome> {
   const doc = needDiscovery(ctx);
   const [ok, observed] = test(doc);
   return judge(ok, { sent: DISCOVERY, expected, observed });
@@ -37,7 +41,10 @@ export const discoveryChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: 'OpenID Connect Discovery 1.0 §3, §4.3; oidcc-discovery-endpoint-verification',
     run: (ctx) =>
-      fieldCheck(ctx, `issuer = ${ctx.target.href.replace(/\/$/, '')}`, (doc) => [doc.issuer === ctx.target.href.replace(/\/$/, '') || doc.issuer === ctx.target.href, `issuer = ${String(doc.issuer)}`]),
+      fieldCheck(ctx, `issuer = ${ctx.target.href.replace(/\/$/, '')}`, (doc) => [
+        doc.issuer === ctx.target.href.replace(/\/$/, '') || doc.issuer === ctx.target.href,
+        `issuer = ${String(doc.issuer)}`,
+      ]),
   },
   {
     id: 'OIDC-CFG-02',
@@ -51,7 +58,10 @@ export const discoveryChecks: readonly CheckDefinition[] = [
           const u = new URL(String(doc[k]));
           return !(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopback(u)));
         });
-        return [names.length > 0 && bad.length === 0, bad.length === 0 ? `${names.length} endpoints, all acceptable` : `not https: ${bad.join(', ')}`];
+        return [
+          names.length > 0 && bad.length === 0,
+          bad.length === 0 ? `${names.length} endpoints, all acceptable` : `not https: ${bad.join(', ')}`,
+        ];
       }),
   },
   {
@@ -62,7 +72,11 @@ export const discoveryChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const keys = (await ctx.rp.jwks()).keys ?? [];
       const bad = keys.filter((k) => typeof k.kty !== 'string' || typeof k.kid !== 'string');
-      return judge(keys.length > 0 && bad.length === 0, { sent: `GET ${ctx.rp.discovery.jwks_uri}`, expected: 'a JWKS with at least one key, each with kty and kid', observed: `${keys.length} keys, ${bad.length} without kty/kid` });
+      return judge(keys.length > 0 && bad.length === 0, {
+        sent: `GET ${ctx.rp.discovery.jwks_uri}`,
+        expected: 'a JWKS with at least one key, each with kty and kid',
+        observed: `${keys.length} keys, ${bad.length} without kty/kid`,
+      });
     },
   },
   {
@@ -70,7 +84,11 @@ export const discoveryChecks: readonly CheckDefinition[] = [
     title: 'scopes_supported contains openid',
     plan: 'oidc',
     source: 'OpenID Connect Discovery 1.0 §3',
-    run: (ctx) => fieldCheck(ctx, 'openid ∈ scopes_supported', (doc) => [list(doc, 'scopes_supported').includes('openid'), `scopes_supported = ${JSON.stringify(doc.scopes_supported)}`]),
+    run: (ctx) =>
+      fieldCheck(ctx, 'openid ∈ scopes_supported', (doc) => [
+        list(doc, 'scopes_supported').includes('openid'),
+        `scopes_supported = ${JSON.stringify(doc.scopes_supported)}`,
+      ]),
   },
   {
     id: 'OIDC-CFG-05',
@@ -88,20 +106,32 @@ export const discoveryChecks: readonly CheckDefinition[] = [
     title: 'RS256 is offered for ID tokens (mandatory to implement)',
     plan: 'oidc',
     source: 'OpenID Connect Core 1.0 §15.1; oidcc-idtoken-signature',
-    run: (ctx) => fieldCheck(ctx, 'RS256 ∈ id_token_signing_alg_values_supported', (doc) => [list(doc, 'id_token_signing_alg_values_supported').includes('RS256'), `id_token_signing_alg_values_supported = ${JSON.stringify(doc.id_token_signing_alg_values_supported)}`]),
+    run: (ctx) =>
+      fieldCheck(ctx, 'RS256 ∈ id_token_signing_alg_values_supported', (doc) => [
+        list(doc, 'id_token_signing_alg_values_supported').includes('RS256'),
+        `id_token_signing_alg_values_supported = ${JSON.stringify(doc.id_token_signing_alg_values_supported)}`,
+      ]),
   },
   {
     id: 'OIDC-ISS-00',
     title: 'authorization_response_iss_parameter_supported is true',
     plan: 'oidc',
     source: 'RFC 9207 §3',
-    run: (ctx) => fieldCheck(ctx, 'authorization_response_iss_parameter_supported = true', (doc) => [doc.authorization_response_iss_parameter_supported === true, `= ${String(doc.authorization_response_iss_parameter_supported)}`]),
+    run: (ctx) =>
+      fieldCheck(ctx, 'authorization_response_iss_parameter_supported = true', (doc) => [
+        doc.authorization_response_iss_parameter_supported === true,
+        `= ${String(doc.authorization_response_iss_parameter_supported)}`,
+      ]),
   },
   {
     id: 'OIDC-RPL-00',
     title: 'end_session_endpoint is published (RP-initiated logout)',
     plan: 'oidc',
     source: 'OpenID Connect RP-Initiated Logout 1.0 §2.1; oidcc-rp-initiated-logout-discovery-endpoint-verification',
-    run: (ctx) => fieldCheck(ctx, 'an end_session_endpoint URL', (doc) => [typeof doc.end_session_endpoint === 'string', `end_session_endpoint = ${String(doc.end_session_endpoint)}`]),
+    run: (ctx) =>
+      fieldCheck(ctx, 'an end_session_endpoint URL', (doc) => [
+        typeof doc.end_session_endpoint === 'string',
+        `end_session_endpoint = ${String(doc.end_session_endpoint)}`,
+      ]),
   },
 ];

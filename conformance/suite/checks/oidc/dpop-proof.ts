@@ -48,7 +48,8 @@ export function ath(accessToken: string): string {
  */
 export async function dpopProof(key: DpopKey, input: ProofInput): Promise<string> {
   const claims: Record<string, unknown> = { htm: input.htm, htu: input.htu, jti: input.jti ?? randomUUID() };
-  if (input.accessToken !== undefined || input.ath !== undefined) claims.ath = input.ath ?? ath(input.accessToken ?? '');
+  if (input.accessToken !== undefined || input.ath !== undefined)
+    claims.ath = input.ath ?? ath(input.accessToken ?? '');
   if (input.nonce !== undefined) claims.nonce = input.nonce;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', typ: input.typ ?? 'dpop+jwt', jwk: input.jwk ?? key.publicJwk })

@@ -18,28 +18,45 @@ function offered(ctx: SuiteContext): boolean {
 }
 
 /** Exchanges a fresh code with `proof` (re-sent once with the server's DPoP-Nonce when asked). */
-async function tokenWithProof(ctx: SuiteContext, makeProof: (extra: Partial<ProofInput>) => Promise<string>): Promise<JsonAnswer> {
+async function tokenWithProof(
+  ctx: SuiteContext,
+  makeProof: (extra: Partial<ProofInput>) => Promise<string>,
+): Promise<JsonAnswer> {
   const { code, request } = await freshCode(ctx);
   let answer = await ctx.rp.exchange(code, request, {}, { dpop: await makeProof({}) });
   const nonce = answer.headers.get('dpop-nonce');
-  if (answer.json.error === 'use_dpop_nonce' && nonce !== null) answer = await ctx.rp.exchange(code, request, {}, { dpop: await makeProof({ nonce }) });
+  if (answer.json.error === 'use_dpop_nonce' && nonce !== null)
+    answer = await ctx.rp.exchange(code, request, {}, { dpop: await makeProof({ nonce }) });
   return answer;
 }
 
-async function brokenAtToken(ctx: SuiteContext, sent: string, make: (key: DpopKey, htu: string, extra: Partial<ProofInput>) => Promise<string>): Promise<Outcome> {
-  if (!offered(ctx)) return skip('the deployment does not advertise DPoP (dpop_signing_alg_values_supported)', { sent });
+async function brokenAtToken(
+  ctx: SuiteContext,
+  sent: string,
+  make: (key: DpopKey, htu: string, extra: Partial<ProofInput>) => Promise<string>,
+): Promise<Outcome> {
+  if (!offered(ctx))
+    return skip('the deployment does not advertise DPoP (dpop_signing_alg_values_supported)', { sent });
   const key = await newDpopKey();
   const htu = ctx.rp.discovery.token_endpoint;
   const answer = await tokenWithProof(ctx, (extra) => make(key, htu, extra));
-  const ok = !('access_token' in answer.json) && (answer.json.error === 'invalid_dpop_proof' || answer.json.error === 'invalid_request');
-  return judge(ok, { sent: `token request with a DPoP proof: ${sent}`, expected: 'HTTP 400 invalid_dpop_proof, no token', observed: describeTokenAnswer(answer) });
+  const ok =
+    !('access_token' in answer.json) &&
+    (answer.json.error === 'invalid_dpop_proof' || answer.json.error === 'invalid_request');
+  return judge(ok, {
+    sent: `token request with a DPoP proof: ${sent}`,
+    expected: 'HTTP 400 invalid_dpop_proof, no token',
+    observed: describeTokenAnswer(answer),
+  });
 }
 
 /** A DPoP-bound access token (memoized) and its key. */
 function boundToken(ctx: SuiteContext): Promise<{ key: DpopKey; token: string; answer: JsonAnswer }> {
   return ctx.memo('dpop-bound-token', async () => {
     const key = await newDpopKey();
-    const answer = await tokenWithProof(ctx, (extra) => dpopProof(key, { htm: 'POST', htu: ctx.rp.discovery.token_endpoint, ...extra }));
+    const answer = await tokenWithProof(ctx, (extra) =>
+      dpopProof(key, { htm: 'POST', htu: ctx.rp.discovery.token_endpoint, ...extra }),
+    );
     return { key, token: String(answer.json.access_token ?? ''), answer };
   });
 }
@@ -48,11 +65,19 @@ function userinfoUrl(ctx: SuiteContext): string {
   return String(ctx.rp.discovery.userinfo_endpoint);
 }
 
-async function atResource(ctx: SuiteContext, sent: string, call: (key: DpopKey, token: string) => Promise<JsonAnswer>): Promise<Outcome> {
+async function atResource(
+  ctx: SuiteContext,
+  sent: string,
+  call: (key: DpopKey, token: string) => Promise<JsonAnswer>,
+): Promise<Outcome> {
   if (!offered(ctx)) return skip('the deployment does not advertise DPoP', { sent });
   const { key, token } = await boundToken(ctx);
   const answer = await call(key, token);
-  return judge(answer.status === 401 || answer.status === 400, { sent: `UserInfo with a DPoP-bound token: ${sent}`, expected: 'HTTP 401 (invalid_token / invalid_dpop_proof)', observed: `HTTP ${answer.status}` });
+  return judge(answer.status === 401 || answer.status === 400, {
+    sent: `UserInfo with a DPoP-bound token: ${sent}`,
+    expected: 'HTTP 401 (invalid_token / invalid_dpop_proof)',
+    observed: `HTTP ${answer.status}`,
+  });
 }
 
 /** The DPoP checks. */
@@ -66,30 +91,140 @@ export const dpopChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       if (!offered(ctx)) return skip('the deployment does not advertise DPoP (dpop_signing_alg_values_supported)');
       const { key, token, answer } = await boundToken(ctx);
-      const info = token === '' ? undefined : await ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: token }) } });
-      return judge(answer.json.token_type === 'DPoP' && info?.status === 200, { sent: 'token request with a valid proof; UserInfo with DPoP scheme and a proof with ath', expected: 'token_type=DPoP; UserInfo HTTP 200', observed: `token_type=${String(answer.json.token_type)}; UserInfo HTTP ${info?.status ?? '-'}` });
+      const info =
+        token === ''
+          ? undefined
+          : await ctx.rp.userinfo(token, {
+              scheme: 'DPoP',
+              headers: { dpop: await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: token }) },
+            });
+      return judge(answer.json.token_type === 'DPoP' && info?.status === 200, {
+        sent: 'token request with a valid proof; UserInfo with DPoP scheme and a proof with ath',
+        expected: 'token_type=DPoP; UserInfo HTTP 200',
+        observed: `token_type=${String(answer.json.token_type)}; UserInfo HTTP ${info?.status ?? '-'}`,
+      });
     },
   },
-  { id: 'OIDC-DPOP-01', title: 'A proof not signed by its header key is refused', plan: 'oidc', source: SOURCE, requires: ['OIDC-DPOP-00'], run: async (ctx) => {
-    const other = await newDpopKey();
-    return brokenAtToken(ctx, 'signed by another key than its jwk', (key, htu, extra) => dpopProof(key, { htm: 'POST', htu, signWith: other.privateKey, ...extra }));
-  } },
-  { id: 'OIDC-DPOP-02', title: 'A proof with the wrong htm is refused', plan: 'oidc', source: SOURCE, requires: ['OIDC-DPOP-00'], run: (ctx) => brokenAtToken(ctx, 'htm=GET for a POST', (key, htu, extra) => dpopProof(key, { htm: 'GET', htu, ...extra })) },
-  { id: 'OIDC-DPOP-03', title: 'A proof for another URL (htu) is refused', plan: 'oidc', source: SOURCE, requires: ['OIDC-DPOP-00'], run: (ctx) => brokenAtToken(ctx, 'htu = the userinfo endpoint', (key, _htu, extra) => dpopProof(key, { htm: 'POST', htu: userinfoUrl(ctx), ...extra })) },
-  { id: 'OIDC-DPOP-04', title: 'A proof with typ JWT (not dpop+jwt) is refused', plan: 'oidc', source: SOURCE, requires: ['OIDC-DPOP-00'], run: (ctx) => brokenAtToken(ctx, 'typ=JWT', (key, htu, extra) => dpopProof(key, { htm: 'POST', htu, typ: 'JWT', ...extra })) },
-  { id: 'OIDC-DPOP-05', title: 'An unsigned proof (alg none) is refused', plan: 'oidc', source: `${SOURCE}; RFC 8725 §3.1`, requires: ['OIDC-DPOP-00'], run: (ctx) => brokenAtToken(ctx, 'alg=none', async (key, htu) => unsignedProof(key, { htm: 'POST', htu })) },
-  { id: 'OIDC-DPOP-06', title: 'A proof carrying a private key in its jwk is refused', plan: 'oidc', source: `${SOURCE} (§4.2: jwk MUST NOT contain a private key)`, requires: ['OIDC-DPOP-00'], run: (ctx) => brokenAtToken(ctx, 'jwk includes d', (key, htu, extra) => dpopProof(key, { htm: 'POST', htu, jwk: key.privateJwk, ...extra })) },
-  { id: 'OIDC-DPOP-07', title: 'A proof issued an hour ago is refused', plan: 'oidc', source: `${SOURCE} (§4.3 iat window)`, requires: ['OIDC-DPOP-00'], run: (ctx) => brokenAtToken(ctx, 'iat = now − 3600 s', (key, htu, extra) => dpopProof(key, { htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) - 3600, ...extra })) },
-  { id: 'OIDC-DPOP-08', title: 'A replayed proof (same jti) is refused at the resource', plan: 'oidc', source: `${SOURCE} (§11.1 replay)`, requires: ['OIDC-DPOP-00'], run: (ctx) => atResource(ctx, 'the same proof sent twice (second answer judged)', async (key, token) => {
-    const proof = await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: token });
-    await ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: proof } });
-    return ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: proof } });
-  }) },
-  { id: 'OIDC-DPOP-09', title: 'A DPoP-bound token sent as Bearer is refused (no downgrade)', plan: 'oidc', source: `${SOURCE} (§7.1)`, requires: ['OIDC-DPOP-00'], run: (ctx) => atResource(ctx, 'Authorization: Bearer, no proof', (_key, token) => ctx.rp.userinfo(token)) },
-  { id: 'OIDC-DPOP-10', title: 'A DPoP-bound token with a proof of another key is refused', plan: 'oidc', source: `${SOURCE} (§7.1 cnf.jkt)`, requires: ['OIDC-DPOP-00'], run: (ctx) => atResource(ctx, 'proof by another key', async (_key, token) => {
-    const other = await newDpopKey();
-    return ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: await dpopProof(other, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: token }) } });
-  }) },
-  { id: 'OIDC-DPOP-11', title: 'A proof with the wrong ath is refused at the resource', plan: 'oidc', source: `${SOURCE} (§4.3 ath)`, requires: ['OIDC-DPOP-00'], run: (ctx) => atResource(ctx, 'ath of another token', async (key, token) =>
-    ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: `${token}x` }) } })) },
+  {
+    id: 'OIDC-DPOP-01',
+    title: 'A proof not signed by its header key is refused',
+    plan: 'oidc',
+    source: SOURCE,
+    requires: ['OIDC-DPOP-00'],
+    run: async (ctx) => {
+      const other = await newDpopKey();
+      return brokenAtToken(ctx, 'signed by another key than its jwk', (key, htu, extra) =>
+        dpopProof(key, { htm: 'POST', htu, signWith: other.privateKey, ...extra }),
+      );
+    },
+  },
+  {
+    id: 'OIDC-DPOP-02',
+    title: 'A proof with the wrong htm is refused',
+    plan: 'oidc',
+    source: SOURCE,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      brokenAtToken(ctx, 'htm=GET for a POST', (key, htu, extra) => dpopProof(key, { htm: 'GET', htu, ...extra })),
+  },
+  {
+    id: 'OIDC-DPOP-03',
+    title: 'A proof for another URL (htu) is refused',
+    plan: 'oidc',
+    source: SOURCE,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      brokenAtToken(ctx, 'htu = the userinfo endpoint', (key, _htu, extra) =>
+        dpopProof(key, { htm: 'POST', htu: userinfoUrl(ctx), ...extra }),
+      ),
+  },
+  {
+    id: 'OIDC-DPOP-04',
+    title: 'A proof with typ JWT (not dpop+jwt) is refused',
+    plan: 'oidc',
+    source: SOURCE,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      brokenAtToken(ctx, 'typ=JWT', (key, htu, extra) => dpopProof(key, { htm: 'POST', htu, typ: 'JWT', ...extra })),
+  },
+  {
+    id: 'OIDC-DPOP-05',
+    title: 'An unsigned proof (alg none) is refused',
+    plan: 'oidc',
+    source: `${SOURCE}; RFC 8725 §3.1`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) => brokenAtToken(ctx, 'alg=none', async (key, htu) => unsignedProof(key, { htm: 'POST', htu })),
+  },
+  {
+    id: 'OIDC-DPOP-06',
+    title: 'A proof carrying a private key in its jwk is refused',
+    plan: 'oidc',
+    source: `${SOURCE} (§4.2: jwk MUST NOT contain a private key)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      brokenAtToken(ctx, 'jwk includes d', (key, htu, extra) =>
+        dpopProof(key, { htm: 'POST', htu, jwk: key.privateJwk, ...extra }),
+      ),
+  },
+  {
+    id: 'OIDC-DPOP-07',
+    title: 'A proof issued an hour ago is refused',
+    plan: 'oidc',
+    source: `${SOURCE} (§4.3 iat window)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      brokenAtToken(ctx, 'iat = now − 3600 s', (key, htu, extra) =>
+        dpopProof(key, { htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) - 3600, ...extra }),
+      ),
+  },
+  {
+    id: 'OIDC-DPOP-08',
+    title: 'A replayed proof (same jti) is refused at the resource',
+    plan: 'oidc',
+    source: `${SOURCE} (§11.1 replay)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      atResource(ctx, 'the same proof sent twice (second answer judged)', async (key, token) => {
+        const proof = await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: token });
+        await ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: proof } });
+        return ctx.rp.userinfo(token, { scheme: 'DPoP', headers: { dpop: proof } });
+      }),
+  },
+  {
+    id: 'OIDC-DPOP-09',
+    title: 'A DPoP-bound token sent as Bearer is refused (no downgrade)',
+    plan: 'oidc',
+    source: `${SOURCE} (§7.1)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) => atResource(ctx, 'Authorization: Bearer, no proof', (_key, token) => ctx.rp.userinfo(token)),
+  },
+  {
+    id: 'OIDC-DPOP-10',
+    title: 'A DPoP-bound token with a proof of another key is refused',
+    plan: 'oidc',
+    source: `${SOURCE} (§7.1 cnf.jkt)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      atResource(ctx, 'proof by another key', async (_key, token) => {
+        const other = await newDpopKey();
+        return ctx.rp.userinfo(token, {
+          scheme: 'DPoP',
+          headers: { dpop: await dpopProof(other, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: token }) },
+        });
+      }),
+  },
+  {
+    id: 'OIDC-DPOP-11',
+    title: 'A proof with the wrong ath is refused at the resource',
+    plan: 'oidc',
+    source: `${SOURCE} (§4.3 ath)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      atResource(ctx, 'ath of another token', async (key, token) =>
+        ctx.rp.userinfo(token, {
+          scheme: 'DPoP',
+          headers: { dpop: await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: `${token}x` }) },
+        }),
+      ),
+  },
 ];

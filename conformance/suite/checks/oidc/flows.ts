@@ -22,12 +22,20 @@ export interface GoodLogin {
  *
  * @example const { claims } = await goodLogin(ctx);
  */
-export async function goodLogin(ctx: SuiteContext, authorize: Record<string, string | null> = {}, browser?: Browser): Promise<GoodLogin> {
+export async function goodLogin(
+  ctx: SuiteContext,
+  authorize: Record<string, string | null> = {},
+  browser?: Browser,
+): Promise<GoodLogin> {
   const out = await ctx.login({ authorize, ...(browser === undefined ? {} : { browser }) });
-  if (out.code === null) throw new Error(`no code: ended ${out.at === 'rp' ? `at the RP with error=${out.error}` : `on HTTP ${out.status} at ${out.url.pathname}${out.errorCode ? ` (${out.errorCode})` : ''}`}`);
+  if (out.code === null)
+    throw new Error(
+      `no code: ended ${out.at === 'rp' ? `at the RP with error=${out.error}` : `on HTTP ${out.status} at ${out.url.pathname}${out.errorCode ? ` (${out.errorCode})` : ''}`}`,
+    );
   const tokens = await ctx.rp.exchange(out.code, out.request);
   const idToken = tokens.json.id_token;
-  if (tokens.status !== 200 || typeof idToken !== 'string') throw new Error(`token endpoint answered ${tokens.status} ${JSON.stringify(tokens.json)}`);
+  if (tokens.status !== 200 || typeof idToken !== 'string')
+    throw new Error(`token endpoint answered ${tokens.status} ${JSON.stringify(tokens.json)}`);
   const { payload, header } = await ctx.rp.verifyIdToken(idToken, out.request.nonce);
   return { out, tokens, idToken, claims: payload as Record<string, unknown>, header };
 }
@@ -50,7 +58,10 @@ export function sessionBrowser(ctx: SuiteContext): Promise<{ browser: Browser; l
  *
  * @example const { code, request } = await freshCode(ctx);
  */
-export async function freshCode(ctx: SuiteContext, authorize: Record<string, string | null> = {}): Promise<{ code: string; request: AuthorizationRequest }> {
+export async function freshCode(
+  ctx: SuiteContext,
+  authorize: Record<string, string | null> = {},
+): Promise<{ code: string; request: AuthorizationRequest }> {
   const { browser } = await sessionBrowser(ctx);
   const silent = await ctx.login({ authorize: { prompt: 'none', ...authorize }, browser });
   if (silent.code !== null) return { code: silent.code, request: silent.request };
@@ -85,7 +96,9 @@ export async function firstHop(_ctx: SuiteContext, url: URL, browser = new Brows
 /** Describes a first hop for the report. */
 export function describeHop(hop: FirstHop): string {
   if (hop.location === null) return `HTTP ${hop.status} page, no redirect`;
-  const q = [...hop.params.keys()].map((k) => (['code', 'access_token', 'id_token'].includes(k) ? `${k}=…` : `${k}=${hop.params.get(k)}`)).join('&');
+  const q = [...hop.params.keys()]
+    .map((k) => (['code', 'access_token', 'id_token'].includes(k) ? `${k}=…` : `${k}=${hop.params.get(k)}`))
+    .join('&');
   return `HTTP ${hop.status} redirect to ${hop.location.origin}${hop.location.pathname}${q === '' ? '' : `?${q}`}`;
 }
 

@@ -19,8 +19,16 @@ export const formPostChecks: readonly CheckDefinition[] = [
       const { browser } = await sessionBrowser(ctx);
       const out = await ctx.login({ authorize: { response_mode: 'form_post', prompt: 'none' }, browser });
       const exchanged = out.code === null ? undefined : await ctx.rp.exchange(out.code, out.request);
-      const ok = out.responseMode === 'form_post' && out.params.get('state') === out.request.state && out.params.get('iss') === ctx.rp.discovery.issuer && exchanged?.status === 200;
-      return judge(ok, { sent: 'response_mode=form_post (prompt=none, session present)', expected: 'an auto-posting form to the redirect URI with code, state and iss; the code exchanges', observed: `${describe(out)}${exchanged === undefined ? '' : `; exchange ${describeTokenAnswer(exchanged)}`}` });
+      const ok =
+        out.responseMode === 'form_post' &&
+        out.params.get('state') === out.request.state &&
+        out.params.get('iss') === ctx.rp.discovery.issuer &&
+        exchanged?.status === 200;
+      return judge(ok, {
+        sent: 'response_mode=form_post (prompt=none, session present)',
+        expected: 'an auto-posting form to the redirect URI with code, state and iss; the code exchanges',
+        observed: `${describe(out)}${exchanged === undefined ? '' : `; exchange ${describeTokenAnswer(exchanged)}`}`,
+      });
     },
   },
   {
@@ -29,9 +37,20 @@ export const formPostChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: 'OAuth 2.0 Form Post Response Mode §2; RFC 9207 §2',
     run: async (ctx) => {
-      const out = await ctx.login({ authorize: { response_mode: 'form_post', prompt: 'none' }, browser: new Browser() });
-      const ok = out.responseMode === 'form_post' && out.error === 'login_required' && out.params.get('state') === out.request.state && out.params.get('iss') === ctx.rp.discovery.issuer;
-      return judge(ok, { sent: 'response_mode=form_post, prompt=none, no session', expected: 'an auto-posting form with error=login_required, state and iss', observed: describe(out) });
+      const out = await ctx.login({
+        authorize: { response_mode: 'form_post', prompt: 'none' },
+        browser: new Browser(),
+      });
+      const ok =
+        out.responseMode === 'form_post' &&
+        out.error === 'login_required' &&
+        out.params.get('state') === out.request.state &&
+        out.params.get('iss') === ctx.rp.discovery.issuer;
+      return judge(ok, {
+        sent: 'response_mode=form_post, prompt=none, no session',
+        expected: 'an auto-posting form with error=login_required, state and iss',
+        observed: describe(out),
+      });
     },
   },
 ];

@@ -24,7 +24,8 @@ interface LogoutLanding {
 /** Sends the end-session request, confirms on the OP's page (`logout=yes`) when asked, and reports where it ended. */
 async function endSession(ctx: SuiteContext, browser: Browser, params: Record<string, string>): Promise<LogoutLanding> {
   const plru = ctx.rp.client.postLogoutRedirectUri;
-  const atPlru = (u: URL): boolean => u.href.startsWith(plru) && u.pathname === new URL(plru).pathname && u.origin === new URL(plru).origin;
+  const atPlru = (u: URL): boolean =>
+    u.href.startsWith(plru) && u.pathname === new URL(plru).pathname && u.origin === new URL(plru).origin;
   const endpoint = new URL(String(ctx.rp.discovery.end_session_endpoint));
   for (const [k, v] of Object.entries(params)) endpoint.searchParams.set(k, v);
   let step = await browser.follow(endpoint, {}, atPlru);
@@ -37,7 +38,9 @@ async function endSession(ctx: SuiteContext, browser: Browser, params: Record<st
 }
 
 function describeLanding(l: LogoutLanding): string {
-  return l.redirected ? `redirected to the post_logout_redirect_uri${l.url.search === '' ? '' : ` with ${l.url.search}`}` : `HTTP ${l.status} at ${l.url.pathname}, no redirect`;
+  return l.redirected
+    ? `redirected to the post_logout_redirect_uri${l.url.search === '' ? '' : ` with ${l.url.search}`}`
+    : `HTTP ${l.status} at ${l.url.pathname}, no redirect`;
 }
 
 async function loggedIn(ctx: SuiteContext): Promise<{ browser: Browser; login: GoodLogin }> {
@@ -45,10 +48,18 @@ async function loggedIn(ctx: SuiteContext): Promise<{ browser: Browser; login: G
   return { browser, login: await goodLogin(ctx, {}, browser) };
 }
 
-async function mustNotRedirect(ctx: SuiteContext, sent: string, params: (login: GoodLogin) => Promise<Record<string, string>>): Promise<Outcome> {
+async function mustNotRedirect(
+  ctx: SuiteContext,
+  sent: string,
+  params: (login: GoodLogin) => Promise<Record<string, string>>,
+): Promise<Outcome> {
   const { browser, login } = await ctx.memo('logout-negative-session', () => loggedIn(ctx));
   const landing = await endSession(ctx, browser, await params(login));
-  return judge(!landing.redirected, { sent, expected: 'an error page or the OP\'s own logout page; never a redirect to the given URI', observed: describeLanding(landing) });
+  return judge(!landing.redirected, {
+    sent,
+    expected: "an error page or the OP's own logout page; never a redirect to the given URI",
+    observed: describeLanding(landing),
+  });
 }
 
 /** The RP-initiated logout checks. */
@@ -62,10 +73,21 @@ export const logoutChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const { browser, login } = await loggedIn(ctx);
       const state = 'logout-state-123';
-      const landing = await endSession(ctx, browser, { id_token_hint: login.idToken, post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri, state });
+      const landing = await endSession(ctx, browser, {
+        id_token_hint: login.idToken,
+        post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri,
+        state,
+      });
       const after = await firstHop(ctx, ctx.rp.authorization({ prompt: 'none' }).url, browser);
-      const ok = landing.redirected && landing.url.searchParams.get('state') === state && after.params.get('error') === 'login_required';
-      return judge(ok, { sent: 'end_session with id_token_hint, the registered post_logout_redirect_uri and state; then prompt=none', expected: 'redirect to the URI with the same state; then login_required', observed: `${describeLanding(landing)}; then ${describeHop(after)}` });
+      const ok =
+        landing.redirected &&
+        landing.url.searchParams.get('state') === state &&
+        after.params.get('error') === 'login_required';
+      return judge(ok, {
+        sent: 'end_session with id_token_hint, the registered post_logout_redirect_uri and state; then prompt=none',
+        expected: 'redirect to the URI with the same state; then login_required',
+        observed: `${describeLanding(landing)}; then ${describeHop(after)}`,
+      });
     },
   },
   {
@@ -74,7 +96,11 @@ export const logoutChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: `${SOURCE}; oidcc-rp-initiated-logout-bad-post-logout-redirect-uri`,
     requires: ['OIDC-BASE-00', 'OIDC-RPL-00'],
-    run: (ctx) => mustNotRedirect(ctx, 'id_token_hint + post_logout_redirect_uri=https://attacker.example/', async (login) => ({ id_token_hint: login.idToken, post_logout_redirect_uri: 'https://attacker.example/' })),
+    run: (ctx) =>
+      mustNotRedirect(ctx, 'id_token_hint + post_logout_redirect_uri=https://attacker.example/', async (login) => ({
+        id_token_hint: login.idToken,
+        post_logout_redirect_uri: 'https://attacker.example/',
+      })),
   },
   {
     id: 'OIDC-RPL-03',
@@ -82,7 +108,11 @@ export const logoutChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: `${SOURCE}; oidcc-rp-initiated-logout-query-added-to-post-logout-redirect-uri`,
     requires: ['OIDC-BASE-00', 'OIDC-RPL-00'],
-    run: (ctx) => mustNotRedirect(ctx, 'registered post_logout_redirect_uri + ?x=1', async (login) => ({ id_token_hint: login.idToken, post_logout_redirect_uri: `${ctx.rp.client.postLogoutRedirectUri}${ctx.rp.client.postLogoutRedirectUri.includes('?') ? '&' : '?'}x=1` })),
+    run: (ctx) =>
+      mustNotRedirect(ctx, 'registered post_logout_redirect_uri + ?x=1', async (login) => ({
+        id_token_hint: login.idToken,
+        post_logout_redirect_uri: `${ctx.rp.client.postLogoutRedirectUri}${ctx.rp.client.postLogoutRedirectUri.includes('?') ? '&' : '?'}x=1`,
+      })),
   },
   {
     id: 'OIDC-RPL-04',
@@ -90,7 +120,15 @@ export const logoutChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: `${SOURCE}; RFC 8725 §3.1; oidcc-rp-initiated-logout-modified-id-token-hint`,
     requires: ['OIDC-BASE-00', 'OIDC-RPL-00'],
-    run: (ctx) => mustNotRedirect(ctx, 'id_token_hint re-encoded with alg none + registered post_logout_redirect_uri', async (login) => ({ id_token_hint: unsignedJwt(decodeJwt(login.idToken)), post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri })),
+    run: (ctx) =>
+      mustNotRedirect(
+        ctx,
+        'id_token_hint re-encoded with alg none + registered post_logout_redirect_uri',
+        async (login) => ({
+          id_token_hint: unsignedJwt(decodeJwt(login.idToken)),
+          post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri,
+        }),
+      ),
   },
   {
     id: 'OIDC-RPL-05',
@@ -98,7 +136,15 @@ export const logoutChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: `${SOURCE}; oidcc-rp-initiated-logout-bad-id-token-hint`,
     requires: ['OIDC-BASE-00', 'OIDC-RPL-00'],
-    run: (ctx) => mustNotRedirect(ctx, 'id_token_hint signed by an attacker key + registered post_logout_redirect_uri', async (login) => ({ id_token_hint: await attackerJwt(ctx, decodeJwt(login.idToken)), post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri })),
+    run: (ctx) =>
+      mustNotRedirect(
+        ctx,
+        'id_token_hint signed by an attacker key + registered post_logout_redirect_uri',
+        async (login) => ({
+          id_token_hint: await attackerJwt(ctx, decodeJwt(login.idToken)),
+          post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri,
+        }),
+      ),
   },
   {
     id: 'OIDC-RPL-06',
@@ -106,11 +152,14 @@ export const logoutChecks: readonly CheckDefinition[] = [
     plan: 'oidc',
     source: `${SOURCE}; oidcc-rp-initiated-logout-no-id-token-hint`,
     requires: ['OIDC-RPL-00'],
-    run: (ctx) => mustNotRedirect(ctx, 'post_logout_redirect_uri alone', async () => ({ post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri })),
+    run: (ctx) =>
+      mustNotRedirect(ctx, 'post_logout_redirect_uri alone', async () => ({
+        post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri,
+      })),
   },
   {
     id: 'OIDC-RPL-07',
-    title: 'Logout without parameters ends the session on the OP\'s own page',
+    title: "Logout without parameters ends the session on the OP's own page",
     plan: 'oidc',
     source: `${SOURCE}; oidcc-rp-initiated-logout-no-params`,
     requires: ['OIDC-BASE-00', 'OIDC-RPL-00'],
@@ -118,7 +167,11 @@ export const logoutChecks: readonly CheckDefinition[] = [
       const { browser } = await loggedIn(ctx);
       const landing = await endSession(ctx, browser, {});
       const after = await firstHop(ctx, ctx.rp.authorization({ prompt: 'none' }).url, browser);
-      return judge(!landing.redirected && landing.status === 200 && after.params.get('error') === 'login_required', { sent: 'end_session without parameters, confirmed; then prompt=none', expected: 'the OP\'s logged-out page; then login_required', observed: `${describeLanding(landing)}; then ${describeHop(after)}` });
+      return judge(!landing.redirected && landing.status === 200 && after.params.get('error') === 'login_required', {
+        sent: 'end_session without parameters, confirmed; then prompt=none',
+        expected: "the OP's logged-out page; then login_required",
+        observed: `${describeLanding(landing)}; then ${describeHop(after)}`,
+      });
     },
   },
 ];

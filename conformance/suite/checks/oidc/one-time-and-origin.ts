@@ -16,15 +16,29 @@ const RACE = 20;
 const ATTACKER = 'attacker.invalid';
 
 /** GET `path` on the target with a forged Host (fetch cannot set Host). */
-function getWithHost(target: URL, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function getWithHost(
+  target: URL,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send({ host: target.hostname, port: target.port || undefined, path, method: 'GET', headers: { accept: 'application/json', ...headers }, servername: target.hostname }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = send(
+      {
+        host: target.hostname,
+        port: target.port || undefined,
+        path,
+        method: 'GET',
+        headers: { accept: 'application/json', ...headers },
+        servername: target.hostname,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
     req.end();
@@ -42,7 +56,13 @@ export const oneTimeAndOriginChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       // Its own login: the reuse this provokes revokes the grant, which must not be the shared session's.
       const login = await ctx.login();
-      if (login.code === null) return { verdict: 'fail', sent: 'an honest login', expected: 'a code', observed: `error=${login.error ?? login.status}` };
+      if (login.code === null)
+        return {
+          verdict: 'fail',
+          sent: 'an honest login',
+          expected: 'a code',
+          observed: `error=${login.error ?? login.status}`,
+        };
       const { code, request } = { code: login.code, request: login.request };
       const answers = await Promise.all(Array.from({ length: RACE }, () => ctx.rp.exchange(code, request)));
       const issued = answers.filter((a) => a.status === 200).length;
@@ -64,13 +84,19 @@ export const oneTimeAndOriginChecks: readonly CheckDefinition[] = [
       const path = '/.well-known/openid-configuration';
       const answers = await Promise.all([
         getWithHost(ctx.target, path, { host: ATTACKER }),
-        getWithHost(ctx.target, path, { host: ctx.target.host, 'x-forwarded-host': ATTACKER, 'x-forwarded-proto': 'https' }),
+        getWithHost(ctx.target, path, {
+          host: ctx.target.host,
+          'x-forwarded-host': ATTACKER,
+          'x-forwarded-proto': 'https',
+        }),
       ]);
       const leaks = answers.filter((a) => a.status === 200 && a.body.includes(ATTACKER));
       return judge(leaks.length === 0, {
         sent: `GET ${path} with Host: ${ATTACKER}; then with X-Forwarded-Host: ${ATTACKER}`,
         expected: "refused (e.g. 421), or a document whose URLs are the issuer's",
-        observed: answers.map((a) => `HTTP ${a.status}${a.body.includes(ATTACKER) ? ' naming the attacker host' : ''}`).join('; '),
+        observed: answers
+          .map((a) => `HTTP ${a.status}${a.body.includes(ATTACKER) ? ' naming the attacker host' : ''}`)
+          .join('; '),
       });
     },
   },
@@ -83,7 +109,10 @@ export const oneTimeAndOriginChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const url = ctx.rp.authorization().url;
       const browser = new Browser();
-      const answer = await browser.request(new URL(`${url.origin}${url.pathname}`), { method: 'POST', form: Object.fromEntries(url.searchParams) });
+      const answer = await browser.request(new URL(`${url.origin}${url.pathname}`), {
+        method: 'POST',
+        form: Object.fromEntries(url.searchParams),
+      });
       await answer.body?.cancel();
       const ok = answer.status >= 300 && answer.status < 400;
       return judge(ok, {
@@ -100,7 +129,13 @@ export const oneTimeAndOriginChecks: readonly CheckDefinition[] = [
     source: 'OpenID Connect Core §3.1.2.1 (prompt=login); SAML Core §3.4.1 (ForceAuthn)',
     requires: ['OIDC-BASE-00'],
     run: async (ctx) => {
-      if (!ctx.idp) return { verdict: 'skipped', sent: '-', expected: 'a suite IdP registered at the target', observed: 'no suite IdP (run with --idp)' };
+      if (!ctx.idp)
+        return {
+          verdict: 'skipped',
+          sent: '-',
+          expected: 'a suite IdP registered at the target',
+          observed: 'no suite IdP (run with --idp)',
+        };
       const url = ctx.rp.authorization({ prompt: 'login', idp_hint: ctx.idp.idpId }).url;
       const landing = await new Browser().follow(url);
       const post = formsIn(await landing.response.text()).find((f) => f.fields.SAMLRequest !== undefined);
@@ -108,7 +143,11 @@ export const oneTimeAndOriginChecks: readonly CheckDefinition[] = [
       return judge(request.includes('ForceAuthn="true"'), {
         sent: 'an authorization request with prompt=login and idp_hint',
         expected: 'an AuthnRequest with ForceAuthn="true"',
-        observed: post ? (request.includes('ForceAuthn="true"') ? 'ForceAuthn="true"' : 'AuthnRequest without ForceAuthn') : `no AuthnRequest form (landed on ${landing.url.pathname})`,
+        observed: post
+          ? request.includes('ForceAuthn="true"')
+            ? 'ForceAuthn="true"'
+            : 'AuthnRequest without ForceAuthn'
+          : `no AuthnRequest form (landed on ${landing.url.pathname})`,
       });
     },
   },

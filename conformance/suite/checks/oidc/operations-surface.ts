@@ -21,7 +21,11 @@ export async function operationsNotPublic(ctx: Pick<SuiteContext, 'target'>): Pr
   for (const path of OPERATIONS_PATHS) {
     const answer = await fetch(`${base}${path}`, { headers: { accept: 'application/json' }, redirect: 'manual' });
     const body = await answer.text();
-    const exposed = (answer.status >= 200 && answer.status < 300) || answer.status === 401 || body.includes('# TYPE ') || /"checks"\s*:/.test(body);
+    const exposed =
+      (answer.status >= 200 && answer.status < 300) ||
+      answer.status === 401 ||
+      body.includes('# TYPE ') ||
+      /"checks"\s*:/.test(body);
     ok &&= !exposed;
     lines.push(`${path}: HTTP ${answer.status}${exposed ? ' (served)' : ''}`);
   }

@@ -19,8 +19,16 @@ export const pkceChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const { browser } = await sessionBrowser(ctx);
       const verifier = randomValue(32);
-      const hop = await firstHop(ctx, ctx.rp.authorization({ code_challenge: verifier, code_challenge_method: 'plain', prompt: 'none' }).url, browser);
-      return judge(refusedHop(hop, ctx.rp.client.redirectUri), { sent: 'code_challenge=<verifier>, code_challenge_method=plain (session present)', expected: NO_CODE, observed: describeHop(hop) });
+      const hop = await firstHop(
+        ctx,
+        ctx.rp.authorization({ code_challenge: verifier, code_challenge_method: 'plain', prompt: 'none' }).url,
+        browser,
+      );
+      return judge(refusedHop(hop, ctx.rp.client.redirectUri), {
+        sent: 'code_challenge=<verifier>, code_challenge_method=plain (session present)',
+        expected: NO_CODE,
+        observed: describeHop(hop),
+      });
     },
   },
   {
@@ -31,8 +39,16 @@ export const pkceChecks: readonly CheckDefinition[] = [
     requires: ['OIDC-BASE-00'],
     run: async (ctx) => {
       const { browser } = await sessionBrowser(ctx);
-      const hop = await firstHop(ctx, ctx.rp.authorization({ code_challenge: null, code_challenge_method: null, prompt: 'none' }).url, browser);
-      return judge(refusedHop(hop, ctx.rp.client.redirectUri), { sent: 'no code_challenge (session present)', expected: NO_CODE, observed: describeHop(hop) });
+      const hop = await firstHop(
+        ctx,
+        ctx.rp.authorization({ code_challenge: null, code_challenge_method: null, prompt: 'none' }).url,
+        browser,
+      );
+      return judge(refusedHop(hop, ctx.rp.client.redirectUri), {
+        sent: 'no code_challenge (session present)',
+        expected: NO_CODE,
+        observed: describeHop(hop),
+      });
     },
   },
   {
@@ -44,12 +60,30 @@ export const pkceChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const { browser } = await sessionBrowser(ctx);
       const challenge = randomValue(32);
-      const hop = await firstHop(ctx, ctx.rp.authorization({ code_challenge: challenge, code_challenge_method: null, prompt: 'none' }).url, browser);
+      const hop = await firstHop(
+        ctx,
+        ctx.rp.authorization({ code_challenge: challenge, code_challenge_method: null, prompt: 'none' }).url,
+        browser,
+      );
       const sent = 'code_challenge without code_challenge_method; if a code comes, code_verifier = the challenge';
       const code = hop.params.get('code');
-      if (code === null) return judge(refusedHop(hop, ctx.rp.client.redirectUri), { sent, expected: 'refused, or the code needs S256', observed: describeHop(hop) });
-      const answer = await ctx.rp.token({ grant_type: 'authorization_code', code, redirect_uri: ctx.rp.client.redirectUri, code_verifier: challenge });
-      return judge(answer.status === 400 && answer.json.error === 'invalid_grant', { sent, expected: 'refused, or the code needs S256 (invalid_grant for the plain verifier)', observed: `code issued; exchange ${describeTokenAnswer(answer)}` });
+      if (code === null)
+        return judge(refusedHop(hop, ctx.rp.client.redirectUri), {
+          sent,
+          expected: 'refused, or the code needs S256',
+          observed: describeHop(hop),
+        });
+      const answer = await ctx.rp.token({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: ctx.rp.client.redirectUri,
+        code_verifier: challenge,
+      });
+      return judge(answer.status === 400 && answer.json.error === 'invalid_grant', {
+        sent,
+        expected: 'refused, or the code needs S256 (invalid_grant for the plain verifier)',
+        observed: `code issued; exchange ${describeTokenAnswer(answer)}`,
+      });
     },
   },
   {
@@ -60,8 +94,17 @@ export const pkceChecks: readonly CheckDefinition[] = [
     requires: ['OIDC-BASE-00'],
     run: async (ctx) => {
       const { code } = await freshCode(ctx);
-      const answer = await ctx.rp.token({ grant_type: 'authorization_code', code, redirect_uri: ctx.rp.client.redirectUri, code_verifier: randomValue(32) });
-      return judge(answer.json.error === 'invalid_grant' && !('access_token' in answer.json), { sent: 'token request with another verifier', expected: 'HTTP 400 invalid_grant', observed: describeTokenAnswer(answer) });
+      const answer = await ctx.rp.token({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: ctx.rp.client.redirectUri,
+        code_verifier: randomValue(32),
+      });
+      return judge(answer.json.error === 'invalid_grant' && !('access_token' in answer.json), {
+        sent: 'token request with another verifier',
+        expected: 'HTTP 400 invalid_grant',
+        observed: describeTokenAnswer(answer),
+      });
     },
   },
   {
@@ -72,8 +115,16 @@ export const pkceChecks: readonly CheckDefinition[] = [
     requires: ['OIDC-BASE-00'],
     run: async (ctx) => {
       const { code } = await freshCode(ctx);
-      const answer = await ctx.rp.token({ grant_type: 'authorization_code', code, redirect_uri: ctx.rp.client.redirectUri });
-      return judge(answer.status === 400 && !('access_token' in answer.json), { sent: 'token request without code_verifier', expected: 'HTTP 400 (invalid_grant / invalid_request), no token', observed: describeTokenAnswer(answer) });
+      const answer = await ctx.rp.token({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: ctx.rp.client.redirectUri,
+      });
+      return judge(answer.status === 400 && !('access_token' in answer.json), {
+        sent: 'token request without code_verifier',
+        expected: 'HTTP 400 (invalid_grant / invalid_request), no token',
+        observed: describeTokenAnswer(answer),
+      });
     },
   },
   {
@@ -85,8 +136,17 @@ export const pkceChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const short = 'short-verifier-0123456789';
       const { code } = await freshCode(ctx, { code_challenge: s256(short) });
-      const answer = await ctx.rp.token({ grant_type: 'authorization_code', code, redirect_uri: ctx.rp.client.redirectUri, code_verifier: short });
-      return judge(answer.status === 400 && !('access_token' in answer.json), { sent: `challenge = S256 of a ${short.length}-character verifier, then that verifier`, expected: 'HTTP 400, no token (or the challenge refused up front)', observed: describeTokenAnswer(answer) });
+      const answer = await ctx.rp.token({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: ctx.rp.client.redirectUri,
+        code_verifier: short,
+      });
+      return judge(answer.status === 400 && !('access_token' in answer.json), {
+        sent: `challenge = S256 of a ${short.length}-character verifier, then that verifier`,
+        expected: 'HTTP 400, no token (or the challenge refused up front)',
+        observed: describeTokenAnswer(answer),
+      });
     },
   },
 ];

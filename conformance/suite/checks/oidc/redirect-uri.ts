@@ -10,7 +10,11 @@ import { describeHop, describeTokenAnswer, firstHop, freshCode } from './flows.t
 async function notRedirected(ctx: SuiteContext, variant: (registered: URL) => string, sent: string): Promise<Outcome> {
   const bad = variant(new URL(ctx.rp.client.redirectUri));
   const hop = await firstHop(ctx, ctx.rp.authorization({ redirect_uri: bad }).url);
-  return judge(hop.location === null && hop.status >= 400 && hop.status < 500, { sent: `${sent}: redirect_uri=${bad}`, expected: 'an error page (4xx), no redirect anywhere', observed: describeHop(hop) });
+  return judge(hop.location === null && hop.status >= 400 && hop.status < 500, {
+    sent: `${sent}: redirect_uri=${bad}`,
+    expected: 'an error page (4xx), no redirect anywhere',
+    observed: describeHop(hop),
+  });
 }
 
 /** The redirect-URI checks. */
@@ -34,7 +38,12 @@ export const redirectUriChecks: readonly CheckDefinition[] = [
     title: 'A redirect_uri with an added query is refused',
     plan: 'oidc',
     source: 'RFC 9700 §2.1; oidcc-redirect-uri-query-added',
-    run: (ctx) => notRedirected(ctx, (u) => `${u.href}${u.search === '' ? '?' : '&'}next=https://attacker.example`, 'registered URI + query'),
+    run: (ctx) =>
+      notRedirected(
+        ctx,
+        (u) => `${u.href}${u.search === '' ? '?' : '&'}next=https://attacker.example`,
+        'registered URI + query',
+      ),
   },
   {
     id: 'OIDC-RU-04',
@@ -45,14 +54,23 @@ export const redirectUriChecks: readonly CheckDefinition[] = [
   },
   {
     id: 'OIDC-RU-05',
-    title: 'The token request must repeat the authorization request\'s redirect_uri',
+    title: "The token request must repeat the authorization request's redirect_uri",
     plan: 'oidc',
     source: 'RFC 6749 §4.1.3',
     requires: ['OIDC-BASE-00'],
     run: async (ctx) => {
       const { code, request } = await freshCode(ctx);
-      const answer = await ctx.rp.token({ grant_type: 'authorization_code', code, redirect_uri: `${ctx.rp.client.redirectUri}/other`, code_verifier: request.verifier });
-      return judge(answer.status === 400 && !('access_token' in answer.json), { sent: 'token request with another redirect_uri', expected: 'HTTP 400 invalid_grant, no token', observed: describeTokenAnswer(answer) });
+      const answer = await ctx.rp.token({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: `${ctx.rp.client.redirectUri}/other`,
+        code_verifier: request.verifier,
+      });
+      return judge(answer.status === 400 && !('access_token' in answer.json), {
+        sent: 'token request with another redirect_uri',
+        expected: 'HTTP 400 invalid_grant, no token',
+        observed: describeTokenAnswer(answer),
+      });
     },
   },
 ];

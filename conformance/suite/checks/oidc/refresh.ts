@@ -10,7 +10,8 @@ import { judge, skip, type CheckDefinition } from '../../types.ts';
 import { describeTokenAnswer } from './flows.ts';
 
 /** The skip reason when the target issues no refresh token to the suite's RP. */
-export const NO_REFRESH = 'the target issued no refresh_token to the suite RP (not registered for the refresh_token grant)';
+export const NO_REFRESH =
+  'the target issued no refresh_token to the suite RP (not registered for the refresh_token grant)';
 
 interface Chain {
   /** The code exchange's answer (RT1). */
@@ -44,12 +45,20 @@ export const refreshChecks: readonly CheckDefinition[] = [
       const c = await chain(ctx);
       if (typeof c === 'string') return { verdict: 'fail', sent: 'an honest login', expected: 'a code', observed: c };
       const rt = c.first.json.refresh_token;
-      if (typeof rt !== 'string' || c.second === undefined) return skip(NO_REFRESH, { sent, expected: 'a refresh_token', observed: describeTokenAnswer(c.first) });
+      if (typeof rt !== 'string' || c.second === undefined)
+        return skip(NO_REFRESH, { sent, expected: 'a refresh_token', observed: describeTokenAnswer(c.first) });
       const next = c.second;
-      return judge(next.status === 200 && typeof next.json.refresh_token === 'string' && next.json.refresh_token !== rt && typeof next.json.access_token === 'string', {
-        sent, expected: 'HTTP 200 with a new access token and a new refresh token (different from the one presented)',
-        observed: `${describeTokenAnswer(next)}${next.json.refresh_token === rt ? ' (same refresh token)' : ''}`,
-      });
+      return judge(
+        next.status === 200 &&
+          typeof next.json.refresh_token === 'string' &&
+          next.json.refresh_token !== rt &&
+          typeof next.json.access_token === 'string',
+        {
+          sent,
+          expected: 'HTTP 200 with a new access token and a new refresh token (different from the one presented)',
+          observed: `${describeTokenAnswer(next)}${next.json.refresh_token === rt ? ' (same refresh token)' : ''}`,
+        },
+      );
     },
   },
   {
@@ -63,20 +72,33 @@ export const refreshChecks: readonly CheckDefinition[] = [
       const c = await chain(ctx);
       if (typeof c === 'string') return { verdict: 'fail', sent: 'an honest login', expected: 'a code', observed: c };
       const rt1 = c.first.json.refresh_token;
-      if (typeof rt1 !== 'string' || c.second === undefined) return skip(NO_REFRESH, { sent, expected: 'a refresh_token', observed: describeTokenAnswer(c.first) });
+      if (typeof rt1 !== 'string' || c.second === undefined)
+        return skip(NO_REFRESH, { sent, expected: 'a refresh_token', observed: describeTokenAnswer(c.first) });
       const rt2 = c.second.json.refresh_token;
       const at2 = c.second.json.access_token;
       if (c.second.status !== 200 || typeof rt2 !== 'string' || typeof at2 !== 'string') {
-        return { verdict: 'fail', sent, expected: 'the first refresh to succeed', observed: describeTokenAnswer(c.second) };
+        return {
+          verdict: 'fail',
+          sent,
+          expected: 'the first refresh to succeed',
+          observed: describeTokenAnswer(c.second),
+        };
       }
       const reuse = await ctx.rp.token({ grant_type: 'refresh_token', refresh_token: rt1 });
       const current = await ctx.rp.token({ grant_type: 'refresh_token', refresh_token: rt2 });
       const info = await ctx.rp.userinfo(at2);
-      return judge(reuse.status === 400 && reuse.json.error === 'invalid_grant' && current.status === 400 && current.json.error === 'invalid_grant' && info.status === 401, {
-        sent,
-        expected: 'reuse: 400 invalid_grant; RT2: 400 invalid_grant; userinfo with AT2: 401',
-        observed: `reuse: ${describeTokenAnswer(reuse)}; RT2: ${describeTokenAnswer(current)}; userinfo: HTTP ${info.status}`,
-      });
+      return judge(
+        reuse.status === 400 &&
+          reuse.json.error === 'invalid_grant' &&
+          current.status === 400 &&
+          current.json.error === 'invalid_grant' &&
+          info.status === 401,
+        {
+          sent,
+          expected: 'reuse: 400 invalid_grant; RT2: 400 invalid_grant; userinfo with AT2: 401',
+          observed: `reuse: ${describeTokenAnswer(reuse)}; RT2: ${describeTokenAnswer(current)}; userinfo: HTTP ${info.status}`,
+        },
+      );
     },
   },
 ];

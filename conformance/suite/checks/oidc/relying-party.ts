@@ -14,15 +14,67 @@ import { goodLogin, sharedLogin } from './flows.ts';
 const BASE = 'OIDC-BASE-00';
 
 /** The IANA "Authentication Method Reference Values" registry (RFC 8176 §2). */
-const RFC8176 = new Set(['face', 'fpt', 'geo', 'hwk', 'iris', 'kba', 'mca', 'mfa', 'otp', 'pin', 'pop', 'pwd', 'rba', 'retina', 'sc', 'sms', 'swk', 'tel', 'user', 'vbm', 'wia']);
-const FRANCECONNECT_SCOPES = ['openid', 'profile', 'birth', 'identite_pivot', 'amr', 'given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'email', 'preferred_username'];
-const PERSONAL = ['given_name', 'family_name', 'birthdate', 'gender', 'birthplace', 'birthcountry', 'preferred_username', 'email'];
+const RFC8176 = new Set([
+  'face',
+  'fpt',
+  'geo',
+  'hwk',
+  'iris',
+  'kba',
+  'mca',
+  'mfa',
+  'otp',
+  'pin',
+  'pop',
+  'pwd',
+  'rba',
+  'retina',
+  'sc',
+  'sms',
+  'swk',
+  'tel',
+  'user',
+  'vbm',
+  'wia',
+]);
+const FRANCECONNECT_SCOPES = [
+  'openid',
+  'profile',
+  'birth',
+  'identite_pivot',
+  'amr',
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'email',
+  'preferred_username',
+];
+const PERSONAL = [
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'preferred_username',
+  'email',
+];
 const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 /** An authorization request with a redirect URI the client never registered, read as a browser does. */
-async function refusedPage(url: URL): Promise<{ status: number; requestId: string | null; html: string; type: string }> {
+async function refusedPage(
+  url: URL,
+): Promise<{ status: number; requestId: string | null; html: string; type: string }> {
   const response = await new Browser().request(url, { headers: { accept: HTML_ACCEPT } });
-  return { status: response.status, requestId: response.headers.get('x-request-id'), html: await response.text(), type: response.headers.get('content-type') ?? '' };
+  return {
+    status: response.status,
+    requestId: response.headers.get('x-request-id'),
+    html: await response.text(),
+    type: response.headers.get('content-type') ?? '',
+  };
 }
 
 /** The checks of the relying-party integration group. */
@@ -35,31 +87,47 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
     requires: [BASE],
     run: async (ctx) => {
       const alternate = ctx.rp.client.alternateRedirectUri;
-      if (alternate === undefined) return skip('the suite client has no second redirect URI on another host (--alternate-redirect-uri): register one under a sector_identifier_uri to run this check');
+      if (alternate === undefined)
+        return skip(
+          'the suite client has no second redirect URI on another host (--alternate-redirect-uri): register one under a sector_identifier_uri to run this check',
+        );
       if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id): no login can be driven');
       const { claims } = await sharedLogin(ctx);
       const other = new SuiteRp({ ...ctx.rp.client, redirectUri: alternate }, ctx.rp.discovery);
       const out = await runLogin(other, idpParty(ctx.idp));
-      if (out.code === null) return judge(false, { sent: `login through ${alternate}`, expected: 'a code (the sector document lists both redirect URIs)', observed: describe(out) });
+      if (out.code === null)
+        return judge(false, {
+          sent: `login through ${alternate}`,
+          expected: 'a code (the sector document lists both redirect URIs)',
+          observed: describe(out),
+        });
       const tokens = await other.exchange(out.code, out.request);
       const { payload } = await other.verifyIdToken(String(tokens.json.id_token), out.request.nonce);
-      return judge(payload.sub === claims.sub, { sent: `the same person logs in through ${ctx.rp.client.redirectUri} and ${alternate}`, expected: 'the same sub (one sector: the host of the sector_identifier_uri)', observed: payload.sub === claims.sub ? 'same sub' : 'different subs' });
+      return judge(payload.sub === claims.sub, {
+        sent: `the same person logs in through ${ctx.rp.client.redirectUri} and ${alternate}`,
+        expected: 'the same sub (one sector: the host of the sector_identifier_uri)',
+        observed: payload.sub === claims.sub ? 'same sub' : 'different subs',
+      });
     },
   },
   {
     id: 'OIDC-RPI-02',
-    title: 'An error page shows a reference that matches the response\'s X-Request-Id',
+    title: "An error page shows a reference that matches the response's X-Request-Id",
     plan: 'oidc',
     source: 'issue #13 item 2 (support needs a reference a person can read out)',
     run: async (ctx) => {
       const page = await refusedPage(ctx.rp.authorization({ redirect_uri: 'https://unregistered.invalid/cb' }).url);
       const ok = page.status >= 400 && page.requestId !== null && page.html.includes(page.requestId);
-      return judge(ok, { sent: 'authorization request with an unregistered redirect_uri, Accept: text/html', expected: 'an HTML error page that shows the X-Request-Id value', observed: `HTTP ${page.status}, X-Request-Id ${page.requestId ?? 'absent'}, ${page.requestId !== null && page.html.includes(page.requestId) ? 'shown' : 'not shown'} on the page` });
+      return judge(ok, {
+        sent: 'authorization request with an unregistered redirect_uri, Accept: text/html',
+        expected: 'an HTML error page that shows the X-Request-Id value',
+        observed: `HTTP ${page.status}, X-Request-Id ${page.requestId ?? 'absent'}, ${page.requestId !== null && page.html.includes(page.requestId) ? 'shown' : 'not shown'} on the page`,
+      });
     },
   },
   {
     id: 'OIDC-RPI-03',
-    title: 'An error page for a known RP links back to that RP\'s registered site, never to the URI sent',
+    title: "An error page for a known RP links back to that RP's registered site, never to the URI sent",
     plan: 'oidc',
     source: 'issue #13 item 2 (no dead ends); RFC 9700 §4.11 (open redirectors)',
     run: async (ctx) => {
@@ -67,18 +135,26 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
       const page = await refusedPage(ctx.rp.authorization({ redirect_uri: 'https://unregistered.invalid/cb' }).url);
       const linksBack = page.html.includes(`href="${registered}/"`);
       const echoes = page.html.includes('unregistered.invalid');
-      return judge(linksBack && !echoes, { sent: 'authorization request of the suite client with an unregistered redirect_uri', expected: `a link to ${registered}/ and no trace of the URI sent`, observed: `${linksBack ? 'links back' : 'no link back'}; ${echoes ? 'echoes the unregistered URI' : 'does not echo it'}` });
+      return judge(linksBack && !echoes, {
+        sent: 'authorization request of the suite client with an unregistered redirect_uri',
+        expected: `a link to ${registered}/ and no trace of the URI sent`,
+        observed: `${linksBack ? 'links back' : 'no link back'}; ${echoes ? 'echoes the unregistered URI' : 'does not echo it'}`,
+      });
     },
   },
   {
     id: 'OIDC-RPI-04',
-    title: 'Discovery announces FranceConnect\'s scopes',
+    title: "Discovery announces FranceConnect's scopes",
     plan: 'oidc',
     source: 'FranceConnect partner documentation (scopes); OpenID Connect Discovery §3',
     run: async (ctx) => {
       const supported = (ctx.rp.discovery.scopes_supported ?? []) as string[];
       const missing = FRANCECONNECT_SCOPES.filter((s) => !supported.includes(s));
-      return judge(missing.length === 0, { sent: 'GET discovery', expected: `scopes_supported ⊇ ${FRANCECONNECT_SCOPES.join(' ')}`, observed: missing.length === 0 ? 'all announced' : `missing ${missing.join(' ')}` });
+      return judge(missing.length === 0, {
+        sent: 'GET discovery',
+        expected: `scopes_supported ⊇ ${FRANCECONNECT_SCOPES.join(' ')}`,
+        observed: missing.length === 0 ? 'all announced' : `missing ${missing.join(' ')}`,
+      });
     },
   },
   {
@@ -90,7 +166,11 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const { claims } = await goodLogin(ctx, { scope: 'openid given_name' });
       const released = PERSONAL.filter((c) => c in claims);
-      return judge(released.length === 1 && released[0] === 'given_name', { sent: 'login with scope=openid given_name', expected: 'given_name and no other personal claim', observed: `personal claims: ${released.join(', ') || 'none'}` });
+      return judge(released.length === 1 && released[0] === 'given_name', {
+        sent: 'login with scope=openid given_name',
+        expected: 'given_name and no other personal claim',
+        observed: `personal claims: ${released.join(', ') || 'none'}`,
+      });
     },
   },
   {
@@ -102,7 +182,11 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
     run: async (ctx) => {
       const { tokens } = await goodLogin(ctx, { scope: 'openid conformance_unknown_scope' });
       const scope = String(tokens.json.scope ?? '');
-      return judge(!scope.split(' ').includes('conformance_unknown_scope'), { sent: 'login with scope=openid conformance_unknown_scope', expected: 'a code and tokens; the unknown scope absent from the granted scope', observed: `granted scope "${scope}"` });
+      return judge(!scope.split(' ').includes('conformance_unknown_scope'), {
+        sent: 'login with scope=openid conformance_unknown_scope',
+        expected: 'a code and tokens; the unknown scope absent from the granted scope',
+        observed: `granted scope "${scope}"`,
+      });
     },
   },
   {
@@ -116,7 +200,11 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
       const amr = claims.amr;
       const values = Array.isArray(amr) ? amr.map(String) : [];
       const foreign = values.filter((v) => !RFC8176.has(v));
-      return judge(values.length > 0 && foreign.length === 0, { sent: 'the positive control\'s ID token', expected: 'a non-empty amr of registered values', observed: Array.isArray(amr) ? `amr=${JSON.stringify(amr)}` : 'no amr' });
+      return judge(values.length > 0 && foreign.length === 0, {
+        sent: "the positive control's ID token",
+        expected: 'a non-empty amr of registered values',
+        observed: Array.isArray(amr) ? `amr=${JSON.stringify(amr)}` : 'no amr',
+      });
     },
   },
   {
@@ -128,7 +216,10 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
       const d = ctx.rp.discovery as Record<string, unknown>;
       const form = { 'content-type': 'application/x-www-form-urlencoded', accept: HTML_ACCEPT };
       const probes: Array<[string, RequestInit]> = [
-        ['token_endpoint', { method: 'POST', headers: form, body: 'grant_type=authorization_code&code=conformance-invalid' }],
+        [
+          'token_endpoint',
+          { method: 'POST', headers: form, body: 'grant_type=authorization_code&code=conformance-invalid' },
+        ],
         ['introspection_endpoint', { method: 'POST', headers: form, body: 'token=conformance-invalid' }],
         ['revocation_endpoint', { method: 'POST', headers: form, body: 'token=conformance-invalid' }],
         ['pushed_authorization_request_endpoint', { method: 'POST', headers: form, body: 'response_type=code' }],
@@ -149,9 +240,15 @@ export const relyingPartyChecks: readonly CheckDefinition[] = [
         }
         const good = response.status >= 400 && /^application\/json/.test(type) && typeof error === 'string';
         ok &&= good;
-        seen.push(`${name.replace(/_endpoint$/, '')}: HTTP ${response.status} ${type.split(';')[0] || '(no type)'}${typeof error === 'string' ? ` error=${error}` : ''}`);
+        seen.push(
+          `${name.replace(/_endpoint$/, '')}: HTTP ${response.status} ${type.split(';')[0] || '(no type)'}${typeof error === 'string' ? ` error=${error}` : ''}`,
+        );
       }
-      return judge(ok && seen.length > 0, { sent: 'an invalid request to each OAuth endpoint of discovery, Accept: text/html', expected: 'HTTP 4xx, application/json, an error member', observed: seen.join('; ') || 'no endpoint in discovery' });
+      return judge(ok && seen.length > 0, {
+        sent: 'an invalid request to each OAuth endpoint of discovery, Accept: text/html',
+        expected: 'HTTP 4xx, application/json, an error member',
+        observed: seen.join('; ') || 'no endpoint in discovery',
+      });
     },
   },
 ];

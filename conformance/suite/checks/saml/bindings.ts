@@ -39,7 +39,10 @@ function redirectBinding(ctx: SuiteContext, tamper: boolean) {
     let search = query(encode(xml));
     if (tamper) {
       const signed = `${search}&SigAlg=${encodeURIComponent(RSA_SHA256)}`;
-      const signature = createSign('sha256').update(signed).sign(ctx.idp?.keys.privateKeyPem ?? '').toString('base64');
+      const signature = createSign('sha256')
+        .update(signed)
+        .sign(ctx.idp?.keys.privateKeyPem ?? '')
+        .toString('base64');
       search = `${query(encode(forged(xml)))}&SigAlg=${encodeURIComponent(RSA_SHA256)}&Signature=${encodeURIComponent(signature)}`;
     }
     const url = new URL(form.action, base);
@@ -54,8 +57,9 @@ export const bindingChecks: readonly CheckDefinition[] = [
   refusal({
     id: 'HTTP-04',
     title: 'The ACS does not take a Response over the HTTP-Redirect binding (GET)',
-    source: 'SAML 2.0 Profiles §4.1.4.5 (Response by HTTP-POST or Artifact only); security-conformance.md §3.1 step 1 (HTTP-04)',
-    sent: 'the IdP\'s honest Response, DEFLATE-encoded in the query of a GET to the ACS (with its RelayState)',
+    source:
+      'SAML 2.0 Profiles §4.1.4.5 (Response by HTTP-POST or Artifact only); security-conformance.md §3.1 step 1 (HTTP-04)',
+    sent: "the IdP's honest Response, DEFLATE-encoded in the query of a GET to the ACS (with its RelayState)",
     reference: 'HTTP 404/405 (POST only)',
     input: (ctx) => ({ post: redirectBinding(ctx, false) }),
   }),

@@ -9,7 +9,8 @@ import type { CheckDefinition } from '../../types.ts';
 import { refusal, resign } from './refusal.ts';
 
 const CORE = 'SAML 2.0 core';
-const afterAudience = (extra: string) => (xml: string) => xml.replace('</saml:AudienceRestriction>', `</saml:AudienceRestriction>${extra}`);
+const afterAudience = (extra: string) => (xml: string) =>
+  xml.replace('</saml:AudienceRestriction>', `</saml:AudienceRestriction>${extra}`);
 
 /** The condition and NameID-format checks. */
 export const conditionChecks: readonly CheckDefinition[] = [
@@ -19,7 +20,14 @@ export const conditionChecks: readonly CheckDefinition[] = [
     source: `${CORE} §2.5.1 (Indeterminate is not Valid)`,
     sent: 'Conditions + <saml:Condition xsi:type="x:Weekday"/>, re-signed by the genuine IdP key',
     reference: 'SAML_SCHEMA_INVALID',
-    input: (ctx) => ({ mutate: resign(ctx, afterAudience('<saml:Condition xmlns:x="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="x:Weekday"/>')) }),
+    input: (ctx) => ({
+      mutate: resign(
+        ctx,
+        afterAudience(
+          '<saml:Condition xmlns:x="urn:x" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="x:Weekday"/>',
+        ),
+      ),
+    }),
   }),
   refusal({
     id: 'SAML-CND-02',
@@ -35,7 +43,14 @@ export const conditionChecks: readonly CheckDefinition[] = [
     source: `${CORE} §2.5.1.6`,
     sent: 'Conditions + <saml:ProxyRestriction Count="1"><saml:Audience>https://other-rp.example</saml:Audience></saml:ProxyRestriction>, re-signed',
     reference: 'UPSTREAM_AUDIENCE_EXCLUDES_RP',
-    input: (ctx) => ({ mutate: resign(ctx, afterAudience('<saml:ProxyRestriction Count="1"><saml:Audience>https://other-rp.example</saml:Audience></saml:ProxyRestriction>')) }),
+    input: (ctx) => ({
+      mutate: resign(
+        ctx,
+        afterAudience(
+          '<saml:ProxyRestriction Count="1"><saml:Audience>https://other-rp.example</saml:Audience></saml:ProxyRestriction>',
+        ),
+      ),
+    }),
   }),
   refusal({
     id: 'SAML-NID-02',

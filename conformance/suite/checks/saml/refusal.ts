@@ -50,7 +50,11 @@ export function refusal(spec: RefusalSpec): CheckDefinition {
  *
  * @example mutate: resign(ctx, (xml) => xml.replace('bearer', 'holder-of-key'))
  */
-export function resign(ctx: SuiteContext, change: (xml: string) => string, options: Partial<SignOptions> = {}): (xml: string) => string {
+export function resign(
+  ctx: SuiteContext,
+  change: (xml: string) => string,
+  options: Partial<SignOptions> = {},
+): (xml: string) => string {
   return (xml) => {
     const doc = parseXml(xml);
     const { response, assertion } = responseParts(doc);

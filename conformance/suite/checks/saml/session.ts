@@ -50,7 +50,7 @@ export const sessionChecks: readonly CheckDefinition[] = [
     id: 'SAML-IRT-02',
     title: 'A Response to another pending request (mismatched InResponseTo) is refused',
     source: 'SAML 2.0 profiles §4.1.4.3; security-conformance.md SAML-IRT-02',
-    sent: 'two logins in one browser; the Response to the second is posted with the first login\'s RelayState',
+    sent: "two logins in one browser; the Response to the second is posted with the first login's RelayState",
     reference: 'SAML_INRESPONSETO_MISMATCH',
     input: async (ctx) => {
       const browser = new Browser();
@@ -63,7 +63,7 @@ export const sessionChecks: readonly CheckDefinition[] = [
     id: 'SAML-IRT-03',
     title: 'A Response posted from another browser session is refused',
     source: 'security-conformance.md SAML-IRT-03 (login CSRF / session swap)',
-    sent: 'the victim\'s Response (and RelayState) posted from the attacker\'s browser, which has its own pending login',
+    sent: "the victim's Response (and RelayState) posted from the attacker's browser, which has its own pending login",
     reference: 'SAML_INRESPONSETO_SESSION_MISMATCH',
     input: (ctx) => ({
       post: async (form: Form, _victim: Browser, base: URL) => {

@@ -29,7 +29,10 @@ async function commentedDigest(ctx: SuiteContext, xml: string): Promise<string> 
   const evil = replaceNameId(xml, evilNameId);
   const probe = signSamlElement(stripAll(evil), { key: await ctx.attacker(), target: 'assertion' });
   const forged = /<ds:DigestValue>([^<]+)<\/ds:DigestValue>/.exec(probe)?.[1] ?? '';
-  return evil.replace(/<ds:DigestValue>([^<]+)<\/ds:DigestValue>/, `<ds:DigestValue><!--${forged}-->$1</ds:DigestValue>`);
+  return evil.replace(
+    /<ds:DigestValue>([^<]+)<\/ds:DigestValue>/,
+    `<ds:DigestValue><!--${forged}-->$1</ds:DigestValue>`,
+  );
 }
 
 /** The signature checks. */
@@ -48,7 +51,14 @@ export const signatureChecks: readonly CheckDefinition[] = [
     source: 'XML-DSig core §3.2; security-conformance.md SAML-SIG-02',
     sent: 'the SignatureValue replaced by another valid-looking base64 value',
     reference: 'SAML_SIGNATURE_INVALID',
-    input: () => ({ mutate: (xml) => xml.replace(/(<ds:SignatureValue>)([^<]+)(<\/ds:SignatureValue>)/, (_m, a: string, v: string, b: string) => `${a}${Buffer.from(Buffer.from(v, 'base64').map((x) => x ^ 0x5a)).toString('base64')}${b}`) }),
+    input: () => ({
+      mutate: (xml) =>
+        xml.replace(
+          /(<ds:SignatureValue>)([^<]+)(<\/ds:SignatureValue>)/,
+          (_m, a: string, v: string, b: string) =>
+            `${a}${Buffer.from(Buffer.from(v, 'base64').map((x) => x ^ 0x5a)).toString('base64')}${b}`,
+        ),
+    }),
   }),
   refusal({
     id: 'SAML-SIG-03',
@@ -64,11 +74,14 @@ export const signatureChecks: readonly CheckDefinition[] = [
     source: 'XML-DSig core §3.2.1 (reference validation)',
     sent: 'given_name changed from the signed value to "Mallory"',
     reference: 'SAML_SIGNATURE_INVALID',
-    input: () => ({ mutate: (xml) => xml.replace(/(<saml:Attribute Name="given_name"[^>]*><saml:AttributeValue[^>]*>)[^<]*/, '$1Mallory') }),
+    input: () => ({
+      mutate: (xml) =>
+        xml.replace(/(<saml:Attribute Name="given_name"[^>]*><saml:AttributeValue[^>]*>)[^<]*/, '$1Mallory'),
+    }),
   }),
   refusal({
     id: 'SAML-SIG-05',
-    title: 'KeyInfo substitution: an attacker\'s inline certificate is not trusted',
+    title: "KeyInfo substitution: an attacker's inline certificate is not trusted",
     source: 'CVE-2024-32962 (GHSA-2xp3-57p7-qf4v); security-conformance.md SAML-SIG-05',
     sent: `Assertion (NameID ${evilNameId}) re-signed by an attacker key, its self-signed certificate inline in KeyInfo`,
     reference: 'SAML_SIGNATURE_UNTRUSTED_KEY',
@@ -95,7 +108,7 @@ export const signatureChecks: readonly CheckDefinition[] = [
   }),
   refusal({
     id: 'SAML-SIG-10',
-    title: 'HMAC signature keyed with the IdP\'s public certificate is refused',
+    title: "HMAC signature keyed with the IdP's public certificate is refused",
     source: 'GHSA-c27r-x354-4m68 (xml-crypto < 2.0.0); RFC 8725 §2.1 (key confusion)',
     sent: `Assertion (NameID ${evilNameId}) "signed" with hmac-sha1 keyed by the IdP certificate PEM`,
     reference: 'SAML_ALG_NOT_ALLOWED',
@@ -115,7 +128,12 @@ export const signatureChecks: readonly CheckDefinition[] = [
     source: 'xml-crypto issue #586; security-conformance.md SAML-C14N-03',
     sent: 'the Assertion signed by the genuine key with exc-c14n#WithComments',
     reference: 'SAML_TRANSFORM_NOT_ALLOWED',
-    input: (ctx) => ({ mutate: resign(ctx, (x) => x, { canonicalization: ALG.excC14nWithComments, transforms: [ALG.enveloped, ALG.excC14nWithComments] }) }),
+    input: (ctx) => ({
+      mutate: resign(ctx, (x) => x, {
+        canonicalization: ALG.excC14nWithComments,
+        transforms: [ALG.enveloped, ALG.excC14nWithComments],
+      }),
+    }),
   }),
   refusal({
     id: 'SAML-C14N-04',
@@ -137,14 +155,28 @@ export const signatureChecks: readonly CheckDefinition[] = [
       const sent = `NameID "${victim}<!---->.attacker.example" signed by the genuine key (exc-c14n drops the comment)`;
       const expected = `${NO_CODE}; or a sub different from the one of NameID ${victim}`;
       const victimLogin = await ctx.login({ overrides: { nameId: victim } });
-      const victimTokens = victimLogin.code === null ? undefined : await ctx.rp.exchange(victimLogin.code, victimLogin.request);
-      const victimSub = typeof victimTokens?.json.id_token === 'string' ? (await ctx.rp.verifyIdToken(victimTokens.json.id_token)).payload.sub : undefined;
-      const attack = await ctx.login({ overrides: { nameId: `${victim}.attacker.example` }, mutate: resign(ctx, (x) => x.replace(`>${victim}.attacker.example<`, `>${victim}<!---->.attacker.example<`)) });
+      const victimTokens =
+        victimLogin.code === null ? undefined : await ctx.rp.exchange(victimLogin.code, victimLogin.request);
+      const victimSub =
+        typeof victimTokens?.json.id_token === 'string'
+          ? (await ctx.rp.verifyIdToken(victimTokens.json.id_token)).payload.sub
+          : undefined;
+      const attack = await ctx.login({
+        overrides: { nameId: `${victim}.attacker.example` },
+        mutate: resign(ctx, (x) => x.replace(`>${victim}.attacker.example<`, `>${victim}<!---->.attacker.example<`)),
+      });
       if (refusedWithoutCode(attack, ctx.target)) return judge(true, { sent, expected, observed: describe(attack) });
       if (attack.code === null) return judge(false, { sent, expected, observed: describe(attack) });
       const tokens = await ctx.rp.exchange(attack.code, attack.request);
-      const sub = typeof tokens.json.id_token === 'string' ? (await ctx.rp.verifyIdToken(tokens.json.id_token)).payload.sub : undefined;
-      return judge(victimSub !== undefined && sub !== undefined && sub !== victimSub, { sent, expected, observed: `${describe(attack)}; sub ${sub === victimSub ? 'EQUALS the victim\'s' : 'differs from the victim\'s'}` });
+      const sub =
+        typeof tokens.json.id_token === 'string'
+          ? (await ctx.rp.verifyIdToken(tokens.json.id_token)).payload.sub
+          : undefined;
+      return judge(victimSub !== undefined && sub !== undefined && sub !== victimSub, {
+        sent,
+        expected,
+        observed: `${describe(attack)}; sub ${sub === victimSub ? "EQUALS the victim's" : "differs from the victim's"}`,
+      });
     },
   },
 ];

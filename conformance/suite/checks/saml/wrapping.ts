@@ -5,7 +5,15 @@
  * Each must end without a code.
  */
 import { wrapSignature, xswNeedsSignedResponse, XSW_VARIANTS, evilNameId } from '../../../saml-idp/hostile/wrap.ts';
-import { NS, child, descendants, evilClone, parseXml, responseParts, serialize } from '../../../saml-idp/hostile/dom.ts';
+import {
+  NS,
+  child,
+  descendants,
+  evilClone,
+  parseXml,
+  responseParts,
+  serialize,
+} from '../../../saml-idp/hostile/dom.ts';
 import type { CheckDefinition } from '../../types.ts';
 import { refusal } from './refusal.ts';
 
@@ -16,7 +24,7 @@ const shapes: Record<(typeof XSW_VARIANTS)[number], string> = {
   XSW4: 'the signed Assertion nested inside an evil Assertion',
   XSW5: 'evil Assertion carries the Signature; the original (unsigned copy) appended to the Response',
   XSW6: 'evil Assertion carries the Signature; the original inside the Signature',
-  XSW7: 'samlp:Extensions holding an evil Assertion with the signed Assertion\'s ID',
+  XSW7: "samlp:Extensions holding an evil Assertion with the signed Assertion's ID",
   XSW8: 'evil Assertion carries the Signature; the original inside ds:Object',
   XSW9: 'decoy second Signature repeating the SignatureValue, evil Assertion in its ds:Object',
 };
@@ -25,7 +33,10 @@ const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) =>
   refusal({
     id: `SAML-XSW-0${i + 1}`,
     title: `Signature wrapping ${variant} is refused`,
-    source: i < 8 ? 'Somorovsky et al., USENIX Security 2012; SAML Raider XSWHelpers; CVE-2017-1000452' : 'OneUptime #2981; xml-crypto src/enveloped-signature.ts',
+    source:
+      i < 8
+        ? 'Somorovsky et al., USENIX Security 2012; SAML Raider XSWHelpers; CVE-2017-1000452'
+        : 'OneUptime #2981; xml-crypto src/enveloped-signature.ts',
     sent: `${shapes[variant]} (NameID ${evilNameId})`,
     reference: variant === 'XSW7' ? 'SAML_DUPLICATE_ID' : 'SAML_SIGNATURE_WRAPPING',
     input: () => ({
@@ -65,7 +76,9 @@ export const wrappingChecks: readonly CheckDefinition[] = [
     source: 'CVE-2022-39299; CVE-2022-39353; CVE-2021-21366',
     sent: 'the signed Response followed by a second, evil samlp:Response root',
     reference: 'SAML_MALFORMED_XML',
-    input: () => ({ mutate: (xml) => `${xml}${xml.replace(/<saml:NameID([^>]*)>[^<]*</, `<saml:NameID$1>${evilNameId}<`)}` }),
+    input: () => ({
+      mutate: (xml) => `${xml}${xml.replace(/<saml:NameID([^>]*)>[^<]*</, `<saml:NameID$1>${evilNameId}<`)}`,
+    }),
   }),
   refusal({
     id: 'SAML-XSW-14',
@@ -73,6 +86,8 @@ export const wrappingChecks: readonly CheckDefinition[] = [
     source: 'CVE-2025-25291; CVE-2025-25292',
     sent: 'DOCTYPE with an internal subset and a comment/CDATA trick before the signed Response',
     reference: 'SAML_DTD_FORBIDDEN',
-    input: () => ({ mutate: (xml) => `<!DOCTYPE x [ <!ATTLIST x y CDATA "<!--"> ]>${xml.replace(/^<\?xml[^>]*>/, '')}` }),
+    input: () => ({
+      mutate: (xml) => `<!DOCTYPE x [ <!ATTLIST x y CDATA "<!--"> ]>${xml.replace(/^<\?xml[^>]*>/, '')}`,
+    }),
   }),
 ];

@@ -23,7 +23,10 @@ export const xmlChecks: readonly CheckDefinition[] = [
     source: 'CWE-611; security-conformance.md SAML-XML-01',
     sent: 'DOCTYPE declaring SYSTEM "file:///etc/passwd", used in NameID',
     reference: 'SAML_DTD_FORBIDDEN',
-    input: () => ({ mutate: (xml) => `<!DOCTYPE samlp:Response [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>${withoutDecl(xml).replace(/(<saml:NameID[^>]*>)[^<]*/, '$1&xxe;')}` }),
+    input: () => ({
+      mutate: (xml) =>
+        `<!DOCTYPE samlp:Response [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>${withoutDecl(xml).replace(/(<saml:NameID[^>]*>)[^<]*/, '$1&xxe;')}`,
+    }),
   }),
   refusal({
     id: 'SAML-XML-02',
@@ -40,8 +43,14 @@ export const xmlChecks: readonly CheckDefinition[] = [
     sent: 'nested entity declarations expanding to 10^9 characters',
     reference: 'SAML_DTD_FORBIDDEN',
     input: () => {
-      const entities = ['<!ENTITY l0 "lol">', ...Array.from({ length: 9 }, (_v, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`)].join('');
-      return { mutate: (xml) => `<!DOCTYPE samlp:Response [${entities}]>${withoutDecl(xml).replace(/(<saml:NameID[^>]*>)[^<]*/, '$1&l9;')}` };
+      const entities = [
+        '<!ENTITY l0 "lol">',
+        ...Array.from({ length: 9 }, (_v, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`),
+      ].join('');
+      return {
+        mutate: (xml) =>
+          `<!DOCTYPE samlp:Response [${entities}]>${withoutDecl(xml).replace(/(<saml:NameID[^>]*>)[^<]*/, '$1&l9;')}`,
+      };
     },
   }),
   refusal({
@@ -51,7 +60,11 @@ export const xmlChecks: readonly CheckDefinition[] = [
     sent: '20 000 nested elements inside samlp:Extensions',
     reference: 'SAML_MALFORMED_XML',
     input: () => ({
-      mutate: (xml) => xml.replace(/(<\/saml:Issuer>)/, `$1<samlp:Extensions>${'<x>'.repeat(20_000)}${'</x>'.repeat(20_000)}</samlp:Extensions>`),
+      mutate: (xml) =>
+        xml.replace(
+          /(<\/saml:Issuer>)/,
+          `$1<samlp:Extensions>${'<x>'.repeat(20_000)}${'</x>'.repeat(20_000)}</samlp:Extensions>`,
+        ),
     }),
   }),
   refusal({
@@ -76,13 +89,15 @@ export const xmlChecks: readonly CheckDefinition[] = [
     source: 'security-conformance.md SAML-XML-06 (inflate cap); CWE-409',
     sent: 'SAMLResponse = base64(raw deflate of 50 MiB of "<"), HTTP-Redirect encoding over POST',
     reference: 'SAML_MALFORMED_XML',
-    input: () => ({ mutateForm: (f) => setResponse(f, deflateRawSync(Buffer.alloc(50 * 1024 * 1024, '<')).toString('base64')) }),
+    input: () => ({
+      mutateForm: (f) => setResponse(f, deflateRawSync(Buffer.alloc(50 * 1024 * 1024, '<')).toString('base64')),
+    }),
   }),
   refusal({
     id: 'SAML-XML-09',
     title: 'A deflate bomb over the HTTP-Redirect binding (GET) is refused',
     source: 'SAML 2.0 bindings §3.4.4.1; CWE-409',
-    sent: 'GET ACS?SAMLResponse=<deflated 50 MiB>&RelayState=<the login\'s>',
+    sent: "GET ACS?SAMLResponse=<deflated 50 MiB>&RelayState=<the login's>",
     reference: 'HTTP 4xx',
     input: () => ({
       post: (form, browser, base) => {
