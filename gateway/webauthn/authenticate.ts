@@ -5,6 +5,7 @@
  * {@link MAX_ATTEMPTS} refusals the login fails (`WEBAUTHN_ATTEMPTS_EXHAUSTED`) and the RP gets
  * access_denied. A verified assertion finishes the login with `amr` `hwk` (level 3) or `user` + `mfa` (level 2).
  */
+import { requestLanguage } from '../http/language.ts';
 import type { Context } from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { GatewayError } from '../errors.ts';
@@ -55,19 +56,45 @@ async function render(
   ctx.status = error ? 400 : 200;
   ctx.type = 'html';
   const key = pending.level === 3;
+  const lang = requestLanguage(ctx);
+  const w = STEP_UP_WORDS[lang];
   ctx.body = ceremonyPage({
     ceremony: 'authenticate',
     action: `/interaction/${encodeURIComponent(uid)}/webauthn/authenticate`,
-    title: 'Confirm it is you',
-    intro: key
-      ? 'For your protection, this sign-in needs your security key. Insert or tap it when asked.'
-      : 'For your protection, this sign-in needs your device to confirm it is you (fingerprint, face or PIN).',
+    title: w.title,
+    explanation: w.why,
+    intro: key ? w.introKey : w.introDevice,
     notice: keysNotice(all.filter((c) => c.level >= 2)),
-    button: key ? 'Use my security key' : 'Confirm with this device',
+    button: key ? w.buttonKey : w.buttonDevice,
+    lang,
     options,
     ...(error ? { error } : {}),
   });
 }
+
+/**
+ * The WebAuthn step-up explains itself, in French and English (issue #13 item 9), like the page before a
+ * step-up at the IdP (interaction/step-up-page.ts): why, in words a citizen understands, never a score or a
+ * detection detail.
+ */
+const STEP_UP_WORDS = {
+  fr: {
+    title: 'Confirmez que c’est bien vous',
+    why: 'Pour protéger votre compte, ce service demande une vérification supplémentaire, par exemple lors d’une connexion depuis un nouvel appareil ou pour une opération importante. Ce n’est pas un refus.',
+    introKey: 'Cette connexion demande votre clé de sécurité : insérez-la ou touchez-la quand on vous le demande.',
+    introDevice: 'Cette connexion demande à votre appareil de confirmer que c’est vous (empreinte, visage ou code).',
+    buttonKey: 'Utiliser ma clé de sécurité',
+    buttonDevice: 'Confirmer avec cet appareil',
+  },
+  en: {
+    title: 'Confirm it is you',
+    why: 'To protect your account, this service asks for an extra check, for example when you sign in from a new device or for an important operation. It is not a refusal.',
+    introKey: 'For your protection, this sign-in needs your security key. Insert or tap it when asked.',
+    introDevice: 'For your protection, this sign-in needs your device to confirm it is you (fingerprint, face or PIN).',
+    buttonKey: 'Use my security key',
+    buttonDevice: 'Confirm with this device',
+  },
+} as const;
 
 export async function authenticationPage(ctx: Context, services: Services, uid: string): Promise<void> {
   const { pending } = await context(ctx, services, uid);

@@ -39,6 +39,10 @@ export interface CeremonyPage {
   notice?: string;
   button: string;
   options: unknown;
+  /** Why this is asked, in words a citizen understands (the step-up explains itself: issue #13 item 9). */
+  explanation?: string;
+  /** The page's language (default `en`). */
+  lang?: 'fr' | 'en';
   /** A stable error code from the previous attempt, shown to the person. */
   error?: string;
   hidden?: Record<string, string>;
@@ -55,12 +59,13 @@ export function ceremonyPage(p: CeremonyPage): string {
   return page(
     p.title,
     `<h1>${escapeHtml(p.title)}</h1>
-${error}<p>${escapeHtml(p.intro)}</p>
+${error}${p.explanation ? `<p id="webauthn-why">${escapeHtml(p.explanation)}</p>\n` : ''}<p>${escapeHtml(p.intro)}</p>
 ${p.notice ? `<p id="webauthn-keys">${escapeHtml(p.notice)}</p>\n` : ''}<form method="post" action="${escapeHtml(p.action)}" id="webauthn" data-ceremony="${p.ceremony}">${hidden}<input type="hidden" name="response" value="">
 <button type="button" id="webauthn-start">${escapeHtml(p.button)}</button></form>
 <p id="webauthn-status" role="status"></p>
 <script type="application/json" id="webauthn-options">${dataBlock(p.options)}</script>
 <script>${WEBAUTHN_SCRIPT}</script>`,
+    p.lang ?? 'en',
   );
 }
 
