@@ -19,6 +19,7 @@ import type { Context } from 'koa';
 import { errorSpec, type OAuthError } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
 import { finish } from '../completion/finish-login.ts';
 import { startUpstream } from './start-upstream.ts';
 import { endUnmet } from './eligible-idps.ts';
@@ -52,7 +53,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
   if (review) {
     const record = await services.flow.get(uid);
     if (review.status === 'approved' && record?.state === 'MANUAL_REVIEW') {
-      const held = await services.fraud.reviews.takeOutcome(uid);
+      const held = await services.logins.takeSealed<LoginOutcome>('review:outcome', uid);
       if (held?.status !== 'verified')
         throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
       // approved at the level the review stood for; the authentication was fresh when the review began
@@ -123,19 +124,17 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
       });
       await services.flow.transition(uid, 'MANUAL_REVIEW', { component: 'review', requestId });
       const login = await services.logins.load(uid);
+      await services.logins.holdSealed('review:outcome', uid, outcome, REVIEW_TIMEOUT_SECONDS + 120);
       // a flag by the review threshold (RISK_REVIEW) carries no level: it is riskier than level 3, so it counts as 3
-      await services.fraud.reviews.enqueue(
-        {
-          loginId: uid,
-          clientId: login?.clientId ?? String(details.params.client_id),
-          idp: outcome.idp,
-          accountId: outcome.accountId,
-          score: outcome.fraudScore,
-          reasons: decision.reasons,
-          level: decision.level ?? 3,
-        },
-        outcome,
-      );
+      await services.fraud.reviews.enqueue({
+        loginId: uid,
+        clientId: login?.clientId ?? String(details.params.client_id),
+        idp: outcome.idp,
+        accountId: outcome.accountId,
+        score: outcome.fraudScore,
+        reasons: decision.reasons,
+        level: decision.level ?? 3,
+      });
       await services.fraud
         .refused(uid)
         .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));

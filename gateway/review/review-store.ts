@@ -1,5 +1,6 @@
 /**
- * The manual-review queue (PostgreSQL `review_queue`; the verified outcome waits in Redis meanwhile).
+ * The manual-review queue (PostgreSQL `review_queue`; the verified outcome waits sealed in Redis meanwhile,
+ * `LoginContextStore.holdSealed`).
  *
  * - FLAGGED → MANUAL_REVIEW enqueues the login with its score and reasons and a deadline (900 s, the
  *   state's timeout); the person's browser waits on a page that polls;
@@ -12,11 +13,9 @@
  *   its deadline reads as `expired`;
  * - every step writes an audit record (component `review`).
  */
-import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
-import type { LoginOutcome } from '../session/login-context.ts';
 
 export type ReviewStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
@@ -74,34 +73,23 @@ export const REVIEW_TIMEOUT_SECONDS = 900;
 
 export class ReviewStore {
   readonly #pool: Pool;
-  readonly #redis: Redis;
   readonly #audit: AuditLog;
 
-  constructor(pool: Pool, redis: Redis, audit: AuditLog) {
+  constructor(pool: Pool, audit: AuditLog) {
     this.#pool = pool;
-    this.#redis = redis;
     this.#audit = audit;
   }
 
-  /** Puts a login in the queue and keeps its verified outcome until it is decided. */
-  async enqueue(
-    item: {
-      loginId: string;
-      clientId: string;
-      idp: string;
-      accountId: string;
-      score: number;
-      reasons: string[];
-      level: number;
-    },
-    outcome: LoginOutcome,
-  ): Promise<void> {
-    await this.#redis.set(
-      `review:outcome:${item.loginId}`,
-      JSON.stringify(outcome),
-      'EX',
-      REVIEW_TIMEOUT_SECONDS + 120,
-    );
+  /** Puts a login in the queue (its verified outcome is held sealed by the caller first: `LoginContextStore.holdSealed`). */
+  async enqueue(item: {
+    loginId: string;
+    clientId: string;
+    idp: string;
+    accountId: string;
+    score: number;
+    reasons: string[];
+    level: number;
+  }): Promise<void> {
     await this.#pool.query(
       `insert into review_queue (login_id, client_id, idp, account_id, score, reasons, deadline, level)
        values ($1, $2, $3, $4, $5, $6::jsonb, now() + make_interval(secs => $7), $8) on conflict (login_id) do nothing`,
@@ -202,11 +190,5 @@ export class ReviewStore {
       `update review_queue set status = 'expired', decided_at = now() where login_id = $1 and status = 'pending'`,
       [loginId],
     );
-  }
-
-  /** Takes the held outcome (once) after an approval. */
-  async takeOutcome(loginId: string): Promise<LoginOutcome | null> {
-    const raw = (await this.#redis.getdel(`review:outcome:${loginId}`)) as string | null;
-    return raw ? (JSON.parse(raw) as LoginOutcome) : null;
   }
 }

@@ -48,6 +48,10 @@ export interface RecordSealer {
 
 const outcomeRecord = (loginId: string) => Buffer.from(`login-outcome\0${loginId}`);
 
+/** The other sealed values of a login, by their Redis key prefix. */
+export type SealedName = 'webauthn:pending' | 'review:outcome';
+const sealedRecord = (name: SealedName, loginId: string) => Buffer.from(`${name}\0${loginId}`);
+
 export class LoginContextStore {
   readonly #redis: Redis;
   readonly #ttl: number;
@@ -79,6 +83,35 @@ export class LoginContextStore {
     return raw
       ? (JSON.parse((await this.#sealer.open(outcomeRecord(loginId), raw)).toString('utf8')) as LoginOutcome)
       : null;
+  }
+
+  /**
+   * Keeps another value of one login sealed like the outcome (the pending WebAuthn step-up, the outcome held
+   * during a manual review): each names the person, so none is kept in clear. `name` is the Redis key prefix
+   * and part of the record key, so a value moved to another name or login does not open.
+   */
+  async holdSealed(name: SealedName, loginId: string, value: unknown, ttlSeconds: number): Promise<void> {
+    const { sealed } = await this.#sealer.seal(sealedRecord(name, loginId), Buffer.from(JSON.stringify(value)));
+    await this.#redis.set(`${name}:${loginId}`, sealed, 'EX', ttlSeconds);
+  }
+
+  /** Reads a value kept by {@link holdSealed}, leaving it in place. */
+  async peekSealed<T>(name: SealedName, loginId: string): Promise<T | null> {
+    return this.#openSealed<T>(name, loginId, await this.#redis.get(`${name}:${loginId}`));
+  }
+
+  /** Reads and deletes a value kept by {@link holdSealed}: the one caller that gets it acts on it. */
+  async takeSealed<T>(name: SealedName, loginId: string): Promise<T | null> {
+    return this.#openSealed<T>(name, loginId, (await this.#redis.getdel(`${name}:${loginId}`)) as string | null);
+  }
+
+  async dropSealed(name: SealedName, loginId: string): Promise<void> {
+    await this.#redis.del(`${name}:${loginId}`);
+  }
+
+  async #openSealed<T>(name: SealedName, loginId: string, raw: string | null): Promise<T | null> {
+    if (!raw) return null;
+    return JSON.parse((await this.#sealer.open(sealedRecord(name, loginId), raw)).toString('utf8')) as T;
   }
 
   /** RelayState → login, so the single ACS knows which adapter and login a response belongs to. */

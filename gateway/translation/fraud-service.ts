@@ -70,7 +70,7 @@ export class FraudService {
     this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl);
     this.rba = new RbaStore(o.redis, o.pool, (err) => o.logger.warn({ err }, 'rba write-behind failed'));
     this.reprocess = new ReprocessQueue(o.pool);
-    this.reviews = new ReviewStore(o.pool, o.redis, o.audit);
+    this.reviews = new ReviewStore(o.pool, o.audit);
     this.resolver = o.resolver ?? prefixResolver;
     const { stages, correlation } = buildStages({
       redis: o.redis,

@@ -18,7 +18,7 @@ import { levelPolicyOf, satisfies } from './credential-levels.ts';
 import { CredentialStore } from './credential-store.ts';
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
-import { FRESH_LOGIN_SECONDS, grantEnrolment, pendingKey, webauthnAmr, type PendingStepUp } from './step-up.ts';
+import { FRESH_LOGIN_SECONDS, grantEnrolment, webauthnAmr, type PendingStepUp } from './step-up.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
 export const MAX_ATTEMPTS = 3;
@@ -27,9 +27,9 @@ const FORM_LIMIT = 64 * 1024;
 async function context(ctx: Context, services: Services, uid: string) {
   const details = await services.holder.provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
-  const raw = await services.redis.get(pendingKey(uid));
-  if (!raw) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
-  return { details, pending: JSON.parse(raw) as PendingStepUp };
+  const pending = await services.logins.peekSealed<PendingStepUp>('webauthn:pending', uid);
+  if (!pending) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
+  return { details, pending };
 }
 
 async function render(
@@ -114,7 +114,7 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
     const attempts = await services.redis.incr(`webauthn:attempts:${uid}`);
     await services.redis.expire(`webauthn:attempts:${uid}`, 600);
     if (attempts < MAX_ATTEMPTS) return render(ctx, services, uid, pending, error.code);
-    await services.redis.del(pendingKey(uid));
+    await services.logins.dropSealed('webauthn:pending', uid);
     await services.flow.transition(uid, 'FAILED', {
       component: 'webauthn',
       errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED',
@@ -131,7 +131,7 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
     );
     return;
   }
-  const taken = (await services.redis.getdel(pendingKey(uid))) as string | null;
+  const taken = await services.logins.takeSealed<PendingStepUp>('webauthn:pending', uid);
   if (!taken) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
   const { outcome, level } = pending;
   await services.flow.transition(uid, 'FRAUD_CHECK', {

@@ -46,7 +46,6 @@ export const FRESH_LOGIN_SECONDS = 600;
 /** The pending step-up lives as long as AUTHENTICATING may last. */
 const PENDING_TTL_SECONDS = 600;
 
-export const pendingKey = (uid: string) => `webauthn:pending:${uid}`;
 export const enrolmentKey = (uid: string) => `webauthn:enrol:${uid}`;
 
 /** The level a decision asks WebAuthn for, or `null` when WebAuthn cannot answer it. */
@@ -75,7 +74,7 @@ export async function offerWebAuthn(
   const level = webauthnLevelOf(outcome.decision);
   if (level === null || !(await hasCredentialFor(services, outcome.accountId, level))) return false;
   const pending: PendingStepUp = { level, outcome };
-  await services.redis.set(pendingKey(uid), JSON.stringify(pending), 'EX', PENDING_TTL_SECONDS);
+  await services.logins.holdSealed('webauthn:pending', uid, pending, PENDING_TTL_SECONDS);
   await services.flow.transition(uid, 'AUTHENTICATING', {
     component: 'webauthn',
     requestId: ctx.state.requestId as string,

@@ -7,27 +7,28 @@
 import test from 'ava';
 import { AuditLog } from '../../gateway/audit/audit-log.ts';
 import { GatewayError } from '../../gateway/errors.ts';
-import type { LoginOutcome } from '../../gateway/session/login-context.ts';
 import { ReviewStore } from '../../gateway/review/review-store.ts';
 import { createPool } from '../../gateway/store/postgres.ts';
-import { createRedis } from '../../gateway/store/redis.ts';
-import { freshDatabase, redisPrefix, redisUrl } from '../helpers/services.ts';
+import { freshDatabase } from '../helpers/services.ts';
 
 const pool = createPool(await freshDatabase());
-const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
-const reviews = new ReviewStore(pool, redis, new AuditLog(pool));
+const reviews = new ReviewStore(pool, new AuditLog(pool));
 test.after.always(async () => {
-  await redis.quit();
   await pool.end();
 });
 
 let n = 0;
 async function queued(level: number): Promise<string> {
   const loginId = `login-${level}-${(n += 1)}`;
-  await reviews.enqueue(
-    { loginId, clientId: 'rp', idp: 'idp', accountId: 'acct', score: 0.9, reasons: ['RISK_REVIEW'], level },
-    {} as LoginOutcome,
-  );
+  await reviews.enqueue({
+    loginId,
+    clientId: 'rp',
+    idp: 'idp',
+    accountId: 'acct',
+    score: 0.9,
+    reasons: ['RISK_REVIEW'],
+    level,
+  });
   return loginId;
 }
 const codeOf = (result: PromiseSettledResult<unknown>) =>

@@ -28,13 +28,15 @@ const OUTCOME: LoginOutcome = {
   },
 } as unknown as LoginOutcome;
 
+// one token per file: a token made after this process opened the PKCS#11 module is seen only once all are closed
+const sealing = await sessionCipher();
+test.after.always(() => sealing.close());
+
 test('the login outcome is sealed in Redis, opens only for its login, and is taken once', async (t) => {
   const prefix = redisPrefix();
   const redis = createRedis({ url: redisUrl(), keyPrefix: prefix });
   const raw = new Redis(redisUrl());
-  const sealing = await sessionCipher();
   t.teardown(async () => {
-    await sealing.close();
     raw.disconnect();
     await redis.quit();
   });
@@ -51,3 +53,32 @@ test('the login outcome is sealed in Redis, opens only for its login, and is tak
   t.deepEqual(await logins.takeOutcome('login-a'), OUTCOME);
   t.is(await logins.takeOutcome('login-a'), null);
 });
+
+for (const name of ['review:outcome', 'webauthn:pending'] as const)
+  test(`the outcome held as ${name} is sealed too, opens only under its name and login, and is taken once`, async (t) => {
+    const prefix = redisPrefix();
+    const redis = createRedis({ url: redisUrl(), keyPrefix: prefix });
+    const raw = new Redis(redisUrl());
+    t.teardown(async () => {
+      raw.disconnect();
+      await redis.quit();
+    });
+    const logins = new LoginContextStore(redis, 600, sealing.cipher);
+    const held = { level: 2, outcome: OUTCOME };
+    await logins.holdSealed(name, 'login-a', held, 900);
+    const stored = (await raw.get(`${prefix}${name}:login-a`))!;
+    t.regex(stored, /^s1\.\d+\./);
+    for (const clear of ['Jean Pierre', '1962-11-03', 'Martin', 'acc-1']) t.false(stored.includes(clear), clear);
+    t.true((await raw.ttl(`${prefix}${name}:login-a`)) > 600, 'kept as long as asked');
+
+    // moved to another login or another name, it does not open
+    await raw.set(`${prefix}${name}:login-b`, stored);
+    await t.throwsAsync(() => logins.peekSealed(name, 'login-b'), { code: 'HSM_DECRYPT_FAILED' });
+    const other = name === 'review:outcome' ? 'webauthn:pending' : 'review:outcome';
+    await raw.set(`${prefix}${other}:login-a`, stored);
+    await t.throwsAsync(() => logins.peekSealed(other, 'login-a'), { code: 'HSM_DECRYPT_FAILED' });
+
+    t.deepEqual(await logins.peekSealed(name, 'login-a'), held, 'a peek leaves it');
+    t.deepEqual(await logins.takeSealed(name, 'login-a'), held);
+    t.is(await logins.takeSealed(name, 'login-a'), null);
+  });
