@@ -4,7 +4,7 @@
  * - every connection says who it is (`application_name`, visible in `pg_stat_activity`);
  * - no statement runs forever: a server-side `statement_timeout`, a client-side `query_timeout` just above it
  *   (a partitioned network must not hang a login), a bound on waiting for a connection;
- * - an error on an idle connection is reported, never a process crash (pg emits it on the pool).
+ * - an error on a connection, idle or checked out, is reported, never a process crash.
  */
 import pg from 'pg';
 import type { Pool } from 'pg';
@@ -56,6 +56,11 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   });
   const onError = options.onError ?? (() => undefined);
   pool.on('error', onError);
+  // pg emits 'error' on a client whose connection ends unexpectedly (a PostgreSQL restart) while it is checked
+  // out — holding an advisory lock, in a transaction, waiting on the HSM between two queries. The pool listens
+  // only to idle clients; unheard, that event was an uncaught exception that ended the whole process. The
+  // query in flight fails on its own and the pool drops the broken client on release.
+  pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
 
