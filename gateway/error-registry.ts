@@ -322,6 +322,13 @@ export const GATEWAY_ERRORS = {
     en: 'The service is unavailable at the moment; please try again later.',
   },
   AUDIT_UNAVAILABLE: { status: 503, oauth: null, audit: 'error', ...OURS },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    oauth: 'temporarily_unavailable',
+    audit: 'error',
+    fr: 'Le service est indisponible pour le moment ; réessayez dans quelques instants.',
+    en: 'The service is unavailable at the moment; please try again in a moment.',
+  },
   AUDIT_INVALID_RECORD: { status: 500, oauth: null, audit: 'error', ...OURS },
   MIGRATION_BAD_NAME: { status: 500, oauth: null, audit: 'error', ...OURS },
   MIGRATION_FAILED: { status: 500, oauth: null, audit: 'error', ...OURS },

@@ -11,6 +11,7 @@ import { AdapterError } from '../../adapters/contract.ts';
 import { errorSpec, type ErrorCode } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { HsmError } from '../../hsm/errors.ts';
+import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
 import { escapeHtml, page } from './html.ts';
 import { requestLanguage } from './language.ts';
 
@@ -34,6 +35,8 @@ const PAGE = {
 
 /** How long a client is asked to wait when the HSM sheds load (a pool wait is bounded by seconds). */
 const HSM_BUSY_RETRY_AFTER_SECONDS = 2;
+/** A PostgreSQL restart or failover takes seconds. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 interface Mapped {
   code: ErrorCode;
@@ -49,6 +52,9 @@ function mapped(error: unknown): Mapped {
   // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500
   if (error instanceof HsmError && error.code === 'HSM_BUSY')
     return { code: 'HSM_BUSY', status: 503, description: 'The service is busy.', detail: error.detail };
+  // PostgreSQL restarting or failing over: a shed request (503 + Retry-After), not a fault of ours (issue #15)
+  if (isDatabaseUnavailable(error))
+    return { code: 'DATABASE_UNAVAILABLE', status: 503, description: 'The service is unavailable.', detail: undefined };
   if (error instanceof AdapterError)
     return { code: error.code, status: errorSpec(error.code).status, description: error.message, detail: error.detail };
   return { code: 'INTERNAL', status: 500, description: '', detail: undefined };
@@ -79,6 +85,7 @@ function render(ctx: Context, logger: Logger, error: unknown): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   if (raised === 'HSM_BUSY') ctx.set('Retry-After', String(HSM_BUSY_RETRY_AFTER_SECONDS));
+  if (raised === 'DATABASE_UNAVAILABLE') ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
   if (ctx.accepts('html', 'json') === 'json') {
     ctx.body = {
       error: code,
