@@ -316,6 +316,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       wiring.start({
         fraud: services.fraud,
         provider: () => holder.provider,
+        sessions,
         auditSigner: () => keys.activeSigner('audit'),
       }),
     );
