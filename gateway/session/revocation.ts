@@ -43,7 +43,7 @@ export class SessionRevoker {
   readonly #feed: RevocationFeed;
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #metrics: SessionMetrics;
-  readonly #listeners: Array<(records: readonly StoredRecord[]) => Promise<void>> = [];
+  readonly #listeners: Array<(records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>> = [];
 
   constructor(deps: {
     store: SessionStore;
@@ -57,8 +57,8 @@ export class SessionRevoker {
     this.#metrics = deps.metrics;
   }
 
-  /** Called with the sessions each revocation ended (not for `invalidateTokens`: the session goes on). */
-  onRevoked(listener: (records: readonly StoredRecord[]) => Promise<void>): void {
+  /** Called with the sessions each revocation ended and who ended them (not for `invalidateTokens`: the session goes on). */
+  onRevoked(listener: (records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>): void {
     this.#listeners.push(listener);
   }
 
@@ -135,7 +135,7 @@ export class SessionRevoker {
       details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
     });
     if (revoke && records.length > 0)
-      for (const listener of this.#listeners) await listener(records).catch(() => undefined);
+      for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
     return { id, sessions: records.length, propagated };
   }
 

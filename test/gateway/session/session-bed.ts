@@ -35,7 +35,11 @@ export interface SessionBed {
 }
 
 export async function startSessionBed(
-  options: { rpBackchannelLogoutUri?: string; bootOptions?: BootOptions } = {},
+  options: {
+    rpBackchannelLogoutUri?: string;
+    rpSsf?: { endpoint: string; events: string[] };
+    bootOptions?: BootOptions;
+  } = {},
 ): Promise<SessionBed> {
   const { bootOptions, ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
