@@ -193,7 +193,9 @@ export const logoutChecks: readonly CheckDefinition[] = [
       const introspection = ctx.rp.discovery.introspection_endpoint;
       const active =
         typeof introspection === 'string' ? (await ctx.rp.introspect(token)).json.active : 'no introspection endpoint';
-      return judge(before.status === 200 && landing.redirected && after.status === 401 && active === false, {
+      // a target without introspection is judged on UserInfo alone (the observation says so)
+      const inactive = active === false || active === 'no introspection endpoint';
+      return judge(before.status === 200 && landing.redirected && after.status === 401 && inactive, {
         sent: 'UserInfo with the access token; end_session (confirmed); UserInfo and introspection with the same token',
         expected: 'UserInfo 200 before; after the logout UserInfo 401 and introspection active: false',
         observed: `UserInfo ${before.status} before; ${describeLanding(landing)}; UserInfo ${after.status} after; introspection active: ${String(active)}`,
