@@ -16,6 +16,7 @@
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, ACS, completion, SP metadata
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
+ * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
  * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
  * 6. provider         — oidc-provider (current generation): discovery, /authorize, /token, /jwks, ...
@@ -30,6 +31,7 @@ import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
 import { riskRoutes } from './api/fraud-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
+import { ssfConfigurationRoute } from './oidc/shared-signals/ssf-configuration.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
 import { sectorGate } from './oidc/sector-gate.ts';
 import { webauthnRoutes } from './webauthn/routes.ts';
@@ -66,6 +68,7 @@ export function createApp(services: Services): Koa {
   app.use(webauthnRoutes(services));
   app.use(interactionRoutes(services));
   app.use(jwksRoute(() => services.keys));
+  app.use(ssfConfigurationRoute(services.config.issuer));
   app.use(authorizationPost());
   app.use(sectorGate(services.sectors));
   app.use(services.holder.middleware());

@@ -28,6 +28,8 @@ import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import type { RefreshPolicyDeps } from './oidc/refresh-policy.ts';
 import { BackchannelLogout } from './oidc/backchannel-logout.ts';
+import { PushDelivery } from './oidc/shared-signals/push-delivery.ts';
+import { initiatingEntityOf, SignalTransmitter } from './oidc/shared-signals/transmitter.ts';
 import { ruleFor } from './policy/policy-set.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
 import { routeLibraryNotices } from './oidc/library-notices.ts';
@@ -231,9 +233,18 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       onChange: () => rebuild(),
     });
     closers.push(() => lifecycle.close());
+    // Shared Signals: CAEP events to the RPs that registered a receiver (oidc/shared-signals/)
+    const signals = new SignalTransmitter({
+      issuer: config.issuer,
+      clients: config.clients,
+      keys,
+      pairwiseSalt: config.secrets.pairwiseSalt,
+      delivery: new PushDelivery({ audit, registry: metrics.registry }),
+    });
     const observe = (provider: Provider) => {
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
       observeIgnoredScopes(provider, logger);
+      signals.install(provider, (err) => logger.warn({ err }, 'shared signals not sent'));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
     const refresh: RefreshPolicyDeps = {
@@ -271,14 +282,21 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       }),
     );
     rebuild = () => void holder.rebuild();
-    // every revoked session's RPs are told over the back channel (oidc/backchannel-logout.ts)
-    sessions.revoker.onRevoked(async (records) => {
+    // every revoked session's RPs are told over the back channel (oidc/backchannel-logout.ts) and, when
+    // they registered a receiver, with a CAEP session-revoked SET (oidc/shared-signals/)
+    sessions.revoker.onRevoked(async (records, { actor }) => {
       for (const record of records) {
         const loaded = await sessions.store.load<{ accountId?: unknown; authorizations?: unknown }>(
           'Session',
           record.recordKey,
         );
-        if (loaded) await backchannel.sessionEnded(holder.provider, loaded.payload);
+        if (loaded)
+          await Promise.all([
+            backchannel.sessionEnded(holder.provider, loaded.payload),
+            signals
+              .sessionRevoked(holder.provider, loaded.payload, initiatingEntityOf(actor))
+              .catch((err: unknown) => logger.warn({ err }, 'shared signals not sent')),
+          ]);
       }
     });
     const scheduler = new RotationScheduler({
@@ -316,6 +334,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       wiring.start({
         fraud: services.fraud,
         provider: () => holder.provider,
+        sessions,
         auditSigner: () => keys.activeSigner('audit'),
       }),
     );

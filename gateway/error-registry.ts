@@ -288,6 +288,12 @@ export const GATEWAY_ERRORS = {
     fr: 'Cet opérateur n’a pas le rôle requis.',
     en: 'This operator does not hold the role this needs.',
   },
+  // the admin revocation API (admin/revocation-routes.ts)
+  REVOCATION_SCOPE_UNKNOWN: { status: 400, oauth: null, audit: 'refused', ...INVALID },
+  REVOCATION_VALUE_INVALID: { status: 400, oauth: null, audit: 'refused', ...INVALID },
+  REVOCATION_REASON_REQUIRED: { status: 400, oauth: null, audit: 'refused', ...INVALID },
+  // the durable write of a revocation already announced to every instance failed (retried in the background)
+  REVOCATION_NOT_DURABLE: { status: 503, oauth: null, audit: 'error', ...OURS },
   REVIEW_SAME_OPERATOR: {
     status: 409,
     oauth: null,

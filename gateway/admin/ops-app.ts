@@ -10,8 +10,9 @@
  * 5. /metrics                 — Prometheus text; an operator with the `metrics` role (in a cluster worker:
  *                               all workers' metrics, aggregated by the primary, cluster-metrics.ts)
  * 6. /admin/idps[/:id]        — IdP status (what the IdP CLI shows); an operator with the `admin` role
- * 7. /admin/*                 — the review API and risk counters; per-route roles (admin-routes.ts)
- * 8. anything else            — 404
+ * 7. /admin/revocations       — session revocation (revocation-routes.ts); an operator with the `revoker` role
+ * 8. /admin/*                 — the review API and risk counters; per-route roles (admin-routes.ts)
+ * 9. anything else            — 404
  */
 import Koa from 'koa';
 import { errorHandler } from '../http/error-handler.ts';
@@ -23,6 +24,7 @@ import type { IdpStatus } from '../../adapters/metadata/monitor.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { idpRoutes } from './idp-routes.ts';
 import { metricsRoute } from './metrics-route.ts';
+import { revocationRoutes } from './revocation-routes.ts';
 import { operatorsOf } from './operator-auth.ts';
 
 /** `idpStatus`: this instance's metadata monitor's view of every IdP. */
@@ -41,6 +43,7 @@ export function createOpsApp(services: Services, idpStatus: () => readonly IdpSt
   app.use(readinessRoute(services));
   app.use(metricsRoute(clusterAwareMetrics(services.metrics.registry), operators)); // in a cluster worker: every worker's, aggregated by the primary
   app.use(idpRoutes(idpStatus, operators));
+  app.use(revocationRoutes(services.sessions.revoker, operators, services.audit));
   app.use(adminRoutes(services, operators));
   return app;
 }

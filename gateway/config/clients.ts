@@ -9,6 +9,7 @@ import { array, boolean, join, object, oneOf, onlyKeys, optionalString, secret, 
 import { ACR_VALUES, type Acr } from '../translate/acr.ts';
 import { GRANT_TYPES, type ClientEntry, type GrantType } from './types.ts';
 import { SCOPES } from '../translate/scope-claims.ts';
+import { parseSsf } from './ssf.ts';
 
 const KEYS = [
   'client_id',
@@ -27,6 +28,7 @@ const KEYS = [
   'grant_types',
   'backchannel_logout_uri',
   'backchannel_logout_session_required',
+  'ssf',
 ] as const;
 const COMPATIBILITY_KEYS = ['errorResponseIss'] as const;
 
@@ -106,6 +108,8 @@ export function parseClients(raw: unknown, path: string, env: NodeJS.ProcessEnv)
       if (new URL(client.backchannel_logout_uri).hash !== '')
         throw new ConfigError(join(at, 'backchannel_logout_uri'), 'must not have a fragment');
     }
+    // Shared Signals: CAEP events pushed to the RP's receiver (config/ssf.ts)
+    if (c.ssf !== undefined) client.ssf = parseSsf(c.ssf, join(at, 'ssf'));
     if (c.minimum_acr !== undefined) client.minimum_acr = oneOf(c, 'minimum_acr', at, ACR_VALUES);
     if (method === 'private_key_jwt') {
       const jwksUri = optionalString(c, 'jwks_uri', at);

@@ -7,7 +7,8 @@
  *   that is not loopback needs `acknowledgeNonLoopback: true`;
  * - `operators[]`: `{ name, token, roles }` — `token` is a secret reference (`{ "env" }` / `{ "file" }`,
  *   ≥ 32 characters) kept only as its SHA-256; `roles` ⊆ `admin` (IdP status), `metrics` (`/metrics`),
- *   `reviewer` (the manual-review queue). At least one operator when enabled; names and tokens distinct;
+ *   `reviewer` (the manual-review queue), `revoker` (session revocation, `/admin/revocations`). At least
+ *   one operator when enabled; names and tokens distinct;
  * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review.
  *
  * `GW_ADMIN_TOKEN` and `GW_METRICS_ALLOW` (loopback-gated, shared token) are refused (retired-env.ts).
@@ -17,8 +18,8 @@ import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, onlyKeys, secret, string, type Obj } from './check.ts';
 
-export type OperatorRole = 'admin' | 'metrics' | 'reviewer';
-export const OPERATOR_ROLES: readonly OperatorRole[] = ['admin', 'metrics', 'reviewer'];
+export type OperatorRole = 'admin' | 'metrics' | 'reviewer' | 'revoker';
+export const OPERATOR_ROLES: readonly OperatorRole[] = ['admin', 'metrics', 'reviewer', 'revoker'];
 
 export interface OperatorEntry {
   name: string;

@@ -1,4 +1,5 @@
 /** The validated configuration every part of the gateway receives. Produced only by `loadConfig`. */
+import type { SsfReceiver } from './ssf.ts';
 import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { WebAuthnConfig } from './webauthn.ts';
@@ -77,6 +78,8 @@ export interface ClientEntry {
   backchannel_logout_uri?: string;
   /** Whether logout tokens carry `sid` (default true). */
   backchannel_logout_session_required: boolean;
+  /** Shared Signals: the RP's CAEP receiver (push, RFC 8935) and the events it wants (config/ssf.ts). */
+  ssf?: SsfReceiver;
 }
 
 export interface GatewayConfig {

@@ -4,8 +4,8 @@
  * - `enqueue` persists the login's signals in PostgreSQL (`risk_reprocess`): a restart loses nothing;
  * - the worker takes pending rows (`for update skip locked`: any number of instances), runs the
  *   correlation without a budget, stores the verdict, and calls `onVerdict`; a verdict at or above
- *   `revokeAbove` is a late "no": the gateway revokes the session it let through (grant destroyed, tokens
- *   revoked, audited) and invalidates cached decisions for that person;
+ *   `revokeAbove` is a late "no": the gateway revokes the session it let through (the session revocation
+ *   API: its tokens refused everywhere, its RPs told, audited) and invalidates cached decisions for that person;
  * - a row that keeps failing is marked `failed` after 5 attempts (reported, not retried forever).
  */
 import type { Pool } from 'pg';

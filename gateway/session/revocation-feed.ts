@@ -7,6 +7,8 @@
  *
  * - Bounded: at most `capacity` sessions (oldest forgotten first) for at most `ttlMs` (longer than any
  *   session lives).
+ * - A revocation of one session is announced (`announce`) while its PostgreSQL transaction runs, then
+ *   published again with its version once written: propagation does not wait on PostgreSQL.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -32,9 +34,15 @@ export class LocalRevocations {
     this.#ttlMs = ttlMs;
   }
 
+  /**
+   * Keeps the newest state of a session. `revoked` is final (a session never leaves it), so it wins over any
+   * `active` state whatever the versions (an early announcement carries no version yet), and nothing after
+   * it replaces it.
+   */
   learn(recordKeyHex: string, state: KnownState): void {
     const previous = this.#known.get(recordKeyHex);
-    if (previous && previous.version >= state.version) return;
+    if (previous?.state === 'revoked') return;
+    if (previous && previous.version >= state.version && state.state !== 'revoked') return;
     this.#known.delete(recordKeyHex);
     this.#known.set(recordKeyHex, { ...state, at: Date.now() });
     while (this.#known.size > this.#capacity) this.#known.delete(this.#known.keys().next().value!);
@@ -83,6 +91,14 @@ export class RevocationFeed {
     });
     await subscriber.subscribe(channel);
     return feed;
+  }
+
+  /**
+   * Tells every instance that one session is revoked before its durable write is done (its version is not
+   * known yet: `revoked` needs none, see {@link LocalRevocations.learn}). This instance learns it at once.
+   */
+  async announce(recordKey: Buffer): Promise<void> {
+    await this.publish('announce', [{ recordKey, version: 0, state: 'revoked' }]);
   }
 
   /** Tells every instance (this one at once). */

@@ -9,7 +9,13 @@
  * | `revokeIssuedBefore(instant)`      | every session begun before (a key compromise time)    |
  * | `invalidateTokens(ref)`            | no session: bumps the version, every earlier token is refused |
  *
- * Each lands first in PostgreSQL (new rows with version + 1 and the outbox row, one transaction), is
+ * A revocation of one session (`revokeSession`) is announced to every instance (`RevocationFeed.announce`)
+ * at the same time as its PostgreSQL transaction starts: a revocation is monotonic (a revoked session never
+ * comes back), so telling it before it is durable is safe, and propagation does not wait on PostgreSQL. If
+ * the durable write fails (after `DURABLE_ATTEMPTS` tries), the caller gets `REVOCATION_NOT_DURABLE` and the
+ * write is retried by `syncPending()` until PostgreSQL takes it; then it completes like any other.
+ *
+ * Each lands in PostgreSQL (new rows with version + 1 and the outbox row, one transaction), is
  * then written to Redis and published (`revocation-feed.ts`), then audited (`SESSION_REVOKED`). When Redis is down the outbox row
  * stays unsynced and `syncPending()` (every instance, on a timer and when Redis reconnects) applies it
  * once Redis answers; meanwhile every read that misses Redis reads PostgreSQL, which already says revoked.
@@ -17,11 +23,24 @@
  * session's RPs: oidc/backchannel-logout.ts); a listener's failure never fails the revocation.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
+import { GatewayError } from '../errors.ts';
 import type { RevocationScope, StoredRecord } from './durable-tier.ts';
 import type { RevocationFeed } from './revocation-feed.ts';
 import type { SessionMetrics, SessionStore } from './session-store.ts';
 
 export type SessionRef = { uid: string } | { sid: string };
+
+/** Tries of a revocation's PostgreSQL transaction before the caller is told (then retried in the background). */
+export const DURABLE_ATTEMPTS = 3;
+const DURABLE_BACKOFF_MS = 50;
+
+type Revocation = [
+  scope: RevocationScope,
+  match: Buffer | string | Date,
+  target: string,
+  options: RevokeOptions,
+  revoke: boolean,
+];
 
 export interface RevocationResult {
   /** The outbox id. */
@@ -43,7 +62,9 @@ export class SessionRevoker {
   readonly #feed: RevocationFeed;
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #metrics: SessionMetrics;
-  readonly #listeners: Array<(records: readonly StoredRecord[]) => Promise<void>> = [];
+  /** Revocations announced whose durable write failed: retried by `syncPending`. */
+  readonly #undurable: Revocation[] = [];
+  readonly #listeners: Array<(records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>> = [];
 
   constructor(deps: {
     store: SessionStore;
@@ -57,8 +78,8 @@ export class SessionRevoker {
     this.#metrics = deps.metrics;
   }
 
-  /** Called with the sessions each revocation ended (not for `invalidateTokens`: the session goes on). */
-  onRevoked(listener: (records: readonly StoredRecord[]) => Promise<void>): void {
+  /** Called with the sessions each revocation ended and who ended them (not for `invalidateTokens`: the session goes on). */
+  onRevoked(listener: (records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>): void {
     this.#listeners.push(listener);
   }
 
@@ -74,21 +95,31 @@ export class SessionRevoker {
 
   revokeAllOfAccount(accountId: string, options: RevokeOptions): Promise<RevocationResult> {
     const key = this.#store.keys.key('account', accountId);
-    return this.#run('account', key, key.toString('hex'), options, true);
+    return this.#run('account', key, key.toString('hex'), options, true, false);
   }
 
   revokeAllOfIdp(idp: string, options: RevokeOptions): Promise<RevocationResult> {
-    return this.#run('idp', idp, idp, options, true);
+    return this.#run('idp', idp, idp, options, true, false);
   }
 
   revokeIssuedBefore(instant: Date, options: RevokeOptions): Promise<RevocationResult> {
     if (Number.isNaN(instant.getTime())) throw new TypeError('revokeIssuedBefore needs a valid instant');
-    return this.#run('issued_before', instant, instant.toISOString(), options, true);
+    return this.#run('issued_before', instant, instant.toISOString(), options, true, false);
   }
 
   /** Applies revocations that did not reach Redis yet. Returns how many were applied. */
   async syncPending(limit = 100): Promise<number> {
     let applied = 0;
+    // taken out before it runs (two overlapping calls never write one twice), put back when it fails again
+    for (let next = this.#undurable.shift(); next !== undefined; next = this.#undurable.shift()) {
+      try {
+        await this.#run(...next, false);
+      } catch (error) {
+        this.#undurable.unshift(next);
+        throw error;
+      }
+      applied += 1;
+    }
     for (const pending of await this.#store.durable.unsynced(limit)) {
       if (!(await this.#propagate(pending.id, pending.records))) break;
       applied += 1;
@@ -104,7 +135,7 @@ export class SessionRevoker {
       if (!found) return { id: '', sessions: 0, propagated: true };
       recordKey = found.record.recordKey;
     }
-    return this.#run('session', recordKey, recordKey.toString('hex'), options, revoke);
+    return this.#run('session', recordKey, recordKey.toString('hex'), options, revoke, revoke);
   }
 
   async #run(
@@ -113,15 +144,30 @@ export class SessionRevoker {
     target: string,
     options: RevokeOptions,
     revoke: boolean,
+    announce: boolean,
   ): Promise<RevocationResult> {
-    const { id, records } = await this.#store.durable.revoke(
-      scope,
-      match,
-      target,
-      options.actor,
-      options.reason,
-      revoke,
-    );
+    // one known session: every instance hears of it while PostgreSQL writes it (never awaited: a Redis
+    // outage must not hold the durable write up; the outbox covers that case)
+    if (announce && scope === 'session' && Buffer.isBuffer(match))
+      void this.#feed.announce(match).catch(() => undefined);
+    let written: { id: string; records: StoredRecord[] } | undefined;
+    for (let attempt = 1; written === undefined; attempt += 1) {
+      try {
+        written = await this.#store.durable.revoke(scope, match, target, options.actor, options.reason, revoke);
+      } catch (error) {
+        if (attempt < DURABLE_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, DURABLE_BACKOFF_MS * 2 ** (attempt - 1)));
+          continue;
+        }
+        if (!announce) throw error;
+        // announced but not durable: the caller is told, and syncPending() writes it once PostgreSQL answers
+        this.#undurable.push([scope, match, target, options, revoke]);
+        throw new GatewayError('REVOCATION_NOT_DURABLE', 503, 'the revocation is announced but not yet durable', {
+          cause: error,
+        });
+      }
+    }
+    const { id, records } = written;
     for (const r of records)
       this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
     // propagated before it is audited: the audit record (hash chain) must not delay the refusals
@@ -135,7 +181,7 @@ export class SessionRevoker {
       details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
     });
     if (revoke && records.length > 0)
-      for (const listener of this.#listeners) await listener(records).catch(() => undefined);
+      for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
     return { id, sessions: records.length, propagated };
   }
 

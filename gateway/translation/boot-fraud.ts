@@ -5,8 +5,9 @@
  *   `var/audit-spool/<hash of the database URL>` (one spool per database; survives restarts);
  * - the policy set: `fraud.policies`, else the JSON file `risk.policyFile`, else the defaults;
  *   an invalid file stops the boot (`POLICY_INVALID`);
- * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict destroys the
- *   login's grant and revokes its tokens) and audit checkpoints signed with the audit key (every 60 s).
+ * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict revokes the
+ *   session the login let through, through the session revocation API) and audit checkpoints signed with
+ *   the audit key (every 60 s).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -24,13 +25,17 @@ import { parsePolicySet, type PolicySet } from '../policy/policy-set.ts';
 import type { Provider } from 'oidc-provider';
 import type { Signer } from '../../hsm/signer.ts';
 import type { NetworkResolver } from '../risk/network.ts';
+import type { Sessions } from '../session/boot-sessions.ts';
+import { sessionOfGrant } from '../session/session-of-grant.ts';
 import { FraudService, LATE_VERDICT_REVOKE_ABOVE } from './fraud-service.ts';
 
 /** What the background work needs once the gateway is built (boot.ts hands it over). */
 export interface FraudStartDeps {
   fraud: FraudService;
-  /** The current oidc-provider generation (a late verdict destroys the login's grant and its tokens). */
+  /** The current oidc-provider generation (a late verdict on a login whose session is gone destroys its grant). */
   provider: () => Provider;
+  /** The session store and the revocation API (a late verdict revokes the login's session). */
+  sessions: Pick<Sessions, 'store' | 'revoker'>;
   /** The audit key's signer now (checkpoints follow its rotation). */
   auditSigner: () => Signer;
 }
@@ -107,9 +112,20 @@ export function fraudWiring(
     /** Starts the background work; returns what stops it. */
     start(deps: FraudStartDeps): () => Promise<void> {
       const f = deps.fraud;
-      f.revoker = async (loginId) => {
+      f.revoker = async (loginId, accountId) => {
         const grantId = await redis.get(`risk:login-grant:${loginId}`);
         if (!grantId) return;
+        // the session the login let through is revoked through the revocation API: every token of it is
+        // refused at every instance, its RPs get back-channel logout and CAEP session-revoked
+        const uid = await sessionOfGrant(deps.sessions.store, accountId, grantId);
+        if (uid) {
+          await deps.sessions.revoker.revokeSession(
+            { uid },
+            { actor: 'fraud', reason: `late correlation verdict on login ${loginId}` },
+          );
+          return;
+        }
+        // no live session holds the grant any more: what it issued still goes
         const provider = deps.provider();
         const grant = await provider.Grant.find(grantId);
         await grant?.destroy();

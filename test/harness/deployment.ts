@@ -44,6 +44,8 @@ export interface DeploymentOptions {
   logLevel?: string;
   /** The demo RP's back-channel logout endpoint (OIDC Back-Channel Logout 1.0), when it has one. */
   rpBackchannelLogoutUri?: string;
+  /** The demo RP's Shared Signals receiver (`ssf` of its client entry), when it has one. */
+  rpSsf?: { endpoint: string; events: string[] };
   /** Extra relying parties (raw client config entries). */
   extraClients?: unknown[];
   /** Extra upstream IdPs (raw `saml.idps` entries, e.g. the conformance suite's programmable IdP). */
@@ -73,10 +75,10 @@ export interface DeploymentSecrets {
 }
 
 /**
- * The operators of a deployment (`ops.operators`): alice reviews, reads metrics and IdP status; bob
- * reviews. Two reviewers, so a level-3 review can be approved by two distinct operators.
+ * The operators of a deployment (`ops.operators`): alice reviews, reads metrics and IdP status, revokes
+ * sessions; bob reviews. Two reviewers, so a level-3 review can be approved by two distinct operators.
  */
-export const OPERATORS = { alice: ['reviewer', 'metrics', 'admin'], bob: ['reviewer'] } as const;
+export const OPERATORS = { alice: ['reviewer', 'metrics', 'admin', 'revoker'], bob: ['reviewer'] } as const;
 export type OperatorName = keyof typeof OPERATORS;
 
 export function newDeploymentSecrets(): DeploymentSecrets {
@@ -219,6 +221,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
           ...(options.rpBackchannelLogoutUri === undefined
             ? {}
             : { backchannel_logout_uri: options.rpBackchannelLogoutUri }),
+          ...(options.rpSsf === undefined ? {} : { ssf: options.rpSsf }),
         },
         ...(options.extraClients ?? []),
       ],

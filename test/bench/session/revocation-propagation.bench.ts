@@ -6,12 +6,14 @@
  * session (MEMORY USAGE of the session store's records and pointers).
  *
  * The sessions are copies of one real login (its Session and AccessToken re-saved under new ids through
- * A's session store), so that the figure is the revocation's and not the SAML login's.
+ * A's session store, each access token a JWT of its own), so that the figure is the revocation's and not
+ * the SAML login's. B's introspection answer times (a live token; a revoked one) are printed beside it:
+ * the propagation figure includes one such answer.
  *
  *   node test/harness/with-stack.ts -- node test/bench/session/revocation-propagation.bench.ts
  */
 import { mkdtempSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -51,8 +53,18 @@ try {
   const person = await logIn({ url: a.url, deployment, rp });
   const { models, store, revoker } = a.gateway.services.sessions;
   const found = await store.findSession<Record<string, unknown> & { uid: string; jti: string }>('sid', person.sid);
-  const tokenId = person.accessToken;
-  const token = (await models.find('AccessToken', tokenId))!;
+  // access tokens are RFC 9068 JWTs, stored by jti with the hash of the JWT issued: each copy gets its own
+  // JWT (same claims, new jti), signed like the gateway signs them, and is stored with that JWT's hash
+  const claims = JSON.parse(Buffer.from(person.accessToken.split('.')[1]!, 'base64url').toString('utf8')) as {
+    jti: string;
+  };
+  const token = (await models.find('AccessToken', claims.jti))!;
+  const signer = a.gateway.services.keys.activeSigner('id_token');
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const mint = async (jti: string): Promise<string> => {
+    const input = `${b64({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid })}.${b64({ ...claims, jti })}`;
+    return `${input}.${Buffer.from(await signer.sign(Buffer.from(input))).toString('base64url')}`;
+  };
 
   let bytes = 0;
   const sizes: Record<string, number> = {};
@@ -66,20 +78,34 @@ try {
   }
 
   const latencies: number[] = [];
+  /** B's introspection answer times: a live token, and a revoked one (the refusal is audited before it answers). */
+  const answering: number[] = [];
+  const refusing: number[] = [];
   let refusedLate = 0;
   for (let i = 0; i < REVOCATIONS; i++) {
     const uid = randomBytes(16).toString('base64url');
     const jti = randomBytes(32).toString('base64url');
-    const at = randomBytes(32).toString('base64url');
+    const atJti = randomBytes(32).toString('base64url');
+    const at = await mint(atJti);
     await models.upsert('Session', jti, { ...found!.payload, uid, jti }, 3600);
-    await models.upsert('AccessToken', at, { ...token, jti: at, sessionUid: uid }, 600);
+    await models.upsert(
+      'AccessToken',
+      atJti,
+      { ...token, jti: atJti, sessionUid: uid, atHash: createHash('sha256').update(at).digest('base64url') },
+      600,
+    );
+    const asked = performance.now();
     if (!(await introspect(b.url, deployment, at, host))) throw new Error('B refused a live session');
+    answering.push(performance.now() - asked);
     const started = performance.now();
     const revoked = revoker.revokeSession({ uid }, { actor: 'bench', reason: 'bench' });
     let polls = 0;
     while (await introspect(b.url, deployment, at, host)) polls += 1;
     latencies.push(performance.now() - started);
     if ((await revoked).sessions !== 1) throw new Error('revocation matched no session');
+    const again = performance.now();
+    if (await introspect(b.url, deployment, at, host)) throw new Error('B honoured a revoked session');
+    refusing.push(performance.now() - again);
     if (polls > 0) refusedLate += 1;
   }
   const s = summarize(latencies);
@@ -88,6 +114,11 @@ try {
   );
   console.log(
     `  ms p50 ${s.p50.toFixed(2)}  p95 ${s.p95.toFixed(2)}  p99 ${s.p99.toFixed(2)}  max ${s.max.toFixed(2)}  (B still answered active at least once in ${refusedLate})`,
+  );
+  const live = summarize(answering);
+  const refused = summarize(refusing);
+  console.log(
+    `  B's introspection alone: live token p50 ${live.p50.toFixed(2)} p99 ${live.p99.toFixed(2)}; revoked token p50 ${refused.p50.toFixed(2)} p99 ${refused.p99.toFixed(2)} ms`,
   );
   console.log(
     `  Redis bytes of one person's live session in the session store (Session, Grant, AccessToken, Identity, pointers): ${bytes} ${JSON.stringify(sizes)}`,

@@ -17,7 +17,7 @@ import type { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { freshDatabase, freshToken } from '../../helpers/services.ts';
-import type { Gateway } from '../../../gateway/boot.ts';
+import type { BootOptions, Gateway } from '../../../gateway/boot.ts';
 
 export interface SessionBed {
   dir: string;
@@ -34,7 +34,14 @@ export interface SessionBed {
   stop(): Promise<void>;
 }
 
-export async function startSessionBed(options: { rpBackchannelLogoutUri?: string } = {}): Promise<SessionBed> {
+export async function startSessionBed(
+  options: {
+    rpBackchannelLogoutUri?: string;
+    rpSsf?: { endpoint: string; events: string[] };
+    bootOptions?: BootOptions;
+  } = {},
+): Promise<SessionBed> {
+  const { bootOptions, ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const redisPort = await freePort();
   const bed = { dir, redisPort } as SessionBed;
@@ -52,9 +59,9 @@ export async function startSessionBed(options: { rpBackchannelLogoutUri?: string
     rpRedirectUri: RP_REDIRECT,
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
     riskPolicyFile: policyFile,
-    ...options,
+    ...deploymentOptions,
   });
-  const running = await startGatewayInProcess(bed.deployment);
+  const running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
   bed.gateway = running.gateway;
   bed.url = running.url;
   bed.opsUrl = running.opsUrl;

@@ -2,7 +2,8 @@
  * OIDF RP-Initiated Logout OP plan: a valid logout redirects to the registered post_logout_redirect_uri
  * with the state and ends the session (`prompt=none` then fails); a bad post_logout_redirect_uri, an
  * `alg: none` or foreign id_token_hint, or a redirect URI without any client identification never
- * redirects (error page or confirmation page instead).
+ * redirects (error page or confirmation page instead). After a logout, the session's access token is refused
+ * at UserInfo and inactive at introspection (OIDC-RPL-08: the revocation is enforced where the RP uses it).
  */
 import { decodeJwt } from 'jose';
 import { Browser } from '../../browser/browser.ts';
@@ -171,6 +172,33 @@ export const logoutChecks: readonly CheckDefinition[] = [
         sent: 'end_session without parameters, confirmed; then prompt=none',
         expected: "the OP's logged-out page; then login_required",
         observed: `${describeLanding(landing)}; then ${describeHop(after)}`,
+      });
+    },
+  },
+  {
+    id: 'OIDC-RPL-08',
+    title: 'After logout, the session’s access token is refused at UserInfo and inactive at introspection',
+    plan: 'oidc',
+    source: `${SOURCE}; OpenID Connect Core 1.0 §5.3.3; RFC 7662 §2.2; issue #12 item 4 (revocation enforced)`,
+    requires: ['OIDC-BASE-00', 'OIDC-RPL-00'],
+    run: async (ctx) => {
+      const { browser, login } = await loggedIn(ctx);
+      const token = String(login.tokens.json.access_token ?? '');
+      const before = await ctx.rp.userinfo(token);
+      const landing = await endSession(ctx, browser, {
+        id_token_hint: login.idToken,
+        post_logout_redirect_uri: ctx.rp.client.postLogoutRedirectUri,
+      });
+      const after = await ctx.rp.userinfo(token);
+      const introspection = ctx.rp.discovery.introspection_endpoint;
+      const active =
+        typeof introspection === 'string' ? (await ctx.rp.introspect(token)).json.active : 'no introspection endpoint';
+      // a target without introspection is judged on UserInfo alone (the observation says so)
+      const inactive = active === false || active === 'no introspection endpoint';
+      return judge(before.status === 200 && landing.redirected && after.status === 401 && inactive, {
+        sent: 'UserInfo with the access token; end_session (confirmed); UserInfo and introspection with the same token',
+        expected: 'UserInfo 200 before; after the logout UserInfo 401 and introspection active: false',
+        observed: `UserInfo ${before.status} before; ${describeLanding(landing)}; UserInfo ${after.status} after; introspection active: ${String(active)}`,
       });
     },
   },

@@ -1,0 +1,114 @@
+/**
+ * Session revocation over HTTP (issue #12 item 4), on the operations listener, to operators with the
+ * `revoker` role: what `node gateway/session/cli.ts revoke …` does, through the same typed API
+ * (`session/revocation.ts`), so a revocation made here is propagated, audited and told to the RPs
+ * (back-channel logout, CAEP session-revoked) like any other.
+ *
+ * | method | path                | body                                              | answer |
+ * |--------|---------------------|---------------------------------------------------|--------|
+ * | POST   | /admin/revocations  | `{ "scope", "value", "reason" }`                  | 200 `{ id, scope, sessions, propagated }` |
+ *
+ * | scope           | value                                             | ends                                  |
+ * |-----------------|---------------------------------------------------|---------------------------------------|
+ * | `session`       | oidc-provider's session uid                       | one session                           |
+ * | `sid`           | a `sid` from an ID token or a logout token        | the one session that handed it out    |
+ * | `account`       | the gateway's account id of a person              | every session of that person          |
+ * | `idp`           | an upstream IdP id                                | every session that came from that IdP |
+ * | `issued_before` | an ISO 8601 instant, not in the future            | every session begun before it (key compromise) |
+ *
+ * - the actor is `operator:<name>` of the credential presented (never a name in the body): it is in the
+ *   `SESSION_REVOKED` audit record; `reason` (1–500 characters) is required and audited;
+ * - refusals: 401 `OPS_UNAUTHORIZED`, 403 `OPS_FORBIDDEN` (no `revoker` role), 400 `REQUEST_INVALID`
+ *   (not a JSON object, or an unknown key), `REVOCATION_SCOPE_UNKNOWN`, `REVOCATION_VALUE_INVALID`,
+ *   `REVOCATION_REASON_REQUIRED`; 413 `REQUEST_TOO_LARGE`; 405 for another method; each refusal is
+ *   audited (`REVOCATION_REFUSED`, the code, the operator when known) and nothing is revoked;
+ * - `sessions` is how many sessions this call revoked (0: none matched, or all were already revoked);
+ *   `propagated: false` means Redis did not answer: the revocation is in PostgreSQL and is applied to Redis
+ *   and the other instances when it returns (enforced meanwhile by every read that falls back to PostgreSQL).
+ */
+import type { Context, Middleware } from 'koa';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { GatewayError } from '../errors.ts';
+import type { RevocationResult, RevokeOptions, SessionRevoker } from '../session/revocation.ts';
+import type { Operators } from './operator-auth.ts';
+import { readJsonObject } from './read-json.ts';
+
+const PATH = '/admin/revocations';
+const KEYS = new Set(['scope', 'value', 'reason']);
+const ID = /^[A-Za-z0-9_.:@-]{1,256}$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+type Revoker = Pick<SessionRevoker, 'revokeSession' | 'revokeAllOfAccount' | 'revokeAllOfIdp' | 'revokeIssuedBefore'>;
+type Revocation = (revoker: Revoker, options: RevokeOptions) => Promise<RevocationResult>;
+
+/** Each scope: how its value is checked and which call of the revocation API it makes. */
+const SCOPES: Readonly<Record<string, (value: string, now: Date) => Revocation>> = {
+  session: (value) => (r, o) => r.revokeSession({ uid: id(value) }, o),
+  sid: (value) => (r, o) => r.revokeSession({ sid: id(value) }, o),
+  account: (value) => (r, o) => r.revokeAllOfAccount(id(value), o),
+  idp: (value) => (r, o) => r.revokeAllOfIdp(id(value), o),
+  issued_before: (value, now) => {
+    const instant = new Date(value);
+    if (!INSTANT.test(value) || Number.isNaN(instant.getTime()))
+      throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'issued_before takes an ISO 8601 instant with a zone');
+    if (instant.getTime() > now.getTime())
+      throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'issued_before must not be in the future');
+    return (r, o) => r.revokeIssuedBefore(instant, o);
+  },
+};
+
+function id(value: string): string {
+  if (!ID.test(value)) throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'value is not a valid identifier');
+  return value;
+}
+
+/** The revocation a body names (validated), or a refusal with its code. */
+function revocationOf(body: Record<string, unknown>, now: Date): { scope: string; run: Revocation; reason: string } {
+  const unknown = Object.keys(body).filter((k) => !KEYS.has(k));
+  if (unknown.length > 0)
+    throw new GatewayError('REQUEST_INVALID', 400, 'unknown key in the body', {
+      detail: unknown.join(',').slice(0, 64),
+    });
+  const { scope, value, reason } = body;
+  if (typeof scope !== 'string' || !Object.hasOwn(SCOPES, scope))
+    throw new GatewayError('REVOCATION_SCOPE_UNKNOWN', 400, `scope must be one of ${Object.keys(SCOPES).join(', ')}`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'value must be a non-empty string');
+  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 500)
+    throw new GatewayError('REVOCATION_REASON_REQUIRED', 400, 'reason must be 1 to 500 characters');
+  return { scope, run: SCOPES[scope]!(value, now), reason: reason.trim() };
+}
+
+/**
+ * @example
+ * app.use(revocationRoutes(services.sessions.revoker, operators, services.audit)); // before adminRoutes
+ */
+export function revocationRoutes(revoker: Revoker, operators: Operators, audit: Pick<AuditLog, 'append'>): Middleware {
+  return async (ctx: Context, next) => {
+    if (ctx.path !== PATH) return next();
+    let operator: string | undefined;
+    try {
+      operator = operators.authenticate(ctx, 'revoker');
+      if (ctx.method !== 'POST') {
+        ctx.status = 405;
+        ctx.set('Allow', 'POST');
+        return;
+      }
+      const { scope, run, reason } = revocationOf(await readJsonObject(ctx), new Date());
+      const result = await run(revoker, { actor: `operator:${operator}`, reason });
+      ctx.body = { id: result.id, scope, sessions: result.sessions, propagated: result.propagated };
+    } catch (error) {
+      if (error instanceof GatewayError && error.expose)
+        await audit.append({
+          sessionId: 'revocation:refused',
+          from: null,
+          to: 'REVOCATION_REFUSED',
+          component: 'admin',
+          errorCode: error.code,
+          requestId: String(ctx.state.requestId ?? ''),
+          details: { operator: operator ?? null },
+        });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * A late fraud verdict revokes the session through the session revocation API (issue #12 item 4): a person
+ * logs in; stage 4's asynchronous reprocessing (the real worker, `FraudService.startReprocessing`, with the
+ * revoker boot.ts wires) reaches a suspicious verdict on that login; then
+ *
+ * - the session is revoked (version + 1, state `revoked`, audited `SESSION_REVOKED` with actor `fraud`),
+ *   so its access token is refused at userinfo and introspection (`SESSION_REVOKED`) — not only the tokens
+ *   of the one grant: the browser's session no longer answers (`prompt=none` → login_required);
+ * - the verdict is audited (`LATE_VERDICT_REVOKED`, `RISK_LATE_VERDICT`);
+ * - another person's session goes on.
+ *
+ * The login's signals are queued as stage 4's degraded mode queues them (`ReprocessQueue.enqueue`), with
+ * the login's real id and account, on a device that the correlation windows (seeded through the real
+ * stage) have seen with seven other identities: the verdict is the stage's own, not a stand-in.
+ */
+import test from 'ava';
+import { CorrelationStage } from '../../../gateway/risk/correlation-stage.ts';
+import { LATE_VERDICT_REVOKE_ABOVE } from '../../../gateway/translation/fraud-service.ts';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { introspect, logIn, redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
+
+let bed: SessionBed;
+test.before(async () => {
+  // no boot-time worker: the test starts the real one once the windows are seeded
+  bed = await startSessionBed({ bootOptions: { fraud: { reprocessMs: 0 } } });
+});
+test.after.always(async () => {
+  await bed?.stop();
+});
+
+async function lastCompletedLogin(): Promise<string> {
+  const { rows } = await bed.gateway.services.pool.query<{ session_id: string }>(
+    "select session_id from audit_log where to_state = 'COMPLETED' order by id desc limit 1",
+  );
+  return rows[0]!.session_id;
+}
+
+async function until(check: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+test('a late suspicious verdict revokes the login’s session: tokens refused, the browser session ended', async (t) => {
+  const person = await logIn(bed);
+  const loginId = await lastCompletedLogin();
+  const other = await (async () => {
+    const request = await authorizationRequest(bed.rp);
+    const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
+    return (await redeem(bed, journey.url.searchParams.get('code')!, request.verifier)).access_token;
+  })();
+  const { services } = bed.gateway;
+  const session = await services.sessions.store.findSession<{ accountId: string }>('sid', person.sid);
+  const accountId = session!.payload.accountId;
+  t.is((await userinfo(bed.url, person.accessToken)).status, 200);
+
+  const correlation = new CorrelationStage(services.redis);
+  const signals = (id: string, account: string) => ({
+    loginId: id,
+    clientId: 'demo-rp',
+    idp: 'demo-idp',
+    accountId: account,
+    ip: '127.0.0.1',
+    userAgent: 'test',
+    acr: 'eidas2',
+    deviceId: 'late-verdict-farm',
+  });
+  for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`farm-${i}`, `farm-victim-${i}`));
+  await services.fraud.reprocess.enqueue(signals(loginId, accountId));
+  const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
+  t.teardown(stop);
+
+  t.true(
+    await until(async () => (await userinfo(bed.url, person.accessToken)).status === 401),
+    'the token is refused once the verdict is in',
+  );
+  t.false(await introspect(bed.url, bed.deployment, person.accessToken));
+  const { rows: revoked } = await services.pool.query<{ actor: string; sessions: string }>(
+    "select details->>'actor' as actor, details->>'sessions' as sessions from audit_log where to_state = 'SESSION_REVOKED' and details->>'actor' = 'fraud'",
+  );
+  t.deepEqual(revoked, [{ actor: 'fraud', sessions: '1' }], 'revoked through the revocation API');
+  const { rows: refused } = await services.pool.query(
+    "select 1 from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'SESSION_REVOKED'",
+  );
+  t.true(refused.length >= 1, 'the refusal names the revoked session');
+  const { rows: verdict } = await services.pool.query(
+    "select error_code from audit_log where to_state = 'LATE_VERDICT_REVOKED' and session_id = $1",
+    [loginId],
+  );
+  t.deepEqual(verdict, [{ error_code: 'RISK_LATE_VERDICT' }]);
+  const stored = await services.sessions.store.findSession('sid', person.sid);
+  t.is(stored?.record.state, 'revoked', 'the session itself is revoked, not only one grant');
+
+  const request = await authorizationRequest(bed.rp, { prompt: 'none' });
+  const hop = await person.browser.follow(request.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
+  await hop.response.body?.cancel();
+  t.is(hop.url.searchParams.get('error'), 'login_required', 'the browser session no longer answers');
+  t.is((await userinfo(bed.url, other)).status, 200, 'another person’s session goes on');
+});

@@ -1,0 +1,110 @@
+/**
+ * Revocation propagation does not wait on PostgreSQL (issue #12 item 4, the p99 target): a revocation of
+ * one session is announced on the revocation channel while its PostgreSQL transaction runs.
+ *
+ * - while the transaction is held up (another connection holds the session's row lock), another instance
+ *   (a second subscriber of the channel) already knows the session is revoked, and the gateway already
+ *   refuses the session's token at userinfo (`SESSION_REVOKED`); once PostgreSQL answers the revocation
+ *   completes as before (version + 1, `revoked`, audited);
+ * - when the durable write fails (the outbox table is missing for a moment), the caller is told
+ *   (`REVOCATION_NOT_DURABLE`), the announcement stands (the token stays refused), and `syncPending()`
+ *   writes it once PostgreSQL takes it again: the session is `revoked` in PostgreSQL.
+ */
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { LocalRevocations, RevocationFeed } from '../../../gateway/session/revocation-feed.ts';
+import { GatewayError } from '../../../gateway/errors.ts';
+import { logIn, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
+
+let bed: SessionBed;
+let other: { feed: RevocationFeed; local: LocalRevocations; redis: Redis };
+test.before(async () => {
+  bed = await startSessionBed();
+  const redis = new Redis(bed.redis.url, { keyPrefix: 'gw:' });
+  const local = new LocalRevocations(100, 60_000);
+  // the gateway's channel, heard by "another instance"
+  const feed = await RevocationFeed.start(redis, 'gw:sessions:revoked', local, pino({ level: 'silent' }));
+  other = { feed, local, redis };
+});
+test.after.always(async () => {
+  await other?.feed.close();
+  other?.redis.disconnect();
+  await bed?.stop();
+});
+
+async function until(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}
+
+async function uidOf(sid: string): Promise<string> {
+  const found = await bed.gateway.services.sessions.store.findSession<{ uid: string }>('sid', sid);
+  return found!.payload.uid;
+}
+
+test.serial('another instance learns the revocation while PostgreSQL still holds its transaction', async (t) => {
+  const person = await logIn(bed);
+  const { sessions, pool } = bed.gateway.services;
+  const uid = await uidOf(person.sid);
+  const hex = sessions.store.keys.hex('Session', uid);
+  const blocker = await pool.connect();
+  let revocation: Promise<unknown> | undefined;
+  try {
+    await blocker.query('begin');
+    await blocker.query('select 1 from session_records where record_key = $1 and valid_to is null for update', [
+      Buffer.from(hex, 'hex'),
+    ]);
+    revocation = sessions.revoker.revokeSession({ uid }, { actor: 'operator:test', reason: 'announce' });
+    t.true(
+      await until(() => other.local.get(hex)?.state === 'revoked'),
+      'the other instance knows before PostgreSQL has written it',
+    );
+    t.is((await userinfo(bed.url, person.accessToken)).status, 401, 'and the token is refused meanwhile');
+    const { rows } = await blocker.query<{ state: string }>(
+      'select state from session_records where record_key = $1 and valid_to is null',
+      [Buffer.from(hex, 'hex')],
+    );
+    t.deepEqual(rows, [{ state: 'active' }], 'PostgreSQL has not written it yet');
+  } finally {
+    await blocker.query('rollback');
+    blocker.release();
+  }
+  t.like(await revocation, { sessions: 1, propagated: true });
+  t.is((await sessions.store.findSession('sid', person.sid))?.record.state, 'revoked');
+  t.is(other.local.get(hex)?.state, 'revoked');
+});
+
+test.serial(
+  'a failed durable write is reported, enforced meanwhile, and written once PostgreSQL takes it',
+  async (t) => {
+    const person = await logIn(bed);
+    const { sessions, pool } = bed.gateway.services;
+    const uid = await uidOf(person.sid);
+    await pool.query('alter table session_revocations rename to session_revocations_away');
+    let error: unknown;
+    try {
+      await sessions.revoker.revokeSession({ uid }, { actor: 'operator:test', reason: 'pg failing' });
+    } catch (caught) {
+      error = caught;
+    } finally {
+      await pool.query('alter table session_revocations_away rename to session_revocations');
+    }
+    t.true(error instanceof GatewayError);
+    t.is((error as GatewayError).code, 'REVOCATION_NOT_DURABLE');
+    t.is((await userinfo(bed.url, person.accessToken)).status, 401, 'the announcement is enforced');
+    // the gateway's own sync timer (every second) or this call writes it
+    await sessions.revoker.syncPending();
+    t.true(
+      await until(async () => (await sessions.store.findSession('sid', person.sid))?.record.state === 'revoked'),
+      'revoked in PostgreSQL',
+    );
+    const { rows } = await pool.query(
+      "select 1 from audit_log where to_state = 'SESSION_REVOKED' and details->>'reason' = 'pg failing'",
+    );
+    t.is(rows.length, 1, 'audited once, when written');
+  },
+);
