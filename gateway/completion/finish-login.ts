@@ -41,6 +41,8 @@ export async function finish(
     idp: outcome.idp,
     fraudScore: outcome.fraudScore,
     ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
+    // what a later login on this session (SSO) is decided on
+    ...(outcome.evidence ? { evidence: outcome.evidence } : {}),
   });
   const grantId = await createGrant(services, details, outcome.accountId);
   await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);

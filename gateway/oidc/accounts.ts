@@ -6,6 +6,7 @@
  */
 import type { Account } from 'oidc-provider';
 import type { SessionStore } from '../session/session-store.ts';
+import type { SessionEvidence } from '../session/session-evidence.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 
 export interface StoredAccount {
@@ -15,6 +16,8 @@ export interface StoredAccount {
   fraudScore: number;
   /** The login came from a one-time-use assertion (SAML OneTimeUse): no SSO may reuse it. */
   oneTimeUse?: boolean;
+  /** The upstream authentication the person's session stands on: what a later SSO login is decided on. */
+  evidence?: SessionEvidence;
 }
 
 export class AccountStore {
