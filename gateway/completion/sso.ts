@@ -5,8 +5,9 @@
  *
  * - {@link sessionStanding}: whether the session may stand for the request at all: the RP is known, the
  *   session's acr meets the acr the RP requires (its `acr_values`, else its defaults, raised to the
- *   federation's and its own minimum), and the account record holds this session's upstream evidence (same
- *   acr and `auth_time`; not from a one-time-use assertion). Otherwise the person goes upstream again.
+ *   federation's and its own minimum), and the account record holds this session's upstream evidence (the
+ *   one of the person's kept authentications with the session's acr and `auth_time`; not from a one-time-use
+ *   assertion). Otherwise the person goes upstream again.
  * - {@link beginSsoLogin}: starts the login (INITIATED) and has the translation point decide it.
  * - {@link silentSso}: `prompt=none`: decided while oidc-provider answers the request; an `allow` gets its
  *   code without any page (account, grant, TOKEN_GENERATION, COMPLETED here); anything needing the person is
@@ -32,7 +33,9 @@ import { requestContextOf, translationPoint } from './translation-of.ts';
 export interface Standing {
   clientId: string;
   accountId: string;
-  account: StoredAccount & { evidence: SessionEvidence };
+  account: Pick<StoredAccount, 'pivot' | 'idp'>;
+  /** The upstream authentication this session stands on. */
+  evidence: SessionEvidence;
   requiredAcr: Acr;
 }
 
@@ -67,10 +70,11 @@ export async function sessionStanding(
   }
   if (acrRank(acr) < acrRank(required)) return null;
   const account = await services.accounts.load(accountId);
-  const evidence = account?.evidence;
-  if (!account || account.oneTimeUse === true || !evidence) return null;
-  if (evidence.acr !== acr || evidence.authTime !== loginTs) return null;
-  return { clientId, accountId, account: { ...account, evidence }, requiredAcr: required };
+  if (!account || account.oneTimeUse === true) return null;
+  // this session's own upstream authentication (the person may have others, on other devices)
+  const evidence = account.evidence?.find((e) => e.acr === acr && e.authTime === loginTs);
+  if (!evidence) return null;
+  return { clientId, accountId, account: { pivot: account.pivot, idp: account.idp }, evidence, requiredAcr: required };
 }
 
 /** Starts the login of an SSO request (INITIATED) and has the translation point decide it. */
@@ -80,20 +84,20 @@ export async function beginSsoLogin(
   standing: Standing,
   request: RequestContext,
 ): Promise<LoginOutcome> {
-  const { clientId, account, requiredAcr: acr } = standing;
+  const { clientId, account, evidence, requiredAcr: acr } = standing;
   await services.flow.start(uid, { clientId, requestId: request.requestId, acrValues: [acr], component: 'sso' });
   await services.logins.save({
     loginId: uid,
     clientId,
     requiredAcr: acr,
-    idp: account.evidence.idp,
+    idp: evidence.idp,
     stepUps: 0,
     requestId: request.requestId,
     sso: true,
   });
   return translationPoint(services).decide(
     uid,
-    { kind: 'session', accountId: standing.accountId, pivot: account.pivot, evidence: account.evidence },
+    { kind: 'session', accountId: standing.accountId, pivot: account.pivot, evidence },
     request,
   );
 }
@@ -122,12 +126,11 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   switch (decision.kind) {
     case 'allow': {
       await translation.settle(uid, outcome, requestId);
-      await services.accounts.save(outcome.accountId, {
-        pivot: outcome.pivot,
-        idp: outcome.idp,
-        fraudScore: outcome.fraudScore,
-        evidence: standing.account.evidence,
-      });
+      await services.accounts.save(
+        outcome.accountId,
+        { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore },
+        standing.evidence,
+      );
       addRequested(oidc.grant, params);
       const grantId = await oidc.grant.save();
       session.ensureClientContainer(client.clientId);

@@ -9,7 +9,8 @@
  * - a refused step: `FRAUD_CHECK → FAILED` with its code, and the outcome `rejected`;
  * - the decision acted on (`settle`): allow → TOKEN_GENERATION; flag → FLAGGED → MANUAL_REVIEW; deny → FAILED
  *   with the policy's reason; step-up → nothing here (the next upstream request makes it AUTHENTICATING);
- * - a login that cannot go on without the person (`refuse`, e.g. `prompt=none`): FAILED with its code.
+ * - a login that cannot go on without the person (`refuse`, e.g. `prompt=none`), or whose requirements cannot
+ *   be met (`end`: no IdP reaches the acr, a failed step-up): FAILED with its code.
  *
  * The outcome is kept (sealed) for the completion to act on once. It knows no HTTP (the surfaces gather
  * `RequestContext`) and nothing of oidc-provider; `interaction/`, `oidc/` and `completion/` call it.
@@ -89,10 +90,15 @@ export class TranslationPoint {
     return outcome;
   }
 
-  /** Ends a login that cannot go on: FAILED with its code, the outcome `rejected`. */
+  /** Ends a login that cannot go on: FAILED with its code, the outcome `rejected` (for the completion). */
   async refuse(loginId: string, code: ErrorCode, component: string, requestId: string): Promise<void> {
-    await this.#deps.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
+    await this.end(loginId, code, component, requestId);
     await this.#deps.logins.saveOutcome(loginId, { status: 'rejected', code });
+  }
+
+  /** Ends a login whose requirements cannot be met (no IdP reaches the acr, a step-up failed): FAILED with its code. */
+  async end(loginId: string, code: ErrorCode, component: string, requestId: string): Promise<void> {
+    await this.#deps.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
   }
 
   /** The transitions a decision asks for (see the file comment); the caller then acts on it. */

@@ -220,3 +220,12 @@ test.serial('a risk deny on the SSO request yields no code (interactive and prom
     t.is(login?.rows.at(-1)?.error_code, 'RISK_TOO_HIGH');
   }
 });
+
+test.serial("a login of the same person on another device keeps this browser's session standing", async (t) => {
+  const { browser } = await loggedInToA();
+  await new Promise((resolve) => setTimeout(resolve, 1_100)); // another auth_time
+  await loggedInToA(); // the same person, another browser
+  const request = await authorizationRequest(rps['rp-b']!, { prompt: 'none' });
+  const { url } = await landing(browser, request.url);
+  t.truthy(url.searchParams.get('code'), `the first browser's session still stands on its own evidence (${url})`);
+});
