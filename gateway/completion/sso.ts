@@ -111,8 +111,9 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   const params = (oidc.params ?? {}) as Record<string, unknown>;
   const standing = await sessionStanding(services, client.clientId, params.acr_values, session);
   if (!standing) return 'login_required';
-  // a transaction needs the person's consent page (RFC 9396): never silently
-  if (params.authorization_details !== undefined) return 'interaction_required';
+  // a transaction (RFC 9396) or a resource (RFC 8707) is consented to on a page: never silently, and never a
+  // COMPLETED login whose code oidc-provider's consent prompt would then withhold
+  if (params.authorization_details !== undefined || params.resource !== undefined) return 'interaction_required';
   const uid = `sso-${randomBytes(18).toString('base64url')}`;
   const request = requestContextOf(ctx, services, params);
   const { requestId } = request;
