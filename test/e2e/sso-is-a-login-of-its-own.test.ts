@@ -10,7 +10,10 @@
  * - `prompt=none` to an RP that requires a higher acr than the session's: `login_required`, no code, and no
  *   login decided on the session;
  * - an RP whose policy denies: the SSO gets `access_denied` and no code (interactive and `prompt=none`), its
- *   login audited FRAUD_CHECK → FAILED with the policy's reason.
+ *   login audited FRAUD_CHECK → FAILED with the policy's reason;
+ * - `prompt=none` whose decision needs the person (a step-up, a manual review): `login_required` /
+ *   `interaction_required`, no code, audited `SSO_LOGIN_REQUIRED` / `SSO_INTERACTION_REQUIRED`;
+ * - a login of the same person on another device does not take this browser's session away.
  */
 import test from 'ava';
 import * as oidc from 'openid-client';
@@ -35,7 +38,11 @@ writeFileSync(
       thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
       tierLevels: [0, 0, 2, 3, 3],
     },
-    clients: { 'deny-rp': { thresholds: { stepUp: 0, biometric: 0, token: 0, review: 0, deny: 0 } } },
+    clients: {
+      'deny-rp': { thresholds: { stepUp: 0, biometric: 0, token: 0, review: 0, deny: 0 } },
+      'review-rp': { thresholds: { stepUp: 0, biometric: 0, token: 0, review: 0, deny: 1 } },
+      'stepup-rp': { thresholds: { stepUp: 0, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 } },
+    },
   }),
 );
 
@@ -51,10 +58,16 @@ const rps: Record<string, oidc.Configuration> = {};
 test.before(async () => {
   fx = await startGatewayFixture({
     riskPolicyFile: policyFile,
-    extraClients: [client('rp-b'), client('high-rp', { minimum_acr: 'eidas3' }), client('deny-rp')],
+    extraClients: [
+      client('rp-b'),
+      client('high-rp', { minimum_acr: 'eidas3' }),
+      client('deny-rp'),
+      client('review-rp'),
+      client('stepup-rp'),
+    ],
   });
   const secret = fx.deployment.env.GW_DEMO_RP_SECRET!;
-  for (const id of ['rp-b', 'high-rp', 'deny-rp'])
+  for (const id of ['rp-b', 'high-rp', 'deny-rp', 'review-rp', 'stepup-rp'])
     rps[id] = await oidc.discovery(new URL(fx.url), id, secret, undefined, {
       execute: [oidc.allowInsecureRequests],
     });
@@ -228,4 +241,21 @@ test.serial("a login of the same person on another device keeps this browser's s
   const request = await authorizationRequest(rps['rp-b']!, { prompt: 'none' });
   const { url } = await landing(browser, request.url);
   t.truthy(url.searchParams.get('code'), `the first browser's session still stands on its own evidence (${url})`);
+});
+
+test.serial('prompt=none whose decision needs the person: no code, the RP told why, the login audited', async (t) => {
+  const { browser } = await loggedInToA();
+  for (const [rp, error, code] of [
+    ['stepup-rp', 'login_required', 'SSO_LOGIN_REQUIRED'], // a step-up at the IdP
+    ['review-rp', 'interaction_required', 'SSO_INTERACTION_REQUIRED'], // a manual review
+  ] as const) {
+    const mark = await lastAuditId();
+    const request = await authorizationRequest(rps[rp]!, { prompt: 'none' });
+    const { url } = await landing(browser, request.url);
+    t.false(url.searchParams.has('code'), rp);
+    t.is(url.searchParams.get('error'), error, rp);
+    const login = await lastLoginOf(rp, mark);
+    t.deepEqual(login?.path, ['∅→INITIATED', 'INITIATED→FRAUD_CHECK', 'FRAUD_CHECK→FAILED'], rp);
+    t.is(login?.rows.at(-1)?.error_code, code, rp);
+  }
 });
