@@ -17,7 +17,12 @@ import { ADAPTER_ERRORS, isAdapterErrorCode, type AdapterErrorCode } from '../ad
 
 /** RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6 error codes the gateway sends to an RP. */
 export type OAuthError =
-  'access_denied' | 'login_required' | 'temporarily_unavailable' | 'server_error' | 'unmet_authentication_requirements';
+  | 'access_denied'
+  | 'login_required'
+  | 'interaction_required'
+  | 'temporarily_unavailable'
+  | 'server_error'
+  | 'unmet_authentication_requirements';
 export type AuditOutcome = 'refused' | 'denied' | 'error';
 
 export interface ErrorSpec {
@@ -68,6 +73,13 @@ export const GATEWAY_ERRORS = {
     en: 'This sign-in cannot continue here; start again from the service.',
   },
   LOGIN_STATE_INVALID: { status: 400, oauth: null, audit: 'refused', ...EXPIRED },
+  CONSENT_WITHOUT_LOGIN: {
+    status: 403,
+    oauth: 'access_denied',
+    audit: 'refused',
+    fr: 'Cette demande doit passer par sa propre connexion ; recommencez depuis le service.',
+    en: 'This request needs its own sign-in; start again from the service.',
+  },
   STEP_UP_PENDING: {
     status: 409,
     oauth: null,
@@ -156,6 +168,20 @@ export const GATEWAY_ERRORS = {
     en: 'The description of the requested operation cannot be read.',
   },
   SIGNALS_INVALID: { status: 400, statuses: [415], oauth: null, audit: 'refused', ...INVALID },
+  SSO_LOGIN_REQUIRED: {
+    status: 400,
+    oauth: 'login_required',
+    audit: 'refused',
+    fr: 'Ce service demande une nouvelle authentification.',
+    en: 'This service asks for a new authentication.',
+  },
+  SSO_INTERACTION_REQUIRED: {
+    status: 400,
+    oauth: 'interaction_required',
+    audit: 'refused',
+    fr: 'Ce service demande une vérification avec vous.',
+    en: 'This service asks for a check with you.',
+  },
   POLICY_DENIED: {
     status: 403,
     oauth: 'access_denied',

@@ -15,6 +15,7 @@ import { dpopChecks } from './checks/oidc/dpop.ts';
 import { logoutChecks } from './checks/oidc/logout.ts';
 import { backchannelChecks } from './checks/oidc/backchannel.ts';
 import { refreshChecks } from './checks/oidc/refresh.ts';
+import { ssoChecks } from './checks/oidc/sso.ts';
 import { webauthnEnrolmentChecks } from './checks/oidc/webauthn-enrolment.ts';
 import { relyingPartyChecks } from './checks/oidc/relying-party.ts';
 import { baselineChecks } from './checks/saml/baseline.ts';
@@ -52,6 +53,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...logoutChecks,
   ...backchannelChecks,
   ...refreshChecks,
+  ...ssoChecks,
   ...webauthnEnrolmentChecks,
   ...relyingPartyChecks,
   // saml

@@ -8,7 +8,7 @@
  *
  * ```
  * INITIATED → AUTHENTICATING ⇄ (step-up) → FRAUD_CHECK → TOKEN_GENERATION → COMPLETED
- *                                              ↘ FLAGGED → MANUAL_REVIEW → COMPLETED | DENIED
+ *     ↘ (a login on an existing session: SSO) ↗    ↘ FLAGGED → MANUAL_REVIEW → COMPLETED | DENIED
  * any live state → FAILED
  * ```
  */
@@ -26,7 +26,7 @@ export interface StateRow {
 /** The one table of states. Read it as a sentence: "from X, within N seconds, go to one of ..., else to ...". */
 export const STATES = {
   //                timeout  on timeout  may go to
-  INITIATED: { timeoutSeconds: 300, onTimeout: 'FAILED', next: ['AUTHENTICATING', 'FAILED'] },
+  INITIATED: { timeoutSeconds: 300, onTimeout: 'FAILED', next: ['AUTHENTICATING', 'FRAUD_CHECK', 'FAILED'] },
   AUTHENTICATING: { timeoutSeconds: 600, onTimeout: 'FAILED', next: ['FRAUD_CHECK', 'AUTHENTICATING', 'FAILED'] },
   FRAUD_CHECK: {
     timeoutSeconds: 30,

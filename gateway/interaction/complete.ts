@@ -1,6 +1,7 @@
 /**
- * GET /interaction/:uid/complete — acts once on the stored outcome of a login, in the browser that holds
- * the interaction cookie:
+ * GET /interaction/:uid/complete — acts once on the stored outcome of a login (a first login, or a login on
+ * an existing session: completion/sso.ts), in the browser that holds the interaction cookie; the transitions
+ * of the decision are the translation point's (`settle`):
  * - allow → TOKEN_GENERATION, account stored (the browser may then see its WebAuthn keys, and after a fresh LoA-high login enrol one: webauthn/step-up.ts), grant recorded, oidc-provider issues the code → COMPLETED;
  *   the features of the login become the person's history; `amr` (RFC 8176) says how the person
  *   authenticated upstream and whether a step-up happened (translate/amr.ts);
@@ -21,6 +22,7 @@ import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { finish } from '../completion/finish-login.ts';
+import { translationPoint } from '../completion/translation-of.ts';
 import { startUpstream } from './start-upstream.ts';
 import { endUnmet } from './eligible-idps.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
@@ -89,15 +91,12 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
     return;
   }
   const { decision } = outcome;
+  const translation = translationPoint(services);
   // Levels 2 and 3 are answered at the gateway with WebAuthn when the account enrolled a suitable key.
   if (await offerWebAuthn(ctx, services, uid, outcome)) return;
   switch (decision.kind) {
     case 'allow': {
-      await services.flow.transition(uid, 'TOKEN_GENERATION', {
-        component: 'policy',
-        requestId,
-        details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore },
-      });
+      await translation.settle(uid, outcome, requestId);
       await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
       await finish(ctx, services, details, uid, outcome, 'TOKEN_GENERATION');
       return;
@@ -117,12 +116,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
       return;
     }
     case 'flag': {
-      await services.flow.transition(uid, 'FLAGGED', {
-        component: 'policy',
-        requestId,
-        details: { reasons: decision.reasons, score: outcome.fraudScore },
-      });
-      await services.flow.transition(uid, 'MANUAL_REVIEW', { component: 'review', requestId });
+      await translation.settle(uid, outcome, requestId);
       const login = await services.logins.load(uid);
       await services.logins.holdSealed('review:outcome', uid, outcome, REVIEW_TIMEOUT_SECONDS + 120);
       // a flag by the review threshold (RISK_REVIEW) carries no level: it is riskier than level 3, so it counts as 3
@@ -151,11 +145,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
         await endUnmet(ctx, services, uid, 'STEP_UP_FAILED', 'policy');
         return;
       }
-      await services.flow.transition(uid, 'FAILED', {
-        component: 'policy',
-        errorCode: decision.reasons[0] ?? 'POLICY_DENIED',
-        requestId,
-      });
+      await translation.settle(uid, outcome, requestId);
       await services.fraud
         .refused(uid)
         .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));

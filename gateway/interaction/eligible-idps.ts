@@ -8,6 +8,7 @@
 import type { Context } from 'koa';
 import type { Services } from '../services.ts';
 import { errorSpec } from '../error-registry.ts';
+import { translationPoint } from '../completion/translation-of.ts';
 import { acrOfLoa, acrRank, type Acr } from '../translate/acr.ts';
 
 /** The ids of the IdPs available now that may assert `requiredAcr`. */
@@ -19,7 +20,7 @@ export function eligibleIdps(services: Services, requiredAcr: Acr): string[] {
 }
 
 /**
- * Ends a login whose requirements cannot be met: FAILED with `code` (audited by the flow), and the RP
+ * Ends a login whose requirements cannot be met: FAILED with `code` (by the translation point), and the RP
  * told `unmet_authentication_requirements` through oidc-provider (so with `state` and `iss`).
  */
 export async function endUnmet(
@@ -31,11 +32,7 @@ export async function endUnmet(
 ): Promise<void> {
   const spec = errorSpec(code);
   services.logger.info({ loginId, code }, 'authentication requirements cannot be met: back to the relying party');
-  await services.flow.transition(loginId, 'FAILED', {
-    component,
-    errorCode: code,
-    requestId: ctx.state.requestId as string,
-  });
+  await translationPoint(services).end(loginId, code, component, ctx.state.requestId as string);
   await services.holder.provider.interactionFinished(
     ctx.req,
     ctx.res,

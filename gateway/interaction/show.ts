@@ -1,15 +1,18 @@
 /**
  * GET /interaction/:uid — where oidc-provider sends the browser. A login prompt starts the gateway's
  * login (INITIATED) and either honours `idp_hint`, or goes straight to the one IdP able to serve it, or
- * returns to the RP when none can (eligible-idps.ts), or shows the chooser; a consent prompt is granted for
- * the scopes the configured RP asked (RPs are registered by the operator, not by users).
+ * returns to the RP when none can (eligible-idps.ts), or shows the chooser. A request on an existing gateway
+ * session (prompt `sso`) is a login of its own decided on the session (completion/sso.ts), or, when the
+ * session can no longer stand for it, an upstream login like the first. A consent prompt on its own is
+ * refused (`CONSENT_WITHOUT_LOGIN`): the grant is made only by a login of this request.
  */
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { assertSelectable, renderChooser } from './chooser.ts';
-import { grantConsent } from '../completion/grant-consent.ts';
-import { minimumAcrOf, requiredAcr } from './required-acr.ts';
+import { refuseConsent } from '../completion/grant-consent.ts';
+import { ssoInteraction } from '../completion/sso.ts';
+import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
 import { eligibleIdps, endUnmet } from './eligible-idps.ts';
 
@@ -27,10 +30,12 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   if (details.prompt.name === 'consent') {
-    await grantConsent(ctx, services, details);
+    await refuseConsent(ctx, services, details);
     return;
   }
-  if (details.prompt.name !== 'login') {
+  // a request on an existing session: its own login, decided on the session (completion/sso.ts)
+  if (details.prompt.name === 'sso' && (await ssoInteraction(ctx, services, details))) return;
+  if (details.prompt.name !== 'login' && details.prompt.name !== 'sso') {
     throw new GatewayError('INTERACTION_INVALID', 400, 'unsupported interaction prompt', {
       detail: details.prompt.name,
     });

@@ -6,6 +6,7 @@
  */
 import type { Account } from 'oidc-provider';
 import type { SessionStore } from '../session/session-store.ts';
+import type { SessionEvidence } from '../session/session-evidence.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 
 export interface StoredAccount {
@@ -15,7 +16,16 @@ export interface StoredAccount {
   fraudScore: number;
   /** The login came from a one-time-use assertion (SAML OneTimeUse): no SSO may reuse it. */
   oneTimeUse?: boolean;
+  /**
+   * The upstream authentications the person's live sessions stand on (one per device or browser that logged
+   * in upstream), newest first, at most {@link MAX_SESSION_EVIDENCE}: what a later login on one of those
+   * sessions (SSO) is decided on, found by the session's acr and `auth_time`.
+   */
+  evidence?: SessionEvidence[];
 }
+
+/** How many upstream authentications of one person are kept for SSO (older sessions log in upstream again). */
+export const MAX_SESSION_EVIDENCE = 8;
 
 export class AccountStore {
   readonly #store: SessionStore;
@@ -26,11 +36,22 @@ export class AccountStore {
     this.#ttlSeconds = ttlSeconds;
   }
 
-  async save(accountId: string, account: StoredAccount): Promise<void> {
+  /**
+   * Stores the person's identity after a login; `evidence` (the upstream authentication the login stood on)
+   * joins the ones kept for the person's other live sessions (expired ones and the oldest beyond
+   * {@link MAX_SESSION_EVIDENCE} are dropped). Two logins of one person finishing at the same instant may
+   * keep only one of theirs: the other session then logs in upstream again (never more access).
+   */
+  async save(accountId: string, account: Omit<StoredAccount, 'evidence'>, evidence?: SessionEvidence): Promise<void> {
+    const since = Math.floor(Date.now() / 1000) - this.#ttlSeconds;
+    const kept = ((await this.load(accountId))?.evidence ?? []).filter(
+      (e) => e.authTime > since && e.loginId !== evidence?.loginId,
+    );
+    const all = evidence ? [evidence, ...kept] : kept;
     await this.#store.put({
       kind: 'Identity',
       id: accountId,
-      payload: account,
+      payload: { ...account, evidence: all.slice(0, MAX_SESSION_EVIDENCE) } satisfies StoredAccount,
       expiresIn: this.#ttlSeconds,
       accountId,
       idp: account.idp,

@@ -8,8 +8,9 @@
  * - every JWS is signed in the HSM through `HsmSigningKey` (features.externalSigningSupport, experimental:
  *   oidc-provider is pinned exactly in package.json);
  * - all state in Redis (no in-memory adapter), so a new generation (key change) loses no login;
- * - an existing session never stands in for the translation point: another RP, a transaction or a higher acr
- *   asks for a new gateway login (`session-reuse.ts`);
+ * - an existing session never stands in for the translation point: every request on it is a login of its
+ *   own through the risk pipeline and the RP's policy; a higher acr sends the person upstream again
+ *   (`session-reuse.ts`);
  * - `jwks.keys` = the active id_token keys (first: oidc-provider signs with the first key matching the
  *   client's algorithm), then the next ones (never selected: no client uses an algorithm without an
  *   active key, and the HSM refuses to sign with them; listed so that discovery announces a new
@@ -34,7 +35,7 @@ import { renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { renderErrorPage } from './error-page.ts';
 import { omitIssOnErrors } from './error-iss-compat.ts';
 import { trustRewrittenHeaders } from '../http/pin-origin.ts';
-import { interactionPolicyWithGatewayLogin } from './session-reuse.ts';
+import { interactionPolicyWithGatewayLogin, type SsoGate } from './session-reuse.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
@@ -54,6 +55,8 @@ export interface ProviderDeps {
   backchannel?: BackchannelLogout;
   /** What a refresh re-runs (oidc/refresh-policy.ts). */
   refresh: RefreshPolicyDeps;
+  /** Every request on an existing session is a login of its own (oidc/session-reuse.ts, completion/sso.ts). */
+  sso: SsoGate;
   /** Told about every error the provider answers (logs, audit of reused artefacts): oidc/error-events.ts. */
   observe?: (provider: Provider) => void;
 }
@@ -145,9 +148,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
       const acr = ctx?.oidc?.entities.AuthorizationCode?.acr ?? ctx?.oidc?.entities.RefreshToken?.acr;
       return account ? { fraud_score: account.fraudScore, ...(typeof acr === 'string' ? { acr } : {}) } : undefined;
     },
-    // a session answers a request without a new gateway login only for its own RP, no transaction, enough acr
+    // a session never answers a request by itself: every request on it is a login of its own (session-reuse.ts)
     interactions: {
-      policy: interactionPolicyWithGatewayLogin(),
+      policy: interactionPolicyWithGatewayLogin(deps.sso),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     cookies: {

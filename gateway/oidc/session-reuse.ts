@@ -1,72 +1,89 @@
 /**
- * When an existing oidc-provider session may answer an authorization request without a new gateway
- * login. oidc-provider's default policy lets any session answer any RP (only `prompt=login`, `max_age`,
+ * No silent path to a token: an existing oidc-provider session never answers an authorization request by
+ * itself. oidc-provider's default policy lets any session answer any RP (only `prompt=login`, `max_age`,
  * `id_token_hint` and essential acr claims ask for a login), which would issue codes that no translation
- * point, risk assessment, policy or audit record ever saw. The gateway adds one login check,
- * `gateway_login_required`, which asks for the gateway login unless this very request already went
- * through it, or all of these hold:
+ * point, risk assessment, policy or audit record ever saw. The gateway's policy, in prompt order:
  *
- * - the session was established by a gateway login for this same RP (the session holds a grant for it:
- *   another RP gets its own login, under its own policy and level);
- * - the request states no transaction (`authorization_details`, or its deprecated alias `risk_transaction`):
- *   what is at stake must be assessed by the risk pipeline before a token carries it;
- * - the session's acr is known and meets the lowest acr this request accepts (`acr_values`, else the
- *   client's `default_acr_values`; a value the gateway does not know is never met).
+ * 1. `login` (oidc-provider's checks, plus `gateway_upstream_required`): the session cannot stand for this
+ *    request — the acr the RP requires is above the session's, the session's upstream evidence is gone or
+ *    from a one-time-use assertion — so the person goes upstream again (with `prompt=none`: `login_required`);
+ * 2. `sso` (not requestable): every other request on a session is a login of its own through the
+ *    translation point (`completion/sso.ts`): interactively at /interaction/:uid (`gateway_sso`), or, with
+ *    `prompt=none`, decided while answering: `allow` gets its code without any page; otherwise the RP gets
+ *    `login_required`, `interaction_required` or `access_denied` (OIDC Core §3.1.2.6), never a code;
+ * 3. `consent`: reached only once a login of this request made the grant; the interaction page refuses a
+ *    consent prompt on its own (`CONSENT_WITHOUT_LOGIN`), it never grants around the translation point.
  *
- * With `prompt=none` the RP then gets `login_required` (OIDC Core §3.1.2.6), never a code.
+ * A request resuming after its own gateway login (`result.login`) passes 1 and 2.
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { acrRank, isAcr } from '../translate/acr.ts';
 
-const { Check, base } = interactionPolicy;
+const { Check, Prompt, base } = interactionPolicy;
 
-/** The lowest acr a request accepts, or `null` when it names a value the gateway does not know. */
-function lowestAccepted(values: readonly string[]): number | null {
-  let lowest = Number.POSITIVE_INFINITY;
-  for (const value of values) {
-    if (!isAcr(value)) return null;
-    lowest = Math.min(lowest, acrRank(value));
-  }
-  return lowest;
+/** What a `prompt=none` request on a session is answered. */
+export type SilentAnswer = 'allow' | 'login_required' | 'interaction_required' | 'access_denied';
+
+/** The translation point's side of SSO, implemented above this part (`completion/sso.ts`), wired at boot. */
+export interface SsoGate {
+  /** Whether the session may stand for this request at all (else the person goes upstream). */
+  mayStand(ctx: KoaContextWithOIDC): Promise<boolean>;
+  /** Decides a `prompt=none` request on a session that may stand, as a login of its own. */
+  silent(ctx: KoaContextWithOIDC): Promise<SilentAnswer>;
 }
 
-/** Whether the session may answer this request without a new gateway login (see the file comment). */
-export function sessionMayAnswer(ctx: KoaContextWithOIDC): boolean {
-  const { oidc } = ctx;
-  const session = oidc.session;
-  const client = oidc.client;
-  if (!session?.accountId || !client) return false;
-  if (!session.grantIdFor(client.clientId)) return false;
-  const params = oidc.params ?? {};
-  if (params.authorization_details !== undefined || params.risk_transaction !== undefined) return false;
-  const requested = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
-  const accepted = requested.length > 0 ? requested : (client.defaultAcrValues ?? []);
-  const held = session.acr;
-  if (typeof held !== 'string' || !isAcr(held)) return false;
-  if (accepted.length === 0) return true;
-  const lowest = lowestAccepted(accepted);
-  return lowest !== null && acrRank(held) >= lowest;
+/** A request on a session that no gateway login of its own answered yet. */
+const onSession = (ctx: KoaContextWithOIDC) => !ctx.oidc.result?.login && Boolean(ctx.oidc.session?.accountId);
+const silent = (ctx: KoaContextWithOIDC) => ctx.oidc.promptPending('none');
+
+/** One answer per request, however many checks ask. */
+function memo<T>(compute: (ctx: KoaContextWithOIDC) => Promise<T>): (ctx: KoaContextWithOIDC) => Promise<T> {
+  const answers = new WeakMap<KoaContextWithOIDC, Promise<T>>();
+  return (ctx) => {
+    let answer = answers.get(ctx);
+    if (!answer) {
+      answer = compute(ctx);
+      answers.set(ctx, answer);
+    }
+    return answer;
+  };
 }
 
-/**
- * The `gateway_login_required` check of the login prompt. Without a session it stays silent (oidc-provider's
- * `no_session` asks for the login), so its reason appears only when a session exists and may not answer.
- */
-export const gatewayLoginRequired = new Check(
-  'gateway_login_required',
-  'this request needs its own gateway login',
-  'login_required',
-  (ctx) => {
-    if (ctx.oidc.result?.login || !ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
-    return sessionMayAnswer(ctx) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
-  },
-);
-
-/** oidc-provider's default interaction policy with the gateway's check added to the login prompt. */
-export function interactionPolicyWithGatewayLogin(): ReturnType<typeof base> {
+/** oidc-provider's default interaction policy with the gateway's checks and its `sso` prompt. */
+export function interactionPolicyWithGatewayLogin(gate: SsoGate): ReturnType<typeof base> {
+  const mayStand = memo((ctx) => gate.mayStand(ctx));
+  const decide = memo((ctx) => gate.silent(ctx));
   const policy = base();
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider policy has no login prompt');
-  login.checks.add(gatewayLoginRequired);
+  login.checks.add(
+    new Check(
+      'gateway_upstream_required',
+      'the session cannot stand for this request',
+      'login_required',
+      async (ctx) => (onSession(ctx) && !(await mayStand(ctx)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT),
+    ),
+  );
+  const answered = (answer: SilentAnswer) => async (ctx: KoaContextWithOIDC) =>
+    onSession(ctx) && silent(ctx) && (await decide(ctx)) === answer ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+  const sso = new Prompt(
+    { name: 'sso', requestable: false },
+    new Check('gateway_sso', 'this request needs its own gateway login', 'interaction_required', (ctx) =>
+      onSession(ctx) && !silent(ctx) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
+    ),
+    new Check(
+      'sso_login_required',
+      'this request needs a new authentication',
+      'login_required',
+      answered('login_required'),
+    ),
+    new Check(
+      'sso_interaction_required',
+      'this request needs the person',
+      'interaction_required',
+      answered('interaction_required'),
+    ),
+    new Check('sso_access_denied', 'the sign-in was refused', 'access_denied', answered('access_denied')),
+  );
+  policy.add(sso, policy.indexOf(login) + 1);
   return policy;
 }

@@ -9,6 +9,7 @@ import type { Acr } from '../translate/acr.ts';
 import type { Decision } from '../policy/decide.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { SessionEvidence } from './session-evidence.ts';
 
 export interface LoginContext {
   loginId: string;
@@ -25,6 +26,8 @@ export interface LoginContext {
   maxAge?: number;
   /** The one upstream request in flight: when it left, whether it forced authentication, the step-up level it answers. */
   upstream?: { issuedAt: number; forceAuthn: boolean; stepUpLevel?: number };
+  /** The login stands on an existing gateway session (SSO) instead of a new upstream answer. */
+  sso?: true;
 }
 
 export type LoginOutcome =
@@ -37,6 +40,8 @@ export type LoginOutcome =
       fraudScore: number;
       /** AuthnInstant, epoch seconds: the ID token's auth_time. */ authTime: number;
       /** From a OneTimeUse assertion. */ oneTimeUse: boolean;
+      /** The upstream authentication the login stands on (kept with the account for later SSO). */
+      evidence?: SessionEvidence;
     }
   | { status: 'rejected'; code: ErrorCode };
 

@@ -55,8 +55,12 @@ interface Discovered {
 export interface FastRp {
   /** A login from scratch (new browser): the full path through the IdP. Returns the browser for SSO. */
   fullLogin(): Promise<PersonBrowser>;
-  /** A second authorization with the gateway session cookie of `browser`: must not reach the IdP. */
-  ssoLogin(browser: PersonBrowser): Promise<void>;
+  /**
+   * A second authorization with the gateway session cookie of `browser`: must not reach the IdP. It is a
+   * login of its own at the gateway (risk pipeline, policy, audited transitions): through the interaction
+   * redirects, or with `silent` (`prompt=none`) decided while the authorization request is answered.
+   */
+  ssoLogin(browser: PersonBrowser, silent?: boolean): Promise<void>;
   /** A login stopped when the gateway posts its AuthnRequest (an in-flight login, for memory figures). */
   startOnly(): Promise<void>;
 }
@@ -78,7 +82,7 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
   const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 
-  async function authorize(browser: PersonBrowser, viaIdp: boolean, stopAtIdp = false): Promise<void> {
+  async function authorize(browser: PersonBrowser, viaIdp: boolean, stopAtIdp = false, silent = false): Promise<void> {
     const verifier = b64url(randomBytes(32));
     const state = b64url(randomBytes(16));
     const nonce = b64url(randomBytes(16));
@@ -92,6 +96,7 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
       nonce,
       code_challenge: b64url(createHash('sha256').update(verifier).digest()),
       code_challenge_method: 'S256',
+      ...(silent ? { prompt: 'none' } : {}),
     };
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     let step: Landing = await browser.follow(url, {}, atRp);
@@ -156,7 +161,7 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
       await authorize(browser, true);
       return browser;
     },
-    ssoLogin: (browser) => authorize(browser, false),
+    ssoLogin: (browser, silent = false) => authorize(browser, false, false, silent),
     startOnly: () => authorize(new PersonBrowser(++people), true, true),
   };
 }

@@ -2,7 +2,8 @@
  * Gateway-only logins: the gateway alone in a child process (`node gateway/main.ts`), and in this process a
  * fast IdP (pre-minted Assertion, one cheap signature per login, see fast-idp.ts) and a fast RP + browser
  * (fast-rp.ts). Per phase — full login through the IdP, then SSO (a second authorization with the gateway
- * session cookie) — it prints logins/s, p50/p99, and CPU per login of the gateway process, of PostgreSQL
+ * session cookie: a login of its own through the risk pipeline, via the interaction redirects), then silent
+ * SSO (`prompt=none`: the same login decided while the authorization request is answered) — it prints logins/s, p50/p99, and CPU per login of the gateway process, of PostgreSQL
  * (postmaster tree) and of Redis, read from /proc; the round trips the gateway made (probe inside the
  * gateway + Redis INFO commandstats + pg_stat_database xact_commit); the gateway's RSS; and at the end the
  * HSM crypto floor of the same keys, Redis bytes per in-flight login and per completed login.
@@ -155,6 +156,7 @@ try {
 
   const full: PhaseResult[] = [];
   const sso: PhaseResult[] = [];
+  const silent: PhaseResult[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const browsers: PersonBrowser[] = [];
     full.push(
@@ -166,9 +168,18 @@ try {
       await measure(`SSO login, round ${round}`, () => rp.ssoLogin(browsers[next++ % browsers.length]!), LOGINS),
     );
     printPhase(sso.at(-1)!);
+    silent.push(
+      await measure(
+        `SSO prompt=none, round ${round}`,
+        () => rp.ssoLogin(browsers[next++ % browsers.length]!, true),
+        LOGINS,
+      ),
+    );
+    printPhase(silent.at(-1)!);
   }
   printSpread('full login', full);
   printSpread('SSO login', sso);
+  printSpread('SSO prompt=none', silent);
 
   const serial: PhaseResult[] = [];
   const serialBrowsers: PersonBrowser[] = [];
@@ -178,6 +189,8 @@ try {
   );
   let k = 0;
   serial.push(await measure('SSO login, concurrency 1', () => rp.ssoLogin(serialBrowsers[k++]!), few, 1));
+  let m = 0;
+  serial.push(await measure('SSO prompt=none, concurrency 1', () => rp.ssoLogin(serialBrowsers[m++]!, true), few, 1));
   for (const r of serial) {
     printPhase(r);
     printRoutes(r);
@@ -203,7 +216,7 @@ try {
   const pending = bytesPer(s0, s1, inflight);
   const done = bytesPer(s1, s2, inflight);
   console.log(
-    `memory: gateway RSS at rest ${rssAtRest.toFixed(0)} MiB, under load max ${Math.max(...full.map((r) => r.rssMaxMiB), ...sso.map((r) => r.rssMaxMiB)).toFixed(0)} MiB`,
+    `memory: gateway RSS at rest ${rssAtRest.toFixed(0)} MiB, under load max ${Math.max(...full.map((r) => r.rssMaxMiB), ...sso.map((r) => r.rssMaxMiB), ...silent.map((r) => r.rssMaxMiB)).toFixed(0)} MiB`,
   );
   console.log(
     `  Redis per in-flight login (stopped at the AuthnRequest; ${inflight}): MEMORY USAGE of new keys ${pending.added.toFixed(0)} B (${pending.freed.toFixed(0)} B freed meanwhile), used_memory Δ ${pending.usedMemory.toFixed(0)} B`,
@@ -215,7 +228,7 @@ try {
   );
   for (const [shape, keys, bytes] of done.byShape)
     console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
-  const failures = [...full, ...sso, ...serial].reduce((n, r) => n + r.failures, 0);
+  const failures = [...full, ...sso, ...silent, ...serial].reduce((n, r) => n + r.failures, 0);
   if (failures > 0) process.exitCode = 1;
 } finally {
   await gateway.stop();

@@ -14,6 +14,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OAUTH = new Set([
   'access_denied',
   'login_required',
+  'interaction_required',
   'temporarily_unavailable',
   'server_error',
   'unmet_authentication_requirements',

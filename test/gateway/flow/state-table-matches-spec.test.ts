@@ -10,7 +10,8 @@ import {
 
 /** The specification, written independently of the table it checks. */
 const SPEC: Record<LoginState, { timeout: number | null; next: LoginState[] }> = {
-  INITIATED: { timeout: 300, next: ['AUTHENTICATING', 'FAILED'] },
+  // a login on an existing gateway session (SSO) goes to FRAUD_CHECK without going upstream (issue #12 item 1)
+  INITIATED: { timeout: 300, next: ['AUTHENTICATING', 'FRAUD_CHECK', 'FAILED'] },
   AUTHENTICATING: { timeout: 600, next: ['FRAUD_CHECK', 'FAILED', 'AUTHENTICATING'] },
   FRAUD_CHECK: { timeout: 30, next: ['TOKEN_GENERATION', 'FLAGGED', 'FAILED', 'AUTHENTICATING'] },
   TOKEN_GENERATION: { timeout: 5, next: ['COMPLETED', 'FAILED'] },

@@ -1,12 +1,14 @@
 /**
  * An existing oidc-provider session must never stand in for the translation point (gateway/README.md:
- * "No token before the translation point has run"). A code is issued without a new gateway login only
- * when the same RP asks again for no more than that login established:
- * - another RP in the same browser goes through the gateway's login (its own policy, acr and audit);
- * - the same RP asking for a higher acr than the session holds goes through the gateway's login;
- * - the same RP stating a transaction (RFC 9396 `authorization_details`) goes through the gateway's login
- *   (the risk pipeline must assess what is at stake);
- * - the same RP asking again for nothing more gets its code silently (`prompt=none`, OIDC Core §3.1.2.1).
+ * "No token before the translation point has run"). Every request on a session is a login of its own
+ * (issue #12 item 1; the whole journey with its audit records: test/e2e/sso-is-a-login-of-its-own.test.ts):
+ * - another RP in the same browser goes through the gateway's interaction (its own login, policy and audit)
+ *   before it gets a code, and never without a risk assessment of its own;
+ * - the same RP asking for a higher acr than the session holds goes upstream (the chooser);
+ * - the same RP stating a transaction (RFC 9396 `authorization_details`) is assessed with it (here: flagged
+ *   for review by the transaction tier), never answered from the session;
+ * - the same RP asking again for nothing more gets its code silently (`prompt=none`, OIDC Core §3.1.2.1),
+ *   through a login of its own.
  * And the claims an RP receives are bounded by the scopes it is registered for, also when it names claims
  * with the `claims` parameter (a claim of another scope is refused with `invalid_request`).
  */
@@ -78,21 +80,36 @@ async function landing(browser: Browser, url: URL): Promise<URL> {
   return hop.url;
 }
 
-test.serial('another RP in the same browser gets the gateway login, not a code from the session', async (t) => {
+/** The risk assessments recorded for a client's logins. */
+async function assessed(clientId: string): Promise<number> {
+  const { rows } = await fx.gateway.services.pool.query<{ n: string }>(
+    'select count(*) as n from risk_assessments where client_id = $1',
+    [clientId],
+  );
+  return Number(rows[0]!.n);
+}
+
+test.serial('another RP in the same browser goes through its own gateway login before any code', async (t) => {
   const browser = await loggedIn();
+  const before = await assessed('other-rp');
   const request = await authorizationRequest(other);
-  const url = await landing(browser, request.url);
-  t.false(url.searchParams.has('code'), `no code without a login for this RP (landed on ${url.pathname})`);
-  t.regex(url.pathname, /^\/interaction\/[\w-]+$/, 'the gateway login starts for this RP');
+  const first = await browser.follow(request.url, {}, (u) => atRp(u) || u.pathname.startsWith('/interaction/'));
+  await first.response.body?.cancel();
+  t.false(first.url.searchParams.has('code'), 'no code straight from the session');
+  t.regex(first.url.pathname, /^\/interaction\/[\w-]+$/, 'the gateway login starts for this RP');
+  const url = await landing(browser, first.url);
+  t.truthy(url.searchParams.get('code'), `then its code (landed on ${url})`);
+  t.is(await assessed('other-rp'), before + 1, "the RP's login was assessed by the risk pipeline");
 });
 
-test.serial('another RP asking silently (prompt=none) gets login_required, not a code', async (t) => {
+test.serial('another RP asking silently (prompt=none) gets a code only through a login of its own', async (t) => {
   const browser = await loggedIn();
+  const before = await assessed('other-rp');
   const request = await authorizationRequest(other, { prompt: 'none' });
   const url = await landing(browser, request.url);
-  t.false(url.searchParams.has('code'));
-  t.is(url.searchParams.get('error'), 'login_required');
+  t.truthy(url.searchParams.get('code'), `landed on ${url}`);
   t.is(url.searchParams.get('state'), request.state);
+  t.is(await assessed('other-rp'), before + 1, 'assessed before the code was issued');
 });
 
 test.serial('the same RP asking for a higher acr than the session holds gets the gateway login', async (t) => {
@@ -111,7 +128,8 @@ test.serial('the same RP stating a transaction gets the gateway login (the risk 
   const request = await authorizationRequest(fx.rp, { authorization_details: details });
   const url = await landing(browser, request.url);
   t.false(url.searchParams.has('code'), 'no token carries a transaction no assessment saw');
-  t.regex(url.pathname, /^\/interaction\/[\w-]+$/);
+  // tier 4 (> 5000 €) asks level 3 of this policy: without a security key enrolled, manual review
+  t.regex(url.pathname, /^\/interaction\/[\w-]+\/review$/);
 });
 
 test.serial('positive control: the same RP asking again for nothing more gets its code silently', async (t) => {

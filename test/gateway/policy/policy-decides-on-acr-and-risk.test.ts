@@ -1,7 +1,7 @@
 /** The policy decision: the asserted acr must meet the required one; risk thresholds; bounded step-up. */
 import test from 'ava';
 import { decide, DEFAULT_THRESHOLDS } from '../../../gateway/policy/decide.ts';
-import { minimumAcrOf, requiredAcr } from '../../../gateway/interaction/required-acr.ts';
+import { minimumAcrOf, requiredAcr } from '../../../gateway/translation/required-acr.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import type { Acr } from '../../../gateway/translate/acr.ts';
 

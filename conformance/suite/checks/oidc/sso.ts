@@ -1,0 +1,118 @@
+/**
+ * Single sign-on must not be a silent path to a token (issue #12 item 1): an authorization answered from an
+ * existing session must still meet the RP's requirements, and be decided on its own. Judged over HTTP from a
+ * browser that holds a session:
+ *
+ * - OIDC-SSO-01: `prompt=none` asking for a higher acr than the session's (as `acr_values`, and as an
+ *   essential `acr` claim), or with a `max_age` the session is older than, gets no code (`login_required`,
+ *   `interaction_required` or another error), never a code from the weaker or older session;
+ * - OIDC-SSO-02: a code given silently (`prompt=none`) on a session comes from an assessment of its own: the
+ *   deployment's signed risk assessment (`/risk/assessment`, verified against its JWKS) for that code's access
+ *   token is dated at or after the silent request, not the first login's. Skipped when the deployment offers
+ *   no signed assessment.
+ *
+ * The suite has one registered RP: "a second RP's SSO" is observed as the same RP's silent request, which the
+ * gateway treats the same way (every request on a session is a login of its own).
+ */
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { Browser } from '../../browser/browser.ts';
+import { describe } from '../../verdicts.ts';
+import { judge, skip, type CheckDefinition } from '../../types.ts';
+import { goodLogin } from './flows.ts';
+
+const BASE = 'OIDC-BASE-00';
+
+/** The acr values of discovery above `held`, in the deployment's order (eidas1 < eidas2 < eidas3 by convention). */
+function higherThan(offered: readonly string[], held: string): string | undefined {
+  const index = offered.indexOf(held);
+  return index === -1 ? undefined : offered[index + 1];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The SSO checks. */
+export const ssoChecks: readonly CheckDefinition[] = [
+  {
+    id: 'OIDC-SSO-01',
+    title: 'prompt=none on a session weaker or older than the request asks gets no code',
+    plan: 'oidc',
+    source: 'OpenID Connect Core 1.0 §3.1.2.1 (acr_values, max_age), §3.1.2.6, §5.5.1.1 (essential acr)',
+    requires: [BASE],
+    run: async (ctx) => {
+      const offered = Array.isArray(ctx.rp.discovery.acr_values_supported)
+        ? ctx.rp.discovery.acr_values_supported.map(String)
+        : [];
+      const browser = new Browser();
+      const { claims } = await goodLogin(ctx, {}, browser);
+      const held = String(claims.acr);
+      const higher = higherThan(offered, held);
+      if (higher === undefined)
+        return skip(`the session's acr (${held}) is the highest the deployment offers (${offered.join(' ')})`, {
+          sent: 'an honest login',
+          expected: 'a session below the highest acr',
+        });
+      // a second later, so that max_age=0 is exceeded however the deployment rounds auth_time
+      await sleep(1_100);
+      const variants: Array<[string, Record<string, string>]> = [
+        [`acr_values=${higher}`, { acr_values: higher }],
+        [
+          `claims with an essential acr ${higher}`,
+          { claims: JSON.stringify({ id_token: { acr: { essential: true, values: [higher] } } }) },
+        ],
+        ['max_age=0', { max_age: '0' }],
+      ];
+      const observed: string[] = [];
+      let ok = true;
+      for (const [name, extra] of variants) {
+        const out = await ctx.login({ authorize: { prompt: 'none', ...extra }, browser });
+        const refused = out.code === null && (out.at !== 'rp' || out.error !== null);
+        ok &&= refused && out.authnRequestXml === undefined;
+        observed.push(`${name}: ${describe(out)}`);
+      }
+      return judge(ok, {
+        sent: `prompt=none in a browser whose session holds ${held}: ${variants.map(([n]) => n).join('; ')}`,
+        expected: 'each: an error at the RP (login_required, interaction_required, …) and no code',
+        observed: observed.join('; '),
+      });
+    },
+  },
+  {
+    id: 'OIDC-SSO-02',
+    title: 'A code given silently on a session comes from an assessment of its own',
+    plan: 'oidc',
+    source: 'Product brief: every authorization decided again (zero trust after the login); issue #12 item 1',
+    requires: [BASE],
+    run: async (ctx) => {
+      const browser = new Browser();
+      const first = await goodLogin(ctx, {}, browser);
+      const endpoint = new URL('risk/assessment', ctx.target.href.endsWith('/') ? ctx.target : `${ctx.target.href}/`);
+      const assessedAt = async (accessToken: unknown): Promise<number | null> => {
+        if (typeof accessToken !== 'string') return null;
+        const response = await fetch(endpoint, {
+          headers: { authorization: `Bearer ${accessToken}` },
+          signal: AbortSignal.timeout(15_000),
+        });
+        if (!response.ok) return null;
+        const { payload } = await compactVerify(await response.text(), createLocalJWKSet(await ctx.rp.jwks()));
+        const claims = JSON.parse(new TextDecoder().decode(payload)) as { assessed_at?: unknown };
+        return typeof claims.assessed_at === 'number' ? claims.assessed_at : null;
+      };
+      const firstAt = await assessedAt(first.tokens.json.access_token);
+      if (firstAt === null)
+        return skip('the deployment offers no signed risk assessment for an access token (/risk/assessment)', {
+          sent: `GET ${endpoint.pathname} with the first login's access token`,
+          expected: 'a signed assessment',
+        });
+      // the next second: an assessment made for the silent request is dated after the first login's
+      await sleep(1_100);
+      const asked = Math.floor(Date.now() / 1000);
+      const again = await goodLogin(ctx, { prompt: 'none' }, browser);
+      const againAt = await assessedAt(again.tokens.json.access_token);
+      return judge(againAt !== null && againAt >= asked && again.out.authnRequestXml === undefined, {
+        sent: 'an honest login, then prompt=none in the same browser a second later; GET /risk/assessment with each access token',
+        expected: `the silent code's assessment dated at or after the silent request (≥ ${asked})`,
+        observed: `${describe(again.out)}; first login assessed at ${firstAt}, silent request's token assessed at ${againAt ?? 'none'}`,
+      });
+    },
+  },
+];

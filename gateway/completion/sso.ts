@@ -1,0 +1,197 @@
+/**
+ * Every authorization on an existing gateway session (SSO to another RP, `prompt=none`, `max_age` re-use,
+ * the same RP again) is a login of its own: INITIATED → FRAUD_CHECK → … through the translation point, on
+ * this request's signals and the session's upstream evidence, under the RP's policy and required acr.
+ *
+ * - {@link sessionStanding}: whether the session may stand for the request at all: the RP is known, the
+ *   session's acr meets the acr the RP requires (its `acr_values`, else its defaults, raised to the
+ *   federation's and its own minimum), and the account record holds this session's upstream evidence (the
+ *   one of the person's kept authentications with the session's acr and `auth_time`; not from a one-time-use
+ *   assertion). Otherwise the person goes upstream again.
+ * - {@link beginSsoLogin}: starts the login (INITIATED) and has the translation point decide it.
+ * - {@link silentSso}: `prompt=none`: decided while oidc-provider answers the request; an `allow` gets its
+ *   code without any page (account, grant, TOKEN_GENERATION, COMPLETED here); anything needing the person is
+ *   refused as OIDC Core §3.1.2.6 says (`login_required`, `interaction_required`), a denial is
+ *   `access_denied`; each audited (`SSO_LOGIN_REQUIRED`, `SSO_INTERACTION_REQUIRED`, the policy's reason).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errorSpec } from '../error-registry.ts';
+import { GatewayError } from '../errors.ts';
+import type { StoredAccount } from '../oidc/accounts.ts';
+import type { SilentAnswer } from '../oidc/session-reuse.ts';
+import type { Services } from '../services.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
+import type { SessionEvidence } from '../session/session-evidence.ts';
+import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
+import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
+import type { RequestContext } from '../translation/request-context.ts';
+import { addRequested } from './grant-consent.ts';
+import { requestContextOf, translationPoint } from './translation-of.ts';
+
+export interface Standing {
+  clientId: string;
+  accountId: string;
+  account: Pick<StoredAccount, 'pivot' | 'idp'>;
+  /** The upstream authentication this session stands on. */
+  evidence: SessionEvidence;
+  requiredAcr: Acr;
+}
+
+/** What the session says of itself (oidc-provider's Session: account, acr, `auth_time`). */
+export interface SessionView {
+  accountId?: string | undefined;
+  acr?: string | undefined;
+  loginTs?: number | undefined;
+}
+
+/** Whether the session may stand for this request (see the file comment); `null` sends the person upstream. */
+export async function sessionStanding(
+  services: Services,
+  clientId: string,
+  acrValues: unknown,
+  session: SessionView,
+): Promise<Standing | null> {
+  const { accountId, acr, loginTs } = session;
+  if (typeof accountId !== 'string' || typeof acr !== 'string' || !isAcr(acr)) return null;
+  const client = services.config.clients.find((c) => c.client_id === clientId);
+  if (!client) return null;
+  let required: Acr;
+  try {
+    required = requiredAcr(
+      typeof acrValues === 'string' ? acrValues : undefined,
+      client.default_acr_values,
+      minimumAcrOf(services.config.federation.minimumAcr, client.minimum_acr),
+    );
+  } catch (error) {
+    if (error instanceof GatewayError) return null; // an unknown acr: the login page refuses it with its code
+    throw error;
+  }
+  if (acrRank(acr) < acrRank(required)) return null;
+  const account = await services.accounts.load(accountId);
+  if (!account || account.oneTimeUse === true) return null;
+  // this session's own upstream authentication (the person may have others, on other devices)
+  const evidence = account.evidence?.find((e) => e.acr === acr && e.authTime === loginTs);
+  if (!evidence) return null;
+  return { clientId, accountId, account: { pivot: account.pivot, idp: account.idp }, evidence, requiredAcr: required };
+}
+
+/** Starts the login of an SSO request (INITIATED) and has the translation point decide it. */
+export async function beginSsoLogin(
+  services: Services,
+  uid: string,
+  standing: Standing,
+  request: RequestContext,
+): Promise<LoginOutcome> {
+  const { clientId, account, evidence, requiredAcr: acr } = standing;
+  await services.flow.start(uid, { clientId, requestId: request.requestId, acrValues: [acr], component: 'sso' });
+  await services.logins.save({
+    loginId: uid,
+    clientId,
+    requiredAcr: acr,
+    idp: evidence.idp,
+    stepUps: 0,
+    requestId: request.requestId,
+    sso: true,
+  });
+  return translationPoint(services).decide(
+    uid,
+    { kind: 'session', accountId: standing.accountId, pivot: account.pivot, evidence },
+    request,
+  );
+}
+
+/** A `prompt=none` request on a session: its login decided now (see the file comment). */
+export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Promise<SilentAnswer> {
+  const { oidc } = ctx;
+  const session = oidc.session;
+  const client = oidc.client;
+  if (!session || !client || !oidc.grant) return 'login_required';
+  const params = (oidc.params ?? {}) as Record<string, unknown>;
+  const standing = await sessionStanding(services, client.clientId, params.acr_values, session);
+  if (!standing) return 'login_required';
+  // a transaction (RFC 9396) or a resource (RFC 8707) is consented to on a page: never silently, and never a
+  // COMPLETED login whose code oidc-provider's consent prompt would then withhold
+  if (params.authorization_details !== undefined || params.resource !== undefined) return 'interaction_required';
+  const uid = `sso-${randomBytes(18).toString('base64url')}`;
+  const request = requestContextOf(ctx, services, params);
+  const { requestId } = request;
+  const outcome = await beginSsoLogin(services, uid, standing, request);
+  // acted on here and now: nothing is left for /interaction/:uid/complete
+  await services.logins.takeOutcome(uid);
+  if (outcome.status === 'rejected')
+    return errorSpec(outcome.code).oauth === 'login_required' ? 'login_required' : 'access_denied';
+  const translation = translationPoint(services);
+  const { decision } = outcome;
+  switch (decision.kind) {
+    case 'allow': {
+      await translation.settle(uid, outcome, requestId);
+      await services.accounts.save(
+        outcome.accountId,
+        { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore },
+        standing.evidence,
+      );
+      addRequested(oidc.grant, params);
+      const grantId = await oidc.grant.save();
+      session.ensureClientContainer(client.clientId);
+      session.grantIdFor(client.clientId, grantId);
+      await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
+      await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
+      // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
+      await services.flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId });
+      await services.fraud
+        .learn(uid)
+        .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
+      return 'allow';
+    }
+    case 'step_up':
+      await translation.refuse(uid, 'SSO_LOGIN_REQUIRED', 'policy', requestId);
+      await services.logins.takeOutcome(uid);
+      return 'login_required';
+    case 'flag':
+      await translation.refuse(uid, 'SSO_INTERACTION_REQUIRED', 'policy', requestId);
+      await services.logins.takeOutcome(uid);
+      await refused(services, uid);
+      return 'interaction_required';
+    case 'deny':
+      await translation.settle(uid, outcome, requestId);
+      await refused(services, uid);
+      return 'access_denied';
+    default: {
+      const unknown: never = decision.kind;
+      throw new GatewayError('INTERNAL', 500, 'unknown decision', { detail: String(unknown) });
+    }
+  }
+}
+
+async function refused(services: Services, uid: string): Promise<void> {
+  await services.fraud
+    .refused(uid)
+    .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
+}
+
+type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
+
+/**
+ * The interaction of an SSO request (prompt `sso`): its login decided on the session instead of going
+ * upstream, then on to /interaction/:uid/complete, the same completion as a first login (allow, step-up,
+ * WebAuthn, review, deny). Returns false when the session can no longer stand for the request (the caller
+ * then starts an upstream login).
+ */
+export async function ssoInteraction(ctx: Context, services: Services, details: Details): Promise<boolean> {
+  const uid = details.uid;
+  const existing = await services.logins.load(uid);
+  if (!existing) {
+    const cookie = details.session?.cookie;
+    const session = cookie ? await services.holder.provider.Session.find(cookie) : undefined;
+    const standing = session
+      ? await sessionStanding(services, String(details.params.client_id), details.params.acr_values, session)
+      : null;
+    if (!standing) return false;
+    await beginSsoLogin(services, uid, standing, requestContextOf(ctx, services, details.params));
+  } else if (existing.sso !== true) return false;
+  ctx.status = 303;
+  ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+  return true;
+}
