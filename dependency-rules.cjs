@@ -27,6 +27,7 @@ const ADAPTERS = [
 /** gateway/, bottom first. */
 const GATEWAY = [
   'error-registry', // the closed registry of codes: status, OAuth error, audit outcome, FR/EN message
+  'audit-codes', // the closed table of audit-only codes (never raised, only recorded); AuditErrorCode
   'errors', // GatewayError and ConfigError, typed by the registry
   'translate', // UpstreamIdentity → PivotIdentity, acr ↔ LoA, scopes → claims, amr
   'config', // the validated configuration file

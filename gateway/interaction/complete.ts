@@ -23,6 +23,7 @@ import { finish } from '../completion/finish-login.ts';
 import { startUpstream } from './start-upstream.ts';
 import { endUnmet } from './eligible-idps.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
+import { denialCode } from '../policy/decide.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 
 /**
@@ -154,7 +155,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
       }
       await services.flow.transition(uid, 'FAILED', {
         component: 'policy',
-        errorCode: decision.reasons[0] ?? 'POLICY_DENIED',
+        errorCode: denialCode(decision),
         requestId,
       });
       await services.fraud
