@@ -93,7 +93,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       clients: config.clients,
       ...config.sectorIdentifiers,
       logger,
-      onChange: (change) => {
+      // awaited by refresh(): the audit record is written before a refresh resolves; a failure is logged there
+      onChange: async (change) => {
         logger[change.errorCode ? 'error' : 'info'](
           {
             code: change.errorCode ?? undefined,
@@ -105,18 +106,14 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
             ? 'client refused: sector identifier document no longer valid'
             : 'client restored: sector identifier document valid again',
         );
-        audit
-          .append({
-            sessionId: `client:${change.clientId}`,
-            from: null,
-            to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID',
-            component: 'oidc',
-            ...(change.errorCode ? { errorCode: change.errorCode } : {}),
-            details: { sector_identifier_uri: change.uri, detail: change.detail },
-          })
-          .catch((err: unknown) =>
-            logger.error({ err, client_id: change.clientId }, 'audit of a sector identifier change failed'),
-          );
+        await audit.append({
+          sessionId: `client:${change.clientId}`,
+          from: null,
+          to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID',
+          component: 'oidc',
+          ...(change.errorCode ? { errorCode: change.errorCode } : {}),
+          details: { sector_identifier_uri: change.uri, detail: change.detail },
+        });
       },
     });
     closers.push(async () => sectors.stop());
