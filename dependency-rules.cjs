@@ -108,6 +108,14 @@ module.exports = {
       from: { path: '^(hsm|adapters|gateway|conformance)/' },
       to: { circular: true },
     },
+    {
+      name: 'gateway/handlers-take-small-records',
+      comment:
+        'the WebAuthn pages, the RP-facing APIs and the operations listener get the few collaborators they use (records built in boot.ts), not the services hub',
+      severity: 'error',
+      from: { path: '^gateway/(webauthn|api|admin)/' },
+      to: { path: '^gateway/services\\.ts$' },
+    },
     ...layered('adapters', ADAPTERS),
     ...layered('gateway', GATEWAY),
   ],

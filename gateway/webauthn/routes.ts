@@ -15,21 +15,21 @@
  */
 import Router, { type RouterContext } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Services } from '../services.ts';
+import type { WebAuthnDeps } from './deps.ts';
 import { accountPage } from './account-page.ts';
 import { authenticationAnswer, authenticationPage } from './authenticate.ts';
 import { enrolmentAnswer, enrolmentPage } from './enrol.ts';
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-type Handler = (ctx: Context, services: Services, uid: string) => Promise<void>;
+type Handler = (ctx: Context, deps: WebAuthnDeps, uid: string) => Promise<void>;
 
 /** The table above as a router (exported for the test that reads it back). */
-export function webauthnRouter(services: Services): Router {
+export function webauthnRouter(deps: WebAuthnDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid/webauthn', strict: true, sensitive: true });
   const withUid = (handler: Handler) => (ctx: RouterContext, next: Next) => {
     const uid = ctx.params.uid!;
-    return UID.test(uid) ? handler(ctx, services, uid) : next();
+    return UID.test(uid) ? handler(ctx, deps, uid) : next();
   };
   router.get('/authenticate', withUid(authenticationPage));
   router.post('/authenticate', withUid(authenticationAnswer));
@@ -39,7 +39,7 @@ export function webauthnRouter(services: Services): Router {
   return router;
 }
 
-export function webauthnRoutes(services: Services): Middleware {
-  const routes = webauthnRouter(services).routes() as Middleware;
+export function webauthnRoutes(deps: WebAuthnDeps): Middleware {
+  const routes = webauthnRouter(deps).routes() as Middleware;
   return (ctx: Context, next: Next) => (ctx.method === 'HEAD' ? next() : routes(ctx, next));
 }
