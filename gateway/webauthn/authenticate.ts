@@ -6,6 +6,7 @@
  * access_denied. A verified assertion finishes the login with `amr` `hwk` (level 3) or `user` + `mfa` (level 2).
  */
 import { requestLanguage } from '../http/language.ts';
+import { stepUpReason } from '../http/step-up-reason.ts';
 import type { Context } from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { GatewayError } from '../errors.ts';
@@ -61,7 +62,7 @@ async function render(
     ceremony: 'authenticate',
     action: `/interaction/${encodeURIComponent(uid)}/webauthn/authenticate`,
     title: w.title,
-    explanation: w.why,
+    explanation: stepUpReason(lang),
     intro: key ? w.introKey : w.introDevice,
     notice: keysNotice(all.filter((c) => c.level >= 2)),
     button: key ? w.buttonKey : w.buttonDevice,
@@ -72,14 +73,12 @@ async function render(
 }
 
 /**
- * The WebAuthn step-up explains itself, in French and English (issue #13 item 9), like the page before a
- * step-up at the IdP (interaction/step-up-page.ts): why, in words a citizen understands, never a score or a
- * detection detail.
+ * The WebAuthn step-up explains itself, in French and English (issue #13 item 9), with the words of the
+ * page before a step-up at the IdP (why: http/step-up-reason.ts), never a score or a detection detail.
  */
 const STEP_UP_WORDS = {
   fr: {
     title: 'Confirmez que c’est bien vous',
-    why: 'Pour protéger votre compte, ce service demande une vérification supplémentaire, par exemple lors d’une connexion depuis un nouvel appareil ou pour une opération importante. Ce n’est pas un refus.',
     introKey: 'Cette connexion demande votre clé de sécurité : insérez-la ou touchez-la quand on vous le demande.',
     introDevice: 'Cette connexion demande à votre appareil de confirmer que c’est vous (empreinte, visage ou code).',
     buttonKey: 'Utiliser ma clé de sécurité',
@@ -87,7 +86,6 @@ const STEP_UP_WORDS = {
   },
   en: {
     title: 'Confirm it is you',
-    why: 'To protect your account, this service asks for an extra check, for example when you sign in from a new device or for an important operation. It is not a refusal.',
     introKey: 'For your protection, this sign-in needs your security key. Insert or tap it when asked.',
     introDevice: 'For your protection, this sign-in needs your device to confirm it is you (fingerprint, face or PIN).',
     buttonKey: 'Use my security key',
