@@ -27,6 +27,7 @@ const ADAPTERS = [
 /** gateway/, bottom first. */
 const GATEWAY = [
   'error-registry', // the closed registry of codes: status, OAuth error, audit outcome, FR/EN message
+  'audit-codes', // the closed table of audit-only codes (never raised, only recorded); AuditErrorCode
   'errors', // GatewayError and ConfigError, typed by the registry
   'translate', // UpstreamIdentity → PivotIdentity, acr ↔ LoA, scopes → claims, amr
   'config', // the validated configuration file
@@ -106,6 +107,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^(hsm|adapters|gateway|conformance)/' },
       to: { circular: true },
+    },
+    {
+      name: 'gateway/handlers-take-small-records',
+      comment:
+        'the WebAuthn pages, the RP-facing APIs and the operations listener get the few collaborators they use (records built in boot.ts), not the services hub',
+      severity: 'error',
+      from: { path: '^gateway/(webauthn|api|admin)/' },
+      to: { path: '^gateway/services\\.ts$' },
     },
     ...layered('adapters', ADAPTERS),
     ...layered('gateway', GATEWAY),

@@ -29,12 +29,13 @@ import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origi
 import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
-import { riskRoutes } from './api/fraud-routes.ts';
+import { riskRoutes, type FraudRoutesDeps } from './api/fraud-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { ssfConfigurationRoute } from './oidc/shared-signals/ssf-configuration.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
 import { sectorGate } from './oidc/sector-gate.ts';
 import { webauthnRoutes } from './webauthn/routes.ts';
+import type { WebAuthnDeps } from './webauthn/deps.ts';
 import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
 import { rateLimit } from './ratelimit/middleware.ts';
@@ -43,7 +44,13 @@ import type { Services } from './services.ts';
 /** Paths served by the operations listener only. */
 const OPERATIONS_PATHS = ['/ready', '/metrics', '/admin'];
 
-export function createApp(services: Services): Koa {
+/** The surfaces that take their own small records (built in boot.ts) rather than the services record. */
+export interface SurfaceDeps {
+  fraudRoutes: FraudRoutesDeps;
+  webauthn: WebAuthnDeps;
+}
+
+export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   const app = new Koa({ keys: services.config.secrets.cookieKeys });
   trustRewrittenHeaders(app);
   app.silent = true;
@@ -64,8 +71,8 @@ export function createApp(services: Services): Koa {
       workers: services.config.workers,
     }),
   );
-  app.use(riskRoutes(services));
-  app.use(webauthnRoutes(services));
+  app.use(riskRoutes(surfaces.fraudRoutes));
+  app.use(webauthnRoutes(surfaces.webauthn));
   app.use(interactionRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(ssfConfigurationRoute(services.config.issuer));

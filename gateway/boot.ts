@@ -13,8 +13,11 @@ import { PgKeyRecords } from '../hsm/lifecycle/pg-key-records.ts';
 import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rotation-plan.ts';
 import { openKeyStore } from '../hsm/token-keystore.ts';
 import { selfSignedCertificate } from '../hsm/x509.ts';
-import { createApp } from './app.ts';
+import { createApp, type SurfaceDeps } from './app.ts';
 import { createOpsApp } from './admin/ops-app.ts';
+import { finish } from './completion/finish-login.ts';
+import { reviewPage } from './interaction/review-page.ts';
+import { signalsHandler } from './interaction/signals.ts';
 import { KeyLifecycle } from './keys/key-lifecycle.ts';
 import { RotationScheduler } from './keys/rotation-scheduler.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -96,7 +99,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       clients: config.clients,
       ...config.sectorIdentifiers,
       logger,
-      onChange: (change) => {
+      // awaited by refresh(): the audit record is written before a refresh resolves; a failure is logged there
+      onChange: async (change) => {
         logger[change.errorCode ? 'error' : 'info'](
           {
             code: change.errorCode ?? undefined,
@@ -108,18 +112,14 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
             ? 'client refused: sector identifier document no longer valid'
             : 'client restored: sector identifier document valid again',
         );
-        audit
-          .append({
-            sessionId: `client:${change.clientId}`,
-            from: null,
-            to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID',
-            component: 'oidc',
-            ...(change.errorCode ? { errorCode: change.errorCode } : {}),
-            details: { sector_identifier_uri: change.uri, detail: change.detail },
-          })
-          .catch((err: unknown) =>
-            logger.error({ err, client_id: change.clientId }, 'audit of a sector identifier change failed'),
-          );
+        await audit.append({
+          sessionId: `client:${change.clientId}`,
+          from: null,
+          to: change.errorCode ?? 'SECTOR_IDENTIFIER_VALID',
+          component: 'oidc',
+          ...(change.errorCode ? { errorCode: change.errorCode } : {}),
+          details: { sector_identifier_uri: change.uri, detail: change.detail },
+        });
       },
     });
     closers.push(async () => sectors.stop());
@@ -321,6 +321,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     if (options.rotation?.intervalMs !== 0) scheduler.start();
     closers.push(() => scheduler.stop());
     const canary = new Uint8Array([0]);
+    const hsmReady = async () => (await keys.activeSigner('id_token').sign(canary)).length > 0;
+    const logins = new LoginContextStore(redis, config.ttl.interaction, sessions.cipher);
     const services: Services = {
       config,
       logger,
@@ -335,8 +337,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       accounts,
       sessions,
       ...wiring.services(audit),
-      logins: new LoginContextStore(redis, config.ttl.interaction, sessions.cipher),
-      hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
+      logins,
+      hsmReady,
       samlSp: sp,
       spMetadata: idps.spMetadata,
       metrics,
@@ -350,7 +352,51 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         auditSigner: () => keys.activeSigner('audit'),
       }),
     );
-    return { app: createApp(services), opsApp: createOpsApp(services, () => idps.monitor.status()), services, close };
+    // the surfaces that take their own small records instead of the services record
+    const behaviourSignals = signalsHandler(services.fraud.behaviour);
+    const surfaces = {
+      fraudRoutes: {
+        signals: (ctx, uid) => behaviourSignals(ctx, services, uid),
+        reviewPage: (ctx, uid) => reviewPage(ctx, services, uid),
+        assessment: {
+          issuer: config.issuer,
+          accessToken: (value) => holder.provider.AccessToken.find(value),
+          redis,
+          pool,
+          signer: () => keys.activeSigner('risk_assessment'),
+        },
+      },
+      webauthn: {
+        config,
+        pool,
+        redis,
+        flow,
+        logins,
+        audit,
+        accounts,
+        logger,
+        provider: () => holder.provider,
+        finish: (ctx, details, uid, outcome, from, methods) =>
+          finish(ctx, services, details, uid, outcome, from, methods),
+      },
+    } satisfies SurfaceDeps;
+    const opsApp = createOpsApp({
+      operators: config.ops.operators,
+      logger,
+      metrics,
+      readiness: { pool, redis, hsmReady },
+      revocations: { revoker: sessions.revoker, audit },
+      reviews: {
+        flow,
+        reviews: services.fraud.reviews,
+        decisions: services.fraud.cache,
+        riskMetrics: services.fraud.metrics,
+        logger,
+        level3Approvals: config.ops.review.level3Approvals,
+      },
+      idpStatus: () => idps.monitor.status(),
+    });
+    return { app: createApp(services, surfaces), opsApp, services, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,4 +1,9 @@
-/** Everything a request handler may use, built once at boot (boot.ts) and shared by all requests. */
+/**
+ * The wiring record of the interaction pages (`interaction/`) and the completion step (`completion/`), built
+ * once at boot (boot.ts); also what tests read of a booted gateway (`Gateway.services`). Shrinking: the
+ * WebAuthn pages (`webauthn/deps.ts`), the RP-facing APIs (`api/`), the operations listener (`admin/`), the
+ * readiness probe and the fraud wiring take their own small records, built in boot.ts.
+ */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';

@@ -19,9 +19,26 @@
  */
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
+import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
-import type { Services } from '../services.ts';
+import type { LoginFlow } from '../flow/login-flow.ts';
+import type { DecisionCache } from '../policy/decision-cache.ts';
+import type { ReviewStore } from '../review/review-store.ts';
+import type { RiskMetrics } from '../risk/metrics.ts';
 import type { Operators } from './operator-auth.ts';
+
+/** What the review API uses, built once in boot.ts. */
+export interface ReviewApiDeps {
+  flow: Pick<LoginFlow, 'get' | 'transition'>;
+  reviews: Pick<ReviewStore, 'pending' | 'get' | 'decide' | 'expire'>;
+  /** The policy's decision cache: an account's cached decision is dropped once a review is decided. */
+  decisions: Pick<DecisionCache, 'invalidate'>;
+  /** The risk counters (`review_decision_total`; GET /admin/metrics). */
+  riskMetrics: Pick<RiskMetrics, 'inc' | 'text'>;
+  logger: Logger;
+  /** `ops.review.level3Approvals`: distinct operators needed to approve a level-3 review. */
+  level3Approvals: number;
+}
 
 const LOGIN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -45,7 +62,7 @@ async function readJson(ctx: Context): Promise<Record<string, unknown>> {
 
 async function decideReview(
   ctx: Context,
-  services: Services,
+  deps: ReviewApiDeps,
   operator: string,
   loginId: string,
   verdict: 'approved' | 'denied',
@@ -60,40 +77,34 @@ async function decideReview(
     );
   }
   const note = typeof body.note === 'string' ? body.note.slice(0, 500) : undefined;
-  const record = await services.flow.get(loginId);
+  const record = await deps.flow.get(loginId);
   if (record && record.state !== 'MANUAL_REVIEW') {
     // the flow moved on (the timeout denied it): too late for an operator's word
-    await services.fraud.reviews.expire(loginId);
+    await deps.reviews.expire(loginId);
     throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review has expired', { detail: record.state });
   }
-  const item = await services.fraud.reviews.decide(
-    loginId,
-    verdict,
-    operator,
-    note,
-    services.config.ops.review.level3Approvals,
-  );
+  const item = await deps.reviews.decide(loginId, verdict, operator, note, deps.level3Approvals);
   if (item.status === 'pending') {
     // a level-3 approval waits for another operator
-    services.logger.info({ loginId, operator, approvals: item.approvals.length }, 'manual review approval recorded');
+    deps.logger.info({ loginId, operator, approvals: item.approvals.length }, 'manual review approval recorded');
     ctx.body = item;
     return;
   }
-  await services.fraud.cache.invalidate(item.accountId);
-  services.fraud.metrics.inc('review_decision_total', { verdict });
+  await deps.decisions.invalidate(item.accountId);
+  deps.riskMetrics.inc('review_decision_total', { verdict });
   if (verdict === 'denied') {
-    await services.flow.transition(loginId, 'DENIED', {
+    await deps.flow.transition(loginId, 'DENIED', {
       component: 'review',
       errorCode: 'REVIEW_DENIED',
       details: { operator },
     });
   }
-  services.logger.info({ loginId, verdict, operator }, 'manual review decided');
+  deps.logger.info({ loginId, verdict, operator }, 'manual review decided');
   ctx.body = item;
 }
 
 /** The admin middleware (mounted on the operations listener only); the routes are one @koa/router table. */
-export function adminRoutes(services: Services, operators: Operators): Middleware {
+export function adminRoutes(deps: ReviewApiDeps, operators: Operators): Middleware {
   const router = new Router<{ operator: string }>({ prefix: '/admin', strict: true, sensitive: true });
   router.param('loginId', async (id, ctx, next) => {
     if (!LOGIN_ID.test(id)) {
@@ -103,22 +114,22 @@ export function adminRoutes(services: Services, operators: Operators): Middlewar
     await next();
   });
   router.get('/reviews', async (ctx) => {
-    ctx.body = await services.fraud.reviews.pending();
+    ctx.body = await deps.reviews.pending();
   });
   router.get('/reviews/:loginId', async (ctx) => {
-    const item = await services.fraud.reviews.get(ctx.params.loginId!);
+    const item = await deps.reviews.get(ctx.params.loginId!);
     if (!item) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
     ctx.body = item;
   });
   router.post('/reviews/:loginId/approve', (ctx) =>
-    decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'approved'),
+    decideReview(ctx, deps, ctx.state.operator, ctx.params.loginId!, 'approved'),
   );
   router.post('/reviews/:loginId/deny', (ctx) =>
-    decideReview(ctx, services, ctx.state.operator, ctx.params.loginId!, 'denied'),
+    decideReview(ctx, deps, ctx.state.operator, ctx.params.loginId!, 'denied'),
   );
   router.get('/metrics', async (ctx) => {
     ctx.type = 'text/plain';
-    ctx.body = await services.fraud.metrics.text();
+    ctx.body = await deps.riskMetrics.text();
   });
   const routes = router.routes();
   return async (ctx: Context, next: Next) => {

@@ -19,31 +19,49 @@ import { errorHandler } from '../http/error-handler.ts';
 import { healthRoute, readinessRoute } from '../observability/health.ts';
 import { requestId } from '../observability/request-id.ts';
 import { clusterAwareMetrics } from '../observability/cluster-metrics.ts';
-import type { Services } from '../services.ts';
+import type { Logger } from 'pino';
+import type { OperatorEntry } from '../config/ops.ts';
+import type { ReadinessProbes } from '../observability/health.ts';
+import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
 import type { IdpStatus } from '../../adapters/metadata/monitor.ts';
-import { adminRoutes } from './admin-routes.ts';
+import { adminRoutes, type ReviewApiDeps } from './admin-routes.ts';
 import { idpRoutes } from './idp-routes.ts';
 import { metricsRoute } from './metrics-route.ts';
-import { revocationRoutes } from './revocation-routes.ts';
+import { revocationRoutes, type Revoker } from './revocation-routes.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { operatorsOf } from './operator-auth.ts';
 
-/** `idpStatus`: this instance's metadata monitor's view of every IdP. */
-export function createOpsApp(services: Services, idpStatus: () => readonly IdpStatus[]): Koa {
+/** What the operations listener serves from, built once in boot.ts. */
+export interface OpsAppDeps {
+  /** `ops.operators`: names, roles, credential hashes. */
+  operators: readonly OperatorEntry[];
+  logger: Logger;
+  /** This instance's metrics (request counts; `/metrics`). */
+  metrics: GatewayMetrics;
+  readiness: ReadinessProbes;
+  reviews: ReviewApiDeps;
+  /** This instance's metadata monitor's view of every IdP. */
+  idpStatus: () => readonly IdpStatus[];
+  /** Session revocation over HTTP (`POST /admin/revocations`, role revoker). */
+  revocations: { revoker: Revoker; audit: Pick<AuditLog, 'append'> };
+}
+
+export function createOpsApp(deps: OpsAppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const operators = operatorsOf(services.config.ops.operators);
-  app.use(requestId(services.logger, services.metrics));
-  app.use(errorHandler(services.logger));
+  const operators = operatorsOf(deps.operators);
+  app.use(requestId(deps.logger, deps.metrics));
+  app.use(errorHandler(deps.logger));
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
   });
   app.use(healthRoute());
-  app.use(readinessRoute(services));
-  app.use(metricsRoute(clusterAwareMetrics(services.metrics.registry), operators)); // in a cluster worker: every worker's, aggregated by the primary
-  app.use(idpRoutes(idpStatus, operators));
-  app.use(revocationRoutes(services.sessions.revoker, operators, services.audit));
-  app.use(adminRoutes(services, operators));
+  app.use(readinessRoute(deps.readiness));
+  app.use(metricsRoute(clusterAwareMetrics(deps.metrics.registry), operators)); // in a cluster worker: every worker's, aggregated by the primary
+  app.use(idpRoutes(deps.idpStatus, operators));
+  app.use(revocationRoutes(deps.revocations.revoker, operators, deps.revocations.audit));
+  app.use(adminRoutes(deps.reviews, operators));
   return app;
 }

@@ -38,7 +38,10 @@ const KEYS = new Set(['scope', 'value', 'reason']);
 const ID = /^[A-Za-z0-9_.:@-]{1,256}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-type Revoker = Pick<SessionRevoker, 'revokeSession' | 'revokeAllOfAccount' | 'revokeAllOfIdp' | 'revokeIssuedBefore'>;
+export type Revoker = Pick<
+  SessionRevoker,
+  'revokeSession' | 'revokeAllOfAccount' | 'revokeAllOfIdp' | 'revokeIssuedBefore'
+>;
 type Revocation = (revoker: Revoker, options: RevokeOptions) => Promise<RevocationResult>;
 
 /** Each scope: how its value is checked and which call of the revocation API it makes. */

@@ -8,23 +8,28 @@
  * | GET    | /risk/assessment              | signed assessment for the RP (Bearer AT) |
  */
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
-import { signalsHandler } from '../interaction/signals.ts';
-import { reviewPage } from '../interaction/review-page.ts';
-import type { Services } from '../services.ts';
-import { assessmentEndpoint } from './risk-assessment.ts';
+import type { Context, Middleware } from 'koa';
+import { assessmentEndpoint, type AssessmentDeps } from './risk-assessment.ts';
+
+/** The handlers behind the table, built once in boot.ts (the first two are the interaction pages'). */
+export interface FraudRoutesDeps {
+  /** interaction/signals.ts over the behaviour store. */
+  signals(ctx: Context, uid: string): Promise<void>;
+  /** interaction/review-page.ts. */
+  reviewPage(ctx: Context, uid: string): Promise<void>;
+  assessment: AssessmentDeps;
+}
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The table above as one @koa/router (exact paths); an interaction id of another shape is answered 404. */
-export function riskRoutes(services: Services): Middleware {
+export function riskRoutes(deps: FraudRoutesDeps): Middleware {
   const router = new Router({ strict: true, sensitive: true });
   router.param('uid', async (uid, _ctx, next) => {
     if (UID.test(uid)) await next();
   });
-  const signals = signalsHandler(services.fraud.behaviour);
-  router.post('/interaction/:uid/signals', (ctx) => signals(ctx, services, ctx.params.uid!));
-  router.get('/interaction/:uid/review', (ctx) => reviewPage(ctx, services, ctx.params.uid!));
-  router.get('/risk/assessment', (ctx) => assessmentEndpoint(ctx, services));
+  router.post('/interaction/:uid/signals', (ctx) => deps.signals(ctx, ctx.params.uid!));
+  router.get('/interaction/:uid/review', (ctx) => deps.reviewPage(ctx, ctx.params.uid!));
+  router.get('/risk/assessment', (ctx) => assessmentEndpoint(ctx, deps.assessment));
   return router.routes() as Middleware;
 }

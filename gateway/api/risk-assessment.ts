@@ -6,20 +6,36 @@
  * decision, level, warnings and per-stage outcome, time and degradation — not the factors (they would
  * teach an attacker which signal fired). `RISK_ASSESSMENT_NOT_FOUND` (404) otherwise.
  */
+import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
+import type { Pool } from 'pg';
+import type { Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
-import type { Services } from '../services.ts';
+
+/** What the endpoint uses, built once in boot.ts. */
+export interface AssessmentDeps {
+  /** Our issuer (`iss` of the JWS). */
+  issuer: string;
+  /** The access token behind a bearer value, in the current oidc-provider generation. */
+  accessToken(value: string): Promise<{ grantId?: string | undefined; clientId?: string | undefined } | undefined>;
+  /** `risk:grant:<grantId>` → the login (written by completion/finish-login.ts). */
+  redis: Pick<Redis, 'get'>;
+  /** `risk_assessments`, one row per login. */
+  pool: Pick<Pool, 'query'>;
+  /** The active `risk_assessment` key in the HSM. */
+  signer(): Signer;
+}
 
 const b64u = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 
-export async function assessmentEndpoint(ctx: Context, services: Services): Promise<void> {
+export async function assessmentEndpoint(ctx: Context, deps: AssessmentDeps): Promise<void> {
   const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(ctx.get('authorization'))?.[1];
   if (!token) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 401, 'an access token is required');
-  const at = await services.holder.provider.AccessToken.find(token);
+  const at = await deps.accessToken(token);
   if (!at || !at.grantId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
-  const loginId = await services.redis.get(`risk:grant:${at.grantId}`);
+  const loginId = await deps.redis.get(`risk:grant:${at.grantId}`);
   const { rows } = loginId
-    ? await services.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>(
+    ? await deps.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>(
         'select client_id, assessment, at from risk_assessments where login_id = $1',
         [loginId],
       )
@@ -34,10 +50,10 @@ export async function assessmentEndpoint(ctx: Context, services: Services): Prom
     tier?: number;
     decision: { kind: string; level?: number };
   };
-  const signer = services.keys.activeSigner('risk_assessment');
+  const signer = deps.signer();
   const header = { alg: signer.alg, kid: signer.kid, typ: 'risk-assessment+jwt' };
   const payload = {
-    iss: services.config.issuer,
+    iss: deps.issuer,
     aud: at.clientId,
     iat: Math.floor(Date.now() / 1000),
     assessed_at: Math.floor(row.at.getTime() / 1000),

@@ -11,6 +11,7 @@
  *   waits in the spool, new records queue behind it so the chain keeps their order.
  */
 import type { Pool } from 'pg';
+import type { AuditErrorCode } from '../audit-codes.ts';
 import { randomUUID } from 'node:crypto';
 import { AuditError } from './audit-error.ts';
 import { recordDigest } from './canonical.ts';
@@ -26,7 +27,7 @@ export interface AuditRecord {
   from: string | null;
   to: string;
   component: string;
-  errorCode?: string;
+  errorCode?: AuditErrorCode;
   requestId?: string;
   details?: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditErrorCode } from '../audit-codes.ts';
 import { FlowError, type FlowErrorCode } from './flow-error.ts';
 import { deadlinesKey, recordKey, shardOf, stateFields } from './login-record.ts';
 import { CLAIM, COMMIT, RELEASE } from './redis-scripts.ts';
@@ -37,7 +38,7 @@ export interface TransitionPlan {
   /** `live`: refuse when the deadline passed; `expired`: only when it passed (the sweeper). */
   mode: 'live' | 'expired';
   component: string;
-  errorCode?: string;
+  errorCode?: AuditErrorCode;
   requestId?: string;
   details?: Record<string, unknown>;
   /** More hash fields to set with the new state (at start: client, acr values), given the transition's time. */

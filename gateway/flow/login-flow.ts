@@ -10,6 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditErrorCode } from '../audit-codes.ts';
 import { applyTransition, redisCall } from './apply-transition.ts';
 import { FlowError } from './flow-error.ts';
 import { fromHash, recordKey, startFields, type LoginRecord } from './login-record.ts';
@@ -32,7 +33,7 @@ export interface LoginFlowOptions {
 export interface TransitionMeta {
   /** Which part of the gateway moves the login (`interaction`, `risk`, `policy`, `oidc`, ...). */
   component: string;
-  errorCode?: string;
+  errorCode?: AuditErrorCode;
   requestId?: string;
   details?: Record<string, unknown>;
 }
@@ -96,7 +97,7 @@ export class LoginFlow {
    *
    * @example
    * await flow.transition(loginId, 'FRAUD_CHECK', { component: 'interaction', requestId: ctx.id });
-   * await flow.transition(loginId, 'FAILED', { component: 'risk', errorCode: 'RISK_DENY' });
+   * await flow.transition(loginId, 'FAILED', { component: 'risk', errorCode: 'RISK_TOO_HIGH' });
    */
   async transition(loginId: string, to: LoginState, meta: TransitionMeta): Promise<LoginRecord> {
     const target = parseState(to);

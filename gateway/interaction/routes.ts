@@ -1,5 +1,5 @@
 /**
- * The gateway's own routes in front of oidc-provider, as one table:
+ * The gateway's own routes in front of oidc-provider, as one table (@koa/router, exact paths):
  *
  * | method | path                            | handler              |
  * |--------|---------------------------------|----------------------|
@@ -8,7 +8,12 @@
  * | GET    | /interaction/:uid/complete      | completeInteraction  |
  * | POST   | /saml/acs                       | assertionConsumer    |
  * | GET    | /saml/metadata                  | SP metadata (signed) |
+ *
+ * Anything else passes on to the next middleware (in the end oidc-provider, which answers 404), as the
+ * hand-written matcher did: another method on a listed path, an interaction id of another shape, a trailing
+ * slash, and HEAD (which @koa/router would otherwise answer with the GET handler: these pages act).
  */
+import Router, { type RouterContext } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Services } from '../services.ts';
 import { assertionConsumer } from './acs.ts';
@@ -16,16 +21,9 @@ import { chooseIdp } from './choose.ts';
 import { completeInteraction } from './complete.ts';
 import { showInteraction } from './show.ts';
 
-type Handler = (ctx: Context, services: Services, ...params: string[]) => Promise<void>;
-const UID = '([A-Za-z0-9_-]{1,64})';
+const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const ROUTES: ReadonlyArray<{ method: string; path: RegExp; handler: Handler }> = [
-  { method: 'GET', path: new RegExp(`^/interaction/${UID}$`), handler: showInteraction },
-  { method: 'POST', path: new RegExp(`^/interaction/${UID}/idp$`), handler: chooseIdp },
-  { method: 'GET', path: new RegExp(`^/interaction/${UID}/complete$`), handler: completeInteraction },
-  { method: 'POST', path: /^\/saml\/acs$/, handler: assertionConsumer },
-  { method: 'GET', path: /^\/saml\/metadata$/, handler: samlMetadata },
-];
+type UidHandler = (ctx: Context, services: Services, uid: string) => Promise<void>;
 
 /**
  * The signed SP metadata, as the publisher holds it: signed again on a schedule well before it expires,
@@ -39,16 +37,22 @@ async function samlMetadata(ctx: Context, services: Services): Promise<void> {
   ctx.body = document.xml;
 }
 
-export function interactionRoutes(services: Services): Middleware {
-  return async (ctx: Context, next: Next) => {
-    for (const route of ROUTES) {
-      if (ctx.method !== route.method) continue;
-      const match = route.path.exec(ctx.path);
-      if (match) {
-        await route.handler(ctx, services, ...match.slice(1));
-        return;
-      }
-    }
-    await next();
+/** The table above as a router (exported for the test that reads it back). */
+export function interactionRouter(services: Services): Router {
+  const router = new Router({ strict: true, sensitive: true });
+  const withUid = (handler: UidHandler) => (ctx: RouterContext, next: Next) => {
+    const uid = ctx.params.uid!;
+    return UID.test(uid) ? handler(ctx, services, uid) : next();
   };
+  router.get('/interaction/:uid', withUid(showInteraction));
+  router.post('/interaction/:uid/idp', withUid(chooseIdp));
+  router.get('/interaction/:uid/complete', withUid(completeInteraction));
+  router.post('/saml/acs', (ctx) => assertionConsumer(ctx, services));
+  router.get('/saml/metadata', (ctx) => samlMetadata(ctx, services));
+  return router;
+}
+
+export function interactionRoutes(services: Services): Middleware {
+  const routes = interactionRouter(services).routes() as Middleware;
+  return (ctx: Context, next: Next) => (ctx.method === 'HEAD' ? next() : routes(ctx, next));
 }

@@ -8,11 +8,12 @@
 import type { LoginStart } from '../../adapters/contract.ts';
 import { escapeHtml, page } from '../http/html.ts';
 import type { Language } from '../http/language.ts';
+import { stepUpReason } from '../http/step-up-reason.ts';
 
+/** The words of this page; why a step-up is asked is the shared table's (http/step-up-reason.ts). */
 interface StepUpWords {
   title: string;
-  lead: string;
-  why: string;
+  again: string;
   stronger: string;
   go: (idp: string) => string;
   other: string;
@@ -21,16 +22,14 @@ interface StepUpWords {
 const WORDS: Readonly<Record<Language, StepUpWords>> = {
   fr: {
     title: 'Une vérification supplémentaire est nécessaire',
-    lead: 'Pour protéger votre compte, ce service vous demande de confirmer votre identité une nouvelle fois.',
-    why: 'Cela arrive par exemple lors d’une connexion depuis un nouvel appareil ou pour une opération importante. Ce n’est pas un refus : vous vous identifiez à nouveau et vous revenez au service.',
+    again: 'Vous vous identifiez à nouveau et vous revenez au service.',
     stronger: 'Votre fournisseur d’identité vous demandera une vérification plus forte que d’habitude.',
     go: (idp) => `Continuer vers ${idp}`,
     other: 'Si vous ne souhaitez pas continuer, fermez cette page : rien ne sera transmis au service.',
   },
   en: {
     title: 'An extra check is needed',
-    lead: 'To protect your account, this service asks you to confirm who you are once more.',
-    why: 'This happens, for example, when you sign in from a new device or for an important operation. It is not a refusal: you sign in again and come back to the service.',
+    again: 'You sign in again and come back to the service.',
     stronger: 'Your identity provider will ask you for a stronger check than usual.',
     go: (idp) => `Continue to ${idp}`,
     other: 'If you do not want to go on, close this page: nothing will be sent to the service.',
@@ -48,8 +47,8 @@ export function stepUpPage(lang: Language, idpName: string, stronger: boolean, s
           .join('')}<button type="submit" class="primary">${label}</button></form>`
       : `<p><a class="button primary" href="${escapeHtml(start.url)}">${label}</a></p>`;
   const body = `<h1>${escapeHtml(w.title)}</h1>
-<p>${escapeHtml(w.lead)}</p>
-<p>${escapeHtml(w.why)}</p>
+<p id="step-up-why">${escapeHtml(stepUpReason(lang))}</p>
+<p>${escapeHtml(w.again)}</p>
 ${stronger ? `<p>${escapeHtml(w.stronger)}</p>` : ''}
 ${action}
 <p>${escapeHtml(w.other)}</p>`;

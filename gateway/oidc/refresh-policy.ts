@@ -26,7 +26,7 @@ export interface RefreshPolicyDeps {
   refuse(facts: {
     sessionUid: string | undefined;
     clientId: string;
-    code: string;
+    code: typeof REFRESH_RISK_TOO_HIGH;
     score: number;
     deny: number;
   }): Promise<void>;

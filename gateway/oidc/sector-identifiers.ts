@@ -5,7 +5,9 @@
  *
  * - On refresh, a document that no longer lists every redirect URI (or is no longer a JSON array) refuses
  *   that client's authorization requests (`SECTOR_IDENTIFIER_INVALID`, oidc/sector-gate.ts) until a later
- *   refresh finds it right again; each change is reported once (`onChange`: logged and audited in boot.ts).
+ *   refresh finds it right again; each change is reported once (`onChange`: logged and audited in boot.ts),
+ *   and `refresh()` resolves only once the report is written; a report that fails is logged as an error
+ *   (`AUDIT_UNAVAILABLE`), never dropped in silence.
  * - A refresh that cannot reach the document keeps the last verdict (an RP's web server restarting must
  *   not stop its logins) and is logged as a warning with `SECTOR_IDENTIFIER_UNREACHABLE`.
  * - oidc-provider's own fetch of the document is turned off (provider.ts): it would run lazily on a first
@@ -29,7 +31,7 @@ export class SectorIdentifiers {
   readonly #clients: readonly ClientEntry[];
   readonly #cas: readonly string[];
   readonly #logger: Logger;
-  readonly #onChange: (change: SectorChange) => void;
+  readonly #onChange: (change: SectorChange) => Promise<void>;
   readonly #refused = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
 
@@ -37,7 +39,7 @@ export class SectorIdentifiers {
     clients: readonly ClientEntry[],
     cas: readonly string[],
     logger: Logger,
-    onChange: (change: SectorChange) => void,
+    onChange: (change: SectorChange) => Promise<void>,
   ) {
     this.#clients = clients.filter((c) => c.sector_identifier_uri !== undefined);
     this.#cas = cas;
@@ -56,7 +58,8 @@ export class SectorIdentifiers {
     caFiles: readonly string[];
     refreshSeconds: number;
     logger: Logger;
-    onChange: (change: SectorChange) => void;
+    /** Writes the change down (the audit log); awaited by `refresh()`. */
+    onChange: (change: SectorChange) => Promise<void>;
   }): Promise<SectorIdentifiers> {
     const cas = options.caFiles.map((file) => readFileSync(file, 'utf8'));
     const sectors = new SectorIdentifiers(options.clients, cas, options.logger, options.onChange);
@@ -84,7 +87,7 @@ export class SectorIdentifiers {
       try {
         await this.#check(client);
         if (this.#refused.delete(client.client_id))
-          this.#onChange({
+          await this.#report({
             clientId: client.client_id,
             uri,
             errorCode: null,
@@ -95,7 +98,7 @@ export class SectorIdentifiers {
         if (known?.code === 'SECTOR_IDENTIFIER_INVALID') {
           if (!this.#refused.has(client.client_id)) {
             this.#refused.set(client.client_id, known.message);
-            this.#onChange({
+            await this.#report({
               clientId: client.client_id,
               uri,
               errorCode: 'SECTOR_IDENTIFIER_INVALID',
@@ -113,6 +116,18 @@ export class SectorIdentifiers {
           );
         }
       }
+    }
+  }
+
+  /** Hands a change to `onChange` and waits for it; a failure is logged as an error, never thrown nor lost. */
+  async #report(change: SectorChange): Promise<void> {
+    try {
+      await this.#onChange(change);
+    } catch (error) {
+      this.#logger.error(
+        { err: error, code: 'AUDIT_UNAVAILABLE', client_id: change.clientId, change: change.errorCode ?? 'valid' },
+        'sector identifier change not recorded',
+      );
     }
   }
 

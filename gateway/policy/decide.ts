@@ -19,6 +19,7 @@ import type { Acr } from '../translate/acr.ts';
 import { acrRank } from '../translate/acr.ts';
 import type { RiskAssessment } from '../risk/types.ts';
 import type { PolicyRule } from './policy-set.ts';
+import { isAuditErrorCode, type AuditErrorCode } from '../audit-codes.ts';
 
 export type DecisionKind = 'allow' | 'step_up' | 'flag' | 'deny';
 
@@ -114,4 +115,19 @@ export function decide(input: PolicyInput, thresholds: PolicyThresholds): Decisi
   if (decision.kind === 'deny' && decision.level !== undefined)
     return { kind: 'deny', requiredAcr: decision.requiredAcr, reasons: decision.reasons };
   return decision;
+}
+
+/**
+ * The code a denied login is recorded with: the decision's first reason (a code of the closed audit tables,
+ * `RISK_TOO_HIGH`, `LOA_INSUFFICIENT`, ...), `POLICY_DENIED` when it gives none. A first reason that is in
+ * neither table is an error, never recorded as a free string.
+ *
+ * @example
+ * denialCode({ kind: 'deny', requiredAcr: 'eidas2', reasons: ['RISK_TOO_HIGH', 'ip:listed'] }); // 'RISK_TOO_HIGH'
+ */
+export function denialCode(decision: Decision): AuditErrorCode {
+  const first = decision.reasons[0];
+  if (first === undefined) return 'POLICY_DENIED';
+  if (!isAuditErrorCode(first)) throw new TypeError(`decision reason ${first} is not a registered code`);
+  return first;
 }

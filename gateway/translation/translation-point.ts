@@ -17,6 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { GatewayError, type ErrorCode } from '../errors.ts';
+import { denialCode } from '../policy/decide.ts';
 import type { LoginFlow } from '../flow/login-flow.ts';
 import type { LoginContextStore, LoginOutcome } from '../session/login-context.ts';
 import type { Acr } from '../translate/acr.ts';
@@ -124,7 +125,7 @@ export class TranslationPoint {
       case 'deny':
         await flow.transition(loginId, 'FAILED', {
           component: 'policy',
-          errorCode: decision.reasons[0] ?? 'POLICY_DENIED',
+          errorCode: denialCode(decision),
           requestId,
         });
         return;

@@ -7,14 +7,14 @@
  */
 import type { Context } from 'koa';
 import { escapeHtml, page } from '../http/html.ts';
-import type { Services } from '../services.ts';
+import type { WebAuthnDeps } from './deps.ts';
 import { levelPolicyOf, usableAtLevel3From } from './credential-levels.ts';
 import { CredentialStore, type StoredCredential } from './credential-store.ts';
 import { grantOf } from './enrol.ts';
 import { kindOf, shownDate } from './key-notice.ts';
 
-function standsFor(c: StoredCredential, services: Services): string {
-  const policy = levelPolicyOf(services.config.webauthn);
+function standsFor(c: StoredCredential, deps: WebAuthnDeps): string {
+  const policy = levelPolicyOf(deps.config.webauthn);
   if (c.level === 3 && !policy.level3Available)
     return `level 2 (security key, attested ${c.attestationFormat}; level 3 is not offered here)`;
   if (c.level === 3)
@@ -23,13 +23,13 @@ function standsFor(c: StoredCredential, services: Services): string {
   return 'nothing (added before keys were tied to a level; add it again after a sign-in at LoA high)';
 }
 
-export async function accountPage(ctx: Context, services: Services, uid: string): Promise<void> {
-  const grant = await grantOf(ctx, services, uid);
-  const credentials = await new CredentialStore(services.pool).ofAccount(grant.accountId);
+export async function accountPage(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<void> {
+  const grant = await grantOf(ctx, deps, uid);
+  const credentials = await new CredentialStore(deps.pool).ofAccount(grant.accountId);
   const rows = credentials
     .map(
       (c) =>
-        `<tr><td>${escapeHtml(kindOf(c))}</td><td>${escapeHtml(shownDate(c.createdAt))}</td><td>${escapeHtml(shownDate(c.lastUsedAt))}</td><td>${escapeHtml(standsFor(c, services))}</td></tr>`,
+        `<tr><td>${escapeHtml(kindOf(c))}</td><td>${escapeHtml(shownDate(c.createdAt))}</td><td>${escapeHtml(shownDate(c.lastUsedAt))}</td><td>${escapeHtml(standsFor(c, deps))}</td></tr>`,
     )
     .join('\n');
   const body = credentials.length

@@ -6,12 +6,12 @@
  * access_denied. A verified assertion finishes the login with `amr` `hwk` (level 3) or `user` + `mfa` (level 2).
  */
 import { requestLanguage } from '../http/language.ts';
+import { stepUpReason } from '../http/step-up-reason.ts';
 import type { Context } from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { GatewayError } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
-import { finish } from '../completion/finish-login.ts';
-import type { Services } from '../services.ts';
+import type { WebAuthnDeps } from './deps.ts';
 import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
 import { levelPolicyOf, satisfies } from './credential-levels.ts';
@@ -24,30 +24,30 @@ import { WebAuthnError } from './webauthn-error.ts';
 export const MAX_ATTEMPTS = 3;
 const FORM_LIMIT = 64 * 1024;
 
-async function context(ctx: Context, services: Services, uid: string) {
-  const details = await services.holder.provider.interactionDetails(ctx.req, ctx.res);
+async function context(ctx: Context, deps: WebAuthnDeps, uid: string) {
+  const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
-  const pending = await services.logins.peekSealed<PendingStepUp>('webauthn:pending', uid);
+  const pending = await deps.logins.peekSealed<PendingStepUp>('webauthn:pending', uid);
   if (!pending) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
   return { details, pending };
 }
 
 async function render(
   ctx: Context,
-  services: Services,
+  deps: WebAuthnDeps,
   uid: string,
   pending: PendingStepUp,
   error?: string,
 ): Promise<void> {
-  const rp = relyingPartyOf(services.config.issuer);
-  const all = await new CredentialStore(services.pool).ofAccount(pending.outcome.accountId);
-  const policy = levelPolicyOf(services.config.webauthn);
+  const rp = relyingPartyOf(deps.config.issuer);
+  const all = await new CredentialStore(deps.pool).ofAccount(pending.outcome.accountId);
+  const policy = levelPolicyOf(deps.config.webauthn);
   const now = new Date();
   const usable = all.filter(
     (c) => attachmentsFor(pending.level).includes(c.attachment) && satisfies(c, pending.level, policy, now),
   );
   const options = await authenticationOptions(rp, usable, pending.level);
-  await new ChallengeStore(services.redis).issue('authenticate', uid, {
+  await new ChallengeStore(deps.redis).issue('authenticate', uid, {
     challenge: options.challenge,
     accountId: pending.outcome.accountId,
   });
@@ -62,7 +62,7 @@ async function render(
     ceremony: 'authenticate',
     action: `/interaction/${encodeURIComponent(uid)}/webauthn/authenticate`,
     title: w.title,
-    explanation: w.why,
+    explanation: stepUpReason(lang),
     intro: key ? w.introKey : w.introDevice,
     notice: keysNotice(all.filter((c) => c.level >= 2)),
     button: key ? w.buttonKey : w.buttonDevice,
@@ -73,14 +73,12 @@ async function render(
 }
 
 /**
- * The WebAuthn step-up explains itself, in French and English (issue #13 item 9), like the page before a
- * step-up at the IdP (interaction/step-up-page.ts): why, in words a citizen understands, never a score or a
- * detection detail.
+ * The WebAuthn step-up explains itself, in French and English (issue #13 item 9), with the words of the
+ * page before a step-up at the IdP (why: http/step-up-reason.ts), never a score or a detection detail.
  */
 const STEP_UP_WORDS = {
   fr: {
     title: 'Confirmez que c’est bien vous',
-    why: 'Pour protéger votre compte, ce service demande une vérification supplémentaire, par exemple lors d’une connexion depuis un nouvel appareil ou pour une opération importante. Ce n’est pas un refus.',
     introKey: 'Cette connexion demande votre clé de sécurité : insérez-la ou touchez-la quand on vous le demande.',
     introDevice: 'Cette connexion demande à votre appareil de confirmer que c’est vous (empreinte, visage ou code).',
     buttonKey: 'Utiliser ma clé de sécurité',
@@ -88,7 +86,6 @@ const STEP_UP_WORDS = {
   },
   en: {
     title: 'Confirm it is you',
-    why: 'To protect your account, this service asks for an extra check, for example when you sign in from a new device or for an important operation. It is not a refusal.',
     introKey: 'For your protection, this sign-in needs your security key. Insert or tap it when asked.',
     introDevice: 'For your protection, this sign-in needs your device to confirm it is you (fingerprint, face or PIN).',
     buttonKey: 'Use my security key',
@@ -96,31 +93,31 @@ const STEP_UP_WORDS = {
   },
 } as const;
 
-export async function authenticationPage(ctx: Context, services: Services, uid: string): Promise<void> {
-  const { pending } = await context(ctx, services, uid);
-  await render(ctx, services, uid, pending);
+export async function authenticationPage(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<void> {
+  const { pending } = await context(ctx, deps, uid);
+  await render(ctx, deps, uid, pending);
 }
 
-export async function authenticationAnswer(ctx: Context, services: Services, uid: string): Promise<void> {
-  const { details, pending } = await context(ctx, services, uid);
+export async function authenticationAnswer(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<void> {
+  const { details, pending } = await context(ctx, deps, uid);
   const requestId = ctx.state.requestId as string;
   const form = await readForm(ctx, FORM_LIMIT);
   let verified;
   try {
-    verified = await checkAnswer(services, uid, pending, form.response ?? '');
+    verified = await checkAnswer(deps, uid, pending, form.response ?? '');
   } catch (error) {
     if (!(error instanceof WebAuthnError)) throw error;
-    services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn assertion refused');
-    const attempts = await services.redis.incr(`webauthn:attempts:${uid}`);
-    await services.redis.expire(`webauthn:attempts:${uid}`, 600);
-    if (attempts < MAX_ATTEMPTS) return render(ctx, services, uid, pending, error.code);
-    await services.logins.dropSealed('webauthn:pending', uid);
-    await services.flow.transition(uid, 'FAILED', {
+    deps.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn assertion refused');
+    const attempts = await deps.redis.incr(`webauthn:attempts:${uid}`);
+    await deps.redis.expire(`webauthn:attempts:${uid}`, 600);
+    if (attempts < MAX_ATTEMPTS) return render(ctx, deps, uid, pending, error.code);
+    await deps.logins.dropSealed('webauthn:pending', uid);
+    await deps.flow.transition(uid, 'FAILED', {
       component: 'webauthn',
       errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED',
       requestId,
     });
-    await services.holder.provider.interactionFinished(
+    await deps.provider().interactionFinished(
       ctx.req,
       ctx.res,
       {
@@ -131,23 +128,22 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
     );
     return;
   }
-  const taken = await services.logins.takeSealed<PendingStepUp>('webauthn:pending', uid);
+  const taken = await deps.logins.takeSealed<PendingStepUp>('webauthn:pending', uid);
   if (!taken) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
   const { outcome, level } = pending;
-  await services.flow.transition(uid, 'FRAUD_CHECK', {
+  await deps.flow.transition(uid, 'FRAUD_CHECK', {
     component: 'webauthn',
     requestId,
     details: { method: 'webauthn', level, attachment: verified.attachment, userVerified: verified.userVerified },
   });
-  await services.flow.transition(uid, 'TOKEN_GENERATION', {
+  await deps.flow.transition(uid, 'TOKEN_GENERATION', {
     component: 'policy',
     requestId,
     details: { decision: 'allow', level, score: outcome.fraudScore },
   });
-  await grantEnrolment(ctx, services, uid, outcome, level, FRESH_LOGIN_SECONDS); // the account page; another key only with a confirmation
-  await finish(
+  await grantEnrolment(ctx, deps, uid, outcome, level, FRESH_LOGIN_SECONDS); // the account page; another key only with a confirmation
+  await deps.finish(
     ctx,
-    services,
     details,
     uid,
     { ...outcome, decision: { ...outcome.decision, kind: 'allow', level, reasons: ['WEBAUTHN_VERIFIED'] } },
@@ -156,8 +152,8 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
   );
 }
 
-async function checkAnswer(services: Services, uid: string, pending: PendingStepUp, raw: string) {
-  const issued = await new ChallengeStore(services.redis).take('authenticate', uid);
+async function checkAnswer(deps: WebAuthnDeps, uid: string, pending: PendingStepUp, raw: string) {
+  const issued = await new ChallengeStore(deps.redis).take('authenticate', uid);
   let response: AuthenticationResponseJSON;
   try {
     response = JSON.parse(raw) as AuthenticationResponseJSON;
@@ -166,17 +162,17 @@ async function checkAnswer(services: Services, uid: string, pending: PendingStep
   } catch (cause) {
     throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be read.', { cause });
   }
-  const store = new CredentialStore(services.pool);
+  const store = new CredentialStore(deps.pool);
   const credential = await store.get(pending.outcome.accountId, response.id);
   if (!credential || issued.accountId !== pending.outcome.accountId)
     throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
   const result = await verifyAssertion(
-    relyingPartyOf(services.config.issuer),
+    relyingPartyOf(deps.config.issuer),
     response,
     issued.challenge,
     credential,
     pending.level,
-    levelPolicyOf(services.config.webauthn),
+    levelPolicyOf(deps.config.webauthn),
   );
   await store.advanceCounter(credential.credentialId, result.newCounter);
   return { attachment: credential.attachment, userVerified: result.userVerified };

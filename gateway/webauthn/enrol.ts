@@ -17,7 +17,7 @@ import type { Context } from 'koa';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
-import type { Services } from '../services.ts';
+import type { WebAuthnDeps } from './deps.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import {
   authenticationOptions,
@@ -50,22 +50,22 @@ const notAllowed = (detail: string) =>
   );
 
 /** The grant of this browser for `uid`, or 403. */
-export async function grantOf(ctx: Context, services: Services, uid: string): Promise<EnrolmentGrant> {
-  const raw = await services.redis.get(enrolmentKey(uid));
+export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<EnrolmentGrant> {
+  const raw = await deps.redis.get(enrolmentKey(uid));
   const stored = raw ? (JSON.parse(raw) as Omit<EnrolmentGrant, 'displayName'>) : null;
-  const account = stored ? await services.accounts.load(stored.accountId) : null;
+  const account = stored ? await deps.accounts.load(stored.accountId) : null;
   const grant: EnrolmentGrant | null =
     stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
-  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
+  const binding = browserBinding(ctx, deps.config.secrets.browserBindingKey, deps.config.cookies.secure, false);
   if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
   return grant;
 }
 
 /** What this enrolment asks for, checked against what the login earned and what the deployment offers. */
-function requestOf(services: Services, grant: EnrolmentGrant, query: Record<string, unknown>): EnrolmentRequest {
+function requestOf(deps: WebAuthnDeps, grant: EnrolmentGrant, query: Record<string, unknown>): EnrolmentRequest {
   const level = webauthnLevel(query.level);
   const attachment = kindOf(query.kind);
-  if (level === 3 && !levelPolicyOf(services.config.webauthn).level3Available) {
+  if (level === 3 && !levelPolicyOf(deps.config.webauthn).level3Available) {
     throw new WebAuthnError(
       'WEBAUTHN_LEVEL3_UNAVAILABLE',
       'Security keys are not accepted for this kind of sign-in here.',
@@ -77,8 +77,8 @@ function requestOf(services: Services, grant: EnrolmentGrant, query: Record<stri
 }
 
 /** The account's credentials that stand in for something (legacy level-1 ones do not). */
-async function standing(services: Services, accountId: string): Promise<StoredCredential[]> {
-  return (await new CredentialStore(services.pool).ofAccount(accountId)).filter((c) => c.level >= 2);
+async function standing(deps: WebAuthnDeps, accountId: string): Promise<StoredCredential[]> {
+  return (await new CredentialStore(deps.pool).ofAccount(accountId)).filter((c) => c.level >= 2);
 }
 
 function html(ctx: Context, body: string, status = 200): void {
@@ -94,15 +94,15 @@ const action = (uid: string, request: EnrolmentRequest) =>
 
 async function renderConfirm(
   ctx: Context,
-  services: Services,
+  deps: WebAuthnDeps,
   uid: string,
   grant: EnrolmentGrant,
   request: EnrolmentRequest,
   existing: StoredCredential[],
   error?: string,
 ): Promise<void> {
-  const options = await authenticationOptions(relyingPartyOf(services.config.issuer), existing, 2);
-  await new ChallengeStore(services.redis).issue('authenticate', uid, {
+  const options = await authenticationOptions(relyingPartyOf(deps.config.issuer), existing, 2);
+  await new ChallengeStore(deps.redis).issue('authenticate', uid, {
     challenge: options.challenge,
     accountId: grant.accountId,
   });
@@ -126,15 +126,15 @@ async function renderConfirm(
 
 async function renderRegister(
   ctx: Context,
-  services: Services,
+  deps: WebAuthnDeps,
   uid: string,
   grant: EnrolmentGrant,
   request: EnrolmentRequest,
   error?: string,
 ): Promise<void> {
-  const existing = await new CredentialStore(services.pool).ofAccount(grant.accountId);
-  const options = await registrationOptions(relyingPartyOf(services.config.issuer), grant, request, existing);
-  await new ChallengeStore(services.redis).issue('register', uid, {
+  const existing = await new CredentialStore(deps.pool).ofAccount(grant.accountId);
+  const options = await registrationOptions(relyingPartyOf(deps.config.issuer), grant, request, existing);
+  await new ChallengeStore(deps.redis).issue('register', uid, {
     challenge: options.challenge,
     accountId: grant.accountId,
   });
@@ -157,12 +157,12 @@ async function renderRegister(
   );
 }
 
-export async function enrolmentPage(ctx: Context, services: Services, uid: string): Promise<void> {
-  const grant = await grantOf(ctx, services, uid);
-  const request = requestOf(services, grant, ctx.query);
-  const existing = await standing(services, grant.accountId);
-  if (existing.length > 0 && !grant.confirmed) return renderConfirm(ctx, services, uid, grant, request, existing);
-  await renderRegister(ctx, services, uid, grant, request);
+export async function enrolmentPage(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<void> {
+  const grant = await grantOf(ctx, deps, uid);
+  const request = requestOf(deps, grant, ctx.query);
+  const existing = await standing(deps, grant.accountId);
+  if (existing.length > 0 && !grant.confirmed) return renderConfirm(ctx, deps, uid, grant, request, existing);
+  await renderRegister(ctx, deps, uid, grant, request);
 }
 
 function parse<T>(raw: string | undefined, check: (value: T) => boolean): T {
@@ -178,15 +178,15 @@ function parse<T>(raw: string | undefined, check: (value: T) => boolean): T {
 /** step=confirm: an assertion from one of the account's existing credentials unlocks adding another. */
 async function confirmExisting(
   ctx: Context,
-  services: Services,
+  deps: WebAuthnDeps,
   uid: string,
   grant: EnrolmentGrant,
   request: EnrolmentRequest,
   raw: string | undefined,
 ): Promise<void> {
-  const existing = await standing(services, grant.accountId);
+  const existing = await standing(deps, grant.accountId);
   try {
-    const issued = await new ChallengeStore(services.redis).take('authenticate', uid);
+    const issued = await new ChallengeStore(deps.redis).take('authenticate', uid);
     const response = parse<AuthenticationResponseJSON>(
       raw,
       (r) => typeof r?.id === 'string' && typeof r.response?.authenticatorData === 'string',
@@ -195,35 +195,35 @@ async function confirmExisting(
     if (!credential || issued.accountId !== grant.accountId)
       throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
     const result = await verifyAssertion(
-      relyingPartyOf(services.config.issuer),
+      relyingPartyOf(deps.config.issuer),
       response,
       issued.challenge,
       credential,
       2,
-      levelPolicyOf(services.config.webauthn),
+      levelPolicyOf(deps.config.webauthn),
     );
-    await new CredentialStore(services.pool).advanceCounter(credential.credentialId, result.newCounter);
+    await new CredentialStore(deps.pool).advanceCounter(credential.credentialId, result.newCounter);
   } catch (error) {
     if (!(error instanceof WebAuthnError)) throw error;
-    services.logger.warn(
+    deps.logger.warn(
       { loginId: uid, code: error.code, detail: error.detail },
       'webauthn enrolment confirmation refused',
     );
-    return renderConfirm(ctx, services, uid, grant, request, existing, error.code);
+    return renderConfirm(ctx, deps, uid, grant, request, existing, error.code);
   }
-  await services.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, confirmed: true }), 'KEEPTTL');
+  await deps.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, confirmed: true }), 'KEEPTTL');
   ctx.status = 303;
   ctx.redirect(action(uid, request));
 }
 
-export async function enrolmentAnswer(ctx: Context, services: Services, uid: string): Promise<void> {
-  const grant = await grantOf(ctx, services, uid);
-  const request = requestOf(services, grant, ctx.query);
+export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<void> {
+  const grant = await grantOf(ctx, deps, uid);
+  const request = requestOf(deps, grant, ctx.query);
   const form = await readForm(ctx, FORM_LIMIT);
-  if (form.step === 'confirm') return confirmExisting(ctx, services, uid, grant, request, form.response);
+  if (form.step === 'confirm') return confirmExisting(ctx, deps, uid, grant, request, form.response);
   if (form.step !== 'register')
     throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'unknown step', { detail: String(form.step) });
-  if ((await standing(services, grant.accountId)).length > 0 && !grant.confirmed) {
+  if ((await standing(deps, grant.accountId)).length > 0 && !grant.confirmed) {
     throw new WebAuthnError(
       'WEBAUTHN_EXISTING_CREDENTIAL_REQUIRED',
       'To add a key, first confirm with one you already registered.',
@@ -232,35 +232,35 @@ export async function enrolmentAnswer(ctx: Context, services: Services, uid: str
   }
   let credential: StoredCredential;
   try {
-    const issued = await new ChallengeStore(services.redis).take('register', uid);
+    const issued = await new ChallengeStore(deps.redis).take('register', uid);
     if (issued.accountId !== grant.accountId) throw notAllowed('not this account');
     const response = parse<RegistrationResponseJSON>(
       form.response,
       (r) => typeof r?.response?.clientDataJSON === 'string',
     );
     credential = await verifyRegistration(
-      relyingPartyOf(services.config.issuer),
+      relyingPartyOf(deps.config.issuer),
       response,
       issued.challenge,
       grant.accountId,
       request,
-      services.config.webauthn.attestation,
+      deps.config.webauthn.attestation,
     );
   } catch (error) {
     if (!(error instanceof WebAuthnError) || error.status === 403) throw error;
-    services.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment refused');
-    return renderRegister(ctx, services, uid, grant, request, error.code);
+    deps.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment refused');
+    return renderRegister(ctx, deps, uid, grant, request, error.code);
   }
   // one enrolment per grant; the browser keeps its view of the account page
-  if (!(await services.redis.del(enrolmentKey(uid)))) throw notAllowed('already used');
-  await services.redis.set(
+  if (!(await deps.redis.del(enrolmentKey(uid)))) throw notAllowed('already used');
+  await deps.redis.set(
     enrolmentKey(uid),
     JSON.stringify({ ...grant, level: 0, confirmed: false }),
     'EX',
     ENROLMENT_TTL_SECONDS,
   );
-  await new CredentialStore(services.pool).add(credential);
-  await services.audit.append({
+  await new CredentialStore(deps.pool).add(credential);
+  await deps.audit.append({
     sessionId: uid,
     from: null,
     to: 'WEBAUTHN_ENROLLED',

@@ -1,34 +1,45 @@
 /**
- * The WebAuthn routes, in front of the interaction routes:
+ * The WebAuthn routes, in front of the interaction routes, as one table (@koa/router, exact paths):
  *
- * | method   | path                                   | handler                                     |
- * |----------|----------------------------------------|---------------------------------------------|
- * | GET/POST | /interaction/:uid/webauthn/authenticate | authenticationPage / authenticationAnswer   |
- * | GET/POST | /interaction/:uid/webauthn/register     | enrolmentPage / enrolmentAnswer             |
- * | GET      | /interaction/:uid/webauthn/credentials  | accountPage                                 |
+ * | method | path                                    | handler              |
+ * |--------|-----------------------------------------|----------------------|
+ * | GET    | /interaction/:uid/webauthn/authenticate | authenticationPage   |
+ * | POST   | /interaction/:uid/webauthn/authenticate | authenticationAnswer |
+ * | GET    | /interaction/:uid/webauthn/register     | enrolmentPage        |
+ * | POST   | /interaction/:uid/webauthn/register     | enrolmentAnswer      |
+ * | GET    | /interaction/:uid/webauthn/credentials  | accountPage          |
+ *
+ * Anything else passes on to the next middleware, as the hand-written matcher did: another method, an
+ * interaction id of another shape, a trailing slash, and HEAD (which @koa/router would otherwise answer
+ * with the GET handler: these pages issue challenges).
  */
+import Router, { type RouterContext } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Services } from '../services.ts';
+import type { WebAuthnDeps } from './deps.ts';
 import { accountPage } from './account-page.ts';
 import { authenticationAnswer, authenticationPage } from './authenticate.ts';
 import { enrolmentAnswer, enrolmentPage } from './enrol.ts';
 
-type Handler = (ctx: Context, services: Services, uid: string) => Promise<void>;
-const PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/webauthn\/(authenticate|register|credentials)$/;
+const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const HANDLERS: Record<string, Handler> = {
-  'GET authenticate': authenticationPage,
-  'POST authenticate': authenticationAnswer,
-  'GET register': enrolmentPage,
-  'POST register': enrolmentAnswer,
-  'GET credentials': accountPage,
-};
+type Handler = (ctx: Context, deps: WebAuthnDeps, uid: string) => Promise<void>;
 
-export function webauthnRoutes(services: Services): Middleware {
-  return async (ctx: Context, next: Next) => {
-    const match = PATH.exec(ctx.path);
-    const handler = match ? HANDLERS[`${ctx.method} ${match[2]}`] : undefined;
-    if (!match || !handler) return next();
-    await handler(ctx, services, match[1]!);
+/** The table above as a router (exported for the test that reads it back). */
+export function webauthnRouter(deps: WebAuthnDeps): Router {
+  const router = new Router({ prefix: '/interaction/:uid/webauthn', strict: true, sensitive: true });
+  const withUid = (handler: Handler) => (ctx: RouterContext, next: Next) => {
+    const uid = ctx.params.uid!;
+    return UID.test(uid) ? handler(ctx, deps, uid) : next();
   };
+  router.get('/authenticate', withUid(authenticationPage));
+  router.post('/authenticate', withUid(authenticationAnswer));
+  router.get('/register', withUid(enrolmentPage));
+  router.post('/register', withUid(enrolmentAnswer));
+  router.get('/credentials', withUid(accountPage));
+  return router;
+}
+
+export function webauthnRoutes(deps: WebAuthnDeps): Middleware {
+  const routes = webauthnRouter(deps).routes() as Middleware;
+  return (ctx: Context, next: Next) => (ctx.method === 'HEAD' ? next() : routes(ctx, next));
 }

@@ -16,7 +16,7 @@
 import type { Context } from 'koa';
 import type { LoginContext, LoginOutcome } from '../session/login-context.ts';
 import type { Decision } from '../policy/decide.ts';
-import type { Services } from '../services.ts';
+import type { StepUpDeps } from './deps.ts';
 import { attachmentsFor, type WebAuthnLevel } from './ceremonies.ts';
 import { levelPolicyOf, satisfies } from './credential-levels.ts';
 import { CredentialStore } from './credential-store.ts';
@@ -57,9 +57,9 @@ export function webauthnLevelOf(decision: Decision): WebAuthnLevel | null {
 }
 
 /** Whether the account has a credential that can stand in for `level` now. */
-export async function hasCredentialFor(services: Services, accountId: string, level: WebAuthnLevel): Promise<boolean> {
-  const policy = levelPolicyOf(services.config.webauthn);
-  const all = await new CredentialStore(services.pool).ofAccount(accountId);
+export async function hasCredentialFor(deps: StepUpDeps, accountId: string, level: WebAuthnLevel): Promise<boolean> {
+  const policy = levelPolicyOf(deps.config.webauthn);
+  const all = await new CredentialStore(deps.pool).ofAccount(accountId);
   const now = new Date();
   return all.some((c) => attachmentsFor(level).includes(c.attachment) && satisfies(c, level, policy, now));
 }
@@ -67,15 +67,15 @@ export async function hasCredentialFor(services: Services, accountId: string, le
 /** Sends the login to the WebAuthn page when it can be answered there; `false` leaves it to the caller. */
 export async function offerWebAuthn(
   ctx: Context,
-  services: Services,
+  deps: StepUpDeps,
   uid: string,
   outcome: VerifiedOutcome,
 ): Promise<boolean> {
   const level = webauthnLevelOf(outcome.decision);
-  if (level === null || !(await hasCredentialFor(services, outcome.accountId, level))) return false;
+  if (level === null || !(await hasCredentialFor(deps, outcome.accountId, level))) return false;
   const pending: PendingStepUp = { level, outcome };
-  await services.logins.holdSealed('webauthn:pending', uid, pending, PENDING_TTL_SECONDS);
-  await services.flow.transition(uid, 'AUTHENTICATING', {
+  await deps.logins.holdSealed('webauthn:pending', uid, pending, PENDING_TTL_SECONDS);
+  await deps.flow.transition(uid, 'AUTHENTICATING', {
     component: 'webauthn',
     requestId: ctx.state.requestId as string,
     details: { method: 'webauthn', level, reasons: outcome.decision.reasons },
@@ -123,17 +123,17 @@ export function enrolmentLevelOf(
  */
 export async function grantEnrolment(
   _ctx: Context,
-  services: Services,
+  deps: StepUpDeps,
   uid: string,
   outcome: VerifiedOutcome,
   satisfiedLevel: number,
   maxAgeSeconds: number,
 ): Promise<void> {
   // the browser that started the upstream login (its binding was checked when the IdP answered)
-  const login = await services.logins.load(uid);
+  const login = await deps.logins.load(uid);
   const binding = login?.browserBinding;
   if (!binding) return;
-  const skew = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.clockSkewSeconds ?? 0;
+  const skew = deps.config.saml.idps.find((idp) => idp.id === outcome.idp)?.clockSkewSeconds ?? 0;
   // no name in Redis: the enrolment page reads it from the (sealed) account record (enrol.ts)
   const grant: Omit<EnrolmentGrant, 'displayName'> = {
     accountId: outcome.accountId,
@@ -141,7 +141,7 @@ export async function grantEnrolment(
     level: enrolmentLevelOf(outcome, login.upstream, skew, satisfiedLevel, Date.now(), maxAgeSeconds),
     confirmed: false,
   };
-  await services.redis.set(enrolmentKey(uid), JSON.stringify(grant), 'EX', ENROLMENT_TTL_SECONDS);
+  await deps.redis.set(enrolmentKey(uid), JSON.stringify(grant), 'EX', ENROLMENT_TTL_SECONDS);
 }
 
 /** `amr` (RFC 8176) of a login confirmed with WebAuthn: `hwk` for a security key, `user` + `mfa` for level 2. */

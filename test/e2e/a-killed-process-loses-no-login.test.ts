@@ -4,49 +4,34 @@
  * process), with its whole audit trail, and the other process's own logins are unaffected.
  */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { prepareDeployment, startGatewayProcess, type Deployment } from '../harness/deployment.ts';
-import { freePort } from '../harness/services/free-port.ts';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../harness/services/round-robin-proxy.ts';
+import type { RoundRobinProxy } from '../harness/services/round-robin-proxy.ts';
 import type { Form } from '../helpers/browser.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
+import { startTwoGateways, type TwoGateways } from '../helpers/two-gateways.ts';
 import { createPool } from '../../gateway/store/postgres.ts';
-import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 
 const RP = 'http://127.0.0.1:9/callback';
-let deployment: Deployment;
-let a: Awaited<ReturnType<typeof startGatewayProcess>>;
-let b: Awaited<ReturnType<typeof startGatewayProcess>>;
+let pair: TwoGateways<'process'>;
+let deployment: TwoGateways<'process'>['deployment'];
+let a: TwoGateways<'process'>['a'];
+let b: TwoGateways<'process'>['b'];
 let balancer: RoundRobinProxy;
-let backends: string[] = [];
 let pgUrl: string;
 
 test.before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-kill-'));
-  const publicPort = await freePort();
-  pgUrl = await freshDatabase();
-  deployment = await prepareDeployment({
-    dir,
-    pgUrl,
-    redisUrl: redisUrl(),
-    redisKeyPrefix: redisPrefix(),
-    token: freshToken(),
-    gatewayPort: publicPort,
+  pair = await startTwoGateways({
+    name: 'gw-kill-',
+    first: 'process',
+    balanced: true,
     rpRedirectUri: RP,
     logLevel: 'warn',
   });
-  a = await startGatewayProcess(deployment, await freePort(), join(dir, 'a.log'));
-  b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
-  balancer = await startRoundRobinProxy(publicPort, () => backends);
+  ({ deployment, a, b, pgUrl } = pair);
+  balancer = pair.balancer!;
 });
 test.after.always(async () => {
-  await balancer?.stop();
-  await a?.stop();
-  await b?.stop();
-  await deployment?.stop();
+  await pair?.stop();
 });
 
 async function authorizationUrl(rp: oidc.Configuration): Promise<{ url: URL; verifier: string }> {
@@ -64,7 +49,7 @@ async function authorizationUrl(rp: oidc.Configuration): Promise<{ url: URL; ver
 test.serial(
   'a login whose process is killed with SIGKILL before the IdP answers finishes on the other process, fully audited',
   async (t) => {
-    backends = [b.url]; // every step so far on b
+    pair.backends = [b.url]; // every step so far on b
     const rp = await oidc.discovery(
       new URL(deployment.gatewayUrl),
       deployment.client.client_id,
@@ -81,7 +66,7 @@ test.serial(
         const exited = new Promise((resolve) => b.child.once('exit', resolve));
         b.child.kill('SIGKILL');
         await exited;
-        backends = [a.url];
+        pair.backends = [a.url];
         return form;
       },
     });
@@ -105,7 +90,7 @@ test.serial(
 );
 
 test.serial("the surviving process's own logins are unaffected", async (t) => {
-  backends = [a.url];
+  pair.backends = [a.url];
   const rp = await oidc.discovery(
     new URL(deployment.gatewayUrl),
     deployment.client.client_id,

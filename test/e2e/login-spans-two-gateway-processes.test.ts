@@ -4,47 +4,32 @@
  * them and the login succeeds; then one process is stopped and the other still serves.
  */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { prepareDeployment, startGatewayProcess, type Deployment } from '../harness/deployment.ts';
-import { freePort } from '../harness/services/free-port.ts';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../harness/services/round-robin-proxy.ts';
+import type { RoundRobinProxy } from '../harness/services/round-robin-proxy.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
-import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
+import { startTwoGateways, type TwoGateways } from '../helpers/two-gateways.ts';
 
 const RP = 'http://127.0.0.1:9/callback';
-let deployment: Deployment;
-let a: Awaited<ReturnType<typeof startGatewayProcess>>;
-let b: Awaited<ReturnType<typeof startGatewayProcess>>;
+let pair: TwoGateways<'process'>;
+let deployment: TwoGateways<'process'>['deployment'];
+let a: TwoGateways<'process'>['a'];
+let b: TwoGateways<'process'>['b'];
 let balancer: RoundRobinProxy;
-let backends: string[] = [];
 
 test.before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-two-'));
-  const publicPort = await freePort();
-  deployment = await prepareDeployment({
-    dir,
-    pgUrl: await freshDatabase(),
-    redisUrl: redisUrl(),
-    redisKeyPrefix: redisPrefix(),
-    token: freshToken(),
-    gatewayPort: publicPort,
+  pair = await startTwoGateways({
+    name: 'gw-two-',
+    first: 'process',
+    balanced: true,
     rpRedirectUri: RP,
     logLevel: 'warn',
   });
-  a = await startGatewayProcess(deployment, await freePort(), join(dir, 'a.log'));
-  b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
-  backends = [a.url, b.url];
-  balancer = await startRoundRobinProxy(publicPort, () => backends);
+  ({ deployment, a, b } = pair);
+  balancer = pair.balancer!;
 });
 test.after.always(async () => {
-  await balancer?.stop();
-  await a?.stop();
-  await b?.stop();
-  await deployment?.stop();
+  await pair?.stop();
 });
 
 test('a login started on one gateway process finishes on the other', async (t) => {
@@ -97,7 +82,7 @@ test('a login started on one gateway process finishes on the other', async (t) =
 
   // one process goes away: the balancer sends everything to the other, which still serves
   await b.stop();
-  backends = [a.url];
+  pair.backends = [a.url];
   const discovery = await fetch(`${deployment.gatewayUrl}/.well-known/openid-configuration`);
   t.is(discovery.status, 200);
   const health = await fetch(`${a.opsUrl}/ready`);

@@ -21,16 +21,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { pino } from 'pino';
-import {
-  prepareDeployment,
-  startGatewayInProcess,
-  startGatewayProcess,
-  type Deployment,
-} from '../harness/deployment.ts';
+import type { Deployment } from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
 import { startRedis, type RedisHandle } from '../harness/services/redis.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
-import { freshDatabase, freshToken } from '../helpers/services.ts';
+import { startTwoGateways, type TwoGateways } from '../helpers/two-gateways.ts';
 import { introspect, logIn, redeem, userinfo } from '../gateway/session/session-bed.ts';
 import { LocalRevocations, RevocationFeed } from '../../gateway/session/revocation-feed.ts';
 import { SessionRevoker } from '../../gateway/session/revocation.ts';
@@ -44,35 +39,33 @@ const cipherOf = (hierarchy: KeyHierarchy) => new RecordCipher(hierarchy);
 const dir = mkdtempSync(join(tmpdir(), 'gw-revoke-'));
 let redis: RedisHandle;
 let redisPort: number;
+let pair: TwoGateways<'in-process'>;
 let deployment: Deployment;
-let a: Awaited<ReturnType<typeof startGatewayInProcess>>;
-let b: Awaited<ReturnType<typeof startGatewayProcess>>;
+let a: TwoGateways<'in-process'>['a'];
+let b: TwoGateways<'in-process'>['b'];
 let rp: oidc.Configuration;
 let bedA: { url: string; deployment: Deployment; rp: oidc.Configuration };
 
 test.before(async () => {
   redisPort = await freePort();
   redis = await startRedis(join(dir, 'redis'), redisPort);
-  deployment = await prepareDeployment({
+  pair = await startTwoGateways({
+    name: 'gw-revoke-',
     dir,
-    pgUrl: await freshDatabase(),
-    redisUrl: redis.url,
-    redisKeyPrefix: 'gw:',
-    token: freshToken(),
+    first: 'in-process',
+    balanced: false,
+    redis: { url: redis.url, keyPrefix: 'gw:' },
     rpRedirectUri: RP_REDIRECT,
     logLevel: 'silent',
   });
-  a = await startGatewayInProcess(deployment);
-  b = await startGatewayProcess(deployment, await freePort(), join(dir, 'b.log'));
+  ({ deployment, a, b } = pair);
   rp = await oidc.discovery(new URL(a.url), deployment.client.client_id, deployment.client.client_secret, undefined, {
     execute: [oidc.allowInsecureRequests],
   });
   bedA = { url: a.url, deployment, rp };
 });
 test.after.always(async () => {
-  await b?.stop();
-  await a?.stop();
-  await deployment?.stop();
+  await pair?.stop();
   await redis?.stop();
 });
 

@@ -25,6 +25,7 @@ import type { Browser, Page } from 'playwright-core';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
+import { stepUpReason } from '../../gateway/http/step-up-reason.ts';
 
 let RP_REDIRECT: string;
 let rpServer: Server;
@@ -261,10 +262,10 @@ test.serial(
     // detail (each load issues a new challenge: the last one, in English, is the one used below)
     const ceremony = new URL(page.url());
     await page.goto(`${ceremony.origin}${ceremony.pathname}?lang=fr`);
-    t.regex((await page.textContent('#webauthn-why')) ?? '', /vérification supplémentaire/);
+    t.is((await page.textContent('#webauthn-why')) ?? '', stepUpReason('fr'), 'the words of http/step-up-reason.ts');
     await page.goto(`${ceremony.origin}${ceremony.pathname}?lang=en`);
     const why = (await page.textContent('#webauthn-why')) ?? '';
-    t.regex(why, /extra check/);
+    t.is(why, stepUpReason('en'));
     t.notRegex(why, /score|risk|fraud|device:|correlation/i);
     await page.getByRole('button', { name: /use my security key|confirm with this device/i }).click();
     await page.waitForURL((u) => u.toString().startsWith(RP_REDIRECT));

@@ -16,7 +16,13 @@ test('an appended record reads back with every field, in order', async (t) => {
     requestId: 'r1',
     details: { clientId: 'rp' },
   });
-  await audit.append({ sessionId: 's1', from: 'INITIATED', to: 'FAILED', component: 'risk', errorCode: 'RISK_DENY' });
+  await audit.append({
+    sessionId: 's1',
+    from: 'INITIATED',
+    to: 'FAILED',
+    component: 'risk',
+    errorCode: 'RISK_TOO_HIGH',
+  });
   await audit.append({ sessionId: 'other', from: null, to: 'INITIATED', component: 'flow' });
   const trail = await audit.forSession('s1');
   t.is(trail.length, 2);
@@ -34,7 +40,7 @@ test('an appended record reads back with every field, in order', async (t) => {
     from: 'INITIATED',
     to: 'FAILED',
     component: 'risk',
-    errorCode: 'RISK_DENY',
+    errorCode: 'RISK_TOO_HIGH',
     requestId: null,
     details: {},
   });

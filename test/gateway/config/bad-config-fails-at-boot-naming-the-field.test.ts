@@ -2,51 +2,14 @@
  * Configuration errors fail at boot with CONFIG_INVALID and the path of the offending field; a typo is
  * never silently ignored; secrets are never written in the config.
  */
-import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
+import { dir, env, failsAt, valid } from './config-bed.ts';
 import { attestationPki } from '../../webauthn/attestation-ca.ts';
-
-const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
-const metadataFile = join(dir, 'idp.xml');
-writeFileSync(metadataFile, '<EntityDescriptor/>');
-const env = {
-  DB: 'postgres://x',
-  REDIS: 'redis://x',
-  PIN: '1234',
-  KEY: 'k'.repeat(32),
-  SALT: 's'.repeat(32),
-  BIND: 'b'.repeat(32),
-  RP: 'r'.repeat(32),
-};
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate the raw JSON freely
-type Raw = Record<string, any>;
-
-function valid(): Raw {
-  return {
-    issuer: 'http://127.0.0.1:3000',
-    database: { url: { env: 'DB' } },
-    redis: { url: { env: 'REDIS' } },
-    hsm: { library: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'gw', pin: { env: 'PIN' } },
-    secrets: { cookieKeys: [{ env: 'KEY' }], pairwiseSalt: { env: 'SALT' }, browserBindingKey: { env: 'BIND' } },
-    saml: { idps: [{ id: 'idp', displayName: 'IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] },
-    clients: [{ client_id: 'rp1', client_secret: { env: 'RP' }, redirect_uris: ['https://rp.example/cb'] }],
-  };
-}
-
-function failsAt(t: ExecutionContext, mutate: (c: Raw) => void, path: string, problem?: RegExp) {
-  const config = valid();
-  mutate(config);
-  const error = t.throws(() => loadConfig(config, { env, baseDir: dir }), { instanceOf: ConfigError });
-  t.is(error?.code, 'CONFIG_INVALID');
-  t.is(error?.path, path);
-  if (problem) t.regex(error!.message, problem);
-}
 
 test('a valid configuration loads, with secure defaults', (t) => {
   const config = loadConfig(valid(), { env, baseDir: dir });
@@ -192,7 +155,7 @@ test('the gateway process exits with a clear message on a bad config file', (t) 
 });
 
 // issue #10 item 13: the operations listener and its operators
-(env as Record<string, string>).OP_ALICE = 'alice-operator-credential-0123456789abcdef';
+env.OP_ALICE = 'alice-operator-credential-0123456789abcdef';
 const OPS = () => ({
   enabled: true,
   listen: { port: 9464 },

@@ -3,48 +3,9 @@
  * binding per IdP (eIDAS nodes: from the metadata only), our SP metadata's validUntil and cacheDuration
  * (validity ≥ 2 × cacheDuration, bounded), and the expiry-warning horizons.
  */
-import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import test from 'ava';
 import { loadConfig } from '../../../gateway/config/load.ts';
-import { ConfigError } from '../../../gateway/errors.ts';
-
-const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
-const metadataFile = join(dir, 'idp.xml');
-writeFileSync(metadataFile, '<EntityDescriptor/>');
-const env = {
-  DB: 'postgres://x',
-  REDIS: 'redis://x',
-  PIN: '1234',
-  KEY: 'k'.repeat(32),
-  SALT: 's'.repeat(32),
-  BIND: 'b'.repeat(32),
-  RP: 'r'.repeat(32),
-};
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate the raw JSON freely
-type Raw = Record<string, any>;
-
-function valid(): Raw {
-  return {
-    issuer: 'http://127.0.0.1:3000',
-    database: { url: { env: 'DB' } },
-    redis: { url: { env: 'REDIS' } },
-    hsm: { library: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'gw', pin: { env: 'PIN' } },
-    secrets: { cookieKeys: [{ env: 'KEY' }], pairwiseSalt: { env: 'SALT' }, browserBindingKey: { env: 'BIND' } },
-    saml: { idps: [{ id: 'idp', displayName: 'IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' }] },
-    clients: [{ client_id: 'rp1', client_secret: { env: 'RP' }, redirect_uris: ['https://rp.example/cb'] }],
-  };
-}
-
-function failsAt(t: ExecutionContext, mutate: (c: Raw) => void, path: string) {
-  const config = valid();
-  mutate(config);
-  const error = t.throws(() => loadConfig(config, { env, baseDir: dir }), { instanceOf: ConfigError });
-  t.is(error?.code, 'CONFIG_INVALID');
-  t.is(error?.path, path);
-}
+import { dir, env, failsAt, valid } from './config-bed.ts';
 
 test('the AuthnRequest binding is taken from the metadata unless a legacy IdP forces one', (t) => {
   t.is(loadConfig(valid(), { env, baseDir: dir }).saml.idps[0]!.authnRequestBinding, 'metadata');

@@ -42,7 +42,7 @@ for (const [from, to] of legalEdges()) {
     stack.clock.now += 1_000;
     const meta = {
       component: 'test-component',
-      errorCode: to === 'FAILED' ? 'TEST_ERROR' : undefined,
+      errorCode: to === 'FAILED' ? ('RISK_TOO_HIGH' as const) : undefined,
       requestId: 'req-x',
       details: { why: 'test' },
     };

@@ -1,0 +1,86 @@
+/**
+ * The closed table of audit-only codes: codes an audit record carries (`AuditRecord.errorCode`, a flow
+ * transition's `errorCode`) that are never raised as a `GatewayError` or an `AdapterError`, so they have no
+ * HTTP status or page of their own (`error-registry.ts` holds those). Each row says
+ *
+ * - `audit`: the outcome it stands for (`refused`, `denied`, `error`), as in the error registry;
+ * - `meaning`: what happened, for the person reading the audit log.
+ *
+ * An audit record's code is either registered there or here (`AuditErrorCode`); a free string does not
+ * type-check, and `test/gateway/errors/` walks both tables.
+ */
+import type { AuditOutcome, ErrorCode } from './error-registry.ts';
+import { ERROR_CODES } from './error-registry.ts';
+
+export interface AuditOnlySpec {
+  readonly audit: AuditOutcome;
+  readonly meaning: string;
+}
+
+export const AUDIT_ONLY_CODES = {
+  // decisions of the policy (the first reason of a `deny` decision, recorded on FAILED)
+  RISK_TOO_HIGH: { audit: 'denied', meaning: 'the fraud score reached the deny threshold of the RP and IdP' },
+  RISK_STEP_UP_EXHAUSTED: {
+    audit: 'denied',
+    meaning: 'the login still needed a step-up after the allowed number of step-ups',
+  },
+  RISK_LATE_VERDICT: {
+    audit: 'denied',
+    meaning: 'a late correlation verdict (reprocessing) revoked the session of a completed login',
+  },
+  REVIEW_DENIED: { audit: 'denied', meaning: 'an operator denied the login under manual review' },
+  // tokens and sessions
+  REFRESH_RISK_TOO_HIGH: {
+    audit: 'denied',
+    meaning: 'a refresh was refused: the fraud score is at or above the deny level; the session was revoked',
+  },
+  REFRESH_TOKEN_REUSED: {
+    audit: 'refused',
+    meaning: 'a rotated refresh token was presented again; its session was revoked',
+  },
+  SESSION_REVOKED: { audit: 'refused', meaning: 'a token of a revoked session was presented' },
+  SESSION_VERSION_STALE: {
+    audit: 'refused',
+    meaning: 'a token issued under an earlier version of its session was presented',
+  },
+  OIDC_ARTIFACT_REUSED: {
+    audit: 'refused',
+    meaning: 'an authorization code or other single-use artefact was presented again',
+  },
+  BACKCHANNEL_LOGOUT_FAILED: {
+    audit: 'error',
+    meaning: 'an RP did not accept a back-channel logout token after every attempt',
+  },
+  SSF_EVENT_REJECTED: {
+    audit: 'refused',
+    meaning: 'an RP’s Shared Signals receiver refused a security event token (4xx with its err); not re-sent',
+  },
+  SSF_DELIVERY_FAILED: {
+    audit: 'error',
+    meaning: 'a security event token could not be delivered to an RP’s receiver after every attempt',
+  },
+} as const satisfies Record<string, AuditOnlySpec>;
+
+export type AuditOnlyCode = keyof typeof AUDIT_ONLY_CODES;
+
+/** Any code an audit record may carry: a registered error code or an audit-only code. */
+export type AuditErrorCode = ErrorCode | AuditOnlyCode;
+
+function isAuditOnlyCode(value: string): value is AuditOnlyCode {
+  return Object.hasOwn(AUDIT_ONLY_CODES, value);
+}
+
+/** Every audit-only code. */
+export const AUDIT_ONLY: readonly AuditOnlyCode[] = Object.keys(AUDIT_ONLY_CODES).filter(isAuditOnlyCode);
+
+/**
+ * Whether a value read at run time (a decision's first reason, a stored code) is a code an audit record may
+ * carry.
+ *
+ * @example
+ * isAuditErrorCode('RISK_TOO_HIGH'); // true
+ * isAuditErrorCode('device:unfamiliar'); // false
+ */
+export function isAuditErrorCode(value: string): value is AuditErrorCode {
+  return isAuditOnlyCode(value) || (ERROR_CODES as readonly string[]).includes(value);
+}
