@@ -37,6 +37,7 @@ import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
 import { newRegistry } from './observability/metrics.ts';
+import { HsmPressure } from './observability/hsm-pressure.ts';
 import { shareWithClusterPrimary } from './observability/cluster-metrics.ts';
 import { observeAppends } from './audit/observe-appends.ts';
 import { observeTransitions } from './flow/observe-transitions.ts';
@@ -137,6 +138,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       tokenLabel: config.hsm.tokenLabel,
       pin: config.hsm.pin,
       poolSize: config.hsm.poolSize,
+      maxWaiting: config.hsm.maxWaiting,
+      acquireTimeoutMs: config.hsm.acquireTimeoutMs,
       onSign: (o) => metrics.hsmSigned(o),
     });
     closers.push(async () => tokens.close());
@@ -307,6 +310,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       ...wiring.services(audit),
       logins: new LoginContextStore(redis, config.ttl.interaction, sessions.cipher),
       hsmReady: async () => (await keys.activeSigner('id_token').sign(canary)).length > 0,
+      hsmPressure: new HsmPressure(() => tokens.token.stats(), config.hsm.shedQueueDepth, metrics.registry),
       samlSp: sp,
       spMetadata: idps.spMetadata,
       metrics,
