@@ -10,6 +10,7 @@ import type { Context } from 'koa';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { GatewayError } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
+import { admitIdentity, markFailed } from '../ratelimit/scoped.ts';
 import { finish } from '../completion/finish-login.ts';
 import type { Services } from '../services.ts';
 import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
@@ -104,6 +105,9 @@ export async function authenticationPage(ctx: Context, services: Services, uid: 
 export async function authenticationAnswer(ctx: Context, services: Services, uid: string): Promise<void> {
   const { details, pending } = await context(ctx, services, uid);
   const requestId = ctx.state.requestId as string;
+  // per identity (issue #15): the pivot identity's account; a refused assertion empties its failures bucket
+  if (await admitIdentity(ctx, `account\n${pending.outcome.accountId}`))
+    throw new GatewayError('RATE_LIMITED', 429, 'too many attempts for this account; retry in a moment');
   const form = await readForm(ctx, FORM_LIMIT);
   let verified;
   try {
@@ -115,6 +119,7 @@ export async function authenticationAnswer(ctx: Context, services: Services, uid
     await services.redis.expire(`webauthn:attempts:${uid}`, 600);
     if (attempts < MAX_ATTEMPTS) return render(ctx, services, uid, pending, error.code);
     await services.redis.del(pendingKey(uid));
+    markFailed(ctx);
     await services.flow.transition(uid, 'FAILED', {
       component: 'webauthn',
       errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED',
