@@ -2,7 +2,7 @@
  * Adaptive shedding (issue #15): this process's load lowers its rates.
  *
  * - Every `checkIntervalMs` it reads three signals over the period just ended: the event loop's delay (p99,
- *   `perf_hooks.monitorEventLoopDelay`), this process's CPU time (% of one core) and the V8 heap in use (% of
+ *   `perf_hooks.monitorEventLoopDelay`, or the check's own lateness if larger), this process's CPU time (% of one core) and the V8 heap in use (% of
  *   its limit). Any one above its threshold raises the overload level by one.
  * - Level n multiplies the rates of new logins (authorize, chooser: the cheapest to refuse, nothing spent on
  *   them yet) by `factor`ⁿ, and those of logins already in flight (ACS, token, WebAuthn) by `factor`ⁿ⁻¹: a
@@ -114,7 +114,10 @@ export class LoadShedder {
     const elapsedMs = Math.max(1, now - this.#at);
     this.#cpu = process.cpuUsage();
     this.#at = now;
-    const lagMs = this.#delay.count > 0 ? this.#delay.percentile(99) / 1e6 : 0;
+    // the histogram's p99 over the period, or this check's own lateness (a stall the histogram has not yet
+    // recorded when the check runs first after it)
+    const p99 = this.#delay.count > 0 ? this.#delay.percentile(99) / 1e6 : 0;
+    const lagMs = Math.max(p99, elapsedMs - this.#config.checkIntervalMs);
     this.#delay.reset();
     const heap = getHeapStatistics();
     return {
