@@ -9,12 +9,12 @@ import { createServer, type ServerResponse } from 'node:http';
 import test from 'ava';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { AuditLog } from '../../../gateway/audit/audit-log.ts';
-import { parseRiskOverload } from '../../../gateway/config/risk-overload.ts';
-import { PipelineOverload } from '../../../gateway/risk/overload.ts';
-import { RiskPipeline, type RiskStage } from '../../../gateway/risk/pipeline.ts';
-import type { RiskSignals } from '../../../gateway/risk/types.ts';
-import { migratedPool } from '../store/fixtures.ts';
+import { AuditLog } from '../../gateway/audit/audit-log.ts';
+import { parseRiskOverload } from '../../gateway/config/risk-overload.ts';
+import { PipelineOverload } from '../../gateway/risk/overload.ts';
+import { RiskPipeline, type RiskStage } from '../../gateway/risk/pipeline.ts';
+import type { RiskSignals } from '../../gateway/risk/types.ts';
+import { migratedPool } from '../gateway/store/fixtures.ts';
 
 test('a slow fraud engine sends the whole pipeline rule-only, audited; fast probes bring it back', async (t) => {
   // the external engine: answers at once when fast, holds every answer while slow (until the caller gives up)
