@@ -43,6 +43,7 @@ import type { Provider } from 'oidc-provider';
 import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
 import { newRegistry } from './observability/metrics.ts';
+import { HsmPressure } from './observability/hsm-pressure.ts';
 import { shareWithClusterPrimary } from './observability/cluster-metrics.ts';
 import { observeAppends } from './audit/observe-appends.ts';
 import { observeTransitions } from './flow/observe-transitions.ts';
@@ -140,6 +141,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       tokenLabel: config.hsm.tokenLabel,
       pin: config.hsm.pin,
       poolSize: config.hsm.poolSize,
+      maxWaiting: config.hsm.maxWaiting,
+      acquireTimeoutMs: config.hsm.acquireTimeoutMs,
       onSign: (o) => metrics.hsmSigned(o),
     });
     closers.push(async () => tokens.close());
@@ -323,6 +326,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const canary = new Uint8Array([0]);
     const hsmReady = async () => (await keys.activeSigner('id_token').sign(canary)).length > 0;
     const logins = new LoginContextStore(redis, config.ttl.interaction, sessions.cipher);
+    const hsmPressure = new HsmPressure(() => tokens.token.stats(), config.hsm.shedQueueDepth, metrics.registry);
     const services: Services = {
       config,
       logger,
@@ -339,6 +343,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       ...wiring.services(audit),
       logins,
       hsmReady,
+      hsmPressure,
       samlSp: sp,
       spMetadata: idps.spMetadata,
       metrics,
@@ -384,7 +389,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       operators: config.ops.operators,
       logger,
       metrics,
-      readiness: { pool, redis, hsmReady },
+      readiness: { pool, redis, hsmReady, hsmPressure },
       revocations: { revoker: sessions.revoker, audit },
       reviews: {
         flow,

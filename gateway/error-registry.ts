@@ -200,6 +200,8 @@ export const GATEWAY_ERRORS = {
   RISK_STAGE_LATE: { status: 503, oauth: null, audit: 'error', ...OURS },
   RISK_STAGE_FAILED: { status: 503, oauth: null, audit: 'error', ...OURS },
   RISK_FALLBACK_FAILED: { status: 503, oauth: null, audit: 'error', ...OURS },
+  /** The risk pipeline's p99 went over its threshold: rule-only mode (risk/overload.ts), a degradation. */
+  RISK_PIPELINE_SLOW: { status: 503, oauth: null, audit: 'error', ...OURS },
   REVIEW_NOT_FOUND: { status: 404, oauth: null, audit: 'refused', fr: 'Examen introuvable.', en: 'No such review.' },
   REVIEW_NOT_PENDING: {
     status: 409,
@@ -338,6 +340,13 @@ export const GATEWAY_ERRORS = {
     audit: 'refused',
     fr: 'Trop de demandes pour le moment ; réessayez dans quelques instants.',
     en: 'Too many requests at the moment; please try again in a moment.',
+  },
+  LOAD_SHEDDING: {
+    status: 429,
+    oauth: 'temporarily_unavailable',
+    audit: 'error',
+    fr: 'Le service est très sollicité ; réessayez dans quelques instants.',
+    en: 'The service is very busy; please try again in a moment.',
   },
   HSM_BUSY: {
     status: 503,

@@ -22,6 +22,7 @@ import type { FraudService } from './translation/fraud-service.ts';
 import type { LoginContextStore } from './session/login-context.ts';
 import type { Sessions } from './session/boot-sessions.ts';
 import type { GatewayMetrics } from './observability/gateway-metrics.ts';
+import type { HsmPressure } from './observability/hsm-pressure.ts';
 import type { SectorIdentifiers } from './oidc/sector-identifiers.ts';
 
 export interface Services {
@@ -45,6 +46,8 @@ export interface Services {
   logins: LoginContextStore;
   /** Checks the HSM answers (a canary signature); used by /ready (operations listener). */
   hsmReady: () => Promise<boolean>;
+  /** The HSM session pool's queue depth, saturation and session loss (gauges, shedding, /ready). */
+  hsmPressure: HsmPressure;
   /** Our SAML SP identity (entityID, ACS, metadata URL, HSM-key certificate). */
   samlSp: SamlSpConfig;
   /** Our SP metadata as served (GET /saml/metadata): signed in the HSM, re-signed well before expiry. */

@@ -11,6 +11,7 @@ import { parseClients } from './clients.ts';
 import { parseIdps } from './idps.ts';
 import { parseWebAuthn } from './webauthn.ts';
 import { parseOps } from './ops.ts';
+import { parseRiskOverload } from './risk-overload.ts';
 import { parseRateLimit } from './ratelimit.ts';
 import { refuseRetiredEnvironment } from './retired-env.ts';
 import type { GatewayConfig } from './types.ts';
@@ -140,7 +141,15 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const redis = object(root.redis, 'redis');
   onlyKeys(redis, 'redis', ['url', 'keyPrefix']);
   const hsm = object(root.hsm, 'hsm');
-  onlyKeys(hsm, 'hsm', ['library', 'tokenLabel', 'pin', 'poolSize']);
+  onlyKeys(hsm, 'hsm', [
+    'library',
+    'tokenLabel',
+    'pin',
+    'poolSize',
+    'maxWaiting',
+    'acquireTimeoutMs',
+    'shedQueueDepth',
+  ]);
   const secrets = object(root.secrets, 'secrets');
   onlyKeys(secrets, 'secrets', ['cookieKeys', 'pairwiseSalt', 'browserBindingKey']);
   const cookies = object(root.cookies ?? {}, 'cookies');
@@ -160,7 +169,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const audit = object(root.audit ?? {}, 'audit');
   onlyKeys(audit, 'audit', ['anchorFile', 'spoolDir']);
   const risk = object(root.risk ?? {}, 'risk');
-  onlyKeys(risk, 'risk', ['policyFile']);
+  onlyKeys(risk, 'risk', ['policyFile', 'overload']);
   const federation = object(root.federation ?? {}, 'federation');
   onlyKeys(federation, 'federation', ['minimumAcr', 'skipChooserWithOneIdp']);
   const sectorIdentifiers = object(root.sectorIdentifiers ?? {}, 'sectorIdentifiers');
@@ -198,6 +207,11 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       tokenLabel: string(hsm, 'tokenLabel', 'hsm'),
       pin: secret(hsm, 'pin', 'hsm', env),
       poolSize: integer(hsm, 'poolSize', 'hsm', { default: 4, min: 1, max: 64 }),
+      // saturation (issue #15): signatures allowed to wait for a session, and for how long, before HSM_BUSY;
+      // above shedQueueDepth waiting, new logins are shed at the door (503 + Retry-After) and /ready says not ready
+      maxWaiting: integer(hsm, 'maxWaiting', 'hsm', { default: 1024, min: 0, max: 100_000 }),
+      acquireTimeoutMs: integer(hsm, 'acquireTimeoutMs', 'hsm', { default: 10_000, min: 1, max: 60_000 }),
+      shedQueueDepth: integer(hsm, 'shedQueueDepth', 'hsm', { default: 256, min: 0, max: 100_000 }),
     },
     secrets: {
       cookieKeys,
@@ -231,10 +245,13 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       ...(audit.spoolDir === undefined ? {} : { spoolDir: resolve(baseDir, string(audit, 'spoolDir', 'audit')) }),
     },
     // the risk policy set (gateway/policy/policy-set.ts); parsed at boot, an invalid file stops it (POLICY_INVALID)
-    risk:
-      risk.policyFile === undefined
+    // overload: rule-only while the pipeline is slow (config/risk-overload.ts)
+    risk: {
+      ...(risk.policyFile === undefined
         ? {}
-        : { policyFile: readableFile(resolve(baseDir, string(risk, 'policyFile', 'risk')), 'risk.policyFile') },
+        : { policyFile: readableFile(resolve(baseDir, string(risk, 'policyFile', 'risk')), 'risk.policyFile') }),
+      overload: parseRiskOverload(risk.overload, 'risk.overload'),
+    },
     // skipChooserWithOneIdp: with one IdP able to serve a login, go straight to it (as idp_hint does)
     federation: {
       minimumAcr: oneOf(federation, 'minimumAcr', 'federation', ACR_VALUES, 'eidas2'),

@@ -14,18 +14,18 @@
  *   endpoints takes from, checked before each request (credential stuffing, enumeration; default 500 / 5);
  * - `instances` (default 1): gateway instances sharing the limits; the local limiter (used when Redis does
  *   not answer) admits 1/(instances × workers) of each limit + 10 % in each worker process;
- * - `redisTimeoutMs` (default 50): how long a decision waits for Redis before the local limiter decides.
+ * - `redisTimeoutMs` (default 50): how long a decision waits for Redis before the local limiter decides;
+ * - `perIdp`, `perIdentity`, `identityFailures`: config/ratelimit-scopes.ts; `adaptive`: config/ratelimit-adaptive.ts.
  */
 import { ConfigError } from '../errors.ts';
-import { boolean, integer, join, object, oneOf, onlyKeys, type Obj } from './check.ts';
+import { boolean, integer, join, object, oneOf, onlyKeys } from './check.ts';
+import { parseAdaptive, type AdaptiveConfig } from './ratelimit-adaptive.ts';
+import { bucket, parseIdpLimits, rate, type BucketSize, type IdpLimits } from './ratelimit-scopes.ts';
+
+export type { BucketSize } from './ratelimit-scopes.ts';
 
 export type RpTier = 'tier_1' | 'tier_2' | 'tier_3';
 export const RP_TIERS: readonly RpTier[] = ['tier_1', 'tier_2', 'tier_3'];
-
-export interface BucketSize {
-  capacity: number;
-  perSecond: number;
-}
 
 export interface RateLimitConfig {
   enabled: boolean;
@@ -38,27 +38,13 @@ export interface RateLimitConfig {
   failures: BucketSize;
   instances: number;
   redisTimeoutMs: number;
-}
-
-/** A refill rate: a positive number of requests per second (0.1 = six a minute). */
-function rate(obj: Obj, key: string, path: string, fallback: number | undefined): number {
-  const value = obj[key] ?? fallback;
-  const at = join(path, key);
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw new ConfigError(at, value === undefined ? 'is required' : 'must be a number');
-  if (value < 0.001 || value > 10_000_000)
-    throw new ConfigError(at, 'must be between 0.001 and 10000000 (requests per second)');
-  return value;
-}
-
-function bucket(parent: Obj, key: string, at: string, defaults: BucketSize): BucketSize {
-  const path = join(at, key);
-  const raw = object(parent[key] ?? {}, path);
-  onlyKeys(raw, path, ['capacity', 'perSecond']);
-  return {
-    capacity: integer(raw, 'capacity', path, { default: defaults.capacity, min: 1, max: 100_000_000 }),
-    perSecond: rate(raw, 'perSecond', path, defaults.perSecond),
-  };
+  /** Per upstream IdP (config/ratelimit-scopes.ts). */
+  perIdp: IdpLimits;
+  /** Per identity and endpoint (ACS, WebAuthn), and its failures bucket (config/ratelimit-scopes.ts). */
+  perIdentity: BucketSize;
+  identityFailures: BucketSize;
+  /** Load thresholds that lower the rates (config/ratelimit-adaptive.ts). */
+  adaptive: AdaptiveConfig;
 }
 
 /**
@@ -79,6 +65,10 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     'failures',
     'instances',
     'redisTimeoutMs',
+    'perIdp',
+    'perIdentity',
+    'identityFailures',
+    'adaptive',
   ]);
   const tiersAt = join(at, 'tiers');
   const tiers = object(rl.tiers ?? {}, tiersAt);
@@ -110,5 +100,9 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     failures: bucket(rl, 'failures', at, { capacity: 500, perSecond: 5 }),
     instances: integer(rl, 'instances', at, { default: 1, min: 1, max: 1000 }),
     redisTimeoutMs: integer(rl, 'redisTimeoutMs', at, { default: 50, min: 1, max: 5000 }),
+    perIdp: parseIdpLimits(rl.perIdp, join(at, 'perIdp')),
+    perIdentity: bucket(rl, 'perIdentity', at, { capacity: 30, perSecond: 0.05 }),
+    identityFailures: bucket(rl, 'identityFailures', at, { capacity: 10, perSecond: 0.005 }),
+    adaptive: parseAdaptive(rl.adaptive, join(at, 'adaptive')),
   };
 }

@@ -4,6 +4,7 @@ import type { LoaUri } from '../../adapters/contract.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { WebAuthnConfig } from './webauthn.ts';
 import type { OpsConfig } from './ops.ts';
+import type { RiskOverloadConfig } from './risk-overload.ts';
 import type { RateLimitConfig } from './ratelimit.ts';
 import type { AmrValue } from '../translate/amr.ts';
 
@@ -91,7 +92,18 @@ export interface GatewayConfig {
   ops: OpsConfig;
   database: { url: string };
   redis: { url: string; keyPrefix: string };
-  hsm: { library: string; tokenLabel: string; pin: string; poolSize: number };
+  hsm: {
+    library: string;
+    tokenLabel: string;
+    pin: string;
+    poolSize: number;
+    /** Signatures allowed to wait for a session before HSM_BUSY (default 1024). */
+    maxWaiting: number;
+    /** Longest wait for a session before HSM_BUSY, ms (default 10,000). */
+    acquireTimeoutMs: number;
+    /** Above this many waiting signatures, new logins are shed (503 HSM_BUSY) and /ready is not ready (default 256). */
+    shedQueueDepth: number;
+  };
   secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
   cookies: { secure: boolean };
   saml: {
@@ -105,8 +117,8 @@ export interface GatewayConfig {
   sectorIdentifiers: { caFiles: string[]; refreshSeconds: number };
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
   audit: { anchorFile?: string; spoolDir?: string };
-  /** The risk policy set's JSON file (default: the built-in policy). */
-  risk: { policyFile?: string };
+  /** The risk policy set's JSON file (default: the built-in policy); rule-only mode when slow (config/risk-overload.ts). */
+  risk: { policyFile?: string; overload: RiskOverloadConfig };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
   federation: {
     minimumAcr: Acr;

@@ -4,6 +4,9 @@
  * translation point runs (translate → risk → policy). The browser is sent on to
  * /interaction/:uid/complete, where the interaction cookie lives, to finish with the RP.
  *
+ * The IdP's rate limit is taken as soon as RelayState names the IdP, the identity's once the message is
+ * verified (ratelimit/scoped.ts); a refusal fails the login with RATE_LIMITED (the RP: temporarily_unavailable).
+ *
  * A rejected message is audited with its code and never yields a token. When the login is known the RP
  * is told `access_denied` (with its state and iss); otherwise the browser gets a generic error page.
  */
@@ -11,6 +14,7 @@ import type { Context } from 'koa';
 import { AdapterError } from '../../adapters/contract.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
+import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
@@ -32,6 +36,9 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   const binding =
     browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ??
     'no-binding-cookie';
+  // the IdP's own rate (issue #15): every response from it counts, before any XML is verified
+  if (await admitIdp(ctx, target.idp, 'response'))
+    return reject(ctx, services, 'RATE_LIMITED', await sameBrowserLogin(services, target.loginId, binding), 'saml-acs');
   let result;
   try {
     result = await adapter.finishLogin({ method: ctx.method, params: form, browserBinding: binding });
@@ -51,6 +58,9 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
     }
     throw error;
   }
+  // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing)
+  if (await admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`))
+    return reject(ctx, services, 'RATE_LIMITED', result.loginId, 'saml-acs');
   if (result.loginId !== target.loginId) {
     return reject(ctx, services, 'SAML_INRESPONSETO_MISMATCH', result.loginId, `adapter:${target.idp}`);
   }
@@ -86,6 +96,7 @@ async function reject(
 ): Promise<void> {
   const requestId = ctx.state.requestId as string;
   services.metrics.samlRejected(code);
+  if (code !== 'RATE_LIMITED') markFailed(ctx); // a refused answer empties the failures buckets, 303 or not
   const record = loginId ? await services.flow.get(loginId) : null;
   if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {
     await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
@@ -102,5 +113,6 @@ async function reject(
     errorCode: code,
     requestId,
   });
+  if (code === 'RATE_LIMITED') throw new GatewayError(code, 429, 'Too many requests; retry in a moment.');
   throw new GatewayError(code, 400, 'The answer from the identity provider was refused.');
 }

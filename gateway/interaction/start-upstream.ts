@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
+import { admitIdp } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
@@ -46,6 +47,11 @@ export async function startUpstream(
       { detail: idpId },
     );
   }
+  // the IdP's own rate (issue #15): every AuthnRequest sent to it counts, before anything is signed
+  if (await admitIdp(ctx, idpId, 'request'))
+    throw new GatewayError('RATE_LIMITED', 429, 'too many sign-ins through this identity provider right now', {
+      detail: idpId,
+    });
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
   const start = await adapter.startLogin({
     loginId: login.loginId,

@@ -4,6 +4,10 @@
  * a short timeout; 503 with the failing parts otherwise. Served on the operations listener only (issue
  * #10 item 13).
  *
+ * The HSM is also not ready while it is saturated (`hsm_capacity`: more signatures waiting than
+ * `hsm.shedQueueDepth`; no canary is then added to the queue) or while a session could not be reopened
+ * (`hsm_session`; the canary is what retries it). See hsm-pressure.ts.
+ *
  * The readiness result is cached for READY_CACHE_MS and computed by one probe at a time, whatever the
  * number of callers: nobody may make the HSM sign at will.
  */
@@ -14,6 +18,8 @@ export interface ReadinessProbes {
   redis: { ping(): Promise<unknown> };
   /** A canary signature in the HSM. */
   hsmReady(): Promise<boolean>;
+  /** The session pool's saturation and session loss (observability/hsm-pressure.ts). */
+  hsmPressure: { saturated(): boolean; sessionLost(): boolean };
 }
 
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
@@ -76,8 +82,13 @@ async function probeAll(services: ReadinessProbes): Promise<Readiness> {
     probe('postgres', () => services.pool.query('select 1')),
     probe('redis', () => services.redis.ping()),
     probe('hsm', async () => {
+      if (services.hsmPressure?.saturated()) throw new Error('hsm saturated: no canary added to the queue');
       if (!(await services.hsmReady())) throw new Error('hsm');
     }),
   ]);
+  if (services.hsmPressure) {
+    checks.hsm_capacity = !services.hsmPressure.saturated();
+    checks.hsm_session = !services.hsmPressure.sessionLost();
+  }
   return { ready: Object.values(checks).every(Boolean), checks };
 }

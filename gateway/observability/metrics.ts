@@ -64,17 +64,34 @@ export function declareCounter<L extends string>(
   );
 }
 
-/** Declares (or returns) gauge `name`; `aggregator` says how the cluster aggregator merges workers' values. */
+/**
+ * Declares (or returns) gauge `name`; `aggregator` says how the cluster aggregator merges workers' values;
+ * `collect`, when given, sets the gauge at each scrape (a value read from elsewhere, e.g. a queue's depth).
+ */
 export function declareGauge<L extends string>(
   registry: Registry,
   name: string,
   help: string,
   labelNames: readonly L[],
   aggregator: 'sum' | 'max' | 'min' | 'first',
+  collect?: (gauge: Gauge<L>) => void,
 ): Gauge<L> {
   return (
     existing(registry, name, 'gauge', labelNames, (m): m is Gauge<L> => m instanceof Gauge) ??
-    new Gauge<L>({ name, help, labelNames, aggregator, registers: [registry] })
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      aggregator,
+      registers: [registry],
+      ...(collect === undefined
+        ? {}
+        : {
+            collect(this: Gauge<L>) {
+              collect(this);
+            },
+          }),
+    })
   );
 }
 

@@ -1,11 +1,12 @@
 /**
  * One HSM key as oidc-provider sees it: an `ExternalSigningKey` whose `sign()` calls the `Signer`
  * (the private key never leaves the token). oidc-provider may assign kid/alg at registration; the
- * setters accept only the values the Signer already has.
+ * setters accept only the values the Signer already has. A saturated HSM answers 503, not 500 (hsm-busy.ts).
  */
 import { ExternalSigningKey } from 'oidc-provider';
 import type { KeyObject } from 'node:crypto';
 import type { Signer } from '../../hsm/signer.ts';
+import { shedWhenBusy } from './hsm-busy.ts';
 
 export class HsmSigningKey extends ExternalSigningKey {
   readonly #signer: Signer;
@@ -36,6 +37,10 @@ export class HsmSigningKey extends ExternalSigningKey {
   }
 
   override async sign(data: Uint8Array): Promise<Uint8Array> {
-    return this.#signer.sign(data);
+    try {
+      return await this.#signer.sign(data);
+    } catch (error) {
+      throw shedWhenBusy(error); // HSM_BUSY: 503 temporarily_unavailable, never oidc-provider's 500 (hsm-busy.ts)
+    }
   }
 }

@@ -18,6 +18,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Signer } from '../../hsm/signer.ts';
+import { shedWhenBusy } from './hsm-busy.ts';
 import { pairwiseSub } from './pairwise.ts';
 
 type Model = {
@@ -55,7 +56,11 @@ export function issueJwtAccessTokens(
     };
     const signer = deps.signer();
     const input = `${b64({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid })}.${b64(claims)}`;
-    const signature = Buffer.from(await signer.sign(Buffer.from(input))).toString('base64url');
+    const signature = Buffer.from(
+      await signer.sign(Buffer.from(input)).catch((error: unknown) => {
+        throw shedWhenBusy(error); // HSM_BUSY: 503 temporarily_unavailable, never a 500 (hsm-busy.ts)
+      }),
+    ).toString('base64url');
     const value = `${input}.${signature}`;
     return { value, payload: { ...payload, atHash: hashOf(value) } };
   };

@@ -1,7 +1,7 @@
 /** One token bucket of one decision: its Redis key (without the deployment prefix), size and refill. */
 export interface Bucket {
-  /** Which limit it is (metrics label): global, client, ip, failures. */
-  kind: 'global' | 'client' | 'ip' | 'failures';
+  /** Which limit it is: global, client, ip, failures; idp, identity, identity_failures (scoped.ts). */
+  kind: 'global' | 'client' | 'ip' | 'failures' | 'idp' | 'identity' | 'identity_failures';
   key: string;
   capacity: number;
   perSecond: number;
@@ -20,4 +20,10 @@ export interface Decision {
 /** Every key of one decision in one Redis Cluster slot: the hash tag `{rl}`. */
 export function bucketKey(...parts: string[]): string {
   return `rl:{rl}:${parts.map((p) => encodeURIComponent(p)).join(':')}`;
+}
+
+/** The bucket with its size and refill multiplied by `factor` (adaptive shedding); never under one token. */
+export function scaled(bucket: Bucket, factor: number): Bucket {
+  if (factor === 1) return bucket;
+  return { ...bucket, capacity: Math.max(1, bucket.capacity * factor), perSecond: bucket.perSecond * factor };
 }

@@ -1,22 +1,36 @@
 /**
  * The rate-limit middleware (app.ts mounts it after origin pinning, so `ctx.ip` is the client address
  * read from trusted proxies only, and before every surface it protects). For a limited endpoint
- * (endpoints.ts) it takes, in one decision: the global bucket, the RP's bucket (its tier or its own
- * override, when the request names a configured client), the address's bucket for that endpoint, and checks
- * the address's failures bucket; an answer ≥ 400 then charges the failures bucket. Every decision is counted
- * (`gateway_ratelimit_decisions_total`); every refusal is logged with the code `RATE_LIMITED`.
+ * (endpoints.ts):
+ *
+ * 1. a new login (authorize, chooser) is shed while the HSM is saturated (503 `HSM_BUSY` + Retry-After;
+ *    observability/hsm-pressure.ts): the cheapest request to refuse, before anything is spent on it;
+ * 2. in one decision: the global bucket, the RP's bucket (its tier or its own override, when the request
+ *    names a configured client), the address's bucket for that endpoint, and the address's failures bucket
+ *    checked — every rate but the failures' lowered by the adaptive factor of the request's class
+ *    (load-shedder.ts: new logins first, logins in flight one level later);
+ * 3. the handler may then take its IdP's and its identity's buckets (scoped.ts);
+ * 4. an answer ≥ 400 other than a 429 (or a request the handler marked failed) charges the address's
+ *    failures bucket, and the identity's when one was admitted.
+ *
+ * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
+ * `..._identity_decisions_total`); every refusal is logged with its code (`RATE_LIMITED`, `HSM_BUSY`).
  */
+import { createHmac } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClientEntry } from '../config/types.ts';
 import type { RateLimitConfig } from '../config/ratelimit.ts';
+import { GatewayError } from '../errors.ts';
 import { declareCounter } from '../observability/metrics.ts';
-import { bucketKey, type Bucket } from './bucket.ts';
+import { bucketKey, scaled, type Bucket, type Decision } from './bucket.ts';
 import { limitedEndpoint, requestedClient, type LimitedEndpoint } from './endpoints.ts';
 import { RateLimiter } from './limiter.ts';
+import { LoadShedder, type LoadShedderDeps, type ShedClass } from './load-shedder.ts';
 import { refuse } from './refusal.ts';
+import { attachLimits, type IdpDirection } from './scoped.ts';
 
 export interface RateLimitDeps {
   config: RateLimitConfig;
@@ -27,81 +41,145 @@ export interface RateLimitDeps {
   registry: Registry;
   /** Worker processes of this instance (`workers`): each keeps its own local line, so each admits its share. */
   workers: number;
+  /** Key of the HMAC that names an identity's buckets (a gateway secret): no identity in clear in Redis. */
+  identitySecret: string;
+  /** True while the HSM has more signatures waiting than `hsm.shedQueueDepth` (absent: never). */
+  hsmSaturated?: () => boolean;
+  /** Where adaptive shedding records entering and leaving. */
+  audit?: LoadShedderDeps['audit'];
 }
 
-export function rateLimit(deps: RateLimitDeps): Middleware {
+/** How long a new login shed for a saturated HSM is asked to wait. */
+const HSM_RETRY_AFTER_SECONDS = 2;
+
+const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
+  authorize: 'new_login',
+  chooser: 'new_login',
+  acs: 'in_flight',
+  token: 'in_flight',
+  webauthn: 'in_flight',
+};
+
+export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShedder } {
   const { config } = deps;
   const limiter = new RateLimiter(deps.redis, {
     instanceShare: 1 / (config.instances * deps.workers),
     redisTimeoutMs: config.redisTimeoutMs,
   });
+  const shedder = new LoadShedder(config.adaptive, deps);
+  if (config.enabled) shedder.start();
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
   const decisions = declareCounter(
     deps.registry,
     'gateway_ratelimit_decisions_total',
-    'Rate-limit decisions by endpoint, outcome (admitted/refused) and line (redis/local)',
+    'Rate-limit decisions by endpoint, outcome (admitted/refused/shed) and line (redis/local/hsm)',
     ['endpoint', 'outcome', 'line'],
   );
-  const global: Bucket = {
-    kind: 'global',
-    key: bucketKey('global'),
-    capacity: config.global.capacity,
-    perSecond: config.global.perSecond,
-    cost: 1,
+  const idpDecisions = declareCounter(
+    deps.registry,
+    'gateway_ratelimit_idp_decisions_total',
+    'Per-IdP rate-limit decisions by IdP, direction (request sent / response received), outcome and line',
+    ['idp', 'direction', 'outcome', 'line'],
+  );
+  const identityDecisions = declareCounter(
+    deps.registry,
+    'gateway_ratelimit_identity_decisions_total',
+    'Per-identity rate-limit decisions by endpoint, outcome and line',
+    ['endpoint', 'outcome', 'line'],
+  );
+  const outcome = (d: Decision) => (d.admitted ? 'admitted' : 'refused');
+  const global: Bucket = { kind: 'global', key: bucketKey('global'), ...config.global, cost: 1 };
+  const idpRate = (idp: string, factor: number): Bucket => {
+    const { perIdp } = config;
+    const perSecond = Math.max(perIdp.min, (perIdp.idps[idp] ?? perIdp.default) * factor);
+    const capacity = Math.max(1, Math.ceil(perSecond * perIdp.burstSeconds));
+    return { kind: 'idp', key: bucketKey('idp', idp), capacity, perSecond, cost: 1 };
   };
 
-  function buckets(
-    endpoint: LimitedEndpoint,
-    ip: string,
-    clientId: string | undefined,
-  ): { all: Bucket[]; failures: Bucket } {
+  function buckets(endpoint: LimitedEndpoint, ip: string, clientId: string | undefined, factor: number) {
     const failures: Bucket = { kind: 'failures', key: bucketKey('fail', ip), ...config.failures, cost: 0 };
     const all: Bucket[] = [
-      global,
-      { kind: 'ip', key: bucketKey('ip', endpoint, ip), ...config.perIp, cost: 1 },
+      scaled(global, factor),
+      scaled({ kind: 'ip', key: bucketKey('ip', endpoint, ip), ...config.perIp, cost: 1 }, factor),
       failures,
     ];
     if (clientId !== undefined && clients.has(clientId)) {
       const own = config.clients[clientId];
       const perSecond = own?.perSecond ?? config.tiers[own?.tier ?? config.defaultTier];
-      all.push({
-        kind: 'client',
-        key: bucketKey('client', clientId),
-        capacity: Math.max(1, Math.ceil(perSecond * config.clientBurstSeconds)),
-        perSecond,
-        cost: 1,
-      });
+      const capacity = Math.max(1, Math.ceil(perSecond * config.clientBurstSeconds));
+      all.push(scaled({ kind: 'client', key: bucketKey('client', clientId), capacity, perSecond, cost: 1 }, factor));
     }
     return { all, failures };
   }
 
-  return async (ctx, next) => {
+  const refused = (requestId: unknown, code: 'RATE_LIMITED' | 'HSM_BUSY', fields: Record<string, unknown>) =>
+    deps.logger.warn({ requestId, code, outcome: 'refused', ...fields }, 'rate limited');
+
+  const middleware: Middleware = async (ctx, next) => {
     const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path) : undefined;
     if (endpoint === undefined) return next();
-    const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint));
-    const decision = await limiter.decide(all);
-    decisions.inc({ endpoint, outcome: decision.admitted ? 'admitted' : 'refused', line: decision.line });
-    if (!decision.admitted) {
-      deps.logger.warn(
-        {
-          requestId: ctx.state.requestId,
-          code: 'RATE_LIMITED',
-          outcome: 'refused',
-          endpoint,
-          line: decision.line,
-          retryAfter: decision.retryAfterSeconds,
-        },
-        'rate limited',
-      );
-      refuse(ctx, endpoint, decision.retryAfterSeconds, clients, deps.issuer);
+    const shedClass = CLASS[endpoint];
+    const requestId = ctx.state.requestId;
+    if (shedClass === 'new_login' && deps.hsmSaturated?.()) {
+      decisions.inc({ endpoint, outcome: 'shed', line: 'hsm' });
+      refused(requestId, 'HSM_BUSY', { endpoint, line: 'hsm', retryAfter: HSM_RETRY_AFTER_SECONDS });
+      refuse(ctx, endpoint, HSM_RETRY_AFTER_SECONDS, clients, deps.issuer, 'HSM_BUSY');
       return;
     }
+    const factor = shedder.factor(shedClass);
+    const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint), factor);
+    const decision = await limiter.decide(all);
+    decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
+    if (!decision.admitted) {
+      refused(requestId, 'RATE_LIMITED', {
+        endpoint,
+        line: decision.line,
+        retryAfter: decision.retryAfterSeconds,
+        factor,
+      });
+      refuse(ctx, endpoint, decision.retryAfterSeconds, clients, deps.issuer, 'RATE_LIMITED');
+      return;
+    }
+    const charge: Bucket[] = [failures];
+    let failed = false;
+    attachLimits(ctx, {
+      async idp(idp: string, direction: IdpDirection) {
+        const d = await limiter.decide([idpRate(idp, factor)]);
+        idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
+        if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, idp, direction, line: d.line });
+        return d;
+      },
+      async identity(key: string) {
+        const id = createHmac('sha256', deps.identitySecret)
+          .update(`ratelimit-identity-v1\n${key}`)
+          .digest('base64url')
+          .slice(0, 32);
+        const own: Bucket = {
+          kind: 'identity_failures',
+          key: bucketKey('fail-id', id),
+          ...config.identityFailures,
+          cost: 0,
+        };
+        const d = await limiter.decide([
+          { kind: 'identity', key: bucketKey('id', endpoint, id), ...config.perIdentity, cost: 1 },
+          own,
+        ]);
+        identityDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
+        if (d.admitted) charge.push(own);
+        else refused(requestId, 'RATE_LIMITED', { endpoint, scope: 'identity', line: d.line });
+        return d;
+      },
+      markFailed() {
+        failed = true;
+      },
+    });
     try {
       await next();
     } catch (error) {
-      await limiter.charge([failures]);
+      if (!(error instanceof GatewayError && error.status === 429)) await limiter.charge(charge);
       throw error;
     }
-    if (ctx.status >= 400) await limiter.charge([failures]);
+    if (failed || (ctx.status >= 400 && ctx.status !== 429)) await limiter.charge(charge);
   };
+  return Object.assign(middleware, { shedder });
 }

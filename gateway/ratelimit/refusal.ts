@@ -10,13 +10,22 @@
  *   (RFC 9207; unless the client's `compatibility.errorResponseIss` is `omit`) — the user goes back to the
  *   service instead of a dead end;
  * - anything else in a browser: the FR/EN error page with the code `RATE_LIMITED` (http/error-handler.ts).
+ *
+ * A new login shed because the HSM is saturated (`HSM_BUSY`) is answered the same way with 503.
  */
 import type { Context } from 'koa';
 import type { ClientEntry } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { LimitedEndpoint } from './endpoints.ts';
 
-const DESCRIPTION = 'Too many requests; retry after the number of seconds in Retry-After.';
+const DESCRIPTIONS = {
+  RATE_LIMITED: 'Too many requests; retry after the number of seconds in Retry-After.',
+  HSM_BUSY: 'The service is busy; retry after the number of seconds in Retry-After.',
+} as const;
+const STATUS = { RATE_LIMITED: 429, HSM_BUSY: 503 } as const;
+
+/** Why a request is refused before it is served. */
+export type RefusalCode = keyof typeof STATUS;
 
 export function refuse(
   ctx: Context,
@@ -24,24 +33,32 @@ export function refuse(
   retryAfterSeconds: number,
   clients: ReadonlyMap<string, ClientEntry>,
   issuer: string,
+  code: RefusalCode,
 ): void {
+  const description = DESCRIPTIONS[code];
   ctx.set('Retry-After', String(retryAfterSeconds));
   ctx.set('Cache-Control', 'no-store');
   if (endpoint === 'token' || ctx.accepts('html', 'json') === 'json') {
-    ctx.status = 429;
-    ctx.body = { error: 'temporarily_unavailable', error_description: DESCRIPTION };
+    ctx.status = STATUS[code];
+    ctx.body = { error: 'temporarily_unavailable', error_description: description };
     return;
   }
-  const back = endpoint === 'authorize' && ctx.method === 'GET' ? backToClient(ctx, clients, issuer) : undefined;
+  const back =
+    endpoint === 'authorize' && ctx.method === 'GET' ? backToClient(ctx, clients, issuer, description) : undefined;
   if (back !== undefined) {
     ctx.status = 303;
     ctx.redirect(back);
     return;
   }
-  throw new GatewayError('RATE_LIMITED', 429, DESCRIPTION);
+  throw new GatewayError(code, STATUS[code], description);
 }
 
-function backToClient(ctx: Context, clients: ReadonlyMap<string, ClientEntry>, issuer: string): string | undefined {
+function backToClient(
+  ctx: Context,
+  clients: ReadonlyMap<string, ClientEntry>,
+  issuer: string,
+  description: string,
+): string | undefined {
   const { client_id: clientId, redirect_uri: redirectUri, state, response_mode: mode } = ctx.query;
   if (typeof clientId !== 'string' || typeof redirectUri !== 'string') return undefined;
   if (mode !== undefined && mode !== 'query') return undefined;
@@ -49,7 +66,7 @@ function backToClient(ctx: Context, clients: ReadonlyMap<string, ClientEntry>, i
   if (client === undefined || !client.redirect_uris.includes(redirectUri)) return undefined;
   const target = new URL(redirectUri);
   target.searchParams.set('error', 'temporarily_unavailable');
-  target.searchParams.set('error_description', DESCRIPTION);
+  target.searchParams.set('error_description', description);
   if (typeof state === 'string') target.searchParams.set('state', state);
   if (client.compatibility.errorResponseIss === 'send') target.searchParams.set('iss', issuer);
   return target.href;

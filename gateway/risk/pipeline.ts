@@ -10,7 +10,10 @@
  * - scores combine as a noisy-OR, 1 − Π(1 − sᵢ): any one strong signal is enough, weak ones add up;
  * - every stage result (outcome, ms, degraded) is reported to `onStage` (logs, metrics);
  * - every failure (late, error, degraded mode failed) is reported with its cause to `onFailure`, awaited
- *   (stage-failures.ts: logged, audited with a code, counted): none passes silently.
+ *   (stage-failures.ts: logged, audited with a code, counted): none passes silently;
+ * - while the pipeline is slow (`overload`, overload.ts) it runs rule-only: every stage's degraded mode, no
+ *   normal path, each stage `degraded` with the factor `pipeline:rule_only`; the assessments that ran the
+ *   normal path report their duration to it.
  */
 import type { RiskAssessment, RiskSignals, StageOutcome, StageResult } from './types.ts';
 
@@ -34,7 +37,7 @@ export interface RiskStage {
   /** The normal path. Must honour `signal` (stop work when aborted). */
   run(signals: RiskSignals, context: StageContext, signal: AbortSignal): Promise<StageOutput>;
   /** The degraded mode, run when `run` is late or fails. Every stage declares one: none is skipped silently. */
-  degrade(signals: RiskSignals, context: StageContext, reason: 'late' | 'error'): Promise<StageOutput>;
+  degrade(signals: RiskSignals, context: StageContext, reason: 'late' | 'error' | 'rule_only'): Promise<StageOutput>;
 }
 
 export interface PipelineOptions {
@@ -43,6 +46,8 @@ export interface PipelineOptions {
   onStage?: (result: StageResult, signals: RiskSignals) => void;
   /** Told of each failure before the assessment goes on; a rejection (the audit log refused it) fails the assessment. */
   onFailure?: (failure: StageFailure, signals: RiskSignals) => Promise<void>;
+  /** Rule-only mode while the pipeline is slow (overload.ts). */
+  overload?: { shouldRunRuleOnly(): boolean; record(ms: number): void };
 }
 
 /** A stage that was late or threw (`late`, `error`), or whose degraded mode failed as well (`fallback_error`). */
@@ -90,6 +95,50 @@ export class RiskPipeline {
    * assessment.stages // [{ name: 'behaviour', outcome: 'no_signal', ms: 0.4, degraded: true, fallback: 'device_fingerprint' }, ...]
    */
   async assess(signals: RiskSignals): Promise<RiskAssessment> {
+    const overload = this.#options.overload;
+    if (overload?.shouldRunRuleOnly()) return this.#ruleOnly(signals);
+    const began = performance.now();
+    const assessment = await this.#normal(signals);
+    overload?.record(performance.now() - began);
+    return assessment;
+  }
+
+  /** Every stage's degraded mode, under its budget; a degraded mode that fails is reported as such. */
+  async #ruleOnly(signals: RiskSignals): Promise<RiskAssessment> {
+    const results: StageResult[] = [];
+    const factors: string[] = ['pipeline:rule_only'];
+    const warnings: string[] = [];
+    const context: StageContext = new Map();
+    let keep = 1;
+    for (const stage of this.#stages) {
+      const budget = this.#options.budgets?.[stage.name] ?? stage.budgetMs;
+      const started = performance.now();
+      const result: StageResult = { name: stage.name, outcome: 'skipped', ms: 0, degraded: true, score: 0 };
+      try {
+        const output = await within(stage.degrade(signals, context, 'rule_only'), budget);
+        if (output === 'late') throw new Error(`degraded mode of ${stage.name} late (budget ${budget} ms)`);
+        result.score = output.score;
+        if (output.outcome) result.outcome = output.outcome;
+        if (output.fallback) result.fallback = output.fallback;
+        factors.push(...output.factors);
+        warnings.push(...(output.warnings ?? []));
+        keep *= 1 - Math.min(1, Math.max(0, output.score));
+      } catch (error) {
+        result.outcome = 'error';
+        factors.push(`${stage.name}:fallback_error`);
+        await this.#options.onFailure?.({ stage: stage.name, reason: 'fallback_error', cause: error }, signals);
+      }
+      result.ms = Math.round((performance.now() - started) * 1000) / 1000;
+      results.push(result);
+      this.#options.onStage?.(result, signals);
+    }
+    const assessment: RiskAssessment = { score: 1 - keep, factors, stages: results, warnings };
+    const tier = context.get('tier');
+    if (typeof tier === 'number') assessment.tier = tier;
+    return assessment;
+  }
+
+  async #normal(signals: RiskSignals): Promise<RiskAssessment> {
     const results: StageResult[] = [];
     const factors: string[] = [];
     const warnings: string[] = [];

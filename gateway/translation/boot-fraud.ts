@@ -103,6 +103,7 @@ export function fraudWiring(
         hashKey: createHmac('sha256', config.secrets.pairwiseSalt).update('risk-feature-hash-v1').digest('base64url'),
         interactionTtl: config.ttl.interaction,
         metricsRegistry,
+        overload: config.risk.overload,
         ...(policies ? { policies } : {}),
         ...(options.resolver ? { resolver: options.resolver } : {}),
         ...(options.budgets ? { budgets: options.budgets } : {}),

@@ -17,7 +17,9 @@ import { ReviewStore } from '../review/review-store.ts';
 import { deviceFeatures } from '../risk/device-stage.ts';
 import { IpReputation } from '../risk/ip-reputation.ts';
 import { RiskMetrics } from '../risk/metrics.ts';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import type { RiskOverloadConfig } from '../config/risk-overload.ts';
+import { PipelineOverload } from '../risk/overload.ts';
 import { prefixResolver, type NetworkResolver } from '../risk/network.ts';
 import { RiskPipeline, type StageOutput } from '../risk/pipeline.ts';
 import { RbaStore } from '../risk/rba-store.ts';
@@ -39,6 +41,8 @@ export interface FraudServiceOptions {
   budgets?: Partial<Record<string, number>>;
   /** The gateway's metrics registry (the pipeline's counters and histograms join it); a private one when absent. */
   metricsRegistry?: Registry;
+  /** Rule-only mode while the pipeline is slow (risk/overload.ts); off when absent. */
+  overload?: RiskOverloadConfig;
 }
 
 /** The late-verdict score from which a session is revoked. */
@@ -58,6 +62,8 @@ export class FraudService {
   readonly reviews: ReviewStore;
   readonly metrics: RiskMetrics;
   readonly resolver: NetworkResolver;
+  /** Rule-only mode of the whole pipeline while it is slow (undefined: not configured). */
+  readonly overload: PipelineOverload | undefined;
   readonly #o: FraudServiceOptions;
   readonly #evaluateLate: (signals: RiskSignals) => Promise<StageOutput>;
   revoker: Revoker = async () => undefined;
@@ -84,8 +90,16 @@ export class FraudService {
     this.metrics.budgets(
       Object.fromEntries(stages.map((stage) => [stage.name, o.budgets?.[stage.name] ?? stage.budgetMs])),
     );
+    this.overload = o.overload
+      ? new PipelineOverload(o.overload, {
+          logger: o.logger,
+          registry: o.metricsRegistry ?? new Registry(),
+          audit: o.audit,
+        })
+      : undefined;
     this.pipeline = new RiskPipeline(stages, {
       ...(o.budgets ? { budgets: o.budgets } : {}),
+      ...(this.overload ? { overload: this.overload } : {}),
       onStage: (result, signals) => {
         this.metrics.inc('risk_stage_total', {
           stage: result.name,

@@ -12,6 +12,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { GatewayError } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
 import type { WebAuthnDeps } from './deps.ts';
+import { admitIdentity, markFailed } from '../ratelimit/scoped.ts';
 import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
 import { levelPolicyOf, satisfies } from './credential-levels.ts';
@@ -101,6 +102,9 @@ export async function authenticationPage(ctx: Context, deps: WebAuthnDeps, uid: 
 export async function authenticationAnswer(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<void> {
   const { details, pending } = await context(ctx, deps, uid);
   const requestId = ctx.state.requestId as string;
+  // per identity (issue #15): the pivot identity's account; a refused assertion empties its failures bucket
+  if (await admitIdentity(ctx, `account\n${pending.outcome.accountId}`))
+    throw new GatewayError('RATE_LIMITED', 429, 'too many attempts for this account; retry in a moment');
   const form = await readForm(ctx, FORM_LIMIT);
   let verified;
   try {
@@ -112,6 +116,7 @@ export async function authenticationAnswer(ctx: Context, deps: WebAuthnDeps, uid
     await deps.redis.expire(`webauthn:attempts:${uid}`, 600);
     if (attempts < MAX_ATTEMPTS) return render(ctx, deps, uid, pending, error.code);
     await deps.logins.dropSealed('webauthn:pending', uid);
+    markFailed(ctx);
     await deps.flow.transition(uid, 'FAILED', {
       component: 'webauthn',
       errorCode: 'WEBAUTHN_ATTEMPTS_EXHAUSTED',

@@ -9,6 +9,9 @@
  * - `generation` counts logins: it grows when a reopened session had to log in again (the token had
  *   logged the user out), which is when tokens may invalidate private-object handles.
  * - `close()` waits for operations in flight (closing a session under a thread-pool call is unsafe).
+ * - `stats()`: sessions, busy, callers waiting (the queue depth) and whether the token lost its session (a
+ *   reopen failed: device error, token gone, login refused) and none has been reopened since — what an
+ *   operator's gauge and the gateway's readiness read.
  */
 import pkcs11js from 'pkcs11js';
 import { HsmError, pkcs11ReturnValue } from '../errors.ts';
@@ -30,6 +33,17 @@ const RECOVERABLE = new Set([
   'CKR_USER_NOT_LOGGED_IN',
 ]);
 
+/** What the pool is doing now. */
+export interface SessionPoolStats {
+  size: number;
+  /** Sessions running an operation. */
+  busy: number;
+  /** Callers waiting for a session: the queue depth. */
+  waiting: number;
+  /** The last attempt to reopen a session failed, and no session was opened since. */
+  sessionLost: boolean;
+}
+
 interface Waiter {
   resolve: (session: Handle) => void;
   reject: (error: Error) => void;
@@ -48,6 +62,7 @@ export class SessionPool {
   #busy = 0;
   #generation = 0;
   #closed = false;
+  #lost = false;
   #drained: (() => void) | undefined;
 
   /** Opens `size` sessions on `slot` and logs the user in. @throws HsmError `HSM_LOGIN_FAILED` */
@@ -71,6 +86,10 @@ export class SessionPool {
 
   get size(): number {
     return this.#size;
+  }
+
+  stats(): SessionPoolStats {
+    return { size: this.#size, busy: this.#busy, waiting: this.#waiters.length, sessionLost: this.#lost };
   }
 
   /** Login generation: changes whenever the user had to be logged in again. */
@@ -126,13 +145,21 @@ export class SessionPool {
     return session;
   }
 
+  /** Closes a failed session and opens another; a failure to open marks the token's session lost. */
   #reopen(session: Handle): Handle {
     try {
       this.#lib.C_CloseSession(session);
     } catch {
       // the session is already gone: that is why we are here
     }
-    return this.#openSession();
+    try {
+      const fresh = this.#openSession();
+      this.#lost = false;
+      return fresh;
+    } catch (error) {
+      this.#lost = true;
+      throw error;
+    }
   }
 
   #acquire(): Promise<Handle> {

@@ -12,7 +12,7 @@ import { HsmError, pkcs11ReturnValue } from '../errors.ts';
 import { findObjects } from './find.ts';
 import type { TokenKeyObject } from './key-object.ts';
 import { acquireModule, releaseModule, slotByTokenLabel, type Handle, type Pkcs11 } from './module.ts';
-import { SessionPool, type SessionPoolOptions } from './session-pool.ts';
+import { SessionPool, type SessionPoolOptions, type SessionPoolStats } from './session-pool.ts';
 
 export interface TokenOptions extends SessionPoolOptions {
   /** Path of the PKCS#11 module (e.g. `/usr/lib/softhsm/libsofthsm2.so`). */
@@ -62,6 +62,11 @@ export class Pkcs11Token {
   run<T>(operation: (session: Handle) => Promise<T> | T): Promise<T> {
     if (this.#closed) return Promise.reject(new HsmError('HSM_CLOSED', 'key store closed'));
     return this.#pool.run(operation);
+  }
+
+  /** Sessions, busy, waiting (queue depth), session lost (see `SessionPool.stats`). */
+  stats(): SessionPoolStats {
+    return this.#pool.stats();
   }
 
   /** Login generation of the session pool (see `SessionPool.generation`). */

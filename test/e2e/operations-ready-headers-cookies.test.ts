@@ -90,7 +90,10 @@ test.serial('/ready reports each dependency and turns 503 when Redis is gone, wh
   await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100));
   const ready = await fetch(`${gateway.opsUrl}/ready`);
   t.is(ready.status, 200);
-  t.deepEqual(await ready.json(), { status: 'ready', checks: { postgres: true, redis: true, hsm: true } });
+  t.deepEqual(await ready.json(), {
+    status: 'ready',
+    checks: { postgres: true, redis: true, hsm: true, hsm_capacity: true, hsm_session: true },
+  });
   await redis.stop();
   await new Promise((resolve) => setTimeout(resolve, READY_CACHE_MS + 100)); // the cached answer expires
   const notReady = await fetch(`${gateway.opsUrl}/ready`);

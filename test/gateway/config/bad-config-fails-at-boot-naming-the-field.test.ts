@@ -271,10 +271,21 @@ test('risk.policyFile and audit.spoolDir resolve against the config file; an unr
   );
   t.is(config.risk.policyFile, join(dir, 'policy.json'));
   t.is(config.audit.spoolDir, join(dir, 'spool'));
-  t.deepEqual(loadConfig(valid(), { env, baseDir: dir }).risk, {}, 'the built-in policy by default');
+  t.is(loadConfig(valid(), { env, baseDir: dir }).risk.policyFile, undefined, 'the built-in policy by default');
   failsAt(t, (c) => (c.risk = { policyFile: 'missing.json' }), 'risk.policyFile', /cannot read/);
   failsAt(t, (c) => (c.risk = { policy: 'policy.json' }), 'risk.policy', /unknown setting/);
   failsAt(t, (c) => (c.audit = { spool: 'x' }), 'audit.spool', /unknown setting/);
+});
+
+test('risk.overload and the HSM saturation settings: the issue #15 defaults, and every wrong field named', (t) => {
+  const config = loadConfig(valid(), { env, baseDir: dir });
+  t.like(config.risk.overload, { enabled: true, enterP99Ms: 500, exitP99Ms: 200, recoverAfterMs: 60_000 });
+  t.like(config.hsm, { maxWaiting: 1024, acquireTimeoutMs: 10_000, shedQueueDepth: 256 });
+  failsAt(t, (c) => (c.risk = { overload: { exitP99Ms: 600 } }), 'risk.overload.exitP99Ms', /< enterP99Ms/);
+  failsAt(t, (c) => (c.risk = { overload: { p99: 1 } }), 'risk.overload.p99', /unknown setting/);
+  failsAt(t, (c) => (c.risk = { overload: { minSamples: 10, windowSize: 5 } }), 'risk.overload.minSamples');
+  failsAt(t, (c) => (c.hsm.shedQueueDepth = -1), 'hsm.shedQueueDepth');
+  failsAt(t, (c) => (c.hsm.queue = 1), 'hsm.queue', /unknown setting/);
 });
 
 test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)', (t) => {
@@ -303,6 +314,13 @@ test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)
   failsAt(t, (c) => (c.rateLimit = { failures: { capacity: 0 } }), 'rateLimit.failures.capacity');
   failsAt(t, (c) => (c.rateLimit = { global: { burst: 5 } }), 'rateLimit.global.burst');
   failsAt(t, (c) => (c.rateLimit = { enabled: 'no' }), 'rateLimit.enabled');
+  t.like(limits.adaptive, { enabled: true, checkIntervalMs: 60_000, recoverAfterMs: 120_000, cpuPercent: 80 });
+  t.like(limits.adaptive, { memoryPercent: 85 });
+  t.like(limits.perIdp, { default: 1000, min: 10, max: 20_000 });
+  failsAt(t, (c) => (c.rateLimit = { perIdp: { idps: { 'eidas-be': 5 } } }), 'rateLimit.perIdp.idps.eidas-be');
+  failsAt(t, (c) => (c.rateLimit = { adaptive: { factor: 1 } }), 'rateLimit.adaptive.factor');
+  failsAt(t, (c) => (c.rateLimit = { adaptive: { lag: 1 } }), 'rateLimit.adaptive.lag', /unknown setting/);
+  failsAt(t, (c) => (c.rateLimit = { identityFailures: { perSecond: 0 } }), 'rateLimit.identityFailures.perSecond');
 });
 
 test('grant_types: authorization_code by default, refresh_token by opt-in, anything else refused naming the entry', (t) => {

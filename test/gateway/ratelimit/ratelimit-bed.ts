@@ -1,6 +1,7 @@
 /**
  * A Koa app with the gateway's error handler and the real rate-limit middleware in front of a stub
- * endpoint (200, or 400 when asked `?fail=1`), on a private Redis this bed starts (and may stop).
+ * endpoint (200, or 400 when asked `?fail=1`; `?idp=`/`?identity=` take those buckets as the handlers do), on
+ * a private Redis this bed starts (and may stop).
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +13,9 @@ import { Registry } from 'prom-client';
 import { parseRateLimit } from '../../../gateway/config/ratelimit.ts';
 import type { ClientEntry } from '../../../gateway/config/types.ts';
 import { errorHandler } from '../../../gateway/http/error-handler.ts';
-import { rateLimit } from '../../../gateway/ratelimit/middleware.ts';
+import type { LoadShedder } from '../../../gateway/ratelimit/load-shedder.ts';
+import { rateLimit, type RateLimitDeps } from '../../../gateway/ratelimit/middleware.ts';
+import { admitIdentity, admitIdp } from '../../../gateway/ratelimit/scoped.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import { startRedis, type RedisHandle } from '../../harness/services/redis.ts';
@@ -41,11 +44,17 @@ export interface RateLimitBed {
   redis: RedisHandle;
   logs: Record<string, unknown>[];
   registry: Registry;
+  /** The middleware's adaptive load shedder (ratelimit/load-shedder.ts). */
+  shedder: LoadShedder;
   stopRedis(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: string[]): Promise<RateLimitBed> {
+export async function startRateLimitBed(
+  rateLimitConfig: unknown,
+  clientIds: string[],
+  extra: Pick<RateLimitDeps, 'audit' | 'hsmSaturated'> = {},
+): Promise<RateLimitBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-rl-'));
   let redisHandle = await startRedis(join(dir, 'redis'), await freePort());
   const redis = createRedis({ url: redisHandle.url, keyPrefix: 'rl-test:' });
@@ -56,21 +65,34 @@ export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: str
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const registry = new Registry();
-  const app = new Koa();
+  const app = new Koa({ proxy: true }); // X-Forwarded-For names the client address, as behind the gateway's proxies
   app.silent = true;
   app.use(errorHandler(logger));
-  app.use(
-    rateLimit({
-      config: parseRateLimit(rateLimitConfig, clientIds),
-      clients: clientIds.map(client),
-      issuer: ISSUER,
-      redis,
-      logger,
-      registry,
-      workers: 1,
-    }),
-  );
-  app.use((ctx) => {
+  const limits = rateLimit({
+    // Redis is given 2 s before the local line decides (a loaded test machine is slower than 50 ms), unless
+    // the test is about that line and says otherwise
+    config: parseRateLimit({ redisTimeoutMs: 2000, ...(rateLimitConfig as object) }, clientIds),
+    clients: clientIds.map(client),
+    issuer: ISSUER,
+    redis,
+    logger,
+    registry,
+    workers: 1,
+    identitySecret: 'bed-identity-secret',
+    ...extra,
+  });
+  app.use(limits);
+  app.use(async (ctx) => {
+    // `?idp=` and `?identity=` take those buckets as the ACS and WebAuthn handlers do (ratelimit/scoped.ts)
+    const { idp, identity } = ctx.query;
+    const refused =
+      (typeof idp === 'string' && (await admitIdp(ctx, idp, 'response'))) ||
+      (typeof identity === 'string' && (await admitIdentity(ctx, identity)));
+    if (refused) {
+      ctx.status = 429;
+      ctx.body = { error: 'temporarily_unavailable' };
+      return;
+    }
     ctx.status = ctx.query.fail === '1' ? 400 : 200;
     ctx.body = { ok: ctx.status === 200 };
   });
@@ -86,12 +108,14 @@ export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: str
     },
     logs,
     registry,
+    shedder: limits.shedder,
     async stopRedis() {
       await redisHandle.stop();
       redisHandle = { ...redisHandle, stop: async () => {} };
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      limits.shedder.stop();
       redis.disconnect();
       await redisHandle.stop();
     },

@@ -1,0 +1,76 @@
+/**
+ * The rate limits that count what one upstream IdP or one identity causes (issue #15), under `rateLimit`:
+ *
+ * - `perIdp`: `{ default, min, max, burstSeconds, idps: { "<idp id>": perSecond } }` — requests per second each
+ *   upstream IdP may cause, counted on the AuthnRequests sent to it and the responses received from it (one
+ *   bucket per IdP). An IdP not listed gets `default` (1,000); a listed rate must lie within [`min`, `max`]
+ *   (default 10 and 20,000); adaptive shedding (ratelimit-adaptive.ts) lowers an IdP's rate, never below
+ *   `min`. IdPs may come from the durable registry, so ids are not checked against `saml.idps`;
+ * - `perIdentity`: `{ capacity, perSecond }` per identity and endpoint (ACS: the IdP and NameID, hashed;
+ *   WebAuthn: the pivot identity's account): default 30 / 0.05 (three a minute);
+ * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
+ *   refused WebAuthn assertion of that identity takes from, checked first (credential stuffing, enumeration;
+ *   default 10 / 0.005, one every 200 s).
+ */
+import { ConfigError } from '../errors.ts';
+import { integer, join, object, onlyKeys, type Obj } from './check.ts';
+
+export interface BucketSize {
+  capacity: number;
+  perSecond: number;
+}
+
+export interface IdpLimits {
+  default: number;
+  min: number;
+  max: number;
+  burstSeconds: number;
+  idps: Record<string, number>;
+}
+
+const IDP_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A refill rate: a positive number of requests per second (0.1 = six a minute). */
+export function rate(obj: Obj, key: string, path: string, fallback: number | undefined): number {
+  const value = obj[key] ?? fallback;
+  const at = join(path, key);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new ConfigError(at, value === undefined ? 'is required' : 'must be a number');
+  if (value < 0.001 || value > 10_000_000)
+    throw new ConfigError(at, 'must be between 0.001 and 10000000 (requests per second)');
+  return value;
+}
+
+export function bucket(parent: Obj, key: string, at: string, defaults: BucketSize): BucketSize {
+  const path = join(at, key);
+  const raw = object(parent[key] ?? {}, path);
+  onlyKeys(raw, path, ['capacity', 'perSecond']);
+  return {
+    capacity: integer(raw, 'capacity', path, { default: defaults.capacity, min: 1, max: 100_000_000 }),
+    perSecond: rate(raw, 'perSecond', path, defaults.perSecond),
+  };
+}
+
+/**
+ * @example
+ * parseIdpLimits({ min: 5, idps: { 'eidas-be': 50 } }, 'rateLimit.perIdp')
+ */
+export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
+  const obj = object(raw ?? {}, at);
+  onlyKeys(obj, at, ['default', 'min', 'max', 'burstSeconds', 'idps']);
+  const min = rate(obj, 'min', at, 10);
+  const max = rate(obj, 'max', at, 20_000);
+  if (max < min) throw new ConfigError(join(at, 'max'), `must be ≥ min (${min})`);
+  const within = (value: number, path: string): number => {
+    if (value < min || value > max) throw new ConfigError(path, `must lie within min (${min}) and max (${max})`);
+    return value;
+  };
+  const fallback = within(rate(obj, 'default', at, Math.min(max, Math.max(min, 1000))), join(at, 'default'));
+  const idpsAt = join(at, 'idps');
+  const idps: Record<string, number> = {};
+  for (const id of Object.keys(object(obj.idps ?? {}, idpsAt))) {
+    if (!IDP_ID.test(id)) throw new ConfigError(join(idpsAt, id), `must be an IdP id (${IDP_ID})`);
+    idps[id] = within(rate(object(obj.idps, idpsAt), id, idpsAt, undefined), join(idpsAt, id));
+  }
+  return { default: fallback, min, max, burstSeconds: rate(obj, 'burstSeconds', at, 1), idps };
+}

@@ -1,0 +1,72 @@
+/**
+ * The limits a request handler applies once it knows more than the middleware can (issue #15):
+ *
+ * - `admitIdp(ctx, idp, 'request' | 'response')`: the IdP's bucket, taken by every AuthnRequest sent to it
+ *   (start-upstream.ts) and every response received from it (acs.ts, as soon as RelayState names the IdP,
+ *   before any XML is verified);
+ * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
+ *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
+ *   stored in Redis, never the identity;
+ * - `markFailed(ctx)`: this request failed although it answers < 400 (a refused SAML response of a known
+ *   login is a 303 to the RP's error): the middleware then charges the address's and, if one was admitted,
+ *   the identity's failures buckets as for any answer ≥ 400.
+ *
+ * Each returns the refusal (Retry-After already set) or undefined; the handler answers it like its other
+ * refusals (RATE_LIMITED: 429, or the RP told `temporarily_unavailable`). Without the middleware in front
+ * (rate limits off) every check admits.
+ */
+import type { Context } from 'koa';
+import type { Decision } from './bucket.ts';
+
+export type IdpDirection = 'request' | 'response';
+
+/** What the middleware hangs on each limited request. */
+export interface RequestLimits {
+  idp(idp: string, direction: IdpDirection): Promise<Decision>;
+  identity(key: string): Promise<Decision>;
+  markFailed(): void;
+}
+
+const LIMITS = Symbol('gateway.ratelimit.request');
+
+export function attachLimits(ctx: Context, limits: RequestLimits): void {
+  (ctx.state as Record<symbol, unknown>)[LIMITS] = limits;
+}
+
+function limitsOf(ctx: Context): RequestLimits | undefined {
+  return (ctx.state as Record<symbol, RequestLimits | undefined>)[LIMITS];
+}
+
+/** A refusal to answer: how long to wait (Retry-After is already set on the response). */
+export interface Refusal {
+  retryAfterSeconds: number;
+}
+
+function refusalOf(ctx: Context, decision: Decision): Refusal | undefined {
+  if (decision.admitted) return undefined;
+  ctx.set('Retry-After', String(decision.retryAfterSeconds));
+  return { retryAfterSeconds: decision.retryAfterSeconds };
+}
+
+/**
+ * @example
+ * const refused = await admitIdp(ctx, 'eidas-be', 'request');
+ * if (refused) throw new GatewayError('RATE_LIMITED', 429, 'too many requests to this identity provider');
+ */
+export async function admitIdp(ctx: Context, idp: string, direction: IdpDirection): Promise<Refusal | undefined> {
+  const limits = limitsOf(ctx);
+  return limits ? refusalOf(ctx, await limits.idp(idp, direction)) : undefined;
+}
+
+/**
+ * @example
+ * const refused = await admitIdentity(ctx, `${identity.idp}\n${identity.subject}`);
+ */
+export async function admitIdentity(ctx: Context, key: string): Promise<Refusal | undefined> {
+  const limits = limitsOf(ctx);
+  return limits ? refusalOf(ctx, await limits.identity(key)) : undefined;
+}
+
+export function markFailed(ctx: Context): void {
+  limitsOf(ctx)?.markFailed();
+}

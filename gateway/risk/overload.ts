@@ -1,0 +1,117 @@
+/**
+ * The risk pipeline under a slow fraud engine (issue #15): rule-only mode.
+ *
+ * - Every whole assessment that ran the normal path reports its duration; the window is the last
+ *   `windowSize` of them no older than `windowMs`.
+ * - With at least `minSamples` in the window and a p99 above `enterP99Ms`, the pipeline goes rule-only: every
+ *   stage answers with its own degraded mode (pipeline.ts), nothing waits on the slow engine. The window
+ *   starts afresh.
+ * - In rule-only mode one assessment in `probeEvery` still runs the normal path (bounded by the stages'
+ *   budgets): those are the samples that say whether the engine recovered. Once their p99 stayed below
+ *   `exitP99Ms` for `recoverAfterMs`, the normal path resumes.
+ * - Entering is a degradation: logged (warn), audited on the session `risk:pipeline` with the code
+ *   `RISK_PIPELINE_SLOW` (`NORMAL` → `RULE_ONLY`); leaving is logged and audited (`RULE_ONLY` → `NORMAL`);
+ *   `gateway_risk_rule_only` is 1 meanwhile, `gateway_risk_pipeline_p99_seconds` the window's p99.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AuditRecord } from '../audit/audit-log.ts';
+import type { RiskOverloadConfig } from '../config/risk-overload.ts';
+import { declareGauge } from '../observability/metrics.ts';
+
+export interface OverloadDeps {
+  logger: Logger;
+  registry: Registry;
+  audit: { append(record: AuditRecord): Promise<unknown> };
+  now?: () => number;
+}
+
+export class PipelineOverload {
+  readonly #config: RiskOverloadConfig;
+  readonly #deps: OverloadDeps;
+  readonly #now: () => number;
+  #samples: Array<{ at: number; ms: number }> = [];
+  #ruleOnly = false;
+  #calls = 0;
+  #fastSince: number | undefined;
+  /** Settles when the mode last changed was recorded in the audit log (tests, shutdown). */
+  recorded: Promise<unknown> = Promise.resolve();
+
+  constructor(config: RiskOverloadConfig, deps: OverloadDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => performance.now());
+    declareGauge(deps.registry, 'gateway_risk_rule_only', '1 while the risk pipeline runs rule-only', [], 'max', (g) =>
+      g.set(this.#ruleOnly ? 1 : 0),
+    );
+    declareGauge(
+      deps.registry,
+      'gateway_risk_pipeline_p99_seconds',
+      'p99 of whole risk assessments over the window (normal path only)',
+      [],
+      'max',
+      (g) => g.set(this.#p99() / 1000),
+    );
+  }
+
+  get ruleOnly(): boolean {
+    return this.#ruleOnly;
+  }
+
+  /** Whether this assessment runs rule-only (false for the probes of rule-only mode). */
+  shouldRunRuleOnly(): boolean {
+    if (!this.#config.enabled || !this.#ruleOnly) return false;
+    this.#calls += 1;
+    return this.#calls % this.#config.probeEvery !== 0;
+  }
+
+  /** The duration of an assessment that ran the normal path. */
+  record(ms: number): void {
+    if (!this.#config.enabled) return;
+    const now = this.#now();
+    this.#samples.push({ at: now, ms });
+    const oldest = now - this.#config.windowMs;
+    while (this.#samples.length > this.#config.windowSize || (this.#samples[0]?.at ?? now) < oldest)
+      this.#samples.shift();
+    if (this.#samples.length < this.#config.minSamples) return;
+    const p99 = this.#p99();
+    if (!this.#ruleOnly) {
+      if (p99 > this.#config.enterP99Ms) this.#change(true, p99);
+      return;
+    }
+    if (p99 >= this.#config.exitP99Ms) {
+      this.#fastSince = undefined;
+      return;
+    }
+    this.#fastSince ??= now;
+    if (now - this.#fastSince >= this.#config.recoverAfterMs) this.#change(false, p99);
+  }
+
+  #p99(): number {
+    if (this.#samples.length === 0) return 0;
+    const sorted = this.#samples.map((s) => s.ms).sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+  }
+
+  #change(ruleOnly: boolean, p99: number): void {
+    this.#ruleOnly = ruleOnly;
+    this.#samples = [];
+    this.#fastSince = undefined;
+    this.#calls = 0;
+    const c = this.#config;
+    const details = { p99Ms: Math.round(p99), enterP99Ms: c.enterP99Ms, exitP99Ms: c.exitP99Ms };
+    if (ruleOnly)
+      this.#deps.logger.warn({ code: 'RISK_PIPELINE_SLOW', ...details }, 'risk pipeline slow: rule-only mode');
+    else this.#deps.logger.info(details, 'risk pipeline fast again: normal mode');
+    this.recorded = this.#deps.audit
+      .append({
+        sessionId: 'risk:pipeline',
+        from: ruleOnly ? 'NORMAL' : 'RULE_ONLY',
+        to: ruleOnly ? 'RULE_ONLY' : 'NORMAL',
+        component: 'risk',
+        ...(ruleOnly ? { errorCode: 'RISK_PIPELINE_SLOW' } : {}),
+        details,
+      })
+      .catch((err: unknown) => this.#deps.logger.error({ err }, 'audit of a risk pipeline mode change failed'));
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Issue #15: the per-IdP bucket (rate within [min, max], counted on what each IdP causes) and the
+ * per-identity buckets with their slower failures bucket (credential stuffing / enumeration aimed at one
+ * identity from many addresses), through the real middleware and Redis; every decision counted.
+ */
+import test from 'ava';
+import { startRateLimitBed, statuses } from './ratelimit-bed.ts';
+
+const SLOW = 0.01;
+const LOOSE = { capacity: 1000, perSecond: SLOW };
+
+test('each IdP has its own bucket: its configured rate, the default otherwise; decisions are counted', async (t) => {
+  const bed = await startRateLimitBed(
+    {
+      perIp: LOOSE,
+      failures: LOOSE,
+      perIdp: { min: 0.001, default: SLOW, burstSeconds: 300, idps: { 'eidas-be': 2 * SLOW } },
+    },
+    [],
+  );
+  t.teardown(() => bed.stop());
+  const acs = (idp: string) => () => fetch(`${bed.url}/saml/acs?idp=${idp}`, { method: 'POST' });
+  // burst = 300 s of the rate: 3 for an IdP at the default rate, 6 for eidas-be
+  t.deepEqual(
+    (await statuses(4, acs('legacy-a'))).map((a) => a.status),
+    [200, 200, 200, 429],
+  );
+  t.deepEqual(
+    (await statuses(7, acs('eidas-be'))).map((a) => a.status),
+    [200, 200, 200, 200, 200, 200, 429],
+  );
+  const refused = (await statuses(1, acs('legacy-a')))[0]!;
+  t.true(Number(refused.headers.get('retry-after')) >= 1);
+  const exposition = await bed.registry.metrics();
+  t.regex(
+    exposition,
+    /gateway_ratelimit_idp_decisions_total\{idp="eidas-be",direction="response",outcome="admitted",line="redis"\} 6/,
+  );
+  t.regex(
+    exposition,
+    /gateway_ratelimit_idp_decisions_total\{idp="legacy-a",direction="response",outcome="refused",line="redis"\} 2/,
+  );
+  t.true(bed.logs.some((l) => l.code === 'RATE_LIMITED' && l.idp === 'legacy-a'));
+});
+
+test('failures of one identity empty its failures bucket, from any address; other identities go on', async (t) => {
+  const bed = await startRateLimitBed(
+    { perIp: LOOSE, failures: LOOSE, perIdentity: LOOSE, identityFailures: { capacity: 2, perSecond: SLOW } },
+    [],
+  );
+  t.teardown(() => bed.stop());
+  const webauthn = (identity: string, fail: boolean, from: string) =>
+    fetch(`${bed.url}/interaction/abc/webauthn/authenticate?identity=${identity}${fail ? '&fail=1' : ''}`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'x-forwarded-for': from },
+    });
+  t.is((await webauthn('marie', true, '203.0.113.1')).status, 400);
+  t.is((await webauthn('marie', true, '203.0.113.2')).status, 400);
+  // the next attempt on that identity is refused, even a good one; another identity is not
+  t.is((await webauthn('marie', false, '203.0.113.3')).status, 429);
+  t.is((await webauthn('jean', false, '203.0.113.3')).status, 200);
+  t.regex(
+    await bed.registry.metrics(),
+    /gateway_ratelimit_identity_decisions_total\{endpoint="webauthn",outcome="refused",line="redis"\} 1/,
+  );
+});
+
+test('an identity has its own bucket per endpoint', async (t) => {
+  const bed = await startRateLimitBed(
+    { perIp: LOOSE, failures: LOOSE, perIdentity: { capacity: 2, perSecond: SLOW }, identityFailures: LOOSE },
+    [],
+  );
+  t.teardown(() => bed.stop());
+  const acs = (identity: string) => () => fetch(`${bed.url}/saml/acs?identity=${identity}`, { method: 'POST' });
+  t.deepEqual(
+    (await statuses(3, acs('idp\nmarie'))).map((a) => a.status),
+    [200, 200, 429],
+  );
+  t.is((await acs('idp\njean')()).status, 200);
+});
+
+test('per-IdP rates are validated at boot, naming the field', async (t) => {
+  const { parseRateLimit } = await import('../../../gateway/config/ratelimit.ts');
+  t.throws(() => parseRateLimit({ perIdp: { min: 10, max: 100, idps: { a: 500 } } }, []), {
+    message: /rateLimit\.perIdp\.idps\.a: must lie within min \(10\) and max \(100\)/,
+  });
+  t.throws(() => parseRateLimit({ perIdp: { min: 10, max: 5 } }, []), { message: /rateLimit\.perIdp\.max/ });
+  t.throws(() => parseRateLimit({ perIdentity: { capacity: 0 } }, []), { message: /rateLimit\.perIdentity\.capacity/ });
+  t.throws(() => parseRateLimit({ perIdp: { burst: 1 } }, []), { message: /rateLimit\.perIdp\.burst: unknown/ });
+});

@@ -1,0 +1,74 @@
+/**
+ * Issue #15, through the whole gateway: an upstream IdP's bucket is taken by each AuthnRequest sent to it and
+ * each response received from it; an identity's bucket by each of its responses at the ACS. A refusal at the
+ * ACS fails the login with RATE_LIMITED (the RP gets temporarily_unavailable with its state); a refused
+ * AuthnRequest is a 429 page with Retry-After. Real IdP (samlify), real Redis, PostgreSQL and HSM.
+ */
+import test from 'ava';
+import { Browser, formsIn } from '../../helpers/browser.ts';
+import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+
+const SLOW = 0.01; // one token per 100 s: nothing refills while a test runs
+
+test('an IdP admits its burst of requests and responses, then the RP is told temporarily_unavailable', async (t) => {
+  const fx = await startGatewayFixture({
+    rawConfig: (raw) => (raw.rateLimit = { perIdp: { min: 0.001, idps: { 'demo-idp': SLOW }, burstSeconds: 300 } }), // 3 tokens
+  });
+  t.teardown(() => fx.stop());
+  // 1st login: its AuthnRequest and the response take two tokens
+  const first = await authorizationRequest(fx.rp);
+  const one = await loginJourney(first.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  t.truthy(one.url.searchParams.get('code'));
+  // 2nd login: its AuthnRequest takes the last token; the IdP's response is refused, the login fails cleanly
+  const second = await authorizationRequest(fx.rp);
+  const two = await loginJourney(second.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  t.is(two.url.searchParams.get('error'), 'temporarily_unavailable');
+  t.is(two.url.searchParams.get('state'), second.state);
+  t.is(two.url.searchParams.get('code'), null);
+  // 3rd login: no AuthnRequest is sent to that IdP
+  const third = await authorizationRequest(fx.rp);
+  const browser = new Browser();
+  const chooser = await browser.follow(third.url, { headers: { 'accept-language': 'en' } });
+  const form = formsIn(await chooser.response.text()).find((f) => f.action.endsWith('/idp'))!;
+  const page = await browser.submit(form, chooser.url, { idp: 'demo-idp' });
+  t.is(page.response.status, 429);
+  t.true(Number(page.response.headers.get('retry-after')) >= 1);
+  t.regex(await page.response.text(), /RATE_LIMITED/);
+  const exposition = await fx.gateway.services.metrics.registry.metrics();
+  t.regex(
+    exposition,
+    /gateway_ratelimit_idp_decisions_total\{idp="demo-idp",direction="request",outcome="admitted",line="redis"\} 2/,
+  );
+  t.regex(
+    exposition,
+    /gateway_ratelimit_idp_decisions_total\{idp="demo-idp",direction="response",outcome="refused",line="redis"\} 1/,
+  );
+  t.regex(
+    exposition,
+    /gateway_ratelimit_idp_decisions_total\{idp="demo-idp",direction="request",outcome="refused",line="redis"\} 1/,
+  );
+});
+
+test('an identity admits its burst at the ACS, then its login fails with temporarily_unavailable; another identity goes on', async (t) => {
+  const fx = await startGatewayFixture({
+    rawConfig: (raw) => (raw.rateLimit = { perIdentity: { capacity: 1, perSecond: SLOW } }),
+  });
+  t.teardown(() => fx.stop());
+  const first = await authorizationRequest(fx.rp);
+  t.truthy(
+    (await loginJourney(first.url, { username: 'marie', redirectUri: RP_REDIRECT })).url.searchParams.get('code'),
+  );
+  const again = await authorizationRequest(fx.rp);
+  const refused = await loginJourney(again.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  t.is(refused.url.searchParams.get('error'), 'temporarily_unavailable');
+  t.is(refused.url.searchParams.get('state'), again.state);
+  const other = await authorizationRequest(fx.rp);
+  t.truthy(
+    (await loginJourney(other.url, { username: 'jean', redirectUri: RP_REDIRECT })).url.searchParams.get('code'),
+  );
+  t.regex(
+    await fx.gateway.services.metrics.registry.metrics(),
+    /gateway_ratelimit_identity_decisions_total\{endpoint="acs",outcome="refused",line="redis"\} 1/,
+  );
+});
