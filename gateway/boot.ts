@@ -125,8 +125,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     await migrate(pool, (line) => logger.info(line));
 
     const redis = createRedis({
-      url: config.redis.url,
-      keyPrefix: config.redis.keyPrefix,
+      ...config.redis,
       onError: (err) => logger.error({ err: err.message }, 'redis unavailable'),
     });
     closers.push(() => redis.quit());

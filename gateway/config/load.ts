@@ -12,6 +12,7 @@ import { parseIdps } from './idps.ts';
 import { parseWebAuthn } from './webauthn.ts';
 import { parseOps } from './ops.ts';
 import { parseRateLimit } from './ratelimit.ts';
+import { parseDatabase, parseRedis } from './stores.ts';
 import { refuseRetiredEnvironment } from './retired-env.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
@@ -135,10 +136,6 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
 
   const listen = object(root.listen ?? {}, 'listen');
   onlyKeys(listen, 'listen', ['host', 'port']);
-  const database = object(root.database, 'database');
-  onlyKeys(database, 'database', ['url']);
-  const redis = object(root.redis, 'redis');
-  onlyKeys(redis, 'redis', ['url', 'keyPrefix']);
   const hsm = object(root.hsm, 'hsm');
   onlyKeys(hsm, 'hsm', ['library', 'tokenLabel', 'pin', 'poolSize']);
   const secrets = object(root.secrets, 'secrets');
@@ -188,11 +185,9 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     // the operations listener (admin API, /metrics, /ready) and its operators: config/ops.ts
     ops: parseOps(root.ops, publicListen.port, env),
     trustedProxies: trustedProxyList,
-    database: { url: secret(database, 'url', 'database', env) },
-    redis: {
-      url: secret(redis, 'url', 'redis', env),
-      keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }),
-    },
+    // PostgreSQL primary (+ a read replica) and the Redis topology: config/stores.ts
+    database: parseDatabase(root.database, env),
+    redis: parseRedis(root.redis, env),
     hsm: {
       library: string(hsm, 'library', 'hsm'),
       tokenLabel: string(hsm, 'tokenLabel', 'hsm'),
