@@ -2,13 +2,13 @@
  * The stores' configuration (issue #15): one Redis topology out of url, sentinels + name, cluster; a
  * PostgreSQL read replica with its lag thresholds. Every mistake fails at boot naming the field.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { parseDatabase, parseRedis } from '../../../gateway/config/stores.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 
 const env = { R: 'redis://127.0.0.1:6379', P: 'pw', DB: 'postgres://p', RO: 'postgres://r' };
 
-function failsAt(t: import('ava').ExecutionContext, run: () => unknown, path: string): void {
+function failsAt(t: ExecutionContext, run: () => unknown, path: string): void {
   const error = t.throws(run, { instanceOf: ConfigError });
   t.is(error?.path, path);
 }
