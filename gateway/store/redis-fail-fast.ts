@@ -26,7 +26,9 @@ interface SentCommand {
 
 /** The error every caller sees when Redis cannot answer. */
 export function redisUnavailable(detail: string, cause?: unknown): GatewayError {
-  return new GatewayError('FLOW_STORE_UNAVAILABLE', 503, 'Redis did not answer', { detail, cause });
+  const error = new GatewayError('FLOW_STORE_UNAVAILABLE', 503, 'Redis did not answer', { detail, cause });
+  // oidc-provider answers `statusCode` (else 500) when such an error reaches it from its adapter
+  return Object.assign(error, { statusCode: 503 });
 }
 
 /** Whether `error` means "Redis could not answer" (as opposed to an answer of Redis). */
@@ -42,7 +44,7 @@ export function isRedisUnavailable(error: unknown): boolean {
  * @example
  * const redis = failFast(new Redis(url, { commandTimeout: 2000 }));
  */
-export function failFast<C extends Redis | Cluster>(client: C): C {
+export function failFast<C extends Redis | Cluster>(client: C, onRefused?: (command: string) => void): C {
   let wasReady = false;
   client.on('ready', () => {
     wasReady = true;
@@ -50,10 +52,11 @@ export function failFast<C extends Redis | Cluster>(client: C): C {
   const send = client.sendCommand.bind(client) as (command: SentCommand, ...rest: unknown[]) => unknown;
   const wrapped = (command: SentCommand, ...rest: unknown[]): unknown => {
     const reject = command.reject;
-    command.reject = (error: Error) =>
-      reject(
-        isRedisUnavailable(error) && !(error instanceof GatewayError) ? redisUnavailable(error.message, error) : error,
-      );
+    command.reject = (error: Error) => {
+      if (!isRedisUnavailable(error)) return reject(error);
+      onRefused?.(command.name);
+      return reject(error instanceof GatewayError ? error : redisUnavailable(error.message, error));
+    };
     if (wasReady && RECONNECTING.has(client.status)) {
       command.reject(redisUnavailable(`${command.name} refused while the connection is ${client.status}`));
       return (command as unknown as { promise: Promise<unknown> }).promise;

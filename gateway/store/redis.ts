@@ -37,6 +37,8 @@ export interface RedisOptions {
   commandTimeoutMs?: number;
   /** Connection errors (ioredis reconnects by itself); without a listener they would be printed raw. */
   onError?: (error: Error) => void;
+  /** Told of each command that failed because Redis could not answer (a metric). */
+  onUnavailable?: (command: string) => void;
 }
 
 /** Defaults of {@link createRedis}. */
@@ -69,7 +71,7 @@ export function createRedis(options: RedisOptions): Redis {
       keyPrefix: options.keyPrefix,
       redisOptions: { ...common, keyPrefix: '', ...(password === undefined ? {} : { password }) },
     });
-    redis = failFast(cluster) as unknown as Redis;
+    redis = failFast(cluster, options.onUnavailable) as unknown as Redis;
   } else if (options.sentinel) {
     const { sentinels, name, password, sentinelPassword } = options.sentinel;
     redis = failFast(
@@ -77,14 +79,15 @@ export function createRedis(options: RedisOptions): Redis {
         ...common,
         sentinels,
         name,
-        // a +switch-master from any sentinel moves the client at once, before the old socket times out
-        failoverDetector: true,
+        // not ioredis's failoverDetector: its sentinel subscribers have no error listener and outlive quit();
+        // a dead primary closes the socket, and the client asks the sentinels again
         ...(password === undefined ? {} : { password }),
         ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
       }),
+      options.onUnavailable,
     );
   } else {
-    redis = failFast(new Redis(options.url!, { ...common, lazyConnect: false }));
+    redis = failFast(new Redis(options.url!, { ...common, lazyConnect: false }), options.onUnavailable);
   }
   let lastReport = 0;
   redis.on('error', (error: Error) => {
