@@ -12,6 +12,7 @@
  *   its deadline reads as `expired`;
  * - every step writes an audit record (component `review`).
  */
+import type { LaggingReads } from '../store/replica-router.ts';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -76,11 +77,14 @@ export class ReviewStore {
   readonly #pool: Pool;
   readonly #redis: Redis;
   readonly #audit: AuditLog;
+  readonly #laggingReads: LaggingReads;
 
-  constructor(pool: Pool, redis: Redis, audit: AuditLog) {
+  /** `laggingReads`: where the listing may read (the replica while it keeps up); the primary when absent. */
+  constructor(pool: Pool, redis: Redis, audit: AuditLog, laggingReads?: LaggingReads) {
     this.#pool = pool;
     this.#redis = redis;
     this.#audit = audit;
+    this.#laggingReads = laggingReads ?? { pool: () => pool };
   }
 
   /** Puts a login in the queue and keeps its verified outcome until it is decided. */
@@ -130,12 +134,17 @@ export class ReviewStore {
     return rows[0] ? toItem(rows[0]) : null;
   }
 
-  /** Pending items, oldest first. */
+  /**
+   * Pending items, oldest first: an operator's worklist, read where reads may lag (a streaming replica a
+   * second behind shows the same list a second later). Deciding reads the item on the primary (`get`, `decide`).
+   */
   async pending(limit = 100): Promise<ReviewItem[]> {
-    const { rows } = await this.#pool.query<Row>(
-      `select * from review_queue where status = 'pending' and deadline > now() order by created_at limit $1`,
-      [limit],
-    );
+    const { rows } = await this.#laggingReads
+      .pool()
+      .query<Row>(
+        `select * from review_queue where status = 'pending' and deadline > now() order by created_at limit $1`,
+        [limit],
+      );
     return rows.map(toItem);
   }
 

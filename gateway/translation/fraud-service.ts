@@ -17,6 +17,7 @@ import { ReviewStore } from '../review/review-store.ts';
 import { deviceFeatures } from '../risk/device-stage.ts';
 import { IpReputation } from '../risk/ip-reputation.ts';
 import { RiskMetrics } from '../risk/metrics.ts';
+import type { LaggingReads } from '../store/replica-router.ts';
 import type { Registry } from 'prom-client';
 import { prefixResolver, type NetworkResolver } from '../risk/network.ts';
 import { RiskPipeline, type StageOutput } from '../risk/pipeline.ts';
@@ -29,6 +30,8 @@ import type { RiskAssessment, RiskSignals } from '../risk/types.ts';
 export interface FraudServiceOptions {
   redis: Redis;
   pool: Pool;
+  /** The pool for reads that may lag (the review queue listing): the replica while it keeps up. */
+  laggingReads?: LaggingReads;
   audit: AuditLog;
   logger: Logger;
   /** Key of the feature-value hashes (derived from a gateway secret). */
@@ -70,7 +73,7 @@ export class FraudService {
     this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl);
     this.rba = new RbaStore(o.redis, o.pool, (err) => o.logger.warn({ err }, 'rba write-behind failed'));
     this.reprocess = new ReprocessQueue(o.pool);
-    this.reviews = new ReviewStore(o.pool, o.redis, o.audit);
+    this.reviews = new ReviewStore(o.pool, o.redis, o.audit, o.laggingReads);
     this.resolver = o.resolver ?? prefixResolver;
     const { stages, correlation } = buildStages({
       redis: o.redis,
