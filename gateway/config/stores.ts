@@ -7,7 +7,7 @@
  *   `password` (secret: the data nodes') and `sentinelPassword` (secret);
  * - `cluster` (["host:port", …], the seed nodes of a Redis Cluster), with optional `password` (secret).
  * Also `keyPrefix` (default `gw:`; no `{` or `}`: hash tags are the gateway's) and `commandTimeoutMs`
- * (default 2000, 50..60000: a command without an answer then fails with `FLOW_STORE_UNAVAILABLE`).
+ * (default 5000, 50..60000: a command without an answer then fails with `FLOW_STORE_UNAVAILABLE`).
  *
  * `database` — `url` (secret): the primary; `replicaUrl` (secret, optional): a streaming replica for the
  * reads that may lag (gateway/store/replica-router.ts); `replicaLag`: `heartbeatMs` (default 1000),
@@ -53,7 +53,7 @@ export function parseRedis(raw: unknown, env: NodeJS.ProcessEnv): GatewayConfig[
   if (/[{}]/.test(keyPrefix)) throw new ConfigError(join(at, 'keyPrefix'), 'must not contain { or } (hash tags)');
   const common = {
     keyPrefix,
-    commandTimeoutMs: integer(redis, 'commandTimeoutMs', at, { default: 2_000, min: 50, max: 60_000 }),
+    commandTimeoutMs: integer(redis, 'commandTimeoutMs', at, { default: 5_000, min: 50, max: 60_000 }),
   };
   if (given[0] !== 'sentinels') {
     for (const key of ['name', 'sentinelPassword'])

@@ -33,7 +33,7 @@ export interface RedisOptions {
   cluster?: { nodes: HostPort[]; password?: string };
   /** Every key the gateway writes starts with this (one Redis may serve several deployments or tests). */
   keyPrefix: string;
-  /** A command without an answer after this long fails (`FLOW_STORE_UNAVAILABLE`), ms. Default 2000. */
+  /** A command without an answer after this long fails (`FLOW_STORE_UNAVAILABLE`), ms. Default 5000. */
   commandTimeoutMs?: number;
   /** Connection errors (ioredis reconnects by itself); without a listener they would be printed raw. */
   onError?: (error: Error) => void;
@@ -42,7 +42,7 @@ export interface RedisOptions {
 }
 
 /** Defaults of {@link createRedis}. */
-export const REDIS_DEFAULTS = { commandTimeoutMs: 2_000 } as const;
+export const REDIS_DEFAULTS = { commandTimeoutMs: 5_000 } as const;
 
 /**
  * The process's Redis client. A Cluster client is returned under the `Redis` type: the gateway uses only

@@ -16,7 +16,7 @@ function failsAt(t: ExecutionContext, run: () => unknown, path: string): void {
 test('redis: sentinels + name, cluster nodes and url are read into one topology', (t) => {
   t.deepEqual(parseRedis({ sentinels: ['127.0.0.1:26379', 'sentinel.local:26380'], name: 'gw' }, env), {
     keyPrefix: 'gw:',
-    commandTimeoutMs: 2000,
+    commandTimeoutMs: 5000,
     sentinel: {
       sentinels: [
         { host: '127.0.0.1', port: 26379 },
