@@ -44,6 +44,8 @@ import { createLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/gateway-metrics.ts';
 import { newRegistry } from './observability/metrics.ts';
 import { HsmPressure } from './observability/hsm-pressure.ts';
+import { redisWatch } from './observability/redis-watch.ts';
+import { replicaWatch } from './observability/replica-watch.ts';
 import { shareWithClusterPrimary } from './observability/cluster-metrics.ts';
 import { observeAppends } from './audit/observe-appends.ts';
 import { observeTransitions } from './flow/observe-transitions.ts';
@@ -51,6 +53,7 @@ import { fraudWiring, type FraudBootOptions } from './translation/boot-fraud.ts'
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
 import { createPool } from './store/postgres.ts';
+import { startReplicaReads } from './store/replica-reads.ts';
 import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 
@@ -127,12 +130,15 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
+    const laggingReads = startReplicaReads(config.database, pool, replicaWatch(metrics.registry, logger), closers);
 
+    const redisWatcher = redisWatch(metrics.registry, logger);
     const redis = createRedis({
-      url: config.redis.url,
-      keyPrefix: config.redis.keyPrefix,
+      ...config.redis,
       onError: (err) => logger.error({ err: err.message }, 'redis unavailable'),
+      onUnavailable: (command) => redisWatcher.unavailable(command),
     });
+    redisWatcher.watch(redis);
     closers.push(() => redis.quit());
     await redis.ping();
 
@@ -340,7 +346,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       audit,
       accounts,
       sessions,
-      ...wiring.services(audit),
+      ...wiring.services(audit, laggingReads),
       logins,
       hsmReady,
       hsmPressure,

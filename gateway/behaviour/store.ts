@@ -16,6 +16,10 @@ export interface Profile {
   mad: Record<string, number>;
 }
 
+/** A login's vector and its side channel, written in one MULTI: one hash tag, one Redis Cluster slot. */
+const vectorKey = (loginId: string) => `beh:{${loginId}}`;
+const channelKey = (loginId: string) => `beh:ch:{${loginId}}`;
+
 export class BehaviourStore {
   readonly #redis: Redis;
   readonly #pool: Pool | undefined;
@@ -31,18 +35,18 @@ export class BehaviourStore {
   async save(loginId: string, vector: BehaviourVector, channel: SignalChannel = 'post'): Promise<void> {
     await this.#redis
       .multi()
-      .set(`beh:${loginId}`, JSON.stringify(vector), 'EX', this.#ttl)
-      .set(`beh:ch:${loginId}`, channel, 'EX', this.#ttl)
+      .set(vectorKey(loginId), JSON.stringify(vector), 'EX', this.#ttl)
+      .set(channelKey(loginId), channel, 'EX', this.#ttl)
       .exec();
   }
 
   /** The side channel that brought a login's vector, or `null`. */
   async channel(loginId: string): Promise<SignalChannel | null> {
-    return (await this.#redis.get(`beh:ch:${loginId}`)) as SignalChannel | null;
+    return (await this.#redis.get(channelKey(loginId))) as SignalChannel | null;
   }
 
   async load(loginId: string): Promise<BehaviourVector | null> {
-    const raw = await this.#redis.get(`beh:${loginId}`);
+    const raw = await this.#redis.get(vectorKey(loginId));
     return raw ? (JSON.parse(raw) as BehaviourVector) : null;
   }
 

@@ -13,6 +13,7 @@ import { parseWebAuthn } from './webauthn.ts';
 import { parseOps } from './ops.ts';
 import { parseRiskOverload } from './risk-overload.ts';
 import { parseRateLimit } from './ratelimit.ts';
+import { parseDatabase, parseRedis } from './stores.ts';
 import { refuseRetiredEnvironment } from './retired-env.ts';
 import type { GatewayConfig } from './types.ts';
 import { isIP } from 'node:net';
@@ -136,10 +137,6 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
 
   const listen = object(root.listen ?? {}, 'listen');
   onlyKeys(listen, 'listen', ['host', 'port']);
-  const database = object(root.database, 'database');
-  onlyKeys(database, 'database', ['url']);
-  const redis = object(root.redis, 'redis');
-  onlyKeys(redis, 'redis', ['url', 'keyPrefix']);
   const hsm = object(root.hsm, 'hsm');
   onlyKeys(hsm, 'hsm', [
     'library',
@@ -197,11 +194,9 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     // the operations listener (admin API, /metrics, /ready) and its operators: config/ops.ts
     ops: parseOps(root.ops, publicListen.port, env),
     trustedProxies: trustedProxyList,
-    database: { url: secret(database, 'url', 'database', env) },
-    redis: {
-      url: secret(redis, 'url', 'redis', env),
-      keyPrefix: string(redis, 'keyPrefix', 'redis', { default: 'gw:' }),
-    },
+    // PostgreSQL primary (+ a read replica) and the Redis topology: config/stores.ts
+    database: parseDatabase(root.database, env),
+    redis: parseRedis(root.redis, env),
     hsm: {
       library: string(hsm, 'library', 'hsm'),
       tokenLabel: string(hsm, 'tokenLabel', 'hsm'),

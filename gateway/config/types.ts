@@ -90,8 +90,25 @@ export interface GatewayConfig {
   trustedProxies: string[];
   /** The operations listener (admin API, /metrics, /ready) and its operators; off unless enabled. */
   ops: OpsConfig;
-  database: { url: string };
-  redis: { url: string; keyPrefix: string };
+  /** PostgreSQL: the primary, and a streaming replica for the reads that may lag (config/stores.ts). */
+  database: {
+    url: string;
+    replicaUrl?: string;
+    replicaLag?: { heartbeatMs: number; maxMs: number; recoverMs: number; recoverSeconds: number };
+  };
+  /** Redis: exactly one of `url`, `sentinel`, `cluster` (config/stores.ts). */
+  redis: {
+    url?: string;
+    sentinel?: {
+      sentinels: Array<{ host: string; port: number }>;
+      name: string;
+      password?: string;
+      sentinelPassword?: string;
+    };
+    cluster?: { nodes: Array<{ host: string; port: number }>; password?: string };
+    keyPrefix: string;
+    commandTimeoutMs: number;
+  };
   hsm: {
     library: string;
     tokenLabel: string;

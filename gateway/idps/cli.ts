@@ -83,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfigFile(values.config);
   const pool = createPool(config.database.url);
-  const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const redis = createRedis(config.redis);
   const actor = `cli:${process.env.USER ?? 'unknown'}`;
   try {
     await migrate(pool, () => undefined);

@@ -79,27 +79,31 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
       return `oidc:${this.name}:${id}`;
     }
 
+    /**
+     * One MULTI per key, never one across keys: on Redis Cluster the artefact, its grant's list and its
+     * indexes are in different slots. The grant's list is written first: a list naming an artefact not yet
+     * written is harmless, an artefact its grant's revocation cannot find is not.
+     */
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.key(id);
+      if (GRANTABLE.has(this.name) && payload.grantId) {
+        const gk = grantKey(payload.grantId);
+        const multi = redis.multi().rpush(gk, key);
+        const ttl = await redis.ttl(gk);
+        if (expiresIn > ttl) multi.expire(gk, expiresIn);
+        await multi.exec();
+      }
+      const writes: Array<Promise<unknown>> = [];
       const multi = redis.multi();
       if (CONSUMABLE.has(this.name)) multi.hset(key, { payload: JSON.stringify(payload) });
       else multi.set(key, JSON.stringify(payload));
       if (expiresIn) multi.expire(key, expiresIn);
-      if (GRANTABLE.has(this.name) && payload.grantId) {
-        const gk = grantKey(payload.grantId);
-        multi.rpush(gk, key);
-        const ttl = await redis.ttl(gk);
-        if (expiresIn > ttl) multi.expire(gk, expiresIn);
-      }
-      if (payload.userCode) {
-        multi.set(userCodeKey(payload.userCode), id);
-        if (expiresIn) multi.expire(userCodeKey(payload.userCode), expiresIn);
-      }
-      if (payload.uid) {
-        multi.set(uidKey(payload.uid), id);
-        if (expiresIn) multi.expire(uidKey(payload.uid), expiresIn);
-      }
-      await multi.exec();
+      writes.push(multi.exec());
+      const index = (name: string) =>
+        writes.push(expiresIn ? redis.set(name, id, 'EX', expiresIn) : redis.set(name, id));
+      if (payload.userCode) index(userCodeKey(payload.userCode));
+      if (payload.uid) index(uidKey(payload.uid));
+      await Promise.all(writes);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -138,10 +142,9 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
     async revokeByGrantId(grantId: string): Promise<void> {
       const gk = grantKey(grantId);
       const tokens = await redis.lrange(gk, 0, -1);
-      const multi = redis.multi();
-      for (const token of tokens) multi.del(token);
-      multi.del(gk);
-      await multi.exec();
+      // one DEL per key (each artefact in its own Cluster slot); the list last, so a failure can be retried
+      await Promise.all(tokens.map((token) => redis.del(token)));
+      await redis.del(gk);
       // the grant's access tokens live in the session store (a reused code revokes them too)
       await durable?.revokeByGrantId(grantId);
     }

@@ -36,7 +36,8 @@ export class DecisionCache {
    * const hit = await cache.get(accountId, DecisionCache.keyOf(input));
    */
   async get(accountId: string, key: string): Promise<Decision | null> {
-    const [raw, version] = await this.#redis.mget(`pdp:${key}`, `riskver:${accountId}`);
+    // two GETs (auto-pipelined: one write on one server), not an MGET: on Redis Cluster the keys are in two slots
+    const [raw, version] = await Promise.all([this.#redis.get(`pdp:${key}`), this.#redis.get(`riskver:${accountId}`)]);
     if (raw) {
       const entry = JSON.parse(raw) as { version: number; decision: Decision };
       if (entry.version === Number(version ?? 0)) {

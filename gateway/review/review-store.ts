@@ -13,6 +13,7 @@
  *   its deadline reads as `expired`;
  * - every step writes an audit record (component `review`).
  */
+import type { LaggingReads } from '../store/replica-router.ts';
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
@@ -74,10 +75,13 @@ export const REVIEW_TIMEOUT_SECONDS = 900;
 export class ReviewStore {
   readonly #pool: Pool;
   readonly #audit: AuditLog;
+  readonly #laggingReads: LaggingReads;
 
-  constructor(pool: Pool, audit: AuditLog) {
+  /** `laggingReads`: where the listing may read (the replica while it keeps up); the primary when absent. */
+  constructor(pool: Pool, audit: AuditLog, laggingReads?: LaggingReads) {
     this.#pool = pool;
     this.#audit = audit;
+    this.#laggingReads = laggingReads ?? { pool: () => pool };
   }
 
   /** Puts a login in the queue (its verified outcome is held sealed by the caller first: `LoginContextStore.holdSealed`). */
@@ -118,12 +122,17 @@ export class ReviewStore {
     return rows[0] ? toItem(rows[0]) : null;
   }
 
-  /** Pending items, oldest first. */
+  /**
+   * Pending items, oldest first: an operator's worklist, read where reads may lag (a streaming replica a
+   * second behind shows the same list a second later). Deciding reads the item on the primary (`get`, `decide`).
+   */
   async pending(limit = 100): Promise<ReviewItem[]> {
-    const { rows } = await this.#pool.query<Row>(
-      `select * from review_queue where status = 'pending' and deadline > now() order by created_at limit $1`,
-      [limit],
-    );
+    const { rows } = await this.#laggingReads
+      .pool()
+      .query<Row>(
+        `select * from review_queue where status = 'pending' and deadline > now() order by created_at limit $1`,
+        [limit],
+      );
     return rows.map(toItem);
   }
 

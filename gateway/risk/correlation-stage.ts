@@ -81,11 +81,12 @@ export class CorrelationStage implements RiskStage {
     const device = signals.deviceId ?? 'none';
     const prefix = signals.network?.prefix ?? prefixOf(signals.ip);
     const minute = Math.floor(now / 60_000);
+    // one MULTI over all these keys: they share the hash tag {corr} (one Redis Cluster slot)
     const windows: Array<[string, string, number]> = [
-      [`corr:dev:${device}`, signals.accountId, HOUR],
-      [`corr:net:${prefix}`, signals.accountId, HOUR / 6],
-      [`corr:acct:${signals.accountId}:dev`, device, 24 * HOUR],
-      [`corr:acct:${signals.accountId}:net`, prefix, HOUR],
+      [`corr:{corr}:dev:${device}`, signals.accountId, HOUR],
+      [`corr:{corr}:net:${prefix}`, signals.accountId, HOUR / 6],
+      [`corr:{corr}:acct:${signals.accountId}:dev`, device, 24 * HOUR],
+      [`corr:{corr}:acct:${signals.accountId}:net`, prefix, HOUR],
     ];
     const m = this.#redis.multi();
     for (const [key, member, length] of windows) {
@@ -94,12 +95,12 @@ export class CorrelationStage implements RiskStage {
         .zcard(key)
         .pexpire(key, length);
     }
-    const loc = `corr:acct:${signals.accountId}:loc`;
+    const loc = `corr:{corr}:acct:${signals.accountId}:loc`;
     m.get(loc);
     const where = signals.network;
     if (where?.lat != null && where.lon != null)
       m.set(loc, JSON.stringify({ lat: where.lat, lon: where.lon, at: now }), 'PX', 24 * HOUR);
-    const bucket = (k: number) => `corr:idp:${signals.idp}:${k}`;
+    const bucket = (k: number) => `corr:{corr}:idp:${signals.idp}:${k}`;
     m.incr(bucket(minute)).pexpire(bucket(minute), 15 * 60_000);
     m.mget(...Array.from({ length: 10 }, (_, i) => bucket(minute - 1 - i)));
     const answers = await m.exec();

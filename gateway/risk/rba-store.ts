@@ -53,7 +53,8 @@ export class RbaStore {
   }
 
   #key(scope: string): string {
-    return `rba:${scope}`;
+    // LEARN counts a person and everyone in one script: every scope shares the hash tag {rba} (one Cluster slot)
+    return `rba:{rba}:${scope}`;
   }
 
   /** Loads a scope from PostgreSQL into Redis when Redis does not hold it. */

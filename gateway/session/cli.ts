@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   const config = loadConfigFile(file!);
   const logger = createLogger('warn', 'session-cli');
   const pool = createPool(config.database.url, { max: 2 });
-  const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix });
+  const redis = createRedis(config.redis);
   const keys = await openKeyStore({
     library: config.hsm.library,
     tokenLabel: config.hsm.tokenLabel,

@@ -119,9 +119,10 @@ export class HotTier {
         a: hexOrEmpty(record.accountKey),
         i: record.idp ?? '',
       };
-      const multi = this.#redis
-        .multi()
-        .eval(
+      // one command per key (auto-pipelined: one write on one server), no MULTI: on Redis Cluster the record
+      // and its pointers are in different slots; a pointer to a record not (yet) written reads as a miss
+      const writes: Array<Promise<unknown>> = [
+        this.#redis.eval(
           PUT_UNLESS_NEWER,
           1,
           recordName(record.recordKey),
@@ -129,11 +130,15 @@ export class HotTier {
           record.state,
           ttl,
           ...Object.entries(fields).flat().map(String),
-        );
+        ),
+      ];
       if (record.lookupKey)
-        multi.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl);
-      for (const sid of record.sidKeys) multi.set(pointerName('sid', sid), record.recordKey.toString('hex'), 'EX', ttl);
-      await multi.exec();
+        writes.push(
+          this.#redis.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl),
+        );
+      for (const sid of record.sidKeys)
+        writes.push(this.#redis.set(pointerName('sid', sid), record.recordKey.toString('hex'), 'EX', ttl));
+      await Promise.all(writes);
       return true as const;
     });
   }
@@ -144,9 +149,10 @@ export class HotTier {
    */
   setState(records: readonly StoredRecord[]): Promise<true | Unavailable> {
     return this.#bounded(async () => {
-      const multi = this.#redis.multi();
-      for (const r of records) multi.eval(SET_STATE, 1, recordName(r.recordKey), r.version, r.state, ttlOf(r));
-      await multi.exec();
+      // one script per record (each its own slot on Redis Cluster), auto-pipelined
+      await Promise.all(
+        records.map((r) => this.#redis.eval(SET_STATE, 1, recordName(r.recordKey), r.version, r.state, ttlOf(r))),
+      );
       return true as const;
     });
   }
@@ -155,7 +161,8 @@ export class HotTier {
   delete(recordKeys: readonly Buffer[], pointers: readonly Buffer[] = []): Promise<true | Unavailable> {
     if (recordKeys.length === 0 && pointers.length === 0) return Promise.resolve(true);
     return this.#bounded(async () => {
-      await this.#redis.del(...recordKeys.map(recordName), ...pointers.map((p) => pointerName('lookup', p)));
+      const names = [...recordKeys.map(recordName), ...pointers.map((p) => pointerName('lookup', p))];
+      await Promise.all(names.map((name) => this.#redis.del(name)));
       return true as const;
     });
   }

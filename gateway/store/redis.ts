@@ -1,5 +1,14 @@
 /**
- * The Redis connection: one ioredis client per process, with a key prefix per deployment.
+ * The Redis connection: one ioredis client per process, with a key prefix per deployment, on one of three
+ * topologies (issue #15):
+ *
+ * - `url`: one Redis server;
+ * - `sentinel`: a primary found through Redis Sentinel (`sentinels` + the monitored `name`); on a failover
+ *   the client asks the sentinels again and reconnects to the promoted replica, without a restart;
+ * - `cluster`: Redis Cluster (the seed `nodes`). Every multi-key command, MULTI and Lua script of the gateway
+ *   names keys of one slot (hash tags `{…}`); `../../gateway/README.md` lists them.
+ *
+ * Commands fail fast with `FLOW_STORE_UNAVAILABLE` while Redis is unreachable (`redis-fail-fast.ts`).
  *
  * Auto-pipelining: the commands issued during one turn of the event loop (by concurrent requests) leave in
  * one socket write. Each loopback write costs the gateway more CPU than the command itself (issue #14: a
@@ -7,24 +16,79 @@
  * answer and error, in order. Commands ioredis never auto-pipelines (SUBSCRIBE, MULTI, INFO…) are sent as
  * before.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { failFast } from './redis-fail-fast.ts';
 
-export interface RedisOptions {
-  url: string;
-  /** Every key the gateway writes starts with this (one Redis may serve several deployments or tests). */
-  keyPrefix: string;
-  /** Connection errors (ioredis reconnects by itself); without a listener they would be printed raw. */
-  onError?: (error: Error) => void;
+export interface HostPort {
+  host: string;
+  port: number;
 }
 
+export interface RedisOptions {
+  /** One Redis server (`redis://host:port/db`, credentials in the URL). Exactly one of url, sentinel, cluster. */
+  url?: string;
+  /** A primary managed by Redis Sentinel. */
+  sentinel?: { sentinels: HostPort[]; name: string; password?: string; sentinelPassword?: string };
+  /** A Redis Cluster, by some of its nodes. */
+  cluster?: { nodes: HostPort[]; password?: string };
+  /** Every key the gateway writes starts with this (one Redis may serve several deployments or tests). */
+  keyPrefix: string;
+  /** A command without an answer after this long fails (`FLOW_STORE_UNAVAILABLE`), ms. Default 5000. */
+  commandTimeoutMs?: number;
+  /** Connection errors (ioredis reconnects by itself); without a listener they would be printed raw. */
+  onError?: (error: Error) => void;
+  /** Told of each command that failed because Redis could not answer (a metric). */
+  onUnavailable?: (command: string) => void;
+}
+
+/** Defaults of {@link createRedis}. */
+export const REDIS_DEFAULTS = { commandTimeoutMs: 5_000 } as const;
+
+/**
+ * The process's Redis client. A Cluster client is returned under the `Redis` type: the gateway uses only
+ * commands both share (single-slot commands, MULTI/pipelines of one slot, EVAL, SUBSCRIBE on `duplicate()`,
+ * `status`, `quit`), and `test/e2e/login-on-redis-cluster.test.ts` runs a whole login on a real cluster.
+ *
+ * @example
+ * const redis = createRedis({ sentinel: { sentinels: [{ host: '10.0.0.5', port: 26379 }], name: 'gw' }, keyPrefix: 'gw:' });
+ */
 export function createRedis(options: RedisOptions): Redis {
-  const redis = new Redis(options.url, {
+  const chosen = [options.url, options.sentinel, options.cluster].filter((x) => x !== undefined).length;
+  if (chosen !== 1) throw new TypeError('createRedis: give exactly one of url, sentinel, cluster');
+  const common = {
     keyPrefix: options.keyPrefix,
-    lazyConnect: false,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     enableAutoPipelining: true,
-  });
+    commandTimeout: options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs,
+  };
+  let redis: Redis;
+  if (options.cluster) {
+    const { nodes, password } = options.cluster;
+    const cluster = new Cluster(nodes, {
+      enableAutoPipelining: true,
+      enableOfflineQueue: true,
+      keyPrefix: options.keyPrefix,
+      redisOptions: { ...common, keyPrefix: '', ...(password === undefined ? {} : { password }) },
+    });
+    redis = failFast(cluster, options.onUnavailable) as unknown as Redis;
+  } else if (options.sentinel) {
+    const { sentinels, name, password, sentinelPassword } = options.sentinel;
+    redis = failFast(
+      new Redis({
+        ...common,
+        sentinels,
+        name,
+        // not ioredis's failoverDetector: its sentinel subscribers have no error listener and outlive quit();
+        // a dead primary closes the socket, and the client asks the sentinels again
+        ...(password === undefined ? {} : { password }),
+        ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+      }),
+      options.onUnavailable,
+    );
+  } else {
+    redis = failFast(new Redis(options.url!, { ...common, lazyConnect: false }), options.onUnavailable);
+  }
   let lastReport = 0;
   redis.on('error', (error: Error) => {
     // one report per 10 s while the connection is down, not one per retry

@@ -27,6 +27,7 @@ import type { Signer } from '../../hsm/signer.ts';
 import type { NetworkResolver } from '../risk/network.ts';
 import type { Sessions } from '../session/boot-sessions.ts';
 import { sessionOfGrant } from '../session/session-of-grant.ts';
+import type { LaggingReads } from '../store/replica-router.ts';
 import { FraudService, LATE_VERDICT_REVOKE_ABOVE } from './fraud-service.ts';
 
 /** What the background work needs once the gateway is built (boot.ts hands it over). */
@@ -94,10 +95,11 @@ export function fraudWiring(
   let fraud: FraudService | undefined;
   return {
     auditOptions,
-    services(audit: AuditLog): { risk: FraudService['pipeline']; fraud: FraudService } {
+    services(audit: AuditLog, laggingReads?: LaggingReads): { risk: FraudService['pipeline']; fraud: FraudService } {
       fraud = new FraudService({
         redis,
         pool,
+        ...(laggingReads ? { laggingReads } : {}),
         audit,
         logger,
         hashKey: createHmac('sha256', config.secrets.pairwiseSalt).update('risk-feature-hash-v1').digest('base64url'),

@@ -20,6 +20,7 @@ import { RiskMetrics } from '../risk/metrics.ts';
 import { Registry } from 'prom-client';
 import type { RiskOverloadConfig } from '../config/risk-overload.ts';
 import { PipelineOverload } from '../risk/overload.ts';
+import type { LaggingReads } from '../store/replica-router.ts';
 import { prefixResolver, type NetworkResolver } from '../risk/network.ts';
 import { RiskPipeline, type StageOutput } from '../risk/pipeline.ts';
 import { RbaStore } from '../risk/rba-store.ts';
@@ -31,6 +32,8 @@ import type { RiskAssessment, RiskSignals } from '../risk/types.ts';
 export interface FraudServiceOptions {
   redis: Redis;
   pool: Pool;
+  /** The pool for reads that may lag (the review queue listing): the replica while it keeps up. */
+  laggingReads?: LaggingReads;
   audit: AuditLog;
   logger: Logger;
   /** Key of the feature-value hashes (derived from a gateway secret). */
@@ -76,7 +79,7 @@ export class FraudService {
     this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl);
     this.rba = new RbaStore(o.redis, o.pool, (err) => o.logger.warn({ err }, 'rba write-behind failed'));
     this.reprocess = new ReprocessQueue(o.pool);
-    this.reviews = new ReviewStore(o.pool, o.audit);
+    this.reviews = new ReviewStore(o.pool, o.audit, o.laggingReads);
     this.resolver = o.resolver ?? prefixResolver;
     const { stages, correlation } = buildStages({
       redis: o.redis,

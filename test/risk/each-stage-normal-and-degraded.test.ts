@@ -130,7 +130,7 @@ test('device: counts survive losing Redis (reloaded from PostgreSQL)', async (t)
   const login = signals({ accountId: 'durable' });
   await history(store, login, 3);
   await sleep(200); // write-behind
-  await s.redis.del('rba:acct:durable', 'rba:global');
+  await s.redis.del('rba:{rba}:acct:durable', 'rba:{rba}:global');
   const { counts } = await store.read(['acct:durable'], deviceFeatures(login, 'k'));
   t.is(counts[0]!.total, 3);
 });

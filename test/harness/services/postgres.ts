@@ -14,7 +14,7 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-function pgBin(name: string): string {
+export function pgBin(name: string): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) {

@@ -7,10 +7,16 @@ import { waitFor } from './free-port.ts';
 export interface RedisHandle {
   url: string;
   port: number;
+  /** Freezes the server (SIGSTOP): it keeps its sockets open and answers nothing, like a hung host. */
+  pause(): void;
+  /** Thaws a paused server (SIGCONT). */
+  resume(): void;
+  /** Kills the server at once (SIGKILL), as a crash would; `stop()` then returns at once. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
-function ping(port: number): Promise<boolean> {
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
     socket.on('data', (d) => {
@@ -21,7 +27,8 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(dir: string, port: number): Promise<RedisHandle> {
+/** Starts `redis-server` (more arguments in `extra`: replication, cluster or sentinel mode) and waits for PONG. */
+export async function startRedis(dir: string, port: number, extra: readonly string[] = []): Promise<RedisHandle> {
   mkdirSync(dir, { recursive: true });
   const child = spawn(
     'redis-server',
@@ -44,15 +51,27 @@ export async function startRedis(dir: string, port: number): Promise<RedisHandle
       'warning',
       '--logfile',
       `${dir}/redis.log`,
+      ...extra,
     ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitFor(() => ping(port), 'Redis');
+  const signal = (name: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    async kill() {
+      signal('SIGCONT');
+      signal('SIGKILL');
+      await exited;
+    },
     async stop() {
+      signal('SIGCONT');
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
     },

@@ -1,0 +1,71 @@
+/**
+ * The stores' configuration (issue #15): one Redis topology out of url, sentinels + name, cluster; a
+ * PostgreSQL read replica with its lag thresholds. Every mistake fails at boot naming the field.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { parseDatabase, parseRedis } from '../../../gateway/config/stores.ts';
+import { ConfigError } from '../../../gateway/errors.ts';
+
+const env = { R: 'redis://127.0.0.1:6379', P: 'pw', DB: 'postgres://p', RO: 'postgres://r' };
+
+function failsAt(t: ExecutionContext, run: () => unknown, path: string): void {
+  const error = t.throws(run, { instanceOf: ConfigError });
+  t.is(error?.path, path);
+}
+
+test('redis: sentinels + name, cluster nodes and url are read into one topology', (t) => {
+  t.deepEqual(parseRedis({ sentinels: ['127.0.0.1:26379', 'sentinel.local:26380'], name: 'gw' }, env), {
+    keyPrefix: 'gw:',
+    commandTimeoutMs: 5000,
+    sentinel: {
+      sentinels: [
+        { host: '127.0.0.1', port: 26379 },
+        { host: 'sentinel.local', port: 26380 },
+      ],
+      name: 'gw',
+    },
+  });
+  t.deepEqual(parseRedis({ cluster: ['127.0.0.1:7000'], password: { env: 'P' }, commandTimeoutMs: 500 }, env), {
+    keyPrefix: 'gw:',
+    commandTimeoutMs: 500,
+    cluster: { nodes: [{ host: '127.0.0.1', port: 7000 }], password: 'pw' },
+  });
+  t.is(parseRedis({ url: { env: 'R' } }, env).url, 'redis://127.0.0.1:6379');
+});
+
+test('redis: mistakes name the field', (t) => {
+  failsAt(t, () => parseRedis({ keyPrefix: 'gw:' }, env), 'redis');
+  failsAt(t, () => parseRedis({ url: { env: 'R' }, cluster: ['a:1'] }, env), 'redis');
+  failsAt(t, () => parseRedis({ sentinels: ['127.0.0.1:26379'] }, env), 'redis.name');
+  failsAt(t, () => parseRedis({ sentinels: ['127.0.0.1'], name: 'gw' }, env), 'redis.sentinels[0]');
+  failsAt(t, () => parseRedis({ cluster: ['a:1', 'b:99999'] }, env), 'redis.cluster[1]');
+  failsAt(t, () => parseRedis({ cluster: ['a:1'], name: 'gw' }, env), 'redis.name');
+  failsAt(t, () => parseRedis({ url: { env: 'R' }, keyPrefix: 'gw{x}:' }, env), 'redis.keyPrefix');
+  failsAt(t, () => parseRedis({ url: { env: 'R' }, sentinel: [] }, env), 'redis.sentinel');
+  failsAt(t, () => parseRedis({ url: { env: 'R' }, commandTimeoutMs: 0 }, env), 'redis.commandTimeoutMs');
+});
+
+test('database: a replica with its lag thresholds; mistakes name the field', (t) => {
+  t.deepEqual(parseDatabase({ url: { env: 'DB' } }, env), { url: 'postgres://p' });
+  t.deepEqual(
+    parseDatabase({ url: { env: 'DB' }, replicaUrl: { env: 'RO' }, replicaLag: { recoverSeconds: 1 } }, env),
+    {
+      url: 'postgres://p',
+      replicaUrl: 'postgres://r',
+      replicaLag: { heartbeatMs: 1000, maxMs: 1000, recoverMs: 100, recoverSeconds: 1 },
+    },
+  );
+  failsAt(t, () => parseDatabase({ url: { env: 'DB' }, replicaLag: {} }, env), 'database.replicaLag');
+  failsAt(
+    t,
+    () =>
+      parseDatabase({ url: { env: 'DB' }, replicaUrl: { env: 'RO' }, replicaLag: { maxMs: 100, recoverMs: 200 } }, env),
+    'database.replicaLag.recoverMs',
+  );
+  failsAt(
+    t,
+    () => parseDatabase({ url: { env: 'DB' }, replicaUrl: 'postgres://in-clear' }, env),
+    'database.replicaUrl',
+  );
+  failsAt(t, () => parseDatabase({ url: { env: 'DB' }, replica: {} }, env), 'database.replica');
+});
