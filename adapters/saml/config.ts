@@ -53,6 +53,11 @@ export interface SamlSpConfig {
   acsUrl: string;
   /** Where our SP metadata is published. */
   metadataUrl: string;
+  /**
+   * Our SingleLogoutService URL (HTTP-Redirect and HTTP-POST), the Destination IdP logout messages must name;
+   * absent: no Single Logout (metadata lists none, the adapters have no `logout`).
+   */
+  sloUrl?: string;
   /** PEM certificate of the KeyStore's active `saml` signing key. */
   signingCertificatePem: string;
   /** PEM certificate of the decryption key (published with use="encryption"), when we decrypt. */
