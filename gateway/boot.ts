@@ -46,6 +46,7 @@ import { migrate } from './store/migrate.ts';
 import { createPool } from './store/postgres.ts';
 import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
+import { endSessionUpstreamLogout, SLO_PATH } from './interaction/upstream-logout.ts';
 
 export interface Gateway {
   /** The public listener's app (OIDC, SAML, pages, /health). */
@@ -166,6 +167,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       entityId: config.saml.entityId,
       acsUrl: `${config.issuer}/saml/acs`,
       metadataUrl: `${config.issuer}/saml/metadata`,
+      sloUrl: `${config.issuer}${SLO_PATH}`,
       signingCertificatePem,
     };
     const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
@@ -234,6 +236,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const observe = (provider: Provider) => {
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
       observeIgnoredScopes(provider, logger);
+      // RP-initiated logout ends the upstream session too (SAML Single Logout)
+      provider.use(endSessionUpstreamLogout(() => services));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
     const refresh: RefreshPolicyDeps = {
