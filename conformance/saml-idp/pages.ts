@@ -83,3 +83,22 @@ export function indexPage(entityId: string): string {
 <p>Metadata: <a href="metadata"><code>${escapeHtml(entityId)}</code></a></p>`,
   );
 }
+
+/**
+ * The page that POSTs an IdP-initiated LogoutRequest (and RelayState) to the SP's SingleLogoutService.
+ *
+ * @example sendHtml(res, 200, autoPostRequestPage({ url, fields }));
+ */
+export function autoPostRequestPage(message: { url: string; fields: Record<string, string> }): string {
+  return page(
+    'Demo identity provider — signing you out of the service',
+    `<form method="post" action="${escapeHtml(message.url)}" id="saml-post">
+${Object.entries(message.fields)
+  .map(([name, value]) => hiddenInput(name, value))
+  .join('\n')}
+<p>Signing you out of the service. If nothing happens, press Continue.</p>
+<button type="submit">Continue</button>
+</form>
+<script>document.getElementById('saml-post').submit();</script>`,
+  );
+}
