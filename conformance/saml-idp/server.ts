@@ -103,7 +103,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const server = await serve(
     options.port,
     {
-      'GET /': ({ res }) => sendHtml(res, 200, indexPage(current().entityId)),
+      'GET /': ({ res }) => sendHtml(res, 200, indexPage(current().entityId, sessions.list())),
       'GET /metadata': ({ res }) => {
         res.writeHead(200, {
           'content-type': 'application/samlmetadata+xml; charset=utf-8',
@@ -159,7 +159,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
         const sp = await getSp();
         if (form.get('SAMLResponse') !== null) {
           responses.push(await readSpLogoutResponse(current().entity, sp, form.get('SAMLResponse')));
-          sendHtml(res, 200, indexPage(current().entityId));
+          sendHtml(res, 200, indexPage(current().entityId, sessions.list()));
           return;
         }
         const reply = await answerSpLogout(
