@@ -148,6 +148,7 @@ export function validateSpConfig(sp: SamlSpConfig): SamlSpConfig {
   for (const [name, value] of [
     ['acsUrl', sp.acsUrl],
     ['metadataUrl', sp.metadataUrl],
+    ...(sp.sloUrl === undefined ? [] : ([['sloUrl', sp.sloUrl]] as const)),
   ] as const) {
     if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
       throw samlError('SAML_CONFIG_INVALID', { detail: `sp ${name} must be an absolute http(s) URL` });

@@ -56,15 +56,25 @@ export interface SamlLogoutOptions {
  */
 export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
   const { idp, sp, ctx } = options;
-  const verifyContext = (message: InboundLogoutMessage, expect: LogoutMessageKind): LogoutVerifyContext => ({
-    env: { idp, metadata: options.metadata(), sp, sloUrl: sp.sloUrl, state: ctx.state, now: ctx.now() },
+  const verifyContext = (
+    message: InboundLogoutMessage,
+    expect: LogoutMessageKind,
+    metadata: IdpMetadata,
+  ): LogoutVerifyContext => ({
+    env: { idp, metadata, sp, sloUrl: sp.sloUrl, state: ctx.state, now: ctx.now() },
     expect,
     message,
   });
 
   return {
     names(message) {
-      const vctx = verifyContext(message, kindOf(message));
+      let metadata: IdpMetadata;
+      try {
+        metadata = options.metadata();
+      } catch {
+        return false; // an IdP without valid metadata names nothing (the others are still asked)
+      }
+      const vctx = verifyContext(message, kindOf(message), metadata);
       checkLogoutTransport(vctx);
       checkLogoutStructure(vctx);
       try {
@@ -100,7 +110,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     },
 
     async finishLogout(message) {
-      const vctx = verifyContext(message, 'LogoutResponse');
+      const vctx = verifyContext(message, 'LogoutResponse', options.metadata());
       await runLogoutPipeline(vctx);
       const pending = await takePendingLogout(vctx);
       checkLogoutStatus(vctx, pending.logoutId);
@@ -108,7 +118,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     },
 
     async answerLogout(message, end: (request: UpstreamLogoutRequest) => Promise<number>): Promise<LoginStart | null> {
-      const vctx = verifyContext(message, 'LogoutRequest');
+      const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
       await runLogoutPipeline(vctx);
       const signed = need(vctx.signed, 'signed');
       const nameId = need(signed.nameId, 'nameId');

@@ -340,3 +340,32 @@ test('routing: names() recognises its own IdP’s logout messages only', async (
   t.true(logout.names(post(idp, logoutRequestFields(idp, SLO, 'a', 'b'))));
   t.false(logout.names(post(other, logoutRequestFields(other, SLO, 'a', 'b'))));
 });
+
+test('routing: an IdP whose metadata is unavailable names no logout (the other IdPs are still asked)', async (t) => {
+  const idp = await createTestIdp({ slo: { post: IDP_SLO } });
+  const unavailable = await createLegacySamlAdapter(
+    {
+      id: 'gone',
+      displayName: 'Gone',
+      metadataFile: idp.metadataFile,
+      maxLoa: 'http://eidas.europa.eu/LoA/substantial',
+    },
+    { ...SP, sloUrl: SLO, signingCertificatePem: keys.certificatePem },
+    { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    { metadata: { current: () => undefined, availability: () => 'unavailable' } },
+  );
+  t.false(logoutOf(unavailable).names(post(idp, logoutRequestFields(idp, SLO, 'a', 'b'))));
+});
+
+test('a SingleLogoutService URL that is not an absolute http(s) URL is refused at boot', async (t) => {
+  const idp = await createTestIdp({ slo: { post: IDP_SLO } });
+  const error = await t.throwsAsync(
+    createLegacySamlAdapter(
+      { id: 'x', displayName: 'X', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial' },
+      { ...SP, sloUrl: 'javascript:alert(1)', signingCertificatePem: keys.certificatePem },
+      { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    ),
+    { instanceOf: AdapterError },
+  );
+  t.is(error?.code, 'SAML_CONFIG_INVALID');
+});
