@@ -34,7 +34,9 @@ export interface SessionBed {
   stop(): Promise<void>;
 }
 
-export async function startSessionBed(options: { rpBackchannelLogoutUri?: string } = {}): Promise<SessionBed> {
+export async function startSessionBed(
+  options: { rpBackchannelLogoutUri?: string; demoIdpWithoutSlo?: boolean } = {},
+): Promise<SessionBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const redisPort = await freePort();
   const bed = { dir, redisPort } as SessionBed;
