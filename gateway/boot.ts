@@ -46,7 +46,7 @@ import { migrate } from './store/migrate.ts';
 import { createPool } from './store/postgres.ts';
 import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
-import { endSessionUpstreamLogout, SLO_PATH } from './interaction/upstream-logout.ts';
+import { SLO_PATH, upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
 
 export interface Gateway {
   /** The public listener's app (OIDC, SAML, pages, /health). */
@@ -236,8 +236,9 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const observe = (provider: Provider) => {
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
       observeIgnoredScopes(provider, logger);
-      // RP-initiated logout ends the upstream session too (SAML Single Logout)
-      provider.use(endSessionUpstreamLogout(() => services));
+      // SAML Single Logout: each login's upstream session linked to its gateway session; RP-initiated logout
+      // ends the upstream session too
+      provider.use(upstreamLogoutInProvider(() => services));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
     const refresh: RefreshPolicyDeps = {

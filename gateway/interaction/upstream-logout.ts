@@ -6,7 +6,8 @@
  * |-----------------------------------------|------|
  * | GET/POST /saml/slo, `SAMLRequest`       | IdP-initiated: the adapter verifies the LogoutRequest (refusal → its code, audited, 400, nothing ended), the sessions it names are revoked (the RPs told over the back channel), its signed LogoutResponse goes back by the IdP's binding |
  * | GET/POST /saml/slo, `SAMLResponse`      | the IdP's answer to our LogoutRequest: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
- * | oidc-provider `end_session_confirm`     | RP-initiated logout (`endSessionUpstreamLogout`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our LogoutRequest (signed in the HSM); an IdP without Single Logout is skipped, audited |
+ * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our LogoutRequest (signed in the HSM); an IdP without Single Logout is skipped, audited |
+ * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
  * | the ACS (`recordUpstreamLogin`)         | the NameID and SessionIndex of each verified login, kept sealed |
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -30,7 +31,7 @@ const SLO_POST_LIMIT = 128 * 1024;
 /** How long the way back from the IdP is kept (as long as our LogoutRequest may be answered). */
 const RETURN_TTL_SECONDS = 600;
 
-type Deps = Pick<Services, 'adapters' | 'sessions' | 'redis' | 'audit' | 'logger' | 'metrics' | 'config' | 'logins'>;
+type Deps = Pick<Services, 'adapters' | 'sessions' | 'redis' | 'audit' | 'logger' | 'metrics' | 'config'>;
 
 const upstreamSessions = (services: Deps) =>
   new UpstreamSessions({
@@ -117,25 +118,35 @@ async function logoutResponse(ctx: Context, services: Deps, message: InboundLogo
 }
 
 /**
- * An oidc-provider middleware (installed on every generation): after `end_session_confirm` destroyed the
- * gateway session, the upstream session is ended too — the browser goes to the IdP with our LogoutRequest and
- * comes back to /saml/slo, then on to where oidc-provider was sending it.
+ * An oidc-provider middleware (installed on every generation), after the provider has answered:
+ *
+ * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
+ *   into (IdP-initiated logout then revokes exactly that session);
+ * - `end_session_confirm` that destroyed the gateway session: the upstream session is ended too — the browser
+ *   goes to the IdP with our LogoutRequest and comes back to /saml/slo, then on to where oidc-provider was
+ *   sending it.
+ * A fault here is logged and leaves oidc-provider's answer as it was (the login, or the local logout, stands).
  */
-export function endSessionUpstreamLogout(services: () => Deps) {
+export function upstreamLogoutInProvider(services: () => Deps) {
   return async (ctx: KoaContextWithOIDC, next: Next): Promise<void> => {
     await next();
-    if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status !== 303) return;
-    const session = ctx.oidc.session as unknown as
-      { destroyed?: boolean; accountId?: unknown; loginTs?: unknown } | undefined;
-    if (!session?.destroyed || typeof session.accountId !== 'string' || typeof session.loginTs !== 'number') return;
-    const returnTo = ctx.response.get('Location');
+    const route = ctx.oidc?.route;
+    if (route !== 'resume' && route !== 'end_session_confirm') return;
+    const session = ctx.oidc.session as unknown as { destroyed?: boolean; uid?: unknown } | undefined;
+    if (typeof session?.uid !== 'string') return;
     const deps = services();
     try {
-      const start = await sendToIdp(ctx as unknown as Context, deps, session.accountId, session.loginTs, returnTo);
+      if (route === 'resume') {
+        const loginId = ctx.oidc.entities.Interaction?.uid;
+        if (ctx.oidc.result?.login && typeof loginId === 'string')
+          await upstreamSessions(deps).linkSession(loginId, session.uid);
+        return;
+      }
+      if (!session.destroyed || ctx.status !== 303) return;
+      const start = await sendToIdp(ctx as unknown as Context, deps, session.uid, ctx.response.get('Location'));
       if (start) send(ctx as unknown as Context, start);
     } catch (err) {
-      // the gateway session is already ended: a fault here only leaves the IdP's session alone (logged)
-      deps.logger.warn({ err }, 'upstream logout not sent');
+      deps.logger.warn({ err, route }, 'single logout bookkeeping failed');
     }
   };
 }
@@ -143,11 +154,10 @@ export function endSessionUpstreamLogout(services: () => Deps) {
 async function sendToIdp(
   ctx: Context,
   services: Deps,
-  accountId: string,
-  loginTs: number,
+  sessionUid: string,
   returnTo: string,
 ): Promise<LoginStart | null> {
-  const ref = await upstreamSessions(services).ofLogin(accountId, loginTs);
+  const ref = await upstreamSessions(services).ofSession(sessionUid);
   if (!ref) return null;
   const skipped = (code: ErrorCode, detail?: string) =>
     audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', ref.idp, code, detail ? { detail } : {}).then(() => null);
@@ -179,13 +189,11 @@ async function sendToIdp(
 }
 
 /**
- * Called by the ACS once a login is verified and decided: keeps its upstream session (NameID, Format,
- * SessionIndex), sealed, under the account and login time the gateway session will carry.
+ * Called by the ACS once a login is verified: keeps its upstream session (NameID, Format, SessionIndex),
+ * sealed, under the login id (linked to the gateway session when oidc-provider resumes the login).
  */
 export async function recordUpstreamLogin(services: Deps, loginId: string, identity: UpstreamIdentity): Promise<void> {
-  const outcome = await services.logins.peekOutcome(loginId);
-  if (outcome?.status !== 'verified') return;
-  await upstreamSessions(services).recordLogin(outcome.accountId, outcome.authTime, {
+  await upstreamSessions(services).recordLogin(loginId, {
     idp: identity.idp,
     subject: identity.subject,
     nameIdFormat: identity.nameIdFormat,

@@ -167,15 +167,6 @@ export class DurableTier {
     return row ? toRecord(row) : null;
   }
 
-  /** The current, active, unexpired sessions of one account (at most 100, newest first). */
-  async activeSessionsOf(accountKey: Buffer): Promise<StoredRecord[]> {
-    const { rows } = await this.#pool.query<Row>(
-      `select ${COLUMNS} from session_records where kind = 'Session' and account_key = $1 and valid_to is null and state = 'active' and expires_at > now() order by created_at desc limit 100`,
-      [accountKey],
-    );
-    return rows.map(toRecord);
-  }
-
   /** Soft-deletes the current rows of records (`valid_to`); a session is kept as `ended` (its version kept). */
   end(recordKeys: readonly Buffer[]): Promise<void> {
     if (recordKeys.length === 0) return Promise.resolve();

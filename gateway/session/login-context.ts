@@ -81,14 +81,6 @@ export class LoginContextStore {
       : null;
   }
 
-  /** Reads the outcome without taking it (the ACS keeps the upstream session of a verified login). */
-  async peekOutcome(loginId: string): Promise<LoginOutcome | null> {
-    const raw = await this.#redis.get(`login:${loginId}:outcome`);
-    return raw
-      ? (JSON.parse((await this.#sealer.open(outcomeRecord(loginId), raw)).toString('utf8')) as LoginOutcome)
-      : null;
-  }
-
   /** RelayState → login, so the single ACS knows which adapter and login a response belongs to. */
   async saveRelay(relayState: string, loginId: string, idp: string): Promise<void> {
     await this.#redis.set(`relay:${relayState}`, JSON.stringify({ loginId, idp }), 'EX', this.#ttl);

@@ -1,18 +1,17 @@
 /**
- * The upstream session behind each login, for SAML Single Logout (issue #12 item 6), kept sealed in the
- * two-tier session store (records of kind `UpstreamSession`: keys hashed, payloads AES-256-GCM, PostgreSQL
+ * The upstream session behind each gateway session, for SAML Single Logout (issue #12 item 6), kept sealed in
+ * the two-tier session store (records of kind `UpstreamSession`: keys hashed, payloads AES-256-GCM, PostgreSQL
  * first, so a Redis flush loses none):
  *
- * - by login, `login ‖ accountId ‖ loginTs` → the IdP, its NameID (value, Format) and SessionIndex. A gateway
- *   session names its account and its login time (`auth_time`, the IdP's AuthnInstant): the SP-initiated
- *   logout reads the upstream session there;
- * - by subject, `subject ‖ idp ‖ Format ‖ NameID` → the logins that NameID opened (the last `MAX_LOGINS`),
- *   each with its SessionIndex: the IdP-initiated logout starts there.
+ * - by login, `login ‖ loginId` → the IdP, its NameID (value, Format) and SessionIndex, written by the ACS once
+ *   the login is verified; and, once oidc-provider has put the login into a session, that session's uid;
+ * - by session, `session ‖ uid` → the same upstream session: the SP-initiated logout reads it there;
+ * - by subject, `subject ‖ idp ‖ Format ‖ NameID` → the logins that NameID opened (the last `MAX_LOGINS`), each
+ *   with its SessionIndex: the IdP-initiated logout starts there.
  *
- * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the live
- * gateway sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its
- * SessionIndexes (none given: every session of that NameID, SAML Core §3.7.3.2), and still on that login
- * (same account, same login time). It returns how many it ended; nothing else is touched.
+ * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
+ * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
+ * given: every session of that NameID, SAML Core §3.7.3.2). It returns how many it ended; nothing else is touched.
  */
 import type { UpstreamLogoutRequest, UpstreamSessionRef } from '../../adapters/contract.ts';
 import type { SessionRevoker } from './revocation.ts';
@@ -22,10 +21,11 @@ import type { SessionStore } from './session-store.ts';
 export const MAX_LOGINS = 20;
 
 interface LoginEntry {
-  accountId: string;
-  loginTs: number;
+  loginId: string;
   sessionIndex?: string;
 }
+
+type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
 
 export class UpstreamSessions {
   readonly #store: SessionStore;
@@ -38,71 +38,72 @@ export class UpstreamSessions {
     this.#ttlSeconds = deps.ttlSeconds;
   }
 
-  /** Records the upstream session a verified login opened (its account and `auth_time`, epoch seconds). */
-  async recordLogin(accountId: string, loginTs: number, ref: UpstreamSessionRef): Promise<void> {
-    await this.#store.put({
-      kind: 'UpstreamSession',
-      id: byLogin(accountId, loginTs),
-      payload: ref,
-      expiresIn: this.#ttlSeconds,
-      accountId,
-      idp: ref.idp,
-    });
+  /** Records the upstream session a verified login (`loginId`, the interaction uid) opened. */
+  async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
+    await this.#put(byLogin(loginId), ref, ref.idp);
     const subjectId = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
     const previous = await this.#store.get<{ logins: LoginEntry[] }>('UpstreamSession', subjectId);
     const entry: LoginEntry = {
-      accountId,
-      loginTs,
+      loginId,
       ...(ref.sessionIndex === undefined ? {} : { sessionIndex: ref.sessionIndex }),
     };
     const kept = (previous?.record.state === 'active' ? previous.payload.logins : []).filter(
-      (l) => !(l.accountId === accountId && l.loginTs === loginTs),
+      (l) => l.loginId !== loginId,
     );
-    await this.#store.put({
-      kind: 'UpstreamSession',
-      id: subjectId,
-      payload: { logins: [...kept, entry].slice(-MAX_LOGINS) },
-      expiresIn: this.#ttlSeconds,
-      idp: ref.idp,
-    });
+    await this.#put(subjectId, { logins: [...kept, entry].slice(-MAX_LOGINS) }, ref.idp);
   }
 
-  /** The upstream session of a gateway session (its account and login time), or null. */
-  async ofLogin(accountId: string, loginTs: number): Promise<UpstreamSessionRef | null> {
-    const loaded = await this.#store.get<UpstreamSessionRef>('UpstreamSession', byLogin(accountId, loginTs));
-    return loaded?.record.state === 'active' ? loaded.payload : null;
+  /** Links a login to the gateway session it was put into (a login without an upstream record is ignored). */
+  async linkSession(loginId: string, sessionUid: string): Promise<void> {
+    const login = await this.#load<LoginRecord>(byLogin(loginId));
+    if (!login) return;
+    await this.#put(byLogin(loginId), { ...login, sessionUid }, login.idp);
+    const { sessionUid: _uid, ...ref } = login;
+    await this.#put(bySession(sessionUid), ref, login.idp);
   }
 
-  /** Revokes the live gateway sessions a verified IdP LogoutRequest names; returns how many. */
+  /** The upstream session behind a gateway session, or null. */
+  ofSession(sessionUid: string): Promise<UpstreamSessionRef | null> {
+    return this.#load<UpstreamSessionRef>(bySession(sessionUid));
+  }
+
+  /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
   async end(request: UpstreamLogoutRequest): Promise<number> {
-    const loaded = await this.#store.get<{ logins: LoginEntry[] }>(
-      'UpstreamSession',
+    const subject = await this.#load<{ logins: LoginEntry[] }>(
       bySubject(request.idp, request.nameIdFormat, request.subject),
     );
-    if (loaded?.record.state !== 'active') return 0;
-    const named = loaded.payload.logins.filter(
+    if (!subject) return 0;
+    const named = subject.logins.filter(
       (l) =>
         request.sessionIndexes.length === 0 ||
         (l.sessionIndex !== undefined && request.sessionIndexes.includes(l.sessionIndex)),
     );
+    const uids = new Set<string>();
+    for (const { loginId } of named) {
+      const login = await this.#load<LoginRecord>(byLogin(loginId));
+      if (login?.sessionUid !== undefined && login.idp === request.idp) uids.add(login.sessionUid);
+    }
     let ended = 0;
-    for (const accountId of new Set(named.map((l) => l.accountId))) {
-      const loginTimes = new Set(named.filter((l) => l.accountId === accountId).map((l) => l.loginTs));
-      for (const record of await this.#store.durable.activeSessionsOf(this.#store.keys.key('account', accountId))) {
-        const session = await this.#store.load<{ uid?: unknown; loginTs?: unknown }>('Session', record.recordKey);
-        if (!session || typeof session.payload.uid !== 'string' || typeof session.payload.loginTs !== 'number')
-          continue;
-        if (record.idp !== request.idp || !loginTimes.has(session.payload.loginTs)) continue;
-        const result = await this.#revoker.revokeSession(
-          { uid: session.payload.uid },
-          { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
-        );
-        ended += result.sessions;
-      }
+    for (const uid of uids) {
+      const result = await this.#revoker.revokeSession(
+        { uid },
+        { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
+      );
+      ended += result.sessions;
     }
     return ended;
   }
+
+  async #put(id: string, payload: unknown, idp: string): Promise<void> {
+    await this.#store.put({ kind: 'UpstreamSession', id, payload, expiresIn: this.#ttlSeconds, idp });
+  }
+
+  async #load<T>(id: string): Promise<T | null> {
+    const loaded = await this.#store.get<T>('UpstreamSession', id);
+    return loaded?.record.state === 'active' ? loaded.payload : null;
+  }
 }
 
-const byLogin = (accountId: string, loginTs: number) => `login\0${accountId}\0${loginTs}`;
+const byLogin = (loginId: string) => `login\0${loginId}`;
+const bySession = (uid: string) => `session\0${uid}`;
 const bySubject = (idp: string, format: string, subject: string) => `subject\0${idp}\0${format}\0${subject}`;

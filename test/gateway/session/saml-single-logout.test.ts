@@ -142,6 +142,7 @@ test.serial('hostile IdP LogoutRequests are refused with their codes, audited, a
   const forged = fields();
   const elsewhere = { ...fields(), destination: 'https://attacker.example/slo' };
   const nobody = { ...fields(), sessionIndexes: ['_session-unknown'] };
+  const stranger = { ...fields(), nameId: 'someone-we-never-saw' };
   const cases: [string, string, string][] = [
     ['unsigned', 'SAML_LOGOUT_SIGNATURE_MISSING', logoutRequestXml(unsigned)],
     [
@@ -155,6 +156,7 @@ test.serial('hostile IdP LogoutRequests are refused with their codes, audited, a
       signedBy(logoutRequestXml(elsewhere), elsewhere.id, idp),
     ],
     ['an unknown SessionIndex', 'SAML_LOGOUT_UNKNOWN_SESSION', signedBy(logoutRequestXml(nobody), nobody.id, idp)],
+    ['an unknown NameID', 'SAML_LOGOUT_UNKNOWN_SESSION', signedBy(logoutRequestXml(stranger), stranger.id, idp)],
   ];
   for (const [what, code, xml] of cases) {
     const response = await postToSlo({ SAMLRequest: Buffer.from(xml).toString('base64') });
@@ -172,3 +174,33 @@ test.serial('hostile IdP LogoutRequests are refused with their codes, audited, a
   t.is(again.status, 400);
   t.is(codeOf(await again.text()), 'SAML_LOGOUT_REPLAYED');
 });
+
+test.serial(
+  'a LogoutResponse from the IdP that does not verify is audited with its code; the local logout stays done',
+  async (t) => {
+    const session = await logIn(bed);
+    const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
+    const atPlru = (u: URL) => u.href.startsWith(plru);
+    const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
+    endpoint.searchParams.set('id_token_hint', session.idToken);
+    endpoint.searchParams.set('post_logout_redirect_uri', plru);
+    let step = await session.browser.follow(endpoint, {}, atPlru);
+    for (let i = 0; i < 6 && !atPlru(step.url) && step.response.status === 200; i++) {
+      const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
+      if (form === undefined) break;
+      let extra: Record<string, string> = form.action.includes('session/end') ? { logout: 'yes' } : {};
+      if (new URL(form.action, step.url).href === slo() && form.fields.SAMLResponse) {
+        // the IdP's answer, its signature stripped on the way back
+        const xml = Buffer.from(form.fields.SAMLResponse, 'base64').toString('utf8');
+        const unsigned = xml.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
+        t.not(unsigned, xml);
+        extra = { SAMLResponse: Buffer.from(unsigned).toString('base64') };
+      }
+      step = await session.browser.submit(form, step.url, extra, atPlru);
+    }
+    t.true(atPlru(step.url), `ended at ${step.url}`);
+    t.is(await userinfo(session), 401);
+    const failed = await audited('UPSTREAM_LOGOUT_FAILED');
+    t.is(failed.at(-1)?.error_code, 'SAML_LOGOUT_SIGNATURE_MISSING');
+  },
+);
