@@ -133,6 +133,62 @@ export interface UpstreamAdapter {
   metadata(): Promise<string>;
   /** Whether the IdP can be used now; absent means always available. */
   availability?(): IdpAvailability;
+  /** Single Logout with this IdP, when the protocol and the deployment offer it (SAML: `saml-logout.ts`). */
+  logout?: UpstreamLogout;
+}
+
+/** A front-channel logout message as received at our logout endpoint, transport-level only. */
+export interface InboundLogoutMessage {
+  method: string;
+  /** Parsed form fields (POST) or query parameters (Redirect). */
+  params: Record<string, string>;
+  /** The query string exactly as received, without `?` (HTTP-Redirect signatures cover the encoded bytes). */
+  rawQuery?: string;
+}
+
+/** The upstream session a login opened, as the IdP named it; the gateway keeps it sealed in its session store. */
+export interface UpstreamSessionRef {
+  idp: string;
+  subject: string;
+  nameIdFormat: string;
+  sessionIndex?: string;
+}
+
+/** What an IdP asked to end, verified: its subject, and session indexes (none: every session of that subject). */
+export interface UpstreamLogoutRequest {
+  idp: string;
+  subject: string;
+  nameIdFormat: string;
+  sessionIndexes: string[];
+}
+
+/** Single Logout with one upstream IdP (issue #12 item 6). */
+export interface UpstreamLogout {
+  /**
+   * Whether an inbound logout message names this adapter's IdP: for routing only, nothing is trusted yet.
+   * Throws an `AdapterError` for a message no IdP could have sent (malformed, oversized, DTD).
+   */
+  names(message: InboundLogoutMessage): boolean;
+  /**
+   * SP-initiated: the signed message that asks the IdP to end the upstream session, and how the browser
+   * takes it there; `null` when the IdP offers no single logout (the caller audits it and goes on).
+   */
+  startLogout(request: {
+    logoutId: string;
+    relayState: string;
+    session: UpstreamSessionRef;
+  }): Promise<LoginStart | null>;
+  /** Verifies the IdP's answer to our request completely; returns the logout it answers. */
+  finishLogout(message: InboundLogoutMessage): Promise<{ logoutId: string }>;
+  /**
+   * IdP-initiated: verifies the request completely, then calls `end` (which ends the matching sessions and
+   * says how many; none is a refusal), then the signed answer for the browser to take back; `null` when the
+   * IdP lists no endpoint for it. Nothing is ended when verification fails.
+   */
+  answerLogout(
+    message: InboundLogoutMessage,
+    end: (request: UpstreamLogoutRequest) => Promise<number>,
+  ): Promise<LoginStart | null>;
 }
 
 /**

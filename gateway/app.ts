@@ -17,6 +17,7 @@
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, ACS, completion, SP metadata
+ * 5a. upstreamLogoutRoutes — /saml/slo: SAML Single Logout with the IdPs (interaction/upstream-logout.ts)
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
@@ -32,6 +33,7 @@ import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
 import { riskRoutes, type FraudRoutesDeps } from './api/fraud-routes.ts';
+import { upstreamLogoutRoutes } from './interaction/upstream-logout.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { ssfConfigurationRoute } from './oidc/shared-signals/ssf-configuration.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
@@ -79,6 +81,7 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   app.use(riskRoutes(surfaces.fraudRoutes));
   app.use(webauthnRoutes(surfaces.webauthn));
   app.use(interactionRoutes(services));
+  app.use(upstreamLogoutRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(ssfConfigurationRoute(services.config.issuer));
   app.use(authorizationPost());

@@ -56,6 +56,7 @@ import { createPool } from './store/postgres.ts';
 import { startReplicaReads } from './store/replica-reads.ts';
 import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
+import { SLO_PATH, upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
 
 export interface Gateway {
   /** The public listener's app (OIDC, SAML, pages, /health). */
@@ -178,6 +179,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       entityId: config.saml.entityId,
       acsUrl: `${config.issuer}/saml/acs`,
       metadataUrl: `${config.issuer}/saml/metadata`,
+      sloUrl: `${config.issuer}${SLO_PATH}`,
       signingCertificatePem,
     };
     const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
@@ -255,6 +257,9 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
       observeIgnoredScopes(provider, logger);
       signals.install(provider, (err) => logger.warn({ err }, 'shared signals not sent'));
+      // SAML Single Logout: each login's upstream session linked to its gateway session; RP-initiated logout
+      // ends the upstream session too
+      provider.use(upstreamLogoutInProvider(() => services));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
     const refresh: RefreshPolicyDeps = {

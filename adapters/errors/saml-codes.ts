@@ -74,6 +74,20 @@ export type SamlErrorCode =
   | 'SAML_IDP_UNAVAILABLE'
   /** The IdP's metadata offers no binding we may send the AuthnRequest with (or not the one configured). */
   | 'SAML_BINDING_UNAVAILABLE'
+  // Single Logout (issue #12 item 6): LogoutRequest / LogoutResponse from an IdP
+  | 'SAML_LOGOUT_ISSUER_UNKNOWN'
+  | 'SAML_LOGOUT_ISSUER_INVALID'
+  | 'SAML_LOGOUT_SIGNATURE_MISSING'
+  | 'SAML_LOGOUT_SIGNATURE_INVALID'
+  | 'SAML_LOGOUT_DESTINATION_INVALID'
+  | 'SAML_LOGOUT_NOT_YET_VALID'
+  | 'SAML_LOGOUT_EXPIRED'
+  | 'SAML_LOGOUT_REPLAYED'
+  | 'SAML_LOGOUT_UNKNOWN_SESSION'
+  | 'SAML_LOGOUT_INRESPONSETO_UNKNOWN'
+  | 'SAML_LOGOUT_STATUS_NOT_SUCCESS'
+  /** The IdP's metadata lists no SingleLogoutService we can use: its session is not ended by us. */
+  | 'SAML_LOGOUT_UNSUPPORTED'
   // eIDAS profile (security-conformance.md §5)
   | 'EIDAS_LOA_INSUFFICIENT'
   | 'EIDAS_LOA_NOT_NOTIFIED'
@@ -105,6 +119,11 @@ const METADATA = {
   kind: 'config',
   fr: 'Les métadonnées du fournisseur d’identité ont été refusées.',
   en: 'Identity provider metadata was refused.',
+} as const;
+const LOGOUT_REFUSED = {
+  kind: 'refused',
+  fr: 'Le message de déconnexion du fournisseur d’identité a été refusé.',
+  en: 'The logout message from the identity provider was refused.',
 } as const;
 const INTERNAL = {
   kind: 'internal',
@@ -192,6 +211,31 @@ export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
   SAML_METADATA_ENTITY_NOT_FOUND: METADATA,
   SAML_IDP_UNAVAILABLE: UNAVAILABLE,
   SAML_BINDING_UNAVAILABLE: UNAVAILABLE,
+  // Single Logout (issue #12 item 6)
+  SAML_LOGOUT_ISSUER_UNKNOWN: LOGOUT_REFUSED,
+  SAML_LOGOUT_ISSUER_INVALID: LOGOUT_REFUSED,
+  SAML_LOGOUT_SIGNATURE_MISSING: LOGOUT_REFUSED,
+  SAML_LOGOUT_SIGNATURE_INVALID: LOGOUT_REFUSED,
+  SAML_LOGOUT_DESTINATION_INVALID: LOGOUT_REFUSED,
+  SAML_LOGOUT_NOT_YET_VALID: LOGOUT_REFUSED,
+  SAML_LOGOUT_EXPIRED: LOGOUT_REFUSED,
+  SAML_LOGOUT_REPLAYED: LOGOUT_REFUSED,
+  SAML_LOGOUT_UNKNOWN_SESSION: {
+    kind: 'refused',
+    fr: 'Aucune session ne correspond à cette demande de déconnexion.',
+    en: 'No session matches this logout request.',
+  },
+  SAML_LOGOUT_INRESPONSETO_UNKNOWN: LOGOUT_REFUSED,
+  SAML_LOGOUT_STATUS_NOT_SUCCESS: {
+    kind: 'refused',
+    fr: 'Le fournisseur d’identité n’a pas pu vous déconnecter ; vous êtes déconnecté de la passerelle.',
+    en: 'The identity provider could not sign you out; you are signed out of the gateway.',
+  },
+  SAML_LOGOUT_UNSUPPORTED: {
+    kind: 'unavailable',
+    fr: 'Ce fournisseur d’identité ne permet pas la déconnexion unique.',
+    en: 'This identity provider does not offer single logout.',
+  },
   // eIDAS profile (security-conformance.md §5)
   EIDAS_LOA_INSUFFICIENT: REFUSED,
   EIDAS_LOA_NOT_NOTIFIED: REFUSED,

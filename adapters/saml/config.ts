@@ -53,6 +53,11 @@ export interface SamlSpConfig {
   acsUrl: string;
   /** Where our SP metadata is published. */
   metadataUrl: string;
+  /**
+   * Our SingleLogoutService URL (HTTP-Redirect and HTTP-POST), the Destination IdP logout messages must name;
+   * absent: no Single Logout (metadata lists none, the adapters have no `logout`).
+   */
+  sloUrl?: string;
   /** PEM certificate of the KeyStore's active `saml` signing key. */
   signingCertificatePem: string;
   /** PEM certificate of the decryption key (published with use="encryption"), when we decrypt. */
@@ -143,6 +148,7 @@ export function validateSpConfig(sp: SamlSpConfig): SamlSpConfig {
   for (const [name, value] of [
     ['acsUrl', sp.acsUrl],
     ['metadataUrl', sp.metadataUrl],
+    ...(sp.sloUrl === undefined ? [] : ([['sloUrl', sp.sloUrl]] as const)),
   ] as const) {
     if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
       throw samlError('SAML_CONFIG_INVALID', { detail: `sp ${name} must be an absolute http(s) URL` });

@@ -6,6 +6,8 @@
  * - Exactly one IDPSSODescriptor supporting the SAML 2.0 protocol.
  * - Signing certificates are KeyDescriptors with `use="signing"` or no `use`; each must parse as X.509.
  * - At least one signing certificate and one SSO endpoint, else `SAML_METADATA_INVALID`.
+ * - SingleLogoutService (HTTP-POST, HTTP-Redirect), when listed: Location and, when given, ResponseLocation
+ *   (where LogoutResponses go); an IdP without one takes no part in Single Logout.
  */
 import { X509Certificate } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
@@ -19,10 +21,18 @@ import { parseStrictXml } from './xml/parse.ts';
 export interface IdpMetadata {
   entityId: string;
   sso: { post?: string; redirect?: string };
+  /** SingleLogoutService endpoints by binding (absent: the IdP offers no Single Logout we can use). */
+  slo?: { post?: LogoutEndpoint; redirect?: LogoutEndpoint };
   /** PEM certificates with `use=signing` (or no use). The only keys IdP signatures are checked with. */
   signingCertificates: string[];
   /** Certificates left out because their key is too weak for the IdP's kind (never trusted; named in reports). */
   weakSigningCertificates?: { pem: string; problem: string }[];
+}
+
+/** One SingleLogoutService: where requests go, and where responses go (ResponseLocation, else Location). */
+export interface LogoutEndpoint {
+  location: string;
+  responseLocation: string;
 }
 
 /** Reads and parses a metadata file. Throws `SAML_METADATA_INVALID`. */
@@ -83,6 +93,17 @@ export function readIdpEntity(root: Element): IdpMetadata {
   }
   if (!sso.post && !sso.redirect) throw invalid('no HTTP-POST or HTTP-Redirect SingleSignOnService');
 
+  const slo: NonNullable<IdpMetadata['slo']> = {};
+  for (const service of childrenNamed(idp, NS.metadata, 'SingleLogoutService')) {
+    const location = attr(service, 'Location');
+    const responseLocation = attr(service, 'ResponseLocation') ?? location;
+    if (!location || !URL.canParse(location) || !responseLocation || !URL.canParse(responseLocation))
+      throw invalid('SingleLogoutService without a valid Location');
+    const binding = attr(service, 'Binding');
+    if (binding === BINDING.post) slo.post ??= { location, responseLocation };
+    if (binding === BINDING.redirect) slo.redirect ??= { location, responseLocation };
+  }
+
   const signingCertificates: string[] = [];
   for (const key of childrenNamed(idp, NS.metadata, 'KeyDescriptor')) {
     const use = attr(key, 'use');
@@ -92,7 +113,7 @@ export function readIdpEntity(root: Element): IdpMetadata {
     }
   }
   if (signingCertificates.length === 0) throw invalid('no signing certificate');
-  return { entityId, sso, signingCertificates };
+  return { entityId, sso, ...(slo.post || slo.redirect ? { slo } : {}), signingCertificates };
 }
 
 function toPem(base64: string): string {

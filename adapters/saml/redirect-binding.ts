@@ -1,10 +1,11 @@
 /**
- * The HTTP-Redirect binding for AuthnRequests (SAML Bindings §3.4), signed in the HSM:
+ * The HTTP-Redirect binding for AuthnRequests, LogoutRequests and LogoutResponses (SAML Bindings §3.4),
+ * signed in the HSM:
  *
  * - The AuthnRequest carries no enveloped signature (§3.4.4.1: it would be removed anyway).
  * - DEFLATE (RFC 1951, raw, no zlib header) → base64 → URL-encoding, in the `SAMLRequest` parameter.
- * - The signature covers the octet string `SAMLRequest=<v>&RelayState=<v>&SigAlg=<v>`, each value exactly
- *   as URL-encoded in the query string, in that order; `SigAlg` is the XML-DSig SignatureMethod URI of
+ * - The signature covers the octet string `SAMLRequest=<v>&RelayState=<v>&SigAlg=<v>` (`SAMLResponse=` for a
+ *   response; no RelayState when there is none), each value exactly as URL-encoded in the query string, in that order; `SigAlg` is the XML-DSig SignatureMethod URI of
  *   the signer's `hsm/` registry row (no default, no SHA-1). The value goes in `Signature` (base64, then
  *   URL-encoded); for ECDSA it is r‖s, as in XML-DSig.
  * - An endpoint URL that already has a query string keeps it: our parameters are appended after `&`.
@@ -28,10 +29,26 @@ export async function redirectBindingUrl(
   endpoint: string,
   signer: Signer,
 ): Promise<{ url: string; query: string }> {
+  return signedRedirectUrl('SAMLRequest', xml, relayState, endpoint, signer);
+}
+
+/**
+ * The same for any protocol message: `SAMLRequest` or `SAMLResponse`, RelayState left out when undefined.
+ *
+ * @example
+ * const { url } = await signedRedirectUrl('SAMLResponse', logoutResponseXml, undefined, slo.responseLocation, signer);
+ */
+export async function signedRedirectUrl(
+  param: 'SAMLRequest' | 'SAMLResponse',
+  xml: string,
+  relayState: string | undefined,
+  endpoint: string,
+  signer: Signer,
+): Promise<{ url: string; query: string }> {
   const sigAlg = xmlDsigAlgorithm(signer.alg).xmlDsig.signatureMethod;
   const signed =
-    `SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}` +
-    `&RelayState=${encodeURIComponent(relayState)}` +
+    `${param}=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}` +
+    (relayState === undefined ? '' : `&RelayState=${encodeURIComponent(relayState)}`) +
     `&SigAlg=${encodeURIComponent(sigAlg)}`;
   let signature: Uint8Array;
   try {

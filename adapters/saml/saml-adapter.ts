@@ -10,6 +10,7 @@
  *   stored under `saml:pending:<requestId>` for 10 minutes, bound to the login and the browser.
  * - finishLogin: the IdP's *current* metadata (a refreshed key is used at once), `runPipeline` with the
  *   profile's steps, then one `UpstreamIdentity` built from signed values only.
+ * - logout: Single Logout with this IdP (`saml-logout.ts`), when our SP has a SingleLogoutService URL.
  */
 import { randomBytes } from 'node:crypto';
 import type {
@@ -30,6 +31,7 @@ import type { ResolvedIdpConfig, SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';
 import { isLoaUri, loaRank } from './loa.ts';
 import { redirectBindingUrl } from './redirect-binding.ts';
+import { buildSamlLogout } from './saml-logout.ts';
 import { chooseRequestBinding } from './request-binding.ts';
 import { need, PENDING_TTL_SECONDS, type PendingRequest, type VerifyContext } from './verify/context.ts';
 import { PIPELINE, runPipeline, type Pipeline } from './verify/pipeline.ts';
@@ -84,7 +86,20 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
     return current;
   };
 
+  const sloUrl = sp.sloUrl;
+  const logout =
+    sloUrl === undefined
+      ? undefined
+      : buildSamlLogout({
+          idp,
+          sp: { ...sp, sloUrl },
+          ctx,
+          metadata: () => usable(),
+          signing: () => profile.signing(),
+        });
+
   return {
+    ...(logout === undefined ? {} : { logout }),
     id: idp.id,
     kind: profile.kind,
     displayName: idp.displayName,

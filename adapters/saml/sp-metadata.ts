@@ -9,6 +9,7 @@
  * - One KeyDescriptor use="signing" per signing certificate (the active key first, then the next keys
  *   published ahead of rotation), one use="encryption" per decryption certificate, with the
  *   EncryptionMethods we accept (AES-GCM, RSA-OAEP).
+ * - SingleLogoutService, HTTP-Redirect then HTTP-POST, both at `sp.sloUrl`, when Single Logout is on.
  * - One ACS, HTTP-POST, index 0; the NameID formats and, for eIDAS, the attributes we may request.
  * - The enveloped signature is the first child of EntityDescriptor (metadata schema order).
  */
@@ -79,6 +80,10 @@ export function buildSpMetadata(sp: SamlSpConfig, now: Date, explicit: SpMetadat
     `<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="${NS.protocol}">` +
     signing.map((pem) => keyDescriptor('signing', pem)).join('') +
     encryption.map((pem) => keyDescriptor('encryption', pem)).join('') +
+    (sp.sloUrl
+      ? `<md:SingleLogoutService Binding="${BINDING.redirect}" Location="${e(sp.sloUrl)}"/>` +
+        `<md:SingleLogoutService Binding="${BINDING.post}" Location="${e(sp.sloUrl)}"/>`
+      : '') +
     (options.nameIdFormats ?? []).map((format) => `<md:NameIDFormat>${e(format)}</md:NameIDFormat>`).join('') +
     `<md:AssertionConsumerService Binding="${BINDING.post}" Location="${e(sp.acsUrl)}" index="0" isDefault="true"/>` +
     (options.attributeConsumingServiceXml ?? '') +

@@ -99,6 +99,10 @@ export interface BuiltResponse {
   base64: string;
   responseId: string;
   assertionId: string;
+  /** The NameID, its Format and the SessionIndex asserted (what a LogoutRequest names later). */
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex: string;
 }
 
 /**
@@ -131,6 +135,7 @@ export function buildLoginResponse(input: LoginResponseInput): BuiltResponse {
   const o = input.overrides ?? {};
   const now = o.issueInstant ?? input.now ?? new Date();
   const responseId = newId();
+  const sessionIndex = `_session-${randomBytes(12).toString('hex')}`;
   const assertionId = newId();
   const attributes: Record<string, string | null> = { ...userAttributes(input.user), ...o.attributes };
   const attributeXml = Object.entries(attributes)
@@ -158,7 +163,7 @@ export function buildLoginResponse(input: LoginResponseInput): BuiltResponse {
       NotBefore: (o.notBefore ?? now).toISOString(),
       NotOnOrAfter: (o.notOnOrAfter ?? new Date(now.getTime() + lifetimeMs)).toISOString(),
       Audience: o.audience ?? input.sp.entityId,
-      SessionIndex: `_session-${randomBytes(12).toString('hex')}`,
+      SessionIndex: sessionIndex,
       AuthnContextClassRef: o.authnContextClassRef ?? loaUri(input.user.loa),
     },
     { AttributeStatement: statement },
@@ -167,7 +172,15 @@ export function buildLoginResponse(input: LoginResponseInput): BuiltResponse {
   const key = o.signingKey ?? { privateKeyPem: input.idp.privateKeyPem, certPem: input.idp.certPem };
   if (o.signAssertion ?? true) xml = signAssertion(xml, key);
   if (o.signResponse ?? false) xml = signResponse(xml, key);
-  return { xml, base64: Buffer.from(xml, 'utf8').toString('base64'), responseId, assertionId };
+  return {
+    xml,
+    base64: Buffer.from(xml, 'utf8').toString('base64'),
+    responseId,
+    assertionId,
+    nameId: o.nameId ?? input.user.nameId,
+    nameIdFormat: o.nameIdFormat ?? nameIdPersistent,
+    sessionIndex,
+  };
 }
 
 function signAssertion(xml: string, key: { privateKeyPem: string; certPem: string }): string {

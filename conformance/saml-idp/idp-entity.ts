@@ -1,6 +1,7 @@
 /**
  * The demo IdP as a samlify IdentityProvider: entityID `<baseUrl>/metadata`, SSO over HTTP-POST and
- * HTTP-Redirect at `<baseUrl>/sso`, one signing certificate, persistent NameIDs, signed AuthnRequests required.
+ * HTTP-Redirect at `<baseUrl>/sso`, Single Logout over HTTP-POST at `<baseUrl>/slo` (logout messages signed
+ * both ways), one signing certificate, persistent NameIDs, signed AuthnRequests required.
  */
 import * as samlify from 'samlify';
 import { pemBody } from './build-response.ts';
@@ -16,6 +17,7 @@ export interface IdpEntity {
   entity: samlify.IdentityProviderInstance;
   entityId: string;
   ssoUrl: string;
+  sloUrl: string;
   metadataXml: string;
 }
 
@@ -30,8 +32,12 @@ export function createIdpEntity(baseUrl: string, keys: { privateKeyPem: string; 
   installSamlifyXmlGuard();
   const entityId = `${baseUrl}/metadata`;
   const ssoUrl = `${baseUrl}/sso`;
+  const sloUrl = `${baseUrl}/slo`;
   const entity = withoutSloWarning(() =>
     samlify.IdentityProvider({
+      singleLogoutService: [{ Binding: bindings.post, Location: sloUrl }],
+      wantLogoutRequestSigned: true,
+      wantLogoutResponseSigned: true,
       entityID: entityId,
       privateKey: keys.privateKeyPem,
       signingCert: pemBody(keys.certPem),
@@ -44,10 +50,10 @@ export function createIdpEntity(baseUrl: string, keys: { privateKeyPem: string; 
       ],
     }),
   );
-  return { entity, entityId, ssoUrl, metadataXml: entity.getMetadata() };
+  return { entity, entityId, ssoUrl, sloUrl, metadataXml: entity.getMetadata() };
 }
 
-/** samlify console.warns that the IdP has no SLO endpoint; the demo IdP has none on purpose. */
+/** samlify console.warns when an entity has no SLO endpoint (kept for IdPs built without one). */
 function withoutSloWarning<T>(build: () => T): T {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {

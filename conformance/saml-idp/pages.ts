@@ -72,14 +72,44 @@ ${relayState === null ? '' : hiddenInput('RelayState', relayState)}
 }
 
 /**
- * The index page: what this server is and where its metadata lives.
+ * The index page: what this server is, where its metadata lives, and the sessions it opened (each can be
+ * ended here: IdP-initiated Single Logout towards the service).
  *
- * @example sendHtml(res, 200, indexPage(entityId));
+ * @example sendHtml(res, 200, indexPage(entityId, sessions.list()));
  */
-export function indexPage(entityId: string): string {
+export function indexPage(
+  entityId: string,
+  sessions: readonly { nameId: string; sessionIndex: string }[] = [],
+): string {
+  const open = sessions
+    .map(
+      (s) => `<li><form method="post" action="logout">${hiddenInput('session_index', s.sessionIndex)}
+<code>${escapeHtml(s.nameId)}</code> <button type="submit">Sign out of the service</button></form></li>`,
+    )
+    .join('\n');
   return page(
     'Demo identity provider',
     `<p>A programmable SAML 2.0 identity provider (samlify) for development and conformance tests. It is not a real IdP.</p>
-<p>Metadata: <a href="metadata"><code>${escapeHtml(entityId)}</code></a></p>`,
+<p>Metadata: <a href="metadata"><code>${escapeHtml(entityId)}</code></a></p>
+${sessions.length === 0 ? '<p>No one is signed in here.</p>' : `<h2>Signed in here</h2><ul>${open}</ul>`}`,
+  );
+}
+
+/**
+ * The page that POSTs an IdP-initiated LogoutRequest (and RelayState) to the SP's SingleLogoutService.
+ *
+ * @example sendHtml(res, 200, autoPostRequestPage({ url, fields }));
+ */
+export function autoPostRequestPage(message: { url: string; fields: Record<string, string> }): string {
+  return page(
+    'Demo identity provider — signing you out of the service',
+    `<form method="post" action="${escapeHtml(message.url)}" id="saml-post">
+${Object.entries(message.fields)
+  .map(([name, value]) => hiddenInput(name, value))
+  .join('\n')}
+<p>Signing you out of the service. If nothing happens, press Continue.</p>
+<button type="submit">Continue</button>
+</form>
+<script>document.getElementById('saml-post').submit();</script>`,
   );
 }

@@ -7,6 +7,8 @@
  * | `GET /metadata` | IdP metadata (entityID `<baseUrl>/metadata`, SSO POST + Redirect, signing cert) |
  * | `POST /sso`, `GET /sso` | verifies the SP's signed AuthnRequest (`verify-authn-request.ts`), shows the login form |
  * | `POST /login` | checks the demo password, answers with an auto-POST of a signed Response to the ACS |
+ * | `POST /slo` | Single Logout: the SP's LogoutRequest (verified, the session forgotten, a signed LogoutResponse posted back) or the SP's LogoutResponse to ours |
+ * | `POST /logout` | the person logs out at the IdP (`session_index`): a signed LogoutRequest posted to the SP (`single-logout.ts`) |
  *
  * Programmable: `responseOverrides` (option, or `setResponseOverrides()` on the handle) is applied to every
  * Response built after it is set — see `build-response.ts` for what can be falsified.
@@ -17,8 +19,16 @@ import { sendHtml, serve, type RouteContext } from '../http/server.ts';
 import { buildLoginResponse, type ResponseOverrides } from './build-response.ts';
 import { demoUsers, findUser, type DemoUser } from './demo-users.ts';
 import { createIdpEntity, type IdpEntity } from './idp-entity.ts';
-import { autoPostPage, indexPage, loginPage } from './pages.ts';
+import { autoPostPage, autoPostRequestPage, indexPage, loginPage } from './pages.ts';
 import { PendingRequests } from './pending-requests.ts';
+import {
+  answerSpLogout,
+  idpLogoutRequest,
+  LogoutSessions,
+  readSpLogoutResponse,
+  type IdpSession,
+  type PostMessage,
+} from './single-logout.ts';
 import { lazySpPeer, type SpMetadataSource } from './sp-peer.ts';
 import { verifyAuthnRequest, type InboundAuthnRequest } from './verify-authn-request.ts';
 
@@ -51,6 +61,12 @@ export interface DemoIdp {
   entityId: string;
   /** Replaces the overrides applied to the next Responses (`undefined` = honest IdP). */
   setResponseOverrides(overrides: ResponseOverrides | undefined): void;
+  /** The upstream sessions this IdP opened and has not ended (Single Logout). */
+  sessions(): IdpSession[];
+  /** IdP-initiated Single Logout: a signed LogoutRequest for one session, to POST to the SP. */
+  logoutRequest(sessionIndex: string, relayState?: string): Promise<PostMessage & { id: string }>;
+  /** The SP's LogoutResponses received at `/slo` (verified), newest last. */
+  logoutResponses(): { inResponseTo: string | undefined; status: string | undefined }[];
   stop(): Promise<void>;
 }
 
@@ -67,6 +83,8 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const getSp = lazySpPeer(source);
   const users = options.users ?? demoUsers;
   const pending = new PendingRequests();
+  const sessions = new LogoutSessions();
+  const responses: { inResponseTo: string | undefined; status: string | undefined }[] = [];
   let overrides = options.responseOverrides;
   // The entity needs the base URL, known only once the server listens (port 0).
   const started: { idp?: IdpEntity } = {};
@@ -85,7 +103,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   const server = await serve(
     options.port,
     {
-      'GET /': ({ res }) => sendHtml(res, 200, indexPage(current().entityId)),
+      'GET /': ({ res }) => sendHtml(res, 200, indexPage(current().entityId, sessions.list())),
       'GET /metadata': ({ res }) => {
         res.writeHead(200, {
           'content-type': 'application/samlmetadata+xml; charset=utf-8',
@@ -129,7 +147,36 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
           overrides,
         });
         pending.consume(request.id);
+        sessions.add({
+          nameId: built.nameId,
+          nameIdFormat: built.nameIdFormat,
+          sessionIndex: built.sessionIndex,
+          spEntityId: sp.entityId,
+        });
         sendHtml(res, 200, autoPostPage(request.acsUrl, built.base64, request.relayState));
+      },
+      'POST /slo': async ({ res, form }) => {
+        const sp = await getSp();
+        if (form.get('SAMLResponse') !== null) {
+          responses.push(await readSpLogoutResponse(current().entity, sp, form.get('SAMLResponse')));
+          sendHtml(res, 200, indexPage(current().entityId, sessions.list()));
+          return;
+        }
+        const reply = await answerSpLogout(
+          current().entity,
+          sp,
+          sessions,
+          form.get('SAMLRequest'),
+          form.get('RelayState'),
+        );
+        sendHtml(res, 200, autoPostPage(reply.url, reply.fields.SAMLResponse!, reply.fields.RelayState ?? null));
+      },
+      'POST /logout': async ({ res, form }) => {
+        const session = sessions.get(form.get('session_index') ?? '');
+        if (session === undefined) throw new ConformanceError('LOGOUT_SESSION_UNKNOWN', 400, 'no such session here');
+        const message = idpLogoutRequest(current().entity, await getSp(), session, 'idp-initiated');
+        sessions.end(session.sessionIndex);
+        sendHtml(res, 200, autoPostRequestPage(message));
       },
     },
     options.onError,
@@ -145,6 +192,13 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
     setResponseOverrides: (next) => {
       overrides = next;
     },
+    sessions: () => sessions.list(),
+    logoutRequest: async (sessionIndex, relayState = 'idp-initiated') => {
+      const session = sessions.get(sessionIndex);
+      if (session === undefined) throw new ConformanceError('LOGOUT_SESSION_UNKNOWN', 400, 'no such session here');
+      return idpLogoutRequest(current().entity, await getSp(), session, relayState);
+    },
+    logoutResponses: () => [...responses],
     stop: () => server.stop(),
   };
 }

@@ -50,7 +50,12 @@ export function spPeerFromMetadata(xml: string): SpPeer {
     .sort((a: Element, b: Element) => rank(a) - rank(b))
     .map((el: Element) => el.getAttribute('Location') as string);
   if (acs.length === 0) throw new ConformanceError('SP_METADATA_INVALID', 502, 'SP metadata has no HTTP-POST ACS');
-  const entity = samlify.ServiceProvider({ metadata: xml });
+  // logout messages to and from the SP are signed (samlify reads these from the target entity's settings)
+  const entity = samlify.ServiceProvider({
+    metadata: xml,
+    wantLogoutRequestSigned: true,
+    wantLogoutResponseSigned: true,
+  });
   if (entity.entityMeta.getX509Certificate('signing') === null) {
     throw new ConformanceError('SP_METADATA_INVALID', 502, 'SP metadata has no signing certificate');
   }

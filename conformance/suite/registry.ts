@@ -28,6 +28,7 @@ import { timeChecks } from './checks/saml/time.ts';
 import { conditionChecks } from './checks/saml/conditions.ts';
 import { structureChecks } from './checks/saml/structure.ts';
 import { bindingChecks } from './checks/saml/bindings.ts';
+import { singleLogoutChecks } from './checks/saml/logout.ts';
 import { eidasRequestChecks } from './checks/eidas/request.ts';
 import { eidasLoaChecks } from './checks/eidas/loa.ts';
 import { eidasResponseChecks } from './checks/eidas/response.ts';
@@ -67,6 +68,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...conditionChecks,
   ...structureChecks,
   ...bindingChecks,
+  ...singleLogoutChecks,
   // eidas
   ...eidasRequestChecks,
   ...eidasLoaChecks,

@@ -18,6 +18,7 @@ import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
+import { recordUpstreamLogin } from './upstream-logout.ts';
 
 const SAML_POST_LIMIT = 512 * 1024;
 const RELAY_STATE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -72,6 +73,8 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
       return reject(ctx, services, 'UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
   }
   await translateAndDecide(ctx, services, result.loginId, result.identity);
+  // its NameID and SessionIndex, for Single Logout with the IdP (upstream-logout.ts)
+  await recordUpstreamLogin(services, result.loginId, result.identity);
   ctx.status = 303;
   ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);
 }

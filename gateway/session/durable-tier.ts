@@ -11,7 +11,7 @@
 import type { Pool, PoolClient } from 'pg';
 
 export type RecordState = 'active' | 'revoked' | 'ended';
-export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity';
+export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'UpstreamSession';
 export type RevocationScope = 'session' | 'account' | 'idp' | 'issued_before';
 
 /** One record as both tiers hold it (the payload sealed). */

@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import type { TokenKek } from '../../hsm/hierarchy/kek.ts';
 
 /** What a key names: a stored record (`Session` by uid, `Grant`, `AccessToken`, `Identity` by account) or a lookup. */
-export type KeyKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'jti' | 'sid' | 'account';
+export type KeyKind =
+  'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'UpstreamSession' | 'jti' | 'sid' | 'account';
 
 const LABEL = Buffer.from('gw-session-store/index-secret/v1');
 

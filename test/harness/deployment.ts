@@ -60,6 +60,8 @@ export interface DeploymentOptions {
   skipChooserWithOneIdp?: boolean;
   /** A risk policy set's JSON file (`risk.policyFile`); the built-in policy when absent. */
   riskPolicyFile?: string;
+  /** Register the demo IdP from metadata without its SingleLogoutService (an IdP that takes no part in SLO). */
+  demoIdpWithoutSlo?: boolean;
   /** Stable secrets (make run keeps them in var/ so pairwise subs survive restarts); random otherwise. */
   secrets?: DeploymentSecrets;
 }
@@ -141,7 +143,10 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
     ...idpBase,
   });
   try {
-    const metadata = await (await fetch(idp.metadataUrl)).text();
+    const fetched = await (await fetch(idp.metadataUrl)).text();
+    const metadata = options.demoIdpWithoutSlo
+      ? fetched.replace(/<(?:\w+:)?SingleLogoutService\b[^>]*(?:\/>|>[\s\S]*?<\/(?:\w+:)?SingleLogoutService>)/g, '')
+      : fetched;
     const metadataFile = join(options.dir, 'demo-idp.metadata.xml');
     writeFileSync(metadataFile, metadata);
 

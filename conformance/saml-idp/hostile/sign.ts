@@ -24,8 +24,8 @@ export const ALG = {
 /** How to sign. Unset = what an honest IdP does (rsa-sha256, SHA-256, exc-c14n, enveloped + exc-c14n). */
 export interface SignOptions {
   key: { privateKeyPem: string; certPem: string };
-  /** Which element: the (first) Assertion or the Response root. */
-  target: 'assertion' | 'response';
+  /** Which element: the (first) Assertion, the Response root, or any root (a LogoutRequest). */
+  target: 'assertion' | 'response' | 'root';
   /** 0-based index among the Response's Assertion children (default 0). */
   assertionIndex?: number;
   signatureAlgorithm?: string;
@@ -43,7 +43,8 @@ export interface SignOptions {
  */
 export function signSamlElement(xml: string, options: SignOptions): string {
   const assertionPath = `/*[local-name(.)='Response']/*[local-name(.)='Assertion'][${(options.assertionIndex ?? 0) + 1}]`;
-  const xpath = options.target === 'assertion' ? assertionPath : "/*[local-name(.)='Response']";
+  const xpath =
+    options.target === 'assertion' ? assertionPath : options.target === 'root' ? '/*' : "/*[local-name(.)='Response']";
   const sig = new SignedXml({
     privateKey: options.key.privateKeyPem,
     publicCert: options.key.certPem,

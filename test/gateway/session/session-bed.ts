@@ -38,6 +38,7 @@ export async function startSessionBed(
   options: {
     rpBackchannelLogoutUri?: string;
     rpSsf?: { endpoint: string; events: string[] };
+    demoIdpWithoutSlo?: boolean;
     bootOptions?: BootOptions;
   } = {},
 ): Promise<SessionBed> {

@@ -38,12 +38,19 @@ function softwareSigner(privateKey: KeyObject): Signer {
 }
 
 /** Creates a test IdP with a fresh 2048-bit RSA key and writes its metadata to a temporary file. */
-export async function createTestIdp(options: { entityId?: string; ssoUrl?: string } = {}): Promise<TestIdp> {
+export async function createTestIdp(
+  options: { entityId?: string; ssoUrl?: string; slo?: { post?: string; redirect?: string } } = {},
+): Promise<TestIdp> {
   const entityId = options.entityId ?? 'https://idp.test.example/metadata';
   const ssoUrl = options.ssoUrl ?? 'https://idp.test.example/sso';
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const certificatePem = await selfSignedCertificate(softwareSigner(privateKey), { subject: 'CN=Test IdP', days: 2 });
-  const metadataXml = idpMetadataXml({ entityId, ssoUrl, certificatePem });
+  const metadataXml = idpMetadataXml({
+    entityId,
+    ssoUrl,
+    certificatePem,
+    ...(options.slo ? { slo: options.slo } : {}),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'gw-saml-idp-'));
   const metadataFile = join(dir, 'idp-metadata.xml');
   await writeFile(metadataFile, metadataXml);
@@ -61,12 +68,16 @@ export function idpMetadataXml(input: {
   ssoUrl: string;
   certificatePem: string;
   use?: string;
+  /** SingleLogoutService endpoints to list, by binding. */
+  slo?: { post?: string; redirect?: string };
 }): string {
   const use = input.use === undefined ? ' use="signing"' : input.use === '' ? '' : ` use="${input.use}"`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${input.entityId}">
   <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true">
     <md:KeyDescriptor${use}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(input.certificatePem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    ${input.slo?.redirect ? `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${input.slo.redirect}"/>` : ''}
+    ${input.slo?.post ? `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${input.slo.post}"/>` : ''}
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${input.ssoUrl}"/>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${input.ssoUrl}"/>
   </md:IDPSSODescriptor>

@@ -22,7 +22,10 @@ interface LogoutLanding {
   status: number;
 }
 
-/** Sends the end-session request, confirms on the OP's page (`logout=yes`) when asked, and reports where it ended. */
+/**
+ * Sends the end-session request, confirms on the OP's page (`logout=yes`) when asked, follows the auto-posted
+ * forms of a SAML Single Logout round trip with the IdP when the deployment does one, and reports where it ended.
+ */
 async function endSession(ctx: SuiteContext, browser: Browser, params: Record<string, string>): Promise<LogoutLanding> {
   const plru = ctx.rp.client.postLogoutRedirectUri;
   const atPlru = (u: URL): boolean =>
@@ -30,7 +33,7 @@ async function endSession(ctx: SuiteContext, browser: Browser, params: Record<st
   const endpoint = new URL(String(ctx.rp.discovery.end_session_endpoint));
   for (const [k, v] of Object.entries(params)) endpoint.searchParams.set(k, v);
   let step = await browser.follow(endpoint, {}, atPlru);
-  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
+  for (let i = 0; i < 6 && !atPlru(step.url) && step.response.status === 200; i++) {
     const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
     if (form === undefined) break;
     step = await browser.submit(form, step.url, { logout: 'yes' }, atPlru);

@@ -1,0 +1,238 @@
+/**
+ * SAML Single Logout at the gateway (issue #12 item 6), from this one file: the protocol is the adapters'
+ * (`UpstreamAdapter.logout`), the sessions are `session/upstream-sessions.ts` and the revocation API.
+ *
+ * | where                                   | what |
+ * |-----------------------------------------|------|
+ * | GET/POST /saml/slo, `SAMLRequest`       | IdP-initiated: the adapter verifies the LogoutRequest (refusal → its code, audited, 400, nothing ended), the sessions it names are revoked (the RPs told over the back channel), its signed LogoutResponse goes back by the IdP's binding |
+ * | GET/POST /saml/slo, `SAMLResponse`      | the IdP's answer to our LogoutRequest: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
+ * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our LogoutRequest (signed in the HSM); an IdP without Single Logout is skipped, audited |
+ * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
+ * | the ACS (`recordUpstreamLogin`)         | the NameID and SessionIndex of each verified login, kept sealed |
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import {
+  AdapterError,
+  type InboundLogoutMessage,
+  type LoginStart,
+  type UpstreamAdapter,
+  type UpstreamIdentity,
+} from '../../adapters/contract.ts';
+import { GatewayError, type ErrorCode } from '../errors.ts';
+import { autoPostForm } from '../http/html.ts';
+import { readForm } from '../http/read-form.ts';
+import type { Services } from '../services.ts';
+import { UpstreamSessions } from '../session/upstream-sessions.ts';
+
+export const SLO_PATH = '/saml/slo';
+const SLO_POST_LIMIT = 128 * 1024;
+/** How long the way back from the IdP is kept (as long as our LogoutRequest may be answered). */
+const RETURN_TTL_SECONDS = 600;
+
+type Deps = Pick<Services, 'adapters' | 'sessions' | 'redis' | 'audit' | 'logger' | 'metrics' | 'config'>;
+
+const upstreamSessions = (services: Deps) =>
+  new UpstreamSessions({
+    store: services.sessions.store,
+    revoker: services.sessions.revoker,
+    ttlSeconds: services.config.ttl.session,
+  });
+
+/** GET and POST /saml/slo. */
+export function upstreamLogoutRoutes(services: Deps): Middleware {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path !== SLO_PATH || (ctx.method !== 'GET' && ctx.method !== 'POST')) return next();
+    const message: InboundLogoutMessage =
+      ctx.method === 'POST'
+        ? { method: 'POST', params: await readForm(ctx, SLO_POST_LIMIT) }
+        : {
+            method: 'GET',
+            params: Object.fromEntries(new URLSearchParams(ctx.querystring)),
+            rawQuery: ctx.querystring,
+          };
+    if (message.params['SAMLResponse'] !== undefined) return logoutResponse(ctx, services, message);
+    return logoutRequest(ctx, services, message);
+  };
+}
+
+/** The adapter whose IdP a logout message names (unverified: the adapter then verifies everything). */
+function adapterFor(
+  services: Deps,
+  message: InboundLogoutMessage,
+): UpstreamAdapter & Required<Pick<UpstreamAdapter, 'logout'>> {
+  for (const adapter of services.adapters.list()) {
+    if (adapter.logout?.names(message)) return adapter as UpstreamAdapter & Required<Pick<UpstreamAdapter, 'logout'>>;
+  }
+  throw new AdapterError('SAML_LOGOUT_ISSUER_UNKNOWN', 'No identity provider of ours sent this logout.', {
+    detail: 'no adapter names the Issuer',
+  });
+}
+
+async function logoutRequest(ctx: Context, services: Deps, message: InboundLogoutMessage): Promise<void> {
+  let adapter;
+  let ended = 0;
+  let answer: LoginStart | null;
+  try {
+    adapter = adapterFor(services, message);
+    answer = await adapter.logout.answerLogout(message, async (request) => {
+      ended = await upstreamSessions(services).end(request);
+      return ended;
+    });
+  } catch (error) {
+    if (!(error instanceof AdapterError)) throw error;
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error.code, { detail: error.detail });
+    services.metrics.samlRejected(error.code);
+    services.logger.warn({ code: error.code, detail: error.detail, idp: adapter?.id }, 'IdP logout refused');
+    throw new GatewayError(error.code, 400, 'The logout request was refused.');
+  }
+  await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWERED', adapter.id, undefined, { sessions: ended });
+  if (answer === null) return signedOut(ctx);
+  send(ctx, answer);
+}
+
+async function logoutResponse(ctx: Context, services: Deps, message: InboundLogoutMessage): Promise<void> {
+  const relay = message.params['RelayState'];
+  const raw = relay && /^[A-Za-z0-9_-]{1,80}$/.test(relay) ? await services.redis.getdel(`slo:return:${relay}`) : null;
+  const back = raw ? (JSON.parse(raw) as { logoutId: string; idp: string; returnTo: string }) : null;
+  let idp: string | undefined = back?.idp;
+  try {
+    const adapter = adapterFor(services, message);
+    idp = adapter.id;
+    const { logoutId } = await adapter.logout.finishLogout(message);
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_COMPLETED', idp, undefined, { logoutId });
+  } catch (error) {
+    if (!(error instanceof AdapterError)) throw error;
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_FAILED', idp, error.code, {
+      detail: error.detail,
+      ...(back ? { logoutId: back.logoutId } : {}),
+    });
+    services.metrics.samlRejected(error.code);
+    services.logger.warn({ code: error.code, detail: error.detail, idp }, 'IdP logout response refused');
+    if (!back) throw new GatewayError(error.code, 400, 'The logout response was refused.');
+  }
+  // the person's own logout happened before the IdP was asked: it stays done whatever the IdP answered
+  ctx.status = 303;
+  ctx.redirect(back?.returnTo ?? '/session/end/success');
+}
+
+/**
+ * An oidc-provider middleware (installed on every generation), after the provider has answered:
+ *
+ * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
+ *   into (IdP-initiated logout then revokes exactly that session);
+ * - `end_session_confirm` that destroyed the gateway session: the upstream session is ended too — the browser
+ *   goes to the IdP with our LogoutRequest and comes back to /saml/slo, then on to where oidc-provider was
+ *   sending it.
+ * A fault here is logged and leaves oidc-provider's answer as it was (the login, or the local logout, stands).
+ */
+export function upstreamLogoutInProvider(services: () => Deps) {
+  return async (ctx: KoaContextWithOIDC, next: Next): Promise<void> => {
+    await next();
+    const route = ctx.oidc?.route;
+    if (route !== 'resume' && route !== 'end_session_confirm') return;
+    const session = ctx.oidc.session as unknown as { destroyed?: boolean; uid?: unknown } | undefined;
+    if (typeof session?.uid !== 'string') return;
+    const deps = services();
+    try {
+      if (route === 'resume') {
+        const loginId = ctx.oidc.entities.Interaction?.uid;
+        if (ctx.oidc.result?.login && typeof loginId === 'string')
+          await upstreamSessions(deps).linkSession(loginId, session.uid);
+        return;
+      }
+      if (!session.destroyed || ctx.status !== 303) return;
+      const start = await sendToIdp(ctx as unknown as Context, deps, session.uid, ctx.response.get('Location'));
+      if (start) send(ctx as unknown as Context, start);
+    } catch (err) {
+      deps.logger.warn({ err, route }, 'single logout bookkeeping failed');
+    }
+  };
+}
+
+async function sendToIdp(
+  ctx: Context,
+  services: Deps,
+  sessionUid: string,
+  returnTo: string,
+): Promise<LoginStart | null> {
+  const ref = await upstreamSessions(services).ofSession(sessionUid);
+  if (!ref) return null;
+  const skipped = (code: ErrorCode, detail?: string) =>
+    audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', ref.idp, code, detail ? { detail } : {}).then(() => null);
+  let adapter: UpstreamAdapter;
+  try {
+    adapter = services.adapters.get(ref.idp);
+  } catch {
+    return skipped('ADAPTER_UNKNOWN');
+  }
+  if (!adapter.logout) return skipped('SAML_LOGOUT_UNSUPPORTED', 'single logout is off');
+  const logoutId = randomUUID();
+  const relayState = randomBytes(24).toString('base64url');
+  let start: LoginStart | null;
+  try {
+    start = await adapter.logout.startLogout({ logoutId, relayState, session: ref });
+  } catch (error) {
+    if (!(error instanceof AdapterError)) throw error;
+    return skipped(error.code, error.detail);
+  }
+  if (!start) return skipped('SAML_LOGOUT_UNSUPPORTED', 'no SingleLogoutService in the metadata');
+  await services.redis.set(
+    `slo:return:${relayState}`,
+    JSON.stringify({ logoutId, idp: ref.idp, returnTo }),
+    'EX',
+    RETURN_TTL_SECONDS,
+  );
+  await audit(ctx, services, 'UPSTREAM_LOGOUT_SENT', ref.idp, undefined, { logoutId, binding: start.binding });
+  return start;
+}
+
+/**
+ * Called by the ACS once a login is verified: keeps its upstream session (NameID, Format, SessionIndex),
+ * sealed, under the login id (linked to the gateway session when oidc-provider resumes the login).
+ */
+export async function recordUpstreamLogin(services: Deps, loginId: string, identity: UpstreamIdentity): Promise<void> {
+  await upstreamSessions(services).recordLogin(loginId, {
+    idp: identity.idp,
+    subject: identity.subject,
+    nameIdFormat: identity.nameIdFormat,
+    ...(identity.sessionIndex === undefined ? {} : { sessionIndex: identity.sessionIndex }),
+  });
+}
+
+function send(ctx: Context, start: LoginStart): void {
+  if (start.binding === 'redirect') {
+    ctx.status = 303;
+    ctx.redirect(start.url);
+    return;
+  }
+  ctx.status = 200;
+  ctx.type = 'html';
+  ctx.body = autoPostForm(start.url, start.fields);
+}
+
+function signedOut(ctx: Context): void {
+  ctx.status = 303;
+  ctx.redirect('/session/end/success');
+}
+
+async function audit(
+  ctx: Context,
+  services: Deps,
+  to: string,
+  idp: string | undefined,
+  errorCode: ErrorCode | undefined,
+  details: Record<string, unknown>,
+): Promise<void> {
+  const requestId = ctx.state?.requestId as string | undefined;
+  await services.audit.append({
+    sessionId: `slo:${requestId ?? randomUUID()}`,
+    from: null,
+    to,
+    component: idp ? `adapter:${idp}` : 'saml-slo',
+    ...(errorCode === undefined ? {} : { errorCode }),
+    ...(requestId === undefined ? {} : { requestId }),
+    details: { ...details, ...(idp ? { idp } : {}) },
+  });
+}

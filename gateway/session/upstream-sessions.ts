@@ -1,0 +1,109 @@
+/**
+ * The upstream session behind each gateway session, for SAML Single Logout (issue #12 item 6), kept sealed in
+ * the two-tier session store (records of kind `UpstreamSession`: keys hashed, payloads AES-256-GCM, PostgreSQL
+ * first, so a Redis flush loses none):
+ *
+ * - by login, `login ‖ loginId` → the IdP, its NameID (value, Format) and SessionIndex, written by the ACS once
+ *   the login is verified; and, once oidc-provider has put the login into a session, that session's uid;
+ * - by session, `session ‖ uid` → the same upstream session: the SP-initiated logout reads it there;
+ * - by subject, `subject ‖ idp ‖ Format ‖ NameID` → the logins that NameID opened (the last `MAX_LOGINS`), each
+ *   with its SessionIndex: the IdP-initiated logout starts there.
+ *
+ * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
+ * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
+ * given: every session of that NameID, SAML Core §3.7.3.2). It returns how many it ended; nothing else is touched.
+ */
+import type { UpstreamLogoutRequest, UpstreamSessionRef } from '../../adapters/contract.ts';
+import type { SessionRevoker } from './revocation.ts';
+import type { SessionStore } from './session-store.ts';
+
+/** Logins kept per upstream subject (the oldest drop out first). */
+export const MAX_LOGINS = 20;
+
+interface LoginEntry {
+  loginId: string;
+  sessionIndex?: string;
+}
+
+type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
+
+export class UpstreamSessions {
+  readonly #store: SessionStore;
+  readonly #revoker: Pick<SessionRevoker, 'revokeSession'>;
+  readonly #ttlSeconds: number;
+
+  constructor(deps: { store: SessionStore; revoker: Pick<SessionRevoker, 'revokeSession'>; ttlSeconds: number }) {
+    this.#store = deps.store;
+    this.#revoker = deps.revoker;
+    this.#ttlSeconds = deps.ttlSeconds;
+  }
+
+  /** Records the upstream session a verified login (`loginId`, the interaction uid) opened. */
+  async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
+    await this.#put(byLogin(loginId), ref, ref.idp);
+    const subjectId = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
+    const previous = await this.#store.get<{ logins: LoginEntry[] }>('UpstreamSession', subjectId);
+    const entry: LoginEntry = {
+      loginId,
+      ...(ref.sessionIndex === undefined ? {} : { sessionIndex: ref.sessionIndex }),
+    };
+    const kept = (previous?.record.state === 'active' ? previous.payload.logins : []).filter(
+      (l) => l.loginId !== loginId,
+    );
+    await this.#put(subjectId, { logins: [...kept, entry].slice(-MAX_LOGINS) }, ref.idp);
+  }
+
+  /** Links a login to the gateway session it was put into (a login without an upstream record is ignored). */
+  async linkSession(loginId: string, sessionUid: string): Promise<void> {
+    const login = await this.#load<LoginRecord>(byLogin(loginId));
+    if (!login) return;
+    await this.#put(byLogin(loginId), { ...login, sessionUid }, login.idp);
+    const { sessionUid: _uid, ...ref } = login;
+    await this.#put(bySession(sessionUid), ref, login.idp);
+  }
+
+  /** The upstream session behind a gateway session, or null. */
+  ofSession(sessionUid: string): Promise<UpstreamSessionRef | null> {
+    return this.#load<UpstreamSessionRef>(bySession(sessionUid));
+  }
+
+  /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
+  async end(request: UpstreamLogoutRequest): Promise<number> {
+    const subject = await this.#load<{ logins: LoginEntry[] }>(
+      bySubject(request.idp, request.nameIdFormat, request.subject),
+    );
+    if (!subject) return 0;
+    const named = subject.logins.filter(
+      (l) =>
+        request.sessionIndexes.length === 0 ||
+        (l.sessionIndex !== undefined && request.sessionIndexes.includes(l.sessionIndex)),
+    );
+    const uids = new Set<string>();
+    for (const { loginId } of named) {
+      const login = await this.#load<LoginRecord>(byLogin(loginId));
+      if (login?.sessionUid !== undefined && login.idp === request.idp) uids.add(login.sessionUid);
+    }
+    let ended = 0;
+    for (const uid of uids) {
+      const result = await this.#revoker.revokeSession(
+        { uid },
+        { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
+      );
+      ended += result.sessions;
+    }
+    return ended;
+  }
+
+  async #put(id: string, payload: unknown, idp: string): Promise<void> {
+    await this.#store.put({ kind: 'UpstreamSession', id, payload, expiresIn: this.#ttlSeconds, idp });
+  }
+
+  async #load<T>(id: string): Promise<T | null> {
+    const loaded = await this.#store.get<T>('UpstreamSession', id);
+    return loaded?.record.state === 'active' ? loaded.payload : null;
+  }
+}
+
+const byLogin = (loginId: string) => `login\0${loginId}`;
+const bySession = (uid: string) => `session\0${uid}`;
+const bySubject = (idp: string, format: string, subject: string) => `subject\0${idp}\0${format}\0${subject}`;
