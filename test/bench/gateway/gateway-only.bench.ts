@@ -18,7 +18,7 @@
  *
  * After the rounds, one phase at concurrency 1 gives the CPU per route (requests do not overlap there).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -74,10 +74,12 @@ const rawConfig = {
     ],
   },
 };
+process.env.BENCH_REDIS_PREFIX = prefix; // the probe shows Redis keys without it
 if (process.env.BENCH_CPU_PROF) mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true });
+const logFile = join(dir, 'gateway.log');
 const gateway = await startGatewayProcess(rawConfig, deployment.env, {
   configFile: join(dir, 'bench.config.json'),
-  logFile: join(dir, 'gateway.log'),
+  logFile,
   cpuProfDir: process.env.BENCH_CPU_PROF_WHOLE === '1' ? process.env.BENCH_CPU_PROF : undefined,
 });
 const redis = new Redis(redisUrl(), { lazyConnect: false });
@@ -132,7 +134,11 @@ try {
       cmds: await commandStats(redis),
       xacts: await xacts(),
     };
+    const logBefore = statSync(logFile).size;
     const result = await runPhase(name, count, concurrency, work, () => rssMiB(gateway.pid));
+    const logged = readFileSync(logFile).subarray(logBefore);
+    let logLines = 0;
+    for (const byte of logged) if (byte === 0x0a) logLines += 1;
     const after = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
     const afterSplit = cpuSplitMs(gateway.pid);
     await settle();
@@ -149,6 +155,8 @@ try {
       redisCpuMs: (after.redis - before.redis) / result.ok,
       redisCallsServer: redisCalls / result.ok,
       pgXacts: ((await xacts()) - before.xacts - 1) / result.ok, // minus the reading query's own transaction
+      logBytes: logged.length / result.ok,
+      logLines: logLines / result.ok,
       probe: await gateway.probe(),
     };
   };

@@ -26,6 +26,8 @@ import { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
 export interface ProbeCounts {
   pgQueries: Record<string, number>;
   redisCommands: Record<string, number>;
+  /** Per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
+  redisByKey: Record<string, number>;
   redisRoundTrips: number;
   hsmSignatures: Record<string, number>;
   routes: Record<string, { requests: number; cpuMs: number }>;
@@ -34,6 +36,7 @@ export interface ProbeCounts {
 const empty = (): ProbeCounts => ({
   pgQueries: {},
   redisCommands: {},
+  redisByKey: {},
   redisRoundTrips: 0,
   hsmSignatures: {},
   routes: {},
@@ -55,9 +58,29 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
 
+/** The key a command touches, as a shape: the deployment's prefix dropped, random segments as `*`. */
+const PREFIX = process.env.BENCH_REDIS_PREFIX ?? '';
+function keyShapeOf(name: string, args: unknown[]): string {
+  const key = name === 'EVAL' || name === 'EVALSHA' ? args[2] : args[0];
+  if (key === undefined || name === 'MULTI' || name === 'EXEC' || name === 'PUBLISH') return '';
+  const text = String(key);
+  return (text.startsWith(PREFIX) ? text.slice(PREFIX.length) : text)
+    .split(':')
+    .map((part) =>
+      /^(?:[A-Z][a-z]+)+$/.test(part)
+        ? part
+        : /^[A-Za-z0-9_.=/+-]{12,}$/.test(part) || /^[0-9.]+(?:\/\d+)?$/.test(part) || /^\{\w+\}$/.test(part)
+          ? '*'
+          : part,
+    )
+    .join(':');
+}
+
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  bump(counts.redisCommands, String(args[0].name).toUpperCase());
+  const name = String(args[0].name).toUpperCase();
+  bump(counts.redisCommands, name);
+  bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
   if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
   return sendCommand.apply(this, args);
 };

@@ -16,6 +16,9 @@ export interface PhaseResult {
   redisCpuMs: number;
   redisCallsServer: number;
   pgXacts: number;
+  /** What the gateway logged per login (its stdout + stderr file). */
+  logBytes: number;
+  logLines: number;
   probe: ProbeCounts;
 }
 
@@ -28,7 +31,15 @@ export async function runPhase(
 ): Promise<
   Omit<
     PhaseResult,
-    'gatewayCpuMs' | 'gatewaySystemMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'
+    | 'gatewayCpuMs'
+    | 'gatewaySystemMs'
+    | 'pgCpuMs'
+    | 'redisCpuMs'
+    | 'redisCallsServer'
+    | 'pgXacts'
+    | 'logBytes'
+    | 'logLines'
+    | 'probe'
   >
 > {
   const latencies: number[] = [];
