@@ -15,6 +15,7 @@
 import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { forget, memoised, remember } from '../session/request-memo.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
 
 const CONSUMABLE = new Set([
@@ -60,6 +61,8 @@ function userCodeKey(code: string): string {
 function uidKey(uid: string): string {
   return `oidc:uid:${uid}`;
 }
+/** Models read once per request (`request-memo.ts`): an interaction is read by `interactionDetails` and again by `interactionResult`. */
+const MEMOISED = new Set(['Interaction']);
 
 /**
  * Returns the adapter class oidc-provider instantiates once per model name. With `durable`, the models it
@@ -81,25 +84,26 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.key(id);
+      const json = JSON.stringify(payload);
       const multi = redis.multi();
-      if (CONSUMABLE.has(this.name)) multi.hset(key, { payload: JSON.stringify(payload) });
-      else multi.set(key, JSON.stringify(payload));
-      if (expiresIn) multi.expire(key, expiresIn);
+      // SET with its expiry in one command (EX), not SET + EXPIRE
+      const setKey = (name: string, value: string) =>
+        expiresIn ? multi.set(name, value, 'EX', expiresIn) : multi.set(name, value);
+      if (CONSUMABLE.has(this.name)) {
+        multi.hset(key, { payload: json });
+        if (expiresIn) multi.expire(key, expiresIn);
+      } else setKey(key, json);
       if (GRANTABLE.has(this.name) && payload.grantId) {
         const gk = grantKey(payload.grantId);
         multi.rpush(gk, key);
-        const ttl = await redis.ttl(gk);
-        if (expiresIn > ttl) multi.expire(gk, expiresIn);
+        // the grant's index lives as long as its longest artefact: set when it has no expiry (NX), else
+        // only lengthened (GT) — in the transaction, instead of a TTL read before it (a round trip)
+        if (expiresIn) multi.call('EXPIRE', gk, expiresIn, 'NX').call('EXPIRE', gk, expiresIn, 'GT');
       }
-      if (payload.userCode) {
-        multi.set(userCodeKey(payload.userCode), id);
-        if (expiresIn) multi.expire(userCodeKey(payload.userCode), expiresIn);
-      }
-      if (payload.uid) {
-        multi.set(uidKey(payload.uid), id);
-        if (expiresIn) multi.expire(uidKey(payload.uid), expiresIn);
-      }
+      if (payload.userCode) setKey(userCodeKey(payload.userCode), id);
+      if (payload.uid) setKey(uidKey(payload.uid), id);
       await multi.exec();
+      if (MEMOISED.has(this.name)) remember(key, json);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -117,7 +121,7 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
         const payload = JSON.parse(data.payload) as AdapterPayload;
         return data.consumed ? { ...payload, consumed: Number(data.consumed) } : payload;
       }
-      const data = await redis.get(key);
+      const data = MEMOISED.has(this.name) ? await memoised(key, () => redis.get(key)) : await redis.get(key);
       return data ? (JSON.parse(data) as AdapterPayload) : undefined;
     }
 
@@ -132,6 +136,7 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
     }
 
     async destroy(id: string): Promise<void> {
+      forget(this.key(id));
       await redis.del(this.key(id));
     }
 

@@ -10,6 +10,7 @@
  *   writes the revocation to `session_revocations` (the outbox) in the same transaction.
  */
 import type { Pool, PoolClient } from 'pg';
+import { forget } from './request-memo.ts';
 
 export type RecordState = 'active' | 'revoked' | 'ended';
 export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity';
@@ -216,6 +217,7 @@ export class DurableTier {
   ): Promise<{ id: string; records: StoredRecord[] }> {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
+    forget(); // this request's memoised reads (request-memo.ts) predate the revocation
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(
         `update session_records set valid_to = clock_timestamp()
