@@ -139,6 +139,18 @@ try {
     const logged = readFileSync(logFile).subarray(logBefore);
     let logLines = 0;
     for (const byte of logged) if (byte === 0x0a) logLines += 1;
+    const logByMessage: Record<string, number> = {};
+    for (const line of logged.toString('utf8').split('\n')) {
+      if (!line) continue;
+      let key = 'not JSON';
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string };
+        key = `${entry.level ?? '?'} ${entry.msg ?? ''}`;
+      } catch {
+        // a line that is not pino's
+      }
+      logByMessage[key] = (logByMessage[key] ?? 0) + 1;
+    }
     const after = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
     const afterSplit = cpuSplitMs(gateway.pid);
     await settle();
@@ -157,6 +169,7 @@ try {
       pgXacts: ((await xacts()) - before.xacts - 1) / result.ok, // minus the reading query's own transaction
       logBytes: logged.length / result.ok,
       logLines: logLines / result.ok,
+      logByMessage,
       probe: await gateway.probe(),
     };
   };

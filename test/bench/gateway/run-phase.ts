@@ -19,6 +19,8 @@ export interface PhaseResult {
   /** What the gateway logged per login (its stdout + stderr file). */
   logBytes: number;
   logLines: number;
+  /** Lines logged by pino level and message. */
+  logByMessage: Record<string, number>;
   probe: ProbeCounts;
 }
 
@@ -39,6 +41,7 @@ export async function runPhase(
     | 'pgXacts'
     | 'logBytes'
     | 'logLines'
+    | 'logByMessage'
     | 'probe'
   >
 > {
