@@ -111,6 +111,7 @@ try {
   for (let i = 0; i < 20; i++) await rp.ssoLogin(await rp.fullLogin()); // warm-up (JIT, pools, caches)
   await settle();
   const rssAtRest = rssMiB(gateway.pid);
+  const memoryAtRest = await gateway.memoryAfterGc();
   const idleBefore = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
   await new Promise((resolve) => setTimeout(resolve, 3000));
   console.log(
@@ -236,6 +237,10 @@ try {
   );
   for (const [shape, keys, bytes] of done.byShape)
     console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
+  const memoryAfter = await gateway.memoryAfterGc();
+  console.log(
+    `  after a full GC, MiB: at rest after warm-up rss ${memoryAtRest.rss} heapUsed ${memoryAtRest.heapUsed} heapTotal ${memoryAtRest.heapTotal} external ${memoryAtRest.external}; after every phase rss ${memoryAfter.rss} heapUsed ${memoryAfter.heapUsed} heapTotal ${memoryAfter.heapTotal} external ${memoryAfter.external}`,
+  );
   const failures = [...full, ...sso, ...serial].reduce((n, r) => n + r.failures, 0);
   if (failures > 0) process.exitCode = 1;
 } finally {

@@ -11,7 +11,7 @@
  *   from a phase at concurrency 1. Work left running after a response is counted in the next request.
  *
  * The benchmark asks over the IPC channel: `{ probe: 'read' }` answers the counts, `{ probe: 'reset' }`
- * zeroes them; `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
+ * zeroes them, `{ probe: 'memory' }` answers process.memoryUsage() after a full GC (`--expose-gc`); `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
  * profiler (the one `node --cpu-prof` drives) over one measured phase only, through node:inspector, and
  * write a .cpuprofile (startup, warm-up and the other phases stay out of it).
  */
@@ -142,6 +142,14 @@ async function profile(message: { probe?: string; file?: string }): Promise<void
 process.on('message', (message: { probe?: string; file?: string }) => {
   if (message?.probe === 'profile-start' || message?.probe === 'profile-stop') void profile(message);
   if (message?.probe === 'read') process.send?.({ probe: counts });
+  if (message?.probe === 'memory') {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    const mib = (n: number) => Math.round((n / 1048576) * 10) / 10;
+    process.send?.({
+      probe: { rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external) },
+    });
+  }
   if (message?.probe === 'reset' || message?.probe === 'reset-timed') {
     counts = empty();
     timeRoutes = message.probe === 'reset-timed';
