@@ -63,11 +63,18 @@ export class GroupCommit {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const group = this.#queue.splice(0, MAX_GROUP);
-      await this.#write(group);
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0, MAX_GROUP);
+        try {
+          await this.#write(group);
+        } catch (error) {
+          for (const waiting of group) waiting.reject(error); // never a caller left waiting
+        }
+      }
+    } finally {
+      this.#flushing = false;
     }
-    this.#flushing = false;
   }
 
   async #write(group: Waiting[]): Promise<void> {
