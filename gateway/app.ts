@@ -4,6 +4,7 @@
  * 0. pinOrigin        — the issuer's host only (421 otherwise); scheme, host and client address rewritten
  *                       from configuration and trusted proxies, never from what the client wrote
  * 1. requestId        — id per request, one log line per request
+ * 1a. requestMemo     — a record of the session store or an interaction is read once per request (session/request-memo.ts)
  * 2. securityHeaders  — CSP, framing, sniffing, referrer, HSTS over TLS
  * 3. errorHandler     — stable codes, no stack traces
  * 4. healthRoute      — /health (liveness)
@@ -43,6 +44,7 @@ import type { WebAuthnDeps } from './webauthn/deps.ts';
 import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
 import { rateLimit } from './ratelimit/middleware.ts';
+import { runWithRequestMemo } from './session/request-memo.ts';
 import type { Services } from './services.ts';
 
 /** Paths served by the operations listener only. */
@@ -59,6 +61,7 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   trustRewrittenHeaders(app);
   app.silent = true;
   app.use(requestId(services.logger, services.metrics));
+  app.use((_ctx, next) => runWithRequestMemo(next)); // records read once per request (session/request-memo.ts)
   app.use(securityHeaders(services.config.cookies.secure, [BEHAVIOUR_SCRIPT_HASH]));
   app.use(errorHandler(services.logger));
   app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health']));

@@ -11,7 +11,7 @@
  *   verify classes are xml-crypto's "custom signature-algorithm classes" for PSS and ECDSA (raw r‖s read
  *   with `dsaEncoding: 'ieee-p1363'`).
  */
-import { constants, createHash, createPublicKey, verify, type KeyLike } from 'node:crypto';
+import { constants, createHash, createPublicKey, verify, type KeyLike, type KeyObject } from 'node:crypto';
 import type { SignedXml } from 'xml-crypto';
 import { XML_DSIG_ALGORITHMS } from '../../hsm/algorithms.ts';
 
@@ -93,6 +93,30 @@ function hashClass(uri: string, hash: string) {
   };
 }
 
+/** Most certificates whose parsed key is kept (an IdP's metadata lists a few; a new version, new PEMs). */
+const KEY_CACHE_SIZE = 256;
+const parsedKeys = new Map<string, KeyObject>();
+
+/**
+ * The public key of a metadata certificate (PEM), parsed once per certificate rather than at every
+ * signature check: the certificates come from the IdP's metadata, the same PEM for every login until the
+ * metadata changes. The oldest entries go first when more than {@link KEY_CACHE_SIZE} are held.
+ *
+ * @example
+ * publicKeyOf(pem) === publicKeyOf(pem) // the same KeyObject
+ */
+export function publicKeyOf(key: KeyLike): KeyObject {
+  if (typeof key !== 'string' && !Buffer.isBuffer(key)) return createPublicKey(key);
+  const id = typeof key === 'string' ? key : key.toString('latin1');
+  let parsed = parsedKeys.get(id);
+  if (!parsed) {
+    parsed = createPublicKey(key);
+    if (parsedKeys.size >= KEY_CACHE_SIZE) parsedKeys.delete(parsedKeys.keys().next().value!);
+    parsedKeys.set(id, parsed);
+  }
+  return parsed;
+}
+
 /** A verify-only SignatureMethod class for one row (signing goes through `sign-xml.ts` and the HSM). */
 function verifyClass(row: SignatureMethodRow) {
   return class {
@@ -109,7 +133,7 @@ function verifyClass(row: SignatureMethodRow) {
       const ok = verify(
         row.hash,
         Buffer.from(material, 'utf8'),
-        { key: createPublicKey(key), ...row.nodeVerify },
+        { key: publicKeyOf(key), ...row.nodeVerify },
         Buffer.from(signatureValue, 'base64'),
       );
       callback?.(null, ok);
@@ -126,10 +150,14 @@ function verifyClass(row: SignatureMethodRow) {
  * const sig = new SignedXml({ publicCert }); restrictAlgorithms(sig, EIDAS_SIGNATURE_METHODS);
  */
 export function restrictAlgorithms(sig: SignedXml, allowList: readonly string[]): void {
+  // fresh maps for each SignedXml (it may be changed by whoever holds it); the classes are made once
   const hashes: Record<string, unknown> = {};
-  for (const [uri, hash] of Object.entries(DIGESTS)) hashes[uri] = hashClass(uri, hash);
+  for (const [uri, hashClass] of HASH_CLASSES) hashes[uri] = hashClass;
   const signatures: Record<string, unknown> = {};
-  for (const row of SIGNATURE_METHODS) if (allowList.includes(row.uri)) signatures[row.uri] = verifyClass(row);
+  for (const [row, verifier] of VERIFY_CLASSES) if (allowList.includes(row.uri)) signatures[row.uri] = verifier;
   sig.HashAlgorithms = hashes as SignedXml['HashAlgorithms'];
   sig.SignatureAlgorithms = signatures as SignedXml['SignatureAlgorithms'];
 }
+
+const HASH_CLASSES = Object.entries(DIGESTS).map(([uri, hash]) => [uri, hashClass(uri, hash)] as const);
+const VERIFY_CLASSES = SIGNATURE_METHODS.map((row) => [row, verifyClass(row)] as const);

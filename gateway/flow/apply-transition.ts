@@ -14,8 +14,8 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { FlowError, type FlowErrorCode } from './flow-error.ts';
 import { deadlinesKey, recordKey, shardOf, stateFields } from './login-record.ts';
-import { CLAIM, COMMIT, RELEASE } from './redis-scripts.ts';
-import { stateRow, type LoginState } from './states.ts';
+import { CLAIM, CLAIM_ANY, COMMIT, RELEASE } from './redis-scripts.ts';
+import { parseState, stateRow, type LoginState } from './states.ts';
 
 /** Seconds a login's hash outlives its deadline, so the sweeper still finds it. */
 export const GRACE_SECONDS = 60;
@@ -32,8 +32,11 @@ export interface TransitionDeps {
 
 export interface TransitionPlan {
   loginId: string;
-  /** The state the login must be in; `null` to create it. */
-  from: LoginState | null;
+  /**
+   * The state the login must be in; `null` to create it; or, for a live transition, the states the
+   * target may be entered from (the state table's): the claim then reads the login (no read before it).
+   */
+  from: LoginState | null | readonly LoginState[];
   to: LoginState;
   /** `live`: refuse when the deadline passed; `expired`: only when it passed (the sweeper). */
   mode: 'live' | 'expired';
@@ -55,36 +58,34 @@ const REFUSAL: Record<string, [FlowErrorCode, string]> = {
 };
 
 /**
- * Applies one transition the caller has already checked against the state table. Returns the time it
- * took effect and the new deadline. Throws `FlowError` when Redis refuses the claim, `AuditError` when the
+ * Applies one transition the caller has already checked against the state table (or, `from` a list, whose
+ * sources the claim checks). Returns the time it took effect, the new deadline and (`from` a list) the
+ * login's hash before the transition. Throws `FlowError` when Redis refuses the claim, `AuditError` when the
  * audit record could not be written (and then nothing changed).
  */
 export async function applyTransition(
   deps: TransitionDeps,
   plan: TransitionPlan,
-): Promise<{ at: number; deadline: number | null }> {
+): Promise<{ at: number; deadline: number | null; previous: Record<string, string> | null }> {
   const key = recordKey(plan.loginId);
   const token = randomUUID();
   const at = deps.now();
-  const claimed = await redisCall(plan.loginId, () =>
-    deps.redis.eval(CLAIM, 1, key, plan.from ?? '', token, at, CLAIM_LEASE_MS, plan.from === null ? 'new' : plan.mode),
-  );
-  if (claimed !== 'OK') {
-    const refusal = REFUSAL[String(claimed)];
-    if (!refusal)
-      throw new FlowError('FLOW_STORE_UNAVAILABLE', 'unexpected answer from Redis', {
-        loginId: plan.loginId,
-        detail: String(claimed),
-      });
-    throw new FlowError(refusal[0], refusal[1], {
-      loginId: plan.loginId,
-      detail: `${plan.from ?? 'new'} → ${plan.to}: ${refusal[1]}`,
-    });
+  let from: LoginState | null;
+  let previous: Record<string, string> | null = null;
+  if (Array.isArray(plan.from)) {
+    previous = await claimFromAny(deps, plan, key, token, at);
+    from = parseState(previous.state);
+  } else {
+    from = plan.from as LoginState | null;
+    const claimed = await redisCall(plan.loginId, () =>
+      CLAIM.run(deps.redis, [key], [from ?? '', token, at, CLAIM_LEASE_MS, from === null ? 'new' : plan.mode]),
+    );
+    if (claimed !== 'OK') refuse(plan, from ?? 'new', String(claimed));
   }
   try {
     await deps.audit.append({
       sessionId: plan.loginId,
-      from: plan.from,
+      from,
       to: plan.to,
       component: plan.component,
       ...(plan.errorCode === undefined ? {} : { errorCode: plan.errorCode }),
@@ -93,7 +94,7 @@ export async function applyTransition(
     });
   } catch (error) {
     // Best effort: if Redis is also gone, the claim's lease lets the next caller through.
-    await deps.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+    await RELEASE.run(deps.redis, [key], [token]).catch(() => undefined);
     throw error;
   }
   const timeout = stateRow(plan.to).timeoutSeconds;
@@ -101,16 +102,10 @@ export async function applyTransition(
   const ttl = timeout === null ? TERMINAL_TTL_SECONDS : timeout + GRACE_SECONDS;
   const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields?.(at) ?? [])];
   const committed = await redisCall(plan.loginId, () =>
-    deps.redis.eval(
-      COMMIT,
-      2,
-      key,
-      deadlinesKey(shardOf(plan.loginId)),
-      token,
-      plan.loginId,
-      deadline ?? '',
-      ttl,
-      ...fields,
+    COMMIT.run(
+      deps.redis,
+      [key, deadlinesKey(shardOf(plan.loginId))],
+      [token, plan.loginId, deadline ?? '', ttl, ...fields],
     ),
   );
   if (committed !== 1) {
@@ -119,7 +114,56 @@ export async function applyTransition(
       detail: 'claim lease expired before commit',
     });
   }
-  return { at, deadline };
+  return { at, deadline, previous };
+}
+
+function refuse(plan: TransitionPlan, from: string, answer: string): never {
+  const refusal = REFUSAL[answer];
+  if (!refusal)
+    throw new FlowError('FLOW_STORE_UNAVAILABLE', 'unexpected answer from Redis', {
+      loginId: plan.loginId,
+      detail: answer,
+    });
+  throw new FlowError(refusal[0], refusal[1], {
+    loginId: plan.loginId,
+    detail: `${from} → ${plan.to}: ${refusal[1]}`,
+  });
+}
+
+/**
+ * The claim of a live transition from any of `plan.from`: answers the login's hash as it was (its state
+ * among them). A state outside them is `FLOW_ILLEGAL_TRANSITION`, or `FLOW_UNKNOWN_STATE` when it is no
+ * state at all; nothing was claimed then.
+ */
+async function claimFromAny(
+  deps: TransitionDeps,
+  plan: TransitionPlan,
+  key: string,
+  token: string,
+  at: number,
+): Promise<Record<string, string>> {
+  const answer = (await redisCall(plan.loginId, () =>
+    CLAIM_ANY.run(deps.redis, [key], [token, at, CLAIM_LEASE_MS, ...(plan.from as readonly LoginState[])]),
+  )) as string[];
+  const [verdict, ...rest] = Array.isArray(answer) ? answer : [String(answer)];
+  if (verdict === 'OK') {
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < rest.length; i += 2) hash[rest[i]!] = rest[i + 1]!;
+    return hash;
+  }
+  const state = rest[0] ?? '';
+  if (verdict === 'NOT_FOUND') throw new FlowError('FLOW_NOT_FOUND', 'no such login', { loginId: plan.loginId });
+  if (verdict === 'ILLEGAL')
+    throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition not allowed', {
+      loginId: plan.loginId,
+      detail: `${parseState(state)} → ${plan.to}`,
+    });
+  if (verdict === 'EXPIRED')
+    throw new FlowError('FLOW_EXPIRED', 'login timed out', {
+      loginId: plan.loginId,
+      detail: `deadline of ${state} passed`,
+    });
+  return refuse(plan, state, String(verdict));
 }
 
 /** Runs a Redis call; a failure of Redis itself becomes `FLOW_STORE_UNAVAILABLE`. */

@@ -14,10 +14,16 @@ import type { AuditErrorCode } from '../audit-codes.ts';
 import { applyTransition, redisCall } from './apply-transition.ts';
 import { FlowError } from './flow-error.ts';
 import { fromHash, recordKey, startFields, type LoginRecord } from './login-record.ts';
-import { canTransition, INITIAL_STATE, parseState, type LoginState } from './states.ts';
+import { canTransition, INITIAL_STATE, LOGIN_STATES, parseState, type LoginState } from './states.ts';
 import { sweepExpired } from './sweep.ts';
 
 export type { LoginRecord } from './login-record.ts';
+
+/** The states each state may be entered from (the state table, read once). */
+const SOURCES = new Map<LoginState, readonly LoginState[]>(
+  LOGIN_STATES.map((to) => [to, LOGIN_STATES.filter((from) => canTransition(from, to))]),
+);
+const sourcesOf = (to: LoginState): readonly LoginState[] => SOURCES.get(to)!;
 
 export { SWEEPER_COMPONENT } from './sweep.ts';
 
@@ -101,30 +107,18 @@ export class LoginFlow {
    */
   async transition(loginId: string, to: LoginState, meta: TransitionMeta): Promise<LoginRecord> {
     const target = parseState(to);
-    const current = await this.get(loginId);
-    if (!current) throw new FlowError('FLOW_NOT_FOUND', 'no such login', { loginId });
-    if (!canTransition(current.state, target)) {
-      throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition not allowed', {
-        loginId,
-        detail: `${current.state} → ${target}`,
-      });
-    }
-    if (current.deadline !== null && current.deadline <= this.#deps.now()) {
-      throw new FlowError('FLOW_EXPIRED', 'login timed out', {
-        loginId,
-        detail: `deadline of ${current.state} passed`,
-      });
-    }
-    const { at, deadline } = await applyTransition(this.#deps, {
+    // the state table's check, the deadline and the claim in one Redis call (CLAIM_ANY): no read before it
+    const { at, deadline, previous } = await applyTransition(this.#deps, {
       component: meta.component,
       ...(meta.errorCode === undefined ? {} : { errorCode: meta.errorCode }),
       ...(meta.requestId === undefined ? {} : { requestId: meta.requestId }),
       ...(meta.details === undefined ? {} : { details: meta.details }),
       loginId,
-      from: current.state,
+      from: sourcesOf(target),
       to: target,
       mode: 'live',
     });
+    const current = fromHash(loginId, previous!)!;
     return {
       ...current,
       state: target,

@@ -8,14 +8,19 @@
  *    mark; or RELEASE: the holder clears the mark and leaves the state as it was (audit failed).
  *
  * A claim older than its lease (its holder died between steps) may be taken over by the next caller.
+ *
+ * Run by SHA (`EVALSHA`, `store/lua-script.ts`). A live transition uses CLAIM_ANY: the state table's
+ * sources of the target state are checked inside the claim, which answers the login's hash, so that the
+ * transition does not read the login first (one round trip less).
  */
+import { LuaScript } from '../store/lua-script.ts';
 
 /**
  * KEYS[1] login hash. ARGV: expected state ('' for a new login), token, now ms, lease ms,
  * mode ('new' | 'live': deadline not passed | 'expired': deadline passed).
  * Returns OK | EXISTS | NOT_FOUND | CONFLICT | BUSY | EXPIRED | NOT_EXPIRED.
  */
-export const CLAIM = `
+export const CLAIM = new LuaScript(`
 local f = redis.call('HMGET', KEYS[1], 'state', 'pending', 'pendingAt', 'deadline')
 local state, pending, pendingAt, deadline = f[1], f[2], f[3], f[4]
 local now, lease, mode = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
@@ -35,13 +40,34 @@ if mode == 'live' and overdue then return 'EXPIRED' end
 if mode == 'expired' and not overdue then return 'NOT_EXPIRED' end
 redis.call('HSET', KEYS[1], 'pending', ARGV[2], 'pendingAt', ARGV[3])
 return 'OK'
-`;
+`);
+
+/**
+ * A live transition's claim. KEYS[1] login hash. ARGV: token, now ms, lease ms, then the states the
+ * target may be entered from. Returns {'OK', the hash as field/value pairs}, or {refusal, state}:
+ * NOT_FOUND | ILLEGAL (its state is not a source; it may be an unknown value) | EXPIRED | BUSY.
+ */
+export const CLAIM_ANY = new LuaScript(`
+local f = redis.call('HMGET', KEYS[1], 'state', 'pending', 'pendingAt', 'deadline')
+local state, pending, pendingAt, deadline = f[1], f[2], f[3], f[4]
+local now, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
+if not state then return {'NOT_FOUND', ''} end
+local allowed = false
+for i = 4, #ARGV do if ARGV[i] == state then allowed = true break end end
+if not allowed then return {'ILLEGAL', state} end
+if deadline and deadline ~= '' and tonumber(deadline) <= now then return {'EXPIRED', state} end
+if pending and (tonumber(pendingAt) + lease > now) then return {'BUSY', state} end
+redis.call('HSET', KEYS[1], 'pending', ARGV[1], 'pendingAt', ARGV[2])
+local out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 'OK')
+return out
+`);
 
 /**
  * KEYS[1] login hash, KEYS[2] its deadline set. ARGV: token, login id, deadline ms ('' when terminal),
  * TTL seconds, then field/value pairs to set. Returns 1 when applied, 0 when the claim was lost.
  */
-export const COMMIT = `
+export const COMMIT = new LuaScript(`
 if redis.call('HGET', KEYS[1], 'pending') ~= ARGV[1] then return 0 end
 redis.call('HDEL', KEYS[1], 'pending', 'pendingAt')
 redis.call('HSET', KEYS[1], 'deadline', ARGV[3], unpack(ARGV, 5))
@@ -49,12 +75,12 @@ redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2]) end
 return 1
-`;
+`);
 
 /** KEYS[1] login hash. ARGV: token. Clears the claim; a login that was never started disappears. */
-export const RELEASE = `
+export const RELEASE = new LuaScript(`
 if redis.call('HGET', KEYS[1], 'pending') ~= ARGV[1] then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'state') == 0 then redis.call('DEL', KEYS[1]) return 1 end
 redis.call('HDEL', KEYS[1], 'pending', 'pendingAt')
 return 1
-`;
+`);

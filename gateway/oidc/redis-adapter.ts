@@ -15,6 +15,7 @@
 import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { forget, memoised, remember } from '../session/request-memo.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
 
 const CONSUMABLE = new Set([
@@ -60,6 +61,8 @@ function userCodeKey(code: string): string {
 function uidKey(uid: string): string {
   return `oidc:uid:${uid}`;
 }
+/** Models read once per request (`request-memo.ts`): an interaction is read by `interactionDetails` and again by `interactionResult`. */
+const MEMOISED = new Set(['Interaction']);
 
 /**
  * Returns the adapter class oidc-provider instantiates once per model name. With `durable`, the models it
@@ -86,24 +89,27 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
      */
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.key(id);
+      const json = JSON.stringify(payload);
       if (GRANTABLE.has(this.name) && payload.grantId) {
         const gk = grantKey(payload.grantId);
-        const multi = redis.multi().rpush(gk, key);
-        const ttl = await redis.ttl(gk);
-        if (expiresIn > ttl) multi.expire(gk, expiresIn);
-        await multi.exec();
+        const grant = redis.multi().rpush(gk, key);
+        // the grant's list lives as long as its longest artefact: set when it has no expiry (NX), else only
+        // lengthened (GT) — in the transaction, instead of a TTL read before it (a round trip)
+        if (expiresIn) grant.call('EXPIRE', gk, expiresIn, 'NX').call('EXPIRE', gk, expiresIn, 'GT');
+        await grant.exec();
       }
       const writes: Array<Promise<unknown>> = [];
-      const multi = redis.multi();
-      if (CONSUMABLE.has(this.name)) multi.hset(key, { payload: JSON.stringify(payload) });
-      else multi.set(key, JSON.stringify(payload));
-      if (expiresIn) multi.expire(key, expiresIn);
-      writes.push(multi.exec());
+      if (CONSUMABLE.has(this.name)) {
+        const multi = redis.multi().hset(key, { payload: json });
+        if (expiresIn) multi.expire(key, expiresIn);
+        writes.push(multi.exec());
+      } else writes.push(expiresIn ? redis.set(key, json, 'EX', expiresIn) : redis.set(key, json));
       const index = (name: string) =>
         writes.push(expiresIn ? redis.set(name, id, 'EX', expiresIn) : redis.set(name, id));
       if (payload.userCode) index(userCodeKey(payload.userCode));
       if (payload.uid) index(uidKey(payload.uid));
       await Promise.all(writes);
+      if (MEMOISED.has(this.name)) remember(key, json);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -121,7 +127,7 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
         const payload = JSON.parse(data.payload) as AdapterPayload;
         return data.consumed ? { ...payload, consumed: Number(data.consumed) } : payload;
       }
-      const data = await redis.get(key);
+      const data = MEMOISED.has(this.name) ? await memoised(key, () => redis.get(key)) : await redis.get(key);
       return data ? (JSON.parse(data) as AdapterPayload) : undefined;
     }
 
@@ -136,6 +142,7 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
     }
 
     async destroy(id: string): Promise<void> {
+      forget(this.key(id));
       await redis.del(this.key(id));
     }
 

@@ -1,7 +1,8 @@
 /**
  * The durable tier: `session_records` in PostgreSQL (migration 0620). Insert-only: `put` closes the
  * record's current row (`valid_to`) and inserts the new one, in one transaction under an advisory lock of
- * the record key, so concurrent writers of one record serialise.
+ * the record key, so concurrent writers of one record serialise (one round trip: the function
+ * `session_record_put` of migration 0645).
  *
  * - A session keeps its `created_at` across rows, and never leaves `revoked` (a write to a revoked session
  *   is dropped; `put` answers the state it found).
@@ -9,6 +10,7 @@
  *   writes the revocation to `session_revocations` (the outbox) in the same transaction.
  */
 import type { Pool, PoolClient } from 'pg';
+import { forget } from './request-memo.ts';
 
 export type RecordState = 'active' | 'revoked' | 'ended';
 export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'UpstreamSession';
@@ -90,24 +92,27 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
   }
 }
 
+/** A record's columns, in the order of {@link COLUMNS}. */
+const rowValues = (r: StoredRecord): unknown[] => [
+  r.recordKey,
+  r.kind,
+  r.lookupKey,
+  r.sidKeys.length > 0 ? r.sidKeys : null,
+  r.grantKey,
+  r.accountKey,
+  r.idp,
+  r.version,
+  r.state,
+  r.dekVersion,
+  r.sealed,
+  r.createdAt,
+  r.expiresAt,
+];
+
 async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
   await client.query(
     `insert into session_records (${COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      r.recordKey,
-      r.kind,
-      r.lookupKey,
-      r.sidKeys.length > 0 ? r.sidKeys : null,
-      r.grantKey,
-      r.accountKey,
-      r.idp,
-      r.version,
-      r.state,
-      r.dekVersion,
-      r.sealed,
-      r.createdAt,
-      r.expiresAt,
-    ],
+    rowValues(r),
   );
 }
 
@@ -122,29 +127,16 @@ export class DurableTier {
    * Writes `record` as the record's new current row. For a session, the version, state and creation time
    * of its latest row win over the caller's (a revoked session stays revoked). Returns what was stored.
    */
-  put(record: StoredRecord): Promise<StoredRecord> {
-    return inTransaction(this.#pool, async (client) => {
-      await client.query("select pg_advisory_xact_lock(hashtextextended(encode($1, 'hex'), 0))", [record.recordKey]);
-      let stored = record;
-      if (record.kind === 'Session') {
-        const {
-          rows: [latest],
-        } = await client.query<Row>(
-          `select ${COLUMNS} from session_records where record_key = $1 order by valid_from desc limit 1`,
-          [record.recordKey],
-        );
-        if (latest) {
-          if (latest.state === 'revoked') return toRecord(latest);
-          stored = { ...record, version: latest.version, createdAt: latest.created_at };
-        }
-      }
-      await client.query(
-        'update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null',
-        [record.recordKey],
-      );
-      await insertRow(client, stored);
-      return stored;
-    });
+  async put(record: StoredRecord): Promise<StoredRecord> {
+    // one round trip: the transaction (advisory lock of the key, latest session row, close, insert) is the
+    // function `session_record_put` (migration 0645), called in one statement
+    const {
+      rows: [row],
+    } = await this.#pool.query<Row>(
+      `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      rowValues(record),
+    );
+    return toRecord(row!);
   }
 
   /** The current, unexpired row of a record. */
@@ -234,6 +226,7 @@ export class DurableTier {
   ): Promise<{ id: string; records: StoredRecord[] }> {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
+    forget(); // this request's memoised reads (request-memo.ts) predate the revocation
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(
         `update session_records set valid_to = clock_timestamp()

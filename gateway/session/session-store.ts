@@ -14,6 +14,10 @@ import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
 import type { HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
+import { forget, memoised, remember } from './request-memo.ts';
+
+/** The request memo's entry of a record (`request-memo.ts`). */
+const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
 
 /** The few counters the store reports (gateway/observability's registry in the gateway). */
 export interface SessionMetrics {
@@ -87,6 +91,7 @@ export class SessionStore {
       createdAt: now,
       expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
     });
+    remember(memoKey(stored.kind, recordKey), stored);
     if ((await this.hot.put(stored)) !== true)
       this.#logger.warn({ kind: input.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
     return stored;
@@ -104,8 +109,15 @@ export class SessionStore {
     return { record, payload: JSON.parse((await this.#cipher.open(recordKey, record.sealed)).toString('utf8')) as T };
   }
 
-  /** The stored record (payload still sealed): Redis, else PostgreSQL and Redis re-warmed. */
-  async record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
+  /**
+   * The stored record (payload still sealed): Redis, else PostgreSQL and Redis re-warmed. Read once per
+   * request (`request-memo.ts`).
+   */
+  record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
+    return memoised(memoKey(kind, recordKey), () => this.#record(kind, recordKey));
+  }
+
+  async #record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
       this.#read(kind, 'cache');
@@ -148,6 +160,7 @@ export class SessionStore {
 
   /** Single use (PostgreSQL decides, atomically): true for the one caller that consumed the record. */
   async consume(kind: RecordKind, id: string): Promise<boolean> {
+    forget();
     const ended = await this.durable.consume(this.keys.key(kind, id));
     if (!ended) return false;
     if ((await this.hot.put(ended)) !== true)
@@ -157,6 +170,7 @@ export class SessionStore {
 
   /** Soft-deletes records in PostgreSQL and removes them from Redis. */
   async end(recordKeys: readonly Buffer[], lookups: readonly Buffer[] = []): Promise<void> {
+    forget();
     await this.durable.end(recordKeys);
     await this.hot.delete(recordKeys, lookups);
   }

@@ -19,7 +19,7 @@
  *
  * After the rounds, one phase at concurrency 1 gives the CPU per route (requests do not overlap there).
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -40,7 +40,9 @@ const LOGINS = Number(process.env.LOGINS ?? (QUICK ? 40 : 200));
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const KEY_KIND = process.env.BENCH_IDP_KEY === 'rsa' ? 'rsa' : 'ec';
-const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const PACED = process.env.BENCH_PACED === '1';
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
 const dir = mkdtempSync(join(testDir, 'gateway-only-'));
@@ -59,10 +61,12 @@ const deployment = await prepareDeployment({
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
 });
 const idp = startFastIdp(dir, 'http://127.0.0.1:9', KEY_KIND);
-// one process (`workers: 1`): the probes and /proc figures below read the one gateway process
+// `workers: 1` (default): one process, the probes read it. BENCH_WORKERS=N: a cluster primary and N workers;
+// CPU is then the sum over the primary's process tree (every worker), and the probe's counts (in the
+// primary, which serves nothing) are not the workers'.
 const rawConfig = {
   ...deployment.rawConfig,
-  workers: 1,
+  workers: WORKERS,
   trustedProxies: ['127.0.0.1'],
   saml: {
     idps: [
@@ -75,10 +79,12 @@ const rawConfig = {
     ],
   },
 };
+process.env.BENCH_REDIS_PREFIX = prefix; // the probe shows Redis keys without it
 if (process.env.BENCH_CPU_PROF) mkdirSync(process.env.BENCH_CPU_PROF, { recursive: true });
+const logFile = join(dir, 'gateway.log');
 const gateway = await startGatewayProcess(rawConfig, deployment.env, {
   configFile: join(dir, 'bench.config.json'),
-  logFile: join(dir, 'gateway.log'),
+  logFile,
   cpuProfDir: process.env.BENCH_CPU_PROF_WHOLE === '1' ? process.env.BENCH_CPU_PROF : undefined,
 });
 const redis = new Redis(redisUrl(), { lazyConnect: false });
@@ -105,15 +111,16 @@ try {
     'bench-idp',
   );
   console.log(
-    `gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (1 process), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`,
+    `gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (${WORKERS === 1 ? '1 process' : `cluster primary + ${WORKERS} workers: CPU summed over the tree; round-trip counts below are the primary's only, read them from a BENCH_WORKERS=1 run`}), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`,
   );
   for (let i = 0; i < 20; i++) await rp.ssoLogin(await rp.fullLogin()); // warm-up (JIT, pools, caches)
   await settle();
   const rssAtRest = rssMiB(gateway.pid);
-  const idleBefore = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
+  const memoryAtRest = await gateway.memoryAfterGc();
+  const idleBefore = { gw: treeCpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
   await new Promise((resolve) => setTimeout(resolve, 3000));
   console.log(
-    `at rest (3 s, no traffic): CPU ms per second: gateway ${((cpuMs(gateway.pid) - idleBefore.gw) / 3).toFixed(1)} | PostgreSQL ${((treeCpuMs(pgPid) - idleBefore.pg) / 3).toFixed(1)} | Redis ${((cpuMs(redisPid) - idleBefore.redis) / 3).toFixed(1)}; gateway RSS ${rssAtRest.toFixed(0)} MiB`,
+    `at rest (3 s, no traffic): CPU ms per second: gateway ${((treeCpuMs(gateway.pid) - idleBefore.gw) / 3).toFixed(1)} | PostgreSQL ${((treeCpuMs(pgPid) - idleBefore.pg) / 3).toFixed(1)} | Redis ${((cpuMs(redisPid) - idleBefore.redis) / 3).toFixed(1)}; gateway RSS ${rssAtRest.toFixed(0)} MiB`,
   );
 
   const profileDir = process.env.BENCH_CPU_PROF;
@@ -122,19 +129,36 @@ try {
     work: () => Promise<void>,
     count: number,
     concurrency = CONCURRENCY,
+    ratePerSecond?: number,
   ): Promise<PhaseResult> => {
     const stopProfile = profileDir ? await gateway.startProfile() : undefined;
     await gateway.resetProbe(concurrency === 1);
     const beforeSplit = cpuSplitMs(gateway.pid);
     const before = {
-      gw: cpuMs(gateway.pid),
+      gw: treeCpuMs(gateway.pid),
       pg: treeCpuMs(pgPid),
       redis: cpuMs(redisPid),
       cmds: await commandStats(redis),
       xacts: await xacts(),
     };
-    const result = await runPhase(name, count, concurrency, work, () => rssMiB(gateway.pid));
-    const after = { gw: cpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
+    const logBefore = statSync(logFile).size;
+    const result = await runPhase(name, count, concurrency, work, () => rssMiB(gateway.pid), ratePerSecond);
+    const logged = readFileSync(logFile).subarray(logBefore);
+    let logLines = 0;
+    for (const byte of logged) if (byte === 0x0a) logLines += 1;
+    const logByMessage: Record<string, number> = {};
+    for (const line of logged.toString('utf8').split('\n')) {
+      if (!line) continue;
+      let key = 'not JSON';
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string };
+        key = `${entry.level ?? '?'} ${entry.msg ?? ''}`;
+      } catch {
+        // a line that is not pino's
+      }
+      logByMessage[key] = (logByMessage[key] ?? 0) + 1;
+    }
+    const after = { gw: treeCpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
     const afterSplit = cpuSplitMs(gateway.pid);
     await settle();
     if (stopProfile) await stopProfile(join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
@@ -150,6 +174,9 @@ try {
       redisCpuMs: (after.redis - before.redis) / result.ok,
       redisCallsServer: redisCalls / result.ok,
       pgXacts: ((await xacts()) - before.xacts - 1) / result.ok, // minus the reading query's own transaction
+      logBytes: logged.length / result.ok,
+      logLines: logLines / result.ok,
+      logByMessage,
       probe: await gateway.probe(),
     };
   };
@@ -180,6 +207,20 @@ try {
   printSpread('full login', full);
   printSpread('SSO login', sso);
   printSpread('SSO prompt=none', silent);
+
+  if (PACED) {
+    // latency at half the maximum throughput: an open-loop phase at half the median full-login rate above
+    const rates = full.map((r) => r.ok / r.seconds).sort((a, b) => a - b);
+    const half = rates[Math.floor(rates.length / 2)]! / 2;
+    const paced = await measure(
+      `full login, paced at ${half.toFixed(1)}/s (half the maximum)`,
+      async () => void (await rp.fullLogin()),
+      LOGINS,
+      CONCURRENCY,
+      half,
+    );
+    printPhase(paced);
+  }
 
   const serial: PhaseResult[] = [];
   const serialBrowsers: PersonBrowser[] = [];
@@ -228,6 +269,10 @@ try {
   );
   for (const [shape, keys, bytes] of done.byShape)
     console.log(`    ${shape.padEnd(44)} ${keys.toFixed(2)} keys ${bytes.toFixed(0)} B`);
+  const memoryAfter = await gateway.memoryAfterGc();
+  console.log(
+    `  after a full GC, MiB: at rest after warm-up rss ${memoryAtRest.rss} heapUsed ${memoryAtRest.heapUsed} heapTotal ${memoryAtRest.heapTotal} external ${memoryAtRest.external}; after every phase rss ${memoryAfter.rss} heapUsed ${memoryAfter.heapUsed} heapTotal ${memoryAfter.heapTotal} external ${memoryAfter.external}`,
+  );
   const failures = [...full, ...sso, ...silent, ...serial].reduce((n, r) => n + r.failures, 0);
   if (failures > 0) process.exitCode = 1;
 } finally {

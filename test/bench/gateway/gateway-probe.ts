@@ -11,7 +11,7 @@
  *   from a phase at concurrency 1. Work left running after a response is counted in the next request.
  *
  * The benchmark asks over the IPC channel: `{ probe: 'read' }` answers the counts, `{ probe: 'reset' }`
- * zeroes them; `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
+ * zeroes them, `{ probe: 'memory' }` answers process.memoryUsage() after a full GC (`--expose-gc`); `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
  * profiler (the one `node --cpu-prof` drives) over one measured phase only, through node:inspector, and
  * write a .cpuprofile (startup, warm-up and the other phases stay out of it).
  */
@@ -26,6 +26,8 @@ import { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
 export interface ProbeCounts {
   pgQueries: Record<string, number>;
   redisCommands: Record<string, number>;
+  /** Per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
+  redisByKey: Record<string, number>;
   redisRoundTrips: number;
   hsmSignatures: Record<string, number>;
   routes: Record<string, { requests: number; cpuMs: number }>;
@@ -34,6 +36,7 @@ export interface ProbeCounts {
 const empty = (): ProbeCounts => ({
   pgQueries: {},
   redisCommands: {},
+  redisByKey: {},
   redisRoundTrips: 0,
   hsmSignatures: {},
   routes: {},
@@ -55,9 +58,29 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
 
+/** The key a command touches, as a shape: the deployment's prefix dropped, random segments as `*`. */
+const PREFIX = process.env.BENCH_REDIS_PREFIX ?? '';
+function keyShapeOf(name: string, args: unknown[]): string {
+  const key = name === 'EVAL' || name === 'EVALSHA' ? args[2] : args[0];
+  if (key === undefined || name === 'MULTI' || name === 'EXEC' || name === 'PUBLISH') return '';
+  const text = String(key);
+  return (text.startsWith(PREFIX) ? text.slice(PREFIX.length) : text)
+    .split(':')
+    .map((part) =>
+      /^(?:[A-Z][a-z]+)+$/.test(part)
+        ? part
+        : /^[A-Za-z0-9_.=/+-]{12,}$/.test(part) || /^[0-9.]+(?:\/\d+)?$/.test(part) || /^\{\w+\}$/.test(part)
+          ? '*'
+          : part,
+    )
+    .join(':');
+}
+
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  bump(counts.redisCommands, String(args[0].name).toUpperCase());
+  const name = String(args[0].name).toUpperCase();
+  bump(counts.redisCommands, name);
+  bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
   if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
   return sendCommand.apply(this, args);
 };
@@ -119,6 +142,14 @@ async function profile(message: { probe?: string; file?: string }): Promise<void
 process.on('message', (message: { probe?: string; file?: string }) => {
   if (message?.probe === 'profile-start' || message?.probe === 'profile-stop') void profile(message);
   if (message?.probe === 'read') process.send?.({ probe: counts });
+  if (message?.probe === 'memory') {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    const mib = (n: number) => Math.round((n / 1048576) * 10) / 10;
+    process.send?.({
+      probe: { rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external) },
+    });
+  }
   if (message?.probe === 'reset' || message?.probe === 'reset-timed') {
     counts = empty();
     timeRoutes = message.probe === 'reset-timed';

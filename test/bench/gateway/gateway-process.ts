@@ -19,6 +19,8 @@ export interface GatewayProcess {
   resetProbe(timeRoutes: boolean): Promise<void>;
   /** Starts V8's CPU profiler in the gateway; the returned function stops it and writes `file`. */
   startProfile(): Promise<(file: string) => Promise<void>>;
+  /** The gateway's memory after a full garbage collection (MiB): what is live, apart from what V8 keeps. */
+  memoryAfterGc(): Promise<{ rss: number; heapTotal: number; heapUsed: number; external: number }>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startGatewayProcess(
   writeFileSync(options.configFile, JSON.stringify(rawConfig, null, 2));
   const log = openSync(options.logFile, 'a');
   const execArgv = [
+    '--expose-gc',
     '--import',
     PROBE,
     ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
@@ -80,6 +83,7 @@ export async function startGatewayProcess(
     resetProbe: async (timeRoutes) => {
       await ask<string>(timeRoutes ? 'reset-timed' : 'reset');
     },
+    memoryAfterGc: () => ask('memory'),
     async startProfile() {
       await ask<string>('profile-start');
       return async (file: string) => {

@@ -24,6 +24,10 @@ export function printPhase(r: PhaseResult): void {
       .join('; ');
   console.log(`    PostgreSQL: ${top(r.probe.pgQueries)}`);
   console.log(`    Redis: ${top(r.probe.redisCommands)}`);
+  console.log(`    Redis by key: ${top(r.probe.redisByKey)}`);
+  console.log(
+    `    log: ${r.logLines.toFixed(2)} lines, ${r.logBytes.toFixed(0)} bytes per login (level message: ${top(r.logByMessage)})`,
+  );
   console.log(`    HSM: ${top(r.probe.hsmSignatures) || 'none'}`);
 }
 

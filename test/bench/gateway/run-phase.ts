@@ -16,6 +16,11 @@ export interface PhaseResult {
   redisCpuMs: number;
   redisCallsServer: number;
   pgXacts: number;
+  /** What the gateway logged per login (its stdout + stderr file). */
+  logBytes: number;
+  logLines: number;
+  /** Lines logged by pino level and message. */
+  logByMessage: Record<string, number>;
   probe: ProbeCounts;
 }
 
@@ -25,10 +30,21 @@ export async function runPhase(
   concurrency: number,
   work: () => Promise<void>,
   rss: () => number,
+  /** Open loop: start a login every 1/ratePerSecond s whatever is in flight (`concurrency` is then ignored). */
+  ratePerSecond?: number,
 ): Promise<
   Omit<
     PhaseResult,
-    'gatewayCpuMs' | 'gatewaySystemMs' | 'pgCpuMs' | 'redisCpuMs' | 'redisCallsServer' | 'pgXacts' | 'probe'
+    | 'gatewayCpuMs'
+    | 'gatewaySystemMs'
+    | 'pgCpuMs'
+    | 'redisCpuMs'
+    | 'redisCallsServer'
+    | 'pgXacts'
+    | 'logBytes'
+    | 'logLines'
+    | 'logByMessage'
+    | 'probe'
   >
 > {
   const latencies: number[] = [];
@@ -40,21 +56,35 @@ export async function runPhase(
   }, 250);
   let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next += 1;
-        const t = performance.now();
-        try {
-          await work();
-          latencies.push(performance.now() - t);
-        } catch (error) {
-          failures += 1;
-          firstError ??= (error as Error).message;
+  const one = async () => {
+    const t = performance.now();
+    try {
+      await work();
+      latencies.push(performance.now() - t);
+    } catch (error) {
+      failures += 1;
+      firstError ??= (error as Error).message;
+    }
+  };
+  if (ratePerSecond) {
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const due = started + (i * 1000) / ratePerSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(one());
+    }
+    await Promise.all(inFlight);
+  } else {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) {
+          next += 1;
+          await one();
         }
-      }
-    }),
-  );
+      }),
+    );
+  }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   return { name, ok: latencies.length, failures, firstError, seconds, latencies, rssMaxMiB };

@@ -1,0 +1,46 @@
+/**
+ * A per-request memo of records read from the session store (and of oidc-provider's Interaction): within
+ * one HTTP request, oidc-provider and the gateway read the same records several times (a token request
+ * reads the session three times and the account twice: `findByUid`, the token's session version at each
+ * token's save, `findAccount` and `extraTokenClaims`). The first read goes to Redis (or PostgreSQL); the
+ * others in the same request get its answer.
+ *
+ * - the memo lives only as long as the request (`runWithRequestMemo` around the middleware chain, an
+ *   AsyncLocalStorage); outside a request (timers, CLIs) nothing is memoised;
+ * - a write through the store replaces the entry with what was written; an end, a consumption or a
+ *   revocation forgets everything the request memoised (the next read goes to the stores again);
+ * - it never widens a race: a record changed by another instance during the request is read as it was at
+ *   the request's first read of it, as with a request that read it once.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+const memo = new AsyncLocalStorage<Map<string, Promise<unknown>>>();
+
+/** Runs `work` (the rest of the middleware chain) with a fresh memo. */
+export function runWithRequestMemo<T>(work: () => Promise<T>): Promise<T> {
+  return memo.run(new Map(), work);
+}
+
+/** The memoised answer for `key` in this request, or `read()`'s (memoised when it succeeds). */
+export function memoised<T>(key: string, read: () => Promise<T>): Promise<T> {
+  const entries = memo.getStore();
+  if (!entries) return read();
+  const held = entries.get(key) as Promise<T> | undefined;
+  if (held) return held;
+  const answer = read();
+  entries.set(key, answer);
+  answer.catch(() => entries.delete(key)); // a failed read is not remembered
+  return answer;
+}
+
+/** Replaces the entry for `key` with a value just written. */
+export function remember(key: string, value: unknown): void {
+  memo.getStore()?.set(key, Promise.resolve(value));
+}
+
+/** Forgets `key` (or, without one, everything this request memoised). */
+export function forget(key?: string): void {
+  const entries = memo.getStore();
+  if (key === undefined) entries?.clear();
+  else entries?.delete(key);
+}

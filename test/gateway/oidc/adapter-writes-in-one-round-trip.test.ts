@@ -1,0 +1,65 @@
+/**
+ * Issue #14: the oidc-provider adapter writes an artefact in one round trip — its value with its expiry
+ * (`SET … EX`, not `SET` then `EXPIRE`), and the grant's index lengthened inside the same transaction
+ * (`EXPIRE NX` + `EXPIRE GT`) instead of a `TTL` read before it — and the index still lives as long as
+ * the grant's longest artefact. An interaction read twice in one request is read from Redis once.
+ * Real Redis; commands counted on ioredis's sendCommand.
+ */
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { redisAdapterFactory } from '../../../gateway/oidc/redis-adapter.ts';
+import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
+import { createRedis } from '../../../gateway/store/redis.ts';
+import { redisPrefix, redisUrl } from '../../helpers/services.ts';
+
+let sent: string[] | undefined;
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
+  sent?.push(args[0].name.toLowerCase());
+  return sendCommand.apply(this, args);
+};
+
+const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
+test.after.always(() => redis.quit());
+const Adapter = redisAdapterFactory(redis);
+
+async function commands(work: () => Promise<unknown>): Promise<string[]> {
+  sent = [];
+  await work();
+  const out = sent;
+  sent = undefined;
+  return out;
+}
+
+test.serial('an artefact of a grant is written without a read first; the index keeps the longest expiry', async (t) => {
+  const codes = new Adapter('AuthorizationCode');
+  const grantId = `g-${Date.now()}`;
+  const first = await commands(() => codes.upsert('c1', { grantId } as never, 60));
+  t.false(first.includes('ttl'), first.join(' '));
+  t.is(first[0], 'multi');
+  const ttl = () => redis.ttl(`oidc:grant:${grantId}`);
+  t.true((await ttl()) > 50 && (await ttl()) <= 60);
+  await codes.upsert('c2', { grantId } as never, 600);
+  t.true((await ttl()) > 590, 'lengthened by a longer artefact');
+  await codes.upsert('c3', { grantId } as never, 30);
+  t.true((await ttl()) > 590, 'never shortened');
+});
+
+test.serial('an interaction is written with its expiry in one command, and read once per request', async (t) => {
+  const interactions = new Adapter('Interaction');
+  const written = await commands(() => interactions.upsert('i1', { kind: 'Interaction' } as never, 300));
+  t.false(written.includes('expire'), written.join(' '));
+  t.true((await redis.ttl('oidc:Interaction:i1')) > 290);
+  const reads = await commands(() =>
+    runWithRequestMemo(async () => {
+      t.like(await interactions.find('i1'), { kind: 'Interaction' });
+      t.like(await interactions.find('i1'), { kind: 'Interaction' });
+    }),
+  );
+  t.deepEqual(reads, ['get']);
+  const outside = await commands(async () => {
+    await interactions.find('i1');
+    await interactions.find('i1');
+  });
+  t.deepEqual(outside, ['get', 'get'], 'outside a request nothing is memoised');
+});

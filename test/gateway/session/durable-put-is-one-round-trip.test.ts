@@ -1,0 +1,105 @@
+/**
+ * Issue #14: the durable tier writes a record in one PostgreSQL round trip (the function
+ * `session_record_put`, migration 0645), with the same guarantees as the transaction it replaces: the
+ * record's previous row is closed, a session keeps its version and creation time, a revoked session stays
+ * revoked, and concurrent writers of one record leave exactly one current row. Real PostgreSQL; the
+ * round trips are counted on node-postgres's Client.query (one query = one round trip).
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DurableTier, type StoredRecord } from '../../../gateway/session/durable-tier.ts';
+import { createPool } from '../../../gateway/store/postgres.ts';
+import { freshDatabase } from '../../helpers/services.ts';
+
+let queries = 0;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  queries += 1;
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+async function roundTrips<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const before = queries;
+  const result = await work();
+  return [result, queries - before];
+}
+
+function record(kind: StoredRecord['kind'], key: Buffer, version: number, createdAt: Date): StoredRecord {
+  return {
+    recordKey: key,
+    kind,
+    lookupKey: kind === 'Session' ? randomBytes(32) : null,
+    sidKeys: kind === 'Session' ? [randomBytes(32)] : [],
+    grantKey: kind === 'AccessToken' ? randomBytes(32) : null,
+    accountKey: randomBytes(32),
+    idp: 'demo-idp',
+    version,
+    state: 'active',
+    dekVersion: 1,
+    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
+    createdAt,
+    expiresAt: new Date(Date.now() + 600_000),
+  };
+}
+
+let pool: pg.Pool;
+let durable: DurableTier;
+test.before(async () => {
+  pool = createPool(await freshDatabase());
+  durable = new DurableTier(pool);
+  await pool.query('select 1'); // the pool's first connection is not part of any measurement
+});
+test.after.always(() => pool?.end());
+
+const currentRows = async (key: Buffer) =>
+  Number(
+    (
+      await pool.query<{ n: string }>(
+        'select count(*) as n from session_records where record_key = $1 and valid_to is null',
+        [key],
+      )
+    ).rows[0]!.n,
+  );
+
+test.serial('a write of a new record and of a record that has a current row is one round trip each', async (t) => {
+  const key = randomBytes(32);
+  const [first, n1] = await roundTrips(() => durable.put(record('AccessToken', key, 1, new Date())));
+  t.is(n1, 1);
+  t.is(first.kind, 'AccessToken');
+  const second = record('AccessToken', key, 1, new Date());
+  const [, n2] = await roundTrips(() => durable.put(second));
+  t.is(n2, 1);
+  t.is(await currentRows(key), 1, 'the previous row was closed');
+  t.is((await durable.get(key))?.sealed, second.sealed);
+});
+
+test.serial('a session keeps its version and creation time across writes, in one round trip', async (t) => {
+  const key = randomBytes(32);
+  const began = new Date(Date.now() - 60_000);
+  await durable.put(record('Session', key, 3, began));
+  const [stored, n] = await roundTrips(() => durable.put(record('Session', key, 1, new Date())));
+  t.is(n, 1);
+  t.is(stored.version, 3);
+  t.is(stored.createdAt.getTime(), began.getTime());
+  t.is(await currentRows(key), 1);
+});
+
+test.serial('a write to a revoked session is dropped and answers the revoked row', async (t) => {
+  const key = randomBytes(32);
+  const first = await durable.put(record('Session', key, 1, new Date()));
+  await durable.revoke('session', key, 'test', 'test', 'test', true);
+  const late = record('Session', key, 1, new Date());
+  const [stored, n] = await roundTrips(() => durable.put(late));
+  t.is(n, 1);
+  t.is(stored.state, 'revoked');
+  t.is(stored.version, 2);
+  t.is(stored.sealed, first.sealed, 'the revoked row, not the late write');
+  t.is((await durable.get(key))?.state, 'revoked');
+});
+
+test.serial('concurrent writers of one record leave exactly one current row', async (t) => {
+  const key = randomBytes(32);
+  await Promise.all(Array.from({ length: 12 }, () => durable.put(record('Grant', key, 1, new Date()))));
+  t.is(await currentRows(key), 1);
+});
