@@ -74,9 +74,14 @@ export interface LoginRequest {
   maxAuthenticationAgeSeconds?: number;
 }
 
-/** How the browser is sent to the IdP. */
-export type LoginStart =
-  { binding: 'redirect'; url: string } | { binding: 'post'; url: string; fields: Record<string, string> };
+/**
+ * How the browser is sent to the IdP. `correlation` is the opaque value the IdP's answer carries back (a SAML
+ * RelayState, an OAuth `state`): the gateway files the login under it and the adapter's `login-response` route
+ * reads it from the answer (`contract/routes.ts`).
+ */
+export type LoginStart = { correlation: string } & (
+  { binding: 'redirect'; url: string } | { binding: 'post'; url: string; fields: Record<string, string> }
+);
 
 /** What the ACS received, transport-level only. */
 export interface InboundMessage {

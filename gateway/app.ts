@@ -14,7 +14,9 @@
  *                       proxies only) and /health (probes are never limited), before every surface it protects
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
- * 5. interactionRoutes— chooser, ACS, completion, SP metadata
+ * 5. interactionRoutes— chooser, completion
+ * 5a. upstreamRoutes  — the routes the upstream protocols declare (answers to logins, published documents),
+ *                       mounted without knowing the protocol (interaction/upstream-routes.ts)
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
  * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
@@ -28,6 +30,7 @@ import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origi
 import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
+import { upstreamRoutes } from './interaction/upstream-routes.ts';
 import { riskRoutes } from './api/fraud-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { authorizationPost } from './oidc/authorization-post.ts';
@@ -65,6 +68,7 @@ export function createApp(services: Services): Koa {
   app.use(riskRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(interactionRoutes(services));
+  app.use(upstreamRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(authorizationPost());
   app.use(sectorGate(services.sectors));

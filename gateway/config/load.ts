@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { array, boolean, integer, join, object, oneOf, onlyKeys, secret, string, url, type Obj } from './check.ts';
 import { parseClients } from './clients.ts';
-import { parseIdps } from './idps.ts';
+import { parseUpstreamSections } from './upstreams.ts';
+import { UPSTREAM_CONFIG_KEYS } from '../../adapters/protocols/table.ts';
 import { parseWebAuthn } from './webauthn.ts';
 import { parseOps } from './ops.ts';
 import { parseRateLimit } from './ratelimit.ts';
@@ -44,31 +45,6 @@ function parseTrustedProxies(root: Obj): string[] {
   });
 }
 
-/**
- * `saml.spMetadata`: our metadata's `validitySeconds` (validUntil = signing time + this; default 7 days,
- * 1 h..365 days), `cacheDurationSeconds` (how often IdPs should fetch it again; default 1 day, 5 min..7
- * days; validity ≥ 2 × cacheDuration) and `expiryWarningSeconds` (log a warning when the document served has
- * less left; default 2 days, at most validity − cacheDuration so that normal operation never warns).
- */
-function parseSpMetadata(saml: Obj): GatewayConfig['saml']['spMetadata'] {
-  const at = 'saml.spMetadata';
-  const md = object(saml.spMetadata ?? {}, at);
-  onlyKeys(md, at, ['validitySeconds', 'cacheDurationSeconds', 'expiryWarningSeconds']);
-  const cacheDurationSeconds = integer(md, 'cacheDurationSeconds', at, { default: 86400, min: 300, max: 7 * 86400 });
-  const validitySeconds = integer(md, 'validitySeconds', at, { default: 7 * 86400, min: 3600, max: 365 * 86400 });
-  if (validitySeconds < 2 * cacheDurationSeconds)
-    throw new ConfigError(
-      join(at, 'validitySeconds'),
-      `must be at least twice cacheDurationSeconds (${2 * cacheDurationSeconds})`,
-    );
-  const expiryWarningSeconds = integer(md, 'expiryWarningSeconds', at, {
-    default: Math.min(2 * 86400, validitySeconds - cacheDurationSeconds),
-    min: 60,
-    max: validitySeconds - cacheDurationSeconds,
-  });
-  return { validitySeconds, cacheDurationSeconds, expiryWarningSeconds };
-}
-
 function existingFile(value: unknown, at: string, baseDir: string): string {
   if (typeof value !== 'string' || value === '') throw new ConfigError(at, 'must be a file path');
   const file = resolve(baseDir, value);
@@ -86,7 +62,6 @@ const TOP = [
   'hsm',
   'secrets',
   'cookies',
-  'saml',
   'clientsFile',
   'clients',
   'federation',
@@ -126,7 +101,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
   const root = object(raw, '(root)');
-  onlyKeys(root, '', TOP);
+  onlyKeys(root, '', [...TOP, ...UPSTREAM_CONFIG_KEYS]);
   refuseRetiredEnvironment(env);
   const trustedProxyList = parseTrustedProxies(root);
 
@@ -145,8 +120,6 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   onlyKeys(secrets, 'secrets', ['cookieKeys', 'pairwiseSalt', 'browserBindingKey']);
   const cookies = object(root.cookies ?? {}, 'cookies');
   onlyKeys(cookies, 'cookies', ['secure']);
-  const saml = object(root.saml, 'saml');
-  onlyKeys(saml, 'saml', ['entityId', 'idps', 'spMetadata']);
   const ttl = object(root.ttl ?? {}, 'ttl');
   onlyKeys(ttl, 'ttl', [
     'session',
@@ -205,11 +178,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
       browserBindingKey: secret(secrets, 'browserBindingKey', 'secrets', env, { min: 32 }),
     },
     cookies: { secure },
-    saml: {
-      entityId: string(saml, 'entityId', 'saml', { default: `${issuer}/saml/metadata` }),
-      idps: parseIdps(array(saml, 'idps', 'saml', { min: 1 }), baseDir),
-      spMetadata: parseSpMetadata(saml),
-    },
+    // each upstream protocol's section, checked by the schema its protocol declares (config/upstreams.ts)
+    ...parseUpstreamSections(root, { baseDir, issuer }),
     clients: [],
     sectorIdentifiers: {
       // extra CAs trusted for sector_identifier_uri servers (beside the system roots); resolved against the config file

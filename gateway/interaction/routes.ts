@@ -6,12 +6,12 @@
  * | GET    | /interaction/:uid               | showInteraction      |
  * | POST   | /interaction/:uid/idp           | chooseIdp            |
  * | GET    | /interaction/:uid/complete      | completeInteraction  |
- * | POST   | /saml/acs                       | assertionConsumer    |
- * | GET    | /saml/metadata                  | SP metadata (signed) |
+ *
+ * The upstream protocols' own routes (their answers to logins, their documents) are declared by the adapters
+ * and mounted by `upstream-routes.ts`.
  */
 import type { Context, Middleware, Next } from 'koa';
 import type { Services } from '../services.ts';
-import { assertionConsumer } from './acs.ts';
 import { chooseIdp } from './choose.ts';
 import { completeInteraction } from './complete.ts';
 import { showInteraction } from './show.ts';
@@ -23,21 +23,7 @@ const ROUTES: ReadonlyArray<{ method: string; path: RegExp; handler: Handler }> 
   { method: 'GET', path: new RegExp(`^/interaction/${UID}$`), handler: showInteraction },
   { method: 'POST', path: new RegExp(`^/interaction/${UID}/idp$`), handler: chooseIdp },
   { method: 'GET', path: new RegExp(`^/interaction/${UID}/complete$`), handler: completeInteraction },
-  { method: 'POST', path: /^\/saml\/acs$/, handler: assertionConsumer },
-  { method: 'GET', path: /^\/saml\/metadata$/, handler: samlMetadata },
 ];
-
-/**
- * The signed SP metadata, as the publisher holds it: signed again on a schedule well before it expires,
- * concurrent requests sharing one signature (the route is public: an HSM signature per request would let
- * anyone load the token).
- */
-async function samlMetadata(ctx: Context, services: Services): Promise<void> {
-  const document = await services.spMetadata.document();
-  ctx.type = 'application/samlmetadata+xml';
-  ctx.set('Cache-Control', `public, max-age=${services.spMetadata.maxAgeSeconds}`);
-  ctx.body = document.xml;
-}
 
 export function interactionRoutes(services: Services): Middleware {
   return async (ctx: Context, next: Next) => {

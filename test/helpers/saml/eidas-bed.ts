@@ -10,7 +10,7 @@ import type { EidasIdpConfig } from '../../../adapters/eidas/config.ts';
 import type { SamlAdapter } from '../../../adapters/saml/saml-adapter.ts';
 import type { SamlSpConfig } from '../../../adapters/saml/config.ts';
 import type { KeyTransportDecrypter } from '../../../adapters/saml/xmlenc/decrypter.ts';
-import { hsmSamlDecrypter } from '../../../gateway/idps/hsm-decrypter.ts';
+import { hsmSamlDecrypter } from '../../../adapters/saml/xmlenc/hsm-decrypter.ts';
 import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import type { AlgorithmName } from '../../../hsm/algorithms.ts';
