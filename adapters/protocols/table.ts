@@ -5,9 +5,10 @@
  * here beside `saml.ts`, and one row below.
  */
 import type { UpstreamProtocol } from './protocol.ts';
+import { referenceProtocol } from './reference.ts';
 import { samlProtocol } from './saml.ts';
 
-export const UPSTREAM_PROTOCOLS = [samlProtocol] as const;
+export const UPSTREAM_PROTOCOLS = [samlProtocol, referenceProtocol] as const;
 
 type Protocols = (typeof UPSTREAM_PROTOCOLS)[number];
 type SectionOf<P> = P extends UpstreamProtocol<infer S> ? S : never;
@@ -19,3 +20,11 @@ export type UpstreamSections = {
 
 /** Every section key, for the configuration's list of known top-level keys. */
 export const UPSTREAM_CONFIG_KEYS: readonly string[] = UPSTREAM_PROTOCOLS.map((p) => p.configKey);
+
+/**
+ * The same table for code that walks it (the configuration loader, boot): each protocol's `start` receives only
+ * what its own `configSchema` produced, which TypeScript cannot correlate across a union, hence this one view.
+ */
+export const PROTOCOLS: ReadonlyArray<UpstreamProtocol<unknown>> = UPSTREAM_PROTOCOLS as unknown as ReadonlyArray<
+  UpstreamProtocol<unknown>
+>;

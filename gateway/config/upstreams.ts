@@ -3,7 +3,7 @@
  * its protocol declares (`adapters/protocols/table.ts`), so this folder never learns what a section holds. A
  * required section that is absent, or any wrong field, fails the boot naming its path.
  */
-import { UPSTREAM_PROTOCOLS, type UpstreamSections } from '../../adapters/protocols/table.ts';
+import { PROTOCOLS, type UpstreamSections } from '../../adapters/protocols/table.ts';
 import type { SectionContext } from '../../adapters/contract/config-schema.ts';
 import { parseWith } from './schema-error.ts';
 
@@ -13,7 +13,7 @@ import { parseWith } from './schema-error.ts';
  */
 export function parseUpstreamSections(root: Record<string, unknown>, context: SectionContext): UpstreamSections {
   const sections: Record<string, unknown> = {};
-  for (const protocol of UPSTREAM_PROTOCOLS) {
+  for (const protocol of PROTOCOLS) {
     const raw = root[protocol.configKey];
     sections[protocol.configKey] =
       raw === undefined && !protocol.required

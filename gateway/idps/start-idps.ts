@@ -16,7 +16,7 @@ import type { AdapterRoute } from '../../adapters/contract/routes.ts';
 import { ADAPTER_ERRORS } from '../../adapters/errors/registry.ts';
 import type { MetadataMonitor } from '../../adapters/metadata/monitor.ts';
 import type { RunningUpstream, UpstreamDeps } from '../../adapters/protocols/protocol.ts';
-import { UPSTREAM_PROTOCOLS } from '../../adapters/protocols/table.ts';
+import { PROTOCOLS } from '../../adapters/protocols/table.ts';
 import { AdapterRegistry } from '../../adapters/registry.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
@@ -53,8 +53,8 @@ export async function startUpstreams(input: {
     for (const r of running) await r.stop();
   };
   try {
-    for (const protocol of UPSTREAM_PROTOCOLS) {
-      const section = config[protocol.configKey];
+    for (const protocol of PROTOCOLS) {
+      const section = (config as unknown as Record<string, unknown>)[protocol.configKey];
       if (section === undefined) continue;
       running.push(await startOne(protocol.configKey, () => protocol.start(section, input.deps)));
     }

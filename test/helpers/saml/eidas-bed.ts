@@ -93,6 +93,8 @@ export interface ResponseOptions {
   now?: Date;
   /** Encrypt to this certificate instead of our decryption certificate. */
   recipientCertificatePem?: string;
+  /** The AudienceRestriction's Audience (default our entityID). */
+  audience?: string;
 }
 
 export interface EidasBed {
@@ -176,7 +178,7 @@ export async function createEidasBed(
         now,
         inResponseTo: requestId,
         acsUrl: sp.acsUrl,
-        audience: sp.entityId,
+        audience: r.audience ?? sp.entityId,
         nameId: '0123456789abcdef',
         loa: r.loa ?? HIGH,
         attributes: r.attributes ?? eidasAttributes(r.person ?? ERIKA),
