@@ -63,6 +63,9 @@ export function createApp(services: Services): Koa {
       logger: services.logger,
       registry: services.metrics.registry,
       workers: services.config.workers,
+      loginResponses: services.upstreamRoutes
+        .filter((route) => route.kind === 'login-response')
+        .map((route) => `${route.method} ${route.path}`),
     }),
   );
   app.use(riskRoutes(services));

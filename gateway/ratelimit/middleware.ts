@@ -27,6 +27,8 @@ export interface RateLimitDeps {
   registry: Registry;
   /** Worker processes of this instance (`workers`): each keeps its own local line, so each admits its share. */
   workers: number;
+  /** The upstream protocols' `login-response` routes (`POST /saml/acs`, …), limited as the ACS. */
+  loginResponses: readonly string[];
 }
 
 export function rateLimit(deps: RateLimitDeps): Middleware {
@@ -36,6 +38,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware {
     redisTimeoutMs: config.redisTimeoutMs,
   });
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
+  const loginResponses = new Set(deps.loginResponses);
   const decisions = declareCounter(
     deps.registry,
     'gateway_ratelimit_decisions_total',
@@ -76,7 +79,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware {
   }
 
   return async (ctx, next) => {
-    const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path) : undefined;
+    const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path, loginResponses) : undefined;
     if (endpoint === undefined) return next();
     const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint));
     const decision = await limiter.decide(all);

@@ -124,3 +124,15 @@ test.serial('the document the protocol declared is served at its URL', async (t)
     response_uri: `${fx.url}/reference/response`,
   });
 });
+
+test.serial('the answer route a protocol declares is rate-limited as the ACS', async (t) => {
+  const decisions = async () =>
+    (await fx.gateway.services.metrics.registry.getSingleMetricAsString('gateway_ratelimit_decisions_total'))
+      .split('\n')
+      .filter((line) => line.includes('endpoint="acs"'))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  const before = await decisions();
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  await fetch(`${fx.url}/reference/response`, { method: 'POST', headers: form, body: 'assertion=x&state=y' });
+  t.is(await decisions(), before + 1);
+});

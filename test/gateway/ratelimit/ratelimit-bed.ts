@@ -68,6 +68,7 @@ export async function startRateLimitBed(rateLimitConfig: unknown, clientIds: str
       logger,
       registry,
       workers: 1,
+      loginResponses: ['POST /saml/acs'],
     }),
   );
   app.use((ctx) => {
