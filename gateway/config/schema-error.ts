@@ -14,10 +14,12 @@ export function configPath(prefix: string, path: ReadonlyArray<PropertyKey>): st
   }, prefix);
 }
 
-function problem(issue: z.core.$ZodIssue): { path: ReadonlyArray<PropertyKey>; message: string } {
+/** The path and our wording of one issue (`is required`, `unknown setting`, else the schema's own message). */
+export function problem(issue: z.core.$ZodIssue): { path: ReadonlyArray<PropertyKey>; message: string } {
   if (issue.code === 'unrecognized_keys')
     return { path: [...issue.path, issue.keys[0] ?? ''], message: 'unknown setting' };
-  if (issue.code === 'invalid_type' && issue.input === undefined) return { path: issue.path, message: 'is required' };
+  if (issue.code === 'invalid_type' && !('input' in issue && issue.input !== undefined))
+    return { path: issue.path, message: 'is required' };
   // every other message is written in the schemas themselves (`must be ≥ 60`, `must be one of …`)
   return { path: issue.path, message: issue.message };
 }
@@ -29,7 +31,8 @@ function problem(issue: z.core.$ZodIssue): { path: ReadonlyArray<PropertyKey>; m
  * const entries = parseWith(z.array(entrySchema), raw, 'idps');
  */
 export function parseWith<T>(schema: z.ZodType<T, unknown>, raw: unknown, prefix: string): T {
-  const result = schema.safeParse(raw);
+  // the input of each issue is reported, so a missing value (`is required`) is told from a wrong one
+  const result = schema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
   const first = result.error.issues[0];
   if (!first) throw new ConfigError(prefix || '(root)', 'is invalid');
