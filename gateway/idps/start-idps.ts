@@ -64,12 +64,7 @@ export async function startUpstreams(input: {
   }
   for (const r of running) for (const { adapter, issuer } of r.adapters) adapters.register(adapter, { issuer });
   const routes = running.flatMap((r) => r.routes);
-  const seen = new Set<string>();
-  for (const route of routes) {
-    const key = `${route.method} ${route.path}`;
-    if (seen.has(key)) throw new ConfigError('(upstream routes)', `two protocols serve ${key}`);
-    seen.add(key);
-  }
+  refuseRouteClash(routes);
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
   const stopControl = monitor
@@ -89,6 +84,16 @@ export async function startUpstreams(input: {
       await stopControl();
     },
   };
+}
+
+/** Throws `CONFIG_INVALID` when two routes share a method and path (no protocol may shadow another's endpoint). */
+export function refuseRouteClash(routes: readonly AdapterRoute[]): void {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) throw new ConfigError('(upstream routes)', `two protocols serve ${key}`);
+    seen.add(key);
+  }
 }
 
 async function startOne(configKey: string, start: () => Promise<RunningUpstream>): Promise<RunningUpstream> {

@@ -12,6 +12,9 @@ import { UPSTREAM_PROTOCOLS } from '../../../adapters/protocols/table.ts';
 import { samlRoutes } from '../../../adapters/protocols/saml.ts';
 import { errorHandler } from '../../../gateway/http/error-handler.ts';
 import { upstreamRoutes } from '../../../gateway/interaction/upstream-routes.ts';
+import { refuseRouteClash } from '../../../gateway/idps/start-idps.ts';
+import { ConfigError } from '../../../gateway/errors.ts';
+import { referenceRoutes } from '../../../adapters/protocols/reference.ts';
 import type { Services } from '../../../gateway/services.ts';
 import pino from 'pino';
 
@@ -116,4 +119,13 @@ test('the parts that mount and wire the upstream protocols never name SAML', (t)
   ].flatMap(sources);
   const naming = neutral.filter((file) => /saml/i.test(readFileSync(file, 'utf8')));
   t.deepEqual(naming, []);
+});
+
+test('two protocols declaring one method and path refuse the boot; the two known protocols do not clash', (t) => {
+  const saml = samlRoutes({} as Parameters<typeof samlRoutes>[0]);
+  const reference = referenceRoutes({ audience: 'a', responseUrl: 'b' });
+  t.notThrows(() => refuseRouteClash([...saml, ...reference, ...ROUTES]));
+  const error = t.throws(() => refuseRouteClash([...saml, ...ROUTES, ROUTES[0]!]), { instanceOf: ConfigError });
+  t.is(error?.code, 'CONFIG_INVALID');
+  t.regex(error!.message, /GET \/proto-x\/keys/);
 });
