@@ -22,6 +22,7 @@ const ADAPTERS = [
   'kinds', // the closed table of adapter kinds and what each needs (key rule, metadata extensions)
   'reference', // the minimal adapter written only for the contract (the template for a new kind)
   'registry', // the adapters configured in this deployment
+  'protocols', // the upstream protocol modules (config section schema, start, routes) and their closed table
 ];
 
 /** gateway/, bottom first. */

@@ -74,9 +74,16 @@ export interface LoginRequest {
   maxAuthenticationAgeSeconds?: number;
 }
 
-/** How the browser is sent to the IdP. */
-export type LoginStart =
+/**
+ * How the browser is sent to the IdP. `correlation` is the opaque value the IdP's answer carries back (a SAML
+ * RelayState, an OAuth `state`): the gateway files the login under it and the adapter's `login-response` route
+ * reads it from the answer (`contract/routes.ts`).
+ */
+/** Where the browser goes next: a redirect, or an auto-posted form. */
+export type FrontChannel =
   { binding: 'redirect'; url: string } | { binding: 'post'; url: string; fields: Record<string, string> };
+
+export type LoginStart = { correlation: string } & FrontChannel;
 
 /** What the ACS received, transport-level only. */
 export interface InboundMessage {
@@ -177,7 +184,7 @@ export interface UpstreamLogout {
     logoutId: string;
     relayState: string;
     session: UpstreamSessionRef;
-  }): Promise<LoginStart | null>;
+  }): Promise<FrontChannel | null>;
   /** Verifies the IdP's answer to our request completely; returns the logout it answers. */
   finishLogout(message: InboundLogoutMessage): Promise<{ logoutId: string }>;
   /**
@@ -188,7 +195,7 @@ export interface UpstreamLogout {
   answerLogout(
     message: InboundLogoutMessage,
     end: (request: UpstreamLogoutRequest) => Promise<number>,
-  ): Promise<LoginStart | null>;
+  ): Promise<FrontChannel | null>;
 }
 
 /**

@@ -4,8 +4,8 @@
  * extensions to the published SP metadata, whether its requests need a key of the eIDAS algorithms).
  * A kind not in the table is an error (`ADAPTER_KIND_UNKNOWN`), never a default.
  *
- * First step of the protocol-neutral seam (issue 11 item 4): factories, routes and config parsers
- * move here next, so that the gateway mounts a kind without branching on its name.
+ * The SAML kinds of the SAML protocol module (`protocols/saml-build.ts`); a protocol's factories, routes and
+ * config schema live in its module (`protocols/`), so the gateway mounts it without branching on a name.
  */
 import { AdapterError } from './contract.ts';
 import { EIDAS_KEY_RULE, legacyKeyRule, type KeyStrengthRule } from './saml/key-strength.ts';

@@ -1,13 +1,11 @@
 /**
  * Builds a running gateway from a validated configuration: connects PostgreSQL (and migrates), Redis
- * and the HSM, makes the SAML SP certificate for the HSM key, registers the upstream adapters, builds
+ * and the HSM, starts the upstream protocols (their adapters and routes, `idps/start-idps.ts`), builds
  * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
  * Anything missing fails here, at boot, with a clear message.
  */
 import type Koa from 'koa';
-import type { KeyTransportDecrypter } from '../adapters/saml/xmlenc/decrypter.ts';
-import { startIdps } from './idps/start-idps.ts';
-import { hsmSamlDecrypter } from './idps/hsm-decrypter.ts';
+import { startUpstreams } from './idps/start-idps.ts';
 import { LifecycleKeyStore, type LifecycleTimes } from '../hsm/lifecycle/lifecycle-keystore.ts';
 import { PgKeyRecords } from '../hsm/lifecycle/pg-key-records.ts';
 import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rotation-plan.ts';
@@ -56,10 +54,10 @@ import { createPool } from './store/postgres.ts';
 import { startReplicaReads } from './store/replica-reads.ts';
 import { createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
-import { SLO_PATH, upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
+import { upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
 
 export interface Gateway {
-  /** The public listener's app (OIDC, SAML, pages, /health). */
+  /** The public listener's app (OIDC, the upstream protocols' routes, pages, /health). */
   app: Koa;
   /** The operations listener's app (admin API, /metrics, /ready); listened on only when `ops.enabled`. */
   opsApp: Koa;
@@ -75,8 +73,6 @@ export interface BootOptions {
   rotation?: { policy?: readonly RotationRule[]; intervalMs?: number };
   /** How often an instance polls the key-set version (default 500 ms). */
   keyPollMs?: number;
-  /** Overrides the SAML decrypter (default: the HSM's `saml_decryption` key, when the token has one). */
-  samlDecrypter?: KeyTransportDecrypter;
   /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
   fraud?: FraudBootOptions;
 }
@@ -171,39 +167,24 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       }
     }
 
-    const samlSigner = keys.activeSigner('saml');
-    const signingCertificatePem = await keys.certificate(samlSigner.kid, () =>
-      selfSignedCertificate(samlSigner, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 }),
-    );
-    const spBase = {
-      entityId: config.saml.entityId,
-      acsUrl: `${config.issuer}/saml/acs`,
-      metadataUrl: `${config.issuer}/saml/metadata`,
-      sloUrl: `${config.issuer}${SLO_PATH}`,
-      signingCertificatePem,
-    };
-    const adapterContext = { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() };
-    const idps = await startIdps({
+    const upstreams = await startUpstreams({
       config,
-      keys,
-      sp: spBase,
-      context: adapterContext,
-      logger,
       pool,
       redis,
-      metrics,
-      decrypter:
-        options.samlDecrypter ??
-        (await hsmSamlDecrypter(tokens, samlSigner, `CN=${new URL(config.issuer).hostname} SAML decryption`)),
-      certificateOf: (signer) =>
-        keys.certificate(signer.kid, () =>
-          selfSignedCertificate(signer, { subject: `CN=${new URL(config.issuer).hostname} SAML signing`, days: 365 }),
-        ),
+      logger,
+      deps: {
+        context: { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() },
+        tokens,
+        logger,
+        onMetadataEvent: (event) => metrics.metadataEvent(event),
+        certificateOf: (signer, subject) =>
+          keys.certificate(signer.kid, () => selfSignedCertificate(signer, { subject, days: 365 })),
+      },
     });
-    closers.push(() => idps.stop());
-    const { adapters, sp } = idps;
-    metrics.watchIdps(() => idps.monitor.status());
-    metrics.watchSpMetadata(() => idps.spMetadata.validUntil());
+    closers.push(() => upstreams.stop());
+    const { adapters } = upstreams;
+    metrics.watchIdps(() => upstreams.monitor?.status() ?? []);
+    metrics.watchSpMetadata(() => upstreams.publishedValidUntil());
 
     const wiring = fraudWiring(config, pool, redis, logger, metrics.registry, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
@@ -355,8 +336,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       logins,
       hsmReady,
       hsmPressure,
-      samlSp: sp,
-      spMetadata: idps.spMetadata,
+      upstreamRoutes: upstreams.routes,
       metrics,
       sectors,
     };
@@ -410,7 +390,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         logger,
         level3Approvals: config.ops.review.level3Approvals,
       },
-      idpStatus: () => idps.monitor.status(),
+      idpStatus: () => upstreams.monitor?.status() ?? [],
     });
     return { app: createApp(services, surfaces), opsApp, services, close };
   } catch (error) {

@@ -9,8 +9,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { AdapterRegistry } from '../adapters/registry.ts';
 import type { KeyStore } from '../hsm/signer.ts';
-import type { SamlSpConfig } from '../adapters/saml/config.ts';
-import type { SpMetadataPublisher } from '../adapters/saml/sp-metadata-publisher.ts';
+import type { AdapterRoute } from '../adapters/contract/routes.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { GatewayConfig } from './config/types.ts';
 import type { LoginFlow } from './flow/login-flow.ts';
@@ -48,10 +47,8 @@ export interface Services {
   hsmReady: () => Promise<boolean>;
   /** The HSM session pool's queue depth, saturation and session loss (gauges, shedding, /ready). */
   hsmPressure: HsmPressure;
-  /** Our SAML SP identity (entityID, ACS, metadata URL, HSM-key certificate). */
-  samlSp: SamlSpConfig;
-  /** Our SP metadata as served (GET /saml/metadata): signed in the HSM, re-signed well before expiry. */
-  spMetadata: SpMetadataPublisher;
+  /** The routes the upstream protocols declared (their answers to logins, documents, other endpoints). */
+  upstreamRoutes: AdapterRoute[];
   /** Prometheus metrics of this instance (GET /metrics); the fraud counters are included. */
   metrics: GatewayMetrics;
   /** Clients' sector_identifier_uri documents, checked at boot and on refresh (oidc/sector-identifiers.ts). */

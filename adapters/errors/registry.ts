@@ -6,6 +6,7 @@
  */
 import type { AdapterErrorSpec } from './spec.ts';
 import { SAML_ERRORS } from './saml-codes.ts';
+import { REFERENCE_ERRORS } from './reference-codes.ts';
 
 /** Codes of the contract itself (the adapter registry and the metadata monitor). */
 const CONTRACT_ERRORS = {
@@ -21,6 +22,7 @@ const CONTRACT_ERRORS = {
 export const ADAPTER_ERRORS = {
   ...CONTRACT_ERRORS,
   ...SAML_ERRORS,
+  ...REFERENCE_ERRORS,
 } as const satisfies Record<string, AdapterErrorSpec>;
 
 /** Every code an adapter may throw. */

@@ -11,7 +11,7 @@
  * POST is preferred for the same reasons as AuthnRequests (`request-binding.ts`). Requests go to Location,
  * responses to ResponseLocation (Location when the metadata gives none).
  */
-import type { LoginStart } from '../contract.ts';
+import type { FrontChannel } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { IdpMetadata, LogoutEndpoint } from './idp-metadata.ts';
 import { signedRedirectUrl } from './redirect-binding.ts';
@@ -45,7 +45,7 @@ export async function frontChannel(
   url: string,
   relayState: string | undefined,
   signing: { signer: Signer; certificatePem: string },
-): Promise<LoginStart> {
+): Promise<FrontChannel> {
   if (binding === 'redirect')
     return { binding: 'redirect', url: (await signedRedirectUrl(param, xml, relayState, url, signing.signer)).url };
   const signed = await signXml(xml, { ...signing, after: 'Issuer' });

@@ -153,10 +153,15 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         binding === 'post'
           ? {
               binding: 'post',
+              correlation: relayState,
               url: destination,
               fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: relayState },
             }
-          : { binding: 'redirect', url: (await redirectBindingUrl(xml, relayState, destination, signer)).url };
+          : {
+              binding: 'redirect',
+              correlation: relayState,
+              url: (await redirectBindingUrl(xml, relayState, destination, signer)).url,
+            };
       await ctx.state.put(`saml:pending:${id}`, JSON.stringify(pending), PENDING_TTL_SECONDS);
       return start;
     },

@@ -13,7 +13,7 @@
 import type {
   AdapterContext,
   InboundLogoutMessage,
-  LoginStart,
+  FrontChannel,
   UpstreamLogout,
   UpstreamLogoutRequest,
   UpstreamSessionRef,
@@ -117,7 +117,10 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       return { logoutId: pending.logoutId };
     },
 
-    async answerLogout(message, end: (request: UpstreamLogoutRequest) => Promise<number>): Promise<LoginStart | null> {
+    async answerLogout(
+      message,
+      end: (request: UpstreamLogoutRequest) => Promise<number>,
+    ): Promise<FrontChannel | null> {
       const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
       await runLogoutPipeline(vctx);
       const signed = need(vctx.signed, 'signed');

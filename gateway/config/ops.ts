@@ -15,11 +15,12 @@
  * An operator is who presented the credential (admin/operator-auth.ts); the peer address grants nothing.
  */
 import { createHash } from 'node:crypto';
-import { ConfigError } from '../errors.ts';
-import { array, boolean, integer, join, object, onlyKeys, secret, string, type Obj } from './check.ts';
+import { z } from 'zod';
+import { bool, int, list, oneOf, secret, section, text } from './fields.ts';
+import { parseWith } from './schema-error.ts';
 
 export type OperatorRole = 'admin' | 'metrics' | 'reviewer' | 'revoker';
-export const OPERATOR_ROLES: readonly OperatorRole[] = ['admin', 'metrics', 'reviewer', 'revoker'];
+export const OPERATOR_ROLES = ['admin', 'metrics', 'reviewer', 'revoker'] as const satisfies readonly OperatorRole[];
 
 export interface OperatorEntry {
   name: string;
@@ -43,20 +44,52 @@ export function credentialHash(credential: string): Buffer {
   return createHash('sha256').update(credential, 'utf8').digest();
 }
 
-function parseOperator(raw: unknown, at: string, env: NodeJS.ProcessEnv): OperatorEntry {
-  const op = object(raw, at);
-  onlyKeys(op, at, ['name', 'token', 'roles']);
-  const roles = array(op, 'roles', at, { min: 1 }).map((role, i) => {
-    if (typeof role !== 'string' || !(OPERATOR_ROLES as readonly string[]).includes(role)) {
-      throw new ConfigError(join(join(at, 'roles'), i), `must be one of ${OPERATOR_ROLES.join(', ')}`);
+function operatorSchema(env: NodeJS.ProcessEnv) {
+  return z
+    .strictObject({
+      name: text(/^[\w.@:-]{1,64}$/),
+      token: secret(env, { min: 32 }),
+      roles: list(oneOf(OPERATOR_ROLES), 1),
+    })
+    .transform(({ name, token, roles }): OperatorEntry => ({
+      name,
+      tokenHash: credentialHash(token),
+      roles: [...new Set(roles)],
+    }));
+}
+
+/** The `ops` section; `publicPort` is the public listener's port, which the operations listener must not share. */
+export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv) {
+  return section({
+    enabled: bool().default(false),
+    listen: section({ host: text().default('127.0.0.1'), port: int(0, 65535).optional() }),
+    acknowledgeNonLoopback: bool().default(false),
+    operators: list(operatorSchema(env)).optional(),
+    review: section({ level3Approvals: int(1, 5).default(2) }),
+  }).transform((ops, ctx): OpsConfig => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const operators = ops.operators ?? [];
+    if (ops.enabled) {
+      if (ops.listen.port === undefined) issue(['listen', 'port'], 'is required');
+      if (operators.length === 0)
+        issue(['operators'], ops.operators === undefined ? 'is required' : 'must have at least 1 entry');
+      if (!LOOPBACK_HOSTS.has(ops.listen.host) && !ops.acknowledgeNonLoopback)
+        issue(
+          ['listen', 'host'],
+          'the operations listener binds to loopback only unless ops.acknowledgeNonLoopback is true',
+        );
+      if (ops.listen.port !== undefined && ops.listen.port !== 0 && ops.listen.port === publicPort)
+        issue(['listen', 'port'], 'must differ from listen.port');
     }
-    return role as OperatorRole;
+    const [names, hashes] = [new Set<string>(), new Set<string>()];
+    operators.forEach((o, i) => {
+      if (names.has(o.name)) issue(['operators', i, 'name'], 'operator names must be distinct');
+      if (hashes.has(o.tokenHash.toString('hex'))) issue(['operators', i, 'token'], 'operator tokens must be distinct');
+      names.add(o.name);
+      hashes.add(o.tokenHash.toString('hex'));
+    });
+    return { ...ops, listen: { host: ops.listen.host, port: ops.listen.port ?? 0 }, operators };
   });
-  return {
-    name: string(op, 'name', at, { pattern: /^[\w.@:-]{1,64}$/ }),
-    tokenHash: credentialHash(secret(op, 'token', at, env, { min: 32 })),
-    roles: [...new Set(roles)],
-  };
 }
 
 /**
@@ -64,44 +97,5 @@ function parseOperator(raw: unknown, at: string, env: NodeJS.ProcessEnv): Operat
  * parseOps({ enabled: true, listen: { port: 9464 }, operators: [{ name: 'alice', token: { env: 'GW_OP_ALICE' }, roles: ['reviewer'] }] }, 3000, process.env)
  */
 export function parseOps(raw: unknown, publicPort: number, env: NodeJS.ProcessEnv): OpsConfig {
-  const ops = object(raw ?? {}, 'ops');
-  onlyKeys(ops, 'ops', ['enabled', 'listen', 'acknowledgeNonLoopback', 'operators', 'review']);
-  const enabled = boolean(ops, 'enabled', 'ops', false);
-  const listen: Obj = object(ops.listen ?? {}, 'ops.listen');
-  onlyKeys(listen, 'ops.listen', ['host', 'port']);
-  const review = object(ops.review ?? {}, 'ops.review');
-  onlyKeys(review, 'ops.review', ['level3Approvals']);
-  const host = string(listen, 'host', 'ops.listen', { default: '127.0.0.1' });
-  const acknowledgeNonLoopback = boolean(ops, 'acknowledgeNonLoopback', 'ops', false);
-  const port = enabled
-    ? integer(listen, 'port', 'ops.listen', { min: 0, max: 65535 })
-    : integer(listen, 'port', 'ops.listen', { default: 0, min: 0, max: 65535 });
-  const operators = array(ops, 'operators', 'ops', { optional: !enabled, min: enabled ? 1 : 0 }).map((o, i) =>
-    parseOperator(o, join(join('ops', 'operators'), i), env),
-  );
-  if (enabled && !LOOPBACK_HOSTS.has(host) && !acknowledgeNonLoopback) {
-    throw new ConfigError(
-      'ops.listen.host',
-      'the operations listener binds to loopback only unless ops.acknowledgeNonLoopback is true',
-    );
-  }
-  if (enabled && port !== 0 && port === publicPort)
-    throw new ConfigError('ops.listen.port', 'must differ from listen.port');
-  const names = new Set<string>();
-  const hashes = new Set<string>();
-  operators.forEach((o, i) => {
-    const at = join(join('ops', 'operators'), i);
-    if (names.has(o.name)) throw new ConfigError(join(at, 'name'), 'operator names must be distinct');
-    if (hashes.has(o.tokenHash.toString('hex')))
-      throw new ConfigError(join(at, 'token'), 'operator tokens must be distinct');
-    names.add(o.name);
-    hashes.add(o.tokenHash.toString('hex'));
-  });
-  return {
-    enabled,
-    listen: { host, port },
-    acknowledgeNonLoopback,
-    operators,
-    review: { level3Approvals: integer(review, 'level3Approvals', 'ops.review', { default: 2, min: 1, max: 5 }) },
-  };
+  return parseWith(opsSchema(publicPort, env), raw, 'ops');
 }

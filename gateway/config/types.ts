@@ -1,57 +1,11 @@
 /** The validated configuration every part of the gateway receives. Produced only by `loadConfig`. */
 import type { SsfReceiver } from './ssf.ts';
-import type { LoaUri } from '../../adapters/contract.ts';
+import type { UpstreamSections } from '../../adapters/protocols/table.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { WebAuthnConfig } from './webauthn.ts';
 import type { OpsConfig } from './ops.ts';
 import type { RiskOverloadConfig } from './risk-overload.ts';
 import type { RateLimitConfig } from './ratelimit.ts';
-import type { AmrValue } from '../translate/amr.ts';
-
-/** One upstream SAML IdP (`saml.idps[]`); `gateway/config/idps.ts` documents every field. */
-export interface SamlIdpEntry {
-  id: string;
-  kind: 'legacy' | 'eidas';
-  displayName: string;
-  enabled: boolean;
-  /** Exactly one of metadataFile / metadataUrl. */
-  metadataFile?: string;
-  metadataUrl?: string;
-  /** The entity to take from the metadata document (required for aggregates). */
-  entityId?: string;
-  maxLoa: LoaUri;
-  allowedLoas?: LoaUri[];
-  clockSkewSeconds: number;
-  /** Oldest AuthnInstant accepted, seconds (applied even without the RP's max_age). */
-  maxAuthenticationAgeSeconds: number;
-  /** Legacy IdPs: smallest RSA signing key trusted (≥ 2048). */
-  minimumRsaKeyBits: number;
-  requiredSignatures: 'assertion' | 'response' | 'both' | 'either';
-  /** How AuthnRequests travel: chosen from the metadata (POST preferred) or forced (legacy IdPs only). */
-  authnRequestBinding: 'metadata' | 'post' | 'redirect';
-  signatureAlgorithms?: string[];
-  encryptedAssertions?: 'forbidden' | 'allowed' | 'required';
-  nameIdFormat?: string;
-  attributeNames?: Record<string, string>;
-  /** LoA URI → RFC 8176 amr values: how this IdP authenticates at that level (default: translate/amr.ts). */
-  amr?: Partial<Record<LoaUri, AmrValue[]>>;
-  metadata: {
-    trustAnchorFiles: string[];
-    requireValidUntil: boolean;
-    refreshSeconds: number;
-    minRefreshSeconds: number;
-    maxBackoffSeconds: number;
-    expiryWarningSeconds: number;
-  };
-  eidas?: {
-    spType?: 'public' | 'private';
-    requestedAttributes?: { name: string; required: boolean }[];
-    legalPerson?: boolean;
-    country?: string;
-    spCountry?: string;
-    alwaysForceAuthn?: boolean;
-  };
-}
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -83,7 +37,8 @@ export interface ClientEntry {
   ssf?: SsfReceiver;
 }
 
-export interface GatewayConfig {
+/** Each upstream protocol's section sits at the top level under its own key (`adapters/protocols/table.ts`). */
+export interface GatewayConfig extends UpstreamSections {
   issuer: string;
   listen: { host: string; port: number };
   /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Host are believed (addresses or CIDR blocks). */
@@ -123,12 +78,6 @@ export interface GatewayConfig {
   };
   secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
   cookies: { secure: boolean };
-  saml: {
-    entityId: string;
-    idps: SamlIdpEntry[];
-    /** Our published metadata: validUntil = signing time + validitySeconds, cacheDuration, and the expiry-warning horizon. */
-    spMetadata: { validitySeconds: number; cacheDurationSeconds: number; expiryWarningSeconds: number };
-  };
   clients: ClientEntry[];
   /** How sector_identifier_uri documents are fetched: extra CAs for their https servers, refresh period (s). */
   sectorIdentifiers: { caFiles: string[]; refreshSeconds: number };

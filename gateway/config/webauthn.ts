@@ -11,8 +11,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
-import { array, integer, join, object, onlyKeys } from './check.ts';
+import { z } from 'zod';
+import { int, list, section } from './fields.ts';
+import { parseWith } from './schema-error.ts';
 
 export interface WebAuthnConfig {
   /** Seconds before a new credential may satisfy level 3. */
@@ -28,45 +29,61 @@ export interface WebAuthnConfig {
 const AAGUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/** A PEM file of attestation roots, resolved against `baseDir`: its certificates, each readable. */
+function rootFile(baseDir: string) {
+  return z
+    .string('must be a file path')
+    .min(1, 'must be a file path')
+    .transform((file, ctx) => {
+      let text: string;
+      try {
+        text = readFileSync(resolve(baseDir, file), 'utf8');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `cannot read ${file}` });
+        return z.NEVER;
+      }
+      const pems = text.match(PEM) ?? [];
+      if (pems.length === 0) ctx.addIssue({ code: 'custom', message: `${file} holds no PEM certificate` });
+      for (const pem of pems) {
+        try {
+          new X509Certificate(pem);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `${file} holds a certificate that cannot be read` });
+          break;
+        }
+      }
+      return pems;
+    });
+}
+
+const aaguid = z
+  .string('must be an AAGUID (8-4-4-4-12 hex)')
+  .transform((value) => value.toLowerCase())
+  .refine((value) => AAGUID.test(value), 'must be an AAGUID (8-4-4-4-12 hex)');
+
+/** The `webauthn` section (absent: the defaults, level 3 via WebAuthn unavailable). */
+export function webauthnSchema(baseDir: string) {
+  return section({
+    level3CooldownHours: int(1, 720).default(72),
+    attestation: section({
+      rootCertificateFiles: list(rootFile(baseDir)).default([]),
+      trustedAaguids: list(aaguid).default([]),
+    }),
+  }).transform(({ level3CooldownHours, attestation }): WebAuthnConfig => ({
+    level3CooldownSeconds: level3CooldownHours * 3600,
+    attestation: {
+      rootCertificates: attestation.rootCertificateFiles.flat(),
+      trustedAaguids: attestation.trustedAaguids,
+    },
+  }));
+}
+
 /**
- * Validates the `webauthn` block (absent: the defaults, level 3 via WebAuthn unavailable).
+ * Validates the `webauthn` block.
  *
  * @example
  * parseWebAuthn({ level3CooldownHours: 72, attestation: { rootCertificateFiles: ['yubico-root.pem'] } }, '/etc/gateway')
  */
 export function parseWebAuthn(raw: unknown, baseDir: string): WebAuthnConfig {
-  const webauthn = object(raw ?? {}, 'webauthn');
-  onlyKeys(webauthn, 'webauthn', ['level3CooldownHours', 'attestation']);
-  const attestation = object(webauthn.attestation ?? {}, 'webauthn.attestation');
-  onlyKeys(attestation, 'webauthn.attestation', ['rootCertificateFiles', 'trustedAaguids']);
-  const files = array(attestation, 'rootCertificateFiles', 'webauthn.attestation', { optional: true });
-  const rootCertificates = files.flatMap((file, i) => {
-    const at = join('webauthn.attestation.rootCertificateFiles', i);
-    if (typeof file !== 'string' || file === '') throw new ConfigError(at, 'must be a file path');
-    let text: string;
-    try {
-      text = readFileSync(resolve(baseDir, file), 'utf8');
-    } catch {
-      throw new ConfigError(at, `cannot read ${file}`);
-    }
-    const pems = text.match(PEM) ?? [];
-    if (pems.length === 0) throw new ConfigError(at, `${file} holds no PEM certificate`);
-    for (const pem of pems) {
-      try {
-        new X509Certificate(pem);
-      } catch {
-        throw new ConfigError(at, `${file} holds a certificate that cannot be read`);
-      }
-    }
-    return pems;
-  });
-  const trustedAaguids = array(attestation, 'trustedAaguids', 'webauthn.attestation', { optional: true }).map(
-    (value, i) => {
-      if (typeof value !== 'string' || !AAGUID.test(value.toLowerCase()))
-        throw new ConfigError(join('webauthn.attestation.trustedAaguids', i), 'must be an AAGUID (8-4-4-4-12 hex)');
-      return value.toLowerCase();
-    },
-  );
-  const hours = integer(webauthn, 'level3CooldownHours', 'webauthn', { default: 72, min: 1, max: 720 });
-  return { level3CooldownSeconds: hours * 3600, attestation: { rootCertificates, trustedAaguids } };
+  return parseWith(webauthnSchema(baseDir), raw, 'webauthn');
 }

@@ -5,8 +5,9 @@
  * IdPs are left out, disabled ones are registered but hidden.
  */
 import type { Pool } from 'pg';
-import type { SamlIdpEntry } from '../config/types.ts';
-import { parseIdps } from '../config/idps.ts';
+import type { SamlIdpEntry } from '../../adapters/protocols/saml-config.ts';
+import { parseIdps } from './parse-entries.ts';
+import type { GatewayConfig } from '../config/types.ts';
 
 export type IdpState = 'enabled' | 'disabled' | 'removed';
 
@@ -79,4 +80,13 @@ export function mergeRegistry(
     else byId.set(row.id, { ...entry, enabled: row.state === 'enabled' });
   }
   return [...byId.values()];
+}
+
+/**
+ * The configuration with the durable registry applied to the IdPs of the one protocol that has a registry
+ * (its entries are checked by `parse-entries.ts`).
+ */
+export function applyRegistry(config: GatewayConfig, rows: readonly RegistryRow[], baseDir: string): GatewayConfig {
+  if (rows.length === 0) return config;
+  return { ...config, saml: { ...config.saml, idps: mergeRegistry(config.saml.idps, rows, baseDir) } };
 }

@@ -1,38 +1,114 @@
 /**
- * The IdP subsystem of a running gateway, in one call for `boot.ts`: the configuration's IdPs with the
- * durable registry applied (`registry-store.ts`), the adapters and their metadata monitor
- * (`build-adapters.ts`), and the control channel the admin CLI drives (`control.ts`).
+ * The upstream side of a running gateway, in one call for `boot.ts`: every protocol of the table
+ * (`adapters/protocols/table.ts`) started with its section of the configuration (the durable registry of
+ * IdPs applied first, `registry-store.ts`), its adapters in one `AdapterRegistry`, its routes collected for
+ * `interaction/upstream-routes.ts`, and the control channel the admin CLI drives (`control.ts`).
+ *
+ * - A protocol that fails to start with a configuration error (`kind: 'config'`) stops the boot with a
+ *   `ConfigError` naming the path in its section.
+ * - Two routes with one method and path refuse the boot (no protocol may shadow another's endpoint).
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import { buildIdps, type BuiltIdps } from './build-adapters.ts';
+import type { Logger } from 'pino';
+import { AdapterError } from '../../adapters/contract.ts';
+import type { AdapterRoute } from '../../adapters/contract/routes.ts';
+import { ADAPTER_ERRORS } from '../../adapters/errors/registry.ts';
+import type { MetadataMonitor } from '../../adapters/metadata/monitor.ts';
+import type { RunningUpstream, UpstreamDeps } from '../../adapters/protocols/protocol.ts';
+import { PROTOCOLS } from '../../adapters/protocols/table.ts';
+import { AdapterRegistry } from '../../adapters/registry.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { ConfigError } from '../errors.ts';
 import { listenForCommands } from './control.ts';
-import { IdpRegistryStore, mergeRegistry } from './registry-store.ts';
+import { applyRegistry, IdpRegistryStore } from './registry-store.ts';
 
-export type StartIdpsInput = Parameters<typeof buildIdps>[0] & { pool: Pool; redis: Redis };
+export interface Upstreams {
+  adapters: AdapterRegistry;
+  routes: AdapterRoute[];
+  /** The IdPs' trust-material monitor (status, refresh, disable, enable); one per deployment for now. */
+  monitor: MetadataMonitor | undefined;
+  /** The earliest expiry of the documents we publish upstream (SP metadata), for the metrics. */
+  publishedValidUntil(): Date | undefined;
+  stop(): Promise<void>;
+}
 
 /**
  * @example
- * const idps = await startIdps({ config, keys, sp, context, logger, certificateOf, decrypter, pool, redis });
- * closers.push(idps.stop);
+ * const upstreams = await startUpstreams({ config, deps, pool, redis, logger });
+ * closers.push(upstreams.stop);
  */
-export async function startIdps(input: StartIdpsInput): Promise<BuiltIdps & { stop(): Promise<void> }> {
+export async function startUpstreams(input: {
+  config: GatewayConfig;
+  deps: UpstreamDeps;
+  pool: Pool;
+  redis: Redis;
+  logger: Logger;
+}): Promise<Upstreams> {
   const rows = await new IdpRegistryStore(input.pool).list();
-  const idps = mergeRegistry(input.config.saml.idps, rows, process.cwd());
-  const built = await buildIdps({ ...input, config: { ...input.config, saml: { ...input.config.saml, idps } } });
-  built.spMetadata.start();
-  const stopControl = await listenForCommands({
-    redis: input.redis,
-    prefix: input.config.redis.keyPrefix,
-    monitor: built.monitor,
-    logger: input.logger,
-  });
+  const config = applyRegistry(input.config, rows, process.cwd());
+  const adapters = new AdapterRegistry();
+  const running: RunningUpstream[] = [];
+  const stopAll = async () => {
+    for (const r of running) await r.stop();
+  };
+  try {
+    for (const protocol of PROTOCOLS) {
+      const section = (config as unknown as Record<string, unknown>)[protocol.configKey];
+      if (section === undefined) continue;
+      running.push(await startOne(protocol.configKey, () => protocol.start(section, input.deps)));
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  for (const r of running) for (const { adapter, issuer } of r.adapters) adapters.register(adapter, { issuer });
+  const routes = running.flatMap((r) => r.routes);
+  refuseRouteClash(routes);
+  const monitor = running.find((r) => r.monitor)?.monitor;
+  adapters.monitor = monitor;
+  const stopControl = monitor
+    ? await listenForCommands({ redis: input.redis, prefix: config.redis.keyPrefix, monitor, logger: input.logger })
+    : async () => undefined;
   return {
-    ...built,
+    adapters,
+    routes,
+    monitor,
+    publishedValidUntil: () =>
+      running
+        .map((r) => r.publishedValidUntil?.())
+        .filter((d): d is Date => d !== undefined)
+        .sort((a, b) => a.getTime() - b.getTime())[0],
     async stop() {
-      built.monitor.stop();
-      built.spMetadata.stop();
+      await stopAll();
       await stopControl();
     },
   };
+}
+
+/** Throws `CONFIG_INVALID` when two routes share a method and path (no protocol may shadow another's endpoint). */
+export function refuseRouteClash(routes: readonly AdapterRoute[]): void {
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) throw new ConfigError('(upstream routes)', `two protocols serve ${key}`);
+    seen.add(key);
+  }
+}
+
+async function startOne(configKey: string, start: () => Promise<RunningUpstream>): Promise<RunningUpstream> {
+  try {
+    return await start();
+  } catch (error) {
+    if (error instanceof AdapterError && ADAPTER_ERRORS[error.code].kind === 'config')
+      throw new ConfigError(
+        error.detail === undefined
+          ? configKey
+          : error.detail.startsWith('(')
+            ? error.detail
+            : `${configKey}.${error.detail}`,
+        error.message,
+      );
+    throw error;
+  }
 }

@@ -6,8 +6,9 @@
  * | GET    | /interaction/:uid               | showInteraction      |
  * | POST   | /interaction/:uid/idp           | chooseIdp            |
  * | GET    | /interaction/:uid/complete      | completeInteraction  |
- * | POST   | /saml/acs                       | assertionConsumer    |
- * | GET    | /saml/metadata                  | SP metadata (signed) |
+ *
+ * The upstream protocols' own routes (their answers to logins, their documents) are declared by the adapters
+ * and mounted by `upstream-routes.ts`.
  *
  * Anything else passes on to the next middleware (in the end oidc-provider, which answers 404), as the
  * hand-written matcher did: another method on a listed path, an interaction id of another shape, a trailing
@@ -16,7 +17,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Services } from '../services.ts';
-import { assertionConsumer } from './acs.ts';
 import { chooseIdp } from './choose.ts';
 import { completeInteraction } from './complete.ts';
 import { showInteraction } from './show.ts';
@@ -24,18 +24,6 @@ import { showInteraction } from './show.ts';
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
 type UidHandler = (ctx: Context, services: Services, uid: string) => Promise<void>;
-
-/**
- * The signed SP metadata, as the publisher holds it: signed again on a schedule well before it expires,
- * concurrent requests sharing one signature (the route is public: an HSM signature per request would let
- * anyone load the token).
- */
-async function samlMetadata(ctx: Context, services: Services): Promise<void> {
-  const document = await services.spMetadata.document();
-  ctx.type = 'application/samlmetadata+xml';
-  ctx.set('Cache-Control', `public, max-age=${services.spMetadata.maxAgeSeconds}`);
-  ctx.body = document.xml;
-}
 
 /** The table above as a router (exported for the test that reads it back). */
 export function interactionRouter(services: Services): Router {
@@ -47,8 +35,6 @@ export function interactionRouter(services: Services): Router {
   router.get('/interaction/:uid', withUid(showInteraction));
   router.post('/interaction/:uid/idp', withUid(chooseIdp));
   router.get('/interaction/:uid/complete', withUid(completeInteraction));
-  router.post('/saml/acs', (ctx) => assertionConsumer(ctx, services));
-  router.get('/saml/metadata', (ctx) => samlMetadata(ctx, services));
   return router;
 }
 

@@ -60,10 +60,10 @@ export async function startUpstream(
     forceAuthn,
     ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
   });
-  const relayState =
-    start.binding === 'post' ? start.fields.RelayState : new URL(start.url).searchParams.get('RelayState');
-  if (!relayState) throw new GatewayError('INTERNAL', 500, 'adapter returned no RelayState', { detail: idpId });
-  await logins.saveRelay(relayState, login.loginId, idpId);
+  // the opaque value the IdP's answer carries back: the answer finds this login under it (upstream-answer.ts)
+  if (!start.correlation)
+    throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
+  await logins.saveRelay(start.correlation, login.loginId, idpId);
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
   await logins.save({ ...login, idp: idpId, browserBinding: binding, upstream });
   const current = await flow.get(login.loginId);

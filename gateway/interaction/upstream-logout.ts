@@ -16,7 +16,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import {
   AdapterError,
   type InboundLogoutMessage,
-  type LoginStart,
+  type FrontChannel,
   type UpstreamAdapter,
   type UpstreamIdentity,
 } from '../../adapters/contract.ts';
@@ -26,7 +26,8 @@ import { readForm } from '../http/read-form.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
 
-export const SLO_PATH = '/saml/slo';
+export { SLO_PATH } from '../../adapters/protocols/saml.ts';
+import { SLO_PATH } from '../../adapters/protocols/saml.ts';
 const SLO_POST_LIMIT = 128 * 1024;
 /** How long the way back from the IdP is kept (as long as our LogoutRequest may be answered). */
 const RETURN_TTL_SECONDS = 600;
@@ -73,7 +74,7 @@ function adapterFor(
 async function logoutRequest(ctx: Context, services: Deps, message: InboundLogoutMessage): Promise<void> {
   let adapter;
   let ended = 0;
-  let answer: LoginStart | null;
+  let answer: FrontChannel | null;
   try {
     adapter = adapterFor(services, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
@@ -83,7 +84,7 @@ async function logoutRequest(ctx: Context, services: Deps, message: InboundLogou
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
     await audit(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error.code, { detail: error.detail });
-    services.metrics.samlRejected(error.code);
+    services.metrics.upstreamRejected(error.code);
     services.logger.warn({ code: error.code, detail: error.detail, idp: adapter?.id }, 'IdP logout refused');
     throw new GatewayError(error.code, 400, 'The logout request was refused.');
   }
@@ -108,7 +109,7 @@ async function logoutResponse(ctx: Context, services: Deps, message: InboundLogo
       detail: error.detail,
       ...(back ? { logoutId: back.logoutId } : {}),
     });
-    services.metrics.samlRejected(error.code);
+    services.metrics.upstreamRejected(error.code);
     services.logger.warn({ code: error.code, detail: error.detail, idp }, 'IdP logout response refused');
     if (!back) throw new GatewayError(error.code, 400, 'The logout response was refused.');
   }
@@ -156,7 +157,7 @@ async function sendToIdp(
   services: Deps,
   sessionUid: string,
   returnTo: string,
-): Promise<LoginStart | null> {
+): Promise<FrontChannel | null> {
   const ref = await upstreamSessions(services).ofSession(sessionUid);
   if (!ref) return null;
   const skipped = (code: ErrorCode, detail?: string) =>
@@ -170,7 +171,7 @@ async function sendToIdp(
   if (!adapter.logout) return skipped('SAML_LOGOUT_UNSUPPORTED', 'single logout is off');
   const logoutId = randomUUID();
   const relayState = randomBytes(24).toString('base64url');
-  let start: LoginStart | null;
+  let start: FrontChannel | null;
   try {
     start = await adapter.logout.startLogout({ logoutId, relayState, session: ref });
   } catch (error) {
@@ -201,7 +202,7 @@ export async function recordUpstreamLogin(services: Deps, loginId: string, ident
   });
 }
 
-function send(ctx: Context, start: LoginStart): void {
+function send(ctx: Context, start: FrontChannel): void {
   if (start.binding === 'redirect') {
     ctx.status = 303;
     ctx.redirect(start.url);

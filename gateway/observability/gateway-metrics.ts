@@ -149,8 +149,8 @@ export class GatewayMetrics {
     if (outcome && seconds >= 0) this.loginDuration.observe({ outcome }, seconds);
   }
 
-  /** Counts one SAML response refused at the ACS. */
-  samlRejected(code: string): void {
+  /** Counts one upstream answer refused at its `login-response` route (the metric keeps its published name). */
+  upstreamRejected(code: string): void {
     this.samlRejections.inc({ code });
   }
 

@@ -12,10 +12,18 @@ const UID = '[A-Za-z0-9_-]{1,128}';
 const CHOOSER = new RegExp(`^/interaction/${UID}(/idp)?$`);
 const WEBAUTHN = new RegExp(`^/interaction/${UID}/webauthn(/|$)`);
 
-export function limitedEndpoint(method: string, path: string): LimitedEndpoint | undefined {
+/**
+ * @param loginResponses the upstream protocols' `login-response` routes as `METHOD path` (`POST /saml/acs`): the
+ * answers from IdPs, limited as `acs` whatever the protocol that declared them
+ */
+export function limitedEndpoint(
+  method: string,
+  path: string,
+  loginResponses: ReadonlySet<string>,
+): LimitedEndpoint | undefined {
   if (path === '/auth' && (method === 'GET' || method === 'POST')) return 'authorize';
   if (path === '/token' && method === 'POST') return 'token';
-  if (path === '/saml/acs' && method === 'POST') return 'acs';
+  if (loginResponses.has(`${method} ${path}`)) return 'acs';
   if (WEBAUTHN.test(path)) return 'webauthn';
   if (CHOOSER.test(path)) return 'chooser';
   return undefined;

@@ -47,6 +47,8 @@ export interface RateLimitDeps {
   hsmSaturated?: () => boolean;
   /** Where adaptive shedding records entering and leaving. */
   audit?: LoadShedderDeps['audit'];
+  /** The upstream protocols' `login-response` routes (`POST /saml/acs`, …), limited as the ACS. */
+  loginResponses: readonly string[];
 }
 
 /** How long a new login shed for a saturated HSM is asked to wait. */
@@ -69,6 +71,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
   const shedder = new LoadShedder(config.adaptive, deps);
   if (config.enabled) shedder.start();
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
+  const loginResponses = new Set(deps.loginResponses);
   const decisions = declareCounter(
     deps.registry,
     'gateway_ratelimit_decisions_total',
@@ -116,7 +119,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     deps.logger.warn({ requestId, code, outcome: 'refused', ...fields }, 'rate limited');
 
   const middleware: Middleware = async (ctx, next) => {
-    const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path) : undefined;
+    const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path, loginResponses) : undefined;
     if (endpoint === undefined) return next();
     const shedClass = CLASS[endpoint];
     const requestId = ctx.state.requestId;

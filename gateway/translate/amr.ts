@@ -16,31 +16,9 @@
  */
 import type { LoaUri } from '../../adapters/contract.ts';
 
-/** The IANA "Authentication Method Reference Values" registry (RFC 8176 §2 and later registrations). */
-export const AMR_VALUES = [
-  'face',
-  'fpt',
-  'geo',
-  'hwk',
-  'iris',
-  'kba',
-  'mca',
-  'mfa',
-  'otp',
-  'pin',
-  'pop',
-  'pwd',
-  'rba',
-  'retina',
-  'sc',
-  'sms',
-  'swk',
-  'tel',
-  'user',
-  'vbm',
-  'wia',
-] as const;
-export type AmrValue = (typeof AMR_VALUES)[number];
+/** The IANA "Authentication Method Reference Values" registry: one list, in the contract (the IdPs' config names it). */
+export { AMR_VALUES, type AmrValue } from '../../adapters/contract/vocabulary.ts';
+import { AMR_VALUES, type AmrValue } from '../../adapters/contract/vocabulary.ts';
 
 export function isAmrValue(value: string): value is AmrValue {
   return (AMR_VALUES as readonly string[]).includes(value);

@@ -10,9 +10,10 @@ import test from 'ava';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const rules = createRequire(import.meta.url)(`${ROOT}dependency-rules.cjs`) as { forbidden: Array<{ name: string }> };
 
-const readmeParts = [...readFileSync(`${ROOT}gateway/README.md`, 'utf8').matchAll(/^\| `([^`]+)` \|/gm)].map((m) =>
-  m[1]!.replace(/\/$|\.ts$/, ''),
-);
+// the table of parts: from its `| path | what |` header to the first line that is not a table row
+const readme = readFileSync(`${ROOT}gateway/README.md`, 'utf8');
+const partsTable = readme.slice(readme.indexOf('| path | what |')).split(/\n(?!\|)/)[0]!;
+const readmeParts = [...partsTable.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!.replace(/\/$|\.ts$/, ''));
 const ruleParts = rules.forbidden
   .map((r) => /^gateway\/(.+)-imports-only-below-it$/.exec(r.name)?.[1])
   .filter((p): p is string => p !== undefined);

@@ -39,7 +39,7 @@ function everyMetric() {
   ]);
   metrics.transition('COMPLETED');
   metrics.loginEnded('COMPLETED', 0.42);
-  metrics.samlRejected('SAML_SIGNATURE_INVALID');
+  metrics.upstreamRejected('SAML_SIGNATURE_INVALID');
   metrics.httpRequest('POST', '/saml/acs', 303, 0.031);
   metrics.httpRequest('POST', '/token', 200, 0.012);
   metrics.hsmSigned({ alg: 'PS256', mechanism: 'CKM_SHA256_RSA_PKCS_PSS', seconds: 0.004, ok: true });

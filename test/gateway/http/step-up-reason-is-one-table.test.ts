@@ -17,7 +17,11 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 for (const lang of LANGUAGES) {
   test(`the page before a step-up at the IdP says why with the shared words (${lang})`, (t) => {
-    const html = stepUpPage(lang, 'Demo IdP', true, { binding: 'redirect', url: 'https://idp.example/sso' });
+    const html = stepUpPage(lang, 'Demo IdP', true, {
+      correlation: 'c',
+      binding: 'redirect',
+      url: 'https://idp.example/sso',
+    });
     t.true(html.includes(`<p id="step-up-why">${escapeHtml(stepUpReason(lang))}</p>`));
   });
 }

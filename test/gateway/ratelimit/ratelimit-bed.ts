@@ -79,6 +79,7 @@ export async function startRateLimitBed(
     registry,
     workers: 1,
     identitySecret: 'bed-identity-secret',
+    loginResponses: ['POST /saml/acs'],
     ...extra,
   });
   app.use(limits);

@@ -10,7 +10,7 @@ import type { EidasIdpConfig } from '../../../adapters/eidas/config.ts';
 import type { SamlAdapter } from '../../../adapters/saml/saml-adapter.ts';
 import type { SamlSpConfig } from '../../../adapters/saml/config.ts';
 import type { KeyTransportDecrypter } from '../../../adapters/saml/xmlenc/decrypter.ts';
-import { hsmSamlDecrypter } from '../../../gateway/idps/hsm-decrypter.ts';
+import { hsmSamlDecrypter } from '../../../adapters/saml/xmlenc/hsm-decrypter.ts';
 import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import type { AlgorithmName } from '../../../hsm/algorithms.ts';
@@ -93,6 +93,8 @@ export interface ResponseOptions {
   now?: Date;
   /** Encrypt to this certificate instead of our decryption certificate. */
   recipientCertificatePem?: string;
+  /** The AudienceRestriction's Audience (default our entityID). */
+  audience?: string;
 }
 
 export interface EidasBed {
@@ -176,7 +178,7 @@ export async function createEidasBed(
         now,
         inResponseTo: requestId,
         acsUrl: sp.acsUrl,
-        audience: sp.entityId,
+        audience: r.audience ?? sp.entityId,
         nameId: '0123456789abcdef',
         loa: r.loa ?? HIGH,
         attributes: r.attributes ?? eidasAttributes(r.person ?? ERIKA),

@@ -1,7 +1,8 @@
 /**
- * POST /saml/acs — the one Assertion Consumer Service. RelayState (opaque, ≤ 80 characters) says which
- * adapter and login the response belongs to; the adapter verifies the message completely; then the
- * translation point runs (translate → risk → policy). The browser is sent on to
+ * The generic "upstream answered" path: an adapter's `login-response` route (an assertion consumer service, an OAuth redirect
+ * URI) received the IdP's answer to a login. The route's correlation value (the opaque value of `LoginStart`,
+ * e.g. RelayState) says which adapter and login the answer belongs to; that adapter verifies the message
+ * completely; then the translation point runs (translate → risk → policy). The browser is sent on to
  * /interaction/:uid/complete, where the interaction cookie lives, to finish with the RP.
  *
  * The IdP's rate limit is taken as soon as RelayState names the IdP, the identity's once the message is
@@ -12,37 +13,42 @@
  */
 import type { Context } from 'koa';
 import { AdapterError } from '../../adapters/contract.ts';
+import type { LoginResponseRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
-import { readForm } from '../http/read-form.ts';
 import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
 import { recordUpstreamLogin } from './upstream-logout.ts';
 
-const SAML_POST_LIMIT = 512 * 1024;
-const RELAY_STATE = /^[A-Za-z0-9_-]{1,80}$/;
-
-export async function assertionConsumer(ctx: Context, services: Services): Promise<void> {
-  const form = await readForm(ctx, SAML_POST_LIMIT);
-  const relay = form.RelayState ?? '';
-  const target = RELAY_STATE.test(relay) ? await services.logins.loadRelay(relay) : null;
-  if (!target) return reject(ctx, services, 'SAML_RELAYSTATE_INVALID', undefined, 'saml-acs');
+/**
+ * @param params the answer's form fields or query parameters, already size-limited and without duplicates
+ */
+export async function upstreamAnswered(
+  ctx: Context,
+  services: Services,
+  route: LoginResponseRoute,
+  params: Record<string, string>,
+): Promise<void> {
+  const component = `upstream:${route.path}`;
+  const correlation = route.correlation(params);
+  const target = correlation === undefined ? null : await services.logins.loadRelay(correlation);
+  if (!target) return reject(ctx, services, route.codes.correlationInvalid, undefined, component);
   let adapter;
   try {
     adapter = services.adapters.get(target.idp);
   } catch {
-    return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, 'saml-acs');
+    return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, component);
   }
   const binding =
     browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ??
     'no-binding-cookie';
   // the IdP's own rate (issue #15): every response from it counts, before any XML is verified
   if (await admitIdp(ctx, target.idp, 'response'))
-    return reject(ctx, services, 'RATE_LIMITED', await sameBrowserLogin(services, target.loginId, binding), 'saml-acs');
+    return reject(ctx, services, 'RATE_LIMITED', await sameBrowserLogin(services, target.loginId, binding), component);
   let result;
   try {
-    result = await adapter.finishLogin({ method: ctx.method, params: form, browserBinding: binding });
+    result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
   } catch (error) {
     if (error instanceof AdapterError) {
       services.logger.warn(
@@ -61,9 +67,9 @@ export async function assertionConsumer(ctx: Context, services: Services): Promi
   }
   // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing)
   if (await admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`))
-    return reject(ctx, services, 'RATE_LIMITED', result.loginId, 'saml-acs');
+    return reject(ctx, services, 'RATE_LIMITED', result.loginId, component);
   if (result.loginId !== target.loginId) {
-    return reject(ctx, services, 'SAML_INRESPONSETO_MISMATCH', result.loginId, `adapter:${target.idp}`);
+    return reject(ctx, services, route.codes.loginMismatch, result.loginId, `adapter:${target.idp}`);
   }
   // ProxyRestriction Audience: the IdP named the relying parties that may receive a token from this assertion
   const onward = result.identity.evidence.onwardAudiences;
@@ -98,7 +104,7 @@ async function reject(
   component: string,
 ): Promise<void> {
   const requestId = ctx.state.requestId as string;
-  services.metrics.samlRejected(code);
+  services.metrics.upstreamRejected(code);
   if (code !== 'RATE_LIMITED') markFailed(ctx); // a refused answer empties the failures buckets, 303 or not
   const record = loginId ? await services.flow.get(loginId) : null;
   if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {

@@ -7,10 +7,10 @@
  * signing key (subject and issuer name the gateway; the signature is the signing key's). IdPs use it as
  * a key container, as SAML metadata does.
  */
-import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
-import type { Signer } from '../../hsm/signer.ts';
-import type { TokenKeyStore } from '../../hsm/token-keystore.ts';
-import { selfSignedCertificate } from '../../hsm/x509.ts';
+import type { KeyTransportDecrypter } from './decrypter.ts';
+import type { Signer } from '../../../hsm/signer.ts';
+import type { TokenKeyStore } from '../../../hsm/token-keystore.ts';
+import { selfSignedCertificate } from '../../../hsm/x509.ts';
 
 /**
  * The HSM decrypter, or undefined when the token holds no `saml_decryption` key.

@@ -1,5 +1,5 @@
 /**
- * Builds the upstream IdPs of a gateway from its configuration: one metadata monitor for all of them
+ * Builds the SAML IdPs of a deployment from its `saml` section: one metadata monitor for all of them
  * (refresh, rollover, expiry, per-IdP "unavailable" state), one adapter per IdP (legacy or eIDAS), and
  * the SP description our metadata publishes (every active and next `saml` signing key, the decryption
  * certificate, the eIDAS extensions when an eIDAS IdP is configured).
@@ -10,28 +10,33 @@
  *   without one the boot fails naming the IdP.
  * - Our SP metadata is served by an `SpMetadataPublisher` (validUntil/cacheDuration from `saml.spMetadata`,
  *   re-signed well before expiry).
- * - Monitor events are logged and counted (`metadataEvents`, and `gateway_idp_metadata_events_total` when
- *   given the gateway's metrics).
+ * - Monitor events are logged and counted (`metadataEvents`, and handed to `onMetadataEvent`: the gateway
+ *   counts them in `gateway_idp_metadata_events_total`).
+ * - A configuration the HSM cannot serve (no eIDAS-capable key) throws `SAML_CONFIG_INVALID`, its `detail` the
+ *   path in the section (`idps[2]`).
  */
 import { readFileSync } from 'node:fs';
-import type { Logger } from 'pino';
-import type { AdapterContext, InternalAttribute } from '../../adapters/contract.ts';
-import { createEidasAdapter } from '../../adapters/eidas/eidas-adapter.ts';
-import { eidasSpMetadataOptions } from '../../adapters/eidas/sp-metadata.ts';
-import { MetadataMonitor, type MetadataEvent } from '../../adapters/metadata/monitor.ts';
-import { adapterKind } from '../../adapters/kinds.ts';
-import type { KeyStrengthRule } from '../../adapters/saml/key-strength.ts';
-import { AdapterRegistry } from '../../adapters/registry.ts';
-import type { SamlSpConfig } from '../../adapters/saml/config.ts';
-import { createLegacySamlAdapter } from '../../adapters/saml/legacy-adapter.ts';
-import { SpMetadataPublisher } from '../../adapters/saml/sp-metadata-publisher.ts';
-import type { KeyTransportDecrypter } from '../../adapters/saml/xmlenc/decrypter.ts';
-import { EIDAS_SIGNATURE_METHODS } from '../../adapters/saml/xmldsig.ts';
+import { AdapterError, type AdapterContext, type InternalAttribute } from '../contract.ts';
+import { createEidasAdapter } from '../eidas/eidas-adapter.ts';
+import { eidasSpMetadataOptions } from '../eidas/sp-metadata.ts';
+import { MetadataMonitor, type MetadataEvent } from '../metadata/monitor.ts';
+import { adapterKind } from '../kinds.ts';
+import type { KeyStrengthRule } from '../saml/key-strength.ts';
+import type { SamlSpConfig } from '../saml/config.ts';
+import { createLegacySamlAdapter } from '../saml/legacy-adapter.ts';
+import { SpMetadataPublisher } from '../saml/sp-metadata-publisher.ts';
+import type { KeyTransportDecrypter } from '../saml/xmlenc/decrypter.ts';
+import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
-import type { GatewayConfig, SamlIdpEntry } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
-import type { GatewayMetrics } from '../observability/gateway-metrics.ts';
+import type { UpstreamAdapter } from '../contract.ts';
+import type { UpstreamLogger } from './protocol.ts';
+import type { SamlIdpEntry, SamlSection } from './saml-config.ts';
+
+/** A configuration the HSM cannot serve, named by its path in the `saml` section. */
+function configError(path: string, message: string): AdapterError {
+  return new AdapterError('SAML_CONFIG_INVALID', message, { detail: path });
+}
 
 export interface IdpKeys {
   activeSigners(purpose: 'saml'): Signer[];
@@ -40,7 +45,8 @@ export interface IdpKeys {
 }
 
 export interface BuiltIdps {
-  adapters: AdapterRegistry;
+  /** The adapters in configuration order, each with the issuer it answers for (the first of an entity). */
+  adapters: Array<{ adapter: UpstreamAdapter; issuer?: string }>;
   monitor: MetadataMonitor;
   sp: SamlSpConfig;
   /** Counts of monitor events by `type:idp[:code]`. */
@@ -55,19 +61,19 @@ export interface BuiltIdps {
 
 /**
  * @example
- * const { adapters, monitor, sp } = await buildIdps({ config, keys, sp, context, logger, certificateOf });
+ * const { adapters, monitor, sp } = await buildSamlIdps({ section, keys, sp, context, logger, certificateOf });
  */
-export async function buildIdps(input: {
-  config: GatewayConfig;
+export async function buildSamlIdps(input: {
+  section: SamlSection;
   keys: IdpKeys;
   sp: SamlSpConfig;
   context: AdapterContext;
-  logger: Logger;
+  logger: UpstreamLogger;
   certificateOf: (signer: Signer) => Promise<string>;
   decrypter?: KeyTransportDecrypter;
-  metrics?: GatewayMetrics;
+  onMetadataEvent?: (event: MetadataEvent) => void;
 }): Promise<BuiltIdps> {
-  const { config, keys, context, logger, decrypter } = input;
+  const { section, keys, context, logger, decrypter } = input;
   const metadataEvents = new Map<string, number>();
   const onEvent = (event: MetadataEvent) => {
     const key =
@@ -75,7 +81,7 @@ export async function buildIdps(input: {
         ? `${event.type}:${event.idp}:${event.code}`
         : `${event.type}:${event.idp}${event.type === 'availability' ? `:${event.availability}` : ''}`;
     metadataEvents.set(key, (metadataEvents.get(key) ?? 0) + 1);
-    input.metrics?.metadataEvent(event);
+    input.onMetadataEvent?.(event);
     if (event.type === 'refresh_failed')
       logger.warn({ idp: event.idp, code: event.code, detail: event.detail }, 'idp metadata refresh failed');
     else if (event.type === 'weak_keys')
@@ -89,7 +95,8 @@ export async function buildIdps(input: {
         'idp metadata expires soon: the IdP becomes unavailable at validUntil unless its metadata is refreshed',
       );
     else if (event.type === 'availability')
-      logger[event.availability === 'available' ? 'info' : 'warn'](
+      (event.availability === 'available' ? logger.info : logger.warn).call(
+        logger,
         { idp: event.idp, availability: event.availability },
         'idp availability changed',
       );
@@ -101,7 +108,7 @@ export async function buildIdps(input: {
     .find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
   const signers = [...keys.activeSigners('saml'), ...(keys.signersIn?.('saml', 'next') ?? [])];
   const certificates = await Promise.all(signers.map((s) => input.certificateOf(s)));
-  const hasEidas = config.saml.idps.some((idp) => adapterKind(idp.kind).extendsPublishedMetadata);
+  const hasEidas = section.idps.some((idp) => adapterKind(idp.kind).extendsPublishedMetadata);
   const sp: SamlSpConfig = {
     ...input.sp,
     ...(decrypter ? { encryptionCertificatePem: decrypter.certificatePem } : {}),
@@ -116,10 +123,8 @@ export async function buildIdps(input: {
     },
   };
 
-  const adapters = new AdapterRegistry();
-  adapters.monitor = monitor;
   const built = [];
-  for (const [i, entry] of config.saml.idps.entries()) {
+  for (const [i, entry] of section.idps.entries()) {
     const handle = monitor.register({
       id: entry.id,
       source: entry.metadataFile !== undefined ? { file: entry.metadataFile } : { url: entry.metadataUrl! },
@@ -143,10 +148,7 @@ export async function buildIdps(input: {
     const idpConfig = adapterConfig(entry);
     if (entry.kind === 'eidas') {
       if (!eidasSigner)
-        throw new ConfigError(
-          `saml.idps[${i}]`,
-          'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM',
-        );
+        throw configError(`idps[${i}]`, 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM');
       const certificatePem = await input.certificateOf(eidasSigner);
       built.push(
         await createEidasAdapter(
@@ -170,19 +172,23 @@ export async function buildIdps(input: {
   await monitor.start();
   // Several registry entries may share one entity (e.g. natural- and legal-person logins at one node):
   // the first names the issuer; the ACS routes by RelayState, not by issuer.
-  for (const adapter of built)
-    adapters.register(adapter, adapters.byIssuer(adapter.entityId) ? {} : { issuer: adapter.entityId });
+  const issuers = new Set<string>();
+  const adapters = built.map((adapter) => {
+    const first = adapter.entityId !== '' && !issuers.has(adapter.entityId);
+    issuers.add(adapter.entityId);
+    return first ? { adapter, issuer: adapter.entityId } : { adapter };
+  });
   const metadataSigner = () => {
     if (!hasEidas) {
       const first = keys.activeSigners('saml')[0];
-      if (!first) throw new ConfigError('hsm', 'no active saml signing key in the HSM');
+      if (!first) throw configError('(hsm)', 'no active saml signing key in the HSM');
       return first;
     }
     const signer = keys
       .activeSigners('saml')
       .find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));
     if (!signer)
-      throw new ConfigError('saml.idps', 'eIDAS metadata needs an active saml key of PS256, ES256 or ES384 in the HSM');
+      throw configError('idps', 'eIDAS metadata needs an active saml key of PS256, ES256 or ES384 in the HSM');
     return signer;
   };
   let metadataSp = sp;
@@ -201,10 +207,10 @@ export async function buildIdps(input: {
     sp: metadataSp,
     signer: metadataSigner,
     times: {
-      validitySeconds: config.saml.spMetadata.validitySeconds,
-      cacheDurationSeconds: config.saml.spMetadata.cacheDurationSeconds,
+      validitySeconds: section.spMetadata.validitySeconds,
+      cacheDurationSeconds: section.spMetadata.cacheDurationSeconds,
     },
-    expiryWarningSeconds: config.saml.spMetadata.expiryWarningSeconds,
+    expiryWarningSeconds: section.spMetadata.expiryWarningSeconds,
     now: context.now,
     onEvent: (event) => {
       if (event.type === 'resign_failed')
@@ -239,7 +245,7 @@ function adapterConfig(entry: SamlIdpEntry) {
   };
 }
 
-/** The signing-key minimum of an IdP's kind, as its kind declares it (`adapters/kinds.ts`); an unknown kind throws. */
+/** The signing-key minimum of an IdP's kind, as its kind declares it (`kinds.ts`); an unknown kind throws. */
 export function keyRuleOf(entry: SamlIdpEntry): KeyStrengthRule {
   return adapterKind(entry.kind).keyRule({ minimumRsaKeyBits: entry.minimumRsaKeyBits });
 }

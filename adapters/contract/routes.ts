@@ -1,0 +1,66 @@
+/**
+ * The HTTP routes an upstream protocol serves, declared through the contract so that the gateway mounts them
+ * without knowing the protocol (it never writes `/saml/...` itself). Three kinds, each a closed shape:
+ *
+ * | kind             | what the gateway does with it |
+ * |------------------|-------------------------------|
+ * | `login-response` | the IdP's answer to a login (a SAML ACS, an OAuth redirect URI): reads the body or query (≤ `maxBodyBytes`), finds the login filed under `correlation(params)`, hands the message to that login's adapter (`finishLogin`), then the translation point |
+ * | `document`       | a public document (our SP metadata, a JWKS): `serve()` answers it as is |
+ * | `endpoint`       | any other exchange that ends at the adapter (a logout request or response, an artifact resolution): `handle()` gets a neutral request and returns a neutral response |
+ *
+ * Logout endpoints (a SAML SingleLogoutService, an OIDC front-channel logout URI) are `endpoint` routes of their
+ * protocol's list; what the gateway must end when one arrives is for the logout work to add to the response
+ * record, as a neutral field (which IdP, which upstream subject/session), never a gateway session.
+ */
+import type { AdapterErrorCode } from '../errors/registry.ts';
+
+export type AdapterRouteMethod = 'GET' | 'POST';
+
+/** What the gateway passes an `endpoint` route: the transport only, already size-limited and parsed. */
+export interface AdapterHttpRequest {
+  method: AdapterRouteMethod;
+  /** Form fields (POST) or query parameters (GET); a repeated name is refused before the handler runs. */
+  params: Record<string, string>;
+  /** The value bound to this browser (same computation as at the start of a login), when it has one. */
+  browserBinding: string | undefined;
+}
+
+/** What an `endpoint` or `document` route answers; the gateway adds its own security headers. */
+export interface AdapterHttpResponse {
+  status: number;
+  contentType: string;
+  /** Extra headers (e.g. `Cache-Control`); `Content-Type` comes from `contentType`. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface RouteBase {
+  method: AdapterRouteMethod;
+  /** An exact path (no parameters), e.g. `/saml/acs`. Two routes with one method and path refuse the boot. */
+  path: string;
+}
+
+/** The answer to a login: the gateway's generic "upstream answered" path takes it to the translation point. */
+export interface LoginResponseRoute extends RouteBase {
+  kind: 'login-response';
+  /** The largest body accepted, in bytes (the adapter checks its own, tighter limits again). */
+  maxBodyBytes: number;
+  /** The correlation value of `LoginStart`, read from the answer; undefined when it is absent or malformed. */
+  correlation(params: Record<string, string>): string | undefined;
+  /** The codes the gateway refuses with: no login under the correlation value; the adapter's login differs. */
+  codes: { correlationInvalid: AdapterErrorCode; loginMismatch: AdapterErrorCode };
+}
+
+export interface DocumentRoute extends RouteBase {
+  kind: 'document';
+  method: 'GET';
+  serve(): Promise<AdapterHttpResponse>;
+}
+
+export interface EndpointRoute extends RouteBase {
+  kind: 'endpoint';
+  maxBodyBytes: number;
+  handle(request: AdapterHttpRequest): Promise<AdapterHttpResponse>;
+}
+
+export type AdapterRoute = LoginResponseRoute | DocumentRoute | EndpointRoute;

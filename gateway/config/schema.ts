@@ -1,0 +1,155 @@
+/**
+ * The configuration file as one zod schema, built for a deployment (`SchemaContext`: the environment secrets
+ * are read from, the folder relative paths resolve against, the already-checked issuer). Strict objects
+ * everywhere: an unknown key is refused, never ignored. Sections with a file of their own: `clients.ts`,
+ * `ops.ts`, `webauthn.ts`, and each upstream protocol's (`upstreams.ts`); `rateLimit` is read after the clients
+ * it names (`load.ts`).
+ */
+import { accessSync, constants } from 'node:fs';
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { existingFile } from '../../adapters/contract/config-schema.ts';
+import { ACR_VALUES } from '../translate/acr.ts';
+import { clientsSchema } from './clients.ts';
+import { bool, int, list, oneOf, secret, section, text } from './fields.ts';
+import { opsSchema } from './ops.ts';
+import { webauthnSchema } from './webauthn.ts';
+import { problem } from './schema-error.ts';
+
+export interface SchemaContext {
+  env: NodeJS.ProcessEnv;
+  baseDir: string;
+  /** The issuer, without a trailing slash (checked first: defaults depend on it). */
+  issuer: string;
+  /** The top-level keys of the upstream protocols' sections (read by `upstreams.ts`). */
+  upstreamKeys: readonly string[];
+}
+
+/** An address or CIDR block of a reverse proxy of ours. */
+const proxyAddress = z.string().refine((entry) => {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  const bits = family === 4 ? 32 : 128;
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+  return family !== 0 && prefixOk && extra === undefined;
+}, 'must be an IP address or CIDR block (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)');
+
+/** A path resolved against the config file's folder that can be read now (a boot failure, not a request's). */
+function readableFile(baseDir: string) {
+  return text().transform((value, ctx) => {
+    const file = resolve(baseDir, value);
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `cannot read ${file}` });
+      return z.NEVER;
+    }
+    return file;
+  });
+}
+
+/** The parts every deployment has (the upstream sections, `clients` and `rateLimit` are read beside it). */
+export function rootSchema(context: SchemaContext) {
+  const { env, baseDir, issuer } = context;
+  const loopbackHttp = issuer.startsWith('http://');
+  const listenPort = int(0, 65535).default(3000);
+  return z
+    .strictObject({
+      issuer: z.string(),
+      listen: section({ host: text().default('127.0.0.1'), port: listenPort }),
+      // the former `proxy: true` believed the client-written leftmost X-Forwarded-For
+      proxy: z
+        .unknown()
+        .optional()
+        .refine(
+          (value) => value === undefined,
+          'was replaced by trustedProxies: list the addresses or CIDR blocks of your reverse proxies (e.g. ["10.0.0.5"])',
+        ),
+      trustedProxies: list(proxyAddress).default([]),
+      // PostgreSQL primary (+ a read replica) and the Redis topology: read by config/stores.ts (load.ts)
+      database: z.unknown(),
+      redis: z.unknown(),
+      hsm: z.strictObject(
+        {
+          library: text(),
+          tokenLabel: text(),
+          pin: secret(env),
+          poolSize: int(1, 64).default(4),
+          // saturation (issue #15): signatures allowed to wait for a session, and for how long, before HSM_BUSY;
+          // above shedQueueDepth waiting, new logins are shed at the door (503 + Retry-After), /ready not ready
+          maxWaiting: int(0, 100_000).default(1024),
+          acquireTimeoutMs: int(1, 60_000).default(10_000),
+          shedQueueDepth: int(0, 100_000).default(256),
+        },
+        'must be an object',
+      ),
+      secrets: z.strictObject(
+        {
+          cookieKeys: list(secret(env, { min: 32 }), 1),
+          pairwiseSalt: secret(env, { min: 32 }),
+          browserBindingKey: secret(env, { min: 32 }),
+        },
+        'must be an object',
+      ),
+      cookies: section({
+        secure: bool()
+          .default(!loopbackHttp)
+          .refine((secure) => secure || loopbackHttp, 'may be false only for an http loopback issuer'),
+      }),
+      // extra CAs trusted for sector_identifier_uri servers (beside the system roots)
+      sectorIdentifiers: section({
+        caFiles: list(existingFile({ baseDir, issuer }, 'no such file')).default([]),
+        refreshSeconds: int(60, 86400).default(3600),
+      }),
+      // the checkpoint anchor outside the database; where audit records wait while PostgreSQL is unreachable
+      audit: section({
+        anchorFile: text()
+          .transform((f) => resolve(baseDir, f))
+          .optional(),
+        spoolDir: text()
+          .transform((f) => resolve(baseDir, f))
+          .optional(),
+      }),
+      // the risk policy set (gateway/policy/policy-set.ts); parsed at boot, an invalid file stops it
+      // overload: rule-only while the pipeline is slow, read by config/risk-overload.ts (load.ts)
+      risk: section({ policyFile: readableFile(baseDir).optional(), overload: z.unknown().optional() }),
+      // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
+      federation: section({
+        minimumAcr: oneOf(ACR_VALUES).default('eidas2'),
+        skipChooserWithOneIdp: bool().default(true),
+      }),
+      ttl: section({
+        session: int(60).default(8 * 3600),
+        idToken: int(60).default(3600),
+        accessToken: int(60).default(300),
+        // refresh tokens (clients registered for the refresh_token grant): 24 h, rotated on every use
+        refreshToken: int(60).default(24 * 3600),
+        authorizationCode: int(10, 600).default(60),
+        interaction: int(60).default(600),
+        grant: int(60).default(8 * 3600),
+      }),
+      logging: section({
+        level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const).default('info'),
+      }),
+      // worker processes on the one port (node:cluster, gateway/cluster/); 1 = a single process, no cluster
+      workers: int(1, 256).default(availableParallelism()),
+      webauthn: webauthnSchema(baseDir),
+      clients: clientsSchema(env),
+      // read beside this schema: after `listen` (ops), after the clients (rateLimit), by their protocol
+      ops: z.unknown().optional(),
+      rateLimit: z.unknown().optional(),
+      ...Object.fromEntries(context.upstreamKeys.map((key) => [key, z.unknown().optional()])),
+    })
+    .transform((root, ctx) => {
+      // the operations listener needs the public port (theirs must differ), known only once `listen` is read
+      const ops = opsSchema(root.listen.port, env).safeParse(root.ops, { reportInput: true });
+      if (ops.success) return { ...root, ops: ops.data };
+      for (const issue of ops.error.issues) {
+        const { path, message } = problem(issue);
+        ctx.addIssue({ code: 'custom', path: ['ops', ...path], message });
+      }
+      return z.NEVER;
+    });
+}

@@ -1,0 +1,143 @@
+/**
+ * The adapter contract suite: what every upstream adapter must do, whatever its protocol. Each adapter's test
+ * file opens a `ContractSubject` (the adapter, wired to the harness's real Redis, and an IdP of the test that
+ * can answer a login well or with one defect) and calls `contractSuite`. A new adapter kind is done when its
+ * file passes.
+ *
+ * - startLogin gives a fresh, opaque correlation value per login, carried by the redirect or the form, and
+ *   refuses a level above the IdP's maximum with a code;
+ * - a good answer yields the login it answers and a typed identity (the adapter's id, a LoA never above its
+ *   maximum, an ISO authnInstant, at least one verified signature in the evidence);
+ * - each defect is refused with the adapter's stable code for it, a code of the closed registry: bad signature,
+ *   wrong audience (or recipient), expired, unknown LoA; the same answer twice is a replay; an answer brought
+ *   by another browser is refused and not attributed to the login; an empty message is refused, never a pass.
+ */
+import type { TestFn } from 'ava';
+import {
+  AdapterError,
+  type InboundMessage,
+  type LoaUri,
+  type LoginStart,
+  type UpstreamAdapter,
+} from '../../../adapters/contract.ts';
+import { loaRank } from '../../../adapters/contract/vocabulary.ts';
+import { ADAPTER_ERRORS, type AdapterErrorCode } from '../../../adapters/errors/registry.ts';
+
+export const DEFECTS = ['bad-signature', 'wrong-audience', 'expired', 'unknown-loa'] as const;
+export type Defect = (typeof DEFECTS)[number];
+
+export interface StartedLogin {
+  loginId: string;
+  start: LoginStart;
+  /** The IdP's answer to this login, as our route receives it (form fields), well formed or with `defect`. */
+  answer(defect?: Defect): Promise<Record<string, string>>;
+}
+
+export interface ContractSubject {
+  adapter: UpstreamAdapter;
+  /** A level above the IdP's maximum (a subject registers its IdP below high). */
+  unreachable: LoaUri;
+  /** Starts a login for `browser` through `adapter.startLogin`. */
+  start(browser: string): Promise<StartedLogin>;
+  /** The code of each refusal, as the adapter's own list names it. */
+  codes: Record<Defect | 'replay' | 'wrong-browser', AdapterErrorCode>;
+  close(): Promise<void>;
+}
+
+const BROWSER = 'contract-browser-A';
+const OTHER_BROWSER = 'contract-browser-B';
+
+function post(params: Record<string, string>, browserBinding = BROWSER): InboundMessage {
+  return { method: 'POST', params, browserBinding };
+}
+
+function carries(start: LoginStart, value: string): boolean {
+  if (start.binding === 'post') return Object.values(start.fields).includes(value);
+  return [...new URL(start.url).searchParams.values()].includes(value);
+}
+
+/**
+ * @example
+ * contractSuite(test, 'reference', openReferenceSubject);
+ */
+export function contractSuite(test: TestFn, name: string, open: () => Promise<ContractSubject>): void {
+  let subject: ContractSubject;
+  test.before(async () => {
+    subject = await open();
+  });
+  test.after.always(async () => {
+    await subject?.close();
+  });
+
+  test(`${name}: each login gets a fresh correlation value, carried to the IdP`, async (t) => {
+    const [a, b] = [await subject.start(BROWSER), await subject.start(BROWSER)];
+    t.true(a.start.correlation.length >= 16, 'opaque and unguessable');
+    t.not(a.start.correlation, b.start.correlation);
+    t.true(carries(a.start, a.start.correlation));
+  });
+
+  test(`${name}: a good answer yields its login and a typed identity`, async (t) => {
+    const login = await subject.start(BROWSER);
+    const result = await subject.adapter.finishLogin(post(await login.answer()));
+    t.is(result.loginId, login.loginId);
+    const { identity } = result;
+    t.is(identity.idp, subject.adapter.id);
+    t.true(identity.subject.length > 0);
+    t.true(loaRank(identity.loa) >= 0 && loaRank(identity.loa) <= loaRank(subject.adapter.maxLoa));
+    t.false(Number.isNaN(Date.parse(identity.authnInstant)));
+    t.true(identity.evidence.signaturesVerified >= 1);
+    t.true(identity.evidence.issuer.length > 0);
+  });
+
+  for (const defect of DEFECTS) {
+    test(`${name}: ${defect} is refused with its stable code`, async (t) => {
+      const login = await subject.start(BROWSER);
+      const params = await login.answer(defect);
+      const error = await t.throwsAsync(subject.adapter.finishLogin(post(params)), { instanceOf: AdapterError });
+      t.is(error?.code, subject.codes[defect]);
+      t.is(ADAPTER_ERRORS[error!.code].kind, 'refused');
+    });
+  }
+
+  test(`${name}: the same answer twice is a replay`, async (t) => {
+    const login = await subject.start(BROWSER);
+    const params = await login.answer();
+    await subject.adapter.finishLogin(post(params));
+    const error = await t.throwsAsync(subject.adapter.finishLogin(post(params)), { instanceOf: AdapterError });
+    t.is(error?.code, subject.codes.replay);
+    t.is(error?.loginId, undefined, 'a replay is never attributed to the login it first answered');
+  });
+
+  test(`${name}: an answer brought by another browser is refused and not attributed`, async (t) => {
+    const login = await subject.start(BROWSER);
+    const params = await login.answer();
+    const error = await t.throwsAsync(subject.adapter.finishLogin(post(params, OTHER_BROWSER)), {
+      instanceOf: AdapterError,
+    });
+    t.is(error?.code, subject.codes['wrong-browser']);
+    t.is(error?.loginId, undefined);
+  });
+
+  test(`${name}: an empty message is refused with a code, never a pass`, async (t) => {
+    const error = await t.throwsAsync(subject.adapter.finishLogin(post({})), { instanceOf: AdapterError });
+    t.true(Object.hasOwn(ADAPTER_ERRORS, error!.code));
+  });
+
+  test(`${name}: a level above the IdP's maximum is refused at start`, async (t) => {
+    const above = subject.unreachable;
+    t.true(loaRank(above) > loaRank(subject.adapter.maxLoa));
+    const error = await t.throwsAsync(
+      subject.adapter.startLogin({ loginId: 'above', browserBinding: BROWSER, minimumLoa: above, forceAuthn: false }),
+      { instanceOf: AdapterError },
+    );
+    t.is(error?.loginId, 'above');
+    t.is(ADAPTER_ERRORS[error!.code].kind, 'refused');
+  });
+
+  test(`${name}: every refusal code is distinct`, (t) => {
+    const codes = Object.values(subject.codes);
+    t.is(new Set(codes).size, codes.length);
+  });
+}
+
+export { BROWSER as CONTRACT_BROWSER };
