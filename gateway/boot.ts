@@ -380,7 +380,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       operators: config.ops.operators,
       logger,
       metrics,
-      readiness: { pool, redis, hsmReady, hsmPressure },
+      // read through the services record: a test (or an operator tool) swapping the canary swaps it here too
+      readiness: { pool, redis, hsmReady: () => services.hsmReady(), hsmPressure },
       revocations: { revoker: sessions.revoker, audit },
       reviews: {
         flow,

@@ -23,7 +23,11 @@ export function addRequested(grant: Grant, params: Record<string, unknown>): voi
 export async function createGrant(services: Services, details: Details, accountId: string): Promise<string> {
   const provider = services.holder.provider;
   const clientId = String(details.params.client_id);
-  const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+  const found = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+  // the session's grant for this RP is reused only when it is this person's: another person logging in in the
+  // same browser (the session changes account) gets a grant of their own, else oidc-provider would drop the
+  // foreign grant and ask for consent again, which is refused (CONSENT_WITHOUT_LOGIN)
+  const grant = found?.accountId === accountId && found.clientId === clientId ? found : undefined;
   const g = grant ?? new provider.Grant({ accountId, clientId });
   addRequested(g, details.params);
   return g.save();

@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import type { Pool } from 'pg';
+import { isDatabaseUnavailable } from './database-unavailable.ts';
 
 export interface PoolOptions {
   /** Shown in `pg_stat_activity`. Default `gateway`. */
@@ -32,6 +33,22 @@ export const POOL_DEFAULTS = {
   connectionTimeoutMs: 5_000,
   idleTimeoutMs: 30_000,
 } as const;
+
+/**
+ * A PostgreSQL that cannot be reached now (restart, failover) is a shed request, not a fault: its errors are
+ * marked `statusCode: 503`, which oidc-provider answers as is (else its own 500), and the gateway's error
+ * handler maps them to `DATABASE_UNAVAILABLE` (database-unavailable.ts). Callback forms pass through.
+ */
+function shedWhenUnavailable<F extends (...args: never[]) => unknown>(call: F): F {
+  return ((...args: never[]) => {
+    const result = call(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      if (isDatabaseUnavailable(error)) Object.assign(error as object, { statusCode: 503 });
+      throw error;
+    });
+  }) as F;
+}
 
 /**
  * Creates the process's PostgreSQL pool. Connections open lazily, on the first query.
@@ -60,7 +77,12 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   // out — holding an advisory lock, in a transaction, waiting on the HSM between two queries. The pool listens
   // only to idle clients; unheard, that event was an uncaught exception that ended the whole process. The
   // query in flight fails on its own and the pool drops the broken client on release.
-  pool.on('connect', (client) => client.on('error', onError));
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+    client.query = shedWhenUnavailable(client.query.bind(client)) as typeof client.query;
+  });
+  pool.query = shedWhenUnavailable(pool.query.bind(pool)) as typeof pool.query;
+  pool.connect = shedWhenUnavailable(pool.connect.bind(pool)) as typeof pool.connect;
   return pool;
 }
 

@@ -231,6 +231,10 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
         ...(options.extraClients ?? []),
       ],
       logging: { level: options.logLevel ?? 'warn' },
+      // Tests log the same few people in hundreds of times (as with permissivePolicyFile, the risk policy): the
+      // per-identity buckets (default 30, then three a minute) are under test in test/gateway/ratelimit/ only,
+      // which set their own `rateLimit`.
+      rateLimit: { perIdentity: { capacity: 100_000, perSecond: 1_000 } },
     };
     const configFile = join(options.dir, 'gateway.config.json');
     writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
