@@ -20,7 +20,7 @@
  * 5. interactionRoutes— chooser, completion
  * 5a. upstreamRoutes  — the routes the upstream protocols declare (answers to logins, published documents),
  *                       mounted without knowing the protocol (interaction/upstream-routes.ts)
- * 5b. upstreamLogoutRoutes — /saml/slo: SAML Single Logout with the IdPs (interaction/upstream-logout.ts)
+ * 5b. upstreamLogoutRoutes — Single Logout with the IdPs (interaction/upstream-logout.ts)
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)

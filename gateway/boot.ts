@@ -238,7 +238,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
       observeIgnoredScopes(provider, logger);
       signals.install(provider, (err) => logger.warn({ err }, 'shared signals not sent'));
-      // SAML Single Logout: each login's upstream session linked to its gateway session; RP-initiated logout
+      // Single Logout upstream: each login's upstream session linked to its gateway session; RP-initiated logout
       // ends the upstream session too
       provider.use(upstreamLogoutInProvider(() => services));
     };

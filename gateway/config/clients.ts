@@ -57,7 +57,7 @@ function clientSchema(env: NodeJS.ProcessEnv) {
       // Shared Signals: CAEP events pushed to the RP's receiver (config/ssf.ts)
       ssf: z
         .strictObject({
-          endpoint: httpsUrl().refine((u) => new URL(u).hash === '', 'must not have a fragment'),
+          endpoint: httpsUrl().refine((u) => !u.includes('#'), 'must not have a fragment'),
           events: list(oneOf(SSF_EVENTS), 1).superRefine((events, ctx) => {
             events.forEach((event, i) => {
               if (events.indexOf(event) !== i)

@@ -5,7 +5,7 @@
  *   upstream IdP may cause, counted on the AuthnRequests sent to it and the responses received from it (one
  *   bucket per IdP). An IdP not listed gets `default` (1,000); a listed rate must lie within [`min`, `max`]
  *   (default 10 and 20,000); adaptive shedding (ratelimit-adaptive.ts) lowers an IdP's rate, never below
- *   `min`. IdPs may come from the durable registry, so ids are not checked against `saml.idps`;
+ *   `min`. IdPs may come from the durable registry, so ids are not checked against the configured IdP lists;
  * - `perIdentity`: `{ capacity, perSecond }` per identity and endpoint (ACS: the IdP and NameID, hashed;
  *   WebAuthn: the pivot identity's account): default 30 / 0.05 (three a minute);
  * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a

@@ -10,7 +10,7 @@
  *    checked — every rate but the failures' lowered by the adaptive factor of the request's class
  *    (load-shedder.ts: new logins first, logins in flight one level later);
  * 3. the handler may then take its IdP's and its identity's buckets (scoped.ts);
- * 4. an answer ≥ 400 other than a 429 (or a request the handler marked failed) charges the address's
+ * 4. an answer 400–499 other than a 429 (or a request the handler marked failed) charges the address's
  *    failures bucket, and the identity's when one was admitted.
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClientEntry } from '../config/types.ts';
 import type { RateLimitConfig } from '../config/ratelimit.ts';
+import { AdapterError } from '../../adapters/contract.ts';
 import { GatewayError } from '../errors.ts';
 import { declareCounter } from '../observability/metrics.ts';
 import { bucketKey, scaled, type Bucket, type Decision } from './bucket.ts';
@@ -49,6 +50,21 @@ export interface RateLimitDeps {
   audit?: LoadShedderDeps['audit'];
   /** The upstream protocols' `login-response` routes (`POST /saml/acs`, …), limited as the ACS. */
   loginResponses: readonly string[];
+}
+
+/**
+ * Whether an answer counts as a failure of the client (credential stuffing, enumeration): a 4xx other than a
+ * 429. A 5xx is ours — PostgreSQL restarting, the HSM busy — and never empties a person's or an address's
+ * failures bucket (a person would otherwise be locked out by our own outage).
+ */
+const clientFault = (status: number) => status >= 400 && status < 500 && status !== 429;
+
+function statusOf(error: unknown): number {
+  if (error instanceof GatewayError) return error.status;
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  if (typeof statusCode === 'number') return statusCode;
+  if (typeof status === 'number') return status;
+  return error instanceof AdapterError ? 400 : 500;
 }
 
 /** How long a new login shed for a saturated HSM is asked to wait. */
@@ -179,10 +195,10 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     try {
       await next();
     } catch (error) {
-      if (!(error instanceof GatewayError && error.status === 429)) await limiter.charge(charge);
+      if (clientFault(statusOf(error))) await limiter.charge(charge);
       throw error;
     }
-    if (failed || (ctx.status >= 400 && ctx.status !== 429)) await limiter.charge(charge);
+    if (failed || clientFault(ctx.status)) await limiter.charge(charge);
   };
   return Object.assign(middleware, { shedder });
 }

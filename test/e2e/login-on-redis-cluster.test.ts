@@ -62,6 +62,20 @@ test.serial('a whole login runs on a three-primary Redis Cluster, its state spre
   const info = await oidc.fetchUserInfo(fx.rp, tokens.access_token, tokens.claims()!.sub);
   t.is(info.given_name, 'Marie');
 
+  // before the replay below (which ends this RP's authorization in the session, and so its sid pointer)
+  const perNode = await Promise.all(cluster.nodes.map((n) => keysOn(n.port)));
+  t.true(
+    perNode.filter((keys) => keys.length > 0).length >= 2,
+    `the state is spread over the nodes: ${perNode.map((k) => k.length).join('/')} keys`,
+  );
+  const all = perNode.flat();
+  // the session's record and its cookie and sid pointers (different slots) are all in the hot tier
+  for (const kind of ['s2', 's2j', 's2s'])
+    t.true(
+      all.some((k) => k.startsWith(`${prefix}${kind}:`)),
+      `the session hot tier holds ${kind}: keys`,
+    );
+
   // a used code presented again: oidc-provider revokes the grant (the grant's token list, one slot)
   const again = await fetch(fx.rp.serverMetadata().token_endpoint!, {
     method: 'POST',
@@ -89,17 +103,4 @@ test.serial('a whole login runs on a three-primary Redis Cluster, its state spre
     rows.filter((r) => r.error_code === 'RISK_STAGE_FAILED'),
     [],
   );
-
-  const perNode = await Promise.all(cluster.nodes.map((n) => keysOn(n.port)));
-  t.true(
-    perNode.filter((keys) => keys.length > 0).length >= 2,
-    `the state is spread over the nodes: ${perNode.map((k) => k.length).join('/')} keys`,
-  );
-  const all = perNode.flat();
-  // the session's record and its cookie and sid pointers (different slots) are all in the hot tier
-  for (const kind of ['s2', 's2j', 's2s'])
-    t.true(
-      all.some((k) => k.startsWith(`${prefix}${kind}:`)),
-      `the session hot tier holds ${kind}: keys`,
-    );
 });

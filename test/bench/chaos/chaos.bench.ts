@@ -6,9 +6,10 @@
  * log. Target: 0 lost, 0 unaudited, 0 × 500.
  *
  *   node test/harness/with-stack.ts -- node test/bench/chaos/chaos.bench.ts
- *   CHAOS_LOGINS=40 CHAOS_FAULTS=kill-9,postgres-restart node test/harness/with-stack.ts -- node test/bench/chaos/chaos.bench.ts
+ *   CHAOS_LOGINS=40 CHAOS_FAULTS=kill-9,redis-failover,postgres-restart node test/harness/with-stack.ts -- node test/bench/chaos/chaos.bench.ts
  *
- * PostgreSQL is a server of this run's own (so it can be restarted); Redis and the token are the stack's.
+ * PostgreSQL is a server of this run's own (so it can be restarted); Redis runs under Sentinel (1 primary, 1
+ * replica, 3 sentinels, this run's own); the token is the stack's.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { createPool } from '../../../gateway/store/postgres.ts';
 import { prepareDeployment, startGatewayProcess } from '../../harness/deployment.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import { startPostgres } from '../../harness/services/postgres.ts';
+import { startRedisSentinel } from '../../harness/services/redis-sentinel.ts';
 import { startRoundRobinProxy } from '../../harness/services/round-robin-proxy.ts';
 import { genesisOnly } from '../../helpers/audit-anchor.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
@@ -59,6 +61,14 @@ const deployment = await prepareDeployment({
   logLevel: 'warn',
   riskPolicyFile: permissivePolicyFile(dir), // the same people log in over and over: the policy is not under test
 });
+// Redis under Sentinel (1 primary, 1 replica, 3 sentinels), as a production deployment runs it
+const sentinel = await startRedisSentinel(mkdtempSync(join(tmpdir(), 'gw-chaos-sentinel-')));
+deployment.rawConfig.redis = {
+  sentinels: sentinel.addresses,
+  name: sentinel.name,
+  keyPrefix: (deployment.rawConfig.redis as { keyPrefix: string }).keyPrefix,
+  commandTimeoutMs: 1_000,
+};
 let serial = 0;
 const startProcess = async (): Promise<GatewayProcess> =>
   startGatewayProcess(deployment, await freePort(), join(dir, `gateway-${(serial += 1)}.log`));
@@ -69,6 +79,7 @@ const bed: ChaosBed = {
   processes: [await startProcess(), await startProcess()],
   startProcess,
   deployment,
+  sentinel,
 };
 const balancer = await startRoundRobinProxy(publicPort, () => bed.processes.map((p) => p.url));
 const rp = await oidc.discovery(
@@ -178,5 +189,6 @@ for (const p of bed.processes) await p.stop();
 await deployment.stop();
 await pool.end();
 await bed.postgres.stop();
+await sentinel.stop();
 const bad = figures.some((f) => f.lost || f.internal || f.auditFound < f.auditExpected) || !verified.ok;
 process.exit(bad ? 1 : 0);

@@ -4,6 +4,7 @@
  * server is started again: the next phase starts whole).
  */
 import type { Deployment } from '../../harness/deployment.ts';
+import type { RedisSentinelHandle } from '../../harness/services/redis-sentinel.ts';
 import { startPostgres, type PostgresHandle } from '../../harness/services/postgres.ts';
 import type { startGatewayProcess } from '../../harness/deployment.ts';
 
@@ -17,6 +18,8 @@ export interface ChaosBed {
   /** The processes behind the balancer now (it reads this list on every request). */
   processes: GatewayProcess[];
   startProcess(): Promise<GatewayProcess>;
+  /** Redis under Sentinel: 1 primary, 1 replica, 3 sentinels. */
+  sentinel: RedisSentinelHandle;
 }
 
 export interface Fault {
@@ -38,6 +41,17 @@ export const FAULTS: Record<string, Fault> = {
       return async () => {
         bed.processes = [...bed.processes, await bed.startProcess()];
       };
+    },
+  },
+  'redis-failover': {
+    what: 'the Redis primary killed (SIGKILL); the sentinels promote the replica (down-after 1 s)',
+    async inject(bed) {
+      const before = await bed.sentinel.currentPrimaryPort();
+      const primary = before === bed.sentinel.primary.port ? bed.sentinel.primary : bed.sentinel.replica;
+      await primary.kill();
+      for (let i = 0; i < 300 && (await bed.sentinel.currentPrimaryPort().catch(() => before)) === before; i += 1)
+        await sleep(100);
+      return async () => undefined; // the next phases run on the promoted replica
     },
   },
   'postgres-restart': {

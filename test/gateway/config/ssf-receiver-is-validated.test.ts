@@ -73,8 +73,8 @@ test('the endpoint must be https (http only on loopback), absolute, without frag
 
 test('the events are a non-empty list of the CAEP events the gateway sends, without duplicates', (t) => {
   const endpoint = 'https://rp.example/caep';
-  failsAt(t, valid({ endpoint, events: [] }), 'clients[0].ssf.events', /non-empty/);
-  failsAt(t, valid({ endpoint }), 'clients[0].ssf.events', /non-empty/);
+  failsAt(t, valid({ endpoint, events: [] }), 'clients[0].ssf.events', /at least 1 entry/);
+  failsAt(t, valid({ endpoint }), 'clients[0].ssf.events', /required|at least 1 entry/);
   failsAt(
     t,
     valid({

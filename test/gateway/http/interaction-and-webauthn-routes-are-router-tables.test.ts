@@ -45,9 +45,7 @@ test('the interaction routes are one @koa/router table', async (t) => {
     'GET /interaction/:uid',
     'POST /interaction/:uid/idp',
     'GET /interaction/:uid/complete',
-    'POST /saml/acs',
-    'GET /saml/metadata',
-  ]);
+  ]); // the upstream protocols' routes (/saml/acs, /saml/metadata) are declared by the adapters (upstream-routes.ts)
 });
 
 test('the WebAuthn routes are one @koa/router table', async (t) => {
