@@ -52,7 +52,7 @@ import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
 import { createPool } from './store/postgres.ts';
 import { startReplicaReads } from './store/replica-reads.ts';
-import { createRedis } from './store/redis.ts';
+import { closeRedis, createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 import { upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
 
@@ -136,7 +136,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       onUnavailable: (command) => redisWatcher.unavailable(command),
     });
     redisWatcher.watch(redis);
-    closers.push(() => redis.quit());
+    closers.push(() => closeRedis(redis));
     await redis.ping();
 
     const tokens = await openKeyStore({

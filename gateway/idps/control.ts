@@ -9,6 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { IdpStatus, MetadataMonitor } from '../../adapters/metadata/monitor.ts';
+import { closeRedis } from '../store/redis.ts';
 
 export type IdpCommand = { action: 'refresh' | 'disable' | 'enable'; idp: string };
 const STATUS_TTL_SECONDS = 86_400;
@@ -71,6 +72,6 @@ export async function listenForCommands(options: {
   timer.unref();
   return async () => {
     clearInterval(timer);
-    await subscriber.quit();
+    await closeRedis(subscriber);
   };
 }

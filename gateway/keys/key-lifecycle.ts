@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { AlgorithmName } from '../../hsm/algorithms.ts';
 import type { LifecycleKeyStore } from '../../hsm/lifecycle/lifecycle-keystore.ts';
 import { loadClientAlgorithms, storeClientAlgorithm } from './client-algs.ts';
+import { closeRedis } from '../store/redis.ts';
 
 export interface KeyLifecycleOptions {
   keys: LifecycleKeyStore;
@@ -129,6 +130,6 @@ export class KeyLifecycle {
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#inflight?.catch(() => undefined);
-    await this.#subscriber?.quit().catch(() => undefined);
+    if (this.#subscriber) await closeRedis(this.#subscriber);
   }
 }

@@ -98,3 +98,22 @@ export function createRedis(options: RedisOptions): Redis {
   });
   return redis;
 }
+
+/**
+ * Closes a client without hanging on a dead server: QUIT when it is connected (at most `waitMs`), then the socket
+ * is closed either way. A plain `quit()` on a client whose server is gone waits for a reconnection that may never
+ * come (a subscriber keeps an offline queue): the process would not exit.
+ */
+export async function closeRedis(client: Pick<Redis, 'status' | 'quit' | 'disconnect'>, waitMs = 1_000): Promise<void> {
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.quit().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  client.disconnect();
+}

@@ -189,6 +189,10 @@ test.serial(
 );
 
 test.serial('a revocation made while its instance cannot reach Redis reaches Redis through the outbox', async (t) => {
+  // after the restart above: Redis commands fail fast while a client reconnects (FLOW_STORE_UNAVAILABLE), so
+  // the login below waits for A's client to be back
+  for (let i = 0; i < 100 && a.gateway.services.redis.status !== 'ready'; i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   const person = await logIn(bedA);
   const uid = await uidOf(person.sid);
   // a revoker cut off from Redis (a dead port) while Redis and the other instances run: Redis keeps the
