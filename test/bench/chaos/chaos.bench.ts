@@ -144,14 +144,20 @@ for (const name of chosen) {
   let started = 0;
   let faultAt = Number.POSITIVE_INFINITY;
   let injected: Promise<() => Promise<void>> | undefined;
+  // a phase goes on after its LOGINS until a login begun after the fault has completed (the recovery), 60 s at
+  // most; a person whose login failed tries again a second later (failures are fast: without the pause a
+  // phase would be over before a failover is)
+  const recovered = () => results.some((r) => r.ended === 'code' && r.startedAt >= faultAt);
   const browser = async () => {
-    while (started < LOGINS) {
+    while (started < LOGINS || (!recovered() && Date.now() - faultAt < 60_000)) {
       const n = (started += 1);
       if (n === FAULT_AFTER + 1) {
         faultAt = Date.now();
         injected = fault.inject(bed);
       }
-      results.push(await oneLogin(n));
+      const result = await oneLogin(n);
+      results.push(result);
+      if (result.ended !== 'code') await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   };
   await Promise.all(Array.from({ length: BROWSERS }, browser));
