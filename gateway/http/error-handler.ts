@@ -55,6 +55,15 @@ function mapped(error: unknown): Mapped {
   // PostgreSQL restarting or failing over: a shed request (503 + Retry-After), not a fault of ours (issue #15)
   if (isDatabaseUnavailable(error))
     return { code: 'DATABASE_UNAVAILABLE', status: 503, description: 'The service is unavailable.', detail: undefined };
+  // oidc-provider's interaction lookup when the sign-in's interaction is gone (expired, another browser, a stale
+  // link or a bookmarked page): the person's sign-in expired — a 400 with its code, not a fault of ours (was a 500)
+  if (error instanceof Error && error.name === 'SessionNotFound')
+    return {
+      code: 'INTERACTION_NOT_FOUND',
+      status: 400,
+      description: 'This sign-in expired or was started in another browser.',
+      detail: error.message,
+    };
   if (error instanceof AdapterError)
     return { code: error.code, status: errorSpec(error.code).status, description: error.message, detail: error.detail };
   return { code: 'INTERNAL', status: 500, description: '', detail: undefined };

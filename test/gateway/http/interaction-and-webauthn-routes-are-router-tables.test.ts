@@ -76,8 +76,7 @@ test('a listed method and path reaches its handler', async (t) => {
   ] as const) {
     const got = await answer(method, path);
     t.not(got, nobody, `${method} ${path} reaches a handler of ours (${got})`);
-    // a code of the gateway's registry: the handler ran (GET /interaction/:uid of an unknown interaction is
-    // 500 INTERNAL today, as it was before the router: oidc-provider's SessionNotFound is not mapped)
+    // a code of the gateway's registry: the handler ran (an unknown interaction is 400 INTERACTION_NOT_FOUND)
     t.regex(got, /^[45]\d\d [A-Z_]+$/, `${method} ${path}: a gateway error code (no interaction here)`);
   }
 });
