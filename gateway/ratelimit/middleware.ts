@@ -24,6 +24,7 @@ import type { Registry } from 'prom-client';
 import type { ClientEntry } from '../config/types.ts';
 import type { RateLimitConfig } from '../config/ratelimit.ts';
 import { AdapterError } from '../../adapters/contract.ts';
+import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { declareCounter } from '../observability/metrics.ts';
 import { bucketKey, scaled, type Bucket, type Decision } from './bucket.ts';
@@ -64,7 +65,8 @@ function statusOf(error: unknown): number {
   const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
   if (typeof statusCode === 'number') return statusCode;
   if (typeof status === 'number') return status;
-  return error instanceof AdapterError ? 400 : 500;
+  // an adapter's refusal has its registry status: a forged answer is the client's (4xx), an unreachable IdP ours (503)
+  return error instanceof AdapterError ? errorSpec(error.code).status : 500;
 }
 
 /** How long a new login shed for a saturated HSM is asked to wait. */
