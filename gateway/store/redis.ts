@@ -41,6 +41,9 @@ export interface RedisOptions {
   onUnavailable?: (command: string) => void;
 }
 
+/** Commands whose first argument is a script or its SHA, not a key (see the Cluster options below). */
+const SCRIPT_COMMANDS = ['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'] as const;
+
 /** Defaults of {@link createRedis}. */
 export const REDIS_DEFAULTS = { commandTimeoutMs: 5_000 } as const;
 
@@ -67,6 +70,10 @@ export function createRedis(options: RedisOptions): Redis {
     const { nodes, password } = options.cluster;
     const cluster = new Cluster(nodes, {
       enableAutoPipelining: true,
+      // auto-pipelining groups a command by the node of its first argument: for a script that is its text
+      // or SHA, not its key. Grouped with commands of that other node, the whole pipeline was refused
+      // ("same slots allocation group") — the commands beside the script too. Scripts leave on their own.
+      autoPipeliningIgnoredCommands: [...SCRIPT_COMMANDS],
       enableOfflineQueue: true,
       keyPrefix: options.keyPrefix,
       redisOptions: { ...common, keyPrefix: '', ...(password === undefined ? {} : { password }) },
