@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import calculateSlot from 'cluster-key-slot';
+import { Redis } from 'ioredis';
 import { startRedisCluster, type RedisClusterHandle } from '../../harness/services/redis-cluster.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 
@@ -26,12 +26,20 @@ test.after.always(async () => {
 });
 
 const SCRIPT = "redis.call('SET', KEYS[1], ARGV[1]) return 1";
-/** The node (of three equal ranges) that serves a slot. */
-const nodeOf = (name: string) => Math.min(2, Math.floor(calculateSlot(name) / 5461.34));
+/** The node (of three equal ranges, see the harness) that serves a key, as the cluster itself computes it. */
+async function nodeOf(name: string): Promise<number> {
+  const node = new Redis(cluster.nodes[0]!.port, '127.0.0.1');
+  try {
+    const slot = (await node.cluster('KEYSLOT', name)) as number;
+    return slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2;
+  } finally {
+    node.disconnect();
+  }
+}
 
-/** A key name (with the prefix) served by `node`. */
-function keyOn(node: number, prefix: string, tag: string): string {
-  for (let i = 0; ; i++) if (nodeOf(`${prefix}${tag}${i}`) === node) return `${tag}${i}`;
+/** A key name (without the prefix) served by `node`. */
+async function keyOn(node: number, prefix: string, tag: string): Promise<string> {
+  for (let i = 0; ; i++) if ((await nodeOf(`${prefix}${tag}${i}`)) === node) return `${tag}${i}`;
 }
 
 test('a script and commands on other nodes, sent in one tick, all land', async (t) => {
@@ -41,12 +49,12 @@ test('a script and commands on other nodes, sent in one tick, all land', async (
     keyPrefix: prefix,
   });
   t.teardown(() => redis.quit());
-  await redis.set(keyOn(0, prefix, 'warm'), '1');
+  await redis.set(await keyOn(0, prefix, 'warm'), '1');
 
   // the script's own slot decides where auto-pipelining would group it; its key is on another node
-  const scriptNode = nodeOf(`${prefix}${SCRIPT}`);
-  const scriptKey = keyOn((scriptNode + 1) % 3, prefix, 'record');
-  const neighbours = Array.from({ length: 5 }, (_, i) => keyOn(scriptNode, prefix, `pointer${i}-`));
+  const scriptNode = await nodeOf(`${prefix}${SCRIPT}`);
+  const scriptKey = await keyOn((scriptNode + 1) % 3, prefix, 'record');
+  const neighbours = await Promise.all(Array.from({ length: 5 }, (_, i) => keyOn(scriptNode, prefix, `pointer${i}-`)));
 
   const results = await Promise.allSettled([
     redis.eval(SCRIPT, 1, scriptKey, 'sealed'),
