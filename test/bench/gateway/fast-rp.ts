@@ -9,6 +9,7 @@ import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from
 import { Browser, type Landing, type RequestInit2 } from '../../../conformance/suite/browser/browser.ts';
 import { formsIn } from '../../../conformance/suite/browser/forms.ts';
 import type { FastIdp } from './fast-idp.ts';
+import { atGateway } from './gateway-time.ts';
 
 /**
  * One person's browser. The gateway runs behind a trusted reverse proxy (127.0.0.1 in `trustedProxies`)
@@ -30,8 +31,9 @@ export class PersonBrowser extends Browser {
     };
   }
 
+  /** Every request of this browser goes to the gateway (the fast IdP answers in-process): timed as such. */
   override request(url: string | URL, init: RequestInit2 = {}): Promise<Response> {
-    return super.request(url, { ...init, headers: { ...this.#headers, ...init.headers } });
+    return atGateway(() => super.request(url, { ...init, headers: { ...this.#headers, ...init.headers } }));
   }
 }
 
@@ -136,12 +138,17 @@ export async function discoverRp(client: RpClient, idp: FastIdp, idpId: string):
       redirect_uri: RP_REDIRECT,
       code_verifier: verifier,
     });
-    const response = await fetch(d.token, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body,
+    const { response, tokens } = await atGateway(async () => {
+      const answer = await fetch(d.token, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      return {
+        response: answer,
+        tokens: (await answer.json()) as { id_token?: string; access_token?: string; error?: string },
+      };
     });
-    const tokens = (await response.json()) as { id_token?: string; access_token?: string; error?: string };
     if (!response.ok || !tokens.id_token || !tokens.access_token)
       throw new Error(`token request failed: ${response.status} ${tokens.error ?? ''}`);
     const [h, p, s] = tokens.id_token.split('.') as [string, string, string];

@@ -11,6 +11,10 @@ export function printPhase(r: PhaseResult): void {
   console.log(
     `  ${(r.ok / r.seconds).toFixed(1)} logins/s; latency ms p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)}`,
   );
+  const g = summarize(r.gatewayLatencies);
+  console.log(
+    `  gateway-added latency per login (its requests' time, summed) ms p50 ${g.p50.toFixed(1)} p99 ${g.p99.toFixed(1)}`,
+  );
   console.log(
     `  CPU ms per login: gateway ${r.gatewayCpuMs.toFixed(2)} (of which kernel ${r.gatewaySystemMs.toFixed(2)}) | PostgreSQL ${r.pgCpuMs.toFixed(2)} | Redis ${r.redisCpuMs.toFixed(2)}; gateway RSS max ${r.rssMaxMiB.toFixed(0)} MiB`,
   );

@@ -1,5 +1,6 @@
 /** Runs `count` logins at `concurrency`, timing each one and sampling the gateway's RSS meanwhile. */
 import type { ProbeCounts } from './gateway-probe.ts';
+import { withGatewayClock } from './gateway-time.ts';
 
 export interface PhaseResult {
   name: string;
@@ -8,6 +9,8 @@ export interface PhaseResult {
   firstError?: string;
   seconds: number;
   latencies: number[];
+  /** Per login: the time spent waiting for the gateway (`gateway-time.ts`), ms. */
+  gatewayLatencies: number[];
   rssMaxMiB: number;
   gatewayCpuMs: number;
   /** Of which in the kernel (stime). */
@@ -48,6 +51,7 @@ export async function runPhase(
   >
 > {
   const latencies: number[] = [];
+  const gatewayLatencies: number[] = [];
   let failures = 0;
   let firstError: string | undefined;
   let rssMaxMiB = rss();
@@ -59,8 +63,9 @@ export async function runPhase(
   const one = async () => {
     const t = performance.now();
     try {
-      await work();
+      const atGateway = await withGatewayClock(work);
       latencies.push(performance.now() - t);
+      gatewayLatencies.push(atGateway);
     } catch (error) {
       failures += 1;
       firstError ??= (error as Error).message;
@@ -87,5 +92,5 @@ export async function runPhase(
   }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
-  return { name, ok: latencies.length, failures, firstError, seconds, latencies, rssMaxMiB };
+  return { name, ok: latencies.length, failures, firstError, seconds, latencies, gatewayLatencies, rssMaxMiB };
 }
