@@ -84,6 +84,9 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
       loginResponses: services.upstreamRoutes
         .filter((route) => route.kind === 'login-response')
         .map((route) => `${route.method} ${route.path}`),
+      logoutDoors: services.upstreamRoutes
+        .filter((route) => route.kind === 'logout')
+        .map((route) => `${route.method} ${route.path}`),
     }),
   );
   app.use(riskRoutes(surfaces.fraudRoutes));

@@ -29,6 +29,7 @@ import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
+import { markFailed } from '../ratelimit/scoped.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
 
@@ -119,8 +120,12 @@ async function logoutRequest(
     await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error, {
       answered: reply !== undefined,
     });
-    // a verified IdP is told, by its own endpoint, that we refused (nothing was ended); anyone else gets the page
-    if (reply) return send(ctx, reply);
+    // a verified IdP is told, by its own endpoint, that we refused (nothing was ended); anyone else gets the page.
+    // Answered or not, it is a refusal: it charges the address's failures bucket like the page's 400
+    if (reply) {
+      markFailed(ctx);
+      return send(ctx, reply);
+    }
     throw new GatewayError(error.code, 400, 'The logout request was refused.');
   }
   await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWERED', adapter.id, undefined, { sessions: ended });
