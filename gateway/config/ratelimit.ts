@@ -11,7 +11,7 @@
  * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, token, chooser, ACS,
  *   WebAuthn; default 2,000 / 200);
  * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
- *   `logout` routes, `/saml/slo`): a person's browser passes there once or twice per logout, and an IdP's
+ *   `logout` routes): a person's browser passes there once or twice per logout, and an IdP's
  *   request may cost an HSM signature (default 100 / 2: a burst of 100, then 2 a second, 7,200 an hour);
  * - `failures`: `{ capacity, perSecond }` per client address: the slower bucket every answer ≥ 400 of those
  *   endpoints takes from, checked before each request (credential stuffing, enumeration; default 500 / 5);
