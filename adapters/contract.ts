@@ -140,8 +140,11 @@ export interface UpstreamAdapter {
   metadata(): Promise<string>;
   /** Whether the IdP can be used now; absent means always available. */
   availability?(): IdpAvailability;
-  /** Single Logout with this IdP, when the protocol and the deployment offer it (SAML: `saml-logout.ts`). */
-  logout?: UpstreamLogout;
+  /**
+   * Single Logout with this IdP: every adapter declares it, offered (`UpstreamLogout`, SAML: `saml-logout.ts`)
+   * or explicitly not (`NoUpstreamLogout`, the reference protocol): never a silent absence.
+   */
+  readonly logout: UpstreamLogoutCapability;
 }
 
 /** A front-channel logout message as received at our logout endpoint, transport-level only. */
@@ -169,11 +172,33 @@ export interface UpstreamLogoutRequest {
   sessionIndexes: string[];
 }
 
-/** Single Logout with one upstream IdP (issue #12 item 6). */
+/**
+ * An adapter that takes no part in single logout says so: the gateway skips it when a person logs out and
+ * audits `notOfferedCode` with `reason`; its logout route (if its protocol has one) names no message for it.
+ */
+export interface NoUpstreamLogout {
+  readonly offered: false;
+  /** The code audited when a logout skips this IdP (a code of kind `unavailable`). */
+  readonly notOfferedCode: AdapterErrorCode;
+  /** Why, for the audit (`the protocol has no single logout`, `our SP has no logout endpoint`). */
+  readonly reason: string;
+}
+
+/** Single Logout with one upstream IdP, offered or not. */
+export type UpstreamLogoutCapability = UpstreamLogout | NoUpstreamLogout;
+
+/**
+ * Single Logout with one upstream IdP (issue #12 item 6): the four messages of a front-channel logout, each a
+ * typed record at the seam (`UpstreamSessionRef` out, `UpstreamLogoutRequest` in, `FrontChannel` for the browser).
+ */
 export interface UpstreamLogout {
+  readonly offered: true;
+  /** The code audited when `startLogout` finds this IdP takes no part after all (its metadata lists no endpoint). */
+  readonly notOfferedCode: AdapterErrorCode;
   /**
    * Whether an inbound logout message names this adapter's IdP: for routing only, nothing is trusted yet.
-   * Throws an `AdapterError` for a message no IdP could have sent (malformed, oversized, DTD).
+   * False for a message of another protocol; throws an `AdapterError` for a message of this protocol that no
+   * IdP could have sent (malformed, oversized, DTD).
    */
   names(message: InboundLogoutMessage): boolean;
   /**
@@ -190,7 +215,9 @@ export interface UpstreamLogout {
   /**
    * IdP-initiated: verifies the request completely, then calls `end` (which ends the matching sessions and
    * says how many; none is a refusal), then the signed answer for the browser to take back; `null` when the
-   * IdP lists no endpoint for it. Nothing is ended when verification fails.
+   * IdP lists no endpoint for it. Nothing is ended when verification fails. A refusal is thrown: an
+   * `AnsweredLogoutRefusal` when the protocol answers it to the IdP (a verified requester, its own endpoint),
+   * a plain `AdapterError` when nobody can be trusted with an answer (the gateway's refusal page).
    */
   answerLogout(
     message: InboundLogoutMessage,
@@ -216,5 +243,23 @@ export class AdapterError extends Error {
     this.code = code;
     this.loginId = options.loginId;
     this.detail = options.detail;
+  }
+}
+
+/**
+ * A refused inbound logout request that the protocol still answers, as its specification asks (SAML: a signed
+ * LogoutResponse with a non-success status to the IdP's own logout endpoint): the refusal's code, and the
+ * answer the browser takes back. Nothing was ended.
+ */
+export class AnsweredLogoutRefusal extends AdapterError {
+  readonly reply: FrontChannel;
+  constructor(refusal: AdapterError, reply: FrontChannel) {
+    super(refusal.code, refusal.message, {
+      ...(refusal.loginId === undefined ? {} : { loginId: refusal.loginId }),
+      ...(refusal.detail === undefined ? {} : { detail: refusal.detail }),
+      cause: refusal,
+    });
+    this.name = 'AnsweredLogoutRefusal';
+    this.reply = reply;
   }
 }

@@ -18,9 +18,9 @@
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, completion
- * 5a. upstreamRoutes  — the routes the upstream protocols declare (answers to logins, published documents),
- *                       mounted without knowing the protocol (interaction/upstream-routes.ts)
- * 5b. upstreamLogoutRoutes — Single Logout with the IdPs (interaction/upstream-logout.ts)
+ * 5a. upstreamRoutes  — the routes the upstream protocols declare (answers to logins, published documents,
+ *                       logout doors), mounted without knowing the protocol (interaction/upstream-routes.ts;
+ *                       Single Logout with the IdPs: interaction/upstream-logout.ts)
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
@@ -36,7 +36,6 @@ import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
 import { riskRoutes, type FraudRoutesDeps } from './api/fraud-routes.ts';
-import { upstreamLogoutRoutes } from './interaction/upstream-logout.ts';
 import { upstreamRoutes } from './interaction/upstream-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { ssfConfigurationRoute } from './oidc/shared-signals/ssf-configuration.ts';
@@ -85,13 +84,15 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
       loginResponses: services.upstreamRoutes
         .filter((route) => route.kind === 'login-response')
         .map((route) => `${route.method} ${route.path}`),
+      logoutDoors: services.upstreamRoutes
+        .filter((route) => route.kind === 'logout')
+        .map((route) => `${route.method} ${route.path}`),
     }),
   );
   app.use(riskRoutes(surfaces.fraudRoutes));
   app.use(webauthnRoutes(surfaces.webauthn));
   app.use(interactionRoutes(services));
   app.use(upstreamRoutes(services));
-  app.use(upstreamLogoutRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(ssfConfigurationRoute(services.config.issuer));
   app.use(authorizationPost());

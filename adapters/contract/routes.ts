@@ -1,16 +1,17 @@
 /**
  * The HTTP routes an upstream protocol serves, declared through the contract so that the gateway mounts them
- * without knowing the protocol (it never writes `/saml/...` itself). Three kinds, each a closed shape:
+ * without knowing the protocol (it never writes `/saml/...` itself). Four kinds, each a closed shape:
  *
  * | kind             | what the gateway does with it |
  * |------------------|-------------------------------|
  * | `login-response` | the IdP's answer to a login (a SAML ACS, an OAuth redirect URI): reads the body or query (≤ `maxBodyBytes`), finds the login filed under `correlation(params)`, hands the message to that login's adapter (`finishLogin`), then the translation point |
  * | `document`       | a public document (our SP metadata, a JWKS): `serve()` answers it as is |
- * | `endpoint`       | any other exchange that ends at the adapter (a logout request or response, an artifact resolution): `handle()` gets a neutral request and returns a neutral response |
+ * | `logout`         | the protocol's front-channel logout door (a SAML SingleLogoutService): `direction(params)` says whether the IdP asks us to end sessions (`request`: the adapter its message names verifies it, `answerLogout`, the gateway ends the sessions its typed `UpstreamLogoutRequest` names) or answers our request (`response`: `finishLogout`; `correlation(params)` gives back the relay value of `startLogout`) |
+ * | `endpoint`       | any other exchange that ends at the adapter (an artifact resolution): `handle()` gets a neutral request and returns a neutral response |
  *
- * Logout endpoints (a SAML SingleLogoutService, an OIDC front-channel logout URI) are `endpoint` routes of their
- * protocol's list; what the gateway must end when one arrives is for the logout work to add to the response
- * record, as a neutral field (which IdP, which upstream subject/session), never a gateway session.
+ * Logout is a kind of its own, not an `endpoint`, because the gateway owns what it ends (sessions, the RPs told
+ * over the back channel) and the adapter owns only the messages: what crosses is typed records
+ * (`UpstreamLogoutRequest`, `FrontChannel`, `AnsweredLogoutRefusal`, in `contract.ts`), never a gateway session.
  */
 import type { AdapterErrorCode } from '../errors/registry.ts';
 
@@ -63,4 +64,23 @@ export interface EndpointRoute extends RouteBase {
   handle(request: AdapterHttpRequest): Promise<AdapterHttpResponse>;
 }
 
-export type AdapterRoute = LoginResponseRoute | DocumentRoute | EndpointRoute;
+/**
+ * The front-channel logout door of a protocol (SP-initiated answers and IdP-initiated requests on one URL, as
+ * SAML's SingleLogoutService). The adapters' `logout` capability (`UpstreamLogout`) does the protocol work.
+ */
+export interface LogoutRoute extends RouteBase {
+  kind: 'logout';
+  /** The largest body accepted, in bytes (the adapter checks its own, tighter limits again). */
+  maxBodyBytes: number;
+  /**
+   * Whether the message is an IdP's request to end sessions or its answer to ours, from its parameters only
+   * (nothing is trusted yet); throws an `AdapterError` for neither or both.
+   */
+  direction(params: Record<string, string>): 'request' | 'response';
+  /** The relay value `startLogout` was given, read back from an answer; undefined when absent or malformed. */
+  correlation(params: Record<string, string>): string | undefined;
+  /** The code the gateway refuses with when no adapter of ours names the message's sender. */
+  codes: { issuerUnknown: AdapterErrorCode };
+}
+
+export type AdapterRoute = LoginResponseRoute | DocumentRoute | LogoutRoute | EndpointRoute;

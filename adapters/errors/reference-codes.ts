@@ -21,7 +21,8 @@ export type ReferenceErrorCode =
   | 'REF_LOA_INSUFFICIENT'
   | 'REF_LOA_UNAVAILABLE'
   | 'REF_AUTHN_TOO_OLD'
-  | 'REF_CONFIG_INVALID';
+  | 'REF_CONFIG_INVALID'
+  | 'REF_LOGOUT_UNSUPPORTED';
 
 const REFUSED = {
   kind: 'refused',
@@ -54,6 +55,11 @@ export const REFERENCE_ERRORS: Readonly<Record<ReferenceErrorCode, AdapterErrorS
     kind: 'reauthenticate',
     fr: 'L’authentification est plus ancienne que ce que le service accepte.',
     en: 'The authentication is older than the service accepts.',
+  },
+  REF_LOGOUT_UNSUPPORTED: {
+    kind: 'unavailable',
+    fr: 'Ce fournisseur d’identité ne permet pas la déconnexion unique.',
+    en: 'This identity provider does not offer single logout.',
   },
   REF_CONFIG_INVALID: {
     kind: 'config',

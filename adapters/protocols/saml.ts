@@ -7,6 +7,8 @@
  * |--------|-----------------|------------------|------|
  * | POST   | /saml/acs       | login-response   | the one Assertion Consumer Service; RelayState (opaque, ≤ 80 characters) names the login |
  * | GET    | /saml/metadata  | document         | our SP metadata, signed in the HSM and signed again well before it expires |
+ * | GET    | /saml/slo       | logout           | SingleLogoutService, HTTP-Redirect: the IdP's LogoutRequest or its LogoutResponse to ours |
+ * | POST   | /saml/slo       | logout           | SingleLogoutService, HTTP-POST: the same |
  *
  * At start: the SP identity (entityID, ACS and metadata URLs, the certificate of the active `saml` key made in
  * the HSM), the HSM decrypter for EncryptedAssertions when the token holds a `saml_decryption` key, the IdPs
@@ -18,6 +20,7 @@ import type { SectionContext } from '../contract/config-schema.ts';
 import type { AdapterRoute } from '../contract/routes.ts';
 import type { SpMetadataPublisher } from '../saml/sp-metadata-publisher.ts';
 import type { RunningUpstream, UpstreamDeps, UpstreamProtocol } from './protocol.ts';
+import { logoutDirection } from '../saml/saml-logout.ts';
 import { buildSamlIdps } from './saml-build.ts';
 import { samlSectionSchema, type SamlSection } from './saml-config.ts';
 
@@ -27,8 +30,10 @@ const RELAY_STATE = /^[A-Za-z0-9_-]{1,80}$/;
 
 export const ACS_PATH = '/saml/acs';
 export const METADATA_PATH = '/saml/metadata';
-/** SAML Single Logout (served by gateway/interaction/upstream-logout.ts; listed in our metadata). */
+/** SAML Single Logout (a `logout` route; listed in our metadata). */
 export const SLO_PATH = '/saml/slo';
+/** The largest logout body read (the adapter refuses a message over 64 KiB again, with its own code). */
+const SLO_BODY_LIMIT = 128 * 1024;
 
 /**
  * @example
@@ -77,7 +82,7 @@ async function startSaml(section: SamlSection, deps: UpstreamDeps): Promise<Runn
   };
 }
 
-/** The two routes of the SAML SP (the logout endpoints join this list). */
+/** The routes of the SAML SP: the ACS, our metadata, the SingleLogoutService (both bindings). */
 export function samlRoutes(publisher: SpMetadataPublisher): AdapterRoute[] {
   return [
     {
@@ -107,5 +112,17 @@ export function samlRoutes(publisher: SpMetadataPublisher): AdapterRoute[] {
         };
       },
     },
+    ...(['GET', 'POST'] as const).map((method): AdapterRoute => ({
+      kind: 'logout',
+      method,
+      path: SLO_PATH,
+      maxBodyBytes: SLO_BODY_LIMIT,
+      direction: logoutDirection,
+      correlation: (params) => {
+        const relay = params.RelayState ?? '';
+        return RELAY_STATE.test(relay) ? relay : undefined;
+      },
+      codes: { issuerUnknown: 'SAML_LOGOUT_ISSUER_UNKNOWN' },
+    })),
   ];
 }

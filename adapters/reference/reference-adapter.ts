@@ -9,6 +9,8 @@
  *   the shared state store (`pending.ts`) for 10 minutes.
  * - finishLogin: `verify.ts`, then an `UpstreamIdentity` of verified values only.
  * - metadata: a JSON document telling the IdP our audience and where to answer.
+ * - logout: none, declared (`REF_LOGOUT_UNSUPPORTED`): the protocol has no single logout, so a person's logout
+ *   ends the gateway session only and the audit says the IdP was skipped.
  */
 import { randomBytes } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
@@ -62,6 +64,11 @@ export async function createReferenceAdapter(
     kind: REFERENCE_KIND,
     displayName: idp.displayName,
     maxLoa: idp.maxLoa,
+    logout: {
+      offered: false,
+      notOfferedCode: 'REF_LOGOUT_UNSUPPORTED',
+      reason: 'the reference protocol has no single logout',
+    },
 
     async startLogin(request: LoginRequest): Promise<LoginStart> {
       if (loaRank(request.minimumLoa) < 0 || loaRank(request.minimumLoa) > loaRank(idp.maxLoa))

@@ -3,29 +3,39 @@
  * SAML Core §3.7.2), signed in the HSM for HTTP-POST (HTTP-Redirect signs the query string).
  *
  * - ID, Version 2.0, IssueInstant, Destination (the IdP's SingleLogoutService ResponseLocation), InResponseTo
- *   (the verified ID of its request), Issuer (our entityID), and a top-level StatusCode;
- * - only Success is ever sent: a request we refuse gets no signed answer (the refusal is audited instead).
+ *   (the verified ID of its request), Issuer (our entityID), and a top-level StatusCode (with a second-level
+ *   one for a refusal, SAML Core §3.2.2.2);
+ * - Success when the sessions were ended; a non-success status only for a refused request whose sender was
+ *   verified (`logout-refusal.ts` decides which, per code); an unverified request gets no signed answer.
  */
 import type { Signer } from '../../hsm/signer.ts';
 import { newSamlId } from './authn-request.ts';
 import { signXml } from './sign-xml.ts';
 import { xmlEscape } from './xml/escape.ts';
-import { NS, STATUS_SUCCESS } from './xml/namespaces.ts';
+import { NS } from './xml/namespaces.ts';
+
+/** The StatusCode of a LogoutResponse: a top-level value and, for a refusal, a second-level one. */
+export interface LogoutStatus {
+  top: string;
+  second?: string;
+}
 
 export interface LogoutResponseInput {
   spEntityId: string;
   destination: string;
   inResponseTo: string;
   issueInstant: Date;
+  status: LogoutStatus;
   /** Defaults to a fresh random ID. */
   id?: string;
 }
 
 /**
- * The unsigned LogoutResponse XML (Success).
+ * The unsigned LogoutResponse XML.
  *
  * @example
- * const { xml } = buildLogoutResponse({ spEntityId, destination, inResponseTo: request.id, issueInstant: new Date() });
+ * const { xml } = buildLogoutResponse({ spEntityId, destination, inResponseTo: request.id, issueInstant: new Date(),
+ *   status: { top: STATUS_SUCCESS } });
  */
 export function buildLogoutResponse(input: LogoutResponseInput): { id: string; xml: string } {
   const id = input.id ?? newSamlId();
@@ -35,9 +45,15 @@ export function buildLogoutResponse(input: LogoutResponseInput): { id: string; x
     ` ID="${e(id)}" Version="2.0" IssueInstant="${e(input.issueInstant.toISOString())}"` +
     ` Destination="${e(input.destination)}" InResponseTo="${e(input.inResponseTo)}">` +
     `<saml:Issuer>${e(input.spEntityId)}</saml:Issuer>` +
-    `<samlp:Status><samlp:StatusCode Value="${STATUS_SUCCESS}"/></samlp:Status>` +
+    `<samlp:Status>${statusCode(input.status)}</samlp:Status>` +
     `</samlp:LogoutResponse>`;
   return { id, xml };
+}
+
+function statusCode(status: LogoutStatus): string {
+  const top = xmlEscape(status.top);
+  if (status.second === undefined) return `<samlp:StatusCode Value="${top}"/>`;
+  return `<samlp:StatusCode Value="${top}"><samlp:StatusCode Value="${xmlEscape(status.second)}"/></samlp:StatusCode>`;
 }
 
 /**

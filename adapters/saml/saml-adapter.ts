@@ -23,6 +23,7 @@ import type {
   LoginStart,
   UpstreamAdapter,
   UpstreamIdentity,
+  UpstreamLogoutCapability,
 } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { MetadataHandle } from './metadata-handle.ts';
@@ -87,9 +88,9 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
   };
 
   const sloUrl = sp.sloUrl;
-  const logout =
+  const logout: UpstreamLogoutCapability =
     sloUrl === undefined
-      ? undefined
+      ? { offered: false, notOfferedCode: 'SAML_LOGOUT_UNSUPPORTED', reason: 'our SP has no SingleLogoutService URL' }
       : buildSamlLogout({
           idp,
           sp: { ...sp, sloUrl },
@@ -99,7 +100,7 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         });
 
   return {
-    ...(logout === undefined ? {} : { logout }),
+    logout,
     id: idp.id,
     kind: profile.kind,
     displayName: idp.displayName,

@@ -8,15 +8,18 @@
  *   pending request, taken once) and Success.
  * - `answerLogout` (IdP-initiated): the IdP's LogoutRequest through the same pipeline; the caller ends the
  *   sessions it names (none → `SAML_LOGOUT_UNKNOWN_SESSION`, nothing ended); then a signed LogoutResponse
- *   (Success) to its ResponseLocation, RelayState echoed.
+ *   (Success) to its ResponseLocation, RelayState echoed. A refusal of a verified request meant for us is
+ *   answered the same way with a non-success status (`logout-refusal.ts`), thrown as an `AnsweredLogoutRefusal`.
  */
-import type {
-  AdapterContext,
-  InboundLogoutMessage,
-  FrontChannel,
-  UpstreamLogout,
-  UpstreamLogoutRequest,
-  UpstreamSessionRef,
+import {
+  AdapterError,
+  AnsweredLogoutRefusal,
+  type AdapterContext,
+  type InboundLogoutMessage,
+  type FrontChannel,
+  type UpstreamLogout,
+  type UpstreamLogoutRequest,
+  type UpstreamSessionRef,
 } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { ResolvedIdpConfig, SamlSpConfig } from './config.ts';
@@ -24,7 +27,9 @@ import { samlError } from './errors.ts';
 import type { IdpMetadata } from './idp-metadata.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
-import { buildLogoutResponse } from './logout-response.ts';
+import { refusalStatus } from './logout-refusal.ts';
+import { buildLogoutResponse, type LogoutStatus } from './logout-response.ts';
+import { STATUS_SUCCESS } from './xml/namespaces.ts';
 import { need } from './verify/context.ts';
 import type { LogoutMessageKind, LogoutVerifyContext } from './verify-logout/context.ts';
 import { checkLogoutIssuer } from './verify-logout/issuer.ts';
@@ -64,10 +69,48 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     env: { idp, metadata, sp, sloUrl: sp.sloUrl, state: ctx.state, now: ctx.now() },
     expect,
     message,
+    passed: [],
   });
 
+  /** The signed LogoutResponse to a verified request of the IdP, by the binding its metadata offers now. */
+  const reply = async (vctx: LogoutVerifyContext, status: LogoutStatus): Promise<FrontChannel | null> => {
+    const chosen = chooseLogoutBinding(vctx.env.metadata);
+    if (!chosen) return null;
+    const { xml } = buildLogoutResponse({
+      spEntityId: sp.entityId,
+      destination: chosen.endpoint.responseLocation,
+      inResponseTo: need(vctx.signed, 'signed').id,
+      issueInstant: ctx.now(),
+      status,
+    });
+    return frontChannel(
+      'SAMLResponse',
+      xml,
+      chosen.binding,
+      chosen.endpoint.responseLocation,
+      vctx.message.params['RelayState'],
+      options.signing(),
+    );
+  };
+
+  /** A refusal of a verified request meant for us goes back to the IdP with its status; any other stays as is. */
+  const answered = async (vctx: LogoutVerifyContext, error: AdapterError): Promise<AdapterError> => {
+    const status = refusalStatus(error.code, {
+      verified: vctx.signed !== undefined,
+      destinationChecked: vctx.passed.includes('destination'),
+    });
+    if (status === undefined) return error;
+    // an answer that cannot be signed now (the HSM failing) leaves the refusal page: the refusal stands either way
+    const back = await reply(vctx, status).catch(() => null);
+    return back === null ? error : new AnsweredLogoutRefusal(error, back);
+  };
+
   return {
+    offered: true,
+    notOfferedCode: 'SAML_LOGOUT_UNSUPPORTED',
+
     names(message) {
+      if (message.params['SAMLRequest'] === undefined && message.params['SAMLResponse'] === undefined) return false;
       let metadata: IdpMetadata;
       try {
         metadata = options.metadata();
@@ -122,42 +165,41 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       end: (request: UpstreamLogoutRequest) => Promise<number>,
     ): Promise<FrontChannel | null> {
       const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
-      await runLogoutPipeline(vctx);
-      const signed = need(vctx.signed, 'signed');
-      const nameId = need(signed.nameId, 'nameId');
-      const ended = await end({
-        idp: idp.id,
-        subject: nameId.value,
-        nameIdFormat: nameId.format,
-        sessionIndexes: signed.sessionIndexes,
-      });
-      if (ended === 0)
-        throw samlError('SAML_LOGOUT_UNKNOWN_SESSION', { detail: `request ${signed.id}: no live session matches` });
-      const chosen = chooseLogoutBinding(vctx.env.metadata);
-      if (!chosen) return null;
-      const { xml } = buildLogoutResponse({
-        spEntityId: sp.entityId,
-        destination: chosen.endpoint.responseLocation,
-        inResponseTo: signed.id,
-        issueInstant: ctx.now(),
-      });
-      return frontChannel(
-        'SAMLResponse',
-        xml,
-        chosen.binding,
-        chosen.endpoint.responseLocation,
-        message.params['RelayState'],
-        options.signing(),
-      );
+      try {
+        await runLogoutPipeline(vctx);
+        const signed = need(vctx.signed, 'signed');
+        const nameId = need(signed.nameId, 'nameId');
+        const ended = await end({
+          idp: idp.id,
+          subject: nameId.value,
+          nameIdFormat: nameId.format,
+          sessionIndexes: signed.sessionIndexes,
+        });
+        if (ended === 0)
+          throw samlError('SAML_LOGOUT_UNKNOWN_SESSION', { detail: `request ${signed.id}: no live session matches` });
+      } catch (error) {
+        if (error instanceof AdapterError) throw await answered(vctx, error);
+        throw error;
+      }
+      return reply(vctx, { top: STATUS_SUCCESS });
     },
   };
 }
 
-/** Which message a front-channel logout carries: exactly one of SAMLRequest / SAMLResponse. */
-function kindOf(message: InboundLogoutMessage): LogoutMessageKind {
-  const request = message.params['SAMLRequest'] !== undefined;
-  const response = message.params['SAMLResponse'] !== undefined;
+/**
+ * Which message a front-channel logout carries: exactly one of SAMLRequest / SAMLResponse (the SingleLogoutService
+ * route's `direction`).
+ *
+ * @example
+ * logoutDirection({ SAMLRequest: '…', RelayState: 'r' }); // 'request'
+ */
+export function logoutDirection(params: Record<string, string>): 'request' | 'response' {
+  const request = params['SAMLRequest'] !== undefined;
+  const response = params['SAMLResponse'] !== undefined;
   if (request === response)
     throw samlError('SAML_TRANSPORT_INVALID', { detail: 'a logout carries one SAMLRequest or one SAMLResponse' });
-  return request ? 'LogoutRequest' : 'LogoutResponse';
+  return request ? 'request' : 'response';
 }
+
+const kindOf = (message: InboundLogoutMessage): LogoutMessageKind =>
+  logoutDirection(message.params) === 'request' ? 'LogoutRequest' : 'LogoutResponse';

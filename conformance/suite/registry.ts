@@ -29,6 +29,7 @@ import { conditionChecks } from './checks/saml/conditions.ts';
 import { structureChecks } from './checks/saml/structure.ts';
 import { bindingChecks } from './checks/saml/bindings.ts';
 import { singleLogoutChecks } from './checks/saml/logout.ts';
+import { logoutRefusalChecks } from './checks/saml/logout-refusal.ts';
 import { eidasRequestChecks } from './checks/eidas/request.ts';
 import { eidasLoaChecks } from './checks/eidas/loa.ts';
 import { eidasResponseChecks } from './checks/eidas/response.ts';
@@ -69,6 +70,7 @@ export const CATALOGUE: readonly CheckDefinition[] = Object.freeze([
   ...structureChecks,
   ...bindingChecks,
   ...singleLogoutChecks,
+  ...logoutRefusalChecks,
   // eidas
   ...eidasRequestChecks,
   ...eidasLoaChecks,

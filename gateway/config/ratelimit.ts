@@ -10,6 +10,9 @@
  * - `clientBurstSeconds` (default 1): an RP's bucket holds this many seconds of its rate (its burst);
  * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, token, chooser, ACS,
  *   WebAuthn; default 2,000 / 200);
+ * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
+ *   `logout` routes): a person's browser passes there once or twice per logout, and an IdP's
+ *   request may cost an HSM signature (default 100 / 2: a burst of 100, then 2 a second, 7,200 an hour);
  * - `failures`: `{ capacity, perSecond }` per client address: the slower bucket every answer ≥ 400 of those
  *   endpoints takes from, checked before each request (credential stuffing, enumeration; default 500 / 5);
  * - `instances` (default 1): gateway instances sharing the limits; the local limiter (used when Redis does
@@ -35,6 +38,8 @@ export interface RateLimitConfig {
   clients: Record<string, { tier: RpTier; perSecond?: number }>;
   clientBurstSeconds: number;
   perIp: BucketSize;
+  /** Per client address at the upstream logout door. */
+  perIpLogout: BucketSize;
   failures: BucketSize;
   instances: number;
   redisTimeoutMs: number;
@@ -62,6 +67,7 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     'clients',
     'clientBurstSeconds',
     'perIp',
+    'perIpLogout',
     'failures',
     'instances',
     'redisTimeoutMs',
@@ -97,6 +103,7 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     clients,
     clientBurstSeconds: rate(rl, 'clientBurstSeconds', at, 1),
     perIp: bucket(rl, 'perIp', at, { capacity: 2000, perSecond: 200 }),
+    perIpLogout: bucket(rl, 'perIpLogout', at, { capacity: 100, perSecond: 2 }),
     failures: bucket(rl, 'failures', at, { capacity: 500, perSecond: 5 }),
     instances: integer(rl, 'instances', at, { default: 1, min: 1, max: 1000 }),
     redisTimeoutMs: integer(rl, 'redisTimeoutMs', at, { default: 50, min: 1, max: 5000 }),

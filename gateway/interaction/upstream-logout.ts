@@ -1,35 +1,39 @@
 /**
- * SAML Single Logout at the gateway (issue #12 item 6), from this one file: the protocol is the adapters'
- * (`UpstreamAdapter.logout`), the sessions are `session/upstream-sessions.ts` and the revocation API.
+ * Single Logout with the upstream IdPs at the gateway (issue #12 item 6), for any protocol: the protocol declares
+ * its logout door (a `logout` route, `adapters/contract/routes.ts`) and each adapter its capability
+ * (`UpstreamAdapter.logout`, offered or explicitly not); the sessions are `session/upstream-sessions.ts` and the
+ * revocation API. Only typed records cross: `UpstreamSessionRef` out, `UpstreamLogoutRequest` in, `FrontChannel`
+ * (or an `AnsweredLogoutRefusal`) back to the browser.
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | GET/POST /saml/slo, `SAMLRequest`       | IdP-initiated: the adapter verifies the LogoutRequest (refusal → its code, audited, 400, nothing ended), the sessions it names are revoked (the RPs told over the back channel), its signed LogoutResponse goes back by the IdP's binding |
- * | GET/POST /saml/slo, `SAMLResponse`      | the IdP's answer to our LogoutRequest: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
- * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our LogoutRequest (signed in the HSM); an IdP without Single Logout is skipped, audited |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the 400 page |
+ * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
+ * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
- * | the ACS (`recordUpstreamLogin`)         | the NameID and SessionIndex of each verified login, kept sealed |
+ * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, kept sealed |
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Context, Middleware, Next } from 'koa';
+import type { Context, Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import {
   AdapterError,
+  AnsweredLogoutRefusal,
   type InboundLogoutMessage,
   type FrontChannel,
   type UpstreamAdapter,
   type UpstreamIdentity,
+  type UpstreamLogout,
 } from '../../adapters/contract.ts';
+import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
+import { markFailed } from '../ratelimit/scoped.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
 
-export { SLO_PATH } from '../../adapters/protocols/saml.ts';
-import { SLO_PATH } from '../../adapters/protocols/saml.ts';
-const SLO_POST_LIMIT = 128 * 1024;
-/** How long the way back from the IdP is kept (as long as our LogoutRequest may be answered). */
+/** How long the way back from the IdP is kept (as long as our logout request may be answered). */
 const RETURN_TTL_SECONDS = 600;
 
 type Deps = Pick<Services, 'adapters' | 'sessions' | 'redis' | 'audit' | 'logger' | 'metrics' | 'config'>;
@@ -41,51 +45,87 @@ const upstreamSessions = (services: Deps) =>
     ttlSeconds: services.config.ttl.session,
   });
 
-/** GET and POST /saml/slo. */
-export function upstreamLogoutRoutes(services: Deps): Middleware {
-  return async (ctx: Context, next: Next) => {
-    if (ctx.path !== SLO_PATH || (ctx.method !== 'GET' && ctx.method !== 'POST')) return next();
-    const message: InboundLogoutMessage =
-      ctx.method === 'POST'
-        ? { method: 'POST', params: await readForm(ctx, SLO_POST_LIMIT) }
-        : {
-            method: 'GET',
-            params: Object.fromEntries(new URLSearchParams(ctx.querystring)),
-            rawQuery: ctx.querystring,
-          };
-    if (message.params['SAMLResponse'] !== undefined) return logoutResponse(ctx, services, message);
-    return logoutRequest(ctx, services, message);
-  };
+/**
+ * A request to a protocol's `logout` route (upstream-routes.ts dispatches it here): the message as received
+ * (form or query; the raw query kept, for signatures over it), then by its direction.
+ *
+ * @example
+ * case 'logout': return upstreamLogout(ctx, services, route);
+ */
+export async function upstreamLogout(ctx: Context, services: Deps, route: LogoutRoute): Promise<void> {
+  const message: InboundLogoutMessage =
+    route.method === 'POST'
+      ? { method: 'POST', params: await readForm(ctx, route.maxBodyBytes) }
+      : {
+          method: 'GET',
+          params: Object.fromEntries(new URLSearchParams(ctx.querystring)),
+          rawQuery: ctx.querystring,
+        };
+  let direction: 'request' | 'response';
+  try {
+    direction = route.direction(message.params);
+  } catch (error) {
+    if (!(error instanceof AdapterError)) throw error;
+    await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', undefined, error);
+    throw new GatewayError(error.code, 400, 'The logout message was refused.');
+  }
+  if (direction === 'response') return logoutResponse(ctx, services, route, message);
+  return logoutRequest(ctx, services, route, message);
 }
 
+type OfferingAdapter = UpstreamAdapter & { logout: UpstreamLogout };
+
 /** The adapter whose IdP a logout message names (unverified: the adapter then verifies everything). */
-function adapterFor(
-  services: Deps,
-  message: InboundLogoutMessage,
-): UpstreamAdapter & Required<Pick<UpstreamAdapter, 'logout'>> {
+function adapterFor(services: Deps, route: LogoutRoute, message: InboundLogoutMessage): OfferingAdapter {
   for (const adapter of services.adapters.list()) {
-    if (adapter.logout?.names(message)) return adapter as UpstreamAdapter & Required<Pick<UpstreamAdapter, 'logout'>>;
+    if (adapter.logout.offered && adapter.logout.names(message)) return adapter as OfferingAdapter;
   }
-  throw new AdapterError('SAML_LOGOUT_ISSUER_UNKNOWN', 'No identity provider of ours sent this logout.', {
-    detail: 'no adapter names the Issuer',
+  throw new AdapterError(route.codes.issuerUnknown, 'No identity provider of ours sent this logout.', {
+    detail: 'no adapter names the sender',
   });
 }
 
-async function logoutRequest(ctx: Context, services: Deps, message: InboundLogoutMessage): Promise<void> {
-  let adapter;
+/** Audits, counts and logs a refused logout message. */
+async function refused(
+  ctx: Context,
+  services: Deps,
+  to: 'UPSTREAM_LOGOUT_REFUSED' | 'UPSTREAM_LOGOUT_FAILED',
+  idp: string | undefined,
+  error: AdapterError,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await audit(ctx, services, to, idp, error.code, { ...details, detail: error.detail });
+  services.metrics.upstreamRejected(error.code);
+  services.logger.warn({ code: error.code, detail: error.detail, idp }, 'IdP logout message refused');
+}
+
+async function logoutRequest(
+  ctx: Context,
+  services: Deps,
+  route: LogoutRoute,
+  message: InboundLogoutMessage,
+): Promise<void> {
+  let adapter: OfferingAdapter | undefined;
   let ended = 0;
   let answer: FrontChannel | null;
   try {
-    adapter = adapterFor(services, message);
+    adapter = adapterFor(services, route, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
       ended = await upstreamSessions(services).end(request);
       return ended;
     });
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
-    await audit(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error.code, { detail: error.detail });
-    services.metrics.upstreamRejected(error.code);
-    services.logger.warn({ code: error.code, detail: error.detail, idp: adapter?.id }, 'IdP logout refused');
+    const reply = error instanceof AnsweredLogoutRefusal ? error.reply : undefined;
+    await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error, {
+      answered: reply !== undefined,
+    });
+    // a verified IdP is told, by its own endpoint, that we refused (nothing was ended); anyone else gets the page.
+    // Answered or not, it is a refusal: it charges the address's failures bucket like the page's 400
+    if (reply) {
+      markFailed(ctx);
+      return send(ctx, reply);
+    }
     throw new GatewayError(error.code, 400, 'The logout request was refused.');
   }
   await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWERED', adapter.id, undefined, { sessions: ended });
@@ -93,24 +133,24 @@ async function logoutRequest(ctx: Context, services: Deps, message: InboundLogou
   send(ctx, answer);
 }
 
-async function logoutResponse(ctx: Context, services: Deps, message: InboundLogoutMessage): Promise<void> {
-  const relay = message.params['RelayState'];
-  const raw = relay && /^[A-Za-z0-9_-]{1,80}$/.test(relay) ? await services.redis.getdel(`slo:return:${relay}`) : null;
+async function logoutResponse(
+  ctx: Context,
+  services: Deps,
+  route: LogoutRoute,
+  message: InboundLogoutMessage,
+): Promise<void> {
+  const relay = route.correlation(message.params);
+  const raw = relay === undefined ? null : await services.redis.getdel(`slo:return:${relay}`);
   const back = raw ? (JSON.parse(raw) as { logoutId: string; idp: string; returnTo: string }) : null;
   let idp: string | undefined = back?.idp;
   try {
-    const adapter = adapterFor(services, message);
+    const adapter = adapterFor(services, route, message);
     idp = adapter.id;
     const { logoutId } = await adapter.logout.finishLogout(message);
     await audit(ctx, services, 'UPSTREAM_LOGOUT_COMPLETED', idp, undefined, { logoutId });
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
-    await audit(ctx, services, 'UPSTREAM_LOGOUT_FAILED', idp, error.code, {
-      detail: error.detail,
-      ...(back ? { logoutId: back.logoutId } : {}),
-    });
-    services.metrics.upstreamRejected(error.code);
-    services.logger.warn({ code: error.code, detail: error.detail, idp }, 'IdP logout response refused');
+    await refused(ctx, services, 'UPSTREAM_LOGOUT_FAILED', idp, error, back ? { logoutId: back.logoutId } : {});
     if (!back) throw new GatewayError(error.code, 400, 'The logout response was refused.');
   }
   // the person's own logout happened before the IdP was asked: it stays done whatever the IdP answered
@@ -124,8 +164,8 @@ async function logoutResponse(ctx: Context, services: Deps, message: InboundLogo
  * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
  *   into (IdP-initiated logout then revokes exactly that session);
  * - `end_session_confirm` that destroyed the gateway session: the upstream session is ended too — the browser
- *   goes to the IdP with our LogoutRequest and comes back to /saml/slo, then on to where oidc-provider was
- *   sending it.
+ *   goes to the IdP with our logout request and comes back to its protocol's `logout` route, then on to where
+ *   oidc-provider was sending it.
  * A fault here is logged and leaves oidc-provider's answer as it was (the login, or the local logout, stands).
  */
 export function upstreamLogoutInProvider(services: () => Deps) {
@@ -168,17 +208,18 @@ async function sendToIdp(
   } catch {
     return skipped('ADAPTER_UNKNOWN');
   }
-  if (!adapter.logout) return skipped('SAML_LOGOUT_UNSUPPORTED', 'single logout is off');
+  const logout = adapter.logout;
+  if (!logout.offered) return skipped(logout.notOfferedCode, logout.reason);
   const logoutId = randomUUID();
   const relayState = randomBytes(24).toString('base64url');
   let start: FrontChannel | null;
   try {
-    start = await adapter.logout.startLogout({ logoutId, relayState, session: ref });
+    start = await logout.startLogout({ logoutId, relayState, session: ref });
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
     return skipped(error.code, error.detail);
   }
-  if (!start) return skipped('SAML_LOGOUT_UNSUPPORTED', 'no SingleLogoutService in the metadata');
+  if (!start) return skipped(logout.notOfferedCode, 'the IdP lists no logout endpoint');
   await services.redis.set(
     `slo:return:${relayState}`,
     JSON.stringify({ logoutId, idp: ref.idp, returnTo }),
@@ -190,8 +231,8 @@ async function sendToIdp(
 }
 
 /**
- * Called by the ACS once a login is verified: keeps its upstream session (NameID, Format, SessionIndex),
- * sealed, under the login id (linked to the gateway session when oidc-provider resumes the login).
+ * Called by the login-response route once a login is verified: keeps its upstream session (subject, format,
+ * session index), sealed, under the login id (linked to the gateway session when oidc-provider resumes the login).
  */
 export async function recordUpstreamLogin(services: Deps, loginId: string, identity: UpstreamIdentity): Promise<void> {
   await upstreamSessions(services).recordLogin(loginId, {
@@ -231,7 +272,7 @@ async function audit(
     sessionId: `slo:${requestId ?? randomUUID()}`,
     from: null,
     to,
-    component: idp ? `adapter:${idp}` : 'saml-slo',
+    component: idp ? `adapter:${idp}` : 'upstream-logout',
     ...(errorCode === undefined ? {} : { errorCode }),
     ...(requestId === undefined ? {} : { requestId }),
     details: { ...details, ...(idp ? { idp } : {}) },

@@ -7,6 +7,7 @@
  * |------------------|------------|
  * | `login-response` | `upstreamAnswered` (upstream-answer.ts): correlation → adapter.finishLogin → translation point |
  * | `document`       | the route's `serve()`, answered as is |
+ * | `logout`         | `upstreamLogout` (upstream-logout.ts): the message's direction → the adapter its sender names → `answerLogout` (sessions ended) or `finishLogout` |
  * | `endpoint`       | the route's `handle()` with the neutral request (params + browser binding) |
  */
 import type { Context, Middleware, Next } from 'koa';
@@ -16,6 +17,7 @@ import { readForm } from '../http/read-form.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { upstreamAnswered } from './upstream-answer.ts';
+import { upstreamLogout } from './upstream-logout.ts';
 
 /** The query of a GET route, with a repeated name refused like a repeated form field. */
 function readQuery(ctx: Context): Record<string, string> {
@@ -42,6 +44,8 @@ async function dispatch(ctx: Context, services: Services, route: AdapterRoute): 
       const params = route.method === 'POST' ? await readForm(ctx, route.maxBodyBytes) : readQuery(ctx);
       return upstreamAnswered(ctx, services, route, params);
     }
+    case 'logout':
+      return upstreamLogout(ctx, services, route);
     case 'endpoint': {
       const params = route.method === 'POST' ? await readForm(ctx, route.maxBodyBytes) : readQuery(ctx);
       const { secrets, cookies } = services.config;

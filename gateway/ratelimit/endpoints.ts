@@ -5,8 +5,15 @@
  */
 import type { Context } from 'koa';
 
-export type LimitedEndpoint = 'authorize' | 'token' | 'chooser' | 'acs' | 'webauthn';
-export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = ['authorize', 'token', 'chooser', 'acs', 'webauthn'];
+export type LimitedEndpoint = 'authorize' | 'token' | 'chooser' | 'acs' | 'logout' | 'webauthn';
+export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
+  'authorize',
+  'token',
+  'chooser',
+  'acs',
+  'logout',
+  'webauthn',
+];
 
 const UID = '[A-Za-z0-9_-]{1,128}';
 const CHOOSER = new RegExp(`^/interaction/${UID}(/idp)?$`);
@@ -15,15 +22,19 @@ const WEBAUTHN = new RegExp(`^/interaction/${UID}/webauthn(/|$)`);
 /**
  * @param loginResponses the upstream protocols' `login-response` routes as `METHOD path` (`POST /saml/acs`): the
  * answers from IdPs, limited as `acs` whatever the protocol that declared them
+ * @param logoutDoors the upstream protocols' `logout` routes (`GET /saml/slo`, `POST /saml/slo`): limited as
+ * `logout`, with a bucket of their own (`rateLimit.perIpLogout`)
  */
 export function limitedEndpoint(
   method: string,
   path: string,
   loginResponses: ReadonlySet<string>,
+  logoutDoors: ReadonlySet<string>,
 ): LimitedEndpoint | undefined {
   if (path === '/auth' && (method === 'GET' || method === 'POST')) return 'authorize';
   if (path === '/token' && method === 'POST') return 'token';
   if (loginResponses.has(`${method} ${path}`)) return 'acs';
+  if (logoutDoors.has(`${method} ${path}`)) return 'logout';
   if (WEBAUTHN.test(path)) return 'webauthn';
   if (CHOOSER.test(path)) return 'chooser';
   return undefined;

@@ -51,6 +51,8 @@ export interface RateLimitDeps {
   audit?: LoadShedderDeps['audit'];
   /** The upstream protocols' `login-response` routes (`POST /saml/acs`, …), limited as the ACS. */
   loginResponses: readonly string[];
+  /** The upstream protocols' `logout` routes (`GET /saml/slo`, …), limited as `logout` (`perIpLogout`). */
+  logoutDoors: readonly string[];
 }
 
 /**
@@ -76,6 +78,7 @@ const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   authorize: 'new_login',
   chooser: 'new_login',
   acs: 'in_flight',
+  logout: 'in_flight',
   token: 'in_flight',
   webauthn: 'in_flight',
 };
@@ -90,6 +93,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
   if (config.enabled) shedder.start();
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
   const loginResponses = new Set(deps.loginResponses);
+  const logoutDoors = new Set(deps.logoutDoors);
   const decisions = declareCounter(
     deps.registry,
     'gateway_ratelimit_decisions_total',
@@ -117,11 +121,15 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     return { kind: 'idp', key: bucketKey('idp', idp), capacity, perSecond, cost: 1 };
   };
 
+  const perIpOf = (endpoint: LimitedEndpoint) => (endpoint === 'logout' ? config.perIpLogout : config.perIp);
+
   function buckets(endpoint: LimitedEndpoint, ip: string, clientId: string | undefined, factor: number) {
     const failures: Bucket = { kind: 'failures', key: bucketKey('fail', ip), ...config.failures, cost: 0 };
     const all: Bucket[] = [
       scaled(global, factor),
-      scaled({ kind: 'ip', key: bucketKey('ip', endpoint, ip), ...config.perIp, cost: 1 }, factor),
+      // the logout door has its own size: a person needs it once or twice per logout, and each IdP request
+      // it admits may cost an HSM signature
+      scaled({ kind: 'ip', key: bucketKey('ip', endpoint, ip), ...perIpOf(endpoint), cost: 1 }, factor),
       failures,
     ];
     if (clientId !== undefined && clients.has(clientId)) {
@@ -137,7 +145,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     deps.logger.warn({ requestId, code, outcome: 'refused', ...fields }, 'rate limited');
 
   const middleware: Middleware = async (ctx, next) => {
-    const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path, loginResponses) : undefined;
+    const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path, loginResponses, logoutDoors) : undefined;
     if (endpoint === undefined) return next();
     const shedClass = CLASS[endpoint];
     const requestId = ctx.state.requestId;

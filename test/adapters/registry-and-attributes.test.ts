@@ -18,6 +18,7 @@ function fake(id: string): UpstreamAdapter {
     startLogin: never,
     finishLogin: never,
     metadata: never,
+    logout: { offered: false, notOfferedCode: 'SAML_LOGOUT_UNSUPPORTED', reason: 'a fake' },
   };
 }
 

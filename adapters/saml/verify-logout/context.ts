@@ -48,4 +48,6 @@ export interface LogoutVerifyContext {
   /** The element read from verified bytes (the signed canonical XML for POST, the whole message for Redirect). */
   signedRoot?: Element;
   signed?: SignedLogoutMessage;
+  /** The names of the pipeline steps passed so far (a refusal is answered only past `destination`). */
+  passed: string[];
 }

@@ -33,6 +33,7 @@ export async function runLogoutPipeline(ctx: LogoutVerifyContext): Promise<void>
   for (const [name, step] of LOGOUT_PIPELINE) {
     try {
       await step(ctx);
+      ctx.passed.push(name);
     } catch (error) {
       if (error instanceof AdapterError) throw error;
       throw samlError('SAML_INTERNAL_ERROR', { detail: `logout step ${name}`, cause: error });

@@ -19,6 +19,10 @@ export const BINDING = {
 } as const;
 
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+/** SAML Core §3.2.2.2: top-level and second-level status codes we send in a refusal. */
+export const STATUS_REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
+export const STATUS_REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
+export const STATUS_UNKNOWN_PRINCIPAL = 'urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal';
 export const CM_BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 export const NAMEID_TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 export const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';

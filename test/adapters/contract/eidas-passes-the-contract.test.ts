@@ -4,7 +4,9 @@
  */
 import test from 'ava';
 import { createEidasBed, hsmDecrypter, openEidasSpKeys } from '../../helpers/saml/eidas-bed.ts';
+import { PSS_SHA256, signAsNode } from '../../helpers/saml/eidas-node.ts';
 import { freshToken } from '../../helpers/services.ts';
+import { CONTRACT_SLO, samlLogoutSubject } from './saml-logout-subject.ts';
 import { contractSuite, type ContractSubject, type Defect } from './suite.ts';
 
 const token = freshToken();
@@ -12,7 +14,10 @@ const SUBSTANTIAL = 'http://eidas.europa.eu/LoA/substantial';
 
 async function open(): Promise<ContractSubject> {
   const keys = await openEidasSpKeys(token);
-  const bed = await createEidasBed(keys, await hsmDecrypter(keys), { idp: { maxLoa: SUBSTANTIAL } });
+  const bed = await createEidasBed(keys, await hsmDecrypter(keys), {
+    idp: { maxLoa: SUBSTANTIAL },
+    sloUrl: CONTRACT_SLO,
+  });
   return {
     adapter: bed.adapter,
     unreachable: 'http://eidas.europa.eu/LoA/high',
@@ -24,6 +29,10 @@ async function open(): Promise<ContractSubject> {
       replay: 'SAML_REPLAY',
       'wrong-browser': 'SAML_INRESPONSETO_SESSION_MISMATCH',
     },
+    // the node signs its logout messages as its responses: RSA-PSS (the eIDAS allow-list)
+    logout: samlLogoutSubject(bed.adapter.id, bed.entityId, (xml, id) =>
+      signAsNode(xml, { id, key: bed.node, method: PSS_SHA256 }),
+    ),
     async start(browser) {
       const loginId = `contract-${Math.random().toString(36).slice(2)}`;
       const start = await bed.adapter.startLogin({
@@ -57,4 +66,4 @@ async function open(): Promise<ContractSubject> {
   };
 }
 
-contractSuite(test, 'eIDAS', open);
+contractSuite(test, 'eIDAS', open, { logout: 'offered' });

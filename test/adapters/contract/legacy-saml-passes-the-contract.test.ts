@@ -3,7 +3,10 @@
  * its assertions with xml-crypto; the adapter's SP key is in a SoftHSM2 token, its state in Redis.
  */
 import test from 'ava';
+import { signedBy } from '../../helpers/saml/logout-messages.ts';
 import { createSamlTestBed, openSpKeys } from '../../helpers/saml/test-bed.ts';
+import { createTestIdp } from '../../helpers/saml/test-idp.ts';
+import { CONTRACT_SLO, samlLogoutSubject } from './saml-logout-subject.ts';
 import { freshToken } from '../../helpers/services.ts';
 import { contractSuite, type ContractSubject, type Defect } from './suite.ts';
 
@@ -12,7 +15,8 @@ const SUBSTANTIAL = 'http://eidas.europa.eu/LoA/substantial';
 
 async function open(): Promise<ContractSubject> {
   const keys = await openSpKeys(token);
-  const bed = await createSamlTestBed(keys, { maxLoa: SUBSTANTIAL });
+  const idp = await createTestIdp({ slo: { post: 'https://idp.test.example/slo' } });
+  const bed = await createSamlTestBed(keys, { maxLoa: SUBSTANTIAL }, undefined, { idp, sloUrl: CONTRACT_SLO });
   return {
     adapter: bed.adapter,
     unreachable: 'http://eidas.europa.eu/LoA/high',
@@ -24,6 +28,7 @@ async function open(): Promise<ContractSubject> {
       replay: 'SAML_REPLAY',
       'wrong-browser': 'SAML_INRESPONSETO_SESSION_MISMATCH',
     },
+    logout: samlLogoutSubject(bed.adapter.id, idp.entityId, (xml, id) => signedBy(xml, id, idp)),
     async start(browser) {
       const loginId = `contract-${Math.random().toString(36).slice(2)}`;
       const start = await bed.adapter.startLogin({
@@ -57,4 +62,4 @@ async function open(): Promise<ContractSubject> {
   };
 }
 
-contractSuite(test, 'legacy SAML', open);
+contractSuite(test, 'legacy SAML', open, { logout: 'offered' });

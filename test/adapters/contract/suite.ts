@@ -10,15 +10,25 @@
  *   maximum, an ISO authnInstant, at least one verified signature in the evidence);
  * - each defect is refused with the adapter's stable code for it, a code of the closed registry: bad signature,
  *   wrong audience (or recipient), expired, unknown LoA; the same answer twice is a replay; an answer brought
- *   by another browser is refused and not attributed to the login; an empty message is refused, never a pass.
+ *   by another browser is refused and not attributed to the login; an empty message is refused, never a pass;
+ * - logout: every adapter declares its capability (`offered`, and the code audited when it is skipped); one that
+ *   offers it signs a logout request carrying the relay value, takes the IdP's answer once, ends exactly what a
+ *   genuine IdP request names (one typed `UpstreamLogoutRequest`) and answers it, and refuses a request whose
+ *   signature is broken — nothing ended, never answered — or one naming no session, with stable codes.
  */
 import type { TestFn } from 'ava';
 import {
   AdapterError,
+  AnsweredLogoutRefusal,
+  type FrontChannel,
+  type InboundLogoutMessage,
   type InboundMessage,
   type LoaUri,
   type LoginStart,
   type UpstreamAdapter,
+  type UpstreamLogout,
+  type UpstreamLogoutRequest,
+  type UpstreamSessionRef,
 } from '../../../adapters/contract.ts';
 import { loaRank } from '../../../adapters/contract/vocabulary.ts';
 import { ADAPTER_ERRORS, type AdapterErrorCode } from '../../../adapters/errors/registry.ts';
@@ -41,8 +51,23 @@ export interface ContractSubject {
   start(browser: string): Promise<StartedLogin>;
   /** The code of each refusal, as the adapter's own list names it. */
   codes: Record<Defect | 'replay' | 'wrong-browser', AdapterErrorCode>;
+  /** What the subject's IdP can do for single logout (it must match what the adapter declares). */
+  logout: LogoutSubject;
   close(): Promise<void>;
 }
+
+export type LogoutSubject =
+  | { offered: false }
+  | {
+      offered: true;
+      /** An upstream session the IdP opened (as the gateway recorded it at login). */
+      session: UpstreamSessionRef;
+      /** The IdP's (successful) answer to the logout request `start` takes to it, as our route receives it. */
+      answer(start: FrontChannel): Promise<InboundLogoutMessage>;
+      /** A logout request of the IdP naming `session`, genuine or with its signature broken. */
+      request(defect?: 'bad-signature'): Promise<InboundLogoutMessage>;
+      codes: Record<'bad-signature' | 'replay' | 'unknown-session', AdapterErrorCode>;
+    };
 
 const BROWSER = 'contract-browser-A';
 const OTHER_BROWSER = 'contract-browser-B';
@@ -60,7 +85,12 @@ function carries(start: LoginStart, value: string): boolean {
  * @example
  * contractSuite(test, 'reference', openReferenceSubject);
  */
-export function contractSuite(test: TestFn, name: string, open: () => Promise<ContractSubject>): void {
+export function contractSuite(
+  test: TestFn,
+  name: string,
+  open: () => Promise<ContractSubject>,
+  declared: { logout: 'offered' | 'not offered' },
+): void {
   let subject: ContractSubject;
   test.before(async () => {
     subject = await open();
@@ -137,6 +167,92 @@ export function contractSuite(test: TestFn, name: string, open: () => Promise<Co
   test(`${name}: every refusal code is distinct`, (t) => {
     const codes = Object.values(subject.codes);
     t.is(new Set(codes).size, codes.length);
+  });
+
+  logoutSuite(test, name, () => subject, declared.logout === 'offered');
+}
+
+/** The logout part of the contract (`UpstreamLogoutCapability`). */
+function logoutSuite(test: TestFn, name: string, current: () => ContractSubject, offered: boolean): void {
+  test(`${name}: declares its logout capability explicitly, with the code audited when it is skipped`, (t) => {
+    const { adapter, logout } = current();
+    t.is(adapter.logout.offered, offered, 'the capability is the declared one');
+    t.is(logout.offered, offered, 'the subject was set up for it');
+    t.is(ADAPTER_ERRORS[adapter.logout.notOfferedCode].kind, 'unavailable');
+    if (!adapter.logout.offered) {
+      t.true(adapter.logout.reason.length > 0);
+      t.false('answerLogout' in adapter.logout, 'no logout operation behind a capability declared absent');
+    }
+  });
+  if (!offered) return;
+
+  const parts = () => {
+    const { adapter, logout } = current();
+    if (!adapter.logout.offered || !logout.offered) throw new Error('logout declared but not offered');
+    return { adapter, ours: adapter.logout as UpstreamLogout, idp: logout };
+  };
+  const ending = () => {
+    const asked: UpstreamLogoutRequest[] = [];
+    return { asked, end: async (request: UpstreamLogoutRequest) => (asked.push(request), 1) };
+  };
+
+  test(`${name}: SP-initiated logout carries the relay value to the IdP, and its answer finishes it once`, async (t) => {
+    const { ours, idp } = parts();
+    const relayState = `relay-${Math.random().toString(36).slice(2)}`;
+    const start = await ours.startLogout({ logoutId: 'contract-logout', relayState, session: idp.session });
+    if (start === null) return t.fail('the IdP offers single logout: a message must be sent');
+    t.true(
+      start.binding === 'post'
+        ? Object.values(start.fields).includes(relayState)
+        : new URL(start.url).searchParams.get('RelayState') === relayState,
+    );
+    const answer = await idp.answer(start);
+    t.true(ours.names(answer), 'the answer names this adapter');
+    t.deepEqual(await ours.finishLogout(answer), { logoutId: 'contract-logout' });
+    const again = await t.throwsAsync(ours.finishLogout(answer), { instanceOf: AdapterError });
+    t.is(again?.code, idp.codes.replay);
+  });
+
+  test(`${name}: a genuine IdP logout request ends exactly what it names, and is answered`, async (t) => {
+    const { adapter, ours, idp } = parts();
+    const message = await idp.request();
+    t.true(ours.names(message));
+    const { asked, end } = ending();
+    const reply = await ours.answerLogout(message, end);
+    t.deepEqual(asked, [
+      {
+        idp: adapter.id,
+        subject: idp.session.subject,
+        nameIdFormat: idp.session.nameIdFormat,
+        sessionIndexes: idp.session.sessionIndex === undefined ? [] : [idp.session.sessionIndex],
+      },
+    ]);
+    t.not(reply, null, 'the IdP lists where the answer goes');
+  });
+
+  test(`${name}: an IdP logout request with a broken signature is refused, unanswered, nothing ended`, async (t) => {
+    const { ours, idp } = parts();
+    const { asked, end } = ending();
+    const error = await t.throwsAsync(ours.answerLogout(await idp.request('bad-signature'), end), {
+      instanceOf: AdapterError,
+    });
+    t.is(error?.code, idp.codes['bad-signature']);
+    t.false(error instanceof AnsweredLogoutRefusal, 'an unverified sender is never answered');
+    t.deepEqual(asked, []);
+  });
+
+  test(`${name}: an IdP logout request naming no session is refused with its code`, async (t) => {
+    const { ours, idp } = parts();
+    const error = await t.throwsAsync(
+      ours.answerLogout(await idp.request(), async () => 0),
+      { instanceOf: AdapterError },
+    );
+    t.is(error?.code, idp.codes['unknown-session']);
+    t.is(ADAPTER_ERRORS[error!.code].kind, 'refused');
+  });
+
+  test(`${name}: a logout message of nobody is not named by this adapter`, (t) => {
+    t.false(parts().ours.names({ method: 'POST', params: {} }));
   });
 }
 

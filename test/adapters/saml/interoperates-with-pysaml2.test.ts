@@ -23,6 +23,7 @@ import { freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
 import { startPysaml2Idp, type Pysaml2Idp } from '../../helpers/saml/pysaml2-idp.ts';
 import { softwareDecrypter } from '../../helpers/saml/software-decrypter.ts';
 import { openSpKeys, SP, type SpKeys } from '../../helpers/saml/test-bed.ts';
+import { offeredLogout } from '../../helpers/offered-logout.ts';
 
 const token = freshToken();
 const SLO_URL = 'https://gateway.test.example/saml/slo';
@@ -141,7 +142,7 @@ test.serial(
     const { idp, adapter } = await pysaml2('pysaml2-slo', false);
     const login = await roundTrip(adapter, 'login-py-slo-1');
     t.truthy(login.identity.sessionIndex, 'pysaml2 gave a SessionIndex');
-    const start = await adapter.logout!.startLogout({
+    const start = await offeredLogout(adapter).startLogout({
       logoutId: 'logout-py-1',
       relayState: 'relay-py-1',
       session: {
@@ -159,7 +160,7 @@ test.serial(
     const form = formOf(html);
     t.is(form.action, SLO_URL);
     t.is(form.fields.RelayState, 'relay-py-1');
-    const done = await adapter.logout!.finishLogout({ method: 'POST', params: form.fields });
+    const done = await offeredLogout(adapter).finishLogout({ method: 'POST', params: form.fields });
     t.deepEqual(done, { logoutId: 'logout-py-1' });
   },
 );
@@ -179,7 +180,7 @@ test.serial(
     t.is(built.status, 200, samlRequest);
     const message = { method: 'POST', params: { SAMLRequest: samlRequest, RelayState: 'from-pysaml2' } };
     const asked: unknown[] = [];
-    const reply = await adapter.logout!.answerLogout(message, async (request) => (asked.push(request), 1));
+    const reply = await offeredLogout(adapter).answerLogout(message, async (request) => (asked.push(request), 1));
     t.deepEqual(asked, [
       {
         idp: 'pysaml2-slo-2',
@@ -192,7 +193,7 @@ test.serial(
     const verdict = await fetch(reply.url, { method: 'POST', body: new URLSearchParams(reply.fields) });
     t.is(await verdict.text(), 'logout-response urn:oasis:names:tc:SAML:2.0:status:Success');
     const replayed = await t.throwsAsync(
-      adapter.logout!.answerLogout(message, async () => 1),
+      offeredLogout(adapter).answerLogout(message, async () => 1),
       {
         instanceOf: AdapterError,
       },

@@ -5,9 +5,14 @@
  */
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { SignedXml } from 'xml-crypto';
-import { AdapterError, type UpstreamLogout, type UpstreamLogoutRequest } from '../../../adapters/contract.ts';
+import {
+  AdapterError,
+  AnsweredLogoutRefusal,
+  type UpstreamLogout,
+  type UpstreamLogoutRequest,
+} from '../../../adapters/contract.ts';
 import type { AdapterErrorCode } from '../../../adapters/errors/registry.ts';
 import { createLegacySamlAdapter } from '../../../adapters/saml/legacy-adapter.ts';
 import type { SamlAdapter } from '../../../adapters/saml/saml-adapter.ts';
@@ -25,6 +30,7 @@ import {
   successResponse,
   type LogoutRequestFields,
 } from '../../helpers/saml/logout-messages.ts';
+import { offeredLogout } from '../../helpers/offered-logout.ts';
 import { freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
 import { createTestIdp, RSA_SHA1, type TestIdp } from '../../helpers/saml/test-idp.ts';
 import { openSpKeys, SP, type SpKeys } from '../../helpers/saml/test-bed.ts';
@@ -52,10 +58,7 @@ async function adapterFor(idp: TestIdp, id = 'slo-idp'): Promise<SamlAdapter> {
   );
 }
 
-const logoutOf = (adapter: SamlAdapter): UpstreamLogout => {
-  if (!adapter.logout) throw new Error('no logout');
-  return adapter.logout;
-};
+const logoutOf = (adapter: SamlAdapter): UpstreamLogout => offeredLogout(adapter);
 const SESSION = {
   idp: 'slo-idp',
   subject: 'ada-4711',
@@ -290,13 +293,62 @@ async function selfSignedForeign(): Promise<string> {
   return foreignPem;
 }
 
+/** The refusals answered to the IdP (logout-refusal.ts), by second-level status; every other shape gets the page. */
+const ANSWERED: Partial<Record<AdapterErrorCode, string>> = {
+  SAML_LOGOUT_NOT_YET_VALID: 'RequestDenied',
+  SAML_LOGOUT_EXPIRED: 'RequestDenied',
+  SAML_LOGOUT_UNKNOWN_SESSION: 'UnknownPrincipal',
+};
+
+/** A refusal answered to the IdP: a LogoutResponse signed in the HSM, Requester + `second`, to its endpoint. */
+function assertAnswered(
+  t: ExecutionContext,
+  error: AdapterError | undefined,
+  requestId: string,
+  second: string,
+  binding: 'post' | 'redirect' = 'post',
+): void {
+  if (!(error instanceof AnsweredLogoutRefusal)) return void t.fail('expected an answered refusal');
+  const reply = error.reply;
+  if (reply.binding !== binding) return void t.fail(`expected ${binding}`);
+  if (reply.binding === 'redirect') {
+    const query = reply.url.slice(reply.url.indexOf('?') + 1);
+    const signed = query.slice(0, query.indexOf('&Signature='));
+    const signature = decodeURIComponent(query.slice(query.indexOf('&Signature=') + 11));
+    t.true(
+      verify('sha256', Buffer.from(signed), createPublicKey(keys.certificatePem), Buffer.from(signature, 'base64')),
+    );
+    const xml = inflateRawSync(Buffer.from(new URLSearchParams(query).get('SAMLResponse')!, 'base64')).toString();
+    return void statusOf(t, xml, requestId, second);
+  }
+  t.is(reply.url, IDP_SLO);
+  const xml = Buffer.from(reply.fields.SAMLResponse!, 'base64').toString('utf8');
+  const sig = new SignedXml({ publicCert: keys.certificatePem });
+  sig.loadSignature(/<ds:Signature[\s\S]*<\/ds:Signature>/.exec(xml)![0]);
+  t.true(sig.checkSignature(xml), 'signed with the HSM key of our metadata');
+  statusOf(t, xml, requestId, second);
+}
+
+function statusOf(t: ExecutionContext, xml: string, requestId: string, second: string): void {
+  t.regex(xml, new RegExp(`InResponseTo="${requestId}"`));
+  t.regex(xml, /Destination="https:\/\/idp\.test\.example\/slo"/);
+  t.true(
+    xml.includes(
+      '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Requester">' +
+        `<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:${second}"/></samlp:StatusCode>`,
+    ),
+    xml,
+  );
+}
+
 for (const [shape, code, build] of SHAPES) {
   test(`IdP-initiated ${shape} is refused with ${code} and nothing is ended`, async (t) => {
     const idp = await createTestIdp({ slo: { post: IDP_SLO, redirect: IDP_SLO } });
     const logout = logoutOf(await adapterFor(idp));
     let ended = 0;
+    const fields = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1');
     const error = await t.throwsAsync(
-      logout.answerLogout(await build(idp, logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1')), async () => {
+      logout.answerLogout(await build(idp, fields), async () => {
         ended += 1;
         return 1;
       }),
@@ -304,8 +356,38 @@ for (const [shape, code, build] of SHAPES) {
     );
     t.is(error?.code, code);
     t.is(ended, 0);
+    const second = ANSWERED[code];
+    if (second === undefined) t.false(error instanceof AnsweredLogoutRefusal, 'the page: no answer to this sender');
+    else assertAnswered(t, error, fields.id, second);
   });
 }
+
+test('IdP-initiated over HTTP-Redirect, expired: the refusal goes back by Redirect, the query signed in the HSM', async (t) => {
+  const idp = await createTestIdp({ slo: { redirect: IDP_SLO } });
+  const logout = logoutOf(await adapterFor(idp));
+  const fields = { ...logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1'), notOnOrAfter: new Date(0).toISOString() };
+  const error = await t.throwsAsync(
+    logout.answerLogout(
+      redirectMessage('SAMLRequest', logoutRequestXml(fields), { privateKey: idp.privateKey, relayState: 'rs' }),
+      async () => 1,
+    ),
+    { instanceOf: AdapterError },
+  );
+  t.is(error?.code, 'SAML_LOGOUT_EXPIRED');
+  assertAnswered(t, error, fields.id, 'RequestDenied', 'redirect');
+});
+
+test('IdP-initiated, a refusal of an IdP that lists no SingleLogoutService: no answer can go anywhere, the page', async (t) => {
+  const idp = await createTestIdp();
+  const logout = logoutOf(await adapterFor(idp));
+  const fields = logoutRequestFields(idp, SLO, 'nobody', 'idx-unknown');
+  const error = await t.throwsAsync(
+    logout.answerLogout(post(idp, fields), async () => 0),
+    { instanceOf: AdapterError },
+  );
+  t.is(error?.code, 'SAML_LOGOUT_UNKNOWN_SESSION');
+  t.false(error instanceof AnsweredLogoutRefusal);
+});
 
 test('IdP-initiated: the same LogoutRequest twice is refused the second time (SAML_LOGOUT_REPLAYED)', async (t) => {
   const idp = await createTestIdp({ slo: { post: IDP_SLO } });
@@ -318,6 +400,7 @@ test('IdP-initiated: the same LogoutRequest twice is refused the second time (SA
   const error = await t.throwsAsync(logout.answerLogout(message, end), { instanceOf: AdapterError });
   t.is(error?.code, 'SAML_LOGOUT_REPLAYED');
   t.is(ended, 1);
+  t.false(error instanceof AnsweredLogoutRefusal, 'answered once already: no second, contradicting answer');
 });
 
 test('IdP-initiated: a LogoutRequest naming no session of ours is refused (SAML_LOGOUT_UNKNOWN_SESSION)', async (t) => {
@@ -331,6 +414,7 @@ test('IdP-initiated: a LogoutRequest naming no session of ours is refused (SAML_
     },
   );
   t.is(error?.code, 'SAML_LOGOUT_UNKNOWN_SESSION');
+  assertAnswered(t, error, fields.id, 'UnknownPrincipal');
 });
 
 test('routing: names() recognises its own IdP’s logout messages only', async (t) => {

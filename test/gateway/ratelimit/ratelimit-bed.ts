@@ -80,6 +80,7 @@ export async function startRateLimitBed(
     workers: 1,
     identitySecret: 'bed-identity-secret',
     loginResponses: ['POST /saml/acs'],
+    logoutDoors: ['GET /saml/slo', 'POST /saml/slo'],
     ...extra,
   });
   app.use(limits);

@@ -155,17 +155,50 @@ test.serial('hostile IdP LogoutRequests are refused with their codes, audited, a
       'SAML_LOGOUT_DESTINATION_INVALID',
       signedBy(logoutRequestXml(elsewhere), elsewhere.id, idp),
     ],
-    ['an unknown SessionIndex', 'SAML_LOGOUT_UNKNOWN_SESSION', signedBy(logoutRequestXml(nobody), nobody.id, idp)],
-    ['an unknown NameID', 'SAML_LOGOUT_UNKNOWN_SESSION', signedBy(logoutRequestXml(stranger), stranger.id, idp)],
   ];
   for (const [what, code, xml] of cases) {
     const response = await postToSlo({ SAMLRequest: Buffer.from(xml).toString('base64') });
     t.is(response.status, 400, what);
     t.is(codeOf(await response.text()), code, what);
   }
+  // verified and meant for us, but refused: answered to the IdP's own endpoint with a non-success status
+  const future = { ...fields(), issueInstant: new Date(Date.now() + 600_000).toISOString() };
+  const old = { ...fields(), issueInstant: new Date(Date.now() - 3_600_000).toISOString() };
+  const UNKNOWN_PRINCIPAL = 'UnknownPrincipal';
+  const DENIED = 'RequestDenied';
+  const answered: [string, string, string, string][] = [
+    [
+      'an unknown SessionIndex',
+      'SAML_LOGOUT_UNKNOWN_SESSION',
+      UNKNOWN_PRINCIPAL,
+      signedBy(logoutRequestXml(nobody), nobody.id, idp),
+    ],
+    [
+      'an unknown NameID',
+      'SAML_LOGOUT_UNKNOWN_SESSION',
+      UNKNOWN_PRINCIPAL,
+      signedBy(logoutRequestXml(stranger), stranger.id, idp),
+    ],
+    ['issued in the future', 'SAML_LOGOUT_NOT_YET_VALID', DENIED, signedBy(logoutRequestXml(future), future.id, idp)],
+    ['issued an hour ago', 'SAML_LOGOUT_EXPIRED', DENIED, signedBy(logoutRequestXml(old), old.id, idp)],
+  ];
+  for (const [what, code, second, xml] of answered) {
+    const response = await postToSlo({ SAMLRequest: Buffer.from(xml).toString('base64'), RelayState: 'r-idp' });
+    t.is(response.status, 200, what);
+    const form = formsIn(await response.text()).find((f) => f.method === 'POST')!;
+    t.is(form.action, `${bed.deployment.idp.url}/slo`, what);
+    t.is(form.fields.RelayState, 'r-idp');
+    const reply = Buffer.from(form.fields.SAMLResponse!, 'base64').toString('utf8');
+    t.regex(reply, /<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2\.0:status:Requester">/, what);
+    t.true(reply.includes(`<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:${second}"/>`), what);
+    t.regex(reply, /<ds:SignatureValue>/, 'signed (in the HSM)');
+    const last = (await audited('UPSTREAM_LOGOUT_REFUSED')).at(-1);
+    t.is(last?.error_code, code, what);
+    t.is(last?.details.answered, true, what);
+  }
   t.is(await userinfo(session), 200, 'nothing was ended');
-  const refused = (await audited('UPSTREAM_LOGOUT_REFUSED')).map((r) => r.error_code);
-  for (const [, code] of cases) t.true(refused.includes(code), code);
+  const refused = await audited('UPSTREAM_LOGOUT_REFUSED');
+  for (const [, code] of cases) t.true(refused.some((r) => r.error_code === code && r.details.answered === false));
 
   // replayed: the genuine request ends the session once; the same bytes again are refused
   const genuine = await bed.deployment.idp.logoutRequest(upstream.sessionIndex);

@@ -118,7 +118,7 @@ export const BROWSER = 'browser-binding-eidas';
 export async function createEidasBed(
   keys: EidasSpKeys,
   decrypter: KeyTransportDecrypter,
-  options: { kind?: NodeKeyKind; method?: string; idp?: Partial<EidasIdpConfig> } = {},
+  options: { kind?: NodeKeyKind; method?: string; idp?: Partial<EidasIdpConfig>; sloUrl?: string } = {},
 ): Promise<EidasBed> {
   const node = await nodeKey(options.kind ?? 'rsa');
   const method = options.method ?? PSS_SHA256;
@@ -128,12 +128,14 @@ export async function createEidasBed(
       entityId,
       ssoUrl: 'https://eidas-node.test.example/sso',
       signingCertificates: [node.certificatePem],
+      ...(options.sloUrl ? { sloUrl: 'https://eidas-node.test.example/slo' } : {}),
     }),
   );
   const sp: SamlSpConfig = {
     ...SP,
     signingCertificatePem: keys.rsaCertificatePem,
     encryptionCertificatePem: decrypter.certificatePem,
+    ...(options.sloUrl ? { sloUrl: options.sloUrl } : {}),
   };
   const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   const state = new RedisStateStore(redis);

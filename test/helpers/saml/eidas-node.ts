@@ -134,6 +134,8 @@ export function nodeMetadataXml(input: {
   id?: string;
   validUntil?: Date;
   cacheDuration?: string;
+  /** An HTTP-POST SingleLogoutService, when the node offers Single Logout. */
+  sloUrl?: string;
 }): string {
   const keys = input.signingCertificates
     .map(
@@ -146,6 +148,9 @@ export function nodeMetadataXml(input: {
   return (
     `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" ID="${input.id ?? samlId()}" entityID="${input.entityId}"${validUntil}${cache}>` +
     `<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true">${keys}` +
+    (input.sloUrl
+      ? `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${input.sloUrl}"/>`
+      : '') +
     `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${input.ssoUrl}"/>` +
     `</md:IDPSSODescriptor></md:EntityDescriptor>`
   );

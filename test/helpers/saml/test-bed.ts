@@ -77,11 +77,15 @@ export async function createSamlTestBed(
   keys: SpKeys,
   idpConfig: Partial<LegacySamlIdpConfig> = {},
   sameDeploymentAs?: SamlTestBed,
-  extras: SamlAdapterExtras & { idp?: TestIdp } = {},
+  extras: SamlAdapterExtras & { idp?: TestIdp; sloUrl?: string } = {},
 ): Promise<SamlTestBed> {
   const idp = sameDeploymentAs?.idp ?? extras.idp ?? (await createTestIdp());
   const prefix = sameDeploymentAs?.prefix ?? redisPrefix();
-  const sp: SamlSpConfig = { ...SP, signingCertificatePem: keys.certificatePem };
+  const sp: SamlSpConfig = {
+    ...SP,
+    signingCertificatePem: keys.certificatePem,
+    ...(extras.sloUrl ? { sloUrl: extras.sloUrl } : {}),
+  };
   const redis: Redis = createRedis({ url: redisUrl(), keyPrefix: prefix });
   const state = new RedisStateStore(redis);
   const adapter = await createLegacySamlAdapter(

@@ -19,10 +19,10 @@ import { goodLogin } from '../oidc/flows.ts';
 const SOURCE = 'SAML 2.0 Profiles §4.4 (Single Logout); SAML 2.0 Core §3.7';
 const POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
-const NO_SLO = 'the SP metadata lists no HTTP-POST SingleLogoutService';
+export const NO_SLO = 'the SP metadata lists no HTTP-POST SingleLogoutService';
 
 /** The SingleLogoutService Locations of the SP metadata, by binding. */
-async function sloEndpoints(ctx: SuiteContext): Promise<{ post?: string; redirect?: string }> {
+export async function sloEndpoints(ctx: SuiteContext): Promise<{ post?: string; redirect?: string }> {
   const xml = (await ctx.spMetadata()) ?? '';
   const found: { post?: string; redirect?: string } = {};
   for (const match of xml.matchAll(/<(?:\w+:)?SingleLogoutService\b([^>]*)>/g)) {
@@ -37,14 +37,14 @@ async function sloEndpoints(ctx: SuiteContext): Promise<{ post?: string; redirec
 }
 
 /** A live session: its access token, and what the IdP asserted (NameID, Format, SessionIndex). */
-interface LiveSession {
+export interface LiveSession {
   accessToken: string;
   nameId: string;
   format: string;
   sessionIndex: string;
 }
 
-async function liveSession(ctx: SuiteContext): Promise<LiveSession> {
+export async function liveSession(ctx: SuiteContext): Promise<LiveSession> {
   const login = await goodLogin(ctx);
   const xml = login.out.responseXml ?? '';
   const nameId = /<(?:\w+:)?NameID\b[^>]*>([^<]+)<\/(?:\w+:)?NameID>/.exec(xml);
@@ -56,19 +56,21 @@ async function liveSession(ctx: SuiteContext): Promise<LiveSession> {
   return { accessToken, nameId: nameId[1], format, sessionIndex };
 }
 
-async function alive(ctx: SuiteContext, session: LiveSession): Promise<number> {
+export async function alive(ctx: SuiteContext, session: LiveSession): Promise<number> {
   return (await ctx.rp.userinfo(session.accessToken)).status;
 }
 
-interface RequestShape {
+export interface RequestShape {
   destination: string;
   session: LiveSession;
+  /** When the IdP issued it (default now); NotOnOrAfter is 300 s later. */
+  issuedAt?: number;
   /** Leave SessionIndex out (SAML Core §3.7.3.2: every session of that NameID). */
   allSessions?: boolean;
 }
 
-function logoutRequestXml(ctx: SuiteContext, shape: RequestShape): string {
-  const now = Date.now();
+export function logoutRequestXml(ctx: SuiteContext, shape: RequestShape): string {
+  const now = shape.issuedAt ?? Date.now();
   const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
   return (
     `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
@@ -92,7 +94,7 @@ async function post(url: string, xml: string): Promise<{ status: number; code: s
   return { status: response.status, code: /<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1] };
 }
 
-const genuine = (ctx: SuiteContext) => ({ key: ctx.idp!.keys, target: 'root' as const });
+export const genuine = (ctx: SuiteContext) => ({ key: ctx.idp!.keys, target: 'root' as const });
 
 /** A hostile LogoutRequest naming a live session must be refused, and the session must survive. */
 function refusedAndSurvives(
