@@ -6,10 +6,17 @@
 import test from 'ava';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 
+/**
+ * The limiter's Redis deadline in these tests: long, so that a loaded machine never sends a decision to the
+ * instance's local fallback (its own buckets, which have not seen the requests before; `limits-hold-in-redis`
+ * tests that fallback).
+ */
+const PATIENT = 5_000;
+
 test('the N+1th authorization request of an address is answered to the RP with temporarily_unavailable, state and iss', async (t) => {
   const fixture = await startGatewayFixture({
     // two authorization requests per address, refilled one per 100 s: nothing refills during the test
-    rawConfig: (raw) => (raw.rateLimit = { perIp: { capacity: 2, perSecond: 0.01 } }),
+    rawConfig: (raw) => (raw.rateLimit = { perIp: { capacity: 2, perSecond: 0.01 }, redisTimeoutMs: PATIENT }),
   });
   t.teardown(() => fixture.stop());
   for (let i = 0; i < 2; i += 1) {

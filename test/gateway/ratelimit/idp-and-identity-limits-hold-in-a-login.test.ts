@@ -9,11 +9,22 @@ import { Browser, formsIn } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
+/**
+ * The limiter's Redis deadline in these tests: long, so that a loaded machine never sends a decision to the
+ * instance's local fallback (its own buckets, which have not seen the requests before; `limits-hold-in-redis`
+ * tests that fallback).
+ */
+const PATIENT = 5_000;
+
 const SLOW = 0.01; // one token per 100 s: nothing refills while a test runs
 
 test('an IdP admits its burst of requests and responses, then the RP is told temporarily_unavailable', async (t) => {
   const fx = await startGatewayFixture({
-    rawConfig: (raw) => (raw.rateLimit = { perIdp: { min: 0.001, idps: { 'demo-idp': SLOW }, burstSeconds: 300 } }), // 3 tokens
+    rawConfig: (raw) =>
+      (raw.rateLimit = {
+        perIdp: { min: 0.001, idps: { 'demo-idp': SLOW }, burstSeconds: 300 },
+        redisTimeoutMs: PATIENT,
+      }), // 3 tokens
   });
   t.teardown(() => fx.stop());
   // 1st login: its AuthnRequest and the response take two tokens
@@ -52,7 +63,7 @@ test('an IdP admits its burst of requests and responses, then the RP is told tem
 
 test('an identity admits its burst at the ACS, then its login fails with temporarily_unavailable; another identity goes on', async (t) => {
   const fx = await startGatewayFixture({
-    rawConfig: (raw) => (raw.rateLimit = { perIdentity: { capacity: 1, perSecond: SLOW } }),
+    rawConfig: (raw) => (raw.rateLimit = { perIdentity: { capacity: 1, perSecond: SLOW }, redisTimeoutMs: PATIENT }),
   });
   t.teardown(() => fx.stop());
   const first = await authorizationRequest(fx.rp);

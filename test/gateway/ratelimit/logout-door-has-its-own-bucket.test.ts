@@ -8,12 +8,19 @@ import { parseRateLimit } from '../../../gateway/config/ratelimit.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 import { authorizationRequest, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 
+/**
+ * The limiter's Redis deadline in these tests: long, so that a loaded machine never sends a decision to the
+ * instance's local fallback (its own buckets, which have not seen the requests before; `limits-hold-in-redis`
+ * tests that fallback).
+ */
+const PATIENT = 5_000;
+
 const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' };
 
 test('the N+1th logout message of an address is refused with 429 and Retry-After; the login doors are not', async (t) => {
   const fixture = await startGatewayFixture({
     // two logout messages per address, refilled one per 100 s: nothing refills during the test
-    rawConfig: (raw) => (raw.rateLimit = { perIpLogout: { capacity: 2, perSecond: 0.01 } }),
+    rawConfig: (raw) => (raw.rateLimit = { perIpLogout: { capacity: 2, perSecond: 0.01 }, redisTimeoutMs: PATIENT }),
   });
   t.teardown(() => fixture.stop());
   const slo = `${fixture.url}/saml/slo`;
