@@ -10,11 +10,12 @@
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
+import { LuaScript } from '../store/lua-script.ts';
 import type { Counts } from './freeman.ts';
 
 export const GLOBAL_SCOPE = 'global';
 
-const LEARN = `
+const LEARN = new LuaScript(`
 local t = redis.call('HINCRBY', KEYS[1], 't', 1)
 redis.call('HINCRBY', KEYS[2], 't', 1)
 local out = {}
@@ -24,7 +25,7 @@ for i = 1, #ARGV, 2 do
   if redis.call('HINCRBY', KEYS[1], field, 1) == 1 then redis.call('HINCRBY', KEYS[1], 'd:' .. ARGV[i], 1) table.insert(out, 'du:' .. ARGV[i]) end
   if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
 end
-return out`;
+return out`);
 
 class FieldCounts implements Counts {
   readonly total: number;
@@ -61,12 +62,33 @@ export class RbaStore {
   async #warm(scope: string): Promise<void> {
     if (!this.#pool) return;
     if ((await this.#redis.exists(this.#key(scope))) === 1) return;
+    await this.#load(scope);
+  }
+
+  /** Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. */
+  async #load(scope: string): Promise<boolean> {
+    if (!this.#pool) return false;
     const { rows } = await this.#pool.query<{ field: string; count: string }>(
       'select field, count::text as count from rba_counts where scope = $1',
       [scope],
     );
-    if (rows.length === 0) return;
+    if (rows.length === 0) return false;
     await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
+    return true;
+  }
+
+  /** One round trip: per scope, whether Redis holds it and the fields asked (one hash tag: one pipeline). */
+  async #hmget(scopes: readonly string[], fields: readonly string[]): Promise<Array<[boolean, Array<string | null>]>> {
+    const pipeline = this.#redis.pipeline();
+    for (const scope of scopes) pipeline.exists(this.#key(scope)).hmget(this.#key(scope), ...fields);
+    const answers = (await pipeline.exec()) ?? [];
+    return scopes.map((_, i) => {
+      const [existsError, held] = answers[2 * i]!;
+      const [error, values] = answers[2 * i + 1]!;
+      if (existsError) throw existsError;
+      if (error) throw error;
+      return [held === 1, values as Array<string | null>];
+    });
   }
 
   /**
@@ -79,17 +101,17 @@ export class RbaStore {
     scopes: readonly string[],
     x: Readonly<Record<string, string>>,
   ): Promise<{ counts: Counts[]; users: number }> {
-    await Promise.all(scopes.map((s) => this.#warm(s)));
     const fields = ['t', 'u'];
     for (const [feature, value] of Object.entries(x)) fields.push(`c:${feature}:${value}`, `d:${feature}`);
-    const pipeline = this.#redis.pipeline();
-    for (const scope of scopes) pipeline.hmget(this.#key(scope), ...fields);
-    const answers = await pipeline.exec();
+    // the common case is one round trip: Redis holds every scope. A scope it does not hold is loaded from
+    // PostgreSQL, and read again when PostgreSQL had counts of it.
+    let answers = await this.#hmget(scopes, fields);
+    const loaded = await Promise.all(answers.map(([held], i) => (held ? false : this.#load(scopes[i]!))));
+    if (loaded.includes(true)) answers = await this.#hmget(scopes, fields);
     let users = 0;
-    const counts = (answers ?? []).map(([error, values], i) => {
-      if (error) throw error;
+    const counts = answers.map(([, values], i) => {
       const map = new Map<string, number>();
-      (values as Array<string | null>).forEach((v, j) => {
+      values.forEach((v, j) => {
         if (v !== null) map.set(fields[j]!, Number(v));
       });
       if (scopes[i] === GLOBAL_SCOPE) users = map.get('u') ?? 0;
@@ -102,7 +124,7 @@ export class RbaStore {
   async learn(scope: string, x: Readonly<Record<string, string>>): Promise<void> {
     await Promise.all([this.#warm(scope), this.#warm(GLOBAL_SCOPE)]);
     const args = Object.entries(x).flat();
-    const firsts = (await this.#redis.eval(LEARN, 2, this.#key(scope), this.#key(GLOBAL_SCOPE), ...args)) as string[];
+    const firsts = (await LEARN.run(this.#redis, [this.#key(scope), this.#key(GLOBAL_SCOPE)], args)) as string[];
     if (!this.#pool) return;
     const rows: Array<[string, string]> = [
       [scope, 't'],
