@@ -143,8 +143,7 @@ export class FraudService {
         tier: input.assessment.tier ?? 0,
       },
     });
-    const version = await this.cache.version(who.accountId);
-    const cached = await this.cache.get(who.accountId, key);
+    const { decision: cached, version } = await this.cache.lookup(who.accountId, key);
     if (cached) return cached;
     const decision = evaluate(input, rule);
     await this.cache.set(key, version, decision);
