@@ -2,7 +2,7 @@
  * The counts the Freeman model needs, per person and for everyone: Redis is the hot copy (one hash per
  * scope, read with one HMGET), PostgreSQL (`rba_counts`) the durable one.
  *
- * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read;
+ * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read or counted;
  * - `learn` counts a login atomically in Redis (a Lua script: count, distinct values, number of people)
  *   and writes it behind to PostgreSQL (an upsert adding the same increments); a PostgreSQL failure is
  *   reported, and Redis still holds the count;
@@ -15,12 +15,23 @@ import type { Counts } from './freeman.ts';
 
 export const GLOBAL_SCOPE = 'global';
 
+/**
+ * KEYS: the person's scope, the global scope. ARGV[1]: `check` (count only if Redis holds both scopes, else
+ * answer `{'cold', …}` with the scopes it lacks, 1 and/or 2, and count nothing) or `count`; then
+ * feature/value pairs.
+ */
 const LEARN = new LuaScript(`
+if ARGV[1] == 'check' then
+  local cold = {}
+  if redis.call('EXISTS', KEYS[1]) == 0 then table.insert(cold, '1') end
+  if redis.call('EXISTS', KEYS[2]) == 0 then table.insert(cold, '2') end
+  if #cold > 0 then return {'cold', unpack(cold)} end
+end
 local t = redis.call('HINCRBY', KEYS[1], 't', 1)
 redis.call('HINCRBY', KEYS[2], 't', 1)
 local out = {}
 if t == 1 then redis.call('HINCRBY', KEYS[2], 'u', 1) table.insert(out, 'u') end
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local field = 'c:' .. ARGV[i] .. ':' .. ARGV[i + 1]
   if redis.call('HINCRBY', KEYS[1], field, 1) == 1 then redis.call('HINCRBY', KEYS[1], 'd:' .. ARGV[i], 1) table.insert(out, 'du:' .. ARGV[i]) end
   if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
@@ -56,13 +67,6 @@ export class RbaStore {
   #key(scope: string): string {
     // LEARN counts a person and everyone in one script: every scope shares the hash tag {rba} (one Cluster slot)
     return `rba:{rba}:${scope}`;
-  }
-
-  /** Loads a scope from PostgreSQL into Redis when Redis does not hold it. */
-  async #warm(scope: string): Promise<void> {
-    if (!this.#pool) return;
-    if ((await this.#redis.exists(this.#key(scope))) === 1) return;
-    await this.#load(scope);
   }
 
   /** Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. */
@@ -122,9 +126,16 @@ export class RbaStore {
 
   /** Counts one login of a person (after it was allowed: attacks do not become history). */
   async learn(scope: string, x: Readonly<Record<string, string>>): Promise<void> {
-    await Promise.all([this.#warm(scope), this.#warm(GLOBAL_SCOPE)]);
+    const keys = [this.#key(scope), this.#key(GLOBAL_SCOPE)];
     const args = Object.entries(x).flat();
-    const firsts = (await LEARN.run(this.#redis, [this.#key(scope), this.#key(GLOBAL_SCOPE)], args)) as string[];
+    // one round trip when Redis holds both scopes: the script checks, and counts only then. A scope it lacks
+    // is loaded from PostgreSQL first (counting before would lose the durable counts), then counted.
+    let firsts = (await LEARN.run(this.#redis, keys, [this.#pool ? 'check' : 'count', ...args])) as string[];
+    if (firsts[0] === 'cold') {
+      const scopes = [scope, GLOBAL_SCOPE];
+      await Promise.all(firsts.slice(1).map((which) => this.#load(scopes[Number(which) - 1]!)));
+      firsts = (await LEARN.run(this.#redis, keys, ['count', ...args])) as string[];
+    }
     if (!this.#pool) return;
     const rows: Array<[string, string]> = [
       [scope, 't'],

@@ -55,3 +55,36 @@ test.serial('a scope Redis lost is loaded from PostgreSQL and read again', async
   t.is(counts[0]!.total, 2);
   t.is(await s.redis.exists('rba:{rba}:acct:rt-lost'), 1, 'warmed again');
 });
+
+test.serial('counting a login of a person Redis holds is one round trip', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const store = new RbaStore(s.redis, s.pool);
+  const x = deviceFeatures(signals({ accountId: 'rt-learn' }), 'k');
+  await store.learn('acct:rt-learn', x);
+  await s.redis.ping();
+  const before = roundTrips;
+  await store.learn('acct:rt-learn', x);
+  t.is(roundTrips - before, 1);
+  const { counts } = await store.read(['acct:rt-learn'], x);
+  t.is(counts[0]!.total, 2);
+});
+
+test.serial(
+  'counting a login of a person Redis lost keeps the durable counts (loaded first, then counted)',
+  async (t) => {
+    const s = await stores();
+    t.teardown(() => s.close());
+    const store = new RbaStore(s.redis, s.pool);
+    const x = deviceFeatures(signals({ accountId: 'rt-cold' }), 'k');
+    for (let i = 0; i < 3; i += 1) await store.learn('acct:rt-cold', x);
+    await sleep(200); // write-behind
+    await s.redis.del('rba:{rba}:acct:rt-cold');
+    await store.learn('acct:rt-cold', x);
+    const { counts } = await store.read(['acct:rt-cold'], x);
+    t.is(counts[0]!.total, 4);
+    const [feature, value] = Object.entries(x)[0]!;
+    t.is(counts[0]!.count(feature, value), 4);
+    t.is(counts[0]!.distinct(feature), 1, 'a value seen before is not counted as new');
+  },
+);
