@@ -5,7 +5,7 @@
  * not timings: they do not depend on the machine's load. The background timers (key-set poll, revocation
  * outbox sync, late-verdict reprocessing, flow sweep) are left out: they run on their own clock, not per login.
  *
- * Bounds of this round (main before it: 21 queries and 115 Redis commands, of which 3 session-store reads of `UpstreamSession`
+ * Bounds of this round (main before it: 21 queries and 115 Redis commands, of which 2 session-store reads of `UpstreamSession`
  * records Redis held but the hot tier refused to answer, and 4 of those records' writes in 4 round trips; the
  * fraud service's assessment and signals in 2 statements; 13 `EVAL`s sending a script's text: the hot tier's
  * 10, the one-time adapter state's, the code's consumption, the RBA count's).
