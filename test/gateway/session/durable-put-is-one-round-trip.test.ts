@@ -146,3 +146,34 @@ test.serial('concurrent writers of the same records in opposite orders all finis
   t.is(await currentRows(a), 1);
   t.is(await currentRows(b), 1);
 });
+
+test.serial(
+  'ending records is one round trip: a session is kept as ended with its version, others just closed',
+  async (t) => {
+    const sessionKey = randomBytes(32);
+    const grantKey = randomBytes(32);
+    await durable.put(record('Session', sessionKey, 4, new Date()));
+    await durable.put(record('Grant', grantKey, 1, new Date()));
+    const [, n] = await roundTrips(() => durable.end([sessionKey, grantKey]));
+    t.is(n, 1);
+    const session = await durable.get(sessionKey);
+    t.is(session?.state, 'ended');
+    t.is(session?.version, 4);
+    t.is(await durable.get(grantKey), null);
+    t.is(await currentRows(sessionKey), 1);
+  },
+);
+
+test.serial('consuming a one-time record is one round trip; of concurrent consumers exactly one gets it', async (t) => {
+  const key = randomBytes(32);
+  await durable.put(record('AccessToken', key, 1, new Date()));
+  const [first, n] = await roundTrips(() => durable.consume(key));
+  t.is(n, 1);
+  t.is(first?.state, 'ended');
+  t.is(await durable.consume(key), null, 'a second presentation finds no active row');
+  const other = randomBytes(32);
+  await durable.put(record('AccessToken', other, 1, new Date()));
+  const answers = await Promise.all(Array.from({ length: 12 }, () => durable.consume(other)));
+  t.is(answers.filter((a) => a !== null).length, 1);
+  t.is(await currentRows(other), 1);
+});
