@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { forget, memoised, remember } from '../session/request-memo.ts';
+import { LuaScript } from '../store/lua-script.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
 
 const CONSUMABLE = new Set([
@@ -38,11 +39,11 @@ const GRANTABLE = new Set([
  * KEYS[1] the artefact's hash; ARGV[1] now (s). Returns 'OK' for the first consumer, otherwise the
  * artefact's payload ('' when it no longer exists) so that the caller can revoke its grant.
  */
-const CONSUME_ONCE = `
+const CONSUME_ONCE = new LuaScript(`
 if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return '' end
 if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 'OK' end
 return redis.call('HGET', KEYS[1], 'payload')
-`;
+`);
 /** How long a replay-detection claim lives before oidc-provider saves it with its real expiry. */
 const REPLAY_CLAIM_SECONDS = 3600;
 
@@ -157,7 +158,7 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
     }
 
     async consume(id: string): Promise<void> {
-      const answer = (await redis.eval(CONSUME_ONCE, 1, this.key(id), Math.floor(Date.now() / 1000))) as string;
+      const answer = (await CONSUME_ONCE.run(redis, [this.key(id)], [Math.floor(Date.now() / 1000)])) as string;
       if (answer === 'OK') return;
       const grantId = answer === '' ? undefined : (JSON.parse(answer) as AdapterPayload).grantId;
       if (grantId) await this.revokeByGrantId(grantId);

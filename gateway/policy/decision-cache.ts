@@ -36,17 +36,26 @@ export class DecisionCache {
    * const hit = await cache.get(accountId, DecisionCache.keyOf(input));
    */
   async get(accountId: string, key: string): Promise<Decision | null> {
+    return (await this.lookup(accountId, key)).decision;
+  }
+
+  /**
+   * {@link get} and the person's current score version, read together (one round trip): on a miss, the
+   * decision computed next is stored under that version.
+   */
+  async lookup(accountId: string, key: string): Promise<{ decision: Decision | null; version: number }> {
     // two GETs (auto-pipelined: one write on one server), not an MGET: on Redis Cluster the keys are in two slots
-    const [raw, version] = await Promise.all([this.#redis.get(`pdp:${key}`), this.#redis.get(`riskver:${accountId}`)]);
+    const [raw, held] = await Promise.all([this.#redis.get(`pdp:${key}`), this.#redis.get(`riskver:${accountId}`)]);
+    const version = Number(held ?? 0);
     if (raw) {
       const entry = JSON.parse(raw) as { version: number; decision: Decision };
-      if (entry.version === Number(version ?? 0)) {
+      if (entry.version === version) {
         this.hits += 1;
-        return entry.decision;
+        return { decision: entry.decision, version };
       }
     }
     this.misses += 1;
-    return null;
+    return { decision: null, version };
   }
 
   /** Stores a decision computed under `version`. */

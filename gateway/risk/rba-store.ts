@@ -2,7 +2,7 @@
  * The counts the Freeman model needs, per person and for everyone: Redis is the hot copy (one hash per
  * scope, read with one HMGET), PostgreSQL (`rba_counts`) the durable one.
  *
- * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read;
+ * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read or counted;
  * - `learn` counts a login atomically in Redis (a Lua script: count, distinct values, number of people)
  *   and writes it behind to PostgreSQL (an upsert adding the same increments); a PostgreSQL failure is
  *   reported, and Redis still holds the count;
@@ -10,21 +10,33 @@
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
+import { LuaScript } from '../store/lua-script.ts';
 import type { Counts } from './freeman.ts';
 
 export const GLOBAL_SCOPE = 'global';
 
-const LEARN = `
+/**
+ * KEYS: the person's scope, the global scope. ARGV[1]: `check` (count only if Redis holds both scopes, else
+ * answer `{'cold', …}` with the scopes it lacks, 1 and/or 2, and count nothing) or `count`; then
+ * feature/value pairs.
+ */
+const LEARN = new LuaScript(`
+if ARGV[1] == 'check' then
+  local cold = {}
+  if redis.call('EXISTS', KEYS[1]) == 0 then table.insert(cold, '1') end
+  if redis.call('EXISTS', KEYS[2]) == 0 then table.insert(cold, '2') end
+  if #cold > 0 then return {'cold', unpack(cold)} end
+end
 local t = redis.call('HINCRBY', KEYS[1], 't', 1)
 redis.call('HINCRBY', KEYS[2], 't', 1)
 local out = {}
 if t == 1 then redis.call('HINCRBY', KEYS[2], 'u', 1) table.insert(out, 'u') end
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   local field = 'c:' .. ARGV[i] .. ':' .. ARGV[i + 1]
   if redis.call('HINCRBY', KEYS[1], field, 1) == 1 then redis.call('HINCRBY', KEYS[1], 'd:' .. ARGV[i], 1) table.insert(out, 'du:' .. ARGV[i]) end
   if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
 end
-return out`;
+return out`);
 
 class FieldCounts implements Counts {
   readonly total: number;
@@ -57,16 +69,30 @@ export class RbaStore {
     return `rba:{rba}:${scope}`;
   }
 
-  /** Loads a scope from PostgreSQL into Redis when Redis does not hold it. */
-  async #warm(scope: string): Promise<void> {
-    if (!this.#pool) return;
-    if ((await this.#redis.exists(this.#key(scope))) === 1) return;
+  /** Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. */
+  async #load(scope: string): Promise<boolean> {
+    if (!this.#pool) return false;
     const { rows } = await this.#pool.query<{ field: string; count: string }>(
       'select field, count::text as count from rba_counts where scope = $1',
       [scope],
     );
-    if (rows.length === 0) return;
+    if (rows.length === 0) return false;
     await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
+    return true;
+  }
+
+  /** One round trip: per scope, whether Redis holds it and the fields asked (one hash tag: one pipeline). */
+  async #hmget(scopes: readonly string[], fields: readonly string[]): Promise<Array<[boolean, Array<string | null>]>> {
+    const pipeline = this.#redis.pipeline();
+    for (const scope of scopes) pipeline.exists(this.#key(scope)).hmget(this.#key(scope), ...fields);
+    const answers = (await pipeline.exec()) ?? [];
+    return scopes.map((_, i) => {
+      const [existsError, held] = answers[2 * i]!;
+      const [error, values] = answers[2 * i + 1]!;
+      if (existsError) throw existsError;
+      if (error) throw error;
+      return [held === 1, values as Array<string | null>];
+    });
   }
 
   /**
@@ -79,17 +105,17 @@ export class RbaStore {
     scopes: readonly string[],
     x: Readonly<Record<string, string>>,
   ): Promise<{ counts: Counts[]; users: number }> {
-    await Promise.all(scopes.map((s) => this.#warm(s)));
     const fields = ['t', 'u'];
     for (const [feature, value] of Object.entries(x)) fields.push(`c:${feature}:${value}`, `d:${feature}`);
-    const pipeline = this.#redis.pipeline();
-    for (const scope of scopes) pipeline.hmget(this.#key(scope), ...fields);
-    const answers = await pipeline.exec();
+    // the common case is one round trip: Redis holds every scope. A scope it does not hold is loaded from
+    // PostgreSQL, and read again when PostgreSQL had counts of it.
+    let answers = await this.#hmget(scopes, fields);
+    const loaded = await Promise.all(answers.map(([held], i) => (held ? false : this.#load(scopes[i]!))));
+    if (loaded.includes(true)) answers = await this.#hmget(scopes, fields);
     let users = 0;
-    const counts = (answers ?? []).map(([error, values], i) => {
-      if (error) throw error;
+    const counts = answers.map(([, values], i) => {
       const map = new Map<string, number>();
-      (values as Array<string | null>).forEach((v, j) => {
+      values.forEach((v, j) => {
         if (v !== null) map.set(fields[j]!, Number(v));
       });
       if (scopes[i] === GLOBAL_SCOPE) users = map.get('u') ?? 0;
@@ -100,9 +126,16 @@ export class RbaStore {
 
   /** Counts one login of a person (after it was allowed: attacks do not become history). */
   async learn(scope: string, x: Readonly<Record<string, string>>): Promise<void> {
-    await Promise.all([this.#warm(scope), this.#warm(GLOBAL_SCOPE)]);
+    const keys = [this.#key(scope), this.#key(GLOBAL_SCOPE)];
     const args = Object.entries(x).flat();
-    const firsts = (await this.#redis.eval(LEARN, 2, this.#key(scope), this.#key(GLOBAL_SCOPE), ...args)) as string[];
+    // one round trip when Redis holds both scopes: the script checks, and counts only then. A scope it lacks
+    // is loaded from PostgreSQL first (counting before would lose the durable counts), then counted.
+    let firsts = (await LEARN.run(this.#redis, keys, [this.#pool ? 'check' : 'count', ...args])) as string[];
+    if (firsts[0] === 'cold') {
+      const scopes = [scope, GLOBAL_SCOPE];
+      await Promise.all(firsts.slice(1).map((which) => this.#load(scopes[Number(which) - 1]!)));
+      firsts = (await LEARN.run(this.#redis, keys, ['count', ...args])) as string[];
+    }
     if (!this.#pool) return;
     const rows: Array<[string, string]> = [
       [scope, 't'],

@@ -75,6 +75,8 @@ const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
 
 const COLUMNS =
   'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
+/** The columns of a closed row, as its `ended` successor (same version, same creation time). */
+const ENDED = COLUMNS.replace(' state,', " 'ended',");
 const CURRENT = `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`;
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -139,6 +141,32 @@ export class DurableTier {
     return toRecord(row!);
   }
 
+  /**
+   * Writes several records as {@link put} writes each, in one round trip and one transaction: one statement
+   * calling `session_record_put` once per record. The advisory locks are taken in the order of the record
+   * keys (two writers of the same records never wait on each other crosswise). Returns what was stored, in
+   * the order of `records`.
+   */
+  async putMany(records: readonly StoredRecord[]): Promise<StoredRecord[]> {
+    if (records.length === 0) return [];
+    if (records.length === 1) return [await this.put(records[0]!)];
+    const hex = (r: StoredRecord) => r.recordKey.toString('hex');
+    if (new Set(records.map(hex)).size !== records.length) throw new TypeError('putMany: a record named twice');
+    const ordered = [...records].sort((a, b) => Buffer.compare(a.recordKey, b.recordKey));
+    const width = 13;
+    const calls = ordered.map((_, i) => {
+      const params = Array.from({ length: width }, (__, j) => `$${i * width + j + 1}`).join(', ');
+      return `select ${COLUMNS} from session_record_put(${params})`;
+    });
+    const { rows } = await this.#pool.query<Row>(calls.join(' union all '), ordered.flatMap(rowValues));
+    const stored = new Map(rows.map((row) => [row.record_key.toString('hex'), toRecord(row)]));
+    return records.map((r) => {
+      const row = stored.get(hex(r));
+      if (!row) throw new Error('putMany: a record was not stored');
+      return row;
+    });
+  }
+
   /** The current, unexpired row of a record. */
   async get(recordKey: Buffer): Promise<StoredRecord | null> {
     const {
@@ -168,38 +196,39 @@ export class DurableTier {
     return rows.map(toRecord);
   }
 
-  /** Soft-deletes the current rows of records (`valid_to`); a session is kept as `ended` (its version kept). */
-  end(recordKeys: readonly Buffer[]): Promise<void> {
-    if (recordKeys.length === 0) return Promise.resolve();
-    return inTransaction(this.#pool, async (client) => {
-      const { rows } = await client.query<Row>(
-        `update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null returning ${COLUMNS}`,
-        [recordKeys],
-      );
-      for (const row of rows)
-        if (row.kind === 'Session' && row.state === 'active')
-          await insertRow(client, { ...toRecord(row), state: 'ended' });
-    });
+  /**
+   * Soft-deletes the current rows of records (`valid_to`); a session is kept as `ended` (its version kept).
+   * One statement (one round trip, one transaction): the rows it closes feed the insert of the ended ones.
+   */
+  async end(recordKeys: readonly Buffer[]): Promise<void> {
+    if (recordKeys.length === 0) return;
+    await this.#pool.query(
+      `with closed as (
+         update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null
+         returning ${COLUMNS})
+       insert into session_records (${COLUMNS})
+       select ${ENDED} from closed where kind = 'Session' and state = 'active'`,
+      [recordKeys],
+    );
   }
 
   /**
    * Single use of a one-time record (a refresh token): its current `active` row is closed and kept as
    * `ended` (so that a later presentation is recognised as a reuse). Exactly one caller gets the record
    * (the row lock serialises concurrent callers; the second finds no active row): the others get `null`.
+   * One statement (one round trip, one transaction).
    */
-  consume(recordKey: Buffer): Promise<StoredRecord | null> {
-    return inTransaction(this.#pool, async (client) => {
-      const {
-        rows: [row],
-      } = await client.query<Row>(
-        `update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS}`,
-        [recordKey],
-      );
-      if (!row) return null;
-      const ended: StoredRecord = { ...toRecord(row), state: 'ended' };
-      await insertRow(client, ended);
-      return ended;
-    });
+  async consume(recordKey: Buffer): Promise<StoredRecord | null> {
+    const {
+      rows: [row],
+    } = await this.#pool.query<Row>(
+      `with closed as (
+         update session_records set valid_to = clock_timestamp()
+         where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS})
+       insert into session_records (${COLUMNS}) select ${ENDED} from closed returning ${COLUMNS}`,
+      [recordKey],
+    );
+    return row ? toRecord(row) : null;
   }
 
   /** Record keys of the current artefacts of a grant. */

@@ -7,12 +7,13 @@
  *   back to PostgreSQL; the hot tier is never the only copy of anything.
  */
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../store/lua-script.ts';
 import type { RecordKind, RecordState, StoredRecord } from './durable-tier.ts';
 
 export type Unavailable = 'unavailable';
 
 /** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
-const PUT_UNLESS_NEWER = `
+const PUT_UNLESS_NEWER = new LuaScript(`
 local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 local version = tonumber(ARGV[1])
 if held > version then return 0 end
@@ -21,18 +22,26 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
-`;
+`);
 /** KEYS[1] record; ARGV: version, state, ttl. */
-const SET_STATE = `
+const SET_STATE = new LuaScript(`
 local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if held > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'st', ARGV[2])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return 1
-`;
+`);
 
 const STATES: ReadonlySet<string> = new Set(['active', 'revoked', 'ended']);
-const KINDS: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity']);
+// every kind the durable tier holds (an `UpstreamSession` missing here was read from PostgreSQL every time)
+const KINDS: ReadonlySet<string> = new Set<RecordKind>([
+  'Session',
+  'Grant',
+  'AccessToken',
+  'RefreshToken',
+  'Identity',
+  'UpstreamSession',
+]);
 
 const recordName = (key: Buffer | string) => `s2:${typeof key === 'string' ? key : key.toString('hex')}`;
 const pointerName = (by: 'lookup' | 'sid', key: Buffer) => `${by === 'lookup' ? 's2j' : 's2s'}:${key.toString('hex')}`;
@@ -122,14 +131,10 @@ export class HotTier {
       // one command per key (auto-pipelined: one write on one server), no MULTI: on Redis Cluster the record
       // and its pointers are in different slots; a pointer to a record not (yet) written reads as a miss
       const writes: Array<Promise<unknown>> = [
-        this.#redis.eval(
-          PUT_UNLESS_NEWER,
-          1,
-          recordName(record.recordKey),
-          record.version,
-          record.state,
-          ttl,
-          ...Object.entries(fields).flat().map(String),
+        PUT_UNLESS_NEWER.run(
+          this.#redis,
+          [recordName(record.recordKey)],
+          [record.version, record.state, ttl, ...Object.entries(fields).flat().map(String)],
         ),
       ];
       if (record.lookupKey)
@@ -151,7 +156,7 @@ export class HotTier {
     return this.#bounded(async () => {
       // one script per record (each its own slot on Redis Cluster), auto-pipelined
       await Promise.all(
-        records.map((r) => this.#redis.eval(SET_STATE, 1, recordName(r.recordKey), r.version, r.state, ttlOf(r))),
+        records.map((r) => SET_STATE.run(this.#redis, [recordName(r.recordKey)], [r.version, r.state, ttlOf(r)])),
       );
       return true as const;
     });

@@ -73,10 +73,31 @@ export class SessionStore {
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
   async put(input: PutInput): Promise<StoredRecord> {
+    const [stored] = await this.putMany([input]);
+    return stored!;
+  }
+
+  /**
+   * Seals and stores several records in both tiers: PostgreSQL first, all of them in one round trip and one
+   * transaction (`DurableTier.putMany`), then Redis. Returns them as stored, in the order given.
+   */
+  async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
+    const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
+    const stored = await this.durable.putMany(records);
+    for (const record of stored) remember(memoKey(record.kind, record.recordKey), record);
+    const written = await Promise.all(stored.map((record) => this.hot.put(record)));
+    written.forEach((result, i) => {
+      if (result !== true)
+        this.#logger.warn({ kind: inputs[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
+    });
+    return stored;
+  }
+
+  async #sealed(input: PutInput): Promise<StoredRecord> {
     const recordKey = this.keys.key(input.kind, input.id);
     const { sealed, dekVersion } = await this.#cipher.seal(recordKey, Buffer.from(JSON.stringify(input.payload)));
     const now = new Date();
-    const stored = await this.durable.put({
+    return {
       recordKey,
       kind: input.kind,
       lookupKey: input.lookupId ? this.keys.key('jti', input.lookupId) : null,
@@ -90,11 +111,7 @@ export class SessionStore {
       sealed,
       createdAt: now,
       expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
-    });
-    remember(memoKey(stored.kind, recordKey), stored);
-    if ((await this.hot.put(stored)) !== true)
-      this.#logger.warn({ kind: input.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
-    return stored;
+    };
   }
 
   /** The record by kind and id, through the read path. */

@@ -40,7 +40,6 @@ export class UpstreamSessions {
 
   /** Records the upstream session a verified login (`loginId`, the interaction uid) opened. */
   async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
-    await this.#put(byLogin(loginId), ref, ref.idp);
     const subjectId = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
     const previous = await this.#store.get<{ logins: LoginEntry[] }>('UpstreamSession', subjectId);
     const entry: LoginEntry = {
@@ -50,16 +49,22 @@ export class UpstreamSessions {
     const kept = (previous?.record.state === 'active' ? previous.payload.logins : []).filter(
       (l) => l.loginId !== loginId,
     );
-    await this.#put(subjectId, { logins: [...kept, entry].slice(-MAX_LOGINS) }, ref.idp);
+    // both records in one round trip and one transaction (issue #14)
+    await this.#put(ref.idp, [
+      [byLogin(loginId), ref],
+      [subjectId, { logins: [...kept, entry].slice(-MAX_LOGINS) }],
+    ]);
   }
 
   /** Links a login to the gateway session it was put into (a login without an upstream record is ignored). */
   async linkSession(loginId: string, sessionUid: string): Promise<void> {
     const login = await this.#load<LoginRecord>(byLogin(loginId));
     if (!login) return;
-    await this.#put(byLogin(loginId), { ...login, sessionUid }, login.idp);
     const { sessionUid: _uid, ...ref } = login;
-    await this.#put(bySession(sessionUid), ref, login.idp);
+    await this.#put(login.idp, [
+      [byLogin(loginId), { ...login, sessionUid }],
+      [bySession(sessionUid), ref],
+    ]);
   }
 
   /** The upstream session behind a gateway session, or null. */
@@ -94,8 +99,17 @@ export class UpstreamSessions {
     return ended;
   }
 
-  async #put(id: string, payload: unknown, idp: string): Promise<void> {
-    await this.#store.put({ kind: 'UpstreamSession', id, payload, expiresIn: this.#ttlSeconds, idp });
+  /** Records (`[id, payload]`) of one IdP's upstream session, written together: one round trip, one transaction. */
+  async #put(idp: string, records: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    await this.#store.putMany(
+      records.map(([id, payload]) => ({
+        kind: 'UpstreamSession' as const,
+        id,
+        payload,
+        expiresIn: this.#ttlSeconds,
+        idp,
+      })),
+    );
   }
 
   async #load<T>(id: string): Promise<T | null> {

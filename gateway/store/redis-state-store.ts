@@ -2,8 +2,6 @@
 import type { Redis } from 'ioredis';
 import type { AdapterStateStore } from '../../adapters/contract.ts';
 
-const TAKE = "local v = redis.call('GET', KEYS[1]); if v then redis.call('DEL', KEYS[1]) end; return v";
-
 export class RedisStateStore implements AdapterStateStore {
   readonly #redis: Redis;
   readonly #namespace: string;
@@ -22,7 +20,8 @@ export class RedisStateStore implements AdapterStateStore {
   }
 
   async take(key: string): Promise<string | null> {
-    return (await this.#redis.eval(TAKE, 1, this.#namespace + key)) as string | null;
+    // GETDEL: read and delete atomically, one command (no script text on the wire)
+    return this.#redis.getdel(this.#namespace + key);
   }
 
   async get(key: string): Promise<string | null> {

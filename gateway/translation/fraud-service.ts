@@ -143,8 +143,7 @@ export class FraudService {
         tier: input.assessment.tier ?? 0,
       },
     });
-    const version = await this.cache.version(who.accountId);
-    const cached = await this.cache.get(who.accountId, key);
+    const { decision: cached, version } = await this.cache.lookup(who.accountId, key);
     if (cached) return cached;
     const decision = evaluate(input, rule);
     await this.cache.set(key, version, decision);
@@ -187,8 +186,12 @@ export class FraudService {
     );
     await this.cache.scoreUpdated(signals.accountId, assessment.score);
     const pool = this.#o.pool;
+    // the assessment and its signals: one statement (one round trip, one transaction), both or neither
     await pool.query(
-      `insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
+      `with signals as (
+         insert into risk_signals (login_id, account_id, features) values ($1, $3, $7::jsonb)
+         on conflict (login_id) do update set features = excluded.features)
+       insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
        on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()`,
       [
         signals.loginId,
@@ -197,11 +200,8 @@ export class FraudService {
         assessment.score,
         decision.kind,
         JSON.stringify({ ...assessment, decision, idp: signals.idp }),
+        JSON.stringify({ features, behaviour: vector }),
       ],
-    );
-    await pool.query(
-      'insert into risk_signals (login_id, account_id, features) values ($1, $2, $3::jsonb) on conflict (login_id) do update set features = excluded.features',
-      [signals.loginId, signals.accountId, JSON.stringify({ features, behaviour: vector })],
     );
     const day = new Date().toISOString().slice(0, 10);
     const metrics = [

@@ -29,6 +29,9 @@ export interface ProbeCounts {
   /** Per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
   redisByKey: Record<string, number>;
   redisRoundTrips: number;
+  /** BENCH_ORIGINS=1 only (a stack trace per command costs CPU): `origin → count`, origin = the first frame of ours. */
+  pgByOrigin: Record<string, number>;
+  redisByOrigin: Record<string, number>;
   hsmSignatures: Record<string, number>;
   routes: Record<string, { requests: number; cpuMs: number }>;
 }
@@ -38,6 +41,8 @@ const empty = (): ProbeCounts => ({
   redisCommands: {},
   redisByKey: {},
   redisRoundTrips: 0,
+  pgByOrigin: {},
+  redisByOrigin: {},
   hsmSignatures: {},
   routes: {},
 });
@@ -52,11 +57,55 @@ function statementKey(query: unknown): string {
   return text.replace(/\s+/g, ' ').trim().split(' ').slice(0, 6).join(' ');
 }
 
+/**
+ * Who issued a query or a command: the first stack frame in the repository that is not plumbing (the pool,
+ * the Lua script runner, this probe), as `file function`. Synchronous frames only: a command queued by
+ * ioredis' auto-pipelining is attributed when it is queued (Pipeline.sendCommand runs in the caller's stack).
+ */
+const ORIGINS = process.env.BENCH_ORIGINS === '1' || process.env.BENCH_ORIGINS === 'chain';
+/** BENCH_ORIGINS=chain: the first three such frames, `a ← b ← c` (who called the one who called). */
+const DEPTH = process.env.BENCH_ORIGINS === 'chain' ? 3 : 1;
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const PLUMBING = [
+  'test/bench/',
+  'gateway/store/lua-script.ts',
+  'gateway/store/postgres.ts',
+  'gateway/store/redis-fail-fast.ts',
+  'gateway/store/replica-router.ts',
+  'gateway/store/replica-reads.ts',
+];
+function originOf(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 60;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const frames: string[] = [];
+  for (const line of stack.split('\n').slice(2)) {
+    const m = /at (?:async )?(?:(\S+) \()?(?:file:\/\/)?([^():]+):\d+:\d+\)?$/.exec(line.trim());
+    if (!m || !m[2]!.startsWith(ROOT)) continue;
+    const file = m[2]!.slice(ROOT.length);
+    if (file.startsWith('node_modules/') || PLUMBING.some((p) => file.startsWith(p))) continue;
+    frames.push(`${file} ${m[1] ?? '(anonymous)'}`);
+    if (frames.length === DEPTH) break;
+  }
+  return frames.length > 0 ? frames.join(' ← ') : '(no frame of ours)';
+}
+
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
   bump(counts.pgQueries, statementKey(args[0]));
+  if (ORIGINS) {
+    const origin = originOf();
+    // Pool.query runs Client.query from a callback: attributed by the Pool hook below instead.
+    if (origin !== '(no frame of ours)') bump(counts.pgByOrigin, `${origin}: ${statementKey(args[0])}`);
+  }
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
+const poolQuery = pg.Pool.prototype.query as (...args: unknown[]) => unknown;
+pg.Pool.prototype.query = function countedPoolQuery(this: pg.Pool, ...args: unknown[]) {
+  if (ORIGINS) bump(counts.pgByOrigin, `${originOf()}: ${statementKey(args[0])}`);
+  return poolQuery.apply(this, args);
+} as typeof pg.Pool.prototype.query;
 
 /** The key a command touches, as a shape: the deployment's prefix dropped, random segments as `*`. */
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? '';
@@ -82,9 +131,19 @@ Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Para
   bump(counts.redisCommands, name);
   bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
   if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
+  if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, `${originOf()}: ${name}`);
   return sendCommand.apply(this, args);
 };
 const Pipeline = PipelineModule.default;
+const queue = Pipeline.prototype.sendCommand;
+// A command queued in a pipeline, a MULTI or an auto-pipeline: attributed here, in its caller's stack.
+Pipeline.prototype.sendCommand = function queuedCommand(
+  this: InstanceType<typeof Pipeline>,
+  ...args: Parameters<typeof queue>
+) {
+  if (ORIGINS) bump(counts.redisByOrigin, `${originOf()}: ${String(args[0].name).toUpperCase()}`);
+  return queue.apply(this, args);
+};
 const exec = Pipeline.prototype.exec;
 Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
   counts.redisRoundTrips += 1;

@@ -29,6 +29,15 @@ export function printPhase(r: PhaseResult): void {
   console.log(`    PostgreSQL: ${top(r.probe.pgQueries)}`);
   console.log(`    Redis: ${top(r.probe.redisCommands)}`);
   console.log(`    Redis by key: ${top(r.probe.redisByKey)}`);
+  const byOrigin = (title: string, table: Record<string, number>) => {
+    if (Object.keys(table).length === 0) return;
+    console.log(`    ${title} by origin (per login):`);
+    for (const [k, n] of Object.entries(table).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
+      console.log(`      ${per(n).padStart(6)}  ${k}`);
+    }
+  };
+  byOrigin('PostgreSQL', r.probe.pgByOrigin ?? {});
+  byOrigin('Redis', r.probe.redisByOrigin ?? {});
   console.log(
     `    log: ${r.logLines.toFixed(2)} lines, ${r.logBytes.toFixed(0)} bytes per login (level message: ${top(r.logByMessage)})`,
   );

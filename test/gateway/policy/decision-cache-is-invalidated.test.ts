@@ -47,3 +47,16 @@ test('entries expire after their TTL (30 s by default)', async (t) => {
   const ttl = await redis.ttl(`pdp:${key}`);
   t.true(ttl > 0 && ttl <= 30);
 });
+
+test('a lookup answers the decision and the score version read with it; a decision stored under an older version is not served', async (t) => {
+  const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
+  t.teardown(() => redis.quit());
+  const cache = new DecisionCache(redis, 30);
+  const key = DecisionCache.keyOf({ a: 'a3' });
+  const miss = await cache.lookup('a3', key);
+  t.deepEqual(miss, { decision: null, version: await cache.version('a3') });
+  await cache.set(key, miss.version, allow);
+  t.deepEqual(await cache.lookup('a3', key), { decision: allow, version: miss.version });
+  await cache.invalidate('a3');
+  t.deepEqual(await cache.lookup('a3', key), { decision: null, version: miss.version + 1 });
+});

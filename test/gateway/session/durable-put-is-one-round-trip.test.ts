@@ -103,3 +103,77 @@ test.serial('concurrent writers of one record leave exactly one current row', as
   await Promise.all(Array.from({ length: 12 }, () => durable.put(record('Grant', key, 1, new Date()))));
   t.is(await currentRows(key), 1);
 });
+
+test.serial('several records are written in one round trip, each as put writes it', async (t) => {
+  const revokedKey = randomBytes(32);
+  const revoked = await durable.put(record('Session', revokedKey, 1, new Date()));
+  await durable.revoke('session', revokedKey, 'test', 'test', 'test', true);
+  const freshKey = randomBytes(32);
+  const replacedKey = randomBytes(32);
+  await durable.put(record('UpstreamSession', replacedKey, 1, new Date()));
+  const writes = [
+    record('UpstreamSession', freshKey, 1, new Date()),
+    record('Session', revokedKey, 1, new Date()),
+    record('UpstreamSession', replacedKey, 1, new Date()),
+  ];
+  const [stored, n] = await roundTrips(() => durable.putMany(writes));
+  t.is(n, 1);
+  t.deepEqual(
+    stored.map((r) => r.recordKey.toString('hex')),
+    writes.map((r) => r.recordKey.toString('hex')),
+    'answered in the order given',
+  );
+  t.is(stored[1]!.state, 'revoked', 'a revoked session stays revoked');
+  t.is(stored[1]!.sealed, revoked.sealed);
+  t.is((await durable.get(freshKey))?.sealed, writes[0]!.sealed);
+  t.is((await durable.get(replacedKey))?.sealed, writes[2]!.sealed);
+  t.is(await currentRows(replacedKey), 1, 'the previous row was closed');
+  await t.throwsAsync(() => durable.putMany([writes[0]!, writes[0]!]), { instanceOf: TypeError });
+});
+
+test.serial('concurrent writers of the same records in opposite orders all finish, one current row each', async (t) => {
+  const a = randomBytes(32);
+  const b = randomBytes(32);
+  await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      durable.putMany(
+        i % 2 === 0
+          ? [record('UpstreamSession', a, 1, new Date()), record('UpstreamSession', b, 1, new Date())]
+          : [record('UpstreamSession', b, 1, new Date()), record('UpstreamSession', a, 1, new Date())],
+      ),
+    ),
+  );
+  t.is(await currentRows(a), 1);
+  t.is(await currentRows(b), 1);
+});
+
+test.serial(
+  'ending records is one round trip: a session is kept as ended with its version, others just closed',
+  async (t) => {
+    const sessionKey = randomBytes(32);
+    const grantKey = randomBytes(32);
+    await durable.put(record('Session', sessionKey, 4, new Date()));
+    await durable.put(record('Grant', grantKey, 1, new Date()));
+    const [, n] = await roundTrips(() => durable.end([sessionKey, grantKey]));
+    t.is(n, 1);
+    const session = await durable.get(sessionKey);
+    t.is(session?.state, 'ended');
+    t.is(session?.version, 4);
+    t.is(await durable.get(grantKey), null);
+    t.is(await currentRows(sessionKey), 1);
+  },
+);
+
+test.serial('consuming a one-time record is one round trip; of concurrent consumers exactly one gets it', async (t) => {
+  const key = randomBytes(32);
+  await durable.put(record('AccessToken', key, 1, new Date()));
+  const [first, n] = await roundTrips(() => durable.consume(key));
+  t.is(n, 1);
+  t.is(first?.state, 'ended');
+  t.is(await durable.consume(key), null, 'a second presentation finds no active row');
+  const other = randomBytes(32);
+  await durable.put(record('AccessToken', other, 1, new Date()));
+  const answers = await Promise.all(Array.from({ length: 12 }, () => durable.consume(other)));
+  t.is(answers.filter((a) => a !== null).length, 1);
+  t.is(await currentRows(other), 1);
+});

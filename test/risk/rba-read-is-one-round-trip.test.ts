@@ -1,0 +1,90 @@
+/**
+ * Issue #14 (round trips): the device stage's read of the RBA counts is one Redis round trip when Redis
+ * holds the scopes (their existence and the fields asked, in one pipeline: one hash tag, one Cluster slot),
+ * and answers the same counts as before; a scope Redis lost is still loaded from PostgreSQL and read again.
+ * Real Redis and PostgreSQL; round trips counted on ioredis (a command sent alone, or one pipeline).
+ */
+import test from 'ava';
+import { Redis } from 'ioredis';
+import PipelineModule from 'ioredis/built/Pipeline.js';
+import { deviceFeatures } from '../../gateway/risk/device-stage.ts';
+import { GLOBAL_SCOPE, RbaStore } from '../../gateway/risk/rba-store.ts';
+import { signals, sleep, stores } from './fixtures.ts';
+
+let roundTrips = 0;
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
+  if (args[1] === undefined) roundTrips += 1; // a pipeline passes its own buffering stream
+  return sendCommand.apply(this, args);
+};
+const Pipeline = PipelineModule.default;
+const exec = Pipeline.prototype.exec;
+Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
+  roundTrips += 1;
+  return exec.apply(this, args);
+};
+
+test.serial('reading the counts of scopes Redis holds is one round trip, with the same answer', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const store = new RbaStore(s.redis, s.pool);
+  const login = signals({ accountId: 'rt-held' });
+  const x = deviceFeatures(login, 'k');
+  for (let i = 0; i < 3; i += 1) await store.learn('acct:rt-held', x);
+  await s.redis.ping();
+  const before = roundTrips;
+  const { counts, users } = await store.read(['acct:rt-held', GLOBAL_SCOPE], x);
+  t.is(roundTrips - before, 1);
+  t.is(counts[0]!.total, 3);
+  t.true(counts[1]!.total >= 3);
+  t.true(users >= 1);
+  const [feature, value] = Object.entries(x)[0]!;
+  t.is(counts[0]!.count(feature, value), 3);
+});
+
+test.serial('a scope Redis lost is loaded from PostgreSQL and read again', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const store = new RbaStore(s.redis, s.pool);
+  const login = signals({ accountId: 'rt-lost' });
+  const x = deviceFeatures(login, 'k');
+  for (let i = 0; i < 2; i += 1) await store.learn('acct:rt-lost', x);
+  await sleep(200); // write-behind
+  await s.redis.del('rba:{rba}:acct:rt-lost');
+  const { counts } = await store.read(['acct:rt-lost', GLOBAL_SCOPE], x);
+  t.is(counts[0]!.total, 2);
+  t.is(await s.redis.exists('rba:{rba}:acct:rt-lost'), 1, 'warmed again');
+});
+
+test.serial('counting a login of a person Redis holds is one round trip', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const store = new RbaStore(s.redis, s.pool);
+  const x = deviceFeatures(signals({ accountId: 'rt-learn' }), 'k');
+  await store.learn('acct:rt-learn', x);
+  await s.redis.ping();
+  const before = roundTrips;
+  await store.learn('acct:rt-learn', x);
+  t.is(roundTrips - before, 1);
+  const { counts } = await store.read(['acct:rt-learn'], x);
+  t.is(counts[0]!.total, 2);
+});
+
+test.serial(
+  'counting a login of a person Redis lost keeps the durable counts (loaded first, then counted)',
+  async (t) => {
+    const s = await stores();
+    t.teardown(() => s.close());
+    const store = new RbaStore(s.redis, s.pool);
+    const x = deviceFeatures(signals({ accountId: 'rt-cold' }), 'k');
+    for (let i = 0; i < 3; i += 1) await store.learn('acct:rt-cold', x);
+    await sleep(200); // write-behind
+    await s.redis.del('rba:{rba}:acct:rt-cold');
+    await store.learn('acct:rt-cold', x);
+    const { counts } = await store.read(['acct:rt-cold'], x);
+    t.is(counts[0]!.total, 4);
+    const [feature, value] = Object.entries(x)[0]!;
+    t.is(counts[0]!.count(feature, value), 4);
+    t.is(counts[0]!.distinct(feature), 1, 'a value seen before is not counted as new');
+  },
+);
