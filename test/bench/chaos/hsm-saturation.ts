@@ -1,0 +1,71 @@
+/**
+ * Fault: the HSM saturated by real signing load. A relying party (the bench, with the access token of a
+ * login of its own) floods `GET /risk/assessment` through the balancer: every answer is a JWS signed in the
+ * token (the `risk_assessment` key), so signatures queue for the processes' HSM sessions (one each in this
+ * bed, topology.ts). Past `hsm.shedQueueDepth` waiting, new logins are shed at the door (503 `HSM_BUSY` +
+ * Retry-After; back to the RP as `temporarily_unavailable`) and `/ready` says not ready; past `maxWaiting`
+ * or `acquireTimeoutMs` a signature fails with `HSM_BUSY` (503), never a 500. The load is held for
+ * CHAOS_HOLD_MS (default 8000), then removed; recovery counts from its end.
+ */
+import type { ChaosBed, Fault } from './bed.ts';
+import { accessToken, gauge, readyStatus, sampleEvery } from './probes.ts';
+
+const HOLD_MS = Number(process.env.CHAOS_HOLD_MS ?? 8_000);
+const FLOOD = Number(process.env.CHAOS_HSM_FLOOD ?? 24);
+
+export function hsmSaturation(): Fault {
+  let token = '';
+  const flood: Record<string, number> = {};
+  let depths: number[][] = [];
+  let ready: number[][] = [];
+  return {
+    what: `${FLOOD} concurrent signed-assessment requests (one HSM signature each) for ${HOLD_MS / 1000} s`,
+    recoveryFrom: 'end',
+    async prepare(bed) {
+      token = await accessToken(bed);
+    },
+    async inject(bed) {
+      const stopDepths = sampleEvery(100, () =>
+        Promise.all(bed.processes.map((p) => gauge(bed, p, 'gateway_hsm_queue_depth'))),
+      );
+      const stopReady = sampleEvery(500, () => Promise.all(bed.processes.map(readyStatus)));
+      const until = Date.now() + HOLD_MS;
+      const worker = async () => {
+        while (Date.now() < until) {
+          let key: string;
+          try {
+            const answer = await fetch(`${bed.deployment.gatewayUrl}/risk/assessment`, {
+              headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+              signal: AbortSignal.timeout(10_000),
+            });
+            const body = await answer.text();
+            key =
+              answer.status === 200 ? '200' : `${answer.status} ${/"code":"([A-Z_]+)"/.exec(body)?.[1] ?? '(no code)'}`;
+          } catch {
+            key = 'no answer';
+          }
+          flood[key] = (flood[key] ?? 0) + 1;
+        }
+      };
+      await Promise.all(Array.from({ length: FLOOD }, worker));
+      depths = await stopDepths();
+      ready = await stopReady();
+      return async () => undefined;
+    },
+    async settled(bed: ChaosBed) {
+      return (await Promise.all(bed.processes.map(readyStatus))).every((s) => s === 200);
+    },
+    async report() {
+      const deepest = depths.reduce<number[]>((max, s) => s.map((d, i) => Math.max(d || 0, max[i] ?? 0)), []);
+      const notReady = ready.filter((s) => s.some((status) => status === 503)).length;
+      return [
+        `signing load: ${Object.entries(flood)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => `${n} × ${k}`)
+          .join(', ')}`,
+        `HSM queue depth (gateway_hsm_queue_depth, sampled every 100 ms): max ${deepest.join(' / ')} per process; ` +
+          `/ready 503 in ${notReady} of ${ready.length} samples during the load`,
+      ];
+    },
+  };
+}
