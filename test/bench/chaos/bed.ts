@@ -33,6 +33,8 @@ export interface PhaseView {
   faultAt: number;
   faultEnd: number;
   results: readonly LoginResult[];
+  /** Where each gateway log file ended when the phase began (gateway-logs.ts `linesSince`). */
+  logOffsets: Map<string, number>;
 }
 
 export interface Fault {

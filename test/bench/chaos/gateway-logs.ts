@@ -29,7 +29,9 @@ export function logOffsets(dir: string): Map<string, number> {
 export function linesSince(dir: string, offsets: Map<string, number>): LogLine[] {
   const lines: LogLine[] = [];
   for (const name of readdirSync(dir).filter((f) => LOG.test(f))) {
-    const text = readFileSync(join(dir, name)).subarray(offsets.get(name) ?? 0).toString('utf8');
+    const text = readFileSync(join(dir, name))
+      .subarray(offsets.get(name) ?? 0)
+      .toString('utf8');
     for (const raw of text.split('\n')) {
       if (!raw.startsWith('{')) continue;
       try {

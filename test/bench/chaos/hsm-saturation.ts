@@ -8,6 +8,7 @@
  * CHAOS_HOLD_MS (default 8000), then removed; recovery counts from its end.
  */
 import type { ChaosBed, Fault } from './bed.ts';
+import { codeOfRequest, linesSince } from './gateway-logs.ts';
 import { accessToken, gauge, readyStatus, sampleEvery } from './probes.ts';
 
 const HOLD_MS = Number(process.env.CHAOS_HOLD_MS ?? 8_000);
@@ -16,6 +17,7 @@ const FLOOD = Number(process.env.CHAOS_HSM_FLOOD ?? 24);
 export function hsmSaturation(): Fault {
   let token = '';
   const flood: Record<string, number> = {};
+  const refused: string[] = [];
   let depths: number[][] = [];
   let ready: number[][] = [];
   return {
@@ -38,9 +40,11 @@ export function hsmSaturation(): Fault {
               headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
               signal: AbortSignal.timeout(10_000),
             });
-            const body = await answer.text();
-            key =
-              answer.status === 200 ? '200' : `${answer.status} ${/"code":"([A-Z_]+)"/.exec(body)?.[1] ?? '(no code)'}`;
+            await answer.arrayBuffer();
+            // a 503 body names no code (none at or above 500 is exposed): the log has it, under X-Request-Id
+            const id = answer.headers.get('x-request-id');
+            if (answer.status !== 200 && id) refused.push(id);
+            key = String(answer.status);
           } catch {
             key = 'no answer';
           }
@@ -55,14 +59,24 @@ export function hsmSaturation(): Fault {
     async settled(bed: ChaosBed) {
       return (await Promise.all(bed.processes.map(readyStatus))).every((s) => s === 200);
     },
-    async report() {
+    async report(bed, phase) {
+      const lines = linesSince(bed.dir, phase.logOffsets);
+      const codes: Record<string, number> = {};
+      for (const id of refused) {
+        const code = codeOfRequest(lines, id) ?? 'not in the log';
+        codes[code] = (codes[code] ?? 0) + 1;
+      }
       const deepest = depths.reduce<number[]>((max, s) => s.map((d, i) => Math.max(d || 0, max[i] ?? 0)), []);
       const notReady = ready.filter((s) => s.some((status) => status === 503)).length;
       return [
         `signing load: ${Object.entries(flood)
           .sort((a, b) => b[1] - a[1])
           .map(([k, n]) => `${n} × ${k}`)
-          .join(', ')}`,
+          .join(', ')}; the refusals' codes in the log: ${
+          Object.entries(codes)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ') || 'none'
+        }`,
         `HSM queue depth (gateway_hsm_queue_depth, sampled every 100 ms): max ${deepest.join(' / ')} per process; ` +
           `/ready 503 in ${notReady} of ${ready.length} samples during the load`,
       ];

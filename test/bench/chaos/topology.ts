@@ -26,6 +26,7 @@ import { startPostgresReplica } from '../../harness/services/postgres-replica.ts
 import { startPostgres } from '../../harness/services/postgres.ts';
 import { startRedisSentinel } from '../../harness/services/redis-sentinel.ts';
 import { startRoundRobinProxy } from '../../harness/services/round-robin-proxy.ts';
+import type { TokenHandle } from '../../harness/services/softhsm.ts';
 import { permissivePolicyFile } from '../../helpers/permissive-policy.ts';
 import { freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
 import type { ChaosBed, GatewayProcess } from './bed.ts';
@@ -42,7 +43,7 @@ export const BENCH_RISK_OVERLOAD = {
 };
 export const BENCH_REPLICA_LAG = { heartbeatMs: 250, maxMs: 1_000, recoverMs: 100, recoverSeconds: 3 };
 
-export async function startChaosBed(): Promise<{ bed: ChaosBed; stop(): Promise<void> }> {
+export async function startChaosBed(): Promise<{ bed: ChaosBed; token: TokenHandle; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-chaos-'));
   const pgDir = mkdtempSync(join(tmpdir(), 'gw-chaos-db-'));
   const replicaDir = mkdtempSync(join(tmpdir(), 'gw-chaos-replica-'));
@@ -59,12 +60,13 @@ export async function startChaosBed(): Promise<{ bed: ChaosBed; stop(): Promise<
   const replica = await startPostgresReplica(replicaDir, postgres.port, await freePort());
 
   const publicPort = await freePort();
+  const token = freshToken();
   const deployment = await prepareDeployment({
     dir,
     pgUrl,
     redisUrl: redisUrl(),
     redisKeyPrefix: redisPrefix(),
-    token: freshToken(),
+    token,
     gatewayPort: publicPort,
     rpRedirectUri: RP,
     logLevel: 'warn',
@@ -103,6 +105,7 @@ export async function startChaosBed(): Promise<{ bed: ChaosBed; stop(): Promise<
   const balancer = await startRoundRobinProxy(publicPort, () => bed.processes.map((p) => p.url));
   return {
     bed,
+    token,
     async stop() {
       console.log(`balancer: ${[...balancer.served.values()].reduce((a, b) => a + b, 0)} requests; logs in ${dir}`);
       await balancer.stop();
