@@ -50,6 +50,13 @@ export interface Fault {
   inject(bed: ChaosBed): Promise<() => Promise<void>>;
   /** The phase goes on until this is true too (e.g. rule-only mode left), 120 s after the fault at most. */
   settled?(bed: ChaosBed): Promise<boolean>;
-  /** What the phase showed beyond the ledger's figures, one line each. */
-  report?(bed: ChaosBed, phase: PhaseView): Promise<string[]>;
+  /** What the phase showed beyond the ledger's figures. */
+  report?(bed: ChaosBed, phase: PhaseView): Promise<FaultReport>;
+}
+
+export interface FaultReport {
+  /** One line each. */
+  notes: string[];
+  /** Whether the fault had the effect it is there for (a fault that took no effect proves nothing: the run fails). */
+  took: boolean;
 }

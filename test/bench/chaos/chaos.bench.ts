@@ -118,7 +118,7 @@ async function settle(): Promise<void> {
   }
 }
 
-const figures: Array<PhaseFigures & { notes: string[] }> = [];
+const figures: Array<PhaseFigures & { notes: string[]; took: boolean }> = [];
 for (const name of chosen) {
   const fault = FAULTS[name]!;
   await fault.prepare?.(bed);
@@ -156,18 +156,31 @@ for (const name of chosen) {
   const heal = await injected;
   await heal?.();
   await settle();
-  // a 503 page shows INTERNAL (no code at or above 500 is exposed): its code is in the log, under its reference
+  // a 503 page shows INTERNAL or oidc-provider's server_error (no code at or above 500 is exposed): its own
+  // code is in the log, under the reference the page gives
   const lines = linesSince(bed.dir, offsets);
-  for (const r of results)
-    if (r.ended !== 'code' && r.ended.requestId && r.ended.code === 'INTERNAL' && r.ended.status !== 500)
-      r.ended.code = `${codeOfRequest(lines, r.ended.requestId) ?? 'not in the log'} (page: INTERNAL)`;
+  for (const r of results) {
+    if (r.ended === 'code' || !r.ended.requestId || r.ended.status < 500) continue;
+    const logged = codeOfRequest(lines, r.ended.requestId);
+    if (logged && logged !== r.ended.code) r.ended.code = `${logged} (page: ${r.ended.code})`;
+  }
   const phase = await tally(bed.pool, name, from(), results);
-  const notes = (await fault.report?.(bed, { startedAt, faultAt, faultEnd, results, logOffsets: offsets })) ?? [];
+  const { notes, took } = (await fault.report?.(bed, {
+    startedAt,
+    faultAt,
+    faultEnd,
+    results,
+    logOffsets: offsets,
+  })) ?? {
+    notes: [],
+    took: true,
+  };
+  if (!took) notes.push('THE FAULT TOOK NO EFFECT: this phase proves nothing (the run fails)');
   for (const r of results)
     if (r.ended !== 'code' && r.ended.detail) notes.push(`unexpected page (${r.ended.status}): ${r.ended.detail}`);
   const codes = Object.entries(codesLogged(lines)).map(([c, n]) => `${c} ${n}`);
   notes.push(`codes logged by the gateway (warn and above): ${codes.join(', ') || 'none'}`);
-  figures.push({ ...phase, notes });
+  figures.push({ ...phase, notes, took });
   console.log(
     `${phase.completed} completed, ${phase.failedWithCode} failed with a code, ${phase.internal} × 500, ${phase.lost} lost`,
   );
@@ -201,5 +214,5 @@ console.log(
 );
 
 await stop();
-const bad = figures.some((f) => f.lost || f.internal || f.auditFound < f.auditExpected) || !verified.ok;
+const bad = figures.some((f) => f.lost || f.internal || f.auditFound < f.auditExpected || !f.took) || !verified.ok;
 process.exit(bad ? 1 : 0);

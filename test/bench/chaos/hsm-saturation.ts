@@ -10,6 +10,7 @@
 import type { ChaosBed, Fault } from './bed.ts';
 import { codeOfRequest, linesSince } from './gateway-logs.ts';
 import { accessToken, gauge, readyStatus, sampleEvery } from './probes.ts';
+import { BENCH_HSM } from './topology.ts';
 
 const HOLD_MS = Number(process.env.CHAOS_HOLD_MS ?? 8_000);
 const FLOOD = Number(process.env.CHAOS_HSM_FLOOD ?? 24);
@@ -68,7 +69,7 @@ export function hsmSaturation(): Fault {
       }
       const deepest = depths.reduce<number[]>((max, s) => s.map((d, i) => Math.max(d || 0, max[i] ?? 0)), []);
       const notReady = ready.filter((s) => s.some((status) => status === 503)).length;
-      return [
+      const notes = [
         `signing load: ${Object.entries(flood)
           .sort((a, b) => b[1] - a[1])
           .map(([k, n]) => `${n} × ${k}`)
@@ -80,6 +81,7 @@ export function hsmSaturation(): Fault {
         `HSM queue depth (gateway_hsm_queue_depth, sampled every 100 ms): max ${deepest.join(' / ')} per process; ` +
           `/ready 503 in ${notReady} of ${ready.length} samples during the load`,
       ];
+      return { notes, took: deepest.some((d) => d > BENCH_HSM.shedQueueDepth) };
     },
   };
 }

@@ -66,7 +66,7 @@ export function postgresRestart(): Fault {
       const routed = during.flatMap((s) => s.onReplica);
       const streamingAgain = samples.find((s) => s.at >= up && s.receiver === 'streaming');
       const receivers = [...new Set(samples.map((s) => s.receiver))].join(' → ');
-      return [
+      const notes = [
         `replica while the primary was down (${((up - down) / 1000).toFixed(1)} s, ${during.length} samples): ` +
           `hot standby ${during.every((s) => s.inRecovery === true) ? 'throughout' : 'NOT throughout'}; WAL receiver ${receivers}; ` +
           `streaming again ${streamingAgain ? `${((streamingAgain.at - up) / 1000).toFixed(1)} s after the primary was back` : 'not seen in the phase'}`,
@@ -78,6 +78,7 @@ export function postgresRestart(): Fault {
               .join(', ') || 'none'
           })`,
       ];
+      return { notes, took: during.length > 0 };
     },
   };
 }

@@ -72,7 +72,7 @@ export function slowRisk(): Fault {
       const entered = records.filter((r) => r.to_state === 'RULE_ONLY');
       const left = records.filter((r) => r.to_state === 'NORMAL');
       const lastLeft = left.at(-1)?.at.getTime();
-      return [
+      const notes = [
         `stage outcomes of the phase's assessments: ${stages.map((r) => `${r.name} ${r.outcome} ${r.n} (max ${r.max} ms)`).join(', ')}`,
         `${stops} stops; logins completed with a rule-only assessment: ${rows[0]!.n} of ${completed.length}`,
         `degradation audit records: ${entered.length} × NORMAL → RULE_ONLY (${entered.map((r) => r.error_code).join(', ')}), ` +
@@ -82,6 +82,7 @@ export function slowRisk(): Fault {
               : `${((lastLeft - phase.faultEnd) / 1000).toFixed(1)} s after the pauses stopped (by the last process)`
           }`,
       ];
+      return { notes, took: entered.length > 0 };
     },
   };
 }
