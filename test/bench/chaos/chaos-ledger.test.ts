@@ -18,6 +18,11 @@ test('a gateway error page: its code and the request id it gives as reference', 
   t.is(errorOf(page('INTERNAL')), 'INTERNAL');
   t.is(referenceOf(page('INTERNAL')), REFERENCE);
   t.is(errorOf('temporarily_unavailable'), 'temporarily_unavailable', "an RP's error parameter");
+  const oidcProviderPage = `<h1>Sign-in could not continue</h1>
+<p>The request was refused. Error code: <code>server_error</code>.</p>
+<p>If you contact support, give this reference: <code id="reference">${REFERENCE}</code>.</p>`;
+  t.is(errorOf(oidcProviderPage), 'server_error');
+  t.is(referenceOf(oidcProviderPage), REFERENCE, "oidc-provider's error page");
   t.is(referenceOf('<html>502 Bad Gateway</html>'), undefined);
 });
 

@@ -47,9 +47,15 @@ export function errorOf(pageOrError: string): string {
   return /Error code: <code>([^<]+)<\/code>/.exec(pageOrError)?.[1] ?? 'UNRECOGNISED_PAGE';
 }
 
-/** The request id a gateway error page gives as its reference (the one after its code). */
+/**
+ * The request id a gateway error page gives as its reference: after its code on the gateway's own page
+ * (http/error-handler.ts), as `<code id="reference">` on oidc-provider's (oidc/error-page.ts).
+ */
 export function referenceOf(page: string): string | undefined {
-  return /Error code: <code>[^<]+<\/code>[^<]*<code>([0-9a-f-]{36})<\/code>/.exec(page)?.[1];
+  return (
+    /<code id="reference">([0-9a-f-]{36})<\/code>/.exec(page)?.[1] ??
+    /Error code: <code>[^<]+<\/code>[^<]*<code>([0-9a-f-]{36})<\/code>/.exec(page)?.[1]
+  );
 }
 
 export async function tally(
