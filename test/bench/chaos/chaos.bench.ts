@@ -78,6 +78,14 @@ async function oneLogin(n: number): Promise<LoginResult> {
             code: errorOf(journey.url.searchParams.get('error') ?? journey.html),
             status: journey.status,
             ...(requestId ? { requestId } : {}),
+            ...(errorOf(journey.url.searchParams.get('error') ?? journey.html) === 'UNRECOGNISED_PAGE'
+              ? {
+                  detail: `${journey.url.pathname}: ${journey.html
+                    .replace(/<[^>]+>/g, ' ')
+                    .replace(/\s+/g, ' ')
+                    .slice(0, 160)}`,
+                }
+              : {}),
           },
     };
   } catch (error) {
