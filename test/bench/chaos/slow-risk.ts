@@ -27,9 +27,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function slowRisk(): Fault {
   let stops = 0;
+  let atStart: number[] = [];
   return {
     what: `every gateway process stopped ${STOP_MS} ms of every ${STOP_MS + RUN_MS} ms (SIGSTOP/SIGCONT) for ${HOLD_MS / 1000} s`,
     recoveryFrom: 'end',
+    async prepare(bed) {
+      // a previous phase may have left a process rule-only (the bed's windows are short): said in the notes
+      atStart = await Promise.all(bed.processes.map((p) => gauge(bed, p, 'gateway_risk_rule_only')));
+    },
     async inject(bed) {
       const children = bed.processes.map((p) => p.child);
       const signal = (s: NodeJS.Signals) => {
@@ -73,6 +78,7 @@ export function slowRisk(): Fault {
       const left = records.filter((r) => r.to_state === 'NORMAL');
       const lastLeft = left.at(-1)?.at.getTime();
       const notes = [
+        `rule-only at the phase's start (per process): ${atStart.join(' / ')}`,
         `stage outcomes of the phase's assessments: ${stages.map((r) => `${r.name} ${r.outcome} ${r.n} (max ${r.max} ms)`).join(', ')}`,
         `${stops} stops; logins completed with a rule-only assessment: ${rows[0]!.n} of ${completed.length}`,
         `degradation audit records: ${entered.length} × NORMAL → RULE_ONLY (${entered.map((r) => r.error_code).join(', ')}), ` +
