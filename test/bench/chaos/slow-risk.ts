@@ -85,7 +85,7 @@ export function slowRisk(): Fault {
           `${left.length} × RULE_ONLY → NORMAL; rule-only left ${
             lastLeft === undefined || entered.length === 0
               ? 'never (not entered, or not left within the phase)'
-              : `${((lastLeft - phase.faultEnd) / 1000).toFixed(1)} s after the pauses stopped (by the last process)`
+              : `${((lastLeft - phase.faultEnd) / 1000).toFixed(1)} s after the stops ended (by the last process)`
           }`,
       ];
       return { notes, took: entered.length > 0 };
