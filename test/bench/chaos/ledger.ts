@@ -13,8 +13,12 @@ export interface LoginResult {
   startedAt: number;
   endedAt: number;
   loginId?: string;
-  /** `code` when the RP got a code; else the error the person saw and the HTTP status of that last page. */
-  ended: 'code' | { code: string; status: number };
+  /**
+   * `code` when the RP got a code; else the error the person saw and the HTTP status of that last page, the
+   * request id the page gave as its reference (a 503 page's code is in the log under it), and for a page the
+   * journey did not expect, what it was.
+   */
+  ended: 'code' | { code: string; status: number; requestId?: string; detail?: string };
 }
 
 export interface PhaseFigures {
@@ -26,7 +30,13 @@ export interface PhaseFigures {
   lost: number;
   auditExpected: number;
   auditFound: number;
-  /** ms from the fault's start to the end of the first login begun after it that completed; null if none. */
+  /**
+   * Failed logins that had reached the gateway's chooser (they have a login id), and how many of them have a
+   * failure in the audit log (a record with an error code on their login) once the phase settled.
+   */
+  failedWithLoginId: number;
+  failedAudited: number;
+  /** ms from the fault's start (or end) to the end of the first login begun after it that completed; null if none. */
   recoveryMs: number | null;
   codes: Record<string, number>;
 }
@@ -35,6 +45,17 @@ export interface PhaseFigures {
 export function errorOf(pageOrError: string): string {
   if (/^[a-z_]+$/.test(pageOrError)) return pageOrError;
   return /Error code: <code>([^<]+)<\/code>/.exec(pageOrError)?.[1] ?? 'UNRECOGNISED_PAGE';
+}
+
+/**
+ * The request id a gateway error page gives as its reference: after its code on the gateway's own page
+ * (http/error-handler.ts), as `<code id="reference">` on oidc-provider's (oidc/error-page.ts).
+ */
+export function referenceOf(page: string): string | undefined {
+  return (
+    /<code id="reference">([0-9a-f-]{36})<\/code>/.exec(page)?.[1] ??
+    /Error code: <code>[^<]+<\/code>[^<]*<code>([0-9a-f-]{36})<\/code>/.exec(page)?.[1]
+  );
 }
 
 export async function tally(
@@ -52,6 +73,8 @@ export async function tally(
     lost: 0,
     auditExpected: 0,
     auditFound: 0,
+    failedWithLoginId: 0,
+    failedAudited: 0,
     recoveryMs: null,
     codes: {},
   };
@@ -76,6 +99,14 @@ export async function tally(
       figures.codes[key] = (figures.codes[key] ?? 0) + 1;
       if (r.ended.status === 500) figures.internal += 1;
       else figures.failedWithCode += 1;
+      if (r.loginId) {
+        figures.failedWithLoginId += 1;
+        const { rows } = await pool.query(
+          'select 1 from audit_log where session_id = $1 and error_code is not null limit 1',
+          [r.loginId],
+        );
+        if (rows.length) figures.failedAudited += 1;
+      }
     }
   }
   return figures;
