@@ -18,6 +18,7 @@ import { childrenNamed, descendantsNamed, optionalChild } from '../xml/dom.ts';
 import { NS } from '../xml/namespaces.ts';
 import { restrictAlgorithms } from '../xmldsig.ts';
 import { need, type VerifyContext } from './context.ts';
+import { dereferenceWithoutXpath } from './reference-lookup.ts';
 import { checkSignatureShape } from './signature-shape.ts';
 
 export function verifySignatures(ctx: VerifyContext): void {
@@ -64,6 +65,7 @@ export function verifyOne(
   for (const publicCert of certificates) {
     const sig = new SignedXml({ publicCert });
     restrictAlgorithms(sig, allowList);
+    dereferenceWithoutXpath(sig);
     try {
       sig.loadSignature(signature as never);
       if (sig.checkSignature(xml)) {
@@ -79,6 +81,7 @@ export function verifyOne(
   for (const { pem, problem } of weak) {
     const sig = new SignedXml({ publicCert: pem });
     restrictAlgorithms(sig, allowList);
+    dereferenceWithoutXpath(sig);
     try {
       sig.loadSignature(signature as never);
       if (sig.checkSignature(xml))

@@ -11,7 +11,9 @@
  *   node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts
  *
  * Environment: LOGINS (per round, default 200; BENCH_QUICK=1: 40), CONCURRENCY (8), ROUNDS (3),
- * BENCH_IDP_KEY (ec | rsa: the fast IdP's key), BENCH_LOG_LEVEL (gateway logging.level, default info),
+ * BENCH_IDP_KEY (ec | rsa: the fast IdP's key), BENCH_CLIENT_ALG (the bench client's
+ * `id_token_signed_response_alg`: RS256 by default, ES256; the JWT access token keeps the first active
+ * `id_token` key, RS256, and the AuthnRequest the `saml` key, RS256), BENCH_LOG_LEVEL (gateway logging.level, default info),
  * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
  * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
  * process; summarise with test/bench/gateway/summarise-cpuprofile.ts — profiled runs cost more CPU, so
@@ -41,8 +43,11 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const KEY_KIND = process.env.BENCH_IDP_KEY === 'rsa' ? 'rsa' : 'ec';
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+const CLIENT_ALG = process.env.BENCH_CLIENT_ALG ?? 'RS256';
+if (CLIENT_ALG !== 'RS256' && CLIENT_ALG !== 'ES256')
+  throw new Error(`BENCH_CLIENT_ALG: RS256 or ES256, not ${CLIENT_ALG}`);
 const PACED = process.env.BENCH_PACED === '1';
-const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
 const dir = mkdtempSync(join(testDir, 'gateway-only-'));
@@ -68,6 +73,9 @@ const rawConfig = {
   ...deployment.rawConfig,
   workers: WORKERS,
   trustedProxies: ['127.0.0.1'],
+  clients: (deployment.rawConfig.clients as Record<string, unknown>[]).map((client) =>
+    client.client_id === deployment.client.client_id ? { ...client, id_token_signed_response_alg: CLIENT_ALG } : client,
+  ),
   saml: {
     idps: [
       {
@@ -111,7 +119,7 @@ try {
     'bench-idp',
   );
   console.log(
-    `gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (${WORKERS === 1 ? '1 process' : `cluster primary + ${WORKERS} workers: CPU summed over the tree; round-trip counts below are the primary's only, read them from a BENCH_WORKERS=1 run`}), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`,
+    `gateway-only logins on Node ${process.versions.node}: gateway pid ${gateway.pid} (${WORKERS === 1 ? '1 process' : `cluster primary + ${WORKERS} workers: CPU summed over the tree; round-trip counts below are the primary's only, read them from a BENCH_WORKERS=1 run`}), PostgreSQL postmaster ${pgPid}, Redis ${redisPid}; fast IdP key ${KEY_KIND === 'ec' ? 'ECDSA P-256 (ecdsa-sha256)' : 'RSA-3072 (rsa-sha256)'}; client ID tokens ${CLIENT_ALG}; IdP + RP + browser in the benchmark process\n$ ${COMMAND}`,
   );
   for (let i = 0; i < 20; i++) await rp.ssoLogin(await rp.fullLogin()); // warm-up (JIT, pools, caches)
   await settle();
