@@ -58,7 +58,7 @@ export function runClusterPrimary(options: { workers: number; logLevel: string }
     }
     if (!allReady) {
       logger.error(
-        { worker: worker.id, pid: worker.process.pid, code, signal },
+        { worker: worker.id, workerPid: worker.process.pid, code, signal },
         'a worker died before the gateway was ready: stopping',
       );
       stopAll();
@@ -68,13 +68,16 @@ export function runClusterPrimary(options: { workers: number; logLevel: string }
     failures = lived >= HEALTHY_AFTER_MS ? 0 : failures + 1;
     const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
     logger.error(
-      { worker: worker.id, pid: worker.process.pid, code, signal, livedMs: lived, restartInMs: delay },
+      { worker: worker.id, workerPid: worker.process.pid, code, signal, livedMs: lived, restartInMs: delay },
       'worker died: restarting it',
     );
     setTimeout(() => {
       if (stopping) return;
       const replacement = fork();
-      logger.warn({ worker: replacement.id, pid: replacement.process.pid, replaces: worker.id }, 'worker restarted');
+      logger.warn(
+        { worker: replacement.id, workerPid: replacement.process.pid, replaces: worker.id },
+        'worker restarted',
+      );
     }, delay);
   });
 
@@ -93,5 +96,5 @@ export function runClusterPrimary(options: { workers: number; logLevel: string }
   process.on('SIGTERM', () => stop('SIGTERM'));
 
   for (let i = 0; i < options.workers; i += 1) fork();
-  logger.info({ workers: options.workers, pid: process.pid }, 'gateway cluster primary: forking workers');
+  logger.info({ workers: options.workers }, 'gateway cluster primary: forking workers');
 }

@@ -8,15 +8,20 @@
  * exit (pino's exit hook, also on an uncaught exception). What a SIGKILL can lose is at most the last
  * {@link FLUSH_MS} ms of lines: nothing the gateway must keep is only in the log (the audit trail is in
  * PostgreSQL, with its fsync'd spool and anchor file, `gateway/audit/`).
+ *
+ * A log call's own fields must not be named `level`, `time`, `msg`, `pid` or `hostname`: pino writes its
+ * own first and JSON readers keep the last, so such a field replaces pino's (a `level` of 0 made a line
+ * vanish from every level filter).
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** Bytes gathered before a write (~15 request lines). */
 export const BATCH_BYTES = 4096;
 /** Longest a line waits in the batch on a quiet gateway, in ms. */
 export const FLUSH_MS = 200;
 
-export function createLogger(level: string, name = 'gateway'): Logger {
+/** `destination` (batched stdout when absent) lets a test read the lines. */
+export function createLogger(level: string, name = 'gateway', destination?: DestinationStream): Logger {
   return pino(
     {
       name,
@@ -25,6 +30,6 @@ export function createLogger(level: string, name = 'gateway'): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: ['req.headers.cookie', 'req.headers.authorization', '*.client_secret', '*.pin', '*.password'],
     },
-    pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES, periodicFlush: FLUSH_MS }),
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES, periodicFlush: FLUSH_MS }),
   );
 }

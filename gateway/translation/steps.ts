@@ -139,7 +139,7 @@ export async function recordAssessment(draft: Draft, deps: StepDeps): Promise<St
       loginId,
       sso: draft.input.kind === 'session',
       decision: decision.kind,
-      level: decision.level ?? 0,
+      stepUpLevel: decision.level ?? 0,
       reasons: decision.reasons,
       score: assessment.score,
       stages: assessment.stages,

@@ -79,7 +79,7 @@ export class TokenKek {
     const id = randomBytes(8);
     const label = `${KEK_LABEL_PREFIX}${id.toString('hex')}`;
     await keygen(token, () =>
-      token.run((session) =>
+      token.runWritingObjects((session) =>
         token.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
           { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
           { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },

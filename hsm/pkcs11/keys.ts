@@ -80,7 +80,7 @@ export async function generateKeyPair(
     { type: pkcs11js.CKA_DERIVE, value: false },
   ];
   try {
-    const pair = await token.run((session) =>
+    const pair = await token.runWritingObjects((session) =>
       token.lib.C_GenerateKeyPairAsync(session, { mechanism: spec.generation }, publicTemplate, privateTemplate),
     );
     return { handle: pair.privateKey, generation: token.generation, id, label };
@@ -181,7 +181,7 @@ export async function readKeyFlags(token: Pkcs11Token, privateKey: TokenKeyObjec
  * @returns how many objects were destroyed.
  */
 export function destroyKeyPair(token: Pkcs11Token, id: Buffer): Promise<number> {
-  return token.run((session) => {
+  return token.runWritingObjects((session) => {
     const found = findObjects(token.lib, session, [
       { type: pkcs11js.CKA_ID, value: id },
       { type: pkcs11js.CKA_TOKEN, value: true },

@@ -12,6 +12,7 @@ import { HsmError, pkcs11ReturnValue } from '../errors.ts';
 import { findObjects } from './find.ts';
 import type { TokenKeyObject } from './key-object.ts';
 import { acquireModule, releaseModule, slotByTokenLabel, type Handle, type Pkcs11 } from './module.ts';
+import { ObjectStoreLock } from './object-store-lock.ts';
 import { SessionPool, type SessionPoolOptions, type SessionPoolStats } from './session-pool.ts';
 
 export interface TokenOptions extends SessionPoolOptions {
@@ -32,6 +33,7 @@ export class Pkcs11Token {
   readonly lib: Pkcs11;
   readonly #library: string;
   readonly #pool: SessionPool;
+  readonly #objects = new ObjectStoreLock();
   #closed = false;
 
   private constructor(library: string, label: string, lib: Pkcs11, pool: SessionPool) {
@@ -58,10 +60,23 @@ export class Pkcs11Token {
     }
   }
 
-  /** Runs `operation` on a pooled session (with the pool's retry-once recovery). */
+  /**
+   * Runs `operation` on a pooled session (with the pool's retry-once recovery). It must not create or
+   * destroy token objects (`CKA_TOKEN` true): those go through {@link runWritingObjects}.
+   */
   run<T>(operation: (session: Handle) => Promise<T> | T): Promise<T> {
     if (this.#closed) return Promise.reject(new HsmError('HSM_CLOSED', 'key store closed'));
-    return this.#pool.run(operation);
+    return this.#objects.shared(() => this.#pool.run(operation));
+  }
+
+  /**
+   * Runs `operation`, which creates or destroys token objects, while no other operation of this process
+   * uses the token (see `object-store-lock.ts`: SoftHSM's object files are not safe against a concurrent
+   * search in the same process).
+   */
+  runWritingObjects<T>(operation: (session: Handle) => Promise<T> | T): Promise<T> {
+    if (this.#closed) return Promise.reject(new HsmError('HSM_CLOSED', 'key store closed'));
+    return this.#objects.exclusive(() => this.#pool.run(operation));
   }
 
   /** Sessions, busy, waiting (queue depth), session lost (see `SessionPool.stats`). */
