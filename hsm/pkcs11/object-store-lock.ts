@@ -27,21 +27,27 @@ export class ObjectStoreLock {
     return this.#with(true, operation);
   }
 
-  async #with<T>(exclusive: boolean, operation: () => Promise<T>): Promise<T> {
-    await this.#acquire(exclusive);
+  /**
+   * When the lock is free, `operation` starts synchronously (no microtask hop): a signature enters the session
+   * pool's queue in the caller's turn, so the pool's queue depth — what HSM shedding and `/ready` read — is
+   * current at once, as it was before this lock existed.
+   */
+  #with<T>(exclusive: boolean, operation: () => Promise<T>): Promise<T> {
+    if (this.#waiting.length === 0 && this.#grantable(exclusive)) {
+      this.#take(exclusive);
+      return this.#held(exclusive, operation);
+    }
+    return new Promise<void>((grant) => this.#waiting.push({ exclusive, grant })).then(() =>
+      this.#held(exclusive, operation),
+    );
+  }
+
+  async #held<T>(exclusive: boolean, operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } finally {
       this.#release(exclusive);
     }
-  }
-
-  #acquire(exclusive: boolean): Promise<void> {
-    if (this.#waiting.length === 0 && this.#grantable(exclusive)) {
-      this.#take(exclusive);
-      return Promise.resolve();
-    }
-    return new Promise((grant) => this.#waiting.push({ exclusive, grant }));
   }
 
   #grantable(exclusive: boolean): boolean {

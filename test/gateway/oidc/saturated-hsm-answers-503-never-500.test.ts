@@ -16,7 +16,13 @@ test('a saturated HSM sheds new logins and the token endpoint with 503 + Retry-A
       raw.hsm = { ...(raw.hsm as object), poolSize: 1, maxWaiting: 2, acquireTimeoutMs: 60_000, shedQueueDepth: 1 };
     },
   });
-  t.teardown(() => fx.stop());
+  // a failed assertion ends the test at once: the held session is released before the gateway stops (its
+  // stop waits for busy sessions)
+  let release: (() => void) | undefined;
+  t.teardown(async () => {
+    release?.();
+    await fx.stop();
+  });
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code');
@@ -24,7 +30,6 @@ test('a saturated HSM sheds new logins and the token endpoint with 503 + Retry-A
 
   // the pool's only session is held; two signatures wait behind it: the queue is full (maxWaiting 2)
   const token = (fx.gateway.services.keys as unknown as { tokens: { token: Pkcs11Token } }).tokens.token;
-  let release!: () => void;
   const holding = token.run(() => new Promise<void>((resolve) => (release = resolve)));
   const queued = [token.run(() => 1), token.run(() => 2)];
   t.is(token.stats().waiting, 2);
@@ -71,7 +76,7 @@ test('a saturated HSM sheds new logins and the token endpoint with 503 + Retry-A
   t.truthy(body.error_description);
 
   // the session is free again: everything recovers
-  release();
+  release!();
   await holding;
   await Promise.all(queued);
   t.is(token.stats().waiting, 0);
