@@ -232,6 +232,7 @@ export const GATEWAY_ERRORS = {
   WEBAUTHN_RPID_MISMATCH: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_COUNTER_REGRESSION: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_CREDENTIAL_UNKNOWN: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
+  WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_USER_NOT_VERIFIED: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_ATTACHMENT_MISMATCH: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_VERIFICATION_FAILED: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
