@@ -45,14 +45,24 @@ export function summary(door: string): FuzzSummary {
   return { door, inputs: 0, statuses: {}, codes: {}, problems: [], accepted: [] };
 }
 
-/** The bench prints a progress line every `progress.every` inputs of a door (0, as in `make test`: silent). */
+/**
+ * The bench prints each problem as it is found and a progress line (the answers so far) every
+ * `progress.every` inputs of a door (0, as in `make test`: silent).
+ */
 export const progress = { every: 0 };
+const printed = new WeakMap<FuzzSummary, number>();
 
-export function count(s: FuzzSummary, status: number | string): void {
+export function count(s: FuzzSummary, status: number | string, reset?: string): void {
+  if (reset !== undefined)
+    s.statuses[`reset (${reset}), answered when sent again`] =
+      (s.statuses[`reset (${reset}), answered when sent again`] ?? 0) + 1;
   s.inputs += 1;
   s.statuses[status] = (s.statuses[status] ?? 0) + 1;
-  if (progress.every > 0 && s.inputs % progress.every === 0)
-    console.log(`  ${s.door}: ${s.inputs} inputs, problems so far: ${s.problems.length}`);
+  if (progress.every === 0) return;
+  for (const problem of s.problems.slice(printed.get(s) ?? 0)) console.log(`  ${s.door} problem ${problem}`);
+  printed.set(s, s.problems.length);
+  if (s.inputs % progress.every === 0)
+    console.log(`  ${s.door}: ${s.inputs} inputs ${JSON.stringify(s.statuses)} problems: ${s.problems.length}`);
 }
 
 /** A login waiting for its SAML response: the browser that started it and the IdP's valid answer. */

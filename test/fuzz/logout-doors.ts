@@ -26,7 +26,7 @@ import type { TestIdp } from '../helpers/saml/test-idp.ts';
 import { logIn, userinfo, type LoggedIn, type SessionBed } from '../gateway/session/session-bed.ts';
 import { count, summary, type FuzzSummary } from './endpoints.ts';
 import { mutate, prng } from './mutator.ts';
-import { answerOf, refusalProblem } from './refusal.ts';
+import { exchange, refusalProblem } from './refusal.ts';
 
 const PLRU = new URL('/', RP_REDIRECT).toString();
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -40,6 +40,14 @@ function idpSigner(bed: SessionBed): Pick<TestIdp, 'entityId' | 'privateKey' | '
     certificatePem: pki.idpCertPem,
   };
 }
+
+/**
+ * A session older than this is replaced before the next input: its access token (the witness that the session
+ * lives, at UserInfo) expires after `ttl.accessToken` (300 s by default), which is no logout.
+ */
+const SESSION_REUSE_MS = 200_000;
+const fresh = (session: LoggedIn | undefined, since: number): session is LoggedIn =>
+  session !== undefined && Date.now() - since < SESSION_REUSE_MS;
 
 async function alive(bed: SessionBed, session: LoggedIn): Promise<boolean> {
   return (await userinfo(bed.url, session.accessToken)).status === 200;
@@ -100,8 +108,13 @@ export async function fuzzEndSession(bed: SessionBed, seed: number, n: number): 
   const staleSession = await logIn(bed);
   await logOut(bed, staleSession);
   let session = await logIn(bed);
+  let since = Date.now();
   const { client_id, client_secret } = bed.deployment.client;
   for (let index = 0; index < n; index++) {
+    if (!fresh(session, since)) {
+      session = await logIn(bed);
+      since = Date.now();
+    }
     const params = new URLSearchParams();
     const present = Math.floor(random() * 32);
     if (present & 1)
@@ -121,19 +134,16 @@ export async function fuzzEndSession(bed: SessionBed, seed: number, n: number): 
       count(s, 'not-a-url');
       continue;
     }
-    const answer = await answerOf(
-      await fetch(target, {
-        headers: { cookie: session.browser.cookieHeader(target), accept: index % 5 ? 'text/html' : 'application/json' },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(15_000),
-      }),
-    );
-    count(s, answer.status);
+    const answer = await exchange(target, {
+      headers: { cookie: session.browser.cookieHeader(target), accept: index % 5 ? 'text/html' : 'application/json' },
+    });
+    count(s, answer.status, answer.reset);
     const problem = refusalProblem(index, answer, true, s.codes);
     if (problem) s.problems.push(problem);
     else if (!(await alive(bed, session))) {
       s.problems.push(`#${index}: HTTP ${answer.status} at /session/end ended the session`);
       session = await logIn(bed);
+      since = Date.now();
     }
   }
   return s;
@@ -150,11 +160,13 @@ export async function fuzzEndSessionConfirm(bed: SessionBed, seed: number, n: nu
   const random = prng(seed);
   const ODD_TYPES = ['application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/xml', ''];
   let session: LoggedIn | undefined;
+  let since = 0;
   let xsrf = '';
   let logouts = 0;
   for (let index = 0; index < n; index++) {
-    if (!session) {
+    if (!fresh(session, since)) {
       session = await logIn(bed);
+      since = Date.now();
       const endpoint = new URL('/session/end', bed.url);
       endpoint.searchParams.set('id_token_hint', session.idToken);
       endpoint.searchParams.set('post_logout_redirect_uri', PLRU);
@@ -167,20 +179,16 @@ export async function fuzzEndSessionConfirm(bed: SessionBed, seed: number, n: nu
     const target = new URL('/session/end/confirm', bed.url);
     const type =
       index % 8 === 3 ? ODD_TYPES[Math.floor(random() * ODD_TYPES.length)]! : 'application/x-www-form-urlencoded';
-    const answer = await answerOf(
-      await fetch(target, {
-        method: 'POST',
-        headers: {
-          ...(index % 16 === 5 ? {} : { cookie: session.browser.cookieHeader(target) }),
-          ...(type ? { 'content-type': type } : {}),
-          accept: 'text/html',
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(15_000),
-      }),
-    );
-    count(s, answer.status);
+    const answer = await exchange(target, {
+      method: 'POST',
+      headers: {
+        ...(index % 16 === 5 ? {} : { cookie: session.browser.cookieHeader(target) }),
+        ...(type ? { 'content-type': type } : {}),
+        accept: 'text/html',
+      },
+      body,
+    });
+    count(s, answer.status, answer.reset);
     const problem = refusalProblem(index, answer, true, s.codes);
     if (problem) s.problems.push(problem);
     else if (answer.status >= 400) {
@@ -213,12 +221,14 @@ export async function fuzzSlo(bed: SessionBed, seed: number, n: number): Promise
   const idp = idpSigner(bed);
   const slo = `${bed.url}/saml/slo`;
   let session: LoggedIn | undefined;
+  let since = 0;
   let upstream = { nameId: '', sessionIndex: '' };
   let accepted: SloInput | undefined;
   let logouts = 0;
   for (let index = 0; index < n; index++) {
-    if (!session) {
+    if (!fresh(session, since)) {
       session = await logIn(bed);
+      since = Date.now();
       const last = bed.deployment.idp.sessions().at(-1)!;
       upstream = { nameId: last.nameId, sessionIndex: last.sessionIndex };
     }
@@ -267,14 +277,12 @@ export async function fuzzSlo(bed: SessionBed, seed: number, n: number): Promise
       });
       input = { method: 'GET', query: random() < 0.3 ? mutate(message.rawQuery, random) : message.rawQuery };
     }
-    let response: Response;
+    let answer: Awaited<ReturnType<typeof exchange>>;
     if (input.method === 'POST') {
-      response = await fetch(slo, {
+      answer = await exchange(slo, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
         body: new URLSearchParams(input.fields).toString(),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(15_000),
       });
     } else {
       let target: URL;
@@ -284,14 +292,9 @@ export async function fuzzSlo(bed: SessionBed, seed: number, n: number): Promise
         count(s, 'not-a-url');
         continue;
       }
-      response = await fetch(target, {
-        headers: { accept: 'text/html' },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(15_000),
-      });
+      answer = await exchange(target, { headers: { accept: 'text/html' } });
     }
-    const answer = await answerOf(response);
-    count(s, answer.status);
+    count(s, answer.status, answer.reset);
     const problem = refusalProblem(index, answer, false, s.codes);
     if (problem) s.problems.push(`${problem} (${param} by ${input.method})`);
     else if (answer.status >= 400 || param === 'SAMLResponse') {

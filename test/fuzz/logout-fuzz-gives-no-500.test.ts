@@ -9,7 +9,7 @@ import { fuzzEndSession, fuzzEndSessionConfirm, fuzzSlo } from './logout-doors.t
 
 const SEED = Number(process.env.GW_FUZZ_SEED ?? 20261204);
 /** Inputs that end a login (an accepted logout, a verified answer) cost a fresh one: fewer than at the other doors. */
-const N = Number(process.env.GW_FUZZ_N ?? 60);
+const N = Number(process.env.GW_FUZZ_N ?? 40);
 
 let bed: SessionBed;
 test.before(async () => {

@@ -55,6 +55,7 @@ export function refusalProblem(
   codes?: Record<string, number>,
 ): string | null {
   const { status, contentType, body } = response;
+  if (status === 0) return `#${index}: no answer (${body})`;
   if (codes && status >= 400) {
     const key = `${status} ${codeOf(contentType, body) ?? '(none)'}`;
     codes[key] = (codes[key] ?? 0) + 1;
@@ -77,4 +78,27 @@ export async function answerOf(
     location: response.headers.get('location') ?? '',
     body: await response.text(),
   };
+}
+
+/**
+ * One request and its answer. A connection reset or closed without an answer is tried once more (a keep-alive
+ * connection the server closed as the client reused it is the client's race, not a refusal): `reset` then
+ * names the first failure. When the second try fails too, status 0 with the network error's code as body (a
+ * problem: every input gets an answer).
+ */
+export async function exchange(
+  url: URL | string,
+  init: RequestInit,
+): Promise<{ status: number; contentType: string; location: string; body: string; reset?: string }> {
+  let reset: string | undefined;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(15_000), ...init });
+      return { ...(await answerOf(response)), ...(reset === undefined ? {} : { reset }) };
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      reset = cause?.code ?? cause?.message ?? String(error);
+    }
+  }
+  return { status: 0, contentType: '', location: '', body: reset ?? 'no answer' };
 }

@@ -10,7 +10,7 @@ import { fuzzWebAuthnAuthenticate, fuzzWebAuthnRegister } from './webauthn-doors
 
 const SEED = Number(process.env.GW_FUZZ_SEED ?? 20261204);
 /** Inputs that end a login (an accepted logout, a verified answer) cost a fresh one: fewer than at the other doors. */
-const N = Number(process.env.GW_FUZZ_N ?? 60);
+const N = Number(process.env.GW_FUZZ_N ?? 40);
 
 let bed: WebAuthnBed;
 test.before(async () => {

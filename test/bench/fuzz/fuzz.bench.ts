@@ -44,7 +44,7 @@ for (const door of doors)
   if (!(ALL as readonly string[]).includes(door))
     throw new Error(`FUZZ_DOORS: unknown door ${door} (${ALL.join(', ')})`);
 const wants = (door: (typeof ALL)[number]) => doors.includes(door);
-progress.every = Math.max(1, Math.floor(N / 10));
+progress.every = Math.max(1, Math.floor(N / 20));
 
 const results: FuzzSummary[] = [];
 const timed = async (run: () => Promise<FuzzSummary> | FuzzSummary) => {
