@@ -67,3 +67,20 @@ test.serial(
     t.is(codeOf(await response.text()), 'SAML_ALG_NOT_ALLOWED');
   },
 );
+
+test.serial(
+  'logout-redirect.sigalg-badly-percent-encoded (%C0): 400 SAML_TRANSPORT_INVALID, not SAML_INTERNAL_ERROR',
+  async (t) => {
+    const idp = { entityId: fx.deployment.idp.entityId } as TestIdp;
+    const xml = logoutResponseXml(successResponse(idp, `${fx.url}/saml/slo`, samlId()));
+    for (const tail of [
+      '&SigAlg=%C0&Signature=AAAA',
+      '&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256&Signature=%E0%A4%A',
+    ]) {
+      const query = redirectMessage('SAMLResponse', xml).rawQuery + tail;
+      const response = await fetch(`${fx.url}/saml/slo?${query}`, { redirect: 'manual' });
+      t.is(response.status, 400, tail);
+      t.is(codeOf(await response.text()), 'SAML_TRANSPORT_INVALID', tail);
+    }
+  },
+);
