@@ -1,8 +1,11 @@
 /**
- * A Single Logout refusal whose detail quotes a NUL character from the message is audited and answered with
- * its code, not a 500 (issue #15, found by the logout fuzzer: the audit log refuses NUL, and the refusal of
- * `logout-redirect.sigalg-with-nul` — an HTTP-Redirect LogoutResponse or LogoutRequest whose `SigAlg` is
- * `%00…` — became AUDIT_INVALID_RECORD, 500).
+ * Single Logout refusals of a hostile HTTP-Redirect `SigAlg` / `Signature` are audited and answered 400 with
+ * their codes (issue #15, found by the logout fuzzer):
+ * - `logout-redirect.sigalg-with-nul` (`%00…`) and `…-with-escaped-nul` (the six characters `\u0000`): the
+ *   refusal's detail quotes the SigAlg and the audit log refuses NUL — it was a 500 AUDIT_INVALID_RECORD;
+ *   now SAML_ALG_NOT_ALLOWED, the NUL written `U+0000` in the audit record;
+ * - `logout-redirect.sigalg-badly-percent-encoded` (`%C0`, a truncated `%E0%A4%A`): an exception the logout
+ *   pipeline called SAML_INTERNAL_ERROR; now SAML_TRANSPORT_INVALID.
  */
 import test from 'ava';
 import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
