@@ -50,12 +50,21 @@ export const GATEWAY_ERRORS = {
   // requests and pages
   REQUEST_TOO_LARGE: {
     status: 413,
+    statuses: [431], // 431: a request line or headers over the HTTP parser's limit (http/client-error.ts)
     oauth: null,
     audit: 'refused',
     fr: 'La requête est trop volumineuse.',
     en: 'The request is too large.',
   },
   REQUEST_INVALID: { status: 400, statuses: [415], oauth: null, audit: 'refused', ...INVALID },
+  /** Headers that never finished arriving (the HTTP parser's timeout, http/client-error.ts). */
+  REQUEST_TIMEOUT: {
+    status: 408,
+    oauth: null,
+    audit: 'refused',
+    fr: 'La requête n’est pas arrivée à temps ; réessayez.',
+    en: 'The request did not arrive in time; try again.',
+  },
   HOST_NOT_CONFIGURED: {
     status: 421,
     oauth: null,
@@ -223,6 +232,7 @@ export const GATEWAY_ERRORS = {
   WEBAUTHN_RPID_MISMATCH: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_COUNTER_REGRESSION: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_CREDENTIAL_UNKNOWN: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
+  WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_USER_NOT_VERIFIED: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_ATTACHMENT_MISMATCH: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
   WEBAUTHN_VERIFICATION_FAILED: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },

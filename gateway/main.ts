@@ -9,6 +9,7 @@
  */
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
+import { answerClientErrors } from './http/client-error.ts';
 import { attachUpgrade } from './interaction/signals-websocket.ts';
 import { bootGateway } from './boot.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -48,9 +49,11 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const server = createServer(gateway.app.callback());
   attachUpgrade(server, gateway.services);
+  answerClientErrors(server, gateway.services.logger);
   server.keepAliveTimeout = 5_000;
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const opsServer = config.ops.enabled ? createServer(gateway.opsApp.callback()) : undefined;
+  if (opsServer) answerClientErrors(opsServer, gateway.services.logger);
   const listening = (target: Server, port: number, host: string) =>
     new Promise<void>((resolve, reject) => {
       target.once('error', reject);

@@ -275,6 +275,20 @@ async function audit(
     component: idp ? `adapter:${idp}` : 'upstream-logout',
     ...(errorCode === undefined ? {} : { errorCode }),
     ...(requestId === undefined ? {} : { requestId }),
-    details: { ...details, ...(idp ? { idp } : {}) },
+    details: withoutNul({ ...details, ...(idp ? { idp } : {}) }) as Record<string, unknown>,
   });
+}
+
+/**
+ * A refusal's detail may quote the message (`SigAlg …`, a parameter name): a NUL character in it, which the
+ * audit log refuses (jsonb cannot hold one), turned the refusal into a 500 (issue #15, found by the logout
+ * fuzzer). Written as `U+0000` instead.
+ */
+function withoutNul(value: unknown): unknown {
+  // the character, and its JSON escape written out (the audit log's check reads the serialised JSON text)
+  if (typeof value === 'string') return value.replaceAll('\u0000', 'U+0000').replaceAll('\\u0000', 'U+0000');
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNul(v)]));
+  return value;
 }

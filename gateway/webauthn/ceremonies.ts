@@ -31,6 +31,7 @@ import {
 import { checkAttestation, installRoots, type AttestationTrust } from './attestation.ts';
 import type { Attachment, StoredCredential } from './credential-store.ts';
 import { refusalFor, type LevelPolicy, type WebAuthnLevel } from './credential-levels.ts';
+import { transportsOf } from './transports.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
 export type { WebAuthnLevel } from './credential-levels.ts';
@@ -100,6 +101,7 @@ export async function verifyRegistration(
   trust: AttestationTrust,
 ): Promise<StoredCredential> {
   const { attachment, level } = request;
+  const transports = transportsOf(response.response.transports);
   checkOrigin(rp, response.response.clientDataJSON);
   if (response.authenticatorAttachment !== attachment) {
     throw new WebAuthnError(
@@ -132,7 +134,7 @@ export async function verifyRegistration(
     publicKey: credential.publicKey,
     counter: credential.counter,
     attachment,
-    transports: response.response.transports ?? [],
+    transports,
     userVerified,
     aaguid,
     level,

@@ -65,11 +65,23 @@ export class CredentialStore {
     this.#pool = pool;
   }
 
-  /** Records a newly enrolled credential; the same credential id twice is refused by the primary key. */
-  async add(credential: StoredCredential): Promise<void> {
-    await this.#pool.query(
+  /** Whether a credential id is registered, for any account (an id is registered once: WebAuthn L3 §7.1). */
+  async has(credentialId: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('select 1 from webauthn_credentials where credential_id = $1', [
+      credentialId,
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Records a newly enrolled credential: true, or false when its id is already registered (for any account;
+   * the caller refuses it with `WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED`).
+   */
+  async add(credential: StoredCredential): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
       `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       on conflict (credential_id) do nothing`,
       [
         credential.credentialId,
         credential.accountId,
@@ -83,6 +95,7 @@ export class CredentialStore {
         credential.attestationFormat,
       ],
     );
+    return rowCount === 1;
   }
 
   /** The credentials of an account, optionally only those of one attachment. */

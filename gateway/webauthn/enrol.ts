@@ -49,6 +49,9 @@ const notAllowed = (detail: string) =>
     { status: 403, detail },
   );
 
+const alreadyRegistered = () =>
+  new WebAuthnError('WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED', 'This security key is already registered.');
+
 /** The grant of this browser for `uid`, or 403. */
 export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<EnrolmentGrant> {
   const raw = await deps.redis.get(enrolmentKey(uid));
@@ -246,6 +249,8 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
       request,
       deps.config.webauthn.attestation,
     );
+    // an id is registered once, for one account (WebAuthn L3 §7.1): refused here, the grant kept
+    if (await new CredentialStore(deps.pool).has(credential.credentialId)) throw alreadyRegistered();
   } catch (error) {
     if (!(error instanceof WebAuthnError) || error.status === 403) throw error;
     deps.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment refused');
@@ -259,7 +264,8 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
     'EX',
     ENROLMENT_TTL_SECONDS,
   );
-  await new CredentialStore(deps.pool).add(credential);
+  // registered in the meantime by a concurrent answer: refused (the grant is spent)
+  if (!(await new CredentialStore(deps.pool).add(credential))) throw alreadyRegistered();
   await deps.audit.append({
     sessionId: uid,
     from: null,

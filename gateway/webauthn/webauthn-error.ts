@@ -17,6 +17,8 @@ export type WebAuthnErrorCode =
   | 'WEBAUTHN_COUNTER_REGRESSION'
   /** The credential is not enrolled for this account (or not of the kind the level requires). */
   | 'WEBAUTHN_CREDENTIAL_UNKNOWN'
+  /** Enrolment of a credential id that is already registered (for this or another account). */
+  | 'WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED'
   /** The level requires user verification (PIN, biometrics) and the authenticator did not do it. */
   | 'WEBAUTHN_USER_NOT_VERIFIED'
   /** The authenticator is not of the attachment the level requires (level 3: a roaming security key). */

@@ -17,13 +17,15 @@ export interface FuzzSummary {
   door: string;
   inputs: number;
   statuses: Record<string, number>;
+  /** The refusals by their code (the doors that read it: logout and WebAuthn). */
+  codes: Record<string, number>;
   /** `#index: what went wrong` (reproduce with the same seed). */
   problems: string[];
   /** `#index: what the RP was told` for inputs answered with a redirect (a known login, refused at /complete). */
   accepted: string[];
 }
 
-const REGISTERED = new RegExp(`\\b(${[...ERROR_CODES].sort((a, b) => b.length - a.length).join('|')})\\b`);
+export const REGISTERED = new RegExp(`\\b(${[...ERROR_CODES].sort((a, b) => b.length - a.length).join('|')})\\b`);
 
 /** Where `mutated` differs from `original`, in the original's coordinates: [start, end). */
 function changedWindow(original: string, mutated: string): [number, number] {
@@ -39,13 +41,28 @@ function changedWindow(original: string, mutated: string): [number, number] {
   return [start, original.length - tail];
 }
 
-function summary(door: string): FuzzSummary {
-  return { door, inputs: 0, statuses: {}, problems: [], accepted: [] };
+export function summary(door: string): FuzzSummary {
+  return { door, inputs: 0, statuses: {}, codes: {}, problems: [], accepted: [] };
 }
 
-function count(s: FuzzSummary, status: number | string): void {
+/**
+ * The bench prints each problem as it is found and a progress line (the answers so far) every
+ * `progress.every` inputs of a door (0, as in `make test`: silent).
+ */
+export const progress = { every: 0 };
+const printed = new WeakMap<FuzzSummary, number>();
+
+export function count(s: FuzzSummary, status: number | string, reset?: string): void {
+  if (reset !== undefined)
+    s.statuses[`reset (${reset}), answered when sent again`] =
+      (s.statuses[`reset (${reset}), answered when sent again`] ?? 0) + 1;
   s.inputs += 1;
   s.statuses[status] = (s.statuses[status] ?? 0) + 1;
+  if (progress.every === 0) return;
+  for (const problem of s.problems.slice(printed.get(s) ?? 0)) console.log(`  ${s.door} problem ${problem}`);
+  printed.set(s, s.problems.length);
+  if (s.inputs % progress.every === 0)
+    console.log(`  ${s.door}: ${s.inputs} inputs ${JSON.stringify(s.statuses)} problems: ${s.problems.length}`);
 }
 
 /** A login waiting for its SAML response: the browser that started it and the IdP's valid answer. */

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDevPki } from '../../certs/dev-pki.ts';
 import { startDemoIdp, type DemoIdp } from '../../conformance/saml-idp/index.ts';
 import { attachUpgrade } from '../../gateway/interaction/signals-websocket.ts';
+import { answerClientErrors } from '../../gateway/http/client-error.ts';
 import { bootGateway, type BootOptions, type Gateway } from '../../gateway/boot.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';
@@ -273,10 +274,12 @@ export async function startGatewayInProcess(
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const server = createServer(gateway.app.callback());
   attachUpgrade(server, gateway.services);
+  answerClientErrors(server, gateway.services.logger);
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const opsServer = createServer(gateway.opsApp.callback());
+  answerClientErrors(opsServer, gateway.services.logger);
   await new Promise<void>((resolve) => opsServer.listen(config.ops.listen.port, config.ops.listen.host, resolve));
   return {
     gateway,

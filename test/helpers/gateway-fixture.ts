@@ -28,6 +28,8 @@ export async function startGatewayFixture(
     extraClients?: unknown[];
     extraIdps?: unknown[];
     riskPolicyFile?: string;
+    /** The issuer's host name (default 127.0.0.1; WebAuthn needs a domain: `localhost`). */
+    gatewayHost?: string;
     boot?: BootOptions;
     rawConfig?: (raw: Record<string, unknown>) => void;
   } = {},
@@ -44,6 +46,7 @@ export async function startGatewayFixture(
     extraClients: options.extraClients,
     extraIdps: options.extraIdps,
     ...(options.riskPolicyFile === undefined ? {} : { riskPolicyFile: options.riskPolicyFile }),
+    ...(options.gatewayHost === undefined ? {} : { gatewayHost: options.gatewayHost }),
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
   options.rawConfig?.(deployment.rawConfig);

@@ -4,7 +4,7 @@
  * authenticatorData ‖ SHA-256(clientDataJSON)), with the origin, RP ID, counter and flags a test chooses;
  * and registrations with attestation `none`, packed self attestation, or packed with a batch certificate.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, webcrypto } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, verify, webcrypto } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import type { Attachment, StoredCredential } from '../../gateway/webauthn/credential-store.ts';
@@ -130,6 +130,26 @@ export class SoftAuthenticator {
       clientExtensionResults: {},
       authenticatorAttachment: input.attachment,
     };
+  }
+
+  /** This key's signature over `authData ‖ SHA-256(clientData)` (any bytes: the fuzzer signs what it mutated). */
+  signAssertion(authData: Buffer, clientData: Buffer): Buffer {
+    return sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.#keys.privateKey);
+  }
+
+  /** Whether `signature` (DER, or r ‖ s) is this key's over `authData ‖ SHA-256(clientData)` (the fuzzer's oracle). */
+  verifiesAssertion(
+    authData: Buffer,
+    clientData: Buffer,
+    signature: Buffer,
+    dsaEncoding: 'der' | 'ieee-p1363',
+  ): boolean {
+    return verify(
+      'sha256',
+      Buffer.concat([authData, sha256(clientData)]),
+      { key: this.#keys.publicKey, dsaEncoding },
+      signature,
+    );
   }
 
   /** A signed assertion response. */

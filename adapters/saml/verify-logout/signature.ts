@@ -63,7 +63,7 @@ function verifyQueryString(ctx: LogoutVerifyContext): void {
   const signatureRaw = raw.get('Signature');
   if (sigAlgRaw === undefined || signatureRaw === undefined)
     throw samlError('SAML_LOGOUT_SIGNATURE_MISSING', { detail: 'HTTP-Redirect without SigAlg and Signature' });
-  const sigAlg = decodeURIComponent(sigAlgRaw);
+  const sigAlg = decodedParam(sigAlgRaw, 'SigAlg');
   const row = allowedSignatureMethod(sigAlg, ctx.env.idp.signatureAlgorithms);
   if (!row) throw samlError('SAML_ALG_NOT_ALLOWED', { detail: `SigAlg ${sigAlg}` });
   const relay = raw.get('RelayState');
@@ -71,7 +71,7 @@ function verifyQueryString(ctx: LogoutVerifyContext): void {
     `${param}=${raw.get(param) ?? ''}${relay === undefined ? '' : `&RelayState=${relay}`}&SigAlg=${sigAlgRaw}`,
     'utf8',
   );
-  const signatureValue = Buffer.from(decodeURIComponent(signatureRaw), 'base64');
+  const signatureValue = Buffer.from(decodedParam(signatureRaw, 'Signature'), 'base64');
   const verified = ctx.env.metadata.signingCertificates.some((pem) => {
     try {
       return verify(row.hash, octets, { key: createPublicKey(pem), ...row.nodeVerify }, signatureValue);
@@ -81,4 +81,16 @@ function verifyQueryString(ctx: LogoutVerifyContext): void {
   });
   if (!verified) throw samlError('SAML_LOGOUT_SIGNATURE_INVALID', { detail: 'query-string signature does not verify' });
   ctx.signedRoot = need(ctx.root, 'root');
+}
+
+/**
+ * A query parameter, percent-decoded; malformed encoding (`%C0`, a lone `%`) is `SAML_TRANSPORT_INVALID`, not
+ * an exception the pipeline would call `SAML_INTERNAL_ERROR` (issue #15, found by the logout fuzzer).
+ */
+function decodedParam(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (cause) {
+    throw samlError('SAML_TRANSPORT_INVALID', { detail: `${name} is not URL-encoded`, cause });
+  }
 }
