@@ -249,6 +249,15 @@ function prepare(record: AuditRecord): SpooledRecord {
   return { ...base, at: base.at.toISOString(), details, digest: digest.toString('base64') };
 }
 
+/** JSON.stringify replacer: strings and object keys with every NUL written as `U+0000`. */
+function withoutNul(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', 'U+0000') : value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (!keys.some((k) => k.includes('\u0000'))) return value;
+  return Object.fromEntries(keys.map((k) => [k.replaceAll('\u0000', 'U+0000'), (value as Record<string, unknown>)[k]]));
+}
+
 /** Checks the record's shape and returns its details as JSON text. */
 function serialise(record: AuditRecord): string {
   for (const field of ['sessionId', 'to', 'component'] as const) {
@@ -257,10 +266,10 @@ function serialise(record: AuditRecord): string {
     }
   }
   try {
-    const json = JSON.stringify(record.details ?? {});
+    // jsonb refuses NUL characters; a refusal's details quote hostile input, and a NUL in it must not turn the
+    // record of that refusal into an error (a 500): each NUL is written as the text `U+0000`, in keys and values
+    const json = JSON.stringify(record.details ?? {}, withoutNul);
     if (typeof json !== 'string' || !json.startsWith('{')) throw new TypeError('details must be a JSON object');
-    // jsonb refuses NUL characters: refused here rather than by PostgreSQL (or, worse, at spool replay)
-    if (json.includes('\\u0000')) throw new TypeError('details contain a NUL character');
     return json;
   } catch (error) {
     throw new AuditError('AUDIT_INVALID_RECORD', 'audit record details are not a JSON object', { cause: error });
