@@ -9,6 +9,7 @@
  * gets a fresh login.
  */
 import { createHmac, createPrivateKey, type KeyObject } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { ensureDevPki } from '../../certs/dev-pki.ts';
 import { formsIn } from '../helpers/browser.ts';
@@ -208,6 +209,20 @@ export async function fuzzEndSessionConfirm(bed: SessionBed, seed: number, n: nu
 /** One /saml/slo input: how it is sent. */
 type SloInput = { method: 'POST'; fields: Record<string, string> } | { method: 'GET'; query: string };
 
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+
+/** The top-level StatusCode of the LogoutResponse an answer carries (POST form or Redirect), if any. */
+function answeredStatus(answer: { location: string; body: string }): string | undefined {
+  let xml: string | undefined;
+  const redirected = answer.location ? URL.parse(answer.location)?.searchParams.get('SAMLResponse') : null;
+  if (redirected) xml = inflateRawSync(Buffer.from(redirected, 'base64')).toString('utf8');
+  else {
+    const posted = formsIn(answer.body).find((f) => f.fields.SAMLResponse !== undefined)?.fields.SAMLResponse;
+    if (posted) xml = Buffer.from(posted, 'base64').toString('utf8');
+  }
+  return xml ? /StatusCode\s+Value="([^"]+)"/.exec(xml)?.[1] : undefined;
+}
+
 /**
  * GET and POST /saml/slo: the demo IdP's LogoutRequests for the live session (fresh ID each), their XML
  * mutated and then signed again (so the parser behind the signature check is reached) or not; the HTTP-Redirect
@@ -225,6 +240,7 @@ export async function fuzzSlo(bed: SessionBed, seed: number, n: number): Promise
   let upstream = { nameId: '', sessionIndex: '' };
   let accepted: SloInput | undefined;
   let logouts = 0;
+  let answeredRefusals = 0;
   for (let index = 0; index < n; index++) {
     if (!fresh(session, since)) {
       session = await logIn(bed);
@@ -302,8 +318,18 @@ export async function fuzzSlo(bed: SessionBed, seed: number, n: number): Promise
         s.problems.push(`#${index}: HTTP ${answer.status} to a ${param} by ${input.method} ended the session`);
         session = undefined;
       }
+    } else if (answeredStatus(answer) !== SUCCESS) {
+      // a refused LogoutRequest answered to the IdP with a non-Success status (saml-core §3.7.3.2: stale, or
+      // naming no session of ours): a refusal all the same, the session stays
+      answeredRefusals += 1;
+      if (!(await alive(bed, session))) {
+        s.problems.push(
+          `#${index}: a LogoutRequest answered ${answeredStatus(answer) ?? 'without a status'} ended the session`,
+        );
+        session = undefined;
+      }
     } else {
-      // a LogoutRequest the IdP signed, naming the session: answered (200 form or 303 to the IdP), session ended
+      // a LogoutRequest the IdP signed, naming the session: answered Success (200 form or 303 to the IdP), session ended
       logouts += 1;
       if (await alive(bed, session)) s.problems.push(`#${index}: an accepted LogoutRequest left the session alive`);
       accepted = input;
@@ -311,5 +337,6 @@ export async function fuzzSlo(bed: SessionBed, seed: number, n: number): Promise
     }
   }
   s.statuses['accepted logouts'] = logouts;
+  s.statuses['refusals answered to the IdP'] = answeredRefusals;
   return s;
 }
