@@ -53,13 +53,15 @@ process.stderr.write(JSON.stringify({ writes }));`);
     Array.from({ length: 100 }, (_, i) => i),
   );
   const { writes } = JSON.parse(stderr) as { writes: number };
-  t.true(writes <= 10, `${writes} writes for 100 lines`);
+  // ~4 by size on a quiet machine (one write per line before: 36); a loaded machine stretches the loop over more
+  // flush periods
+  t.true(writes <= 20, `${writes} writes for 100 lines`);
 });
 
 test('a lone line on a quiet gateway is written within the flush period', (t) => {
   const { lines, signal } = runChild(`
 log.warn({ i: 1 }, 'lone line');
-await sleep(${5 * FLUSH_MS}); // the period, and room for a loaded machine
+await sleep(${15 * FLUSH_MS}); // the period, and room for a loaded machine (without the periodic flush it is never written)
 process.kill(process.pid, 'SIGKILL');`);
   t.is(signal, 'SIGKILL');
   t.deepEqual(
