@@ -3,8 +3,9 @@
  * the error the person saw (an RP's `error`, or a gateway error page's code and reference), with the HTTP
  * status of that last page; a page the journey did not expect is described.
  */
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { Browser, type RequestInit2 } from '../../helpers/browser.ts';
+import { authorizationRequest } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { errorOf, referenceOf, type LoginResult } from './ledger.ts';
 import { RP } from './topology.ts';
@@ -27,14 +28,7 @@ class RecordingBrowser extends Browser {
 /** One person's login, from the RP's authorization request to the code (or the page it stopped at). */
 export async function oneLogin(rp: oidc.Configuration, n: number): Promise<LoginResult> {
   const startedAt = Date.now();
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(rp, {
-    redirect_uri: RP,
-    scope: 'openid profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state: oidc.randomState(),
-  });
+  const { url } = await authorizationRequest(rp, { scope: 'openid profile' });
   const browser = new RecordingBrowser();
   try {
     const journey = await loginJourney(url, { username: n % 2 ? 'jean' : 'marie', redirectUri: RP, browser });

@@ -5,6 +5,7 @@
  * requests of the HSM fault).
  */
 import * as oidc from 'openid-client';
+import { authorizationRequest } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import type { ChaosBed, GatewayProcess } from './bed.ts';
 import { RP } from './topology.ts';
@@ -78,20 +79,13 @@ export async function accessToken(bed: ChaosBed): Promise<string> {
     execute: [oidc.allowInsecureRequests],
   });
   for (let attempt = 1; ; attempt += 1) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: RP,
-      scope: 'openid profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { url, verifier, state, nonce } = await authorizationRequest(rp, { scope: 'openid profile' });
     try {
       const journey = await loginJourney(url, { username: 'marie', redirectUri: RP });
       const tokens = await oidc.authorizationCodeGrant(rp, journey.url, {
         pkceCodeVerifier: verifier,
         expectedState: state,
+        expectedNonce: nonce,
       });
       return tokens.access_token;
     } catch (error) {
