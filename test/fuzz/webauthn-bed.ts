@@ -6,7 +6,7 @@
  * confirmed with the existing key (`/webauthn/register`).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { relyingPartyOf } from '../../gateway/webauthn/ceremonies.ts';
@@ -19,6 +19,7 @@ import {
 } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 import { SoftAuthenticator } from '../webauthn/soft-authenticator.ts';
+import { permissivePolicyFile } from '../helpers/permissive-policy.ts';
 
 export interface WebAuthnBed {
   fx: GatewayFixture;
@@ -104,17 +105,8 @@ export async function atAuthenticate(bed: WebAuthnBed): Promise<AtDoor> {
 
 export async function startWebAuthnBed(): Promise<WebAuthnBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fuzz-webauthn-'));
-  const policyFile = join(dir, 'policy.json');
   // level 2 for 120 € (tier 2), never a step-up nor a review from the score: the ceremonies are under test
-  writeFileSync(
-    policyFile,
-    JSON.stringify({
-      default: {
-        thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
-        tierLevels: [0, 0, 2, 3, 3],
-      },
-    }),
-  );
+  const policyFile = permissivePolicyFile(dir);
   const fx = await startGatewayFixture({
     gatewayHost: 'localhost',
     riskPolicyFile: policyFile,
