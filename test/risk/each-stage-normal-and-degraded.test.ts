@@ -15,7 +15,7 @@ import { RbaStore } from '../../gateway/risk/rba-store.ts';
 import { ReprocessQueue } from '../../gateway/risk/reprocess.ts';
 import { TransactionRiskStage } from '../../gateway/risk/transaction-stage.ts';
 import type { RiskSignals } from '../../gateway/risk/types.ts';
-import { signals, sleep, stores } from './fixtures.ts';
+import { durableTotal, signals, sleep, stores } from './fixtures.ts';
 
 /**
  * Budgets for the normal paths: a shared, loaded machine must not turn a normal path into a degraded one.
@@ -129,7 +129,7 @@ test('device: counts survive losing Redis (reloaded from PostgreSQL)', async (t)
   const store = new RbaStore(s.redis, s.pool);
   const login = signals({ accountId: 'durable' });
   await history(store, login, 3);
-  await sleep(200); // write-behind
+  await durableTotal(s.pool, 'acct:durable', 3); // write-behind
   await s.redis.del('rba:{rba}:acct:durable', 'rba:{rba}:global');
   const { counts } = await store.read(['acct:durable'], deviceFeatures(login, 'k'));
   t.is(counts[0]!.total, 3);

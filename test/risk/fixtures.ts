@@ -41,3 +41,20 @@ export function signals(over: Partial<RiskSignals> = {}): RiskSignals {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the write-behind of `RbaStore.learn` has reached PostgreSQL: the person's scope counts `total`
+ * logins there. A fixed sleep flaked on a loaded CI machine; this polls for up to 15 s, then fails clearly.
+ */
+export async function durableTotal(pool: Pool, scope: string, total: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { rows } = await pool.query<{ count: string }>(
+      `select count from rba_counts where scope = $1 and field = 't'`,
+      [scope],
+    );
+    if (Number(rows[0]?.count ?? 0) >= total) return;
+    if (Date.now() > deadline) throw new Error(`rba_counts of ${scope} never reached ${total} (write-behind lost?)`);
+    await sleep(20);
+  }
+}

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import PipelineModule from 'ioredis/built/Pipeline.js';
 import { deviceFeatures } from '../../gateway/risk/device-stage.ts';
 import { GLOBAL_SCOPE, RbaStore } from '../../gateway/risk/rba-store.ts';
-import { signals, sleep, stores } from './fixtures.ts';
+import { durableTotal, signals, stores } from './fixtures.ts';
 
 let roundTrips = 0;
 const sendCommand = Redis.prototype.sendCommand;
@@ -49,7 +49,7 @@ test.serial('a scope Redis lost is loaded from PostgreSQL and read again', async
   const login = signals({ accountId: 'rt-lost' });
   const x = deviceFeatures(login, 'k');
   for (let i = 0; i < 2; i += 1) await store.learn('acct:rt-lost', x);
-  await sleep(200); // write-behind
+  await durableTotal(s.pool, 'acct:rt-lost', 2); // write-behind
   await s.redis.del('rba:{rba}:acct:rt-lost');
   const { counts } = await store.read(['acct:rt-lost', GLOBAL_SCOPE], x);
   t.is(counts[0]!.total, 2);
@@ -78,7 +78,7 @@ test.serial(
     const store = new RbaStore(s.redis, s.pool);
     const x = deviceFeatures(signals({ accountId: 'rt-cold' }), 'k');
     for (let i = 0; i < 3; i += 1) await store.learn('acct:rt-cold', x);
-    await sleep(200); // write-behind
+    await durableTotal(s.pool, 'acct:rt-cold', 3); // write-behind
     await s.redis.del('rba:{rba}:acct:rt-cold');
     await store.learn('acct:rt-cold', x);
     const { counts } = await store.read(['acct:rt-cold'], x);
