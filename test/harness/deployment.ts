@@ -275,6 +275,11 @@ export async function startGatewayInProcess(
   const server = createServer(gateway.app.callback());
   attachUpgrade(server, gateway.services);
   answerClientErrors(server, gateway.services.logger);
+  // A test's clients (Playwright's route.fetch, undici) keep sockets alive across a login's steps; with
+  // Node's 5 s default the server may close an idle socket just as a slow (loaded) test reuses it, and the
+  // request dies with ECONNRESET (seen in CI-like runs). Idle sockets here live as long as the test: `stop`
+  // closes every connection.
+  server.keepAliveTimeout = 10 * 60_000;
   const listenPort = port ?? config.listen.port;
   await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
