@@ -8,6 +8,11 @@
  *   gateway and the other IdPs start normally.
  * - eIDAS requests are signed with an active `saml` key of an eIDAS algorithm (PS256, ES256, ES384);
  *   without one the boot fails naming the IdP.
+ * - Each IdP's messages are signed with the key its `requestSigningAlgorithm` chooses, per message
+ *   (`request-signing.ts`: ECDSA for an IdP that declares it in its metadata or is configured so); an
+ *   algorithm named in the configuration without an active `saml` key fails the boot naming
+ *   `idps[i].requestSigningAlgorithm`. Our metadata publishes every active and next `saml` key, so an IdP
+ *   knows each key we may sign with.
  * - Our SP metadata is served by an `SpMetadataPublisher` (validUntil/cacheDuration from `saml.spMetadata`,
  *   re-signed well before expiry).
  * - Monitor events are logged and counted (`metadataEvents`, and handed to `onMetadataEvent`: the gateway
@@ -26,7 +31,8 @@ import type { SamlSpConfig } from '../saml/config.ts';
 import { createLegacySamlAdapter } from '../saml/legacy-adapter.ts';
 import { SpMetadataPublisher } from '../saml/sp-metadata-publisher.ts';
 import type { KeyTransportDecrypter } from '../saml/xmlenc/decrypter.ts';
-import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
+import { DEFAULT_SIGNATURE_METHODS, EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
+import { requestSigning } from '../saml/request-signing.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { UpstreamAdapter } from '../contract.ts';
@@ -146,6 +152,24 @@ export async function buildSamlIdps(input: {
       ...(decrypter ? { decrypter } : {}),
     };
     const idpConfig = adapterConfig(entry);
+    const allowed = entry.kind === 'eidas' ? EIDAS_SIGNATURE_METHODS : DEFAULT_SIGNATURE_METHODS;
+    if (
+      entry.requestSigningAlgorithm !== 'metadata' &&
+      !keys.activeSigners('saml').some((s) => s.alg === entry.requestSigningAlgorithm)
+    )
+      throw configError(
+        `idps[${i}].requestSigningAlgorithm`,
+        `no active ${entry.requestSigningAlgorithm} saml key in the HSM (node hsm/cli.ts generate saml ${entry.requestSigningAlgorithm})`,
+      );
+    const signing = requestSigning({
+      idp: entry.id,
+      setting: entry.requestSigningAlgorithm,
+      allowed,
+      keys,
+      // nothing usable declared in the metadata: legacy RSA (the store's first saml key), eIDAS the first PSS/ECDSA key
+      fallback: (usable) => (entry.kind === 'eidas' ? usable[0] : keys.activeSigners('saml')[0]),
+      certificateOf: (signer) => input.certificateOf(signer),
+    });
     if (entry.kind === 'eidas') {
       if (!eidasSigner)
         throw configError(`idps[${i}]`, 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM');
@@ -162,11 +186,11 @@ export async function buildSamlIdps(input: {
           },
           sp,
           context,
-          { ...extras, signing: { signer: eidasSigner, certificatePem } },
+          { ...extras, signing: { signer: eidasSigner, certificatePem }, requestSigning: signing },
         ),
       );
     } else {
-      built.push(await createLegacySamlAdapter(idpConfig, sp, context, extras));
+      built.push(await createLegacySamlAdapter(idpConfig, sp, context, { ...extras, signing }));
     }
   }
   await monitor.start();
