@@ -14,7 +14,8 @@
  *   `idps[i].requestSigningAlgorithm`. Our metadata publishes every active and next `saml` key, so an IdP
  *   knows each key we may sign with.
  * - Our SP metadata is served by an `SpMetadataPublisher` (validUntil/cacheDuration from `saml.spMetadata`,
- *   re-signed well before expiry).
+ *   re-signed well before expiry, and at once when the set of active and next `saml` keys changes: every key
+ *   we may sign with is published, the new ones for the lifecycle's lead time before they sign).
  * - Monitor events are logged and counted (`metadataEvents`, and handed to `onMetadataEvent`: the gateway
  *   counts them in `gateway_idp_metadata_events_total`).
  * - A configuration the HSM cannot serve (no eIDAS-capable key) throws `SAML_CONFIG_INVALID`, its `detail` the
@@ -227,9 +228,38 @@ export async function buildSamlIdps(input: {
       },
     };
   }
+  // every active and next saml key, read again at each re-signing (a key generated or rotated while running
+  // is published before it signs anything: the lead time of the lifecycle)
+  const published = () => [...keys.activeSigners('saml'), ...(keys.signersIn?.('saml', 'next') ?? [])];
+  const describe = async (signer: Signer): Promise<SamlSpConfig> => {
+    const all = published();
+    const own = await input.certificateOf(signer);
+    const pems = await Promise.all(all.map((s) => input.certificateOf(s)));
+    return {
+      ...sp,
+      signingCertificatePem: own,
+      metadataOptions: {
+        ...sp.metadataOptions,
+        nextSigningCertificates: pems.filter((pem) => pem !== own),
+        ...(hasEidas
+          ? eidasSpMetadataOptions({
+              signingMethods: all.map((s) => xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod),
+              applicationId: 'identity-federation-gateway',
+            })
+          : {}),
+      },
+    };
+  };
   const spMetadata = new SpMetadataPublisher({
     sp: metadataSp,
     signer: metadataSigner,
+    keys: {
+      version: () =>
+        published()
+          .map((s) => s.kid)
+          .join(' '),
+      describe,
+    },
     times: {
       validitySeconds: section.spMetadata.validitySeconds,
       cacheDurationSeconds: section.spMetadata.cacheDurationSeconds,
