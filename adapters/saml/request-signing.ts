@@ -14,21 +14,18 @@
  *   (made once per key in the HSM, the same on every instance: `LifecycleKeyStore.certificate`).
  * - Only the profile's allowed SignatureMethods are ever chosen (eIDAS: PSS and ECDSA, EID-R6).
  */
-import { xmlDsigAlgorithm, type TokenAlgorithmName } from '../../hsm/algorithms.ts';
+import { XML_DSIG_ALGORITHMS, xmlDsigAlgorithm, type TokenAlgorithmName } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import { samlError } from './errors.ts';
 import type { IdpMetadata } from './idp-metadata.ts';
 
-/** The values of an IdP's `requestSigningAlgorithm`. */
-export const REQUEST_SIGNING_SETTINGS = [
-  'metadata',
-  'RS256',
-  'PS256',
-  'ES256',
-  'ES384',
-  'EdDSA',
-] as const satisfies readonly ('metadata' | TokenAlgorithmName)[];
-export type RequestSigningSetting = (typeof REQUEST_SIGNING_SETTINGS)[number];
+export type RequestSigningSetting = 'metadata' | TokenAlgorithmName;
+
+/** The values of an IdP's `requestSigningAlgorithm`: `metadata`, then every XML-DSig row of the registry. */
+export const REQUEST_SIGNING_SETTINGS: readonly ['metadata', ...TokenAlgorithmName[]] = Object.freeze([
+  'metadata' as const,
+  ...XML_DSIG_ALGORITHMS.map((row) => row.name),
+]);
 
 export interface SigningChoice {
   signer: Signer;

@@ -16,7 +16,7 @@
  *   `id_token` key in the HSM, naming the field.
  */
 import { z } from 'zod';
-import type { TokenAlgorithmName } from '../../hsm/algorithms.ts';
+import { TOKEN_ALGORITHMS, type TokenAlgorithmName } from '../../hsm/algorithms.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
 import { SCOPES } from '../translate/scope-claims.ts';
 import { bool, httpsUrl, list, oneOf, secret, section, text } from './fields.ts';
@@ -24,14 +24,8 @@ import { parseWith } from './schema-error.ts';
 import { GRANT_TYPES, type ClientEntry } from './types.ts';
 import { SSF_EVENTS } from './ssf.ts';
 
-/** The token rows of the `hsm/` registry (`TokenAlgorithmName`); an in-process row cannot sign tokens. */
-const TOKEN_SIGNING_ALGS = [
-  'RS256',
-  'PS256',
-  'ES256',
-  'ES384',
-  'EdDSA',
-] as const satisfies readonly TokenAlgorithmName[];
+/** The token rows of the `hsm/` registry; an in-process (experimental) row cannot sign tokens yet. */
+const TOKEN_SIGNING_ALGS = TOKEN_ALGORITHMS.map((row) => row.name) as [TokenAlgorithmName, ...TokenAlgorithmName[]];
 const METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 
 const grantTypes = z
