@@ -165,6 +165,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
           `no active ${client.id_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts init)`,
         );
       }
+      // the JWT access token is signed with the active id_token key of its algorithm (oidc/access-token-signers.ts)
+      if (!keys.activeSigners('id_token').some((s) => s.alg === client.access_token_signed_response_alg)) {
+        throw new ConfigError(
+          `clients[${client.client_id}].access_token_signed_response_alg`,
+          `no active ${client.access_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts generate id_token ${client.access_token_signed_response_alg})`,
+        );
+      }
     }
 
     const upstreams = await startUpstreams({

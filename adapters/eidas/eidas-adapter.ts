@@ -17,6 +17,7 @@ import { validateSpConfig, type SamlSpConfig } from '../saml/config.ts';
 import { samlError } from '../saml/errors.ts';
 import { loadIdpMetadata } from '../saml/idp-metadata.ts';
 import { buildSamlAdapter, type SamlAdapter } from '../saml/saml-adapter.ts';
+import { fixedSigning, type RequestSigning } from '../saml/request-signing.ts';
 import { signedSpMetadata } from '../saml/sp-metadata.ts';
 import type { VerifyContext } from '../saml/verify/context.ts';
 import type { Pipeline } from '../saml/verify/pipeline.ts';
@@ -31,6 +32,11 @@ import { checkLoaMinimum } from './verify/loa-minimum.ts';
 export interface EidasAdapterOptions {
   /** The HSM key (PS256, ES256, ES384 …) eIDAS requests are signed with, and its certificate. */
   signing: { signer: Signer; certificatePem: string };
+  /**
+   * Which key signs each message to this node (`request-signing.ts`, restricted to PSS and ECDSA); default
+   * `signing` for every message.
+   */
+  requestSigning?: RequestSigning;
   /** Unwraps the EncryptedKey with our decryption key (the HSM). Required unless encryption is off. */
   decrypter?: KeyTransportDecrypter;
   metadata?: MetadataHandle;
@@ -64,6 +70,7 @@ export async function createEidasAdapter(
     throw samlError('EIDAS_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
   const metadata = options.metadata ?? staticMetadata(await loadIdpMetadata(idp.metadataFile!));
 
+  const requestSigning = options.requestSigning ?? fixedSigning(() => options.signing);
   const verified = new WeakMap<VerifyContext, UpstreamIdentity['attributes']>();
   const steps: Pipeline = [
     ['eidas-loa-minimum', checkLoaMinimum], // LoA ≥ requested
@@ -92,7 +99,7 @@ export async function createEidasAdapter(
       attributes: (vctx) => verified.get(vctx) ?? {},
       spMetadata: (now) =>
         signedSpMetadata({ ...sp, signingCertificatePem: options.signing.certificatePem }, options.signing.signer, now), // EID-M1: RSA-PSS or ECDSA
-      signing: () => options.signing,
+      signing: (md) => requestSigning.forMessage(md),
     },
   );
 }

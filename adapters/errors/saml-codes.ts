@@ -51,6 +51,7 @@ export type SamlErrorCode =
   | 'SAML_METADATA_INVALID'
   | 'SAML_CONFIG_INVALID'
   | 'SAML_SIGNING_FAILED'
+  | 'SAML_SIGNING_KEY_UNAVAILABLE'
   | 'SAML_INTERNAL_ERROR'
   // encryption (security-conformance.md §3.1 step 6)
   | 'SAML_ENCRYPTED_ASSERTION_FORBIDDEN'
@@ -189,6 +190,12 @@ export const SAML_ERRORS: Readonly<Record<SamlErrorCode, AdapterErrorSpec>> = {
     en: 'SAML configuration is invalid.',
   },
   SAML_SIGNING_FAILED: INTERNAL,
+  // no active saml key of the algorithm this IdP's requests must be signed with (request-signing.ts)
+  SAML_SIGNING_KEY_UNAVAILABLE: {
+    kind: 'config',
+    fr: 'Aucune clé de signature n’est disponible pour ce fournisseur d’identité.',
+    en: 'No signing key is available for this identity provider.',
+  },
   SAML_INTERNAL_ERROR: INTERNAL,
   // encryption (security-conformance.md §3.1 step 6)
   SAML_ENCRYPTED_ASSERTION_FORBIDDEN: REFUSED,

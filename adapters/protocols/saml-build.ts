@@ -8,8 +8,14 @@
  *   gateway and the other IdPs start normally.
  * - eIDAS requests are signed with an active `saml` key of an eIDAS algorithm (PS256, ES256, ES384);
  *   without one the boot fails naming the IdP.
+ * - Each IdP's messages are signed with the key its `requestSigningAlgorithm` chooses, per message
+ *   (`request-signing.ts`: ECDSA for an IdP that declares it in its metadata or is configured so); an
+ *   algorithm named in the configuration without an active `saml` key fails the boot naming
+ *   `idps[i].requestSigningAlgorithm`. Our metadata publishes every active and next `saml` key, so an IdP
+ *   knows each key we may sign with.
  * - Our SP metadata is served by an `SpMetadataPublisher` (validUntil/cacheDuration from `saml.spMetadata`,
- *   re-signed well before expiry).
+ *   re-signed well before expiry, and at once when the set of active and next `saml` keys changes: every key
+ *   we may sign with is published, the new ones for the lifecycle's lead time before they sign).
  * - Monitor events are logged and counted (`metadataEvents`, and handed to `onMetadataEvent`: the gateway
  *   counts them in `gateway_idp_metadata_events_total`).
  * - A configuration the HSM cannot serve (no eIDAS-capable key) throws `SAML_CONFIG_INVALID`, its `detail` the
@@ -26,7 +32,8 @@ import type { SamlSpConfig } from '../saml/config.ts';
 import { createLegacySamlAdapter } from '../saml/legacy-adapter.ts';
 import { SpMetadataPublisher } from '../saml/sp-metadata-publisher.ts';
 import type { KeyTransportDecrypter } from '../saml/xmlenc/decrypter.ts';
-import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
+import { DEFAULT_SIGNATURE_METHODS, EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
+import { requestSigning } from '../saml/request-signing.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { UpstreamAdapter } from '../contract.ts';
@@ -146,6 +153,24 @@ export async function buildSamlIdps(input: {
       ...(decrypter ? { decrypter } : {}),
     };
     const idpConfig = adapterConfig(entry);
+    const allowed = entry.kind === 'eidas' ? EIDAS_SIGNATURE_METHODS : DEFAULT_SIGNATURE_METHODS;
+    if (
+      entry.requestSigningAlgorithm !== 'metadata' &&
+      !keys.activeSigners('saml').some((s) => s.alg === entry.requestSigningAlgorithm)
+    )
+      throw configError(
+        `idps[${i}].requestSigningAlgorithm`,
+        `no active ${entry.requestSigningAlgorithm} saml key in the HSM (node hsm/cli.ts generate saml ${entry.requestSigningAlgorithm})`,
+      );
+    const signing = requestSigning({
+      idp: entry.id,
+      setting: entry.requestSigningAlgorithm,
+      allowed,
+      keys,
+      // nothing usable declared in the metadata: legacy RSA (the store's first saml key), eIDAS the first PSS/ECDSA key
+      fallback: (usable) => (entry.kind === 'eidas' ? usable[0] : keys.activeSigners('saml')[0]),
+      certificateOf: (signer) => input.certificateOf(signer),
+    });
     if (entry.kind === 'eidas') {
       if (!eidasSigner)
         throw configError(`idps[${i}]`, 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM');
@@ -162,11 +187,11 @@ export async function buildSamlIdps(input: {
           },
           sp,
           context,
-          { ...extras, signing: { signer: eidasSigner, certificatePem } },
+          { ...extras, signing: { signer: eidasSigner, certificatePem }, requestSigning: signing },
         ),
       );
     } else {
-      built.push(await createLegacySamlAdapter(idpConfig, sp, context, extras));
+      built.push(await createLegacySamlAdapter(idpConfig, sp, context, { ...extras, signing }));
     }
   }
   await monitor.start();
@@ -203,9 +228,38 @@ export async function buildSamlIdps(input: {
       },
     };
   }
+  // every active and next saml key, read again at each re-signing (a key generated or rotated while running
+  // is published before it signs anything: the lead time of the lifecycle)
+  const published = () => [...keys.activeSigners('saml'), ...(keys.signersIn?.('saml', 'next') ?? [])];
+  const describe = async (signer: Signer): Promise<SamlSpConfig> => {
+    const all = published();
+    const own = await input.certificateOf(signer);
+    const pems = await Promise.all(all.map((s) => input.certificateOf(s)));
+    return {
+      ...sp,
+      signingCertificatePem: own,
+      metadataOptions: {
+        ...sp.metadataOptions,
+        nextSigningCertificates: pems.filter((pem) => pem !== own),
+        ...(hasEidas
+          ? eidasSpMetadataOptions({
+              signingMethods: all.map((s) => xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod),
+              applicationId: 'identity-federation-gateway',
+            })
+          : {}),
+      },
+    };
+  };
   const spMetadata = new SpMetadataPublisher({
     sp: metadataSp,
     signer: metadataSigner,
+    keys: {
+      version: () =>
+        published()
+          .map((s) => s.kid)
+          .join(' '),
+      describe,
+    },
     times: {
       validitySeconds: section.spMetadata.validitySeconds,
       cacheDurationSeconds: section.spMetadata.cacheDurationSeconds,

@@ -26,6 +26,7 @@
  * | `nameIdFormat` | NameIDPolicy Format requested | unspecified |
  * | `attributeNames` | received name → internal attribute name | — |
  * | `authnRequestBinding` | `metadata` (HTTP-POST when offered, else HTTP-Redirect), `post` or `redirect` (forced); eIDAS: `metadata` only | `metadata` |
+ * | `requestSigningAlgorithm` | how our AuthnRequests and logout messages to it are signed: `metadata` (the first SignatureMethod its metadata declares in `alg:SigningMethod` that we hold an active `saml` key of; none declared: legacy RSA, the key store's first `saml` key; eIDAS the first PSS/ECDSA one) or an algorithm (`RS256`, `PS256`, `ES256`, `ES384`, `EdDSA`; eIDAS: `PS256`, `ES256`, `ES384`) whose active `saml` key must exist at boot | `metadata` |
  * | `amr` | LoA URI → RFC 8176 `amr` values, how this IdP authenticates at that level | eIDAS minimum per LoA |
  * | `metadata` | `{ trustAnchorFiles, requireValidUntil, refreshSeconds, minRefreshSeconds, maxBackoffSeconds, expiryWarningSeconds }` | no anchor (eIDAS by URL: required), 3600, 30, 3600, 86400 |
  * | `eidas` | `{ spType, requestedAttributes, legalPerson, country, spCountry, alwaysForceAuthn }` (kind `eidas` only) | adapters/eidas/config.ts |
@@ -35,6 +36,9 @@
 import { z } from 'zod';
 import { existingFile, httpsUrl, text, type SectionContext } from '../contract/config-schema.ts';
 import { AMR_VALUES, LOA_URIS } from '../contract/vocabulary.ts';
+import { REQUEST_SIGNING_SETTINGS } from '../saml/request-signing.ts';
+import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
+import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 
 const int = (min: number, max: number) =>
   z.int('must be an integer').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
@@ -89,6 +93,7 @@ export function samlIdpSchema(context: SectionContext) {
       nameIdFormat: text().optional(),
       attributeNames: z.record(z.string(), text(), 'must be an object').optional(),
       authnRequestBinding: oneOf(['metadata', 'post', 'redirect'] as const).default('metadata'),
+      requestSigningAlgorithm: oneOf(REQUEST_SIGNING_SETTINGS).default('metadata'),
       amr: z.partialRecord(oneOf(LOA_URIS), z.array(oneOf(AMR_VALUES)).min(1, 'must have at least 1 entry')).optional(),
       metadata: metadataSchema(context).prefault({}),
       eidas: eidasSchema.optional(),
@@ -104,6 +109,15 @@ export function samlIdpSchema(context: SectionContext) {
           ...at('authnRequestBinding'),
           message:
             'eIDAS nodes receive HTTP-POST unless their metadata offers only HTTP-Redirect: leave it to the metadata',
+        });
+      if (
+        idp.kind === 'eidas' &&
+        idp.requestSigningAlgorithm !== 'metadata' &&
+        !EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(idp.requestSigningAlgorithm).xmlDsig.signatureMethod)
+      )
+        ctx.addIssue({
+          ...at('requestSigningAlgorithm'),
+          message: 'eIDAS requests are signed with RSA-PSS or ECDSA (EID-R6): PS256, ES256, ES384 or metadata',
         });
       if (idp.kind === 'eidas' && !idp.metadata.trustAnchorFiles?.length && idp.metadataUrl !== undefined)
         ctx.addIssue({

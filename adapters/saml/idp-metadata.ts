@@ -8,6 +8,9 @@
  * - At least one signing certificate and one SSO endpoint, else `SAML_METADATA_INVALID`.
  * - SingleLogoutService (HTTP-POST, HTTP-Redirect), when listed: Location and, when given, ResponseLocation
  *   (where LogoutResponses go); an IdP without one takes no part in Single Logout.
+ * - `alg:SigningMethod` (SAML V2.0 Metadata Profile for Algorithm Support) in the IDPSSODescriptor's
+ *   Extensions, else the EntityDescriptor's: the SignatureMethods the IdP supports, in its order. Only used
+ *   to choose how we sign our requests to it (`request-signing.ts`); never to accept anything from it.
  */
 import { X509Certificate } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
@@ -25,6 +28,8 @@ export interface IdpMetadata {
   slo?: { post?: LogoutEndpoint; redirect?: LogoutEndpoint };
   /** PEM certificates with `use=signing` (or no use). The only keys IdP signatures are checked with. */
   signingCertificates: string[];
+  /** SignatureMethod URIs the IdP declares it supports (`alg:SigningMethod`), in its order; absent: none declared. */
+  signingMethods?: string[];
   /** Certificates left out because their key is too weak for the IdP's kind (never trusted; named in reports). */
   weakSigningCertificates?: { pem: string; problem: string }[];
 }
@@ -113,7 +118,23 @@ export function readIdpEntity(root: Element): IdpMetadata {
     }
   }
   if (signingCertificates.length === 0) throw invalid('no signing certificate');
-  return { entityId, sso, ...(slo.post || slo.redirect ? { slo } : {}), signingCertificates };
+  const signingMethods = declaredSigningMethods(idp);
+  const entityMethods = signingMethods.length > 0 ? signingMethods : declaredSigningMethods(root);
+  return {
+    entityId,
+    sso,
+    ...(slo.post || slo.redirect ? { slo } : {}),
+    signingCertificates,
+    ...(entityMethods.length > 0 ? { signingMethods: entityMethods } : {}),
+  };
+}
+
+/** The `Algorithm`s of `md:Extensions/alg:SigningMethod` children of `element`, in document order. */
+function declaredSigningMethods(element: Element): string[] {
+  return childrenNamed(element, NS.metadata, 'Extensions')
+    .flatMap((extensions) => childrenNamed(extensions, NS.mdalg, 'SigningMethod'))
+    .map((method) => attr(method, 'Algorithm'))
+    .filter((uri): uri is string => uri !== undefined && uri !== '');
 }
 
 function toPem(base64: string): string {

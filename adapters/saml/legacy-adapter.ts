@@ -15,6 +15,7 @@ import { validateIdpConfig, validateSpConfig, type LegacySamlIdpConfig, type Sam
 import { samlError } from './errors.ts';
 import { loadIdpMetadata } from './idp-metadata.ts';
 import { buildSamlAdapter, type SamlAdapter } from './saml-adapter.ts';
+import { fixedSigning, type RequestSigning } from './request-signing.ts';
 import { signedSpMetadata } from './sp-metadata.ts';
 import { need } from './verify/context.ts';
 import type { KeyTransportDecrypter } from './xmlenc/decrypter.ts';
@@ -28,6 +29,8 @@ export interface SamlAdapterExtras {
   /** The IdP's entityID, for an IdP whose metadata is not loaded yet. */
   entityId?: string;
   decrypter?: KeyTransportDecrypter;
+  /** Which key signs our messages to this IdP (`request-signing.ts`); default the key store's first `saml` key. */
+  signing?: RequestSigning;
 }
 
 /**
@@ -49,6 +52,9 @@ export async function createLegacySamlAdapter(
   if (!extras.metadata && !idp.metadataFile)
     throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: metadataFile is required` });
   const metadata = extras.metadata ?? staticMetadata(await loadIdpMetadata(idp.metadataFile!));
+  const signing =
+    extras.signing ??
+    fixedSigning(() => ({ signer: ctx.keys.activeSigner('saml'), certificatePem: sp.signingCertificatePem }));
   if (idp.encryptedAssertions !== 'forbidden' && !extras.decrypter) {
     throw samlError('SAML_CONFIG_INVALID', { detail: `idp ${idp.id}: encrypted assertions need a decryption key` });
   }
@@ -68,7 +74,7 @@ export async function createLegacySamlAdapter(
       steps: [],
       attributes: (vctx) => mapAttributes(need(vctx.claims, 'claims').attributes, idp.attributeNames),
       spMetadata: (now) => signedSpMetadata(sp, ctx.keys.activeSigner('saml'), now),
-      signing: () => ({ signer: ctx.keys.activeSigner('saml'), certificatePem: sp.signingCertificatePem }),
+      signing: (md) => signing.forMessage(md),
     },
   );
 }

@@ -4,7 +4,8 @@
  * everything else is one code path.
  *
  * - startLogin: refuses an unavailable IdP (`SAML_IDP_UNAVAILABLE`) or an LoA above its maximum
- *   (`SAML_LOA_UNAVAILABLE`); an AuthnRequest signed in the HSM (`saml` signer), sent by HTTP-POST
+ *   (`SAML_LOA_UNAVAILABLE`); an AuthnRequest signed in the HSM (the `saml` key `request-signing.ts` chooses
+ *   for this IdP from its current metadata: ECDSA for an IdP that declares it), sent by HTTP-POST
  *   (enveloped signature) or HTTP-Redirect (signed query string) as `request-binding.ts` chooses from
  *   the IdP's current metadata (`SAML_BINDING_UNAVAILABLE` when it offers none that fits); the pending request is
  *   stored under `saml:pending:<requestId>` for 10 minutes, bound to the login and the browser.
@@ -25,8 +26,9 @@ import type {
   UpstreamIdentity,
   UpstreamLogoutCapability,
 } from '../contract.ts';
-import type { Signer } from '../../hsm/signer.ts';
+import type { IdpMetadata } from './idp-metadata.ts';
 import type { MetadataHandle } from './metadata-handle.ts';
+import type { SigningChoice } from './request-signing.ts';
 import { buildAuthnRequest, signedAuthnRequest, type AuthnRequestInput } from './authn-request.ts';
 import type { ResolvedIdpConfig, SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';
@@ -56,8 +58,8 @@ export interface SamlProfile {
   attributes(vctx: VerifyContext): UpstreamIdentity['attributes'];
   /** Our SP metadata, signed in the HSM. */
   spMetadata(now: Date): Promise<string>;
-  /** The HSM key AuthnRequests are signed with, and its certificate. */
-  signing(): { signer: Signer; certificatePem: string };
+  /** The HSM key a message to this IdP is signed with, chosen from its current metadata (`request-signing.ts`). */
+  signing(metadata: IdpMetadata): Promise<SigningChoice>;
 }
 
 export interface SamlAdapterOptions {
@@ -96,7 +98,7 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
           sp: { ...sp, sloUrl },
           ctx,
           metadata: () => usable(),
-          signing: () => profile.signing(),
+          signing: (md) => profile.signing(md),
         });
 
   return {
@@ -134,7 +136,7 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
         nameIdFormat: idp.nameIdFormat,
         ...profile.request(request),
       };
-      const { signer, certificatePem } = profile.signing();
+      const { signer, certificatePem } = await profile.signing(current);
       const relayState = randomBytes(24).toString('base64url');
       // HTTP-Redirect: the query string is signed, not the XML (Bindings §3.4.4.1)
       const { id, xml } =

@@ -21,10 +21,10 @@ import {
   type UpstreamLogoutRequest,
   type UpstreamSessionRef,
 } from '../contract.ts';
-import type { Signer } from '../../hsm/signer.ts';
 import type { ResolvedIdpConfig, SamlSpConfig } from './config.ts';
 import { samlError } from './errors.ts';
 import type { IdpMetadata } from './idp-metadata.ts';
+import type { SigningChoice } from './request-signing.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
 import { refusalStatus } from './logout-refusal.ts';
@@ -49,8 +49,8 @@ export interface SamlLogoutOptions {
   ctx: AdapterContext;
   /** The IdP's metadata to trust now (throws `SAML_IDP_UNAVAILABLE` when there is none). */
   metadata: () => IdpMetadata;
-  /** The HSM key logout messages are signed with (the profile's AuthnRequest key), and its certificate. */
-  signing: () => { signer: Signer; certificatePem: string };
+  /** The HSM key a logout message to this IdP is signed with (chosen as for AuthnRequests), and its certificate. */
+  signing: (metadata: IdpMetadata) => Promise<SigningChoice>;
 }
 
 /**
@@ -89,7 +89,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       chosen.binding,
       chosen.endpoint.responseLocation,
       vctx.message.params['RelayState'],
-      options.signing(),
+      await options.signing(vctx.env.metadata),
     );
   };
 
@@ -129,7 +129,8 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     },
 
     async startLogout(request: { logoutId: string; relayState: string; session: UpstreamSessionRef }) {
-      const chosen = chooseLogoutBinding(options.metadata());
+      const metadata = options.metadata();
+      const chosen = chooseLogoutBinding(metadata);
       if (!chosen) return null;
       const issuedAt = ctx.now();
       const { id, xml } = buildLogoutRequest({
@@ -145,7 +146,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
         chosen.binding,
         chosen.endpoint.location,
         request.relayState,
-        options.signing(),
+        await options.signing(metadata),
       );
       const pending: PendingLogout = { logoutId: request.logoutId, idp: idp.id, issuedAt: issuedAt.toISOString() };
       await ctx.state.put(`saml:logout:pending:${id}`, JSON.stringify(pending), PENDING_LOGOUT_TTL_SECONDS);

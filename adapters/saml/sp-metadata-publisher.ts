@@ -12,6 +12,10 @@
  *   is thrown).
  * - `expiring` is reported when the current document has less than `expiryWarningSeconds` left (which
  *   happens only when re-signing keeps failing).
+ * - With `keys`, the signing certificates published are read again at each re-signing, and a change of the
+ *   key set (a key generated as `next`, activated, retired) makes the document due at once: every `saml` key
+ *   we may sign with (RSA or ECDSA, active or next) is in the document IdPs fetch, without a restart, and the
+ *   signer's own certificate is the KeyInfo of a rotated metadata signer.
  */
 import type { Signer } from '../../hsm/signer.ts';
 import type { SamlSpConfig } from './config.ts';
@@ -23,6 +27,8 @@ export type SpMetadataEvent =
 export interface SpMetadataDocument {
   xml: string;
   kid: string;
+  /** The key set it publishes (`keys.version()`; '' without `keys`). */
+  keySet: string;
   signedAt: number;
   validUntil: number;
 }
@@ -32,6 +38,11 @@ export interface SpMetadataPublisherOptions {
   sp: SamlSpConfig;
   /** The key that signs the metadata now (looked up at each re-signing: a rotation is followed). */
   signer: () => Signer;
+  /**
+   * The signing keys to publish now: `version()` names the set (a change makes the document due), `describe`
+   * gives the SP description for a signer (its certificate first, every other key's after). Absent: `sp` as given.
+   */
+  keys?: { version: () => string; describe: (signer: Signer) => Promise<SamlSpConfig> };
   times: SpMetadataTimes;
   /** Report `expiring` below this many seconds left. */
   expiryWarningSeconds: number;
@@ -75,7 +86,11 @@ export class SpMetadataPublisher {
   async document(): Promise<SpMetadataDocument> {
     const now = this.#options.now().getTime();
     const current = this.#current;
-    const due = !current || current.kid !== this.#options.signer().kid || now - current.signedAt >= this.#intervalMs;
+    const due =
+      !current ||
+      current.kid !== this.#options.signer().kid ||
+      current.keySet !== (this.#options.keys?.version() ?? '') ||
+      now - current.signedAt >= this.#intervalMs;
     if (!due) return current;
     if (current && current.validUntil > now && now - this.#failedAt < RETRY_AFTER_FAILURE_MS) return current;
     try {
@@ -108,10 +123,13 @@ export class SpMetadataPublisher {
       try {
         const signer = this.#options.signer();
         const now = this.#options.now();
-        const xml = await signedSpMetadata(this.#options.sp, signer, now, { times: this.#options.times });
+        const keySet = this.#options.keys?.version() ?? '';
+        const sp = this.#options.keys ? await this.#options.keys.describe(signer) : this.#options.sp;
+        const xml = await signedSpMetadata(sp, signer, now, { times: this.#options.times });
         const document = {
           xml,
           kid: signer.kid,
+          keySet,
           signedAt: now.getTime(),
           validUntil: now.getTime() + this.#options.times.validitySeconds * 1000,
         };

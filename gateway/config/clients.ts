@@ -10,8 +10,13 @@
  *   every use, bound to the client and to its DPoP key) with `["authorization_code", "refresh_token"]`.
  * - `client_secret` (a secret reference, ≥ 32 characters) unless `private_key_jwt`, which needs `jwks_uri`
  *   and refuses a secret.
+ * - `id_token_signed_response_alg` and `access_token_signed_response_alg` (the JWT access token's `alg`,
+ *   RFC 9068): a token row of the `hsm/` registry, RS256 by default (RFC 9068 §2.1: every resource server
+ *   supports RS256); an ES256 client sets both to ES256. Boot refuses an algorithm without an active
+ *   `id_token` key in the HSM, naming the field.
  */
 import { z } from 'zod';
+import { TOKEN_ALGORITHMS, type TokenAlgorithmName } from '../../hsm/algorithms.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
 import { SCOPES } from '../translate/scope-claims.ts';
 import { bool, httpsUrl, list, oneOf, secret, section, text } from './fields.ts';
@@ -19,7 +24,8 @@ import { parseWith } from './schema-error.ts';
 import { GRANT_TYPES, type ClientEntry } from './types.ts';
 import { SSF_EVENTS } from './ssf.ts';
 
-const ID_TOKEN_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+/** The token rows of the `hsm/` registry; an in-process (experimental) row cannot sign tokens yet. */
+const TOKEN_SIGNING_ALGS = TOKEN_ALGORITHMS.map((row) => row.name) as [TokenAlgorithmName, ...TokenAlgorithmName[]];
 const METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 
 const grantTypes = z
@@ -43,7 +49,8 @@ function clientSchema(env: NodeJS.ProcessEnv) {
       jwks_uri: httpsUrl().optional(),
       redirect_uris: list(httpsUrl(), 1),
       post_logout_redirect_uris: list(httpsUrl()).default([]),
-      id_token_signed_response_alg: oneOf(ID_TOKEN_ALGS).default('RS256'),
+      id_token_signed_response_alg: oneOf(TOKEN_SIGNING_ALGS).default('RS256'),
+      access_token_signed_response_alg: oneOf(TOKEN_SIGNING_ALGS).default('RS256'),
       default_acr_values: list(oneOf(ACR_VALUES)).default([]),
       minimum_acr: oneOf(ACR_VALUES).optional(),
       scope: text().default('openid profile birth email'),

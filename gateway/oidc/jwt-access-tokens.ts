@@ -1,6 +1,7 @@
 /**
- * Access tokens as JWTs (RFC 9068, `typ: at+jwt`; issue #12 item 5), signed in the HSM with the first active
- * `id_token` key (published in the JWKS, so a data provider verifies them offline), carrying only
+ * Access tokens as JWTs (RFC 9068, `typ: at+jwt`; issue #12 item 5), signed in the HSM with the client's
+ * access-token key (`access-token-signers.ts`: the active `id_token` key of its
+ * `access_token_signed_response_alg`, published in the JWKS, so a data provider verifies them offline), carrying only
  * `sub` (pairwise, as the ID token), `acr`, `fraud_score` and the registered claims `iss, aud, exp, iat, jti,
  * client_id, sid` (+ `cnf.jkt` when DPoP-bound). No scope, no identity claim.
  *
@@ -31,7 +32,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 /** The wrapped `getValueAndPayload` of `provider.AccessToken`. */
 export function issueJwtAccessTokens(
   provider: Provider,
-  deps: { issuer: string; signer: () => Signer; pairwiseSalt: string },
+  deps: { issuer: string; signer: (clientId: string) => Signer; pairwiseSalt: string },
 ): void {
   const prototype = provider.AccessToken.prototype as unknown as Model;
   const opaque = prototype.getValueAndPayload;
@@ -54,7 +55,7 @@ export function issueJwtAccessTokens(
       ...(typeof extra.fraud_score === 'number' ? { fraud_score: extra.fraud_score } : {}),
       ...(typeof payload.jkt === 'string' ? { cnf: { jkt: payload.jkt } } : {}),
     };
-    const signer = deps.signer();
+    const signer = deps.signer(client.clientId);
     const input = `${b64({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid })}.${b64(claims)}`;
     const signature = Buffer.from(
       await signer.sign(Buffer.from(input)).catch((error: unknown) => {

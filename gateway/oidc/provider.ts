@@ -41,6 +41,7 @@ import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
 import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backchannel-logout.ts';
 import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
+import { accessTokenSigners } from './access-token-signers.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -182,12 +183,16 @@ export function buildProvider(deps: ProviderDeps): Provider {
   // for back-channel-logout clients): revocation by sid and the token guard rely on it
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   bindRefreshTokensToDpopKey(provider);
-  // access tokens are RFC 9068 JWTs signed in the HSM (the first active id_token key), stored by jti
-  const atSigner = active[0];
-  if (!atSigner) throw new GatewayError('KEY_SET_INCOMPLETE', 500, 'no active id_token key to sign access tokens');
+  // access tokens are RFC 9068 JWTs signed in the HSM (the active id_token key of the client's
+  // access_token_signed_response_alg: access-token-signers.ts), stored by jti
+  const atSigners = accessTokenSigners(config.clients, active);
   issueJwtAccessTokens(provider, {
     issuer: config.issuer,
-    signer: () => atSigner,
+    signer: (clientId) => {
+      const signer = atSigners.get(clientId);
+      if (!signer) throw new GatewayError('KEY_SET_INCOMPLETE', 500, `no access-token key for client ${clientId}`);
+      return signer;
+    },
     pairwiseSalt: config.secrets.pairwiseSalt,
   });
   acceptJwtAtIntrospection(provider);

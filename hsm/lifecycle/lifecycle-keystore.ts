@@ -61,6 +61,8 @@ const stamp = (r: KeyRecord): number => (r.retiredAt ?? r.activatedAt ?? r.publi
 const PUBLISH_ORDER: Readonly<Record<string, number>> = { active: 0, next: 1, retired: 2 };
 
 export class LifecycleKeyStore implements KeyStore {
+  /** Keys signing their own certificate right now (`certificate()`): a `next` key may, only then. */
+  readonly #certifying = new Set<string>();
   readonly tokens: TokenKeyStore;
   readonly times: LifecycleTimes;
   readonly #repo: KeyRecordRepository;
@@ -146,6 +148,9 @@ export class LifecycleKeyStore implements KeyStore {
   #checkMaySign(kid: string): void {
     const record = this.#records.get(kid);
     if (record?.state === 'active') return;
+    // a next key certifies itself (its SAML metadata certificate, published ahead of activation): only
+    // inside `certificate()`, while its `make` runs
+    if (record?.state === 'next' && this.#certifying.has(kid)) return;
     if (
       record?.state === 'retired' &&
       record.retiredAt &&
@@ -355,12 +360,21 @@ export class LifecycleKeyStore implements KeyStore {
 
   /**
    * The certificate of `kid`: the stored one, or `make()`'s, stored so that every instance (and the SAML
-   * metadata the IdPs fetched from any of them) shows the same certificate. First writer wins.
+   * metadata the IdPs fetched from any of them) shows the same certificate. First writer wins. A `next` key
+   * may sign while `make()` runs (its self-signed certificate is published before it signs anything).
    */
   async certificate(kid: string, make: () => Promise<string>): Promise<string> {
     const known = this.record(kid).certificatePem;
     if (known) return known;
-    const stored = await this.#repo.setCertificate(kid, await make());
+    // a `next` key may sign its own certificate here (and nothing else): it is published before it signs
+    this.#certifying.add(kid);
+    let made: string;
+    try {
+      made = await make();
+    } finally {
+      this.#certifying.delete(kid);
+    }
+    const stored = await this.#repo.setCertificate(kid, made);
     this.#records.set(kid, { ...this.record(kid), certificatePem: stored });
     return stored;
   }

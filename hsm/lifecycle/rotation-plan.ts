@@ -29,6 +29,8 @@ export const DEFAULT_ROTATION_POLICY: readonly RotationRule[] = Object.freeze([
   { purpose: 'id_token', alg: 'PS256', rotateEveryMs: 90 * DAY },
   { purpose: 'access_token', alg: 'ES256', rotateEveryMs: 90 * DAY },
   { purpose: 'saml', alg: 'RS256', rotateEveryMs: 365 * DAY },
+  { purpose: 'saml', alg: 'ES256', rotateEveryMs: 365 * DAY },
+  { purpose: 'saml', alg: 'PS256', rotateEveryMs: 365 * DAY },
   { purpose: 'audit', alg: 'ES384', rotateEveryMs: 365 * DAY },
   { purpose: 'client_auth', alg: 'ES256', rotateEveryMs: 90 * DAY },
   { purpose: 'risk_assessment', alg: 'ES256', rotateEveryMs: 90 * DAY },

@@ -8,7 +8,9 @@
  * InResponseTo (the AuthnRequest ID, chosen by the gateway) is inside the signed Assertion. So the key is a
  * cheap one: ECDSA P-256 (`ecdsa-sha256`, ~0.05 ms) by default, or the demo IdP's RSA-3072 (`rsa-sha256`)
  * with BENCH_IDP_KEY=rsa. It does not verify the gateway's AuthnRequest signature (that is the IdP's cost,
- * not the gateway's); it reads its ID, Issuer and ACS URL only.
+ * not the gateway's); it reads its ID, Issuer and ACS URL only. Its metadata declares the SignatureMethod
+ * it signs with (`alg:SigningMethod`), so a gateway that chooses by metadata signs AuthnRequests to it with
+ * the same family (ECDSA for the `ec` key).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
@@ -21,6 +23,7 @@ const NS = {
   samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
   ds: 'http://www.w3.org/2000/09/xmldsig#',
   md: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  alg: 'urn:oasis:names:tc:SAML:metadata:algsupport',
 };
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const METHODS = {
@@ -104,6 +107,7 @@ export function startFastIdp(dir: string, baseUrl: string, keyKind: 'ec' | 'rsa'
   writeFileSync(
     metadataFile,
     `<md:EntityDescriptor xmlns:md="${NS.md}" entityID="${entityId}"><md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+      `<md:Extensions><alg:SigningMethod xmlns:alg="${NS.alg}" Algorithm="${METHODS[keyKind]}"/></md:Extensions>` +
       `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.ds}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
       `<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>` +
       `<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${baseUrl}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`,

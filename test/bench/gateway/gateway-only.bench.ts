@@ -11,9 +11,11 @@
  *   node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts
  *
  * Environment: LOGINS (per round, default 200; BENCH_QUICK=1: 40), CONCURRENCY (8), ROUNDS (3),
- * BENCH_IDP_KEY (ec | rsa: the fast IdP's key), BENCH_CLIENT_ALG (the bench client's
- * `id_token_signed_response_alg`: RS256 by default, ES256; the JWT access token keeps the first active
- * `id_token` key, RS256, and the AuthnRequest the `saml` key, RS256), BENCH_LOG_LEVEL (gateway logging.level, default info),
+ * BENCH_IDP_KEY (ec | rsa: the fast IdP's key, declared in its metadata as `alg:SigningMethod`; the token
+ * holds an ES256 `saml` key besides the RSA one, so AuthnRequests to the `ec` IdP are signed with ECDSA
+ * P-256 and to the `rsa` IdP with RSA-3072), BENCH_CLIENT_ALG (the bench client's
+ * `id_token_signed_response_alg` and `access_token_signed_response_alg`: RS256 by default, ES256; so
+ * BENCH_IDP_KEY=ec BENCH_CLIENT_ALG=ES256 is an all-ECDSA login), BENCH_LOG_LEVEL (gateway logging.level, default info),
  * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
  * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
  * process; summarise with test/bench/gateway/summarise-cpuprofile.ts — profiled runs cost more CPU, so
@@ -64,6 +66,7 @@ const deployment = await prepareDeployment({
   gatewayPort: port,
   rpRedirectUri: RP_REDIRECT,
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+  extraKeys: [{ purpose: 'saml', alg: 'ES256' }],
 });
 const idp = startFastIdp(dir, 'http://127.0.0.1:9', KEY_KIND);
 // `workers: 1` (default): one process, the probes read it. BENCH_WORKERS=N: a cluster primary and N workers;
@@ -74,7 +77,9 @@ const rawConfig = {
   workers: WORKERS,
   trustedProxies: ['127.0.0.1'],
   clients: (deployment.rawConfig.clients as Record<string, unknown>[]).map((client) =>
-    client.client_id === deployment.client.client_id ? { ...client, id_token_signed_response_alg: CLIENT_ALG } : client,
+    client.client_id === deployment.client.client_id
+      ? { ...client, id_token_signed_response_alg: CLIENT_ALG, access_token_signed_response_alg: CLIENT_ALG }
+      : client,
   ),
   saml: {
     idps: [

@@ -19,6 +19,7 @@ test.after.always(async () => {
 test.serial('the access token is an at+jwt signed by a key of the JWKS, with only the agreed claims', async (t) => {
   const session = await logIn(bed);
   t.is(decodeProtectedHeader(session.accessToken).typ, 'at+jwt');
+  t.is(decodeProtectedHeader(session.accessToken).alg, 'RS256', 'access_token_signed_response_alg defaults to RS256');
   const jwks = createRemoteJWKSet(new URL(`${bed.url}/jwks`));
   const { payload } = await jwtVerify(session.accessToken, jwks, {
     issuer: bed.deployment.rawConfig.issuer as string,

@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { prepareDeployment, startGatewayInProcess, type Deployment } from '../../harness/deployment.ts';
+import {
+  prepareDeployment,
+  startGatewayInProcess,
+  type Deployment,
+  type DeploymentOptions,
+} from '../../harness/deployment.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import { startRedis, type RedisHandle } from '../../harness/services/redis.ts';
 import type { Browser } from '../../helpers/browser.ts';
@@ -39,10 +44,14 @@ export async function startSessionBed(
     rpBackchannelLogoutUri?: string;
     rpSsf?: { endpoint: string; events: string[] };
     demoIdpWithoutSlo?: boolean;
+    /** Extra HSM keys made before boot (e.g. an ES256 `saml` key). */
+    extraKeys?: DeploymentOptions['extraKeys'];
+    /** Fields of the demo client's config entry to set (e.g. its signing algorithms). */
+    clientOverrides?: Record<string, unknown>;
     bootOptions?: BootOptions;
   } = {},
 ): Promise<SessionBed> {
-  const { bootOptions, ...deploymentOptions } = options;
+  const { bootOptions, clientOverrides, ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const redisPort = await freePort();
   const bed = { dir, redisPort } as SessionBed;
@@ -62,6 +71,10 @@ export async function startSessionBed(
     riskPolicyFile: policyFile,
     ...deploymentOptions,
   });
+  if (clientOverrides) {
+    const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
+    clients[0] = { ...clients[0], ...clientOverrides };
+  }
   const running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
   bed.gateway = running.gateway;
   bed.url = running.url;

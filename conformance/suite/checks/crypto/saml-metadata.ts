@@ -69,6 +69,44 @@ export function judgeMetadataLifetime(xml: string, now: number): [boolean, strin
   return [cache !== undefined && cache > 0 && !Number.isNaN(left) && left >= 2 * cache, observed];
 }
 
+/** The certificates of `md:KeyDescriptor` elements with use="signing" (or no use). */
+function signingCertificates(metadata: string): string[] {
+  return [
+    ...metadata.matchAll(
+      /<(?:[A-Za-z0-9_-]+:)?KeyDescriptor\b([^>]*)>([\s\S]*?)<\/(?:[A-Za-z0-9_-]+:)?KeyDescriptor>/g,
+    ),
+  ]
+    .filter((m) => !/\suse="encryption"/.test(m[1] ?? ''))
+    .flatMap((m) => [...(m[2] ?? '').matchAll(/<(?:[A-Za-z0-9_-]+:)?X509Certificate>([^<]+)</g)])
+    .map((m) => (m[1] ?? '').replace(/\s+/g, ''));
+}
+
+/** SignatureMethod family → the certificate key types it needs. */
+const KEY_TYPES_OF: ReadonlyArray<[RegExp, readonly string[]]> = [
+  [/#(rsa-sha\d+|sha\d+-rsa-MGF1)$/, ['rsa', 'rsa-pss']],
+  [/#ecdsa-sha\d+$/, ['ec']],
+  [/#eddsa-ed25519$/, ['ed25519']],
+];
+
+/**
+ * CRYPTO-SAML-07: the certificate an AuthnRequest carries is a signing certificate of the SP metadata, and
+ * its key type fits the SignatureMethod (an ECDSA method with an EC key, RSA with RSA). An IdP that trusts
+ * only the metadata would refuse a request signed by an unpublished key (e.g. a new ECDSA key).
+ */
+export function judgeRequestKeyPublished(request: string, metadata: string): [boolean, string] {
+  const method = algorithms(request, 'SignatureMethod')[0];
+  const keyInfo = /<(?:[A-Za-z0-9_-]+:)?X509Certificate>([^<]+)</.exec(request)?.[1]?.replace(/\s+/g, '');
+  if (method === undefined || keyInfo === undefined) return [false, 'no signature with a KeyInfo certificate'];
+  const published = signingCertificates(metadata);
+  const type = new X509Certificate(Buffer.from(keyInfo, 'base64')).publicKey.asymmetricKeyType ?? '?';
+  const fits = KEY_TYPES_OF.find(([pattern]) => pattern.test(method))?.[1].includes(type) ?? false;
+  const listed = published.includes(keyInfo);
+  return [
+    listed && fits,
+    `${method.replace(/^.*#/, '')} with a ${type} key, ${listed ? '' : 'NOT '}among the ${published.length} signing certificates of the metadata${fits ? '' : ' (key type does not fit the method)'}`,
+  ];
+}
+
 /** The SAML metadata checks. */
 export const samlMetadataChecks: readonly CheckDefinition[] = [
   {
@@ -136,6 +174,25 @@ export const samlMetadataChecks: readonly CheckDefinition[] = [
       withMetadata(ctx, 'cacheDuration present on the root, validUntil at least 2 × cacheDuration from now', (xml) =>
         judgeMetadataLifetime(xml, Date.now()),
       ),
+  },
+  {
+    id: 'CRYPTO-SAML-07',
+    title: 'The key that signs AuthnRequests is published in the SP metadata (KeyDescriptor use="signing")',
+    plan: 'crypto',
+    source: 'SAML metadata §2.4.1.1; SAML 2.0 profiles §4.1.3.1 (the IdP verifies with the SP metadata keys)',
+    run: async (ctx) => {
+      if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)');
+      const metadata = await ctx.spMetadata();
+      if (metadata === undefined) return skip('the deployment serves no SAML SP metadata at the configured URL');
+      const { authnRequestXml: xml } = await eidasEvidence(ctx);
+      const [ok, observed] = judgeRequestKeyPublished(xml ?? '', metadata);
+      return judge(ok, {
+        sent: 'GET SP metadata; a login up to the AuthnRequest sent to the suite IdP',
+        expected:
+          'the AuthnRequest KeyInfo certificate is one of the metadata signing certificates, its key fits the SignatureMethod',
+        observed,
+      });
+    },
   },
   {
     id: 'CRYPTO-SAML-05',
