@@ -11,6 +11,7 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { LuaScript } from '../store/lua-script.ts';
+import { prepared } from '../store/prepared.ts';
 import type { Counts } from './freeman.ts';
 
 export const GLOBAL_SCOPE = 'global';
@@ -53,6 +54,13 @@ class FieldCounts implements Counts {
   }
 }
 
+// Named (store/prepared.ts): parsed and planned once per connection, not at every login.
+const LOAD_SCOPE = prepared('rba_load_scope', 'select field, count::text as count from rba_counts where scope = $1');
+const COUNT_LOGIN = prepared(
+  'rba_count_login',
+  `insert into rba_counts (scope, field, count) select s, f, 1 from unnest($1::text[], $2::text[]) as u(s, f)
+   on conflict (scope, field) do update set count = rba_counts.count + 1, updated_at = now()`,
+);
 export class RbaStore {
   readonly #redis: Redis;
   readonly #pool: Pool | undefined;
@@ -72,10 +80,7 @@ export class RbaStore {
   /** Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. */
   async #load(scope: string): Promise<boolean> {
     if (!this.#pool) return false;
-    const { rows } = await this.#pool.query<{ field: string; count: string }>(
-      'select field, count::text as count from rba_counts where scope = $1',
-      [scope],
-    );
+    const { rows } = await this.#pool.query<{ field: string; count: string }>(LOAD_SCOPE.with([scope]));
     if (rows.length === 0) return false;
     await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
     return true;
@@ -148,12 +153,6 @@ export class RbaStore {
       else if (first.startsWith('du:')) rows.push([scope, `d:${first.slice(3)}`]);
       else rows.push([GLOBAL_SCOPE, `d:${first.slice(3)}`]);
     }
-    this.#pool
-      .query(
-        `insert into rba_counts (scope, field, count) select s, f, 1 from unnest($1::text[], $2::text[]) as u(s, f)
-         on conflict (scope, field) do update set count = rba_counts.count + 1, updated_at = now()`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1])],
-      )
-      .catch(this.#onError);
+    this.#pool.query(COUNT_LOGIN.with([rows.map((r) => r[0]), rows.map((r) => r[1])])).catch(this.#onError);
   }
 }
