@@ -15,6 +15,7 @@
 import type { Pool } from 'pg';
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { randomUUID } from 'node:crypto';
+import { prepared } from '../store/prepared.ts';
 import { AuditError } from './audit-error.ts';
 import { recordDigest } from './canonical.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -54,9 +55,13 @@ interface Row extends RecordRow {
 }
 
 // Idempotent: a record replayed from the spool after it was in fact committed is not inserted twice.
-const INSERT = `insert into audit_log (record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest)
+// Named (store/prepared.ts): parsed and planned once per connection, not for every record.
+const INSERT = prepared(
+  'audit_append',
+  `insert into audit_log (record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest)
   select $1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::bytea
-  where not exists (select 1 from audit_log where record_id = $1::uuid)`;
+  where not exists (select 1 from audit_log where record_id = $1::uuid)`,
+);
 const FOR_SESSION = `select id::text as id, ${RECORD_COLUMNS} from audit_log where session_id = $1 order by audit_log.id`;
 
 export interface AuditLogOptions {
@@ -127,18 +132,20 @@ export class AuditLog {
 
   async #insert(r: SpooledRecord): Promise<void> {
     try {
-      await this.#pool.query(INSERT, [
-        r.recordId,
-        r.at,
-        r.sessionId,
-        r.from,
-        r.to,
-        r.component,
-        r.errorCode,
-        r.requestId,
-        r.details,
-        Buffer.from(r.digest, 'base64'),
-      ]);
+      await this.#pool.query(
+        INSERT.with([
+          r.recordId,
+          r.at,
+          r.sessionId,
+          r.from,
+          r.to,
+          r.component,
+          r.errorCode,
+          r.requestId,
+          r.details,
+          Buffer.from(r.digest, 'base64'),
+        ]),
+      );
     } catch (error) {
       // two replays of the same record raced: the other one inserted it
       if ((error as { code?: string }).code === '23505') return;

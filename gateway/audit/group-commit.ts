@@ -13,18 +13,22 @@
  *   caller then spools its record or fails closed, as before).
  */
 import type { Pool } from 'pg';
+import { prepared } from '../store/prepared.ts';
 import type { SpooledRecord } from './spool.ts';
 
 /** Most records in one statement (the parameters are arrays: one per column, whatever the count). */
 export const MAX_GROUP = 256;
 
 // Idempotent like the single insert: a record replayed from the spool after it was in fact committed is not inserted twice.
-const INSERT_GROUP = `insert into audit_log (record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest)
+const INSERT_GROUP = prepared(
+  'audit_append_group',
+  `insert into audit_log (record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest)
   select t.record_id, t.at, t.session_id, t.from_state, t.to_state, t.component, t.error_code, t.request_id, t.details, t.digest
   from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::bytea[])
     with ordinality as t(record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest, n)
   where not exists (select 1 from audit_log a where a.record_id = t.record_id)
-  order by t.n`;
+  order by t.n`,
+);
 
 interface Waiting {
   record: SpooledRecord;
@@ -83,18 +87,20 @@ export class GroupCommit {
     if (group.length === 1) return settle(group[0]!, this.#insertOne(group[0]!.record));
     const records = group.map((w) => w.record);
     try {
-      await this.#pool.query(INSERT_GROUP, [
-        records.map((r) => r.recordId),
-        records.map((r) => r.at),
-        records.map((r) => r.sessionId),
-        records.map((r) => r.from),
-        records.map((r) => r.to),
-        records.map((r) => r.component),
-        records.map((r) => r.errorCode),
-        records.map((r) => r.requestId),
-        records.map((r) => r.details),
-        records.map((r) => Buffer.from(r.digest, 'base64')),
-      ]);
+      await this.#pool.query(
+        INSERT_GROUP.with([
+          records.map((r) => r.recordId),
+          records.map((r) => r.at),
+          records.map((r) => r.sessionId),
+          records.map((r) => r.from),
+          records.map((r) => r.to),
+          records.map((r) => r.component),
+          records.map((r) => r.errorCode),
+          records.map((r) => r.requestId),
+          records.map((r) => r.details),
+          records.map((r) => Buffer.from(r.digest, 'base64')),
+        ]),
+      );
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (this.#isDataError(error) || code === '23505') {

@@ -13,6 +13,7 @@
  *   its deadline reads as `expired`;
  * - every step writes an audit record (component `review`).
  */
+import { prepared } from '../store/prepared.ts';
 import type { LaggingReads } from '../store/replica-router.ts';
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -72,6 +73,12 @@ const toItem = (r: Row): ReviewItem => ({
 
 export const REVIEW_TIMEOUT_SECONDS = 900;
 
+// Read at every login's completion: named (store/prepared.ts), planned once per connection.
+// Its columns are named: a cached plan of `select *` fails once a migration adds a column under a running process.
+const REVIEW_ITEM = prepared(
+  'review_item',
+  'select login_id, client_id, idp, account_id, score, reasons, status, created_at, deadline, decided_by, note, level, approvals from review_queue where login_id = $1',
+);
 export class ReviewStore {
   readonly #pool: Pool;
   readonly #audit: AuditLog;
@@ -118,7 +125,7 @@ export class ReviewStore {
   }
 
   async get(loginId: string): Promise<ReviewItem | null> {
-    const { rows } = await this.#pool.query<Row>('select * from review_queue where login_id = $1', [loginId]);
+    const { rows } = await this.#pool.query<Row>(REVIEW_ITEM.with([loginId]));
     return rows[0] ? toItem(rows[0]) : null;
   }
 

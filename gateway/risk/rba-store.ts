@@ -10,7 +10,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
+import { CounterBatch } from '../store/counter-batch.ts';
 import { LuaScript } from '../store/lua-script.ts';
+import { prepared } from '../store/prepared.ts';
 import type { Counts } from './freeman.ts';
 
 export const GLOBAL_SCOPE = 'global';
@@ -53,15 +55,30 @@ class FieldCounts implements Counts {
   }
 }
 
+// Named (store/prepared.ts): parsed and planned once per connection, not at every login.
+const LOAD_SCOPE = prepared('rba_load_scope', 'select field, count::text as count from rba_counts where scope = $1');
+// The counts of concurrent logins go together (store/counter-batch.ts: summed per row, in key order).
+const COUNT_LOGINS = prepared(
+  'rba_count_logins',
+  `insert into rba_counts (scope, field, count) select s, f, c from unnest($1::text[], $2::text[], $3::bigint[]) as u(s, f, c)
+   on conflict (scope, field) do update set count = rba_counts.count + excluded.count, updated_at = now()`,
+);
 export class RbaStore {
   readonly #redis: Redis;
   readonly #pool: Pool | undefined;
   readonly #onError: (error: unknown) => void;
+  /** The write-behind of the counts to PostgreSQL, concurrent logins' together. */
+  readonly #counts: CounterBatch | undefined;
 
   constructor(redis: Redis, pool?: Pool, onError: (error: unknown) => void = () => undefined) {
     this.#redis = redis;
     this.#pool = pool;
     this.#onError = onError;
+    this.#counts = pool
+      ? new CounterBatch(2, async ([scopes, fields], counts) => {
+          await pool.query(COUNT_LOGINS.with([scopes, fields, counts]));
+        })
+      : undefined;
   }
 
   #key(scope: string): string {
@@ -72,10 +89,7 @@ export class RbaStore {
   /** Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. */
   async #load(scope: string): Promise<boolean> {
     if (!this.#pool) return false;
-    const { rows } = await this.#pool.query<{ field: string; count: string }>(
-      'select field, count::text as count from rba_counts where scope = $1',
-      [scope],
-    );
+    const { rows } = await this.#pool.query<{ field: string; count: string }>(LOAD_SCOPE.with([scope]));
     if (rows.length === 0) return false;
     await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
     return true;
@@ -148,12 +162,6 @@ export class RbaStore {
       else if (first.startsWith('du:')) rows.push([scope, `d:${first.slice(3)}`]);
       else rows.push([GLOBAL_SCOPE, `d:${first.slice(3)}`]);
     }
-    this.#pool
-      .query(
-        `insert into rba_counts (scope, field, count) select s, f, 1 from unnest($1::text[], $2::text[]) as u(s, f)
-         on conflict (scope, field) do update set count = rba_counts.count + 1, updated_at = now()`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1])],
-      )
-      .catch(this.#onError);
+    this.#counts!.add(rows).catch(this.#onError);
   }
 }

@@ -10,6 +10,7 @@
  *   writes the revocation to `session_revocations` (the outbox) in the same transaction.
  */
 import type { Pool, PoolClient } from 'pg';
+import { prepared } from '../store/prepared.ts';
 import { forget } from './request-memo.ts';
 
 export type RecordState = 'active' | 'revoked' | 'ended';
@@ -77,7 +78,49 @@ const COLUMNS =
   'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
 /** The columns of a closed row, as its `ended` successor (same version, same creation time). */
 const ENDED = COLUMNS.replace(' state,', " 'ended',");
-const CURRENT = `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`;
+// The statements of a login's path are named (store/prepared.ts): `session_records` has a partition per day,
+// and planning a statement over them cost more than running it, on every call.
+const CURRENT = prepared(
+  'session_current',
+  `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
+);
+const PUT = prepared(
+  'session_put',
+  `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+);
+/** `putMany` of n records: a named statement per n up to 8 (a login writes two at a time), unnamed above. */
+const putOf = (n: number, values: unknown[]) => {
+  const text = Array.from({ length: n }, (_, i) => {
+    const params = Array.from({ length: 13 }, (__, j) => `$${i * 13 + j + 1}`).join(', ');
+    return `select ${COLUMNS} from session_record_put(${params})`;
+  }).join(' union all ');
+  return n <= 8 ? prepared(`session_put_${n}`, text).with(values) : { text, values };
+};
+const FIND_SESSION = {
+  lookup: prepared(
+    'session_by_lookup',
+    `select ${COLUMNS} from session_records where kind = 'Session' and lookup_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
+  ),
+  sid: prepared(
+    'session_by_sid',
+    `select ${COLUMNS} from session_records where kind = 'Session' and sid_keys @> array[$1::bytea] and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
+  ),
+} as const;
+const END = prepared(
+  'session_end',
+  `with closed as (
+     update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null
+     returning ${COLUMNS})
+   insert into session_records (${COLUMNS})
+   select ${ENDED} from closed where kind = 'Session' and state = 'active'`,
+);
+const CONSUME = prepared(
+  'session_consume',
+  `with closed as (
+     update session_records set valid_to = clock_timestamp()
+     where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS})
+   insert into session_records (${COLUMNS}) select ${ENDED} from closed returning ${COLUMNS}`,
+);
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -134,10 +177,7 @@ export class DurableTier {
     // function `session_record_put` (migration 0645), called in one statement
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(
-      `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      rowValues(record),
-    );
+    } = await this.#pool.query<Row>(PUT.with(rowValues(record)));
     return toRecord(row!);
   }
 
@@ -153,12 +193,7 @@ export class DurableTier {
     const hex = (r: StoredRecord) => r.recordKey.toString('hex');
     if (new Set(records.map(hex)).size !== records.length) throw new TypeError('putMany: a record named twice');
     const ordered = [...records].sort((a, b) => Buffer.compare(a.recordKey, b.recordKey));
-    const width = 13;
-    const calls = ordered.map((_, i) => {
-      const params = Array.from({ length: width }, (__, j) => `$${i * width + j + 1}`).join(', ');
-      return `select ${COLUMNS} from session_record_put(${params})`;
-    });
-    const { rows } = await this.#pool.query<Row>(calls.join(' union all '), ordered.flatMap(rowValues));
+    const { rows } = await this.#pool.query<Row>(putOf(ordered.length, ordered.flatMap(rowValues)));
     const stored = new Map(rows.map((row) => [row.record_key.toString('hex'), toRecord(row)]));
     return records.map((r) => {
       const row = stored.get(hex(r));
@@ -171,19 +206,17 @@ export class DurableTier {
   async get(recordKey: Buffer): Promise<StoredRecord | null> {
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(CURRENT, [recordKey]);
+    } = await this.#pool.query<Row>(CURRENT.with([recordKey]));
     return row ? toRecord(row) : null;
   }
 
   /** The current session whose cookie id (`lookup`) or one of whose `sid`s hashes to `key`. */
   async findSession(by: 'lookup' | 'sid', key: Buffer): Promise<StoredRecord | null> {
-    const where = by === 'lookup' ? 'lookup_key = $1' : 'sid_keys @> array[$1::bytea]';
+    const statement = FIND_SESSION[by];
+    if (!statement) throw new TypeError(`unknown session lookup ${JSON.stringify(by)}`);
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(
-      `select ${COLUMNS} from session_records where kind = 'Session' and ${where} and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
-      [key],
-    );
+    } = await this.#pool.query<Row>(statement.with([key]));
     return row ? toRecord(row) : null;
   }
 
@@ -202,14 +235,7 @@ export class DurableTier {
    */
   async end(recordKeys: readonly Buffer[]): Promise<void> {
     if (recordKeys.length === 0) return;
-    await this.#pool.query(
-      `with closed as (
-         update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null
-         returning ${COLUMNS})
-       insert into session_records (${COLUMNS})
-       select ${ENDED} from closed where kind = 'Session' and state = 'active'`,
-      [recordKeys],
-    );
+    await this.#pool.query(END.with([recordKeys]));
   }
 
   /**
@@ -221,13 +247,7 @@ export class DurableTier {
   async consume(recordKey: Buffer): Promise<StoredRecord | null> {
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(
-      `with closed as (
-         update session_records set valid_to = clock_timestamp()
-         where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS})
-       insert into session_records (${COLUMNS}) select ${ENDED} from closed returning ${COLUMNS}`,
-      [recordKey],
-    );
+    } = await this.#pool.query<Row>(CONSUME.with([recordKey]));
     return row ? toRecord(row) : null;
   }
 

@@ -20,6 +20,8 @@ import { RiskMetrics } from '../risk/metrics.ts';
 import { Registry } from 'prom-client';
 import type { RiskOverloadConfig } from '../config/risk-overload.ts';
 import { PipelineOverload } from '../risk/overload.ts';
+import { CounterBatch } from '../store/counter-batch.ts';
+import { prepared } from '../store/prepared.ts';
 import type { LaggingReads } from '../store/replica-router.ts';
 import { prefixResolver, type NetworkResolver } from '../risk/network.ts';
 import { RiskPipeline, type StageOutput } from '../risk/pipeline.ts';
@@ -54,6 +56,21 @@ export const LATE_VERDICT_REVOKE_ABOVE = 0.5;
 /** Revokes what a login let through (set at boot, once oidc-provider exists). */
 export type Revoker = (loginId: string, accountId: string) => Promise<void>;
 
+// The statements of every login are named (store/prepared.ts): parsed and planned once per connection.
+const RECORD_ASSESSMENT = prepared(
+  'risk_record_assessment',
+  `with signals as (
+     insert into risk_signals (login_id, account_id, features) values ($1, $3, $7::jsonb)
+     on conflict (login_id) do update set features = excluded.features)
+   insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
+   on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()`,
+);
+// The aggregates of concurrent logins go together (store/counter-batch.ts: summed per row, in key order).
+const COUNT_AGGREGATES = prepared(
+  'risk_count_aggregates',
+  `insert into risk_aggregates (day, metric, key, count) select d::date, m, k, c from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as u(d, m, k, c)
+   on conflict (day, metric, key) do update set count = risk_aggregates.count + excluded.count`,
+);
 export class FraudService {
   readonly pipeline: RiskPipeline;
   readonly policies: PolicySet;
@@ -69,10 +86,14 @@ export class FraudService {
   readonly overload: PipelineOverload | undefined;
   readonly #o: FraudServiceOptions;
   readonly #evaluateLate: (signals: RiskSignals) => Promise<StageOutput>;
+  readonly #aggregates: CounterBatch;
   revoker: Revoker = async () => undefined;
 
   constructor(o: FraudServiceOptions) {
     this.#o = o;
+    this.#aggregates = new CounterBatch(3, async ([days, metrics, keys], counts) => {
+      await o.pool.query(COUNT_AGGREGATES.with([days, metrics, keys, counts]));
+    });
     this.metrics = new RiskMetrics(o.metricsRegistry);
     this.policies = o.policies ?? { default: DEFAULT_POLICY, clients: {}, idps: {} };
     this.cache = new DecisionCache(o.redis);
@@ -188,12 +209,7 @@ export class FraudService {
     const pool = this.#o.pool;
     // the assessment and its signals: one statement (one round trip, one transaction), both or neither
     await pool.query(
-      `with signals as (
-         insert into risk_signals (login_id, account_id, features) values ($1, $3, $7::jsonb)
-         on conflict (login_id) do update set features = excluded.features)
-       insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
-       on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()`,
-      [
+      RECORD_ASSESSMENT.with([
         signals.loginId,
         signals.clientId,
         signals.accountId,
@@ -201,7 +217,7 @@ export class FraudService {
         decision.kind,
         JSON.stringify({ ...assessment, decision, idp: signals.idp }),
         JSON.stringify({ features, behaviour: vector }),
-      ],
+      ]),
     );
     const day = new Date().toISOString().slice(0, 10);
     const metrics = [
@@ -211,12 +227,8 @@ export class FraudService {
         ...assessment.factors.map((f) => `factor\u0000${f}`),
       ]),
     ].map((m) => m.split('\u0000') as [string, string]);
-    await pool
-      .query(
-        `insert into risk_aggregates (day, metric, key, count) select $1::date, m, k, 1 from unnest($2::text[], $3::text[]) as u(m, k)
-       on conflict (day, metric, key) do update set count = risk_aggregates.count + 1`,
-        [day, metrics.map((m) => m[0]), metrics.map((m) => m[1])],
-      )
+    await this.#aggregates
+      .add(metrics.map(([metric, key]) => [day, metric, key]))
       .catch((err: unknown) => this.#o.logger.warn({ err }, 'risk aggregates not counted'));
   }
 

@@ -38,6 +38,7 @@ import { cpuMs, cpuSplitMs, postmasterPid, rssMiB, treeCpuMs } from './proc-stat
 import { bytesPer, commandStats, keySnapshot } from './redis-memory.ts';
 import { runPhase, type PhaseResult } from './run-phase.ts';
 import { printPhase, printRoutes, printSpread } from './report.ts';
+import { printStatements, readStatements, resetStatements } from './pg-statements.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const LOGINS = Number(process.env.LOGINS ?? (QUICK ? 40 : 200));
@@ -49,6 +50,7 @@ const CLIENT_ALG = process.env.BENCH_CLIENT_ALG ?? 'RS256';
 if (CLIENT_ALG !== 'RS256' && CLIENT_ALG !== 'ES256')
   throw new Error(`BENCH_CLIENT_ALG: RS256 or ES256, not ${CLIENT_ALG}`);
 const PACED = process.env.BENCH_PACED === '1';
+const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1'; // needs HARNESS_PG_STATEMENTS=1
 const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
@@ -145,6 +147,7 @@ try {
     ratePerSecond?: number,
   ): Promise<PhaseResult> => {
     const stopProfile = profileDir ? await gateway.startProfile() : undefined;
+    if (PG_STATEMENTS) await resetStatements(pgAdmin);
     await gateway.resetProbe(concurrency === 1);
     const beforeSplit = cpuSplitMs(gateway.pid);
     const before = {
@@ -175,6 +178,8 @@ try {
     const afterSplit = cpuSplitMs(gateway.pid);
     await settle();
     if (stopProfile) await stopProfile(join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
+    const xactsAfter = await xacts();
+    if (PG_STATEMENTS) printStatements(name, await readStatements(pgAdmin), result.ok);
     const cmds = await commandStats(redis);
     let redisCalls = 0;
     for (const [cmd, n] of cmds)
@@ -186,7 +191,7 @@ try {
       pgCpuMs: (after.pg - before.pg) / result.ok,
       redisCpuMs: (after.redis - before.redis) / result.ok,
       redisCallsServer: redisCalls / result.ok,
-      pgXacts: ((await xacts()) - before.xacts - 1) / result.ok, // minus the reading query's own transaction
+      pgXacts: (xactsAfter - before.xacts - 1) / result.ok, // minus the reading query's own transaction
       logBytes: logged.length / result.ok,
       logLines: logLines / result.ok,
       logByMessage,

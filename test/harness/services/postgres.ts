@@ -41,7 +41,13 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
     });
     writeFileSync(join(dir, 'initialised'), new Date().toISOString());
   }
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on`;
+  // Measurement only: HARNESS_PG_STATEMENTS=1 loads pg_stat_statements (planning time tracked too) so that a
+  // benchmark can read where PostgreSQL's CPU goes per statement. Nothing else of the server changes.
+  const statements =
+    process.env.HARNESS_PG_STATEMENTS === '1'
+      ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on'
+      : '';
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on${statements}`;
   run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'], {
     user,
   });

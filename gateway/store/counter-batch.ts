@@ -1,0 +1,93 @@
+/**
+ * Counters in PostgreSQL incremented by every login (the RBA counts, the risk aggregates), coalesced: the
+ * increments that arrive while a write is in flight go in the next write, summed per row — one statement,
+ * one transaction, one WAL flush for all of them — instead of one transaction per login, all of them
+ * waiting on the same hot rows (the global scope, today's decision count) for each other's commit.
+ *
+ * - a caller's promise resolves once the transaction holding its increments has committed, and rejects with
+ *   that write's error: nothing is acknowledged before it is durable, exactly as with a write per call;
+ * - no added wait: with no write in flight, a write starts at once (in the same turn of the event loop);
+ * - rows are written in key order, so two processes never lock the same rows crosswise (no deadlock);
+ * - at most `maxRows` distinct rows per statement; the rest goes in the next one.
+ *
+ * @example
+ * const counts = new CounterBatch(2, (columns, counts) => pool.query(UPSERT, [...columns, counts]).then(() => undefined));
+ * await counts.add([['global', 't'], [accountId, 't']]);
+ */
+
+/** Writes summed increments: one array per key column (same length) and the increment of each row. */
+export type CounterWriter = (columns: string[][], counts: number[]) => Promise<void>;
+
+interface Waiting {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class CounterBatch {
+  readonly #width: number;
+  readonly #write: CounterWriter;
+  readonly #maxRows: number;
+  #rows = new Map<string, { key: readonly string[]; count: number }>();
+  #waiting: Waiting[] = [];
+  #flushing = false;
+  /** Statements written and increments they carried (tests and metrics read them). */
+  readonly stats = { statements: 0, increments: 0 };
+
+  /** `width`: how many key columns a row has. */
+  constructor(width: number, write: CounterWriter, maxRows = 1_000) {
+    if (!Number.isInteger(width) || width < 1) throw new TypeError('CounterBatch: width must be a positive integer');
+    this.#width = width;
+    this.#write = write;
+    this.#maxRows = maxRows;
+  }
+
+  /** Adds one to each row (a row named twice counts twice). Resolves once committed. */
+  add(rows: ReadonlyArray<readonly string[]>): Promise<void> {
+    for (const key of rows) {
+      if (key.length !== this.#width)
+        throw new TypeError(`CounterBatch: a row of ${key.length} keys, not ${this.#width}`);
+      const id = key.join('\u0000');
+      const row = this.#rows.get(id);
+      if (row) row.count += 1;
+      else this.#rows.set(id, { key, count: 1 });
+      this.stats.increments += 1;
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        queueMicrotask(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#waiting.length > 0) {
+        const waiting = this.#waiting.splice(0);
+        const ids = [...this.#rows.keys()].sort();
+        const rows = ids.map((id) => this.#rows.get(id)!);
+        this.#rows = new Map();
+        let failure: { error: unknown } | undefined;
+        for (let i = 0; i < rows.length; i += this.#maxRows) {
+          const part = rows.slice(i, i + this.#maxRows);
+          const columns = Array.from({ length: this.#width }, (_, c) => part.map((r) => r.key[c]!));
+          this.stats.statements += 1;
+          try {
+            await this.#write(
+              columns,
+              part.map((r) => r.count),
+            );
+          } catch (error) {
+            failure ??= { error };
+          }
+        }
+        for (const w of waiting)
+          if (failure) w.reject(failure.error);
+          else w.resolve();
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+}
