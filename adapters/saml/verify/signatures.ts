@@ -78,7 +78,9 @@ export function verifyOne(
       if (checkSignatureOnDocument(sig, doc)) {
         const references = sig.getSignedReferences();
         if (references.length !== 1) throw new Error(`${references.length} signed references`);
-        return { xml: references[0]!, root: signedElementOf(sig, references[0]!) };
+        // a copy made from the strict parse only (a transform's octets re-parsed by the library are not)
+        const root = signedElementOf(sig, references[0]!);
+        return { xml: references[0]!, root: root?.ownerDocument === doc ? root : undefined };
       }
     } catch (error) {
       lastError = error;

@@ -12,7 +12,8 @@
  *   that call is kept, only if the recorded octets are exactly the bytes returned.
  *
  * `signedElementOf(sig, bytes)` answers it once `checkSignature` has succeeded and published `bytes` in
- * `getSignedReferences()` (the caller asks only then). Nothing of the check itself changes: no
+ * `getSignedReferences()` (the caller asks only then); `verifyOne` uses it only when it is a copy made
+ * from the strict parse (its `ownerDocument`), else the bytes are parsed strictly as before. Nothing of the check itself changes: no
  * canonicalisation, digest or signature step is ours.
  *
  * Security argument (reading the claims from this element is reading the signed bytes):
