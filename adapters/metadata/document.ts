@@ -102,14 +102,14 @@ function trustedRoot(xml: string, options: ReadOptions): Element {
   if (!signature) throw samlError('SAML_METADATA_SIGNATURE_MISSING', { detail: 'metadata is not signed' });
   let signed: string;
   try {
-    signed = verifyOne(
-      xml,
+    ({ xml: signed } = verifyOne(
+      root.ownerDocument!,
       signature,
       root,
       options.trustAnchors,
       options.signatureAlgorithms ?? DEFAULT_SIGNATURE_METHODS,
       [],
-    );
+    ));
   } catch (cause) {
     const code =
       cause instanceof AdapterError && cause.code === 'SAML_SIGNATURE_UNTRUSTED_KEY'

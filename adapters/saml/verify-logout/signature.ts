@@ -37,14 +37,14 @@ function verifyEnveloped(ctx: LogoutVerifyContext): void {
   const { metadata, idp } = ctx.env;
   let signedXml: string;
   try {
-    signedXml = verifyOne(
-      need(ctx.xml, 'xml'),
+    ({ xml: signedXml } = verifyOne(
+      root.ownerDocument!,
       signature,
       root,
       metadata.signingCertificates,
       idp.signatureAlgorithms,
       metadata.weakSigningCertificates ?? [],
-    );
+    ));
   } catch (error) {
     if (error instanceof AdapterError && UNVERIFIED.has(error.code))
       throw samlError('SAML_LOGOUT_SIGNATURE_INVALID', { detail: error.detail, cause: error });

@@ -78,6 +78,15 @@ export interface SignedAssertion {
   attributes: { name: string; nameFormat?: string; values: string[] }[];
 }
 
+/**
+ * What one signature check verified: the canonical bytes xml-crypto digested (`getSignedReferences()`),
+ * and the element they were written from when the library's transforms ended on one (`signed-element.ts`).
+ */
+export interface SignedContent {
+  xml: string;
+  root?: Element;
+}
+
 export interface VerifyContext {
   env: VerifyEnv;
   message: InboundMessage;
@@ -91,7 +100,8 @@ export interface VerifyContext {
   /** True once the Assertion was decrypted (step `decrypt`); `assertion` is then the decrypted one. */
   decrypted?: boolean;
   issuer?: string;
-  signed: { response?: string; assertion?: string; count: number };
+  /** What each signature verified: its canonical bytes and the element they were written from. */
+  signed: { response?: SignedContent; assertion?: SignedContent; count: number };
   envelope?: ResponseEnvelope;
   claims?: SignedAssertion;
   /** The AuthnRequest ID the signed message answers. */

@@ -3,7 +3,8 @@
  *
  * - Without an EncryptedAssertion this step does nothing.
  * - When the Response is signed, the EncryptedAssertion is taken from the signed bytes only (what the
- *   Response signature covers is what we decrypt); otherwise from the received message, and then the
+ *   Response signature covers is what we decrypt; read from the element they were written from,
+ *   `signed-element.ts`); otherwise from the received message, and then the
  *   decrypted Assertion must carry its own valid signature.
  * - Decryption itself is `xmlenc/decrypt-assertion.ts` (algorithm allow-list first, uniform errors).
  * - The decrypted Assertion is parsed strictly as its own document and passes the same structural
@@ -19,7 +20,7 @@ import { allElements, attr, childrenNamed, isElement, optionalChild } from '../x
 import { NS } from '../xml/namespaces.ts';
 import { parseStrictXml } from '../xml/parse.ts';
 import { decryptAssertion } from '../xmlenc/decrypt-assertion.ts';
-import { need, type VerifyContext } from './context.ts';
+import { need, type SignedContent, type VerifyContext } from './context.ts';
 import { verifyOne } from './signatures.ts';
 import { checkSignaturePlacement, rejectCommentsInIdentity, rejectDuplicateIds } from './structure.ts';
 
@@ -31,7 +32,8 @@ export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
     : ctx.encryptedAssertion;
   const xml = await decryptAssertion(encrypted, ctx.env.decrypter, ctx.env.sp.entityId);
 
-  const assertion = parseStrictXml(xml).documentElement!;
+  const decryptedDoc = parseStrictXml(xml);
+  const assertion = decryptedDoc.documentElement!;
   if (!isElement(assertion, NS.assertion, 'Assertion'))
     throw samlError('SAML_SCHEMA_INVALID', { detail: 'decrypted content is not a saml:Assertion' });
   rejectDuplicateIds(allElements(assertion), new Set([attr(response, 'ID') ?? '']));
@@ -41,7 +43,7 @@ export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
   const signature = optionalChild(assertion, NS.dsig, 'Signature');
   if (signature) {
     ctx.signed.assertion = verifyOne(
-      xml,
+      decryptedDoc,
       signature,
       assertion,
       ctx.env.metadata.signingCertificates,
@@ -59,8 +61,8 @@ export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
   ctx.decrypted = true;
 }
 
-function encryptedInSignedResponse(signedXml: string, responseId: string | undefined): Element {
-  const root = parseStrictXml(signedXml).documentElement!;
+function encryptedInSignedResponse(signed: SignedContent, responseId: string | undefined): Element {
+  const root = signed.root ?? parseStrictXml(signed.xml).documentElement!;
   if (!isElement(root, NS.protocol, 'Response') || !responseId || attr(root, 'ID') !== responseId) {
     throw samlError('SAML_SIGNATURE_WRAPPING', { detail: 'signed bytes are not the received Response' });
   }

@@ -1,8 +1,10 @@
 /**
  * Step 6, read claims only from the signed bytes (SAML-XSW-13, SAML-C14N-01; node-saml CVE-2025-54369).
  *
- * - The canonical XML xml-crypto verified is re-parsed with the strict parser; NameID, attributes,
- *   conditions and confirmations are read from it, never from the received DOM.
+ * - NameID, attributes, conditions and confirmations are read from what xml-crypto verified, never from
+ *   the received DOM: the element its canonical bytes were written from (`signed-element.ts`, where the
+ *   argument that this is reading the signed bytes is written), or, when the library's transforms did not
+ *   end on one, a strict parse of those bytes.
  * - Without an Assertion signature, the Assertion is read from inside the signed Response bytes, or, when
  *   it came encrypted, from what step `decrypt` decrypted out of the signed Response bytes.
  * - The signed elements must carry the IDs the received DOM showed, and the signed Issuer must equal
@@ -15,7 +17,7 @@ import { samlError } from '../errors.ts';
 import { attr, childrenNamed, elementChildren, isElement, optionalChild, requiredChild } from '../xml/dom.ts';
 import { NS } from '../xml/namespaces.ts';
 import { parseStrictXml } from '../xml/parse.ts';
-import { need, type ResponseEnvelope, type VerifyContext } from './context.ts';
+import { need, type ResponseEnvelope, type SignedContent, type VerifyContext } from './context.ts';
 import { issuerText } from './issuer.ts';
 import { readAssertion } from './read-assertion.ts';
 
@@ -41,8 +43,8 @@ export function readSignedClaims(ctx: VerifyContext): void {
   ctx.claims = claims;
 }
 
-function signedRoot(xml: string, ns: string, local: string, expectedId: string | undefined): Element {
-  const root = parseStrictXml(xml).documentElement!;
+function signedRoot(signed: SignedContent, ns: string, local: string, expectedId: string | undefined): Element {
+  const root = signed.root ?? parseStrictXml(signed.xml).documentElement!;
   if (!isElement(root, ns, local) || !expectedId || attr(root, 'ID') !== expectedId) {
     throw samlError('SAML_SIGNATURE_WRAPPING', { detail: `signed bytes are not the ${local} ${expectedId ?? ''}` });
   }

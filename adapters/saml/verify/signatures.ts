@@ -8,22 +8,25 @@
  * - The per-IdP policy then demands assertion / response / both / either (`SAML_SIGNATURE_MISSING`,
  *   `SAML_ASSERTION_NOT_SIGNED`, `SAML_RESPONSE_NOT_SIGNED`). A Response without an Assertion must be signed.
  *   For an EncryptedAssertion, what the Assertion carries is checked after decryption (step `decrypt`).
- * - The output is the canonical bytes xml-crypto verified (`getSignedReferences()`), one per signature.
+ * - The output is the canonical bytes xml-crypto verified (`getSignedReferences()`), one per signature,
+ *   with the element they were written from (`signed-element.ts`), from which the claims are read.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { samlError } from '../errors.ts';
 import { childrenNamed, descendantsNamed, optionalChild } from '../xml/dom.ts';
 import { NS } from '../xml/namespaces.ts';
 import { restrictAlgorithms } from '../xmldsig.ts';
-import { need, type VerifyContext } from './context.ts';
+import { checkSignatureOnDocument } from './check-on-document.ts';
+import { need, type SignedContent, type VerifyContext } from './context.ts';
 import { dereferenceWithoutXpath } from './reference-lookup.ts';
 import { checkSignatureShape } from './signature-shape.ts';
+import { keepSignedElements, signedElementOf } from './signed-element.ts';
 
 export function verifySignatures(ctx: VerifyContext): void {
   const response = need(ctx.response, 'response');
-  const xml = need(ctx.xml, 'xml');
+  const doc = need(ctx.doc, 'doc');
   const certificates = ctx.env.metadata.signingCertificates;
   const allowList = ctx.env.idp.signatureAlgorithms;
   const onResponse = optionalChild(response, NS.dsig, 'Signature');
@@ -32,9 +35,9 @@ export function verifySignatures(ctx: VerifyContext): void {
     throw samlError('SAML_SIGNATURE_MISSING', { detail: 'no signature' });
 
   const weak = ctx.env.metadata.weakSigningCertificates ?? [];
-  if (onResponse) ctx.signed.response = verifyOne(xml, onResponse, response, certificates, allowList, weak);
+  if (onResponse) ctx.signed.response = verifyOne(doc, onResponse, response, certificates, allowList, weak);
   if (onAssertion && ctx.assertion)
-    ctx.signed.assertion = verifyOne(xml, onAssertion, ctx.assertion, certificates, allowList, weak);
+    ctx.signed.assertion = verifyOne(doc, onAssertion, ctx.assertion, certificates, allowList, weak);
   ctx.signed.count = (onResponse ? 1 : 0) + (onAssertion ? 1 : 0);
 
   const policy = ctx.env.idp.requiredSignatures;
@@ -49,29 +52,35 @@ export function verifySignatures(ctx: VerifyContext): void {
 }
 
 /**
- * Verifies one signature over `parent` (inside the document `xml`) with the metadata certificates and the
- * IdP's algorithm allow-list; returns the signed canonical XML.
+ * Verifies one signature over `parent` with the metadata certificates and the IdP's algorithm allow-list;
+ * returns what it verified (`SignedContent`). `doc` is the strict parse (`parseStrictXml`) the caller checked, and
+ * `signature` and `parent` are its nodes: the references are dereferenced in it (`check-on-document.ts`).
  */
 export function verifyOne(
-  xml: string,
+  doc: Document,
   signature: Element,
   parent: Element,
   certificates: readonly string[],
   allowList: readonly string[],
   weak: readonly { pem: string; problem: string }[],
-): string {
+): SignedContent {
+  if (signature.ownerDocument !== doc || parent.ownerDocument !== doc)
+    throw samlError('SAML_INTERNAL_ERROR', { detail: 'signature checked outside the document it belongs to' });
   checkSignatureShape(signature, parent, allowList);
   let lastError: unknown;
   for (const publicCert of certificates) {
     const sig = new SignedXml({ publicCert });
     restrictAlgorithms(sig, allowList);
     dereferenceWithoutXpath(sig);
+    keepSignedElements(sig);
     try {
       sig.loadSignature(signature as never);
-      if (sig.checkSignature(xml)) {
+      if (checkSignatureOnDocument(sig, doc)) {
         const references = sig.getSignedReferences();
         if (references.length !== 1) throw new Error(`${references.length} signed references`);
-        return references[0]!;
+        // a copy made from the strict parse only (a transform's octets re-parsed by the library are not)
+        const root = signedElementOf(sig, references[0]!);
+        return { xml: references[0]!, root: root?.ownerDocument === doc ? root : undefined };
       }
     } catch (error) {
       lastError = error;
@@ -84,7 +93,7 @@ export function verifyOne(
     dereferenceWithoutXpath(sig);
     try {
       sig.loadSignature(signature as never);
-      if (sig.checkSignature(xml))
+      if (checkSignatureOnDocument(sig, doc))
         throw samlError('SAML_KEY_TOO_WEAK', { detail: `${parent.localName} signed with a weak key: ${problem}` });
     } catch (error) {
       if (error instanceof Error && (error as { code?: string }).code === 'SAML_KEY_TOO_WEAK') throw error;

@@ -97,7 +97,7 @@ function gatewayCheck(xml: string, certificatePem: string): string {
   const doc = parseStrictXml(xml);
   const assertion = doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Assertion')[0]!;
   const signature = doc.getElementsByTagNameNS(DSIG, 'Signature')[0]!;
-  return verifyOne(xml, signature, assertion, [certificatePem], DEFAULT_SIGNATURE_METHODS, []);
+  return verifyOne(doc, signature, assertion, [certificatePem], DEFAULT_SIGNATURE_METHODS, []).xml;
 }
 
 /** The library's own check (its XPath lookups), same signature element. */

@@ -1,11 +1,12 @@
 /**
  * `adapters/saml/verify/reference-lookup.ts` replaces three internals of xml-crypto's `SignedXml` (and calls
  * four more of it and of its utils) with DOM walks that select what the library's own code selects, as that
- * code reads in xml-crypto 6.3.2. Internals are not an API: a dependency update that changes them must stop
+ * code reads in xml-crypto 6.3.2; `check-on-document.ts` reproduces `checkSignature`'s steps on the strict
+ * parse, and `signed-element.ts` wraps the objects `findCanonicalizationAlgorithm` returns. Internals are not an API: a dependency update that changes them must stop
  * here, so that someone re-reads the walks against the new code (and the differential test
  * `dereferences-without-xpath.test.ts` on the new version) before the gateway verifies a signature with them.
  *
- * To update: read the new methods, adapt `reference-lookup.ts`, run the differential test, then put the new
+ * To update: read the new methods, adapt `reference-lookup.ts` (and the two files above), run the differential test, then put the new
  * fingerprints below (printed by this test when they differ).
  */
 import { createHash } from 'node:crypto';
@@ -23,9 +24,16 @@ const PINNED = {
   'SignedXml.getCanonXml': 'e79ae3dbd30b73f0',
   'SignedXml.canonicalize': 'a7218ae7b461217d',
   'SignedXml.findHashAlgorithm': 'af7bbf9b9656022d',
+  // check-on-document.ts reproduces checkSignature's steps on the strict parse and calls these
+  'SignedXml.checkSignature': 'bae91fbd542c70aa',
+  'SignedXml.loadReference': '846cec1e6c9aaf77',
+  'SignedXml.findSignatureAlgorithm': 'cf5cf91218415b49',
+  // signed-element.ts wraps what this returns
+  'SignedXml.findCanonicalizationAlgorithm': '888e00301baf98da',
   'utils.findAncestorNsForElement': 'd4288298dbeefbd0',
   'utils.findChildren': '725c109185b3cd70',
   'utils.validateDigestValue': '85c6a4227655516a',
+  'utils.isArrayHasLength': 'ee635aa8756d3535',
 } as const;
 
 const fingerprint = (f: unknown) => createHash('sha256').update(String(f)).digest('hex').slice(0, 16);
