@@ -66,13 +66,8 @@ export async function startUpstream(
   await logins.saveRelay(start.correlation, login.loginId, idpId);
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
   await logins.save({ ...login, idp: idpId, browserBinding: binding, upstream });
-  const current = await flow.get(login.loginId);
-  const from = current?.state;
-  if (from !== 'INITIATED' && from !== 'AUTHENTICATING' && from !== 'FRAUD_CHECK') {
-    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
-      detail: String(from),
-    });
-  }
+  // the state table's sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK: the
+  // claim checks them (no read of the login before it), and refuses with this page's code
   await flow.transition(login.loginId, 'AUTHENTICATING', {
     component: `adapter:${idpId}`,
     requestId: ctx.state.requestId as string,
@@ -82,6 +77,10 @@ export async function startUpstream(
       requiredAcr: login.requiredAcr,
       ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
     },
+    refuse: (state) =>
+      new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
+        detail: String(state ?? undefined),
+      }),
   });
   ctx.set('Cache-Control', 'no-store');
   if (stepUpLevel !== undefined) {
