@@ -63,9 +63,12 @@ export async function startUpstream(
   // the opaque value the IdP's answer carries back: the answer finds this login under it (upstream-answer.ts)
   if (!start.correlation)
     throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
-  await logins.saveRelay(start.correlation, login.loginId, idpId);
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
-  await logins.save({ ...login, idp: idpId, browserBinding: binding, upstream });
+  // two keys, written together (one round trip); the transition below comes after both
+  await Promise.all([
+    logins.saveRelay(start.correlation, login.loginId, idpId),
+    logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
+  ]);
   // the state table's sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK: the
   // claim checks them (no read of the login before it), and refuses with this page's code
   await flow.transition(login.loginId, 'AUTHENTICATING', {
