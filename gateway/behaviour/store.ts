@@ -20,15 +20,29 @@ export interface Profile {
 const vectorKey = (loginId: string) => `beh:{${loginId}}`;
 const channelKey = (loginId: string) => `beh:ch:{${loginId}}`;
 
+/**
+ * A per-request memo (the session store's, `session/request-memo.ts`, handed in by the wiring: this part
+ * may not import it). The translation point reads a login's vector three times in one request (its signals,
+ * the behaviour stage, the record of the assessment): once from Redis, and all three see the same vector.
+ */
+export interface RequestMemo {
+  memoised<T>(key: string, read: () => Promise<T>): Promise<T>;
+  remember(key: string, value: unknown): void;
+}
+
+const NO_MEMO: RequestMemo = { memoised: (_key, read) => read(), remember: () => undefined };
+
 export class BehaviourStore {
   readonly #redis: Redis;
   readonly #pool: Pool | undefined;
   readonly #ttl: number;
+  readonly #memo: RequestMemo;
 
-  constructor(redis: Redis, pool: Pool | undefined, ttlSeconds: number) {
+  constructor(redis: Redis, pool: Pool | undefined, ttlSeconds: number, memo: RequestMemo = NO_MEMO) {
     this.#redis = redis;
     this.#pool = pool;
     this.#ttl = ttlSeconds;
+    this.#memo = memo;
   }
 
   /** Keeps a login's vector, and which side channel brought it (`post` or `websocket`). */
@@ -38,6 +52,7 @@ export class BehaviourStore {
       .set(vectorKey(loginId), JSON.stringify(vector), 'EX', this.#ttl)
       .set(channelKey(loginId), channel, 'EX', this.#ttl)
       .exec();
+    this.#memo.remember(vectorKey(loginId), vector);
   }
 
   /** The side channel that brought a login's vector, or `null`. */
@@ -45,9 +60,13 @@ export class BehaviourStore {
     return (await this.#redis.get(channelKey(loginId))) as SignalChannel | null;
   }
 
+  /** A login's vector, or `null`; read from Redis once per request. */
   async load(loginId: string): Promise<BehaviourVector | null> {
-    const raw = await this.#redis.get(vectorKey(loginId));
-    return raw ? (JSON.parse(raw) as BehaviourVector) : null;
+    const key = vectorKey(loginId);
+    return this.#memo.memoised(key, async () => {
+      const raw = await this.#redis.get(key);
+      return raw ? (JSON.parse(raw) as BehaviourVector) : null;
+    });
   }
 
   async profile(accountId: string): Promise<Profile | null> {

@@ -46,6 +46,11 @@ export interface TransitionPlan {
   details?: Record<string, unknown>;
   /** More hash fields to set with the new state (at start: client, acr values), given the transition's time. */
   extraFields?: (at: number) => string[];
+  /**
+   * A live transition from a list: the error to throw instead of `FLOW_NOT_FOUND` / `FLOW_ILLEGAL_TRANSITION`
+   * when there is no login (`null`) or its state is not among the sources (nothing was claimed then).
+   */
+  refuse?: (state: LoginState | null) => Error;
 }
 
 const REFUSAL: Record<string, [FlowErrorCode, string]> = {
@@ -152,6 +157,8 @@ async function claimFromAny(
     return hash;
   }
   const state = rest[0] ?? '';
+  if (plan.refuse && verdict === 'NOT_FOUND') throw plan.refuse(null);
+  if (plan.refuse && verdict === 'ILLEGAL') throw plan.refuse(parseState(state)); // an unknown value stays FLOW_UNKNOWN_STATE
   if (verdict === 'NOT_FOUND') throw new FlowError('FLOW_NOT_FOUND', 'no such login', { loginId: plan.loginId });
   if (verdict === 'ILLEGAL')
     throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition not allowed', {

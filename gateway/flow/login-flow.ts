@@ -42,6 +42,12 @@ export interface TransitionMeta {
   errorCode?: AuditErrorCode;
   requestId?: string;
   details?: Record<string, unknown>;
+  /**
+   * The error to throw when there is no such login (`null`) or its state may not lead to the target (nothing
+   * changed then); without it, `FLOW_NOT_FOUND` / `FLOW_ILLEGAL_TRANSITION`. Lets a caller refuse with its
+   * own code without reading the login first.
+   */
+  refuse?: (state: LoginState | null) => Error;
 }
 
 export class LoginFlow {
@@ -113,6 +119,7 @@ export class LoginFlow {
       ...(meta.errorCode === undefined ? {} : { errorCode: meta.errorCode }),
       ...(meta.requestId === undefined ? {} : { requestId: meta.requestId }),
       ...(meta.details === undefined ? {} : { details: meta.details }),
+      ...(meta.refuse === undefined ? {} : { refuse: meta.refuse }),
       loginId,
       from: sourcesOf(target),
       to: target,

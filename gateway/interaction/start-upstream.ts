@@ -63,16 +63,14 @@ export async function startUpstream(
   // the opaque value the IdP's answer carries back: the answer finds this login under it (upstream-answer.ts)
   if (!start.correlation)
     throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
-  await logins.saveRelay(start.correlation, login.loginId, idpId);
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
-  await logins.save({ ...login, idp: idpId, browserBinding: binding, upstream });
-  const current = await flow.get(login.loginId);
-  const from = current?.state;
-  if (from !== 'INITIATED' && from !== 'AUTHENTICATING' && from !== 'FRAUD_CHECK') {
-    throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
-      detail: String(from),
-    });
-  }
+  // two keys, written together (one round trip); the transition below comes after both
+  await Promise.all([
+    logins.saveRelay(start.correlation, login.loginId, idpId),
+    logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
+  ]);
+  // the state table's sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK: the
+  // claim checks them (no read of the login before it), and refuses with this page's code
   await flow.transition(login.loginId, 'AUTHENTICATING', {
     component: `adapter:${idpId}`,
     requestId: ctx.state.requestId as string,
@@ -82,6 +80,10 @@ export async function startUpstream(
       requiredAcr: login.requiredAcr,
       ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
     },
+    refuse: (state) =>
+      new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
+        detail: String(state ?? undefined),
+      }),
   });
   ctx.set('Cache-Control', 'no-store');
   if (stepUpLevel !== undefined) {

@@ -44,6 +44,25 @@ if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return '' end
 if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 'OK' end
 return redis.call('HGET', KEYS[1], 'payload')
 `);
+/**
+ * KEYS[1] a grant's list of artefacts; ARGV[1] the artefact's key, ARGV[2] its expiry (s, '' for none).
+ * The list lives as long as its longest artefact: its expiry is set when it has none, else only lengthened
+ * (what `EXPIRE NX` + `EXPIRE GT` in a MULTI did, in one command instead of five).
+ */
+const INDEX_IN_GRANT = new LuaScript(`
+redis.call('RPUSH', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' and redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+`);
+/**
+ * KEYS[1] a one-time artefact's hash; ARGV[1] its payload, ARGV[2] its expiry (s, '' for none). Its other
+ * field (`consumed`) is kept, as with the MULTI of HSET + EXPIRE this replaces: one command instead of four.
+ */
+const WRITE_CONSUMABLE = new LuaScript(`
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+if ARGV[2] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1
+`);
 /** How long a replay-detection claim lives before oidc-provider saves it with its real expiry. */
 const REPLAY_CLAIM_SECONDS = 3600;
 
@@ -84,27 +103,18 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
     }
 
     /**
-     * One MULTI per key, never one across keys: on Redis Cluster the artefact, its grant's list and its
+     * One command per key, never one across keys: on Redis Cluster the artefact, its grant's list and its
      * indexes are in different slots. The grant's list is written first: a list naming an artefact not yet
      * written is harmless, an artefact its grant's revocation cannot find is not.
      */
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.key(id);
       const json = JSON.stringify(payload);
-      if (GRANTABLE.has(this.name) && payload.grantId) {
-        const gk = grantKey(payload.grantId);
-        const grant = redis.multi().rpush(gk, key);
-        // the grant's list lives as long as its longest artefact: set when it has no expiry (NX), else only
-        // lengthened (GT) — in the transaction, instead of a TTL read before it (a round trip)
-        if (expiresIn) grant.call('EXPIRE', gk, expiresIn, 'NX').call('EXPIRE', gk, expiresIn, 'GT');
-        await grant.exec();
-      }
+      if (GRANTABLE.has(this.name) && payload.grantId)
+        await INDEX_IN_GRANT.run(redis, [grantKey(payload.grantId)], [key, expiresIn || '']);
       const writes: Array<Promise<unknown>> = [];
-      if (CONSUMABLE.has(this.name)) {
-        const multi = redis.multi().hset(key, { payload: json });
-        if (expiresIn) multi.expire(key, expiresIn);
-        writes.push(multi.exec());
-      } else writes.push(expiresIn ? redis.set(key, json, 'EX', expiresIn) : redis.set(key, json));
+      if (CONSUMABLE.has(this.name)) writes.push(WRITE_CONSUMABLE.run(redis, [key], [json, expiresIn || '']));
+      else writes.push(expiresIn ? redis.set(key, json, 'EX', expiresIn) : redis.set(key, json));
       const index = (name: string) =>
         writes.push(expiresIn ? redis.set(name, id, 'EX', expiresIn) : redis.set(name, id));
       if (payload.userCode) index(userCodeKey(payload.userCode));

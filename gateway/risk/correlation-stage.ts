@@ -1,5 +1,5 @@
 /**
- * Stage 4 — cross-session correlation (budget 300 ms): sliding windows in Redis, one round trip.
+ * Stage 4 — cross-session correlation (budget 300 ms): sliding windows in Redis, one command (a Lua script).
  *
  * | window                                   | length | suspicious from | what it catches            |
  * |------------------------------------------|--------|-----------------|----------------------------|
@@ -17,6 +17,7 @@
 import type { Redis } from 'ioredis';
 import type { RiskStage, StageOutput } from './pipeline.ts';
 import type { ReprocessQueue } from './reprocess.ts';
+import { BASELINE_MINUTES, CORRELATE } from './correlation-script.ts';
 import { prefixOf } from './network.ts';
 import type { RiskSignals } from './types.ts';
 
@@ -81,41 +82,40 @@ export class CorrelationStage implements RiskStage {
     const device = signals.deviceId ?? 'none';
     const prefix = signals.network?.prefix ?? prefixOf(signals.ip);
     const minute = Math.floor(now / 60_000);
-    // one MULTI over all these keys: they share the hash tag {corr} (one Redis Cluster slot)
+    // one script over all these keys (correlation-script.ts): they share the hash tag {corr} (one Redis Cluster slot)
     const windows: Array<[string, string, number]> = [
       [`corr:{corr}:dev:${device}`, signals.accountId, HOUR],
       [`corr:{corr}:net:${prefix}`, signals.accountId, HOUR / 6],
       [`corr:{corr}:acct:${signals.accountId}:dev`, device, 24 * HOUR],
       [`corr:{corr}:acct:${signals.accountId}:net`, prefix, HOUR],
     ];
-    const m = this.#redis.multi();
-    for (const [key, member, length] of windows) {
-      m.zadd(key, now, member)
-        .zremrangebyscore(key, '-inf', now - length)
-        .zcard(key)
-        .pexpire(key, length);
-    }
-    const loc = `corr:{corr}:acct:${signals.accountId}:loc`;
-    m.get(loc);
     const where = signals.network;
-    if (where?.lat != null && where.lon != null)
-      m.set(loc, JSON.stringify({ lat: where.lat, lon: where.lon, at: now }), 'PX', 24 * HOUR);
+    const here = where?.lat != null && where.lon != null ? { lat: where.lat, lon: where.lon } : null;
     const bucket = (k: number) => `corr:{corr}:idp:${signals.idp}:${k}`;
-    m.incr(bucket(minute)).pexpire(bucket(minute), 15 * 60_000);
-    m.mget(...Array.from({ length: 10 }, (_, i) => bucket(minute - 1 - i)));
-    const answers = await m.exec();
-    if (!answers) throw new Error('correlation transaction aborted');
-    const value = (i: number) => {
-      const [error, v] = answers[i]!;
-      if (error) throw error;
-      return v;
-    };
-    const [perDevice, perNetwork, devices, networks] = [2, 6, 10, 14].map((i) => Number(value(i)));
-    let index = 16;
-    const last = value(index++) as string | null;
-    if (where?.lat != null && where.lon != null) index += 1;
-    const count = Number(value(index));
-    const previous = (value(index + 2) as Array<string | null>).map((v) => Number(v ?? 0));
+    const keys = [
+      ...windows.map(([key]) => key),
+      `corr:{corr}:acct:${signals.accountId}:loc`,
+      bucket(minute),
+      ...Array.from({ length: BASELINE_MINUTES }, (_, i) => bucket(minute - 1 - i)),
+    ];
+    const args = [
+      now,
+      ...windows.flatMap(([, member, length]) => [member, now - length, length]),
+      here ? JSON.stringify({ ...here, at: now }) : '',
+      24 * HOUR,
+      15 * 60_000,
+    ];
+    const answer = (await CORRELATE.run(this.#redis, keys, args)) as [
+      number,
+      number,
+      number,
+      number,
+      string | null,
+      number,
+      Array<string | null>,
+    ];
+    const [perDevice, perNetwork, devices, networks, last, count] = answer;
+    const previous = answer[6].map((v) => Number(v ?? 0));
 
     const factors: string[] = [];
     const warnings: string[] = [];
@@ -125,19 +125,18 @@ export class CorrelationStage implements RiskStage {
       keep *= 1 - score;
     };
     const t = this.#t;
-    if (signals.deviceId && perDevice! >= t.identitiesPerDevice)
-      add(perDevice! >= 2 * t.identitiesPerDevice ? 0.9 : 0.6, 'correlation:identities_per_device');
+    if (signals.deviceId && perDevice >= t.identitiesPerDevice)
+      add(perDevice >= 2 * t.identitiesPerDevice ? 0.9 : 0.6, 'correlation:identities_per_device');
     // weak on their own (issue #13 item 10): a shared network is a carrier's CGNAT, an office, a family; a
     // person's fifth new device in a day is a new phone, a library, a relative's laptop. Each stays under the
     // step-up threshold alone (0.25 < 0.5); two of them together, or with another signal, reach it.
-    if (perNetwork! >= t.identitiesPerNetwork) add(WEAK, 'correlation:identities_per_network');
-    if (devices! >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
-    if (networks! >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
-    if (last && where?.lat != null && where.lon != null) {
+    if (perNetwork >= t.identitiesPerNetwork) add(WEAK, 'correlation:identities_per_network');
+    if (devices >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
+    if (networks >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
+    if (last && here) {
       const before = JSON.parse(last) as { lat: number; lon: number; at: number };
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);
-      if (haversineKm(before, { lat: where.lat, lon: where.lon }) / hours > t.travelKmh)
-        add(0.7, 'correlation:impossible_travel');
+      if (haversineKm(before, here) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');
     }
     const baseline = previous.reduce((a, b) => a + b, 0) / previous.length;
     if (count >= t.burstMin && count > t.burstFactor * Math.max(baseline, 1)) {

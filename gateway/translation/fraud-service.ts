@@ -14,6 +14,7 @@ import { DecisionCache } from '../policy/decision-cache.ts';
 import { evaluate, type Decision, type PolicyInput } from '../policy/decide.ts';
 import { DEFAULT_POLICY, ruleFor, type PolicySet } from '../policy/policy-set.ts';
 import { ReviewStore } from '../review/review-store.ts';
+import { memoised, remember } from '../session/request-memo.ts';
 import { deviceFeatures } from '../risk/device-stage.ts';
 import { IpReputation } from '../risk/ip-reputation.ts';
 import { RiskMetrics } from '../risk/metrics.ts';
@@ -97,7 +98,7 @@ export class FraudService {
     this.metrics = new RiskMetrics(o.metricsRegistry);
     this.policies = o.policies ?? { default: DEFAULT_POLICY, clients: {}, idps: {} };
     this.cache = new DecisionCache(o.redis);
-    this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl);
+    this.behaviour = new BehaviourStore(o.redis, o.pool, o.interactionTtl, { memoised, remember });
     this.rba = new RbaStore(o.redis, o.pool, (err) => o.logger.warn({ err }, 'rba write-behind failed'));
     this.reprocess = new ReprocessQueue(o.pool);
     this.reviews = new ReviewStore(o.pool, o.audit, o.laggingReads);

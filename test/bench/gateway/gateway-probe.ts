@@ -29,6 +29,8 @@ export interface ProbeCounts {
   /** Per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
   redisByKey: Record<string, number>;
   redisRoundTrips: number;
+  /** Writes of the Redis sockets to the kernel (`_write` / `_writev`): commands written into a corked socket in one turn are one. */
+  redisSocketWrites: number;
   /** BENCH_ORIGINS=1 only (a stack trace per command costs CPU): `origin → count`, origin = the first frame of ours. */
   pgByOrigin: Record<string, number>;
   redisByOrigin: Record<string, number>;
@@ -41,6 +43,7 @@ const empty = (): ProbeCounts => ({
   redisCommands: {},
   redisByKey: {},
   redisRoundTrips: 0,
+  redisSocketWrites: 0,
   pgByOrigin: {},
   redisByOrigin: {},
   hsmSignatures: {},
@@ -125,8 +128,24 @@ function keyShapeOf(name: string, args: unknown[]): string {
     .join(':');
 }
 
+const watched = new WeakSet<object>();
+/** Counts the writes of a client's socket to the kernel (wrapped once per socket; a reconnection makes a new one). */
+function watchSocket(client: Redis): void {
+  const socket = (client as unknown as { stream?: Record<string, (...a: unknown[]) => void> }).stream;
+  if (!socket || watched.has(socket) || typeof socket._write !== 'function') return;
+  watched.add(socket);
+  for (const name of ['_write', '_writev']) {
+    const original = socket[name]!.bind(socket);
+    socket[name] = (...a: unknown[]) => {
+      counts.redisSocketWrites += 1;
+      original(...a);
+    };
+  }
+}
+
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
+  watchSocket(this);
   const name = String(args[0].name).toUpperCase();
   bump(counts.redisCommands, name);
   bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());

@@ -19,7 +19,7 @@ export function printPhase(r: PhaseResult): void {
     `  CPU ms per login: gateway ${r.gatewayCpuMs.toFixed(2)} (of which kernel ${r.gatewaySystemMs.toFixed(2)}) | PostgreSQL ${r.pgCpuMs.toFixed(2)} | Redis ${r.redisCpuMs.toFixed(2)}; gateway RSS max ${r.rssMaxMiB.toFixed(0)} MiB`,
   );
   console.log(
-    `  per login: PostgreSQL queries ${per(sum(r.probe.pgQueries))} (transactions ${r.pgXacts.toFixed(2)}), Redis commands ${per(sum(r.probe.redisCommands))} in ${per(r.probe.redisRoundTrips)} round trips (server-side calls ${r.redisCallsServer.toFixed(2)}), HSM signatures ${per(sum(r.probe.hsmSignatures))}`,
+    `  per login: PostgreSQL queries ${per(sum(r.probe.pgQueries))} (transactions ${r.pgXacts.toFixed(2)}), Redis commands ${per(sum(r.probe.redisCommands))} in ${per(r.probe.redisRoundTrips)} round trips, ${per(r.probe.redisSocketWrites ?? 0)} socket writes (server-side calls ${r.redisCallsServer.toFixed(2)}), HSM signatures ${per(sum(r.probe.hsmSignatures))}`,
   );
   const top = (table: Record<string, number>) =>
     Object.entries(table)

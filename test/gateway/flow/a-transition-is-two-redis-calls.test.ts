@@ -39,3 +39,40 @@ test.serial('a Redis that lost its scripts gets their text again, and the transi
   t.is(login.state, 'AUTHENTICATING');
   t.is((await stack.flow.get('login-noscript'))?.state, 'AUTHENTICATING');
 });
+
+/**
+ * What Redis itself runs for a transition, scripts' inner calls included (MONITOR shows them, tagged `lua`),
+ * filtered to this login's keys: the claim reads the login once (HGETALL) and marks it; the commit reads its
+ * mark and the version in one HMGET. It was 2 + 9 (HMGET + HSET + HGETALL, HGET + HDEL + HSET + HINCRBY +
+ * EXPIRE + ZADD).
+ */
+test.serial('inside Redis, a live transition is its 2 scripts and 7 calls', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await stack.flow.start('login-calls', { clientId: 'rp-1' });
+  await stack.flow.transition('login-calls', 'AUTHENTICATING', { component: 'test' }); // scripts loaded
+  const monitor = await stack.redis().monitor();
+  t.teardown(() => monitor.disconnect());
+  const seen: string[] = [];
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (args.some((a) => a.includes('login-calls'))) seen.push(`${source.startsWith('lua') ? 'lua ' : ''}${args[0]}`);
+  });
+  const login = await stack.flow.transition('login-calls', 'FRAUD_CHECK', { component: 'test' });
+  await stack.redis().ping(); // MONITOR lines of the transition arrive before the answer to a later command
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const calls = seen.map((c) => c.toLowerCase());
+  t.like(login, { state: 'FRAUD_CHECK', version: 3 });
+  const record = await stack.flow.get('login-calls');
+  t.like(record, { state: 'FRAUD_CHECK', version: 3 });
+  t.deepEqual(calls, [
+    'evalsha',
+    'lua hgetall',
+    'lua hset',
+    'evalsha',
+    'lua hmget',
+    'lua hdel',
+    'lua hset',
+    'lua expire',
+    'lua zadd',
+  ]);
+});

@@ -1,0 +1,40 @@
+/**
+ * The correlation stage's Redis work as one Lua script (issue #14: a MULTI of 21 commands was 23 commands
+ * built, sent, queued and answered one by one on both sides; a script is one command each way):
+ *
+ * - the four sliding windows (sorted sets: member = the distinct thing, score = last time seen): add,
+ *   drop what fell out of the window, count, keep the set as long as its window;
+ * - the identity's last location: read, then replaced when this login has one;
+ * - this minute's login count of the IdP (its expiry set when the bucket is created: a bucket is read for
+ *   the 10 minutes after its own, it lives 15) and the 10 minutes before it.
+ *
+ * Atomic as the MULTI was. Every key carries the hash tag `{corr}`: one Redis Cluster slot, as a script's
+ * keys must be.
+ */
+import { LuaScript } from '../store/lua-script.ts';
+
+/** Previous minutes read for the IdP's baseline. */
+export const BASELINE_MINUTES = 10;
+
+/**
+ * KEYS[1..4] the windows; KEYS[5] the identity's last location; KEYS[6] this minute's IdP bucket;
+ * KEYS[7..16] the 10 minutes before it. ARGV[1] now (ms); for window i (1..4): ARGV[3i - 1] its member,
+ * ARGV[3i] the oldest score kept, ARGV[3i + 1] its length (ms); ARGV[14] the new location ('' for none),
+ * ARGV[15] its TTL (ms); ARGV[16] a bucket's TTL (ms).
+ * Returns {count of window 1..4, last location or nil, this minute's count, {the 10 counts or nil}}.
+ */
+export const CORRELATE = new LuaScript(`
+local out = {}
+for i = 1, 4 do
+  redis.call('ZADD', KEYS[i], ARGV[1], ARGV[3 * i - 1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3 * i])
+  out[i] = redis.call('ZCARD', KEYS[i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3 * i + 1])
+end
+out[5] = redis.call('GET', KEYS[5])
+if ARGV[14] ~= '' then redis.call('SET', KEYS[5], ARGV[14], 'PX', ARGV[15]) end
+out[6] = redis.call('INCR', KEYS[6])
+if out[6] == 1 then redis.call('PEXPIRE', KEYS[6], ARGV[16]) end
+out[7] = redis.call('MGET', unpack(KEYS, 7, 6 + ${BASELINE_MINUTES}))
+return out
+`);

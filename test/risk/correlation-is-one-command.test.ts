@@ -1,0 +1,84 @@
+/**
+ * Issue #14 (Redis commands per login): the correlation stage's windows, last location and IdP counts are
+ * one command (a Lua script by SHA) in one round trip — it was a MULTI of 21 commands, 23 built, sent and
+ * answered — with the same verdicts, and every key it writes still expires.
+ * Real Redis; commands and round trips counted on ioredis (a command sent alone, or one pipeline/MULTI).
+ */
+import test from 'ava';
+import { Redis } from 'ioredis';
+import PipelineModule from 'ioredis/built/Pipeline.js';
+import { CorrelationStage } from '../../gateway/risk/correlation-stage.ts';
+import { signals, stores } from './fixtures.ts';
+
+let commands = 0;
+let roundTrips = 0;
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
+  commands += 1;
+  if (args[1] === undefined) roundTrips += 1; // a pipeline passes its own buffering stream
+  return sendCommand.apply(this, args);
+};
+const Pipeline = PipelineModule.default;
+const exec = Pipeline.prototype.exec;
+Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
+  roundTrips += 1;
+  return exec.apply(this, args);
+};
+
+test.serial('one login of the correlation stage is one Redis command in one round trip', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const stage = new CorrelationStage(s.redis);
+  await stage.evaluate(signals({ accountId: 'warm-up' })); // the script is loaded once per server
+  await s.redis.ping();
+  const before = { commands, roundTrips };
+  const verdict = await stage.evaluate(signals({ accountId: 'one-command', deviceId: 'one-command-device' }));
+  t.is(commands - before.commands, 1, 'one command');
+  t.is(roundTrips - before.roundTrips, 1, 'one round trip');
+  t.deepEqual(verdict.factors, []);
+});
+
+test.serial('the verdicts are unchanged: identities per device, impossible travel, an IdP burst', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const stage = new CorrelationStage(s.redis, { thresholds: { burstMin: 3, burstFactor: 2 } });
+  const idp = `idp-${process.pid}-${Date.now()}`;
+  const factors: string[][] = [];
+  for (let i = 0; i < 4; i += 1)
+    factors.push((await stage.evaluate(signals({ idp, accountId: `stuffed-${i}`, deviceId: 'stuffer' }))).factors);
+  t.deepEqual(factors[0], []);
+  t.deepEqual(factors[1], []);
+  t.deepEqual(factors[2], ['correlation:idp_burst'], 'the third login of a fresh IdP this minute is a burst of 3');
+  t.deepEqual(factors[3], ['correlation:identities_per_device', 'correlation:idp_burst']);
+
+  await stage.evaluate(signals({ accountId: 'traveller-1', at: Date.now() - 30 * 60_000 }));
+  const tokyo = await stage.evaluate(
+    signals({
+      accountId: 'traveller-1',
+      network: { prefix: '203.0.113.0/24', asn: null, country: 'JP', lat: 35.68, lon: 139.69 },
+    }),
+  );
+  t.true(tokyo.factors.includes('correlation:impossible_travel'));
+  const unlocated = await stage.evaluate(
+    signals({
+      accountId: 'traveller-1',
+      network: { prefix: '198.51.100.0/24', asn: null, country: 'FR', lat: null, lon: null },
+    }),
+  );
+  t.false(unlocated.factors.includes('correlation:impossible_travel'), 'no location, no travel');
+  const kept = JSON.parse((await s.redis.get('corr:{corr}:acct:traveller-1:loc'))!) as { lat: number };
+  t.is(kept.lat, 35.68, 'a login without a location keeps the last one known');
+});
+
+test.serial('every key the stage writes expires', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const prefix = s.redis.options.keyPrefix!;
+  const raw = new Redis(s.redis.options.port!, s.redis.options.host!);
+  t.teardown(() => raw.disconnect());
+  await new CorrelationStage(s.redis).evaluate(signals({ accountId: 'expiring', idp: 'expiring-idp' }));
+  const keys = await raw.keys(`${prefix}corr:*`);
+  // the device's and the network's windows, the identity's two windows and last location, the IdP's minute
+  t.is(keys.length, 6, keys.join(', '));
+  for (const key of keys) t.true((await raw.pttl(key)) > 0, `${key} expires`);
+});
