@@ -14,13 +14,8 @@
  * one socket write. Each loopback write costs the gateway more CPU than the command itself (issue #14: a
  * login made ~80 round trips, the largest single item of its profile); every command still has its own
  * answer and error, in order. Commands ioredis never auto-pipelines (SUBSCRIBE, MULTI, INFO…) are sent as
- * before. On one server or Sentinel, commands issued while the connection is idle (no answer awaited,
- * nothing queued for the next batch) are written directly into the corked socket instead, which leaves at
- * the same moment as an auto-pipeline (`pipelineWhenBusy`): ioredis's batch (a pipeline object, a
- * deferred write, two more promise hops) cost ~20 µs of CPU per command on top of ~40 when there was
- * nothing to batch with.
+ * before.
  */
-import type { Socket } from 'node:net';
 import { Cluster, Redis } from 'ioredis';
 import { failFast } from './redis-fail-fast.ts';
 
@@ -101,7 +96,6 @@ export function createRedis(options: RedisOptions): Redis {
   } else {
     redis = failFast(new Redis(options.url!, { ...common, lazyConnect: false }), options.onUnavailable);
   }
-  if (!options.cluster) pipelineWhenBusy(redis);
   let lastReport = 0;
   redis.on('error', (error: Error) => {
     // one report per 10 s while the connection is down, not one per retry
@@ -110,49 +104,6 @@ export function createRedis(options: RedisOptions): Redis {
     options.onError?.(error);
   });
   return redis;
-}
-
-/** What {@link pipelineWhenBusy} reads of an ioredis 5 client (pinned: `test/gateway/store/` checks it). */
-interface PipelineState {
-  commandQueue?: { length: number };
-  _autoPipelines?: Map<string, unknown>;
-  stream?: Socket;
-}
-
-/**
- * Auto-pipelining only while there is something to batch with: answers awaited (other commands in flight)
- * or a batch already waiting for its turn. Otherwise a command is written directly into the socket, corked
- * until the end of this turn of the event loop (`setImmediate`, when an auto-pipeline would have been
- * written): the commands issued meanwhile join it the same way and leave in one socket write. Every
- * command is written after everything written before it: the order of commands on the connection is kept.
- */
-export function pipelineWhenBusy(client: Redis): void {
-  const state = client as unknown as PipelineState;
-  // not the ioredis this was written for: leave ioredis's auto-pipelining as it is
-  if (!state.commandQueue || !(state._autoPipelines instanceof Map)) return;
-  const waiting = state._autoPipelines;
-  let corked: Socket | null = null;
-  const flush = () => {
-    const socket = corked;
-    corked = null;
-    socket?.uncork();
-  };
-  // read by ioredis for each command (its queue is replaced on a reconnection: read it each time)
-  Object.defineProperty(client.options, 'enableAutoPipelining', {
-    configurable: true,
-    enumerable: true,
-    get: () => {
-      if (corked) return false; // this turn's write is open: join it
-      if ((state.commandQueue?.length ?? 0) > 0 || waiting.size > 0) return true;
-      const socket = state.stream;
-      if (client.status === 'ready' && socket && !socket.destroyed) {
-        socket.cork();
-        corked = socket;
-        setImmediate(flush);
-      }
-      return false;
-    },
-  });
 }
 
 /**
