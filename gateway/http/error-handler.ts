@@ -38,7 +38,7 @@ const HSM_BUSY_RETRY_AFTER_SECONDS = 2;
 /** A PostgreSQL restart or failover takes seconds. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-interface Mapped {
+export interface Mapped {
   code: ErrorCode;
   status: number;
   /** The raiser's own public description (JSON answers), when it has one. */
@@ -46,7 +46,14 @@ interface Mapped {
   detail: string | undefined;
 }
 
-function mapped(error: unknown): Mapped {
+/**
+ * What the error handler makes of an error: its registered code and status (exported for the login paths that
+ * answer a dependency's 503 to the RP themselves, interaction/unavailable-mid-login.ts).
+ *
+ * @example
+ * mapError(new HsmError('HSM_BUSY', 'busy')).status; // 503
+ */
+export function mapError(error: unknown): Mapped {
   if (error instanceof GatewayError)
     return { code: error.code, status: error.status, description: error.message, detail: error.detail };
   // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500
@@ -81,7 +88,7 @@ export function errorHandler(logger: Logger): Middleware {
 
 function render(ctx: Context, logger: Logger, error: unknown): void {
   const requestId = String(ctx.state.requestId ?? '');
-  const { code: raised, status, description, detail } = mapped(error);
+  const { code: raised, status, description, detail } = mapError(error);
   const spec = errorSpec(raised);
   const expose = status < 500;
   const code = expose ? raised : 'INTERNAL';
