@@ -110,51 +110,57 @@ async function trailAfterRestart(t: ExecutionContext, b: Awaited<ReturnType<type
   );
 }
 
-test.serial('PostgreSQL stopped mid-login: FAILED at once with the code, the RP gets temporarily_unavailable with state and iss', async (t) => {
-  const b = await bed(t);
-  const { rp, running, services } = b;
+test.serial(
+  'PostgreSQL stopped mid-login: FAILED at once with the code, the RP gets temporarily_unavailable with state and iss',
+  async (t) => {
+    const b = await bed(t);
+    const { rp, running, services } = b;
 
-  const request = await authorizationRequest(rp);
-  const journey = await loginJourney(request.url, {
-    username: 'jean',
-    redirectUri: RP_REDIRECT,
-    beforeAcs: async (form) => {
-      await b.handle.server.stop(); // the person is at the IdP when PostgreSQL goes away
-      return form;
-    },
-  });
-  t.true(
-    journey.url.toString().startsWith(RP_REDIRECT),
-    `back at the RP, not a page: ${journey.status} ${journey.url}
+    const request = await authorizationRequest(rp);
+    const journey = await loginJourney(request.url, {
+      username: 'jean',
+      redirectUri: RP_REDIRECT,
+      beforeAcs: async (form) => {
+        await b.handle.server.stop(); // the person is at the IdP when PostgreSQL goes away
+        return form;
+      },
+    });
+    t.true(
+      journey.url.toString().startsWith(RP_REDIRECT),
+      `back at the RP, not a page: ${journey.status} ${journey.url}
 ${journey.html.slice(0, 600)}`,
-  );
-  t.is(journey.url.searchParams.get('error'), 'temporarily_unavailable');
-  t.is(journey.url.searchParams.get('state'), request.state);
-  t.is(journey.url.searchParams.get('iss'), running.url);
-  t.is(journey.url.searchParams.get('code'), null, 'never a code');
+    );
+    t.is(journey.url.searchParams.get('error'), 'temporarily_unavailable');
+    t.is(journey.url.searchParams.get('state'), request.state);
+    t.is(journey.url.searchParams.get('iss'), running.url);
+    t.is(journey.url.searchParams.get('code'), null, 'never a code');
 
-  const record = await services.flow.get(journey.loginId!);
-  t.is(record?.state, 'FAILED', 'failed at once, not left to the sweeper');
-  t.is(record?.errorCode, 'DATABASE_UNAVAILABLE');
+    const record = await services.flow.get(journey.loginId!);
+    t.is(record?.state, 'FAILED', 'failed at once, not left to the sweeper');
+    t.is(record?.errorCode, 'DATABASE_UNAVAILABLE');
 
-  await trailAfterRestart(t, b, journey.loginId!);
-});
+    await trailAfterRestart(t, b, journey.loginId!);
+  },
+);
 
-test.serial('PostgreSQL stopped before the completion step: FAILED at once, the RP gets temporarily_unavailable', async (t) => {
-  const b = await bed(t);
-  const request = await authorizationRequest(b.rp);
-  const { browser, complete } = await toTheCompletionStep(request.url);
-  t.true(complete.pathname.endsWith('/complete'), `the ACS sent the browser on: ${complete}`);
-  const loginId = complete.pathname.split('/')[2]!;
-  await b.handle.server.stop(); // the account cannot be stored now
-  const end = await browser.follow(complete, {}, (u) => u.toString().startsWith(RP_REDIRECT));
-  t.true(end.url.toString().startsWith(RP_REDIRECT), `back at the RP, not a page: ${end.response.status} ${end.url}`);
-  t.is(end.url.searchParams.get('error'), 'temporarily_unavailable');
-  t.is(end.url.searchParams.get('state'), request.state);
-  t.is(end.url.searchParams.get('iss'), b.running.url);
-  t.is(end.url.searchParams.get('code'), null, 'never a code');
-  const record = await b.services.flow.get(loginId);
-  t.is(record?.state, 'FAILED', 'failed at once, not left to the sweeper');
-  t.is(record?.errorCode, 'DATABASE_UNAVAILABLE');
-  await trailAfterRestart(t, b, loginId);
-});
+test.serial(
+  'PostgreSQL stopped before the completion step: FAILED at once, the RP gets temporarily_unavailable',
+  async (t) => {
+    const b = await bed(t);
+    const request = await authorizationRequest(b.rp);
+    const { browser, complete } = await toTheCompletionStep(request.url);
+    t.true(complete.pathname.endsWith('/complete'), `the ACS sent the browser on: ${complete}`);
+    const loginId = complete.pathname.split('/')[2]!;
+    await b.handle.server.stop(); // the account cannot be stored now
+    const end = await browser.follow(complete, {}, (u) => u.toString().startsWith(RP_REDIRECT));
+    t.true(end.url.toString().startsWith(RP_REDIRECT), `back at the RP, not a page: ${end.response.status} ${end.url}`);
+    t.is(end.url.searchParams.get('error'), 'temporarily_unavailable');
+    t.is(end.url.searchParams.get('state'), request.state);
+    t.is(end.url.searchParams.get('iss'), b.running.url);
+    t.is(end.url.searchParams.get('code'), null, 'never a code');
+    const record = await b.services.flow.get(loginId);
+    t.is(record?.state, 'FAILED', 'failed at once, not left to the sweeper');
+    t.is(record?.errorCode, 'DATABASE_UNAVAILABLE');
+    await trailAfterRestart(t, b, loginId);
+  },
+);
