@@ -54,6 +54,10 @@ export interface Mapped {
  * mapError(new HsmError('HSM_BUSY', 'busy')).status; // 503
  */
 export function mapError(error: unknown): Mapped {
+  // a store failure oidc-provider's adapter shed as its `temporarily_unavailable` (oidc/shed-unavailable.ts,
+  // hsm-busy.ts), met by our own pages through `interactionDetails`: mapped as what caused it, a 503, not a 500
+  if (error instanceof Error && error.name === 'TemporarilyUnavailable' && error.cause !== undefined)
+    return mapError(error.cause);
   if (error instanceof GatewayError)
     return { code: error.code, status: error.status, description: error.message, detail: error.detail };
   // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500

@@ -6,6 +6,7 @@
  * gets the page, never a redirect. Once Redis is back, the same request leads to the sign-in.
  */
 import test from 'ava';
+import { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { startSessionBed } from '../session/session-bed.ts';
 
@@ -16,6 +17,11 @@ test('Redis down at the authorization endpoint: the RP gets temporarily_unavaila
   const up = await fetch(request.url, { redirect: 'manual' });
   t.is(up.status, 303);
   t.regex(up.headers.get('location') ?? '', /\/interaction\//, 'Redis up: the sign-in');
+  // a person already on the way, with the interaction cookie
+  const browser = new Browser();
+  const chooser = await browser.follow((await authorizationRequest(bed.rp)).url, {}, (u) =>
+    u.pathname.startsWith('/interaction/'),
+  );
 
   await bed.redis.stop();
   const down = await fetch(request.url, { redirect: 'manual' });
@@ -27,6 +33,11 @@ test('Redis down at the authorization endpoint: the RP gets temporarily_unavaila
   t.is(location.searchParams.get('iss'), bed.url);
   t.is(location.searchParams.get('code'), null);
   t.truthy(down.headers.get('retry-after'));
+
+  // our own page reading the interaction meets the shed store error: a 503 page, not a 500
+  const page503 = await browser.request(chooser.url, { headers: { accept: 'text/html' } });
+  await page503.body?.cancel();
+  t.is(page503.status, 503, 'the chooser while Redis is down');
 
   // a redirect_uri the client did not register is never redirected to, Redis or not
   const foreign = new URL(request.url);
