@@ -73,6 +73,8 @@ export interface BootOptions {
   rotation?: { policy?: readonly RotationRule[]; intervalMs?: number };
   /** How often an instance polls the key-set version (default 500 ms). */
   keyPollMs?: number;
+  /** How long the key-set reload may fail on an unreachable PostgreSQL before it is logged as an error (default 30 s). */
+  keyReloadEscalateMs?: number;
   /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
   fraud?: FraudBootOptions;
 }
@@ -229,6 +231,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       logger,
       actor,
       pollMs: options.keyPollMs,
+      escalateAfterMs: options.keyReloadEscalateMs,
       channel: `${config.redis.keyPrefix}keys:version`,
       onChange: () => rebuild(),
     });

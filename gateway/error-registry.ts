@@ -224,7 +224,8 @@ export const GATEWAY_ERRORS = {
   FLOW_EXPIRED: { status: 400, oauth: null, audit: 'refused', ...EXPIRED },
   FLOW_ILLEGAL_TRANSITION: { status: 409, oauth: null, audit: 'refused', ...EXPIRED },
   FLOW_UNKNOWN_STATE: { status: 500, oauth: null, audit: 'error', ...OURS },
-  FLOW_STORE_UNAVAILABLE: { status: 503, oauth: null, audit: 'error', ...OURS },
+  // a login that meets it mid-way ends FAILED and its RP is told to retry (interaction/unavailable-mid-login.ts)
+  FLOW_STORE_UNAVAILABLE: { status: 503, oauth: 'temporarily_unavailable', audit: 'error', ...OURS },
   FLOW_TIMEOUT: { status: 400, oauth: 'access_denied', audit: 'refused', ...EXPIRED },
   // WebAuthn step-up and enrolment
   WEBAUTHN_CHALLENGE_UNKNOWN: { status: 400, oauth: null, audit: 'refused', ...WEBAUTHN },
@@ -367,12 +368,12 @@ export const GATEWAY_ERRORS = {
   },
   SERVICE_UNAVAILABLE: {
     status: 503,
-    oauth: null,
+    oauth: 'temporarily_unavailable',
     audit: 'error',
     fr: 'Le service est indisponible pour le moment ; réessayez plus tard.',
     en: 'The service is unavailable at the moment; please try again later.',
   },
-  AUDIT_UNAVAILABLE: { status: 503, oauth: null, audit: 'error', ...OURS },
+  AUDIT_UNAVAILABLE: { status: 503, oauth: 'temporarily_unavailable', audit: 'error', ...OURS },
   DATABASE_UNAVAILABLE: {
     status: 503,
     oauth: 'temporarily_unavailable',

@@ -38,7 +38,7 @@ const HSM_BUSY_RETRY_AFTER_SECONDS = 2;
 /** A PostgreSQL restart or failover takes seconds. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-interface Mapped {
+export interface Mapped {
   code: ErrorCode;
   status: number;
   /** The raiser's own public description (JSON answers), when it has one. */
@@ -46,7 +46,18 @@ interface Mapped {
   detail: string | undefined;
 }
 
-function mapped(error: unknown): Mapped {
+/**
+ * What the error handler makes of an error: its registered code and status (exported for the login paths that
+ * answer a dependency's 503 to the RP themselves, interaction/unavailable-mid-login.ts).
+ *
+ * @example
+ * mapError(new HsmError('HSM_BUSY', 'busy')).status; // 503
+ */
+export function mapError(error: unknown): Mapped {
+  // a store failure oidc-provider's adapter shed as its `temporarily_unavailable` (oidc/shed-unavailable.ts,
+  // hsm-busy.ts), met by our own pages through `interactionDetails`: mapped as what caused it, a 503, not a 500
+  if (error instanceof Error && error.name === 'TemporarilyUnavailable' && error.cause !== undefined)
+    return mapError(error.cause);
   if (error instanceof GatewayError)
     return { code: error.code, status: error.status, description: error.message, detail: error.detail };
   // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500
@@ -81,7 +92,7 @@ export function errorHandler(logger: Logger): Middleware {
 
 function render(ctx: Context, logger: Logger, error: unknown): void {
   const requestId = String(ctx.state.requestId ?? '');
-  const { code: raised, status, description, detail } = mapped(error);
+  const { code: raised, status, description, detail } = mapError(error);
   const spec = errorSpec(raised);
   const expose = status < 500;
   const code = expose ? raised : 'INTERNAL';

@@ -14,7 +14,8 @@
  *   denial or the timeout (900 s, the flow sweeper) the RP gets access_denied;
  * - a failed step-up (exhausted, or the level still short after asking again) → the RP gets
  *   unmet_authentication_requirements with its state and iss (eligible-idps.ts);
- * - deny, or a rejected upstream answer → the RP gets access_denied with its state and iss.
+ * - deny, or a rejected upstream answer → the RP gets access_denied with its state and iss (an answer that met
+ *   an unavailable dependency: temporarily_unavailable, as does this step when it meets one).
  */
 import type { Context } from 'koa';
 import { errorSpec, type OAuthError } from '../error-registry.ts';
@@ -25,6 +26,7 @@ import { finish } from '../completion/finish-login.ts';
 import { translationPoint } from '../completion/translation-of.ts';
 import { startUpstream } from './start-upstream.ts';
 import { endUnmet } from './eligible-idps.ts';
+import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
 
@@ -38,7 +40,19 @@ function isFailedStepUp(reasons: readonly string[], stepUps: number): boolean {
   return reasons[0] === 'LOA_INSUFFICIENT' && stepUps > 0;
 }
 
+/**
+ * The completion step; a dependency's 503 met on the way (HSM_BUSY, DATABASE_UNAVAILABLE, ...) fails the login
+ * and tells the RP `temporarily_unavailable` where the interaction can still be finished (unavailable-mid-login.ts).
+ */
 export async function completeInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
+  try {
+    await completeSteps(ctx, services, uid);
+  } catch (error) {
+    if (!(await answerUnavailableAtCompletion(ctx, services, uid, error))) throw error;
+  }
+}
+
+async function completeSteps(ctx: Context, services: Services, uid: string): Promise<void> {
   const provider = services.holder.provider;
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');

@@ -19,6 +19,7 @@ import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
+import { answerUnavailableAtAcs, unavailableCode } from './unavailable-mid-login.ts';
 import { recordUpstreamLogin } from './upstream-logout.ts';
 
 /**
@@ -43,46 +44,61 @@ export async function upstreamAnswered(
   const binding =
     browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ??
     'no-binding-cookie';
-  // the IdP's own rate (issue #15): every response from it counts, before any XML is verified
-  if (await admitIdp(ctx, target.idp, 'response'))
-    return reject(ctx, services, 'RATE_LIMITED', await sameBrowserLogin(services, target.loginId, binding), component);
-  let result;
+  // a refusal below is answered by `reject`; a dependency's 503 met on the way by `answerUnavailableAtAcs`
+  let refusing = false;
+  let verified: string | undefined;
+  const refuse = (code: ErrorCode, loginId: string | undefined, where: string): Promise<void> => {
+    refusing = true;
+    return reject(ctx, services, code, loginId, where);
+  };
   try {
-    result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
-  } catch (error) {
-    if (error instanceof AdapterError) {
-      services.logger.warn(
-        { code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
-        'upstream response rejected',
-      );
-      return reject(
-        ctx,
-        services,
-        error.code,
-        error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding)),
-        `adapter:${target.idp}`,
-      );
+    // the IdP's own rate (issue #15): every response from it counts, before any XML is verified
+    if (await admitIdp(ctx, target.idp, 'response'))
+      return refuse('RATE_LIMITED', await sameBrowserLogin(services, target.loginId, binding), component);
+    let result;
+    try {
+      result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
+    } catch (error) {
+      if (error instanceof AdapterError) {
+        services.logger.warn(
+          { code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
+          'upstream response rejected',
+        );
+        return refuse(
+          error.code,
+          error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding)),
+          `adapter:${target.idp}`,
+        );
+      }
+      throw error;
     }
-    throw error;
+    // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing)
+    if (await admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`))
+      return refuse('RATE_LIMITED', result.loginId, component);
+    if (result.loginId !== target.loginId) {
+      return refuse(route.codes.loginMismatch, result.loginId, `adapter:${target.idp}`);
+    }
+    verified = result.loginId;
+    // ProxyRestriction Audience: the IdP named the relying parties that may receive a token from this assertion
+    const onward = result.identity.evidence.onwardAudiences;
+    if (onward !== undefined) {
+      const login = await services.logins.load(result.loginId);
+      if (!login || !onward.includes(login.clientId))
+        return refuse('UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
+    }
+    await translateAndDecide(ctx, services, result.loginId, result.identity);
+    // its NameID and SessionIndex, for Single Logout with the IdP (upstream-logout.ts)
+    await recordUpstreamLogin(services, result.loginId, result.identity);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);
+  } catch (error) {
+    const code = refusing ? undefined : unavailableCode(error);
+    if (code === undefined) throw error;
+    // attributed like a refusal: the verified login, else the RelayState's when it is this browser's
+    const loginId = verified ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined));
+    services.logger.warn({ code, loginId, idp: target.idp }, 'upstream answer met an unavailable dependency');
+    if (loginId === undefined || !(await answerUnavailableAtAcs(ctx, services, loginId, code, component))) throw error;
   }
-  // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing)
-  if (await admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`))
-    return reject(ctx, services, 'RATE_LIMITED', result.loginId, component);
-  if (result.loginId !== target.loginId) {
-    return reject(ctx, services, route.codes.loginMismatch, result.loginId, `adapter:${target.idp}`);
-  }
-  // ProxyRestriction Audience: the IdP named the relying parties that may receive a token from this assertion
-  const onward = result.identity.evidence.onwardAudiences;
-  if (onward !== undefined) {
-    const login = await services.logins.load(result.loginId);
-    if (!login || !onward.includes(login.clientId))
-      return reject(ctx, services, 'UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
-  }
-  await translateAndDecide(ctx, services, result.loginId, result.identity);
-  // its NameID and SessionIndex, for Single Logout with the IdP (upstream-logout.ts)
-  await recordUpstreamLogin(services, result.loginId, result.identity);
-  ctx.status = 303;
-  ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the 400 page |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
@@ -26,6 +26,7 @@ import {
   type UpstreamLogout,
 } from '../../adapters/contract.ts';
 import type { LogoutRoute } from '../../adapters/contract/routes.ts';
+import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
@@ -67,7 +68,7 @@ export async function upstreamLogout(ctx: Context, services: Deps, route: Logout
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
     await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', undefined, error);
-    throw new GatewayError(error.code, 400, 'The logout message was refused.');
+    throw refusal(error, 'The logout message was refused.');
   }
   if (direction === 'response') return logoutResponse(ctx, services, route, message);
   return logoutRequest(ctx, services, route, message);
@@ -82,6 +83,18 @@ function adapterFor(services: Deps, route: LogoutRoute, message: InboundLogoutMe
   }
   throw new AdapterError(route.codes.issuerUnknown, 'No identity provider of ours sent this logout.', {
     detail: 'no adapter names the sender',
+  });
+}
+
+/**
+ * The page's error for a refused logout message: its code with the status the error registry gives it (a 400 for
+ * a refused message; 503 for an unavailable IdP; 500 for an internal or configuration fault, whose code the error
+ * handler then does not expose), never a blanket 400.
+ */
+function refusal(error: AdapterError, message: string): GatewayError {
+  return new GatewayError(error.code, errorSpec(error.code).status, message, {
+    ...(error.detail === undefined ? {} : { detail: error.detail }),
+    cause: error,
   });
 }
 
@@ -126,7 +139,7 @@ async function logoutRequest(
       markFailed(ctx);
       return send(ctx, reply);
     }
-    throw new GatewayError(error.code, 400, 'The logout request was refused.');
+    throw refusal(error, 'The logout request was refused.');
   }
   await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWERED', adapter.id, undefined, { sessions: ended });
   if (answer === null) return signedOut(ctx);
@@ -151,7 +164,7 @@ async function logoutResponse(
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
     await refused(ctx, services, 'UPSTREAM_LOGOUT_FAILED', idp, error, back ? { logoutId: back.logoutId } : {});
-    if (!back) throw new GatewayError(error.code, 400, 'The logout response was refused.');
+    if (!back) throw refusal(error, 'The logout response was refused.');
   }
   // the person's own logout happened before the IdP was asked: it stays done whatever the IdP answered
   ctx.status = 303;

@@ -7,8 +7,10 @@
  *   channel; an instance reloads on the announcement (milliseconds);
  * - every instance also polls the version each `pollMs` (default 500 ms), so a lost message, a CLI
  *   change (which does not speak Redis) or a Redis outage still converges within a second;
- * - reloads are single-flight; a failing reload is logged and retried at the next poll, and the Provider
- *   keeps serving the last good generation.
+ * - reloads are single-flight; a failing reload is retried at the next poll, and the Provider keeps serving
+ *   the last good generation. PostgreSQL unreachable (a restart, a failover) is an outage, logged once: one
+ *   warn when it begins (with the retry interval), one error if it outlasts `escalateAfterMs` (default 30 s:
+ *   the key set may now be stale), one info when a reload succeeds again; any other failure is an error each time.
  */
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -16,6 +18,7 @@ import type { Logger } from 'pino';
 import type { AlgorithmName } from '../../hsm/algorithms.ts';
 import type { LifecycleKeyStore } from '../../hsm/lifecycle/lifecycle-keystore.ts';
 import { loadClientAlgorithms, storeClientAlgorithm } from './client-algs.ts';
+import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
 import { closeRedis } from '../store/redis.ts';
 
 export interface KeyLifecycleOptions {
@@ -28,7 +31,17 @@ export interface KeyLifecycleOptions {
   /** Called after each reload that changed keys or client algorithms (rebuild the Provider here). */
   onChange: () => void;
   pollMs?: number;
+  /** How long PostgreSQL may stay unreachable before the retries count as exhausted (logged as an error). */
+  escalateAfterMs?: number;
   actor: string;
+}
+
+/** The default of `escalateAfterMs`: a PostgreSQL restart or failover takes seconds. */
+export const RELOAD_ESCALATE_AFTER_MS = 30_000;
+
+/** PostgreSQL unreachable: the error itself, or the cause the key record store wrapped (`HSM_RECORDS_FAILED`). */
+function isOutage(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || (error instanceof Error && isDatabaseUnavailable(error.cause));
 }
 
 export class KeyLifecycle {
@@ -40,6 +53,8 @@ export class KeyLifecycle {
   #inflight: Promise<boolean> | undefined;
   #again = false;
   #closed = false;
+  /** The outage under way: when its first failure was, how many polls failed, whether it was escalated. */
+  #outage: { since: number; failures: number; escalated: boolean } | undefined;
 
   private constructor(options: KeyLifecycleOptions) {
     this.#options = options;
@@ -85,11 +100,41 @@ export class KeyLifecycle {
 
   async #reload(): Promise<boolean> {
     try {
-      return await this.keys.refresh();
+      const changed = await this.keys.refresh();
+      this.#recovered();
+      return changed;
     } catch (error) {
-      this.#options.logger.error({ err: error }, 'key lifecycle: reload failed; keeping the current key set');
+      if (isOutage(error)) this.#failedInOutage(error);
+      else this.#options.logger.error({ err: error }, 'key lifecycle: reload failed; keeping the current key set');
       return false;
     }
+  }
+
+  #failedInOutage(error: unknown): void {
+    const { logger, pollMs = 500, escalateAfterMs = RELOAD_ESCALATE_AFTER_MS } = this.#options;
+    const now = Date.now();
+    if (!this.#outage) {
+      this.#outage = { since: now, failures: 1, escalated: false };
+      logger.warn(
+        { err: error, retryEveryMs: pollMs, escalateAfterMs },
+        'key lifecycle: PostgreSQL unreachable, reload failed; keeping the current key set and retrying',
+      );
+      return;
+    }
+    this.#outage.failures += 1;
+    if (this.#outage.escalated || now - this.#outage.since < escalateAfterMs) return;
+    this.#outage.escalated = true;
+    logger.error(
+      { err: error, failures: this.#outage.failures, outageMs: now - this.#outage.since, retryEveryMs: pollMs },
+      'key lifecycle: retries exhausted, PostgreSQL still unreachable; the key set may be stale (still retrying)',
+    );
+  }
+
+  #recovered(): void {
+    if (!this.#outage) return;
+    const { since, failures } = this.#outage;
+    this.#outage = undefined;
+    this.#options.logger.info({ failures, outageMs: Date.now() - since }, 'key lifecycle: reload works again');
   }
 
   /** The key store moved to a new version: reload client algorithms, then rebuild the Provider. */

@@ -18,6 +18,7 @@ import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { forget, memoised, remember } from '../session/request-memo.ts';
 import { LuaScript } from '../store/lua-script.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
+import { shedding } from './shed-unavailable.ts';
 
 const CONSUMABLE = new Set([
   'AuthorizationCode',
@@ -95,7 +96,8 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
 
     constructor(name: string) {
       this.name = name;
-      if (durable?.handles(name)) return durableAdapter(name, durable) as RedisAdapter;
+      // a store that cannot answer is oidc-provider's temporarily_unavailable, not its server_error (shed-unavailable.ts)
+      return shedding(durable?.handles(name) ? durableAdapter(name, durable) : this) as RedisAdapter;
     }
 
     key(id: string): string {

@@ -4,7 +4,8 @@
  *
  * - a stage that answers in time contributes its score and factors (`ok` / `suspicious`);
  * - a stage that is late or throws is aborted and its own degraded mode runs instead (`fallback`), under
- *   the same budget; the result says `degraded: true`, the outcome (`late`/`error`) and what ran instead;
+ *   the same budget; late is measured on the monotonic clock: a result that settles past the deadline (after a
+ *   GC or event-loop pause it can beat the overdue timer) is late, never `ok`; the result says `degraded: true`, the outcome (`late`/`error`) and what ran instead;
  * - a degraded mode that fails too is recorded as `error` with no contribution: it never blocks the login
  *   silently, and never passes silently either (factor `<stage>:error`);
  * - scores combine as a noisy-OR, 1 − Π(1 − sᵢ): any one strong signal is enough, weak ones add up;
@@ -60,14 +61,21 @@ export interface StageFailure {
   fallback?: string;
 }
 
-/** Resolves with the promise's value, or `'late'` after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
+/**
+ * Runs `start` under a budget of `ms`: its value, or `'late'`. The budget is a deadline on the monotonic clock
+ * (performance.now), taken before `start` runs: a result that settles past it is late too, though it won the
+ * race against the timer (after a process pause — GC, a stalled event loop — the overdue timer fires only after
+ * the settled promise's continuation), and so is a stage that blocked before returning its promise.
+ */
+async function within<T>(start: () => Promise<T>, ms: number): Promise<T | 'late'> {
+  const deadline = performance.now() + ms;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), ms);
   });
   try {
-    return await Promise.race([promise, late]);
+    const answer = await Promise.race([start(), late]);
+    return performance.now() > deadline ? 'late' : answer;
   } finally {
     clearTimeout(timer);
   }
@@ -115,7 +123,7 @@ export class RiskPipeline {
       const started = performance.now();
       const result: StageResult = { name: stage.name, outcome: 'skipped', ms: 0, degraded: true, score: 0 };
       try {
-        const output = await within(stage.degrade(signals, context, 'rule_only'), budget);
+        const output = await within(() => stage.degrade(signals, context, 'rule_only'), budget);
         if (output === 'late') throw new Error(`degraded mode of ${stage.name} late (budget ${budget} ms)`);
         result.score = output.score;
         if (output.outcome) result.outcome = output.outcome;
@@ -152,7 +160,7 @@ export class RiskPipeline {
       let failure: 'late' | 'error' | null = null;
       let cause: unknown;
       try {
-        const answer = await within(stage.run(signals, context, controller.signal), budget);
+        const answer = await within(() => stage.run(signals, context, controller.signal), budget);
         if (answer === 'late') failure = 'late';
         else output = answer;
       } catch (error) {
@@ -175,7 +183,7 @@ export class RiskPipeline {
         result = { name: stage.name, outcome: failure!, ms: 0, degraded: true, score: 0 };
         let report: StageFailure = { stage: stage.name, reason: failure!, cause };
         try {
-          const fallback = await within(stage.degrade(signals, context, failure!), budget);
+          const fallback = await within(() => stage.degrade(signals, context, failure!), budget);
           if (fallback === 'late') throw new Error(`degraded mode of ${stage.name} late (budget ${budget} ms)`);
           output = fallback;
           result.score = fallback.score;
