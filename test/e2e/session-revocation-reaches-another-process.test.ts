@@ -23,7 +23,7 @@ import * as oidc from 'openid-client';
 import { pino } from 'pino';
 import type { Deployment } from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
-import { startRedis, type RedisHandle } from '../harness/services/redis.ts';
+import { type RedisHandle, startRedis, startRedisOnFreePort } from '../harness/services/redis.ts';
 import { eventually, eventuallyOrThrow } from '../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { startTwoGateways, type TwoGateways } from '../helpers/two-gateways.ts';
@@ -48,8 +48,8 @@ let rp: oidc.Configuration;
 let bedA: { url: string; deployment: Deployment; rp: oidc.Configuration };
 
 test.before(async () => {
-  redisPort = await freePort();
-  redis = await startRedis(join(dir, 'redis'), redisPort);
+  redis = await startRedisOnFreePort(join(dir, 'redis'));
+  redisPort = redis.port;
   pair = await startTwoGateways({
     name: 'gw-revoke-',
     dir,

@@ -1,5 +1,18 @@
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
+/**
+ * Asks the kernel for a free TCP port on 127.0.0.1. The port is free when answered, not reserved: a server
+ * started on it later may find it taken (`PortInUseError`), and its launcher then chooses another one.
+ */
 import { createServer } from 'node:net';
+
+/** A server could not bind the port it was given: someone took it between `freePort()` and the bind. */
+export class PortInUseError extends Error {
+  readonly port: number;
+  constructor(port: number, what: string, log: string) {
+    super(`${what}: port ${port} was taken before it could bind it:\n${log}`);
+    this.name = 'PortInUseError';
+    this.port = port;
+  }
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,8 +1,17 @@
-/** A real Redis server in a folder of ours, on 127.0.0.1 and a port of ours, with an append-only file. */
+/**
+ * A real Redis server in a folder of ours, on 127.0.0.1 and a port of ours, with an append-only file.
+ *
+ * A port chosen free may be taken before the server binds it (by another test's server, or an outgoing
+ * connection): the server then exits at once. `startRedis` says so at once (`PortInUseError`, with the log)
+ * instead of waiting 30 s, and it only answers once the server that answers PONG is its own process (not
+ * another Redis that holds the port). `startRedisOnFreePort` chooses another port and tries again.
+ */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { waitFor } from './free-port.ts';
+import { freePort, PortInUseError } from './free-port.ts';
+
+const READY_MS = 30_000;
 
 export interface RedisHandle {
   url: string;
@@ -16,15 +25,51 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-export function ping(port: number): Promise<boolean> {
+/** The process id of the Redis server (or sentinel) answering on `port`, or null when none answers. */
+export function serverPid(port: number): Promise<number | null> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
+    let answer = '';
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('INFO server\r\n'));
+    socket.setTimeout(2_000, () => {
       socket.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      resolve(null);
     });
-    socket.on('error', () => resolve(false));
+    socket.on('data', (d) => {
+      answer += d.toString();
+      const pid = /process_id:(\d+)/.exec(answer);
+      if (pid) {
+        socket.destroy();
+        resolve(Number(pid[1]));
+      }
+    });
+    socket.on('error', () => resolve(null));
+    socket.on('close', () => resolve(null));
   });
+}
+
+/**
+ * Waits until the process `child` answers on `port` itself. Throws `PortInUseError` when it exited first
+ * because the port was taken, another error (with its log) when it exited for another reason.
+ */
+export async function ownServerReady(
+  child: { pid?: number; exitCode: number | null; signalCode: NodeJS.Signals | null },
+  port: number,
+  logFile: string,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + READY_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n') : '';
+      if (/Address already in use/i.test(log)) throw new PortInUseError(port, what, log);
+      throw new Error(
+        `${what} on port ${port} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${log}`,
+      );
+    }
+    if ((await serverPid(port)) === child.pid) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not answer on port ${port} within ${READY_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Starts `redis-server` (more arguments in `extra`: replication, cluster or sentinel mode) and waits for PONG. */
@@ -56,7 +101,7 @@ export async function startRedis(dir: string, port: number, extra: readonly stri
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(() => ping(port), 'Redis');
+  await ownServerReady(child, port, `${dir}/redis.log`, 'Redis');
   const signal = (name: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(name);
   };
@@ -76,4 +121,15 @@ export async function startRedis(dir: string, port: number, extra: readonly stri
       await exited;
     },
   };
+}
+
+/** `startRedis` on a free port, chosen again when it was taken before the server could bind it. */
+export async function startRedisOnFreePort(dir: string, extra: readonly string[] = []): Promise<RedisHandle> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startRedis(dir, await freePort(), extra);
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+    }
+  }
 }
