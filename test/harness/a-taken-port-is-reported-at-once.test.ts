@@ -3,6 +3,7 @@
  * connection) may take it before the server we start binds it. The launchers then say so at once
  * (`PortInUseError`), never wait out their 30 s readiness deadline, never take another Redis's PONG for
  * their own server's, and the `…OnFreePort` launchers (what the harness and the beds use) choose again.
+ * Under the harness, `freePort()` hands a port out once per run, so test files asking at once never share one.
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -47,6 +48,15 @@ test('a PostgreSQL started on a taken port fails with PortInUseError', async (t)
   t.teardown(() => taken.close());
   const dir = mkdtempSync(join(tmpdir(), 'gw-port-pg-'));
   await t.throwsAsync(startPostgres(dir, portOf(taken)), inUse);
+});
+
+test('under the harness a port is handed out once per run, even when the kernel offers it again', async (t) => {
+  // ports above the kernel's ephemeral range: nothing else in this run is handed them
+  const twice = 61_001 + 2 * Math.floor(Math.random() * 2_000);
+  const offers = [twice, twice, twice + 1];
+  const kernel = async () => offers.shift()!;
+  t.is(await freePort(kernel), twice);
+  t.is(await freePort(kernel), twice + 1, 'not the port another caller of this run was given');
 });
 
 test('a Redis on a free port answers as its own process', async (t) => {
