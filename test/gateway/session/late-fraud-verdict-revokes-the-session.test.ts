@@ -16,7 +16,7 @@
 import test from 'ava';
 import { CorrelationStage } from '../../../gateway/risk/correlation-stage.ts';
 import { LATE_VERDICT_REVOKE_ABOVE } from '../../../gateway/translation/fraud-service.ts';
-import { eventually } from '../../helpers/eventually.ts';
+import { eventually, eventuallyOrThrow } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { introspect, logIn, redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
@@ -71,6 +71,13 @@ test('a late suspicious verdict revokes the login’s session: tokens refused, t
     'the token is refused once the verdict is in',
   );
   t.false(await introspect(bed.url, bed.deployment, person.accessToken));
+  // the token is refused from the revocation's announcement on, before PostgreSQL has the revocation and its
+  // audit record (revocation-is-announced-before-it-is-durable.test.ts); the worker audits the verdict last
+  await eventuallyOrThrow(
+    async () =>
+      (await services.pool.query("select 1 from audit_log where to_state = 'LATE_VERDICT_REVOKED'")).rows.length > 0,
+    'the worker to finish the revocation and audit the late verdict',
+  );
   const { rows: revoked } = await services.pool.query<{ actor: string; sessions: string }>(
     "select details->>'actor' as actor, details->>'sessions' as sessions from audit_log where to_state = 'SESSION_REVOKED' and details->>'actor' = 'fraud'",
   );
