@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, PortInUseError, waitFor } from './free-port.ts';
-import { ownServerReady, startRedisOnFreePort, type RedisHandle } from './redis.ts';
+import { logLength, ownServerReady, startRedisOnFreePort, type RedisHandle } from './redis.ts';
 
 export interface SentinelProcess {
   port: number;
@@ -47,9 +47,10 @@ async function startSentinel(dir: string, port: number, name: string, primaryPor
       '',
     ].join('\n'),
   );
+  const log = { file: join(dir, 'sentinel.log'), from: logLength(join(dir, 'sentinel.log')) };
   const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await ownServerReady(child, port, join(dir, 'sentinel.log'), 'Redis Sentinel');
+  await ownServerReady(child, port, log, 'Redis Sentinel');
   const signal = (s: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(s);
   };

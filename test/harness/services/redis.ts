@@ -7,7 +7,7 @@
  * another Redis that holds the port). `startRedisOnFreePort` chooses another port and tries again.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { freePort, PortInUseError } from './free-port.ts';
 
@@ -47,23 +47,28 @@ export function serverPid(port: number): Promise<number | null> {
   });
 }
 
+/** How long `logFile` is now: what a start appends comes after it. */
+export function logLength(logFile: string): number {
+  return existsSync(logFile) ? statSync(logFile).size : 0;
+}
+
 /**
  * Waits until the process `child` answers on `port` itself. Throws `PortInUseError` when it exited first
- * because the port was taken, another error (with its log) when it exited for another reason.
+ * because the port was taken, another error (with what it logged since `logFrom`) for another reason.
  */
 export async function ownServerReady(
   child: { pid?: number; exitCode: number | null; signalCode: NodeJS.Signals | null },
   port: number,
-  logFile: string,
+  log: { file: string; from: number },
   what: string,
 ): Promise<void> {
   const deadline = Date.now() + READY_MS;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n') : '';
-      if (/Address already in use/i.test(log)) throw new PortInUseError(port, what, log);
+      const logged = existsSync(log.file) ? readFileSync(log.file).subarray(log.from).toString('utf8') : '';
+      if (/Address already in use/i.test(logged)) throw new PortInUseError(port, what, logged);
       throw new Error(
-        `${what} on port ${port} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${log}`,
+        `${what} on port ${port} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${logged}`,
       );
     }
     if ((await serverPid(port)) === child.pid) return;
@@ -72,9 +77,13 @@ export async function ownServerReady(
   }
 }
 
-/** Starts `redis-server` (more arguments in `extra`: replication, cluster or sentinel mode) and waits for PONG. */
+/**
+ * Starts `redis-server` (more arguments in `extra`: replication, cluster or sentinel mode) and waits until its
+ * own process answers on `port`.
+ */
 export async function startRedis(dir: string, port: number, extra: readonly string[] = []): Promise<RedisHandle> {
   mkdirSync(dir, { recursive: true });
+  const log = { file: `${dir}/redis.log`, from: logLength(`${dir}/redis.log`) };
   const child = spawn(
     'redis-server',
     [
@@ -101,7 +110,7 @@ export async function startRedis(dir: string, port: number, extra: readonly stri
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await ownServerReady(child, port, `${dir}/redis.log`, 'Redis');
+  await ownServerReady(child, port, log, 'Redis');
   const signal = (name: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(name);
   };
