@@ -1,7 +1,11 @@
 /**
  * The gateway applies its rotation policy by itself: with a short policy (ES256 ID-token key every
- * 1.5 s, lead time 0.5 s) the scheduler publishes a next key in /jwks before it signs, activates it,
+ * 6 s, lead time 3 s) the scheduler publishes a next key in /jwks before it signs, activates it,
  * and keeps the retired key published; discovery and /jwks stay consistent on both instances.
+ *
+ * The lead time is the window in which instance B (polling the key store every 200 ms) must publish the
+ * next key while A's old key still signs; with 0.5 s a loaded machine could let that window pass between
+ * two of B's polls. 3 s is fifteen polls.
  */
 import test from 'ava';
 import { startTwoGateways, type TwoGateways } from './two-gateways.ts';
@@ -9,9 +13,9 @@ import { startTwoGateways, type TwoGateways } from './two-gateways.ts';
 let env: TwoGateways;
 test.before(async () => {
   env = await startTwoGateways({
-    keyTimes: { leadTimeMs: 500 },
+    keyTimes: { leadTimeMs: 3_000 },
     keyPollMs: 200,
-    rotation: { intervalMs: 100, policy: [{ purpose: 'id_token', alg: 'ES256', rotateEveryMs: 1_500 }] },
+    rotation: { intervalMs: 100, policy: [{ purpose: 'id_token', alg: 'ES256', rotateEveryMs: 6_000 }] },
   });
 });
 test.after.always(async () => {

@@ -7,8 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
-import { freePort } from '../harness/services/free-port.ts';
-import { startRedis, type RedisHandle } from '../harness/services/redis.ts';
+import { type RedisHandle, startRedisOnFreePort } from '../harness/services/redis.ts';
 import { authorizationRequest } from '../helpers/gateway-fixture.ts';
 import { READY_CACHE_MS } from '../../gateway/observability/health.ts';
 import { freshDatabase, freshToken } from '../helpers/services.ts';
@@ -20,7 +19,7 @@ let redis: RedisHandle;
 
 test.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-ops-'));
-  redis = await startRedis(join(dir, 'redis'), await freePort());
+  redis = await startRedisOnFreePort(join(dir, 'redis'));
   deployment = await prepareDeployment({
     dir,
     pgUrl: await freshDatabase(),

@@ -23,7 +23,8 @@ import * as oidc from 'openid-client';
 import { pino } from 'pino';
 import type { Deployment } from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
-import { startRedis, type RedisHandle } from '../harness/services/redis.ts';
+import { type RedisHandle, startRedis, startRedisOnFreePort } from '../harness/services/redis.ts';
+import { eventually, eventuallyOrThrow } from '../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { startTwoGateways, type TwoGateways } from '../helpers/two-gateways.ts';
 import { introspect, logIn, redeem, userinfo } from '../gateway/session/session-bed.ts';
@@ -47,8 +48,8 @@ let rp: oidc.Configuration;
 let bedA: { url: string; deployment: Deployment; rp: oidc.Configuration };
 
 test.before(async () => {
-  redisPort = await freePort();
-  redis = await startRedis(join(dir, 'redis'), redisPort);
+  redis = await startRedisOnFreePort(join(dir, 'redis'));
+  redisPort = redis.port;
   pair = await startTwoGateways({
     name: 'gw-revoke-',
     dir,
@@ -191,8 +192,7 @@ test.serial(
 test.serial('a revocation made while its instance cannot reach Redis reaches Redis through the outbox', async (t) => {
   // after the restart above: Redis commands fail fast while a client reconnects (FLOW_STORE_UNAVAILABLE), so
   // the login below waits for A's client to be back
-  for (let i = 0; i < 100 && a.gateway.services.redis.status !== 'ready'; i++)
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  await eventuallyOrThrow(() => a.gateway.services.redis.status === 'ready', "A's Redis client to reconnect");
   const person = await logIn(bedA);
   const uid = await uidOf(person.sid);
   // a revoker cut off from Redis (a dead port) while Redis and the other instances run: Redis keeps the
@@ -236,17 +236,15 @@ test.serial('a revocation made while its instance cannot reach Redis reaches Red
 const NO_METRICS = { read: () => undefined, refused: () => undefined, revoked: () => undefined };
 
 async function syncedEventually(id: string): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
+  return eventually(async () => {
     const {
       rows: [row],
     } = await a.gateway.services.pool.query<{ synced_at: Date | null }>(
       'select synced_at from session_revocations where id = $1',
       [id],
     );
-    if (row?.synced_at) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
+    return Boolean(row?.synced_at);
+  });
 }
 
 /** The session uid behind a sid (what an operator finds from the sid an RP reports). */

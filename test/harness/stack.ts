@@ -4,9 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './services/free-port.ts';
-import { startPostgres, type PostgresHandle } from './services/postgres.ts';
-import { startRedis, type RedisHandle } from './services/redis.ts';
+import { startPostgres, startPostgresOnFreePort, type PostgresHandle } from './services/postgres.ts';
+import { startRedis, startRedisOnFreePort, type RedisHandle } from './services/redis.ts';
 import { prepareSoftHsm, type SoftHsmHome } from './services/softhsm.ts';
 
 export interface Stack {
@@ -40,14 +39,19 @@ export async function startStack(
     stoppers.length = 0;
   };
   try {
-    const pgPort = ports.postgres ?? (await freePort());
-    log(`stack: PostgreSQL on 127.0.0.1:${pgPort}`);
-    const postgres = await startPostgres(join(dir, 'postgres'), pgPort);
+    // a port of our choosing, or a free one chosen again if it was taken before the server could bind it
+    const postgres =
+      ports.postgres === undefined
+        ? await startPostgresOnFreePort(join(dir, 'postgres'))
+        : await startPostgres(join(dir, 'postgres'), ports.postgres);
     stoppers.push(() => postgres.stop());
-    const redisPort = ports.redis ?? (await freePort());
-    log(`stack: Redis on 127.0.0.1:${redisPort}`);
-    const redis = await startRedis(join(dir, 'redis'), redisPort);
+    log(`stack: PostgreSQL on 127.0.0.1:${postgres.port}`);
+    const redis =
+      ports.redis === undefined
+        ? await startRedisOnFreePort(join(dir, 'redis'))
+        : await startRedis(join(dir, 'redis'), ports.redis);
     stoppers.push(() => redis.stop());
+    log(`stack: Redis on 127.0.0.1:${redis.port}`);
     const softhsm = prepareSoftHsm(join(dir, 'softhsm'));
     log(`stack: SoftHSM2 tokens in ${join(dir, 'softhsm')}`);
     return { dir, postgres, redis, softhsm, stop };

@@ -24,6 +24,8 @@ if (command.length === 0) {
 const dir = mkdtempSync(join(tmpdir(), 'gw-test-'));
 // PostgreSQL runs as its own system user when we are root: it must be able to traverse this folder.
 chmodSync(dir, 0o711);
+// the stack's own ports are claimed where the tests' are (free-port.ts): no test is handed one of them
+process.env.GW_TEST_DIR = dir;
 const log = (line: string) => console.error(line);
 const stack = await startStack(dir, {}, log);
 const template = await migratedTemplate(stack.postgres.url, log);

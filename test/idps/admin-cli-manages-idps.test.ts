@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 import { createTestIdp } from '../helpers/saml/test-idp.ts';
@@ -56,11 +57,6 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string;
   }
 }
 
-async function until(check: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  return check();
-}
-
 const availability = (id: string) => running.gateway.services.adapters.get(id).availability?.();
 
 test.serial('list and status show every IdP as the running gateway sees it', async (t) => {
@@ -78,11 +74,11 @@ test.serial('list and status show every IdP as the running gateway sees it', asy
 
 test.serial('disable hides an IdP in the running gateway at once; enable shows it again', async (t) => {
   t.is((await cli('disable', 'mairie')).code, 0);
-  t.true(await until(() => availability('mairie') === 'disabled'));
+  t.true(await eventually(() => availability('mairie') === 'disabled'));
   t.is(availability('demo-idp'), 'available', 'only that IdP');
   t.regex((await cli('list')).stdout, /^mairie legacy disabled /m);
   t.is((await cli('enable', 'mairie')).code, 0);
-  t.true(await until(() => availability('mairie') === 'available'));
+  t.true(await eventually(() => availability('mairie') === 'available'));
 });
 
 test.serial('refresh now makes the gateway fetch the metadata again', async (t) => {
@@ -90,7 +86,7 @@ test.serial('refresh now makes the gateway fetch the metadata again', async (t) 
   await new Promise((resolve) => setTimeout(resolve, 5));
   t.is((await cli('refresh', 'demo-idp')).code, 0);
   t.true(
-    await until(
+    await eventually(
       () =>
         running.gateway.services.adapters.monitor!.status().find((s) => s.id === 'demo-idp')!.lastAttempt !== before,
     ),

@@ -10,7 +10,7 @@ import { BehaviourStage } from '../../gateway/risk/behaviour-stage.ts';
 import { CorrelationStage } from '../../gateway/risk/correlation-stage.ts';
 import { DeviceTrustStage, deviceFeatures } from '../../gateway/risk/device-stage.ts';
 import { IpReputation } from '../../gateway/risk/ip-reputation.ts';
-import { RiskPipeline, type StageOutput } from '../../gateway/risk/pipeline.ts';
+import { RiskPipeline, type StageContext, type StageOutput } from '../../gateway/risk/pipeline.ts';
 import { RbaStore } from '../../gateway/risk/rba-store.ts';
 import { ReprocessQueue } from '../../gateway/risk/reprocess.ts';
 import { TransactionRiskStage } from '../../gateway/risk/transaction-stage.ts';
@@ -206,10 +206,17 @@ test('correlation: one device trying many identities, and impossible travel', as
   t.like(tokyo.stages[0], { degraded: false, outcome: 'suspicious' });
 });
 
-class SlowCorrelationStage extends CorrelationStage {
-  override async run(login: RiskSignals): Promise<StageOutput> {
-    await sleep(500);
-    return super.run(login);
+/**
+ * Late by construction, whatever its budget: it answers only once the pipeline gave up on it. The degraded
+ * mode (a PostgreSQL insert) runs under the same budget, so the budget is one a loaded machine's commit
+ * (fsync) always meets; with the default 300 ms an insert slower than that made this test see `error`.
+ */
+class LateCorrelationStage extends CorrelationStage {
+  override async run(_login: RiskSignals, _context?: StageContext, signal?: AbortSignal): Promise<StageOutput> {
+    if (!signal) throw new Error('the pipeline passes an abort signal');
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    signal.throwIfAborted();
+    throw new Error('unreachable: aborted');
   }
 }
 
@@ -217,7 +224,7 @@ test('correlation: late is queued in PostgreSQL; the late verdict is reached asy
   const s = await stores();
   t.teardown(() => s.close());
   const queue = new ReprocessQueue(s.pool);
-  const slow = new SlowCorrelationStage(s.redis, { queue });
+  const slow = new LateCorrelationStage(s.redis, { queue, budgetMs: 3_000 });
   const pipeline = new RiskPipeline([slow]);
   for (let i = 0; i < 7; i += 1)
     await new CorrelationStage(s.redis).evaluate(signals({ accountId: `v-${i}`, deviceId: 'farm' }));

@@ -16,8 +16,7 @@ import { verifyAuditChain } from '../../../gateway/audit/verify.ts';
 import { genesisOnly } from '../../helpers/audit-anchor.ts';
 import { migrate } from '../../../gateway/store/migrate.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
-import { freePort } from '../../harness/services/free-port.ts';
-import { startPostgres, type PostgresHandle } from '../../harness/services/postgres.ts';
+import { type PostgresHandle, startPostgres, startPostgresOnFreePort } from '../../harness/services/postgres.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/spool-writer.ts', import.meta.url));
 
@@ -25,7 +24,7 @@ let pg: PostgresHandle;
 let pgDir: string;
 test.before(async () => {
   pgDir = mkdtempSync(join(tmpdir(), 'gw-audit-pg-'));
-  pg = await startPostgres(pgDir, await freePort());
+  pg = await startPostgresOnFreePort(pgDir);
 });
 test.after.always(async () => {
   await pg?.stop().catch(() => undefined);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { LoginRecord } from '../../../gateway/flow/login-flow.ts';
+import { eventuallyOrThrow } from '../../helpers/eventually.ts';
 import { flowStack, loginIn, newLoginId } from './fixtures.ts';
 
 test('of two concurrent transitions from the same state on two instances, exactly one wins', async (t) => {
@@ -36,14 +37,14 @@ test('a transition arriving while another is writing its audit record is refused
   await holder.query('begin');
   await holder.query('lock table audit_log in exclusive mode');
   const first = stack.flow.transition('held', 'TOKEN_GENERATION', { component: 'policy' });
-  for (let i = 0; i < 500; i += 1) {
-    // Polled from another connection: inside a transaction, pg_stat_activity is a frozen snapshot.
+  // Polled from another connection: inside a transaction, pg_stat_activity is a frozen snapshot. Without
+  // the first transition waiting on the lock, the second would not race it: no silent going on.
+  await eventuallyOrThrow(async () => {
     const { rows } = await stack.pool.query(
       "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'insert into audit_log%'",
     );
-    if (rows[0].n > 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+    return rows[0].n > 0;
+  }, 'the first transition to wait on the held audit table');
   const second = stack.instance().transition('held', 'FLAGGED', { component: 'policy' });
   await t.throwsAsync(second, { code: 'FLOW_ILLEGAL_TRANSITION' } as never);
   await holder.query('commit');

@@ -2,6 +2,7 @@ import test from 'ava';
 import { SWEEPER_COMPONENT } from '../../../gateway/flow/login-flow.ts';
 import { recordKey } from '../../../gateway/flow/login-record.ts';
 import { STATES, type LoginState } from '../../../gateway/flow/states.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { flowStack, loginIn, newLoginId } from './fixtures.ts';
 
 const EXPECTED: Array<[LoginState, LoginState]> = [
@@ -73,9 +74,9 @@ test('the background sweeper moves overdue logins and stops cleanly', async (t) 
   await stack.flow.start('bg', { clientId: 'rp' });
   stack.clock.now += 300_000;
   stack.flow.startSweeper(20);
-  for (let i = 0; i < 200 && (await stack.flow.get('bg'))!.state !== 'FAILED'; i += 1)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const swept = await eventually(async () => (await stack.flow.get('bg'))!.state === 'FAILED');
   await stack.flow.stopSweeper();
+  t.true(swept, 'the background sweeper moved the overdue login');
   t.is((await stack.flow.get('bg'))!.state, 'FAILED');
 });
 

@@ -15,11 +15,10 @@ import pino from 'pino';
 import { errorHandler } from '../../../gateway/http/error-handler.ts';
 import { isDatabaseUnavailable } from '../../../gateway/store/database-unavailable.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
-import { freePort } from '../../harness/services/free-port.ts';
-import { startPostgres } from '../../harness/services/postgres.ts';
+import { startPostgresOnFreePort } from '../../harness/services/postgres.ts';
 
 test('PostgreSQL going away under a request is a 503 DATABASE_UNAVAILABLE with Retry-After; a bad statement stays a 500', async (t) => {
-  const server = await startPostgres(mkdtempSync(join(tmpdir(), 'gw-db-503-')), await freePort());
+  const server = await startPostgresOnFreePort(mkdtempSync(join(tmpdir(), 'gw-db-503-')));
   t.teardown(() => server.stop().catch(() => undefined));
   const pool = createPool(server.url, { connectionTimeoutMs: 2_000 });
   t.teardown(() => pool.end());

@@ -18,6 +18,7 @@ import { createServer, type Server } from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { freePort } from '../../harness/services/free-port.ts';
 import { formsIn } from '../../helpers/browser.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
@@ -78,14 +79,6 @@ async function verified(jwt: string): Promise<JWTPayload> {
     typ: 'secevent+jwt',
   });
   return payload;
-}
-
-async function until(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return false;
 }
 
 function event(set: JWTPayload): { type: string; claims: Record<string, unknown> } {
@@ -178,7 +171,7 @@ test.serial('a reused refresh token and a policy revocation send session-revoked
   received.length = 0;
   await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
   await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! }); // the reuse
-  t.true(await until(() => received.length === 1));
+  t.true(await eventually(() => received.length === 1));
   t.like(event(received[0]!), { type: SESSION_REVOKED, claims: { initiating_entity: 'system' } });
 
   const person = await logIn(bed);
@@ -202,7 +195,7 @@ test.serial('RP-initiated logout sends session-revoked (initiating_entity user)'
     step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
   }
   t.true(atPlru(step.url), `ended at ${step.url}`);
-  t.true(await until(() => received.length === 1));
+  t.true(await eventually(() => received.length === 1));
   const set = received[0]!;
   t.like(event(set), { type: SESSION_REVOKED, claims: { initiating_entity: 'user' } });
   t.like(set.sub_id, { user: { sub: session.sub }, session: { id: session.sid } });
@@ -219,7 +212,7 @@ test.serial('a login in the same session at another acr sends assurance-level-ch
   t.is(session.acr, 'eidas3');
   received.length = 0;
   session.loginAccount({ accountId: session.accountId!, acr: 'eidas2', loginTs: Math.floor(Date.now() / 1000) });
-  t.true(await until(() => received.length === 1));
+  t.true(await eventually(() => received.length === 1));
   const set = received[0]!;
   t.like(event(set), {
     type: ASSURANCE,

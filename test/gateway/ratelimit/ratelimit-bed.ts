@@ -17,8 +17,7 @@ import type { LoadShedder } from '../../../gateway/ratelimit/load-shedder.ts';
 import { rateLimit, type RateLimitDeps } from '../../../gateway/ratelimit/middleware.ts';
 import { admitIdentity, admitIdp } from '../../../gateway/ratelimit/scoped.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
-import { freePort } from '../../harness/services/free-port.ts';
-import { startRedis, type RedisHandle } from '../../harness/services/redis.ts';
+import { startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
 
 export const ISSUER = 'http://127.0.0.1:7000';
 export const REDIRECT = 'https://rp.example/callback';
@@ -57,7 +56,7 @@ export async function startRateLimitBed(
   extra: Pick<RateLimitDeps, 'audit' | 'hsmSaturated'> = {},
 ): Promise<RateLimitBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-rl-'));
-  let redisHandle = await startRedis(join(dir, 'redis'), await freePort());
+  let redisHandle = await startRedisOnFreePort(join(dir, 'redis'));
   const redis = createRedis({ url: redisHandle.url, keyPrefix: 'rl-test:' });
   await redis.ping();
   const logs: Record<string, unknown>[] = [];

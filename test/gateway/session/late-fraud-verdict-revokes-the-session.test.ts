@@ -16,6 +16,7 @@
 import test from 'ava';
 import { CorrelationStage } from '../../../gateway/risk/correlation-stage.ts';
 import { LATE_VERDICT_REVOKE_ABOVE } from '../../../gateway/translation/fraud-service.ts';
+import { eventually, eventuallyOrThrow } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { introspect, logIn, redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
@@ -34,14 +35,6 @@ async function lastCompletedLogin(): Promise<string> {
     "select session_id from audit_log where to_state = 'COMPLETED' order by id desc limit 1",
   );
   return rows[0]!.session_id;
-}
-
-async function until(check: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
 }
 
 test('a late suspicious verdict revokes the login’s session: tokens refused, the browser session ended', async (t) => {
@@ -74,10 +67,17 @@ test('a late suspicious verdict revokes the login’s session: tokens refused, t
   t.teardown(stop);
 
   t.true(
-    await until(async () => (await userinfo(bed.url, person.accessToken)).status === 401),
+    await eventually(async () => (await userinfo(bed.url, person.accessToken)).status === 401),
     'the token is refused once the verdict is in',
   );
   t.false(await introspect(bed.url, bed.deployment, person.accessToken));
+  // the token is refused from the revocation's announcement on, before PostgreSQL has the revocation and its
+  // audit record (revocation-is-announced-before-it-is-durable.test.ts); the worker audits the verdict last
+  await eventuallyOrThrow(
+    async () =>
+      (await services.pool.query("select 1 from audit_log where to_state = 'LATE_VERDICT_REVOKED'")).rows.length > 0,
+    'the worker to finish the revocation and audit the late verdict',
+  );
   const { rows: revoked } = await services.pool.query<{ actor: string; sessions: string }>(
     "select details->>'actor' as actor, details->>'sessions' as sessions from audit_log where to_state = 'SESSION_REVOKED' and details->>'actor' = 'fraud'",
   );

@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { LocalRevocations, RevocationFeed } from '../../../gateway/session/revocation-feed.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { logIn, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
@@ -32,14 +33,6 @@ test.after.always(async () => {
   other?.redis.disconnect();
   await bed?.stop();
 });
-
-async function until(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return false;
-}
 
 async function uidOf(sid: string): Promise<string> {
   const found = await bed.gateway.services.sessions.store.findSession<{ uid: string }>('sid', sid);
@@ -60,7 +53,7 @@ test.serial('another instance learns the revocation while PostgreSQL still holds
     ]);
     revocation = sessions.revoker.revokeSession({ uid }, { actor: 'operator:test', reason: 'announce' });
     t.true(
-      await until(() => other.local.get(hex)?.state === 'revoked'),
+      await eventually(() => other.local.get(hex)?.state === 'revoked'),
       'the other instance knows before PostgreSQL has written it',
     );
     t.is((await userinfo(bed.url, person.accessToken)).status, 401, 'and the token is refused meanwhile');
@@ -99,7 +92,7 @@ test.serial(
     // the gateway's own sync timer (every second) or this call writes it
     await sessions.revoker.syncPending();
     t.true(
-      await until(async () => (await sessions.store.findSession('sid', person.sid))?.record.state === 'revoked'),
+      await eventually(async () => (await sessions.store.findSession('sid', person.sid))?.record.state === 'revoked'),
       'revoked in PostgreSQL',
     );
     // the gateway's own sync timer may be the one writing it: its audit record follows the durable write
@@ -109,7 +102,7 @@ test.serial(
           "select 1 from audit_log where to_state = 'SESSION_REVOKED' and details->>'reason' = 'pg failing'",
         )
       ).rows.length;
-    t.true(await until(async () => (await audited()) >= 1), 'audited when written');
+    t.true(await eventually(async () => (await audited()) >= 1), 'audited when written');
     await sessions.revoker.syncPending();
     t.is(await audited(), 1, 'audited once');
   },

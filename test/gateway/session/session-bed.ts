@@ -16,8 +16,7 @@ import {
   type Deployment,
   type DeploymentOptions,
 } from '../../harness/deployment.ts';
-import { freePort } from '../../harness/services/free-port.ts';
-import { startRedis, type RedisHandle } from '../../harness/services/redis.ts';
+import { startRedis, startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
 import type { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
@@ -53,9 +52,10 @@ export async function startSessionBed(
 ): Promise<SessionBed> {
   const { bootOptions, clientOverrides, ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
-  const redisPort = await freePort();
-  const bed = { dir, redisPort } as SessionBed;
-  bed.redis = await startRedis(join(dir, 'redis'), redisPort);
+  const bed = { dir } as SessionBed;
+  bed.redis = await startRedisOnFreePort(join(dir, 'redis'));
+  const redisPort = bed.redis.port;
+  bed.redisPort = redisPort;
   bed.pgUrl = await freshDatabase();
   // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
   // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.

@@ -9,16 +9,16 @@ import { join } from 'node:path';
 import test from 'ava';
 import { redisAdapterFactory } from '../../../gateway/oidc/redis-adapter.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
-import { freePort, waitFor } from '../../harness/services/free-port.ts';
-import { startRedis } from '../../harness/services/redis.ts';
+import { waitFor } from '../../harness/services/free-port.ts';
+import { startRedis, startRedisOnFreePort } from '../../harness/services/redis.ts';
 
 const unavailable = { code: 'FLOW_STORE_UNAVAILABLE' } as never;
 
 test('a killed Redis: commands, transactions and the OIDC adapter fail with FLOW_STORE_UNAVAILABLE, then recover', async (t) => {
   t.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-down-'));
-  const port = await freePort();
-  let server = await startRedis(join(dir, 'a'), port);
+  let server = await startRedisOnFreePort(join(dir, 'a'));
+  const port = server.port;
   const redis = createRedis({ url: server.url, keyPrefix: 'down:', commandTimeoutMs: 1_000 });
   t.teardown(async () => {
     redis.disconnect();
@@ -41,7 +41,7 @@ test('a killed Redis: commands, transactions and the OIDC adapter fail with FLOW
 test('a frozen Redis (SIGSTOP): a command already sent ends with FLOW_STORE_UNAVAILABLE, not a hang', async (t) => {
   t.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-frozen-'));
-  const server = await startRedis(dir, await freePort());
+  const server = await startRedisOnFreePort(dir);
   const redis = createRedis({ url: server.url, keyPrefix: 'frozen:', commandTimeoutMs: 1_000 });
   t.teardown(async () => {
     redis.disconnect();

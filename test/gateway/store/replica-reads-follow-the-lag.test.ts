@@ -21,7 +21,7 @@ import { createRedis } from '../../../gateway/store/redis.ts';
 import { ReplicaRouter } from '../../../gateway/store/replica-router.ts';
 import { freePort, waitFor } from '../../harness/services/free-port.ts';
 import { startPostgresReplica } from '../../harness/services/postgres-replica.ts';
-import { createDatabase, startPostgres } from '../../harness/services/postgres.ts';
+import { createDatabase, startPostgresOnFreePort } from '../../harness/services/postgres.ts';
 import { freshDatabase, redisPrefix, redisUrl } from '../../helpers/services.ts';
 
 const LAG = { heartbeatMs: 50, maxMs: 300, recoverMs: 100, recoverSeconds: 1 };
@@ -36,12 +36,12 @@ test('reads that may lag follow the replica lag: replica, primary above 1 s, bac
   t.timeout(180_000);
   const dir = mkdtempSync(join(tmpdir(), 'gw-replica-'));
   chmodSync(dir, 0o711);
-  const primaryServer = await startPostgres(join(dir, 'primary'), await freePort());
+  const primaryServer = await startPostgresOnFreePort(join(dir, 'primary'));
   t.teardown(() => primaryServer.stop());
   const url = await createDatabase(primaryServer.url, 'gw');
   const primary = createPool(url);
   await migrate(primary);
-  const replicaServer = await startPostgresReplica(join(dir, 'replica'), primaryServer.port, await freePort());
+  const replicaServer = await startPostgresReplica(join(dir, 'replica'), primaryServer.port);
   const replica = createPool(replicaServer.urlOf('gw'));
   const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   t.teardown(async () => {

@@ -4,10 +4,10 @@
  * a port of ours, read-only (hot standby). `pauseReplay()` / `resumeReplay()` hold and release WAL replay
  * (`pg_wal_replay_pause()`), which is real replication lag as the gateway sees it.
  */
-import { chownSync, mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { waitFor } from './free-port.ts';
+import { freePort, PortInUseError, waitFor } from './free-port.ts';
 import { pgBin } from './postgres.ts';
 import { run } from './run-command.ts';
 
@@ -20,10 +20,14 @@ export interface PostgresReplicaHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the replica on `port`, or, without one, on a free port chosen once the base backup is taken (it
+ * takes seconds) and chosen again if it was taken before the replica could bind it.
+ */
 export async function startPostgresReplica(
   dir: string,
   primaryPort: number,
-  port: number,
+  port?: number,
 ): Promise<PostgresReplicaHandle> {
   const user = process.getuid?.() === 0 ? 'postgres' : undefined;
   const data = join(dir, 'data');
@@ -55,11 +59,30 @@ export async function startPostgresReplica(
     ],
     { user },
   );
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c hot_standby=on -c max_connections=200`;
-  run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'], {
-    user,
-  });
-  const urlOf = (database: string) => `postgres://gateway@127.0.0.1:${port}/${database}`;
+  const logFile = join(dir, 'postgres.log');
+  const start = (on: number) => {
+    const options = `-p ${on} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c hot_standby=on -c max_connections=200`;
+    const logged = existsSync(logFile) ? statSync(logFile).size : 0;
+    try {
+      run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start'], { user });
+    } catch (error) {
+      const log = existsSync(logFile) ? readFileSync(logFile).subarray(logged).toString('utf8') : '';
+      if (/could not bind .*Address already in use/i.test(log)) throw new PortInUseError(on, 'PostgreSQL replica', log);
+      throw error;
+    }
+    return on;
+  };
+  const onFreePort = async (): Promise<number> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return start(await freePort());
+      } catch (error) {
+        if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+      }
+    }
+  };
+  const bound = port === undefined ? await onFreePort() : start(port);
+  const urlOf = (database: string) => `postgres://gateway@127.0.0.1:${bound}/${database}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: urlOf('postgres') });
     await client.connect();
@@ -72,7 +95,7 @@ export async function startPostgresReplica(
   await waitFor(async () => (await admin('select pg_is_in_recovery() as r')).rows[0].r === true, 'PostgreSQL replica');
   return {
     urlOf,
-    port,
+    port: bound,
     async pauseReplay() {
       await admin('select pg_wal_replay_pause()');
       // the request is taken at the next record: wait until replay has really stopped

@@ -2,11 +2,11 @@
  * A real PostgreSQL server in a folder of ours, on 127.0.0.1 and a port of ours.
  * PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user.
  */
-import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { run } from './run-command.ts';
-import { waitFor } from './free-port.ts';
+import { freePort, PortInUseError, waitFor } from './free-port.ts';
 
 export interface PostgresHandle {
   url: string;
@@ -24,7 +24,8 @@ export function pgBin(name: string): string {
   throw new Error(`PostgreSQL ${name} not found under ${root}: install the postgresql package (make provision)`);
 }
 
-export async function startPostgres(dir: string, port: number): Promise<PostgresHandle> {
+/** Creates the cluster's folder and data directory (initdb) unless they exist; answers the user it runs as. */
+function initPostgres(dir: string): { user: string | undefined; data: string; sockets: string } {
   const user = process.getuid?.() === 0 ? 'postgres' : undefined;
   const data = join(dir, 'data');
   const sockets = join(dir, 'sockets');
@@ -41,6 +42,11 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
     });
     writeFileSync(join(dir, 'initialised'), new Date().toISOString());
   }
+  return { user, data, sockets };
+}
+
+export async function startPostgres(dir: string, port: number): Promise<PostgresHandle> {
+  const { user, data, sockets } = initPostgres(dir);
   // Measurement only: HARNESS_PG_STATEMENTS=1 loads pg_stat_statements (planning time tracked too) so that a
   // benchmark can read where PostgreSQL's CPU goes per statement. Nothing else of the server changes.
   const statements =
@@ -48,9 +54,16 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
       ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on'
       : '';
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on${statements}`;
-  run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'], {
-    user,
-  });
+  const logFile = join(dir, 'postgres.log');
+  const logged = existsSync(logFile) ? statSync(logFile).size : 0;
+  try {
+    run(pgBin('pg_ctl'), ['-D', data, '-o', options, '-l', logFile, '-w', '-t', '60', 'start'], { user });
+  } catch (error) {
+    // the log is appended to by every start: only this one's lines say why this one failed
+    const log = existsSync(logFile) ? readFileSync(logFile).subarray(logged).toString('utf8') : '';
+    if (/could not bind .*Address already in use/i.test(log)) throw new PortInUseError(port, 'PostgreSQL', log);
+    throw error;
+  }
   const url = `postgres://gateway@127.0.0.1:${port}/postgres`;
   await waitFor(async () => {
     const client = new pg.Client({ connectionString: url });
@@ -65,6 +78,21 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
       run(pgBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'], { user });
     },
   };
+}
+
+/**
+ * `startPostgres` on a free port, chosen once the data directory exists (initdb takes seconds: the port is
+ * not chosen before it) and chosen again when it was taken before PostgreSQL could bind it.
+ */
+export async function startPostgresOnFreePort(dir: string): Promise<PostgresHandle> {
+  initPostgres(dir);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startPostgres(dir, await freePort());
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+    }
+  }
 }
 
 /**

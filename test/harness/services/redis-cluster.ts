@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from './free-port.ts';
-import { startRedis, type RedisHandle } from './redis.ts';
+import { waitFor } from './free-port.ts';
+import { startRedisOnFreePort, type RedisHandle } from './redis.ts';
 
 export interface RedisClusterHandle {
   nodes: Array<{ host: string; port: number }>;
@@ -27,9 +27,8 @@ export async function startRedisCluster(dir: string): Promise<RedisClusterHandle
   };
   try {
     for (let i = 0; i < RANGES.length; i++) {
-      const port = await freePort();
       servers.push(
-        await startRedis(join(dir, `node${i}`), port, [
+        await startRedisOnFreePort(join(dir, `node${i}`), [
           '--cluster-enabled',
           'yes',
           '--cluster-config-file',

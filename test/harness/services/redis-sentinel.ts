@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from './free-port.ts';
-import { ping, startRedis, type RedisHandle } from './redis.ts';
+import { freePort, PortInUseError, waitFor } from './free-port.ts';
+import { logLength, ownServerReady, startRedisOnFreePort, type RedisHandle } from './redis.ts';
 
 export interface SentinelProcess {
   port: number;
@@ -47,9 +47,10 @@ async function startSentinel(dir: string, port: number, name: string, primaryPor
       '',
     ].join('\n'),
   );
+  const log = { file: join(dir, 'sentinel.log'), from: logLength(join(dir, 'sentinel.log')) };
   const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(() => ping(port), 'Redis Sentinel');
+  await ownServerReady(child, port, log, 'Redis Sentinel');
   const signal = (s: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(s);
   };
@@ -65,15 +66,26 @@ async function startSentinel(dir: string, port: number, name: string, primaryPor
   };
 }
 
+/** A sentinel on a free port, chosen again when it was taken before the sentinel could bind it. */
+async function startSentinelOnFreePort(dir: string, name: string, primaryPort: number): Promise<SentinelProcess> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startSentinel(dir, await freePort(), name, primaryPort);
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+    }
+  }
+}
+
 export async function startRedisSentinel(dir: string, name = 'gw'): Promise<RedisSentinelHandle> {
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {
     await Promise.all(stoppers.map((s) => s().catch(() => undefined)));
   };
   try {
-    const primary = await startRedis(join(dir, 'primary'), await freePort());
+    const primary = await startRedisOnFreePort(join(dir, 'primary'));
     stoppers.push(() => primary.stop());
-    const replica = await startRedis(join(dir, 'replica'), await freePort(), [
+    const replica = await startRedisOnFreePort(join(dir, 'replica'), [
       '--replicaof',
       '127.0.0.1',
       String(primary.port),
@@ -81,7 +93,7 @@ export async function startRedisSentinel(dir: string, name = 'gw'): Promise<Redi
     stoppers.push(() => replica.stop());
     const sentinels: SentinelProcess[] = [];
     for (let i = 0; i < 3; i++) {
-      const s = await startSentinel(join(dir, `sentinel${i}`), await freePort(), name, primary.port);
+      const s = await startSentinelOnFreePort(join(dir, `sentinel${i}`), name, primary.port);
       sentinels.push(s);
       stoppers.push(() => s.stop());
     }
