@@ -93,11 +93,39 @@ export function releaseModule(library: string): void {
   }
 }
 
+/** Pauses the calling thread (the lookup runs at open, before any request: a few ms at most). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Reads of a token's info tried before the lookup gives up on a slot that keeps failing. */
+const TOKEN_INFO_TRIES = 6;
+
+/**
+ * The slot of `tokenLabel`, or undefined. SoftHSM re-reads a token's files for `C_GetTokenInfo`: while
+ * another process is creating or writing a token in the same directory, the read can fail with
+ * `CKR_GENERAL_ERROR` (seen in the test suite, where many processes share a token directory). A slot whose
+ * info cannot be read is skipped; if the label was not found among the others, the scan is tried again after
+ * a short pause (20, 40, … 320 ms), and the last failure is thrown if it persists.
+ */
 function findSlot(lib: Pkcs11, tokenLabel: string): Handle | undefined {
-  for (const slot of lib.C_GetSlotList(true)) {
-    if (lib.C_GetTokenInfo(slot).label.trimEnd() === tokenLabel) return slot;
+  for (let attempt = 1; ; attempt += 1) {
+    let unreadable: unknown;
+    for (const slot of lib.C_GetSlotList(true)) {
+      let label: string;
+      try {
+        label = lib.C_GetTokenInfo(slot).label.trimEnd();
+      } catch (error) {
+        if (pkcs11ReturnValue(error) !== 'CKR_GENERAL_ERROR') throw error;
+        unreadable = error;
+        continue;
+      }
+      if (label === tokenLabel) return slot;
+    }
+    if (unreadable === undefined) return undefined;
+    if (attempt >= TOKEN_INFO_TRIES) throw unreadable;
+    pause(20 * 2 ** (attempt - 1));
   }
-  return undefined;
 }
 
 /**
