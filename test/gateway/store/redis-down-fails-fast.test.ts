@@ -14,7 +14,7 @@ import { startRedis, startRedisOnFreePort } from '../../harness/services/redis.t
 
 const unavailable = { code: 'FLOW_STORE_UNAVAILABLE' } as never;
 
-test('a killed Redis: commands, transactions and the OIDC adapter fail with FLOW_STORE_UNAVAILABLE, then recover', async (t) => {
+test('a killed Redis: commands and transactions fail with FLOW_STORE_UNAVAILABLE (the OIDC adapter as temporarily_unavailable), then recover', async (t) => {
   t.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-down-'));
   let server = await startRedisOnFreePort(join(dir, 'a'));
@@ -31,7 +31,14 @@ test('a killed Redis: commands, transactions and the OIDC adapter fail with FLOW
   await t.throwsAsync(redis.get('k'), unavailable);
   await t.throwsAsync(redis.multi().set('a', '1').expire('a', 10).exec(), unavailable);
   const Session = redisAdapterFactory(redis);
-  await t.throwsAsync(new Session('Interaction').find('some-id'), unavailable);
+  // oidc-provider's adapter sheds it as the provider's own 503 `temporarily_unavailable`, carrying the code
+  // (gateway/oidc/shed-unavailable.ts), so that /auth answers the RP instead of a server_error page
+  const shed = await t.throwsAsync(new Session('Interaction').find('some-id'));
+  t.like(shed as unknown as Record<string, unknown>, {
+    error: 'temporarily_unavailable',
+    error_detail: 'FLOW_STORE_UNAVAILABLE',
+    status: 503,
+  });
 
   server = await startRedis(join(dir, 'b'), port);
   await waitFor(async () => (await redis.ping().catch(() => '')) === 'PONG', 'client reconnects', 20_000);
