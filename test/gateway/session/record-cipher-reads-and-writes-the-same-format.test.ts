@@ -39,30 +39,33 @@ async function referenceOpen(hierarchy: KeyHierarchy, recordKey: Buffer, sealed:
   return Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]);
 }
 
-test.serial('records sealed by the previous code open, before and after a DEK rotation, and the other way round', async (t) => {
-  const { cipher, hierarchy, close } = await sessionCipher();
-  t.teardown(close);
-  const records = Array.from({ length: 40 }, (_, i) => ({
-    key: randomBytes(32),
-    text: Buffer.from(JSON.stringify({ accountId: `acc-${i}`, pad: 'é'.repeat(i * 7) })),
-  }));
-  const before = await Promise.all(records.map((r) => referenceSeal(hierarchy, r.key, r.text)));
-  const v1 = hierarchy.activeVersion;
-  for (const [i, r] of records.entries()) t.deepEqual(await cipher.open(r.key, before[i]!), r.text);
-  for (const r of records) {
-    const { sealed, dekVersion } = await cipher.seal(r.key, r.text);
-    t.is(dekVersion, v1);
-    t.deepEqual(await referenceOpen(hierarchy, r.key, sealed), r.text);
-  }
-  await hierarchy.rotate();
-  t.not(hierarchy.activeVersion, v1);
-  for (const [i, r] of records.entries()) t.deepEqual(await cipher.open(r.key, before[i]!), r.text);
-  const after = await cipher.seal(records[0]!.key, records[0]!.text);
-  t.is(after.dekVersion, hierarchy.activeVersion);
-  t.true(after.sealed.startsWith(`s1.${hierarchy.activeVersion}.`));
-  t.deepEqual(await referenceOpen(hierarchy, records[0]!.key, after.sealed), records[0]!.text);
-  t.deepEqual(await cipher.open(records[0]!.key, after.sealed), records[0]!.text);
-});
+test.serial(
+  'records sealed by the previous code open, before and after a DEK rotation, and the other way round',
+  async (t) => {
+    const { cipher, hierarchy, close } = await sessionCipher();
+    t.teardown(close);
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      key: randomBytes(32),
+      text: Buffer.from(JSON.stringify({ accountId: `acc-${i}`, pad: 'é'.repeat(i * 7) })),
+    }));
+    const before = await Promise.all(records.map((r) => referenceSeal(hierarchy, r.key, r.text)));
+    const v1 = hierarchy.activeVersion;
+    for (const [i, r] of records.entries()) t.deepEqual(await cipher.open(r.key, before[i]!), r.text);
+    for (const r of records) {
+      const { sealed, dekVersion } = await cipher.seal(r.key, r.text);
+      t.is(dekVersion, v1);
+      t.deepEqual(await referenceOpen(hierarchy, r.key, sealed), r.text);
+    }
+    await hierarchy.rotate();
+    t.not(hierarchy.activeVersion, v1);
+    for (const [i, r] of records.entries()) t.deepEqual(await cipher.open(r.key, before[i]!), r.text);
+    const after = await cipher.seal(records[0]!.key, records[0]!.text);
+    t.is(after.dekVersion, hierarchy.activeVersion);
+    t.true(after.sealed.startsWith(`s1.${hierarchy.activeVersion}.`));
+    t.deepEqual(await referenceOpen(hierarchy, records[0]!.key, after.sealed), records[0]!.text);
+    t.deepEqual(await cipher.open(records[0]!.key, after.sealed), records[0]!.text);
+  },
+);
 
 test.serial('a record moved to another key, relabelled to another DEK version or tampered is refused', async (t) => {
   const { cipher, hierarchy, close } = await sessionCipher();
