@@ -27,6 +27,7 @@
  * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
  * 6. provider         — oidc-provider (current generation): discovery, /authorize, /token, /jwks, ...
  */
+import { CookieKeys } from './http/cookie-keys.ts';
 import Koa from 'koa';
 import { errorHandler } from './http/error-handler.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -59,7 +60,7 @@ export interface SurfaceDeps {
 }
 
 export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
-  const app = new Koa({ keys: services.config.secrets.cookieKeys });
+  const app = new Koa({ keys: new CookieKeys(services.config.secrets.cookieKeys) as unknown as string[] });
   trustRewrittenHeaders(app);
   app.silent = true;
   app.use(requestId(services.logger, services.metrics));

@@ -18,6 +18,7 @@
  *   then the retired ones still published (verify-only: `id_token_hint` of old sessions); a client's ID-token algorithm may be overridden at run time (`clientAlgorithms`), and a
  *   client whose algorithm has no active key fails the build (the previous generation keeps serving).
  */
+import { CookieKeys } from '../http/cookie-keys.ts';
 import Provider, { type Configuration, type KoaContextWithOIDC, type SigningAlgorithm } from 'oidc-provider';
 import type { Redis } from 'ioredis';
 import type { KeyStore, Signer } from '../../hsm/signer.ts';
@@ -155,7 +156,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     cookies: {
-      keys: config.secrets.cookieKeys,
+      keys: new CookieKeys(config.secrets.cookieKeys) as never, // keygrip's format, one HMAC per check
       long: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
       short: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
     },
