@@ -16,6 +16,7 @@
  *   `acknowledgeExperimental` (`HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED`). Their records share the states and
  *   `publishable()`; their signers are not token signers (`PqKeys.signer(kid, { guard: maySign })`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AlgorithmName } from '../algorithms.ts';
 import { algorithm, assertAcknowledged, tokenAlgorithm } from '../algorithms.ts';
 import { HsmError } from '../errors.ts';
@@ -61,8 +62,11 @@ const stamp = (r: KeyRecord): number => (r.retiredAt ?? r.activatedAt ?? r.publi
 const PUBLISH_ORDER: Readonly<Record<string, number>> = { active: 0, next: 1, retired: 2 };
 
 export class LifecycleKeyStore implements KeyStore {
-  /** Keys signing their own certificate right now (`certificate()`): a `next` key may, only then. */
-  readonly #certifying = new Set<string>();
+  /**
+   * The kid whose certificate `certificate()` is making, in the async context of its `make()` only: a `next`
+   * key may sign there, and a signature asked for by any other caller meanwhile is still refused.
+   */
+  readonly #certifying = new AsyncLocalStorage<string>();
   readonly tokens: TokenKeyStore;
   readonly times: LifecycleTimes;
   readonly #repo: KeyRecordRepository;
@@ -150,7 +154,7 @@ export class LifecycleKeyStore implements KeyStore {
     if (record?.state === 'active') return;
     // a next key certifies itself (its SAML metadata certificate, published ahead of activation): only
     // inside `certificate()`, while its `make` runs
-    if (record?.state === 'next' && this.#certifying.has(kid)) return;
+    if (record?.state === 'next' && this.#certifying.getStore() === kid) return;
     if (
       record?.state === 'retired' &&
       record.retiredAt &&
@@ -366,14 +370,9 @@ export class LifecycleKeyStore implements KeyStore {
   async certificate(kid: string, make: () => Promise<string>): Promise<string> {
     const known = this.record(kid).certificatePem;
     if (known) return known;
-    // a `next` key may sign its own certificate here (and nothing else): it is published before it signs
-    this.#certifying.add(kid);
-    let made: string;
-    try {
-      made = await make();
-    } finally {
-      this.#certifying.delete(kid);
-    }
+    // a `next` key may sign its own certificate here (and nothing else): it is published before it signs;
+    // only what `make()` itself signs, not another caller's signature made while it runs
+    const made = await this.#certifying.run(kid, make);
     const stored = await this.#repo.setCertificate(kid, made);
     this.#records.set(kid, { ...this.record(kid), certificatePem: stored });
     return stored;
