@@ -33,7 +33,7 @@ import { createLegacySamlAdapter } from '../saml/legacy-adapter.ts';
 import { SpMetadataPublisher } from '../saml/sp-metadata-publisher.ts';
 import type { KeyTransportDecrypter } from '../saml/xmlenc/decrypter.ts';
 import { DEFAULT_SIGNATURE_METHODS, EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
-import { requestSigning } from '../saml/request-signing.ts';
+import { legacyFallback, requestSigning } from '../saml/request-signing.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
 import type { UpstreamAdapter } from '../contract.ts';
@@ -167,8 +167,8 @@ export async function buildSamlIdps(input: {
       setting: entry.requestSigningAlgorithm,
       allowed,
       keys,
-      // nothing usable declared in the metadata: legacy RSA (the store's first saml key), eIDAS the first PSS/ECDSA key
-      fallback: (usable) => (entry.kind === 'eidas' ? usable[0] : keys.activeSigners('saml')[0]),
+      // nothing usable declared in the metadata: legacy RSA (RS256 first), eIDAS the first PSS/ECDSA key
+      fallback: (usable) => (entry.kind === 'eidas' ? usable[0] : legacyFallback(usable)),
       certificateOf: (signer) => input.certificateOf(signer),
     });
     if (entry.kind === 'eidas') {

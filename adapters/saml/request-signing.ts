@@ -51,6 +51,15 @@ export interface RequestSigningOptions {
 }
 
 /**
+ * The key of a legacy IdP whose metadata declares no usable SignatureMethod: RSA, as every legacy SAML stack
+ * verifies it — RS256 first, then another RSA key (PS256) —, whatever order the key store lists its keys in;
+ * only a token with no RSA `saml` key at all falls back to its first usable key.
+ */
+export function legacyFallback(usable: readonly Signer[]): Signer | undefined {
+  return usable.find((s) => s.alg === 'RS256') ?? usable.find((s) => s.alg.startsWith('PS')) ?? usable[0];
+}
+
+/**
  * @example
  * const signing = requestSigning({ idp: 'idp-a', setting: 'metadata', allowed: DEFAULT_SIGNATURE_METHODS, keys,
  *   fallback: (signers) => signers[0], certificateOf });

@@ -14,7 +14,7 @@ import test from 'ava';
 import { AdapterError } from '../../../adapters/contract.ts';
 import { signedAuthnRequest } from '../../../adapters/saml/authn-request.ts';
 import { parseIdpMetadata } from '../../../adapters/saml/idp-metadata.ts';
-import { requestSigning, type RequestSigningSetting } from '../../../adapters/saml/request-signing.ts';
+import { legacyFallback, requestSigning, type RequestSigningSetting } from '../../../adapters/saml/request-signing.ts';
 import { DEFAULT_SIGNATURE_METHODS, EIDAS_SIGNATURE_METHODS } from '../../../adapters/saml/xmldsig.ts';
 import { XML_DSIG_ALGORITHMS } from '../../../hsm/algorithms.ts';
 import type { Signer } from '../../../hsm/signer.ts';
@@ -180,4 +180,25 @@ test('IdP metadata: alg:SigningMethod is read from the IDPSSODescriptor, else th
   t.deepEqual(parseIdpMetadata(md(ext(ECDSA_SHA256), '')).signingMethods, [ECDSA_SHA256]);
   t.deepEqual(parseIdpMetadata(md(ext(RSA_SHA256), ext(ECDSA_SHA256))).signingMethods, [ECDSA_SHA256]);
   t.is(parseIdpMetadata(md('', '')).signingMethods, undefined);
+});
+
+test('a legacy IdP that declares nothing gets the RSA key, whatever order the store lists its keys in', async (t) => {
+  const saml = keys.store.activeSigners('saml');
+  const rs256 = saml.find((s) => s.alg === 'RS256')!;
+  const ecdsaFirst = [...saml.filter((s) => s.alg !== 'RS256'), rs256];
+  t.not(ecdsaFirst[0]!.alg, 'RS256');
+  t.is(legacyFallback(ecdsaFirst), rs256);
+  const chooser = requestSigning({
+    idp: 'legacy-idp',
+    setting: 'metadata',
+    allowed: DEFAULT_SIGNATURE_METHODS,
+    keys: { activeSigners: () => ecdsaFirst },
+    fallback: legacyFallback,
+    certificateOf,
+  });
+  t.is((await chooser.forMessage({})).signer, rs256);
+  t.is(
+    legacyFallback(saml.filter((s) => s.alg === 'ES256')),
+    saml.find((s) => s.alg === 'ES256'),
+  );
 });
