@@ -6,24 +6,9 @@
  */
 import test from 'ava';
 import { Redis } from 'ioredis';
-import PipelineModule from 'ioredis/built/Pipeline.js';
+import { redisTraffic } from '../helpers/redis-traffic.ts';
 import { CorrelationStage } from '../../gateway/risk/correlation-stage.ts';
 import { signals, stores } from './fixtures.ts';
-
-let commands = 0;
-let roundTrips = 0;
-const sendCommand = Redis.prototype.sendCommand;
-Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  commands += 1;
-  if (args[1] === undefined) roundTrips += 1; // a pipeline passes its own buffering stream
-  return sendCommand.apply(this, args);
-};
-const Pipeline = PipelineModule.default;
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  roundTrips += 1;
-  return exec.apply(this, args);
-};
 
 test.serial('one login of the correlation stage is one Redis command in one round trip', async (t) => {
   const s = await stores();
@@ -31,10 +16,10 @@ test.serial('one login of the correlation stage is one Redis command in one roun
   const stage = new CorrelationStage(s.redis);
   await stage.evaluate(signals({ accountId: 'warm-up' })); // the script is loaded once per server
   await s.redis.ping();
-  const before = { commands, roundTrips };
+  const before = { ...redisTraffic };
   const verdict = await stage.evaluate(signals({ accountId: 'one-command', deviceId: 'one-command-device' }));
-  t.is(commands - before.commands, 1, 'one command');
-  t.is(roundTrips - before.roundTrips, 1, 'one round trip');
+  t.is(redisTraffic.commands - before.commands, 1, 'one command');
+  t.is(redisTraffic.roundTrips - before.roundTrips, 1, 'one round trip');
   t.deepEqual(verdict.factors, []);
 });
 

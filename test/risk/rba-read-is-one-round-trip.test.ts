@@ -5,24 +5,10 @@
  * Real Redis and PostgreSQL; round trips counted on ioredis (a command sent alone, or one pipeline).
  */
 import test from 'ava';
-import { Redis } from 'ioredis';
-import PipelineModule from 'ioredis/built/Pipeline.js';
+import { redisTraffic } from '../helpers/redis-traffic.ts';
 import { deviceFeatures } from '../../gateway/risk/device-stage.ts';
 import { GLOBAL_SCOPE, RbaStore } from '../../gateway/risk/rba-store.ts';
 import { durableTotal, signals, stores } from './fixtures.ts';
-
-let roundTrips = 0;
-const sendCommand = Redis.prototype.sendCommand;
-Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  if (args[1] === undefined) roundTrips += 1; // a pipeline passes its own buffering stream
-  return sendCommand.apply(this, args);
-};
-const Pipeline = PipelineModule.default;
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  roundTrips += 1;
-  return exec.apply(this, args);
-};
 
 test.serial('reading the counts of scopes Redis holds is one round trip, with the same answer', async (t) => {
   const s = await stores();
@@ -32,9 +18,9 @@ test.serial('reading the counts of scopes Redis holds is one round trip, with th
   const x = deviceFeatures(login, 'k');
   for (let i = 0; i < 3; i += 1) await store.learn('acct:rt-held', x);
   await s.redis.ping();
-  const before = roundTrips;
+  const before = redisTraffic.roundTrips;
   const { counts, users } = await store.read(['acct:rt-held', GLOBAL_SCOPE], x);
-  t.is(roundTrips - before, 1);
+  t.is(redisTraffic.roundTrips - before, 1);
   t.is(counts[0]!.total, 3);
   t.true(counts[1]!.total >= 3);
   t.true(users >= 1);
@@ -63,9 +49,9 @@ test.serial('counting a login of a person Redis holds is one round trip', async 
   const x = deviceFeatures(signals({ accountId: 'rt-learn' }), 'k');
   await store.learn('acct:rt-learn', x);
   await s.redis.ping();
-  const before = roundTrips;
+  const before = redisTraffic.roundTrips;
   await store.learn('acct:rt-learn', x);
-  t.is(roundTrips - before, 1);
+  t.is(redisTraffic.roundTrips - before, 1);
   const { counts } = await store.read(['acct:rt-learn'], x);
   t.is(counts[0]!.total, 2);
 });
