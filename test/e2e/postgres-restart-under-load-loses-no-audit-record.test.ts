@@ -14,13 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
-import pg from 'pg';
 import { verifyAuditChain } from '../../gateway/audit/verify.ts';
 import { errorSpec } from '../../gateway/error-registry.ts';
-import { migrate } from '../../gateway/store/migrate.ts';
 import { createPool } from '../../gateway/store/postgres.ts';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
 import { type PostgresHandle, startPostgres, startPostgresOnFreePort } from '../harness/services/postgres.ts';
+import { migratedDatabase } from '../harness/services/template-database.ts';
 import { genesisOnly } from '../helpers/audit-anchor.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
@@ -43,14 +42,7 @@ test('PostgreSQL restarted under a stream of logins: no audit record lost, refus
   const pgDir = mkdtempSync(join(tmpdir(), 'gw-pg-restart-db-')); // its own: PostgreSQL runs as another user
   let server: PostgresHandle = await startPostgresOnFreePort(pgDir);
   t.teardown(() => server.stop().catch(() => undefined));
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('create database gw');
-  await admin.end();
-  const pgUrl = server.url.replace(/\/postgres$/, '/gw');
-  const setup = createPool(pgUrl);
-  await migrate(setup);
-  await setup.end();
+  const pgUrl = await migratedDatabase(server.url);
 
   const deployment = await prepareDeployment({
     dir,

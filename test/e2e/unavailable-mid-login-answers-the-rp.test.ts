@@ -11,12 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import * as oidc from 'openid-client';
-import pg from 'pg';
-import { migrate } from '../../gateway/store/migrate.ts';
 import { createPool } from '../../gateway/store/postgres.ts';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
 import { freePort } from '../harness/services/free-port.ts';
 import { startPostgres, type PostgresHandle } from '../harness/services/postgres.ts';
+import { migratedDatabase } from '../harness/services/template-database.ts';
 import { Browser, formsIn } from '../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
@@ -37,14 +36,7 @@ async function bed(t: ExecutionContext) {
   const handle: { server: PostgresHandle } = { server: null as unknown as PostgresHandle };
   handle.server = await startPostgres(pgDir, await freePort());
   t.teardown(() => handle.server.stop().catch(() => undefined));
-  const admin = new pg.Client({ connectionString: handle.server.url });
-  await admin.connect();
-  await admin.query('create database gw');
-  await admin.end();
-  const pgUrl = handle.server.url.replace(/\/postgres$/, '/gw');
-  const setup = createPool(pgUrl);
-  await migrate(setup);
-  await setup.end();
+  const pgUrl = await migratedDatabase(handle.server.url);
 
   const deployment = await prepareDeployment({
     dir,

@@ -10,13 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import test from 'ava';
-import pg from 'pg';
 import pino from 'pino';
-import { migrate } from '../../../gateway/store/migrate.ts';
-import { createPool } from '../../../gateway/store/postgres.ts';
 import { prepareDeployment, startGatewayInProcess } from '../../harness/deployment.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import { startPostgres, type PostgresHandle } from '../../harness/services/postgres.ts';
+import { migratedDatabase } from '../../harness/services/template-database.ts';
 import { RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
 
@@ -41,14 +39,7 @@ test('a PostgreSQL outage is one warn (and one error only past the escalation), 
   const pgDir = mkdtempSync(join(tmpdir(), 'gw-keys-outage-db-')); // its own: this test stops it
   let server: PostgresHandle = await startPostgres(pgDir, await freePort());
   t.teardown(() => server.stop().catch(() => undefined));
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query('create database gw');
-  await admin.end();
-  const pgUrl = server.url.replace(/\/postgres$/, '/gw');
-  const setup = createPool(pgUrl);
-  await migrate(setup);
-  await setup.end();
+  const pgUrl = await migratedDatabase(server.url);
   const deployment = await prepareDeployment({
     dir,
     pgUrl,

@@ -28,3 +28,21 @@ export async function migratedTemplate(adminUrl: string, log: (line: string) => 
   }
   return TEMPLATE_DATABASE;
 }
+
+/**
+ * A migrated database `gw` on a PostgreSQL server a test started for itself (one it stops or restarts: the
+ * run's shared server has the template instead); answers its URL.
+ *
+ * @example
+ * const pgUrl = await migratedDatabase(server.url);
+ */
+export async function migratedDatabase(adminUrl: string): Promise<string> {
+  const url = await createDatabase(adminUrl, 'gw');
+  const pool = createPool(url);
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return url;
+}
