@@ -22,6 +22,14 @@
  * their CPU figures are not the benchmark's).
  *
  * After the rounds, one phase at concurrency 1 gives the CPU per route (requests do not overlap there).
+ *
+ * The probe inside the gateway (gateway-probe.ts) costs CPU of its own, which /proc counts as the gateway's.
+ * Every phase whose CPU is printed as the benchmark's runs it at the `cheap` level (integer counters: totals
+ * of queries, commands, round trips, socket writes, HSM signatures; the route timing of the concurrency-1
+ * phases, two process.cpuUsage calls per request). The tables by statement, command and key shape come
+ * from three short phases at the `detail` level at the end (BENCH_DETAIL_LOGINS, default 10 each; and
+ * BENCH_ORIGINS there only), whose CPU line is marked as not the benchmark's. probe-overhead-ab.ts measures
+ * what the `cheap` and `detail` levels cost against none.
  */
 import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -145,10 +153,11 @@ try {
     count: number,
     concurrency = CONCURRENCY,
     ratePerSecond?: number,
+    level: 'cheap' | 'detail' = 'cheap',
   ): Promise<PhaseResult> => {
-    const stopProfile = profileDir ? await gateway.startProfile() : undefined;
+    const stopProfile = profileDir && level === 'cheap' ? await gateway.startProfile() : undefined;
     if (PG_STATEMENTS) await resetStatements(pgAdmin);
-    await gateway.resetProbe(concurrency === 1);
+    await gateway.resetProbe(level, concurrency === 1 && level === 'cheap');
     const beforeSplit = cpuSplitMs(gateway.pid);
     const before = {
       gw: treeCpuMs(gateway.pid),
@@ -255,6 +264,39 @@ try {
     printRoutes(r);
   }
 
+  // the tables by statement, command and key: the probe in detail, in phases of their own (CPU not reported)
+  const detail = Number(process.env.BENCH_DETAIL_LOGINS ?? 10);
+  const detailBrowsers: PersonBrowser[] = [];
+  let d = 0;
+  let e = 0;
+  const detailed = [
+    await measure(
+      'full login, counted in detail',
+      async () => void detailBrowsers.push(await rp.fullLogin()),
+      detail,
+      1,
+      undefined,
+      'detail',
+    ),
+    await measure(
+      'SSO login, counted in detail',
+      () => rp.ssoLogin(detailBrowsers[d++]!),
+      detail,
+      1,
+      undefined,
+      'detail',
+    ),
+    await measure(
+      'SSO prompt=none, counted in detail',
+      () => rp.ssoLogin(detailBrowsers[e++]!, true),
+      detail,
+      1,
+      undefined,
+      'detail',
+    ),
+  ];
+  for (const r of detailed) printPhase(r);
+
   const signatures = Object.fromEntries(
     Object.entries(full.at(-1)!.probe.hsmSignatures).map(([k, n]) => [k, n / full.at(-1)!.ok]),
   );
@@ -291,7 +333,7 @@ try {
   console.log(
     `  after a full GC, MiB: at rest after warm-up rss ${memoryAtRest.rss} heapUsed ${memoryAtRest.heapUsed} heapTotal ${memoryAtRest.heapTotal} external ${memoryAtRest.external}; after every phase rss ${memoryAfter.rss} heapUsed ${memoryAfter.heapUsed} heapTotal ${memoryAfter.heapTotal} external ${memoryAfter.external}`,
   );
-  const failures = [...full, ...sso, ...silent, ...serial].reduce((n, r) => n + r.failures, 0);
+  const failures = [...full, ...sso, ...silent, ...serial, ...detailed].reduce((n, r) => n + r.failures, 0);
   if (failures > 0) process.exitCode = 1;
 } finally {
   await gateway.stop();

@@ -2,16 +2,25 @@
  * Loaded into the gateway process by the benchmark only (`node --import <this> gateway/main.ts`): counts,
  * from inside, what a login costs in round trips and HSM signatures, without changing what is done.
  *
- * - PostgreSQL: every `pg` Client.query (one query = one round trip; node-postgres does not pipeline),
- *   keyed by the first words of the statement.
- * - Redis: every ioredis command, and the round trips: a command sent on its own, or one pipeline/MULTI.
+ * - PostgreSQL: every `pg` Client.query (one query = one round trip; node-postgres does not pipeline);
+ *   at the `detail` level also keyed by the first words of the statement.
+ * - Redis: every ioredis command, and the round trips: a command sent on its own, or one pipeline/MULTI;
+ *   the writes of each client's socket; at the `detail` level also by command and key shape.
  * - HSM: every Pkcs11Signer.sign, keyed by purpose/algorithm.
- * - Per route (after `reset-timed` only): requests, and the process CPU time from the request's arrival to the end of its response
+ * - Per route (when asked at reset): requests, and the process CPU time from the request's arrival to the end of its response
  *   (process.cpuUsage, all threads). Only meaningful when requests do not overlap: the benchmark reads it
  *   from a phase at concurrency 1. Work left running after a response is counted in the next request.
  *
- * The benchmark asks over the IPC channel: `{ probe: 'read' }` answers the counts, `{ probe: 'reset' }`
- * zeroes them, `{ probe: 'memory' }` answers process.memoryUsage() after a full GC (`--expose-gc`); `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
+ * The probe's own cost (issue #14): its hooks run in the measured process, so they are part of the CPU the
+ * benchmark reads from /proc. At the `cheap` level — the level of every phase whose CPU figures the
+ * benchmark prints — a hook is an integer increment (no string built, no regex, no stack trace); the tables
+ * by statement and key shape (`detail`: a regex pass per command) are gathered in separate phases, whose
+ * CPU is not the benchmark's figure, and `BENCH_ORIGINS` stack traces only there. The hooks that exist only
+ * for origins (Pool.query, Pipeline.sendCommand) are not installed without BENCH_ORIGINS. What `cheap`
+ * still costs against `off` is measured by probe-overhead-ab.ts.
+ *
+ * The benchmark asks over the IPC channel: `{ probe: 'read' }` answers the counts, `{ probe: 'reset', level,
+ * timeRoutes }` zeroes them and sets the level, `{ probe: 'memory' }` answers process.memoryUsage() after a full GC (`--expose-gc`); `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
  * profiler (the one `node --cpu-prof` drives) over one measured phase only, through node:inspector, and
  * write a .cpuprofile (startup, warm-up and the other phases stay out of it).
  */
@@ -24,21 +33,44 @@ import PipelineModule from 'ioredis/built/Pipeline.js';
 import { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
 
 export interface ProbeCounts {
+  /** Which counting ran: `cheap` (totals only) or `detail` (tables by statement, command and key too). */
+  level: 'off' | 'cheap' | 'detail';
+  pgQueryCount: number;
+  redisCommandCount: number;
+  /** `detail` only: by the first words of the statement. */
   pgQueries: Record<string, number>;
+  /** `detail` only: by command name. */
   redisCommands: Record<string, number>;
-  /** Per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
+  /** `detail` only: per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
   redisByKey: Record<string, number>;
   redisRoundTrips: number;
   /** Writes of the Redis sockets to the kernel (`_write` / `_writev`): commands written into a corked socket in one turn are one. */
   redisSocketWrites: number;
-  /** BENCH_ORIGINS=1 only (a stack trace per command costs CPU): `origin → count`, origin = the first frame of ours. */
+  /** `detail` with BENCH_ORIGINS=1 only (a stack trace per command costs CPU): `origin → count`, origin = the first frame of ours. */
   pgByOrigin: Record<string, number>;
   redisByOrigin: Record<string, number>;
   hsmSignatures: Record<string, number>;
   routes: Record<string, { requests: number; cpuMs: number }>;
 }
 
+/**
+ * How much the probe does per query, command and request. `off`: nothing but the check of this level (the
+ * A/B of the probe's own cost, probe-overhead-ab.ts); `cheap`: integer counters only (totals, round trips,
+ * socket writes, HSM signatures, route timing when asked) — the level of every phase whose CPU the benchmark
+ * prints; `detail`: also the tables by statement, command and key shape (a regex pass per command) and, with
+ * BENCH_ORIGINS, a stack trace per query and command.
+ */
+export type ProbeLevel = ProbeCounts['level'];
+const LEVELS: Readonly<Record<ProbeLevel, number>> = { off: 0, cheap: 1, detail: 2 };
+const OFF = 0;
+const DETAIL = 2;
+let level = LEVELS.cheap;
+let levelName: ProbeLevel = 'cheap';
+
 const empty = (): ProbeCounts => ({
+  level: levelName,
+  pgQueryCount: 0,
+  redisCommandCount: 0,
   pgQueries: {},
   redisCommands: {},
   redisByKey: {},
@@ -51,6 +83,20 @@ const empty = (): ProbeCounts => ({
 });
 let counts = empty();
 let timeRoutes = false;
+
+/** Zeroes the counts and sets the level (and whether requests are timed) for what follows. */
+export function resetProbe(next: ProbeLevel, timed = false): void {
+  if (!(next in LEVELS)) throw new TypeError(`probe level: off, cheap or detail, not ${String(next)}`);
+  level = LEVELS[next];
+  levelName = next;
+  timeRoutes = timed;
+  counts = empty();
+}
+
+export function probeCounts(): ProbeCounts {
+  return counts;
+}
+
 const bump = (table: Record<string, number>, key: string) => {
   table[key] = (table[key] ?? 0) + 1;
 };
@@ -96,19 +142,26 @@ function originOf(): string {
 
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
-  bump(counts.pgQueries, statementKey(args[0]));
-  if (ORIGINS) {
-    const origin = originOf();
-    // Pool.query runs Client.query from a callback: attributed by the Pool hook below instead.
-    if (origin !== '(no frame of ours)') bump(counts.pgByOrigin, `${origin}: ${statementKey(args[0])}`);
+  if (level !== OFF) {
+    counts.pgQueryCount += 1;
+    if (level === DETAIL) {
+      bump(counts.pgQueries, statementKey(args[0]));
+      if (ORIGINS) {
+        const origin = originOf();
+        // Pool.query runs Client.query from a callback: attributed by the Pool hook below instead.
+        if (origin !== '(no frame of ours)') bump(counts.pgByOrigin, `${origin}: ${statementKey(args[0])}`);
+      }
+    }
   }
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
-const poolQuery = pg.Pool.prototype.query as (...args: unknown[]) => unknown;
-pg.Pool.prototype.query = function countedPoolQuery(this: pg.Pool, ...args: unknown[]) {
-  if (ORIGINS) bump(counts.pgByOrigin, `${originOf()}: ${statementKey(args[0])}`);
-  return poolQuery.apply(this, args);
-} as typeof pg.Pool.prototype.query;
+if (ORIGINS) {
+  const poolQuery = pg.Pool.prototype.query as (...args: unknown[]) => unknown;
+  pg.Pool.prototype.query = function countedPoolQuery(this: pg.Pool, ...args: unknown[]) {
+    if (level === DETAIL) bump(counts.pgByOrigin, `${originOf()}: ${statementKey(args[0])}`);
+    return poolQuery.apply(this, args);
+  } as typeof pg.Pool.prototype.query;
+}
 
 /** The key a command touches, as a shape: the deployment's prefix dropped, random segments as `*`. */
 const PREFIX = process.env.BENCH_REDIS_PREFIX ?? '';
@@ -128,16 +181,18 @@ function keyShapeOf(name: string, args: unknown[]): string {
     .join(':');
 }
 
-const watched = new WeakSet<object>();
+/** The socket whose writes are counted, on the client itself: one property read per command. */
+const WATCHED = Symbol('bench.probe.watchedSocket');
+type Watched = { [WATCHED]?: unknown; stream?: Record<string, (...a: unknown[]) => void> };
 /** Counts the writes of a client's socket to the kernel (wrapped once per socket; a reconnection makes a new one). */
-function watchSocket(client: Redis): void {
-  const socket = (client as unknown as { stream?: Record<string, (...a: unknown[]) => void> }).stream;
-  if (!socket || watched.has(socket) || typeof socket._write !== 'function') return;
-  watched.add(socket);
+function watchSocket(client: Watched): void {
+  const socket = client.stream;
+  client[WATCHED] = socket;
+  if (!socket || typeof socket._write !== 'function') return;
   for (const name of ['_write', '_writev']) {
     const original = socket[name]!.bind(socket);
     socket[name] = (...a: unknown[]) => {
-      counts.redisSocketWrites += 1;
+      if (level !== OFF) counts.redisSocketWrites += 1;
       original(...a);
     };
   }
@@ -145,33 +200,41 @@ function watchSocket(client: Redis): void {
 
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  watchSocket(this);
-  const name = String(args[0].name).toUpperCase();
-  bump(counts.redisCommands, name);
-  bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
-  if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
-  if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, `${originOf()}: ${name}`);
+  const self = this as unknown as Watched;
+  if (self[WATCHED] !== self.stream) watchSocket(self);
+  if (level !== OFF) {
+    counts.redisCommandCount += 1;
+    if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
+    if (level === DETAIL) {
+      const name = String(args[0].name).toUpperCase();
+      bump(counts.redisCommands, name);
+      bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
+      if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, `${originOf()}: ${name}`);
+    }
+  }
   return sendCommand.apply(this, args);
 };
 const Pipeline = PipelineModule.default;
-const queue = Pipeline.prototype.sendCommand;
-// A command queued in a pipeline, a MULTI or an auto-pipeline: attributed here, in its caller's stack.
-Pipeline.prototype.sendCommand = function queuedCommand(
-  this: InstanceType<typeof Pipeline>,
-  ...args: Parameters<typeof queue>
-) {
-  if (ORIGINS) bump(counts.redisByOrigin, `${originOf()}: ${String(args[0].name).toUpperCase()}`);
-  return queue.apply(this, args);
-};
+if (ORIGINS) {
+  const queue = Pipeline.prototype.sendCommand;
+  // A command queued in a pipeline, a MULTI or an auto-pipeline: attributed here, in its caller's stack.
+  Pipeline.prototype.sendCommand = function queuedCommand(
+    this: InstanceType<typeof Pipeline>,
+    ...args: Parameters<typeof queue>
+  ) {
+    if (level === DETAIL) bump(counts.redisByOrigin, `${originOf()}: ${String(args[0].name).toUpperCase()}`);
+    return queue.apply(this, args);
+  };
+}
 const exec = Pipeline.prototype.exec;
 Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  counts.redisRoundTrips += 1;
+  if (level !== OFF) counts.redisRoundTrips += 1;
   return exec.apply(this, args);
 };
 
 const signOnce = Pkcs11Signer.prototype.sign;
 Pkcs11Signer.prototype.sign = function countedSign(this: Pkcs11Signer, data: Uint8Array) {
-  bump(counts.hsmSignatures, `${this.purpose}/${this.alg}`);
+  if (level !== OFF) bump(counts.hsmSignatures, `${this.purpose}/${this.alg}`);
   return signOnce.call(this, data);
 };
 
@@ -185,10 +248,12 @@ function routeOf(req: IncomingMessage): string {
   return `${req.method} ${path}`;
 }
 
-const emit = Server.prototype.emit;
-Server.prototype.emit = function timedEmit(this: Server, event: string | symbol, ...args: unknown[]) {
-  if (event === 'request' && timeRoutes) {
-    const [req, res] = args as [IncomingMessage, ServerResponse];
+const emit = Server.prototype.emit as (...a: unknown[]) => boolean;
+// `arguments` rather than rest parameters: no array built per event of every server (connections too)
+Server.prototype.emit = function timedEmit(this: Server, event: string | symbol) {
+  if (timeRoutes && event === 'request') {
+    // eslint-disable-next-line prefer-rest-params
+    const [, req, res] = arguments as unknown as [string, IncomingMessage, ServerResponse];
     const started = process.cpuUsage();
     const route = routeOf(req);
     res.once('finish', () => {
@@ -198,7 +263,8 @@ Server.prototype.emit = function timedEmit(this: Server, event: string | symbol,
       entry.cpuMs += (used.user + used.system) / 1000;
     });
   }
-  return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
+  // eslint-disable-next-line prefer-rest-params
+  return emit.apply(this, arguments as unknown as unknown[]);
 } as typeof Server.prototype.emit;
 
 const inspector = new Session();
@@ -217,7 +283,7 @@ async function profile(message: { probe?: string; file?: string }): Promise<void
   }
 }
 
-process.on('message', (message: { probe?: string; file?: string }) => {
+process.on('message', (message: { probe?: string; file?: string; level?: ProbeLevel; timeRoutes?: boolean }) => {
   if (message?.probe === 'profile-start' || message?.probe === 'profile-stop') void profile(message);
   if (message?.probe === 'read') process.send?.({ probe: counts });
   if (message?.probe === 'memory') {
@@ -228,9 +294,8 @@ process.on('message', (message: { probe?: string; file?: string }) => {
       probe: { rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external) },
     });
   }
-  if (message?.probe === 'reset' || message?.probe === 'reset-timed') {
-    counts = empty();
-    timeRoutes = message.probe === 'reset-timed';
+  if (message?.probe === 'reset') {
+    resetProbe(message.level ?? 'cheap', message.timeRoutes === true);
     process.send?.({ probe: 'reset' });
   }
 });

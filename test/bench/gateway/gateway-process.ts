@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ProbeCounts } from './gateway-probe.ts';
+import type { ProbeCounts, ProbeLevel } from './gateway-probe.ts';
 
 const MAIN = fileURLToPath(new URL('../../../gateway/main.ts', import.meta.url));
 const PROBE = fileURLToPath(new URL('./gateway-probe.ts', import.meta.url));
@@ -15,8 +15,12 @@ export interface GatewayProcess {
   pid: number;
   url: string;
   probe(): Promise<ProbeCounts>;
-  /** Zeroes the counters; `timeRoutes`: also time each request (for a phase at concurrency 1). */
-  resetProbe(timeRoutes: boolean): Promise<void>;
+  /**
+   * Zeroes the counters and sets what the probe does from now on (`cheap`: totals only, for a phase whose
+   * CPU is reported; `detail`: tables by statement and key too); `timeRoutes`: also time each request (for a
+   * phase at concurrency 1).
+   */
+  resetProbe(level: ProbeLevel, timeRoutes: boolean): Promise<void>;
   /** Starts V8's CPU profiler in the gateway; the returned function stops it and writes `file`. */
   startProfile(): Promise<(file: string) => Promise<void>>;
   /** The gateway's memory after a full garbage collection (MiB): what is live, apart from what V8 keeps. */
@@ -53,7 +57,7 @@ export async function startGatewayProcess(
   child.once('exit', (code, signal) => {
     exited = `gateway process exited (code ${code}, signal ${signal}; see ${options.logFile})`;
   });
-  const ask = <T>(probe: string, extra: Record<string, string> = {}) =>
+  const ask = <T>(probe: string, extra: Record<string, unknown> = {}) =>
     new Promise<T>((resolve, reject) => {
       if (exited) return reject(new Error(exited));
       const timer = setTimeout(
@@ -80,8 +84,8 @@ export async function startGatewayProcess(
     pid: child.pid!,
     url: `http://127.0.0.1:${listen.port}`,
     probe: () => ask<ProbeCounts>('read'),
-    resetProbe: async (timeRoutes) => {
-      await ask<string>(timeRoutes ? 'reset-timed' : 'reset');
+    resetProbe: async (level, timeRoutes) => {
+      await ask<string>('reset', { level, timeRoutes });
     },
     memoryAfterGc: () => ask('memory'),
     async startProfile() {
