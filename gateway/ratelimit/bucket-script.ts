@@ -8,6 +8,13 @@
  * cost (0 = only checked: the failures bucket before the request). A bucket admits when it holds ≥ 1 token.
  * Answer: 0 when admitted (every cost taken), otherwise the milliseconds until the emptiest bucket refills
  * one token (nothing taken). Every key of one decision shares the hash tag `{rl}` (one Redis Cluster slot).
+ *
+ * A bucket only checked (cost 0: the failures buckets, on every limited request) is not written back (issue
+ * #14: two server-side calls fewer per limited request, and no key created for an address that never
+ * failed). The same state follows: the refill is linear and capped, so `min(cap, min(cap, t + a) + b)` is
+ * `min(cap, t + a + b)` — refilling later from the stored `t, ts` gives what storing the refilled value now
+ * would have (without its rounding to 14 digits) — and the key's expiry, set when it was last taken, falls
+ * when it is full again (cap / rate after its last take, from ≥ 0 tokens), where a missing key reads full.
  */
 export const BUCKET_SCRIPT = `
 local t = redis.call('TIME')
@@ -30,11 +37,13 @@ for i = 1, #KEYS do
 end
 if wait > 0 then return wait end
 for i = 1, #KEYS do
-  local cap = tonumber(ARGV[3 * i - 2])
-  local rate = tonumber(ARGV[3 * i - 1])
   local cost = tonumber(ARGV[3 * i])
-  redis.call('HSET', KEYS[i], 't', tostring(tokens[i] - cost), 'ts', tostring(now))
-  redis.call('PEXPIRE', KEYS[i], math.ceil(cap * 1000 / rate) + 1000)
+  if cost > 0 then
+    local cap = tonumber(ARGV[3 * i - 2])
+    local rate = tonumber(ARGV[3 * i - 1])
+    redis.call('HSET', KEYS[i], 't', tostring(tokens[i] - cost), 'ts', tostring(now))
+    redis.call('PEXPIRE', KEYS[i], math.ceil(cap * 1000 / rate) + 1000)
+  end
 end
 return 0
 `;
