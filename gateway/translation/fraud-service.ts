@@ -168,7 +168,7 @@ export class FraudService {
     const { decision: cached, version } = await this.cache.lookup(who.accountId, key);
     if (cached) return cached;
     const decision = evaluate(input, rule);
-    await this.cache.set(key, version, decision);
+    await this.cache.set(who.accountId, key, version, decision);
     this.metrics.inc('policy_decision_total', { kind: decision.kind, level: String(decision.level ?? 0) });
     return decision;
   }
