@@ -18,6 +18,10 @@ import { forget, memoised, remember } from './request-memo.ts';
 
 /** The request memo's entry of a record (`request-memo.ts`). */
 const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
+/** The request memo's entry of a session's pointer (its cookie id or a sid → its record key). */
+const pointerMemoKey = (by: 'lookup' | 'sid', key: Buffer) => `s2p:${by}:${key.toString('hex')}`;
+/** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
+const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
 /** The few counters the store reports (gateway/observability's registry in the gateway). */
 export interface SessionMetrics {
@@ -84,7 +88,11 @@ export class SessionStore {
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
     const stored = await this.durable.putMany(records);
-    for (const record of stored) remember(memoKey(record.kind, record.recordKey), record);
+    for (const record of stored) {
+      remember(memoKey(record.kind, record.recordKey), record);
+      if (record.lookupKey) remember(pointerMemoKey('lookup', record.lookupKey), record.recordKey);
+      for (const sid of record.sidKeys) remember(pointerMemoKey('sid', sid), record.recordKey);
+    }
     const written = await Promise.all(stored.map((record) => this.hot.put(record)));
     written.forEach((result, i) => {
       if (result !== true)
@@ -150,10 +158,11 @@ export class SessionStore {
     return stored;
   }
 
-  /** A session by its cookie id or by one of its sids. */
+  /** A session by its cookie id or by one of its sids (the pointer read once per request, like the record). */
   async findSession<T>(by: 'lookup' | 'sid', id: string): Promise<Loaded<T> | null> {
     const key = this.keys.key(by === 'lookup' ? 'jti' : 'sid', id);
-    const pointer = await this.hot.pointer(by, key);
+    const pointer = await memoised(pointerMemoKey(by, key), () => this.hot.pointer(by, key));
+    if (pointer === 'unavailable') forget(pointerMemoKey(by, key)); // no answer is not remembered
     if (pointer !== 'unavailable' && pointer !== null) {
       const loaded = await this.load<T>('Session', pointer);
       if (
@@ -185,9 +194,14 @@ export class SessionStore {
     return true;
   }
 
-  /** Soft-deletes records in PostgreSQL and removes them from Redis. */
+  /**
+   * Soft-deletes records in PostgreSQL and removes them from Redis. The request memo forgets exactly these
+   * records and pointers (PostgreSQL ends only the keys given): the other records the request read stay
+   * memoised (a session replaced by a new one was followed by a second read of the person's account).
+   */
   async end(recordKeys: readonly Buffer[], lookups: readonly Buffer[] = []): Promise<void> {
-    forget();
+    for (const recordKey of recordKeys) for (const kind of KINDS) forget(memoKey(kind, recordKey));
+    for (const lookup of lookups) forget(pointerMemoKey('lookup', lookup));
     await this.durable.end(recordKeys);
     await this.hot.delete(recordKeys, lookups);
   }
