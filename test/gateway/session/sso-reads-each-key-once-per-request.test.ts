@@ -1,0 +1,63 @@
+/**
+ * Issue #14: an SSO login (a second authorization in the same browser: a login of its own on the existing
+ * session) reads each Redis key at most once per HTTP request. Before, it read the login's context again
+ * right after saving it (the SSO interaction saves it, the translation point reads it), the session's cookie
+ * pointer twice in the request that replaces the session (found, then found again to end it), and the
+ * person's account twice there (ending the old session forgot every record the request had read). The login
+ * still ends with a working token. Real gateway in process, real Redis and PostgreSQL; reads counted on
+ * ioredis's sendCommand, grouped by the HTTP request being served (requests are sequential here).
+ */
+import { Server } from 'node:http';
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { logIn, redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
+
+const READS = new Set(['get', 'hgetall', 'hmget']);
+let requests: Array<{ route: string; reads: string[] }> | undefined;
+
+const sendCommand = Redis.prototype.sendCommand;
+Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
+  const [command] = args;
+  if (requests && requests.length > 0 && READS.has(command.name.toLowerCase()))
+    requests.at(-1)!.reads.push(`${command.name.toUpperCase()} ${String(command.args[0])}`);
+  return sendCommand.apply(this, args);
+};
+const emit = Server.prototype.emit;
+Server.prototype.emit = function markedEmit(this: Server, event: string | symbol, ...args: unknown[]) {
+  if (event === 'request' && requests) {
+    const req = args[0] as { method?: string; url?: string };
+    requests.push({ route: `${req.method} ${(req.url ?? '').split('?')[0]}`, reads: [] });
+  }
+  return emit.call(this, event, ...args);
+} as typeof emit;
+
+let bed: SessionBed;
+test.before(async () => {
+  bed = await startSessionBed();
+});
+test.after.always(async () => {
+  await bed?.stop();
+});
+
+test.serial('an SSO login reads each Redis key at most once per request, and still works', async (t) => {
+  const { browser } = await logIn(bed);
+  const request = await authorizationRequest(bed.rp);
+  requests = [];
+  const landing = await browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+  await landing.response.body?.cancel();
+  const code = landing.url.searchParams.get('code');
+  t.truthy(code, `the SSO login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
+  const tokens = await redeem(bed, code!, request.verifier);
+  const seen = requests;
+  requests = undefined;
+  t.true(
+    seen.length >= 4,
+    `the authorization, the interaction, its completion, the resumption, the token (${seen.length})`,
+  );
+  const twice = seen.flatMap(({ route, reads }) =>
+    reads.filter((key, i) => reads.indexOf(key) !== i).map((key) => `${route}: ${key}`),
+  );
+  t.deepEqual(twice, [], 'no key read twice in one request');
+  t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
+});
