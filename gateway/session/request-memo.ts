@@ -33,6 +33,11 @@ export function memoised<T>(key: string, read: () => Promise<T>): Promise<T> {
   return answer;
 }
 
+/** What this request memoised for `key`, without reading anything (`undefined`: nothing, or outside a request). */
+export function peek<T>(key: string): Promise<T> | undefined {
+  return memo.getStore()?.get(key) as Promise<T> | undefined;
+}
+
 /** Replaces the entry for `key` with a value just written. */
 export function remember(key: string, value: unknown): void {
   memo.getStore()?.set(key, Promise.resolve(value));

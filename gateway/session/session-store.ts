@@ -11,10 +11,10 @@
  */
 import type { Logger } from 'pino';
 import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
-import type { HotTier } from './hot-tier.ts';
+import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
-import { forget, memoised, remember } from './request-memo.ts';
+import { forget, memoised, peek, remember } from './request-memo.ts';
 
 /** The request memo's entry of a record (`request-memo.ts`). */
 const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
@@ -87,13 +87,19 @@ export class SessionStore {
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
+    // the records as this request read them, if it did (their pointers already written: hot-tier.ts)
+    const previous = await Promise.all(
+      records.map(
+        (r) => peek<HotRecord | null>(memoKey(r.kind, r.recordKey))?.catch(() => null) ?? Promise.resolve(null),
+      ),
+    );
     const stored = await this.durable.putMany(records);
     for (const record of stored) {
       remember(memoKey(record.kind, record.recordKey), record);
       if (record.lookupKey) remember(pointerMemoKey('lookup', record.lookupKey), record.recordKey);
       for (const sid of record.sidKeys) remember(pointerMemoKey('sid', sid), record.recordKey);
     }
-    const written = await Promise.all(stored.map((record) => this.hot.put(record)));
+    const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i])));
     written.forEach((result, i) => {
       if (result !== true)
         this.#logger.warn({ kind: inputs[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');

@@ -4,7 +4,9 @@
  * right after saving it (the SSO interaction saves it, the translation point reads it), the session's cookie
  * pointer twice in the request that replaces the session (found, then found again to end it), and the
  * person's account twice there (ending the old session forgot every record the request had read). The login
- * still ends with a working token. Real gateway in process, real Redis and PostgreSQL; reads counted on
+ * still ends with a working token. And a session saved again with the same cookie id and sids (oidc-provider
+ * saves it at the end of every request that read it) does not write its pointers again while they outlive it:
+ * a `prompt=none` login wrote both for nothing. Real gateway in process, real Redis and PostgreSQL; reads counted on
  * ioredis's sendCommand, grouped by the HTTP request being served (requests are sequential here).
  */
 import { Server } from 'node:http';
@@ -15,10 +17,13 @@ import { logIn, redeem, startSessionBed, userinfo, type SessionBed } from './ses
 
 const READS = new Set(['get', 'hgetall', 'hmget']);
 let requests: Array<{ route: string; reads: string[] }> | undefined;
+let pointerWrites: string[] | undefined;
 
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
   const [command] = args;
+  const key = String(command.args[0]);
+  if (pointerWrites && command.name.toLowerCase() === 'set' && /:s2[js]:/.test(key)) pointerWrites.push(key);
   if (requests && requests.length > 0 && READS.has(command.name.toLowerCase()))
     requests.at(-1)!.reads.push(`${command.name.toUpperCase()} ${String(command.args[0])}`);
   return sendCommand.apply(this, args);
@@ -29,7 +34,7 @@ Server.prototype.emit = function markedEmit(this: Server, event: string | symbol
     const req = args[0] as { method?: string; url?: string };
     requests.push({ route: `${req.method} ${(req.url ?? '').split('?')[0]}`, reads: [] });
   }
-  return emit.call(this, event, ...args);
+  return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
 } as typeof emit;
 
 let bed: SessionBed;
@@ -60,4 +65,24 @@ test.serial('an SSO login reads each Redis key at most once per request, and sti
   );
   t.deepEqual(twice, [], 'no key read twice in one request');
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
+});
+
+test.serial('a prompt=none login on a session writes none of its pointers again, and still works', async (t) => {
+  const { browser } = await logIn(bed);
+  const request = await authorizationRequest(bed.rp, { prompt: 'none' });
+  pointerWrites = [];
+  const landing = await browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+  await landing.response.body?.cancel();
+  const written = pointerWrites;
+  pointerWrites = undefined;
+  const code = landing.url.searchParams.get('code');
+  t.truthy(code, `the silent login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
+  t.deepEqual(written, [], 'the cookie pointer and the sid pointer are not written again');
+  const tokens = await redeem(bed, code!, request.verifier);
+  t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
+  // the pointers still lead to the session: another silent login on it works
+  const again = await authorizationRequest(bed.rp, { prompt: 'none' });
+  const next = await browser.follow(again.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+  await next.response.body?.cancel();
+  t.truthy(next.url.searchParams.get('code'));
 });
