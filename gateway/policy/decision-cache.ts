@@ -17,11 +17,29 @@ import type { Decision } from './decide.ts';
 
 /** KEYS[1] the cached decision, KEYS[2] the person's score version. Answers {decision or false, version or false}. */
 const LOOKUP = new LuaScript(`return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}`);
-/** KEYS[1] the person's last score, KEYS[2] their score version. ARGV[1] the new score. 1 when it changed (version bumped). */
+/**
+ * KEYS[1] the person's last score, KEYS[2] their score version, KEYS[3] (optional) the cache entry of a decision
+ * computed under version ARGV[2]. ARGV[1] the new score, ARGV[3] the entry, ARGV[4] its TTL. 1 when the score
+ * changed (the version bumped: the decision is not cached, it would be stale at once); else 0, and the decision
+ * is cached if the version is still the one it was computed under.
+ */
 const SCORE_UPDATED = new LuaScript(`
-if redis.call('GETSET', KEYS[1], ARGV[1]) == ARGV[1] then return 0 end
-redis.call('INCR', KEYS[2])
-return 1`);
+if redis.call('GETSET', KEYS[1], ARGV[1]) ~= ARGV[1] then
+  redis.call('INCR', KEYS[2])
+  return 1
+end
+if KEYS[3] and tonumber(redis.call('GET', KEYS[2]) or '0') == tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4])
+end
+return 0`);
+
+/** A decision computed on a cache miss, to be cached with the login's new score ({@link DecisionCache.scoreUpdated}). */
+export interface ComputedDecision {
+  accountId: string;
+  key: string;
+  version: number;
+  decision: Decision;
+}
 
 const tag = (accountId: string) => `{${accountId}}`;
 const decisionName = (accountId: string, key: string) => `pdp:${tag(accountId)}:${key}`;
@@ -95,13 +113,24 @@ export class DecisionCache {
     await this.#redis.incr(versionName(accountId));
   }
 
-  /** Records a new score; bumps the version when it differs from the last one (one command). Returns whether it did. */
-  async scoreUpdated(accountId: string, score: number): Promise<boolean> {
-    const changed = await SCORE_UPDATED.run(
-      this.#redis,
-      [scoreName(accountId), versionName(accountId)],
-      [score.toFixed(4)],
-    );
+  /**
+   * Records a new score; bumps the version when it differs from the last one (one command). Returns whether
+   * it did. `computed`: the decision of the same login computed on a miss, cached in the same command when
+   * the score did not change and the version is still the one it was computed under (else it would be stale
+   * at once): one command where a login made two (SET, then GETSET) or three (and INCR).
+   */
+  async scoreUpdated(accountId: string, score: number, computed?: ComputedDecision): Promise<boolean> {
+    const keys = [scoreName(accountId), versionName(accountId)];
+    const args: Array<string | number> = [score.toFixed(4)];
+    if (computed && computed.accountId === accountId) {
+      keys.push(decisionName(accountId, computed.key));
+      args.push(
+        computed.version,
+        JSON.stringify({ version: computed.version, decision: computed.decision }),
+        this.#ttl,
+      );
+    }
+    const changed = await SCORE_UPDATED.run(this.#redis, keys, args);
     return changed === 1;
   }
 }

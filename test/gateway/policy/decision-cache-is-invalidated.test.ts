@@ -79,3 +79,35 @@ test.serial('a lookup is one Redis command, and so is a new score (issue #14: tw
   t.is(await commands(() => cache.scoreUpdated('a4', 0.2)), 1, 'the same score: compared only');
   t.is(await cache.version('a4'), 1);
 });
+
+test.serial(
+  "a decision computed on a miss is cached with the login's score, in the same command, only while it is not stale",
+  async (t) => {
+    const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
+    t.teardown(() => redis.quit());
+    const cache = new DecisionCache(redis, 30);
+    const key = DecisionCache.keyOf({ a: 'a5' });
+    await cache.scoreUpdated('a5', 0.3); // the person's first score
+    const { decision, version } = await cache.lookup('a5', key);
+    t.is(decision, null);
+    const before = redisTraffic.commands;
+    t.false(await cache.scoreUpdated('a5', 0.3, { accountId: 'a5', key, version, decision: allow }));
+    t.is(redisTraffic.commands - before, 1, 'the score recorded and the decision cached: one command');
+    t.deepEqual(await cache.get('a5', key), allow);
+    // a changed score: the version bumps and the decision computed under the old one is not cached
+    const other = DecisionCache.keyOf({ a: 'a5', other: true });
+    const miss = await cache.lookup('a5', other);
+    t.true(
+      await cache.scoreUpdated('a5', 0.8, { accountId: 'a5', key: other, version: miss.version, decision: allow }),
+    );
+    t.is(await redis.exists(DecisionCache.redisKey('a5', other)), 0);
+    // computed under a version another login bumped meanwhile: not cached either
+    const third = DecisionCache.keyOf({ a: 'a5', third: true });
+    const stale = await cache.lookup('a5', third);
+    await cache.invalidate('a5');
+    t.false(
+      await cache.scoreUpdated('a5', 0.8, { accountId: 'a5', key: third, version: stale.version, decision: allow }),
+    );
+    t.is(await cache.get('a5', third), null);
+  },
+);
