@@ -96,8 +96,7 @@ export class SessionStore {
     const stored = await this.durable.putMany(records);
     for (const record of stored) {
       remember(memoKey(record.kind, record.recordKey), record);
-      if (record.lookupKey) remember(pointerMemoKey('lookup', record.lookupKey), record.recordKey);
-      for (const sid of record.sidKeys) remember(pointerMemoKey('sid', sid), record.recordKey);
+      this.#rememberPointers(record);
     }
     const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i])));
     written.forEach((result, i) => {
@@ -145,7 +144,18 @@ export class SessionStore {
    * request (`request-memo.ts`).
    */
   record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
-    return memoised(memoKey(kind, recordKey), () => this.#record(kind, recordKey));
+    return memoised(memoKey(kind, recordKey), async () => {
+      const record = await this.#record(kind, recordKey);
+      // a session read by its uid names its cookie id and sids: a later lookup by them in this request needs no
+      // pointer read (findSession still checks that the session it finds names the key it was looked up by)
+      if (record?.kind === 'Session') this.#rememberPointers(record);
+      return record;
+    });
+  }
+
+  #rememberPointers(record: StoredRecord): void {
+    if (record.lookupKey) remember(pointerMemoKey('lookup', record.lookupKey), record.recordKey);
+    for (const sid of record.sidKeys) remember(pointerMemoKey('sid', sid), record.recordKey);
   }
 
   async #record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {

@@ -3,7 +3,9 @@
  * session) reads each Redis key at most once per HTTP request. Before, it read the login's context again
  * right after saving it (the SSO interaction saves it, the translation point reads it), the session's cookie
  * pointer twice in the request that replaces the session (found, then found again to end it), and the
- * person's account twice there (ending the old session forgot every record the request had read). The login
+ * person's account twice there (ending the old session forgot every record the request had read), and the
+ * session's cookie pointer in the SSO interaction after reading the session by its uid (the record names its
+ * cookie id and sids: a lookup by them needs no pointer read in the same request). The login
  * still ends with a working token. And a session saved again with the same cookie id and sids (oidc-provider
  * saves it at the end of every request that read it) does not write its pointers again while they outlive it:
  * a `prompt=none` login wrote both for nothing. Real gateway in process, real Redis and PostgreSQL; reads counted on
@@ -64,6 +66,14 @@ test.serial('an SSO login reads each Redis key at most once per request, and sti
     reads.filter((key, i) => reads.indexOf(key) !== i).map((key) => `${route}: ${key}`),
   );
   t.deepEqual(twice, [], 'no key read twice in one request');
+  // the SSO interaction reads the session by its uid first: its cookie pointer is not read after that
+  const interaction = seen.find(({ route }) => /^GET \/interaction\/[^/]+$/.test(route));
+  t.truthy(interaction);
+  t.deepEqual(
+    interaction!.reads.filter((key) => key.includes(':s2j:')),
+    [],
+    'no pointer read for a session the request already read',
+  );
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
 });
 
