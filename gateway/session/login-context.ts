@@ -14,7 +14,7 @@ import type { Decision } from '../policy/decide.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { SessionEvidence } from './session-evidence.ts';
-import { memoised, remember } from './request-memo.ts';
+import { inRequest, memoised, remember } from './request-memo.ts';
 
 export interface LoginContext {
   loginId: string;
@@ -78,6 +78,16 @@ export class LoginContextStore {
     const json = JSON.stringify(context);
     await this.#redis.set(key, json, 'EX', this.#ttl);
     remember(key, json);
+  }
+
+  /**
+   * Keeps the context of a login that begins and ends within this request (a `prompt=none` SSO login: decided
+   * while oidc-provider answers, never resumed by another request) for this request only: no Redis write.
+   * Outside a request it is saved like any other.
+   */
+  async holdForRequest(context: LoginContext): Promise<void> {
+    if (!inRequest()) return this.save(context);
+    remember(`login:${context.loginId}`, JSON.stringify(context));
   }
 
   async load(loginId: string): Promise<LoginContext | null> {

@@ -21,6 +21,11 @@ export function runWithRequestMemo<T>(work: () => Promise<T>): Promise<T> {
   return memo.run(new Map(), work);
 }
 
+/** Whether this code runs inside a request (a memo is active). */
+export function inRequest(): boolean {
+  return memo.getStore() !== undefined;
+}
+
 /** The memoised answer for `key` in this request, or `read()`'s (memoised when it succeeds). */
 export function memoised<T>(key: string, read: () => Promise<T>): Promise<T> {
   const entries = memo.getStore();

@@ -8,7 +8,8 @@
  * cookie id and sids: a lookup by them needs no pointer read in the same request). The login
  * still ends with a working token. And a session saved again with the same cookie id and sids (oidc-provider
  * saves it at the end of every request that read it) does not write its pointers again while they outlive it:
- * a `prompt=none` login wrote both for nothing. Real gateway in process, real Redis and PostgreSQL; reads counted on
+ * a `prompt=none` login wrote both for nothing; nor does it write its login's context and outcome (saved, read
+ * back and taken in the same request before). Real gateway in process, real Redis and PostgreSQL; reads counted on
  * ioredis's sendCommand, grouped by the HTTP request being served (requests are sequential here).
  */
 import { Server } from 'node:http';
@@ -20,12 +21,14 @@ import { logIn, redeem, startSessionBed, userinfo, type SessionBed } from './ses
 const READS = new Set(['get', 'hgetall', 'hmget']);
 let requests: Array<{ route: string; reads: string[] }> | undefined;
 let pointerWrites: string[] | undefined;
+let loginKeys: string[] | undefined;
 
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
   const [command] = args;
   const key = String(command.args[0]);
   if (pointerWrites && command.name.toLowerCase() === 'set' && /:s2[js]:/.test(key)) pointerWrites.push(key);
+  if (loginKeys && /:login:/.test(key)) loginKeys.push(`${command.name.toUpperCase()} ${key}`);
   if (requests && requests.length > 0 && READS.has(command.name.toLowerCase()))
     requests.at(-1)!.reads.push(`${command.name.toUpperCase()} ${String(command.args[0])}`);
   return sendCommand.apply(this, args);
@@ -81,13 +84,17 @@ test.serial('a prompt=none login on a session writes none of its pointers again,
   const { browser } = await logIn(bed);
   const request = await authorizationRequest(bed.rp, { prompt: 'none' });
   pointerWrites = [];
+  loginKeys = [];
   const landing = await browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
   await landing.response.body?.cancel();
   const written = pointerWrites;
+  const contexts = loginKeys;
   pointerWrites = undefined;
+  loginKeys = undefined;
   const code = landing.url.searchParams.get('code');
   t.truthy(code, `the silent login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
   t.deepEqual(written, [], 'the cookie pointer and the sid pointer are not written again');
+  t.deepEqual(contexts, [], 'a login decided and acted on in its request keeps no context or outcome in Redis');
   const tokens = await redeem(bed, code!, request.verifier);
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
   // the pointers still lead to the session: another silent login on it works
