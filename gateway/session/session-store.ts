@@ -20,6 +20,8 @@ import { forget, memoised, peek, remember } from './request-memo.ts';
 const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
 /** The request memo's entry of a session's pointer (its cookie id or a sid → its record key). */
 const pointerMemoKey = (by: 'lookup' | 'sid', key: Buffer) => `s2p:${by}:${key.toString('hex')}`;
+/** The request memo's entry of a session this request ended: its sid pointers, which outlive the end. */
+const endedMemoKey = (recordKey: Buffer) => `s2e:${recordKey.toString('hex')}`;
 /** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
 const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
@@ -87,12 +89,7 @@ export class SessionStore {
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
-    // the records as this request read them, if it did (their pointers already written: hot-tier.ts)
-    const previous = await Promise.all(
-      records.map(
-        (r) => peek<HotRecord | null>(memoKey(r.kind, r.recordKey))?.catch(() => null) ?? Promise.resolve(null),
-      ),
-    );
+    const previous = await Promise.all(records.map((r) => this.#previous(r)));
     const stored = await this.durable.putMany(records);
     for (const record of stored) {
       remember(memoKey(record.kind, record.recordKey), record);
@@ -104,6 +101,12 @@ export class SessionStore {
         this.#logger.warn({ kind: inputs[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
     });
     return stored;
+  }
+
+  /** The record as this request read it (or ended it), if it did: its pointers are already written (hot-tier.ts). */
+  async #previous(record: StoredRecord): Promise<HotRecord | null> {
+    const held = peek<HotRecord | null>(memoKey(record.kind, record.recordKey)) ?? peek(endedMemoKey(record.recordKey));
+    return held ? held.catch(() => null) : null;
   }
 
   async #sealed(input: PutInput): Promise<StoredRecord> {
@@ -216,8 +219,15 @@ export class SessionStore {
    * memoised (a session replaced by a new one was followed by a second read of the person's account).
    */
   async end(recordKeys: readonly Buffer[], lookups: readonly Buffer[] = []): Promise<void> {
+    // a session ended and saved again in one request (oidc-provider replaces its cookie id after a login): its
+    // sid pointers are not deleted (only the cookie one is), so the save need not write them again
+    const sessions = await Promise.all(
+      recordKeys.map((k) => peek<HotRecord | null>(memoKey('Session', k))?.catch(() => null) ?? null),
+    );
     for (const recordKey of recordKeys) for (const kind of KINDS) forget(memoKey(kind, recordKey));
     for (const lookup of lookups) forget(pointerMemoKey('lookup', lookup));
+    for (const session of sessions)
+      if (session?.pointersUntil) remember(endedMemoKey(session.recordKey), { ...session, lookupKey: null });
     await this.durable.end(recordKeys);
     await this.hot.delete(recordKeys, lookups);
   }

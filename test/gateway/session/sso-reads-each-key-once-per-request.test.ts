@@ -8,7 +8,8 @@
  * cookie id and sids: a lookup by them needs no pointer read in the same request). The login
  * still ends with a working token. And a session saved again with the same cookie id and sids (oidc-provider
  * saves it at the end of every request that read it) does not write its pointers again while they outlive it:
- * a `prompt=none` login wrote both for nothing; nor does it write its login's context and outcome (saved, read
+ * a `prompt=none` login wrote both for nothing, and an SSO login that replaces the session's cookie id wrote its
+ * sid pointer again; nor does it write its login's context and outcome (saved, read
  * back and taken in the same request before). Real gateway in process, real Redis and PostgreSQL; reads counted on
  * ioredis's sendCommand, grouped by the HTTP request being served (requests are sequential here).
  */
@@ -54,8 +55,11 @@ test.serial('an SSO login reads each Redis key at most once per request, and sti
   const { browser } = await logIn(bed);
   const request = await authorizationRequest(bed.rp);
   requests = [];
+  pointerWrites = [];
   const landing = await browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
   await landing.response.body?.cancel();
+  const written = pointerWrites;
+  pointerWrites = undefined;
   const code = landing.url.searchParams.get('code');
   t.truthy(code, `the SSO login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
   const tokens = await redeem(bed, code!, request.verifier);
@@ -77,6 +81,10 @@ test.serial('an SSO login reads each Redis key at most once per request, and sti
     [],
     'no pointer read for a session the request already read',
   );
+  // the login replaces the session's cookie id: that pointer is written, once; its sid pointer outlives the
+  // replacement and is not written again
+  t.is(written.length, 1, written.join(' '));
+  t.regex(written[0]!, /:s2j:/);
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
 });
 
