@@ -77,16 +77,21 @@ export async function sessionStanding(
   return { clientId, accountId, account: { pivot: account.pivot, idp: account.idp }, evidence, requiredAcr: required };
 }
 
-/** Starts the login of an SSO request (INITIATED) and has the translation point decide it. */
+/**
+ * Starts the login of an SSO request (INITIATED) and has the translation point decide it. `silent`: a
+ * `prompt=none` login, decided and acted on in this request: its context and outcome are not written to Redis
+ * for later requests (none will resume it; every transition is still audited and applied in the flow).
+ */
 export async function beginSsoLogin(
   services: Services,
   uid: string,
   standing: Standing,
   request: RequestContext,
+  silent = false,
 ): Promise<LoginOutcome> {
   const { clientId, account, evidence, requiredAcr: acr } = standing;
   await services.flow.start(uid, { clientId, requestId: request.requestId, acrValues: [acr], component: 'sso' });
-  await services.logins.save({
+  await services.logins[silent ? 'holdForRequest' : 'save']({
     loginId: uid,
     clientId,
     requiredAcr: acr,
@@ -99,6 +104,7 @@ export async function beginSsoLogin(
     uid,
     { kind: 'session', accountId: standing.accountId, pivot: account.pivot, evidence },
     request,
+    silent ? 'acted-on-now' : 'kept',
   );
 }
 
@@ -117,9 +123,8 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   const uid = `sso-${randomBytes(18).toString('base64url')}`;
   const request = requestContextOf(ctx, services, params);
   const { requestId } = request;
-  const outcome = await beginSsoLogin(services, uid, standing, request);
-  // acted on here and now: nothing is left for /interaction/:uid/complete
-  await services.logins.takeOutcome(uid);
+  // acted on here and now: nothing is left for /interaction/:uid/complete (no outcome kept in Redis)
+  const outcome = await beginSsoLogin(services, uid, standing, request, true);
   if (outcome.status === 'rejected')
     return errorSpec(outcome.code).oauth === 'login_required' ? 'login_required' : 'access_denied';
   const translation = translationPoint(services);

@@ -1,6 +1,6 @@
 /**
  * The counts the Freeman model needs, per person and for everyone: Redis is the hot copy (one hash per
- * scope, read with one HMGET), PostgreSQL (`rba_counts`) the durable one.
+ * scope; the scopes of one read in one script, `READ`), PostgreSQL (`rba_counts`) the durable one.
  *
  * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read or counted;
  * - `learn` counts a login atomically in Redis (a Lua script: count, distinct values, number of people)
@@ -37,6 +37,19 @@ for i = 2, #ARGV, 2 do
   local field = 'c:' .. ARGV[i] .. ':' .. ARGV[i + 1]
   if redis.call('HINCRBY', KEYS[1], field, 1) == 1 then redis.call('HINCRBY', KEYS[1], 'd:' .. ARGV[i], 1) table.insert(out, 'du:' .. ARGV[i]) end
   if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
+end
+return out`);
+
+/**
+ * KEYS: the scopes; ARGV: the fields asked. Answers, per scope, {1 when Redis holds it else 0, its values}:
+ * one command for every scope of a read (it was an EXISTS and an HMGET per scope: four for a person and everyone).
+ */
+const READ = new LuaScript(`
+local out = {}
+for i = 1, #KEYS do
+  local values = redis.call('HMGET', KEYS[i], unpack(ARGV))
+  table.insert(values, 1, redis.call('EXISTS', KEYS[i]))
+  out[i] = values
 end
 return out`);
 
@@ -95,18 +108,14 @@ export class RbaStore {
     return true;
   }
 
-  /** One round trip: per scope, whether Redis holds it and the fields asked (one hash tag: one pipeline). */
+  /** One command (a script over one hash tag: one Cluster slot): per scope, whether Redis holds it and the fields asked. */
   async #hmget(scopes: readonly string[], fields: readonly string[]): Promise<Array<[boolean, Array<string | null>]>> {
-    const pipeline = this.#redis.pipeline();
-    for (const scope of scopes) pipeline.exists(this.#key(scope)).hmget(this.#key(scope), ...fields);
-    const answers = (await pipeline.exec()) ?? [];
-    return scopes.map((_, i) => {
-      const [existsError, held] = answers[2 * i]!;
-      const [error, values] = answers[2 * i + 1]!;
-      if (existsError) throw existsError;
-      if (error) throw error;
-      return [held === 1, values as Array<string | null>];
-    });
+    const answers = (await READ.run(
+      this.#redis,
+      scopes.map((scope) => this.#key(scope)),
+      fields,
+    )) as Array<[number, ...Array<string | null>]>;
+    return answers.map(([held, ...values]) => [held === 1, values]);
   }
 
   /**

@@ -5,12 +5,21 @@
  *
  * - Every call is bounded (`timeoutMs`): a slow or absent Redis is "unavailable", and the caller falls
  *   back to PostgreSQL; the hot tier is never the only copy of anything.
+ * - A pointer is only a shortcut: the reader checks that the record it leads to names the cookie id or sid
+ *   it was looked up by, and a pointer to a record Redis no longer holds leads to PostgreSQL. So pointers are
+ *   written to outlive their record (twice its remaining life, the record's `pu` field says until when), and
+ *   a session saved again (oidc-provider saves it at the end of every request that read it, with a later
+ *   expiry) rewrites only the pointers its previous state (read in the same request) did not have, or all of
+ *   them once the record would outlive them: an SSO request wrote two pointers for nothing (issue #14).
  */
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../store/lua-script.ts';
 import type { RecordKind, RecordState, StoredRecord } from './durable-tier.ts';
 
 export type Unavailable = 'unavailable';
+
+/** A record as the hot tier holds it: with, for a session, until when (epoch ms) its pointers live (0: unknown). */
+export type HotRecord = StoredRecord & { pointersUntil?: number };
 
 /** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
 const PUT_UNLESS_NEWER = new LuaScript(`
@@ -78,7 +87,7 @@ export class HotTier {
   }
 
   /** The record, `null` when Redis does not hold it. */
-  get(recordKey: Buffer): Promise<StoredRecord | null | Unavailable> {
+  get(recordKey: Buffer): Promise<HotRecord | null | Unavailable> {
     return this.#bounded(async () => {
       const h = await this.#redis.hgetall(recordName(recordKey));
       if (!h || !h.s) return null;
@@ -98,6 +107,7 @@ export class HotTier {
         sealed: h.s,
         createdAt: new Date(Number(h.c)),
         expiresAt: new Date(Number(h.e)),
+        pointersUntil: Number(h.pu) || 0, // absent in what the code before it wrote: pointers written again
       };
     });
   }
@@ -110,10 +120,29 @@ export class HotTier {
   /**
    * Writes a record (and its pointers) with its remaining life as TTL, unless Redis holds a newer version
    * of it or the same version revoked (a late write — a re-warm read before a revocation — never undoes it).
+   * `previous`: the record as this request read it, if it did; its pointers that still outlive the record
+   * are not written again.
    */
-  put(record: StoredRecord): Promise<true | Unavailable> {
+  put(record: StoredRecord, previous?: HotRecord | null): Promise<true | Unavailable> {
     return this.#bounded(async () => {
       const ttl = ttlOf(record);
+      const pointers: Array<['lookup' | 'sid', Buffer]> = [
+        ...(record.lookupKey ? [['lookup', record.lookupKey] as ['lookup', Buffer]] : []),
+        ...record.sidKeys.map((sid) => ['sid', sid] as ['sid', Buffer]),
+      ];
+      let until = 0;
+      let toWrite = pointers;
+      if (pointers.length > 0) {
+        const held = previous?.recordKey.equals(record.recordKey) ? (previous.pointersUntil ?? 0) : 0;
+        if (held >= record.expiresAt.getTime()) {
+          until = held;
+          toWrite = pointers.filter(([by, key]) =>
+            by === 'lookup' ? !previous!.lookupKey?.equals(key) : !previous!.sidKeys.some((s) => s.equals(key)),
+          );
+        } else {
+          until = record.expiresAt.getTime() + ttl * 1000;
+        }
+      }
       const fields = {
         k: record.kind,
         s: record.sealed,
@@ -127,6 +156,7 @@ export class HotTier {
         g: hexOrEmpty(record.grantKey),
         a: hexOrEmpty(record.accountKey),
         i: record.idp ?? '',
+        ...(until > 0 ? { pu: until } : {}),
       };
       // one command per key (auto-pipelined: one write on one server), no MULTI: on Redis Cluster the record
       // and its pointers are in different slots; a pointer to a record not (yet) written reads as a miss
@@ -137,12 +167,9 @@ export class HotTier {
           [record.version, record.state, ttl, ...Object.entries(fields).flat().map(String)],
         ),
       ];
-      if (record.lookupKey)
-        writes.push(
-          this.#redis.set(pointerName('lookup', record.lookupKey), record.recordKey.toString('hex'), 'EX', ttl),
-        );
-      for (const sid of record.sidKeys)
-        writes.push(this.#redis.set(pointerName('sid', sid), record.recordKey.toString('hex'), 'EX', ttl));
+      const pointerTtl = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+      for (const [by, key] of toWrite)
+        writes.push(this.#redis.set(pointerName(by, key), record.recordKey.toString('hex'), 'EX', pointerTtl));
       await Promise.all(writes);
       return true as const;
     });

@@ -3,6 +3,10 @@
  * IdP chosen, the acr the RP requires, how often it stepped up, and — once the IdP answered — the outcome
  * that /interaction/:uid/complete acts on. The outcome holds the person's pivot identity: it is sealed
  * (`record-cipher.ts`: AES-256-GCM under a per-login key derived from the HSM-wrapped DEK), never in clear.
+ *
+ * A login's context is read once per request (`request-memo.ts`: a login started or resumed on an existing
+ * session saves it, then the translation point reads it in the same request): a save replaces the memo's
+ * entry, and every read parses its own copy, so a caller changing what it read changes nothing else.
  */
 import type { Redis } from 'ioredis';
 import type { Acr } from '../translate/acr.ts';
@@ -10,6 +14,7 @@ import type { Decision } from '../policy/decide.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { SessionEvidence } from './session-evidence.ts';
+import { inRequest, memoised, remember } from './request-memo.ts';
 
 export interface LoginContext {
   loginId: string;
@@ -69,11 +74,25 @@ export class LoginContextStore {
   }
 
   async save(context: LoginContext): Promise<void> {
-    await this.#redis.set(`login:${context.loginId}`, JSON.stringify(context), 'EX', this.#ttl);
+    const key = `login:${context.loginId}`;
+    const json = JSON.stringify(context);
+    await this.#redis.set(key, json, 'EX', this.#ttl);
+    remember(key, json);
+  }
+
+  /**
+   * Keeps the context of a login that begins and ends within this request (a `prompt=none` SSO login: decided
+   * while oidc-provider answers, never resumed by another request) for this request only: no Redis write.
+   * Outside a request it is saved like any other.
+   */
+  async holdForRequest(context: LoginContext): Promise<void> {
+    if (!inRequest()) return this.save(context);
+    remember(`login:${context.loginId}`, JSON.stringify(context));
   }
 
   async load(loginId: string): Promise<LoginContext | null> {
-    const raw = await this.#redis.get(`login:${loginId}`);
+    const key = `login:${loginId}`;
+    const raw = await memoised(key, () => this.#redis.get(key));
     return raw ? (JSON.parse(raw) as LoginContext) : null;
   }
 

@@ -21,6 +21,11 @@ export function runWithRequestMemo<T>(work: () => Promise<T>): Promise<T> {
   return memo.run(new Map(), work);
 }
 
+/** Whether this code runs inside a request (a memo is active). */
+export function inRequest(): boolean {
+  return memo.getStore() !== undefined;
+}
+
 /** The memoised answer for `key` in this request, or `read()`'s (memoised when it succeeds). */
 export function memoised<T>(key: string, read: () => Promise<T>): Promise<T> {
   const entries = memo.getStore();
@@ -31,6 +36,11 @@ export function memoised<T>(key: string, read: () => Promise<T>): Promise<T> {
   entries.set(key, answer);
   answer.catch(() => entries.delete(key)); // a failed read is not remembered
   return answer;
+}
+
+/** What this request memoised for `key`, without reading anything (`undefined`: nothing, or outside a request). */
+export function peek<T>(key: string): Promise<T> | undefined {
+  return memo.getStore()?.get(key) as Promise<T> | undefined;
 }
 
 /** Replaces the entry for `key` with a value just written. */

@@ -11,13 +11,19 @@
  */
 import type { Logger } from 'pino';
 import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
-import type { HotTier } from './hot-tier.ts';
+import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
-import { forget, memoised, remember } from './request-memo.ts';
+import { forget, memoised, peek, remember } from './request-memo.ts';
 
 /** The request memo's entry of a record (`request-memo.ts`). */
 const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
+/** The request memo's entry of a session's pointer (its cookie id or a sid → its record key). */
+const pointerMemoKey = (by: 'lookup' | 'sid', key: Buffer) => `s2p:${by}:${key.toString('hex')}`;
+/** The request memo's entry of a session this request ended: its sid pointers, which outlive the end. */
+const endedMemoKey = (recordKey: Buffer) => `s2e:${recordKey.toString('hex')}`;
+/** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
+const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
 /** The few counters the store reports (gateway/observability's registry in the gateway). */
 export interface SessionMetrics {
@@ -83,14 +89,24 @@ export class SessionStore {
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
+    const previous = await Promise.all(records.map((r) => this.#previous(r)));
     const stored = await this.durable.putMany(records);
-    for (const record of stored) remember(memoKey(record.kind, record.recordKey), record);
-    const written = await Promise.all(stored.map((record) => this.hot.put(record)));
+    for (const record of stored) {
+      remember(memoKey(record.kind, record.recordKey), record);
+      this.#rememberPointers(record);
+    }
+    const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i])));
     written.forEach((result, i) => {
       if (result !== true)
         this.#logger.warn({ kind: inputs[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
     });
     return stored;
+  }
+
+  /** The record as this request read it (or ended it), if it did: its pointers are already written (hot-tier.ts). */
+  async #previous(record: StoredRecord): Promise<HotRecord | null> {
+    const held = peek<HotRecord | null>(memoKey(record.kind, record.recordKey)) ?? peek(endedMemoKey(record.recordKey));
+    return held ? held.catch(() => null) : null;
   }
 
   async #sealed(input: PutInput): Promise<StoredRecord> {
@@ -131,7 +147,18 @@ export class SessionStore {
    * request (`request-memo.ts`).
    */
   record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
-    return memoised(memoKey(kind, recordKey), () => this.#record(kind, recordKey));
+    return memoised(memoKey(kind, recordKey), async () => {
+      const record = await this.#record(kind, recordKey);
+      // a session read by its uid names its cookie id and sids: a later lookup by them in this request needs no
+      // pointer read (findSession still checks that the session it finds names the key it was looked up by)
+      if (record?.kind === 'Session') this.#rememberPointers(record);
+      return record;
+    });
+  }
+
+  #rememberPointers(record: StoredRecord): void {
+    if (record.lookupKey) remember(pointerMemoKey('lookup', record.lookupKey), record.recordKey);
+    for (const sid of record.sidKeys) remember(pointerMemoKey('sid', sid), record.recordKey);
   }
 
   async #record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
@@ -150,10 +177,11 @@ export class SessionStore {
     return stored;
   }
 
-  /** A session by its cookie id or by one of its sids. */
+  /** A session by its cookie id or by one of its sids (the pointer read once per request, like the record). */
   async findSession<T>(by: 'lookup' | 'sid', id: string): Promise<Loaded<T> | null> {
     const key = this.keys.key(by === 'lookup' ? 'jti' : 'sid', id);
-    const pointer = await this.hot.pointer(by, key);
+    const pointer = await memoised(pointerMemoKey(by, key), () => this.hot.pointer(by, key));
+    if (pointer === 'unavailable') forget(pointerMemoKey(by, key)); // no answer is not remembered
     if (pointer !== 'unavailable' && pointer !== null) {
       const loaded = await this.load<T>('Session', pointer);
       if (
@@ -185,9 +213,21 @@ export class SessionStore {
     return true;
   }
 
-  /** Soft-deletes records in PostgreSQL and removes them from Redis. */
+  /**
+   * Soft-deletes records in PostgreSQL and removes them from Redis. The request memo forgets exactly these
+   * records and pointers (PostgreSQL ends only the keys given): the other records the request read stay
+   * memoised (a session replaced by a new one was followed by a second read of the person's account).
+   */
   async end(recordKeys: readonly Buffer[], lookups: readonly Buffer[] = []): Promise<void> {
-    forget();
+    // a session ended and saved again in one request (oidc-provider replaces its cookie id after a login): its
+    // sid pointers are not deleted (only the cookie one is), so the save need not write them again
+    const sessions = await Promise.all(
+      recordKeys.map((k) => peek<HotRecord | null>(memoKey('Session', k))?.catch(() => null) ?? null),
+    );
+    for (const recordKey of recordKeys) for (const kind of KINDS) forget(memoKey(kind, recordKey));
+    for (const lookup of lookups) forget(pointerMemoKey('lookup', lookup));
+    for (const session of sessions)
+      if (session?.pointersUntil) remember(endedMemoKey(session.recordKey), { ...session, lookupKey: null });
     await this.durable.end(recordKeys);
     await this.hot.delete(recordKeys, lookups);
   }

@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { BehaviourVector } from '../behaviour/features.ts';
 import { BehaviourStore } from '../behaviour/store.ts';
-import { DecisionCache } from '../policy/decision-cache.ts';
+import { DecisionCache, type ComputedDecision } from '../policy/decision-cache.ts';
 import { evaluate, type Decision, type PolicyInput } from '../policy/decide.ts';
 import { DEFAULT_POLICY, ruleFor, type PolicySet } from '../policy/policy-set.ts';
 import { ReviewStore } from '../review/review-store.ts';
@@ -88,6 +88,8 @@ export class FraudService {
   readonly #o: FraudServiceOptions;
   readonly #evaluateLate: (signals: RiskSignals) => Promise<StageOutput>;
   readonly #aggregates: CounterBatch;
+  /** A decision computed on a cache miss, by its assessment: cached by `record` with the login's score (one command). */
+  readonly #computed = new WeakMap<RiskAssessment, ComputedDecision>();
   revoker: Revoker = async () => undefined;
 
   constructor(o: FraudServiceOptions) {
@@ -168,7 +170,8 @@ export class FraudService {
     const { decision: cached, version } = await this.cache.lookup(who.accountId, key);
     if (cached) return cached;
     const decision = evaluate(input, rule);
-    await this.cache.set(key, version, decision);
+    // cached when the login's assessment is recorded (`record`), in the command that records its score
+    this.#computed.set(input.assessment, { accountId: who.accountId, key, version, decision });
     this.metrics.inc('policy_decision_total', { kind: decision.kind, level: String(decision.level ?? 0) });
     return decision;
   }
@@ -206,7 +209,9 @@ export class FraudService {
       'EX',
       this.#o.interactionTtl + 960,
     );
-    await this.cache.scoreUpdated(signals.accountId, assessment.score);
+    const computed = this.#computed.get(assessment);
+    this.#computed.delete(assessment);
+    await this.cache.scoreUpdated(signals.accountId, assessment.score, computed);
     const pool = this.#o.pool;
     // the assessment and its signals: one statement (one round trip, one transaction), both or neither
     await pool.query(

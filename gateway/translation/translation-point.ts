@@ -52,12 +52,19 @@ export class TranslationPoint {
   }
 
   /**
-   * Decides one login and keeps its outcome for the completion.
+   * Decides one login and keeps its outcome for the completion (`kept`), or only returns it to a caller that
+   * acts on it in this request (`acted-on-now`: a `prompt=none` SSO login; nothing is written for a completion
+   * that will never come).
    *
    * @example
    * const outcome = await translation.decide(loginId, { kind: 'upstream', identity }, request);
    */
-  async decide(loginId: string, input: TranslationInput, request: RequestContext): Promise<LoginOutcome> {
+  async decide(
+    loginId: string,
+    input: TranslationInput,
+    request: RequestContext,
+    outcomeFor: 'kept' | 'acted-on-now' = 'kept',
+  ): Promise<LoginOutcome> {
     const { flow, logins } = this.#deps;
     const login = await logins.load(loginId);
     if (!login)
@@ -70,7 +77,8 @@ export class TranslationPoint {
     const draft: Draft = { loginId, login, request, input };
     const refused = await runPipeline(draft, this.#steps);
     if (refused) {
-      await this.refuse(loginId, refused.code, refused.component, request.requestId);
+      if (outcomeFor === 'kept') await this.refuse(loginId, refused.code, refused.component, request.requestId);
+      else await this.end(loginId, refused.code, refused.component, request.requestId);
       return { status: 'rejected', code: refused.code };
     }
     const { pivot, accountId, evidence, decision, assessment } = draft;
@@ -87,7 +95,7 @@ export class TranslationPoint {
       oneTimeUse: input.kind === 'upstream' ? input.identity.evidence.oneTimeUse : false,
       evidence,
     };
-    await logins.saveOutcome(loginId, outcome);
+    if (outcomeFor === 'kept') await logins.saveOutcome(loginId, outcome);
     return outcome;
   }
 

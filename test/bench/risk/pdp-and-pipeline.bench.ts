@@ -52,7 +52,8 @@ for (let i = 0; i < 5_000; i += 1) {
   const started = performance.now();
   const key = DecisionCache.keyOf({ account: `a${i % 200}`, ...input });
   const version = await cache.version(`a${i % 200}`);
-  if (!(await cache.get(`a${i % 200}`, key))) await cache.set(key, version, evaluate(input, DEFAULT_POLICY));
+  if (!(await cache.get(`a${i % 200}`, key)))
+    await cache.set(`a${i % 200}`, key, version, evaluate(input, DEFAULT_POLICY));
   cached.push(performance.now() - started);
 }
 
