@@ -35,8 +35,23 @@ export interface DeviceStageOptions {
   budgetMs?: number;
 }
 
-/** The hashed sub-feature values of a login (what the store counts). */
+/**
+ * A login's features, by its signals object (issue #14): the device stage and then the record of the
+ * assessment (`translation/fraud-service.ts`) both need them, and they cost one HMAC per sub-feature. The
+ * signals of a login are not changed once assembled; the entry goes with the object.
+ */
+const computed = new WeakMap<RiskSignals, { hashKey: string; features: Readonly<Record<string, string>> }>();
+
+/** The hashed sub-feature values of a login (what the store counts); computed once per signals and key. */
 export function deviceFeatures(signals: RiskSignals, hashKey: string): Record<string, string> {
+  const held = computed.get(signals);
+  if (held?.hashKey === hashKey) return { ...held.features };
+  const features = hashedFeatures(signals, hashKey);
+  computed.set(signals, { hashKey, features: Object.freeze({ ...features }) });
+  return features;
+}
+
+function hashedFeatures(signals: RiskSignals, hashKey: string): Record<string, string> {
   const fp = signals.fingerprint;
   const net = signals.network;
   const raw: Record<string, string> = {

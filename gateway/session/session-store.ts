@@ -60,6 +60,14 @@ export class SessionStore {
   readonly #cipher: RecordCipher;
   readonly #logger: Logger;
   readonly #metrics: SessionMetrics;
+  /**
+   * Each record's plaintext, once opened or written (issue #14): a record object is read once per request
+   * (`request-memo.ts`) and then handed to every reader of that request, so a session or an account read
+   * three times is decrypted once, and a record just written is not decrypted at all. Held with the record
+   * object (a `WeakMap`: gone with it, at the latest with the request's memo) and only for the very sealed
+   * value it was opened from; every read still parses its own copy (callers may change what they get).
+   */
+  readonly #opened = new WeakMap<StoredRecord, { sealed: string; text: Promise<string> }>();
 
   constructor(deps: {
     keys: RecordKeys;
@@ -88,13 +96,17 @@ export class SessionStore {
    * transaction (`DurableTier.putMany`), then Redis. Returns them as stored, in the order given.
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
-    const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
-    const previous = await Promise.all(records.map((r) => this.#previous(r)));
-    const stored = await this.durable.putMany(records);
-    for (const record of stored) {
+    const sealed = await Promise.all(inputs.map((input) => this.#sealed(input)));
+    const previous = await Promise.all(sealed.map((s) => this.#previous(s.record)));
+    const stored = await this.durable.putMany(sealed.map((s) => s.record));
+    stored.forEach((record, i) => {
+      const { record: written, text } = sealed[i]!;
+      // as written (PostgreSQL may hand back another version, e.g. a session revoked meanwhile: opened when read)
+      if (record.sealed === written.sealed)
+        this.#opened.set(record, { sealed: record.sealed, text: Promise.resolve(text) });
       remember(memoKey(record.kind, record.recordKey), record);
       this.#rememberPointers(record);
-    }
+    });
     const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i])));
     written.forEach((result, i) => {
       if (result !== true)
@@ -109,11 +121,12 @@ export class SessionStore {
     return held ? held.catch(() => null) : null;
   }
 
-  async #sealed(input: PutInput): Promise<StoredRecord> {
+  async #sealed(input: PutInput): Promise<{ record: StoredRecord; text: string }> {
     const recordKey = this.keys.key(input.kind, input.id);
-    const { sealed, dekVersion } = await this.#cipher.seal(recordKey, Buffer.from(JSON.stringify(input.payload)));
+    const text = JSON.stringify(input.payload);
+    const { sealed, dekVersion } = await this.#cipher.seal(recordKey, Buffer.from(text));
     const now = new Date();
-    return {
+    const record: StoredRecord = {
       recordKey,
       kind: input.kind,
       lookupKey: input.lookupId ? this.keys.key('jti', input.lookupId) : null,
@@ -128,6 +141,19 @@ export class SessionStore {
       createdAt: now,
       expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
     };
+    return { record, text };
+  }
+
+  /** The record's payload: decrypted once per record object (see `#opened`), parsed at every call. */
+  async #payload<T>(record: StoredRecord): Promise<T> {
+    let held = this.#opened.get(record);
+    if (held?.sealed !== record.sealed) {
+      const text = this.#cipher.open(record.recordKey, record.sealed).then((plain) => plain.toString('utf8'));
+      held = { sealed: record.sealed, text };
+      this.#opened.set(record, held);
+      text.catch(() => this.#opened.delete(record)); // a failed open is not remembered
+    }
+    return JSON.parse(await held.text) as T;
   }
 
   /** The record by kind and id, through the read path. */
@@ -139,7 +165,7 @@ export class SessionStore {
   async load<T>(kind: RecordKind, recordKey: Buffer): Promise<Loaded<T> | null> {
     const record = await this.record(kind, recordKey);
     if (!record) return null;
-    return { record, payload: JSON.parse((await this.#cipher.open(recordKey, record.sealed)).toString('utf8')) as T };
+    return { record, payload: await this.#payload<T>(record) };
   }
 
   /**
@@ -197,10 +223,7 @@ export class SessionStore {
     }
     this.#read('Session', 'db');
     void this.hot.put(stored);
-    return {
-      record: stored,
-      payload: JSON.parse((await this.#cipher.open(stored.recordKey, stored.sealed)).toString('utf8')) as T,
-    };
+    return { record: stored, payload: await this.#payload<T>(stored) };
   }
 
   /** Single use (PostgreSQL decides, atomically): true for the one caller that consumed the record. */

@@ -8,6 +8,7 @@
  */
 import test from 'ava';
 import { Redis } from 'ioredis';
+import { RecordCipher } from '../../../gateway/session/record-cipher.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
@@ -21,6 +22,13 @@ Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Para
     if (key.includes('s2:')) reads.push(key);
   }
   return sendCommand.apply(this, args);
+};
+
+let opened: string[] | undefined;
+const open = RecordCipher.prototype.open;
+RecordCipher.prototype.open = function countedOpen(this: RecordCipher, recordKey: Buffer, sealed: string) {
+  opened?.push(recordKey.toString('hex'));
+  return open.call(this, recordKey, sealed);
 };
 
 let bed: SessionBed;
@@ -43,6 +51,21 @@ test.serial('a token request reads each session-store record from Redis once', a
   t.true(seen.length >= 3, `the session, the grant and the account are read (${seen.length} reads)`);
   const twice = seen.filter((key, i) => seen.indexOf(key) !== i);
   t.deepEqual(twice, [], 'no record read twice in one request');
+  t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
+});
+
+test.serial('a token request decrypts each session-store record at most once', async (t) => {
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  opened = [];
+  const tokens = await redeem(bed, journey.url.searchParams.get('code')!, request.verifier);
+  const seen = opened;
+  opened = undefined;
+  // the session (findByUid) and the account (findAccount, extraTokenClaims) are read; the grant is not a
+  // session-store read of oidc-provider's here but may be: whatever is read is opened once
+  t.true(seen.length >= 2, `the session and the account are opened (${seen.length} opens)`);
+  const twice = seen.filter((key, i) => seen.indexOf(key) !== i);
+  t.deepEqual(twice, [], 'no record decrypted twice in one request');
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
 });
 
