@@ -2,7 +2,9 @@
  * The durable tier: `session_records` in PostgreSQL (migration 0620). Insert-only: `put` closes the
  * record's current row (`valid_to`) and inserts the new one, in one transaction under an advisory lock of
  * the record key, so concurrent writers of one record serialise (one round trip: the function
- * `session_record_put` of migration 0645).
+ * `session_record_put` of migration 0645). The record's head (`session_record_heads`, migration 0740: the
+ * `expires_at` of its latest row, so its partition) lets that function read and close its rows in one day
+ * partition instead of probing all of them.
  *
  * - A session keeps its `created_at` across rows, and never leaves `revoked` (a write to a revoked session
  *   is dropped; `put` answers the state it found).
