@@ -83,14 +83,30 @@ export class SessionStore {
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const records = await Promise.all(inputs.map((input) => this.#sealed(input)));
-    const stored = await this.durable.putMany(records);
+    // in a holdWrites scope, records other than sessions are written with the scope's others, then to Redis
+    const held = this.durable.hold(records);
+    const stored = held ? records : await this.durable.putMany(records);
     for (const record of stored) remember(memoKey(record.kind, record.recordKey), record);
+    if (!held) await this.#warm(stored);
+    return stored;
+  }
+
+  /**
+   * Runs `work` (one request's step) with the writes of records other than sessions written together, in
+   * one round trip and one transaction, when it ends or before any other PostgreSQL operation of the store
+   * within it (`DurableTier.holdWrites`); each then to Redis, as {@link putMany} does.
+   */
+  holdWrites<T>(work: () => Promise<T>): Promise<T> {
+    return this.durable.holdWrites(work, (stored) => this.#warm(stored));
+  }
+
+  /** Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). */
+  async #warm(stored: readonly StoredRecord[]): Promise<void> {
     const written = await Promise.all(stored.map((record) => this.hot.put(record)));
     written.forEach((result, i) => {
       if (result !== true)
-        this.#logger.warn({ kind: inputs[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
+        this.#logger.warn({ kind: stored[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
     });
-    return stored;
   }
 
   async #sealed(input: PutInput): Promise<StoredRecord> {
@@ -135,6 +151,8 @@ export class SessionStore {
   }
 
   async #record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
+    const held = this.durable.heldRecord(recordKey);
+    if (held) return held.kind === kind ? held : null;
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
       this.#read(kind, 'cache');
