@@ -36,18 +36,21 @@ export async function finish(
     stepUpMethods,
   });
   const requestId = ctx.state.requestId as string;
-  await services.accounts.save(
-    outcome.accountId,
-    {
-      pivot: outcome.pivot,
-      idp: outcome.idp,
-      fraudScore: outcome.fraudScore,
-      ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
-    },
-    // what a later login on this session (SSO) is decided on; never from a one-time-use assertion
-    outcome.oneTimeUse ? undefined : outcome.evidence,
-  );
-  const grantId = await createGrant(services, details, outcome.accountId);
+  // the identity and the grant: written together, in one round trip and one transaction (issue #14)
+  const grantId = await services.sessions.store.holdWrites(async () => {
+    await services.accounts.save(
+      outcome.accountId,
+      {
+        pivot: outcome.pivot,
+        idp: outcome.idp,
+        fraudScore: outcome.fraudScore,
+        ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
+      },
+      // what a later login on this session (SSO) is decided on; never from a one-time-use assertion
+      outcome.oneTimeUse ? undefined : outcome.evidence,
+    );
+    return createGrant(services, details, outcome.accountId);
+  });
   await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
   await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
   // The result is stored first, COMPLETED is audited next, and only then is the browser sent on: the

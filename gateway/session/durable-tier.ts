@@ -2,13 +2,19 @@
  * The durable tier: `session_records` in PostgreSQL (migration 0620). Insert-only: `put` closes the
  * record's current row (`valid_to`) and inserts the new one, in one transaction under an advisory lock of
  * the record key, so concurrent writers of one record serialise (one round trip: the function
- * `session_record_put` of migration 0645).
+ * `session_record_put` of migration 0645). The record's head (`session_record_heads`, migration 0740: the
+ * `expires_at` of its latest row, so its partition) lets that function read and close its rows in one day
+ * partition instead of probing all of them.
  *
  * - A session keeps its `created_at` across rows, and never leaves `revoked` (a write to a revoked session
  *   is dropped; `put` answers the state it found).
  * - `revoke` closes the current rows it names and inserts them again as `revoked` with version + 1, and
  *   writes the revocation to `session_revocations` (the outbox) in the same transaction.
+ * - In a {@link DurableTier.holdWrites} scope (one request), the writes of records other than sessions are
+ *   held back and written together, in one statement and one transaction, when the scope ends, or before any
+ *   other operation of the tier in the scope (so that operation sees them).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { prepared } from '../store/prepared.ts';
 import { forget } from './request-memo.ts';
@@ -161,6 +167,16 @@ async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
   );
 }
 
+/** The writes held back in one {@link DurableTier.holdWrites} scope, and what runs once they are stored. */
+interface Held {
+  tier: DurableTier;
+  records: StoredRecord[];
+  then: (stored: StoredRecord[]) => Promise<void>;
+  /** The write under way: an operation of the scope waits for it. */
+  writing?: Promise<void>;
+}
+const holding = new AsyncLocalStorage<Held>();
+
 export class DurableTier {
   readonly #pool: Pool;
 
@@ -169,10 +185,75 @@ export class DurableTier {
   }
 
   /**
+   * Runs `work` with the writes of records other than sessions held back ({@link hold}): they are written
+   * together when `work` ends (resolved or not: as they would have been one by one), or before any other
+   * operation of this tier within it; `then` runs with them once stored (the hot tier's copy). A write of a
+   * session is never held (its answer depends on the stored row: a revoked session stays revoked). Nested
+   * scopes are the outer one.
+   */
+  async holdWrites<T>(work: () => Promise<T>, then: (stored: StoredRecord[]) => Promise<void>): Promise<T> {
+    if (holding.getStore()?.tier === this) return work();
+    const held: Held = { tier: this, records: [], then };
+    let result: T;
+    try {
+      result = await holding.run(held, work);
+    } catch (error) {
+      await this.#flush(held).catch(() => undefined);
+      throw error;
+    }
+    await this.#flush(held);
+    return result;
+  }
+
+  /**
+   * Within a {@link holdWrites} scope, holds back the writes of `records` when none is a session (a later
+   * write of a record replaces its held one, as it would have replaced its row) and returns true; elsewhere
+   * returns false (the caller writes them now). A record other than a session is stored as given.
+   */
+  hold(records: readonly StoredRecord[]): boolean {
+    const held = holding.getStore();
+    if (held?.tier !== this || records.some((r) => r.kind === 'Session')) return false;
+    for (const record of records) {
+      const at = held.records.findIndex((r) => r.recordKey.equals(record.recordKey));
+      if (at >= 0) held.records.splice(at, 1);
+      held.records.push(record);
+    }
+    return true;
+  }
+
+  /** The record held back under `recordKey` in the current scope, if any (read before both tiers). */
+  heldRecord(recordKey: Buffer): StoredRecord | undefined {
+    const held = holding.getStore();
+    return held?.tier === this ? held.records.find((r) => r.recordKey.equals(recordKey)) : undefined;
+  }
+
+  /** Writes the held records of the current scope (if any) now. */
+  async #flush(held: Held | undefined = holding.getStore()): Promise<void> {
+    if (held?.tier !== this) return;
+    while (held.writing || held.records.length > 0) {
+      if (!held.writing) {
+        const records = held.records.splice(0);
+        held.writing = this.#putMany(records)
+          // outside the scope: what `then` does with the tier is not held, nor waits for this very write
+          .then((stored) => holding.exit(() => held.then(stored)))
+          .finally(() => {
+            held.writing = undefined;
+          });
+      }
+      await held.writing;
+    }
+  }
+
+  /**
    * Writes `record` as the record's new current row. For a session, the version, state and creation time
    * of its latest row win over the caller's (a revoked session stays revoked). Returns what was stored.
    */
   async put(record: StoredRecord): Promise<StoredRecord> {
+    await this.#flush();
+    return this.#put(record);
+  }
+
+  async #put(record: StoredRecord): Promise<StoredRecord> {
     // one round trip: the transaction (advisory lock of the key, latest session row, close, insert) is the
     // function `session_record_put` (migration 0645), called in one statement
     const {
@@ -188,8 +269,13 @@ export class DurableTier {
    * the order of `records`.
    */
   async putMany(records: readonly StoredRecord[]): Promise<StoredRecord[]> {
+    await this.#flush();
+    return this.#putMany(records);
+  }
+
+  async #putMany(records: readonly StoredRecord[]): Promise<StoredRecord[]> {
     if (records.length === 0) return [];
-    if (records.length === 1) return [await this.put(records[0]!)];
+    if (records.length === 1) return [await this.#put(records[0]!)];
     const hex = (r: StoredRecord) => r.recordKey.toString('hex');
     if (new Set(records.map(hex)).size !== records.length) throw new TypeError('putMany: a record named twice');
     const ordered = [...records].sort((a, b) => Buffer.compare(a.recordKey, b.recordKey));
@@ -204,6 +290,7 @@ export class DurableTier {
 
   /** The current, unexpired row of a record. */
   async get(recordKey: Buffer): Promise<StoredRecord | null> {
+    await this.#flush();
     const {
       rows: [row],
     } = await this.#pool.query<Row>(CURRENT.with([recordKey]));
@@ -212,6 +299,7 @@ export class DurableTier {
 
   /** The current session whose cookie id (`lookup`) or one of whose `sid`s hashes to `key`. */
   async findSession(by: 'lookup' | 'sid', key: Buffer): Promise<StoredRecord | null> {
+    await this.#flush();
     const statement = FIND_SESSION[by];
     if (!statement) throw new TypeError(`unknown session lookup ${JSON.stringify(by)}`);
     const {
@@ -222,6 +310,7 @@ export class DurableTier {
 
   /** The current, unexpired, active sessions of one person (`account_key`), newest first. */
   async sessionsOfAccount(accountKey: Buffer): Promise<StoredRecord[]> {
+    await this.#flush();
     const { rows } = await this.#pool.query<Row>(
       `select ${COLUMNS} from session_records where kind = 'Session' and account_key = $1 and valid_to is null and state = 'active' and expires_at > now() order by created_at desc`,
       [accountKey],
@@ -234,6 +323,7 @@ export class DurableTier {
    * One statement (one round trip, one transaction): the rows it closes feed the insert of the ended ones.
    */
   async end(recordKeys: readonly Buffer[]): Promise<void> {
+    await this.#flush();
     if (recordKeys.length === 0) return;
     await this.#pool.query(END.with([recordKeys]));
   }
@@ -245,6 +335,7 @@ export class DurableTier {
    * One statement (one round trip, one transaction).
    */
   async consume(recordKey: Buffer): Promise<StoredRecord | null> {
+    await this.#flush();
     const {
       rows: [row],
     } = await this.#pool.query<Row>(CONSUME.with([recordKey]));
@@ -253,6 +344,7 @@ export class DurableTier {
 
   /** Record keys of the current artefacts of a grant. */
   async keysOfGrant(grantKey: Buffer): Promise<Buffer[]> {
+    await this.#flush();
     const { rows } = await this.#pool.query<{ record_key: Buffer }>(
       'select record_key from session_records where grant_key = $1 and valid_to is null',
       [grantKey],
@@ -265,7 +357,7 @@ export class DurableTier {
    * version: every token issued before is refused, the session goes on). Writes the outbox row. Returns the
    * revocation id and the sessions as now stored.
    */
-  revoke(
+  async revoke(
     scope: RevocationScope,
     match: Buffer | string | Date,
     target: string,
@@ -276,6 +368,7 @@ export class DurableTier {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
+    await this.#flush();
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(
         `update session_records set valid_to = clock_timestamp()
@@ -300,6 +393,7 @@ export class DurableTier {
 
   /** Revocations not yet applied to the hot tier, oldest first, with the sessions' current rows. */
   async unsynced(limit: number): Promise<Array<{ id: string; records: StoredRecord[] }>> {
+    await this.#flush();
     const { rows } = await this.#pool.query<{ id: string; record_keys: Buffer[] }>(
       'select id, record_keys from session_revocations where synced_at is null order by id limit $1',
       [limit],

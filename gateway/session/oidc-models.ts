@@ -41,6 +41,11 @@ export class DurableOidcModels {
     this.#reuse = reuse;
   }
 
+  /** Runs `work` with the writes of its artefacts other than sessions written together (`SessionStore.holdWrites`). */
+  holdWrites<T>(work: () => Promise<T>): Promise<T> {
+    return this.#store.holdWrites(work);
+  }
+
   /** Whether `model` is stored here. */
   handles(model: string): boolean {
     return DURABLE.has(model);

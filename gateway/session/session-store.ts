@@ -97,8 +97,11 @@ export class SessionStore {
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const sealed = await Promise.all(inputs.map((input) => this.#sealed(input)));
-    const previous = await Promise.all(sealed.map((s) => this.#previous(s.record)));
-    const stored = await this.durable.putMany(sealed.map((s) => s.record));
+    const records = sealed.map((s) => s.record);
+    // in a holdWrites scope, records other than sessions are written with the scope's others, then to Redis
+    const held = this.durable.hold(records);
+    const previous = held ? [] : await Promise.all(records.map((r) => this.#previous(r)));
+    const stored = held ? records : await this.durable.putMany(records);
     stored.forEach((record, i) => {
       const { record: written, text } = sealed[i]!;
       // as written (PostgreSQL may hand back another version, e.g. a session revoked meanwhile: opened when read)
@@ -107,12 +110,27 @@ export class SessionStore {
       remember(memoKey(record.kind, record.recordKey), record);
       this.#rememberPointers(record);
     });
-    const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i])));
+    if (!held) await this.#warm(stored, previous);
+    return stored;
+  }
+
+  /**
+   * Runs `work` (one request's step) with the writes of records other than sessions written together, in
+   * one round trip and one transaction, when it ends or before any other PostgreSQL operation of the store
+   * within it (`DurableTier.holdWrites`); each then to Redis, as {@link putMany} does (its pointers written
+   * in full: what the request read before is not looked up for a held record).
+   */
+  holdWrites<T>(work: () => Promise<T>): Promise<T> {
+    return this.durable.holdWrites(work, (stored) => this.#warm(stored, []));
+  }
+
+  /** Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). */
+  async #warm(stored: readonly StoredRecord[], previous: readonly (HotRecord | null)[]): Promise<void> {
+    const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i] ?? null)));
     written.forEach((result, i) => {
       if (result !== true)
-        this.#logger.warn({ kind: inputs[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
+        this.#logger.warn({ kind: stored[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
     });
-    return stored;
   }
 
   /** The record as this request read it (or ended it), if it did: its pointers are already written (hot-tier.ts). */
@@ -188,6 +206,8 @@ export class SessionStore {
   }
 
   async #record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
+    const held = this.durable.heldRecord(recordKey);
+    if (held) return held.kind === kind ? held : null;
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
       this.#read(kind, 'cache');

@@ -41,11 +41,37 @@ await pool.query('analyze');
 
 const COLUMNS =
   'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
+/** The parameters of `session_record_put`, in its order (durable-tier.ts's rowValues). */
+const putValues = (r: StoredRecord): unknown[] => [
+  r.recordKey,
+  r.kind,
+  r.lookupKey,
+  r.sidKeys,
+  r.grantKey,
+  r.accountKey,
+  r.idp,
+  r.version,
+  r.state,
+  r.dekVersion,
+  r.sealed,
+  r.createdAt,
+  r.expiresAt,
+];
 const statements: Array<{ name: string; text: string; values: () => unknown[] }> = [
   {
     name: 'session_current (read of a record)',
     text: `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
     values: () => [keys[Math.floor(Math.random() * keys.length)]],
+  },
+  {
+    name: 'session_record_put (a new record)',
+    text: `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    values: () => putValues(record()),
+  },
+  {
+    name: 'session_record_put (next row of one)',
+    text: `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    values: () => putValues({ ...record(), recordKey: keys[Math.floor(Math.random() * keys.length)]! }),
   },
   {
     name: 'rba_counts read of a scope',
@@ -59,6 +85,14 @@ const statements: Array<{ name: string; text: string; values: () => unknown[] }>
   },
 ];
 
+/** A parameter as an SQL literal (EXECUTE takes them inline). */
+const literal = (v: unknown): string => {
+  if (v === null) return 'null';
+  if (Buffer.isBuffer(v)) return `'\\x${v.toString('hex')}'::bytea`;
+  if (Array.isArray(v)) return `array[${v.map(literal).join(', ')}]::bytea[]`;
+  if (v instanceof Date) return `'${v.toISOString()}'`;
+  return `'${String(v)}'`;
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const client = await pool.connect();
 console.log(
@@ -82,7 +116,7 @@ for (const s of statements) {
   const id = `p_${Math.random().toString(36).slice(2, 8)}`;
   await client.query(`prepare ${id} as ${s.text}`);
   for (let i = 0; i < N; i++) {
-    const values = s.values().map((v) => (Buffer.isBuffer(v) ? `'\\x${v.toString('hex')}'::bytea` : `'${String(v)}'`));
+    const values = s.values().map(literal);
     read(
       (await client.query(`explain (analyze, timing off, summary on) execute ${id}(${values.join(', ')})`)).rows,
       named,
