@@ -16,7 +16,9 @@ const MINIMUM_SET = ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName'
 );
 
 function classRefs(xml: string): string[] {
-  return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?AuthnContextClassRef(?:\s[^>]*)?>([^<]*)</g)].map((m) => (m[1] ?? '').trim());
+  return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?AuthnContextClassRef(?:\s[^>]*)?>([^<]*)</g)].map((m) =>
+    (m[1] ?? '').trim(),
+  );
 }
 
 /** The request checks. */
