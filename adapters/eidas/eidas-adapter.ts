@@ -21,7 +21,6 @@ import { fixedSigning, type RequestSigning } from '../saml/request-signing.ts';
 import { signedSpMetadata } from '../saml/sp-metadata.ts';
 import type { VerifyContext } from '../saml/verify/context.ts';
 import type { Pipeline } from '../saml/verify/pipeline.ts';
-import { NS } from '../saml/xml/namespaces.ts';
 import type { KeyTransportDecrypter } from '../saml/xmlenc/decrypter.ts';
 import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
 import { validateEidasConfig, type EidasIdpConfig } from './config.ts';
@@ -91,7 +90,6 @@ export async function createEidasAdapter(
       profile: 'eidas',
       request: () => ({
         extensionsXml,
-        namespaces: { eidas: NS.eidas },
         explicitNotPassive: true,
         forceAuthn: true, // EID-R1: every eIDAS request forces a fresh authentication (not configurable)
       }),

@@ -7,14 +7,18 @@
  *   IdP's configured Format), RequestedAuthnContext Comparison="minimum" with the eIDAS LoA URI,
  *   ForceAuthn when asked, IsPassive="false" when a profile asks for it explicitly.
  * - A profile may add `samlp:Extensions` (the eIDAS SPType and RequestedAttributes), built by us.
- * - Every interpolated value is escaped (SAML-GEN-01).
+ * - Every interpolated value is escaped (SAML-GEN-01), with the escaping of the canonical form.
+ * - The document is written in its exclusive-c14n form (`xml/canonical.ts`: attributes in canonical
+ *   order, each namespace declared on the outermost element that uses it, no self-closing tag), so the
+ *   enveloped signature digests the document as written (`sign-canonical.ts`): no parse, no
+ *   canonicalisation per login (issue #14).
  * - The enveloped signature sits right after Issuer, before Extensions (SAML core schema order).
  */
 import { randomBytes } from 'node:crypto';
 import type { LoaUri } from '../contract.ts';
 import type { Signer } from '../../hsm/signer.ts';
-import { signXml } from './sign-xml.ts';
-import { xmlEscape } from './xml/escape.ts';
+import { signCanonicalXml } from './sign-canonical.ts';
+import { c14nAttribute, c14nText } from './xml/canonical.ts';
 import { BINDING, NAMEID_UNSPECIFIED, NS } from './xml/namespaces.ts';
 
 export interface AuthnRequestInput {
@@ -28,12 +32,21 @@ export interface AuthnRequestInput {
   id?: string;
   /** NameIDPolicy Format; default unspecified. */
   nameIdFormat?: string;
-  /** Complete `samlp:Extensions` children, already escaped (built by a profile, never from input). */
+  /**
+   * Complete `samlp:Extensions` children, built by a profile (never from input), escaped and in their
+   * exclusive-c14n form: each top-level child declares the namespace it uses.
+   */
   extensionsXml?: string;
   /** Writes IsPassive="false" (eIDAS EID-R1). */
   explicitNotPassive?: boolean;
-  /** Extra namespace declarations the extensions use, e.g. `{ eidas: NS.eidas }`. */
-  namespaces?: Record<string, string>;
+}
+
+/** An AuthnRequest as written: its ID, the XML, and where the enveloped Signature goes (after Issuer). */
+export interface BuiltAuthnRequest {
+  id: string;
+  xml: string;
+  /** Offset in `xml` right after `</saml:Issuer>`. */
+  signatureAt: number;
 }
 
 /** A fresh SAML ID: `_` + 128 random bits in hex (an NCName). */
@@ -42,33 +55,31 @@ export function newSamlId(): string {
 }
 
 /**
- * The unsigned AuthnRequest XML.
+ * The unsigned AuthnRequest XML, in its exclusive-c14n form.
  *
  * @example
  * const { id, xml } = buildAuthnRequest({ spEntityId, acsUrl, destination, minimumLoa, forceAuthn: false, issueInstant: new Date() });
  */
-export function buildAuthnRequest(input: AuthnRequestInput): { id: string; xml: string } {
+export function buildAuthnRequest(input: AuthnRequestInput): BuiltAuthnRequest {
   const id = input.id ?? newSamlId();
-  const e = xmlEscape;
-  const force = input.forceAuthn ? ' ForceAuthn="true"' : '';
-  const passive = input.explicitNotPassive ? ' IsPassive="false"' : '';
-  const xmlns = Object.entries(input.namespaces ?? {})
-    .map(([prefix, uri]) => ` xmlns:${prefix}="${e(uri)}"`)
-    .join('');
+  const a = c14nAttribute;
+  // attributes in canonical order (no namespace: by local name, code unit order)
+  const head =
+    `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" AssertionConsumerServiceURL="${a(input.acsUrl)}"` +
+    ` Destination="${a(input.destination)}"${input.forceAuthn ? ' ForceAuthn="true"' : ''} ID="${a(id)}"` +
+    `${input.explicitNotPassive ? ' IsPassive="false"' : ''} IssueInstant="${a(input.issueInstant.toISOString())}"` +
+    ` ProtocolBinding="${BINDING.post}" Version="2.0">` +
+    `<saml:Issuer xmlns:saml="${NS.assertion}">${c14nText(input.spEntityId)}</saml:Issuer>`;
   const extensions = input.extensionsXml ? `<samlp:Extensions>${input.extensionsXml}</samlp:Extensions>` : '';
   const xml =
-    `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}"${xmlns}` +
-    ` ID="${e(id)}" Version="2.0" IssueInstant="${e(input.issueInstant.toISOString())}"` +
-    ` Destination="${e(input.destination)}" AssertionConsumerServiceURL="${e(input.acsUrl)}"` +
-    ` ProtocolBinding="${BINDING.post}"${force}${passive}>` +
-    `<saml:Issuer>${e(input.spEntityId)}</saml:Issuer>` +
+    head +
     extensions +
-    `<samlp:NameIDPolicy Format="${e(input.nameIdFormat ?? NAMEID_UNSPECIFIED)}" AllowCreate="true"/>` +
+    `<samlp:NameIDPolicy AllowCreate="true" Format="${a(input.nameIdFormat ?? NAMEID_UNSPECIFIED)}"></samlp:NameIDPolicy>` +
     `<samlp:RequestedAuthnContext Comparison="minimum">` +
-    `<saml:AuthnContextClassRef>${e(input.minimumLoa)}</saml:AuthnContextClassRef>` +
+    `<saml:AuthnContextClassRef xmlns:saml="${NS.assertion}">${c14nText(input.minimumLoa)}</saml:AuthnContextClassRef>` +
     `</samlp:RequestedAuthnContext>` +
     `</samlp:AuthnRequest>`;
-  return { id, xml };
+  return { id, xml, signatureAt: head.length };
 }
 
 /**
@@ -82,6 +93,6 @@ export async function signedAuthnRequest(
   signer: Signer,
   certificatePem: string,
 ): Promise<{ id: string; xml: string }> {
-  const { id, xml } = buildAuthnRequest(input);
-  return { id, xml: await signXml(xml, { signer, certificatePem, after: 'Issuer' }) };
+  const { id, xml, signatureAt } = buildAuthnRequest(input);
+  return { id, xml: await signCanonicalXml(xml, { id, signatureAt, signer, certificatePem }) };
 }

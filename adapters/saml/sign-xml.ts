@@ -7,7 +7,7 @@
  * - exc-c14n; one Reference to `#ID` of the root with transforms enveloped-signature + exc-c14n.
  * - KeyInfo carries the given certificate.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
 import type { Signer } from '../../hsm/signer.ts';
@@ -84,10 +84,23 @@ function hsmSignatureMethod(signer: Signer, uri: string) {
   };
 }
 
-function assertCertificateMatches(signer: Signer, certificatePem: string): void {
+/** The public key of each certificate PEM already parsed (our own `saml` key certificates, a few). */
+const certificateKeys = new Map<string, KeyObject>();
+
+/**
+ * Refuses a certificate that does not hold `signer`'s public key (`SAML_CONFIG_INVALID`), at every
+ * signature; the certificate itself is parsed once per PEM (issue #14: it was parsed at every signature).
+ */
+export function assertCertificateMatches(signer: Signer, certificatePem: string): void {
   let matches = false;
   try {
-    matches = new X509Certificate(certificatePem).publicKey.equals(signer.publicKey());
+    let key = certificateKeys.get(certificatePem);
+    if (!key) {
+      key = new X509Certificate(certificatePem).publicKey;
+      if (certificateKeys.size >= 256) certificateKeys.delete(certificateKeys.keys().next().value!);
+      certificateKeys.set(certificatePem, key);
+    }
+    matches = key.equals(signer.publicKey());
   } catch (cause) {
     throw samlError('SAML_CONFIG_INVALID', { detail: 'signing certificate does not parse', cause });
   }

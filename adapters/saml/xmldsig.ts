@@ -72,6 +72,12 @@ const DIGESTS: Readonly<Record<string, 'sha256' | 'sha384' | 'sha512'>> = {
   'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
 };
 
+/** The Node hash name of an allowed DigestMethod; throws for any other URI (there is no default). */
+export function digestHashOf(uri: string): 'sha256' | 'sha384' | 'sha512' {
+  if (!Object.hasOwn(DIGESTS, uri)) throw new Error(`DigestMethod ${uri} is not allowed`);
+  return DIGESTS[uri]!;
+}
+
 /** True when `uri` is an allowed DigestMethod. */
 export function isAllowedDigest(uri: string): boolean {
   return Object.hasOwn(DIGESTS, uri);

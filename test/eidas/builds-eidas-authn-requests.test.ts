@@ -90,7 +90,10 @@ test.serial(
   'the request carries SPType, RequestedAttributes with isRequired, NameIDPolicy and a minimum LoA',
   async (t) => {
     const { requestXml } = await bed.start({ minimumLoa: HIGH });
-    t.regex(requestXml, /<samlp:Extensions><eidas:SPType>public<\/eidas:SPType><eidas:RequestedAttributes>/);
+    t.regex(
+      requestXml,
+      /<samlp:Extensions><eidas:SPType xmlns:eidas="http:\/\/eidas.europa.eu\/saml-extensions">public<\/eidas:SPType><eidas:RequestedAttributes xmlns:eidas="http:\/\/eidas.europa.eu\/saml-extensions">/,
+    );
     for (const name of ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName', 'DateOfBirth']) {
       t.regex(
         requestXml,
@@ -104,11 +107,11 @@ test.serial(
     t.regex(requestXml, new RegExp(`Name="${NP}BirthName" NameFormat="[^"]+" isRequired="false"`));
     t.regex(
       requestXml,
-      /<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"\/>/,
+      /<samlp:NameIDPolicy AllowCreate="true" Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"><\/samlp:NameIDPolicy>/,
     );
     t.regex(
       requestXml,
-      /<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>http:\/\/eidas.europa.eu\/LoA\/high<\/saml:AuthnContextClassRef>/,
+      /<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">http:\/\/eidas.europa.eu\/LoA\/high<\/saml:AuthnContextClassRef>/,
     );
     t.regex(requestXml, /IsPassive="false"/);
     t.regex(requestXml, /ForceAuthn="true"/);
@@ -123,7 +126,7 @@ test.serial('ForceAuthn is sent on every eIDAS request (EID-R1), whatever the po
   t.regex((await bed.start({ forceAuthn: false })).requestXml, /ForceAuthn="true"/);
   const { requestXml } = await always.start();
   t.regex(requestXml, /ForceAuthn="true"/);
-  t.regex(requestXml, /<eidas:SPType>private<\/eidas:SPType>/);
+  t.regex(requestXml, /<eidas:SPType xmlns:eidas="[^"]+">private<\/eidas:SPType>/);
 });
 
 test.serial('the eIDAS profile refuses configurations that break it', async (t) => {

@@ -14,11 +14,16 @@ const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
  * `<saml:Issuer>${xmlEscape(entityId)}</saml:Issuer>`
  */
 export function xmlEscape(value: string): string {
-  if (FORBIDDEN.test(value)) throw new TypeError('value contains a character XML cannot carry');
+  assertXmlCharacters(value);
   return value
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
     .replaceAll("'", '&apos;');
+}
+
+/** Throws when `value` holds a character XML cannot carry (a C0 control other than TAB, LF, CR; U+FFFE/U+FFFF). */
+export function assertXmlCharacters(value: string): void {
+  if (FORBIDDEN.test(value)) throw new TypeError('value contains a character XML cannot carry');
 }

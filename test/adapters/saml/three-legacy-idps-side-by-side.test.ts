@@ -108,7 +108,7 @@ test.serial('each IdP asks for its own NameID format', async (t) => {
     });
     t.regex(
       Buffer.from((started as { fields: Record<string, string> }).fields.SAMLRequest!, 'base64').toString(),
-      new RegExp(`NameIDPolicy Format="[^"]*${format}"`),
+      new RegExp(`NameIDPolicy AllowCreate="true" Format="[^"]*${format}"`),
     );
   }
 });

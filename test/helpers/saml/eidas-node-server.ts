@@ -142,7 +142,7 @@ export async function startEidasNode(options: {
         }
         const id = /\sID="([^"]+)"/.exec(xml)![1]!;
         const acs = /AssertionConsumerServiceURL="([^"]+)"/.exec(xml)![1]!;
-        const audience = /<saml:Issuer>([^<]+)<\/saml:Issuer>/.exec(xml)![1]!;
+        const audience = /<saml:Issuer[^>]*>([^<]+)<\/saml:Issuer>/.exec(xml)![1]!;
         const token = samlId();
         pending.set(token, { id, acs, audience, relayState: fields.get('RelayState') ?? '' });
         res

@@ -16,7 +16,9 @@ const MINIMUM_SET = ['PersonIdentifier', 'CurrentFamilyName', 'CurrentGivenName'
 );
 
 function classRefs(xml: string): string[] {
-  return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?AuthnContextClassRef>([^<]*)</g)].map((m) => (m[1] ?? '').trim());
+  return [...xml.matchAll(/<(?:[A-Za-z0-9_-]+:)?AuthnContextClassRef(?:\s[^>]*)?>([^<]*)</g)].map((m) =>
+    (m[1] ?? '').trim(),
+  );
 }
 
 /** The request checks. */
@@ -76,8 +78,8 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     title: 'SPType is published in the metadata or the request, not both',
     source: 'eIDAS SAML Message Format §2.2 (EID-R5)',
     run: async (_ctx, ev) => {
-      const inRequest = /SPType>\s*(public|private)\s*</.test(ev.authnRequestXml ?? '');
-      const inMetadata = /SPType>\s*(public|private)\s*</.test(ev.metadataXml ?? '');
+      const inRequest = /SPType(?:\s[^>]*)?>\s*(public|private)\s*</.test(ev.authnRequestXml ?? '');
+      const inMetadata = /SPType(?:\s[^>]*)?>\s*(public|private)\s*</.test(ev.metadataXml ?? '');
       return judge(inRequest !== inMetadata, {
         sent: 'the AuthnRequest and SP metadata',
         expected: 'eidas:SPType (public|private) in exactly one of them',

@@ -40,7 +40,9 @@ async function expectAccepted(
   if (typeof tokens.json.id_token !== 'string')
     return judge(false, { sent, expected, observed: `${describe(out)}; ${describeTokenAnswer(tokens)}` });
   const { payload } = await ctx.rp.verifyIdToken(tokens.json.id_token, out.request.nonce);
-  const asserted = /<(?:\w+:)?AuthnContextClassRef>([^<]+)</.exec(ctx.eidasNode?.requests.at(-1) ?? '')?.[1];
+  const asserted = /<(?:\w+:)?AuthnContextClassRef(?:\s[^>]*)?>([^<]+)</.exec(
+    ctx.eidasNode?.requests.at(-1) ?? '',
+  )?.[1];
   const loa = eidas.loa ?? asserted ?? '';
   const ok = payload.acr === ACR[loa];
   return judge(ok, {
