@@ -80,7 +80,8 @@ const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
   issued_before: 'created_at < $1',
 };
 
-const COLUMNS =
+/** The columns of a record row, in the order of `session_record_put`'s parameters. */
+export const COLUMNS =
   'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
 /** The columns of a closed row, as its `ended` successor (same version, same creation time). */
 const ENDED = COLUMNS.replace(' state,', " 'ended',");
@@ -143,8 +144,8 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
   }
 }
 
-/** A record's columns, in the order of {@link COLUMNS}. */
-const rowValues = (r: StoredRecord): unknown[] => [
+/** A record's columns, in the order of {@link COLUMNS} (the parameters of `session_record_put`). */
+export const rowValues = (r: StoredRecord): unknown[] => [
   r.recordKey,
   r.kind,
   r.lookupKey,

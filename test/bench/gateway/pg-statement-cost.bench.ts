@@ -9,7 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import { DurableTier, type StoredRecord } from '../../../gateway/session/durable-tier.ts';
+import { COLUMNS, DurableTier, rowValues, type StoredRecord } from '../../../gateway/session/durable-tier.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { freshDatabase } from '../../helpers/services.ts';
 
@@ -39,24 +39,6 @@ const keys: Buffer[] = [];
 for (let i = 0; i < 500; i++) keys.push((await durable.put(record())).recordKey);
 await pool.query('analyze');
 
-const COLUMNS =
-  'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
-/** The parameters of `session_record_put`, in its order (durable-tier.ts's rowValues). */
-const putValues = (r: StoredRecord): unknown[] => [
-  r.recordKey,
-  r.kind,
-  r.lookupKey,
-  r.sidKeys,
-  r.grantKey,
-  r.accountKey,
-  r.idp,
-  r.version,
-  r.state,
-  r.dekVersion,
-  r.sealed,
-  r.createdAt,
-  r.expiresAt,
-];
 const statements: Array<{ name: string; text: string; values: () => unknown[] }> = [
   {
     name: 'session_current (read of a record)',
@@ -66,12 +48,12 @@ const statements: Array<{ name: string; text: string; values: () => unknown[] }>
   {
     name: 'session_record_put (a new record)',
     text: `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    values: () => putValues(record()),
+    values: () => rowValues(record()),
   },
   {
     name: 'session_record_put (next row of one)',
     text: `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    values: () => putValues({ ...record(), recordKey: keys[Math.floor(Math.random() * keys.length)]! }),
+    values: () => rowValues({ ...record(), recordKey: keys[Math.floor(Math.random() * keys.length)]! }),
   },
   {
     name: 'rba_counts read of a scope',

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, copyFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { DurableTier, type StoredRecord } from '../../../gateway/session/durable-tier.ts';
+import { COLUMNS, DurableTier, rowValues, type StoredRecord } from '../../../gateway/session/durable-tier.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { migrate, MIGRATIONS_DIR } from '../../../gateway/store/migrate.ts';
 import { emptyDatabase, freshDatabase } from '../../helpers/services.ts';
@@ -34,24 +34,6 @@ function record(kind: StoredRecord['kind'], key: Buffer, expiresInMs: number, cr
     expiresAt: new Date(Date.now() + expiresInMs),
   };
 }
-
-const COLUMNS =
-  'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
-const putValues = (r: StoredRecord) => [
-  r.recordKey,
-  r.kind,
-  r.lookupKey,
-  r.sidKeys.length > 0 ? r.sidKeys : null,
-  r.grantKey,
-  r.accountKey,
-  r.idp,
-  r.version,
-  r.state,
-  r.dekVersion,
-  r.sealed,
-  r.createdAt,
-  r.expiresAt,
-];
 
 const currentRows = async (pool: pg.Pool, key: Buffer) =>
   Number(
@@ -99,7 +81,7 @@ test.serial('a put of a record that has rows scans one partition of session_reco
     const before = await scans();
     await client.query(
       `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      putValues(record('Session', key, 8 * 3600_000)),
+      rowValues(record('Session', key, 8 * 3600_000)),
     );
     const after = await scans();
     await client.query('commit');
