@@ -10,6 +10,7 @@ import type { LoginOutcome } from '../session/login-context.ts';
 import { loaOfAcr } from '../translate/acr.ts';
 import { loginAmr } from '../translate/amr.ts';
 import { createGrant } from './grant-consent.ts';
+import { linkGrantToLogin } from './grant-links.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
@@ -51,8 +52,7 @@ export async function finish(
     );
     return createGrant(services, details, outcome.accountId);
   });
-  await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
-  await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
+  await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
   // The result is stored first, COMPLETED is audited next, and only then is the browser sent on: the
   // audit trail is complete by the time the RP can redeem the code.
   const resume = await provider.interactionResult(

@@ -28,6 +28,7 @@ import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
 import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
 import { addRequested } from './grant-consent.ts';
+import { linkGrantToLogin } from './grant-links.ts';
 import { requestContextOf, translationPoint } from './translation-of.ts';
 
 export interface Standing {
@@ -141,8 +142,7 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
       const grantId = await oidc.grant.save();
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
-      await services.redis.set(`risk:grant:${grantId}`, uid, 'EX', services.config.ttl.grant);
-      await services.redis.set(`risk:login-grant:${uid}`, grantId, 'EX', services.config.ttl.grant);
+      await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
       // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
       await services.flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId });
       await services.fraud
