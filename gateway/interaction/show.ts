@@ -15,6 +15,7 @@ import { ssoInteraction } from '../completion/sso.ts';
 import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
 import { eligibleIdps, endUnmet } from './eligible-idps.ts';
+import { requestParams } from './translate-and-decide.ts';
 
 /** OIDC `max_age` (seconds, a non-negative integer; oidc-provider has already validated the syntax). */
 function maxAgeOf(value: unknown): number | undefined {
@@ -60,6 +61,7 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
       requestId: ctx.state.requestId as string,
       freshAuthRequired,
       ...(maxAge === undefined ? {} : { maxAge }),
+      params: requestParams(details.params),
     };
     await services.flow.start(uid, { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] });
     await services.logins.save(login);

@@ -14,11 +14,20 @@ export async function translateAndDecide(
   loginId: string,
   identity: UpstreamIdentity,
 ): Promise<void> {
-  // what the RP said is at stake is in its authorization request (RFC 9396 `authorization_details`)
-  const interaction = await services.holder.provider.Interaction.find(loginId);
+  // what the RP said is at stake is in its authorization request (RFC 9396 `authorization_details`): kept in
+  // the login's context when the login started (read again by the translation point: once per request), else
+  // (a context written before it kept them) in oidc-provider's interaction
+  const kept = (await services.logins.load(loginId))?.params;
+  const params = kept ?? (await services.holder.provider.Interaction.find(loginId))?.params;
   await translationPoint(services).decide(
     loginId,
     { kind: 'upstream', identity },
-    requestContextOf(ctx, services, interaction?.params),
+    requestContextOf(ctx, services, params),
   );
+}
+
+/** The part of the RP's authorization request the translation point reads, as a login's context keeps it. */
+export function requestParams(params: Record<string, unknown>): { authorization_details?: unknown } {
+  const details = params.authorization_details;
+  return details === undefined ? {} : { authorization_details: details };
 }

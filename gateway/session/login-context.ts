@@ -33,6 +33,13 @@ export interface LoginContext {
   upstream?: { issuedAt: number; forceAuthn: boolean; stepUpLevel?: number };
   /** The login stands on an existing gateway session (SSO) instead of a new upstream answer. */
   sso?: true;
+  /**
+   * What the translation point reads of the RP's authorization request (its RFC 9396 `authorization_details`,
+   * absent when it sent none), kept when the login starts: the ACS takes it from here instead of reading
+   * oidc-provider's interaction once more (issue #14). A context written before this field has none: the ACS
+   * then reads the interaction, as before.
+   */
+  params?: { authorization_details?: unknown };
 }
 
 export type LoginOutcome =
