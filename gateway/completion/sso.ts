@@ -91,8 +91,9 @@ export async function beginSsoLogin(
   silent = false,
 ): Promise<LoginOutcome> {
   const { clientId, account, evidence, requiredAcr: acr } = standing;
-  await services.flow.start(uid, { clientId, requestId: request.requestId, acrValues: [acr], component: 'sso' });
-  await services.logins[silent ? 'holdForRequest' : 'save']({
+  // held for this request; the translation point starts the login (INITIATED → FRAUD_CHECK in one chain), then
+  // saves the context for later requests unless the login is acted on now
+  await services.logins.holdForRequest({
     loginId: uid,
     clientId,
     requiredAcr: acr,
@@ -106,6 +107,7 @@ export async function beginSsoLogin(
     { kind: 'session', accountId: standing.accountId, pivot: account.pivot, evidence },
     request,
     silent ? 'acted-on-now' : 'kept',
+    { clientId, requestId: request.requestId, acrValues: [acr], component: 'sso' },
   );
 }
 

@@ -81,6 +81,22 @@ if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD
 return 1
 `);
 
+/**
+ * A commit that also claims the login for the transition that follows at once in the same request (an SSO
+ * login: INITIATED, then FRAUD_CHECK): COMMIT, and the login marked `pending` with the next token in the same
+ * call, so that nobody can move it in between. The next transition still writes its audit record before its
+ * own COMMIT (or RELEASE). KEYS as COMMIT. ARGV: token, login id, deadline ms ('' when terminal), TTL seconds,
+ * next token, now ms, then field/value pairs to set. Returns 1 when applied, 0 when the claim was lost.
+ */
+export const COMMIT_THEN_CLAIM = new LuaScript(`
+local f = redis.call('HMGET', KEYS[1], 'pending', 'version')
+if f[1] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'deadline', ARGV[3], 'version', (tonumber(f[2]) or 0) + 1, 'pending', ARGV[5], 'pendingAt', ARGV[6], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[2]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2]) end
+return 1
+`);
+
 /** KEYS[1] login hash. ARGV: token. Clears the claim; a login that was never started disappears. */
 export const RELEASE = new LuaScript(`
 if redis.call('HGET', KEYS[1], 'pending') ~= ARGV[1] then return 0 end

@@ -88,9 +88,10 @@ export class LoginContextStore {
   }
 
   /**
-   * Keeps the context of a login that begins and ends within this request (a `prompt=none` SSO login: decided
-   * while oidc-provider answers, never resumed by another request) for this request only: no Redis write.
-   * Outside a request it is saved like any other.
+   * Keeps the context of a login for this request only, no Redis write: a login that begins and ends within
+   * this request (a `prompt=none` SSO login: decided while oidc-provider answers, never resumed by another
+   * request), or an SSO login until the translation point has started it (it then saves it). Outside a request
+   * it is saved like any other.
    */
   async holdForRequest(context: LoginContext): Promise<void> {
     if (!inRequest()) return this.save(context);

@@ -27,8 +27,8 @@ import { runPipeline, type Draft, type StepDeps } from './pipeline.ts';
 import type { RequestContext, TranslationInput } from './request-context.ts';
 
 export interface TranslationDeps {
-  flow: Pick<LoginFlow, 'transition'>;
-  logins: Pick<LoginContextStore, 'load' | 'saveOutcome'>;
+  flow: Pick<LoginFlow, 'transition' | 'startThen'>;
+  logins: Pick<LoginContextStore, 'load' | 'save' | 'saveOutcome'>;
   fraud: FraudService;
   logger: Logger;
   idpMaxAcr: (idp: string) => Acr;
@@ -56,6 +56,10 @@ export class TranslationPoint {
    * acts on it in this request (`acted-on-now`: a `prompt=none` SSO login; nothing is written for a completion
    * that will never come).
    *
+   * `start`: the login begins here (an SSO login, its context held for this request only): it is started and
+   * moved to FRAUD_CHECK in one chain (`LoginFlow.startThen`: each transition audited first, one Redis call
+   * less), then, when its outcome is `kept`, its context is saved for the completion.
+   *
    * @example
    * const outcome = await translation.decide(loginId, { kind: 'upstream', identity }, request);
    */
@@ -64,16 +68,21 @@ export class TranslationPoint {
     input: TranslationInput,
     request: RequestContext,
     outcomeFor: 'kept' | 'acted-on-now' = 'kept',
+    start?: Parameters<LoginFlow['startThen']>[1],
   ): Promise<LoginOutcome> {
     const { flow, logins } = this.#deps;
     const login = await logins.load(loginId);
     if (!login)
       throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
-    await flow.transition(loginId, 'FRAUD_CHECK', {
+    const fraudCheck = {
       component: input.kind === 'upstream' ? 'translate' : 'sso',
       requestId: request.requestId,
       details: fraudCheckDetails(input),
-    });
+    };
+    if (start) {
+      await flow.startThen(loginId, start, 'FRAUD_CHECK', fraudCheck);
+      if (outcomeFor === 'kept') await logins.save(login);
+    } else await flow.transition(loginId, 'FRAUD_CHECK', fraudCheck);
     const draft: Draft = { loginId, login, request, input };
     const refused = await runPipeline(draft, this.#steps);
     if (refused) {
