@@ -8,6 +8,7 @@ import { assertSelectable } from './chooser.ts';
 import { startUpstream } from './start-upstream.ts';
 
 export async function chooseIdp(ctx: Context, services: Services, uid: string): Promise<void> {
+  services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
   const details = await services.holder.provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid || details.prompt.name !== 'login')
     throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');

@@ -28,6 +28,7 @@ function maxAgeOf(value: unknown): number | undefined {
 
 export async function showInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
   const provider = services.holder.provider;
+  services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   if (details.prompt.name === 'consent') {

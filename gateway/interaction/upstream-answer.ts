@@ -35,6 +35,8 @@ export async function upstreamAnswered(
   const correlation = route.correlation(params);
   const target = correlation === undefined ? null : await services.logins.loadRelay(correlation);
   if (!target) return reject(ctx, services, route.codes.correlationInvalid, undefined, component);
+  // with the IdP's rate-limit call: one round trip (read only once the response names this login)
+  services.logins.prefetch(target.loginId);
   let adapter;
   try {
     adapter = services.adapters.get(target.idp);
