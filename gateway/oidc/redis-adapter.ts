@@ -138,10 +138,16 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
         const data = await redis.hgetall(key);
         if (!data || !data.payload) return undefined;
         const payload = JSON.parse(data.payload) as AdapterPayload;
+        // the token request reads the code's session, grant and account next: together, one round trip
+        if (this.name === 'AuthorizationCode') durable?.prefetch(payload);
         return data.consumed ? { ...payload, consumed: Number(data.consumed) } : payload;
       }
       const data = MEMOISED.has(this.name) ? await memoised(key, () => redis.get(key)) : await redis.get(key);
-      return data ? (JSON.parse(data) as AdapterPayload) : undefined;
+      if (!data) return undefined;
+      const payload = JSON.parse(data) as AdapterPayload;
+      // an authorization resumed with its result reads the result's account and grant next: together
+      if (this.name === 'Interaction' && payload.result) durable?.prefetch(namedByResult(payload.result));
+      return payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -177,6 +183,12 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
       throw reuseError(this.name);
     }
   };
+}
+
+/** The account and grant an interaction's result names (`interactionResult`'s `login` and `consent`). */
+function namedByResult(result: unknown): { accountId?: unknown; grantId?: unknown } {
+  const { login, consent } = result as { login?: { accountId?: unknown }; consent?: { grantId?: unknown } };
+  return { accountId: login?.accountId, grantId: consent?.grantId };
 }
 
 /** The adapter of a model kept in the two-tier session store. */

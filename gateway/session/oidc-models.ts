@@ -113,6 +113,17 @@ export class DurableOidcModels {
     return loaded.payload;
   }
 
+  /**
+   * Reads ahead, in one round trip, the records a request reads next when it holds an artefact naming them
+   * (an authorization code at the token endpoint: its session, grant and account; an interaction's result when
+   * the authorization resumes: its account and grant), instead of one round trip each (`SessionStore.prefetch`).
+   */
+  prefetch(named: { sessionUid?: unknown; grantId?: unknown; accountId?: unknown }): void {
+    if (typeof named.sessionUid === 'string') this.#store.prefetch('Session', named.sessionUid);
+    if (typeof named.grantId === 'string') this.#store.prefetch('Grant', named.grantId);
+    if (typeof named.accountId === 'string') this.#store.prefetch('Identity', named.accountId);
+  }
+
   async findByUid(model: string, uid: string): Promise<Payload | undefined> {
     if (model !== 'Session') return undefined;
     return this.#activeSession(await this.#store.get<Payload>('Session', uid));

@@ -14,7 +14,7 @@ import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
 import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
-import { forget, memoised, peek, remember } from './request-memo.ts';
+import { forget, inRequest, memoised, peek, remember } from './request-memo.ts';
 
 /** The request memo's entry of a record (`request-memo.ts`). */
 const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
@@ -198,6 +198,18 @@ export class SessionStore {
       if (record?.kind === 'Session') this.#rememberPointers(record);
       return record;
     });
+  }
+
+  /**
+   * Starts this request's read of a record without waiting for it (issue #14): a caller that learns, from one
+   * artefact, the records the request reads next one after the other (an authorization code names its session,
+   * grant and account) asks for them together, one round trip instead of one each; {@link record} then gets
+   * the memoised answer. Same read path and same answer as {@link record}, only sent earlier; a failed read is
+   * not remembered. Outside a request (no memo) it does nothing.
+   */
+  prefetch(kind: RecordKind, id: string): void {
+    if (!inRequest()) return;
+    this.record(kind, this.keys.key(kind, id)).catch(() => undefined);
   }
 
   #rememberPointers(record: StoredRecord): void {
