@@ -83,7 +83,7 @@ export class SessionStore {
    */
   readonly #opened = new WeakMap<StoredRecord, { sealed: string; text: Promise<string> }>();
   /** A held record's state as this request read it before writing it (its pointers then: `#previous`). */
-  readonly #previousOf = new WeakMap<StoredRecord, Promise<HotRecord | null>>();
+  readonly #previousOf = new WeakMap<StoredRecord, HotRecord | null>();
 
   constructor(deps: {
     keys: RecordKeys;
@@ -124,10 +124,18 @@ export class SessionStore {
     const sealed = await Promise.all(inputs.map((input) => this.#sealed(input)));
     const records = sealed.map((s) => s.record);
     // the record as this request read it (or ended it), before this write replaces it in the memo
-    const previous = records.map((r) => this.#previous(r));
+    const previous = await Promise.all(records.map((r) => this.#previous(r)));
+    // a session keeps the version and creation time of its stored row (`session_record_put` decides): so does
+    // the copy this request reads back while its write is held; one the request read revoked is written at
+    // once (the answer is the revoked row)
+    records.forEach((r, i) => {
+      const before = previous[i];
+      if (r.kind === 'Session' && before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
+    });
+    const revoked = records.some((r, i) => r.kind === 'Session' && previous[i]?.state === 'revoked');
     // in a holdWrites scope, records are written with the scope's others, then to Redis
-    const held = this.durable.hold(records);
-    if (held) records.forEach((r, i) => this.#previousOf.set(r, previous[i]!));
+    const held = !revoked && this.durable.hold(records);
+    if (held) records.forEach((r, i) => this.#previousOf.set(r, previous[i] ?? null));
     const stored = held ? records : await this.durable.putMany(records);
     stored.forEach((record, i) => {
       const { record: written, text } = sealed[i]!;
@@ -137,7 +145,7 @@ export class SessionStore {
       remember(memoKey(record.kind, record.recordKey), record);
       this.#rememberPointers(record);
     });
-    if (!held) await this.#warm(stored, await Promise.all(previous));
+    if (!held) await this.#warm(stored, previous);
     return stored;
   }
 
@@ -178,7 +186,10 @@ export class SessionStore {
    */
   holdWrites<T>(work: () => Promise<T>): Promise<T> {
     return this.durable.holdWrites(work, async ({ stored, given, ended, lookups }) => {
-      await this.#warm(stored, await Promise.all(given.map((r) => this.#previousOf.get(r) ?? null)));
+      await this.#warm(
+        stored,
+        given.map((r) => this.#previousOf.get(r) ?? null),
+      );
       // a cookie pointer the scope's writes name again is kept (it leads to the record just written)
       const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
       if (ended.length > 0 || kept.length > 0) await this.hot.delete(ended, kept);

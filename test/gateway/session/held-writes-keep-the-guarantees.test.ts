@@ -217,3 +217,30 @@ test.serial(
     t.is(found?.payload.loginTs, undefined, 'the last write is what is stored');
   },
 );
+
+test.serial('a held session write is read back with its stored version (tokens saved after it carry it)', async (t) => {
+  const store = bed.gateway.services.sessions.store;
+  const uid = randomBytes(12).toString('base64url');
+  const input = (loginTs: number) => ({
+    kind: 'Session' as const,
+    id: uid,
+    payload: { uid, kind: 'Session', loginTs },
+    expiresIn: 3600,
+    lookupId: randomBytes(12).toString('base64url'),
+    sids: [],
+  });
+  const first = await store.put(input(1));
+  // every token issued before is refused from now on: the session's version goes up, the session goes on
+  const bumped = await other.revoke('session', first.recordKey, 'test', 'test', 'version bump', false);
+  await store.hot.setState(bumped.records); // as the revocation API does
+  await runWithRequestMemo(async () => {
+    t.is((await store.record('Session', first.recordKey))?.version, 2);
+    await store.holdWrites(async () => {
+      await store.put(input(2));
+      t.is((await store.record('Session', first.recordKey))?.version, 2, 'not the version 1 of a fresh record');
+    });
+  });
+  const stored = await durable.get(first.recordKey);
+  t.is(stored?.version, 2);
+  t.is(stored?.state, 'active');
+});
