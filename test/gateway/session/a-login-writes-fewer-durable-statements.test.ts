@@ -10,12 +10,14 @@
  *   not written when nothing but an expiry a few seconds later changed (main before: one statement);
  * - a `prompt=none` login writes the person's identity, the grant and the session in one statement (before:
  *   three);
- * and each login still ends with a working access token.
+ * and each login still ends with a working access token; a held write that fails at the resumption fails
+ * it (no code reaches the RP).
  */
 import { Server } from 'node:http';
 import test from 'ava';
 import pg from 'pg';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
 import { logIn, redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
 
 interface Served {
@@ -108,4 +110,26 @@ test.serial('a prompt=none login writes its identity, grant and session in one s
   t.deepEqual(of(seen, 'GET /auth'), { puts: 1, ends: 0 });
   const tokens = await redeem(bed, code!, request.verifier);
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
+});
+
+test.serial('a held write that fails at the resumption fails it: no code reaches the RP', async (t) => {
+  const admin = new pg.Client({ connectionString: bed.pgUrl });
+  await admin.connect();
+  // PostgreSQL refuses every new session row (a full login's session is first written at the resumption)
+  await admin.query(`create function refuse_sessions() returns trigger language plpgsql as $$
+    begin if new.kind = 'Session' then raise exception 'refused for the test'; end if; return new; end $$`);
+  await admin.query(
+    'create trigger refuse_sessions before insert on session_records for each row execute function refuse_sessions()',
+  );
+  try {
+    const request = await authorizationRequest(bed.rp);
+    const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+    t.is(journey.url.searchParams.get('code'), null, `no code (${journey.url.href.slice(0, 120)})`);
+    t.true(journey.status >= 500 || journey.url.searchParams.has('error'), `an error (${journey.status})`);
+  } finally {
+    await admin.query('drop trigger refuse_sessions on session_records');
+    await admin.query('drop function refuse_sessions()');
+    await admin.end();
+  }
+  t.is((await userinfo(bed.url, (await logIn(bed)).accessToken)).status, 200, 'logins work again');
 });
