@@ -215,6 +215,11 @@ export class DurableTier {
     return this.#holder.heldRecord(recordKey);
   }
 
+  /** Makes the held writes and ends of the current scope (if any) now: what follows may depend on them. */
+  writeHeld(): Promise<void> {
+    return this.#holder.flush();
+  }
+
   /** Writes the held records of the current scope (if any) now. */
   #flush(): Promise<void> {
     return this.#holder.flush();

@@ -196,6 +196,11 @@ export class SessionStore {
     });
   }
 
+  /** Writes what the current {@link holdWrites} scope holds, now (both tiers): e.g. before a login is audited COMPLETED. */
+  writeHeld(): Promise<void> {
+    return this.durable.writeHeld();
+  }
+
   /** Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). */
   async #warm(stored: readonly StoredRecord[], previous: readonly (HotRecord | null)[]): Promise<void> {
     const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i] ?? null)));

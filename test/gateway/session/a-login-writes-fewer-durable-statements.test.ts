@@ -8,8 +8,8 @@
  *   the session under the new one): no `session_end` statement for a record the same request writes again;
  * - an SSO login's authorization request re-saves the session it only read (oidc-provider's sliding expiry):
  *   not written when nothing but an expiry a few seconds later changed (main before: one statement);
- * - a `prompt=none` login writes the person's identity, the grant and the session in one statement (before:
- *   three);
+ * - a `prompt=none` login writes the person's identity and the grant in one statement, before its COMPLETED
+ *   audit record, and not the session it only read (before: three statements);
  * and each login still ends with a working access token; a held write that fails at the resumption fails
  * it (no code reaches the RP).
  */
@@ -24,6 +24,8 @@ interface Served {
   route: string;
   puts: number;
   ends: number;
+  /** 'put' and 'audit' in the order this request sent them. */
+  order: string[];
 }
 let requests: Served[] | undefined;
 
@@ -32,7 +34,11 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | null)?.text ?? '');
   const current = requests?.at(-1);
   if (current) {
-    if (text.includes('session_record_put(')) current.puts += 1;
+    if (text.includes('session_record_put(')) {
+      current.puts += 1;
+      current.order.push('put');
+    }
+    if (text.includes('insert into audit_log')) current.order.push('audit');
     if (/update session_records set valid_to = clock_timestamp\(\) where record_key = any\(\$1\)/.test(text))
       current.ends += 1;
   }
@@ -43,7 +49,7 @@ Server.prototype.emit = function markedEmit(this: Server, event: string | symbol
   if (event === 'request' && requests) {
     const req = args[0] as { method?: string; url?: string };
     const path = (req.url ?? '').split('?')[0]!.replace(/\/[A-Za-z0-9_-]{16,}/g, '/:id');
-    requests.push({ route: `${req.method} ${path}`, puts: 0, ends: 0 });
+    requests.push({ route: `${req.method} ${path}`, puts: 0, ends: 0, order: [] });
   }
   return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
 } as typeof emit;
@@ -96,7 +102,7 @@ test.serial('an SSO login: no re-save of an unchanged session, no end of a sessi
   t.truthy(next.url.searchParams.get('code'));
 });
 
-test.serial('a prompt=none login writes its identity, grant and session in one statement', async (t) => {
+test.serial('a prompt=none login writes its identity and grant in one statement, before COMPLETED', async (t) => {
   const { browser } = await logIn(bed);
   const request = await authorizationRequest(bed.rp, { prompt: 'none' });
   requests = [];
@@ -107,7 +113,10 @@ test.serial('a prompt=none login writes its identity, grant and session in one s
   t.log(seen.filter((r) => r.puts + r.ends > 0).map((r) => `${r.route} ${r.puts}+${r.ends}`));
   const code = landing.url.searchParams.get('code');
   t.truthy(code, `the silent login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
-  t.deepEqual(of(seen, 'GET /auth'), { puts: 1, ends: 0 });
+  t.deepEqual(of(seen, 'GET /auth'), { puts: 1, ends: 0 }, 'the session, unchanged, is not written again');
+  // the login's last transition (COMPLETED) is audited after its records are stored
+  const order = seen.find((r) => r.route === 'GET /auth')!.order;
+  t.is(order.lastIndexOf('audit') > order.indexOf('put'), true, order.join(' '));
   const tokens = await redeem(bed, code!, request.verifier);
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
 });
