@@ -144,6 +144,9 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
       const grantId = await oidc.grant.save();
       session.ensureClientContainer(client.clientId);
       session.grantIdFor(client.clientId, grantId);
+      // the identity and the grant, held by the authorization request (oidc/request-writes-together.ts), are
+      // stored before the login is audited COMPLETED (the session follows when the request ends)
+      await services.sessions.store.writeHeld();
       await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
       // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
       await services.flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId });

@@ -18,7 +18,7 @@
  *   then the retired ones still published (verify-only: `id_token_hint` of old sessions); a client's ID-token algorithm may be overridden at run time (`clientAlgorithms`), and a
  *   client whose algorithm has no active key fails the build (the previous generation keeps serving).
  */
-import { writeTokenArtefactsTogether } from './token-writes-together.ts';
+import { writeRequestRecordsTogether } from './request-writes-together.ts';
 import { CookieKeys } from '../http/cookie-keys.ts';
 import Provider, { type Configuration, type KoaContextWithOIDC, type SigningAlgorithm } from 'oidc-provider';
 import type { Redis } from 'ioredis';
@@ -198,7 +198,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
     pairwiseSalt: config.secrets.pairwiseSalt,
   });
   acceptJwtAtIntrospection(provider);
-  writeTokenArtefactsTogether(provider, deps.durable, '/token'); // oidc-provider's default routes.token
+  // oidc-provider's default routes.token and routes.authorization
+  writeRequestRecordsTogether(provider, deps.durable, { token: '/token', authorization: '/auth' });
   deps.backchannel?.install(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);

@@ -10,14 +10,14 @@
  *   is dropped; `put` answers the state it found).
  * - `revoke` closes the current rows it names and inserts them again as `revoked` with version + 1, and
  *   writes the revocation to `session_revocations` (the outbox) in the same transaction.
- * - In a {@link DurableTier.holdWrites} scope (one request), the writes of records other than sessions are
- *   held back and written together, in one statement and one transaction, when the scope ends, or before any
- *   other operation of the tier in the scope (so that operation sees them).
+ * - In a {@link DurableTier.holdWrites} scope (one request), the writes and ends of records are held back and
+ *   made together, the writes in one statement and one transaction, when the scope ends, or before an
+ *   operation of the tier in the scope that touches them (held-writes.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import { prepared } from '../store/prepared.ts';
 import { forget } from './request-memo.ts';
+import { WriteHolder, type HeldOutcome } from './held-writes.ts';
 
 export type RecordState = 'active' | 'revoked' | 'ended';
 export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'UpstreamSession';
@@ -168,81 +168,61 @@ async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
   );
 }
 
-/** The writes held back in one {@link DurableTier.holdWrites} scope, and what runs once they are stored. */
-interface Held {
-  tier: DurableTier;
-  records: StoredRecord[];
-  then: (stored: StoredRecord[]) => Promise<void>;
-  /** The write under way: an operation of the scope waits for it. */
-  writing?: Promise<void>;
-}
-const holding = new AsyncLocalStorage<Held>();
-
 export class DurableTier {
   readonly #pool: Pool;
+  readonly #holder: WriteHolder<StoredRecord>;
 
   constructor(pool: Pool) {
     this.#pool = pool;
+    this.#holder = new WriteHolder(
+      (records) => this.#putMany(records),
+      (recordKeys) => this.#end(recordKeys),
+    );
   }
 
   /**
-   * Runs `work` with the writes of records other than sessions held back ({@link hold}): they are written
-   * together when `work` ends (resolved or not: as they would have been one by one), or before any other
-   * operation of this tier within it; `then` runs with them once stored (the hot tier's copy). A write of a
-   * session is never held (its answer depends on the stored row: a revoked session stays revoked). Nested
-   * scopes are the outer one.
+   * Runs `work` with the writes and ends of records held back ({@link hold}, {@link holdEnd}; held-writes.ts):
+   * they are made together when `work` ends (resolved or not: as they would have been one by one; a failed
+   * write fails the scope), or before any other operation of this tier within it that touches them; `then`
+   * runs with them once stored (the hot tier's copy). Nested scopes are the outer one.
    */
-  async holdWrites<T>(work: () => Promise<T>, then: (stored: StoredRecord[]) => Promise<void>): Promise<T> {
-    if (holding.getStore()?.tier === this) return work();
-    const held: Held = { tier: this, records: [], then };
-    let result: T;
-    try {
-      result = await holding.run(held, work);
-    } catch (error) {
-      await this.#flush(held).catch(() => undefined);
-      throw error;
-    }
-    await this.#flush(held);
-    return result;
+  holdWrites<T>(work: () => Promise<T>, then: (outcome: HeldOutcome<StoredRecord>) => Promise<void>): Promise<T> {
+    return this.#holder.run(work, then);
   }
 
   /**
-   * Within a {@link holdWrites} scope, holds back the writes of `records` when none is a session (a later
-   * write of a record replaces its held one, as it would have replaced its row) and returns true; elsewhere
-   * returns false (the caller writes them now). A record other than a session is stored as given.
+   * Within a {@link holdWrites} scope, holds back the writes of `records` (a later write of a record replaces
+   * its held one, as it would have replaced its row; a write replaces a held end of its record) and returns
+   * true; elsewhere returns false (the caller writes them now). A held session is written by
+   * `session_record_put` like any other: a session revoked meanwhile stays revoked (the scope's `then` gets
+   * the row as stored).
    */
   hold(records: readonly StoredRecord[]): boolean {
-    const held = holding.getStore();
-    if (held?.tier !== this || records.some((r) => r.kind === 'Session')) return false;
-    for (const record of records) {
-      const at = held.records.findIndex((r) => r.recordKey.equals(record.recordKey));
-      if (at >= 0) held.records.splice(at, 1);
-      held.records.push(record);
-    }
-    return true;
+    return this.#holder.hold(records);
   }
 
-  /** The record held back under `recordKey` in the current scope, if any (read before both tiers). */
-  heldRecord(recordKey: Buffer): StoredRecord | undefined {
-    const held = holding.getStore();
-    return held?.tier === this ? held.records.find((r) => r.recordKey.equals(recordKey)) : undefined;
+  /**
+   * Within a {@link holdWrites} scope, holds back the end of `recordKeys` (and the removal of the cookie
+   * pointers `lookups`, reported to `then`) and returns true; elsewhere, or when a write of one of them is
+   * held, returns false (the caller ends them now: {@link end} writes the held ones first).
+   */
+  holdEnd(recordKeys: readonly Buffer[], lookups: readonly Buffer[]): boolean {
+    return this.#holder.holdEnd(recordKeys, lookups);
+  }
+
+  /** The record held back under `recordKey` in the current scope, `'ended'` when its end is (read before both tiers). */
+  heldRecord(recordKey: Buffer): StoredRecord | 'ended' | undefined {
+    return this.#holder.heldRecord(recordKey);
+  }
+
+  /** Makes the held writes and ends of the current scope (if any) now: what follows may depend on them. */
+  writeHeld(): Promise<void> {
+    return this.#holder.flush();
   }
 
   /** Writes the held records of the current scope (if any) now. */
-  async #flush(held: Held | undefined = holding.getStore()): Promise<void> {
-    if (held?.tier !== this) return;
-    while (held.writing || held.records.length > 0) {
-      if (!held.writing) {
-        const records = held.records.splice(0);
-        held.writing = this.#putMany(records)
-          // outside the scope: what `then` does with the tier is not held, nor waits for this very write
-          .then((stored) => holding.exit(() => held.then(stored)))
-          .finally(() => {
-            held.writing = undefined;
-          });
-      }
-      await held.writing;
-    }
+  #flush(): Promise<void> {
+    return this.#holder.flush();
   }
 
   /**
@@ -289,9 +269,12 @@ export class DurableTier {
     });
   }
 
-  /** The current, unexpired row of a record. */
+  /**
+   * The current, unexpired row of a record. Within a {@link holdWrites} scope, the held writes are made
+   * first only when one of them is this record's (a row of another key is not what they change).
+   */
   async get(recordKey: Buffer): Promise<StoredRecord | null> {
-    await this.#flush();
+    if (this.#holder.holds(recordKey)) await this.#flush();
     const {
       rows: [row],
     } = await this.#pool.query<Row>(CURRENT.with([recordKey]));
@@ -325,6 +308,10 @@ export class DurableTier {
    */
   async end(recordKeys: readonly Buffer[]): Promise<void> {
     await this.#flush();
+    await this.#end(recordKeys);
+  }
+
+  async #end(recordKeys: readonly Buffer[]): Promise<void> {
     if (recordKeys.length === 0) return;
     await this.#pool.query(END.with([recordKeys]));
   }

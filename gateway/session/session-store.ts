@@ -25,6 +25,20 @@ const endedMemoKey = (recordKey: Buffer) => `s2e:${recordKey.toString('hex')}`;
 /** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
 const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
+/**
+ * How much later (seconds) a session re-saved unchanged may expire before its expiry is written: a
+ * twentieth of its life, at most 5 minutes (8 h sessions: 5 minutes).
+ */
+export const slidingTolerance = (expiresIn: number): number => Math.min(300, expiresIn / 20);
+
+/** A payload's JSON without its `exp`, object keys sorted (oidc-provider does not keep their order across saves). */
+const withoutExpiry = (payload: unknown): string =>
+  JSON.stringify({ ...(payload as object), exp: undefined }, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  );
+
 /** The few counters the store reports (gateway/observability's registry in the gateway). */
 export interface SessionMetrics {
   read(kind: RecordKind, source: 'cache' | 'db' | 'miss'): void;
@@ -68,6 +82,8 @@ export class SessionStore {
    * value it was opened from; every read still parses its own copy (callers may change what they get).
    */
   readonly #opened = new WeakMap<StoredRecord, { sealed: string; text: Promise<string> }>();
+  /** A held record's state as this request read it before writing it (its pointers then: `#previous`). */
+  readonly #previousOf = new WeakMap<StoredRecord, HotRecord | null>();
 
   constructor(deps: {
     keys: RecordKeys;
@@ -93,14 +109,33 @@ export class SessionStore {
 
   /**
    * Seals and stores several records in both tiers: PostgreSQL first, all of them in one round trip and one
-   * transaction (`DurableTier.putMany`), then Redis. Returns them as stored, in the order given.
+   * transaction (`DurableTier.putMany`), then Redis. Returns them as stored, in the order given. A session
+   * saved again unchanged but for a slightly later expiry is not written ({@link #unchanged}).
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
+    const unchanged = await Promise.all(inputs.map((input) => this.#unchanged(input)));
+    const toWrite = inputs.filter((_, i) => !unchanged[i]);
+    const written = toWrite.length > 0 ? await this.#write(toWrite) : [];
+    let next = 0;
+    return unchanged.map((same) => same ?? written[next++]!);
+  }
+
+  async #write(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const sealed = await Promise.all(inputs.map((input) => this.#sealed(input)));
     const records = sealed.map((s) => s.record);
-    // in a holdWrites scope, records other than sessions are written with the scope's others, then to Redis
-    const held = this.durable.hold(records);
-    const previous = held ? [] : await Promise.all(records.map((r) => this.#previous(r)));
+    // the record as this request read it (or ended it), before this write replaces it in the memo
+    const previous = await Promise.all(records.map((r) => this.#previous(r)));
+    // a session keeps the version and creation time of its stored row (`session_record_put` decides): so does
+    // the copy this request reads back while its write is held; one the request read revoked is written at
+    // once (the answer is the revoked row)
+    records.forEach((r, i) => {
+      const before = previous[i];
+      if (r.kind === 'Session' && before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
+    });
+    const revoked = records.some((r, i) => r.kind === 'Session' && previous[i]?.state === 'revoked');
+    // in a holdWrites scope, records are written with the scope's others, then to Redis
+    const held = !revoked && this.durable.hold(records);
+    if (held) records.forEach((r, i) => this.#previousOf.set(r, previous[i] ?? null));
     const stored = held ? records : await this.durable.putMany(records);
     stored.forEach((record, i) => {
       const { record: written, text } = sealed[i]!;
@@ -115,13 +150,55 @@ export class SessionStore {
   }
 
   /**
-   * Runs `work` (one request's step) with the writes of records other than sessions written together, in
-   * one round trip and one transaction, when it ends or before any other PostgreSQL operation of the store
-   * within it (`DurableTier.holdWrites`); each then to Redis, as {@link putMany} does (its pointers written
-   * in full: what the request read before is not looked up for a held record).
+   * The session as this request read it, when `input` saves it again with nothing changed but its expiry,
+   * later by at most {@link slidingTolerance} (oidc-provider saves a session at the end of every request that
+   * read it, only to slide its expiry): then nothing is written, and the session expires that much earlier
+   * than oidc-provider's cookie says (never later). Else null (written).
+   */
+  async #unchanged(input: PutInput): Promise<StoredRecord | null> {
+    if (input.kind !== 'Session') return null;
+    const recordKey = this.keys.key(input.kind, input.id);
+    const before = await peek<HotRecord | null>(memoKey('Session', recordKey))?.catch(() => null);
+    const opened = before ? this.#opened.get(before) : undefined;
+    if (!before || before.state !== 'active' || opened?.sealed !== before.sealed) return null;
+    const later = Date.now() + input.expiresIn * 1000 - before.expiresAt.getTime();
+    if (!(later >= 0 && later <= slidingTolerance(input.expiresIn) * 1000)) return null;
+    const same = (a: Buffer | null, b: Buffer | null) => (a && b ? a.equals(b) : a === b);
+    const sids = (input.sids ?? []).map((sid) => this.keys.key('sid', sid));
+    if (
+      !same(before.lookupKey, input.lookupId ? this.keys.key('jti', input.lookupId) : null) ||
+      !same(before.accountKey, input.accountId ? this.keys.key('account', input.accountId) : null) ||
+      (before.idp ?? null) !== (input.idp ?? null) ||
+      sids.length !== before.sidKeys.length ||
+      sids.some((k, i) => !k.equals(before.sidKeys[i]!))
+    )
+      return null;
+    const text = await opened.text.catch(() => null);
+    if (text === null || withoutExpiry(JSON.parse(text)) !== withoutExpiry(input.payload)) return null;
+    return before;
+  }
+
+  /**
+   * Runs `work` (one request's step) with the writes and ends of records made together, the writes in one
+   * round trip and one transaction, when it ends or before a PostgreSQL operation of the store within it that
+   * touches them (`DurableTier.holdWrites`, held-writes.ts); each then to Redis, as {@link putMany} and
+   * {@link end} do (the pointers a record had when this request read it are not written again).
    */
   holdWrites<T>(work: () => Promise<T>): Promise<T> {
-    return this.durable.holdWrites(work, (stored) => this.#warm(stored, []));
+    return this.durable.holdWrites(work, async ({ stored, given, ended, lookups }) => {
+      await this.#warm(
+        stored,
+        given.map((r) => this.#previousOf.get(r) ?? null),
+      );
+      // a cookie pointer the scope's writes name again is kept (it leads to the record just written)
+      const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
+      if (ended.length > 0 || kept.length > 0) await this.hot.delete(ended, kept);
+    });
+  }
+
+  /** Writes what the current {@link holdWrites} scope holds, now (both tiers): e.g. before a login is audited COMPLETED. */
+  writeHeld(): Promise<void> {
+    return this.durable.writeHeld();
   }
 
   /** Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). */
@@ -219,6 +296,7 @@ export class SessionStore {
 
   async #record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
     const held = this.durable.heldRecord(recordKey);
+    if (held === 'ended') return null; // ended in this request (as PostgreSQL will have it: no active row)
     if (held) return held.kind === kind ? held : null;
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
@@ -283,6 +361,8 @@ export class SessionStore {
     for (const lookup of lookups) forget(pointerMemoKey('lookup', lookup));
     for (const session of sessions)
       if (session?.pointersUntil) remember(endedMemoKey(session.recordKey), { ...session, lookupKey: null });
+    // in a holdWrites scope: made with the scope's writes (a write of the same record in it replaces the end)
+    if (this.durable.holdEnd(recordKeys, lookups)) return;
     await this.durable.end(recordKeys);
     await this.hot.delete(recordKeys, lookups);
   }

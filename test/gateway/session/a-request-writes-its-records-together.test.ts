@@ -3,8 +3,8 @@
  * transaction (`DurableTier.holdWrites`): the identity and the grant at the completion of a login, the access
  * and refresh tokens at the token request. A whole login writes its records in 5 statements (main before:
  * 7). And the held writes keep the store's guarantees: a read or any other operation of the tier within
- * the scope sees them, a session's write is never held, Redis is written after PostgreSQL, and a scope
- * whose work fails still writes what it held. Real PostgreSQL (and the whole gateway for the login);
+ * the scope sees them, Redis is written after PostgreSQL, and a scope whose work fails still writes what it
+ * held (sessions too, since the ninth round: held-writes-keep-the-guarantees.test.ts). Real PostgreSQL (and the whole gateway for the login);
  * round trips counted on node-postgres's Client.query.
  */
 import test from 'ava';
@@ -84,12 +84,12 @@ test.serial('held writes are one round trip, read back within the scope, then st
       async () => {
         t.true(durable.hold([grant]));
         t.true(durable.hold([token]));
-        t.is(durable.heldRecord(grant.recordKey)?.sealed, grant.sealed, 'the scope reads what it held');
+        t.is(durable.heldRecord(grant.recordKey), grant, 'the scope reads what it held');
         const written = await pool.query('select 1 from session_records where record_key = $1', [grant.recordKey]);
         t.is(written.rowCount, 0, 'nothing written yet');
         return durable.keysOfGrant(grant.recordKey); // another operation: the held writes go first
       },
-      async (stored) => {
+      async ({ stored }) => {
         t.is(await durable.get(stored[0]!.recordKey).then((r) => r?.sealed), stored[0]!.sealed, 'PostgreSQL first');
         warmed.push(...stored.map((r) => r.kind));
       },
@@ -103,14 +103,17 @@ test.serial('held writes are one round trip, read back within the scope, then st
   t.deepEqual(warmed, ['Grant', 'AccessToken']);
 });
 
-test.serial('a session is never held; a failing scope still writes what it held', async (t) => {
+test.serial('a failing scope still writes what it held, sessions included', async (t) => {
   const session = record('Session');
   const grant = record('Grant');
   await t.throwsAsync(
     () =>
       durable.holdWrites(
         async () => {
-          t.false(durable.hold([session]), 'a session write is made at once (its answer is the stored row)');
+          t.true(
+            durable.hold([session]),
+            'a session is held too (revoked-stays-revoked: held-writes-keep-the-guarantees)',
+          );
           t.true(durable.hold([grant]));
           throw new Error('the request failed');
         },
@@ -119,5 +122,6 @@ test.serial('a session is never held; a failing scope still writes what it held'
     { message: 'the request failed' },
   );
   t.is((await durable.get(grant.recordKey))?.sealed, grant.sealed);
+  t.is((await durable.get(session.recordKey))?.sealed, session.sealed);
   t.false(durable.hold([record('Grant')]), 'outside a scope nothing is held');
 });

@@ -1,0 +1,141 @@
+/**
+ * The durable tier's held writes (issue #14): within one scope (one request's step), the records it writes
+ * and the records it ends go to PostgreSQL together when the scope ends, in one statement for the writes,
+ * instead of one statement each as they come.
+ *
+ * - a held write is made before the scope's work is answered: the scope ends (resolved or not) only once
+ *   they are stored, and a failed write fails the scope (the request answers its error, not its result);
+ * - a later write of a held record replaces its held one (as it would have replaced its row);
+ * - an end of a record is held too, unless that record's write is held (then the write goes first and the
+ *   end follows at once, so the write never lands after its end); a write of a record whose end is held
+ *   replaces the end (the write closes the current row itself: oidc-provider ends a session's old cookie id
+ *   and saves the session again under a new one in one request), so no statement is made for it;
+ * - an operation of the tier that reads or changes what a held write or end touches writes them first (the
+ *   tier asks {@link WriteHolder.flush}); a read of one record by its key that is neither held nor ended in
+ *   the scope does not (its row is not what the scope holds);
+ * - what the scope held is reported once stored (the hot tier's copy: Redis after PostgreSQL), with the rows
+ *   as PostgreSQL stored them (a session revoked meanwhile stays revoked: `session_record_put` keeps it).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What the holder needs of a record: its key. */
+interface Keyed {
+  recordKey: Buffer;
+}
+
+/** What a scope stored: the rows as written, the records as given (same order), the keys and cookie keys ended. */
+export interface HeldOutcome<R extends Keyed> {
+  stored: R[];
+  given: R[];
+  ended: Buffer[];
+  lookups: Buffer[];
+}
+
+interface Held<R extends Keyed> {
+  holder: WriteHolder<R>;
+  records: R[];
+  ends: Buffer[];
+  lookups: Buffer[];
+  then: (outcome: HeldOutcome<R>) => Promise<void>;
+  /** The write under way: an operation of the scope waits for it. */
+  writing?: Promise<void>;
+}
+// one store for every holder (a scope names its holder): a record type is the holder's own
+const holding = new AsyncLocalStorage<Held<Keyed>>();
+
+const indexOf = (keys: readonly Buffer[], key: Buffer) => keys.findIndex((k) => k.equals(key));
+
+export class WriteHolder<R extends Keyed> {
+  readonly #write: (records: readonly R[]) => Promise<R[]>;
+  readonly #end: (recordKeys: readonly Buffer[]) => Promise<void>;
+
+  /** `write` and `end`: the tier's own statements (they must not flush: the holder calls them while flushing). */
+  constructor(write: (records: readonly R[]) => Promise<R[]>, end: (recordKeys: readonly Buffer[]) => Promise<void>) {
+    this.#write = write;
+    this.#end = end;
+  }
+
+  #scope(): Held<R> | undefined {
+    const held = holding.getStore();
+    return held?.holder === (this as unknown) ? (held as unknown as Held<R>) : undefined;
+  }
+
+  /** Runs `work` as a scope (a nested scope is the outer one); `then` runs once its writes are stored. */
+  async run<T>(work: () => Promise<T>, then: (outcome: HeldOutcome<R>) => Promise<void>): Promise<T> {
+    if (this.#scope()) return work();
+    const held: Held<R> = { holder: this, records: [], ends: [], lookups: [], then };
+    let result: T;
+    try {
+      result = await holding.run(held as unknown as Held<Keyed>, work);
+    } catch (error) {
+      await this.flush(held).catch(() => undefined);
+      throw error;
+    }
+    await this.flush(held);
+    return result;
+  }
+
+  /** Holds back the writes of `records` in the current scope (true), or returns false outside one. */
+  hold(records: readonly R[]): boolean {
+    const held = this.#scope();
+    if (!held) return false;
+    for (const record of records) {
+      const at = held.records.findIndex((r) => r.recordKey.equals(record.recordKey));
+      if (at >= 0) held.records.splice(at, 1);
+      const ended = indexOf(held.ends, record.recordKey);
+      if (ended >= 0) held.ends.splice(ended, 1); // the write closes the current row itself
+      held.records.push(record);
+    }
+    return true;
+  }
+
+  /**
+   * Holds back the end of `recordKeys` (and the removal of the cookie pointers `lookups` from Redis) in the
+   * current scope (true); false outside one, or when one of them has a held write (the caller writes the
+   * held ones, then ends them at once).
+   */
+  holdEnd(recordKeys: readonly Buffer[], lookups: readonly Buffer[]): boolean {
+    const held = this.#scope();
+    if (!held || recordKeys.some((k) => this.#heldWrite(held, k))) return false;
+    for (const key of recordKeys) if (indexOf(held.ends, key) < 0) held.ends.push(key);
+    held.lookups.push(...lookups);
+    return true;
+  }
+
+  #heldWrite(held: Held<R>, key: Buffer): R | undefined {
+    return held.records.find((r) => r.recordKey.equals(key));
+  }
+
+  /** The record held under `recordKey` in the current scope, `'ended'` when its end is held, else undefined. */
+  heldRecord(recordKey: Buffer): R | 'ended' | undefined {
+    const held = this.#scope();
+    if (!held) return undefined;
+    return this.#heldWrite(held, recordKey) ?? (indexOf(held.ends, recordKey) >= 0 ? 'ended' : undefined);
+  }
+
+  /** Whether the current scope holds a write or an end of `recordKey`. */
+  holds(recordKey: Buffer): boolean {
+    return this.heldRecord(recordKey) !== undefined;
+  }
+
+  /** Writes what the current scope (or `held`) holds, now: the writes in one statement, then the ends. */
+  async flush(held: Held<R> | undefined = this.#scope()): Promise<void> {
+    if (!held) return;
+    while (held.writing || held.records.length > 0 || held.ends.length > 0) {
+      if (!held.writing) {
+        const given = held.records.splice(0);
+        const ended = held.ends.splice(0);
+        const lookups = held.lookups.splice(0);
+        held.writing = (async () => {
+          const stored = given.length > 0 ? await this.#write(given) : [];
+          if (ended.length > 0) await this.#end(ended);
+          // outside the scope: what `then` does with the tier is not held, nor waits for this very write
+          await holding.exit(() => held.then({ stored, given, ended, lookups }));
+        })().finally(() => {
+          held.writing = undefined;
+        });
+      }
+      await held.writing;
+    }
+  }
+}
