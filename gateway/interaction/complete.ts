@@ -66,36 +66,15 @@ async function completeSteps(ctx: Context, services: Services, uid: string): Pro
       { mergeWithLastSubmission: false },
     );
 
-  const review = await services.fraud.reviews.get(uid);
-  if (review) {
-    const record = await services.flow.get(uid);
-    if (review.status === 'approved' && record?.state === 'MANUAL_REVIEW') {
-      const held = await services.logins.takeSealed<LoginOutcome>('review:outcome', uid);
-      if (held?.status !== 'verified')
-        throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
-      // approved at the level the review stood for; the authentication was fresh when the review began
-      await grantEnrolment(
-        ctx,
-        services,
-        uid,
-        held,
-        held.decision.level ?? 0,
-        FRESH_LOGIN_SECONDS + REVIEW_TIMEOUT_SECONDS,
-      );
-      await finish(ctx, services, details, uid, held, 'MANUAL_REVIEW');
-      return;
-    }
-    if (review.status === 'pending' && record?.state === 'MANUAL_REVIEW') {
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
-      return;
-    }
-    await deny('the sign-in was refused after review');
+  // The outcome first: a login with an outcome to act on has no review. An outcome is saved only right after
+  // the login entered FRAUD_CHECK or FAILED; a review row only once it reached MANUAL_REVIEW (the 'flag' case
+  // below, after taking the outcome), from which no transition leads back to either. So the review queue is
+  // read only when there is no outcome (issue #14: one PostgreSQL statement less per login).
+  const outcome = await services.logins.takeOutcome(uid);
+  if (!outcome) {
+    await completeReviewed(ctx, services, details, uid, deny);
     return;
   }
-
-  const outcome = await services.logins.takeOutcome(uid);
-  if (!outcome) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   if (outcome.status === 'rejected') {
     // the registry says what the RP is told (login_required: it may retry with prompt=login); access_denied otherwise
     const { oauth, en } = errorSpec(outcome.code);
@@ -172,4 +151,43 @@ async function completeSteps(ctx: Context, services: Services, uid: string): Pro
       throw new GatewayError('INTERNAL', 500, 'unknown decision', { detail: String(unknown) });
     }
   }
+}
+
+/**
+ * A completion without an outcome: the login is (or was) under manual review, or there is nothing to complete
+ * (`LOGIN_STATE_INVALID`). An approved review finishes the login (MANUAL_REVIEW → COMPLETED); a pending one
+ * sends the browser back to wait; anything else tells the RP it was refused.
+ */
+async function completeReviewed(
+  ctx: Context,
+  services: Services,
+  details: Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>,
+  uid: string,
+  deny: (description: string) => Promise<unknown>,
+): Promise<void> {
+  const review = await services.fraud.reviews.get(uid);
+  if (!review) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
+  const record = await services.flow.get(uid);
+  if (review.status === 'approved' && record?.state === 'MANUAL_REVIEW') {
+    const held = await services.logins.takeSealed<LoginOutcome>('review:outcome', uid);
+    if (held?.status !== 'verified')
+      throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
+    // approved at the level the review stood for; the authentication was fresh when the review began
+    await grantEnrolment(
+      ctx,
+      services,
+      uid,
+      held,
+      held.decision.level ?? 0,
+      FRESH_LOGIN_SECONDS + REVIEW_TIMEOUT_SECONDS,
+    );
+    await finish(ctx, services, details, uid, held, 'MANUAL_REVIEW');
+    return;
+  }
+  if (review.status === 'pending' && record?.state === 'MANUAL_REVIEW') {
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
+    return;
+  }
+  await deny('the sign-in was refused after review');
 }

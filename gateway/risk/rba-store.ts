@@ -99,11 +99,20 @@ export class RbaStore {
     return `rba:{rba}:${scope}`;
   }
 
-  /** Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. */
+  /**
+   * Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. A scope
+   * PostgreSQL holds nothing of (a person's first login) is marked held in Redis (`t` 0, only where Redis still
+   * holds nothing: HSETNX never lowers a count another login made meanwhile), so the login's `learn` counts it
+   * in one script without asking PostgreSQL again (issue #14: it asked twice). Not awaited: the read does not
+   * need it, and Redis runs it before any later command of this connection; lost, the next use loads again.
+   */
   async #load(scope: string): Promise<boolean> {
     if (!this.#pool) return false;
     const { rows } = await this.#pool.query<{ field: string; count: string }>(LOAD_SCOPE.with([scope]));
-    if (rows.length === 0) return false;
+    if (rows.length === 0) {
+      this.#redis.hsetnx(this.#key(scope), 't', '0').catch(this.#onError);
+      return false;
+    }
     await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
     return true;
   }

@@ -8,41 +8,48 @@
  *   that write's error: nothing is acknowledged before it is durable, exactly as with a write per call;
  * - no added wait: with no write in flight, a write starts at once (in the same turn of the event loop);
  * - rows are written in key order, so two processes never lock the same rows crosswise (no deadlock);
- * - at most `maxRows` distinct rows per statement; the rest goes in the next one.
+ * - at most `maxRows` distinct rows per statement; the rest goes in the next one;
+ * - a caller may hand a record with its increments (a login's assessment beside the day's aggregates): the
+ *   records of a write go in its first statement, in arrival order, not summed — so a login's record and its
+ *   counts are one statement and one commit, and concurrent logins' records and counts one for all of them.
  *
  * @example
  * const counts = new CounterBatch(2, (columns, counts) => pool.query(UPSERT, [...columns, counts]).then(() => undefined));
  * await counts.add([['global', 't'], [accountId, 't']]);
  */
 
-/** Writes summed increments: one array per key column (same length) and the increment of each row. */
-export type CounterWriter = (columns: string[][], counts: number[]) => Promise<void>;
+/**
+ * Writes summed increments: one array per key column (same length) and the increment of each row; and the
+ * records handed with them (`add`'s second argument), to be written in the same statement.
+ */
+export type CounterWriter<R = never> = (columns: string[][], counts: number[], records: R[]) => Promise<void>;
 
 interface Waiting {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
-export class CounterBatch {
+export class CounterBatch<R = never> {
   readonly #width: number;
-  readonly #write: CounterWriter;
+  readonly #write: CounterWriter<R>;
   readonly #maxRows: number;
   #rows = new Map<string, { key: readonly string[]; count: number }>();
   #waiting: Waiting[] = [];
+  #records: R[] = [];
   #flushing = false;
   /** Statements written and increments they carried (tests and metrics read them). */
   readonly stats = { statements: 0, increments: 0 };
 
   /** `width`: how many key columns a row has. */
-  constructor(width: number, write: CounterWriter, maxRows = 1_000) {
+  constructor(width: number, write: CounterWriter<R>, maxRows = 1_000) {
     if (!Number.isInteger(width) || width < 1) throw new TypeError('CounterBatch: width must be a positive integer');
     this.#width = width;
     this.#write = write;
     this.#maxRows = maxRows;
   }
 
-  /** Adds one to each row (a row named twice counts twice). Resolves once committed. */
-  add(rows: ReadonlyArray<readonly string[]>): Promise<void> {
+  /** Adds one to each row (a row named twice counts twice), and `record` to the write. Resolves once committed. */
+  add(rows: ReadonlyArray<readonly string[]>, ...record: [R] | []): Promise<void> {
     for (const key of rows) {
       if (key.length !== this.#width)
         throw new TypeError(`CounterBatch: a row of ${key.length} keys, not ${this.#width}`);
@@ -52,6 +59,7 @@ export class CounterBatch {
       else this.#rows.set(id, { key, count: 1 });
       this.stats.increments += 1;
     }
+    this.#records.push(...record);
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
       if (!this.#flushing) {
@@ -68,8 +76,10 @@ export class CounterBatch {
         const ids = [...this.#rows.keys()].sort();
         const rows = ids.map((id) => this.#rows.get(id)!);
         this.#rows = new Map();
+        let records = this.#records;
+        this.#records = [];
         let failure: { error: unknown } | undefined;
-        for (let i = 0; i < rows.length; i += this.#maxRows) {
+        for (let i = 0; i < rows.length || records.length > 0; i += this.#maxRows) {
           const part = rows.slice(i, i + this.#maxRows);
           const columns = Array.from({ length: this.#width }, (_, c) => part.map((r) => r.key[c]!));
           this.stats.statements += 1;
@@ -77,10 +87,12 @@ export class CounterBatch {
             await this.#write(
               columns,
               part.map((r) => r.count),
+              records,
             );
           } catch (error) {
             failure ??= { error };
           }
+          records = [];
         }
         for (const w of waiting)
           if (failure) w.reject(failure.error);

@@ -57,21 +57,53 @@ export const LATE_VERDICT_REVOKE_ABOVE = 0.5;
 /** Revokes what a login let through (set at boot, once oidc-provider exists). */
 export type Revoker = (loginId: string, accountId: string) => Promise<void>;
 
+/** A login's assessment and signals, as `record` writes them (risk_assessments, risk_signals). */
+interface AssessmentRecord {
+  loginId: string;
+  clientId: string;
+  accountId: string;
+  score: number;
+  decision: string;
+  assessment: string;
+  features: string;
+}
+
 // The statements of every login are named (store/prepared.ts): parsed and planned once per connection.
-const RECORD_ASSESSMENT = prepared(
-  'risk_record_assessment',
-  `with signals as (
-     insert into risk_signals (login_id, account_id, features) values ($1, $3, $7::jsonb)
-     on conflict (login_id) do update set features = excluded.features)
-   insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment) values ($1, $2, $3, $4, $5, $6::jsonb)
-   on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()`,
-);
-// The aggregates of concurrent logins go together (store/counter-batch.ts: summed per row, in key order).
-const COUNT_AGGREGATES = prepared(
-  'risk_count_aggregates',
-  `insert into risk_aggregates (day, metric, key, count) select d::date, m, k, c from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as u(d, m, k, c)
+// One statement for a login's record and its day's aggregates (one round trip, one transaction, one WAL flush;
+// it was two): the assessments and signals of the logins in the batch ($1-$7, one row each, the last of a
+// login kept), then the aggregates summed per row in key order ($8-$11, store/counter-batch.ts). All or none.
+const RECORD_ASSESSMENTS = prepared(
+  'risk_record_assessments',
+  `with records as (
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[])
+       as u(login_id, client_id, account_id, score, decision, assessment, features)
+   ), signals as (
+     insert into risk_signals (login_id, account_id, features) select login_id, account_id, features::jsonb from records
+     on conflict (login_id) do update set features = excluded.features
+   ), assessments as (
+     insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment)
+     select login_id, client_id, account_id, score, decision, assessment::jsonb from records
+     on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()
+   )
+   insert into risk_aggregates (day, metric, key, count) select d::date, m, k, c from unnest($8::text[], $9::text[], $10::text[], $11::bigint[]) as u(d, m, k, c)
    on conflict (day, metric, key) do update set count = risk_aggregates.count + excluded.count`,
 );
+
+/** The statement's parameters: the records (a login named twice: its last record) as columns, then the counts. */
+function recordParameters(columns: string[][], counts: number[], records: AssessmentRecord[]): unknown[] {
+  const last = [...new Map(records.map((r) => [r.loginId, r])).values()];
+  return [
+    last.map((r) => r.loginId),
+    last.map((r) => r.clientId),
+    last.map((r) => r.accountId),
+    last.map((r) => r.score),
+    last.map((r) => r.decision),
+    last.map((r) => r.assessment),
+    last.map((r) => r.features),
+    ...columns,
+    counts,
+  ];
+}
 export class FraudService {
   readonly pipeline: RiskPipeline;
   readonly policies: PolicySet;
@@ -87,15 +119,16 @@ export class FraudService {
   readonly overload: PipelineOverload | undefined;
   readonly #o: FraudServiceOptions;
   readonly #evaluateLate: (signals: RiskSignals) => Promise<StageOutput>;
-  readonly #aggregates: CounterBatch;
+  /** Assessments and aggregates of concurrent logins, one statement for all (store/counter-batch.ts). */
+  readonly #records: CounterBatch<AssessmentRecord>;
   /** A decision computed on a cache miss, by its assessment: cached by `record` with the login's score (one command). */
   readonly #computed = new WeakMap<RiskAssessment, ComputedDecision>();
   revoker: Revoker = async () => undefined;
 
   constructor(o: FraudServiceOptions) {
     this.#o = o;
-    this.#aggregates = new CounterBatch(3, async ([days, metrics, keys], counts) => {
-      await o.pool.query(COUNT_AGGREGATES.with([days, metrics, keys, counts]));
+    this.#records = new CounterBatch<AssessmentRecord>(3, async (columns, counts, records) => {
+      await o.pool.query(RECORD_ASSESSMENTS.with(recordParameters(columns, counts, records)));
     });
     this.metrics = new RiskMetrics(o.metricsRegistry);
     this.policies = o.policies ?? { default: DEFAULT_POLICY, clients: {}, idps: {} };
@@ -212,19 +245,6 @@ export class FraudService {
     const computed = this.#computed.get(assessment);
     this.#computed.delete(assessment);
     await this.cache.scoreUpdated(signals.accountId, assessment.score, computed);
-    const pool = this.#o.pool;
-    // the assessment and its signals: one statement (one round trip, one transaction), both or neither
-    await pool.query(
-      RECORD_ASSESSMENT.with([
-        signals.loginId,
-        signals.clientId,
-        signals.accountId,
-        assessment.score,
-        decision.kind,
-        JSON.stringify({ ...assessment, decision, idp: signals.idp }),
-        JSON.stringify({ features, behaviour: vector }),
-      ]),
-    );
     const day = new Date().toISOString().slice(0, 10);
     const metrics = [
       ...new Set([
@@ -233,9 +253,20 @@ export class FraudService {
         ...assessment.factors.map((f) => `factor\u0000${f}`),
       ]),
     ].map((m) => m.split('\u0000') as [string, string]);
-    await this.#aggregates
-      .add(metrics.map(([metric, key]) => [day, metric, key]))
-      .catch((err: unknown) => this.#o.logger.warn({ err }, 'risk aggregates not counted'));
+    // the assessment, its signals and the day's aggregates: one statement (with those of concurrent logins),
+    // committed before this returns; all or none
+    await this.#records.add(
+      metrics.map(([metric, key]) => [day, metric, key]),
+      {
+        loginId: signals.loginId,
+        clientId: signals.clientId,
+        accountId: signals.accountId,
+        score: assessment.score,
+        decision: decision.kind,
+        assessment: JSON.stringify({ ...assessment, decision, idp: signals.idp }),
+        features: JSON.stringify({ features, behaviour: vector }),
+      },
+    );
   }
 
   /** After an allowed login: its features become the person's history (attacks never do). */
