@@ -1,7 +1,7 @@
 /**
- * The two look-alike signature checks (SAML-XSW-15, SAML-XSW-16) pass against the gateway: the message
- * the honest path produces is accepted, the look-alike shapes end without a code. Run alone here (the
- * whole catalogue runs in suite-passes-against-the-gateway.test.ts).
+ * The two look-alike signature checks (SAML-XSW-15, SAML-XSW-16) pass against the gateway, after the
+ * baseline (SAML-BASE-00): the message the honest path produces is accepted, the look-alike shapes end
+ * without a code. Run alone here (the whole catalogue runs in suite-passes-against-the-gateway.test.ts).
  */
 import test from 'ava';
 import { runSuite } from '../../conformance/suite/runner.ts';
@@ -27,7 +27,7 @@ test('SAML-XSW-15 and SAML-XSW-16 pass against the gateway', async (t) => {
   });
   t.deepEqual(
     report.results.map((r) => `${r.id}: ${r.verdict}`),
-    ['SAML-XSW-15: pass', 'SAML-XSW-16: pass'],
+    ['SAML-BASE-00: pass', 'SAML-XSW-15: pass', 'SAML-XSW-16: pass'],
     report.results.map((r) => `${r.id}: ${r.observed}`).join('\n'),
   );
 });
