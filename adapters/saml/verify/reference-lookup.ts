@@ -20,6 +20,7 @@
  * - `findLoadedSignature`: the library searches `.//*[local-name(.)='Signature' and
  *   namespace-uri(.)='http://www.w3.org/2000/09/xmldsig#']` for the copy of the loaded signature in its own
  *   parse of the document (matched by SignatureValue, refusing two matches); here the same elements by a walk.
+ * - `canonicalize`: its `.//comment()` search, by a walk (`canonicalize.ts`).
  *
  * Pinned to xml-crypto 6.3.2 (`package.json`); `test/adapters/saml/dereferences-without-xpath.test.ts`
  * compares both answers with the library's XPath on hostile documents and checks that a signature check
@@ -28,6 +29,7 @@
 import { createRequire } from 'node:module';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import type { SignedXml } from 'xml-crypto';
+import { canonicalizeWithoutXpath } from './canonicalize.ts';
 
 const require = createRequire(import.meta.url);
 const utils = require('xml-crypto/lib/utils.js') as {
@@ -117,6 +119,7 @@ export function firstSignedInfo(doc: Node): Element | undefined {
  */
 export function dereferenceWithoutXpath(sig: SignedXml): void {
   const self = sig as unknown as Internals;
+  canonicalizeWithoutXpath(sig);
   const libraryValidateReference = self.validateReference;
   self.validateReference = function validateReference(this: Internals, ref, doc) {
     const uri = ref.uri?.[0] === '#' ? ref.uri.substring(1) : ref.uri;

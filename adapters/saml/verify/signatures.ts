@@ -20,6 +20,7 @@ import { NS } from '../xml/namespaces.ts';
 import { restrictAlgorithms } from '../xmldsig.ts';
 import { checkSignatureOnDocument } from './check-on-document.ts';
 import { need, type SignedContent, type VerifyContext } from './context.ts';
+import { loadSignatureExact } from './load-signature.ts';
 import { dereferenceWithoutXpath } from './reference-lookup.ts';
 import { checkSignatureShape } from './signature-shape.ts';
 import { keepSignedElements, signedElementOf } from './signed-element.ts';
@@ -74,7 +75,7 @@ export function verifyOne(
     dereferenceWithoutXpath(sig);
     keepSignedElements(sig);
     try {
-      sig.loadSignature(signature as never);
+      loadSignatureExact(sig, signature);
       if (checkSignatureOnDocument(sig, doc)) {
         const references = sig.getSignedReferences();
         if (references.length !== 1) throw new Error(`${references.length} signed references`);
@@ -92,7 +93,7 @@ export function verifyOne(
     restrictAlgorithms(sig, allowList);
     dereferenceWithoutXpath(sig);
     try {
-      sig.loadSignature(signature as never);
+      loadSignatureExact(sig, signature);
       if (checkSignatureOnDocument(sig, doc))
         throw samlError('SAML_KEY_TOO_WEAK', { detail: `${parent.localName} signed with a weak key: ${problem}` });
     } catch (error) {

@@ -8,6 +8,11 @@
  *   (`SAML_ENCRYPTED_ASSERTION_FORBIDDEN`).
  * - ds:Signature only as a direct child of the Response or of the Assertion, at most one per element,
  *   never containing ds:Object.
+ * - No look-alike of ds:Signature: an element named Signature in another case, or in the XML-DSig
+ *   namespace spelt in another case (`SAML_SIGNATURE_WRAPPING`). Every reader here and in xml-crypto's
+ *   verification compares names exactly, but the `xpath` package compares QName tests case-insensitively
+ *   on @xmldom/xmldom documents (it takes them for HTML), so such an element is refused rather than trusted
+ *   to be ignored by every reader.
  * - No comment inside an identity element (NameID, AttributeValue, Issuer, Audience, AuthnContextClassRef).
  * - A Response without an Assertion must carry a non-Success status; unsigned, it is refused here.
  */
@@ -80,8 +85,22 @@ export function rejectDuplicateIds(elements: Element[], seen = new Set<string>()
   }
 }
 
-/** ds:Signature only as a child of `response` or `assertion`, one each at most, never with ds:Object. */
+const DSIG_FOLDED = NS.dsig.toLowerCase();
+
+/** ds:Signature only as a child of `response` or `assertion`, one each at most, never with ds:Object, no look-alike. */
 export function checkSignaturePlacement(response: Element, assertion: Element | undefined): void {
+  for (const element of allElements(response)) {
+    const exact = element.localName === 'Signature' && element.namespaceURI === NS.dsig;
+    if (
+      !exact &&
+      element.localName?.toLowerCase() === 'signature' &&
+      element.namespaceURI?.toLowerCase() === DSIG_FOLDED
+    ) {
+      throw samlError('SAML_SIGNATURE_WRAPPING', {
+        detail: `look-alike {${element.namespaceURI ?? ''}}${element.localName ?? ''}`,
+      });
+    }
+  }
   const signatures = descendantsNamed(response, NS.dsig, 'Signature');
   for (const signature of signatures) {
     const parent = signature.parentNode;

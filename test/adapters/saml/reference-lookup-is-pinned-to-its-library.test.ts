@@ -2,7 +2,8 @@
  * `adapters/saml/verify/reference-lookup.ts` replaces three internals of xml-crypto's `SignedXml` (and calls
  * four more of it and of its utils) with DOM walks that select what the library's own code selects, as that
  * code reads in xml-crypto 6.3.2; `check-on-document.ts` reproduces `checkSignature`'s steps on the strict
- * parse, and `signed-element.ts` wraps the objects `findCanonicalizationAlgorithm` returns. Internals are not an API: a dependency update that changes them must stop
+ * parse, and `signed-element.ts` wraps the objects `findCanonicalizationAlgorithm` returns, `load-signature.ts`
+ * replaces `loadSignature` and `canonicalize.ts` replaces `canonicalize`. Internals are not an API: a dependency update that changes them must stop
  * here, so that someone re-reads the walks against the new code (and the differential test
  * `dereferences-without-xpath.test.ts` on the new version) before the gateway verifies a signature with them.
  *
@@ -28,6 +29,9 @@ const PINNED = {
   'SignedXml.checkSignature': 'bae91fbd542c70aa',
   'SignedXml.loadReference': '846cec1e6c9aaf77',
   'SignedXml.findSignatureAlgorithm': 'cf5cf91218415b49',
+  // load-signature.ts sets what this sets; canonicalize.ts replaces `canonicalize` and calls this
+  'SignedXml.loadSignature': '0c2f7d17a9a7f824',
+  'SignedXml.parseTransformInput': '47aeda6428b5496d',
   // signed-element.ts wraps what this returns
   'SignedXml.findCanonicalizationAlgorithm': '888e00301baf98da',
   'utils.findAncestorNsForElement': 'd4288298dbeefbd0',

@@ -93,4 +93,51 @@ export const attacks = {
     });
     return signElement(once, { id: second, privateKey: idp.privateKey, certificatePem: idp.certificatePem });
   },
+  /** A look-alike: the Assertion's ds:Signature renamed ds:signature (a case-insensitive matcher would take it). */
+  'response.signature-lowercase-name': (signed: string) =>
+    signed.replace('<ds:Signature', '<ds:signature').replace('</ds:Signature>', '</ds:signature>'),
+
+  /** A look-alike beside the valid signature: a copy named ds:SIGNATURE on the Response. */
+  'response.signature-uppercase-name.beside-valid-signature': (signed: string) => {
+    const copy = SIGNATURE.exec(signed)![0]
+      .replace('<ds:Signature', '<ds:SIGNATURE')
+      .replace(/<\/ds:Signature>$/, '</ds:SIGNATURE>');
+    return signed.replace('<samlp:Status>', `${copy}<samlp:Status>`);
+  },
+
+  /** A look-alike namespace: a copy of the signature in the XML-DSig namespace spelt in capitals. */
+  'response.signature-namespace-uppercase.beside-valid-signature': (signed: string) => {
+    const copy = SIGNATURE.exec(signed)![0].replace(
+      /<ds:Signature xmlns:ds="[^"]*"/,
+      '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/XMLDSIG#"',
+    );
+    return signed.replace('<samlp:Status>', `${copy}<samlp:Status>`);
+  },
+
+  /** KeyInfo (unsigned) moved before SignedInfo: out of the XML-DSig schema's order. */
+  'response.signature-keyinfo-before-signedinfo': (signed: string) => {
+    const keyInfo = /<ds:KeyInfo>[\s\S]*?<\/ds:KeyInfo>/.exec(signed)![0];
+    return signed.replace(keyInfo, '').replace('<ds:SignedInfo>', `${keyInfo}<ds:SignedInfo>`);
+  },
+
+  /**
+   * KeyInfo moved first and carrying a CanonicalizationMethod in a foreign namespace: xml-crypto's own
+   * `loadSignature` takes the first element of that local name anywhere under Signature.
+   */
+  'response.signature-keyinfo-first.foreign-canonicalization-method': (signed: string) => {
+    const keyInfo = /<ds:KeyInfo>[\s\S]*?<\/ds:KeyInfo>/.exec(signed)![0];
+    const lookAlike = keyInfo.replace(
+      '<ds:KeyInfo>',
+      '<ds:KeyInfo><x:CanonicalizationMethod xmlns:x="urn:evil" Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>',
+    );
+    return signed.replace(keyInfo, '').replace('<ds:SignedInfo>', `${lookAlike}<ds:SignedInfo>`);
+  },
+
+  /** An element of a foreign namespace after KeyInfo, inside the (unsigned part of the) Signature. */
+  'response.signature-foreign-element-after-keyinfo': (signed: string) =>
+    signed.replace('</ds:KeyInfo>', '</ds:KeyInfo><x:Note xmlns:x="urn:evil">hello</x:Note>'),
+
+  /** A comment inside SignatureValue (xml-crypto's own loader keeps the text before it only). */
+  'response.signature-value-comment-inside': (signed: string) =>
+    signed.replace(/<ds:SignatureValue>([^<]{8})/, '<ds:SignatureValue>$1<!---->'),
 } as const;

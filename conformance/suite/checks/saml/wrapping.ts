@@ -71,6 +71,47 @@ export const wrappingChecks: readonly CheckDefinition[] = [
     }),
   }),
   refusal({
+    id: 'SAML-XSW-15',
+    title: 'A look-alike of ds:Signature (its name in other case) beside the real Signature is refused',
+    source: 'xpath (npm) compares QName tests case-insensitively on @xmldom/xmldom documents; gateway issue #14',
+    sent: 'the signed Assertion intact; a copy of its Signature renamed ds:SIGNATURE placed in the Response',
+    reference: 'SAML_SIGNATURE_WRAPPING',
+    input: () => ({
+      mutate: (xml) => {
+        const doc = parseXml(xml);
+        const { response, assertion } = responseParts(doc);
+        const signature = child(assertion, NS.dsig, 'Signature')!;
+        const lookAlike = doc.createElementNS(NS.dsig, `${signature.prefix ? `${signature.prefix}:` : ''}SIGNATURE`);
+        for (let node = signature.firstChild; node; node = node.nextSibling)
+          lookAlike.appendChild(node.cloneNode(true));
+        response.insertBefore(lookAlike, assertion);
+        return serialize(doc);
+      },
+    }),
+  }),
+  refusal({
+    id: 'SAML-XSW-16',
+    title: 'A Signature whose children are out of the XML-DSig order (KeyInfo before SignedInfo) is refused',
+    source:
+      'XML-DSig 1.1 §4.1 schema; xml-crypto loadSignature takes CanonicalizationMethod as the first match anywhere under Signature',
+    sent: 'the signed Assertion intact; its (unsigned) KeyInfo moved before SignedInfo, holding a CanonicalizationMethod in a foreign namespace',
+    reference: 'SAML_SIGNATURE_INVALID',
+    input: () => ({
+      mutate: (xml) => {
+        const doc = parseXml(xml);
+        const { assertion } = responseParts(doc);
+        const signature = child(assertion, NS.dsig, 'Signature')!;
+        const keyInfo =
+          child(signature, NS.dsig, 'KeyInfo') ?? doc.createElementNS(NS.dsig, `${signature.prefix ?? 'ds'}:KeyInfo`);
+        const lookAlike = doc.createElementNS('urn:example:evil', 'evil:CanonicalizationMethod');
+        lookAlike.setAttribute('Algorithm', 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315');
+        keyInfo.insertBefore(lookAlike, keyInfo.firstChild);
+        signature.insertBefore(keyInfo, child(signature, NS.dsig, 'SignedInfo')!);
+        return serialize(doc);
+      },
+    }),
+  }),
+  refusal({
     id: 'SAML-XSW-12',
     title: 'Content after the root element (a second root) is refused',
     source: 'CVE-2022-39299; CVE-2022-39353; CVE-2021-21366',
