@@ -7,7 +7,7 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's `SAML_SIGNING_FAILED`) is no refusal: its registry 503 with Retry-After, audited `UPSTREAM_LOGOUT_UNAVAILABLE` with that code |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
@@ -33,6 +33,7 @@ import { readForm } from '../http/read-form.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
+import { unavailableCode } from './unavailable-mid-login.ts';
 
 /** How long the way back from the IdP is kept (as long as our logout request may be answered). */
 const RETURN_TTL_SECONDS = 600;
@@ -98,6 +99,19 @@ function refusal(error: AdapterError, message: string): GatewayError {
   });
 }
 
+/**
+ * The registered code of a dependency being unavailable (HSM_BUSY, DATABASE_UNAVAILABLE, ...) in `error` or the
+ * causes under it: an adapter wraps the HSM's failure to sign its answer in its own `SAML_SIGNING_FAILED`.
+ */
+function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {
+    const code = unavailableCode(e);
+    if (code !== undefined) return code;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
 /** Audits, counts and logs a refused logout message. */
 async function refused(
   ctx: Context,
@@ -128,6 +142,19 @@ async function logoutRequest(
       return ended;
     });
   } catch (error) {
+    const unavailable = unavailableCodeWithin(error);
+    if (unavailable !== undefined) {
+      // a dependency gone (the HSM busy signing our answer, PostgreSQL while ending): not a refusal of the message,
+      // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), audited
+      await audit(ctx, services, 'UPSTREAM_LOGOUT_UNAVAILABLE', adapter?.id, unavailable, {
+        sessions: ended,
+        detail: error instanceof Error ? error.message : String(error),
+      });
+      services.logger.warn({ err: error, code: unavailable, idp: adapter?.id }, 'IdP logout request not answered');
+      throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
+        cause: error,
+      });
+    }
     if (!(error instanceof AdapterError)) throw error;
     const reply = error instanceof AnsweredLogoutRefusal ? error.reply : undefined;
     await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error, {
