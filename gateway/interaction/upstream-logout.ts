@@ -7,11 +7,23 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's `SAML_SIGNING_FAILED`) is no refusal: its registry 503 with Retry-After, audited `UPSTREAM_LOGOUT_UNAVAILABLE` with that code |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's `SAML_SIGNING_FAILED`) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before) |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
  * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, kept sealed |
+ *
+ * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**. Ending them is the
+ * security-relevant act and must not hang on the HSM. Signing first would leave them alive whenever the signature
+ * fails, and the IdP's retry would then be refused as a replay with nothing ended. So when the answer cannot be
+ * signed (HSM busy: 503 + Retry-After; another signing fault: 500), the sessions stay ended and the audit says so:
+ * `UPSTREAM_LOGOUT_UNANSWERED` with the code and `sessions` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing
+ * was ended). No LogoutResponse goes back: any answer, `PartialLogout` included, needs the signature that just
+ * failed (SAML Profiles §4.4.4.2: the responder signs), and `PartialLogout` (SAML Core §3.7.3.2) is what a session
+ * authority reports about *other* participants, not a participant's own state. Getting no answer, the IdP counts
+ * us as unconfirmed and reports a partial logout to its own requester: that is true, since our sessions are ended
+ * but we never confirmed it. The same request sent again is a replay (`SAML_LOGOUT_REPLAYED`): nothing more is
+ * ended, and no second, contradicting answer is signed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
@@ -143,17 +155,29 @@ async function logoutRequest(
     });
   } catch (error) {
     const unavailable = unavailableCodeWithin(error);
-    if (unavailable !== undefined) {
-      // a dependency gone (the HSM busy signing our answer, PostgreSQL while ending): not a refusal of the message,
-      // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), audited
-      await audit(ctx, services, 'UPSTREAM_LOGOUT_UNAVAILABLE', adapter?.id, unavailable, {
-        sessions: ended,
-        detail: error instanceof Error ? error.message : String(error),
-      });
-      services.logger.warn({ err: error, code: unavailable, idp: adapter?.id }, 'IdP logout request not answered');
-      throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
-        cause: error,
-      });
+    if (ended > 0 || unavailable !== undefined) {
+      // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
+      // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending)
+      const code = unavailable ?? (error instanceof AdapterError ? error.code : 'INTERNAL');
+      await audit(
+        ctx,
+        services,
+        ended > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
+        adapter?.id,
+        code,
+        {
+          sessions: ended,
+          detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
+        },
+      );
+      services.logger.warn({ err: error, code, idp: adapter?.id, sessions: ended }, 'IdP logout request not answered');
+      // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
+      if (unavailable !== undefined)
+        throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
+          cause: error,
+        });
+      if (error instanceof AdapterError) throw refusal(error, 'The logout could not be answered.');
+      throw error;
     }
     if (!(error instanceof AdapterError)) throw error;
     const reply = error instanceof AnsweredLogoutRefusal ? error.reply : undefined;
