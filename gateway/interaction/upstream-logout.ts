@@ -7,7 +7,7 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's `SAML_SIGNING_FAILED`) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before) |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before) |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
@@ -18,12 +18,12 @@
  * fails, and the IdP's retry would then be refused as a replay with nothing ended. So when the answer cannot be
  * signed (HSM busy: 503 + Retry-After; another signing fault: 500), the sessions stay ended and the audit says so:
  * `UPSTREAM_LOGOUT_UNANSWERED` with the code and `sessions` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing
- * was ended). No LogoutResponse goes back: any answer, `PartialLogout` included, needs the signature that just
- * failed (SAML Profiles §4.4.4.2: the responder signs), and `PartialLogout` (SAML Core §3.7.3.2) is what a session
- * authority reports about *other* participants, not a participant's own state. Getting no answer, the IdP counts
- * us as unconfirmed and reports a partial logout to its own requester: that is true, since our sessions are ended
- * but we never confirmed it. The same request sent again is a replay (`SAML_LOGOUT_REPLAYED`): nothing more is
- * ended, and no second, contradicting answer is signed.
+ * was ended). No answer goes back: any answer, a partial-logout status included, needs the signature that just
+ * failed (the Single Logout profile: the responder signs), and a partial-logout status (the core spec, §3.7.3.2)
+ * is what a session authority reports about *other* participants, not a participant's own state. Getting no
+ * answer, the IdP counts us as unconfirmed and reports a partial logout to its own requester: that is true, since
+ * our sessions are ended but we never confirmed it. The same request sent again is refused as a replay (its
+ * adapter's replay code): nothing more is ended, and no second, contradicting answer is signed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
@@ -113,7 +113,7 @@ function refusal(error: AdapterError, message: string): GatewayError {
 
 /**
  * The registered code of a dependency being unavailable (HSM_BUSY, DATABASE_UNAVAILABLE, ...) in `error` or the
- * causes under it: an adapter wraps the HSM's failure to sign its answer in its own `SAML_SIGNING_FAILED`.
+ * causes under it: an adapter wraps the HSM's failure to sign its answer in its own signing-failure code.
  */
 function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {
