@@ -11,15 +11,11 @@ import { PgKeyRecords } from '../hsm/lifecycle/pg-key-records.ts';
 import { DEFAULT_ROTATION_POLICY, type RotationRule } from '../hsm/lifecycle/rotation-plan.ts';
 import { openKeyStore } from '../hsm/token-keystore.ts';
 import { selfSignedCertificate } from '../hsm/x509.ts';
-import { createApp, type SurfaceDeps } from './app.ts';
+import { createApp } from './app.ts';
 import { createOpsApp } from './admin/ops-app.ts';
-import { finish } from './completion/finish-login.ts';
-import { reviewPage } from './interaction/review-page.ts';
-import { signalsHandler } from './interaction/signals.ts';
 import { KeyLifecycle } from './keys/key-lifecycle.ts';
 import { RotationScheduler } from './keys/rotation-scheduler.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { ConfigError } from './errors.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { LoginFlow } from './flow/login-flow.ts';
 import { LoginContextStore } from './session/login-context.ts';
@@ -31,7 +27,7 @@ import { sessionStanding, silentSso } from './completion/sso.ts';
 import type { RefreshPolicyDeps } from './oidc/refresh-policy.ts';
 import { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { PushDelivery } from './oidc/shared-signals/push-delivery.ts';
-import { initiatingEntityOf, SignalTransmitter } from './oidc/shared-signals/transmitter.ts';
+import { SignalTransmitter } from './oidc/shared-signals/transmitter.ts';
 import { ruleFor } from './policy/policy-set.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
 import { routeLibraryNotices } from './oidc/library-notices.ts';
@@ -55,6 +51,9 @@ import { startReplicaReads } from './store/replica-reads.ts';
 import { closeRedis, createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 import { upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
+import { requireClientKeys } from './boot/client-keys.ts';
+import { tellRpsOfRevocations } from './boot/revocation-fanout.ts';
+import { surfaceRecords } from './boot/surfaces.ts';
 
 export interface Gateway {
   /** The public listener's app (OIDC, the upstream protocols' routes, pages, /health). */
@@ -160,21 +159,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       actor,
       times: { retentionMs, ...options.keyTimes },
     });
-    for (const client of config.clients) {
-      if (!keys.activeSigners('id_token').some((s) => s.alg === client.id_token_signed_response_alg)) {
-        throw new ConfigError(
-          `clients[${client.client_id}].id_token_signed_response_alg`,
-          `no active ${client.id_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts init)`,
-        );
-      }
-      // the JWT access token is signed with the active id_token key of its algorithm (oidc/access-token-signers.ts)
-      if (!keys.activeSigners('id_token').some((s) => s.alg === client.access_token_signed_response_alg)) {
-        throw new ConfigError(
-          `clients[${client.client_id}].access_token_signed_response_alg`,
-          `no active ${client.access_token_signed_response_alg} id_token key in the HSM (run: node hsm/cli.ts generate id_token ${client.access_token_signed_response_alg})`,
-        );
-      }
-    }
+    requireClientKeys(config.clients, keys);
 
     const upstreams = await startUpstreams({
       config,
@@ -299,23 +284,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       }),
     );
     rebuild = () => void holder.rebuild();
-    // every revoked session's RPs are told over the back channel (oidc/backchannel-logout.ts) and, when
-    // they registered a receiver, with a CAEP session-revoked SET (oidc/shared-signals/)
-    sessions.revoker.onRevoked(async (records, { actor }) => {
-      for (const record of records) {
-        const loaded = await sessions.store.load<{ accountId?: unknown; authorizations?: unknown }>(
-          'Session',
-          record.recordKey,
-        );
-        if (loaded)
-          await Promise.all([
-            backchannel.sessionEnded(holder.provider, loaded.payload),
-            signals
-              .sessionRevoked(holder.provider, loaded.payload, initiatingEntityOf(actor))
-              .catch((err: unknown) => logger.warn({ err }, 'shared signals not sent')),
-          ]);
-      }
-    });
+    tellRpsOfRevocations({ sessions, backchannel, signals, provider: () => holder.provider, logger });
     const scheduler = new RotationScheduler({
       lifecycle,
       pool,
@@ -358,51 +327,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         auditSigner: () => keys.activeSigner('audit'),
       }),
     );
-    // the surfaces that take their own small records instead of the services record
-    const behaviourSignals = signalsHandler(services.fraud.behaviour);
-    const surfaces = {
-      fraudRoutes: {
-        signals: (ctx, uid) => behaviourSignals(ctx, services, uid),
-        reviewPage: (ctx, uid) => reviewPage(ctx, services, uid),
-        assessment: {
-          issuer: config.issuer,
-          accessToken: (value) => holder.provider.AccessToken.find(value),
-          redis,
-          pool,
-          signer: () => keys.activeSigner('risk_assessment'),
-        },
-      },
-      webauthn: {
-        config,
-        pool,
-        redis,
-        flow,
-        logins,
-        audit,
-        accounts,
-        logger,
-        provider: () => holder.provider,
-        finish: (ctx, details, uid, outcome, from, methods) =>
-          finish(ctx, services, details, uid, outcome, from, methods),
-      },
-    } satisfies SurfaceDeps;
-    const opsApp = createOpsApp({
-      operators: config.ops.operators,
-      logger,
-      metrics,
-      // read through the services record: a test (or an operator tool) swapping the canary swaps it here too
-      readiness: { pool, redis, hsmReady: () => services.hsmReady(), hsmPressure },
-      revocations: { revoker: sessions.revoker, audit },
-      reviews: {
-        flow,
-        reviews: services.fraud.reviews,
-        decisions: services.fraud.cache,
-        riskMetrics: services.fraud.metrics,
-        logger,
-        level3Approvals: config.ops.review.level3Approvals,
-      },
-      idpStatus: () => upstreams.monitor?.status() ?? [],
-    });
+    const { surfaces, ops } = surfaceRecords(services, () => upstreams.monitor?.status() ?? []);
+    const opsApp = createOpsApp(ops);
     return { app: createApp(services, surfaces), opsApp, services, close };
   } catch (error) {
     await close();

@@ -32,12 +32,18 @@ export const DEFAULT_ALGORITHM_ORDER: AlgorithmOrder = Object.freeze({
   risk_assessment: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
 });
 
-/** The development key set: what `hsm/cli.ts init` makes. */
+/**
+ * The development key set: what `hsm/cli.ts init` makes. Each purpose's default algorithm (first in
+ * {@link DEFAULT_ALGORITHM_ORDER}, so it stays the default), and the ECDSA key a purpose must be able to switch
+ * to: `saml` ES256, for an IdP whose `requestSigningAlgorithm` is `ES256` or that declares ECDSA, and for eIDAS
+ * nodes (PSS or ECDSA only) — without it such an IdP refused the boot of a freshly initialised token.
+ */
 export const DEFAULT_KEY_SPEC: ReadonlyArray<{ readonly purpose: KeyPurpose; readonly alg: AlgorithmName }> =
   Object.freeze([
     { purpose: 'id_token', alg: 'RS256' },
     { purpose: 'id_token', alg: 'ES256' },
     { purpose: 'saml', alg: 'RS256' },
+    { purpose: 'saml', alg: 'ES256' },
     { purpose: 'audit', alg: 'ES384' },
     { purpose: 'risk_assessment', alg: 'ES256' },
   ]);

@@ -9,11 +9,13 @@
  * verified (ratelimit/scoped.ts); a refusal fails the login with RATE_LIMITED (the RP: temporarily_unavailable).
  *
  * A rejected message is audited with its code and never yields a token. When the login is known the RP
- * is told `access_denied` (with its state and iss); otherwise the browser gets a generic error page.
+ * is told `access_denied` (with its state and iss); otherwise the browser gets the error page, with the status
+ * the error registry gives the code.
  */
 import type { Context } from 'koa';
 import { AdapterError } from '../../adapters/contract.ts';
 import type { LoginResponseRoute } from '../../adapters/contract/routes.ts';
+import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
@@ -140,6 +142,8 @@ async function reject(
     errorCode: code,
     requestId,
   });
+  // the page answers with the code's registry status (RATE_LIMITED 429, a refusal 400, an IdP unavailable 503,
+  // a fault of ours 500 — whose code the error handler does not expose), never a blanket 400
   if (code === 'RATE_LIMITED') throw new GatewayError(code, 429, 'Too many requests; retry in a moment.');
-  throw new GatewayError(code, 400, 'The answer from the identity provider was refused.');
+  throw new GatewayError(code, errorSpec(code).status, 'The answer from the identity provider was refused.');
 }

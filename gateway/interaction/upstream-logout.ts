@@ -7,11 +7,23 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before) |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
  * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, kept sealed |
+ *
+ * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**. Ending them is the
+ * security-relevant act and must not hang on the HSM. Signing first would leave them alive whenever the signature
+ * fails, and the IdP's retry would then be refused as a replay with nothing ended. So when the answer cannot be
+ * signed (HSM busy: 503 + Retry-After; another signing fault: 500), the sessions stay ended and the audit says so:
+ * `UPSTREAM_LOGOUT_UNANSWERED` with the code and `sessions` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing
+ * was ended). No answer goes back: any answer, a partial-logout status included, needs the signature that just
+ * failed (the Single Logout profile: the responder signs), and a partial-logout status (the core spec, §3.7.3.2)
+ * is what a session authority reports about *other* participants, not a participant's own state. Getting no
+ * answer, the IdP counts us as unconfirmed and reports a partial logout to its own requester: that is true, since
+ * our sessions are ended but we never confirmed it. The same request sent again is refused as a replay (its
+ * adapter's replay code): nothing more is ended, and no second, contradicting answer is signed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
@@ -33,6 +45,7 @@ import { readForm } from '../http/read-form.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
+import { unavailableCode } from './unavailable-mid-login.ts';
 
 /** How long the way back from the IdP is kept (as long as our logout request may be answered). */
 const RETURN_TTL_SECONDS = 600;
@@ -98,6 +111,19 @@ function refusal(error: AdapterError, message: string): GatewayError {
   });
 }
 
+/**
+ * The registered code of a dependency being unavailable (HSM_BUSY, DATABASE_UNAVAILABLE, ...) in `error` or the
+ * causes under it: an adapter wraps the HSM's failure to sign its answer in its own signing-failure code.
+ */
+function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {
+    const code = unavailableCode(e);
+    if (code !== undefined) return code;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
 /** Audits, counts and logs a refused logout message. */
 async function refused(
   ctx: Context,
@@ -128,6 +154,31 @@ async function logoutRequest(
       return ended;
     });
   } catch (error) {
+    const unavailable = unavailableCodeWithin(error);
+    if (ended > 0 || unavailable !== undefined) {
+      // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
+      // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending)
+      const code = unavailable ?? (error instanceof AdapterError ? error.code : 'INTERNAL');
+      await audit(
+        ctx,
+        services,
+        ended > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
+        adapter?.id,
+        code,
+        {
+          sessions: ended,
+          detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
+        },
+      );
+      services.logger.warn({ err: error, code, idp: adapter?.id, sessions: ended }, 'IdP logout request not answered');
+      // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
+      if (unavailable !== undefined)
+        throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
+          cause: error,
+        });
+      if (error instanceof AdapterError) throw refusal(error, 'The logout could not be answered.');
+      throw error;
+    }
     if (!(error instanceof AdapterError)) throw error;
     const reply = error instanceof AnsweredLogoutRefusal ? error.reply : undefined;
     await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error, {

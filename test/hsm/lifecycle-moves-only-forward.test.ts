@@ -67,6 +67,7 @@ test.serial('token keys without records are adopted as active; a next key is pub
       'id_token:ES256:active',
       'id_token:RS256:active',
       'risk_assessment:ES256:active',
+      'saml:ES256:active',
       'saml:RS256:active',
     ],
   );
