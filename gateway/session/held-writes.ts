@@ -4,7 +4,8 @@
  * instead of one statement each as they come.
  *
  * - a held write is made before the scope's work is answered: the scope ends (resolved or not) only once
- *   they are stored, and a failed write fails the scope (the request answers its error, not its result);
+ *   they are stored, and a failed write fails the scope (the request answers its error, not its result —
+ *   also when the work itself failed: the storage error is thrown, with the work's error as its cause);
  * - a later write of a held record replaces its held one (as it would have replaced its row);
  * - an end of a record is held too, unless that record's write is held (then the write goes first and the
  *   end follows at once, so the write never lands after its end); a write of a record whose end is held
@@ -12,7 +13,8 @@
  *   and saves the session again under a new one in one request), so no statement is made for it;
  * - an operation of the tier that reads or changes what a held write or end touches writes them first (the
  *   tier asks {@link WriteHolder.flush}); a read of one record by its key that is neither held nor ended in
- *   the scope does not (its row is not what the scope holds);
+ *   the scope does not (its row is not what the scope holds), unless a write of the scope is under way (it
+ *   waits for it);
  * - what the scope held is reported once stored (the hot tier's copy: Redis after PostgreSQL), with the rows
  *   as PostgreSQL stored them (a session revoked meanwhile stays revoked: `session_record_put` keeps it).
  */
@@ -68,7 +70,14 @@ export class WriteHolder<R extends Keyed> {
     try {
       result = await holding.run(held as unknown as Held<Keyed>, work);
     } catch (error) {
-      await this.flush(held).catch(() => undefined);
+      // what the failed work held is still stored (an end above all: oidc-provider revokes a grant, then answers
+      // invalid_grant); a write that fails then is the request's error, not the work's (never a silent loss)
+      try {
+        await this.flush(held);
+      } catch (unstored) {
+        if (unstored instanceof Error && unstored.cause === undefined) unstored.cause = error;
+        throw unstored;
+      }
       throw error;
     }
     await this.flush(held);
@@ -113,9 +122,13 @@ export class WriteHolder<R extends Keyed> {
     return this.#heldWrite(held, recordKey) ?? (indexOf(held.ends, recordKey) >= 0 ? 'ended' : undefined);
   }
 
-  /** Whether the current scope holds a write or an end of `recordKey`. */
+  /**
+   * Whether a read of `recordKey` in the current scope must wait for the scope's writes: it holds a write or
+   * an end of that record, or a write of the scope is under way (its records have left the held list, but
+   * PostgreSQL does not have them yet).
+   */
   holds(recordKey: Buffer): boolean {
-    return this.heldRecord(recordKey) !== undefined;
+    return this.#scope()?.writing !== undefined || this.heldRecord(recordKey) !== undefined;
   }
 
   /** Writes what the current scope (or `held`) holds, now: the writes in one statement, then the ends. */

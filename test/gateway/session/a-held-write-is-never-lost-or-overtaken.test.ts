@@ -1,0 +1,97 @@
+/**
+ * Issue #14, ninth round's review: the held writes of one scope (gateway/session/held-writes.ts)
+ *
+ * - an end held by work that then fails is still made, and when its statement fails the scope fails with
+ *   that storage error (the work's error as its cause): oidc-provider revokes a grant on a refresh token
+ *   presented again, then throws invalid_grant — a lost revocation must not hide behind that answer;
+ * - a read of a record in a scope whose write is under way waits for that write (the records being written
+ *   have left the held list, but PostgreSQL does not have them yet).
+ *
+ * The holder is driven through its own contract: its two statements are the callbacks the durable tier
+ * gives it (the tier's real statements are covered by held-writes-keep-the-guarantees.test.ts).
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { WriteHolder } from '../../../gateway/session/held-writes.ts';
+
+interface Rec {
+  recordKey: Buffer;
+}
+
+test('an end held by failed work is made; when it cannot be, the scope fails with the storage error', async (t) => {
+  const ended: Buffer[][] = [];
+  const key = randomBytes(32);
+  const refused = new Error('permission denied for table session_records');
+  const holder = new WriteHolder<Rec>(
+    async (records) => [...records],
+    async (keys) => {
+      ended.push([...keys]);
+      throw refused;
+    },
+  );
+  const invalidGrant = new Error('invalid_grant');
+  const error = await t.throwsAsync(
+    holder.run(
+      async () => {
+        t.true(holder.holdEnd([key], []));
+        throw invalidGrant;
+      },
+      async () => undefined,
+    ),
+  );
+  t.is(ended.length, 1, 'the held end was attempted');
+  t.true(ended[0]![0]!.equals(key));
+  t.is(error, refused, 'the storage failure is what the scope answers');
+  t.is((error as Error).cause, invalidGrant, "the work's own error is kept as its cause");
+});
+
+test('an end held by failed work that is stored leaves the work error as the answer', async (t) => {
+  const ended: Buffer[] = [];
+  const holder = new WriteHolder<Rec>(
+    async (records) => [...records],
+    async (keys) => {
+      ended.push(...keys);
+    },
+  );
+  const invalidGrant = new Error('invalid_grant');
+  const error = await t.throwsAsync(
+    holder.run(
+      async () => {
+        holder.holdEnd([randomBytes(32)], []);
+        throw invalidGrant;
+      },
+      async () => undefined,
+    ),
+  );
+  t.is(error, invalidGrant);
+  t.is(ended.length, 1);
+});
+
+test('a read in a scope whose write is under way waits for it', async (t) => {
+  let release!: () => void;
+  const writing = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const holder = new WriteHolder<Rec>(
+    async (records) => {
+      await writing;
+      return [...records];
+    },
+    async () => undefined,
+  );
+  const written = randomBytes(32);
+  const other = randomBytes(32);
+  await holder.run(
+    async () => {
+      holder.hold([{ recordKey: written }]);
+      const flushing = holder.flush();
+      await Promise.resolve();
+      t.true(holder.holds(written), 'the record being written: a read waits');
+      t.true(holder.holds(other), 'any read of the scope waits while its write is under way');
+      release();
+      await flushing;
+      t.false(holder.holds(written), 'once stored, nothing to wait for');
+    },
+    async () => undefined,
+  );
+});
