@@ -72,7 +72,7 @@ interface AssessmentRecord {
 // One statement for a login's record and its day's aggregates (one round trip, one transaction, one WAL flush;
 // it was two): the assessments and signals of the logins in the batch ($1-$7, one row each, the last of a
 // login kept), then the aggregates summed per row in key order ($8-$11, store/counter-batch.ts). All or none.
-const RECORD_ASSESSMENTS = prepared(
+export const RECORD_ASSESSMENTS = prepared(
   'risk_record_assessments',
   `with records as (
      select * from unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[])

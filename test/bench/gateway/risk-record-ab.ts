@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createPool } from '../../../gateway/store/postgres.ts';
+import { RECORD_ASSESSMENTS } from '../../../gateway/translation/fraud-service.ts';
 import { freshDatabase } from '../../helpers/services.ts';
 
 const BLOCKS = Number(process.env.BLOCKS ?? 16);
@@ -45,23 +46,8 @@ const OLD_AGGREGATES = {
   text: `insert into risk_aggregates (day, metric, key, count) select d::date, m, k, c from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as u(d, m, k, c)
    on conflict (day, metric, key) do update set count = risk_aggregates.count + excluded.count`,
 };
-// the text of FraudService's statement (gateway/translation/fraud-service.ts, RECORD_ASSESSMENTS)
-const NEW_RECORD = {
-  name: 'ab_new_record',
-  text: `with records as (
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[])
-       as u(login_id, client_id, account_id, score, decision, assessment, features)
-   ), signals as (
-     insert into risk_signals (login_id, account_id, features) select login_id, account_id, features::jsonb from records
-     on conflict (login_id) do update set features = excluded.features
-   ), assessments as (
-     insert into risk_assessments (login_id, client_id, account_id, score, decision, assessment)
-     select login_id, client_id, account_id, score, decision, assessment::jsonb from records
-     on conflict (login_id) do update set score = excluded.score, decision = excluded.decision, assessment = excluded.assessment, at = now()
-   )
-   insert into risk_aggregates (day, metric, key, count) select d::date, m, k, c from unnest($8::text[], $9::text[], $10::text[], $11::bigint[]) as u(d, m, k, c)
-   on conflict (day, metric, key) do update set count = risk_aggregates.count + excluded.count`,
-};
+// FraudService's statement itself (gateway/translation/fraud-service.ts), under a name of its own
+const NEW_RECORD = { name: 'ab_new_record', text: RECORD_ASSESSMENTS.text };
 
 const assessment = JSON.stringify({ score: 0.1, factors: ['new_device'], stages: [], decision: { kind: 'allow' } });
 const features = JSON.stringify({ features: { ua: 'x'.repeat(43), net: 'y'.repeat(43) }, behaviour: null });

@@ -7,39 +7,10 @@
  * recorded on `Pipeline.exec` (a command sent alone is a batch of one) and grouped by the HTTP request being
  * served (requests are sequential here).
  */
-import { Server } from 'node:http';
 import test from 'ava';
-import { Redis } from 'ioredis';
-import PipelineModule from 'ioredis/built/Pipeline.js';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
-
-type Queued = { name: string; args: unknown[] };
-let requests: Array<{ route: string; batches: string[][] }> | undefined;
-const keyOf = (c: Queued) => String(c.name.toLowerCase() === 'evalsha' ? c.args[2] : c.args[0]);
-const record = (batch: Queued[]) => {
-  if (requests && requests.length > 0)
-    requests.at(-1)!.batches.push(batch.map((c) => `${c.name.toUpperCase()} ${keyOf(c)}`));
-};
-const Pipeline = PipelineModule.default;
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function recordedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  record((this as unknown as { _queue: Queued[] })._queue);
-  return exec.apply(this, args);
-};
-const sendCommand = Redis.prototype.sendCommand;
-Redis.prototype.sendCommand = function recordedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  if (args[1] === undefined) record([args[0] as Queued]);
-  return sendCommand.apply(this, args);
-};
-const emit = Server.prototype.emit;
-Server.prototype.emit = function markedEmit(this: Server, event: string | symbol, ...args: unknown[]) {
-  if (event === 'request' && requests) {
-    const req = args[0] as { method?: string; url?: string };
-    requests.push({ route: `${req.method} ${(req.url ?? '').split('?')[0]}`, batches: [] });
-  }
-  return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
-} as typeof emit;
+import { recording, type RequestBatches } from '../../helpers/redis-batches-per-request.ts';
 
 let bed: SessionBed;
 test.before(async () => {
@@ -52,7 +23,7 @@ test.after.always(async () => {
 const isContextRead = (c: string) => /^GET \S*:login:[^:]+$/.test(c);
 
 /** Per request that read a login's context: how many reads, and what left in the same batch. */
-function contextReads(seen: Array<{ route: string; batches: string[][] }>) {
+function contextReads(seen: RequestBatches[]) {
   return seen
     .map(({ route, batches }) => ({
       route: route.replace(/\/interaction\/[^/]+/, '/interaction/:uid'),
@@ -63,15 +34,14 @@ function contextReads(seen: Array<{ route: string; batches: string[][] }>) {
 }
 
 test.serial('a first login and an SSO login read each context with another command, once per request', async (t) => {
-  requests = [];
+  recording.start();
   const { browser } = await logIn(bed);
-  const first = contextReads(requests);
-  requests = [];
+  const first = contextReads(recording.take());
   const request = await authorizationRequest(bed.rp);
   const landing = await browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
   await landing.response.body?.cancel();
-  const sso = contextReads(requests);
-  requests = undefined;
+  const sso = contextReads(recording.take());
+  recording.stop();
   t.truthy(landing.url.searchParams.get('code'), 'the SSO login ends with a code');
   t.deepEqual(
     first.map(({ route }) => route),

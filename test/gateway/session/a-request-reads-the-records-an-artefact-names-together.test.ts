@@ -7,38 +7,9 @@
  * recorded on `Pipeline.exec` (a command sent alone is a batch of one), grouped by the HTTP request being
  * served (requests are sequential here).
  */
-import { Server } from 'node:http';
 import test from 'ava';
-import { Redis } from 'ioredis';
-import PipelineModule from 'ioredis/built/Pipeline.js';
 import { logIn, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
-
-type Queued = { name: string; args: unknown[] };
-let requests: Array<{ route: string; batches: string[][] }> | undefined;
-const keyOf = (c: Queued) => String(c.name.toLowerCase() === 'evalsha' ? c.args[2] : c.args[0]);
-const record = (batch: Queued[]) => {
-  if (requests && requests.length > 0)
-    requests.at(-1)!.batches.push(batch.map((c) => `${c.name.toUpperCase()} ${keyOf(c)}`));
-};
-const Pipeline = PipelineModule.default;
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function recordedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  record((this as unknown as { _queue: Queued[] })._queue);
-  return exec.apply(this, args);
-};
-const sendCommand = Redis.prototype.sendCommand;
-Redis.prototype.sendCommand = function recordedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  if (args[1] === undefined) record([args[0] as Queued]);
-  return sendCommand.apply(this, args);
-};
-const emit = Server.prototype.emit;
-Server.prototype.emit = function markedEmit(this: Server, event: string | symbol, ...args: unknown[]) {
-  if (event === 'request' && requests) {
-    const req = args[0] as { method?: string; url?: string };
-    requests.push({ route: `${req.method} ${(req.url ?? '').split('?')[0]}`, batches: [] });
-  }
-  return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
-} as typeof emit;
+import { recording } from '../../helpers/redis-batches-per-request.ts';
 
 let bed: SessionBed;
 test.before(async () => {
@@ -52,10 +23,10 @@ test.after.always(async () => {
 const isRecordRead = (c: string) => /^HGETALL \S*:s2:/.test(c);
 
 test.serial('the token request and the resumed authorization read the named records in one batch', async (t) => {
-  requests = [];
+  recording.start();
   const session = await logIn(bed);
-  const seen = requests;
-  requests = undefined;
+  const seen = recording.take();
+  recording.stop();
   const reads = (route: RegExp) => {
     const request = seen.find((r) => route.test(r.route));
     if (!request) throw new Error(`no request ${route}`);
