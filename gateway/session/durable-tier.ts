@@ -18,59 +18,18 @@ import type { Pool, PoolClient } from 'pg';
 import { prepared } from '../store/prepared.ts';
 import { forget } from './request-memo.ts';
 import { WriteHolder, type HeldOutcome } from './held-writes.ts';
+import {
+  COLUMNS,
+  rowValues,
+  toRecord,
+  type RecordState,
+  type RevocationScope,
+  type Row,
+  type StoredRecord,
+} from './stored-record.ts';
 
-export type RecordState = 'active' | 'revoked' | 'ended';
-export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'UpstreamSession';
-export type RevocationScope = 'session' | 'account' | 'idp' | 'issued_before';
-
-/** One record as both tiers hold it (the payload sealed). */
-export interface StoredRecord {
-  recordKey: Buffer;
-  kind: RecordKind;
-  lookupKey: Buffer | null;
-  sidKeys: Buffer[];
-  grantKey: Buffer | null;
-  accountKey: Buffer | null;
-  idp: string | null;
-  version: number;
-  state: RecordState;
-  dekVersion: number;
-  sealed: string;
-  createdAt: Date;
-  expiresAt: Date;
-}
-
-interface Row {
-  record_key: Buffer;
-  kind: RecordKind;
-  lookup_key: Buffer | null;
-  sid_keys: Buffer[] | null;
-  grant_key: Buffer | null;
-  account_key: Buffer | null;
-  idp: string | null;
-  version: number;
-  state: RecordState;
-  dek_version: number;
-  sealed: string;
-  created_at: Date;
-  expires_at: Date;
-}
-
-const toRecord = (r: Row): StoredRecord => ({
-  recordKey: r.record_key,
-  kind: r.kind,
-  lookupKey: r.lookup_key,
-  sidKeys: r.sid_keys ?? [],
-  grantKey: r.grant_key,
-  accountKey: r.account_key,
-  idp: r.idp,
-  version: r.version,
-  state: r.state,
-  dekVersion: r.dek_version,
-  sealed: r.sealed,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-});
+export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
+export { COLUMNS, rowValues } from './stored-record.ts';
 
 /** Which sessions a revocation scope matches. */
 const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
@@ -80,9 +39,6 @@ const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
   issued_before: 'created_at < $1',
 };
 
-/** The columns of a record row, in the order of `session_record_put`'s parameters. */
-export const COLUMNS =
-  'record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version, state, dek_version, sealed, created_at, expires_at';
 /** The columns of a closed row, as its `ended` successor (same version, same creation time). */
 const ENDED = COLUMNS.replace(' state,', " 'ended',");
 // The statements of a login's path are named (store/prepared.ts): `session_records` has a partition per day,
@@ -143,23 +99,6 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
     client.release();
   }
 }
-
-/** A record's columns, in the order of {@link COLUMNS} (the parameters of `session_record_put`). */
-export const rowValues = (r: StoredRecord): unknown[] => [
-  r.recordKey,
-  r.kind,
-  r.lookupKey,
-  r.sidKeys.length > 0 ? r.sidKeys : null,
-  r.grantKey,
-  r.accountKey,
-  r.idp,
-  r.version,
-  r.state,
-  r.dekVersion,
-  r.sealed,
-  r.createdAt,
-  r.expiresAt,
-];
 
 async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
   await client.query(
