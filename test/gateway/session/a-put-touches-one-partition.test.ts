@@ -14,25 +14,17 @@ import { COLUMNS, DurableTier, rowValues, type StoredRecord } from '../../../gat
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { migrate, MIGRATIONS_DIR } from '../../../gateway/store/migrate.ts';
 import { emptyDatabase, freshDatabase } from '../../helpers/services.ts';
+import { storedRecord } from '../../helpers/stored-record.ts';
 
 const DAY = 86_400_000;
 
 function record(kind: StoredRecord['kind'], key: Buffer, expiresInMs: number, createdAt = new Date()): StoredRecord {
-  return {
+  return storedRecord(kind, {
     recordKey: key,
-    kind,
-    lookupKey: kind === 'Session' ? randomBytes(32) : null,
     sidKeys: kind === 'Session' ? [randomBytes(32)] : [],
-    grantKey: null,
-    accountKey: randomBytes(32),
-    idp: 'demo-idp',
-    version: 1,
-    state: 'active',
-    dekVersion: 1,
-    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
     createdAt,
     expiresAt: new Date(Date.now() + expiresInMs),
-  };
+  });
 }
 
 const currentRows = async (pool: pg.Pool, key: Buffer) =>

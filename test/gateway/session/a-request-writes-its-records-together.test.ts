@@ -14,6 +14,7 @@ import { DurableTier, type StoredRecord } from '../../../gateway/session/durable
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { freshDatabase } from '../../helpers/services.ts';
 import { logIn, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
+import { storedRecord } from '../../helpers/stored-record.ts';
 
 let counting = false;
 const queries: string[] = [];
@@ -25,21 +26,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 } as typeof pg.Client.prototype.query;
 
 function record(kind: StoredRecord['kind'], key = randomBytes(32), grantKey: Buffer | null = null): StoredRecord {
-  return {
-    recordKey: key,
-    kind,
-    lookupKey: kind === 'Session' ? randomBytes(32) : null,
-    sidKeys: [],
-    grantKey,
-    accountKey: randomBytes(32),
-    idp: 'demo-idp',
-    version: 1,
-    state: 'active',
-    dekVersion: 1,
-    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
-    createdAt: new Date(),
-    expiresAt: new Date(Date.now() + 600_000),
-  };
+  return storedRecord(kind, { recordKey: key, grantKey });
 }
 
 let bed: SessionBed;

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { DurableTier, type StoredRecord } from '../../../gateway/session/durable-tier.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { freshDatabase } from '../../helpers/services.ts';
+import { storedRecord } from '../../helpers/stored-record.ts';
 
 let queries = 0;
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
@@ -26,21 +27,13 @@ async function roundTrips<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 function record(kind: StoredRecord['kind'], key: Buffer, version: number, createdAt: Date): StoredRecord {
-  return {
+  return storedRecord(kind, {
     recordKey: key,
-    kind,
-    lookupKey: kind === 'Session' ? randomBytes(32) : null,
     sidKeys: kind === 'Session' ? [randomBytes(32)] : [],
     grantKey: kind === 'AccessToken' ? randomBytes(32) : null,
-    accountKey: randomBytes(32),
-    idp: 'demo-idp',
     version,
-    state: 'active',
-    dekVersion: 1,
-    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
     createdAt,
-    expiresAt: new Date(Date.now() + 600_000),
-  };
+  });
 }
 
 let pool: pg.Pool;

@@ -26,6 +26,7 @@ import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { slidingTolerance } from '../../../gateway/session/session-store.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { startSessionBed, type SessionBed } from './session-bed.ts';
+import { storedRecord } from '../../helpers/stored-record.ts';
 
 let counting = false;
 const queries: string[] = [];
@@ -50,21 +51,7 @@ const ends = (texts: string[]) =>
 const gets = (texts: string[]) => texts.filter((q) => /where record_key = \$1 and valid_to is null/.test(q)).length;
 
 function record(kind: StoredRecord['kind'], key = randomBytes(32)): StoredRecord {
-  return {
-    recordKey: key,
-    kind,
-    lookupKey: kind === 'Session' ? randomBytes(32) : null,
-    sidKeys: [],
-    grantKey: null,
-    accountKey: randomBytes(32),
-    idp: 'demo-idp',
-    version: 1,
-    state: 'active',
-    dekVersion: 1,
-    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
-    createdAt: new Date(),
-    expiresAt: new Date(Date.now() + 600_000),
-  };
+  return storedRecord(kind, { recordKey: key });
 }
 
 let bed: SessionBed;

@@ -10,23 +10,10 @@ import { HotTier } from '../../../gateway/session/hot-tier.ts';
 import type { StoredRecord } from '../../../gateway/session/durable-tier.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { redisPrefix, redisUrl } from '../../helpers/services.ts';
+import { storedRecord } from '../../helpers/stored-record.ts';
 
 function session(version: number, state: StoredRecord['state']): StoredRecord {
-  return {
-    recordKey: KEY,
-    kind: 'Session',
-    lookupKey: null,
-    sidKeys: [],
-    grantKey: null,
-    accountKey: null,
-    idp: 'demo-idp',
-    version,
-    state,
-    dekVersion: 1,
-    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
-    createdAt: new Date(),
-    expiresAt: new Date(Date.now() + 600_000),
-  };
+  return storedRecord('Session', { recordKey: KEY, lookupKey: null, accountKey: null, version, state });
 }
 const KEY = randomBytes(32);
 

@@ -12,23 +12,10 @@ import { DurableTier, type StoredRecord } from '../../../gateway/session/durable
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { prepared } from '../../../gateway/store/prepared.ts';
 import { freshDatabase } from '../../helpers/services.ts';
+import { storedRecord } from '../../helpers/stored-record.ts';
 
 function session(key: Buffer, lookupKey: Buffer): StoredRecord {
-  return {
-    recordKey: key,
-    kind: 'Session',
-    lookupKey,
-    sidKeys: [randomBytes(32)],
-    grantKey: null,
-    accountKey: randomBytes(32),
-    idp: 'demo-idp',
-    version: 1,
-    state: 'active',
-    dekVersion: 1,
-    sealed: `s1.1.${randomBytes(40).toString('base64url')}`,
-    createdAt: new Date(),
-    expiresAt: new Date(Date.now() + 600_000),
-  };
+  return storedRecord('Session', { recordKey: key, lookupKey, sidKeys: [randomBytes(32)] });
 }
 
 let pool: pg.Pool;
