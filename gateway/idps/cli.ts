@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../cli-arguments.ts';
 import { AdapterError } from '../../adapters/contract.ts';
 import { MetadataMonitor, type IdpStatus } from '../../adapters/metadata/monitor.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -71,11 +71,7 @@ async function localCheck(entry: SamlIdpEntry): Promise<IdpStatus> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string' } },
-    allowPositionals: true,
-  });
+  const { values, positionals } = parseCommandLine(argv, { config: { type: 'string' } });
   const [command, arg] = positionals;
   if (!values.config || !command) {
     process.stderr.write(`${USAGE}\n`);

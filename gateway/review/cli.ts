@@ -8,7 +8,7 @@
  *
  * Exit codes: 0 done, 1 refused by the gateway (code printed), 2 usage.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../cli-arguments.ts';
 
 const base = process.env.GW_OPS_URL;
 const token = process.env.GW_OPERATOR_TOKEN;
@@ -33,7 +33,8 @@ async function call(method: string, path: string, body?: unknown): Promise<void>
 let parsed;
 try {
   // strict: an unknown option (the former --operator included) is a usage error, never ignored
-  parsed = parseArgs({ allowPositionals: true, options: { note: { type: 'string' } } });
+  // a login id may begin with '-': gateway/cli-arguments.ts
+  parsed = parseCommandLine(process.argv.slice(2), { note: { type: 'string' } });
 } catch (error) {
   console.error(`review: ${(error as Error).message}\n${USAGE}`);
   process.exit(2);

@@ -14,7 +14,7 @@
  * Exit 0 done, 1 could not run, 2 usage.
  */
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../cli-arguments.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -51,7 +51,7 @@ function revocation(
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: OPTIONS });
+    parsed = parseCommandLine(process.argv.slice(2), OPTIONS); // a uid or sid may begin with '-'
   } catch (error) {
     console.error(`session: ${(error as Error).message}\n${USAGE}`);
     return 2;

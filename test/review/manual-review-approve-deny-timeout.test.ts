@@ -5,6 +5,7 @@
  * sweeper). Every step is in the audit log. The operator is the holder of the credential, never a name in
  * the body; a level-3 review (this policy flags at level 3) needs two distinct operators (issue #10 item 13).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -123,6 +124,29 @@ test.serial('a login denied by an operator through the CLI ends with access_deni
   const done = await journey.browser.follow(journey.url, {}, atRp);
   t.is(done.url.searchParams.get('error'), 'access_denied');
   t.deepEqual((await trail(loginId)).slice(-2), ['MANUAL_REVIEW→REVIEW_DENIED', 'MANUAL_REVIEW→DENIED']);
+});
+
+test.serial('the CLI takes a login id that begins with a dash as the id, never as an option', async (t) => {
+  const run = promisify(execFile);
+  const env = { ...process.env, GW_OPS_URL: fx.opsUrl, GW_OPERATOR_TOKEN: fx.deployment.operatorTokens.bob };
+  // base64url ids: one in 64 begins with '-', one in 4096 with '--'; none of these is pending
+  for (const args of [
+    ['deny', '-nQLaqhN7zakgszOw5U6Lk55U7_zDwbsZ-A20FkQ_Zl'],
+    ['approve', '--x7Lk55U7_zDwbsZ-A20FkQ_ZlnQLaqhN7zakgszOw', '--note', 'called back'],
+    ['deny', '-n', '--note=checked'],
+  ]) {
+    const refused = await run(process.execPath, ['gateway/review/cli.ts', ...args], { env, encoding: 'utf8' }).then(
+      () => assert.fail('a review that does not exist was decided'),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    t.is(refused.code, 1, `${args.join(' ')}: refused by the gateway, not a usage error (${refused.stderr})`);
+    t.is(JSON.parse(refused.stdout).error, 'REVIEW_NOT_FOUND');
+  }
+  const usage = await run(process.execPath, ['gateway/review/cli.ts', 'deny', '-n', '--bogus'], {
+    env,
+    encoding: 'utf8',
+  }).catch((error: { code: number }) => error);
+  t.is((usage as { code: number }).code, 2, 'an unknown option after the id is still a usage error');
 });
 
 test.serial('a review nobody decides in time is denied by the timeout', async (t) => {
