@@ -30,6 +30,7 @@ const GATEWAY = [
   'error-registry', // the closed registry of codes: status, OAuth error, audit outcome, FR/EN message
   'audit-codes', // the closed table of audit-only codes (never raised, only recorded); AuditErrorCode
   'errors', // GatewayError and ConfigError, typed by the registry
+  'cli-arguments', // the operator CLIs' command line: a value that begins with '-' is a value
   'translate', // UpstreamIdentity → PivotIdentity, acr ↔ LoA, scopes → claims, amr
   'config', // the validated configuration file
   'store', // PostgreSQL and Redis clients, migrations
