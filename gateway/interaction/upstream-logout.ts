@@ -31,8 +31,10 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import {
   AdapterError,
   AnsweredLogoutRefusal,
+  UnansweredLogout,
   type InboundLogoutMessage,
   type FrontChannel,
+  type LogoutAnswer,
   type UpstreamAdapter,
   type UpstreamIdentity,
   type UpstreamLogout,
@@ -146,7 +148,7 @@ async function logoutRequest(
 ): Promise<void> {
   let adapter: OfferingAdapter | undefined;
   let ended = 0;
-  let answer: FrontChannel | null;
+  let answer: LogoutAnswer;
   try {
     adapter = adapterFor(services, route, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
@@ -155,22 +157,26 @@ async function logoutRequest(
     });
   } catch (error) {
     const unavailable = unavailableCodeWithin(error);
-    if (ended > 0 || unavailable !== undefined) {
+    // sessions ended by this message, or by its first attempt (a retry whose kept answer could not be signed either)
+    const unanswered = error instanceof UnansweredLogout ? error : undefined;
+    const sessions = unanswered?.sessions ?? ended;
+    if (sessions > 0 || unavailable !== undefined) {
       // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
       // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending)
       const code = unavailable ?? (error instanceof AdapterError ? error.code : 'INTERNAL');
       await audit(
         ctx,
         services,
-        ended > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
+        sessions > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
         adapter?.id,
         code,
         {
-          sessions: ended,
+          sessions,
+          ...(unanswered ? { attempt: unanswered.attempt, kept: unanswered.kept } : {}),
           detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
         },
       );
-      services.logger.warn({ err: error, code, idp: adapter?.id, sessions: ended }, 'IdP logout request not answered');
+      services.logger.warn({ err: error, code, idp: adapter?.id, sessions }, 'IdP logout request not answered');
       // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
       if (unavailable !== undefined)
         throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
@@ -192,9 +198,17 @@ async function logoutRequest(
     }
     throw refusal(error, 'The logout request was refused.');
   }
-  await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWERED', adapter.id, undefined, { sessions: ended });
-  if (answer === null) return signedOut(ctx);
-  send(ctx, answer);
+  // a retry: its sessions were ended by the first attempt, nothing now (`ended` is 0); the answer is signed now
+  await audit(
+    ctx,
+    services,
+    answer.attempt === 'retry' ? 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY' : 'UPSTREAM_LOGOUT_ANSWERED',
+    adapter.id,
+    undefined,
+    answer.attempt === 'retry' ? { sessions: answer.sessions, endedNow: ended } : { sessions: ended },
+  );
+  if (answer.reply === null) return signedOut(ctx);
+  send(ctx, answer.reply);
 }
 
 async function logoutResponse(
@@ -323,10 +337,22 @@ function signedOut(ctx: Context): void {
   ctx.redirect('/session/end/success');
 }
 
+/** The audit states of Single Logout with the IdPs (each record's `to`; its code, if any, in `errorCode`). */
+type LogoutAuditState =
+  | 'UPSTREAM_LOGOUT_ANSWERED'
+  | 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY'
+  | 'UPSTREAM_LOGOUT_UNANSWERED'
+  | 'UPSTREAM_LOGOUT_UNAVAILABLE'
+  | 'UPSTREAM_LOGOUT_REFUSED'
+  | 'UPSTREAM_LOGOUT_FAILED'
+  | 'UPSTREAM_LOGOUT_SENT'
+  | 'UPSTREAM_LOGOUT_SKIPPED'
+  | 'UPSTREAM_LOGOUT_COMPLETED';
+
 async function audit(
   ctx: Context,
   services: Deps,
-  to: string,
+  to: LogoutAuditState,
   idp: string | undefined,
   errorCode: ErrorCode | undefined,
   details: Record<string, unknown>,
