@@ -196,10 +196,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       return { logoutId: pending.logoutId };
     },
 
-    async answerLogout(
-      message,
-      end: (request: UpstreamLogoutRequest) => Promise<number>,
-    ): Promise<LogoutAnswer> {
+    async answerLogout(message, end: (request: UpstreamLogoutRequest) => Promise<number>): Promise<LogoutAnswer> {
       const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
       let sessions: number;
       try {

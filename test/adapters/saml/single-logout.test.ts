@@ -112,7 +112,11 @@ test('IdP-initiated: a valid LogoutRequest ends what it names and gets a signed 
   const logout = logoutOf(await adapterFor(idp));
   const fields = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1');
   const asked: UpstreamLogoutRequest[] = [];
-  const { reply: answer, sessions, attempt } = await logout.answerLogout(
+  const {
+    reply: answer,
+    sessions,
+    attempt,
+  } = await logout.answerLogout(
     postMessage('SAMLRequest', signedBy(logoutRequestXml(fields), fields.id, idp), 'idp-relay'),
     async (request) => (asked.push(request), 1),
   );
