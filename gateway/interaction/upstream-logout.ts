@@ -7,7 +7,7 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before) |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before). The same request sent again after an unanswered one gets the kept answer, nothing ended: `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY` |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
@@ -15,15 +15,26 @@
  *
  * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**. Ending them is the
  * security-relevant act and must not hang on the HSM. Signing first would leave them alive whenever the signature
- * fails, and the IdP's retry would then be refused as a replay with nothing ended. So when the answer cannot be
- * signed (HSM busy: 503 + Retry-After; another signing fault: 500), the sessions stay ended and the audit says so:
- * `UPSTREAM_LOGOUT_UNANSWERED` with the code and `sessions` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing
- * was ended). No answer goes back: any answer, a partial-logout status included, needs the signature that just
- * failed (the Single Logout profile: the responder signs), and a partial-logout status (the core spec, §3.7.3.2)
- * is what a session authority reports about *other* participants, not a participant's own state. Getting no
- * answer, the IdP counts us as unconfirmed and reports a partial logout to its own requester: that is true, since
- * our sessions are ended but we never confirmed it. The same request sent again is refused as a replay (its
- * adapter's replay code): nothing more is ended, and no second, contradicting answer is signed.
+ * fails. So when the answer cannot be signed (HSM busy: 503 + Retry-After; another signing fault: 500), the
+ * sessions stay ended and the audit says so: `UPSTREAM_LOGOUT_UNANSWERED` with the code, `sessions`, `attempt`
+ * and `kept` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing was ended). No answer goes back: any answer, a
+ * partial-logout status included, needs the signature that just failed (the Single Logout profile: the responder
+ * signs), and a partial-logout status (the core spec, §3.7.3.2) is what a session authority reports about *other*
+ * participants, not a participant's own state.
+ *
+ * The retry the Retry-After invites gets the answer (the adapter kept it, unsigned, beside the request's replay
+ * key for as long as the request may pass its time window: `adapters/saml/logout-retry.ts`):
+ *
+ * | the same request sent again                          | outcome | audit |
+ * |------------------------------------------------------|---------|-------|
+ * | its answer was not signed, and it passes every check again (signature, issuer, destination, time window; same signed values and RelayState) | the kept answer signed now; **no session ended** (one opened since survives) | `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY`, `sessions` (ended by the first attempt), `endedNow: 0` |
+ * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'` |
+ * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` `SAML_LOGOUT_REPLAYED` |
+ * | fails a check, or other signed values / RelayState under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
+ *
+ * Two copies at once: one takes the kept answer, the other is a replay. Without an answer at all (the retries
+ * exhausted, the window passed), the IdP counts us as unconfirmed and reports a partial logout to its own
+ * requester: true, since our sessions are ended but we never confirmed it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
