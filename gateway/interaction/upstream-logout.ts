@@ -23,14 +23,14 @@
  * participants, not a participant's own state.
  *
  * The retry the Retry-After invites gets the answer (the adapter kept it, unsigned, beside the request's replay
- * key for as long as the request may pass its time window: `adapters/saml/logout-retry.ts`):
+ * key for as long as the request may pass its time window: `UpstreamLogout.answerLogout` in the contract):
  *
  * | the same request sent again                          | outcome | audit |
  * |------------------------------------------------------|---------|-------|
- * | its answer was not signed, and it passes every check again (signature, issuer, destination, time window; same signed values and RelayState) | the kept answer signed now; **no session ended** (one opened since survives) | `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY`, `sessions` (ended by the first attempt), `endedNow: 0` |
+ * | its answer was not signed, and it passes every check again (signature, issuer, destination, time window; same signed values and relay value) | the kept answer signed now; **no session ended** (one opened since survives) | `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY`, `sessions` (ended by the first attempt), `endedNow: 0` |
  * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'` |
- * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` `SAML_LOGOUT_REPLAYED` |
- * | fails a check, or other signed values / RelayState under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
+ * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
+ * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
  *
  * Two copies at once: one takes the kept answer, the other is a replay. Without an answer at all (the retries
  * exhausted, the window passed), the IdP counts us as unconfirmed and reports a partial logout to its own
