@@ -214,15 +214,33 @@ export interface UpstreamLogout {
   finishLogout(message: InboundLogoutMessage): Promise<{ logoutId: string }>;
   /**
    * IdP-initiated: verifies the request completely, then calls `end` (which ends the matching sessions and
-   * says how many; none is a refusal), then the signed answer for the browser to take back; `null` when the
-   * IdP lists no endpoint for it. Nothing is ended when verification fails. A refusal is thrown: an
-   * `AnsweredLogoutRefusal` when the protocol answers it to the IdP (a verified requester, its own endpoint),
-   * a plain `AdapterError` when nobody can be trusted with an answer (the gateway's refusal page).
+   * says how many; none is a refusal), then the signed answer for the browser to take back (`LogoutAnswer`).
+   * Nothing is ended when verification fails. A refusal is thrown: an `AnsweredLogoutRefusal` when the
+   * protocol answers it to the IdP (a verified requester, its own endpoint), a plain `AdapterError` when nobody
+   * can be trusted with an answer (the gateway's refusal page). Sessions ended but the answer not signed: an
+   * `UnansweredLogout`, and the adapter keeps that answer for the same request sent again within its validity
+   * window (verified again completely, `end` NOT called again: `attempt: 'retry'`); once an answer is
+   * signed, the same request is a replay again.
    */
   answerLogout(
     message: InboundLogoutMessage,
     end: (request: UpstreamLogoutRequest) => Promise<number>,
-  ): Promise<FrontChannel | null>;
+  ): Promise<LogoutAnswer>;
+}
+
+/**
+ * Whether the sessions an IdP's logout request names were ended by this message (`first`), or by an earlier
+ * attempt of the same request whose answer could not be signed then (`retry`: nothing ended now).
+ */
+export type LogoutAttempt = 'first' | 'retry';
+
+/** What answering an IdP's logout request did (`UpstreamLogout.answerLogout`). */
+export interface LogoutAnswer {
+  /** The signed answer for the browser to take back; `null` when the IdP lists no endpoint for it. */
+  reply: FrontChannel | null;
+  /** How many sessions the request ended (on its first attempt, for a `retry`). */
+  sessions: number;
+  attempt: LogoutAttempt;
 }
 
 /**
@@ -243,6 +261,29 @@ export class AdapterError extends Error {
     this.code = code;
     this.loginId = options.loginId;
     this.detail = options.detail;
+  }
+}
+
+/**
+ * An IdP's logout request whose sessions were ended (`sessions`, by this `attempt` or the first) but whose answer
+ * could not be signed: the code and cause are the signing failure's (an HSM busy under the adapter's signing
+ * code). Not a refusal: the sessions stay ended, and the adapter kept the answer for the same request sent again
+ * (`kept`: false when it could not keep it, and a retry will then be refused as a replay).
+ */
+export class UnansweredLogout extends AdapterError {
+  readonly sessions: number;
+  readonly attempt: LogoutAttempt;
+  readonly kept: boolean;
+  constructor(failure: AdapterError, unanswered: { sessions: number; attempt: LogoutAttempt; kept: boolean }) {
+    super(failure.code, failure.message, {
+      ...(failure.loginId === undefined ? {} : { loginId: failure.loginId }),
+      ...(failure.detail === undefined ? {} : { detail: failure.detail }),
+      cause: failure,
+    });
+    this.name = 'UnansweredLogout';
+    this.sessions = unanswered.sessions;
+    this.attempt = unanswered.attempt;
+    this.kept = unanswered.kept;
   }
 }
 

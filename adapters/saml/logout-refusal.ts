@@ -11,7 +11,7 @@
  * | signature (`SAML_LOGOUT_SIGNATURE_MISSING`, `SAML_LOGOUT_SIGNATURE_INVALID`, `SAML_ALG_NOT_ALLOWED`, `SAML_TRANSFORM_NOT_ALLOWED`, `SAML_KEY_TOO_WEAK`) | page: the sender is not verified (and an HSM signature would be an answer to anyone) |
  * | signed content unreadable (`SAML_NAMEID_INVALID`)                       | page: no verified request ID to answer |
  * | `SAML_LOGOUT_DESTINATION_INVALID`                                       | page: the request was meant for another party and MUST be discarded (Core §3.2.1) |
- * | `SAML_LOGOUT_REPLAYED`                                                  | page: the request was already answered; a second, contradicting answer is not sent |
+ * | `SAML_LOGOUT_REPLAYED`                                                  | page: the request was already answered; a second, contradicting answer is not sent (the retry of a request whose answer could not be signed gets that answer instead: `logout-retry.ts`) |
  * | `SAML_LOGOUT_NOT_YET_VALID`, `SAML_LOGOUT_EXPIRED`                      | `Requester` / `RequestDenied` |
  * | `SAML_LOGOUT_UNKNOWN_SESSION`                                           | `Requester` / `UnknownPrincipal` |
  * | anything else (`SAML_INTERNAL_ERROR`, `SAML_SIGNING_FAILED`, …)         | page |

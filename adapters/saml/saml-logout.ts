@@ -10,13 +10,18 @@
  *   sessions it names (none → `SAML_LOGOUT_UNKNOWN_SESSION`, nothing ended); then a signed LogoutResponse
  *   (Success) to its ResponseLocation, RelayState echoed. A refusal of a verified request meant for us is
  *   answered the same way with a non-success status (`logout-refusal.ts`), thrown as an `AnsweredLogoutRefusal`.
+ *   Sessions ended but the answer not signed (the HSM busy): thrown as an `UnansweredLogout`, the answer kept
+ *   for the same request sent again, which then gets it signed without ending anything (`logout-retry.ts`).
  */
 import {
   AdapterError,
   AnsweredLogoutRefusal,
   type AdapterContext,
+  UnansweredLogout,
   type InboundLogoutMessage,
   type FrontChannel,
+  type LogoutAnswer,
+  type LogoutAttempt,
   type UpstreamLogout,
   type UpstreamLogoutRequest,
   type UpstreamSessionRef,
@@ -28,6 +33,7 @@ import type { SigningChoice } from './request-signing.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
 import { refusalStatus } from './logout-refusal.ts';
+import { keepUnanswered, requestDigest, takeUnanswered, type UnsignedLogoutAnswer } from './logout-retry.ts';
 import { buildLogoutResponse, type LogoutStatus } from './logout-response.ts';
 import { STATUS_SUCCESS } from './xml/namespaces.ts';
 import { need } from './verify/context.ts';
@@ -76,21 +82,50 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
   const reply = async (vctx: LogoutVerifyContext, status: LogoutStatus): Promise<FrontChannel | null> => {
     const chosen = chooseLogoutBinding(vctx.env.metadata);
     if (!chosen) return null;
+    return sign(vctx, {
+      status,
+      inResponseTo: need(vctx.signed, 'signed').id,
+      binding: chosen.binding,
+      destination: chosen.endpoint.responseLocation,
+      relayState: vctx.message.params['RelayState'],
+    });
+  };
+
+  /** Builds and signs (HSM, the key the IdP's metadata allows now) an answer. */
+  const sign = async (
+    vctx: LogoutVerifyContext,
+    answer: Pick<UnsignedLogoutAnswer, 'status' | 'inResponseTo' | 'binding' | 'destination' | 'relayState'>,
+  ): Promise<FrontChannel> => {
     const { xml } = buildLogoutResponse({
       spEntityId: sp.entityId,
-      destination: chosen.endpoint.responseLocation,
-      inResponseTo: need(vctx.signed, 'signed').id,
+      destination: answer.destination,
+      inResponseTo: answer.inResponseTo,
       issueInstant: ctx.now(),
-      status,
+      status: answer.status,
     });
-    return frontChannel(
-      'SAMLResponse',
-      xml,
-      chosen.binding,
-      chosen.endpoint.responseLocation,
-      vctx.message.params['RelayState'],
-      await options.signing(vctx.env.metadata),
-    );
+    const signing = await options.signing(vctx.env.metadata);
+    return frontChannel('SAMLResponse', xml, answer.binding, answer.destination, answer.relayState, signing);
+  };
+
+  /**
+   * Signs the answer to a request whose sessions were ended (`first`: now; `retry`: by its first attempt); when
+   * that fails, keeps it for the same request sent again (`logout-retry.ts`) and throws `UnansweredLogout`.
+   */
+  const signOrKeep = async (
+    vctx: LogoutVerifyContext,
+    answer: UnsignedLogoutAnswer,
+    attempt: LogoutAttempt,
+  ): Promise<LogoutAnswer> => {
+    try {
+      return { reply: await sign(vctx, answer), sessions: answer.sessions, attempt };
+    } catch (error) {
+      const failure =
+        error instanceof AdapterError
+          ? error
+          : samlError('SAML_SIGNING_FAILED', { detail: 'the LogoutResponse', cause: error });
+      const kept = await keepUnanswered(vctx, answer);
+      throw new UnansweredLogout(failure, { sessions: answer.sessions, attempt, kept });
+    }
   };
 
   /** A refusal of a verified request meant for us goes back to the IdP with its status; any other stays as is. */
@@ -161,28 +196,40 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       return { logoutId: pending.logoutId };
     },
 
-    async answerLogout(
-      message,
-      end: (request: UpstreamLogoutRequest) => Promise<number>,
-    ): Promise<FrontChannel | null> {
+    async answerLogout(message, end: (request: UpstreamLogoutRequest) => Promise<number>): Promise<LogoutAnswer> {
       const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
+      let sessions: number;
       try {
         await runLogoutPipeline(vctx);
         const signed = need(vctx.signed, 'signed');
         const nameId = need(signed.nameId, 'nameId');
-        const ended = await end({
+        sessions = await end({
           idp: idp.id,
           subject: nameId.value,
           nameIdFormat: nameId.format,
           sessionIndexes: signed.sessionIndexes,
         });
-        if (ended === 0)
+        if (sessions === 0)
           throw samlError('SAML_LOGOUT_UNKNOWN_SESSION', { detail: `request ${signed.id}: no live session matches` });
       } catch (error) {
-        if (error instanceof AdapterError) throw await answered(vctx, error);
-        throw error;
+        if (!(error instanceof AdapterError)) throw error;
+        // the same request again after its answer could not be signed: that answer, signed now; nothing ended
+        const kept = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
+        if (kept) return signOrKeep(vctx, kept, 'retry');
+        throw await answered(vctx, error);
       }
-      return reply(vctx, { top: STATUS_SUCCESS });
+      const chosen = chooseLogoutBinding(vctx.env.metadata);
+      if (!chosen) return { reply: null, sessions, attempt: 'first' };
+      const answer: UnsignedLogoutAnswer = {
+        sessions,
+        status: { top: STATUS_SUCCESS },
+        inResponseTo: need(vctx.signed, 'signed').id,
+        binding: chosen.binding,
+        destination: chosen.endpoint.responseLocation,
+        ...(message.params['RelayState'] === undefined ? {} : { relayState: message.params['RelayState'] }),
+        request: requestDigest(vctx),
+      };
+      return signOrKeep(vctx, answer, 'first');
     },
   };
 }

@@ -7,7 +7,7 @@
  *
  * | where                                   | what |
  * |-----------------------------------------|------|
- * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before) |
+ * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before). The same request sent again after an unanswered one gets the kept answer, nothing ended: `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY` |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
@@ -15,15 +15,26 @@
  *
  * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**. Ending them is the
  * security-relevant act and must not hang on the HSM. Signing first would leave them alive whenever the signature
- * fails, and the IdP's retry would then be refused as a replay with nothing ended. So when the answer cannot be
- * signed (HSM busy: 503 + Retry-After; another signing fault: 500), the sessions stay ended and the audit says so:
- * `UPSTREAM_LOGOUT_UNANSWERED` with the code and `sessions` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing
- * was ended). No answer goes back: any answer, a partial-logout status included, needs the signature that just
- * failed (the Single Logout profile: the responder signs), and a partial-logout status (the core spec, §3.7.3.2)
- * is what a session authority reports about *other* participants, not a participant's own state. Getting no
- * answer, the IdP counts us as unconfirmed and reports a partial logout to its own requester: that is true, since
- * our sessions are ended but we never confirmed it. The same request sent again is refused as a replay (its
- * adapter's replay code): nothing more is ended, and no second, contradicting answer is signed.
+ * fails. So when the answer cannot be signed (HSM busy: 503 + Retry-After; another signing fault: 500), the
+ * sessions stay ended and the audit says so: `UPSTREAM_LOGOUT_UNANSWERED` with the code, `sessions`, `attempt`
+ * and `kept` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing was ended). No answer goes back: any answer, a
+ * partial-logout status included, needs the signature that just failed (the Single Logout profile: the responder
+ * signs), and a partial-logout status (the core spec, §3.7.3.2) is what a session authority reports about *other*
+ * participants, not a participant's own state.
+ *
+ * The retry the Retry-After invites gets the answer (the adapter kept it, unsigned, beside the request's replay
+ * key for as long as the request may pass its time window: `UpstreamLogout.answerLogout` in the contract):
+ *
+ * | the same request sent again                          | outcome | audit |
+ * |------------------------------------------------------|---------|-------|
+ * | its answer was not signed, and it passes every check again (signature, issuer, destination, time window; same signed values and relay value) | the kept answer signed now; **no session ended** (one opened since survives) | `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY`, `sessions` (ended by the first attempt), `endedNow: 0` |
+ * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'` |
+ * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
+ * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
+ *
+ * Two copies at once: one takes the kept answer, the other is a replay. Without an answer at all (the retries
+ * exhausted, the window passed), the IdP counts us as unconfirmed and reports a partial logout to its own
+ * requester: true, since our sessions are ended but we never confirmed it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
@@ -31,8 +42,10 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import {
   AdapterError,
   AnsweredLogoutRefusal,
+  UnansweredLogout,
   type InboundLogoutMessage,
   type FrontChannel,
+  type LogoutAnswer,
   type UpstreamAdapter,
   type UpstreamIdentity,
   type UpstreamLogout,
@@ -146,7 +159,7 @@ async function logoutRequest(
 ): Promise<void> {
   let adapter: OfferingAdapter | undefined;
   let ended = 0;
-  let answer: FrontChannel | null;
+  let answer: LogoutAnswer;
   try {
     adapter = adapterFor(services, route, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
@@ -155,22 +168,26 @@ async function logoutRequest(
     });
   } catch (error) {
     const unavailable = unavailableCodeWithin(error);
-    if (ended > 0 || unavailable !== undefined) {
+    // sessions ended by this message, or by its first attempt (a retry whose kept answer could not be signed either)
+    const unanswered = error instanceof UnansweredLogout ? error : undefined;
+    const sessions = unanswered?.sessions ?? ended;
+    if (sessions > 0 || unavailable !== undefined) {
       // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
       // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending)
       const code = unavailable ?? (error instanceof AdapterError ? error.code : 'INTERNAL');
       await audit(
         ctx,
         services,
-        ended > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
+        sessions > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
         adapter?.id,
         code,
         {
-          sessions: ended,
+          sessions,
+          ...(unanswered ? { attempt: unanswered.attempt, kept: unanswered.kept } : {}),
           detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
         },
       );
-      services.logger.warn({ err: error, code, idp: adapter?.id, sessions: ended }, 'IdP logout request not answered');
+      services.logger.warn({ err: error, code, idp: adapter?.id, sessions }, 'IdP logout request not answered');
       // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
       if (unavailable !== undefined)
         throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
@@ -192,9 +209,17 @@ async function logoutRequest(
     }
     throw refusal(error, 'The logout request was refused.');
   }
-  await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWERED', adapter.id, undefined, { sessions: ended });
-  if (answer === null) return signedOut(ctx);
-  send(ctx, answer);
+  // a retry: its sessions were ended by the first attempt, nothing now (`ended` is 0); the answer is signed now
+  await audit(
+    ctx,
+    services,
+    answer.attempt === 'retry' ? 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY' : 'UPSTREAM_LOGOUT_ANSWERED',
+    adapter.id,
+    undefined,
+    answer.attempt === 'retry' ? { sessions: answer.sessions, endedNow: ended } : { sessions: ended },
+  );
+  if (answer.reply === null) return signedOut(ctx);
+  send(ctx, answer.reply);
 }
 
 async function logoutResponse(
@@ -323,10 +348,22 @@ function signedOut(ctx: Context): void {
   ctx.redirect('/session/end/success');
 }
 
+/** The audit states of Single Logout with the IdPs (each record's `to`; its code, if any, in `errorCode`). */
+type LogoutAuditState =
+  | 'UPSTREAM_LOGOUT_ANSWERED'
+  | 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY'
+  | 'UPSTREAM_LOGOUT_UNANSWERED'
+  | 'UPSTREAM_LOGOUT_UNAVAILABLE'
+  | 'UPSTREAM_LOGOUT_REFUSED'
+  | 'UPSTREAM_LOGOUT_FAILED'
+  | 'UPSTREAM_LOGOUT_SENT'
+  | 'UPSTREAM_LOGOUT_SKIPPED'
+  | 'UPSTREAM_LOGOUT_COMPLETED';
+
 async function audit(
   ctx: Context,
   services: Deps,
-  to: string,
+  to: LogoutAuditState,
   idp: string | undefined,
   errorCode: ErrorCode | undefined,
   details: Record<string, unknown>,

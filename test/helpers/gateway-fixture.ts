@@ -13,6 +13,8 @@ import { freshDatabase, freshToken, redisPrefix, redisUrl } from './services.ts'
 export const RP_REDIRECT = 'http://127.0.0.1:9/callback';
 
 export interface GatewayFixture {
+  /** The deployment's folder (its development PKI in `pki/`: the demo IdP's key, to sign as that IdP). */
+  dir: string;
   deployment: Deployment;
   gateway: Gateway;
   url: string;
@@ -61,6 +63,7 @@ export async function startGatewayFixture(
     },
   );
   return {
+    dir,
     deployment,
     gateway: running.gateway,
     url: running.url,

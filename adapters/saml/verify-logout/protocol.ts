@@ -5,7 +5,7 @@
  * |----------------|---------------------------------------------------------------------------|------|
  * | destination    | Destination present and = our SingleLogoutService URL, exactly            | `SAML_LOGOUT_DESTINATION_INVALID` |
  * | time-window    | IssueInstant not in the future (skew); not older than 300 s + skew; NotOnOrAfter not passed | `SAML_LOGOUT_NOT_YET_VALID`, `SAML_LOGOUT_EXPIRED` |
- * | replay         | the message ID once per IdP, across instances (`putIfAbsent`), kept until it could no longer pass the time window | `SAML_LOGOUT_REPLAYED` |
+ * | replay         | the message ID once per IdP, across instances (`putIfAbsent`), kept until it could no longer pass the time window | `SAML_LOGOUT_REPLAYED` (a LogoutRequest whose sessions were ended but whose answer could not be signed is answered on its retry instead: `../logout-retry.ts`) |
  * | in-response-to | (LogoutResponse) InResponseTo = a LogoutRequest we sent this IdP, still pending; taken once | `SAML_LOGOUT_INRESPONSETO_UNKNOWN` |
  * | status         | (LogoutResponse) top-level StatusCode Success                             | `SAML_LOGOUT_STATUS_NOT_SUCCESS` |
  */
@@ -44,12 +44,30 @@ export function checkLogoutTimeWindow(ctx: LogoutVerifyContext): void {
     throw samlError('SAML_LOGOUT_EXPIRED', { detail: `NotOnOrAfter ${signed.notOnOrAfter}` });
 }
 
-export async function rejectLogoutReplay(ctx: LogoutVerifyContext): Promise<void> {
+/**
+ * The key the replay guard keeps a logout message's ID under (per IdP): `saml:logout:<issuer>:<id>`.
+ *
+ * @example
+ * logoutReplayKey({ issuer: 'https://idp.example/metadata', id: '_abc' }); // 'saml:logout:https://idp.example/metadata:_abc'
+ */
+export function logoutReplayKey(signed: { issuer: string; id: string }): string {
+  return `saml:logout:${signed.issuer}:${signed.id}`;
+}
+
+/**
+ * Seconds until the verified message could no longer pass the time window (IssueInstant + 300 s + skew), plus
+ * one: how long its ID is kept by the replay guard (and an unsigned answer to it, `logout-retry.ts`).
+ */
+export function logoutReplayTtlSeconds(ctx: LogoutVerifyContext): number {
   const signed = need(ctx.signed, 'signed');
   const skew = ctx.env.idp.clockSkewSeconds * 1000;
   const lastAccepted = instant(signed.issueInstant, 'IssueInstant') + MAX_MESSAGE_AGE_SECONDS * 1000 + skew;
-  const ttl = Math.max(1, Math.ceil((lastAccepted - ctx.env.now.getTime()) / 1000) + 1);
-  const fresh = await ctx.env.state.putIfAbsent(`saml:logout:${signed.issuer}:${signed.id}`, '1', ttl);
+  return Math.max(1, Math.ceil((lastAccepted - ctx.env.now.getTime()) / 1000) + 1);
+}
+
+export async function rejectLogoutReplay(ctx: LogoutVerifyContext): Promise<void> {
+  const signed = need(ctx.signed, 'signed');
+  const fresh = await ctx.env.state.putIfAbsent(logoutReplayKey(signed), '1', logoutReplayTtlSeconds(ctx));
   if (!fresh) throw samlError('SAML_LOGOUT_REPLAYED', { detail: `${ctx.expect} ${signed.id}` });
 }
 

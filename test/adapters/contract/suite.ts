@@ -218,7 +218,8 @@ function logoutSuite(test: TestFn, name: string, current: () => ContractSubject,
     const message = await idp.request();
     t.true(ours.names(message));
     const { asked, end } = ending();
-    const reply = await ours.answerLogout(message, end);
+    const { reply, sessions, attempt } = await ours.answerLogout(message, end);
+    t.deepEqual([sessions, attempt], [1, 'first'], 'the sessions `end` ended, by this message');
     t.deepEqual(asked, [
       {
         idp: adapter.id,

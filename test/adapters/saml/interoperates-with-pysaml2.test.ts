@@ -180,7 +180,7 @@ test.serial(
     t.is(built.status, 200, samlRequest);
     const message = { method: 'POST', params: { SAMLRequest: samlRequest, RelayState: 'from-pysaml2' } };
     const asked: unknown[] = [];
-    const reply = await offeredLogout(adapter).answerLogout(message, async (request) => (asked.push(request), 1));
+    const { reply } = await offeredLogout(adapter).answerLogout(message, async (request) => (asked.push(request), 1));
     t.deepEqual(asked, [
       {
         idp: 'pysaml2-slo-2',

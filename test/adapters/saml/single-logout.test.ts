@@ -112,10 +112,15 @@ test('IdP-initiated: a valid LogoutRequest ends what it names and gets a signed 
   const logout = logoutOf(await adapterFor(idp));
   const fields = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1');
   const asked: UpstreamLogoutRequest[] = [];
-  const answer = await logout.answerLogout(
+  const {
+    reply: answer,
+    sessions,
+    attempt,
+  } = await logout.answerLogout(
     postMessage('SAMLRequest', signedBy(logoutRequestXml(fields), fields.id, idp), 'idp-relay'),
     async (request) => (asked.push(request), 1),
   );
+  t.deepEqual([sessions, attempt], [1, 'first']);
   t.deepEqual(asked, [
     { idp: 'slo-idp', subject: 'ada-4711', nameIdFormat: SESSION.nameIdFormat, sessionIndexes: ['idx-1'] },
   ]);
@@ -138,7 +143,7 @@ test('IdP-initiated over HTTP-Redirect: the query-string signature is verified w
     redirectMessage('SAMLRequest', logoutRequestXml(fields), { privateKey: idp.privateKey, relayState: 'rs' }),
     async () => 1,
   );
-  t.is(answer?.binding, 'redirect');
+  t.is(answer.reply?.binding, 'redirect');
 });
 
 test('routing: names() recognises its own IdP’s logout messages only', async (t) => {
