@@ -128,3 +128,37 @@ test.serial('the old hop, GET /interaction/:uid/complete, still finishes a login
   t.truthy(atRp.searchParams.get('code'));
   t.is((await trailOf(loginId)).length, 5, 'nothing acted on twice');
 });
+
+test.serial(
+  "an SSO login's resume with the resume cookie but another browser's session is refused before any completion",
+  async (t) => {
+    const first = await authorizationRequest(fx.rp);
+    const { browser } = await loginJourney(first.url, { username: 'marie', redirectUri: RP_REDIRECT });
+    // the same browser, another authorization: a login of its own on the session, decided at the interaction page
+    const second = await authorizationRequest(fx.rp);
+    const atResume = await browser.follow(second.url, {}, (u) => u.pathname.startsWith('/auth/'));
+    await atResume.response.body?.cancel();
+    const resume = atResume.url;
+    const loginId = resume.pathname.split('/')[2]!;
+    const before = await trailOf(loginId);
+    t.is(before.at(-1), 'INITIATED→FRAUD_CHECK', 'decided, not yet acted on');
+    // another browser holding the resume cookie (and its signature), not the session cookie
+    const stolen = browser
+      .cookieHeader(resume)
+      .split('; ')
+      .filter((c) => c.startsWith('_interaction_resume'))
+      .join('; ');
+    t.regex(stolen, /^_interaction_resume=/);
+    const other = await new Browser().request(resume, { headers: { cookie: stolen } });
+    t.is(other.status, 400);
+    t.regex(await other.text(), /Error code: <code>invalid_request<\/code>/);
+    t.deepEqual(await trailOf(loginId), before, 'nothing acted on');
+    // the session's own browser finishes it
+    const resumed = await browser.request(resume);
+    t.is(resumed.status, 303);
+    const atRp = new URL(resumed.headers.get('location')!);
+    t.is(atRp.searchParams.get('state'), second.state);
+    t.truthy(atRp.searchParams.get('code'));
+    t.is((await trailOf(loginId)).at(-1), 'TOKEN_GENERATION→COMPLETED');
+  },
+);
