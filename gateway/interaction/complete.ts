@@ -1,7 +1,10 @@
 /**
- * GET /interaction/:uid/complete — acts once on the stored outcome of a login (a first login, or a login on
- * an existing session: completion/sso.ts), in the browser that holds the interaction cookie; the transitions
- * of the decision are the translation point's (`settle`):
+ * The completion step — acts once on the stored outcome of a login (a first login, or a login on an existing
+ * session: completion/sso.ts), in the browser that holds the interaction's cookies: in oidc-provider's resume
+ * request, GET /auth/:uid, after its resume cookie's checks (resume-completion.ts: the usual way since
+ * issue #14), or at GET /interaction/:uid/complete (the interaction cookie; the review page's way back after an
+ * approval, and links from before the upgrade). The transitions of the decision are the translation point's
+ * (`settle`):
  * - allow → TOKEN_GENERATION, account stored (the browser may then see its WebAuthn keys, and after a fresh LoA-high login enrol one: webauthn/step-up.ts), grant recorded, oidc-provider issues the code → COMPLETED;
  *   the features of the login become the person's history; `amr` (RFC 8176) says how the person
  *   authenticated upstream and whether a step-up happened (translate/amr.ts);
