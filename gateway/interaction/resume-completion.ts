@@ -17,9 +17,10 @@
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
  * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
- * link, a review's approval, a WebAuthn step-up), one with no outcome to act on (nothing decided here). The
- * other outcomes answer as at /interaction/:uid/complete: step-up to the IdP, the review page, the WebAuthn
- * page; a denial, a rejected answer or an unavailable dependency go on into oidc-provider, which tells the RP.
+ * link, a review's approval, a WebAuthn step-up), one with no outcome to act on (nothing decided here). A
+ * step-up is handed back to /interaction/:uid/complete (its page stays where a reload cannot end the
+ * interaction). The other outcomes answer as there: the review page, the WebAuthn page; a denial, a rejected
+ * answer or an unavailable dependency go on into oidc-provider, which tells the RP.
  */
 import type { Context, Middleware, Next } from 'koa';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
@@ -39,6 +40,14 @@ export function resumeCompletion(services: Services): Middleware {
     if (!interaction) return next();
     const outcome = await services.logins.takeOutcome(uid);
     if (!outcome) return next();
+    if (outcome.status === 'verified' && outcome.decision.kind === 'step_up') {
+      // the step-up page is one the person may reload: it stays at /interaction/:uid/complete, where a reload
+      // is refused (LOGIN_STATE_INVALID) instead of resuming the interaction without a result, which would end it
+      await services.logins.saveOutcome(uid, outcome);
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+      return;
+    }
     let stored = false;
     const store = async (result: InteractionResults): Promise<string> => {
       // what oidc-provider's interactionResult does, on the interaction the resume cookie named
