@@ -25,6 +25,8 @@
  * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
  * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
+ * 5e. resumeCompletion — GET /auth/:uid: the completion step in the resume request, after the resume cookie's and
+ *                       the interaction's checks, then on into the provider, which issues the code (interaction/resume-completion.ts)
  * 6. provider         — oidc-provider (current generation): discovery, /authorize, /token, /jwks, ...
  */
 import { CookieKeys } from './http/cookie-keys.ts';
@@ -36,6 +38,7 @@ import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origi
 import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
 import { interactionRoutes } from './interaction/routes.ts';
+import { resumeCompletion } from './interaction/resume-completion.ts';
 import { riskRoutes, type FraudRoutesDeps } from './api/fraud-routes.ts';
 import { upstreamRoutes } from './interaction/upstream-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
@@ -98,6 +101,7 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   app.use(ssfConfigurationRoute(services.config.issuer));
   app.use(authorizationPost());
   app.use(sectorGate(services.sectors));
+  app.use(resumeCompletion(services));
   app.use(services.holder.middleware());
   return app;
 }

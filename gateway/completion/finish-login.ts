@@ -5,6 +5,7 @@
  * interaction pages and the WebAuthn ceremonies, which both end here.
  */
 import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { loaOfAcr } from '../translate/acr.ts';
@@ -13,6 +14,13 @@ import { createGrant } from './grant-consent.ts';
 import { linkGrantToLogin } from './grant-links.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
+
+/**
+ * Stores the interaction's result: oidc-provider's `interactionResult` where the browser holds the interaction
+ * cookie (/interaction/:uid/...), or the interaction read by the resume itself (interaction/resume-completion.ts),
+ * whose request then goes on into oidc-provider. Resolves to the resume URL.
+ */
+export type StoreResult = (result: InteractionResults) => Promise<string>;
 
 /**
  * Finishes a verified login with the RP (exported for the WebAuthn step-up, which passes the methods it
@@ -29,6 +37,28 @@ export async function finish(
   stepUpMethods: readonly string[] = [],
 ): Promise<void> {
   const provider = services.holder.provider;
+  const resume = await completeLogin(ctx, services, details, uid, outcome, from, stepUpMethods, (result) =>
+    provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),
+  );
+  ctx.status = 303;
+  ctx.redirect(resume);
+}
+
+/**
+ * {@link finish} without the redirect: account, grant, the result stored by `store`, COMPLETED audited, the
+ * login learnt; resolves to the resume URL. The resume request (interaction/resume-completion.ts) goes on
+ * into oidc-provider, which issues the code in the same request.
+ */
+export async function completeLogin(
+  ctx: Context,
+  services: Services,
+  details: Details,
+  uid: string,
+  outcome: Extract<LoginOutcome, { status: 'verified' }>,
+  from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW',
+  stepUpMethods: readonly string[],
+  store: StoreResult,
+): Promise<string> {
   const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
   const amr = loginAmr({
     loa: loaOfAcr(outcome.pivot.acr),
@@ -55,15 +85,12 @@ export async function finish(
   await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
   // The result is stored first, COMPLETED is audited next, and only then is the browser sent on: the
   // audit trail is complete by the time the RP can redeem the code.
-  const resume = await provider.interactionResult(
-    ctx.req,
-    ctx.res,
+  const resume = await store(
     // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
     {
       login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
       consent: { grantId },
     },
-    { mergeWithLastSubmission: false },
   );
   await services.flow.transition(uid, 'COMPLETED', {
     component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
@@ -72,6 +99,5 @@ export async function finish(
   await services.fraud
     .learn(uid)
     .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
-  ctx.status = 303;
-  ctx.redirect(resume);
+  return resume;
 }

@@ -29,6 +29,7 @@ import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
 import { addRequested } from './grant-consent.ts';
 import { linkGrantToLogin } from './grant-links.ts';
+import { resumePath } from './resume-path.ts';
 import { requestContextOf, translationPoint } from './translation-of.ts';
 
 export interface Standing {
@@ -126,7 +127,7 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   const uid = `sso-${randomBytes(18).toString('base64url')}`;
   const request = requestContextOf(ctx, services, params);
   const { requestId } = request;
-  // acted on here and now: nothing is left for /interaction/:uid/complete (no outcome kept in Redis)
+  // acted on here and now: nothing is left for the completion step (no outcome kept in Redis)
   const outcome = await beginSsoLogin(services, uid, standing, request, true);
   if (outcome.status === 'rejected')
     return errorSpec(outcome.code).oauth === 'login_required' ? 'login_required' : 'access_denied';
@@ -185,7 +186,7 @@ type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDet
 
 /**
  * The interaction of an SSO request (prompt `sso`): its login decided on the session instead of going
- * upstream, then on to /interaction/:uid/complete, the same completion as a first login (allow, step-up,
+ * upstream, then on to the resume /auth/:uid, the same completion as a first login (allow, step-up,
  * WebAuthn, review, deny). Returns false when the session can no longer stand for the request (the caller
  * then starts an upstream login).
  */
@@ -202,6 +203,6 @@ export async function ssoInteraction(ctx: Context, services: Services, details: 
     await beginSsoLogin(services, uid, standing, requestContextOf(ctx, services, details.params));
   } else if (existing.sso !== true) return false;
   ctx.status = 303;
-  ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+  ctx.redirect(resumePath(uid));
   return true;
 }

@@ -1,7 +1,10 @@
 /**
- * GET /interaction/:uid/complete — acts once on the stored outcome of a login (a first login, or a login on
- * an existing session: completion/sso.ts), in the browser that holds the interaction cookie; the transitions
- * of the decision are the translation point's (`settle`):
+ * The completion step — acts once on the stored outcome of a login (a first login, or a login on an existing
+ * session: completion/sso.ts), in the browser that holds the interaction's cookies: in oidc-provider's resume
+ * request, GET /auth/:uid, after its resume cookie's checks (resume-completion.ts: the usual way since
+ * issue #14), or at GET /interaction/:uid/complete (the interaction cookie; the review page's way back after an
+ * approval, and links from before the upgrade). The transitions of the decision are the translation point's
+ * (`settle`):
  * - allow → TOKEN_GENERATION, account stored (the browser may then see its WebAuthn keys, and after a fresh LoA-high login enrol one: webauthn/step-up.ts), grant recorded, oidc-provider issues the code → COMPLETED;
  *   the features of the login become the person's history; `amr` (RFC 8176) says how the person
  *   authenticated upstream and whether a step-up happened (translate/amr.ts);
@@ -18,11 +21,12 @@
  *   an unavailable dependency: temporarily_unavailable, as does this step when it meets one).
  */
 import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
 import { errorSpec, type OAuthError } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
-import { finish } from '../completion/finish-login.ts';
+import { completeLogin, finish, type StoreResult } from '../completion/finish-login.ts';
 import { translationPoint } from '../completion/translation-of.ts';
 import { startUpstream } from './start-upstream.ts';
 import { endUnmet } from './eligible-idps.ts';
@@ -40,41 +44,75 @@ function isFailedStepUp(reasons: readonly string[], stepUps: number): boolean {
   return reasons[0] === 'LOA_INSUFFICIENT' && stepUps > 0;
 }
 
+type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
+
+/**
+ * Where the completion step ends the interaction: here (/interaction/:uid/complete, the interaction cookie's
+ * path) or in the resume request itself (resume-completion.ts, the resume cookie's path).
+ */
+export interface InteractionEnd {
+  details: Details;
+  /** Stores an allow's result; resolves to the resume URL. */
+  store: StoreResult;
+  /** After an allow's result is stored and COMPLETED audited: here, 303 to the resume; at the resume, nothing. */
+  sendOn: (resume: string) => void;
+  /** Stores a refusal (an OAuth error for the RP); here it also answers 303 to the resume. */
+  refuse: (result: InteractionResults) => Promise<void>;
+}
+
+/** Ending the interaction here, with oidc-provider's helpers (they read the interaction cookie). */
+function endHere(ctx: Context, services: Services, details: Details): InteractionEnd {
+  const provider = services.holder.provider;
+  return {
+    details,
+    store: (result) => provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),
+    sendOn: (resume) => {
+      ctx.status = 303;
+      ctx.redirect(resume);
+    },
+    refuse: (result) => provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),
+  };
+}
+
 /**
  * The completion step; a dependency's 503 met on the way (HSM_BUSY, DATABASE_UNAVAILABLE, ...) fails the login
  * and tells the RP `temporarily_unavailable` where the interaction can still be finished (unavailable-mid-login.ts).
  */
 export async function completeInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
+  const provider = services.holder.provider;
+  const refuse = (result: InteractionResults) =>
+    provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
   try {
-    await completeSteps(ctx, services, uid);
+    services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
+    // The outcome first: a login with an outcome to act on has no review. An outcome is saved only right after
+    // the login entered FRAUD_CHECK or FAILED; a review row only once it reached MANUAL_REVIEW (the 'flag' case
+    // of actOnOutcome, after taking the outcome), from which no transition leads back to either. So the review
+    // queue is read only when there is no outcome (issue #14: one PostgreSQL statement less per login).
+    const outcome = await services.logins.takeOutcome(uid);
+    const end = endHere(ctx, services, details);
+    if (!outcome) await completeReviewed(ctx, services, end, uid);
+    else await actOnOutcome(ctx, services, uid, outcome, end);
   } catch (error) {
-    if (!(await answerUnavailableAtCompletion(ctx, services, uid, error))) throw error;
+    if (!(await answerUnavailableAtCompletion(ctx, services, uid, error, refuse))) throw error;
   }
 }
 
-async function completeSteps(ctx: Context, services: Services, uid: string): Promise<void> {
-  const provider = services.holder.provider;
-  services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
-  const details = await provider.interactionDetails(ctx.req, ctx.res);
-  if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
+/**
+ * Acts once on a login's outcome, already taken from the store (see the file comment); the interaction is
+ * ended through `end`.
+ */
+export async function actOnOutcome(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  outcome: LoginOutcome,
+  end: InteractionEnd,
+): Promise<void> {
   const requestId = ctx.state.requestId as string;
   const deny = (description: string, error: OAuthError = 'access_denied') =>
-    provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { error, error_description: description },
-      { mergeWithLastSubmission: false },
-    );
-
-  // The outcome first: a login with an outcome to act on has no review. An outcome is saved only right after
-  // the login entered FRAUD_CHECK or FAILED; a review row only once it reached MANUAL_REVIEW (the 'flag' case
-  // below, after taking the outcome), from which no transition leads back to either. So the review queue is
-  // read only when there is no outcome (issue #14: one PostgreSQL statement less per login).
-  const outcome = await services.logins.takeOutcome(uid);
-  if (!outcome) {
-    await completeReviewed(ctx, services, details, uid, deny);
-    return;
-  }
+    end.refuse({ error, error_description: description });
   if (outcome.status === 'rejected') {
     // the registry says what the RP is told (login_required: it may retry with prompt=login); access_denied otherwise
     const { oauth, en } = errorSpec(outcome.code);
@@ -92,7 +130,7 @@ async function completeSteps(ctx: Context, services: Services, uid: string): Pro
     case 'allow': {
       await translation.settle(uid, outcome, requestId);
       await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
-      await finish(ctx, services, details, uid, outcome, 'TOKEN_GENERATION');
+      end.sendOn(await completeLogin(ctx, services, end.details, uid, outcome, 'TOKEN_GENERATION', [], end.store));
       return;
     }
     case 'step_up': {
@@ -116,7 +154,7 @@ async function completeSteps(ctx: Context, services: Services, uid: string): Pro
       // a flag by the review threshold (RISK_REVIEW) carries no level: it is riskier than level 3, so it counts as 3
       await services.fraud.reviews.enqueue({
         loginId: uid,
-        clientId: login?.clientId ?? String(details.params.client_id),
+        clientId: login?.clientId ?? String(end.details.params.client_id),
         idp: outcome.idp,
         accountId: outcome.accountId,
         score: outcome.fraudScore,
@@ -136,7 +174,7 @@ async function completeSteps(ctx: Context, services: Services, uid: string): Pro
         await services.fraud
           .refused(uid)
           .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
-        await endUnmet(ctx, services, uid, 'STEP_UP_FAILED', 'policy');
+        await endUnmet(ctx, services, uid, 'STEP_UP_FAILED', 'policy', end.refuse);
         return;
       }
       await translation.settle(uid, outcome, requestId);
@@ -158,13 +196,7 @@ async function completeSteps(ctx: Context, services: Services, uid: string): Pro
  * (`LOGIN_STATE_INVALID`). An approved review finishes the login (MANUAL_REVIEW → COMPLETED); a pending one
  * sends the browser back to wait; anything else tells the RP it was refused.
  */
-async function completeReviewed(
-  ctx: Context,
-  services: Services,
-  details: Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>,
-  uid: string,
-  deny: (description: string) => Promise<unknown>,
-): Promise<void> {
+async function completeReviewed(ctx: Context, services: Services, end: InteractionEnd, uid: string): Promise<void> {
   const review = await services.fraud.reviews.get(uid);
   if (!review) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to complete for this sign-in');
   const record = await services.flow.get(uid);
@@ -181,7 +213,7 @@ async function completeReviewed(
       held.decision.level ?? 0,
       FRESH_LOGIN_SECONDS + REVIEW_TIMEOUT_SECONDS,
     );
-    await finish(ctx, services, details, uid, held, 'MANUAL_REVIEW');
+    await finish(ctx, services, end.details, uid, held, 'MANUAL_REVIEW');
     return;
   }
   if (review.status === 'pending' && record?.state === 'MANUAL_REVIEW') {
@@ -189,5 +221,5 @@ async function completeReviewed(
     ctx.redirect(`/interaction/${encodeURIComponent(uid)}/review`);
     return;
   }
-  await deny('the sign-in was refused after review');
+  await end.refuse({ error: 'access_denied', error_description: 'the sign-in was refused after review' });
 }

@@ -6,6 +6,7 @@
  *   straight to that IdP, as `idp_hint` does.
  */
 import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
 import type { Services } from '../services.ts';
 import { errorSpec } from '../error-registry.ts';
 import { translationPoint } from '../completion/translation-of.ts';
@@ -29,14 +30,10 @@ export async function endUnmet(
   loginId: string,
   code: 'ACR_UNREACHABLE' | 'STEP_UP_FAILED',
   component: string,
+  refuse: (result: InteractionResults) => Promise<void>,
 ): Promise<void> {
   const spec = errorSpec(code);
   services.logger.info({ loginId, code }, 'authentication requirements cannot be met: back to the relying party');
   await translationPoint(services).end(loginId, code, component, ctx.state.requestId as string);
-  await services.holder.provider.interactionFinished(
-    ctx.req,
-    ctx.res,
-    { error: 'unmet_authentication_requirements', error_description: spec.en },
-    { mergeWithLastSubmission: false },
-  );
+  await refuse({ error: 'unmet_authentication_requirements', error_description: spec.en });
 }

@@ -76,7 +76,9 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
   }
   const eligible = eligibleIdps(services, login.requiredAcr);
   if (eligible.length === 0) {
-    await endUnmet(ctx, services, uid, 'ACR_UNREACHABLE', 'chooser');
+    await endUnmet(ctx, services, uid, 'ACR_UNREACHABLE', 'chooser', (result) =>
+      services.holder.provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),
+    );
     return;
   }
   if (eligible.length === 1 && services.config.federation.skipChooserWithOneIdp) {

@@ -1,7 +1,7 @@
 /**
  * After the ACS verified the IdP's answer: the translation point decides the login (`translation/`:
  * translate → risk stages → policy → decision, the login in FRAUD_CHECK meanwhile). The outcome is kept for
- * /interaction/:uid/complete to act on; no token exists yet.
+ * the completion step to act on (in the resume request, resume-completion.ts); no token exists yet.
  */
 import type { Context } from 'koa';
 import type { UpstreamIdentity } from '../../adapters/contract.ts';

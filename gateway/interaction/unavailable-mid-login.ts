@@ -14,7 +14,9 @@
  * Never a token: the RP is told an error, a COMPLETED login is never touched.
  */
 import type { Context } from 'koa';
+import type { InteractionResults } from 'oidc-provider';
 import { errorSpec, type ErrorCode } from '../error-registry.ts';
+import { resumePath } from '../completion/resume-path.ts';
 import { mapError } from '../http/error-handler.ts';
 import type { Services } from '../services.ts';
 
@@ -57,7 +59,7 @@ export async function failLogin(
 
 /**
  * The ACS met `code` on a login attributed to this browser: the login is failed and its outcome (`rejected`
- * with the code) stored, and the browser sent to the completion step, which tells the RP
+ * with the code) stored, and the browser sent to the resume, where the completion step tells the RP
  * `temporarily_unavailable` (the registry's answer for the code, complete.ts). `false` when the login is
  * over or the outcome could not be stored: the caller rethrows (the error page).
  */
@@ -76,7 +78,7 @@ export async function answerUnavailableAtAcs(
     return false;
   }
   ctx.status = 303;
-  ctx.redirect(`/interaction/${encodeURIComponent(loginId)}/complete`);
+  ctx.redirect(resumePath(loginId));
   return true;
 }
 
@@ -90,6 +92,7 @@ export async function answerUnavailableAtCompletion(
   services: Services,
   uid: string,
   error: unknown,
+  refuse: (result: InteractionResults) => Promise<void>,
 ): Promise<boolean> {
   const code = unavailableCode(error);
   if (code === undefined) return false;
@@ -101,12 +104,7 @@ export async function answerUnavailableAtCompletion(
   }
   await failLogin(ctx, services, uid, code, 'interaction');
   try {
-    await services.holder.provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { error: 'temporarily_unavailable', error_description: errorSpec(code).en },
-      { mergeWithLastSubmission: false },
-    );
+    await refuse({ error: 'temporarily_unavailable', error_description: errorSpec(code).en });
     return true;
   } catch (err) {
     services.logger.warn({ err, loginId: uid, code }, 'the RP could not be told: the error page answers');

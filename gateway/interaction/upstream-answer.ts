@@ -3,7 +3,8 @@
  * URI) received the IdP's answer to a login. The route's correlation value (the opaque value of `LoginStart`,
  * e.g. RelayState) says which adapter and login the answer belongs to; that adapter verifies the message
  * completely; then the translation point runs (translate → risk → policy). The browser is sent on to
- * /interaction/:uid/complete, where the interaction cookie lives, to finish with the RP.
+ * oidc-provider's resume, /auth/:uid, where the resume cookie lives: the completion step runs there and the
+ * RP gets its code in that same request (resume-completion.ts).
  *
  * The IdP's rate limit is taken as soon as RelayState names the IdP, the identity's once the message is
  * verified (ratelimit/scoped.ts); a refusal fails the login with RATE_LIMITED (the RP: temporarily_unavailable).
@@ -18,6 +19,7 @@ import type { LoginResponseRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
+import { resumePath } from '../completion/resume-path.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
@@ -94,7 +96,7 @@ export async function upstreamAnswered(
     // its NameID and SessionIndex, for Single Logout with the IdP (upstream-logout.ts)
     await recordUpstreamLogin(services, result.loginId, result.identity);
     ctx.status = 303;
-    ctx.redirect(`/interaction/${encodeURIComponent(result.loginId)}/complete`);
+    ctx.redirect(resumePath(result.loginId));
   } catch (error) {
     const code = refusing ? undefined : unavailableCode(error);
     if (code === undefined) throw error;
@@ -131,7 +133,7 @@ async function reject(
     await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
     await services.logins.saveOutcome(loginId, { status: 'rejected', code });
     ctx.status = 303;
-    ctx.redirect(`/interaction/${encodeURIComponent(loginId)}/complete`);
+    ctx.redirect(resumePath(loginId));
     return;
   }
   await services.audit.append({

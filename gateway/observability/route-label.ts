@@ -12,6 +12,7 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [new RegExp(`^/interaction/${UID}/signals$`), '/interaction/:uid/signals'],
   [new RegExp(`^/interaction/${UID}/review$`), '/interaction/:uid/review'],
   [new RegExp(`^/interaction/${UID}/[a-z-]{1,32}$`), '/interaction/:uid/:step'],
+  [new RegExp(`^/auth/${UID}$`), '/auth/:uid'],
   [/^\/admin(\/.*)?$/, '/admin/*'],
   [/^\/session\/end(\/confirm|\/success)?$/, '/session/end'],
   [/^\/token\/introspection$/, '/token/introspection'],

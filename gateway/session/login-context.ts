@@ -1,7 +1,7 @@
 /**
  * What the gateway remembers about one login between its steps (Redis, interaction TTL): the RP, the
  * IdP chosen, the acr the RP requires, how often it stepped up, and — once the IdP answered — the outcome
- * that /interaction/:uid/complete acts on. The outcome holds the person's pivot identity: it is sealed
+ * that the completion step acts on (interaction/complete.ts, in the resume request or at /interaction/:uid/complete). The outcome holds the person's pivot identity: it is sealed
  * (`record-cipher.ts`: AES-256-GCM under a per-login key derived from the HSM-wrapped DEK), never in clear.
  *
  * A login's context is read once per request (`request-memo.ts`: a login started or resumed on an existing

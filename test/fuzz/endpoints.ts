@@ -21,7 +21,7 @@ export interface FuzzSummary {
   codes: Record<string, number>;
   /** `#index: what went wrong` (reproduce with the same seed). */
   problems: string[];
-  /** `#index: what the RP was told` for inputs answered with a redirect (a known login, refused at /complete). */
+  /** `#index: what the RP was told` for inputs answered with a redirect (a known login, refused at the resume). */
   accepted: string[];
 }
 
@@ -131,7 +131,7 @@ export async function fuzzAcs(
     else if (response.status >= 400 && !REGISTERED.test(body))
       s.problems.push(`#${index}: HTTP ${response.status} without a registered code`);
     else if (response.status < 400) {
-      // a refusal of a known login also goes on to /complete, which tells the RP: follow it to the RP
+      // a refusal of a known login also goes on to the resume (/auth/:uid), which tells the RP: follow it to the RP
       const landing = await browser.follow(new URL(location, valid.action), {}, (u) =>
         u.toString().startsWith(rpRedirect),
       );

@@ -128,6 +128,7 @@ test('unknown labels, decreasing counters and a name declared twice differently 
 
 test('the route label is a pattern or other, never a raw path', (t) => {
   t.is(routeLabel('/interaction/AbC_123-x/complete'), '/interaction/:uid/complete');
+  t.is(routeLabel('/auth/AbC_123-x'), '/auth/:uid');
   t.is(routeLabel('/interaction/AbC_123-x'), '/interaction/:uid');
   t.is(routeLabel('/authorize'), '/authorize');
   t.is(routeLabel('/admin/reviews/123/approve'), '/admin/*');

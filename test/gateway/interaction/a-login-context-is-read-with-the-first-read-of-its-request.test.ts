@@ -1,7 +1,7 @@
 /**
  * Issue #14 (Redis round trips): the pages of a login read its context (`login:<id>`) together with their
  * first other Redis command — oidc-provider's interaction at the interaction page, the chooser's answer and the
- * completion; the IdP's rate-limit call at the ACS — in one auto-pipelined batch, instead of in a round trip
+ * completion (in the resume request, GET /auth/:uid); the IdP's rate-limit call at the ACS — in one auto-pipelined batch, instead of in a round trip
  * of its own after it (`LoginContextStore.prefetch`). Still read once per request, and the login still ends
  * with a code. A whole first login and an SSO login through the real gateway; each batch ioredis sends is
  * recorded on `Pipeline.exec` (a command sent alone is a batch of one) and grouped by the HTTP request being
@@ -26,7 +26,9 @@ const isContextRead = (c: string) => /^GET \S*:login:[^:]+$/.test(c);
 function contextReads(seen: RequestBatches[]) {
   return seen
     .map(({ route, batches }) => ({
-      route: route.replace(/\/interaction\/[^/]+/, '/interaction/:uid'),
+      route: route
+        .replace(/\/interaction\/[^/]+/, '/interaction/:uid')
+        .replace(/^GET \/auth\/[^/]+$/, 'GET /auth/:uid'),
       reads: batches.flat().filter(isContextRead).length,
       with: batches.find((b) => b.some(isContextRead))?.filter((c) => !isContextRead(c)) ?? [],
     }))
@@ -45,11 +47,11 @@ test.serial('a first login and an SSO login read each context with another comma
   t.truthy(landing.url.searchParams.get('code'), 'the SSO login ends with a code');
   t.deepEqual(
     first.map(({ route }) => route),
-    ['GET /interaction/:uid', 'POST /interaction/:uid/idp', 'POST /saml/acs', 'GET /interaction/:uid/complete'],
+    ['GET /interaction/:uid', 'POST /interaction/:uid/idp', 'POST /saml/acs', 'GET /auth/:uid'],
   );
   t.deepEqual(
     sso.map(({ route }) => route),
-    ['GET /interaction/:uid', 'GET /interaction/:uid/complete'],
+    ['GET /interaction/:uid', 'GET /auth/:uid'],
   );
   for (const read of [...first, ...sso]) {
     t.is(read.reads, 1, `${read.route}: read once`);

@@ -3,7 +3,9 @@
  * PostgreSQL (node-postgres's Client.query), with the whole gateway in process.
  *
  * - the resumption (`GET /auth/:id`) writes its records in one statement: the session oidc-provider saves at
- *   the end of the request and the two upstream-session records the login's link adds (main before: two);
+ *   the end of the request and the two upstream-session records the login's link adds (main before: two); since
+ *   the completion step runs in the resumption (interaction/resume-completion.ts), its own statement (the
+ *   identity and the grant, stored before COMPLETED is audited) is counted there too;
  * - an SSO login's resumption replaces the session's cookie id (oidc-provider destroys the old id, then saves
  *   the session under the new one): no `session_end` statement for a record the same request writes again;
  * - an SSO login's authorization request re-saves the session it only read (oidc-provider's sliding expiry):
@@ -74,7 +76,9 @@ test.serial('a full login: the resumption writes the session and its upstream li
   const seen = requests;
   requests = undefined;
   t.log(seen.filter((r) => r.puts + r.ends > 0).map((r) => `${r.route} ${r.puts}+${r.ends}`));
-  t.deepEqual(of(seen, 'GET /auth/:id'), { puts: 1, ends: 0 }, 'one statement at the resumption');
+  // the completion step runs in the resumption (interaction/resume-completion.ts): the identity and the grant in
+  // one statement, stored before COMPLETED is audited, then the session and its upstream link in one statement
+  t.deepEqual(of(seen, 'GET /auth/:id'), { puts: 2, ends: 0 }, 'two statements at the resumption');
   const all = seen.reduce((n, r) => n + r.puts + r.ends, 0);
   t.true(all <= 4, `at most 4 statements write the login's records (${all})`);
   t.is((await userinfo(bed.url, session.accessToken)).status, 200);
@@ -92,7 +96,12 @@ test.serial('an SSO login: no re-save of an unchanged session, no end of a sessi
   const code = landing.url.searchParams.get('code');
   t.truthy(code, `the SSO login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
   t.deepEqual(of(seen, 'GET /auth'), { puts: 0, ends: 0 }, 'the session only read is not written again');
-  t.deepEqual(of(seen, 'GET /auth/:id'), { puts: 1, ends: 0 }, 'the new cookie id: one put, no end');
+  // the identity and the grant (the completion step, before COMPLETED), then the new cookie id: no end
+  t.deepEqual(
+    of(seen, 'GET /auth/:id'),
+    { puts: 2, ends: 0 },
+    'the completion and the new cookie id: two puts, no end',
+  );
   const tokens = await redeem(bed, code!, request.verifier);
   t.is((await userinfo(bed.url, tokens.access_token)).status, 200);
   // the old cookie id no longer names the session; the new one does: another SSO login on it works

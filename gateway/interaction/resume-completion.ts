@@ -1,0 +1,97 @@
+/**
+ * GET /auth/:uid — the completion step run in oidc-provider's resume request (issue #14: one request less
+ * per login). The IdP's answer (upstream-answer.ts) and an SSO login (completion/sso.ts) send the browser
+ * straight to the resume; in front of oidc-provider this middleware acts once on the login's stored outcome
+ * (complete.ts `actOnOutcome`), and a result it stores goes on into oidc-provider's resume in the same
+ * request, which issues the code (or tells the RP the refusal).
+ *
+ * The browser is bound by oidc-provider's resume cookie (signed, path /auth/:uid, value = uid), set in the
+ * same response, with the same options and lifetime, as the interaction cookie /interaction/:uid/complete
+ * relies on. Before any completion work, this middleware checks what oidc-provider's resume
+ * (lib/actions/authorization/resume.js) and `interactionDetails` check, with the provider's own readers:
+ *
+ * - the resume cookie is present, its signature valid, and its value is this uid;
+ * - the interaction exists and its uid is the cookie's;
+ * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
+ *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it).
+ *
+ * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
+ * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
+ * link, a review's approval, a WebAuthn step-up), one with no outcome to act on (nothing decided here). A
+ * step-up is handed back to /interaction/:uid/complete (its page stays where a reload cannot end the
+ * interaction). The other outcomes answer as there: the review page, the WebAuthn page; a denial, a rejected
+ * answer or an unavailable dependency go on into oidc-provider, which tells the RP.
+ */
+import type { Context, Middleware, Next } from 'koa';
+import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Services } from '../services.ts';
+import { actOnOutcome, type InteractionEnd } from './complete.ts';
+import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
+
+const RESUME = /^\/auth\/([A-Za-z0-9_-]{1,64})$/;
+
+type Interaction = InteractionEnd['details'];
+
+export function resumeCompletion(services: Services): Middleware {
+  return async (ctx: Context, next: Next) => {
+    const uid = ctx.method === 'GET' ? RESUME.exec(ctx.path)?.[1] : undefined;
+    if (uid === undefined) return next();
+    const interaction = await boundInteraction(ctx, services, uid);
+    if (!interaction) return next();
+    const outcome = await services.logins.takeOutcome(uid);
+    if (!outcome) return next();
+    if (outcome.status === 'verified' && outcome.decision.kind === 'step_up') {
+      // the step-up page is one the person may reload: it stays at /interaction/:uid/complete, where a reload
+      // is refused (LOGIN_STATE_INVALID) instead of resuming the interaction without a result, which would end it
+      await services.logins.saveOutcome(uid, outcome);
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+      return;
+    }
+    let stored = false;
+    const store = async (result: InteractionResults): Promise<string> => {
+      // what oidc-provider's interactionResult does, on the interaction the resume cookie named
+      interaction.result = result;
+      await interaction.save((interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
+      stored = true;
+      return interaction.returnTo;
+    };
+    const end: InteractionEnd = {
+      details: interaction,
+      store,
+      sendOn: () => undefined, // the code is issued by oidc-provider's resume, next in this request
+      refuse: async (result) => {
+        await store(result);
+      },
+    };
+    try {
+      await actOnOutcome(ctx, services, uid, outcome, end);
+    } catch (error) {
+      if (!(await answerUnavailableAtCompletion(ctx, services, uid, error, end.refuse))) throw error;
+    }
+    if (stored) await next();
+  };
+}
+
+/**
+ * The interaction of this resume when oidc-provider would resume it for this browser and it has no result
+ * yet; `undefined` otherwise (see the file comment).
+ */
+async function boundInteraction(ctx: Context, services: Services, uid: string): Promise<Interaction | undefined> {
+  const provider = services.holder.provider;
+  // the provider's own cookie reader (its keys); its cookie options for the resume cookie are `signed: true`
+  const cookieId = provider.createContext(ctx.req, ctx.res).cookies.get(provider.cookieName('resume'), {
+    signed: true,
+  });
+  if (cookieId === undefined || cookieId !== uid) return undefined;
+  services.logins.prefetch(uid); // with the interaction's read: one round trip
+  const interaction = await provider.Interaction.find(cookieId);
+  if (!interaction || interaction.uid !== cookieId || interaction.result !== undefined) return undefined;
+  const origin = interaction.session;
+  if (origin?.uid) {
+    const session = await provider.Session.get(ctx as unknown as KoaContextWithOIDC);
+    if (session.uid !== origin.uid) return undefined;
+    if (session.accountId !== origin.accountId) throw new errors.SessionNotFound('session principal changed');
+  }
+  return interaction;
+}
