@@ -29,7 +29,7 @@ import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
 import { addRequested } from './grant-consent.ts';
 import { linkGrantToLogin } from './grant-links.ts';
-import { resumePath } from './resume-path.ts';
+import { afterDecisionPath } from './resume-path.ts';
 import { requestContextOf, translationPoint } from './translation-of.ts';
 
 export interface Standing {
@@ -203,6 +203,6 @@ export async function ssoInteraction(ctx: Context, services: Services, details: 
     await beginSsoLogin(services, uid, standing, requestContextOf(ctx, services, details.params));
   } else if (existing.sso !== true) return false;
   ctx.status = 303;
-  ctx.redirect(resumePath(uid));
+  ctx.redirect(afterDecisionPath(services.config.federation, uid));
   return true;
 }

@@ -119,6 +119,8 @@ export function rootSchema(context: SchemaContext) {
       federation: section({
         minimumAcr: oneOf(ACR_VALUES).default('eidas2'),
         skipChooserWithOneIdp: bool().default(true),
+        // false while a cluster is upgraded from a version that completed logins at /interaction/:uid/complete
+        completeAtResume: bool().default(true),
       }),
       ttl: section({
         session: int(60).default(8 * 3600),

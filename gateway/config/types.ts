@@ -92,6 +92,12 @@ export interface GatewayConfig extends UpstreamSections {
     minimumAcr: Acr;
     /** With exactly one IdP available that reaches the required acr, skip the chooser (default true). */
     skipChooserWithOneIdp: boolean;
+    /**
+     * The IdP's answer and an SSO login go straight to oidc-provider's resume, where the login completes
+     * (default true); false: through GET /interaction/:uid/complete first, for a rolling upgrade from an
+     * older version (completion/resume-path.ts).
+     */
+    completeAtResume: boolean;
   };
   ttl: {
     session: number;

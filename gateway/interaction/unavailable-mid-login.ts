@@ -16,7 +16,7 @@
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import { errorSpec, type ErrorCode } from '../error-registry.ts';
-import { resumePath } from '../completion/resume-path.ts';
+import { afterDecisionPath } from '../completion/resume-path.ts';
 import { mapError } from '../http/error-handler.ts';
 import type { Services } from '../services.ts';
 
@@ -78,7 +78,7 @@ export async function answerUnavailableAtAcs(
     return false;
   }
   ctx.status = 303;
-  ctx.redirect(resumePath(loginId));
+  ctx.redirect(afterDecisionPath(services.config.federation, loginId));
   return true;
 }
 

@@ -19,7 +19,7 @@ import type { LoginResponseRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
-import { resumePath } from '../completion/resume-path.ts';
+import { afterDecisionPath } from '../completion/resume-path.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
@@ -96,7 +96,7 @@ export async function upstreamAnswered(
     // its NameID and SessionIndex, for Single Logout with the IdP (upstream-logout.ts)
     await recordUpstreamLogin(services, result.loginId, result.identity);
     ctx.status = 303;
-    ctx.redirect(resumePath(result.loginId));
+    ctx.redirect(afterDecisionPath(services.config.federation, result.loginId));
   } catch (error) {
     const code = refusing ? undefined : unavailableCode(error);
     if (code === undefined) throw error;
@@ -133,7 +133,7 @@ async function reject(
     await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
     await services.logins.saveOutcome(loginId, { status: 'rejected', code });
     ctx.status = 303;
-    ctx.redirect(resumePath(loginId));
+    ctx.redirect(afterDecisionPath(services.config.federation, loginId));
     return;
   }
   await services.audit.append({
