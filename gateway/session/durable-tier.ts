@@ -4,7 +4,8 @@
  * the record key, so concurrent writers of one record serialise (one round trip: the function
  * `session_record_put` of migration 0645). The record's head (`session_record_heads`, migration 0740: the
  * `expires_at` of its latest row, so its partition) lets that function read and close its rows in one day
- * partition instead of probing all of them.
+ * partition instead of probing all of them; so do `end` (the function `session_records_end`), `consume`, the
+ * revocation of one session and `keysOfGrant` (the head names its record's grant, migration 0750).
  *
  * - A session keeps its `created_at` across rows, and never leaves `revoked` (a write to a revoked session
  *   is dropped; `put` answers the state it found).
