@@ -15,6 +15,19 @@ import { linkGrantToLogin } from './grant-links.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
+/** The interaction result's key that says whether the login's own upstream answer was verified (see below). */
+const UPSTREAM_LOGIN = 'gatewayUpstreamLogin';
+
+/**
+ * Whether the login an interaction result finishes may have an upstream session kept under its id (the
+ * login-response route keeps one for every upstream answer it verifies): false only for a login that stood on
+ * the session's earlier upstream authentication (SSO, a WebAuthn step-up on it), whose resumption then reads
+ * no upstream record that cannot exist (issue #14). A result written without the key (by the code before) may.
+ */
+export function mayHaveUpstreamLogin(result: unknown): boolean {
+  return (result as Record<string, unknown> | undefined)?.[UPSTREAM_LOGIN] !== false;
+}
+
 /**
  * Stores the interaction's result: oidc-provider's `interactionResult` where the browser holds the interaction
  * cookie (/interaction/:uid/...), or the interaction read by the resume itself (interaction/resume-completion.ts),
@@ -90,6 +103,8 @@ export async function completeLogin(
     {
       login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
       consent: { grantId },
+      // the evidence of an upstream answer names this login; of an SSO login, the login that established the session
+      [UPSTREAM_LOGIN]: outcome.evidence === undefined || outcome.evidence.loginId === uid,
     },
   );
   await services.flow.transition(uid, 'COMPLETED', {

@@ -58,6 +58,7 @@ import { readForm } from '../http/read-form.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
+import { mayHaveUpstreamLogin } from '../completion/finish-login.ts';
 import { unavailableCode } from './unavailable-mid-login.ts';
 
 /** How long the way back from the IdP is kept (as long as our logout request may be answered). */
@@ -268,7 +269,8 @@ export function upstreamLogoutInProvider(services: () => Deps) {
     try {
       if (route === 'resume') {
         const loginId = ctx.oidc.entities.Interaction?.uid;
-        if (ctx.oidc.result?.login && typeof loginId === 'string')
+        // a login that stood on the session's earlier authentication (SSO) has no upstream record to link
+        if (ctx.oidc.result?.login && typeof loginId === 'string' && mayHaveUpstreamLogin(ctx.oidc.result))
           await upstreamSessions(deps).linkSession(loginId, session.uid);
         return;
       }

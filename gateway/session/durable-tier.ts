@@ -4,7 +4,8 @@
  * the record key, so concurrent writers of one record serialise (one round trip: the function
  * `session_record_put` of migration 0645). The record's head (`session_record_heads`, migration 0740: the
  * `expires_at` of its latest row, so its partition) lets that function read and close its rows in one day
- * partition instead of probing all of them.
+ * partition instead of probing all of them; so do `end` (the function `session_records_end`), `consume`, the
+ * revocation of one session and `keysOfGrant` (the head names its record's grant, migration 0750).
  *
  * - A session keeps its `created_at` across rows, and never leaves `revoked` (a write to a revoked session
  *   is dropped; `put` answers the state it found).
@@ -31,12 +32,19 @@ import {
 export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
 export { COLUMNS, rowValues } from './stored-record.ts';
 
-/** Which sessions a revocation scope matches. */
+/**
+ * The current row of the record `$1` is in its head's partition (`session_record_heads`, migrations 0740 and
+ * 0750: the `expires_at` of its latest row): compared as a scalar subquery (an init plan), PostgreSQL prunes
+ * the other partitions when the statement runs, whatever the statistics. A record key alone is no partition
+ * key: the statements filtering on it probed every day partition.
+ */
+const IN_HEAD_PARTITION = 'r.expires_at = (select h.expires_at from session_record_heads h where h.record_key = $1)';
+/** Which sessions a revocation scope matches (`r`: the rows of `session_records`). */
 const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
-  session: 'record_key = $1',
-  account: 'account_key = $1',
-  idp: 'idp = $1',
-  issued_before: 'created_at < $1',
+  session: `r.record_key = $1 and ${IN_HEAD_PARTITION}`,
+  account: 'r.account_key = $1',
+  idp: 'r.idp = $1',
+  issued_before: 'r.created_at < $1',
 };
 
 /** The columns of a closed row, as its `ended` successor (same version, same creation time). */
@@ -69,20 +77,27 @@ const FIND_SESSION = {
     `select ${COLUMNS} from session_records where kind = 'Session' and sid_keys @> array[$1::bytea] and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
   ),
 } as const;
-const END = prepared(
-  'session_end',
-  `with closed as (
-     update session_records set valid_to = clock_timestamp() where record_key = any($1) and valid_to is null
-     returning ${COLUMNS})
-   insert into session_records (${COLUMNS})
-   select ${ENDED} from closed where kind = 'Session' and state = 'active'`,
-);
+/** Ends records, each in its head's partition (the function `session_records_end`, migration 0750). */
+const END = prepared('session_end', 'select session_records_end($1::bytea[])');
 const CONSUME = prepared(
   'session_consume',
   `with closed as (
-     update session_records set valid_to = clock_timestamp()
-     where record_key = $1 and valid_to is null and state = 'active' and expires_at > now() returning ${COLUMNS})
+     update session_records r set valid_to = clock_timestamp()
+     where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.valid_to is null and r.state = 'active'
+       and r.expires_at > now() returning ${COLUMNS})
    insert into session_records (${COLUMNS}) select ${ENDED} from closed returning ${COLUMNS}`,
+);
+
+/**
+ * The record keys of a grant's artefacts with a current row: found by their heads (migration 0750: a head
+ * names its record's grant, in an index that is not partitioned), each checked in its one partition (a
+ * subquery per head, not a join: its partition key is a parameter, so the others are pruned when it runs).
+ */
+const KEYS_OF_GRANT = prepared(
+  'session_keys_of_grant',
+  `select h.record_key from session_record_heads h where h.grant_key = $1 and (
+     select true from session_records r
+     where r.record_key = h.record_key and r.expires_at = h.expires_at and r.valid_to is null limit 1)`,
 );
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -272,10 +287,7 @@ export class DurableTier {
   /** Record keys of the current artefacts of a grant. */
   async keysOfGrant(grantKey: Buffer): Promise<Buffer[]> {
     await this.#flush();
-    const { rows } = await this.#pool.query<{ record_key: Buffer }>(
-      'select record_key from session_records where grant_key = $1 and valid_to is null',
-      [grantKey],
-    );
+    const { rows } = await this.#pool.query<{ record_key: Buffer }>(KEYS_OF_GRANT.with([grantKey]));
     return rows.map((r) => r.record_key);
   }
 
@@ -298,8 +310,9 @@ export class DurableTier {
     await this.#flush();
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<Row>(
-        `update session_records set valid_to = clock_timestamp()
-         where kind = 'Session' and ${where} and valid_to is null and state <> 'revoked' and expires_at > now() returning ${COLUMNS}`,
+        `update session_records r set valid_to = clock_timestamp()
+         where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()
+         returning ${COLUMNS}`,
         [match],
       );
       const records = rows.map((row) => ({

@@ -41,8 +41,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
       current.order.push('put');
     }
     if (text.includes('insert into audit_log')) current.order.push('audit');
-    if (/update session_records set valid_to = clock_timestamp\(\) where record_key = any\(\$1\)/.test(text))
-      current.ends += 1;
+    if (text.includes('session_records_end(')) current.ends += 1; // DurableTier.end (migration 0750)
   }
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
