@@ -7,7 +7,7 @@
  * Real Redis and PostgreSQL; the other instance's count is made in Redis while this load's query runs.
  */
 import test from 'ava';
-import pg from 'pg';
+import type pg from 'pg';
 import { RbaStore } from '../../gateway/risk/rba-store.ts';
 import { redisPrefix } from '../helpers/services.ts';
 import { stores } from './fixtures.ts';
