@@ -63,6 +63,14 @@ export function mapError(error: unknown): Mapped {
   // the token's session pool is saturated (issue #15): shed with 503 + Retry-After, never a 500
   if (error instanceof HsmError && error.code === 'HSM_BUSY')
     return { code: 'HSM_BUSY', status: 503, description: 'The service is busy.', detail: error.detail };
+  // the key store closed under a request (a drain: shutdown): the service is going away, not a fault (issue #15)
+  if (error instanceof HsmError && error.code === 'HSM_CLOSED')
+    return {
+      code: 'SERVICE_UNAVAILABLE',
+      status: 503,
+      description: 'The service is unavailable.',
+      detail: error.detail,
+    };
   // PostgreSQL restarting or failing over: a shed request (503 + Retry-After), not a fault of ours (issue #15)
   if (isDatabaseUnavailable(error))
     return { code: 'DATABASE_UNAVAILABLE', status: 503, description: 'The service is unavailable.', detail: undefined };

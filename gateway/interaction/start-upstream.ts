@@ -2,8 +2,14 @@
  * Sends the browser to the chosen IdP: asks the adapter for a request at (at least) the required LoA,
  * remembers which login the RelayState belongs to, moves the login to AUTHENTICATING, and answers with
  * a redirect or an auto-posting form — or, for a step-up, a page that says why before the person goes on.
+ *
+ * A request that cannot be made now because a dependency is unavailable (the HSM busy signing it: `HSM_BUSY`
+ * under the adapter's `SAML_SIGNING_FAILED`; the key store closed by a drain) is the registry's 503 with
+ * Retry-After, audited on the login (`AUTHN_REQUEST_UNSENT` with the code), and changes nothing else: the
+ * login is still where it was, so the person retrying the same step goes on.
  */
 import type { Context } from 'koa';
+import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import { admitIdp } from '../ratelimit/scoped.ts';
@@ -13,6 +19,7 @@ import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from '../session/login-context.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { stepUpPage } from './step-up-page.ts';
+import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 
 /** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
 export function stepUpPending(): GatewayError {
@@ -53,13 +60,18 @@ export async function startUpstream(
       detail: idpId,
     });
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
-  const start = await adapter.startLogin({
-    loginId: login.loginId,
-    browserBinding: binding,
-    minimumLoa: loaOfAcr(login.requiredAcr),
-    forceAuthn,
-    ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
-  });
+  let start: Awaited<ReturnType<typeof adapter.startLogin>>;
+  try {
+    start = await adapter.startLogin({
+      loginId: login.loginId,
+      browserBinding: binding,
+      minimumLoa: loaOfAcr(login.requiredAcr),
+      forceAuthn,
+      ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
+    });
+  } catch (error) {
+    throw await unsent(ctx, services, login.loginId, idpId, error);
+  }
   // the opaque value the IdP's answer carries back: the answer finds this login under it (upstream-answer.ts)
   if (!start.correlation)
     throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
@@ -100,4 +112,24 @@ export async function startUpstream(
   }
   ctx.type = 'html';
   ctx.body = autoPostForm(start.url, start.fields);
+}
+
+/** A request not made: a dependency unavailable is audited and becomes its registry error; anything else as is. */
+async function unsent(ctx: Context, services: Services, loginId: string, idpId: string, error: unknown) {
+  const code = unavailableCodeWithin(error);
+  if (code === undefined) return error;
+  const requestId = ctx.state.requestId as string;
+  services.logger.warn({ err: error, code, loginId, idp: idpId, requestId }, 'AuthnRequest not sent now');
+  await services.audit.append({
+    sessionId: loginId,
+    from: null,
+    to: 'AUTHN_REQUEST_UNSENT',
+    component: `adapter:${idpId}`,
+    errorCode: code,
+    requestId,
+    details: { idp: idpId },
+  });
+  return new GatewayError(code, errorSpec(code).status, 'The sign-in cannot continue now; retry in a moment.', {
+    cause: error,
+  });
 }

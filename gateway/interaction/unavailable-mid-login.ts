@@ -35,6 +35,22 @@ export function unavailableCode(error: unknown): ErrorCode | undefined {
 }
 
 /**
+ * {@link unavailableCode} of `error` or of the causes under it: an adapter wraps the HSM's failure to sign its
+ * message in its own code (`SAML_SIGNING_FAILED` over `HSM_BUSY`).
+ *
+ * @example
+ * unavailableCodeWithin(samlError('SAML_SIGNING_FAILED', { cause: new HsmError('HSM_BUSY', 'busy') })); // 'HSM_BUSY'
+ */
+export function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {
+    const code = unavailableCode(e);
+    if (code !== undefined) return code;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+/**
  * Moves a live login to FAILED with `code` (audited): `failed`; `over` when it already ended; `unchanged`,
  * logged, when a store is down (the flow sweeper will fail it).
  */

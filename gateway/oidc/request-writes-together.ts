@@ -9,11 +9,19 @@
  * - the resumption after an interaction: the session (ending its old cookie id and saving it under a new one
  *   is one write) and the login's link to its upstream session (`interaction/upstream-logout.ts`).
  *
- * A failed write fails the request (koa answers its error instead of the tokens, the code or the redirect):
- * nothing is handed out that was not stored.
+ * A failed write fails the request: its answer (the tokens, the code's redirect) is replaced by an error, so
+ * nothing is handed out that was not stored. The write comes after oidc-provider's route (and its error
+ * handler) has answered, so the error is answered here as that handler would (an unanswered one was Koa's bare
+ * 500/503 and a stack on stderr): PostgreSQL unreachable — a connection ended, refused — is the registered
+ * 503 `temporarily_unavailable` with `error_detail` `DATABASE_UNAVAILABLE` and Retry-After
+ * (shed-unavailable.ts), anything else a 500 `server_error`; the JSON body at the token endpoint, the error
+ * page at the browser routes (its way back to the RP, no redirect to it: the redirect the route made carried
+ * the code); oidc-provider's error event emitted with it (error-events.ts logs it).
  */
-import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { renderErrorPage } from './error-page.ts';
+import { shedWhenUnavailable, STORE_RETRY_AFTER_SECONDS } from './shed-unavailable.ts';
 
 /** oidc-provider's paths (`routes.token`, `routes.authorization`; the resumption is `<authorization>/:uid`). */
 export interface WritingRoutes {
@@ -32,6 +40,34 @@ export function writeRequestRecordsTogether(
       (ctx.method === 'POST' && ctx.path === routes.token) ||
       ((ctx.method === 'GET' || ctx.method === 'POST') &&
         (ctx.path === routes.authorization || ctx.path.startsWith(resumption)));
-    return writes ? durable.holdWrites(next) : next();
+    if (!writes) return next();
+    try {
+      await durable.holdWrites(next);
+    } catch (error) {
+      await answerUnstored(provider, ctx, error, ctx.path === routes.token ? 'grant.error' : 'authorization.error');
+    }
   });
+}
+
+/** The request's answer replaced by the error of its failed write (see the header). */
+async function answerUnstored(
+  provider: Provider,
+  ctx: KoaContextWithOIDC,
+  error: unknown,
+  event: 'grant.error' | 'authorization.error',
+): Promise<void> {
+  const shed = shedWhenUnavailable(error);
+  const unavailable = shed instanceof errors.TemporarilyUnavailable;
+  ctx.remove('Location');
+  ctx.status = unavailable ? 503 : 500;
+  if (unavailable) ctx.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+  await renderErrorPage(
+    ctx,
+    unavailable
+      ? { error: shed.error, error_description: shed.error_description }
+      : { error: 'server_error', error_description: 'oops! something went wrong' },
+  );
+  const emitter = provider as unknown as NodeJS.EventEmitter;
+  if (unavailable) emitter.emit(event, ctx, shed);
+  else emitter.emit('server_error', ctx, error);
 }

@@ -2,7 +2,8 @@
  * The counts the Freeman model needs, per person and for everyone: Redis is the hot copy (one hash per
  * scope; the scopes of one read in one script, `READ`), PostgreSQL (`rba_counts`) the durable one.
  *
- * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read or counted;
+ * - a scope missing from Redis (restart, eviction) is loaded from PostgreSQL before it is read or counted, each
+ *   field only where Redis holds none (a load never lowers a count another instance made meanwhile);
  * - `learn` counts a login atomically in Redis (a Lua script: count, distinct values, number of people)
  *   and writes it behind to PostgreSQL (an upsert adding the same increments); a PostgreSQL failure is
  *   reported, and Redis still holds the count;
@@ -30,7 +31,8 @@ if ARGV[1] == 'check' then
   if #cold > 0 then return {'cold', unpack(cold)} end
 end
 local t = redis.call('HINCRBY', KEYS[1], 't', 1)
-redis.call('HINCRBY', KEYS[2], 't', 1)
+if t == 1 then redis.call('PERSIST', KEYS[1]) end
+if redis.call('HINCRBY', KEYS[2], 't', 1) == 1 then redis.call('PERSIST', KEYS[2]) end
 local out = {}
 if t == 1 then redis.call('HINCRBY', KEYS[2], 'u', 1) table.insert(out, 'u') end
 for i = 2, #ARGV, 2 do
@@ -39,6 +41,31 @@ for i = 2, #ARGV, 2 do
   if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
 end
 return out`);
+
+/**
+ * KEYS[1]: a scope; ARGV: field/count pairs from PostgreSQL. Each field is set only where Redis holds none: another
+ * instance may have loaded the scope and counted a login in Redis, not yet in PostgreSQL, while this load read
+ * PostgreSQL — a plain HSET lowered that count.
+ */
+const FILL = new LuaScript(`
+for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1`);
+
+/**
+ * KEYS[1]: a scope PostgreSQL holds nothing of; ARGV[1]: seconds. Marks it held (`t` 0) where Redis holds no
+ * count, with a TTL: a mark no login counts (the login refused, abandoned) does not stay forever. LEARN removes
+ * the TTL when it counts the scope (counts have none).
+ */
+const MARK = new LuaScript(`
+if redis.call('HSETNX', KEYS[1], 't', '0') == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 1`);
+
+/**
+ * How long the mark of an empty scope lives: it only spares the login's count a second query of PostgreSQL
+ * (its read marks, its count uses the mark), so it needs to outlive one login — an hour is far beyond any
+ * login's interaction. Correctness never depends on it: a scope without its mark is loaded again.
+ */
+const MARK_TTL_SECONDS = 3600;
 
 /**
  * KEYS: the scopes; ARGV: the fields asked. Answers, per scope, {1 when Redis holds it else 0, its values}:
@@ -102,7 +129,7 @@ export class RbaStore {
   /**
    * Loads a scope Redis does not hold from PostgreSQL; true when PostgreSQL held any count of it. A scope
    * PostgreSQL holds nothing of (a person's first login) is marked held in Redis (`t` 0, only where Redis still
-   * holds nothing: HSETNX never lowers a count another login made meanwhile), so the login's `learn` counts it
+   * holds nothing: HSETNX never lowers a count another login made meanwhile; for {@link MARK_TTL_SECONDS}), so the login's `learn` counts it
    * in one script without asking PostgreSQL again (issue #14: it asked twice). Not awaited: the read does not
    * need it, and Redis runs it before any later command of this connection; lost, the next use loads again.
    */
@@ -110,10 +137,14 @@ export class RbaStore {
     if (!this.#pool) return false;
     const { rows } = await this.#pool.query<{ field: string; count: string }>(LOAD_SCOPE.with([scope]));
     if (rows.length === 0) {
-      this.#redis.hsetnx(this.#key(scope), 't', '0').catch(this.#onError);
+      MARK.run(this.#redis, [this.#key(scope)], [String(MARK_TTL_SECONDS)]).catch(this.#onError);
       return false;
     }
-    await this.#redis.hset(this.#key(scope), Object.fromEntries(rows.map((r) => [r.field, r.count])));
+    await FILL.run(
+      this.#redis,
+      [this.#key(scope)],
+      rows.flatMap((r) => [r.field, r.count]),
+    );
     return true;
   }
 

@@ -11,12 +11,19 @@
  * - at most `maxRows` distinct rows per statement; the rest goes in the next one;
  * - a caller may hand a record with its increments (a login's assessment beside the day's aggregates): the
  *   records of a write go in its first statement, in arrival order, not summed — so a login's record and its
- *   counts are one statement and one commit, and concurrent logins' records and counts one for all of them.
+ *   counts are one statement and one commit, and concurrent logins' records and counts one for all of them;
+ * - one caller's bad row or record does not fail the others (reviewer N2): when the one statement of a write
+ *   of several callers fails (rolled back whole) for another reason than PostgreSQL being unreachable, it is
+ *   written again caller by caller, each answered with its own statement's outcome (the caller whose row or
+ *   record PostgreSQL refuses still gets the error). A write split in several statements (past `maxRows`) is
+ *   not: its first statements may have committed, and writing them again would count twice.
  *
  * @example
  * const counts = new CounterBatch(2, (columns, counts) => pool.query(UPSERT, [...columns, counts]).then(() => undefined));
  * await counts.add([['global', 't'], [accountId, 't']]);
  */
+
+import { isDatabaseUnavailable } from './database-unavailable.ts';
 
 /**
  * Writes summed increments: one array per key column (same length) and the increment of each row; and the
@@ -24,9 +31,12 @@
  */
 export type CounterWriter<R = never> = (columns: string[][], counts: number[], records: R[]) => Promise<void>;
 
-interface Waiting {
+interface Waiting<R> {
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** The caller's own rows and record: written alone if the write of the batch fails. */
+  rows: ReadonlyArray<readonly string[]>;
+  record: R[];
 }
 
 export class CounterBatch<R = never> {
@@ -34,7 +44,7 @@ export class CounterBatch<R = never> {
   readonly #write: CounterWriter<R>;
   readonly #maxRows: number;
   #rows = new Map<string, { key: readonly string[]; count: number }>();
-  #waiting: Waiting[] = [];
+  #waiting: Waiting<R>[] = [];
   #records: R[] = [];
   #flushing = false;
   /** Statements written and increments they carried (tests and metrics read them). */
@@ -61,7 +71,7 @@ export class CounterBatch<R = never> {
     }
     this.#records.push(...record);
     return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
+      this.#waiting.push({ resolve, reject, rows, record });
       if (!this.#flushing) {
         this.#flushing = true;
         queueMicrotask(() => void this.#drain());
@@ -76,23 +86,17 @@ export class CounterBatch<R = never> {
         const ids = [...this.#rows.keys()].sort();
         const rows = ids.map((id) => this.#rows.get(id)!);
         this.#rows = new Map();
-        let records = this.#records;
+        const records = this.#records;
         this.#records = [];
-        let failure: { error: unknown } | undefined;
-        for (let i = 0; i < rows.length || records.length > 0; i += this.#maxRows) {
-          const part = rows.slice(i, i + this.#maxRows);
-          const columns = Array.from({ length: this.#width }, (_, c) => part.map((r) => r.key[c]!));
-          this.stats.statements += 1;
-          try {
-            await this.#write(
-              columns,
-              part.map((r) => r.count),
-              records,
-            );
-          } catch (error) {
-            failure ??= { error };
+        const failure = await this.#writeAll(rows, records);
+        if (failure && waiting.length > 1 && rows.length <= this.#maxRows && !isDatabaseUnavailable(failure.error)) {
+          // one statement, rolled back whole: each caller's part alone, in arrival order (N2)
+          for (const w of waiting) {
+            const alone = await this.#writeAll(summed(w.rows), w.record);
+            if (alone) w.reject(alone.error);
+            else w.resolve();
           }
-          records = [];
+          continue;
         }
         for (const w of waiting)
           if (failure) w.reject(failure.error);
@@ -102,4 +106,41 @@ export class CounterBatch<R = never> {
       this.#flushing = false;
     }
   }
+
+  /** Writes `rows` (sorted, summed) and `records`, in statements of at most `maxRows` rows; the first error. */
+  async #writeAll(
+    rows: ReadonlyArray<{ key: readonly string[]; count: number }>,
+    firstRecords: R[],
+  ): Promise<{ error: unknown } | undefined> {
+    let records = firstRecords;
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < rows.length || records.length > 0; i += this.#maxRows) {
+      const part = rows.slice(i, i + this.#maxRows);
+      const columns = Array.from({ length: this.#width }, (_, c) => part.map((r) => r.key[c]!));
+      this.stats.statements += 1;
+      try {
+        await this.#write(
+          columns,
+          part.map((r) => r.count),
+          records,
+        );
+      } catch (error) {
+        failure ??= { error };
+      }
+      records = [];
+    }
+    return failure;
+  }
+}
+
+/** A caller's rows summed per row, in key order (as a batch writes them). */
+function summed(rows: ReadonlyArray<readonly string[]>): Array<{ key: readonly string[]; count: number }> {
+  const byId = new Map<string, { key: readonly string[]; count: number }>();
+  for (const key of rows) {
+    const id = key.join('\u0000');
+    const row = byId.get(id);
+    if (row) row.count += 1;
+    else byId.set(id, { key, count: 1 });
+  }
+  return [...byId.keys()].sort().map((id) => byId.get(id)!);
 }

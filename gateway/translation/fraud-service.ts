@@ -167,8 +167,10 @@ export class FraudService {
           degraded: result.degraded,
         });
         this.metrics.stageTime(result.name, result.outcome, result.ms);
+        // a login without a behaviour vector (no JavaScript, an API client) is the ordinary case, not a
+        // degradation to warn about at every login: debug; late, failing, rule-only stay warnings
         if (result.degraded)
-          o.logger.warn(
+          o.logger[result.outcome === 'no_signal' ? 'debug' : 'warn'](
             {
               loginId: signals.loginId,
               stage: result.name,
