@@ -18,6 +18,9 @@
  * is kept in clear: the NameID enters only the digest.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { AdapterError } from '../contract.ts';
+import { samlError } from './errors.ts';
 import { need } from './verify/context.ts';
 import type { LogoutStatus } from './logout-response.ts';
 import type { LogoutVerifyContext } from './verify-logout/context.ts';
@@ -84,10 +87,37 @@ export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<Unsigne
   const beforeReplay = LOGOUT_PIPELINE.slice(0, -1).map(([name]) => name);
   if (LOGOUT_PIPELINE.at(-1)?.[0] !== 'replay' || beforeReplay.some((step) => !vctx.passed.includes(step)))
     return undefined;
-  const raw = await vctx.env.state.take(keyOf(vctx));
+  const raw = await vctx.env.state.take(keyOf(vctx)).catch(keptAnswerError);
   if (raw === null) return undefined;
-  const kept = JSON.parse(raw) as UnsignedLogoutAnswer;
+  const kept = readKept(raw);
   if (kept.request === requestDigest(vctx)) return kept;
   await keepUnanswered(vctx, kept); // another message under a kept ID: the answer stays for the real retry
   return undefined;
+}
+
+/** What `keepUnanswered` writes; anything else under the key is refused (`SAML_INTERNAL_ERROR`), never signed. */
+const KEPT_ANSWER = z
+  .object({
+    sessions: z.number().int().min(1),
+    status: z.object({ top: z.string(), second: z.string().optional() }).strict(),
+    inResponseTo: z.string(),
+    binding: z.enum(['post', 'redirect']),
+    destination: z.string(),
+    relayState: z.string().optional(),
+    request: z.string(),
+  })
+  .strict();
+
+/** The store failing, or a kept value it cannot be: `SAML_INTERNAL_ERROR` (audited as a refusal by the gateway). */
+function keptAnswerError(cause: unknown): never {
+  if (cause instanceof AdapterError) throw cause;
+  throw samlError('SAML_INTERNAL_ERROR', { detail: 'logout retry: kept answer', cause });
+}
+
+function readKept(raw: string): UnsignedLogoutAnswer {
+  try {
+    return KEPT_ANSWER.parse(JSON.parse(raw)) as UnsignedLogoutAnswer;
+  } catch (error) {
+    return keptAnswerError(error);
+  }
 }
