@@ -42,8 +42,13 @@ export interface UnsignedLogoutAnswer {
   request: string;
 }
 
+/**
+ * `saml:logout:unanswered:<issuer>:<id>:<digest>`: a message takes only the answer kept for its own signed values
+ * and RelayState (the POST binding does not sign RelayState), so a copy with another RelayState takes nothing
+ * and nothing is ever put back.
+ */
 const keyOf = (vctx: LogoutVerifyContext): string =>
-  logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered:');
+  `${logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered:')}:${requestDigest(vctx)}`;
 
 /**
  * What makes a retry the same request: every value read from its verified bytes, and its RelayState.
@@ -90,9 +95,9 @@ export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<Unsigne
   const raw = await vctx.env.state.take(keyOf(vctx)).catch(keptAnswerError);
   if (raw === null) return undefined;
   const kept = readKept(raw);
-  if (kept.request === requestDigest(vctx)) return kept;
-  await keepUnanswered(vctx, kept); // another message under a kept ID: the answer stays for the real retry
-  return undefined;
+  // the key names the digest: a kept value for another one is not what keepUnanswered wrote
+  if (kept.request !== requestDigest(vctx)) keptAnswerError(new Error('kept under another digest'));
+  return kept;
 }
 
 /** What `keepUnanswered` writes; anything else under the key is refused (`SAML_INTERNAL_ERROR`), never signed. */
