@@ -10,7 +10,7 @@
  * | the same request again                            | it passed every step of the pipeline but `replay` (transport, structure, issuer, signature verified again, read-signed, destination, time window); `takeUnanswered` takes the entry of its own digest (atomically: one retry holds it); the answer is built again from the verified request (InResponseTo its ID, its RelayState) and the IdP's current metadata (binding, ResponseLocation), signed now; no session is ended |
  * | that signature failing again                      | kept again (`keepUnanswered`) for the rest of the window: 503 again, still retriable |
  * | the answer signed                                 | nothing kept: the same request again is a replay (`SAML_LOGOUT_REPLAYED`), as any request already answered; the gateway keeps it again (`LogoutAnswer.keep`) when it cannot audit the answer, which then is not sent |
- * | a request with a kept ID but other signed values or RelayState | another digest, another key: nothing taken, a replay; the kept answer stays untouched for the real retry |
+ * | a request with a kept ID but other signed values or RelayState | another digest, another key: nothing taken, a replay (its detail says so: `keptForAnother` reads the digest kept under `saml:logout:unanswered-digest:<issuer>:<id>`, written with the answer); the kept answer stays untouched for the real retry |
  * | the store failing, or a value that is not `{ sessions }` | `SAML_INTERNAL_ERROR` (the gateway audits the refusal) |
  *
  * Nothing that goes into the signature is read from the store: whoever can write to Redis cannot have the
@@ -42,6 +42,10 @@ const KEPT_ANSWER = z.object({ sessions: z.number().int().min(1) }).strict();
 const keyOf = (vctx: LogoutVerifyContext): string =>
   `${logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered:')}:${requestDigest(vctx)}`;
 
+/** `saml:logout:unanswered-digest:<issuer>:<id>`: the digest of the request whose answer is kept under the ID. */
+const digestKeyOf = (vctx: LogoutVerifyContext): string =>
+  logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered-digest:');
+
 /**
  * What makes a retry the same request: every value read from its verified bytes, and its RelayState.
  *
@@ -65,12 +69,28 @@ export function requestDigest(vctx: LogoutVerifyContext): string {
  * const kept = await keepUnanswered(vctx, sessions);
  */
 export async function keepUnanswered(vctx: LogoutVerifyContext, sessions: number): Promise<boolean> {
+  const ttl = logoutReplayTtlSeconds(vctx);
   try {
-    await vctx.env.state.put(keyOf(vctx), JSON.stringify({ sessions }), logoutReplayTtlSeconds(vctx));
-    return true;
+    await vctx.env.state.put(keyOf(vctx), JSON.stringify({ sessions }), ttl);
   } catch {
     return false;
   }
+  // which digest is kept under the ID: only to say why a copy with other values is refused (`keptForAnother`)
+  await vctx.env.state.put(digestKeyOf(vctx), requestDigest(vctx), ttl).catch(() => undefined);
+  return true;
+}
+
+/**
+ * Whether an answer was kept under this message's ID for another message (other signed values or RelayState):
+ * a copy of an unanswered request, altered. Asked only after `takeUnanswered` found nothing for this message;
+ * it annotates the replay refusal, so a store failing here is no answer (false).
+ *
+ * @example
+ * if (await keptForAnother(vctx)) throw samlError('SAML_LOGOUT_REPLAYED', { detail: '… not the kept request' });
+ */
+export async function keptForAnother(vctx: LogoutVerifyContext): Promise<boolean> {
+  const kept = await vctx.env.state.get(digestKeyOf(vctx)).catch(() => null);
+  return kept !== null && kept !== requestDigest(vctx);
 }
 
 /**

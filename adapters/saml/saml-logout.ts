@@ -33,7 +33,7 @@ import type { SigningChoice } from './request-signing.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
 import { refusalStatus } from './logout-refusal.ts';
-import { keepUnanswered, takeUnanswered } from './logout-retry.ts';
+import { keepUnanswered, keptForAnother, takeUnanswered } from './logout-retry.ts';
 import { buildLogoutResponse, type LogoutStatus } from './logout-response.ts';
 import { STATUS_SUCCESS } from './xml/namespaces.ts';
 import { need } from './verify/context.ts';
@@ -210,6 +210,11 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
         // the same request again after its answer could not be signed: that answer, signed now; nothing ended
         const ended = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
         if (ended !== undefined) return signOrKeep(vctx, ended, 'retry');
+        if (error.code === 'SAML_LOGOUT_REPLAYED' && (await keptForAnother(vctx)))
+          throw samlError('SAML_LOGOUT_REPLAYED', {
+            detail: `${error.detail ?? ''}: not the request whose unsigned answer is kept (other signed values or RelayState)`,
+            cause: error,
+          });
         throw await answered(vctx, error);
       }
       return signOrKeep(vctx, sessions, 'first');

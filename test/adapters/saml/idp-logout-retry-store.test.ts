@@ -7,7 +7,8 @@
  *   plain Error (the gateway audits a coded refusal);
  * - the kept entry holds no value that goes into the signature: one rewritten to name another Destination,
  *   InResponseTo, binding or RelayState is refused, and an entry of the old format is no kept answer (a replay);
- * - copies with another RelayState racing the real retry never take its answer; concurrent retries get one
+ * - copies with another RelayState racing the real retry never take its answer (refused as replays whose
+ *   audited detail says they are altered copies); concurrent retries get one
  *   signed answer, the rest are replays, the sessions ended once.
  */
 import test, { type ExecutionContext } from 'ava';
@@ -101,6 +102,8 @@ async function keptKeys(id: string): Promise<string[]> {
   return keys.map((key) => key.slice(prefix.length));
 }
 
+/** The replay refusal's detail for a copy of an unanswered request with other values (what is audited). */
+const NOT_THE_KEPT = /not the request whose unsigned answer is kept/;
 const decoded = (xml: string) => Buffer.from(xml, 'base64').toString('utf8');
 
 test.serial('the store failing as a retry takes the kept answer: SAML_INTERNAL_ERROR, not a plain Error', async (t) => {
@@ -167,7 +170,14 @@ test.serial('copies with another RelayState racing the real retry never take its
     const real = logout.answerLogout(message, end);
     for (const copy of await Promise.allSettled(copies)) {
       t.is(copy.status, 'rejected');
-      if (copy.status === 'rejected') t.is((copy.reason as AdapterError).code, 'SAML_LOGOUT_REPLAYED');
+      if (copy.status === 'rejected') {
+        t.is((copy.reason as AdapterError).code, 'SAML_LOGOUT_REPLAYED');
+        t.regex(
+          (copy.reason as AdapterError).detail ?? '',
+          NOT_THE_KEPT,
+          'the audited detail says it is an altered copy',
+        );
+      }
     }
     const answer = await real;
     t.like(answer, { sessions: 1, attempt: 'retry' });
@@ -183,6 +193,10 @@ test.serial('concurrent retries: exactly one signed answer, the rest replays, th
   const { logout, message, end, ended } = await unansweredRequest(t);
   const results = await Promise.allSettled([1, 2, 3, 4].map(() => logout.answerLogout(message, end)));
   t.is(results.filter((r) => r.status === 'fulfilled').length, 1);
-  for (const r of results) if (r.status === 'rejected') t.is((r.reason as AdapterError).code, 'SAML_LOGOUT_REPLAYED');
+  for (const r of results)
+    if (r.status === 'rejected') {
+      t.is((r.reason as AdapterError).code, 'SAML_LOGOUT_REPLAYED');
+      t.notRegex((r.reason as AdapterError).detail ?? '', NOT_THE_KEPT, 'the same request: a plain replay');
+    }
   t.is(ended(), 1);
 });
