@@ -22,8 +22,9 @@
  * signs), and a partial-logout status (the core spec, §3.7.3.2) is what a session authority reports about *other*
  * participants, not a participant's own state.
  *
- * The retry the Retry-After invites gets the answer (the adapter kept it, unsigned, beside the request's replay
- * key for as long as the request may pass its time window: `UpstreamLogout.answerLogout` in the contract):
+ * The retry the Retry-After invites gets the answer (the adapter kept what it needs to sign it again, beside
+ * the request's replay key for as long as the request may pass its time window: `UpstreamLogout.answerLogout`
+ * in the contract):
  *
  * | the same request sent again                          | outcome | audit |
  * |------------------------------------------------------|---------|-------|
