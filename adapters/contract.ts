@@ -241,6 +241,11 @@ export interface LogoutAnswer {
   /** How many sessions the request ended (on its first attempt, for a `retry`). */
   sessions: number;
   attempt: LogoutAttempt;
+  /**
+   * Keeps this answer for the same request sent again, as if it could not be signed (false when nothing could
+   * be kept): the gateway calls it when it cannot send the answer after all (its audit record not written).
+   */
+  keep(): Promise<boolean>;
 }
 
 /**

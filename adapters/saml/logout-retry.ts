@@ -6,11 +6,16 @@
  *
  * | when                                              | what |
  * |---------------------------------------------------|------|
- * | sessions ended, the answer's signature failed     | `keepUnanswered`: the answer, unsigned, under `saml:logout:unanswered:<issuer>:<id>` — the replay guard's key for that request ID, `unanswered` beside it — for as long as the guard keeps the ID (until the request could no longer pass the time window): the sessions ended, the status, InResponseTo, the binding and Destination (the IdP's ResponseLocation) chosen, the RelayState, and a digest of the request's signed values |
- * | the same request again                            | it passed every step of the pipeline but `replay` (transport, structure, issuer, signature verified again, read-signed, destination, time window); `takeUnanswered` takes the kept answer (atomically: one retry holds it) when the retry's signed values and RelayState have the kept digest: the answer is signed now, no session is ended |
+ * | sessions ended, the answer's signature failed     | `keepUnanswered`: `{ sessions }` (how many the first attempt ended) under `saml:logout:unanswered:<issuer>:<id>:<digest>` — the replay guard's key for that request ID, `unanswered` beside it, the digest of the request's signed values and RelayState at its end — for as long as the guard keeps the ID (until the request could no longer pass the time window) |
+ * | the same request again                            | it passed every step of the pipeline but `replay` (transport, structure, issuer, signature verified again, read-signed, destination, time window); `takeUnanswered` takes the entry of its own digest (atomically: one retry holds it); the answer is built again from the verified request (InResponseTo its ID, its RelayState) and the IdP's current metadata (binding, ResponseLocation), signed now; no session is ended |
  * | that signature failing again                      | kept again (`keepUnanswered`) for the rest of the window: 503 again, still retriable |
- * | the answer signed                                 | nothing kept: the same request again is a replay (`SAML_LOGOUT_REPLAYED`), as any request already answered |
- * | a request with a kept ID but other signed values  | not that request: the kept answer is put back, the message refused as a replay |
+ * | the answer signed                                 | nothing kept: the same request again is a replay (`SAML_LOGOUT_REPLAYED`), as any request already answered; the gateway keeps it again (`LogoutAnswer.keep`) when it cannot audit the answer, which then is not sent |
+ * | a request with a kept ID but other signed values or RelayState | another digest, another key: nothing taken, a replay (its detail says so: `keptForAnother` reads the digest kept under `saml:logout:unanswered-digest:<issuer>:<id>`, written with the answer); the kept answer stays untouched for the real retry |
+ * | the store failing, or a value that is not `{ sessions }` | `SAML_INTERNAL_ERROR` (the gateway audits the refusal) |
+ *
+ * Nothing that goes into the signature is read from the store: whoever can write to Redis cannot have the
+ * gateway sign a Success to a Destination, InResponseTo or RelayState of their choice. An entry of the first
+ * format (the whole answer under `…:<issuer>:<id>`, never released) is under another key: never read, a replay.
  *
  * Why beside the replay key and not in it: `take` is the state store's only atomic read-and-claim; taking the
  * replay key itself would leave a moment with no key, in which a copy of the request passes the guard as fresh
@@ -18,35 +23,34 @@
  * is kept in clear: the NameID enters only the digest.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { AdapterError } from '../contract.ts';
+import { samlError } from './errors.ts';
 import { need } from './verify/context.ts';
-import type { LogoutStatus } from './logout-response.ts';
 import type { LogoutVerifyContext } from './verify-logout/context.ts';
 import { LOGOUT_PIPELINE } from './verify-logout/pipeline.ts';
 import { logoutReplayKey, logoutReplayTtlSeconds } from './verify-logout/protocol.ts';
 
-/** An answer to a verified LogoutRequest, before it is signed. */
-export interface UnsignedLogoutAnswer {
-  /** Sessions the request ended (on its first attempt). */
-  sessions: number;
-  status: LogoutStatus;
-  /** The request's ID. */
-  inResponseTo: string;
-  binding: 'post' | 'redirect';
-  /** The IdP's ResponseLocation chosen when the request was first answered. */
-  destination: string;
-  relayState?: string;
-  /** SHA-256 of the request's signed values and RelayState (`requestDigest`). */
-  request: string;
-}
+/** What is kept of an unanswered request: how many sessions its first attempt ended. Nothing else is accepted. */
+const KEPT_ANSWER = z.object({ sessions: z.number().int().min(1) }).strict();
 
+/**
+ * `saml:logout:unanswered:<issuer>:<id>:<digest>`: a message takes only the answer kept for its own signed values
+ * and RelayState (the POST binding does not sign RelayState), so a copy with another RelayState takes nothing
+ * and nothing is ever put back.
+ */
 const keyOf = (vctx: LogoutVerifyContext): string =>
-  logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered:');
+  `${logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered:')}:${requestDigest(vctx)}`;
+
+/** `saml:logout:unanswered-digest:<issuer>:<id>`: the digest of the request whose answer is kept under the ID. */
+const digestKeyOf = (vctx: LogoutVerifyContext): string =>
+  logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered-digest:');
 
 /**
  * What makes a retry the same request: every value read from its verified bytes, and its RelayState.
  *
  * @example
- * const answer = { ..., request: requestDigest(vctx) };
+ * const key = `…:${requestDigest(vctx)}`;
  */
 export function requestDigest(vctx: LogoutVerifyContext): string {
   const s = need(vctx.signed, 'signed');
@@ -57,37 +61,61 @@ export function requestDigest(vctx: LogoutVerifyContext): string {
 }
 
 /**
- * Keeps an answer that could not be signed, for the rest of the request's validity window; false when the
- * store refused it (a retry will then be refused as a replay: nothing is ended twice either way).
+ * Keeps the answer to a request whose `sessions` were ended and whose answer was not sent, for the rest of the
+ * request's validity window; false when the store refused it (a retry will then be refused as a replay: nothing
+ * is ended twice either way).
  *
  * @example
- * const kept = await keepUnanswered(vctx, answer);
+ * const kept = await keepUnanswered(vctx, sessions);
  */
-export async function keepUnanswered(vctx: LogoutVerifyContext, answer: UnsignedLogoutAnswer): Promise<boolean> {
+export async function keepUnanswered(vctx: LogoutVerifyContext, sessions: number): Promise<boolean> {
+  const ttl = logoutReplayTtlSeconds(vctx);
   try {
-    await vctx.env.state.put(keyOf(vctx), JSON.stringify(answer), logoutReplayTtlSeconds(vctx));
-    return true;
+    await vctx.env.state.put(keyOf(vctx), JSON.stringify({ sessions }), ttl);
   } catch {
     return false;
   }
+  // which digest is kept under the ID: only to say why a copy with other values is refused (`keptForAnother`)
+  await vctx.env.state.put(digestKeyOf(vctx), requestDigest(vctx), ttl).catch(() => undefined);
+  return true;
 }
 
 /**
- * The kept answer of the request a message refused as a replay repeats, taken (one retry at a time), or
- * undefined: nothing kept (answered already, or never unanswered), or the message is not that request. Only a
- * message that passed every step before `replay` may ask.
+ * Whether an answer was kept under this message's ID for another message (other signed values or RelayState):
+ * a copy of an unanswered request, altered. Asked only after `takeUnanswered` found nothing for this message;
+ * it annotates the replay refusal, so a store failing here is no answer (false).
  *
  * @example
- * const kept = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
+ * if (await keptForAnother(vctx)) throw samlError('SAML_LOGOUT_REPLAYED', { detail: '… not the kept request' });
  */
-export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<UnsignedLogoutAnswer | undefined> {
+export async function keptForAnother(vctx: LogoutVerifyContext): Promise<boolean> {
+  const kept = await vctx.env.state.get(digestKeyOf(vctx)).catch(() => null);
+  return kept !== null && kept !== requestDigest(vctx);
+}
+
+/**
+ * The sessions the first attempt of the request a message refused as a replay repeats ended, its kept answer
+ * taken (one retry at a time); undefined when nothing is kept for this message (answered already, never
+ * unanswered, or another message under the ID). Only a message that passed every step before `replay` may ask.
+ *
+ * @example
+ * const sessions = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
+ */
+export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<number | undefined> {
   const beforeReplay = LOGOUT_PIPELINE.slice(0, -1).map(([name]) => name);
   if (LOGOUT_PIPELINE.at(-1)?.[0] !== 'replay' || beforeReplay.some((step) => !vctx.passed.includes(step)))
     return undefined;
-  const raw = await vctx.env.state.take(keyOf(vctx));
+  const raw = await vctx.env.state.take(keyOf(vctx)).catch(keptAnswerError);
   if (raw === null) return undefined;
-  const kept = JSON.parse(raw) as UnsignedLogoutAnswer;
-  if (kept.request === requestDigest(vctx)) return kept;
-  await keepUnanswered(vctx, kept); // another message under a kept ID: the answer stays for the real retry
-  return undefined;
+  try {
+    return KEPT_ANSWER.parse(JSON.parse(raw)).sessions;
+  } catch (error) {
+    return keptAnswerError(error);
+  }
+}
+
+/** The store failing, or a kept value it cannot be: `SAML_INTERNAL_ERROR` (audited as a refusal by the gateway). */
+function keptAnswerError(cause: unknown): never {
+  if (cause instanceof AdapterError) throw cause;
+  throw samlError('SAML_INTERNAL_ERROR', { detail: 'logout retry: kept answer', cause });
 }

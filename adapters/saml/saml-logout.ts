@@ -33,7 +33,7 @@ import type { SigningChoice } from './request-signing.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
 import { refusalStatus } from './logout-refusal.ts';
-import { keepUnanswered, requestDigest, takeUnanswered, type UnsignedLogoutAnswer } from './logout-retry.ts';
+import { keepUnanswered, keptForAnother, takeUnanswered } from './logout-retry.ts';
 import { buildLogoutResponse, type LogoutStatus } from './logout-response.ts';
 import { STATUS_SUCCESS } from './xml/namespaces.ts';
 import { need } from './verify/context.ts';
@@ -78,53 +78,47 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     passed: [],
   });
 
-  /** The signed LogoutResponse to a verified request of the IdP, by the binding its metadata offers now. */
+  /**
+   * The signed LogoutResponse (HSM, the key the IdP's metadata allows now) to a verified request of the IdP: by
+   * the binding and to the ResponseLocation its metadata offers now, InResponseTo the request's verified ID, its
+   * RelayState echoed; `null` when the metadata lists no SingleLogoutService. Nothing comes from the state store.
+   */
   const reply = async (vctx: LogoutVerifyContext, status: LogoutStatus): Promise<FrontChannel | null> => {
     const chosen = chooseLogoutBinding(vctx.env.metadata);
     if (!chosen) return null;
-    return sign(vctx, {
-      status,
-      inResponseTo: need(vctx.signed, 'signed').id,
-      binding: chosen.binding,
-      destination: chosen.endpoint.responseLocation,
-      relayState: vctx.message.params['RelayState'],
-    });
-  };
-
-  /** Builds and signs (HSM, the key the IdP's metadata allows now) an answer. */
-  const sign = async (
-    vctx: LogoutVerifyContext,
-    answer: Pick<UnsignedLogoutAnswer, 'status' | 'inResponseTo' | 'binding' | 'destination' | 'relayState'>,
-  ): Promise<FrontChannel> => {
+    const destination = chosen.endpoint.responseLocation;
     const { xml } = buildLogoutResponse({
       spEntityId: sp.entityId,
-      destination: answer.destination,
-      inResponseTo: answer.inResponseTo,
+      destination,
+      inResponseTo: need(vctx.signed, 'signed').id,
       issueInstant: ctx.now(),
-      status: answer.status,
+      status,
     });
     const signing = await options.signing(vctx.env.metadata);
-    return frontChannel('SAMLResponse', xml, answer.binding, answer.destination, answer.relayState, signing);
+    return frontChannel('SAMLResponse', xml, chosen.binding, destination, vctx.message.params['RelayState'], signing);
   };
 
   /**
-   * Signs the answer to a request whose sessions were ended (`first`: now; `retry`: by its first attempt); when
-   * that fails, keeps it for the same request sent again (`logout-retry.ts`) and throws `UnansweredLogout`.
+   * Signs the Success answer to a request whose `sessions` were ended (`first`: now; `retry`: by its first
+   * attempt); when that fails, keeps it for the same request sent again (`logout-retry.ts`) and throws
+   * `UnansweredLogout`. `keep` keeps a signed answer that the gateway could not send after all.
    */
   const signOrKeep = async (
     vctx: LogoutVerifyContext,
-    answer: UnsignedLogoutAnswer,
+    sessions: number,
     attempt: LogoutAttempt,
   ): Promise<LogoutAnswer> => {
+    if (!chooseLogoutBinding(vctx.env.metadata)) return { reply: null, sessions, attempt, keep: async () => false };
     try {
-      return { reply: await sign(vctx, answer), sessions: answer.sessions, attempt };
+      const back = await reply(vctx, { top: STATUS_SUCCESS });
+      return { reply: back, sessions, attempt, keep: () => keepUnanswered(vctx, sessions) };
     } catch (error) {
       const failure =
         error instanceof AdapterError
           ? error
           : samlError('SAML_SIGNING_FAILED', { detail: 'the LogoutResponse', cause: error });
-      const kept = await keepUnanswered(vctx, answer);
-      throw new UnansweredLogout(failure, { sessions: answer.sessions, attempt, kept });
+      const kept = await keepUnanswered(vctx, sessions);
+      throw new UnansweredLogout(failure, { sessions, attempt, kept });
     }
   };
 
@@ -214,22 +208,16 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       } catch (error) {
         if (!(error instanceof AdapterError)) throw error;
         // the same request again after its answer could not be signed: that answer, signed now; nothing ended
-        const kept = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
-        if (kept) return signOrKeep(vctx, kept, 'retry');
+        const ended = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
+        if (ended !== undefined) return signOrKeep(vctx, ended, 'retry');
+        if (error.code === 'SAML_LOGOUT_REPLAYED' && (await keptForAnother(vctx)))
+          throw samlError('SAML_LOGOUT_REPLAYED', {
+            detail: `${error.detail ?? ''}: not the request whose unsigned answer is kept (other signed values or RelayState)`,
+            cause: error,
+          });
         throw await answered(vctx, error);
       }
-      const chosen = chooseLogoutBinding(vctx.env.metadata);
-      if (!chosen) return { reply: null, sessions, attempt: 'first' };
-      const answer: UnsignedLogoutAnswer = {
-        sessions,
-        status: { top: STATUS_SUCCESS },
-        inResponseTo: need(vctx.signed, 'signed').id,
-        binding: chosen.binding,
-        destination: chosen.endpoint.responseLocation,
-        ...(message.params['RelayState'] === undefined ? {} : { relayState: message.params['RelayState'] }),
-        request: requestDigest(vctx),
-      };
-      return signOrKeep(vctx, answer, 'first');
+      return signOrKeep(vctx, sessions, 'first');
     },
   };
 }

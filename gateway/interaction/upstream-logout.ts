@@ -22,13 +22,16 @@
  * signs), and a partial-logout status (the core spec, §3.7.3.2) is what a session authority reports about *other*
  * participants, not a participant's own state.
  *
- * The retry the Retry-After invites gets the answer (the adapter kept it, unsigned, beside the request's replay
- * key for as long as the request may pass its time window: `UpstreamLogout.answerLogout` in the contract):
+ * The retry the Retry-After invites gets the answer (the adapter kept what it needs to sign it again, beside
+ * the request's replay key for as long as the request may pass its time window: `UpstreamLogout.answerLogout`
+ * in the contract):
  *
  * | the same request sent again                          | outcome | audit |
  * |------------------------------------------------------|---------|-------|
  * | its answer was not signed, and it passes every check again (signature, issuer, destination, time window; same signed values and relay value) | the kept answer signed now; **no session ended** (one opened since survives) | `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY`, `sessions` (ended by the first attempt), `endedNow: 0` |
- * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'` |
+ * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'`, `endedNow: 0` |
+ * | its answer was signed but its audit record could not be written | not sent; kept again (`LogoutAnswer.keep`), the audit's error (500/503) | none (the audit failing) |
+ * | the store failing as the retry takes the kept answer, or a kept value that is not the adapter's | refused, the page, 500 | `UPSTREAM_LOGOUT_REFUSED` with the adapter's internal-error code |
  * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
  * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
  *
@@ -185,6 +188,8 @@ async function logoutRequest(
         {
           sessions,
           ...(unanswered ? { attempt: unanswered.attempt, kept: unanswered.kept } : {}),
+          // a retry ended nothing now (its sessions are the first attempt's), as on UPSTREAM_LOGOUT_ANSWERED_ON_RETRY
+          ...(unanswered?.attempt === 'retry' ? { endedNow: ended } : {}),
           detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
         },
       );
@@ -211,14 +216,21 @@ async function logoutRequest(
     throw refusal(error, 'The logout request was refused.');
   }
   // a retry: its sessions were ended by the first attempt, nothing now (`ended` is 0); the answer is signed now
-  await audit(
-    ctx,
-    services,
-    answer.attempt === 'retry' ? 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY' : 'UPSTREAM_LOGOUT_ANSWERED',
-    adapter.id,
-    undefined,
-    answer.attempt === 'retry' ? { sessions: answer.sessions, endedNow: ended } : { sessions: ended },
-  );
+  try {
+    await audit(
+      ctx,
+      services,
+      answer.attempt === 'retry' ? 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY' : 'UPSTREAM_LOGOUT_ANSWERED',
+      adapter.id,
+      undefined,
+      answer.attempt === 'retry' ? { sessions: answer.sessions, endedNow: ended } : { sessions: ended },
+    );
+  } catch (error) {
+    // no answer goes out unaudited; kept for the IdP's retry, which else would be a replay never answered
+    const kept = answer.reply === null ? false : await answer.keep();
+    services.logger.warn({ err: error, idp: adapter.id, kept }, 'IdP logout answer not sent: its audit failed');
+    throw error;
+  }
   if (answer.reply === null) return signedOut(ctx);
   send(ctx, answer.reply);
 }

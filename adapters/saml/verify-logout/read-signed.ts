@@ -2,7 +2,7 @@
  * Logout step 5, read the message only from what was verified (the signed canonical bytes for HTTP-POST,
  * the whole message for HTTP-Redirect).
  *
- * - ID, Version 2.0 and IssueInstant required (`SAML_SCHEMA_INVALID`); the signed Issuer equals the one keys
+ * - ID (an `xs:ID`: an NCName), Version 2.0 and IssueInstant required (`SAML_SCHEMA_INVALID`); the signed Issuer equals the one keys
  *   were chosen for (`SAML_LOGOUT_ISSUER_INVALID`).
  * - LogoutRequest: exactly one NameID (value and Format; no Format reads as unspecified), its SessionIndexes,
  *   NotOnOrAfter when given.
@@ -10,6 +10,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { samlError } from '../errors.ts';
+import { requireXsId } from '../xml/xs-id.ts';
 import { attr, childrenNamed, optionalChild, requiredChild, textOnly } from '../xml/dom.ts';
 import { NAMEID_UNSPECIFIED, NS } from '../xml/namespaces.ts';
 import { instant, need } from '../verify/context.ts';
@@ -22,6 +23,7 @@ export function readSignedLogout(ctx: LogoutVerifyContext): void {
   const issueInstant = attr(root, 'IssueInstant');
   if (!id || !issueInstant || attr(root, 'Version') !== '2.0')
     throw samlError('SAML_SCHEMA_INVALID', { detail: `${ctx.expect} ID, IssueInstant or Version missing` });
+  requireXsId(id, `${ctx.expect} ID`); // before the replay guard keys it: `<issuer>:<id>`
   instant(issueInstant, 'IssueInstant');
   const issuer = logoutIssuerText(requiredChild(root, NS.assertion, 'Issuer'));
   if (issuer !== need(ctx.issuer, 'issuer'))

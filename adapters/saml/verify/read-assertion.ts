@@ -10,6 +10,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { samlError } from '../errors.ts';
+import { requireXsId } from '../xml/xs-id.ts';
 import { attr, childrenNamed, elementChildren, optionalChild, requiredChild, textOnly } from '../xml/dom.ts';
 import { NAMEID_UNSPECIFIED, NS } from '../xml/namespaces.ts';
 import type { SignedAssertion, SubjectConfirmation } from './context.ts';
@@ -24,6 +25,7 @@ export function readAssertion(assertion: Element): SignedAssertion {
   if (!id || !issueInstant || attr(assertion, 'Version') !== '2.0') {
     throw samlError('SAML_SCHEMA_INVALID', { detail: 'Assertion ID, IssueInstant or Version missing' });
   }
+  requireXsId(id, 'Assertion ID'); // before the replay guard keys it (`replay.ts`)
   const subject = requiredChild(assertion, A, 'Subject');
   const nameIdElement = requiredChild(subject, A, 'NameID');
   const nameId = textOnly(nameIdElement).trim();

@@ -14,6 +14,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { samlError } from '../errors.ts';
+import { requireXsId } from '../xml/xs-id.ts';
 import { attr, childrenNamed, elementChildren, isElement, optionalChild, requiredChild } from '../xml/dom.ts';
 import { NS } from '../xml/namespaces.ts';
 import { parseStrictXml } from '../xml/parse.ts';
@@ -81,6 +82,7 @@ function envelopeOf(response: Element, signed: boolean): ResponseEnvelope {
   if (!id || !issueInstant || attr(response, 'Version') !== '2.0') {
     throw samlError('SAML_SCHEMA_INVALID', { detail: 'Response ID, IssueInstant or Version missing' });
   }
+  requireXsId(id, 'Response ID');
   if (elementChildren(status).length === 0) throw samlError('SAML_SCHEMA_INVALID', { detail: 'empty Status' });
   return {
     signed,

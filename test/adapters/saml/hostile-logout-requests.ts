@@ -79,6 +79,8 @@ export const SHAPES: ReadonlyArray<[shape: string, code: AdapterErrorCode, build
     'SAML_LOGOUT_NOT_YET_VALID',
     async (idp, f) => post(idp, { ...f, issueInstant: new Date(Date.now() + 600_000).toISOString() }),
   ],
+  ['logout-request.id-with-a-colon', 'SAML_SCHEMA_INVALID', async (idp, f) => post(idp, { ...f, id: `_x:${f.id}` })],
+  ['logout-request.id-not-an-ncname', 'SAML_SCHEMA_INVALID', async (idp, f) => post(idp, { ...f, id: `1${f.id}` })],
   [
     'logout-request.with-doctype',
     'SAML_DTD_FORBIDDEN',

@@ -12,6 +12,8 @@ import { createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Pkcs11Token } from '../../../hsm/pkcs11/token.ts';
+import type { AuditRecord } from '../../../gateway/audit/audit-log.ts';
+import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
 import { ensureDevPki } from '../../../certs/dev-pki.ts';
 import { formsIn } from '../../helpers/browser.ts';
 import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -160,8 +162,66 @@ test('a retry that meets the HSM busy again is a 503 again and stays retriable; 
 
   t.deepEqual(await auditTrail(fx), [
     { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
-    { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'retry', kept: true },
+    { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'retry', kept: true, endedNow: 0 },
     { to: 'UPSTREAM_LOGOUT_REFUSED', code: 'SAML_LOGOUT_REPLAYED', sessions: undefined },
     { to: 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY', code: null, sessions: 1, endedNow: 0 },
   ]);
 });
+
+test.serial('the store failing as a retry takes its answer: a refusal audited with SAML_INTERNAL_ERROR', async (t) => {
+  const { fx, whileBusy } = await busyableGateway(t);
+  await logIn(fx);
+  const upstream = fx.deployment.idp.sessions().at(-1)!;
+  const request = everySessionOf(fx, upstream.nameId, upstream.nameIdFormat);
+  await whileBusy(async () => (await postSlo(fx, request.form)).body?.cancel());
+
+  const take = Object.getOwnPropertyDescriptor(RedisStateStore.prototype, 'take')!;
+  RedisStateStore.prototype.take = async () => {
+    throw new Error('Connection is closed.');
+  };
+  let failed: Response;
+  try {
+    failed = await postSlo(fx, request.form);
+  } finally {
+    Object.defineProperty(RedisStateStore.prototype, 'take', take);
+  }
+  t.is(failed.status, 500);
+  await failed.body?.cancel();
+
+  t.deepEqual(await auditTrail(fx), [
+    { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
+    { to: 'UPSTREAM_LOGOUT_REFUSED', code: 'SAML_INTERNAL_ERROR', sessions: undefined },
+  ]);
+});
+
+test.serial(
+  'the audit failing after a retry signed its answer: the answer is kept again for the next retry',
+  async (t) => {
+    const { fx, whileBusy } = await busyableGateway(t);
+    await logIn(fx);
+    const upstream = fx.deployment.idp.sessions().at(-1)!;
+    const request = everySessionOf(fx, upstream.nameId, upstream.nameIdFormat);
+    await whileBusy(async () => (await postSlo(fx, request.form)).body?.cancel());
+
+    const audit = fx.gateway.services.audit;
+    const append = audit.append.bind(audit);
+    let failOnce = true;
+    audit.append = async (record: AuditRecord) => {
+      if (failOnce && record.to === 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY') {
+        failOnce = false;
+        throw new Error('the audit log is unwritable');
+      }
+      return append(record);
+    };
+    const unaudited = await postSlo(fx, request.form);
+    await unaudited.body?.cancel();
+    t.false(failOnce, 'the audit failed');
+    t.is(unaudited.status, 500, 'no answer without its audit record');
+
+    await deliverToIdp(t, fx, await postSlo(fx, request.form), request.id);
+    t.deepEqual(await auditTrail(fx), [
+      { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
+      { to: 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY', code: null, sessions: 1, endedNow: 0 },
+    ]);
+  },
+);
