@@ -107,10 +107,20 @@ export async function completeLogin(
       [UPSTREAM_LOGIN]: outcome.evidence === undefined || outcome.evidence.loginId === uid,
     },
   );
-  await services.flow.transition(uid, 'COMPLETED', {
-    component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
-    requestId,
-  });
+  try {
+    await services.flow.transition(uid, 'COMPLETED', {
+      component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
+      requestId,
+    });
+  } catch (error) {
+    // The login result is stored but COMPLETED is not audited: replace the result with a refusal before the
+    // error answers, so that a reload of the resume (GET /auth/:uid) tells the RP server_error and never
+    // issues a code for a login whose completion is not in the audit trail (security review, issue #14).
+    await store({ error: 'server_error', error_description: 'the sign-in could not be completed' }).catch(
+      (err: unknown) => services.logger.error({ err, loginId: uid }, 'the stored login result could not be withdrawn'),
+    );
+    throw error;
+  }
   await services.fraud
     .learn(uid)
     .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));

@@ -17,7 +17,9 @@
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
  * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
- * link, a review's approval, a WebAuthn step-up), one with no outcome to act on (nothing decided here). A
+ * link, a review's approval, a WebAuthn step-up). A bound interaction with no result and no outcome to act on
+ * (a reload while the first request works, a login under review) goes to /interaction/:uid/complete, which
+ * answers it as before, instead of a resume without a result, which would end the interaction. A
  * step-up is handed back to /interaction/:uid/complete (its page stays where a reload cannot end the
  * interaction). The other outcomes answer as there: the review page, the WebAuthn page; a denial, a rejected
  * answer or an unavailable dependency go on into oidc-provider, which tells the RP.
@@ -39,7 +41,15 @@ export function resumeCompletion(services: Services): Middleware {
     const interaction = await boundInteraction(ctx, services, uid);
     if (!interaction) return next();
     const outcome = await services.logins.takeOutcome(uid);
-    if (!outcome) return next();
+    if (!outcome) {
+      // Bound, no result and nothing to act on: a reload while the first request is still at work, the loser of
+      // two concurrent resumes, a login under review. oidc-provider would resume without a result and end the
+      // interaction (the winner's code lost to the page the browser shows); /interaction/:uid/complete answers
+      // these as it always did (the review page, or LOGIN_STATE_INVALID) — security review, issue #14.
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+      return;
+    }
     if (outcome.status === 'verified' && outcome.decision.kind === 'step_up') {
       // the step-up page is one the person may reload: it stays at /interaction/:uid/complete, where a reload
       // is refused (LOGIN_STATE_INVALID) instead of resuming the interaction without a result, which would end it

@@ -15,6 +15,8 @@ import {
   type GatewayFixture,
 } from '../helpers/gateway-fixture.ts';
 import { loginJourney, type JourneyResult } from '../helpers/login-journey.ts';
+import { GatewayError } from '../../gateway/errors.ts';
+import { LoginFlow } from '../../gateway/flow/login-flow.ts';
 
 let fx: GatewayFixture;
 test.before(async () => {
@@ -160,5 +162,49 @@ test.serial(
     t.is(atRp.searchParams.get('state'), second.state);
     t.truthy(atRp.searchParams.get('code'));
     t.is((await trailOf(loginId)).at(-1), 'TOKEN_GENERATION→COMPLETED');
+  },
+);
+
+test.serial('a completion whose COMPLETED cannot be audited issues no code, not even on a reload', async (t) => {
+  const { journey, state } = await upToTheAcs('marie');
+  const loginId = journey.loginId!;
+  const proto = LoginFlow.prototype as unknown as { transition: (...args: unknown[]) => Promise<unknown> };
+  const original = proto.transition;
+  let refuseOnce = true;
+  proto.transition = async function (this: unknown, ...args: unknown[]) {
+    if (args[1] === 'COMPLETED' && refuseOnce) {
+      refuseOnce = false;
+      throw new GatewayError('LOGIN_STATE_INVALID', 400, 'COMPLETED refused (test)');
+    }
+    return original.apply(this, args);
+  };
+  try {
+    const first = await journey.browser.request(journey.url);
+    await first.body?.cancel();
+    t.is(first.status, 400, 'the error page');
+    const reload = await journey.browser.request(journey.url);
+    t.is(reload.status, 303);
+    const atRp = new URL(reload.headers.get('location')!);
+    t.true(atRp.toString().startsWith(RP_REDIRECT), `on to the RP: ${atRp}`);
+    t.is(atRp.searchParams.get('code'), null, 'no code for a login whose completion is not audited');
+    t.is(atRp.searchParams.get('error'), 'server_error');
+    t.is(atRp.searchParams.get('state'), state);
+    t.false((await trailOf(loginId)).includes('TOKEN_GENERATION→COMPLETED'));
+  } finally {
+    proto.transition = original;
+  }
+});
+
+test.serial(
+  'a bound resume with nothing to act on goes to the completion page instead of ending the interaction',
+  async (t) => {
+    const { journey } = await upToTheAcs('marie');
+    const loginId = journey.loginId!;
+    // what a reload meets while the first request is still at work: the outcome already taken, no result yet
+    t.truthy(await fx.gateway.services.logins.takeOutcome(loginId));
+    const early = await journey.browser.request(journey.url);
+    t.is(early.status, 303);
+    t.is(new URL(early.headers.get('location')!, fx.url).pathname, `/interaction/${loginId}/complete`);
+    t.truthy(await fx.gateway.services.holder.provider.Interaction.find(loginId), 'the interaction still stands');
   },
 );
