@@ -8,8 +8,8 @@
  * | where                                   | what |
  * |-----------------------------------------|------|
  * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before). The same request sent again after an unanswered one gets the kept answer, nothing ended: `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY` |
- * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done |
- * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode` |
+ * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done. The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`, 500) is refused, audited `UPSTREAM_LOGOUT_FAILED` with the code |
+ * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode`; a request it cannot sign now is skipped too, audited with the cause (`HSM_BUSY`, not the adapter's signing-failure code) |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
  * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, kept sealed |
  *
@@ -42,6 +42,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { z } from 'zod';
 import {
   AdapterError,
   AnsweredLogoutRefusal,
@@ -62,7 +63,7 @@ import { markFailed } from '../ratelimit/scoped.ts';
 import type { Services } from '../services.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
 import { mayHaveUpstreamLogin } from '../completion/finish-login.ts';
-import { unavailableCode } from './unavailable-mid-login.ts';
+import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 
 /** How long the way back from the IdP is kept (as long as our logout request may be answered). */
 const RETURN_TTL_SECONDS = 600;
@@ -128,26 +129,13 @@ function refusal(error: AdapterError, message: string): GatewayError {
   });
 }
 
-/**
- * The registered code of a dependency being unavailable (HSM_BUSY, DATABASE_UNAVAILABLE, ...) in `error` or the
- * causes under it: an adapter wraps the HSM's failure to sign its answer in its own signing-failure code.
- */
-function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {
-    const code = unavailableCode(e);
-    if (code !== undefined) return code;
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return undefined;
-}
-
 /** Audits, counts and logs a refused logout message. */
 async function refused(
   ctx: Context,
   services: Deps,
   to: 'UPSTREAM_LOGOUT_REFUSED' | 'UPSTREAM_LOGOUT_FAILED',
   idp: string | undefined,
-  error: AdapterError,
+  error: AdapterError | GatewayError,
   details: Record<string, unknown> = {},
 ): Promise<void> {
   await audit(ctx, services, to, idp, error.code, { ...details, detail: error.detail });
@@ -241,9 +229,14 @@ async function logoutResponse(
   route: LogoutRoute,
   message: InboundLogoutMessage,
 ): Promise<void> {
-  const relay = route.correlation(message.params);
-  const raw = relay === undefined ? null : await services.redis.getdel(`slo:return:${relay}`);
-  const back = raw ? (JSON.parse(raw) as { logoutId: string; idp: string; returnTo: string }) : null;
+  let back: WayBack | null;
+  try {
+    back = await takeWayBack(services, route.correlation(message.params));
+  } catch (error) {
+    const failure = error instanceof GatewayError ? error : wayBackError('INTERNAL', 'way back', error);
+    await refused(ctx, services, 'UPSTREAM_LOGOUT_FAILED', undefined, failure);
+    throw failure;
+  }
   let idp: string | undefined = back?.idp;
   try {
     const adapter = adapterFor(services, route, message);
@@ -259,6 +252,38 @@ async function logoutResponse(
   ctx.status = 303;
   ctx.redirect(back?.returnTo ?? '/session/end/success');
 }
+
+/** What `sendToIdp` keeps under `slo:return:<relay>`: exactly that, nothing else is read as a way back. */
+const WAY_BACK = z
+  .object({ logoutId: z.string().min(1), idp: z.string().min(1), returnTo: z.string().min(1) })
+  .strict();
+type WayBack = z.infer<typeof WAY_BACK>;
+
+/**
+ * Takes the way back kept for the relay value of our logout request (null: none). Redis failing:
+ * `FLOW_STORE_UNAVAILABLE` (503); a value `sendToIdp` never wrote: `INTERNAL` (500). Both audited as refusals.
+ */
+async function takeWayBack(services: Deps, relay: string | undefined): Promise<WayBack | null> {
+  if (relay === undefined) return null;
+  let raw: string | null;
+  try {
+    raw = await services.redis.getdel(`slo:return:${relay}`);
+  } catch (error) {
+    throw wayBackError('FLOW_STORE_UNAVAILABLE', 'Redis did not answer', error);
+  }
+  if (raw === null) return null;
+  try {
+    return WAY_BACK.parse(JSON.parse(raw));
+  } catch (error) {
+    throw wayBackError('INTERNAL', 'not a way back the gateway wrote', error);
+  }
+}
+
+const wayBackError = (code: 'FLOW_STORE_UNAVAILABLE' | 'INTERNAL', detail: string, cause: unknown) =>
+  new GatewayError(code, errorSpec(code).status, 'The logout response could not be taken back.', {
+    detail: `logout response: ${detail}`,
+    cause,
+  });
 
 /**
  * An oidc-provider middleware (installed on every generation), after the provider has answered:
@@ -320,7 +345,8 @@ async function sendToIdp(
     start = await logout.startLogout({ logoutId, relayState, session: ref });
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
-    return skipped(error.code, error.detail);
+    // the cause, not the adapter's wrapper: an HSM busy under `SAML_SIGNING_FAILED` is recorded `HSM_BUSY`
+    return skipped(unavailableCodeWithin(error) ?? error.code, error.detail);
   }
   if (!start) return skipped(logout.notOfferedCode, 'the IdP lists no logout endpoint');
   await services.redis.set(
