@@ -4,7 +4,7 @@
  * a redirect or an auto-posting form — or, for a step-up, a page that says why before the person goes on.
  *
  * A request that cannot be made now because a dependency is unavailable (the HSM busy signing it: `HSM_BUSY`
- * under the adapter's `SAML_SIGNING_FAILED`; the key store closed by a drain) is the registry's 503 with
+ * under the adapter's own signing-failure code; the key store closed by a drain) is the registry's 503 with
  * Retry-After, audited on the login (`AUTHN_REQUEST_UNSENT` with the code), and changes nothing else: the
  * login is still where it was, so the person retrying the same step goes on.
  */

@@ -36,10 +36,10 @@ export function unavailableCode(error: unknown): ErrorCode | undefined {
 
 /**
  * {@link unavailableCode} of `error` or of the causes under it: an adapter wraps the HSM's failure to sign its
- * message in its own code (`SAML_SIGNING_FAILED` over `HSM_BUSY`).
+ * message in its own code (its signing-failure code over `HSM_BUSY`).
  *
  * @example
- * unavailableCodeWithin(samlError('SAML_SIGNING_FAILED', { cause: new HsmError('HSM_BUSY', 'busy') })); // 'HSM_BUSY'
+ * unavailableCodeWithin(new AdapterError('PROTO_X_SIGNING_FAILED', 'not signed', { cause: new HsmError('HSM_BUSY', 'busy') })); // 'HSM_BUSY'
  */
 export function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {

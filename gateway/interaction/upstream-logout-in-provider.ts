@@ -78,7 +78,7 @@ async function sendToIdp(
     start = await logout.startLogout({ logoutId, relayState, session: ref });
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
-    // the cause, not the adapter's wrapper: an HSM busy under `SAML_SIGNING_FAILED` is recorded `HSM_BUSY`
+    // the cause, not the adapter's wrapper: an HSM busy under its signing-failure code is recorded `HSM_BUSY`
     return skipped(unavailableCodeWithin(error) ?? error.code, error.detail);
   }
   if (!start) return skipped(logout.notOfferedCode, 'the IdP lists no logout endpoint');
