@@ -50,7 +50,7 @@ import { createPool } from './store/postgres.ts';
 import { startReplicaReads } from './store/replica-reads.ts';
 import { closeRedis, createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
-import { upstreamLogoutInProvider } from './interaction/upstream-logout.ts';
+import { upstreamLogoutInProvider } from './interaction/upstream-logout-in-provider.ts';
 import { requireClientKeys } from './boot/client-keys.ts';
 import { tellRpsOfRevocations } from './boot/revocation-fanout.ts';
 import { surfaceRecords } from './boot/surfaces.ts';

@@ -24,7 +24,7 @@ import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
 import { answerUnavailableAtAcs, unavailableCode } from './unavailable-mid-login.ts';
-import { recordUpstreamLogin } from './upstream-logout.ts';
+import { recordUpstreamLogin } from './upstream-session-records.ts';
 
 /**
  * @param params the answer's form fields or query parameters, already size-limited and without duplicates
@@ -93,7 +93,7 @@ export async function upstreamAnswered(
         return refuse('UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
     }
     await translateAndDecide(ctx, services, result.loginId, result.identity);
-    // its NameID and SessionIndex, for Single Logout with the IdP (upstream-logout.ts)
+    // its NameID and SessionIndex, for Single Logout with the IdP (upstream-session-records.ts)
     await recordUpstreamLogin(services, result.loginId, result.identity);
     ctx.status = 303;
     ctx.redirect(afterDecisionPath(services.config.federation, result.loginId));

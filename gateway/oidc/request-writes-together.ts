@@ -7,7 +7,7 @@
  * - the authorization request: with `prompt=none` on a session, the person's identity, the grant and the
  *   session (`completion/sso.ts`); else the session it re-saves;
  * - the resumption after an interaction: the session (ending its old cookie id and saving it under a new one
- *   is one write) and the login's link to its upstream session (`interaction/upstream-logout.ts`).
+ *   is one write) and the login's link to its upstream session (`interaction/upstream-session-records.ts`).
  *
  * A failed write fails the request: its answer (the tokens, the code's redirect) is replaced by an error, so
  * nothing is handed out that was not stored. The write comes after oidc-provider's route (and its error

@@ -6,9 +6,11 @@
  * | destination    | Destination present and = our SingleLogoutService URL, exactly            | `SAML_LOGOUT_DESTINATION_INVALID` |
  * | time-window    | IssueInstant not in the future (skew); not older than 300 s + skew; NotOnOrAfter not passed | `SAML_LOGOUT_NOT_YET_VALID`, `SAML_LOGOUT_EXPIRED` |
  * | replay         | the message ID once per IdP, across instances (`putIfAbsent`), kept until it could no longer pass the time window | `SAML_LOGOUT_REPLAYED` (a LogoutRequest whose sessions were ended but whose answer could not be signed is answered on its retry instead: `../logout-retry.ts`) |
- * | in-response-to | (LogoutResponse) InResponseTo = a LogoutRequest we sent this IdP, still pending; taken once | `SAML_LOGOUT_INRESPONSETO_UNKNOWN` |
+ * | in-response-to | (LogoutResponse) InResponseTo = a LogoutRequest we sent this IdP, still pending; taken once | `SAML_LOGOUT_INRESPONSETO_UNKNOWN` (the store failing, or a pending value that is not what `startLogout` writes: `SAML_INTERNAL_ERROR`, audited by the gateway) |
  * | status         | (LogoutResponse) top-level StatusCode Success                             | `SAML_LOGOUT_STATUS_NOT_SUCCESS` |
  */
+import { z } from 'zod';
+import { AdapterError } from '../../contract.ts';
 import { samlError } from '../errors.ts';
 import { STATUS_SUCCESS } from '../xml/namespaces.ts';
 import { instant, need } from '../verify/context.ts';
@@ -21,6 +23,9 @@ export interface PendingLogout {
   idp: string;
   issuedAt: string;
 }
+
+/** What is accepted under `saml:logout:pending:<requestId>`: exactly what `startLogout` writes. */
+const PENDING_LOGOUT = z.object({ logoutId: z.string().min(1), idp: z.string().min(1), issuedAt: z.string() }).strict();
 
 /** Seconds a LogoutRequest of ours stays answerable. */
 export const PENDING_LOGOUT_TTL_SECONDS = 600;
@@ -71,14 +76,28 @@ export async function rejectLogoutReplay(ctx: LogoutVerifyContext): Promise<void
   if (!fresh) throw samlError('SAML_LOGOUT_REPLAYED', { detail: `${ctx.expect} ${signed.id}` });
 }
 
-/** Takes the pending LogoutRequest the response answers; returns it. */
+/**
+ * Takes the pending LogoutRequest the response answers; returns it. Runs after the pipeline, outside its wrapper:
+ * the store failing, or a value that is not a `PendingLogout`, is `SAML_INTERNAL_ERROR` here, never a plain Error.
+ */
 export async function takePendingLogout(ctx: LogoutVerifyContext): Promise<PendingLogout> {
   const inResponseTo = need(need(ctx.signed, 'signed').inResponseTo, 'inResponseTo');
-  const raw = await ctx.env.state.take(`saml:logout:pending:${inResponseTo}`);
-  const pending = raw === null ? null : (JSON.parse(raw) as PendingLogout);
+  const raw = await ctx.env.state.take(`saml:logout:pending:${inResponseTo}`).catch(pendingError);
+  let pending: PendingLogout | null;
+  try {
+    pending = raw === null ? null : PENDING_LOGOUT.parse(JSON.parse(raw));
+  } catch (error) {
+    return pendingError(error);
+  }
   if (!pending || pending.idp !== ctx.env.idp.id)
     throw samlError('SAML_LOGOUT_INRESPONSETO_UNKNOWN', { detail: `InResponseTo ${inResponseTo}` });
   return pending;
+}
+
+/** The store failing, or a pending value it cannot be: `SAML_INTERNAL_ERROR` (audited as a refusal by the gateway). */
+function pendingError(cause: unknown): never {
+  if (cause instanceof AdapterError) throw cause;
+  throw samlError('SAML_INTERNAL_ERROR', { detail: 'logout response: pending request', cause });
 }
 
 export function checkLogoutStatus(ctx: LogoutVerifyContext, logoutId: string): void {

@@ -1,5 +1,5 @@
 /**
- * IdP-initiated logout ends the sessions first, then signs its answer (upstream-logout.ts, "Order"): when the
+ * IdP-initiated logout ends the sessions first, then signs its answer (idp-logout-request.ts, "Order"): when the
  * answer cannot be signed (the HSM busy), the sessions stay ended and the audit says so — `UPSTREAM_LOGOUT_UNANSWERED`
  * with the code and the number of sessions ended — never a "refused" record claiming nothing was ended. The same
  * message sent again ends nothing more and gets the answer kept for it, signed now (then, and only then, it is a

@@ -1,0 +1,142 @@
+/**
+ * IdP-initiated Single Logout (a `logout` route, direction `request`; `upstream-logout.ts` has the whole): the
+ * adapter its message names verifies it, the sessions it names are ended, its signed answer goes back by the IdP's
+ * binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so
+ * (`AnsweredLogoutRefusal`), else the error page with the status the error registry gives its code. A dependency
+ * unavailable on the way (the HSM busy signing the answer) is no refusal: its registry 503 with Retry-After.
+ *
+ * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**. Ending them is the
+ * security-relevant act and must not hang on the HSM. Signing first would leave them alive whenever the signature
+ * fails. So when the answer cannot be signed (HSM busy: 503 + Retry-After; another signing fault: 500), the
+ * sessions stay ended and the audit says so: `UPSTREAM_LOGOUT_UNANSWERED` with the code, `sessions`, `attempt`
+ * and `kept` (never `UPSTREAM_LOGOUT_REFUSED`, which means nothing was ended). No answer goes back: any answer, a
+ * partial-logout status included, needs the signature that just failed (the Single Logout profile: the responder
+ * signs), and a partial-logout status (the core spec, §3.7.3.2) is what a session authority reports about *other*
+ * participants, not a participant's own state.
+ *
+ * The retry the Retry-After invites gets the answer (the adapter kept what it needs to sign it again, beside
+ * the request's replay key for as long as the request may pass its time window: `UpstreamLogout.answerLogout`
+ * in the contract):
+ *
+ * | the same request sent again                          | outcome | audit |
+ * |------------------------------------------------------|---------|-------|
+ * | its answer was not signed, and it passes every check again (signature, issuer, destination, time window; same signed values and relay value) | the kept answer signed now; **no session ended** (one opened since survives) | `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY`, `sessions` (ended by the first attempt), `endedNow: 0` |
+ * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'`, `endedNow: 0` |
+ * | its answer was signed but its audit record could not be written | not sent; kept again (`LogoutAnswer.keep`), the audit's error (500/503) | none (the audit failing) |
+ * | the store failing as the retry takes the kept answer, or a kept value that is not the adapter's | refused, the page, 500 | `UPSTREAM_LOGOUT_REFUSED` with the adapter's internal-error code |
+ * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
+ * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
+ *
+ * Two copies at once: one takes the kept answer, the other is a replay. Without an answer at all (the retries
+ * exhausted, the window passed), the IdP counts us as unconfirmed and reports a partial logout to its own
+ * requester: true, since our sessions are ended but we never confirmed it.
+ */
+import type { Context } from 'koa';
+import {
+  AdapterError,
+  AnsweredLogoutRefusal,
+  UnansweredLogout,
+  type InboundLogoutMessage,
+  type LogoutAnswer,
+} from '../../adapters/contract.ts';
+import type { LogoutRoute } from '../../adapters/contract/routes.ts';
+import { errorSpec } from '../error-registry.ts';
+import { GatewayError } from '../errors.ts';
+import { markFailed } from '../ratelimit/scoped.ts';
+import { unavailableCodeWithin } from './unavailable-mid-login.ts';
+import { audit, refused } from './upstream-logout-audit.ts';
+import {
+  adapterFor,
+  refusal,
+  send,
+  signedOut,
+  upstreamSessions,
+  type Deps,
+  type OfferingAdapter,
+} from './upstream-logout-parts.ts';
+
+/**
+ * The IdP's LogoutRequest: verified, its sessions ended, then its answer signed and sent (audited first).
+ *
+ * @example
+ * if (direction === 'request') return logoutRequest(ctx, services, route, message);
+ */
+export async function logoutRequest(
+  ctx: Context,
+  services: Deps,
+  route: LogoutRoute,
+  message: InboundLogoutMessage,
+): Promise<void> {
+  let adapter: OfferingAdapter | undefined;
+  let ended = 0;
+  let answer: LogoutAnswer;
+  try {
+    adapter = adapterFor(services, route, message);
+    answer = await adapter.logout.answerLogout(message, async (request) => {
+      ended = await upstreamSessions(services).end(request);
+      return ended;
+    });
+  } catch (error) {
+    const unavailable = unavailableCodeWithin(error);
+    // sessions ended by this message, or by its first attempt (a retry whose kept answer could not be signed either)
+    const unanswered = error instanceof UnansweredLogout ? error : undefined;
+    const sessions = unanswered?.sessions ?? ended;
+    if (sessions > 0 || unavailable !== undefined) {
+      // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
+      // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending)
+      const code = unavailable ?? (error instanceof AdapterError ? error.code : 'INTERNAL');
+      await audit(
+        ctx,
+        services,
+        sessions > 0 ? 'UPSTREAM_LOGOUT_UNANSWERED' : 'UPSTREAM_LOGOUT_UNAVAILABLE',
+        adapter?.id,
+        code,
+        {
+          sessions,
+          ...(unanswered ? { attempt: unanswered.attempt, kept: unanswered.kept } : {}),
+          // a retry ended nothing now (its sessions are the first attempt's), as on UPSTREAM_LOGOUT_ANSWERED_ON_RETRY
+          ...(unanswered?.attempt === 'retry' ? { endedNow: ended } : {}),
+          detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
+        },
+      );
+      services.logger.warn({ err: error, code, idp: adapter?.id, sessions }, 'IdP logout request not answered');
+      // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
+      if (unavailable !== undefined)
+        throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
+          cause: error,
+        });
+      if (error instanceof AdapterError) throw refusal(error, 'The logout could not be answered.');
+      throw error;
+    }
+    if (!(error instanceof AdapterError)) throw error;
+    const reply = error instanceof AnsweredLogoutRefusal ? error.reply : undefined;
+    await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error, {
+      answered: reply !== undefined,
+    });
+    // a verified IdP is told, by its own endpoint, that we refused (nothing was ended); anyone else gets the page.
+    // Answered or not, it is a refusal: it charges the address's failures bucket like the page's 400
+    if (reply) {
+      markFailed(ctx);
+      return send(ctx, reply);
+    }
+    throw refusal(error, 'The logout request was refused.');
+  }
+  // a retry: its sessions were ended by the first attempt, nothing now (`ended` is 0); the answer is signed now
+  try {
+    await audit(
+      ctx,
+      services,
+      answer.attempt === 'retry' ? 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY' : 'UPSTREAM_LOGOUT_ANSWERED',
+      adapter.id,
+      undefined,
+      answer.attempt === 'retry' ? { sessions: answer.sessions, endedNow: ended } : { sessions: ended },
+    );
+  } catch (error) {
+    // no answer goes out unaudited; kept for the IdP's retry, which else would be a replay never answered
+    const kept = answer.reply === null ? false : await answer.keep();
+    services.logger.warn({ err: error, idp: adapter.id, kept }, 'IdP logout answer not sent: its audit failed');
+    throw error;
+  }
+  if (answer.reply === null) return signedOut(ctx);
+  send(ctx, answer.reply);
+}

@@ -1,0 +1,55 @@
+/**
+ * The way back from the IdP of an RP-initiated logout sent on to it: kept under `slo:return:<relay>` (the relay
+ * value of our logout request) when the request is sent, for as long as it may be answered; taken once by the
+ * IdP's LogoutResponse. Only exactly what `keepWayBack` writes is read back: Redis failing is
+ * `FLOW_STORE_UNAVAILABLE`, any other value `INTERNAL` (both audited as refusals by `idp-logout-response.ts`).
+ */
+import { z } from 'zod';
+import { errorSpec } from '../error-registry.ts';
+import { GatewayError } from '../errors.ts';
+import type { Deps } from './upstream-logout-parts.ts';
+
+/** How long the way back from the IdP is kept (as long as our logout request may be answered). */
+const RETURN_TTL_SECONDS = 600;
+
+/**
+ * Keeps the way back for the relay value of a logout request sent to the IdP.
+ *
+ * @example
+ * await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo });
+ */
+export async function keepWayBack(services: Pick<Deps, 'redis'>, relay: string, back: WayBack): Promise<void> {
+  await services.redis.set(`slo:return:${relay}`, JSON.stringify(back), 'EX', RETURN_TTL_SECONDS);
+}
+
+/** What `keepWayBack` keeps under `slo:return:<relay>`: exactly that, nothing else is read as a way back. */
+const WAY_BACK = z
+  .object({ logoutId: z.string().min(1), idp: z.string().min(1), returnTo: z.string().min(1) })
+  .strict();
+export type WayBack = z.infer<typeof WAY_BACK>;
+
+/**
+ * Takes the way back kept for the relay value of our logout request (null: none). Redis failing:
+ * `FLOW_STORE_UNAVAILABLE` (503); a value `keepWayBack` never wrote: `INTERNAL` (500). Both audited as refusals.
+ */
+export async function takeWayBack(services: Pick<Deps, 'redis'>, relay: string | undefined): Promise<WayBack | null> {
+  if (relay === undefined) return null;
+  let raw: string | null;
+  try {
+    raw = await services.redis.getdel(`slo:return:${relay}`);
+  } catch (error) {
+    throw wayBackError('FLOW_STORE_UNAVAILABLE', 'Redis did not answer', error);
+  }
+  if (raw === null) return null;
+  try {
+    return WAY_BACK.parse(JSON.parse(raw));
+  } catch (error) {
+    throw wayBackError('INTERNAL', 'not a way back the gateway wrote', error);
+  }
+}
+
+export const wayBackError = (code: 'FLOW_STORE_UNAVAILABLE' | 'INTERNAL', detail: string, cause: unknown) =>
+  new GatewayError(code, errorSpec(code).status, 'The logout response could not be taken back.', {
+    detail: `logout response: ${detail}`,
+    cause,
+  });

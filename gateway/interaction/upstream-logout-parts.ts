@@ -1,0 +1,68 @@
+/**
+ * What every part of Single Logout with the upstream IdPs shares (`upstream-logout.ts` has the whole): the
+ * services it uses, the upstream sessions, the adapter a logout message names, the page's error for a refused
+ * message, and the browser's way on (to the IdP by its binding, or to the signed-out page).
+ */
+import type { Context } from 'koa';
+import {
+  AdapterError,
+  type FrontChannel,
+  type InboundLogoutMessage,
+  type UpstreamAdapter,
+  type UpstreamLogout,
+} from '../../adapters/contract.ts';
+import type { LogoutRoute } from '../../adapters/contract/routes.ts';
+import { errorSpec } from '../error-registry.ts';
+import { GatewayError } from '../errors.ts';
+import { autoPostForm } from '../http/html.ts';
+import type { Services } from '../services.ts';
+import { UpstreamSessions } from '../session/upstream-sessions.ts';
+
+export type Deps = Pick<Services, 'adapters' | 'sessions' | 'redis' | 'audit' | 'logger' | 'metrics' | 'config'>;
+
+export const upstreamSessions = (services: Deps) =>
+  new UpstreamSessions({
+    store: services.sessions.store,
+    revoker: services.sessions.revoker,
+    ttlSeconds: services.config.ttl.session,
+  });
+
+export type OfferingAdapter = UpstreamAdapter & { logout: UpstreamLogout };
+
+/** The adapter whose IdP a logout message names (unverified: the adapter then verifies everything). */
+export function adapterFor(services: Deps, route: LogoutRoute, message: InboundLogoutMessage): OfferingAdapter {
+  for (const adapter of services.adapters.list()) {
+    if (adapter.logout.offered && adapter.logout.names(message)) return adapter as OfferingAdapter;
+  }
+  throw new AdapterError(route.codes.issuerUnknown, 'No identity provider of ours sent this logout.', {
+    detail: 'no adapter names the sender',
+  });
+}
+
+/**
+ * The page's error for a refused logout message: its code with the status the error registry gives it (a 400 for
+ * a refused message; 503 for an unavailable IdP; 500 for an internal or configuration fault, whose code the error
+ * handler then does not expose), never a blanket 400.
+ */
+export function refusal(error: AdapterError, message: string): GatewayError {
+  return new GatewayError(error.code, errorSpec(error.code).status, message, {
+    ...(error.detail === undefined ? {} : { detail: error.detail }),
+    cause: error,
+  });
+}
+
+export function send(ctx: Context, start: FrontChannel): void {
+  if (start.binding === 'redirect') {
+    ctx.status = 303;
+    ctx.redirect(start.url);
+    return;
+  }
+  ctx.status = 200;
+  ctx.type = 'html';
+  ctx.body = autoPostForm(start.url, start.fields);
+}
+
+export function signedOut(ctx: Context): void {
+  ctx.status = 303;
+  ctx.redirect('/session/end/success');
+}

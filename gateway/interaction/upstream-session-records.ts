@@ -1,0 +1,32 @@
+/**
+ * The upstream session of each login, for Single Logout with the IdPs (`upstream-logout.ts` has the whole): the
+ * login-response route keeps the subject, format and session index of each verified login, sealed, under the
+ * login id (`recordUpstreamLogin`); oidc-provider's `resume` links it to the gateway session the login went into
+ * (`linkUpstreamLogin`, from `upstream-logout-in-provider.ts`), so an IdP-initiated logout revokes exactly that
+ * session.
+ */
+import type { UpstreamIdentity } from '../../adapters/contract.ts';
+import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
+
+/**
+ * Called by the login-response route once a login is verified: keeps its upstream session (subject, format,
+ * session index), sealed, under the login id (linked to the gateway session when oidc-provider resumes the login).
+ */
+export async function recordUpstreamLogin(services: Deps, loginId: string, identity: UpstreamIdentity): Promise<void> {
+  await upstreamSessions(services).recordLogin(loginId, {
+    idp: identity.idp,
+    subject: identity.subject,
+    nameIdFormat: identity.nameIdFormat,
+    ...(identity.sessionIndex === undefined ? {} : { sessionIndex: identity.sessionIndex }),
+  });
+}
+
+/**
+ * Links the upstream session recorded under `loginId` to the gateway session `sessionUid` it went into.
+ *
+ * @example
+ * await linkUpstreamLogin(deps, interactionUid, session.uid);
+ */
+export async function linkUpstreamLogin(services: Deps, loginId: string, sessionUid: string): Promise<void> {
+  await upstreamSessions(services).linkSession(loginId, sessionUid);
+}
