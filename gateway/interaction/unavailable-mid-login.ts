@@ -39,7 +39,8 @@ export function unavailableCode(error: unknown): ErrorCode | undefined {
  * message in its own code (its signing-failure code over `HSM_BUSY`).
  *
  * @example
- * unavailableCodeWithin(new AdapterError('PROTO_X_SIGNING_FAILED', 'not signed', { cause: new HsmError('HSM_BUSY', 'busy') })); // 'HSM_BUSY'
+ * // an adapter's signing failure whose cause is new HsmError('HSM_BUSY', 'busy')
+ * unavailableCodeWithin(signingFailure); // 'HSM_BUSY'
  */
 export function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; depth += 1) {
