@@ -23,7 +23,7 @@ import { startSessions } from './session/boot-sessions.ts';
 import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
-import { sessionStanding, silentSso } from './completion/sso.ts';
+import { silentSso, ssoAtAuthorization, standingOf } from './completion/sso.ts';
 import type { RefreshPolicyDeps } from './oidc/refresh-policy.ts';
 import { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { PushDelivery } from './oidc/shared-signals/push-delivery.ts';
@@ -272,14 +272,9 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         backchannel,
         // every request on a session is a login of its own (completion/sso.ts); services exist by the first request
         sso: {
-          mayStand: async (ctx) =>
-            (await sessionStanding(
-              services,
-              ctx.oidc.client?.clientId ?? '',
-              ctx.oidc.params?.acr_values,
-              ctx.oidc.session ?? {},
-            )) !== null,
+          mayStand: async (ctx) => (await standingOf(ctx, services)) !== null,
           silent: (ctx) => silentSso(ctx, services),
+          atAuthorization: (ctx, interaction) => ssoAtAuthorization(ctx, services, interaction),
         },
       }),
     );

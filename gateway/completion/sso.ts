@@ -13,6 +13,12 @@
  *   code without any page (account, grant, TOKEN_GENERATION, COMPLETED here); anything needing the person is
  *   refused as OIDC Core §3.1.2.6 says (`login_required`, `interaction_required`), a denial is
  *   `access_denied`; each audited (`SSO_LOGIN_REQUIRED`, `SSO_INTERACTION_REQUIRED`, the policy's reason).
+ * - {@link ssoAtAuthorization}: any other request on a session: decided while oidc-provider answers it, once
+ *   its interaction is saved (the login's id is the interaction's uid), and the browser sent straight to the
+ *   resume, where the completion acts on the decision like a first login's (issue #14: one request less than
+ *   through the interaction page). {@link ssoInteraction} decides at the interaction page instead when the
+ *   resume does not complete logins yet (`federation.completeAtResume: false`) and for links from before.
+ * - {@link standingOf}: the standing of one request, computed once however many checks ask.
  */
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
@@ -20,7 +26,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { StoredAccount } from '../oidc/accounts.ts';
-import type { SilentAnswer } from '../oidc/session-reuse.ts';
+import type { PendingInteraction, SilentAnswer } from '../oidc/session-reuse.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
@@ -79,6 +85,23 @@ export async function sessionStanding(
   return { clientId, accountId, account: { pivot: account.pivot, idp: account.idp }, evidence, requiredAcr: required };
 }
 
+const standings = new WeakMap<object, Promise<Standing | null>>();
+
+/** {@link sessionStanding} of an authorization request, once per request (the policy's checks, the gate). */
+export function standingOf(ctx: KoaContextWithOIDC, services: Services): Promise<Standing | null> {
+  let standing = standings.get(ctx);
+  if (!standing) {
+    standing = sessionStanding(
+      services,
+      ctx.oidc.client?.clientId ?? '',
+      ctx.oidc.params?.acr_values,
+      ctx.oidc.session ?? {},
+    );
+    standings.set(ctx, standing);
+  }
+  return standing;
+}
+
 /**
  * Starts the login of an SSO request (INITIATED) and has the translation point decide it. `silent`: a
  * `prompt=none` login, decided and acted on in this request: its context and outcome are not written to Redis
@@ -119,7 +142,7 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   const client = oidc.client;
   if (!session || !client || !oidc.grant) return 'login_required';
   const params = (oidc.params ?? {}) as Record<string, unknown>;
-  const standing = await sessionStanding(services, client.clientId, params.acr_values, session);
+  const standing = await standingOf(ctx, services);
   if (!standing) return 'login_required';
   // a transaction (RFC 9396) or a resource (RFC 8707) is consented to on a page: never silently, and never a
   // COMPLETED login whose code oidc-provider's consent prompt would then withhold
@@ -180,6 +203,25 @@ async function refused(services: Services, uid: string): Promise<void> {
   await services.fraud
     .refused(uid)
     .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));
+}
+
+/**
+ * An interactive request on a session (prompt `sso`, see the file comment), its interaction just saved by
+ * oidc-provider: the login decided now and the resume returned, or `undefined` for the interaction page (the
+ * hop kept, or a session that can no longer stand: the page then starts an upstream login).
+ */
+export async function ssoAtAuthorization(
+  ctx: KoaContextWithOIDC,
+  services: Services,
+  interaction: PendingInteraction,
+): Promise<string | undefined> {
+  const { federation } = services.config;
+  if (!federation.completeAtResume) return undefined;
+  if (interaction.prompt.name !== 'sso' || !interaction.prompt.reasons.includes('gateway_sso')) return undefined;
+  const standing = await standingOf(ctx, services);
+  if (!standing) return undefined;
+  await beginSsoLogin(services, interaction.uid, standing, requestContextOf(ctx, services, interaction.params));
+  return afterDecisionPath(federation, interaction.uid);
 }
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;

@@ -38,6 +38,7 @@ import { renderErrorPage } from './error-page.ts';
 import { omitIssOnErrors } from './error-iss-compat.ts';
 import { trustRewrittenHeaders } from '../http/pin-origin.ts';
 import { interactionPolicyWithGatewayLogin, type SsoGate } from './session-reuse.ts';
+import { interactionUrl, type ShortCookie } from './interaction-url.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
@@ -69,6 +70,7 @@ type WithRetired = KeyStore & { signersIn?: (purpose: 'id_token', state: 'next' 
 
 export function buildProvider(deps: ProviderDeps): Provider {
   const { config, redis, accounts } = deps;
+  const shortCookie: ShortCookie = { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true };
   const keys = deps.keys as WithRetired;
   const active = keys.activeSigners('id_token');
   const signers = [
@@ -154,12 +156,12 @@ export function buildProvider(deps: ProviderDeps): Provider {
     // a session never answers a request by itself: every request on it is a login of its own (session-reuse.ts)
     interactions: {
       policy: interactionPolicyWithGatewayLogin(deps.sso),
-      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      url: interactionUrl(deps.sso, shortCookie) as never,
     },
     cookies: {
       keys: new CookieKeys(config.secrets.cookieKeys) as never, // keygrip's format, one HMAC per check
       long: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
-      short: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
+      short: shortCookie,
     },
     ttl: {
       AccessToken: config.ttl.accessToken,

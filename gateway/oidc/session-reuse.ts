@@ -29,6 +29,20 @@ export interface SsoGate {
   mayStand(ctx: KoaContextWithOIDC): Promise<boolean>;
   /** Decides a `prompt=none` request on a session that may stand, as a login of its own. */
   silent(ctx: KoaContextWithOIDC): Promise<SilentAnswer>;
+  /**
+   * An interactive request on a session (prompt `sso`), once oidc-provider saved its interaction: its login
+   * decided now, and the path the browser goes to next (the resume); `undefined` leaves it to the interaction
+   * page (interaction-url.ts).
+   */
+  atAuthorization?(ctx: KoaContextWithOIDC, interaction: PendingInteraction): Promise<string | undefined>;
+}
+
+/** What the SSO gate reads of an interaction oidc-provider just saved. */
+export interface PendingInteraction {
+  uid: string;
+  exp: number;
+  prompt: { name: string; reasons: string[] };
+  params: Record<string, unknown>;
 }
 
 /** A request on a session that no gateway login of its own answered yet. */

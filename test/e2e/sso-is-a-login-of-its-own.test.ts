@@ -259,3 +259,39 @@ test.serial('prompt=none whose decision needs the person: no code, the RP told w
     t.is(login?.rows.at(-1)?.error_code, code, rp);
   }
 });
+
+test.serial(
+  'an interactive request on a session goes from the authorization request straight to the resume: no interaction page',
+  async (t) => {
+    const { browser } = await loggedInToA();
+    const request = await authorizationRequest(rps['rp-b']!);
+    const from = browser.trail.length;
+    const { url } = await landing(browser, request.url);
+    t.truthy(url.searchParams.get('code'), `landed on ${url}`);
+    const gateway = browser.trail
+      .slice(from)
+      .filter((line) => line.startsWith(`GET ${fx.url}`) || line.startsWith(`POST ${fx.url}`))
+      .map((line) =>
+        line
+          .replace(fx.url, '')
+          .replace(/\?.*$/, '')
+          .replace(/\/auth\/[^/]+$/, '/auth/:uid'),
+      );
+    t.deepEqual(gateway, ['GET /auth', 'GET /auth/:uid'], 'two gateway requests before the RP (and /token)');
+  },
+);
+
+test.serial('an interactive request on a session whose decision needs the person reaches its page', async (t) => {
+  const { browser } = await loggedInToA();
+  for (const [rp, heading] of [
+    ['review-rp', 'Your sign-in is being checked'], // a manual review: its waiting page
+    ['stepup-rp', 'Une vérification supplémentaire est nécessaire'], // a step-up at the IdP: the page that explains it
+  ] as const) {
+    const request = await authorizationRequest(rps[rp]!, {});
+    const hop = await browser.follow(request.url, {}, atRp);
+    const body = await hop.response.text();
+    t.false(atRp(hop.url), `${rp}: a page, not the RP (${hop.url})`);
+    t.is(hop.response.status, 200, `${rp}: ${body.slice(0, 300)}`);
+    t.true(body.includes(heading), `${rp}: ${body.slice(0, 300)}`);
+  }
+});

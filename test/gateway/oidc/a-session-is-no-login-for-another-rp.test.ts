@@ -93,13 +93,15 @@ test.serial('another RP in the same browser goes through its own gateway login b
   const browser = await loggedIn();
   const before = await assessed('other-rp');
   const request = await authorizationRequest(other);
-  const first = await browser.follow(request.url, {}, (u) => atRp(u) || u.pathname.startsWith('/interaction/'));
+  // the authorization request decides the RP's own login and sends the browser to the resume (issue #14)
+  const first = await browser.follow(request.url, {}, (u) => atRp(u) || /^\/auth\/[\w-]+$/.test(u.pathname));
   await first.response.body?.cancel();
   t.false(first.url.searchParams.has('code'), 'no code straight from the session');
-  t.regex(first.url.pathname, /^\/interaction\/[\w-]+$/, 'the gateway login starts for this RP');
+  t.regex(first.url.pathname, /^\/auth\/[\w-]+$/, 'the resume of the gateway login of this RP');
+  t.is(await assessed('other-rp'), before + 1, "the RP's login was assessed by the risk pipeline before any code");
   const url = await landing(browser, first.url);
   t.truthy(url.searchParams.get('code'), `then its code (landed on ${url})`);
-  t.is(await assessed('other-rp'), before + 1, "the RP's login was assessed by the risk pipeline");
+  t.is(await assessed('other-rp'), before + 1, 'assessed once');
 });
 
 test.serial('another RP asking silently (prompt=none) gets a code only through a login of its own', async (t) => {
