@@ -4,7 +4,8 @@
  * the completion step (`DATABASE_UNAVAILABLE`, 503). The flow store (Redis) is still reachable, so:
  * - the login ends FAILED at once, with the code (not 300 s later by the sweeper with FLOW_TIMEOUT);
  * - the browser goes back to the RP with `error=temporarily_unavailable`, its `state` and `iss` (not a page);
- * - no code, no token; once PostgreSQL is back the spooled audit trail holds FAILED with the code, no COMPLETED.
+ * - no code, no token; once PostgreSQL is back the spooled audit trail holds FAILED with the code, no COMPLETED;
+ * - an SSO request, now decided in the authorization request itself (issue #14), answers the RP the same way.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,7 @@ async function bed(t: ExecutionContext) {
 
   const warm = await loginJourney((await authorizationRequest(rp)).url, { username: 'jean', redirectUri: RP_REDIRECT });
   t.truthy(warm.url.searchParams.get('code'), `a login before the outage (warms keys and DEKs): ${warm.url}`);
-  return { handle, pgDir, pgUrl, running, rp, services };
+  return { handle, pgDir, pgUrl, running, rp, services, browser: warm.browser };
 }
 
 /** The person's way up to the completion step (the ACS answered, its redirect not yet followed). */
@@ -155,5 +156,19 @@ test.serial(
     t.is(record?.state, 'FAILED', 'failed at once, not left to the sweeper');
     t.is(record?.errorCode, 'DATABASE_UNAVAILABLE');
     await trailAfterRestart(t, b, loginId);
+  },
+);
+
+test.serial(
+  'PostgreSQL stopped before an SSO request: decided in the authorization request, the RP gets temporarily_unavailable',
+  async (t) => {
+    const b = await bed(t);
+    await b.handle.server.stop(); // the person's session stands; the SSO login cannot be stored now
+    const request = await authorizationRequest(b.rp);
+    const end = await b.browser.follow(request.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
+    t.true(end.url.toString().startsWith(RP_REDIRECT), `back at the RP, not a page: ${end.response.status} ${end.url}`);
+    t.is(end.url.searchParams.get('error'), 'temporarily_unavailable');
+    t.is(end.url.searchParams.get('state'), request.state);
+    t.is(end.url.searchParams.get('code'), null, 'never a code');
   },
 );
