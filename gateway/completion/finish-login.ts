@@ -6,6 +6,7 @@
  */
 import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
+import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { loaOfAcr } from '../translate/acr.ts';
@@ -71,6 +72,7 @@ export async function completeLogin(
   from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW',
   stepUpMethods: readonly string[],
   store: StoreResult,
+  held?: HeldClaim,
 ): Promise<string> {
   const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
   const amr = loginAmr({
@@ -111,6 +113,7 @@ export async function completeLogin(
     await services.flow.transition(uid, 'COMPLETED', {
       component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
       requestId,
+      ...(held === undefined ? {} : { held }),
     });
   } catch (error) {
     // The login result is stored but COMPLETED is not audited: replace the result with a refusal before the

@@ -27,6 +27,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { StoredAccount } from '../oidc/accounts.ts';
 import type { PendingInteraction, SilentAnswer } from '../oidc/session-reuse.ts';
+import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
@@ -158,22 +159,14 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   const { decision } = outcome;
   switch (decision.kind) {
     case 'allow': {
-      await translation.settle(uid, outcome, requestId);
-      await services.accounts.save(
-        outcome.accountId,
-        { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore },
-        standing.evidence,
-      );
-      addRequested(oidc.grant, params);
-      const grantId = await oidc.grant.save();
-      session.ensureClientContainer(client.clientId);
-      session.grantIdFor(client.clientId, grantId);
-      // the identity and the grant, held by the authorization request (oidc/request-writes-together.ts), are
-      // stored before the login is audited COMPLETED (the session follows when the request ends)
-      await services.sessions.store.writeHeld();
-      await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
-      // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
-      await services.flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId });
+      // TOKEN_GENERATION, holding the login for COMPLETED (no claim call of its own): given back on failure
+      const held = await translation.settle(uid, outcome, requestId);
+      try {
+        await completeNow(ctx, services, uid, requestId, outcome, standing, params, held);
+      } catch (error) {
+        if (held) await services.flow.release(uid, held);
+        throw error;
+      }
       await services.fraud
         .learn(uid)
         .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
@@ -197,6 +190,42 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
       throw new GatewayError('INTERNAL', 500, 'unknown decision', { detail: String(unknown) });
     }
   }
+}
+
+/**
+ * A `prompt=none` login allowed (TOKEN_GENERATION, `held` for COMPLETED): the identity and the grant stored,
+ * then COMPLETED audited, before oidc-provider issues the code.
+ */
+async function completeNow(
+  ctx: KoaContextWithOIDC,
+  services: Services,
+  uid: string,
+  requestId: string,
+  outcome: Extract<LoginOutcome, { status: 'verified' }>,
+  standing: Standing,
+  params: Record<string, unknown>,
+  held: HeldClaim | undefined,
+): Promise<void> {
+  const { session, client, grant } = ctx.oidc;
+  await services.accounts.save(
+    outcome.accountId,
+    { pivot: outcome.pivot, idp: outcome.idp, fraudScore: outcome.fraudScore },
+    standing.evidence,
+  );
+  addRequested(grant!, params);
+  const grantId = await grant!.save();
+  session!.ensureClientContainer(client!.clientId);
+  session!.grantIdFor(client!.clientId, grantId);
+  // the identity and the grant, held by the authorization request (oidc/request-writes-together.ts), are
+  // stored before the login is audited COMPLETED (the session follows when the request ends)
+  await services.sessions.store.writeHeld();
+  await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
+  // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
+  await services.flow.transition(uid, 'COMPLETED', {
+    component: 'oidc',
+    requestId,
+    ...(held === undefined ? {} : { held }),
+  });
 }
 
 async function refused(services: Services, uid: string): Promise<void> {

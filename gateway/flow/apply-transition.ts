@@ -8,10 +8,11 @@
  * A crash or a Redis failure between 2 and 3 leaves an audit record of a transition the state did not take:
  * the audit log may hold more than happened, never less.
  *
- * Two transitions that follow each other at once (an SSO login's start and FRAUD_CHECK) share a Redis call:
- * the first one's commit also claims the login for the second (`claimNext`), which then writes its audit
- * record and commits (`claimed`): 3 calls instead of 4, and still no audit record of a transition that lost
- * a race (the second one's claim is taken atomically with the first one's commit, before its audit record).
+ * Two transitions that follow each other in one request (an SSO login's start and FRAUD_CHECK; TOKEN_GENERATION
+ * and COMPLETED) share a Redis call: the first one's commit also claims the login for the second
+ * (`claimNext`), which then writes its audit record and commits (`claimed`): 3 calls instead of 4, and still
+ * no audit record of a transition that lost a race (the second one's claim is taken atomically with the first
+ * one's commit, before its audit record). The second one still refuses a login whose deadline has passed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -62,10 +63,17 @@ export interface TransitionPlan {
    */
   claimNext?: string;
   /**
-   * Claimed already by the previous transition's commit (`claimNext`), from the state it entered: no claim
-   * call; the audit record is still written before the commit. The state table's check is the caller's.
+   * Claimed already by the previous transition's commit (`claimNext`), from the state it entered, whose
+   * deadline (`null`: none) is checked here as the claim would have: no claim call; the audit record is still
+   * written before the commit. The state table's check is the caller's.
    */
-  claimed?: { token: string; from: LoginState };
+  claimed?: { token: string; from: LoginState; deadline: number | null };
+  /**
+   * Writes that belong with the new state, sent in the same round trip as the commit (after the audit record,
+   * as the commit): e.g. the login's context saved as the login starts. Not sent when the claim or the audit
+   * record failed; sent even if the commit then finds its claim lost (the login's next transition refuses it).
+   */
+  alongCommit?: () => Promise<unknown>;
 }
 
 const REFUSAL: Record<string, [FlowErrorCode, string]> = {
@@ -94,8 +102,15 @@ export async function applyTransition(
   let previous: Record<string, string> | null = null;
   if (plan.claimed) {
     // the previous transition's commit claimed the login for this one, in the same Redis call: nobody moved it
-    // since, and the deadline of the state it just entered has not passed
+    // since; the deadline of the state it entered is checked as the claim checks it (CLAIM_ANY)
     from = plan.claimed.from;
+    if (plan.claimed.deadline !== null && plan.claimed.deadline <= at) {
+      await RELEASE.run(deps.redis, [key], [token]).catch(() => undefined);
+      throw new FlowError('FLOW_EXPIRED', 'login timed out', {
+        loginId: plan.loginId,
+        detail: `deadline of ${from} passed`,
+      });
+    }
   } else if (Array.isArray(plan.from)) {
     previous = await claimFromAny(deps, plan, key, token, at);
     from = parseState(previous.state);
@@ -126,7 +141,8 @@ export async function applyTransition(
   const ttl = timeout === null ? TERMINAL_TTL_SECONDS : timeout + GRACE_SECONDS;
   const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields?.(at) ?? [])];
   const keys = [key, deadlinesKey(shardOf(plan.loginId))];
-  const committed = await redisCall(plan.loginId, () =>
+  // issued in the same tick as the commit, so that auto-pipelining sends both in one write
+  const committing = redisCall(plan.loginId, () =>
     plan.claimNext === undefined
       ? COMMIT.run(deps.redis, keys, [token, plan.loginId, deadline ?? '', ttl, ...fields])
       : COMMIT_THEN_CLAIM.run(deps.redis, keys, [
@@ -139,6 +155,7 @@ export async function applyTransition(
           ...fields,
         ]),
   );
+  const [committed] = await Promise.all([committing, plan.alongCommit?.()]);
   if (committed !== 1) {
     throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition lost its claim', {
       loginId: plan.loginId,

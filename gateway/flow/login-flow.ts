@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { applyTransition, redisCall } from './apply-transition.ts';
+import { RELEASE } from './redis-scripts.ts';
 import { FlowError } from './flow-error.ts';
 import { fromHash, recordKey, startFields, type LoginRecord } from './login-record.ts';
 import { canTransition, INITIAL_STATE, LOGIN_STATES, parseState, type LoginState } from './states.ts';
@@ -51,6 +52,23 @@ export interface TransitionMeta {
   refuse?: (state: LoginState | null) => Error;
 }
 
+/**
+ * A login claimed by one transition's commit for the transition that follows it in the same request
+ * ({@link LoginFlow.transitionHolding}): pass it to {@link LoginFlow.transition} as `held`, or give it back
+ * with {@link LoginFlow.release} when the request ends otherwise.
+ */
+export interface HeldClaim {
+  readonly token: string;
+  /** The login as the holding transition left it (its state is the next transition's source). */
+  readonly record: LoginRecord;
+}
+
+/** What a transition may do besides moving the state (see `TransitionPlan`). */
+export interface TransitionExtras {
+  /** Writes sent in the same round trip as the commit, once the audit record is written. */
+  alongCommit?: () => Promise<unknown>;
+}
+
 export class LoginFlow {
   readonly #deps: { redis: Redis; audit: AuditLog; now: () => number };
   readonly #onSweepError: (error: unknown) => void;
@@ -73,8 +91,9 @@ export class LoginFlow {
   async start(
     loginId: string,
     context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string },
+    extras: TransitionExtras = {},
   ): Promise<LoginRecord> {
-    return this.#start(loginId, context);
+    return this.#start(loginId, context, undefined, extras);
   }
 
   /** {@link start}; with `claimNext`, its commit also claims the login for the transition that follows. */
@@ -82,6 +101,7 @@ export class LoginFlow {
     loginId: string,
     context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string },
     claimNext?: string,
+    extras: TransitionExtras = {},
   ): Promise<LoginRecord> {
     if (!loginId || !context.clientId)
       throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'a login needs an id and a client', {
@@ -97,6 +117,7 @@ export class LoginFlow {
       details: { clientId: context.clientId, acrValues: context.acrValues ?? [] },
       extraFields: (at) => startFields(context, at),
       ...(claimNext === undefined ? {} : { claimNext }),
+      ...(extras.alongCommit === undefined ? {} : { alongCommit: extras.alongCommit }),
     });
     return {
       loginId,
@@ -149,7 +170,7 @@ export class LoginFlow {
       from: INITIAL_STATE,
       to: target,
       mode: 'live',
-      claimed: { token: next, from: INITIAL_STATE },
+      claimed: { token: next, from: INITIAL_STATE, deadline: started.deadline },
     });
     return { ...started, state: target, enteredAt: at, deadline, errorCode: meta.errorCode ?? null, version: 2 };
   }
@@ -164,28 +185,81 @@ export class LoginFlow {
    * await flow.transition(loginId, 'FRAUD_CHECK', { component: 'interaction', requestId: ctx.id });
    * await flow.transition(loginId, 'FAILED', { component: 'risk', errorCode: 'RISK_TOO_HIGH' });
    */
-  async transition(loginId: string, to: LoginState, meta: TransitionMeta): Promise<LoginRecord> {
+  async transition(
+    loginId: string,
+    to: LoginState,
+    meta: TransitionMeta & TransitionExtras & { held?: HeldClaim },
+  ): Promise<LoginRecord> {
+    return (await this.#transition(loginId, to, meta)).record;
+  }
+
+  /**
+   * {@link transition}, whose commit also claims the login for the transition that follows in this request
+   * (TOKEN_GENERATION, then COMPLETED once the code is stored): that one is then applied with `held` and
+   * makes no claim call of its own (one Redis round trip less), still audited before its commit, still refused
+   * once the deadline of the state entered here has passed. Until then nobody else moves the login (the
+   * sweeper included). A request that will not apply it gives it back with {@link release}; if it cannot (its
+   * process died), the claim lapses after its lease and the sweeper times the login out.
+   *
+   * @example
+   * const held = await flow.transitionHolding(uid, 'TOKEN_GENERATION', { component: 'policy', requestId });
+   * try { await storeTheCode(); } catch (error) { await flow.release(uid, held); throw error; }
+   * await flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId, held });
+   */
+  async transitionHolding(loginId: string, to: LoginState, meta: TransitionMeta): Promise<HeldClaim> {
+    const token = randomUUID();
+    const { record } = await this.#transition(loginId, to, meta, token);
+    return { token, record };
+  }
+
+  /** Gives back a claim taken by {@link transitionHolding} and not used; the state stays as it is. Best effort. */
+  async release(loginId: string, held: HeldClaim): Promise<void> {
+    await RELEASE.run(this.#deps.redis, [recordKey(loginId)], [held.token]).catch(() => undefined);
+  }
+
+  async #transition(
+    loginId: string,
+    to: LoginState,
+    meta: TransitionMeta & TransitionExtras & { held?: HeldClaim },
+    claimNext?: string,
+  ): Promise<{ record: LoginRecord }> {
     const target = parseState(to);
-    // the state table's check, the deadline and the claim in one Redis call (CLAIM_ANY): no read before it
+    const { held } = meta;
+    if (held && !canTransition(held.record.state, target)) {
+      await this.release(loginId, held);
+      throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition not allowed', {
+        loginId,
+        detail: `${held.record.state} → ${target}`,
+      });
+    }
+    // the state table's check, the deadline and the claim in one Redis call (CLAIM_ANY): no read before it;
+    // or no claim call at all when the previous transition's commit claimed the login for this one (`held`)
     const { at, deadline, previous } = await applyTransition(this.#deps, {
       component: meta.component,
       ...(meta.errorCode === undefined ? {} : { errorCode: meta.errorCode }),
       ...(meta.requestId === undefined ? {} : { requestId: meta.requestId }),
       ...(meta.details === undefined ? {} : { details: meta.details }),
       ...(meta.refuse === undefined ? {} : { refuse: meta.refuse }),
+      ...(meta.alongCommit === undefined ? {} : { alongCommit: meta.alongCommit }),
+      ...(claimNext === undefined ? {} : { claimNext }),
+      ...(held === undefined
+        ? {}
+        : { claimed: { token: held.token, from: held.record.state, deadline: held.record.deadline } }),
       loginId,
       from: sourcesOf(target),
       to: target,
       mode: 'live',
     });
-    const current = fromHash(loginId, previous!)!;
+    const current = held ? held.record : fromHash(loginId, previous!)!;
     return {
-      ...current,
-      state: target,
-      enteredAt: at,
-      deadline,
-      errorCode: meta.errorCode ?? null,
-      version: current.version + 1,
+      record: {
+        ...current,
+        state: target,
+        enteredAt: at,
+        deadline,
+        errorCode: meta.errorCode ?? null,
+        version: current.version + 1,
+      },
     };
   }
 

@@ -22,11 +22,16 @@ const SWEEP_BATCH = 100;
 export async function sweepExpired(deps: TransitionDeps): Promise<number> {
   let moved = 0;
   let unreadable: unknown;
-  for (let shard = 0; shard < SHARDS; shard += 1) {
-    const now = deps.now();
-    const due = await redisCall(undefined, () =>
-      deps.redis.zrangebyscore(deadlinesKey(shard), '-inf', now, 'LIMIT', 0, SWEEP_BATCH),
-    );
+  // every deadline set read at once: one round trip (auto-pipelined) rather than one per set
+  const now = deps.now();
+  const dueByShard = await redisCall(undefined, () =>
+    Promise.all(
+      Array.from({ length: SHARDS }, (_, shard) =>
+        deps.redis.zrangebyscore(deadlinesKey(shard), '-inf', now, 'LIMIT', 0, SWEEP_BATCH),
+      ),
+    ),
+  );
+  for (const [shard, due] of dueByShard.entries()) {
     for (const loginId of due) {
       try {
         if (await expire(deps, loginId, shard)) moved += 1;

@@ -128,9 +128,26 @@ export async function actOnOutcome(
   if (await offerWebAuthn(ctx, services, uid, outcome)) return;
   switch (decision.kind) {
     case 'allow': {
-      await translation.settle(uid, outcome, requestId);
-      await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
-      end.sendOn(await completeLogin(ctx, services, end.details, uid, outcome, 'TOKEN_GENERATION', [], end.store));
+      // TOKEN_GENERATION, holding the login for COMPLETED (no claim call of its own): given back on failure
+      const held = await translation.settle(uid, outcome, requestId);
+      try {
+        await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
+        const resume = await completeLogin(
+          ctx,
+          services,
+          end.details,
+          uid,
+          outcome,
+          'TOKEN_GENERATION',
+          [],
+          end.store,
+          held,
+        );
+        end.sendOn(resume);
+      } catch (error) {
+        if (held) await services.flow.release(uid, held);
+        throw error;
+      }
       return;
     }
     case 'step_up': {

@@ -64,8 +64,13 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
       ...(maxAge === undefined ? {} : { maxAge }),
       params: requestParams(details.params),
     };
-    await services.flow.start(uid, { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] });
-    await services.logins.save(login);
+    // the context is saved in the round trip of the start's commit, once its audit record is written
+    const context = login;
+    await services.flow.start(
+      uid,
+      { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] },
+      { alongCommit: () => services.logins.save(context) },
+    );
   }
   if (login.upstream?.stepUpLevel !== undefined) throw stepUpPending();
   const hint = details.params.idp_hint;

@@ -76,14 +76,18 @@ export async function startUpstream(
   if (!start.correlation)
     throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
-  // two keys, written together (one round trip); the transition below comes after both
-  await Promise.all([
-    logins.saveRelay(start.correlation, login.loginId, idpId),
-    logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
-  ]);
+  const correlation = start.correlation;
   // the state table's sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK: the
-  // claim checks them (no read of the login before it), and refuses with this page's code
+  // claim checks them (no read of the login before it), and refuses with this page's code. The RelayState and
+  // the context are written with the commit (one round trip), once the transition's audit record is: a login
+  // refused here leaves neither behind; one whose writes failed after the commit is AUTHENTICATING, from which
+  // the person's retry of this step starts again
   await flow.transition(login.loginId, 'AUTHENTICATING', {
+    alongCommit: () =>
+      Promise.all([
+        logins.saveRelay(correlation, login.loginId, idpId),
+        logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
+      ]),
     component: `adapter:${idpId}`,
     requestId: ctx.state.requestId as string,
     details: {

@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { denialCode } from '../policy/decide.ts';
-import type { LoginFlow } from '../flow/login-flow.ts';
+import type { HeldClaim, LoginFlow } from '../flow/login-flow.ts';
 import type { LoginContextStore, LoginOutcome } from '../session/login-context.ts';
 import type { Acr } from '../translate/acr.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
@@ -27,7 +27,7 @@ import { runPipeline, type Draft, type StepDeps } from './pipeline.ts';
 import type { RequestContext, TranslationInput } from './request-context.ts';
 
 export interface TranslationDeps {
-  flow: Pick<LoginFlow, 'transition' | 'startThen'>;
+  flow: Pick<LoginFlow, 'transition' | 'transitionHolding' | 'startThen'>;
   logins: Pick<LoginContextStore, 'load' | 'save' | 'saveOutcome'>;
   fraud: FraudService;
   logger: Logger;
@@ -119,18 +119,21 @@ export class TranslationPoint {
     await this.#deps.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
   }
 
-  /** The transitions a decision asks for (see the file comment); the caller then acts on it. */
-  async settle(loginId: string, outcome: Verified, requestId: string): Promise<void> {
+  /**
+   * The transitions a decision asks for (see the file comment); the caller then acts on it. An `allow` enters
+   * TOKEN_GENERATION holding the login for COMPLETED (`LoginFlow.transitionHolding`): the caller passes the
+   * claim returned to that transition, or releases it if the request ends otherwise.
+   */
+  async settle(loginId: string, outcome: Verified, requestId: string): Promise<HeldClaim | undefined> {
     const { flow } = this.#deps;
     const { decision } = outcome;
     switch (decision.kind) {
       case 'allow':
-        await flow.transition(loginId, 'TOKEN_GENERATION', {
+        return flow.transitionHolding(loginId, 'TOKEN_GENERATION', {
           component: 'policy',
           requestId,
           details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore },
         });
-        return;
       case 'flag':
         await flow.transition(loginId, 'FLAGGED', {
           component: 'policy',

@@ -24,7 +24,7 @@
  * profiler (the one `node --cpu-prof` drives) over one measured phase only, through node:inspector, and
  * write a .cpuprofile (startup, warm-up and the other phases stay out of it).
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
@@ -112,6 +112,17 @@ function statementKey(query: unknown): string {
  * ioredis' auto-pipelining is attributed when it is queued (Pipeline.sendCommand runs in the caller's stack).
  */
 const ORIGINS = process.env.BENCH_ORIGINS === '1' || process.env.BENCH_ORIGINS === 'chain';
+/**
+ * BENCH_TRACE=<file>: at the `detail` level, the order of things, appended to that file at each read: a
+ * request's arrival (`>> GET /auth`), each Redis command (`EVALSHA flow:*:login:*`, `+` when queued in a
+ * pipeline) and each write of a Redis socket (`| write`), each PostgreSQL query (`PG INSERT INTO ...`). Shows
+ * which round trips of a request follow one another and which could go together.
+ */
+const TRACE_FILE = process.env.BENCH_TRACE;
+let trace: string[] = [];
+const traced = (line: string) => {
+  if (TRACE_FILE && level === DETAIL) trace.push(line);
+};
 /** BENCH_ORIGINS=chain: the first three such frames, `a ← b ← c` (who called the one who called). */
 const DEPTH = process.env.BENCH_ORIGINS === 'chain' ? 3 : 1;
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -146,6 +157,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
     counts.pgQueryCount += 1;
     if (level === DETAIL) {
       bump(counts.pgQueries, statementKey(args[0]));
+      traced(`  PG ${statementKey(args[0])}`);
       if (ORIGINS) {
         const origin = originOf();
         // Pool.query runs Client.query from a callback: attributed by the Pool hook below instead.
@@ -193,6 +205,7 @@ function watchSocket(client: Watched): void {
     const original = socket[name]!.bind(socket);
     socket[name] = (...a: unknown[]) => {
       if (level !== OFF) counts.redisSocketWrites += 1;
+      traced('  | write');
       original(...a);
     };
   }
@@ -209,6 +222,7 @@ Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Para
       const name = String(args[0].name).toUpperCase();
       bump(counts.redisCommands, name);
       bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
+      traced(`  ${args[1] === undefined ? '' : '+'}${name} ${keyShapeOf(name, args[0].args)}`);
       if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, `${originOf()}: ${name}`);
     }
   }
@@ -251,6 +265,9 @@ function routeOf(req: IncomingMessage): string {
 const emit = Server.prototype.emit as (...a: unknown[]) => boolean;
 // `arguments` rather than rest parameters: no array built per event of every server (connections too)
 Server.prototype.emit = function timedEmit(this: Server, event: string | symbol) {
+  if (TRACE_FILE && level === DETAIL && event === 'request')
+    // eslint-disable-next-line prefer-rest-params
+    traced(`>> ${routeOf((arguments as unknown as [string, IncomingMessage])[1])}`);
   if (timeRoutes && event === 'request') {
     // eslint-disable-next-line prefer-rest-params
     const [, req, res] = arguments as unknown as [string, IncomingMessage, ServerResponse];
@@ -285,7 +302,13 @@ async function profile(message: { probe?: string; file?: string }): Promise<void
 
 process.on('message', (message: { probe?: string; file?: string; level?: ProbeLevel; timeRoutes?: boolean }) => {
   if (message?.probe === 'profile-start' || message?.probe === 'profile-stop') void profile(message);
-  if (message?.probe === 'read') process.send?.({ probe: counts });
+  if (message?.probe === 'read') {
+    if (TRACE_FILE && trace.length > 0) {
+      appendFileSync(TRACE_FILE, `${trace.join('\n')}\n== end of phase\n`);
+      trace = [];
+    }
+    process.send?.({ probe: counts });
+  }
   if (message?.probe === 'memory') {
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
