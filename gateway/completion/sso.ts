@@ -26,7 +26,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { StoredAccount } from '../oidc/accounts.ts';
-import type { PendingInteraction, SilentAnswer } from '../oidc/session-reuse.ts';
+import { SSO_LOGIN_REASON, type PendingInteraction, type SilentAnswer } from '../oidc/session-reuse.ts';
 import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
@@ -246,7 +246,7 @@ export async function ssoAtAuthorization(
 ): Promise<string | undefined> {
   const { federation } = services.config;
   if (!federation.completeAtResume) return undefined;
-  if (interaction.prompt.name !== 'sso' || !interaction.prompt.reasons.includes('gateway_sso')) return undefined;
+  if (interaction.prompt.name !== 'sso' || !interaction.prompt.reasons.includes(SSO_LOGIN_REASON)) return undefined;
   const standing = await standingOf(ctx, services);
   if (!standing) return undefined;
   await beginSsoLogin(services, interaction.uid, standing, requestContextOf(ctx, services, interaction.params));

@@ -18,6 +18,9 @@
  */
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 
+/** The reason of the `sso` prompt when a request on a session needs its own (interactive) gateway login. */
+export const SSO_LOGIN_REASON = 'gateway_sso';
+
 const { Check, Prompt, base } = interactionPolicy;
 
 /** What a `prompt=none` request on a session is answered. */
@@ -81,7 +84,7 @@ export function interactionPolicyWithGatewayLogin(gate: SsoGate): ReturnType<typ
     onSession(ctx) && silent(ctx) && (await decide(ctx)) === answer ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   const sso = new Prompt(
     { name: 'sso', requestable: false },
-    new Check('gateway_sso', 'this request needs its own gateway login', 'interaction_required', (ctx) =>
+    new Check(SSO_LOGIN_REASON, 'this request needs its own gateway login', 'interaction_required', (ctx) =>
       onSession(ctx) && !silent(ctx) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT,
     ),
     new Check(
