@@ -73,6 +73,7 @@ export async function completeLogin(
   stepUpMethods: readonly string[],
   store: StoreResult,
   held?: HeldClaim,
+  along?: Promise<unknown>,
 ): Promise<string> {
   const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
   const amr = loginAmr({
@@ -83,49 +84,64 @@ export async function completeLogin(
   });
   const requestId = ctx.state.requestId as string;
   // the identity and the grant: written together, in one round trip and one transaction (issue #14)
-  const grantId = await services.sessions.store.holdWrites(async () => {
-    await services.accounts.save(
-      outcome.accountId,
-      {
-        pivot: outcome.pivot,
-        idp: outcome.idp,
-        fraudScore: outcome.fraudScore,
-        ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
-      },
-      // what a later login on this session (SSO) is decided on; never from a one-time-use assertion
-      outcome.oneTimeUse ? undefined : outcome.evidence,
-    );
-    return createGrant(services, details, outcome.accountId);
-  });
-  await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
-  // The result is stored first, COMPLETED is audited next, and only then is the browser sent on: the
-  // audit trail is complete by the time the RP can redeem the code.
-  const resume = await store(
-    // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
-    {
-      login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
-      consent: { grantId },
-      // the evidence of an upstream answer names this login; of an SSO login, the login that established the session
-      [UPSTREAM_LOGIN]: outcome.evidence === undefined || outcome.evidence.loginId === uid,
-    },
-  );
+  // `along` (the WebAuthn enrolment grant) was sent with this request's first write of the completion
+  const [grantId] = await Promise.all([
+    services.sessions.store.holdWrites(async () => {
+      await services.accounts.save(
+        outcome.accountId,
+        {
+          pivot: outcome.pivot,
+          idp: outcome.idp,
+          fraudScore: outcome.fraudScore,
+          ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
+        },
+        // what a later login on this session (SSO) is decided on; never from a one-time-use assertion
+        outcome.oneTimeUse ? undefined : outcome.evidence,
+      );
+      return createGrant(services, details, outcome.accountId);
+    }),
+    along,
+  ]);
+  // The result is stored first (with the grant's links to the login, in the same round trip), COMPLETED is
+  // audited next, and only then is the browser sent on: the audit trail is complete by the time the RP can
+  // redeem the code.
+  let resume: string;
   try {
+    [resume] = await Promise.all([
+      store(
+        // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
+        {
+          login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
+          consent: { grantId },
+          // the evidence of an upstream answer names this login; of an SSO login, the login that established the session
+          [UPSTREAM_LOGIN]: outcome.evidence === undefined || outcome.evidence.loginId === uid,
+        },
+      ),
+      linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant),
+    ]);
     await services.flow.transition(uid, 'COMPLETED', {
       component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
       requestId,
       ...(held === undefined ? {} : { held }),
+      // the login learnt once COMPLETED is audited; its first read goes with the commit (one round trip less)
+      alongCommit: () => learnFrom(services, uid),
     });
   } catch (error) {
-    // The login result is stored but COMPLETED is not audited: replace the result with a refusal before the
-    // error answers, so that a reload of the resume (GET /auth/:uid) tells the RP server_error and never
-    // issues a code for a login whose completion is not in the audit trail (security review, issue #14).
+    // The login result may be stored but COMPLETED is not audited (or the grant's links are missing): replace
+    // the result with a refusal before the error answers, so that a reload of the resume (GET /auth/:uid) tells
+    // the RP server_error and never issues a code for a login whose completion is not in the audit trail
+    // (security review, issue #14).
     await store({ error: 'server_error', error_description: 'the sign-in could not be completed' }).catch(
       (err: unknown) => services.logger.error({ err, loginId: uid }, 'the stored login result could not be withdrawn'),
     );
     throw error;
   }
+  return resume;
+}
+
+/** The risk side learns from a COMPLETED login (its devices, places, habits); a failure is logged, never thrown. */
+export async function learnFrom(services: Services, uid: string): Promise<void> {
   await services.fraud
     .learn(uid)
     .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
-  return resume;
 }

@@ -35,6 +35,7 @@ import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
 import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
 import { addRequested } from './grant-consent.ts';
+import { learnFrom } from './finish-login.ts';
 import { linkGrantToLogin } from './grant-links.ts';
 import { afterDecisionPath } from './resume-path.ts';
 import { requestContextOf, translationPoint } from './translation-of.ts';
@@ -167,9 +168,6 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
         if (held) await services.flow.release(uid, held);
         throw error;
       }
-      await services.fraud
-        .learn(uid)
-        .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
       return 'allow';
     }
     case 'step_up':
@@ -225,6 +223,8 @@ async function completeNow(
     component: 'oidc',
     requestId,
     ...(held === undefined ? {} : { held }),
+    // the login learnt once COMPLETED is audited; its first read goes with the commit (one round trip less)
+    alongCommit: () => learnFrom(services, uid),
   });
 }
 

@@ -165,6 +165,18 @@ export async function applyTransition(
   return { at, deadline, previous };
 }
 
+/**
+ * The claim of a live transition from any of `plan.from`, alone (`LoginFlow.claim`): the login's hash as it
+ * was. The transition is then applied with `claimed`; nothing is audited until it is.
+ */
+export async function claimLive(
+  deps: TransitionDeps,
+  plan: TransitionPlan,
+  token: string,
+): Promise<Record<string, string>> {
+  return claimFromAny(deps, plan, recordKey(plan.loginId), token, deps.now());
+}
+
 function refuse(plan: TransitionPlan, from: string, answer: string): never {
   const refusal = REFUSAL[answer];
   if (!refusal)

@@ -131,7 +131,9 @@ export async function actOnOutcome(
       // TOKEN_GENERATION, holding the login for COMPLETED (no claim call of its own): given back on failure
       const held = await translation.settle(uid, outcome, requestId);
       try {
-        await grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
+        // the enrolment grant goes with the completion's first write (one round trip less); awaited before the
+        // login's result is stored
+        const enrolment = grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
         const resume = await completeLogin(
           ctx,
           services,
@@ -142,6 +144,7 @@ export async function actOnOutcome(
           [],
           end.store,
           held,
+          enrolment,
         );
         end.sendOn(resume);
       } catch (error) {

@@ -54,11 +54,25 @@ export async function startUpstream(
       { detail: idpId },
     );
   }
-  // the IdP's own rate (issue #15): every AuthnRequest sent to it counts, before anything is signed
-  if (await admitIdp(ctx, idpId, 'request'))
+  // The login is claimed for AUTHENTICATING with the IdP's rate-limit call (one round trip): the state table's
+  // sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK; the claim checks them (no
+  // read of the login before it) and refuses with this page's code, before anything is signed. The IdP's own
+  // rate (issue #15) is answered first: every AuthnRequest sent to it counts, before anything is signed.
+  const claiming = flow.claim(login.loginId, 'AUTHENTICATING', {
+    refuse: (state) =>
+      new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
+        detail: String(state ?? undefined),
+      }),
+  });
+  const [limited, claim] = await Promise.all([admitIdp(ctx, idpId, 'request'), settled(claiming)]);
+  const giveBack = () => ('held' in claim ? flow.release(login.loginId, claim.held) : Promise.resolve());
+  if (limited) {
+    await giveBack();
     throw new GatewayError('RATE_LIMITED', 429, 'too many sign-ins through this identity provider right now', {
       detail: idpId,
     });
+  }
+  if (!('held' in claim)) throw claim.error;
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
   let start: Awaited<ReturnType<typeof adapter.startLogin>>;
   try {
@@ -70,19 +84,21 @@ export async function startUpstream(
       ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
     });
   } catch (error) {
+    await giveBack();
     throw await unsent(ctx, services, login.loginId, idpId, error);
   }
   // the opaque value the IdP's answer carries back: the answer finds this login under it (upstream-answer.ts)
-  if (!start.correlation)
+  if (!start.correlation) {
+    await giveBack();
     throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
+  }
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
   const correlation = start.correlation;
-  // the state table's sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK: the
-  // claim checks them (no read of the login before it), and refuses with this page's code. The RelayState and
-  // the context are written with the commit (one round trip), once the transition's audit record is: a login
-  // refused here leaves neither behind; one whose writes failed after the commit is AUTHENTICATING, from which
-  // the person's retry of this step starts again
+  // Audited, then moved; the RelayState and the context are written with the commit (one round trip), once the
+  // transition's audit record is: a login refused here leaves neither behind; one whose writes failed after the
+  // commit is AUTHENTICATING, from which the person's retry of this step starts again
   await flow.transition(login.loginId, 'AUTHENTICATING', {
+    held: claim.held,
     alongCommit: () =>
       Promise.all([
         logins.saveRelay(correlation, login.loginId, idpId),
@@ -96,10 +112,6 @@ export async function startUpstream(
       requiredAcr: login.requiredAcr,
       ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
     },
-    refuse: (state) =>
-      new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
-        detail: String(state ?? undefined),
-      }),
   });
   ctx.set('Cache-Control', 'no-store');
   if (stepUpLevel !== undefined) {
@@ -116,6 +128,14 @@ export async function startUpstream(
   }
   ctx.type = 'html';
   ctx.body = autoPostForm(start.url, start.fields);
+}
+
+/** A promise's value or its error, without throwing (awaited beside another). */
+function settled<T>(promise: Promise<T>): Promise<{ held: T } | { error: unknown }> {
+  return promise.then(
+    (held) => ({ held }),
+    (error: unknown) => ({ error }),
+  );
 }
 
 /** A request not made: a dependency unavailable is audited and becomes its registry error; anything else as is. */

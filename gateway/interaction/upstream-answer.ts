@@ -92,9 +92,13 @@ export async function upstreamAnswered(
       if (!login || !onward.includes(login.clientId))
         return refuse('UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
     }
-    await translateAndDecide(ctx, services, result.loginId, result.identity);
-    // its NameID and SessionIndex, for Single Logout with the IdP (upstream-session-records.ts)
-    await recordUpstreamLogin(services, result.loginId, result.identity);
+    // the login decided, and its NameID and SessionIndex kept for Single Logout with the IdP
+    // (upstream-session-records.ts), side by side: their round trips share writes (issue #14). Either failing
+    // fails the answer as before; a record kept for a login that then failed is never linked to a session.
+    await Promise.all([
+      translateAndDecide(ctx, services, result.loginId, result.identity),
+      recordUpstreamLogin(services, result.loginId, result.identity),
+    ]);
     ctx.status = 303;
     ctx.redirect(afterDecisionPath(services.config.federation, result.loginId));
   } catch (error) {
