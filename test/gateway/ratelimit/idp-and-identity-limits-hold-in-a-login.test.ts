@@ -46,6 +46,15 @@ test('an IdP admits its burst of requests and responses, then the RP is told tem
   t.is(page.response.status, 429);
   t.true(Number(page.response.headers.get('retry-after')) >= 1);
   t.regex(await page.response.text(), /RATE_LIMITED/);
+  // the login is where it was, and not held: its claim for AUTHENTICATING (taken with the rate-limit call) was
+  // given back, so the next step goes through at once rather than waiting out the claim's lease
+  const loginId = chooser.url.pathname.split('/')[2]!;
+  t.is((await fx.gateway.services.flow.get(loginId))?.state, 'INITIATED');
+  t.is(
+    (await fx.gateway.services.flow.transition(loginId, 'FAILED', { component: 'test', errorCode: 'FLOW_TIMEOUT' }))
+      .state,
+    'FAILED',
+  );
   const exposition = await fx.gateway.services.metrics.registry.metrics();
   t.regex(
     exposition,
