@@ -6,7 +6,9 @@
  * deadline passed (FLOW_EXPIRED), and a target the state table does not allow (FLOW_ILLEGAL_TRANSITION),
  * giving the claim back in both cases; a request that ends otherwise gives it back with `release`. Writes
  * sent along a commit (`alongCommit`) go in the commit's round trip and are never sent when the audit record
- * could not be written. Real Redis and PostgreSQL; commands counted on ioredis's sendCommand.
+ * could not be written. A claim taken alone (`LoginFlow.claim`, sent with another call's round trip) audits
+ * nothing until its transition is applied, and is refused like a transition. Real Redis and PostgreSQL;
+ * commands counted on ioredis's sendCommand.
  */
 import test from 'ava';
 import { Redis } from 'ioredis';
@@ -164,4 +166,47 @@ test.serial('writes along a commit share its round trip, and are not sent when t
   t.is(sent, 0);
   t.is(await redis.get('ctx:login-no-audit'), null);
   t.is(await flow.get('login-no-audit'), null);
+});
+
+test.serial(
+  'a claim alone (LoginFlow.claim) audits nothing; the held transition audits once and commits',
+  async (t) => {
+    const stack = await flowStack();
+    t.teardown(() => stack.close());
+    await stack.flow.start('login-claim', { clientId: 'rp-1' });
+    const held = await stack.flow.claim('login-claim', 'AUTHENTICATING');
+    t.is(held.record.state, 'INITIATED');
+    t.deepEqual(
+      (await stack.audit.forSession('login-claim')).map((r) => r.to),
+      ['INITIATED'],
+      'nothing audited by the claim',
+    );
+    await t.throwsAsync(stack.instance().transition('login-claim', 'FAILED', { component: 'other' }), {
+      code: 'FLOW_ILLEGAL_TRANSITION',
+    } as never);
+    t.like(await stack.flow.transition('login-claim', 'AUTHENTICATING', { component: 'adapter:x', held }), {
+      state: 'AUTHENTICATING',
+      version: 2,
+    });
+    t.deepEqual(
+      (await stack.audit.forSession('login-claim')).map((r) => [r.from, r.to]),
+      [
+        [null, 'INITIATED'],
+        ['INITIATED', 'AUTHENTICATING'],
+      ],
+    );
+  },
+);
+
+test.serial('a claim from a state that may not lead to the target is refused with the caller’s error', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await loginIn(stack.flow, 'login-done', 'COMPLETED');
+  await t.throwsAsync(
+    stack.flow.claim('login-done', 'AUTHENTICATING', {
+      refuse: (state) => Object.assign(new Error(`refused from ${String(state)}`), { code: 'LOGIN_STATE_INVALID' }),
+    }),
+    { code: 'LOGIN_STATE_INVALID', message: 'refused from COMPLETED' } as never,
+  );
+  await t.throwsAsync(stack.flow.claim('login-none', 'AUTHENTICATING'), { code: 'FLOW_NOT_FOUND' } as never);
 });
