@@ -85,7 +85,8 @@ export async function completeLogin(
   const requestId = ctx.state.requestId as string;
   // the identity and the grant: written together, in one round trip and one transaction (issue #14)
   // `along` (the WebAuthn enrolment grant) was sent with this request's first write of the completion
-  const [grantId] = await Promise.all([
+  // (both waited for: a failure is answered only once nothing of the completion is still in flight)
+  const [written, enrolled] = await Promise.allSettled([
     services.sessions.store.holdWrites(async () => {
       await services.accounts.save(
         outcome.accountId,
@@ -102,12 +103,15 @@ export async function completeLogin(
     }),
     along,
   ]);
+  if (written.status === 'rejected') throw written.reason;
+  if (enrolled.status === 'rejected') throw enrolled.reason;
+  const grantId = written.value;
   // The result is stored first (with the grant's links to the login, in the same round trip), COMPLETED is
   // audited next, and only then is the browser sent on: the audit trail is complete by the time the RP can
   // redeem the code.
   let resume: string;
   try {
-    [resume] = await Promise.all([
+    const [stored, linked] = await Promise.allSettled([
       store(
         // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
         {
@@ -119,6 +123,9 @@ export async function completeLogin(
       ),
       linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant),
     ]);
+    if (stored.status === 'rejected') throw stored.reason;
+    if (linked.status === 'rejected') throw linked.reason;
+    resume = stored.value;
     await services.flow.transition(uid, 'COMPLETED', {
       component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
       requestId,

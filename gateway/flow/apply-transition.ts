@@ -155,8 +155,11 @@ export async function applyTransition(
           ...fields,
         ]),
   );
-  const [committed] = await Promise.all([committing, plan.alongCommit?.()]);
-  if (committed !== 1) {
+  // both waited for: a caller answering a failure never races a write still in flight
+  const [commit, along] = await Promise.allSettled([committing, plan.alongCommit?.()]);
+  if (commit.status === 'rejected') throw commit.reason;
+  if (along.status === 'rejected') throw along.reason;
+  if (commit.value !== 1) {
     throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition lost its claim', {
       loginId: plan.loginId,
       detail: 'claim lease expired before commit',

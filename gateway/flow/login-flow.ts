@@ -242,6 +242,21 @@ export class LoginFlow {
     return { token, record: fromHash(loginId, previous)! };
   }
 
+  /**
+   * {@link claim}, its refusal answered rather than thrown: for a claim awaited beside another call whose answer
+   * is looked at first (a rate limit).
+   */
+  async tryClaim(
+    loginId: string,
+    to: LoginState,
+    meta: Pick<TransitionMeta, 'refuse'> = {},
+  ): Promise<{ held: HeldClaim } | { error: unknown }> {
+    return this.claim(loginId, to, meta).then(
+      (held) => ({ held }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
   /** Gives back a claim taken by {@link claim} or {@link transitionHolding} and not used; the state stays as it is. Best effort. */
   async release(loginId: string, held: HeldClaim): Promise<void> {
     await RELEASE.run(this.#deps.redis, [recordKey(loginId)], [held.token]).catch(() => undefined);

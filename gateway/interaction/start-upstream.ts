@@ -58,13 +58,13 @@ export async function startUpstream(
   // sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK; the claim checks them (no
   // read of the login before it) and refuses with this page's code, before anything is signed. The IdP's own
   // rate (issue #15) is answered first: every AuthnRequest sent to it counts, before anything is signed.
-  const claiming = flow.claim(login.loginId, 'AUTHENTICATING', {
+  const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', {
     refuse: (state) =>
       new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
         detail: String(state ?? undefined),
       }),
   });
-  const [limited, claim] = await Promise.all([admitIdp(ctx, idpId, 'request'), settled(claiming)]);
+  const [limited, claim] = await Promise.all([admitIdp(ctx, idpId, 'request'), claiming]);
   const giveBack = () => ('held' in claim ? flow.release(login.loginId, claim.held) : Promise.resolve());
   if (limited) {
     await giveBack();
@@ -128,14 +128,6 @@ export async function startUpstream(
   }
   ctx.type = 'html';
   ctx.body = autoPostForm(start.url, start.fields);
-}
-
-/** A promise's value or its error, without throwing (awaited beside another). */
-function settled<T>(promise: Promise<T>): Promise<{ held: T } | { error: unknown }> {
-  return promise.then(
-    (held) => ({ held }),
-    (error: unknown) => ({ error }),
-  );
 }
 
 /** A request not made: a dependency unavailable is audited and becomes its registry error; anything else as is. */

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type { UpstreamIdentity } from '../../adapters/contract.ts';
 import { requestContextOf, translationPoint } from '../completion/translation-of.ts';
+import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
 
 export async function translateAndDecide(
@@ -13,6 +14,7 @@ export async function translateAndDecide(
   services: Services,
   loginId: string,
   identity: UpstreamIdentity,
+  held?: HeldClaim,
 ): Promise<void> {
   // what the RP said is at stake is in its authorization request (RFC 9396 `authorization_details`): kept in
   // the login's context when the login started (read again by the translation point: once per request), else
@@ -23,6 +25,9 @@ export async function translateAndDecide(
     loginId,
     { kind: 'upstream', identity },
     requestContextOf(ctx, services, params),
+    'kept',
+    undefined,
+    held,
   );
 }
 

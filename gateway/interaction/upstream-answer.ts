@@ -52,6 +52,7 @@ export async function upstreamAnswered(
     'no-binding-cookie';
   // a refusal below is answered by `reject`; a dependency's 503 met on the way by `answerUnavailableAtAcs`
   let refusing = false;
+  let giveBack = (): Promise<void> => Promise.resolve();
   let verified: string | undefined;
   const refuse = (code: ErrorCode, loginId: string | undefined, where: string): Promise<void> => {
     refusing = true;
@@ -78,30 +79,56 @@ export async function upstreamAnswered(
       }
       throw error;
     }
-    // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing)
-    if (await admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`))
-      return refuse('RATE_LIMITED', result.loginId, component);
-    if (result.loginId !== target.loginId) {
-      return refuse(route.codes.loginMismatch, result.loginId, `adapter:${target.idp}`);
+    // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing). The
+    // answer's own login is claimed for FRAUD_CHECK with that call (one round trip, issue #14); given back below
+    // whenever the login does not go on to its decision (a refusal then fails it: FAILED needs no claim of ours).
+    // Its NameID and SessionIndex, kept for Single Logout with the IdP (upstream-session-records.ts), start to
+    // be written with them too (their first read in that round trip): waited for beside the decision below; a
+    // record kept for a login refused or failed is never linked to a session.
+    const ownLogin = result.loginId === target.loginId;
+    const recording = ownLogin
+      ? settledOf(recordUpstreamLogin(services, result.loginId, result.identity))
+      : Promise.resolve(undefined);
+    const [limited, claim] = await Promise.all([
+      admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
+      ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
+    ]);
+    if (claim && 'held' in claim) {
+      const { held } = claim;
+      giveBack = () => services.flow.release(result.loginId, held);
     }
+    if (limited) {
+      await giveBack();
+      return refuse('RATE_LIMITED', result.loginId, component);
+    }
+    if (!ownLogin) return refuse(route.codes.loginMismatch, result.loginId, `adapter:${target.idp}`);
     verified = result.loginId;
     // ProxyRestriction Audience: the IdP named the relying parties that may receive a token from this assertion
     const onward = result.identity.evidence.onwardAudiences;
     if (onward !== undefined) {
       const login = await services.logins.load(result.loginId);
-      if (!login || !onward.includes(login.clientId))
+      if (!login || !onward.includes(login.clientId)) {
+        await giveBack();
         return refuse('UPSTREAM_AUDIENCE_EXCLUDES_RP', result.loginId, 'interaction');
+      }
     }
-    // the login decided, and its NameID and SessionIndex kept for Single Logout with the IdP
-    // (upstream-session-records.ts), side by side: their round trips share writes (issue #14). Either failing
-    // fails the answer as before; a record kept for a login that then failed is never linked to a session.
-    await Promise.all([
-      translateAndDecide(ctx, services, result.loginId, result.identity),
-      recordUpstreamLogin(services, result.loginId, result.identity),
+    // the claim refused (the login timed out, moved on, or Redis did not answer): as its transition would be
+    if (claim && 'error' in claim) throw claim.error;
+    // the login decided, beside the upstream session's record: either failing fails the answer as before. Both
+    // are waited for before a failure is answered: the answer moves the login (FAILED), which must not race the
+    // decision's own transition still in flight.
+    const [decided, recorded] = await Promise.allSettled([
+      translateAndDecide(ctx, services, result.loginId, result.identity, claim?.held),
+      recording,
     ]);
+    if (decided.status === 'rejected') throw decided.reason;
+    if (recorded.status === 'fulfilled' && recorded.value?.status === 'rejected') throw recorded.value.reason;
     ctx.status = 303;
     ctx.redirect(afterDecisionPath(services.config.federation, result.loginId));
   } catch (error) {
+    // a claim still held (the decision never reached its transition) is given back before anything else moves
+    // the login; after its transition this finds nothing to give back
+    await giveBack();
     const code = refusing ? undefined : unavailableCode(error);
     if (code === undefined) throw error;
     // attributed like a refusal: the verified login, else the RelayState's when it is this browser's
@@ -109,6 +136,14 @@ export async function upstreamAnswered(
     services.logger.warn({ code, loginId, idp: target.idp }, 'upstream answer met an unavailable dependency');
     if (loginId === undefined || !(await answerUnavailableAtAcs(ctx, services, loginId, code, component))) throw error;
   }
+}
+
+/** A promise's outcome, never a rejection (started early, looked at later: no unhandled rejection meanwhile). */
+function settledOf<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: 'fulfilled', value }) as const,
+    (reason: unknown) => ({ status: 'rejected', reason }) as const,
+  );
 }
 
 /**

@@ -56,6 +56,9 @@ export class TranslationPoint {
    * acts on it in this request (`acted-on-now`: a `prompt=none` SSO login; nothing is written for a completion
    * that will never come).
    *
+   * `held`: the login already claimed for FRAUD_CHECK by this request (`LoginFlow.claim`, sent with an earlier
+   * call): its transition makes no claim call of its own.
+   *
    * `start`: the login begins here (an SSO login, its context held for this request only): it is started and
    * moved to FRAUD_CHECK in one chain (`LoginFlow.startThen`: each transition audited first, one Redis call
    * less), then, when its outcome is `kept`, its context is saved for the completion.
@@ -69,6 +72,7 @@ export class TranslationPoint {
     request: RequestContext,
     outcomeFor: 'kept' | 'acted-on-now' = 'kept',
     start?: Parameters<LoginFlow['startThen']>[1],
+    held?: HeldClaim,
   ): Promise<LoginOutcome> {
     const { flow, logins } = this.#deps;
     const login = await logins.load(loginId);
@@ -82,7 +86,7 @@ export class TranslationPoint {
     if (start) {
       await flow.startThen(loginId, start, 'FRAUD_CHECK', fraudCheck);
       if (outcomeFor === 'kept') await logins.save(login);
-    } else await flow.transition(loginId, 'FRAUD_CHECK', fraudCheck);
+    } else await flow.transition(loginId, 'FRAUD_CHECK', held ? { ...fraudCheck, held } : fraudCheck);
     const draft: Draft = { loginId, login, request, input };
     const refused = await runPipeline(draft, this.#steps);
     if (refused) {
