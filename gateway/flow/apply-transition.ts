@@ -21,7 +21,7 @@ import type { AuditErrorCode } from '../audit-codes.ts';
 import { FlowError, type FlowErrorCode } from './flow-error.ts';
 import { deadlinesKey, recordKey, shardOf, stateFields } from './login-record.ts';
 import { CLAIM, CLAIM_ANY, COMMIT, COMMIT_THEN_CLAIM, RELEASE } from './redis-scripts.ts';
-import { parseState, stateRow, type LoginState } from './states.ts';
+import { INITIAL_STATE, parseState, stateRow, type LoginState } from './states.ts';
 
 /** Seconds a login's hash outlives its deadline, so the sweeper still finds it. */
 export const GRACE_SECONDS = 60;
@@ -67,7 +67,7 @@ export interface TransitionPlan {
    * deadline (`null`: none) is checked here as the claim would have: no claim call; the audit record is still
    * written before the commit. The state table's check is the caller's.
    */
-  claimed?: { token: string; from: LoginState; deadline: number | null };
+  claimed?: { token: string; from: LoginState | null; deadline: number | null };
   /**
    * Writes that belong with the new state, sent in the same round trip as the commit (after the audit record,
    * as the commit): e.g. the login's context saved as the login starts. Not sent when the claim or the audit
@@ -178,6 +178,18 @@ export async function claimLive(
   token: string,
 ): Promise<Record<string, string>> {
   return claimFromAny(deps, plan, recordKey(plan.loginId), token, deps.now());
+}
+
+/**
+ * The claim of a login's start, alone (`LoginFlow.tryClaimStart`): the id is free and now reserved for this
+ * caller, whose start then applies it with `claimed` (`from` null). Refused as a start would be.
+ */
+export async function claimNew(deps: TransitionDeps, loginId: string, token: string): Promise<void> {
+  const answer = await redisCall(loginId, () =>
+    CLAIM.run(deps.redis, [recordKey(loginId)], ['', token, deps.now(), CLAIM_LEASE_MS, 'new']),
+  );
+  if (answer !== 'OK')
+    refuse({ loginId, from: null, to: INITIAL_STATE, mode: 'live', component: 'claim' }, 'new', String(answer));
 }
 
 function refuse(plan: TransitionPlan, from: string, answer: string): never {

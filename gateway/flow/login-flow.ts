@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditErrorCode } from '../audit-codes.ts';
-import { applyTransition, claimLive, redisCall } from './apply-transition.ts';
+import { applyTransition, claimLive, claimNew, redisCall } from './apply-transition.ts';
 import { RELEASE } from './redis-scripts.ts';
 import { FlowError } from './flow-error.ts';
 import { fromHash, recordKey, startFields, type LoginRecord } from './login-record.ts';
@@ -63,6 +63,11 @@ export interface HeldClaim {
   readonly record: LoginRecord;
 }
 
+/** A login id reserved by {@link LoginFlow.tryClaimStart} for the start this request may make. */
+export interface HeldStart {
+  readonly token: string;
+}
+
 /** What a transition may do besides moving the state (see `TransitionPlan`). */
 export interface TransitionExtras {
   /** Writes sent in the same round trip as the commit, once the audit record is written. */
@@ -91,9 +96,28 @@ export class LoginFlow {
   async start(
     loginId: string,
     context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string },
-    extras: TransitionExtras = {},
+    extras: TransitionExtras & { held?: HeldStart } = {},
   ): Promise<LoginRecord> {
     return this.#start(loginId, context, undefined, extras);
+  }
+
+  /**
+   * Reserves a login id for a start this request may make, so that the claim travels with the request's first
+   * reads (one round trip less): `{ held }` to pass to {@link start}, or `{ error }` as the start would have
+   * thrown it (the login exists: `FLOW_ILLEGAL_TRANSITION`; Redis: `FLOW_STORE_UNAVAILABLE`). Nothing is
+   * audited; a request that does not start gives it back with {@link releaseStart} (the lease is its bound).
+   */
+  async tryClaimStart(loginId: string): Promise<{ held: HeldStart } | { error: unknown }> {
+    const token = randomUUID();
+    return claimNew(this.#deps, loginId, token).then(
+      () => ({ held: { token } }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  /** Gives back a reservation of {@link tryClaimStart} not used: nothing of the login is left. Best effort. */
+  async releaseStart(loginId: string, held: HeldStart): Promise<void> {
+    await RELEASE.run(this.#deps.redis, [recordKey(loginId)], [held.token]).catch(() => undefined);
   }
 
   /** {@link start}; with `claimNext`, its commit also claims the login for the transition that follows. */
@@ -101,7 +125,7 @@ export class LoginFlow {
     loginId: string,
     context: { clientId: string; requestId?: string; acrValues?: string[]; component?: string },
     claimNext?: string,
-    extras: TransitionExtras = {},
+    extras: TransitionExtras & { held?: HeldStart } = {},
   ): Promise<LoginRecord> {
     if (!loginId || !context.clientId)
       throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'a login needs an id and a client', {
@@ -118,6 +142,7 @@ export class LoginFlow {
       extraFields: (at) => startFields(context, at),
       ...(claimNext === undefined ? {} : { claimNext }),
       ...(extras.alongCommit === undefined ? {} : { alongCommit: extras.alongCommit }),
+      ...(extras.held === undefined ? {} : { claimed: { token: extras.held.token, from: null, deadline: null } }),
     });
     return {
       loginId,

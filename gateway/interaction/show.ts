@@ -26,7 +26,33 @@ function maxAgeOf(value: unknown): number | undefined {
   return seconds;
 }
 
+/** The login id reserved for its start (`LoginFlow.tryClaimStart`), while this request may start it. */
+interface Reservation {
+  /** `undefined` once given back (the request goes another way). */
+  answer: ReturnType<Services['flow']['tryClaimStart']> | undefined;
+  used: boolean;
+}
+
 export async function showInteraction(ctx: Context, services: Services, uid: string): Promise<void> {
+  // The login's id reserved for its start with the interaction's read (one round trip, issue #14): a login
+  // that exists already answers no, and a request that does not start the login gives it back (a request on a
+  // session, a uid that is not this browser's interaction, a refusal), so it never blocks anyone longer than
+  // this request. Nothing is audited or kept until the start itself.
+  const reservation: Reservation = { answer: services.flow.tryClaimStart(uid), used: false };
+  try {
+    await showReserved(ctx, services, uid, reservation);
+  } finally {
+    if (!reservation.used) await giveBack(services, uid, reservation);
+  }
+}
+
+async function giveBack(services: Services, uid: string, reservation: Reservation): Promise<void> {
+  const answer = await reservation.answer;
+  reservation.answer = undefined;
+  if (answer && 'held' in answer) await services.flow.releaseStart(uid, answer.held);
+}
+
+async function showReserved(ctx: Context, services: Services, uid: string, reservation: Reservation): Promise<void> {
   const provider = services.holder.provider;
   services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
   const details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -35,8 +61,12 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
     await refuseConsent(ctx, services, details);
     return;
   }
-  // a request on an existing session: its own login, decided on the session (completion/sso.ts)
-  if (details.prompt.name === 'sso' && (await ssoInteraction(ctx, services, details))) return;
+  // a request on an existing session: its own login, decided on the session (completion/sso.ts), which starts
+  // the login itself: the reservation is given back first
+  if (details.prompt.name === 'sso') {
+    await giveBack(services, uid, reservation);
+    if (await ssoInteraction(ctx, services, details)) return;
+  }
   if (details.prompt.name !== 'login' && details.prompt.name !== 'sso') {
     throw new GatewayError('INTERACTION_INVALID', 400, 'unsupported interaction prompt', {
       detail: details.prompt.name,
@@ -64,12 +94,16 @@ export async function showInteraction(ctx: Context, services: Services, uid: str
       ...(maxAge === undefined ? {} : { maxAge }),
       params: requestParams(details.params),
     };
-    // the context is saved in the round trip of the start's commit, once its audit record is written
+    // reserved with the first read (a login started meanwhile elsewhere refuses it, as the start would); the
+    // context is saved in the round trip of the start's commit, once its audit record is written
+    const answer = await reservation.answer;
+    if (answer && !('held' in answer)) throw answer.error;
+    reservation.used = true; // the start gives it back itself if its audit record cannot be written
     const context = login;
     await services.flow.start(
       uid,
       { clientId, requestId: ctx.state.requestId as string, acrValues: [acr] },
-      { alongCommit: () => services.logins.save(context) },
+      { ...(answer ? { held: answer.held } : {}), alongCommit: () => services.logins.save(context) },
     );
   }
   if (login.upstream?.stepUpLevel !== undefined) throw stepUpPending();

@@ -1,0 +1,50 @@
+/**
+ * Issue #14: GET /interaction/:uid reserves the login's id for its start with its first reads
+ * (`LoginFlow.tryClaimStart`, one round trip less). A request that does not start the login gives the id back:
+ * another browser's request for that uid (not its interaction: refused) leaves nothing behind, and the person's
+ * own request right after starts the login and shows the chooser; a second visit of the person (the login
+ * exists) shows the chooser again without a second start. Real gateway, Redis, PostgreSQL and HSM.
+ */
+import test from 'ava';
+import { authorizationRequest, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { Browser, formsIn } from '../../helpers/browser.ts';
+
+test('a refused request for a uid gives its reservation back; the person then starts the login', async (t) => {
+  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  t.teardown(() => fx.stop());
+  const person = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  const atInteraction = await person.follow(request.url, {}, (u) => u.pathname.startsWith('/interaction/'));
+  const loginId = atInteraction.url.pathname.split('/')[2]!;
+  t.truthy(loginId);
+
+  const stranger = await new Browser().request(atInteraction.url);
+  t.true(stranger.status >= 400, `a stranger is refused: ${stranger.status}`);
+  await stranger.body?.cancel();
+  t.is(await fx.gateway.services.flow.get(loginId), null, 'nothing started by the refused request');
+  const { rows: none } = await fx.gateway.services.pool.query('select 1 from audit_log where session_id = $1', [
+    loginId,
+  ]);
+  t.is(none.length, 0, 'nothing audited for it');
+
+  const chooser = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  t.is(chooser.response.status, 200);
+  t.true(
+    formsIn(await chooser.response.text()).some((f) => f.action.endsWith('/idp')),
+    'the chooser, not an error',
+  );
+  t.like(await fx.gateway.services.flow.get(loginId), { state: 'INITIATED', version: 1 });
+
+  const again = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  t.is(again.response.status, 200);
+  await again.response.body?.cancel();
+  const { rows } = await fx.gateway.services.pool.query<{ to_state: string }>(
+    'select to_state from audit_log where session_id = $1',
+    [loginId],
+  );
+  t.deepEqual(
+    rows.map((r) => r.to_state),
+    ['INITIATED'],
+    'started once',
+  );
+});
