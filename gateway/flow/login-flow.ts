@@ -231,7 +231,11 @@ export class LoginFlow {
    * try { await storeTheCode(); } catch (error) { await flow.release(uid, held); throw error; }
    * await flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId, held });
    */
-  async transitionHolding(loginId: string, to: LoginState, meta: TransitionMeta): Promise<HeldClaim> {
+  async transitionHolding(
+    loginId: string,
+    to: LoginState,
+    meta: TransitionMeta & { held?: HeldClaim },
+  ): Promise<HeldClaim> {
     const token = randomUUID();
     const { record } = await this.#transition(loginId, to, meta, token);
     return { token, record };

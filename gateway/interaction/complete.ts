@@ -24,6 +24,7 @@ import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import { errorSpec, type OAuthError } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
+import type { HeldSlot } from '../flow/held-slot.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { completeLogin, finish, type StoreResult } from '../completion/finish-login.ts';
@@ -109,6 +110,7 @@ export async function actOnOutcome(
   uid: string,
   outcome: LoginOutcome,
   end: InteractionEnd,
+  slot?: HeldSlot,
 ): Promise<void> {
   const requestId = ctx.state.requestId as string;
   const deny = (description: string, error: OAuthError = 'access_denied') =>
@@ -125,11 +127,11 @@ export async function actOnOutcome(
   const { decision } = outcome;
   const translation = translationPoint(services);
   // Levels 2 and 3 are answered at the gateway with WebAuthn when the account enrolled a suitable key.
-  if (await offerWebAuthn(ctx, services, uid, outcome)) return;
+  if (await offerWebAuthn(ctx, services, uid, outcome, slot)) return;
   switch (decision.kind) {
     case 'allow': {
       // TOKEN_GENERATION, holding the login for COMPLETED (no claim call of its own): given back on failure
-      const held = await translation.settle(uid, outcome, requestId);
+      const held = await translation.settle(uid, outcome, requestId, slot);
       try {
         // the enrolment grant goes with the completion's first write (one round trip less); awaited before the
         // login's result is stored
@@ -154,6 +156,7 @@ export async function actOnOutcome(
       return;
     }
     case 'step_up': {
+      await slot?.giveBack(); // the upstream request claims the login itself
       const login = await services.logins.load(uid);
       if (!login?.idp)
         throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
@@ -168,7 +171,7 @@ export async function actOnOutcome(
       return;
     }
     case 'flag': {
-      await translation.settle(uid, outcome, requestId);
+      await translation.settle(uid, outcome, requestId, slot);
       const login = await services.logins.load(uid);
       await services.logins.holdSealed('review:outcome', uid, outcome, REVIEW_TIMEOUT_SECONDS + 120);
       // a flag by the review threshold (RISK_REVIEW) carries no level: it is riskier than level 3, so it counts as 3
@@ -190,6 +193,7 @@ export async function actOnOutcome(
     }
     case 'deny': {
       if (isFailedStepUp(decision.reasons, (await services.logins.load(uid))?.stepUps ?? 0)) {
+        await slot?.giveBack(); // the login is ended as unmet below, which claims it itself
         // the stronger check the login needed did not succeed: the RP learns its requirements were not met
         await services.fraud
           .refused(uid)
@@ -197,7 +201,7 @@ export async function actOnOutcome(
         await endUnmet(ctx, services, uid, 'STEP_UP_FAILED', 'policy', end.refuse);
         return;
       }
-      await translation.settle(uid, outcome, requestId);
+      await translation.settle(uid, outcome, requestId, slot);
       await services.fraud
         .refused(uid)
         .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'ip reputation not updated'));

@@ -26,7 +26,9 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
+import { HeldSlot } from '../flow/held-slot.ts';
 import type { Services } from '../services.ts';
+import type { LoginOutcome } from '../session/login-context.ts';
 import { actOnOutcome, type InteractionEnd } from './complete.ts';
 import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
 
@@ -40,47 +42,76 @@ export function resumeCompletion(services: Services): Middleware {
     if (uid === undefined) return next();
     const interaction = await boundInteraction(ctx, services, uid);
     if (!interaction) return next();
-    const outcome = await services.logins.takeOutcome(uid);
-    if (!outcome) {
-      // Bound, no result and nothing to act on: a reload while the first request is still at work, the loser of
-      // two concurrent resumes, a login under review. oidc-provider would resume without a result and end the
-      // interaction (the winner's code lost to the page the browser shows); /interaction/:uid/complete answers
-      // these as it always did (the review page, or LOGIN_STATE_INVALID) — security review, issue #14.
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
-      return;
-    }
-    if (outcome.status === 'verified' && outcome.decision.kind === 'step_up') {
-      // the step-up page is one the person may reload: it stays at /interaction/:uid/complete, where a reload
-      // is refused (LOGIN_STATE_INVALID) instead of resuming the interaction without a result, which would end it
-      await services.logins.saveOutcome(uid, outcome);
-      ctx.status = 303;
-      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
-      return;
-    }
-    let stored = false;
-    const store = async (result: InteractionResults): Promise<string> => {
-      // what oidc-provider's interactionResult does, on the interaction the resume cookie named
-      interaction.result = result;
-      await interaction.save((interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
-      stored = true;
-      return interaction.returnTo;
-    };
-    const end: InteractionEnd = {
-      details: interaction,
-      store,
-      sendOn: () => undefined, // the code is issued by oidc-provider's resume, next in this request
-      refuse: async (result) => {
-        await store(result);
-      },
-    };
+    // The login is claimed for its decision's transition with the outcome's read (one round trip, issue #14):
+    // every target an outcome leads to is entered from FRAUD_CHECK only, so a login elsewhere (failed, under
+    // review) is simply not claimed. The first transition takes the claim; any other way out gives it back.
+    // Both commands leave in one write, the claim first, and Redis runs one connection's commands in order: of
+    // two concurrent resumes, the one that takes the outcome is the one that claimed the login (the other finds
+    // both taken and gives nothing back). Where they leave apart (a Redis Cluster sends scripts on their own),
+    // the taker may find the other's claim and is refused like any transition meeting one (fail closed).
+    const claiming = services.flow.tryClaim(uid, 'TOKEN_GENERATION');
+    const taking = services.logins.takeOutcome(uid);
+    taking.catch(() => undefined); // awaited below, once the claim is in hand to be given back
+    const slot = new HeldSlot(services.flow, uid, await claiming);
     try {
-      await actOnOutcome(ctx, services, uid, outcome, end);
-    } catch (error) {
-      if (!(await answerUnavailableAtCompletion(ctx, services, uid, error, end.refuse))) throw error;
+      await completeWith(ctx, services, uid, interaction, await taking, slot, next);
+    } finally {
+      await slot.giveBack();
     }
-    if (stored) await next();
   };
+}
+
+/** The completion once the outcome is taken (see the file comment); `slot` holds the login's claim, if taken. */
+async function completeWith(
+  ctx: Context,
+  services: Services,
+  uid: string,
+  interaction: Interaction,
+  outcome: LoginOutcome | null,
+  slot: HeldSlot,
+  next: Next,
+): Promise<void> {
+  if (!outcome) {
+    // Bound, no result and nothing to act on: a reload while the first request is still at work, the loser of
+    // two concurrent resumes, a login under review. oidc-provider would resume without a result and end the
+    // interaction (the winner's code lost to the page the browser shows); /interaction/:uid/complete answers
+    // these as it always did (the review page, or LOGIN_STATE_INVALID) — security review, issue #14.
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+    return;
+  }
+  if (outcome.status === 'verified' && outcome.decision.kind === 'step_up') {
+    // the step-up page is one the person may reload: it stays at /interaction/:uid/complete, where a reload
+    // is refused (LOGIN_STATE_INVALID) instead of resuming the interaction without a result, which would end it
+    await services.logins.saveOutcome(uid, outcome);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
+    return;
+  }
+  let stored = false;
+  const store = async (result: InteractionResults): Promise<string> => {
+    // what oidc-provider's interactionResult does, on the interaction the resume cookie named
+    interaction.result = result;
+    await interaction.save((interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
+    stored = true;
+    return interaction.returnTo;
+  };
+  const end: InteractionEnd = {
+    details: interaction,
+    store,
+    sendOn: () => undefined, // the code is issued by oidc-provider's resume, next in this request
+    refuse: async (result) => {
+      await store(result);
+    },
+  };
+  try {
+    await actOnOutcome(ctx, services, uid, outcome, end, slot);
+  } catch (error) {
+    await slot.giveBack(); // before the login is failed below
+    if (!(await answerUnavailableAtCompletion(ctx, services, uid, error, end.refuse))) throw error;
+  }
+  await slot.giveBack(); // nothing holds the login while oidc-provider resumes
+  if (stored) await next();
 }
 
 /**

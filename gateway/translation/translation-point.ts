@@ -18,6 +18,7 @@
 import type { Logger } from 'pino';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { denialCode } from '../policy/decide.ts';
+import type { HeldSlot } from '../flow/held-slot.ts';
 import type { HeldClaim, LoginFlow } from '../flow/login-flow.ts';
 import type { LoginContextStore, LoginOutcome } from '../session/login-context.ts';
 import type { Acr } from '../translate/acr.ts';
@@ -128,21 +129,28 @@ export class TranslationPoint {
    * TOKEN_GENERATION holding the login for COMPLETED (`LoginFlow.transitionHolding`): the caller passes the
    * claim returned to that transition, or releases it if the request ends otherwise.
    */
-  async settle(loginId: string, outcome: Verified, requestId: string): Promise<HeldClaim | undefined> {
+  async settle(loginId: string, outcome: Verified, requestId: string, slot?: HeldSlot): Promise<HeldClaim | undefined> {
     const { flow } = this.#deps;
     const { decision } = outcome;
+    // the login claimed already with the outcome's read (resume-completion.ts): the first transition takes it
+    const taken = () => {
+      const held = slot?.take();
+      return held ? { held } : {};
+    };
     switch (decision.kind) {
       case 'allow':
         return flow.transitionHolding(loginId, 'TOKEN_GENERATION', {
           component: 'policy',
           requestId,
           details: { decision: decision.kind, level: decision.level ?? 0, score: outcome.fraudScore },
+          ...taken(),
         });
       case 'flag':
         await flow.transition(loginId, 'FLAGGED', {
           component: 'policy',
           requestId,
           details: { reasons: decision.reasons, score: outcome.fraudScore },
+          ...taken(),
         });
         await flow.transition(loginId, 'MANUAL_REVIEW', { component: 'review', requestId });
         return;
@@ -151,6 +159,7 @@ export class TranslationPoint {
           component: 'policy',
           errorCode: denialCode(decision),
           requestId,
+          ...taken(),
         });
         return;
       case 'step_up':

@@ -16,6 +16,7 @@
 import type { Context } from 'koa';
 import type { LoginContext, LoginOutcome } from '../session/login-context.ts';
 import type { Decision } from '../policy/decide.ts';
+import type { HeldSlot } from '../flow/held-slot.ts';
 import type { StepUpDeps } from './deps.ts';
 import { attachmentsFor, type WebAuthnLevel } from './ceremonies.ts';
 import { levelPolicyOf, satisfies } from './credential-levels.ts';
@@ -70,15 +71,19 @@ export async function offerWebAuthn(
   deps: StepUpDeps,
   uid: string,
   outcome: VerifiedOutcome,
+  slot?: HeldSlot,
 ): Promise<boolean> {
   const level = webauthnLevelOf(outcome.decision);
   if (level === null || !(await hasCredentialFor(deps, outcome.accountId, level))) return false;
   const pending: PendingStepUp = { level, outcome };
   await deps.logins.holdSealed('webauthn:pending', uid, pending, PENDING_TTL_SECONDS);
+  // the login may have been claimed already with the outcome's read (resume-completion.ts): this transition takes it
+  const held = slot?.take();
   await deps.flow.transition(uid, 'AUTHENTICATING', {
     component: 'webauthn',
     requestId: ctx.state.requestId as string,
     details: { method: 'webauthn', level, reasons: outcome.decision.reasons },
+    ...(held ? { held } : {}),
   });
   ctx.status = 303;
   ctx.redirect(`/interaction/${encodeURIComponent(uid)}/webauthn/authenticate`);
