@@ -20,9 +20,14 @@
  * Why beside the replay key and not in it: `take` is the state store's only atomic read-and-claim; taking the
  * replay key itself would leave a moment with no key, in which a copy of the request passes the guard as fresh
  * and ends sessions again (one the person opened since included). The replay key is never removed. No identity
- * is kept in clear: the NameID enters only the digest.
+ * is kept in clear: the NameID enters only the digest, an HMAC under the adapter's `digestKey` (an unkeyed
+ * SHA-256 of the request's values let anyone who read Redis test guessed NameIDs against it).
+ *
+ * An upgrade reads no entry kept under the former unkeyed digest: such an entry lives only for its request's
+ * time window, and a retry missing it is refused as a replay — fail-closed (nothing is ended twice; the IdP,
+ * unconfirmed, reports a partial logout as it does once its retries are exhausted).
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { AdapterError } from '../contract.ts';
 import { samlError } from './errors.ts';
@@ -47,7 +52,8 @@ const digestKeyOf = (vctx: LogoutVerifyContext): string =>
   logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered-digest:');
 
 /**
- * What makes a retry the same request: every value read from its verified bytes, and its RelayState.
+ * What makes a retry the same request: every value read from its verified bytes, and its RelayState, keyed
+ * (HMAC-SHA-256 under the adapter's `digestKey`).
  *
  * @example
  * const key = `…:${requestDigest(vctx)}`;
@@ -55,7 +61,8 @@ const digestKeyOf = (vctx: LogoutVerifyContext): string =>
 export function requestDigest(vctx: LogoutVerifyContext): string {
   const s = need(vctx.signed, 'signed');
   const values = [s.id, s.issuer, s.issueInstant, s.destination, s.notOnOrAfter, s.nameId, s.sessionIndexes];
-  return createHash('sha256')
+  return createHmac('sha256', vctx.env.digestKey)
+    .update('logout-request-v2\u0000')
     .update(JSON.stringify([...values, vctx.message.params['RelayState'] ?? null]))
     .digest('base64url');
 }

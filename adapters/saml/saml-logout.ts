@@ -72,7 +72,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     expect: LogoutMessageKind,
     metadata: IdpMetadata,
   ): LogoutVerifyContext => ({
-    env: { idp, metadata, sp, sloUrl: sp.sloUrl, state: ctx.state, now: ctx.now() },
+    env: { idp, metadata, sp, sloUrl: sp.sloUrl, state: ctx.state, digestKey: ctx.digestKey, now: ctx.now() },
     expect,
     message,
     passed: [],
