@@ -43,6 +43,7 @@ import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
+import { SessionsPartlyEnded } from '../session/upstream-sessions.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
@@ -73,7 +74,13 @@ export async function logoutRequest(
   try {
     adapter = adapterFor(services, route, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
-      ended = await upstreamSessions(services).end(request);
+      try {
+        ended = await upstreamSessions(services).end(request);
+      } catch (error) {
+        // some ended before the others failed: they stay ended, and the audit says how many
+        if (error instanceof SessionsPartlyEnded) ended = error.ended;
+        throw error;
+      }
       return ended;
     });
   } catch (error) {
@@ -94,6 +101,7 @@ export async function logoutRequest(
         {
           sessions,
           ...(unanswered ? { attempt: unanswered.attempt, kept: unanswered.kept } : {}),
+          ...(error instanceof SessionsPartlyEnded ? { failed: error.failed } : {}),
           // a retry ended nothing now (its sessions are the first attempt's), as on UPSTREAM_LOGOUT_ANSWERED_ON_RETRY
           ...(unanswered?.attempt === 'retry' ? { endedNow: ended } : {}),
           detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),
