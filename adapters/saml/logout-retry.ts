@@ -121,6 +121,37 @@ export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<number 
   }
 }
 
+/** `saml:logout:unended:<issuer>:<id>:<digest>`: a request whose sessions the gateway could not all end. */
+const unendedKeyOf = (vctx: LogoutVerifyContext): string =>
+  `${logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unended:')}:${requestDigest(vctx)}`;
+
+/**
+ * Marks a request whose sessions the gateway failed to end (all or some: `end` threw), for the rest of its time
+ * window, so that the same request sent again ends the rest instead of being refused as a replay. The store
+ * failing here: nothing marked, the retry is a replay (what it was before the mark existed).
+ *
+ * @example
+ * await keepUnended(vctx);
+ */
+export async function keepUnended(vctx: LogoutVerifyContext): Promise<void> {
+  await vctx.env.state.put(unendedKeyOf(vctx), '1', logoutReplayTtlSeconds(vctx)).catch(() => undefined);
+}
+
+/**
+ * Whether a message refused as a replay repeats a request whose sessions were not all ended; taken atomically
+ * (one retry ends them). Only a message that passed every step before `replay` may ask; the store failing is
+ * `SAML_INTERNAL_ERROR` (refused, nothing ended: the IdP may retry).
+ *
+ * @example
+ * if (error.code === 'SAML_LOGOUT_REPLAYED' && (await takeUnended(vctx))) sessions = await end(request);
+ */
+export async function takeUnended(vctx: LogoutVerifyContext): Promise<boolean> {
+  const beforeReplay = LOGOUT_PIPELINE.slice(0, -1).map(([name]) => name);
+  if (LOGOUT_PIPELINE.at(-1)?.[0] !== 'replay' || beforeReplay.some((step) => !vctx.passed.includes(step)))
+    return false;
+  return (await vctx.env.state.take(unendedKeyOf(vctx)).catch(keptAnswerError)) !== null;
+}
+
 /** The store failing, or a kept value it cannot be: `SAML_INTERNAL_ERROR` (audited as a refusal by the gateway). */
 function keptAnswerError(cause: unknown): never {
   if (cause instanceof AdapterError) throw cause;

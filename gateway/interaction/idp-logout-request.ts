@@ -24,6 +24,7 @@
  * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'`, `endedNow: 0` |
  * | its answer was signed but its audit record could not be written | not sent; kept again (`LogoutAnswer.keep`), the audit's error (500/503) | none (the audit failing) |
  * | the store failing as the retry takes the kept answer, or a kept value that is not the adapter's | refused, the page, 500 | `UPSTREAM_LOGOUT_REFUSED` with the adapter's internal-error code |
+ * | ending its sessions failed, all or some (the first attempt audited with the true count ended, `failed` and the failure's code) | the rest ended now, then answered as a first attempt (one retry takes the adapter's mark; the store failing to mark it: a replay) | `UPSTREAM_LOGOUT_ANSWERED`, `sessions` ended now |
  * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
  * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
  *

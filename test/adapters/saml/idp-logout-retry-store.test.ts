@@ -236,3 +236,24 @@ test.serial(
     t.not(keptDigest, unkeyed, 'the kept digest is keyed');
   },
 );
+
+test.serial('ending its sessions failed: the same request again ends the rest (not a replay), once', async (t) => {
+  const idp = await createTestIdp({ slo: { post: IDP_SLO } });
+  const logout = await logoutOf(idp);
+  const fields = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1');
+  const message = postMessage('SAMLRequest', signedBy(logoutRequestXml(fields), fields.id, idp), 'rs-unended');
+  let calls = 0;
+  const failing = async () => {
+    calls += 1;
+    throw new Error('Connection terminated unexpectedly');
+  };
+  await t.throwsAsync(logout.answerLogout(message, failing), { message: /Connection terminated/ });
+  const end = async () => ((calls += 1), 1);
+  const retried = await logout.answerLogout(message, end);
+  t.is(retried.sessions, 1, 'the retry ended the rest');
+  t.truthy(retried.reply, 'and is answered');
+  t.is(calls, 2);
+  const again = await t.throwsAsync(logout.answerLogout(message, end), { instanceOf: AdapterError });
+  t.is(again?.code, 'SAML_LOGOUT_REPLAYED', 'ended: then a replay');
+  t.is(calls, 2, 'nothing ended by the replay');
+});
