@@ -114,6 +114,12 @@ export interface AdapterStateStore {
 export interface AdapterContext {
   keys: KeyStore;
   state: AdapterStateStore;
+  /**
+   * The key of every digest an adapter keeps in `state` (HMAC-SHA-256, at least 32 bytes): an identifier that
+   * enters a kept key or value (a NameID) is never digested unkeyed, so a copy of Redis cannot be searched with
+   * guessed identifiers. The gateway derives it from its pairwise salt (`adapterDigestKey`, gateway/boot.ts).
+   */
+  digestKey: Buffer;
   /** Public base URL of the gateway (e.g. `http://127.0.0.1:3000`). */
   baseUrl: string;
   now: () => Date;

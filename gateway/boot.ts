@@ -4,6 +4,7 @@
  * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
  * Anything missing fails here, at boot, with a clear message.
  */
+import { createHmac } from 'node:crypto';
 import type Koa from 'koa';
 import { startUpstreams } from './idps/start-idps.ts';
 import { LifecycleKeyStore, type LifecycleTimes } from '../hsm/lifecycle/lifecycle-keystore.ts';
@@ -167,7 +168,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       redis,
       logger,
       deps: {
-        context: { keys, state: new RedisStateStore(redis), baseUrl: config.issuer, now: () => new Date() },
+        context: {
+          keys,
+          state: new RedisStateStore(redis),
+          digestKey: adapterDigestKey(config.secrets.pairwiseSalt),
+          baseUrl: config.issuer,
+          now: () => new Date(),
+        },
         tokens,
         logger,
         onMetadataEvent: (event) => metrics.metadataEvent(event),
@@ -329,4 +336,12 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     await close();
     throw error;
   }
+}
+
+/**
+ * The adapters' digest key (`AdapterContext.digestKey`): HMAC(pairwise salt, label), as the risk side derives its
+ * feature-hash key from the same secret (translation/boot-fraud.ts); the label keeps the two apart.
+ */
+export function adapterDigestKey(pairwiseSalt: string): Buffer {
+  return createHmac('sha256', pairwiseSalt).update('adapter-state-digest-v1').digest();
 }

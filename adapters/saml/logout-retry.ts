@@ -20,9 +20,14 @@
  * Why beside the replay key and not in it: `take` is the state store's only atomic read-and-claim; taking the
  * replay key itself would leave a moment with no key, in which a copy of the request passes the guard as fresh
  * and ends sessions again (one the person opened since included). The replay key is never removed. No identity
- * is kept in clear: the NameID enters only the digest.
+ * is kept in clear: the NameID enters only the digest, an HMAC under the adapter's `digestKey` (an unkeyed
+ * SHA-256 of the request's values let anyone who read Redis test guessed NameIDs against it).
+ *
+ * An upgrade reads no entry kept under the former unkeyed digest: such an entry lives only for its request's
+ * time window, and a retry missing it is refused as a replay — fail-closed (nothing is ended twice; the IdP,
+ * unconfirmed, reports a partial logout as it does once its retries are exhausted).
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { AdapterError } from '../contract.ts';
 import { samlError } from './errors.ts';
@@ -47,7 +52,8 @@ const digestKeyOf = (vctx: LogoutVerifyContext): string =>
   logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unanswered-digest:');
 
 /**
- * What makes a retry the same request: every value read from its verified bytes, and its RelayState.
+ * What makes a retry the same request: every value read from its verified bytes, and its RelayState, keyed
+ * (HMAC-SHA-256 under the adapter's `digestKey`).
  *
  * @example
  * const key = `…:${requestDigest(vctx)}`;
@@ -55,7 +61,8 @@ const digestKeyOf = (vctx: LogoutVerifyContext): string =>
 export function requestDigest(vctx: LogoutVerifyContext): string {
   const s = need(vctx.signed, 'signed');
   const values = [s.id, s.issuer, s.issueInstant, s.destination, s.notOnOrAfter, s.nameId, s.sessionIndexes];
-  return createHash('sha256')
+  return createHmac('sha256', vctx.env.digestKey)
+    .update('logout-request-v2\u0000')
     .update(JSON.stringify([...values, vctx.message.params['RelayState'] ?? null]))
     .digest('base64url');
 }
@@ -112,6 +119,37 @@ export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<number 
   } catch (error) {
     return keptAnswerError(error);
   }
+}
+
+/** `saml:logout:unended:<issuer>:<id>:<digest>`: a request whose sessions the gateway could not all end. */
+const unendedKeyOf = (vctx: LogoutVerifyContext): string =>
+  `${logoutReplayKey(need(vctx.signed, 'signed')).replace(/^saml:logout:/, 'saml:logout:unended:')}:${requestDigest(vctx)}`;
+
+/**
+ * Marks a request whose sessions the gateway failed to end (all or some: `end` threw), for the rest of its time
+ * window, so that the same request sent again ends the rest instead of being refused as a replay. The store
+ * failing here: nothing marked, the retry is a replay (what it was before the mark existed).
+ *
+ * @example
+ * await keepUnended(vctx);
+ */
+export async function keepUnended(vctx: LogoutVerifyContext): Promise<void> {
+  await vctx.env.state.put(unendedKeyOf(vctx), '1', logoutReplayTtlSeconds(vctx)).catch(() => undefined);
+}
+
+/**
+ * Whether a message refused as a replay repeats a request whose sessions were not all ended; taken atomically
+ * (one retry ends them). Only a message that passed every step before `replay` may ask; the store failing is
+ * `SAML_INTERNAL_ERROR` (refused, nothing ended: the IdP may retry).
+ *
+ * @example
+ * if (error.code === 'SAML_LOGOUT_REPLAYED' && (await takeUnended(vctx))) sessions = await end(request);
+ */
+export async function takeUnended(vctx: LogoutVerifyContext): Promise<boolean> {
+  const beforeReplay = LOGOUT_PIPELINE.slice(0, -1).map(([name]) => name);
+  if (LOGOUT_PIPELINE.at(-1)?.[0] !== 'replay' || beforeReplay.some((step) => !vctx.passed.includes(step)))
+    return false;
+  return (await vctx.env.state.take(unendedKeyOf(vctx)).catch(keptAnswerError)) !== null;
 }
 
 /** The store failing, or a kept value it cannot be: `SAML_INTERNAL_ERROR` (audited as a refusal by the gateway). */

@@ -33,7 +33,7 @@ import type { SigningChoice } from './request-signing.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
 import { refusalStatus } from './logout-refusal.ts';
-import { keepUnanswered, keptForAnother, takeUnanswered } from './logout-retry.ts';
+import { keepUnanswered, keepUnended, keptForAnother, takeUnanswered, takeUnended } from './logout-retry.ts';
 import { buildLogoutResponse, type LogoutStatus } from './logout-response.ts';
 import { STATUS_SUCCESS } from './xml/namespaces.ts';
 import { need } from './verify/context.ts';
@@ -72,7 +72,7 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     expect: LogoutMessageKind,
     metadata: IdpMetadata,
   ): LogoutVerifyContext => ({
-    env: { idp, metadata, sp, sloUrl: sp.sloUrl, state: ctx.state, now: ctx.now() },
+    env: { idp, metadata, sp, sloUrl: sp.sloUrl, state: ctx.state, digestKey: ctx.digestKey, now: ctx.now() },
     expect,
     message,
     passed: [],
@@ -193,20 +193,39 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     async answerLogout(message, end: (request: UpstreamLogoutRequest) => Promise<number>): Promise<LogoutAnswer> {
       const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
       let sessions: number;
-      try {
-        await runLogoutPipeline(vctx);
+      // the sessions the verified request names, ended by the caller; its failing (some or all not ended) marks
+      // the request so that the same request again ends the rest instead of being refused as a replay
+      const endNamed = async (): Promise<number> => {
         const signed = need(vctx.signed, 'signed');
         const nameId = need(signed.nameId, 'nameId');
-        sessions = await end({
-          idp: idp.id,
-          subject: nameId.value,
-          nameIdFormat: nameId.format,
-          sessionIndexes: signed.sessionIndexes,
+        try {
+          return await end({
+            idp: idp.id,
+            subject: nameId.value,
+            nameIdFormat: nameId.format,
+            sessionIndexes: signed.sessionIndexes,
+          });
+        } catch (error) {
+          if (!(error instanceof AdapterError)) await keepUnended(vctx);
+          throw error;
+        }
+      };
+      const unknownSession = () =>
+        samlError('SAML_LOGOUT_UNKNOWN_SESSION', {
+          detail: `request ${need(vctx.signed, 'signed').id}: no live session matches`,
         });
-        if (sessions === 0)
-          throw samlError('SAML_LOGOUT_UNKNOWN_SESSION', { detail: `request ${signed.id}: no live session matches` });
+      try {
+        await runLogoutPipeline(vctx);
+        sessions = await endNamed();
+        if (sessions === 0) throw unknownSession();
       } catch (error) {
         if (!(error instanceof AdapterError)) throw error;
+        // the same request again after ending its sessions failed: the rest ended now (one retry takes the mark)
+        if (error.code === 'SAML_LOGOUT_REPLAYED' && (await takeUnended(vctx))) {
+          sessions = await endNamed();
+          if (sessions === 0) throw await answered(vctx, unknownSession());
+          return signOrKeep(vctx, sessions, 'first');
+        }
         // the same request again after its answer could not be signed: that answer, signed now; nothing ended
         const ended = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
         if (ended !== undefined) return signOrKeep(vctx, ended, 'retry');

@@ -24,6 +24,7 @@
  * | the same, and the HSM busy again                     | 503 + Retry-After again, the answer kept again | `UPSTREAM_LOGOUT_UNANSWERED`, `attempt: 'retry'`, `endedNow: 0` |
  * | its answer was signed but its audit record could not be written | not sent; kept again (`LogoutAnswer.keep`), the audit's error (500/503) | none (the audit failing) |
  * | the store failing as the retry takes the kept answer, or a kept value that is not the adapter's | refused, the page, 500 | `UPSTREAM_LOGOUT_REFUSED` with the adapter's internal-error code |
+ * | ending its sessions failed, all or some (the first attempt audited with the true count ended, `failed` and the failure's code) | the rest ended now, then answered as a first attempt (one retry takes the adapter's mark; the store failing to mark it: a replay) | `UPSTREAM_LOGOUT_ANSWERED`, `sessions` ended now |
  * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
  * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
  *
@@ -43,6 +44,7 @@ import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
+import { SessionsPartlyEnded } from '../session/upstream-sessions.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
@@ -73,7 +75,13 @@ export async function logoutRequest(
   try {
     adapter = adapterFor(services, route, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
-      ended = await upstreamSessions(services).end(request);
+      try {
+        ended = await upstreamSessions(services).end(request);
+      } catch (error) {
+        // some ended before the others failed: they stay ended, and the audit says how many
+        if (error instanceof SessionsPartlyEnded) ended = error.ended;
+        throw error;
+      }
       return ended;
     });
   } catch (error) {
@@ -94,6 +102,7 @@ export async function logoutRequest(
         {
           sessions,
           ...(unanswered ? { attempt: unanswered.attempt, kept: unanswered.kept } : {}),
+          ...(error instanceof SessionsPartlyEnded ? { failed: error.failed } : {}),
           // a retry ended nothing now (its sessions are the first attempt's), as on UPSTREAM_LOGOUT_ANSWERED_ON_RETRY
           ...(unanswered?.attempt === 'retry' ? { endedNow: ended } : {}),
           detail: error instanceof AdapterError ? error.detail : error instanceof Error ? error.message : String(error),

@@ -38,6 +38,13 @@ type Interaction = InteractionEnd['details'];
 
 export function resumeCompletion(services: Services): Middleware {
   return async (ctx: Context, next: Next) => {
+    if (ctx.method === 'HEAD' && RESUME.test(ctx.path)) {
+      // oidc-provider's router answers HEAD as GET: its resume, without a result, would end the interaction (the
+      // login lost to a link prefetcher). A HEAD touches nothing here and goes no further
+      ctx.status = 405;
+      ctx.set('Allow', 'GET');
+      return;
+    }
     const uid = ctx.method === 'GET' ? RESUME.exec(ctx.path)?.[1] : undefined;
     if (uid === undefined) return next();
     const interaction = await boundInteraction(ctx, services, uid);

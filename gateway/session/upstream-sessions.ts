@@ -12,10 +12,27 @@
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
  * given: every session of that NameID, SAML Core §3.7.3.2). It returns how many it ended; nothing else is touched.
+ * One failing to end does not stop the others: it throws `SessionsPartlyEnded` with how many were ended.
  */
 import type { UpstreamLogoutRequest, UpstreamSessionRef } from '../../adapters/contract.ts';
 import type { SessionRevoker } from './revocation.ts';
 import type { SessionStore } from './session-store.ts';
+
+/**
+ * `end()` could not end every session it named: `ended` were ended (they stay ended), `failed` were not; `cause`
+ * is the first failure (a dependency gone: its code is found within it). The caller audits the true count.
+ */
+export class SessionsPartlyEnded extends Error {
+  readonly ended: number;
+  readonly failed: number;
+
+  constructor(ended: number, failed: number, cause: unknown) {
+    super(`${failed} upstream-named session(s) not ended, ${ended} ended`, { cause });
+    this.name = 'SessionsPartlyEnded';
+    this.ended = ended;
+    this.failed = failed;
+  }
+}
 
 /** Logins kept per upstream subject (the oldest drop out first). */
 export const MAX_LOGINS = 20;
@@ -89,13 +106,20 @@ export class UpstreamSessions {
       if (login?.sessionUid !== undefined && login.idp === request.idp) uids.add(login.sessionUid);
     }
     let ended = 0;
+    const failures: unknown[] = [];
+    // every named session is tried: one failing does not leave the others alive
     for (const uid of uids) {
-      const result = await this.#revoker.revokeSession(
-        { uid },
-        { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
-      );
-      ended += result.sessions;
+      try {
+        const result = await this.#revoker.revokeSession(
+          { uid },
+          { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
+        );
+        ended += result.sessions;
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (failures.length > 0) throw new SessionsPartlyEnded(ended, failures.length, failures[0]);
     return ended;
   }
 

@@ -208,3 +208,21 @@ test.serial(
     t.truthy(await fx.gateway.services.holder.provider.Interaction.find(loginId), 'the interaction still stands');
   },
 );
+
+test.serial(
+  'a HEAD of the resume neither completes nor consumes the login: the GET after it issues the code',
+  async (t) => {
+    const { journey, state } = await upToTheAcs('marie');
+    const loginId = journey.loginId!;
+    const head = await journey.browser.request(journey.url, { method: 'HEAD' });
+    await head.body?.cancel();
+    t.is(head.status, 405, 'HEAD is no way to resume');
+    t.is(head.headers.get('allow'), 'GET');
+    const resumed = await journey.browser.request(journey.url);
+    t.is(resumed.status, 303);
+    const atRp = new URL(resumed.headers.get('location')!);
+    t.is(atRp.searchParams.get('state'), state);
+    t.truthy(atRp.searchParams.get('code'), 'the login was left for the GET');
+    t.is((await trailOf(loginId)).at(-1), 'TOKEN_GENERATION→COMPLETED');
+  },
+);

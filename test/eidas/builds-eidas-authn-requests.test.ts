@@ -130,7 +130,13 @@ test.serial('ForceAuthn is sent on every eIDAS request (EID-R1), whatever the po
 });
 
 test.serial('the eIDAS profile refuses configurations that break it', async (t) => {
-  const ctx = { keys: keys.store, state: bed.state, baseUrl: 'https://gateway.test.example', now: () => new Date() };
+  const ctx = {
+    keys: keys.store,
+    state: bed.state,
+    digestKey: Buffer.alloc(32, 1),
+    baseUrl: 'https://gateway.test.example',
+    now: () => new Date(),
+  };
   const base = { id: 'x', displayName: 'x', metadataFile: '/nonexistent', maxLoa: HIGH } as const;
   const signing = { signer: keys.store.activeSigner('saml', 'PS256'), certificatePem: keys.eidasCertificatePem };
   const cases: [string, Promise<unknown>][] = [

@@ -16,6 +16,8 @@ export interface LogoutVerifyEnv {
   /** Our SingleLogoutService URL (the Destination the message must name). */
   sloUrl: string;
   state: AdapterStateStore;
+  /** The key of the digests kept in `state` (`AdapterContext.digestKey`). */
+  digestKey: Buffer;
   now: Date;
 }
 

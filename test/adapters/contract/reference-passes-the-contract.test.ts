@@ -35,6 +35,7 @@ async function open(): Promise<ContractSubject> {
     {
       keys: {} as KeyStore,
       state: new RedisStateStore(redis),
+      digestKey: Buffer.alloc(32, 1),
       baseUrl: 'https://gateway.test.example',
       now: () => new Date(),
     },

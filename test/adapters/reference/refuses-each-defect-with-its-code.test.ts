@@ -24,6 +24,7 @@ const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
 const ctx = {
   keys: {} as KeyStore,
   state: new RedisStateStore(redis),
+  digestKey: Buffer.alloc(32, 1),
   baseUrl: 'https://gateway.test.example',
   now: () => new Date(),
 };

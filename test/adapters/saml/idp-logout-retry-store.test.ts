@@ -11,6 +11,7 @@
  *   audited detail says they are altered copies); concurrent retries get one
  *   signed answer, the rest are replays, the sessions ended once.
  */
+import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { AdapterError, UnansweredLogout } from '../../../adapters/contract.ts';
 import { createLegacySamlAdapter } from '../../../adapters/saml/legacy-adapter.ts';
@@ -61,7 +62,13 @@ async function logoutOf(idp: TestIdp) {
   const adapter = await createLegacySamlAdapter(
     { id: 'retry-idp', displayName: 'Retry IdP', metadataFile: idp.metadataFile, maxLoa: SP_LOA },
     { ...SP, sloUrl: SLO, signingCertificatePem: sp.certificatePem },
-    { keys: oneSession, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: oneSession,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
   );
   return offeredLogout(adapter);
 }
@@ -199,4 +206,54 @@ test.serial('concurrent retries: exactly one signed answer, the rest replays, th
       t.notRegex((r.reason as AdapterError).detail ?? '', NOT_THE_KEPT, 'the same request: a plain replay');
     }
   t.is(ended(), 1);
+});
+
+test.serial(
+  'what is kept of an unanswered request holds no unkeyed digest of it: a copy of Redis cannot test guessed NameIDs',
+  async (t) => {
+    const { fields } = await unansweredRequest(t, 'rs-dictionary');
+    // the digest anyone could compute from a guessed NameID and the request's other values (the former formula)
+    const unkeyed = createHash('sha256')
+      .update(
+        JSON.stringify([
+          fields.id,
+          fields.issuer,
+          fields.issueInstant,
+          fields.destination,
+          fields.notOnOrAfter,
+          { value: fields.nameId, format: fields.format },
+          fields.sessionIndexes,
+          'rs-dictionary',
+        ]),
+      )
+      .digest('base64url');
+    const keys = await keptKeys(fields.id);
+    t.is(keys.length, 1, 'the kept answer of the request');
+    const digestKey = (await redis.keys(`${prefix}adapter:saml:logout:unanswered-digest:*${fields.id}*`))[0]!;
+    const keptDigest = await redis.get(digestKey.slice(prefix.length));
+    t.truthy(keptDigest);
+    t.false(keys[0]!.endsWith(unkeyed), 'the kept answer is under a keyed digest');
+    t.not(keptDigest, unkeyed, 'the kept digest is keyed');
+  },
+);
+
+test.serial('ending its sessions failed: the same request again ends the rest (not a replay), once', async (t) => {
+  const idp = await createTestIdp({ slo: { post: IDP_SLO } });
+  const logout = await logoutOf(idp);
+  const fields = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1');
+  const message = postMessage('SAMLRequest', signedBy(logoutRequestXml(fields), fields.id, idp), 'rs-unended');
+  let calls = 0;
+  const failing = async () => {
+    calls += 1;
+    throw new Error('Connection terminated unexpectedly');
+  };
+  await t.throwsAsync(logout.answerLogout(message, failing), { message: /Connection terminated/ });
+  const end = async () => ((calls += 1), 1);
+  const retried = await logout.answerLogout(message, end);
+  t.is(retried.sessions, 1, 'the retry ended the rest');
+  t.truthy(retried.reply, 'and is answered');
+  t.is(calls, 2);
+  const again = await t.throwsAsync(logout.answerLogout(message, end), { instanceOf: AdapterError });
+  t.is(again?.code, 'SAML_LOGOUT_REPLAYED', 'ended: then a replay');
+  t.is(calls, 2, 'nothing ended by the replay');
 });

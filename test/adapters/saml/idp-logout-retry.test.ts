@@ -56,7 +56,13 @@ async function logoutOf(idp: TestIdp) {
   const adapter = await createLegacySamlAdapter(
     { id: 'retry-idp', displayName: 'Retry IdP', metadataFile: idp.metadataFile, maxLoa: SP_LOA },
     { ...SP, sloUrl: SLO, signingCertificatePem: sp.certificatePem },
-    { keys: oneSession, state, baseUrl: 'https://gateway.test.example', now: () => clock() },
+    {
+      keys: oneSession,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => clock(),
+    },
   );
   return offeredLogout(adapter);
 }

@@ -75,7 +75,13 @@ async function pysaml2(id: string, encrypt = false): Promise<{ idp: Pysaml2Idp; 
       signingCertificatePem: keys.certificatePem,
       encryptionCertificatePem: decrypter.certificatePem,
     },
-    { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: keys.store,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
     { decrypter },
   );
   adapters.set(id, adapter);

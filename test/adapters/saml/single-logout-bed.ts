@@ -32,7 +32,13 @@ export async function adapterFor(idp: TestIdp, id = 'slo-idp'): Promise<SamlAdap
   return createLegacySamlAdapter(
     { id, displayName: 'SLO IdP', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial' },
     { ...SP, sloUrl: SLO, signingCertificatePem: keys.certificatePem },
-    { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: keys.store,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
   );
 }
 

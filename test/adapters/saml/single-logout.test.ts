@@ -164,7 +164,13 @@ test('routing: an IdP whose metadata is unavailable names no logout (the other I
       maxLoa: 'http://eidas.europa.eu/LoA/substantial',
     },
     { ...SP, sloUrl: SLO, signingCertificatePem: keys.certificatePem },
-    { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: keys.store,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
     { metadata: { current: () => undefined, availability: () => 'unavailable' } },
   );
   t.false(logoutOf(unavailable).names(post(idp, logoutRequestFields(idp, SLO, 'a', 'b'))));
@@ -176,7 +182,13 @@ test('a SingleLogoutService URL that is not an absolute http(s) URL is refused a
     createLegacySamlAdapter(
       { id: 'x', displayName: 'X', metadataFile: idp.metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/substantial' },
       { ...SP, sloUrl: 'javascript:alert(1)', signingCertificatePem: keys.certificatePem },
-      { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+      {
+        keys: keys.store,
+        state,
+        digestKey: Buffer.alloc(32, 1),
+        baseUrl: 'https://gateway.test.example',
+        now: () => new Date(),
+      },
     ),
     { instanceOf: AdapterError },
   );

@@ -50,7 +50,13 @@ async function logoutOf(idp: TestIdp) {
   const adapter = await createLegacySamlAdapter(
     { id: SESSION.idp, displayName: 'SLO IdP', metadataFile: idp.metadataFile, maxLoa: SP_LOA },
     { ...SP, sloUrl: SLO, signingCertificatePem: sp.certificatePem },
-    { keys: sp.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: sp.store,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
   );
   return offeredLogout(adapter);
 }

@@ -142,7 +142,13 @@ export async function createEidasBed(
   const adapter = await createEidasAdapter(
     { id: 'eidas-de', displayName: 'eIDAS (Germany)', metadataFile, maxLoa: HIGH, country: 'DE', ...options.idp },
     sp,
-    { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: keys.store,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
     {
       signing: { signer: keys.store.activeSigner('saml', keys.eidasAlg), certificatePem: keys.eidasCertificatePem },
       decrypter,

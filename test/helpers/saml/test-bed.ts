@@ -97,7 +97,13 @@ export async function createSamlTestBed(
       ...idpConfig,
     },
     sp,
-    { keys: keys.store, state, baseUrl: 'https://gateway.test.example', now: () => new Date() },
+    {
+      keys: keys.store,
+      state,
+      digestKey: Buffer.alloc(32, 1),
+      baseUrl: 'https://gateway.test.example',
+      now: () => new Date(),
+    },
     extras,
   ).catch(async (error: unknown) => {
     await redis.quit();
