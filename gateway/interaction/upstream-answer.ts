@@ -82,21 +82,19 @@ export async function upstreamAnswered(
     // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing). The
     // answer's own login is claimed for FRAUD_CHECK with that call (one round trip, issue #14); given back below
     // whenever the login does not go on to its decision (a refusal then fails it: FAILED needs no claim of ours).
-    // Its NameID and SessionIndex, kept for Single Logout with the IdP (upstream-session-records.ts), start to
-    // be written with them too (their first read in that round trip): waited for beside the decision below; a
-    // record kept for a login refused or failed is never linked to a session.
     const ownLogin = result.loginId === target.loginId;
-    const recording = ownLogin
-      ? settledOf(recordUpstreamLogin(services, result.loginId, result.identity))
-      : Promise.resolve(undefined);
-    const [limited, claim] = await Promise.all([
+    const [limitedOutcome, claimOutcome] = await Promise.allSettled([
       admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
     ]);
+    const claim = claimOutcome.status === 'fulfilled' ? claimOutcome.value : { error: claimOutcome.reason };
     if (claim && 'held' in claim) {
       const { held } = claim;
       giveBack = () => services.flow.release(result.loginId, held);
     }
+    // the rate limiter's own failure (a dependency down) is answered like any other, the claim given back first
+    if (limitedOutcome.status === 'rejected') throw limitedOutcome.reason;
+    const limited = limitedOutcome.value;
     if (limited) {
       await giveBack();
       return refuse('RATE_LIMITED', result.loginId, component);
@@ -114,6 +112,11 @@ export async function upstreamAnswered(
     }
     // the claim refused (the login timed out, moved on, or Redis did not answer): as its transition would be
     if (claim && 'error' in claim) throw claim.error;
+    // Its NameID and SessionIndex, kept for Single Logout with the IdP (upstream-session-records.ts), are written
+    // only for an answer past every refusal above (a refused answer must not push real sessions out of the
+    // subject's list), beside the decision: a record kept for a login the decision refuses or fails is never
+    // linked to a session.
+    const recording = settledOf(recordUpstreamLogin(services, result.loginId, result.identity));
     // the login decided, beside the upstream session's record: either failing fails the answer as before. Both
     // are waited for before a failure is answered: the answer moves the login (FAILED), which must not race the
     // decision's own transition still in flight.
