@@ -29,6 +29,12 @@ export const GRACE_SECONDS = 60;
 export const TERMINAL_TTL_SECONDS = 600;
 /** How long a claim protects a transition in progress; above the pool's worst case for one audit insert. */
 export const CLAIM_LEASE_MS = 30_000;
+/**
+ * How long a claim taken ahead of its transition (`held`) may wait for it: past this, the transition is refused
+ * before its audit record, so that the audit insert and the commit always have half the lease left (a claim
+ * that lapsed meanwhile would leave an audit record of a transition whose commit is then refused).
+ */
+export const HELD_CLAIM_USABLE_MS = CLAIM_LEASE_MS / 2;
 
 export interface TransitionDeps {
   redis: Redis;
@@ -67,7 +73,7 @@ export interface TransitionPlan {
    * deadline (`null`: none) is checked here as the claim would have: no claim call; the audit record is still
    * written before the commit. The state table's check is the caller's.
    */
-  claimed?: { token: string; from: LoginState | null; deadline: number | null };
+  claimed?: { token: string; from: LoginState | null; deadline: number | null; claimedAt?: number };
   /**
    * Writes that belong with the new state, sent in the same round trip as the commit (after the audit record,
    * as the commit): e.g. the login's context saved as the login starts. Not sent when the claim or the audit
@@ -104,6 +110,15 @@ export async function applyTransition(
     // the previous transition's commit claimed the login for this one, in the same Redis call: nobody moved it
     // since; the deadline of the state it entered is checked as the claim checks it (CLAIM_ANY)
     from = plan.claimed.from;
+    const { claimedAt } = plan.claimed;
+    if (claimedAt !== undefined && at - claimedAt >= HELD_CLAIM_USABLE_MS) {
+      await RELEASE.run(deps.redis, [key], [token]).catch(() => undefined);
+      throw new FlowError('FLOW_ILLEGAL_TRANSITION', 'transition held its claim too long', {
+        loginId: plan.loginId,
+        detail: `claim taken ${at - claimedAt} ms before its transition; its lease is ${CLAIM_LEASE_MS} ms`,
+        refusal: 'HELD_TOO_LONG',
+      });
+    }
     if (plan.claimed.deadline !== null && plan.claimed.deadline <= at) {
       await RELEASE.run(deps.redis, [key], [token]).catch(() => undefined);
       throw new FlowError('FLOW_EXPIRED', 'login timed out', {
@@ -202,6 +217,7 @@ function refuse(plan: TransitionPlan, from: string, answer: string): never {
   throw new FlowError(refusal[0], refusal[1], {
     loginId: plan.loginId,
     detail: `${from} → ${plan.to}: ${refusal[1]}`,
+    refusal: answer,
   });
 }
 

@@ -25,10 +25,12 @@ export class FlowError extends GatewayError {
   declare readonly code: FlowErrorCode;
   /** The login concerned, when known. */
   readonly loginId: string | undefined;
+  /** Why Redis refused the claim, when it did: `BUSY` (another transition in progress), `CONFLICT`, `EXISTS`… */
+  readonly refusal: string | undefined;
   constructor(
     code: FlowErrorCode,
     message: string,
-    options: { loginId?: string; detail?: string; cause?: unknown } = {},
+    options: { loginId?: string; detail?: string; cause?: unknown; refusal?: string } = {},
   ) {
     super(code, GATEWAY_ERRORS[code].status, message, {
       ...(options.detail === undefined ? {} : { detail: options.detail }),
@@ -36,5 +38,6 @@ export class FlowError extends GatewayError {
     });
     this.name = 'FlowError';
     this.loginId = options.loginId;
+    this.refusal = options.refusal;
   }
 }

@@ -61,11 +61,15 @@ export interface HeldClaim {
   readonly token: string;
   /** The login as the holding transition left it (its state is the next transition's source). */
   readonly record: LoginRecord;
+  /** When the claim was sent (this instance's clock): a transition later than half its lease is refused. */
+  readonly claimedAt: number;
 }
 
 /** A login id reserved by {@link LoginFlow.tryClaimStart} for the start this request may make. */
 export interface HeldStart {
   readonly token: string;
+  /** When the reservation was sent (this instance's clock). */
+  readonly claimedAt: number;
 }
 
 /** What a transition may do besides moving the state (see `TransitionPlan`). */
@@ -109,8 +113,9 @@ export class LoginFlow {
    */
   async tryClaimStart(loginId: string): Promise<{ held: HeldStart } | { error: unknown }> {
     const token = randomUUID();
+    const claimedAt = this.#deps.now();
     return claimNew(this.#deps, loginId, token).then(
-      () => ({ held: { token } }),
+      () => ({ held: { token, claimedAt } }),
       (error: unknown) => ({ error }),
     );
   }
@@ -142,7 +147,7 @@ export class LoginFlow {
       extraFields: (at) => startFields(context, at),
       ...(claimNext === undefined ? {} : { claimNext }),
       ...(extras.alongCommit === undefined ? {} : { alongCommit: extras.alongCommit }),
-      ...(extras.held === undefined ? {} : { claimed: { token: extras.held.token, from: null, deadline: null } }),
+      ...(extras.held === undefined ? {} : { claimed: { token: extras.held.token, from: null, deadline: null, claimedAt: extras.held.claimedAt } }),
     });
     return {
       loginId,
@@ -237,8 +242,9 @@ export class LoginFlow {
     meta: TransitionMeta & { held?: HeldClaim },
   ): Promise<HeldClaim> {
     const token = randomUUID();
+    const claimedAt = this.#deps.now(); // the commit that claims is sent after this
     const { record } = await this.#transition(loginId, to, meta, token);
-    return { token, record };
+    return { token, record, claimedAt };
   }
 
   /**
@@ -256,6 +262,7 @@ export class LoginFlow {
   async claim(loginId: string, to: LoginState, meta: Pick<TransitionMeta, 'refuse'> = {}): Promise<HeldClaim> {
     const target = parseState(to);
     const token = randomUUID();
+    const claimedAt = this.#deps.now();
     const previous = await claimLive(
       this.#deps,
       {
@@ -268,7 +275,7 @@ export class LoginFlow {
       },
       token,
     );
-    return { token, record: fromHash(loginId, previous)! };
+    return { token, record: fromHash(loginId, previous)!, claimedAt };
   }
 
   /**
@@ -318,7 +325,14 @@ export class LoginFlow {
       ...(claimNext === undefined ? {} : { claimNext }),
       ...(held === undefined
         ? {}
-        : { claimed: { token: held.token, from: held.record.state, deadline: held.record.deadline } }),
+        : {
+            claimed: {
+              token: held.token,
+              from: held.record.state,
+              deadline: held.record.deadline,
+              claimedAt: held.claimedAt,
+            },
+          }),
       loginId,
       from: sourcesOf(target),
       to: target,

@@ -17,6 +17,8 @@ import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from '../session/login-context.ts';
+import { FlowError } from '../flow/flow-error.ts';
+import type { LoginState } from '../flow/states.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { stepUpPage } from './step-up-page.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
@@ -58,21 +60,26 @@ export async function startUpstream(
   // sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK; the claim checks them (no
   // read of the login before it) and refuses with this page's code, before anything is signed. The IdP's own
   // rate (issue #15) is answered first: every AuthnRequest sent to it counts, before anything is signed.
-  const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', {
-    refuse: (state) =>
-      new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
-        detail: String(state ?? undefined),
-      }),
-  });
-  const [limited, claim] = await Promise.all([admitIdp(ctx, idpId, 'request'), claiming]);
-  const giveBack = () => ('held' in claim ? flow.release(login.loginId, claim.held) : Promise.resolve());
-  if (limited) {
+  const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart });
+  const [limiting, claim] = await Promise.allSettled([admitIdp(ctx, idpId, 'request'), claiming]);
+  // tryClaim answers its refusal; a rejection here is a fault of its own, handled like a refusal
+  const claimed = claim.status === 'fulfilled' ? claim.value : { error: claim.reason };
+  const held = 'held' in claimed ? claimed.held : undefined;
+  const giveBack = () => (held ? flow.release(login.loginId, held) : Promise.resolve());
+  if (limiting.status === 'rejected') {
+    await giveBack();
+    throw limiting.reason;
+  }
+  if (limiting.value) {
     await giveBack();
     throw new GatewayError('RATE_LIMITED', 429, 'too many sign-ins through this identity provider right now', {
       detail: idpId,
     });
   }
-  if (!('held' in claim)) throw claim.error;
+  // Another request of this login holds it (a double click, a reload while the first request is signing): this
+  // one goes on as it did before the claim went ahead of the signature, and claims at its transition, by when the
+  // other has committed (AUTHENTICATING may follow AUTHENTICATING: the last request sent is the one answered).
+  if (!held && !isBusy(claimed)) throw (claimed as { error: unknown }).error;
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
   let start: Awaited<ReturnType<typeof adapter.startLogin>>;
   try {
@@ -97,22 +104,26 @@ export async function startUpstream(
   // Audited, then moved; the RelayState and the context are written with the commit (one round trip), once the
   // transition's audit record is: a login refused here leaves neither behind; one whose writes failed after the
   // commit is AUTHENTICATING, from which the person's retry of this step starts again
-  await flow.transition(login.loginId, 'AUTHENTICATING', {
-    held: claim.held,
-    alongCommit: () =>
-      Promise.all([
-        logins.saveRelay(correlation, login.loginId, idpId),
-        logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
-      ]),
-    component: `adapter:${idpId}`,
-    requestId: ctx.state.requestId as string,
-    details: {
-      idp: idpId,
-      forceAuthn,
-      requiredAcr: login.requiredAcr,
-      ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
-    },
-  });
+  await whenFree(
+    () =>
+      flow.transition(login.loginId, 'AUTHENTICATING', {
+        ...(held ? { held } : { refuse: refuseStart }),
+        alongCommit: () =>
+          Promise.all([
+            logins.saveRelay(correlation, login.loginId, idpId),
+            logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
+          ]),
+        component: `adapter:${idpId}`,
+        requestId: ctx.state.requestId as string,
+        details: {
+          idp: idpId,
+          forceAuthn,
+          requiredAcr: login.requiredAcr,
+          ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
+        },
+      }),
+    held === undefined,
+  );
   ctx.set('Cache-Control', 'no-store');
   if (stepUpLevel !== undefined) {
     // a step-up explains itself before the person is sent upstream again (step-up-page.ts)
@@ -128,6 +139,39 @@ export async function startUpstream(
   }
   ctx.type = 'html';
   ctx.body = autoPostForm(start.url, start.fields);
+}
+
+/** This page's refusal of a login whose state cannot start an upstream authentication (none: `null`). */
+function refuseStart(state: LoginState | null): GatewayError {
+  return new GatewayError('LOGIN_STATE_INVALID', 400, 'this login cannot start an upstream authentication now', {
+    detail: String(state ?? undefined),
+  });
+}
+
+/** The claim refused only because another request of the same login holds it now. */
+function isBusy(claimed: { error: unknown } | object): boolean {
+  return 'error' in claimed && claimed.error instanceof FlowError && claimed.error.refusal === 'BUSY';
+}
+
+/** How long a request met by another request's claim waits for it, at most, and between two tries. */
+const BUSY_WAIT_MS = 2_000;
+const BUSY_RETRY_MS = 25;
+
+/**
+ * Runs a transition; when `patient`, one refused because another request of the login holds it (signing its own
+ * AuthnRequest: a few milliseconds) is tried again until that request has committed, for up to BUSY_WAIT_MS.
+ * A refused try audits nothing (the claim comes before the audit record).
+ */
+async function whenFree<T>(transition: () => Promise<T>, patient: boolean): Promise<T> {
+  const until = Date.now() + BUSY_WAIT_MS;
+  for (;;) {
+    try {
+      return await transition();
+    } catch (error) {
+      if (!patient || !isBusy({ error }) || Date.now() >= until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    }
+  }
 }
 
 /** A request not made: a dependency unavailable is audited and becomes its registry error; anything else as is. */

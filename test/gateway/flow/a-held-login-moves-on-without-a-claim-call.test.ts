@@ -13,6 +13,7 @@
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { AuditLog } from '../../../gateway/audit/audit-log.ts';
+import { HELD_CLAIM_USABLE_MS } from '../../../gateway/flow/apply-transition.ts';
 import { LoginFlow } from '../../../gateway/flow/login-flow.ts';
 import { unreachablePool } from '../store/fixtures.ts';
 import { flowStack, loginIn } from './fixtures.ts';
@@ -209,4 +210,48 @@ test.serial('a claim from a state that may not lead to the target is refused wit
     { code: 'LOGIN_STATE_INVALID', message: 'refused from COMPLETED' } as never,
   );
   await t.throwsAsync(stack.flow.claim('login-none', 'AUTHENTICATING'), { code: 'FLOW_NOT_FOUND' } as never);
+});
+
+test.serial(
+  'a claim already held by another request is refused as BUSY, whatever the caller’s own error',
+  async (t) => {
+    const stack = await flowStack();
+    t.teardown(() => stack.close());
+    await stack.flow.start('login-twice', { clientId: 'rp-1' });
+    const first = await stack.flow.claim('login-twice', 'AUTHENTICATING');
+    const second = await stack.instance().tryClaim('login-twice', 'AUTHENTICATING', {
+      refuse: () => new Error('not this one: the login is in a legal state'),
+    });
+    t.true('error' in second);
+    t.like((second as { error: unknown }).error, { code: 'FLOW_ILLEGAL_TRANSITION', refusal: 'BUSY' });
+    await stack.flow.release('login-twice', first);
+    t.true('held' in (await stack.instance().tryClaim('login-twice', 'AUTHENTICATING')));
+  },
+);
+
+test.serial('a claim held past half its lease is refused before its audit record, and given back', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await stack.flow.start('login-slow', { clientId: 'rp-1' });
+  const held = await stack.flow.claim('login-slow', 'AUTHENTICATING');
+  stack.clock.now += HELD_CLAIM_USABLE_MS; // e.g. a signature that took that long
+  const refused = await t.throwsAsync(
+    stack.flow.transition('login-slow', 'AUTHENTICATING', { component: 'adapter:x', held }),
+  );
+  t.like(refused, { code: 'FLOW_ILLEGAL_TRANSITION', refusal: 'HELD_TOO_LONG' } as never);
+  t.deepEqual(
+    (await stack.audit.forSession('login-slow')).map((r) => r.to),
+    ['INITIATED'],
+    'nothing audited',
+  );
+  // given back: the person's retry goes through at once, not after the lease
+  t.like(await stack.instance().transition('login-slow', 'AUTHENTICATING', { component: 'adapter:x' }), {
+    state: 'AUTHENTICATING',
+  });
+  // just inside it, a held transition goes through
+  const again = await stack.flow.claim('login-slow', 'FRAUD_CHECK');
+  stack.clock.now += HELD_CLAIM_USABLE_MS - 1;
+  t.like(await stack.flow.transition('login-slow', 'FRAUD_CHECK', { component: 'saml', held: again }), {
+    state: 'FRAUD_CHECK',
+  });
 });
