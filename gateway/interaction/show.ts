@@ -76,6 +76,18 @@ async function showReserved(ctx: Context, services: Services, uid: string, reser
   const client = services.config.clients.find((c) => c.client_id === clientId);
   if (!client) throw new GatewayError('INTERACTION_INVALID', 400, 'unknown client');
   let login = await services.logins.load(uid);
+  // A context whose start never committed (its write went with a commit that then failed) is started now: the
+  // reservation answered that no login of this id exists, and the context was never moved on (no IdP chosen).
+  const reserved = await reservation.answer;
+  if (login && reserved && 'held' in reserved && login.idp === undefined) {
+    reservation.used = true;
+    const context = login;
+    await services.flow.start(
+      uid,
+      { clientId: context.clientId, requestId: ctx.state.requestId as string, acrValues: [context.requiredAcr] },
+      { held: reserved.held, alongCommit: () => services.logins.save(context) },
+    );
+  }
   if (!login) {
     const acr = requiredAcr(
       details.params.acr_values as string | undefined,

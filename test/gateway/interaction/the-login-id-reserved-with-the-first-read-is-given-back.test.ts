@@ -8,6 +8,7 @@
 import test from 'ava';
 import { authorizationRequest, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 import { Browser, formsIn } from '../../helpers/browser.ts';
+import { recordKey } from '../../../gateway/flow/login-record.ts';
 
 test('a refused request for a uid gives its reservation back; the person then starts the login', async (t) => {
   const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
@@ -46,5 +47,30 @@ test('a refused request for a uid gives its reservation back; the person then st
     rows.map((r) => r.to_state),
     ['INITIATED'],
     'started once',
+  );
+});
+
+test('a context kept by a start whose commit was lost is started again by the person’s next request', async (t) => {
+  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  t.teardown(() => fx.stop());
+  const person = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  const atInteraction = await person.follow(request.url, {}, (u) => u.pathname.startsWith('/interaction/'));
+  const loginId = atInteraction.url.pathname.split('/')[2]!;
+  const first = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  await first.response.body?.cancel();
+  // the start's context was written along its commit, but the commit itself was lost (e.g. Redis failed over)
+  await fx.gateway.services.redis.del(recordKey(loginId));
+  t.truthy(await fx.gateway.services.logins.load(loginId), 'the context is left');
+
+  const again = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  const chooser = formsIn(await again.response.text()).find((f) => f.action.endsWith('/idp'))!;
+  t.like(await fx.gateway.services.flow.get(loginId), { state: 'INITIATED' }, 'started again');
+  const sent = await person.submit(chooser, again.url, { idp: 'demo-idp' }, () => false);
+  const html = await sent.response.text();
+  t.is(sent.response.status, 200, html.slice(0, 300));
+  t.true(
+    formsIn(html).some((f) => f.fields.SAMLRequest !== undefined),
+    'the person goes on to the IdP',
   );
 });
