@@ -238,15 +238,19 @@ export class FraudService {
           timerMs: full.timerMs,
         }
       : null;
-    await this.#o.redis.set(
-      `risk:learn:${signals.loginId}`,
-      JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }),
-      'EX',
-      this.#o.interactionTtl + 960,
-    );
     const computed = this.#computed.get(assessment);
     this.#computed.delete(assessment);
-    await this.cache.scoreUpdated(signals.accountId, assessment.score, computed);
+    // what the completion learns from, and the person's new score: independent writes, sent together (one round
+    // trip, issue #14: two before); either failing fails the record as before, and nothing is kept in PostgreSQL
+    await Promise.all([
+      this.#o.redis.set(
+        `risk:learn:${signals.loginId}`,
+        JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }),
+        'EX',
+        this.#o.interactionTtl + 960,
+      ),
+      this.cache.scoreUpdated(signals.accountId, assessment.score, computed),
+    ]);
     const day = new Date().toISOString().slice(0, 10);
     const metrics = [
       ...new Set([
