@@ -122,7 +122,7 @@ export async function completeLogin(
     throw error;
   }
   await services.fraud
-    .learn(uid)
+    .learn(uid, outcome.accountId)
     .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
   return resume;
 }

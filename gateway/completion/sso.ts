@@ -175,7 +175,7 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
       // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
       await services.flow.transition(uid, 'COMPLETED', { component: 'oidc', requestId });
       await services.fraud
-        .learn(uid)
+        .learn(uid, outcome.accountId)
         .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
       return 'allow';
     }

@@ -1,6 +1,6 @@
 /**
  * Issue #14 (round trips): recording a login's assessment writes what the completion learns from
- * (`risk:learn:<login>`) and the person's new score (with the decision computed on a cache miss) in one Redis
+ * (`risk:learn:{rba}:<login>`) and the person's new score (with the decision computed on a cache miss) in one Redis
  * round trip — two before, one after the other. Both are still written; with Redis unreachable the record
  * fails as before, and nothing of it is kept in PostgreSQL.
  * Real Redis and PostgreSQL; round trips counted on ioredis (a command sent alone, or one pipeline).
@@ -48,7 +48,7 @@ test.serial(
     // outside a request the behaviour vector is read here (in a login it was read by the signals, once per request)
     t.is(redisTraffic.roundTrips - before.roundTrips, 2, 'the vector, then the two writes in one round trip');
     t.is(redisTraffic.commands - before.commands, 3, 'the same three commands');
-    const kept = JSON.parse((await s.redis.get(`risk:learn:${login.loginId}`))!) as { accountId: string };
+    const kept = JSON.parse((await s.redis.get(fraud.rba.heldKey(login.loginId)))!) as { accountId: string };
     t.is(kept.accountId, accountId);
     t.is(await s.redis.get(`riskscore:{${accountId}}`), '0.2000');
     t.is(await fraud.cache.version(accountId), 1, 'a first score bumps the version');
