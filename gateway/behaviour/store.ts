@@ -60,6 +60,15 @@ export class BehaviourStore {
     return (await this.#redis.get(channelKey(loginId))) as SignalChannel | null;
   }
 
+  /**
+   * Reads a login's vector now, for a later `load` of the same request (the request memo keeps it): its GET
+   * leaves with the request's other commands of this turn instead of in a round trip of its own. A failure
+   * is not kept (the later `load` reads again and meets it); only useful inside a request.
+   */
+  prefetch(loginId: string): void {
+    this.load(loginId).catch(() => undefined);
+  }
+
   /** A login's vector, or `null`; read from Redis once per request. */
   async load(loginId: string): Promise<BehaviourVector | null> {
     const key = vectorKey(loginId);

@@ -131,7 +131,7 @@ export async function completeLogin(
       requestId,
       ...(held === undefined ? {} : { held }),
       // the login learnt once COMPLETED is audited; its first read goes with the commit (one round trip less)
-      alongCommit: () => learnFrom(services, uid),
+      alongCommit: () => learnFrom(services, uid, outcome.accountId),
     });
   } catch (error) {
     // The login result may be stored but COMPLETED is not audited (or the grant's links are missing): replace
@@ -146,9 +146,14 @@ export async function completeLogin(
   return resume;
 }
 
-/** The risk side learns from a COMPLETED login (its devices, places, habits); a failure is logged, never thrown. */
-export async function learnFrom(services: Services, uid: string): Promise<void> {
+/**
+ * The risk side learns from a COMPLETED login (its devices, places, habits); a failure is logged, never thrown.
+ * Sent along COMPLETED's commit, once its audit record is written: a commit that then fails (Redis lost the
+ * write; a lost claim is refused before the audit record) still learns a login the pipeline allowed for a person
+ * the IdP authenticated — never an attack's features — so it costs no round trip of its own.
+ */
+export async function learnFrom(services: Services, uid: string, accountId: string): Promise<void> {
   await services.fraud
-    .learn(uid)
+    .learn(uid, accountId)
     .catch((err: unknown) => services.logger.warn({ err, loginId: uid }, 'history not updated'));
 }

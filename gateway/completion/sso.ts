@@ -224,7 +224,7 @@ async function completeNow(
     requestId,
     ...(held === undefined ? {} : { held }),
     // the login learnt once COMPLETED is audited; its first read goes with the commit (one round trip less)
-    alongCommit: () => learnFrom(services, uid),
+    alongCommit: () => learnFrom(services, uid, outcome.accountId),
   });
 }
 

@@ -39,8 +39,10 @@ export async function upstreamAnswered(
   const correlation = route.correlation(params);
   const target = correlation === undefined ? null : await services.logins.loadRelay(correlation);
   if (!target) return reject(ctx, services, route.codes.correlationInvalid, undefined, component);
-  // with the IdP's rate-limit call: one round trip (read only once the response names this login)
+  // with the IdP's rate-limit call: one round trip (read only once the response names this login); the
+  // login's behaviour vector too, which its risk assessment reads (a round trip of its own before, issue #14)
   services.logins.prefetch(target.loginId);
+  services.fraud.behaviour.prefetch(target.loginId);
   let adapter;
   try {
     adapter = services.adapters.get(target.idp);

@@ -15,7 +15,7 @@
  * suspicious verdict can still revoke the session.
  */
 import type { Redis } from 'ioredis';
-import type { RiskStage, StageOutput } from './pipeline.ts';
+import { beginWork, takeBegun, type RiskStage, type StageContext, type StageOutput } from './pipeline.ts';
 import type { ReprocessQueue } from './reprocess.ts';
 import { BASELINE_MINUTES, CORRELATE } from './correlation-script.ts';
 import { prefixOf } from './network.ts';
@@ -72,8 +72,18 @@ export class CorrelationStage implements RiskStage {
     this.budgetMs = options.budgetMs ?? 300;
   }
 
-  async run(signals: RiskSignals): Promise<StageOutput> {
-    return this.evaluate(signals);
+  /**
+   * The windows need only the signals: begun with the assessment (pipeline.ts), in the round trip of the
+   * other stages' reads. They count the login then, before the earlier stages have answered: the same count
+   * as when this stage ran last, since every stage runs whatever the others answer — except an assessment
+   * that fails on the way (the audit log refusing an earlier stage's failure), whose login is now counted too.
+   */
+  begin(signals: RiskSignals, context: StageContext): void {
+    beginWork(context, this.name, () => this.evaluate(signals));
+  }
+
+  async run(signals: RiskSignals, context?: StageContext): Promise<StageOutput> {
+    return takeBegun<StageOutput>(context, this.name) ?? this.evaluate(signals);
   }
 
   /** The windows' verdict (also what the asynchronous reprocessing runs). */

@@ -14,7 +14,7 @@ import { hashValue } from './fingerprint.ts';
 import { freemanRisk, GATEWAY_GROUPS } from './freeman.ts';
 import type { IpReputation } from './ip-reputation.ts';
 import { prefixOf } from './network.ts';
-import type { RiskStage, StageContext, StageOutput } from './pipeline.ts';
+import { beginWork, takeBegun, type RiskStage, type StageContext, type StageOutput } from './pipeline.ts';
 import { GLOBAL_SCOPE, type RbaStore } from './rba-store.ts';
 import type { RiskSignals } from './types.ts';
 
@@ -80,9 +80,19 @@ export class DeviceTrustStage implements RiskStage {
     this.#o = { calibration: 5, minHistory: 3, ...options };
   }
 
+  /** The read of the counts needs only the signals: begun with the assessment (pipeline.ts). */
+  begin(signals: RiskSignals, context: StageContext): void {
+    beginWork(context, this.name, () => this.#read(signals));
+  }
+
+  #read(signals: RiskSignals): ReturnType<RbaStore['read']> {
+    return this.#o.store.read([`acct:${signals.accountId}`, GLOBAL_SCOPE], deviceFeatures(signals, this.#o.hashKey));
+  }
+
   async run(signals: RiskSignals, context: StageContext): Promise<StageOutput> {
     const x = deviceFeatures(signals, this.#o.hashKey);
-    const { counts, users } = await this.#o.store.read([`acct:${signals.accountId}`, GLOBAL_SCOPE], x);
+    const { counts, users } = await (takeBegun<Awaited<ReturnType<RbaStore['read']>>>(context, this.name) ??
+      this.#read(signals));
     const [mine, all] = counts as [NonNullable<(typeof counts)[0]>, NonNullable<(typeof counts)[0]>];
     const history: DeviceHistory = {
       total: mine.total,

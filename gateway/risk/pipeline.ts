@@ -14,7 +14,13 @@
  *   (stage-failures.ts: logged, audited with a code, counted): none passes silently;
  * - while the pipeline is slow (`overload`, overload.ts) it runs rule-only: every stage's degraded mode, no
  *   normal path, each stage `degraded` with the factor `pipeline:rule_only`; the assessments that ran the
- *   normal path report their duration to it.
+ *   normal path report their duration to it;
+ * - a stage whose Redis work needs only the signals (device trust's read of the counts, correlation's windows)
+ *   begins it when the assessment begins (`begin`), before the first stage runs: the work of all of them
+ *   leaves in one round trip (ioredis auto-pipelining; issue #14: a round trip per stage before). Each stage's
+ *   `run` then awaits its own part under its own budget, measured from the moment it runs, as before: the budget
+ *   bounds how long the login waits for that stage. A failure of the work begun (Redis unreachable) is met by
+ *   `run` (`error`, then the degraded mode), as if `run` had sent it; in rule-only mode nothing is begun.
  */
 import type { RiskAssessment, RiskSignals, StageOutcome, StageResult } from './types.ts';
 
@@ -35,6 +41,12 @@ export type StageContext = Map<string, unknown>;
 export interface RiskStage {
   readonly name: string;
   readonly budgetMs: number;
+  /**
+   * Optional: begins, when the assessment begins, the work of `run` that needs only the signals (its Redis
+   * commands then leave with the other stages'), kept in `context` with {@link beginWork} for `run` to take with
+   * {@link takeBegun}. Called before any stage runs, in stage order; `run` must still work when nothing was begun.
+   */
+  begin?(signals: RiskSignals, context: StageContext): void;
   /** The normal path. Must honour `signal` (stop work when aborted). */
   run(signals: RiskSignals, context: StageContext, signal: AbortSignal): Promise<StageOutput>;
   /** The degraded mode, run when `run` is late or fails. Every stage declares one: none is skipped silently. */
@@ -59,6 +71,30 @@ export interface StageFailure {
   cause?: unknown;
   /** What ran instead, when the degraded mode answered. */
   fallback?: string;
+}
+
+const BEGUN = (name: string) => `begun:${name}`;
+
+/**
+ * Starts `work` now (synchronously: its Redis commands are queued in this turn of the event loop) and keeps it
+ * in `context` for the stage `name`. Its failure is kept too, unhandled by no one until the stage takes it.
+ */
+export function beginWork<T>(context: StageContext, name: string, work: () => Promise<T>): void {
+  let promise: Promise<T>;
+  try {
+    promise = work();
+  } catch (error) {
+    promise = Promise.reject(error);
+  }
+  promise.catch(() => undefined); // taken (and its failure met) by the stage's run; an assessment may end before
+  context.set(BEGUN(name), promise);
+}
+
+/** The work {@link beginWork} began for the stage `name` (once), or undefined when none was begun. */
+export function takeBegun<T>(context: StageContext | undefined, name: string): Promise<T> | undefined {
+  const begun = context?.get(BEGUN(name)) as Promise<T> | undefined;
+  context?.delete(BEGUN(name));
+  return begun;
 }
 
 /**
@@ -152,6 +188,7 @@ export class RiskPipeline {
     const warnings: string[] = [];
     const context: StageContext = new Map();
     let keep = 1;
+    for (const stage of this.#stages) stage.begin?.(signals, context);
     for (const stage of this.#stages) {
       const budget = this.#options.budgets?.[stage.name] ?? stage.budgetMs;
       const started = performance.now();

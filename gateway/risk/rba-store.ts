@@ -19,28 +19,69 @@ import type { Counts } from './freeman.ts';
 export const GLOBAL_SCOPE = 'global';
 
 /**
+ * The Lua both counting scripts share: `cold(person, everyone)` lists the scopes Redis lacks ('1', '2');
+ * `count(person, everyone, flat)` counts one login of the feature/value pairs in `flat` (count, distinct values,
+ * number of people) and answers what it counted first (`u`, `du:<feature>`, `dg:<feature>`).
+ */
+const COUNTING = `
+local function cold(person, everyone)
+  local out = {}
+  if redis.call('EXISTS', person) == 0 then table.insert(out, '1') end
+  if redis.call('EXISTS', everyone) == 0 then table.insert(out, '2') end
+  return out
+end
+local function count(person, everyone, flat)
+  local t = redis.call('HINCRBY', person, 't', 1)
+  if t == 1 then redis.call('PERSIST', person) end
+  if redis.call('HINCRBY', everyone, 't', 1) == 1 then redis.call('PERSIST', everyone) end
+  local out = {}
+  if t == 1 then redis.call('HINCRBY', everyone, 'u', 1) table.insert(out, 'u') end
+  for i = 1, #flat, 2 do
+    local field = 'c:' .. flat[i] .. ':' .. flat[i + 1]
+    if redis.call('HINCRBY', person, field, 1) == 1 then redis.call('HINCRBY', person, 'd:' .. flat[i], 1) table.insert(out, 'du:' .. flat[i]) end
+    if redis.call('HINCRBY', everyone, field, 1) == 1 then redis.call('HINCRBY', everyone, 'd:' .. flat[i], 1) table.insert(out, 'dg:' .. flat[i]) end
+  end
+  return out
+end
+`;
+
+/**
  * KEYS: the person's scope, the global scope. ARGV[1]: `check` (count only if Redis holds both scopes, else
  * answer `{'cold', …}` with the scopes it lacks, 1 and/or 2, and count nothing) or `count`; then
  * feature/value pairs.
  */
-const LEARN = new LuaScript(`
+const LEARN = new LuaScript(`${COUNTING}
 if ARGV[1] == 'check' then
-  local cold = {}
-  if redis.call('EXISTS', KEYS[1]) == 0 then table.insert(cold, '1') end
-  if redis.call('EXISTS', KEYS[2]) == 0 then table.insert(cold, '2') end
-  if #cold > 0 then return {'cold', unpack(cold)} end
+  local lacking = cold(KEYS[1], KEYS[2])
+  if #lacking > 0 then return {'cold', unpack(lacking)} end
 end
-local t = redis.call('HINCRBY', KEYS[1], 't', 1)
-if t == 1 then redis.call('PERSIST', KEYS[1]) end
-if redis.call('HINCRBY', KEYS[2], 't', 1) == 1 then redis.call('PERSIST', KEYS[2]) end
-local out = {}
-if t == 1 then redis.call('HINCRBY', KEYS[2], 'u', 1) table.insert(out, 'u') end
-for i = 2, #ARGV, 2 do
-  local field = 'c:' .. ARGV[i] .. ':' .. ARGV[i + 1]
-  if redis.call('HINCRBY', KEYS[1], field, 1) == 1 then redis.call('HINCRBY', KEYS[1], 'd:' .. ARGV[i], 1) table.insert(out, 'du:' .. ARGV[i]) end
-  if redis.call('HINCRBY', KEYS[2], field, 1) == 1 then redis.call('HINCRBY', KEYS[2], 'd:' .. ARGV[i], 1) table.insert(out, 'dg:' .. ARGV[i]) end
+return count(KEYS[1], KEYS[2], {unpack(ARGV, 2)})`);
+
+/**
+ * A login held for learning (JSON `{accountId, features, …}` at KEYS[1], written when it was assessed), counted
+ * and consumed in one script (issue #14: it was a GETDEL, then LEARN). KEYS[2] the person's scope, KEYS[3] the
+ * global scope; ARGV[1] `check` or `count` (as LEARN), ARGV[2] the person the caller expects. Answers `{'gone'}`
+ * (nothing held: consumed already, or never written), `{'other', held}` (held for another person: nothing
+ * done), `{'cold', held, 1 and/or 2}` (a scope to load first: nothing done), or `{'counted', held, firsts…}`.
+ * The hash tag `{rba}` of every key: one Cluster slot.
+ */
+const LEARN_HELD = new LuaScript(`${COUNTING}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'gone'} end
+local held = cjson.decode(raw)
+if held.accountId ~= ARGV[2] then return {'other', raw} end
+if ARGV[1] == 'check' then
+  local lacking = cold(KEYS[2], KEYS[3])
+  if #lacking > 0 then return {'cold', raw, unpack(lacking)} end
 end
-return out`);
+redis.call('DEL', KEYS[1])
+local flat = {}
+for feature, value in pairs(held.features) do
+  table.insert(flat, feature)
+  table.insert(flat, value)
+end
+local out = count(KEYS[2], KEYS[3], flat)
+return {'counted', raw, unpack(out)}`);
 
 /**
  * KEYS[1]: a scope; ARGV: field/count pairs from PostgreSQL. Each field is set only where Redis holds none: another
@@ -195,10 +236,58 @@ export class RbaStore {
     // is loaded from PostgreSQL first (counting before would lose the durable counts), then counted.
     let firsts = (await LEARN.run(this.#redis, keys, [this.#pool ? 'check' : 'count', ...args])) as string[];
     if (firsts[0] === 'cold') {
-      const scopes = [scope, GLOBAL_SCOPE];
-      await Promise.all(firsts.slice(1).map((which) => this.#load(scopes[Number(which) - 1]!)));
+      await this.#loadCold(scope, firsts.slice(1));
       firsts = (await LEARN.run(this.#redis, keys, ['count', ...args])) as string[];
     }
+    this.#writeBehind(scope, x, firsts);
+  }
+
+  /** The Redis key of a login held for learning (in the slot of the counts: {@link learnHeld} is one script). */
+  heldKey(loginId: string): string {
+    return `risk:learn:{rba}:${loginId}`;
+  }
+
+  /**
+   * Counts the login held at {@link heldKey} (JSON `{accountId, features, …}`) for the person `accountId` and
+   * consumes it: one round trip when Redis holds the person's and everyone's counts, as {@link learn}. Answers
+   * the held JSON (the caller reads the rest of it), or null when nothing was held (consumed already: a login
+   * is counted once). Held for another person than the caller expects, it is counted for the person it names.
+   */
+  async learnHeld(loginId: string, accountId: string): Promise<string | null> {
+    const run = (mode: string, account: string) =>
+      LEARN_HELD.run(
+        this.#redis,
+        [this.heldKey(loginId), this.#key(`acct:${account}`), this.#key(GLOBAL_SCOPE)],
+        [mode, account],
+      ) as Promise<string[]>;
+    let account = accountId;
+    let answer = await run(this.#pool ? 'check' : 'count', account);
+    if (answer[0] === 'other') {
+      account = (JSON.parse(answer[1]!) as { accountId: string }).accountId;
+      answer = await run(this.#pool ? 'check' : 'count', account);
+    }
+    if (answer[0] === 'cold') {
+      await this.#loadCold(`acct:${account}`, answer.slice(2));
+      answer = await run('count', account);
+    }
+    if (answer[0] !== 'counted') return null;
+    const held = answer[1]!;
+    this.#writeBehind(
+      `acct:${account}`,
+      (JSON.parse(held) as { features: Record<string, string> }).features,
+      answer.slice(2),
+    );
+    return held;
+  }
+
+  /** Loads the scopes a counting script found missing (`1`: the person's, `2`: everyone's) from PostgreSQL. */
+  async #loadCold(scope: string, which: readonly string[]): Promise<void> {
+    const scopes = [scope, GLOBAL_SCOPE];
+    await Promise.all(which.map((w) => this.#load(scopes[Number(w) - 1]!)));
+  }
+
+  /** The same increments, written behind to PostgreSQL (concurrent logins' together). */
+  #writeBehind(scope: string, x: Readonly<Record<string, string>>, firsts: readonly string[]): void {
     if (!this.#pool) return;
     const rows: Array<[string, string]> = [
       [scope, 't'],

@@ -238,15 +238,19 @@ export class FraudService {
           timerMs: full.timerMs,
         }
       : null;
-    await this.#o.redis.set(
-      `risk:learn:${signals.loginId}`,
-      JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }),
-      'EX',
-      this.#o.interactionTtl + 960,
-    );
     const computed = this.#computed.get(assessment);
     this.#computed.delete(assessment);
-    await this.cache.scoreUpdated(signals.accountId, assessment.score, computed);
+    // what the completion learns from, and the person's new score: independent writes, sent together (one round
+    // trip, issue #14: two before); either failing fails the record as before, and nothing is kept in PostgreSQL
+    await Promise.all([
+      this.#o.redis.set(
+        this.rba.heldKey(signals.loginId),
+        JSON.stringify({ accountId: signals.accountId, features, vector, prefix: signals.network?.prefix }),
+        'EX',
+        this.#o.interactionTtl + 960,
+      ),
+      this.cache.scoreUpdated(signals.accountId, assessment.score, computed),
+    ]);
     const day = new Date().toISOString().slice(0, 10);
     const metrics = [
       ...new Set([
@@ -271,17 +275,21 @@ export class FraudService {
     );
   }
 
-  /** After an allowed login: its features become the person's history (attacks never do). */
-  async learn(loginId: string): Promise<void> {
-    const raw = await this.#o.redis.getdel(`risk:learn:${loginId}`);
+  /**
+   * After an allowed login: its features become the person's history (attacks never do). The login held by
+   * `record` is counted and consumed in one Redis round trip (`RbaStore.learnHeld`; issue #14: a GETDEL, then
+   * the count, before); counted once, however often the completion asks.
+   *
+   * @param accountId the person the login was decided for (the outcome's): names their counts up front
+   */
+  async learn(loginId: string, accountId: string): Promise<void> {
+    const raw = await this.rba.learnHeld(loginId, accountId);
     if (!raw) return;
     const data = JSON.parse(raw) as {
       accountId: string;
-      features: Record<string, string>;
       vector: Omit<BehaviourVector, 'timeZone' | 'screen' | 'platform'> | null;
       prefix?: string;
     };
-    await this.rba.learn(`acct:${data.accountId}`, data.features);
     if (data.vector)
       await this.behaviour.learn(data.accountId, { ...data.vector, timeZone: '', screen: '', platform: '' });
     if (data.prefix) this.ipReputation.record(data.prefix, 'good');
@@ -289,7 +297,7 @@ export class FraudService {
 
   /** A refused or flagged login counts against its network. */
   async refused(loginId: string): Promise<void> {
-    const raw = await this.#o.redis.getdel(`risk:learn:${loginId}`);
+    const raw = await this.#o.redis.getdel(this.rba.heldKey(loginId));
     if (!raw) return;
     const data = JSON.parse(raw) as { prefix?: string };
     if (data.prefix) this.ipReputation.record(data.prefix, 'bad');

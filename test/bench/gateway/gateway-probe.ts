@@ -43,6 +43,11 @@ export interface ProbeCounts {
   redisCommands: Record<string, number>;
   /** `detail` only: per command and key shape (`GET oidc:Session:*`): who issues the Redis commands. */
   redisByKey: Record<string, number>;
+  /**
+   * `detail` only: per round trip, what it carried (`SET risk:learn:* + EVALSHA riskscore:*`, the commands of one
+   * pipeline, MULTI or auto-pipeline in order; a command sent alone by itself): which keys share a round trip.
+   */
+  redisByRoundTrip: Record<string, number>;
   redisRoundTrips: number;
   /** Writes of the Redis sockets to the kernel (`_write` / `_writev`): commands written into a corked socket in one turn are one. */
   redisSocketWrites: number;
@@ -74,6 +79,7 @@ const empty = (): ProbeCounts => ({
   pgQueries: {},
   redisCommands: {},
   redisByKey: {},
+  redisByRoundTrip: {},
   redisRoundTrips: 0,
   redisSocketWrites: 0,
   pgByOrigin: {},
@@ -186,7 +192,7 @@ function keyShapeOf(name: string, args: unknown[]): string {
     .map((part) =>
       /^(?:[A-Z][a-z]+)+$/.test(part)
         ? part
-        : /^[A-Za-z0-9_.=/+-]{12,}$/.test(part) || /^[0-9.]+(?:\/\d+)?$/.test(part) || /^\{\w+\}$/.test(part)
+        : /^[A-Za-z0-9_.=/+-]{12,}$/.test(part) || /^[0-9.]+(?:\/\d+)?$/.test(part) || /^\{[^{}]+\}$/.test(part)
           ? '*'
           : part,
     )
@@ -223,6 +229,7 @@ Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Para
       bump(counts.redisCommands, name);
       bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
       traced(`  ${args[1] === undefined ? '' : '+'}${name} ${keyShapeOf(name, args[0].args)}`);
+      if (args[1] === undefined) bump(counts.redisByRoundTrip, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
       if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, `${originOf()}: ${name}`);
     }
   }
@@ -243,6 +250,14 @@ if (ORIGINS) {
 const exec = Pipeline.prototype.exec;
 Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
   if (level !== OFF) counts.redisRoundTrips += 1;
+  if (level === DETAIL) {
+    const queued = (this as unknown as { _queue?: Array<{ name: string; args: unknown[] }> })._queue ?? [];
+    const shapes = queued.map((c) => {
+      const name = String(c.name).toUpperCase();
+      return `${name} ${keyShapeOf(name, c.args)}`.trim();
+    });
+    bump(counts.redisByRoundTrip, shapes.join(' + '));
+  }
   return exec.apply(this, args);
 };
 

@@ -35,6 +35,7 @@ test('cheap counts totals, round trips and socket writes only; detail keys them 
   t.is(cheap.pgQueryCount, 1);
   t.deepEqual(cheap.redisCommands, {});
   t.deepEqual(cheap.redisByKey, {});
+  t.deepEqual(cheap.redisByRoundTrip, {});
   t.deepEqual(cheap.pgQueries, {});
 
   const detail = await traffic('detail', redis, pool);
@@ -43,6 +44,16 @@ test('cheap counts totals, round trips and socket writes only; detail keys them 
   // the test's own key prefix stays in the shape (the benchmark tells the probe its prefix)
   t.true(Object.keys(detail.redisByKey).some((k) => k.startsWith('GET ') && k.endsWith('oidc:Session:*')));
   t.deepEqual(detail.redisCommands, { SET: 1, GET: 3 });
+  // per round trip, what it carried: the pipeline's two GETs are one round trip
+  const carried = Object.entries(detail.redisByRoundTrip);
+  t.is(
+    carried.reduce((n, [, c]) => n + c, 0),
+    3,
+  );
+  t.true(
+    carried.some(([k, c]) => c === 1 && /^GET \S+a \+ GET \S+b$/.test(k)),
+    JSON.stringify(carried),
+  );
   t.deepEqual(detail.pgQueries, { 'select 1 as one': 1 });
 
   const off = await traffic('off', redis, pool);

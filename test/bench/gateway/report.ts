@@ -34,6 +34,11 @@ export function printPhase(r: PhaseResult): void {
     console.log(`    PostgreSQL: ${top(r.probe.pgQueries)}`);
     console.log(`    Redis: ${top(r.probe.redisCommands)}`);
     console.log(`    Redis by key: ${top(r.probe.redisByKey)}`);
+    console.log(`    Redis round trips by what they carried (per login):`);
+    for (const [k, n] of Object.entries(r.probe.redisByRoundTrip ?? {}).sort(
+      (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+    ))
+      console.log(`      ${per(n).padStart(6)}  ${k}`);
   }
   const byOrigin = (title: string, table: Record<string, number>) => {
     if (Object.keys(table).length === 0) return;

@@ -1,0 +1,38 @@
+/**
+ * Issue #14 (Redis round trips): the ACS reads the login's behaviour vector (`beh:{<login>}`, what the risk
+ * assessment's signals and behaviour stage use) in the batch that reads the login's context with the IdP's
+ * rate-limit call, as soon as the answer names the login — not in a round trip of its own once the translation
+ * point gathers the signals. Read once in the request; the login still ends with a code. The real gateway; each
+ * batch ioredis sends is recorded on `Pipeline.exec` (a command sent alone is a batch of one) and grouped by the
+ * HTTP request being served.
+ */
+import test from 'ava';
+import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
+import { recording } from '../../helpers/redis-batches-per-request.ts';
+
+let bed: SessionBed;
+test.before(async () => {
+  bed = await startSessionBed({ bootOptions: { fraud: { checkpointMs: 0 } } });
+});
+test.after.always(async () => {
+  await bed?.stop();
+});
+
+const isVectorRead = (c: string) => /^GET \S*beh:\{[^}]+\}$/.test(c);
+
+test.serial('the ACS reads the behaviour vector once, with the login context and the IdP rate limit', async (t) => {
+  recording.start();
+  const session = await logIn(bed);
+  const seen = recording.take();
+  recording.stop();
+  t.truthy(session.accessToken, 'the login ends with tokens');
+  const acs = seen.filter(({ route }) => route === 'POST /saml/acs');
+  t.is(acs.length, 1);
+  const batches = acs[0]!.batches;
+  t.is(batches.flat().filter(isVectorRead).length, 1, 'read once in the request');
+  const batch = batches.find((b) => b.some(isVectorRead))!;
+  t.true(
+    batch.some((c) => /^GET \S*login:[^:]+$/.test(c)) && batch.some((c) => c.includes(':rl:')),
+    `with the login context and the IdP's rate limit (${JSON.stringify(batch)})`,
+  );
+});
