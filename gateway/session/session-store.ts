@@ -31,13 +31,22 @@ const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'Refres
  */
 export const slidingTolerance = (expiresIn: number): number => Math.min(300, expiresIn / 20);
 
-/** A payload's JSON without its `exp`, object keys sorted (oidc-provider does not keep their order across saves). */
-const withoutExpiry = (payload: unknown): string =>
-  JSON.stringify({ ...(payload as object), exp: undefined }, (_key, value: unknown) =>
+/** A payload's JSON, object keys sorted (oidc-provider does not keep their order across saves). */
+const canonical = (payload: unknown): string =>
+  JSON.stringify(payload, (_key, value: unknown) =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : value,
   );
+/** A payload's JSON without its `exp`, object keys sorted. */
+const withoutExpiry = (payload: unknown): string => canonical({ ...(payload as object), exp: undefined });
+
+/**
+ * How far (ms) a grant saved again unchanged, `exp` included, may be asked to expire from the expiry of its
+ * stored row: oidc-provider saves it for the seconds left until its `exp`, so the two differ by the rounding of
+ * those seconds and the time between the two saves, never more.
+ */
+const SAME_EXPIRY_MS = 2000;
 
 /** The few counters the store reports (gateway/observability's registry in the gateway). */
 export interface SessionMetrics {
@@ -110,7 +119,8 @@ export class SessionStore {
   /**
    * Seals and stores several records in both tiers: PostgreSQL first, all of them in one round trip and one
    * transaction (`DurableTier.putMany`), then Redis. Returns them as stored, in the order given. A session
-   * saved again unchanged but for a slightly later expiry is not written ({@link #unchanged}).
+   * saved again unchanged but for a slightly later expiry is not written, nor a grant saved again as read
+   * ({@link #unchanged}).
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const unchanged = await Promise.all(inputs.map((input) => this.#unchanged(input)));
@@ -150,23 +160,29 @@ export class SessionStore {
   }
 
   /**
-   * The session as this request read it, when `input` saves it again with nothing changed but its expiry,
-   * later by at most {@link slidingTolerance} (oidc-provider saves a session at the end of every request that
-   * read it, only to slide its expiry): then nothing is written, and the session expires that much earlier
-   * than oidc-provider's cookie says (never later). Else null (written).
+   * The record as this request read it, when `input` saves it again unchanged (else null: written), so nothing
+   * is written:
+   * - a session with nothing changed but its expiry, later by at most {@link slidingTolerance} (oidc-provider
+   *   saves a session at the end of every request that read it, only to slide its expiry): it then expires
+   *   that much earlier than oidc-provider's cookie says (never later);
+   * - a grant exactly as read, `exp` included, expiring when its stored row does (every SSO and `prompt=none`
+   *   login saves the session's grant for the RP again, with the scopes it already holds, issue #14).
    */
   async #unchanged(input: PutInput): Promise<StoredRecord | null> {
-    if (input.kind !== 'Session') return null;
+    if (input.kind !== 'Session' && input.kind !== 'Grant') return null;
     const recordKey = this.keys.key(input.kind, input.id);
-    const before = await peek<HotRecord | null>(memoKey('Session', recordKey))?.catch(() => null);
+    const before = await peek<HotRecord | null>(memoKey(input.kind, recordKey))?.catch(() => null);
     const opened = before ? this.#opened.get(before) : undefined;
     if (!before || before.state !== 'active' || opened?.sealed !== before.sealed) return null;
+    const session = input.kind === 'Session';
     const later = Date.now() + input.expiresIn * 1000 - before.expiresAt.getTime();
-    if (!(later >= 0 && later <= slidingTolerance(input.expiresIn) * 1000)) return null;
+    if (session ? !(later >= 0 && later <= slidingTolerance(input.expiresIn) * 1000) : Math.abs(later) > SAME_EXPIRY_MS)
+      return null;
     const same = (a: Buffer | null, b: Buffer | null) => (a && b ? a.equals(b) : a === b);
     const sids = (input.sids ?? []).map((sid) => this.keys.key('sid', sid));
     if (
       !same(before.lookupKey, input.lookupId ? this.keys.key('jti', input.lookupId) : null) ||
+      !same(before.grantKey, input.grantId ? this.keys.key('Grant', input.grantId) : null) ||
       !same(before.accountKey, input.accountId ? this.keys.key('account', input.accountId) : null) ||
       (before.idp ?? null) !== (input.idp ?? null) ||
       sids.length !== before.sidKeys.length ||
@@ -174,8 +190,8 @@ export class SessionStore {
     )
       return null;
     const text = await opened.text.catch(() => null);
-    if (text === null || withoutExpiry(JSON.parse(text)) !== withoutExpiry(input.payload)) return null;
-    return before;
+    const form = session ? withoutExpiry : canonical;
+    return text !== null && form(JSON.parse(text)) === form(input.payload) ? before : null;
   }
 
   /**

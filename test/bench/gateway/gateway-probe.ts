@@ -118,19 +118,16 @@ function statementKey(query: unknown): string {
  * ioredis' auto-pipelining is attributed when it is queued (Pipeline.sendCommand runs in the caller's stack).
  */
 const ORIGINS = process.env.BENCH_ORIGINS === '1' || process.env.BENCH_ORIGINS === 'chain';
+/** BENCH_ORIGINS=chain: the first three such frames, `a ← b ← c` (who called the one who called); BENCH_ORIGINS_DEPTH=n: n. */
+const DEPTH = process.env.BENCH_ORIGINS === 'chain' ? Number(process.env.BENCH_ORIGINS_DEPTH ?? 3) : 1;
 /**
- * BENCH_TRACE=<file>: at the `detail` level, the order of things, appended to that file at each read: a
- * request's arrival (`>> GET /auth`), each Redis command (`EVALSHA flow:*:login:*`, `+` when queued in a
- * pipeline) and each write of a Redis socket (`| write`), each PostgreSQL query (`PG INSERT INTO ...`). Shows
- * which round trips of a request follow one another and which could go together.
+ * `BENCH_BY_ROUTE=1` (`detail` only): the tables by statement, key shape and origin keyed by the route of the
+ * request that was last to arrive too (`GET /auth/:id | HGETALL s2:*`): exact in the detail phases, which run
+ * at concurrency 1 (work left running after a response is counted in the next request).
  */
-const TRACE_FILE = process.env.BENCH_TRACE;
-let trace: string[] = [];
-const traced = (line: string) => {
-  if (TRACE_FILE && level === DETAIL) trace.push(line);
-};
-/** BENCH_ORIGINS=chain: the first three such frames, `a ← b ← c` (who called the one who called). */
-const DEPTH = process.env.BENCH_ORIGINS === 'chain' ? 3 : 1;
+const BY_ROUTE = process.env.BENCH_BY_ROUTE === '1';
+let currentRoute = '';
+const routed = (key: string) => (BY_ROUTE ? `${currentRoute} | ${key}` : key);
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const PLUMBING = [
   'test/bench/',
@@ -162,12 +159,12 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   if (level !== OFF) {
     counts.pgQueryCount += 1;
     if (level === DETAIL) {
-      bump(counts.pgQueries, statementKey(args[0]));
+      bump(counts.pgQueries, routed(statementKey(args[0])));
       traced(`  PG ${statementKey(args[0])}`);
       if (ORIGINS) {
         const origin = originOf();
         // Pool.query runs Client.query from a callback: attributed by the Pool hook below instead.
-        if (origin !== '(no frame of ours)') bump(counts.pgByOrigin, `${origin}: ${statementKey(args[0])}`);
+        if (origin !== '(no frame of ours)') bump(counts.pgByOrigin, routed(`${origin}: ${statementKey(args[0])}`));
       }
     }
   }
@@ -176,7 +173,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 if (ORIGINS) {
   const poolQuery = pg.Pool.prototype.query as (...args: unknown[]) => unknown;
   pg.Pool.prototype.query = function countedPoolQuery(this: pg.Pool, ...args: unknown[]) {
-    if (level === DETAIL) bump(counts.pgByOrigin, `${originOf()}: ${statementKey(args[0])}`);
+    if (level === DETAIL) bump(counts.pgByOrigin, routed(`${originOf()}: ${statementKey(args[0])}`));
     return poolQuery.apply(this, args);
   } as typeof pg.Pool.prototype.query;
 }
@@ -227,10 +224,10 @@ Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Para
     if (level === DETAIL) {
       const name = String(args[0].name).toUpperCase();
       bump(counts.redisCommands, name);
-      bump(counts.redisByKey, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
+      bump(counts.redisByKey, routed(`${name} ${keyShapeOf(name, args[0].args)}`.trim()));
       traced(`  ${args[1] === undefined ? '' : '+'}${name} ${keyShapeOf(name, args[0].args)}`);
       if (args[1] === undefined) bump(counts.redisByRoundTrip, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
-      if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, `${originOf()}: ${name}`);
+      if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, routed(`${originOf()}: ${name}`));
     }
   }
   return sendCommand.apply(this, args);
@@ -243,7 +240,7 @@ if (ORIGINS) {
     this: InstanceType<typeof Pipeline>,
     ...args: Parameters<typeof queue>
   ) {
-    if (level === DETAIL) bump(counts.redisByOrigin, `${originOf()}: ${String(args[0].name).toUpperCase()}`);
+    if (level === DETAIL) bump(counts.redisByOrigin, routed(`${originOf()}: ${String(args[0].name).toUpperCase()}`));
     return queue.apply(this, args);
   };
 }
@@ -283,6 +280,8 @@ Server.prototype.emit = function timedEmit(this: Server, event: string | symbol)
   if (TRACE_FILE && level === DETAIL && event === 'request')
     // eslint-disable-next-line prefer-rest-params
     traced(`>> ${routeOf((arguments as unknown as [string, IncomingMessage])[1])}`);
+  // eslint-disable-next-line prefer-rest-params
+  if (BY_ROUTE && level === DETAIL && event === 'request') currentRoute = routeOf(arguments[1] as IncomingMessage);
   if (timeRoutes && event === 'request') {
     // eslint-disable-next-line prefer-rest-params
     const [, req, res] = arguments as unknown as [string, IncomingMessage, ServerResponse];
