@@ -118,6 +118,17 @@ function statementKey(query: unknown): string {
  * ioredis' auto-pipelining is attributed when it is queued (Pipeline.sendCommand runs in the caller's stack).
  */
 const ORIGINS = process.env.BENCH_ORIGINS === '1' || process.env.BENCH_ORIGINS === 'chain';
+/**
+ * BENCH_TRACE=<file>: at the `detail` level, the order of things, appended to that file at each read: a
+ * request's arrival (`>> GET /auth`), each Redis command (`EVALSHA flow:*:login:*`, `+` when queued in a
+ * pipeline) and each write of a Redis socket (`| write`), each PostgreSQL query (`PG INSERT INTO ...`). Shows
+ * which round trips of a request follow one another and which could go together.
+ */
+const TRACE_FILE = process.env.BENCH_TRACE;
+let trace: string[] = [];
+const traced = (line: string) => {
+  if (TRACE_FILE && level === DETAIL) trace.push(line);
+};
 /** BENCH_ORIGINS=chain: the first three such frames, `a ← b ← c` (who called the one who called); BENCH_ORIGINS_DEPTH=n: n. */
 const DEPTH = process.env.BENCH_ORIGINS === 'chain' ? Number(process.env.BENCH_ORIGINS_DEPTH ?? 3) : 1;
 /**
