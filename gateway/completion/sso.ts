@@ -128,6 +128,9 @@ export async function beginSsoLogin(
     requestId: request.requestId,
     sso: true,
   });
+  // the login's behaviour vector, which its signals read (none was collected for a login on a session, but
+  // a read is what tells): sent with the start's claim rather than in a round trip of its own (issue #14)
+  services.fraud.behaviour.prefetch(uid);
   return translationPoint(services).decide(
     uid,
     { kind: 'session', accountId: standing.accountId, pivot: account.pivot, evidence },

@@ -147,7 +147,9 @@ export class LoginFlow {
       extraFields: (at) => startFields(context, at),
       ...(claimNext === undefined ? {} : { claimNext }),
       ...(extras.alongCommit === undefined ? {} : { alongCommit: extras.alongCommit }),
-      ...(extras.held === undefined ? {} : { claimed: { token: extras.held.token, from: null, deadline: null, claimedAt: extras.held.claimedAt } }),
+      ...(extras.held === undefined
+        ? {}
+        : { claimed: { token: extras.held.token, from: null, deadline: null, claimedAt: extras.held.claimedAt } }),
     });
     return {
       loginId,

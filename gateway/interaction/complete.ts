@@ -136,6 +136,9 @@ export async function actOnOutcome(
         // the enrolment grant goes with the completion's first write (one round trip less); awaited before the
         // login's result is stored
         const enrolment = grantEnrolment(ctx, services, uid, outcome, decision.level ?? 0, FRESH_LOGIN_SECONDS);
+        // its failure is answered by completeLogin, which waits for it; marked handled in case completeLogin
+        // throws before waiting (never an unhandled rejection that would end the process)
+        enrolment.catch(() => undefined);
         const resume = await completeLogin(
           ctx,
           services,
