@@ -89,9 +89,10 @@ export async function logoutRequest(
     // sessions ended by this message, or by its first attempt (a retry whose kept answer could not be signed either)
     const unanswered = error instanceof UnansweredLogout ? error : undefined;
     const sessions = unanswered?.sessions ?? ended;
-    if (sessions > 0 || unavailable !== undefined) {
+    if (sessions > 0 || unavailable !== undefined || !(error instanceof AdapterError)) {
       // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
-      // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending)
+      // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending), or a
+      // fault of ours (INTERNAL): never rethrown unaudited
       const code = unavailable ?? (error instanceof AdapterError ? error.code : 'INTERNAL');
       await audit(
         ctx,
@@ -117,7 +118,6 @@ export async function logoutRequest(
       if (error instanceof AdapterError) throw refusal(error, 'The logout could not be answered.');
       throw error;
     }
-    if (!(error instanceof AdapterError)) throw error;
     const reply = error instanceof AnsweredLogoutRefusal ? error.reply : undefined;
     await refused(ctx, services, 'UPSTREAM_LOGOUT_REFUSED', adapter?.id, error, {
       answered: reply !== undefined,

@@ -57,3 +57,32 @@ test('the HSM busy signing the answer: the sessions stay ended, audited as ended
   t.is(replayed.status, 400);
   t.is(codeOf(await replayed.text()), 'SAML_LOGOUT_REPLAYED', 'answered once: no second answer');
 });
+
+test('a fault of ours while ending the named sessions, none ended: audited UNAVAILABLE with INTERNAL, never silent', async (t) => {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const session = await logIn(fx);
+  const upstream = fx.deployment.idp.sessions().at(-1)!;
+  const message = await fx.deployment.idp.logoutRequest(upstream.sessionIndex, 'relay-from-idp');
+  const revoker = fx.gateway.services.sessions.revoker;
+  const revokeSession = revoker.revokeSession.bind(revoker);
+  revoker.revokeSession = () => Promise.reject(new Error('a bug while ending the session'));
+  const answer = await fetch(`${fx.url}/saml/slo`, {
+    method: 'POST',
+    body: new URLSearchParams(message.fields),
+    redirect: 'manual',
+  });
+  await answer.body?.cancel();
+  revoker.revokeSession = revokeSession;
+  t.is(answer.status, 500);
+  const { rows } = await fx.gateway.services.pool.query<{
+    to_state: string;
+    error_code: string;
+    details: Record<string, unknown>;
+  }>("select to_state, error_code, details from audit_log where to_state like 'UPSTREAM_LOGOUT_%' order by id");
+  t.deepEqual(
+    rows.map((r) => [r.to_state, r.error_code, r.details.sessions, r.details.failed]),
+    [['UPSTREAM_LOGOUT_UNAVAILABLE', 'INTERNAL', 0, 1]],
+  );
+  t.is((await userinfo(fx.url, session.accessToken)).status, 200, 'nothing was ended');
+});
