@@ -1,3 +1,5 @@
+import { AUTHORIZATION_PATH } from '../oidc/authorization-post.ts';
+
 /**
  * Where the browser goes once the upstream IdP answered or an SSO login was decided: oidc-provider's resume of
  * the interaction (`routes.authorization` + `/:uid`, the path of its resume cookie), where the completion step
@@ -14,5 +16,5 @@
  */
 export function afterDecisionPath(federation: { completeAtResume: boolean }, uid: string): string {
   const id = encodeURIComponent(uid);
-  return federation.completeAtResume ? `/auth/${id}` : `/interaction/${id}/complete`;
+  return federation.completeAtResume ? `${AUTHORIZATION_PATH}/${id}` : `/interaction/${id}/complete`;
 }

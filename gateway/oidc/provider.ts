@@ -45,6 +45,7 @@ import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
 import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backchannel-logout.ts';
 import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
 import { accessTokenSigners } from './access-token-signers.ts';
+import { AUTHORIZATION_PATH } from './authorization-post.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -200,8 +201,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
     pairwiseSalt: config.secrets.pairwiseSalt,
   });
   acceptJwtAtIntrospection(provider);
-  // oidc-provider's default routes.token and routes.authorization
-  writeRequestRecordsTogether(provider, deps.durable, { token: '/token', authorization: '/auth' });
+  // oidc-provider's default routes.token and routes.authorization (the gateway's one constant for the latter)
+  writeRequestRecordsTogether(provider, deps.durable, { token: '/token', authorization: AUTHORIZATION_PATH });
   deps.backchannel?.install(provider);
   // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
   trustRewrittenHeaders(provider);
