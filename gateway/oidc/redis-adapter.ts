@@ -17,6 +17,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { forget, memoised, remember } from '../session/request-memo.ts';
 import { LuaScript } from '../store/lua-script.ts';
+import { deferWrite } from './deferred-writes.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
 import { shedding } from './shed-unavailable.ts';
 
@@ -106,15 +107,17 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
 
     /**
      * One command per key, never one across keys: on Redis Cluster the artefact, its grant's list and its
-     * indexes are in different slots. The grant's list is written first: a list naming an artefact not yet
-     * written is harmless, an artefact its grant's revocation cannot find is not.
+     * indexes are in different slots. All are sent in one round trip (issue #14), the grant's list first: on
+     * one connection Redis runs them in that order, so a revocation of the grant that reads the list after the
+     * artefact exists finds it (a list naming an artefact not yet written is harmless). The artefact is handed
+     * out only once every write succeeded (any failure fails the request that would have issued it).
      */
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const key = this.key(id);
       const json = JSON.stringify(payload);
-      if (GRANTABLE.has(this.name) && payload.grantId)
-        await INDEX_IN_GRANT.run(redis, [grantKey(payload.grantId)], [key, expiresIn || '']);
       const writes: Array<Promise<unknown>> = [];
+      if (GRANTABLE.has(this.name) && payload.grantId)
+        writes.push(INDEX_IN_GRANT.run(redis, [grantKey(payload.grantId)], [key, expiresIn || '']));
       if (CONSUMABLE.has(this.name)) writes.push(WRITE_CONSUMABLE.run(redis, [key], [json, expiresIn || '']));
       else writes.push(expiresIn ? redis.set(key, json, 'EX', expiresIn) : redis.set(key, json));
       const index = (name: string) =>
@@ -162,7 +165,11 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
 
     async destroy(id: string): Promise<void> {
       forget(this.key(id));
-      await redis.del(this.key(id));
+      const deleted = redis.del(this.key(id));
+      // the resumption's consumed Interaction: its deletion goes with the request's next command, and is waited
+      // for before the request answers (deferred-writes.ts); elsewhere, now
+      if (this.name === 'Interaction' && deferWrite(deleted)) return;
+      await deleted;
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

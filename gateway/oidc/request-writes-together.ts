@@ -20,6 +20,7 @@
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { runDeferringWrites } from './deferred-writes.ts';
 import { renderErrorPage } from './error-page.ts';
 import { shedWhenUnavailable, STORE_RETRY_AFTER_SECONDS } from './shed-unavailable.ts';
 
@@ -42,7 +43,8 @@ export function writeRequestRecordsTogether(
         (ctx.path === routes.authorization || ctx.path.startsWith(resumption)));
     if (!writes) return next();
     try {
-      await durable.holdWrites(next);
+      // the Redis writes deferred in the request (deferred-writes.ts) are waited for with its records
+      await runDeferringWrites(() => durable.holdWrites(next));
     } catch (error) {
       await answerUnstored(provider, ctx, error, ctx.path === routes.token ? 'grant.error' : 'authorization.error');
     }
