@@ -31,6 +31,7 @@ import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { actOnOutcome, type InteractionEnd } from './complete.ts';
 import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
+import { prefetchUpstreamLogin } from './upstream-session-records.ts';
 
 const RESUME = /^\/auth\/([A-Za-z0-9_-]{1,64})$/;
 
@@ -94,6 +95,13 @@ async function completeWith(
     ctx.status = 303;
     ctx.redirect(`/interaction/${encodeURIComponent(uid)}/complete`);
     return;
+  }
+  if (outcome.status === 'verified') {
+    // read later in this request, one after the other: the person's identity (saved with the grant) and the
+    // login's upstream session (linked to the gateway session by oidc-provider's resume); asked for now, beside
+    // the first transition's audit record (two round trips less, issue #14)
+    services.sessions.store.prefetch('Identity', outcome.accountId);
+    prefetchUpstreamLogin(services, uid);
   }
   let stored = false;
   const store = async (result: InteractionResults): Promise<string> => {

@@ -30,3 +30,11 @@ export async function recordUpstreamLogin(services: Deps, loginId: string, ident
 export async function linkUpstreamLogin(services: Deps, loginId: string, sessionUid: string): Promise<void> {
   await upstreamSessions(services).linkSession(loginId, sessionUid);
 }
+
+/**
+ * Starts the read of the upstream session recorded under `loginId`, which {@link linkUpstreamLogin} reads later
+ * in the same request (the resumption): sent early, beside other work, instead of in a round trip of its own.
+ */
+export function prefetchUpstreamLogin(services: Deps, loginId: string): void {
+  upstreamSessions(services).prefetchLogin(loginId);
+}

@@ -73,6 +73,11 @@ export class UpstreamSessions {
     ]);
   }
 
+  /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
+  prefetchLogin(loginId: string): void {
+    this.#store.prefetch('UpstreamSession', byLogin(loginId));
+  }
+
   /** Links a login to the gateway session it was put into (a login without an upstream record is ignored). */
   async linkSession(loginId: string, sessionUid: string): Promise<void> {
     const login = await this.#load<LoginRecord>(byLogin(loginId));

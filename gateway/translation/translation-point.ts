@@ -84,12 +84,23 @@ export class TranslationPoint {
       requestId: request.requestId,
       details: fraudCheckDetails(input),
     };
+    let saving: Promise<void> | undefined;
     if (start) {
       await flow.startThen(loginId, start, 'FRAUD_CHECK', fraudCheck);
-      if (outcomeFor === 'kept') await logins.save(login);
+      // the context, for the completion: sent with the pipeline's first reads (one round trip less, issue #14),
+      // stored before anything is decided on it (waited for below, its failure the login's)
+      if (outcomeFor === 'kept') saving = logins.save(login);
+      saving?.catch(() => undefined); // looked at below: never an unhandled rejection meanwhile
     } else await flow.transition(loginId, 'FRAUD_CHECK', held ? { ...fraudCheck, held } : fraudCheck);
     const draft: Draft = { loginId, login, request, input };
-    const refused = await runPipeline(draft, this.#steps);
+    let refused: Awaited<ReturnType<typeof runPipeline>>;
+    try {
+      refused = await runPipeline(draft, this.#steps);
+    } catch (error) {
+      await saving?.catch(() => undefined); // never a write still in flight when the failure is answered
+      throw error;
+    }
+    await saving;
     if (refused) {
       if (outcomeFor === 'kept') await this.refuse(loginId, refused.code, refused.component, request.requestId);
       else await this.end(loginId, refused.code, refused.component, request.requestId);
