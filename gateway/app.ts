@@ -50,6 +50,7 @@ import type { WebAuthnDeps } from './webauthn/deps.ts';
 import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
 import { rateLimit } from './ratelimit/middleware.ts';
+import { firstReads } from './interaction/first-reads.ts';
 import { runWithRequestMemo } from './session/request-memo.ts';
 import type { Services } from './services.ts';
 
@@ -91,6 +92,7 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
       logoutDoors: services.upstreamRoutes
         .filter((route) => route.kind === 'logout')
         .map((route) => `${route.method} ${route.path}`),
+      firstReads: firstReads(services),
     }),
   );
   app.use(riskRoutes(surfaces.fraudRoutes));

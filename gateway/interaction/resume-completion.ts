@@ -101,7 +101,8 @@ async function completeWith(
     // login's upstream session (linked to the gateway session by oidc-provider's resume); asked for now, beside
     // the first transition's audit record (two round trips less, issue #14)
     services.sessions.store.prefetch('Identity', outcome.accountId);
-    prefetchUpstreamLogin(services, uid);
+    // only a login that went upstream has such a record (an SSO login's evidence names an earlier login)
+    if (outcome.evidence?.loginId === uid) prefetchUpstreamLogin(services, uid);
   }
   let stored = false;
   const store = async (result: InteractionResults): Promise<string> => {

@@ -18,6 +18,7 @@ import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from '../session/login-context.ts';
 import { FlowError } from '../flow/flow-error.ts';
+import { holdStatePuts } from '../store/redis-state-store.ts';
 import type { LoginState } from '../flow/states.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { stepUpPage } from './step-up-page.ts';
@@ -82,14 +83,18 @@ export async function startUpstream(
   if (!held && !isBusy(claimed)) throw (claimed as { error: unknown }).error;
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
   let start: Awaited<ReturnType<typeof adapter.startLogin>>;
+  // what the adapter keeps for the answer (its pending request) is held, and written with the commit below
+  let sendKept: () => Promise<void>;
   try {
-    start = await adapter.startLogin({
-      loginId: login.loginId,
-      browserBinding: binding,
-      minimumLoa: loaOfAcr(login.requiredAcr),
-      forceAuthn,
-      ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
-    });
+    ({ value: start, send: sendKept } = await holdStatePuts(() =>
+      adapter.startLogin({
+        loginId: login.loginId,
+        browserBinding: binding,
+        minimumLoa: loaOfAcr(login.requiredAcr),
+        forceAuthn,
+        ...(login.maxAge === undefined ? {} : { maxAuthenticationAgeSeconds: login.maxAge }),
+      }),
+    ));
   } catch (error) {
     await giveBack();
     throw await unsent(ctx, services, login.loginId, idpId, error);
@@ -101,15 +106,17 @@ export async function startUpstream(
   }
   const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
   const correlation = start.correlation;
-  // Audited, then moved; the RelayState and the context are written with the commit (one round trip), once the
-  // transition's audit record is: a login refused here leaves neither behind; one whose writes failed after the
-  // commit is AUTHENTICATING, from which the person's retry of this step starts again
+  // Audited, then moved; what the adapter keeps, the RelayState and the context are written with the commit (one
+  // round trip), once the transition's audit record is: a login refused here leaves none of them behind and sends
+  // no request upstream; one whose writes failed after the commit is AUTHENTICATING, from which the person's retry
+  // of this step starts again
   await whenFree(
     () =>
       flow.transition(login.loginId, 'AUTHENTICATING', {
         ...(held ? { held } : { refuse: refuseStart }),
         alongCommit: () =>
           Promise.all([
+            sendKept(),
             logins.saveRelay(correlation, login.loginId, idpId),
             logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
           ]),

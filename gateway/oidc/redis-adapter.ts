@@ -83,6 +83,15 @@ function userCodeKey(code: string): string {
 function uidKey(uid: string): string {
   return `oidc:uid:${uid}`;
 }
+/**
+ * Starts this request's read of an Interaction (the one `find` then answers from the request memo): for a
+ * request that learns the interaction's uid before oidc-provider reads it (its path), sent with an earlier call.
+ */
+export function prefetchInteraction(redis: Redis, uid: string): void {
+  const key = `oidc:Interaction:${uid}`;
+  memoised(key, () => redis.get(key)).catch(() => undefined);
+}
+
 /** Models read once per request (`request-memo.ts`): an interaction is read by `interactionDetails` and again by `interactionResult`. */
 const MEMOISED = new Set(['Interaction']);
 

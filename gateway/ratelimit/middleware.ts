@@ -17,7 +17,7 @@
  * `..._identity_decisions_total`); every refusal is logged with its code (`RATE_LIMITED`, `HSM_BUSY`).
  */
 import { createHmac } from 'node:crypto';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -53,6 +53,11 @@ export interface RateLimitDeps {
   loginResponses: readonly string[];
   /** The upstream protocols' `logout` routes (`GET /saml/slo`, …), limited as `logout` (`perIpLogout`). */
   logoutDoors: readonly string[];
+  /**
+   * Reads the request will make first once admitted, started with the decision's call (one round trip, issue
+   * #14). Reads only: a refused request's are wasted, never acted on.
+   */
+  firstReads?: (ctx: Context) => void;
 }
 
 /**
@@ -157,6 +162,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     }
     const factor = shedder.factor(shedClass);
     const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint), factor);
+    deps.firstReads?.(ctx);
     const decision = await limiter.decide(all);
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
     if (!decision.admitted) {

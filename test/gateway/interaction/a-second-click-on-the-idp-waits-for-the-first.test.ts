@@ -64,3 +64,32 @@ test('two clicks on the IdP while the first is being signed: both post an AuthnR
     ],
   );
 });
+
+test('a click that never gets the login (another request holds it throughout) keeps no pending request', async (t) => {
+  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  t.teardown(() => fx.stop());
+  const browser = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  const chooserStep = await browser.follow(request.url, {}, () => false);
+  const chooser = formsIn(await chooserStep.response.text()).find((f) => f.action.endsWith('/idp'))!;
+  const loginId = chooserStep.url.pathname.split('/')[2]!;
+  const held = await fx.gateway.services.flow.claim(loginId, 'AUTHENTICATING'); // held past the click's patience
+  const click = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
+  const html = await click.response.text();
+  await fx.gateway.services.flow.release(loginId, held);
+  t.is(click.response.status, 409, html.slice(0, 300));
+  t.false(
+    formsIn(html).some((f) => f.fields.SAMLRequest !== undefined),
+    'no AuthnRequest handed out',
+  );
+  // KEYS takes the whole name: ioredis does not prefix a pattern
+  const pending = `${fx.gateway.services.config.redis.keyPrefix}adapter:saml:pending:*`;
+  const kept = await fx.gateway.services.redis.keys(pending);
+  t.deepEqual(kept, [], 'the signed request was never kept: its answer could not be bound to the login');
+  t.is((await fx.gateway.services.flow.get(loginId))?.state, 'INITIATED');
+  // the same click once the login is free: its request is kept (the pattern above finds it)
+  const again = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
+  await again.response.body?.cancel();
+  t.is(again.response.status, 200);
+  t.is((await fx.gateway.services.redis.keys(pending)).length, 1);
+});
