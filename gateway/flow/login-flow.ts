@@ -277,7 +277,13 @@ export class LoginFlow {
       },
       token,
     );
-    return { token, record: fromHash(loginId, previous)!, claimedAt };
+    try {
+      return { token, record: fromHash(loginId, previous)!, claimedAt };
+    } catch (error) {
+      // a record this code cannot read (its acr values corrupted): the claim is given back, not left to its lease
+      await RELEASE.run(this.#deps.redis, [recordKey(loginId)], [token]).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { AuditLog } from '../../../gateway/audit/audit-log.ts';
 import { HELD_CLAIM_USABLE_MS } from '../../../gateway/flow/apply-transition.ts';
 import { LoginFlow } from '../../../gateway/flow/login-flow.ts';
+import { recordKey } from '../../../gateway/flow/login-record.ts';
 import { unreachablePool } from '../store/fixtures.ts';
 import { flowStack, loginIn } from './fixtures.ts';
 
@@ -254,4 +255,14 @@ test.serial('a claim held past half its lease is refused before its audit record
   t.like(await stack.flow.transition('login-slow', 'FRAUD_CHECK', { component: 'saml', held: again }), {
     state: 'FRAUD_CHECK',
   });
+});
+
+test.serial('a claim of a login whose record cannot be read gives the claim back', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  await stack.flow.start('login-corrupt', { clientId: 'rp-1' });
+  const redis = stack.redis();
+  await redis.hset(recordKey('login-corrupt'), 'acrValues', '{not json');
+  await t.throwsAsync(stack.flow.claim('login-corrupt', 'AUTHENTICATING'));
+  t.falsy(await redis.hget(recordKey('login-corrupt'), 'pending'), 'no claim left to its lease');
 });
