@@ -73,6 +73,11 @@ export class UpstreamSessions {
     ]);
   }
 
+  /** Starts this request's read of a subject's list of logins, for a {@link recordLogin} later in the request. */
+  prefetchSubject(ref: Pick<UpstreamSessionRef, 'idp' | 'nameIdFormat' | 'subject'>): void {
+    this.#store.prefetch('UpstreamSession', bySubject(ref.idp, ref.nameIdFormat, ref.subject));
+  }
+
   /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
   prefetchLogin(loginId: string): void {
     this.#store.prefetch('UpstreamSession', byLogin(loginId));
