@@ -330,11 +330,7 @@ export class SessionStore {
   }
 
   /** A session by its cookie id or by one of its sids (the pointer read once per request, like the record). */
-  /**
-   * Starts this request's {@link findSession} without waiting (issue #14): the pointer's read, then the session's,
-   * for a request that knows the cookie id before oidc-provider reads it (sent with an earlier call). Same
-   * reads, same answers; a failed one is not remembered. Outside a request it does nothing.
-   */
+  /** {@link findSession}'s reads started early, as {@link prefetch} (a request that knows the cookie id first). */
   prefetchSession(by: 'lookup' | 'sid', id: string): void {
     if (!inRequest()) return;
     const key = this.keys.key(by === 'lookup' ? 'jti' : 'sid', id);
