@@ -52,6 +52,16 @@ export interface TransitionMeta {
   refuse?: (state: LoginState | null) => Error;
 }
 
+/** What a claim taken ahead of its transition ({@link LoginFlow.claim}) may narrow. */
+export interface ClaimMeta extends Pick<TransitionMeta, 'refuse'> {
+  /**
+   * The states this caller's step may start from, a subset of the state table's sources of the target (a
+   * state outside the table's sources is never allowed): a login in another source state is refused as one
+   * whose state may not lead to the target (`refuse`'s error, or `FLOW_ILLEGAL_TRANSITION`).
+   */
+  from?: readonly LoginState[];
+}
+
 /**
  * A login claimed by one transition's commit for the transition that follows it in the same request
  * ({@link LoginFlow.transitionHolding}): pass it to {@link LoginFlow.transition} as `held`, or give it back
@@ -261,15 +271,16 @@ export class LoginFlow {
    * const [limited] = await Promise.all([rateLimit(), claiming]);
    * await flow.transition(uid, 'AUTHENTICATING', { component, held: await claiming });
    */
-  async claim(loginId: string, to: LoginState, meta: Pick<TransitionMeta, 'refuse'> = {}): Promise<HeldClaim> {
+  async claim(loginId: string, to: LoginState, meta: ClaimMeta = {}): Promise<HeldClaim> {
     const target = parseState(to);
     const token = randomUUID();
     const claimedAt = this.#deps.now();
+    const sources = sourcesOf(target);
     const previous = await claimLive(
       this.#deps,
       {
         loginId,
-        from: sourcesOf(target),
+        from: meta.from === undefined ? sources : sources.filter((s) => meta.from!.includes(s)),
         to: target,
         mode: 'live',
         component: 'claim',
@@ -293,7 +304,7 @@ export class LoginFlow {
   async tryClaim(
     loginId: string,
     to: LoginState,
-    meta: Pick<TransitionMeta, 'refuse'> = {},
+    meta: ClaimMeta = {},
   ): Promise<{ held: HeldClaim } | { error: unknown }> {
     return this.claim(loginId, to, meta).then(
       (held) => ({ held }),

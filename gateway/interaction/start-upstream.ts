@@ -18,6 +18,7 @@ import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from '../session/login-context.ts';
 import { FlowError } from '../flow/flow-error.ts';
+import type { HeldClaim } from '../flow/login-flow.ts';
 import { holdStatePuts } from '../store/redis-state-store.ts';
 import type { LoginState } from '../flow/states.ts';
 import { pickLanguage } from './chooser-i18n.ts';
@@ -57,11 +58,13 @@ export async function startUpstream(
       { detail: idpId },
     );
   }
-  // The login is claimed for AUTHENTICATING with the IdP's rate-limit call (one round trip): the state table's
-  // sources of AUTHENTICATING are exactly INITIATED, AUTHENTICATING and FRAUD_CHECK; the claim checks them (no
-  // read of the login before it) and refuses with this page's code, before anything is signed. The IdP's own
+  // The login is claimed for AUTHENTICATING with the IdP's rate-limit call (one round trip): a chosen IdP starts
+  // from INITIATED or AUTHENTICATING (another IdP chosen after going back), a step-up only from FRAUD_CHECK (the
+  // answer it asks again for; a chooser click never undoes an IdP's answer); the claim checks them (no read of the
+  // login before it) and refuses with this page's code, before anything is signed. The IdP's own
   // rate (issue #15) is answered first: every AuthnRequest sent to it counts, before anything is signed.
-  const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart });
+  const from = stepUpLevel === undefined ? CHOSEN_FROM : STEP_UP_FROM;
+  const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart, from });
   const [limiting, claim] = await Promise.allSettled([admitIdp(ctx, idpId, 'request'), claiming]);
   // tryClaim answers its refusal; a rejection here is a fault of its own, handled like a refusal
   const claimed = claim.status === 'fulfilled' ? claim.value : { error: claim.reason };
@@ -79,7 +82,8 @@ export async function startUpstream(
   }
   // Another request of this login holds it (a double click, a reload while the first request is signing): this
   // one goes on as it did before the claim went ahead of the signature, and claims at its transition, by when the
-  // other has committed (AUTHENTICATING may follow AUTHENTICATING: the last request sent is the one answered).
+  // other has committed (AUTHENTICATING may follow AUTHENTICATING: the last request sent is the one answered;
+  // claimWhenFree refuses it if the other request moved the login anywhere else).
   if (!held && !isBusy(claimed)) throw (claimed as { error: unknown }).error;
   const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
   let start: Awaited<ReturnType<typeof adapter.startLogin>>;
@@ -110,27 +114,24 @@ export async function startUpstream(
   // round trip), once the transition's audit record is: a login refused here leaves none of them behind and sends
   // no request upstream; one whose writes failed after the commit is AUTHENTICATING, from which the person's retry
   // of this step starts again
-  await whenFree(
-    () =>
-      flow.transition(login.loginId, 'AUTHENTICATING', {
-        ...(held ? { held } : { refuse: refuseStart }),
-        alongCommit: () =>
-          Promise.all([
-            sendKept(),
-            logins.saveRelay(correlation, login.loginId, idpId),
-            logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
-          ]),
-        component: `adapter:${idpId}`,
-        requestId: ctx.state.requestId as string,
-        details: {
-          idp: idpId,
-          forceAuthn,
-          requiredAcr: login.requiredAcr,
-          ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
-        },
-      }),
-    held === undefined,
-  );
+  const holding = held ?? (await claimWhenFree(services, login, from, stepUpLevel));
+  await flow.transition(login.loginId, 'AUTHENTICATING', {
+    held: holding,
+    alongCommit: () =>
+      Promise.all([
+        sendKept(),
+        logins.saveRelay(correlation, login.loginId, idpId),
+        logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
+      ]),
+    component: `adapter:${idpId}`,
+    requestId: ctx.state.requestId as string,
+    details: {
+      idp: idpId,
+      forceAuthn,
+      requiredAcr: login.requiredAcr,
+      ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
+    },
+  });
   ctx.set('Cache-Control', 'no-store');
   if (stepUpLevel !== undefined) {
     // a step-up explains itself before the person is sent upstream again (step-up-page.ts)
@@ -160,25 +161,60 @@ function isBusy(claimed: { error: unknown } | object): boolean {
   return 'error' in claimed && claimed.error instanceof FlowError && claimed.error.refusal === 'BUSY';
 }
 
-/** How long a request met by another request's claim waits for it, at most, and between two tries. */
+/** How long a request met by another request's claim waits for it, at most, and before its first retry (doubled each time). */
 const BUSY_WAIT_MS = 2_000;
-const BUSY_RETRY_MS = 25;
+const BUSY_FIRST_RETRY_MS = 25;
+
+/** A login whose person chose (or was sent to) an IdP: not yet answered upstream. */
+const CHOSEN_FROM: readonly LoginState[] = ['INITIATED', 'AUTHENTICATING'];
+/** A step-up: the risk pipeline has just decided on the upstream answer. */
+const STEP_UP_FROM: readonly LoginState[] = ['FRAUD_CHECK'];
 
 /**
- * Runs a transition; when `patient`, one refused because another request of the login holds it (signing its own
- * AuthnRequest: a few milliseconds) is tried again until that request has committed, for up to BUSY_WAIT_MS.
- * A refused try audits nothing (the claim comes before the audit record).
+ * The claim of a request refused because another request of the login held it (signing its own AuthnRequest: a
+ * few milliseconds): tried again, backing off, until that request has committed, for up to BUSY_WAIT_MS. The
+ * other request may have been anything that moves the login: the login's context is read again once claimed, and
+ * the request goes on only if it still stands where this one's AuthnRequest was made for — same level, same
+ * freshness, no step-up begun meanwhile (a chooser click) — else the claim is given back and the request refused
+ * (`LOGIN_STATE_INVALID`). An answer of the IdP that moved the login on (FRAUD_CHECK) is never undone: that state
+ * is not a source of this request's claim. A refused try audits nothing.
  */
-async function whenFree<T>(transition: () => Promise<T>, patient: boolean): Promise<T> {
+async function claimWhenFree(
+  services: Services,
+  login: LoginContext,
+  from: readonly LoginState[],
+  stepUpLevel: number | undefined,
+): Promise<HeldClaim> {
+  const { flow, logins } = services;
   const until = Date.now() + BUSY_WAIT_MS;
-  for (;;) {
-    try {
-      return await transition();
-    } catch (error) {
-      if (!patient || !isBusy({ error }) || Date.now() >= until) throw error;
-      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+  for (let pause = BUSY_FIRST_RETRY_MS; ; pause *= 2) {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(pause, until - Date.now()))));
+    const claimed = await flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart, from });
+    if ('held' in claimed) {
+      const now = await logins.reload(login.loginId).catch(async (error: unknown) => {
+        await flow.release(login.loginId, claimed.held);
+        throw error;
+      });
+      if (now && stillFor(now, login, stepUpLevel)) return claimed.held;
+      await flow.release(login.loginId, claimed.held);
+      throw refuseStart(claimed.held.record.state);
     }
+    if (!isBusy(claimed) || Date.now() >= until) throw claimed.error;
   }
+}
+
+/**
+ * Whether the login's context, read again, still asks what this request's AuthnRequest was made for: a chosen IdP
+ * at the same level and freshness with no step-up begun meanwhile; a step-up the only one on this upstream answer.
+ */
+function stillFor(now: LoginContext, signedFor: LoginContext, stepUpLevel: number | undefined): boolean {
+  if (stepUpLevel !== undefined) return now.stepUps === signedFor.stepUps - 1;
+  return (
+    now.requiredAcr === signedFor.requiredAcr &&
+    now.freshAuthRequired === signedFor.freshAuthRequired &&
+    now.maxAge === signedFor.maxAge &&
+    now.upstream?.stepUpLevel === undefined
+  );
 }
 
 /** A request not made: a dependency unavailable is audited and becomes its registry error; anything else as is. */

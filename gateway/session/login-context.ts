@@ -117,6 +117,12 @@ export class LoginContextStore {
     return raw ? (JSON.parse(raw) as LoginContext) : null;
   }
 
+  /** Reads the context from Redis again, past this request's memo: for when another request may have changed it. */
+  async reload(loginId: string): Promise<LoginContext | null> {
+    const raw = await this.#redis.get(`login:${loginId}`);
+    return raw ? (JSON.parse(raw) as LoginContext) : null;
+  }
+
   async saveOutcome(loginId: string, outcome: LoginOutcome): Promise<void> {
     const { sealed } = await this.#sealer.seal(outcomeRecord(loginId), Buffer.from(JSON.stringify(outcome)));
     await this.#redis.set(`login:${loginId}:outcome`, sealed, 'EX', this.#ttl);

@@ -66,3 +66,28 @@ test.serial('a legal source goes through in two commands; other refusals keep th
     code: 'FLOW_ILLEGAL_TRANSITION',
   } as never);
 });
+
+test.serial('a claim narrowed to some of the table’s sources refuses the others with the caller’s code', async (t) => {
+  const stack = await flowStack();
+  t.teardown(() => stack.close());
+  const deciding = newLoginId('narrow-refused');
+  await loginIn(stack.flow, deciding, 'FRAUD_CHECK'); // a source of AUTHENTICATING in the table, not for a chosen IdP
+  const record = await stack.flow.get(deciding);
+  const narrowed = { refuse: meta.refuse, from: ['INITIATED', 'AUTHENTICATING'] as const };
+  await t.throwsAsync(stack.flow.claim(deciding, 'AUTHENTICATING', narrowed), {
+    code: 'LOGIN_STATE_INVALID',
+  } as never);
+  t.deepEqual(await stack.flow.get(deciding), record, 'nothing claimed');
+  // a state outside the table's sources stays refused even when the caller names it
+  const done = newLoginId('narrow-done');
+  await loginIn(stack.flow, done, 'COMPLETED');
+  await t.throwsAsync(stack.flow.claim(done, 'AUTHENTICATING', { refuse: meta.refuse, from: ['COMPLETED'] }), {
+    code: 'LOGIN_STATE_INVALID',
+  } as never);
+  const chosen = newLoginId('narrow-ok');
+  await loginIn(stack.flow, chosen, 'INITIATED');
+  const held = await stack.flow.claim(chosen, 'AUTHENTICATING', narrowed);
+  t.like(await stack.flow.transition(chosen, 'AUTHENTICATING', { component: 'test', held }), {
+    state: 'AUTHENTICATING',
+  });
+});
