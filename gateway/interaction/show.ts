@@ -9,6 +9,8 @@
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { INITIAL_STATE, stateRow } from '../flow/states.ts';
+import type { LoginContext } from '../session/login-context.ts';
 import { assertSelectable, renderChooser } from './chooser.ts';
 import { refuseConsent } from '../completion/grant-consent.ts';
 import { ssoInteraction } from '../completion/sso.ts';
@@ -24,6 +26,15 @@ function maxAgeOf(value: unknown): number | undefined {
   if (!Number.isInteger(seconds) || seconds < 0)
     throw new GatewayError('REQUEST_INVALID', 400, 'max_age must be a non-negative integer');
   return seconds;
+}
+
+/**
+ * Whether a context with no login record is one whose start's commit was lost: no IdP chosen yet, and saved
+ * within INITIATED's timeout (a context saved before `startedAt` existed is never started again).
+ */
+function startLost(login: LoginContext): boolean {
+  const window = stateRow(INITIAL_STATE).timeoutSeconds! * 1000;
+  return login.idp === undefined && login.startedAt !== undefined && Date.now() - login.startedAt < window;
 }
 
 /** The login id reserved for its start (`LoginFlow.tryClaimStart`), while this request may start it. */
@@ -77,9 +88,15 @@ async function showReserved(ctx: Context, services: Services, uid: string, reser
   if (!client) throw new GatewayError('INTERACTION_INVALID', 400, 'unknown client');
   let login = await services.logins.load(uid);
   // A context whose start never committed (its write went with a commit that then failed) is started now: the
-  // reservation answered that no login of this id exists, and the context was never moved on (no IdP chosen).
+  // reservation answered that no login of this id exists, and the context was never moved on (no IdP chosen) and
+  // is younger than INITIATED's timeout (a login that did start has a record for at least that long: its
+  // terminal record outlives it). Any other context without a login (timed out, ended, its record gone since)
+  // is a sign-in that expired: it is never started again, whatever the interaction's lifetime.
   const reserved = await reservation.answer;
-  if (login && reserved && 'held' in reserved && login.idp === undefined) {
+  if (login && reserved && 'held' in reserved) {
+    if (!startLost(login)) {
+      throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
+    }
     reservation.used = true;
     const context = login;
     await services.flow.start(
@@ -101,6 +118,7 @@ async function showReserved(ctx: Context, services: Services, uid: string, reser
       clientId,
       requiredAcr: acr,
       stepUps: 0,
+      startedAt: Date.now(),
       requestId: ctx.state.requestId as string,
       freshAuthRequired,
       ...(maxAge === undefined ? {} : { maxAge }),

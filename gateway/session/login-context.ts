@@ -22,6 +22,8 @@ export interface LoginContext {
   requiredAcr: Acr;
   idp?: string;
   stepUps: number;
+  /** When the login's start saved this context (epoch ms); absent in a context saved before it existed. */
+  startedAt?: number;
   requestId?: string;
   /** HMAC of this browser's binding cookie, set when the upstream login starts. */
   browserBinding?: string;

@@ -74,3 +74,28 @@ test('a context kept by a start whose commit was lost is started again by the pe
     'the person goes on to the IdP',
   );
 });
+
+test('a context without a login that is older than INITIATED’s timeout is an expired sign-in, never started again', async (t) => {
+  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  t.teardown(() => fx.stop());
+  const person = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  const atInteraction = await person.follow(request.url, {}, (u) => u.pathname.startsWith('/interaction/'));
+  const loginId = atInteraction.url.pathname.split('/')[2]!;
+  const first = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  await first.response.body?.cancel();
+  // the login timed out at the chooser long ago and its FAILED record is gone; a long interaction lifetime kept
+  // the context (INITIATED's timeout is 300 s)
+  const { logins, redis, flow, pool } = fx.gateway.services;
+  await logins.save({ ...(await logins.load(loginId))!, startedAt: Date.now() - 301_000 });
+  await redis.del(recordKey(loginId));
+  const { rows: before } = await pool.query('select 1 from audit_log where session_id = $1', [loginId]);
+
+  const again = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  const html = await again.response.text();
+  t.is(again.response.status, 400, html.slice(0, 300));
+  t.true(html.includes('LOGIN_STATE_INVALID'), html.slice(0, 600));
+  t.is(await flow.get(loginId), null, 'not started again');
+  const { rows: after } = await pool.query('select 1 from audit_log where session_id = $1', [loginId]);
+  t.is(after.length, before.length, 'nothing audited');
+});
