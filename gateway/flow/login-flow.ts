@@ -52,13 +52,8 @@ export interface TransitionMeta {
   refuse?: (state: LoginState | null) => Error;
 }
 
-/** What a claim taken ahead of its transition ({@link LoginFlow.claim}) may narrow. */
+/** A claim ahead of its transition ({@link LoginFlow.claim}): `from` narrows the table's sources (never widens). */
 export interface ClaimMeta extends Pick<TransitionMeta, 'refuse'> {
-  /**
-   * The states this caller's step may start from, a subset of the state table's sources of the target (a
-   * state outside the table's sources is never allowed): a login in another source state is refused as one
-   * whose state may not lead to the target (`refuse`'s error, or `FLOW_ILLEGAL_TRANSITION`).
-   */
   from?: readonly LoginState[];
 }
 
@@ -261,26 +256,21 @@ export class LoginFlow {
 
   /**
    * Claims a login for a transition to `to` that this request will apply once other work is done, so that the
-   * claim travels with that work's first Redis write (one round trip less): the state table's sources and the
-   * deadline are checked now (refused with `meta.refuse`'s error, or `FLOW_NOT_FOUND`, `FLOW_ILLEGAL_TRANSITION`,
-   * `FLOW_EXPIRED`, `FLOW_UNKNOWN_STATE`), nothing is audited until {@link transition} is called with `held`.
-   * Until then nobody else moves the login; a request that ends otherwise gives it back with {@link release}.
-   *
-   * @example
-   * const claiming = flow.claim(uid, 'AUTHENTICATING', { refuse });
-   * const [limited] = await Promise.all([rateLimit(), claiming]);
-   * await flow.transition(uid, 'AUTHENTICATING', { component, held: await claiming });
+   * claim travels with that work's first Redis write (one round trip less): the state table's sources (narrowed by
+   * `meta.from`) and the deadline are checked now (refused with `meta.refuse`'s error, or `FLOW_NOT_FOUND`,
+   * `FLOW_ILLEGAL_TRANSITION`, `FLOW_EXPIRED`, `FLOW_UNKNOWN_STATE`), nothing is audited until {@link transition}
+   * is called with `held`. Until then nobody else moves the login; a request that ends otherwise gives it back
+   * with {@link release}. Example: `start-upstream.ts`.
    */
   async claim(loginId: string, to: LoginState, meta: ClaimMeta = {}): Promise<HeldClaim> {
     const target = parseState(to);
     const token = randomUUID();
     const claimedAt = this.#deps.now();
-    const sources = sourcesOf(target);
     const previous = await claimLive(
       this.#deps,
       {
         loginId,
-        from: meta.from === undefined ? sources : sources.filter((s) => meta.from!.includes(s)),
+        from: sourcesOf(target).filter((s) => meta.from?.includes(s) ?? true),
         to: target,
         mode: 'live',
         component: 'claim',
