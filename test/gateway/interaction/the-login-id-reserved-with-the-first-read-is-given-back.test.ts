@@ -10,6 +10,18 @@ import { authorizationRequest, startGatewayFixture } from '../../helpers/gateway
 import { Browser, formsIn } from '../../helpers/browser.ts';
 import { recordKey } from '../../../gateway/flow/login-record.ts';
 
+/** A person's login started once at the interaction page (INITIATED, the chooser shown). */
+async function startedLogin() {
+  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  const person = new Browser();
+  const request = await authorizationRequest(fx.rp);
+  const atInteraction = await person.follow(request.url, {}, (u) => u.pathname.startsWith('/interaction/'));
+  const loginId = atInteraction.url.pathname.split('/')[2]!;
+  const first = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
+  await first.response.body?.cancel();
+  return { fx, person, atInteraction, loginId };
+}
+
 test('a refused request for a uid gives its reservation back; the person then starts the login', async (t) => {
   const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
   t.teardown(() => fx.stop());
@@ -51,14 +63,8 @@ test('a refused request for a uid gives its reservation back; the person then st
 });
 
 test('a context kept by a start whose commit was lost is started again by the person’s next request', async (t) => {
-  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  const { fx, person, atInteraction, loginId } = await startedLogin();
   t.teardown(() => fx.stop());
-  const person = new Browser();
-  const request = await authorizationRequest(fx.rp);
-  const atInteraction = await person.follow(request.url, {}, (u) => u.pathname.startsWith('/interaction/'));
-  const loginId = atInteraction.url.pathname.split('/')[2]!;
-  const first = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
-  await first.response.body?.cancel();
   // the start's context was written along its commit, but the commit itself was lost (e.g. Redis failed over)
   await fx.gateway.services.redis.del(recordKey(loginId));
   t.truthy(await fx.gateway.services.logins.load(loginId), 'the context is left');
@@ -76,14 +82,8 @@ test('a context kept by a start whose commit was lost is started again by the pe
 });
 
 test('a context without a login that is older than INITIATED’s timeout is an expired sign-in, never started again', async (t) => {
-  const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
+  const { fx, person, atInteraction, loginId } = await startedLogin();
   t.teardown(() => fx.stop());
-  const person = new Browser();
-  const request = await authorizationRequest(fx.rp);
-  const atInteraction = await person.follow(request.url, {}, (u) => u.pathname.startsWith('/interaction/'));
-  const loginId = atInteraction.url.pathname.split('/')[2]!;
-  const first = await person.follow(atInteraction.url, { headers: { 'accept-language': 'en' } });
-  await first.response.body?.cancel();
   // the login timed out at the chooser long ago and its FAILED record is gone; a long interaction lifetime kept
   // the context (INITIATED's timeout is 300 s)
   const { logins, redis, flow, pool } = fx.gateway.services;
