@@ -85,7 +85,21 @@ export async function startUpstream(
   // other has committed (AUTHENTICATING may follow AUTHENTICATING: the last request sent is the one answered;
   // claimWhenFree refuses it if the other request moved the login anywhere else).
   if (!held && !isBusy(claimed)) throw (claimed as { error: unknown }).error;
-  const binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
+  // A login claimed from AUTHENTICATING was moved since this request read its context (memoised, maybe before a
+  // slow form upload): another click, or a step-up begun meanwhile. The context is read again (one GET, only on
+  // that path) and the request goes on only if it still asks for what this one was made for; it is written from
+  // the context just read, never from this request's copy.
+  let base = login;
+  let binding: string;
+  try {
+    if (held?.record.state === 'AUTHENTICATING')
+      base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
+    // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
+    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
   let start: Awaited<ReturnType<typeof adapter.startLogin>>;
   // what the adapter keeps for the answer (its pending request) is held, and written with the commit below
   let sendKept: () => Promise<void>;
@@ -114,14 +128,15 @@ export async function startUpstream(
   // round trip), once the transition's audit record is: a login refused here leaves none of them behind and sends
   // no request upstream; one whose writes failed after the commit is AUTHENTICATING, from which the person's retry
   // of this step starts again
-  const holding = held ?? (await claimWhenFree(services, login, from, stepUpLevel));
+  let holding = held;
+  if (!holding) ({ held: holding, base } = await claimWhenFree(services, login, from, stepUpLevel));
   await flow.transition(login.loginId, 'AUTHENTICATING', {
     held: holding,
     alongCommit: () =>
       Promise.all([
         sendKept(),
         logins.saveRelay(correlation, login.loginId, idpId),
-        logins.save({ ...login, idp: idpId, browserBinding: binding, upstream }),
+        logins.save({ ...base, idp: idpId, browserBinding: binding, upstream }),
       ]),
     component: `adapter:${idpId}`,
     requestId: ctx.state.requestId as string,
@@ -184,32 +199,51 @@ async function claimWhenFree(
   login: LoginContext,
   from: readonly LoginState[],
   stepUpLevel: number | undefined,
-): Promise<HeldClaim> {
-  const { flow, logins } = services;
+): Promise<{ held: HeldClaim; base: LoginContext }> {
+  const { flow } = services;
   const until = Date.now() + BUSY_WAIT_MS;
   for (let pause = BUSY_FIRST_RETRY_MS; ; pause *= 2) {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(pause, until - Date.now()))));
     const claimed = await flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart, from });
     if ('held' in claimed) {
-      const now = await logins.reload(login.loginId).catch(async (error: unknown) => {
+      try {
+        const base = await confirmedFor(services, login, stepUpLevel, claimed.held.record.state);
+        return { held: claimed.held, base };
+      } catch (error) {
         await flow.release(login.loginId, claimed.held);
         throw error;
-      });
-      if (now && stillFor(now, login, stepUpLevel)) return claimed.held;
-      await flow.release(login.loginId, claimed.held);
-      throw refuseStart(claimed.held.record.state);
+      }
     }
     if (!isBusy(claimed) || Date.now() >= until) throw claimed.error;
   }
 }
 
 /**
+ * The login's context read again (past the request's memo) once this request holds the login, checked with
+ * {@link stillFor}: what the request writes is built on it (a step-up's own context, the caller's, is kept: it is
+ * the one read just now with the step-up's count and level). Refused `LOGIN_STATE_INVALID` when the login no longer
+ * asks for this request; the caller gives its claim back.
+ */
+async function confirmedFor(
+  services: Services,
+  signedFor: LoginContext,
+  stepUpLevel: number | undefined,
+  state: LoginState,
+): Promise<LoginContext> {
+  const now = await services.logins.reload(signedFor.loginId);
+  if (!now || !stillFor(now, signedFor, stepUpLevel)) throw refuseStart(state);
+  return stepUpLevel === undefined ? now : signedFor;
+}
+
+/**
  * Whether the login's context, read again, still asks what this request's AuthnRequest was made for: a chosen IdP
- * at the same level and freshness with no step-up begun meanwhile; a step-up the only one on this upstream answer.
+ * at the same level and freshness with no step-up begun (or made) meanwhile; a step-up the only one on this
+ * upstream answer.
  */
 function stillFor(now: LoginContext, signedFor: LoginContext, stepUpLevel: number | undefined): boolean {
   if (stepUpLevel !== undefined) return now.stepUps === signedFor.stepUps - 1;
   return (
+    now.stepUps === signedFor.stepUps &&
     now.requiredAcr === signedFor.requiredAcr &&
     now.freshAuthRequired === signedFor.freshAuthRequired &&
     now.maxAge === signedFor.maxAge &&
