@@ -68,6 +68,18 @@ return 1
 /** How long a replay-detection claim lives before oidc-provider saves it with its real expiry. */
 const REPLAY_CLAIM_SECONDS = 3600;
 
+/**
+ * The Redis expiry (s) of a write oidc-provider asked to expire in `expiresIn` s; 0 means none (only when it gave
+ * none: a client's registration). A lifetime already run out (oidc-provider saves an interaction's result with
+ * `exp − now`, 0 or less when the second turns over while the person's request is at work; a missing `exp` is
+ * negative) is kept one second, never forever (a plain `SET` without `EX`) nor refused by Redis: its payload's
+ * own `exp` is past, so oidc-provider's next read refuses it as expired.
+ */
+function redisExpiry(expiresIn: number | undefined): number {
+  if (expiresIn === undefined || expiresIn === null) return 0;
+  return Number.isFinite(expiresIn) && expiresIn >= 1 ? Math.ceil(expiresIn) : 1;
+}
+
 /** The refusal a second presentation of a one-time artefact gets, by model. */
 function reuseError(model: string): Error {
   if (model === 'PushedAuthorizationRequest') return new errors.InvalidRequestUri('request_uri already used');
@@ -121,9 +133,10 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
      * artefact exists finds it (a list naming an artefact not yet written is harmless). The artefact is handed
      * out only once every write succeeded (any failure fails the request that would have issued it).
      */
-    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    async upsert(id: string, payload: AdapterPayload, givenExpiresIn: number): Promise<void> {
       const key = this.key(id);
       const json = JSON.stringify(payload);
+      const expiresIn = redisExpiry(givenExpiresIn);
       const writes: Array<Promise<unknown>> = [];
       if (GRANTABLE.has(this.name) && payload.grantId)
         writes.push(INDEX_IN_GRANT.run(redis, [grantKey(payload.grantId)], [key, expiresIn || '']));

@@ -75,3 +75,21 @@ test.serial('an interaction is written with its expiry in one command, and read 
   });
   t.deepEqual(outside, ['get', 'get'], 'outside a request nothing is memoised');
 });
+
+test.serial('an artefact whose lifetime has run out is kept one second, never forever', async (t) => {
+  const interactions = new Adapter('Interaction');
+  const codes = new Adapter('AuthorizationCode');
+  for (const [expiresIn, id] of [
+    [0, 'ran-out-at-the-second'],
+    [-3, 'ran-out-before'],
+    [Number.NaN, 'no-exp'],
+  ] as const) {
+    await interactions.upsert(id, { uid: id } as never, expiresIn);
+    t.is(await redis.ttl(`oidc:Interaction:${id}`), 1, `${id}: expires in a second`);
+    await codes.upsert(id, { grantId: `g-${id}` } as never, expiresIn);
+    t.is(await redis.ttl(`oidc:AuthorizationCode:${id}`), 1, `${id}: the code expires in a second`);
+  }
+  const clients = new Adapter('Client');
+  await clients.upsert('registered', { client_id: 'registered' } as never, undefined as never);
+  t.is(await redis.ttl('oidc:Client:registered'), -1, 'a write given no expiry has none');
+});
