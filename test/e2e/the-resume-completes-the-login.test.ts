@@ -226,3 +226,31 @@ test.serial(
     t.is((await trailOf(loginId)).at(-1), 'TOKEN_GENERATION→COMPLETED');
   },
 );
+
+test.serial('two resumes of one login at once: one code, acted on once; the other never carries a code', async (t) => {
+  const { journey, state, verifier, nonce } = await upToTheAcs('marie');
+  const loginId = journey.loginId!;
+  const answers = await Promise.all([journey.browser.request(journey.url), journey.browser.request(journey.url)]);
+  const locations = answers.map((a) => new URL(a.headers.get('location') ?? '/no-location', fx.url));
+  await Promise.all(answers.map((a) => a.body?.cancel()));
+  const withCode = locations.filter((l) => l.searchParams.get('code') !== null);
+  t.is(withCode.length, 1, `one code: ${locations.join(' | ')}`);
+  const other = locations.find((l) => l.searchParams.get('code') === null)!;
+  // the loser: sent to the completion page (it found nothing to act on), or told by oidc-provider (the
+  // interaction already resumed) — never a second code
+  t.true(
+    other.pathname === `/interaction/${loginId}/complete` || other.toString().startsWith(RP_REDIRECT),
+    `the other answer: ${other}`,
+  );
+  const trail = await trailOf(loginId);
+  t.is(trail.filter((s) => s === 'FRAUD_CHECK→TOKEN_GENERATION').length, 1, trail.join(' '));
+  t.is(trail.filter((s) => s === 'TOKEN_GENERATION→COMPLETED').length, 1, trail.join(' '));
+  t.is(withCode[0]!.searchParams.get('state'), state);
+  const tokens = await oidc.authorizationCodeGrant(fx.rp, withCode[0]!, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  t.truthy(tokens.id_token, 'the one code is good');
+});
