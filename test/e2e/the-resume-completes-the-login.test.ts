@@ -254,3 +254,25 @@ test.serial('two resumes of one login at once: one code, acted on once; the othe
   });
   t.truthy(tokens.id_token, 'the one code is good');
 });
+
+test.serial(
+  "a resume after another tab's login put another person in the browser's session issues no code",
+  async (t) => {
+    const browser = new Browser();
+    // tab 1: alex's login, up to the IdP's answer (the browser has a session of no one yet)
+    const first = await authorizationRequest(fx.rp);
+    const tab1 = await loginJourney(first.url, { username: 'alex', redirectUri: `${fx.url}/auth/`, browser });
+    const loginId = tab1.loginId!;
+    t.is(tab1.url.pathname, `/auth/${loginId}`);
+    // tab 2: marie logs in to the end in the same browser
+    const second = await authorizationRequest(fx.rp);
+    const tab2 = await loginJourney(second.url, { username: 'marie', redirectUri: RP_REDIRECT, browser });
+    t.truthy(tab2.url.searchParams.get('code'), "marie's login completes");
+    // tab 1 resumes: its login was started for the session's earlier principal
+    const resumed = await browser.request(tab1.url);
+    const location = resumed.headers.get('location');
+    await resumed.body?.cancel();
+    t.is(location === null ? null : new URL(location, fx.url).searchParams.get('code'), null, `no code: ${location}`);
+    t.false((await trailOf(loginId)).includes('TOKEN_GENERATION→COMPLETED'), "alex's login is not completed");
+  },
+);
