@@ -83,7 +83,12 @@ export interface LoginRequest {
 export type FrontChannel =
   { binding: 'redirect'; url: string } | { binding: 'post'; url: string; fields: Record<string, string> };
 
-export type LoginStart = { correlation: string } & FrontChannel;
+/**
+ * `request`: the id the answer to this request names (its `evidence.inResponseTo`: a SAML AuthnRequest's ID, a
+ * nonce). A login may send several requests (the person chose again, a step-up); only the answer to the latest
+ * one can finish it (the gateway keeps this id with the login and refuses any other answer).
+ */
+export type LoginStart = { correlation: string; request: string } & FrontChannel;
 
 /** What the ACS received, transport-level only. */
 export interface InboundMessage {

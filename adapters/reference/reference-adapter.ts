@@ -97,7 +97,7 @@ export async function createReferenceAdapter(
       url.searchParams.set('nonce', nonce);
       url.searchParams.set('loa', request.minimumLoa);
       if (request.forceAuthn) url.searchParams.set('prompt', 'login');
-      return { binding: 'redirect', correlation: state, url: url.href };
+      return { binding: 'redirect', correlation: state, request: nonce, url: url.href };
     },
 
     async finishLogin(message: InboundMessage): Promise<LoginResult> {

@@ -157,12 +157,14 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
           ? {
               binding: 'post',
               correlation: relayState,
+              request: id,
               url: destination,
               fields: { SAMLRequest: Buffer.from(xml, 'utf8').toString('base64'), RelayState: relayState },
             }
           : {
               binding: 'redirect',
               correlation: relayState,
+              request: id,
               url: (await redirectBindingUrl(xml, relayState, destination, signer)).url,
             };
       await ctx.state.put(`saml:pending:${id}`, JSON.stringify(pending), PENDING_TTL_SECONDS);

@@ -81,6 +81,17 @@ export const LOGIN_ERRORS = {
     fr: 'Le fournisseur d’identité n’autorise pas ce service à recevoir cette identité.',
     en: 'The identity provider does not allow this service to receive this identity.',
   },
+  /**
+   * An answer to an earlier upstream request of the login than its latest (the person chose again, or a step-up
+   * was asked for since): only the latest request's answer can finish the login.
+   */
+  UPSTREAM_ANSWER_SUPERSEDED: {
+    status: 400,
+    oauth: 'access_denied',
+    audit: 'refused',
+    fr: 'Cette réponse du fournisseur d’identité répond à une demande remplacée depuis ; recommencez depuis le service.',
+    en: 'This answer from the identity provider is for a request replaced since; start again from the service.',
+  },
   // translation, risk, policy
   IDENTITY_INVALID: {
     status: 400,

@@ -122,7 +122,12 @@ export async function startUpstream(
     await giveBack();
     throw new GatewayError('INTERNAL', 500, 'adapter returned no correlation value', { detail: idpId });
   }
-  const upstream = { issuedAt: Date.now(), forceAuthn, ...(stepUpLevel === undefined ? {} : { stepUpLevel }) };
+  const upstream = {
+    issuedAt: Date.now(),
+    forceAuthn,
+    request: start.request,
+    ...(stepUpLevel === undefined ? {} : { stepUpLevel }),
+  };
   const correlation = start.correlation;
   // Audited, then moved; what the adapter keeps, the RelayState and the context are written with the commit (one
   // round trip), once the transition's audit record is: a login refused here leaves none of them behind and sends

@@ -32,7 +32,11 @@ export interface LoginContext {
   /** The RP's `max_age`, seconds. */
   maxAge?: number;
   /** The one upstream request in flight: when it left, whether it forced authentication, the step-up level it answers. */
-  upstream?: { issuedAt: number; forceAuthn: boolean; stepUpLevel?: number };
+  /**
+   * The login's latest upstream request: `request` is the id its answer names (`LoginStart.request`; absent in a
+   * context saved before it existed), the only answer that can finish the login.
+   */
+  upstream?: { issuedAt: number; forceAuthn: boolean; stepUpLevel?: number; request?: string };
   /** The login stands on an existing gateway session (SSO) instead of a new upstream answer. */
   sso?: true;
   /**

@@ -1,8 +1,11 @@
 /**
  * The steps of the translation point (the order is the table in `pipeline.ts`):
  *
- * - `translate`: an upstream identity that fails validation is refused (`IDENTITY_INVALID`); a login on a
- *   session takes the session's pivot identity, account and upstream evidence as they were decided then;
+ * - `translate`: an upstream identity that fails validation is refused (`IDENTITY_INVALID`); so is an answer
+ *   to an earlier request of the login than its latest (`UPSTREAM_ANSWER_SUPERSEDED`): the policy judges an
+ *   answer against the latest request (its level, its step-up, its forced freshness), so an answer kept from an
+ *   older, plainer request must never stand for it. A login on a session takes the session's pivot identity,
+ *   account and upstream evidence as they were decided then;
  * - `readTransaction`: fail closed: what is at stake could not be read, so the login cannot be scored:
  *   refused (`TRANSACTION_INVALID`), never "tier 0";
  * - `gatherSignals`: this request's signals, also for a login on a session (its device, its address, its
@@ -40,6 +43,14 @@ export async function translate(draft: Draft, deps: StepDeps): Promise<StepResul
     if (!(error instanceof GatewayError)) throw error;
     deps.logger.warn({ code: error.code, detail: error.detail, loginId: draft.loginId }, 'upstream identity refused');
     return { refuse: error.code };
+  }
+  const latest = draft.login.upstream?.request;
+  if (latest !== undefined && identity.evidence.inResponseTo !== latest) {
+    deps.logger.warn(
+      { loginId: draft.loginId, answered: identity.evidence.inResponseTo, latest },
+      'upstream answer to an earlier request of the login refused',
+    );
+    return { refuse: 'UPSTREAM_ANSWER_SUPERSEDED' };
   }
   draft.accountId = deps.accountIdOf(draft.pivot);
   draft.evidence = {

@@ -117,6 +117,13 @@ export function contractSuite(
     t.false(Number.isNaN(Date.parse(identity.authnInstant)));
     t.true(identity.evidence.signaturesVerified >= 1);
     t.true(identity.evidence.issuer.length > 0);
+    t.is(identity.evidence.inResponseTo, login.start.request, 'the answer names the request it answers');
+  });
+
+  test(`${name}: each request has its own id, which only its answer names`, async (t) => {
+    const [a, b] = [await subject.start(BROWSER), await subject.start(BROWSER)];
+    t.true(a.start.request.length > 0);
+    t.not(a.start.request, b.start.request);
   });
 
   for (const defect of DEFECTS) {

@@ -19,6 +19,7 @@ for (const lang of LANGUAGES) {
   test(`the page before a step-up at the IdP says why with the shared words (${lang})`, (t) => {
     const html = stepUpPage(lang, 'Demo IdP', true, {
       correlation: 'c',
+      request: 'r',
       binding: 'redirect',
       url: 'https://idp.example/sso',
     });
