@@ -81,10 +81,21 @@ export async function sessionStanding(
   if (acrRank(acr) < acrRank(required)) return null;
   const account = await services.accounts.load(accountId);
   if (!account || account.oneTimeUse === true) return null;
-  // this session's own upstream authentication (the person may have others, on other devices)
-  const evidence = account.evidence?.find((e) => e.acr === acr && e.authTime === loginTs);
+  // this session's own upstream authentication (the person may have others, on other devices), no older than a
+  // session may live: an SSO login re-saves the evidence it stood on, which must not keep it usable for ever
+  const oldest = Math.floor(Date.now() / 1000) - services.config.ttl.session;
+  const evidence = account.evidence?.find((e) => e.acr === acr && e.authTime === loginTs && e.authTime > oldest);
   if (!evidence) return null;
-  return { clientId, accountId, account: { pivot: account.pivot, idp: account.idp }, evidence, requiredAcr: required };
+  // The account holds the pivot of the person's LAST login, maybe on another device at another level: the
+  // login on this session is decided, and its tokens say, the level this session's own authentication reached
+  // (and the IdP it came from), never a higher one reached elsewhere.
+  return {
+    clientId,
+    accountId,
+    account: { pivot: { ...account.pivot, acr: evidence.acr }, idp: evidence.idp },
+    evidence,
+    requiredAcr: required,
+  };
 }
 
 const standings = new WeakMap<object, Promise<Standing | null>>();

@@ -47,7 +47,8 @@ export class AccountStore {
     const kept = ((await this.load(accountId))?.evidence ?? []).filter(
       (e) => e.authTime > since && e.loginId !== evidence?.loginId,
     );
-    const all = evidence ? [evidence, ...kept] : kept;
+    // the evidence given is kept on the same terms: an SSO login re-saving an old one does not renew it
+    const all = evidence && evidence.authTime > since ? [evidence, ...kept] : kept;
     await this.#store.put({
       kind: 'Identity',
       id: accountId,

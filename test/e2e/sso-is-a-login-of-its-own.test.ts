@@ -79,7 +79,7 @@ test.after.always(async () => {
 const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 
 /** marie (LoA substantial → eidas2) logs in to RP A (demo-rp) at the IdP. */
-async function loggedInToA(): Promise<{ browser: Browser; authTime: number }> {
+async function loggedInToA(): Promise<{ browser: Browser; authTime: number; idToken: string }> {
   const request = await authorizationRequest(fx.rp);
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
   if (!journey.url.searchParams.get('code')) throw new Error(`login to A failed: ${journey.url}`);
@@ -88,7 +88,7 @@ async function loggedInToA(): Promise<{ browser: Browser; authTime: number }> {
     expectedState: request.state,
     expectedNonce: request.nonce,
   });
-  return { browser: journey.browser, authTime: Number(tokens.claims()!.auth_time) };
+  return { browser: journey.browser, authTime: Number(tokens.claims()!.auth_time), idToken: tokens.id_token! };
 }
 
 /** Follows redirects only (no form is submitted: a page would stop the walk). */
@@ -295,3 +295,31 @@ test.serial('an interactive request on a session whose decision needs the person
     t.true(body.includes(heading), `${rp}: ${body.slice(0, 300)}`);
   }
 });
+
+/** The account a browser's session stands for (found by its ID token's `sid`), and its stored identity. */
+async function accountOf(idToken: string) {
+  const { sid } = JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString()) as { sid: string };
+  const { sessions, accounts } = fx.gateway.services;
+  const accountId = (await sessions.store.findSession<{ accountId: string }>('sid', sid))!.payload.accountId;
+  return { accountId, account: (await accounts.load(accountId))! };
+}
+
+test.serial(
+  'an SSO login says the level this session reached, not a higher one the person reached on another device',
+  async (t) => {
+    const { browser, idToken } = await loggedInToA(); // eidas2 in this browser
+    const { accountId, account } = await accountOf(idToken);
+    t.is(account.pivot.acr, 'eidas2');
+    // what a later eidas3 login of the same person on another device leaves in the account: its pivot
+    await fx.gateway.services.accounts.save(accountId, { ...account, pivot: { ...account.pivot, acr: 'eidas3' } });
+    const request = await authorizationRequest(rps['rp-b']!);
+    const { url } = await landing(browser, request.url);
+    t.truthy(url.searchParams.get('code'), `B gets a code on the session (landed on ${url})`);
+    const tokens = await oidc.authorizationCodeGrant(rps['rp-b']!, url, {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    t.is(tokens.claims()!.acr, 'eidas2', "the session's own level");
+  },
+);
