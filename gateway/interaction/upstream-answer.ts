@@ -63,7 +63,11 @@ export async function upstreamAnswered(
   try {
     // the IdP's own rate (issue #15): every response from it counts, before any XML is verified
     if (await admitIdp(ctx, target.idp, 'response'))
-      return refuse('RATE_LIMITED', await sameBrowserLogin(services, target.loginId, binding), component);
+      return refuse(
+        'RATE_LIMITED',
+        await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined),
+        component,
+      );
     let result;
     try {
       result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
@@ -75,7 +79,7 @@ export async function upstreamAnswered(
         );
         return refuse(
           error.code,
-          error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding)),
+          error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined)),
           `adapter:${target.idp}`,
         );
       }
@@ -174,13 +178,23 @@ async function reject(
   const requestId = ctx.state.requestId as string;
   services.metrics.upstreamRejected(code);
   if (code !== 'RATE_LIMITED') markFailed(ctx); // a refused answer empties the failures buckets, 303 or not
-  const record = loginId ? await services.flow.get(loginId) : null;
+  const record = loginId ? await services.flow.get(loginId).catch(() => null) : null;
   if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {
-    await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId });
-    await services.logins.saveOutcome(loginId, { status: 'rejected', code });
-    ctx.status = 303;
-    ctx.redirect(afterDecisionPath(services.config.federation, loginId));
-    return;
+    // the login failed with the code; when it cannot be now (another request holds it, or its state does not go
+    // to FAILED), the refusal is still audited, below, and answered with its page
+    const failed = await services.flow.transition(loginId, 'FAILED', { component, errorCode: code, requestId }).then(
+      () => true,
+      (error: unknown) => {
+        services.logger.warn({ err: error, loginId, code }, 'refused answer: its login not failed now');
+        return false;
+      },
+    );
+    if (failed) {
+      await services.logins.saveOutcome(loginId, { status: 'rejected', code });
+      ctx.status = 303;
+      ctx.redirect(afterDecisionPath(services.config.federation, loginId));
+      return;
+    }
   }
   await services.audit.append({
     sessionId: loginId ?? `request:${requestId}`,

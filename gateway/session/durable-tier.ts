@@ -55,17 +55,19 @@ const CURRENT = prepared(
   'session_current',
   `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
 );
+/** A record's parameters of `session_record_write` (migration 0760): its columns, then whether it may reopen. */
+const WRITE_PARAMS = 14;
 const PUT = prepared(
-  'session_put',
-  `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+  'session_write',
+  `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 );
 /** `putMany` of n records: a named statement per n up to 8 (a login writes two at a time), unnamed above. */
 const putOf = (n: number, values: unknown[]) => {
   const text = Array.from({ length: n }, (_, i) => {
-    const params = Array.from({ length: 13 }, (__, j) => `$${i * 13 + j + 1}`).join(', ');
-    return `select ${COLUMNS} from session_record_put(${params})`;
+    const params = Array.from({ length: WRITE_PARAMS }, (__, j) => `$${i * WRITE_PARAMS + j + 1}`).join(', ');
+    return `select ${COLUMNS} from session_record_write(${params})`;
   }).join(' union all ');
-  return n <= 8 ? prepared(`session_put_${n}`, text).with(values) : { text, values };
+  return n <= 8 ? prepared(`session_write_${n}`, text).with(values) : { text, values };
 };
 const FIND_SESSION = {
   lookup: prepared(
@@ -125,6 +127,8 @@ async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
 export class DurableTier {
   readonly #pool: Pool;
   readonly #holder: WriteHolder<StoredRecord>;
+  /** Sessions whose write may open them again when they are `ended` (see {@link mayReopen}). */
+  readonly #reopening = new WeakSet<StoredRecord>();
 
   constructor(pool: Pool) {
     this.#pool = pool;
@@ -148,7 +152,7 @@ export class DurableTier {
    * Within a {@link holdWrites} scope, holds back the writes of `records` (a later write of a record replaces
    * its held one, as it would have replaced its row; a write replaces a held end of its record) and returns
    * true; elsewhere returns false (the caller writes them now). A held session is written by
-   * `session_record_put` like any other: a session revoked meanwhile stays revoked (the scope's `then` gets
+   * `session_record_write` like any other: a session revoked (or ended by another request) meanwhile stays so (the scope's `then` gets
    * the row as stored).
    */
   hold(records: readonly StoredRecord[]): boolean {
@@ -162,6 +166,15 @@ export class DurableTier {
    */
   holdEnd(recordKeys: readonly Buffer[], lookups: readonly Buffer[]): boolean {
     return this.#holder.holdEnd(recordKeys, lookups);
+  }
+
+  /**
+   * Lets the write of `session` open it again if its stored row is `ended`: only for the request that ended it
+   * itself (a login replacing its cookie id). Any other write of an ended session is refused by PostgreSQL,
+   * which answers the ended row: a logout is never undone by a request that read the session before it.
+   */
+  mayReopen(session: StoredRecord): void {
+    this.#reopening.add(session);
   }
 
   /** The record held back under `recordKey` in the current scope, `'ended'` when its end is (read before both tiers). */
@@ -190,16 +203,16 @@ export class DurableTier {
 
   async #put(record: StoredRecord): Promise<StoredRecord> {
     // one round trip: the transaction (advisory lock of the key, latest session row, close, insert) is the
-    // function `session_record_put` (migration 0645), called in one statement
+    // function `session_record_write` (migrations 0645, 0760), called in one statement
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(PUT.with(rowValues(record)));
+    } = await this.#pool.query<Row>(PUT.with(this.#writeValues(record)));
     return toRecord(row!);
   }
 
   /**
    * Writes several records as {@link put} writes each, in one round trip and one transaction: one statement
-   * calling `session_record_put` once per record. The advisory locks are taken in the order of the record
+   * calling `session_record_write` once per record. The advisory locks are taken in the order of the record
    * keys (two writers of the same records never wait on each other crosswise). Returns what was stored, in
    * the order of `records`.
    */
@@ -214,13 +227,22 @@ export class DurableTier {
     const hex = (r: StoredRecord) => r.recordKey.toString('hex');
     if (new Set(records.map(hex)).size !== records.length) throw new TypeError('putMany: a record named twice');
     const ordered = [...records].sort((a, b) => Buffer.compare(a.recordKey, b.recordKey));
-    const { rows } = await this.#pool.query<Row>(putOf(ordered.length, ordered.flatMap(rowValues)));
+    const { rows } = await this.#pool.query<Row>(
+      putOf(
+        ordered.length,
+        ordered.flatMap((r) => this.#writeValues(r)),
+      ),
+    );
     const stored = new Map(rows.map((row) => [row.record_key.toString('hex'), toRecord(row)]));
     return records.map((r) => {
       const row = stored.get(hex(r));
       if (!row) throw new Error('putMany: a record was not stored');
       return row;
     });
+  }
+
+  #writeValues(record: StoredRecord): unknown[] {
+    return [...rowValues(record), this.#reopening.has(record)];
   }
 
   /**

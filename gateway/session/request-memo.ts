@@ -48,9 +48,22 @@ export function remember(key: string, value: unknown): void {
   memo.getStore()?.set(key, Promise.resolve(value));
 }
 
-/** Forgets `key` (or, without one, everything this request memoised). */
+/** Forgets `key` (or, without one, everything this request memoised; never what it {@link markDone}). */
 export function forget(key?: string): void {
   const entries = memo.getStore();
-  if (key === undefined) entries?.clear();
-  else entries?.delete(key);
+  if (key !== undefined) entries?.delete(key);
+  else if (entries) for (const k of entries.keys()) if (!k.startsWith(DONE)) entries.delete(k);
+}
+
+const DONE = 'done:';
+const DONE_VALUE = Promise.resolve(true);
+
+/** Notes something this request did, for the rest of the request (outside a request: nothing is noted). */
+export function markDone(key: string): void {
+  memo.getStore()?.set(`${DONE}${key}`, DONE_VALUE);
+}
+
+/** Whether this request {@link markDone} `key`. */
+export function doneInRequest(key: string): boolean {
+  return memo.getStore()?.has(`${DONE}${key}`) ?? false;
 }

@@ -7,7 +7,8 @@
  * const grant = storedRecord('Grant'); const revoked = storedRecord('Session', { state: 'revoked', version: 2 });
  */
 import { randomBytes } from 'node:crypto';
-import type { StoredRecord } from '../../gateway/session/stored-record.ts';
+import type { Pool } from 'pg';
+import { COLUMNS, rowValues, toRecord, type Row, type StoredRecord } from '../../gateway/session/stored-record.ts';
 
 export function storedRecord(kind: StoredRecord['kind'], fields: Partial<StoredRecord> = {}): StoredRecord {
   return {
@@ -26,4 +27,16 @@ export function storedRecord(kind: StoredRecord['kind'], fields: Partial<StoredR
     expiresAt: new Date(Date.now() + 600_000),
     ...fields,
   };
+}
+
+/**
+ * Writes `record` as a gateway from before migration 0760 did: through `session_record_put` (which opens an ended
+ * session again). For a database at an older schema, or the old gateway of a rolling upgrade.
+ */
+export async function putAsBefore0760(pool: Pick<Pool, 'query'>, record: StoredRecord): Promise<StoredRecord> {
+  const { rows } = await pool.query<Row>(
+    `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    rowValues(record),
+  );
+  return toRecord(rows[0]!);
 }

@@ -36,7 +36,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   const text = typeof args[0] === 'string' ? args[0] : ((args[0] as { text?: string } | null)?.text ?? '');
   const current = requests?.at(-1);
   if (current) {
-    if (text.includes('session_record_put(')) {
+    if (text.includes('session_record_write(')) {
       current.puts += 1;
       current.order.push('put');
     }

@@ -14,7 +14,7 @@ import { COLUMNS, DurableTier, rowValues, type StoredRecord } from '../../../gat
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { migrate, MIGRATIONS_DIR } from '../../../gateway/store/migrate.ts';
 import { emptyDatabase, freshDatabase } from '../../helpers/services.ts';
-import { storedRecord } from '../../helpers/stored-record.ts';
+import { putAsBefore0760, storedRecord } from '../../helpers/stored-record.ts';
 
 const DAY = 86_400_000;
 
@@ -133,8 +133,8 @@ test.serial(
       const session = randomBytes(32);
       const revoked = randomBytes(32);
       const began = new Date(Date.now() - 3_600_000);
-      await oldTier.put({ ...record('Session', session, DAY, began), version: 2 });
-      await oldTier.put(record('Session', revoked, DAY));
+      await putAsBefore0760(old, { ...record('Session', session, DAY, began), version: 2 });
+      await putAsBefore0760(old, record('Session', revoked, DAY));
       // revoked by the statement of that time (today's revoke needs the heads of 0740)
       await old.query(
         `with closed as (update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null returning ${COLUMNS})

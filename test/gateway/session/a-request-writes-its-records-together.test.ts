@@ -56,7 +56,7 @@ const counted = async <T>(work: () => Promise<T>): Promise<[T, string[]]> => {
 
 test.serial('a whole login writes its session-store records in 5 statements, and works', async (t) => {
   const [session, texts] = await counted(() => logIn(bed));
-  const puts = texts.filter((q) => q.includes('from session_record_put('));
+  const puts = texts.filter((q) => q.includes('from session_record_write('));
   t.log(`${puts.length} statements writing records`);
   t.true(puts.length <= 5, `at most 5 statements write the login's records (${puts.length})`);
   t.is((await userinfo(bed.url, session.accessToken)).status, 200, 'the access token was stored');
@@ -86,7 +86,7 @@ test.serial('held writes are one round trip, read back within the scope, then st
     seen.map((k) => k.toString('hex')),
     [token.recordKey.toString('hex')],
   );
-  t.is(texts.filter((q) => q.includes('session_record_put(')).length, 1, 'both in one statement');
+  t.is(texts.filter((q) => q.includes('session_record_write(')).length, 1, 'both in one statement');
   t.deepEqual(warmed, ['Grant', 'AccessToken']);
 });
 

@@ -16,7 +16,7 @@ import { COLUMNS, DurableTier, type StoredRecord } from '../../../gateway/sessio
 import { migrate, MIGRATIONS_DIR } from '../../../gateway/store/migrate.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
 import { emptyDatabase, freshDatabase } from '../../helpers/services.ts';
-import { storedRecord } from '../../helpers/stored-record.ts';
+import { putAsBefore0760, storedRecord } from '../../helpers/stored-record.ts';
 
 const DAY = 86_400_000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY);
@@ -212,9 +212,9 @@ test.serial('rows written before migration 0750 are listed by their grant, ended
     const tokens: StoredRecord[] = [1.5, 7.5, 12.5].map((d) =>
       storedRecord('RefreshToken', { grantKey, expiresAt: inDays(d) }),
     );
-    for (const r of [session, ...tokens]) await tier.put(r); // one at a time: the old function
+    for (const r of [session, ...tokens]) await putAsBefore0760(old, r); // one at a time: the old function
     await old.query(OLD.consume, [tokens[0]!.recordKey]);
-    t.deepEqual(await migrate(old), ['0750_session_record_heads_grant']);
+    t.deepEqual((await migrate(old))[0], '0750_session_record_heads_grant');
     const listed = (await tier.keysOfGrant(grantKey)).map((k) => k.toString('hex')).sort();
     t.deepEqual(listed, tokens.map((r) => r.recordKey.toString('hex')).sort());
     await tier.end(tokens.map((r) => r.recordKey));
@@ -222,7 +222,7 @@ test.serial('rows written before migration 0750 are listed by their grant, ended
     t.deepEqual((await tier.revoke('session', session.recordKey, 't', 't', 't', true)).records.length, 1);
     // the old gateway goes on writing after the migration: a token it writes is listed by its grant
     const late = storedRecord('RefreshToken', { grantKey, expiresAt: inDays(3.5) });
-    await tier.put(late);
+    await putAsBefore0760(old, late);
     t.deepEqual(await tier.keysOfGrant(grantKey), [late.recordKey]);
   } finally {
     await old.end();

@@ -45,7 +45,7 @@ const counted = async <T>(work: () => Promise<T>): Promise<[T, string[]]> => {
     counting = false;
   }
 };
-const puts = (texts: string[]) => texts.filter((q) => q.includes('session_record_put(')).length;
+const puts = (texts: string[]) => texts.filter((q) => q.includes('session_record_write(')).length;
 const ends = (texts: string[]) => texts.filter((q) => q.includes('session_records_end(')).length;
 const gets = (texts: string[]) => texts.filter((q) => /where record_key = \$1 and valid_to is null/.test(q)).length;
 

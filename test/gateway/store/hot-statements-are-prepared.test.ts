@@ -42,7 +42,7 @@ test('the session store and the audit log run named statements, planned once per
     'select name, generic_plans, custom_plans from pg_prepared_statements where not from_sql',
   );
   const held = new Map(rows.map((r) => [r.name, r]));
-  for (const name of ['session_put', 'session_put_2', 'session_current', 'session_by_lookup', 'audit_append'])
+  for (const name of ['session_write', 'session_write_2', 'session_current', 'session_by_lookup', 'audit_append'])
     t.true(held.has(name), `${name} is prepared on the connection (it holds: ${[...held.keys()].join(', ')})`);
   // eight calls of the read: five custom plans, then the generic plan is kept (no planning per call)
   const current = held.get('session_current')!;

@@ -1,0 +1,58 @@
+-- Fifteenth round (reviewer finding, high): a logout could be undone. `session_record_put` opens an `ended`
+-- session again (a login replaces a session's cookie id by ending it and saving it again, in one request), so a
+-- request that had read the session before another request's logout ended it, and saved it afterwards (an SSO
+-- adding an RP, a sliding expiry), wrote it back `active`.
+--
+-- `session_record_write` is `session_record_put` with one more argument: whether the writing request ended the
+-- session itself (`p_reopen`). Only then is an ended session opened again; otherwise the ended row is the answer,
+-- as a revoked one always is, and nothing is written. `session_record_put` stays, unchanged, for instances not yet
+-- upgraded (a rolling upgrade).
+create function session_record_write(
+  p_record_key bytea, p_kind text, p_lookup_key bytea, p_sid_keys bytea[], p_grant_key bytea,
+  p_account_key bytea, p_idp text, p_version integer, p_state text, p_dek_version integer, p_sealed text,
+  p_created_at timestamptz, p_expires_at timestamptz, p_reopen boolean)
+returns table (record_key bytea, kind text, lookup_key bytea, sid_keys bytea[], grant_key bytea,
+  account_key bytea, idp text, version integer, state text, dek_version integer, sealed text,
+  created_at timestamptz, expires_at timestamptz)
+language plpgsql as $$
+#variable_conflict use_column
+declare
+  latest session_records%rowtype;
+  head timestamptz;
+  head_grant bytea;
+begin
+  perform pg_advisory_xact_lock(hashtextextended(encode(p_record_key, 'hex'), 0));
+  select h.expires_at, h.grant_key into head, head_grant from session_record_heads h where h.record_key = p_record_key;
+  if found then
+    if p_kind = 'Session' then
+      select * into latest from session_records r where r.record_key = p_record_key and r.expires_at = head
+        order by r.valid_from desc limit 1;
+      if found then
+        if latest.state = 'revoked' or (latest.state = 'ended' and not p_reopen) then
+          return query select latest.record_key, latest.kind, latest.lookup_key, latest.sid_keys, latest.grant_key,
+            latest.account_key, latest.idp, latest.version, latest.state, latest.dek_version, latest.sealed,
+            latest.created_at, latest.expires_at;
+          return;
+        end if;
+        p_version := latest.version;
+        p_created_at := latest.created_at;
+      end if;
+    end if;
+    update session_records r set valid_to = clock_timestamp()
+      where r.record_key = p_record_key and r.expires_at = head and r.valid_to is null;
+  end if;
+  -- an upsert, not an update: `session_records_maintain` may have deleted the head of a long-expired record
+  -- since it was read (it never deletes a head whose rows remain); the grant is written with the partition
+  if head is distinct from p_expires_at or head_grant is distinct from p_grant_key then
+    insert into session_record_heads as h (record_key, expires_at, grant_key) values (p_record_key, p_expires_at, p_grant_key)
+      on conflict on constraint session_record_heads_pkey
+      do update set expires_at = excluded.expires_at, grant_key = excluded.grant_key;
+  end if;
+  insert into session_records (record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version,
+    state, dek_version, sealed, created_at, expires_at)
+  values (p_record_key, p_kind, p_lookup_key, p_sid_keys, p_grant_key, p_account_key, p_idp, p_version,
+    p_state, p_dek_version, p_sealed, p_created_at, p_expires_at);
+  return query select p_record_key, p_kind, p_lookup_key, p_sid_keys, p_grant_key, p_account_key, p_idp,
+    p_version, p_state, p_dek_version, p_sealed, p_created_at, p_expires_at;
+end;
+$$;

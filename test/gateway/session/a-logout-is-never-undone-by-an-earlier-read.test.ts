@@ -1,0 +1,88 @@
+/**
+ * A logout ends the session (its row `ended`, its Redis copy deleted). A request that read the session before the
+ * logout and saves it afterwards (an SSO from another tab adding an RP, a sliding expiry) must not write it back
+ * `active`: PostgreSQL (`session_record_write`, migration 0760) answers the ended row and writes nothing, and the
+ * session stays ended in both tiers (reviewer finding, high, fifteenth round). Only the request that ended the
+ * session itself opens it again: a login replacing the session's cookie id ends it and saves it in one request.
+ * Real Redis and PostgreSQL, each request in its own request memo.
+ */
+import test from 'ava';
+import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
+import { startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+
+const session = (uid: string, jti: string, rps: string[]) => ({
+  kind: 'Session' as const,
+  id: uid,
+  payload: {
+    uid,
+    jti,
+    accountId: 'acct-1',
+    authorizations: Object.fromEntries(rps.map((rp) => [rp, { sid: `sid-${rp}` }])),
+  },
+  expiresIn: 3600,
+  lookupId: jti,
+  sids: rps.map((rp) => `sid-${rp}`),
+  accountId: 'acct-1',
+});
+
+test('a save by a request that read the session before another request ended it leaves it ended', async (t) => {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const { store } = fx.gateway.services.sessions;
+  const uid = `uid-${Date.now()}`;
+  await store.put(session(uid, 'cookie-1', ['rp-a']));
+  const key = store.keys.key('Session', uid);
+
+  let readDone!: () => void;
+  const read = new Promise<void>((resolve) => (readDone = resolve));
+  let logoutDone!: () => void;
+  const loggedOut = new Promise<void>((resolve) => (logoutDone = resolve));
+  // request A: an SSO in another tab, reads the session, then saves it with one more RP after the logout
+  const sso = runWithRequestMemo(async () => {
+    t.is((await store.get('Session', uid))?.record.state, 'active');
+    readDone();
+    await loggedOut;
+    return store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
+  });
+  // request B: the logout
+  await read;
+  await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-1')]));
+  logoutDone();
+  const saved = await sso;
+  t.is(saved.state, 'ended', 'the save is answered with the ended row');
+
+  const after = await runWithRequestMemo(async () => ({
+    byUid: await store.get('Session', uid),
+    byCookie: await store.findSession('lookup', 'cookie-1'),
+    bySid: await store.findSession('sid', 'sid-rp-b'),
+  }));
+  t.not(after.byUid?.record.state, 'active', 'not active by its uid');
+  t.not(after.byCookie?.record.state, 'active', 'not found active by its cookie');
+  t.not(after.bySid?.record.state, 'active', 'not found active by the new sid');
+  const { rows } = await fx.gateway.services.pool.query<{ state: string }>(
+    'select state from session_records where record_key = $1 and valid_to is null',
+    [key],
+  );
+  t.deepEqual(
+    rows.map((r) => r.state),
+    ['ended'],
+  );
+});
+
+test('the request that ended a session saves it again under a new cookie id: it is active', async (t) => {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const { store } = fx.gateway.services.sessions;
+  const uid = `uid-${Date.now()}`;
+  await store.put(session(uid, 'cookie-1', ['rp-a']));
+  const key = store.keys.key('Session', uid);
+  // a login replacing the session's cookie id: the old one ended, the session saved again, in one request
+  const saved = await runWithRequestMemo(async () => {
+    await store.get('Session', uid);
+    await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+    return store.put(session(uid, 'cookie-2', ['rp-a']));
+  });
+  t.is(saved.state, 'active');
+  const found = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-2'));
+  t.is(found?.record.state, 'active');
+});
