@@ -117,7 +117,9 @@ export async function actOnOutcome(
     end.refuse({ error, error_description: description });
   if (outcome.status === 'rejected') {
     // the registry says what the RP is told (login_required: it may retry with prompt=login); access_denied otherwise
-    const { oauth, en } = errorSpec(outcome.code);
+    const { oauth, en, status } = errorSpec(outcome.code);
+    // a fault of ours after the answer was verified (upstream-answer.ts): the RP is told so, not "refused"
+    if (oauth === null && status >= 500) return deny('the sign-in failed at the gateway', 'server_error');
     await deny(
       oauth === null || oauth === 'access_denied' ? 'the identity provider answer was refused' : en,
       oauth ?? 'access_denied',

@@ -23,7 +23,7 @@ import { afterDecisionPath } from '../completion/resume-path.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
-import { answerUnavailableAtAcs, unavailableCode } from './unavailable-mid-login.ts';
+import { answerUnavailableAtAcs, failLogin, unavailableCode } from './unavailable-mid-login.ts';
 import { prefetchUpstreamSubject, recordUpstreamLogin } from './upstream-session-records.ts';
 
 /**
@@ -141,12 +141,28 @@ export async function upstreamAnswered(
     // the login; after its transition this finds nothing to give back
     await giveBack();
     const code = refusing ? undefined : unavailableCode(error);
-    if (code === undefined) throw error;
+    if (code === undefined) {
+      // A fault of ours once the answer was verified (its decision kept, or the upstream session's record not
+      // written): the login is failed, so a reload cannot finish it without what this request did not write
+      // (a session the IdP's logout could not end); a reload tells the RP `server_error`. The error page answers.
+      if (!refusing && verified !== undefined) await failVerified(ctx, services, verified, component);
+      throw error;
+    }
     // attributed like a refusal: the verified login, else the RelayState's when it is this browser's
     const loginId = verified ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined));
     services.logger.warn({ code, loginId, idp: target.idp }, 'upstream answer met an unavailable dependency');
     if (loginId === undefined || !(await answerUnavailableAtAcs(ctx, services, loginId, code, component))) throw error;
   }
+}
+
+/** A verified answer's login failed by a fault of ours (`INTERNAL`); best effort: the sweeper times it out else. */
+async function failVerified(ctx: Context, services: Services, loginId: string, component: string): Promise<void> {
+  if ((await failLogin(ctx, services, loginId, 'INTERNAL', component)) !== 'failed') return;
+  await services.logins
+    .saveOutcome(loginId, { status: 'rejected', code: 'INTERNAL' })
+    .catch((err: unknown) =>
+      services.logger.warn({ err, loginId }, 'the RP could not be told: the error page answers'),
+    );
 }
 
 /** A promise's outcome, never a rejection (started early, looked at later: no unhandled rejection meanwhile). */
