@@ -61,15 +61,18 @@ return count(KEYS[1], KEYS[2], {unpack(ARGV, 2)})`);
  * A login held for learning (JSON `{accountId, features, …}` at KEYS[1], written when it was assessed), counted
  * and consumed in one script (issue #14: it was a GETDEL, then LEARN). KEYS[2] the person's scope, KEYS[3] the
  * global scope; ARGV[1] `check` or `count` (as LEARN), ARGV[2] the person the caller expects. Answers `{'gone'}`
- * (nothing held: consumed already, or never written), `{'other', held}` (held for another person: nothing
- * done), `{'cold', held, 1 and/or 2}` (a scope to load first: nothing done), or `{'counted', held, firsts…}`.
+ * (nothing held: consumed already, or never written), `{'other', held}` (held for another person: consumed,
+ * nothing counted), `{'cold', held, 1 and/or 2}` (a scope to load first: nothing done), or `{'counted', held, firsts…}`.
  * The hash tag `{rba}` of every key: one Cluster slot.
  */
 const LEARN_HELD = new LuaScript(`${COUNTING}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'gone'} end
 local held = cjson.decode(raw)
-if held.accountId ~= ARGV[2] then return {'other', raw} end
+if held.accountId ~= ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return {'other', raw}
+end
 if ARGV[1] == 'check' then
   local lacking = cold(KEYS[2], KEYS[3])
   if #lacking > 0 then return {'cold', raw, unpack(lacking)} end
@@ -251,7 +254,10 @@ export class RbaStore {
    * Counts the login held at {@link heldKey} (JSON `{accountId, features, …}`) for the person `accountId` and
    * consumes it: one round trip when Redis holds the person's and everyone's counts, as {@link learn}. Answers
    * the held JSON (the caller reads the rest of it), or null when nothing was held (consumed already: a login
-   * is counted once). Held for another person than the caller expects, it is counted for the person it names.
+   * is counted once). Held for another person than the one the login completed for (a step-up answered as
+   * someone else, whose own assessment was not recorded), it is consumed and counted for nobody: what was seen in
+   * one person's unfinished login never becomes their history (an attacker's device, address and behaviour
+   * counted as the victim's).
    */
   async learnHeld(loginId: string, accountId: string): Promise<string | null> {
     const run = (mode: string, account: string) =>
@@ -260,12 +266,8 @@ export class RbaStore {
         [this.heldKey(loginId), this.#key(`acct:${account}`), this.#key(GLOBAL_SCOPE)],
         [mode, account],
       ) as Promise<string[]>;
-    let account = accountId;
+    const account = accountId;
     let answer = await run(this.#pool ? 'check' : 'count', account);
-    if (answer[0] === 'other') {
-      account = (JSON.parse(answer[1]!) as { accountId: string }).accountId;
-      answer = await run(this.#pool ? 'check' : 'count', account);
-    }
     if (answer[0] === 'cold') {
       await this.#loadCold(`acct:${account}`, answer.slice(2));
       answer = await run('count', account);
