@@ -149,8 +149,9 @@ export async function completeLogin(
 /**
  * The risk side learns from a COMPLETED login (its devices, places, habits); a failure is logged, never thrown.
  * Sent along COMPLETED's commit, once its audit record is written: a commit that then fails (Redis lost the
- * write; a lost claim is refused before the audit record) still learns a login the pipeline allowed for a person
- * the IdP authenticated — never an attack's features — so it costs no round trip of its own.
+ * write; the claim lapsed while the audit record was being written, past its half-lease check) still learns a
+ * login the pipeline allowed for a person the IdP authenticated — never an attack's features, never a denied or
+ * flagged login — so it costs no round trip of its own.
  */
 export async function learnFrom(services: Services, uid: string, accountId: string): Promise<void> {
   await services.fraud
