@@ -79,6 +79,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const metrics = sessionMetrics(options.registry);
   const durable = new DurableTier(pool);
   const cipher = new RecordCipher(hierarchy);
+  const local = new LocalRevocations(100_000, (options.maxTtlSeconds + 300) * 1000);
   const store = new SessionStore({
     keys: new RecordKeys(await indexSecretFromKek(kek)),
     hot: new HotTier(redis, 250),
@@ -86,8 +87,8 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     cipher,
     logger,
     metrics,
+    known: local,
   });
-  const local = new LocalRevocations(100_000, (options.maxTtlSeconds + 300) * 1000);
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
   const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });

@@ -15,6 +15,12 @@ import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
 import { doneInRequest, forget, inRequest, markDone, memoised, peek, remember } from './request-memo.ts';
+import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
+import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
+
+export type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
+
+export { slidingTolerance } from './saved-again.ts';
 
 /** The request memo's entry of a record (`request-memo.ts`). */
 const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
@@ -27,57 +33,6 @@ const endedHereKey = (recordKey: Buffer) => `s2ended:${recordKey.toString('hex')
 /** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
 const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
-/**
- * How much later (seconds) a session re-saved unchanged may expire before its expiry is written: a
- * twentieth of its life, at most 5 minutes (8 h sessions: 5 minutes).
- */
-export const slidingTolerance = (expiresIn: number): number => Math.min(300, expiresIn / 20);
-
-/** A payload's JSON, object keys sorted (oidc-provider does not keep their order across saves). */
-const canonical = (payload: unknown): string =>
-  JSON.stringify(payload, (_key, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : value,
-  );
-/** A payload's JSON without its `exp`, object keys sorted. */
-const withoutExpiry = (payload: unknown): string => canonical({ ...(payload as object), exp: undefined });
-
-/**
- * How far (ms) a grant saved again unchanged, `exp` included, may be asked to expire from the expiry of its
- * stored row: oidc-provider saves it for the seconds left until its `exp`, so the two differ by the rounding of
- * those seconds and the time between the two saves, never more.
- */
-const SAME_EXPIRY_MS = 2000;
-
-/** The few counters the store reports (gateway/observability's registry in the gateway). */
-export interface SessionMetrics {
-  read(kind: RecordKind, source: 'cache' | 'db' | 'miss'): void;
-  refused(code: string): void;
-  revoked(scope: string, count: number): void;
-}
-
-export interface PutInput {
-  kind: RecordKind;
-  id: string;
-  payload: unknown;
-  expiresIn: number;
-  /** Sessions: the cookie id (oidc-provider's jti). */
-  lookupId?: string;
-  /** Sessions: every per-RP sid. */
-  sids?: readonly string[];
-  grantId?: string;
-  accountId?: string;
-  idp?: string;
-  /** Tokens: the version of their session when issued. */
-  version?: number;
-}
-
-export interface Loaded<T> {
-  record: StoredRecord;
-  payload: T;
-}
-
 export class SessionStore {
   readonly keys: RecordKeys;
   readonly hot: HotTier;
@@ -85,6 +40,8 @@ export class SessionStore {
   readonly #cipher: RecordCipher;
   readonly #logger: Logger;
   readonly #metrics: SessionMetrics;
+  /** The revocations this instance already knows of (`revocation-feed.ts`), whatever Redis still says. */
+  readonly #known: KnownRevocations | undefined;
   /**
    * Each record's plaintext, once opened or written (issue #14): a record object is read once per request
    * (`request-memo.ts`) and then handed to every reader of that request, so a session or an account read
@@ -103,7 +60,9 @@ export class SessionStore {
     cipher: RecordCipher;
     logger: Logger;
     metrics: SessionMetrics;
+    known?: KnownRevocations;
   }) {
+    this.#known = deps.known;
     this.keys = deps.keys;
     this.hot = deps.hot;
     this.durable = deps.durable;
@@ -322,7 +281,7 @@ export class SessionStore {
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
       this.#read(kind, 'cache');
-      return cached;
+      return this.#asKnown(cached);
     }
     const stored = await this.durable.get(recordKey);
     if (!stored || stored.kind !== kind) {
@@ -331,7 +290,18 @@ export class SessionStore {
     }
     this.#read(kind, 'db');
     void this.hot.put(stored);
-    return stored;
+    return this.#asKnown(stored);
+  }
+
+  /**
+   * A session read as active that this instance knows revoked (the revocation committed, its Redis write failed or
+   * is not yet retried) is answered revoked: a copy, the stored record untouched.
+   */
+  #asKnown<R extends StoredRecord>(record: R): R {
+    if (record.kind !== 'Session' || record.state !== 'active') return record;
+    return this.#known?.get(record.recordKey.toString('hex'))?.state === 'revoked'
+      ? { ...record, state: 'revoked' }
+      : record;
   }
 
   /** A session by its cookie id or by one of its sids (the pointer read once per request, like the record). */
@@ -363,7 +333,7 @@ export class SessionStore {
     }
     this.#read('Session', 'db');
     void this.hot.put(stored);
-    return { record: stored, payload: await this.#payload<T>(stored) };
+    return { record: this.#asKnown(stored), payload: await this.#payload<T>(stored) };
   }
 
   /** Single use (PostgreSQL decides, atomically): true for the one caller that consumed the record. */

@@ -1,0 +1,35 @@
+/** The records the session store takes and gives, and what it reports to (`session-store.ts`). */
+import type { RecordKind, StoredRecord } from './durable-tier.ts';
+
+/** What the revocation feed's local cache answers of a record (`LocalRevocations`). */
+export interface KnownRevocations {
+  get(recordKeyHex: string): { state: string } | undefined;
+}
+
+/** The few counters the store reports (gateway/observability's registry in the gateway). */
+export interface SessionMetrics {
+  read(kind: RecordKind, source: 'cache' | 'db' | 'miss'): void;
+  refused(code: string): void;
+  revoked(scope: string, count: number): void;
+}
+
+export interface PutInput {
+  kind: RecordKind;
+  id: string;
+  payload: unknown;
+  expiresIn: number;
+  /** Sessions: the cookie id (oidc-provider's jti). */
+  lookupId?: string;
+  /** Sessions: every per-RP sid. */
+  sids?: readonly string[];
+  grantId?: string;
+  accountId?: string;
+  idp?: string;
+  /** Tokens: the version of their session when issued. */
+  version?: number;
+}
+
+export interface Loaded<T> {
+  record: StoredRecord;
+  payload: T;
+}
