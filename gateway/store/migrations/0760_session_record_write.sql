@@ -7,6 +7,10 @@
 -- session itself (`p_reopen`). Only then is an ended session opened again; otherwise the ended row is the answer,
 -- as a revoked one always is, and nothing is written. `session_record_put` stays, unchanged, for instances not yet
 -- upgraded (a rolling upgrade).
+--
+-- It also keeps a session's stored sids (reviewer finding, medium): two requests saving one session at once each
+-- wrote the sids they read plus their own, and the last write dropped the other's, so a revocation by that sid
+-- found nothing.
 create function session_record_write(
   p_record_key bytea, p_kind text, p_lookup_key bytea, p_sid_keys bytea[], p_grant_key bytea,
   p_account_key bytea, p_idp text, p_version integer, p_state text, p_dek_version integer, p_sealed text,
@@ -36,6 +40,13 @@ begin
         end if;
         p_version := latest.version;
         p_created_at := latest.created_at;
+        -- the sids of the stored row stay findable: two requests saving the session at once (two SSOs, to two
+        -- RPs) each write what they read plus their own sid; the last must not drop the other's, else a
+        -- revocation by that sid finds no session. The written sids first, in their order (a save unchanged
+        -- stays unchanged), then the stored ones it lacks.
+        p_sid_keys := coalesce(p_sid_keys, '{}') ||
+          array(select k from unnest(coalesce(latest.sid_keys, '{}')) with ordinality as u(k, i)
+                where not (k = any(coalesce(p_sid_keys, '{}'))) order by i);
       end if;
     end if;
     update session_records r set valid_to = clock_timestamp()

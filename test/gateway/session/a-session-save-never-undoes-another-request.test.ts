@@ -4,7 +4,8 @@
  * `active`: PostgreSQL (`session_record_write`, migration 0760) answers the ended row and writes nothing, and the
  * session stays ended in both tiers (reviewer finding, high, fifteenth round). Only the request that ended the
  * session itself opens it again: a login replacing the session's cookie id ends it and saves it in one request.
- * Real Redis and PostgreSQL, each request in its own request memo.
+ * Two requests saving one session at once (two SSOs to two RPs) keep both their sids: a revocation by either
+ * finds the session. Real Redis and PostgreSQL, each request in its own request memo.
  */
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
@@ -85,4 +86,33 @@ test('the request that ended a session saves it again under a new cookie id: it 
   t.is(saved.state, 'active');
   const found = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-2'));
   t.is(found?.record.state, 'active');
+});
+
+test('two requests saving a session at once keep both their sids: a revocation by either finds it', async (t) => {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const { store } = fx.gateway.services.sessions;
+  const uid = `uid-${Date.now()}`;
+  await store.put(session(uid, 'cookie-1', ['rp-a']));
+  let bothRead!: () => void;
+  const read = new Promise<void>((resolve) => (bothRead = resolve));
+  let reads = 0;
+  // two SSOs in two tabs, to RP B and RP C: each reads the session, then saves it with its own RP added
+  const sso = (rp: string) =>
+    runWithRequestMemo(async () => {
+      await store.get('Session', uid);
+      if (++reads === 2) bothRead();
+      await read;
+      return store.put(session(uid, 'cookie-1', ['rp-a', rp]));
+    });
+  await Promise.all([sso('rp-b'), sso('rp-c')]);
+  for (const sid of ['sid-rp-a', 'sid-rp-b', 'sid-rp-c']) {
+    const found = await runWithRequestMemo(() => store.findSession('sid', sid));
+    t.is(found?.record.state, 'active', `found by ${sid}`);
+  }
+  const { rows } = await fx.gateway.services.pool.query<{ n: number }>(
+    'select cardinality(sid_keys) as n from session_records where record_key = $1 and valid_to is null',
+    [store.keys.key('Session', uid)],
+  );
+  t.is(rows[0]?.n, 3);
 });
