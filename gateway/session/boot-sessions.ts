@@ -97,7 +97,10 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const maintain = (now?: Date) => durable.maintain(aheadDays, RETENTION_DAYS, now);
   await maintain();
   const timers: NodeJS.Timeout[] = [];
-  const sync = () => void revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed'));
+  const sync = () => {
+    void revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed'));
+    void store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis'));
+  };
   const onReady = () => sync();
   if (options.timers) {
     timers.push(setInterval(sync, 1_000));

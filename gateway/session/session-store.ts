@@ -15,6 +15,7 @@ import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
 import { doneInRequest, forget, inRequest, markDone, memoised, peek, remember } from './request-memo.ts';
+import { PendingHotEnds } from './pending-hot-ends.ts';
 import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -40,6 +41,8 @@ export class SessionStore {
   readonly #cipher: RecordCipher;
   readonly #logger: Logger;
   readonly #metrics: SessionMetrics;
+  /** Ends that did not reach Redis, tried again ({@link retryEnds}). */
+  readonly #hotEnds: PendingHotEnds;
   /** The revocations this instance already knows of (`revocation-feed.ts`), whatever Redis still says. */
   readonly #known: KnownRevocations | undefined;
   /**
@@ -63,6 +66,7 @@ export class SessionStore {
     known?: KnownRevocations;
   }) {
     this.#known = deps.known;
+    this.#hotEnds = new PendingHotEnds(deps.hot, deps.logger);
     this.keys = deps.keys;
     this.hot = deps.hot;
     this.durable = deps.durable;
@@ -172,8 +176,13 @@ export class SessionStore {
       );
       // a cookie pointer the scope's writes name again is kept (it leads to the record just written)
       const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
-      if (ended.length > 0 || kept.length > 0) await this.hot.delete(ended, kept);
+      if (ended.length > 0 || kept.length > 0) await this.#hotEnds.delete(ended, kept);
     });
+  }
+
+  /** Tries again the ends that did not reach Redis (the session tier's timer); answers how many it made. */
+  retryEnds(): Promise<number> {
+    return this.#hotEnds.retry();
   }
 
   /** Writes what the current {@link holdWrites} scope holds, now (both tiers): e.g. before a login is audited COMPLETED. */
@@ -365,7 +374,7 @@ export class SessionStore {
     // in a holdWrites scope: made with the scope's writes (a write of the same record in it replaces the end)
     if (this.durable.holdEnd(recordKeys, lookups)) return;
     await this.durable.end(recordKeys);
-    await this.hot.delete(recordKeys, lookups);
+    await this.#hotEnds.delete(recordKeys, lookups);
   }
 
   #read(kind: RecordKind, source: 'cache' | 'db' | 'miss'): void {

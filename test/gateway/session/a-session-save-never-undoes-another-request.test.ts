@@ -5,10 +5,11 @@
  * session stays ended in both tiers (reviewer finding, high, fifteenth round). Only the request that ended the
  * session itself opens it again: a login replacing the session's cookie id ends it and saves it in one request.
  * Two requests saving one session at once (two SSOs to two RPs) keep both their sids: a revocation by either
- * finds the session. Real Redis and PostgreSQL, each request in its own request memo.
+ * finds the session; an end Redis did not take is tried again until it does. Real Redis and PostgreSQL, each request in its own request memo.
  */
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 
 const session = (uid: string, jti: string, rps: string[]) => ({
@@ -115,4 +116,24 @@ test('two requests saving a session at once keep both their sids: a revocation b
     [store.keys.key('Session', uid)],
   );
   t.is(rows[0]?.n, 3);
+});
+
+test('an end Redis did not take is tried again until it does: the record is not left there active', async (t) => {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const { store } = fx.gateway.services.sessions;
+  const uid = `uid-${Date.now()}`;
+  await store.put(session(uid, 'cookie-1', ['rp-a']));
+  const key = store.keys.key('Session', uid);
+  t.like(await store.hot.get(key), { state: 'active' }, 'in Redis');
+  const hotDelete = store.hot.delete.bind(store.hot);
+  store.hot.delete = () => Promise.resolve('unavailable' as const); // Redis does not answer the logout's delete
+  try {
+    await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-1')]));
+  } finally {
+    store.hot.delete = hotDelete;
+  }
+  t.true(await eventually(async () => (await store.hot.get(key)) === null, 10_000), 'removed from Redis by the retry');
+  const found = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-1'));
+  t.not(found?.record.state, 'active');
 });
