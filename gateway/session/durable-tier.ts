@@ -17,7 +17,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { prepared } from '../store/prepared.ts';
-import { forget } from './request-memo.ts';
+import { forget, markSessionEnded } from './request-memo.ts';
 import { WriteHolder, type HeldOutcome } from './held-writes.ts';
 import {
   COLUMNS,
@@ -79,8 +79,8 @@ const FIND_SESSION = {
     `select ${COLUMNS} from session_records where kind = 'Session' and sid_keys @> array[$1::bytea] and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
   ),
 } as const;
-/** Ends records, each in its head's partition (the function `session_records_end`, migration 0750). */
-const END = prepared('session_end', 'select session_records_end($1::bytea[])');
+/** Ends records, each in its head's partition (`session_records_close`, migrations 0750, 0760); answers the sessions it ended. */
+const END = prepared('session_close', 'select session_records_close($1::bytea[]) as record_key');
 const CONSUME = prepared(
   'session_consume',
   `with closed as (
@@ -289,7 +289,9 @@ export class DurableTier {
 
   async #end(recordKeys: readonly Buffer[]): Promise<void> {
     if (recordKeys.length === 0) return;
-    await this.#pool.query(END.with([recordKeys]));
+    const { rows } = await this.#pool.query<{ record_key: Buffer }>(END.with([recordKeys]));
+    // the sessions this end moved from active to ended: only this request may open them again (`mayReopen`)
+    for (const row of rows) markSessionEnded(row.record_key);
   }
 
   /**

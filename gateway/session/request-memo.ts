@@ -67,3 +67,13 @@ export function markDone(key: string): void {
 export function doneInRequest(key: string): boolean {
   return memo.getStore()?.has(`${DONE}${key}`) ?? false;
 }
+
+/** Notes that this request's own end moved the session `recordKey` from active to ended (`DurableTier`). */
+export function markSessionEnded(recordKey: Buffer): void {
+  markDone(`session-ended:${recordKey.toString('hex')}`);
+}
+
+/** Whether this request's own end moved the session `recordKey` from active to ended: only it may open it again. */
+export function sessionEndedHere(recordKey: Buffer): boolean {
+  return doneInRequest(`session-ended:${recordKey.toString('hex')}`);
+}

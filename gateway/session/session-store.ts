@@ -14,7 +14,7 @@ import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
 import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
-import { doneInRequest, forget, inRequest, markDone, memoised, peek, remember } from './request-memo.ts';
+import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from './request-memo.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
@@ -29,8 +29,6 @@ const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey
 const pointerMemoKey = (by: 'lookup' | 'sid', key: Buffer) => `s2p:${by}:${key.toString('hex')}`;
 /** The request memo's entry of a session this request ended: its sid pointers, which outlive the end. */
 const endedMemoKey = (recordKey: Buffer) => `s2e:${recordKey.toString('hex')}`;
-/** A record this request ended itself (kept for the whole request, whatever it forgets). */
-const endedHereKey = (recordKey: Buffer) => `s2ended:${recordKey.toString('hex')}`;
 /** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
 const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
@@ -108,7 +106,7 @@ export class SessionStore {
       if (r.kind === 'Session' && before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
       // only the request that ended a session opens it again (a login replacing its cookie id); a request that
       // read it before another one's logout gets the ended row back, and writes nothing
-      if (r.kind === 'Session' && doneInRequest(endedHereKey(r.recordKey))) this.durable.mayReopen(r);
+      if (r.kind === 'Session' && sessionEndedHere(r.recordKey)) this.durable.mayReopen(r);
     });
     const revoked = records.some((r, i) => r.kind === 'Session' && previous[i]?.state === 'revoked');
     // in a holdWrites scope, records are written with the scope's others, then to Redis
@@ -153,8 +151,8 @@ export class SessionStore {
       !same(before.grantKey, input.grantId ? this.keys.key('Grant', input.grantId) : null) ||
       !same(before.accountKey, input.accountId ? this.keys.key('account', input.accountId) : null) ||
       (before.idp ?? null) !== (input.idp ?? null) ||
-      sids.length !== before.sidKeys.length ||
-      sids.some((k, i) => !k.equals(before.sidKeys[i]!))
+      // the stored row may hold more sids than this save names (two saves at once keep both: migration 0760)
+      sids.some((k) => !before.sidKeys.some((stored) => stored.equals(k)))
     )
       return null;
     const text = await opened.text.catch(() => null);
@@ -370,7 +368,6 @@ export class SessionStore {
     for (const lookup of lookups) forget(pointerMemoKey('lookup', lookup));
     for (const session of sessions)
       if (session?.pointersUntil) remember(endedMemoKey(session.recordKey), { ...session, lookupKey: null });
-    for (const recordKey of recordKeys) markDone(endedHereKey(recordKey));
     // in a holdWrites scope: made with the scope's writes (a write of the same record in it replaces the end)
     if (this.durable.holdEnd(recordKeys, lookups)) return;
     await this.durable.end(recordKeys);

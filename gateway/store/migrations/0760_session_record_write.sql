@@ -8,6 +8,10 @@
 -- as a revoked one always is, and nothing is written. `session_record_put` stays, unchanged, for instances not yet
 -- upgraded (a rolling upgrade).
 --
+-- The gateway grants `p_reopen` only to the request whose own end moved the session from `active` to `ended`:
+-- `session_records_close` (below) is `session_records_end` answering those sessions' keys. A request that merely
+-- asked to end a session another request had ended already earns nothing.
+--
 -- It also keeps a session's stored sids (reviewer finding, medium): two requests saving one session at once each
 -- wrote the sids they read plus their own, and the last write dropped the other's, so a revocation by that sid
 -- found nothing.
@@ -32,7 +36,7 @@ begin
       select * into latest from session_records r where r.record_key = p_record_key and r.expires_at = head
         order by r.valid_from desc limit 1;
       if found then
-        if latest.state = 'revoked' or (latest.state = 'ended' and not p_reopen) then
+        if latest.state = 'revoked' or (latest.state = 'ended' and not coalesce(p_reopen, false)) then
           return query select latest.record_key, latest.kind, latest.lookup_key, latest.sid_keys, latest.grant_key,
             latest.account_key, latest.idp, latest.version, latest.state, latest.dek_version, latest.sealed,
             latest.created_at, latest.expires_at;
@@ -65,5 +69,35 @@ begin
     p_state, p_dek_version, p_sealed, p_created_at, p_expires_at);
   return query select p_record_key, p_kind, p_lookup_key, p_sid_keys, p_grant_key, p_account_key, p_idp,
     p_version, p_state, p_dek_version, p_sealed, p_created_at, p_expires_at;
+end;
+$$;
+
+-- `session_records_end` (migration 0750), answering the keys of the sessions it moved from `active` to `ended`.
+create function session_records_close(p_keys bytea[]) returns setof bytea language plpgsql
+set plan_cache_mode = force_generic_plan as $$
+#variable_conflict use_column
+declare
+  key bytea;
+  head timestamptz;
+begin
+  for key in select distinct k from unnest(p_keys) k order by k loop
+    perform pg_advisory_xact_lock(hashtextextended(encode(key, 'hex'), 0));
+    select h.expires_at into head from session_record_heads h where h.record_key = key;
+    continue when not found;
+    return query
+    with closed as (
+      update session_records r set valid_to = clock_timestamp()
+      where r.record_key = key and r.expires_at = head and r.valid_to is null
+      returning r.record_key, r.kind, r.lookup_key, r.sid_keys, r.grant_key, r.account_key, r.idp, r.version,
+        r.state, r.dek_version, r.sealed, r.created_at, r.expires_at),
+    kept as (
+      insert into session_records (record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version,
+        state, dek_version, sealed, created_at, expires_at)
+      select c.record_key, c.kind, c.lookup_key, c.sid_keys, c.grant_key, c.account_key, c.idp, c.version,
+        'ended', c.dek_version, c.sealed, c.created_at, c.expires_at
+      from closed c where c.kind = 'Session' and c.state = 'active'
+      returning session_records.record_key)
+    select kept.record_key from kept;
+  end loop;
 end;
 $$;

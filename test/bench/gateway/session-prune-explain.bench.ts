@@ -46,7 +46,7 @@ const statements: Array<{ name: string; types: string; text: string; arg: (i: nu
   {
     name: 'session_end, after',
     types: 'bytea[]',
-    text: 'select session_records_end($1::bytea[])',
+    text: 'select session_records_close($1::bytea[])',
     arg: (i) => `array[${key('at', i)}, ${key('rt', i)}, ${key('g', i)}]`,
   },
   {

@@ -41,7 +41,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
       current.order.push('put');
     }
     if (text.includes('insert into audit_log')) current.order.push('audit');
-    if (text.includes('session_records_end(')) current.ends += 1; // DurableTier.end (migration 0750)
+    if (text.includes('session_records_close(')) current.ends += 1; // DurableTier.end (migrations 0750, 0760)
   }
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;

@@ -137,3 +137,40 @@ test('an end Redis did not take is tried again until it does: the record is not 
   const found = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-1'));
   t.not(found?.record.state, 'active');
 });
+
+for (const held of [false, true]) {
+  test(`a request that ends a session another request ended already does not open it again${held ? ' (writes held)' : ''}`, async (t) => {
+    const fx = await startGatewayFixture();
+    t.teardown(() => fx.stop());
+    const { store } = fx.gateway.services.sessions;
+    const uid = `uid-${Date.now()}`;
+    await store.put(session(uid, 'cookie-1', ['rp-a']));
+    const key = store.keys.key('Session', uid);
+    let readDone!: () => void;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    let logoutDone!: () => void;
+    const loggedOut = new Promise<void>((resolve) => (logoutDone = resolve));
+    // request A: a login on the session (oidc-provider replaces its cookie id: the old one ended, the session
+    // saved again), whose read came before request B's logout
+    const login = runWithRequestMemo(() => {
+      const work = async () => {
+        await store.get('Session', uid);
+        readDone();
+        await loggedOut;
+        await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+        return store.put(session(uid, 'cookie-2', ['rp-a']));
+      };
+      return held ? store.holdWrites(work) : work();
+    });
+    await read;
+    await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-1')]));
+    logoutDone();
+    await login;
+    const after = await runWithRequestMemo(async () => ({
+      byUid: await store.get('Session', uid),
+      byCookie: await store.findSession('lookup', 'cookie-2'),
+    }));
+    t.not(after.byUid?.record.state, 'active', 'not active by its uid');
+    t.not(after.byCookie?.record.state, 'active', 'not found active by the new cookie');
+  });
+}

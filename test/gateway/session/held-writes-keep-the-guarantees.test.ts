@@ -46,7 +46,7 @@ const counted = async <T>(work: () => Promise<T>): Promise<[T, string[]]> => {
   }
 };
 const puts = (texts: string[]) => texts.filter((q) => q.includes('session_record_write(')).length;
-const ends = (texts: string[]) => texts.filter((q) => q.includes('session_records_end(')).length;
+const ends = (texts: string[]) => texts.filter((q) => q.includes('session_records_close(')).length;
 const gets = (texts: string[]) => texts.filter((q) => /where record_key = \$1 and valid_to is null/.test(q)).length;
 
 function record(kind: StoredRecord['kind'], key = randomBytes(32)): StoredRecord {
