@@ -42,6 +42,24 @@ function slowPost(target: URL, cookie: string, body: string) {
   };
 }
 
+/**
+ * A login whose person chose the demo IdP once (AUTHENTICATING), and a second click on the chooser that has read
+ * the login's context and is still uploading its form (`click.finish()` sends the rest).
+ */
+async function staleClick(fx: GatewayFixture) {
+  const browser = new Browser();
+  const chooserStep = await browser.follow((await authorizationRequest(fx.rp)).url, {}, () => false);
+  const chooser = formsIn(await chooserStep.response.text()).find((f) => f.action.endsWith('/idp'))!;
+  const loginId = chooserStep.url.pathname.split('/')[2]!;
+  const first = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
+  await first.response.body?.cancel();
+  const target = new URL(chooser.action, chooserStep.url);
+  const body = new URLSearchParams({ ...chooser.fields, idp: 'demo-idp' }).toString();
+  const click = slowPost(target, browser.cookieHeader(target), body);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the handler has read the context, and waits
+  return { loginId, click, browser, chooser, chooserStep };
+}
+
 async function transitions(fx: GatewayFixture, loginId: string) {
   const { rows } = await fx.gateway.services.pool.query<{ from_state: string | null; to_state: string }>(
     'select from_state, to_state from audit_log where session_id = $1 order by id',
@@ -54,18 +72,8 @@ test('a click whose form arrives after a step-up began is refused; the step-up c
   const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
   t.teardown(() => fx.stop());
   const { flow, logins, redis } = fx.gateway.services;
-  const browser = new Browser();
-  const chooserStep = await browser.follow((await authorizationRequest(fx.rp)).url, {}, () => false);
-  const chooser = formsIn(await chooserStep.response.text()).find((f) => f.action.endsWith('/idp'))!;
-  const loginId = chooserStep.url.pathname.split('/')[2]!;
-  const first = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
-  await first.response.body?.cancel();
-
   // the stale click: read the context, now uploading its form
-  const target = new URL(chooser.action, chooserStep.url);
-  const body = new URLSearchParams({ ...chooser.fields, idp: 'demo-idp' }).toString();
-  const click = slowPost(target, browser.cookieHeader(target), body);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { loginId, click } = await staleClick(fx);
 
   // meanwhile the IdP answers and the risk pipeline asks for a step-up
   await flow.transition(loginId, 'FRAUD_CHECK', { component: 'test-acs' });
@@ -106,17 +114,7 @@ test('a click whose form arrives after another click of the same login still goe
   const fx = await startGatewayFixture({ boot: { fraud: { checkpointMs: 0 } } });
   t.teardown(() => fx.stop());
   const { flow, logins } = fx.gateway.services;
-  const browser = new Browser();
-  const chooserStep = await browser.follow((await authorizationRequest(fx.rp)).url, {}, () => false);
-  const chooser = formsIn(await chooserStep.response.text()).find((f) => f.action.endsWith('/idp'))!;
-  const loginId = chooserStep.url.pathname.split('/')[2]!;
-  const first = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
-  await first.response.body?.cancel();
-
-  const target = new URL(chooser.action, chooserStep.url);
-  const body = new URLSearchParams({ ...chooser.fields, idp: 'demo-idp' }).toString();
-  const click = slowPost(target, browser.cookieHeader(target), body);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { loginId, click, browser, chooser, chooserStep } = await staleClick(fx);
   const other = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
   await other.response.body?.cancel();
 

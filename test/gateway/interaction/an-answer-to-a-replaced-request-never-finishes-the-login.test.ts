@@ -8,7 +8,12 @@
  */
 import test from 'ava';
 import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startGatewayFixture,
+  type GatewayFixture,
+} from '../../helpers/gateway-fixture.ts';
 
 /** Sends an AuthnRequest form to the IdP and logs in there: the IdP's answer, not yet posted to the gateway. */
 async function answerAtIdp(browser: Browser, request: Form, base: URL, username: string) {
@@ -23,18 +28,23 @@ async function answerAtIdp(browser: Browser, request: Form, base: URL, username:
   return { form: formsIn(await answered.response.text())[0]!, base: answered.url };
 }
 
-test('an answer to a request the person replaced by choosing again fails the login: no code', async (t) => {
-  const fx = await startGatewayFixture();
-  t.teardown(() => fx.stop());
+/** A login at the chooser; `choose()` picks the demo IdP: the AuthnRequest form it answers with. */
+async function atTheChooser(fx: GatewayFixture) {
   const browser = new Browser();
-  const request = await authorizationRequest(fx.rp);
-  const chooserStep = await browser.follow(request.url, {}, () => false);
+  const chooserStep = await browser.follow((await authorizationRequest(fx.rp)).url, {}, () => false);
   const chooser = formsIn(await chooserStep.response.text()).find((f) => f.action.endsWith('/idp'))!;
   const loginId = chooserStep.url.pathname.split('/')[2]!;
   const choose = async () => {
     const sent = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
     return { form: formsIn(await sent.response.text())[0]!, base: sent.url };
   };
+  return { browser, loginId, choose };
+}
+
+test('an answer to a request the person replaced by choosing again fails the login: no code', async (t) => {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const { browser, loginId, choose } = await atTheChooser(fx);
   const first = await choose();
   const kept = await answerAtIdp(browser, first.form, first.base, 'marie'); // answered, kept, not posted
   await choose(); // the person chose again: the latest request is this one
@@ -55,14 +65,7 @@ test('an answer to a request the person replaced by choosing again fails the log
 test("the latest request's answer finishes the login after the person chose again", async (t) => {
   const fx = await startGatewayFixture();
   t.teardown(() => fx.stop());
-  const browser = new Browser();
-  const request = await authorizationRequest(fx.rp);
-  const chooserStep = await browser.follow(request.url, {}, () => false);
-  const chooser = formsIn(await chooserStep.response.text()).find((f) => f.action.endsWith('/idp'))!;
-  const choose = async () => {
-    const sent = await browser.submit(chooser, chooserStep.url, { idp: 'demo-idp' }, () => false);
-    return { form: formsIn(await sent.response.text())[0]!, base: sent.url };
-  };
+  const { browser, choose } = await atTheChooser(fx);
   await choose();
   const latest = await choose();
   const answer = await answerAtIdp(browser, latest.form, latest.base, 'marie');

@@ -10,7 +10,7 @@
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { eventually } from '../../helpers/eventually.ts';
-import { startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
 
 const session = (uid: string, jti: string, rps: string[]) => ({
   kind: 'Session' as const,
@@ -27,6 +27,33 @@ const session = (uid: string, jti: string, rps: string[]) => ({
   accountId: 'acct-1',
 });
 
+type Store = GatewayFixture['gateway']['services']['sessions']['store'];
+
+/**
+ * Request A reads the session `uid`; request B, a logout, then ends it (cookie `cookie-1`); then A does `rest`,
+ * in its own request memo (`held`: within a held-writes scope, as the token and resumption requests).
+ */
+async function readBeforeALogout<T>(store: Store, uid: string, rest: () => Promise<T>, held = false): Promise<T> {
+  let readDone!: () => void;
+  const read = new Promise<void>((resolve) => (readDone = resolve));
+  let logoutDone!: () => void;
+  const loggedOut = new Promise<void>((resolve) => (logoutDone = resolve));
+  const a = runWithRequestMemo(() => {
+    const work = async () => {
+      await store.get('Session', uid);
+      readDone();
+      await loggedOut;
+      return rest();
+    };
+    return held ? store.holdWrites(work) : work();
+  });
+  await read;
+  const key = store.keys.key('Session', uid);
+  await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-1')]));
+  logoutDone();
+  return a;
+}
+
 test('a save by a request that read the session before another request ended it leaves it ended', async (t) => {
   const fx = await startGatewayFixture();
   t.teardown(() => fx.stop());
@@ -34,23 +61,8 @@ test('a save by a request that read the session before another request ended it 
   const uid = `uid-${Date.now()}`;
   await store.put(session(uid, 'cookie-1', ['rp-a']));
   const key = store.keys.key('Session', uid);
-
-  let readDone!: () => void;
-  const read = new Promise<void>((resolve) => (readDone = resolve));
-  let logoutDone!: () => void;
-  const loggedOut = new Promise<void>((resolve) => (logoutDone = resolve));
-  // request A: an SSO in another tab, reads the session, then saves it with one more RP after the logout
-  const sso = runWithRequestMemo(async () => {
-    t.is((await store.get('Session', uid))?.record.state, 'active');
-    readDone();
-    await loggedOut;
-    return store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
-  });
-  // request B: the logout
-  await read;
-  await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-1')]));
-  logoutDone();
-  const saved = await sso;
+  // an SSO in another tab read the session before the logout, and saves it with one more RP after it
+  const saved = await readBeforeALogout(store, uid, () => store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])));
   t.is(saved.state, 'ended', 'the save is answered with the ended row');
 
   const after = await runWithRequestMemo(async () => ({
@@ -146,26 +158,17 @@ for (const held of [false, true]) {
     const uid = `uid-${Date.now()}`;
     await store.put(session(uid, 'cookie-1', ['rp-a']));
     const key = store.keys.key('Session', uid);
-    let readDone!: () => void;
-    const read = new Promise<void>((resolve) => (readDone = resolve));
-    let logoutDone!: () => void;
-    const loggedOut = new Promise<void>((resolve) => (logoutDone = resolve));
-    // request A: a login on the session (oidc-provider replaces its cookie id: the old one ended, the session
-    // saved again), whose read came before request B's logout
-    const login = runWithRequestMemo(() => {
-      const work = async () => {
-        await store.get('Session', uid);
-        readDone();
-        await loggedOut;
+    // a login on the session (oidc-provider replaces its cookie id: the old one ended, the session saved again),
+    // whose read came before another request's logout
+    await readBeforeALogout(
+      store,
+      uid,
+      async () => {
         await store.end([key], [store.keys.key('jti', 'cookie-1')]);
         return store.put(session(uid, 'cookie-2', ['rp-a']));
-      };
-      return held ? store.holdWrites(work) : work();
-    });
-    await read;
-    await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-1')]));
-    logoutDone();
-    await login;
+      },
+      held,
+    );
     const after = await runWithRequestMemo(async () => ({
       byUid: await store.get('Session', uid),
       byCookie: await store.findSession('lookup', 'cookie-2'),
