@@ -7,7 +7,7 @@
  * Two requests saving one session at once (two SSOs to two RPs) keep both their sids: a revocation by either
  * finds the session; an end Redis did not take is tried again until it does. Real Redis and PostgreSQL, each request in its own request memo.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -26,6 +26,16 @@ const session = (uid: string, jti: string, rps: string[]) => ({
   sids: rps.map((rp) => `sid-${rp}`),
   accountId: 'acct-1',
 });
+
+/** A gateway and a session of RP A (cookie `cookie-1`) stored in both tiers. */
+async function aSession(t: ExecutionContext) {
+  const fx = await startGatewayFixture();
+  t.teardown(() => fx.stop());
+  const { store } = fx.gateway.services.sessions;
+  const uid = `uid-${Date.now()}-${Math.random()}`;
+  await store.put(session(uid, 'cookie-1', ['rp-a']));
+  return { fx, store, uid, key: store.keys.key('Session', uid) };
+}
 
 type Store = GatewayFixture['gateway']['services']['sessions']['store'];
 
@@ -55,12 +65,7 @@ async function readBeforeALogout<T>(store: Store, uid: string, rest: () => Promi
 }
 
 test('a save by a request that read the session before another request ended it leaves it ended', async (t) => {
-  const fx = await startGatewayFixture();
-  t.teardown(() => fx.stop());
-  const { store } = fx.gateway.services.sessions;
-  const uid = `uid-${Date.now()}`;
-  await store.put(session(uid, 'cookie-1', ['rp-a']));
-  const key = store.keys.key('Session', uid);
+  const { fx, store, uid, key } = await aSession(t);
   // an SSO in another tab read the session before the logout, and saves it with one more RP after it
   const saved = await readBeforeALogout(store, uid, () => store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])));
   t.is(saved.state, 'ended', 'the save is answered with the ended row');
@@ -84,12 +89,7 @@ test('a save by a request that read the session before another request ended it 
 });
 
 test('the request that ended a session saves it again under a new cookie id: it is active', async (t) => {
-  const fx = await startGatewayFixture();
-  t.teardown(() => fx.stop());
-  const { store } = fx.gateway.services.sessions;
-  const uid = `uid-${Date.now()}`;
-  await store.put(session(uid, 'cookie-1', ['rp-a']));
-  const key = store.keys.key('Session', uid);
+  const { store, uid, key } = await aSession(t);
   // a login replacing the session's cookie id: the old one ended, the session saved again, in one request
   const saved = await runWithRequestMemo(async () => {
     await store.get('Session', uid);
@@ -102,11 +102,7 @@ test('the request that ended a session saves it again under a new cookie id: it 
 });
 
 test('two requests saving a session at once keep both their sids: a revocation by either finds it', async (t) => {
-  const fx = await startGatewayFixture();
-  t.teardown(() => fx.stop());
-  const { store } = fx.gateway.services.sessions;
-  const uid = `uid-${Date.now()}`;
-  await store.put(session(uid, 'cookie-1', ['rp-a']));
+  const { fx, store, uid } = await aSession(t);
   let bothRead!: () => void;
   const read = new Promise<void>((resolve) => (bothRead = resolve));
   let reads = 0;
@@ -131,12 +127,7 @@ test('two requests saving a session at once keep both their sids: a revocation b
 });
 
 test('an end Redis did not take is tried again until it does: the record is not left there active', async (t) => {
-  const fx = await startGatewayFixture();
-  t.teardown(() => fx.stop());
-  const { store } = fx.gateway.services.sessions;
-  const uid = `uid-${Date.now()}`;
-  await store.put(session(uid, 'cookie-1', ['rp-a']));
-  const key = store.keys.key('Session', uid);
+  const { store, key } = await aSession(t);
   t.like(await store.hot.get(key), { state: 'active' }, 'in Redis');
   const hotDelete = store.hot.delete.bind(store.hot);
   store.hot.delete = () => Promise.resolve('unavailable' as const); // Redis does not answer the logout's delete
@@ -152,12 +143,7 @@ test('an end Redis did not take is tried again until it does: the record is not 
 
 for (const held of [false, true]) {
   test(`a request that ends a session another request ended already does not open it again${held ? ' (writes held)' : ''}`, async (t) => {
-    const fx = await startGatewayFixture();
-    t.teardown(() => fx.stop());
-    const { store } = fx.gateway.services.sessions;
-    const uid = `uid-${Date.now()}`;
-    await store.put(session(uid, 'cookie-1', ['rp-a']));
-    const key = store.keys.key('Session', uid);
+    const { store, uid, key } = await aSession(t);
     // a login on the session (oidc-provider replaces its cookie id: the old one ended, the session saved again),
     // whose read came before another request's logout
     await readBeforeALogout(
