@@ -17,7 +17,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { prepared } from '../store/prepared.ts';
-import { forget, markSessionEnded } from './request-memo.ts';
+import { forget, markSessionEnded, sessionEndedHere } from './request-memo.ts';
 import { WriteHolder, type HeldOutcome } from './held-writes.ts';
 import {
   COLUMNS,
@@ -80,7 +80,10 @@ const FIND_SESSION = {
   ),
 } as const;
 /** Ends records, each in its head's partition (`session_records_close`, migrations 0750, 0760); answers the sessions it ended. */
-const END = prepared('session_close', 'select session_records_close($1::bytea[]) as record_key');
+const END = prepared(
+  'session_close',
+  'select record_key, ended_from::text as ended_from from session_records_close($1::bytea[])',
+);
 const CONSUME = prepared(
   'session_consume',
   `with closed as (
@@ -127,8 +130,6 @@ async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
 export class DurableTier {
   readonly #pool: Pool;
   readonly #holder: WriteHolder<StoredRecord>;
-  /** Sessions whose write may open them again when they are `ended` (see {@link mayReopen}). */
-  readonly #reopening = new WeakSet<StoredRecord>();
 
   constructor(pool: Pool) {
     this.#pool = pool;
@@ -168,15 +169,6 @@ export class DurableTier {
     return this.#holder.holdEnd(recordKeys, lookups);
   }
 
-  /**
-   * Lets the write of `session` open it again if its stored row is `ended`: only for the request that ended it
-   * itself (a login replacing its cookie id). Any other write of an ended session is refused by PostgreSQL,
-   * which answers the ended row: a logout is never undone by a request that read the session before it.
-   */
-  mayReopen(session: StoredRecord): void {
-    this.#reopening.add(session);
-  }
-
   /** The record held back under `recordKey` in the current scope, `'ended'` when its end is (read before both tiers). */
   heldRecord(recordKey: Buffer): StoredRecord | 'ended' | undefined {
     return this.#holder.heldRecord(recordKey);
@@ -206,7 +198,7 @@ export class DurableTier {
     // function `session_record_write` (migrations 0645, 0760), called in one statement
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(PUT.with(this.#writeValues(record)));
+    } = await this.#pool.query<Row>(PUT.with(await this.#writeValues(record)));
     return toRecord(row!);
   }
 
@@ -227,12 +219,8 @@ export class DurableTier {
     const hex = (r: StoredRecord) => r.recordKey.toString('hex');
     if (new Set(records.map(hex)).size !== records.length) throw new TypeError('putMany: a record named twice');
     const ordered = [...records].sort((a, b) => Buffer.compare(a.recordKey, b.recordKey));
-    const { rows } = await this.#pool.query<Row>(
-      putOf(
-        ordered.length,
-        ordered.flatMap((r) => this.#writeValues(r)),
-      ),
-    );
+    const values = await Promise.all(ordered.map((r) => this.#writeValues(r)));
+    const { rows } = await this.#pool.query<Row>(putOf(ordered.length, values.flat()));
     const stored = new Map(rows.map((row) => [row.record_key.toString('hex'), toRecord(row)]));
     return records.map((r) => {
       const row = stored.get(hex(r));
@@ -241,8 +229,15 @@ export class DurableTier {
     });
   }
 
-  #writeValues(record: StoredRecord): unknown[] {
-    return [...rowValues(record), this.#reopening.has(record)];
+  /**
+   * A record's parameters of `session_record_write`: its columns, then, for a session this request's own end moved
+   * to ended, that ended row (`p_reopen`: only a write naming it opens the session again, and only while it is the
+   * current row; a login replacing its cookie id). Read when the write is sent, not when it was held: an end made
+   * by a flush already under way counts.
+   */
+  async #writeValues(record: StoredRecord): Promise<unknown[]> {
+    const endedHere = record.kind === 'Session' ? await sessionEndedHere(record.recordKey) : undefined;
+    return [...rowValues(record), endedHere ?? null];
   }
 
   /**
@@ -289,9 +284,10 @@ export class DurableTier {
 
   async #end(recordKeys: readonly Buffer[]): Promise<void> {
     if (recordKeys.length === 0) return;
-    const { rows } = await this.#pool.query<{ record_key: Buffer }>(END.with([recordKeys]));
-    // the sessions this end moved from active to ended: only this request may open them again (`mayReopen`)
-    for (const row of rows) markSessionEnded(row.record_key);
+    const { rows } = await this.#pool.query<{ record_key: Buffer; ended_from: string }>(END.with([recordKeys]));
+    // the sessions this end moved from active to ended, and the ended row it made: only a write of this request
+    // naming that row may open one again (`#writeValues`)
+    for (const row of rows) markSessionEnded(row.record_key, row.ended_from);
   }
 
   /**

@@ -56,24 +56,26 @@ export function forget(key?: string): void {
 }
 
 const DONE = 'done:';
-const DONE_VALUE = Promise.resolve(true);
 
-/** Notes something this request did, for the rest of the request (outside a request: nothing is noted). */
-export function markDone(key: string): void {
-  memo.getStore()?.set(`${DONE}${key}`, DONE_VALUE);
+/** Notes something this request did, with a value, for the rest of the request (outside a request: nothing). */
+export function markDone(key: string, value: unknown = true): void {
+  memo.getStore()?.set(`${DONE}${key}`, Promise.resolve(value));
 }
 
-/** Whether this request {@link markDone} `key`. */
-export function doneInRequest(key: string): boolean {
-  return memo.getStore()?.has(`${DONE}${key}`) ?? false;
+/** What this request {@link markDone} under `key` (`undefined`: nothing). */
+export function doneInRequest<T>(key: string): Promise<T> | undefined {
+  return memo.getStore()?.get(`${DONE}${key}`) as Promise<T> | undefined;
 }
 
-/** Notes that this request's own end moved the session `recordKey` from active to ended (`DurableTier`). */
-export function markSessionEnded(recordKey: Buffer): void {
-  markDone(`session-ended:${recordKey.toString('hex')}`);
+/**
+ * Notes that this request's own end moved the session `recordKey` from active to ended, and which ended row it
+ * made (`endedFrom`: its `valid_from`, as PostgreSQL's text): only a write naming that row may open it again.
+ */
+export function markSessionEnded(recordKey: Buffer, endedFrom: string): void {
+  markDone(`session-ended:${recordKey.toString('hex')}`, endedFrom);
 }
 
-/** Whether this request's own end moved the session `recordKey` from active to ended: only it may open it again. */
-export function sessionEndedHere(recordKey: Buffer): boolean {
-  return doneInRequest(`session-ended:${recordKey.toString('hex')}`);
+/** The ended row this request's own end made for the session `recordKey` ({@link markSessionEnded}), if any. */
+export function sessionEndedHere(recordKey: Buffer): Promise<string> | undefined {
+  return doneInRequest<string>(`session-ended:${recordKey.toString('hex')}`);
 }

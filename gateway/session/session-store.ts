@@ -14,7 +14,7 @@ import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
 import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
-import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from './request-memo.ts';
+import { forget, inRequest, memoised, peek, remember } from './request-memo.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
@@ -104,9 +104,6 @@ export class SessionStore {
     records.forEach((r, i) => {
       const before = previous[i];
       if (r.kind === 'Session' && before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
-      // only the request that ended a session opens it again (a login replacing its cookie id); a request that
-      // read it before another one's logout gets the ended row back, and writes nothing
-      if (r.kind === 'Session' && sessionEndedHere(r.recordKey)) this.durable.mayReopen(r);
     });
     const revoked = records.some((r, i) => r.kind === 'Session' && previous[i]?.state === 'revoked');
     // in a holdWrites scope, records are written with the scope's others, then to Redis

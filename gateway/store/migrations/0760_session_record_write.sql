@@ -3,14 +3,13 @@
 -- request that had read the session before another request's logout ended it, and saved it afterwards (an SSO
 -- adding an RP, a sliding expiry), wrote it back `active`.
 --
--- `session_record_write` is `session_record_put` with one more argument: whether the writing request ended the
--- session itself (`p_reopen`). Only then is an ended session opened again; otherwise the ended row is the answer,
--- as a revoked one always is, and nothing is written. `session_record_put` stays, unchanged, for instances not yet
--- upgraded (a rolling upgrade).
---
--- The gateway grants `p_reopen` only to the request whose own end moved the session from `active` to `ended`:
--- `session_records_close` (below) is `session_records_end` answering those sessions' keys. A request that merely
--- asked to end a session another request had ended already earns nothing.
+-- `session_record_write` is `session_record_put` with one more argument, `p_reopen`: the `valid_from` of the
+-- `ended` row the writing request's own end made (`session_records_close`, below, answers it for each session it
+-- moved from `active` to `ended`). An ended session is opened again only when that very row is still its current
+-- one: not when another request's end came first (the writer's end then moved nothing and earned no row), nor
+-- after (that end closed the writer's row, or made a newer one). Otherwise the ended row is the answer, as a
+-- revoked one always is, and nothing is written. `session_record_put` and `session_records_end` stay, unchanged,
+-- for instances not yet upgraded (a rolling upgrade).
 --
 -- It also keeps a session's stored sids (reviewer finding, medium): two requests saving one session at once each
 -- wrote the sids they read plus their own, and the last write dropped the other's, so a revocation by that sid
@@ -18,7 +17,7 @@
 create function session_record_write(
   p_record_key bytea, p_kind text, p_lookup_key bytea, p_sid_keys bytea[], p_grant_key bytea,
   p_account_key bytea, p_idp text, p_version integer, p_state text, p_dek_version integer, p_sealed text,
-  p_created_at timestamptz, p_expires_at timestamptz, p_reopen boolean)
+  p_created_at timestamptz, p_expires_at timestamptz, p_reopen timestamptz)
 returns table (record_key bytea, kind text, lookup_key bytea, sid_keys bytea[], grant_key bytea,
   account_key bytea, idp text, version integer, state text, dek_version integer, sealed text,
   created_at timestamptz, expires_at timestamptz)
@@ -36,7 +35,8 @@ begin
       select * into latest from session_records r where r.record_key = p_record_key and r.expires_at = head
         order by r.valid_from desc limit 1;
       if found then
-        if latest.state = 'revoked' or (latest.state = 'ended' and not coalesce(p_reopen, false)) then
+        if latest.state = 'revoked' or (latest.state = 'ended' and (p_reopen is null or latest.valid_to is not null
+            or latest.valid_from <> p_reopen)) then
           return query select latest.record_key, latest.kind, latest.lookup_key, latest.sid_keys, latest.grant_key,
             latest.account_key, latest.idp, latest.version, latest.state, latest.dek_version, latest.sealed,
             latest.created_at, latest.expires_at;
@@ -72,9 +72,10 @@ begin
 end;
 $$;
 
--- `session_records_end` (migration 0750), answering the keys of the sessions it moved from `active` to `ended`.
-create function session_records_close(p_keys bytea[]) returns setof bytea language plpgsql
-set plan_cache_mode = force_generic_plan as $$
+-- `session_records_end` (migration 0750), answering each session it moved from `active` to `ended`: its key and
+-- the `valid_from` of the ended row it made (what `session_record_write` takes as `p_reopen`).
+create function session_records_close(p_keys bytea[]) returns table (record_key bytea, ended_from timestamptz)
+language plpgsql set plan_cache_mode = force_generic_plan as $$
 #variable_conflict use_column
 declare
   key bytea;
@@ -96,8 +97,8 @@ begin
       select c.record_key, c.kind, c.lookup_key, c.sid_keys, c.grant_key, c.account_key, c.idp, c.version,
         'ended', c.dek_version, c.sealed, c.created_at, c.expires_at
       from closed c where c.kind = 'Session' and c.state = 'active'
-      returning session_records.record_key)
-    select kept.record_key from kept;
+      returning session_records.record_key, session_records.valid_from)
+    select kept.record_key, kept.valid_from from kept;
   end loop;
 end;
 $$;

@@ -163,3 +163,29 @@ for (const held of [false, true]) {
     t.not(after.byCookie?.record.state, 'active', 'not found active by the new cookie');
   });
 }
+
+test("a logout landing between a login's own end and its save is not undone by that save", async (t) => {
+  const { store, uid, key } = await aSession(t);
+  const logout = () => runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-2')]));
+  const saved = await runWithRequestMemo(async () => {
+    await store.get('Session', uid);
+    await store.end([key], [store.keys.key('jti', 'cookie-1')]); // the login's own end (its cookie id replaced)
+    await logout(); // another request's logout: it closes the login's ended row
+    return store.put(session(uid, 'cookie-2', ['rp-a']));
+  });
+  t.is(saved.state, 'ended');
+  const found = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-2'));
+  t.not(found?.record.state, 'active');
+});
+
+test('a session a request opened again and another request then logged out is not opened again by it', async (t) => {
+  const { store, uid, key } = await aSession(t);
+  const saved = await runWithRequestMemo(async () => {
+    await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+    t.is((await store.put(session(uid, 'cookie-2', ['rp-a']))).state, 'active', 'the login opened it again');
+    // another request's logout ends it (its own end)
+    await runWithRequestMemo(() => store.end([key], [store.keys.key('jti', 'cookie-2')]));
+    return store.put(session(uid, 'cookie-2', ['rp-a', 'rp-b'])); // this request saves it once more
+  });
+  t.is(saved.state, 'ended');
+});
