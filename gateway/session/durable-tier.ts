@@ -82,7 +82,9 @@ const FIND_SESSION = {
 /** Ends records, each in its head's partition (`session_records_close`, migrations 0750, 0760); answers the sessions it ended. */
 const END = prepared(
   'session_close',
-  'select record_key, ended_from::text as ended_from from session_records_close($1::bytea[])',
+  // the instant as UTC ISO text (exact to the microsecond, whatever the session's DateStyle and TimeZone)
+  `select record_key, to_char(ended_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ended_from
+   from session_records_close($1::bytea[])`,
 );
 const CONSUME = prepared(
   'session_consume',
@@ -329,6 +331,15 @@ export class DurableTier {
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
     await this.#flush();
     return inTransaction(this.#pool, async (client) => {
+      // the sessions matched, each locked as its writers lock it (migration 0760): a write or end under way
+      // commits first, and the update below sees the row it made
+      const { rows: matched } = await client.query<{ record_key: Buffer }>(
+        `select distinct r.record_key from session_records r
+         where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()`,
+        [match],
+      );
+      if (matched.length > 0)
+        await client.query('select session_records_lock($1::bytea[])', [matched.map((r) => r.record_key)]);
       const { rows } = await client.query<Row>(
         `update session_records r set valid_to = clock_timestamp()
          where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()

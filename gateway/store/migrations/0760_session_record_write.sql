@@ -32,8 +32,9 @@ begin
   select h.expires_at, h.grant_key into head, head_grant from session_record_heads h where h.record_key = p_record_key;
   if found then
     if p_kind = 'Session' then
+      -- the current row (no `valid_to`) whatever the clock did; the newest closed one only when none is current
       select * into latest from session_records r where r.record_key = p_record_key and r.expires_at = head
-        order by r.valid_from desc limit 1;
+        order by (r.valid_to is null) desc, r.valid_from desc limit 1;
       if found then
         if latest.state = 'revoked' or (latest.state = 'ended' and (p_reopen is null or latest.valid_to is not null
             or latest.valid_from <> p_reopen)) then
@@ -99,6 +100,19 @@ begin
       from closed c where c.kind = 'Session' and c.state = 'active'
       returning session_records.record_key, session_records.valid_from)
     select kept.record_key, kept.valid_from from kept;
+  end loop;
+end;
+$$;
+
+-- A revocation (`DurableTier.revoke`) takes the advisory lock of each session it matches, in key order, before it
+-- updates them, as the writes and ends do: an update that waited on a writer's row lock saw the writer's closed
+-- row and never the row it inserted, so the session it should have revoked went on active (reviewer finding).
+create function session_records_lock(p_keys bytea[]) returns void language plpgsql as $$
+declare
+  key bytea;
+begin
+  for key in select distinct k from unnest(p_keys) k order by k loop
+    perform pg_advisory_xact_lock(hashtextextended(encode(key, 'hex'), 0));
   end loop;
 end;
 $$;
