@@ -331,15 +331,16 @@ export class DurableTier {
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
     await this.#flush();
     return inTransaction(this.#pool, async (client) => {
-      // the sessions matched, each locked as its writers lock it (migration 0760): a write or end under way
-      // commits first, and the update below sees the row it made
-      const { rows: matched } = await client.query<{ record_key: Buffer }>(
-        `select distinct r.record_key from session_records r
-         where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()`,
+      // the heads of the sessions matched, locked in key order as their writers lock them (migration 0760): a
+      // write or end under way commits first, and the update below sees the row it made; one that starts now
+      // waits for this revocation and then finds the session revoked
+      await client.query(
+        `select h.record_key from session_record_heads h where h.record_key in (
+           select r.record_key from session_records r
+           where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now())
+         order by h.record_key for update`,
         [match],
       );
-      if (matched.length > 0)
-        await client.query('select session_records_lock($1::bytea[])', [matched.map((r) => r.record_key)]);
       const { rows } = await client.query<Row>(
         `update session_records r set valid_to = clock_timestamp()
          where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()

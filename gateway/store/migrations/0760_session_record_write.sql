@@ -29,7 +29,9 @@ declare
   head_grant bytea;
 begin
   perform pg_advisory_xact_lock(hashtextextended(encode(p_record_key, 'hex'), 0));
-  select h.expires_at, h.grant_key into head, head_grant from session_record_heads h where h.record_key = p_record_key;
+  -- the head's row lock too: a revocation locks the heads of the sessions it matches (`DurableTier.revoke`)
+  select h.expires_at, h.grant_key into head, head_grant from session_record_heads h where h.record_key = p_record_key
+    for update;
   if found then
     if p_kind = 'Session' then
       -- the current row (no `valid_to`) whatever the clock did; the newest closed one only when none is current
@@ -84,7 +86,7 @@ declare
 begin
   for key in select distinct k from unnest(p_keys) k order by k loop
     perform pg_advisory_xact_lock(hashtextextended(encode(key, 'hex'), 0));
-    select h.expires_at into head from session_record_heads h where h.record_key = key;
+    select h.expires_at into head from session_record_heads h where h.record_key = key for update;
     continue when not found;
     return query
     with closed as (
@@ -104,15 +106,9 @@ begin
 end;
 $$;
 
--- A revocation (`DurableTier.revoke`) takes the advisory lock of each session it matches, in key order, before it
--- updates them, as the writes and ends do: an update that waited on a writer's row lock saw the writer's closed
--- row and never the row it inserted, so the session it should have revoked went on active (reviewer finding).
-create function session_records_lock(p_keys bytea[]) returns void language plpgsql as $$
-declare
-  key bytea;
-begin
-  for key in select distinct k from unnest(p_keys) k order by k loop
-    perform pg_advisory_xact_lock(hashtextextended(encode(key, 'hex'), 0));
-  end loop;
-end;
-$$;
+-- Both functions also lock the head row of the record they write (`for update`), which a revocation
+-- (`DurableTier.revoke`) locks too, in key order, before it updates the sessions it matches: an update that waited
+-- on a writer's row lock saw the writer's closed row and never the row it inserted, so the session it should have
+-- revoked went on active; and a writer that started while the revocation was under way read the session as it was
+-- before it. Row locks, not advisory ones: a revocation of every session of an IdP may lock many thousands, beyond
+-- the shared lock table.

@@ -2,8 +2,8 @@
  * A revocation matched a session while another request was writing it (a login's end and save of the session, in
  * one transaction): its update waited for the writer's row lock, then saw only the writer's closed row, never the
  * row it inserted, and revoked nothing; the session went on active (reviewer finding, fifteenth round). It now
- * takes each matched session's advisory lock first, as the writers do (`session_records_lock`, migration 0760),
- * and revokes the row the writer left. The session's row a write is judged on is its current one, whatever the
+ * locks the head rows of the sessions it matches first, as the writers do (migration 0760), and revokes the row
+ * the writer left. The session's row a write is judged on is its current one, whatever the
  * clock did; the ended row a login's own end made is named exactly, whatever the database's DateStyle. Real
  * PostgreSQL, two connections.
  */
