@@ -15,8 +15,12 @@ import { createPool } from '../../../gateway/store/postgres.ts';
 import { freshDatabase } from '../../helpers/services.ts';
 import { storedRecord } from '../../helpers/stored-record.ts';
 
-for (const scope of ['account', 'session'] as const) {
-  test(`a revocation by ${scope} during a write of the session revokes the row the write left`, async (t) => {
+for (const [scope, by] of [
+  ['account', 'this version'],
+  ['session', 'this version'],
+  ['account', 'an instance not yet upgraded'],
+] as const) {
+  test(`a revocation by ${scope} during a write of the session by ${by} revokes the row the write left`, async (t) => {
     const pool = createPool(await freshDatabase());
     t.teardown(() => pool.end());
     const durable = new DurableTier(pool);
@@ -29,13 +33,18 @@ for (const scope of ['account', 'session'] as const) {
     const writer = await pool.connect();
     t.teardown(() => writer.release());
     await writer.query('begin');
+    const old = by === 'an instance not yet upgraded';
     const {
       rows: [closed],
-    } = await writer.query<{ ended_from: string }>(
-      `select to_char(ended_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ended_from
-       from session_records_close($1::bytea[])`,
-      [[session.recordKey]],
-    );
+    } = old
+      ? await writer.query<{ ended_from: string }>('select session_records_end($1::bytea[]), 1 as ended_from', [
+          [session.recordKey],
+        ])
+      : await writer.query<{ ended_from: string }>(
+          `select to_char(ended_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ended_from
+           from session_records_close($1::bytea[])`,
+          [[session.recordKey]],
+        );
     t.truthy(closed, 'the writer ended the session');
     // the revocation, meanwhile
     const revoking = durable.revoke(
@@ -47,9 +56,12 @@ for (const scope of ['account', 'session'] as const) {
       true,
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = { ...session, lookupKey: randomBytes(32), expiresAt: new Date(Date.now() + 7_200_000) };
     await writer.query(
-      `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [...rowValues({ ...session, lookupKey: randomBytes(32) }), closed!.ended_from],
+      old
+        ? `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+        : `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      old ? rowValues(again) : [...rowValues(again), closed!.ended_from],
     );
     await writer.query('commit');
     const { records } = await revoking;
