@@ -55,7 +55,7 @@ const CURRENT = prepared(
   'session_current',
   `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
 );
-/** A record's parameters of `session_record_write` (migration 0760): its columns, then whether it may reopen. */
+/** A record's parameters of `session_record_write` (migration 0760): its columns, then the ended row it may reopen. */
 const WRITE_PARAMS = 14;
 const PUT = prepared(
   'session_write',
@@ -79,7 +79,10 @@ const FIND_SESSION = {
     `select ${COLUMNS} from session_records where kind = 'Session' and sid_keys @> array[$1::bytea] and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
   ),
 } as const;
-/** Ends records, each in its head's partition (`session_records_close`, migrations 0750, 0760); answers the sessions it ended. */
+/**
+ * Ends records, each in its head's partition (`session_records_close`, migrations 0750, 0760); answers the sessions
+ * it moved from active to ended, with the ended row it made.
+ */
 const END = prepared(
   'session_close',
   // the instant as UTC ISO text (exact to the microsecond, whatever the session's DateStyle and TimeZone)
@@ -155,8 +158,8 @@ export class DurableTier {
    * Within a {@link holdWrites} scope, holds back the writes of `records` (a later write of a record replaces
    * its held one, as it would have replaced its row; a write replaces a held end of its record) and returns
    * true; elsewhere returns false (the caller writes them now). A held session is written by
-   * `session_record_write` like any other: a session revoked (or ended by another request) meanwhile stays so (the scope's `then` gets
-   * the row as stored).
+   * `session_record_write` like any other: a session revoked (or ended by another request) meanwhile stays so (the
+   * scope's `then` gets the row as stored).
    */
   hold(records: readonly StoredRecord[]): boolean {
     return this.#holder.hold(records);
