@@ -2,13 +2,15 @@
  * The durable tier: `session_records` in PostgreSQL (migration 0620). Insert-only: `put` closes the
  * record's current row (`valid_to`) and inserts the new one, in one transaction under an advisory lock of
  * the record key, so concurrent writers of one record serialise (one round trip: the function
- * `session_record_put` of migration 0645). The record's head (`session_record_heads`, migration 0740: the
- * `expires_at` of its latest row, so its partition) lets that function read and close its rows in one day
- * partition instead of probing all of them; so do `end` (the function `session_records_end`), `consume`, the
- * revocation of one session and `keysOfGrant` (the head names its record's grant, migration 0750).
+ * `session_record_write` of migrations 0645 and 0760). The record's head (`session_record_heads`, migration 0740:
+ * the `expires_at` of its latest row, so its partition) lets that function read and close its rows in one day
+ * partition instead of probing all of them; so do `end` (`session_records_close`), `consume`, the revocation of
+ * one session and `keysOfGrant` (the head names its record's grant, migration 0750). The statements are in
+ * `durable-statements.ts`.
  *
  * - A session keeps its `created_at` across rows, and never leaves `revoked` (a write to a revoked session
- *   is dropped; `put` answers the state it found).
+ *   is dropped; `put` answers the state it found); an `ended` one is opened again only by the request whose own
+ *   end made its current row (a login replacing its cookie id, migration 0760).
  * - `revoke` closes the current rows it names and inserts them again as `revoked` with version + 1, and
  *   writes the revocation to `session_revocations` (the outbox) in the same transaction.
  * - In a {@link DurableTier.holdWrites} scope (one request), the writes and ends of records are held back and
@@ -16,8 +18,8 @@
  *   operation of the tier in the scope that touches them (held-writes.ts).
  */
 import type { Pool, PoolClient } from 'pg';
-import { prepared } from '../store/prepared.ts';
 import { forget, markSessionEnded, sessionEndedHere } from './request-memo.ts';
+import { CONSUME, CURRENT, END, FIND_SESSION, KEYS_OF_GRANT, PUT, putOf, SCOPE_MATCH } from './durable-statements.ts';
 import { WriteHolder, type HeldOutcome } from './held-writes.ts';
 import {
   COLUMNS,
@@ -31,84 +33,6 @@ import {
 
 export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
 export { COLUMNS, rowValues } from './stored-record.ts';
-
-/**
- * The current row of the record `$1` is in its head's partition (`session_record_heads`, migrations 0740 and
- * 0750: the `expires_at` of its latest row): compared as a scalar subquery (an init plan), PostgreSQL prunes
- * the other partitions when the statement runs, whatever the statistics. A record key alone is no partition
- * key: the statements filtering on it probed every day partition.
- */
-const IN_HEAD_PARTITION = 'r.expires_at = (select h.expires_at from session_record_heads h where h.record_key = $1)';
-/** Which sessions a revocation scope matches (`r`: the rows of `session_records`). */
-const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
-  session: `r.record_key = $1 and ${IN_HEAD_PARTITION}`,
-  account: 'r.account_key = $1',
-  idp: 'r.idp = $1',
-  issued_before: 'r.created_at < $1',
-};
-
-/** The columns of a closed row, as its `ended` successor (same version, same creation time). */
-const ENDED = COLUMNS.replace(' state,', " 'ended',");
-// The statements of a login's path are named (store/prepared.ts): `session_records` has a partition per day,
-// and planning a statement over them cost more than running it, on every call.
-const CURRENT = prepared(
-  'session_current',
-  `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
-);
-/** A record's parameters of `session_record_write` (migration 0760): its columns, then the ended row it may reopen. */
-const WRITE_PARAMS = 14;
-const PUT = prepared(
-  'session_write',
-  `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-);
-/** `putMany` of n records: a named statement per n up to 8 (a login writes two at a time), unnamed above. */
-const putOf = (n: number, values: unknown[]) => {
-  const text = Array.from({ length: n }, (_, i) => {
-    const params = Array.from({ length: WRITE_PARAMS }, (__, j) => `$${i * WRITE_PARAMS + j + 1}`).join(', ');
-    return `select ${COLUMNS} from session_record_write(${params})`;
-  }).join(' union all ');
-  return n <= 8 ? prepared(`session_write_${n}`, text).with(values) : { text, values };
-};
-const FIND_SESSION = {
-  lookup: prepared(
-    'session_by_lookup',
-    `select ${COLUMNS} from session_records where kind = 'Session' and lookup_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
-  ),
-  sid: prepared(
-    'session_by_sid',
-    `select ${COLUMNS} from session_records where kind = 'Session' and sid_keys @> array[$1::bytea] and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
-  ),
-} as const;
-/**
- * Ends records, each in its head's partition (`session_records_close`, migrations 0750, 0760); answers the sessions
- * it moved from active to ended, with the ended row it made.
- */
-const END = prepared(
-  'session_close',
-  // the instant as UTC ISO text (exact to the microsecond, whatever the session's DateStyle and TimeZone)
-  `select record_key, to_char(ended_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ended_from
-   from session_records_close($1::bytea[])`,
-);
-const CONSUME = prepared(
-  'session_consume',
-  `with closed as (
-     update session_records r set valid_to = clock_timestamp()
-     where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.valid_to is null and r.state = 'active'
-       and r.expires_at > now() returning ${COLUMNS})
-   insert into session_records (${COLUMNS}) select ${ENDED} from closed returning ${COLUMNS}`,
-);
-
-/**
- * The record keys of a grant's artefacts with a current row: found by their heads (migration 0750: a head
- * names its record's grant, in an index that is not partitioned), each checked in its one partition (a
- * subquery per head, not a join: its partition key is a parameter, so the others are pruned when it runs).
- */
-const KEYS_OF_GRANT = prepared(
-  'session_keys_of_grant',
-  `select h.record_key from session_record_heads h where h.grant_key = $1 and (
-     select true from session_records r
-     where r.record_key = h.record_key and r.expires_at = h.expires_at and r.valid_to is null limit 1)`,
-);
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
