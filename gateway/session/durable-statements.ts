@@ -12,8 +12,7 @@ import { COLUMNS, type RevocationScope } from './stored-record.ts';
  * the other partitions when the statement runs, whatever the statistics. A record key alone is no partition
  * key: the statements filtering on it probed every day partition.
  */
-const IN_HEAD_PARTITION =
-  'r.expires_at = (select h.expires_at from session_record_heads h where h.record_key = $1)';
+const IN_HEAD_PARTITION = 'r.expires_at = (select h.expires_at from session_record_heads h where h.record_key = $1)';
 /** Which sessions a revocation scope matches (`r`: the rows of `session_records`). */
 export const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
   session: `r.record_key = $1 and ${IN_HEAD_PARTITION}`,
