@@ -6,8 +6,11 @@
  * - by login, `login ‖ loginId` → the IdP, its NameID (value, Format) and SessionIndex, written by the ACS once
  *   the login is verified; and, once oidc-provider has put the login into a session, that session's uid;
  * - by session, `session ‖ uid` → the same upstream session: the SP-initiated logout reads it there;
- * - by subject, `subject ‖ idp ‖ Format ‖ NameID` → the logins that NameID opened (the last `MAX_LOGINS`), each
- *   with its SessionIndex: the IdP-initiated logout starts there.
+ * - by subject: each login's record names its upstream subject as its group (the store's `grant_key`, a hashed
+ *   `subject ‖ idp ‖ Format ‖ NameID`, indexed in the records' heads, migration 0750), so the IdP-initiated logout
+ *   finds every login that NameID opened with one indexed query. Each login writes only its own record: two
+ *   logins of one person at once cannot lose each other (a list read, appended to and written back could, and
+ *   the lost login's session then outlived the IdP's logout).
  *
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
@@ -34,12 +37,9 @@ export class SessionsPartlyEnded extends Error {
   }
 }
 
-/** Logins kept per upstream subject (the oldest drop out first). */
-export const MAX_LOGINS = 20;
-
-interface LoginEntry {
-  loginId: string;
-  sessionIndex?: string;
+/** The subject lists written by versions before this one (read by `end()` until they expire, `ttl.session`). */
+interface LegacySubjectList {
+  logins: { loginId: string }[];
 }
 
 type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
@@ -55,27 +55,9 @@ export class UpstreamSessions {
     this.#ttlSeconds = deps.ttlSeconds;
   }
 
-  /** Records the upstream session a verified login (`loginId`, the interaction uid) opened. */
+  /** Records the upstream session a verified login (`loginId`, the interaction uid) opened: one record, one write. */
   async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
-    const subjectId = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
-    const previous = await this.#store.get<{ logins: LoginEntry[] }>('UpstreamSession', subjectId);
-    const entry: LoginEntry = {
-      loginId,
-      ...(ref.sessionIndex === undefined ? {} : { sessionIndex: ref.sessionIndex }),
-    };
-    const kept = (previous?.record.state === 'active' ? previous.payload.logins : []).filter(
-      (l) => l.loginId !== loginId,
-    );
-    // both records in one round trip and one transaction (issue #14)
-    await this.#put(ref.idp, [
-      [byLogin(loginId), ref],
-      [subjectId, { logins: [...kept, entry].slice(-MAX_LOGINS) }],
-    ]);
-  }
-
-  /** Starts this request's read of a subject's list of logins, for a {@link recordLogin} later in the request. */
-  prefetchSubject(ref: Pick<UpstreamSessionRef, 'idp' | 'nameIdFormat' | 'subject'>): void {
-    this.#store.prefetch('UpstreamSession', bySubject(ref.idp, ref.nameIdFormat, ref.subject));
+    await this.#put(ref, [[byLogin(loginId), ref]]);
   }
 
   /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
@@ -88,7 +70,7 @@ export class UpstreamSessions {
     const login = await this.#load<LoginRecord>(byLogin(loginId));
     if (!login) return;
     const { sessionUid: _uid, ...ref } = login;
-    await this.#put(login.idp, [
+    await this.#put(ref, [
       [byLogin(loginId), { ...login, sessionUid }],
       [bySession(sessionUid), ref],
     ]);
@@ -101,19 +83,12 @@ export class UpstreamSessions {
 
   /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
   async end(request: UpstreamLogoutRequest): Promise<number> {
-    const subject = await this.#load<{ logins: LoginEntry[] }>(
-      bySubject(request.idp, request.nameIdFormat, request.subject),
-    );
-    if (!subject) return 0;
-    const named = subject.logins.filter(
-      (l) =>
-        request.sessionIndexes.length === 0 ||
-        (l.sessionIndex !== undefined && request.sessionIndexes.includes(l.sessionIndex)),
-    );
     const uids = new Set<string>();
-    for (const { loginId } of named) {
-      const login = await this.#load<LoginRecord>(byLogin(loginId));
-      if (login?.sessionUid !== undefined && login.idp === request.idp) uids.add(login.sessionUid);
+    for (const login of await this.#loginsOf(request)) {
+      const named =
+        request.sessionIndexes.length === 0 ||
+        (login.sessionIndex !== undefined && request.sessionIndexes.includes(login.sessionIndex));
+      if (named && login.sessionUid !== undefined) uids.add(login.sessionUid);
     }
     let ended = 0;
     const failures: unknown[] = [];
@@ -133,15 +108,37 @@ export class UpstreamSessions {
     return ended;
   }
 
-  /** Records (`[id, payload]`) of one IdP's upstream session, written together: one round trip, one transaction. */
-  async #put(idp: string, records: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+  /** The active login records of the request's subject (and, of that subject only, those of a legacy list). */
+  async #loginsOf(request: UpstreamLogoutRequest): Promise<LoginRecord[]> {
+    const group = bySubject(request.idp, request.nameIdFormat, request.subject);
+    const keys = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', group));
+    const found = await Promise.all(keys.map((key) => this.#store.load<LoginRecord>('UpstreamSession', key)));
+    const logins = found.flatMap((l) => (l?.record.state === 'active' ? [l.payload] : []));
+    const legacy = await this.#load<LegacySubjectList>(group);
+    for (const { loginId } of legacy?.logins ?? []) {
+      const login = await this.#load<LoginRecord>(byLogin(loginId));
+      if (login) logins.push(login);
+    }
+    // the record's own fields, not only its group, must name the request's subject
+    return logins.filter(
+      (l) => l.idp === request.idp && l.nameIdFormat === request.nameIdFormat && l.subject === request.subject,
+    );
+  }
+
+  /**
+   * Records (`[id, payload]`) of one upstream session, written together: one round trip, one transaction. A
+   * login's record (`login ‖ …`) goes in its subject's group, so {@link end} finds it.
+   */
+  async #put(ref: UpstreamSessionRef, records: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    const group = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
     await this.#store.putMany(
       records.map(([id, payload]) => ({
         kind: 'UpstreamSession' as const,
         id,
         payload,
         expiresIn: this.#ttlSeconds,
-        idp,
+        idp: ref.idp,
+        ...(id.startsWith(LOGIN) ? { grantId: group } : {}),
       })),
     );
   }
@@ -152,6 +149,8 @@ export class UpstreamSessions {
   }
 }
 
-const byLogin = (loginId: string) => `login\0${loginId}`;
+const LOGIN = 'login\0';
+const byLogin = (loginId: string) => `${LOGIN}${loginId}`;
 const bySession = (uid: string) => `session\0${uid}`;
+/** A subject's group (no oidc-provider grant id holds a NUL, so it never names a real grant's artefacts). */
 const bySubject = (idp: string, format: string, subject: string) => `subject\0${idp}\0${format}\0${subject}`;

@@ -1,44 +1,100 @@
 /**
- * An IdP's LogoutRequest naming several gateway sessions (`UpstreamSessions.end`): one failing to end does not
- * leave the others alive, and the count of those ended is not lost — `SessionsPartlyEnded` carries it (the
- * gateway audits it as `sessions`, with the failure's code), never an error that says nothing was ended.
+ * An IdP's LogoutRequest naming several gateway sessions (`UpstreamSessions.end`), over the gateway's own session
+ * store (PostgreSQL and Redis):
+ *
+ * - every login of the NameID is found, even when they were recorded at the same instant (each login writes its
+ *   own record; a list read, appended to and written back lost one, whose session outlived the IdP's logout);
+ * - its SessionIndexes name exactly their logins, and another NameID's logins are not touched;
+ * - one session failing to end does not leave the others alive, and the count of those ended is not lost:
+ *   `SessionsPartlyEnded` carries it (the gateway audits it as `sessions`, with the failure's code).
  */
 import test from 'ava';
-import * as upstreamSessions from '../../../gateway/session/upstream-sessions.ts';
-import type { SessionStore } from '../../../gateway/session/session-store.ts';
+import { UpstreamSessions } from '../../../gateway/session/upstream-sessions.ts';
+import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
 
-/** A store holding one NameID's three logins, each put into its own gateway session. */
-function storeOfThreeLogins(): SessionStore {
-  const records = new Map<string, unknown>([
-    ['subject\0idp-a\0persistent\0ada', { logins: [{ loginId: 'l1' }, { loginId: 'l2' }, { loginId: 'l3' }] }],
-    ['login\0l1', { idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionUid: 's1' }],
-    ['login\0l2', { idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionUid: 's2' }],
-    ['login\0l3', { idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionUid: 's3' }],
-  ]);
-  return {
-    get: async (_kind: string, id: string) =>
-      records.has(id) ? { record: { state: 'active' }, payload: records.get(id) } : null,
-  } as unknown as SessionStore;
-}
+let fx: GatewayFixture;
+test.before(async () => {
+  fx = await startGatewayFixture();
+});
+test.after.always(() => fx?.stop());
 
-test('one session failing to end: the others are ended and the count of those ended is kept', async (t) => {
+const ada = (sessionIndex: string) => ({ idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionIndex });
+
+/** The upstream sessions over the gateway's store, with a revoker recording (or failing) what it is asked to end. */
+function upstreamSessions(fail: (uid: string) => boolean = () => false) {
   const tried: string[] = [];
-  const sessions = new upstreamSessions.UpstreamSessions({
-    store: storeOfThreeLogins(),
+  const sessions = new UpstreamSessions({
+    store: fx.gateway.services.sessions.store,
     revoker: {
       revokeSession: async ({ uid }: { uid: string }) => {
         tried.push(uid);
-        if (uid === 's2') throw new Error('Connection terminated unexpectedly');
+        if (fail(uid)) throw new Error('Connection terminated unexpectedly');
         return { sessions: 1 };
       },
     } as never,
     ttlSeconds: 60,
   });
+  return { sessions, tried };
+}
+
+test('logins of one NameID recorded at the same instant are all ended by its logout', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const logins = Array.from({ length: 12 }, (_, i) => `same-instant-${i}`);
+  await Promise.all(logins.map((id) => sessions.recordLogin(id, { ...ada(`si-${id}`), subject: 'erin' })));
+  await Promise.all(logins.map((id) => sessions.linkSession(id, `session-of-${id}`)));
+
+  const ended = await sessions.end({ idp: 'idp-a', subject: 'erin', nameIdFormat: 'persistent', sessionIndexes: [] });
+  t.deepEqual(tried.sort(), logins.map((id) => `session-of-${id}`).sort(), 'not one login lost');
+  t.is(ended, logins.length);
+});
+
+test('the SessionIndexes name exactly their logins; another NameID or IdP is not touched', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  await sessions.recordLogin('named-1', ada('idx-1'));
+  await sessions.recordLogin('named-2', ada('idx-2'));
+  await sessions.recordLogin('other-person', { ...ada('idx-1'), subject: 'bob' });
+  await sessions.recordLogin('other-idp', { ...ada('idx-1'), idp: 'idp-b' });
+  for (const id of ['named-1', 'named-2', 'other-person', 'other-idp']) await sessions.linkSession(id, `s-${id}`);
+
+  await sessions.end({ idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionIndexes: ['idx-1'] });
+  t.deepEqual(tried, ['s-named-1']);
+});
+
+test('a login not yet put into a session is found but ends nothing', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  await sessions.recordLogin('unlinked', { ...ada('idx-u'), subject: 'carol' });
+  t.is(await sessions.end({ idp: 'idp-a', subject: 'carol', nameIdFormat: 'persistent', sessionIndexes: [] }), 0);
+  t.deepEqual(tried, []);
+});
+
+test('one session failing to end: the others are ended and the count of those ended is kept', async (t) => {
+  const { sessions, tried } = upstreamSessions((uid) => uid === 's2');
+  for (const n of [1, 2, 3]) {
+    await sessions.recordLogin(`dave-${n}`, { ...ada(`d${n}`), subject: 'dave' });
+    await sessions.linkSession(`dave-${n}`, `s${n}`);
+  }
   const error = await t.throwsAsync(
-    sessions.end({ idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionIndexes: [] }),
+    sessions.end({ idp: 'idp-a', subject: 'dave', nameIdFormat: 'persistent', sessionIndexes: [] }),
   );
-  t.deepEqual(tried, ['s1', 's2', 's3'], 'every named session is tried');
+  t.deepEqual(tried.sort(), ['s1', 's2', 's3'], 'every named session is tried');
   t.is(error?.name, 'SessionsPartlyEnded');
   t.like(error, { ended: 2, failed: 1 });
   t.regex(String((error?.cause as Error | undefined)?.message), /Connection terminated/);
+});
+
+test('a subject list written by an earlier version still names its logins until it expires', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const store = fx.gateway.services.sessions.store;
+  const legacy = { idp: 'idp-a', subject: 'frank', nameIdFormat: 'persistent', sessionIndex: 'f1' };
+  await store.putMany([
+    { kind: 'UpstreamSession', id: 'login\0legacy-1', payload: { ...legacy, sessionUid: 's-legacy' }, expiresIn: 60 },
+    {
+      kind: 'UpstreamSession',
+      id: 'subject\0idp-a\0persistent\0frank',
+      payload: { logins: [{ loginId: 'legacy-1', sessionIndex: 'f1' }] },
+      expiresIn: 60,
+    },
+  ]);
+  t.is(await sessions.end({ idp: 'idp-a', subject: 'frank', nameIdFormat: 'persistent', sessionIndexes: ['f1'] }), 1);
+  t.deepEqual(tried, ['s-legacy']);
 });
