@@ -119,8 +119,8 @@ export async function upstreamAnswered(
     // the claim refused (the login timed out, moved on, or Redis did not answer): as its transition would be
     if (claim && 'error' in claim) throw claim.error;
     // Its NameID and SessionIndex, kept for Single Logout with the IdP (upstream-session-records.ts), are written
-    // only for an answer past every refusal above (a refused answer must not push real sessions out of the
-    // subject's list), beside the decision: a record kept for a login the decision refuses or fails is never
+    // only for an answer past every refusal above (a refused answer must leave nothing for an IdP logout to
+    // find), beside the decision: a record kept for a login the decision refuses or fails is never
     // linked to a session.
     const recording = settledOf(recordUpstreamLogin(services, result.loginId, result.identity));
     // the login decided, beside the upstream session's record: either failing fails the answer as before. Both

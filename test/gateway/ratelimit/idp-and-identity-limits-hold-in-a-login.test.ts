@@ -82,8 +82,8 @@ test('an identity admits its burst at the ACS, then its login fails with tempora
   const refused = await loginJourney(again.url, { username: 'marie', redirectUri: RP_REDIRECT });
   t.is(refused.url.searchParams.get('error'), 'temporarily_unavailable');
   t.is(refused.url.searchParams.get('state'), again.state);
-  // a refused answer keeps no upstream session for Single Logout: it would push real sessions out of the
-  // subject's list (the first login's record is there; the refused one's is not)
+  // a refused answer keeps no upstream session for Single Logout (the first login's record is there; the refused
+  // one's is not)
   const kept = (loginId: string) => fx.gateway.services.sessions.store.get('UpstreamSession', `login\0${loginId}`);
   t.truthy(refused.loginId);
   t.is(await kept(refused.loginId!), null);
