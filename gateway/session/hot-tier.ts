@@ -11,6 +11,9 @@
  *   a session saved again (oidc-provider saves it at the end of every request that read it, with a later
  *   expiry) rewrites only the pointers its previous state (read in the same request) did not have, or all of
  *   them once the record would outlive them: an SSO request wrote two pointers for nothing (issue #14).
+ * - An end replaces the record by an end mark for {@link END_MARK_SECONDS} (read as a miss). A reader that found
+ *   the record in PostgreSQL writes it back only where no end mark, and no copy of the same version, is
+ *   ({@link HotTier.rewarm}); a write (PostgreSQL first, then Redis) replaces the mark.
  */
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../store/lua-script.ts';
@@ -32,6 +35,38 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `);
+/**
+ * A re-warm (a record read from PostgreSQL, written back to Redis): KEYS[1] record; ARGV as {@link PUT_UNLESS_NEWER}.
+ * Never over an end mark (`x`: the record was ended after the read may have been made) nor over a record Redis
+ * holds at the same version (written since the read missed: the read's copy is no newer).
+ */
+const REWARM = new LuaScript(`
+if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
+local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local version = tonumber(ARGV[1])
+if held > version then return 0 end
+if held == version and redis.call('HEXISTS', KEYS[1], 's') == 1 then return 0 end
+if held == version and redis.call('HGET', KEYS[1], 'st') == 'revoked' and ARGV[2] ~= 'revoked' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`);
+/**
+ * An end: KEYS[1] record; ARGV: the mark's life. The record is replaced by an end mark (no payload: read as a
+ * miss), which a re-warm does not overwrite and a write (a legitimate reopen, PostgreSQL first) does.
+ */
+const END_MARK = new LuaScript(`
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'x', '1')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+`);
+/**
+ * How long an end mark lives, seconds: longer than a re-warm's read of PostgreSQL and its write to Redis can take
+ * (the race it closes is that window), short enough that the marks of a logout wave cost little memory.
+ */
+export const END_MARK_SECONDS = 60;
 /** KEYS[1] record; ARGV: version, state, ttl. */
 const SET_STATE = new LuaScript(`
 local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -124,6 +159,19 @@ export class HotTier {
    * are not written again.
    */
   put(record: StoredRecord, previous?: HotRecord | null): Promise<true | Unavailable> {
+    return this.#write(PUT_UNLESS_NEWER, record, previous);
+  }
+
+  /**
+   * Writes back a record a reader found in PostgreSQL only (its pointers too), unless it was ended since
+   * ({@link delete}'s end mark: a read of PostgreSQL just before an end, written back just after it, made the
+   * ended record current again in Redis until it expired) or Redis holds it at the same version or newer.
+   */
+  rewarm(record: StoredRecord): Promise<true | Unavailable> {
+    return this.#write(REWARM, record, null);
+  }
+
+  #write(script: LuaScript, record: StoredRecord, previous?: HotRecord | null): Promise<true | Unavailable> {
     return this.#bounded(async () => {
       const ttl = ttlOf(record);
       const pointers: Array<['lookup' | 'sid', Buffer]> = [
@@ -161,7 +209,7 @@ export class HotTier {
       // one command per key (auto-pipelined: one write on one server), no MULTI: on Redis Cluster the record
       // and its pointers are in different slots; a pointer to a record not (yet) written reads as a miss
       const writes: Array<Promise<unknown>> = [
-        PUT_UNLESS_NEWER.run(
+        script.run(
           this.#redis,
           [recordName(record.recordKey)],
           [record.version, record.state, ttl, ...Object.entries(fields).flat().map(String)],
@@ -189,12 +237,14 @@ export class HotTier {
     });
   }
 
-  /** Deletes records (and a session's cookie pointer). */
+  /** Ends records (each replaced by an end mark, {@link END_MARK_SECONDS}) and deletes a session's cookie pointer. */
   delete(recordKeys: readonly Buffer[], pointers: readonly Buffer[] = []): Promise<true | Unavailable> {
     if (recordKeys.length === 0 && pointers.length === 0) return Promise.resolve(true);
     return this.#bounded(async () => {
-      const names = [...recordKeys.map(recordName), ...pointers.map((p) => pointerName('lookup', p))];
-      await Promise.all(names.map((name) => this.#redis.del(name)));
+      await Promise.all([
+        ...recordKeys.map((key) => END_MARK.run(this.#redis, [recordName(key)], [END_MARK_SECONDS])),
+        ...pointers.map((p) => this.#redis.del(pointerName('lookup', p))),
+      ]);
       return true as const;
     });
   }

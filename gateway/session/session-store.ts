@@ -293,7 +293,7 @@ export class SessionStore {
       return null;
     }
     this.#read(kind, 'db');
-    void this.hot.put(stored);
+    void this.hot.rewarm(stored);
     return this.#asKnown(stored);
   }
 
@@ -336,7 +336,7 @@ export class SessionStore {
       return null;
     }
     this.#read('Session', 'db');
-    void this.hot.put(stored);
+    void this.hot.rewarm(stored);
     return { record: this.#asKnown(stored), payload: await this.#payload<T>(stored) };
   }
 
