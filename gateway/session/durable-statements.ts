@@ -23,6 +23,11 @@ export const SCOPE_MATCH: Readonly<Record<RevocationScope, string>> = {
 
 /** The columns of a closed row, as its `ended` successor (same version, same creation time). */
 const ENDED = COLUMNS.replace(' state,', " 'ended',");
+/** A revoked row's successor (`$2`: revoked, or only its version bumped): the next version, same creation time. */
+export const REVOKED_SUCCESSOR = COLUMNS.replace(' version,', ' version + 1,').replace(
+  ' state,',
+  " case when $2::boolean then 'revoked' else state end,",
+);
 export const CURRENT = prepared(
   'session_current',
   `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,

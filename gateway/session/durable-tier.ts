@@ -19,13 +19,22 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { forget, markSessionEnded, sessionEndedHere } from './request-memo.ts';
-import { CONSUME, CURRENT, END, FIND_SESSION, KEYS_OF_GRANT, PUT, putOf, SCOPE_MATCH } from './durable-statements.ts';
+import {
+  CONSUME,
+  CURRENT,
+  END,
+  FIND_SESSION,
+  KEYS_OF_GRANT,
+  PUT,
+  putOf,
+  REVOKED_SUCCESSOR,
+  SCOPE_MATCH,
+} from './durable-statements.ts';
 import { WriteHolder, type HeldOutcome } from './held-writes.ts';
 import {
   COLUMNS,
   rowValues,
   toRecord,
-  type RecordState,
   type RevocationScope,
   type Row,
   type StoredRecord,
@@ -47,13 +56,6 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
   } finally {
     client.release();
   }
-}
-
-async function insertRow(client: PoolClient, r: StoredRecord): Promise<void> {
-  await client.query(
-    `insert into session_records (${COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    rowValues(r),
-  );
 }
 
 export class DurableTier {
@@ -268,18 +270,17 @@ export class DurableTier {
          order by h.record_key for update`,
         [match],
       );
+      // the matched rows closed and their successors inserted in one statement (one round trip however many
+      // sessions match: the head locks above are held for as short a time as can be)
       const { rows } = await client.query<Row>(
-        `update session_records r set valid_to = clock_timestamp()
-         where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()
-         returning ${COLUMNS}`,
-        [match],
+        `with closed as (
+           update session_records r set valid_to = clock_timestamp()
+           where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()
+           returning ${COLUMNS})
+         insert into session_records (${COLUMNS}) select ${REVOKED_SUCCESSOR} from closed returning ${COLUMNS}`,
+        [match, revoke],
       );
-      const records = rows.map((row) => ({
-        ...toRecord(row),
-        version: row.version + 1,
-        state: (revoke ? 'revoked' : row.state) as RecordState,
-      }));
-      for (const record of records) await insertRow(client, record);
+      const records = rows.map(toRecord);
       const {
         rows: [outbox],
       } = await client.query<{ id: string }>(
