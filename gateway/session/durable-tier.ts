@@ -31,14 +31,7 @@ import {
   SCOPE_MATCH,
 } from './durable-statements.ts';
 import { WriteHolder, type HeldOutcome } from './held-writes.ts';
-import {
-  COLUMNS,
-  rowValues,
-  toRecord,
-  type RevocationScope,
-  type Row,
-  type StoredRecord,
-} from './stored-record.ts';
+import { COLUMNS, rowValues, toRecord, type RevocationScope, type Row, type StoredRecord } from './stored-record.ts';
 
 export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
 export { COLUMNS, rowValues } from './stored-record.ts';
@@ -57,6 +50,12 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
     client.release();
   }
 }
+
+/**
+ * How many times a revocation looks again for sessions that began to match while it ran (each round locks and
+ * revokes those it finds); a session committed after the last round began after the revocation.
+ */
+const REVOKE_ROUNDS = 5;
 
 export class DurableTier {
   readonly #pool: Pool;
@@ -260,27 +259,38 @@ export class DurableTier {
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
     await this.#flush();
     return inTransaction(this.#pool, async (client) => {
-      // the heads of the sessions matched, locked in key order as their writers lock them (migration 0760): a
-      // write or end under way commits first, and the update below sees the row it made; one that starts now
-      // waits for this revocation and then finds the session revoked
-      await client.query(
-        `select h.record_key from session_record_heads h where h.record_key in (
-           select r.record_key from session_records r
-           where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now())
-         order by h.record_key for update`,
-        [match],
-      );
-      // the matched rows closed and their successors inserted in one statement (one round trip however many
-      // sessions match: the head locks above are held for as short a time as can be)
-      const { rows } = await client.query<Row>(
-        `with closed as (
-           update session_records r set valid_to = clock_timestamp()
-           where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()
-           returning ${COLUMNS})
-         insert into session_records (${COLUMNS}) select ${REVOKED_SUCCESSOR} from closed returning ${COLUMNS}`,
-        [match, revoke],
-      );
-      const records = rows.map(toRecord);
+      const records: StoredRecord[] = [];
+      const done: Buffer[] = [];
+      for (let round = 0; round < REVOKE_ROUNDS; round += 1) {
+        // the heads of the sessions matched, locked in key order as their writers lock them (migration 0760): a
+        // write or end under way commits first, and the update below sees the row it made; one that starts now
+        // waits for this revocation and then finds the session revoked
+        const { rows: locked } = await client.query<{ record_key: Buffer }>(
+          `select h.record_key from session_record_heads h where h.record_key in (
+             select r.record_key from session_records r
+             where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked'
+               and r.expires_at > now() and r.record_key <> all($2::bytea[]))
+           order by h.record_key for update`,
+          [match, done],
+        );
+        if (locked.length === 0) break;
+        const keys = locked.map((r) => r.record_key);
+        // only the sessions whose heads are held: one that began to match after the lock's snapshot (a login
+        // committing meanwhile) is locked and revoked in the next round, never revoked unheld (a writer holding
+        // its head would then write it again over the revocation). Closed and their successors inserted in one
+        // statement: one round trip however many sessions match.
+        const { rows } = await client.query<Row>(
+          `with closed as (
+             update session_records r set valid_to = clock_timestamp()
+             where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked'
+               and r.expires_at > now() and r.record_key = any($3::bytea[])
+             returning ${COLUMNS})
+           insert into session_records (${COLUMNS}) select ${REVOKED_SUCCESSOR} from closed returning ${COLUMNS}`,
+          [match, revoke, keys],
+        );
+        records.push(...rows.map(toRecord));
+        done.push(...keys);
+      }
       const {
         rows: [outbox],
       } = await client.query<{ id: string }>(

@@ -53,13 +53,19 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `);
 /**
- * An end: KEYS[1] record; ARGV: the mark's life. The record is replaced by an end mark (no payload: read as a
- * miss), which a re-warm does not overwrite and a write (a legitimate reopen, PostgreSQL first) does.
+ * An end: KEYS[1] record; ARGV: the mark's life (at least; the record's own remaining life when longer). The
+ * record is replaced by an end mark (no payload: read as a miss) keeping its version and state (a revocation's
+ * guard against older writes stays), which a re-warm does not overwrite and a write (a legitimate reopen,
+ * PostgreSQL first) does.
  */
 const END_MARK = new LuaScript(`
+local version = redis.call('HGET', KEYS[1], 'v')
+local state = redis.call('HGET', KEYS[1], 'st')
+local ttl = math.max(redis.call('TTL', KEYS[1]), tonumber(ARGV[1]))
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'x', '1')
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+if version then redis.call('HSET', KEYS[1], 'v', version, 'st', state or 'active') end
+redis.call('EXPIRE', KEYS[1], ttl)
 return 1
 `);
 /**
@@ -67,12 +73,17 @@ return 1
  * (the race it closes is that window), short enough that the marks of a logout wave cost little memory.
  */
 export const END_MARK_SECONDS = 60;
-/** KEYS[1] record; ARGV: version, state, ttl. */
+/**
+ * A revocation: KEYS[1] record; ARGV: version, state, ttl (the record's remaining life, at least). Over an end mark
+ * it takes the mark's place: the new version already refuses every older write, and a re-warm of the revoked row
+ * is then cached (readers of a revoked session are not sent to PostgreSQL for its whole life).
+ */
 const SET_STATE = new LuaScript(`
 local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if held > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'st', ARGV[2])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+redis.call('HDEL', KEYS[1], 'x')
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return 1
 `);
 

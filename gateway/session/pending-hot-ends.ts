@@ -29,6 +29,15 @@ export class PendingHotEnds {
   async delete(recordKeys: readonly Buffer[], lookups: readonly Buffer[]): Promise<void> {
     if ((await this.#hot.delete(recordKeys, lookups)) === true) return;
     this.#logger.warn({ records: recordKeys.length }, 'session store: an end did not reach Redis; tried again');
+    this.later(recordKeys, lookups);
+  }
+
+  /**
+   * Keeps records for {@link retry} without trying now (Redis just failed a write of them): their copies in Redis
+   * may be older than PostgreSQL's (a write that reached PostgreSQL only), so they are marked there as ended
+   * (read as a miss: readers go to PostgreSQL) once Redis answers again.
+   */
+  later(recordKeys: readonly Buffer[], lookups: readonly Buffer[] = []): void {
     this.#pending.push({ recordKeys: [...recordKeys], lookups: [...lookups] });
     if (this.#pending.length > CAPACITY) {
       this.#pending.shift();

@@ -185,13 +185,20 @@ export class SessionStore {
     return this.durable.writeHeld();
   }
 
-  /** Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). */
+  /**
+   * Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). A record Redis did not take
+   * may still be there as it was before (the write timed out): it is marked ended there once Redis answers
+   * (`pending-hot-ends.ts`), so no reader takes that older copy for current.
+   */
   async #warm(stored: readonly StoredRecord[], previous: readonly (HotRecord | null)[]): Promise<void> {
     const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i] ?? null)));
-    written.forEach((result, i) => {
-      if (result !== true)
-        this.#logger.warn({ kind: stored[i]!.kind }, 'session store: Redis unavailable, written to PostgreSQL only');
-    });
+    const failed = stored.filter((_, i) => written[i] !== true);
+    if (failed.length === 0) return;
+    this.#logger.warn(
+      { kinds: failed.map((r) => r.kind) },
+      'session store: Redis unavailable, written to PostgreSQL only',
+    );
+    this.#hotEnds.later(failed.map((r) => r.recordKey));
   }
 
   /** The record as this request read it (or ended it), if it did: its pointers are already written (hot-tier.ts). */
@@ -345,8 +352,10 @@ export class SessionStore {
     forget();
     const ended = await this.durable.consume(this.keys.key(kind, id));
     if (!ended) return false;
-    if ((await this.hot.put(ended)) !== true)
+    if ((await this.hot.put(ended)) !== true) {
       this.#logger.warn({ kind }, 'session store: Redis unavailable, consumption written to PostgreSQL only');
+      this.#hotEnds.later([ended.recordKey]);
+    }
     return true;
   }
 

@@ -68,3 +68,24 @@ test('a re-warm of the revoked record over a revocation’s version-only entry i
   await hot.rewarm(session(key, 2, 'revoked'));
   t.like(await hot.get(key), { version: 2, state: 'revoked' });
 });
+
+test('an end mark keeps a revocation’s guard: an older version is not written over it', async (t) => {
+  const hot = hotTier(t);
+  const key = randomBytes(32);
+  await hot.setState([session(key, 2, 'revoked')]);
+  await hot.delete([key]);
+  await hot.put(session(key, 1, 'active'));
+  t.is(await hot.get(key), null, 'the version-1 write landed after the revocation and the end: dropped');
+});
+
+test('a revocation over an end mark takes its place: the revoked row read back is cached', async (t) => {
+  const hot = hotTier(t);
+  const key = randomBytes(32);
+  await hot.put(session(key, 1, 'active'));
+  await hot.delete([key]);
+  await hot.setState([session(key, 2, 'revoked')]);
+  await hot.rewarm(session(key, 1, 'active'));
+  t.is(await hot.get(key), null, 'older than the revocation');
+  await hot.rewarm(session(key, 2, 'revoked'));
+  t.like(await hot.get(key), { version: 2, state: 'revoked' });
+});
