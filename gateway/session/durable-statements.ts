@@ -82,7 +82,7 @@ export const CONSUME = prepared(
  */
 export const KEYS_OF_GRANT = prepared(
   'session_keys_of_grant',
-  `select h.record_key from session_record_heads h where h.grant_key = $1 and (
+  `select h.record_key from session_record_heads h where h.grant_key = $1 and h.expires_at > now() and (
      select true from session_records r
      where r.record_key = h.record_key and r.expires_at = h.expires_at and r.valid_to is null limit 1)`,
 );

@@ -8,9 +8,10 @@
  * - by session, `session ‖ uid` → the same upstream session: the SP-initiated logout reads it there;
  * - by subject: each login's record names its upstream subject as its group (the store's `grant_key`, a hashed
  *   `subject ‖ idp ‖ Format ‖ NameID`, indexed in the records' heads, migration 0750), so the IdP-initiated logout
- *   finds every login that NameID opened with one indexed query. Each login writes only its own record: two
- *   logins of one person at once cannot lose each other (a list read, appended to and written back could, and
- *   the lost login's session then outlived the IdP's logout).
+ *   finds every login that NameID opened with one indexed query. No login's record can be lost by another's
+ *   write: the subject list of the version before (read, appended to, written back, {@link LEGACY_LIST}) lost
+ *   one of two logins of one person at once, whose session then outlived the IdP's logout. That list is still
+ *   written and read, for instances of that version during a rolling upgrade.
  *
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
@@ -37,9 +38,15 @@ export class SessionsPartlyEnded extends Error {
   }
 }
 
-/** The subject lists written by versions before this one (read by `end()` until they expire, `ttl.session`). */
+/**
+ * The subject list of the version before this one, which found a subject's logins there: its instances, during a
+ * rolling upgrade, read it for an IdP's logout, and write a login's record again without its group (so this
+ * version's `end()` reads the list too). Still written, at most this many logins (that version's cap), so that
+ * neither version misses the other's logins; remove once no instance of that version runs.
+ */
+export const LEGACY_LIST = 20;
 interface LegacySubjectList {
-  logins: { loginId: string }[];
+  logins: { loginId: string; sessionIndex?: string }[];
 }
 
 type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
@@ -55,9 +62,28 @@ export class UpstreamSessions {
     this.#ttlSeconds = deps.ttlSeconds;
   }
 
-  /** Records the upstream session a verified login (`loginId`, the interaction uid) opened: one record, one write. */
+  /**
+   * Records the upstream session a verified login (`loginId`, the interaction uid) opened: its own record, in its
+   * subject's group; and, for instances of the version before (a rolling upgrade), in the subject's list as that
+   * version kept it (read, appended to, written back: {@link LEGACY_LIST}).
+   */
   async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
-    await this.#put(ref, [[byLogin(loginId), ref]]);
+    const subjectId = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
+    const previous = await this.#store.get<LegacySubjectList>('UpstreamSession', subjectId);
+    const entry = { loginId, ...(ref.sessionIndex === undefined ? {} : { sessionIndex: ref.sessionIndex }) };
+    const kept = (previous?.record.state === 'active' ? previous.payload.logins : []).filter(
+      (l) => l.loginId !== loginId,
+    );
+    // both records in one round trip and one transaction (issue #14)
+    await this.#put(ref, [
+      [byLogin(loginId), ref],
+      [subjectId, { logins: [...kept, entry].slice(-LEGACY_LIST) }],
+    ]);
+  }
+
+  /** Starts this request's read of a subject's list, for a {@link recordLogin} later in the request. */
+  prefetchSubject(ref: Pick<UpstreamSessionRef, 'idp' | 'nameIdFormat' | 'subject'>): void {
+    this.#store.prefetch('UpstreamSession', bySubject(ref.idp, ref.nameIdFormat, ref.subject));
   }
 
   /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
@@ -112,12 +138,18 @@ export class UpstreamSessions {
   async #loginsOf(request: UpstreamLogoutRequest): Promise<LoginRecord[]> {
     const group = bySubject(request.idp, request.nameIdFormat, request.subject);
     const keys = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', group));
-    const found = await Promise.all(keys.map((key) => this.#store.load<LoginRecord>('UpstreamSession', key)));
-    const logins = found.flatMap((l) => (l?.record.state === 'active' ? [l.payload] : []));
+    const logins: LoginRecord[] = [];
     const legacy = await this.#load<LegacySubjectList>(group);
-    for (const { loginId } of legacy?.logins ?? []) {
-      const login = await this.#load<LoginRecord>(byLogin(loginId));
-      if (login) logins.push(login);
+    const legacyKeys = (legacy?.logins ?? []).map(({ loginId }) =>
+      this.#store.keys.key('UpstreamSession', byLogin(loginId)),
+    );
+    const all = [...keys, ...legacyKeys.filter((k) => !keys.some((key) => key.equals(k)))];
+    // a few at a time: a person who logs in often has many
+    for (let i = 0; i < all.length; i += LOADS_AT_ONCE) {
+      const found = await Promise.all(
+        all.slice(i, i + LOADS_AT_ONCE).map((key) => this.#store.load<LoginRecord>('UpstreamSession', key)),
+      );
+      for (const l of found) if (l?.record.state === 'active') logins.push(l.payload);
     }
     // the record's own fields, not only its group, must name the request's subject
     return logins.filter(
@@ -150,6 +182,8 @@ export class UpstreamSessions {
 }
 
 const LOGIN = 'login\0';
+/** How many login records `end()` reads at once. */
+const LOADS_AT_ONCE = 16;
 const byLogin = (loginId: string) => `${LOGIN}${loginId}`;
 const bySession = (uid: string) => `session\0${uid}`;
 /** A subject's group (no oidc-provider grant id holds a NUL, so it never names a real grant's artefacts). */

@@ -98,3 +98,28 @@ test('a subject list written by an earlier version still names its logins until 
   t.is(await sessions.end({ idp: 'idp-a', subject: 'frank', nameIdFormat: 'persistent', sessionIndexes: ['f1'] }), 1);
   t.deepEqual(tried, ['s-legacy']);
 });
+
+test('a rolling upgrade: a login linked by an instance of the version before is still found by its logout', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const store = fx.gateway.services.sessions.store;
+  const ref = { ...ada('g1'), subject: 'gina' };
+  await sessions.recordLogin('mixed-1', ref);
+  // the version before links the login by writing its record again, without the subject's group
+  await store.put({
+    kind: 'UpstreamSession',
+    id: 'login\0mixed-1',
+    payload: { ...ref, sessionUid: 's-mixed' },
+    expiresIn: 60,
+  });
+  t.is(await sessions.end({ idp: 'idp-a', subject: 'gina', nameIdFormat: 'persistent', sessionIndexes: [] }), 1);
+  t.deepEqual(tried, ['s-mixed']);
+  // and that version, which reads only the subject's list, finds this version's logins there
+  const list = await store.get<{ logins: { loginId: string }[] }>(
+    'UpstreamSession',
+    'subject\0idp-a\0persistent\0gina',
+  );
+  t.deepEqual(
+    list?.payload.logins.map((l) => l.loginId),
+    ['mixed-1'],
+  );
+});
