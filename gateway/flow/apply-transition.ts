@@ -156,7 +156,7 @@ export async function applyTransition(
   const ttl = timeout === null ? TERMINAL_TTL_SECONDS : timeout + GRACE_SECONDS;
   const fields = [...stateFields(plan.to, at, plan.errorCode), ...(plan.extraFields?.(at) ?? [])];
   const keys = [key, deadlinesKey(shardOf(plan.loginId))];
-  // issued in the same tick as the commit, so that auto-pipelining sends both in one write
+  // issued in the same tick as the commit, so that both leave in one socket write (one write per turn, store/redis.ts)
   const committing = redisCall(plan.loginId, () =>
     plan.claimNext === undefined
       ? COMMIT.run(deps.redis, keys, [token, plan.loginId, deadline ?? '', ttl, ...fields])

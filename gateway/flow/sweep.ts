@@ -22,7 +22,7 @@ const SWEEP_BATCH = 100;
 export async function sweepExpired(deps: TransitionDeps): Promise<number> {
   let moved = 0;
   let unreadable: unknown;
-  // every deadline set read at once: one round trip (auto-pipelined) rather than one per set
+  // every deadline set read at once: one round trip (one write per turn) rather than one per set
   const now = deps.now();
   const dueByShard = await redisCall(undefined, () =>
     Promise.all(

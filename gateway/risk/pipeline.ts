@@ -17,7 +17,7 @@
  *   normal path report their duration to it;
  * - a stage whose Redis work needs only the signals (device trust's read of the counts, correlation's windows)
  *   begins it when the assessment begins (`begin`), before the first stage runs: the work of all of them
- *   leaves in one round trip (ioredis auto-pipelining; issue #14: a round trip per stage before). Each stage's
+ *   leaves in one round trip (one socket write per turn, store/redis.ts; issue #14: a round trip per stage before). Each stage's
  *   `run` then awaits its own part under its own budget, measured from the moment it runs, as before: the budget
  *   bounds how long the login waits for that stage. A failure of the work begun (Redis unreachable) is met by
  *   `run` (`error`, then the degraded mode), as if `run` had sent it; in rule-only mode nothing is begun.

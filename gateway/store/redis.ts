@@ -10,14 +10,15 @@
  *
  * Commands fail fast with `FLOW_STORE_UNAVAILABLE` while Redis is unreachable (`redis-fail-fast.ts`).
  *
- * Auto-pipelining: the commands issued during one turn of the event loop (by concurrent requests) leave in
- * one socket write. Each loopback write costs the gateway more CPU than the command itself (issue #14: a
- * login made ~80 round trips, the largest single item of its profile); every command still has its own
- * answer and error, in order. Commands ioredis never auto-pipelines (SUBSCRIBE, MULTI, INFO…) are sent as
- * before.
+ * One write per turn: the commands issued during one turn of the event loop (by concurrent requests) leave in
+ * one socket write (issue #14: each loopback write costs the gateway more CPU than the command itself). On one
+ * server or through Sentinel this is `redis-one-write-per-turn.ts` (a cork of the socket per turn), cheaper than
+ * ioredis's auto-pipelining, which Redis Cluster keeps (a node per slot). Every command still has its own answer
+ * and error, in order. Commands ioredis never auto-pipelines (SUBSCRIBE, MULTI, INFO…) are sent as before.
  */
 import { Cluster, Redis } from 'ioredis';
 import { failFast } from './redis-fail-fast.ts';
+import { oneWritePerTurn } from './redis-one-write-per-turn.ts';
 
 export interface HostPort {
   host: string;
@@ -62,7 +63,8 @@ export function createRedis(options: RedisOptions): Redis {
     keyPrefix: options.keyPrefix,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
-    enableAutoPipelining: true,
+    // one server or Sentinel: a turn's commands leave in one write without it (redis-one-write-per-turn.ts)
+    enableAutoPipelining: false,
     commandTimeout: options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs,
   };
   let redis: Redis;
@@ -96,6 +98,7 @@ export function createRedis(options: RedisOptions): Redis {
   } else {
     redis = failFast(new Redis(options.url!, { ...common, lazyConnect: false }), options.onUnavailable);
   }
+  if (!options.cluster) oneWritePerTurn(redis);
   let lastReport = 0;
   redis.on('error', (error: Error) => {
     // one report per 10 s while the connection is down, not one per retry

@@ -1,6 +1,8 @@
 /**
  * Counts the Redis traffic of this test process on ioredis itself: every command built, and every round trip
- * (a command sent alone, or one pipeline/MULTI sent as a whole). Installed once, on first import; a test
+ * (one write of a client's socket: a command alone, a pipeline or MULTI, or the commands of one turn of the event
+ * loop, `gateway/store/redis-one-write-per-turn.ts`). A test reads the counters once the operation it measures
+ * has ended (a turn's commands leave at the end of that turn). Installed once, on first import; a test
  * reads the counters before and after the operation it measures.
  *
  * @example
@@ -9,19 +11,16 @@
  * t.is(redisTraffic.roundTrips - before.roundTrips, 1);
  */
 import { Redis } from 'ioredis';
-import PipelineModule from 'ioredis/built/Pipeline.js';
+import { onRedisBatch } from './redis-socket-batches.ts';
 
 export const redisTraffic = { commands: 0, roundTrips: 0 };
 
 const sendCommand = Redis.prototype.sendCommand;
 Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
   redisTraffic.commands += 1;
-  if (args[1] === undefined) redisTraffic.roundTrips += 1; // a pipeline passes its own buffering stream
   return sendCommand.apply(this, args);
 };
-const Pipeline = PipelineModule.default;
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
+// a round trip: one write of a client's socket, whatever it carried (redis-socket-batches.ts)
+onRedisBatch(() => {
   redisTraffic.roundTrips += 1;
-  return exec.apply(this, args);
-};
+});

@@ -115,7 +115,7 @@ function statementKey(query: unknown): string {
 /**
  * Who issued a query or a command: the first stack frame in the repository that is not plumbing (the pool,
  * the Lua script runner, this probe), as `file function`. Synchronous frames only: a command queued by
- * ioredis' auto-pipelining is attributed when it is queued (Pipeline.sendCommand runs in the caller's stack).
+ * a pipeline or a MULTI is attributed when it is queued (Pipeline.sendCommand runs in the caller's stack).
  */
 const ORIGINS = process.env.BENCH_ORIGINS === '1' || process.env.BENCH_ORIGINS === 'chain';
 /**
@@ -209,16 +209,32 @@ function keyShapeOf(name: string, args: unknown[]): string {
 
 /** The socket whose writes are counted, on the client itself: one property read per command. */
 const WATCHED = Symbol('bench.probe.watchedSocket');
-type Watched = { [WATCHED]?: unknown; stream?: Record<string, (...a: unknown[]) => void> };
-/** Counts the writes of a client's socket to the kernel (wrapped once per socket; a reconnection makes a new one). */
+/** On a watched socket: the commands given to it since its last write (count; their shapes at `detail`). */
+const PENDING = Symbol('bench.probe.pending');
+type Pending = { n: number; shapes: string[] };
+type Watched = { [WATCHED]?: unknown; stream?: Record<string | symbol, unknown> & { [PENDING]?: Pending } };
+/**
+ * Counts the writes of a client's socket to the kernel (wrapped once per socket; a reconnection makes a new one).
+ * A write that carries commands is a round trip, whatever grouped them (a command alone, a pipeline or MULTI, the
+ * commands of one turn of the event loop: `gateway/store/redis-one-write-per-turn.ts`); at `detail`, what it
+ * carried is kept too.
+ */
 function watchSocket(client: Watched): void {
   const socket = client.stream;
   client[WATCHED] = socket;
   if (!socket || typeof socket._write !== 'function') return;
+  const pending: Pending = { n: 0, shapes: [] };
+  socket[PENDING] = pending;
   for (const name of ['_write', '_writev']) {
-    const original = socket[name]!.bind(socket);
+    const original = (socket[name] as (...a: unknown[]) => void).bind(socket);
     socket[name] = (...a: unknown[]) => {
-      if (level !== OFF) counts.redisSocketWrites += 1;
+      if (level !== OFF) {
+        counts.redisSocketWrites += 1;
+        if (pending.n > 0) counts.redisRoundTrips += 1;
+        if (level === DETAIL && pending.shapes.length > 0) bump(counts.redisByRoundTrip, pending.shapes.join(' + '));
+      }
+      pending.n = 0;
+      pending.shapes = [];
       traced('  | write');
       original(...a);
     };
@@ -231,13 +247,15 @@ Redis.prototype.sendCommand = function countedCommand(this: Redis, ...args: Para
   if (self[WATCHED] !== self.stream) watchSocket(self);
   if (level !== OFF) {
     counts.redisCommandCount += 1;
-    if (args[1] === undefined) counts.redisRoundTrips += 1; // a pipeline passes its own buffering stream
+    const pending = self.stream?.[PENDING];
+    if (pending) pending.n += 1;
     if (level === DETAIL) {
       const name = String(args[0].name).toUpperCase();
+      const shape = `${name} ${keyShapeOf(name, args[0].args)}`.trim();
       bump(counts.redisCommands, name);
-      bump(counts.redisByKey, routed(`${name} ${keyShapeOf(name, args[0].args)}`.trim()));
-      traced(`  ${args[1] === undefined ? '' : '+'}${name} ${keyShapeOf(name, args[0].args)}`);
-      if (args[1] === undefined) bump(counts.redisByRoundTrip, `${name} ${keyShapeOf(name, args[0].args)}`.trim());
+      bump(counts.redisByKey, routed(shape));
+      traced(`  ${args[1] === undefined ? '' : '+'}${shape}`);
+      pending?.shapes.push(shape);
       if (ORIGINS && args[1] === undefined) bump(counts.redisByOrigin, routed(`${originOf()}: ${name}`));
     }
   }
@@ -255,20 +273,6 @@ if (ORIGINS) {
     return queue.apply(this, args);
   };
 }
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function countedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  if (level !== OFF) counts.redisRoundTrips += 1;
-  if (level === DETAIL) {
-    const queued = (this as unknown as { _queue?: Array<{ name: string; args: unknown[] }> })._queue ?? [];
-    const shapes = queued.map((c) => {
-      const name = String(c.name).toUpperCase();
-      return `${name} ${keyShapeOf(name, c.args)}`.trim();
-    });
-    bump(counts.redisByRoundTrip, shapes.join(' + '));
-  }
-  return exec.apply(this, args);
-};
-
 const signOnce = Pkcs11Signer.prototype.sign;
 Pkcs11Signer.prototype.sign = function countedSign(this: Pkcs11Signer, data: Uint8Array) {
   if (level !== OFF) bump(counts.hsmSignatures, `${this.purpose}/${this.alg}`);

@@ -1,32 +1,19 @@
 /**
  * Issue #14 (Redis round trips): a login that makes a grant links it to the login for the risk side
  * (`risk:grant:<grantId>` → login, `risk:login-grant:<loginId>` → grant) in one round trip, not two: the two
- * SETs leave in one auto-pipelined batch. Whole logins through the real gateway (a first login, an SSO login,
- * a `prompt=none` login), real Redis; each batch ioredis sends is recorded on `Pipeline.exec` (a command sent
- * alone is a batch of one). Before: `await set; await set`, two round trips each time. The links still
+ * SETs leave in one socket write. Whole logins through the real gateway (a first login, an SSO login,
+ * a `prompt=none` login), real Redis; each batch ioredis sends is recorded (the commands of one socket write,
+ * `redis-socket-batches.ts`). Before: `await set; await set`, two round trips each time. The links still
  * lead where they did (the values are read back).
  */
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
-import PipelineModule from 'ioredis/built/Pipeline.js';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { commandKey, onRedisBatch } from '../../helpers/redis-socket-batches.ts';
 import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
-type Queued = { name: string; args: unknown[] };
 let batches: string[][] | undefined;
-const keyOf = (c: Queued) => String(c.name.toLowerCase() === 'evalsha' ? c.args[2] : c.args[0]);
-const Pipeline = PipelineModule.default;
-const exec = Pipeline.prototype.exec;
-Pipeline.prototype.exec = function recordedExec(this: InstanceType<typeof Pipeline>, ...args: Parameters<typeof exec>) {
-  const queue = (this as unknown as { _queue: Queued[] })._queue;
-  batches?.push(queue.map((c) => `${c.name.toUpperCase()} ${keyOf(c)}`));
-  return exec.apply(this, args);
-};
-const sendCommand = Redis.prototype.sendCommand;
-Redis.prototype.sendCommand = function recordedCommand(this: Redis, ...args: Parameters<typeof sendCommand>) {
-  if (args[1] === undefined) batches?.push([`${args[0].name.toUpperCase()} ${keyOf(args[0] as Queued)}`]);
-  return sendCommand.apply(this, args);
-};
+onRedisBatch((batch) => batches?.push(batch.map(commandKey)));
 
 let bed: SessionBed;
 let redis: Redis;

@@ -1,10 +1,10 @@
 /**
  * Issue #14 (Redis round trips): the pages of a login read its context (`login:<id>`) together with their
  * first other Redis command — oidc-provider's interaction at the interaction page, the chooser's answer and the
- * completion (in the resume request, GET /auth/:uid); the IdP's rate-limit call at the ACS — in one auto-pipelined batch, instead of in a round trip
+ * completion (in the resume request, GET /auth/:uid); the IdP's rate-limit call at the ACS — in one socket write, instead of in a round trip
  * of its own after it (`LoginContextStore.prefetch`). Still read once per request, and the login still ends
  * with a code. A whole first login and an SSO login through the real gateway; each batch ioredis sends is
- * recorded on `Pipeline.exec` (a command sent alone is a batch of one) and grouped by the HTTP request being
+ * recorded (the commands of one socket write) and grouped by the HTTP request being
  * served (requests are sequential here).
  */
 import test from 'ava';

@@ -3,7 +3,7 @@
  * assessment's signals and behaviour stage use) in the batch that reads the login's context with the IdP's
  * rate-limit call, as soon as the answer names the login — not in a round trip of its own once the translation
  * point gathers the signals. Read once in the request; the login still ends with a code. The real gateway; each
- * batch ioredis sends is recorded on `Pipeline.exec` (a command sent alone is a batch of one) and grouped by the
+ * batch ioredis sends is recorded (the commands of one socket write) and grouped by the
  * HTTP request being served.
  */
 import test from 'ava';

@@ -1,11 +1,11 @@
 /**
  * Issue #14 (Redis round trips): the records a request reads one after the other because an artefact names
- * them are read together, in one auto-pipelined batch (`SessionStore.prefetch`): at the token endpoint the
+ * them are read together, in one socket write (`SessionStore.prefetch`): at the token endpoint the
  * authorization code's session, grant and account (3 round trips before, 1 now); when the authorization
  * resumes with the interaction's result stored by an earlier request (/interaction/:uid/complete), its account and
  * grant (2 before, 1 now); when the completion step runs in the resume request itself, neither is read again. Each record still read once
  * per request, and the tokens work. A whole first login through the real gateway; each batch ioredis sends is
- * recorded on `Pipeline.exec` (a command sent alone is a batch of one), grouped by the HTTP request being
+ * recorded (the commands of one socket write), grouped by the HTTP request being
  * served (requests are sequential here).
  */
 import test from 'ava';

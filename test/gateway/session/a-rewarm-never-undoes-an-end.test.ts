@@ -5,7 +5,7 @@
  * An end leaves an end mark (read as a miss) that a re-warm does not overwrite, and that a write (PostgreSQL
  * first: a legitimate reopen) does. Real Redis.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { HotTier } from '../../../gateway/session/hot-tier.ts';
 import type { StoredRecord } from '../../../gateway/session/durable-tier.ts';
@@ -17,7 +17,7 @@ function session(key: Buffer, version: number, state: StoredRecord['state'], sea
   return storedRecord('Session', { recordKey: key, lookupKey: null, accountKey: null, version, state, sealed });
 }
 
-function hotTier(t: import('ava').ExecutionContext) {
+function hotTier(t: ExecutionContext) {
   const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
   t.teardown(() => redis.quit());
   return new HotTier(redis, 1_000);
