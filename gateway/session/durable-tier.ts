@@ -53,9 +53,12 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
 
 /**
  * How many times a revocation looks again for sessions that began to match while it ran (each round locks and
- * revokes those it finds); a session committed after the last round began after the revocation.
+ * revokes those it finds). A session still beginning to match after the last round is left active: a busy scope
+ * (an IdP's every session) may keep gaining sessions, and the revocation must end.
  */
-const REVOKE_ROUNDS = 5;
+const REVOKE_ROUNDS = 20;
+/** How many times a revocation is run again when PostgreSQL ended it to break a deadlock (`40P01`). */
+const DEADLOCK_RETRIES = 3;
 
 export class DurableTier {
   readonly #pool: Pool;
@@ -258,6 +261,26 @@ export class DurableTier {
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
     await this.#flush();
+    // a later round locks heads that may sort before those an earlier one holds: a writer holding two of them
+    // (a login's end and save) can deadlock with it; PostgreSQL then ends one side, and the revocation runs again
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#revokeOnce(where, scope, match, target, actor, reason, revoke);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
+      }
+    }
+  }
+
+  async #revokeOnce(
+    where: string,
+    scope: RevocationScope,
+    match: Buffer | string | Date,
+    target: string,
+    actor: string,
+    reason: string,
+    revoke: boolean,
+  ): Promise<{ id: string; records: StoredRecord[] }> {
     return inTransaction(this.#pool, async (client) => {
       const records: StoredRecord[] = [];
       const done: Buffer[] = [];

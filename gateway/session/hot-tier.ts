@@ -53,19 +53,25 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `);
 /**
- * An end: KEYS[1] record; ARGV: the mark's life (at least; the record's own remaining life when longer). The
- * record is replaced by an end mark (no payload: read as a miss) keeping its version and state (a revocation's
+ * An end: KEYS[1] record; ARGV: the mark's life (a revocation's version-only entry keeps its own when longer).
+ * The record is replaced by an end mark (no payload: read as a miss) keeping its version and state (a revocation's
  * guard against older writes stays), which a re-warm does not overwrite and a write (a legitimate reopen,
  * PostgreSQL first) does.
  */
 const END_MARK = new LuaScript(`
 local version = redis.call('HGET', KEYS[1], 'v')
 local state = redis.call('HGET', KEYS[1], 'st')
-local ttl = math.max(redis.call('TTL', KEYS[1]), tonumber(ARGV[1]))
+local ttl = tonumber(ARGV[1])
+if redis.call('HEXISTS', KEYS[1], 's') == 0 then ttl = math.max(redis.call('TTL', KEYS[1]), ttl) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'x', '1')
 if version then redis.call('HSET', KEYS[1], 'v', version, 'st', state or 'active') end
 redis.call('EXPIRE', KEYS[1], ttl)
+return 1
+`);
+/** An eviction: KEYS[1] record. Its copy is deleted; an end mark or a version-only entry (no copy) stays. */
+const EVICT = new LuaScript(`
+if redis.call('HEXISTS', KEYS[1], 's') == 1 then redis.call('DEL', KEYS[1]) end
 return 1
 `);
 /**
@@ -256,6 +262,19 @@ export class HotTier {
         ...recordKeys.map((key) => END_MARK.run(this.#redis, [recordName(key)], [END_MARK_SECONDS])),
         ...pointers.map((p) => this.#redis.del(pointerName('lookup', p))),
       ]);
+      return true as const;
+    });
+  }
+
+  /**
+   * Deletes the copies Redis holds of records whose last write reached PostgreSQL only (they may be older): no
+   * end mark, so the next reader writes the current row back. A revocation's version-only entry is kept (it
+   * holds no copy, only the guard against older writes).
+   */
+  evict(recordKeys: readonly Buffer[]): Promise<true | Unavailable> {
+    if (recordKeys.length === 0) return Promise.resolve(true);
+    return this.#bounded(async () => {
+      await Promise.all(recordKeys.map((key) => EVICT.run(this.#redis, [recordName(key)], [])));
       return true as const;
     });
   }
