@@ -6,7 +6,7 @@
  * eight concurrent callers each awaiting its command before the next. Modes alternate, each twice; the figures
  * are CPU µs per command of this process (`process.cpuUsage`) and of the Redis server (`/proc/<pid>/stat`).
  *
- *   node test/harness/with-stack.ts -- node test/bench/gateway/redis-write-modes-ab.ts
+ *   node test/harness/with-stack.ts -- node test/bench/gateway/redis-write-modes.bench.ts
  *
  * Environment: N (commands per pattern, default 20000). Needs the Redis server's pid (found from its port).
  */
@@ -74,4 +74,4 @@ console.log('| mode | one at a time | three per turn | 8 concurrent callers |');
 console.log('|---|---|---|---|');
 for (let round = 0; round < 2; round++)
   for (const mode of ['auto-pipelined', 'plain', 'one write per turn'] as const) await run(mode);
-console.log('command: node test/harness/with-stack.ts -- node test/bench/gateway/redis-write-modes-ab.ts');
+console.log('command: node test/harness/with-stack.ts -- node test/bench/gateway/redis-write-modes.bench.ts');
