@@ -291,6 +291,12 @@ export class SessionStore {
     if (held) return held.kind === kind ? held : null;
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
+      // Redis expires a record up to a second after its life ends (its TTL is whole seconds): not read then,
+      // as PostgreSQL would not read it
+      if (cached.expiresAt.getTime() <= Date.now()) {
+        this.#read(kind, 'miss');
+        return null;
+      }
       this.#read(kind, 'cache');
       return this.#asKnown(cached);
     }
