@@ -53,7 +53,8 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `);
 /**
- * An end: KEYS[1] record; ARGV: the mark's life (a revocation's version-only entry keeps its own when longer).
+ * An end: KEYS[1] record; ARGV: the mark's life (a revoked record, or a revocation's version-only entry, keeps
+ * its own when longer: the guard lasts as long as the record would have).
  * The record is replaced by an end mark (no payload: read as a miss) keeping its version and state (a revocation's
  * guard against older writes stays), which a re-warm does not overwrite and a write (a legitimate reopen,
  * PostgreSQL first) does.
@@ -62,16 +63,28 @@ const END_MARK = new LuaScript(`
 local version = redis.call('HGET', KEYS[1], 'v')
 local state = redis.call('HGET', KEYS[1], 'st')
 local ttl = tonumber(ARGV[1])
-if redis.call('HEXISTS', KEYS[1], 's') == 0 then ttl = math.max(redis.call('TTL', KEYS[1]), ttl) end
+if redis.call('HEXISTS', KEYS[1], 's') == 0 or state == 'revoked' then ttl = math.max(redis.call('TTL', KEYS[1]), ttl) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'x', '1')
 if version then redis.call('HSET', KEYS[1], 'v', version, 'st', state or 'active') end
 redis.call('EXPIRE', KEYS[1], ttl)
 return 1
 `);
-/** An eviction: KEYS[1] record. Its copy is deleted; an end mark or a version-only entry (no copy) stays. */
+/**
+ * An eviction: KEYS[1] record. Its copy is replaced by a version-only entry (its version and state, its TTL: the
+ * guard against older writes stays, a reader's write-back of the current row goes through); an end mark or a
+ * version-only entry (no copy) is left as it is.
+ */
 const EVICT = new LuaScript(`
-if redis.call('HEXISTS', KEYS[1], 's') == 1 then redis.call('DEL', KEYS[1]) end
+if redis.call('HEXISTS', KEYS[1], 's') == 0 then return 0 end
+local version = redis.call('HGET', KEYS[1], 'v')
+local state = redis.call('HGET', KEYS[1], 'st')
+local ttl = redis.call('TTL', KEYS[1])
+redis.call('DEL', KEYS[1])
+if version then
+  redis.call('HSET', KEYS[1], 'v', version, 'st', state or 'active')
+  if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) else redis.call('EXPIRE', KEYS[1], 60) end
+end
 return 1
 `);
 /**
@@ -267,15 +280,15 @@ export class HotTier {
   }
 
   /**
-   * Deletes the copies Redis holds of records whose last write reached PostgreSQL only (they may be older): no
-   * end mark, so the next reader writes the current row back. A revocation's version-only entry is kept (it
-   * holds no copy, only the guard against older writes).
+   * Replaces the copies Redis holds of records whose last write reached PostgreSQL only (they may be older) by
+   * version-only entries: no end mark, so the next reader writes the current row back; the guard against older
+   * writes stays. Answers the keys Redis took (on Redis Cluster a node may be down while the others answer).
    */
-  evict(recordKeys: readonly Buffer[]): Promise<true | Unavailable> {
-    if (recordKeys.length === 0) return Promise.resolve(true);
+  evict(recordKeys: readonly Buffer[]): Promise<Buffer[] | Unavailable> {
+    if (recordKeys.length === 0) return Promise.resolve([]);
     return this.#bounded(async () => {
-      await Promise.all(recordKeys.map((key) => EVICT.run(this.#redis, [recordName(key)], [])));
-      return true as const;
+      const done = await Promise.allSettled(recordKeys.map((key) => EVICT.run(this.#redis, [recordName(key)], [])));
+      return recordKeys.filter((_, i) => done[i]!.status === 'fulfilled');
     });
   }
 

@@ -23,12 +23,19 @@ interface PendingEnd {
   lookups: readonly Buffer[];
 }
 
+/** Failures in one retry after which it stops (Redis away: each waits for the hot tier's timeout). */
+const FAILURES_PER_RETRY = 8;
+/** Records evicted per call (each its own command). */
+const EVICT_BATCH = 1_000;
+
 export class PendingHotEnds {
   readonly #hot: HotTier;
   readonly #logger: Logger;
-  readonly #ends: PendingEnd[] = [];
-  /** Record keys (hex) to evict, in the order they failed. */
-  readonly #evictions = new Map<string, Buffer>();
+  #ends: PendingEnd[] = [];
+  /** Records to evict, by key (hex), in the order they failed; `seq` tells a failure after a retry began. */
+  readonly #evictions = new Map<string, { key: Buffer; seq: number }>();
+  #seq = 0;
+  #retrying: Promise<number> | undefined;
 
   constructor(hot: HotTier, logger: Logger) {
     this.#hot = hot;
@@ -48,13 +55,13 @@ export class PendingHotEnds {
 
   /**
    * Keeps records for {@link retry} without trying now (Redis just failed a write of them): their copies in Redis
-   * may be older than PostgreSQL's, so they are deleted there once Redis answers (readers then go to PostgreSQL).
+   * may be older than PostgreSQL's, so they are evicted there once Redis answers (readers then go to PostgreSQL).
    */
   later(recordKeys: readonly Buffer[]): void {
     for (const key of recordKeys) {
       const hex = key.toString('hex');
       this.#evictions.delete(hex); // to the back: the latest failure
-      this.#evictions.set(hex, key);
+      this.#evictions.set(hex, { key, seq: (this.#seq += 1) });
     }
     while (this.#evictions.size > EVICT_CAPACITY) {
       this.#evictions.delete(this.#evictions.keys().next().value!);
@@ -62,20 +69,45 @@ export class PendingHotEnds {
     }
   }
 
-  /** Tries the kept ends, then the evictions, oldest first, until Redis fails one; answers how many it made. */
-  async retry(): Promise<number> {
+  /**
+   * Tries the kept ends, then the evictions, oldest first; each one Redis takes is done, each it refuses stays
+   * (on Redis Cluster one node may be down while the others answer), until {@link FAILURES_PER_RETRY} failures.
+   * One retry at a time (a call meanwhile gets the running one's answer). Answers how many it made.
+   */
+  retry(): Promise<number> {
+    this.#retrying ??= this.#retryOnce().finally(() => {
+      this.#retrying = undefined;
+    });
+    return this.#retrying;
+  }
+
+  async #retryOnce(): Promise<number> {
     let made = 0;
-    for (let next = this.#ends.shift(); next !== undefined; next = this.#ends.shift()) {
-      if ((await this.#hot.delete(next.recordKeys, next.lookups)) !== true) {
-        this.#ends.unshift(next);
-        return made;
+    let failures = 0;
+    const kept: PendingEnd[] = [];
+    const ends = this.#ends;
+    this.#ends = [];
+    for (const [i, end] of ends.entries()) {
+      if (failures >= FAILURES_PER_RETRY) {
+        kept.push(...ends.slice(i));
+        break;
       }
-      made += 1;
+      if ((await this.#hot.delete(end.recordKeys, end.lookups)) === true) made += 1;
+      else {
+        failures += 1;
+        kept.push(end);
+      }
     }
-    if (this.#evictions.size === 0) return made;
-    const batch = [...this.#evictions.entries()].slice(0, 1_000);
-    if ((await this.#hot.evict(batch.map(([, key]) => key))) !== true) return made;
-    for (const [hex] of batch) this.#evictions.delete(hex);
-    return made + batch.length;
+    this.#ends = [...kept, ...this.#ends]; // those that failed first, then those kept meanwhile
+    if (failures >= FAILURES_PER_RETRY || this.#evictions.size === 0) return made;
+    const batch = [...this.#evictions.entries()].slice(0, EVICT_BATCH);
+    const evicted = await this.#hot.evict(batch.map(([, { key }]) => key));
+    if (evicted === 'unavailable') return made;
+    const taken = new Set(evicted.map((key) => key.toString('hex')));
+    for (const [hex, { seq }] of batch) {
+      // a write of the record that failed again since the batch left stays for the next retry
+      if (taken.has(hex) && this.#evictions.get(hex)?.seq === seq) this.#evictions.delete(hex);
+    }
+    return made + taken.size;
   }
 }

@@ -291,14 +291,12 @@ export class SessionStore {
     if (held) return held.kind === kind ? held : null;
     const cached = await this.hot.get(recordKey);
     if (cached !== 'unavailable' && cached !== null && cached.kind === kind) {
-      // Redis expires a record up to a second after its life ends (its TTL is whole seconds): not read then,
-      // as PostgreSQL would not read it
-      if (cached.expiresAt.getTime() <= Date.now()) {
-        this.#read(kind, 'miss');
-        return null;
+      // Redis expires a record up to a second after its life ends (its TTL is whole seconds): not taken from
+      // Redis then; PostgreSQL answers (its clock decides, as for every record; a newer row may be there)
+      if (cached.expiresAt.getTime() > Date.now()) {
+        this.#read(kind, 'cache');
+        return this.#asKnown(cached);
       }
-      this.#read(kind, 'cache');
-      return this.#asKnown(cached);
     }
     const stored = await this.durable.get(recordKey);
     if (!stored || stored.kind !== kind) {

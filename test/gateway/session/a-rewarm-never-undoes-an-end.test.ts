@@ -89,3 +89,25 @@ test('a revocation over an end mark takes its place: the revoked row read back i
   await hot.rewarm(session(key, 2, 'revoked'));
   t.like(await hot.get(key), { version: 2, state: 'revoked' });
 });
+
+test('an eviction (a write Redis missed) keeps the revocation’s guard, and lets the current row back', async (t) => {
+  const hot = hotTier(t);
+  const key = randomBytes(32);
+  await hot.put(session(key, 2, 'revoked'));
+  t.deepEqual(await hot.evict([key]), [key]);
+  t.is(await hot.get(key), null, 'the copy is gone');
+  await hot.put(session(key, 1, 'active'));
+  t.is(await hot.get(key), null, 'a late write of the version before the revocation is still dropped');
+  await hot.rewarm(session(key, 2, 'revoked', 'current'));
+  t.like(await hot.get(key), { version: 2, state: 'revoked', sealed: 'current' });
+});
+
+test('an eviction leaves an end mark as it is', async (t) => {
+  const hot = hotTier(t);
+  const key = randomBytes(32);
+  await hot.put(session(key, 1, 'active'));
+  await hot.delete([key]);
+  await hot.evict([key]);
+  await hot.rewarm(session(key, 1, 'active'));
+  t.is(await hot.get(key), null, 'still ended: the re-warm is refused');
+});
