@@ -57,6 +57,14 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
  * (an IdP's every session) may keep gaining sessions, and the revocation must end.
  */
 const REVOKE_ROUNDS = 20;
+/** What a revocation matches, who asks and why (`DurableTier.revoke`). */
+interface RevokeTarget {
+  match: Buffer | string | Date;
+  target: string;
+  actor: string;
+  reason: string;
+  revoke: boolean;
+}
 /** How many times a revocation is run again when PostgreSQL ended it to break a deadlock (`40P01`). */
 const DEADLOCK_RETRIES = 3;
 
@@ -265,21 +273,18 @@ export class DurableTier {
     // (a login's end and save) can deadlock with it; PostgreSQL then ends one side, and the revocation runs again
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#revokeOnce(where, scope, match, target, actor, reason, revoke);
+        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke });
       } catch (error) {
         if ((error as { code?: string }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
       }
     }
   }
 
-  async #revokeOnce(
+  /** One transaction of {@link revoke}. */
+  #revokeOnce(
     where: string,
     scope: RevocationScope,
-    match: Buffer | string | Date,
-    target: string,
-    actor: string,
-    reason: string,
-    revoke: boolean,
+    { match, target, actor, reason, revoke }: RevokeTarget,
   ): Promise<{ id: string; records: StoredRecord[] }> {
     return inTransaction(this.#pool, async (client) => {
       const records: StoredRecord[] = [];

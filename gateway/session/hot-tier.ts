@@ -24,8 +24,8 @@ export type Unavailable = 'unavailable';
 /** A record as the hot tier holds it: with, for a session, until when (epoch ms) its pointers live (0: unknown). */
 export type HotRecord = StoredRecord & { pointersUntil?: number };
 
-/** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
-const PUT_UNLESS_NEWER = new LuaScript(`
+/** Writes KEYS[1] unless Redis holds a newer version, or the same one revoked. ARGV: version, state, ttl, fields. */
+const WRITE_UNLESS_NEWER = `
 local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 local version = tonumber(ARGV[1])
 if held > version then return 0 end
@@ -34,24 +34,18 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
-`);
+`;
+/** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
+const PUT_UNLESS_NEWER = new LuaScript(WRITE_UNLESS_NEWER);
 /**
  * A re-warm (a record read from PostgreSQL, written back to Redis): KEYS[1] record; ARGV as {@link PUT_UNLESS_NEWER}.
- * Never over an end mark (`x`: the record was ended after the read may have been made) nor over a record Redis
- * holds at the same version (written since the read missed: the read's copy is no newer).
+ * Never over an end mark (`x`: the record was ended after the read may have been made) nor over a copy Redis
+ * holds at the same version or newer (written since the read missed: the read's copy is no newer).
  */
 const REWARM = new LuaScript(`
 if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
-local held = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-local version = tonumber(ARGV[1])
-if held > version then return 0 end
-if held == version and redis.call('HEXISTS', KEYS[1], 's') == 1 then return 0 end
-if held == version and redis.call('HGET', KEYS[1], 'st') == 'revoked' and ARGV[2] ~= 'revoked' then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-`);
+if redis.call('HEXISTS', KEYS[1], 's') == 1 and tonumber(redis.call('HGET', KEYS[1], 'v') or '0') >= tonumber(ARGV[1]) then return 0 end
+${WRITE_UNLESS_NEWER}`);
 /**
  * An end: KEYS[1] record; ARGV: the mark's life (a revoked record, or a revocation's version-only entry, keeps
  * its own when longer: the guard lasts as long as the record would have).
