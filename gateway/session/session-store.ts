@@ -187,8 +187,9 @@ export class SessionStore {
 
   /**
    * Redis after PostgreSQL: a Redis failure loses nothing (the read path falls back). A record Redis did not take
-   * may still be there as it was before (the write timed out): that copy is deleted once Redis answers
-   * (`pending-hot-ends.ts`), so no reader takes it for current; the next reader writes the current row back.
+   * may still be there as it was before (the write timed out): that copy is evicted once Redis answers
+   * (`pending-hot-ends.ts`; its version guard stays), so no reader takes it for current; the next reader writes
+   * the current row back.
    */
   async #warm(stored: readonly StoredRecord[], previous: readonly (HotRecord | null)[]): Promise<void> {
     const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i] ?? null)));
