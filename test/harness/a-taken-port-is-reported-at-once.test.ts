@@ -2,7 +2,8 @@
  * `freePort()` answers a port that is free now, not reserved: another test's server (or an outgoing
  * connection) may take it before the server we start binds it. The launchers then say so at once
  * (`PortInUseError`), never wait out their 30 s readiness deadline, never take another Redis's PONG for
- * their own server's, and the `…OnFreePort` launchers (what the harness and the beds use) choose again.
+ * their own server's, and the `…OnFreePort` launchers (what the harness and the beds use) choose again; so does
+ * an in-process gateway (`startGatewayFixture` then starts again on other ports).
  * Under the harness, `freePort()` hands a port out once per run, so test files asking at once never share one.
  */
 import { mkdtempSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
+import { prepareDeployment, startGatewayInProcess } from './deployment.ts';
 import { freePort } from './services/free-port.ts';
 import { startPostgres } from './services/postgres.ts';
 import { serverPid, startRedis, startRedisOnFreePort } from './services/redis.ts';
@@ -64,4 +67,23 @@ test('a Redis on a free port answers as its own process', async (t) => {
   t.teardown(() => redis.stop());
   t.not(await serverPid(redis.port), null);
   t.is(await serverPid(await freePort()), null, 'nobody answers on a free port');
+});
+
+test('a gateway started in process on a taken port fails with PortInUseError, not an uncaught EADDRINUSE', async (t) => {
+  const taken = await listener();
+  t.teardown(() => taken.close());
+  const dir = mkdtempSync(join(tmpdir(), 'gw-port-gw-'));
+  const deployment = await prepareDeployment({
+    dir,
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    rpRedirectUri: 'http://127.0.0.1:9/callback',
+    gatewayPort: portOf(taken),
+    logLevel: 'silent',
+  });
+  t.teardown(() => deployment.stop());
+  const error = await t.throwsAsync(startGatewayInProcess(deployment), inUse);
+  t.regex(error?.message ?? '', new RegExp(`port ${portOf(taken)}`));
 });

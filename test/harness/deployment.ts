@@ -21,7 +21,7 @@ import { TokenKek } from '../../hsm/hierarchy/kek.ts';
 import type { AlgorithmName } from '../../hsm/algorithms.ts';
 import type { KeyPurpose } from '../../hsm/signer.ts';
 import type { TokenHandle } from './services/softhsm.ts';
-import { freePort } from './services/free-port.ts';
+import { freePort, PortInUseError } from './services/free-port.ts';
 
 const UNHURRIED_BUDGETS = { behaviour: 10_000, device: 10_000, transaction: 10_000, correlation: 10_000 };
 
@@ -257,6 +257,23 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
 }
 
 /** Boots the gateway in this process and listens on the deployment's port (and its operations port). */
+/**
+ * Listens on `port`; a port taken since `freePort()` handed it out (by a process outside the harness, or an
+ * outgoing connection) rejects with `PortInUseError` instead of an uncaught `EADDRINUSE`: the caller may start
+ * again on other ports (`startGatewayFixture` does).
+ */
+function listenOn(server: Server, port: number, host: string, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, what, error.message) : error);
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
 export async function startGatewayInProcess(
   deployment: Deployment,
   port?: number,
@@ -281,11 +298,18 @@ export async function startGatewayInProcess(
   // closes every connection.
   server.keepAliveTimeout = 10 * 60_000;
   const listenPort = port ?? config.listen.port;
-  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const opsServer = createServer(gateway.opsApp.callback());
   answerClientErrors(opsServer, gateway.services.logger);
-  await new Promise<void>((resolve) => opsServer.listen(config.ops.listen.port, config.ops.listen.host, resolve));
+  try {
+    await listenOn(server, listenPort, '127.0.0.1', 'the gateway');
+    await listenOn(opsServer, config.ops.listen.port, config.ops.listen.host, "the gateway's operations listener");
+  } catch (error) {
+    server.close();
+    opsServer.close();
+    await gateway.close();
+    throw error;
+  }
   return {
     gateway,
     server,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
+import { PortInUseError } from '../harness/services/free-port.ts';
 import type { BootOptions, Gateway } from '../../gateway/boot.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from './services.ts';
 
@@ -37,22 +38,34 @@ export async function startGatewayFixture(
   } = {},
 ): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-fixture-'));
-  const token = freshToken();
-  const deployment = await prepareDeployment({
-    dir,
-    pgUrl: await freshDatabase(),
-    redisUrl: redisUrl(),
-    redisKeyPrefix: redisPrefix(),
-    token,
-    rpRedirectUri: RP_REDIRECT,
-    extraClients: options.extraClients,
-    extraIdps: options.extraIdps,
-    ...(options.riskPolicyFile === undefined ? {} : { riskPolicyFile: options.riskPolicyFile }),
-    ...(options.gatewayHost === undefined ? {} : { gatewayHost: options.gatewayHost }),
-    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-  });
-  options.rawConfig?.(deployment.rawConfig);
-  const running = await startGatewayInProcess(deployment, undefined, options.boot);
+  let token = freshToken();
+  let deployment: Deployment;
+  let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
+  // a port handed out by freePort() may be taken before the gateway binds it: start again on other ports
+  for (let attempt = 1; ; attempt += 1) {
+    if (attempt > 1) token = freshToken(); // the keys the first attempt made stay with its token
+    deployment = await prepareDeployment({
+      dir: attempt === 1 ? dir : join(dir, `attempt-${attempt}`),
+      pgUrl: await freshDatabase(),
+      redisUrl: redisUrl(),
+      redisKeyPrefix: redisPrefix(),
+      token,
+      rpRedirectUri: RP_REDIRECT,
+      extraClients: options.extraClients,
+      extraIdps: options.extraIdps,
+      ...(options.riskPolicyFile === undefined ? {} : { riskPolicyFile: options.riskPolicyFile }),
+      ...(options.gatewayHost === undefined ? {} : { gatewayHost: options.gatewayHost }),
+      logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+    });
+    options.rawConfig?.(deployment.rawConfig);
+    try {
+      running = await startGatewayInProcess(deployment, undefined, options.boot);
+      break;
+    } catch (error) {
+      await deployment.stop();
+      if (!(error instanceof PortInUseError) || attempt >= 3) throw error;
+    }
+  }
   const rp = await oidc.discovery(
     new URL(running.url),
     deployment.client.client_id,

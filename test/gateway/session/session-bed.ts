@@ -16,6 +16,7 @@ import {
   type Deployment,
   type DeploymentOptions,
 } from '../../harness/deployment.ts';
+import { PortInUseError } from '../../harness/services/free-port.ts';
 import { startRedis, startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
 import type { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
@@ -60,22 +61,32 @@ export async function startSessionBed(
   // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
   // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
   const policyFile = permissivePolicyFile(dir);
-  bed.deployment = await prepareDeployment({
-    dir,
-    pgUrl: bed.pgUrl,
-    redisUrl: bed.redis.url,
-    redisKeyPrefix: 'gw:',
-    token: freshToken(),
-    rpRedirectUri: RP_REDIRECT,
-    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-    riskPolicyFile: policyFile,
-    ...deploymentOptions,
-  });
-  if (clientOverrides) {
-    const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
-    clients[0] = { ...clients[0], ...clientOverrides };
+  let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
+  // a port handed out by freePort() may be taken before the gateway binds it: start again on other ports
+  for (let attempt = 1; ; attempt += 1) {
+    bed.deployment = await prepareDeployment({
+      dir: attempt === 1 ? dir : join(dir, `attempt-${attempt}`),
+      pgUrl: bed.pgUrl,
+      redisUrl: bed.redis.url,
+      redisKeyPrefix: 'gw:',
+      token: freshToken(),
+      rpRedirectUri: RP_REDIRECT,
+      logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+      riskPolicyFile: policyFile,
+      ...deploymentOptions,
+    });
+    if (clientOverrides) {
+      const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
+      clients[0] = { ...clients[0], ...clientOverrides };
+    }
+    try {
+      running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
+      break;
+    } catch (error) {
+      await bed.deployment.stop();
+      if (!(error instanceof PortInUseError) || attempt >= 3) throw error;
+    }
   }
-  const running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
   bed.gateway = running.gateway;
   bed.url = running.url;
   bed.opsUrl = running.opsUrl;
