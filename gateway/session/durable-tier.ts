@@ -287,6 +287,8 @@ export class DurableTier {
     { match, target, actor, reason, revoke }: RevokeTarget,
   ): Promise<{ id: string; records: StoredRecord[] }> {
     return inTransaction(this.#pool, async (client) => {
+      // the current, not yet revoked, unexpired sessions of the scope (`r`: the rows of `session_records`)
+      const matched = `r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()`;
       const records: StoredRecord[] = [];
       const done: Buffer[] = [];
       for (let round = 0; round < REVOKE_ROUNDS; round += 1) {
@@ -296,8 +298,7 @@ export class DurableTier {
         const { rows: locked } = await client.query<{ record_key: Buffer }>(
           `select h.record_key from session_record_heads h where h.record_key in (
              select r.record_key from session_records r
-             where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked'
-               and r.expires_at > now() and r.record_key <> all($2::bytea[]))
+             where ${matched} and r.record_key <> all($2::bytea[]))
            order by h.record_key for update`,
           [match, done],
         );
@@ -310,8 +311,7 @@ export class DurableTier {
         const { rows } = await client.query<Row>(
           `with closed as (
              update session_records r set valid_to = clock_timestamp()
-             where r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked'
-               and r.expires_at > now() and r.record_key = any($3::bytea[])
+             where ${matched} and r.record_key = any($3::bytea[])
              returning ${COLUMNS})
            insert into session_records (${COLUMNS}) select ${REVOKED_SUCCESSOR} from closed returning ${COLUMNS}`,
           [match, revoke, keys],

@@ -82,6 +82,7 @@ export class PendingHotEnds {
   }
 
   async #retryOnce(): Promise<number> {
+    if (this.#ends.length === 0 && this.#evictions.size === 0) return 0; // the timer's usual call
     let made = 0;
     let failures = 0;
     const kept: PendingEnd[] = [];
