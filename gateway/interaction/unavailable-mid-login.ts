@@ -17,6 +17,7 @@ import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import { errorSpec, type ErrorCode } from '../error-registry.ts';
 import { afterDecisionPath } from '../completion/resume-path.ts';
+import { GatewayError } from '../errors.ts';
 import { mapError } from '../http/error-handler.ts';
 import type { Services } from '../services.ts';
 
@@ -49,6 +50,18 @@ export function unavailableCodeWithin(error: unknown): ErrorCode | undefined {
     e = e instanceof Error ? e.cause : undefined;
   }
   return undefined;
+}
+
+/**
+ * The error the page answers for a dependency's `code` (from {@link unavailableCodeWithin}): `error` itself when
+ * it carries the code, else the code's registry error over it (an adapter's own code wrapping the store's
+ * failure must not reach the page as that code's 500).
+ */
+export function unavailableError(error: unknown, code: ErrorCode): unknown {
+  if (unavailableCode(error) === code) return error;
+  return new GatewayError(code, errorSpec(code).status, 'The sign-in cannot continue now; retry in a moment.', {
+    cause: error,
+  });
 }
 
 /**

@@ -23,7 +23,7 @@ import { afterDecisionPath } from '../completion/resume-path.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
-import { answerUnavailableAtAcs, failLogin, unavailableCode } from './unavailable-mid-login.ts';
+import { answerUnavailableAtAcs, failLogin, unavailableCodeWithin, unavailableError } from './unavailable-mid-login.ts';
 import { prefetchUpstreamSubject, recordUpstreamLogin } from './upstream-session-records.ts';
 
 /**
@@ -72,7 +72,9 @@ export async function upstreamAnswered(
     try {
       result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
     } catch (error) {
-      if (error instanceof AdapterError) {
+      // a refusal of the answer; an adapter's own code over a dependency gone away (its replay or pending
+      // request store: Redis failing over) is the dependency's 503, answered below like any other (issue #15)
+      if (error instanceof AdapterError && unavailableCodeWithin(error) === undefined) {
         services.logger.warn(
           { code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
           'upstream response rejected',
@@ -140,7 +142,7 @@ export async function upstreamAnswered(
     // a claim still held (the decision never reached its transition) is given back before anything else moves
     // the login; after its transition this finds nothing to give back
     await giveBack();
-    const code = refusing ? undefined : unavailableCode(error);
+    const code = refusing ? undefined : unavailableCodeWithin(error);
     if (code === undefined) {
       // A fault of ours once the answer was verified (its decision kept, or the upstream session's record not
       // written): the login is failed, so a reload cannot finish it without what this request did not write
@@ -151,7 +153,8 @@ export async function upstreamAnswered(
     // attributed like a refusal: the verified login, else the RelayState's when it is this browser's
     const loginId = verified ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined));
     services.logger.warn({ code, loginId, idp: target.idp }, 'upstream answer met an unavailable dependency');
-    if (loginId === undefined || !(await answerUnavailableAtAcs(ctx, services, loginId, code, component))) throw error;
+    if (loginId === undefined || !(await answerUnavailableAtAcs(ctx, services, loginId, code, component)))
+      throw unavailableError(error, code);
   }
 }
 
