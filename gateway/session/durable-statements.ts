@@ -32,20 +32,36 @@ export const CURRENT = prepared(
   'session_current',
   `select ${COLUMNS} from session_records where record_key = $1 and valid_to is null and expires_at > now() order by valid_from desc limit 1`,
 );
-/** A record's parameters of `session_record_write` (migration 0760): its columns, then the ended row it may reopen. */
-const WRITE_PARAMS = 14;
+/**
+ * A record's parameters of `session_record_write` (migration 0780): its columns, the ended row it may reopen, and
+ * the digest of the session row it was made over (`conflict`: another request wrote that session since).
+ */
+const WRITE_PARAMS = 15;
+const WRITE = (params: string) => `select ${COLUMNS}, conflict from session_record_write(${params})`;
 export const PUT = prepared(
   'session_write',
-  `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+  WRITE(Array.from({ length: WRITE_PARAMS }, (_, j) => `$${j + 1}`).join(', ')),
 );
 /** `putMany` of n records: a named statement per n up to 8 (a login writes two at a time), unnamed above. */
 export const putOf = (n: number, values: unknown[]) => {
-  const text = Array.from({ length: n }, (_, i) => {
-    const params = Array.from({ length: WRITE_PARAMS }, (__, j) => `$${i * WRITE_PARAMS + j + 1}`).join(', ');
-    return `select ${COLUMNS} from session_record_write(${params})`;
-  }).join(' union all ');
+  const text = Array.from({ length: n }, (_, i) =>
+    WRITE(Array.from({ length: WRITE_PARAMS }, (__, j) => `$${i * WRITE_PARAMS + j + 1}`).join(', ')),
+  ).join(' union all ');
   return n <= 8 ? prepared(`session_write_${n}`, text).with(values) : { text, values };
 };
+/** A record's write lock, as `session_record_write` takes it (the merge of a session write: `DurableTier`). */
+export const LOCK_RECORD = prepared(
+  'session_write_lock',
+  `select pg_advisory_xact_lock(hashtextextended(encode($1::bytea, 'hex'), 0))`,
+);
+/**
+ * The row `session_record_write` compares a session write with: the current one (no `valid_to`) whatever the clock
+ * did, the newest closed one only when none is current.
+ */
+export const LATEST_FOR_WRITE = prepared(
+  'session_write_latest',
+  `select ${COLUMNS} from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} order by (r.valid_to is null) desc, r.valid_from desc limit 1`,
+);
 export const FIND_SESSION = {
   lookup: prepared(
     'session_by_lookup',

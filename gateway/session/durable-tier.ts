@@ -17,6 +17,7 @@
  *   made together, the writes in one statement and one transaction, when the scope ends, or before an
  *   operation of the tier in the scope that touches them (held-writes.ts).
  */
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { forget, markSessionEnded, sessionEndedHere } from './request-memo.ts';
 import {
@@ -25,6 +26,8 @@ import {
   END,
   FIND_SESSION,
   KEYS_OF_GRANT,
+  LATEST_FOR_WRITE,
+  LOCK_RECORD,
   PUT,
   putOf,
   REVOKED_SUCCESSOR,
@@ -68,9 +71,24 @@ interface RevokeTarget {
 /** How many times a revocation is run again when PostgreSQL ended it to break a deadlock (`40P01`). */
 const DEADLOCK_RETRIES = 3;
 
+/**
+ * How a session write that met another request's write is merged (the session store, `session-merge.ts`): the
+ * function `session_record_write` (migration 0780) answers the current row instead of writing over it when that
+ * row is not the one the write expects.
+ */
+export interface SessionMerger {
+  /** The session row `record`'s writer expects to be current (its write is checked against it), if any. */
+  expected(record: StoredRecord): StoredRecord | undefined;
+  /** `record` merged into `theirs` (the current row, another request's write since): written instead. */
+  merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord>;
+}
+
+const digest = (sealed: string) => createHash('sha256').update(sealed, 'utf8').digest();
+
 export class DurableTier {
   readonly #pool: Pool;
   readonly #holder: WriteHolder<StoredRecord>;
+  #merger: SessionMerger | undefined;
 
   constructor(pool: Pool) {
     this.#pool = pool;
@@ -115,6 +133,13 @@ export class DurableTier {
     return this.#holder.heldRecord(recordKey);
   }
 
+  /** Who merges a session write into another request's write since its base (the session store). */
+  mergeSessionsWith(merger: SessionMerger): void {
+    // one store per tier: a second one's merger would answer the first one's writes without their bases
+    if (this.#merger && this.#merger !== merger) throw new Error('durable tier: a session merger is set already');
+    this.#merger = merger;
+  }
+
   /** Makes the held writes and ends of the current scope (if any) now: what follows may depend on them. */
   writeHeld(): Promise<void> {
     return this.#holder.flush();
@@ -135,19 +160,16 @@ export class DurableTier {
   }
 
   async #put(record: StoredRecord): Promise<StoredRecord> {
-    // one round trip: the transaction (advisory lock of the key, latest session row, close, insert) is the
-    // function `session_record_write` (migrations 0645, 0760), called in one statement
-    const {
-      rows: [row],
-    } = await this.#pool.query<Row>(PUT.with(await this.#writeValues(record)));
-    return toRecord(row!);
+    const [stored] = await this.#putMany([record]);
+    return stored!;
   }
 
   /**
    * Writes several records as {@link put} writes each, in one round trip and one transaction: one statement
    * calling `session_record_write` once per record. The advisory locks are taken in the order of the record
    * keys (two writers of the same records never wait on each other crosswise). Returns what was stored, in
-   * the order of `records`.
+   * the order of `records`. A session another request wrote since this one's base is merged into that write
+   * and written again, under the record's lock ({@link SessionMerger}).
    */
   async putMany(records: readonly StoredRecord[]): Promise<StoredRecord[]> {
     await this.#flush();
@@ -155,18 +177,66 @@ export class DurableTier {
   }
 
   async #putMany(records: readonly StoredRecord[]): Promise<StoredRecord[]> {
+    const answers = await this.#writeRows(records);
+    // a session another request wrote since the row its writer expects: merged under the record's lock, one by
+    // one (rare: two saves of one session at once)
+    const stored: StoredRecord[] = [];
+    for (const [i, { row, conflict }] of answers.entries())
+      stored.push(conflict ? await this.#mergeAndWrite(records[i]!) : row);
+    return stored;
+  }
+
+  /** One statement writing `records` (named up to 8); each answered with whether it met another write (`conflict`). */
+  async #writeRows(records: readonly StoredRecord[]): Promise<Array<{ row: StoredRecord; conflict: boolean }>> {
     if (records.length === 0) return [];
-    if (records.length === 1) return [await this.#put(records[0]!)];
+    if (records.length === 1) {
+      // one round trip: the transaction (advisory lock of the key, latest session row, close, insert) is the
+      // function `session_record_write` (migrations 0645, 0760, 0780), called in one statement
+      const {
+        rows: [row],
+      } = await this.#pool.query<Row & { conflict: boolean }>(
+        PUT.with(await this.#writeValues(records[0]!, this.#expected(records[0]!))),
+      );
+      return [{ row: toRecord(row!), conflict: row!.conflict }];
+    }
     const hex = (r: StoredRecord) => r.recordKey.toString('hex');
     if (new Set(records.map(hex)).size !== records.length) throw new TypeError('putMany: a record named twice');
     const ordered = [...records].sort((a, b) => Buffer.compare(a.recordKey, b.recordKey));
-    const values = await Promise.all(ordered.map((r) => this.#writeValues(r)));
-    const { rows } = await this.#pool.query<Row>(putOf(ordered.length, values.flat()));
-    const stored = new Map(rows.map((row) => [row.record_key.toString('hex'), toRecord(row)]));
+    const values = await Promise.all(ordered.map((r) => this.#writeValues(r, this.#expected(r))));
+    const { rows } = await this.#pool.query<Row & { conflict: boolean }>(putOf(ordered.length, values.flat()));
+    const answered = new Map(rows.map((row) => [row.record_key.toString('hex'), row]));
     return records.map((r) => {
-      const row = stored.get(hex(r));
+      const row = answered.get(hex(r));
       if (!row) throw new Error('putMany: a record was not stored');
-      return row;
+      return { row: toRecord(row), conflict: row.conflict };
+    });
+  }
+
+  #expected(record: StoredRecord): StoredRecord | undefined {
+    return record.kind === 'Session' ? this.#merger?.expected(record) : undefined;
+  }
+
+  /**
+   * A session write that met another request's: in one transaction, the record's lock (as every writer and end
+   * takes it first), its current row read, the write merged into it, and written naming it (nothing can come
+   * between: a second conflict is a fault). A revocation may still land first (it locks the head, not the
+   * record): the write is then answered with the revoked row, as any.
+   */
+  async #mergeAndWrite(record: StoredRecord): Promise<StoredRecord> {
+    const merger = this.#merger;
+    if (!merger) throw new Error('session write: another request wrote the session, and no merger is set');
+    return inTransaction(this.#pool, async (client) => {
+      await client.query(LOCK_RECORD.with([record.recordKey]));
+      const {
+        rows: [current],
+      } = await client.query<Row>(LATEST_FOR_WRITE.with([record.recordKey]));
+      const theirs = current ? toRecord(current) : undefined;
+      const merged = theirs ? await merger.merge(record, theirs) : record;
+      const {
+        rows: [row],
+      } = await client.query<Row & { conflict: boolean }>(PUT.with(await this.#writeValues(merged, theirs)));
+      if (row!.conflict) throw new Error('session write: the session changed under its own lock');
+      return toRecord(row!);
     });
   }
 
@@ -176,9 +246,9 @@ export class DurableTier {
    * current row; a login replacing its cookie id). Read when the write is sent, not when it was held: an end made
    * by a flush already under way counts.
    */
-  async #writeValues(record: StoredRecord): Promise<unknown[]> {
+  async #writeValues(record: StoredRecord, expected: StoredRecord | undefined): Promise<unknown[]> {
     const endedHere = record.kind === 'Session' ? await sessionEndedHere(record.recordKey) : undefined;
-    return [...rowValues(record), endedHere ?? null];
+    return [...rowValues(record), endedHere ?? null, expected ? digest(expected.sealed) : null];
   }
 
   /**

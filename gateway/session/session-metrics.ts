@@ -6,6 +6,7 @@
  * | gateway_session_reads_total{kind,source}    | reads by record kind and where they were answered (cache, db, miss): hit ratio = cache / (cache + db) |
  * | gateway_session_token_refusals_total{code}  | tokens refused because of their session (SESSION_REVOKED, SESSION_VERSION_STALE) |
  * | gateway_session_revocations_total{scope}    | sessions revoked, by scope (session, account, idp, issued_before) |
+ * | gateway_session_merges_total                | session writes merged into another request's write of the same session (two SSOs at once) |
  */
 import type { Registry } from 'prom-client';
 import { declareCounter } from '../observability/metrics.ts';
@@ -27,7 +28,16 @@ export function sessionMetrics(registry: Registry): SessionMetrics {
   const revocations = declareCounter(registry, 'gateway_session_revocations_total', 'Sessions revoked, by scope.', [
     'scope',
   ]);
+  const merges = declareCounter(
+    registry,
+    'gateway_session_merges_total',
+    "Session writes merged into another request's write of the same session.",
+    [],
+  );
   return {
+    merged: () => {
+      merges.inc();
+    },
     read: (kind, source) => {
       reads.inc({ kind, source });
     },

@@ -11,6 +11,8 @@ export interface SessionMetrics {
   read(kind: RecordKind, source: 'cache' | 'db' | 'miss'): void;
   refused(code: string): void;
   revoked(scope: string, count: number): void;
+  /** A session write merged into another request's write of the same session. */
+  merged(): void;
 }
 
 export interface PutInput {

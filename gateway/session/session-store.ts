@@ -16,6 +16,8 @@ import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
 import { forget, inRequest, memoised, peek, remember } from './request-memo.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
+import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
+import { EVICT_AFTER_MERGE_MS, SessionSaveMerger } from './session-save-merger.ts';
 import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -53,6 +55,8 @@ export class SessionStore {
   readonly #opened = new WeakMap<StoredRecord, { sealed: string; text: Promise<string> }>();
   /** A held record's state as this request read it before writing it (its pointers then: `#previous`). */
   readonly #previousOf = new WeakMap<StoredRecord, HotRecord | null>();
+  /** What each session save is made over, and its merge into another request's save (migration 0780). */
+  readonly #merger: SessionSaveMerger;
 
   constructor(deps: {
     keys: RecordKeys;
@@ -71,6 +75,18 @@ export class SessionStore {
     this.#cipher = deps.cipher;
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
+    this.#merger = new SessionSaveMerger({
+      keys: deps.keys,
+      cipher: deps.cipher,
+      open: (record) => this.#payload(record),
+      opened: (record, text) => this.#opened.set(record, { sealed: record.sealed, text: Promise.resolve(text) }),
+      merged: (recordKey) => {
+        this.#metrics.merged();
+        this.#logger.info('session store: a session saved by two requests at once, merged');
+        setTimeout(() => this.#hotEnds.later([recordKey]), EVICT_AFTER_MERGE_MS).unref();
+      },
+    });
+    this.durable.mergeSessionsWith(this.#merger);
   }
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
@@ -95,16 +111,22 @@ export class SessionStore {
 
   async #write(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const sealed = await Promise.all(inputs.map((input) => this.#sealed(input)));
-    const records = sealed.map((s) => s.record);
     // the record as this request read it (or ended it), before this write replaces it in the memo
-    const previous = await Promise.all(records.map((r) => this.#previous(r)));
+    const previous = await Promise.all(sealed.map(({ record }) => this.#previous(record)));
     // a session keeps the version and creation time of its stored row (`session_record_put` decides): so does
     // the copy this request reads back while its write is held; one the request read revoked is written at
     // once (the answer is the revoked row)
-    records.forEach((r, i) => {
-      const before = previous[i];
-      if (r.kind === 'Session' && before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
-    });
+    const records = await Promise.all(
+      sealed.map(async ({ record: r, text }, i) => {
+        if (r.kind !== 'Session') return r;
+        const before = previous[i];
+        if (before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
+        // its plaintext, for a merge into another request's save (none is read back: it is this very value)
+        this.#opened.set(r, { sealed: r.sealed, text: Promise.resolve(text) });
+        // made over the session as this request read or last stored it (merged with it when that was merged)
+        return this.#merger.madeOver(r, await sessionBase(r.recordKey));
+      }),
+    );
     const revoked = records.some((r, i) => r.kind === 'Session' && previous[i]?.state === 'revoked');
     // in a holdWrites scope, records are written with the scope's others, then to Redis
     const held = !revoked && this.durable.hold(records);
@@ -118,7 +140,10 @@ export class SessionStore {
       remember(memoKey(record.kind, record.recordKey), record);
       this.#rememberPointers(record);
     });
-    if (!held) await this.#warm(stored, previous);
+    if (!held) {
+      stored.forEach((row, i) => noteSessionStored(this.#merger.oursOf(records[i]!), row));
+      await this.#warm(stored, previous);
+    }
     return stored;
   }
 
@@ -165,6 +190,7 @@ export class SessionStore {
    */
   holdWrites<T>(work: () => Promise<T>): Promise<T> {
     return this.durable.holdWrites(work, async ({ stored, given, ended, lookups }) => {
+      stored.forEach((row, i) => noteSessionStored(this.#merger.oursOf(given[i]!), row));
       await this.#warm(
         stored,
         given.map((r) => this.#previousOf.get(r) ?? null),
@@ -296,6 +322,7 @@ export class SessionStore {
       // Redis then; PostgreSQL answers (its clock decides, as for every record; a newer row may be there)
       if (cached.expiresAt.getTime() > Date.now()) {
         this.#read(kind, 'cache');
+        noteSessionRead(cached);
         return this.#asKnown(cached);
       }
     }
@@ -305,6 +332,7 @@ export class SessionStore {
       return null;
     }
     this.#read(kind, 'db');
+    noteSessionRead(stored);
     void this.hot.rewarm(stored);
     return this.#asKnown(stored);
   }
@@ -348,6 +376,7 @@ export class SessionStore {
       return null;
     }
     this.#read('Session', 'db');
+    noteSessionRead(stored);
     void this.hot.rewarm(stored);
     return { record: this.#asKnown(stored), payload: await this.#payload<T>(stored) };
   }

@@ -31,6 +31,7 @@ import { introspect, logIn, redeem, userinfo } from '../gateway/session/session-
 import { LocalRevocations, RevocationFeed } from '../../gateway/session/revocation-feed.ts';
 import { SessionRevoker } from '../../gateway/session/revocation.ts';
 import { SessionStore } from '../../gateway/session/session-store.ts';
+import { DurableTier } from '../../gateway/session/durable-tier.ts';
 import { HotTier } from '../../gateway/session/hot-tier.ts';
 import { RecordCipher } from '../../gateway/session/record-cipher.ts';
 import type { KeyHierarchy } from '../../hsm/hierarchy/key-hierarchy.ts';
@@ -209,7 +210,7 @@ test.serial('a revocation made while its instance cannot reach Redis reaches Red
   const store = new SessionStore({
     keys: sessions.store.keys,
     hot: new HotTier(cutOff, 100),
-    durable: sessions.store.durable,
+    durable: new DurableTier(a.gateway.services.pool), // a tier of its own: a durable tier serves one store
     cipher: cipherOf(sessions.hierarchy),
     logger: pino({ level: 'silent' }),
     metrics: NO_METRICS,
@@ -233,7 +234,12 @@ test.serial('a revocation made while its instance cannot reach Redis reaches Red
   t.is((await userinfo(b.url, person.accessToken, issuerHost())).status, 401);
 });
 
-const NO_METRICS = { read: () => undefined, refused: () => undefined, revoked: () => undefined };
+const NO_METRICS = {
+  read: () => undefined,
+  refused: () => undefined,
+  revoked: () => undefined,
+  merged: () => undefined,
+};
 
 async function syncedEventually(id: string): Promise<boolean> {
   return eventually(async () => {

@@ -4,8 +4,9 @@
  * `active`: PostgreSQL (`session_record_write`, migration 0760) answers the ended row and writes nothing, and the
  * session stays ended in both tiers (reviewer finding, high, fifteenth round). Only the request that ended the
  * session itself opens it again: a login replacing the session's cookie id ends it and saves it in one request.
- * Two requests saving one session at once (two SSOs to two RPs) keep both their sids: a revocation by either
- * finds the session; an end Redis did not take is tried again until it does. Real Redis and PostgreSQL, each request in its own request memo.
+ * Two requests saving one session at once (two SSOs to two RPs) keep both their sids (a revocation by either
+ * finds the session) and both their RPs in the payload (the later write is merged into the earlier one,
+ * migration 0780: back-channel logout reaches both); an end Redis did not take is tried again until it does. Real Redis and PostgreSQL, each request in its own request memo.
  */
 import test, { type ExecutionContext } from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
@@ -101,29 +102,247 @@ test('the request that ended a session saves it again under a new cookie id: it 
   t.is(found?.record.state, 'active');
 });
 
-test('two requests saving a session at once keep both their sids: a revocation by either finds it', async (t) => {
-  const { fx, store, uid } = await aSession(t);
+/** The RPs of the session's current row in PostgreSQL (its sealed payload, opened), and of its Redis copy if any. */
+async function rpsOf(fx: GatewayFixture, uid: string) {
+  const { store, cipher } = fx.gateway.services.sessions;
+  const key = store.keys.key('Session', uid);
+  const rps = async (sealed: string | undefined) =>
+    sealed === undefined
+      ? undefined
+      : Object.keys(
+          (JSON.parse((await cipher.open(key, sealed)).toString('utf8')) as { authorizations: object }).authorizations,
+        ).sort();
+  const hot = await store.hot.get(key);
+  return {
+    durable: await rps((await store.durable.get(key))?.sealed),
+    hot: await rps(hot === 'unavailable' || hot === null ? undefined : hot.sealed),
+  };
+}
+
+/** Two requests (two tabs' SSOs) each read the session, then each saves what `save` makes of it, at once. */
+async function twoSavesAtOnce(store: Store, uid: string, saves: Array<() => Promise<unknown>>, held: boolean) {
   let bothRead!: () => void;
   const read = new Promise<void>((resolve) => (bothRead = resolve));
   let reads = 0;
-  // two SSOs in two tabs, to RP B and RP C: each reads the session, then saves it with its own RP added
-  const sso = (rp: string) =>
+  await Promise.all(
+    saves.map((save) =>
+      runWithRequestMemo(() => {
+        const work = async () => {
+          await store.get('Session', uid);
+          if (++reads === saves.length) bothRead();
+          await read;
+          return save();
+        };
+        return held ? store.holdWrites(work) : work();
+      }),
+    ),
+  );
+}
+
+for (const held of [false, true]) {
+  test(`two requests saving a session at once keep both their RPs and sids${held ? ' (writes held)' : ''}`, async (t) => {
+    const { fx, store, uid } = await aSession(t);
+    const merges = () => fx.gateway.services.metrics.registry.getSingleMetricAsString('gateway_session_merges_total');
+    // two SSOs in two tabs, to RP B and RP C: each reads the session, then saves it with its own RP added
+    await twoSavesAtOnce(
+      store,
+      uid,
+      ['rp-b', 'rp-c'].map((rp) => () => store.put(session(uid, 'cookie-1', ['rp-a', rp]))),
+      held,
+    );
+    for (const sid of ['sid-rp-a', 'sid-rp-b', 'sid-rp-c']) {
+      const found = await runWithRequestMemo(() => store.findSession('sid', sid));
+      t.is(found?.record.state, 'active', `found by ${sid}`);
+    }
+    const { rows } = await fx.gateway.services.pool.query<{ n: number }>(
+      'select cardinality(sid_keys) as n from session_records where record_key = $1 and valid_to is null',
+      [store.keys.key('Session', uid)],
+    );
+    t.is(rows[0]?.n, 3);
+    // the RPs back-channel logout reads: none dropped by the later write (it was merged into the earlier one)
+    t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-b', 'rp-c']);
+    const found = await runWithRequestMemo(() =>
+      store.findSession<{ authorizations: Record<string, unknown> }>('lookup', 'cookie-1'),
+    );
+    t.deepEqual(Object.keys(found?.payload.authorizations ?? {}).sort(), ['rp-a', 'rp-b', 'rp-c'], 'as read by cookie');
+    t.regex(await merges(), /gateway_session_merges_total [1-9]/);
+  });
+}
+
+test('a request saving a session twice in one held scope, another save between: every RP kept', async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO to RP B in the other tab
+        resolveFirst();
+      },
+      async () => {
+        // within one held scope (a login's resumption): saved once, then again, before the scope writes them
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x']));
+        await firstDone;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-y']));
+      },
+    ],
+    true,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-b', 'rp-x', 'rp-y']);
+});
+
+test('a request saving again after its save was merged keeps what the other request added', async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-y']));
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x'])); // merged: rp-y is the other request's
+        // oidc-provider saves its session again (it never had rp-y): rp-y is not taken for removed by this request
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-z']));
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-x', 'rp-y', 'rp-z']);
+});
+
+test('a save made over a session read from PostgreSQL (Redis missed it) is checked and merged too', async (t) => {
+  const { fx, store, uid, key } = await aSession(t);
+  await store.hot.delete([key], [store.keys.key('jti', 'cookie-1')]); // Redis lost its copy and pointer
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  let reads = 0;
+  let bothRead!: () => void;
+  const read = new Promise<void>((resolve) => (bothRead = resolve));
+  const tab = (rp: string, wait: boolean) =>
     runWithRequestMemo(async () => {
-      await store.get('Session', uid);
+      const found = await store.findSession<{ authorizations: object }>('lookup', 'cookie-1'); // PostgreSQL answers
+      t.truthy(found, 'found by its cookie in PostgreSQL');
       if (++reads === 2) bothRead();
       await read;
-      return store.put(session(uid, 'cookie-1', ['rp-a', rp]));
+      if (wait) await firstDone;
+      await store.put(session(uid, 'cookie-1', ['rp-a', rp]));
+      if (!wait) resolveFirst();
     });
-  await Promise.all([sso('rp-b'), sso('rp-c')]);
-  for (const sid of ['sid-rp-a', 'sid-rp-b', 'sid-rp-c']) {
-    const found = await runWithRequestMemo(() => store.findSession('sid', sid));
-    t.is(found?.record.state, 'active', `found by ${sid}`);
-  }
-  const { rows } = await fx.gateway.services.pool.query<{ n: number }>(
-    'select cardinality(sid_keys) as n from session_records where record_key = $1 and valid_to is null',
+  await Promise.all([tab('rp-b', false), tab('rp-c', true)]);
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-b', 'rp-c']);
+});
+
+test("a login replacing the cookie id after another request's save keeps that save's RP", async (t) => {
+  const { fx, store, uid, key } = await aSession(t);
+  await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x']));
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-y'])); // an SSO to RP Y in the other tab
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        // a logout from RP X only: oidc-provider removes its entry and replaces the cookie id (end, then save)
+        await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+        await store.put(session(uid, 'cookie-2', ['rp-a']));
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-y'], 'RP X logged out of, RP Y kept');
+  const byNew = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-2'));
+  t.is(byNew?.record.state, 'active', 'found by its new cookie id');
+  const byOld = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-1'));
+  t.not(byOld?.record.state, 'active', 'not by the old one');
+});
+
+test("an RP one request logged out of stays out when another request's save lands after it", async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
+  // one tab logs out of RP A only (its entry removed); the other, an SSO to RP C, read the session before that
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-b']));
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b', 'rp-c']));
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-b', 'rp-c'], 'RP A stays logged out, RP C is added');
+});
+
+test("a save made for the person another request's login replaced gives way to that login", async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  const other = { ...session(uid, 'cookie-1', ['rp-c']), accountId: 'acct-2' };
+  other.payload = { ...other.payload, accountId: 'acct-2' };
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(other); // a new login of another person in the same browser
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO of the first person, read before
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-c'], "the first person's RP is not added to the second's");
+  const { rows } = await fx.gateway.services.pool.query<{ account_key: Buffer }>(
+    'select account_key from session_records where record_key = $1 and valid_to is null',
     [store.keys.key('Session', uid)],
   );
-  t.is(rows[0]?.n, 3);
+  t.deepEqual(rows[0]?.account_key, store.keys.key('account', 'acct-2'));
+});
+
+test('a save of another person over the session is not merged: it stands as written', async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  const other = { ...session(uid, 'cookie-1', ['rp-c']), accountId: 'acct-2' };
+  other.payload = { ...other.payload, accountId: 'acct-2' };
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        await store.put(other); // a new login of another person in the same browser
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-c'], "the first person's RPs are not carried over");
 });
 
 test('an end Redis did not take is tried again until it does: the record is not left there active', async (t) => {

@@ -1,0 +1,98 @@
+/**
+ * The session store's side of two saves of one session at once (migration 0780, `session-merge.ts`): what each
+ * save is made over ({@link SessionSaveMerger.madeOver}, from `session-base.ts`), and the merge of a save into the
+ * row another request stored since, sealed again with its pointers (cookie id, sids, person) as merged.
+ *
+ * The Redis copy: the other request writes its own copy to Redis after its PostgreSQL write, which this merge came
+ * after; the two Redis writes may still land in either order (two instances, a slow Redis), and a copy of the same
+ * version is overwritten. So the merged record's copy is evicted again once the other's write has surely landed
+ * or failed ({@link EVICT_AFTER_MERGE_MS}: Redis's command timeout and a margin): the next reader takes the row
+ * from PostgreSQL. Until then, a reader may get the other request's copy (no worse than before the merge).
+ */
+import type { SessionMerger, StoredRecord } from './durable-tier.ts';
+import type { RecordCipher } from './record-cipher.ts';
+import type { RecordKeys } from './record-keys.ts';
+import type { SessionBase } from './session-base.ts';
+import { mergeSession, type SessionPayload } from './session-merge.ts';
+
+/** When a merged session's Redis copy is evicted again: past the default Redis command timeout (5 s). */
+export const EVICT_AFTER_MERGE_MS = 6_000;
+
+export interface SessionSaveMergerDeps {
+  keys: RecordKeys;
+  cipher: RecordCipher;
+  /** A record's payload (the store's: decrypted once per record object). */
+  open: <T>(record: StoredRecord) => Promise<T>;
+  /** Tells the store a record's plaintext (it need not decrypt what it just sealed). */
+  opened: (record: StoredRecord, text: string) => void;
+  /** Told of each merge: counted, and the record's Redis copy evicted after {@link EVICT_AFTER_MERGE_MS}. */
+  merged: (recordKey: Buffer) => void;
+}
+
+export class SessionSaveMerger implements SessionMerger {
+  readonly #deps: SessionSaveMergerDeps;
+  /** What each save being written is made over (none: not checked, e.g. a session the request creates). */
+  readonly #bases = new WeakMap<StoredRecord, SessionBase>();
+  /** A merged save → the save as this request made it. */
+  readonly #ours = new WeakMap<StoredRecord, StoredRecord>();
+
+  constructor(deps: SessionSaveMergerDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Notes what the save `record` is made over (`session-base.ts`), before it is written or held. When this
+   * request's last save of the session was merged, the row stored is not what this request made (its
+   * oidc-provider session lacks the other request's change): the save is merged into that row now, and written
+   * as merged (else it would undo the other request's change, unchecked: that row is still current).
+   */
+  async madeOver(record: StoredRecord, base: SessionBase | undefined): Promise<StoredRecord> {
+    if (!base) return record;
+    this.#bases.set(record, base);
+    const { expected, ancestor } = base;
+    if (expected.sealed === ancestor.sealed || expected.state !== 'active') return record;
+    return this.merge(record, expected);
+  }
+
+  /** The save as this request made it, before any merge (what its next save is made over). */
+  oursOf(record: StoredRecord): StoredRecord {
+    return this.#ours.get(record) ?? record;
+  }
+
+  expected(record: StoredRecord): StoredRecord | undefined {
+    return this.#bases.get(record)?.expected;
+  }
+
+  /** `record` merged into `theirs`, the row stored since what it expected (`session-merge.ts`). */
+  async merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord> {
+    const base = this.#bases.get(record);
+    if (!base) throw new Error('session store: a session save met another without what it was made over');
+    const { keys, cipher, open } = this.#deps;
+    const [was, ours, other] = await Promise.all([
+      open<SessionPayload>(base.ancestor),
+      open<SessionPayload>(record),
+      open<SessionPayload>(theirs),
+    ]);
+    const payload = mergeSession(was, ours, other);
+    const text = JSON.stringify(payload);
+    const { sealed, dekVersion } = await cipher.seal(record.recordKey, Buffer.from(text));
+    const person = payload.accountId === ours.accountId ? record : theirs;
+    const sids = Object.values((payload.authorizations ?? {}) as Record<string, { sid?: unknown }>)
+      .map((a) => a.sid)
+      .filter((sid): sid is string => typeof sid === 'string');
+    const merged: StoredRecord = {
+      ...record,
+      sealed,
+      dekVersion,
+      lookupKey: typeof payload.jti === 'string' ? keys.key('jti', payload.jti) : record.lookupKey,
+      sidKeys: sids.map((sid) => keys.key('sid', sid)),
+      accountKey: person.accountKey,
+      idp: person.idp,
+    };
+    this.#deps.opened(merged, text);
+    this.#bases.set(merged, { ...base, expected: theirs });
+    this.#ours.set(merged, this.oursOf(record));
+    this.#deps.merged(record.recordKey);
+    return merged;
+  }
+}
