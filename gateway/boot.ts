@@ -210,6 +210,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       registry: metrics.registry,
       channel: `${config.redis.keyPrefix}sessions:revoked`,
       maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken),
+      redisCommandTimeoutMs: config.redis.commandTimeoutMs,
       actor,
       timers: true,
     });

@@ -72,15 +72,16 @@ export async function upstreamAnswered(
     try {
       result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
     } catch (error) {
-      // a refusal of the answer; an adapter's own code over a dependency gone away (its replay or pending
-      // request store: Redis failing over) is the dependency's 503, answered below like any other (issue #15)
-      if (error instanceof AdapterError && unavailableCodeWithin(error) === undefined) {
+      if (error instanceof AdapterError) {
+        // an adapter's own code over a dependency gone away (its replay or pending-request store: Redis failing
+        // over) is refused with the dependency's code: a 503, the RP told `temporarily_unavailable` (issue #15)
+        const code = unavailableCodeWithin(error) ?? error.code;
         services.logger.warn(
-          { code: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
+          { code, adapterCode: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
           'upstream response rejected',
         );
         return refuse(
-          error.code,
+          code,
           error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined)),
           `adapter:${target.idp}`,
         );

@@ -50,6 +50,8 @@ export interface SessionsOptions {
   actor: string;
   /** Timers off (tests drive them). */
   timers: boolean;
+  /** Redis's command timeout, ms (`redis.commandTimeoutMs`; default 5 000). */
+  redisCommandTimeoutMs?: number;
 }
 
 export interface Sessions {
@@ -88,6 +90,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     logger,
     metrics,
     known: local,
+    redisCommandTimeoutMs: options.redisCommandTimeoutMs,
   });
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });

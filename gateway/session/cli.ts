@@ -100,6 +100,7 @@ async function main(): Promise<number> {
       registry: newRegistry({ processMetrics: false }),
       channel: `${config.redis.keyPrefix}sessions:revoked`,
       maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken),
+      redisCommandTimeoutMs: config.redis.commandTimeoutMs,
       actor,
       timers: false,
     });

@@ -83,6 +83,9 @@ export interface SessionMerger {
   merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord>;
 }
 
+/** Merges of a session write made without a lock, each checked by the write, before one under the record's lock. */
+const OPTIMISTIC_MERGES = 3;
+
 const digest = (sealed: string) => createHash('sha256').update(sealed, 'utf8').digest();
 
 export class DurableTier {
@@ -178,12 +181,31 @@ export class DurableTier {
 
   async #putMany(records: readonly StoredRecord[]): Promise<StoredRecord[]> {
     const answers = await this.#writeRows(records);
-    // a session another request wrote since the row its writer expects: merged under the record's lock, one by
-    // one (rare: two saves of one session at once)
+    // a session another request wrote since the row its writer expects (rare: two saves of one session at once)
     const stored: StoredRecord[] = [];
     for (const [i, { row, conflict }] of answers.entries())
-      stored.push(conflict ? await this.#mergeAndWrite(records[i]!) : row);
+      stored.push(conflict ? await this.#mergeInto(records[i]!, row) : row);
     return stored;
+  }
+
+  /**
+   * `record` merged into `theirs` (the current row a write was answered with) and written naming it, checked again
+   * by the write's own lock: no lock is held while merging (it opens and seals, which may reach the HSM). A row
+   * changed again meanwhile is merged again, {@link OPTIMISTIC_MERGES} times; then under the record's lock
+   * ({@link #mergeUnderLock}), where nothing can come between.
+   */
+  async #mergeInto(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord> {
+    const merger = this.#requireMerger();
+    let current = theirs;
+    for (let round = 0; round < OPTIMISTIC_MERGES; round += 1) {
+      const merged = await merger.merge(record, current);
+      const {
+        rows: [row],
+      } = await this.#pool.query<Row & { conflict: boolean }>(PUT.with(await this.#writeValues(merged, current)));
+      if (!row!.conflict) return toRecord(row!);
+      current = toRecord(row!);
+    }
+    return this.#mergeUnderLock(record);
   }
 
   /** One statement writing `records` (named up to 8); each answered with whether it met another write (`conflict`). */
@@ -216,22 +238,29 @@ export class DurableTier {
     return record.kind === 'Session' ? this.#merger?.expected(record) : undefined;
   }
 
+  #requireMerger(): SessionMerger {
+    if (!this.#merger) throw new Error('session write: another request wrote the session, and no merger is set');
+    return this.#merger;
+  }
+
   /**
-   * A session write that met another request's: in one transaction, the record's lock (as every writer and end
-   * takes it first), its current row read, the write merged into it, and written naming it (nothing can come
-   * between: a second conflict is a fault). A revocation may still land first (it locks the head, not the
-   * record): the write is then answered with the revoked row, as any.
+   * The last resort of {@link #mergeInto}: in one transaction, the record's lock (as every writer and end takes it
+   * first), its current row read, the write merged into it, and written naming it (nothing can come between: a
+   * conflict then is a fault). A revocation may still land first (it locks the head, not the record): the write
+   * is then answered with the revoked row, as any.
    */
-  async #mergeAndWrite(record: StoredRecord): Promise<StoredRecord> {
-    const merger = this.#merger;
-    if (!merger) throw new Error('session write: another request wrote the session, and no merger is set');
+  async #mergeUnderLock(record: StoredRecord): Promise<StoredRecord> {
+    const merger = this.#requireMerger();
     return inTransaction(this.#pool, async (client) => {
       await client.query(LOCK_RECORD.with([record.recordKey]));
       const {
         rows: [current],
       } = await client.query<Row>(LATEST_FOR_WRITE.with([record.recordKey]));
       const theirs = current ? toRecord(current) : undefined;
-      const merged = theirs ? await merger.merge(record, theirs) : record;
+      // an ended (not by this request) or revoked row is answered as it is by the write: nothing to merge into
+      const into =
+        theirs?.state === 'active' || (theirs?.state === 'ended' && (await sessionEndedHere(theirs.recordKey)));
+      const merged = theirs && into ? await merger.merge(record, theirs) : record;
       const {
         rows: [row],
       } = await client.query<Row & { conflict: boolean }>(PUT.with(await this.#writeValues(merged, theirs)));

@@ -11,8 +11,13 @@
  * |----------------------------------------|---------------------------------------------------------------------|
  * | a field (`jti`, `exp`, `acr`, `state`, …) | this request's when it changed it, else the other request's          |
  * | an RP's entry in `authorizations`      | the same, RP by RP: an RP this request added, changed or removed is as it made it; any other RP as the other request left it (kept, changed, removed) |
- * | the person (`accountId`) changed by the other request only | the other request's session, whole (this request's change was made for another person) |
- * | the person changed by this request     | this request's session, whole (a new login starts the session's RPs afresh) |
+ * | the same person in both (two tabs' first logins of one person too) | merged as above                    |
+ * | another person: changed by the other request only | the other request's session, whole (this request's change was made for another person) |
+ * | another person: changed by this request | this request's session, whole (a new login starts the session's RPs afresh) |
+ *
+ * The cookie id (`jti`) follows the rule of every field: a login in the other tab that replaced it (against
+ * session fixation) keeps its new one; the old one, which the other tab ended, is never made current again. The
+ * browser may then hold the old one (this response's cookie): it is signed out, never signed in with a replaced id.
  *
  * Nothing is merged across a logout or a revocation: PostgreSQL answers an ended or revoked row without writing.
  */
@@ -40,8 +45,7 @@ const entriesOf = (payload: SessionPayload): Entries =>
  * ).authorizations; // { rpA: …, rpB: …, rpC: … }
  */
 export function mergeSession(base: SessionPayload, ours: SessionPayload, theirs: SessionPayload): SessionPayload {
-  if (ours.accountId !== base.accountId) return ours;
-  if (theirs.accountId !== base.accountId) return theirs;
+  if (ours.accountId !== theirs.accountId) return ours.accountId !== base.accountId ? ours : theirs;
   const merged = threeWay(base, ours, theirs, (key) => key !== AUTHORIZATIONS);
   const authorizations = threeWay(entriesOf(base), entriesOf(ours), entriesOf(theirs), () => true);
   return { ...merged, [AUTHORIZATIONS]: authorizations };

@@ -6,7 +6,7 @@
  * The Redis copy: the other request writes its own copy to Redis after its PostgreSQL write, which this merge came
  * after; the two Redis writes may still land in either order (two instances, a slow Redis), and a copy of the same
  * version is overwritten. So the merged record's copy is evicted again once the other's write has surely landed
- * or failed ({@link EVICT_AFTER_MERGE_MS}: Redis's command timeout and a margin): the next reader takes the row
+ * or failed ({@link evictAfterMergeMs}: Redis's command timeouts and a margin): the next reader takes the row
  * from PostgreSQL. Until then, a reader may get the other request's copy (no worse than before the merge).
  */
 import type { SessionMerger, StoredRecord } from './durable-tier.ts';
@@ -15,8 +15,11 @@ import type { RecordKeys } from './record-keys.ts';
 import type { SessionBase } from './session-base.ts';
 import { mergeSession, type SessionPayload } from './session-merge.ts';
 
-/** When a merged session's Redis copy is evicted again: past the default Redis command timeout (5 s). */
-export const EVICT_AFTER_MERGE_MS = 6_000;
+/**
+ * When a merged session's Redis copy is evicted again: once the other request's Redis write has landed or failed
+ * (a command is tried three times, each up to Redis's command timeout), and a second more.
+ */
+export const evictAfterMergeMs = (redisCommandTimeoutMs: number) => 3 * redisCommandTimeoutMs + 1_000;
 
 export interface SessionSaveMergerDeps {
   keys: RecordKeys;
@@ -25,7 +28,7 @@ export interface SessionSaveMergerDeps {
   open: <T>(record: StoredRecord) => Promise<T>;
   /** Tells the store a record's plaintext (it need not decrypt what it just sealed). */
   opened: (record: StoredRecord, text: string) => void;
-  /** Told of each merge: counted, and the record's Redis copy evicted after {@link EVICT_AFTER_MERGE_MS}. */
+  /** Told of each merge: counted, and the record's Redis copy evicted after {@link evictAfterMergeMs}. */
   merged: (recordKey: Buffer) => void;
 }
 
@@ -90,7 +93,8 @@ export class SessionSaveMerger implements SessionMerger {
       idp: person.idp,
     };
     this.#deps.opened(merged, text);
-    this.#bases.set(merged, { ...base, expected: theirs });
+    // merged = theirs + this request's change: a further conflict is merged over theirs
+    this.#bases.set(merged, { ancestor: theirs, expected: theirs });
     this.#ours.set(merged, this.oursOf(record));
     this.#deps.merged(record.recordKey);
     return merged;

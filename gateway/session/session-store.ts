@@ -17,7 +17,7 @@ import type { RecordKeys } from './record-keys.ts';
 import { forget, inRequest, memoised, peek, remember } from './request-memo.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
-import { EVICT_AFTER_MERGE_MS, SessionSaveMerger } from './session-save-merger.ts';
+import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
 import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -66,6 +66,8 @@ export class SessionStore {
     logger: Logger;
     metrics: SessionMetrics;
     known?: KnownRevocations;
+    /** Redis's command timeout (ms, default 5 000): when a merged session's Redis copy is evicted again. */
+    redisCommandTimeoutMs?: number;
   }) {
     this.#known = deps.known;
     this.#hotEnds = new PendingHotEnds(deps.hot, deps.logger);
@@ -75,6 +77,7 @@ export class SessionStore {
     this.#cipher = deps.cipher;
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
+    const evictAfter = evictAfterMergeMs(deps.redisCommandTimeoutMs ?? 5_000);
     this.#merger = new SessionSaveMerger({
       keys: deps.keys,
       cipher: deps.cipher,
@@ -83,7 +86,7 @@ export class SessionStore {
       merged: (recordKey) => {
         this.#metrics.merged();
         this.#logger.info('session store: a session saved by two requests at once, merged');
-        setTimeout(() => this.#hotEnds.later([recordKey]), EVICT_AFTER_MERGE_MS).unref();
+        setTimeout(() => this.#hotEnds.later([recordKey]), evictAfter).unref();
       },
     });
     this.durable.mergeSessionsWith(this.#merger);
@@ -285,7 +288,14 @@ export class SessionStore {
    * The stored record (payload still sealed): Redis, else PostgreSQL and Redis re-warmed. Read once per
    * request (`request-memo.ts`).
    */
-  record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
+  async record(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
+    const record = await this.#memoRecord(kind, recordKey);
+    if (record) noteSessionRead(record); // what this request's saves of a session are made over
+    return record;
+  }
+
+  /** {@link record}'s memoised read, noting nothing (a session found by a pointer may not be the one asked for). */
+  #memoRecord(kind: RecordKind, recordKey: Buffer): Promise<StoredRecord | null> {
     return memoised(memoKey(kind, recordKey), async () => {
       const record = await this.#record(kind, recordKey);
       // a session read by its uid names its cookie id and sids: a later lookup by them in this request needs no
@@ -322,7 +332,6 @@ export class SessionStore {
       // Redis then; PostgreSQL answers (its clock decides, as for every record; a newer row may be there)
       if (cached.expiresAt.getTime() > Date.now()) {
         this.#read(kind, 'cache');
-        noteSessionRead(cached);
         return this.#asKnown(cached);
       }
     }
@@ -332,7 +341,6 @@ export class SessionStore {
       return null;
     }
     this.#read(kind, 'db');
-    noteSessionRead(stored);
     void this.hot.rewarm(stored);
     return this.#asKnown(stored);
   }
@@ -354,7 +362,7 @@ export class SessionStore {
     if (!inRequest()) return;
     const key = this.keys.key(by === 'lookup' ? 'jti' : 'sid', id);
     memoised(pointerMemoKey(by, key), () => this.hot.pointer(by, key))
-      .then((pointer) => (pointer === 'unavailable' || pointer === null ? null : this.record('Session', pointer)))
+      .then((pointer) => (pointer === 'unavailable' || pointer === null ? null : this.#memoRecord('Session', pointer)))
       .catch(() => undefined);
   }
 
@@ -363,12 +371,11 @@ export class SessionStore {
     const pointer = await memoised(pointerMemoKey(by, key), () => this.hot.pointer(by, key));
     if (pointer === 'unavailable') forget(pointerMemoKey(by, key)); // no answer is not remembered
     if (pointer !== 'unavailable' && pointer !== null) {
-      const loaded = await this.load<T>('Session', pointer);
-      if (
-        loaded &&
-        (by === 'sid' ? loaded.record.sidKeys.some((k) => k.equals(key)) : loaded.record.lookupKey?.equals(key))
-      )
-        return loaded;
+      const record = await this.#memoRecord('Session', pointer);
+      if (record && (by === 'sid' ? record.sidKeys.some((k) => k.equals(key)) : record.lookupKey?.equals(key))) {
+        noteSessionRead(record);
+        return { record, payload: await this.#payload<T>(record) };
+      }
     }
     const stored = await this.durable.findSession(by, key);
     if (!stored) {

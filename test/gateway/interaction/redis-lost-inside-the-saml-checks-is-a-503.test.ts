@@ -1,8 +1,8 @@
 /**
  * Redis lost while the SAML adapter checks an answer (issue #15, a Sentinel failover seen in CI): the
  * adapter's replay and pending-request steps call the shared state store, and the adapter wraps any failure
- * that is not its own in `SAML_INTERNAL_ERROR`. That code over a dependency gone away is the dependency's
- * 503 (`FLOW_STORE_UNAVAILABLE`), answered like any other unavailable dependency at the ACS: the RP told
+ * that is not its own in `SAML_INTERNAL_ERROR`. That code over a dependency gone away is refused with the
+ * dependency's code (`FLOW_STORE_UNAVAILABLE`, 503), audited, and answered as that code is: the RP told
  * `temporarily_unavailable`, or, while Redis still does not answer, the error page with 503 (the sweeper fails
  * the login once Redis is back). Never a 500, never a code.
  *
@@ -61,8 +61,14 @@ for (const [step, method, keyPart] of [
   ['in-response-to', 'take', 'saml:pending:'],
 ] as const) {
   test.serial(`Redis lost at the ${step} check: a 503 for the dependency, never a 500, never a code`, async (t) => {
+    const audited = () =>
+      fx.gateway.services.pool
+        .query<{ n: number }>("select count(*)::int as n from audit_log where error_code = 'FLOW_STORE_UNAVAILABLE'")
+        .then(({ rows }) => rows[0]!.n);
+    const before = await audited();
     const journey = await loginLosingRedisAt(t, method, keyPart);
     t.is(journey.url.searchParams.get('code'), null, 'never a code');
+    t.true((await audited()) > before, 'the refusal is audited with the code');
     if (journey.url.toString().startsWith(RP_REDIRECT)) {
       t.is(journey.url.searchParams.get('error'), 'temporarily_unavailable');
       const record = await fx.gateway.services.flow.get(journey.loginId!);

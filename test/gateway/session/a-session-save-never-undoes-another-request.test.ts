@@ -119,13 +119,21 @@ async function rpsOf(fx: GatewayFixture, uid: string) {
   };
 }
 
-/** Two requests (two tabs' SSOs) each read the session, then each saves what `save` makes of it, at once. */
-async function twoSavesAtOnce(store: Store, uid: string, saves: Array<() => Promise<unknown>>, held: boolean) {
+/**
+ * Two requests (two tabs' SSOs) each read the session, then each saves what `save` makes of it, at once (`held`:
+ * within a held-writes scope, all of them or each as given).
+ */
+async function twoSavesAtOnce(
+  store: Store,
+  uid: string,
+  saves: Array<() => Promise<unknown>>,
+  held: boolean | boolean[],
+) {
   let bothRead!: () => void;
   const read = new Promise<void>((resolve) => (bothRead = resolve));
   let reads = 0;
   await Promise.all(
-    saves.map((save) =>
+    saves.map((save, i) =>
       runWithRequestMemo(() => {
         const work = async () => {
           await store.get('Session', uid);
@@ -133,7 +141,7 @@ async function twoSavesAtOnce(store: Store, uid: string, saves: Array<() => Prom
           await read;
           return save();
         };
-        return held ? store.holdWrites(work) : work();
+        return (Array.isArray(held) ? held[i] : held) ? store.holdWrites(work) : work();
       }),
     ),
   );
@@ -188,7 +196,7 @@ test('a request saving a session twice in one held scope, another save between: 
         await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-y']));
       },
     ],
-    true,
+    [false, true], // the other tab's save is stored before the second save of the held one
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-b', 'rp-x', 'rp-y']);
 });
@@ -266,6 +274,98 @@ test("a login replacing the cookie id after another request's save keeps that sa
   t.is(byNew?.record.state, 'active', 'found by its new cookie id');
   const byOld = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-1'));
   t.not(byOld?.record.state, 'active', 'not by the old one');
+});
+
+test('a save merged twice keeps a removal made in between by the other request', async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  let step1!: () => void;
+  const firstSaved = new Promise<void>((resolve) => (step1 = resolve));
+  let step2!: () => void;
+  const merged = new Promise<void>((resolve) => (step2 = resolve));
+  let step3!: () => void;
+  const removed = new Promise<void>((resolve) => (step3 = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // adds RP B
+        step1();
+        await merged;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-c'])); // logs out of RP B (its C from the merge)
+        step3();
+      },
+      async () => {
+        await firstSaved;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-c'])); // adds RP C: merged with B
+        step2();
+        await removed;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-c', 'rp-d'])); // adds RP D: merged again
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-c', 'rp-d'], 'RP B stays logged out of');
+});
+
+test('two first logins of one person in two tabs keep both RPs', async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  // a session before any login (oidc-provider keeps one for the interaction): no person yet
+  await store.put({
+    kind: 'Session',
+    id: uid,
+    payload: { uid, jti: 'cookie-1', authorizations: {} },
+    expiresIn: 3600,
+    lookupId: 'cookie-1',
+  });
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        await store.put(session(uid, 'cookie-1', ['rp-a']));
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        await store.put(session(uid, 'cookie-1', ['rp-b']));
+      },
+    ],
+    false,
+  );
+  t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-b']);
+});
+
+test("a cookie id another tab's login replaced is not made current again by a merged save", async (t) => {
+  const { store, uid, key } = await aSession(t);
+  let resolveFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        // a step-up login in one tab: the cookie id replaced (the old one ended, the session saved again)
+        await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+        await store.put(session(uid, 'cookie-2', ['rp-a']));
+        resolveFirst();
+      },
+      async () => {
+        await firstDone;
+        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO in the other tab, read before
+      },
+    ],
+    false,
+  );
+  const byNew = await runWithRequestMemo(() =>
+    store.findSession<{ authorizations: Record<string, unknown> }>('lookup', 'cookie-2'),
+  );
+  t.is(byNew?.record.state, 'active', 'found by the new cookie id');
+  t.deepEqual(Object.keys(byNew?.payload.authorizations ?? {}).sort(), ['rp-a', 'rp-b']);
+  const byOld = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-1'));
+  t.not(byOld?.record.state, 'active', 'the replaced cookie id stays dead (session fixation)');
 });
 
 test("an RP one request logged out of stays out when another request's save lands after it", async (t) => {
