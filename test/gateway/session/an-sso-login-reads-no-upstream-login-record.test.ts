@@ -4,7 +4,8 @@
  * session). An SSO login stands on the session's earlier upstream authentication: no upstream answer, so no
  * such record, and its resumption read it anyway (a Redis miss, then a PostgreSQL read, per SSO login). It
  * now reads none, while a login that went upstream still reads and links it. Real gateway in process, real
- * Redis and PostgreSQL; the session-store reads counted on `SessionStore.prototype.record` by kind.
+ * Redis and PostgreSQL; the session-store reads counted on `SessionStore.prototype.record` by kind (and
+ * `findSession` as a Session read).
  */
 import test from 'ava';
 import { SessionStore } from '../../../gateway/session/session-store.ts';
@@ -18,6 +19,12 @@ SessionStore.prototype.record = function countedRecord(this: SessionStore, kind:
   reads?.push(kind);
   return record.call(this, kind, recordKey);
 };
+// a session found by its cookie id is read through `findSession` (its own memoised read, not `record`)
+const findSession = SessionStore.prototype.findSession;
+SessionStore.prototype.findSession = function countedFindSession(this: SessionStore, by, id) {
+  reads?.push('Session');
+  return findSession.call(this, by, id);
+} as typeof findSession;
 
 let bed: SessionBed;
 test.before(async () => {
