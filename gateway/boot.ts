@@ -160,7 +160,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       actor,
       times: { retentionMs, ...options.keyTimes },
     });
-    requireClientKeys(config.clients, keys);
+    requireClientKeys(config.clients, keys, logger);
 
     const upstreams = await startUpstreams({
       config,

@@ -42,6 +42,8 @@ export const DEFAULT_KEY_SPEC: ReadonlyArray<{ readonly purpose: KeyPurpose; rea
   Object.freeze([
     { purpose: 'id_token', alg: 'RS256' },
     { purpose: 'id_token', alg: 'ES256' },
+    { purpose: 'access_token', alg: 'RS256' },
+    { purpose: 'access_token', alg: 'ES256' },
     { purpose: 'saml', alg: 'RS256' },
     { purpose: 'saml', alg: 'ES256' },
     { purpose: 'audit', alg: 'ES384' },

@@ -188,9 +188,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
   // for back-channel-logout clients): revocation by sid and the token guard rely on it
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   bindRefreshTokensToDpopKey(provider);
-  // access tokens are RFC 9068 JWTs signed in the HSM (the active id_token key of the client's
+  // access tokens are RFC 9068 JWTs signed in the HSM (the active access_token key of the client's
   // access_token_signed_response_alg: access-token-signers.ts), stored by jti
-  const atSigners = accessTokenSigners(config.clients, active);
+  const { signers: atSigners } = accessTokenSigners(config.clients, keys.activeSigners('access_token'), active);
   issueJwtAccessTokens(provider, {
     issuer: config.issuer,
     signer: (clientId) => {

@@ -27,6 +27,7 @@ export const DEFAULT_ROTATION_POLICY: readonly RotationRule[] = Object.freeze([
   { purpose: 'id_token', alg: 'ES256', rotateEveryMs: 90 * DAY },
   { purpose: 'id_token', alg: 'EdDSA', rotateEveryMs: 90 * DAY },
   { purpose: 'id_token', alg: 'PS256', rotateEveryMs: 90 * DAY },
+  { purpose: 'access_token', alg: 'RS256', rotateEveryMs: 90 * DAY },
   { purpose: 'access_token', alg: 'ES256', rotateEveryMs: 90 * DAY },
   { purpose: 'saml', alg: 'RS256', rotateEveryMs: 365 * DAY },
   { purpose: 'saml', alg: 'ES256', rotateEveryMs: 365 * DAY },

@@ -35,7 +35,7 @@ test.serial(
       line,
       / next gw:id_token:EdDSA:\S+ sensitive=true extractable=false alwaysSensitive=true neverExtractable=true published=/,
     );
-    t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 6, 'init keys adopted as active');
+    t.is(list.stdout.split('\n').filter((l) => / active /.test(l)).length, 8, 'init keys adopted as active');
 
     const unconfirmed = cli(['activate', kid!, '--force']);
     t.is(unconfirmed.status, 1);

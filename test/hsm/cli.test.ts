@@ -24,7 +24,16 @@ test.serial('init generates the default key set once; list shows kid, purpose, a
       .trim()
       .split('\n')
       .map((line) => line.split(' ').slice(2, 4).join(':')),
-    ['id_token:RS256', 'id_token:ES256', 'saml:RS256', 'saml:ES256', 'audit:ES384', 'risk_assessment:ES256'],
+    [
+      'id_token:RS256',
+      'id_token:ES256',
+      'access_token:RS256',
+      'access_token:ES256',
+      'saml:RS256',
+      'saml:ES256',
+      'audit:ES384',
+      'risk_assessment:ES256',
+    ],
   );
   const second = cli(['init'], config);
   t.is(second.status, 0, second.stderr);
@@ -32,7 +41,7 @@ test.serial('init generates the default key set once; list shows kid, purpose, a
   const list = cli(['list'], config);
   t.is(list.status, 0, list.stderr);
   const lines = list.stdout.trim().split('\n');
-  t.is(lines.length, 6);
+  t.is(lines.length, 8);
   for (const line of lines)
     t.regex(
       line,

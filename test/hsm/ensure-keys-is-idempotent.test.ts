@@ -13,7 +13,16 @@ test.serial('a second ensureKeys, and a reopened store, generate nothing and see
     const first = await ensureKeys(store, DEFAULT_KEY_SPEC);
     t.deepEqual(
       first.map((s) => `${s.purpose}:${s.alg}`),
-      ['id_token:RS256', 'id_token:ES256', 'saml:RS256', 'saml:ES256', 'audit:ES384', 'risk_assessment:ES256'],
+      [
+        'id_token:RS256',
+        'id_token:ES256',
+        'access_token:RS256',
+        'access_token:ES256',
+        'saml:RS256',
+        'saml:ES256',
+        'audit:ES384',
+        'risk_assessment:ES256',
+      ],
     );
     t.deepEqual(await ensureKeys(store, DEFAULT_KEY_SPEC), []);
     for (const signer of first) t.regex(signer.label, new RegExp(`^gw:${signer.purpose}:${signer.alg}:[0-9a-f]{16}$`));
@@ -23,7 +32,7 @@ test.serial('a second ensureKeys, and a reopened store, generate nothing and see
   const reopened = await openTestStore(token);
   try {
     t.deepEqual(await ensureKeys(reopened, DEFAULT_KEY_SPEC), []);
-    t.is(reopened.signers().length, 6);
+    t.is(reopened.signers().length, 8);
   } finally {
     await reopened.close();
   }
@@ -49,7 +58,7 @@ test.serial(
       );
       t.is(store.signerByKid(store.activeSigner('audit').kid), store.activeSigner('audit'));
       for (const attempt of [
-        () => store.activeSigner('access_token'),
+        () => store.activeSigner('client_auth'),
         () => store.activeSigner('audit', 'EdDSA'),
         () => store.signerByKid('nope'),
       ]) {

@@ -63,6 +63,8 @@ test.serial('token keys without records are adopted as active; a next key is pub
       .map((r) => `${r.purpose}:${r.alg}:${r.state}`)
       .sort(),
     [
+      'access_token:ES256:active',
+      'access_token:RS256:active',
       'audit:ES384:active',
       'id_token:ES256:active',
       'id_token:RS256:active',

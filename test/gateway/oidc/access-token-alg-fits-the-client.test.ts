@@ -1,7 +1,7 @@
 /**
  * The JWT access token's algorithm is the client's (`access_token_signed_response_alg`, RS256 by default):
- * an ES256 client gets ES256 access tokens signed in the HSM by the active ES256 `id_token` key, which a data
- * provider finds in /jwks; an algorithm outside the registry's token rows is refused at load (CONFIG_INVALID
+ * an ES256 client gets ES256 access tokens signed in the HSM by the active ES256 `access_token` key (a key of
+ * their own, not the ID token's), which a data provider finds in /jwks; an algorithm outside the registry's token rows is refused at load (CONFIG_INVALID
  * naming the field), and one without an active key in the HSM at boot.
  */
 import test from 'ava';
@@ -28,6 +28,10 @@ test('an ES256 client gets ES256 access tokens that verify against /jwks', async
   t.is(header.alg, 'ES256');
   t.is(header.typ, 'at+jwt');
   t.is(decodeProtectedHeader(session.idToken).alg, 'ES256');
+  // a key of its own (key separation): the active ES256 access_token key, never the ID token's
+  const { keys } = bed.gateway.services;
+  t.is(header.kid, keys.activeSigners('access_token').find((s) => s.alg === 'ES256')?.kid);
+  t.not(header.kid, decodeProtectedHeader(session.idToken).kid, 'not signed with the ID token key');
   const published = (await (await fetch(`${bed.url}/jwks`)).json()) as { keys: { kid: string; alg: string }[] };
   t.true(
     published.keys.some((k) => k.kid === header.kid && k.alg === 'ES256'),
@@ -52,10 +56,10 @@ test('an access-token algorithm outside the registry is refused at load, naming 
     );
 });
 
-test('an access-token algorithm without an active id_token key in the HSM fails the boot, naming the field', async (t) => {
+test('an access-token algorithm without an active access_token or id_token key in the HSM fails the boot, naming the field', async (t) => {
   const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
   const original = clients[0];
-  clients[0] = { ...original, access_token_signed_response_alg: 'PS256' }; // the development key set has no PS256 id_token key
+  clients[0] = { ...original, access_token_signed_response_alg: 'PS256' }; // the development key set has no PS256 key of either
   try {
     const error = await t.throwsAsync(startGatewayInProcess(bed.deployment, await freePort()));
     t.true(error instanceof GatewayError);
