@@ -52,7 +52,7 @@ import { startReplicaReads } from './store/replica-reads.ts';
 import { closeRedis, createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 import { upstreamLogoutInProvider } from './interaction/upstream-logout-in-provider.ts';
-import { requireClientKeys } from './boot/client-keys.ts';
+import { requireClientKeys, warnOfSharedAccessTokenKeys } from './boot/client-keys.ts';
 import { tellRpsOfRevocations } from './boot/revocation-fanout.ts';
 import { surfaceRecords } from './boot/surfaces.ts';
 
@@ -286,7 +286,10 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         },
       }),
     );
-    rebuild = () => void holder.rebuild();
+    rebuild = () => {
+      warnOfSharedAccessTokenKeys(config.clients, keys, logger);
+      void holder.rebuild();
+    };
     tellRpsOfRevocations({ sessions, backchannel, signals, provider: () => holder.provider, logger });
     const scheduler = new RotationScheduler({
       lifecycle,

@@ -30,22 +30,40 @@ export function requireClientKeys(clients: GatewayConfig['clients'], keys: Lifec
     if (![...keys.activeSigners('access_token'), ...keys.activeSigners('id_token')].some((s) => s.alg === alg)) {
       throw new ConfigError(
         `clients[${client.client_id}].access_token_signed_response_alg`,
-        `no active ${alg} access_token key in the HSM (run: node hsm/cli.ts generate access_token ${alg}, then activate it)`,
+        `no active ${alg} access_token (nor id_token) key in the HSM (run: node hsm/cli.ts generate access_token ${alg}, then activate it)`,
       );
     }
   }
-  const { sharingIdTokenKey } = accessTokenSigners(
-    clients,
-    keys.activeSigners('access_token'),
-    keys.activeSigners('id_token'),
-  );
+  warnOfSharedAccessTokenKeys(clients, keys, logger);
+}
+
+/**
+ * Warns (`ACCESS_TOKEN_KEY_SHARED`) when a client's access tokens are signed with the ID token's key (no active
+ * `access_token` key of their algorithm): at boot, and at every key-set change (a retired `access_token` key with
+ * no successor brings the fallback back).
+ */
+export function warnOfSharedAccessTokenKeys(
+  clients: GatewayConfig['clients'],
+  keys: LifecycleKeyStore,
+  logger: Logger,
+): void {
+  let sharingIdTokenKey: ReadonlyMap<string, string>;
+  try {
+    ({ sharingIdTokenKey } = accessTokenSigners(
+      clients,
+      keys.activeSigners('access_token'),
+      keys.activeSigners('id_token'),
+    ));
+  } catch {
+    return; // no key at all for a client: the provider's build refuses it (KEY_SET_INCOMPLETE), logged there
+  }
   for (const alg of new Set(sharingIdTokenKey.values()))
     logger.warn(
       {
         code: 'ACCESS_TOKEN_KEY_SHARED',
         alg,
         clients: [...sharingIdTokenKey].filter(([, a]) => a === alg).map(([id]) => id),
-        fix: `node hsm/cli.ts generate access_token ${alg}, then activate it (or node hsm/cli.ts init)`,
+        fix: `node hsm/cli.ts generate access_token ${alg}, then node hsm/cli.ts activate <kid> after the lead time`,
       },
       'access tokens are signed with the ID token key: no active access_token key of their algorithm',
     );

@@ -12,8 +12,8 @@
  *   and refuses a secret.
  * - `id_token_signed_response_alg` and `access_token_signed_response_alg` (the JWT access token's `alg`,
  *   RFC 9068): a token row of the `hsm/` registry, RS256 by default (RFC 9068 §2.1: every resource server
- *   supports RS256); an ES256 client sets both to ES256. Boot refuses an algorithm without an active
- *   `id_token` key in the HSM, naming the field.
+ *   supports RS256); an ES256 client sets both to ES256. Boot refuses an algorithm without an active key in
+ *   the HSM (`id_token`; for access tokens `access_token`, else `id_token` with a warning), naming the field.
  */
 import { z } from 'zod';
 import { TOKEN_ALGORITHMS, type TokenAlgorithmName } from '../../hsm/algorithms.ts';

@@ -19,7 +19,7 @@ export interface ClientEntry {
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   id_token_signed_response_alg: string;
-  /** The JWT access token's `alg` (RFC 9068), signed with the active `id_token` key of that algorithm. */
+  /** The JWT access token's `alg` (RFC 9068), signed with the active `access_token` key of that algorithm. */
   access_token_signed_response_alg: string;
   default_acr_values: Acr[];
   /** This client's floor; raises (never lowers) the federation's minimum. */

@@ -1,7 +1,7 @@
 /**
  * Access tokens as JWTs (RFC 9068, `typ: at+jwt`; issue #12 item 5), signed in the HSM with the client's
- * access-token key (`access-token-signers.ts`: the active `id_token` key of its
- * `access_token_signed_response_alg`, published in the JWKS, so a data provider verifies them offline), carrying only
+ * access-token key (`access-token-signers.ts`: the active `access_token` key of its
+ * `access_token_signed_response_alg`, not the ID token's, published in the JWKS, so a data provider verifies them offline), carrying only
  * `sub` (pairwise, as the ID token), `acr`, `fraud_score` and the registered claims `iss, aud, exp, iat, jti,
  * client_id, sid` (+ `cnf.jkt` when DPoP-bound). No scope, no identity claim.
  *

@@ -59,7 +59,7 @@ try {
     jti: string;
   };
   const token = (await models.find('AccessToken', claims.jti))!;
-  const signer = a.gateway.services.keys.activeSigner('id_token');
+  const signer = a.gateway.services.keys.activeSigner('access_token');
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const mint = async (jti: string): Promise<string> => {
     const input = `${b64({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid })}.${b64({ ...claims, jti })}`;
