@@ -197,7 +197,9 @@ async function reject(
 ): Promise<void> {
   const requestId = ctx.state.requestId as string;
   services.metrics.upstreamRejected(code);
-  if (code !== 'RATE_LIMITED') markFailed(ctx); // a refused answer empties the failures buckets, 303 or not
+  // a refused answer charges the failures buckets, 303 or not; a dependency gone away (a 503 code: Redis failing
+  // over) is no failure of the person's, and charges nothing
+  if (code !== 'RATE_LIMITED' && errorSpec(code).status !== 503) markFailed(ctx);
   const record = loginId ? await services.flow.get(loginId).catch(() => null) : null;
   if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {
     // the login failed with the code; when it cannot be now (another request holds it, or its state does not go

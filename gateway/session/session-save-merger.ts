@@ -28,7 +28,7 @@ export interface SessionSaveMergerDeps {
   open: <T>(record: StoredRecord) => Promise<T>;
   /** Tells the store a record's plaintext (it need not decrypt what it just sealed). */
   opened: (record: StoredRecord, text: string) => void;
-  /** Told of each merge: counted, and the record's Redis copy evicted after {@link evictAfterMergeMs}. */
+  /** Told of each conflict merged: counted, and the record's Redis copy evicted after {@link evictAfterMergeMs}. */
   merged: (recordKey: Buffer) => void;
 }
 
@@ -54,7 +54,7 @@ export class SessionSaveMerger implements SessionMerger {
     this.#bases.set(record, base);
     const { expected, ancestor } = base;
     if (expected.sealed === ancestor.sealed || expected.state !== 'active') return record;
-    return this.merge(record, expected);
+    return this.#merged(record, expected, false); // the conflict that merged the last save was counted then
   }
 
   /** The save as this request made it, before any merge (what its next save is made over). */
@@ -67,7 +67,11 @@ export class SessionSaveMerger implements SessionMerger {
   }
 
   /** `record` merged into `theirs`, the row stored since what it expected (`session-merge.ts`). */
-  async merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord> {
+  merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord> {
+    return this.#merged(record, theirs, true);
+  }
+
+  async #merged(record: StoredRecord, theirs: StoredRecord, conflict: boolean): Promise<StoredRecord> {
     const base = this.#bases.get(record);
     if (!base) throw new Error('session store: a session save met another without what it was made over');
     const { keys, cipher, open } = this.#deps;
@@ -96,7 +100,7 @@ export class SessionSaveMerger implements SessionMerger {
     // merged = theirs + this request's change: a further conflict is merged over theirs
     this.#bases.set(merged, { ancestor: theirs, expected: theirs });
     this.#ours.set(merged, this.oursOf(record));
-    this.#deps.merged(record.recordKey);
+    if (conflict) this.#deps.merged(record.recordKey);
     return merged;
   }
 }
