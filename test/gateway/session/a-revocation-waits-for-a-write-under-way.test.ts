@@ -3,12 +3,13 @@
  * one transaction): its update waited for the writer's row lock, then saw only the writer's closed row, never the
  * row it inserted, and revoked nothing; the session went on active (reviewer finding, fifteenth round). It now
  * locks the head rows of the sessions it matches first, as the writers do (migration 0760), and revokes the row
- * the writer left. The session's row a write is judged on is its current one, whatever the
+ * the writer left: whichever function wrote (this version's checked write, migration 0780; the unchecked one of
+ * 0760; an instance not yet upgraded's put). The session's row a write is judged on is its current one, whatever the
  * clock did; the ended row a login's own end made is named exactly, whatever the database's DateStyle. Real
  * PostgreSQL, two connections.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { COLUMNS, DurableTier, rowValues } from '../../../gateway/session/durable-tier.ts';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { createPool } from '../../../gateway/store/postgres.ts';
@@ -18,6 +19,7 @@ import { storedRecord } from '../../helpers/stored-record.ts';
 for (const [scope, by] of [
   ['account', 'this version'],
   ['session', 'this version'],
+  ['account', 'the version before (its write unchecked, migration 0760)'],
   ['account', 'an instance not yet upgraded'],
 ] as const) {
   test(`a revocation by ${scope} during a write of the session by ${by} revokes the row the write left`, async (t) => {
@@ -57,11 +59,20 @@ for (const [scope, by] of [
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const again = { ...session, lookupKey: randomBytes(32), expiresAt: new Date(Date.now() + 7_200_000) };
+    // this version's write names the row it expects (migration 0780): the ended row, a copy of the one it read
+    const expected = createHash('sha256').update(session.sealed, 'utf8').digest();
+    const params = Array.from({ length: 15 }, (_, i) => `$${i + 1}`);
     await writer.query(
       old
-        ? `select ${COLUMNS} from session_record_put($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
-        : `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      old ? rowValues(again) : [...rowValues(again), closed!.ended_from],
+        ? `select ${COLUMNS} from session_record_put(${params.slice(0, 13).join(', ')})`
+        : by === 'this version'
+          ? `select ${COLUMNS}, conflict from session_record_write(${params.join(', ')})`
+          : `select ${COLUMNS} from session_record_write(${params.slice(0, 14).join(', ')})`,
+      old
+        ? rowValues(again)
+        : by === 'this version'
+          ? [...rowValues(again), closed!.ended_from, expected]
+          : [...rowValues(again), closed!.ended_from],
     );
     await writer.query('commit');
     const { records } = await revoking;
