@@ -80,3 +80,36 @@ export async function twoSavesAtOnce(
     ),
   );
 }
+
+/**
+ * Two requests that each read the session, then save it one after the other: `first` (stored, `held` or not),
+ * then `second` (its read made before `first`'s save, its save after it).
+ */
+export async function oneAfterTheOther(
+  store: Store,
+  uid: string,
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+  held: boolean | boolean[] = false,
+) {
+  let firstSaved!: () => void;
+  const saved = new Promise<void>((resolve) => (firstSaved = resolve));
+  await twoSavesAtOnce(
+    store,
+    uid,
+    [
+      async () => {
+        try {
+          await first();
+        } finally {
+          firstSaved(); // also when it failed: the second request must not wait for ever
+        }
+      },
+      async () => {
+        await saved;
+        await second();
+      },
+    ],
+    held,
+  );
+}

@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
-import { aSession, rpsOf, session, twoSavesAtOnce } from './session-saves.ts';
+import { aSession, oneAfterTheOther, rpsOf, session, twoSavesAtOnce } from './session-saves.ts';
 
 for (const held of [false, true]) {
   test(`two requests saving a session at once keep both their RPs and sids${held ? ' (writes held)' : ''}`, async (t) => {
@@ -65,24 +65,17 @@ test('a request saving a session twice in one held scope, another save between: 
 
 test('a request saving again after its save was merged keeps what the other request added', async (t) => {
   const { fx, store, uid } = await aSession(t);
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-y']));
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x'])); // merged: rp-y is the other request's
-        // oidc-provider saves its session again (it never had rp-y): rp-y is not taken for removed by this request
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-z']));
-      },
-    ],
-    false,
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-y']));
+    },
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x'])); // merged: rp-y is the other request's
+      // oidc-provider saves its session again (it never had rp-y): rp-y is not taken for removed by this request
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-z']));
+    },
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-x', 'rp-y', 'rp-z']);
 });
@@ -112,24 +105,17 @@ test('a save made over a session read from PostgreSQL (Redis missed it) is check
 test("a login replacing the cookie id after another request's save keeps that save's RP", async (t) => {
   const { fx, store, uid, key } = await aSession(t);
   await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x']));
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-y'])); // an SSO to RP Y in the other tab
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        // a logout from RP X only: oidc-provider removes its entry and replaces the cookie id (end, then save)
-        await store.end([key], [store.keys.key('jti', 'cookie-1')]);
-        await store.put(session(uid, 'cookie-2', ['rp-a']));
-      },
-    ],
-    false,
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-x', 'rp-y'])); // an SSO to RP Y in the other tab
+    },
+    async () => {
+      // a logout from RP X only: oidc-provider removes its entry and replaces the cookie id (end, then save)
+      await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+      await store.put(session(uid, 'cookie-2', ['rp-a']));
+    },
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-y'], 'RP X logged out of, RP Y kept');
   const byNew = await runWithRequestMemo(() => store.findSession('lookup', 'cookie-2'));
@@ -180,46 +166,32 @@ test('two first logins of one person in two tabs keep both RPs', async (t) => {
     expiresIn: 3600,
     lookupId: 'cookie-1',
   });
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        await store.put(session(uid, 'cookie-1', ['rp-a']));
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        await store.put(session(uid, 'cookie-1', ['rp-b']));
-      },
-    ],
-    false,
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a']));
+    },
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-b']));
+    },
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-a', 'rp-b']);
 });
 
 test("a cookie id another tab's login replaced is not made current again by a merged save", async (t) => {
   const { store, uid, key } = await aSession(t);
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        // a step-up login in one tab: the cookie id replaced (the old one ended, the session saved again)
-        await store.end([key], [store.keys.key('jti', 'cookie-1')]);
-        await store.put(session(uid, 'cookie-2', ['rp-a']));
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO in the other tab, read before
-      },
-    ],
-    false,
+    async () => {
+      // a step-up login in one tab: the cookie id replaced (the old one ended, the session saved again)
+      await store.end([key], [store.keys.key('jti', 'cookie-1')]);
+      await store.put(session(uid, 'cookie-2', ['rp-a']));
+    },
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO in the other tab, read before
+    },
   );
   const byNew = await runWithRequestMemo(() =>
     store.findSession<{ authorizations: Record<string, unknown> }>('lookup', 'cookie-2'),
@@ -234,46 +206,32 @@ test("an RP one request logged out of stays out when another request's save land
   const { fx, store, uid } = await aSession(t);
   await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
   // one tab logs out of RP A only (its entry removed); the other, an SSO to RP C, read the session before that
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        await store.put(session(uid, 'cookie-1', ['rp-b']));
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b', 'rp-c']));
-      },
-    ],
-    false,
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-b']));
+    },
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b', 'rp-c']));
+    },
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-b', 'rp-c'], 'RP A stays logged out, RP C is added');
 });
 
 test("a save made for the person another request's login replaced gives way to that login", async (t) => {
   const { fx, store, uid } = await aSession(t);
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
   const other = { ...session(uid, 'cookie-1', ['rp-c']), accountId: 'acct-2' };
   other.payload = { ...other.payload, accountId: 'acct-2' };
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        await store.put(other); // a new login of another person in the same browser
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO of the first person, read before
-      },
-    ],
-    false,
+    async () => {
+      await store.put(other); // a new login of another person in the same browser
+    },
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b'])); // an SSO of the first person, read before
+    },
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-c'], "the first person's RP is not added to the second's");
   const { rows } = await fx.gateway.services.pool.query<{ account_key: Buffer }>(
@@ -285,24 +243,17 @@ test("a save made for the person another request's login replaced gives way to t
 
 test('a save of another person over the session is not merged: it stands as written', async (t) => {
   const { fx, store, uid } = await aSession(t);
-  let resolveFirst!: () => void;
-  const firstDone = new Promise<void>((resolve) => (resolveFirst = resolve));
   const other = { ...session(uid, 'cookie-1', ['rp-c']), accountId: 'acct-2' };
   other.payload = { ...other.payload, accountId: 'acct-2' };
-  await twoSavesAtOnce(
+  await oneAfterTheOther(
     store,
     uid,
-    [
-      async () => {
-        await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
-        resolveFirst();
-      },
-      async () => {
-        await firstDone;
-        await store.put(other); // a new login of another person in the same browser
-      },
-    ],
-    false,
+    async () => {
+      await store.put(session(uid, 'cookie-1', ['rp-a', 'rp-b']));
+    },
+    async () => {
+      await store.put(other); // a new login of another person in the same browser
+    },
   );
   t.deepEqual((await rpsOf(fx, uid)).durable, ['rp-c'], "the first person's RPs are not carried over");
 });
