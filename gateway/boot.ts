@@ -53,6 +53,7 @@ import { closeRedis, createRedis } from './store/redis.ts';
 import { RedisStateStore } from './store/redis-state-store.ts';
 import { upstreamLogoutInProvider } from './interaction/upstream-logout-in-provider.ts';
 import { requireClientKeys, warnOfSharedAccessTokenKeys } from './boot/client-keys.ts';
+import { tellRpsAddedDuringLogout } from './boot/logout-late-rps.ts';
 import { tellRpsOfRevocations } from './boot/revocation-fanout.ts';
 import { surfaceRecords } from './boot/surfaces.ts';
 
@@ -244,6 +245,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       // Single Logout upstream: each login's upstream session linked to its gateway session; RP-initiated logout
       // ends the upstream session too
       provider.use(upstreamLogoutInProvider(() => services));
+      // an RP another request added while a logout ran is told too (its back-channel token, its CAEP event)
+      provider.use(tellRpsAddedDuringLogout({ sessions, backchannel, signals, logger }));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
     const refresh: RefreshPolicyDeps = {

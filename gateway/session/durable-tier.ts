@@ -22,6 +22,7 @@ import { forget, markSessionEnded } from './request-memo.ts';
 import {
   CONSUME,
   CURRENT,
+  ENDED_ROW,
   END,
   FIND_SESSION,
   KEYS_OF_GRANT,
@@ -157,6 +158,14 @@ export class DurableTier {
     const {
       rows: [row],
     } = await this.#pool.query<Row>(CURRENT.with([recordKey]));
+    return row ? toRecord(row) : null;
+  }
+
+  /** The `ended` row a session's end made at `endedFrom` (what `end` marked in the request), if it is still there. */
+  async endedRow(recordKey: Buffer, endedFrom: string): Promise<StoredRecord | null> {
+    const {
+      rows: [row],
+    } = await this.#pool.query<Row>(ENDED_ROW(recordKey, endedFrom));
     return row ? toRecord(row) : null;
   }
 

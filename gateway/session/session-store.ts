@@ -14,7 +14,7 @@ import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
 import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
-import { forget, inRequest, memoised, peek, remember } from './request-memo.ts';
+import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from './request-memo.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
@@ -270,6 +270,18 @@ export class SessionStore {
       text.catch(() => this.#opened.delete(record)); // a failed open is not remembered
     }
     return JSON.parse(await held.text) as T;
+  }
+
+  /**
+   * The payload of the session `recordKey` as this request's own end closed it (`end`: the last write any request
+   * committed before it), or null when this request's end moved nothing (another end or a revocation came first).
+   * A logout compares it with the session it read: an RP another request added in between is told too.
+   */
+  async endedHere<T>(recordKey: Buffer): Promise<T | null> {
+    const endedFrom = await sessionEndedHere(recordKey);
+    if (endedFrom === undefined) return null;
+    const row = await this.durable.endedRow(recordKey, endedFrom);
+    return row ? this.#payload<T>(row) : null;
   }
 
   /** The record by kind and id, through the read path. */

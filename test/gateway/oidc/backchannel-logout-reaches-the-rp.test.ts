@@ -8,9 +8,11 @@ import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { freePort } from '../../harness/services/free-port.ts';
-import { formsIn } from '../../helpers/browser.ts';
-import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
+import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
+import { logIn, logOutAtTheRp, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
+/** A second RP with the same back-channel URI (the RP another tab logs in to while a logout runs). */
+const LATE_RP = 'rp-late';
 let bed: SessionBed;
 let receiver: Server;
 const received: string[] = [];
@@ -34,17 +36,20 @@ test.before(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
-  bed = await startSessionBed({ rpBackchannelLogoutUri: `http://127.0.0.1:${port}/backchannel` });
+  bed = await startSessionBed({
+    rpBackchannelLogoutUri: `http://127.0.0.1:${port}/backchannel`,
+    moreClients: [{ client_id: LATE_RP }],
+  });
 });
 test.after.always(async () => {
   await bed?.stop();
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
-async function verified(token: string): Promise<JWTPayload> {
+async function verified(token: string, audience = bed.deployment.client.client_id): Promise<JWTPayload> {
   const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${bed.url}/jwks`)), {
     issuer: bed.deployment.rawConfig.issuer as string,
-    audience: bed.deployment.client.client_id,
+    audience,
     typ: 'logout+jwt',
   });
   return payload;
@@ -101,20 +106,56 @@ test.serial('a failing back-channel endpoint is retried, and the outcome audited
 test.serial('RP-initiated logout sends the RP a logout token for the session', async (t) => {
   const session = await logIn(bed);
   received.length = 0;
-  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
-  const atPlru = (u: URL) => u.href.startsWith(plru);
-  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
-  endpoint.searchParams.set('id_token_hint', session.idToken);
-  endpoint.searchParams.set('post_logout_redirect_uri', plru);
-  let step = await session.browser.follow(endpoint, {}, atPlru);
-  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
-    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
-    if (form === undefined) break;
-    step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
-  }
-  t.true(atPlru(step.url), `ended at ${step.url}`);
+  const { url, atPlru } = await logOutAtTheRp(bed, session);
+  t.true(atPlru, `ended at ${url}`);
   t.is(received.length, 1);
   const claims = await verified(received[0]!);
   t.is(claims.sid, session.sid);
   t.is(claims.sub, session.sub);
+});
+
+test.serial('RP-initiated logout also tells an RP another request added to the session while it ran', async (t) => {
+  const session = await logIn(bed);
+  const { store, models } = bed.gateway.services.sessions;
+  type Stored = { uid: string; jti: string; authorizations: Record<string, unknown> };
+  const found = await runWithRequestMemo(() => store.findSession<Stored>('sid', session.sid));
+  const { uid, jti } = found!.payload;
+  const sessionKey = store.keys.key('Session', uid);
+  // an SSO to another RP in another tab commits after the logout read the session, just before its end of it
+  const end = store.end.bind(store);
+  let added = false;
+  store.end = async (recordKeys, lookups) => {
+    if (!added && recordKeys.some((k) => k.equals(sessionKey))) {
+      added = true;
+      await runWithRequestMemo(async () => {
+        const current = (await models.find('Session', jti)) as Stored;
+        const authorizations = { ...current.authorizations, [LATE_RP]: { sid: 'sid-late', grantId: 'grant-late' } };
+        await models.upsert('Session', jti, { ...current, authorizations }, 3600);
+      });
+    }
+    return end(recordKeys, lookups);
+  };
+  received.length = 0;
+  try {
+    const { url, atPlru } = await logOutAtTheRp(bed, session);
+    t.true(atPlru, `ended at ${url}`);
+  } finally {
+    store.end = end;
+  }
+  t.true(added, 'the other request saved the session before the logout ended it');
+  t.is(received.length, 2, 'a logout token for the RP the logout read, and one for the RP added meanwhile');
+  const claims: Array<JWTPayload & { late?: true }> = await Promise.all(
+    received.map((token) =>
+      verified(token).catch(() => verified(token, LATE_RP).then((payload) => ({ ...payload, late: true as const }))),
+    ),
+  );
+  const late = claims.find((c) => c.late);
+  t.is(late?.sid, 'sid-late');
+  t.is(late?.sub, session.sub, 'the person of the ended session (the same pairwise sector)');
+  t.truthy(claims.find((c) => !c.late && c.sid === session.sid));
+  const audited = await bed.gateway.services.pool.query<{ n: string }>(
+    "select count(*) as n from audit_log where to_state = 'BACKCHANNEL_LOGOUT_DELIVERED' and details->>'clientId' = $1",
+    [LATE_RP],
+  );
+  t.is(Number(audited.rows[0]!.n), 1);
 });

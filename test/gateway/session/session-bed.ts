@@ -18,7 +18,7 @@ import {
 } from '../../harness/deployment.ts';
 import { PortInUseError } from '../../harness/services/free-port.ts';
 import { startRedis, startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
-import type { Browser } from '../../helpers/browser.ts';
+import { formsIn, type Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { freshDatabase, freshToken } from '../../helpers/services.ts';
@@ -48,10 +48,12 @@ export async function startSessionBed(
     extraKeys?: DeploymentOptions['extraKeys'];
     /** Fields of the demo client's config entry to set (e.g. its signing algorithms). */
     clientOverrides?: Record<string, unknown>;
+    /** More RPs: each a copy of the demo client's config entry with these fields set (a `client_id` at least). */
+    moreClients?: Array<Record<string, unknown> & { client_id: string }>;
     bootOptions?: BootOptions;
   } = {},
 ): Promise<SessionBed> {
-  const { bootOptions, clientOverrides, ...deploymentOptions } = options;
+  const { bootOptions, clientOverrides, moreClients = [], ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const bed = { dir } as SessionBed;
   bed.redis = await startRedisOnFreePort(join(dir, 'redis'));
@@ -75,10 +77,9 @@ export async function startSessionBed(
       riskPolicyFile: policyFile,
       ...deploymentOptions,
     });
-    if (clientOverrides) {
-      const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
-      clients[0] = { ...clients[0], ...clientOverrides };
-    }
+    const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
+    if (clientOverrides) clients[0] = { ...clients[0], ...clientOverrides };
+    for (const more of moreClients) clients.push({ ...clients[0], ...more });
     try {
       running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
       break;
@@ -155,6 +156,25 @@ export async function logIn(bed: { url: string; deployment: Deployment; rp: oidc
     sid: String(claims.sid),
     sub: String(claims.sub),
   };
+}
+
+/**
+ * RP-initiated logout of the whole session (`logout=yes` on the confirmation form), through the IdP's single
+ * logout when it takes part: the URL the browser ends at (the RP's post-logout redirect URI when it went well).
+ */
+export async function logOutAtTheRp(bed: { rp: oidc.Configuration; deployment: Deployment }, session: LoggedIn) {
+  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
+  const atPlru = (u: URL) => u.href.startsWith(plru);
+  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
+  endpoint.searchParams.set('id_token_hint', session.idToken);
+  endpoint.searchParams.set('post_logout_redirect_uri', plru);
+  let step = await session.browser.follow(endpoint, {}, atPlru);
+  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
+    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
+    if (form === undefined) break;
+    step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
+  }
+  return { url: step.url, atPlru: atPlru(step.url) };
 }
 
 /** One HTTP request to `baseUrl` (optionally with another Host: the issuer's, for a second instance). */

@@ -1,0 +1,20 @@
+/**
+ * Which RPs of an ended session the logout did not read (`boot/logout-late-rps.ts` `addedSince`): an RP is named
+ * by its client and its `sid`, so a client the other request logged in afresh (a new sid: another person's login
+ * in the same browser session) is told too, and one the logout read is never told twice.
+ */
+import test from 'ava';
+import { addedSince } from '../../../gateway/boot/logout-late-rps.ts';
+
+const cases: Array<[string, unknown, unknown, string[]]> = [
+  ['nothing added', { a: { sid: '1' } }, { a: { sid: '1' } }, []],
+  ['an RP added', { a: { sid: '1' } }, { a: { sid: '1' }, b: { sid: '2' } }, ['b']],
+  ['the same RP under a new sid', { a: { sid: '1' } }, { a: { sid: '9' } }, ['a']],
+  ['an RP removed meanwhile', { a: { sid: '1' }, b: { sid: '2' } }, { a: { sid: '1' } }, []],
+  ['nothing read', undefined, { a: { sid: '1' } }, ['a']],
+  ['nothing left', { a: { sid: '1' } }, null, []],
+];
+for (const [name, read, ended, late] of cases)
+  test(`late RPs of a logout: ${name}`, (t) => {
+    t.deepEqual(Object.keys(addedSince(read, ended)).sort(), late);
+  });
