@@ -16,6 +16,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import type { Services } from '../services.ts';
+import { upstreamRecordSeconds } from '../session/session-life.ts';
 import { UpstreamSessions } from '../session/upstream-sessions.ts';
 
 export type Deps = Pick<Services, 'adapters' | 'sessions' | 'redis' | 'audit' | 'logger' | 'metrics' | 'config'>;
@@ -24,7 +25,7 @@ export const upstreamSessions = (services: Deps) =>
   new UpstreamSessions({
     store: services.sessions.store,
     revoker: services.sessions.revoker,
-    ttlSeconds: services.config.ttl.session,
+    ttlSeconds: upstreamRecordSeconds(services.config.ttl),
   });
 
 export type OfferingAdapter = UpstreamAdapter & { logout: UpstreamLogout };

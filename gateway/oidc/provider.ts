@@ -46,6 +46,7 @@ import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backc
 import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
 import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
+import { sessionTtl } from '../session/session-life.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -170,7 +171,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       AuthorizationCode: config.ttl.authorizationCode,
       IdToken: config.ttl.idToken,
       Interaction: config.ttl.interaction,
-      Session: config.ttl.session,
+      // sliding, but never past twice ttl.session after the upstream authentication (session/session-life.ts)
+      Session: sessionTtl(config.ttl),
       Grant: config.ttl.grant,
     },
     renderError: renderErrorPage,
