@@ -56,6 +56,7 @@ import { requireClientKeys, warnOfSharedAccessTokenKeys } from './boot/client-ke
 import { tellRpsAddedDuringLogout } from './boot/logout-late-rps.ts';
 import { tellRpsOfRevocations } from './boot/revocation-fanout.ts';
 import { surfaceRecords } from './boot/surfaces.ts';
+import { longestRecordSeconds } from './session/session-life.ts';
 
 export interface Gateway {
   /** The public listener's app (OIDC, the upstream protocols' routes, pages, /health). */
@@ -210,7 +211,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       audit,
       registry: metrics.registry,
       channel: `${config.redis.keyPrefix}sessions:revoked`,
-      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken),
+      maxTtlSeconds: longestRecordSeconds(config.ttl),
       redisCommandTimeoutMs: config.redis.commandTimeoutMs,
       actor,
       timers: true,

@@ -24,6 +24,7 @@ import { createRedis } from '../store/redis.ts';
 import { openKeyStore } from '../../hsm/token-keystore.ts';
 import { startSessions, type Sessions } from './boot-sessions.ts';
 import type { RevocationResult, RevokeOptions } from './revocation.ts';
+import { longestRecordSeconds } from './session-life.ts';
 
 const USAGE =
   'usage: node gateway/session/cli.ts --config FILE --reason TEXT [--actor NAME] revoke session|sid|account|idp|issued-before <value>\n       node gateway/session/cli.ts --config FILE retention';
@@ -99,7 +100,7 @@ async function main(): Promise<number> {
       audit,
       registry: newRegistry({ processMetrics: false }),
       channel: `${config.redis.keyPrefix}sessions:revoked`,
-      maxTtlSeconds: Math.max(config.ttl.session, config.ttl.grant, config.ttl.accessToken),
+      maxTtlSeconds: longestRecordSeconds(config.ttl),
       redisCommandTimeoutMs: config.redis.commandTimeoutMs,
       actor,
       timers: false,

@@ -63,13 +63,14 @@ export const LATEST_FOR_WRITE = prepared(
   `select ${COLUMNS} from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} order by (r.valid_to is null) desc, r.valid_from desc limit 1`,
 );
 /**
- * The `ended` row a session's end made (`$2`: its `valid_from`, as `END` answered it). Not by its head's partition:
- * a later write may have moved the head (a logout's read, rare).
+ * The `ended` row a session's end made (`$2`: its `valid_from`, as `END` answered it), in its head's partition (an
+ * end, and a write refused over an ended row, keep the head where it is).
  */
-export const ENDED_ROW = (recordKey: Buffer, endedFrom: string) => ({
-  text: `select ${COLUMNS} from session_records where record_key = $1 and kind = 'Session' and state = 'ended' and valid_from = $2::timestamptz`,
-  values: [recordKey, endedFrom],
-});
+export const ENDED_ROW = prepared(
+  'session_ended_row',
+  `select ${COLUMNS} from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.kind = 'Session'
+     and r.state = 'ended' and r.valid_from = $2::timestamptz`,
+);
 export const FIND_SESSION = {
   lookup: prepared(
     'session_by_lookup',

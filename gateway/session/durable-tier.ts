@@ -165,7 +165,7 @@ export class DurableTier {
   async endedRow(recordKey: Buffer, endedFrom: string): Promise<StoredRecord | null> {
     const {
       rows: [row],
-    } = await this.#pool.query<Row>(ENDED_ROW(recordKey, endedFrom));
+    } = await this.#pool.query<Row>(ENDED_ROW.with([recordKey, endedFrom]));
     return row ? toRecord(row) : null;
   }
 

@@ -123,13 +123,16 @@ test.serial('RP-initiated logout also tells an RP another request added to the s
   const sessionKey = store.keys.key('Session', uid);
   // an SSO to another RP in another tab commits after the logout read the session, just before its end of it
   const end = store.end.bind(store);
+  const lateGrant = `grant-late-${Date.now()}`;
   let added = false;
   store.end = async (recordKeys, lookups) => {
     if (!added && recordKeys.some((k) => k.equals(sessionKey))) {
       added = true;
       await runWithRequestMemo(async () => {
         const current = (await models.find('Session', jti)) as Stored;
-        const authorizations = { ...current.authorizations, [LATE_RP]: { sid: 'sid-late', grantId: 'grant-late' } };
+        const accountId = (current as Stored & { accountId: string }).accountId;
+        await models.upsert('Grant', lateGrant, { jti: lateGrant, kind: 'Grant', accountId, clientId: LATE_RP }, 3600);
+        const authorizations = { ...current.authorizations, [LATE_RP]: { sid: 'sid-late', grantId: lateGrant } };
         await models.upsert('Session', jti, { ...current, authorizations }, 3600);
       });
     }
@@ -158,4 +161,6 @@ test.serial('RP-initiated logout also tells an RP another request added to the s
     [LATE_RP],
   );
   t.is(Number(audited.rows[0]!.n), 1);
+  // its grant revoked, as the logout revoked the grants of the RPs it read
+  t.is(await runWithRequestMemo(() => models.find('Grant', lateGrant)), undefined);
 });

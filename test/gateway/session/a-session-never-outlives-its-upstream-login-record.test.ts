@@ -11,16 +11,40 @@ import { logIn, startSessionBed } from './session-bed.ts';
 
 const TTL = { session: 8 * 3600, interaction: 600 };
 const NOW = 1_800_000_000;
-const cases: Array<[string, unknown, number]> = [
-  ['a fresh login slides a whole ttl.session', NOW, TTL.session],
-  ['an SSO at the end of its authentication still gets a whole ttl.session', NOW - TTL.session, TTL.session],
-  ['a use past that is cut to what its life has left', NOW - 1.5 * TTL.session, 0.5 * TTL.session],
-  ['a use past its life ends it at once (one second)', NOW - 3 * TTL.session, 1],
-  ['a session without a login yet slides a whole ttl.session', undefined, TTL.session],
+const LOGS_IN = { oidc: { result: { login: { accountId: 'a' } } } };
+const cases: Array<[string, typeof LOGS_IN | undefined, { loginTs?: unknown; exp?: unknown }, number]> = [
+  [
+    'a request that logs in gets a whole ttl.session, on an AuthnInstant of a day ago',
+    LOGS_IN,
+    { loginTs: NOW - 86_400 },
+    TTL.session,
+  ],
+  ['a use just after the login slides a whole ttl.session', undefined, { loginTs: NOW, exp: NOW + 100 }, TTL.session],
+  [
+    'an SSO at the end of its authentication still gets a whole ttl.session',
+    undefined,
+    { loginTs: NOW - TTL.session },
+    TTL.session,
+  ],
+  [
+    'a use past that slides only to what its life has left',
+    undefined,
+    { loginTs: NOW - 1.5 * TTL.session, exp: NOW + 10 },
+    0.5 * TTL.session,
+  ],
+  [
+    'a use past its life never shortens what the session has left',
+    undefined,
+    { loginTs: NOW - 3 * TTL.session, exp: NOW + 1000 },
+    1000,
+  ],
+  ['a use past its life and its expiry: one second', undefined, { loginTs: NOW - 3 * TTL.session, exp: NOW - 5 }, 1],
+  ['a session without a login yet slides a whole ttl.session', undefined, {}, TTL.session],
+  ['a login time that is no number slides a whole ttl.session', undefined, { loginTs: Number.NaN }, TTL.session],
 ];
-for (const [name, loginTs, expected] of cases)
+for (const [name, ctx, session, expected] of cases)
   test(`session ttl: ${name}`, (t) => {
-    t.is(sessionTtl(TTL, () => NOW)(undefined, { loginTs }), expected);
+    t.is(sessionTtl(TTL, () => NOW)(ctx, session), expected);
   });
 
 test('a login keeps its upstream records past the longest life of its session', async (t) => {
