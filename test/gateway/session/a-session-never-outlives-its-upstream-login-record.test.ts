@@ -68,3 +68,19 @@ test('a login keeps its upstream records past the longest life of its session', 
     );
   t.true(session!.expires <= session!.created + ttl.session + 1, 'a fresh session slides one ttl.session');
 });
+
+test('a login of long sessions keeps its upstream records in day partitions, not the default one', async (t) => {
+  // records living past the partitions made ahead land in the default partition, and that day's partition can
+  // never be made then: the partitions are made as far ahead as the longest record lives (the upstream records)
+  const bed = await startSessionBed({ config: { ttl: { session: 3 * 86_400 } } });
+  t.teardown(() => bed.stop());
+  await logIn(bed);
+  const { rows } = await bed.gateway.services.pool.query<{ kind: string; partition: string }>(
+    `select kind, tableoid::regclass::text as partition from session_records where valid_to is null`,
+  );
+  t.true(rows.some((r) => r.kind === 'UpstreamSession'));
+  t.deepEqual(
+    rows.filter((r) => r.partition === 'session_records_default').map((r) => r.kind),
+    [],
+  );
+});

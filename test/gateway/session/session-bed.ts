@@ -50,10 +50,12 @@ export async function startSessionBed(
     clientOverrides?: Record<string, unknown>;
     /** More RPs: each a copy of the demo client's config entry with these fields set (a `client_id` at least). */
     moreClients?: Array<Record<string, unknown> & { client_id: string }>;
+    /** Top-level sections of the configuration to set (e.g. `ttl`). */
+    config?: Record<string, unknown>;
     bootOptions?: BootOptions;
   } = {},
 ): Promise<SessionBed> {
-  const { bootOptions, clientOverrides, moreClients = [], ...deploymentOptions } = options;
+  const { bootOptions, clientOverrides, moreClients = [], config = {}, ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const bed = { dir } as SessionBed;
   bed.redis = await startRedisOnFreePort(join(dir, 'redis'));
@@ -80,6 +82,7 @@ export async function startSessionBed(
     const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
     if (clientOverrides) clients[0] = { ...clients[0], ...clientOverrides };
     for (const more of moreClients) clients.push({ ...clients[0], ...more });
+    Object.assign(bed.deployment.rawConfig, config);
     try {
       running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
       break;
