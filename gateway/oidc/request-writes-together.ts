@@ -16,10 +16,12 @@
  * 503 `temporarily_unavailable` with `error_detail` `DATABASE_UNAVAILABLE` and Retry-After
  * (shed-unavailable.ts), anything else a 500 `server_error`; the JSON body at the token endpoint, the error
  * page at the browser routes (its way back to the RP, no redirect to it: the redirect the route made carried
- * the code); oidc-provider's error event emitted with it (error-events.ts logs it).
+ * the code); oidc-provider's error event emitted with it (error-events.ts logs it). A session another request
+ * ended or revoked meanwhile (its write refused, `session/session-closed-meanwhile.ts`) is a 400 `login_required`.
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { SessionClosedMeanwhile } from '../session/session-closed-meanwhile.ts';
 import { runDeferringWrites } from './deferred-writes.ts';
 import { renderErrorPage } from './error-page.ts';
 import { shedWhenUnavailable, STORE_RETRY_AFTER_SECONDS } from './shed-unavailable.ts';
@@ -58,6 +60,7 @@ async function answerUnstored(
   error: unknown,
   event: 'grant.error' | 'authorization.error',
 ): Promise<void> {
+  if (error instanceof SessionClosedMeanwhile) return answerClosed(provider, ctx, error, event);
   const shed = shedWhenUnavailable(error);
   const unavailable = shed instanceof errors.TemporarilyUnavailable;
   ctx.remove('Location');
@@ -72,4 +75,22 @@ async function answerUnstored(
   const emitter = provider as unknown as NodeJS.EventEmitter;
   if (unavailable) emitter.emit(event, ctx, shed);
   else emitter.emit('server_error', ctx, error);
+}
+
+/**
+ * The session was ended or revoked by another request (a logout in another tab) while this one ran: its write was
+ * refused, and the code or login it made on that session is not handed out. The person logs in again (400
+ * `login_required`, the error page; oidc-provider's error event logs it with its reason).
+ */
+async function answerClosed(
+  provider: Provider,
+  ctx: KoaContextWithOIDC,
+  closed: SessionClosedMeanwhile,
+  event: 'grant.error' | 'authorization.error',
+): Promise<void> {
+  const error = new errors.LoginRequired(closed.message);
+  ctx.remove('Location');
+  ctx.status = 400;
+  await renderErrorPage(ctx, { error: error.error, error_description: error.error_description ?? closed.message });
+  (provider as unknown as NodeJS.EventEmitter).emit(event, ctx, error);
 }

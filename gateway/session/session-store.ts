@@ -17,6 +17,7 @@ import type { RecordKeys } from './record-keys.ts';
 import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from './request-memo.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
+import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
 import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
@@ -201,6 +202,9 @@ export class SessionStore {
       // a cookie pointer the scope's writes name again is kept (it leads to the record just written)
       const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
       if (ended.length > 0 || kept.length > 0) await this.#hotEnds.delete(ended, kept);
+      // a session another request ended or revoked meanwhile: the request fails rather than hand out its code
+      const closed = closedMeanwhile(stored, given);
+      if (closed) throw closed;
     });
   }
 
