@@ -3,6 +3,9 @@
  * saves a session at the end of every request that read it, only to slide its expiry, and an SSO login saves the
  * session's grant again as read. The payloads are compared in a canonical JSON form, the expiries within bounds.
  */
+import type { RecordKeys } from './record-keys.ts';
+import type { PutInput } from './session-store-types.ts';
+import type { StoredRecord } from './stored-record.ts';
 
 /**
  * How much later (seconds) a session re-saved unchanged may expire before its expiry is written: a
@@ -26,3 +29,35 @@ export const withoutExpiry = (payload: unknown): string => canonical({ ...(paylo
  * those seconds and the time between the two saves, never more.
  */
 export const SAME_EXPIRY_MS = 2000;
+
+/**
+ * Whether `input` saves `before` (the record as this request read it, `text` its opened payload) again unchanged:
+ * an active record with the same pointers, the same payload (a session's `exp` aside), and an expiry within the
+ * bounds above (a session's later by at most {@link slidingTolerance}; a grant's the same).
+ */
+export async function savedUnchanged(
+  input: PutInput,
+  before: StoredRecord,
+  text: Promise<string>,
+  keys: RecordKeys,
+): Promise<boolean> {
+  if (before.state !== 'active') return false;
+  const session = input.kind === 'Session';
+  const later = Date.now() + input.expiresIn * 1000 - before.expiresAt.getTime();
+  if (session ? !(later >= 0 && later <= slidingTolerance(input.expiresIn) * 1000) : Math.abs(later) > SAME_EXPIRY_MS)
+    return false;
+  const same = (a: Buffer | null, b: Buffer | null) => (a && b ? a.equals(b) : a === b);
+  const sids = (input.sids ?? []).map((sid) => keys.key('sid', sid));
+  if (
+    !same(before.lookupKey, input.lookupId ? keys.key('jti', input.lookupId) : null) ||
+    !same(before.grantKey, input.grantId ? keys.key('Grant', input.grantId) : null) ||
+    !same(before.accountKey, input.accountId ? keys.key('account', input.accountId) : null) ||
+    (before.idp ?? null) !== (input.idp ?? null) ||
+    // the stored row may hold more sids than this save names (two saves at once keep both: migration 0760)
+    sids.some((k) => !before.sidKeys.some((stored) => stored.equals(k)))
+  )
+    return false;
+  const opened = await text.catch(() => null);
+  const form = session ? withoutExpiry : canonical;
+  return opened !== null && form(JSON.parse(opened)) === form(input.payload);
+}

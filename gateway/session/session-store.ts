@@ -19,7 +19,7 @@ import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
-import { canonical, SAME_EXPIRY_MS, slidingTolerance, withoutExpiry } from './saved-again.ts';
+import { savedUnchanged } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
 export type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
@@ -165,25 +165,8 @@ export class SessionStore {
     const recordKey = this.keys.key(input.kind, input.id);
     const before = await peek<HotRecord | null>(memoKey(input.kind, recordKey))?.catch(() => null);
     const opened = before ? this.#opened.get(before) : undefined;
-    if (!before || before.state !== 'active' || opened?.sealed !== before.sealed) return null;
-    const session = input.kind === 'Session';
-    const later = Date.now() + input.expiresIn * 1000 - before.expiresAt.getTime();
-    if (session ? !(later >= 0 && later <= slidingTolerance(input.expiresIn) * 1000) : Math.abs(later) > SAME_EXPIRY_MS)
-      return null;
-    const same = (a: Buffer | null, b: Buffer | null) => (a && b ? a.equals(b) : a === b);
-    const sids = (input.sids ?? []).map((sid) => this.keys.key('sid', sid));
-    if (
-      !same(before.lookupKey, input.lookupId ? this.keys.key('jti', input.lookupId) : null) ||
-      !same(before.grantKey, input.grantId ? this.keys.key('Grant', input.grantId) : null) ||
-      !same(before.accountKey, input.accountId ? this.keys.key('account', input.accountId) : null) ||
-      (before.idp ?? null) !== (input.idp ?? null) ||
-      // the stored row may hold more sids than this save names (two saves at once keep both: migration 0760)
-      sids.some((k) => !before.sidKeys.some((stored) => stored.equals(k)))
-    )
-      return null;
-    const text = await opened.text.catch(() => null);
-    const form = session ? withoutExpiry : canonical;
-    return text !== null && form(JSON.parse(text)) === form(input.payload) ? before : null;
+    if (!before || opened?.sealed !== before.sealed) return null;
+    return (await savedUnchanged(input, before, opened.text, this.keys)) ? before : null;
   }
 
   /**

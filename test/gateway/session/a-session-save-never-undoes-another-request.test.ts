@@ -9,6 +9,7 @@
  */
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
+import { SessionClosedMeanwhile } from '../../../gateway/session/session-closed-meanwhile.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { aSession, session, type Store } from './session-saves.ts';
 
@@ -94,7 +95,7 @@ for (const held of [false, true]) {
     const { store, uid, key } = await aSession(t);
     // a login on the session (oidc-provider replaces its cookie id: the old one ended, the session saved again),
     // whose read came before another request's logout
-    await readBeforeALogout(
+    const login = readBeforeALogout(
       store,
       uid,
       async () => {
@@ -103,6 +104,9 @@ for (const held of [false, true]) {
       },
       held,
     );
+    // a request whose writes are held (the resumption) fails rather than hand out a code on the ended session
+    if (held) await t.throwsAsync(login, { instanceOf: SessionClosedMeanwhile });
+    else t.not((await login).state, 'active');
     const after = await runWithRequestMemo(async () => ({
       byUid: await store.get('Session', uid),
       byCookie: await store.findSession('lookup', 'cookie-2'),
