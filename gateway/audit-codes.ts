@@ -43,6 +43,10 @@ export const AUDIT_ONLY_CODES = {
     audit: 'refused',
     meaning: 'a token issued under an earlier version of its session was presented',
   },
+  SESSION_CLOSED_MEANWHILE: {
+    audit: 'refused',
+    meaning: 'a login or SSO whose session another request ended or revoked meanwhile: its code was not handed out',
+  },
   OIDC_ARTIFACT_REUSED: {
     audit: 'refused',
     meaning: 'an authorization code or other single-use artefact was presented again',

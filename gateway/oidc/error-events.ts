@@ -2,7 +2,8 @@
  * Every error oidc-provider answers is seen: one structured log line per error event (`error`,
  * `error_description`, `client_id`, the request id), and an audit record for each refused second
  * presentation of a one-time artefact (code, refresh token, `request_uri`, DPoP proof or client assertion
- * `jti`) — the trace of a stolen code or a replay attempt.
+ * `jti`) — the trace of a stolen code or a replay attempt — and for each login refused because another request
+ * ended or revoked its session meanwhile (`SESSION_CLOSED_MEANWHILE`).
  */
 import type { Logger } from 'pino';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
@@ -10,9 +11,9 @@ import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 /** What a refused reuse writes; the sink is the audit log (wired in boot.ts). */
 export interface ReuseRecord {
   sessionId: string;
-  to: 'OIDC_ARTIFACT_REUSED';
+  to: 'OIDC_ARTIFACT_REUSED' | 'SESSION_CLOSED_MEANWHILE';
   component: 'oidc';
-  errorCode: 'OIDC_ARTIFACT_REUSED';
+  errorCode: 'OIDC_ARTIFACT_REUSED' | 'SESSION_CLOSED_MEANWHILE';
   requestId?: string;
   details: Record<string, unknown>;
 }
@@ -76,6 +77,19 @@ export function observeProviderErrors(
       };
       if (event === 'server_error') logger.error({ ...line, err: error }, 'oidc error');
       else logger.warn(line, 'oidc error');
+      if (error.error_detail === 'SESSION_CLOSED_MEANWHILE') {
+        // a login whose session another request closed meanwhile: its code was not handed out (request-writes-together.ts)
+        const loginId = ctx.oidc?.entities?.Interaction?.uid;
+        onReuse({
+          sessionId: loginId ?? `client:${clientId ?? 'unknown'}`, // the login's own trail (its id)
+          to: 'SESSION_CLOSED_MEANWHILE',
+          component: 'oidc',
+          errorCode: 'SESSION_CLOSED_MEANWHILE',
+          requestId,
+          details: { event, error: error.error, detail: error.error_description, clientId },
+        }).catch((failure: unknown) => logger.error({ err: failure, requestId }, 'audit of a closed session failed'));
+        return;
+      }
       if (!REUSE.test(`${error.error_detail ?? ''} ${error.error_description ?? ''} ${error.message ?? ''}`)) return;
       const grantId = ctx.oidc?.entities?.AuthorizationCode?.grantId ?? ctx.oidc?.entities?.RefreshToken?.grantId;
       const record: ReuseRecord = {

@@ -17,7 +17,8 @@
  * (shed-unavailable.ts), anything else a 500 `server_error`; the JSON body at the token endpoint, the error
  * page at the browser routes (its way back to the RP, no redirect to it: the redirect the route made carried
  * the code); oidc-provider's error event emitted with it (error-events.ts logs it). A session another request
- * ended or revoked meanwhile (its write refused, `session/session-closed-meanwhile.ts`) is a 400 `login_required`.
+ * ended or revoked meanwhile (its write refused, `session/session-closed-meanwhile.ts`) is a 400 `login_required`
+ * when the answer carried a code (audited `SESSION_CLOSED_MEANWHILE`); any other answer stands.
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
@@ -60,7 +61,11 @@ async function answerUnstored(
   error: unknown,
   event: 'grant.error' | 'authorization.error',
 ): Promise<void> {
-  if (error instanceof SessionClosedMeanwhile) return answerClosed(provider, ctx, error, event);
+  if (error instanceof SessionClosedMeanwhile) {
+    // an answer that hands out nothing made on the session (a page, a login form) stands: only its write was refused
+    if (!ctx.oidc?.entities?.AuthorizationCode) return;
+    return answerClosed(provider, ctx, error, event);
+  }
   const shed = shedWhenUnavailable(error);
   const unavailable = shed instanceof errors.TemporarilyUnavailable;
   ctx.remove('Location');
@@ -77,6 +82,9 @@ async function answerUnstored(
   else emitter.emit('server_error', ctx, error);
 }
 
+/** The `error_detail` of that refusal: error-events.ts audits it under this code. */
+export const CLOSED_MEANWHILE = 'SESSION_CLOSED_MEANWHILE';
+
 /**
  * The session was ended or revoked by another request (a logout in another tab) while this one ran: its write was
  * refused, and the code or login it made on that session is not handed out. The person logs in again (400
@@ -88,7 +96,7 @@ async function answerClosed(
   closed: SessionClosedMeanwhile,
   event: 'grant.error' | 'authorization.error',
 ): Promise<void> {
-  const error = new errors.LoginRequired(closed.message);
+  const error = Object.assign(new errors.LoginRequired(closed.message), { error_detail: CLOSED_MEANWHILE });
   ctx.remove('Location');
   ctx.status = 400;
   await renderErrorPage(ctx, { error: error.error, error_description: error.error_description ?? closed.message });

@@ -8,6 +8,7 @@
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { logIn, startSessionBed } from './session-bed.ts';
 
 test('an SSO whose session a logout ended meanwhile answers login_required, and no code reaches the RP', async (t) => {
@@ -43,4 +44,13 @@ test('an SSO whose session a logout ended meanwhile answers login_required, and 
   t.is(landing.response.status, 400);
   t.regex(await landing.response.text(), /login_required/);
   t.is((await store.durable.get(sessionKey))?.state, 'ended', 'the session stays ended');
+  // the refusal is audited, on the login's own trail
+  const audited = async () =>
+    (
+      await bed.gateway.services.pool.query<{ session_id: string }>(
+        "select session_id from audit_log where error_code = 'SESSION_CLOSED_MEANWHILE'",
+      )
+    ).rows;
+  t.true(await eventually(async () => (await audited()).length > 0), 'SESSION_CLOSED_MEANWHILE audited');
+  t.is((await audited()).length, 1);
 });
