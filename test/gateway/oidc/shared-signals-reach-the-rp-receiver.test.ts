@@ -17,11 +17,10 @@ import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { freePort } from '../../harness/services/free-port.ts';
-import { formsIn } from '../../helpers/browser.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
-import { logIn, startSessionBed, type SessionBed } from '../session/session-bed.ts';
+import { logIn, logOutAtTheRp, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 const ASSURANCE = 'https://schemas.openid.net/secevent/caep/event-type/assurance-level-change';
@@ -183,18 +182,8 @@ test.serial('a reused refresh token and a policy revocation send session-revoked
 test.serial('RP-initiated logout sends session-revoked (initiating_entity user)', async (t) => {
   const session = await logIn(bed);
   received.length = 0;
-  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
-  const atPlru = (u: URL) => u.href.startsWith(plru);
-  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
-  endpoint.searchParams.set('id_token_hint', session.idToken);
-  endpoint.searchParams.set('post_logout_redirect_uri', plru);
-  let step = await session.browser.follow(endpoint, {}, atPlru);
-  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
-    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
-    if (form === undefined) break;
-    step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
-  }
-  t.true(atPlru(step.url), `ended at ${step.url}`);
+  const { url, atPlru } = await logOutAtTheRp(bed, session);
+  t.true(atPlru, `ended at ${url}`);
   t.true(await eventually(() => received.length === 1));
   const set = received[0]!;
   t.like(event(set), { type: SESSION_REVOKED, claims: { initiating_entity: 'user' } });
