@@ -61,35 +61,41 @@ export async function startSessionBed(
   bed.redis = await startRedisOnFreePort(join(dir, 'redis'));
   const redisPort = bed.redis.port;
   bed.redisPort = redisPort;
-  bed.pgUrl = await freshDatabase();
-  // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
-  // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
-  const policyFile = permissivePolicyFile(dir);
-  let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
-  // a port handed out by freePort() may be taken before the gateway binds it: start again on other ports
-  for (let attempt = 1; ; attempt += 1) {
-    bed.deployment = await prepareDeployment({
-      dir: attempt === 1 ? dir : join(dir, `attempt-${attempt}`),
-      pgUrl: bed.pgUrl,
-      redisUrl: bed.redis.url,
-      redisKeyPrefix: 'gw:',
-      token: freshToken(),
-      rpRedirectUri: RP_REDIRECT,
-      logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
-      riskPolicyFile: policyFile,
-      ...deploymentOptions,
-    });
-    const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
-    if (clientOverrides) clients[0] = { ...clients[0], ...clientOverrides };
-    for (const more of moreClients) clients.push({ ...clients[0], ...more });
-    Object.assign(bed.deployment.rawConfig, config);
-    try {
-      running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
-      break;
-    } catch (error) {
-      await bed.deployment.stop();
-      if (!(error instanceof PortInUseError) || attempt >= 3) throw error;
+  let running!: Awaited<ReturnType<typeof startGatewayInProcess>>;
+  // a bed that fails to start stops its Redis (a server left running keeps the test's worker alive)
+  try {
+    bed.pgUrl = await freshDatabase();
+    // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
+    // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
+    const policyFile = permissivePolicyFile(dir);
+    // a port handed out by freePort() may be taken before the gateway binds it: start again on other ports
+    for (let attempt = 1; ; attempt += 1) {
+      bed.deployment = await prepareDeployment({
+        dir: attempt === 1 ? dir : join(dir, `attempt-${attempt}`),
+        pgUrl: bed.pgUrl,
+        redisUrl: bed.redis.url,
+        redisKeyPrefix: 'gw:',
+        token: freshToken(),
+        rpRedirectUri: RP_REDIRECT,
+        logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+        riskPolicyFile: policyFile,
+        ...deploymentOptions,
+      });
+      const clients = bed.deployment.rawConfig.clients as Record<string, unknown>[];
+      if (clientOverrides) clients[0] = { ...clients[0], ...clientOverrides };
+      for (const more of moreClients) clients.push({ ...clients[0], ...more });
+      Object.assign(bed.deployment.rawConfig, config);
+      try {
+        running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
+        break;
+      } catch (error) {
+        await bed.deployment.stop();
+        if (!(error instanceof PortInUseError) || attempt >= 3) throw error;
+      }
     }
+  } catch (error) {
+    await bed.redis.stop();
+    throw error;
   }
   bed.gateway = running.gateway;
   bed.url = running.url;
