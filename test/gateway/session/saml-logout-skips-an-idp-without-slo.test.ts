@@ -4,8 +4,7 @@
  * ended, and the skip is audited with its code (`SAML_LOGOUT_UNSUPPORTED`).
  */
 import test from 'ava';
-import { formsIn } from '../../helpers/browser.ts';
-import { logIn, startSessionBed, type SessionBed } from './session-bed.ts';
+import { logIn, logOutAtTheRp, startSessionBed, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
 
@@ -18,20 +17,8 @@ test.after.always(async () => {
 
 test('RP-initiated logout completes without the IdP, and the skip is audited', async (t) => {
   const session = await logIn(bed);
-  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
-  const atPlru = (u: URL) => u.href.startsWith(plru);
-  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
-  endpoint.searchParams.set('id_token_hint', session.idToken);
-  endpoint.searchParams.set('post_logout_redirect_uri', plru);
-  let step = await session.browser.follow(endpoint, {}, atPlru);
-  const visited: string[] = [];
-  for (let i = 0; i < 6 && !atPlru(step.url) && step.response.status === 200; i++) {
-    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
-    if (form === undefined) break;
-    visited.push(new URL(form.action, step.url).href);
-    step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
-  }
-  t.true(atPlru(step.url), `ended at ${step.url}`);
+  const { url, atPlru, visited } = await logOutAtTheRp(bed, session);
+  t.true(atPlru, `ended at ${url}`);
   t.false(
     visited.some((u) => u.startsWith(bed.deployment.idp.url)),
     'the browser never went to the IdP',

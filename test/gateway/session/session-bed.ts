@@ -169,7 +169,8 @@ export async function logIn(bed: { url: string; deployment: Deployment; rp: oidc
 
 /**
  * RP-initiated logout of the whole session (`logout=yes` on the confirmation form), through the IdP's single
- * logout when it takes part: the URL the browser ends at (the RP's post-logout redirect URI when it went well).
+ * logout when it takes part: the URL the browser ends at (the RP's post-logout redirect URI when it went well) and
+ * the forms it posted on the way.
  */
 export async function logOutAtTheRp(bed: { rp: oidc.Configuration; deployment: Deployment }, session: LoggedIn) {
   const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
@@ -178,12 +179,14 @@ export async function logOutAtTheRp(bed: { rp: oidc.Configuration; deployment: D
   endpoint.searchParams.set('id_token_hint', session.idToken);
   endpoint.searchParams.set('post_logout_redirect_uri', plru);
   let step = await session.browser.follow(endpoint, {}, atPlru);
-  for (let i = 0; i < 3 && !atPlru(step.url) && step.response.status === 200; i++) {
+  const visited: string[] = [];
+  for (let i = 0; i < 6 && !atPlru(step.url) && step.response.status === 200; i++) {
     const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
     if (form === undefined) break;
+    visited.push(new URL(form.action, step.url).href);
     step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
   }
-  return { url: step.url, atPlru: atPlru(step.url) };
+  return { url: step.url, atPlru: atPlru(step.url), visited };
 }
 
 /** One HTTP request to `baseUrl` (optionally with another Host: the issuer's, for a second instance). */
