@@ -203,16 +203,17 @@ export function buildProvider(deps: ProviderDeps): Provider {
     pairwiseSalt: config.secrets.pairwiseSalt,
   });
   acceptJwtAtIntrospection(provider);
-  // oidc-provider's default routes.token and routes.authorization (the gateway's one constant for the latter)
-  writeRequestRecordsTogether(provider, deps.durable, { token: '/token', authorization: AUTHORIZATION_PATH });
-  deps.backchannel?.install(provider);
-  // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
-  trustRewrittenHeaders(provider);
+  // outside the writes below: an error answered when they fail is rewritten too
   provider.use(
     omitIssOnErrors(
       new Set(config.clients.filter((c) => c.compatibility.errorResponseIss === 'omit').map((c) => c.client_id)),
     ),
   );
+  // oidc-provider's default routes.token and routes.authorization (the gateway's one constant for the latter)
+  writeRequestRecordsTogether(provider, deps.durable, { token: '/token', authorization: AUTHORIZATION_PATH });
+  deps.backchannel?.install(provider);
+  // The gateway's edge (http/pin-origin.ts) rewrites host, scheme and client address from configuration.
+  trustRewrittenHeaders(provider);
   deps.observe?.(provider);
   return provider;
 }

@@ -17,12 +17,15 @@
  * (shed-unavailable.ts), anything else a 500 `server_error`; the JSON body at the token endpoint, the error
  * page at the browser routes (its way back to the RP, no redirect to it: the redirect the route made carried
  * the code); oidc-provider's error event emitted with it (error-events.ts logs it). A session another request
- * ended or revoked meanwhile (its write refused, `session/session-closed-meanwhile.ts`) is a 400 `login_required`
- * when the answer carried a code (audited `SESSION_CLOSED_MEANWHILE`); any other answer stands.
+ * ended or revoked meanwhile (its write refused, or found closed when a session saved unchanged was checked:
+ * `session/session-closed-meanwhile.ts`) is a `login_required` when the answer carried a code (audited
+ * `SESSION_CLOSED_MEANWHILE`): sent to the RP's redirect URI for a `prompt=none` request (a silent renew), the
+ * error page with a 400 otherwise; any other answer stands.
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { SessionClosedMeanwhile } from '../session/session-closed-meanwhile.ts';
+import { redirectErrorToRp } from './authorization-error-redirect.ts';
 import { runDeferringWrites } from './deferred-writes.ts';
 import { renderErrorPage } from './error-page.ts';
 import { shedWhenUnavailable, STORE_RETRY_AFTER_SECONDS } from './shed-unavailable.ts';
@@ -87,8 +90,9 @@ export const CLOSED_MEANWHILE = 'SESSION_CLOSED_MEANWHILE';
 
 /**
  * The session was ended or revoked by another request (a logout in another tab) while this one ran: its write was
- * refused, and the code or login it made on that session is not handed out. The person logs in again (400
- * `login_required`, the error page; oidc-provider's error event logs it with its reason).
+ * refused (or its unchanged session found closed), and the code or login it made on that session is not handed
+ * out. A `prompt=none` request gets `login_required` at the RP's redirect URI, as oidc-provider answers one without
+ * a session; any other, the 400 error page, and the person logs in again. oidc-provider's error event logs it.
  */
 async function answerClosed(
   provider: Provider,
@@ -97,8 +101,14 @@ async function answerClosed(
   event: 'grant.error' | 'authorization.error',
 ): Promise<void> {
   const error = Object.assign(new errors.LoginRequired(closed.message), { error_detail: CLOSED_MEANWHILE });
+  const description = error.error_description ?? closed.message;
+  const silent = event === 'authorization.error' && ctx.oidc.prompts?.has('none');
+  if (silent && (await redirectErrorToRp(ctx, { error: error.error, error_description: description }))) {
+    (provider as unknown as NodeJS.EventEmitter).emit(event, ctx, error);
+    return;
+  }
   ctx.remove('Location');
   ctx.status = 400;
-  await renderErrorPage(ctx, { error: error.error, error_description: error.error_description ?? closed.message });
+  await renderErrorPage(ctx, { error: error.error, error_description: description });
   (provider as unknown as NodeJS.EventEmitter).emit(event, ctx, error);
 }

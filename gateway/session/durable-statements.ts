@@ -63,6 +63,14 @@ export const LATEST_FOR_WRITE = prepared(
   `select ${COLUMNS} from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} order by (r.valid_to is null) desc, r.valid_from desc limit 1`,
 );
 /**
+ * The state of a record's current row (none: no row), in its head's partition: the check of a session a request read
+ * and did not write again (held-writes.ts).
+ */
+export const CURRENT_STATE = prepared(
+  'session_current_state',
+  `select r.state from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.valid_to is null`,
+);
+/**
  * The `ended` row a session's end made (`$2`: its `valid_from`, as `END` answered it), in its head's partition (an
  * end, and a write refused over an ended row, keep the head where it is).
  */

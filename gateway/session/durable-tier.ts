@@ -22,6 +22,7 @@ import { forget, markSessionEnded } from './request-memo.ts';
 import {
   CONSUME,
   CURRENT,
+  CURRENT_STATE,
   ENDED_ROW,
   END,
   FIND_SESSION,
@@ -31,7 +32,7 @@ import {
 } from './durable-statements.ts';
 import { inTransaction } from './pg-transaction.ts';
 import { RecordWriter, type SessionMerger } from './record-writer.ts';
-import { WriteHolder, type HeldOutcome } from './held-writes.ts';
+import { WriteHolder, type CheckedRecord, type HeldOutcome } from './held-writes.ts';
 import { COLUMNS, toRecord, type RevocationScope, type Row, type StoredRecord } from './stored-record.ts';
 
 export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
@@ -66,6 +67,7 @@ export class DurableTier {
     this.#holder = new WriteHolder(
       (records) => this.#putMany(records),
       (recordKeys) => this.#end(recordKeys),
+      (recordKeys) => this.#states(recordKeys),
     );
   }
 
@@ -97,6 +99,27 @@ export class DurableTier {
    */
   holdEnd(recordKeys: readonly Buffer[], lookups: readonly Buffer[]): boolean {
     return this.#holder.holdEnd(recordKeys, lookups);
+  }
+
+  /**
+   * Within a {@link holdWrites} scope, has the current state of `recordKey` read with the scope's next writes and
+   * reported to `then` (`checked`), and returns true; elsewhere returns false. A session this request read and
+   * saves again unchanged is not written: this is how the request learns that another ended or revoked it meanwhile.
+   */
+  holdCheck(recordKey: Buffer): boolean {
+    return this.#holder.holdCheck(recordKey);
+  }
+
+  /** The state of each record's current row (`'absent'`: none, e.g. closed by two ends at once). */
+  async #states(recordKeys: readonly Buffer[]): Promise<CheckedRecord[]> {
+    return Promise.all(
+      recordKeys.map(async (recordKey) => {
+        const {
+          rows: [row],
+        } = await this.#pool.query<{ state: string }>(CURRENT_STATE.with([recordKey]));
+        return { recordKey, state: row?.state ?? 'absent' };
+      }),
+    );
   }
 
   /** The record held back under `recordKey` in the current scope, `'ended'` when its end is (read before both tiers). */

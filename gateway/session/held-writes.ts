@@ -16,7 +16,10 @@
  *   the scope does not (its row is not what the scope holds), unless a write of the scope is under way (it
  *   waits for it);
  * - what the scope held is reported once stored (the hot tier's copy: Redis after PostgreSQL), with the rows
- *   as PostgreSQL stored them (a session revoked meanwhile stays revoked: `session_record_put` keeps it).
+ *   as PostgreSQL stored them (a session revoked meanwhile stays revoked: `session_record_put` keeps it);
+ * - a record the scope read and chose not to write again (a session saved unchanged) may be checked: its current
+ *   state is read with the next writes (at the same time, on another connection) and reported with them, unless
+ *   the scope writes or ends that record after all (its write or end answers for it).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -25,12 +28,22 @@ interface Keyed {
   recordKey: Buffer;
 }
 
-/** What a scope stored: the rows as written, the records as given (same order), the keys and cookie keys ended. */
+/** The state a checked record's current row has (`'absent'`: it has none). */
+export interface CheckedRecord {
+  recordKey: Buffer;
+  state: string;
+}
+
+/**
+ * What a scope stored: the rows as written, the records as given (same order), the keys and cookie keys ended,
+ * and the states of the records it checked.
+ */
 export interface HeldOutcome<R extends Keyed> {
   stored: R[];
   given: R[];
   ended: Buffer[];
   lookups: Buffer[];
+  checked: CheckedRecord[];
 }
 
 interface Held<R extends Keyed> {
@@ -38,6 +51,7 @@ interface Held<R extends Keyed> {
   records: R[];
   ends: Buffer[];
   lookups: Buffer[];
+  checks: Buffer[];
   then: (outcome: HeldOutcome<R>) => Promise<void>;
   /** The write under way: an operation of the scope waits for it. */
   writing?: Promise<void>;
@@ -50,11 +64,20 @@ const indexOf = (keys: readonly Buffer[], key: Buffer) => keys.findIndex((k) => 
 export class WriteHolder<R extends Keyed> {
   readonly #write: (records: readonly R[]) => Promise<R[]>;
   readonly #end: (recordKeys: readonly Buffer[]) => Promise<void>;
+  readonly #check: (recordKeys: readonly Buffer[]) => Promise<CheckedRecord[]>;
 
-  /** `write` and `end`: the tier's own statements (they must not flush: the holder calls them while flushing). */
-  constructor(write: (records: readonly R[]) => Promise<R[]>, end: (recordKeys: readonly Buffer[]) => Promise<void>) {
+  /**
+   * `write`, `end` and `check` (the current states of records): the tier's own statements (they must not flush:
+   * the holder calls them while flushing).
+   */
+  constructor(
+    write: (records: readonly R[]) => Promise<R[]>,
+    end: (recordKeys: readonly Buffer[]) => Promise<void>,
+    check: (recordKeys: readonly Buffer[]) => Promise<CheckedRecord[]>,
+  ) {
     this.#write = write;
     this.#end = end;
+    this.#check = check;
   }
 
   #scope(): Held<R> | undefined {
@@ -65,7 +88,7 @@ export class WriteHolder<R extends Keyed> {
   /** Runs `work` as a scope (a nested scope is the outer one); `then` runs once its writes are stored. */
   async run<T>(work: () => Promise<T>, then: (outcome: HeldOutcome<R>) => Promise<void>): Promise<T> {
     if (this.#scope()) return work();
-    const held: Held<R> = { holder: this, records: [], ends: [], lookups: [], then };
+    const held: Held<R> = { holder: this, records: [], ends: [], lookups: [], checks: [], then };
     let result: T;
     try {
       result = await holding.run(held as unknown as Held<Keyed>, work);
@@ -111,6 +134,17 @@ export class WriteHolder<R extends Keyed> {
     return true;
   }
 
+  /**
+   * Has the current state of `recordKey` read with the current scope's next writes and reported with them (true);
+   * false outside one. A write or end of that record held in the same flush answers for it: it is not read.
+   */
+  holdCheck(recordKey: Buffer): boolean {
+    const held = this.#scope();
+    if (!held) return false;
+    if (indexOf(held.checks, recordKey) < 0) held.checks.push(recordKey);
+    return true;
+  }
+
   #heldWrite(held: Held<R>, key: Buffer): R | undefined {
     return held.records.find((r) => r.recordKey.equals(key));
   }
@@ -134,16 +168,21 @@ export class WriteHolder<R extends Keyed> {
   /** Writes what the current scope (or `held`) holds, now: the writes in one statement, then the ends. */
   async flush(held: Held<R> | undefined = this.#scope()): Promise<void> {
     if (!held) return;
-    while (held.writing || held.records.length > 0 || held.ends.length > 0) {
+    while (held.writing || held.records.length > 0 || held.ends.length > 0 || held.checks.length > 0) {
       if (!held.writing) {
         const given = held.records.splice(0);
         const ended = held.ends.splice(0);
         const lookups = held.lookups.splice(0);
+        const answered = (key: Buffer) => given.some((r) => r.recordKey.equals(key)) || indexOf(ended, key) >= 0;
+        const checks = held.checks.splice(0).filter((key) => !answered(key));
         held.writing = (async () => {
-          const stored = given.length > 0 ? await this.#write(given) : [];
+          const [stored, checked] = await Promise.all([
+            given.length > 0 ? this.#write(given) : [],
+            checks.length > 0 ? this.#check(checks) : [],
+          ]);
           if (ended.length > 0) await this.#end(ended);
           // outside the scope: what `then` does with the tier is not held, nor waits for this very write
-          await holding.exit(() => held.then({ stored, given, ended, lookups }));
+          await holding.exit(() => held.then({ stored, given, ended, lookups, checked }));
         })().finally(() => {
           held.writing = undefined;
         });

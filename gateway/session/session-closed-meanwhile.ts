@@ -6,6 +6,7 @@
  * with this error instead of handing out the code it made on that session (`oidc/request-writes-together.ts`
  * answers `login_required`): an SSO that lost the race with a logout logs in again, never after the logout.
  */
+import type { CheckedRecord } from './held-writes.ts';
 import type { StoredRecord } from './stored-record.ts';
 
 export class SessionClosedMeanwhile extends Error {
@@ -22,13 +23,19 @@ export class SessionClosedMeanwhile extends Error {
 /**
  * The first session that `given` wrote as active and PostgreSQL answered closed (`stored`, same order): an end
  * this request made and then wrote over (a login replacing its cookie id) comes back active, so it is not one.
+ * Else the first session the request read, did not write again, and found closed when checked (`checked`: the
+ * sessions saved unchanged, held-writes.ts; no current row at all is an end too).
  */
 export function closedMeanwhile(
   stored: readonly StoredRecord[],
   given: readonly StoredRecord[],
+  checked: readonly CheckedRecord[],
 ): SessionClosedMeanwhile | undefined {
   const at = stored.findIndex(
     (row, i) => row.kind === 'Session' && given[i]?.state === 'active' && row.state !== 'active',
   );
-  return at < 0 ? undefined : new SessionClosedMeanwhile(stored[at]!.state);
+  if (at >= 0) return new SessionClosedMeanwhile(stored[at]!.state);
+  // a session this request read and saved again unchanged (not written): its current row, checked with the writes
+  const gone = checked.find((c) => c.state !== 'active');
+  return gone ? new SessionClosedMeanwhile(gone.state === 'absent' ? 'ended' : gone.state) : undefined;
 }

@@ -107,6 +107,8 @@ export class SessionStore {
    */
   async putMany(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
     const unchanged = await Promise.all(inputs.map((input) => this.#unchanged(input)));
+    // a session saved unchanged is not written: in a holdWrites scope its current state is checked with the writes
+    unchanged.forEach((same) => same?.kind === 'Session' && this.durable.holdCheck(same.recordKey));
     const toWrite = inputs.filter((_, i) => !unchanged[i]);
     const written = toWrite.length > 0 ? await this.#write(toWrite) : [];
     let next = 0;
@@ -176,7 +178,7 @@ export class SessionStore {
    * {@link end} do (the pointers a record had when this request read it are not written again).
    */
   holdWrites<T>(work: () => Promise<T>): Promise<T> {
-    return this.durable.holdWrites(work, async ({ stored, given, ended, lookups }) => {
+    return this.durable.holdWrites(work, async ({ stored, given, ended, lookups, checked }) => {
       stored.forEach((row, i) => noteSessionStored(this.#merger.oursOf(given[i]!), row));
       await this.#warm(
         stored,
@@ -186,7 +188,7 @@ export class SessionStore {
       const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
       if (ended.length > 0 || kept.length > 0) await this.#hotEnds.delete(ended, kept);
       // a session another request ended or revoked meanwhile: the request fails rather than hand out its code
-      const closed = closedMeanwhile(stored, given);
+      const closed = closedMeanwhile(stored, given, checked);
       if (closed) throw closed;
     });
   }

@@ -5,14 +5,16 @@
  *   that storage error (the work's error as its cause): oidc-provider revokes a grant on a refresh token
  *   presented again, then throws invalid_grant — a lost revocation must not hide behind that answer;
  * - a read of a record in a scope whose write is under way waits for that write (the records being written
- *   have left the held list, but PostgreSQL does not have them yet).
+ *   have left the held list, but PostgreSQL does not have them yet);
+ * - a record checked in a scope (a session saved unchanged) has its state read with the writes and reported,
+ *   unless the scope writes or ends it after all.
  *
  * The holder is driven through its own contract: its two statements are the callbacks the durable tier
  * gives it (the tier's real statements are covered by held-writes-keep-the-guarantees.test.ts).
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { WriteHolder } from '../../../gateway/session/held-writes.ts';
+import { WriteHolder, type HeldOutcome } from '../../../gateway/session/held-writes.ts';
 
 interface Rec {
   recordKey: Buffer;
@@ -28,6 +30,7 @@ test('an end held by failed work is made; when it cannot be, the scope fails wit
       ended.push([...keys]);
       throw refused;
     },
+    async () => [],
   );
   const invalidGrant = new Error('invalid_grant');
   const error = await t.throwsAsync(
@@ -52,6 +55,7 @@ test('an end held by failed work that is stored leaves the work error as the ans
     async (keys) => {
       ended.push(...keys);
     },
+    async () => [],
   );
   const invalidGrant = new Error('invalid_grant');
   const error = await t.throwsAsync(
@@ -78,6 +82,7 @@ test('a read in a scope whose write is under way waits for it', async (t) => {
       return [...records];
     },
     async () => undefined,
+    async () => [],
   );
   const written = randomBytes(32);
   const other = randomBytes(32);
@@ -94,4 +99,37 @@ test('a read in a scope whose write is under way waits for it', async (t) => {
     },
     async () => undefined,
   );
+});
+
+test('a checked record is read with the writes and reported; one the scope writes or ends is not read', async (t) => {
+  const [checkedOnly, written, ended] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+  const read: Buffer[][] = [];
+  const holder = new WriteHolder<Rec>(
+    async (records) => [...records],
+    async () => undefined,
+    async (keys) => {
+      read.push([...keys]);
+      return keys.map((recordKey) => ({ recordKey, state: 'ended' }));
+    },
+  );
+  const outcomes: Array<HeldOutcome<Rec>> = [];
+  const outside = await holder.run(
+    async () => {
+      t.true(holder.holdCheck(checkedOnly));
+      t.true(holder.holdCheck(written));
+      t.true(holder.holdCheck(ended));
+      holder.hold([{ recordKey: written }]);
+      holder.holdEnd([ended], []);
+      return 'answered';
+    },
+    async (outcome) => {
+      outcomes.push(outcome);
+    },
+  );
+  t.is(outside, 'answered');
+  t.is(read.length, 1, 'one read, with the writes');
+  t.deepEqual(read[0], [checkedOnly], 'the written and the ended record are answered by their own statements');
+  t.is(outcomes.length, 1);
+  t.deepEqual(outcomes[0]!.checked, [{ recordKey: checkedOnly, state: 'ended' }]);
+  t.false(holder.holdCheck(randomBytes(32)), 'outside a scope nothing is checked');
 });

@@ -3,10 +3,15 @@
  * replacing its cookie id) leaves the revoked row current (migration 0790). Before, the end closed it with no
  * successor, and a reader of PostgreSQL (an instance that missed the revocation's message, or restarted since)
  * found no session, so the token guard had nothing to refuse a token of the revoked session by.
+ *
+ * Nor does a second end leave a session without a current row (migration 0800): two logouts of one session at once
+ * closed the first one's `ended` row with no successor, and a later revocation by person or IdP then matched nothing.
+ * The second end's row opens nothing: a login replacing its cookie id (an end, then a write) over a session another
+ * request ended is still refused.
  */
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
-import { aSession } from './session-saves.ts';
+import { aSession, session } from './session-saves.ts';
 
 test('an end of a session revoked since it was read leaves it revoked in PostgreSQL', async (t) => {
   const { fx, store, uid, key } = await aSession(t);
@@ -28,4 +33,29 @@ test('an end of an active session still ends it', async (t) => {
   const { store, key } = await aSession(t);
   await runWithRequestMemo(() => store.end([key]));
   t.is((await store.durable.get(key))?.state, 'ended');
+});
+
+test('two ends of one session leave it ended, and a revocation of the person then finds it', async (t) => {
+  const { fx, store, key } = await aSession(t);
+  await runWithRequestMemo(() => store.end([key])); // one tab's logout
+  await runWithRequestMemo(() => store.end([key])); // the other's, at the same time
+  t.is((await store.durable.get(key))?.state, 'ended', 'an ended row is still current');
+  const revoked = await fx.gateway.services.sessions.revoker.revokeAllOfAccount('acct-1', {
+    actor: 'test',
+    reason: 'revoked after two logouts',
+  });
+  t.is(revoked.sessions, 1, JSON.stringify(revoked));
+  t.is((await store.durable.get(key))?.state, 'revoked');
+});
+
+test("an end of a session another request ended opens nothing: that request's write is refused", async (t) => {
+  const { store, uid, key } = await aSession(t);
+  const stored = await runWithRequestMemo(async () => {
+    t.is((await store.get('Session', uid))?.record.state, 'active'); // a login reads the session
+    await runWithRequestMemo(() => store.end([key])); // a logout in another tab ends it
+    await store.end([key]); // the login replaces its cookie id: its end, then its write
+    return store.put(session(uid, 'cookie-2', ['rp-a', 'rp-b']));
+  });
+  t.is(stored.state, 'ended', 'the write answers the ended row');
+  t.is((await store.durable.get(key))?.state, 'ended', 'the session stays ended');
 });

@@ -4,53 +4,112 @@
  * request answers 400 `login_required` instead of the redirect that carried the code
  * (`session/session-closed-meanwhile.ts`, `oidc/request-writes-together.ts`). Before, the code reached the RP and
  * only its exchange failed; an RP whose grant persists logout got tokens for a session logged out before.
+ *
+ * A `prompt=none` request saves the session it read unchanged (not written: saved-again.ts), so there is no refused
+ * write to see: its session's current state is checked with the request's writes, and a closed one gets
+ * `login_required` at the RP's redirect URI (a silent renew learns it at once, no page in its iframe).
  */
 import test from 'ava';
+import type { SessionStore } from '../../../gateway/session/session-store.ts';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { eventually } from '../../helpers/eventually.ts';
-import { logIn, startSessionBed } from './session-bed.ts';
+import { logIn, startSessionBed, type SessionBed } from './session-bed.ts';
 
-test('an SSO whose session a logout ended meanwhile answers login_required, and no code reaches the RP', async (t) => {
-  const bed = await startSessionBed();
-  t.teardown(() => bed.stop());
-  const session = await logIn(bed);
-  const { store } = bed.gateway.services.sessions;
-  const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
-  const sessionKey = store.keys.key('Session', found!.payload.uid);
-  // the request that saves the session (the SSO's resumption) runs; just before its writes go, another instance
-  // ends the session (its logout's end, straight in PostgreSQL)
+test.serial(
+  'an SSO whose session a logout ended meanwhile answers login_required, and no code reaches the RP',
+  async (t) => {
+    const bed = await startSessionBed();
+    t.teardown(() => bed.stop());
+    const session = await logIn(bed);
+    const { store } = bed.gateway.services.sessions;
+    const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
+    const sessionKey = store.keys.key('Session', found!.payload.uid);
+    // the request that saves the session (the SSO's resumption) runs; just before its writes go, another instance
+    // ends the session (its logout's end, straight in PostgreSQL)
+    const ended = endSessionBeforeWrites(
+      store,
+      () => typeof store.durable.heldRecord(sessionKey) === 'object',
+      () => closeInPostgres(bed, sessionKey),
+    );
+    const request = await authorizationRequest(bed.rp);
+    let landing;
+    try {
+      landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+    } finally {
+      ended.undo();
+    }
+    t.is(ended.rows, 1, 'the session was ended while the SSO ran');
+    t.false(landing.url.href.startsWith(RP_REDIRECT), `no code reached the RP (${landing.url.href.slice(0, 120)})`);
+    t.is(landing.response.status, 400);
+    t.regex(await landing.response.text(), /login_required/);
+    t.is((await store.durable.get(sessionKey))?.state, 'ended', 'the session stays ended');
+    // the refusal is audited, on the login's own trail
+    const audited = async () =>
+      (
+        await bed.gateway.services.pool.query<{ session_id: string }>(
+          "select session_id from audit_log where error_code = 'SESSION_CLOSED_MEANWHILE'",
+        )
+      ).rows;
+    t.true(await eventually(async () => (await audited()).length > 0), 'SESSION_CLOSED_MEANWHILE audited');
+    t.is((await audited()).length, 1);
+  },
+);
+
+/** Another instance's logout ending the session: its end, straight in PostgreSQL (the rows it closed). */
+const closeInPostgres = async (bed: SessionBed, sessionKey: Buffer) =>
+  (await bed.gateway.services.pool.query('select * from session_records_close($1::bytea[])', [[sessionKey]])).rowCount!;
+
+/** The store with `closeWhen` run once, just before the scope's writes go, when it holds true: undo() restores it. */
+function endSessionBeforeWrites(store: SessionStore, closeWhen: () => boolean, close: () => Promise<number>) {
   const holdWrites = store.holdWrites.bind(store);
-  let ended = 0;
+  const ended = { rows: 0, undo: () => (store.holdWrites = holdWrites) };
   store.holdWrites = (work) =>
     holdWrites(async () => {
       const answer = await work();
-      if (ended === 0 && typeof store.durable.heldRecord(sessionKey) === 'object') {
-        ended = (
-          await bed.gateway.services.pool.query('select * from session_records_close($1::bytea[])', [[sessionKey]])
-        ).rowCount!;
-      }
+      if (ended.rows === 0 && closeWhen()) ended.rows = await close();
       return answer;
     });
-  const request = await authorizationRequest(bed.rp);
-  let landing;
-  try {
-    landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
-  } finally {
-    store.holdWrites = holdWrites;
-  }
-  t.is(ended, 1, 'the session was ended while the SSO ran');
-  t.false(landing.url.href.startsWith(RP_REDIRECT), `no code reached the RP (${landing.url.href.slice(0, 120)})`);
-  t.is(landing.response.status, 400);
-  t.regex(await landing.response.text(), /login_required/);
-  t.is((await store.durable.get(sessionKey))?.state, 'ended', 'the session stays ended');
-  // the refusal is audited, on the login's own trail
-  const audited = async () =>
-    (
-      await bed.gateway.services.pool.query<{ session_id: string }>(
-        "select session_id from audit_log where error_code = 'SESSION_CLOSED_MEANWHILE'",
-      )
-    ).rows;
-  t.true(await eventually(async () => (await audited()).length > 0), 'SESSION_CLOSED_MEANWHILE audited');
-  t.is((await audited()).length, 1);
-});
+  return ended;
+}
+
+test.serial(
+  'a prompt=none request whose unchanged session a logout ended meanwhile gets login_required at the RP',
+  async (t) => {
+    const bed = await startSessionBed();
+    t.teardown(() => bed.stop());
+    const session = await logIn(bed);
+    const { store } = bed.gateway.services.sessions;
+    const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
+    const sessionKey = store.keys.key('Session', found!.payload.uid);
+    // the prompt=none request saves the session unchanged (nothing held for it); another instance's logout ends it
+    const ended = endSessionBeforeWrites(
+      store,
+      () => store.durable.heldRecord(sessionKey) === undefined,
+      () => closeInPostgres(bed, sessionKey),
+    );
+    const request = await authorizationRequest(bed.rp, { prompt: 'none' });
+    let landing;
+    try {
+      landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+    } finally {
+      ended.undo();
+    }
+    t.is(ended.rows, 1, 'the session was ended while the request ran');
+    t.true(landing.url.href.startsWith(RP_REDIRECT), `the answer goes to the RP (${landing.url.href.slice(0, 120)})`);
+    const answer = landing.url.searchParams;
+    t.is(answer.get('error'), 'login_required');
+    t.is(answer.get('state'), request.state);
+    t.is(answer.get('code'), null, 'no code');
+    t.is((await store.durable.get(sessionKey))?.state, 'ended', 'the session stays ended');
+    const audited = async () =>
+      (await bed.gateway.services.pool.query("select 1 from audit_log where error_code = 'SESSION_CLOSED_MEANWHILE'"))
+        .rowCount ?? 0;
+    t.true(await eventually(async () => (await audited()) > 0), 'SESSION_CLOSED_MEANWHILE audited');
+    // with no logout meanwhile, the same request hands out its code (the check finds the session active)
+    const other = await logIn(bed);
+    const renew = await authorizationRequest(bed.rp, { prompt: 'none' });
+    const renewed = await other.browser.follow(renew.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+    t.truthy(renewed.url.searchParams.get('code'), `a code (${renewed.url.href.slice(0, 120)})`);
+  },
+);

@@ -1,0 +1,38 @@
+-- Nineteenth round: an end of a session whose current row was already `ended` (two logouts of one session at once,
+-- or a logout after a login's cookie-id rotation ended it) closed that row with no successor, since 0760 made one
+-- only for an `active` row. The session then had no current row: a later revocation by person or by IdP (which
+-- matches current rows) found nothing, and the token guard had nothing to refuse an `offline_access` token of that
+-- session by. An end now makes an `ended` successor of an `ended` row too (a `revoked` row is still left as it is,
+-- 0790). The ended row is still closed, so 0760's reopen check (a write may open only the ended row its own request's
+-- end made, named by its `valid_from`) still refuses a write over it. The successor is not answered: only an end
+-- that moved a session from `active` to `ended` names its row to its request, so a login replacing its cookie id
+-- (an end, then a write opening the row that end made) cannot open a session another request's logout ended.
+create or replace function session_records_close(p_keys bytea[]) returns table (record_key bytea, ended_from timestamptz)
+language plpgsql set plan_cache_mode = force_generic_plan as $$
+#variable_conflict use_column
+declare
+  key bytea;
+  head timestamptz;
+begin
+  for key in select distinct k from unnest(p_keys) k order by k loop
+    perform pg_advisory_xact_lock(hashtextextended(encode(key, 'hex'), 0));
+    select h.expires_at into head from session_record_heads h where h.record_key = key for update;
+    continue when not found;
+    return query
+    with closed as (
+      update session_records r set valid_to = clock_timestamp()
+      where r.record_key = key and r.expires_at = head and r.valid_to is null and r.state <> 'revoked'
+      returning r.record_key, r.kind, r.lookup_key, r.sid_keys, r.grant_key, r.account_key, r.idp, r.version,
+        r.state, r.dek_version, r.sealed, r.created_at, r.expires_at),
+    kept as (
+      insert into session_records (record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version,
+        state, dek_version, sealed, created_at, expires_at)
+      select c.record_key, c.kind, c.lookup_key, c.sid_keys, c.grant_key, c.account_key, c.idp, c.version,
+        'ended', c.dek_version, c.sealed, c.created_at, c.expires_at
+      from closed c where c.kind = 'Session'
+      returning session_records.record_key, session_records.valid_from)
+    select kept.record_key, kept.valid_from from kept where exists (select from closed c where c.state = 'active');
+  end loop;
+end;
+$$;
+
