@@ -48,6 +48,8 @@ interface OidcError {
   error_description?: string;
   /** oidc-provider's precise reason (its `error_description` is generic). */
   error_detail?: string;
+  /** The gateway's own reason, logged and audited, never sent (e.g. a session closed meanwhile: by a logout or a revocation). */
+  reason?: string;
   status?: number;
   message?: string;
 }
@@ -71,6 +73,7 @@ export function observeProviderErrors(
         error: error.error ?? 'server_error',
         error_description: error.error_description ?? error.message,
         error_detail: error.error_detail,
+        reason: error.reason,
         client_id: clientId,
         status: error.status,
         requestId,
@@ -86,7 +89,7 @@ export function observeProviderErrors(
           component: 'oidc',
           errorCode: 'SESSION_CLOSED_MEANWHILE',
           requestId,
-          details: { event, error: error.error, detail: error.error_description, clientId },
+          details: { event, error: error.error, detail: error.reason ?? error.error_description, clientId },
         }).catch((failure: unknown) => logger.error({ err: failure, requestId }, 'audit of a closed session failed'));
         return;
       }

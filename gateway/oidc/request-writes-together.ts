@@ -24,6 +24,7 @@
  */
 import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
+import { UncheckedRecords } from '../session/held-writes.ts';
 import { SessionClosedMeanwhile } from '../session/session-closed-meanwhile.ts';
 import { redirectErrorToRp } from './authorization-error-redirect.ts';
 import { runDeferringWrites } from './deferred-writes.ts';
@@ -64,12 +65,13 @@ async function answerUnstored(
   error: unknown,
   event: 'grant.error' | 'authorization.error',
 ): Promise<void> {
-  if (error instanceof SessionClosedMeanwhile) {
-    // an answer that hands out nothing made on the session (a page, a login form) stands: only its write was refused
-    if (!ctx.oidc?.entities?.AuthorizationCode) return;
-    return answerClosed(provider, ctx, error, event);
-  }
-  const shed = shedWhenUnavailable(error);
+  // an answer that hands out nothing made on the session (a page, a login form) stands: only its write was refused,
+  // or its unchanged session could not be checked
+  const handsOutCode = Boolean(ctx.oidc?.entities?.AuthorizationCode);
+  if (error instanceof SessionClosedMeanwhile)
+    return handsOutCode ? answerClosed(provider, ctx, error, event) : undefined;
+  if (error instanceof UncheckedRecords && !handsOutCode) return;
+  const shed = shedWhenUnavailable(error instanceof UncheckedRecords ? error.cause : error);
   const unavailable = shed instanceof errors.TemporarilyUnavailable;
   ctx.remove('Location');
   ctx.status = unavailable ? 503 : 500;
@@ -100,8 +102,9 @@ async function answerClosed(
   closed: SessionClosedMeanwhile,
   event: 'grant.error' | 'authorization.error',
 ): Promise<void> {
-  const error = Object.assign(new errors.LoginRequired(closed.message), { error_detail: CLOSED_MEANWHILE });
-  const description = error.error_description ?? closed.message;
+  // the standard description: the RP is not told whether a logout or a revocation closed the session (the log is)
+  const error = Object.assign(new errors.LoginRequired(), { error_detail: CLOSED_MEANWHILE, reason: closed.message });
+  const description = error.error_description ?? 'End-User authentication is required';
   const silent = event === 'authorization.error' && ctx.oidc.prompts?.has('none');
   if (silent && (await redirectErrorToRp(ctx, { error: error.error, error_description: description }))) {
     (provider as unknown as NodeJS.EventEmitter).emit(event, ctx, error);

@@ -64,11 +64,13 @@ export const LATEST_FOR_WRITE = prepared(
 );
 /**
  * The state of a record's current row (none: no row), in its head's partition: the check of a session a request read
- * and did not write again (held-writes.ts).
+ * and did not write again (held-writes.ts). `for share`: an end or revocation of it that has closed the row but not
+ * yet committed is waited for, and the row then re-read (closed: no row), as a write of it would wait for its lock.
  */
 export const CURRENT_STATE = prepared(
   'session_current_state',
-  `select r.state from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.valid_to is null`,
+  `select r.state from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.valid_to is null
+     for share of r`,
 );
 /**
  * The `ended` row a session's end made (`$2`: its `valid_from`, as `END` answered it), in its head's partition (an

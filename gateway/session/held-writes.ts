@@ -19,7 +19,8 @@
  *   as PostgreSQL stored them (a session revoked meanwhile stays revoked: `session_record_put` keeps it);
  * - a record the scope read and chose not to write again (a session saved unchanged) may be checked: its current
  *   state is read with the next writes (at the same time, on another connection) and reported with them, unless
- *   the scope writes or ends that record after all (its write or end answers for it).
+ *   the scope writes or ends that record after all (its write or end answers for it); a check that fails fails
+ *   the scope ({@link UncheckedRecords}) only after the writes and ends are made and reported.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -28,7 +29,7 @@ interface Keyed {
   recordKey: Buffer;
 }
 
-/** The state a checked record's current row has (`'absent'`: it has none). */
+/** The state a checked record's current row has (`'absent'`: it has none; `'unknown'`: it could not be read). */
 export interface CheckedRecord {
   recordKey: Buffer;
   state: string;
@@ -58,6 +59,17 @@ interface Held<R extends Keyed> {
 }
 // one store for every holder (a scope names its holder): a record type is the holder's own
 const holding = new AsyncLocalStorage<Held<Keyed>>();
+
+/**
+ * The checks of a flush could not be read (PostgreSQL unreachable: the cause): thrown once the flush's writes and
+ * ends are made and reported (their states `'unknown'`). The caller decides whether what it answers needed them.
+ */
+export class UncheckedRecords extends Error {
+  constructor(cause: unknown) {
+    super('the state of a record this request read could not be checked', { cause });
+    this.name = 'UncheckedRecords';
+  }
+}
 
 const indexOf = (keys: readonly Buffer[], key: Buffer) => keys.findIndex((k) => k.equals(key));
 
@@ -176,13 +188,19 @@ export class WriteHolder<R extends Keyed> {
         const answered = (key: Buffer) => given.some((r) => r.recordKey.equals(key)) || indexOf(ended, key) >= 0;
         const checks = held.checks.splice(0).filter((key) => !answered(key));
         held.writing = (async () => {
-          const [stored, checked] = await Promise.all([
+          const [written, read] = await Promise.allSettled([
             given.length > 0 ? this.#write(given) : [],
             checks.length > 0 ? this.#check(checks) : [],
           ]);
+          if (written.status === 'rejected') throw written.reason;
+          const stored = written.value;
           if (ended.length > 0) await this.#end(ended);
+          // a check that could not be read loses nothing held: the ends are made and `then` runs, told so
+          const checked =
+            read.status === 'fulfilled' ? read.value : checks.map((recordKey) => ({ recordKey, state: 'unknown' }));
           // outside the scope: what `then` does with the tier is not held, nor waits for this very write
           await holding.exit(() => held.then({ stored, given, ended, lookups, checked }));
+          if (read.status === 'rejected') throw new UncheckedRecords(read.reason);
         })().finally(() => {
           held.writing = undefined;
         });

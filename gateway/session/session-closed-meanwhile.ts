@@ -36,6 +36,7 @@ export function closedMeanwhile(
   );
   if (at >= 0) return new SessionClosedMeanwhile(stored[at]!.state);
   // a session this request read and saved again unchanged (not written): its current row, checked with the writes
-  const gone = checked.find((c) => c.state !== 'active');
+  // (one that could not be read is no answer: the flush then fails with `UncheckedRecords`)
+  const gone = checked.find((c) => c.state !== 'active' && c.state !== 'unknown');
   return gone ? new SessionClosedMeanwhile(gone.state === 'absent' ? 'ended' : gone.state) : undefined;
 }

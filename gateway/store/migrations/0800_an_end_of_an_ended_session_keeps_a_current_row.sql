@@ -36,3 +36,33 @@ begin
 end;
 $$;
 
+
+-- The sessions already left with no current row (two ends before this migration; before 0790, an end that closed a
+-- revoked row) get their latest row back as current, as it was (`ended` or `revoked`), under each one's write lock:
+-- a revocation by person or IdP finds them again, and the token guard refuses a revoked one's tokens.
+do $$
+declare
+  key bytea;
+begin
+  for key in
+    select l.record_key from (
+      select distinct on (r.record_key) r.record_key, r.valid_to, r.state
+      from session_records r join session_record_heads h on h.record_key = r.record_key and r.expires_at = h.expires_at
+      where r.kind = 'Session' and r.expires_at > now()
+      order by r.record_key, r.valid_from desc) l
+    where l.valid_to is not null and l.state in ('ended', 'revoked')
+    order by l.record_key
+  loop
+    perform pg_advisory_xact_lock(hashtextextended(encode(key, 'hex'), 0));
+    insert into session_records (record_key, kind, lookup_key, sid_keys, grant_key, account_key, idp, version,
+      state, dek_version, sealed, created_at, expires_at)
+    select r.record_key, r.kind, r.lookup_key, r.sid_keys, r.grant_key, r.account_key, r.idp, r.version,
+      r.state, r.dek_version, r.sealed, r.created_at, r.expires_at
+    from session_records r join session_record_heads h on h.record_key = r.record_key and r.expires_at = h.expires_at
+    where r.record_key = key and r.state in ('ended', 'revoked')
+      and not exists (select from session_records c where c.record_key = key and c.expires_at = h.expires_at
+        and c.valid_to is null)
+    order by r.valid_from desc limit 1;
+  end loop;
+end;
+$$;

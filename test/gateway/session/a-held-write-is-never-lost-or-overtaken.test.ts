@@ -7,14 +7,15 @@
  * - a read of a record in a scope whose write is under way waits for that write (the records being written
  *   have left the held list, but PostgreSQL does not have them yet);
  * - a record checked in a scope (a session saved unchanged) has its state read with the writes and reported,
- *   unless the scope writes or ends it after all.
+ *   unless the scope writes or ends it after all; a check that cannot be read loses no write or end of the scope
+ *   (they are made and reported, the check as `unknown`), then fails the scope.
  *
  * The holder is driven through its own contract: its two statements are the callbacks the durable tier
  * gives it (the tier's real statements are covered by held-writes-keep-the-guarantees.test.ts).
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { WriteHolder, type HeldOutcome } from '../../../gateway/session/held-writes.ts';
+import { UncheckedRecords, WriteHolder, type HeldOutcome } from '../../../gateway/session/held-writes.ts';
 
 interface Rec {
   recordKey: Buffer;
@@ -132,4 +133,39 @@ test('a checked record is read with the writes and reported; one the scope write
   t.is(outcomes.length, 1);
   t.deepEqual(outcomes[0]!.checked, [{ recordKey: checkedOnly, state: 'ended' }]);
   t.false(holder.holdCheck(randomBytes(32)), 'outside a scope nothing is checked');
+});
+
+test('a check that cannot be read loses nothing held: the ends are made and reported, then the scope fails', async (t) => {
+  const [checked, written, ended] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+  const made: Buffer[] = [];
+  const unreachable = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+  const holder = new WriteHolder<Rec>(
+    async (records) => [...records],
+    async (keys) => {
+      made.push(...keys);
+    },
+    async () => {
+      throw unreachable;
+    },
+  );
+  const outcomes: Array<HeldOutcome<Rec>> = [];
+  const error = await t.throwsAsync(
+    holder.run(
+      async () => {
+        holder.holdCheck(checked);
+        holder.hold([{ recordKey: written }]);
+        holder.holdEnd([ended], []);
+        return 'answered';
+      },
+      async (outcome) => {
+        outcomes.push(outcome);
+      },
+    ),
+  );
+  t.true(error instanceof UncheckedRecords);
+  t.is(error?.cause, unreachable);
+  t.deepEqual(made, [ended], 'the held end was made');
+  t.is(outcomes.length, 1, 'what was stored is reported');
+  t.true(outcomes[0]!.stored[0]!.recordKey.equals(written));
+  t.deepEqual(outcomes[0]!.checked, [{ recordKey: checked, state: 'unknown' }]);
 });

@@ -7,8 +7,10 @@
  * Nor does a second end leave a session without a current row (migration 0800): two logouts of one session at once
  * closed the first one's `ended` row with no successor, and a later revocation by person or IdP then matched nothing.
  * The second end's row opens nothing: a login replacing its cookie id (an end, then a write) over a session another
- * request ended is still refused.
+ * request ended is still refused. The sessions already left with no current row get their latest row back when the
+ * migration runs.
  */
+import { readFile } from 'node:fs/promises';
 import test from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { aSession, session } from './session-saves.ts';
@@ -58,4 +60,25 @@ test("an end of a session another request ended opens nothing: that request's wr
   });
   t.is(stored.state, 'ended', 'the write answers the ended row');
   t.is((await store.durable.get(key))?.state, 'ended', 'the session stays ended');
+});
+
+test('the migration gives a session left with no current row its latest row back', async (t) => {
+  const { fx, store, key } = await aSession(t);
+  const { pool } = fx.gateway.services;
+  await runWithRequestMemo(() => store.end([key]));
+  // what two ends did before migration 0800: the ended row closed, no successor
+  await pool.query(
+    'update session_records set valid_to = clock_timestamp() where record_key = $1 and valid_to is null',
+    [key],
+  );
+  t.is(await store.durable.get(key), null, 'no current row');
+  const migration = new URL(
+    '../../../gateway/store/migrations/0800_an_end_of_an_ended_session_keeps_a_current_row.sql',
+    import.meta.url,
+  );
+  await pool.query(await readFile(migration, 'utf8'));
+  t.is((await store.durable.get(key))?.state, 'ended', 'its ended row is current again');
+  await pool.query(await readFile(migration, 'utf8'));
+  const { rows } = await pool.query('select 1 from session_records where record_key = $1 and valid_to is null', [key]);
+  t.is(rows.length, 1, 'run again, it adds nothing');
 });

@@ -9,6 +9,7 @@
  * write to see: its session's current state is checked with the request's writes, and a closed one gets
  * `login_required` at the RP's redirect URI (a silent renew learns it at once, no page in its iframe).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import test from 'ava';
 import type { SessionStore } from '../../../gateway/session/session-store.ts';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
@@ -73,43 +74,91 @@ function endSessionBeforeWrites(store: SessionStore, closeWhen: () => boolean, c
   return ended;
 }
 
-test.serial(
-  'a prompt=none request whose unchanged session a logout ended meanwhile gets login_required at the RP',
-  async (t) => {
+/** How another instance closes the session while the request runs (the rows it closed, or 1 for a revocation). */
+type Closer = (bed: SessionBed, sessionKey: Buffer, uid: string) => Promise<number>;
+
+const closers: Record<string, Closer> = {
+  // a logout's end, committed
+  'ended by a logout': (bed, sessionKey) => closeInPostgres(bed, sessionKey),
+  // an operator's revocation, committed (run outside the request: a revocation forgets the request's reads)
+  'revoked by an operator': async (bed, _key, uid) => {
+    const { revoker } = bed.gateway.services.sessions;
+    await outsideTheRequest(() => revoker.revokeSession({ uid }, { actor: 'operator:test', reason: 'race' }));
+    return 1;
+  },
+  // a logout's end that has closed the row but commits only while the request checks it: the check waits for it
+  'ended by a logout still committing': async (bed, sessionKey) => {
+    const client = await bed.gateway.services.pool.connect();
+    await client.query('begin');
+    const { rowCount } = await client.query('select * from session_records_close($1::bytea[])', [[sessionKey]]);
+    setTimeout(() => {
+      void client
+        .query('commit')
+        .finally(() => client.release())
+        .catch(() => undefined);
+    }, 300);
+    return rowCount!;
+  },
+};
+
+/** Runs `job` in the context of this module's load, not of the request it is called from (AsyncLocalStorage). */
+const atLoad = AsyncLocalStorage.snapshot();
+const outsideTheRequest = <T>(job: () => Promise<T>): Promise<T> => atLoad(job);
+
+const promptNoneRace = test.macro({
+  async exec(t, closedBy: string, responseMode: 'query' | 'fragment') {
     const bed = await startSessionBed();
     t.teardown(() => bed.stop());
     const session = await logIn(bed);
     const { store } = bed.gateway.services.sessions;
     const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
-    const sessionKey = store.keys.key('Session', found!.payload.uid);
-    // the prompt=none request saves the session unchanged (nothing held for it); another instance's logout ends it
+    const uid = found!.payload.uid;
+    const sessionKey = store.keys.key('Session', uid);
+    // the prompt=none request saves the session unchanged (nothing held for it); another instance closes it
     const ended = endSessionBeforeWrites(
       store,
       () => store.durable.heldRecord(sessionKey) === undefined,
-      () => closeInPostgres(bed, sessionKey),
+      () => closers[closedBy]!(bed, sessionKey, uid),
     );
-    const request = await authorizationRequest(bed.rp, { prompt: 'none' });
+    const request = await authorizationRequest(bed.rp, { prompt: 'none', response_mode: responseMode });
     let landing;
     try {
       landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
     } finally {
       ended.undo();
     }
-    t.is(ended.rows, 1, 'the session was ended while the request ran');
+    t.is(ended.rows, 1, 'the session was closed while the request ran');
     t.true(landing.url.href.startsWith(RP_REDIRECT), `the answer goes to the RP (${landing.url.href.slice(0, 120)})`);
-    const answer = landing.url.searchParams;
+    const answer = responseMode === 'query' ? landing.url.searchParams : new URLSearchParams(landing.url.hash.slice(1));
     t.is(answer.get('error'), 'login_required');
     t.is(answer.get('state'), request.state);
+    t.is(answer.get('iss'), bed.rp.serverMetadata().issuer);
     t.is(answer.get('code'), null, 'no code');
-    t.is((await store.durable.get(sessionKey))?.state, 'ended', 'the session stays ended');
+    t.notRegex(answer.get('error_description') ?? '', /revoked|ended|another request/, 'the RP is not told why');
+    t.not((await store.durable.get(sessionKey))?.state ?? 'absent', 'active', 'the session stays closed');
     const audited = async () =>
       (await bed.gateway.services.pool.query("select 1 from audit_log where error_code = 'SESSION_CLOSED_MEANWHILE'"))
         .rowCount ?? 0;
     t.true(await eventually(async () => (await audited()) > 0), 'SESSION_CLOSED_MEANWHILE audited');
-    // with no logout meanwhile, the same request hands out its code (the check finds the session active)
-    const other = await logIn(bed);
+    t.is(await audited(), 1, 'once');
+  },
+  title: (_, closedBy: string, responseMode: string) =>
+    `a prompt=none request whose unchanged session was ${closedBy} meanwhile gets login_required at the RP (${responseMode})`,
+});
+
+test.serial(promptNoneRace, 'ended by a logout', 'query');
+test.serial(promptNoneRace, 'ended by a logout', 'fragment');
+test.serial(promptNoneRace, 'revoked by an operator', 'query');
+test.serial(promptNoneRace, 'ended by a logout still committing', 'query');
+
+test.serial(
+  'a prompt=none request on a session nobody closed still gets its code (the check finds it active)',
+  async (t) => {
+    const bed = await startSessionBed();
+    t.teardown(() => bed.stop());
+    const session = await logIn(bed);
     const renew = await authorizationRequest(bed.rp, { prompt: 'none' });
-    const renewed = await other.browser.follow(renew.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+    const renewed = await session.browser.follow(renew.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
     t.truthy(renewed.url.searchParams.get('code'), `a code (${renewed.url.href.slice(0, 120)})`);
   },
 );
