@@ -24,7 +24,7 @@ import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
 import { answerUnavailableAtAcs, failLogin, unavailableCodeWithin, unavailableError } from './unavailable-mid-login.ts';
-import { prefetchUpstreamSubject, recordUpstreamLogin } from './upstream-session-records.ts';
+import { recordUpstreamLogin } from './upstream-session-records.ts';
 
 /**
  * @param params the answer's form fields or query parameters, already size-limited and without duplicates
@@ -92,8 +92,6 @@ export async function upstreamAnswered(
     // answer's own login is claimed for FRAUD_CHECK with that call (one round trip, issue #14); given back below
     // whenever the login does not go on to its decision (a refusal then fails it: FAILED needs no claim of ours).
     const ownLogin = result.loginId === target.loginId;
-    // the first read of the upstream session's records (below, once every check passed) goes with these calls
-    if (ownLogin) prefetchUpstreamSubject(services, result.identity);
     const [limitedOutcome, claimOutcome] = await Promise.allSettled([
       admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,

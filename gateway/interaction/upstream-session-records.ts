@@ -32,15 +32,6 @@ export async function linkUpstreamLogin(services: Deps, loginId: string, session
 }
 
 /**
- * Starts the read that {@link recordUpstreamLogin} makes first (the subject's list of logins the version before
- * this one keeps): a read only, sent with an earlier call of the request; the records themselves are written only
- * once the answer passed every check.
- */
-export function prefetchUpstreamSubject(services: Deps, identity: UpstreamIdentity): void {
-  upstreamSessions(services).prefetchSubject(identity);
-}
-
-/**
  * Starts the read of the upstream session recorded under `loginId`, which {@link linkUpstreamLogin} reads later
  * in the same request (the resumption): sent early, beside other work, instead of in a round trip of its own.
  */

@@ -9,9 +9,9 @@
  * - by subject: each login's record names its upstream subject as its group (the store's `grant_key`, a hashed
  *   `subject ‖ idp ‖ Format ‖ NameID`, indexed in the records' heads, migration 0750), so the IdP-initiated logout
  *   finds every login that NameID opened with one indexed query. No login's record can be lost by another's
- *   write: the subject list of the version before (read, appended to, written back, {@link LEGACY_LIST}) lost
- *   one of two logins of one person at once, whose session then outlived the IdP's logout. That list is still
- *   written and read, for instances of that version during a rolling upgrade.
+ *   write (the per-subject list of the versions before the sixteenth round, read, appended to and written back,
+ *   lost one of two logins of one person at once; it is no longer written nor read: an upgrade from such a version
+ *   goes through one of the sixteenth to eighteenth rounds first, which kept it for their rolling upgrade).
  *
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
@@ -38,17 +38,6 @@ export class SessionsPartlyEnded extends Error {
   }
 }
 
-/**
- * The subject list of the version before this one, which found a subject's logins there: its instances, during a
- * rolling upgrade, read it for an IdP's logout, and write a login's record again without its group (so this
- * version's `end()` reads the list too). Still written, at most this many logins (that version's cap), so that
- * neither version misses the other's logins; remove once no instance of that version runs.
- */
-export const LEGACY_LIST = 20;
-interface LegacySubjectList {
-  logins: { loginId: string; sessionIndex?: string }[];
-}
-
 type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
 
 export class UpstreamSessions {
@@ -64,26 +53,10 @@ export class UpstreamSessions {
 
   /**
    * Records the upstream session a verified login (`loginId`, the interaction uid) opened: its own record, in its
-   * subject's group; and, for instances of the version before (a rolling upgrade), in the subject's list as that
-   * version kept it (read, appended to, written back: {@link LEGACY_LIST}).
+   * subject's group (one write: no read of anything the subject's other logins wrote).
    */
   async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
-    const subjectId = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
-    const previous = await this.#store.get<LegacySubjectList>('UpstreamSession', subjectId);
-    const entry = { loginId, ...(ref.sessionIndex === undefined ? {} : { sessionIndex: ref.sessionIndex }) };
-    const kept = (previous?.record.state === 'active' ? previous.payload.logins : []).filter(
-      (l) => l.loginId !== loginId,
-    );
-    // both records in one round trip and one transaction (issue #14)
-    await this.#put(ref, [
-      [byLogin(loginId), ref],
-      [subjectId, { logins: [...kept, entry].slice(-LEGACY_LIST) }],
-    ]);
-  }
-
-  /** Starts this request's read of a subject's list, for a {@link recordLogin} later in the request. */
-  prefetchSubject(ref: Pick<UpstreamSessionRef, 'idp' | 'nameIdFormat' | 'subject'>): void {
-    this.#store.prefetch('UpstreamSession', bySubject(ref.idp, ref.nameIdFormat, ref.subject));
+    await this.#put(ref, [[byLogin(loginId), ref]]);
   }
 
   /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
@@ -134,16 +107,11 @@ export class UpstreamSessions {
     return ended;
   }
 
-  /** The active login records of the request's subject (and, of that subject only, those of a legacy list). */
+  /** The active login records of the request's subject. */
   async #loginsOf(request: UpstreamLogoutRequest): Promise<LoginRecord[]> {
     const group = bySubject(request.idp, request.nameIdFormat, request.subject);
-    const keys = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', group));
+    const all = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', group));
     const logins: LoginRecord[] = [];
-    const legacy = await this.#load<LegacySubjectList>(group);
-    const legacyKeys = (legacy?.logins ?? []).map(({ loginId }) =>
-      this.#store.keys.key('UpstreamSession', byLogin(loginId)),
-    );
-    const all = [...keys, ...legacyKeys.filter((k) => !keys.some((key) => key.equals(k)))];
     // a few at a time: a person who logs in often has many
     for (let i = 0; i < all.length; i += LOADS_AT_ONCE) {
       const found = await Promise.all(

@@ -47,7 +47,7 @@ export function printStatements(name: string, rows: StatementRow[], logins: numb
   );
   console.log('    calls  plans  plan ms  exec ms  statement');
   for (const r of rows.slice(0, top)) {
-    const text = r.query.replace(/\s+/g, ' ').slice(0, 110);
+    const text = r.query.replace(/\s+/g, ' ').slice(0, Number(process.env.BENCH_PG_TEXT ?? 110));
     console.log(
       `    ${(r.calls / logins).toFixed(2).padStart(5)}  ${(r.plans / logins).toFixed(2).padStart(5)}  ${(r.planMs / logins).toFixed(3).padStart(7)}  ${(r.execMs / logins).toFixed(3).padStart(7)}  ${text}`,
     );
