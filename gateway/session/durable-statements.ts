@@ -63,15 +63,11 @@ export const LATEST_FOR_WRITE = prepared(
   `select ${COLUMNS} from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} order by (r.valid_to is null) desc, r.valid_from desc limit 1`,
 );
 /**
- * The state of a record's current row (none: no row), in its head's partition: the check of a session a request read
- * and did not write again (held-writes.ts). `for share`: an end or revocation of it that has closed the row but not
- * yet committed is waited for, and the row then re-read (closed: no row), as a write of it would wait for its lock.
+ * The state of a record's current row (null: no row), once a write or end of it under way has committed
+ * (`session_record_state`, migration 0810: the record's write lock taken shared, then a fresh read in its head's
+ * partition): the check of a session a request read and did not write again (held-writes.ts).
  */
-export const CURRENT_STATE = prepared(
-  'session_current_state',
-  `select r.state from session_records r where r.record_key = $1 and ${IN_HEAD_PARTITION} and r.valid_to is null
-     for share of r`,
-);
+export const CURRENT_STATE = prepared('session_current_state', 'select session_record_state($1) as state');
 /**
  * The `ended` row a session's end made (`$2`: its `valid_from`, as `END` answered it), in its head's partition (an
  * end, and a write refused over an ended row, keep the head where it is).

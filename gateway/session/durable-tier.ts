@@ -116,7 +116,7 @@ export class DurableTier {
       recordKeys.map(async (recordKey) => {
         const {
           rows: [row],
-        } = await this.#pool.query<{ state: string }>(CURRENT_STATE.with([recordKey]));
+        } = await this.#pool.query<{ state: string | null }>(CURRENT_STATE.with([recordKey]));
         return { recordKey, state: row?.state ?? 'absent' };
       }),
     );
