@@ -51,7 +51,8 @@ export function writeRequestRecordsTogether(
     if (!writes) return next();
     try {
       // the Redis writes deferred in the request (deferred-writes.ts) are waited for with its records
-      await runDeferringWrites(() => durable.holdWrites(next));
+      // a session saved unchanged is checked only when the answer hands out a code made on it
+      await runDeferringWrites(() => durable.holdWrites(next, () => Boolean(ctx.oidc?.entities?.AuthorizationCode)));
     } catch (error) {
       await answerUnstored(provider, ctx, error, ctx.path === routes.token ? 'grant.error' : 'authorization.error');
     }

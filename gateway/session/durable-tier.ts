@@ -75,10 +75,15 @@ export class DurableTier {
    * Runs `work` with the writes and ends of records held back ({@link hold}, {@link holdEnd}; held-writes.ts):
    * they are made together when `work` ends (resolved or not: as they would have been one by one; a failed
    * write fails the scope), or before any other operation of this tier within it that touches them; `then`
-   * runs with them once stored (the hot tier's copy). Nested scopes are the outer one.
+   * runs with them once stored (the hot tier's copy). Nested scopes are the outer one. `checksWanted`, asked when
+   * `work` ends: whether the records it checked ({@link holdCheck}) are read (default: yes).
    */
-  holdWrites<T>(work: () => Promise<T>, then: (outcome: HeldOutcome<StoredRecord>) => Promise<void>): Promise<T> {
-    return this.#holder.run(work, then);
+  holdWrites<T>(
+    work: () => Promise<T>,
+    then: (outcome: HeldOutcome<StoredRecord>) => Promise<void>,
+    checksWanted?: () => boolean,
+  ): Promise<T> {
+    return this.#holder.run(work, then, checksWanted);
   }
 
   /**
@@ -102,8 +107,8 @@ export class DurableTier {
   }
 
   /**
-   * Within a {@link holdWrites} scope, has the current state of `recordKey` read with the scope's next writes and
-   * reported to `then` (`checked`), and returns true; elsewhere returns false. A session this request read and
+   * Within a {@link holdWrites} scope, has the current state of `recordKey` read with the writes made when the scope
+   * ends and reported to `then` (`checked`), and returns true; elsewhere returns false. A session this request read and
    * saves again unchanged is not written: this is how the request learns that another ended or revoked it meanwhile.
    */
   holdCheck(recordKey: Buffer): boolean {

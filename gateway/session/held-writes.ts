@@ -18,9 +18,11 @@
  * - what the scope held is reported once stored (the hot tier's copy: Redis after PostgreSQL), with the rows
  *   as PostgreSQL stored them (a session revoked meanwhile stays revoked: `session_record_put` keeps it);
  * - a record the scope read and chose not to write again (a session saved unchanged) may be checked: its current
- *   state is read with the next writes (at the same time, on another connection) and reported with them, unless
- *   the scope writes or ends that record after all (its write or end answers for it); a check that fails fails
- *   the scope ({@link UncheckedRecords}) only after the writes and ends are made and reported.
+ *   state is read with the writes made when the scope ends (at the same time, on another connection) and reported
+ *   with them, unless the scope writes or ends that record after all (its write or end answers for it), or the
+ *   scope says it needs no check (`checksWanted`, asked then: a request whose answer hands out nothing made on the
+ *   session); a check that fails fails the scope ({@link UncheckedRecords}) only after the writes and ends are
+ *   made and reported.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -53,6 +55,8 @@ interface Held<R extends Keyed> {
   ends: Buffer[];
   lookups: Buffer[];
   checks: Buffer[];
+  /** Asked when the scope ends: whether its checks are read (else dropped). */
+  checksWanted: () => boolean;
   then: (outcome: HeldOutcome<R>) => Promise<void>;
   /** The write under way: an operation of the scope waits for it. */
   writing?: Promise<void>;
@@ -98,9 +102,13 @@ export class WriteHolder<R extends Keyed> {
   }
 
   /** Runs `work` as a scope (a nested scope is the outer one); `then` runs once its writes are stored. */
-  async run<T>(work: () => Promise<T>, then: (outcome: HeldOutcome<R>) => Promise<void>): Promise<T> {
+  async run<T>(
+    work: () => Promise<T>,
+    then: (outcome: HeldOutcome<R>) => Promise<void>,
+    checksWanted: () => boolean = () => true,
+  ): Promise<T> {
     if (this.#scope()) return work();
-    const held: Held<R> = { holder: this, records: [], ends: [], lookups: [], checks: [], then };
+    const held: Held<R> = { holder: this, records: [], ends: [], lookups: [], checks: [], checksWanted, then };
     let result: T;
     try {
       result = await holding.run(held as unknown as Held<Keyed>, work);
@@ -108,14 +116,14 @@ export class WriteHolder<R extends Keyed> {
       // what the failed work held is still stored (an end above all: oidc-provider revokes a grant, then answers
       // invalid_grant); a write that fails then is the request's error, not the work's (never a silent loss)
       try {
-        await this.flush(held);
+        await this.flush(held, true);
       } catch (unstored) {
         if (unstored instanceof Error && unstored.cause === undefined) unstored.cause = error;
         throw unstored;
       }
       throw error;
     }
-    await this.flush(held);
+    await this.flush(held, true);
     return result;
   }
 
@@ -177,16 +185,21 @@ export class WriteHolder<R extends Keyed> {
     return this.#scope()?.writing !== undefined || this.heldRecord(recordKey) !== undefined;
   }
 
-  /** Writes what the current scope (or `held`) holds, now: the writes in one statement, then the ends. */
-  async flush(held: Held<R> | undefined = this.#scope()): Promise<void> {
+  /**
+   * Writes what the current scope (or `held`) holds, now: the writes in one statement, then the ends; when the
+   * scope ends (`last`), with its checks.
+   */
+  async flush(held: Held<R> | undefined = this.#scope(), last = false): Promise<void> {
     if (!held) return;
-    while (held.writing || held.records.length > 0 || held.ends.length > 0 || held.checks.length > 0) {
+    if (last && held.checks.length > 0 && !held.checksWanted()) held.checks.length = 0;
+    const checking = () => last && held.checks.length > 0;
+    while (held.writing || held.records.length > 0 || held.ends.length > 0 || checking()) {
       if (!held.writing) {
         const given = held.records.splice(0);
         const ended = held.ends.splice(0);
         const lookups = held.lookups.splice(0);
         const answered = (key: Buffer) => given.some((r) => r.recordKey.equals(key)) || indexOf(ended, key) >= 0;
-        const checks = held.checks.splice(0).filter((key) => !answered(key));
+        const checks = (last ? held.checks.splice(0) : []).filter((key) => !answered(key));
         held.writing = (async () => {
           const [written, read] = await Promise.allSettled([
             given.length > 0 ? this.#write(given) : [],

@@ -43,9 +43,12 @@ export class DurableOidcModels {
     this.#reuse = reuse;
   }
 
-  /** Runs `work` with the writes of its artefacts other than sessions written together (`SessionStore.holdWrites`). */
-  holdWrites<T>(work: () => Promise<T>): Promise<T> {
-    return this.#store.holdWrites(work);
+  /**
+   * Runs `work` with the writes of its artefacts other than sessions written together (`SessionStore.holdWrites`);
+   * `checksWanted`: whether a session it saved unchanged is checked when it ends.
+   */
+  holdWrites<T>(work: () => Promise<T>, checksWanted?: () => boolean): Promise<T> {
+    return this.#store.holdWrites(work, checksWanted);
   }
 
   /** Whether `model` is stored here. */

@@ -175,22 +175,27 @@ export class SessionStore {
    * Runs `work` (one request's step) with the writes and ends of records made together, the writes in one
    * round trip and one transaction, when it ends or before a PostgreSQL operation of the store within it that
    * touches them (`DurableTier.holdWrites`, held-writes.ts); each then to Redis, as {@link putMany} and
-   * {@link end} do (the pointers a record had when this request read it are not written again).
+   * {@link end} do (the pointers a record had when this request read it are not written again). A session it
+   * saved unchanged is checked when it ends, if `checksWanted` says so then (session-closed-meanwhile.ts).
    */
-  holdWrites<T>(work: () => Promise<T>): Promise<T> {
-    return this.durable.holdWrites(work, async ({ stored, given, ended, lookups, checked }) => {
-      stored.forEach((row, i) => noteSessionStored(this.#merger.oursOf(given[i]!), row));
-      await this.#warm(
-        stored,
-        given.map((r) => this.#previousOf.get(r) ?? null),
-      );
-      // a cookie pointer the scope's writes name again is kept (it leads to the record just written)
-      const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
-      if (ended.length > 0 || kept.length > 0) await this.#hotEnds.delete(ended, kept);
-      // a session another request ended or revoked meanwhile: the request fails rather than hand out its code
-      const closed = closedMeanwhile(stored, given, checked);
-      if (closed) throw closed;
-    });
+  holdWrites<T>(work: () => Promise<T>, checksWanted?: () => boolean): Promise<T> {
+    return this.durable.holdWrites(
+      work,
+      async ({ stored, given, ended, lookups, checked }) => {
+        stored.forEach((row, i) => noteSessionStored(this.#merger.oursOf(given[i]!), row));
+        await this.#warm(
+          stored,
+          given.map((r) => this.#previousOf.get(r) ?? null),
+        );
+        // a cookie pointer the scope's writes name again is kept (it leads to the record just written)
+        const kept = lookups.filter((l) => !stored.some((r) => r.lookupKey?.equals(l)));
+        if (ended.length > 0 || kept.length > 0) await this.#hotEnds.delete(ended, kept);
+        // a session another request ended or revoked meanwhile: the request fails rather than hand out its code
+        const closed = closedMeanwhile(stored, given, checked);
+        if (closed) throw closed;
+      },
+      checksWanted,
+    );
   }
 
   /** Tries again the ends that did not reach Redis (the session tier's timer); answers how many it made. */

@@ -8,7 +8,8 @@
  *   have left the held list, but PostgreSQL does not have them yet);
  * - a record checked in a scope (a session saved unchanged) has its state read with the writes and reported,
  *   unless the scope writes or ends it after all; a check that cannot be read loses no write or end of the scope
- *   (they are made and reported, the check as `unknown`), then fails the scope.
+ *   (they are made and reported, the check as `unknown`), then fails the scope; checks are read only when the
+ *   scope ends, and only if it still wants them then.
  *
  * The holder is driven through its own contract: its two statements are the callbacks the durable tier
  * gives it (the tier's real statements are covered by held-writes-keep-the-guarantees.test.ts).
@@ -168,4 +169,37 @@ test('a check that cannot be read loses nothing held: the ends are made and repo
   t.is(outcomes.length, 1, 'what was stored is reported');
   t.true(outcomes[0]!.stored[0]!.recordKey.equals(written));
   t.deepEqual(outcomes[0]!.checked, [{ recordKey: checked, state: 'unknown' }]);
+});
+
+test('checks are read only when the scope ends, and only if it still wants them then', async (t) => {
+  const read: Buffer[] = [];
+  const holder = new WriteHolder<Rec>(
+    async (records) => [...records],
+    async () => undefined,
+    async (keys) => {
+      read.push(...keys);
+      return keys.map((recordKey) => ({ recordKey, state: 'active' }));
+    },
+  );
+  let wanted = false;
+  await holder.run(
+    async () => {
+      holder.holdCheck(randomBytes(32));
+      holder.hold([{ recordKey: randomBytes(32) }]);
+      await holder.flush(); // a read in the scope writes what it holds first: no check yet
+      t.is(read.length, 0, 'no check before the scope ends');
+    },
+    async () => undefined,
+    () => wanted,
+  );
+  t.is(read.length, 0, 'a scope that does not want its checks when it ends reads none');
+  wanted = true;
+  await holder.run(
+    async () => {
+      holder.holdCheck(randomBytes(32));
+    },
+    async () => undefined,
+    () => wanted,
+  );
+  t.is(read.length, 1, 'one that wants them reads them');
 });

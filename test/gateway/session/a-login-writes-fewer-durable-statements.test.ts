@@ -11,7 +11,8 @@
  * - an SSO login's authorization request re-saves the session it only read (oidc-provider's sliding expiry):
  *   not written when nothing but an expiry a few seconds later changed (main before: one statement);
  * - a `prompt=none` login writes the person's identity and the grant in one statement, before its COMPLETED
- *   audit record, and not the session it only read (before: three statements);
+ *   audit record, and not the session it only read (before: three statements), whose state it checks with that
+ *   write (a logout meanwhile: no code); an SSO's authorization request, whose answer carries no code, checks none;
  * and each login still ends with a working access token; a held write that fails at the resumption fails
  * it (no code reaches the RP).
  */
@@ -26,6 +27,8 @@ interface Served {
   route: string;
   puts: number;
   ends: number;
+  /** Checks of a session saved unchanged (`session_record_state`, migration 0810). */
+  checks: number;
   /** 'put' and 'audit' in the order this request sent them. */
   order: string[];
 }
@@ -42,6 +45,7 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
     }
     if (text.includes('insert into audit_log')) current.order.push('audit');
     if (text.includes('session_records_close(')) current.ends += 1; // DurableTier.end (migrations 0750, 0760)
+    if (text.includes('session_record_state(')) current.checks += 1;
   }
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
@@ -50,7 +54,7 @@ Server.prototype.emit = function markedEmit(this: Server, event: string | symbol
   if (event === 'request' && requests) {
     const req = args[0] as { method?: string; url?: string };
     const path = (req.url ?? '').split('?')[0]!.replace(/\/[A-Za-z0-9_-]{16,}/g, '/:id');
-    requests.push({ route: `${req.method} ${path}`, puts: 0, ends: 0, order: [] });
+    requests.push({ route: `${req.method} ${path}`, puts: 0, ends: 0, checks: 0, order: [] });
   }
   return emit.apply(this, [event, ...args] as Parameters<typeof emit>);
 } as typeof emit;
@@ -59,6 +63,8 @@ const of = (seen: Served[], route: string) => {
   const found = seen.filter((r) => r.route === route);
   return { puts: found.reduce((n, r) => n + r.puts, 0), ends: found.reduce((n, r) => n + r.ends, 0) };
 };
+const checksAt = (seen: Served[], route: string) =>
+  seen.filter((r) => r.route === route).reduce((n, r) => n + r.checks, 0);
 
 let bed: SessionBed;
 test.before(async () => {
@@ -95,6 +101,7 @@ test.serial('an SSO login: no re-save of an unchanged session, no end of a sessi
   const code = landing.url.searchParams.get('code');
   t.truthy(code, `the SSO login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
   t.deepEqual(of(seen, 'GET /auth'), { puts: 0, ends: 0 }, 'the session only read is not written again');
+  t.is(checksAt(seen, 'GET /auth'), 0, 'nor checked: that answer (to the interaction) hands out no code');
   // the identity and the grant (the completion step, before COMPLETED), then the new cookie id: no end
   t.deepEqual(
     of(seen, 'GET /auth/:id'),
@@ -122,6 +129,7 @@ test.serial('a prompt=none login writes its identity and grant in one statement,
   const code = landing.url.searchParams.get('code');
   t.truthy(code, `the silent login ends at the RP with a code (${landing.url.href.slice(0, 120)})`);
   t.deepEqual(of(seen, 'GET /auth'), { puts: 1, ends: 0 }, 'the session, unchanged, is not written again');
+  t.is(checksAt(seen, 'GET /auth'), 1, 'but checked, with that write: the answer hands out a code');
   // the login's last transition (COMPLETED) is audited after its records are stored
   const order = seen.find((r) => r.route === 'GET /auth')!.order;
   t.is(order.lastIndexOf('audit') > order.indexOf('put'), true, order.join(' '));
