@@ -64,6 +64,15 @@ interface Held<R extends Keyed> {
 // one store for every holder (a scope names its holder): a record type is the holder's own
 const holding = new AsyncLocalStorage<Held<Keyed>>();
 
+/** Whether a scope wants its checks read; a predicate that throws is taken as yes (a check too many loses nothing). */
+function wanted(held: { checksWanted: () => boolean }): boolean {
+  try {
+    return held.checksWanted();
+  } catch {
+    return true;
+  }
+}
+
 /**
  * The checks of a flush could not be read (PostgreSQL unreachable: the cause): thrown once the flush's writes and
  * ends are made and reported (their states `'unknown'`). The caller decides whether what it answers needed them.
@@ -191,15 +200,17 @@ export class WriteHolder<R extends Keyed> {
    */
   async flush(held: Held<R> | undefined = this.#scope(), last = false): Promise<void> {
     if (!held) return;
-    if (last && held.checks.length > 0 && !held.checksWanted()) held.checks.length = 0;
+    if (last && held.checks.length > 0 && !wanted(held)) held.checks.length = 0;
     const checking = () => last && held.checks.length > 0;
     while (held.writing || held.records.length > 0 || held.ends.length > 0 || checking()) {
       if (!held.writing) {
         const given = held.records.splice(0);
         const ended = held.ends.splice(0);
         const lookups = held.lookups.splice(0);
+        // a record this flush writes or ends is answered by that statement: its check is dropped, whichever flush
         const answered = (key: Buffer) => given.some((r) => r.recordKey.equals(key)) || indexOf(ended, key) >= 0;
-        const checks = (last ? held.checks.splice(0) : []).filter((key) => !answered(key));
+        held.checks = held.checks.filter((key) => !answered(key));
+        const checks = last ? held.checks.splice(0) : [];
         held.writing = (async () => {
           const [written, read] = await Promise.allSettled([
             given.length > 0 ? this.#write(given) : [],

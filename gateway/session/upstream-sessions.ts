@@ -10,8 +10,10 @@
  *   `subject ‖ idp ‖ Format ‖ NameID`, indexed in the records' heads, migration 0750), so the IdP-initiated logout
  *   finds every login that NameID opened with one indexed query. No login's record can be lost by another's
  *   write (the per-subject list of the versions before the sixteenth round, read, appended to and written back,
- *   lost one of two logins of one person at once; it is no longer written nor read: an upgrade from such a version
- *   goes through one of the sixteenth to eighteenth rounds first, which kept it for their rolling upgrade).
+ *   lost one of two logins of one person at once). That list is no longer written; an IdP's logout still reads it
+ *   ({@link LegacySubjectList}), so that a login recorded only there (by such a version, or rewritten without its
+ *   group by one during its rolling upgrade) is still found until its record expires. Remove the read once every
+ *   deployment has run the nineteenth round for a session's life.
  *
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
@@ -36,6 +38,11 @@ export class SessionsPartlyEnded extends Error {
     this.ended = ended;
     this.failed = failed;
   }
+}
+
+/** The per-subject list of the versions before the sixteenth round: read by an IdP's logout only, never written. */
+interface LegacySubjectList {
+  logins: { loginId: string }[];
 }
 
 type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
@@ -107,11 +114,16 @@ export class UpstreamSessions {
     return ended;
   }
 
-  /** The active login records of the request's subject. */
+  /** The active login records of the request's subject (and, of that subject only, those of a legacy list). */
   async #loginsOf(request: UpstreamLogoutRequest): Promise<LoginRecord[]> {
     const group = bySubject(request.idp, request.nameIdFormat, request.subject);
-    const all = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', group));
+    const keys = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', group));
     const logins: LoginRecord[] = [];
+    const legacy = await this.#load<LegacySubjectList>(group);
+    const legacyKeys = (legacy?.logins ?? []).map(({ loginId }) =>
+      this.#store.keys.key('UpstreamSession', byLogin(loginId)),
+    );
+    const all = [...keys, ...legacyKeys.filter((k) => !keys.some((key) => key.equals(k)))];
     // a few at a time: a person who logs in often has many
     for (let i = 0; i < all.length; i += LOADS_AT_ONCE) {
       const found = await Promise.all(

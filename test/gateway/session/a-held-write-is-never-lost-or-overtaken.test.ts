@@ -203,3 +203,37 @@ test('checks are read only when the scope ends, and only if it still wants them 
   );
   t.is(read.length, 1, 'one that wants them reads them');
 });
+
+test("a check answered by the scope's own end in an earlier flush is dropped; a throwing predicate loses nothing", async (t) => {
+  const read: Buffer[] = [];
+  const made: Buffer[] = [];
+  const holder = new WriteHolder<Rec>(
+    async (records) => [...records],
+    async (keys) => {
+      made.push(...keys);
+    },
+    async (keys) => {
+      read.push(...keys);
+      return keys.map((recordKey) => ({ recordKey, state: 'active' }));
+    },
+  );
+  const [endedKey, otherKey] = [randomBytes(32), randomBytes(32)];
+  await holder.run(
+    async () => {
+      holder.holdCheck(endedKey); // saved unchanged…
+      holder.holdEnd([endedKey], []); // …then ended by the same request
+      await holder.flush(); // a read in the scope makes the end now
+      holder.holdCheck(otherKey);
+      holder.hold([{ recordKey: randomBytes(32) }]);
+    },
+    async () => undefined,
+    () => {
+      throw new Error('the predicate failed');
+    },
+  );
+  t.true(
+    made.some((k) => k.equals(endedKey)),
+    'the end was made',
+  );
+  t.deepEqual(read, [otherKey], 'only the record the scope neither wrote nor ended is checked, predicate or not');
+});

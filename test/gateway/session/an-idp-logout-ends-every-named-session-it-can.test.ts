@@ -82,6 +82,24 @@ test('one session failing to end: the others are ended and the count of those en
   t.regex(String((error?.cause as Error | undefined)?.message), /Connection terminated/);
 });
 
+test('a subject list written by an earlier version still names its logins until it expires', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const store = fx.gateway.services.sessions.store;
+  const legacy = { idp: 'idp-a', subject: 'frank', nameIdFormat: 'persistent', sessionIndex: 'f1' };
+  // a login an instance of a version before the sixteenth round recorded: no group, only its subject's list
+  await store.putMany([
+    { kind: 'UpstreamSession', id: 'login\0legacy-1', payload: { ...legacy, sessionUid: 's-legacy' }, expiresIn: 60 },
+    {
+      kind: 'UpstreamSession',
+      id: 'subject\0idp-a\0persistent\0frank',
+      payload: { logins: [{ loginId: 'legacy-1', sessionIndex: 'f1' }] },
+      expiresIn: 60,
+    },
+  ]);
+  t.is(await sessions.end({ idp: 'idp-a', subject: 'frank', nameIdFormat: 'persistent', sessionIndexes: ['f1'] }), 1);
+  t.deepEqual(tried, ['s-legacy']);
+});
+
 test('a login writes only its own record: no subject list, and the logout still finds it', async (t) => {
   const { sessions, tried } = upstreamSessions();
   const store = fx.gateway.services.sessions.store;

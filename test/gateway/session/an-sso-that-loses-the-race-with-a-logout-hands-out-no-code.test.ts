@@ -11,7 +11,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import test from 'ava';
+import { REVOKED_SUCCESSOR } from '../../../gateway/session/durable-statements.ts';
 import type { SessionStore } from '../../../gateway/session/session-store.ts';
+import { COLUMNS } from '../../../gateway/session/stored-record.ts';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { eventually } from '../../helpers/eventually.ts';
@@ -87,21 +89,38 @@ const closers: Record<string, Closer> = {
     return 1;
   },
   // a logout's end that has closed the row but commits only while the request checks it: the check waits for it
-  'ended by a logout still committing': async (bed, sessionKey) => {
-    const client = await bed.gateway.services.pool.connect();
-    await client.query('begin');
-    const { rowCount } = await client.query('select * from session_records_close($1::bytea[])', [[sessionKey]]);
-    setTimeout(() => {
-      void client
-        .query('commit')
-        .finally(() => client.release())
-        .catch(() => undefined);
-    }, 300);
-    return rowCount!;
-  },
+  'ended by a logout still committing': (bed, sessionKey) =>
+    commitLater(bed, [['select * from session_records_close($1::bytea[])', [[sessionKey]]]]),
+  // a revocation's statements as DurableTier makes them (its head locked, the row closed and the revoked one
+  // inserted), committed only while the request checks it: a revocation takes no advisory lock, so the check must
+  // wait for its row
+  'revoked by an operator still committing': (bed, sessionKey) =>
+    commitLater(bed, [
+      ['select 1 from session_record_heads where record_key = $1 for update', [sessionKey]],
+      [
+        `with closed as (update session_records r set valid_to = clock_timestamp()
+           where r.record_key = $1 and r.valid_to is null and r.state <> 'revoked' returning ${COLUMNS})
+         insert into session_records (${COLUMNS}) select ${REVOKED_SUCCESSOR} from closed`,
+        [sessionKey, true],
+      ],
+    ]),
 };
 
-/** Runs `job` in the context of this module's load, not of the request it is called from (AsyncLocalStorage). */
+/** Runs `statements` in a transaction on a connection of its own, committed 300 ms later: the rows the last touched. */
+async function commitLater(bed: SessionBed, statements: Array<[string, unknown[]]>): Promise<number> {
+  const client = await bed.gateway.services.pool.connect();
+  await client.query('begin');
+  let touched = 0;
+  for (const [text, values] of statements) touched = (await client.query(text, values)).rowCount ?? 0;
+  setTimeout(() => {
+    void client
+      .query('commit')
+      .finally(() => client.release())
+      .catch(() => undefined);
+  }, 300);
+  return touched;
+}
+
 const atLoad = AsyncLocalStorage.snapshot();
 const outsideTheRequest = <T>(job: () => Promise<T>): Promise<T> => atLoad(job);
 
@@ -150,6 +169,7 @@ test.serial(promptNoneRace, 'ended by a logout', 'query');
 test.serial(promptNoneRace, 'ended by a logout', 'fragment');
 test.serial(promptNoneRace, 'revoked by an operator', 'query');
 test.serial(promptNoneRace, 'ended by a logout still committing', 'query');
+test.serial(promptNoneRace, 'revoked by an operator still committing', 'query');
 
 test.serial(
   'a prompt=none request on a session nobody closed still gets its code (the check finds it active)',

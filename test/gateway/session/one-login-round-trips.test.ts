@@ -16,7 +16,8 @@
  * in one script (four commands before), made the decision cache's lookup and new score one script each (two
  * each before), and read a login's context once per request: 74. By the eighteenth round: 11 and 67; the
  * nineteenth no longer reads nor writes the per-subject list of upstream logins of the versions before the
- * sixteenth (for a new person a PostgreSQL read too): 11 and 65.
+ * sixteenth: 11 and 65 (this test's person logs in a second time, so the list was in Redis; for a person's first
+ * login its read went on to PostgreSQL too, one query less there).
  */
 import test from 'ava';
 import pg from 'pg';
