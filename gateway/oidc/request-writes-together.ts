@@ -29,7 +29,7 @@ import { SessionClosedMeanwhile } from '../session/session-closed-meanwhile.ts';
 import { redirectErrorToRp } from './authorization-error-redirect.ts';
 import { runDeferringWrites } from './deferred-writes.ts';
 import { renderErrorPage } from './error-page.ts';
-import { shedWhenUnavailable, STORE_RETRY_AFTER_SECONDS } from './shed-unavailable.ts';
+import { shedWhenUnavailable, STORE_RETRY_AFTER_SECONDS, storeUnavailable } from './shed-unavailable.ts';
 
 /** oidc-provider's paths (`routes.token`, `routes.authorization`; the resumption is `<authorization>/:uid`). */
 export interface WritingRoutes {
@@ -72,7 +72,11 @@ async function answerUnstored(
   if (error instanceof SessionClosedMeanwhile)
     return handsOutCode ? answerClosed(provider, ctx, error, event) : undefined;
   if (error instanceof UncheckedRecords && !handsOutCode) return;
-  const shed = shedWhenUnavailable(error instanceof UncheckedRecords ? error.cause : error);
+  // a session that could not be checked (unreachable, or no answer within the statement timeout): not known open
+  const shed =
+    error instanceof UncheckedRecords
+      ? storeUnavailable(error.cause, 'DATABASE_UNAVAILABLE')
+      : shedWhenUnavailable(error);
   const unavailable = shed instanceof errors.TemporarilyUnavailable;
   ctx.remove('Location');
   ctx.status = unavailable ? 503 : 500;

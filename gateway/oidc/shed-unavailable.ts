@@ -31,9 +31,20 @@ export function shedWhenUnavailable(error: unknown): unknown {
       : isDatabaseUnavailable(error)
         ? 'DATABASE_UNAVAILABLE'
         : undefined;
-  if (code === undefined) return error;
+  return code === undefined ? error : storeUnavailable(error, code);
+}
+
+/**
+ * The 503 `temporarily_unavailable` of a store that could not answer in time (`error_detail` the registered code),
+ * whatever the cause: also a check PostgreSQL did not answer within its statement timeout
+ * (`request-writes-together.ts`).
+ */
+export function storeUnavailable(
+  cause: unknown,
+  code: 'FLOW_STORE_UNAVAILABLE' | 'DATABASE_UNAVAILABLE',
+): InstanceType<typeof errors.TemporarilyUnavailable> {
   Provider.ctx?.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
-  const shed = new errors.TemporarilyUnavailable('the service is unavailable; retry in a moment', { cause: error });
+  const shed = new errors.TemporarilyUnavailable('the service is unavailable; retry in a moment', { cause });
   Object.assign(shed, { status: 503, statusCode: 503, error_detail: code });
   return shed;
 }

@@ -119,9 +119,14 @@ export class DurableTier {
   async #states(recordKeys: readonly Buffer[]): Promise<CheckedRecord[]> {
     return Promise.all(
       recordKeys.map(async (recordKey) => {
+        const read = () => this.#pool.query<{ state: string | null }>(CURRENT_STATE.with([recordKey]));
+        // a check that waited on a revocation's row may be the one PostgreSQL ends to break a deadlock: once more
         const {
           rows: [row],
-        } = await this.#pool.query<{ state: string | null }>(CURRENT_STATE.with([recordKey]));
+        } = await read().catch((error: unknown) => {
+          if ((error as { code?: string }).code === '40P01') return read();
+          throw error;
+        });
         return { recordKey, state: row?.state ?? 'absent' };
       }),
     );

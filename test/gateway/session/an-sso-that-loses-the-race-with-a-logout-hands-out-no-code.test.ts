@@ -106,26 +106,42 @@ const closers: Record<string, Closer> = {
     ]),
 };
 
-/** Runs `statements` in a transaction on a connection of its own, committed 300 ms later: the rows the last touched. */
+/**
+ * Runs `statements` in a transaction on a connection of its own, committed once the request's check waits for it
+ * (seen in `pg_stat_activity`: a backend running `session_record_state` waiting on a lock), or after 10 s if none
+ * ever does (`waited` then stays false and the test fails). Answers the rows the last statement touched.
+ */
 async function commitLater(bed: SessionBed, statements: Array<[string, unknown[]]>): Promise<number> {
-  const client = await bed.gateway.services.pool.connect();
+  const { pool } = bed.gateway.services;
+  const client = await pool.connect();
   await client.query('begin');
   let touched = 0;
   for (const [text, values] of statements) touched = (await client.query(text, values)).rowCount ?? 0;
-  setTimeout(() => {
-    void client
-      .query('commit')
-      .finally(() => client.release())
-      .catch(() => undefined);
-  }, 300);
+  void (async () => {
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && !checkWaited.value) {
+      const { rowCount } = await pool.query(
+        "select 1 from pg_stat_activity where query like '%session_record_state(%' and wait_event_type = 'Lock'",
+      );
+      if (rowCount) checkWaited.value = true;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await client.query('commit');
+  })().then(
+    () => client.release(),
+    (error: unknown) => client.release(error instanceof Error ? error : true),
+  );
   return touched;
 }
+/** Whether the last check was seen waiting for the transaction `commitLater` held open. */
+const checkWaited = { value: false };
 
 const atLoad = AsyncLocalStorage.snapshot();
 const outsideTheRequest = <T>(job: () => Promise<T>): Promise<T> => atLoad(job);
 
 const promptNoneRace = test.macro({
   async exec(t, closedBy: string, responseMode: 'query' | 'fragment') {
+    checkWaited.value = false;
     const bed = await startSessionBed();
     t.teardown(() => bed.stop());
     const session = await logIn(bed);
@@ -147,6 +163,7 @@ const promptNoneRace = test.macro({
       ended.undo();
     }
     t.is(ended.rows, 1, 'the session was closed while the request ran');
+    if (closedBy.endsWith('still committing')) t.true(checkWaited.value, 'the check waited for it to commit');
     t.true(landing.url.href.startsWith(RP_REDIRECT), `the answer goes to the RP (${landing.url.href.slice(0, 120)})`);
     const answer = responseMode === 'query' ? landing.url.searchParams : new URLSearchParams(landing.url.hash.slice(1));
     t.is(answer.get('error'), 'login_required');
