@@ -22,7 +22,8 @@ import { linkUpstreamLogin } from './upstream-session-records.ts';
  * An oidc-provider middleware (installed on every generation), after the provider has answered:
  *
  * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
- *   into (IdP-initiated logout then revokes exactly that session);
+ *   into (IdP-initiated logout then revokes exactly that session); a login made on a session that already stood
+ *   on the same person's earlier logins (a step-up) keeps those findable by their IdPs' logouts;
  * - `end_session_confirm` that destroyed the gateway session: the upstream session is ended too — the browser
  *   goes to the IdP with our logout request and comes back to its protocol's `logout` route, then on to where
  *   oidc-provider was sending it.
@@ -40,8 +41,12 @@ export function upstreamLogoutInProvider(services: () => Deps) {
       if (route === 'resume') {
         const loginId = ctx.oidc.entities.Interaction?.uid;
         // a login that stood on the session's earlier authentication (SSO) has no upstream record to link
-        if (ctx.oidc.result?.login && typeof loginId === 'string' && mayHaveUpstreamLogin(ctx.oidc.result))
-          await linkUpstreamLogin(deps, loginId, session.uid);
+        if (ctx.oidc.result?.login && typeof loginId === 'string' && mayHaveUpstreamLogin(ctx.oidc.result)) {
+          // a login made on this very session, by the same person (a step-up): its earlier logins stay findable
+          const began = ctx.oidc.entities.Interaction?.session;
+          const again = began?.uid === session.uid && began.accountId === ctx.oidc.result.login.accountId;
+          await linkUpstreamLogin(deps, loginId, session.uid, again);
+        }
         return;
       }
       if (!session.destroyed || ctx.status !== 303) return;

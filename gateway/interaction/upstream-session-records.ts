@@ -22,13 +22,19 @@ export async function recordUpstreamLogin(services: Deps, loginId: string, ident
 }
 
 /**
- * Links the upstream session recorded under `loginId` to the gateway session `sessionUid` it went into.
+ * Links the upstream session recorded under `loginId` to the gateway session `sessionUid` it went into (`again`:
+ * a login made on that session by the same person, whose earlier logins stay findable by their IdPs' logouts).
  *
  * @example
  * await linkUpstreamLogin(deps, interactionUid, session.uid);
  */
-export async function linkUpstreamLogin(services: Deps, loginId: string, sessionUid: string): Promise<void> {
-  await upstreamSessions(services).linkSession(loginId, sessionUid);
+export async function linkUpstreamLogin(
+  services: Deps,
+  loginId: string,
+  sessionUid: string,
+  again = false,
+): Promise<void> {
+  await upstreamSessions(services).linkSession(loginId, sessionUid, again);
 }
 
 /**

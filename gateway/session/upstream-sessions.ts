@@ -46,6 +46,10 @@ interface LegacySubjectList {
 }
 
 type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
+/** A session's record: its latest login's upstream session, that login, and the earlier logins it stood on. */
+type SessionLink = UpstreamSessionRef & { loginId?: string; earlier?: string[] };
+/** How many earlier logins of one session are kept findable by their IdPs' logouts. */
+const EARLIER_LOGINS = 8;
 
 export class UpstreamSessions {
   readonly #store: SessionStore;
@@ -63,7 +67,7 @@ export class UpstreamSessions {
    * subject's group (one write: no read of anything the subject's other logins wrote).
    */
   async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
-    await this.#put(ref, [[byLogin(loginId), ref]]);
+    await this.#put([[ref, byLogin(loginId), ref]]);
   }
 
   /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
@@ -71,20 +75,41 @@ export class UpstreamSessions {
     this.#store.prefetch('UpstreamSession', byLogin(loginId));
   }
 
-  /** Links a login to the gateway session it was put into (a login without an upstream record is ignored). */
-  async linkSession(loginId: string, sessionUid: string): Promise<void> {
-    const login = await this.#load<LoginRecord>(byLogin(loginId));
+  /**
+   * Links a login to the gateway session it was put into (a login without an upstream record is ignored).
+   * `again`: the login was made on a session that already stood on earlier logins of the same person (a step-up,
+   * perhaps at another IdP; a new login asked by the RP). Their records are written again with this one's life, so
+   * that the earlier IdPs' logouts still find the session as long as it lives (it now lives from this login on:
+   * session-life.ts); at most {@link EARLIER_LOGINS} of them, newest kept.
+   */
+  async linkSession(loginId: string, sessionUid: string, again = false): Promise<void> {
+    const [login, before] = await Promise.all([
+      this.#load<LoginRecord>(byLogin(loginId)),
+      again ? this.#load<SessionLink>(bySession(sessionUid)) : null,
+    ]);
     if (!login) return;
     const { sessionUid: _uid, ...ref } = login;
-    await this.#put(ref, [
-      [byLogin(loginId), { ...login, sessionUid }],
-      [bySession(sessionUid), ref],
+    const earlierIds = before
+      ? [...(before.earlier ?? []), ...(before.loginId ? [before.loginId] : [])]
+          .filter((id) => id !== loginId)
+          .slice(-EARLIER_LOGINS)
+      : [];
+    const earlier = await Promise.all(earlierIds.map((id) => this.#load<LoginRecord>(byLogin(id))));
+    const link: SessionLink = { ...ref, loginId, ...(earlierIds.length > 0 ? { earlier: earlierIds } : {}) };
+    await this.#put([
+      [ref, byLogin(loginId), { ...login, sessionUid }],
+      [ref, bySession(sessionUid), link],
+      // the earlier logins still linked to this session, as they are, for this login's life
+      ...earlier.flatMap((l, i) => (l?.sessionUid === sessionUid ? [[l, byLogin(earlierIds[i]!), l] as const] : [])),
     ]);
   }
 
-  /** The upstream session behind a gateway session, or null. */
-  ofSession(sessionUid: string): Promise<UpstreamSessionRef | null> {
-    return this.#load<UpstreamSessionRef>(bySession(sessionUid));
+  /** The upstream session behind a gateway session (its latest login), or null. */
+  async ofSession(sessionUid: string): Promise<UpstreamSessionRef | null> {
+    const link = await this.#load<SessionLink>(bySession(sessionUid));
+    if (!link) return null;
+    const { loginId: _login, earlier: _earlier, ...ref } = link;
+    return ref;
   }
 
   /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
@@ -138,19 +163,18 @@ export class UpstreamSessions {
   }
 
   /**
-   * Records (`[id, payload]`) of one upstream session, written together: one round trip, one transaction. A
-   * login's record (`login ‖ …`) goes in its subject's group, so {@link end} finds it.
+   * Records (`[upstream session, id, payload]`), written together: one round trip, one transaction. A login's
+   * record (`login ‖ …`) goes in its subject's group, so {@link end} finds it.
    */
-  async #put(ref: UpstreamSessionRef, records: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
-    const group = bySubject(ref.idp, ref.nameIdFormat, ref.subject);
+  async #put(records: ReadonlyArray<readonly [UpstreamSessionRef, string, unknown]>): Promise<void> {
     await this.#store.putMany(
-      records.map(([id, payload]) => ({
+      records.map(([ref, id, payload]) => ({
         kind: 'UpstreamSession' as const,
         id,
         payload,
         expiresIn: this.#ttlSeconds,
         idp: ref.idp,
-        ...(id.startsWith(LOGIN) ? { grantId: group } : {}),
+        ...(id.startsWith(LOGIN) ? { grantId: bySubject(ref.idp, ref.nameIdFormat, ref.subject) } : {}),
       })),
     );
   }

@@ -6,7 +6,9 @@
  *   own record; a list read, appended to and written back lost one, whose session outlived the IdP's logout);
  * - its SessionIndexes name exactly their logins, and another NameID's logins are not touched;
  * - one session failing to end does not leave the others alive, and the count of those ended is not lost:
- *   `SessionsPartlyEnded` carries it (the gateway audits it as `sessions`, with the failure's code).
+ *   `SessionsPartlyEnded` carries it (the gateway audits it as `sessions`, with the failure's code);
+ * - a step-up on a session (a login of the same person on it, perhaps at another IdP) keeps the earlier logins
+ *   findable by their IdPs' logouts for the new login's life: the session now lives from the new login on.
  */
 import test from 'ava';
 import { UpstreamSessions } from '../../../gateway/session/upstream-sessions.ts';
@@ -21,7 +23,7 @@ test.after.always(() => fx?.stop());
 const ada = (sessionIndex: string) => ({ idp: 'idp-a', subject: 'ada', nameIdFormat: 'persistent', sessionIndex });
 
 /** The upstream sessions over the gateway's store, with a revoker recording (or failing) what it is asked to end. */
-function upstreamSessions(fail: (uid: string) => boolean = () => false) {
+function upstreamSessions(fail: (uid: string) => boolean = () => false, ttlSeconds = 60) {
   const tried: string[] = [];
   const sessions = new UpstreamSessions({
     store: fx.gateway.services.sessions.store,
@@ -32,7 +34,7 @@ function upstreamSessions(fail: (uid: string) => boolean = () => false) {
         return { sessions: 1 };
       },
     } as never,
-    ttlSeconds: 60,
+    ttlSeconds,
   });
   return { sessions, tried };
 }
@@ -113,4 +115,37 @@ test('a login writes only its own record: no subject list, and the logout still 
   );
   t.is(await sessions.end({ idp: 'idp-a', subject: 'gina', nameIdFormat: 'persistent', sessionIndexes: [] }), 1);
   t.deepEqual(tried, ['s-only']);
+});
+
+test("a step-up at another IdP keeps the first login findable by the first IdP's logout, for the new login's life", async (t) => {
+  const first = upstreamSessions(() => false, 60);
+  const later = upstreamSessions(() => false, 7200);
+  const store = fx.gateway.services.sessions.store;
+  const atA = { idp: 'idp-a', subject: 'hugo', nameIdFormat: 'persistent', sessionIndex: 'h1' };
+  const atB = { idp: 'idp-b', subject: 'hugo-at-b', nameIdFormat: 'persistent', sessionIndex: 'h2' };
+  await first.sessions.recordLogin('step-1', atA);
+  await first.sessions.linkSession('step-1', 's-step');
+  const firstKey = store.keys.key('UpstreamSession', 'login\0step-1');
+  const lifeBefore = (await store.durable.get(firstKey))!.expiresAt.getTime();
+  await later.sessions.recordLogin('step-2', atB);
+  await later.sessions.linkSession('step-2', 's-step', true);
+  const lifeAfter = (await store.durable.get(firstKey))!.expiresAt.getTime();
+  t.true(
+    lifeAfter - lifeBefore > 3_600_000,
+    `the first login's record lives as long as the second's (${lifeAfter - lifeBefore} ms more)`,
+  );
+  t.deepEqual(await later.sessions.ofSession('s-step'), atB, "the session's upstream session is the latest login's");
+  t.is(
+    await later.sessions.end({ idp: 'idp-a', subject: 'hugo', nameIdFormat: 'persistent', sessionIndexes: ['h1'] }),
+    1,
+  );
+  t.deepEqual(later.tried, ['s-step'], "the first IdP's logout ends the session");
+  // a login linked to a session without that flag (a new session) extends nothing
+  await first.sessions.recordLogin('other-1', { ...atA, subject: 'ines', sessionIndex: 'i1' });
+  await first.sessions.linkSession('other-1', 's-other');
+  const otherKey = store.keys.key('UpstreamSession', 'login\0other-1');
+  const otherBefore = (await store.durable.get(otherKey))!.expiresAt.getTime();
+  await later.sessions.recordLogin('other-2', { ...atB, subject: 'ines-at-b', sessionIndex: 'i2' });
+  await later.sessions.linkSession('other-2', 's-other');
+  t.is((await store.durable.get(otherKey))!.expiresAt.getTime(), otherBefore);
 });
