@@ -83,24 +83,32 @@ export class UpstreamSessions {
    * session-life.ts); at most {@link EARLIER_LOGINS} of them, newest kept.
    */
   async linkSession(loginId: string, sessionUid: string, again = false): Promise<void> {
+    // the earlier logins are read on a best-effort basis: a failure there never costs this login its own link
     const [login, before] = await Promise.all([
       this.#load<LoginRecord>(byLogin(loginId)),
-      again ? this.#load<SessionLink>(bySession(sessionUid)) : null,
+      again ? this.#load<SessionLink>(bySession(sessionUid)).catch(() => null) : null,
     ]);
     if (!login) return;
     const { sessionUid: _uid, ...ref } = login;
-    const earlierIds = before
-      ? [...(before.earlier ?? []), ...(before.loginId ? [before.loginId] : [])]
-          .filter((id) => id !== loginId)
-          .slice(-EARLIER_LOGINS)
+    const named = before
+      ? [...(before.earlier ?? []), ...(before.loginId ? [before.loginId] : [])].filter((id) => id !== loginId)
       : [];
-    const earlier = await Promise.all(earlierIds.map((id) => this.#load<LoginRecord>(byLogin(id))));
-    const link: SessionLink = { ...ref, loginId, ...(earlierIds.length > 0 ? { earlier: earlierIds } : {}) };
+    const read = await Promise.all(named.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => null)));
+    // only those still linked to this session (not expired, not another session's), newest kept
+    const earlier = named
+      .map((id, i) => ({ id, login: read[i] }))
+      .filter((e): e is { id: string; login: LoginRecord } => e.login?.sessionUid === sessionUid)
+      .slice(-EARLIER_LOGINS);
+    const link: SessionLink = {
+      ...ref,
+      loginId,
+      ...(earlier.length > 0 ? { earlier: earlier.map((e) => e.id) } : {}),
+    };
     await this.#put([
       [ref, byLogin(loginId), { ...login, sessionUid }],
       [ref, bySession(sessionUid), link],
-      // the earlier logins still linked to this session, as they are, for this login's life
-      ...earlier.flatMap((l, i) => (l?.sessionUid === sessionUid ? [[l, byLogin(earlierIds[i]!), l] as const] : [])),
+      // as they are, for this login's life
+      ...earlier.map((e) => [e.login, byLogin(e.id), e.login] as const),
     ]);
   }
 
