@@ -10,7 +10,7 @@
  * `login_required` at the RP's redirect URI (a silent renew learns it at once, no page in its iframe).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { REVOKED_SUCCESSOR } from '../../../gateway/session/durable-statements.ts';
 import type { SessionStore } from '../../../gateway/session/session-store.ts';
 import { COLUMNS } from '../../../gateway/session/stored-record.ts';
@@ -22,27 +22,13 @@ import { logIn, startSessionBed, type SessionBed } from './session-bed.ts';
 test.serial(
   'an SSO whose session a logout ended meanwhile answers login_required, and no code reaches the RP',
   async (t) => {
-    const bed = await startSessionBed();
-    t.teardown(() => bed.stop());
-    const session = await logIn(bed);
-    const { store } = bed.gateway.services.sessions;
-    const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
-    const sessionKey = store.keys.key('Session', found!.payload.uid);
     // the request that saves the session (the SSO's resumption) runs; just before its writes go, another instance
     // ends the session (its logout's end, straight in PostgreSQL)
-    const ended = endSessionBeforeWrites(
-      store,
-      () => typeof store.durable.heldRecord(sessionKey) === 'object',
-      () => closeInPostgres(bed, sessionKey),
-    );
-    const request = await authorizationRequest(bed.rp);
-    let landing;
-    try {
-      landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
-    } finally {
-      ended.undo();
-    }
-    t.is(ended.rows, 1, 'the session was ended while the SSO ran');
+    const { bed, store, sessionKey, landing, closed } = await raceOneRequest(t, {
+      closeWhen: (s, key) => typeof s.durable.heldRecord(key) === 'object',
+      close: (bed, key) => closeInPostgres(bed, key),
+    });
+    t.is(closed, 1, 'the session was ended while the SSO ran');
     t.false(landing.url.href.startsWith(RP_REDIRECT), `no code reached the RP (${landing.url.href.slice(0, 120)})`);
     t.is(landing.response.status, 400);
     t.regex(await landing.response.text(), /login_required/);
@@ -63,17 +49,40 @@ test.serial(
 const closeInPostgres = async (bed: SessionBed, sessionKey: Buffer) =>
   (await bed.gateway.services.pool.query('select * from session_records_close($1::bytea[])', [[sessionKey]])).rowCount!;
 
-/** The store with `closeWhen` run once, just before the scope's writes go, when it holds true: undo() restores it. */
-function endSessionBeforeWrites(store: SessionStore, closeWhen: () => boolean, close: () => Promise<number>) {
+/**
+ * A session bed, a person logged in, and one authorization request (`params`) on that session during which, just
+ * before its writes go, `close` runs once if `closeWhen` holds then (another instance's logout or revocation).
+ */
+async function raceOneRequest(
+  t: ExecutionContext,
+  race: {
+    closeWhen: (store: SessionStore, sessionKey: Buffer) => boolean;
+    close: (bed: SessionBed, sessionKey: Buffer, uid: string) => Promise<number>;
+    params?: Record<string, string>;
+  },
+) {
+  const bed = await startSessionBed();
+  t.teardown(() => bed.stop());
+  const session = await logIn(bed);
+  const { store } = bed.gateway.services.sessions;
+  const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
+  const uid = found!.payload.uid;
+  const sessionKey = store.keys.key('Session', uid);
   const holdWrites = store.holdWrites.bind(store);
-  const ended = { rows: 0, undo: () => (store.holdWrites = holdWrites) };
-  store.holdWrites = (work) =>
+  let closed = 0;
+  store.holdWrites = (work, checksWanted) =>
     holdWrites(async () => {
       const answer = await work();
-      if (ended.rows === 0 && closeWhen()) ended.rows = await close();
+      if (closed === 0 && race.closeWhen(store, sessionKey)) closed = await race.close(bed, sessionKey, uid);
       return answer;
-    });
-  return ended;
+    }, checksWanted);
+  const request = await authorizationRequest(bed.rp, race.params);
+  try {
+    const landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
+    return { bed, store, sessionKey, request, landing, closed };
+  } finally {
+    store.holdWrites = holdWrites;
+  }
 }
 
 /** How another instance closes the session while the request runs (the rows it closed, or 1 for a revocation). */
@@ -142,27 +151,13 @@ const outsideTheRequest = <T>(job: () => Promise<T>): Promise<T> => atLoad(job);
 const promptNoneRace = test.macro({
   async exec(t, closedBy: string, responseMode: 'query' | 'fragment') {
     checkWaited.value = false;
-    const bed = await startSessionBed();
-    t.teardown(() => bed.stop());
-    const session = await logIn(bed);
-    const { store } = bed.gateway.services.sessions;
-    const found = await runWithRequestMemo(() => store.findSession<{ uid: string }>('sid', session.sid));
-    const uid = found!.payload.uid;
-    const sessionKey = store.keys.key('Session', uid);
     // the prompt=none request saves the session unchanged (nothing held for it); another instance closes it
-    const ended = endSessionBeforeWrites(
-      store,
-      () => store.durable.heldRecord(sessionKey) === undefined,
-      () => closers[closedBy]!(bed, sessionKey, uid),
-    );
-    const request = await authorizationRequest(bed.rp, { prompt: 'none', response_mode: responseMode });
-    let landing;
-    try {
-      landing = await session.browser.follow(request.url, {}, (u) => u.href.startsWith(RP_REDIRECT));
-    } finally {
-      ended.undo();
-    }
-    t.is(ended.rows, 1, 'the session was closed while the request ran');
+    const { bed, store, sessionKey, request, landing, closed } = await raceOneRequest(t, {
+      closeWhen: (s, key) => s.durable.heldRecord(key) === undefined,
+      close: (bed, key, uid) => closers[closedBy]!(bed, key, uid),
+      params: { prompt: 'none', response_mode: responseMode },
+    });
+    t.is(closed, 1, 'the session was closed while the request ran');
     if (closedBy.endsWith('still committing')) t.true(checkWaited.value, 'the check waited for it to commit');
     t.true(landing.url.href.startsWith(RP_REDIRECT), `the answer goes to the RP (${landing.url.href.slice(0, 120)})`);
     const answer = responseMode === 'query' ? landing.url.searchParams : new URLSearchParams(landing.url.hash.slice(1));
