@@ -164,8 +164,8 @@ export class WriteHolder<R extends Keyed> {
   }
 
   /**
-   * Has the current state of `recordKey` read with the current scope's next writes and reported with them (true);
-   * false outside one. A write or end of that record held in the same flush answers for it: it is not read.
+   * Has the current state of `recordKey` read with the writes made when the current scope ends, and reported with
+   * them (true); false outside one. A write or end of that record the scope makes answers for it: it is not read.
    */
   holdCheck(recordKey: Buffer): boolean {
     const held = this.#scope();
