@@ -15,6 +15,7 @@ import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
 import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from './request-memo.ts';
+import { RecordPayloads } from './record-payloads.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
@@ -39,21 +40,14 @@ export class SessionStore {
   readonly keys: RecordKeys;
   readonly hot: HotTier;
   readonly durable: DurableTier;
-  readonly #cipher: RecordCipher;
   readonly #logger: Logger;
   readonly #metrics: SessionMetrics;
   /** Ends that did not reach Redis, tried again ({@link retryEnds}). */
   readonly #hotEnds: PendingHotEnds;
   /** The revocations this instance already knows of (`revocation-feed.ts`), whatever Redis still says. */
   readonly #known: KnownRevocations | undefined;
-  /**
-   * Each record's plaintext, once opened or written (issue #14): a record object is read once per request
-   * (`request-memo.ts`) and then handed to every reader of that request, so a session or an account read
-   * three times is decrypted once, and a record just written is not decrypted at all. Held with the record
-   * object (a `WeakMap`: gone with it, at the latest with the request's memo) and only for the very sealed
-   * value it was opened from; every read still parses its own copy (callers may change what they get).
-   */
-  readonly #opened = new WeakMap<StoredRecord, { sealed: string; text: Promise<string> }>();
+  /** Records sealed for a write, and opened once per record object for a read (`record-payloads.ts`). */
+  readonly #payloads: RecordPayloads;
   /** A held record's state as this request read it before writing it (its pointers then: `#previous`). */
   readonly #previousOf = new WeakMap<StoredRecord, HotRecord | null>();
   /** What each session save is made over, and its merge into another request's save (migration 0780). */
@@ -75,15 +69,15 @@ export class SessionStore {
     this.keys = deps.keys;
     this.hot = deps.hot;
     this.durable = deps.durable;
-    this.#cipher = deps.cipher;
+    this.#payloads = new RecordPayloads(deps.cipher, deps.keys);
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
     const evictAfter = evictAfterMergeMs(deps.redisCommandTimeoutMs ?? 5_000);
     this.#merger = new SessionSaveMerger({
       keys: deps.keys,
       cipher: deps.cipher,
-      open: (record) => this.#payload(record),
-      opened: (record, text) => this.#opened.set(record, { sealed: record.sealed, text: Promise.resolve(text) }),
+      open: (record) => this.#payloads.payload(record),
+      opened: (record, text) => this.#payloads.known(record, text),
       merged: (recordKey) => {
         this.#metrics.merged();
         this.#logger.info('session store: a session saved by two requests at once, merged');
@@ -116,7 +110,7 @@ export class SessionStore {
   }
 
   async #write(inputs: readonly PutInput[]): Promise<StoredRecord[]> {
-    const sealed = await Promise.all(inputs.map((input) => this.#sealed(input)));
+    const sealed = await Promise.all(inputs.map((input) => this.#payloads.seal(input)));
     // the record as this request read it (or ended it), before this write replaces it in the memo
     const previous = await Promise.all(sealed.map(({ record }) => this.#previous(record)));
     // a session keeps the version and creation time of its stored row (`session_record_put` decides): so does
@@ -128,7 +122,7 @@ export class SessionStore {
         const before = previous[i];
         if (before) Object.assign(r, { version: before.version, createdAt: before.createdAt });
         // its plaintext, for a merge into another request's save (none is read back: it is this very value)
-        this.#opened.set(r, { sealed: r.sealed, text: Promise.resolve(text) });
+        this.#payloads.known(r, text);
         // made over the session as this request read or last stored it (merged with it when that was merged)
         return this.#merger.madeOver(r, await sessionBase(r.recordKey));
       }),
@@ -141,8 +135,7 @@ export class SessionStore {
     stored.forEach((record, i) => {
       const { record: written, text } = sealed[i]!;
       // as written (PostgreSQL may hand back another version, e.g. a session revoked meanwhile: opened when read)
-      if (record.sealed === written.sealed)
-        this.#opened.set(record, { sealed: record.sealed, text: Promise.resolve(text) });
+      if (record.sealed === written.sealed) this.#payloads.known(record, text);
       remember(memoKey(record.kind, record.recordKey), record);
       this.#rememberPointers(record);
     });
@@ -153,22 +146,14 @@ export class SessionStore {
     return stored;
   }
 
-  /**
-   * The record as this request read it, when `input` saves it again unchanged (else null: written), so nothing
-   * is written:
-   * - a session with nothing changed but its expiry, later by at most {@link slidingTolerance} (oidc-provider
-   *   saves a session at the end of every request that read it, only to slide its expiry): it then expires
-   *   that much earlier than oidc-provider's cookie says (never later);
-   * - a grant exactly as read, `exp` included, expiring when its stored row does (every SSO and `prompt=none`
-   *   login saves the session's grant for the RP again, with the scopes it already holds, issue #14).
-   */
+  /** The record as this request read it, when `input` saves it again unchanged (saved-again.ts), else null. */
   async #unchanged(input: PutInput): Promise<StoredRecord | null> {
     if (input.kind !== 'Session' && input.kind !== 'Grant') return null;
-    const recordKey = this.keys.key(input.kind, input.id);
-    const before = await peek<HotRecord | null>(memoKey(input.kind, recordKey))?.catch(() => null);
-    const opened = before ? this.#opened.get(before) : undefined;
-    if (!before || opened?.sealed !== before.sealed) return null;
-    return (await savedUnchanged(input, before, opened.text, this.keys)) ? before : null;
+    const before = await peek<HotRecord | null>(memoKey(input.kind, this.keys.key(input.kind, input.id)))?.catch(
+      () => null,
+    );
+    const text = before ? this.#payloads.held(before) : undefined;
+    return before && text && (await savedUnchanged(input, before, text, this.keys)) ? before : null;
   }
 
   /**
@@ -231,41 +216,6 @@ export class SessionStore {
     return held ? held.catch(() => null) : null;
   }
 
-  async #sealed(input: PutInput): Promise<{ record: StoredRecord; text: string }> {
-    const recordKey = this.keys.key(input.kind, input.id);
-    const text = JSON.stringify(input.payload);
-    const { sealed, dekVersion } = await this.#cipher.seal(recordKey, Buffer.from(text));
-    const now = new Date();
-    const record: StoredRecord = {
-      recordKey,
-      kind: input.kind,
-      lookupKey: input.lookupId ? this.keys.key('jti', input.lookupId) : null,
-      sidKeys: (input.sids ?? []).map((sid) => this.keys.key('sid', sid)),
-      grantKey: input.grantId ? this.keys.key('Grant', input.grantId) : null,
-      accountKey: input.accountId ? this.keys.key('account', input.accountId) : null,
-      idp: input.idp ?? null,
-      version: input.version ?? 1,
-      state: 'active',
-      dekVersion,
-      sealed,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
-    };
-    return { record, text };
-  }
-
-  /** The record's payload: decrypted once per record object (see `#opened`), parsed at every call. */
-  async #payload<T>(record: StoredRecord): Promise<T> {
-    let held = this.#opened.get(record);
-    if (held?.sealed !== record.sealed) {
-      const text = this.#cipher.open(record.recordKey, record.sealed).then((plain) => plain.toString('utf8'));
-      held = { sealed: record.sealed, text };
-      this.#opened.set(record, held);
-      text.catch(() => this.#opened.delete(record)); // a failed open is not remembered
-    }
-    return JSON.parse(await held.text) as T;
-  }
-
   /**
    * The payload of the session `recordKey` as this request's own end closed it (`end`: the last write any request
    * committed before it), or null when this request's end moved nothing (another end or a revocation came first).
@@ -275,7 +225,7 @@ export class SessionStore {
     const endedFrom = await sessionEndedHere(recordKey);
     if (endedFrom === undefined) return null;
     const row = await this.durable.endedRow(recordKey, endedFrom);
-    return row ? this.#payload<T>(row) : null;
+    return row ? this.#payloads.payload<T>(row) : null;
   }
 
   /** The record by kind and id, through the read path. */
@@ -287,7 +237,7 @@ export class SessionStore {
   async load<T>(kind: RecordKind, recordKey: Buffer): Promise<Loaded<T> | null> {
     const record = await this.record(kind, recordKey);
     if (!record) return null;
-    return { record, payload: await this.#payload<T>(record) };
+    return { record, payload: await this.#payloads.payload<T>(record) };
   }
 
   /**
@@ -380,7 +330,7 @@ export class SessionStore {
       const record = await this.#memoRecord('Session', pointer);
       if (record && (by === 'sid' ? record.sidKeys.some((k) => k.equals(key)) : record.lookupKey?.equals(key))) {
         noteSessionRead(record);
-        return { record, payload: await this.#payload<T>(record) };
+        return { record, payload: await this.#payloads.payload<T>(record) };
       }
     }
     const stored = await this.durable.findSession(by, key);
@@ -391,7 +341,7 @@ export class SessionStore {
     this.#read('Session', 'db');
     noteSessionRead(stored);
     void this.hot.rewarm(stored);
-    return { record: this.#asKnown(stored), payload: await this.#payload<T>(stored) };
+    return { record: this.#asKnown(stored), payload: await this.#payloads.payload<T>(stored) };
   }
 
   /** Single use (PostgreSQL decides, atomically): true for the one caller that consumed the record. */
