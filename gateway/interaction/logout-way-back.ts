@@ -1,7 +1,8 @@
 /**
  * The way back from the IdP of an RP-initiated logout sent on to it: kept under `slo:return:<relay>` (the relay
  * value of our logout request) when the request is sent, for as long as it may be answered; taken once by the
- * IdP's LogoutResponse. Only exactly what `keepWayBack` writes is read back: Redis failing is
+ * IdP's LogoutResponse; with the IdPs still to ask after it, when the session stood on logins at several IdPs.
+ * Only exactly what `keepWayBack` writes is read back: Redis failing is
  * `FLOW_STORE_UNAVAILABLE`, any other value `INTERNAL` (both audited as refusals by `idp-logout-response.ts`).
  */
 import { z } from 'zod';
@@ -24,8 +25,16 @@ export async function keepWayBack(services: Pick<Deps, 'redis'>, relay: string, 
 
 /** What `keepWayBack` keeps under `slo:return:<relay>`: exactly that, nothing else is read as a way back. */
 const WAY_BACK = z
-  .object({ logoutId: z.string().min(1), idp: z.string().min(1), returnTo: z.string().min(1) })
-  .strict();
+  .object({
+    logoutId: z.string().min(1),
+    idp: z.string().min(1),
+    returnTo: z.string().min(1),
+    // the IdPs still to ask after this one (`upstream-logout-chain.ts`): the session, then its logins by id
+    sessionUid: z.string().min(1).optional(),
+    then: z.array(z.string().min(1)).max(8).optional(),
+  })
+  .strict()
+  .refine((back) => (back.then === undefined) === (back.sessionUid === undefined), 'then and sessionUid go together');
 export type WayBack = z.infer<typeof WAY_BACK>;
 
 /**

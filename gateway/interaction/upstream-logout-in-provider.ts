@@ -1,21 +1,15 @@
 /**
- * RP-initiated Single Logout sent on to the IdP (`upstream-logout.ts` has the whole): an oidc-provider middleware
- * that, once `end_session_confirm` destroyed the gateway session, sends the browser to the IdP with our signed
- * logout request (audited `UPSTREAM_LOGOUT_SENT`, its way back kept: `logout-way-back.ts`); an IdP that takes no
- * part is skipped, audited `UPSTREAM_LOGOUT_SKIPPED` with its adapter's `notOfferedCode`, and one whose request
- * cannot be signed now with the cause (`HSM_BUSY`, not the adapter's signing-failure code above it). On `resume`
- * it links the login's upstream session to the gateway session (`upstream-session-records.ts`).
+ * RP-initiated Single Logout sent on to the IdPs (`upstream-logout.ts` has the whole): an oidc-provider middleware
+ * that, once `end_session_confirm` destroyed the gateway session, sends the browser to the session's latest IdP
+ * with our signed logout request, then on to the IdPs of its earlier logins (`upstream-logout-chain.ts`: audits,
+ * skips, the way back). On `resume` it links the login's upstream session to the gateway session
+ * (`upstream-session-records.ts`).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { AdapterError, type FrontChannel, type UpstreamAdapter } from '../../adapters/contract.ts';
-import type { ErrorCode } from '../errors.ts';
 import { mayHaveUpstreamLogin } from '../completion/finish-login.ts';
-import { keepWayBack } from './logout-way-back.ts';
-import { unavailableCodeWithin } from './unavailable-mid-login.ts';
-import { audit } from './upstream-logout-audit.ts';
-import { send, upstreamSessions, type Deps } from './upstream-logout-parts.ts';
+import { askNextIdp, logoutTurnsOf } from './upstream-logout-chain.ts';
+import { send, type Deps } from './upstream-logout-parts.ts';
 import { linkUpstreamLogin } from './upstream-session-records.ts';
 
 /**
@@ -24,9 +18,9 @@ import { linkUpstreamLogin } from './upstream-session-records.ts';
  * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
  *   into (IdP-initiated logout then revokes exactly that session); a login made on a session that already stood
  *   on the same person's earlier logins (a step-up) keeps those findable by their IdPs' logouts;
- * - `end_session_confirm` that destroyed the gateway session: the upstream session is ended too — the browser
- *   goes to the IdP with our logout request and comes back to its protocol's `logout` route, then on to where
- *   oidc-provider was sending it.
+ * - `end_session_confirm` that destroyed the gateway session: the upstream sessions are ended too — the browser
+ *   goes to the IdP with our logout request and comes back to its protocol's `logout` route, then to the IdP of
+ *   each earlier login the session stood on (one per IdP), then on to where oidc-provider was sending it.
  * A fault here is logged and leaves oidc-provider's answer as it was (the login, or the local logout, stands).
  */
 export function upstreamLogoutInProvider(services: () => Deps) {
@@ -50,44 +44,11 @@ export function upstreamLogoutInProvider(services: () => Deps) {
         return;
       }
       if (!session.destroyed || ctx.status !== 303) return;
-      const start = await sendToIdp(ctx as unknown as Context, deps, session.uid, ctx.response.get('Location'));
+      const turns = await logoutTurnsOf(deps, session.uid, ctx.response.get('Location'));
+      const start = turns ? await askNextIdp(ctx as unknown as Context, deps, turns) : null;
       if (start) send(ctx as unknown as Context, start);
     } catch (err) {
       deps.logger.warn({ err, route }, 'single logout bookkeeping failed');
     }
   };
-}
-
-async function sendToIdp(
-  ctx: Context,
-  services: Deps,
-  sessionUid: string,
-  returnTo: string,
-): Promise<FrontChannel | null> {
-  const ref = await upstreamSessions(services).ofSession(sessionUid);
-  if (!ref) return null;
-  const skipped = (code: ErrorCode, detail?: string) =>
-    audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', ref.idp, code, detail ? { detail } : {}).then(() => null);
-  let adapter: UpstreamAdapter;
-  try {
-    adapter = services.adapters.get(ref.idp);
-  } catch {
-    return skipped('ADAPTER_UNKNOWN');
-  }
-  const logout = adapter.logout;
-  if (!logout.offered) return skipped(logout.notOfferedCode, logout.reason);
-  const logoutId = randomUUID();
-  const relayState = randomBytes(24).toString('base64url');
-  let start: FrontChannel | null;
-  try {
-    start = await logout.startLogout({ logoutId, relayState, session: ref });
-  } catch (error) {
-    if (!(error instanceof AdapterError)) throw error;
-    // the cause, not the adapter's wrapper: an HSM busy under its signing-failure code is recorded `HSM_BUSY`
-    return skipped(unavailableCodeWithin(error) ?? error.code, error.detail);
-  }
-  if (!start) return skipped(logout.notOfferedCode, 'the IdP lists no logout endpoint');
-  await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo });
-  await audit(ctx, services, 'UPSTREAM_LOGOUT_SENT', ref.idp, undefined, { logoutId, binding: start.binding });
-  return start;
 }

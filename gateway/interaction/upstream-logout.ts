@@ -9,7 +9,7 @@
  * |-----------------------------------------|------|
  * | a `logout` route, `direction` request   | IdP-initiated: the adapter its message names verifies it; the sessions it names are revoked (the RPs told over the back channel); its signed answer goes back by the IdP's binding. A refusal is audited with its code and ends nothing: answered to the IdP when the adapter says so (`AnsweredLogoutRefusal`, a non-success status), else the error page with the status the error registry gives its code. A dependency unavailable on the way (the HSM busy signing the answer: `HSM_BUSY` under the adapter's own signing-failure code) is no refusal: its registry 503 with Retry-After, audited with that code (`UPSTREAM_LOGOUT_UNANSWERED` once sessions were ended, `UPSTREAM_LOGOUT_UNAVAILABLE` before). The same request sent again after an unanswered one gets the kept answer, nothing ended: `UPSTREAM_LOGOUT_ANSWERED_ON_RETRY` |
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it, the local logout staying done. The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`, 500) is refused, audited `UPSTREAM_LOGOUT_FAILED` with the code |
- * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode`; a request it cannot sign now is skipped too, audited with the cause (`HSM_BUSY`, not the adapter's signing-failure code) |
+ * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request, then to the IdP of each earlier login the session stood on (a step-up at another IdP), one at a time; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode`; a request it cannot sign now is skipped too, audited with the cause (`HSM_BUSY`, not the adapter's signing-failure code) |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
  * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, kept sealed |
  *
@@ -19,7 +19,8 @@
  * | `idp-logout-request.ts`           | the IdP's LogoutRequest (the order "end the sessions, then sign the answer", and the retry of an unanswered one) |
  * | `idp-logout-response.ts`          | the IdP's LogoutResponse to ours |
  * | `logout-way-back.ts`              | where the browser goes once the IdP answered ours, kept under our request's relay value |
- * | `upstream-logout-in-provider.ts`  | the oidc-provider middleware: RP-initiated logouts sent on to the IdP |
+ * | `upstream-logout-in-provider.ts`  | the oidc-provider middleware: RP-initiated logouts sent on to the IdPs |
+ * | `upstream-logout-chain.ts`        | the IdPs of one RP-initiated logout, asked one after the other (a session that stood on logins at several) |
  * | `upstream-session-records.ts`     | the login-response route's record of each upstream session, linked at `resume` |
  * | `upstream-logout-audit.ts`, `upstream-logout-parts.ts` | the audit records; what the parts share |
  */

@@ -5,7 +5,8 @@
  *
  * - by login, `login ‖ loginId` → the IdP, its NameID (value, Format) and SessionIndex, written by the ACS once
  *   the login is verified; and, once oidc-provider has put the login into a session, that session's uid;
- * - by session, `session ‖ uid` → the same upstream session: the SP-initiated logout reads it there;
+ * - by session, `session ‖ uid` → the same upstream session, and the earlier logins it stood on (a step-up): the
+ *   SP-initiated logout reads it there, and asks each IdP in turn;
  * - by subject: each login's record names its upstream subject as its group (the store's `grant_key`, a hashed
  *   `subject ‖ idp ‖ Format ‖ NameID`, indexed in the records' heads, migration 0750), so the IdP-initiated logout
  *   finds every login that NameID opened with one indexed query. No login's record can be lost by another's
@@ -112,11 +113,34 @@ export class UpstreamSessions {
     ]);
   }
 
-  /** The upstream session behind a gateway session (its latest login), or null. */
-  async ofSession(sessionUid: string): Promise<UpstreamSessionRef | null> {
+  /**
+   * The upstream sessions an RP-initiated logout of a gateway session ends, one per IdP: its latest login's, and
+   * by login id the IdPs of the earlier logins it stood on (a step-up at another IdP), newest first, each still
+   * linked to this session (read again at its turn: {@link loginOf}). Null: the session stood on no upstream login.
+   * An earlier login that cannot be read now is left out (the person's own logout is done already).
+   */
+  async logoutsOf(sessionUid: string): Promise<{ latest: UpstreamSessionRef; earlier: string[] } | null> {
     const link = await this.#load<SessionLink>(bySession(sessionUid));
     if (!link) return null;
-    const { loginId: _login, earlier: _earlier, ...ref } = link;
+    const { loginId: _login, earlier: named = [], ...latest } = link;
+    const newestFirst = [...named].reverse();
+    const read = await Promise.all(newestFirst.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => null)));
+    const idps = new Set([latest.idp]);
+    const earlier: string[] = [];
+    newestFirst.forEach((id, i) => {
+      const login = read[i];
+      if (login?.sessionUid !== sessionUid || idps.has(login.idp)) return;
+      idps.add(login.idp);
+      earlier.push(id);
+    });
+    return { latest, earlier };
+  }
+
+  /** The upstream session a login opened, while it is linked to `sessionUid` (else null). */
+  async loginOf(loginId: string, sessionUid: string): Promise<UpstreamSessionRef | null> {
+    const login = await this.#load<LoginRecord>(byLogin(loginId));
+    if (login?.sessionUid !== sessionUid) return null;
+    const { sessionUid: _uid, ...ref } = login;
     return ref;
   }
 

@@ -131,7 +131,11 @@ test("a step-up at another IdP keeps the first login findable by the first IdP's
   await later.sessions.recordLogin('step-2', atB);
   await later.sessions.linkSession('step-2', 's-step', true);
   await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the first login's own life
-  t.deepEqual(await later.sessions.ofSession('s-step'), atB, "the session's upstream session is the latest login's");
+  t.deepEqual(
+    await later.sessions.logoutsOf('s-step'),
+    { latest: atB, earlier: ['step-1'] },
+    "the session's logout asks the latest login's IdP, then the first's",
+  );
   t.is(await later.sessions.end({ idp: 'idp-a', subject: 'hugo', nameIdFormat: 'persistent', sessionIndexes: [] }), 1);
   t.deepEqual(later.tried, ['s-step'], "the first IdP's logout ends the stepped-up session, and only it");
   // without the step-up flag (a login on a new session) nothing earlier is kept
@@ -141,4 +145,37 @@ test("a step-up at another IdP keeps the first login findable by the first IdP's
   await later.sessions.linkSession('plain-2', 's-plain');
   await new Promise((resolve) => setTimeout(resolve, 2_100));
   t.is(await later.sessions.end({ idp: 'idp-a', subject: 'ines', nameIdFormat: 'persistent', sessionIndexes: [] }), 0);
+  t.deepEqual(await later.sessions.logoutsOf('s-plain'), {
+    latest: { ...atB, subject: 'ines-at-b', sessionIndex: 'i2' },
+    earlier: [],
+  });
+});
+
+test("a session's logout asks each IdP once, newest login first, and only logins still linked to it", async (t) => {
+  const { sessions } = upstreamSessions();
+  const at = (idp: string, sessionIndex: string) => ({
+    idp,
+    subject: 'jules',
+    nameIdFormat: 'persistent',
+    sessionIndex,
+  });
+  // logins on one session: A, then B, then A again (a step-up back at A), then C
+  const logins: Array<[string, ReturnType<typeof at>]> = [
+    ['chain-1', at('idp-a', 'j1')],
+    ['chain-2', at('idp-b', 'j2')],
+    ['chain-3', at('idp-a', 'j3')],
+    ['chain-4', at('idp-c', 'j4')],
+  ];
+  for (const [i, [id, ref]] of logins.entries()) {
+    await sessions.recordLogin(id, ref);
+    await sessions.linkSession(id, 's-chain', i > 0);
+  }
+  t.deepEqual(
+    await sessions.logoutsOf('s-chain'),
+    { latest: at('idp-c', 'j4'), earlier: ['chain-3', 'chain-2'] },
+    'C, then A (its latest login there), then B',
+  );
+  t.deepEqual(await sessions.loginOf('chain-3', 's-chain'), at('idp-a', 'j3'));
+  t.is(await sessions.loginOf('chain-3', 's-other'), null, "another session's logout cannot ask for this login");
+  t.is(await sessions.logoutsOf('s-none'), null, 'a session that stood on no upstream login');
 });

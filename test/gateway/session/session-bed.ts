@@ -44,6 +44,9 @@ export async function startSessionBed(
     rpBackchannelLogoutUri?: string;
     rpSsf?: { endpoint: string; events: string[] };
     demoIdpWithoutSlo?: boolean;
+    /** More upstream IdPs (raw `saml.idps` entries), and the gateway's port when they must know it beforehand. */
+    extraIdps?: DeploymentOptions['extraIdps'];
+    gatewayPort?: number;
     /** Extra HSM keys made before boot (e.g. an ES256 `saml` key). */
     extraKeys?: DeploymentOptions['extraKeys'];
     /** Fields of the demo client's config entry to set (e.g. its signing algorithms). */
