@@ -221,7 +221,11 @@ export interface UpstreamLogout {
     relayState: string;
     session: UpstreamSessionRef;
   }): Promise<FrontChannel | null>;
-  /** Verifies the IdP's answer to our request completely; returns the logout it answers. */
+  /**
+   * Verifies the IdP's answer to our request completely; returns the logout it answers. A verified answer that
+   * says the IdP did not end its session is thrown as an {@link UnendedLogout}; any other refusal as an
+   * `AdapterError`.
+   */
   finishLogout(message: InboundLogoutMessage): Promise<{ logoutId: string }>;
   /**
    * IdP-initiated: verifies the request completely, then calls `end` (which ends the matching sessions and
@@ -300,6 +304,24 @@ export class UnansweredLogout extends AdapterError {
     this.sessions = unanswered.sessions;
     this.attempt = unanswered.attempt;
     this.kept = unanswered.kept;
+  }
+}
+
+/**
+ * The IdP's answer to our logout request, verified (its sender, signature and our request it answers, taken once:
+ * `logoutId`), that says it did not end its session (a non-success status). A refusal all the same, under the
+ * adapter's code; the gateway goes on with the person's logout (the next IdP of the session) as for an answer
+ * that ended it, which it never does for an answer it could not verify.
+ */
+export class UnendedLogout extends AdapterError {
+  readonly logoutId: string;
+  constructor(refusal: AdapterError, logoutId: string) {
+    super(refusal.code, refusal.message, {
+      ...(refusal.detail === undefined ? {} : { detail: refusal.detail }),
+      cause: refusal,
+    });
+    this.name = 'UnendedLogout';
+    this.logoutId = logoutId;
   }
 }
 

@@ -51,6 +51,16 @@ export const AUDIT_ONLY_CODES = {
     audit: 'refused',
     meaning: 'an authorization code or other single-use artefact was presented again',
   },
+  UPSTREAM_LOGOUT_LOGIN_GONE: {
+    audit: 'error',
+    meaning:
+      'an RP-initiated logout could not ask the IdP of an earlier login of the session: that login’s record is gone (expired)',
+  },
+  UPSTREAM_LOGOUT_OTHER_BROWSER: {
+    audit: 'refused',
+    meaning:
+      'an IdP’s verified answer to one leg of a logout with several IdPs came back in another browser: the IdPs after it were not asked from there',
+  },
   BACKCHANNEL_LOGOUT_FAILED: {
     audit: 'error',
     meaning: 'an RP did not accept a back-channel logout token after every attempt',

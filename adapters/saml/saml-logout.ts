@@ -5,7 +5,7 @@
  *   HSM, by the binding `logout-binding.ts` chooses from the IdP's current metadata; `null` when it lists no
  *   SingleLogoutService. The request ID is kept under `saml:logout:pending:<id>` for 10 minutes.
  * - `finishLogout`: the IdP's LogoutResponse through `verify-logout/pipeline.ts`, then InResponseTo (our
- *   pending request, taken once) and Success.
+ *   pending request, taken once) and Success (a verified non-success status: `UnendedLogout`).
  * - `answerLogout` (IdP-initiated): the IdP's LogoutRequest through the same pipeline; the caller ends the
  *   sessions it names (none → `SAML_LOGOUT_UNKNOWN_SESSION`, nothing ended); then a signed LogoutResponse
  *   (Success) to its ResponseLocation, RelayState echoed. A refusal of a verified request meant for us is
@@ -18,6 +18,7 @@ import {
   AnsweredLogoutRefusal,
   type AdapterContext,
   UnansweredLogout,
+  UnendedLogout,
   type InboundLogoutMessage,
   type FrontChannel,
   type LogoutAnswer,
@@ -186,7 +187,13 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       const vctx = verifyContext(message, 'LogoutResponse', options.metadata());
       await runLogoutPipeline(vctx);
       const pending = await takePendingLogout(vctx);
-      checkLogoutStatus(vctx, pending.logoutId);
+      try {
+        checkLogoutStatus(vctx, pending.logoutId);
+      } catch (error) {
+        // verified, and the answer to our request: the IdP says it did not end its session
+        if (error instanceof AdapterError) throw new UnendedLogout(error, pending.logoutId);
+        throw error;
+      }
       return { logoutId: pending.logoutId };
     },
 

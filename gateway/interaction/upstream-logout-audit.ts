@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import type { AdapterError } from '../../adapters/contract.ts';
-import type { ErrorCode, GatewayError } from '../errors.ts';
+import type { AuditErrorCode } from '../audit-codes.ts';
+import type { GatewayError } from '../errors.ts';
 import type { Deps } from './upstream-logout-parts.ts';
 
 /** Audits, counts and logs a refused logout message. */
@@ -40,7 +41,7 @@ export async function audit(
   services: Deps,
   to: LogoutAuditState,
   idp: string | undefined,
-  errorCode: ErrorCode | undefined,
+  errorCode: AuditErrorCode | undefined,
   details: Record<string, unknown>,
 ): Promise<void> {
   const requestId = ctx.state?.requestId as string | undefined;

@@ -1,25 +1,34 @@
 /**
  * An RP-initiated logout asks every IdP behind the session, one after the other (`upstream-logout.ts` has the
  * whole): a session that stood on logins at several IdPs (a step-up at another IdP keeps the earlier logins
- * linked: `UpstreamSessions.linkSession`) is ended at each of them, its latest login's IdP first. The browser goes
- * to one IdP at a time with our signed logout request; the IdPs still to ask ride in the way back
- * (`logout-way-back.ts`, by login id only: no identity in Redis in clear), and the IdP's answer sends the browser on
- * to the next (`idp-logout-response.ts`), then to where oidc-provider was sending it.
+ * linked: `UpstreamSessions.linkSession`) is ended at each of them, its latest login's IdP first, one request per
+ * upstream subject. The browser goes to one IdP at a time with our signed logout request.
  *
- * An IdP that takes no part is skipped, audited `UPSTREAM_LOGOUT_SKIPPED` with its adapter's `notOfferedCode`; one
- * whose request cannot be signed now with the cause (`HSM_BUSY`, not the adapter's signing-failure code above it).
- * Either way the next one is asked. A login whose record is gone (expired) or cannot be read is passed over: the
- * person's own logout is done already and stays done.
+ * The IdPs still to ask are kept beside the way back, under `slo:chain:<relay>` (the way back keeps the shape the
+ * versions before the chain read): by login id only (no identity in Redis in clear), with the leg they follow
+ * (IdP, logout id) and the browser binding of the person who logged out (`session/browser-binding.ts`). The IdP's
+ * answer sends the browser on (`idp-logout-response.ts`, {@link continueLogout}) only when it was verified — it
+ * ended its session or said it did not (`UnendedLogout`) — and answers exactly that leg, in the browser that
+ * logged out: a forged answer, or one carried to another browser, neither asks the next IdP nor uses up the chain.
+ *
+ * Every IdP of the chain is accounted for in the audit log, each record naming the chain (a random id):
+ * `UPSTREAM_LOGOUT_SENT`; or `UPSTREAM_LOGOUT_SKIPPED` with the cause — an IdP that takes no part (its adapter's
+ * `notOfferedCode`), a request that cannot be signed now (`HSM_BUSY`, not the adapter's signing-failure code
+ * above it), a store that did not answer (its code), a login whose record is gone (`UPSTREAM_LOGOUT_LOGIN_GONE`);
+ * and the next one is asked. An answer from another browser: `UPSTREAM_LOGOUT_OTHER_BROWSER`, the rest not asked
+ * from it. The person's own logout is done before any IdP is asked and stays done.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import {
   AdapterError,
   type FrontChannel,
   type UpstreamAdapter,
   type UpstreamSessionRef,
 } from '../../adapters/contract.ts';
-import type { ErrorCode } from '../errors.ts';
+import type { AuditErrorCode } from '../audit-codes.ts';
+import { browserBinding } from '../session/browser-binding.ts';
 import { keepWayBack } from './logout-way-back.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit } from './upstream-logout-audit.ts';
@@ -31,11 +40,29 @@ export interface LogoutTurns {
   returnTo: string;
   first: UpstreamSessionRef | null;
   then: string[];
+  /** The chain's first logout id, named in each of its audit records (absent: none sent yet). */
+  chain?: string;
 }
 
+/** How long the rest of a chain is kept (as the way back: as long as our logout request may be answered). */
+const CHAIN_TTL_SECONDS = 600;
+
+/** What is kept under `slo:chain:<relay>`: exactly that, nothing else is read as a chain. */
+const CHAIN = z
+  .object({
+    idp: z.string().min(1),
+    logoutId: z.string().min(1),
+    chain: z.string().min(1),
+    returnTo: z.string().min(1),
+    sessionUid: z.string().min(1),
+    then: z.array(z.string().min(1)).min(1).max(8),
+    binding: z.string().min(1),
+  })
+  .strict();
+type Chain = z.infer<typeof CHAIN>;
+
 /**
- * The first IdP of the session's logout to ask (its latest login's), the others after it: null when the session
- * stood on no upstream login.
+ * The IdPs of a session's logout, its latest login's first: null when the session stood on no upstream login.
  */
 export async function logoutTurnsOf(services: Deps, sessionUid: string, returnTo: string): Promise<LogoutTurns | null> {
   const found = await upstreamSessions(services).logoutsOf(sessionUid);
@@ -44,43 +71,88 @@ export async function logoutTurnsOf(services: Deps, sessionUid: string, returnTo
 
 /**
  * Asks the next IdP that takes part and can be asked now: the browser's way there (null: none is left), the
- * IdPs after it kept in its way back.
+ * IdPs after it kept under its relay value. Every IdP passed over is audited with its cause.
  */
 export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurns): Promise<FrontChannel | null> {
   const then = [...turns.then];
+  // a logout with several IdPs is one chain, named in each of its audit records
+  const chain = turns.chain ?? (then.length > 0 ? randomUUID() : undefined);
   let ref = turns.first;
   for (;;) {
     if (ref) {
-      const start = await askIdp(ctx, services, ref, { ...turns, then });
-      if (start) return start;
+      const asking = ref;
+      const sent = await askIdp(ctx, services, asking, { ...turns, then, chain }).catch(async (error: unknown) => {
+        await skipped(ctx, services, asking.idp, unavailableCodeWithin(error) ?? 'INTERNAL', chain, error);
+        return null;
+      });
+      if (sent) return sent;
     }
     const loginId = then.shift();
     if (loginId === undefined) return null;
     ref = await upstreamSessions(services)
       .loginOf(loginId, turns.sessionUid)
-      .catch((err: unknown) => {
-        services.logger.warn({ err }, 'an earlier login of the session could not be read for its logout');
+      .then(async (found) => {
+        if (!found) await skipped(ctx, services, undefined, 'UPSTREAM_LOGOUT_LOGIN_GONE', chain, undefined, loginId);
+        return found;
+      })
+      .catch(async (error: unknown) => {
+        const code = unavailableCodeWithin(error) ?? 'INTERNAL';
+        await skipped(ctx, services, undefined, code, chain, error, loginId);
         return null;
       });
   }
+}
+
+/**
+ * After the IdP's verified answer to one leg (`answered`): the browser's way to the next IdP of the chain, if the
+ * leg had one, and where the browser goes at the end (null: no chain for this relay value, or not for this answer
+ * or this browser — the way back alone then says where the browser goes).
+ */
+export async function continueLogout(
+  ctx: Context,
+  services: Deps,
+  relay: string | undefined,
+  answered: { idp: string; logoutId: string },
+): Promise<{ start: FrontChannel | null; returnTo: string } | null> {
+  if (relay === undefined) return null;
+  const key = `slo:chain:${relay}`;
+  let chain: Chain;
+  try {
+    const raw = await services.redis.get(key);
+    if (raw === null) return null;
+    chain = CHAIN.parse(JSON.parse(raw));
+  } catch (err) {
+    services.logger.warn({ err }, 'the rest of a logout could not be read');
+    return null;
+  }
+  if (chain.idp !== answered.idp || chain.logoutId !== answered.logoutId) return null;
+  if (bindingOf(ctx, services, false) !== chain.binding) {
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', undefined, 'UPSTREAM_LOGOUT_OTHER_BROWSER', {
+      chain: chain.chain,
+      notAsked: chain.then.length,
+    });
+    return null;
+  }
+  // taken once: the same answer again (its request is taken once too) goes nowhere further
+  if ((await services.redis.del(key)) !== 1) return null;
+  const turns = { sessionUid: chain.sessionUid, returnTo: chain.returnTo, first: null, then: chain.then };
+  return { start: await askNextIdp(ctx, services, { ...turns, chain: chain.chain }), returnTo: chain.returnTo };
 }
 
 async function askIdp(
   ctx: Context,
   services: Deps,
   ref: UpstreamSessionRef,
-  after: Pick<LogoutTurns, 'sessionUid' | 'returnTo' | 'then'>,
+  turns: LogoutTurns,
 ): Promise<FrontChannel | null> {
-  const skipped = (code: ErrorCode, detail?: string) =>
-    audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', ref.idp, code, detail ? { detail } : {}).then(() => null);
   let adapter: UpstreamAdapter;
   try {
     adapter = services.adapters.get(ref.idp);
   } catch {
-    return skipped('ADAPTER_UNKNOWN');
+    return skipped(ctx, services, ref.idp, 'ADAPTER_UNKNOWN', turns.chain);
   }
   const logout = adapter.logout;
-  if (!logout.offered) return skipped(logout.notOfferedCode, logout.reason);
+  if (!logout.offered) return skipped(ctx, services, ref.idp, logout.notOfferedCode, turns.chain, logout.reason);
   const logoutId = randomUUID();
   const relayState = randomBytes(24).toString('base64url');
   let start: FrontChannel | null;
@@ -89,16 +161,63 @@ async function askIdp(
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
     // the cause, not the adapter's wrapper: an HSM busy under its signing-failure code is recorded `HSM_BUSY`
-    return skipped(unavailableCodeWithin(error) ?? error.code, error.detail);
+    return skipped(ctx, services, ref.idp, unavailableCodeWithin(error) ?? error.code, turns.chain, error.detail);
   }
-  if (!start) return skipped(logout.notOfferedCode, 'the IdP lists no logout endpoint');
-  // a logout with one IdP keeps the way back of the versions before the chain (a rolling upgrade reads it)
-  const chain = after.then.length > 0 ? { sessionUid: after.sessionUid, then: after.then } : {};
-  await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: after.returnTo, ...chain });
+  if (!start) return skipped(ctx, services, ref.idp, logout.notOfferedCode, turns.chain, 'no logout endpoint');
+  const chain = turns.chain;
+  await Promise.all([
+    keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: turns.returnTo }),
+    chain !== undefined && turns.then.length > 0
+      ? keepChain(ctx, services, relayState, { ...turns, chain }, ref.idp, logoutId)
+      : null,
+  ]);
   await audit(ctx, services, 'UPSTREAM_LOGOUT_SENT', ref.idp, undefined, {
     logoutId,
     binding: start.binding,
-    ...(after.then.length > 0 ? { idpsAfter: after.then.length } : {}),
+    ...(chain === undefined ? {} : { chain, idpsAfter: turns.then.length }),
   });
   return start;
+}
+
+async function keepChain(
+  ctx: Context,
+  services: Deps,
+  relay: string,
+  turns: LogoutTurns & { chain: string },
+  idp: string,
+  logoutId: string,
+): Promise<void> {
+  const chain: Chain = {
+    idp,
+    logoutId,
+    chain: turns.chain,
+    returnTo: turns.returnTo,
+    sessionUid: turns.sessionUid,
+    then: turns.then,
+    // the browser that logged out (a binding cookie set now if it has none): only it goes on to the next IdP
+    binding: bindingOf(ctx, services, true)!,
+  };
+  await services.redis.set(`slo:chain:${relay}`, JSON.stringify(chain), 'EX', CHAIN_TTL_SECONDS);
+}
+
+function bindingOf(ctx: Context, services: Deps, create: boolean): string | undefined {
+  return browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, create);
+}
+
+async function skipped(
+  ctx: Context,
+  services: Deps,
+  idp: string | undefined,
+  code: AuditErrorCode,
+  chain: string | undefined,
+  cause?: unknown,
+  loginId?: string,
+): Promise<null> {
+  const detail = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : undefined;
+  await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', idp, code, {
+    ...(detail === undefined ? {} : { detail }),
+    ...(chain === undefined ? {} : { chain }),
+    ...(loginId === undefined ? {} : { loginId }),
+  });
+  return null;
 }

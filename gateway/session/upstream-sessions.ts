@@ -114,23 +114,29 @@ export class UpstreamSessions {
   }
 
   /**
-   * The upstream sessions an RP-initiated logout of a gateway session ends, one per IdP: its latest login's, and
-   * by login id the IdPs of the earlier logins it stood on (a step-up at another IdP), newest first, each still
-   * linked to this session (read again at its turn: {@link loginOf}). Null: the session stood on no upstream login.
-   * An earlier login that cannot be read now is left out (the person's own logout is done already).
+   * The upstream sessions an RP-initiated logout of a gateway session ends: its latest login's, and by login id
+   * those of the earlier logins it stood on (a step-up at another IdP), newest first, one per upstream subject
+   * (IdP, NameID and Format: its latest login's), each read again at its turn ({@link loginOf}). Left out: a login
+   * now linked to another session. Kept, for the caller to account for at its turn: a login whose record is gone
+   * (expired) or cannot be read now. Null: the session stood on no upstream login.
    */
   async logoutsOf(sessionUid: string): Promise<{ latest: UpstreamSessionRef; earlier: string[] } | null> {
     const link = await this.#load<SessionLink>(bySession(sessionUid));
     if (!link) return null;
     const { loginId: _login, earlier: named = [], ...latest } = link;
     const newestFirst = [...named].reverse();
-    const read = await Promise.all(newestFirst.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => null)));
-    const idps = new Set([latest.idp]);
+    const read = await Promise.all(
+      newestFirst.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => 'unreadable' as const)),
+    );
+    const subjectOf = (ref: UpstreamSessionRef) => bySubject(ref.idp, ref.nameIdFormat, ref.subject);
+    const asked = new Set([subjectOf(latest)]);
     const earlier: string[] = [];
     newestFirst.forEach((id, i) => {
       const login = read[i];
-      if (login?.sessionUid !== sessionUid || idps.has(login.idp)) return;
-      idps.add(login.idp);
+      if (login !== null && login !== 'unreadable') {
+        if (login.sessionUid !== sessionUid || asked.has(subjectOf(login))) return;
+        asked.add(subjectOf(login));
+      }
       earlier.push(id);
     });
     return { latest, earlier };

@@ -8,7 +8,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import test from 'ava';
 import { SignedXml } from 'xml-crypto';
-import { AdapterError, type UpstreamLogoutRequest } from '../../../adapters/contract.ts';
+import { AdapterError, UnendedLogout, type UpstreamLogoutRequest } from '../../../adapters/contract.ts';
 import { createLegacySamlAdapter } from '../../../adapters/saml/legacy-adapter.ts';
 import {
   logoutRequestFields,
@@ -99,12 +99,16 @@ test('a LogoutResponse that is not Success, or answers no request of ours, is re
     { instanceOf: AdapterError },
   );
   t.is(notSuccess?.code, 'SAML_LOGOUT_STATUS_NOT_SUCCESS');
+  // verified, and the answer to our request: the gateway may go on with the person's logout (the next IdP)
+  t.true(notSuccess instanceof UnendedLogout);
+  t.is((notSuccess as UnendedLogout).logoutId, 'logout-4');
   const unsolicited = successResponse(idp, SLO, '_never-sent');
   const unknown = await t.throwsAsync(
     logout.finishLogout(postMessage('SAMLResponse', signedBy(logoutResponseXml(unsolicited), unsolicited.id, idp))),
     { instanceOf: AdapterError },
   );
   t.is(unknown?.code, 'SAML_LOGOUT_INRESPONSETO_UNKNOWN');
+  t.false(unknown instanceof UnendedLogout, 'an answer to no request of ours is no verified answer');
 });
 
 test('IdP-initiated: a valid LogoutRequest ends what it names and gets a signed LogoutResponse (Success)', async (t) => {

@@ -6,6 +6,10 @@
  * samlify implementations) verify our request and end their session; each leg is audited.
  *
  * Before the chain, only the latest IdP was asked: the first IdP's session stayed open after the person logged out.
+ *
+ * Only a verified answer to the very leg, in the browser that logged out, goes on to the next IdP: an answer
+ * carried to another browser asks nobody more from there (`UPSTREAM_LOGOUT_OTHER_BROWSER`), and a forged answer
+ * carrying the leg's relay value neither goes on nor uses up the chain for the person's real answer.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +21,7 @@ import { startDemoIdp, type DemoIdp } from '../../../conformance/saml-idp/index.
 import { freePort } from '../../harness/services/free-port.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
-import type { Browser } from '../../helpers/browser.ts';
+import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
 import { logOutAtTheRp, redeem, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
@@ -140,4 +144,84 @@ test.serial('an IdP of the session that takes no part in logout is skipped, and 
     (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
     ['demo-idp'],
   );
+});
+
+/**
+ * The RP-initiated logout as far as the latest IdP's answer: the form, as the IdP gives it to the browser, that
+ * posts its LogoutResponse back to us (not yet posted).
+ */
+async function logOutUntilTheFirstAnswer(session: LoggedIn): Promise<{ form: Form; url: URL }> {
+  const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
+  const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
+  endpoint.searchParams.set('id_token_hint', session.idToken);
+  endpoint.searchParams.set('post_logout_redirect_uri', plru);
+  let step = await session.browser.follow(endpoint);
+  for (let i = 0; i < 4; i++) {
+    const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
+    if (form === undefined) throw new Error(`no form at ${step.url}`);
+    if (new URL(form.action, step.url).href === `${bed.url}/saml/slo`) return { form, url: step.url };
+    step = await session.browser.submit(form, step.url, form.action.includes('session/end') ? { logout: 'yes' } : {});
+  }
+  throw new Error('the IdP never answered');
+}
+
+test.serial('an IdP’s answer carried to another browser asks no further IdP from there', async (t) => {
+  await startTwoIdps();
+  const first = await logInAt('demo-idp');
+  const atFirst = bed.deployment.idp.sessions().at(-1)!;
+  const stepped = await logInAt('second-idp', first.browser);
+  const { form, url } = await logOutUntilTheFirstAnswer(stepped);
+
+  const plru = new URL('/', bed.deployment.client.redirect_uri).href;
+  const elsewhere = await new Browser().submit(form, url, {}, (u) => u.href.startsWith(plru));
+  t.true(elsewhere.url.href.startsWith(plru), `the other browser ends at the RP: ${elsewhere.url}`);
+  t.true(
+    bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex),
+    'the first IdP was not asked from the other browser',
+  );
+  t.deepEqual(
+    (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
+    ['second-idp'],
+  );
+  const skipped = await bed.gateway.services.pool.query<{ error_code: string; not_asked: string }>(
+    "select error_code, details->>'notAsked' as not_asked from audit_log where to_state = 'UPSTREAM_LOGOUT_SKIPPED'",
+  );
+  t.deepEqual(skipped.rows, [{ error_code: 'UPSTREAM_LOGOUT_OTHER_BROWSER', not_asked: '1' }]);
+});
+
+test.serial('a forged answer with the leg’s relay value neither goes on nor uses up the chain', async (t) => {
+  await startTwoIdps();
+  const first = await logInAt('demo-idp');
+  const atFirst = bed.deployment.idp.sessions().at(-1)!;
+  const stepped = await logInAt('second-idp', first.browser);
+  const { form, url } = await logOutUntilTheFirstAnswer(stepped);
+
+  // the same answer, its ID changed: its signature no longer verifies
+  const xml = Buffer.from(form.fields.SAMLResponse!, 'base64').toString('utf8');
+  const forged = Buffer.from(xml.replace(/ ID="_?([0-9a-f])/, ' ID="_f$1'), 'utf8').toString('base64');
+  t.not(forged, form.fields.SAMLResponse);
+  const plru = new URL('/', bed.deployment.client.redirect_uri).href;
+  const refused = await stepped.browser.submit(form, url, { SAMLResponse: forged }, (u) => u.href.startsWith(plru));
+  t.false(
+    formsIn(await refused.response.text()).some((f) => f.action.startsWith(bed.deployment.idp.url)),
+    'the forged answer sends the browser to no further IdP',
+  );
+  t.is((await audited('UPSTREAM_LOGOUT_SENT')).length, 1);
+
+  // the person's real answer still goes on to the first IdP, and the browser ends at the RP
+  let step = await stepped.browser.submit(form, url, {}, (u) => u.href.startsWith(plru));
+  for (let i = 0; i < 3 && !step.url.href.startsWith(plru); i++) {
+    const next = formsIn(await step.response.text()).find((f) => f.method === 'POST');
+    if (next === undefined) break;
+    step = await stepped.browser.submit(next, step.url, {}, (u) => u.href.startsWith(plru));
+  }
+  t.true(step.url.href.startsWith(plru), `ended at ${step.url}`);
+  t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex));
+  t.deepEqual(
+    (await audited('UPSTREAM_LOGOUT_SENT')).map((d) => d.idp),
+    ['second-idp', 'demo-idp'],
+  );
+  const chains = new Set((await audited('UPSTREAM_LOGOUT_SENT')).map((d) => d.chain));
+  t.is(chains.size, 1, 'both legs name one chain');
+  t.truthy([...chains][0]);
 });
