@@ -16,8 +16,9 @@ import { linkUpstreamLogin } from './upstream-session-records.ts';
  * An oidc-provider middleware (installed on every generation), after the provider has answered:
  *
  * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
- *   into (IdP-initiated logout then revokes exactly that session); a login made on a session that already stood
- *   on the same person's earlier logins (a step-up) keeps those findable by their IdPs' logouts;
+ *   into (IdP-initiated logout then revokes exactly that session); a login put into a session that already stood
+ *   (a step-up, or a login another tab made meanwhile: the same person's) keeps its earlier logins findable by
+ *   their IdPs' logouts, and asked by the RP-initiated logout;
  * - `end_session_confirm` that destroyed the gateway session: the upstream sessions are ended too — the browser
  *   goes to the IdP with our logout request and comes back to its protocol's `logout` route, then to the IdP of
  *   each earlier login the session stood on (one per IdP), then on to where oidc-provider was sending it.
@@ -28,7 +29,8 @@ export function upstreamLogoutInProvider(services: () => Deps) {
     await next();
     const route = ctx.oidc?.route;
     if (route !== 'resume' && route !== 'end_session_confirm') return;
-    const session = ctx.oidc.session as unknown as { destroyed?: boolean; uid?: unknown } | undefined;
+    // `new`: made in this request (oidc-provider's Session), not read from the store
+    const session = ctx.oidc.session as unknown as { destroyed?: boolean; uid?: unknown; new?: true } | undefined;
     if (typeof session?.uid !== 'string') return;
     const deps = services();
     try {
@@ -36,9 +38,10 @@ export function upstreamLogoutInProvider(services: () => Deps) {
         const loginId = ctx.oidc.entities.Interaction?.uid;
         // a login that stood on the session's earlier authentication (SSO) has no upstream record to link
         if (ctx.oidc.result?.login && typeof loginId === 'string' && mayHaveUpstreamLogin(ctx.oidc.result)) {
-          // a login made on this very session, by the same person (a step-up): its earlier logins stay findable
-          const began = ctx.oidc.entities.Interaction?.session;
-          const again = began?.uid === session.uid && began.accountId === ctx.oidc.result.login.accountId;
+          // a login put into a session that already stood (a step-up; a login another tab made meanwhile): the
+          // same person's, since oidc-provider's resume logs another account out of it first (its
+          // `session.accountId !== result.login.accountId` branch); the earlier logins stay findable
+          const again = !session.new;
           await linkUpstreamLogin(deps, loginId, session.uid, again);
         }
         return;

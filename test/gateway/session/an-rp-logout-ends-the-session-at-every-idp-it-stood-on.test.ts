@@ -60,9 +60,12 @@ test.afterEach.always(async () => {
   for (const stop of running.splice(0).reverse()) await stop();
 });
 
-/** jean logs in at `idp` (on `browser`'s session, when given: `prompt=login`); the RP redeems the code. */
-async function logInAt(idp: string, browser?: Browser): Promise<LoggedIn> {
-  const request = await authorizationRequest(bed.rp, browser ? { prompt: 'login' } : {});
+/**
+ * jean logs in at `idp` (on `browser`'s session, when given: `prompt=login` unless `extra` says otherwise); the RP
+ * redeems the code.
+ */
+async function logInAt(idp: string, browser?: Browser, extra?: Record<string, string>): Promise<LoggedIn> {
+  const request = await authorizationRequest(bed.rp, extra ?? (browser ? { prompt: 'login' } : {}));
   const journey = await loginJourney(request.url, {
     username: 'jean',
     idp,
@@ -225,3 +228,39 @@ test.serial('a forged answer with the leg’s relay value neither goes on nor us
   t.is(chains.size, 1, 'both legs name one chain');
   t.truthy([...chains][0]);
 });
+
+test.serial(
+  'a login resumed onto a session another tab logged in meanwhile keeps that tab’s IdP in the logout',
+  async (t) => {
+    await startTwoIdps();
+    const browser = new Browser();
+    const plru = new URL('/', bed.deployment.client.redirect_uri).href;
+    const atRp = (u: URL) => u.href.startsWith(RP_REDIRECT) || u.href.startsWith(plru);
+    // tab 1 opens the chooser on a browser with no session yet
+    const tab1 = await authorizationRequest(bed.rp);
+    let step = await browser.follow(tab1.url, {}, atRp);
+    const chooser = formsIn(await step.response.text()).find((f) => f.action.endsWith('/idp'));
+    if (!chooser) return t.fail(`no chooser at ${step.url}`);
+    const chooserUrl = step.url;
+    // tab 2 logs in at the demo IdP: the session now stands on that login
+    const other = await logInAt('demo-idp', browser, {});
+    const atDemo = bed.deployment.idp.sessions().at(-1)!;
+    // tab 1 goes on, at the second IdP, for the same person
+    step = await browser.submit(chooser, chooserUrl, { idp: 'second-idp' }, atRp);
+    for (const fields of [{}, { username: 'jean', password: 'jean-demo' }, {}]) {
+      const form = formsIn(await step.response.text())[0];
+      if (!form) return t.fail(`no form at ${step.url}`);
+      step = await browser.submit(form, step.url, fields, atRp);
+    }
+    const code = step.url.searchParams.get('code');
+    if (!code) return t.fail(`tab 1 got no code: ${step.url}`);
+    const tokens = await redeem(bed, code, tab1.verifier);
+    t.is(String(decodeJwt(tokens.id_token).sid), other.sid, 'tab 1’s login went into the same session');
+
+    const { atPlru, visited } = await logOutAtTheRp(bed, { ...other, idToken: tokens.id_token });
+    t.true(atPlru);
+    t.true(visited.includes(`${second.url}/slo`), `the second IdP was asked: ${visited.join(' ')}`);
+    t.true(visited.includes(`${bed.deployment.idp.url}/slo`), 'and the IdP of the other tab’s login');
+    t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
+  },
+);
