@@ -54,7 +54,7 @@ export const AUDIT_ONLY_CODES = {
   UPSTREAM_LOGOUT_LOGIN_GONE: {
     audit: 'error',
     meaning:
-      'an RP-initiated logout could not ask the IdP of an earlier login of the session: that login’s record is gone (expired)',
+      'an RP-initiated logout could not ask the IdP of an earlier login of the session: that login’s record is gone (expired or ended)',
   },
   UPSTREAM_LOGOUT_OTHER_BROWSER: {
     audit: 'refused',

@@ -52,8 +52,10 @@ export async function logoutResponse(
   } catch (error) {
     if (!(error instanceof AdapterError)) throw error;
     if (error instanceof UnendedLogout && idp !== undefined) answered = { idp, logoutId: error.logoutId };
-    await refused(ctx, services, 'UPSTREAM_LOGOUT_FAILED', idp, error, back ? { logoutId: back.logoutId } : {});
-    refusedWith = error;
+    const logoutId = answered?.logoutId ?? back?.logoutId;
+    await refused(ctx, services, 'UPSTREAM_LOGOUT_FAILED', idp, error, logoutId ? { logoutId } : {});
+    // an answer we verified is no refusal to show: the IdP only said it did not end its session
+    if (!answered) refusedWith = error;
   }
   // the person's own logout happened before the IdP was asked: it stays done whatever the IdP answered; a
   // verified answer goes on to the session's next IdP, if any

@@ -29,6 +29,7 @@ import {
 } from '../../adapters/contract.ts';
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { browserBinding } from '../session/browser-binding.ts';
+import { EARLIER_LOGINS } from '../session/upstream-sessions.ts';
 import { keepWayBack } from './logout-way-back.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit } from './upstream-logout-audit.ts';
@@ -55,7 +56,7 @@ const CHAIN = z
     chain: z.string().min(1),
     returnTo: z.string().min(1),
     sessionUid: z.string().min(1),
-    then: z.array(z.string().min(1)).min(1).max(8),
+    then: z.array(z.string().min(1)).min(1).max(EARLIER_LOGINS),
     binding: z.string().min(1),
   })
   .strict();
@@ -165,16 +166,22 @@ async function askIdp(
   }
   if (!start) return skipped(ctx, services, ref.idp, logout.notOfferedCode, turns.chain, 'no logout endpoint');
   const chain = turns.chain;
-  await Promise.all([
-    keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: turns.returnTo }),
-    chain !== undefined && turns.then.length > 0
-      ? keepChain(ctx, services, relayState, { ...turns, chain }, ref.idp, logoutId)
-      : null,
-  ]);
+  await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: turns.returnTo });
+  let after = chain === undefined ? 0 : turns.then.length;
+  if (chain !== undefined && after > 0) {
+    // this IdP is asked all the same: only the ones after it are lost with the chain
+    await keepChain(ctx, services, relayState, { ...turns, chain }, ref.idp, logoutId).catch(async (error: unknown) => {
+      await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', undefined, unavailableCodeWithin(error) ?? 'INTERNAL', {
+        chain,
+        notAsked: after,
+      });
+      after = 0;
+    });
+  }
   await audit(ctx, services, 'UPSTREAM_LOGOUT_SENT', ref.idp, undefined, {
     logoutId,
     binding: start.binding,
-    ...(chain === undefined ? {} : { chain, idpsAfter: turns.then.length }),
+    ...(chain === undefined ? {} : { chain, idpsAfter: after }),
   });
   return start;
 }

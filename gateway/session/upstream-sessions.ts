@@ -50,7 +50,7 @@ type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
 /** A session's record: its latest login's upstream session, that login, and the earlier logins it stood on. */
 type SessionLink = UpstreamSessionRef & { loginId?: string; earlier?: string[] };
 /** How many earlier logins of one session are kept findable by their IdPs' logouts. */
-const EARLIER_LOGINS = 8;
+export const EARLIER_LOGINS = 8;
 
 export class UpstreamSessions {
   readonly #store: SessionStore;
@@ -115,8 +115,9 @@ export class UpstreamSessions {
 
   /**
    * The upstream sessions an RP-initiated logout of a gateway session ends: its latest login's, and by login id
-   * those of the earlier logins it stood on (a step-up at another IdP), newest first, one per upstream subject
-   * (IdP, NameID and Format: its latest login's), each read again at its turn ({@link loginOf}). Left out: a login
+   * those of the earlier logins it stood on (a step-up at another IdP), newest first, one per upstream session
+   * (IdP, NameID, Format and SessionIndex: an IdP ends only the session a request's SessionIndex names), each
+   * read again at its turn ({@link loginOf}). Left out: a login
    * now linked to another session. Kept, for the caller to account for at its turn: a login whose record is gone
    * (expired) or cannot be read now. Null: the session stood on no upstream login.
    */
@@ -128,7 +129,8 @@ export class UpstreamSessions {
     const read = await Promise.all(
       newestFirst.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => 'unreadable' as const)),
     );
-    const subjectOf = (ref: UpstreamSessionRef) => bySubject(ref.idp, ref.nameIdFormat, ref.subject);
+    const subjectOf = (ref: UpstreamSessionRef) =>
+      `${bySubject(ref.idp, ref.nameIdFormat, ref.subject)}\0${ref.sessionIndex ?? ''}`;
     const asked = new Set([subjectOf(latest)]);
     const earlier: string[] = [];
     newestFirst.forEach((id, i) => {

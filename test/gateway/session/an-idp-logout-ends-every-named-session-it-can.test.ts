@@ -151,7 +151,7 @@ test("a step-up at another IdP keeps the first login findable by the first IdP's
   });
 });
 
-test("a session's logout asks each IdP once, newest login first, and only logins still linked to it", async (t) => {
+test("a session's logout asks each upstream session once, newest login first, only those still linked to it", async (t) => {
   const { sessions } = upstreamSessions();
   const at = (idp: string, sessionIndex: string) => ({
     idp,
@@ -159,23 +159,28 @@ test("a session's logout asks each IdP once, newest login first, and only logins
     nameIdFormat: 'persistent',
     sessionIndex,
   });
-  // logins on one session: A, then B, then A again (a step-up back at A), then C
+  // logins on one session: A, then B, then A again in a new session there, then C, then C again in the same one
   const logins: Array<[string, ReturnType<typeof at>]> = [
     ['chain-1', at('idp-a', 'j1')],
     ['chain-2', at('idp-b', 'j2')],
     ['chain-3', at('idp-a', 'j3')],
     ['chain-4', at('idp-c', 'j4')],
+    ['chain-5', at('idp-c', 'j4')],
   ];
   for (const [i, [id, ref]] of logins.entries()) {
     await sessions.recordLogin(id, ref);
     await sessions.linkSession(id, 's-chain', i > 0);
   }
+  // a login of the same person at D, now another session's: not this session's to end
+  await sessions.recordLogin('chain-elsewhere', at('idp-d', 'j9'));
+  await sessions.linkSession('chain-elsewhere', 's-chain-other');
   t.deepEqual(
     await sessions.logoutsOf('s-chain'),
-    { latest: at('idp-c', 'j4'), earlier: ['chain-3', 'chain-2'] },
-    'C, then A (its latest login there), then B',
+    { latest: at('idp-c', 'j4'), earlier: ['chain-3', 'chain-2', 'chain-1'] },
+    'C (once: its two logins share a SessionIndex), then A’s newer session, B, and A’s first one',
   );
   t.deepEqual(await sessions.loginOf('chain-3', 's-chain'), at('idp-a', 'j3'));
   t.is(await sessions.loginOf('chain-3', 's-other'), null, "another session's logout cannot ask for this login");
+  t.is(await sessions.loginOf('chain-elsewhere', 's-chain'), null);
   t.is(await sessions.logoutsOf('s-none'), null, 'a session that stood on no upstream login');
 });

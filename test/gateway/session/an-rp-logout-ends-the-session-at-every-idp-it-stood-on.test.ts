@@ -176,7 +176,10 @@ test.serial('an IdP’s answer carried to another browser asks no further IdP fr
   const { form, url } = await logOutUntilTheFirstAnswer(stepped);
 
   const plru = new URL('/', bed.deployment.client.redirect_uri).href;
-  const elsewhere = await new Browser().submit(form, url, {}, (u) => u.href.startsWith(plru));
+  // a browser with a binding of its own (another login made in it)
+  const another = (await logInAt('demo-idp')).browser;
+  t.truthy(another.cookieHeader(new URL(bed.url)).match(/gw_bb=/), 'the other browser has its own binding cookie');
+  const elsewhere = await another.submit(form, url, {}, (u) => u.href.startsWith(plru));
   t.true(elsewhere.url.href.startsWith(plru), `the other browser ends at the RP: ${elsewhere.url}`);
   t.true(
     bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex),
@@ -247,7 +250,7 @@ test.serial(
     const atDemo = bed.deployment.idp.sessions().at(-1)!;
     // tab 1 goes on, at the second IdP, for the same person
     step = await browser.submit(chooser, chooserUrl, { idp: 'second-idp' }, atRp);
-    for (const fields of [{}, { username: 'jean', password: 'jean-demo' }, {}]) {
+    for (const fields of [{}, { username: 'jean', password: 'jean-demo' }, {}] as Record<string, string>[]) {
       const form = formsIn(await step.response.text())[0];
       if (!form) return t.fail(`no form at ${step.url}`);
       step = await browser.submit(form, step.url, fields, atRp);
@@ -264,3 +267,26 @@ test.serial(
     t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
   },
 );
+
+test.serial('a verified answer to another leg than the one the chain follows goes no further', async (t) => {
+  await startTwoIdps();
+  const first = await logInAt('demo-idp');
+  const atFirst = bed.deployment.idp.sessions().at(-1)!;
+  const stepped = await logInAt('second-idp', first.browser);
+  const { form, url } = await logOutUntilTheFirstAnswer(stepped);
+  // the chain kept under this relay value now follows another request than the one this answer answers
+  const key = `slo:chain:${form.fields.RelayState}`;
+  const redis = bed.gateway.services.redis;
+  const chain = JSON.parse((await redis.get(key))!) as Record<string, unknown>;
+  await redis.set(key, JSON.stringify({ ...chain, logoutId: 'another-request' }), 'EX', 600);
+
+  const plru = new URL('/', bed.deployment.client.redirect_uri).href;
+  const step = await stepped.browser.submit(form, url, {}, (u) => u.href.startsWith(plru));
+  t.true(step.url.href.startsWith(plru), `the browser goes back to the RP: ${step.url}`);
+  t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex));
+  t.deepEqual(
+    (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
+    ['second-idp'],
+  );
+  t.is((await audited('UPSTREAM_LOGOUT_SENT')).length, 1);
+});
