@@ -3,7 +3,7 @@
  * key shapes used for bytes per login, and the /proc readers (on this very process).
  */
 import test from 'ava';
-import { groupOf, summarise } from './summarise-cpuprofile.ts';
+import { byRoute, groupOf, summarise } from './summarise-cpuprofile.ts';
 import { bytesPer, keyShape } from './redis-memory.ts';
 import { cpuMs, cpuSplitMs, rssMiB, treeCpuMs } from './proc-stats.ts';
 
@@ -16,6 +16,27 @@ test('groups: npm packages (scoped too), our folders, node internals, V8 pseudo-
   t.is(groupOf('node:internal/streams/writable', 'f'), 'node: internals');
   t.is(groupOf('', '(garbage collector)'), '(garbage collector)');
   t.is(groupOf('', 'writeUtf8String'), '(native)');
+});
+
+test('the samples taken while a request ran are its route’s; those between requests are nobody’s', (t) => {
+  const frame = (id: number, functionName: string) => ({ id, callFrame: { functionName, url: here, lineNumber: 0 } });
+  const profile = {
+    nodes: [frame(1, 'acs'), frame(2, 'token'), frame(3, 'between')],
+    // samples at 1000 + cumulative deltas: 1100, 1200, 1300 (between), 1400, 1500
+    samples: [1, 1, 3, 2, 2],
+    timeDeltas: [100, 100, 100, 100, 100],
+    startTime: 1000,
+  };
+  const cut = byRoute(profile, [
+    ['POST /token', 1350, 1500],
+    ['POST /saml/acs', 1050, 1250],
+  ]);
+  t.deepEqual(cut.get('POST /saml/acs'), {
+    requests: 1,
+    profile: { nodes: profile.nodes, samples: [1, 1], timeDeltas: [100, 100] },
+  });
+  t.deepEqual(cut.get('POST /token')?.profile.samples, [2, 2]);
+  t.is(summarise([cut.get('POST /token')!.profile]).totalMs, 0.2);
 });
 
 test('self time is the sum of the sample deltas, idle and profiler frames left out', (t) => {

@@ -89,6 +89,13 @@ const empty = (): ProbeCounts => ({
 });
 let counts = empty();
 let timeRoutes = false;
+/**
+ * Each timed request's route and window (`[route, arrival, end of response]`, µs of the monotonic clock V8's
+ * profiler stamps its samples with): written beside a phase's profile (`<file>.routes.json`), so that
+ * summarise-cpuprofile.ts can say where each route's CPU goes.
+ */
+let windows: Array<[string, number, number]> = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Zeroes the counts and sets the level (and whether requests are timed) for what follows. */
 export function resetProbe(next: ProbeLevel, timed = false): void {
@@ -97,6 +104,7 @@ export function resetProbe(next: ProbeLevel, timed = false): void {
   levelName = next;
   timeRoutes = timed;
   counts = empty();
+  windows = [];
 }
 
 export function probeCounts(): ProbeCounts {
@@ -301,9 +309,11 @@ Server.prototype.emit = function timedEmit(this: Server, event: string | symbol)
     // eslint-disable-next-line prefer-rest-params
     const [, req, res] = arguments as unknown as [string, IncomingMessage, ServerResponse];
     const started = process.cpuUsage();
+    const arrived = monotonicUs();
     const route = routeOf(req);
     res.once('finish', () => {
       const used = process.cpuUsage(started);
+      windows.push([route, arrived, monotonicUs()]);
       const entry = (counts.routes[route] ??= { requests: 0, cpuMs: 0 });
       entry.requests += 1;
       entry.cpuMs += (used.user + used.system) / 1000;
@@ -325,6 +335,7 @@ async function profile(message: { probe?: string; file?: string }): Promise<void
   } else {
     const { profile: result } = await inspector.post('Profiler.stop');
     writeFileSync(message.file!, JSON.stringify(result));
+    if (windows.length > 0) writeFileSync(`${message.file!}.routes.json`, JSON.stringify(windows));
     process.send?.({ probe: message.file });
   }
 }

@@ -9,11 +9,14 @@
  * `adapters/saml/verify`, `hsm`…), `node:*` internals, and V8's `(garbage collector)` / `(program)`.
  * Samples in `node:inspector` (the benchmark's own start/stop of the profiler) are left out.
  *
+ * A phase timed by route (concurrency 1) has its requests' windows beside its profile (`<file>.routes.json`,
+ * gateway-probe.ts): the samples are then also cut by route, with each route's groups and functions per request.
+ *
  * A second grouping, "by caller", charges native frames and Node's internals to the first caller up the
  * stack that is neither (a socket write made by ioredis counts for ioredis, one made by pg for pg), so the
  * cost of a system call shows where it is decided.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +30,36 @@ interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+  startTime?: number;
+}
+
+/** A timed request: its route, arrival and end of response (µs, the profiler's clock): gateway-probe.ts. */
+export type RouteWindow = [route: string, from: number, to: number];
+
+/**
+ * The profile cut by route: for each route, the samples taken while one of its requests ran (from arrival to the
+ * end of the response; requests must not overlap, as at concurrency 1), and how many requests it had.
+ */
+export function byRoute(profile: Profile, windows: RouteWindow[]): Map<string, { requests: number; profile: Profile }> {
+  const sorted = [...windows].sort((a, b) => a[1] - b[1]);
+  const cut = new Map<string, { requests: number; profile: Profile }>();
+  for (const [route] of sorted) {
+    const entry = cut.get(route) ?? { requests: 0, profile: { nodes: profile.nodes, samples: [], timeDeltas: [] } };
+    entry.requests += 1;
+    cut.set(route, entry);
+  }
+  let at = profile.startTime ?? 0;
+  let w = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    while (w < sorted.length && sorted[w]![2] < at) w += 1;
+    const window = sorted[w];
+    if (window === undefined || window[1] > at) return;
+    const entry = cut.get(window[0])!;
+    entry.profile.samples.push(id);
+    entry.profile.timeDeltas.push(profile.timeDeltas[i] ?? 0);
+  });
+  return cut;
 }
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -145,4 +178,30 @@ if (import.meta.main) {
     console.log(`| ${title} | self ms | share |\n|---|---|---|`);
     console.log(`${top(map, Number(n), s.totalMs).join('\n')}\n`);
   }
+  // a phase timed by route (concurrency 1) has its requests' windows beside its profile
+  for (const file of files.filter((f) => existsSync(`${f}.routes.json`))) {
+    const windows = JSON.parse(readFileSync(`${file}.routes.json`, 'utf8')) as RouteWindow[];
+    const routes = byRoute(JSON.parse(readFileSync(file, 'utf8')) as Profile, windows);
+    console.log(`## ${file}, by route (samples taken from a request's arrival to the end of its response)\n`);
+    const ranked = [...routes].map(([route, r]) => ({ route, ...r, s: summarise([r.profile]) }));
+    for (const { route, requests, s: r } of ranked.sort((a, b) => b.s.totalMs - a.s.totalMs)) {
+      console.log(
+        `### ${route}: ${requests} requests, ${(r.totalMs / requests).toFixed(2)} ms of samples per request\n`,
+      );
+      console.log('| group (native charged to its caller) | ms per request | share |\n|---|---|---|');
+      console.log(`${perRequest(r.byCaller, Math.min(Number(n), 12), r.totalMs, requests).join('\n')}\n`);
+      console.log('| function | ms per request | share |\n|---|---|---|');
+      console.log(`${perRequest(r.functions, Math.min(Number(n), 12), r.totalMs, requests).join('\n')}\n`);
+    }
+  }
+}
+
+function perRequest(map: Map<string, number>, n: number, total: number, requests: number): string[] {
+  return [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(
+      ([k, ms]) =>
+        `| ${k.replaceAll('|', '\\|')} | ${(ms / requests).toFixed(3)} | ${((100 * ms) / total).toFixed(1)} % |`,
+    );
 }
