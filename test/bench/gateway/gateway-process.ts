@@ -4,7 +4,7 @@
  * counters read over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { openSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProbeCounts, ProbeLevel } from './gateway-probe.ts';
 
@@ -49,8 +49,13 @@ export async function startGatewayProcess(
   });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
+    // the log's end goes into the error: the run's folder (and the log with it) is removed when the stack stops
     child.once('exit', (code) =>
-      reject(new Error(`gateway exited with ${code} before it was ready (see ${options.logFile})`)),
+      reject(
+        new Error(
+          `gateway exited with ${code} before it was ready; the end of its log (${options.logFile}):\n${logTail(options.logFile)}`,
+        ),
+      ),
     );
   });
   let exited: string | undefined;
@@ -101,4 +106,12 @@ export async function startGatewayProcess(
       await exited;
     },
   };
+}
+
+function logTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(unreadable)';
+  }
 }
