@@ -20,9 +20,8 @@ import { ensureDevPki } from '../../../certs/dev-pki.ts';
 import { startDemoIdp, type DemoIdp } from '../../../conformance/saml-idp/index.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
-import { loginJourney } from '../../helpers/login-journey.ts';
 import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
-import { logOutAtTheRp, redeem, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
+import { logIn, logOutAtTheRp, redeem, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
 let second: DemoIdp;
@@ -60,29 +59,9 @@ test.afterEach.always(async () => {
   for (const stop of running.splice(0).reverse()) await stop();
 });
 
-/**
- * jean logs in at `idp` (on `browser`'s session, when given: `prompt=login` unless `extra` says otherwise); the RP
- * redeems the code.
- */
-async function logInAt(idp: string, browser?: Browser, extra?: Record<string, string>): Promise<LoggedIn> {
-  const request = await authorizationRequest(bed.rp, extra ?? (browser ? { prompt: 'login' } : {}));
-  const journey = await loginJourney(request.url, {
-    username: 'jean',
-    idp,
-    redirectUri: RP_REDIRECT,
-    ...(browser ? { browser } : {}),
-  });
-  const code = journey.url.searchParams.get('code');
-  if (!code) throw new Error(`login at ${idp} failed: ${journey.url} ${journey.html.slice(0, 600)}`);
-  const tokens = await redeem(bed, code, request.verifier);
-  const claims = decodeJwt(tokens.id_token);
-  return {
-    browser: journey.browser,
-    accessToken: tokens.access_token,
-    idToken: tokens.id_token,
-    sid: String(claims.sid),
-    sub: String(claims.sub),
-  };
+/** jean logs in at `idp` (on `browser`'s session, when given: `prompt=login` unless `extra` says otherwise). */
+function logInAt(idp: string, browser?: Browser, extra?: Record<string, string>): Promise<LoggedIn> {
+  return logIn(bed, { idp, ...(browser ? { browser } : {}), extra: extra ?? (browser ? { prompt: 'login' } : {}) });
 }
 
 async function audited(to: string): Promise<Array<Record<string, unknown>>> {

@@ -153,10 +153,21 @@ export async function redeem(
   return (await response.json()) as { access_token: string; id_token: string };
 }
 
-/** jean logs in to demo-rp; the RP redeems the code. */
-export async function logIn(bed: { url: string; deployment: Deployment; rp: oidc.Configuration }): Promise<LoggedIn> {
-  const request = await authorizationRequest(bed.rp);
-  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+/**
+ * jean logs in to demo-rp (at `idp`, in `browser` when given, with `extra` authorization parameters); the RP
+ * redeems the code.
+ */
+export async function logIn(
+  bed: { url: string; deployment: Deployment; rp: oidc.Configuration },
+  options: { idp?: string; browser?: Browser; extra?: Record<string, string> } = {},
+): Promise<LoggedIn> {
+  const request = await authorizationRequest(bed.rp, options.extra);
+  const journey = await loginJourney(request.url, {
+    username: 'jean',
+    redirectUri: RP_REDIRECT,
+    ...(options.idp ? { idp: options.idp } : {}),
+    ...(options.browser ? { browser: options.browser } : {}),
+  });
   const code = journey.url.searchParams.get('code');
   if (!code) throw new Error(`login failed: ${journey.url} ${journey.html.slice(0, 600)} ${journey.html.slice(-1500)}`);
   const tokens = await redeem(bed, code, request.verifier);
