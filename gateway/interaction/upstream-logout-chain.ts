@@ -171,6 +171,8 @@ async function askIdp(
   if (chain !== undefined && after > 0) {
     // this IdP is asked all the same: only the ones after it are lost with the chain
     await keepChain(ctx, services, relayState, { ...turns, chain }, ref.idp, logoutId).catch(async (error: unknown) => {
+      // a write whose answer was lost may have been made: taken back, so that nothing audited as not asked is asked
+      await services.redis.del(`slo:chain:${relayState}`).catch(() => undefined);
       await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', undefined, unavailableCodeWithin(error) ?? 'INTERNAL', {
         chain,
         notAsked: after,

@@ -17,8 +17,8 @@ import { linkUpstreamLogin } from './upstream-session-records.ts';
  *
  * - `resume` that logged a person in: the login's upstream session is linked to the gateway session it went
  *   into (IdP-initiated logout then revokes exactly that session); a login put into a session that already stood
- *   (a step-up, or a login another tab made meanwhile: the same person's) keeps its earlier logins findable by
- *   their IdPs' logouts, and asked by the RP-initiated logout;
+ *   on logins of the same person (a step-up, or a login another tab made meanwhile) keeps them findable by their
+ *   IdPs' logouts, and asked by the RP-initiated logout;
  * - `end_session_confirm` that destroyed the gateway session: the upstream sessions are ended too — the browser
  *   goes to the IdP with our logout request and comes back to its protocol's `logout` route, then to the IdP of
  *   each earlier login the session stood on (one per IdP), then on to where oidc-provider was sending it.
@@ -29,7 +29,8 @@ export function upstreamLogoutInProvider(services: () => Deps) {
     await next();
     const route = ctx.oidc?.route;
     if (route !== 'resume' && route !== 'end_session_confirm') return;
-    // `new`: made in this request (oidc-provider's Session), not read from the store
+    // `new`: oidc-provider made the session in this request, the browser having sent no session cookie (a cookie
+    // naming no stored session gives one that is not `new`, with a new uid and no account)
     const session = ctx.oidc.session as unknown as { destroyed?: boolean; uid?: unknown; new?: true } | undefined;
     if (typeof session?.uid !== 'string') return;
     const deps = services();
@@ -38,11 +39,16 @@ export function upstreamLogoutInProvider(services: () => Deps) {
         const loginId = ctx.oidc.entities.Interaction?.uid;
         // a login that stood on the session's earlier authentication (SSO) has no upstream record to link
         if (ctx.oidc.result?.login && typeof loginId === 'string' && mayHaveUpstreamLogin(ctx.oidc.result)) {
-          // a login put into a session that already stood (a step-up; a login another tab made meanwhile): the
-          // same person's, since oidc-provider's resume logs another account out of it first (its
-          // `session.accountId !== result.login.accountId` branch); the earlier logins stay findable
-          const again = !session.new;
-          await linkUpstreamLogin(deps, loginId, session.uid, again);
+          // the session's earlier logins are kept only if they are this person's (upstream-sessions.ts reads the
+          // person its record names): a session read from the store (a step-up; a login another tab made meanwhile)
+          // may also be one two tabs log two people in on at once
+          const account = ctx.oidc.result.login.accountId;
+          const began = ctx.oidc.entities.Interaction?.session;
+          await linkUpstreamLogin(deps, loginId, session.uid, {
+            account,
+            stoodBefore: !session.new,
+            beganOnIt: began?.uid === session.uid && began.accountId === account,
+          });
         }
         return;
       }

@@ -6,6 +6,7 @@
  * session.
  */
 import type { UpstreamIdentity } from '../../adapters/contract.ts';
+import type { LinkedInto } from '../session/upstream-sessions.ts';
 import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
 
 /**
@@ -22,19 +23,20 @@ export async function recordUpstreamLogin(services: Deps, loginId: string, ident
 }
 
 /**
- * Links the upstream session recorded under `loginId` to the gateway session `sessionUid` it went into (`again`:
- * a login made on that session by the same person, whose earlier logins stay findable by their IdPs' logouts).
+ * Links the upstream session recorded under `loginId` to the gateway session `sessionUid` it went into (`into`:
+ * the person, and what is known of the session before: the earlier logins of the same person it stood on stay
+ * findable by their IdPs' logouts, `UpstreamSessions.linkSession`).
  *
  * @example
- * await linkUpstreamLogin(deps, interactionUid, session.uid);
+ * await linkUpstreamLogin(deps, interactionUid, session.uid, { account, stoodBefore: !session.new, beganOnIt });
  */
 export async function linkUpstreamLogin(
   services: Deps,
   loginId: string,
   sessionUid: string,
-  again = false,
+  into?: LinkedInto,
 ): Promise<void> {
-  await upstreamSessions(services).linkSession(loginId, sessionUid, again);
+  await upstreamSessions(services).linkSession(loginId, sessionUid, into);
 }
 
 /**

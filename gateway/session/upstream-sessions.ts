@@ -47,8 +47,18 @@ interface LegacySubjectList {
 }
 
 type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
-/** A session's record: its latest login's upstream session, that login, and the earlier logins it stood on. */
-type SessionLink = UpstreamSessionRef & { loginId?: string; earlier?: string[] };
+/**
+ * A session's record: its latest login's upstream session, that login, the person its logins are for (absent in a
+ * record written before the twentieth round), and the earlier logins it stood on.
+ */
+type SessionLink = UpstreamSessionRef & { loginId?: string; account?: string; earlier?: string[] };
+
+/** What {@link UpstreamSessions.linkSession} knows of the login and of the session it went into. */
+export interface LinkedInto {
+  account: string;
+  stoodBefore: boolean;
+  beganOnIt: boolean;
+}
 /** How many earlier logins of one session are kept findable by their IdPs' logouts. */
 export const EARLIER_LOGINS = 8;
 
@@ -78,20 +88,30 @@ export class UpstreamSessions {
 
   /**
    * Links a login to the gateway session it was put into (a login without an upstream record is ignored).
-   * `again`: the login was made on a session that already stood on earlier logins of the same person (a step-up,
-   * perhaps at another IdP; a new login asked by the RP). Their records are written again with this one's life, so
-   * that the earlier IdPs' logouts still find the session as long as it lives (it now lives from this login on:
-   * session-life.ts); at most {@link EARLIER_LOGINS} of them, newest kept.
+   *
+   * `into`: the person the login is for (`account`, oidc-provider's accountId), and what is known of the session
+   * before it — `stoodBefore`: read from the store, not made in this request; `beganOnIt`: the login's interaction
+   * began on this very session for this very account (oidc-provider's snapshot of it). A session that stood on
+   * earlier logins of the same person (a step-up, perhaps at another IdP; a login another tab made meanwhile) keeps
+   * them: their records are written again with this one's life, so that the earlier IdPs' logouts still find the
+   * session as long as it lives (it now lives from this login on: session-life.ts), and the RP-initiated logout
+   * asks them too; at most {@link EARLIER_LOGINS}, newest kept. The session's record names the person its logins
+   * are for: another person's logins are never kept (two tabs logging two people in on one stored session at once;
+   * a record written before the person was named is kept only on `beganOnIt`).
    */
-  async linkSession(loginId: string, sessionUid: string, again = false): Promise<void> {
+  async linkSession(loginId: string, sessionUid: string, into?: LinkedInto): Promise<void> {
     // the earlier logins are read on a best-effort basis: a failure there never costs this login its own link
     const [login, before] = await Promise.all([
       this.#load<LoginRecord>(byLogin(loginId)),
-      again ? this.#load<SessionLink>(bySession(sessionUid)).catch(() => null) : null,
+      into?.stoodBefore ? this.#load<SessionLink>(bySession(sessionUid)).catch(() => null) : null,
     ]);
     if (!login) return;
     const { sessionUid: _uid, ...ref } = login;
-    const named = before
+    const samePerson =
+      before !== null &&
+      into !== undefined &&
+      (before.account === undefined ? into.beganOnIt : before.account === into.account);
+    const named = samePerson
       ? [...(before.earlier ?? []), ...(before.loginId ? [before.loginId] : [])].filter((id) => id !== loginId)
       : [];
     const read = await Promise.all(named.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => null)));
@@ -103,6 +123,7 @@ export class UpstreamSessions {
     const link: SessionLink = {
       ...ref,
       loginId,
+      ...(into ? { account: into.account } : {}),
       ...(earlier.length > 0 ? { earlier: earlier.map((e) => e.id) } : {}),
     };
     await this.#put([
@@ -124,20 +145,23 @@ export class UpstreamSessions {
   async logoutsOf(sessionUid: string): Promise<{ latest: UpstreamSessionRef; earlier: string[] } | null> {
     const link = await this.#load<SessionLink>(bySession(sessionUid));
     if (!link) return null;
-    const { loginId: _login, earlier: named = [], ...latest } = link;
+    const { loginId: _login, account: _account, earlier: named = [], ...latest } = link;
     const newestFirst = [...named].reverse();
     const read = await Promise.all(
       newestFirst.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => 'unreadable' as const)),
     );
-    const subjectOf = (ref: UpstreamSessionRef) =>
-      `${bySubject(ref.idp, ref.nameIdFormat, ref.subject)}\0${ref.sessionIndex ?? ''}`;
-    const asked = new Set([subjectOf(latest)]);
+    // an IdP ends only the session a request's SessionIndex names, or every session of the NameID when it names none
+    const subjectOf = (ref: UpstreamSessionRef) => bySubject(ref.idp, ref.nameIdFormat, ref.subject);
+    const sessionOf = (ref: UpstreamSessionRef) => `${subjectOf(ref)}\0${ref.sessionIndex ?? ''}`;
+    const asked = new Set([sessionOf(latest)]);
+    const wholly = new Set(latest.sessionIndex === undefined ? [subjectOf(latest)] : []);
     const earlier: string[] = [];
     newestFirst.forEach((id, i) => {
       const login = read[i];
       if (login !== null && login !== 'unreadable') {
-        if (login.sessionUid !== sessionUid || asked.has(subjectOf(login))) return;
-        asked.add(subjectOf(login));
+        if (login.sessionUid !== sessionUid || asked.has(sessionOf(login)) || wholly.has(subjectOf(login))) return;
+        asked.add(sessionOf(login));
+        if (login.sessionIndex === undefined) wholly.add(subjectOf(login));
       }
       earlier.push(id);
     });

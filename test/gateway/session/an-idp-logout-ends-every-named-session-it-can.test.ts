@@ -117,6 +117,10 @@ test('a login writes only its own record: no subject list, and the logout still 
   t.deepEqual(tried, ['s-only']);
 });
 
+/** A login of `account` into a session that stood before it (`stoodBefore`), its interaction begun elsewhere. */
+const into = (account: string, stoodBefore: boolean) => ({ account, stoodBefore, beganOnIt: false });
+const hugo = (stoodBefore: boolean) => into('hugo', stoodBefore);
+
 test("a step-up at another IdP keeps the first login findable by the first IdP's logout after that login's life", async (t) => {
   // the first login's records live 1 s; the step-up's an hour
   const first = upstreamSessions(() => false, 1);
@@ -124,12 +128,12 @@ test("a step-up at another IdP keeps the first login findable by the first IdP's
   const atA = { idp: 'idp-a', subject: 'hugo', nameIdFormat: 'persistent', sessionIndex: 'h1' };
   const atB = { idp: 'idp-b', subject: 'hugo-at-b', nameIdFormat: 'persistent', sessionIndex: 'h2' };
   await first.sessions.recordLogin('step-1', atA);
-  await first.sessions.linkSession('step-1', 's-step');
+  await first.sessions.linkSession('step-1', 's-step', hugo(false));
   // a login of the same subject at A linked to another session is not this session's to keep
   await first.sessions.recordLogin('elsewhere-1', { ...atA, sessionIndex: 'h9' });
   await first.sessions.linkSession('elsewhere-1', 's-elsewhere');
   await later.sessions.recordLogin('step-2', atB);
-  await later.sessions.linkSession('step-2', 's-step', true);
+  await later.sessions.linkSession('step-2', 's-step', hugo(true));
   await new Promise((resolve) => setTimeout(resolve, 2_100)); // past the first login's own life
   t.deepEqual(
     await later.sessions.logoutsOf('s-step'),
@@ -159,9 +163,10 @@ test("a session's logout asks each upstream session once, newest login first, on
     nameIdFormat: 'persistent',
     sessionIndex,
   });
-  // logins on one session: A, then B, then A again in a new session there, then C, then C again in the same one
+  // logins on one session: A, then D, then B, then A again in a new session there, then C, then C again in the same
   const logins: Array<[string, ReturnType<typeof at>]> = [
     ['chain-1', at('idp-a', 'j1')],
+    ['chain-moved', at('idp-d', 'j9')],
     ['chain-2', at('idp-b', 'j2')],
     ['chain-3', at('idp-a', 'j3')],
     ['chain-4', at('idp-c', 'j4')],
@@ -169,18 +174,58 @@ test("a session's logout asks each upstream session once, newest login first, on
   ];
   for (const [i, [id, ref]] of logins.entries()) {
     await sessions.recordLogin(id, ref);
-    await sessions.linkSession(id, 's-chain', i > 0);
+    await sessions.linkSession(id, 's-chain', into('jules', i > 0));
   }
-  // a login of the same person at D, now another session's: not this session's to end
-  await sessions.recordLogin('chain-elsewhere', at('idp-d', 'j9'));
-  await sessions.linkSession('chain-elsewhere', 's-chain-other');
+  // the login at D is now another session's: not this session's to end
+  await sessions.linkSession('chain-moved', 's-chain-other', into('jules', false));
   t.deepEqual(
     await sessions.logoutsOf('s-chain'),
     { latest: at('idp-c', 'j4'), earlier: ['chain-3', 'chain-2', 'chain-1'] },
-    'C (once: its two logins share a SessionIndex), then A’s newer session, B, and A’s first one',
+    'C (once: its two logins share a SessionIndex), then A’s newer session, B, and A’s first one; not D',
   );
   t.deepEqual(await sessions.loginOf('chain-3', 's-chain'), at('idp-a', 'j3'));
   t.is(await sessions.loginOf('chain-3', 's-other'), null, "another session's logout cannot ask for this login");
-  t.is(await sessions.loginOf('chain-elsewhere', 's-chain'), null);
+  t.is(await sessions.loginOf('chain-moved', 's-chain'), null);
   t.is(await sessions.logoutsOf('s-none'), null, 'a session that stood on no upstream login');
+});
+
+test('a login with no SessionIndex is asked once for every session of its NameID at that IdP', async (t) => {
+  const { sessions } = upstreamSessions();
+  const whole = { idp: 'idp-a', subject: 'kim', nameIdFormat: 'persistent' };
+  await sessions.recordLogin('whole-1', { ...whole, sessionIndex: 'k1' });
+  await sessions.linkSession('whole-1', 's-whole', into('kim', false));
+  await sessions.recordLogin('whole-2', {
+    idp: 'idp-b',
+    subject: 'kim',
+    nameIdFormat: 'persistent',
+    sessionIndex: 'k2',
+  });
+  await sessions.linkSession('whole-2', 's-whole', into('kim', true));
+  await sessions.recordLogin('whole-3', whole);
+  await sessions.linkSession('whole-3', 's-whole', into('kim', true));
+  t.deepEqual(await sessions.logoutsOf('s-whole'), { latest: whole, earlier: ['whole-2'] });
+});
+
+test("another person's logins on the session are never kept, nor asked at its logout", async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const ann = { idp: 'idp-a', subject: 'ann', nameIdFormat: 'persistent', sessionIndex: 'a1' };
+  const bob = { idp: 'idp-b', subject: 'bob', nameIdFormat: 'persistent', sessionIndex: 'b1' };
+  // two tabs log two people in on one stored session at once: ann's login is linked first, then bob's
+  await sessions.recordLogin('tab-ann', ann);
+  await sessions.linkSession('tab-ann', 's-tabs', into('ann', true));
+  await sessions.recordLogin('tab-bob', bob);
+  await sessions.linkSession('tab-bob', 's-tabs', into('bob', true));
+  t.deepEqual(await sessions.logoutsOf('s-tabs'), { latest: bob, earlier: [] }, "bob's logout never names ann");
+  // a session's record written before it named its person: its logins are kept only for the interaction begun on it
+  await sessions.recordLogin('legacy-1', { ...ann, sessionIndex: 'a2' });
+  await sessions.linkSession('legacy-1', 's-legacy');
+  await sessions.recordLogin('legacy-2', { ...bob, subject: 'ann', sessionIndex: 'b2' });
+  await sessions.linkSession('legacy-2', 's-legacy', into('ann', true));
+  t.deepEqual((await sessions.logoutsOf('s-legacy'))?.earlier, [], 'not proven the same person');
+  await sessions.recordLogin('legacy-3', { ...bob, subject: 'ann', sessionIndex: 'b3' });
+  await sessions.recordLogin('legacy-4', { ...ann, sessionIndex: 'a4' });
+  await sessions.linkSession('legacy-4', 's-legacy-2');
+  await sessions.linkSession('legacy-3', 's-legacy-2', { account: 'ann', stoodBefore: true, beganOnIt: true });
+  t.deepEqual((await sessions.logoutsOf('s-legacy-2'))?.earlier, ['legacy-4'], 'the interaction began on it');
+  t.deepEqual(tried, []);
 });

@@ -247,25 +247,31 @@ test.serial(
   },
 );
 
-test.serial('a verified answer to another leg than the one the chain follows goes no further', async (t) => {
-  await startTwoIdps();
-  const first = await logInAt('demo-idp');
-  const atFirst = bed.deployment.idp.sessions().at(-1)!;
-  const stepped = await logInAt('second-idp', first.browser);
-  const { form, url } = await logOutUntilTheFirstAnswer(stepped);
-  // the chain kept under this relay value now follows another request than the one this answer answers
-  const key = `slo:chain:${form.fields.RelayState}`;
-  const redis = bed.gateway.services.redis;
-  const chain = JSON.parse((await redis.get(key))!) as Record<string, unknown>;
-  await redis.set(key, JSON.stringify({ ...chain, logoutId: 'another-request' }), 'EX', 600);
+for (const [field, value] of [
+  ['logoutId', 'another-request'],
+  ['idp', 'demo-idp'],
+] as const) {
+  test.serial(`a verified answer to another leg than the chain's (${field}) goes no further`, async (t) => {
+    await startTwoIdps();
+    const first = await logInAt('demo-idp');
+    const atFirst = bed.deployment.idp.sessions().at(-1)!;
+    const stepped = await logInAt('second-idp', first.browser);
+    const { form, url } = await logOutUntilTheFirstAnswer(stepped);
+    // the chain kept under this relay value now follows another leg than the one this answer answers
+    const key = `slo:chain:${form.fields.RelayState}`;
+    const redis = bed.gateway.services.redis;
+    const chain = JSON.parse((await redis.get(key))!) as Record<string, unknown>;
+    t.not(chain[field], value);
+    await redis.set(key, JSON.stringify({ ...chain, [field]: value }), 'EX', 600);
 
-  const plru = new URL('/', bed.deployment.client.redirect_uri).href;
-  const step = await stepped.browser.submit(form, url, {}, (u) => u.href.startsWith(plru));
-  t.true(step.url.href.startsWith(plru), `the browser goes back to the RP: ${step.url}`);
-  t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex));
-  t.deepEqual(
-    (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
-    ['second-idp'],
-  );
-  t.is((await audited('UPSTREAM_LOGOUT_SENT')).length, 1);
-});
+    const plru = new URL('/', bed.deployment.client.redirect_uri).href;
+    const step = await stepped.browser.submit(form, url, {}, (u) => u.href.startsWith(plru));
+    t.true(step.url.href.startsWith(plru), `the browser goes back to the RP: ${step.url}`);
+    t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex));
+    t.deepEqual(
+      (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
+      ['second-idp'],
+    );
+    t.is((await audited('UPSTREAM_LOGOUT_SENT')).length, 1);
+  });
+}
