@@ -56,6 +56,11 @@ export const AUDIT_ONLY_CODES = {
     meaning:
       'an RP-initiated logout could not ask the IdP of an earlier login of the session: that login’s record is gone (expired or ended)',
   },
+  UPSTREAM_LOGOUT_OTHER_PERSON: {
+    audit: 'refused',
+    meaning:
+      'an RP-initiated logout found the session’s upstream record naming another person than the session (two logins at once on one browser): no IdP was asked',
+  },
   UPSTREAM_LOGOUT_OTHER_BROWSER: {
     audit: 'refused',
     meaning:

@@ -63,11 +63,21 @@ const CHAIN = z
 type Chain = z.infer<typeof CHAIN>;
 
 /**
- * The IdPs of a session's logout, its latest login's first: null when the session stood on no upstream login.
+ * The IdPs of a session's logout, its latest login's first: null when the session stood on no upstream login, or
+ * when its upstream record names another person than the session (audited `UPSTREAM_LOGOUT_OTHER_PERSON`).
  */
-export async function logoutTurnsOf(services: Deps, sessionUid: string, returnTo: string): Promise<LogoutTurns | null> {
-  const found = await upstreamSessions(services).logoutsOf(sessionUid);
-  return found ? { sessionUid, returnTo, first: found.latest, then: found.earlier } : null;
+export async function logoutTurnsOf(
+  ctx: Context,
+  services: Deps,
+  session: { uid: string; accountId?: string | undefined },
+  returnTo: string,
+): Promise<LogoutTurns | null> {
+  const found = await upstreamSessions(services).logoutsOf(session.uid, session.accountId);
+  if (found === 'another-person') {
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', undefined, 'UPSTREAM_LOGOUT_OTHER_PERSON', {});
+    return null;
+  }
+  return found ? { sessionUid: session.uid, returnTo, first: found.latest, then: found.earlier } : null;
 }
 
 /**

@@ -31,7 +31,8 @@ export function upstreamLogoutInProvider(services: () => Deps) {
     if (route !== 'resume' && route !== 'end_session_confirm') return;
     // `new`: oidc-provider made the session in this request, the browser having sent no session cookie (a cookie
     // naming no stored session gives one that is not `new`, with a new uid and no account)
-    const session = ctx.oidc.session as unknown as { destroyed?: boolean; uid?: unknown; new?: true } | undefined;
+    const session = ctx.oidc.session as unknown as
+      { destroyed?: boolean; uid?: unknown; new?: true; accountId?: string } | undefined;
     if (typeof session?.uid !== 'string') return;
     const deps = services();
     try {
@@ -53,7 +54,8 @@ export function upstreamLogoutInProvider(services: () => Deps) {
         return;
       }
       if (!session.destroyed || ctx.status !== 303) return;
-      const turns = await logoutTurnsOf(deps, session.uid, ctx.response.get('Location'));
+      const ended = { uid: session.uid, accountId: session.accountId };
+      const turns = await logoutTurnsOf(ctx as unknown as Context, deps, ended, ctx.response.get('Location'));
       const start = turns ? await askNextIdp(ctx as unknown as Context, deps, turns) : null;
       if (start) send(ctx as unknown as Context, start);
     } catch (err) {

@@ -137,31 +137,39 @@ export class UpstreamSessions {
   /**
    * The upstream sessions an RP-initiated logout of a gateway session ends: its latest login's, and by login id
    * those of the earlier logins it stood on (a step-up at another IdP), newest first, one per upstream session
-   * (IdP, NameID, Format and SessionIndex: an IdP ends only the session a request's SessionIndex names), each
-   * read again at its turn ({@link loginOf}). Left out: a login
+   * (IdP, NameID, Format and SessionIndex: an IdP ends only the session a request's SessionIndex names, or every
+   * session of the NameID when it names none), each read again at its turn ({@link loginOf}). Left out: a login
    * now linked to another session. Kept, for the caller to account for at its turn: a login whose record is gone
-   * (expired) or cannot be read now. Null: the session stood on no upstream login.
+   * (expired) or cannot be read now. Null: the session stood on no upstream login. `another-person`: the record
+   * names another person than `account`, the session's (two logins at once on one session, the last link written
+   * not the last session saved): no IdP of it is asked.
    */
-  async logoutsOf(sessionUid: string): Promise<{ latest: UpstreamSessionRef; earlier: string[] } | null> {
+  async logoutsOf(
+    sessionUid: string,
+    account?: string,
+  ): Promise<{ latest: UpstreamSessionRef; earlier: string[] } | 'another-person' | null> {
     const link = await this.#load<SessionLink>(bySession(sessionUid));
     if (!link) return null;
-    const { loginId: _login, account: _account, earlier: named = [], ...latest } = link;
+    const { loginId: _login, account: person, earlier: named = [], ...latest } = link;
+    if (person !== undefined && account !== undefined && person !== account) return 'another-person';
     const newestFirst = [...named].reverse();
     const read = await Promise.all(
       newestFirst.map((id) => this.#load<LoginRecord>(byLogin(id)).catch(() => 'unreadable' as const)),
     );
-    // an IdP ends only the session a request's SessionIndex names, or every session of the NameID when it names none
     const subjectOf = (ref: UpstreamSessionRef) => bySubject(ref.idp, ref.nameIdFormat, ref.subject);
     const sessionOf = (ref: UpstreamSessionRef) => `${subjectOf(ref)}\0${ref.sessionIndex ?? ''}`;
+    const linked = (login: LoginRecord | 'unreadable' | null | undefined): login is LoginRecord =>
+      login !== null && login !== undefined && login !== 'unreadable' && login.sessionUid === sessionUid;
+    // the NameIDs one request without SessionIndex ends wholly: their logins with one are not asked apart
+    const wholly = new Set([latest, ...read.filter(linked)].filter((r) => r.sessionIndex === undefined).map(subjectOf));
     const asked = new Set([sessionOf(latest)]);
-    const wholly = new Set(latest.sessionIndex === undefined ? [subjectOf(latest)] : []);
     const earlier: string[] = [];
     newestFirst.forEach((id, i) => {
       const login = read[i];
       if (login !== null && login !== 'unreadable') {
-        if (login.sessionUid !== sessionUid || asked.has(sessionOf(login)) || wholly.has(subjectOf(login))) return;
+        if (!linked(login) || asked.has(sessionOf(login))) return;
+        if (login.sessionIndex !== undefined && wholly.has(subjectOf(login))) return;
         asked.add(sessionOf(login));
-        if (login.sessionIndex === undefined) wholly.add(subjectOf(login));
       }
       earlier.push(id);
     });

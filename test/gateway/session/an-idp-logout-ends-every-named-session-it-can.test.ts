@@ -11,6 +11,7 @@
  *   findable by their IdPs' logouts for the new login's life: the session now lives from the new login on.
  */
 import test from 'ava';
+import type { UpstreamSessionRef } from '../../../adapters/contract.ts';
 import { UpstreamSessions } from '../../../gateway/session/upstream-sessions.ts';
 import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
 
@@ -117,6 +118,12 @@ test('a login writes only its own record: no subject list, and the logout still 
   t.deepEqual(tried, ['s-only']);
 });
 
+/** The earlier logins a session's logout asks after its latest's. */
+async function earlierOf(sessions: UpstreamSessions, uid: string): Promise<string[] | string | null> {
+  const found = await sessions.logoutsOf(uid);
+  return found === null || found === 'another-person' ? found : found.earlier;
+}
+
 /** A login of `account` into a session that stood before it (`stoodBefore`), its interaction begun elsewhere. */
 const into = (account: string, stoodBefore: boolean) => ({ account, stoodBefore, beganOnIt: false });
 const hugo = (stoodBefore: boolean) => into('hugo', stoodBefore);
@@ -204,6 +211,22 @@ test('a login with no SessionIndex is asked once for every session of its NameID
   await sessions.recordLogin('whole-3', whole);
   await sessions.linkSession('whole-3', 's-whole', into('kim', true));
   t.deepEqual(await sessions.logoutsOf('s-whole'), { latest: whole, earlier: ['whole-2'] });
+  // the other order: the request without SessionIndex is an earlier login's, the one with it a newer one's
+  const older = { idp: 'idp-a', subject: 'lou', nameIdFormat: 'persistent' };
+  const steps: Array<[string, UpstreamSessionRef]> = [
+    ['order-1', older],
+    ['order-2', { ...older, sessionIndex: 'l2' }],
+    ['order-3', { idp: 'idp-b', subject: 'lou', nameIdFormat: 'persistent', sessionIndex: 'l3' }],
+  ];
+  for (const [i, [id, ref]] of steps.entries()) {
+    await sessions.recordLogin(id, ref);
+    await sessions.linkSession(id, 's-order', into('lou', i > 0));
+  }
+  t.deepEqual(
+    await earlierOf(sessions, 's-order'),
+    ['order-1'],
+    'A once, by the request that ends every session there',
+  );
 });
 
 test("another person's logins on the session are never kept, nor asked at its logout", async (t) => {
@@ -215,17 +238,21 @@ test("another person's logins on the session are never kept, nor asked at its lo
   await sessions.linkSession('tab-ann', 's-tabs', into('ann', true));
   await sessions.recordLogin('tab-bob', bob);
   await sessions.linkSession('tab-bob', 's-tabs', into('bob', true));
-  t.deepEqual(await sessions.logoutsOf('s-tabs'), { latest: bob, earlier: [] }, "bob's logout never names ann");
+  t.deepEqual(await sessions.logoutsOf('s-tabs', 'bob'), { latest: bob, earlier: [] }, "bob's logout never names ann");
+  // the other order: ann's link written last, while the session saved last is bob's
+  await sessions.linkSession('tab-ann', 's-tabs', into('ann', true));
+  t.is(await sessions.logoutsOf('s-tabs', 'bob'), 'another-person', "bob's logout asks no IdP of ann's");
+  t.deepEqual(await sessions.logoutsOf('s-tabs', 'ann'), { latest: ann, earlier: [] });
   // a session's record written before it named its person: its logins are kept only for the interaction begun on it
   await sessions.recordLogin('legacy-1', { ...ann, sessionIndex: 'a2' });
   await sessions.linkSession('legacy-1', 's-legacy');
   await sessions.recordLogin('legacy-2', { ...bob, subject: 'ann', sessionIndex: 'b2' });
   await sessions.linkSession('legacy-2', 's-legacy', into('ann', true));
-  t.deepEqual((await sessions.logoutsOf('s-legacy'))?.earlier, [], 'not proven the same person');
+  t.deepEqual(await earlierOf(sessions, 's-legacy'), [], 'not proven the same person');
   await sessions.recordLogin('legacy-3', { ...bob, subject: 'ann', sessionIndex: 'b3' });
   await sessions.recordLogin('legacy-4', { ...ann, sessionIndex: 'a4' });
   await sessions.linkSession('legacy-4', 's-legacy-2');
   await sessions.linkSession('legacy-3', 's-legacy-2', { account: 'ann', stoodBefore: true, beganOnIt: true });
-  t.deepEqual((await sessions.logoutsOf('s-legacy-2'))?.earlier, ['legacy-4'], 'the interaction began on it');
+  t.deepEqual(await earlierOf(sessions, 's-legacy-2'), ['legacy-4'], 'the interaction began on it');
   t.deepEqual(tried, []);
 });
