@@ -43,6 +43,12 @@ export class Browser {
       .join('; ');
   }
 
+  /** Forgets the cookies named `names` (any host and path): a browser that lost or never had them. */
+  forget(...names: string[]): void {
+    for (let i = this.#cookies.length - 1; i >= 0; i--)
+      if (names.includes(this.#cookies[i]!.name)) this.#cookies.splice(i, 1);
+  }
+
   #store(url: URL, headers: Headers): void {
     for (const line of headers.getSetCookie()) {
       const [pair = '', ...attrs] = line.split(';').map((s) => s.trim());

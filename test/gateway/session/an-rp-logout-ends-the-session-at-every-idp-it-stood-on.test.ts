@@ -106,6 +106,22 @@ test.serial('an RP logout ends the session at the IdP of each login it stood on,
   t.deepEqual(await audited('UPSTREAM_LOGOUT_SKIPPED'), []);
 });
 
+test.serial('a browser with no binding cookie at its logout gets one there, and goes on to every IdP', async (t) => {
+  await startTwoIdps();
+  const first = await logInAt('demo-idp');
+  const atFirst = bed.deployment.idp.sessions().at(-1)!;
+  const stepped = await logInAt('second-idp', first.browser);
+  stepped.browser.forget('gw_bb', 'gw_bb.sig');
+  t.notRegex(stepped.browser.cookieHeader(new URL(bed.url)), /gw_bb/);
+
+  const { atPlru, visited } = await logOutAtTheRp(bed, stepped);
+  t.true(atPlru, 'the browser ends at the RP');
+  t.true(visited.includes(`${bed.deployment.idp.url}/slo`), `the first IdP was asked too: ${visited.join(' ')}`);
+  t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex));
+  t.regex(stepped.browser.cookieHeader(new URL(bed.url)), /gw_bb=/, 'the logout made the binding cookie');
+  t.deepEqual(await audited('UPSTREAM_LOGOUT_SKIPPED'), []);
+});
+
 test.serial('an IdP of the session that takes no part in logout is skipped, and the next one is asked', async (t) => {
   await startTwoIdps({ withoutSlo: true });
   const first = await logInAt('demo-idp');
