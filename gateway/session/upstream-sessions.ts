@@ -18,7 +18,8 @@
  *
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
- * given: every session of that NameID, SAML Core §3.7.3.2). It returns how many it ended; nothing else is touched.
+ * given: every session of that NameID, SAML Core §3.7.3.2), and only while the session is the login's person's
+ * (a login records its person when linked; two logins of two people at once on one browser leave one session). It returns how many it ended; nothing else is touched.
  * One failing to end does not stop the others: it throws `SessionsPartlyEnded` with how many were ended.
  */
 import type { UpstreamLogoutRequest, UpstreamSessionRef } from '../../adapters/contract.ts';
@@ -46,7 +47,8 @@ interface LegacySubjectList {
   logins: { loginId: string }[];
 }
 
-type LoginRecord = UpstreamSessionRef & { sessionUid?: string };
+/** A login's record: its upstream session, the gateway session it went into and the person it is for (once linked). */
+type LoginRecord = UpstreamSessionRef & { sessionUid?: string; account?: string };
 /**
  * A session's record: its latest login's upstream session, that login, the person its logins are for (absent in a
  * record written before the twentieth round), and the earlier logins it stood on.
@@ -106,7 +108,7 @@ export class UpstreamSessions {
       into?.stoodBefore ? this.#load<SessionLink>(bySession(sessionUid)).catch(() => null) : null,
     ]);
     if (!login) return;
-    const { sessionUid: _uid, ...ref } = login;
+    const { sessionUid: _uid, account: _account, ...ref } = login;
     const samePerson =
       before !== null &&
       into !== undefined &&
@@ -127,7 +129,7 @@ export class UpstreamSessions {
       ...(earlier.length > 0 ? { earlier: earlier.map((e) => e.id) } : {}),
     };
     await this.#put([
-      [ref, byLogin(loginId), { ...login, sessionUid }],
+      [ref, byLogin(loginId), { ...login, sessionUid, ...(into ? { account: into.account } : {}) }],
       [ref, bySession(sessionUid), link],
       // as they are, for this login's life
       ...earlier.map((e) => [e.login, byLogin(e.id), e.login] as const),
@@ -180,7 +182,7 @@ export class UpstreamSessions {
   async loginOf(loginId: string, sessionUid: string): Promise<UpstreamSessionRef | null> {
     const login = await this.#load<LoginRecord>(byLogin(loginId));
     if (login?.sessionUid !== sessionUid) return null;
-    const { sessionUid: _uid, ...ref } = login;
+    const { sessionUid: _uid, account: _account, ...ref } = login;
     return ref;
   }
 
@@ -191,7 +193,10 @@ export class UpstreamSessions {
       const named =
         request.sessionIndexes.length === 0 ||
         (login.sessionIndex !== undefined && request.sessionIndexes.includes(login.sessionIndex));
-      if (named && login.sessionUid !== undefined) uids.add(login.sessionUid);
+      if (!named || login.sessionUid === undefined) continue;
+      // a session another person's login was saved into last (two logins at once on one browser) is not this one's
+      if (login.account !== undefined && !(await this.#isPersonOf(login.sessionUid, login.account))) continue;
+      uids.add(login.sessionUid);
     }
     let ended = 0;
     const failures: unknown[] = [];
@@ -209,6 +214,16 @@ export class UpstreamSessions {
     }
     if (failures.length > 0) throw new SessionsPartlyEnded(ended, failures.length, failures[0]);
     return ended;
+  }
+
+  /**
+   * Whether the gateway session `uid` is `account`'s, as far as it can be told: a session not found, ended, without
+   * a person or unreadable now counts as theirs (ending it then costs nobody else a session).
+   */
+  async #isPersonOf(uid: string, account: string): Promise<boolean> {
+    const session = await this.#store.get<{ accountId?: unknown }>('Session', uid).catch(() => null);
+    if (session?.record.state !== 'active' || typeof session.payload.accountId !== 'string') return true;
+    return session.payload.accountId === account;
   }
 
   /** The active login records of the request's subject (and, of that subject only, those of a legacy list). */

@@ -256,3 +256,30 @@ test("another person's logins on the session are never kept, nor asked at its lo
   t.deepEqual(await earlierOf(sessions, 's-legacy-2'), ['legacy-4'], 'the interaction began on it');
   t.deepEqual(tried, []);
 });
+
+test("an IdP's logout never ends a session another person's login was saved into last", async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const store = fx.gateway.services.sessions.store;
+  const ann = { idp: 'idp-a', subject: 'ann-race', nameIdFormat: 'persistent', sessionIndex: 'r1' };
+  const bob = { idp: 'idp-b', subject: 'bob-race', nameIdFormat: 'persistent', sessionIndex: 'r2' };
+  // two tabs, two people, one browser: both logins are linked to the session, whose save that landed last is bob's
+  await sessions.recordLogin('race-ann', ann);
+  await sessions.linkSession('race-ann', 's-race', into('ann', true));
+  await sessions.recordLogin('race-bob', bob);
+  await sessions.linkSession('race-bob', 's-race', into('bob', true));
+  await store.put({
+    kind: 'Session',
+    id: 's-race',
+    payload: { uid: 's-race', kind: 'Session', accountId: 'bob', authorizations: {} },
+    expiresIn: 60,
+    lookupId: 'race-cookie',
+    sids: [],
+    accountId: 'bob',
+  });
+  const byAnnsIdp = { idp: 'idp-a', subject: 'ann-race', nameIdFormat: 'persistent', sessionIndexes: [] };
+  t.is(await sessions.end(byAnnsIdp), 0, "ann's IdP ends no session of bob's");
+  t.deepEqual(tried, []);
+  const byBobsIdp = { idp: 'idp-b', subject: 'bob-race', nameIdFormat: 'persistent', sessionIndexes: [] };
+  t.is(await sessions.end(byBobsIdp), 1);
+  t.deepEqual(tried, ['s-race']);
+});
