@@ -18,8 +18,9 @@
  *
  * `end()` revokes, through the revocation API (which tells the RPs over the back channel), exactly the gateway
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
- * given: every session of that NameID, SAML Core §3.7.3.2), and only while the session is the login's person's
- * (a login records its person when linked; two logins of two people at once on one browser leave one session). It returns how many it ended; nothing else is touched.
+ * given: every session of that NameID, SAML Core §3.7.3.2). A session that is no longer the login's person's (two
+ * logins of two people at once on one browser leave one session, the last saved person's; a login records its
+ * person when linked) is kept, and every token handed out on it refused: this person's among them. It returns how many it ended; nothing else is touched.
  * One failing to end does not stop the others: it throws `SessionsPartlyEnded` with how many were ended.
  */
 import type { UpstreamLogoutRequest, UpstreamSessionRef } from '../../adapters/contract.ts';
@@ -66,10 +67,14 @@ export const EARLIER_LOGINS = 8;
 
 export class UpstreamSessions {
   readonly #store: SessionStore;
-  readonly #revoker: Pick<SessionRevoker, 'revokeSession'>;
+  readonly #revoker: Pick<SessionRevoker, 'revokeSession' | 'invalidateTokens'>;
   readonly #ttlSeconds: number;
 
-  constructor(deps: { store: SessionStore; revoker: Pick<SessionRevoker, 'revokeSession'>; ttlSeconds: number }) {
+  constructor(deps: {
+    store: SessionStore;
+    revoker: Pick<SessionRevoker, 'revokeSession' | 'invalidateTokens'>;
+    ttlSeconds: number;
+  }) {
     this.#store = deps.store;
     this.#revoker = deps.revoker;
     this.#ttlSeconds = deps.ttlSeconds;
@@ -188,26 +193,38 @@ export class UpstreamSessions {
 
   /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
   async end(request: UpstreamLogoutRequest): Promise<number> {
-    const uids = new Set<string>();
-    for (const login of await this.#loginsOf(request)) {
-      const named =
-        request.sessionIndexes.length === 0 ||
-        (login.sessionIndex !== undefined && request.sessionIndexes.includes(login.sessionIndex));
-      if (!named || login.sessionUid === undefined) continue;
-      // a session another person's login was saved into last (two logins at once on one browser) is not this one's
-      if (login.account !== undefined && !(await this.#isPersonOf(login.sessionUid, login.account))) continue;
-      uids.add(login.sessionUid);
-    }
+    const named = (await this.#loginsOf(request)).filter(
+      (login): login is LoginRecord & { sessionUid: string } =>
+        login.sessionUid !== undefined &&
+        (request.sessionIndexes.length === 0 ||
+          (login.sessionIndex !== undefined && request.sessionIndexes.includes(login.sessionIndex))),
+    );
+    // a session another person's login was saved into last (two logins at once on one browser) is not this one's
+    // to end: the tokens handed out on it are refused instead (this person's among them), the session kept
+    const theirs = await Promise.all(
+      named.map((login) => (login.account === undefined ? true : this.#isPersonOf(login.sessionUid, login.account))),
+    );
+    const uids = new Set(named.filter((_, i) => theirs[i]).map((login) => login.sessionUid));
+    const others = new Set(
+      named.filter((_, i) => !theirs[i] && !uids.has(named[i]!.sessionUid)).map((l) => l.sessionUid),
+    );
     let ended = 0;
     const failures: unknown[] = [];
+    const actor = `idp:${request.idp}`;
     // every named session is tried: one failing does not leave the others alive
     for (const uid of uids) {
       try {
-        const result = await this.#revoker.revokeSession(
-          { uid },
-          { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
-        );
-        ended += result.sessions;
+        ended += (await this.#revoker.revokeSession({ uid }, { actor, reason: 'SAML LogoutRequest from the IdP' }))
+          .sessions;
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    for (const uid of others) {
+      try {
+        const reason = "SAML LogoutRequest from the IdP, for a login on another person's session: its tokens refused";
+        await this.#revoker.invalidateTokens({ uid }, { actor, reason });
+        ended += 1;
       } catch (error) {
         failures.push(error);
       }
@@ -217,13 +234,14 @@ export class UpstreamSessions {
   }
 
   /**
-   * Whether the gateway session `uid` is `account`'s, as far as it can be told: a session not found, ended, without
-   * a person or unreadable now counts as theirs (ending it then costs nobody else a session).
+   * Whether the gateway session `uid` is `account`'s, read in PostgreSQL (the record of truth: the Redis copies of
+   * two saves of one version may have landed in either order), by the person's key of its current row. A session
+   * not found, ended, without a person or unreadable now counts as theirs (ending it costs nobody else a session).
    */
   async #isPersonOf(uid: string, account: string): Promise<boolean> {
-    const session = await this.#store.get<{ accountId?: unknown }>('Session', uid).catch(() => null);
-    if (session?.record.state !== 'active' || typeof session.payload.accountId !== 'string') return true;
-    return session.payload.accountId === account;
+    const row = await this.#store.durable.get(this.#store.keys.key('Session', uid)).catch(() => null);
+    if (row?.state !== 'active' || row.accountKey === null) return true;
+    return row.accountKey.equals(this.#store.keys.key('account', account));
   }
 
   /** The active login records of the request's subject (and, of that subject only, those of a legacy list). */

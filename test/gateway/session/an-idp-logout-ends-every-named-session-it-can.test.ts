@@ -34,6 +34,10 @@ function upstreamSessions(fail: (uid: string) => boolean = () => false, ttlSecon
         if (fail(uid)) throw new Error('Connection terminated unexpectedly');
         return { sessions: 1 };
       },
+      invalidateTokens: async ({ uid }: { uid: string }) => {
+        tried.push(`tokens of ${uid}`);
+        return { sessions: 1 };
+      },
     } as never,
     ttlSeconds,
   });
@@ -257,29 +261,46 @@ test("another person's logins on the session are never kept, nor asked at its lo
   t.deepEqual(tried, []);
 });
 
-test("an IdP's logout never ends a session another person's login was saved into last", async (t) => {
-  const { sessions, tried } = upstreamSessions();
-  const store = fx.gateway.services.sessions.store;
-  const ann = { idp: 'idp-a', subject: 'ann-race', nameIdFormat: 'persistent', sessionIndex: 'r1' };
-  const bob = { idp: 'idp-b', subject: 'bob-race', nameIdFormat: 'persistent', sessionIndex: 'r2' };
-  // two tabs, two people, one browser: both logins are linked to the session, whose save that landed last is bob's
-  await sessions.recordLogin('race-ann', ann);
-  await sessions.linkSession('race-ann', 's-race', into('ann', true));
-  await sessions.recordLogin('race-bob', bob);
-  await sessions.linkSession('race-bob', 's-race', into('bob', true));
-  await store.put({
-    kind: 'Session',
-    id: 's-race',
-    payload: { uid: 's-race', kind: 'Session', accountId: 'bob', authorizations: {} },
-    expiresIn: 60,
-    lookupId: 'race-cookie',
-    sids: [],
-    accountId: 'bob',
+for (const annLinkedLast of [false, true]) {
+  test(`an IdP's logout never ends a session another person's login was saved into last (ann linked ${annLinkedLast ? 'last' : 'first'})`, async (t) => {
+    const { sessions, tried } = upstreamSessions();
+    const store = fx.gateway.services.sessions.store;
+    const uid = `s-race-${annLinkedLast}`;
+    const ann = { idp: 'idp-a', subject: `ann-${uid}`, nameIdFormat: 'persistent', sessionIndex: 'r1' };
+    const bob = { idp: 'idp-b', subject: `bob-${uid}`, nameIdFormat: 'persistent', sessionIndex: 'r2' };
+    // two tabs, two people, one browser: both logins are linked to the session, whose save that landed last is
+    // bob's, whichever link was written last
+    await sessions.recordLogin(`${uid}-ann`, ann);
+    await sessions.recordLogin(`${uid}-bob`, bob);
+    const links: Array<[string, string]> = [
+      [`${uid}-ann`, 'ann'],
+      [`${uid}-bob`, 'bob'],
+    ];
+    for (const [id, account] of annLinkedLast ? links.reverse() : links)
+      await sessions.linkSession(id, uid, into(account, true));
+    await store.put({
+      kind: 'Session',
+      id: uid,
+      payload: { uid, kind: 'Session', accountId: 'bob', authorizations: {} },
+      expiresIn: 60,
+      lookupId: `${uid}-cookie`,
+      sids: [],
+      accountId: 'bob',
+    });
+    const byAnnsIdp = { idp: 'idp-a', subject: ann.subject, nameIdFormat: 'persistent', sessionIndexes: [] };
+    t.is(await sessions.end(byAnnsIdp), 1, "ann's access ends");
+    t.deepEqual(tried, [`tokens of ${uid}`], "bob's session is kept, every token handed out on it refused");
+    const byBobsIdp = { idp: 'idp-b', subject: bob.subject, nameIdFormat: 'persistent', sessionIndexes: [] };
+    t.is(await sessions.end(byBobsIdp), 1);
+    t.deepEqual(tried, [`tokens of ${uid}`, uid], "bob's IdP ends bob's session");
   });
-  const byAnnsIdp = { idp: 'idp-a', subject: 'ann-race', nameIdFormat: 'persistent', sessionIndexes: [] };
-  t.is(await sessions.end(byAnnsIdp), 0, "ann's IdP ends no session of bob's");
-  t.deepEqual(tried, []);
-  const byBobsIdp = { idp: 'idp-b', subject: 'bob-race', nameIdFormat: 'persistent', sessionIndexes: [] };
-  t.is(await sessions.end(byBobsIdp), 1);
-  t.deepEqual(tried, ['s-race']);
+}
+
+test('a login whose session is not found (or names no person) is ended as before', async (t) => {
+  const { sessions, tried } = upstreamSessions();
+  const cy = { idp: 'idp-a', subject: 'cy-race', nameIdFormat: 'persistent', sessionIndex: 'c1' };
+  await sessions.recordLogin('race-cy', cy);
+  await sessions.linkSession('race-cy', 's-no-record', into('cy', false));
+  t.is(await sessions.end({ idp: 'idp-a', subject: 'cy-race', nameIdFormat: 'persistent', sessionIndexes: [] }), 1);
+  t.deepEqual(tried, ['s-no-record']);
 });
