@@ -43,6 +43,11 @@ export const AUDIT_ONLY_CODES = {
     audit: 'refused',
     meaning: 'a token issued under an earlier version of its session was presented',
   },
+  SESSION_OF_ANOTHER_PERSON: {
+    audit: 'refused',
+    meaning:
+      'a token issued on a session that is now another person’s (two logins at once on one browser: the last saved won) was presented',
+  },
   SESSION_CLOSED_MEANWHILE: {
     audit: 'refused',
     meaning: 'a login or SSO whose session another request ended or revoked meanwhile: its code was not handed out',

@@ -112,6 +112,7 @@ export class DurableOidcModels {
         version: loaded.record.version,
         clientId: loaded.payload.clientId,
         model,
+        accountKey: loaded.record.accountKey,
       });
       if (refusal) return undefined;
     }

@@ -4,7 +4,7 @@
  * | metric                                      | what                                                  |
  * |---------------------------------------------|-------------------------------------------------------|
  * | gateway_session_reads_total{kind,source}    | reads by record kind and where they were answered (cache, db, miss): hit ratio = cache / (cache + db) |
- * | gateway_session_token_refusals_total{code}  | tokens refused because of their session (SESSION_REVOKED, SESSION_VERSION_STALE) |
+ * | gateway_session_token_refusals_total{code}  | tokens refused because of their session (SESSION_REVOKED, SESSION_VERSION_STALE, SESSION_OF_ANOTHER_PERSON) |
  * | gateway_session_revocations_total{scope}    | sessions revoked, by scope (session, account, idp, issued_before) |
  * | gateway_session_merges_total                | session writes merged into another request's write of the same session (two SSOs at once) |
  */

@@ -1,6 +1,7 @@
 /**
- * Whether a token may still be used: its session must not be revoked, and the session's version must be
- * the one the token was issued under (`SESSION_REVOKED`, `SESSION_VERSION_STALE`). Asked wherever a token
+ * Whether a token may still be used: its session must not be revoked, the session's version must be the one
+ * the token was issued under, and the session must still be the token's person's (`SESSION_REVOKED`,
+ * `SESSION_VERSION_STALE`, `SESSION_OF_ANOTHER_PERSON`). Asked wherever a token
  * is read back (userinfo, introspection, revocation: oidc-provider finds the AccessToken through
  * `oidc-models.ts`), so every endpoint that honours a token refuses it the same way.
  *
@@ -13,7 +14,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import type { LocalRevocations } from './revocation-feed.ts';
 import type { SessionMetrics, SessionStore } from './session-store.ts';
 
-export const SESSION_REFUSALS = ['SESSION_REVOKED', 'SESSION_VERSION_STALE'] as const;
+export const SESSION_REFUSALS = ['SESSION_REVOKED', 'SESSION_VERSION_STALE', 'SESSION_OF_ANOTHER_PERSON'] as const;
 export type SessionRefusal = (typeof SESSION_REFUSALS)[number];
 
 export interface TokenFacts {
@@ -24,6 +25,8 @@ export interface TokenFacts {
   clientId?: string;
   /** What kind of token (AccessToken, RefreshToken). */
   model: string;
+  /** The key of the person the token was issued to (its record's), when it names one. */
+  accountKey?: Buffer | null;
 }
 
 export class TokenGuard {
@@ -51,7 +54,7 @@ export class TokenGuard {
     let refusal = refusalOf(this.#local.get(hex), token.version);
     if (!refusal) {
       const record = await this.#store.record('Session', key);
-      refusal = refusalOf(record ?? undefined, token.version);
+      refusal = refusalOf(record ?? undefined, token.version) ?? personRefusal(record, token.accountKey);
     }
     if (!refusal) return null;
     this.#metrics.refused(refusal);
@@ -69,6 +72,16 @@ export class TokenGuard {
     });
     return refusal;
   }
+}
+
+/**
+ * A token whose session is now another person's: two people's logins at once on one browser leave one session,
+ * the last saved person's, and the other person's tokens were issued on it (oidc-provider refuses those that end
+ * with the session by their account; `offline_access` ones only here).
+ */
+function personRefusal(record: { accountKey: Buffer | null } | null, tokenAccount: Buffer | null | undefined) {
+  if (!record?.accountKey || !tokenAccount) return null;
+  return record.accountKey.equals(tokenAccount) ? null : ('SESSION_OF_ANOTHER_PERSON' as const);
 }
 
 function refusalOf(state: { version: number; state: string } | undefined, tokenVersion: number): SessionRefusal | null {

@@ -20,7 +20,7 @@
  * sessions a verified IdP LogoutRequest names: same IdP, same NameID and Format, one of its SessionIndexes (none
  * given: every session of that NameID, SAML Core §3.7.3.2). A session that is no longer the login's person's (two
  * logins of two people at once on one browser leave one session, the last saved person's; a login records its
- * person when linked) is kept, and every token handed out on it refused: this person's among them. It returns how many it ended; nothing else is touched.
+ * person when linked) is left alone: the token guard already refuses the tokens this person was given on it. It returns how many it ended; nothing else is touched.
  * One failing to end does not stop the others: it throws `SessionsPartlyEnded` with how many were ended.
  */
 import type { UpstreamLogoutRequest, UpstreamSessionRef } from '../../adapters/contract.ts';
@@ -67,14 +67,10 @@ export const EARLIER_LOGINS = 8;
 
 export class UpstreamSessions {
   readonly #store: SessionStore;
-  readonly #revoker: Pick<SessionRevoker, 'revokeSession' | 'invalidateTokens'>;
+  readonly #revoker: Pick<SessionRevoker, 'revokeSession'>;
   readonly #ttlSeconds: number;
 
-  constructor(deps: {
-    store: SessionStore;
-    revoker: Pick<SessionRevoker, 'revokeSession' | 'invalidateTokens'>;
-    ttlSeconds: number;
-  }) {
+  constructor(deps: { store: SessionStore; revoker: Pick<SessionRevoker, 'revokeSession'>; ttlSeconds: number }) {
     this.#store = deps.store;
     this.#revoker = deps.revoker;
     this.#ttlSeconds = deps.ttlSeconds;
@@ -199,32 +195,29 @@ export class UpstreamSessions {
         (request.sessionIndexes.length === 0 ||
           (login.sessionIndex !== undefined && request.sessionIndexes.includes(login.sessionIndex))),
     );
+    const failures: unknown[] = [];
     // a session another person's login was saved into last (two logins at once on one browser) is not this one's
-    // to end: the tokens handed out on it are refused instead (this person's among them), the session kept
+    // to end: it is left alone (the token guard refuses the tokens this login was given on it: token-guard.ts)
     const theirs = await Promise.all(
-      named.map((login) => (login.account === undefined ? true : this.#isPersonOf(login.sessionUid, login.account))),
+      named.map((login) =>
+        login.account === undefined
+          ? true
+          : this.#isPersonOf(login.sessionUid, login.account).catch((error: unknown) => {
+              failures.push(error);
+              return false;
+            }),
+      ),
     );
     const uids = new Set(named.filter((_, i) => theirs[i]).map((login) => login.sessionUid));
-    const others = new Set(
-      named.filter((_, i) => !theirs[i] && !uids.has(named[i]!.sessionUid)).map((l) => l.sessionUid),
-    );
     let ended = 0;
-    const failures: unknown[] = [];
-    const actor = `idp:${request.idp}`;
     // every named session is tried: one failing does not leave the others alive
     for (const uid of uids) {
       try {
-        ended += (await this.#revoker.revokeSession({ uid }, { actor, reason: 'SAML LogoutRequest from the IdP' }))
-          .sessions;
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-    for (const uid of others) {
-      try {
-        const reason = "SAML LogoutRequest from the IdP, for a login on another person's session: its tokens refused";
-        await this.#revoker.invalidateTokens({ uid }, { actor, reason });
-        ended += 1;
+        const result = await this.#revoker.revokeSession(
+          { uid },
+          { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
+        );
+        ended += result.sessions;
       } catch (error) {
         failures.push(error);
       }
@@ -236,10 +229,11 @@ export class UpstreamSessions {
   /**
    * Whether the gateway session `uid` is `account`'s, read in PostgreSQL (the record of truth: the Redis copies of
    * two saves of one version may have landed in either order), by the person's key of its current row. A session
-   * not found, ended, without a person or unreadable now counts as theirs (ending it costs nobody else a session).
+   * not found, ended or without a person counts as theirs (ending it costs nobody else a session); one that cannot
+   * be read now is a failure of this logout (the IdP may send it again), never a guess.
    */
   async #isPersonOf(uid: string, account: string): Promise<boolean> {
-    const row = await this.#store.durable.get(this.#store.keys.key('Session', uid)).catch(() => null);
+    const row = await this.#store.durable.get(this.#store.keys.key('Session', uid));
     if (row?.state !== 'active' || row.accountKey === null) return true;
     return row.accountKey.equals(this.#store.keys.key('account', account));
   }
