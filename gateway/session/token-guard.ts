@@ -54,7 +54,11 @@ export class TokenGuard {
     let refusal = refusalOf(this.#local.get(hex), token.version);
     if (!refusal) {
       const record = await this.#store.record('Session', key);
-      refusal = refusalOf(record ?? undefined, token.version) ?? personRefusal(record, token.accountKey);
+      refusal = refusalOf(record ?? undefined, token.version);
+      // another person's, as Redis has it: confirmed in PostgreSQL (after a merge Redis may hold the copy that lost
+      // for a moment), so that the session's own person is never refused
+      if (!refusal && personRefusal(record, token.accountKey))
+        refusal = personRefusal(await this.#store.durable.get(key), token.accountKey);
     }
     if (!refusal) return null;
     this.#metrics.refused(refusal);

@@ -3,7 +3,8 @@
  * other person's tokens were issued on it. oidc-provider refuses those that end with the session (their account is
  * not the session's); the token guard refuses the others too (an `offline_access` refresh token, an access token
  * read back through the session store), with `SESSION_OF_ANOTHER_PERSON`, audited. The session's own person's
- * tokens, and tokens of a session that names no person, are untouched.
+ * tokens, and tokens of a session that names no person, are untouched: a mismatch as Redis has it is confirmed in
+ * PostgreSQL (after a merge Redis may hold the copy that lost for a moment).
  */
 import test from 'ava';
 import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -57,4 +58,17 @@ test('a token on a session that names no person is left to the other checks', as
   await sessionOf('no-person', undefined);
   await tokenOn('AccessToken', 'cy-token', 'no-person', 'cy');
   t.truthy(await found('AccessToken', 'cy-token'));
+});
+
+test("the session's own person is not refused while Redis holds the other person's copy for a moment", async (t) => {
+  // PostgreSQL: bob's session (the save that won); Redis: ann's copy (the one that lost, not yet evicted)
+  await sessionOf('merge-window', 'bob');
+  const store = fx.gateway.services.sessions.store;
+  const key = store.keys.key('Session', 'merge-window');
+  const durable = await store.durable.get(key);
+  const annKey = store.keys.key('account', 'ann');
+  await fx.gateway.services.sessions.store.hot.put({ ...durable!, accountKey: annKey });
+  await tokenOn('RefreshToken', 'bob-window', 'merge-window', 'bob');
+  t.truthy(await found('RefreshToken', 'bob-window'), "bob's token stands: PostgreSQL says the session is his");
+  // (ann's is taken for the moment Redis holds her copy: the guard reads PostgreSQL only on a mismatch)
 });
