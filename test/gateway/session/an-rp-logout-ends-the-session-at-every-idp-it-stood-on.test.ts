@@ -59,6 +59,18 @@ test.afterEach.always(async () => {
   for (const stop of running.splice(0).reverse()) await stop();
 });
 
+/**
+ * The bed with its two IdPs, and jean's session stepped up on it: a login at the demo IdP (`first`; its upstream
+ * session `atFirst`), then one at the second IdP on the same session (`stepped`).
+ */
+async function steppedUp(options: { withoutSlo?: boolean } = {}) {
+  await startTwoIdps(options);
+  const first = await logInAt('demo-idp');
+  const atFirst = bed.deployment.idp.sessions().at(-1)!;
+  const stepped = await logInAt('second-idp', first.browser);
+  return { first, atFirst, stepped };
+}
+
 /** jean logs in at `idp` (on `browser`'s session, when given: `prompt=login` unless `extra` says otherwise). */
 function logInAt(idp: string, browser?: Browser, extra?: Record<string, string>): Promise<LoggedIn> {
   return logIn(bed, { idp, ...(browser ? { browser } : {}), extra: extra ?? (browser ? { prompt: 'login' } : {}) });
@@ -73,10 +85,7 @@ async function audited(to: string): Promise<Array<Record<string, unknown>>> {
 }
 
 test.serial('an RP logout ends the session at the IdP of each login it stood on, the latest first', async (t) => {
-  await startTwoIdps();
-  const first = await logInAt('demo-idp');
-  const atFirst = bed.deployment.idp.sessions().at(-1)!;
-  const stepped = await logInAt('second-idp', first.browser);
+  const { first, atFirst, stepped } = await steppedUp();
   const atSecond = second.sessions().at(-1)!;
   t.is(stepped.sid, first.sid, 'the second login went into the same session');
 
@@ -107,10 +116,7 @@ test.serial('an RP logout ends the session at the IdP of each login it stood on,
 });
 
 test.serial('a browser with no binding cookie at its logout gets one there, and goes on to every IdP', async (t) => {
-  await startTwoIdps();
-  const first = await logInAt('demo-idp');
-  const atFirst = bed.deployment.idp.sessions().at(-1)!;
-  const stepped = await logInAt('second-idp', first.browser);
+  const { atFirst, stepped } = await steppedUp();
   stepped.browser.forget('gw_bb', 'gw_bb.sig');
   t.notRegex(stepped.browser.cookieHeader(new URL(bed.url)), /gw_bb/);
 
@@ -123,10 +129,7 @@ test.serial('a browser with no binding cookie at its logout gets one there, and 
 });
 
 test.serial('an IdP of the session that takes no part in logout is skipped, and the next one is asked', async (t) => {
-  await startTwoIdps({ withoutSlo: true });
-  const first = await logInAt('demo-idp');
-  const atFirst = bed.deployment.idp.sessions().at(-1)!;
-  const stepped = await logInAt('second-idp', first.browser);
+  const { first, atFirst, stepped } = await steppedUp({ withoutSlo: true });
   t.is(stepped.sid, first.sid);
 
   const { atPlru, visited } = await logOutAtTheRp(bed, stepped);
@@ -164,10 +167,7 @@ async function logOutUntilTheFirstAnswer(session: LoggedIn): Promise<{ form: For
 }
 
 test.serial('an IdP’s answer carried to another browser asks no further IdP from there', async (t) => {
-  await startTwoIdps();
-  const first = await logInAt('demo-idp');
-  const atFirst = bed.deployment.idp.sessions().at(-1)!;
-  const stepped = await logInAt('second-idp', first.browser);
+  const { atFirst, stepped } = await steppedUp();
   const { form, url } = await logOutUntilTheFirstAnswer(stepped);
 
   const plru = new URL('/', bed.deployment.client.redirect_uri).href;
@@ -191,10 +191,7 @@ test.serial('an IdP’s answer carried to another browser asks no further IdP fr
 });
 
 test.serial('a forged answer with the leg’s relay value neither goes on nor uses up the chain', async (t) => {
-  await startTwoIdps();
-  const first = await logInAt('demo-idp');
-  const atFirst = bed.deployment.idp.sessions().at(-1)!;
-  const stepped = await logInAt('second-idp', first.browser);
+  const { atFirst, stepped } = await steppedUp();
   const { form, url } = await logOutUntilTheFirstAnswer(stepped);
 
   // the same answer, its ID changed: its signature no longer verifies
@@ -268,10 +265,7 @@ for (const [field, value] of [
   ['idp', 'demo-idp'],
 ] as const) {
   test.serial(`a verified answer to another leg than the chain's (${field}) goes no further`, async (t) => {
-    await startTwoIdps();
-    const first = await logInAt('demo-idp');
-    const atFirst = bed.deployment.idp.sessions().at(-1)!;
-    const stepped = await logInAt('second-idp', first.browser);
+    const { atFirst, stepped } = await steppedUp();
     const { form, url } = await logOutUntilTheFirstAnswer(stepped);
     // the chain kept under this relay value now follows another leg than the one this answer answers
     const key = `slo:chain:${form.fields.RelayState}`;
