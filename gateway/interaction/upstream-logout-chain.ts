@@ -100,17 +100,15 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
     }
     const loginId = then.shift();
     if (loginId === undefined) return null;
-    ref = await upstreamSessions(services)
-      .loginOf(loginId, turns.sessionUid)
-      .then(async (found) => {
-        if (!found) await skipped(ctx, services, undefined, 'UPSTREAM_LOGOUT_LOGIN_GONE', chain, undefined, loginId);
-        return found;
-      })
-      .catch(async (error: unknown) => {
-        const code = unavailableCodeWithin(error) ?? 'INTERNAL';
-        await skipped(ctx, services, undefined, code, chain, error, loginId);
-        return null;
-      });
+    // each passed-over login audited once: a failed read with its cause, a record gone as such
+    ref = null;
+    try {
+      ref = await upstreamSessions(services).loginOf(loginId, turns.sessionUid);
+    } catch (error) {
+      await skipped(ctx, services, undefined, unavailableCodeWithin(error) ?? 'INTERNAL', chain, error, loginId);
+      continue;
+    }
+    if (!ref) await skipped(ctx, services, undefined, 'UPSTREAM_LOGOUT_LOGIN_GONE', chain, undefined, loginId);
   }
 }
 
