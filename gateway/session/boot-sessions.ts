@@ -123,7 +123,12 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     models: new DurableOidcModels(
       store,
       guard,
-      new RefreshReuse({ revoker, audit: options.audit, registry: options.registry }),
+      new RefreshReuse({
+        revoker,
+        audit: options.audit,
+        registry: options.registry,
+        sessionPerson: async (uid) => (await store.durable.get(store.keys.key('Session', uid)))?.accountKey ?? null,
+      }),
     ),
     revoker,
     guard,

@@ -102,7 +102,7 @@ export class DurableOidcModels {
     if (!loaded) return undefined;
     if (model === 'RefreshToken' && loaded.record.state === 'ended') {
       // an already-rotated refresh token, presented again: the family is compromised
-      await this.#reuse.reused(loaded.payload);
+      await this.#reuse.reused(loaded.payload, loaded.record.accountKey);
       return { ...loaded.payload, consumed: Math.floor(Date.now() / 1000) };
     }
     if (loaded.record.state !== 'active') return undefined;
@@ -113,7 +113,12 @@ export class DurableOidcModels {
         clientId: loaded.payload.clientId,
         model,
         accountKey: loaded.record.accountKey,
+        grantId: loaded.payload.grantId,
       });
+      // the person's family on a session now another person's ends with its grant: refused for good, not only while
+      // that other person's session lasts (presented again, it is a reuse that leaves that session alone)
+      if (refusal === 'SESSION_OF_ANOTHER_PERSON' && typeof loaded.payload.grantId === 'string')
+        await this.revokeByGrantId(loaded.payload.grantId);
       if (refusal) return undefined;
     }
     return loaded.payload;
@@ -152,7 +157,7 @@ export class DurableOidcModels {
     if (model !== 'RefreshToken') throw new TypeError(`${model} is not a one-time artefact`);
     if (await this.#store.consume('RefreshToken', id)) return true;
     const loaded = await this.#store.get<Payload>('RefreshToken', id);
-    if (loaded) await this.#reuse.reused(loaded.payload);
+    if (loaded) await this.#reuse.reused(loaded.payload, loaded.record.accountKey);
     return false;
   }
 

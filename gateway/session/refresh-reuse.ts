@@ -20,18 +20,24 @@ export interface ReusedToken {
   rotations?: unknown;
 }
 
+/** The key of the person a session's current row in PostgreSQL names (null: none, or no such row). */
+export type SessionPerson = (sessionUid: string) => Promise<Buffer | null>;
+
 export class RefreshReuse {
   readonly #revoker: Pick<SessionRevoker, 'revokeSession'>;
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #count: (clientId: string) => void;
+  readonly #sessionPerson: SessionPerson;
 
   constructor(deps: {
     revoker: Pick<SessionRevoker, 'revokeSession'>;
     audit: Pick<AuditLog, 'append'>;
     registry: Registry;
+    sessionPerson: SessionPerson;
   }) {
     this.#revoker = deps.revoker;
     this.#audit = deps.audit;
+    this.#sessionPerson = deps.sessionPerson;
     const counter = declareCounter(
       deps.registry,
       'gateway_refresh_token_reuse_total',
@@ -43,17 +49,22 @@ export class RefreshReuse {
     };
   }
 
-  /** Revokes the session of a reused refresh token's family, audits and counts the reuse. */
-  async reused(token: ReusedToken): Promise<void> {
+  /**
+   * Revokes the session of a reused refresh token's family (`accountKey`: the person of the token's record), unless
+   * it is now another person's; audits and counts the reuse.
+   */
+  async reused(token: ReusedToken, accountKey: Buffer | null): Promise<void> {
     const clientId = typeof token.clientId === 'string' ? token.clientId : 'unknown';
     this.#count(clientId);
     const sessionUid = typeof token.sessionUid === 'string' ? token.sessionUid : undefined;
-    const result = sessionUid
-      ? await this.#revoker.revokeSession(
-          { uid: sessionUid },
-          { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
-        )
-      : undefined;
+    const sessionOfAnotherPerson = sessionUid ? await this.#ofAnotherPerson(sessionUid, accountKey) : false;
+    const result =
+      sessionUid && !sessionOfAnotherPerson
+        ? await this.#revoker.revokeSession(
+            { uid: sessionUid },
+            { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
+          )
+        : undefined;
     await this.#audit.append({
       sessionId: `refresh:${typeof token.grantId === 'string' ? token.grantId.slice(0, 32) : 'unknown'}`,
       from: null,
@@ -65,7 +76,14 @@ export class RefreshReuse {
         rotations: typeof token.rotations === 'number' ? token.rotations : null,
         sessionsRevoked: result?.sessions ?? 0,
         revocation: result?.id ?? null,
+        ...(sessionOfAnotherPerson ? { sessionOfAnotherPerson } : {}),
       },
     });
+  }
+
+  async #ofAnotherPerson(sessionUid: string, tokenPerson: Buffer | null): Promise<boolean> {
+    if (!tokenPerson) return false;
+    const sessionPerson = await this.#sessionPerson(sessionUid);
+    return sessionPerson !== null && !sessionPerson.equals(tokenPerson);
   }
 }

@@ -27,6 +27,8 @@ export interface TokenFacts {
   model: string;
   /** The key of the person the token was issued to (its record's), when it names one. */
   accountKey?: Buffer | null;
+  /** The token's grant: ended with a `SESSION_OF_ANOTHER_PERSON` refusal (by the caller, `oidc-models.ts`). */
+  grantId?: string;
 }
 
 export class TokenGuard {
@@ -72,6 +74,7 @@ export class TokenGuard {
         model: token.model,
         ...(token.clientId ? { clientId: token.clientId } : {}),
         tokenVersion: token.version,
+        ...(refusal === 'SESSION_OF_ANOTHER_PERSON' && token.grantId ? { endsGrant: true } : {}),
       },
     });
     return refusal;

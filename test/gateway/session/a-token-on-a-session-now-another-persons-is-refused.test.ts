@@ -5,6 +5,10 @@
  * read back through the session store), with `SESSION_OF_ANOTHER_PERSON`, audited. The session's own person's
  * tokens, and tokens of a session that names no person, are untouched: a mismatch as Redis has it is confirmed in
  * PostgreSQL (after a merge Redis may hold the copy that lost for a moment).
+ *
+ * A refused token's grant ends with it, so that it stays refused once the other person's session is gone. A rotated
+ * refresh token of that person's presented again is a reuse that revokes nobody's session: the session it names is
+ * another person's.
  */
 import test from 'ava';
 import { startGatewayFixture, type GatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -27,11 +31,17 @@ async function sessionOf(uid: string, accountId: string | undefined): Promise<vo
   });
 }
 
-async function tokenOn(model: 'AccessToken' | 'RefreshToken', id: string, sessionUid: string, accountId: string) {
+async function tokenOn(
+  model: 'AccessToken' | 'RefreshToken',
+  id: string,
+  sessionUid: string,
+  accountId: string,
+  clientId = 'demo-rp',
+) {
   await fx.gateway.services.sessions.store.put({
     kind: model,
     id,
-    payload: { jti: id, kind: model, sessionUid, accountId, clientId: 'demo-rp', grantId: `${id}-grant` },
+    payload: { jti: id, kind: model, sessionUid, accountId, clientId, grantId: `${id}-grant` },
     expiresIn: 60,
     grantId: `${id}-grant`,
     accountId,
@@ -39,6 +49,18 @@ async function tokenOn(model: 'AccessToken' | 'RefreshToken', id: string, sessio
 }
 
 const found = (model: string, id: string) => fx.gateway.services.sessions.models.find(model, id);
+const sessionState = async (uid: string) => {
+  const store = fx.gateway.services.sessions.store;
+  return (await store.durable.get(store.keys.key('Session', uid)))?.state;
+};
+const reusesOnAnotherPersonsSession = async (clientId: string) =>
+  (
+    await fx.gateway.services.pool.query(
+      `select 1 from audit_log where error_code = 'REFRESH_TOKEN_REUSED' and details->>'clientId' = $1
+         and details->>'sessionOfAnotherPerson' = 'true' and details->>'sessionsRevoked' = '0'`,
+      [clientId],
+    )
+  ).rowCount;
 
 for (const model of ['AccessToken', 'RefreshToken'] as const) {
   test(`a ${model} of a person whose session is now another person's is refused, audited`, async (t) => {
@@ -71,4 +93,42 @@ test("the session's own person is not refused while Redis holds the other person
   await tokenOn('RefreshToken', 'bob-window', 'merge-window', 'bob');
   t.truthy(await found('RefreshToken', 'bob-window'), "bob's token stands: PostgreSQL says the session is his");
   // (ann's is taken for the moment Redis holds her copy: the guard reads PostgreSQL only on a mismatch)
+});
+
+test("a refused refresh token stays refused once the other person's session is gone (its grant ended)", async (t) => {
+  await sessionOf('race-gone', 'bob');
+  await tokenOn('RefreshToken', 'ann-gone', 'race-gone', 'ann');
+  t.is(await found('RefreshToken', 'ann-gone'), undefined);
+  // bob's session ended and its rows gone (as the retention's drop of old partitions leaves it)
+  const store = fx.gateway.services.sessions.store;
+  const key = store.keys.key('Session', 'race-gone');
+  await store.end([key]);
+  await fx.gateway.services.pool.query('delete from session_records where record_key = $1', [key]);
+  await fx.gateway.services.pool.query('delete from session_record_heads where record_key = $1', [key]);
+  t.is(await found('RefreshToken', 'ann-gone'), undefined, 'its grant ended with the refusal');
+});
+
+test("a refused refresh token presented again is not found, and revokes nobody's session", async (t) => {
+  await sessionOf('race-again', 'bob');
+  await tokenOn('RefreshToken', 'ann-again', 'race-again', 'ann', 'rp-again');
+  t.is(await found('RefreshToken', 'ann-again'), undefined);
+  t.is(await found('RefreshToken', 'ann-again'), undefined, 'its grant ended: no current row (invalid_grant)');
+  t.is(await sessionState('race-again'), 'active', "bob's session stands");
+});
+
+test("a person's rotated refresh token presented again leaves alone the session now another person's", async (t) => {
+  await sessionOf('race-rotated', 'bob');
+  await tokenOn('RefreshToken', 'ann-rotated', 'race-rotated', 'ann', 'rp-rotated');
+  t.true(await fx.gateway.services.sessions.models.consume('RefreshToken', 'ann-rotated'));
+  t.truthy((await found('RefreshToken', 'ann-rotated'))?.consumed);
+  t.is(await sessionState('race-rotated'), 'active', "bob's session stands");
+  t.is(await reusesOnAnotherPersonsSession('rp-rotated'), 1);
+});
+
+test("the session's own person's rotated refresh token presented again revokes the session", async (t) => {
+  await sessionOf('own-rotated', 'bob');
+  await tokenOn('RefreshToken', 'bob-rotated', 'own-rotated', 'bob');
+  t.true(await fx.gateway.services.sessions.models.consume('RefreshToken', 'bob-rotated'));
+  t.truthy((await found('RefreshToken', 'bob-rotated'))?.consumed);
+  t.is(await sessionState('own-rotated'), 'revoked');
 });
