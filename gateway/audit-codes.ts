@@ -36,7 +36,8 @@ export const AUDIT_ONLY_CODES = {
   },
   REFRESH_TOKEN_REUSED: {
     audit: 'refused',
-    meaning: 'a rotated refresh token was presented again; its session was revoked',
+    meaning:
+      'a rotated refresh token was presented again; its session was revoked (its grant ended instead when the session is now another person’s)',
   },
   SESSION_REVOKED: { audit: 'refused', meaning: 'a token of a revoked session was presented' },
   SESSION_VERSION_STALE: {
@@ -46,7 +47,7 @@ export const AUDIT_ONLY_CODES = {
   SESSION_OF_ANOTHER_PERSON: {
     audit: 'refused',
     meaning:
-      'a token issued on a session that is now another person’s (two logins at once on one browser: the last saved won) was presented',
+      'a token issued on a session that is now another person’s (two logins at once on one browser: the last saved won) was presented; its grant was ended',
   },
   SESSION_CLOSED_MEANWHILE: {
     audit: 'refused',

@@ -26,6 +26,7 @@ import { RecordCipher } from './record-cipher.ts';
 import { RecordKeys, indexSecretFromKek } from './record-keys.ts';
 import { LocalRevocations, RevocationFeed } from './revocation-feed.ts';
 import { RefreshReuse } from './refresh-reuse.ts';
+import { GrantEnd } from './grant-end.ts';
 import { SessionRevoker } from './revocation.ts';
 import { sessionMetrics } from './session-metrics.ts';
 import { SessionStore } from './session-store.ts';
@@ -94,6 +95,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   });
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
+  const grants = new GrantEnd({ store, audit: options.audit });
   const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
   const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
   const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;
@@ -128,7 +130,9 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
         audit: options.audit,
         registry: options.registry,
         sessionPerson: async (uid) => (await store.durable.get(store.keys.key('Session', uid)))?.accountKey ?? null,
+        grants,
       }),
+      grants,
     ),
     revoker,
     guard,

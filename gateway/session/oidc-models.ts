@@ -18,6 +18,7 @@ import type { SessionStore } from './session-store.ts';
 import type { TokenGuard } from './token-guard.ts';
 import type { RecordKind } from './durable-tier.ts';
 import type { RefreshReuse } from './refresh-reuse.ts';
+import type { GrantEnd } from './grant-end.ts';
 
 type Payload = Record<string, unknown> & {
   grantId?: string;
@@ -36,11 +37,13 @@ export class DurableOidcModels {
   readonly #store: SessionStore;
   readonly #guard: TokenGuard;
   readonly #reuse: RefreshReuse;
+  readonly #grants: GrantEnd;
 
-  constructor(store: SessionStore, guard: TokenGuard, reuse: RefreshReuse) {
+  constructor(store: SessionStore, guard: TokenGuard, reuse: RefreshReuse, grants: GrantEnd) {
     this.#store = store;
     this.#guard = guard;
     this.#reuse = reuse;
+    this.#grants = grants;
   }
 
   /**
@@ -113,12 +116,11 @@ export class DurableOidcModels {
         clientId: loaded.payload.clientId,
         model,
         accountKey: loaded.record.accountKey,
-        grantId: loaded.payload.grantId,
       });
       // the person's family on a session now another person's ends with its grant: refused for good, not only while
-      // that other person's session lasts (presented again, it is a reuse that leaves that session alone)
+      // that other person's session lasts
       if (refusal === 'SESSION_OF_ANOTHER_PERSON' && typeof loaded.payload.grantId === 'string')
-        await this.revokeByGrantId(loaded.payload.grantId);
+        await this.#grants.end(loaded.payload.grantId, refusal, { model, clientId: loaded.payload.clientId });
       if (refusal) return undefined;
     }
     return loaded.payload;

@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { declareCounter } from '../observability/metrics.ts';
 import type { SessionRevoker } from './revocation.ts';
+import type { GrantEnd } from './grant-end.ts';
 
 export const REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED';
 
@@ -28,20 +29,23 @@ export class RefreshReuse {
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #count: (clientId: string) => void;
   readonly #sessionPerson: SessionPerson;
+  readonly #grants: Pick<GrantEnd, 'end'>;
 
   constructor(deps: {
     revoker: Pick<SessionRevoker, 'revokeSession'>;
     audit: Pick<AuditLog, 'append'>;
     registry: Registry;
     sessionPerson: SessionPerson;
+    grants: Pick<GrantEnd, 'end'>;
   }) {
+    this.#grants = deps.grants;
     this.#revoker = deps.revoker;
     this.#audit = deps.audit;
     this.#sessionPerson = deps.sessionPerson;
     const counter = declareCounter(
       deps.registry,
       'gateway_refresh_token_reuse_total',
-      'Rotated refresh tokens presented again (each revoked its session).',
+      'Rotated refresh tokens presented again (each revoked its session, or ended its grant on a session now another person’s).',
       ['client'],
     );
     this.#count = (clientId) => {
@@ -57,14 +61,9 @@ export class RefreshReuse {
     const clientId = typeof token.clientId === 'string' ? token.clientId : 'unknown';
     this.#count(clientId);
     const sessionUid = typeof token.sessionUid === 'string' ? token.sessionUid : undefined;
-    const sessionOfAnotherPerson = sessionUid ? await this.#ofAnotherPerson(sessionUid, accountKey) : false;
-    const result =
-      sessionUid && !sessionOfAnotherPerson
-        ? await this.#revoker.revokeSession(
-            { uid: sessionUid },
-            { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
-          )
-        : undefined;
+    const person = sessionUid ? await this.#ofAnotherPerson(sessionUid, accountKey) : 'same';
+    const sessionOfAnotherPerson = person === 'another';
+    // audited before what it ends (the revocation audits itself too, with its id)
     await this.#audit.append({
       sessionId: `refresh:${typeof token.grantId === 'string' ? token.grantId.slice(0, 32) : 'unknown'}`,
       from: null,
@@ -74,16 +73,27 @@ export class RefreshReuse {
       details: {
         clientId,
         rotations: typeof token.rotations === 'number' ? token.rotations : null,
-        sessionsRevoked: result?.sessions ?? 0,
-        revocation: result?.id ?? null,
+        ends: !sessionUid ? 'nothing' : sessionOfAnotherPerson ? 'grant' : 'session',
         ...(sessionOfAnotherPerson ? { sessionOfAnotherPerson } : {}),
+        ...(person === 'unread' ? { sessionPersonUnread: true } : {}),
       },
     });
+    if (sessionOfAnotherPerson) {
+      if (typeof token.grantId === 'string')
+        await this.#grants.end(token.grantId, REFRESH_TOKEN_REUSED, { model: 'RefreshToken', clientId });
+    } else if (sessionUid) {
+      await this.#revoker.revokeSession(
+        { uid: sessionUid },
+        { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
+      );
+    }
   }
 
-  async #ofAnotherPerson(sessionUid: string, tokenPerson: Buffer | null): Promise<boolean> {
-    if (!tokenPerson) return false;
-    const sessionPerson = await this.#sessionPerson(sessionUid);
-    return sessionPerson !== null && !sessionPerson.equals(tokenPerson);
+  /** Whether the session now names another person; a row that cannot be read revokes the session, as before. */
+  async #ofAnotherPerson(sessionUid: string, tokenPerson: Buffer | null): Promise<'same' | 'another' | 'unread'> {
+    if (!tokenPerson) return 'same';
+    const sessionPerson = await this.#sessionPerson(sessionUid).catch(() => 'unread' as const);
+    if (sessionPerson === 'unread') return 'unread';
+    return sessionPerson !== null && !sessionPerson.equals(tokenPerson) ? 'another' : 'same';
   }
 }

@@ -7,6 +7,8 @@
  *
  * - The local cache (revocations published by any instance) answers first, without I/O; then the
  *   session's version is read from the store (Redis, else PostgreSQL), which catches a missed message.
+ * - A token whose session now names another person is refused as such even when the session is also revoked or
+ *   stale: its caller then ends the token's grant (`grant-end.ts`), so that it stays refused once the session is gone.
  * - A token without a session (none recorded) is left to oidc-provider's own checks.
  * - Every refusal is audited and counted, with the code.
  */
@@ -27,8 +29,6 @@ export interface TokenFacts {
   model: string;
   /** The key of the person the token was issued to (its record's), when it names one. */
   accountKey?: Buffer | null;
-  /** The token's grant: ended with a `SESSION_OF_ANOTHER_PERSON` refusal (by the caller, `oidc-models.ts`). */
-  grantId?: string;
 }
 
 export class TokenGuard {
@@ -54,13 +54,24 @@ export class TokenGuard {
     const key = this.#store.keys.key('Session', token.sessionUid);
     const hex = key.toString('hex');
     let refusal = refusalOf(this.#local.get(hex), token.version);
-    if (!refusal) {
-      const record = await this.#store.record('Session', key);
-      refusal = refusalOf(record ?? undefined, token.version);
-      // another person's, as Redis has it: confirmed in PostgreSQL (after a merge Redis may hold the copy that lost
-      // for a moment), so that the session's own person is never refused
-      if (!refusal && personRefusal(record, token.accountKey))
-        refusal = personRefusal(await this.#store.durable.get(key), token.accountKey);
+    // read unless the local cache refused and the token names no person (a failed read then refuses all the same)
+    const record =
+      !refusal || token.accountKey
+        ? await this.#store.record('Session', key).catch((err: unknown) => {
+            if (refusal) return null;
+            throw err;
+          })
+        : null;
+    refusal ??= refusalOf(record ?? undefined, token.version);
+    // another person's, as Redis has it: confirmed in PostgreSQL (after a merge Redis may hold the copy that lost
+    // for a moment), so that the session's own person is never refused. Before a revoked or stale session's
+    // refusal: the caller ends the grant of a token that is another person's, whatever the session's state.
+    if (personRefusal(record, token.accountKey)) {
+      const durable = await this.#store.durable.get(key).catch((err: unknown) => {
+        if (refusal) return null;
+        throw err;
+      });
+      refusal = personRefusal(durable, token.accountKey) ?? refusal;
     }
     if (!refusal) return null;
     this.#metrics.refused(refusal);
@@ -74,7 +85,6 @@ export class TokenGuard {
         model: token.model,
         ...(token.clientId ? { clientId: token.clientId } : {}),
         tokenVersion: token.version,
-        ...(refusal === 'SESSION_OF_ANOTHER_PERSON' && token.grantId ? { endsGrant: true } : {}),
       },
     });
     return refusal;
