@@ -9,6 +9,7 @@
  * | DEK rotation            | 1 h        | rotates the DEK once it is 24 h old (`dek-rotation.ts`)     |
  * | partitions + retention  | boot, 24 h | makes the daily partitions ahead, drops those expired 7 days ago |
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -96,6 +97,9 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
   const grants = new GrantEnd({ store, audit: options.audit });
+  // run outside the request whose save met another person's (its held writes, its memo): awaited by that save
+  const outsideRequests = AsyncLocalStorage.snapshot();
+  store.onPersonLost((session) => outsideRequests(() => grants.endSessionOf(session)));
   const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
   const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
   const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;

@@ -5,10 +5,13 @@
  *
  * - `SESSION_OF_ANOTHER_PERSON`: a token of a person whose session is now another person's (`token-guard.ts`):
  *   the family is refused for good, not only while that other person's session lasts;
- * - `REFRESH_TOKEN_REUSED`: a reuse on a session now another person's (`refresh-reuse.ts`): that session is
- *   not the family's to lose, the family is.
+ *   Ended as soon as a merge of two saves of a session keeps the other person's (`session-save-merger.ts`,
+ *   {@link GrantEnd.endSessionOf}), and again when such a token is presented (a merge this version did not make);
+ * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
+ *   the session when it is still the token's person's.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { SessionPayload } from './session-merge.ts';
 import type { SessionStore } from './session-store.ts';
 
 export type GrantEndCause = 'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED';
@@ -20,6 +23,14 @@ export class GrantEnd {
   constructor(deps: { store: SessionStore; audit: Pick<AuditLog, 'append'> }) {
     this.#store = deps.store;
     this.#audit = deps.audit;
+  }
+
+  /** Ends the grants of every RP of a person's session that another person's save replaced. */
+  async endSessionOf(session: SessionPayload): Promise<void> {
+    const authorizations = (session.authorizations ?? {}) as Record<string, { grantId?: unknown } | undefined>;
+    for (const [clientId, authorization] of Object.entries(authorizations))
+      if (typeof authorization?.grantId === 'string')
+        await this.end(authorization.grantId, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
   }
 
   /** Ends the grant `grantId` and its artefacts, audited before. */

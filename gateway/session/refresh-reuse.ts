@@ -63,29 +63,33 @@ export class RefreshReuse {
     const sessionUid = typeof token.sessionUid === 'string' ? token.sessionUid : undefined;
     const person = sessionUid ? await this.#ofAnotherPerson(sessionUid, accountKey) : 'same';
     const sessionOfAnotherPerson = person === 'another';
-    // audited before what it ends (the revocation audits itself too, with its id)
-    await this.#audit.append({
-      sessionId: `refresh:${typeof token.grantId === 'string' ? token.grantId.slice(0, 32) : 'unknown'}`,
-      from: null,
-      to: 'TOKEN_REFUSED',
-      component: 'session',
-      errorCode: REFRESH_TOKEN_REUSED,
-      details: {
-        clientId,
-        rotations: typeof token.rotations === 'number' ? token.rotations : null,
-        ends: !sessionUid ? 'nothing' : sessionOfAnotherPerson ? 'grant' : 'session',
-        ...(sessionOfAnotherPerson ? { sessionOfAnotherPerson } : {}),
-        ...(person === 'unread' ? { sessionPersonUnread: true } : {}),
-      },
-    });
-    if (sessionOfAnotherPerson) {
-      if (typeof token.grantId === 'string')
-        await this.#grants.end(token.grantId, REFRESH_TOKEN_REUSED, { model: 'RefreshToken', clientId });
-    } else if (sessionUid) {
-      await this.#revoker.revokeSession(
-        { uid: sessionUid },
-        { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
-      );
+    const grantId = typeof token.grantId === 'string' ? token.grantId : undefined;
+    try {
+      // audited before what it ends (the revocation and the grant's end are audited too)
+      await this.#audit.append({
+        sessionId: `refresh:${grantId ? grantId.slice(0, 32) : 'unknown'}`,
+        from: null,
+        to: 'TOKEN_REFUSED',
+        component: 'session',
+        errorCode: REFRESH_TOKEN_REUSED,
+        details: {
+          clientId,
+          rotations: typeof token.rotations === 'number' ? token.rotations : null,
+          ends: sessionUid && !sessionOfAnotherPerson ? 'grant and session' : 'grant',
+          ...(sessionOfAnotherPerson ? { sessionOfAnotherPerson } : {}),
+          ...(person === 'unread' ? { sessionPersonUnread: true } : {}),
+        },
+      });
+    } finally {
+      // ended even when the audit fails (its error is still thrown): a reuse never leaves the family standing.
+      // The family's grant always (oidc-provider ends it only when it saw the reuse itself, not in a race past it
+      // into `consume`, nor when the session is gone); the session too when it is still the token's person's
+      if (grantId) await this.#grants.end(grantId, REFRESH_TOKEN_REUSED, { model: 'RefreshToken', clientId });
+      if (sessionUid && !sessionOfAnotherPerson)
+        await this.#revoker.revokeSession(
+          { uid: sessionUid },
+          { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
+        );
     }
   }
 

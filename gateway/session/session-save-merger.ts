@@ -8,6 +8,10 @@
  * version is overwritten. So the merged record's copy is evicted again once the other's write has surely landed
  * or failed ({@link evictAfterMergeMs}: Redis's command timeouts and a margin): the next reader takes the row
  * from PostgreSQL. Until then, a reader may get the other request's copy (no worse than before the merge).
+ *
+ * Across persons (two people's logins at once on one browser) the merge keeps one person's session whole; the other
+ * person's grants on it are ended before the save is written (`lost`: `grant-end.ts`), so that their tokens are
+ * refused for good, not only while the session names the winner (`token-guard.ts`).
  */
 import type { SessionMerger, StoredRecord } from './durable-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
@@ -30,6 +34,11 @@ export interface SessionSaveMergerDeps {
   opened: (record: StoredRecord, text: string) => void;
   /** Told of each conflict merged: counted, and the record's Redis copy evicted after {@link evictAfterMergeMs}. */
   merged: (recordKey: Buffer) => void;
+  /**
+   * Told of the session of a person another person's save replaced (its grants end: that person's tokens were
+   * issued on a session that is now another's), before the merged save is written; a failure fails the save.
+   */
+  lost: (session: SessionPayload) => Promise<void>;
 }
 
 export class SessionSaveMerger implements SessionMerger {
@@ -81,6 +90,8 @@ export class SessionSaveMerger implements SessionMerger {
       open<SessionPayload>(theirs),
     ]);
     const payload = mergeSession(was, ours, other);
+    const loser = personReplaced(ours, other, payload);
+    if (loser) await this.#deps.lost(loser);
     const text = JSON.stringify(payload);
     const { sealed, dekVersion } = await cipher.seal(record.recordKey, Buffer.from(text));
     const person = payload.accountId === ours.accountId ? record : theirs;
@@ -103,4 +114,11 @@ export class SessionSaveMerger implements SessionMerger {
     if (conflict) this.#deps.merged(record.recordKey);
     return merged;
   }
+}
+
+/** The session of the person who lost a merge across persons (the merge keeps one person's session whole), if any. */
+function personReplaced(ours: SessionPayload, theirs: SessionPayload, merged: SessionPayload): SessionPayload | null {
+  if (typeof ours.accountId !== 'string' || typeof theirs.accountId !== 'string') return null;
+  if (ours.accountId === theirs.accountId) return null;
+  return merged.accountId === ours.accountId ? theirs : ours;
 }

@@ -20,6 +20,7 @@ import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
+import type { SessionPayload } from './session-merge.ts';
 import { savedUnchanged } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -83,9 +84,17 @@ export class SessionStore {
         this.#logger.info('session store: a session saved by two requests at once, merged');
         setTimeout(() => this.#hotEnds.later([recordKey]), evictAfter).unref();
       },
+      lost: (session) => this.#personLost(session),
     });
     this.durable.mergeSessionsWith(this.#merger);
   }
+
+  /** What ends the grants of a person whose session another person's save replaced (`boot-sessions.ts`). */
+  onPersonLost(handler: (session: SessionPayload) => Promise<void>): void {
+    this.#personLost = handler;
+  }
+
+  #personLost: (session: SessionPayload) => Promise<void> = () => Promise.resolve();
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
   async put(input: PutInput): Promise<StoredRecord> {

@@ -54,9 +54,10 @@ export class TokenGuard {
     const key = this.#store.keys.key('Session', token.sessionUid);
     const hex = key.toString('hex');
     let refusal = refusalOf(this.#local.get(hex), token.version);
-    // read unless the local cache refused and the token names no person (a failed read then refuses all the same)
+    // read unless the local cache refused and the token is no refresh token naming a person (whose grant must end
+    // if it is another person's: a refresh token outlives its session); a failed read then refuses all the same
     const record =
-      !refusal || token.accountKey
+      !refusal || (token.accountKey && token.model === 'RefreshToken')
         ? await this.#store.record('Session', key).catch((err: unknown) => {
             if (refusal) return null;
             throw err;

@@ -1,7 +1,8 @@
 /**
- * A reused refresh token revokes its session unless that session now names another person (`refresh-reuse.ts`). When
- * the session's person cannot be read (PostgreSQL not answering), the reuse fails closed: the session is revoked as
- * before (the revocation API queues it while PostgreSQL is down), and the audit record says the person was unread.
+ * A reused refresh token ends its family's grant, and revokes its session unless that session now names another
+ * person (`refresh-reuse.ts`). When the session's person cannot be read (PostgreSQL not answering), the reuse fails
+ * closed: the session is revoked as before (the revocation API queues it while PostgreSQL is down), and the audit
+ * record says the person was unread. An audit that fails still leaves nothing of the family standing.
  * The revoker and the audit log are recorded here (the PostgreSQL failure is the case under test; the real ones
  * are exercised in `a-token-on-a-session-now-another-persons-is-refused.test.ts`).
  */
@@ -9,7 +10,7 @@ import test from 'ava';
 import { Registry } from 'prom-client';
 import { RefreshReuse, REFRESH_TOKEN_REUSED } from '../../../gateway/session/refresh-reuse.ts';
 
-function reuseWith(sessionPerson: () => Promise<Buffer | null>) {
+function reuseWith(sessionPerson: () => Promise<Buffer | null>, auditFails = false) {
   const revoked: string[] = [];
   const ended: string[] = [];
   const audited: Array<Record<string, unknown>> = [];
@@ -24,6 +25,7 @@ function reuseWith(sessionPerson: () => Promise<Buffer | null>) {
     },
     audit: {
       append: async (entry) => {
+        if (auditFails) throw new Error('audit spool failing');
         audited.push(entry as unknown as Record<string, unknown>);
         return undefined as never;
       },
@@ -43,9 +45,9 @@ test('a reuse whose session person cannot be read revokes the session, audited a
   const bed = reuseWith(() => Promise.reject(new Error('PostgreSQL down')));
   await bed.reuse.reused(token, Buffer.from('ann'));
   t.deepEqual(bed.revoked, ['sess-1']);
-  t.deepEqual(bed.ended, []);
+  t.deepEqual(bed.ended, ['grant-1']);
   t.is(bed.audited[0]?.errorCode, REFRESH_TOKEN_REUSED);
-  t.like(bed.audited[0]?.details, { ends: 'session', sessionPersonUnread: true });
+  t.like(bed.audited[0]?.details, { ends: 'grant and session', sessionPersonUnread: true });
 });
 
 test("a reuse on a session now another person's ends the grant, not the session", async (t) => {
@@ -61,6 +63,13 @@ test("a reuse on the token's person's session, or one naming nobody, revokes it"
     const bed = reuseWith(() => Promise.resolve(person));
     await bed.reuse.reused(token, Buffer.from('ann'));
     t.deepEqual(bed.revoked, ['sess-1']);
-    t.deepEqual(bed.ended, []);
+    t.deepEqual(bed.ended, ['grant-1']);
   }
+});
+
+test('a reuse whose audit fails still ends the family and the session, and fails', async (t) => {
+  const bed = reuseWith(() => Promise.resolve(Buffer.from('ann')), true);
+  await t.throwsAsync(bed.reuse.reused(token, Buffer.from('ann')), { message: 'audit spool failing' });
+  t.deepEqual(bed.revoked, ['sess-1']);
+  t.deepEqual(bed.ended, ['grant-1']);
 });
