@@ -97,9 +97,9 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
   const grants = new GrantEnd({ store, audit: options.audit });
-  // run outside the request whose save met another person's (its held writes, its memo): awaited by that save
+  // run outside the request whose save met another person's (its held writes, its memo), in a timer of the store
   const outsideRequests = AsyncLocalStorage.snapshot();
-  store.onPersonLost((session) => outsideRequests(() => grants.endSessionOf(session)));
+  store.onPersonReplaced((recordKey, session) => outsideRequests(() => grants.endReplaced(recordKey, session)));
   const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
   const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
   const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;

@@ -5,8 +5,9 @@
  *
  * - `SESSION_OF_ANOTHER_PERSON`: a token of a person whose session is now another person's (`token-guard.ts`):
  *   the family is refused for good, not only while that other person's session lasts;
- *   Ended as soon as a merge of two saves of a session keeps the other person's (`session-save-merger.ts`,
- *   {@link GrantEnd.endSessionOf}), and again when such a token is presented (a merge this version did not make);
+ *   Ended once a merge of two saves of a session that kept the other person's has surely landed
+ *   (`session-save-merger.ts`, {@link GrantEnd.endReplaced}), and when such a token is presented (a merge this
+ *   version did not make, or an instance that stopped before that end);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
  *   the session when it is still the token's person's.
  */
@@ -25,30 +26,41 @@ export class GrantEnd {
     this.#audit = deps.audit;
   }
 
-  /** Ends the grants of every RP of a person's session that another person's save replaced. */
-  async endSessionOf(session: SessionPayload): Promise<void> {
+  /**
+   * Ends the grants of every RP of a person's session (`session`, as that person saved it) that another person's
+   * save replaced (`recordKey`), unless that person's save stood after all (the merged write failed, or a later
+   * save of that person won): the session's current row in PostgreSQL names them.
+   */
+  async endReplaced(recordKey: Buffer, session: SessionPayload): Promise<void> {
+    if (typeof session.accountId !== 'string') return;
+    const current = await this.#store.durable.get(recordKey);
+    if (current?.accountKey?.equals(this.#store.keys.key('account', session.accountId))) return;
     const authorizations = (session.authorizations ?? {}) as Record<string, { grantId?: unknown } | undefined>;
     for (const [clientId, authorization] of Object.entries(authorizations))
       if (typeof authorization?.grantId === 'string')
         await this.end(authorization.grantId, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
   }
 
-  /** Ends the grant `grantId` and its artefacts, audited before. */
+  /** Ends the grant `grantId` and its artefacts, audited before (ended all the same when the audit fails). */
   async end(grantId: string, cause: GrantEndCause, details: { clientId?: unknown; model: string }): Promise<void> {
     const grantKey = this.#store.keys.key('Grant', grantId);
     const keys = await this.#store.durable.keysOfGrant(grantKey);
-    await this.#audit.append({
-      sessionId: `grant:${grantKey.toString('hex').slice(0, 32)}`,
-      from: null,
-      to: 'GRANT_ENDED',
-      component: 'session',
-      errorCode: cause,
-      details: {
-        model: details.model,
-        ...(typeof details.clientId === 'string' ? { clientId: details.clientId } : {}),
-        artefacts: keys.length,
-      },
-    });
-    await this.#store.end([...keys, grantKey]);
+    try {
+      await this.#audit.append({
+        sessionId: `grant:${grantKey.toString('hex').slice(0, 32)}`,
+        from: null,
+        to: 'GRANT_ENDED',
+        component: 'session',
+        errorCode: cause,
+        details: {
+          model: details.model,
+          ...(typeof details.clientId === 'string' ? { clientId: details.clientId } : {}),
+          artefacts: keys.length,
+        },
+      });
+    } finally {
+      // ended even when its audit fails (that error is still thrown): an end takes access away, never gives it
+      await this.#store.end([...keys, grantKey]);
+    }
   }
 }

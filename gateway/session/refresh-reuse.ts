@@ -81,15 +81,21 @@ export class RefreshReuse {
         },
       });
     } finally {
-      // ended even when the audit fails (its error is still thrown): a reuse never leaves the family standing.
-      // The family's grant always (oidc-provider ends it only when it saw the reuse itself, not in a race past it
-      // into `consume`, nor when the session is gone); the session too when it is still the token's person's
-      if (grantId) await this.#grants.end(grantId, REFRESH_TOKEN_REUSED, { model: 'RefreshToken', clientId });
-      if (sessionUid && !sessionOfAnotherPerson)
-        await this.#revoker.revokeSession(
-          { uid: sessionUid },
-          { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
-        );
+      await endFamily(
+        // the session when it is still the token's person's
+        sessionUid && !sessionOfAnotherPerson
+          ? () =>
+              this.#revoker.revokeSession(
+                { uid: sessionUid },
+                { actor: 'refresh-token-reuse', reason: `rotated refresh token of ${clientId} presented again` },
+              )
+          : undefined,
+        // the family's grant always (oidc-provider ends it only when it saw the reuse itself, not in a race past it
+        // into `consume`, nor once the session is gone)
+        grantId
+          ? () => this.#grants.end(grantId, REFRESH_TOKEN_REUSED, { model: 'RefreshToken', clientId })
+          : undefined,
+      );
     }
   }
 
@@ -100,4 +106,14 @@ export class RefreshReuse {
     if (sessionPerson === 'unread') return 'unread';
     return sessionPerson !== null && !sessionPerson.equals(tokenPerson) ? 'another' : 'same';
   }
+}
+
+/**
+ * Runs each end whatever the others do (an audit, a revocation or a grant's end failing does not leave the rest of
+ * the family standing), then throws the first failure.
+ */
+async function endFamily(...ends: Array<(() => Promise<unknown>) | undefined>): Promise<void> {
+  const settled = await Promise.allSettled(ends.map((end) => end?.()));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }

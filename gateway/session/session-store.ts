@@ -84,17 +84,36 @@ export class SessionStore {
         this.#logger.info('session store: a session saved by two requests at once, merged');
         setTimeout(() => this.#hotEnds.later([recordKey]), evictAfter).unref();
       },
-      lost: (session) => this.#personLost(session),
+      lost: (recordKey, session) => this.#replaced(recordKey, session, evictAfter),
     });
     this.durable.mergeSessionsWith(this.#merger);
   }
 
-  /** What ends the grants of a person whose session another person's save replaced (`boot-sessions.ts`). */
-  onPersonLost(handler: (session: SessionPayload) => Promise<void>): void {
-    this.#personLost = handler;
+  /**
+   * What ends the grants of a person whose session another person's save replaced (`boot-sessions.ts`,
+   * `grant-end.ts`): called once the merged save and both requests' Redis writes have surely landed or failed
+   * (as the merged session's eviction), not while a write or its lock is under way.
+   */
+  onPersonReplaced(handler: (recordKey: Buffer, session: SessionPayload) => Promise<void>): void {
+    this.#personReplaced = handler;
   }
 
-  #personLost: (session: SessionPayload) => Promise<void> = () => Promise.resolve();
+  #personReplaced: (recordKey: Buffer, session: SessionPayload) => Promise<void> = () => Promise.resolve();
+  /** The (session, person) pairs whose grants are to end: one end however many merge rounds replaced them. */
+  readonly #replacedPending = new Set<string>();
+
+  #replaced(recordKey: Buffer, session: SessionPayload, after: number): void {
+    const pair = `${recordKey.toString('hex')}:${String(session.accountId)}`;
+    if (this.#replacedPending.has(pair)) return;
+    this.#replacedPending.add(pair);
+    setTimeout(() => {
+      this.#replacedPending.delete(pair);
+      this.#personReplaced(recordKey, session).catch((err: unknown) =>
+        // their tokens are still refused when presented while the session names the other person (token-guard.ts)
+        this.#logger.error({ err }, "session store: the grants of a person another person's save replaced not ended"),
+      );
+    }, after).unref();
+  }
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
   async put(input: PutInput): Promise<StoredRecord> {

@@ -10,7 +10,7 @@ import test from 'ava';
 import { Registry } from 'prom-client';
 import { RefreshReuse, REFRESH_TOKEN_REUSED } from '../../../gateway/session/refresh-reuse.ts';
 
-function reuseWith(sessionPerson: () => Promise<Buffer | null>, auditFails = false) {
+function reuseWith(sessionPerson: () => Promise<Buffer | null>, auditFails = false, grantEndFails = false) {
   const revoked: string[] = [];
   const ended: string[] = [];
   const audited: Array<Record<string, unknown>> = [];
@@ -32,6 +32,7 @@ function reuseWith(sessionPerson: () => Promise<Buffer | null>, auditFails = fal
     },
     grants: {
       end: async (grantId) => {
+        if (grantEndFails) throw new Error('grant end failing');
         ended.push(grantId);
       },
     },
@@ -72,4 +73,10 @@ test('a reuse whose audit fails still ends the family and the session, and fails
   await t.throwsAsync(bed.reuse.reused(token, Buffer.from('ann')), { message: 'audit spool failing' });
   t.deepEqual(bed.revoked, ['sess-1']);
   t.deepEqual(bed.ended, ['grant-1']);
+});
+
+test("a reuse whose grant end fails still revokes the token's person's session, and fails", async (t) => {
+  const bed = reuseWith(() => Promise.resolve(Buffer.from('ann')), false, true);
+  await t.throwsAsync(bed.reuse.reused(token, Buffer.from('ann')), { message: 'grant end failing' });
+  t.deepEqual(bed.revoked, ['sess-1']);
 });

@@ -25,8 +25,8 @@ export const session = (uid: string, jti: string, rps: string[]) => ({
 });
 
 /** A gateway and a session of RP A (cookie `cookie-1`) stored in both tiers. */
-export async function aSession(t: ExecutionContext) {
-  const fx = await startGatewayFixture();
+export async function aSession(t: ExecutionContext, fixture?: Parameters<typeof startGatewayFixture>[0]) {
+  const fx = await startGatewayFixture(fixture);
   t.teardown(() => fx.stop());
   const { store } = fx.gateway.services.sessions;
   const uid = `uid-${Date.now()}-${Math.random()}`;
