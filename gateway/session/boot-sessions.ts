@@ -62,6 +62,8 @@ export interface Sessions {
   cipher: RecordCipher;
   models: DurableOidcModels;
   revoker: SessionRevoker;
+  /** The grants the gateway ends on its own (another person's session, a reused refresh token's family). */
+  grants: GrantEnd;
   guard: TokenGuard;
   feed: RevocationFeed;
   hierarchy: KeyHierarchy;
@@ -99,7 +101,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const grants = new GrantEnd({ store, audit: options.audit });
   // run outside the request whose save met another person's (its held writes, its memo), in a timer of the store
   const outsideRequests = AsyncLocalStorage.snapshot();
-  store.onPersonReplaced((recordKey, session) => outsideRequests(() => grants.endReplaced(recordKey, session)));
+  store.onPersonReplaced((replaced) => outsideRequests(() => grants.endReplaced(replaced)));
   const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
   const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
   const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;
@@ -139,6 +141,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
       grants,
     ),
     revoker,
+    grants,
     guard,
     feed,
     hierarchy,

@@ -12,7 +12,7 @@
  *   the session when it is still the token's person's.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
-import type { SessionPayload } from './session-merge.ts';
+import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
 import type { SessionStore } from './session-store.ts';
 
 export type GrantEndCause = 'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED';
@@ -27,18 +27,25 @@ export class GrantEnd {
   }
 
   /**
-   * Ends the grants of every RP of a person's session (`session`, as that person saved it) that another person's
-   * save replaced (`recordKey`), unless that person's save stood after all (the merged write failed, or a later
-   * save of that person won): the session's current row in PostgreSQL names them.
+   * Ends the grants a person's saves named (`replaced`) on a session another person's save replaced, unless the
+   * session's current row in PostgreSQL names that person (`stood`: the merged write not committed yet, or it failed,
+   * or a later save of theirs won). Only grants of that very person (a grant's row naming another is left); each
+   * ended whatever the others do, then the first failure thrown.
    */
-  async endReplaced(recordKey: Buffer, session: SessionPayload): Promise<void> {
-    if (typeof session.accountId !== 'string') return;
-    const current = await this.#store.durable.get(recordKey);
-    if (current?.accountKey?.equals(this.#store.keys.key('account', session.accountId))) return;
-    const authorizations = (session.authorizations ?? {}) as Record<string, { grantId?: unknown } | undefined>;
-    for (const [clientId, authorization] of Object.entries(authorizations))
-      if (typeof authorization?.grantId === 'string')
-        await this.end(authorization.grantId, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
+  async endReplaced(replaced: ReplacedPerson): Promise<ReplacedOutcome> {
+    const person = this.#store.keys.key('account', replaced.accountId);
+    const current = await this.#store.durable.get(replaced.recordKey);
+    if (current?.accountKey?.equals(person)) return 'stood';
+    const settled = await Promise.allSettled(
+      [...replaced.grants].map(async ([grantId, clientId]) => {
+        const grant = await this.#store.durable.get(this.#store.keys.key('Grant', grantId));
+        if (grant?.accountKey && !grant.accountKey.equals(person)) return;
+        await this.end(grantId, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
+      }),
+    );
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return 'ended';
   }
 
   /** Ends the grant `grantId` and its artefacts, audited before (ended all the same when the audit fails). */

@@ -35,3 +35,17 @@ export interface Loaded<T> {
   record: StoredRecord;
   payload: T;
 }
+
+/**
+ * A person whose session another person's save replaced (a merge across persons, `session-save-merger.ts`): the
+ * grants their saves named, by grant id (→ the RP), to end once the merged save has surely landed.
+ */
+export interface ReplacedPerson {
+  /** The session's record key. */
+  recordKey: Buffer;
+  accountId: string;
+  grants: Map<string, string>;
+}
+
+/** What became of a replaced person's grants: ended, or left because the session names that person (again). */
+export type ReplacedOutcome = 'ended' | 'stood';

@@ -21,6 +21,10 @@ import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
 import type { SessionPayload } from './session-merge.ts';
+import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
+
+/** How many times a replaced person's grants are looked at while the session still names them (then left). */
+const REPLACED_CHECKS = 3;
 import { savedUnchanged } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -92,25 +96,44 @@ export class SessionStore {
   /**
    * What ends the grants of a person whose session another person's save replaced (`boot-sessions.ts`,
    * `grant-end.ts`): called once the merged save and both requests' Redis writes have surely landed or failed
-   * (as the merged session's eviction), not while a write or its lock is under way.
+   * (as the merged session's eviction), not while a write or its lock is under way. While the session still names
+   * that person (the merged write not yet committed, or it failed), asked again, {@link REPLACED_CHECKS} times.
    */
-  onPersonReplaced(handler: (recordKey: Buffer, session: SessionPayload) => Promise<void>): void {
+  onPersonReplaced(handler: (replaced: ReplacedPerson) => Promise<ReplacedOutcome>): void {
     this.#personReplaced = handler;
   }
 
-  #personReplaced: (recordKey: Buffer, session: SessionPayload) => Promise<void> = () => Promise.resolve();
-  /** The (session, person) pairs whose grants are to end: one end however many merge rounds replaced them. */
-  readonly #replacedPending = new Set<string>();
+  #personReplaced: (replaced: ReplacedPerson) => Promise<ReplacedOutcome> = () => Promise.resolve('ended');
+  /** By (session, person): the grants to end, from every merge round and every save that replaced them meanwhile. */
+  readonly #replacedPending = new Map<string, ReplacedPerson>();
 
   #replaced(recordKey: Buffer, session: SessionPayload, after: number): void {
-    const pair = `${recordKey.toString('hex')}:${String(session.accountId)}`;
-    if (this.#replacedPending.has(pair)) return;
-    this.#replacedPending.add(pair);
+    if (typeof session.accountId !== 'string') return;
+    const grants = new Map<string, string>();
+    for (const [clientId, authorization] of Object.entries(
+      (session.authorizations ?? {}) as Record<string, { grantId?: unknown } | undefined>,
+    ))
+      if (typeof authorization?.grantId === 'string') grants.set(authorization.grantId, clientId);
+    this.#endReplacedLater({ recordKey, accountId: session.accountId, grants }, after, 1);
+  }
+
+  #endReplacedLater(replaced: ReplacedPerson, after: number, check: number): void {
+    const pair = `${replaced.recordKey.toString('hex')}:${replaced.accountId}`;
+    const pending = this.#replacedPending.get(pair);
+    if (pending) {
+      for (const [grantId, clientId] of replaced.grants) pending.grants.set(grantId, clientId);
+      return;
+    }
+    this.#replacedPending.set(pair, replaced);
     setTimeout(() => {
-      this.#replacedPending.delete(pair);
-      this.#personReplaced(recordKey, session).catch((err: unknown) =>
-        // their tokens are still refused when presented while the session names the other person (token-guard.ts)
-        this.#logger.error({ err }, "session store: the grants of a person another person's save replaced not ended"),
+      this.#replacedPending.delete(pair); // a save replacing them from now on is ended by a timer of its own
+      this.#personReplaced(replaced).then(
+        (outcome) => {
+          if (outcome === 'stood' && check < REPLACED_CHECKS) this.#endReplacedLater(replaced, after, check + 1);
+        },
+        (err: unknown) =>
+          // their tokens are still refused when presented while the session names the other person (token-guard.ts)
+          this.#logger.error({ err }, "session store: the grants of a person another person's save replaced not ended"),
       );
     }, after).unref();
   }

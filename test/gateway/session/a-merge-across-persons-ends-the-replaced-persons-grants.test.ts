@@ -65,9 +65,10 @@ async function race(t: ExecutionContext, order: 'replaced first' | 'replacing fi
   const saves = [() => first.save(store), () => second.save(store)];
   if (order === 'replacing first') saves.reverse();
   await oneAfterTheOther(store, uid, saves[0]!, saves[1]!, held);
+  // the person who changed the session's person wins (session-merge.ts): acct-2 in either order
   const current = await store.durable.get(store.keys.key('Session', uid));
-  const winner = current?.accountKey?.equals(store.keys.key('account', 'acct-2')) ? second : first;
-  const loser = winner === first ? second : first;
+  t.deepEqual(current?.accountKey, store.keys.key('account', 'acct-2'));
+  const [winner, loser] = [second, first];
   await until(t, `the replaced person's (${loser.person}) grants ended`, async () => {
     for (const rp of loser.rps) if ((await grantState(store, loser.grantOf(rp))).durable > 0) return false;
     return true;
@@ -87,3 +88,30 @@ for (const order of ['replaced first', 'replacing first'] as const)
   for (const held of [false, true])
     test(`a merge across persons ends the replaced person's grants (${order}${held ? ', writes held' : ''})`, (t) =>
       race(t, order, held));
+
+test("a replaced person's grants are left while the session names them (the merged save not landed, or it failed)", async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  const person = personOf(uid, 'acct-1', ['rp-a']);
+  await person.save(store);
+  const replaced = {
+    recordKey: store.keys.key('Session', uid),
+    accountId: 'acct-1',
+    grants: new Map([[person.grantOf('rp-a'), 'rp-a']]),
+  };
+  t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'stood');
+  t.deepEqual(await grantState(store, person.grantOf('rp-a')), { durable: 1, served: true });
+});
+
+test("only the replaced person's own grants are ended, whatever grant ids their saves named", async (t) => {
+  const { fx, store, uid } = await aSession(t);
+  await personOf(uid, 'acct-2', ['rp-c']).save(store); // the session is acct-2's
+  const others = personOf(`${uid}-x`, 'acct-3', ['rp-d']);
+  await others.save(store);
+  const replaced = {
+    recordKey: store.keys.key('Session', uid),
+    accountId: 'acct-1',
+    grants: new Map([[others.grantOf('rp-d'), 'rp-d']]),
+  };
+  t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'ended');
+  t.deepEqual(await grantState(store, others.grantOf('rp-d')), { durable: 1, served: true }, "acct-3's grant stands");
+});
