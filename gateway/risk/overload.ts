@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import type { AuditRecord } from '../audit/audit-log.ts';
 import type { RiskOverloadConfig } from '../config/risk-overload.ts';
 import { declareGauge } from '../observability/metrics.ts';
+import { SlidingPercentile } from './sliding-percentile.ts';
 
 export interface OverloadDeps {
   logger: Logger;
@@ -30,7 +31,7 @@ export class PipelineOverload {
   readonly #config: RiskOverloadConfig;
   readonly #deps: OverloadDeps;
   readonly #now: () => number;
-  #samples: Array<{ at: number; ms: number }> = [];
+  readonly #samples: SlidingPercentile;
   #ruleOnly = false;
   #calls = 0;
   #fastSince: number | undefined;
@@ -41,6 +42,7 @@ export class PipelineOverload {
     this.#config = config;
     this.#deps = deps;
     this.#now = deps.now ?? (() => performance.now());
+    this.#samples = new SlidingPercentile(config.windowSize);
     declareGauge(deps.registry, 'gateway_risk_rule_only', '1 while the risk pipeline runs rule-only', [], 'max', (g) =>
       g.set(this.#ruleOnly ? 1 : 0),
     );
@@ -67,13 +69,12 @@ export class PipelineOverload {
 
   /** The duration of an assessment that ran the normal path. */
   record(ms: number): void {
-    if (!this.#config.enabled) return;
+    // (a duration is a difference of clock readings: never NaN; a sample that is not a number is no duration)
+    if (!this.#config.enabled || !Number.isFinite(ms)) return;
     const now = this.#now();
-    this.#samples.push({ at: now, ms });
-    const oldest = now - this.#config.windowMs;
-    while (this.#samples.length > this.#config.windowSize || (this.#samples[0]?.at ?? now) < oldest)
-      this.#samples.shift();
-    if (this.#samples.length < this.#config.minSamples) return;
+    this.#samples.add(now, ms); // the oldest dropped beyond windowSize
+    this.#samples.dropBefore(now - this.#config.windowMs);
+    if (this.#samples.size < this.#config.minSamples) return;
     const p99 = this.#p99();
     if (!this.#ruleOnly) {
       if (p99 > this.#config.enterP99Ms) this.#change(true, p99);
@@ -88,14 +89,12 @@ export class PipelineOverload {
   }
 
   #p99(): number {
-    if (this.#samples.length === 0) return 0;
-    const sorted = this.#samples.map((s) => s.ms).sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+    return this.#samples.quantile(0.99);
   }
 
   #change(ruleOnly: boolean, p99: number): void {
     this.#ruleOnly = ruleOnly;
-    this.#samples = [];
+    this.#samples.clear();
     this.#fastSince = undefined;
     this.#calls = 0;
     const c = this.#config;
