@@ -253,20 +253,30 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const refresh: RefreshPolicyDeps = {
       accounts,
       denyAt: (clientId, idp) => ruleFor(services.fraud.policies, clientId, idp).thresholds.deny,
-      refuse: async ({ sessionUid, clientId, code, score, deny }) => {
-        const revoked = sessionUid
-          ? await sessions.revoker.revokeSession(
-              { uid: sessionUid },
-              { actor: 'refresh-policy', reason: `fraud score ${score} >= ${deny} at refresh by ${clientId}` },
-            )
-          : undefined;
+      refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
+        // a session now another person's (two people's logins at once on one browser) is not this person's to lose
+        const another = sessionUid !== undefined && (await sessions.namesAnotherPerson(sessionUid, accountId));
+        if (another && grantId) await sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
+        const revoked =
+          sessionUid && !another
+            ? await sessions.revoker.revokeSession(
+                { uid: sessionUid },
+                { actor: 'refresh-policy', reason: `fraud score ${score} >= ${deny} at refresh by ${clientId}` },
+              )
+            : undefined;
         await audit.append({
           sessionId: `refresh:${clientId}`,
           from: null,
           to: 'TOKEN_REFUSED',
           component: 'oidc',
           errorCode: code,
-          details: { clientId, score, deny, sessionsRevoked: revoked?.sessions ?? 0 },
+          details: {
+            clientId,
+            score,
+            deny,
+            sessionsRevoked: revoked?.sessions ?? 0,
+            ...(another ? { sessionOfAnotherPerson: true } : {}),
+          },
         });
       },
     };

@@ -8,7 +8,8 @@
  *    `SESSION_VERSION_STALE`);
  * 2. the risk policy's deny level for this RP and IdP (`policy/policy-set.ts` `ruleFor`): the person's
  *    current fraud score (the stored identity, rewritten by every later login and reprocessing) at or above
- *    `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session.
+ *    `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session (or, when the session
+ *    now names another person, ends only the token's grant: that session is not this person's to lose).
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
@@ -22,10 +23,12 @@ export interface RefreshPolicyDeps {
   accounts: Pick<AccountStore, 'load'>;
   /** The policy's deny level (0..1) for a client and IdP. */
   denyAt(clientId: string, idp: string): number;
-  /** Revokes the session and audits the refusal. */
+  /** Revokes the session (only the token's grant when the session now names another person) and audits the refusal. */
   refuse(facts: {
     sessionUid: string | undefined;
     clientId: string;
+    accountId: string;
+    grantId: string | undefined;
     code: typeof REFRESH_RISK_TOO_HIGH;
     score: number;
     deny: number;
@@ -45,6 +48,8 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
       await deps.refuse({
         sessionUid: token.sessionUid,
         clientId: client.clientId,
+        accountId: token.accountId,
+        grantId: token.grantId,
         code: REFRESH_RISK_TOO_HIGH,
         score: account.fraudScore,
         deny,

@@ -68,6 +68,11 @@ export interface Sessions {
   feed: RevocationFeed;
   hierarchy: KeyHierarchy;
   rotation: DekRotation;
+  /**
+   * Whether the session's current row in PostgreSQL names another person than `accountId` (two people's logins at
+   * once on one browser); false when it names none, is gone, or cannot be read (the caller then acts as before).
+   */
+  namesAnotherPerson(sessionUid: string, accountId: string): Promise<boolean>;
   /** Makes partitions ahead and drops expired ones; returns the dropped partitions. */
   maintain(now?: Date): Promise<string[]>;
   close(): Promise<void>;
@@ -146,6 +151,10 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     feed,
     hierarchy,
     rotation,
+    async namesAnotherPerson(sessionUid, accountId) {
+      const row = await store.durable.get(store.keys.key('Session', sessionUid)).catch(() => null);
+      return !!row?.accountKey && !row.accountKey.equals(store.keys.key('account', accountId));
+    },
     maintain,
     async close() {
       for (const t of timers) clearInterval(t);

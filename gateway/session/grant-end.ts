@@ -9,13 +9,14 @@
  *   (`session-save-merger.ts`, {@link GrantEnd.endReplaced}), and when such a token is presented (a merge this
  *   version did not make, or an instance that stopped before that end);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
- *   the session when it is still the token's person's.
+ *   the session when it is still the token's person's;
+ * - `REFRESH_RISK_TOO_HIGH`: a refresh the risk policy refused, on a session now another person's (`boot.ts`).
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
 import type { SessionStore } from './session-store.ts';
 
-export type GrantEndCause = 'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED';
+export type GrantEndCause = 'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED' | 'REFRESH_RISK_TOO_HIGH';
 
 export class GrantEnd {
   readonly #store: SessionStore;

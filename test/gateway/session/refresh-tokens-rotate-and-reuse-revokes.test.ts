@@ -128,6 +128,48 @@ test.serial('a refresh token issued with a DPoP proof is bound to that key (cnf.
   t.is((await token({ grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token! }, key)).status, 200);
 });
 
+test.serial(
+  "a refresh refused by the risk policy on a session now another person's ends the token's grant, not that session",
+  async (t) => {
+    const first = await loginTokens();
+    const sid = String(decodeJwt(first.id_token!).sid);
+    const { sessions, accounts, pool } = bed.gateway.services;
+    const session = await sessions.store.findSession<{
+      accountId: string;
+      authorizations: Record<string, { grantId: string }>;
+    }>('sid', sid);
+    const accountId = session!.payload.accountId;
+    const grantId = session!.payload.authorizations[bed.deployment.client.client_id]!.grantId;
+    // two people's logins at once on this browser: PostgreSQL has the session as the other person's save left it,
+    // Redis still jean's copy for a moment (the token guard reads Redis: the refresh reaches the risk policy)
+    await pool.query('update session_records set account_key = $1 where record_key = $2 and valid_to is null', [
+      sessions.store.keys.key('account', 'someone-else'),
+      session!.record.recordKey,
+    ]);
+    const account = await accounts.load(accountId);
+    await accounts.save(accountId, { ...account!, fraudScore: 1 });
+    try {
+      const refused = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+      t.is(refused.json.error, 'invalid_grant');
+      const row = await sessions.store.durable.get(session!.record.recordKey);
+      t.is(row?.state, 'active', "the other person's session is not revoked");
+      const grantKey = sessions.store.keys.key('Grant', grantId);
+      t.deepEqual(await sessions.store.durable.keysOfGrant(grantKey), [], "jean's grant ended");
+      const audited = await pool.query(
+        `select 1 from audit_log where error_code = 'REFRESH_RISK_TOO_HIGH'
+          and details->>'sessionOfAnotherPerson' = 'true' and details->>'sessionsRevoked' = '0'`,
+      );
+      t.is(audited.rowCount, 1);
+      const ended = await pool.query(
+        "select 1 from audit_log where to_state = 'GRANT_ENDED' and error_code = 'REFRESH_RISK_TOO_HIGH'",
+      );
+      t.is(ended.rowCount, 1);
+    } finally {
+      await accounts.save(accountId, account!); // the score as it was, for the tests after this one
+    }
+  },
+);
+
 // last: it raises jean's score for the rest of the file
 test.serial(
   "a refresh after the person's fraud score rose to the RP's deny level is refused and ends the session",
@@ -144,7 +186,7 @@ test.serial(
     t.is(refused.json.error, 'invalid_grant');
     t.is((await userinfo(bed.url, first.access_token!)).status, 401);
     const audited = await bed.gateway.services.pool.query<{ n: string }>(
-      "select count(*) as n from audit_log where error_code = 'REFRESH_RISK_TOO_HIGH'",
+      "select count(*) as n from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'REFRESH_RISK_TOO_HIGH' and details->>'sessionOfAnotherPerson' is null",
     );
     t.is(Number(audited.rows[0]!.n), 1);
   },
