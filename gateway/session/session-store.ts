@@ -20,11 +20,8 @@ import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
-import type { SessionPayload } from './session-merge.ts';
 import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
-
-/** How many times a replaced person's grants are looked at while the session still names them (then left). */
-const REPLACED_CHECKS = 3;
+import { ReplacedPersons } from './replaced-persons.ts';
 import { savedUnchanged } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -57,6 +54,8 @@ export class SessionStore {
   readonly #previousOf = new WeakMap<StoredRecord, HotRecord | null>();
   /** What each session save is made over, and its merge into another request's save (migration 0780). */
   readonly #merger: SessionSaveMerger;
+  /** The persons whose session another person's save replaced: their grants end once the merge has landed. */
+  readonly #replacedPersons: ReplacedPersons;
 
   constructor(deps: {
     keys: RecordKeys;
@@ -78,6 +77,7 @@ export class SessionStore {
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
     const evictAfter = evictAfterMergeMs(deps.redisCommandTimeoutMs ?? 5_000);
+    this.#replacedPersons = new ReplacedPersons(evictAfter, deps.logger);
     this.#merger = new SessionSaveMerger({
       keys: deps.keys,
       cipher: deps.cipher,
@@ -88,54 +88,17 @@ export class SessionStore {
         this.#logger.info('session store: a session saved by two requests at once, merged');
         setTimeout(() => this.#hotEnds.later([recordKey]), evictAfter).unref();
       },
-      lost: (recordKey, session) => this.#replaced(recordKey, session, evictAfter),
+      lost: (recordKey, session) => this.#replacedPersons.replaced(recordKey, session),
     });
     this.durable.mergeSessionsWith(this.#merger);
   }
 
   /**
    * What ends the grants of a person whose session another person's save replaced (`boot-sessions.ts`,
-   * `grant-end.ts`): called once the merged save and both requests' Redis writes have surely landed or failed
-   * (as the merged session's eviction), not while a write or its lock is under way. While the session still names
-   * that person (the merged write not yet committed, or it failed), asked again, {@link REPLACED_CHECKS} times.
+   * `grant-end.ts`), once the merged save has surely landed (`replaced-persons.ts`).
    */
   onPersonReplaced(handler: (replaced: ReplacedPerson) => Promise<ReplacedOutcome>): void {
-    this.#personReplaced = handler;
-  }
-
-  #personReplaced: (replaced: ReplacedPerson) => Promise<ReplacedOutcome> = () => Promise.resolve('ended');
-  /** By (session, person): the grants to end, from every merge round and every save that replaced them meanwhile. */
-  readonly #replacedPending = new Map<string, ReplacedPerson>();
-
-  #replaced(recordKey: Buffer, session: SessionPayload, after: number): void {
-    if (typeof session.accountId !== 'string') return;
-    const grants = new Map<string, string>();
-    for (const [clientId, authorization] of Object.entries(
-      (session.authorizations ?? {}) as Record<string, { grantId?: unknown } | undefined>,
-    ))
-      if (typeof authorization?.grantId === 'string') grants.set(authorization.grantId, clientId);
-    this.#endReplacedLater({ recordKey, accountId: session.accountId, grants }, after, 1);
-  }
-
-  #endReplacedLater(replaced: ReplacedPerson, after: number, check: number): void {
-    const pair = `${replaced.recordKey.toString('hex')}:${replaced.accountId}`;
-    const pending = this.#replacedPending.get(pair);
-    if (pending) {
-      for (const [grantId, clientId] of replaced.grants) pending.grants.set(grantId, clientId);
-      return;
-    }
-    this.#replacedPending.set(pair, replaced);
-    setTimeout(() => {
-      this.#replacedPending.delete(pair); // a save replacing them from now on is ended by a timer of its own
-      this.#personReplaced(replaced).then(
-        (outcome) => {
-          if (outcome === 'stood' && check < REPLACED_CHECKS) this.#endReplacedLater(replaced, after, check + 1);
-        },
-        (err: unknown) =>
-          // their tokens are still refused when presented while the session names the other person (token-guard.ts)
-          this.#logger.error({ err }, "session store: the grants of a person another person's save replaced not ended"),
-      );
-    }, after).unref();
+    this.#replacedPersons.handle(handler);
   }
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
