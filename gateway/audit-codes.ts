@@ -37,7 +37,7 @@ export const AUDIT_ONLY_CODES = {
   REFRESH_TOKEN_REUSED: {
     audit: 'refused',
     meaning:
-      'a rotated refresh token was presented again; its session was revoked (its grant ended instead when the session is now another person’s)',
+      'a rotated refresh token was presented again; its grant was ended, and its session revoked unless the session is now another person’s',
   },
   SESSION_REVOKED: { audit: 'refused', meaning: 'a token of a revoked session was presented' },
   SESSION_VERSION_STALE: {

@@ -158,6 +158,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     maintain,
     async close() {
       for (const t of timers) clearInterval(t);
+      store.stop();
       redis.off('ready', onReady);
       rotation.stop();
       await feed.close();

@@ -1,13 +1,14 @@
 /**
  * The end of a grant the gateway decides on its own (not an RP's or oidc-provider's revocation): every durable
  * artefact of the grant (its access and refresh tokens) and the grant itself, audited first (`GRANT_ENDED`, with
- * the code of its cause). Two causes:
+ * the code of its cause; ended all the same when that audit fails). Three causes:
  *
  * - `SESSION_OF_ANOTHER_PERSON`: a token of a person whose session is now another person's (`token-guard.ts`):
  *   the family is refused for good, not only while that other person's session lasts;
  *   Ended once a merge of two saves of a session that kept the other person's has surely landed
- *   (`session-save-merger.ts`, {@link GrantEnd.endReplaced}), and when such a token is presented (a merge this
- *   version did not make, or an instance that stopped before that end);
+ *   (`replaced-persons.ts`, {@link GrantEnd.endReplaced}), and when such a refresh token, or an access token not
+ *   already refused by the local revocation cache, is presented (a merge this version did not make, or an instance
+ *   that stopped before that end);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
  *   the session when it is still the token's person's;
  * - `REFRESH_RISK_TOO_HIGH`: a refresh the risk policy refused, on a session now another person's (`boot.ts`).

@@ -1,7 +1,7 @@
 /**
  * What a reused refresh token ends (issue #12 item 5, OAuth 2.0 Security BCP §4.14.2): a refresh token that
- * was already rotated, presented again, means that two parties hold the family. Both lose it: the session
- * the family belongs to is revoked through the typed revocation API (`revocation.ts`: version + 1, state
+ * was already rotated, presented again, means that two parties hold the family. Both lose it: the family's grant
+ * ends (`grant-end.ts`), and the session the family belongs to is revoked through the typed revocation API (`revocation.ts`: version + 1, state
  * `revoked`, published to every instance), so every access and refresh token of the session is refused from
  * then on, at every instance. The reuse is audited (`REFRESH_TOKEN_REUSED`) and counted
  * (`gateway_refresh_token_reuse_total`). The presenter gets oidc-provider's `invalid_grant`.
@@ -45,7 +45,7 @@ export class RefreshReuse {
     const counter = declareCounter(
       deps.registry,
       'gateway_refresh_token_reuse_total',
-      'Rotated refresh tokens presented again (each revoked its session, or ended its grant on a session now another person’s).',
+      'Rotated refresh tokens presented again (each ended its grant, and revoked its session unless now another person’s).',
       ['client'],
     );
     this.#count = (clientId) => {

@@ -93,12 +93,14 @@ export class SessionStore {
     this.durable.mergeSessionsWith(this.#merger);
   }
 
-  /**
-   * What ends the grants of a person whose session another person's save replaced (`boot-sessions.ts`,
-   * `grant-end.ts`), once the merged save has surely landed (`replaced-persons.ts`).
-   */
+  /** What ends the grants of a person another person's save replaced, once the merge landed (`replaced-persons.ts`). */
   onPersonReplaced(handler: (replaced: ReplacedPerson) => Promise<ReplacedOutcome>): void {
     this.#replacedPersons.handle(handler);
+  }
+
+  /** Drops the timers of the store (the instance stopping). */
+  stop(): void {
+    this.#replacedPersons.stop();
   }
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
