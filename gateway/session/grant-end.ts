@@ -4,8 +4,7 @@
  * the code of its cause; ended all the same when that audit fails). Three causes:
  *
  * - `SESSION_OF_ANOTHER_PERSON`: a token of a person whose session is now another person's (`token-guard.ts`):
- *   the family is refused for good, not only while that other person's session lasts;
- *   Ended once a merge of two saves of a session that kept the other person's has surely landed
+ *   the family is refused for good, not only while that other person's session lasts. Ended once a merge of two saves of a session that kept the other person's has surely landed
  *   (`replaced-persons.ts`, {@link GrantEnd.endReplaced}), and when such a refresh token, or an access token not
  *   already refused by the local revocation cache, is presented (a merge this version did not make, or an instance
  *   that stopped before that end);

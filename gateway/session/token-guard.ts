@@ -8,7 +8,8 @@
  * - The local cache (revocations published by any instance) answers first, without I/O; then the
  *   session's version is read from the store (Redis, else PostgreSQL), which catches a missed message.
  * - A token whose session now names another person is refused as such even when the session is also revoked or
- *   stale: its caller then ends the token's grant (`grant-end.ts`), so that it stays refused once the session is gone.
+ *   stale (an access token only when the local cache has not already refused it: no read then): its caller then
+ *   ends the token's grant (`grant-end.ts`), so that it stays refused once the session is gone.
  * - A token without a session (none recorded) is left to oidc-provider's own checks.
  * - Every refusal is audited and counted, with the code.
  */
