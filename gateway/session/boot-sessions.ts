@@ -28,6 +28,8 @@ import { RecordKeys, indexSecretFromKek } from './record-keys.ts';
 import { LocalRevocations, RevocationFeed } from './revocation-feed.ts';
 import { RefreshReuse } from './refresh-reuse.ts';
 import { GrantEnd } from './grant-end.ts';
+import { ReplacedPersons } from './replaced-persons.ts';
+import { evictAfterMergeMs } from './session-save-merger.ts';
 import { SessionRevoker } from './revocation.ts';
 import { sessionMetrics } from './session-metrics.ts';
 import { SessionStore } from './session-store.ts';
@@ -104,9 +106,17 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
   const grants = new GrantEnd({ store, audit: options.audit });
-  // run outside the request whose save met another person's (its held writes, its memo), in a timer of the store
+  // the persons a merge across persons replaced: written down at the merge, their grants ended by the sweeper
+  const replacedPersons = new ReplacedPersons({
+    pool,
+    keys: store.keys,
+    delayMs: evictAfterMergeMs(options.redisCommandTimeoutMs ?? 5_000),
+    logger,
+  });
+  store.onPersonReplaced((recordKey, session) => replacedPersons.replaced(recordKey, session));
+  // outside any request (its held writes, its memo), whoever calls the sweep
   const outsideRequests = AsyncLocalStorage.snapshot();
-  store.onPersonReplaced((replaced) => outsideRequests(() => grants.endReplaced(replaced)));
+  replacedPersons.handle((replaced) => outsideRequests(() => grants.endReplaced(replaced)));
   const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
   const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
   const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;
@@ -116,6 +126,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const sync = () => {
     void revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed'));
     void store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis'));
+    void replacedPersons.sweep().catch((err: unknown) => logger.warn({ err }, 'replaced persons not swept'));
   };
   const onReady = () => sync();
   if (options.timers) {
@@ -158,7 +169,6 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     maintain,
     async close() {
       for (const t of timers) clearInterval(t);
-      store.stop();
       redis.off('ready', onReady);
       rotation.stop();
       await feed.close();

@@ -34,14 +34,15 @@ export class GrantEnd {
    * ended whatever the others do, then the first failure thrown.
    */
   async endReplaced(replaced: ReplacedPerson): Promise<ReplacedOutcome> {
-    const person = this.#store.keys.key('account', replaced.accountId);
+    const person = replaced.accountKey;
     const current = await this.#store.durable.get(replaced.recordKey);
     if (current?.accountKey?.equals(person)) return 'stood';
     const settled = await Promise.allSettled(
-      [...replaced.grants].map(async ([grantId, clientId]) => {
-        const grant = await this.#store.durable.get(this.#store.keys.key('Grant', grantId));
+      [...replaced.grants].map(async ([grantKeyHex, clientId]) => {
+        const grantKey = Buffer.from(grantKeyHex, 'hex');
+        const grant = await this.#store.durable.get(grantKey);
         if (grant?.accountKey && !grant.accountKey.equals(person)) return;
-        await this.end(grantId, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
+        await this.#endKey(grantKey, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
       }),
     );
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -50,8 +51,11 @@ export class GrantEnd {
   }
 
   /** Ends the grant `grantId` and its artefacts, audited before (ended all the same when the audit fails). */
-  async end(grantId: string, cause: GrantEndCause, details: { clientId?: unknown; model: string }): Promise<void> {
-    const grantKey = this.#store.keys.key('Grant', grantId);
+  end(grantId: string, cause: GrantEndCause, details: { clientId?: unknown; model: string }): Promise<void> {
+    return this.#endKey(this.#store.keys.key('Grant', grantId), cause, details);
+  }
+
+  async #endKey(grantKey: Buffer, cause: GrantEndCause, details: { clientId?: unknown; model: string }) {
     const keys = await this.#store.durable.keysOfGrant(grantKey);
     try {
       await this.#audit.append({

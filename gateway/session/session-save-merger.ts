@@ -11,8 +11,8 @@
  *
  * Across persons (two people's logins at once on one browser) the merge keeps one person's session whole; the other
  * person's grants on it are ended once the merged save has surely landed, with the Redis writes of both requests
- * (`lost`; the store waits {@link evictAfterMergeMs}, then `grant-end.ts`), so that their tokens are refused for
- * good, not only while the session names the winner (`token-guard.ts`).
+ * (`lost`, written down before the merged save; `replaced-persons.ts` ends them {@link evictAfterMergeMs} later),
+ * so that their tokens are refused for good, not only while the session names the winner (`token-guard.ts`).
  */
 import type { SessionMerger, StoredRecord } from './durable-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
@@ -36,10 +36,11 @@ export interface SessionSaveMergerDeps {
   /** Told of each conflict merged: counted, and the record's Redis copy evicted after {@link evictAfterMergeMs}. */
   merged: (recordKey: Buffer) => void;
   /**
-   * Told of the session of a person another person's save replaced, at each merge that replaces it (its grants
-   * end once the merged save has surely landed: that person's tokens were issued on a session now another's).
+   * Told of the session of a person another person's save replaced, at each merge that replaces it, before the
+   * merged save is written (its grants end once that save has surely landed: that person's tokens were issued on a
+   * session now another's; `replaced-persons.ts`). A failure fails the save.
    */
-  lost: (recordKey: Buffer, session: SessionPayload) => void;
+  lost: (recordKey: Buffer, session: SessionPayload) => Promise<void>;
 }
 
 export class SessionSaveMerger implements SessionMerger {
@@ -92,7 +93,7 @@ export class SessionSaveMerger implements SessionMerger {
     ]);
     const payload = mergeSession(was, ours, other);
     const loser = personReplaced(ours, other, payload);
-    if (loser) this.#deps.lost(record.recordKey, loser);
+    if (loser) await this.#deps.lost(record.recordKey, loser);
     const text = JSON.stringify(payload);
     const { sealed, dekVersion } = await cipher.seal(record.recordKey, Buffer.from(text));
     const person = payload.accountId === ours.accountId ? record : theirs;

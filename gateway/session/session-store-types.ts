@@ -38,12 +38,14 @@ export interface Loaded<T> {
 
 /**
  * A person whose session another person's save replaced (a merge across persons, `session-save-merger.ts`): the
- * grants their saves named, by grant id (→ the RP), to end once the merged save has surely landed.
+ * grants their saves named, to end once the merged save has surely landed (`replaced-persons.ts`).
  */
 export interface ReplacedPerson {
   /** The session's record key. */
   recordKey: Buffer;
-  accountId: string;
+  /** The replaced person's account key. */
+  accountKey: Buffer;
+  /** Grant record key (hex) → the RP's client id. */
   grants: Map<string, string>;
 }
 

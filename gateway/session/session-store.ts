@@ -20,8 +20,7 @@ import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
-import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
-import { ReplacedPersons } from './replaced-persons.ts';
+import type { SessionPayload } from './session-merge.ts';
 import { savedUnchanged } from './saved-again.ts';
 import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
@@ -54,8 +53,6 @@ export class SessionStore {
   readonly #previousOf = new WeakMap<StoredRecord, HotRecord | null>();
   /** What each session save is made over, and its merge into another request's save (migration 0780). */
   readonly #merger: SessionSaveMerger;
-  /** The persons whose session another person's save replaced: their grants end once the merge has landed. */
-  readonly #replacedPersons: ReplacedPersons;
 
   constructor(deps: {
     keys: RecordKeys;
@@ -77,7 +74,6 @@ export class SessionStore {
     this.#logger = deps.logger;
     this.#metrics = deps.metrics;
     const evictAfter = evictAfterMergeMs(deps.redisCommandTimeoutMs ?? 5_000);
-    this.#replacedPersons = new ReplacedPersons(evictAfter, deps.logger);
     this.#merger = new SessionSaveMerger({
       keys: deps.keys,
       cipher: deps.cipher,
@@ -88,20 +84,17 @@ export class SessionStore {
         this.#logger.info('session store: a session saved by two requests at once, merged');
         setTimeout(() => this.#hotEnds.later([recordKey]), evictAfter).unref();
       },
-      lost: (recordKey, session) => this.#replacedPersons.replaced(recordKey, session),
+      lost: (recordKey, session) => this.#personReplaced(recordKey, session),
     });
     this.durable.mergeSessionsWith(this.#merger);
   }
 
-  /** What ends the grants of a person another person's save replaced, once the merge landed (`replaced-persons.ts`). */
-  onPersonReplaced(handler: (replaced: ReplacedPerson) => Promise<ReplacedOutcome>): void {
-    this.#replacedPersons.handle(handler);
+  /** Told of each person a merge across persons replaced, before the merged save (`replaced-persons.ts`). */
+  onPersonReplaced(handler: (recordKey: Buffer, session: SessionPayload) => Promise<void>): void {
+    this.#personReplaced = handler;
   }
 
-  /** Drops the timers of the store (the instance stopping). */
-  stop(): void {
-    this.#replacedPersons.stop();
-  }
+  #personReplaced: (recordKey: Buffer, session: SessionPayload) => Promise<void> = () => Promise.resolve();
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
   async put(input: PutInput): Promise<StoredRecord> {

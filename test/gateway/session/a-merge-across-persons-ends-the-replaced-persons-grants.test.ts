@@ -95,8 +95,8 @@ test("a replaced person's grants are left while the session names them (the merg
   await person.save(store);
   const replaced = {
     recordKey: store.keys.key('Session', uid),
-    accountId: 'acct-1',
-    grants: new Map([[person.grantOf('rp-a'), 'rp-a']]),
+    accountKey: store.keys.key('account', 'acct-1'),
+    grants: new Map([[store.keys.key('Grant', person.grantOf('rp-a')).toString('hex'), 'rp-a']]),
   };
   t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'stood');
   t.deepEqual(await grantState(store, person.grantOf('rp-a')), { durable: 1, served: true });
@@ -109,8 +109,8 @@ test("only the replaced person's own grants are ended, whatever grant ids their 
   await others.save(store);
   const replaced = {
     recordKey: store.keys.key('Session', uid),
-    accountId: 'acct-1',
-    grants: new Map([[others.grantOf('rp-d'), 'rp-d']]),
+    accountKey: store.keys.key('account', 'acct-1'),
+    grants: new Map([[store.keys.key('Grant', others.grantOf('rp-d')).toString('hex'), 'rp-d']]),
   };
   t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'ended');
   t.deepEqual(await grantState(store, others.grantOf('rp-d')), { durable: 1, served: true }, "acct-3's grant stands");

@@ -1,77 +1,119 @@
 /**
- * The timers of `replaced-persons.ts`: a person a merge across persons replaced has their grants ended once the
- * merge has surely landed, in one end however many merge rounds (or saves meanwhile) replaced them, with every grant
- * those saves named; looked at again while the session still names them (`stood`) or when the end failed, three
- * times in all; nothing left running once the store stops. The handler here records what it is asked (the real one,
- * `grant-end.ts`, is exercised in `a-merge-across-persons-ends-the-replaced-persons-grants.test.ts`).
+ * The grants of a person a merge across persons replaced are written down in PostgreSQL at the merge
+ * (`replaced-persons.ts`, `session_grants_to_end`) and ended by the sweeper of any instance once due: an instance
+ * that wrote them and stopped loses none. Rows for one (session, person) gather every save's grants; a row whose
+ * session still names that person is looked at again, three times in all, then dropped, the grants left.
+ * Real Redis and PostgreSQL: the rows are written here as a stopped instance would have (a `ReplacedPersons` of its
+ * own that never sweeps), and swept by the running gateway's timer.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { REPLACED_CHECKS, ReplacedPersons } from '../../../gateway/session/replaced-persons.ts';
-import type { ReplacedOutcome, ReplacedPerson } from '../../../gateway/session/session-store-types.ts';
+import { aSession, type Store } from './session-saves.ts';
 
-const AFTER_MS = 20;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Waits (up to 10 s: a loaded machine) for `count` calls, then a while more, for any call beyond them to show. */
-async function settle(calls: unknown[], count: number): Promise<void> {
-  for (let waited = 0; calls.length < count && waited < 10_000; waited += AFTER_MS) await pause(AFTER_MS);
-  await pause(AFTER_MS * (REPLACED_CHECKS + 2) * 3);
+/** A session save of `person` naming grants `<uid>-<person>-<rp>` (stored, with the grants, as that person's). */
+async function saveOf(store: Store, uid: string, person: string, rps: string[]) {
+  const grantOf = (rp: string) => `${uid}-${person}-${rp}`;
+  const session = {
+    uid,
+    jti: 'cookie-1',
+    accountId: person,
+    authorizations: Object.fromEntries(rps.map((rp) => [rp, { sid: `sid-${rp}`, grantId: grantOf(rp) }])),
+  };
+  await store.putMany([
+    ...rps.map((rp) => ({
+      kind: 'Grant' as const,
+      id: grantOf(rp),
+      payload: { jti: grantOf(rp), accountId: person, clientId: rp },
+      expiresIn: 3600,
+      grantId: grantOf(rp),
+      accountId: person,
+    })),
+    {
+      kind: 'Session' as const,
+      id: uid,
+      payload: session,
+      expiresIn: 3600,
+      lookupId: 'cookie-1',
+      sids: rps.map((rp) => `sid-${rp}`),
+      accountId: person,
+    },
+  ]);
+  return { session, grantOf };
 }
-const session = (accountId: string, grants: Record<string, string>) => ({
-  accountId,
-  authorizations: Object.fromEntries(Object.entries(grants).map(([rp, grantId]) => [rp, { sid: 's', grantId }])),
-});
 
-function bed(answer: (call: number) => Promise<ReplacedOutcome>) {
-  const calls: ReplacedPerson[] = [];
-  const persons = new ReplacedPersons(AFTER_MS, pino({ level: 'silent' }));
-  persons.handle((replaced) => {
-    calls.push({ ...replaced, grants: new Map(replaced.grants) });
-    return answer(calls.length);
+const grantLeft = async (store: Store, grantId: string) =>
+  (await store.durable.keysOfGrant(store.keys.key('Grant', grantId))).length;
+
+async function until(t: ExecutionContext, what: string, check: () => Promise<boolean>) {
+  for (let i = 0; i < 600; i += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.fail(`not so after 60 s: ${what}`);
+}
+
+async function bed(t: ExecutionContext) {
+  // a Redis command timeout of 300 ms: a row is looked at again 1.9 s after it was taken
+  const { fx, store, uid } = await aSession(t, {
+    rawConfig: (raw) => Object.assign(raw.redis as object, { commandTimeoutMs: 300 }),
   });
-  return { persons, calls };
+  // the instance that merged, and stopped: its rows due at once
+  const stopped = new ReplacedPersons({
+    pool: fx.gateway.services.pool,
+    keys: store.keys,
+    delayMs: 0,
+    logger: pino({ level: 'silent' }),
+  });
+  const rows = async () =>
+    (
+      await fx.gateway.services.pool.query<{ checks: number }>(
+        'select checks from session_grants_to_end where record_key = $1',
+        [store.keys.key('Session', uid)],
+      )
+    ).rows;
+  return { fx, store, uid, stopped, rows };
 }
 
-test('one end for every merge round that replaced a person, with the grants of all their saves', async (t) => {
-  const { persons, calls } = bed(async () => 'ended');
-  const key = Buffer.from('session-1');
-  persons.replaced(key, session('ann', { 'rp-a': 'g-a' }));
-  persons.replaced(key, session('ann', { 'rp-b': 'g-b' })); // a later round, or a save of hers meanwhile
-  persons.replaced(key, session('bob', { 'rp-c': 'g-c' })); // another person replaced on that session: apart
-  await settle(calls, 2);
-  t.is(calls.length, 2);
-  const ann = calls.find((c) => c.accountId === 'ann')!;
-  t.deepEqual(
-    [...ann.grants],
-    [
-      ['g-a', 'rp-a'],
-      ['g-b', 'rp-b'],
-    ],
+test("a replaced person's grants written down by an instance that stopped are ended by another", async (t) => {
+  const { store, uid, stopped, rows } = await bed(t);
+  const ann = await saveOf(store, uid, 'acct-1', ['rp-a']);
+  const annLater = await saveOf(store, `${uid}-other-tab`, 'acct-1', ['rp-b']); // another save of hers, its grant
+  await saveOf(store, uid, 'acct-2', ['rp-c']); // the session is now acct-2's
+  await stopped.replaced(store.keys.key('Session', uid), ann.session);
+  await stopped.replaced(store.keys.key('Session', uid), {
+    ...ann.session,
+    authorizations: annLater.session.authorizations,
+  });
+  t.is((await rows()).length, 1, 'one row for the session and person, with both saves’ grants');
+  await until(
+    t,
+    "ann's grants ended",
+    async () =>
+      (await grantLeft(store, ann.grantOf('rp-a'))) === 0 && (await grantLeft(store, annLater.grantOf('rp-b'))) === 0,
   );
+  await until(t, 'the row deleted', async () => (await rows()).length === 0);
+  t.is(await grantLeft(store, `${uid}-acct-2-rp-c`), 1, "the session's person's grant stands");
 });
 
-test(`looked at again while the session names the person, ${REPLACED_CHECKS} times in all`, async (t) => {
-  const { persons, calls } = bed(async () => 'stood');
-  persons.replaced(Buffer.from('session-2'), session('ann', { 'rp-a': 'g-a' }));
-  await settle(calls, REPLACED_CHECKS);
-  t.is(calls.length, REPLACED_CHECKS);
-});
-
-test('an end that failed is tried again, and not after it succeeded', async (t) => {
-  const { persons, calls } = bed(async (call) => {
-    if (call === 1) throw new Error('PostgreSQL not answering');
-    return 'ended';
+test(`a replaced person the session names again keeps their grants: looked at ${REPLACED_CHECKS} times, then dropped`, async (t) => {
+  const { store, uid, stopped, rows } = await bed(t);
+  const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session is (still, or again) ann's
+  await stopped.replaced(store.keys.key('Session', uid), ann.session);
+  let looks = 0;
+  await until(t, `looked at ${REPLACED_CHECKS} times and dropped`, async () => {
+    const [row] = await rows();
+    looks = Math.max(looks, row?.checks ?? 0);
+    return row === undefined;
   });
-  persons.replaced(Buffer.from('session-3'), session('ann', { 'rp-a': 'g-a' }));
-  await settle(calls, 2);
-  t.is(calls.length, 2);
+  // a look holds the row for 1.9 s: the one before the last is seen (the last deletes it at once)
+  t.true(looks >= REPLACED_CHECKS - 1, `seen looked at ${looks} times before it was dropped`);
+  t.is(await grantLeft(store, ann.grantOf('rp-a')), 1, "ann's grant stands");
 });
 
-test('a session save naming no person replaces nobody; a stopped store ends nothing more', async (t) => {
-  const { persons, calls } = bed(async () => 'ended');
-  persons.replaced(Buffer.from('session-4'), { authorizations: {} });
-  persons.replaced(Buffer.from('session-5'), session('ann', { 'rp-a': 'g-a' }));
-  persons.stop();
-  await settle(calls, 0);
-  t.is(calls.length, 0);
+test('a save naming no person or no grant writes nothing down', async (t) => {
+  const { store, uid, stopped, rows } = await bed(t);
+  await stopped.replaced(store.keys.key('Session', uid), { authorizations: { 'rp-a': { grantId: 'g' } } });
+  await stopped.replaced(store.keys.key('Session', uid), { accountId: 'acct-1', authorizations: {} });
+  t.deepEqual(await rows(), []);
 });
