@@ -5,7 +5,7 @@
  *
  * | timer                   | every      | does                                                        |
  * |-------------------------|------------|-------------------------------------------------------------|
- * | outbox sync             | 1 s, and when Redis reconnects | applies revocations Redis missed (`SessionRevoker.syncPending`) |
+ * | outbox sync             | 1 s, and when Redis reconnects | applies revocations Redis missed (`SessionRevoker.syncPending`); ends the grants of persons a merge replaced, once due (`ReplacedPersons.sweep`) |
  * | DEK rotation            | 1 h        | rotates the DEK once it is 24 h old (`dek-rotation.ts`)     |
  * | partitions + retention  | boot, 24 h | makes the daily partitions ahead, drops those expired 7 days ago |
  */
@@ -113,7 +113,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     delayMs: evictAfterMergeMs(options.redisCommandTimeoutMs ?? 5_000),
     logger,
   });
-  store.onPersonReplaced((recordKey, session) => replacedPersons.replaced(recordKey, session));
+  store.onPersonReplaced((recordKey, session, db) => replacedPersons.replaced(recordKey, session, db));
   // outside any request (its held writes, its memo), whoever calls the sweep
   const outsideRequests = AsyncLocalStorage.snapshot();
   replacedPersons.handle((replaced) => outsideRequests(() => grants.endReplaced(replaced)));

@@ -37,7 +37,7 @@ import { COLUMNS, toRecord, type RevocationScope, type Row, type StoredRecord } 
 
 export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
 export { COLUMNS, rowValues } from './stored-record.ts';
-export type { SessionMerger } from './record-writer.ts';
+export type { Queryable, SessionMerger } from './record-writer.ts';
 
 /**
  * How many times a revocation looks again for sessions that began to match while it ran (each round locks and

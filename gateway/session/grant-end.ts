@@ -6,8 +6,7 @@
  * - `SESSION_OF_ANOTHER_PERSON`: a token of a person whose session is now another person's (`token-guard.ts`):
  *   the family is refused for good, not only while that other person's session lasts. Ended once a merge of two saves of a session that kept the other person's has surely landed
  *   (`replaced-persons.ts`, {@link GrantEnd.endReplaced}), and when such a refresh token, or an access token not
- *   already refused by the local revocation cache, is presented (a merge this version did not make, or an instance
- *   that stopped before that end);
+ *   already refused by the local revocation cache, is presented (a merge this version did not make);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
  *   the session when it is still the token's person's;
  * - `REFRESH_RISK_TOO_HIGH`: a refresh the risk policy refused, on a session now another person's (`boot.ts`).
@@ -41,7 +40,8 @@ export class GrantEnd {
       [...replaced.grants].map(async ([grantKeyHex, clientId]) => {
         const grantKey = Buffer.from(grantKeyHex, 'hex');
         const grant = await this.#store.durable.get(grantKey);
-        if (grant?.accountKey && !grant.accountKey.equals(person)) return;
+        // gone already (ended, expired): nothing to end; another person's: not theirs to lose
+        if (!grant || (grant.accountKey && !grant.accountKey.equals(person))) return;
         await this.#endKey(grantKey, 'SESSION_OF_ANOTHER_PERSON', { model: 'Session', clientId });
       }),
     );

@@ -10,7 +10,7 @@
  *   ({@link OPTIMISTIC_MERGES} times), then once under the record's lock in a transaction of its own.
  */
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { LATEST_FOR_WRITE, LOCK_RECORD, PUT, putOf } from './durable-statements.ts';
 import { inTransaction } from './pg-transaction.ts';
 import { sessionEndedHere } from './request-memo.ts';
@@ -24,12 +24,19 @@ import { rowValues, toRecord, type Row, type StoredRecord } from './stored-recor
 export interface SessionMerger {
   /** The session row `record`'s writer expects to be current (its write is checked against it), if any. */
   expected(record: StoredRecord): StoredRecord | undefined;
-  /** `record` merged into `theirs` (the current row, another request's write since): written instead. */
-  merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord>;
+  /**
+   * `record` merged into `theirs` (the current row, another request's write since): written instead. `db`: the
+   * transaction it is written in, when there is one (under the record's lock): what the merge writes down of its
+   * own goes there, and commits or rolls back with the merged save (no second connection under the lock).
+   */
+  merge(record: StoredRecord, theirs: StoredRecord, db?: Queryable): Promise<StoredRecord>;
 }
 
 /** Merges of a session write made without a lock, each checked by the write, before one under the record's lock. */
 const OPTIMISTIC_MERGES = 3;
+
+/** What a merge may write through: the pool, or the transaction's client. */
+export type Queryable = Pick<PoolClient, 'query'>;
 
 const digest = (sealed: string) => createHash('sha256').update(sealed, 'utf8').digest();
 
@@ -130,7 +137,7 @@ export class RecordWriter {
       // an ended (not by this request) or revoked row is answered as it is by the write: nothing to merge into
       const into =
         theirs?.state === 'active' || (theirs?.state === 'ended' && (await sessionEndedHere(theirs.recordKey)));
-      const merged = theirs && into ? await merger.merge(record, theirs) : record;
+      const merged = theirs && into ? await merger.merge(record, theirs, client) : record;
       const {
         rows: [row],
       } = await client.query<Row & { conflict: boolean }>(PUT.with(await this.#writeValues(merged, theirs)));

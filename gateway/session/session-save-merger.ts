@@ -14,7 +14,7 @@
  * (`lost`, written down before the merged save; `replaced-persons.ts` ends them {@link evictAfterMergeMs} later),
  * so that their tokens are refused for good, not only while the session names the winner (`token-guard.ts`).
  */
-import type { SessionMerger, StoredRecord } from './durable-tier.ts';
+import type { Queryable, SessionMerger, StoredRecord } from './durable-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
 import type { SessionBase } from './session-base.ts';
@@ -40,7 +40,7 @@ export interface SessionSaveMergerDeps {
    * merged save is written (its grants end once that save has surely landed: that person's tokens were issued on a
    * session now another's; `replaced-persons.ts`). A failure fails the save.
    */
-  lost: (recordKey: Buffer, session: SessionPayload) => Promise<void>;
+  lost: (recordKey: Buffer, session: SessionPayload, db?: Queryable) => Promise<void>;
 }
 
 export class SessionSaveMerger implements SessionMerger {
@@ -78,11 +78,11 @@ export class SessionSaveMerger implements SessionMerger {
   }
 
   /** `record` merged into `theirs`, the row stored since what it expected (`session-merge.ts`). */
-  merge(record: StoredRecord, theirs: StoredRecord): Promise<StoredRecord> {
-    return this.#merged(record, theirs, true);
+  merge(record: StoredRecord, theirs: StoredRecord, db?: Queryable): Promise<StoredRecord> {
+    return this.#merged(record, theirs, true, db);
   }
 
-  async #merged(record: StoredRecord, theirs: StoredRecord, conflict: boolean): Promise<StoredRecord> {
+  async #merged(record: StoredRecord, theirs: StoredRecord, conflict: boolean, db?: Queryable): Promise<StoredRecord> {
     const base = this.#bases.get(record);
     if (!base) throw new Error('session store: a session save met another without what it was made over');
     const { keys, cipher, open } = this.#deps;
@@ -93,7 +93,7 @@ export class SessionSaveMerger implements SessionMerger {
     ]);
     const payload = mergeSession(was, ours, other);
     const loser = personReplaced(ours, other, payload);
-    if (loser) await this.#deps.lost(record.recordKey, loser);
+    if (loser) await this.#deps.lost(record.recordKey, loser, db);
     const text = JSON.stringify(payload);
     const { sealed, dekVersion } = await cipher.seal(record.recordKey, Buffer.from(text));
     const person = payload.accountId === ours.accountId ? record : theirs;

@@ -10,7 +10,7 @@
  *   no request, see `oidc-models.ts`).
  */
 import type { Logger } from 'pino';
-import type { DurableTier, RecordKind, StoredRecord } from './durable-tier.ts';
+import type { DurableTier, Queryable, RecordKind, StoredRecord } from './durable-tier.ts';
 import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
@@ -84,17 +84,18 @@ export class SessionStore {
         this.#logger.info('session store: a session saved by two requests at once, merged');
         setTimeout(() => this.#hotEnds.later([recordKey]), evictAfter).unref();
       },
-      lost: (recordKey, session) => this.#personReplaced(recordKey, session),
+      lost: (recordKey, session, db) => this.#personReplaced(recordKey, session, db),
     });
     this.durable.mergeSessionsWith(this.#merger);
   }
 
   /** Told of each person a merge across persons replaced, before the merged save (`replaced-persons.ts`). */
-  onPersonReplaced(handler: (recordKey: Buffer, session: SessionPayload) => Promise<void>): void {
+  onPersonReplaced(handler: (recordKey: Buffer, session: SessionPayload, db?: Queryable) => Promise<void>): void {
     this.#personReplaced = handler;
   }
 
-  #personReplaced: (recordKey: Buffer, session: SessionPayload) => Promise<void> = () => Promise.resolve();
+  #personReplaced: (recordKey: Buffer, session: SessionPayload, db?: Queryable) => Promise<void> = () =>
+    Promise.resolve();
 
   /** Seals and stores a record in both tiers; returns it as stored (a revoked session stays revoked). */
   async put(input: PutInput): Promise<StoredRecord> {

@@ -13,6 +13,8 @@ create table if not exists session_grants_to_end (
   grants jsonb not null,
   due_at timestamptz not null,
   checks integer not null default 0,
+  -- raised by every merge that adds to the row (and its looks counted afresh): a sweep deletes only the row it took
+  version bigint not null default 0,
   created_at timestamptz not null default now(),
   unique (record_key, account_key)
 );

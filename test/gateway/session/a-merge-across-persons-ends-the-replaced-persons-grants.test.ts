@@ -1,7 +1,8 @@
 /**
  * Two people's logins at once on one browser: two saves of one session, each for another person. The merge keeps
  * one person's session whole (`session-merge.ts`); the other person's grants on it end once the merged save has
- * surely landed, with both requests' Redis writes (`session-save-merger.ts` → the store's timer → `grant-end.ts`,
+ * surely landed, with both requests' Redis writes (`session-save-merger.ts` → `replaced-persons.ts`, written down
+ * in PostgreSQL at the merge and swept → `grant-end.ts`,
  * audited `GRANT_ENDED` with `SESSION_OF_ANOTHER_PERSON`), so that their tokens are refused for good, not only while
  * the session names the winner; in both tiers (a Redis copy written back after the end would bring a grant back).
  * The winner's grants stand. In both orders, with the writes held or not; each person's grant is written with their

@@ -58,11 +58,11 @@ async function bed(t: ExecutionContext) {
   const { fx, store, uid } = await aSession(t, {
     rawConfig: (raw) => Object.assign(raw.redis as object, { commandTimeoutMs: 300 }),
   });
-  // the instance that merged, and stopped: its rows due at once
+  // the instance that merged, and stopped: its rows due 1 s after (the running gateway sweeps them)
   const stopped = new ReplacedPersons({
     pool: fx.gateway.services.pool,
     keys: store.keys,
-    delayMs: 0,
+    delayMs: 1_000,
     logger: pino({ level: 'silent' }),
   });
   const rows = async () =>
@@ -85,7 +85,11 @@ test("a replaced person's grants written down by an instance that stopped are en
     ...ann.session,
     authorizations: annLater.session.authorizations,
   });
-  t.is((await rows()).length, 1, 'one row for the session and person, with both saves’ grants');
+  t.deepEqual(
+    (await rows()).map((r) => r.checks),
+    [0],
+    'one row for the session and person, with both saves’ grants, not looked at yet',
+  );
   await until(
     t,
     "ann's grants ended",
@@ -116,4 +120,22 @@ test('a save naming no person or no grant writes nothing down', async (t) => {
   await stopped.replaced(store.keys.key('Session', uid), { authorizations: { 'rp-a': { grantId: 'g' } } });
   await stopped.replaced(store.keys.key('Session', uid), { accountId: 'acct-1', authorizations: {} });
   t.deepEqual(await rows(), []);
+});
+
+test('a merge that adds to a row a sweep has taken keeps it for the next sweep, its looks counted afresh', async (t) => {
+  const { fx, store, uid, stopped, rows } = await bed(t);
+  const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session names ann: every look 'stood'
+  await stopped.replaced(store.keys.key('Session', uid), ann.session);
+  await until(t, 'taken once', async () => (await rows())[0]?.checks === 1);
+  await stopped.replaced(store.keys.key('Session', uid), ann.session); // the same grants, merged again
+  t.deepEqual(
+    (await rows()).map((r) => r.checks),
+    [0],
+    'looks counted afresh',
+  );
+  const { rows: versions } = await fx.gateway.services.pool.query<{ version: string }>(
+    'select version from session_grants_to_end where record_key = $1',
+    [store.keys.key('Session', uid)],
+  );
+  t.is(versions[0]?.version, '1');
 });

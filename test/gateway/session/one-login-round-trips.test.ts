@@ -24,7 +24,8 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { logIn, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
 
-const TIMERS = /key_set_version|session_revocations|session_grants_to_end|risk_reprocess|reprocess_queue|flow:.*deadlines|idps:status:/;
+const TIMERS =
+  /key_set_version|session_revocations|session_grants_to_end|risk_reprocess|reprocess_queue|flow:.*deadlines|idps:status:/;
 
 let counting = false;
 const queries: string[] = [];
