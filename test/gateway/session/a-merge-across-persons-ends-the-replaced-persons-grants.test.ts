@@ -7,6 +7,8 @@
  * the session names the winner; in both tiers (a Redis copy written back after the end would bring a grant back).
  * The winner's grants stand. In both orders, with the writes held or not; each person's grant is written with their
  * session save, in the same request. Real Redis and PostgreSQL, each request in its own request memo.
+ * One test at a time: each starts a gateway with a SoftHSM2 token of its own, and a token created while another of
+ * this process is open is not always seen.
  */
 import test, { type ExecutionContext } from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
@@ -87,23 +89,28 @@ async function race(t: ExecutionContext, order: 'replaced first' | 'replacing fi
 
 for (const order of ['replaced first', 'replacing first'] as const)
   for (const held of [false, true])
-    test(`a merge across persons ends the replaced person's grants (${order}${held ? ', writes held' : ''})`, (t) =>
-      race(t, order, held));
+    test.serial(
+      `a merge across persons ends the replaced person's grants (${order}${held ? ', writes held' : ''})`,
+      (t) => race(t, order, held),
+    );
 
-test("a replaced person's grants are left while the session names them (the merged save not landed, or it failed)", async (t) => {
-  const { fx, store, uid } = await aSession(t);
-  const person = personOf(uid, 'acct-1', ['rp-a']);
-  await person.save(store);
-  const replaced = {
-    recordKey: store.keys.key('Session', uid),
-    accountKey: store.keys.key('account', 'acct-1'),
-    grants: new Map([[store.keys.key('Grant', person.grantOf('rp-a')).toString('hex'), 'rp-a']]),
-  };
-  t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'stood');
-  t.deepEqual(await grantState(store, person.grantOf('rp-a')), { durable: 1, served: true });
-});
+test.serial(
+  "a replaced person's grants are left while the session names them (the merged save not landed, or it failed)",
+  async (t) => {
+    const { fx, store, uid } = await aSession(t);
+    const person = personOf(uid, 'acct-1', ['rp-a']);
+    await person.save(store);
+    const replaced = {
+      recordKey: store.keys.key('Session', uid),
+      accountKey: store.keys.key('account', 'acct-1'),
+      grants: new Map([[store.keys.key('Grant', person.grantOf('rp-a')).toString('hex'), 'rp-a']]),
+    };
+    t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'stood');
+    t.deepEqual(await grantState(store, person.grantOf('rp-a')), { durable: 1, served: true });
+  },
+);
 
-test("only the replaced person's own grants are ended, whatever grant ids their saves named", async (t) => {
+test.serial("only the replaced person's own grants are ended, whatever grant ids their saves named", async (t) => {
   const { fx, store, uid } = await aSession(t);
   await personOf(uid, 'acct-2', ['rp-c']).save(store); // the session is acct-2's
   const others = personOf(`${uid}-x`, 'acct-3', ['rp-d']);

@@ -3,7 +3,8 @@
  * (`replaced-persons.ts`, `session_grants_to_end`) and ended by the sweeper of any instance once due: an instance
  * that wrote them and stopped loses none. Rows for one (session, person) gather every save's grants; a row whose
  * session still names that person is looked at again, three times in all, then dropped, the grants left.
- * Real Redis and PostgreSQL: the rows are written here as a stopped instance would have (a `ReplacedPersons` of its
+ * One test at a time: each starts a gateway with a SoftHSM2 token of its own, and a token created while another of
+ * this process is open is not always seen. Real Redis and PostgreSQL: the rows are written here as a stopped instance would have (a `ReplacedPersons` of its
  * own that never sweeps), and swept by the running gateway's timer.
  */
 import test, { type ExecutionContext } from 'ava';
@@ -75,7 +76,7 @@ async function bed(t: ExecutionContext) {
   return { fx, store, uid, stopped, rows };
 }
 
-test("a replaced person's grants written down by an instance that stopped are ended by another", async (t) => {
+test.serial("a replaced person's grants written down by an instance that stopped are ended by another", async (t) => {
   const { store, uid, stopped, rows } = await bed(t);
   const ann = await saveOf(store, uid, 'acct-1', ['rp-a']);
   const annLater = await saveOf(store, `${uid}-other-tab`, 'acct-1', ['rp-b']); // another save of hers, its grant
@@ -100,42 +101,48 @@ test("a replaced person's grants written down by an instance that stopped are en
   t.is(await grantLeft(store, `${uid}-acct-2-rp-c`), 1, "the session's person's grant stands");
 });
 
-test(`a replaced person the session names again keeps their grants: looked at ${REPLACED_CHECKS} times, then dropped`, async (t) => {
-  const { store, uid, stopped, rows } = await bed(t);
-  const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session is (still, or again) ann's
-  await stopped.replaced(store.keys.key('Session', uid), ann.session);
-  let looks = 0;
-  await until(t, `looked at ${REPLACED_CHECKS} times and dropped`, async () => {
-    const [row] = await rows();
-    looks = Math.max(looks, row?.checks ?? 0);
-    return row === undefined;
-  });
-  // a look holds the row for 1.9 s: the one before the last is seen (the last deletes it at once)
-  t.true(looks >= REPLACED_CHECKS - 1, `seen looked at ${looks} times before it was dropped`);
-  t.is(await grantLeft(store, ann.grantOf('rp-a')), 1, "ann's grant stands");
-});
+test.serial(
+  `a replaced person the session names again keeps their grants: looked at ${REPLACED_CHECKS} times, then dropped`,
+  async (t) => {
+    const { store, uid, stopped, rows } = await bed(t);
+    const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session is (still, or again) ann's
+    await stopped.replaced(store.keys.key('Session', uid), ann.session);
+    let looks = 0;
+    await until(t, `looked at ${REPLACED_CHECKS} times and dropped`, async () => {
+      const [row] = await rows();
+      looks = Math.max(looks, row?.checks ?? 0);
+      return row === undefined;
+    });
+    // a look holds the row for 1.9 s: the one before the last is seen (the last deletes it at once)
+    t.true(looks >= REPLACED_CHECKS - 1, `seen looked at ${looks} times before it was dropped`);
+    t.is(await grantLeft(store, ann.grantOf('rp-a')), 1, "ann's grant stands");
+  },
+);
 
-test('a save naming no person or no grant writes nothing down', async (t) => {
+test.serial('a save naming no person or no grant writes nothing down', async (t) => {
   const { store, uid, stopped, rows } = await bed(t);
   await stopped.replaced(store.keys.key('Session', uid), { authorizations: { 'rp-a': { grantId: 'g' } } });
   await stopped.replaced(store.keys.key('Session', uid), { accountId: 'acct-1', authorizations: {} });
   t.deepEqual(await rows(), []);
 });
 
-test('a merge that adds to a row a sweep has taken keeps it for the next sweep, its looks counted afresh', async (t) => {
-  const { fx, store, uid, stopped, rows } = await bed(t);
-  const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session names ann: every look 'stood'
-  await stopped.replaced(store.keys.key('Session', uid), ann.session);
-  await until(t, 'taken once', async () => (await rows())[0]?.checks === 1);
-  await stopped.replaced(store.keys.key('Session', uid), ann.session); // the same grants, merged again
-  t.deepEqual(
-    (await rows()).map((r) => r.checks),
-    [0],
-    'looks counted afresh',
-  );
-  const { rows: versions } = await fx.gateway.services.pool.query<{ version: string }>(
-    'select version from session_grants_to_end where record_key = $1',
-    [store.keys.key('Session', uid)],
-  );
-  t.is(versions[0]?.version, '1');
-});
+test.serial(
+  'a merge that adds to a row a sweep has taken keeps it for the next sweep, its looks counted afresh',
+  async (t) => {
+    const { fx, store, uid, stopped, rows } = await bed(t);
+    const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session names ann: every look 'stood'
+    await stopped.replaced(store.keys.key('Session', uid), ann.session);
+    await until(t, 'taken once', async () => (await rows())[0]?.checks === 1);
+    await stopped.replaced(store.keys.key('Session', uid), ann.session); // the same grants, merged again
+    t.deepEqual(
+      (await rows()).map((r) => r.checks),
+      [0],
+      'looks counted afresh',
+    );
+    const { rows: versions } = await fx.gateway.services.pool.query<{ version: string }>(
+      'select version from session_grants_to_end where record_key = $1',
+      [store.keys.key('Session', uid)],
+    );
+    t.is(versions[0]?.version, '1');
+  },
+);
