@@ -12,49 +12,14 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
-import { aSession, oneAfterTheOther, type Store } from './session-saves.ts';
-
-/** A session of `person` whose RPs each have a grant `<uid>-<person>-<rp>`, saved with those grants. */
-function personOf(uid: string, person: string, rps: string[]) {
-  const grantOf = (rp: string) => `${uid}-${person}-${rp}`;
-  const grants = rps.map((rp) => ({
-    kind: 'Grant' as const,
-    id: grantOf(rp),
-    payload: { jti: grantOf(rp), accountId: person, clientId: rp },
-    expiresIn: 3600,
-    grantId: grantOf(rp),
-    accountId: person,
-  }));
-  const session = {
-    kind: 'Session' as const,
-    id: uid,
-    payload: {
-      uid,
-      jti: 'cookie-1',
-      accountId: person,
-      authorizations: Object.fromEntries(rps.map((rp) => [rp, { sid: `sid-${rp}`, grantId: grantOf(rp) }])),
-    },
-    expiresIn: 3600,
-    lookupId: 'cookie-1',
-    sids: rps.map((rp) => `sid-${rp}`),
-    accountId: person,
-  };
-  return { person, rps, grantOf, save: (store: Store) => store.putMany([...grants, session]) };
-}
+import { eventually } from '../../helpers/eventually.ts';
+import { aSession, oneAfterTheOther, personOf, type Store } from './session-saves.ts';
 
 /** The grant's current records in PostgreSQL (the grant and its artefacts), and whether Redis or PostgreSQL serve it. */
 async function grantState(store: Store, grantId: string) {
   const durable = (await store.durable.keysOfGrant(store.keys.key('Grant', grantId))).length;
   const served = (await runWithRequestMemo(() => store.get('Grant', grantId)))?.record.state === 'active';
   return { durable, served };
-}
-
-async function until(t: ExecutionContext, what: string, check: () => Promise<boolean>) {
-  for (let i = 0; i < 600; i += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.fail(`not so after 60 s: ${what}`);
 }
 
 async function race(t: ExecutionContext, order: 'replaced first' | 'replacing first', held: boolean) {
@@ -72,10 +37,11 @@ async function race(t: ExecutionContext, order: 'replaced first' | 'replacing fi
   const current = await store.durable.get(store.keys.key('Session', uid));
   t.deepEqual(current?.accountKey, store.keys.key('account', 'acct-2'));
   const [winner, loser] = [second, first];
-  await until(t, `the replaced person's (${loser.person}) grants ended`, async () => {
+  const ended = async () => {
     for (const rp of loser.rps) if ((await grantState(store, loser.grantOf(rp))).durable > 0) return false;
     return true;
-  });
+  };
+  t.true(await eventually(ended, 60_000), `the replaced person's (${loser.person}) grants ended`);
   for (const rp of loser.rps)
     t.false((await grantState(store, loser.grantOf(rp))).served, `the replaced person's grant at ${rp}: not served`);
   for (const rp of winner.rps)

@@ -10,49 +10,17 @@
 import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { REPLACED_CHECKS, ReplacedPersons } from '../../../gateway/session/replaced-persons.ts';
-import { aSession, type Store } from './session-saves.ts';
+import { eventually } from '../../helpers/eventually.ts';
+import { aSession, personOf, type Store } from './session-saves.ts';
 
-/** A session save of `person` naming grants `<uid>-<person>-<rp>` (stored, with the grants, as that person's). */
-async function saveOf(store: Store, uid: string, person: string, rps: string[]) {
-  const grantOf = (rp: string) => `${uid}-${person}-${rp}`;
-  const session = {
-    uid,
-    jti: 'cookie-1',
-    accountId: person,
-    authorizations: Object.fromEntries(rps.map((rp) => [rp, { sid: `sid-${rp}`, grantId: grantOf(rp) }])),
-  };
-  await store.putMany([
-    ...rps.map((rp) => ({
-      kind: 'Grant' as const,
-      id: grantOf(rp),
-      payload: { jti: grantOf(rp), accountId: person, clientId: rp },
-      expiresIn: 3600,
-      grantId: grantOf(rp),
-      accountId: person,
-    })),
-    {
-      kind: 'Session' as const,
-      id: uid,
-      payload: session,
-      expiresIn: 3600,
-      lookupId: 'cookie-1',
-      sids: rps.map((rp) => `sid-${rp}`),
-      accountId: person,
-    },
-  ]);
-  return { session, grantOf };
+/** `person` saved (their session and grants), as that person's request would. */
+async function saved(store: Store, person: ReturnType<typeof personOf>) {
+  await person.save(store);
+  return person;
 }
 
 const grantLeft = async (store: Store, grantId: string) =>
   (await store.durable.keysOfGrant(store.keys.key('Grant', grantId))).length;
-
-async function until(t: ExecutionContext, what: string, check: () => Promise<boolean>) {
-  for (let i = 0; i < 600; i += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.fail(`not so after 60 s: ${what}`);
-}
 
 async function bed(t: ExecutionContext) {
   // a Redis command timeout of 300 ms: a row is looked at again 1.9 s after it was taken
@@ -78,9 +46,9 @@ async function bed(t: ExecutionContext) {
 
 test.serial("a replaced person's grants written down by an instance that stopped are ended by another", async (t) => {
   const { store, uid, stopped, rows } = await bed(t);
-  const ann = await saveOf(store, uid, 'acct-1', ['rp-a']);
-  const annLater = await saveOf(store, `${uid}-other-tab`, 'acct-1', ['rp-b']); // another save of hers, its grant
-  await saveOf(store, uid, 'acct-2', ['rp-c']); // the session is now acct-2's
+  const ann = await saved(store, personOf(uid, 'acct-1', ['rp-a']));
+  const annLater = await saved(store, personOf(`${uid}-other-tab`, 'acct-1', ['rp-b'])); // another save of hers, its grant
+  await saved(store, personOf(uid, 'acct-2', ['rp-c'])); // the session is now acct-2's
   await stopped.replaced(store.keys.key('Session', uid), ann.session);
   await stopped.replaced(store.keys.key('Session', uid), {
     ...ann.session,
@@ -91,13 +59,10 @@ test.serial("a replaced person's grants written down by an instance that stopped
     [0],
     'one row for the session and person, with both saves’ grants, not looked at yet',
   );
-  await until(
-    t,
-    "ann's grants ended",
-    async () =>
-      (await grantLeft(store, ann.grantOf('rp-a'))) === 0 && (await grantLeft(store, annLater.grantOf('rp-b'))) === 0,
-  );
-  await until(t, 'the row deleted', async () => (await rows()).length === 0);
+  const annEnded = async () =>
+    (await grantLeft(store, ann.grantOf('rp-a'))) === 0 && (await grantLeft(store, annLater.grantOf('rp-b'))) === 0;
+  t.true(await eventually(annEnded, 60_000), "ann's grants ended");
+  t.true(await eventually(async () => (await rows()).length === 0, 60_000), 'the row deleted');
   t.is(await grantLeft(store, `${uid}-acct-2-rp-c`), 1, "the session's person's grant stands");
 });
 
@@ -105,14 +70,15 @@ test.serial(
   `a replaced person the session names again keeps their grants: looked at ${REPLACED_CHECKS} times, then dropped`,
   async (t) => {
     const { store, uid, stopped, rows } = await bed(t);
-    const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session is (still, or again) ann's
+    const ann = await saved(store, personOf(uid, 'acct-1', ['rp-a'])); // the session is (still, or again) ann's
     await stopped.replaced(store.keys.key('Session', uid), ann.session);
     let looks = 0;
-    await until(t, `looked at ${REPLACED_CHECKS} times and dropped`, async () => {
+    const dropped = async () => {
       const [row] = await rows();
       looks = Math.max(looks, row?.checks ?? 0);
       return row === undefined;
-    });
+    };
+    t.true(await eventually(dropped, 60_000), `looked at ${REPLACED_CHECKS} times and dropped`);
     // a look holds the row for 1.9 s: the one before the last is seen (the last deletes it at once)
     t.true(looks >= REPLACED_CHECKS - 1, `seen looked at ${looks} times before it was dropped`);
     t.is(await grantLeft(store, ann.grantOf('rp-a')), 1, "ann's grant stands");
@@ -130,9 +96,9 @@ test.serial(
   'a merge that adds to a row a sweep has taken keeps it for the next sweep, its looks counted afresh',
   async (t) => {
     const { fx, store, uid, stopped, rows } = await bed(t);
-    const ann = await saveOf(store, uid, 'acct-1', ['rp-a']); // the session names ann: every look 'stood'
+    const ann = await saved(store, personOf(uid, 'acct-1', ['rp-a'])); // the session names ann: every look 'stood'
     await stopped.replaced(store.keys.key('Session', uid), ann.session);
-    await until(t, 'taken once', async () => (await rows())[0]?.checks === 1);
+    t.true(await eventually(async () => (await rows())[0]?.checks === 1, 60_000), 'taken once');
     await stopped.replaced(store.keys.key('Session', uid), ann.session); // the same grants, merged again
     t.deepEqual(
       (await rows()).map((r) => r.checks),

@@ -113,3 +113,37 @@ export async function oneAfterTheOther(
     held,
   );
 }
+
+/** A session of `person` whose RPs each have a grant `<uid>-<person>-<rp>`, saved with those grants. */
+export function personOf(uid: string, person: string, rps: string[]) {
+  const grantOf = (rp: string) => `${uid}-${person}-${rp}`;
+  const grants = rps.map((rp) => ({
+    kind: 'Grant' as const,
+    id: grantOf(rp),
+    payload: { jti: grantOf(rp), accountId: person, clientId: rp },
+    expiresIn: 3600,
+    grantId: grantOf(rp),
+    accountId: person,
+  }));
+  const session = {
+    kind: 'Session' as const,
+    id: uid,
+    payload: {
+      uid,
+      jti: 'cookie-1',
+      accountId: person,
+      authorizations: Object.fromEntries(rps.map((rp) => [rp, { sid: `sid-${rp}`, grantId: grantOf(rp) }])),
+    },
+    expiresIn: 3600,
+    lookupId: 'cookie-1',
+    sids: rps.map((rp) => `sid-${rp}`),
+    accountId: person,
+  };
+  return {
+    person,
+    rps,
+    grantOf,
+    session: session.payload,
+    save: (store: Store) => store.putMany([...grants, session]),
+  };
+}
