@@ -106,6 +106,9 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
   const grants = new GrantEnd({ store, audit: options.audit });
+  // the person a session's current row in PostgreSQL names (a reuse and a risky refresh spare another person's)
+  const sessionPerson = async (uid: string) =>
+    (await store.durable.get(store.keys.key('Session', uid)))?.accountKey ?? null;
   // the persons a merge across persons replaced: written down at the merge, their grants ended by the sweeper
   const replacedPersons = new ReplacedPersons({
     pool,
@@ -151,7 +154,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
         revoker,
         audit: options.audit,
         registry: options.registry,
-        sessionPerson: async (uid) => (await store.durable.get(store.keys.key('Session', uid)))?.accountKey ?? null,
+        sessionPerson,
         grants,
       }),
       grants,
@@ -163,8 +166,8 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     hierarchy,
     rotation,
     async namesAnotherPerson(sessionUid, accountId) {
-      const row = await store.durable.get(store.keys.key('Session', sessionUid)).catch(() => null);
-      return !!row?.accountKey && !row.accountKey.equals(store.keys.key('account', accountId));
+      const person = await sessionPerson(sessionUid).catch(() => null);
+      return !!person && !person.equals(store.keys.key('account', accountId));
     },
     maintain,
     async close() {

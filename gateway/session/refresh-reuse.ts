@@ -1,9 +1,9 @@
 /**
  * What a reused refresh token ends (issue #12 item 5, OAuth 2.0 Security BCP §4.14.2): a refresh token that
  * was already rotated, presented again, means that two parties hold the family. Both lose it: the family's grant
- * ends (`grant-end.ts`), and the session the family belongs to is revoked through the typed revocation API (`revocation.ts`: version + 1, state
- * `revoked`, published to every instance), so every access and refresh token of the session is refused from
- * then on, at every instance. The reuse is audited (`REFRESH_TOKEN_REUSED`) and counted
+ * ends (`grant-end.ts`), and the session the family belongs to is revoked through the typed revocation API
+ * (`revocation.ts`: version + 1, state `revoked`, published to every instance), so every access and refresh token
+ * of the session is refused from then on, at every instance. The reuse is audited (`REFRESH_TOKEN_REUSED`) and counted
  * (`gateway_refresh_token_reuse_total`). The presenter gets oidc-provider's `invalid_grant`.
  */
 import type { Registry } from 'prom-client';
@@ -38,10 +38,10 @@ export class RefreshReuse {
     sessionPerson: SessionPerson;
     grants: Pick<GrantEnd, 'end'>;
   }) {
-    this.#grants = deps.grants;
     this.#revoker = deps.revoker;
     this.#audit = deps.audit;
     this.#sessionPerson = deps.sessionPerson;
+    this.#grants = deps.grants;
     const counter = declareCounter(
       deps.registry,
       'gateway_refresh_token_reuse_total',
@@ -54,8 +54,8 @@ export class RefreshReuse {
   }
 
   /**
-   * Revokes the session of a reused refresh token's family (`accountKey`: the person of the token's record), unless
-   * it is now another person's; audits and counts the reuse.
+   * Ends a reused refresh token's family: its grant, and its session unless that session is now another person's
+   * (`accountKey`: the person of the token's record); audits and counts the reuse.
    */
   async reused(token: ReusedToken, accountKey: Buffer | null): Promise<void> {
     const clientId = typeof token.clientId === 'string' ? token.clientId : 'unknown';

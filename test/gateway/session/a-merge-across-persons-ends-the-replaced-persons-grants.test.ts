@@ -22,6 +22,13 @@ async function grantState(store: Store, grantId: string) {
   return { durable, served };
 }
 
+/** acct-1 replaced on the session `uid`, their save naming grant `grantId` at `rp` (as the merge writes it down). */
+const acct1Replaced = (store: Store, uid: string, grantId: string, rp: string) => ({
+  recordKey: store.keys.key('Session', uid),
+  accountKey: store.keys.key('account', 'acct-1'),
+  grants: new Map([[store.keys.key('Grant', grantId).toString('hex'), rp]]),
+});
+
 async function race(t: ExecutionContext, order: 'replaced first' | 'replacing first', held: boolean) {
   // a Redis command timeout of 1 s: the grants end 4 s after the merge (3 tries of a command, and a second)
   const { fx, store, uid } = await aSession(t, {
@@ -66,11 +73,7 @@ test.serial(
     const { fx, store, uid } = await aSession(t);
     const person = personOf(uid, 'acct-1', ['rp-a']);
     await person.save(store);
-    const replaced = {
-      recordKey: store.keys.key('Session', uid),
-      accountKey: store.keys.key('account', 'acct-1'),
-      grants: new Map([[store.keys.key('Grant', person.grantOf('rp-a')).toString('hex'), 'rp-a']]),
-    };
+    const replaced = acct1Replaced(store, uid, person.grantOf('rp-a'), 'rp-a');
     t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'stood');
     t.deepEqual(await grantState(store, person.grantOf('rp-a')), { durable: 1, served: true });
   },
@@ -81,11 +84,7 @@ test.serial("only the replaced person's own grants are ended, whatever grant ids
   await personOf(uid, 'acct-2', ['rp-c']).save(store); // the session is acct-2's
   const others = personOf(`${uid}-x`, 'acct-3', ['rp-d']);
   await others.save(store);
-  const replaced = {
-    recordKey: store.keys.key('Session', uid),
-    accountKey: store.keys.key('account', 'acct-1'),
-    grants: new Map([[store.keys.key('Grant', others.grantOf('rp-d')).toString('hex'), 'rp-d']]),
-  };
+  const replaced = acct1Replaced(store, uid, others.grantOf('rp-d'), 'rp-d');
   t.is(await fx.gateway.services.sessions.grants.endReplaced(replaced), 'ended');
   t.deepEqual(await grantState(store, others.grantOf('rp-d')), { durable: 1, served: true }, "acct-3's grant stands");
 });
