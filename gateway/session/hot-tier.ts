@@ -13,7 +13,8 @@
  *   them once the record would outlive them: an SSO request wrote two pointers for nothing (issue #14).
  * - An end replaces the record by an end mark for {@link END_MARK_SECONDS} (read as a miss). A reader that found
  *   the record in PostgreSQL writes it back only where no end mark, and no copy of the same version, is
- *   ({@link HotTier.rewarm}); a write (PostgreSQL first, then Redis) replaces the mark.
+ *   ({@link HotTier.rewarm}); a write (PostgreSQL first, then Redis) replaces the mark, unless it is a grant's or a
+ *   token's (never written again once ended).
  */
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../store/lua-script.ts';
@@ -37,6 +38,20 @@ return 1
 `;
 /** KEYS[1] record; ARGV: version, state, ttl, then field/value pairs. */
 const PUT_UNLESS_NEWER = new LuaScript(WRITE_UNLESS_NEWER);
+/**
+ * The write of a record never opened again once ended ({@link ENDED_FOR_GOOD}): as {@link PUT_UNLESS_NEWER}, but never
+ * over an end mark. A write PostgreSQL took before an end, reaching Redis after that end's mark, would make the ended
+ * grant or token current again in Redis for its whole life (PostgreSQL refuses such a write once the end landed:
+ * migration 0830).
+ */
+const PUT_UNLESS_ENDED = new LuaScript(`
+if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
+${WRITE_UNLESS_NEWER}`);
+/**
+ * The kinds whose ids are never reused, so never written again once ended (a grant, a token; not a session, which
+ * a login's cookie-id rotation ends and writes again, nor a person's identity, written again at their next login).
+ */
+export const ENDED_FOR_GOOD: ReadonlySet<RecordKind> = new Set<RecordKind>(['Grant', 'AccessToken', 'RefreshToken']);
 /**
  * A re-warm (a record read from PostgreSQL, written back to Redis): KEYS[1] record; ARGV as {@link PUT_UNLESS_NEWER}.
  * Never over an end mark (`x`: the record was ended after the read may have been made) nor over a copy Redis
@@ -180,10 +195,10 @@ export class HotTier {
    * Writes a record (and its pointers) with its remaining life as TTL, unless Redis holds a newer version
    * of it or the same version revoked (a late write — a re-warm read before a revocation — never undoes it).
    * `previous`: the record as this request read it, if it did; its pointers that still outlive the record
-   * are not written again.
+   * are not written again. A grant or token is never written over an end mark ({@link ENDED_FOR_GOOD}).
    */
   put(record: StoredRecord, previous?: HotRecord | null): Promise<true | Unavailable> {
-    return this.#write(PUT_UNLESS_NEWER, record, previous);
+    return this.#write(ENDED_FOR_GOOD.has(record.kind) ? PUT_UNLESS_ENDED : PUT_UNLESS_NEWER, record, previous);
   }
 
   /**

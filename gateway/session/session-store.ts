@@ -210,7 +210,11 @@ export class SessionStore {
    * the current row back.
    */
   async #warm(stored: readonly StoredRecord[], previous: readonly (HotRecord | null)[]): Promise<void> {
-    const written = await Promise.all(stored.map((record, i) => this.hot.put(record, previous[i] ?? null)));
+    // a grant or token PostgreSQL refused (ended meanwhile, migration 0830) is not written: its end mark stands
+    const refused = (r: StoredRecord) => r.kind !== 'Session' && r.state !== 'active';
+    const written = await Promise.all(
+      stored.map((record, i) => (refused(record) ? true : this.hot.put(record, previous[i] ?? null))),
+    );
     const failed = stored.filter((_, i) => written[i] !== true);
     if (failed.length === 0) return;
     this.#logger.warn(
