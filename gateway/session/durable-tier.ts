@@ -33,7 +33,14 @@ import {
 import { inTransaction } from './pg-transaction.ts';
 import { RecordWriter, type SessionMerger } from './record-writer.ts';
 import { WriteHolder, type CheckedRecord, type HeldOutcome } from './held-writes.ts';
-import { COLUMNS, toRecord, type RevocationScope, type Row, type StoredRecord } from './stored-record.ts';
+import {
+  COLUMNS,
+  ENDED_FOR_GOOD,
+  toRecord,
+  type RevocationScope,
+  type Row,
+  type StoredRecord,
+} from './stored-record.ts';
 
 export type { RecordKind, RecordState, RevocationScope, StoredRecord } from './stored-record.ts';
 export { COLUMNS, rowValues } from './stored-record.ts';
@@ -88,12 +95,15 @@ export class DurableTier {
 
   /**
    * Within a {@link holdWrites} scope, holds back the writes of `records` (a later write of a record replaces
-   * its held one, as it would have replaced its row; a write replaces a held end of its record) and returns
-   * true; elsewhere returns false (the caller writes them now). A held session is written by
+   * its held one, as it would have replaced its row; a write replaces a held end of its record, but for a grant
+   * or token, written at once then) and returns true; elsewhere returns false (the caller writes them now). A held session is written by
    * `session_record_write` like any other: a session revoked (or ended by another request) meanwhile stays so (the
    * scope's `then` gets the row as stored).
    */
   hold(records: readonly StoredRecord[]): boolean {
+    // a grant or token whose end the scope holds is not written over it (its end would be dropped): written now,
+    // after the scope's writes and ends, and refused as ended (migration 0830)
+    if (records.some((r) => ENDED_FOR_GOOD.has(r.kind) && this.#holder.endHeld(r.recordKey))) return false;
     return this.#holder.hold(records);
   }
 

@@ -150,6 +150,12 @@ export class WriteHolder<R extends Keyed> {
     return true;
   }
 
+  /** Whether the current scope holds an end of `recordKey`. */
+  endHeld(recordKey: Buffer): boolean {
+    const held = this.#scope();
+    return held !== undefined && indexOf(held.ends, recordKey) >= 0;
+  }
+
   /**
    * Holds back the end of `recordKeys` (and the removal of the cookie pointers `lookups` from Redis) in the
    * current scope (true); false outside one, or when one of them has a held write (the caller writes the

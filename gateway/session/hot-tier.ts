@@ -19,6 +19,7 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../store/lua-script.ts';
 import type { RecordKind, RecordState, StoredRecord } from './durable-tier.ts';
+import { ENDED_FOR_GOOD } from './stored-record.ts';
 
 export type Unavailable = 'unavailable';
 
@@ -47,11 +48,6 @@ const PUT_UNLESS_NEWER = new LuaScript(WRITE_UNLESS_NEWER);
 const PUT_UNLESS_ENDED = new LuaScript(`
 if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
 ${WRITE_UNLESS_NEWER}`);
-/**
- * The kinds whose ids are never reused, so never written again once ended (a grant, a token; not a session, which
- * a login's cookie-id rotation ends and writes again, nor a person's identity, written again at their next login).
- */
-export const ENDED_FOR_GOOD: ReadonlySet<RecordKind> = new Set<RecordKind>(['Grant', 'AccessToken', 'RefreshToken']);
 /**
  * A re-warm (a record read from PostgreSQL, written back to Redis): KEYS[1] record; ARGV as {@link PUT_UNLESS_NEWER}.
  * Never over an end mark (`x`: the record was ended after the read may have been made) nor over a copy Redis

@@ -6,6 +6,12 @@
 export type RecordState = 'active' | 'revoked' | 'ended';
 export type RecordKind = 'Session' | 'Grant' | 'AccessToken' | 'RefreshToken' | 'Identity' | 'UpstreamSession';
 export type RevocationScope = 'session' | 'account' | 'idp' | 'issued_before';
+/**
+ * The kinds whose ids are never reused, so never written again once ended (migration 0830): a grant, a token. Not a
+ * session (a login's cookie-id rotation ends it and writes it again), nor a person's identity or upstream login
+ * (written again at their next login).
+ */
+export const ENDED_FOR_GOOD: ReadonlySet<RecordKind> = new Set<RecordKind>(['Grant', 'AccessToken', 'RefreshToken']);
 
 /** One record as both tiers hold it (the payload sealed). */
 export interface StoredRecord {

@@ -10,7 +10,9 @@
 -- ids (a new grant, a new token each get a new one), so no legitimate write is refused. A person's `Identity` and an
 -- `UpstreamSession` are written again after an end (the next login), as before.
 --
--- Instances not yet upgraded call the same function (same arguments): the guard applies to their writes too.
+-- Instances of the previous version call this same function (fifteen arguments, since 0780): the guard applies to
+-- their writes too during a rolling upgrade. The older overloads (`session_record_write` with fourteen arguments,
+-- `session_record_put`: 0760) are left unguarded; only versions from before 0780 call them.
 create or replace function session_record_write(
   p_record_key bytea, p_kind text, p_lookup_key bytea, p_sid_keys bytea[], p_grant_key bytea,
   p_account_key bytea, p_idp text, p_version integer, p_state text, p_dek_version integer, p_sealed text,

@@ -106,7 +106,7 @@ async function lateRedisWrite(t: ExecutionContext, kind: RecordKind) {
   // PostgreSQL takes the write; the end lands (PostgreSQL, then its end mark in Redis); the write reaches Redis last
   const written = await runWithRequestMemo(() => store.durable.put(storedOf(store, kind, id, key)));
   await runWithRequestMemo(() => store.end([key]));
-  t.is(await store.hot.put(written), true);
+  await store.hot.put(written);
   return { store, id };
 }
 
@@ -141,4 +141,32 @@ test.serial("a person's identity is written again after an end (their next login
   await runWithRequestMemo(() => store.end([key]));
   t.is((await runWithRequestMemo(() => store.put(identity('demo-idp')))).state, 'active');
   t.deepEqual(await tiers(store, 'Identity', id), { durable: 'active', hot: 'active', served: 'active' });
+});
+
+test.serial(
+  'a consumed refresh token is not written again: it stays consumed (a later presentation is a reuse)',
+  async (t) => {
+    const { store, uid } = await aSession(t);
+    const id = `RefreshToken-${uid}`;
+    const stored = await savedAfterItsEnd(store, 'RefreshToken', id, uid, async () => {
+      t.true(await store.consume('RefreshToken', id));
+    });
+    t.is(stored.state, 'ended');
+    t.deepEqual(await tiers(store, 'RefreshToken', id), { durable: 'ended', hot: 'ended', served: 'ended' });
+  },
+);
+
+test.serial('an end and a write of a grant in one request: the end stands', async (t) => {
+  const { store, uid } = await aSession(t);
+  const grantId = `grant-${uid}`;
+  await runWithRequestMemo(() => store.put(artefact('Grant', grantId, uid, 'openid')));
+  await runWithRequestMemo(() =>
+    store.holdWrites(async () => {
+      await store.get('Grant', grantId);
+      await store.end([store.keys.key('Grant', grantId)]);
+      const stored = await store.put(artefact('Grant', grantId, uid, 'openid profile'));
+      t.is(stored.state, 'ended', 'the write is answered with the ended record');
+    }),
+  );
+  t.deepEqual(await tiers(store, 'Grant', grantId), { durable: null, hot: null, served: null });
 });
