@@ -10,8 +10,9 @@
  * sealed, looked up by `jti`), and only its *value* becomes the JWT: `AccessToken.getValueAndPayload` is
  * wrapped. The stored payload records SHA-256 of the JWT (`atHash`); reading a token back
  * (`redis-adapter.ts` → `session/oidc-models.ts`) takes the `jti` out of the presented JWT and requires the
- * hash to match, so neither a forged JWT nor a bare `jti` is a token. The session guard runs at that read
- * (revoked session / stale version: userinfo 401, introspection `active: false`).
+ * hash to match, so neither a forged JWT nor a bare `jti` is a token. The session guard runs at that read, after
+ * that check (revoked session / stale version: userinfo 401, introspection `active: false`; a forged JWT naming a
+ * known `jti` never reaches it, so it cannot end that token's grant).
  *
  * `aud` is the resource the token was issued for (RFC 8707) and otherwise the issuer (the gateway's own
  * userinfo endpoint is the only resource server of such a token).

@@ -230,8 +230,9 @@ function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
       // is exactly the JWT issued (a bare jti or a forged JWT naming one is no token)
       const jti = jtiOfJwt(id);
       if (!jti) return undefined;
-      const stored = await durable.find(name, jti);
-      return stored && isIssuedValue(id, stored as { atHash?: unknown }) ? (stored as AdapterPayload) : undefined;
+      // checked first: a forged JWT naming a known jti is refused before the token guard acts on that token
+      return (await durable.find(name, jti, (stored) => isIssuedValue(id, stored as { atHash?: unknown }))) as
+        AdapterPayload | undefined;
     },
     findByUid: async (uid) => (await durable.findByUid(name, uid)) as AdapterPayload | undefined,
     findByUserCode: async () => undefined,

@@ -99,10 +99,19 @@ export class DurableOidcModels {
     });
   }
 
-  async find(model: string, id: string): Promise<Payload | undefined> {
+  /**
+   * The artefact `id` of `model`, if it is still one. `presented`: whether the stored payload is that of the value
+   * presented (a JWT access token is found by its `jti`: the JWT itself must be the one issued), asked before
+   * anything else acts on the find: a forged value naming a known id neither counts as a reuse nor ends a grant.
+   */
+  async find(
+    model: string,
+    id: string,
+    presented: (payload: Payload) => boolean = () => true,
+  ): Promise<Payload | undefined> {
     if (model === 'Session') return this.#activeSession(await this.#store.findSession<Payload>('lookup', id));
     const loaded = await this.#store.get<Payload>(model as RecordKind, id);
-    if (!loaded) return undefined;
+    if (!loaded || !presented(loaded.payload)) return undefined;
     if (model === 'RefreshToken' && loaded.record.state === 'ended') {
       // an already-rotated refresh token, presented again: the family is compromised
       await this.#reuse.reused(loaded.payload, loaded.record.accountKey);

@@ -169,3 +169,15 @@ test("the session's own person's rotated refresh token presented again revokes t
   t.truthy((await found('RefreshToken', 'bob-rotated'))?.consumed);
   t.is(await sessionState('own-rotated'), 'revoked');
 });
+
+test("a forged access-token JWT naming such a token's jti is refused before the guard: no grant ends", async (t) => {
+  await sessionOf('race-forged', 'bob');
+  await tokenOn('AccessToken', 'ann-forged', 'race-forged', 'ann', { clientId: 'rp-forged' });
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const forged = `${b64({ alg: 'RS256', typ: 'at+jwt' })}.${b64({ jti: 'ann-forged' })}.${b64('not a signature')}`;
+  const userinfo = fx.rp.serverMetadata().userinfo_endpoint!;
+  const response = await fetch(userinfo, { headers: { authorization: `Bearer ${forged}` } });
+  t.is(response.status, 401);
+  t.is(await grantLeft('ann-forged-grant'), 1, 'its grant stands: the token itself was not presented');
+  t.is(await grantsEnded('SESSION_OF_ANOTHER_PERSON', 'rp-forged'), 0);
+});
