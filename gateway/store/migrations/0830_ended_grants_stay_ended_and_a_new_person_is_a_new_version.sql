@@ -10,6 +10,14 @@
 -- ids (a new grant, a new token each get a new one), so no legitimate write is refused. A person's `Identity` and an
 -- `UpstreamSession` are written again after an end (the next login), as before.
 --
+-- Same round (last round's note): when two people's saves of one session met (two tabs of one browser), the merge
+-- kept one person's (`session/session-merge.ts`), but the replaced person's own write could reach Redis after the
+-- merged one at the same version, and Redis took it (a write replaces a copy of the same version): for a few seconds,
+-- until the merge's eviction, the session was served as that person's and their tokens passed the token guard. A
+-- session's version now moves on whenever a save names another person than its current row (a person's first login
+-- on a session that named nobody keeps it): the late copy is older, and Redis keeps the merged one. The tokens of
+-- the previous person are stale too (the token guard refuses them as another person's first, as before).
+--
 -- Instances of the previous version call this same function (fifteen arguments, since 0780): the guard applies to
 -- their writes too during a rolling upgrade. The older overloads (`session_record_write` with fourteen arguments,
 -- `session_record_put`: 0760) are left unguarded; only versions from before 0780 call them.
@@ -52,7 +60,11 @@ begin
             latest.created_at, latest.expires_at, true;
           return;
         end if;
-        p_version := latest.version;
+        -- a save naming another person than the current row moves the session's version on: every token issued
+        -- before is stale, and a late Redis copy of a save made before (the replaced person's, after a merge of two
+        -- people's saves) is older than the merged one, so Redis never takes it over that one (`HotTier.put`)
+        p_version := latest.version + case
+          when latest.account_key is not null and latest.account_key is distinct from p_account_key then 1 else 0 end;
         p_created_at := latest.created_at;
         -- the sids of the stored row stay findable (0760): the written sids first, then the stored ones it lacks
         p_sid_keys := coalesce(p_sid_keys, '{}') ||
