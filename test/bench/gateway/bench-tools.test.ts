@@ -5,7 +5,7 @@
 import test from 'ava';
 import { byRoute, groupOf, summarise } from './summarise-cpuprofile.ts';
 import { bytesPer, keyShape } from './redis-memory.ts';
-import { cpuMs, cpuSplitMs, rssMiB, treeCpuMs } from './proc-stats.ts';
+import { cpuMs, cpuSplitMs, rssMiB, threadCpuMs, treeCpuMs } from './proc-stats.ts';
 
 const here = new URL('../../../gateway/flow/login-flow.ts', import.meta.url).href;
 
@@ -108,6 +108,7 @@ test('bytes per item: what grew, and what was freed meanwhile, apart', (t) => {
 
 test('/proc readers see this process: CPU grows with work, RSS is positive', (t) => {
   const before = cpuMs(process.pid);
+  const threadsBefore = threadCpuMs(process.pid);
   const start = process.cpuUsage();
   while ((process.cpuUsage(start).user + process.cpuUsage(start).system) / 1000 < 100); // burn 100 ms of CPU
   t.true(cpuMs(process.pid) - before >= 80); // 10 ms ticks
@@ -116,4 +117,7 @@ test('/proc readers see this process: CPU grows with work, RSS is positive', (t)
   t.true(split.user > 0 && split.system >= 0);
   t.true(rssMiB(process.pid) > 10);
   t.is(cpuMs(2 ** 22 + 7), 0); // no such process
+  // the burn ran on the JavaScript thread: counted as the main thread's
+  t.true(threadCpuMs(process.pid).main - threadsBefore.main >= 80);
+  t.deepEqual(threadCpuMs(2 ** 22 + 7), { main: 0, 'thread pool': 0, 'V8 workers': 0, other: 0 });
 });

@@ -42,7 +42,7 @@ import { cryptoFloor } from './crypto-floor.ts';
 import { startFastIdp } from './fast-idp.ts';
 import { discoverRp, RP_REDIRECT, type PersonBrowser } from './fast-rp.ts';
 import { startGatewayProcess } from './gateway-process.ts';
-import { cpuMs, cpuSplitMs, postmasterPid, rssMiB, treeCpuMs } from './proc-stats.ts';
+import { cpuMs, cpuSplitMs, postmasterPid, rssMiB, threadCpuMs, treeCpuMs } from './proc-stats.ts';
 import { bytesPer, commandStats, keySnapshot } from './redis-memory.ts';
 import { runPhase, type PhaseResult } from './run-phase.ts';
 import { printPhase, printRoutes, printSpread } from './report.ts';
@@ -159,6 +159,7 @@ try {
     if (PG_STATEMENTS) await resetStatements(pgAdmin);
     await gateway.resetProbe(level, concurrency === 1 && level === 'cheap');
     const beforeSplit = cpuSplitMs(gateway.pid);
+    const beforeThreads = threadCpuMs(gateway.pid);
     const before = {
       gw: treeCpuMs(gateway.pid),
       pg: treeCpuMs(pgPid),
@@ -185,6 +186,7 @@ try {
     }
     const after = { gw: treeCpuMs(gateway.pid), pg: treeCpuMs(pgPid), redis: cpuMs(redisPid) };
     const afterSplit = cpuSplitMs(gateway.pid);
+    const afterThreads = threadCpuMs(gateway.pid);
     await settle();
     if (stopProfile) await stopProfile(join(profileDir!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`));
     const xactsAfter = await xacts();
@@ -197,6 +199,12 @@ try {
       ...result,
       gatewayCpuMs: (after.gw - before.gw) / result.ok,
       gatewaySystemMs: (afterSplit.system - beforeSplit.system) / result.ok,
+      gatewayThreadsMs: Object.fromEntries(
+        Object.entries(afterThreads).map(([group, ms]) => [
+          group,
+          (ms - beforeThreads[group as keyof typeof beforeThreads]) / result.ok,
+        ]),
+      ) as PhaseResult['gatewayThreadsMs'],
       pgCpuMs: (after.pg - before.pg) / result.ok,
       redisCpuMs: (after.redis - before.redis) / result.ok,
       redisCallsServer: redisCalls / result.ok,

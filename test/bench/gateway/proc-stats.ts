@@ -46,6 +46,47 @@ export function cpuSplitMs(pid: number): { user: number; system: number } {
   return { user: t?.user ?? 0, system: t?.system ?? 0 };
 }
 
+/**
+ * What a Node.js process's threads are, by their names (`/proc/<pid>/task/<tid>/comm`): the JavaScript thread
+ * (named after the process), libuv's thread pool (our HSM signatures: `C_SignAsync`; crypto and file system calls),
+ * V8's workers (garbage collection's concurrent and parallel phases, optimising compilation), the rest.
+ */
+export type ThreadGroup = 'main' | 'thread pool' | 'V8 workers' | 'other';
+
+function threadGroup(comm: string, tid: number, pid: number): ThreadGroup {
+  if (tid === pid) return 'main';
+  if (comm.startsWith('libuv-worker')) return 'thread pool';
+  if (comm.startsWith('V8Worker') || comm.startsWith('V8 DefaultWorke')) return 'V8 workers';
+  return 'other';
+}
+
+/** CPU milliseconds (user + system) of `pid` and its live descendants, by thread group ({@link ThreadGroup}). */
+export function threadCpuMs(pid: number): Record<ThreadGroup, number> {
+  const total: Record<ThreadGroup, number> = { main: 0, 'thread pool': 0, 'V8 workers': 0, other: 0 };
+  const queue = [pid];
+  while (queue.length > 0) {
+    const process = queue.pop()!;
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${process}/task`);
+    } catch {
+      continue; // exited
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${process}/task/${tid}/stat`, 'utf8');
+        const comm = readFileSync(`/proc/${process}/task/${tid}/comm`, 'utf8').trim();
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total[threadGroup(comm, Number(tid), process)] += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      } catch {
+        // the thread exited meanwhile
+      }
+    }
+    queue.push(...children(process));
+  }
+  return total;
+}
+
 function children(pid: number): number[] {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>

@@ -22,6 +22,10 @@ export function printPhase(r: PhaseResult): void {
   console.log(
     `  CPU ms per login${counting}: gateway ${r.gatewayCpuMs.toFixed(2)} (of which kernel ${r.gatewaySystemMs.toFixed(2)}) | PostgreSQL ${r.pgCpuMs.toFixed(2)} | Redis ${r.redisCpuMs.toFixed(2)}; gateway RSS max ${r.rssMaxMiB.toFixed(0)} MiB`,
   );
+  const threads = r.gatewayThreadsMs;
+  console.log(
+    `  gateway CPU ms per login by thread: main ${threads.main.toFixed(2)} | thread pool (HSM signing) ${threads['thread pool'].toFixed(2)} | V8 workers (GC, compiling) ${threads['V8 workers'].toFixed(2)} | other ${threads.other.toFixed(2)}`,
+  );
   console.log(
     `  per login: PostgreSQL queries ${per(r.probe.pgQueryCount)} (transactions ${r.pgXacts.toFixed(2)}), Redis commands ${per(r.probe.redisCommandCount)} in ${per(r.probe.redisRoundTrips)} round trips, ${per(r.probe.redisSocketWrites ?? 0)} socket writes (server-side calls ${r.redisCallsServer.toFixed(2)}), HSM signatures ${per(sum(r.probe.hsmSignatures))}`,
   );

@@ -1,6 +1,7 @@
 /** Runs `count` logins at `concurrency`, timing each one and sampling the gateway's RSS meanwhile. */
 import type { ProbeCounts } from './gateway-probe.ts';
 import { withGatewayClock } from './gateway-time.ts';
+import type { ThreadGroup } from './proc-stats.ts';
 
 export interface PhaseResult {
   name: string;
@@ -15,6 +16,8 @@ export interface PhaseResult {
   gatewayCpuMs: number;
   /** Of which in the kernel (stime). */
   gatewaySystemMs: number;
+  /** By thread group (`proc-stats.ts` `threadCpuMs`; threads that ended during the phase are not counted). */
+  gatewayThreadsMs: Record<ThreadGroup, number>;
   pgCpuMs: number;
   redisCpuMs: number;
   redisCallsServer: number;
@@ -40,6 +43,7 @@ export async function runPhase(
     PhaseResult,
     | 'gatewayCpuMs'
     | 'gatewaySystemMs'
+    | 'gatewayThreadsMs'
     | 'pgCpuMs'
     | 'redisCpuMs'
     | 'redisCallsServer'
