@@ -13,7 +13,7 @@
  *   `find()`, the only read oidc-provider makes before saving it: exactly one presenter sees "unseen".
  */
 import type { Redis } from 'ioredis';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { forget, memoised, remember } from '../session/request-memo.ts';
 import { LuaScript } from '../store/lua-script.ts';
@@ -220,11 +220,22 @@ function namedByResult(result: unknown): { accountId?: unknown; grantId?: unknow
   return { accountId: login?.accountId, grantId: consent?.grantId };
 }
 
+/** Whether the client of the request under way, if any (oidc-provider's context), is the one `stored` was issued to. */
+function presentedByItsClient(stored: { clientId?: unknown }): boolean {
+  const caller = Provider.ctx?.oidc?.client?.clientId;
+  return caller === undefined || stored.clientId === caller;
+}
+
 /** The adapter of a model kept in the two-tier session store. */
 function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
   return {
     upsert: (id, payload, expiresIn) => durable.upsert(name, id, payload as Record<string, unknown>, expiresIn ?? 0),
     find: async (id) => {
+      // a refresh token another client than its own presents is not one (oidc-provider refuses that as a client
+      // mismatch only after this find, where a rotated one's reuse revokes the person's session): no client of ours
+      // acts on another's tokens, at the token, introspection or revocation endpoint
+      if (name === 'RefreshToken')
+        return (await durable.find(name, id, (stored) => presentedByItsClient(stored))) as AdapterPayload | undefined;
       if (name !== 'AccessToken') return (await durable.find(name, id)) as AdapterPayload | undefined;
       // an access token is presented as its JWT (jwt-access-tokens.ts): found by its jti, and only if it
       // is exactly the JWT issued (a bare jti or a forged JWT naming one is no token)

@@ -85,9 +85,7 @@ export class DurableOidcModels {
       return;
     }
     let version: number | undefined;
-    if (TOKENS.has(kind) && typeof payload.sessionUid === 'string') {
-      version = (await this.#store.record('Session', this.#store.keys.key('Session', payload.sessionUid)))?.version;
-    }
+    if (TOKENS.has(kind) && typeof payload.sessionUid === 'string') version = await this.#sessionVersion(payload);
     await this.#store.put({
       kind,
       id,
@@ -176,6 +174,19 @@ export class DurableOidcModels {
   async revokeByGrantId(grantId: string): Promise<void> {
     const keys = await this.#store.durable.keysOfGrant(this.#store.keys.key('Grant', grantId));
     await this.#store.end([...keys, this.#store.keys.key('Grant', grantId)]);
+  }
+
+  /**
+   * The version of the session a token is issued on. Read as Redis has it, unless that copy names another person
+   * than the token's: then PostgreSQL's (a merge of two people's saves whose write missed Redis leaves the replaced
+   * person's copy there until it is evicted, one version behind: a token recording it would be stale for good).
+   */
+  async #sessionVersion(payload: Payload): Promise<number | undefined> {
+    const key = this.#store.keys.key('Session', payload.sessionUid!);
+    const session = await this.#store.record('Session', key);
+    const person = typeof payload.accountId === 'string' ? this.#store.keys.key('account', payload.accountId) : null;
+    if (!session?.accountKey || !person || session.accountKey.equals(person)) return session?.version;
+    return (await this.#store.durable.get(key))?.version ?? session.version;
   }
 
   #activeSession(loaded: { record: { state: string }; payload: Payload } | null): Payload | undefined {

@@ -71,3 +71,40 @@ test.serial(
     );
   },
 );
+
+for (const held of [false, true])
+  test.serial(
+    `after a merge of two people's saves, the replaced person's token is refused and the kept person's accepted${held ? ' (writes held)' : ''}`,
+    async (t) => {
+      const { fx, store, uid, key } = await aSession(t);
+      const { models } = fx.gateway.services.sessions;
+      const token = (id: string, accountId: string) =>
+        runWithRequestMemo(() =>
+          models.upsert(
+            'RefreshToken',
+            id,
+            { jti: id, kind: 'RefreshToken', sessionUid: uid, accountId, clientId: 'rp-a', grantId: `${id}-grant` },
+            60,
+          ),
+        );
+      await token(`${uid}-acct-1-before`, 'acct-1'); // acct-1's, issued on the session before
+      await oneAfterTheOther(
+        store,
+        uid,
+        () => personOf(uid, 'acct-1', ['rp-a', 'rp-b']).save(store),
+        () => personOf(uid, 'acct-2', ['rp-c']).save(store),
+        held,
+      );
+      t.is(await versionOf(store, uid), 2);
+      const found = (id: string) => runWithRequestMemo(() => models.find('RefreshToken', id));
+      t.is(await found(`${uid}-acct-1-before`), undefined, "acct-1's token is refused");
+      // acct-2's, issued after the merge, while Redis still holds acct-1's copy (the merged write missed Redis)
+      const stale = await store.durable.get(key);
+      await fx.gateway.services.redis.del(`s2:${key.toString('hex')}`);
+      await store.hot.put({ ...stale!, version: 1, accountKey: store.keys.key('account', 'acct-1') });
+      t.like(await store.hot.get(key), { version: 1 }, "Redis holds acct-1's copy");
+      await token(`${uid}-acct-2-after`, 'acct-2');
+      await store.hot.delete([key]); // the copy evicted: PostgreSQL's merged row read from now on
+      t.truthy(await found(`${uid}-acct-2-after`), "acct-2's token stands, issued on the merged version");
+    },
+  );

@@ -12,8 +12,10 @@ import { loginJourney } from '../../helpers/login-journey.ts';
 import { startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
+/** Another registered RP (the demo RP's entry, its own id; the same secret). */
+const OTHER_RP = 'other-rp';
 test.before(async () => {
-  bed = await startSessionBed();
+  bed = await startSessionBed({ moreClients: [{ client_id: OTHER_RP }] });
 });
 test.after.always(async () => {
   await bed?.stop();
@@ -109,6 +111,38 @@ test.serial('a refresh token is bound to its client: another client presenting i
   // the token still works for its own client
   t.is((await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! })).status, 200);
 });
+
+test.serial(
+  "another RP presenting a client's rotated refresh token acts on nothing: not a reuse, the session stands",
+  async (t) => {
+    const first = await loginTokens();
+    const second = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+    t.is(second.status, 200);
+    const { client_secret } = bed.deployment.client;
+    const asOther = (path: string, body: Record<string, string>) =>
+      fetch(`${bed.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${OTHER_RP}:${client_secret}`).toString('base64')}`,
+        },
+        body: new URLSearchParams(body),
+      });
+    const reused = await asOther('/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+    t.is(reused.status, 400);
+    t.is(((await reused.json()) as { error: string }).error, 'invalid_grant');
+    const introspected = await asOther('/token/introspection', { token: first.refresh_token! });
+    t.false(((await introspected.json()) as { active: boolean }).active);
+    t.is((await asOther('/token/revocation', { token: first.refresh_token! })).status, 200);
+    // the person's session and the family's current members stand
+    t.is((await userinfo(bed.url, second.json.access_token!)).status, 200);
+    const next = await token({ grant_type: 'refresh_token', refresh_token: second.json.refresh_token! });
+    t.is(next.status, 200, JSON.stringify(next.json));
+    // its own client presenting it is a reuse, as before
+    t.is((await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! })).status, 400);
+    t.is((await userinfo(bed.url, next.json.access_token!)).status, 401);
+  },
+);
 
 test.serial('a refresh token issued with a DPoP proof is bound to that key (cnf.jkt)', async (t) => {
   const key = await generateKeyPair('ES256');
