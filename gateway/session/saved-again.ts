@@ -26,14 +26,16 @@ export const withoutExpiry = (payload: unknown): string => canonical({ ...(paylo
 /**
  * How far (ms) a grant saved again unchanged, `exp` included, may be asked to expire from the expiry of its
  * stored row: oidc-provider saves it for the seconds left until its `exp`, so the two differ by the rounding of
- * those seconds and the time between the two saves, never more.
+ * those seconds and the time between the two saves, never more. So may a session at its absolute end (saved for
+ * the seconds left until that end) be asked to expire before its stored expiry.
  */
 export const SAME_EXPIRY_MS = 2000;
 
 /**
  * Whether `input` saves `before` (the record as this request read it, `text` its opened payload) again unchanged:
  * an active record with the same pointers, the same payload (a session's `exp` aside), and an expiry within the
- * bounds above (a session's later by at most {@link slidingTolerance}; a grant's the same).
+ * bounds above (a session's later by at most {@link slidingTolerance}, or earlier by the rounding of a capped one's
+ * seconds; a grant's the same, within {@link SAME_EXPIRY_MS}).
  */
 export async function savedUnchanged(
   input: PutInput,
@@ -44,8 +46,9 @@ export async function savedUnchanged(
   if (before.state !== 'active') return false;
   const session = input.kind === 'Session';
   const later = Date.now() + input.expiresIn * 1000 - before.expiresAt.getTime();
-  if (session ? !(later >= 0 && later <= slidingTolerance(input.expiresIn) * 1000) : Math.abs(later) > SAME_EXPIRY_MS)
-    return false;
+  // a session at its absolute end is saved for the whole seconds left until it: up to a second earlier than stored
+  const latest = session ? slidingTolerance(input.expiresIn) * 1000 : SAME_EXPIRY_MS;
+  if (!(later >= -SAME_EXPIRY_MS && later <= latest)) return false;
   const same = (a: Buffer | null, b: Buffer | null) => (a && b ? a.equals(b) : a === b);
   const sids = (input.sids ?? []).map((sid) => keys.key('sid', sid));
   if (

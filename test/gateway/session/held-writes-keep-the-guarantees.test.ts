@@ -197,6 +197,9 @@ test.serial(
     t.is(puts((await resave({ loginTs: 5 }))[1]), 1, 'another field changed: written');
     const beyond = 3600 + slidingTolerance(3600) + 5;
     t.is(puts((await resave({}, beyond))[1]), 1, 'expiry later than the tolerance: written');
+    // a session at its absolute end (session-life.ts) is saved for the seconds left until that end: whole seconds,
+    // so up to a second before its stored expiry
+    t.is(puts((await resave({}, beyond - 1))[1]), 0, 'a capped session (the same end, rounded): not written');
     t.is(puts((await resave({}, 60))[1]), 1, 'an earlier expiry: written');
     t.is(puts((await counted(() => store.put(input({}))))[1]), 1, 'outside a request (not read in it): written');
     const found = await store.get<{ loginTs?: number }>('Session', uid);
