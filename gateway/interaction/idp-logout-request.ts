@@ -5,7 +5,9 @@
  * (`AnsweredLogoutRefusal`), else the error page with the status the error registry gives its code. A dependency
  * unavailable on the way (the HSM busy signing the answer) is no refusal: its registry 503 with Retry-After.
  *
- * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**. Ending them is the
+ * Order of an IdP-initiated logout: verify, **end the sessions, then sign the answer**; when the session ended stood
+ * on logins at other IdPs too, the browser goes to each of them first, and brings the answer last
+ * (`idp-logout-onward.ts`). Ending them is the
  * security-relevant act and must not hang on the HSM. Signing first would leave them alive whenever the signature
  * fails. So when the answer cannot be signed (HSM busy: 503 + Retry-After; another signing fault: 500), the
  * sessions stay ended and the audit says so: `UPSTREAM_LOGOUT_UNANSWERED` with the code, `sessions`, `attempt`
@@ -44,7 +46,8 @@ import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
-import { SessionsPartlyEnded } from '../session/upstream-sessions.ts';
+import { SessionsPartlyEnded, type EndedSession } from '../session/upstream-sessions.ts';
+import { askOtherIdps } from './idp-logout-onward.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
@@ -71,12 +74,13 @@ export async function logoutRequest(
 ): Promise<void> {
   let adapter: OfferingAdapter | undefined;
   let ended = 0;
+  let endedSessions: EndedSession[] = [];
   let answer: LogoutAnswer;
   try {
     adapter = adapterFor(services, route, message);
     answer = await adapter.logout.answerLogout(message, async (request) => {
       try {
-        ended = await upstreamSessions(services).end(request);
+        ({ ended, sessions: endedSessions } = await upstreamSessions(services).endNamed(request));
       } catch (error) {
         // some ended before the others failed: they stay ended, and the audit says how many
         if (error instanceof SessionsPartlyEnded) ended = error.ended;
@@ -147,5 +151,8 @@ export async function logoutRequest(
     throw error;
   }
   if (answer.reply === null) return signedOut(ctx);
-  send(ctx, answer.reply);
+  // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry's were asked by its first
+  const onward =
+    answer.attempt === 'retry' ? null : await askOtherIdps(ctx, services, adapter.id, endedSessions, answer.reply);
+  send(ctx, onward ?? answer.reply);
 }

@@ -61,6 +61,9 @@ export async function logoutResponse(
   // verified answer goes on to the session's next IdP, if any
   const onward = answered ? await onwardFrom(ctx, services, relay, answered) : null;
   if (onward?.start) return send(ctx, onward.start);
+  // the end of an IdP-initiated logout asked on (`idp-logout-onward.ts`): the answer to the IdP that began it
+  const finish = onward ? onward.finish : back?.finish;
+  if (finish) return send(ctx, finish);
   const returnTo = onward?.returnTo ?? back?.returnTo;
   if (returnTo === undefined && refusedWith) throw refusal(refusedWith, 'The logout response was refused.');
   ctx.status = 303;

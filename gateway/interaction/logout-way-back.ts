@@ -23,12 +23,20 @@ export async function keepWayBack(services: Pick<Deps, 'redis'>, relay: string, 
   await services.redis.set(`slo:return:${relay}`, JSON.stringify(back), 'EX', RETURN_TTL_SECONDS);
 }
 
+/** A browser's way on kept for later (the signed answer to an IdP's own LogoutRequest: `idp-logout-onward.ts`). */
+export const FRONT_CHANNEL = z.discriminatedUnion('binding', [
+  z.object({ binding: z.literal('redirect'), url: z.string().min(1) }).strict(),
+  z.object({ binding: z.literal('post'), url: z.string().min(1), fields: z.record(z.string(), z.string()) }).strict(),
+]);
+
 /** What `keepWayBack` keeps under `slo:return:<relay>`: exactly that, nothing else is read as a way back. */
 const WAY_BACK = z
   .object({
     logoutId: z.string().min(1),
     idp: z.string().min(1),
     returnTo: z.string().min(1),
+    // where the browser goes at the end instead of `returnTo`: the answer to the IdP whose LogoutRequest began it
+    finish: FRONT_CHANNEL.optional(),
     // the IdPs still to ask after this one (`upstream-logout-chain.ts`): the session, then its logins by id
     sessionUid: z.string().min(1).optional(),
     then: z.array(z.string().min(1)).max(8).optional(),

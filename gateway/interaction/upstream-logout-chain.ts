@@ -30,7 +30,7 @@ import {
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import { EARLIER_LOGINS } from '../session/upstream-sessions.ts';
-import { keepWayBack } from './logout-way-back.ts';
+import { FRONT_CHANNEL, keepWayBack } from './logout-way-back.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit } from './upstream-logout-audit.ts';
 import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
@@ -43,6 +43,11 @@ export interface LogoutTurns {
   then: string[];
   /** The chain's first logout id, named in each of its audit records (absent: none sent yet). */
   chain?: string;
+  /**
+   * An IdP-initiated logout's (`idp-logout-onward.ts`): the IdP that began it, asked no more, and the signed answer
+   * to its LogoutRequest, where the browser goes at the end instead of `returnTo`.
+   */
+  initiator?: { idp: string; answer: FrontChannel };
 }
 
 /** How long the rest of a chain is kept (as the way back: as long as our logout request may be answered). */
@@ -58,6 +63,10 @@ const CHAIN = z
     sessionUid: z.string().min(1),
     then: z.array(z.string().min(1)).min(1).max(EARLIER_LOGINS),
     binding: z.string().min(1),
+    initiator: z
+      .object({ idp: z.string().min(1), answer: FRONT_CHANNEL })
+      .strict()
+      .optional(),
   })
   .strict();
 type Chain = z.infer<typeof CHAIN>;
@@ -88,7 +97,9 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
   const then = [...turns.then];
   // a logout with several IdPs is one chain, named in each of its audit records
   const chain = turns.chain ?? (then.length > 0 ? randomUUID() : undefined);
-  let ref = turns.first;
+  // the IdP that began an IdP-initiated logout is answered at the end, not asked
+  const asked = (ref: UpstreamSessionRef | null) => (ref && ref.idp !== turns.initiator?.idp ? ref : null);
+  let ref = asked(turns.first);
   for (;;) {
     if (ref) {
       const asking = ref;
@@ -109,6 +120,7 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
       continue;
     }
     if (!ref) await skipped(ctx, services, undefined, 'UPSTREAM_LOGOUT_LOGIN_GONE', chain, undefined, loginId);
+    ref = asked(ref);
   }
 }
 
@@ -122,7 +134,7 @@ export async function continueLogout(
   services: Deps,
   relay: string | undefined,
   answered: { idp: string; logoutId: string },
-): Promise<{ start: FrontChannel | null; returnTo: string } | null> {
+): Promise<{ start: FrontChannel | null; returnTo: string; finish?: FrontChannel } | null> {
   if (relay === undefined) return null;
   const key = `slo:chain:${relay}`;
   let chain: Chain;
@@ -144,8 +156,13 @@ export async function continueLogout(
   }
   // taken once: the same answer again (its request is taken once too) goes nowhere further
   if ((await services.redis.del(key)) !== 1) return null;
-  const turns = { sessionUid: chain.sessionUid, returnTo: chain.returnTo, first: null, then: chain.then };
-  return { start: await askNextIdp(ctx, services, { ...turns, chain: chain.chain }), returnTo: chain.returnTo };
+  const { initiator } = chain;
+  const turns = { sessionUid: chain.sessionUid, returnTo: chain.returnTo, first: null, then: chain.then, initiator };
+  return {
+    start: await askNextIdp(ctx, services, { ...turns, chain: chain.chain }),
+    returnTo: chain.returnTo,
+    ...(initiator ? { finish: initiator.answer } : {}),
+  };
 }
 
 async function askIdp(
@@ -174,7 +191,12 @@ async function askIdp(
   }
   if (!start) return skipped(ctx, services, ref.idp, logout.notOfferedCode, turns.chain, 'no logout endpoint');
   const chain = turns.chain;
-  await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: turns.returnTo });
+  await keepWayBack(services, relayState, {
+    logoutId,
+    idp: ref.idp,
+    returnTo: turns.returnTo,
+    ...(turns.initiator ? { finish: turns.initiator.answer } : {}),
+  });
   let after = chain === undefined ? 0 : turns.then.length;
   if (chain !== undefined && after > 0) {
     // this IdP is asked all the same: only the ones after it are lost with the chain
@@ -213,6 +235,7 @@ async function keepChain(
     then: turns.then,
     // the browser that logged out (a binding cookie set now if it has none): only it goes on to the next IdP
     binding: bindingOf(ctx, services, true)!,
+    ...(turns.initiator ? { initiator: turns.initiator } : {}),
   };
   await services.redis.set(`slo:chain:${relay}`, JSON.stringify(chain), 'EX', CHAIN_TTL_SECONDS);
 }

@@ -65,6 +65,12 @@ export interface LinkedInto {
 /** How many earlier logins of one session are kept findable by their IdPs' logouts. */
 export const EARLIER_LOGINS = 8;
 
+/** A gateway session an IdP's LogoutRequest ended, with the person the login that named it was (if recorded). */
+export interface EndedSession {
+  uid: string;
+  account?: string;
+}
+
 export class UpstreamSessions {
   readonly #store: SessionStore;
   readonly #revoker: Pick<SessionRevoker, 'revokeSession'>;
@@ -189,6 +195,14 @@ export class UpstreamSessions {
 
   /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
   async end(request: UpstreamLogoutRequest): Promise<number> {
+    return (await this.endNamed(request)).ended;
+  }
+
+  /**
+   * {@link end}, answering also which sessions it ended, each with the person its login named (the IdPs of their
+   * other logins are then asked too: `interaction/idp-logout-onward.ts`).
+   */
+  async endNamed(request: UpstreamLogoutRequest): Promise<{ ended: number; sessions: EndedSession[] }> {
     const named = (await this.#loginsOf(request)).filter(
       (login): login is LoginRecord & { sessionUid: string } =>
         login.sessionUid !== undefined &&
@@ -208,22 +222,24 @@ export class UpstreamSessions {
             }),
       ),
     );
-    const uids = new Set(named.filter((_, i) => theirs[i]).map((login) => login.sessionUid));
+    const accounts = new Map(named.filter((_, i) => theirs[i]).map((login) => [login.sessionUid, login.account]));
     let ended = 0;
+    const sessions: EndedSession[] = [];
     // every named session is tried: one failing does not leave the others alive
-    for (const uid of uids) {
+    for (const [uid, account] of accounts) {
       try {
         const result = await this.#revoker.revokeSession(
           { uid },
           { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
         );
         ended += result.sessions;
+        if (result.sessions > 0) sessions.push({ uid, ...(account === undefined ? {} : { account }) });
       } catch (error) {
         failures.push(error);
       }
     }
     if (failures.length > 0) throw new SessionsPartlyEnded(ended, failures.length, failures[0]);
-    return ended;
+    return { ended, sessions };
   }
 
   /**

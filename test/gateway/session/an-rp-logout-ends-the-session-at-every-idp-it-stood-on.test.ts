@@ -21,7 +21,15 @@ import { startDemoIdp, type DemoIdp } from '../../../conformance/saml-idp/index.
 import { freePort } from '../../harness/services/free-port.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
-import { logIn, logOutAtTheRp, redeem, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
+import {
+  logIn,
+  logOutAtTheRp,
+  redeem,
+  startSessionBed,
+  userinfo,
+  type LoggedIn,
+  type SessionBed,
+} from './session-bed.ts';
 
 let bed: SessionBed;
 let second: DemoIdp;
@@ -285,3 +293,75 @@ for (const [field, value] of [
     t.is((await audited('UPSTREAM_LOGOUT_SENT')).length, 1);
   });
 }
+
+/**
+ * An IdP begins: its signed LogoutRequest posted by the person's browser to our SLO endpoint, then every page the
+ * browser is sent on with a form posted on, up to the answer to `to` (posted too). The forms' actions in order.
+ */
+async function idpLogout(browser: Browser, message: { url: string; fields: Record<string, string> }, to: string) {
+  const visited: string[] = [];
+  let form: Form | undefined = { action: message.url, method: 'POST', fields: message.fields };
+  let base = new URL(message.url);
+  for (let i = 0; i < 8 && form !== undefined; i++) {
+    const action = new URL(form.action, base).href;
+    visited.push(action);
+    const step = await browser.submit(form, base);
+    if (action === `${to}/slo` && i > 0) return { visited, last: step };
+    base = step.url;
+    form =
+      step.response.status === 200 ? formsIn(await step.response.text()).find((f) => f.method === 'POST') : undefined;
+  }
+  return { visited, last: undefined };
+}
+
+test.serial("an IdP's own logout is asked on to the session's other IdPs, then answered", async (t) => {
+  const { atFirst, stepped } = await steppedUp();
+  const atSecond = second.sessions().at(-1)!;
+  // the second IdP (the latest login's) begins
+  const message = await second.logoutRequest(atSecond.sessionIndex, 'relay-of-the-second-idp');
+  const { visited, last } = await idpLogout(stepped.browser, message, second.url);
+  t.deepEqual(
+    visited,
+    [`${bed.url}/saml/slo`, `${bed.deployment.idp.url}/slo`, `${bed.url}/saml/slo`, `${second.url}/slo`],
+    'our LogoutRequest to the first IdP, its answer back, then our answer to the second IdP',
+  );
+  t.is(last?.response.status, 200, 'the second IdP took our answer');
+  t.like(second.logoutResponses().at(-1), { inResponseTo: message.id });
+  t.false(
+    bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex),
+    'the first IdP verified our LogoutRequest and ended its session',
+  );
+  t.is((await userinfo(bed.url, stepped.accessToken)).status, 401, "the gateway's session is ended");
+  t.deepEqual(
+    (await audited('UPSTREAM_LOGOUT_ANSWERED')).map((d) => d.sessions),
+    [1],
+  );
+  t.deepEqual(
+    (await audited('UPSTREAM_LOGOUT_SENT')).map((d) => d.idp),
+    ['demo-idp'],
+    'the IdP that began is not asked',
+  );
+  t.deepEqual(
+    (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
+    ['demo-idp'],
+  );
+  t.deepEqual(await audited('UPSTREAM_LOGOUT_SKIPPED'), []);
+});
+
+test.serial("an IdP's own logout whose session's other IdP takes no part is answered at once", async (t) => {
+  const { atFirst } = await steppedUp({ withoutSlo: true });
+  // the first IdP (the demo IdP, with a logout service) begins; the second has none
+  const message = await bed.deployment.idp.logoutRequest(atFirst.sessionIndex, 'relay-of-the-first-idp');
+  const answer = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
+  t.is(answer.status, 200);
+  const form = formsIn(await answer.text()).find((f) => f.method === 'POST');
+  t.is(form?.action, `${bed.deployment.idp.url}/slo`, 'our answer, straight back to the IdP that began');
+  const skipped = await bed.gateway.services.pool.query<{ error_code: string; idp: string }>(
+    "select error_code, details->>'idp' as idp from audit_log where to_state = 'UPSTREAM_LOGOUT_SKIPPED'",
+  );
+  t.deepEqual(
+    skipped.rows.map((r) => r.idp),
+    ['second-idp'],
+    'the second IdP, taking no part, accounted for',
+  );
+});

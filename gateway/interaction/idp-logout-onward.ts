@@ -1,0 +1,48 @@
+/**
+ * An IdP-initiated logout asked on to the session's other IdPs (`upstream-logout.ts` has the whole): when the
+ * session an IdP's LogoutRequest ended stood on logins at other IdPs too (a step-up at another IdP keeps the earlier
+ * logins linked), the browser goes to each of them with our signed LogoutRequest, as in an RP-initiated logout
+ * (`upstream-logout-chain.ts`: one leg at a time, each audited, only in the browser that carried the request), and
+ * last back to the IdP that began it, with our signed answer to its request (kept with the chain until then). The
+ * IdP that began it is not asked again. Before, only the gateway's session ended: the person's sessions at the
+ * other IdPs stayed open, and a new login at the gateway through one of them needed no credentials.
+ *
+ * Only for a LogoutRequest that ended exactly one session (one naming its SessionIndex, as IdPs send): one naming
+ * only a NameID may end sessions of several browsers, and this browser can be sent on for none of them but its own,
+ * which the gateway cannot tell apart. Not for a retry (its sessions were ended, and asked on, by the first attempt).
+ * Asking on fails (the store, the HSM): the IdP that began it is answered at once, the sessions stay ended.
+ */
+import type { Context } from 'koa';
+import type { FrontChannel } from '../../adapters/contract.ts';
+import type { EndedSession } from '../session/upstream-sessions.ts';
+import { askNextIdp, logoutTurnsOf } from './upstream-logout-chain.ts';
+import type { Deps } from './upstream-logout-parts.ts';
+
+/** Where the browser goes when the chain has no answer of its own (never: the IdP's answer ends every chain). */
+const SIGNED_OUT = '/session/end/success';
+
+/**
+ * The browser's way to the first other IdP of the session `initiator`'s LogoutRequest ended (null: none to ask, and
+ * `answer` goes to `initiator` now).
+ *
+ * @example
+ * send(ctx, (await askOtherIdps(ctx, services, adapter.id, sessions, answer.reply)) ?? answer.reply);
+ */
+export async function askOtherIdps(
+  ctx: Context,
+  services: Deps,
+  initiator: string,
+  sessions: readonly EndedSession[],
+  answer: FrontChannel,
+): Promise<FrontChannel | null> {
+  if (sessions.length !== 1) return null;
+  const [session] = sessions as [EndedSession];
+  try {
+    const turns = await logoutTurnsOf(ctx, services, { uid: session.uid, accountId: session.account }, SIGNED_OUT);
+    if (!turns) return null;
+    return await askNextIdp(ctx, services, { ...turns, initiator: { idp: initiator, answer } });
+  } catch (err) {
+    services.logger.warn({ err, idp: initiator }, "an IdP's logout could not be asked on to the session's other IdPs");
+    return null;
+  }
+}
