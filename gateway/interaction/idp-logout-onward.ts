@@ -2,15 +2,18 @@
  * An IdP-initiated logout asked on to the session's other IdPs (`upstream-logout.ts` has the whole): when the
  * session an IdP's LogoutRequest ended stood on logins at other IdPs too (a step-up at another IdP keeps the earlier
  * logins linked), the browser goes to each of them with our signed LogoutRequest, as in an RP-initiated logout
- * (`upstream-logout-chain.ts`: one leg at a time, each audited, only in the browser that carried the request), and
- * last back to the IdP that began it, with our signed answer to its request (kept with the chain until then). The
- * IdP that began it is not asked again. Before, only the gateway's session ended: the person's sessions at the
- * other IdPs stayed open, and a new login at the gateway through one of them needed no credentials.
+ * (`upstream-logout-chain.ts`: one leg at a time, each audited; with several, only in the browser that carried the
+ * request), and last back to the IdP that began it, with our signed answer to its request (audited
+ * `UPSTREAM_LOGOUT_ANSWERED` when signed, `UPSTREAM_LOGOUT_ANSWER_SENT` when the browser takes it, whatever the other
+ * IdPs answered: the local logout is done; kept beside each leg's way back, `logout-way-back.ts` `keepOnward`, and for
+ * the IdP's own retry of its request, which else would be a replay). The IdP that began it is not asked again.
+ * Before, only the gateway's session ended: the person's sessions at the other IdPs stayed open, and a new login at
+ * the gateway through one of them needed no credentials.
  *
- * Only for a LogoutRequest that ended exactly one session (one naming its SessionIndex, as IdPs send): one naming
- * only a NameID may end sessions of several browsers, and this browser can be sent on for none of them but its own,
- * which the gateway cannot tell apart. Not for a retry (its sessions were ended, and asked on, by the first attempt).
- * Asking on fails (the store, the HSM): the IdP that began it is answered at once, the sessions stay ended.
+ * Only when the request ended exactly one session: one naming only a NameID may end sessions of several browsers,
+ * and this browser cannot be sent on for the others. Not on a retry (answered at once): a first attempt whose answer
+ * could not be signed (the HSM busy) ended the session but asked no other IdP, and the retry does not either, a gap
+ * left open. Asking on fails (the store): the IdP that began it is answered at once, the sessions stay ended.
  */
 import type { Context } from 'koa';
 import type { FrontChannel } from '../../adapters/contract.ts';
@@ -18,7 +21,7 @@ import type { EndedSession } from '../session/upstream-sessions.ts';
 import { askNextIdp, logoutTurnsOf } from './upstream-logout-chain.ts';
 import type { Deps } from './upstream-logout-parts.ts';
 
-/** Where the browser goes when the chain has no answer of its own (never: the IdP's answer ends every chain). */
+/** Where the browser goes at the end when the IdP that began it lists no endpoint for our answer. */
 const SIGNED_OUT = '/session/end/success';
 
 /**
@@ -33,14 +36,14 @@ export async function askOtherIdps(
   services: Deps,
   initiator: string,
   sessions: readonly EndedSession[],
-  answer: FrontChannel,
+  answer: FrontChannel | null,
 ): Promise<FrontChannel | null> {
   if (sessions.length !== 1) return null;
   const [session] = sessions as [EndedSession];
   try {
     const turns = await logoutTurnsOf(ctx, services, { uid: session.uid, accountId: session.account }, SIGNED_OUT);
     if (!turns) return null;
-    return await askNextIdp(ctx, services, { ...turns, initiator: { idp: initiator, answer } });
+    return await askNextIdp(ctx, services, { ...turns, onward: { initiator, answer } });
   } catch (err) {
     services.logger.warn({ err, idp: initiator }, "an IdP's logout could not be asked on to the session's other IdPs");
     return null;

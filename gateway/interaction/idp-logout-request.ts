@@ -150,9 +150,16 @@ export async function logoutRequest(
     services.logger.warn({ err: error, idp: adapter.id, kept }, 'IdP logout answer not sent: its audit failed');
     throw error;
   }
-  if (answer.reply === null) return signedOut(ctx);
-  // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry's were asked by its first
+  // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry is answered at once
   const onward =
     answer.attempt === 'retry' ? null : await askOtherIdps(ctx, services, adapter.id, endedSessions, answer.reply);
-  send(ctx, onward ?? answer.reply);
+  if (onward) {
+    // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too
+    const kept = answer.reply === null ? false : await answer.keep().catch(() => false);
+    if (answer.reply !== null && !kept)
+      services.logger.warn({ idp: adapter.id }, 'IdP logout answer not kept for a retry');
+    return send(ctx, onward);
+  }
+  if (answer.reply === null) return signedOut(ctx);
+  send(ctx, answer.reply);
 }

@@ -5,7 +5,8 @@
  * `UPSTREAM_LOGOUT_FAILED` with its code); the browser then goes where oidc-provider sent it, the local logout
  * staying done — or first, after a verified answer (one that ended the IdP's session, or said it did not:
  * `UnendedLogout`), to the session's next IdP (`upstream-logout-chain.ts`: only for the leg this answer answers,
- * in the browser that logged out). The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote:
+ * in the browser that logged out); at the end of an IdP-initiated logout asked on (`idp-logout-onward.ts`), to the
+ * IdP that began it with our answer, whatever this IdP answered. The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote:
  * `INTERNAL`, 500) is refused, audited `UPSTREAM_LOGOUT_FAILED` with the code; an answer refused with no way back
  * is the error page with its registry status.
  */
@@ -13,7 +14,7 @@ import type { Context } from 'koa';
 import { AdapterError, UnendedLogout, type InboundLogoutMessage } from '../../adapters/contract.ts';
 import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError } from '../errors.ts';
-import { takeWayBack, wayBackError, type WayBack } from './logout-way-back.ts';
+import { takeOnward, takeWayBack, wayBackError, type Onward, type WayBack } from './logout-way-back.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import { continueLogout } from './upstream-logout-chain.ts';
 import { adapterFor, refusal, send, type Deps } from './upstream-logout-parts.ts';
@@ -59,11 +60,15 @@ export async function logoutResponse(
   }
   // the person's own logout happened before the IdP was asked: it stays done whatever the IdP answered; a
   // verified answer goes on to the session's next IdP, if any
-  const onward = answered ? await onwardFrom(ctx, services, relay, answered) : null;
+  // an IdP-initiated logout asked on to this IdP (`idp-logout-onward.ts`): the IdP that began it, and our answer to it
+  const kept = back ? await keptOnward(services, relay) : null;
+  const onward = answered ? await onwardFrom(ctx, services, relay, answered, kept ?? undefined) : null;
   if (onward?.start) return send(ctx, onward.start);
-  // the end of an IdP-initiated logout asked on (`idp-logout-onward.ts`): the answer to the IdP that began it
-  const finish = onward ? onward.finish : back?.finish;
-  if (finish) return send(ctx, finish);
+  // the end of it, whatever this IdP answered (the local logout is done): our answer to the IdP that began it
+  if (kept?.answer) {
+    await answerDelivered(ctx, services, kept.initiator);
+    return send(ctx, kept.answer);
+  }
   const returnTo = onward?.returnTo ?? back?.returnTo;
   if (returnTo === undefined && refusedWith) throw refusal(refusedWith, 'The logout response was refused.');
   ctx.status = 303;
@@ -76,11 +81,32 @@ async function onwardFrom(
   services: Deps,
   relay: string | undefined,
   answered: { idp: string; logoutId: string },
+  kept: Onward | undefined,
 ) {
   try {
-    return await continueLogout(ctx, services, relay, answered);
+    return await continueLogout(ctx, services, relay, answered, kept);
   } catch (err) {
     services.logger.warn({ err }, 'the next IdP of a logout could not be asked');
     return null;
   }
+}
+
+/** What an IdP-initiated logout kept with this leg (a fault: logged, none; the logout stays done). */
+async function keptOnward(services: Deps, relay: string | undefined): Promise<Onward | null> {
+  try {
+    return await takeOnward(services, relay);
+  } catch (err) {
+    services.logger.warn({ err }, 'the answer to an IdP that began a logout could not be read');
+    return null;
+  }
+}
+
+/**
+ * Our answer to the IdP that began a logout asked on, sent now at last (audited `UPSTREAM_LOGOUT_ANSWERED` when it
+ * was signed, before the other IdPs were asked); a failed audit is logged, the answer sent all the same.
+ */
+async function answerDelivered(ctx: Context, services: Deps, initiator: string): Promise<void> {
+  await audit(ctx, services, 'UPSTREAM_LOGOUT_ANSWER_SENT', initiator, undefined, {}).catch((err: unknown) =>
+    services.logger.warn({ err, idp: initiator }, 'the delivery of an answer to an IdP could not be audited'),
+  );
 }

@@ -1,5 +1,6 @@
 /**
- * The way back from the IdP of an RP-initiated logout sent on to it: kept under `slo:return:<relay>` (the relay
+ * The way back from the IdP of an RP-initiated logout sent on to it (or of an IdP-initiated one asked on: then
+ * also, under a key of its own, the IdP that began it and our answer to it, {@link keepOnward}): kept under `slo:return:<relay>` (the relay
  * value of our logout request) when the request is sent, for as long as it may be answered; taken once by the
  * IdP's LogoutResponse; with the IdPs still to ask after it, when the session stood on logins at several IdPs.
  * Only exactly what `keepWayBack` writes is read back: Redis failing is
@@ -8,6 +9,7 @@
 import { z } from 'zod';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
+import type { FrontChannel } from '../../adapters/contract.ts';
 import type { Deps } from './upstream-logout-parts.ts';
 
 /** How long the way back from the IdP is kept (as long as our logout request may be answered). */
@@ -24,7 +26,7 @@ export async function keepWayBack(services: Pick<Deps, 'redis'>, relay: string, 
 }
 
 /** A browser's way on kept for later (the signed answer to an IdP's own LogoutRequest: `idp-logout-onward.ts`). */
-export const FRONT_CHANNEL = z.discriminatedUnion('binding', [
+const FRONT_CHANNEL = z.discriminatedUnion('binding', [
   z.object({ binding: z.literal('redirect'), url: z.string().min(1) }).strict(),
   z.object({ binding: z.literal('post'), url: z.string().min(1), fields: z.record(z.string(), z.string()) }).strict(),
 ]);
@@ -35,8 +37,6 @@ const WAY_BACK = z
     logoutId: z.string().min(1),
     idp: z.string().min(1),
     returnTo: z.string().min(1),
-    // where the browser goes at the end instead of `returnTo`: the answer to the IdP whose LogoutRequest began it
-    finish: FRONT_CHANNEL.optional(),
     // the IdPs still to ask after this one (`upstream-logout-chain.ts`): the session, then its logins by id
     sessionUid: z.string().min(1).optional(),
     then: z.array(z.string().min(1)).max(8).optional(),
@@ -70,3 +70,32 @@ export const wayBackError = (code: 'FLOW_STORE_UNAVAILABLE' | 'INTERNAL', detail
     detail: `logout response: ${detail}`,
     cause,
   });
+
+/**
+ * An IdP-initiated logout asked on to the session's other IdPs (`idp-logout-onward.ts`): the IdP that began it (not
+ * asked again) and our signed answer to its LogoutRequest (null: it lists no endpoint for one), where the browser
+ * goes at the end. Kept beside each leg's way back, under `slo:onward:<relay>`, a key of its own (a way back or a
+ * chain read by the version before this one keeps its shape: such an instance answers the IdP's LogoutResponse and
+ * goes on as for an RP-initiated logout, without this).
+ */
+export interface Onward {
+  initiator: string;
+  answer: FrontChannel | null;
+}
+
+const ONWARD = z.object({ initiator: z.string().min(1), answer: FRONT_CHANNEL.nullable() }).strict();
+
+/** Keeps `onward` for the leg sent with the relay value `relay` (as long as its way back). */
+export async function keepOnward(services: Pick<Deps, 'redis'>, relay: string, onward: Onward): Promise<void> {
+  await services.redis.set(`slo:onward:${relay}`, JSON.stringify(onward), 'EX', RETURN_TTL_SECONDS);
+}
+
+/**
+ * Takes what {@link keepOnward} kept for `relay` (once: the same answer again finds nothing), null when nothing was.
+ * Redis failing or a value it never wrote: an error (the caller answers as it can; the logout stays done).
+ */
+export async function takeOnward(services: Pick<Deps, 'redis'>, relay: string | undefined): Promise<Onward | null> {
+  if (relay === undefined) return null;
+  const raw = await services.redis.getdel(`slo:onward:${relay}`);
+  return raw === null ? null : ONWARD.parse(JSON.parse(raw));
+}

@@ -1,5 +1,6 @@
 /**
- * An RP-initiated logout asks every IdP behind the session, one after the other (`upstream-logout.ts` has the
+ * An RP-initiated logout (and an IdP-initiated one asked on: `idp-logout-onward.ts`, the IdP that began it left
+ * out and answered last) asks every IdP behind the session, one after the other (`upstream-logout.ts` has the
  * whole): a session that stood on logins at several IdPs (a step-up at another IdP keeps the earlier logins
  * linked: `UpstreamSessions.linkSession`) is ended at each of them, its latest login's IdP first, one request per
  * upstream subject. The browser goes to one IdP at a time with our signed logout request.
@@ -30,7 +31,7 @@ import {
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import { EARLIER_LOGINS } from '../session/upstream-sessions.ts';
-import { FRONT_CHANNEL, keepWayBack } from './logout-way-back.ts';
+import { keepOnward, keepWayBack, type Onward } from './logout-way-back.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit } from './upstream-logout-audit.ts';
 import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
@@ -45,9 +46,9 @@ export interface LogoutTurns {
   chain?: string;
   /**
    * An IdP-initiated logout's (`idp-logout-onward.ts`): the IdP that began it, asked no more, and the signed answer
-   * to its LogoutRequest, where the browser goes at the end instead of `returnTo`.
+   * to its LogoutRequest, where the browser goes at the end instead of `returnTo` (kept beside each leg's way back).
    */
-  initiator?: { idp: string; answer: FrontChannel };
+  onward?: Onward;
 }
 
 /** How long the rest of a chain is kept (as the way back: as long as our logout request may be answered). */
@@ -63,10 +64,6 @@ const CHAIN = z
     sessionUid: z.string().min(1),
     then: z.array(z.string().min(1)).min(1).max(EARLIER_LOGINS),
     binding: z.string().min(1),
-    initiator: z
-      .object({ idp: z.string().min(1), answer: FRONT_CHANNEL })
-      .strict()
-      .optional(),
   })
   .strict();
 type Chain = z.infer<typeof CHAIN>;
@@ -98,7 +95,7 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
   // a logout with several IdPs is one chain, named in each of its audit records
   const chain = turns.chain ?? (then.length > 0 ? randomUUID() : undefined);
   // the IdP that began an IdP-initiated logout is answered at the end, not asked
-  const asked = (ref: UpstreamSessionRef | null) => (ref && ref.idp !== turns.initiator?.idp ? ref : null);
+  const asked = (ref: UpstreamSessionRef | null) => (ref && ref.idp !== turns.onward?.initiator ? ref : null);
   let ref = asked(turns.first);
   for (;;) {
     if (ref) {
@@ -125,8 +122,8 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
 }
 
 /**
- * After the IdP's verified answer to one leg (`answered`): the browser's way to the next IdP of the chain, if the
- * leg had one, and where the browser goes at the end (null: no chain for this relay value, or not for this answer
+ * After the IdP's verified answer to one leg (`answered`; `onward`: what an IdP-initiated logout kept with that leg):
+ * the browser's way to the next IdP of the chain, if the leg had one, and where the browser goes at the end (null: no chain for this relay value, or not for this answer
  * or this browser — the way back alone then says where the browser goes).
  */
 export async function continueLogout(
@@ -134,7 +131,8 @@ export async function continueLogout(
   services: Deps,
   relay: string | undefined,
   answered: { idp: string; logoutId: string },
-): Promise<{ start: FrontChannel | null; returnTo: string; finish?: FrontChannel } | null> {
+  onward?: Onward,
+): Promise<{ start: FrontChannel | null; returnTo: string } | null> {
   if (relay === undefined) return null;
   const key = `slo:chain:${relay}`;
   let chain: Chain;
@@ -156,13 +154,8 @@ export async function continueLogout(
   }
   // taken once: the same answer again (its request is taken once too) goes nowhere further
   if ((await services.redis.del(key)) !== 1) return null;
-  const { initiator } = chain;
-  const turns = { sessionUid: chain.sessionUid, returnTo: chain.returnTo, first: null, then: chain.then, initiator };
-  return {
-    start: await askNextIdp(ctx, services, { ...turns, chain: chain.chain }),
-    returnTo: chain.returnTo,
-    ...(initiator ? { finish: initiator.answer } : {}),
-  };
+  const turns = { sessionUid: chain.sessionUid, returnTo: chain.returnTo, first: null, then: chain.then, onward };
+  return { start: await askNextIdp(ctx, services, { ...turns, chain: chain.chain }), returnTo: chain.returnTo };
 }
 
 async function askIdp(
@@ -191,12 +184,8 @@ async function askIdp(
   }
   if (!start) return skipped(ctx, services, ref.idp, logout.notOfferedCode, turns.chain, 'no logout endpoint');
   const chain = turns.chain;
-  await keepWayBack(services, relayState, {
-    logoutId,
-    idp: ref.idp,
-    returnTo: turns.returnTo,
-    ...(turns.initiator ? { finish: turns.initiator.answer } : {}),
-  });
+  await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: turns.returnTo });
+  if (turns.onward) await keepOnward(services, relayState, turns.onward);
   let after = chain === undefined ? 0 : turns.then.length;
   if (chain !== undefined && after > 0) {
     // this IdP is asked all the same: only the ones after it are lost with the chain
@@ -235,7 +224,6 @@ async function keepChain(
     then: turns.then,
     // the browser that logged out (a binding cookie set now if it has none): only it goes on to the next IdP
     binding: bindingOf(ctx, services, true)!,
-    ...(turns.initiator ? { initiator: turns.initiator } : {}),
   };
   await services.redis.set(`slo:chain:${relay}`, JSON.stringify(chain), 'EX', CHAIN_TTL_SECONDS);
 }

@@ -18,9 +18,13 @@ import { putAsBefore0760, storedRecord } from '../../helpers/stored-record.ts';
 
 const DAY = 86_400_000;
 
+/** The person every record here is of (a session's write naming another person moves its version on: 0830). */
+const PERSON = randomBytes(32);
+
 function record(kind: StoredRecord['kind'], key: Buffer, expiresInMs: number, createdAt = new Date()): StoredRecord {
   return storedRecord(kind, {
     recordKey: key,
+    accountKey: PERSON,
     sidKeys: kind === 'Session' ? [randomBytes(32)] : [],
     createdAt,
     expiresAt: new Date(Date.now() + expiresInMs),

@@ -11,25 +11,13 @@
  * carried to another browser asks nobody more from there (`UPSTREAM_LOGOUT_OTHER_BROWSER`), and a forged answer
  * carrying the leg's relay value neither goes on nor uses up the chain for the person's real answer.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { decodeJwt } from 'jose';
-import { ensureDevPki } from '../../../certs/dev-pki.ts';
-import { startDemoIdp, type DemoIdp } from '../../../conformance/saml-idp/index.ts';
-import { freePort } from '../../harness/services/free-port.ts';
+import type { DemoIdp } from '../../../conformance/saml-idp/index.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
-import {
-  logIn,
-  logOutAtTheRp,
-  redeem,
-  startSessionBed,
-  userinfo,
-  type LoggedIn,
-  type SessionBed,
-} from './session-bed.ts';
+import { audited as auditedDetails, logInAt as logInAtIdp, startIdpsBed } from './idps-bed.ts';
+import { logOutAtTheRp, redeem, type LoggedIn, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
 let second: DemoIdp;
@@ -37,29 +25,8 @@ const running: Array<() => Promise<void>> = [];
 
 /** The session bed with a second samlify IdP beside the demo IdP (registered without its logout service: `withoutSlo`). */
 async function startTwoIdps(options: { withoutSlo?: boolean } = {}): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-two-idps-'));
-  const gatewayPort = await freePort();
-  // the second IdP: its own keys, the gateway's metadata fetched at first use
-  second = await startDemoIdp({
-    port: 0,
-    spMetadataUrl: `http://127.0.0.1:${gatewayPort}/saml/metadata`,
-    keys: ensureDevPki(join(dir, 'pki-second')),
-  });
-  const idp = second;
-  running.push(() => idp.stop());
-  const fetched = await (await fetch(second.metadataUrl)).text();
-  const metadata = options.withoutSlo
-    ? fetched.replace(/<(?:\w+:)?SingleLogoutService\b[^>]*(?:\/>|>[\s\S]*?<\/(?:\w+:)?SingleLogoutService>)/g, '')
-    : fetched;
-  const metadataFile = join(dir, 'second-idp.metadata.xml');
-  writeFileSync(metadataFile, metadata);
-  bed = await startSessionBed({
-    gatewayPort,
-    extraIdps: [
-      { id: 'second-idp', displayName: 'Second IdP', metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' },
-    ],
-  });
-  const started = bed;
+  const started = await startIdpsBed(1, options);
+  [bed, second] = [started.bed, started.idps[0]!];
   running.push(() => started.stop());
 }
 
@@ -79,18 +46,9 @@ async function steppedUp(options: { withoutSlo?: boolean } = {}) {
   return { first, atFirst, stepped };
 }
 
-/** jean logs in at `idp` (on `browser`'s session, when given: `prompt=login` unless `extra` says otherwise). */
-function logInAt(idp: string, browser?: Browser, extra?: Record<string, string>): Promise<LoggedIn> {
-  return logIn(bed, { idp, ...(browser ? { browser } : {}), extra: extra ?? (browser ? { prompt: 'login' } : {}) });
-}
-
-async function audited(to: string): Promise<Array<Record<string, unknown>>> {
-  const { rows } = await bed.gateway.services.pool.query<{ details: Record<string, unknown> }>(
-    'select details from audit_log where to_state = $1 order by id',
-    [to],
-  );
-  return rows.map((r) => r.details);
-}
+const logInAt = (idp: string, browser?: Browser, extra?: Record<string, string>) =>
+  logInAtIdp(bed, idp, browser, extra);
+const audited = (to: string) => auditedDetails(bed, to);
 
 test.serial('an RP logout ends the session at the IdP of each login it stood on, the latest first', async (t) => {
   const { first, atFirst, stepped } = await steppedUp();
@@ -293,75 +251,3 @@ for (const [field, value] of [
     t.is((await audited('UPSTREAM_LOGOUT_SENT')).length, 1);
   });
 }
-
-/**
- * An IdP begins: its signed LogoutRequest posted by the person's browser to our SLO endpoint, then every page the
- * browser is sent on with a form posted on, up to the answer to `to` (posted too). The forms' actions in order.
- */
-async function idpLogout(browser: Browser, message: { url: string; fields: Record<string, string> }, to: string) {
-  const visited: string[] = [];
-  let form: Form | undefined = { action: message.url, method: 'POST', fields: message.fields };
-  let base = new URL(message.url);
-  for (let i = 0; i < 8 && form !== undefined; i++) {
-    const action = new URL(form.action, base).href;
-    visited.push(action);
-    const step = await browser.submit(form, base);
-    if (action === `${to}/slo` && i > 0) return { visited, last: step };
-    base = step.url;
-    form =
-      step.response.status === 200 ? formsIn(await step.response.text()).find((f) => f.method === 'POST') : undefined;
-  }
-  return { visited, last: undefined };
-}
-
-test.serial("an IdP's own logout is asked on to the session's other IdPs, then answered", async (t) => {
-  const { atFirst, stepped } = await steppedUp();
-  const atSecond = second.sessions().at(-1)!;
-  // the second IdP (the latest login's) begins
-  const message = await second.logoutRequest(atSecond.sessionIndex, 'relay-of-the-second-idp');
-  const { visited, last } = await idpLogout(stepped.browser, message, second.url);
-  t.deepEqual(
-    visited,
-    [`${bed.url}/saml/slo`, `${bed.deployment.idp.url}/slo`, `${bed.url}/saml/slo`, `${second.url}/slo`],
-    'our LogoutRequest to the first IdP, its answer back, then our answer to the second IdP',
-  );
-  t.is(last?.response.status, 200, 'the second IdP took our answer');
-  t.like(second.logoutResponses().at(-1), { inResponseTo: message.id });
-  t.false(
-    bed.deployment.idp.sessions().some((s) => s.sessionIndex === atFirst.sessionIndex),
-    'the first IdP verified our LogoutRequest and ended its session',
-  );
-  t.is((await userinfo(bed.url, stepped.accessToken)).status, 401, "the gateway's session is ended");
-  t.deepEqual(
-    (await audited('UPSTREAM_LOGOUT_ANSWERED')).map((d) => d.sessions),
-    [1],
-  );
-  t.deepEqual(
-    (await audited('UPSTREAM_LOGOUT_SENT')).map((d) => d.idp),
-    ['demo-idp'],
-    'the IdP that began is not asked',
-  );
-  t.deepEqual(
-    (await audited('UPSTREAM_LOGOUT_COMPLETED')).map((d) => d.idp),
-    ['demo-idp'],
-  );
-  t.deepEqual(await audited('UPSTREAM_LOGOUT_SKIPPED'), []);
-});
-
-test.serial("an IdP's own logout whose session's other IdP takes no part is answered at once", async (t) => {
-  const { atFirst } = await steppedUp({ withoutSlo: true });
-  // the first IdP (the demo IdP, with a logout service) begins; the second has none
-  const message = await bed.deployment.idp.logoutRequest(atFirst.sessionIndex, 'relay-of-the-first-idp');
-  const answer = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
-  t.is(answer.status, 200);
-  const form = formsIn(await answer.text()).find((f) => f.method === 'POST');
-  t.is(form?.action, `${bed.deployment.idp.url}/slo`, 'our answer, straight back to the IdP that began');
-  const skipped = await bed.gateway.services.pool.query<{ error_code: string; idp: string }>(
-    "select error_code, details->>'idp' as idp from audit_log where to_state = 'UPSTREAM_LOGOUT_SKIPPED'",
-  );
-  t.deepEqual(
-    skipped.rows.map((r) => r.idp),
-    ['second-idp'],
-    'the second IdP, taking no part, accounted for',
-  );
-});

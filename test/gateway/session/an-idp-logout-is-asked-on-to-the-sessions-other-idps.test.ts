@@ -1,0 +1,172 @@
+/**
+ * An IdP-initiated logout reaches the other IdPs the session stood on (`interaction/idp-logout-onward.ts`): jean's
+ * session stood on logins at two or three IdPs (a step-up at another IdP), one of them sends its signed
+ * LogoutRequest through jean's browser; the gateway ends its session, sends the browser to each other IdP with its
+ * own signed LogoutRequest (the IdP that began it is not asked), and last to the IdP that began it with the signed
+ * answer to its request. Each IdP is an independent samlify implementation that verifies what it receives. Before,
+ * only the gateway's session ended, and the other IdPs' sessions stayed open.
+ *
+ * An IdP that takes no part is skipped (audited) and the answer goes at once; an unverified answer of the other IdP
+ * still ends with the answer to the IdP that began it (the local logout is done); that IdP's own retry of its
+ * request while the browser is away gets its answer.
+ */
+import test from 'ava';
+import type { DemoIdp } from '../../../conformance/saml-idp/index.ts';
+import { formsIn, type Browser, type Form } from '../../helpers/browser.ts';
+import { audited, logInAt, startIdpsBed } from './idps-bed.ts';
+import { userinfo, type LoggedIn, type SessionBed } from './session-bed.ts';
+
+let bed: SessionBed;
+let idps: DemoIdp[];
+const running: Array<() => Promise<void>> = [];
+
+test.afterEach.always(async () => {
+  for (const stop of running.splice(0).reverse()) await stop();
+});
+
+/**
+ * The bed with `count` IdPs beside the demo IdP, and jean's session stood on a login at each: the demo IdP's first
+ * (its upstream session `atDemo`), then each other's on the same session (`last`: the latest login).
+ */
+async function steppedUp(count: number, options: { withoutSlo?: boolean } = {}) {
+  const started = await startIdpsBed(count, options);
+  running.push(() => started.stop());
+  ({ bed, idps } = started);
+  let last: LoggedIn = await logInAt(bed, 'demo-idp');
+  const atDemo = bed.deployment.idp.sessions().at(-1)!;
+  for (const id of ['second-idp', 'third-idp'].slice(0, count)) last = await logInAt(bed, id, last.browser);
+  return { atDemo, last };
+}
+
+/**
+ * The IdP `from` begins: its signed LogoutRequest posted by the browser to our SLO endpoint, then each form the
+ * browser is given posted on, until our answer has been posted to `from` (or 8 steps). The forms' actions, in order.
+ */
+async function idpLogout(
+  browser: Browser,
+  message: { url: string; fields: Record<string, string> },
+  from: string,
+  edit: (form: Form) => Form = (form) => form,
+) {
+  const visited: string[] = [];
+  let form: Form | undefined = { action: message.url, method: 'POST', fields: message.fields };
+  let base = new URL(message.url);
+  for (let i = 0; i < 8 && form !== undefined; i++) {
+    const action = new URL(form.action, base).href;
+    visited.push(action);
+    const step = await browser.submit(edit(form), base);
+    if (action === `${from}/slo` && form.fields.SAMLResponse !== undefined) return { visited, answered: step };
+    base = step.url;
+    form =
+      step.response.status === 200 ? formsIn(await step.response.text()).find((f) => f.method === 'POST') : undefined;
+  }
+  return { visited, answered: undefined };
+}
+
+const idsOf = async (to: string) => (await audited(bed, to)).map((d) => d.idp);
+
+for (const begins of ['latest', 'first'] as const)
+  test.serial(`the ${begins} login's IdP logs out: the other IdP is asked, then it is answered`, async (t) => {
+    const { atDemo, last } = await steppedUp(1);
+    const [second] = idps as [DemoIdp];
+    const atSecond = second.sessions().at(-1)!;
+    const [initiator, other] = begins === 'latest' ? [second, bed.deployment.idp] : [bed.deployment.idp, second];
+    const [initiatorId, otherId] = begins === 'latest' ? ['second-idp', 'demo-idp'] : ['demo-idp', 'second-idp'];
+    const sessionIndex = begins === 'latest' ? atSecond.sessionIndex : atDemo.sessionIndex;
+    const message = await initiator.logoutRequest(sessionIndex, 'relay-of-the-idp');
+
+    const { visited, answered } = await idpLogout(last.browser, message, initiator.url);
+    t.deepEqual(
+      visited,
+      [`${bed.url}/saml/slo`, `${other.url}/slo`, `${bed.url}/saml/slo`, `${initiator.url}/slo`],
+      'our LogoutRequest to the other IdP, its answer back to us, then our answer to the IdP that began',
+    );
+    t.is(answered?.response.status, 200, 'the IdP that began took our answer');
+    t.like(initiator.logoutResponses().at(-1), { inResponseTo: message.id });
+    const otherIndex = begins === 'latest' ? atDemo.sessionIndex : atSecond.sessionIndex;
+    t.false(
+      other.sessions().some((s) => s.sessionIndex === otherIndex),
+      'the other IdP verified our LogoutRequest and ended its session',
+    );
+    t.is((await userinfo(bed.url, last.accessToken)).status, 401, "the gateway's session is ended");
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWERED'), [initiatorId]);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), [otherId], 'the IdP that began is not asked');
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_COMPLETED'), [otherId]);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), [initiatorId]);
+    t.deepEqual(await audited(bed, 'UPSTREAM_LOGOUT_SKIPPED'), []);
+  });
+
+test.serial('a session on three IdPs: the two others are asked in turn, then the IdP that began', async (t) => {
+  const { atDemo, last } = await steppedUp(2);
+  const [second, third] = idps as [DemoIdp, DemoIdp];
+  const atSecond = second.sessions().at(-1)!;
+  const message = await third.logoutRequest(third.sessions().at(-1)!.sessionIndex);
+
+  const { visited, answered } = await idpLogout(last.browser, message, third.url);
+  t.deepEqual(visited, [
+    `${bed.url}/saml/slo`,
+    `${second.url}/slo`,
+    `${bed.url}/saml/slo`,
+    `${bed.deployment.idp.url}/slo`,
+    `${bed.url}/saml/slo`,
+    `${third.url}/slo`,
+  ]);
+  t.is(answered?.response.status, 200);
+  t.like(third.logoutResponses().at(-1), { inResponseTo: message.id });
+  t.false(second.sessions().some((s) => s.sessionIndex === atSecond.sessionIndex));
+  t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), ['second-idp', 'demo-idp']);
+  const chains = new Set((await audited(bed, 'UPSTREAM_LOGOUT_SENT')).map((d) => d.chain));
+  t.is(chains.size, 1, 'both legs name one chain');
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), ['third-idp']);
+});
+
+test.serial("an IdP's logout whose session's other IdP takes no part is answered at once", async (t) => {
+  const { atDemo } = await steppedUp(1, { withoutSlo: true });
+  // the demo IdP (with a logout service) begins; the second has none
+  const message = await bed.deployment.idp.logoutRequest(atDemo.sessionIndex);
+  const answer = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
+  t.is(answer.status, 200);
+  const form = formsIn(await answer.text()).find((f) => f.method === 'POST');
+  t.is(form?.action, `${bed.deployment.idp.url}/slo`, 'straight back to the IdP that began');
+  t.truthy(form?.fields.SAMLResponse, 'with our answer, not a request');
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), []);
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SKIPPED'), ['second-idp'], 'the second IdP accounted for');
+});
+
+test.serial("the other IdP's answer refused: the IdP that began is answered all the same", async (t) => {
+  const { last } = await steppedUp(1);
+  const [second] = idps as [DemoIdp];
+  const message = await second.logoutRequest(second.sessions().at(-1)!.sessionIndex);
+  // the demo IdP's LogoutResponse altered on its way back to us: its signature no longer verifies
+  const forge = (form: Form): Form => {
+    if (form.fields.SAMLResponse === undefined || !form.action.startsWith(bed.url)) return form;
+    const xml = Buffer.from(form.fields.SAMLResponse, 'base64').toString('utf8');
+    const forged = xml.replace(/ ID="_?([0-9a-f])/, ' ID="_f$1');
+    return { ...form, fields: { ...form.fields, SAMLResponse: Buffer.from(forged, 'utf8').toString('base64') } };
+  };
+  const { visited, answered } = await idpLogout(last.browser, message, second.url, forge);
+  t.is(visited.at(-1), `${second.url}/slo`);
+  t.is(answered?.response.status, 200);
+  t.like(second.logoutResponses().at(-1), { inResponseTo: message.id });
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_FAILED'), ['demo-idp'], "the demo IdP's answer refused, audited");
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), ['second-idp']);
+});
+
+test.serial('the IdP that began, sending its request again while the browser is away, gets its answer', async (t) => {
+  const { last } = await steppedUp(1);
+  const [second] = idps as [DemoIdp];
+  const message = await second.logoutRequest(second.sessions().at(-1)!.sessionIndex);
+  const first = await last.browser.submit(
+    { action: message.url, method: 'POST', fields: message.fields },
+    new URL(message.url),
+  );
+  const onward = formsIn(await first.response.text()).find((f) => f.method === 'POST');
+  t.is(onward?.action, `${bed.deployment.idp.url}/slo`, 'the browser sent on to the demo IdP (and never arrives)');
+  const again = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
+  t.is(again.status, 200);
+  const form = formsIn(await again.text()).find((f) => f.method === 'POST');
+  t.is(form?.action, `${second.url}/slo`);
+  t.truthy(form?.fields.SAMLResponse);
+  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWERED_ON_RETRY'), ['second-idp']);
+});

@@ -1,0 +1,82 @@
+/**
+ * The session bed with more IdPs beside the demo IdP (independent samlify IdPs, each with its own keys, reading the
+ * gateway's metadata at first use), and a person's logins at them on one session (a step-up at another IdP): the
+ * beds of the tests of logouts that reach every IdP a session stood on.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDevPki } from '../../../certs/dev-pki.ts';
+import { startDemoIdp, type DemoIdp } from '../../../conformance/saml-idp/index.ts';
+import { freePort } from '../../harness/services/free-port.ts';
+import type { Browser } from '../../helpers/browser.ts';
+import { logIn, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
+
+/** The ids the extra IdPs are registered under, in order. */
+export const EXTRA_IDP_IDS = ['second-idp', 'third-idp'] as const;
+
+export interface IdpsBed {
+  bed: SessionBed;
+  /** The extra IdPs, in the order of {@link EXTRA_IDP_IDS}. */
+  idps: DemoIdp[];
+  stop(): Promise<void>;
+}
+
+/** The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service). */
+export async function startIdpsBed(count: number, options: { withoutSlo?: boolean } = {}): Promise<IdpsBed> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-idps-'));
+  const gatewayPort = await freePort();
+  const idps: DemoIdp[] = [];
+  const stopIdps = async () => {
+    for (const idp of idps.reverse()) await idp.stop();
+  };
+  try {
+    const extraIdps = [];
+    for (const id of EXTRA_IDP_IDS.slice(0, count)) {
+      const idp = await startDemoIdp({
+        port: 0,
+        spMetadataUrl: `http://127.0.0.1:${gatewayPort}/saml/metadata`,
+        keys: ensureDevPki(join(dir, `pki-${id}`)),
+      });
+      idps.push(idp);
+      const fetched = await (await fetch(idp.metadataUrl)).text();
+      const metadata = options.withoutSlo
+        ? fetched.replace(/<(?:\w+:)?SingleLogoutService\b[^>]*(?:\/>|>[\s\S]*?<\/(?:\w+:)?SingleLogoutService>)/g, '')
+        : fetched;
+      const metadataFile = join(dir, `${id}.metadata.xml`);
+      writeFileSync(metadataFile, metadata);
+      extraIdps.push({ id, displayName: id, metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' });
+    }
+    const bed = await startSessionBed({ gatewayPort, extraIdps });
+    return {
+      bed,
+      idps: [...idps],
+      stop: async () => {
+        await bed.stop();
+        await stopIdps();
+      },
+    };
+  } catch (error) {
+    await stopIdps();
+    throw error;
+  }
+}
+
+/** jean logs in at `idp` (on `browser`'s session, when given: `prompt=login` unless `extra` says otherwise). */
+export function logInAt(
+  bed: SessionBed,
+  idp: string,
+  browser?: Browser,
+  extra?: Record<string, string>,
+): Promise<LoggedIn> {
+  return logIn(bed, { idp, ...(browser ? { browser } : {}), extra: extra ?? (browser ? { prompt: 'login' } : {}) });
+}
+
+/** The details of the audit records with `to_state` `to`, in order. */
+export async function audited(bed: SessionBed, to: string): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await bed.gateway.services.pool.query<{ details: Record<string, unknown> }>(
+    'select details from audit_log where to_state = $1 order by id',
+    [to],
+  );
+  return rows.map((r) => r.details);
+}
