@@ -96,30 +96,33 @@ for (const begins of ['latest', 'first'] as const)
     t.deepEqual(await audited(bed, 'UPSTREAM_LOGOUT_SKIPPED'), []);
   });
 
-test.serial('a session on three IdPs: the two others are asked in turn, then the IdP that began', async (t) => {
-  const { atDemo, last } = await steppedUp(2);
-  const [second, third] = idps as [DemoIdp, DemoIdp];
-  const atSecond = second.sessions().at(-1)!;
-  const message = await third.logoutRequest(third.sessions().at(-1)!.sessionIndex);
+for (const begins of ['third-idp', 'second-idp'] as const)
+  test.serial(`a session on three IdPs, ${begins} logs out: the two others are asked in turn, then it`, async (t) => {
+    const { atDemo, last } = await steppedUp(2);
+    const [second, third] = idps as [DemoIdp, DemoIdp];
+    const [initiator, other] = begins === 'third-idp' ? [third, second] : [second, third];
+    const atOther = other.sessions().at(-1)!;
+    const message = await initiator.logoutRequest(initiator.sessions().at(-1)!.sessionIndex);
 
-  const { visited, answered } = await idpLogout(last.browser, message, third.url);
-  t.deepEqual(visited, [
-    `${bed.url}/saml/slo`,
-    `${second.url}/slo`,
-    `${bed.url}/saml/slo`,
-    `${bed.deployment.idp.url}/slo`,
-    `${bed.url}/saml/slo`,
-    `${third.url}/slo`,
-  ]);
-  t.is(answered?.response.status, 200);
-  t.like(third.logoutResponses().at(-1), { inResponseTo: message.id });
-  t.false(second.sessions().some((s) => s.sessionIndex === atSecond.sessionIndex));
-  t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
-  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), ['second-idp', 'demo-idp']);
-  const chains = new Set((await audited(bed, 'UPSTREAM_LOGOUT_SENT')).map((d) => d.chain));
-  t.is(chains.size, 1, 'both legs name one chain');
-  t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), ['third-idp']);
-});
+    const { visited, answered } = await idpLogout(last.browser, message, initiator.url);
+    // the latest login's IdP first, then the earlier ones: the IdP that began left out, in the chain too
+    t.deepEqual(visited, [
+      `${bed.url}/saml/slo`,
+      `${other.url}/slo`,
+      `${bed.url}/saml/slo`,
+      `${bed.deployment.idp.url}/slo`,
+      `${bed.url}/saml/slo`,
+      `${initiator.url}/slo`,
+    ]);
+    t.is(answered?.response.status, 200);
+    t.like(initiator.logoutResponses().at(-1), { inResponseTo: message.id });
+    t.false(other.sessions().some((s) => s.sessionIndex === atOther.sessionIndex));
+    t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), [begins === 'third-idp' ? 'second-idp' : 'third-idp', 'demo-idp']);
+    const chains = new Set((await audited(bed, 'UPSTREAM_LOGOUT_SENT')).map((d) => d.chain));
+    t.is(chains.size, 1, 'both legs name one chain');
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), [begins]);
+  });
 
 test.serial("an IdP's logout whose session's other IdP takes no part is answered at once", async (t) => {
   const { atDemo } = await steppedUp(1, { withoutSlo: true });
