@@ -16,6 +16,7 @@
  * P-256 and to the `rsa` IdP with RSA-3072), BENCH_CLIENT_ALG (the bench client's
  * `id_token_signed_response_alg` and `access_token_signed_response_alg`: RS256 by default, ES256; so
  * BENCH_IDP_KEY=ec BENCH_CLIENT_ALG=ES256 is an all-ECDSA login), BENCH_LOG_LEVEL (gateway logging.level, default info),
+ * BENCH_GATEWAY_NODE_ARGS (Node / V8 flags for the gateway process alone, space-separated: `--single-threaded-gc`),
  * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
  * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
  * process; summarise with test/bench/gateway/summarise-cpuprofile.ts — profiled runs cost more CPU, so
@@ -59,7 +60,7 @@ if (CLIENT_ALG !== 'RS256' && CLIENT_ALG !== 'ES256')
   throw new Error(`BENCH_CLIENT_ALG: RS256 or ES256, not ${CLIENT_ALG}`);
 const PACED = process.env.BENCH_PACED === '1';
 const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1'; // needs HARNESS_PG_STATEMENTS=1
-const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}`;
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
 const dir = mkdtempSync(join(testDir, 'gateway-only-'));

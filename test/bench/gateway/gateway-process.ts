@@ -41,6 +41,8 @@ export async function startGatewayProcess(
     '--import',
     PROBE,
     ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []),
+    // V8 / Node flags to try on the gateway alone (e.g. `--single-threaded-gc`, which NODE_OPTIONS refuses)
+    ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   ];
   const child: ChildProcess = fork(MAIN, ['--config', options.configFile], {
     execArgv,
