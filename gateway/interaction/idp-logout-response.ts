@@ -64,8 +64,10 @@ export async function logoutResponse(
   const kept = back ? await keptOnward(services, relay) : null;
   const onward = answered ? await onwardFrom(ctx, services, relay, answered, kept ?? undefined) : null;
   if (onward?.start) return send(ctx, onward.start);
-  // the end of it, whatever this IdP answered (the local logout is done): our answer to the IdP that began it
-  if (kept?.answer) {
+  // the end of it, whatever this IdP answered (the local logout is done): our answer to the IdP that began it, in
+  // the browser that logged out when a chain was kept (another browser gets the way back only; the IdP's own retry
+  // gets the answer, kept for it)
+  if (kept?.answer && !onward?.otherBrowser) {
     await answerDelivered(ctx, services, kept.initiator);
     return send(ctx, kept.answer);
   }

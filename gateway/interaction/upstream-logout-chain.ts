@@ -123,7 +123,8 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
 
 /**
  * After the IdP's verified answer to one leg (`answered`; `onward`: what an IdP-initiated logout kept with that leg):
- * the browser's way to the next IdP of the chain, if the leg had one, and where the browser goes at the end (null: no chain for this relay value, or not for this answer
+ * the browser's way to the next IdP of the chain, if the leg had one, and where the browser goes at the end
+ * (`otherBrowser`: the answer came through another browser than the one that logged out; no IdP asked from it) (null: no chain for this relay value, or not for this answer
  * or this browser — the way back alone then says where the browser goes).
  */
 export async function continueLogout(
@@ -132,7 +133,7 @@ export async function continueLogout(
   relay: string | undefined,
   answered: { idp: string; logoutId: string },
   onward?: Onward,
-): Promise<{ start: FrontChannel | null; returnTo: string } | null> {
+): Promise<{ start: FrontChannel | null; returnTo: string; otherBrowser?: true } | null> {
   if (relay === undefined) return null;
   const key = `slo:chain:${relay}`;
   let chain: Chain;
@@ -150,7 +151,8 @@ export async function continueLogout(
       chain: chain.chain,
       notAsked: chain.then.length,
     });
-    return null;
+    // the way back stands; an IdP-initiated logout's answer is not given to this browser
+    return { start: null, returnTo: chain.returnTo, otherBrowser: true };
   }
   // taken once: the same answer again (its request is taken once too) goes nowhere further
   if ((await services.redis.del(key)) !== 1) return null;

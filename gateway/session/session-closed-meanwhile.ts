@@ -7,7 +7,9 @@
  * answers `login_required`): an SSO that lost the race with a logout logs in again, never after the logout. So
  * does a request whose grant write was refused because the gateway ended that grant meanwhile (`grant-end.ts`,
  * migration 0830), when the write is made as the scope ends; one made within the request (an SSO's `writeHeld`,
- * the resumption's login completion in a scope of its own) fails it with a server error: no code either way.
+ * the resumption's login completion in a scope of its own) fails it with a server error. A request that ended the
+ * grant itself and then writes it is refused by PostgreSQL and goes on: its code fails at the token endpoint (no
+ * such grant).
  */
 import type { CheckedRecord } from './held-writes.ts';
 import type { StoredRecord } from './stored-record.ts';

@@ -12,7 +12,7 @@
  */
 import test from 'ava';
 import type { DemoIdp } from '../../../conformance/saml-idp/index.ts';
-import { formsIn, type Browser, type Form } from '../../helpers/browser.ts';
+import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
 import { audited, logInAt, startIdpsBed } from './idps-bed.ts';
 import { userinfo, type LoggedIn, type SessionBed } from './session-bed.ts';
 
@@ -173,3 +173,41 @@ test.serial('the IdP that began, sending its request again while the browser is 
   t.truthy(form?.fields.SAMLResponse);
   t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWERED_ON_RETRY'), ['second-idp']);
 });
+
+test.serial(
+  'an answer carried to another browser asks no further IdP, and gives that browser no answer to the IdP that began',
+  async (t) => {
+    const { atDemo, last } = await steppedUp(2);
+    const [second, third] = idps as [DemoIdp, DemoIdp];
+    const message = await third.logoutRequest(third.sessions().at(-1)!.sessionIndex);
+    const begun = await last.browser.submit(
+      { action: message.url, method: 'POST', fields: message.fields },
+      new URL(message.url),
+    );
+    const toSecond = formsIn(await begun.response.text()).find((f) => f.method === 'POST')!;
+    t.is(toSecond.action, `${second.url}/slo`);
+    const atSecond = await last.browser.submit(toSecond, begun.url);
+    const answer = formsIn(await atSecond.response.text()).find((f) => f.method === 'POST')!;
+    t.is(new URL(answer.action, atSecond.url).href, `${bed.url}/saml/slo`);
+
+    const elsewhere = await new Browser().submit(answer, atSecond.url);
+    t.false(
+      formsIn(await elsewhere.response.text()).some(
+        (f) => f.action.startsWith(third.url) || f.action.startsWith(bed.deployment.idp.url),
+      ),
+      'neither the demo IdP asked nor the answer to the third IdP given from the other browser',
+    );
+    t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
+    const skipped = await bed.gateway.services.pool.query<{ error_code: string }>(
+      "select error_code from audit_log where to_state = 'UPSTREAM_LOGOUT_SKIPPED'",
+    );
+    t.deepEqual(
+      skipped.rows.map((r) => r.error_code),
+      ['UPSTREAM_LOGOUT_OTHER_BROWSER'],
+    );
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), []);
+    // the third IdP, unanswered, sends its request again: it gets its answer
+    const again = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
+    t.truthy(formsIn(await again.text()).find((f) => f.action === `${third.url}/slo`)?.fields.SAMLResponse);
+  },
+);
