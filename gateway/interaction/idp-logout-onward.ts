@@ -19,7 +19,7 @@ import type { Context } from 'koa';
 import type { FrontChannel } from '../../adapters/contract.ts';
 import type { EndedSession } from '../session/upstream-sessions.ts';
 import { askNextIdp, logoutTurnsOf } from './upstream-logout-chain.ts';
-import type { Deps } from './upstream-logout-parts.ts';
+import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
 
 /** Where the browser goes at the end when the IdP that began it lists no endpoint for our answer. */
 const SIGNED_OUT = '/session/end/success';
@@ -43,7 +43,15 @@ export async function askOtherIdps(
   try {
     const turns = await logoutTurnsOf(ctx, services, { uid: session.uid, accountId: session.account }, SIGNED_OUT);
     if (!turns) return null;
-    return await askNextIdp(ctx, services, { ...turns, onward: { initiator, answer } });
+    // the initiator's own earlier logins left out now, so that the chain counts only the IdPs it asks (a login that
+    // cannot be read now is kept: accounted for at its turn)
+    const logins = upstreamSessions(services);
+    const atInitiator = await Promise.all(
+      turns.then.map(async (id) => (await logins.loginOf(id, session.uid).catch(() => null))?.idp === initiator),
+    );
+    const then = turns.then.filter((_, i) => !atInitiator[i]);
+    const first = turns.first?.idp === initiator ? null : turns.first;
+    return await askNextIdp(ctx, services, { ...turns, first, then, onward: { initiator, answer } });
   } catch (err) {
     services.logger.warn({ err, idp: initiator }, "an IdP's logout could not be asked on to the session's other IdPs");
     return null;

@@ -91,6 +91,7 @@ for (const begins of ['latest', 'first'] as const)
     t.is((await userinfo(bed.url, last.accessToken)).status, 401, "the gateway's session is ended");
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWERED'), [initiatorId]);
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), [otherId], 'the IdP that began is not asked');
+    t.falsy((await audited(bed, 'UPSTREAM_LOGOUT_SENT'))[0]?.idpsAfter, 'nor counted as one to ask after it');
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_COMPLETED'), [otherId]);
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), [initiatorId]);
     t.deepEqual(await audited(bed, 'UPSTREAM_LOGOUT_SKIPPED'), []);
@@ -119,8 +120,9 @@ for (const begins of ['third-idp', 'second-idp'] as const)
     t.false(other.sessions().some((s) => s.sessionIndex === atOther.sessionIndex));
     t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), [begins === 'third-idp' ? 'second-idp' : 'third-idp', 'demo-idp']);
-    const chains = new Set((await audited(bed, 'UPSTREAM_LOGOUT_SENT')).map((d) => d.chain));
-    t.is(chains.size, 1, 'both legs name one chain');
+    const sent = await audited(bed, 'UPSTREAM_LOGOUT_SENT');
+    t.is(new Set(sent.map((d) => d.chain)).size, 1, 'both legs name one chain');
+    t.is(sent[0]?.idpsAfter, 1, 'the IdPs after the first: the IdP that began not counted');
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), [begins]);
   });
 
