@@ -155,8 +155,7 @@ export async function logoutRequest(
     answer.attempt === 'retry' ? null : await askOtherIdps(ctx, services, adapter.id, endedSessions, answer.reply);
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too
-    const kept = answer.reply === null ? false : await answer.keep().catch(() => false);
-    if (answer.reply !== null && !kept)
+    if (answer.reply !== null && !(await answer.keep().catch(() => false)))
       services.logger.warn({ idp: adapter.id }, 'IdP logout answer not kept for a retry');
     return send(ctx, onward);
   }

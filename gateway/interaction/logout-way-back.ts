@@ -1,9 +1,9 @@
 /**
- * The way back from the IdP of an RP-initiated logout sent on to it (or of an IdP-initiated one asked on: then
- * also, under a key of its own, the IdP that began it and our answer to it, {@link keepOnward}): kept under `slo:return:<relay>` (the relay
- * value of our logout request) when the request is sent, for as long as it may be answered; taken once by the
- * IdP's LogoutResponse; with the IdPs still to ask after it, when the session stood on logins at several IdPs.
- * Only exactly what `keepWayBack` writes is read back: Redis failing is
+ * The way back from the IdP of an RP-initiated logout sent on to it (or of an IdP-initiated one asked on: then also,
+ * under a key of its own, the IdP that began it and our answer to it, {@link keepOnward}): kept under
+ * `slo:return:<relay>` (the relay value of our logout request) when the request is sent, for as long as it may be
+ * answered; taken once by the IdP's LogoutResponse; with the IdPs still to ask after it, when the session stood on
+ * logins at several IdPs. Only exactly what `keepWayBack` writes is read back: Redis failing is
  * `FLOW_STORE_UNAVAILABLE`, any other value `INTERNAL` (both audited as refusals by `idp-logout-response.ts`).
  */
 import { z } from 'zod';

@@ -124,8 +124,9 @@ export async function askNextIdp(ctx: Context, services: Deps, turns: LogoutTurn
 /**
  * After the IdP's verified answer to one leg (`answered`; `onward`: what an IdP-initiated logout kept with that leg):
  * the browser's way to the next IdP of the chain, if the leg had one, and where the browser goes at the end
- * (`otherBrowser`: the answer came through another browser than the one that logged out; no IdP asked from it) (null: no chain for this relay value, or not for this answer
- * or this browser — the way back alone then says where the browser goes).
+ * (`otherBrowser`: the answer came through another browser than the one that logged out; no IdP asked from it) (null:
+ * no chain for this relay value, or not for this answer or this browser — the way back alone then says where the
+ * browser goes).
  */
 export async function continueLogout(
   ctx: Context,

@@ -94,11 +94,11 @@ export class DurableTier {
   }
 
   /**
-   * Within a {@link holdWrites} scope, holds back the writes of `records` (a later write of a record replaces
-   * its held one, as it would have replaced its row; a write replaces a held end of its record, but for a grant
-   * or token, written at once then) and returns true; elsewhere returns false (the caller writes them now). A held
-   * session is written by `session_record_write` like any other: a session revoked (or ended by another request) meanwhile stays so (the
-   * scope's `then` gets the row as stored).
+   * Within a {@link holdWrites} scope, holds back the writes of `records` (a later write of a record replaces its held
+   * one, as it would have replaced its row; a write replaces a held end of its record, but for a grant or token,
+   * written at once then) and returns true; elsewhere returns false (the caller writes them now). A held session is
+   * written by `session_record_write` like any other: a session revoked (or ended by another request) meanwhile stays
+   * so (the scope's `then` gets the row as stored).
    */
   hold(records: readonly StoredRecord[]): boolean {
     // a grant or token whose end the scope holds is not written over it (its end would be dropped): written now,

@@ -26,10 +26,10 @@ export class SessionClosedMeanwhile extends Error {
 }
 
 /**
- * The first session (or grant) that `given` wrote as active and PostgreSQL answered closed (`stored`, same order): an end
- * this request made and then wrote over (a login replacing its cookie id) comes back active, so it is not one.
- * Else the first session the request read, did not write again, and found closed when checked (`checked`: the
- * sessions saved unchanged, held-writes.ts; no current row at all is an end too).
+ * The first session (or grant) that `given` wrote as active and PostgreSQL answered closed (`stored`, same order): an
+ * end this request made and then wrote over (a login replacing its cookie id) comes back active, so it is not one. Else
+ * the first session the request read, did not write again, and found closed when checked (`checked`: the sessions saved
+ * unchanged, held-writes.ts; no current row at all is an end too).
  */
 export function closedMeanwhile(
   stored: readonly StoredRecord[],
