@@ -40,3 +40,20 @@ export async function putAsBefore0760(pool: Pick<Pool, 'query'>, record: StoredR
   );
   return toRecord(rows[0]!);
 }
+
+/**
+ * Writes `record` as a gateway from migration 0760 to before 0780 did: through `session_record_write` with fourteen
+ * arguments (`reopen`: the `valid_from` of the ended row its own end made, or null). The old gateway of a rolling
+ * upgrade.
+ */
+export async function writeAsBefore0780(
+  pool: Pick<Pool, 'query'>,
+  record: StoredRecord,
+  reopen: string | null = null,
+): Promise<StoredRecord> {
+  const { rows } = await pool.query<Row>(
+    `select ${COLUMNS} from session_record_write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [...rowValues(record), reopen],
+  );
+  return toRecord(rows[0]!);
+}
