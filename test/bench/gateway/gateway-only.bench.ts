@@ -20,7 +20,8 @@
  * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
  * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
  * process; summarise with test/bench/gateway/summarise-cpuprofile.ts — profiled runs cost more CPU, so
- * their CPU figures are not the benchmark's).
+ * their CPU figures are not the benchmark's), BENCH_HEAP_PROF=1 (with BENCH_CPU_PROF: also a .heapprofile per
+ * phase, every sampled allocation, freed or not; summarise-heapprofile.ts gives the bytes allocated per login).
  *
  * After the rounds, one phase at concurrency 1 gives the CPU per route (requests do not overlap there).
  *
@@ -60,7 +61,7 @@ if (CLIENT_ALG !== 'RS256' && CLIENT_ALG !== 'ES256')
   throw new Error(`BENCH_CLIENT_ALG: RS256 or ES256, not ${CLIENT_ALG}`);
 const PACED = process.env.BENCH_PACED === '1';
 const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1'; // needs HARNESS_PG_STATEMENTS=1
-const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_HEAP_PROF === '1' ? ' BENCH_HEAP_PROF=1' : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
 const dir = mkdtempSync(join(testDir, 'gateway-only-'));

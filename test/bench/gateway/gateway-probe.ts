@@ -22,7 +22,8 @@
  * The benchmark asks over the IPC channel: `{ probe: 'read' }` answers the counts, `{ probe: 'reset', level,
  * timeRoutes }` zeroes them and sets the level, `{ probe: 'memory' }` answers process.memoryUsage() after a full GC (`--expose-gc`); `{ probe: 'profile-start' }` / `{ probe: 'profile-stop', file }` run V8's sampling CPU
  * profiler (the one `node --cpu-prof` drives) over one measured phase only, through node:inspector, and
- * write a .cpuprofile (startup, warm-up and the other phases stay out of it).
+ * write a .cpuprofile (startup, warm-up and the other phases stay out of it); with BENCH_HEAP_PROF=1 also the sampling
+ * heap profiler's allocations of the phase, freed or not (a .heapprofile).
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -323,6 +324,18 @@ Server.prototype.emit = function timedEmit(this: Server, event: string | symbol)
   return emit.apply(this, arguments as unknown as unknown[]);
 } as typeof Server.prototype.emit;
 
+/**
+ * BENCH_HEAP_PROF=1 (with BENCH_CPU_PROF): V8's sampling heap profiler over the same phases, counting every sampled
+ * allocation, also those the garbage collector has freed since (what the young generation's collections cost), into
+ * a .heapprofile beside the .cpuprofile (`summarise-heapprofile.ts`).
+ */
+const HEAP_PROF = process.env.BENCH_HEAP_PROF === '1';
+/** The protocol's sampling parameters (the freed objects' flags are newer than @types/node's copy of it). */
+const EVERY_ALLOCATION = {
+  samplingInterval: 16384,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+} as { samplingInterval: number };
 const inspector = new Session();
 inspector.connect();
 
@@ -331,10 +344,15 @@ async function profile(message: { probe?: string; file?: string }): Promise<void
     await inspector.post('Profiler.enable');
     await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
     await inspector.post('Profiler.start');
+    if (HEAP_PROF) await inspector.post('HeapProfiler.startSampling', EVERY_ALLOCATION);
     process.send?.({ probe: 'profiling' });
   } else {
     const { profile: result } = await inspector.post('Profiler.stop');
     writeFileSync(message.file!, JSON.stringify(result));
+    if (HEAP_PROF) {
+      const { profile: allocations } = await inspector.post('HeapProfiler.stopSampling');
+      writeFileSync(`${message.file!.replace(/\.cpuprofile$/, '')}.heapprofile`, JSON.stringify(allocations));
+    }
     if (windows.length > 0) writeFileSync(`${message.file!}.routes.json`, JSON.stringify(windows));
     process.send?.({ probe: message.file });
   }

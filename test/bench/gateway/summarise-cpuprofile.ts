@@ -87,7 +87,7 @@ function realPathish(path: string): string {
   return at === -1 ? path : join(ROOT, path.slice(at + 1));
 }
 
-function fileOf(url: string): string {
+export function fileOf(url: string): string {
   if (url === '') return '(none)';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   const modules = path.lastIndexOf('/node_modules/');
