@@ -62,3 +62,21 @@ for (const [writer, write] of Object.entries(OLDER_WRITERS)) {
     t.is((await durable.get(identity.recordKey))?.state, 'active');
   });
 }
+
+test('the fourteen-argument writer opens an ended session again only for the request whose own end closed it', async (t) => {
+  const session = storedRecord('Session');
+  await durable.put(session);
+  const {
+    rows: [closed],
+  } = await pool.query<{ ended_from: string }>(
+    `select to_char(ended_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ended_from
+     from session_records_close($1::bytea[])`,
+    [[session.recordKey]],
+  );
+  if (!closed) throw new Error('the session was not ended');
+  t.is((await writeAsBefore0780(pool, savedAgain(session))).state, 'ended', "another request's end stands");
+  t.is((await durable.get(session.recordKey))?.state, 'ended');
+  const reopened = savedAgain(session);
+  t.is((await writeAsBefore0780(pool, reopened, closed.ended_from)).state, 'active', 'its own end is opened again');
+  t.is((await durable.get(session.recordKey))?.sealed, reopened.sealed);
+});
