@@ -11,9 +11,9 @@
  * the gateway through one of them needed no credentials.
  *
  * Only when the request ended exactly one session: one naming only a NameID may end sessions of several browsers,
- * and this browser cannot be sent on for the others. Not on a retry (answered at once): a first attempt whose answer
- * could not be signed (the HSM busy) ended the session but asked no other IdP, and the retry does not either, a gap
- * left open. Asking on fails (the store): the IdP that began it is answered at once, the sessions stay ended.
+ * and this browser cannot be sent on for the others. A first attempt whose answer could not be signed (the HSM busy)
+ * ended the session but asks no other IdP: its retry does, once answered (`idp-logout-onward-due.ts`). Asking on
+ * fails (the store): the IdP that began it is answered at once, the sessions stay ended.
  */
 import type { Context } from 'koa';
 import type { FrontChannel } from '../../adapters/contract.ts';

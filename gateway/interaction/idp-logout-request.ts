@@ -48,6 +48,7 @@ import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import { SessionsPartlyEnded, type EndedSession } from '../session/upstream-sessions.ts';
 import { askOtherIdps } from './idp-logout-onward.ts';
+import { keepOnwardDue, takeOnwardDue } from './idp-logout-onward-due.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
@@ -114,6 +115,11 @@ export async function logoutRequest(
         },
       );
       services.logger.warn({ err: error, code, idp: adapter?.id, sessions }, 'IdP logout request not answered');
+      // the one session it ended, for its retry to ask the session's other IdPs once answered (idp-logout-onward-due.ts)
+      if (unanswered?.attempt === 'first' && adapter && endedSessions.length === 1)
+        await keepOnwardDue(services, adapter.id, message, endedSessions[0]!).catch((err: unknown) =>
+          services.logger.warn({ err, idp: adapter?.id }, "an unanswered IdP logout's other IdPs not kept for its retry"),
+        );
       // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
       if (unavailable !== undefined)
         throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
@@ -150,9 +156,10 @@ export async function logoutRequest(
     services.logger.warn({ err: error, idp: adapter.id, kept }, 'IdP logout answer not sent: its audit failed');
     throw error;
   }
-  // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry is answered at once
-  const onward =
-    answer.attempt === 'retry' ? null : await askOtherIdps(ctx, services, adapter.id, endedSessions, answer.reply);
+  // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry, those of the session its
+  // unanswered first attempt ended (`idp-logout-onward-due.ts`)
+  const askedOn = answer.attempt === 'retry' ? await dueOnRetry(services, adapter.id, message) : endedSessions;
+  const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply);
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too
     if (answer.reply !== null && !(await answer.keep().catch(() => false)))
@@ -161,4 +168,15 @@ export async function logoutRequest(
   }
   if (answer.reply === null) return signedOut(ctx);
   send(ctx, answer.reply);
+}
+
+/** The session a retried request's first attempt ended, to ask on from (none: the store failing, or nothing kept). */
+async function dueOnRetry(services: Deps, idp: string, message: InboundLogoutMessage): Promise<EndedSession[]> {
+  try {
+    const due = await takeOnwardDue(services, idp, message);
+    return due ? [due] : [];
+  } catch (err) {
+    services.logger.warn({ err, idp }, "a retried IdP logout's other IdPs could not be read: answered at once");
+    return [];
+  }
 }

@@ -8,10 +8,12 @@
  *
  * An IdP that takes no part is skipped (audited) and the answer goes at once; an unverified answer of the other IdP
  * still ends with the answer to the IdP that began it (the local logout is done); that IdP's own retry of its
- * request while the browser is away gets its answer.
+ * request while the browser is away gets its answer. A request whose answer could not be signed at first (the HSM
+ * busy: 503) asks the other IdPs when the browser sends it again (`idp-logout-onward-due.ts`).
  */
 import test from 'ava';
 import type { DemoIdp } from '../../../conformance/saml-idp/index.ts';
+import type { Pkcs11Token } from '../../../hsm/pkcs11/token.ts';
 import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
 import { audited, logInAt, startIdpsBed } from './idps-bed.ts';
 import { userinfo, type LoggedIn, type SessionBed } from './session-bed.ts';
@@ -28,7 +30,7 @@ test.afterEach.always(async () => {
  * The bed with `count` IdPs beside the demo IdP, and jean's session stood on a login at each: the demo IdP's first
  * (its upstream session `atDemo`), then each other's on the same session (`last`: the latest login).
  */
-async function steppedUp(count: number, options: { withoutSlo?: boolean } = {}) {
+async function steppedUp(count: number, options: { withoutSlo?: boolean; hsm?: Record<string, unknown> } = {}) {
   const started = await startIdpsBed(count, options);
   running.push(() => started.stop());
   ({ bed, idps } = started);
@@ -211,5 +213,58 @@ test.serial(
     // the third IdP, unanswered, sends its request again: it gets its answer
     const again = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
     t.truthy(formsIn(await again.text()).find((f) => f.action === `${third.url}/slo`)?.fields.SAMLResponse);
+  },
+);
+
+/** Runs `action` while the bed's HSM's only session is held (a bed with `hsm: { poolSize: 1, maxWaiting: 0 }`). */
+async function whileHsmBusy<T>(action: () => Promise<T>): Promise<T> {
+  const token = (bed.gateway.services.keys as unknown as { tokens: { token: Pkcs11Token } }).tokens.token;
+  let release!: () => void;
+  const holding = token.run(() => new Promise<void>((resolve) => (release = resolve)));
+  try {
+    return await action();
+  } finally {
+    release();
+    await holding;
+  }
+}
+
+test.serial(
+  'an IdP logout first unanswered (the HSM busy) asks the other IdP when sent again, then is answered',
+  async (t) => {
+    const { atDemo, last } = await steppedUp(1, { hsm: { poolSize: 1, maxWaiting: 0 } });
+    const [second] = idps as [DemoIdp];
+    const message = await second.logoutRequest(second.sessions().at(-1)!.sessionIndex, 'relay-of-the-idp');
+    const unanswered = await whileHsmBusy(() =>
+      last.browser.submit({ action: message.url, method: 'POST', fields: message.fields }, new URL(message.url)),
+    );
+    t.is(unanswered.response.status, 503, 'the answer could not be signed');
+    await unanswered.response.body?.cancel();
+    t.is((await userinfo(bed.url, last.accessToken)).status, 401, "the gateway's session is ended all the same");
+    t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex), 'no IdP asked yet');
+
+    const { visited, answered } = await idpLogout(last.browser, message, second.url);
+    t.deepEqual(
+      visited,
+      [`${bed.url}/saml/slo`, `${bed.deployment.idp.url}/slo`, `${bed.url}/saml/slo`, `${second.url}/slo`],
+      'the retry: our LogoutRequest to the demo IdP, its answer back to us, then our answer to the second IdP',
+    );
+    t.is(answered?.response.status, 200);
+    t.like(second.logoutResponses().at(-1), { inResponseTo: message.id });
+    t.false(
+      bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex),
+      "the demo IdP's session is ended",
+    );
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_UNANSWERED'), ['second-idp']);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWERED_ON_RETRY'), ['second-idp']);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), ['demo-idp']);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_COMPLETED'), ['demo-idp']);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), ['second-idp']);
+
+    // sent again (the answer is kept for the IdP's own retry, as after any chain): answered at once, nobody asked
+    const again = await fetch(message.url, { method: 'POST', body: new URLSearchParams(message.fields) });
+    t.is(again.status, 200);
+    t.is(formsIn(await again.text()).find((f) => f.method === 'POST')?.action, `${second.url}/slo`);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), ['demo-idp'], 'the demo IdP is not asked twice');
   },
 );

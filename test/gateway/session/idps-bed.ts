@@ -22,8 +22,11 @@ export interface IdpsBed {
   stop(): Promise<void>;
 }
 
-/** The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service). */
-export async function startIdpsBed(count: number, options: { withoutSlo?: boolean } = {}): Promise<IdpsBed> {
+/** The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service; `hsm`: its fields set). */
+export async function startIdpsBed(
+  count: number,
+  options: { withoutSlo?: boolean; hsm?: Record<string, unknown> } = {},
+): Promise<IdpsBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-idps-'));
   const gatewayPort = await freePort();
   const idps: DemoIdp[] = [];
@@ -47,7 +50,7 @@ export async function startIdpsBed(count: number, options: { withoutSlo?: boolea
       writeFileSync(metadataFile, metadata);
       extraIdps.push({ id, displayName: id, metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' });
     }
-    const bed = await startSessionBed({ gatewayPort, extraIdps });
+    const bed = await startSessionBed({ gatewayPort, extraIdps, ...(options.hsm ? { hsm: options.hsm } : {}) });
     return {
       bed,
       idps: [...idps],

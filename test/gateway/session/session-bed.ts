@@ -55,10 +55,12 @@ export async function startSessionBed(
     moreClients?: Array<Record<string, unknown> & { client_id: string }>;
     /** Top-level sections of the configuration to set (e.g. `ttl`). */
     config?: Record<string, unknown>;
+    /** Fields of the `hsm` section to set (e.g. a pool of one session that lets nobody wait). */
+    hsm?: Record<string, unknown>;
     bootOptions?: BootOptions;
   } = {},
 ): Promise<SessionBed> {
-  const { bootOptions, clientOverrides, moreClients = [], config = {}, ...deploymentOptions } = options;
+  const { bootOptions, clientOverrides, moreClients = [], config = {}, hsm, ...deploymentOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const bed = { dir } as SessionBed;
   bed.redis = await startRedisOnFreePort(join(dir, 'redis'));
@@ -88,6 +90,7 @@ export async function startSessionBed(
       if (clientOverrides) clients[0] = { ...clients[0], ...clientOverrides };
       for (const more of moreClients) clients.push({ ...clients[0], ...more });
       Object.assign(bed.deployment.rawConfig, config);
+      if (hsm) bed.deployment.rawConfig.hsm = { ...(bed.deployment.rawConfig.hsm as object), ...hsm };
       try {
         running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
         break;
