@@ -257,6 +257,11 @@ export interface LogoutAnswer {
   sessions: number;
   attempt: LogoutAttempt;
   /**
+   * The same for every attempt of one request, and only for it (opaque; no identity in clear): what the gateway
+   * keeps beside an unanswered request, for its retry, is keyed by it.
+   */
+  retryKey: string;
+  /**
    * Keeps this answer for the same request sent again, as if it could not be signed (false when nothing could
    * be kept): the gateway calls it when it cannot send the answer after all (its audit record not written).
    */
@@ -294,7 +299,12 @@ export class UnansweredLogout extends AdapterError {
   readonly sessions: number;
   readonly attempt: LogoutAttempt;
   readonly kept: boolean;
-  constructor(failure: AdapterError, unanswered: { sessions: number; attempt: LogoutAttempt; kept: boolean }) {
+  /** As {@link LogoutAnswer.retryKey}: the retry's answer carries the same. */
+  readonly retryKey: string;
+  constructor(
+    failure: AdapterError,
+    unanswered: { sessions: number; attempt: LogoutAttempt; kept: boolean; retryKey: string },
+  ) {
     super(failure.code, failure.message, {
       ...(failure.loginId === undefined ? {} : { loginId: failure.loginId }),
       ...(failure.detail === undefined ? {} : { detail: failure.detail }),
@@ -304,6 +314,7 @@ export class UnansweredLogout extends AdapterError {
     this.sessions = unanswered.sessions;
     this.attempt = unanswered.attempt;
     this.kept = unanswered.kept;
+    this.retryKey = unanswered.retryKey;
   }
 }
 

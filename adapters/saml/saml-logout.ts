@@ -34,7 +34,14 @@ import type { SigningChoice } from './request-signing.ts';
 import { chooseLogoutBinding, frontChannel } from './logout-binding.ts';
 import { buildLogoutRequest } from './logout-request.ts';
 import { refusalStatus } from './logout-refusal.ts';
-import { keepUnanswered, keepUnended, keptForAnother, takeUnanswered, takeUnended } from './logout-retry.ts';
+import {
+  keepUnanswered,
+  keepUnended,
+  keptForAnother,
+  requestDigest,
+  takeUnanswered,
+  takeUnended,
+} from './logout-retry.ts';
 import { buildLogoutResponse, type LogoutStatus } from './logout-response.ts';
 import { STATUS_SUCCESS } from './xml/namespaces.ts';
 import { need } from './verify/context.ts';
@@ -109,17 +116,20 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     sessions: number,
     attempt: LogoutAttempt,
   ): Promise<LogoutAnswer> => {
-    if (!chooseLogoutBinding(vctx.env.metadata)) return { reply: null, sessions, attempt, keep: async () => false };
+    // the request's keyed digest (its signed values and RelayState): the same for its retry, only for it
+    const retryKey = requestDigest(vctx);
+    if (!chooseLogoutBinding(vctx.env.metadata))
+      return { reply: null, sessions, attempt, retryKey, keep: async () => false };
     try {
       const back = await reply(vctx, { top: STATUS_SUCCESS });
-      return { reply: back, sessions, attempt, keep: () => keepUnanswered(vctx, sessions) };
+      return { reply: back, sessions, attempt, retryKey, keep: () => keepUnanswered(vctx, sessions) };
     } catch (error) {
       const failure =
         error instanceof AdapterError
           ? error
           : samlError('SAML_SIGNING_FAILED', { detail: 'the LogoutResponse', cause: error });
       const kept = await keepUnanswered(vctx, sessions);
-      throw new UnansweredLogout(failure, { sessions, attempt, kept });
+      throw new UnansweredLogout(failure, { sessions, attempt, kept, retryKey });
     }
   };
 

@@ -1,58 +1,83 @@
 /**
  * An IdP-initiated logout that ended its session but could not answer (the HSM busy signing the answer: 503 with
- * Retry-After, `idp-logout-request.ts`) leaves here the session it ended, for the same request sent again: once that
- * retry is answered, the browser goes to the session's other IdPs first (`idp-logout-onward.ts`), as the first
- * attempt would have done. Before, a retry was answered at once, and the person's sessions at the other IdPs stayed
- * open.
+ * Retry-After, `idp-logout-request.ts`) leaves here the session it ended, for the same request sent again by the
+ * same browser: once that retry is answered, the browser goes to the session's other IdPs first
+ * (`idp-logout-onward.ts`), as the first attempt would have done. Before, a retry was answered at once, and the
+ * person's sessions at the other IdPs stayed open.
  *
- * Kept in Redis under `slo:onward-due:<digest>`, the digest of the IdP and of the message's fields exactly as
- * received (a retry carries the same ones: the adapter answers it only then), for as long as a way back of the chain
- * (10 minutes; the adapter's kept answer lives no longer than the request's time window). Read only once the retry
- * has been verified and answered, and taken once. Only exactly what {@link keepOnwardDue} writes is read back.
+ * - Kept under `slo:onward-due:<idp>:<retry key>`: the adapter's key of the request (`LogoutAnswer.retryKey`, the same
+ *   for its retry whatever the binding or encoding it comes back by, and only for it), for as long as a way back of
+ *   the chain (10 minutes; the adapter's kept answer lives no longer than the request's time window). Only when the
+ *   adapter kept the answer (else the retry is a replay) and the session stood on upstream logins of its own person.
+ * - What is kept: the session's uid and the browser binding of the browser that brought the request (no identity in
+ *   clear). A retry from another browser (a copy of the request, from a Redirect URL's history or logs) asks no IdP:
+ *   audited `UPSTREAM_LOGOUT_SKIPPED` with `UPSTREAM_LOGOUT_OTHER_BROWSER`, and answered at once, as before; the
+ *   answer and what is kept here stay for the first browser's own retry, which still asks on. A browser
+ *   with no binding cookie at the first attempt (one that never logged in here) leaves nothing.
+ * - Read only once the retry has been verified and answered, and taken once. Only exactly what {@link keepOnwardDue}
+ *   writes is read back.
  */
-import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
 import { z } from 'zod';
-import type { InboundLogoutMessage } from '../../adapters/contract.ts';
+import { browserBinding } from '../session/browser-binding.ts';
 import type { EndedSession } from '../session/upstream-sessions.ts';
-import type { Deps } from './upstream-logout-parts.ts';
+import { audit } from './upstream-logout-audit.ts';
+import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
 
 /** As long as a leg's way back (`logout-way-back.ts`). */
 const DUE_TTL_SECONDS = 600;
 
-const DUE = z.object({ uid: z.string().min(1), account: z.string().min(1).optional() }).strict();
+const DUE = z.object({ uid: z.string().min(1), binding: z.string().min(1) }).strict();
 
-/** The key of the message `message` of the IdP `idp`: the same for the same fields, whatever their order. */
-function keyOf(idp: string, message: InboundLogoutMessage): string {
-  const fields = Object.entries(message.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const digest = createHash('sha256').update(JSON.stringify([idp, message.method, fields])).digest('base64url');
-  return `slo:onward-due:${digest}`;
-}
+const keyOf = (idp: string, retryKey: string) => `slo:onward-due:${idp}:${retryKey}`;
+
+const bindingOf = (ctx: Context, services: Deps) =>
+  browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
 
 /**
- * Keeps `session` (the one session the unanswered request ended) for the retry of `message`.
+ * Keeps `session` (the one session the unanswered request ended) for the retry of the request `retryKey` names,
+ * when there is an IdP to ask later and this browser can be recognised then. False when nothing was kept.
  *
  * @example
- * await keepOnwardDue(services, adapter.id, message, endedSessions[0]);
+ * await keepOnwardDue(ctx, services, adapter.id, unanswered.retryKey, endedSessions[0]);
  */
 export async function keepOnwardDue(
-  services: Pick<Deps, 'redis'>,
+  ctx: Context,
+  services: Deps,
   idp: string,
-  message: InboundLogoutMessage,
+  retryKey: string,
   session: EndedSession,
-): Promise<void> {
-  const due = DUE.parse({ uid: session.uid, ...(session.account === undefined ? {} : { account: session.account }) });
-  await services.redis.set(keyOf(idp, message), JSON.stringify(due), 'EX', DUE_TTL_SECONDS);
+): Promise<boolean> {
+  const binding = bindingOf(ctx, services);
+  if (binding === undefined) return false;
+  // the session's upstream logins of its own person (checked now: the retry names no person)
+  const logins = await upstreamSessions(services).logoutsOf(session.uid, session.account);
+  if (logins === null || logins === 'another-person') return false;
+  const due = DUE.parse({ uid: session.uid, binding });
+  await services.redis.set(keyOf(idp, retryKey), JSON.stringify(due), 'EX', DUE_TTL_SECONDS);
+  return true;
 }
 
 /**
- * Takes the session {@link keepOnwardDue} kept for `message` (once), null when none was. Redis failing or a value it
- * never wrote: an error (the caller answers the IdP at once; the session stays ended).
+ * The session {@link keepOnwardDue} kept for the retry `retryKey` names (taken once), when this is the browser that
+ * brought the first attempt; none when nothing is kept; `other-browser` (audited) when another browser brings it:
+ * what is kept stays for the first browser's own retry. Redis failing or a value it never wrote: an error (the
+ * caller answers the IdP at once; the session stays ended).
  */
 export async function takeOnwardDue(
-  services: Pick<Deps, 'redis'>,
+  ctx: Context,
+  services: Deps,
   idp: string,
-  message: InboundLogoutMessage,
-): Promise<EndedSession | null> {
-  const raw = await services.redis.getdel(keyOf(idp, message));
-  return raw === null ? null : DUE.parse(JSON.parse(raw));
+  retryKey: string,
+): Promise<EndedSession[] | 'other-browser'> {
+  const key = keyOf(idp, retryKey);
+  const raw = await services.redis.get(key);
+  if (raw === null) return [];
+  const due = DUE.parse(JSON.parse(raw));
+  if (bindingOf(ctx, services) !== due.binding) {
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', idp, 'UPSTREAM_LOGOUT_OTHER_BROWSER', { retry: true });
+    return 'other-browser';
+  }
+  // taken once: two retries of that browser at once ask on once
+  return (await services.redis.del(key)) === 1 ? [{ uid: due.uid }] : [];
 }

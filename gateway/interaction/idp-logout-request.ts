@@ -95,6 +95,15 @@ export async function logoutRequest(
     const unanswered = error instanceof UnansweredLogout ? error : undefined;
     const sessions = unanswered?.sessions ?? ended;
     if (sessions > 0 || unavailable !== undefined || !(error instanceof AdapterError)) {
+      // the one session it ended, for its retry (once answered) to ask the session's other IdPs: kept before the
+      // audit, which may fail (idp-logout-onward-due.ts)
+      if (unanswered?.attempt === 'first' && unanswered.kept && adapter && endedSessions.length === 1)
+        await keepOnwardDue(ctx, services, adapter.id, unanswered.retryKey, endedSessions[0]!).catch((err: unknown) =>
+          services.logger.warn(
+            { err, idp: adapter?.id },
+            "an unanswered IdP logout's other IdPs not kept for its retry",
+          ),
+        );
       // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
       // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending), or a
       // fault of ours (INTERNAL): never rethrown unaudited
@@ -115,11 +124,6 @@ export async function logoutRequest(
         },
       );
       services.logger.warn({ err: error, code, idp: adapter?.id, sessions }, 'IdP logout request not answered');
-      // the one session it ended, for its retry to ask the session's other IdPs once answered (idp-logout-onward-due.ts)
-      if (unanswered?.attempt === 'first' && adapter && endedSessions.length === 1)
-        await keepOnwardDue(services, adapter.id, message, endedSessions[0]!).catch((err: unknown) =>
-          services.logger.warn({ err, idp: adapter?.id }, "an unanswered IdP logout's other IdPs not kept for its retry"),
-        );
       // the registry's 503 (Retry-After for HSM_BUSY and DATABASE_UNAVAILABLE, http/error-handler.ts), else its status
       if (unavailable !== undefined)
         throw new GatewayError(unavailable, errorSpec(unavailable).status, 'The logout could not be answered now.', {
@@ -158,7 +162,7 @@ export async function logoutRequest(
   }
   // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry, those of the session its
   // unanswered first attempt ended (`idp-logout-onward-due.ts`)
-  const askedOn = answer.attempt === 'retry' ? await dueOnRetry(services, adapter.id, message) : endedSessions;
+  const askedOn = answer.attempt === 'retry' ? await dueOnRetry(ctx, services, adapter.id, answer) : endedSessions;
   const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply);
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too
@@ -170,11 +174,17 @@ export async function logoutRequest(
   send(ctx, answer.reply);
 }
 
-/** The session a retried request's first attempt ended, to ask on from (none: the store failing, or nothing kept). */
-async function dueOnRetry(services: Deps, idp: string, message: InboundLogoutMessage): Promise<EndedSession[]> {
+/**
+ * The session a retried request's first attempt ended, to ask on from (none: nothing kept, another browser, the store
+ * failing). Another browser's copy is answered, and the answer kept again, for the first browser's own retry.
+ */
+async function dueOnRetry(ctx: Context, services: Deps, idp: string, answer: LogoutAnswer): Promise<EndedSession[]> {
   try {
-    const due = await takeOnwardDue(services, idp, message);
-    return due ? [due] : [];
+    const due = await takeOnwardDue(ctx, services, idp, answer.retryKey);
+    if (due !== 'other-browser') return due;
+    if (answer.reply !== null && !(await answer.keep().catch(() => false)))
+      services.logger.warn({ idp }, 'IdP logout answer not kept for the first browser');
+    return [];
   } catch (err) {
     services.logger.warn({ err, idp }, "a retried IdP logout's other IdPs could not be read: answered at once");
     return [];

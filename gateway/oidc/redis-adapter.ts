@@ -19,6 +19,7 @@ import { forget, memoised, remember } from '../session/request-memo.ts';
 import { LuaScript } from '../store/lua-script.ts';
 import { deferWrite } from './deferred-writes.ts';
 import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
+import { provesPossession } from './proof-of-possession.ts';
 import { shedding } from './shed-unavailable.ts';
 
 const CONSUMABLE = new Set([
@@ -241,9 +242,13 @@ function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
       // is exactly the JWT issued (a bare jti or a forged JWT naming one is no token)
       const jti = jtiOfJwt(id);
       if (!jti) return undefined;
-      // checked first: a forged JWT naming a known jti is refused before the token guard acts on that token
-      return (await durable.find(name, jti, (stored) => isIssuedValue(id, stored as { atHash?: unknown }))) as
-        AdapterPayload | undefined;
+      // checked first: a forged JWT naming a known jti, or a sender-constrained token without its key's proof at
+      // userinfo (proof-of-possession.ts), is refused before the token guard acts on that token
+      return (await durable.find(
+        name,
+        jti,
+        (stored) => isIssuedValue(id, stored as { atHash?: unknown }) && provesPossession(stored as { jkt?: unknown }),
+      )) as AdapterPayload | undefined;
     },
     findByUid: async (uid) => (await durable.findByUid(name, uid)) as AdapterPayload | undefined,
     findByUserCode: async () => undefined,

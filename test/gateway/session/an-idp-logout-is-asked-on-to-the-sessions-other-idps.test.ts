@@ -216,7 +216,10 @@ test.serial(
   },
 );
 
-/** Runs `action` while the bed's HSM's only session is held (a bed with `hsm: { poolSize: 1, maxWaiting: 0 }`). */
+/**
+ * Runs `action` while the bed's HSM's only session is held (a bed with `hsm: { poolSize: 1, acquireTimeoutMs: 500 }`:
+ * a signature meanwhile waits half a second, then fails `HSM_BUSY`).
+ */
 async function whileHsmBusy<T>(action: () => Promise<T>): Promise<T> {
   const token = (bed.gateway.services.keys as unknown as { tokens: { token: Pkcs11Token } }).tokens.token;
   let release!: () => void;
@@ -232,7 +235,7 @@ async function whileHsmBusy<T>(action: () => Promise<T>): Promise<T> {
 test.serial(
   'an IdP logout first unanswered (the HSM busy) asks the other IdP when sent again, then is answered',
   async (t) => {
-    const { atDemo, last } = await steppedUp(1, { hsm: { poolSize: 1, maxWaiting: 0 } });
+    const { atDemo, last } = await steppedUp(1, { hsm: { poolSize: 1, acquireTimeoutMs: 500 } });
     const [second] = idps as [DemoIdp];
     const message = await second.logoutRequest(second.sessions().at(-1)!.sessionIndex, 'relay-of-the-idp');
     const unanswered = await whileHsmBusy(() =>
@@ -241,7 +244,10 @@ test.serial(
     t.is(unanswered.response.status, 503, 'the answer could not be signed');
     await unanswered.response.body?.cancel();
     t.is((await userinfo(bed.url, last.accessToken)).status, 401, "the gateway's session is ended all the same");
-    t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex), 'no IdP asked yet');
+    t.true(
+      bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex),
+      'no IdP asked yet',
+    );
 
     const { visited, answered } = await idpLogout(last.browser, message, second.url);
     t.deepEqual(
@@ -266,5 +272,44 @@ test.serial(
     t.is(again.status, 200);
     t.is(formsIn(await again.text()).find((f) => f.method === 'POST')?.action, `${second.url}/slo`);
     t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), ['demo-idp'], 'the demo IdP is not asked twice');
+  },
+);
+
+test.serial(
+  "a copy of an IdP logout first unanswered, sent from another browser, asks no IdP; the first browser's retry does",
+  async (t) => {
+    const { atDemo, last } = await steppedUp(1, { hsm: { poolSize: 1, acquireTimeoutMs: 500 } });
+    const [second] = idps as [DemoIdp];
+    const message = await second.logoutRequest(second.sessions().at(-1)!.sessionIndex, 'relay-of-the-idp');
+    const unanswered = await whileHsmBusy(() =>
+      last.browser.submit({ action: message.url, method: 'POST', fields: message.fields }, new URL(message.url)),
+    );
+    t.is(unanswered.response.status, 503);
+    await unanswered.response.body?.cancel();
+
+    // a copy (from a URL's history, a log) sent from another browser: answered at once, nobody asked
+    const elsewhere = await new Browser().submit(
+      { action: message.url, method: 'POST', fields: message.fields },
+      new URL(message.url),
+    );
+    const form = formsIn(await elsewhere.response.text()).find((f) => f.method === 'POST');
+    t.is(form?.action, `${second.url}/slo`, 'straight back to the IdP that began');
+    t.truthy(form?.fields.SAMLResponse);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), [], 'no IdP asked from the other browser');
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SKIPPED'), ['second-idp']);
+    t.is((await audited(bed, 'UPSTREAM_LOGOUT_SKIPPED'))[0]?.retry, true);
+    t.true(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
+
+    // the first browser's own retry still asks the demo IdP, then answers
+    const { visited, answered } = await idpLogout(last.browser, message, second.url);
+    t.deepEqual(visited, [
+      `${bed.url}/saml/slo`,
+      `${bed.deployment.idp.url}/slo`,
+      `${bed.url}/saml/slo`,
+      `${second.url}/slo`,
+    ]);
+    t.is(answered?.response.status, 200);
+    t.false(bed.deployment.idp.sessions().some((s) => s.sessionIndex === atDemo.sessionIndex));
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_SENT'), ['demo-idp']);
   },
 );

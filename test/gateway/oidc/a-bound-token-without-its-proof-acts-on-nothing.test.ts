@@ -1,0 +1,123 @@
+/**
+ * A DPoP-bound access token (`cnf.jkt`) presented at userinfo without a proof of its key, or with another key's
+ * proof, is refused before the token guard sees it (`gateway/oidc/proof-of-possession.ts`): whoever holds a stolen
+ * bound token but not its key makes the gateway audit nothing and end nothing. Before, oidc-provider checked the
+ * binding only after the find, where the guard had already audited the token of a revoked session (`TOKEN_REFUSED`)
+ * and ended the grant of a token that is now another person's. The RP sees the same refusal as before
+ * (`invalid_token`). Its own key's proof still gets the claims, and the guard's refusal once revoked. The key's
+ * thumbprint is RFC 7638's for every DPoP algorithm the gateway accepts. Real gateway, Redis, PostgreSQL, SoftHSM2.
+ */
+import test from 'ava';
+import { createHash, randomUUID } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { proofKeyThumbprint } from '../../../gateway/oidc/proof-of-possession.ts';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { startSessionBed, type SessionBed } from '../session/session-bed.ts';
+
+/** The DPoP algorithms the gateway accepts (`dPoPSigningAlgValues`, gateway/oidc/provider.ts). */
+const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'] as const;
+
+type Key = { privateKey: CryptoKey; publicKey: CryptoKey };
+
+let bed: SessionBed;
+test.before(async () => {
+  bed = await startSessionBed();
+});
+test.after.always(async () => {
+  await bed?.stop();
+});
+
+/** A DPoP proof of `key` for `htm` `htu` (`accessToken`: bound to it, `ath`). */
+async function proof(key: Key, alg: string, htm: string, htu: string, accessToken?: string): Promise<string> {
+  const ath = accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {};
+  return new SignJWT({ htm, htu, jti: randomUUID(), ...ath })
+    .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
+    .setIssuedAt()
+    .sign(key.privateKey);
+}
+
+/** jean logs in; the RP redeems the code with a DPoP proof of `key`: the bound access token and its session's sid. */
+async function boundLogin(key: Key): Promise<{ accessToken: string; sid: string }> {
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const code = journey.url.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${journey.url}`);
+  const { client_id, client_secret } = bed.deployment.client;
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+      dpop: await proof(key, 'ES256', 'POST', `${bed.url}/token`),
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: request.verifier,
+    }),
+  });
+  const tokens = (await response.json()) as { access_token: string; token_type: string; id_token: string };
+  if (response.status !== 200 || tokens.token_type !== 'DPoP') throw new Error(`token: ${JSON.stringify(tokens)}`);
+  const sid = JSON.parse(Buffer.from(tokens.id_token.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string };
+  return { accessToken: tokens.access_token, sid: sid.sid };
+}
+
+/**
+ * userinfo with the bound token: with a proof of `key` (the DPoP scheme), or none (as a bearer token, what a thief
+ * without the key does): the status and the error it names.
+ */
+async function userinfoWith(accessToken: string, key?: Key): Promise<{ status: number; error?: string }> {
+  const headers: Record<string, string> = key
+    ? { authorization: `DPoP ${accessToken}`, dpop: await proof(key, 'ES256', 'GET', `${bed.url}/me`, accessToken) }
+    : { authorization: `Bearer ${accessToken}` };
+  const response = await fetch(`${bed.url}/me`, { headers });
+  await response.body?.cancel();
+  const error = /error="([a-z_]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
+  return { status: response.status, ...(error ? { error } : {}) };
+}
+
+/** The token guard's refusals audited so far. */
+async function tokenRefusals(): Promise<string[]> {
+  const { rows } = await bed.gateway.services.pool.query<{ error_code: string }>(
+    "select error_code from audit_log where to_state = 'TOKEN_REFUSED' order by id",
+  );
+  return rows.map((r) => r.error_code);
+}
+
+test.serial(
+  'a bound token of a revoked session, without its key, is refused and makes the guard act on nothing',
+  async (t) => {
+    const key = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
+    const { accessToken, sid } = await boundLogin(key);
+    t.is((await userinfoWith(accessToken, key)).status, 200, "its own key's proof gets the claims");
+    t.deepEqual(await userinfoWith(accessToken), { status: 401, error: 'invalid_token' }, 'no proof');
+    t.deepEqual(await userinfoWith(accessToken, other), { status: 401, error: 'invalid_token' }, "another key's proof");
+
+    await bed.gateway.services.sessions.revoker.revokeSession({ sid }, { actor: 'test', reason: 'test' });
+    const before = await tokenRefusals();
+    t.deepEqual(await userinfoWith(accessToken), { status: 401, error: 'invalid_token' });
+    t.deepEqual(await userinfoWith(accessToken, other), { status: 401, error: 'invalid_token' });
+    t.deepEqual(await tokenRefusals(), before, 'nothing audited for a presentation without the key');
+
+    t.deepEqual(await userinfoWith(accessToken, key), { status: 401, error: 'invalid_token' });
+    t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED'], "with its key's proof, the guard refuses it");
+  },
+);
+
+for (const alg of DPOP_ALGORITHMS)
+  test(`the thumbprint of a ${alg} proof's key is RFC 7638's`, async (t) => {
+    const key = await generateKeyPair(alg, { extractable: true });
+    const jwt = await proof(key, alg, 'GET', 'https://gw.example/me');
+    t.is(proofKeyThumbprint(jwt), await calculateJwkThumbprint(await exportJWK(key.publicKey)));
+  });
+
+test('a proof whose header carries no usable key has no thumbprint', (t) => {
+  const header = (h: unknown) => `${Buffer.from(JSON.stringify(h)).toString('base64url')}.e30.sig`;
+  t.is(proofKeyThumbprint(header({ alg: 'ES256' })), undefined);
+  t.is(proofKeyThumbprint(header({ jwk: { kty: 'oct', k: 'AAAA' } })), undefined);
+  t.is(proofKeyThumbprint(header({ jwk: { kty: 'EC', crv: 'P-256', x: 'AAAA' } })), undefined);
+  t.is(proofKeyThumbprint('not a jwt'), undefined);
+});
