@@ -9,6 +9,8 @@ import { finish } from '../completion/finish-login.ts';
 import { reviewPage } from '../interaction/review-page.ts';
 import { signalsHandler } from '../interaction/signals.ts';
 import type { Services } from '../services.ts';
+import { errors } from 'oidc-provider';
+import { DPOP_ALGORITHMS, withProofOf } from '../oidc/proof-of-possession.ts';
 
 /**
  * Both records, built from the services record once it exists.
@@ -29,7 +31,12 @@ export function surfaceRecords(
       reviewPage: (ctx, uid) => reviewPage(ctx, services, uid),
       assessment: {
         issuer: config.issuer,
-        accessToken: (value) => holder.provider.AccessToken.find(value),
+        accessToken: (value, proof) =>
+          withProofOf(proof, () => holder.provider.AccessToken.find(value)).catch((error: unknown) => {
+            if (error instanceof errors.InvalidToken) return 'unproven' as const;
+            throw error;
+          }),
+        dpopAlgorithms: DPOP_ALGORITHMS,
         redis,
         pool,
         signer: () => keys.activeSigner('risk_assessment'),

@@ -172,6 +172,14 @@ export const LOGIN_ERRORS = {
     fr: 'Aucune évaluation pour ce jeton.',
     en: 'No assessment for this token.',
   },
+  /** A DPoP-bound access token at /risk/assessment without a valid, unused proof of its key (api/risk-assessment.ts). */
+  RISK_ASSESSMENT_PROOF_INVALID: {
+    status: 401,
+    oauth: null,
+    audit: 'refused',
+    fr: 'Ce jeton exige une preuve de possession de sa clé (DPoP).',
+    en: 'This token requires a proof of possession of its key (DPoP).',
+  },
   RISK_STAGE_LATE: { status: 503, oauth: null, audit: 'error', ...OURS },
   RISK_STAGE_FAILED: { status: 503, oauth: null, audit: 'error', ...OURS },
   RISK_FALLBACK_FAILED: { status: 503, oauth: null, audit: 'error', ...OURS },

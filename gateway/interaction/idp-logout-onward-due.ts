@@ -16,6 +16,12 @@
  *   with no binding cookie at the first attempt (one that never logged in here) leaves nothing.
  * - Read only once the retry has been verified and answered, and taken once. Only exactly what {@link keepOnwardDue}
  *   writes is read back.
+ *
+ * Limits: a front-channel logout run where the browser sends no binding cookie (an iframe with third-party cookies
+ * blocked) leaves nothing, and its retry asks no other IdP, as before. The session's person is checked against its
+ * upstream link when kept, not again at the retry (an ended session is never linked again). A copy's retry takes the
+ * adapter's kept answer before its browser is compared, and keeps it again after: the first browser's own retry
+ * landing in between is refused as a replay (its sessions at the other IdPs then stay open, as before this change).
  */
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -60,8 +66,8 @@ export async function keepOnwardDue(
 
 /**
  * The session {@link keepOnwardDue} kept for the retry `retryKey` names (taken once), when this is the browser that
- * brought the first attempt; none when nothing is kept; `other-browser` (audited) when another browser brings it:
- * what is kept stays for the first browser's own retry. Redis failing or a value it never wrote: an error (the
+ * brought the first attempt; none when nothing is kept; `other-browser` when another browser brings it (the caller
+ * keeps the answer again, then audits {@link otherBrowser}): what is kept stays for the first browser's own retry. Redis failing or a value it never wrote: an error (the
  * caller answers the IdP at once; the session stays ended).
  */
 export async function takeOnwardDue(
@@ -74,10 +80,12 @@ export async function takeOnwardDue(
   const raw = await services.redis.get(key);
   if (raw === null) return [];
   const due = DUE.parse(JSON.parse(raw));
-  if (bindingOf(ctx, services) !== due.binding) {
-    await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', idp, 'UPSTREAM_LOGOUT_OTHER_BROWSER', { retry: true });
-    return 'other-browser';
-  }
+  if (bindingOf(ctx, services) !== due.binding) return 'other-browser';
   // taken once: two retries of that browser at once ask on once
   return (await services.redis.del(key)) === 1 ? [{ uid: due.uid }] : [];
+}
+
+/** Audits a retry that another browser than the first attempt's brought: no IdP asked from there. */
+export function otherBrowser(ctx: Context, services: Deps, idp: string): Promise<void> {
+  return audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', idp, 'UPSTREAM_LOGOUT_OTHER_BROWSER', { retry: true });
 }

@@ -48,7 +48,7 @@ import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import { SessionsPartlyEnded, type EndedSession } from '../session/upstream-sessions.ts';
 import { askOtherIdps } from './idp-logout-onward.ts';
-import { keepOnwardDue, takeOnwardDue } from './idp-logout-onward-due.ts';
+import { keepOnwardDue, otherBrowser, takeOnwardDue } from './idp-logout-onward-due.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
@@ -176,17 +176,20 @@ export async function logoutRequest(
 
 /**
  * The session a retried request's first attempt ended, to ask on from (none: nothing kept, another browser, the store
- * failing). Another browser's copy is answered, and the answer kept again, for the first browser's own retry.
+ * failing). Another browser's copy is answered at once: the answer kept again first, for the first browser's own
+ * retry, then audited (an audit failing is the request's error, as for every answer).
  */
 async function dueOnRetry(ctx: Context, services: Deps, idp: string, answer: LogoutAnswer): Promise<EndedSession[]> {
+  let due: EndedSession[] | 'other-browser';
   try {
-    const due = await takeOnwardDue(ctx, services, idp, answer.retryKey);
-    if (due !== 'other-browser') return due;
-    if (answer.reply !== null && !(await answer.keep().catch(() => false)))
-      services.logger.warn({ idp }, 'IdP logout answer not kept for the first browser');
-    return [];
+    due = await takeOnwardDue(ctx, services, idp, answer.retryKey);
   } catch (err) {
     services.logger.warn({ err, idp }, "a retried IdP logout's other IdPs could not be read: answered at once");
     return [];
   }
+  if (due !== 'other-browser') return due;
+  if (answer.reply !== null && !(await answer.keep().catch(() => false)))
+    services.logger.warn({ idp }, 'IdP logout answer not kept for the first browser');
+  await otherBrowser(ctx, services, idp);
+  return [];
 }

@@ -5,14 +5,40 @@
  * token guard first (`session/oidc-models.ts`), which audits a token of a revoked or replaced session and ends the
  * grant of a token that is now another person's. Whoever holds a stolen bound token without its key could make the
  * gateway do that. Refused the same way oidc-provider would refuse it after the find (`invalid_token`, the same
- * reason), so the RP sees no difference. (An unbound token presented with a proof is left to oidc-provider: only its
- * own holder can do that.)
+ * reason; its challenge names the `Bearer` scheme when no proof came, as oidc-provider's did not know the token then).
+ * An unbound token presented with a proof is left to oidc-provider: only its own holder can do that. A proof replayed
+ * within its minute is refused by oidc-provider after the find (its replay check comes later): the guard may act on
+ * the token of whoever captured a token and one of its proofs, as before.
+ *
+ * The gateway's own resource route (the signed risk assessment, `api/risk-assessment.ts`) verifies the proof itself
+ * (`api/dpop-proof.ts`) and runs its find under {@link withProofOf}.
  *
  * The proof itself was verified by oidc-provider before the find (signature, `htm`, `htu`, `ath`, its age): only
  * the thumbprint of the key in its header is computed here (RFC 7638).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
+
+/** The algorithms a DPoP proof may be signed with (oidc-provider's `dPoPSigningAlgValues`; our own resource routes). */
+export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'] as const;
+
+/**
+ * A resource route of ours outside oidc-provider (the signed risk assessment) that verified the request's DPoP proof
+ * itself: the thumbprint of its key (undefined: the request came with none), for the find it runs.
+ */
+const presented = new AsyncLocalStorage<{ thumbprint: string | undefined }>();
+
+/**
+ * Runs `find` (an access token's find) as a resource request whose verified DPoP proof has the key `thumbprint`
+ * (undefined: none came): a token bound to another key, or to one when none came, is refused in the find.
+ *
+ * @example
+ * await withProofOf(proof?.thumbprint, () => provider.AccessToken.find(value));
+ */
+export function withProofOf<T>(thumbprint: string | undefined, find: () => Promise<T>): Promise<T> {
+  return presented.run({ thumbprint }, find);
+}
 
 /** The routes whose access-token check is oidc-provider's `validateAccessToken` (DPoP binding checked after the find). */
 const RESOURCE_ROUTES: ReadonlySet<string> = new Set(['userinfo', 'credential']);
@@ -42,13 +68,19 @@ export function proofKeyThumbprint(proof: string): string | undefined {
 
 /**
  * Throws oidc-provider's `InvalidToken` when the access token `stored` (its stored payload) is presented at a
- * resource route without proof of possession of the key it is bound to. Elsewhere (introspection and revocation,
- * where its client presents it) nothing is checked.
+ * resource route without proof of possession of the key it is bound to: oidc-provider's (userinfo), or one of ours
+ * ({@link withProofOf}). Elsewhere (introspection and revocation, where its client presents it) nothing is checked.
  *
  * @example
  * durable.find('AccessToken', jti, (stored) => isIssuedValue(value, stored) && provesPossession(stored));
  */
 export function provesPossession(stored: { jkt?: unknown }): true {
+  const ours = presented.getStore();
+  if (ours !== undefined) {
+    if (typeof stored.jkt === 'string' && ours.thumbprint !== stored.jkt)
+      throw new errors.InvalidToken('failed jkt verification');
+    return true;
+  }
   const ctx = Provider.ctx;
   const route = ctx?.oidc?.route;
   if (!ctx || route === undefined || !RESOURCE_ROUTES.has(route)) return true;

@@ -46,6 +46,7 @@ import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backc
 import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
 import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
+import { DPOP_ALGORITHMS } from './proof-of-possession.ts';
 import { sessionTtl } from '../session/session-life.ts';
 
 export interface ProviderDeps {
@@ -118,7 +119,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       introspectionSigningAlgValues: algs,
       authorizationSigningAlgValues: algs,
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
-      dPoPSigningAlgValues: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+      dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     features: {

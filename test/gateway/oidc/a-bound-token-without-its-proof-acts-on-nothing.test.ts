@@ -5,18 +5,17 @@
  * binding only after the find, where the guard had already audited the token of a revoked session (`TOKEN_REFUSED`)
  * and ended the grant of a token that is now another person's. The RP sees the same refusal as before
  * (`invalid_token`). Its own key's proof still gets the claims, and the guard's refusal once revoked. The key's
- * thumbprint is RFC 7638's for every DPoP algorithm the gateway accepts. Real gateway, Redis, PostgreSQL, SoftHSM2.
+ * thumbprint is RFC 7638's for every DPoP algorithm the gateway accepts. The gateway's own resource route, the signed
+ * risk assessment, verifies the proof itself (`api/dpop-proof.ts`): before, it gave a bound token presented as a
+ * bearer token its assessment. Real gateway, Redis, PostgreSQL, SoftHSM2.
  */
 import test from 'ava';
 import { createHash, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { proofKeyThumbprint } from '../../../gateway/oidc/proof-of-possession.ts';
+import { DPOP_ALGORITHMS, proofKeyThumbprint } from '../../../gateway/oidc/proof-of-possession.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { startSessionBed, type SessionBed } from '../session/session-bed.ts';
-
-/** The DPoP algorithms the gateway accepts (`dPoPSigningAlgValues`, gateway/oidc/provider.ts). */
-const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'] as const;
 
 type Key = { privateKey: CryptoKey; publicKey: CryptoKey };
 
@@ -104,6 +103,46 @@ test.serial(
 
     t.deepEqual(await userinfoWith(accessToken, key), { status: 401, error: 'invalid_token' });
     t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED'], "with its key's proof, the guard refuses it");
+  },
+);
+
+/** The signed risk assessment with the bound token: as a bearer token, or with `proof` (the DPoP scheme). */
+async function assessment(accessToken: string, proofValue?: string): Promise<{ status: number; code?: string }> {
+  const headers: Record<string, string> = proofValue
+    ? { authorization: `DPoP ${accessToken}`, dpop: proofValue }
+    : { authorization: `Bearer ${accessToken}` };
+  const response = await fetch(`${bed.url}/risk/assessment`, { headers });
+  const body = await response.text();
+  const code = /RISK_ASSESSMENT_[A-Z_]+/.exec(body)?.[0];
+  return { status: response.status, ...(response.status === 200 ? {} : { code }) };
+}
+
+test.serial(
+  'the signed risk assessment of a bound token needs a fresh proof of its key, else the guard acts on nothing',
+  async (t) => {
+    const key = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
+    const { accessToken, sid } = await boundLogin(key);
+    const url = `${bed.url}/risk/assessment`;
+    const refused = { status: 401, code: 'RISK_ASSESSMENT_PROOF_INVALID' };
+
+    const own = await proof(key, 'ES256', 'GET', url, accessToken);
+    t.is((await assessment(accessToken, own)).status, 200, "its own key's proof gets the assessment");
+    t.deepEqual(await assessment(accessToken, own), refused, 'the same proof again');
+    t.deepEqual(await assessment(accessToken), refused, 'as a bearer token, without its key');
+    t.deepEqual(await assessment(accessToken, await proof(other, 'ES256', 'GET', url, accessToken)), refused);
+    t.deepEqual(await assessment(accessToken, await proof(key, 'ES256', 'POST', url, accessToken)), refused, 'htm');
+    t.deepEqual(await assessment(accessToken, await proof(key, 'ES256', 'GET', `${bed.url}/me`, accessToken)), refused);
+    t.deepEqual(await assessment(accessToken, await proof(key, 'ES256', 'GET', url)), refused, 'no ath');
+
+    await bed.gateway.services.sessions.revoker.revokeSession({ sid }, { actor: 'test', reason: 'test' });
+    const before = await tokenRefusals();
+    t.deepEqual(await assessment(accessToken), refused);
+    t.deepEqual(await assessment(accessToken, await proof(other, 'ES256', 'GET', url, accessToken)), refused);
+    t.deepEqual(await tokenRefusals(), before, 'nothing audited for a presentation without the key');
+    const revoked = await assessment(accessToken, await proof(key, 'ES256', 'GET', url, accessToken));
+    t.deepEqual(revoked, { status: 404, code: 'RISK_ASSESSMENT_NOT_FOUND' }, 'with its key: the token is refused');
+    t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED']);
   },
 );
 
