@@ -41,6 +41,8 @@ export async function verifyDpopProof(
   }
   const { payload, protectedHeader } = verified;
   if (typeof payload.jti !== 'string' || payload.jti === '') throw new DpopProofRefused('no jti');
+  // no DPoP nonces are handed out (oidc-provider refuses one too when they are not configured)
+  if (payload.nonce !== undefined) throw new DpopProofRefused('a nonce, none being handed out');
   if (typeof payload.iat !== 'number' || Math.abs(Date.now() / 1000 - payload.iat) > IAT_WINDOW_SECONDS)
     throw new DpopProofRefused('iat missing or not recent');
   if (payload.htm !== request.method) throw new DpopProofRefused('htm mismatch');

@@ -2,14 +2,16 @@
  * GET /risk/assessment — the signed assessment a relying party is entitled to: the one of the login behind
  * the access token it presents (`Authorization: Bearer`, or `DPoP` with a proof for a token bound to a key), and only
  * its own (the token's client). A DPoP-bound token needs a proof of its key for this request, checked as oidc-provider
- * checks one at userinfo (`dpop-proof.ts`), each proof once (`jti`, kept for ten minutes):
- * `RISK_ASSESSMENT_PROOF_INVALID` (401) otherwise, refused before anything acts on the token (the token guard runs
- * in its find). Before, a bound token presented as a bearer token, without its key, got the assessment.
+ * checks one at userinfo (`dpop-proof.ts`), each proof once (`jti`, kept for ten minutes once the token is found):
+ * `RISK_ASSESSMENT_PROOF_INVALID` (401, with a `DPoP` challenge) otherwise, refused before anything acts on the token
+ * (the token guard runs in its find); so is an unbound token presented with a proof. Before, a bound token presented
+ * as a bearer token, without its key, got the assessment.
  * A compact JWS made in the HSM with its own key (purpose `risk_assessment`, published in `/jwks`; never the
  * audit key) (`typ: risk-assessment+jwt`) carrying the score,
  * decision, level, warnings and per-stage outcome, time and degradation — not the factors (they would
  * teach an attacker which signal fired). `RISK_ASSESSMENT_NOT_FOUND` (404) otherwise.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
@@ -51,13 +53,21 @@ const unproven = (detail: string, cause?: unknown) =>
     cause,
   });
 
-/** The thumbprint of the key of the request's DPoP proof (scheme `DPoP`), verified and used once; none for `Bearer`. */
-async function proofOf(ctx: Context, deps: AssessmentDeps, scheme: string, token: string): Promise<string | undefined> {
-  if (scheme === 'Bearer') {
-    if (ctx.get('DPoP')) throw unproven('a DPoP proof with a Bearer token');
+/**
+ * The request's DPoP proof (scheme `DPoP`), verified: its key's thumbprint, and the key its `jti` is kept under once the
+ * token is found; none for `Bearer` (then a `DPoP` header is refused, as oidc-provider refuses it).
+ */
+async function proofOf(
+  ctx: Context,
+  deps: AssessmentDeps,
+  scheme: 'bearer' | 'dpop',
+  token: string,
+): Promise<{ thumbprint: string; jtiKey: string } | undefined> {
+  const proof = ctx.get('DPoP');
+  if (scheme === 'bearer') {
+    if (proof) throw unproven('a DPoP proof with a Bearer token');
     return undefined;
   }
-  const proof = ctx.get('DPoP');
   if (!proof) throw unproven('the DPoP scheme without a proof');
   const url = new URL('risk/assessment', deps.issuer.endsWith('/') ? deps.issuer : `${deps.issuer}/`).href;
   let verified: VerifiedProof;
@@ -72,24 +82,34 @@ async function proofOf(ctx: Context, deps: AssessmentDeps, scheme: string, token
     if (error instanceof DpopProofRefused) throw unproven(error.message, error);
     throw error;
   }
-  const first = await deps.redis.set(
-    `dpop:rs:${verified.thumbprint}:${verified.jti}`,
-    '1',
-    'EX',
-    PROOF_JTI_TTL_SECONDS,
-    'NX',
-  );
-  if (first !== 'OK') throw unproven('a proof presented again');
-  return verified.thumbprint;
+  // a fixed-size key whatever the jti's length
+  const jti = createHash('sha256').update(verified.jti).digest('base64url');
+  return { thumbprint: verified.thumbprint, jtiKey: `dpop:rs:${verified.thumbprint}:${jti}` };
 }
 
 export async function assessmentEndpoint(ctx: Context, deps: AssessmentDeps): Promise<void> {
-  const presented = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/.exec(ctx.get('authorization'));
+  try {
+    await assess(ctx, deps);
+  } catch (error) {
+    // RFC 9449 §7.1: the challenge names the scheme and the algorithms a proof may use
+    if (error instanceof GatewayError && error.code === 'RISK_ASSESSMENT_PROOF_INVALID')
+      ctx.set('WWW-Authenticate', `DPoP error="invalid_token", algs="${deps.dpopAlgorithms.join(' ')}"`);
+    throw error;
+  }
+}
+
+async function assess(ctx: Context, deps: AssessmentDeps): Promise<void> {
+  const presented = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*)$/i.exec(ctx.get('authorization'));
   if (!presented) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 401, 'an access token is required');
-  const [, scheme, token] = presented as unknown as [string, string, string];
-  const at = await deps.accessToken(token, await proofOf(ctx, deps, scheme, token));
-  if (at === 'unproven') throw unproven('the token is bound to another key, or to one and no proof came');
+  const [, given, token] = presented as unknown as [string, string, string];
+  const proof = await proofOf(ctx, deps, given.toLowerCase() === 'dpop' ? 'dpop' : 'bearer', token);
+  const at = await deps.accessToken(token, proof?.thumbprint);
+  if (at === 'unproven') throw unproven('the token is bound to another key, or to one and no proof came, or to none');
   if (!at || !at.grantId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
+  // each proof once: kept only for a token found (a made-up token writes nothing); a proof presented again reached
+  // the token guard first, as at userinfo (oidc-provider's replay check comes after its find too)
+  if (proof && (await deps.redis.set(proof.jtiKey, '1', 'EX', PROOF_JTI_TTL_SECONDS, 'NX')) !== 'OK')
+    throw unproven('a proof presented again');
   const loginId = await deps.redis.get(`risk:grant:${at.grantId}`);
   const { rows } = loginId
     ? await deps.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>(

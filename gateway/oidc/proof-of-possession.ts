@@ -7,7 +7,7 @@
  * gateway do that. Refused the same way oidc-provider would refuse it after the find (`invalid_token`, the same
  * reason; its challenge names the `Bearer` scheme when no proof came, as oidc-provider's did not know the token then).
  * An unbound token presented with a proof is left to oidc-provider: only its own holder can do that. A proof replayed
- * within its minute is refused by oidc-provider after the find (its replay check comes later): the guard may act on
+ * within its five minutes is refused by oidc-provider after the find (its replay check comes later): the guard may act on
  * the token of whoever captured a token and one of its proofs, as before.
  *
  * The gateway's own resource route (the signed risk assessment, `api/risk-assessment.ts`) verifies the proof itself
@@ -77,8 +77,10 @@ export function proofKeyThumbprint(proof: string): string | undefined {
 export function provesPossession(stored: { jkt?: unknown }): true {
   const ours = presented.getStore();
   if (ours !== undefined) {
-    if (typeof stored.jkt === 'string' && ours.thumbprint !== stored.jkt)
-      throw new errors.InvalidToken('failed jkt verification');
+    if (typeof stored.jkt === 'string' ? ours.thumbprint !== stored.jkt : ours.thumbprint !== undefined)
+      throw new errors.InvalidToken(
+        typeof stored.jkt === 'string' ? 'failed jkt verification' : 'not sender-constrained',
+      );
     return true;
   }
   const ctx = Provider.ctx;

@@ -36,8 +36,11 @@ async function proof(key: Key, alg: string, htm: string, htu: string, accessToke
     .sign(key.privateKey);
 }
 
-/** jean logs in; the RP redeems the code with a DPoP proof of `key`: the bound access token and its session's sid. */
-async function boundLogin(key: Key): Promise<{ accessToken: string; sid: string }> {
+/**
+ * jean logs in; the RP redeems the code with a DPoP proof of `key` (none: a bearer token): the access token and its
+ * session's sid.
+ */
+async function boundLogin(key?: Key): Promise<{ accessToken: string; sid: string }> {
   const request = await authorizationRequest(bed.rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code');
@@ -48,7 +51,7 @@ async function boundLogin(key: Key): Promise<{ accessToken: string; sid: string 
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-      dpop: await proof(key, 'ES256', 'POST', `${bed.url}/token`),
+      ...(key ? { dpop: await proof(key, 'ES256', 'POST', `${bed.url}/token`) } : {}),
     },
     body: new URLSearchParams({
       grant_type: 'authorization_code',
@@ -58,7 +61,8 @@ async function boundLogin(key: Key): Promise<{ accessToken: string; sid: string 
     }),
   });
   const tokens = (await response.json()) as { access_token: string; token_type: string; id_token: string };
-  if (response.status !== 200 || tokens.token_type !== 'DPoP') throw new Error(`token: ${JSON.stringify(tokens)}`);
+  if (response.status !== 200 || tokens.token_type !== (key ? 'DPoP' : 'Bearer'))
+    throw new Error(`token: ${JSON.stringify(tokens)}`);
   const sid = JSON.parse(Buffer.from(tokens.id_token.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string };
   return { accessToken: tokens.access_token, sid: sid.sid };
 }
@@ -106,14 +110,22 @@ test.serial(
   },
 );
 
-/** The signed risk assessment with the bound token: as a bearer token, or with `proof` (the DPoP scheme). */
-async function assessment(accessToken: string, proofValue?: string): Promise<{ status: number; code?: string }> {
-  const headers: Record<string, string> = proofValue
-    ? { authorization: `DPoP ${accessToken}`, dpop: proofValue }
-    : { authorization: `Bearer ${accessToken}` };
+/**
+ * The signed risk assessment with a token: as a bearer token, or with `proof` (the `scheme` given, `DPoP` by default).
+ * A refusal for want of a proof carries a `DPoP` challenge.
+ */
+async function assessment(
+  accessToken: string,
+  proofValue?: string,
+  scheme = proofValue ? 'DPoP' : 'Bearer',
+): Promise<{ status: number; code?: string }> {
+  const headers: Record<string, string> = { authorization: `${scheme} ${accessToken}` };
+  if (proofValue) headers.dpop = proofValue;
   const response = await fetch(`${bed.url}/risk/assessment`, { headers });
   const body = await response.text();
   const code = /RISK_ASSESSMENT_[A-Z_]+/.exec(body)?.[0];
+  if (code === 'RISK_ASSESSMENT_PROOF_INVALID' && !response.headers.get('www-authenticate')?.startsWith('DPoP '))
+    throw new Error('a refusal for want of a proof without its DPoP challenge');
   return { status: response.status, ...(response.status === 200 ? {} : { code }) };
 }
 
@@ -128,6 +140,8 @@ test.serial(
 
     const own = await proof(key, 'ES256', 'GET', url, accessToken);
     t.is((await assessment(accessToken, own)).status, 200, "its own key's proof gets the assessment");
+    const lower = await proof(key, 'ES256', 'GET', url, accessToken);
+    t.is((await assessment(accessToken, lower, 'dpop')).status, 200, 'the scheme in any case');
     t.deepEqual(await assessment(accessToken, own), refused, 'the same proof again');
     t.deepEqual(await assessment(accessToken), refused, 'as a bearer token, without its key');
     t.deepEqual(await assessment(accessToken, await proof(other, 'ES256', 'GET', url, accessToken)), refused);
@@ -143,6 +157,30 @@ test.serial(
     const revoked = await assessment(accessToken, await proof(key, 'ES256', 'GET', url, accessToken));
     t.deepEqual(revoked, { status: 404, code: 'RISK_ASSESSMENT_NOT_FOUND' }, 'with its key: the token is refused');
     t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED']);
+  },
+);
+
+test.serial(
+  'an unbound token at the signed risk assessment: taken as a bearer token, refused with a proof',
+  async (t) => {
+    const { accessToken } = await boundLogin();
+    const key = await generateKeyPair('ES256');
+    const url = `${bed.url}/risk/assessment`;
+    t.is((await assessment(accessToken)).status, 200);
+    t.deepEqual(await assessment(accessToken, await proof(key, 'ES256', 'GET', url, accessToken)), {
+      status: 401,
+      code: 'RISK_ASSESSMENT_PROOF_INVALID',
+    });
+    t.deepEqual(
+      await assessment(accessToken, await proof(key, 'ES256', 'GET', url, accessToken), 'Bearer'),
+      { status: 401, code: 'RISK_ASSESSMENT_PROOF_INVALID' },
+      'a bearer token with a DPoP header',
+    );
+    const madeUp = 'a.made-up.token';
+    t.deepEqual(await assessment(madeUp, await proof(key, 'ES256', 'GET', url, madeUp)), {
+      status: 404,
+      code: 'RISK_ASSESSMENT_NOT_FOUND',
+    });
   },
 );
 
