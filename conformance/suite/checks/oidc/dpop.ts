@@ -2,7 +2,8 @@
  * DPoP (RFC 9449; fapi2 `…-dpop-negative-tests`): the token endpoint refuses broken proofs (signature not
  * by the header key, wrong htm/htu, wrong typ, alg none, private key in the header, stale iat); a
  * DPoP-bound access token works only with a fresh proof of the same key (no replay, no Bearer downgrade,
- * right `ath`). Skipped when the deployment does not advertise DPoP.
+ * right `ath`), at UserInfo and at the gateway's signed risk assessment. Skipped when the deployment does not
+ * advertise DPoP.
  */
 import type { SuiteContext } from '../../context.ts';
 import type { JsonAnswer } from '../../parties/rp.ts';
@@ -226,5 +227,35 @@ export const dpopChecks: readonly CheckDefinition[] = [
           headers: { dpop: await dpopProof(key, { htm: 'GET', htu: userinfoUrl(ctx), accessToken: `${token}x` }) },
         }),
       ),
+  },
+  {
+    id: 'OIDC-DPOP-12',
+    title: "A DPoP-bound token gets the gateway's signed risk assessment only with a fresh proof of its key",
+    plan: 'oidc',
+    source: `${SOURCE} (§7.1: every resource checks the binding)`,
+    requires: ['OIDC-DPOP-00'],
+    run: async (ctx) => {
+      if (!offered(ctx)) return skip('the deployment does not advertise DPoP');
+      const { key, token } = await boundToken(ctx);
+      const base = ctx.target.href.endsWith('/') ? ctx.target.href : `${ctx.target.href}/`;
+      const endpoint = new URL('risk/assessment', base).href;
+      const call = async (headers: Record<string, string>) =>
+        (
+          await fetch(endpoint, { headers, signal: AbortSignal.timeout(15_000) }).then(async (r) => {
+            await r.body?.cancel();
+            return r;
+          })
+        ).status;
+      const bearer = await call({ authorization: `Bearer ${token}` });
+      const own = await call({
+        authorization: `DPoP ${token}`,
+        dpop: await dpopProof(key, { htm: 'GET', htu: endpoint, accessToken: token }),
+      });
+      return judge(bearer === 401 && own === 200, {
+        sent: 'GET /risk/assessment with the bound token: as Bearer without a proof, then with the DPoP scheme and a proof',
+        expected: 'HTTP 401, then HTTP 200',
+        observed: `HTTP ${bearer}, then HTTP ${own}`,
+      });
+    },
   },
 ];
