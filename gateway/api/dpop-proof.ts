@@ -1,9 +1,10 @@
 /**
- * A DPoP proof (RFC 9449 §4.3) presented to a resource route of the gateway's own (the signed risk assessment), checked
- * as oidc-provider checks one at userinfo: a JWT of `typ` `dpop+jwt`, signed by the public key in its header with one
- * of the accepted algorithms, for this method and URL (`htm`, `htu` without query or fragment), bound to the access
- * token presented with it (`ath`), issued within the last five minutes or so (`iat`, ±300 s), with a `jti`. Its key's
- * RFC 7638 thumbprint is what the access token's `jkt` must be. Single use is the caller's (by `jti`).
+ * A DPoP proof (RFC 9449 §4.3) presented to a resource route of the gateway's own (the signed risk assessment),
+ * checked as oidc-provider checks one at userinfo: a JWT of `typ` `dpop+jwt`, signed by the public key in its header
+ * with one of the accepted algorithms, for this method and URL (`htm`, `htu` without query or fragment), bound to the
+ * access token presented with it (`ath`), issued within five minutes of now (`iat`, ±300 s), with a `jti` and no
+ * `nonce`. Its key's RFC 7638 thumbprint is what the access token's `jkt` must be. Single use is the caller's (by
+ * `jti`).
  */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';

@@ -54,8 +54,8 @@ const unproven = (detail: string, cause?: unknown) =>
   });
 
 /**
- * The request's DPoP proof (scheme `DPoP`), verified: its key's thumbprint, and the key its `jti` is kept under once the
- * token is found; none for `Bearer` (then a `DPoP` header is refused, as oidc-provider refuses it).
+ * The request's DPoP proof (scheme `DPoP`), verified: its key's thumbprint, and the key its `jti` is kept under once
+ * the token is found; none for `Bearer` (then a `DPoP` header is refused, as oidc-provider refuses it).
  */
 async function proofOf(
   ctx: Context,

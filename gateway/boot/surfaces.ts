@@ -3,13 +3,13 @@
  * `webauthn/`, `api/` and `admin/` to import it): `SurfaceDeps` of `app.ts` (the fraud routes, WebAuthn) and
  * `OpsAppDeps` of `admin/ops-app.ts` (operators, metrics, readiness, revocations, reviews, IdP status).
  */
+import { errors } from 'oidc-provider';
 import type { OpsAppDeps } from '../admin/ops-app.ts';
 import type { SurfaceDeps } from '../app.ts';
 import { finish } from '../completion/finish-login.ts';
 import { reviewPage } from '../interaction/review-page.ts';
 import { signalsHandler } from '../interaction/signals.ts';
 import type { Services } from '../services.ts';
-import { errors } from 'oidc-provider';
 import { DPOP_ALGORITHMS, withProofOf } from '../oidc/proof-of-possession.ts';
 
 /**

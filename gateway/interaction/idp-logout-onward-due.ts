@@ -12,8 +12,7 @@
  * - What is kept: the session's uid and the browser binding of the browser that brought the request (no identity in
  *   clear). A retry from another browser (a copy of the request, from a Redirect URL's history or logs) asks no IdP:
  *   audited `UPSTREAM_LOGOUT_SKIPPED` with `UPSTREAM_LOGOUT_OTHER_BROWSER`, and answered at once, as before; the
- *   answer and what is kept here stay for the first browser's own retry, which still asks on. A browser
- *   with no binding cookie at the first attempt (one that never logged in here) leaves nothing.
+ *   answer and what is kept here stay for the first browser's own retry, which still asks on.
  * - Read only once the retry has been verified and answered, and taken once. Only exactly what {@link keepOnwardDue}
  *   writes is read back.
  *
@@ -67,8 +66,8 @@ export async function keepOnwardDue(
 /**
  * The session {@link keepOnwardDue} kept for the retry `retryKey` names (taken once), when this is the browser that
  * brought the first attempt; none when nothing is kept; `other-browser` when another browser brings it (the caller
- * keeps the answer again, then audits {@link otherBrowser}): what is kept stays for the first browser's own retry. Redis failing or a value it never wrote: an error (the
- * caller answers the IdP at once; the session stays ended).
+ * keeps the answer again, then audits {@link otherBrowser}): what is kept stays for the first browser's own retry.
+ * Redis failing or a value it never wrote: an error (the caller answers the IdP at once; the session stays ended).
  */
 export async function takeOnwardDue(
   ctx: Context,

@@ -5,16 +5,16 @@
  * token guard first (`session/oidc-models.ts`), which audits a token of a revoked or replaced session and ends the
  * grant of a token that is now another person's. Whoever holds a stolen bound token without its key could make the
  * gateway do that. Refused the same way oidc-provider would refuse it after the find (`invalid_token`, the same
- * reason; its challenge names the `Bearer` scheme when no proof came, as oidc-provider's did not know the token then).
- * An unbound token presented with a proof is left to oidc-provider: only its own holder can do that. A proof replayed
- * within its five minutes is refused by oidc-provider after the find (its replay check comes later): the guard may act on
- * the token of whoever captured a token and one of its proofs, as before.
- *
- * The gateway's own resource route (the signed risk assessment, `api/risk-assessment.ts`) verifies the proof itself
- * (`api/dpop-proof.ts`) and runs its find under {@link withProofOf}.
+ * reason; its challenge names the `Bearer` scheme when no proof came, as oidc-provider's did not know the token
+ * then). An unbound token presented with a proof is left to oidc-provider: only its own holder can do that. A proof
+ * replayed within its five minutes is refused by oidc-provider after the find (its replay check comes later): the
+ * guard may act on the token of whoever captured a token and one of its proofs, as before.
  *
  * The proof itself was verified by oidc-provider before the find (signature, `htm`, `htu`, `ath`, its age): only
  * the thumbprint of the key in its header is computed here (RFC 7638).
+ *
+ * The gateway's own resource route (the signed risk assessment, `api/risk-assessment.ts`) verifies the proof itself
+ * (`api/dpop-proof.ts`) and runs its find under {@link withProofOf}.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
@@ -40,7 +40,7 @@ export function withProofOf<T>(thumbprint: string | undefined, find: () => Promi
   return presented.run({ thumbprint }, find);
 }
 
-/** The routes whose access-token check is oidc-provider's `validateAccessToken` (DPoP binding checked after the find). */
+/** The routes whose token check is oidc-provider's `validateAccessToken` (DPoP binding checked after the find). */
 const RESOURCE_ROUTES: ReadonlySet<string> = new Set(['userinfo', 'credential']);
 
 /** RFC 7638: the members of a public JWK that its thumbprint covers, by key type, in lexicographic order. */
@@ -50,7 +50,7 @@ const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   RSA: ['e', 'kty', 'n'],
 };
 
-/** The RFC 7638 thumbprint (SHA-256, base64url) of the key in a DPoP proof's header; undefined when none can be made. */
+/** The RFC 7638 thumbprint (SHA-256, base64url) of the key in a DPoP proof's header; undefined when there is none. */
 export function proofKeyThumbprint(proof: string): string | undefined {
   try {
     const header = JSON.parse(Buffer.from(proof.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
