@@ -4,8 +4,10 @@
  * its own (the token's client). A DPoP-bound token needs a proof of its key for this request, checked as oidc-provider
  * checks one at userinfo (`dpop-proof.ts`), each proof once (`jti`, kept for ten minutes once the token is found):
  * `RISK_ASSESSMENT_PROOF_INVALID` (401, with a `DPoP` challenge) otherwise, refused before anything acts on the token
- * (the token guard runs in its find); so is an unbound token presented with a proof. Before, a bound token presented
- * as a bearer token, without its key, got the assessment.
+ * (the token guard runs in its find), a proof already used too; so is an unbound token presented with a proof. Before,
+ * a bound token presented as a bearer token, without its key, got the assessment. Each answer is signed in the HSM:
+ * past the login's bucket (`rateLimit.perLoginAssessment`, ten then three a minute by default) `RATE_LIMITED` (429,
+ * Retry-After), besides the address's bucket every limited endpoint has (ratelimit/middleware.ts).
  * A compact JWS made in the HSM with its own key (purpose `risk_assessment`, published in `/jwks`; never the
  * audit key) (`typ: risk-assessment+jwt`) carrying the score,
  * decision, level, warnings and per-stage outcome, time and degradation — not the factors (they would
@@ -17,6 +19,7 @@ import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import type { Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
+import { admitLogin } from '../ratelimit/scoped.ts';
 import { DpopProofRefused, verifyDpopProof, type VerifiedProof } from './dpop-proof.ts';
 
 /** What the endpoint uses, built once in boot.ts. */
@@ -35,7 +38,7 @@ export interface AssessmentDeps {
   /** The algorithms a DPoP proof may be signed with. */
   dpopAlgorithms: readonly string[];
   /** `risk:grant:<grantId>` → the login (written by completion/finish-login.ts); the proofs' `jti`s seen. */
-  redis: Pick<Redis, 'get' | 'set'>;
+  redis: Pick<Redis, 'get' | 'set' | 'exists'>;
   /** `risk_assessments`, one row per login. */
   pool: Pick<Pool, 'query'>;
   /** The active `risk_assessment` key in the HSM. */
@@ -103,13 +106,19 @@ async function assess(ctx: Context, deps: AssessmentDeps): Promise<void> {
   if (!presented) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 401, 'an access token is required');
   const [, given, token] = presented as unknown as [string, string, string];
   const proof = await proofOf(ctx, deps, given.toLowerCase() === 'dpop' ? 'dpop' : 'bearer', token);
+  // a proof already used is refused before the find, whose token guard would act on the token (audit a revoked
+  // session's, end a grant): a replay acts on nothing
+  if (proof && (await deps.redis.exists(proof.jtiKey)) > 0) throw unproven('a proof presented again');
   const at = await deps.accessToken(token, proof?.thumbprint);
   if (at === 'unproven') throw unproven('the token is bound to another key, or to one and no proof came, or to none');
   if (!at || !at.grantId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
-  // each proof once: kept only for a token found (a made-up token writes nothing); a proof presented again reached
-  // the token guard first, as at userinfo (oidc-provider's replay check comes after its find too)
+  // each proof once: kept only for a token found (a made-up token writes nothing); taken here, so that of two
+  // presentations at once only one passes
   if (proof && (await deps.redis.set(proof.jtiKey, '1', 'EX', PROOF_JTI_TTL_SECONDS, 'NX')) !== 'OK')
     throw unproven('a proof presented again');
+  // each answer is an HSM signature: a bucket per login (`rateLimit.perLoginAssessment`), taken once it is found
+  if (await admitLogin(ctx, at.grantId))
+    throw new GatewayError('RATE_LIMITED', 429, 'too many assessments asked for this login; retry after Retry-After');
   const loginId = await deps.redis.get(`risk:grant:${at.grantId}`);
   const { rows } = loginId
     ? await deps.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>(

@@ -13,6 +13,8 @@
  * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
  *   `logout` routes): a person's browser passes there once or twice per logout, and an IdP's
  *   request may cost an HSM signature (default 100 / 2: a burst of 100, then 2 a second, 7,200 an hour);
+ * - `perLoginAssessment`: `{ capacity, perSecond }` per login (its grant) at the signed risk assessment: each answer
+ *   is signed in the HSM, and an RP needs it once or twice per login (default 10 / 0.05: ten, then three a minute);
  * - `failures`: `{ capacity, perSecond }` per client address: the slower bucket every answer ≥ 400 of those
  *   endpoints takes from, checked before each request (credential stuffing, enumeration; default 500 / 5);
  * - `instances` (default 1): gateway instances sharing the limits; the local limiter (used when Redis does
@@ -40,6 +42,8 @@ export interface RateLimitConfig {
   perIp: BucketSize;
   /** Per client address at the upstream logout door. */
   perIpLogout: BucketSize;
+  /** Per login (grant) at the signed risk assessment. */
+  perLoginAssessment: BucketSize;
   failures: BucketSize;
   instances: number;
   redisTimeoutMs: number;
@@ -68,6 +72,7 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     'clientBurstSeconds',
     'perIp',
     'perIpLogout',
+    'perLoginAssessment',
     'failures',
     'instances',
     'redisTimeoutMs',
@@ -104,6 +109,7 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     clientBurstSeconds: rate(rl, 'clientBurstSeconds', at, 1),
     perIp: bucket(rl, 'perIp', at, { capacity: 2000, perSecond: 200 }),
     perIpLogout: bucket(rl, 'perIpLogout', at, { capacity: 100, perSecond: 2 }),
+    perLoginAssessment: bucket(rl, 'perLoginAssessment', at, { capacity: 10, perSecond: 0.05 }),
     failures: bucket(rl, 'failures', at, { capacity: 500, perSecond: 5 }),
     instances: integer(rl, 'instances', at, { default: 1, min: 1, max: 1000 }),
     redisTimeoutMs: integer(rl, 'redisTimeoutMs', at, { default: 50, min: 1, max: 5000 }),

@@ -1,11 +1,12 @@
 /**
- * The endpoints an attacker hammers, which the rate limits apply to, recognised from method and path; every
+ * The endpoints an attacker hammers, which the rate limits apply to, recognised from method and path (the signed
+ * risk assessment among them: each answer costs an HSM signature); every
  * other request (discovery, JWKS, static pages, /health) is not limited. The client an authorization or token
  * request is made for, when it says so without a body being read (query `client_id`, HTTP Basic).
  */
 import type { Context } from 'koa';
 
-export type LimitedEndpoint = 'authorize' | 'token' | 'chooser' | 'acs' | 'logout' | 'webauthn';
+export type LimitedEndpoint = 'authorize' | 'token' | 'chooser' | 'acs' | 'logout' | 'webauthn' | 'assessment';
 export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'authorize',
   'token',
@@ -13,6 +14,7 @@ export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'acs',
   'logout',
   'webauthn',
+  'assessment',
 ];
 
 const UID = '[A-Za-z0-9_-]{1,128}';
@@ -33,6 +35,8 @@ export function limitedEndpoint(
 ): LimitedEndpoint | undefined {
   if (path === '/auth' && (method === 'GET' || method === 'POST')) return 'authorize';
   if (path === '/token' && method === 'POST') return 'token';
+  // each answer is signed in the HSM (api/risk-assessment.ts)
+  if (path === '/risk/assessment' && method === 'GET') return 'assessment';
   if (loginResponses.has(`${method} ${path}`)) return 'acs';
   if (logoutDoors.has(`${method} ${path}`)) return 'logout';
   if (WEBAUTHN.test(path)) return 'webauthn';

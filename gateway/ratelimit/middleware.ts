@@ -9,14 +9,15 @@
  *    names a configured client), the address's bucket for that endpoint, and the address's failures bucket
  *    checked — every rate but the failures' lowered by the adaptive factor of the request's class
  *    (load-shedder.ts: new logins first, logins in flight one level later);
- * 3. the handler may then take its IdP's and its identity's buckets (scoped.ts);
+ * 3. the handler may then take its IdP's and its identity's buckets, or at the risk assessment its login's
+ *    (scoped.ts);
  * 4. an answer 400–499 other than a 429 (or a request the handler marked failed) charges the address's
  *    failures bucket, and the identity's when one was admitted.
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
- * `..._identity_decisions_total`); every refusal is logged with its code (`RATE_LIMITED`, `HSM_BUSY`).
+ * `..._identity_decisions_total`, `..._login_decisions_total`); every refusal is logged with its code (`RATE_LIMITED`, `HSM_BUSY`).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -86,6 +87,8 @@ const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   logout: 'in_flight',
   token: 'in_flight',
   webauthn: 'in_flight',
+  // an RP's call after a login, lowered with the logins in flight
+  assessment: 'in_flight',
 };
 
 export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShedder } {
@@ -115,6 +118,12 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     deps.registry,
     'gateway_ratelimit_identity_decisions_total',
     'Per-identity rate-limit decisions by endpoint, outcome and line',
+    ['endpoint', 'outcome', 'line'],
+  );
+  const loginDecisions = declareCounter(
+    deps.registry,
+    'gateway_ratelimit_login_decisions_total',
+    "Per-login rate-limit decisions (the signed risk assessment's) by endpoint, outcome and line",
     ['endpoint', 'outcome', 'line'],
   );
   const outcome = (d: Decision) => (d.admitted ? 'admitted' : 'refused');
@@ -202,6 +211,19 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         identityDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
         if (d.admitted) charge.push(own);
         else refused(requestId, 'RATE_LIMITED', { endpoint, scope: 'identity', line: d.line });
+        return d;
+      },
+      async login(grantId: string) {
+        // a fixed-size key whatever the grant id's length
+        const id = createHash('sha256').update(grantId).digest('base64url').slice(0, 32);
+        const d = await limiter.decide([
+          scaled(
+            { kind: 'login', key: bucketKey('login', endpoint, id), ...config.perLoginAssessment, cost: 1 },
+            factor,
+          ),
+        ]);
+        loginDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
+        if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, scope: 'login', line: d.line });
         return d;
       },
       markFailed() {

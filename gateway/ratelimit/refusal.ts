@@ -1,7 +1,7 @@
 /**
  * How a refused request is answered (HTTP 429, RFC 6585 §4, always with `Retry-After`):
  *
- * - an API call (the token endpoint, or a client that asks for JSON): an OAuth-shaped body,
+ * - an API call (the token endpoint, the signed risk assessment, or a client that asks for JSON): an OAuth-shaped body,
  *   `{ "error": "temporarily_unavailable", "error_description" }`. RFC 6749 defines `temporarily_unavailable`
  *   for the authorization endpoint (§4.1.2.1) and lists no overload code for the token endpoint (§5.2); the
  *   same code is used there so an RP has one value to test, and the 429 status says the rest;
@@ -38,7 +38,7 @@ export function refuse(
   const description = DESCRIPTIONS[code];
   ctx.set('Retry-After', String(retryAfterSeconds));
   ctx.set('Cache-Control', 'no-store');
-  if (endpoint === 'token' || ctx.accepts('html', 'json') === 'json') {
+  if (endpoint === 'token' || endpoint === 'assessment' || ctx.accepts('html', 'json') === 'json') {
     ctx.status = STATUS[code];
     ctx.body = { error: 'temporarily_unavailable', error_description: description };
     return;

@@ -7,6 +7,8 @@
  * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
  *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
  *   stored in Redis, never the identity;
+ * - `admitLogin(ctx, grantId)`: the login's bucket at the signed risk assessment (`rateLimit.perLoginAssessment`),
+ *   taken once the presented token is found, before the HSM signs (a made-up token writes no bucket);
  * - `markFailed(ctx)`: this request failed although it answers < 400 (a refused SAML response of a known
  *   login is a 303 to the RP's error): the middleware then charges the address's and, if one was admitted,
  *   the identity's failures buckets as for any answer ≥ 400.
@@ -24,6 +26,7 @@ export type IdpDirection = 'request' | 'response';
 export interface RequestLimits {
   idp(idp: string, direction: IdpDirection): Promise<Decision>;
   identity(key: string): Promise<Decision>;
+  login(grantId: string): Promise<Decision>;
   markFailed(): void;
 }
 
@@ -65,6 +68,16 @@ export async function admitIdp(ctx: Context, idp: string, direction: IdpDirectio
 export async function admitIdentity(ctx: Context, key: string): Promise<Refusal | undefined> {
   const limits = limitsOf(ctx);
   return limits ? refusalOf(ctx, await limits.identity(key)) : undefined;
+}
+
+/**
+ * @example
+ * const refused = await admitLogin(ctx, at.grantId);
+ * if (refused) throw new GatewayError('RATE_LIMITED', 429, 'too many assessments for this login');
+ */
+export async function admitLogin(ctx: Context, grantId: string): Promise<Refusal | undefined> {
+  const limits = limitsOf(ctx);
+  return limits ? refusalOf(ctx, await limits.login(grantId)) : undefined;
 }
 
 export function markFailed(ctx: Context): void {

@@ -7,7 +7,8 @@
  * (`invalid_token`). Its own key's proof still gets the claims, and the guard's refusal once revoked. The key's
  * thumbprint is RFC 7638's for every DPoP algorithm the gateway accepts. The gateway's own resource route, the signed
  * risk assessment, verifies the proof itself (`api/dpop-proof.ts`): before, it gave a bound token presented as a
- * bearer token its assessment. Real gateway, Redis, PostgreSQL, SoftHSM2.
+ * bearer token its assessment; a proof replayed is refused before the find too (before, the guard audited the revoked
+ * session's token first). Real gateway, Redis, PostgreSQL, SoftHSM2.
  */
 import test from 'ava';
 import { createHash, randomUUID } from 'node:crypto';
@@ -153,7 +154,8 @@ test.serial(
     const before = await tokenRefusals();
     t.deepEqual(await assessment(accessToken), refused);
     t.deepEqual(await assessment(accessToken, await proof(other, 'ES256', 'GET', url, accessToken)), refused);
-    t.deepEqual(await tokenRefusals(), before, 'nothing audited for a presentation without the key');
+    t.deepEqual(await assessment(accessToken, own), refused, 'a used proof of its own key, replayed');
+    t.deepEqual(await tokenRefusals(), before, 'nothing audited for a presentation without the key, nor a replay');
     const revoked = await assessment(accessToken, await proof(key, 'ES256', 'GET', url, accessToken));
     t.deepEqual(revoked, { status: 404, code: 'RISK_ASSESSMENT_NOT_FOUND' }, 'with its key: the token is refused');
     t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED']);
