@@ -10,19 +10,57 @@
  * Before, only the gateway's session ended: the person's sessions at the other IdPs stayed open, and a new login at
  * the gateway through one of them needed no credentials.
  *
- * Only when the request ended exactly one session: one naming only a NameID may end sessions of several browsers,
- * and this browser cannot be sent on for the others. A first attempt whose answer could not be signed (the HSM busy)
+ * A request naming only a NameID may end the person's sessions in several browsers: this browser is sent on for the
+ * one it made ({@link sessionToAskOn}: the login that named it recorded this browser's binding), and cannot be for
+ * the others (audited `UPSTREAM_LOGOUT_SKIPPED`, `UPSTREAM_LOGOUT_OTHER_BROWSER`, with how many). Before, such a
+ * request asked no other IdP at all. A first attempt whose answer could not be signed (the HSM busy)
  * ended the session but asks no other IdP: its retry does, once answered (`idp-logout-onward-due.ts`). Asking on
  * fails (the store): the IdP that began it is answered at once, the sessions stay ended.
  */
 import type { Context } from 'koa';
 import type { FrontChannel } from '../../adapters/contract.ts';
+import { browserBinding } from '../session/browser-binding.ts';
 import type { EndedSession } from '../session/upstream-sessions.ts';
+import { audit } from './upstream-logout-audit.ts';
 import { askNextIdp, logoutTurnsOf } from './upstream-logout-chain.ts';
 import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
 
 /** Where the browser goes at the end when the IdP that began it lists no endpoint for our answer. */
 const SIGNED_OUT = '/session/end/success';
+
+/**
+ * Of the sessions a request ended, the one to ask on from: the only one; of several, the one whose login recorded
+ * this browser's binding (none: this browser made none of them, or sent no binding cookie, or the logins were
+ * recorded before bindings were). `audited`: the sessions of other browsers, whose other IdPs cannot be asked from
+ * here, are audited (`UPSTREAM_LOGOUT_SKIPPED`, `UPSTREAM_LOGOUT_OTHER_BROWSER`, `otherBrowsers`).
+ *
+ * @example
+ * const askedOn = await sessionToAskOn(ctx, services, adapter.id, endedSessions, true);
+ */
+export async function sessionToAskOn(
+  ctx: Context,
+  services: Deps,
+  initiator: string,
+  sessions: readonly EndedSession[],
+  audited: boolean,
+): Promise<EndedSession[]> {
+  if (sessions.length <= 1) return [...sessions];
+  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
+  const own = binding === undefined ? [] : sessions.filter((s) => s.binding === binding);
+  // one browser holds one session at a time: more than one is not a case to guess in
+  const askedOn = own.length === 1 ? own : [];
+  if (!audited) return askedOn;
+  try {
+    await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', initiator, 'UPSTREAM_LOGOUT_OTHER_BROWSER', {
+      otherBrowsers: sessions.length - askedOn.length,
+    });
+  } catch (err) {
+    // as a chain's own skipped record failing (askOtherIdps): the IdP that began is answered at once
+    services.logger.warn({ err, idp: initiator }, "an IdP's logout could not be asked on to the session's other IdPs");
+    return [];
+  }
+  return askedOn;
+}
 
 /**
  * The browser's way to the first other IdP of the session `initiator`'s LogoutRequest ended (null: none to ask, and

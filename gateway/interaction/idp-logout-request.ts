@@ -47,7 +47,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import { SessionsPartlyEnded, type EndedSession } from '../session/upstream-sessions.ts';
-import { askOtherIdps } from './idp-logout-onward.ts';
+import { askOtherIdps, sessionToAskOn } from './idp-logout-onward.ts';
 import { keepOnwardDue, otherBrowser, takeOnwardDue } from './idp-logout-onward-due.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
@@ -97,13 +97,14 @@ export async function logoutRequest(
     if (sessions > 0 || unavailable !== undefined || !(error instanceof AdapterError)) {
       // the one session it ended, for its retry (once answered) to ask the session's other IdPs: kept before the
       // audit, which may fail (idp-logout-onward-due.ts)
-      if (unanswered?.attempt === 'first' && unanswered.kept && adapter && endedSessions.length === 1)
-        await keepOnwardDue(ctx, services, adapter.id, unanswered.retryKey, endedSessions[0]!).catch((err: unknown) =>
-          services.logger.warn(
-            { err, idp: adapter?.id },
-            "an unanswered IdP logout's other IdPs not kept for its retry",
-          ),
-        );
+      if (unanswered?.attempt === 'first' && unanswered.kept && adapter) {
+        const idp = adapter.id;
+        const [own] = await sessionToAskOn(ctx, services, idp, endedSessions, false);
+        if (own)
+          await keepOnwardDue(ctx, services, idp, unanswered.retryKey, own).catch((err: unknown) =>
+            services.logger.warn({ err, idp }, "an unanswered IdP logout's other IdPs not kept for its retry"),
+          );
+      }
       // not a refusal of the message. Sessions ended (only the signed answer failed after): they stay ended and
       // the record says how many; else a dependency gone before anything ended (PostgreSQL while ending), or a
       // fault of ours (INTERNAL): never rethrown unaudited
@@ -162,7 +163,10 @@ export async function logoutRequest(
   }
   // the session's other IdPs first, then this answer (`idp-logout-onward.ts`); a retry, those of the session its
   // unanswered first attempt ended (`idp-logout-onward-due.ts`)
-  const askedOn = answer.attempt === 'retry' ? await dueOnRetry(ctx, services, adapter.id, answer) : endedSessions;
+  const askedOn =
+    answer.attempt === 'retry'
+      ? await dueOnRetry(ctx, services, adapter.id, answer)
+      : await sessionToAskOn(ctx, services, adapter.id, endedSessions, true);
   const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply);
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too

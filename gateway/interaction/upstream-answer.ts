@@ -26,6 +26,9 @@ import { translateAndDecide } from './translate-and-decide.ts';
 import { answerUnavailableAtAcs, failLogin, unavailableCodeWithin, unavailableError } from './unavailable-mid-login.ts';
 import { recordUpstreamLogin } from './upstream-session-records.ts';
 
+/** What the adapter is given when the browser sent no binding cookie: never a login's own binding. */
+const NO_BINDING = 'no-binding-cookie';
+
 /**
  * @param params the answer's form fields or query parameters, already size-limited and without duplicates
  */
@@ -50,8 +53,7 @@ export async function upstreamAnswered(
     return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, component);
   }
   const binding =
-    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ??
-    'no-binding-cookie';
+    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ?? NO_BINDING;
   // a refusal below is answered by `reject`; a dependency's 503 met on the way by `answerUnavailableAtAcs`
   let refusing = false;
   let giveBack = (): Promise<void> => Promise.resolve();
@@ -125,7 +127,9 @@ export async function upstreamAnswered(
     // only for an answer past every refusal above (a refused answer must leave nothing for an IdP logout to
     // find), beside the decision: a record kept for a login the decision refuses or fails is never
     // linked to a session.
-    const recording = settledOf(recordUpstreamLogin(services, result.loginId, result.identity));
+    const recording = settledOf(
+      recordUpstreamLogin(services, result.loginId, result.identity, binding === NO_BINDING ? undefined : binding),
+    );
     // the login decided, beside the upstream session's record: either failing fails the answer as before. Both
     // are waited for before a failure is answered: the answer moves the login (FAILED), which must not race the
     // decision's own transition still in flight.

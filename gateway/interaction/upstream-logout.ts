@@ -11,7 +11,7 @@
  * | a `logout` route, `direction` response  | the IdP's answer to our logout request: verified and audited (a failure with its own code); the browser then goes where oidc-provider sent it (or, at the end of an IdP-initiated logout asked on, with our answer to the IdP that began it), the local logout staying done. The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`, 500) is refused, audited `UPSTREAM_LOGOUT_FAILED` with the code |
  * | oidc-provider `end_session_confirm`     | RP-initiated logout (`upstreamLogoutInProvider`, a provider middleware): once the gateway session is destroyed, the browser is sent to the IdP with our signed logout request, then to the IdP of each earlier login the session stood on (a step-up at another IdP), one at a time; an IdP that takes no part is skipped, audited with its adapter's `notOfferedCode`; a request it cannot sign now is skipped too, audited with the cause (`HSM_BUSY`, not the adapter's signing-failure code) |
  * | oidc-provider `resume`                  | the same middleware links the login's upstream session to the gateway session it went into |
- * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, kept sealed |
+ * | the login-response route (`recordUpstreamLogin`) | the subject, format and session index of each verified login, and the binding of the browser that made it, kept sealed |
  *
  * | file                              | part |
  * |-----------------------------------|------|

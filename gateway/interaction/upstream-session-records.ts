@@ -11,15 +11,25 @@ import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
 
 /**
  * Called by the login-response route once a login is verified: keeps its upstream session (subject, format,
- * session index), sealed, under the login id (linked to the gateway session when oidc-provider resumes the login).
+ * session index), sealed, under the login id (linked to the gateway session when oidc-provider resumes the login),
+ * with the browser's binding (`binding`; undefined: the browser sent no binding cookie).
  */
-export async function recordUpstreamLogin(services: Deps, loginId: string, identity: UpstreamIdentity): Promise<void> {
-  await upstreamSessions(services).recordLogin(loginId, {
-    idp: identity.idp,
-    subject: identity.subject,
-    nameIdFormat: identity.nameIdFormat,
-    ...(identity.sessionIndex === undefined ? {} : { sessionIndex: identity.sessionIndex }),
-  });
+export async function recordUpstreamLogin(
+  services: Deps,
+  loginId: string,
+  identity: UpstreamIdentity,
+  binding: string | undefined,
+): Promise<void> {
+  await upstreamSessions(services).recordLogin(
+    loginId,
+    {
+      idp: identity.idp,
+      subject: identity.subject,
+      nameIdFormat: identity.nameIdFormat,
+      ...(identity.sessionIndex === undefined ? {} : { sessionIndex: identity.sessionIndex }),
+    },
+    binding,
+  );
 }
 
 /**

@@ -48,8 +48,12 @@ interface LegacySubjectList {
   logins: { loginId: string }[];
 }
 
-/** A login's record: its upstream session, the gateway session it went into and the person it is for (once linked). */
-type LoginRecord = UpstreamSessionRef & { sessionUid?: string; account?: string };
+/**
+ * A login's record: its upstream session, the gateway session it went into and the person it is for (once linked),
+ * and the browser binding of the browser that made it (an HMAC, `browser-binding.ts`; absent in a record written
+ * before the twenty-fourth round, or for a browser that sent no binding cookie).
+ */
+type LoginRecord = UpstreamSessionRef & { sessionUid?: string; account?: string; binding?: string };
 /**
  * A session's record: its latest login's upstream session, that login, the person its logins are for (absent in a
  * record written before the twentieth round), and the earlier logins it stood on.
@@ -65,10 +69,14 @@ export interface LinkedInto {
 /** How many earlier logins of one session are kept findable by their IdPs' logouts. */
 export const EARLIER_LOGINS = 8;
 
-/** A gateway session an IdP's LogoutRequest ended, with the person the login that named it was (if recorded). */
+/**
+ * A gateway session an IdP's LogoutRequest ended, with the person the login that named it was, and the binding of
+ * the browser that made that login (each if recorded).
+ */
 export interface EndedSession {
   uid: string;
   account?: string;
+  binding?: string;
 }
 
 export class UpstreamSessions {
@@ -84,10 +92,12 @@ export class UpstreamSessions {
 
   /**
    * Records the upstream session a verified login (`loginId`, the interaction uid) opened: its own record, in its
-   * subject's group (one write: no read of anything the subject's other logins wrote).
+   * subject's group (one write: no read of anything the subject's other logins wrote), with the binding of the
+   * browser that made it (an IdP's logout naming several sessions asks on for the one of the browser it comes
+   * through: `interaction/idp-logout-onward.ts`).
    */
-  async recordLogin(loginId: string, ref: UpstreamSessionRef): Promise<void> {
-    await this.#put([[ref, byLogin(loginId), ref]]);
+  async recordLogin(loginId: string, ref: UpstreamSessionRef, binding?: string): Promise<void> {
+    await this.#put([[ref, byLogin(loginId), binding === undefined ? ref : { ...ref, binding }]]);
   }
 
   /** Starts this request's read of a login's record, for its {@link linkSession} later in the request. */
@@ -115,7 +125,7 @@ export class UpstreamSessions {
       into?.stoodBefore ? this.#load<SessionLink>(bySession(sessionUid)).catch(() => null) : null,
     ]);
     if (!login) return;
-    const { sessionUid: _uid, account: _account, ...ref } = login;
+    const { sessionUid: _uid, account: _account, binding: _binding, ...ref } = login;
     const samePerson =
       before !== null &&
       into !== undefined &&
@@ -189,7 +199,7 @@ export class UpstreamSessions {
   async loginOf(loginId: string, sessionUid: string): Promise<UpstreamSessionRef | null> {
     const login = await this.#load<LoginRecord>(byLogin(loginId));
     if (login?.sessionUid !== sessionUid) return null;
-    const { sessionUid: _uid, account: _account, ...ref } = login;
+    const { sessionUid: _uid, account: _account, binding: _binding, ...ref } = login;
     return ref;
   }
 
@@ -222,18 +232,25 @@ export class UpstreamSessions {
             }),
       ),
     );
-    const accounts = new Map(named.filter((_, i) => theirs[i]).map((login) => [login.sessionUid, login.account]));
+    const accounts = new Map(
+      named.filter((_, i) => theirs[i]).map((login) => [login.sessionUid, [login.account, login.binding]] as const),
+    );
     let ended = 0;
     const sessions: EndedSession[] = [];
     // every named session is tried: one failing does not leave the others alive
-    for (const [uid, account] of accounts) {
+    for (const [uid, [account, binding]] of accounts) {
       try {
         const result = await this.#revoker.revokeSession(
           { uid },
           { actor: `idp:${request.idp}`, reason: 'SAML LogoutRequest from the IdP' },
         );
         ended += result.sessions;
-        if (result.sessions > 0) sessions.push({ uid, ...(account === undefined ? {} : { account }) });
+        if (result.sessions > 0)
+          sessions.push({
+            uid,
+            ...(account === undefined ? {} : { account }),
+            ...(binding === undefined ? {} : { binding }),
+          });
       } catch (error) {
         failures.push(error);
       }
