@@ -5,10 +5,13 @@
  * |--------|-------------------------------|------------------------------------------|
  * | POST   | /interaction/:uid/signals     | behavioural side channel (204)           |
  * | GET    | /interaction/:uid/review      | the page a login under review waits on   |
- * | GET    | /risk/assessment              | signed assessment for the RP (Bearer AT) |
+ * | GET    | /risk/assessment              | signed assessment for the RP (its access token: Bearer, or DPoP with a proof) |
+ *
+ * HEAD is not served here (@koa/router would answer it with each GET's handler, and a HEAD is not a limited
+ * request: the assessment would be signed outside every rate limit); it passes on, as the interaction routes do.
  */
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { assessmentEndpoint, type AssessmentDeps } from './risk-assessment.ts';
 
 /** The handlers behind the table, built once in boot.ts (the first two are the interaction pages'). */
@@ -31,5 +34,6 @@ export function riskRoutes(deps: FraudRoutesDeps): Middleware {
   router.post('/interaction/:uid/signals', (ctx) => deps.signals(ctx, ctx.params.uid!));
   router.get('/interaction/:uid/review', (ctx) => deps.reviewPage(ctx, ctx.params.uid!));
   router.get('/risk/assessment', (ctx) => assessmentEndpoint(ctx, deps.assessment));
-  return router.routes() as Middleware;
+  const routes = router.routes() as Middleware;
+  return (ctx: Context, next: Next) => (ctx.method === 'HEAD' ? next() : routes(ctx, next));
 }

@@ -6,8 +6,9 @@
  * `RISK_ASSESSMENT_PROOF_INVALID` (401, with a `DPoP` challenge) otherwise, refused before anything acts on the token
  * (the token guard runs in its find), a proof already used too; so is an unbound token presented with a proof. Before,
  * a bound token presented as a bearer token, without its key, got the assessment. Each answer is signed in the HSM:
- * past the login's bucket (`rateLimit.perLoginAssessment`, ten then three a minute by default) `RATE_LIMITED` (429,
- * Retry-After), besides the address's bucket every limited endpoint has (ratelimit/middleware.ts).
+ * past the login's bucket (`rateLimit.perLoginAssessment`, ten then three a minute by default) 429 with Retry-After
+ * and `temporarily_unavailable` (the body the rate limiter gives an API call), besides the address's bucket every
+ * limited endpoint has (ratelimit/middleware.ts).
  * A compact JWS made in the HSM with its own key (purpose `risk_assessment`, published in `/jwks`; never the
  * audit key) (`typ: risk-assessment+jwt`) carrying the score,
  * decision, level, warnings and per-stage outcome, time and degradation — not the factors (they would
@@ -19,6 +20,7 @@ import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import type { Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
+import { refuseApiCall } from '../ratelimit/refusal.ts';
 import { admitLogin } from '../ratelimit/scoped.ts';
 import { DpopProofRefused, verifyDpopProof, type VerifiedProof } from './dpop-proof.ts';
 
@@ -28,13 +30,17 @@ export interface AssessmentDeps {
   issuer: string;
   /**
    * The access token behind a presented value, in the current oidc-provider generation, presented with a verified
-   * proof of the key `proof` (a thumbprint; undefined: none came); `unproven` when the token is bound to another key
-   * or to one while none came (`oidc/proof-of-possession.ts` `withProofOf`).
+   * proof of the key `proof` (a thumbprint; undefined: none came): `result` is `unproven` when the token is bound to
+   * another key or to one while none came; `proven` says the value was an issued token presented with the proof its
+   * binding asks, even when the token guard then refused it (`oidc/proof-of-possession.ts` `withProofOf`).
    */
   accessToken(
     value: string,
     proof: string | undefined,
-  ): Promise<{ grantId?: string | undefined; clientId?: string | undefined } | undefined | 'unproven'>;
+  ): Promise<{
+    result: { grantId?: string | undefined; clientId?: string | undefined } | undefined | 'unproven';
+    proven: boolean;
+  }>;
   /** The algorithms a DPoP proof may be signed with. */
   dpopAlgorithms: readonly string[];
   /** `risk:grant:<grantId>` → the login (written by completion/finish-login.ts); the proofs' `jti`s seen. */
@@ -109,16 +115,17 @@ async function assess(ctx: Context, deps: AssessmentDeps): Promise<void> {
   // a proof already used is refused before the find, whose token guard would act on the token (audit a revoked
   // session's, end a grant): a replay acts on nothing
   if (proof && (await deps.redis.exists(proof.jtiKey)) > 0) throw unproven('a proof presented again');
-  const at = await deps.accessToken(token, proof?.thumbprint);
+  const { result: at, proven } = await deps.accessToken(token, proof?.thumbprint);
+  // each proof once: kept once the value proved an issued token of the proof's key, found or refused by the token
+  // guard (a revoked session's: its replay is refused above, before the guard audits it again); a made-up token
+  // writes nothing. Taken here, so that of two presentations at once only one passes
+  if (proof && proven && (await deps.redis.set(proof.jtiKey, '1', 'EX', PROOF_JTI_TTL_SECONDS, 'NX')) !== 'OK')
+    throw unproven('a proof presented again');
   if (at === 'unproven') throw unproven('the token is bound to another key, or to one and no proof came, or to none');
   if (!at || !at.grantId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
-  // each proof once: kept only for a token found (a made-up token writes nothing); taken here, so that of two
-  // presentations at once only one passes
-  if (proof && (await deps.redis.set(proof.jtiKey, '1', 'EX', PROOF_JTI_TTL_SECONDS, 'NX')) !== 'OK')
-    throw unproven('a proof presented again');
   // each answer is an HSM signature: a bucket per login (`rateLimit.perLoginAssessment`), taken once it is found
-  if (await admitLogin(ctx, at.grantId))
-    throw new GatewayError('RATE_LIMITED', 429, 'too many assessments asked for this login; retry after Retry-After');
+  const refused = await admitLogin(ctx, at.grantId);
+  if (refused) return refuseApiCall(ctx, refused.retryAfterSeconds, 'RATE_LIMITED');
   const loginId = await deps.redis.get(`risk:grant:${at.grantId}`);
   const { rows } = loginId
     ? await deps.pool.query<{ client_id: string; assessment: Record<string, unknown>; at: Date }>(

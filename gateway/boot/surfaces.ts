@@ -33,7 +33,7 @@ export function surfaceRecords(
         issuer: config.issuer,
         accessToken: (value, proof) =>
           withProofOf(proof, () => holder.provider.AccessToken.find(value)).catch((error: unknown) => {
-            if (error instanceof errors.InvalidToken) return 'unproven' as const;
+            if (error instanceof errors.InvalidToken) return { result: 'unproven' as const, proven: false };
             throw error;
           }),
         dpopAlgorithms: DPOP_ALGORITHMS,

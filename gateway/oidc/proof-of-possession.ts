@@ -27,17 +27,25 @@ export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'] as 
  * A resource route of ours outside oidc-provider (the signed risk assessment) that verified the request's DPoP proof
  * itself: the thumbprint of its key (undefined: the request came with none), for the find it runs.
  */
-const presented = new AsyncLocalStorage<{ thumbprint: string | undefined }>();
+const presented = new AsyncLocalStorage<{ thumbprint: string | undefined; proven: boolean }>();
 
 /**
  * Runs `find` (an access token's find) as a resource request whose verified DPoP proof has the key `thumbprint`
- * (undefined: none came): a token bound to another key, or to one when none came, is refused in the find.
+ * (undefined: none came): a token bound to another key, or to one when none came, is refused in the find. `proven`:
+ * the presented value was an issued token, presented with the proof its binding asks (or none for an unbound one),
+ * whatever the token guard then made of it (a revoked session's token is proven, and not found): the caller keeps a
+ * proof's `jti` then, so that a replay is refused before the guard.
  *
  * @example
- * await withProofOf(proof?.thumbprint, () => provider.AccessToken.find(value));
+ * const { result, proven } = await withProofOf(proof?.thumbprint, () => provider.AccessToken.find(value));
  */
-export function withProofOf<T>(thumbprint: string | undefined, find: () => Promise<T>): Promise<T> {
-  return presented.run({ thumbprint }, find);
+export async function withProofOf<T>(
+  thumbprint: string | undefined,
+  find: () => Promise<T>,
+): Promise<{ result: T; proven: boolean }> {
+  const store = { thumbprint, proven: false };
+  const result = await presented.run(store, find);
+  return { result, proven: store.proven };
 }
 
 /** The routes whose token check is oidc-provider's `validateAccessToken` (DPoP binding checked after the find). */
@@ -81,6 +89,7 @@ export function provesPossession(stored: { jkt?: unknown }): true {
       throw new errors.InvalidToken(
         typeof stored.jkt === 'string' ? 'failed jkt verification' : 'not sender-constrained',
       );
+    ours.proven = true;
     return true;
   }
   const ctx = Provider.ctx;

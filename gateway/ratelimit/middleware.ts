@@ -11,7 +11,7 @@
  *    (load-shedder.ts: new logins first, logins in flight one level later);
  * 3. the handler may then take its IdP's and its identity's buckets, or at the risk assessment its login's
  *    (scoped.ts);
- * 4. an answer 400–499 other than a 429 (or a request the handler marked failed) charges the address's
+ * 4. an answer 400–499 other than a 429 (except the risk assessment's, an RP backend's for all its users) (or a request the handler marked failed) charges the address's
  *    failures bucket, and the identity's when one was admitted.
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
@@ -216,11 +216,9 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
       async login(grantId: string) {
         // a fixed-size key whatever the grant id's length
         const id = createHash('sha256').update(grantId).digest('base64url').slice(0, 32);
+        // not scaled by the load: a fairness cap per login, not the instance's capacity (the address's bucket is)
         const d = await limiter.decide([
-          scaled(
-            { kind: 'login', key: bucketKey('login', endpoint, id), ...config.perLoginAssessment, cost: 1 },
-            factor,
-          ),
+          { kind: 'login', key: bucketKey('login', endpoint, id), ...config.perLoginAssessment, cost: 1 },
         ]);
         loginDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
         if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, scope: 'login', line: d.line });
@@ -230,13 +228,16 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         failed = true;
       },
     });
+    // an RP's backend asks the assessment for all its users from one address: its refusals (a token expired, a
+    // proof used) must not empty the failures bucket its token requests are checked against
+    const charges = endpoint !== 'assessment';
     try {
       await next();
     } catch (error) {
-      if (clientFault(statusOf(error))) await limiter.charge(charge);
+      if (charges && clientFault(statusOf(error))) await limiter.charge(charge);
       throw error;
     }
-    if (failed || clientFault(ctx.status)) await limiter.charge(charge);
+    if (charges && (failed || clientFault(ctx.status))) await limiter.charge(charge);
   };
   return Object.assign(middleware, { shedder });
 }

@@ -36,13 +36,10 @@ export function refuse(
   code: RefusalCode,
 ): void {
   const description = DESCRIPTIONS[code];
+  if (endpoint === 'token' || endpoint === 'assessment' || ctx.accepts('html', 'json') === 'json')
+    return refuseApiCall(ctx, retryAfterSeconds, code);
   ctx.set('Retry-After', String(retryAfterSeconds));
   ctx.set('Cache-Control', 'no-store');
-  if (endpoint === 'token' || endpoint === 'assessment' || ctx.accepts('html', 'json') === 'json') {
-    ctx.status = STATUS[code];
-    ctx.body = { error: 'temporarily_unavailable', error_description: description };
-    return;
-  }
   const back =
     endpoint === 'authorize' && ctx.method === 'GET' ? backToClient(ctx, clients, issuer, description) : undefined;
   if (back !== undefined) {
@@ -51,6 +48,20 @@ export function refuse(
     return;
   }
   throw new GatewayError(code, STATUS[code], description);
+}
+
+/**
+ * An API call refused (the OAuth-shaped body above): also what a handler answers once it knows more than the
+ * middleware (the signed risk assessment's per-login bucket), so that one endpoint has one refusal.
+ *
+ * @example
+ * if (refused) return refuseApiCall(ctx, refused.retryAfterSeconds, 'RATE_LIMITED');
+ */
+export function refuseApiCall(ctx: Context, retryAfterSeconds: number, code: RefusalCode): void {
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  ctx.set('Cache-Control', 'no-store');
+  ctx.status = STATUS[code];
+  ctx.body = { error: 'temporarily_unavailable', error_description: DESCRIPTIONS[code] };
 }
 
 function backToClient(

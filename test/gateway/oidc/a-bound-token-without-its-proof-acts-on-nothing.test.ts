@@ -156,9 +156,12 @@ test.serial(
     t.deepEqual(await assessment(accessToken, await proof(other, 'ES256', 'GET', url, accessToken)), refused);
     t.deepEqual(await assessment(accessToken, own), refused, 'a used proof of its own key, replayed');
     t.deepEqual(await tokenRefusals(), before, 'nothing audited for a presentation without the key, nor a replay');
-    const revoked = await assessment(accessToken, await proof(key, 'ES256', 'GET', url, accessToken));
+    const fresh = await proof(key, 'ES256', 'GET', url, accessToken);
+    const revoked = await assessment(accessToken, fresh);
     t.deepEqual(revoked, { status: 404, code: 'RISK_ASSESSMENT_NOT_FOUND' }, 'with its key: the token is refused');
     t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED']);
+    t.deepEqual(await assessment(accessToken, fresh), refused, 'that proof replayed');
+    t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED'], 'the replay audited nothing more');
   },
 );
 
