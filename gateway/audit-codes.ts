@@ -70,7 +70,7 @@ export const AUDIT_ONLY_CODES = {
   UPSTREAM_LOGOUT_OTHER_BROWSER: {
     audit: 'refused',
     meaning:
-      'an IdP’s verified answer to one leg of a logout with several IdPs came back in another browser, or an IdP’s logout request first unanswered was sent again from another browser: the IdPs after it, or the session’s other IdPs, were not asked from there',
+      'an IdP’s verified answer to one leg of a logout with several IdPs came back in another browser, or an IdP’s logout request first unanswered was sent again from another browser, or an IdP’s logout request naming only a NameID ended sessions of other browsers than the one carrying it (`notAskedOn`, and `cause` when none was asked on): the IdPs after it, or those sessions’ other IdPs, were not asked from there',
   },
   BACKCHANNEL_LOGOUT_FAILED: {
     audit: 'error',

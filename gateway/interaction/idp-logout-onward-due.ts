@@ -40,7 +40,7 @@ const bindingOf = (ctx: Context, services: Deps) =>
   browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
 
 /**
- * Keeps `session` (the one session the unanswered request ended) for the retry of the request `retryKey` names,
+ * Keeps `session` (the session the unanswered request ended; of several, this browser's) for the retry of the request `retryKey` names,
  * when there is an IdP to ask later and this browser can be recognised then. False when nothing was kept.
  *
  * @example

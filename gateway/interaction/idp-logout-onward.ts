@@ -29,35 +29,35 @@ import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
 const SIGNED_OUT = '/session/end/success';
 
 /**
- * Of the sessions a request ended, the one to ask on from: the only one; of several, the one whose login recorded
- * this browser's binding (none: this browser made none of them, or sent no binding cookie, or the logins were
- * recorded before bindings were). `audited`: the sessions of other browsers, whose other IdPs cannot be asked from
- * here, are audited (`UPSTREAM_LOGOUT_SKIPPED`, `UPSTREAM_LOGOUT_OTHER_BROWSER`, `otherBrowsers`).
+ * Of the sessions a request ended, the one to ask on from: the only one; of several, the one one of whose named
+ * logins recorded this browser's binding. The others' other IdPs cannot be asked in this browser's chain (one chain
+ * per request): audited `UPSTREAM_LOGOUT_SKIPPED`, `UPSTREAM_LOGOUT_OTHER_BROWSER`, with `notAskedOn` (how many
+ * sessions, whether or not they stood on other IdPs: finding out would read each) and, when none is asked on,
+ * `cause`: `no-binding-cookie` (the browser sent none), `made-elsewhere` (no session of this browser among them,
+ * or logins recorded before bindings were), `several-made-here` (not a case to guess in).
  *
  * @example
- * const askedOn = await sessionToAskOn(ctx, services, adapter.id, endedSessions, true);
+ * const askedOn = await sessionToAskOn(ctx, services, adapter.id, endedSessions);
  */
 export async function sessionToAskOn(
   ctx: Context,
   services: Deps,
   initiator: string,
   sessions: readonly EndedSession[],
-  audited: boolean,
 ): Promise<EndedSession[]> {
   if (sessions.length <= 1) return [...sessions];
   const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
-  const own = binding === undefined ? [] : sessions.filter((s) => s.binding === binding);
-  // one browser holds one session at a time: more than one is not a case to guess in
+  const own = binding === undefined ? [] : sessions.filter((s) => s.bindings?.includes(binding));
   const askedOn = own.length === 1 ? own : [];
-  if (!audited) return askedOn;
+  const cause = binding === undefined ? 'no-binding-cookie' : own.length === 0 ? 'made-elsewhere' : 'several-made-here';
   try {
     await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', initiator, 'UPSTREAM_LOGOUT_OTHER_BROWSER', {
-      otherBrowsers: sessions.length - askedOn.length,
+      notAskedOn: sessions.length - askedOn.length,
+      ...(askedOn.length === 0 ? { cause } : {}),
     });
   } catch (err) {
-    // as a chain's own skipped record failing (askOtherIdps): the IdP that began is answered at once
-    services.logger.warn({ err, idp: initiator }, "an IdP's logout could not be asked on to the session's other IdPs");
-    return [];
+    // a record about the other sessions: this browser's own is still asked on (the chain audits each of its legs)
+    services.logger.warn({ err, idp: initiator }, "the sessions of an IdP's logout not asked on could not be audited");
   }
   return askedOn;
 }

@@ -95,11 +95,11 @@ export async function logoutRequest(
     const unanswered = error instanceof UnansweredLogout ? error : undefined;
     const sessions = unanswered?.sessions ?? ended;
     if (sessions > 0 || unavailable !== undefined || !(error instanceof AdapterError)) {
-      // the one session it ended, for its retry (once answered) to ask the session's other IdPs: kept before the
-      // audit, which may fail (idp-logout-onward-due.ts)
+      // the session it ended (of several, this browser's: idp-logout-onward.ts), for its retry (once answered) to
+      // ask that session's other IdPs: kept before the audit, which may fail (idp-logout-onward-due.ts)
       if (unanswered?.attempt === 'first' && unanswered.kept && adapter) {
         const idp = adapter.id;
-        const [own] = await sessionToAskOn(ctx, services, idp, endedSessions, false);
+        const [own] = await sessionToAskOn(ctx, services, idp, endedSessions);
         if (own)
           await keepOnwardDue(ctx, services, idp, unanswered.retryKey, own).catch((err: unknown) =>
             services.logger.warn({ err, idp }, "an unanswered IdP logout's other IdPs not kept for its retry"),
@@ -166,7 +166,7 @@ export async function logoutRequest(
   const askedOn =
     answer.attempt === 'retry'
       ? await dueOnRetry(ctx, services, adapter.id, answer)
-      : await sessionToAskOn(ctx, services, adapter.id, endedSessions, true);
+      : await sessionToAskOn(ctx, services, adapter.id, endedSessions);
   const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply);
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too

@@ -3,8 +3,9 @@
  * the two-tier session store (records of kind `UpstreamSession`: keys hashed, payloads AES-256-GCM, PostgreSQL
  * first, so a Redis flush loses none):
  *
- * - by login, `login ‖ loginId` → the IdP, its NameID (value, Format) and SessionIndex, written by the ACS once
- *   the login is verified; and, once oidc-provider has put the login into a session, that session's uid;
+ * - by login, `login ‖ loginId` → the IdP, its NameID (value, Format) and SessionIndex, and the binding of the
+ *   browser it was made in, written by the ACS once the login is verified; and, once oidc-provider has put the
+ *   login into a session, that session's uid;
  * - by session, `session ‖ uid` → the same upstream session, and the earlier logins it stood on (a step-up): the
  *   SP-initiated logout reads it there, and asks each IdP in turn;
  * - by subject: each login's record names its upstream subject as its group (the store's `grant_key`, a hashed
@@ -70,13 +71,14 @@ export interface LinkedInto {
 export const EARLIER_LOGINS = 8;
 
 /**
- * A gateway session an IdP's LogoutRequest ended, with the person the login that named it was, and the binding of
- * the browser that made that login (each if recorded).
+ * A gateway session an IdP's LogoutRequest ended, with the person the login that named it was (if recorded), and the
+ * bindings of the browser its logins the request named were made in (several: the binding cookie lives as long as
+ * the browser, the session longer; none recorded before the twenty-fourth round).
  */
 export interface EndedSession {
   uid: string;
   account?: string;
-  binding?: string;
+  bindings?: string[];
 }
 
 export class UpstreamSessions {
@@ -125,7 +127,7 @@ export class UpstreamSessions {
       into?.stoodBefore ? this.#load<SessionLink>(bySession(sessionUid)).catch(() => null) : null,
     ]);
     if (!login) return;
-    const { sessionUid: _uid, account: _account, binding: _binding, ...ref } = login;
+    const ref = refOf(login);
     const samePerson =
       before !== null &&
       into !== undefined &&
@@ -169,7 +171,8 @@ export class UpstreamSessions {
   ): Promise<{ latest: UpstreamSessionRef; earlier: string[] } | 'another-person' | null> {
     const link = await this.#load<SessionLink>(bySession(sessionUid));
     if (!link) return null;
-    const { loginId: _login, account: person, earlier: named = [], ...latest } = link;
+    const { account: person, earlier: named = [] } = link;
+    const latest = refOf(link);
     if (person !== undefined && account !== undefined && person !== account) return 'another-person';
     const newestFirst = [...named].reverse();
     const read = await Promise.all(
@@ -199,8 +202,7 @@ export class UpstreamSessions {
   async loginOf(loginId: string, sessionUid: string): Promise<UpstreamSessionRef | null> {
     const login = await this.#load<LoginRecord>(byLogin(loginId));
     if (login?.sessionUid !== sessionUid) return null;
-    const { sessionUid: _uid, account: _account, binding: _binding, ...ref } = login;
-    return ref;
+    return refOf(login);
   }
 
   /** Revokes the gateway sessions a verified IdP LogoutRequest names; returns how many. */
@@ -209,8 +211,9 @@ export class UpstreamSessions {
   }
 
   /**
-   * {@link end}, answering also which sessions it ended, each with the person its login named (the IdPs of their
-   * other logins are then asked too: `interaction/idp-logout-onward.ts`).
+   * {@link end}, answering also which sessions it ended, each with the person its login named and the browser
+   * bindings its named logins recorded (the IdPs of their other logins are then asked too, from the browser that made
+   * the session: `interaction/idp-logout-onward.ts`).
    */
   async endNamed(request: UpstreamLogoutRequest): Promise<{ ended: number; sessions: EndedSession[] }> {
     const named = (await this.#loginsOf(request)).filter(
@@ -232,13 +235,18 @@ export class UpstreamSessions {
             }),
       ),
     );
-    const accounts = new Map(
-      named.filter((_, i) => theirs[i]).map((login) => [login.sessionUid, [login.account, login.binding]] as const),
-    );
+    // each session's person, and the bindings of all its named logins (one browser's cookie may have changed)
+    const accounts = new Map<string, { account: string | undefined; bindings: Set<string> }>();
+    named.forEach((login, i) => {
+      if (!theirs[i]) return;
+      const entry = accounts.get(login.sessionUid) ?? { account: login.account, bindings: new Set<string>() };
+      if (login.binding !== undefined) entry.bindings.add(login.binding);
+      accounts.set(login.sessionUid, entry);
+    });
     let ended = 0;
     const sessions: EndedSession[] = [];
     // every named session is tried: one failing does not leave the others alive
-    for (const [uid, [account, binding]] of accounts) {
+    for (const [uid, { account, bindings }] of accounts) {
       try {
         const result = await this.#revoker.revokeSession(
           { uid },
@@ -249,7 +257,7 @@ export class UpstreamSessions {
           sessions.push({
             uid,
             ...(account === undefined ? {} : { account }),
-            ...(binding === undefined ? {} : { binding }),
+            ...(bindings.size === 0 ? {} : { bindings: [...bindings] }),
           });
       } catch (error) {
         failures.push(error);
@@ -316,6 +324,17 @@ export class UpstreamSessions {
     return loaded?.record.state === 'active' ? loaded.payload : null;
   }
 }
+
+/**
+ * The upstream session of a record, field by field: a record's other fields (its session, person, browser binding)
+ * never reach an adapter or another record, whatever version wrote it.
+ */
+const refOf = (record: UpstreamSessionRef): UpstreamSessionRef => ({
+  idp: record.idp,
+  subject: record.subject,
+  nameIdFormat: record.nameIdFormat,
+  ...(record.sessionIndex === undefined ? {} : { sessionIndex: record.sessionIndex }),
+});
 
 const LOGIN = 'login\0';
 /** How many login records `end()` reads at once. */

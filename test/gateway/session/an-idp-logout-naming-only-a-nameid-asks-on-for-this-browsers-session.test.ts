@@ -2,8 +2,8 @@
  * An IdP's LogoutRequest that names only a NameID (no SessionIndex: every session of that person at the IdP, SAML
  * Core §3.7.3.2) ends the person's gateway sessions in every browser. The browser that carries it is sent on to the
  * other IdPs of the session it made itself (its login recorded its browser binding), then back to the IdP that began;
- * the sessions of other browsers cannot be reached from it and are audited as such (`UPSTREAM_LOGOUT_SKIPPED`,
- * `UPSTREAM_LOGOUT_OTHER_BROWSER`, `otherBrowsers`). Before, a request that ended several sessions asked no other IdP
+ * the sessions of other browsers are not asked on from it, audited as such (`UPSTREAM_LOGOUT_SKIPPED`,
+ * `UPSTREAM_LOGOUT_OTHER_BROWSER`, `notAskedOn`, and `cause` when no session is asked on). Before, a request that ended several sessions asked no other IdP
  * at all: jean's session at the second IdP stayed open. Real gateway, Redis, PostgreSQL, SoftHSM2; the IdPs are
  * independent samlify implementations that verify what they receive.
  */
@@ -13,6 +13,8 @@ import test from 'ava';
 import { ensureDevPki } from '../../../certs/dev-pki.ts';
 import type { DemoIdp } from '../../../conformance/saml-idp/index.ts';
 import { Browser, formsIn, type Form } from '../../helpers/browser.ts';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
 import { logoutRequestXml, samlId, signedBy } from '../../helpers/saml/logout-messages.ts';
 import { audited, logInAt, startIdpsBed } from './idps-bed.ts';
 import { userinfo, type LoggedIn, type SessionBed } from './session-bed.ts';
@@ -109,15 +111,34 @@ test.serial(
     );
     const skipped = await audited(bed, 'UPSTREAM_LOGOUT_SKIPPED');
     t.is(skipped.length, 1);
-    t.like(skipped[0], { idp: 'demo-idp', otherBrowsers: 1 }, "the other browser's session accounted for");
+    t.like(skipped[0], { idp: 'demo-idp', notAskedOn: 1 }, "the other browser's session accounted for");
+    t.false('cause' in skipped[0]!, 'one was asked on');
   },
 );
 
-for (const carrier of ['the other browser', 'a browser that made neither session'] as const)
-  test.serial(`carried by ${carrier}, it asks no IdP and is answered at once`, async (t) => {
+/** A browser with a binding cookie that made neither of jean's sessions: marie's. */
+async function mariesBrowser(): Promise<Browser> {
+  const request = await authorizationRequest(bed.rp);
+  return (await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT })).browser;
+}
+
+const CARRIERS = {
+  'the other browser': { notAskedOn: 1 },
+  "a browser with a binding cookie that made neither session (marie's)": { notAskedOn: 2, cause: 'made-elsewhere' },
+  'a browser without a binding cookie': { notAskedOn: 2, cause: 'no-binding-cookie' },
+} as const;
+
+for (const [carrier, expected] of Object.entries(CARRIERS))
+  test.serial(`carried by ${carrier}, it asks no IdP of the stepped-up session and is answered at once`, async (t) => {
     const { steppedUp, plain } = await twoBrowsers();
-    const browser = carrier === 'the other browser' ? plain.browser : new Browser();
-    const visited = await carry(browser, everySessionOfJean().fields);
+    const request = everySessionOfJean(); // jean's NameID: before marie logs in
+    const browser =
+      carrier === 'the other browser'
+        ? plain.browser
+        : carrier.startsWith('a browser with a binding')
+          ? await mariesBrowser()
+          : new Browser();
+    const visited = await carry(browser, request.fields);
     t.deepEqual(visited, [`${bed.url}/saml/slo`, `${bed.deployment.idp.url}/slo`], 'straight back to the demo IdP');
     t.is((await userinfo(bed.url, steppedUp.accessToken)).status, 401, 'both sessions are ended');
     t.is((await userinfo(bed.url, plain.accessToken)).status, 401);
@@ -125,5 +146,7 @@ for (const carrier of ['the other browser', 'a browser that made neither session
     t.deepEqual(await audited(bed, 'UPSTREAM_LOGOUT_SENT'), []);
     const skipped = await audited(bed, 'UPSTREAM_LOGOUT_SKIPPED');
     t.is(skipped.length, 1);
-    t.like(skipped[0], { idp: 'demo-idp', otherBrowsers: carrier === 'the other browser' ? 1 : 2 });
+    t.like(skipped[0], { idp: 'demo-idp', ...expected });
+    if (!('cause' in expected))
+      t.false('cause' in skipped[0]!, 'its own session was asked on (it stood on no other IdP)');
   });
