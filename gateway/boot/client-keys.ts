@@ -27,7 +27,10 @@ export function requireClientKeys(clients: GatewayConfig['clients'], keys: Lifec
       );
     }
     const alg = client.access_token_signed_response_alg;
-    if (![...keys.activeSigners('access_token'), ...keys.activeSigners('id_token')].some((s) => s.alg === alg)) {
+    if (
+      client.access_token_format === 'jwt' &&
+      ![...keys.activeSigners('access_token'), ...keys.activeSigners('id_token')].some((s) => s.alg === alg)
+    ) {
       throw new ConfigError(
         `clients[${client.client_id}].access_token_signed_response_alg`,
         `no active ${alg} access_token (nor id_token) key in the HSM (run: node hsm/cli.ts generate access_token ${alg}, then activate it)`,

@@ -14,6 +14,9 @@
  *   RFC 9068): a token row of the `hsm/` registry, RS256 by default (RFC 9068 §2.1: every resource server
  *   supports RS256); an ES256 client sets both to ES256. Boot refuses an algorithm without an active key in
  *   the HSM (`id_token`; for access tokens `access_token`, else `id_token` with a warning), naming the field.
+ * - `access_token_format`: "jwt" (default; RFC 9068, a data provider verifies it offline with `/jwks`) | "opaque"
+ *   (a random value, no signature: a resource server introspects it, so a revoked session's token is refused there at
+ *   once; one HSM signature less per login). `access_token_signed_response_alg` is refused with "opaque".
  */
 import { z } from 'zod';
 import { TOKEN_ALGORITHMS, type TokenAlgorithmName } from '../../hsm/algorithms.ts';
@@ -21,7 +24,7 @@ import { ACR_VALUES } from '../translate/acr.ts';
 import { SCOPES } from '../translate/scope-claims.ts';
 import { bool, httpsUrl, list, oneOf, secret, section, text } from './fields.ts';
 import { parseWith } from './schema-error.ts';
-import { GRANT_TYPES, type ClientEntry } from './types.ts';
+import { ACCESS_TOKEN_FORMATS, GRANT_TYPES, type ClientEntry } from './types.ts';
 import { SSF_EVENTS } from './ssf.ts';
 
 /** The token rows of the `hsm/` registry; an in-process (experimental) row cannot sign tokens yet. */
@@ -50,7 +53,8 @@ function clientSchema(env: NodeJS.ProcessEnv) {
       redirect_uris: list(httpsUrl(), 1),
       post_logout_redirect_uris: list(httpsUrl()).default([]),
       id_token_signed_response_alg: oneOf(TOKEN_SIGNING_ALGS).default('RS256'),
-      access_token_signed_response_alg: oneOf(TOKEN_SIGNING_ALGS).default('RS256'),
+      access_token_format: oneOf(ACCESS_TOKEN_FORMATS).default('jwt'),
+      access_token_signed_response_alg: oneOf(TOKEN_SIGNING_ALGS).optional(),
       default_acr_values: list(oneOf(ACR_VALUES)).default([]),
       minimum_acr: oneOf(ACR_VALUES).optional(),
       scope: text().default('openid profile birth email'),
@@ -77,7 +81,16 @@ function clientSchema(env: NodeJS.ProcessEnv) {
     .transform((c, ctx): ClientEntry => {
       const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
       const { client_secret: secretRef, client_name, ...rest } = c;
-      const client: ClientEntry = { ...rest, client_name: client_name ?? c.client_id };
+      const client: ClientEntry = {
+        ...rest,
+        client_name: client_name ?? c.client_id,
+        access_token_signed_response_alg: c.access_token_signed_response_alg ?? 'RS256',
+      };
+      if (c.access_token_format === 'opaque' && c.access_token_signed_response_alg !== undefined)
+        issue(
+          ['access_token_signed_response_alg'],
+          'has no meaning with access_token_format "opaque" (its access tokens are not signed): remove it',
+        );
       if (c.token_endpoint_auth_method === 'private_key_jwt') {
         if (c.jwks_uri === undefined) issue(['jwks_uri'], 'is required for private_key_jwt');
         if (secretRef !== undefined) issue(['client_secret'], 'must not be set for private_key_jwt');

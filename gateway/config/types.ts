@@ -9,6 +9,9 @@ import type { RateLimitConfig } from './ratelimit.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
+/** How a client's access tokens are made (config/clients.ts `access_token_format`). */
+export const ACCESS_TOKEN_FORMATS = ['jwt', 'opaque'] as const;
+export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number];
 
 export interface ClientEntry {
   client_id: string;
@@ -19,6 +22,10 @@ export interface ClientEntry {
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
   id_token_signed_response_alg: string;
+  /**
+   * `jwt`: RFC 9068 access tokens signed in the HSM; `opaque`: random values, looked up (config/clients.ts).
+   */
+  access_token_format: AccessTokenFormat;
   /** The JWT access token's `alg` (RFC 9068), signed with the active `access_token` key of that algorithm. */
   access_token_signed_response_alg: string;
   default_acr_values: Acr[];

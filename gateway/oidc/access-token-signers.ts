@@ -33,13 +33,15 @@ export interface AccessTokenSigners {
  * signers.get('demo-rp')!.alg; // 'ES256' for a client with access_token_signed_response_alg: 'ES256'
  */
 export function accessTokenSigners(
-  clients: readonly Pick<ClientEntry, 'client_id' | 'access_token_signed_response_alg'>[],
+  clients: readonly Pick<ClientEntry, 'client_id' | 'access_token_format' | 'access_token_signed_response_alg'>[],
   accessTokenKeys: readonly Signer[],
   idTokenKeys: readonly Signer[],
 ): AccessTokenSigners {
   const signers = new Map<string, Signer>();
   const sharingIdTokenKey = new Map<string, string>();
   for (const client of clients) {
+    // an opaque token is not signed: no key for it
+    if (client.access_token_format === 'opaque') continue;
     const alg = client.access_token_signed_response_alg;
     const own = accessTokenKeys.find((s) => s.alg === alg);
     const shared = own ? undefined : idTokenKeys.find((s) => s.alg === alg);

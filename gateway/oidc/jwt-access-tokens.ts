@@ -16,6 +16,10 @@
  *
  * `aud` is the resource the token was issued for (RFC 8707) and otherwise the issuer (the gateway's own
  * userinfo endpoint is the only resource server of such a token).
+ *
+ * A client registered with `access_token_format: "opaque"` gets oidc-provider's own value instead (its random `jti`,
+ * no signature: one HSM signature less per login; its resource servers introspect it, so a revoked session's token
+ * is refused there at once), stored with its hash the same way: the same find checks it ({@link opaqueValue}).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
@@ -33,15 +37,23 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 /** The wrapped `getValueAndPayload` of `provider.AccessToken`. */
 export function issueJwtAccessTokens(
   provider: Provider,
-  deps: { issuer: string; signer: (clientId: string) => Signer; pairwiseSalt: string },
+  deps: {
+    issuer: string;
+    signer: (clientId: string) => Signer;
+    pairwiseSalt: string;
+    /** The clients registered for opaque access tokens (`access_token_format: "opaque"`). */
+    opaqueFor: ReadonlySet<string>;
+  },
 ): void {
   const prototype = provider.AccessToken.prototype as unknown as Model;
   const opaque = prototype.getValueAndPayload;
   prototype.getValueAndPayload = async function jwtValue(this: Model) {
-    const { payload } = await opaque.call(this);
+    const { value: jti, payload } = await opaque.call(this);
     const client = this.client;
     if (!client || typeof payload.accountId !== 'string' || typeof payload.jti !== 'string')
       throw new TypeError('access token without client, account or jti');
+    // oidc-provider's own value (its jti, random), stored with its hash as a JWT's is: found by the same check
+    if (deps.opaqueFor.has(client.clientId)) return { value: jti, payload: { ...payload, atHash: hashOf(jti) } };
     const extra = (payload.extra ?? {}) as Record<string, unknown>;
     const claims: Record<string, unknown> = {
       iss: deps.issuer,
@@ -114,7 +126,16 @@ export function jtiOfJwt(value: string): string | undefined {
   }
 }
 
-/** Whether `value` is exactly the JWT whose hash was stored with the token. */
+/**
+ * The jti an opaque access token's value names: the value itself, in the shape oidc-provider makes one (`nanoid`,
+ * 256 bits: 43 URL-safe characters; undefined for any other, a JWT included). Only a value whose hash was stored
+ * with the token is one ({@link isIssuedValue}): a JWT token's bare jti is not.
+ */
+export function opaqueValue(value: string): string | undefined {
+  return /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}
+
+/** Whether `value` is exactly the value (a JWT, or an opaque client's random value) whose hash was stored with the token. */
 export function isIssuedValue(value: string, stored: { atHash?: unknown }): boolean {
   if (typeof stored.atHash !== 'string') return false;
   const a = Buffer.from(hashOf(value.replaceAll('~', '.')));

@@ -192,7 +192,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   bindRefreshTokensToDpopKey(provider);
   // access tokens are RFC 9068 JWTs signed in the HSM (the active access_token key of the client's
-  // access_token_signed_response_alg: access-token-signers.ts), stored by jti
+  // access_token_signed_response_alg: access-token-signers.ts), or opaque for a client registered so, stored by jti
   const { signers: atSigners } = accessTokenSigners(config.clients, keys.activeSigners('access_token'), active);
   issueJwtAccessTokens(provider, {
     issuer: config.issuer,
@@ -202,6 +202,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       return signer;
     },
     pairwiseSalt: config.secrets.pairwiseSalt,
+    opaqueFor: new Set(config.clients.filter((c) => c.access_token_format === 'opaque').map((c) => c.client_id)),
   });
   acceptJwtAtIntrospection(provider);
   // outside the writes below: an error answered when they fail is rewritten too

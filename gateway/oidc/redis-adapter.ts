@@ -18,7 +18,7 @@ import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { forget, memoised, remember } from '../session/request-memo.ts';
 import { LuaScript } from '../store/lua-script.ts';
 import { deferWrite } from './deferred-writes.ts';
-import { isIssuedValue, jtiOfJwt } from './jwt-access-tokens.ts';
+import { isIssuedValue, jtiOfJwt, opaqueValue } from './jwt-access-tokens.ts';
 import { provesPossession } from './proof-of-possession.ts';
 import { shedding } from './shed-unavailable.ts';
 
@@ -238,9 +238,10 @@ function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
       if (name === 'RefreshToken')
         return (await durable.find(name, id, (stored) => presentedByItsClient(stored))) as AdapterPayload | undefined;
       if (name !== 'AccessToken') return (await durable.find(name, id)) as AdapterPayload | undefined;
-      // an access token is presented as its JWT (jwt-access-tokens.ts): found by its jti, and only if it
-      // is exactly the JWT issued (a bare jti or a forged JWT naming one is no token)
-      const jti = jtiOfJwt(id);
+      // an access token is presented as its JWT (jwt-access-tokens.ts), or an opaque client's as its random value (its
+      // jti): found by its jti, and only if it is exactly the value issued (a JWT token's bare jti, or a forged JWT
+      // naming one, is no token)
+      const jti = jtiOfJwt(id) ?? opaqueValue(id);
       if (!jti) return undefined;
       // checked first: a forged JWT naming a known jti, or a sender-constrained token without its key's proof at
       // userinfo (proof-of-possession.ts), is refused before the token guard acts on that token

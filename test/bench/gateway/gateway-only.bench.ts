@@ -15,7 +15,8 @@
  * holds an ES256 `saml` key besides the RSA one, so AuthnRequests to the `ec` IdP are signed with ECDSA
  * P-256 and to the `rsa` IdP with RSA-3072), BENCH_CLIENT_ALG (the bench client's
  * `id_token_signed_response_alg` and `access_token_signed_response_alg`: RS256 by default, ES256; so
- * BENCH_IDP_KEY=ec BENCH_CLIENT_ALG=ES256 is an all-ECDSA login), BENCH_LOG_LEVEL (gateway logging.level, default info),
+ * BENCH_IDP_KEY=ec BENCH_CLIENT_ALG=ES256 is an all-ECDSA login), BENCH_ACCESS_TOKEN_FORMAT (jwt, the default, or
+ * opaque: the bench client's `access_token_format`, no access-token signature), BENCH_LOG_LEVEL (gateway logging.level, default info),
  * BENCH_GATEWAY_NODE_ARGS (Node / V8 flags for the gateway process alone, space-separated: `--single-threaded-gc`),
  * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
  * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
@@ -59,9 +60,12 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const CLIENT_ALG = process.env.BENCH_CLIENT_ALG ?? 'RS256';
 if (CLIENT_ALG !== 'RS256' && CLIENT_ALG !== 'ES256')
   throw new Error(`BENCH_CLIENT_ALG: RS256 or ES256, not ${CLIENT_ALG}`);
+const AT_FORMAT = process.env.BENCH_ACCESS_TOKEN_FORMAT ?? 'jwt';
+if (AT_FORMAT !== 'jwt' && AT_FORMAT !== 'opaque')
+  throw new Error(`BENCH_ACCESS_TOKEN_FORMAT: jwt or opaque, not ${AT_FORMAT}`);
 const PACED = process.env.BENCH_PACED === '1';
 const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1'; // needs HARNESS_PG_STATEMENTS=1
-const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_HEAP_PROF === '1' ? ' BENCH_HEAP_PROF=1' : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG}${AT_FORMAT === 'opaque' ? ' BENCH_ACCESS_TOKEN_FORMAT=opaque' : ''} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_HEAP_PROF === '1' ? ' BENCH_HEAP_PROF=1' : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
 const dir = mkdtempSync(join(testDir, 'gateway-only-'));
@@ -90,7 +94,13 @@ const rawConfig = {
   trustedProxies: ['127.0.0.1'],
   clients: (deployment.rawConfig.clients as Record<string, unknown>[]).map((client) =>
     client.client_id === deployment.client.client_id
-      ? { ...client, id_token_signed_response_alg: CLIENT_ALG, access_token_signed_response_alg: CLIENT_ALG }
+      ? {
+          ...client,
+          id_token_signed_response_alg: CLIENT_ALG,
+          ...(AT_FORMAT === 'opaque'
+            ? { access_token_format: 'opaque' }
+            : { access_token_signed_response_alg: CLIENT_ALG }),
+        }
       : client,
   ),
   saml: {

@@ -13,7 +13,11 @@ import { GatewayError } from '../../../gateway/errors.ts';
 /** The selection reads a signer's purpose, algorithm and kid only: keys as the store lists them. */
 const key = (purpose: 'access_token' | 'id_token', alg: string) =>
   ({ purpose, alg, kid: `${purpose}-${alg}` }) as unknown as Signer;
-const client = (alg: string) => ({ client_id: `rp-${alg}`, access_token_signed_response_alg: alg });
+const client = (alg: string) => ({
+  client_id: `rp-${alg}`,
+  access_token_format: 'jwt' as const,
+  access_token_signed_response_alg: alg,
+});
 
 for (const alg of ['RS256', 'ES256', 'PS256', 'EdDSA']) {
   test(`${alg}: the access_token key signs, not the id_token key of the same algorithm`, (t) => {
@@ -42,3 +46,13 @@ for (const alg of ['RS256', 'ES256', 'PS256', 'EdDSA']) {
     t.is((error as GatewayError).code, 'KEY_SET_INCOMPLETE');
   });
 }
+
+test('a client registered for opaque access tokens needs no access-token key, and gets no signer', (t) => {
+  const { signers, sharingIdTokenKey } = accessTokenSigners(
+    [{ client_id: 'rp-opaque', access_token_format: 'opaque', access_token_signed_response_alg: 'RS256' }],
+    [],
+    [],
+  );
+  t.is(signers.size, 0);
+  t.is(sharingIdTokenKey.size, 0);
+});

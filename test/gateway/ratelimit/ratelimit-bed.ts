@@ -30,6 +30,7 @@ export function client(id: string): ClientEntry {
     redirect_uris: [REDIRECT],
     post_logout_redirect_uris: [],
     id_token_signed_response_alg: 'ES256',
+    access_token_format: 'jwt',
     access_token_signed_response_alg: 'ES256',
     default_acr_values: ['eidas2'],
     scope: 'openid',

@@ -1,0 +1,122 @@
+/**
+ * A client registered with `access_token_format: "opaque"` gets oidc-provider's random value as its access token,
+ * not an RFC 9068 JWT: nothing signed for it in the HSM (one signature less per login), and its resource servers
+ * introspect it, so a revoked session's token is refused there at once. The token works wherever a JWT one does
+ * (userinfo, introspection, the signed risk assessment, DPoP binding) and is checked the same way: only the value
+ * issued is a token (its hash is stored with it), a made-up value of the same shape is not. A JWT client's token is
+ * unchanged, and its bare `jti`, which has the opaque shape, is still no token. `access_token_signed_response_alg`
+ * with "opaque" is refused at load, naming the field. Real gateway, Redis, PostgreSQL, SoftHSM2.
+ */
+import test from 'ava';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { failsAt } from '../config/config-bed.ts';
+import { introspect, logIn, startSessionBed, userinfo, type SessionBed } from '../session/session-bed.ts';
+
+let bed: SessionBed;
+test.before(async () => {
+  bed = await startSessionBed({ clientOverrides: { access_token_format: 'opaque' } });
+});
+test.after.always(async () => {
+  await bed?.stop();
+});
+
+const OPAQUE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The RS256 signatures the gateway has made so far (its histogram of HSM signatures): the AuthnRequest, the ID token,
+ * and a JWT access token are RS256 with the default keys; the audit checkpoints are not.
+ */
+async function rs256Signatures(): Promise<number> {
+  const text = await (
+    await fetch(`${bed.opsUrl}/metrics`, {
+      headers: { authorization: `Bearer ${bed.deployment.operatorTokens.alice}` },
+    })
+  ).text();
+  return [...text.matchAll(/^gateway_hsm_sign_duration_seconds_count\{([^}]*)\} (\d+)/gm)]
+    .filter((m) => m[1]!.includes('alg="RS256"') && m[1]!.includes('outcome="ok"'))
+    .reduce((n, m) => n + Number(m[2]), 0);
+}
+
+test.serial('an opaque client gets a random value that userinfo, introspection and the assessment take', async (t) => {
+  await logIn(bed); // the IdP reads the gateway's signed metadata at its first login
+  const before = await rs256Signatures();
+  const session = await logIn(bed);
+  const signed = (await rs256Signatures()) - before;
+  t.regex(session.accessToken, OPAQUE, 'not a JWT');
+  t.throws(() => decodeJwt(session.accessToken));
+  t.is(decodeJwt(session.idToken).sub, session.sub, 'the ID token is still a JWT');
+  t.is(signed, 2, 'the AuthnRequest and the ID token: nothing signed for the access token');
+
+  const info = await userinfo(bed.url, session.accessToken);
+  t.is(info.status, 200);
+  t.is(info.claims?.sub, session.sub);
+  t.true(await introspect(bed.url, bed.deployment, session.accessToken));
+  const assessment = await fetch(`${bed.url}/risk/assessment`, {
+    headers: { authorization: `Bearer ${session.accessToken}` },
+  });
+  t.is(assessment.status, 200);
+  await assessment.body?.cancel();
+
+  const madeUp = randomBytes(32).toString('base64url');
+  t.regex(madeUp, OPAQUE);
+  t.is((await userinfo(bed.url, madeUp)).status, 401, 'a value of the same shape that was never issued');
+  t.false(await introspect(bed.url, bed.deployment, madeUp));
+
+  await bed.gateway.services.sessions.revoker.revokeSession({ sid: session.sid }, { actor: 'test', reason: 'test' });
+  t.is((await userinfo(bed.url, session.accessToken)).status, 401, 'refused once the session is revoked');
+  t.false(await introspect(bed.url, bed.deployment, session.accessToken), 'introspection says so at once');
+});
+
+test.serial('an opaque token bound to a DPoP key is refused at userinfo without its proof', async (t) => {
+  const key = await generateKeyPair('ES256');
+  const proof = async (htm: string, htu: string, accessToken?: string) =>
+    new SignJWT({
+      htm,
+      htu,
+      jti: randomUUID(),
+      ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}),
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
+      .setIssuedAt()
+      .sign(key.privateKey);
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const { client_id, client_secret } = bed.deployment.client;
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+      dpop: await proof('POST', `${bed.url}/token`),
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: journey.url.searchParams.get('code')!,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: request.verifier,
+    }),
+  });
+  const tokens = (await response.json()) as { access_token: string; token_type: string };
+  t.is(tokens.token_type, 'DPoP');
+  t.regex(tokens.access_token, OPAQUE);
+  const me = `${bed.url}/me`;
+  const withProof = await fetch(me, {
+    headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await proof('GET', me, tokens.access_token) },
+  });
+  t.is(withProof.status, 200);
+  await withProof.body?.cancel();
+  t.is((await userinfo(bed.url, tokens.access_token)).status, 401, 'as a bearer token, without its key');
+});
+
+test('access_token_signed_response_alg with an opaque format is refused at load, naming the field', (t) => {
+  failsAt(
+    t,
+    (c) => Object.assign(c.clients[0], { access_token_format: 'opaque', access_token_signed_response_alg: 'ES256' }),
+    'clients[0].access_token_signed_response_alg',
+    /opaque/,
+  );
+  failsAt(t, (c) => Object.assign(c.clients[0], { access_token_format: 'paseto' }), 'clients[0].access_token_format');
+});
