@@ -43,7 +43,7 @@ import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
 import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backchannel-logout.ts';
-import { acceptJwtAtIntrospection, issueJwtAccessTokens } from './jwt-access-tokens.ts';
+import { acceptJwtAtIntrospection, issueJwtAccessTokens, OPAQUE_TOKEN_BITS } from './jwt-access-tokens.ts';
 import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
 import { DPOP_ALGORITHMS } from './proof-of-possession.ts';
@@ -122,6 +122,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
       dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // oidc-provider's default, pinned: an opaque access token's value is its jti of this length, and the adapter's
+    // find knows a value by that shape (jwt-access-tokens.ts `opaqueValue`)
+    formats: { bitsOfOpaqueRandomness: OPAQUE_TOKEN_BITS },
     features: {
       devInteractions: { enabled: false },
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },

@@ -6,10 +6,13 @@
  */
 import type { Context } from 'koa';
 
-export type LimitedEndpoint = 'authorize' | 'token' | 'chooser' | 'acs' | 'logout' | 'webauthn' | 'assessment';
+export type LimitedEndpoint =
+  'authorize' | 'token' | 'introspection' | 'revocation' | 'chooser' | 'acs' | 'logout' | 'webauthn' | 'assessment';
 export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'authorize',
   'token',
+  'introspection',
+  'revocation',
   'chooser',
   'acs',
   'logout',
@@ -35,6 +38,10 @@ export function limitedEndpoint(
 ): LimitedEndpoint | undefined {
   if (path === '/auth' && (method === 'GET' || method === 'POST')) return 'authorize';
   if (path === '/token' && method === 'POST') return 'token';
+  // oidc-provider's default routes: client authentication there is credential stuffing's door too, and an RP's
+  // resource servers introspect its (opaque) tokens, each refusal audited
+  if (path === '/token/introspection' && method === 'POST') return 'introspection';
+  if (path === '/token/revocation' && method === 'POST') return 'revocation';
   // each answer is signed in the HSM (api/risk-assessment.ts)
   if (path === '/risk/assessment' && method === 'GET') return 'assessment';
   if (loginResponses.has(`${method} ${path}`)) return 'acs';
@@ -44,7 +51,11 @@ export function limitedEndpoint(
   return undefined;
 }
 
-/** The client_id of an authorization (query) or token (HTTP Basic) request, when readable without the body. */
+/**
+ * The client_id of an authorization (query) or token (HTTP Basic) request, when readable without the body. Not
+ * an introspection's or a revocation's: the RP's bucket counts its logins, which its resource servers' calls must
+ * not use up.
+ */
 export function requestedClient(ctx: Context, endpoint: LimitedEndpoint): string | undefined {
   if (endpoint === 'authorize') {
     const id = ctx.query.client_id;

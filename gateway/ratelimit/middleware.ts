@@ -86,6 +86,8 @@ const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   acs: 'in_flight',
   logout: 'in_flight',
   token: 'in_flight',
+  introspection: 'in_flight',
+  revocation: 'in_flight',
   webauthn: 'in_flight',
   // an RP's call after a login, lowered with the logins in flight
   assessment: 'in_flight',

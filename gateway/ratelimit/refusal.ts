@@ -1,7 +1,7 @@
 /**
  * How a refused request is answered (HTTP 429, RFC 6585 §4, always with `Retry-After`):
  *
- * - an API call (the token endpoint, the signed risk assessment, or a client that asks for JSON): an OAuth-shaped body,
+ * - an API call (the token, introspection and revocation endpoints, the signed risk assessment, or a client that asks for JSON): an OAuth-shaped body,
  *   `{ "error": "temporarily_unavailable", "error_description" }`. RFC 6749 defines `temporarily_unavailable`
  *   for the authorization endpoint (§4.1.2.1) and lists no overload code for the token endpoint (§5.2); the
  *   same code is used there so an RP has one value to test, and the 429 status says the rest;
@@ -27,6 +27,9 @@ const STATUS = { RATE_LIMITED: 429, HSM_BUSY: 503 } as const;
 /** Why a request is refused before it is served. */
 export type RefusalCode = keyof typeof STATUS;
 
+/** The endpoints only machines call: always the JSON answer. */
+const API_CALLS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'introspection', 'revocation', 'assessment']);
+
 export function refuse(
   ctx: Context,
   endpoint: LimitedEndpoint,
@@ -36,7 +39,7 @@ export function refuse(
   code: RefusalCode,
 ): void {
   const description = DESCRIPTIONS[code];
-  if (endpoint === 'token' || endpoint === 'assessment' || ctx.accepts('html', 'json') === 'json')
+  if (API_CALLS.has(endpoint) || ctx.accepts('html', 'json') === 'json')
     return refuseApiCall(ctx, retryAfterSeconds, code);
   ctx.set('Retry-After', String(retryAfterSeconds));
   ctx.set('Cache-Control', 'no-store');

@@ -3,9 +3,10 @@
  * not an RFC 9068 JWT: nothing signed for it in the HSM (one signature less per login), and its resource servers
  * introspect it, so a revoked session's token is refused there at once. The token works wherever a JWT one does
  * (userinfo, introspection, the signed risk assessment, DPoP binding) and is checked the same way: only the value
- * issued is a token (its hash is stored with it), a made-up value of the same shape is not. A JWT client's token is
- * unchanged, and its bare `jti`, which has the opaque shape, is still no token. `access_token_signed_response_alg`
- * with "opaque" is refused at load, naming the field. Real gateway, Redis, PostgreSQL, SoftHSM2.
+ * issued is a token (its hash is stored with it), a made-up value of the same shape is not (a JWT token's bare `jti`,
+ * of that shape too, is refused as before: access-tokens-are-rfc9068-jwts.test.ts). Introspection answers the
+ * claims a JWT carries; revocation ends it. `access_token_signed_response_alg` with "opaque" is refused at load,
+ * naming the field. Real gateway, Redis, PostgreSQL, SoftHSM2.
  */
 import test from 'ava';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -53,7 +54,17 @@ test.serial('an opaque client gets a random value that userinfo, introspection a
   const info = await userinfo(bed.url, session.accessToken);
   t.is(info.status, 200);
   t.is(info.claims?.sub, session.sub);
-  t.true(await introspect(bed.url, bed.deployment, session.accessToken));
+  const { client_id, client_secret } = bed.deployment.client;
+  const basic = `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
+  const introspection = await fetch(`${bed.url}/token/introspection`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+    body: new URLSearchParams({ token: session.accessToken }),
+  });
+  const claims = (await introspection.json()) as Record<string, unknown>;
+  t.like(claims, { active: true, sub: session.sub, client_id, sid: session.sid, token_type: 'Bearer' });
+  t.is(typeof claims.acr, 'string');
+  t.is(typeof claims.fraud_score, 'number');
   const assessment = await fetch(`${bed.url}/risk/assessment`, {
     headers: { authorization: `Bearer ${session.accessToken}` },
   });
@@ -68,6 +79,23 @@ test.serial('an opaque client gets a random value that userinfo, introspection a
   await bed.gateway.services.sessions.revoker.revokeSession({ sid: session.sid }, { actor: 'test', reason: 'test' });
   t.is((await userinfo(bed.url, session.accessToken)).status, 401, 'refused once the session is revoked');
   t.false(await introspect(bed.url, bed.deployment, session.accessToken), 'introspection says so at once');
+});
+
+test.serial('an opaque token revoked by its client is refused at once', async (t) => {
+  const session = await logIn(bed);
+  const { client_id, client_secret } = bed.deployment.client;
+  const revoked = await fetch(`${bed.url}/token/revocation`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ token: session.accessToken, token_type_hint: 'access_token' }),
+  });
+  t.is(revoked.status, 200);
+  await revoked.body?.cancel();
+  t.is((await userinfo(bed.url, session.accessToken)).status, 401);
+  t.false(await introspect(bed.url, bed.deployment, session.accessToken));
 });
 
 test.serial('an opaque token bound to a DPoP key is refused at userinfo without its proof', async (t) => {
