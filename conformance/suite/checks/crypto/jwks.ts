@@ -96,7 +96,10 @@ export const jwksChecks: readonly CheckDefinition[] = [
   },
 ];
 
-/** The kids seen signing this run's tokens (the honest login's ID token and a JWT access token), by alg. */
+/**
+ * The kids seen signing this run's tokens (the honest login's ID token and its JWT access token), by alg; a reason
+ * to skip when they cannot be told (no login, or an opaque access token).
+ */
 async function signingKids(ctx: SuiteContext): Promise<Map<string, string> | string> {
   if (ctx.idp === undefined)
     return 'no suite IdP is registered (--idp-id): no token was signed for the suite, so which key signs cannot be told';
@@ -105,10 +108,12 @@ async function signingKids(ctx: SuiteContext): Promise<Map<string, string> | str
     const seen = new Map<string, string>();
     if (typeof login.header.kid === 'string') seen.set(login.header.kid, String(login.header.alg));
     const access = login.tokens.json.access_token;
-    if (typeof access === 'string' && access.split('.').length === 3) {
-      const header = decodeProtectedHeader(access);
-      if (typeof header.kid === 'string') seen.set(header.kid, String(header.alg));
-    }
+    // an opaque access token (a client registered so) shows no key: the key signing other clients' access tokens,
+    // of the ID token's algorithm, would then pass for a next key
+    if (typeof access !== 'string' || access.split('.').length !== 3)
+      return "the suite client's access tokens are opaque: which published key signs access tokens cannot be told, so a key of the same algorithm cannot be told for a next key (use a client with JWT access tokens)";
+    const header = decodeProtectedHeader(access);
+    if (typeof header.kid === 'string') seen.set(header.kid, String(header.alg));
     return seen;
   } catch (error) {
     return `the honest login failed (${(error as Error).message}), so which key signs cannot be told`;
