@@ -1,11 +1,11 @@
 /**
  * The fraud pipeline's own routes, in front of the interaction routes:
  *
- * | method | path                          | handler                                  |
- * |--------|-------------------------------|------------------------------------------|
- * | POST   | /interaction/:uid/signals     | behavioural side channel (204)           |
- * | GET    | /interaction/:uid/review      | the page a login under review waits on   |
- * | GET    | /risk/assessment              | signed assessment for the RP (its access token: Bearer, or DPoP with a proof) |
+ * | method | path                      | handler                                                        |
+ * |--------|---------------------------|----------------------------------------------------------------|
+ * | POST   | /interaction/:uid/signals | behavioural side channel (204)                                 |
+ * | GET    | /interaction/:uid/review  | the page a login under review waits on                         |
+ * | GET    | /risk/assessment          | signed assessment for the RP (Bearer, or DPoP with a proof)    |
  *
  * HEAD is not served here (@koa/router would answer it with each GET's handler, and a HEAD is not a limited
  * request: the assessment would be signed outside every rate limit); it passes on, as the interaction routes do.

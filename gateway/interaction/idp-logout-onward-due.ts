@@ -40,11 +40,12 @@ const bindingOf = (ctx: Context, services: Deps) =>
   browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
 
 /**
- * Keeps `session` (the session the unanswered request ended; of several, this browser's) for the retry of the request `retryKey` names,
- * when there is an IdP to ask later and this browser can be recognised then. False when nothing was kept.
+ * Keeps `session` (the session the unanswered request ended; of several, this browser's) for the retry of the
+ * request `retryKey` names, when there is an IdP to ask later and this browser can be recognised then. False when
+ * nothing was kept.
  *
  * @example
- * await keepOnwardDue(ctx, services, adapter.id, unanswered.retryKey, endedSessions[0]);
+ * await keepOnwardDue(ctx, services, adapter.id, unanswered.retryKey, own);
  */
 export async function keepOnwardDue(
   ctx: Context,

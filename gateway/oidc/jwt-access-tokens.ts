@@ -128,8 +128,8 @@ export function jtiOfJwt(value: string): string | undefined {
 
 /**
  * The jti an opaque access token's value names: the value itself, in the shape oidc-provider makes one (`nanoid`,
- * {@link OPAQUE_TOKEN_BITS} bits: 43 URL-safe characters; undefined for any other, a JWT included). Only a value whose hash was stored
- * with the token is one ({@link isIssuedValue}): a JWT token's bare jti is not.
+ * {@link OPAQUE_TOKEN_BITS} bits: 43 URL-safe characters; undefined for any other, a JWT included). Only a value
+ * whose hash was stored with the token is one ({@link isIssuedValue}): a JWT token's bare jti is not.
  */
 export function opaqueValue(value: string): string | undefined {
   return OPAQUE_VALUE.test(value) ? value : undefined;
@@ -140,7 +140,7 @@ export const OPAQUE_TOKEN_BITS = 256;
 /** Its URL-safe base64 characters (six bits each): 43 for 256 bits. */
 const OPAQUE_VALUE = new RegExp(`^[A-Za-z0-9_-]{${Math.ceil(OPAQUE_TOKEN_BITS / 6)}}$`);
 
-/** Whether `value` is exactly the value (a JWT, or an opaque client's random value) whose hash was stored with the token. */
+/** Whether `value` is exactly the value (a JWT, or an opaque client's random value) stored hashed with the token. */
 export function isIssuedValue(value: string, stored: { atHash?: unknown }): boolean {
   if (typeof stored.atHash !== 'string') return false;
   const a = Buffer.from(hashOf(value.replaceAll('~', '.')));

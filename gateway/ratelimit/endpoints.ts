@@ -1,8 +1,9 @@
 /**
  * The endpoints an attacker hammers, which the rate limits apply to, recognised from method and path (the signed
- * risk assessment among them: each answer costs an HSM signature); every
- * other request (discovery, JWKS, static pages, /health) is not limited. The client an authorization or token
- * request is made for, when it says so without a body being read (query `client_id`, HTTP Basic).
+ * risk assessment among them: each answer costs an HSM signature; introspection and revocation: client
+ * authentication); every other request (discovery, JWKS, static pages, /health) is not limited. The client an
+ * authorization or token request is made for, when it says so without a body being read (query `client_id`, HTTP
+ * Basic).
  */
 import type { Context } from 'koa';
 
