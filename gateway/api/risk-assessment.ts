@@ -2,7 +2,8 @@
  * GET /risk/assessment — the signed assessment a relying party is entitled to: the one of the login behind
  * the access token it presents (`Authorization: Bearer`, or `DPoP` with a proof for a token bound to a key), and only
  * its own (the token's client). A DPoP-bound token needs a proof of its key for this request, checked as oidc-provider
- * checks one at userinfo (`dpop-proof.ts`), each proof once (`jti`, kept for ten minutes once the token is found):
+ * checks one at userinfo (`dpop-proof.ts`), each proof once (`jti`, taken before the find, kept ten minutes when the
+ * value proved an issued token of its key):
  * `RISK_ASSESSMENT_PROOF_INVALID` (401, with a `DPoP` challenge) otherwise, refused before anything acts on the token
  * (the token guard runs in its find), a proof already used too; so is an unbound token presented with a proof. Before,
  * a bound token presented as a bearer token, without its key, got the assessment. Each answer is signed in the HSM:
@@ -44,7 +45,7 @@ export interface AssessmentDeps {
   /** The algorithms a DPoP proof may be signed with. */
   dpopAlgorithms: readonly string[];
   /** `risk:grant:<grantId>` → the login (written by completion/finish-login.ts); the proofs' `jti`s seen. */
-  redis: Pick<Redis, 'get' | 'set' | 'exists'>;
+  redis: Pick<Redis, 'get' | 'set' | 'del'>;
   /** `risk_assessments`, one row per login. */
   pool: Pick<Pool, 'query'>;
   /** The active `risk_assessment` key in the HSM. */
@@ -112,15 +113,19 @@ async function assess(ctx: Context, deps: AssessmentDeps): Promise<void> {
   if (!presented) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 401, 'an access token is required');
   const [, given, token] = presented as unknown as [string, string, string];
   const proof = await proofOf(ctx, deps, given.toLowerCase() === 'dpop' ? 'dpop' : 'bearer', token);
-  // a proof already used is refused before the find, whose token guard would act on the token (audit a revoked
-  // session's, end a grant): a replay acts on nothing
-  if (proof && (await deps.redis.exists(proof.jtiKey)) > 0) throw unproven('a proof presented again');
-  const { result: at, proven } = await deps.accessToken(token, proof?.thumbprint);
-  // each proof once: kept once the value proved an issued token of the proof's key, found or refused by the token
-  // guard (a revoked session's: its replay is refused above, before the guard audits it again); a made-up token
-  // writes nothing. Taken here, so that of two presentations at once only one passes
-  if (proof && proven && (await deps.redis.set(proof.jtiKey, '1', 'EX', PROOF_JTI_TTL_SECONDS, 'NX')) !== 'OK')
+  // each proof once, taken before the find, whose token guard would act on the token (audit a revoked session's,
+  // end a grant): a replay, even one sent at the same moment, acts on nothing
+  if (proof && (await deps.redis.set(proof.jtiKey, '1', 'EX', PROOF_JTI_TTL_SECONDS, 'NX')) !== 'OK')
     throw unproven('a proof presented again');
+  let found: Awaited<ReturnType<AssessmentDeps['accessToken']>> | undefined;
+  try {
+    found = await deps.accessToken(token, proof?.thumbprint);
+  } finally {
+    // kept only once the value proved an issued token of the proof's key (found, or refused by the token guard); a
+    // made-up token, another key's, or a find that failed leaves nothing behind
+    if (proof && !found?.proven) await deps.redis.del(proof.jtiKey);
+  }
+  const at = found.result;
   if (at === 'unproven') throw unproven('the token is bound to another key, or to one and no proof came, or to none');
   if (!at || !at.grantId) throw new GatewayError('RISK_ASSESSMENT_NOT_FOUND', 404, 'no assessment for this token');
   // each answer is an HSM signature: a bucket per login (`rateLimit.perLoginAssessment`), taken once it is found

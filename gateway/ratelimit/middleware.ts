@@ -7,15 +7,18 @@
  *    observability/hsm-pressure.ts): the cheapest request to refuse, before anything is spent on it;
  * 2. in one decision: the global bucket, the RP's bucket (its tier or its own override, when the request
  *    names a configured client), the address's bucket for that endpoint, and the address's failures bucket
- *    checked — every rate but the failures' lowered by the adaptive factor of the request's class
+ *    checked (introspection, revocation and the risk assessment, which only an RP's servers call, have one of
+ *    their own each) — every rate but the failures' lowered by the adaptive factor of the request's class
  *    (load-shedder.ts: new logins first, logins in flight one level later);
  * 3. the handler may then take its IdP's and its identity's buckets, or at the risk assessment its login's
  *    (scoped.ts);
- * 4. an answer 400–499 other than a 429 (except the risk assessment's, an RP backend's for all its users) (or a request the handler marked failed) charges the address's
- *    failures bucket, and the identity's when one was admitted.
+ * 4. an answer 400–499 other than a 429 (or a request the handler marked failed) charges the address's failures
+ *    bucket, and the identity's when one was admitted; the risk assessment's answers charge nothing (an RP
+ *    backend asks for all its users: an expired token is no attack).
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
- * `..._identity_decisions_total`, `..._login_decisions_total`); every refusal is logged with its code (`RATE_LIMITED`, `HSM_BUSY`).
+ * `..._identity_decisions_total`, `..._login_decisions_total`); every refusal is logged with its code
+ * (`RATE_LIMITED`, `HSM_BUSY`).
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
@@ -80,6 +83,9 @@ function statusOf(error: unknown): number {
 /** How long a new login shed for a saturated HSM is asked to wait. */
 const HSM_RETRY_AFTER_SECONDS = 2;
 
+/** The endpoints only an RP's servers call, each with its own failures bucket per address. */
+const OWN_FAILURES: ReadonlySet<LimitedEndpoint> = new Set(['introspection', 'revocation', 'assessment']);
+
 const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   authorize: 'new_login',
   chooser: 'new_login',
@@ -140,7 +146,10 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
   const perIpOf = (endpoint: LimitedEndpoint) => (endpoint === 'logout' ? config.perIpLogout : config.perIp);
 
   function buckets(endpoint: LimitedEndpoint, ip: string, clientId: string | undefined, factor: number) {
-    const failures: Bucket = { kind: 'failures', key: bucketKey('fail', ip), ...config.failures, cost: 0 };
+    // the machine endpoints an RP's servers call (a resource server with a stale secret, an expired token) have
+    // failures of their own: they never lock the address's logins out, nor the logins' failures them
+    const failuresKey = OWN_FAILURES.has(endpoint) ? bucketKey('fail', endpoint, ip) : bucketKey('fail', ip);
+    const failures: Bucket = { kind: 'failures', key: failuresKey, ...config.failures, cost: 0 };
     const all: Bucket[] = [
       scaled(global, factor),
       // the logout door has its own size: a person needs it once or twice per logout, and each IdP request

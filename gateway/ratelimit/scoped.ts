@@ -73,7 +73,7 @@ export async function admitIdentity(ctx: Context, key: string): Promise<Refusal 
 /**
  * @example
  * const refused = await admitLogin(ctx, at.grantId);
- * if (refused) throw new GatewayError('RATE_LIMITED', 429, 'too many assessments for this login');
+ * if (refused) return refuseApiCall(ctx, refused.retryAfterSeconds, 'RATE_LIMITED');
  */
 export async function admitLogin(ctx: Context, grantId: string): Promise<Refusal | undefined> {
   const limits = limitsOf(ctx);

@@ -81,11 +81,12 @@ export async function startChaosBed(): Promise<{ bed: ChaosBed; token: TokenHand
   deployment.env.GW_DATABASE_REPLICA_URL = replica.urlOf('gw');
   raw.hsm = { ...(raw.hsm as object), ...BENCH_HSM };
   raw.risk = { ...(raw.risk as object), overload: BENCH_RISK_OVERLOAD };
-  // the HSM-saturation fault floods one login's signed assessment: its per-login bucket (ten, then three a minute)
-  // would answer 429 before the HSM is reached
+  // the HSM-saturation fault floods one login's signed assessment from one address: its per-login bucket (ten,
+  // then three a minute) and the address's (2,000, then 200 a second) would answer 429 before the HSM is reached
   raw.rateLimit = {
     ...((raw.rateLimit as object | undefined) ?? {}),
     perLoginAssessment: { capacity: 10_000_000, perSecond: 1_000_000 },
+    perIp: { capacity: 10_000_000, perSecond: 1_000_000 },
   };
   const sentinel = await startRedisSentinel(mkdtempSync(join(tmpdir(), 'gw-chaos-sentinel-')));
   raw.redis = {

@@ -162,6 +162,11 @@ test.serial(
     t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED']);
     t.deepEqual(await assessment(accessToken, fresh), refused, 'that proof replayed');
     t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED'], 'the replay audited nothing more');
+    // one proof sent twice at the same moment: one reaches the guard, the other is refused before it
+    const twin = await proof(key, 'ES256', 'GET', url, accessToken);
+    const both = await Promise.all([assessment(accessToken, twin), assessment(accessToken, twin)]);
+    t.deepEqual(both.map((a) => a.status).sort(), [401, 404], 'one refused by the guard, the other as a replay');
+    t.deepEqual(await tokenRefusals(), [...before, 'SESSION_REVOKED', 'SESSION_REVOKED']);
   },
 );
 

@@ -40,3 +40,50 @@ test('the N+1th introspection of an address is refused with 429 and JSON; revoca
   t.is(revocation.status, 200, "revocation's bucket is its own");
   await revocation.body?.cancel();
 });
+
+test("introspection's failures are its own, and it takes nothing from the RP's bucket its logins use", async (t) => {
+  let clientId = '';
+  const fixture = await startGatewayFixture({
+    rawConfig: (raw) => {
+      clientId = (raw.clients as Array<{ client_id: string }>)[0]!.client_id;
+      raw.rateLimit = {
+        // three failures per address, refilled one per 100 s
+        failures: { capacity: 3, perSecond: 0.01 },
+        // the RP's own bucket holds one request
+        clients: { [clientId]: { tier: 'tier_3', perSecond: 0.01 } },
+        redisTimeoutMs: PATIENT,
+      };
+    },
+  });
+  t.teardown(() => fixture.stop());
+  const basic = (secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+  const post = async (path: string, secret: string, body: Record<string, string>) => {
+    const answer = await fetch(`${fixture.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(secret) },
+      body: new URLSearchParams(body),
+    });
+    await answer.body?.cancel();
+    return answer.status;
+  };
+  const { client_secret } = fixture.deployment.client;
+  const wrong = 'w'.repeat(40);
+  const introspection = { token: 'a-token-never-issued' };
+  for (let i = 0; i < 3; i += 1) t.is(await post('/token/introspection', wrong, introspection), 401, 'a stale secret');
+  t.is(
+    await post('/token/introspection', client_secret, introspection),
+    429,
+    "introspection's failures bucket is empty",
+  );
+  const grant = {
+    grant_type: 'authorization_code',
+    code: 'a-code-never-issued',
+    redirect_uri: 'https://rp.example/cb',
+  };
+  t.is(
+    await post('/token', client_secret, grant),
+    400,
+    "the token endpoint: neither the address's failures nor the RP's bucket taken",
+  );
+  t.is(await post('/token', client_secret, grant), 429, "the RP's bucket of one is the token endpoint's");
+});

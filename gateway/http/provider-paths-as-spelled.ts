@@ -1,0 +1,35 @@
+/**
+ * oidc-provider routes a path whatever its letter case and with one trailing slash (its router folds both: `/Token/`,
+ * `/AUTH`), and answers HEAD with each GET route's handler. The gateway's checks in front of it compare the path as
+ * spelled: the rate limits of `/auth`, `/token`, introspection and revocation (ratelimit/endpoints.ts), the HSM
+ * shedding of new logins, the sector gate, the resumption, the request's writes together; and the rate limiter takes
+ * GET and POST only. A variant spelling, or a HEAD, passed them all and was served: `POST /Token/Introspection/`
+ * guessed client secrets without any limit.
+ *
+ * Mounted just before oidc-provider (app.ts), where only what no route of ours answered arrives: a path not spelled
+ * as oidc-provider's routes are (lower case, no trailing slash; the one route parameter, the interaction uid of
+ * `/auth/:uid`, as given) is answered 404, and so is a HEAD, except for discovery and the JWKS.
+ */
+import type { Middleware } from 'koa';
+
+/** What a HEAD may ask oidc-provider: documents that change nothing. */
+const HEAD_ALLOWED = (path: string) => path.startsWith('/.well-known/') || path === '/jwks';
+
+/**
+ * @example
+ * app.use(providerPathsAsSpelled());
+ * app.use(services.holder.middleware());
+ */
+export function providerPathsAsSpelled(): Middleware {
+  return async (ctx, next) => {
+    const { path } = ctx;
+    const segments = path.split('/');
+    // `/auth/:uid`: the uid is case-sensitive, only its route's own segment is checked
+    const spelled = segments[1] === 'auth' ? segments.slice(0, 2) : segments;
+    const variant = (path.length > 1 && path.endsWith('/')) || spelled.some((s) => s !== s.toLowerCase());
+    if (!variant && (ctx.method !== 'HEAD' || HEAD_ALLOWED(path))) return next();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 404;
+    ctx.body = 'Not Found';
+  };
+}
