@@ -24,13 +24,13 @@
  *                       Single Logout with the IdPs: interaction/upstream-logout.ts)
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
- * 5b''. providerPathsAsSpelled — a path oidc-provider would fold (`/Token/`, `/AUTH`) or a HEAD (but
- *                       discovery, JWKS): 404, as every check above compares the path as spelled
- *                       (http/provider-paths-as-spelled.ts)
  * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
  * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
  * 5e. resumeCompletion — GET /auth/:uid: the completion step in the resume request, after the resume cookie's and
  *                       the interaction's checks, then on into the provider, which issues the code (interaction/resume-completion.ts)
+ * 5f. providerPathsAsSpelled — a path oidc-provider would fold (`/Token/`, `/AUTH`) or a HEAD (but discovery,
+ *                       JWKS; the resume's HEAD is 405 above): 404, as every check above compares the path as
+ *                       spelled (http/provider-paths-as-spelled.ts)
  * 6. provider         — oidc-provider (current generation): discovery, /authorize, /token, /jwks, ...
  */
 import { CookieKeys } from './http/cookie-keys.ts';
@@ -106,11 +106,11 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   app.use(upstreamRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(ssfConfigurationRoute(services.config.issuer));
-  // oidc-provider routes `/Token/` as `/token` and HEAD as GET: those pass every check above as spelled; 404 here
-  app.use(providerPathsAsSpelled());
   app.use(authorizationPost());
   app.use(sectorGate(services.sectors));
   app.use(resumeCompletion(services));
+  // oidc-provider routes `/Token/` as `/token` and HEAD as GET: those pass every check above as spelled; 404 here
+  app.use(providerPathsAsSpelled());
   app.use(services.holder.middleware());
   return app;
 }

@@ -6,9 +6,10 @@
  * GET and POST only. A variant spelling, or a HEAD, passed them all and was served: `POST /Token/Introspection/`
  * guessed client secrets without any limit.
  *
- * Mounted just before oidc-provider (app.ts), where only what no route of ours answered arrives: a path not spelled
- * as oidc-provider's routes are (lower case, no trailing slash; the one route parameter, the interaction uid of
- * `/auth/:uid`, as given) is answered 404, and so is a HEAD, except for discovery and the JWKS.
+ * Mounted just before oidc-provider (app.ts), after every check and route of ours (which pass on what they do not
+ * answer as spelled; the resume answers its own HEAD, 405), so only what oidc-provider would serve arrives: a path
+ * not spelled as oidc-provider's routes are (lower case, no trailing slash; the one route parameter, the interaction
+ * uid of `/auth/:uid`, as given) is answered 404, and so is a HEAD, except for discovery and the JWKS.
  */
 import type { Middleware } from 'koa';
 
