@@ -235,11 +235,14 @@ export interface UpstreamLogout {
    * can be trusted with an answer (the gateway's refusal page). Sessions ended but the answer not signed: an
    * `UnansweredLogout`, and the adapter keeps that answer for the same request sent again within its validity
    * window (verified again completely, `end` NOT called again: `attempt: 'retry'`); once an answer is
-   * signed, the same request is a replay again.
+   * signed, the same request is a replay again. `retry.takesKeptAnswer(retryKey)` false (the gateway: a copy of
+   * the request from another browser than the first attempt's) answers such a retry with the kept answer left in
+   * place, for the first browser's own retry; absent, or throwing, the retry takes it.
    */
   answerLogout(
     message: InboundLogoutMessage,
     end: (request: UpstreamLogoutRequest) => Promise<number>,
+    retry?: { takesKeptAnswer(retryKey: string): Promise<boolean> },
   ): Promise<LogoutAnswer>;
 }
 

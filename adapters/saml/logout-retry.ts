@@ -108,11 +108,26 @@ export async function keptForAnother(vctx: LogoutVerifyContext): Promise<boolean
  * @example
  * const sessions = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
  */
-export async function takeUnanswered(vctx: LogoutVerifyContext): Promise<number | undefined> {
+export function takeUnanswered(vctx: LogoutVerifyContext): Promise<number | undefined> {
+  return keptUnanswered(vctx, 'take');
+}
+
+/**
+ * As {@link takeUnanswered}, the kept answer read and left in place: for a copy of the request the caller does not
+ * let take it (another browser's: the first browser's own retry still finds it, whatever the timing).
+ *
+ * @example
+ * const sessions = await readUnanswered(vctx);
+ */
+export function readUnanswered(vctx: LogoutVerifyContext): Promise<number | undefined> {
+  return keptUnanswered(vctx, 'get');
+}
+
+async function keptUnanswered(vctx: LogoutVerifyContext, how: 'take' | 'get'): Promise<number | undefined> {
   const beforeReplay = LOGOUT_PIPELINE.slice(0, -1).map(([name]) => name);
   if (LOGOUT_PIPELINE.at(-1)?.[0] !== 'replay' || beforeReplay.some((step) => !vctx.passed.includes(step)))
     return undefined;
-  const raw = await vctx.env.state.take(keyOf(vctx)).catch(keptAnswerError);
+  const raw = await vctx.env.state[how](keyOf(vctx)).catch(keptAnswerError);
   if (raw === null) return undefined;
   try {
     return KEPT_ANSWER.parse(JSON.parse(raw)).sessions;

@@ -39,6 +39,7 @@ import {
   keepUnended,
   keptForAnother,
   requestDigest,
+  readUnanswered,
   takeUnanswered,
   takeUnended,
 } from './logout-retry.ts';
@@ -207,7 +208,11 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       return { logoutId: pending.logoutId };
     },
 
-    async answerLogout(message, end: (request: UpstreamLogoutRequest) => Promise<number>): Promise<LogoutAnswer> {
+    async answerLogout(
+      message,
+      end: (request: UpstreamLogoutRequest) => Promise<number>,
+      retry?: { takesKeptAnswer(retryKey: string): Promise<boolean> },
+    ): Promise<LogoutAnswer> {
       const vctx = verifyContext(message, 'LogoutRequest', options.metadata());
       let sessions: number;
       // the sessions the verified request names, ended by the caller; its failing (some or all not ended) marks
@@ -243,8 +248,9 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
           if (sessions === 0) throw await answered(vctx, unknownSession());
           return signOrKeep(vctx, sessions, 'first');
         }
-        // the same request again after its answer could not be signed: that answer, signed now; nothing ended
-        const ended = error.code === 'SAML_LOGOUT_REPLAYED' ? await takeUnanswered(vctx) : undefined;
+        // the same request again after its answer could not be signed: that answer, signed now; nothing ended. Taken,
+        // unless the caller keeps it for another retry (a copy from another browser: read, left in place)
+        const ended = error.code === 'SAML_LOGOUT_REPLAYED' ? await keptAnswer(vctx, retry) : undefined;
         if (ended !== undefined) return signOrKeep(vctx, ended, 'retry');
         if (error.code === 'SAML_LOGOUT_REPLAYED' && (await keptForAnother(vctx)))
           throw samlError('SAML_LOGOUT_REPLAYED', {
@@ -256,6 +262,19 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       return signOrKeep(vctx, sessions, 'first');
     },
   };
+}
+
+/**
+ * The sessions of the kept answer of a verified request sent again (none kept: undefined): taken, unless the caller
+ * keeps it for another retry of the request (`takesKeptAnswer` false: read, left in place). A caller failing to say
+ * takes it, as a caller that does not ask.
+ */
+async function keptAnswer(
+  vctx: LogoutVerifyContext,
+  retry: { takesKeptAnswer(retryKey: string): Promise<boolean> } | undefined,
+): Promise<number | undefined> {
+  const takes = retry === undefined ? true : await retry.takesKeptAnswer(requestDigest(vctx)).catch(() => true);
+  return takes ? takeUnanswered(vctx) : readUnanswered(vctx);
 }
 
 /**

@@ -18,9 +18,9 @@
  *
  * Limits: a front-channel logout run where the browser sends no binding cookie (an iframe with third-party cookies
  * blocked) leaves nothing, and its retry asks no other IdP, as before. The session's person is checked against its
- * upstream link when kept, not again at the retry (an ended session is never linked again). A copy's retry takes the
- * adapter's kept answer before its browser is compared, and keeps it again after: the first browser's own retry
- * landing in between is refused as a replay (its sessions at the other IdPs then stay open, as before this change).
+ * upstream link when kept, not again at the retry (an ended session is never linked again). A copy's retry leaves
+ * the adapter's kept answer in place ({@link mayTakeKeptAnswer}), so the first browser's own retry finds it whenever
+ * it lands (an adapter that does not ask takes it, and it is kept again after, as before).
  */
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -76,13 +76,33 @@ export async function takeOnwardDue(
   idp: string,
   retryKey: string,
 ): Promise<EndedSession[] | 'other-browser'> {
-  const key = keyOf(idp, retryKey);
-  const raw = await services.redis.get(key);
-  if (raw === null) return [];
-  const due = DUE.parse(JSON.parse(raw));
-  if (bindingOf(ctx, services) !== due.binding) return 'other-browser';
+  const due = await readDue(ctx, services, idp, retryKey);
+  if (due === null || due === 'other-browser') return due ?? [];
   // taken once: two retries of that browser at once ask on once
-  return (await services.redis.del(key)) === 1 ? [{ uid: due.uid }] : [];
+  return (await services.redis.del(keyOf(idp, retryKey))) === 1 ? [{ uid: due.uid }] : [];
+}
+
+/**
+ * Whether the adapter may take its kept answer for the retry `retryKey` names (`answerLogout`'s
+ * `takesKeptAnswer`): not when what is kept here is another browser's (a copy of the request from a Redirect URL's
+ * history or logs). Its answer is then read and left in place, and the first browser's own retry finds it however
+ * the two interleave; before, the copy took it and kept it again, and a first-browser retry in between was refused as
+ * a replay. Read only.
+ */
+export async function mayTakeKeptAnswer(ctx: Context, services: Deps, idp: string, retryKey: string): Promise<boolean> {
+  return (await readDue(ctx, services, idp, retryKey)) !== 'other-browser';
+}
+
+async function readDue(
+  ctx: Context,
+  services: Deps,
+  idp: string,
+  retryKey: string,
+): Promise<z.infer<typeof DUE> | 'other-browser' | null> {
+  const raw = await services.redis.get(keyOf(idp, retryKey));
+  if (raw === null) return null;
+  const due = DUE.parse(JSON.parse(raw));
+  return bindingOf(ctx, services) === due.binding ? due : 'other-browser';
 }
 
 /** Audits a retry that another browser than the first attempt's brought: no IdP asked from there. */

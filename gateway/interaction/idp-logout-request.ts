@@ -41,6 +41,7 @@ import {
   UnansweredLogout,
   type InboundLogoutMessage,
   type LogoutAnswer,
+  type UpstreamLogoutRequest,
 } from '../../adapters/contract.ts';
 import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
@@ -48,7 +49,7 @@ import { GatewayError } from '../errors.ts';
 import { markFailed } from '../ratelimit/scoped.ts';
 import { SessionsPartlyEnded, type EndedSession } from '../session/upstream-sessions.ts';
 import { askOtherIdps, sessionToAskOn } from './idp-logout-onward.ts';
-import { keepOnwardDue, otherBrowser, takeOnwardDue } from './idp-logout-onward-due.ts';
+import { keepOnwardDue, mayTakeKeptAnswer, otherBrowser, takeOnwardDue } from './idp-logout-onward-due.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
@@ -78,8 +79,13 @@ export async function logoutRequest(
   let endedSessions: EndedSession[] = [];
   let answer: LogoutAnswer;
   try {
-    adapter = adapterFor(services, route, message);
-    answer = await adapter.logout.answerLogout(message, async (request) => {
+    const offering = adapterFor(services, route, message);
+    adapter = offering;
+    // a copy of an unanswered request from another browser leaves its kept answer to the first browser's retry
+    const retry = {
+      takesKeptAnswer: (retryKey: string) => mayTakeKeptAnswer(ctx, services, offering.id, retryKey),
+    };
+    const end = async (request: UpstreamLogoutRequest): Promise<number> => {
       try {
         ({ ended, sessions: endedSessions } = await upstreamSessions(services).endNamed(request));
       } catch (error) {
@@ -88,7 +94,8 @@ export async function logoutRequest(
         throw error;
       }
       return ended;
-    });
+    };
+    answer = await offering.logout.answerLogout(message, end, retry);
   } catch (error) {
     const unavailable = unavailableCodeWithin(error);
     // sessions ended by this message, or by its first attempt (a retry whose kept answer could not be signed either)

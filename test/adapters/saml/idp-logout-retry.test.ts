@@ -7,7 +7,9 @@
  * - the retry is answered (`attempt: 'retry'`) by the binding and ResponseLocation kept, `end` not called; after
  *   that the request is a replay;
  * - a retry must pass every check again: a broken signature, a lapsed time window are refused with their codes;
- *   another request under the kept ID is a replay; none of them uses up the kept answer.
+ *   another request under the kept ID is a replay; none of them uses up the kept answer;
+ * - a retry the caller does not let take the kept answer (`takesKeptAnswer` false: the gateway, for a copy from
+ *   another browser) is answered with it left in place, so the caller's own retry still finds it.
  */
 import { inflateRawSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
@@ -159,5 +161,38 @@ test.serial(
     t.like(retry, { sessions: 1, attempt: 'retry' });
     t.is(retry.reply?.binding, 'post');
     t.is(ended, 1, 'only the first attempt ended anything');
+  },
+);
+
+test.serial(
+  "a retry the caller does not let take the kept answer is answered and leaves it for the caller's own retry",
+  async (t) => {
+    const idp = await createTestIdp({ slo: { post: IDP_SLO } });
+    const logout = await logoutOf(idp);
+    const fields = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-9');
+    const message = postMessage('SAMLRequest', signedBy(logoutRequestXml(fields), fields.id, idp), 'rs-9');
+    const end = async () => 1;
+    const first = await unanswered(t, logout.answerLogout(message, end));
+    const asked: string[] = [];
+    const copy = await logout.answerLogout(message, end, {
+      takesKeptAnswer: async (retryKey) => (asked.push(retryKey), false),
+    });
+    t.like(copy, { sessions: 1, attempt: 'retry' }, 'the copy is answered');
+    t.deepEqual(asked, [first.retryKey], "the caller is asked with the request's retry key");
+    t.is(copy.retryKey, first.retryKey);
+    // the first browser's own retry, whenever it lands: the kept answer is still there
+    const own = await logout.answerLogout(message, end, { takesKeptAnswer: async () => true });
+    t.like(own, { sessions: 1, attempt: 'retry' });
+    const again = await t.throwsAsync(logout.answerLogout(message, end), { instanceOf: AdapterError });
+    t.is(again?.code, 'SAML_LOGOUT_REPLAYED', 'taken by that retry: then a replay');
+    // a caller that cannot say lets the retry take it, as one that does not ask
+    const other = logoutRequestFields(idp, SLO, 'ada-4711', 'idx-10');
+    const second = postMessage('SAMLRequest', signedBy(logoutRequestXml(other), other.id, idp), 'rs-10');
+    await unanswered(t, logout.answerLogout(second, end));
+    const failing = await logout.answerLogout(second, end, {
+      takesKeptAnswer: () => Promise.reject(new Error('the store is down')),
+    });
+    t.like(failing, { attempt: 'retry' });
+    await t.throwsAsync(logout.answerLogout(second, end), { instanceOf: AdapterError });
   },
 );
