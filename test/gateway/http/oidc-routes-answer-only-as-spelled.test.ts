@@ -8,22 +8,15 @@
  */
 import test from 'ava';
 import { authorizationRequest, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { postAsClient } from '../../helpers/as-client.ts';
 
 test('a variant spelling or a HEAD of an oidc-provider route is 404, the route as spelled is served', async (t) => {
   const fixture = await startGatewayFixture({
     rawConfig: (raw) => (raw.rateLimit = { perIp: { capacity: 2, perSecond: 0.01 }, redisTimeoutMs: 5_000 }),
   });
   t.teardown(() => fixture.stop());
-  const { client_id, client_secret } = fixture.deployment.client;
   const introspect = (path: string) =>
-    fetch(`${fixture.url}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ token: 'a-token-never-issued' }),
-    });
+    postAsClient(fixture.url, path, fixture.deployment.client, { token: 'a-token-never-issued' });
   for (const variant of ['/Token/Introspection', '/token/introspection/', '/TOKEN/INTROSPECTION/']) {
     const answer = await introspect(variant);
     t.is(answer.status, 404, variant);

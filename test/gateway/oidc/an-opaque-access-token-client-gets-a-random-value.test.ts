@@ -11,6 +11,7 @@
 import test from 'ava';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { postAsClient } from '../../helpers/as-client.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
@@ -47,15 +48,16 @@ test.serial('an opaque client gets a random value that userinfo, introspection a
   const info = await userinfo(bed.url, session.accessToken);
   t.is(info.status, 200);
   t.is(info.claims?.sub, session.sub);
-  const { client_id, client_secret } = bed.deployment.client;
-  const basic = `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
-  const introspection = await fetch(`${bed.url}/token/introspection`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
-    body: new URLSearchParams({ token: session.accessToken }),
-  });
+  const { client } = bed.deployment;
+  const introspection = await postAsClient(bed.url, '/token/introspection', client, { token: session.accessToken });
   const claims = (await introspection.json()) as Record<string, unknown>;
-  t.like(claims, { active: true, sub: session.sub, client_id, sid: session.sid, token_type: 'Bearer' });
+  t.like(claims, {
+    active: true,
+    sub: session.sub,
+    client_id: client.client_id,
+    sid: session.sid,
+    token_type: 'Bearer',
+  });
   t.is(typeof claims.acr, 'string');
   t.is(typeof claims.fraud_score, 'number');
   const assessment = await fetch(`${bed.url}/risk/assessment`, {
@@ -76,14 +78,9 @@ test.serial('an opaque client gets a random value that userinfo, introspection a
 
 test.serial('an opaque token revoked by its client is refused at once', async (t) => {
   const session = await logIn(bed);
-  const { client_id, client_secret } = bed.deployment.client;
-  const revoked = await fetch(`${bed.url}/token/revocation`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ token: session.accessToken, token_type_hint: 'access_token' }),
+  const revoked = await postAsClient(bed.url, '/token/revocation', bed.deployment.client, {
+    token: session.accessToken,
+    token_type_hint: 'access_token',
   });
   t.is(revoked.status, 200);
   await revoked.body?.cancel();

@@ -6,6 +6,7 @@
  * which its logins use) is not taken. Through the whole gateway.
  */
 import test from 'ava';
+import { postAsClient } from '../../helpers/as-client.ts';
 import { startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 
 /** The limiter's Redis deadline: long, so that a loaded machine never sends a decision to the local fallback. */
@@ -17,16 +18,8 @@ test('the N+1th introspection of an address is refused with 429 and JSON; revoca
     rawConfig: (raw) => (raw.rateLimit = { perIp: { capacity: 2, perSecond: 0.01 }, redisTimeoutMs: PATIENT }),
   });
   t.teardown(() => fixture.stop());
-  const { client_id, client_secret } = fixture.deployment.client;
   const call = (path: string) =>
-    fetch(`${fixture.url}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ token: 'a-token-never-issued' }),
-    });
+    postAsClient(fixture.url, path, fixture.deployment.client, { token: 'a-token-never-issued' });
   for (let i = 0; i < 2; i += 1) {
     const admitted = await call('/token/introspection');
     t.is(admitted.status, 200);
@@ -56,13 +49,8 @@ test("introspection's failures are its own, and it takes nothing from the RP's b
     },
   });
   t.teardown(() => fixture.stop());
-  const basic = (secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
   const post = async (path: string, secret: string, body: Record<string, string>) => {
-    const answer = await fetch(`${fixture.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(secret) },
-      body: new URLSearchParams(body),
-    });
+    const answer = await postAsClient(fixture.url, path, { client_id: clientId, client_secret: secret }, body);
     await answer.body?.cancel();
     return answer.status;
   };
