@@ -10,8 +10,8 @@
  * 4. healthRoute      — /health (liveness)
  * 4a. notServedHere   — /ready, /metrics, /admin/* answer 404: they live on the operations listener
  *                       (admin/ops-app.ts), never here, whatever the peer or credential (issue #10 item 13)
- * 4b. rateLimit      — global, per-RP, per-address and failure token buckets on authorize, token, introspection,
- *                       revocation, chooser, ACS, upstream logout, WebAuthn, the signed risk assessment
+ * 4b. rateLimit      — global, per-RP, per-address and failure token buckets on authorize, PAR, token,
+ *                       introspection, revocation, chooser, ACS, upstream logout, WebAuthn, the signed risk assessment
  *                       (ratelimit/): after pinOrigin (ctx.ip is then the client address, from trusted proxies
  *                       only) and /health (probes are never limited), before every surface it protects; new
  *                       logins shed while the HSM is saturated; rates lowered under load; per-IdP, per-identity

@@ -8,7 +8,7 @@
  * - `clients`: `{ "<client_id>": { tier, perSecond? } }`: an RP's tier and its own override; an RP not listed
  *   is `defaultTier` (default `tier_3`, the smallest); a client_id listed here must be a configured client;
  * - `clientBurstSeconds` (default 1): an RP's bucket holds this many seconds of its rate (its burst);
- * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, token, introspection,
+ * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, PAR, token, introspection,
  *   revocation, chooser, ACS, WebAuthn, the risk assessment; default 2,000 / 200);
  * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
  *   `logout` routes): a person's browser passes there once or twice per logout, and an IdP's

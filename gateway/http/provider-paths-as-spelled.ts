@@ -13,6 +13,9 @@
  */
 import type { Middleware } from 'koa';
 
+/** oidc-provider's resume route as the resumption in front of it matches it (`interaction/resume-completion.ts`). */
+const RESUME = /^\/auth\/[A-Za-z0-9_-]{1,64}$/;
+
 /** What a HEAD may ask oidc-provider: documents that change nothing. */
 const HEAD_ALLOWED = (path: string) => path.startsWith('/.well-known/') || path === '/jwks';
 
@@ -24,10 +27,10 @@ const HEAD_ALLOWED = (path: string) => path.startsWith('/.well-known/') || path 
 export function providerPathsAsSpelled(): Middleware {
   return async (ctx, next) => {
     const { path } = ctx;
-    const segments = path.split('/');
-    // `/auth/:uid`: the uid is case-sensitive, only its route's own segment is checked
-    const spelled = segments[1] === 'auth' ? segments.slice(0, 2) : segments;
-    const variant = (path.length > 1 && path.endsWith('/')) || spelled.some((s) => s !== s.toLowerCase());
+    // `/auth/:uid`: the uid is case-sensitive, and of the shape the resumption knows (resume-completion.ts)
+    const variant = path.startsWith('/auth/')
+      ? !RESUME.test(path)
+      : (path.length > 1 && path.endsWith('/')) || path !== path.toLowerCase();
     if (!variant && (ctx.method !== 'HEAD' || HEAD_ALLOWED(path))) return next();
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 404;

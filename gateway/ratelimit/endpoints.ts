@@ -8,10 +8,20 @@
 import type { Context } from 'koa';
 
 export type LimitedEndpoint =
-  'authorize' | 'token' | 'introspection' | 'revocation' | 'chooser' | 'acs' | 'logout' | 'webauthn' | 'assessment';
+  | 'authorize'
+  | 'token'
+  | 'par'
+  | 'introspection'
+  | 'revocation'
+  | 'chooser'
+  | 'acs'
+  | 'logout'
+  | 'webauthn'
+  | 'assessment';
 export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'authorize',
   'token',
+  'par',
   'introspection',
   'revocation',
   'chooser',
@@ -39,6 +49,8 @@ export function limitedEndpoint(
 ): LimitedEndpoint | undefined {
   if (path === '/auth' && (method === 'GET' || method === 'POST')) return 'authorize';
   if (path === '/token' && method === 'POST') return 'token';
+  // pushed authorization requests (RFC 9126, oidc-provider's default route): a login's start, client-authenticated
+  if (path === '/request' && method === 'POST') return 'par';
   // oidc-provider's default routes: client authentication there is credential stuffing's door too, and an RP's
   // resource servers introspect its (opaque) tokens, each refusal audited
   if (path === '/token/introspection' && method === 'POST') return 'introspection';
@@ -53,7 +65,8 @@ export function limitedEndpoint(
 }
 
 /**
- * The client_id of an authorization (query) or token (HTTP Basic) request, when readable without the body. Not
+ * The client_id of an authorization (query), token or pushed authorization (HTTP Basic) request, when readable
+ * without the body. Not
  * an introspection's or a revocation's: the RP's bucket counts its logins, which its resource servers' calls must
  * not use up.
  */
@@ -62,7 +75,7 @@ export function requestedClient(ctx: Context, endpoint: LimitedEndpoint): string
     const id = ctx.query.client_id;
     return typeof id === 'string' ? id : undefined;
   }
-  if (endpoint !== 'token') return undefined;
+  if (endpoint !== 'token' && endpoint !== 'par') return undefined;
   const header = ctx.get('authorization');
   if (!header.toLowerCase().startsWith('basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');

@@ -88,6 +88,7 @@ const OWN_FAILURES: ReadonlySet<LimitedEndpoint> = new Set(['introspection', 're
 
 const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   authorize: 'new_login',
+  par: 'new_login',
   chooser: 'new_login',
   acs: 'in_flight',
   logout: 'in_flight',

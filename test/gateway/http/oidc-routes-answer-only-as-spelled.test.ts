@@ -31,7 +31,7 @@ test('a variant spelling or a HEAD of an oidc-provider route is 404, the route a
 
   const { url } = await authorizationRequest(fixture.rp);
   const request = new URL(url);
-  for (const path of ['/AUTH', '/auth/', '/Auth']) {
+  for (const path of ['/AUTH', '/auth/', '/Auth', '/auth/x%2Fy', '/auth/.', '/auth/abc/']) {
     const answer = await fetch(`${fixture.url}${path}${request.search}`, { redirect: 'manual' });
     t.is(answer.status, 404, path);
     await answer.body?.cancel();

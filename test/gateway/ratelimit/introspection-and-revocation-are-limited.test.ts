@@ -3,7 +3,8 @@
  * credential stuffing as at the token endpoint, and an RP's resource servers introspect its opaque tokens at every
  * call (each refusal audited by the token guard). Per address and endpoint (`rateLimit.perIp`), past it 429 with
  * Retry-After and the JSON an API call gets; each endpoint's bucket is its own; the RP's own bucket (its tier,
- * which its logins use) is not taken. Through the whole gateway.
+ * which its logins use) is not taken. A pushed authorization request (`POST /request`, RFC 9126), a login's start,
+ * was not limited either: it now takes the RP's bucket as an authorization request does. Through the whole gateway.
  */
 import test from 'ava';
 import { postAsClient } from '../../helpers/as-client.ts';
@@ -74,4 +75,26 @@ test("introspection's failures are its own, and it takes nothing from the RP's b
     "the token endpoint: neither the address's failures nor the RP's bucket taken",
   );
   t.is(await post('/token', client_secret, grant), 429, "the RP's bucket of one is the token endpoint's");
+});
+
+test("a pushed authorization request is a limited login start: it takes the RP's bucket", async (t) => {
+  let clientId = '';
+  const fixture = await startGatewayFixture({
+    rawConfig: (raw) => {
+      clientId = (raw.clients as Array<{ client_id: string }>)[0]!.client_id;
+      // the RP's own bucket holds one request, refilled one per 100 s
+      raw.rateLimit = { clients: { [clientId]: { tier: 'tier_3', perSecond: 0.01 } }, redisTimeoutMs: PATIENT };
+    },
+  });
+  t.teardown(() => fixture.stop());
+  const par = async () => {
+    const answer = await postAsClient(fixture.url, '/request', fixture.deployment.client, {
+      response_type: 'code',
+      scope: 'openid',
+    });
+    await answer.body?.cancel();
+    return answer.status;
+  };
+  t.not(await par(), 429, 'the first is admitted (and answered by oidc-provider)');
+  t.is(await par(), 429, "the second: the RP's bucket of one is empty");
 });
