@@ -273,7 +273,13 @@ async function keptAnswer(
   vctx: LogoutVerifyContext,
   retry: { takesKeptAnswer(retryKey: string): Promise<boolean> } | undefined,
 ): Promise<number | undefined> {
-  const takes = retry === undefined ? true : await retry.takesKeptAnswer(requestDigest(vctx)).catch(() => true);
+  // a hook that throws, even before its promise, counts as one that says nothing
+  const takes =
+    retry === undefined
+      ? true
+      : await Promise.resolve()
+          .then(() => retry.takesKeptAnswer(requestDigest(vctx)))
+          .catch(() => true);
   return takes ? takeUnanswered(vctx) : readUnanswered(vctx);
 }
 

@@ -30,9 +30,10 @@
  * | its answer was signed and sent (or nothing kept: the store refused it, `kept: false`) | a replay, the page, 400 | `UPSTREAM_LOGOUT_REFUSED` with its adapter's replay code |
  * | fails a check, or other signed values / relay value under the same ID | refused with that check's code (a replay for another message under the ID); the kept answer stays | `UPSTREAM_LOGOUT_REFUSED` |
  *
- * Two copies at once: one takes the kept answer, the other is a replay. Without an answer at all (the retries
- * exhausted, the window passed), the IdP counts us as unconfirmed and reports a partial logout to its own
- * requester: true, since our sessions are ended but we never confirmed it.
+ * Two copies at once from the first attempt's browser: one takes the kept answer, the other is a replay; a copy from
+ * another browser reads it and leaves it in place (`takesKeptAnswer`, idp-logout-onward-due.ts). Without an answer
+ * at all (the retries exhausted, the window passed), the IdP counts us as unconfirmed and reports a partial logout
+ * to its own requester: true, since our sessions are ended but we never confirmed it.
  */
 import type { Context } from 'koa';
 import {
@@ -78,12 +79,18 @@ export async function logoutRequest(
   let ended = 0;
   let endedSessions: EndedSession[] = [];
   let answer: LogoutAnswer;
+  // the adapter was told to leave its kept answer in place (another browser's copy): nothing to keep again
+  let leftInPlace = false;
   try {
     const offering = adapterFor(services, route, message);
     adapter = offering;
     // a copy of an unanswered request from another browser leaves its kept answer to the first browser's retry
     const retry = {
-      takesKeptAnswer: (retryKey: string) => mayTakeKeptAnswer(ctx, services, offering.id, retryKey),
+      takesKeptAnswer: async (retryKey: string) => {
+        const takes = await mayTakeKeptAnswer(ctx, services, offering.id, retryKey);
+        if (!takes) leftInPlace = true;
+        return takes;
+      },
     };
     const end = async (request: UpstreamLogoutRequest): Promise<number> => {
       try {
@@ -172,7 +179,7 @@ export async function logoutRequest(
   // unanswered first attempt ended (`idp-logout-onward-due.ts`)
   const askedOn =
     answer.attempt === 'retry'
-      ? await dueOnRetry(ctx, services, adapter.id, answer)
+      ? await dueOnRetry(ctx, services, adapter.id, answer, leftInPlace)
       : await sessionToAskOn(ctx, services, adapter.id, endedSessions);
   const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply);
   if (onward) {
@@ -187,10 +194,17 @@ export async function logoutRequest(
 
 /**
  * The session a retried request's first attempt ended, to ask on from (none: nothing kept, another browser, the store
- * failing). Another browser's copy is answered at once: the answer kept again first, for the first browser's own
- * retry, then audited (an audit failing is the request's error, as for every answer).
+ * failing). Another browser's copy is answered at once, then audited (an audit failing is the request's error, as for
+ * every answer): the adapter left its kept answer in place (`leftInPlace`), or, one that does not ask, took it, and it
+ * is kept again for the first browser's own retry.
  */
-async function dueOnRetry(ctx: Context, services: Deps, idp: string, answer: LogoutAnswer): Promise<EndedSession[]> {
+async function dueOnRetry(
+  ctx: Context,
+  services: Deps,
+  idp: string,
+  answer: LogoutAnswer,
+  leftInPlace: boolean,
+): Promise<EndedSession[]> {
   let due: EndedSession[] | 'other-browser';
   try {
     due = await takeOnwardDue(ctx, services, idp, answer.retryKey);
@@ -199,7 +213,8 @@ async function dueOnRetry(ctx: Context, services: Deps, idp: string, answer: Log
     return [];
   }
   if (due !== 'other-browser') return due;
-  if (answer.reply !== null && !(await answer.keep().catch(() => false)))
+  // kept again only if taken: an answer the first browser took meanwhile is not brought back
+  if (!leftInPlace && answer.reply !== null && !(await answer.keep().catch(() => false)))
     services.logger.warn({ idp }, 'IdP logout answer not kept for the first browser');
   await otherBrowser(ctx, services, idp);
   return [];
