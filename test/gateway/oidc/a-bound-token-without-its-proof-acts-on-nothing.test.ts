@@ -11,14 +11,14 @@
  * session's token first). Real gateway, Redis, PostgreSQL, SoftHSM2.
  */
 import test from 'ava';
-import { createHash, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { DPOP_ALGORITHMS, proofKeyThumbprint } from '../../../gateway/oidc/proof-of-possession.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
-import { startSessionBed, type SessionBed } from '../session/session-bed.ts';
+import { dpopProof, type DpopKey } from '../../helpers/dpop-proof.ts';
+import { redeem, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
-type Key = { privateKey: CryptoKey; publicKey: CryptoKey };
+type Key = DpopKey;
 
 let bed: SessionBed;
 test.before(async () => {
@@ -28,14 +28,7 @@ test.after.always(async () => {
   await bed?.stop();
 });
 
-/** A DPoP proof of `key` for `htm` `htu` (`accessToken`: bound to it, `ath`). */
-async function proof(key: Key, alg: string, htm: string, htu: string, accessToken?: string): Promise<string> {
-  const ath = accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {};
-  return new SignJWT({ htm, htu, jti: randomUUID(), ...ath })
-    .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
-    .setIssuedAt()
-    .sign(key.privateKey);
-}
+const proof = dpopProof;
 
 /**
  * jean logs in; the RP redeems the code with a DPoP proof of `key` (none: a bearer token): the access token and its
@@ -46,24 +39,9 @@ async function boundLogin(key?: Key): Promise<{ accessToken: string; sid: string
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code');
   if (!code) throw new Error(`no code: ${journey.url}`);
-  const { client_id, client_secret } = bed.deployment.client;
-  const response = await fetch(`${bed.url}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-      ...(key ? { dpop: await proof(key, 'ES256', 'POST', `${bed.url}/token`) } : {}),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: RP_REDIRECT,
-      code_verifier: request.verifier,
-    }),
-  });
-  const tokens = (await response.json()) as { access_token: string; token_type: string; id_token: string };
-  if (response.status !== 200 || tokens.token_type !== (key ? 'DPoP' : 'Bearer'))
-    throw new Error(`token: ${JSON.stringify(tokens)}`);
+  const dpop = key ? await proof(key, 'ES256', 'POST', `${bed.url}/token`) : undefined;
+  const tokens = await redeem(bed, code, request.verifier, dpop);
+  if (tokens.token_type !== (key ? 'DPoP' : 'Bearer')) throw new Error(`token: ${JSON.stringify(tokens)}`);
   const sid = JSON.parse(Buffer.from(tokens.id_token.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string };
   return { accessToken: tokens.access_token, sid: sid.sid };
 }

@@ -9,14 +9,15 @@
  * naming the field. Real gateway, Redis, PostgreSQL, SoftHSM2.
  */
 import test from 'ava';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { decodeJwt, generateKeyPair } from 'jose';
 import { postAsClient } from '../../helpers/as-client.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { Pkcs11Signer } from '../../../hsm/pkcs11-signer.ts';
 import { failsAt } from '../config/config-bed.ts';
-import { introspect, logIn, startSessionBed, userinfo, type SessionBed } from '../session/session-bed.ts';
+import { dpopProof } from '../../helpers/dpop-proof.ts';
+import { introspect, logIn, redeem, startSessionBed, userinfo, type SessionBed } from '../session/session-bed.ts';
 
 let bed: SessionBed;
 test.before(async () => {
@@ -90,34 +91,11 @@ test.serial('an opaque token revoked by its client is refused at once', async (t
 
 test.serial('an opaque token bound to a DPoP key is refused at userinfo without its proof', async (t) => {
   const key = await generateKeyPair('ES256');
-  const proof = async (htm: string, htu: string, accessToken?: string) =>
-    new SignJWT({
-      htm,
-      htu,
-      jti: randomUUID(),
-      ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}),
-    })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
-      .setIssuedAt()
-      .sign(key.privateKey);
+  const proof = (htm: string, htu: string, accessToken?: string) => dpopProof(key, 'ES256', htm, htu, accessToken);
   const request = await authorizationRequest(bed.rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-  const { client_id, client_secret } = bed.deployment.client;
-  const response = await fetch(`${bed.url}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-      dpop: await proof('POST', `${bed.url}/token`),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: journey.url.searchParams.get('code')!,
-      redirect_uri: RP_REDIRECT,
-      code_verifier: request.verifier,
-    }),
-  });
-  const tokens = (await response.json()) as { access_token: string; token_type: string };
+  const code = journey.url.searchParams.get('code')!;
+  const tokens = await redeem(bed, code, request.verifier, await proof('POST', `${bed.url}/token`));
   t.is(tokens.token_type, 'DPoP');
   t.regex(tokens.access_token, OPAQUE);
   const me = `${bed.url}/me`;

@@ -132,18 +132,20 @@ export interface LoggedIn {
   sub: string;
 }
 
-/** Exchanges a code at the token endpoint (client_secret_basic). */
+/** Exchanges a code at the token endpoint (client_secret_basic; `dpop`: with that DPoP proof, for bound tokens). */
 export async function redeem(
   bed: { url: string; deployment: Deployment },
   code: string,
   verifier: string,
-): Promise<{ access_token: string; id_token: string }> {
+  dpop?: string,
+): Promise<{ access_token: string; id_token: string; token_type: string }> {
   const { client_id, client_secret } = bed.deployment.client;
   const response = await fetch(`${bed.url}/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+      ...(dpop === undefined ? {} : { dpop }),
     },
     body: new URLSearchParams({
       grant_type: 'authorization_code',
@@ -153,7 +155,7 @@ export async function redeem(
     }),
   });
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as { access_token: string; id_token: string };
+  return (await response.json()) as { access_token: string; id_token: string; token_type: string };
 }
 
 /**
