@@ -12,16 +12,17 @@
 import type { Context } from 'koa';
 import { AUTHORIZATION_PATH } from '../oidc/authorization-post.ts';
 import { prefetchInteraction } from '../oidc/redis-adapter.ts';
+import { sessionCookieName } from '../http/cookie-names.ts';
 import type { Services } from '../services.ts';
 
 const CHOOSE = /^\/interaction\/([A-Za-z0-9_-]{1,128})\/idp$/;
-/** oidc-provider's session cookie (`cookieName('session')`: the gateway keeps its default name). */
-const SESSION_COOKIE = '_session';
-
-export function firstReads(services: Pick<Services, 'logins' | 'redis' | 'sessions'>): (ctx: Context) => void {
+export function firstReads(
+  services: Pick<Services, 'logins' | 'redis' | 'sessions'> & { config: Pick<Services['config'], 'cookies'> },
+): (ctx: Context) => void {
+  const sessionCookie = sessionCookieName(services.config.cookies.secure); // oidc-provider's `cookieName('session')`
   return (ctx) => {
     if (ctx.path === AUTHORIZATION_PATH && (ctx.method === 'GET' || ctx.method === 'POST')) {
-      const sessionId = ctx.cookies.get(SESSION_COOKIE); // unsigned read: see the file comment
+      const sessionId = ctx.cookies.get(sessionCookie); // unsigned read: see the file comment
       if (sessionId && sessionId.length <= 128) services.sessions.store.prefetchSession('lookup', sessionId);
       return;
     }

@@ -48,6 +48,7 @@ import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
 import { DPOP_ALGORITHMS } from './proof-of-possession.ts';
 import { sessionTtl } from '../session/session-life.ts';
+import { sessionCookieName } from '../http/cookie-names.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -166,6 +167,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
     },
     cookies: {
       keys: new CookieKeys(config.secrets.cookieKeys) as never, // keygrip's format, one HMAC per check
+      // `__Host-_session` in deployments: no sibling subdomain can plant a session of the attacker's
+      // (http/cookie-names.ts). The interaction cookies are path-scoped, which `__Host-` forbids.
+      names: { session: sessionCookieName(config.cookies.secure) },
       long: { httpOnly: true, sameSite: 'lax', secure: config.cookies.secure, signed: true },
       short: shortCookie,
     },

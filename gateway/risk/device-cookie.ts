@@ -4,17 +4,29 @@
  *
  * - HttpOnly; SameSite=None; Secure in deployments (the IdP posts back cross-site), Lax on an http loopback
  *   development issuer; one year;
- * - it carries no personal data; the id links logins only through the reputation store (hashed).
+ * - it carries no personal data; the id links logins only through the reputation store (hashed);
+ * - in deployments it is `__Host-gw_dev` (http/cookie-names.ts), its HMAC labelled `device-cookie-v2`: a
+ *   sibling subdomain cannot plant a device id of the attacker's in a person's browser (to tie the person's
+ *   logins to the attacker's device in the reputation store), and a value copied under the old name does
+ *   not check. The un-prefixed `gw_dev` an earlier version set (labelled `-v1`) is still recognised when
+ *   the prefixed one is absent, and the same id is then set under the new name: a known device stays known
+ *   across the upgrade. Such a cookie is one an earlier version minted; none is minted any more. One that
+ *   does not check is ignored, not `device:forged`: a sibling can plant any value under that name.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import { cookieName } from '../http/cookie-names.ts';
 
+/** The cookie's base name; `__Host-gw_dev` in deployments. */
 export const DEVICE_COOKIE = 'gw_dev';
 const MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 const FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
-function mac(key: string, id: string): string {
-  return createHmac('sha256', key).update(`device-cookie-v1\u0000${id}`).digest('base64url');
+/** The MAC label of a cookie under the prefixed name (`v2`) and under the plain one (`v1`). */
+export type DeviceCookieLabel = 'device-cookie-v1' | 'device-cookie-v2';
+
+function mac(key: string, id: string, label: DeviceCookieLabel): string {
+  return createHmac('sha256', key).update(`${label}\u0000${id}`).digest('base64url');
 }
 
 export interface DeviceCookieResult {
@@ -24,20 +36,27 @@ export interface DeviceCookieResult {
 }
 
 /** Reads and checks the device cookie. */
-export function readDeviceCookie(value: string | undefined, key: string): DeviceCookieResult {
+export function readDeviceCookie(
+  value: string | undefined,
+  key: string,
+  label: DeviceCookieLabel = 'device-cookie-v1',
+): DeviceCookieResult {
   if (!value) return { deviceId: null, forged: false };
   const m = FORMAT.exec(value);
   if (!m) return { deviceId: null, forged: true };
-  const expected = Buffer.from(mac(key, m[1]!));
+  const expected = Buffer.from(mac(key, m[1]!, label));
   const given = Buffer.from(m[2]!);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { deviceId: null, forged: true };
   return { deviceId: m[1]!, forged: false };
 }
 
-/** A new signed cookie value and its id. */
-export function newDeviceCookie(key: string): { deviceId: string; value: string } {
-  const deviceId = randomBytes(16).toString('base64url');
-  return { deviceId, value: `${deviceId}.${mac(key, deviceId)}` };
+/** A signed cookie value for `deviceId` (a new id when none is given). */
+export function newDeviceCookie(
+  key: string,
+  label: DeviceCookieLabel = 'device-cookie-v1',
+  deviceId: string = randomBytes(16).toString('base64url'),
+): { deviceId: string; value: string } {
+  return { deviceId, value: `${deviceId}.${mac(key, deviceId, label)}` };
 }
 
 /**
@@ -49,10 +68,13 @@ export function deviceOf(
   key: string,
   secure: boolean,
 ): { deviceId: string; known: boolean; forged: boolean } {
-  const read = readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key);
+  const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
+  const name = cookieName(DEVICE_COOKIE, secure);
+  const read = readDeviceCookie(ctx.cookies.get(name), key, label);
   if (read.deviceId) return { deviceId: read.deviceId, known: true, forged: false };
-  const fresh = newDeviceCookie(key);
-  ctx.cookies.set(DEVICE_COOKIE, fresh.value, {
+  const earlier = secure && !read.forged ? readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key) : undefined;
+  const fresh = newDeviceCookie(key, label, earlier?.deviceId ?? undefined);
+  ctx.cookies.set(name, fresh.value, {
     httpOnly: true,
     secure,
     sameSite: secure ? 'none' : 'lax',
@@ -60,5 +82,7 @@ export function deviceOf(
     maxAge: MAX_AGE_MS,
     overwrite: true,
   });
+  if (earlier?.deviceId) return { deviceId: fresh.deviceId, known: true, forged: false };
+  // an un-prefixed cookie that does not check is not `forged`: any sibling subdomain can plant one
   return { deviceId: fresh.deviceId, known: false, forged: read.forged };
 }

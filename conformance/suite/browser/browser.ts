@@ -49,6 +49,23 @@ export class Browser {
       if (names.includes(this.#cookies[i]!.name)) this.#cookies.splice(i, 1);
   }
 
+  /**
+   * Stores a cookie as if another site had set it for `url`'s host: a sibling subdomain's `Domain=` cookie,
+   * which a browser sends to the whole domain. A `__Host-` name cannot be planted so, and is refused here.
+   */
+  plant(url: URL, name: string, value: string, path = '/'): void {
+    if (name.startsWith('__Host-')) throw new Error(`a browser takes no ${name} from another site`);
+    const index = this.#cookies.findIndex((c) => c.name === name && c.host === url.hostname && c.path === path);
+    if (index !== -1) this.#cookies.splice(index, 1);
+    this.#cookies.push({ name, value, host: url.hostname, path });
+  }
+
+  /** The value of the cookie `name` this browser sends to `url`, if any. */
+  cookie(url: URL, name: string): string | undefined {
+    return this.#cookies.find((c) => c.name === name && c.host === url.hostname && url.pathname.startsWith(c.path))
+      ?.value;
+  }
+
   #store(url: URL, headers: Headers): void {
     for (const line of headers.getSetCookie()) {
       const [pair = '', ...attrs] = line.split(';').map((s) => s.trim());

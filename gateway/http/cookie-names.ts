@@ -1,0 +1,25 @@
+/**
+ * The name of each cookie the gateway sets with `Path=/`: `__Host-` prefixed when cookies are Secure.
+ *
+ * A browser accepts a `__Host-` cookie only when it is Secure, has `Path=/` and no `Domain`, so no other site
+ * (a sibling subdomain: `evil.example.gouv.fr` beside `connect.example.gouv.fr`) can plant or overwrite one.
+ * Without the prefix a sibling can plant a cookie of the attacker's own browser in a person's browser: its
+ * session cookie logs the person in to an RP as the attacker (login CSRF that the RP's `state` does not
+ * stop), its binding cookie binds the person's login to a value the attacker knows.
+ *
+ * An http loopback development issuer cannot set Secure cookies over plain http: there, the names stay as
+ * they were (`gw_bb`, `_session`, …), as a same-host sibling does not exist on a loopback address.
+ */
+
+/** The prefix a browser enforces: Secure, `Path=/`, no `Domain`. */
+export const HOST_PREFIX = '__Host-';
+
+/** The name `base` has on this deployment. */
+export function cookieName(base: string, secure: boolean): string {
+  return secure ? `${HOST_PREFIX}${base}` : base;
+}
+
+/** oidc-provider's session cookie (its `cookies.names.session`): `__Host-_session` in deployments. */
+export function sessionCookieName(secure: boolean): string {
+  return cookieName('_session', secure);
+}

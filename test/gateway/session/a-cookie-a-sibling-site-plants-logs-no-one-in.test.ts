@@ -1,0 +1,172 @@
+/**
+ * A sibling subdomain (`evil.example.gouv.fr` beside `connect.example.gouv.fr`) can set a cookie for the whole
+ * domain in a person's browser, but never a `__Host-` one. On an https issuer every cookie the gateway relies on
+ * for the person's security is `__Host-` prefixed, so a cookie planted from a sibling is not read:
+ *
+ * - the session cookie of the attacker's own login, planted in the victim's browser, does not log the victim in
+ *   to an RP as the attacker (a login CSRF the RP's `state` cannot see: the victim's own request gets the code);
+ * - the binding cookie of the attacker's browser, planted in the victim's, does not bind the victim's login to a
+ *   value the attacker holds: the victim's SAML response, stolen, is refused in the attacker's browser
+ *   (`SAML_INRESPONSETO_SESSION_MISMATCH`).
+ *
+ * The gateway listens on plain http on loopback behind its https issuer, as behind a TLS-terminating proxy; the
+ * scripted browser sends what it would send to `https://127.0.0.1:<port>` to `http://` of the same address.
+ * Real PostgreSQL, Redis, HSM and demo IdP.
+ */
+import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { prepareDeployment, startGatewayInProcess, type Deployment } from '../../harness/deployment.ts';
+import { Browser, type Form, type RequestInit2 } from '../../helpers/browser.ts';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
+
+let deployment: Deployment;
+let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
+let issuer: URL;
+let rp: oidc.Configuration;
+
+/** A browser whose https requests to the issuer reach its plain-http listener; it keeps each Set-Cookie line. */
+class BehindTls extends Browser {
+  readonly setCookies: string[] = [];
+  override async request(url: string | URL, init: RequestInit2 = {}): Promise<Response> {
+    const target = new URL(url);
+    if (target.origin === issuer.origin) target.protocol = 'http:';
+    const response = await super.request(target, init);
+    if (target.host === issuer.host) this.setCookies.push(...response.headers.getSetCookie());
+    return response;
+  }
+}
+
+test.before(async () => {
+  deployment = await prepareDeployment({
+    dir: mkdtempSync(join(tmpdir(), 'gw-host-cookies-')),
+    pgUrl: await freshDatabase(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: redisPrefix(),
+    token: freshToken(),
+    rpRedirectUri: RP_REDIRECT,
+    logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
+  });
+  // an https issuer: cookies are Secure by default there
+  deployment.rawConfig.issuer = String(deployment.rawConfig.issuer).replace(/^http:/, 'https:');
+  running = await startGatewayInProcess(deployment);
+  issuer = new URL(String(deployment.rawConfig.issuer));
+  rp = new oidc.Configuration(
+    { issuer: issuer.href.replace(/\/$/, ''), authorization_endpoint: new URL('/auth', issuer).href },
+    deployment.client.client_id,
+  );
+});
+test.after.always(async () => {
+  await running?.stop().catch(() => undefined);
+  await deployment?.stop();
+});
+
+const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
+
+async function auditCount(code: string): Promise<number> {
+  const { rows } = await running.gateway.services.pool.query<{ n: number }>(
+    'select count(*)::int as n from audit_log where error_code = $1',
+    [code],
+  );
+  return rows[0]!.n;
+}
+
+test.serial('on an https issuer the cookies set at the root are __Host- ones: Secure, Path=/, no Domain', async (t) => {
+  const browser = new BehindTls();
+  const done = await loginJourney((await authorizationRequest(rp)).url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    browser,
+  });
+  t.truthy(done.url.searchParams.get('code'), 'the login itself works behind TLS');
+  const names = new Set(browser.setCookies.map((line) => line.split('=')[0]!));
+  for (const name of ['__Host-gw_bb', '__Host-gw_dev', '__Host-_session', '__Host-_session.sig'])
+    t.true(names.has(name), `${name} is set`);
+  for (const name of ['gw_bb', 'gw_dev', '_session', '_session.sig']) t.false(names.has(name), `no ${name}`);
+  for (const line of browser.setCookies.filter((l) => l.startsWith('__Host-'))) {
+    const attributes = line
+      .toLowerCase()
+      .split(';')
+      .map((a) => a.trim());
+    t.true(attributes.includes('secure'), line);
+    t.true(attributes.includes('path=/'), line);
+    t.false(
+      attributes.some((a) => a.startsWith('domain=')),
+      line,
+    );
+  }
+});
+
+test.serial("the attacker's session cookie planted from a sibling site logs the victim in as no one", async (t) => {
+  const attacker = new BehindTls();
+  const own = await loginJourney((await authorizationRequest(rp)).url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    browser: attacker,
+  });
+  t.truthy(own.url.searchParams.get('code'));
+  // the session logs its own browser in again without a page (SSO); that login gives the session a new id
+  const again = await attacker.follow((await authorizationRequest(rp)).url, {}, atRp);
+  t.truthy(again.url.searchParams.get('code'), "the session is live in the attacker's browser");
+  const sessionName = attacker.setCookies.some((l) => l.startsWith('__Host-_session='))
+    ? '__Host-_session'
+    : '_session';
+  const session = attacker.cookie(issuer, sessionName);
+  const signature = attacker.cookie(issuer, `${sessionName}.sig`);
+  t.truthy(session && signature, 'the attacker holds a session');
+
+  const victim = new BehindTls();
+  victim.plant(issuer, sessionName.replace(/^__Host-/, ''), session!);
+  victim.plant(issuer, `${sessionName.replace(/^__Host-/, '')}.sig`, signature!);
+  const landing = await victim.follow((await authorizationRequest(rp)).url, {}, atRp);
+  t.false(atRp(landing.url), `the victim's request got no answer at the RP: ${landing.url.href}`);
+  t.regex(
+    landing.url.pathname,
+    /^\/interaction\//,
+    "the victim is asked to log in: the chooser, not the attacker's session",
+  );
+  await landing.response.body?.cancel();
+});
+
+test.serial(
+  "the attacker's binding cookie planted from a sibling site binds none of the victim's logins",
+  async (t) => {
+    const attacker = new BehindTls();
+    // the chooser's answer starts the login upstream: the binding cookie is set then
+    await loginJourney((await authorizationRequest(rp)).url, {
+      username: 'jean',
+      redirectUri: RP_REDIRECT,
+      browser: attacker,
+      beforeAcs: (form) => ({ ...form, fields: { ...form.fields, SAMLResponse: 'AA==' } }),
+    });
+    const bindingName = attacker.setCookies.some((l) => l.startsWith('__Host-gw_bb=')) ? '__Host-gw_bb' : 'gw_bb';
+    const value = attacker.cookie(issuer, bindingName);
+    t.truthy(value, 'the attacker holds a binding value');
+
+    const victim = new BehindTls();
+    victim.plant(issuer, 'gw_bb', value!);
+    let stolen: Form | undefined;
+    await loginJourney((await authorizationRequest(rp)).url, {
+      username: 'marie',
+      redirectUri: RP_REDIRECT,
+      browser: victim,
+      beforeAcs: (form) => {
+        stolen = form;
+        return { ...form, fields: { ...form.fields, SAMLResponse: 'AA==' } }; // the victim's own post is spoiled
+      },
+    });
+    const before = await auditCount('SAML_INRESPONSETO_SESSION_MISMATCH');
+    const result = await attacker.submit(stolen!, issuer, {}, atRp);
+    t.is(result.url.searchParams.get('code'), null);
+    t.is(
+      await auditCount('SAML_INRESPONSETO_SESSION_MISMATCH'),
+      before + 1,
+      "the victim's response is refused in the attacker's browser",
+    );
+    await result.response.body?.cancel();
+  },
+);
