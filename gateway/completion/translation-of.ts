@@ -36,7 +36,7 @@ export function requestContextOf(
   services: Services,
   params: Record<string, unknown> | undefined,
 ): RequestContext {
-  const device = deviceOf(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure);
+  const device = deviceOf(ctx, services.config.secrets.browserBindingKey, services.config.cookies);
   return {
     // the provider's own Koa context has no state of ours: the request id is on the response header
     requestId: (ctx.state.requestId as string | undefined) ?? String(ctx.res.getHeader('x-request-id') ?? ''),

@@ -6,8 +6,8 @@
  *
  * In order: retired environment settings are refused; the issuer is read first (defaults depend on it);
  * `clientsFile` stands in for `clients`; then one schema (`schema.ts`, zod, strict objects) reads the file, the
- * upstream protocols' sections are read by their own schemas (`upstreams.ts`), and `rateLimit` last, as it
- * names clients.
+ * upstream protocols' sections are read by their own schemas (`upstreams.ts`), and `rateLimit` and
+ * `resourceServers` last, as they name clients.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -17,6 +17,7 @@ import { ConfigError } from '../errors.ts';
 import { httpsUrl } from './fields.ts';
 import { parseRiskOverload } from './risk-overload.ts';
 import { parseRateLimit } from './ratelimit.ts';
+import { parseResourceServers } from './resource-servers.ts';
 import { parseDatabase, parseRedis } from './stores.ts';
 import { refuseRetiredEnvironment } from './retired-env.ts';
 import { rootSchema } from './schema.ts';
@@ -58,7 +59,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
   const issuer = parseWith(httpsUrl(), object.issuer, 'issuer').replace(/\/$/, '');
   const root = withClientsFile(object, baseDir);
   const parsed = parseWith(rootSchema({ env, baseDir, issuer, upstreamKeys: UPSTREAM_CONFIG_KEYS }), root, '');
-  const { rateLimit, proxy: _retired, ...rest } = parsed;
+  const { rateLimit, resourceServers, proxy: _retired, ...rest } = parsed;
+  const clientIds = parsed.clients.map((c) => c.client_id);
   const risk = root.risk as { overload?: unknown } | undefined;
   return {
     ...rest,
@@ -69,9 +71,8 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     // each upstream protocol's section, checked by the schema its protocol declares (config/upstreams.ts)
     ...parseUpstreamSections(root, { baseDir, issuer }),
     // rate limits and their tiers (config/ratelimit.ts); a client named there must be configured
-    rateLimit: parseRateLimit(
-      rateLimit,
-      parsed.clients.map((c) => c.client_id),
-    ),
+    rateLimit: parseRateLimit(rateLimit, clientIds),
+    // resource servers introspect the RPs they name (config/resource-servers.ts)
+    resourceServers: parseResourceServers(resourceServers, clientIds, env),
   };
 }

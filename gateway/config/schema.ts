@@ -37,6 +37,28 @@ const proxyAddress = z.string().refine((entry) => {
 }, 'must be an IP address or CIDR block (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)');
 
 /** A path resolved against the config file's folder that can be read now (a boot failure, not a request's). */
+/** The un-prefixed cookies stay plantable until then: at most a year ahead (a device cookie's life). */
+const EARLIER_NAMES_MAX_MS = 366 * 24 * 3600 * 1000;
+
+/** An ISO 8601 instant with its offset (`2027-01-31T00:00:00Z`), as epoch milliseconds. */
+function earlierNamesUntil() {
+  return z
+    .string('must be an ISO 8601 date and time with its offset, e.g. 2027-01-31T00:00:00Z')
+    .refine(
+      (value) =>
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+        !Number.isNaN(Date.parse(value)),
+      {
+        message: 'must be an ISO 8601 date and time with its offset, e.g. 2027-01-31T00:00:00Z',
+      },
+    )
+    .transform((value) => Date.parse(value))
+    .refine(
+      (until) => until <= Date.now() + EARLIER_NAMES_MAX_MS,
+      'must be within a year: until then a sibling site can plant the earlier cookies',
+    );
+}
+
 function readableFile(baseDir: string) {
   return text().transform((value, ctx) => {
     const file = resolve(baseDir, value);
@@ -97,6 +119,8 @@ export function rootSchema(context: SchemaContext) {
         secure: bool()
           .default(!loopbackHttp)
           .refine((secure) => secure || loopbackHttp, 'may be false only for an http loopback issuer'),
+        // an upgrade's window: an earlier version's un-prefixed binding and device cookies are read until then
+        earlierNamesUntil: earlierNamesUntil().optional(),
       }),
       // extra CAs trusted for sector_identifier_uri servers (beside the system roots)
       sectorIdentifiers: section({
@@ -142,6 +166,7 @@ export function rootSchema(context: SchemaContext) {
       // read beside this schema: after `listen` (ops), after the clients (rateLimit), by their protocol
       ops: z.unknown().optional(),
       rateLimit: z.unknown().optional(),
+      resourceServers: z.unknown().optional(),
       ...Object.fromEntries(context.upstreamKeys.map((key) => [key, z.unknown().optional()])),
     })
     .transform((root, ctx) => {

@@ -6,6 +6,7 @@ import type { WebAuthnConfig } from './webauthn.ts';
 import type { OpsConfig } from './ops.ts';
 import type { RiskOverloadConfig } from './risk-overload.ts';
 import type { RateLimitConfig } from './ratelimit.ts';
+import type { ResourceServerEntry } from './resource-servers.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -86,8 +87,14 @@ export interface GatewayConfig extends UpstreamSections {
     shedQueueDepth: number;
   };
   secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
-  cookies: { secure: boolean };
+  /**
+   * `earlierNamesUntil` (epoch ms): until then an earlier version's un-prefixed binding and device cookies are
+   * still read on an https issuer (http/cookie-names.ts); unset: never.
+   */
+  cookies: { secure: boolean; earlierNamesUntil?: number };
   clients: ClientEntry[];
+  /** APIs that introspect the access tokens of the RPs they name, with credentials of their own. */
+  resourceServers: ResourceServerEntry[];
   /** How sector_identifier_uri documents are fetched: extra CAs for their https servers, refresh period (s). */
   sectorIdentifiers: { caFiles: string[]; refreshSeconds: number };
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */

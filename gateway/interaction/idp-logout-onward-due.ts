@@ -36,8 +36,9 @@ const DUE = z.object({ uid: z.string().min(1), binding: z.string().min(1) }).str
 
 const keyOf = (idp: string, retryKey: string) => `slo:onward-due:${idp}:${retryKey}`;
 
-const bindingOf = (ctx: Context, services: Deps) =>
-  browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
+/** `keep`: the binding stored with a due entry; `compare`: a retry's, compared with it. */
+const bindingOf = (ctx: Context, services: Deps, use: 'keep' | 'compare') =>
+  browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, use);
 
 /**
  * Keeps `session` (the session the unanswered request ended; of several, this browser's) for the retry of the
@@ -54,7 +55,7 @@ export async function keepOnwardDue(
   retryKey: string,
   session: EndedSession,
 ): Promise<boolean> {
-  const binding = bindingOf(ctx, services);
+  const binding = bindingOf(ctx, services, 'keep');
   if (binding === undefined) return false;
   // the session's upstream logins of its own person (checked now: the retry names no person)
   const logins = await upstreamSessions(services).logoutsOf(session.uid, session.account);
@@ -102,7 +103,7 @@ async function readDue(
   const raw = await services.redis.get(keyOf(idp, retryKey));
   if (raw === null) return null;
   const due = DUE.parse(JSON.parse(raw));
-  return bindingOf(ctx, services) === due.binding ? due : 'other-browser';
+  return bindingOf(ctx, services, 'compare') === due.binding ? due : 'other-browser';
 }
 
 /** Audits a retry that another browser than the first attempt's brought: no IdP asked from there. */

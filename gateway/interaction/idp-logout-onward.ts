@@ -46,7 +46,7 @@ export async function sessionToAskOn(
   sessions: readonly EndedSession[],
 ): Promise<EndedSession[]> {
   if (sessions.length <= 1) return [...sessions];
-  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false);
+  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare');
   const own = binding === undefined ? [] : sessions.filter((s) => s.bindings?.includes(binding));
   const askedOn = own.length === 1 ? own : [];
   const cause = binding === undefined ? 'no-binding-cookie' : own.length === 0 ? 'made-elsewhere' : 'several-made-here';

@@ -13,7 +13,9 @@
  * - the resume cookie is present, its signature valid, and its value is this uid;
  * - the interaction exists and its uid is the cookie's;
  * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
- *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it).
+ *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it);
+ * - a login that went upstream is resumed only in the browser carrying its binding cookie, whether it has a result
+ *   or not (`INTERACTION_INVALID` 403, audited `RESUME_REFUSED`; see `refuseAnotherBrowser`).
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
  * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
@@ -26,7 +28,9 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
+import { GatewayError } from '../errors.ts';
 import { HeldSlot } from '../flow/held-slot.ts';
+import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { actOnOutcome, type InteractionEnd } from './complete.ts';
@@ -143,7 +147,9 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
   if (cookieId === undefined || cookieId !== uid) return undefined;
   services.logins.prefetch(uid); // with the interaction's read: one round trip
   const interaction = await provider.Interaction.find(cookieId);
-  if (!interaction || interaction.uid !== cookieId || interaction.result !== undefined) return undefined;
+  if (!interaction || interaction.uid !== cookieId) return undefined;
+  await refuseAnotherBrowser(ctx, services, uid, interaction);
+  if (interaction.result !== undefined) return undefined;
   const origin = interaction.session;
   if (origin?.uid) {
     const session = await provider.Session.get(ctx as unknown as KoaContextWithOIDC);
@@ -151,4 +157,32 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
     if (session.accountId !== origin.accountId) throw new errors.SessionNotFound('session principal changed');
   }
   return interaction;
+}
+
+/**
+ * A login that went upstream is resumed only in the browser that started it (its binding cookie, set then), with
+ * or without a result: otherwise the resume cookie of the attacker's own login, planted in a person's browser
+ * (by a sibling site: it is path-scoped, so it cannot be `__Host-`), would resume it there and leave the
+ * attacker's session in the person's browser, and the person's next login to any RP an SSO as the attacker. A
+ * login begun on a session is bound to that session instead (checked by the caller, and by oidc-provider's
+ * resume). `INTERACTION_INVALID` (403), audited; the login is left as it was.
+ */
+async function refuseAnotherBrowser(ctx: Context, services: Services, uid: string, interaction: Interaction) {
+  if (interaction.session?.uid) return;
+  const bound = (await services.logins.load(uid))?.browserBinding;
+  const { secrets, cookies } = services.config;
+  if (bound === undefined && interaction.result === undefined) return; // nothing to resume with: oidc-provider ends it
+  if (bound !== undefined && browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare') === bound) return;
+  const cause = bound === undefined ? 'a result without a browser binding' : 'another browser';
+  const requestId = ctx.state.requestId as string | undefined;
+  await services.audit.append({
+    sessionId: uid,
+    from: null,
+    to: 'RESUME_REFUSED',
+    component: 'gateway:resume',
+    errorCode: 'INTERACTION_INVALID',
+    ...(requestId === undefined ? {} : { requestId }),
+    details: { cause },
+  });
+  throw new GatewayError('INTERACTION_INVALID', 403, 'This sign-in began in another browser.', { detail: cause });
 }

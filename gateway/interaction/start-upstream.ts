@@ -95,7 +95,7 @@ export async function startUpstream(
     if (held?.record.state === 'AUTHENTICATING')
       base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
-    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies.secure, true)!;
+    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;
   } catch (error) {
     await giveBack();
     throw error;

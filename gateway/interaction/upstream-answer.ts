@@ -53,7 +53,7 @@ export async function upstreamAnswered(
     return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, component);
   }
   const binding =
-    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies.secure, false) ?? NO_BINDING;
+    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare') ?? NO_BINDING;
   // a refusal below is answered by `reject`; a dependency's 503 met on the way by `answerUnavailableAtAcs`
   let refusing = false;
   let giveBack = (): Promise<void> => Promise.resolve();

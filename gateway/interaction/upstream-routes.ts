@@ -49,7 +49,7 @@ async function dispatch(ctx: Context, services: Services, route: AdapterRoute): 
     case 'endpoint': {
       const params = route.method === 'POST' ? await readForm(ctx, route.maxBodyBytes) : readQuery(ctx);
       const { secrets, cookies } = services.config;
-      const binding = browserBinding(ctx, secrets.browserBindingKey, cookies.secure, false);
+      const binding = browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare');
       return answer(ctx, await route.handle({ method: route.method, params, browserBinding: binding }));
     }
     default: {

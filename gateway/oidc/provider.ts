@@ -49,6 +49,7 @@ import { AUTHORIZATION_PATH } from './authorization-post.ts';
 import { DPOP_ALGORITHMS } from './proof-of-possession.ts';
 import { sessionTtl } from '../session/session-life.ts';
 import { sessionCookieName } from '../http/cookie-names.ts';
+import { introspectionPolicy, resourceServerMetadata } from './introspection-policy.ts';
 
 export interface ProviderDeps {
   config: GatewayConfig;
@@ -92,7 +93,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
   });
   const configuration: Configuration = {
     adapter: redisAdapterFactory(redis, deps.durable),
-    clients,
+    // resource servers: clients that can only introspect (config/resource-servers.ts)
+    clients: [...clients, ...config.resourceServers.map(resourceServerMetadata)],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -136,12 +138,9 @@ export function buildProvider(deps: ProviderDeps): Provider {
         logoutSource: renderLogoutPage,
         postLogoutSuccessSource: renderLogoutSuccessPage,
       },
-      // An RP may introspect only tokens issued to itself (oidc-provider's default lets any authenticated
-      // client introspect any token).
-      introspection: {
-        enabled: true,
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
-      },
+      // An RP may introspect only tokens issued to itself, a resource server only the access tokens of the RPs
+      // it names (oidc-provider's default lets any authenticated client introspect any token).
+      introspection: { enabled: true, allowedPolicy: introspectionPolicy(config.resourceServers) },
       revocation: { enabled: true },
       dPoP: { enabled: true },
       // the claims parameter names only claims of the scopes the client is registered for

@@ -6,16 +6,17 @@
  *   development issuer; one year;
  * - it carries no personal data; the id links logins only through the reputation store (hashed);
  * - in deployments it is `__Host-gw_dev` (http/cookie-names.ts), its HMAC labelled `device-cookie-v2`: a
- *   sibling subdomain cannot plant a device id of the attacker's in a person's browser (to tie the person's
- *   logins to the attacker's device in the reputation store), and a value copied under the old name does
- *   not check. The un-prefixed `gw_dev` an earlier version set (labelled `-v1`) is still recognised when
- *   the prefixed one is absent, and the same id is then set under the new name: a known device stays known
- *   across the upgrade. Such a cookie is one an earlier version minted; none is minted any more. One that
- *   does not check is ignored, not `device:forged`: a sibling can plant any value under that name.
+ *   sibling subdomain cannot plant a device id of the attacker's in a person's browser (the person's logins would
+ *   then make the attacker's device known for the person, and the attacker's own later logins with stolen
+ *   credentials look familiar), and a value copied under the old name does not check;
+ * - the un-prefixed `gw_dev` an earlier version set (labelled `-v1`) is recognised when the prefixed one is
+ *   absent, only until `cookies.earlierNamesUntil` (unset: never), and the same id is then set under the new
+ *   name: a known device stays known across the upgrade. One that does not check is ignored, not
+ *   `device:forged`: a sibling can plant any value under that name.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import { cookieName } from '../http/cookie-names.ts';
+import { cookieName, earlierNamesRead, type CookieSettings } from '../http/cookie-names.ts';
 
 /** The cookie's base name; `__Host-gw_dev` in deployments. */
 export const DEVICE_COOKIE = 'gw_dev';
@@ -66,13 +67,17 @@ export function newDeviceCookie(
 export function deviceOf(
   ctx: Context,
   key: string,
-  secure: boolean,
+  cookies: CookieSettings,
 ): { deviceId: string; known: boolean; forged: boolean } {
+  const { secure } = cookies;
   const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
   const name = cookieName(DEVICE_COOKIE, secure);
   const read = readDeviceCookie(ctx.cookies.get(name), key, label);
   if (read.deviceId) return { deviceId: read.deviceId, known: true, forged: false };
-  const earlier = secure && !read.forged ? readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key) : undefined;
+  const earlier =
+    secure && !read.forged && earlierNamesRead(cookies)
+      ? readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key)
+      : undefined;
   const fresh = newDeviceCookie(key, label, earlier?.deviceId ?? undefined);
   ctx.cookies.set(name, fresh.value, {
     httpOnly: true,

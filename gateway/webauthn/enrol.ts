@@ -59,7 +59,7 @@ export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Pr
   const account = stored ? await deps.accounts.load(stored.accountId) : null;
   const grant: EnrolmentGrant | null =
     stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
-  const binding = browserBinding(ctx, deps.config.secrets.browserBindingKey, deps.config.cookies.secure, false);
+  const binding = browserBinding(ctx, deps.config.secrets.browserBindingKey, deps.config.cookies, 'compare');
   if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
   return grant;
 }

@@ -7,7 +7,10 @@
  *   to an RP as the attacker (a login CSRF the RP's `state` cannot see: the victim's own request gets the code);
  * - the binding cookie of the attacker's browser, planted in the victim's, does not bind the victim's login to a
  *   value the attacker holds: the victim's SAML response, stolen, is refused in the attacker's browser
- *   (`SAML_INRESPONSETO_SESSION_MISMATCH`).
+ *   (`SAML_INRESPONSETO_SESSION_MISMATCH`);
+ * - the resume cookie of the attacker's own login (path-scoped, so never `__Host-`), planted in the victim's
+ *   browser, resumes nothing there (`INTERACTION_INVALID` 403): the attacker's session is not left in the
+ *   victim's browser, and the attacker's own browser still finishes that login.
  *
  * The gateway listens on plain http on loopback behind its https issuer, as behind a TLS-terminating proxy; the
  * scripted browser sends what it would send to `https://127.0.0.1:<port>` to `http://` of the same address.
@@ -170,3 +173,36 @@ test.serial(
     await result.response.body?.cancel();
   },
 );
+
+test.serial("the resume cookie of the attacker's login planted from a sibling site resumes nothing", async (t) => {
+  const attacker = new BehindTls();
+  const resumes = new URL('/auth/', issuer).href;
+  // the attacker's own login, stopped where the IdP's answer sends the browser: the resume
+  const stopped = await loginJourney((await authorizationRequest(rp)).url, {
+    username: 'marie',
+    redirectUri: resumes,
+    browser: attacker,
+  });
+  t.true(stopped.url.href.startsWith(resumes), `stopped at the resume: ${stopped.url.href}`);
+  const resume = stopped.url;
+  const cookie = attacker.cookie(resume, '_interaction_resume');
+  const signature = attacker.cookie(resume, '_interaction_resume.sig');
+  t.truthy(cookie && signature, 'the attacker holds the resume cookie');
+
+  const victim = new BehindTls();
+  victim.plant(issuer, '_interaction_resume', cookie!, resume.pathname);
+  victim.plant(issuer, '_interaction_resume.sig', signature!, resume.pathname);
+  const before = await auditCount('INTERACTION_INVALID');
+  const landing = await victim.follow(resume, {}, atRp);
+  t.is(landing.response.status, 403);
+  t.false(atRp(landing.url), 'no redirect to the RP');
+  await landing.response.body?.cancel();
+  t.is(await auditCount('INTERACTION_INVALID'), before + 1, 'the refusal is audited');
+  t.false(
+    victim.setCookies.some((line) => /^(__Host-)?_session=/.test(line)),
+    "no session is set in the victim's browser",
+  );
+
+  const own = await attacker.follow(resume, {}, atRp);
+  t.truthy(own.url.searchParams.get('code'), "the attacker's own browser still finishes the login");
+});
