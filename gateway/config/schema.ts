@@ -36,22 +36,23 @@ const proxyAddress = z.string().refine((entry) => {
   return family !== 0 && prefixOk && extra === undefined;
 }, 'must be an IP address or CIDR block (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)');
 
-/** A path resolved against the config file's folder that can be read now (a boot failure, not a request's). */
 /** The un-prefixed cookies stay plantable until then: at most a year ahead (a device cookie's life). */
 const EARLIER_NAMES_MAX_MS = 366 * 24 * 3600 * 1000;
+
+/** `YYYY-MM-DDThh:mm[:ss[.fff]]` and `Z` or an offset, naming a day of the calendar (not 2027-02-30). */
+function isInstant(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
 
 /** An ISO 8601 instant with its offset (`2027-01-31T00:00:00Z`), as epoch milliseconds. */
 function earlierNamesUntil() {
   return z
     .string('must be an ISO 8601 date and time with its offset, e.g. 2027-01-31T00:00:00Z')
-    .refine(
-      (value) =>
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
-        !Number.isNaN(Date.parse(value)),
-      {
-        message: 'must be an ISO 8601 date and time with its offset, e.g. 2027-01-31T00:00:00Z',
-      },
-    )
+    .refine(isInstant, 'must be an ISO 8601 date and time with its offset, e.g. 2027-01-31T00:00:00Z')
     .transform((value) => Date.parse(value))
     .refine(
       (until) => until <= Date.now() + EARLIER_NAMES_MAX_MS,
@@ -59,6 +60,7 @@ function earlierNamesUntil() {
     );
 }
 
+/** A path resolved against the config file's folder that can be read now (a boot failure, not a request's). */
 function readableFile(baseDir: string) {
   return text().transform((value, ctx) => {
     const file = resolve(baseDir, value);

@@ -15,10 +15,10 @@
  * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
  *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it);
  * - a login that went upstream is resumed only in the browser carrying its binding cookie, whether it has a result
- *   or not (`INTERACTION_INVALID` 403, audited `RESUME_REFUSED`; see `refuseAnotherBrowser`).
+ *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`; see `refuseAnotherBrowser`).
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
- * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
+ * without the cookie, an interaction that already has a result (its browser checked as above) (decided at /interaction/:uid/complete: an old
  * link, a review's approval, a WebAuthn step-up). A bound interaction with no result and no outcome to act on
  * (a reload while the first request works, a login under review) goes to /interaction/:uid/complete, which
  * answers it as before, instead of a resume without a result, which would end the interaction. A
@@ -165,24 +165,27 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
  * (by a sibling site: it is path-scoped, so it cannot be `__Host-`), would resume it there and leave the
  * attacker's session in the person's browser, and the person's next login to any RP an SSO as the attacker. A
  * login begun on a session is bound to that session instead (checked by the caller, and by oidc-provider's
- * resume). `INTERACTION_INVALID` (403), audited; the login is left as it was.
+ * resume). A login that never went upstream has no binding: it is let through only without a login in its result
+ * (no IdP meets its acr: the RP is told). `INTERACTION_INVALID` (403), audited `REJECTED`; the login is left as
+ * it was.
  */
 async function refuseAnotherBrowser(ctx: Context, services: Services, uid: string, interaction: Interaction) {
   if (interaction.session?.uid) return;
   const bound = (await services.logins.load(uid))?.browserBinding;
+  // a login that never went upstream: only an error can end it (no IdP meets its acr), which sets no session
+  if (bound === undefined && interaction.result?.login === undefined) return;
   const { secrets, cookies } = services.config;
-  if (bound === undefined && interaction.result === undefined) return; // nothing to resume with: oidc-provider ends it
   if (bound !== undefined && browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare') === bound) return;
-  const cause = bound === undefined ? 'a result without a browser binding' : 'another browser';
+  const cause = bound === undefined ? 'login-without-binding' : 'other-browser';
   const requestId = ctx.state.requestId as string | undefined;
   await services.audit.append({
     sessionId: uid,
     from: null,
-    to: 'RESUME_REFUSED',
-    component: 'gateway:resume',
+    to: 'REJECTED',
+    component: 'interaction',
     errorCode: 'INTERACTION_INVALID',
     ...(requestId === undefined ? {} : { requestId }),
-    details: { cause },
+    details: { at: 'resume', cause },
   });
   throw new GatewayError('INTERACTION_INVALID', 403, 'This sign-in began in another browser.', { detail: cause });
 }

@@ -94,6 +94,16 @@ export async function startUpstream(
   try {
     if (held?.record.state === 'AUTHENTICATING')
       base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
+    // a login that went upstream before (a step-up, another IdP chosen) goes on only in the browser it did so in:
+    // its interaction cookie, path-scoped and so never `__Host-`, could have been planted in another
+    const earlier = base.browserBinding;
+    if (
+      earlier !== undefined &&
+      browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'compare') !== earlier
+    )
+      throw new GatewayError('INTERACTION_INVALID', 403, 'This sign-in began in another browser.', {
+        detail: 'browser binding mismatch at a further upstream leg',
+      });
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
     binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;
   } catch (error) {

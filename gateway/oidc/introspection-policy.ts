@@ -6,7 +6,8 @@
  * - a resource server (`resourceServers`, config/resource-servers.ts), about the access tokens of the RPs it
  *   names, and nothing else: no refresh token (which only its RP redeems), no other RP's token.
  *
- * Anything else is answered `{ "active": false }`, as for a token that does not exist.
+ * Anything else is answered `{ "active": false }`, as for a token that does not exist. (The Redis adapter already
+ * finds no refresh token for a caller other than its own client: `oidc/redis-adapter.ts`.)
  */
 import type { AccessToken, Client, ClientCredentials, ClientMetadata, RefreshToken } from 'oidc-provider';
 import type { ResourceServerEntry } from '../config/resource-servers.ts';
@@ -23,10 +24,15 @@ export function introspectionPolicy(resourceServers: readonly ResourceServerEntr
   };
 }
 
-/** oidc-provider metadata of a resource server: a client that can only authenticate (at introspection). */
-export function resourceServerMetadata(server: ResourceServerEntry): ClientMetadata {
+/**
+ * oidc-provider metadata of a resource server: a client that can only authenticate (at introspection).
+ * `idTokenAlg`: an algorithm of an active ID-token key. It signs nothing for it, but oidc-provider checks the
+ * value against the enabled ones when it first finds the client (its default, RS256, may not be one).
+ */
+export function resourceServerMetadata(server: ResourceServerEntry, idTokenAlg: string): ClientMetadata {
   return {
     client_id: server.client_id,
+    id_token_signed_response_alg: idTokenAlg as ClientMetadata['id_token_signed_response_alg'],
     client_name: server.client_id,
     grant_types: [],
     response_types: [],

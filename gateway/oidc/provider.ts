@@ -94,7 +94,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: redisAdapterFactory(redis, deps.durable),
     // resource servers: clients that can only introspect (config/resource-servers.ts)
-    clients: [...clients, ...config.resourceServers.map(resourceServerMetadata)],
+    clients: [...clients, ...config.resourceServers.map((server) => resourceServerMetadata(server, active[0]!.alg))],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],

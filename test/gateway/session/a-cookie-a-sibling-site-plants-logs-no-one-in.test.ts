@@ -10,7 +10,9 @@
  *   (`SAML_INRESPONSETO_SESSION_MISMATCH`);
  * - the resume cookie of the attacker's own login (path-scoped, so never `__Host-`), planted in the victim's
  *   browser, resumes nothing there (`INTERACTION_INVALID` 403): the attacker's session is not left in the
- *   victim's browser, and the attacker's own browser still finishes that login.
+ *   victim's browser, and the attacker's own browser still finishes that login;
+ * - nor does the interaction cookie of the attacker's login, planted so, take that login upstream again from the
+ *   victim's browser (which would bind it there): `INTERACTION_INVALID` 403, the login's binding unchanged.
  *
  * The gateway listens on plain http on loopback behind its https issuer, as behind a TLS-terminating proxy; the
  * scripted browser sends what it would send to `https://127.0.0.1:<port>` to `http://` of the same address.
@@ -22,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../../harness/deployment.ts';
-import { Browser, type Form, type RequestInit2 } from '../../helpers/browser.ts';
+import { Browser, formsIn, type Form, type RequestInit2 } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
@@ -206,3 +208,31 @@ test.serial("the resume cookie of the attacker's login planted from a sibling si
   const own = await attacker.follow(resume, {}, atRp);
   t.truthy(own.url.searchParams.get('code'), "the attacker's own browser still finishes the login");
 });
+
+test.serial(
+  "the interaction cookie of the attacker's login planted from a sibling site starts nothing upstream",
+  async (t) => {
+    const attacker = new BehindTls();
+    const chooser = await attacker.follow((await authorizationRequest(rp)).url, {}, atRp);
+    const form = formsIn(await chooser.response.text()).find((f) => f.action.endsWith('/idp'))!;
+    const started = await attacker.submit(form, chooser.url, { idp: 'demo-idp' }, atRp);
+    t.is(started.response.status, 200, 'the AuthnRequest page: the login went upstream');
+    await started.response.body?.cancel();
+    const uid = chooser.url.pathname.split('/')[2]!;
+    const bound = (await running.gateway.services.logins.reload(uid))?.browserBinding;
+    t.truthy(bound);
+
+    const here = new URL(`/interaction/${uid}/idp`, issuer);
+    const victim = new BehindTls();
+    for (const name of ['_interaction', '_interaction.sig'])
+      victim.plant(issuer, name, attacker.cookie(here, name)!, `/interaction/${uid}`);
+    const again = await victim.submit(form, chooser.url, { idp: 'demo-idp' }, atRp);
+    t.is(again.response.status, 403);
+    t.regex(await again.response.text(), /INTERACTION_INVALID/);
+    t.is((await running.gateway.services.logins.reload(uid))?.browserBinding, bound, 'the login is bound as it was');
+    t.false(
+      victim.setCookies.some((line) => line.startsWith('__Host-gw_bb=')),
+      'no binding cookie was set in the victim’s browser',
+    );
+  },
+);

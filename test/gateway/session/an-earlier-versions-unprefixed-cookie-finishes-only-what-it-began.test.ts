@@ -148,6 +148,12 @@ test('cookies.earlierNamesUntil is an ISO 8601 instant within a year, else refus
     Date.parse(soon),
   );
   failsAt(t, (c) => (c.cookies = { earlierNamesUntil: '2027-01-31' }), 'cookies.earlierNamesUntil', /ISO 8601/);
+  failsAt(
+    t,
+    (c) => (c.cookies = { earlierNamesUntil: '2027-02-30T00:00:00Z' }),
+    'cookies.earlierNamesUntil',
+    /ISO 8601/,
+  );
   failsAt(t, (c) => (c.cookies = { earlierNamesUntil: 1_800_000_000_000 }), 'cookies.earlierNamesUntil');
   const later = new Date(Date.now() + 400 * 24 * 3600 * 1000).toISOString();
   failsAt(t, (c) => (c.cookies = { earlierNamesUntil: later }), 'cookies.earlierNamesUntil', /within a year/);
