@@ -36,12 +36,20 @@ export interface SuiteDeployment {
  * @example const d = await startSuiteDeployment(); await runSuite({ target: d.target, client: d.client, idp: d.idp, plans });
  */
 export async function startSuiteDeployment(
-  options: { issuerPort?: number; eidas?: boolean } = {},
+  options: {
+    issuerPort?: number;
+    eidas?: boolean;
+    /**
+     * An https issuer on the same address: what is in front of it (the test's TLS-terminating `fetch`,
+     * tls-terminated-fetch.ts) sends its requests on to the plain-http listener.
+     */
+    https?: boolean;
+  } = {},
 ): Promise<SuiteDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-conformance-'));
   const issuerPort = options.issuerPort ?? (await freePort());
   const listenPort = options.issuerPort === undefined ? issuerPort : await freePort();
-  const target = `http://127.0.0.1:${issuerPort}`;
+  const target = `${options.https === true ? 'https' : 'http'}://127.0.0.1:${issuerPort}`;
   const rpPort = await freePort();
   const redirectUri = `http://127.0.0.1:${rpPort}/callback`;
   const postLogoutRedirectUri = `http://127.0.0.1:${rpPort}/`;
@@ -123,6 +131,7 @@ export async function startSuiteDeployment(
     ],
   });
   deployment.rawConfig.sectorIdentifiers = { caFiles: [sectorDocs.caFile] };
+  if (options.https === true) deployment.rawConfig.issuer = target;
   const gateway = await startGatewayInProcess(deployment, listenPort);
   // A rotation staged ahead, as `node hsm/cli.ts generate id_token RS256` does (state next: published, not signing).
   await gateway.gateway.services.lifecycle.keys.generate('id_token', 'RS256');

@@ -60,6 +60,11 @@ export class Browser {
     this.#cookies.push({ name, value, host: url.hostname, path });
   }
 
+  /** Every cookie this browser holds for `url`'s host, whatever its path. */
+  cookiesOf(url: URL): Array<{ name: string; value: string; path: string }> {
+    return this.#cookies.filter((c) => c.host === url.hostname).map(({ name, value, path }) => ({ name, value, path }));
+  }
+
   /** The value of the cookie `name` this browser sends to `url`, if any. */
   cookie(url: URL, name: string): string | undefined {
     return this.#cookies.find((c) => c.name === name && c.host === url.hostname && url.pathname.startsWith(c.path))

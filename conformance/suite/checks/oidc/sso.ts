@@ -11,6 +11,12 @@
  *   token is dated at or after the silent request, not the first login's. Skipped when the deployment offers
  *   no signed assessment.
  *
+ * - OIDC-SSO-03: the cookies of a browser holding a session, copied into a fresh browser as a sibling site of the
+ *   deployment's domain can plant them (every cookie whose name is not `__Host-` prefixed, with its path), give
+ *   that browser no code silently: otherwise an attacker's own session, planted so, logs a person in to an RP as
+ *   the attacker (a login CSRF the RP's `state` cannot see, as the person's own request gets the code). Judged
+ *   on an https issuer only: an http one cannot set `__Host-` cookies.
+ *
  * The suite has one registered RP: "a second RP's SSO" is observed as the same RP's silent request, which the
  * gateway treats the same way (every request on a session is a login of its own).
  */
@@ -112,6 +118,39 @@ export const ssoChecks: readonly CheckDefinition[] = [
         sent: 'an honest login, then prompt=none in the same browser a second later; GET /risk/assessment with each access token',
         expected: `the silent code's assessment dated at or after the silent request (≥ ${asked})`,
         observed: `${describe(again.out)}; first login assessed at ${firstAt}, silent request's token assessed at ${againAt ?? 'none'}`,
+      });
+    },
+  },
+  {
+    id: 'OIDC-SSO-03',
+    title: "A session's cookies that a sibling site can plant log no other browser in",
+    plan: 'oidc',
+    source: 'RFC 6265bis §4.1.3.2 (the __Host- prefix); RFC 9700 §4.4.1 (login CSRF); OWASP session fixation',
+    requires: [BASE],
+    run: async (ctx) => {
+      if (ctx.target.protocol !== 'https:')
+        return skip('an http issuer cannot set __Host- cookies: judged against an https deployment', {
+          sent: 'nothing',
+          expected: 'an https issuer',
+        });
+      const owner = new Browser();
+      await goodLogin(ctx, {}, owner);
+      // the session's cookies as they are once it answered silently (an SSO may give the session a new id)
+      const own = await ctx.login({ authorize: { prompt: 'none' }, browser: owner });
+      if (own.code === null)
+        return skip('the session gives no code silently even to its own browser: nothing to plant', {
+          sent: 'an honest login, then prompt=none in the same browser',
+          expected: 'a code',
+        });
+      const plantable = owner.cookiesOf(ctx.target).filter((c) => !c.name.startsWith('__Host-'));
+      const victim = new Browser();
+      for (const c of plantable) victim.plant(ctx.target, c.name, c.value, c.path);
+      const out = await ctx.login({ authorize: { prompt: 'none' }, browser: victim });
+      const names = plantable.map((c) => c.name).join(', ') || 'none';
+      return judge(out.code === null && !out.params.has('code'), {
+        sent: `an honest login; its browser's cookies a sibling site can plant (${names}) copied into a fresh browser; prompt=none there`,
+        expected: 'no code in the fresh browser (login_required, or a page)',
+        observed: describe(out),
       });
     },
   },
