@@ -45,7 +45,8 @@ function isInstant(value: string): boolean {
   if (!m) return false;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  const onTheCalendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return onTheCalendar && !Number.isNaN(Date.parse(value)); // an offset such as +99:99 names no instant
 }
 
 /** An ISO 8601 instant with its offset (`2027-01-31T00:00:00Z`), as epoch milliseconds. */

@@ -15,7 +15,7 @@
  * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
  *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it);
  * - a login that went upstream is resumed only in the browser carrying its binding cookie, whether it has a result
- *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`; see `refuseAnotherBrowser`).
+ *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`: same-browser.ts).
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
  * without the cookie, an interaction that already has a result (its browser checked as above) (decided at /interaction/:uid/complete: an old
@@ -28,13 +28,12 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
-import { GatewayError } from '../errors.ts';
 import { HeldSlot } from '../flow/held-slot.ts';
-import { browserBinding } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { actOnOutcome, type InteractionEnd } from './complete.ts';
 import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
+import { refuse, refuseAnotherBrowser } from './same-browser.ts';
 import { prefetchUpstreamLogin } from './upstream-session-records.ts';
 
 const RESUME = /^\/auth\/([A-Za-z0-9_-]{1,64})$/;
@@ -148,7 +147,7 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
   services.logins.prefetch(uid); // with the interaction's read: one round trip
   const interaction = await provider.Interaction.find(cookieId);
   if (!interaction || interaction.uid !== cookieId) return undefined;
-  await refuseAnotherBrowser(ctx, services, uid, interaction);
+  await sameBrowser(ctx, services, uid, interaction);
   if (interaction.result !== undefined) return undefined;
   const origin = interaction.session;
   if (origin?.uid) {
@@ -160,32 +159,19 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
 }
 
 /**
- * A login that went upstream is resumed only in the browser that started it (its binding cookie, set then), with
- * or without a result: otherwise the resume cookie of the attacker's own login, planted in a person's browser
- * (by a sibling site: it is path-scoped, so it cannot be `__Host-`), would resume it there and leave the
- * attacker's session in the person's browser, and the person's next login to any RP an SSO as the attacker. A
- * login begun on a session is bound to that session instead (checked by the caller, and by oidc-provider's
- * resume). A login that never went upstream has no binding: it is let through only without a login in its result
- * (no IdP meets its acr: the RP is told). `INTERACTION_INVALID` (403), audited `REJECTED`; the login is left as
- * it was.
+ * A login is resumed only in the browser it is bound to (its binding cookie, set with its chooser or its first
+ * upstream leg), with or without a result: otherwise the resume cookie of the attacker's own login, planted in a
+ * person's browser (by a sibling site: it is path-scoped, so it cannot be `__Host-`), would resume it there and
+ * leave the attacker's session in the person's browser, and the person's next login to any RP an SSO as the
+ * attacker (same-browser.ts). A login begun on a session is bound to that session instead (checked by the caller,
+ * and by oidc-provider's resume). A login without a binding (its context written by an earlier version) is let
+ * through only without a login in its result (an error, which sets no session).
  */
-async function refuseAnotherBrowser(ctx: Context, services: Services, uid: string, interaction: Interaction) {
+async function sameBrowser(ctx: Context, services: Services, uid: string, interaction: Interaction) {
   if (interaction.session?.uid) return;
   const bound = (await services.logins.load(uid))?.browserBinding;
-  // a login that never went upstream: only an error can end it (no IdP meets its acr), which sets no session
-  if (bound === undefined && interaction.result?.login === undefined) return;
-  const { secrets, cookies } = services.config;
-  if (bound !== undefined && browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare') === bound) return;
-  const cause = bound === undefined ? 'login-without-binding' : 'other-browser';
-  const requestId = ctx.state.requestId as string | undefined;
-  await services.audit.append({
-    sessionId: uid,
-    from: null,
-    to: 'REJECTED',
-    component: 'interaction',
-    errorCode: 'INTERACTION_INVALID',
-    ...(requestId === undefined ? {} : { requestId }),
-    details: { at: 'resume', cause },
-  });
-  throw new GatewayError('INTERACTION_INVALID', 403, 'This sign-in began in another browser.', { detail: cause });
+  // a login without a binding (begun before this version): only an error can end it here, which sets no session
+  if (bound === undefined && interaction.result?.login !== undefined)
+    await refuse(ctx, services, uid, 'resume', 'login-without-binding');
+  await refuseAnotherBrowser(ctx, services, uid, bound, 'resume');
 }

@@ -24,6 +24,7 @@ import type { LoginState } from '../flow/states.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { stepUpPage } from './step-up-page.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
+import { refuseAnotherBrowser } from './same-browser.ts';
 
 /** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
 export function stepUpPending(): GatewayError {
@@ -94,16 +95,9 @@ export async function startUpstream(
   try {
     if (held?.record.state === 'AUTHENTICATING')
       base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
-    // a login that went upstream before (a step-up, another IdP chosen) goes on only in the browser it did so in:
-    // its interaction cookie, path-scoped and so never `__Host-`, could have been planted in another
-    const earlier = base.browserBinding;
-    if (
-      earlier !== undefined &&
-      browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'compare') !== earlier
-    )
-      throw new GatewayError('INTERACTION_INVALID', 403, 'This sign-in began in another browser.', {
-        detail: 'browser binding mismatch at a further upstream leg',
-      });
+    // a login bound to a browser (its chooser shown, or an earlier leg) goes upstream only from that browser: its
+    // interaction cookie, path-scoped and so never `__Host-`, could have been planted in another (same-browser.ts)
+    await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
     binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;
   } catch (error) {
@@ -144,7 +138,16 @@ export async function startUpstream(
   // no request upstream; one whose writes failed after the commit is AUTHENTICATING, from which the person's retry
   // of this step starts again
   let holding = held;
-  if (!holding) ({ held: holding, base } = await claimWhenFree(services, login, from, stepUpLevel));
+  if (!holding) {
+    ({ held: holding, base } = await claimWhenFree(services, login, from, stepUpLevel));
+    // the context as the request it waited for left it: bound to the same browser (its chooser's cookie)
+    try {
+      await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
+    } catch (error) {
+      await flow.release(login.loginId, holding);
+      throw error;
+    }
+  }
   await flow.transition(login.loginId, 'AUTHENTICATING', {
     held: holding,
     alongCommit: () =>

@@ -54,7 +54,13 @@ export class Browser {
    * which a browser sends to the whole domain. A `__Host-` name cannot be planted so, and is refused here.
    */
   plant(url: URL, name: string, value: string, path = '/'): void {
-    if (name.startsWith('__Host-')) throw new Error(`a browser takes no ${name} from another site`);
+    // RFC 6265bis §5.4: the prefixes are matched without regard to case
+    if (name.toLowerCase().startsWith('__host-')) throw new Error(`a browser takes no ${name} from another site`);
+    this.adopt(url, name, value, path);
+  }
+
+  /** Stores a cookie as `url`'s site itself set it: the copy of another browser's (a control, not an attack). */
+  adopt(url: URL, name: string, value: string, path = '/'): void {
     const index = this.#cookies.findIndex((c) => c.name === name && c.host === url.hostname && c.path === path);
     if (index !== -1) this.#cookies.splice(index, 1);
     this.#cookies.push({ name, value, host: url.hostname, path });

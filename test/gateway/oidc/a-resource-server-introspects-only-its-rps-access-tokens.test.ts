@@ -92,50 +92,56 @@ test.serial("nor a refresh token of its RP, nor another RP's access token", asyn
   t.deepEqual(await introspectAs(ORDERS_API, other.tokens.access_token), { active: false });
 });
 
-test.serial('its credentials redeem no code or refresh token, revoke nothing and start no login', async (t) => {
-  const request = await authorizationRequest(bed.rp);
-  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-  const code = journey.url.searchParams.get('code')!;
-  const redeem = await postAsClient(bed.url, '/token', ORDERS_API, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: RP_REDIRECT,
-    code_verifier: request.verifier,
-  });
-  t.is(redeem.status, 400);
-  t.like(await redeem.json(), {
-    error: 'invalid_request',
-    error_description: 'requested grant type is not allowed for this client',
-  });
-  const byTheRp = await postAsClient(bed.url, '/token', bed.deployment.client, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: RP_REDIRECT,
-    code_verifier: request.verifier,
-  });
-  t.is(byTheRp.status, 200, 'the code is still the RP’s to redeem');
-  await byTheRp.body?.cancel();
+test.serial(
+  'its credentials redeem no code or refresh token, revoke nothing and start no login, pushed or not',
+  async (t) => {
+    const request = await authorizationRequest(bed.rp);
+    const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+    const code = journey.url.searchParams.get('code')!;
+    const redeem = await postAsClient(bed.url, '/token', ORDERS_API, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: request.verifier,
+    });
+    t.is(redeem.status, 400);
+    t.like(await redeem.json(), {
+      error: 'invalid_request',
+      error_description: 'requested grant type is not allowed for this client',
+    });
+    const byTheRp = await postAsClient(bed.url, '/token', bed.deployment.client, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: request.verifier,
+    });
+    t.is(byTheRp.status, 200, 'the code is still the RP’s to redeem');
+    await byTheRp.body?.cancel();
 
-  const { tokens } = await logInTo('demo-rp');
-  const refresh = await postAsClient(bed.url, '/token', ORDERS_API, {
-    grant_type: 'refresh_token',
-    refresh_token: tokens.refresh_token!,
-  });
-  t.is(refresh.status, 400);
-  t.like(await refresh.json(), { error: 'invalid_request' });
+    const { tokens } = await logInTo('demo-rp');
+    const refresh = await postAsClient(bed.url, '/token', ORDERS_API, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token!,
+    });
+    t.is(refresh.status, 400);
+    t.like(await refresh.json(), { error: 'invalid_request' });
 
-  const revoke = await postAsClient(bed.url, '/token/revocation', ORDERS_API, { token: tokens.access_token });
-  t.is(revoke.status, 400, 'a resource server may not revoke its RP’s token');
-  await revoke.body?.cancel();
-  t.is((await introspectAs(ORDERS_API, tokens.access_token)).active, true, 'the token is still active');
+    const revoke = await postAsClient(bed.url, '/token/revocation', ORDERS_API, { token: tokens.access_token });
+    t.is(revoke.status, 400, 'a resource server may not revoke its RP’s token');
+    await revoke.body?.cancel();
+    t.is((await introspectAs(ORDERS_API, tokens.access_token)).active, true, 'the token is still active');
 
-  const start = await authorizationRequest(bed.rp);
-  start.url.searchParams.set('client_id', ORDERS_API.client_id);
-  const authorize = await fetch(start.url, { redirect: 'manual' });
-  t.is(authorize.status, 400, 'no redirect anywhere: it has no redirect URI');
-  t.is(authorize.headers.get('location'), null);
-  await authorize.body?.cancel();
-});
+    const start = await authorizationRequest(bed.rp);
+    start.url.searchParams.set('client_id', ORDERS_API.client_id);
+    const pushed = await postAsClient(bed.url, '/request', ORDERS_API, Object.fromEntries(start.url.searchParams));
+    t.is(pushed.status, 400, 'no pushed authorization request either');
+    t.false('request_uri' in ((await pushed.json()) as object));
+    const authorize = await fetch(start.url, { redirect: 'manual' });
+    t.is(authorize.status, 400, 'no redirect anywhere: it has no redirect URI');
+    t.is(authorize.headers.get('location'), null);
+    await authorize.body?.cancel();
+  },
+);
 
 test('a resource server naming an RP not configured, or wearing an RP’s client_id, is refused at load', (t) => {
   const server = (over: Record<string, unknown>) => ({

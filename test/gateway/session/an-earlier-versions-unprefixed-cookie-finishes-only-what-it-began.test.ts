@@ -33,6 +33,7 @@ const LOOPBACK = { secure: false };
 function request(cookies: Record<string, string>): { ctx: Context; set: Map<string, string> } {
   const set = new Map<string, string>();
   const ctx = {
+    state: {},
     cookies: {
       get: (name: string) => cookies[name],
       set: (name: string, value: string) => {
@@ -151,6 +152,12 @@ test('cookies.earlierNamesUntil is an ISO 8601 instant within a year, else refus
   failsAt(
     t,
     (c) => (c.cookies = { earlierNamesUntil: '2027-02-30T00:00:00Z' }),
+    'cookies.earlierNamesUntil',
+    /ISO 8601/,
+  );
+  failsAt(
+    t,
+    (c) => (c.cookies = { earlierNamesUntil: '2027-01-31T00:00:00+99:99' }),
     'cookies.earlierNamesUntil',
     /ISO 8601/,
   );

@@ -15,7 +15,8 @@
  *   deployment's domain can plant them (every cookie whose name is not `__Host-` prefixed, with its path), give
  *   that browser no code silently: otherwise an attacker's own session, planted so, logs a person in to an RP as
  *   the attacker (a login CSRF the RP's `state` cannot see, as the person's own request gets the code). Judged
- *   on an https issuer only: an http one cannot set `__Host-` cookies.
+ *   on an https issuer only (an http one cannot set `__Host-` cookies), against a control: a fresh browser given
+ *   every cookie of the session does get a code (otherwise inconclusive, skipped).
  *
  * The suite has one registered RP: "a second RP's SSO" is observed as the same RP's silent request, which the
  * gateway treats the same way (every request on a session is a login of its own).
@@ -142,14 +143,36 @@ export const ssoChecks: readonly CheckDefinition[] = [
           sent: 'an honest login, then prompt=none in the same browser',
           expected: 'a code',
         });
-      const plantable = owner.cookiesOf(ctx.target).filter((c) => !c.name.startsWith('__Host-'));
+      const held = owner.cookiesOf(ctx.target);
+      // RFC 6265bis §5.4: the prefixes are matched without regard to case
+      const plantable = held.filter((c) => !c.name.toLowerCase().startsWith('__host-'));
+      const names = plantable.map((c) => c.name).join(', ') || 'none';
+      const sent = `an honest login; its browser's cookies a sibling site can plant (${names}) copied into a fresh browser; prompt=none there`;
       const victim = new Browser();
       for (const c of plantable) victim.plant(ctx.target, c.name, c.value, c.path);
-      const out = await ctx.login({ authorize: { prompt: 'none' }, browser: victim });
-      const names = plantable.map((c) => c.name).join(', ') || 'none';
-      return judge(out.code === null && !out.params.has('code'), {
-        sent: `an honest login; its browser's cookies a sibling site can plant (${names}) copied into a fresh browser; prompt=none there`,
-        expected: 'no code in the fresh browser (login_required, or a page)',
+      // stopped before any IdP: a deployment that sends prompt=none upstream (IsPassive) is not judged on the IdP
+      const out = await ctx.login({ authorize: { prompt: 'none' }, browser: victim, stopAtAuthnRequest: true });
+      const planted = out.code !== null || out.params.has('code');
+      if (!planted) {
+        // the control: every cookie copied (as the site set them) does give a code, so the planted ones' failure
+        // above is theirs, not a refusal of any fresh browser (a new device stepped up, say)
+        const control = new Browser();
+        for (const c of held) control.adopt(ctx.target, c.name, c.value, c.path);
+        const copied = await ctx.login({ authorize: { prompt: 'none' }, browser: control, stopAtAuthnRequest: true });
+        if (copied.code === null)
+          return skip(
+            'a fresh browser holding every cookie of the session gets no code silently either: inconclusive',
+            {
+              sent,
+              expected: 'a code for the control browser',
+              observed: `planted: ${describe(out)}; control: ${describe(copied)}`,
+            },
+          );
+      }
+      const refused = !planted && out.status < 500 && (out.at === 'page' || out.error !== null);
+      return judge(refused, {
+        sent,
+        expected: 'no code in the fresh browser: an error at the RP (login_required) or a page asking to log in',
         observed: describe(out),
       });
     },

@@ -1,0 +1,59 @@
+/**
+ * A login bound to a browser (its binding cookie, set when its chooser or its first upstream leg was shown) goes on
+ * only in that browser: at its completion step, its resume, and any further upstream leg. Its interaction and
+ * resume cookies are oidc-provider's, path-scoped and so never `__Host-`: a sibling site can plant the attacker's
+ * in a person's browser, which would finish the attacker's login there (leaving the attacker's session in that
+ * browser) or take it upstream from there. Refused with `INTERACTION_INVALID` (403), audited `REJECTED` with where
+ * and why (`other-browser`, `no-binding-cookie`); the login is left as it was.
+ */
+import type { Context } from 'koa';
+import { GatewayError } from '../errors.ts';
+import { browserBinding } from '../session/browser-binding.ts';
+import type { Services } from '../services.ts';
+
+/** Where the request was refused. */
+export type SameBrowserAt = 'resume' | 'completion' | 'upstream-start';
+
+/**
+ * Throws unless this request's browser carries `bound` (a login without one, begun before this version or on a
+ * session, passes: see the callers).
+ *
+ * @example
+ * await refuseAnotherBrowser(ctx, services, uid, (await services.logins.load(uid))?.browserBinding, 'completion');
+ */
+export async function refuseAnotherBrowser(
+  ctx: Context,
+  services: Pick<Services, 'audit' | 'config'>,
+  uid: string,
+  bound: string | undefined,
+  at: SameBrowserAt,
+): Promise<void> {
+  if (bound === undefined) return;
+  const { secrets, cookies } = services.config;
+  const binding = browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare');
+  if (binding === bound) return;
+  await refuse(ctx, services, uid, at, binding === undefined ? 'no-binding-cookie' : 'other-browser');
+}
+
+/** Audits the refusal, then throws it. */
+export async function refuse(
+  ctx: Context,
+  services: Pick<Services, 'audit'>,
+  uid: string,
+  at: SameBrowserAt,
+  cause: string,
+): Promise<never> {
+  const requestId = ctx.state.requestId as string | undefined;
+  await services.audit.append({
+    sessionId: uid,
+    from: null,
+    to: 'REJECTED',
+    component: 'interaction',
+    errorCode: 'INTERACTION_INVALID',
+    ...(requestId === undefined ? {} : { requestId }),
+    details: { at, cause },
+  });
+  throw new GatewayError('INTERACTION_INVALID', 403, 'This sign-in began in another browser.', {
+    detail: `${at}: ${cause}`,
+  });
+}
