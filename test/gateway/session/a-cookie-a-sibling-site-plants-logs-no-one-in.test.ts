@@ -12,7 +12,8 @@
  *   browser, resumes nothing there (`INTERACTION_INVALID` 403): the attacker's session is not left in the
  *   victim's browser, and the attacker's own browser still finishes that login;
  * - nor does the interaction cookie of the attacker's login, planted so, take that login upstream again from the
- *   victim's browser (which would bind it there): `INTERACTION_INVALID` 403, the login's binding unchanged.
+ *   victim's browser (which would bind it there): `INTERACTION_INVALID` 403, the login's binding unchanged; nor
+ *   act on its outcome there (`/interaction/:uid/complete`): 403, the outcome left for the attacker's browser.
  *
  * The gateway listens on plain http on loopback behind its https issuer, as behind a TLS-terminating proxy; the
  * scripted browser sends what it would send to `https://127.0.0.1:<port>` to `http://` of the same address.
@@ -234,5 +235,34 @@ test.serial(
       victim.setCookies.some((line) => line.startsWith('__Host-gw_bb=')),
       'no binding cookie was set in the victim’s browser',
     );
+  },
+);
+
+test.serial(
+  "the interaction cookie of the attacker's login planted from a sibling site completes nothing",
+  async (t) => {
+    const attacker = new BehindTls();
+    const resumes = new URL('/auth/', issuer).href;
+    const stopped = await loginJourney((await authorizationRequest(rp)).url, {
+      username: 'marie',
+      redirectUri: resumes,
+      browser: attacker,
+    });
+    const uid = stopped.url.pathname.split('/')[2]!;
+    const complete = new URL(`/interaction/${uid}/complete`, issuer);
+    const victim = new BehindTls();
+    for (const name of ['_interaction', '_interaction.sig'])
+      victim.plant(issuer, name, attacker.cookie(complete, name)!, `/interaction/${uid}`);
+    const landing = await victim.follow(complete, {}, atRp);
+    t.is(landing.response.status, 403);
+    t.regex(await landing.response.text(), /INTERACTION_INVALID/);
+    const { rows } = await running.gateway.services.pool.query<{ details: { at?: string; cause?: string } }>(
+      "select details from audit_log where session_id = $1 and to_state = 'REJECTED' order by id desc limit 1",
+      [uid],
+    );
+    t.like(rows[0]?.details, { at: 'completion', cause: 'no-binding-cookie' });
+
+    const own = await attacker.follow(stopped.url, {}, atRp);
+    t.truthy(own.url.searchParams.get('code'), "the outcome was left for the attacker's own browser");
   },
 );
