@@ -34,6 +34,8 @@ const say = (line: string) => console.log(`run: ${line}`);
 
 interface DemoSecrets extends DeploymentSecrets {
   token?: TokenHandle;
+  /** The demo resource server's secret (`resourceServers`: it introspects the demo RP's access tokens). */
+  demoApiSecret?: string;
 }
 
 function loadSecrets(): DemoSecrets {
@@ -121,6 +123,16 @@ try {
   });
   stoppers.push(() => deployment.stop());
   say(`demo IdP on ${deployment.idp.url}`);
+  // a resource server of the demo RP's, with credentials of its own: it can only introspect the RP's access tokens
+  if (secrets.demoApiSecret === undefined) {
+    secrets.demoApiSecret = randomBytes(32).toString('base64url');
+    saveSecrets(secrets);
+  }
+  deployment.env.GW_DEMO_API_SECRET = secrets.demoApiSecret;
+  deployment.rawConfig.resourceServers = [
+    { client_id: 'demo-api', client_secret: { env: 'GW_DEMO_API_SECRET' }, introspects: [deployment.client.client_id] },
+  ];
+  writeFileSync(deployment.configFile, JSON.stringify(deployment.rawConfig, null, 2)); // the example, complete
   const logFile = join(varDir, 'log', 'gateway.log');
   // GW_WORKERS=N make run: N worker processes (default the number of cores; 1 = one process, no cluster)
   const gateway = await startGatewayProcess(deployment, ports.gateway, logFile, {
@@ -139,6 +151,10 @@ try {
   );
   say(
     `  curl -H "Authorization: Bearer $(node -p 'require("./var/secrets.json").aliceToken')" ${gateway.opsUrl}/admin/reviews`,
+  );
+  say(`resource server demo-api introspects ${deployment.client.client_id}'s access tokens (README: resourceServers):`);
+  say(
+    `  curl -u "demo-api:$(node -p 'require("./var/secrets.json").demoApiSecret')" -d token=<access token> ${deployment.gatewayUrl}/token/introspection`,
   );
   const rp = await startDemoRp({
     port: ports.rp,
