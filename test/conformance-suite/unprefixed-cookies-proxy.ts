@@ -47,6 +47,7 @@ export async function startUnprefixedCookiesProxy(options: {
           upstreamRes.statusCode ?? 502,
           setCookies.length > 0 ? { ...rest, 'set-cookie': setCookies } : rest,
         );
+        upstreamRes.on('error', () => res.destroy());
         upstreamRes.pipe(res);
       },
     );
@@ -54,6 +55,8 @@ export async function startUnprefixedCookiesProxy(options: {
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
+    req.on('error', () => upstreamReq.destroy());
+    res.on('error', () => upstreamReq.destroy());
     req.pipe(upstreamReq);
   });
   await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));

@@ -3,7 +3,8 @@
  * nothing else: without it, an RP's APIs hold the RP's credentials, which also redeem its codes and refresh its
  * tokens.
  *
- * - it is answered about the access tokens of the RPs it names (`sub` the RP's pairwise one, `client_id` the RP);
+ * - it is answered about the access tokens of the RPs it names (`sub` the RP's pairwise one, `client_id` the RP),
+ *   a DPoP-bound one with its key's thumbprint (`cnf.jkt`), which the resource server checks the proof against;
  * - it is answered `active: false` about a refresh token of that RP, and about another RP's access token;
  * - it cannot redeem the RP's code or refresh token (oidc-provider's `invalid_request`: "requested grant type is
  *   not allowed for this client"; the code stays the RP's), nor revoke the RP's token, nor start an authorization;
@@ -17,12 +18,13 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { dpopProof } from '../../helpers/dpop-proof.ts';
 import { postAsClient } from '../../helpers/as-client.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { failsAt } from '../config/config-bed.ts';
-import { startSessionBed, type SessionBed } from '../session/session-bed.ts';
+import { redeem, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
 const ORDERS_API = { client_id: 'orders-api', client_secret: randomBytes(32).toString('base64url') };
 const OTHER_RP = 'other-rp';
@@ -81,6 +83,18 @@ test.serial("the resource server is answered about its RP's access token, as its
   const asTheRp = await introspectAs(bed.deployment.client, tokens.access_token);
   t.is(asTheRp.active, true, "the RP's own introspection is as before");
   t.is(asTheRp.sub, claims.sub);
+});
+
+test.serial("a DPoP-bound access token's introspection gives the resource server its key's thumbprint", async (t) => {
+  const key = await generateKeyPair('ES256');
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const proof = await dpopProof(key, 'ES256', 'POST', `${bed.url}/token`);
+  const tokens = await redeem(bed, journey.url.searchParams.get('code')!, request.verifier, proof);
+  t.is(tokens.token_type, 'DPoP');
+  const claims = await introspectAs(ORDERS_API, tokens.access_token);
+  t.is(claims.active, true);
+  t.deepEqual(claims.cnf, { jkt: await calculateJwkThumbprint(await exportJWK(key.publicKey)) });
 });
 
 test.serial("nor a refresh token of its RP, nor another RP's access token", async (t) => {
