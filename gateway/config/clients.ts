@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { TOKEN_ALGORITHMS, type TokenAlgorithmName } from '../../hsm/algorithms.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
 import { SCOPES } from '../translate/scope-claims.ts';
-import { bool, httpsUrl, list, oneOf, secret, section, text } from './fields.ts';
+import { bool, distinctClientIds, httpsUrl, list, oneOf, secret, section, text } from './fields.ts';
 import { parseWith } from './schema-error.ts';
 import { ACCESS_TOKEN_FORMATS, GRANT_TYPES, type ClientEntry } from './types.ts';
 import { SSF_EVENTS } from './ssf.ts';
@@ -118,14 +118,7 @@ export function clientsSchema(env: NodeJS.ProcessEnv) {
   return z
     .array(clientSchema(env), 'must be a non-empty array of clients')
     .min(1, 'must be a non-empty array of clients')
-    .superRefine((clients, ctx) => {
-      const seen = new Set<string>();
-      clients.forEach((client, i) => {
-        if (seen.has(client.client_id))
-          ctx.addIssue({ code: 'custom', path: [i, 'client_id'], message: `duplicate client_id ${client.client_id}` });
-        seen.add(client.client_id);
-      });
-    });
+    .superRefine(distinctClientIds);
 }
 
 /**

@@ -27,6 +27,21 @@ export const list = <T extends z.ZodType>(item: T, min = 0) =>
   z.array(item, 'must be an array').min(min, `must have at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
 
 /**
+ * Refuses a repeated `client_id` in a list of entries, naming the later one.
+ *
+ * @example
+ * z.array(clientSchema).superRefine(distinctClientIds);
+ */
+export function distinctClientIds(entries: ReadonlyArray<{ client_id: string }>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  entries.forEach((entry, i) => {
+    if (seen.has(entry.client_id))
+      ctx.addIssue({ code: 'custom', path: [i, 'client_id'], message: `duplicate client_id ${entry.client_id}` });
+    seen.add(entry.client_id);
+  });
+}
+
+/**
  * A secret reference, resolved from `env` or a file; `min` characters at least.
  *
  * @example

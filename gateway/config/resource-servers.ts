@@ -18,7 +18,7 @@
  *                       "introspects": ["demo-rp"] }]
  */
 import { z } from 'zod';
-import { httpsUrl, list, oneOf, secret, text } from './fields.ts';
+import { distinctClientIds, httpsUrl, list, oneOf, secret, text } from './fields.ts';
 import { parseWith } from './schema-error.ts';
 
 /** A resource server's credentials and the RPs whose access tokens it may introspect. */
@@ -77,13 +77,6 @@ export function parseResourceServers(
   const schema = z
     .array(resourceServerSchema(env, clientIds), 'must be an array of resource servers')
     .default([])
-    .superRefine((servers, ctx) => {
-      const seen = new Set<string>();
-      servers.forEach((server, i) => {
-        if (seen.has(server.client_id))
-          ctx.addIssue({ code: 'custom', path: [i, 'client_id'], message: `duplicate client_id ${server.client_id}` });
-        seen.add(server.client_id);
-      });
-    });
+    .superRefine(distinctClientIds);
   return parseWith(schema, raw, 'resourceServers');
 }

@@ -73,6 +73,17 @@ test.after.always(async () => {
 
 const atRp = (u: URL) => u.toString().startsWith(RP_REDIRECT);
 
+/** The attacker's own login, stopped where the IdP's answer sends the browser: its resume (not requested). */
+async function attackersLoginAtItsResume(): Promise<{ attacker: BehindTls; resume: URL }> {
+  const attacker = new BehindTls();
+  const stopped = await loginJourney((await authorizationRequest(rp)).url, {
+    username: 'marie',
+    redirectUri: new URL('/auth/', issuer).href,
+    browser: attacker,
+  });
+  return { attacker, resume: stopped.url };
+}
+
 async function auditCount(code: string): Promise<number> {
   const { rows } = await running.gateway.services.pool.query<{ n: number }>(
     'select count(*)::int as n from audit_log where error_code = $1',
@@ -178,16 +189,8 @@ test.serial(
 );
 
 test.serial("the resume cookie of the attacker's login planted from a sibling site resumes nothing", async (t) => {
-  const attacker = new BehindTls();
-  const resumes = new URL('/auth/', issuer).href;
-  // the attacker's own login, stopped where the IdP's answer sends the browser: the resume
-  const stopped = await loginJourney((await authorizationRequest(rp)).url, {
-    username: 'marie',
-    redirectUri: resumes,
-    browser: attacker,
-  });
-  t.true(stopped.url.href.startsWith(resumes), `stopped at the resume: ${stopped.url.href}`);
-  const resume = stopped.url;
+  const { attacker, resume } = await attackersLoginAtItsResume();
+  t.true(resume.pathname.startsWith('/auth/'), `stopped at the resume: ${resume.href}`);
   const cookie = attacker.cookie(resume, '_interaction_resume');
   const signature = attacker.cookie(resume, '_interaction_resume.sig');
   t.truthy(cookie && signature, 'the attacker holds the resume cookie');
@@ -241,14 +244,8 @@ test.serial(
 test.serial(
   "the interaction cookie of the attacker's login planted from a sibling site completes nothing",
   async (t) => {
-    const attacker = new BehindTls();
-    const resumes = new URL('/auth/', issuer).href;
-    const stopped = await loginJourney((await authorizationRequest(rp)).url, {
-      username: 'marie',
-      redirectUri: resumes,
-      browser: attacker,
-    });
-    const uid = stopped.url.pathname.split('/')[2]!;
+    const { attacker, resume } = await attackersLoginAtItsResume();
+    const uid = resume.pathname.split('/')[2]!;
     const complete = new URL(`/interaction/${uid}/complete`, issuer);
     const victim = new BehindTls();
     for (const name of ['_interaction', '_interaction.sig'])
@@ -262,7 +259,7 @@ test.serial(
     );
     t.like(rows[0]?.details, { at: 'completion', cause: 'no-binding-cookie' });
 
-    const own = await attacker.follow(stopped.url, {}, atRp);
+    const own = await attacker.follow(resume, {}, atRp);
     t.truthy(own.url.searchParams.get('code'), "the outcome was left for the attacker's own browser");
   },
 );
