@@ -8,10 +8,12 @@
  *   with `jwks_uri` (and no secret), as for an RP; `client_secret_basic` by default;
  * - `introspects`: the RPs (`client_id`s of `clients`) whose access tokens it may introspect; at least one.
  *
- * It is registered with oidc-provider as a client with no grant, no response type and no redirect URI: the token
- * endpoint refuses it (`invalid_request`, "requested grant type is not allowed for this client"), the authorization
- * endpoint too (no redirect URI), revocation of an RP's token too (`invalid_request`), and introspection answers it about the access
- * tokens of the RPs it names only (`oidc/introspection-policy.ts`), never a refresh token, never another RP's.
+ * It is registered with oidc-provider as a client with no grant, no response type and no redirect URI, so:
+ * - the token endpoint refuses it (`invalid_request`, "requested grant type is not allowed for this client");
+ * - the authorization endpoint and pushed authorization requests refuse it (it has no redirect URI);
+ * - revocation refuses it an RP's token (`invalid_request`);
+ * - introspection answers it about the access tokens of the RPs it names only (`oidc/introspection-policy.ts`),
+ *   never a refresh token, never another RP's.
  *
  * @example
  * "resourceServers": [{ "client_id": "orders-api", "client_secret": { "env": "GW_ORDERS_API_SECRET" },

@@ -14,12 +14,12 @@
  * - the interaction exists and its uid is the cookie's;
  * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
  *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it);
- * - a login that went upstream is resumed only in the browser carrying its binding cookie, whether it has a result
- *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`: same-browser.ts).
+ * - a login is resumed only in the browser carrying its binding cookie (set with its chooser), whether it has a
+ *   result or not (`INTERACTION_INVALID` 403, audited `REJECTED`: same-browser.ts).
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
- * without the cookie, an interaction that already has a result (its browser checked as above) (decided at /interaction/:uid/complete: an old
- * link, a review's approval, a WebAuthn step-up). A bound interaction with no result and no outcome to act on
+ * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
+ * link, a review's approval, a WebAuthn step-up; its browser is checked first, as above). A bound interaction with no result and no outcome to act on
  * (a reload while the first request works, a login under review) goes to /interaction/:uid/complete, which
  * answers it as before, instead of a resume without a result, which would end the interaction. A
  * step-up is handed back to /interaction/:uid/complete (its page stays where a reload cannot end the
