@@ -14,8 +14,8 @@
  * - the interaction exists and its uid is the cookie's;
  * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
  *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it);
- * - a login is resumed only in the browser carrying its binding cookie (set with its chooser), whether it has a
- *   result or not (`INTERACTION_INVALID` 403, audited `REJECTED`: same-browser.ts).
+ * - a login that went upstream is resumed only in the browser carrying its binding cookie, whether it has a result
+ *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`: same-browser.ts).
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
  * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
@@ -159,18 +159,18 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
 }
 
 /**
- * A login is resumed only in the browser it is bound to (its binding cookie, set with its chooser or its first
+ * A login that went upstream is resumed only in the browser it is bound to (its binding cookie, set by its first
  * upstream leg), with or without a result: otherwise the resume cookie of the attacker's own login, planted in a
  * person's browser (by a sibling site: it is path-scoped, so it cannot be `__Host-`), would resume it there and
  * leave the attacker's session in the person's browser, and the person's next login to any RP an SSO as the
  * attacker (same-browser.ts). A login begun on a session is bound to that session instead (checked by the caller,
- * and by oidc-provider's resume). A login without a binding (its context written by an earlier version) is let
- * through only without a login in its result (an error, which sets no session).
+ * and by oidc-provider's resume). A login without a binding (it never went upstream) is let through only without a
+ * login in its result (an error: no IdP meets its acr), which sets no session.
  */
 async function sameBrowser(ctx: Context, services: Services, uid: string, interaction: Interaction) {
   if (interaction.session?.uid) return;
   const bound = (await services.logins.load(uid))?.browserBinding;
-  // a login without a binding (begun before this version): only an error can end it here, which sets no session
+  // a login that never went upstream: only an error can end it here (no IdP meets its acr), which sets no session
   if (bound === undefined && interaction.result?.login !== undefined)
     await refuse(ctx, services, uid, 'resume', 'login-without-binding');
   await refuseAnotherBrowser(ctx, services, uid, bound, 'resume');

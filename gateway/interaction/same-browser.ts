@@ -1,6 +1,6 @@
 /**
- * A login bound to a browser (its binding cookie, set when its chooser or its first upstream leg was shown) goes on
- * only in that browser: at its completion step, its resume, and any further upstream leg. Its interaction and
+ * A login bound to a browser (its binding cookie, set by its first upstream leg: the browser that chose the IdP)
+ * goes on only in that browser: at its completion step, its resume, and any further upstream leg. Its interaction and
  * resume cookies are oidc-provider's, path-scoped and so never `__Host-`: a sibling site can plant the attacker's
  * in a person's browser, which would finish the attacker's login there (leaving the attacker's session in that
  * browser) or take it upstream from there. Refused with `INTERACTION_INVALID` (403), audited `REJECTED` with where

@@ -16,7 +16,6 @@ import { refuseConsent } from '../completion/grant-consent.ts';
 import { ssoInteraction } from '../completion/sso.ts';
 import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
-import { browserBinding } from '../session/browser-binding.ts';
 import { eligibleIdps, endUnmet } from './eligible-idps.ts';
 import { requestParams } from './translate-and-decide.ts';
 
@@ -124,8 +123,6 @@ async function showReserved(ctx: Context, services: Services, uid: string, reser
       freshAuthRequired,
       ...(maxAge === undefined ? {} : { maxAge }),
       params: requestParams(details.params),
-      // the browser this login goes on in, from its chooser on (interaction/same-browser.ts)
-      browserBinding: browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'start')!,
     };
     // reserved with the first read (a login started meanwhile elsewhere refuses it, as the start would); the
     // context is saved in the round trip of the start's commit, once its audit record is written

@@ -95,8 +95,9 @@ export async function startUpstream(
   try {
     if (held?.record.state === 'AUTHENTICATING')
       base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
-    // a login bound to a browser (its chooser shown, or an earlier leg) goes upstream only from that browser: its
-    // interaction cookie, path-scoped and so never `__Host-`, could have been planted in another (same-browser.ts)
+    // a login that went upstream before (a step-up, another IdP chosen) goes on only from the browser it did so
+    // from: its interaction cookie, path-scoped and so never `__Host-`, could have been planted in another
+    // (same-browser.ts). Its first leg binds it, to the browser that chooses the IdP.
     await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
     binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;
@@ -140,12 +141,15 @@ export async function startUpstream(
   let holding = held;
   if (!holding) {
     ({ held: holding, base } = await claimWhenFree(services, login, from, stepUpLevel));
-    // the context as the request it waited for left it: bound to the same browser (its chooser's cookie)
-    try {
-      await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
-    } catch (error) {
-      await flow.release(login.loginId, holding);
-      throw error;
+    // a login that had gone upstream before this request read it: checked again on the context the request it
+    // waited for left (a first leg's double click, whose second request has no binding cookie yet, goes on)
+    if (login.browserBinding !== undefined) {
+      try {
+        await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
+      } catch (error) {
+        await flow.release(login.loginId, holding);
+        throw error;
+      }
     }
   }
   await flow.transition(login.loginId, 'AUTHENTICATING', {
