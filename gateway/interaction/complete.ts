@@ -31,7 +31,7 @@ import { completeLogin, finish, type StoreResult } from '../completion/finish-lo
 import { translationPoint } from '../completion/translation-of.ts';
 import { startUpstream } from './start-upstream.ts';
 import { endUnmet } from './eligible-idps.ts';
-import { refuseAnotherBrowser } from './same-browser.ts';
+import { refuseAnotherBrowser } from '../session/same-browser.ts';
 import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
 import { REVIEW_TIMEOUT_SECONDS } from '../review/review-store.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, offerWebAuthn } from '../webauthn/step-up.ts';
@@ -88,7 +88,7 @@ export async function completeInteraction(ctx: Context, services: Services, uid:
     services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
-    // in the browser the login is bound to, before anything is taken (same-browser.ts)
+    // in the browser the login is bound to, before anything is taken (session/same-browser.ts)
     await refuseAnotherBrowser(ctx, services, uid, (await services.logins.load(uid))?.browserBinding, 'completion');
     // The outcome first: a login with an outcome to act on has no review. An outcome is saved only right after
     // the login entered FRAUD_CHECK or FAILED; a review row only once it reached MANUAL_REVIEW (the 'flag' case

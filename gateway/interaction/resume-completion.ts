@@ -15,7 +15,7 @@
  * - an interaction started on a session is resumed only with that session's cookie (the same session uid),
  *   whose account did not change meanwhile (`SessionNotFound`, as `interactionDetails` answers it);
  * - a login that went upstream is resumed only in the browser carrying its binding cookie, whether it has a result
- *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`: same-browser.ts).
+ *   or not (`INTERACTION_INVALID` 403, audited `REJECTED`: session/same-browser.ts).
  *
  * Anything else passes on untouched to oidc-provider, which refuses or resumes as it always did: a request
  * without the cookie, an interaction that already has a result (decided at /interaction/:uid/complete: an old
@@ -33,7 +33,7 @@ import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { actOnOutcome, type InteractionEnd } from './complete.ts';
 import { answerUnavailableAtCompletion } from './unavailable-mid-login.ts';
-import { refuse, refuseAnotherBrowser } from './same-browser.ts';
+import { refuse, refuseAnotherBrowser } from '../session/same-browser.ts';
 import { prefetchUpstreamLogin } from './upstream-session-records.ts';
 
 const RESUME = /^\/auth\/([A-Za-z0-9_-]{1,64})$/;
@@ -163,9 +163,9 @@ async function boundInteraction(ctx: Context, services: Services, uid: string): 
  * upstream leg), with or without a result: otherwise the resume cookie of the attacker's own login, planted in a
  * person's browser (by a sibling site: it is path-scoped, so it cannot be `__Host-`), would resume it there and
  * leave the attacker's session in the person's browser, and the person's next login to any RP an SSO as the
- * attacker (same-browser.ts). A login begun on a session is bound to that session instead (checked by the caller,
- * and by oidc-provider's resume). A login without a binding (it never went upstream) is let through only without a
- * login in its result (an error: no IdP meets its acr), which sets no session.
+ * attacker (session/same-browser.ts). A login begun on a session is bound to that session instead (checked by
+ * the caller, and by oidc-provider's resume). A login without a binding (it never went upstream) is let through
+ * only without a login in its result (an error: no IdP meets its acr), which sets no session.
  */
 async function sameBrowser(ctx: Context, services: Services, uid: string, interaction: Interaction) {
   if (interaction.session?.uid) return;

@@ -24,7 +24,7 @@ import type { LoginState } from '../flow/states.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { stepUpPage } from './step-up-page.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
-import { refuseAnotherBrowser } from './same-browser.ts';
+import { refuseAnotherBrowser } from '../session/same-browser.ts';
 
 /** A step-up is bound to the one request that asked for it: no other upstream login may start meanwhile. */
 export function stepUpPending(): GatewayError {
@@ -97,7 +97,7 @@ export async function startUpstream(
       base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
     // a login that went upstream before (a step-up, another IdP chosen) goes on only from the browser it did so
     // from: its interaction cookie, path-scoped and so never `__Host-`, could have been planted in another
-    // (same-browser.ts). Its first leg binds it, to the browser that chooses the IdP.
+    // (session/same-browser.ts). Its first leg binds it, to the browser that chooses the IdP.
     await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
     binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;

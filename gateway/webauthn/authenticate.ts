@@ -21,13 +21,17 @@ import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, webauthnAmr, type PendingStepUp } from './step-up.ts';
 import { WebAuthnError } from './webauthn-error.ts';
+import { refuseAnotherBrowser } from '../session/same-browser.ts';
 
 export const MAX_ATTEMPTS = 3;
 const FORM_LIMIT = 64 * 1024;
 
 async function context(ctx: Context, deps: WebAuthnDeps, uid: string) {
+  deps.logins.prefetch(uid); // with the interaction's read: one round trip
   const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
   if (details.uid !== uid) throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
+  // only in the browser the login went upstream from, before anything is read or taken (session/same-browser.ts)
+  await refuseAnotherBrowser(ctx, deps, uid, (await deps.logins.load(uid))?.browserBinding, 'webauthn');
   const pending = await deps.logins.peekSealed<PendingStepUp>('webauthn:pending', uid);
   if (!pending) throw new GatewayError('LOGIN_STATE_INVALID', 400, 'nothing to confirm for this sign-in');
   return { details, pending };

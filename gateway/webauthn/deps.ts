@@ -22,7 +22,7 @@ export interface StepUpDeps {
   pool: Pool;
   redis: Redis;
   flow: Pick<LoginFlow, 'transition'>;
-  logins: Pick<LoginContextStore, 'load' | 'holdSealed' | 'peekSealed' | 'takeSealed' | 'dropSealed'>;
+  logins: Pick<LoginContextStore, 'load' | 'prefetch' | 'holdSealed' | 'peekSealed' | 'takeSealed' | 'dropSealed'>;
 }
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;

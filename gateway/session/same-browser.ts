@@ -1,18 +1,26 @@
 /**
  * A login bound to a browser (its binding cookie, set by its first upstream leg: the browser that chose the IdP)
- * goes on only in that browser: at its completion step, its resume, and any further upstream leg. Its interaction and
+ * goes on only in that browser: at its completion step, its resume, its WebAuthn step-up, and any further upstream
+ * leg. Its interaction and
  * resume cookies are oidc-provider's, path-scoped and so never `__Host-`: a sibling site can plant the attacker's
  * in a person's browser, which would finish the attacker's login there (leaving the attacker's session in that
  * browser) or take it upstream from there. Refused with `INTERACTION_INVALID` (403), audited `REJECTED` with where
  * and why (`other-browser`, `no-binding-cookie`); the login is left as it was.
  */
 import type { Context } from 'koa';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import { browserBinding } from '../session/browser-binding.ts';
-import type { Services } from '../services.ts';
+import { browserBinding } from './browser-binding.ts';
 
 /** Where the request was refused. */
-export type SameBrowserAt = 'resume' | 'completion' | 'upstream-start';
+export type SameBrowserAt = 'resume' | 'completion' | 'upstream-start' | 'webauthn';
+
+/** What the check needs: the binding key and cookie settings, and the audit log. */
+export interface SameBrowserDeps {
+  audit: Pick<AuditLog, 'append'>;
+  config: Pick<GatewayConfig, 'secrets' | 'cookies'>;
+}
 
 /**
  * Throws unless this request's browser carries `bound` (a login without one, begun before this version or on a
@@ -23,7 +31,7 @@ export type SameBrowserAt = 'resume' | 'completion' | 'upstream-start';
  */
 export async function refuseAnotherBrowser(
   ctx: Context,
-  services: Pick<Services, 'audit' | 'config'>,
+  services: SameBrowserDeps,
   uid: string,
   bound: string | undefined,
   at: SameBrowserAt,
@@ -38,7 +46,7 @@ export async function refuseAnotherBrowser(
 /** Audits the refusal, then throws it. */
 export async function refuse(
   ctx: Context,
-  services: Pick<Services, 'audit'>,
+  services: Pick<SameBrowserDeps, 'audit'>,
   uid: string,
   at: SameBrowserAt,
   cause: string,
