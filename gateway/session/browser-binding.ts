@@ -36,13 +36,7 @@ function hmac(key: string, label: string, value: string): string {
   return createHmac('sha256', key).update(`${label}\u0000${value}`).digest('base64url');
 }
 
-/** Where a value set on this response is kept: the browser's cookie from now on, for this request's later reads. */
-const SET_NOW = Symbol('browser binding set now');
-
-/** The cookie `name`'s value; `current`: the deployment's own name, which a value set now stands for. */
-function read(ctx: Context, name: string, current: boolean): string | undefined {
-  const setNow = (ctx.state as Record<symbol, string | undefined> | undefined)?.[SET_NOW];
-  if (current && setNow !== undefined) return setNow;
+function read(ctx: Context, name: string): string | undefined {
   const value = ctx.cookies.get(name);
   return value !== undefined && VALUE.test(value) ? value : undefined;
 }
@@ -57,10 +51,10 @@ export function browserBinding(
   const { secure } = cookies;
   const name = cookieName(BINDING_COOKIE, secure);
   const label = secure ? LABEL.prefixed : LABEL.plain;
-  const value = read(ctx, name, true);
+  const value = read(ctx, name);
   if (value !== undefined) return hmac(key, label, value);
   if (use === 'compare') {
-    const earlier = secure && earlierNamesRead(cookies) ? read(ctx, BINDING_COOKIE, false) : undefined;
+    const earlier = secure && earlierNamesRead(cookies) ? read(ctx, BINDING_COOKIE) : undefined;
     return earlier === undefined ? undefined : hmac(key, LABEL.plain, earlier);
   }
   if (use === 'keep') return undefined;
@@ -72,6 +66,5 @@ export function browserBinding(
     path: '/',
     overwrite: true,
   });
-  (ctx.state as Record<symbol, string>)[SET_NOW] = fresh;
   return hmac(key, label, fresh);
 }

@@ -33,7 +33,6 @@ const LOOPBACK = { secure: false };
 function request(cookies: Record<string, string>): { ctx: Context; set: Map<string, string> } {
   const set = new Map<string, string>();
   const ctx = {
-    state: {},
     cookies: {
       get: (name: string) => cookies[name],
       set: (name: string, value: string) => {
