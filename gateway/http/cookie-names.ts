@@ -1,5 +1,6 @@
 /**
- * The name of each cookie the gateway sets with `Path=/`: `__Host-` prefixed when cookies are Secure.
+ * The name of each cookie the gateway sets with `Path=/`: `__Host-` prefixed when cookies are Secure (the session,
+ * browser-binding and device cookies, and the remembered language and IdP).
  *
  * A browser accepts a `__Host-` cookie only when it is Secure, has `Path=/` and no `Domain`, so no other site
  * (a sibling subdomain: `evil.example.gouv.fr` beside `connect.example.gouv.fr`) can plant or overwrite one.
@@ -37,4 +38,22 @@ export function sessionCookieName(secure: boolean): string {
 /** Whether an earlier version's un-prefixed cookies are still read now. */
 export function earlierNamesRead(cookies: CookieSettings, now: number = Date.now()): boolean {
   return cookies.earlierNamesUntil !== undefined && now < cookies.earlierNamesUntil;
+}
+
+/** What a cookie read needs of a request: its cookies and whether it came over https (the issuer's scheme). */
+interface CookieRequest {
+  secure: boolean;
+  cookies: { get(name: string): string | undefined };
+}
+
+/**
+ * A remembered preference's cookie (`__Host-gw_lang`, `__Host-gw_last_idp` in deployments): the prefixed name,
+ * else, on an http issuer only, the plain one. A preference a sibling site planted under the plain name is never
+ * read on an https issuer.
+ *
+ * @example
+ * const remembered = preferenceCookie(ctx, 'gw_lang');
+ */
+export function preferenceCookie(ctx: CookieRequest, base: string): string | undefined {
+  return ctx.cookies.get(`${HOST_PREFIX}${base}`) ?? (ctx.secure ? undefined : ctx.cookies.get(base));
 }

@@ -4,9 +4,11 @@
  * Read-only here; the chooser (interaction/chooser-i18n.ts) also remembers a `?lang=` choice.
  */
 import type { Context } from 'koa';
+import { preferenceCookie } from './cookie-names.ts';
 
 export const LANGUAGES = ['fr', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
+/** The remembered language's cookie, base name: `__Host-gw_lang` in deployments (http/cookie-names.ts). */
 export const LANG_COOKIE = 'gw_lang';
 
 export function isLanguage(value: string | undefined): value is Language {
@@ -20,7 +22,7 @@ export function isLanguage(value: string | undefined): value is Language {
 export function requestLanguage(ctx: Context): Language {
   const asked = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
   if (isLanguage(asked)) return asked;
-  const remembered = ctx.cookies.get(LANG_COOKIE);
+  const remembered = preferenceCookie(ctx, LANG_COOKIE);
   if (isLanguage(remembered)) return remembered;
   const accepted = ctx.acceptsLanguages([...LANGUAGES]);
   return typeof accepted === 'string' && isLanguage(accepted) ? accepted : 'fr';

@@ -4,6 +4,7 @@
  * An unknown language is never an error: it falls back to French.
  */
 import type { Context } from 'koa';
+import { cookieName } from '../http/cookie-names.ts';
 import { isLanguage, LANG_COOKIE, requestLanguage, type Language } from '../http/language.ts';
 
 export { LANGUAGES, LANG_COOKIE, type Language } from '../http/language.ts';
@@ -64,7 +65,7 @@ export const WORDS: Readonly<Record<Language, ChooserWords>> = {
 export function pickLanguage(ctx: Context, secure: boolean): Language {
   const asked = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
   if (isLanguage(asked)) {
-    ctx.cookies.set(LANG_COOKIE, asked, {
+    ctx.cookies.set(cookieName(LANG_COOKIE, secure), asked, {
       httpOnly: true,
       secure,
       sameSite: 'lax',

@@ -65,6 +65,10 @@ export async function startUpstream(
   // login before it) and refuses with this page's code, before anything is signed. The IdP's own
   // rate (issue #15) is answered first: every AuthnRequest sent to it counts, before anything is signed.
   const from = stepUpLevel === undefined ? CHOSEN_FROM : STEP_UP_FROM;
+  // a login that went upstream before goes on only from its browser (session/same-browser.ts): a browser refused
+  // so takes nothing, not even a token of the IdP's bucket; checked on what this request read (no round trip), and
+  // again below on the context a claim from AUTHENTICATING reads afresh
+  await refuseAnotherBrowser(ctx, services, login.loginId, login.browserBinding, 'upstream-start');
   const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart, from });
   const [limiting, claim] = await Promise.allSettled([admitIdp(ctx, idpId, 'request'), claiming]);
   // tryClaim answers its refusal; a rejection here is a fault of its own, handled like a refusal
@@ -97,8 +101,9 @@ export async function startUpstream(
       base = await confirmedFor(services, login, stepUpLevel, 'AUTHENTICATING');
     // a login that went upstream before (a step-up, another IdP chosen) goes on only from the browser it did so
     // from: its interaction cookie, path-scoped and so never `__Host-`, could have been planted in another
-    // (session/same-browser.ts). Its first leg binds it, to the browser that chooses the IdP.
-    await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
+    // (session/same-browser.ts). Its first leg binds it, to the browser that chooses the IdP. Checked above on
+    // this request's copy; here on the context read afresh.
+    if (base !== login) await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
     binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;
   } catch (error) {

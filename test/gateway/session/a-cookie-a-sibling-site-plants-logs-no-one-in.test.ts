@@ -84,6 +84,14 @@ async function attackersLoginAtItsResume(): Promise<{ attacker: BehindTls; resum
   return { attacker, resume: stopped.url };
 }
 
+/** AuthnRequests the IdP's rate limit admitted so far (its bucket's metric). */
+async function idpRequestsAdmitted(): Promise<number> {
+  const exposition = await running.gateway.services.metrics.registry.metrics();
+  const line =
+    /gateway_ratelimit_idp_decisions_total\{idp="demo-idp",direction="request",outcome="admitted",[^}]*\} (\d+)/;
+  return Number(line.exec(exposition)?.[1] ?? Number.NaN);
+}
+
 async function auditCount(code: string): Promise<number> {
   const { rows } = await running.gateway.services.pool.query<{ n: number }>(
     'select count(*)::int as n from audit_log where error_code = $1',
@@ -230,9 +238,11 @@ test.serial(
     const victim = new BehindTls();
     for (const name of ['_interaction', '_interaction.sig'])
       victim.plant(issuer, name, attacker.cookie(here, name)!, `/interaction/${uid}`);
+    const admittedBefore = await idpRequestsAdmitted();
     const again = await victim.submit(form, chooser.url, { idp: 'demo-idp' }, atRp);
     t.is(again.response.status, 403);
     t.regex(await again.response.text(), /INTERACTION_INVALID/);
+    t.is(await idpRequestsAdmitted(), admittedBefore, "the refused browser took nothing of the IdP's rate");
     t.is((await running.gateway.services.logins.reload(uid))?.browserBinding, bound, 'the login is bound as it was');
     t.false(
       victim.setCookies.some((line) => line.startsWith('__Host-gw_bb=')),
@@ -261,5 +271,32 @@ test.serial(
 
     const own = await attacker.follow(resume, {}, atRp);
     t.truthy(own.url.searchParams.get('code'), "the outcome was left for the attacker's own browser");
+  },
+);
+
+test.serial(
+  'a language or last IdP planted from a sibling site changes no page; the gateway remembers its own as __Host-',
+  async (t) => {
+    const planted = new BehindTls();
+    planted.plant(issuer, 'gw_lang', 'en');
+    planted.plant(issuer, 'gw_last_idp', 'demo-idp');
+    const shown = await planted.follow((await authorizationRequest(rp)).url, {}, atRp);
+    const page = await shown.response.text();
+    t.regex(page, /<html lang="fr">/, 'the planted language is not read: French, the default');
+    t.notRegex(page, /class="last"/, 'the planted last IdP is not read');
+
+    const own = new BehindTls();
+    const chooser = await own.follow(`${(await authorizationRequest(rp)).url.href}`, {}, atRp);
+    const english = await own.follow(new URL(`${chooser.url.pathname}?lang=en`, issuer), {}, atRp);
+    const form = formsIn(await english.response.text()).find((f) => f.action.endsWith('/idp'))!;
+    const started = await own.submit(form, english.url, { idp: 'demo-idp' }, atRp);
+    await started.response.body?.cancel();
+    const names = new Set(own.setCookies.map((line) => line.split('=')[0]!));
+    t.true(names.has('__Host-gw_lang') && names.has('__Host-gw_last_idp'), [...names].join(' '));
+    t.false(names.has('gw_lang') || names.has('gw_last_idp'));
+    const next = await own.follow((await authorizationRequest(rp)).url, {}, atRp);
+    const remembered = await next.response.text();
+    t.regex(remembered, /<html lang="en">/, 'its own language is remembered');
+    t.regex(remembered, /class="last"/, 'its own last IdP is remembered');
   },
 );
