@@ -5,6 +5,8 @@
  * - against the gateway on an https issuer it passes: its session cookie is `__Host-_session`;
  * - against the same gateway behind a proxy that takes the prefix off its cookies (a deployment without it) it
  *   fails, and says the fresh browser got a code;
+ * - so it does behind a proxy that gives the gateway a `_session` or `__Secure-_session` as `__Host-_session`
+ *   when the browser has no prefixed one (a deployment that reads fallback names);
  * - against an http issuer it is skipped, saying why.
  *
  * The https issuer listens on plain http on loopback; this process's `fetch` stands in for the TLS-terminating
@@ -75,6 +77,28 @@ test.serial('it fails against a deployment whose cookies have no __Host- prefix'
   t.regex(result.observed ?? '', /WITH an authorization code/);
   t.regex(result.sent ?? '', /_session/);
 });
+
+test.serial(
+  'it fails against a deployment that reads a fallback name when its __Host- cookie is missing',
+  async (t) => {
+    const port = await freePort();
+    const result = await against({ https: true, issuerPort: port }, async (deployment) => {
+      const proxy = await startUnprefixedCookiesProxy({
+        port,
+        upstream: deployment.gatewayUrl,
+        renaming: 'reads-fallback-names',
+      });
+      try {
+        return await judged(deployment);
+      } finally {
+        await proxy.stop();
+      }
+    });
+    t.is(result.verdict, 'fail', result.observed ?? result.reason);
+    t.regex(result.observed ?? '', /WITH an authorization code/);
+    t.regex(result.sent ?? '', /__Secure-_session/);
+  },
+);
 
 test.serial('it is skipped against an http issuer, saying why', async (t) => {
   const result = await against({}, judged);

@@ -16,7 +16,9 @@
  *   that browser no code silently: otherwise an attacker's own session, planted so, logs a person in to an RP as
  *   the attacker (a login CSRF the RP's `state` cannot see, as the person's own request gets the code). Judged
  *   on an https issuer only (an http one cannot set `__Host-` cookies), against a control: a fresh browser given
- *   every cookie of the session does get a code (otherwise inconclusive, skipped).
+ *   every cookie of the session does get a code (otherwise inconclusive, skipped). Each `__Host-X` cookie's value
+ *   is planted as well under `X` and `__Secure-X` (names a sibling can set), to catch a deployment that reads a
+ *   fallback name when its prefixed cookie is missing.
  *
  * The suite has one registered RP: "a second RP's SSO" is observed as the same RP's silent request, which the
  * gateway treats the same way (every request on a session is a login of its own).
@@ -36,6 +38,32 @@ function higherThan(offered: readonly string[], held: string): string | undefine
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface HeldCookie {
+  name: string;
+  value: string;
+  path: string;
+}
+
+/**
+ * What a sibling site can plant of `held`: every cookie not `__Host-` prefixed (RFC 6265bis §5.4: matched without
+ * regard to case), and each `__Host-X` one's value under `X` and `__Secure-X` (which a sibling can set, with its
+ * `Domain`) unless the session holds that name already.
+ */
+function plantableCopies(held: readonly HeldCookie[]): HeldCookie[] {
+  const isHost = (name: string) => name.toLowerCase().startsWith('__host-');
+  const plantable = held.filter((c) => !isHost(c.name));
+  const taken = new Set(plantable.map((c) => c.name));
+  for (const c of held.filter((h) => isHost(h.name))) {
+    const base = c.name.slice('__Host-'.length);
+    for (const name of [base, `__Secure-${base}`])
+      if (base !== '' && !taken.has(name)) {
+        taken.add(name);
+        plantable.push({ name, value: c.value, path: '/' });
+      }
+  }
+  return plantable;
+}
 
 /** The SSO checks. */
 export const ssoChecks: readonly CheckDefinition[] = [
@@ -145,9 +173,9 @@ export const ssoChecks: readonly CheckDefinition[] = [
         });
       const held = owner.cookiesOf(ctx.target);
       // RFC 6265bis §5.4: the prefixes are matched without regard to case
-      const plantable = held.filter((c) => !c.name.toLowerCase().startsWith('__host-'));
+      const plantable = plantableCopies(held);
       const names = plantable.map((c) => c.name).join(', ') || 'none';
-      const sent = `an honest login; its browser's cookies a sibling site can plant (${names}) copied into a fresh browser; prompt=none there`;
+      const sent = `an honest login; its browser's cookies a sibling site can plant, and each __Host- one's value under its fallback names (${names}), copied into a fresh browser; prompt=none there`;
       const victim = new Browser();
       for (const c of plantable) victim.plant(ctx.target, c.name, c.value, c.path);
       // stopped before any IdP: a deployment that sends prompt=none upstream (IsPassive) is not judged on the IdP
