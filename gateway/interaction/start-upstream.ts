@@ -105,7 +105,7 @@ export async function startUpstream(
     // this request's copy; here on the context read afresh.
     if (base !== login) await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
-    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start')!;
+    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start', config.ttl.session);
   } catch (error) {
     await giveBack();
     throw error;

@@ -29,7 +29,7 @@ import {
   type UpstreamSessionRef,
 } from '../../adapters/contract.ts';
 import type { AuditErrorCode } from '../audit-codes.ts';
-import { browserBinding, type BindingUse } from '../session/browser-binding.ts';
+import { browserBinding } from '../session/browser-binding.ts';
 import { EARLIER_LOGINS } from '../session/upstream-sessions.ts';
 import { keepOnward, keepWayBack, type Onward } from './logout-way-back.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
@@ -147,7 +147,9 @@ export async function continueLogout(
     return null;
   }
   if (chain.idp !== answered.idp || chain.logoutId !== answered.logoutId) return null;
-  if (bindingOf(ctx, services, 'compare') !== chain.binding) {
+  if (
+    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare') !== chain.binding
+  ) {
     await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', undefined, 'UPSTREAM_LOGOUT_OTHER_BROWSER', {
       chain: chain.chain,
       notAsked: chain.then.length,
@@ -226,13 +228,15 @@ async function keepChain(
     sessionUid: turns.sessionUid,
     then: turns.then,
     // the browser that logged out (a binding cookie set now if it has none): only it goes on to the next IdP
-    binding: bindingOf(ctx, services, 'start')!,
+    binding: browserBinding(
+      ctx,
+      services.config.secrets.browserBindingKey,
+      services.config.cookies,
+      'start',
+      services.config.ttl.session,
+    ),
   };
   await services.redis.set(`slo:chain:${relay}`, JSON.stringify(chain), 'EX', CHAIN_TTL_SECONDS);
-}
-
-function bindingOf(ctx: Context, services: Deps, use: BindingUse): string | undefined {
-  return browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, use);
 }
 
 async function skipped(

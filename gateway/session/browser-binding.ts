@@ -14,6 +14,12 @@
  * `cookies.earlierNamesUntil` (unset: never), and only to compare with a binding stored earlier
  * (`compare`): to finish a login or a logout chain that version began, on a fleet being upgraded. A binding
  * that is stored (`start`, `keep`) comes from the prefixed cookie only.
+ *
+ * The cookie lives as long as the gateway's SSO session (`ttl.session`), from each `start` (a login going
+ * upstream, a logout chain beginning): a browser that drops session cookies on a restart (some mobile browsers,
+ * when a person switches to an identity app) still carries its binding to the IdP's answer, a manual review's
+ * completion and the session's logout. It holds a random value, the same for every login of the browser in
+ * that time, and nothing about the person.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
@@ -41,30 +47,50 @@ function read(ctx: Context, name: string): string | undefined {
   return value !== undefined && VALUE.test(value) ? value : undefined;
 }
 
-/** The binding of this request's browser (HMAC of its cookie's value), or undefined when it has none. */
+/**
+ * The binding of this request's browser (HMAC of its cookie's value), or undefined when it has none.
+ *
+ * @param lifetimeSeconds for `start`: how long the cookie lives from now (set, or set again with the value it
+ *   holds); the gateway's SSO session's life (`ttl.session`)
+ */
+export function browserBinding(
+  ctx: Context,
+  key: string,
+  cookies: CookieSettings,
+  use: Exclude<BindingUse, 'start'>,
+): string | undefined;
+export function browserBinding(
+  ctx: Context,
+  key: string,
+  cookies: CookieSettings,
+  use: 'start',
+  lifetimeSeconds: number,
+): string;
 export function browserBinding(
   ctx: Context,
   key: string,
   cookies: CookieSettings,
   use: BindingUse,
+  lifetimeSeconds?: number,
 ): string | undefined {
   const { secure } = cookies;
   const name = cookieName(BINDING_COOKIE, secure);
   const label = secure ? LABEL.prefixed : LABEL.plain;
   const value = read(ctx, name);
-  if (value !== undefined) return hmac(key, label, value);
-  if (use === 'compare') {
+  if (use !== 'start') {
+    if (value !== undefined) return hmac(key, label, value);
+    if (use === 'keep') return undefined;
     const earlier = secure && earlierNamesRead(cookies) ? read(ctx, BINDING_COOKIE) : undefined;
     return earlier === undefined ? undefined : hmac(key, LABEL.plain, earlier);
   }
-  if (use === 'keep') return undefined;
-  const fresh = randomBytes(32).toString('base64url');
-  ctx.cookies.set(name, fresh, {
+  const kept = value ?? randomBytes(32).toString('base64url');
+  ctx.cookies.set(name, kept, {
     httpOnly: true,
     secure,
     sameSite: secure ? 'none' : 'lax',
     path: '/',
+    maxAge: lifetimeSeconds! * 1000,
     overwrite: true,
   });
-  return hmac(key, label, fresh);
+  return hmac(key, label, kept);
 }

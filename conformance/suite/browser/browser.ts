@@ -12,6 +12,8 @@ interface Cookie {
   value: string;
   host: string;
   path: string;
+  /** Set with `Expires` or `Max-Age`: kept when the browser restarts (a session cookie is not). */
+  persistent?: boolean;
 }
 
 /** What a request may carry. */
@@ -47,6 +49,11 @@ export class Browser {
   forget(...names: string[]): void {
     for (let i = this.#cookies.length - 1; i >= 0; i--)
       if (names.includes(this.#cookies[i]!.name)) this.#cookies.splice(i, 1);
+  }
+
+  /** The browser closed and opened again: its session cookies (set without `Expires` or `Max-Age`) are gone. */
+  restart(): void {
+    for (let i = this.#cookies.length - 1; i >= 0; i--) if (!this.#cookies[i]!.persistent) this.#cookies.splice(i, 1);
   }
 
   /**
@@ -86,16 +93,18 @@ export class Browser {
       const value = pair.slice(eq + 1);
       let path = '/';
       let expired = false;
+      let persistent = false;
       for (const attr of attrs) {
         const [k = '', v] = attr.split('=');
         const key = k.toLowerCase();
         if (key === 'path' && v) path = v;
+        if (key === 'expires' || key === 'max-age') persistent = true;
         if (key === 'expires' && v && Date.parse(v) < Date.now()) expired = true;
         if (key === 'max-age' && Number(v) <= 0) expired = true;
       }
       const index = this.#cookies.findIndex((c) => c.name === name && c.host === url.hostname && c.path === path);
       if (index !== -1) this.#cookies.splice(index, 1);
-      if (!expired) this.#cookies.push({ name, value, host: url.hostname, path });
+      if (!expired) this.#cookies.push({ name, value, host: url.hostname, path, persistent });
     }
   }
 
