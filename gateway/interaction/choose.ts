@@ -18,6 +18,8 @@ export async function chooseIdp(ctx: Context, services: Services, uid: string): 
     throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
   if (!form.idp) throw new GatewayError('IDP_UNKNOWN', 400, 'no identity provider chosen');
   assertSelectable(services, form.idp);
-  rememberIdp(ctx, form.idp, services.config.cookies.secure);
   await startUpstream(ctx, services, login, form.idp);
+  // remembered only once the login went upstream from this browser: a request refused there (another browser's
+  // planted interaction cookie, a rate limit) leaves the person's remembered IdP as it was
+  rememberIdp(ctx, form.idp, services.config.cookies.secure);
 }

@@ -14,6 +14,7 @@ import { GatewayError } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import { admitIdp } from '../ratelimit/scoped.ts';
 import { browserBinding } from '../session/browser-binding.ts';
+import { upstreamRecordSeconds } from '../session/session-life.ts';
 import type { Services } from '../services.ts';
 import { acrRank, acrOfLoa, loaOfAcr } from '../translate/acr.ts';
 import type { LoginContext } from '../session/login-context.ts';
@@ -66,8 +67,9 @@ export async function startUpstream(
   // rate (issue #15) is answered first: every AuthnRequest sent to it counts, before anything is signed.
   const from = stepUpLevel === undefined ? CHOSEN_FROM : STEP_UP_FROM;
   // a login that went upstream before goes on only from its browser (session/same-browser.ts): a browser refused
-  // so takes nothing, not even a token of the IdP's bucket; checked on what this request read (no round trip), and
-  // again below on the context a claim from AUTHENTICATING reads afresh
+  // on what this request read (no round trip) takes nothing, not even a token of the IdP's bucket; checked again
+  // below on the context a claim from AUTHENTICATING reads afresh (a leg another request committed meanwhile: that
+  // refusal comes after the bucket was taken)
   await refuseAnotherBrowser(ctx, services, login.loginId, login.browserBinding, 'upstream-start');
   const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart, from });
   const [limiting, claim] = await Promise.allSettled([admitIdp(ctx, idpId, 'request'), claiming]);
@@ -105,7 +107,10 @@ export async function startUpstream(
     // this request's copy; here on the context read afresh.
     if (base !== login) await refuseAnotherBrowser(ctx, services, login.loginId, base.browserBinding, 'upstream-start');
     // may throw (a secure cookie over what koa sees as plain HTTP): the claim is given back like any refusal here
-    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start', config.ttl.session);
+    binding = browserBinding(ctx, config.secrets.browserBindingKey, config.cookies, 'start', {
+      seconds: upstreamRecordSeconds(config.ttl),
+      extend: true,
+    });
   } catch (error) {
     await giveBack();
     throw error;

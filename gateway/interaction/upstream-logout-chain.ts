@@ -228,13 +228,10 @@ async function keepChain(
     sessionUid: turns.sessionUid,
     then: turns.then,
     // the browser that logged out (a binding cookie set now if it has none): only it goes on to the next IdP
-    binding: browserBinding(
-      ctx,
-      services.config.secrets.browserBindingKey,
-      services.config.cookies,
-      'start',
-      services.config.ttl.session,
-    ),
+    binding: browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'start', {
+      seconds: CHAIN_TTL_SECONDS,
+      extend: false,
+    }),
   };
   await services.redis.set(`slo:chain:${relay}`, JSON.stringify(chain), 'EX', CHAIN_TTL_SECONDS);
 }

@@ -15,11 +15,13 @@
  * (`compare`): to finish a login or a logout chain that version began, on a fleet being upgraded. A binding
  * that is stored (`start`, `keep`) comes from the prefixed cookie only.
  *
- * The cookie lives as long as the gateway's SSO session (`ttl.session`), from each `start` (a login going
- * upstream, a logout chain beginning): a browser that drops session cookies on a restart (some mobile browsers,
- * when a person switches to an identity app) still carries its binding to the IdP's answer, a manual review's
- * completion and the session's logout. It holds a random value, the same for every login of the browser in
- * that time, and nothing about the person.
+ * The cookie lives as long as the records that keep its binding (the login's upstream records, which outlive any
+ * session standing on them: `upstreamRecordSeconds`), from each login going upstream: a browser that drops
+ * session cookies on a restart (some mobile browsers, when a person switches to an identity app) still carries
+ * its binding to the IdP's answer, a manual review's completion and the session's logout, for as long as that
+ * session can slide. A logout chain sets it only when the browser has none, for the chain's life, and never
+ * lengthens it. It holds a random value, the same for every login of the browser in that time, and nothing
+ * about the person (risk/DATA-PROTECTION.md).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
@@ -32,7 +34,8 @@ const LABEL = { prefixed: 'browser-binding-v2', plain: 'browser-binding-v1' } as
 
 /**
  * What the binding is for:
- * - `start`: stored with what begins now (a login, a logout chain); a new cookie is set when the browser has none;
+ * - `start`: stored with what begins now (a login, a logout chain); the cookie is set for `lifetime` (a new value
+ *   when the browser has none; the one it has otherwise, again, when `lifetime.extend`);
  * - `keep`: stored for a later `compare`, when the browser has a cookie (none is set);
  * - `compare`: compared with a binding stored earlier; may be an earlier version's (see the file comment).
  */
@@ -47,11 +50,17 @@ function read(ctx: Context, name: string): string | undefined {
   return value !== undefined && VALUE.test(value) ? value : undefined;
 }
 
+/** How long a cookie `start` sets lives from now, and whether a cookie the browser holds is set again for it. */
+export interface BindingLifetime {
+  seconds: number;
+  extend: boolean;
+}
+
 /**
  * The binding of this request's browser (HMAC of its cookie's value), or undefined when it has none.
  *
- * @param lifetimeSeconds for `start`: how long the cookie lives from now (set, or set again with the value it
- *   holds); the gateway's SSO session's life (`ttl.session`)
+ * @param lifetime for `start`: a login going upstream sets its cookie for as long as its upstream records live,
+ *   and extends the one the browser holds; a logout chain sets one only when the browser has none
  */
 export function browserBinding(
   ctx: Context,
@@ -64,14 +73,14 @@ export function browserBinding(
   key: string,
   cookies: CookieSettings,
   use: 'start',
-  lifetimeSeconds: number,
+  lifetime: BindingLifetime,
 ): string;
 export function browserBinding(
   ctx: Context,
   key: string,
   cookies: CookieSettings,
   use: BindingUse,
-  lifetimeSeconds?: number,
+  lifetime?: BindingLifetime,
 ): string | undefined {
   const { secure } = cookies;
   const name = cookieName(BINDING_COOKIE, secure);
@@ -83,13 +92,14 @@ export function browserBinding(
     const earlier = secure && earlierNamesRead(cookies) ? read(ctx, BINDING_COOKIE) : undefined;
     return earlier === undefined ? undefined : hmac(key, LABEL.plain, earlier);
   }
+  if (value !== undefined && !lifetime!.extend) return hmac(key, label, value);
   const kept = value ?? randomBytes(32).toString('base64url');
   ctx.cookies.set(name, kept, {
     httpOnly: true,
     secure,
     sameSite: secure ? 'none' : 'lax',
     path: '/',
-    maxAge: lifetimeSeconds! * 1000,
+    maxAge: lifetime!.seconds * 1000,
     overwrite: true,
   });
   return hmac(key, label, kept);

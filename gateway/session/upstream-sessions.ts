@@ -72,8 +72,8 @@ export const EARLIER_LOGINS = 8;
 
 /**
  * A gateway session an IdP's LogoutRequest ended, with the person the login that named it was (if recorded), and the
- * bindings of the browser its logins the request named were made in (several: the binding cookie lives as long as
- * the browser, the session longer; none recorded before the twenty-fourth round).
+ * bindings of the browser its logins the request named were made in (several: a browser whose binding cookie
+ * expired or was cleared gets a new one, while the session lives on; none recorded before the twenty-fourth round).
  */
 export interface EndedSession {
   uid: string;

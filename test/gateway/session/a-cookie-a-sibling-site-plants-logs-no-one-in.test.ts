@@ -239,6 +239,7 @@ test.serial(
     for (const name of ['_interaction', '_interaction.sig'])
       victim.plant(issuer, name, attacker.cookie(here, name)!, `/interaction/${uid}`);
     const admittedBefore = await idpRequestsAdmitted();
+    t.true(Number.isFinite(admittedBefore), 'the metric is read');
     const again = await victim.submit(form, chooser.url, { idp: 'demo-idp' }, atRp);
     t.is(again.response.status, 403);
     t.regex(await again.response.text(), /INTERACTION_INVALID/);
@@ -247,6 +248,10 @@ test.serial(
     t.false(
       victim.setCookies.some((line) => line.startsWith('__Host-gw_bb=')),
       'no binding cookie was set in the victim’s browser',
+    );
+    t.false(
+      victim.setCookies.some((line) => line.startsWith('__Host-gw_last_idp=')),
+      'nor the IdP the refused request named remembered there',
     );
   },
 );
@@ -300,3 +305,17 @@ test.serial(
     t.regex(remembered, /class="last"/, 'its own last IdP is remembered');
   },
 );
+
+test.serial('a browser restarted while the person is at the IdP still finishes the login behind TLS', async (t) => {
+  const browser = new BehindTls();
+  const done = await loginJourney((await authorizationRequest(rp)).url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    browser,
+    beforeAcs: (form) => {
+      browser.restart(); // its session cookies are gone; its __Host-gw_bb, persistent, is not
+      return form;
+    },
+  });
+  t.truthy(done.url.searchParams.get('code'), `${done.url.href} ${done.html.slice(0, 200)}`);
+});

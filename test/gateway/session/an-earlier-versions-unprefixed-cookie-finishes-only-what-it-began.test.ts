@@ -64,7 +64,7 @@ test('gw_bb is never kept: a binding stored for a later comparison comes from __
 
 test('a new login never takes the value of gw_bb: it gets a __Host-gw_bb of its own', (t) => {
   const { ctx, set } = request({ gw_bb: VALUE });
-  const binding = browserBinding(ctx, KEY, WINDOW, 'start', 3600);
+  const binding = browserBinding(ctx, KEY, WINDOW, 'start', { seconds: 3600, extend: true });
   t.not(binding, earlierBinding(VALUE));
   t.deepEqual([...set.keys()], ['__Host-gw_bb']);
   t.not(set.get('__Host-gw_bb'), VALUE);
@@ -84,7 +84,7 @@ test('the prefixed gw_bb is read first when a browser has both', (t) => {
 
 test('on an http loopback issuer the binding cookie is gw_bb with the earlier label', (t) => {
   const { ctx, set } = request({});
-  const binding = browserBinding(ctx, KEY, LOOPBACK, 'start', 3600);
+  const binding = browserBinding(ctx, KEY, LOOPBACK, 'start', { seconds: 3600, extend: true });
   t.deepEqual([...set.keys()], ['gw_bb']);
   t.is(binding, earlierBinding(set.get('gw_bb')!));
   t.is(browserBinding(request({ gw_bb: VALUE }).ctx, KEY, LOOPBACK, 'keep'), earlierBinding(VALUE));
