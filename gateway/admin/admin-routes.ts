@@ -76,7 +76,8 @@ async function decideReview(
       { detail: String(body.operator).slice(0, 64) },
     );
   }
-  const note = typeof body.note === 'string' ? body.note.slice(0, 500) : undefined;
+  // cut at 500 characters, never inside one (half of an emoji is no text PostgreSQL's jsonb takes)
+  const note = typeof body.note === 'string' ? [...body.note].slice(0, 500).join('') : undefined;
   const record = await deps.flow.get(loginId);
   if (record && record.state !== 'MANUAL_REVIEW') {
     // the flow moved on (the timeout denied it): too late for an operator's word

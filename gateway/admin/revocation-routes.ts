@@ -20,8 +20,9 @@
  *   `SESSION_REVOKED` audit record; `reason` (1–500 characters) is required and audited;
  * - refusals: 401 `OPS_UNAUTHORIZED`, 403 `OPS_FORBIDDEN` (no `revoker` role), 400 `REQUEST_INVALID`
  *   (not a JSON object, or an unknown key), `REVOCATION_SCOPE_UNKNOWN`, `REVOCATION_VALUE_INVALID`,
- *   `REVOCATION_REASON_REQUIRED`; 413 `REQUEST_TOO_LARGE`; 405 for another method; each refusal is
- *   audited (`REVOCATION_REFUSED`, the code, the operator when known) and nothing is revoked;
+ *   `REVOCATION_REASON_REQUIRED`; 413 `REQUEST_TOO_LARGE`; 405 for another method; each refusal of a known
+ *   operator is audited (`REVOCATION_REFUSED`, the code, the operator when it holds the role), and nothing is
+ *   revoked; a request without a valid credential (401) is only counted (the request metrics), never audited;
  * - `sessions` is how many sessions this call revoked (0: none matched, or all were already revoked);
  *   `propagated: false` means Redis did not answer: the revocation is in PostgreSQL and is applied to Redis
  *   and the other instances when it returns (enforced meanwhile by every read that falls back to PostgreSQL).
@@ -101,7 +102,9 @@ export function revocationRoutes(revoker: Revoker, operators: Operators, audit: 
       const result = await run(revoker, { actor: `operator:${operator}`, reason });
       ctx.body = { id: result.id, scope, sessions: result.sessions, propagated: result.propagated };
     } catch (error) {
-      if (error instanceof GatewayError && error.expose)
+      // a request without a valid credential is not audited: anyone who reaches the listener could otherwise grow
+      // the append-only audit chain at will (it is counted with its 401 in the request metrics, as on every path)
+      if (error instanceof GatewayError && error.expose && error.code !== 'OPS_UNAUTHORIZED')
         await audit.append({
           sessionId: 'revocation:refused',
           from: null,

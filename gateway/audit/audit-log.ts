@@ -245,24 +245,31 @@ function prepare(record: AuditRecord): SpooledRecord {
   const base = {
     recordId: randomUUID(),
     at: new Date(),
-    sessionId: record.sessionId,
-    from: record.from,
-    to: record.to,
-    component: record.component,
+    // stored as digested: PostgreSQL's text would take a lone surrogate as U+FFFD, and the chain would not verify
+    sessionId: storable(record.sessionId),
+    from: record.from === null ? null : storable(record.from),
+    to: storable(record.to),
+    component: storable(record.component),
     errorCode: record.errorCode ?? null,
-    requestId: record.requestId ?? null,
+    requestId: record.requestId === undefined ? null : storable(record.requestId),
   };
   const digest = recordDigest({ ...base, details: JSON.parse(details) as unknown });
   return { ...base, at: base.at.toISOString(), details, digest: digest.toString('base64') };
 }
 
-/** JSON.stringify replacer: strings and object keys with every NUL written as `U+0000`. */
-function withoutNul(this: unknown, _key: string, value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', 'U+0000') : value;
+/** `text` as jsonb takes it: every NUL written as `U+0000`, every lone surrogate as U+FFFD. */
+function storable(text: string): string {
+  const whole = text.isWellFormed() ? text : text.toWellFormed();
+  return whole.includes('\u0000') ? whole.replaceAll('\u0000', 'U+0000') : whole;
+}
+
+/** JSON.stringify replacer: strings and object keys as jsonb takes them (`storable`). */
+function storableJson(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
-  if (!keys.some((k) => k.includes('\u0000'))) return value;
-  return Object.fromEntries(keys.map((k) => [k.replaceAll('\u0000', 'U+0000'), (value as Record<string, unknown>)[k]]));
+  if (keys.every((k) => storable(k) === k)) return value;
+  return Object.fromEntries(keys.map((k) => [storable(k), (value as Record<string, unknown>)[k]]));
 }
 
 /** Checks the record's shape and returns its details as JSON text. */
@@ -273,9 +280,11 @@ function serialise(record: AuditRecord): string {
     }
   }
   try {
-    // jsonb refuses NUL characters; a refusal's details quote hostile input, and a NUL in it must not turn the
-    // record of that refusal into an error (a 500): each NUL is written as the text `U+0000`, in keys and values
-    const json = JSON.stringify(record.details ?? {}, withoutNul);
+    // jsonb refuses NUL characters and lone surrogates (`\ud800`, or half of an emoji a 500-character cut left);
+    // a refusal's details quote hostile input, and an operator's note is free text: neither may turn the record
+    // into an error (a 500, or a decision taken without its record). Each NUL is written as the text `U+0000`,
+    // each lone surrogate as U+FFFD, in keys and values.
+    const json = JSON.stringify(record.details ?? {}, storableJson);
     if (typeof json !== 'string' || !json.startsWith('{')) throw new TypeError('details must be a JSON object');
     return json;
   } catch (error) {

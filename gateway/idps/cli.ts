@@ -15,14 +15,21 @@
  * The same status is served over HTTP by each gateway's operations listener: `GET /admin/idps[/:id]` to an
  * operator with the `admin` role (gateway/admin/idp-routes.ts).
  *
+ * Each change (`add`, `disable`, `enable`, `remove`, `refresh`) is audited before it is made, component `idps`:
+ * `IDP_ADDED` (with the SHA-256 of the stored entry and its metadata source), `IDP_DISABLED`, `IDP_ENABLED`,
+ * `IDP_REMOVED`, `IDP_REFRESH_REQUESTED`, each naming the actor `cli:<OS user>`.
+ *
  * Failures print `error <CODE>: <message>` on stderr and exit 1; usage errors exit 2. Secrets come from
  * the environment named by the configuration, as for the gateway.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseCommandLine } from '../cli-arguments.ts';
 import { AdapterError } from '../../adapters/contract.ts';
 import { MetadataMonitor, type IdpStatus } from '../../adapters/metadata/monitor.ts';
+import { AuditLog } from '../audit/audit-log.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { parseIdps } from './parse-entries.ts';
 import { keyRuleOf } from '../../adapters/protocols/saml-build.ts';
@@ -80,7 +87,12 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfigFile(values.config);
   const pool = createPool(config.database.url);
   const redis = createRedis(config.redis);
-  const actor = `cli:${process.env.USER ?? 'unknown'}`;
+  const actor = `cli:${userInfo().username}`;
+  const audit = new AuditLog(pool);
+  // each change of the registry is audited before it is made (the record of a change that then failed says more
+  // than happened, never less): who, what, and for an added entry the digest of what was stored
+  const audited = (id: string, to: string, details: Record<string, unknown> = {}) =>
+    audit.append({ sessionId: `idp:${id}`, from: null, to, component: 'idps', details: { actor, ...details } });
   try {
     await migrate(pool, () => undefined);
     const store = new IdpRegistryStore(pool);
@@ -93,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
       return id;
     };
     const setState = async (id: string, state: IdpState, action: 'disable' | 'enable') => {
+      await audited(id, `IDP_${state.toUpperCase()}`);
       await store.put(id, null, state, actor);
       const gateways = await sendCommand(redis, config.redis.keyPrefix, { action, idp: id });
       process.stdout.write(`${state} ${id} (${gateways} running gateway${gateways === 1 ? '' : 's'} told)\n`);
@@ -119,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'refresh': {
+        await audited(known(arg), 'IDP_REFRESH_REQUESTED');
         const gateways = await sendCommand(redis, config.redis.keyPrefix, { action: 'refresh', idp: known(arg) });
         process.stdout.write(
           `refresh requested for ${arg!} (${gateways} running gateway${gateways === 1 ? '' : 's'} told)\n`,
@@ -139,7 +153,13 @@ async function main(argv: string[]): Promise<number> {
             ? { metadata: { ...(raw.metadata as object), trustAnchorFiles: entry!.metadata.trustAnchorFiles } }
             : {}),
         };
-        await store.put(entry!.id, stored, entry!.enabled ? 'enabled' : 'disabled', actor);
+        const state = entry!.enabled ? 'enabled' : 'disabled';
+        await audited(entry!.id, 'IDP_ADDED', {
+          state,
+          source: entry!.metadataUrl ?? entry!.metadataFile ?? null,
+          sha256: createHash('sha256').update(JSON.stringify(stored)).digest('hex'),
+        });
+        await store.put(entry!.id, stored, state, actor);
         process.stdout.write(`added ${entry!.id} (running gateways load it at their next start)\n`);
         return 0;
       }
@@ -157,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } finally {
+    await audit.close();
     await redis.quit();
     await pool.end();
   }

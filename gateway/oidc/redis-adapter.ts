@@ -10,7 +10,10 @@
  *   own `consumed` check, gets the artefact's stable refusal (`invalid_grant`, `invalid_request_uri`) and
  *   the grant it belongs to is revoked (RFC 6749 §4.1.2: a reused code revokes what it issued);
  * - `ReplayDetection` (DPoP proof and client-assertion `jti`s) claims the id with `SET NX` inside
- *   `find()`, the only read oidc-provider makes before saving it: exactly one presenter sees "unseen".
+ *   `find()`, the only read oidc-provider makes before saving it: exactly one presenter sees "unseen". Its save
+ *   never keeps it for less than `REPLAY_KEEP_SECONDS`: oidc-provider accepts a DPoP proof whose `iat` is up to
+ *   300 s either side of now, so a proof first used 300 s before its `iat` is acceptable for 600 s, while it
+ *   saves the `jti` for 300 s (a proof captured at first use would be taken again once forgotten).
  */
 import type { Redis } from 'ioredis';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
@@ -68,6 +71,11 @@ return 1
 `);
 /** How long a replay-detection claim lives before oidc-provider saves it with its real expiry. */
 const REPLAY_CLAIM_SECONDS = 3600;
+/**
+ * The least a seen `jti` is kept: a DPoP proof's `iat` window (300 s either side of now, oidc-provider's
+ * `CHALLENGE_OK_WINDOW`) twice over, and a minute for the clocks of a fleet's instances.
+ */
+export const REPLAY_KEEP_SECONDS = 2 * 300 + 60;
 
 /**
  * The Redis expiry (s) of a write oidc-provider asked to expire in `expiresIn` s; 0 means none (only when it gave
@@ -137,7 +145,10 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
     async upsert(id: string, payload: AdapterPayload, givenExpiresIn: number): Promise<void> {
       const key = this.key(id);
       const json = JSON.stringify(payload);
-      const expiresIn = redisExpiry(givenExpiresIn);
+      const expiresIn =
+        this.name === 'ReplayDetection'
+          ? Math.max(redisExpiry(givenExpiresIn), REPLAY_KEEP_SECONDS)
+          : redisExpiry(givenExpiresIn);
       const writes: Array<Promise<unknown>> = [];
       if (GRANTABLE.has(this.name) && payload.grantId)
         writes.push(INDEX_IN_GRANT.run(redis, [grantKey(payload.grantId)], [key, expiresIn || '']));

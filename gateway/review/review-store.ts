@@ -15,7 +15,7 @@
  */
 import { prepared } from '../store/prepared.ts';
 import type { LaggingReads } from '../store/replica-router.ts';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
 
@@ -159,14 +159,39 @@ export class ReviewStore {
     note: string | undefined,
     requiredApprovals: number,
   ): Promise<ReviewItem> {
+    // the decision and its audit record together: the UPDATE commits only once the record is written (the record
+    // of a decision whose commit then failed says more than happened, never less); the row stays locked meanwhile,
+    // so a concurrent decision waits for this one's outcome
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      const item = await this.#decideWithin(client, loginId, status, operator, note, requiredApprovals);
+      await client.query('commit');
+      return item;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #decideWithin(
+    client: PoolClient,
+    loginId: string,
+    status: 'approved' | 'denied',
+    operator: string,
+    note: string | undefined,
+    requiredApprovals: number,
+  ): Promise<ReviewItem> {
     const { rows } =
       status === 'denied'
-        ? await this.#pool.query<Row>(
+        ? await client.query<Row>(
             `update review_queue set status = 'denied', decided_by = $2, decided_at = now(), note = $3
          where login_id = $1 and status = 'pending' and deadline > now() returning *`,
             [loginId, operator, note ?? null],
           )
-        : await this.#pool.query<Row>(
+        : await client.query<Row>(
             `update review_queue set approvals = approvals || jsonb_build_array($2::text),
            status = case when jsonb_array_length(approvals) + 1 >= (case when level >= 3 then $4::int else 1 end) then 'approved' else 'pending' end,
            decided_by = $2, decided_at = now(), note = coalesce($3, note)

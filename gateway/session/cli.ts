@@ -9,7 +9,8 @@
  *   node gateway/session/cli.ts --config gateway.config.json retention
  *
  * `revoke` prints `{"id","sessions","propagated"}` (propagated false: Redis was unreachable; the running
- * gateways apply it from PostgreSQL once it answers) and is audited with actor `cli:<user>` (or `--actor`).
+ * gateways apply it from PostgreSQL once it answers) and is audited with actor `cli:<OS user>`; `--actor NAME` adds
+ * whom it was done for (`cli:<OS user> for NAME`), never replaces the user who ran it.
  * `retention` makes the day partitions ahead and drops those expired for more than 7 days; prints them.
  * Exit 0 done, 1 could not run, 2 usage.
  */
@@ -89,7 +90,8 @@ async function main(): Promise<number> {
     pin: config.hsm.pin,
   });
   const audit = new AuditLog(pool);
-  const actor = parsed.values.actor ?? `cli:${userInfo().username}`;
+  // who ran it, always; `--actor` only says for whom (a name typed on a command line attributes nothing alone)
+  const actor = `cli:${userInfo().username}${parsed.values.actor === undefined ? '' : ` for ${parsed.values.actor}`}`;
   let sessions: Sessions | undefined;
   try {
     sessions = await startSessions({

@@ -132,7 +132,17 @@ export class SessionRevoker {
     if ('uid' in ref) recordKey = this.#store.keys.key('Session', ref.uid);
     else {
       const found = await this.#store.findSession('sid', ref.sid);
-      if (!found) return { id: '', sessions: 0, propagated: true };
+      if (!found) {
+        // audited like a revocation of any other scope that matched nothing
+        await this.#audit.append({
+          sessionId: 'revocation:unmatched',
+          from: null,
+          to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
+          component: 'session',
+          details: { scope: 'sid', target: ref.sid, actor: options.actor, reason: options.reason, sessions: 0 },
+        });
+        return { id: '', sessions: 0, propagated: true };
+      }
       recordKey = found.record.recordKey;
     }
     return this.#run('session', recordKey, recordKey.toString('hex'), options, revoke, revoke);
@@ -173,15 +183,20 @@ export class SessionRevoker {
     // propagated before it is audited: the audit record (hash chain) must not delay the refusals
     const propagated = await this.#propagate(id, records);
     this.#metrics.revoked(scope, records.length);
-    await this.#audit.append({
-      sessionId: `revocation:${id}`,
-      from: null,
-      to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
-      component: 'session',
-      details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
-    });
-    if (revoke && records.length > 0)
-      for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
+    try {
+      await this.#audit.append({
+        sessionId: `revocation:${id}`,
+        from: null,
+        to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
+        component: 'session',
+        details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
+      });
+    } finally {
+      // the RPs are told of sessions revoked even when the audit record could not be written (the caller gets
+      // that error): a retry would match none of them again, as they are revoked already
+      if (revoke && records.length > 0)
+        for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
+    }
     return { id, sessions: records.length, propagated };
   }
 

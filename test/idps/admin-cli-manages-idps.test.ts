@@ -1,7 +1,7 @@
 /**
  * The IdP admin CLI against a running gateway (same PostgreSQL, Redis and configuration): list, status
  * as the gateway reports it (last refresh, validUntil, key fingerprints, errors), refresh now, disable
- * and enable (applied at once by the running gateway), add (durable, validated) and remove.
+ * and enable (applied at once by the running gateway), add (durable, validated) and remove; each change audited.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -130,3 +130,26 @@ test.serial(
     t.is((await cli()).code, 2);
   },
 );
+
+test.serial('each change of the registry is audited before it is made, naming who ran it', async (t) => {
+  const { rows } = await running.gateway.services.pool.query<{ session_id: string; to_state: string; actor: string }>(
+    "select session_id, to_state, details->>'actor' as actor from audit_log where component = 'idps' order by seq",
+  );
+  t.deepEqual(
+    rows.map((r) => `${r.session_id} ${r.to_state}`),
+    [
+      'idp:mairie IDP_DISABLED',
+      'idp:mairie IDP_ENABLED',
+      'idp:demo-idp IDP_REFRESH_REQUESTED',
+      'idp:region IDP_ADDED',
+      'idp:region IDP_REMOVED',
+    ],
+    'the refusals (an unknown id, a bad entry) changed nothing and are not among them',
+  );
+  for (const row of rows) t.regex(row.actor, /^cli:\S+$/);
+  const { rows: added } = await running.gateway.services.pool.query<{ sha256: string; source: string }>(
+    "select details->>'sha256' as sha256, details->>'source' as source from audit_log where to_state = 'IDP_ADDED'",
+  );
+  t.regex(added[0]!.sha256, /^[0-9a-f]{64}$/);
+  t.truthy(added[0]!.source);
+});

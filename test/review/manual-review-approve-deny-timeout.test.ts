@@ -113,6 +113,35 @@ test.serial(
   },
 );
 
+test.serial(
+  'a note cut inside an emoji or holding a lone surrogate is kept with its decision, which is audited',
+  async (t) => {
+    const { journey, loginId } = await flaggedLogin('marie');
+    // 501 characters: a cut at 500 UTF-16 units would fall inside the emoji; the cut is at 500 characters
+    const long = `${'x'.repeat(499)}😀y`;
+    const first = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', body: { note: long } });
+    t.is(first.status, 200, await first.clone().text());
+    t.like(await first.json(), { status: 'pending', note: `${'x'.repeat(499)}😀` });
+    const second = await admin(`/admin/reviews/${loginId}/approve`, {
+      method: 'POST',
+      as: 'bob',
+      body: { note: 'checked \ud800' },
+    });
+    t.is(second.status, 200, await second.clone().text());
+    t.like(await second.json(), { status: 'approved' });
+    const { rows } = await fx.gateway.services.pool.query<{ to_state: string; operator: string; note: string }>(
+      "select to_state, details->>'operator' as operator, details->>'note' as note from audit_log where session_id = $1 and component = 'review' and to_state like 'REVIEW_APPROV%' order by seq",
+      [loginId],
+    );
+    t.deepEqual(rows, [
+      { to_state: 'REVIEW_APPROVAL_RECORDED', operator: 'alice', note: `${'x'.repeat(499)}😀` },
+      { to_state: 'REVIEW_APPROVED', operator: 'bob', note: 'checked \ufffd' },
+    ]);
+    const done = await journey.browser.follow(journey.url, {}, atRp);
+    t.true(atRp(done.url));
+  },
+);
+
 test.serial('a login denied by an operator through the CLI ends with access_denied at the RP', async (t) => {
   const { journey, loginId } = await flaggedLogin('jean');
   // the gateway runs in this process: the CLI must run asynchronously

@@ -68,7 +68,18 @@ test.serial('the CLI revokes every session from one IdP, and refuses an unknown 
   const env = { ...process.env, ...bed.deployment.env };
   const { stdout } = await run(
     process.execPath,
-    [CLI, '--config', bed.deployment.configFile, '--reason', 'idp compromised', 'revoke', 'idp', 'demo-idp'],
+    [
+      CLI,
+      '--config',
+      bed.deployment.configFile,
+      '--reason',
+      'idp compromised',
+      '--actor',
+      'alice',
+      'revoke',
+      'idp',
+      'demo-idp',
+    ],
     { env },
   );
   const result = JSON.parse(stdout) as { sessions: number; propagated: boolean };
@@ -79,7 +90,7 @@ test.serial('the CLI revokes every session from one IdP, and refuses an unknown 
   const { rows } = await bed.gateway.services.pool.query(
     "select details->>'actor' as actor from audit_log where to_state = 'SESSION_REVOKED' and details->>'scope' = 'idp'",
   );
-  t.regex(String(rows[0]?.actor), /^cli:/);
+  t.regex(String(rows[0]?.actor), /^cli:\S+ for alice$/, 'who ran it, and for whom: --actor replaces no one');
 
   const refused = await run(
     process.execPath,

@@ -8,8 +8,11 @@
  * - the operator in the `SESSION_REVOKED` audit record is the holder of the credential;
  * - refusals with their codes: no credential (401 `OPS_UNAUTHORIZED`), no `revoker` role (403
  *   `OPS_FORBIDDEN`), unknown scope, bad value, instant in the future, missing reason, unknown key, not
- *   JSON; each audited (`REVOCATION_REFUSED` with its code); none of them revokes anything; the public
- *   listener does not serve the path.
+ *   JSON; each audited (`REVOCATION_REFUSED` with its code) but the one without a credential (anyone reaching
+ *   the listener could otherwise grow the append-only audit chain at will); none of them revokes anything; the
+ *   public listener does not serve the path;
+ * - a reason that is not well-formed text (a lone surrogate) still revokes and is audited (as U+FFFD), and a `sid`
+ *   that names no session is audited too.
  */
 import test from 'ava';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
@@ -140,8 +143,8 @@ test.serial('refusals have their codes and revoke nothing', async (t) => {
   );
   t.deepEqual(
     rows.map((r) => r.error_code),
-    cases.map((c) => c[3]),
-    'each refusal audited with its code',
+    cases.filter((c) => c[1] !== null).map((c) => c[3]),
+    'each refusal of a known operator audited with its code; a request without a credential is not',
   );
   const get = await fetch(`${bed.opsUrl}/admin/revocations`, {
     headers: { authorization: `Bearer ${bed.deployment.operatorTokens.alice}` },
@@ -149,4 +152,19 @@ test.serial('refusals have their codes and revoke nothing', async (t) => {
   t.is(get.status, 405);
   const pub = await fetch(`${bed.url}/admin/revocations`, { method: 'POST' });
   t.is(pub.status, 404, 'not on the public listener');
+});
+
+test.serial('a reason with a lone surrogate revokes and is audited; a sid naming no session is audited', async (t) => {
+  const person = await logIn(bed);
+  const answer = await revoke({ scope: 'sid', value: person.sid, reason: 'stolen \ud800 laptop' });
+  t.is(answer.status, 200, JSON.stringify(answer.json));
+  t.is(await status(person.accessToken), 401);
+  t.deepEqual(await revokedBy(String(answer.json.id)), { actor: 'operator:alice', reason: 'stolen \ufffd laptop' });
+
+  const none = await revoke({ scope: 'sid', value: 'no-such-sid-1234', reason: 'a typo' });
+  t.like(none.json, { sessions: 0 });
+  const { rows } = await bed.gateway.services.pool.query<{ target: string; actor: string }>(
+    "select details->>'target' as target, details->>'actor' as actor from audit_log where to_state = 'SESSION_REVOKED' and session_id = 'revocation:unmatched'",
+  );
+  t.deepEqual(rows, [{ target: 'no-such-sid-1234', actor: 'operator:alice' }]);
 });
