@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { REPLAY_KEEP_SECONDS } from '../oidc/redis-adapter.ts';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import type { Signer } from '../../hsm/signer.ts';
@@ -54,8 +55,11 @@ export interface AssessmentDeps {
 
 const b64u = (data: Uint8Array | string) => Buffer.from(data).toString('base64url');
 
-/** How long a proof's `jti` is remembered: longer than a proof is accepted (±300 s around its `iat`). */
-const PROOF_JTI_TTL_SECONDS = 600;
+/**
+ * How long a proof's `jti` is remembered: longer than a proof is accepted (±300 s around its `iat`, and a minute
+ * for a fleet's clocks), as oidc-provider's own proofs are (`REPLAY_KEEP_SECONDS`).
+ */
+const PROOF_JTI_TTL_SECONDS = REPLAY_KEEP_SECONDS;
 
 const unproven = (detail: string, cause?: unknown) =>
   new GatewayError('RISK_ASSESSMENT_PROOF_INVALID', 401, 'a proof of the key the token is bound to is required', {

@@ -12,7 +12,7 @@
  * - group commit (`group-commit.ts`): records appended while an insert is in flight go in the next one,
  *   together (one transaction); each `append` still resolves only once its own record is committed.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { AuditErrorCode } from '../audit-codes.ts';
 import { randomUUID } from 'node:crypto';
 import { prepared } from '../store/prepared.ts';
@@ -120,6 +120,28 @@ export class AuditLog {
     }
   }
 
+  /**
+   * Writes one record in the caller's transaction on `client`: it commits, or rolls back, with what the caller
+   * writes there (a decision and its record, atomically). No spool: PostgreSQL unreachable fails the caller's
+   * transaction too. Insert it last, just before the COMMIT: it holds the chain head's row lock (migration 0200)
+   * until then, and every other audit write waits for it.
+   * Throws `AuditError` `AUDIT_INVALID_RECORD` when PostgreSQL refuses the record, `AUDIT_UNAVAILABLE` otherwise.
+   *
+   * @example
+   * await client.query('begin'); await client.query(update); await audit.appendWithin(client, record); await client.query('commit');
+   */
+  async appendWithin(client: Pick<PoolClient, 'query'>, record: AuditRecord): Promise<void> {
+    const prepared = prepare(record);
+    try {
+      await client.query(INSERT.with(insertParameters(prepared)));
+    } catch (error) {
+      if (isDataError(error))
+        throw new AuditError('AUDIT_INVALID_RECORD', 'PostgreSQL refused the audit record', { cause: error });
+      throw new AuditError('AUDIT_UNAVAILABLE', 'the audit record could not be written', { cause: error });
+    }
+    this.counters.written += 1;
+  }
+
   #toSpool(spool: AuditSpool, prepared: SpooledRecord): void {
     try {
       spool.write(prepared);
@@ -132,20 +154,7 @@ export class AuditLog {
 
   async #insert(r: SpooledRecord): Promise<void> {
     try {
-      await this.#pool.query(
-        INSERT.with([
-          r.recordId,
-          r.at,
-          r.sessionId,
-          r.from,
-          r.to,
-          r.component,
-          r.errorCode,
-          r.requestId,
-          r.details,
-          Buffer.from(r.digest, 'base64'),
-        ]),
-      );
+      await this.#pool.query(INSERT.with(insertParameters(r)));
     } catch (error) {
       // two replays of the same record raced: the other one inserted it
       if ((error as { code?: string }).code === '23505') return;
@@ -237,6 +246,22 @@ export class AuditLog {
 function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^2[23]/.test(code) && code !== '23505';
+}
+
+/** The INSERT's parameters for a prepared record. */
+function insertParameters(r: SpooledRecord): unknown[] {
+  return [
+    r.recordId,
+    r.at,
+    r.sessionId,
+    r.from,
+    r.to,
+    r.component,
+    r.errorCode,
+    r.requestId,
+    r.details,
+    Buffer.from(r.digest, 'base64'),
+  ];
 }
 
 /** Checks a record, stamps it (id, time) and computes its digest. */

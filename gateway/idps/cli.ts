@@ -24,12 +24,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { cliUser } from '../cli-user.ts';
 import { dirname, resolve } from 'node:path';
 import { parseCommandLine } from '../cli-arguments.ts';
 import { AdapterError } from '../../adapters/contract.ts';
 import { MetadataMonitor, type IdpStatus } from '../../adapters/metadata/monitor.ts';
 import { AuditLog } from '../audit/audit-log.ts';
+import { canonicalJson } from '../audit/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { parseIdps } from './parse-entries.ts';
 import { keyRuleOf } from '../../adapters/protocols/saml-build.ts';
@@ -87,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfigFile(values.config);
   const pool = createPool(config.database.url);
   const redis = createRedis(config.redis);
-  const actor = `cli:${userInfo().username}`;
+  const actor = `cli:${cliUser()}`;
   const audit = new AuditLog(pool);
   // each change of the registry is audited before it is made (the record of a change that then failed says more
   // than happened, never less): who, what, and for an added entry the digest of what was stored
@@ -157,7 +158,8 @@ async function main(argv: string[]): Promise<number> {
         await audited(entry!.id, 'IDP_ADDED', {
           state,
           source: entry!.metadataUrl ?? entry!.metadataFile ?? null,
-          sha256: createHash('sha256').update(JSON.stringify(stored)).digest('hex'),
+          // of its canonical JSON (keys sorted): recomputable from the registry's row, whose jsonb reorders keys
+          sha256: createHash('sha256').update(canonicalJson(stored)).digest('hex'),
         });
         await store.put(entry!.id, stored, state, actor);
         process.stdout.write(`added ${entry!.id} (running gateways load it at their next start)\n`);

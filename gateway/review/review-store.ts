@@ -159,9 +159,10 @@ export class ReviewStore {
     note: string | undefined,
     requiredApprovals: number,
   ): Promise<ReviewItem> {
-    // the decision and its audit record together: the UPDATE commits only once the record is written (the record
-    // of a decision whose commit then failed says more than happened, never less); the row stays locked meanwhile,
-    // so a concurrent decision waits for this one's outcome
+    // the decision and its audit record in one transaction on one connection: both commit, or neither (whatever
+    // makes the record fail, the decision does not take effect without it); the row stays locked meanwhile, so a
+    // concurrent decision waits for this one's outcome. The record is inserted last: it holds the audit chain's
+    // head until the COMMIT
     const client = await this.#pool.connect();
     try {
       await client.query('begin');
@@ -199,7 +200,9 @@ export class ReviewStore {
             [loginId, operator, note ?? null, requiredApprovals],
           );
     if (!rows[0]) {
-      const existing = await this.get(loginId);
+      const existing = await client
+        .query<Row>(REVIEW_ITEM.with([loginId]))
+        .then((r) => (r.rows[0] ? toItem(r.rows[0]) : null));
       if (!existing) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
       if (existing.status === 'pending' && existing.approvals.includes(operator)) {
         throw new GatewayError('REVIEW_SAME_OPERATOR', 409, 'this review needs the approval of another operator');
@@ -215,7 +218,7 @@ export class ReviewStore {
         : item.status === 'denied'
           ? 'REVIEW_DENIED'
           : 'REVIEW_APPROVAL_RECORDED';
-    await this.#audit.append({
+    await this.#audit.appendWithin(client, {
       sessionId: loginId,
       from: 'MANUAL_REVIEW',
       to,

@@ -14,7 +14,7 @@
  * `retention` makes the day partitions ahead and drops those expired for more than 7 days; prints them.
  * Exit 0 done, 1 could not run, 2 usage.
  */
-import { userInfo } from 'node:os';
+import { cliUser } from '../cli-user.ts';
 import { parseCommandLine } from '../cli-arguments.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
   });
   const audit = new AuditLog(pool);
   // who ran it, always; `--actor` only says for whom (a name typed on a command line attributes nothing alone)
-  const actor = `cli:${userInfo().username}${parsed.values.actor === undefined ? '' : ` for ${parsed.values.actor}`}`;
+  const actor = `cli:${cliUser()}${parsed.values.actor === undefined ? '' : ` for ${parsed.values.actor}`}`;
   let sessions: Sessions | undefined;
   try {
     sessions = await startSessions({

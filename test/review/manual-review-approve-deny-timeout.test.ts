@@ -142,6 +142,33 @@ test.serial(
   },
 );
 
+test.serial('a decision whose audit record PostgreSQL cannot write does not take effect', async (t) => {
+  const { journey, loginId } = await flaggedLogin('jean');
+  // PostgreSQL refuses this login's review records at their insert (as it refused a lone surrogate in a note): a trigger
+  const pool = fx.gateway.services.pool;
+  await pool.query(`create function refuse_review_record() returns trigger language plpgsql as $$
+    begin if new.session_id = '${loginId}' and new.component = 'review' then raise exception 'refused' using errcode = 'check_violation'; end if;
+    return new; end $$`);
+  await pool.query(
+    'create trigger refuse_review_record before insert on audit_log for each row execute function refuse_review_record()',
+  );
+  try {
+    const refused = await admin(`/admin/reviews/${loginId}/deny`, { method: 'POST', body: { note: 'fraud' } });
+    t.true(refused.status >= 500, `refused: ${refused.status}`);
+  } finally {
+    await pool.query('drop trigger refuse_review_record on audit_log');
+    await pool.query('drop function refuse_review_record()');
+  }
+  const item = (await (await admin(`/admin/reviews/${loginId}`)).json()) as { status: string; note: string | null };
+  t.like(item, { status: 'pending', note: null }, 'the decision did not take effect without its record');
+  const waiting = await journey.browser.request(journey.url);
+  t.is(waiting.status, 200, 'the person still waits for a decision');
+  await waiting.body?.cancel();
+  const again = await admin(`/admin/reviews/${loginId}/deny`, { method: 'POST', body: { note: 'fraud' } });
+  t.is(again.status, 200, 'decided once the record can be written');
+  t.deepEqual((await trail(loginId)).slice(-2), ['MANUAL_REVIEW→REVIEW_DENIED', 'MANUAL_REVIEW→DENIED']);
+});
+
 test.serial('a login denied by an operator through the CLI ends with access_denied at the RP', async (t) => {
   const { journey, loginId } = await flaggedLogin('jean');
   // the gateway runs in this process: the CLI must run asynchronously

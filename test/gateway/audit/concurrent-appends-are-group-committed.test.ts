@@ -85,8 +85,15 @@ test.serial('a record PostgreSQL refuses in a group fails alone; the others are 
     await audit.close();
     await pool.end();
   });
-  // a lone surrogate passes JSON.stringify but PostgreSQL's jsonb refuses it: a data error
-  const bad = record(1, { text: '\ud800' });
+  // PostgreSQL refuses one record (a data error: a trigger in this fresh database refuses it with check_violation;
+  // the writer's own inputs, NULs and lone surrogates, are made storable before they get there)
+  await pool.query(`create function refuse_login_1() returns trigger language plpgsql as $$
+    begin if new.session_id = 'login-1' then raise exception 'refused' using errcode = 'check_violation'; end if;
+    return new; end $$`);
+  await pool.query(
+    'create trigger refuse_login_1 before insert on audit_log for each row execute function refuse_login_1()',
+  );
+  const bad = record(1);
   const results = await Promise.allSettled([audit.append(record(0)), audit.append(bad), audit.append(record(2))]);
   t.is(results[0]!.status, 'fulfilled');
   t.is(results[2]!.status, 'fulfilled');

@@ -168,3 +168,27 @@ test.serial('a reason with a lone surrogate revokes and is audited; a sid naming
   );
   t.deepEqual(rows, [{ target: 'no-such-sid-1234', actor: 'operator:alice' }]);
 });
+
+test.serial("a revocation whose audit record cannot be written still tells the sessions' RPs", async (t) => {
+  const person = await logIn(bed);
+  const told: string[] = [];
+  bed.gateway.services.sessions.revoker.onRevoked(async (records) => {
+    told.push(...records.map((r) => r.recordKey.toString('hex')));
+  });
+  const pool = bed.gateway.services.pool;
+  await pool.query(`create function refuse_revocation_record() returns trigger language plpgsql as $$
+    begin if new.to_state = 'SESSION_REVOKED' then raise exception 'refused' using errcode = 'check_violation'; end if; return new; end $$`);
+  await pool.query(
+    'create trigger refuse_revocation_record before insert on audit_log for each row execute function refuse_revocation_record()',
+  );
+  let answer;
+  try {
+    answer = await revoke({ scope: 'sid', value: person.sid, reason: 'stolen laptop' });
+  } finally {
+    await pool.query('drop trigger refuse_revocation_record on audit_log');
+    await pool.query('drop function refuse_revocation_record()');
+  }
+  t.true(answer.status >= 500, 'the operator is told the revocation was not recorded');
+  t.is(await status(person.accessToken), 401, 'the session is revoked');
+  t.is(told.length, 1, 'and its RPs are told: a retry would match it no more');
+});
