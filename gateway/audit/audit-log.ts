@@ -294,7 +294,14 @@ function storableJson(this: unknown, _key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
   if (keys.every((k) => storable(k) === k)) return value;
-  return Object.fromEntries(keys.map((k) => [storable(k), (value as Record<string, unknown>)[k]]));
+  // two keys made alike (`a\u0000` and `aU+0000`) both stay: the later one numbered, never one value dropped
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    let name = storable(k);
+    for (let n = 2; Object.hasOwn(out, name); n += 1) name = `${storable(k)} (${n})`;
+    out[name] = (value as Record<string, unknown>)[k];
+  }
+  return out;
 }
 
 /** Checks the record's shape and returns its details as JSON text. */
