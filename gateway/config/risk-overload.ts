@@ -3,13 +3,14 @@
  * stage's degraded mode, no normal path) until it is fast again (risk/overload.ts):
  *
  * - `enabled` (default true);
- * - `enterP99Ms` (default 500): the p99 of whole assessments, over the window, above which rule-only begins;
- * - `exitP99Ms` (default 200) and `recoverAfterMs` (default 60,000): rule-only ends once the p99 of the probe
- *   assessments stayed below `exitP99Ms` for that long;
+ * - `enterP99Ms` (default 500): the p99 of whole assessments, over the window, above which rule-only begins (with
+ *   at least 3 samples above it, or `minSamples` if fewer);
+ * - `exitP99Ms` (default 200) and `recoverAfterMs` (default 60,000): rule-only ends once the last 5 probes (or
+ *   `minSamples` if fewer), however sparse, were below `exitP99Ms` and probes stayed so for that long;
  * - `windowMs` (default 60,000) and `windowSize` (default 1,000): the window is the last `windowSize`
  *   assessments no older than `windowMs`; `minSamples` (default 20) are needed before any decision;
- * - `probeEvery` (default 10): in rule-only mode, one assessment in this many still runs the normal path
- *   (bounded by the stages' budgets) to measure whether the engine recovered.
+ * - `probeEvery` (default 10): in rule-only mode, one assessment in this many, and any a second or more after the
+ *   last probe, still runs the normal path (bounded by the stages' budgets) to measure whether the engine recovered.
  */
 import { ConfigError } from '../errors.ts';
 import { boolean, integer, join, object, onlyKeys } from './check.ts';

@@ -3,12 +3,16 @@
  *
  * - Every whole assessment that ran the normal path reports its duration; the window is the last
  *   `windowSize` of them no older than `windowMs`.
- * - With at least `minSamples` in the window and a p99 above `enterP99Ms`, the pipeline goes rule-only: every
- *   stage answers with its own degraded mode (pipeline.ts), nothing waits on the slow engine. The window
- *   starts afresh.
- * - In rule-only mode one assessment in `probeEvery` still runs the normal path (bounded by the stages'
- *   budgets): those are the samples that say whether the engine recovered. Once their p99 stayed below
- *   `exitP99Ms` for `recoverAfterMs`, the normal path resumes.
+ * - With at least `minSamples` in the window, a p99 above `enterP99Ms` and at least `ENTER_SLOW_SAMPLES` (3, or
+ *   `minSamples` if fewer) samples above it, the pipeline goes rule-only: every stage answers with its own degraded
+ *   mode (pipeline.ts), nothing waits on the slow engine. One slow assessment is not enough (with fewer than 100
+ *   samples the p99 is the slowest one): degraded modes score less, and one request an attacker makes slow must
+ *   not turn them on. The window starts afresh.
+ * - In rule-only mode one assessment in `probeEvery`, and any assessment a second or more after the last probe,
+ *   still runs the normal path (bounded by the stages' budgets): those are the samples that say whether the engine
+ *   recovered. Once the last `RECOVERY_PROBES` (5, or `minSamples` if fewer) probes, however long they took to
+ *   come, were all below `exitP99Ms`, and probes stayed so for `recoverAfterMs`, the normal path resumes: an
+ *   instance with few logins leaves rule-only too.
  * - Entering is a degradation: logged (warn), audited on the session `risk:pipeline` with the code
  *   `RISK_PIPELINE_SLOW` (`NORMAL` → `RULE_ONLY`); leaving is logged and audited (`RULE_ONLY` → `NORMAL`);
  *   `gateway_risk_rule_only` is 1 meanwhile, `gateway_risk_pipeline_p99_seconds` the window's p99.
@@ -27,6 +31,13 @@ export interface OverloadDeps {
   now?: () => number;
 }
 
+/** Samples above `enterP99Ms` needed to go rule-only (at most `minSamples`). */
+export const ENTER_SLOW_SAMPLES = 3;
+/** Probes in a row below `exitP99Ms` needed to leave rule-only (at most `minSamples`). */
+export const RECOVERY_PROBES = 5;
+/** In rule-only mode, an assessment this long after the last probe is a probe too. */
+const PROBE_INTERVAL_MS = 1_000;
+
 export class PipelineOverload {
   readonly #config: RiskOverloadConfig;
   readonly #deps: OverloadDeps;
@@ -35,6 +46,9 @@ export class PipelineOverload {
   #ruleOnly = false;
   #calls = 0;
   #fastSince: number | undefined;
+  #lastProbeAt = Number.NEGATIVE_INFINITY;
+  /** The durations of the last probes of rule-only mode, newest last. */
+  #probes: number[] = [];
   /** Settles when the mode last changed was recorded in the audit log (tests, shutdown). */
   recorded: Promise<unknown> = Promise.resolve();
 
@@ -64,7 +78,10 @@ export class PipelineOverload {
   shouldRunRuleOnly(): boolean {
     if (!this.#config.enabled || !this.#ruleOnly) return false;
     this.#calls += 1;
-    return this.#calls % this.#config.probeEvery !== 0;
+    const now = this.#now();
+    if (this.#calls % this.#config.probeEvery !== 0 && now - this.#lastProbeAt < PROBE_INTERVAL_MS) return true;
+    this.#lastProbeAt = now;
+    return false;
   }
 
   /** The duration of an assessment that ran the normal path. */
@@ -72,20 +89,32 @@ export class PipelineOverload {
     // (a duration is a difference of clock readings: never NaN; a sample that is not a number is no duration)
     if (!this.#config.enabled || !Number.isFinite(ms)) return;
     const now = this.#now();
+    const c = this.#config;
     this.#samples.add(now, ms); // the oldest dropped beyond windowSize
-    this.#samples.dropBefore(now - this.#config.windowMs);
-    if (this.#samples.size < this.#config.minSamples) return;
-    const p99 = this.#p99();
-    if (!this.#ruleOnly) {
-      if (p99 > this.#config.enterP99Ms) this.#change(true, p99);
+    this.#samples.dropBefore(now - c.windowMs);
+    if (this.#ruleOnly) {
+      this.#recordProbe(now, ms); // (the window above is only the gauge's, meanwhile)
       return;
     }
-    if (p99 >= this.#config.exitP99Ms) {
+    if (this.#samples.size < c.minSamples) return;
+    const p99 = this.#p99();
+    const slowNeeded = Math.min(ENTER_SLOW_SAMPLES, c.minSamples);
+    if (p99 > c.enterP99Ms && this.#samples.largest(slowNeeded) > c.enterP99Ms) this.#change(true, p99);
+  }
+
+  /** A probe of rule-only mode: the normal path resumes after enough fast ones, however sparse. */
+  #recordProbe(now: number, ms: number): void {
+    const c = this.#config;
+    this.#probes.push(ms);
+    const needed = Math.min(RECOVERY_PROBES, c.minSamples);
+    if (this.#probes.length > needed) this.#probes.shift();
+    if (ms >= c.exitP99Ms) {
       this.#fastSince = undefined;
       return;
     }
     this.#fastSince ??= now;
-    if (now - this.#fastSince >= this.#config.recoverAfterMs) this.#change(false, p99);
+    if (this.#probes.length < needed || this.#probes.some((p) => p >= c.exitP99Ms)) return;
+    if (now - this.#fastSince >= c.recoverAfterMs) this.#change(false, Math.max(...this.#probes));
   }
 
   #p99(): number {
@@ -95,8 +124,10 @@ export class PipelineOverload {
   #change(ruleOnly: boolean, p99: number): void {
     this.#ruleOnly = ruleOnly;
     this.#samples.clear();
+    this.#probes = [];
     this.#fastSince = undefined;
     this.#calls = 0;
+    this.#lastProbeAt = this.#now();
     const c = this.#config;
     const details = { p99Ms: Math.round(p99), enterP99Ms: c.enterP99Ms, exitP99Ms: c.exitP99Ms };
     if (ruleOnly)

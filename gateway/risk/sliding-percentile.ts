@@ -58,6 +58,11 @@ export class SlidingPercentile {
     return this.#sorted[Math.min(this.#size - 1, Math.max(0, Math.ceil(this.#size * q) - 1))]!;
   }
 
+  /** The `k`-th largest sample (1: the largest), or 0 with fewer than `k` samples. */
+  largest(k: number): number {
+    return k >= 1 && this.#size >= k ? this.#sorted[this.#size - k]! : 0;
+  }
+
   #dropOldest(): void {
     const value = this.#value[this.#head]!;
     const i = this.#lowerBound(value); // a sample of that very value: whichever, they are equal

@@ -93,3 +93,67 @@ test('a slow fraud engine sends the whole pipeline rule-only, audited; fast prob
     { from_state: 'RULE_ONLY', to_state: 'NORMAL', error_code: null },
   ]);
 });
+
+/** An overload meter on a clock the test moves, with the default thresholds (500 ms in, 200 ms out). */
+function meter(config: Record<string, unknown> = {}) {
+  let clock = 0;
+  const overload = new PipelineOverload(parseRiskOverload(config, 'risk.overload'), {
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    audit: { append: async () => undefined },
+    now: () => clock,
+  });
+  return { overload, advance: (ms: number) => (clock += ms) };
+}
+
+test('one slow assessment among fast ones does not send the pipeline rule-only', (t) => {
+  const { overload, advance } = meter();
+  for (let i = 0; i < 30; i += 1) {
+    advance(100);
+    overload.record(i === 10 ? 5_000 : 20); // one request an attacker made slow
+  }
+  t.false(overload.ruleOnly, 'the p99 of 30 samples is the slowest one, but one is not enough');
+  for (let i = 0; i < 2; i += 1) {
+    advance(100);
+    overload.record(5_000);
+  }
+  t.true(overload.ruleOnly, 'three slow ones are');
+});
+
+test('an instance with few logins leaves rule-only once its sparse probes are fast', (t) => {
+  const { overload, advance } = meter({ recoverAfterMs: 60_000 });
+  for (let i = 0; i < 20; i += 1) {
+    advance(100);
+    overload.record(5_000);
+  }
+  t.true(overload.ruleOnly);
+  // one login every two minutes: fewer than the 20 samples of a 60 s window, ever; each is a probe (a second since
+  // the last one) and fast
+  let probes = 0;
+  for (let i = 0; i < 10 && overload.ruleOnly; i += 1) {
+    advance(120_000);
+    if (overload.shouldRunRuleOnly()) continue;
+    probes += 1;
+    overload.record(20);
+  }
+  t.false(overload.ruleOnly, 'the normal path resumed');
+  t.is(probes, 5, 'after five fast probes in a row');
+});
+
+test('a slow probe among fast ones keeps rule-only on', (t) => {
+  const { overload, advance } = meter({ recoverAfterMs: 0 });
+  for (let i = 0; i < 20; i += 1) {
+    advance(100);
+    overload.record(5_000);
+  }
+  for (const ms of [20, 20, 20, 900, 20, 20, 20, 20]) {
+    advance(2_000);
+    t.false(overload.shouldRunRuleOnly(), 'a probe: a second since the last');
+    overload.record(ms);
+  }
+  t.true(overload.ruleOnly, 'four fast probes since the slow one: not five');
+  advance(2_000);
+  overload.shouldRunRuleOnly();
+  overload.record(20);
+  t.false(overload.ruleOnly);
+});
