@@ -9,6 +9,7 @@
  * Nothing is loosened: each CLI still checks the number and place of its positionals, so a mistyped option
  * (`--reasn`) lands in a positional slot and is refused there as a usage error.
  */
+import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -41,4 +42,19 @@ export function valuesMayBeginWithDash(argv: readonly string[], options: Options
 /** `parseArgs` (strict, positionals allowed) over `argv` read by {@link valuesMayBeginWithDash}. */
 export function parseCommandLine<O extends Options>(argv: readonly string[], options: O) {
   return parseArgs({ args: valuesMayBeginWithDash(argv, options), options, allowPositionals: true, strict: true });
+}
+
+/**
+ * Who runs an operator CLI, as its audit records name them: the OS user's name, or `uid:<n>` where the uid has no
+ * passwd entry (a container run under a random uid, where `os.userInfo()` throws).
+ *
+ * @example
+ * const actor = `cli:${cliUser()}`; // 'cli:alice', or 'cli:uid:1000680000'
+ */
+export function cliUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -24,9 +24,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cliUser } from '../cli-user.ts';
 import { dirname, resolve } from 'node:path';
-import { parseCommandLine } from '../cli-arguments.ts';
+import { cliUser, parseCommandLine } from '../cli-arguments.ts';
 import { AdapterError } from '../../adapters/contract.ts';
 import { MetadataMonitor, type IdpStatus } from '../../adapters/metadata/monitor.ts';
 import { AuditLog } from '../audit/audit-log.ts';

@@ -14,8 +14,7 @@
  * `retention` makes the day partitions ahead and drops those expired for more than 7 days; prints them.
  * Exit 0 done, 1 could not run, 2 usage.
  */
-import { cliUser } from '../cli-user.ts';
-import { parseCommandLine } from '../cli-arguments.ts';
+import { cliUser, parseCommandLine } from '../cli-arguments.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { createLogger } from '../observability/logger.ts';
