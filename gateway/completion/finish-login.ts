@@ -12,7 +12,7 @@ import type { LoginOutcome } from '../session/login-context.ts';
 import { loaOfAcr } from '../translate/acr.ts';
 import { loginAmr } from '../translate/amr.ts';
 import { createGrant } from './grant-consent.ts';
-import { linkGrantToLogin } from './grant-links.ts';
+import { linkGrantToLogin } from '../risk/grant-links.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
@@ -125,6 +125,7 @@ export async function completeLogin(
     ]);
     if (stored.status === 'rejected') throw stored.reason;
     if (linked.status === 'rejected') throw linked.reason;
+    if (linked.value === 'late-deny') return await refuseLate(services, uid, grantId, from, requestId, store, held);
     resume = stored.value;
     await services.flow.transition(uid, 'COMPLETED', {
       component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
@@ -144,6 +145,38 @@ export async function completeLogin(
     throw error;
   }
   return resume;
+}
+
+/**
+ * A login a late fraud verdict denied before it had a grant (risk/grant-links.ts): its result replaced by a refusal
+ * (the RP is told `access_denied`), its grant ended with whatever a concurrent resume issued on it meanwhile, and
+ * the login FAILED (DENIED from a manual review) with `RISK_LATE_VERDICT`. Resolves to the resume URL.
+ */
+async function refuseLate(
+  services: Services,
+  uid: string,
+  grantId: string,
+  from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW',
+  requestId: string,
+  store: StoreResult,
+  held?: HeldClaim,
+): Promise<string> {
+  const resume = await store({ error: 'access_denied', error_description: 'the sign-in was refused' });
+  await endGrant(services, grantId);
+  await services.flow.transition(uid, from === 'MANUAL_REVIEW' ? 'DENIED' : 'FAILED', {
+    component: 'risk',
+    errorCode: 'RISK_LATE_VERDICT',
+    requestId,
+    ...(held === undefined ? {} : { held }),
+  });
+  return resume;
+}
+
+/** Ends a grant and every token issued on it (a code a concurrent resume got meanwhile is then worth nothing). */
+export async function endGrant(services: Services, grantId: string): Promise<void> {
+  const provider = services.holder.provider;
+  await (await provider.Grant.find(grantId))?.destroy();
+  await provider.AccessToken.adapter.revokeByGrantId(grantId);
 }
 
 /**

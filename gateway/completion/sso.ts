@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import type { StoredAccount } from '../oidc/accounts.ts';
@@ -35,8 +35,8 @@ import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
 import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
 import { addRequested } from './grant-consent.ts';
-import { learnFrom } from './finish-login.ts';
-import { linkGrantToLogin } from './grant-links.ts';
+import { endGrant, learnFrom } from './finish-login.ts';
+import { linkGrantToLogin } from '../risk/grant-links.ts';
 import { afterDecisionPath } from './resume-path.ts';
 import { requestContextOf, translationPoint } from './translation-of.ts';
 
@@ -231,7 +231,17 @@ async function completeNow(
   // the identity and the grant, held by the authorization request (oidc/request-writes-together.ts), are
   // stored before the login is audited COMPLETED (the session follows when the request ends)
   await services.sessions.store.writeHeld();
-  await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant);
+  if ((await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant)) === 'late-deny') {
+    // a late fraud verdict denied this login before it had a grant (risk/grant-links.ts)
+    await endGrant(services, grantId);
+    await services.flow.transition(uid, 'FAILED', {
+      component: 'risk',
+      errorCode: 'RISK_LATE_VERDICT',
+      requestId,
+      ...(held === undefined ? {} : { held }),
+    });
+    throw new errors.AccessDenied('the sign-in was refused');
+  }
   // audited before oidc-provider issues the code: the trail is complete by the time the RP can redeem it
   await services.flow.transition(uid, 'COMPLETED', {
     component: 'oidc',

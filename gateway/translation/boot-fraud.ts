@@ -9,6 +9,7 @@
  *   session the login let through, through the session revocation API) and audit checkpoints signed with
  *   the audit key (every 60 s).
  */
+import { takeLoginForLateVerdict } from '../risk/grant-links.ts';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,8 +117,11 @@ export function fraudWiring(
     start(deps: FraudStartDeps): () => Promise<void> {
       const f = deps.fraud;
       f.revoker = async (loginId, accountId) => {
-        const grantId = await redis.get(`risk:login-grant:${loginId}`);
-        if (!grantId) return;
+        // the login's grant, or, when it has none yet (waiting in a review, a step-up, a browser that has not
+        // followed its redirect), a hold that refuses its completion (risk/grant-links.ts) for longer than it can
+        // still complete: its interaction's life, and an hour for a review and the queue's delay
+        const grantId = await takeLoginForLateVerdict(redis, loginId, config.ttl.interaction + 3_600);
+        if (!grantId) return 'refused-before-its-grant';
         // the session the login let through is revoked through the revocation API: every token of it is
         // refused at every instance, its RPs get back-channel logout and CAEP session-revoked
         const uid = await sessionOfGrant(deps.sessions.store, accountId, grantId);
@@ -126,13 +130,14 @@ export function fraudWiring(
             { uid },
             { actor: 'fraud', reason: `late correlation verdict on login ${loginId}` },
           );
-          return;
+          return 'session-revoked';
         }
         // no live session holds the grant any more: what it issued still goes
         const provider = deps.provider();
         const grant = await provider.Grant.find(grantId);
         await grant?.destroy();
         await provider.AccessToken.adapter.revokeByGrantId(grantId);
+        return 'grant-ended';
       };
       const stops: Array<() => Promise<void>> = [];
       if (options.reprocessMs !== 0)

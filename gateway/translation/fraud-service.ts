@@ -55,7 +55,12 @@ export interface FraudServiceOptions {
 export const LATE_VERDICT_REVOKE_ABOVE = 0.5;
 
 /** Revokes what a login let through (set at boot, once oidc-provider exists). */
-export type Revoker = (loginId: string, accountId: string) => Promise<void>;
+/**
+ * What a late verdict did: revoked the session the login made, ended its grant (no session holds it any more), or
+ * refused the login before it had a grant (its completion is refused: risk/grant-links.ts).
+ */
+export type LateVerdictOutcome = 'session-revoked' | 'grant-ended' | 'refused-before-its-grant';
+export type Revoker = (loginId: string, accountId: string) => Promise<LateVerdictOutcome>;
 
 /** A login's assessment and signals, as `record` writes them (risk_assessments, risk_signals). */
 interface AssessmentRecord {
@@ -123,7 +128,9 @@ export class FraudService {
   readonly #records: CounterBatch<AssessmentRecord>;
   /** A decision computed on a cache miss, by its assessment: cached by `record` with the login's score (one command). */
   readonly #computed = new WeakMap<RiskAssessment, ComputedDecision>();
-  revoker: Revoker = async () => undefined;
+  revoker: Revoker = async () => {
+    throw new Error('no revoker: the fraud service was not started');
+  };
 
   constructor(o: FraudServiceOptions) {
     this.#o = o;
@@ -315,18 +322,18 @@ export class FraudService {
         this.metrics.inc('risk_late_verdict_total', { suspicious: verdict.score >= revokeAbove });
         if (verdict.score < revokeAbove) return;
         await this.cache.invalidate(signals.accountId);
-        await this.revoker(signals.loginId, signals.accountId);
+        const outcome = await this.revoker(signals.loginId, signals.accountId);
         await this.#o.audit.append({
           sessionId: signals.loginId,
           from: null,
           to: 'LATE_VERDICT_REVOKED',
           component: 'risk',
           errorCode: 'RISK_LATE_VERDICT',
-          details: { score: verdict.score, factors: verdict.factors },
+          details: { score: verdict.score, factors: verdict.factors, outcome },
         });
         this.#o.logger.warn(
-          { loginId: signals.loginId, score: verdict.score, factors: verdict.factors },
-          'late correlation verdict: session revoked',
+          { loginId: signals.loginId, score: verdict.score, factors: verdict.factors, outcome },
+          `late correlation verdict: ${outcome}`,
         );
       },
       (err) => this.#o.logger.warn({ err }, 'risk reprocessing failed'),

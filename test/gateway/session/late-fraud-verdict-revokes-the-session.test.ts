@@ -7,7 +7,10 @@
  *   so its access token is refused at userinfo and introspection (`SESSION_REVOKED`) — not only the tokens
  *   of the one grant: the browser's session no longer answers (`prompt=none` → login_required);
  * - the verdict is audited (`LATE_VERDICT_REVOKED`, `RISK_LATE_VERDICT`);
- * - another person's session goes on.
+ * - another person's session goes on;
+ * - a verdict that comes before the login has its grant (the browser has not followed its redirect to the resume
+ *   yet; a login waiting in a review or a step-up) refuses the login: its resume tells the RP `access_denied`, no
+ *   code, the login FAILED with `RISK_LATE_VERDICT`.
  *
  * The login's signals are queued as stage 4's degraded mode queues them (`ReprocessQueue.enqueue`), with
  * the login's real id and account, on a device that the correlation windows (seeded through the real
@@ -37,18 +40,83 @@ async function lastCompletedLogin(): Promise<string> {
   return rows[0]!.session_id;
 }
 
-test('a late suspicious verdict revokes the login’s session: tokens refused, the browser session ended', async (t) => {
-  const person = await logIn(bed);
-  const loginId = await lastCompletedLogin();
-  const other = await (async () => {
-    const request = await authorizationRequest(bed.rp);
-    const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
-    return (await redeem(bed, journey.url.searchParams.get('code')!, request.verifier)).access_token;
-  })();
+test.serial(
+  'a late suspicious verdict revokes the login’s session: tokens refused, the browser session ended',
+  async (t) => {
+    const person = await logIn(bed);
+    const loginId = await lastCompletedLogin();
+    const other = await (async () => {
+      const request = await authorizationRequest(bed.rp);
+      const journey = await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT });
+      return (await redeem(bed, journey.url.searchParams.get('code')!, request.verifier)).access_token;
+    })();
+    const { services } = bed.gateway;
+    const session = await services.sessions.store.findSession<{ accountId: string }>('sid', person.sid);
+    const accountId = session!.payload.accountId;
+    t.is((await userinfo(bed.url, person.accessToken)).status, 200);
+
+    const correlation = new CorrelationStage(services.redis);
+    const signals = (id: string, account: string) => ({
+      loginId: id,
+      clientId: 'demo-rp',
+      idp: 'demo-idp',
+      accountId: account,
+      ip: '127.0.0.1',
+      userAgent: 'test',
+      acr: 'eidas2',
+      deviceId: 'late-verdict-farm',
+    });
+    for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`farm-${i}`, `farm-victim-${i}`));
+    await services.fraud.reprocess.enqueue(signals(loginId, accountId));
+    const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
+    t.teardown(stop);
+
+    t.true(
+      await eventually(async () => (await userinfo(bed.url, person.accessToken)).status === 401),
+      'the token is refused once the verdict is in',
+    );
+    t.false(await introspect(bed.url, bed.deployment, person.accessToken));
+    // the token is refused from the revocation's announcement on, before PostgreSQL has the revocation and its
+    // audit record (revocation-is-announced-before-it-is-durable.test.ts); the worker audits the verdict last
+    await eventuallyOrThrow(
+      async () =>
+        (await services.pool.query("select 1 from audit_log where to_state = 'LATE_VERDICT_REVOKED'")).rows.length > 0,
+      'the worker to finish the revocation and audit the late verdict',
+    );
+    const { rows: revoked } = await services.pool.query<{ actor: string; sessions: string }>(
+      "select details->>'actor' as actor, details->>'sessions' as sessions from audit_log where to_state = 'SESSION_REVOKED' and details->>'actor' = 'fraud'",
+    );
+    t.deepEqual(revoked, [{ actor: 'fraud', sessions: '1' }], 'revoked through the revocation API');
+    const { rows: refused } = await services.pool.query(
+      "select 1 from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'SESSION_REVOKED'",
+    );
+    t.true(refused.length >= 1, 'the refusal names the revoked session');
+    const { rows: verdict } = await services.pool.query(
+      "select error_code from audit_log where to_state = 'LATE_VERDICT_REVOKED' and session_id = $1",
+      [loginId],
+    );
+    t.deepEqual(verdict, [{ error_code: 'RISK_LATE_VERDICT' }]);
+    const stored = await services.sessions.store.findSession('sid', person.sid);
+    t.is(stored?.record.state, 'revoked', 'the session itself is revoked, not only one grant');
+
+    const request = await authorizationRequest(bed.rp, { prompt: 'none' });
+    const hop = await person.browser.follow(request.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
+    await hop.response.body?.cancel();
+    t.is(hop.url.searchParams.get('error'), 'login_required', 'the browser session no longer answers');
+    t.is((await userinfo(bed.url, other)).status, 200, 'another person’s session goes on');
+  },
+);
+
+test.serial('a late suspicious verdict that comes before the login has its grant refuses the login', async (t) => {
   const { services } = bed.gateway;
-  const session = await services.sessions.store.findSession<{ accountId: string }>('sid', person.sid);
-  const accountId = session!.payload.accountId;
-  t.is((await userinfo(bed.url, person.accessToken)).status, 200);
+  // the person's browser has the IdP's answer but has not followed its redirect to the resume yet
+  const request = await authorizationRequest(bed.rp);
+  const stopped = await loginJourney(request.url, {
+    username: 'jean',
+    redirectUri: new URL('/auth/', bed.url).href,
+  });
+  t.true(stopped.url.pathname.startsWith('/auth/'), `stopped at the resume: ${stopped.url.href}`);
+  const loginId = stopped.url.pathname.split('/')[2]!;
 
   const correlation = new CorrelationStage(services.redis);
   const signals = (id: string, account: string) => ({
@@ -59,44 +127,31 @@ test('a late suspicious verdict revokes the login’s session: tokens refused, t
     ip: '127.0.0.1',
     userAgent: 'test',
     acr: 'eidas2',
-    deviceId: 'late-verdict-farm',
+    deviceId: 'late-verdict-farm-2',
   });
-  for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`farm-${i}`, `farm-victim-${i}`));
-  await services.fraud.reprocess.enqueue(signals(loginId, accountId));
+  for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`farm2-${i}`, `farm2-victim-${i}`));
+  await services.fraud.reprocess.enqueue(signals(loginId, 'jean-account'));
   const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
   t.teardown(stop);
-
-  t.true(
-    await eventually(async () => (await userinfo(bed.url, person.accessToken)).status === 401),
-    'the token is refused once the verdict is in',
-  );
-  t.false(await introspect(bed.url, bed.deployment, person.accessToken));
-  // the token is refused from the revocation's announcement on, before PostgreSQL has the revocation and its
-  // audit record (revocation-is-announced-before-it-is-durable.test.ts); the worker audits the verdict last
   await eventuallyOrThrow(
     async () =>
-      (await services.pool.query("select 1 from audit_log where to_state = 'LATE_VERDICT_REVOKED'")).rows.length > 0,
-    'the worker to finish the revocation and audit the late verdict',
+      (
+        await services.pool.query(
+          "select 1 from audit_log where to_state = 'LATE_VERDICT_REVOKED' and session_id = $1 and details->>'outcome' = 'refused-before-its-grant'",
+          [loginId],
+        )
+      ).rows.length > 0,
+    'the worker to reach its verdict on the login',
   );
-  const { rows: revoked } = await services.pool.query<{ actor: string; sessions: string }>(
-    "select details->>'actor' as actor, details->>'sessions' as sessions from audit_log where to_state = 'SESSION_REVOKED' and details->>'actor' = 'fraud'",
-  );
-  t.deepEqual(revoked, [{ actor: 'fraud', sessions: '1' }], 'revoked through the revocation API');
-  const { rows: refused } = await services.pool.query(
-    "select 1 from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'SESSION_REVOKED'",
-  );
-  t.true(refused.length >= 1, 'the refusal names the revoked session');
-  const { rows: verdict } = await services.pool.query(
-    "select error_code from audit_log where to_state = 'LATE_VERDICT_REVOKED' and session_id = $1",
+
+  const landing = await stopped.browser.follow(stopped.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
+  await landing.response.body?.cancel();
+  t.is(landing.url.searchParams.get('code'), null, 'no code');
+  t.is(landing.url.searchParams.get('error'), 'access_denied');
+  t.is(landing.url.searchParams.get('state'), request.state);
+  const { rows } = await services.pool.query<{ to_state: string; error_code: string }>(
+    "select to_state, error_code from audit_log where session_id = $1 and to_state in ('COMPLETED', 'FAILED', 'DENIED')",
     [loginId],
   );
-  t.deepEqual(verdict, [{ error_code: 'RISK_LATE_VERDICT' }]);
-  const stored = await services.sessions.store.findSession('sid', person.sid);
-  t.is(stored?.record.state, 'revoked', 'the session itself is revoked, not only one grant');
-
-  const request = await authorizationRequest(bed.rp, { prompt: 'none' });
-  const hop = await person.browser.follow(request.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
-  await hop.response.body?.cancel();
-  t.is(hop.url.searchParams.get('error'), 'login_required', 'the browser session no longer answers');
-  t.is((await userinfo(bed.url, other)).status, 200, 'another person’s session goes on');
+  t.deepEqual(rows, [{ to_state: 'FAILED', error_code: 'RISK_LATE_VERDICT' }]);
 });
