@@ -4,7 +4,7 @@
  *
  * - the four sliding windows (sorted sets: member = the distinct thing, score = last time seen): add,
  *   drop what fell out of the window, count, keep the set as long as its window;
- * - the identity's last location: read, then replaced when this login has one;
+ * - the identity's last location: read (it is written when a login of the identity is let through: `rememberPlace`);
  * - this minute's login count of the IdP (its expiry set when the bucket is created: a bucket is read for
  *   the 10 minutes after its own, it lives 15) and the 10 minutes before it.
  *
@@ -19,8 +19,7 @@ export const BASELINE_MINUTES = 10;
 /**
  * KEYS[1..4] the windows; KEYS[5] the identity's last location; KEYS[6] this minute's IdP bucket;
  * KEYS[7..16] the 10 minutes before it. ARGV[1] now (ms); for window i (1..4): ARGV[3i - 1] its member,
- * ARGV[3i] the oldest score kept, ARGV[3i + 1] its length (ms); ARGV[14] the new location ('' for none),
- * ARGV[15] its TTL (ms); ARGV[16] a bucket's TTL (ms).
+ * ARGV[3i] the oldest score kept, ARGV[3i + 1] its length (ms); ARGV[14] a bucket's TTL (ms).
  * Returns {count of window 1..4, last location or nil, this minute's count, {the 10 counts or nil}}.
  */
 export const CORRELATE = new LuaScript(`
@@ -32,9 +31,8 @@ for i = 1, 4 do
   redis.call('PEXPIRE', KEYS[i], ARGV[3 * i + 1])
 end
 out[5] = redis.call('GET', KEYS[5])
-if ARGV[14] ~= '' then redis.call('SET', KEYS[5], ARGV[14], 'PX', ARGV[15]) end
 out[6] = redis.call('INCR', KEYS[6])
-if out[6] == 1 then redis.call('PEXPIRE', KEYS[6], ARGV[16]) end
+if out[6] == 1 then redis.call('PEXPIRE', KEYS[6], ARGV[14]) end
 out[7] = redis.call('MGET', unpack(KEYS, 7, 6 + ${BASELINE_MINUTES}))
 return out
 `);

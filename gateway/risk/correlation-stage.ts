@@ -10,6 +10,10 @@
  * | speed since the identity's last login    | —      | 1,000 km/h      | impossible travel          |
  * | logins per IdP this minute vs. 10 before | 1 min  | 10× and ≥ 100   | bursts per IdP             |
  *
+ * The identity's last location is the place of its last login the policy let through (`rememberPlace`, called
+ * when the assessment is recorded with an `allow`): an attempt refused, flagged or stepped up never moves it, so an
+ * attacker's first attempt from far away does not make their retry look local.
+ *
  * Windows are sorted sets (member = the distinct thing, score = last time seen). Degraded mode (late or
  * failing): the signals are queued in PostgreSQL for asynchronous reprocessing (`reprocess.ts`); a late
  * suspicious verdict can still revoke the session.
@@ -20,6 +24,37 @@ import type { ReprocessQueue } from './reprocess.ts';
 import { BASELINE_MINUTES, CORRELATE } from './correlation-script.ts';
 import { prefixOf } from './network.ts';
 import type { RiskSignals } from './types.ts';
+
+const HOUR = 3_600_000;
+
+/** Where a login was, when its network is located. */
+export interface Place {
+  lat: number;
+  lon: number;
+  /** When (epoch ms). */
+  at: number;
+}
+
+const placeKey = (accountId: string) => `corr:{corr}:acct:${accountId}:loc`;
+
+/** The place of a login, or undefined when its network has no location. */
+export function placeOf(signals: RiskSignals): Place | undefined {
+  const where = signals.network;
+  return where?.lat != null && where.lon != null
+    ? { lat: where.lat, lon: where.lon, at: signals.at ?? Date.now() }
+    : undefined;
+}
+
+/**
+ * Records the place of an identity's login the policy let through: the next login's impossible-travel check
+ * measures from it (kept 24 h).
+ *
+ * @example
+ * if (decision.kind === 'allow') await rememberPlace(redis, signals.accountId, placeOf(signals)!);
+ */
+export async function rememberPlace(redis: Redis, accountId: string, place: Place): Promise<void> {
+  await redis.set(placeKey(accountId), JSON.stringify(place), 'PX', 24 * HOUR);
+}
 
 /** The weight of a correlation that a legitimate person commonly shows (see `assess`). */
 const WEAK = 0.25;
@@ -43,8 +78,6 @@ export const DEFAULT_CORRELATION: CorrelationThresholds = {
   burstFactor: 10,
   burstMin: 100,
 };
-
-const HOUR = 3_600_000;
 
 /** Great-circle distance in km. */
 export function haversineKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
@@ -99,22 +132,15 @@ export class CorrelationStage implements RiskStage {
       [`corr:{corr}:acct:${signals.accountId}:dev`, device, 24 * HOUR],
       [`corr:{corr}:acct:${signals.accountId}:net`, prefix, HOUR],
     ];
-    const where = signals.network;
-    const here = where?.lat != null && where.lon != null ? { lat: where.lat, lon: where.lon } : null;
+    const here = placeOf(signals) ?? null;
     const bucket = (k: number) => `corr:{corr}:idp:${signals.idp}:${k}`;
     const keys = [
       ...windows.map(([key]) => key),
-      `corr:{corr}:acct:${signals.accountId}:loc`,
+      placeKey(signals.accountId),
       bucket(minute),
       ...Array.from({ length: BASELINE_MINUTES }, (_, i) => bucket(minute - 1 - i)),
     ];
-    const args = [
-      now,
-      ...windows.flatMap(([, member, length]) => [member, now - length, length]),
-      here ? JSON.stringify({ ...here, at: now }) : '',
-      24 * HOUR,
-      15 * 60_000,
-    ];
+    const args = [now, ...windows.flatMap(([, member, length]) => [member, now - length, length]), 15 * 60_000];
     const answer = (await CORRELATE.run(this.#redis, keys, args)) as [
       number,
       number,

@@ -15,6 +15,7 @@ import { evaluate, type Decision, type PolicyInput } from '../policy/decide.ts';
 import { DEFAULT_POLICY, ruleFor, type PolicySet } from '../policy/policy-set.ts';
 import { ReviewStore } from '../review/review-store.ts';
 import { memoised, remember } from '../session/request-memo.ts';
+import { placeOf, rememberPlace } from '../risk/correlation-stage.ts';
 import { deviceFeatures } from '../risk/device-stage.ts';
 import { IpReputation } from '../risk/ip-reputation.ts';
 import { RiskMetrics } from '../risk/metrics.ts';
@@ -234,6 +235,7 @@ export class FraudService {
   /** Keeps an assessment: for the signed copy the RP may fetch, for retention, and for learning on success. */
   async record(signals: RiskSignals, assessment: RiskAssessment, decision: Decision): Promise<void> {
     const features = deviceFeatures(signals, this.#o.hashKey);
+    const place = placeOf(signals);
     const full = await this.behaviour.load(signals.loginId);
     // minimised: the fingerprint strings are already in `features`, hashed; only the numeric aggregates stay
     const vector = full
@@ -257,6 +259,9 @@ export class FraudService {
         this.#o.interactionTtl + 960,
       ),
       this.cache.scoreUpdated(signals.accountId, assessment.score, computed),
+      // the person's last place moves only with a login the policy let through: an attempt refused, flagged or
+      // stepped up never does, so an attacker's first attempt from far away does not make the retry look local
+      place && decision.kind === 'allow' ? rememberPlace(this.#o.redis, signals.accountId, place) : undefined,
     ]);
     const day = new Date().toISOString().slice(0, 10);
     const metrics = [

@@ -1,7 +1,8 @@
 /**
  * Issue #14 (round trips): recording a login's assessment writes what the completion learns from
  * (`risk:learn:{rba}:<login>`) and the person's new score (with the decision computed on a cache miss) in one Redis
- * round trip — two before, one after the other. Both are still written; with Redis unreachable the record
+ * round trip — two before, one after the other — with, for a login the policy let through, the person's last place
+ * (correlation's impossible travel; a login stepped up, flagged or denied never moves it). All are still written; with Redis unreachable the record
  * fails as before, and nothing of it is kept in PostgreSQL.
  * Real Redis and PostgreSQL; round trips counted on ioredis (a command sent alone, or one pipeline).
  */
@@ -47,13 +48,30 @@ test.serial(
     await fraud.record(login, decided, allow);
     // outside a request the behaviour vector is read here (in a login it was read by the signals, once per request)
     t.is(redisTraffic.roundTrips - before.roundTrips, 2, 'the vector, then the two writes in one round trip');
-    t.is(redisTraffic.commands - before.commands, 3, 'the same three commands');
+    t.is(redisTraffic.commands - before.commands, 4, 'the same three commands, and the place of a login let through');
+    t.truthy(await s.redis.get(`corr:{corr}:acct:${accountId}:loc`), 'its place is the person’s last one now');
     const kept = JSON.parse((await s.redis.get(fraud.rba.heldKey(login.loginId)))!) as { accountId: string };
     t.is(kept.accountId, accountId);
     t.is(await s.redis.get(`riskscore:{${accountId}}`), '0.2000');
     t.is(await fraud.cache.version(accountId), 1, 'a first score bumps the version');
   },
 );
+
+test.serial('a login stepped up, flagged or denied does not move the person’s last place', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const fraud = service(s);
+  const decisions: Decision[] = [
+    { kind: 'step_up', requiredAcr: 'eidas2', level: 1, reasons: ['RISK_STEP_UP'] },
+    { kind: 'flag', requiredAcr: 'eidas2', reasons: ['RISK_REVIEW'] },
+    { kind: 'deny', requiredAcr: 'eidas2', reasons: ['RISK_TOO_HIGH'] },
+  ];
+  for (const decision of decisions) {
+    const accountId = `record-no-place-${decision.kind}-${process.pid}-${Date.now()}`;
+    await fraud.record(signals({ accountId }), assessment(0.6), decision);
+    t.is(await s.redis.get(`corr:{corr}:acct:${accountId}:loc`), null, decision.kind);
+  }
+});
 
 test.serial('Redis unreachable: the record fails as before, nothing of it kept in PostgreSQL', async (t) => {
   const s = await stores();

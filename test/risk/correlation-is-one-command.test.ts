@@ -1,13 +1,14 @@
 /**
  * Issue #14 (Redis commands per login): the correlation stage's windows, last location and IdP counts are
  * one command (a Lua script by SHA) in one round trip — it was a MULTI of 21 commands, 23 built, sent and
- * answered — with the same verdicts, and every key it writes still expires.
+ * answered — with the same verdicts, and every key it writes still expires. The identity's last place is the last
+ * login the policy let through: an attempt refused, flagged or stepped up never moves it.
  * Real Redis; commands and round trips counted on ioredis (a command sent alone, or one pipeline/MULTI).
  */
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { redisTraffic } from '../helpers/redis-traffic.ts';
-import { CorrelationStage } from '../../gateway/risk/correlation-stage.ts';
+import { CorrelationStage, placeOf, rememberPlace } from '../../gateway/risk/correlation-stage.ts';
 import { signals, stores } from './fixtures.ts';
 
 test.serial('one login of the correlation stage is one Redis command in one round trip', async (t) => {
@@ -36,7 +37,9 @@ test.serial('the verdicts are unchanged: identities per device, impossible trave
   t.deepEqual(factors[2], ['correlation:idp_burst'], 'the third login of a fresh IdP this minute is a burst of 3');
   t.deepEqual(factors[3], ['correlation:identities_per_device', 'correlation:idp_burst']);
 
-  await stage.evaluate(signals({ accountId: 'traveller-1', at: Date.now() - 30 * 60_000 }));
+  const paris = signals({ accountId: 'traveller-1', at: Date.now() - 30 * 60_000 });
+  await stage.evaluate(paris);
+  await rememberPlace(s.redis, 'traveller-1', placeOf(paris)!); // that login was let through (its record, with an allow)
   const tokyo = await stage.evaluate(
     signals({
       accountId: 'traveller-1',
@@ -52,7 +55,22 @@ test.serial('the verdicts are unchanged: identities per device, impossible trave
   );
   t.false(unlocated.factors.includes('correlation:impossible_travel'), 'no location, no travel');
   const kept = JSON.parse((await s.redis.get('corr:{corr}:acct:traveller-1:loc'))!) as { lat: number };
-  t.is(kept.lat, 35.68, 'a login without a location keeps the last one known');
+  t.is(kept.lat, 48.85, 'the last place is the last login let through: attempts (Tokyo, unlocated) never move it');
+});
+
+test.serial('an attempt that did not complete leaves the last place: the retry is measured from it', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const stage = new CorrelationStage(s.redis);
+  const home = signals({ accountId: 'traveller-2', at: Date.now() - 30 * 60_000 });
+  await stage.evaluate(home);
+  await rememberPlace(s.redis, 'traveller-2', placeOf(home)!);
+  const far = { prefix: '203.0.113.0/24', asn: null, country: 'JP', lat: 35.68, lon: 139.69 };
+  const first = await stage.evaluate(signals({ accountId: 'traveller-2', network: far }));
+  t.true(first.factors.includes('correlation:impossible_travel'), 'the attacker’s first attempt');
+  // refused, flagged or stepped up: never learnt; the attacker tries again from the same place
+  const retry = await stage.evaluate(signals({ accountId: 'traveller-2', network: far }));
+  t.true(retry.factors.includes('correlation:impossible_travel'), 'the retry is still impossible travel');
 });
 
 test.serial('every key the stage writes expires', async (t) => {
@@ -62,8 +80,10 @@ test.serial('every key the stage writes expires', async (t) => {
   const raw = new Redis(s.redis.options.port!, s.redis.options.host!);
   t.teardown(() => raw.disconnect());
   await new CorrelationStage(s.redis).evaluate(signals({ accountId: 'expiring', idp: 'expiring-idp' }));
+  await rememberPlace(s.redis, 'expiring', placeOf(signals({ accountId: 'expiring' }))!);
   const keys = await raw.keys(`${prefix}corr:*`);
-  // the device's and the network's windows, the identity's two windows and last location, the IdP's minute
+  // the device's and the network's windows, the identity's two windows, the IdP's minute, and the last place
+  // (written when a login is let through)
   t.is(keys.length, 6, keys.join(', '));
   for (const key of keys) t.true((await raw.pttl(key)) > 0, `${key} expires`);
 });

@@ -7,7 +7,7 @@ import test from 'ava';
 import { BehaviourStore } from '../../gateway/behaviour/store.ts';
 import type { BehaviourVector } from '../../gateway/behaviour/features.ts';
 import { BehaviourStage } from '../../gateway/risk/behaviour-stage.ts';
-import { CorrelationStage } from '../../gateway/risk/correlation-stage.ts';
+import { CorrelationStage, placeOf, rememberPlace } from '../../gateway/risk/correlation-stage.ts';
 import { DeviceTrustStage, deviceFeatures } from '../../gateway/risk/device-stage.ts';
 import { IpReputation } from '../../gateway/risk/ip-reputation.ts';
 import { RiskPipeline, type StageContext, type StageOutput } from '../../gateway/risk/pipeline.ts';
@@ -195,7 +195,9 @@ test('correlation: one device trying many identities, and impossible travel', as
   for (let i = 0; i < 4; i += 1)
     last = await pipeline.assess(signals({ accountId: `victim-${i}`, deviceId: 'stuffer' }));
   t.true(last!.factors.includes('correlation:identities_per_device'));
-  await pipeline.assess(signals({ accountId: 'traveller', at: Date.now() - 30 * 60_000 }));
+  const home = signals({ accountId: 'traveller', at: Date.now() - 30 * 60_000 });
+  await pipeline.assess(home);
+  await rememberPlace(s.redis, 'traveller', placeOf(home)!); // that login was let through (its record, with an allow)
   const tokyo = await pipeline.assess(
     signals({
       accountId: 'traveller',
