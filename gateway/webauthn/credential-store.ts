@@ -5,7 +5,7 @@
  * The counter only moves forward: {@link CredentialStore.advanceCounter} refuses, atomically, a counter
  * that does not grow (`WEBAUTHN_COUNTER_REGRESSION`), unless the authenticator keeps no counter (0 → 0).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { WebAuthnError } from './webauthn-error.ts';
 
 export type Attachment = 'platform' | 'cross-platform';
@@ -77,8 +77,9 @@ export class CredentialStore {
    * Records a newly enrolled credential: true, or false when its id is already registered (for any account;
    * the caller refuses it with `WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED`).
    */
-  async add(credential: StoredCredential): Promise<boolean> {
-    const { rowCount } = await this.#pool.query(
+  /** Stores a new credential (on `client`, in its transaction, when given); false when its id is registered. */
+  async add(credential: StoredCredential, client?: Pick<PoolClient, 'query'>): Promise<boolean> {
+    const { rowCount } = await (client ?? this.#pool).query(
       `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        on conflict (credential_id) do nothing`,

@@ -40,7 +40,7 @@ export type FinishLogin = (
 /** The ceremony pages: the step-up's collaborators, plus the audit log, the accounts, the provider and the finish. */
 export interface WebAuthnDeps extends StepUpDeps {
   config: Pick<GatewayConfig, 'issuer' | 'webauthn' | 'saml' | 'secrets' | 'cookies'>;
-  audit: Pick<AuditLog, 'append'>;
+  audit: Pick<AuditLog, 'append' | 'appendWithin'>;
   accounts: Pick<AccountStore, 'load'>;
   logger: Logger;
   /** The current oidc-provider generation (oidc/provider-holder.ts). */

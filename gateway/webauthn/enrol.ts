@@ -14,6 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
+import type { PoolClient } from 'pg';
+import type { AuditRecord } from '../audit/audit-log.ts';
+import { LuaScript } from '../store/lua-script.ts';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
@@ -51,6 +54,58 @@ const notAllowed = (detail: string) =>
 
 const alreadyRegistered = () =>
   new WebAuthnError('WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED', 'This security key is already registered.');
+
+/** What Redis keeps of a grant: never the person's name (no name in Redis, step-up.ts). */
+function storedOf(grant: EnrolmentGrant): Omit<EnrolmentGrant, 'displayName'> {
+  const { displayName: _name, ...stored } = grant;
+  return stored;
+}
+
+/** KEYS[1] the grant; ARGV the account, level and binding read. Marks it confirmed if it is still that grant. */
+const CONFIRM = new LuaScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local grant = cjson.decode(raw)
+if grant.accountId ~= ARGV[1] or tostring(grant.level) ~= ARGV[2] or grant.binding ~= ARGV[3] then return 0 end
+grant.confirmed = true
+redis.call('SET', KEYS[1], cjson.encode(grant), 'KEEPTTL')
+return 1
+`);
+
+/** `work` in one transaction on one connection of the pool: committed when it resolves, rolled back when it throws. */
+async function inOneTransaction(deps: WebAuthnDeps, work: (client: PoolClient) => Promise<void>): Promise<void> {
+  const client = await deps.pool.connect();
+  try {
+    await client.query('begin');
+    await work(client);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The audit record of an enrolment. */
+function enrolledRecord(ctx: Context, uid: string, credential: StoredCredential, confirmed: boolean): AuditRecord {
+  return {
+    sessionId: uid,
+    from: null,
+    to: 'WEBAUTHN_ENROLLED',
+    component: 'webauthn',
+    requestId: ctx.state.requestId as string,
+    details: {
+      level: credential.level,
+      attachment: credential.attachment,
+      attestationFormat: credential.attestationFormat,
+      aaguid: credential.aaguid,
+      userVerified: credential.userVerified,
+      credential: createHash('sha256').update(credential.credentialId).digest('base64url').slice(0, 16),
+      confirmedWithExisting: confirmed,
+    },
+  };
+}
 
 /** The grant of this browser for `uid`, or 403. */
 export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Promise<EnrolmentGrant> {
@@ -214,7 +269,10 @@ async function confirmExisting(
     );
     return renderConfirm(ctx, deps, uid, grant, request, existing, error.code);
   }
-  await deps.redis.set(enrolmentKey(uid), JSON.stringify({ ...grant, confirmed: true }), 'KEEPTTL');
+  // confirmed only on the grant this request read, if it is still there: a registration that spent it meanwhile,
+  // or its expiry, is not undone by writing the earlier copy back
+  if ((await CONFIRM.run(deps.redis, [enrolmentKey(uid)], [grant.accountId, grant.level, grant.binding])) !== 1)
+    throw notAllowed('already used');
   ctx.status = 303;
   ctx.redirect(action(uid, request));
 }
@@ -260,27 +318,15 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
   if (!(await deps.redis.del(enrolmentKey(uid)))) throw notAllowed('already used');
   await deps.redis.set(
     enrolmentKey(uid),
-    JSON.stringify({ ...grant, level: 0, confirmed: false }),
+    JSON.stringify({ ...storedOf(grant), level: 0, confirmed: false }),
     'EX',
     ENROLMENT_TTL_SECONDS,
   );
-  // registered in the meantime by a concurrent answer: refused (the grant is spent)
-  if (!(await new CredentialStore(deps.pool).add(credential))) throw alreadyRegistered();
-  await deps.audit.append({
-    sessionId: uid,
-    from: null,
-    to: 'WEBAUTHN_ENROLLED',
-    component: 'webauthn',
-    requestId: ctx.state.requestId as string,
-    details: {
-      level: credential.level,
-      attachment: credential.attachment,
-      attestationFormat: credential.attestationFormat,
-      aaguid: credential.aaguid,
-      userVerified: credential.userVerified,
-      credential: createHash('sha256').update(credential.credentialId).digest('base64url').slice(0, 16),
-      confirmedWithExisting: grant.confirmed,
-    },
+  // the credential and its audit record in one transaction: both stored, or neither
+  await inOneTransaction(deps, async (client) => {
+    // registered in the meantime by a concurrent answer: refused (the grant is spent)
+    if (!(await new CredentialStore(deps.pool).add(credential, client))) throw alreadyRegistered();
+    await deps.audit.appendWithin(client, enrolledRecord(ctx, uid, credential, grant.confirmed));
   });
   const account = `/interaction/${encodeURIComponent(uid)}/webauthn/credentials`;
   const done =

@@ -303,6 +303,12 @@ test.serial(
     await page.goto(register);
     await page.getByRole('button', { name: /use a key i already registered/i }).click();
     await page.getByRole('heading', { name: /use this device to confirm sign-ins/i }).waitFor();
+    const kept = JSON.parse((await gateway.gateway.services.redis.get(`webauthn:enrol:${third.uid}`))!) as Record<
+      string,
+      unknown
+    >;
+    t.like(kept, { confirmed: true, level: 2 });
+    t.false('displayName' in kept, 'the confirmed grant keeps no name in Redis');
     await page.context().close();
   },
 );
