@@ -13,6 +13,7 @@ import { loaOfAcr } from '../translate/acr.ts';
 import { loginAmr } from '../translate/amr.ts';
 import { createGrant } from './grant-consent.ts';
 import { linkGrantToLogin } from '../risk/grant-links.ts';
+import { enrolmentKey } from '../session/enrolment-key.ts';
 
 type Details = Awaited<ReturnType<Services['holder']['provider']['interactionDetails']>>;
 
@@ -106,27 +107,24 @@ export async function completeLogin(
   if (written.status === 'rejected') throw written.reason;
   if (enrolled.status === 'rejected') throw enrolled.reason;
   const grantId = written.value;
-  // The result is stored first (with the grant's links to the login, in the same round trip), COMPLETED is
-  // audited next, and only then is the browser sent on: the audit trail is complete by the time the RP can
-  // redeem the code.
+  // The grant's links to the login are written first, the result next, COMPLETED is audited then, and only then
+  // is the browser sent on: the audit trail is complete by the time the RP can redeem the code.
   let resume: string;
   try {
-    const [stored, linked] = await Promise.allSettled([
-      store(
-        // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
-        {
-          login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
-          consent: { grantId },
-          // the evidence of an upstream answer names this login; of an SSO login, the login that established the session
-          [UPSTREAM_LOGIN]: outcome.evidence === undefined || outcome.evidence.loginId === uid,
-        },
-      ),
-      linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant),
-    ]);
-    if (stored.status === 'rejected') throw stored.reason;
-    if (linked.status === 'rejected') throw linked.reason;
-    if (linked.value === 'late-deny') return await refuseLate(services, uid, grantId, from, requestId, store, held);
-    resume = stored.value;
+    // the link first, then the result: a late fraud verdict that refused this login before its grant existed is
+    // seen before any result a resume could act on is stored (a round trip of its own: a concurrent resume would
+    // otherwise log the browser's session in on the success result before it is replaced)
+    if ((await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant)) === 'late-deny')
+      return await refuseLate(services, uid, grantId, from, requestId, store, held);
+    resume = await store(
+      // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
+      {
+        login: { accountId: outcome.accountId, acr: outcome.pivot.acr, amr, ts: outcome.authTime },
+        consent: { grantId },
+        // the evidence of an upstream answer names this login; of an SSO login, the login that established the session
+        [UPSTREAM_LOGIN]: outcome.evidence === undefined || outcome.evidence.loginId === uid,
+      },
+    );
     await services.flow.transition(uid, 'COMPLETED', {
       component: from === 'MANUAL_REVIEW' ? 'review' : 'oidc',
       requestId,
@@ -161,8 +159,9 @@ async function refuseLate(
   store: StoreResult,
   held?: HeldClaim,
 ): Promise<string> {
+  // the grant and an enrolment grant the completion's first write made ended first: a failed store cannot skip them
+  await Promise.all([endGrant(services, grantId), services.redis.del(enrolmentKey(uid))]);
   const resume = await store({ error: 'access_denied', error_description: 'the sign-in was refused' });
-  await endGrant(services, grantId);
   await services.flow.transition(uid, from === 'MANUAL_REVIEW' ? 'DENIED' : 'FAILED', {
     component: 'risk',
     errorCode: 'RISK_LATE_VERDICT',

@@ -38,8 +38,9 @@ return false
 const loginKey = (loginId: string) => `risk:login-grant:${loginId}`;
 
 /**
- * Links the grant and the login, unless a late verdict denied the login first: then `'late-deny'`, and nothing
- * links the grant to the login (the caller refuses the login and ends the grant).
+ * Links the grant and the login, unless a late verdict denied the login first: then `'late-deny'`, and the login's
+ * link key keeps the denial (the caller refuses the login and ends the grant; the grant's own link, to the login,
+ * is written all the same and names an ended grant).
  *
  * @example
  * if ((await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant)) === 'late-deny') ...

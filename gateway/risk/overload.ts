@@ -10,9 +10,10 @@
  *   not turn them on. The window starts afresh.
  * - In rule-only mode one assessment in `probeEvery`, and any assessment a second or more after the last probe,
  *   still runs the normal path (bounded by the stages' budgets): those are the samples that say whether the engine
- *   recovered. Once the last `RECOVERY_PROBES` (5, or `minSamples` if fewer) probes, however long they took to
- *   come, were all below `exitP99Ms`, and probes stayed so for `recoverAfterMs`, the normal path resumes: an
- *   instance with few logins leaves rule-only too.
+ *   recovered. Once fewer than `RECOVERY_SLOW_QUORUM` (2) of the last `RECOVERY_PROBES` (5, or `minSamples` if
+ *   fewer) probes, however long they took to come, were at or above `exitP99Ms`, and stayed so for
+ *   `recoverAfterMs`, the normal path resumes: an instance with few logins leaves rule-only too, and one probe an
+ *   attacker makes slow does not hold rule-only on.
  * - Entering is a degradation: logged (warn), audited on the session `risk:pipeline` with the code
  *   `RISK_PIPELINE_SLOW` (`NORMAL` → `RULE_ONLY`); leaving is logged and audited (`RULE_ONLY` → `NORMAL`);
  *   `gateway_risk_rule_only` is 1 meanwhile, `gateway_risk_pipeline_p99_seconds` the window's p99.
@@ -33,8 +34,10 @@ export interface OverloadDeps {
 
 /** Samples above `enterP99Ms` needed to go rule-only (at most `minSamples`). */
 export const ENTER_SLOW_SAMPLES = 3;
-/** Probes in a row below `exitP99Ms` needed to leave rule-only (at most `minSamples`). */
+/** The last probes that decide whether rule-only ends (at most `minSamples`). */
 export const RECOVERY_PROBES = 5;
+/** Slow probes (≥ `exitP99Ms`) among them that keep rule-only on. */
+export const RECOVERY_SLOW_QUORUM = 2;
 /** In rule-only mode, an assessment this long after the last probe is a probe too. */
 const PROBE_INTERVAL_MS = 1_000;
 
@@ -108,12 +111,14 @@ export class PipelineOverload {
     this.#probes.push(ms);
     const needed = Math.min(RECOVERY_PROBES, c.minSamples);
     if (this.#probes.length > needed) this.#probes.shift();
-    if (ms >= c.exitP99Ms) {
+    // a quorum of slow probes keeps it on: one probe an attacker made slow (200 ms is enough) does not
+    const slow = this.#probes.filter((p) => p >= c.exitP99Ms).length;
+    if (slow >= Math.min(RECOVERY_SLOW_QUORUM, needed)) {
       this.#fastSince = undefined;
       return;
     }
     this.#fastSince ??= now;
-    if (this.#probes.length < needed || this.#probes.some((p) => p >= c.exitP99Ms)) return;
+    if (this.#probes.length < needed) return;
     if (now - this.#fastSince >= c.recoverAfterMs) this.#change(false, Math.max(...this.#probes));
   }
 

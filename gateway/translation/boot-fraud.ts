@@ -10,6 +10,7 @@
  *   the audit key (every 60 s).
  */
 import { takeLoginForLateVerdict } from '../risk/grant-links.ts';
+import { enrolmentKey } from '../session/enrolment-key.ts';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -121,6 +122,8 @@ export function fraudWiring(
         // followed its redirect), a hold that refuses its completion (risk/grant-links.ts) for longer than it can
         // still complete: its interaction's life, and an hour for a review and the queue's delay
         const grantId = await takeLoginForLateVerdict(redis, loginId, config.ttl.interaction + 3_600);
+        // nor may the login enrol a WebAuthn key on the account afterwards (its enrolment grant, 10 min)
+        await redis.del(enrolmentKey(loginId));
         if (!grantId) return 'refused-before-its-grant';
         // the session the login let through is revoked through the revocation API: every token of it is
         // refused at every instance, its RPs get back-channel logout and CAEP session-revoked

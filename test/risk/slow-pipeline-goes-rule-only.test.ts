@@ -140,20 +140,24 @@ test('an instance with few logins leaves rule-only once its sparse probes are fa
   t.is(probes, 5, 'after five fast probes in a row');
 });
 
-test('a slow probe among fast ones keeps rule-only on', (t) => {
+test('two slow probes among the last five keep rule-only on; one does not', (t) => {
   const { overload, advance } = meter({ recoverAfterMs: 0 });
   for (let i = 0; i < 20; i += 1) {
     advance(100);
     overload.record(5_000);
   }
-  for (const ms of [20, 20, 20, 900, 20, 20, 20, 20]) {
+  for (const ms of [20, 900, 20, 900, 20]) {
     advance(2_000);
     t.false(overload.shouldRunRuleOnly(), 'a probe: a second since the last');
     overload.record(ms);
   }
-  t.true(overload.ruleOnly, 'four fast probes since the slow one: not five');
+  t.true(overload.ruleOnly, 'two slow probes of the last five');
   advance(2_000);
   overload.shouldRunRuleOnly();
   overload.record(20);
-  t.false(overload.ruleOnly);
+  t.true(overload.ruleOnly, 'still two slow among the last five');
+  advance(2_000);
+  overload.shouldRunRuleOnly();
+  overload.record(20);
+  t.false(overload.ruleOnly, 'one slow probe (an attacker’s) among the last five does not hold it on');
 });
