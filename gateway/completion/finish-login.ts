@@ -140,6 +140,8 @@ export async function completeLogin(
     await store({ error: 'server_error', error_description: 'the sign-in could not be completed' }).catch(
       (err: unknown) => services.logger.error({ err, loginId: uid }, 'the stored login result could not be withdrawn'),
     );
+    // nor may a login that did not complete enrol a WebAuthn key afterwards
+    await services.redis.del(enrolmentKey(uid)).catch(() => undefined);
     throw error;
   }
   return resume;

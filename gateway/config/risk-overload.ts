@@ -5,8 +5,9 @@
  * - `enabled` (default true);
  * - `enterP99Ms` (default 500): the p99 of whole assessments, over the window, above which rule-only begins (with
  *   at least 3 samples above it, or `minSamples` if fewer);
- * - `exitP99Ms` (default 200) and `recoverAfterMs` (default 60,000): rule-only ends once the last 5 probes (or
- *   `minSamples` if fewer), however sparse, were below `exitP99Ms` and probes stayed so for that long;
+ * - `exitP99Ms` (default 200) and `recoverAfterMs` (default 60,000): rule-only ends once fewer than 2 in 5 of the
+ *   last 5 probes (or `minSamples` if fewer; at least one), however sparse, were at or above `exitP99Ms`, and
+ *   stayed so for that long;
  * - `windowMs` (default 60,000) and `windowSize` (default 1,000): the window is the last `windowSize`
  *   assessments no older than `windowMs`; `minSamples` (default 20) are needed before any decision;
  * - `probeEvery` (default 10): in rule-only mode, one assessment in this many, and any a second or more after the

@@ -18,6 +18,7 @@ import type { LaggingReads } from '../store/replica-router.ts';
 import type { Pool, PoolClient } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
+import { inTransaction } from '../session/pg-transaction.ts';
 
 export type ReviewStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
@@ -163,18 +164,9 @@ export class ReviewStore {
     // makes the record fail, the decision does not take effect without it); the row stays locked meanwhile, so a
     // concurrent decision waits for this one's outcome. The record is inserted last: it holds the audit chain's
     // head until the COMMIT
-    const client = await this.#pool.connect();
-    try {
-      await client.query('begin');
-      const item = await this.#decideWithin(client, loginId, status, operator, note, requiredApprovals);
-      await client.query('commit');
-      return item;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    return inTransaction(this.#pool, (client) =>
+      this.#decideWithin(client, loginId, status, operator, note, requiredApprovals),
+    );
   }
 
   async #decideWithin(

@@ -10,8 +10,7 @@
  *   not turn them on. The window starts afresh.
  * - In rule-only mode one assessment in `probeEvery`, and any assessment a second or more after the last probe,
  *   still runs the normal path (bounded by the stages' budgets): those are the samples that say whether the engine
- *   recovered. Once fewer than `RECOVERY_SLOW_QUORUM` (2) of the last `RECOVERY_PROBES` (5, or `minSamples` if
- *   fewer) probes, however long they took to come, were at or above `exitP99Ms`, and stayed so for
+ *   recovered. Once fewer than 2 in 5 (at least 1) of the last `RECOVERY_PROBES` (5, or `minSamples` if fewer) probes, however long they took to come, were at or above `exitP99Ms`, and stayed so for
  *   `recoverAfterMs`, the normal path resumes: an instance with few logins leaves rule-only too, and one probe an
  *   attacker makes slow does not hold rule-only on.
  * - Entering is a degradation: logged (warn), audited on the session `risk:pipeline` with the code
@@ -36,8 +35,8 @@ export interface OverloadDeps {
 export const ENTER_SLOW_SAMPLES = 3;
 /** The last probes that decide whether rule-only ends (at most `minSamples`). */
 export const RECOVERY_PROBES = 5;
-/** Slow probes (≥ `exitP99Ms`) among them that keep rule-only on. */
-export const RECOVERY_SLOW_QUORUM = 2;
+/** The share of slow probes (≥ `exitP99Ms`) among them that keeps rule-only on: 2 of 5 (at least 1). */
+const RECOVERY_SLOW_SHARE = 0.4;
 /** In rule-only mode, an assessment this long after the last probe is a probe too. */
 const PROBE_INTERVAL_MS = 1_000;
 
@@ -113,7 +112,7 @@ export class PipelineOverload {
     if (this.#probes.length > needed) this.#probes.shift();
     // a quorum of slow probes keeps it on: one probe an attacker made slow (200 ms is enough) does not
     const slow = this.#probes.filter((p) => p >= c.exitP99Ms).length;
-    if (slow >= Math.min(RECOVERY_SLOW_QUORUM, needed)) {
+    if (slow >= Math.max(1, Math.ceil(RECOVERY_SLOW_SHARE * needed))) {
       this.#fastSince = undefined;
       return;
     }

@@ -19,6 +19,12 @@ import type { Counts } from './freeman.ts';
 export const GLOBAL_SCOPE = 'global';
 
 /**
+ * How long a person's counts stay in Redis after their last login counted: 90 days, as in PostgreSQL
+ * (retention.ts purges `rba_counts` 90 days after their last update; DATA-PROTECTION.md).
+ */
+export const PERSON_COUNTS_SECONDS = 90 * 86_400;
+
+/**
  * The Lua both counting scripts share: `cold(person, everyone)` lists the scopes Redis lacks ('1', '2');
  * `count(person, everyone, flat)` counts one login of the feature/value pairs in `flat` (count, distinct values,
  * number of people) and answers what it counted first (`u`, `du:<feature>`, `dg:<feature>`).
@@ -32,7 +38,7 @@ local function cold(person, everyone)
 end
 local function count(person, everyone, flat)
   local t = redis.call('HINCRBY', person, 't', 1)
-  if t == 1 then redis.call('PERSIST', person) end
+  redis.call('EXPIRE', person, ${PERSON_COUNTS_SECONDS})
   if redis.call('HINCRBY', everyone, 't', 1) == 1 then redis.call('PERSIST', everyone) end
   local out = {}
   if t == 1 then redis.call('HINCRBY', everyone, 'u', 1) table.insert(out, 'u') end

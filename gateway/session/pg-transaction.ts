@@ -3,15 +3,21 @@ import type { Pool, PoolClient } from 'pg';
 
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // a client whose rollback failed is broken (its connection lost, or still in the transaction): it is destroyed,
+  // never handed back to the pool for the next caller
+  let broken: Error | undefined;
   try {
     await client.query('begin');
     const result = await work(client);
     await client.query('commit');
     return result;
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
+    broken = await client.query('rollback').then(
+      () => undefined,
+      (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
+    );
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

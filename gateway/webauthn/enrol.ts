@@ -14,9 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import type { PoolClient } from 'pg';
 import type { AuditRecord } from '../audit/audit-log.ts';
 import { LuaScript } from '../store/lua-script.ts';
+import { inTransaction } from '../session/pg-transaction.ts';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
@@ -71,21 +71,6 @@ grant.confirmed = true
 redis.call('SET', KEYS[1], cjson.encode(grant), 'KEEPTTL')
 return 1
 `);
-
-/** `work` in one transaction on one connection of the pool: committed when it resolves, rolled back when it throws. */
-async function inOneTransaction(deps: WebAuthnDeps, work: (client: PoolClient) => Promise<void>): Promise<void> {
-  const client = await deps.pool.connect();
-  try {
-    await client.query('begin');
-    await work(client);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /** The audit record of an enrolment. */
 function enrolledRecord(ctx: Context, uid: string, credential: StoredCredential, confirmed: boolean): AuditRecord {
@@ -323,7 +308,7 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
     ENROLMENT_TTL_SECONDS,
   );
   // the credential and its audit record in one transaction: both stored, or neither
-  await inOneTransaction(deps, async (client) => {
+  await inTransaction(deps.pool, async (client) => {
     // registered in the meantime by a concurrent answer: refused (the grant is spent)
     if (!(await new CredentialStore(deps.pool).add(credential, client))) throw alreadyRegistered();
     await deps.audit.appendWithin(client, enrolledRecord(ctx, uid, credential, grant.confirmed));

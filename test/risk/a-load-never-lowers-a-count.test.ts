@@ -8,7 +8,7 @@
  */
 import test from 'ava';
 import type pg from 'pg';
-import { RbaStore } from '../../gateway/risk/rba-store.ts';
+import { PERSON_COUNTS_SECONDS, RbaStore } from '../../gateway/risk/rba-store.ts';
 import { redisPrefix } from '../helpers/services.ts';
 import { stores } from './fixtures.ts';
 
@@ -49,7 +49,7 @@ test.serial(
   },
 );
 
-test.serial('the mark of a scope PostgreSQL holds nothing of expires; a count keeps the scope', async (t) => {
+test.serial('the mark of a scope PostgreSQL holds nothing of expires; a count keeps the scope 90 days', async (t) => {
   const s = await stores();
   t.teardown(() => s.close());
   const scope = `acct:new-${process.pid}`;
@@ -62,5 +62,10 @@ test.serial('the mark of a scope PostgreSQL holds nothing of expires; a count ke
   t.true(ttl > 0, `the mark expires (pttl ${ttl}; prefix ${redisPrefix()})`);
   await store.learn(scope, { ua: 'v' });
   t.is(await s.redis.hget(key, 't'), '1');
-  t.is(await s.redis.pttl(key), -1, 'counted: the scope is kept like every other');
+  const kept = await s.redis.ttl(key);
+  t.true(
+    kept > PERSON_COUNTS_SECONDS - 60 && kept <= PERSON_COUNTS_SECONDS,
+    `counted: the person's counts are kept 90 days from their last count, as in PostgreSQL (ttl ${kept})`,
+  );
+  t.is(await s.redis.ttl('rba:{rba}:global'), -1, 'everyone’s counts are kept');
 });
