@@ -18,7 +18,7 @@ import type { CheckResult } from '../../conformance/suite/types.ts';
 import { freePort } from '../harness/services/free-port.ts';
 import { startSuiteDeployment, type SuiteDeployment } from './suite-deployment.ts';
 import { terminateTlsFor } from './tls-terminated-fetch.ts';
-import { startUnprefixedCookiesProxy } from './unprefixed-cookies-proxy.ts';
+import { startUnprefixedCookiesProxy, type Renaming } from './unprefixed-cookies-proxy.ts';
 
 const ID = 'OIDC-SSO-03';
 const behindTls: string[] = [];
@@ -57,6 +57,19 @@ async function judged(deployment: SuiteDeployment): Promise<CheckResult> {
   return report.results.find((r) => r.id === ID)!;
 }
 
+/** The check judged against the gateway on an https issuer behind a proxy that renames its cookies `renaming`. */
+async function judgedBehindProxy(renaming: Renaming): Promise<CheckResult> {
+  const port = await freePort();
+  return against({ https: true, issuerPort: port }, async (deployment) => {
+    const proxy = await startUnprefixedCookiesProxy({ port, upstream: deployment.gatewayUrl, renaming });
+    try {
+      return await judged(deployment);
+    } finally {
+      await proxy.stop();
+    }
+  });
+}
+
 test.serial('it passes against the gateway on an https issuer: nothing it relies on can be planted', async (t) => {
   const result = await against({ https: true }, judged);
   t.is(result.verdict, 'pass', result.observed ?? result.reason);
@@ -64,15 +77,7 @@ test.serial('it passes against the gateway on an https issuer: nothing it relies
 });
 
 test.serial('it fails against a deployment whose cookies have no __Host- prefix', async (t) => {
-  const port = await freePort();
-  const result = await against({ https: true, issuerPort: port }, async (deployment) => {
-    const proxy = await startUnprefixedCookiesProxy({ port, upstream: deployment.gatewayUrl });
-    try {
-      return await judged(deployment);
-    } finally {
-      await proxy.stop();
-    }
-  });
+  const result = await judgedBehindProxy('takes-prefix-off');
   t.is(result.verdict, 'fail', result.observed ?? result.reason);
   t.regex(result.observed ?? '', /WITH an authorization code/);
   t.regex(result.sent ?? '', /_session/);
@@ -81,19 +86,7 @@ test.serial('it fails against a deployment whose cookies have no __Host- prefix'
 test.serial(
   'it fails against a deployment that reads a fallback name when its __Host- cookie is missing',
   async (t) => {
-    const port = await freePort();
-    const result = await against({ https: true, issuerPort: port }, async (deployment) => {
-      const proxy = await startUnprefixedCookiesProxy({
-        port,
-        upstream: deployment.gatewayUrl,
-        renaming: 'reads-fallback-names',
-      });
-      try {
-        return await judged(deployment);
-      } finally {
-        await proxy.stop();
-      }
-    });
+    const result = await judgedBehindProxy('reads-fallback-names');
     t.is(result.verdict, 'fail', result.observed ?? result.reason);
     t.regex(result.observed ?? '', /WITH an authorization code/);
     t.regex(result.sent ?? '', /__Secure-_session/);

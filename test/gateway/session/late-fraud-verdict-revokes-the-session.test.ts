@@ -33,6 +33,27 @@ test.after.always(async () => {
   await bed?.stop();
 });
 
+/**
+ * Queues `loginId` for reprocessing, as stage 4's degraded mode does, on `device`, which the correlation windows
+ * (seeded through the real stage) have seen with seven other identities: its verdict is suspicious.
+ */
+async function queueOnAFarmedDevice(loginId: string, accountId: string, device: string): Promise<void> {
+  const { services } = bed.gateway;
+  const correlation = new CorrelationStage(services.redis);
+  const signals = (id: string, account: string) => ({
+    loginId: id,
+    clientId: 'demo-rp',
+    idp: 'demo-idp',
+    accountId: account,
+    ip: '127.0.0.1',
+    userAgent: 'test',
+    acr: 'eidas2',
+    deviceId: device,
+  });
+  for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`${device}-${i}`, `${device}-victim-${i}`));
+  await services.fraud.reprocess.enqueue(signals(loginId, accountId));
+}
+
 async function lastCompletedLogin(): Promise<string> {
   const { rows } = await bed.gateway.services.pool.query<{ session_id: string }>(
     "select session_id from audit_log where to_state = 'COMPLETED' order by id desc limit 1",
@@ -55,19 +76,7 @@ test.serial(
     const accountId = session!.payload.accountId;
     t.is((await userinfo(bed.url, person.accessToken)).status, 200);
 
-    const correlation = new CorrelationStage(services.redis);
-    const signals = (id: string, account: string) => ({
-      loginId: id,
-      clientId: 'demo-rp',
-      idp: 'demo-idp',
-      accountId: account,
-      ip: '127.0.0.1',
-      userAgent: 'test',
-      acr: 'eidas2',
-      deviceId: 'late-verdict-farm',
-    });
-    for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`farm-${i}`, `farm-victim-${i}`));
-    await services.fraud.reprocess.enqueue(signals(loginId, accountId));
+    await queueOnAFarmedDevice(loginId, accountId, 'late-verdict-farm');
     const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
     t.teardown(stop);
 
@@ -118,19 +127,7 @@ test.serial('a late suspicious verdict that comes before the login has its grant
   t.true(stopped.url.pathname.startsWith('/auth/'), `stopped at the resume: ${stopped.url.href}`);
   const loginId = stopped.url.pathname.split('/')[2]!;
 
-  const correlation = new CorrelationStage(services.redis);
-  const signals = (id: string, account: string) => ({
-    loginId: id,
-    clientId: 'demo-rp',
-    idp: 'demo-idp',
-    accountId: account,
-    ip: '127.0.0.1',
-    userAgent: 'test',
-    acr: 'eidas2',
-    deviceId: 'late-verdict-farm-2',
-  });
-  for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`farm2-${i}`, `farm2-victim-${i}`));
-  await services.fraud.reprocess.enqueue(signals(loginId, 'jean-account'));
+  await queueOnAFarmedDevice(loginId, 'jean-account', 'late-verdict-farm-2');
   const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
   t.teardown(stop);
   await eventuallyOrThrow(
