@@ -135,11 +135,18 @@ export function fraudWiring(
           );
           return 'session-revoked';
         }
-        // no live session holds the grant any more: what it issued still goes
+        // no live session holds the grant (any more, or yet: the browser has not followed its redirect to the
+        // resume): what it issued still goes, and a result still waiting for the resume is replaced by a refusal,
+        // so that the resume neither logs the browser's session in nor issues a code
         const provider = deps.provider();
         const grant = await provider.Grant.find(grantId);
         await grant?.destroy();
         await provider.AccessToken.adapter.revokeByGrantId(grantId);
+        const waiting = await provider.Interaction.find(loginId);
+        if (waiting?.result && !('error' in waiting.result)) {
+          waiting.result = { error: 'access_denied', error_description: 'the sign-in was refused' };
+          await waiting.save((waiting.exp ?? 0) - Math.floor(Date.now() / 1000));
+        }
         return 'grant-ended';
       };
       const stops: Array<() => Promise<void>> = [];

@@ -17,11 +17,11 @@
  * stage) have seen with seven other identities: the verdict is the stage's own, not a stand-in.
  */
 import test from 'ava';
-import { CorrelationStage } from '../../../gateway/risk/correlation-stage.ts';
 import { LATE_VERDICT_REVOKE_ABOVE } from '../../../gateway/translation/fraud-service.ts';
 import { eventually, eventuallyOrThrow } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
+import { queueOnAFarmedDevice } from './farmed-device.ts';
 import { introspect, logIn, redeem, startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
@@ -32,27 +32,6 @@ test.before(async () => {
 test.after.always(async () => {
   await bed?.stop();
 });
-
-/**
- * Queues `loginId` for reprocessing, as stage 4's degraded mode does, on `device`, which the correlation windows
- * (seeded through the real stage) have seen with seven other identities: its verdict is suspicious.
- */
-async function queueOnAFarmedDevice(loginId: string, accountId: string, device: string): Promise<void> {
-  const { services } = bed.gateway;
-  const correlation = new CorrelationStage(services.redis);
-  const signals = (id: string, account: string) => ({
-    loginId: id,
-    clientId: 'demo-rp',
-    idp: 'demo-idp',
-    accountId: account,
-    ip: '127.0.0.1',
-    userAgent: 'test',
-    acr: 'eidas2',
-    deviceId: device,
-  });
-  for (let i = 0; i < 7; i += 1) await correlation.evaluate(signals(`${device}-${i}`, `${device}-victim-${i}`));
-  await services.fraud.reprocess.enqueue(signals(loginId, accountId));
-}
 
 async function lastCompletedLogin(): Promise<string> {
   const { rows } = await bed.gateway.services.pool.query<{ session_id: string }>(
@@ -76,7 +55,7 @@ test.serial(
     const accountId = session!.payload.accountId;
     t.is((await userinfo(bed.url, person.accessToken)).status, 200);
 
-    await queueOnAFarmedDevice(loginId, accountId, 'late-verdict-farm');
+    await queueOnAFarmedDevice(services, loginId, accountId, 'late-verdict-farm');
     const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
     t.teardown(stop);
 
@@ -127,7 +106,7 @@ test.serial('a late suspicious verdict that comes before the login has its grant
   t.true(stopped.url.pathname.startsWith('/auth/'), `stopped at the resume: ${stopped.url.href}`);
   const loginId = stopped.url.pathname.split('/')[2]!;
 
-  await queueOnAFarmedDevice(loginId, 'jean-account', 'late-verdict-farm-2');
+  await queueOnAFarmedDevice(services, loginId, 'jean-account', 'late-verdict-farm-2');
   const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
   t.teardown(stop);
   await eventuallyOrThrow(

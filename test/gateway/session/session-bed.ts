@@ -57,10 +57,20 @@ export async function startSessionBed(
     config?: Record<string, unknown>;
     /** Fields of the `hsm` section to set (e.g. a pool of one session that lets nobody wait). */
     hsm?: Record<string, unknown>;
+    /** Fields of the `federation` section to set (e.g. `completeAtResume: false`). */
+    federation?: Record<string, unknown>;
     bootOptions?: BootOptions;
   } = {},
 ): Promise<SessionBed> {
-  const { bootOptions, clientOverrides, moreClients = [], config = {}, hsm, ...deploymentOptions } = options;
+  const {
+    bootOptions,
+    clientOverrides,
+    moreClients = [],
+    config = {},
+    hsm,
+    federation,
+    ...deploymentOptions
+  } = options;
   const dir = mkdtempSync(join(tmpdir(), 'gw-session-'));
   const bed = { dir } as SessionBed;
   bed.redis = await startRedisOnFreePort(join(dir, 'redis'));
@@ -91,6 +101,8 @@ export async function startSessionBed(
       for (const more of moreClients) clients.push({ ...clients[0], ...more });
       Object.assign(bed.deployment.rawConfig, config);
       if (hsm) bed.deployment.rawConfig.hsm = { ...(bed.deployment.rawConfig.hsm as object), ...hsm };
+      if (federation)
+        bed.deployment.rawConfig.federation = { ...(bed.deployment.rawConfig.federation as object), ...federation };
       try {
         running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
         break;
