@@ -148,9 +148,10 @@ export async function completeLogin(
 }
 
 /**
- * A login a late fraud verdict denied before it had a grant (risk/grant-links.ts): its result replaced by a refusal
- * (the RP is told `access_denied`), its grant ended with whatever a concurrent resume issued on it meanwhile, and
- * the login FAILED (DENIED from a manual review) with `RISK_LATE_VERDICT`. Resolves to the resume URL.
+ * A login a late fraud verdict denied before it had a grant (risk/grant-links.ts): the grant this completion just
+ * made ended, its enrolment grant too, a refusal stored as its result (the RP is told `access_denied`; no success
+ * result was stored before it), and the login FAILED (DENIED from a manual review) with `RISK_LATE_VERDICT`.
+ * Resolves to the resume URL.
  */
 async function refuseLate(
   services: Services,
@@ -173,7 +174,7 @@ async function refuseLate(
   return resume;
 }
 
-/** Ends a grant and every token issued on it (a code a concurrent resume got meanwhile is then worth nothing). */
+/** Ends a grant and every token issued on it. */
 export async function endGrant(services: Services, grantId: string): Promise<void> {
   const provider = services.holder.provider;
   await (await provider.Grant.find(grantId))?.destroy();
