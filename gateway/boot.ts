@@ -4,6 +4,7 @@
  * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
  * Anything missing fails here, at boot, with a clear message.
  */
+import { removeKeysOfAStoppedLogin } from './webauthn/keys-of-a-stopped-login.ts';
 import { createHmac } from 'node:crypto';
 import type Koa from 'koa';
 import { startUpstreams } from './idps/start-idps.ts';
@@ -345,6 +346,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         provider: () => holder.provider,
         sessions,
         auditSigner: () => keys.activeSigner('audit'),
+        removeKeysOf: (loginId) => removeKeysOfAStoppedLogin(pool, audit, loginId),
       }),
     );
     const { surfaces, ops } = surfaceRecords(services, () => upstreams.monitor?.status() ?? []);

@@ -41,6 +41,8 @@ export interface FraudStartDeps {
   sessions: Pick<Sessions, 'store' | 'revoker'>;
   /** The audit key's signer now (checkpoints follow its rotation). */
   auditSigner: () => Signer;
+  /** Removes, audited, the WebAuthn keys a login enrolled (a late verdict stopped it); how many. */
+  removeKeysOf?: (loginId: string) => Promise<number>;
 }
 
 export interface FraudBootOptions {
@@ -122,8 +124,10 @@ export function fraudWiring(
         // followed its redirect), a hold that refuses its completion (risk/grant-links.ts) for longer than it can
         // still complete: its interaction's life, and an hour for a review and the queue's delay
         const grantId = await takeLoginForLateVerdict(redis, loginId, config.ttl.interaction + 3_600);
-        // nor may the login enrol a WebAuthn key on the account afterwards (its enrolment grant, 10 min)
+        // nor may the login enrol a WebAuthn key on the account afterwards (its enrolment grant, 10 min), and a key
+        // it enrolled already is removed
         await redis.del(enrolmentKey(loginId));
+        await deps.removeKeysOf?.(loginId);
         if (!grantId) return 'refused-before-its-grant';
         // the session the login let through is revoked through the revocation API: every token of it is
         // refused at every instance, its RPs get back-channel logout and CAEP session-revoked

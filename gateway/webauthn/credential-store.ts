@@ -23,6 +23,8 @@ export interface StoredCredential {
   level: 1 | 2 | 3;
   /** The verified attestation statement format (`none` when none was asked for). */
   attestationFormat: string;
+  /** The login (interaction uid) that enrolled it: a late fraud verdict on that login removes it. */
+  enrolledByLogin?: string;
   /** Set when read from the store. */
   createdAt?: Date;
   lastUsedAt?: Date | null;
@@ -80,8 +82,8 @@ export class CredentialStore {
   /** Stores a new credential (on `client`, in its transaction, when given); false when its id is registered. */
   async add(credential: StoredCredential, client?: Pick<PoolClient, 'query'>): Promise<boolean> {
     const { rowCount } = await (client ?? this.#pool).query(
-      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format, enrolled_by_login)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        on conflict (credential_id) do nothing`,
       [
         credential.credentialId,
@@ -94,9 +96,24 @@ export class CredentialStore {
         credential.aaguid,
         credential.level,
         credential.attestationFormat,
+        credential.enrolledByLogin ?? null,
       ],
     );
     return rowCount === 1;
+  }
+
+  /**
+   * Removes the credentials the login `loginId` enrolled (on `client`, in its transaction, when given); their ids.
+   *
+   * @example
+   * const removed = await store.removeEnrolledBy(loginId, client); // a late fraud verdict on that login
+   */
+  async removeEnrolledBy(loginId: string, client?: Pick<PoolClient, 'query'>): Promise<string[]> {
+    const { rows } = await (client ?? this.#pool).query<{ credential_id: string }>(
+      'delete from webauthn_credentials where enrolled_by_login = $1 returning credential_id',
+      [loginId],
+    );
+    return rows.map((r) => r.credential_id);
   }
 
   /** The credentials of an account, optionally only those of one attachment. */

@@ -310,7 +310,8 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
   // the credential and its audit record in one transaction: both stored, or neither
   await inTransaction(deps.pool, async (client) => {
     // registered in the meantime by a concurrent answer: refused (the grant is spent)
-    if (!(await new CredentialStore(deps.pool).add(credential, client))) throw alreadyRegistered();
+    if (!(await new CredentialStore(deps.pool).add({ ...credential, enrolledByLogin: uid }, client)))
+      throw alreadyRegistered();
     await deps.audit.appendWithin(client, enrolledRecord(ctx, uid, credential, grant.confirmed));
   });
   const account = `/interaction/${encodeURIComponent(uid)}/webauthn/credentials`;

@@ -8,6 +8,7 @@
  *   of the one grant: the browser's session no longer answers (`prompt=none` → login_required);
  * - the verdict is audited (`LATE_VERDICT_REVOKED`, `RISK_LATE_VERDICT`);
  * - another person's session goes on;
+ * - a WebAuthn key that login enrolled is removed (audited `WEBAUTHN_CREDENTIALS_REMOVED`), not another login's;
  * - a verdict that comes before the login has its grant (the browser has not followed its redirect to the resume
  *   yet; a login waiting in a review or a step-up) refuses the login: its resume tells the RP `access_denied`, no
  *   code, the login FAILED with `RISK_LATE_VERDICT`.
@@ -17,6 +18,7 @@
  * stage) have seen with seven other identities: the verdict is the stage's own, not a stand-in.
  */
 import test from 'ava';
+import { CredentialStore } from '../../../gateway/webauthn/credential-store.ts';
 import { LATE_VERDICT_REVOKE_ABOVE } from '../../../gateway/translation/fraud-service.ts';
 import { eventually, eventuallyOrThrow } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
@@ -55,6 +57,23 @@ test.serial(
     const accountId = session!.payload.accountId;
     t.is((await userinfo(bed.url, person.accessToken)).status, 200);
 
+    // the login enrolled a WebAuthn key right after it completed (as an attacker would), another login one too
+    const keys = new CredentialStore(services.pool);
+    const key = (id: string, login: string) => ({
+      credentialId: id,
+      accountId,
+      publicKey: new Uint8Array([1, 2, 3]),
+      counter: 0,
+      attachment: 'platform' as const,
+      transports: [],
+      userVerified: true,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      level: 2 as const,
+      attestationFormat: 'none',
+      enrolledByLogin: login,
+    });
+    t.true(await keys.add(key('attackers-key', loginId)));
+    t.true(await keys.add(key('persons-own-key', 'an-earlier-login')));
     await queueOnAFarmedDevice(services, loginId, accountId, 'late-verdict-farm');
     const stop = services.fraud.startReprocessing(50, LATE_VERDICT_REVOKE_ABOVE);
     t.teardown(stop);
@@ -84,6 +103,16 @@ test.serial(
       [loginId],
     );
     t.deepEqual(verdict, [{ error_code: 'RISK_LATE_VERDICT' }]);
+    t.deepEqual(
+      (await keys.ofAccount(accountId)).map((k) => k.credentialId),
+      ['persons-own-key'],
+      'the key the stopped login enrolled is removed; a key of another login stays',
+    );
+    const { rows: removed } = await services.pool.query(
+      "select 1 from audit_log where to_state = 'WEBAUTHN_CREDENTIALS_REMOVED' and session_id = $1",
+      [loginId],
+    );
+    t.is(removed.length, 1, 'audited');
     const stored = await services.sessions.store.findSession('sid', person.sid);
     t.is(stored?.record.state, 'revoked', 'the session itself is revoked, not only one grant');
 
