@@ -16,7 +16,7 @@ import { admitIdentity, markFailed } from '../ratelimit/scoped.ts';
 import { authenticationOptions, attachmentsFor, relyingPartyOf, verifyAssertion } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
 import { levelPolicyOf, satisfies } from './credential-levels.ts';
-import { CredentialStore } from './credential-store.ts';
+import { CredentialStore, credentialRef } from './credential-store.ts';
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, webauthnAmr, type PendingStepUp } from './step-up.ts';
@@ -143,7 +143,14 @@ export async function authenticationAnswer(ctx: Context, deps: WebAuthnDeps, uid
   await deps.flow.transition(uid, 'FRAUD_CHECK', {
     component: 'webauthn',
     requestId,
-    details: { method: 'webauthn', level, attachment: verified.attachment, userVerified: verified.userVerified },
+    details: {
+      method: 'webauthn',
+      level,
+      attachment: verified.attachment,
+      userVerified: verified.userVerified,
+      // which key answered, as its enrolment record names it (several keys on one account)
+      credential: credentialRef(verified.credentialId),
+    },
   });
   await deps.flow.transition(uid, 'TOKEN_GENERATION', {
     component: 'policy',
@@ -184,5 +191,9 @@ async function checkAnswer(deps: WebAuthnDeps, uid: string, pending: PendingStep
     levelPolicyOf(deps.config.webauthn),
   );
   await store.advanceCounter(credential.credentialId, result.newCounter);
-  return { attachment: credential.attachment, userVerified: result.userVerified };
+  return {
+    credentialId: credential.credentialId,
+    attachment: credential.attachment,
+    userVerified: result.userVerified,
+  };
 }

@@ -5,10 +5,16 @@
  * The counter only moves forward: {@link CredentialStore.advanceCounter} refuses, atomically, a counter
  * that does not grow (`WEBAUTHN_COUNTER_REGRESSION`), unless the authenticator keeps no counter (0 → 0).
  */
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { WebAuthnError } from './webauthn-error.ts';
 
 export type Attachment = 'platform' | 'cross-platform';
+
+/** How audit records name a credential: a short hash of its id (never the id itself). */
+export function credentialRef(credentialId: string): string {
+  return createHash('sha256').update(credentialId).digest('base64url').slice(0, 16);
+}
 
 export interface StoredCredential {
   credentialId: string;

@@ -12,7 +12,6 @@
  * - each enrolment is audited (`WEBAUTHN_ENROLLED`: level, kind, attestation format, model) and the account
  *   page (account-page.ts) lists the credentials with their dates.
  */
-import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { AuditRecord } from '../audit/audit-log.ts';
 import { LuaScript } from '../store/lua-script.ts';
@@ -32,7 +31,7 @@ import {
 } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
 import { levelPolicyOf, webauthnLevel } from './credential-levels.ts';
-import { CredentialStore, type Attachment, type StoredCredential } from './credential-store.ts';
+import { CredentialStore, credentialRef, type Attachment, type StoredCredential } from './credential-store.ts';
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
 import { ENROLMENT_TTL_SECONDS, enrolmentKey, type EnrolmentGrant } from './step-up.ts';
@@ -86,7 +85,7 @@ function enrolledRecord(ctx: Context, uid: string, credential: StoredCredential,
       attestationFormat: credential.attestationFormat,
       aaguid: credential.aaguid,
       userVerified: credential.userVerified,
-      credential: createHash('sha256').update(credential.credentialId).digest('base64url').slice(0, 16),
+      credential: credentialRef(credential.credentialId),
       confirmedWithExisting: confirmed,
     },
   };

@@ -4,11 +4,10 @@
  * suspicious would otherwise answer the account's later step-ups for good. Removed and audited together
  * (`WEBAUTHN_CREDENTIALS_REMOVED`, each key by the hash the enrolment record names it by), in one transaction.
  */
-import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { inTransaction } from '../session/pg-transaction.ts';
-import { CredentialStore } from './credential-store.ts';
+import { CredentialStore, credentialRef } from './credential-store.ts';
 
 /**
  * @example
@@ -29,7 +28,7 @@ export async function removeKeysOfAStoppedLogin(
         component: 'webauthn',
         errorCode: 'RISK_LATE_VERDICT',
         details: {
-          credentials: removed.map((id) => createHash('sha256').update(id).digest('base64url').slice(0, 16)),
+          credentials: removed.map(credentialRef),
         },
       });
     return removed.length;

@@ -280,6 +280,15 @@ test.serial(
       'FRAUD_CHECK→TOKEN_GENERATION',
       'TOKEN_GENERATION→COMPLETED',
     ]);
+    const { rows: answered } = await gateway.gateway.services.pool.query<{ credential: string }>(
+      "select details->>'credential' as credential from audit_log where session_id = $1 and component = 'webauthn' and to_state = 'FRAUD_CHECK'",
+      [second.uid],
+    );
+    t.deepEqual(
+      answered,
+      [{ credential: (audit.rows[0]?.details as { credential: string }).credential }],
+      'the step-up names the key that answered, as its enrolment record does',
+    );
 
     // a further key needs an assertion from the existing one first
     const third = await login(page, 'jean');
