@@ -6,7 +6,7 @@
  * |---|---|---|
  * | `webauthn.level3CooldownHours` | `72` | hours a newly enrolled credential waits before it can satisfy a level-3 decision (a stolen password used to enrol a key gives the person three days to see the notice and remove it); 1 to 720 |
  * | `webauthn.attestation.rootCertificateFiles` | `[]` | PEM files of the attestation roots (e.g. from the FIDO Metadata Service for the security keys the deployment accepts). A level-3 credential must be enrolled with `direct` attestation whose certificate chain ends at one of them. **Empty: level 3 via WebAuthn is unavailable** (level-3 decisions go to manual review, as without a key) |
- * | `webauthn.attestation.trustedAaguids` | `[]` | when not empty, a level-3 credential's authenticator model (AAGUID, from the verified attestation) must be one of these |
+ * | `webauthn.attestation.trustedAaguids` | `[]` | when not empty, a level-3 credential's authenticator model (AAGUID, from the verified attestation) must be one of these, at enrolment and at each use |
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -22,6 +22,11 @@ export interface LevelPolicy {
   level3CooldownSeconds: number;
   /** Attestation roots configured: level 3 via WebAuthn is available at all. */
   level3Available: boolean;
+  /**
+   * `webauthn.attestation.trustedAaguids` now (lower case; empty or unset: any model): a level-3 key of a model
+   * taken off the list since it was enrolled no longer stands in for level 3.
+   */
+  trustedAaguids?: readonly string[];
 }
 
 /** The policy of a deployment's `webauthn` configuration. */
@@ -29,6 +34,7 @@ export function levelPolicyOf(config: WebAuthnConfig): LevelPolicy {
   return {
     level3CooldownSeconds: config.level3CooldownSeconds,
     level3Available: config.attestation.rootCertificates.length > 0,
+    trustedAaguids: config.attestation.trustedAaguids.map((a) => a.toLowerCase()),
   };
 }
 
@@ -75,6 +81,11 @@ export function refusalFor(
         detail: `${credential.attachment}/${credential.attestationFormat}`,
       });
     }
+    const models = policy.trustedAaguids ?? [];
+    if (models.length > 0 && !models.includes(credential.aaguid.toLowerCase()))
+      return new WebAuthnError('WEBAUTHN_ATTESTATION_UNTRUSTED', 'This model of security key is not accepted here.', {
+        detail: `aaguid ${credential.aaguid} is no longer trusted`,
+      });
     const from = usableAtLevel3From(credential, policy);
     if (now < from)
       return new WebAuthnError(

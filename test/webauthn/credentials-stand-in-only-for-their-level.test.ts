@@ -102,6 +102,26 @@ test('a credential never satisfies a level above its own, and a new level-3 key 
   t.is((await verifyAssertion(rp, assertion, challenge, cooled, 3, policy)).newCounter, 1);
 });
 
+test('a level-3 key of a model taken off the trust list since its enrolment no longer stands in for level 3', (t) => {
+  const key = new SoftAuthenticator();
+  const cooled = key.stored('acct', 'cross-platform', 0, { createdAt: new Date(Date.now() - 73 * 3600_000) });
+  const base = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+  t.is(refusalFor(cooled, 3, { ...base, trustedAaguids: [cooled.aaguid] }, new Date()), null);
+  t.is(refusalFor(cooled, 3, { ...base, trustedAaguids: [] }, new Date()), null, 'an empty list: any model');
+  const refused = refusalFor(
+    cooled,
+    3,
+    { ...base, trustedAaguids: ['11111111-2222-3333-4444-555555555555'] },
+    new Date(),
+  );
+  t.is(refused?.code, 'WEBAUTHN_ATTESTATION_UNTRUSTED');
+  t.is(
+    refusalFor(cooled, 2, { ...base, trustedAaguids: ['11111111-2222-3333-4444-555555555555'] }, new Date()),
+    null,
+    'level 2 does not depend on the model',
+  );
+});
+
 test('only a fresh LoA-high login earns an enrolment (level 3 only when the login was decided at level 3)', (t) => {
   const now = Date.now();
   const outcome = (acr: string, ageSeconds: number) =>
