@@ -57,17 +57,26 @@ async function judged(deployment: SuiteDeployment): Promise<CheckResult> {
   return report.results.find((r) => r.id === ID)!;
 }
 
-/** The check judged against the gateway on an https issuer behind a proxy that renames its cookies `renaming`. */
+/**
+ * The check judged against the gateway on an https issuer behind a proxy that renames its cookies `renaming`; on
+ * other ports when the one handed out for the proxy was taken meanwhile.
+ */
 async function judgedBehindProxy(renaming: Renaming): Promise<CheckResult> {
-  const port = await freePort();
-  return against({ https: true, issuerPort: port }, async (deployment) => {
-    const proxy = await startUnprefixedCookiesProxy({ port, upstream: deployment.gatewayUrl, renaming });
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
     try {
-      return await judged(deployment);
-    } finally {
-      await proxy.stop();
+      return await against({ https: true, issuerPort: port }, async (deployment) => {
+        const proxy = await startUnprefixedCookiesProxy({ port, upstream: deployment.gatewayUrl, renaming });
+        try {
+          return await judged(deployment);
+        } finally {
+          await proxy.stop();
+        }
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 3) throw error;
     }
-  });
+  }
 }
 
 test.serial('it passes against the gateway on an https issuer: nothing it relies on can be planted', async (t) => {

@@ -90,7 +90,15 @@ export async function startUnprefixedCookiesProxy(options: {
     res.on('error', () => upstreamReq.destroy());
     req.pipe(upstreamReq);
   });
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  // a port taken meanwhile (freePort() hands out one that was free a moment ago) rejects, never leaves a listen
+  // that does not answer (an unhandled 'error' event and a test that never ends)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return {
     stop: () =>
       new Promise<void>((resolve) => {
