@@ -40,6 +40,13 @@ export const STEP_UP_AND_OPERATIONS_ERRORS = {
     fr: 'Cette clé a été ajoutée récemment et ne peut pas encore servir pour cette connexion.',
     en: 'This security key was added recently and cannot be used for this sign-in yet.',
   },
+  WEBAUTHN_CREDENTIAL_SUSPENDED: {
+    status: 400,
+    oauth: null,
+    audit: 'refused',
+    fr: 'Cette clé a été suspendue : elle a peut-être été copiée. Contactez l’assistance pour la retirer, puis ajoutez-en une autre.',
+    en: 'This key was suspended: it may have been copied. Contact the service desk to remove it, then add another one.',
+  },
   WEBAUTHN_LEVEL3_UNAVAILABLE: {
     status: 403,
     oauth: null,

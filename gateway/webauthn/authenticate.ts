@@ -20,6 +20,7 @@ import { CredentialStore, credentialRef } from './credential-store.ts';
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
 import { FRESH_LOGIN_SECONDS, grantEnrolment, webauthnAmr, type PendingStepUp } from './step-up.ts';
+import { suspendingAClone } from './suspend-cloned-key.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 import { refuseAnotherBrowser } from '../session/same-browser.ts';
 
@@ -182,15 +183,18 @@ async function checkAnswer(deps: WebAuthnDeps, uid: string, pending: PendingStep
   const credential = await store.get(pending.outcome.accountId, response.id);
   if (!credential || issued.accountId !== pending.outcome.accountId)
     throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
-  const result = await verifyAssertion(
-    relyingPartyOf(deps.config.issuer),
-    response,
-    issued.challenge,
-    credential,
-    pending.level,
-    levelPolicyOf(deps.config.webauthn),
-  );
-  await store.advanceCounter(credential.credentialId, result.newCounter);
+  const result = await suspendingAClone(deps, uid, credential.credentialId, 'authenticate', async () => {
+    const verified = await verifyAssertion(
+      relyingPartyOf(deps.config.issuer),
+      response,
+      issued.challenge,
+      credential,
+      pending.level,
+      levelPolicyOf(deps.config.webauthn),
+    );
+    await store.advanceCounter(credential.credentialId, verified.newCounter);
+    return verified;
+  });
   return {
     credentialId: credential.credentialId,
     attachment: credential.attachment,

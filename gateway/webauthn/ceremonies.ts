@@ -10,7 +10,8 @@
  *   assertion; level 3 (physical token) needs a roaming security key enrolled with `direct` attestation
  *   verified against the configured roots (attestation.ts) and an assertion reported as `cross-platform`
  *   (`WEBAUTHN_ATTACHMENT_MISMATCH`);
- * - the signature counter must grow (`WEBAUTHN_COUNTER_REGRESSION`; enforced again atomically by the store);
+ * - the signature counter of a verified answer must grow (`WEBAUTHN_COUNTER_REGRESSION`; enforced again atomically
+ *   by the store): compared only once the signature is verified, since the key is then suspended as cloned;
  * - anything else the library refuses is `WEBAUTHN_VERIFICATION_FAILED`.
  *
  * Level-2 enrolments ask for no attestation ('none'): the attachment is what the browser reports. Level 3
@@ -198,12 +199,8 @@ export async function verifyAssertion(
       'WEBAUTHN_USER_NOT_VERIFIED',
       'Your device did not verify it is you (fingerprint, face or PIN).',
     );
-  const counter = authData.readUInt32BE(33);
-  if ((counter > 0 || credential.counter > 0) && counter <= credential.counter) {
-    throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', {
-      detail: `counter ${counter} ≤ ${credential.counter}`,
-    });
-  }
+  // the counter is compared once the signature is verified (below), never before: an unsigned answer naming a
+  // lower counter proves nothing, and must not get a person's key suspended (suspend-cloned-key.ts)
   const result = await library(() =>
     verifyAuthenticationResponse({
       response,
@@ -213,7 +210,7 @@ export async function verifyAssertion(
       credential: {
         id: credential.credentialId,
         publicKey: credential.publicKey as Uint8Array<ArrayBuffer>,
-        counter: credential.counter,
+        counter: 0, // the library would compare before the signature; we compare after it
         transports: credential.transports as WebAuthnCredential['transports'],
       },
       requireUserVerification: level === 2,
@@ -221,7 +218,13 @@ export async function verifyAssertion(
   );
   if (!result.verified)
     throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
-  return { newCounter: result.authenticationInfo.newCounter, userVerified: result.authenticationInfo.userVerified };
+  const counter = result.authenticationInfo.newCounter;
+  if ((counter > 0 || credential.counter > 0) && counter <= credential.counter) {
+    throw new WebAuthnError('WEBAUTHN_COUNTER_REGRESSION', 'This security key could not be accepted.', {
+      detail: `counter ${counter} ≤ ${credential.counter}`,
+    });
+  }
+  return { newCounter: counter, userVerified: result.authenticationInfo.userVerified };
 }
 
 function checkOrigin(rp: RelyingParty, clientDataJSON: string): void {

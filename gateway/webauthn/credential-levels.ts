@@ -7,6 +7,7 @@
  * - level 3: a credential of level 3 — a roaming security key whose attestation was verified against the
  *   configured roots at enrolment — once its cool-down (`webauthn.level3CooldownHours`, default 72 h) has
  *   passed since it was enrolled; before that `WEBAUTHN_CREDENTIAL_COOLING_DOWN`;
+ * - a key suspended after a signed answer showed it cloned (suspend-cloned-key.ts) satisfies nothing;
  * - with no attestation root configured, level 3 via WebAuthn is unavailable: no credential can be
  *   enrolled at level 3, and level-3 decisions go to manual review.
  */
@@ -63,6 +64,10 @@ export function refusalFor(
   policy: LevelPolicy,
   now: Date,
 ): WebAuthnError | null {
+  if (credential.suspendedAt)
+    return new WebAuthnError('WEBAUTHN_CREDENTIAL_SUSPENDED', 'This key was suspended: it may have been copied.', {
+      detail: `suspended ${credential.suspendedAt.toISOString()}`,
+    });
   if (credential.level < level) {
     return new WebAuthnError(
       'WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW',

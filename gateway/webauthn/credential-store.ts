@@ -3,7 +3,9 @@
  * Each credential records the policy level it stands in for (credential-levels.ts) and when it was enrolled
  * (the level-3 cool-down counts from there).
  * The counter only moves forward: {@link CredentialStore.advanceCounter} refuses, atomically, a counter
- * that does not grow (`WEBAUTHN_COUNTER_REGRESSION`), unless the authenticator keeps no counter (0 → 0).
+ * that does not grow (`WEBAUTHN_COUNTER_REGRESSION`), unless the authenticator keeps no counter (0 → 0); a key
+ * that did so is suspended ({@link CredentialStore.suspend}, migration 0860). The service desk finds a key by the
+ * reference the pages show ({@link credentialRef}; column `key_ref`) and removes it.
  */
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
@@ -34,6 +36,8 @@ export interface StoredCredential {
   /** Set when read from the store. */
   createdAt?: Date;
   lastUsedAt?: Date | null;
+  /** When a signed answer showed it cloned (its counter did not grow): it stands in for nothing since. */
+  suspendedAt?: Date | null;
 }
 
 interface Row {
@@ -49,6 +53,7 @@ interface Row {
   attestation_format: string;
   created_at: Date;
   last_used_at: Date | null;
+  suspended_at: Date | null;
 }
 
 const fromRow = (r: Row): StoredCredential => ({
@@ -64,6 +69,7 @@ const fromRow = (r: Row): StoredCredential => ({
   attestationFormat: r.attestation_format,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
+  suspendedAt: r.suspended_at,
 });
 
 export class CredentialStore {
@@ -82,10 +88,9 @@ export class CredentialStore {
   }
 
   /**
-   * Records a newly enrolled credential: true, or false when its id is already registered (for any account;
-   * the caller refuses it with `WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED`).
+   * Stores a newly enrolled credential (on `client`, in its transaction, when given): true, or false when its id
+   * is already registered, for any account (the caller refuses it with `WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED`).
    */
-  /** Stores a new credential (on `client`, in its transaction, when given); false when its id is registered. */
   async add(credential: StoredCredential, client?: Pick<PoolClient, 'query'>): Promise<boolean> {
     const { rowCount } = await (client ?? this.#pool).query(
       `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format, enrolled_by_login)
@@ -138,6 +143,33 @@ export class CredentialStore {
       [accountId, credentialId],
     );
     return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /** The key a reference names ({@link credentialRef}, as the pages show it), with its account, or `null`. */
+  async byRef(ref: string): Promise<StoredCredential | null> {
+    const { rows } = await this.#pool.query<Row>('select * from webauthn_credentials where key_ref = $1', [ref]);
+    if (rows.length > 1) throw new Error(`several keys have reference ${ref}`);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /**
+   * Suspends a key (on `client`, in its transaction): it stands in for nothing from now on. True when this call
+   * suspended it, false when it was already suspended or is gone.
+   */
+  async suspend(credentialId: string, reason: string, client: Pick<PoolClient, 'query'>): Promise<boolean> {
+    const { rowCount } = await client.query(
+      'update webauthn_credentials set suspended_at = now(), suspended_reason = $2 where credential_id = $1 and suspended_at is null',
+      [credentialId, reason],
+    );
+    return rowCount === 1;
+  }
+
+  /** Removes one key (on `client`, in its transaction); whether it was there. */
+  async remove(credentialId: string, client: Pick<PoolClient, 'query'>): Promise<boolean> {
+    const { rowCount } = await client.query('delete from webauthn_credentials where credential_id = $1', [
+      credentialId,
+    ]);
+    return rowCount === 1;
   }
 
   /**

@@ -35,6 +35,7 @@ import { CredentialStore, credentialRef, type Attachment, type StoredCredential 
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
 import { ENROLMENT_TTL_SECONDS, enrolmentKey, type EnrolmentGrant } from './step-up.ts';
+import { suspendingAClone } from './suspend-cloned-key.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
 const FORM_LIMIT = 64 * 1024;
@@ -236,15 +237,17 @@ async function confirmExisting(
     const credential = existing.find((c) => c.credentialId === response.id);
     if (!credential || issued.accountId !== grant.accountId)
       throw new WebAuthnError('WEBAUTHN_CREDENTIAL_UNKNOWN', 'This security key is not registered for you.');
-    const result = await verifyAssertion(
-      relyingPartyOf(deps.config.issuer),
-      response,
-      issued.challenge,
-      credential,
-      2,
-      levelPolicyOf(deps.config.webauthn),
-    );
-    await new CredentialStore(deps.pool).advanceCounter(credential.credentialId, result.newCounter);
+    await suspendingAClone(deps, uid, credential.credentialId, 'confirm', async () => {
+      const result = await verifyAssertion(
+        relyingPartyOf(deps.config.issuer),
+        response,
+        issued.challenge,
+        credential,
+        2,
+        levelPolicyOf(deps.config.webauthn),
+      );
+      await new CredentialStore(deps.pool).advanceCounter(credential.credentialId, result.newCounter);
+    });
   } catch (error) {
     if (!(error instanceof WebAuthnError)) throw error;
     deps.logger.warn(

@@ -4,7 +4,7 @@
  * what to do about one they do not recognise. A key enrolled with someone else's password is seen the next
  * time the person is asked for theirs (issue #10 item 10); the account page (account-page.ts) shows more.
  */
-import type { StoredCredential } from './credential-store.ts';
+import { credentialRef, type StoredCredential } from './credential-store.ts';
 
 /** A date as the pages show it: `2026-12-04 05:30 UTC`, or `never`. */
 export const shownDate = (d: Date | null | undefined): string =>
@@ -18,10 +18,15 @@ export const kindOf = (c: StoredCredential): string =>
  * One sentence listing the keys (plain text: the page escapes it).
  *
  * @example
- * keysNotice([credential]) // 'Keys registered for you: security key added 2026-12-04 05:30 UTC. If you do not recognise one, ...'
+ * keysNotice([credential]) // 'Keys registered for you: security key added 2026-12-04 05:30 UTC (reference ungWv48Bz-pBQUDe). If ...'
  */
 export function keysNotice(credentials: StoredCredential[]): string {
   if (credentials.length === 0) return '';
-  const listed = credentials.map((c) => `${kindOf(c)} added ${shownDate(c.createdAt)}`).join('; ');
-  return `Keys registered for you: ${listed}. If you do not recognise one, someone may know your password: do not continue, and contact the service desk.`;
+  const listed = credentials
+    .map(
+      (c) =>
+        `${kindOf(c)} added ${shownDate(c.createdAt)} (reference ${credentialRef(c.credentialId)}${c.suspendedAt ? ', suspended' : ''})`,
+    )
+    .join('; ');
+  return `Keys registered for you: ${listed}. If you do not recognise one, someone may know your password: do not continue, and give its reference to the service desk.`;
 }

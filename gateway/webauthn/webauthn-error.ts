@@ -13,8 +13,10 @@ export type WebAuthnErrorCode =
   | 'WEBAUTHN_ORIGIN_MISMATCH'
   /** The authenticator data is for another RP ID than the issuer's hostname. */
   | 'WEBAUTHN_RPID_MISMATCH'
-  /** The signature counter went backwards: a cloned authenticator is suspected. */
+  /** The signature counter of a signed answer did not grow: a cloned authenticator; the key is suspended. */
   | 'WEBAUTHN_COUNTER_REGRESSION'
+  /** The key was suspended after a signed answer showed it cloned; it stands in for nothing. */
+  | 'WEBAUTHN_CREDENTIAL_SUSPENDED'
   /** The credential is not enrolled for this account (or not of the kind the level requires). */
   | 'WEBAUTHN_CREDENTIAL_UNKNOWN'
   /** Enrolment of a credential id that is already registered (for this or another account). */

@@ -155,6 +155,18 @@ function lenientRs(der: Buffer): Buffer | null {
 }
 
 /**
+ * Whether the gateway suspended the key (a signed answer whose counter did not grow: a clone); if so, the fuzzer
+ * lifts the suspension (its own doing, so that the later inputs test the answers, not a suspended key).
+ */
+async function reinstatedIfSuspended(bed: WebAuthnBed): Promise<boolean> {
+  const { rowCount } = await bed.fx.gateway.services.pool.query(
+    'update webauthn_credentials set suspended_at = null, suspended_reason = null where credential_id = $1 and suspended_at is not null',
+    [bed.key.credentialId],
+  );
+  return rowCount === 1;
+}
+
+/**
  * What the gateway may accept: an assertion whose signature is the enrolled key's over the bytes sent, for
  * the issued challenge, this origin and RP ID, with user presence and verification, and a counter above
  * the stored one. Null when so; else why not.
@@ -233,6 +245,13 @@ export async function fuzzWebAuthnAuthenticate(bed: WebAuthnBed, seed: number, n
     if (answer.status >= 400) {
       if ((await storedCounter(bed)) !== before)
         s.problems.push(`#${index}: a refusal (${input.what}) moved the counter`);
+      if (await reinstatedIfSuspended(bed)) {
+        // only the key's own signature over a right answer whose counter did not grow may suspend it (a clone)
+        const why = assertionOracle(bed, input.body, challenge, before);
+        if (why !== 'counter')
+          s.problems.push(`#${index}: the key was suspended for an answer that is not a signed clone's (${why})`);
+        outcomes['suspended as a clone'] = (outcomes['suspended as a clone'] ?? 0) + 1;
+      }
       stale = challenge;
       const next = optionsIn(answer.body)?.challenge;
       if (next) door.challenge = next;

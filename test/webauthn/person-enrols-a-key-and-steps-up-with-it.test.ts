@@ -238,6 +238,11 @@ test.serial(
     t.regex(listed, /security key/);
     t.regex(listed, new RegExp(new Date().toISOString().slice(0, 10)), 'the date it was added');
     t.regex(listed, /level 2/);
+    const reference = (audit.rows[0]?.details as { credential: string }).credential;
+    t.true(
+      listed.includes(reference),
+      'the reference the person gives the service desk, as audit records name the key',
+    );
     t.is(
       (await page.goto(`${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`))?.status(),
       403,
