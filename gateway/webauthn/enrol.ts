@@ -1,7 +1,8 @@
 /**
  * GET/POST /interaction/:uid/webauthn/register?level=2|3&kind=platform|cross-platform — enrols a WebAuthn
  * credential for the account of a login that just completed, in the browser that did that login
- * (browser-binding cookie), within 10 minutes, once (step-up.ts grants it):
+ * (browser-binding cookie), while the session it opened there stands (not after a logout), within 10 minutes,
+ * once (step-up.ts grants it):
  *
  * - only at a level the login earned: a fresh LoA-high login → level 2, a fresh login decided at level 3 →
  *   level 3; otherwise `WEBAUTHN_ENROLMENT_NOT_ALLOWED` (403). An ordinary login enrols nothing;
@@ -101,7 +102,19 @@ export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Pr
     stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
   const binding = browserBinding(ctx, deps.config.secrets.browserBindingKey, deps.config.cookies, 'compare');
   if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
+  // and only while the session that login opened in this browser stands for the same account: after a logout (or
+  // a revocation, or another person's login on a shared computer) the login's page in the history is no way in
+  if ((await sessionAccountOf(ctx, deps.provider())) !== grant.accountId)
+    throw notAllowed("this browser's session has ended or is another account's");
   return grant;
+}
+
+/** The account of the browser's oidc-provider session (its signed cookie), or undefined: none, ended, revoked. */
+async function sessionAccountOf(ctx: Context, provider: ReturnType<WebAuthnDeps['provider']>) {
+  const id = provider
+    .createContext(ctx.req, ctx.res)
+    .cookies.get(provider.cookieName('session'), { signed: true } as never);
+  return id ? (await provider.Session.find(id))?.accountId : undefined;
 }
 
 /** What this enrolment asks for, checked against what the login earned and what the deployment offers. */

@@ -9,7 +9,8 @@
  *   audited, listed with its date, answers a level-2 decision (120 €, `amr` `user` + `mfa`) and never a
  *   level-3 one (1,000 €: manual review); adding another key needs an assertion from the existing one;
  *   the pages that ask for a key list the account's keys with the date each was added;
- * - enrolment is refused outside a just-completed login; three refused answers fail the login.
+ * - enrolment is refused outside a just-completed login, and after a logout in that browser; three refused answers
+ *   fail the login.
  * Level 3 through an attested key (and its cool-down) is proven with @simplewebauthn in
  * credentials-stand-in-only-for-their-level.test.ts.
  * The issuer is http://localhost (browsers refuse an IP address as WebAuthn RP ID).
@@ -323,6 +324,26 @@ test.serial(
     >;
     t.like(kept, { confirmed: true, level: 2 });
     t.false('displayName' in kept, 'the confirmed grant keeps no name in Redis');
+    await page.context().close();
+  },
+);
+
+test.serial(
+  'after a logout the login earns nothing more in that browser: no enrolment, no account page (a shared computer)',
+  async (t) => {
+    const page = await withAuthenticator('usb');
+    const first = await login(page, 'jean'); // LoA high, fresh: it earned an enrolment
+    t.true(page.url().startsWith(RP_REDIRECT));
+    const register = `${issuer}/interaction/${first.uid}/webauthn/register?level=2&kind=cross-platform`;
+    t.is((await page.goto(register))?.status(), 200, 'earned while the session stands');
+    await page.goto(`${issuer}/session/end`);
+    await page.getByRole('button', { name: /sign out|yes/i }).click();
+    await page.waitForURL(/\/session\/end\/success/);
+    // the next person at this computer opens the page from the history, within the grant's 10 minutes
+    const after = await page.goto(register);
+    t.is(after?.status(), 403);
+    t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_ENROLMENT_NOT_ALLOWED|only right after signing in/);
+    t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`))?.status(), 403);
     await page.context().close();
   },
 );
