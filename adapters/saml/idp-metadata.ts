@@ -78,6 +78,15 @@ function read(xml: string): IdpMetadata {
  * Reads one md:EntityDescriptor element (alone or inside an aggregate) into `IdpMetadata`.
  * Throws `SAML_METADATA_INVALID` (or a parser code) for anything it does not accept.
  */
+/**
+ * Whether an endpoint is an absolute http(s) URL. Anything else is refused: the gateway sends browsers to these
+ * addresses (a redirect, or an auto-submitted form's action, on pages of its own origin), and a `javascript:` or
+ * `data:` one an IdP's metadata named would run in the gateway's origin.
+ */
+function isWebUrl(value: string | undefined): value is string {
+  return value !== undefined && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+}
+
 export function readIdpEntity(root: Element): IdpMetadata {
   const invalid = (detail: string) => samlError('SAML_METADATA_INVALID', { detail });
   const entityId = attr(root, 'entityID');
@@ -91,7 +100,7 @@ export function readIdpEntity(root: Element): IdpMetadata {
   const sso: IdpMetadata['sso'] = {};
   for (const service of childrenNamed(idp, NS.metadata, 'SingleSignOnService')) {
     const location = attr(service, 'Location');
-    if (!location || !URL.canParse(location)) throw invalid('SingleSignOnService without a valid Location');
+    if (!isWebUrl(location)) throw invalid('SingleSignOnService without an absolute http(s) Location');
     const binding = attr(service, 'Binding');
     if (binding === BINDING.post) sso.post ??= location;
     if (binding === BINDING.redirect) sso.redirect ??= location;
@@ -102,8 +111,8 @@ export function readIdpEntity(root: Element): IdpMetadata {
   for (const service of childrenNamed(idp, NS.metadata, 'SingleLogoutService')) {
     const location = attr(service, 'Location');
     const responseLocation = attr(service, 'ResponseLocation') ?? location;
-    if (!location || !URL.canParse(location) || !responseLocation || !URL.canParse(responseLocation))
-      throw invalid('SingleLogoutService without a valid Location');
+    if (!isWebUrl(location) || !isWebUrl(responseLocation))
+      throw invalid('SingleLogoutService without an absolute http(s) Location and ResponseLocation');
     const binding = attr(service, 'Binding');
     if (binding === BINDING.post) slo.post ??= { location, responseLocation };
     if (binding === BINDING.redirect) slo.redirect ??= { location, responseLocation };

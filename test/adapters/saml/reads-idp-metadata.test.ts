@@ -51,6 +51,31 @@ const invalid: [string, (xml: string) => string][] = [
   ['no SingleSignOnService', (xml) => xml.replace(/<md:SingleSignOnService[^>]+\/>/g, '')],
   ['the wrong root', (xml) => xml.replaceAll('md:EntityDescriptor', 'md:EntitiesDescriptor')],
   ['not XML', () => 'not xml at all'],
+  // the gateway sends browsers to these endpoints: one that is not http(s) would run in the gateway's origin
+  [
+    'a javascript: SingleSignOnService',
+    (xml) => xml.replace(/(SingleSignOnService[^>]+Location=")[^"]+/, '$1javascript:alert(document.domain)'),
+  ],
+  [
+    'a data: SingleSignOnService',
+    (xml) => xml.replace(/(SingleSignOnService[^>]+Location=")[^"]+/, '$1data:text/html,x'),
+  ],
+  [
+    'a javascript: SingleLogoutService',
+    (xml) =>
+      xml.replace(
+        '<md:SingleSignOnService',
+        '<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="javascript:alert(1)"/><md:SingleSignOnService',
+      ),
+  ],
+  [
+    'a javascript: SingleLogoutService ResponseLocation',
+    (xml) =>
+      xml.replace(
+        '<md:SingleSignOnService',
+        '<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/slo" ResponseLocation="JavaScript:alert(1)"/><md:SingleSignOnService',
+      ),
+  ],
 ];
 for (const [what, mutate] of invalid) {
   test(`metadata with ${what} is refused`, (t) => {
