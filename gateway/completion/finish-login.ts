@@ -97,8 +97,9 @@ export async function completeLogin(
           fraudScore: outcome.fraudScore,
           ...(outcome.oneTimeUse ? { oneTimeUse: true } : {}),
         },
-        // what a later login on this session (SSO) is decided on; never from a one-time-use assertion
-        outcome.oneTimeUse ? undefined : outcome.evidence,
+        // what this session's tokens are served, and a later login on it (SSO) is decided on: never one from a
+        // one-time-use assertion (completion/sso.ts skips it)
+        outcome.oneTimeUse && outcome.evidence ? { ...outcome.evidence, oneTimeUse: true } : outcome.evidence,
       );
       return createGrant(services, details, outcome.accountId);
     }),

@@ -84,15 +84,18 @@ export async function sessionStanding(
   // this session's own upstream authentication (the person may have others, on other devices), no older than a
   // session may live: an SSO login re-saves the evidence it stood on, which must not keep it usable for ever
   const oldest = Math.floor(Date.now() / 1000) - services.config.ttl.session;
-  const evidence = account.evidence?.find((e) => e.acr === acr && e.authTime === loginTs && e.authTime > oldest);
+  const evidence = account.evidence?.find(
+    (e) => e.acr === acr && e.authTime === loginTs && e.authTime > oldest && e.oneTimeUse !== true,
+  );
   if (!evidence) return null;
   // The account holds the pivot of the person's LAST login, maybe on another device at another level: the
-  // login on this session is decided, and its tokens say, the level this session's own authentication reached
-  // (and the IdP it came from), never a higher one reached elsewhere.
+  // login on this session is decided, and its tokens say, the identity and the level this session's own
+  // authentication asserted (and the IdP it came from), never those of a login elsewhere (an earlier version's
+  // record kept no identity with its evidence: the latest one, at this session's level).
   return {
     clientId,
     accountId,
-    account: { pivot: { ...account.pivot, acr: evidence.acr }, idp: evidence.idp },
+    account: { pivot: evidence.pivot ?? { ...account.pivot, acr: evidence.acr }, idp: evidence.idp },
     evidence,
     requiredAcr: required,
   };

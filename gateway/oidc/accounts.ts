@@ -1,6 +1,7 @@
 /**
- * The account model oidc-provider asks for (`findAccount`): the pivot identity of the last verified
- * login of a person, kept for the session's lifetime in the two-tier session store (`session/`: Redis and
+ * The account model oidc-provider asks for (`findAccount`): a person's record, with the identity each of their
+ * live sessions' upstream authentications asserted (a token is served its own login's: `ofLogin`), kept for the
+ * session's lifetime in the two-tier session store (`session/`: Redis and
  * PostgreSQL, sealed under a per-record key of the key hierarchy, never in clear). Claims are returned as
  * validated; the scopes/claims filtering is oidc-provider's.
  */
@@ -27,6 +28,76 @@ export interface StoredAccount {
 /** How many upstream authentications of one person are kept for SSO (older sessions log in upstream again). */
 export const MAX_SESSION_EVIDENCE = 8;
 
+/**
+ * The upstream authentication a token stands on, as the token says it: the `acr` and `auth_time` of its login (an
+ * authorization code's and a refresh token's own; an access token's in its `extra`, written at issue).
+ */
+export interface TokenLogin {
+  acr: string;
+  authTime: number;
+}
+
+/**
+ * The login a token names: an authorization code's or a refresh token's own `acr` and `authTime`, an access
+ * token's `extra.acr` and `extra.auth_time` (provider.ts `extraTokenClaims`); undefined when it names none.
+ */
+export function tokenLoginOf(token: unknown): TokenLogin | undefined {
+  if (!token || typeof token !== 'object') return undefined;
+  const t = token as { acr?: unknown; authTime?: unknown; extra?: { acr?: unknown; auth_time?: unknown } };
+  const acr = t.acr ?? t.extra?.acr;
+  const authTime = t.authTime ?? t.extra?.auth_time;
+  return typeof acr === 'string' && typeof authTime === 'number' ? { acr, authTime } : undefined;
+}
+
+/** What a token is served: the identity, the IdP and the risk score of the login behind it. */
+export interface LoginView {
+  pivot: PivotIdentity;
+  idp: string;
+  fraudScore: number;
+}
+
+/**
+ * The claims that make the account (the pivot identity `accountIdOf` hashes, and the company a representative acts
+ * for): the same in every login of the account. The others (`email`, `preferred_username`, a company's name and
+ * address, ...) are each login's own.
+ */
+const ACCOUNT_CLAIMS = [
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+  'legal_person_identifier',
+  'acr',
+] as const satisfies readonly (keyof PivotIdentity)[];
+
+/**
+ * The login behind a token in the person's record: the upstream authentication its session stands on, found by the
+ * token's acr and auth_time, with the identity that authentication asserted and the score of the latest login on it.
+ *
+ * - a token that names no login (issued by an earlier version, or none: the authorization endpoint's own check):
+ *   the person's latest login, as before;
+ * - a login kept without its claims (an earlier version's record): its IdP, the latest claims;
+ * - a login no longer kept (more than {@link MAX_SESSION_EVIDENCE} sessions, or older than a session's life): only
+ *   the claims that make the account, never another login's `email` or `preferred_username`.
+ *
+ * @example
+ * ofLogin(stored, { acr: 'eidas3', authTime: 1765000000 }) // { pivot, idp: 'demo-idp', fraudScore: 0.12 }
+ */
+function ofLogin(stored: StoredAccount, at: TokenLogin | undefined): LoginView {
+  const latest = { pivot: stored.pivot, idp: stored.idp, fraudScore: stored.fraudScore };
+  if (at === undefined) return latest;
+  const evidence = stored.evidence?.find((e) => e.acr === at.acr && e.authTime === at.authTime);
+  if (evidence?.pivot)
+    return { pivot: evidence.pivot, idp: evidence.idp, fraudScore: evidence.fraudScore ?? stored.fraudScore };
+  if (evidence) return { ...latest, idp: evidence.idp };
+  const core = Object.fromEntries(
+    ACCOUNT_CLAIMS.filter((c) => stored.pivot[c] !== undefined).map((c) => [c, stored.pivot[c]]),
+  ) as unknown as PivotIdentity;
+  return { ...latest, pivot: core };
+}
+
 export class AccountStore {
   readonly #store: SessionStore;
   readonly #ttlSeconds: number;
@@ -47,8 +118,10 @@ export class AccountStore {
     const kept = ((await this.load(accountId))?.evidence ?? []).filter(
       (e) => e.authTime > since && e.loginId !== evidence?.loginId,
     );
-    // the evidence given is kept on the same terms: an SSO login re-saving an old one does not renew it
-    const all = evidence && evidence.authTime > since ? [evidence, ...kept] : kept;
+    // the evidence given is kept on the same terms: an SSO login re-saving an old one does not renew it; it keeps
+    // the identity this login was decided on and its score, for the tokens of its session (ofLogin)
+    const own = evidence && { ...evidence, pivot: account.pivot, fraudScore: account.fraudScore };
+    const all = own && own.authTime > since ? [own, ...kept] : kept;
     await this.#store.put({
       kind: 'Identity',
       id: accountId,
@@ -64,11 +137,17 @@ export class AccountStore {
     return loaded && loaded.record.state === 'active' ? loaded.payload : null;
   }
 
-  /** `findAccount` for oidc-provider. */
-  async find(accountId: string): Promise<Account | undefined> {
+  /** The login behind a token of `accountId` (see {@link ofLogin}), or null when the account is gone. */
+  async ofLogin(accountId: string, at: TokenLogin | undefined): Promise<LoginView | null> {
     const stored = await this.load(accountId);
-    if (!stored) return undefined;
-    const { acr: _acr, ...claims } = stored.pivot;
+    return stored ? ofLogin(stored, at) : null;
+  }
+
+  /** `findAccount` for oidc-provider: the claims of the login behind `at` (the token's), see {@link ofLogin}. */
+  async find(accountId: string, at?: TokenLogin): Promise<Account | undefined> {
+    const view = await this.ofLogin(accountId, at);
+    if (!view) return undefined;
+    const { acr: _acr, ...claims } = view.pivot;
     return {
       accountId,
       claims: async (_use: string, _scope: string) => ({ sub: accountId, ...claims }),

@@ -2,7 +2,7 @@
  * Access tokens as JWTs (RFC 9068, `typ: at+jwt`; issue #12 item 5), signed in the HSM with the client's
  * access-token key (`access-token-signers.ts`: the active `access_token` key of its
  * `access_token_signed_response_alg`, not the ID token's, published in the JWKS, so a data provider verifies them offline), carrying only
- * `sub` (pairwise, as the ID token), `acr`, `fraud_score` and the registered claims `iss, aud, exp, iat, jti,
+ * `sub` (pairwise, as the ID token), `acr`, `auth_time` (RFC 9068 §2.2.1), `fraud_score` and the registered claims `iss, aud, exp, iat, jti,
  * client_id, sid` (+ `cnf.jkt` when DPoP-bound). No scope, no identity claim.
  *
  * oidc-provider 9 issues JWT access tokens only for a resource server (and then never stores them, nor
@@ -65,6 +65,7 @@ export function issueJwtAccessTokens(
       client_id: client.clientId,
       ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}),
       ...(typeof extra.acr === 'string' ? { acr: extra.acr } : {}),
+      ...(typeof extra.auth_time === 'number' ? { auth_time: extra.auth_time } : {}),
       ...(typeof extra.fraud_score === 'number' ? { fraud_score: extra.fraud_score } : {}),
       ...(typeof payload.jkt === 'string' ? { cnf: { jkt: payload.jkt } } : {}),
     };

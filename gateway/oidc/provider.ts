@@ -26,7 +26,7 @@ import type { KeyStore, Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ACR_VALUES } from '../translate/acr.ts';
-import type { AccountStore } from './accounts.ts';
+import { tokenLoginOf, type AccountStore } from './accounts.ts';
 import { toClientMetadata } from './clients.ts';
 import { SCOPE_CLAIMS, SCOPES } from '../translate/scope-claims.ts';
 import { HsmSigningKey } from './hsm-signing-key.ts';
@@ -114,7 +114,10 @@ export function buildProvider(deps: ProviderDeps): Provider {
     // sector_identifier_uri documents are checked at boot and on refresh by oidc/sector-identifiers.ts
     // (https with the configured CAs); oidc-provider's lazy, once-per-generation fetch is turned off
     sectorIdentifierUriValidate: () => false,
-    findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => accounts.find(sub),
+    // the claims of the login behind the token (a code, a refresh token, an access token at userinfo), never those
+    // of the person's latest login elsewhere (accounts.ts `ofLogin`)
+    findAccount: async (_ctx: KoaContextWithOIDC, sub: string, token?: unknown) =>
+      accounts.find(sub, tokenLoginOf(token)),
     jwks: { keys: signers.map((s) => new HsmSigningKey(s)) },
     enabledJWA: {
       idTokenSigningAlgValues: algs,
@@ -151,13 +154,21 @@ export function buildProvider(deps: ProviderDeps): Provider {
       resourceIndicators: resourceIndicators(config.issuer),
     },
     extraParams: ['idp_hint'],
-    // the fraud score of the login behind an access token (issue #5)
-    // and the acr of the login (the code's, or the refresh token's): the JWT access token's claims
+    // the fraud score of the login behind an access token (issue #5), and that login's acr and auth_time (the
+    // code's, or the refresh token's): the JWT access token's claims, and what names its login at userinfo
     extraTokenClaims: async (ctx, token) => {
       if (!('accountId' in token) || typeof token.accountId !== 'string') return undefined;
-      const account = await accounts.load(token.accountId);
-      const acr = ctx?.oidc?.entities.AuthorizationCode?.acr ?? ctx?.oidc?.entities.RefreshToken?.acr;
-      return account ? { fraud_score: account.fraudScore, ...(typeof acr === 'string' ? { acr } : {}) } : undefined;
+      const source = ctx?.oidc?.entities.AuthorizationCode ?? ctx?.oidc?.entities.RefreshToken;
+      const at = tokenLoginOf(source);
+      const login = await accounts.ofLogin(token.accountId, at);
+      const acr = source?.acr;
+      return login
+        ? {
+            fraud_score: login.fraudScore,
+            ...(typeof acr === 'string' ? { acr } : {}),
+            ...(at ? { auth_time: at.authTime } : {}),
+          }
+        : undefined;
     },
     // a session never answers a request by itself: every request on it is a login of its own (session-reuse.ts)
     interactions: {

@@ -6,21 +6,21 @@
  * 1. the session: the refresh token was found only if its session is not revoked and still has the
  *    version the token was issued under (`session/token-guard.ts`, at every read: `SESSION_REVOKED`,
  *    `SESSION_VERSION_STALE`);
- * 2. the risk policy's deny level for this RP and IdP (`policy/policy-set.ts` `ruleFor`): the person's
- *    current fraud score (the stored identity, rewritten by every later login and reprocessing) at or above
- *    `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session (or, when the session
+ * 2. the risk policy's deny level for this RP and the IdP of the login behind the token (`policy/policy-set.ts`
+ *    `ruleFor`): that login's fraud score (the latest login on its session: an SSO login's rewrites it; another
+ *    login of the person, on another device, never does: accounts.ts `ofLogin`) at or above `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session (or, when the session
  *    now names another person, ends only the token's grant: that session is not this person's to lose).
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
  */
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { AccountStore } from './accounts.ts';
+import { tokenLoginOf, type AccountStore } from './accounts.ts';
 
 export const REFRESH_RISK_TOO_HIGH = 'REFRESH_RISK_TOO_HIGH';
 
 export interface RefreshPolicyDeps {
-  accounts: Pick<AccountStore, 'load'>;
+  accounts: Pick<AccountStore, 'ofLogin'>;
   /** The policy's deny level (0..1) for a client and IdP. */
   denyAt(clientId: string, idp: string): number;
   /** Revokes the session (only the token's grant when the session now names another person) and audits the refusal. */
@@ -41,7 +41,8 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
     const client = ctx.oidc.entities.Client;
     if (!token || !client || typeof token.accountId !== 'string')
       throw new errors.InvalidGrant('refresh token without account');
-    const account = await deps.accounts.load(token.accountId);
+    // the login behind this refresh token (its IdP, its score), never the person's latest login elsewhere
+    const account = await deps.accounts.ofLogin(token.accountId, tokenLoginOf(token));
     if (!account) throw new errors.InvalidGrant('account of the refresh token not found');
     const deny = deps.denyAt(client.clientId, account.idp);
     if (account.fraudScore >= deny) {

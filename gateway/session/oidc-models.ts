@@ -19,6 +19,7 @@ import type { TokenGuard } from './token-guard.ts';
 import type { RecordKind } from './durable-tier.ts';
 import type { RefreshReuse } from './refresh-reuse.ts';
 import type { GrantEnd } from './grant-end.ts';
+import type { SessionEvidence } from './session-evidence.ts';
 
 type Payload = Record<string, unknown> & {
   grantId?: string;
@@ -68,10 +69,7 @@ export class DurableOidcModels {
       const sids = Object.values(authorizations)
         .map((a) => a.sid)
         .filter((s): s is string => typeof s === 'string');
-      const idp = payload.accountId
-        ? ((await this.#store.record('Identity', this.#store.keys.key('Identity', payload.accountId)))?.idp ??
-          undefined)
-        : undefined;
+      const idp = typeof payload.accountId === 'string' ? await this.#idpOfSession(payload) : undefined;
       await this.#store.put({
         kind,
         id: payload.uid,
@@ -95,6 +93,22 @@ export class DurableOidcModels {
       accountId: payload.accountId,
       version,
     });
+  }
+
+  /**
+   * The IdP a session stands on (what `revoke idp` matches): its own upstream authentication's, found in the
+   * person's record by the session's acr and login time, never the person's latest login elsewhere (a session
+   * re-saved after a login at another IdP kept its own); the record's latest IdP only for an earlier version's
+   * record that kept none.
+   */
+  async #idpOfSession(payload: Payload): Promise<string | undefined> {
+    const person = await this.#store.get<{ idp?: string; evidence?: SessionEvidence[] }>(
+      'Identity',
+      payload.accountId as string,
+    );
+    if (!person) return undefined;
+    const own = person.payload.evidence?.find((e) => e.acr === payload.acr && e.authTime === payload.loginTs);
+    return own?.idp ?? person.record.idp ?? undefined;
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * Issue #12 item 5: access tokens are RFC 9068 JWTs (`typ: at+jwt`), signed in the HSM with a key of the
- * gateway's JWKS, 5 minutes by default, carrying only sub, acr, fraud_score and the registered claims
+ * gateway's JWKS, 5 minutes by default, carrying only sub, acr, auth_time, fraud_score and the registered claims
  * (iss, aud, exp, iat, jti, client_id, sid; cnf.jkt when DPoP-bound). They keep working at userinfo and
  * introspection, and stop when their session is revoked; a forged JWT naming a real jti is no token.
  */
@@ -27,7 +27,7 @@ test.serial('the access token is an at+jwt signed by a key of the JWKS, with onl
   });
   t.deepEqual(
     Object.keys(payload).sort(),
-    ['acr', 'aud', 'client_id', 'exp', 'fraud_score', 'iat', 'iss', 'jti', 'sid', 'sub'].sort(),
+    ['acr', 'aud', 'auth_time', 'client_id', 'exp', 'fraud_score', 'iat', 'iss', 'jti', 'sid', 'sub'].sort(),
   );
   t.is(payload.sub, session.sub);
   t.is(payload.sid, session.sid);

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevPki } from '../../../certs/dev-pki.ts';
-import { startDemoIdp, type DemoIdp } from '../../../conformance/saml-idp/index.ts';
+import { startDemoIdp, type DemoIdp, type DemoUser } from '../../../conformance/saml-idp/index.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import type { Browser } from '../../helpers/browser.ts';
 import { logIn, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
@@ -22,10 +22,13 @@ export interface IdpsBed {
   stop(): Promise<void>;
 }
 
-/** The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service; `hsm`: its fields set). */
+/**
+ * The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service; `hsm`: its fields set;
+ * `users`: the people the extra IdPs know, instead of the demo users).
+ */
 export async function startIdpsBed(
   count: number,
-  options: { withoutSlo?: boolean; hsm?: Record<string, unknown> } = {},
+  options: { withoutSlo?: boolean; hsm?: Record<string, unknown>; users?: readonly DemoUser[] } = {},
 ): Promise<IdpsBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-idps-'));
   const gatewayPort = await freePort();
@@ -40,6 +43,7 @@ export async function startIdpsBed(
         port: 0,
         spMetadataUrl: `http://127.0.0.1:${gatewayPort}/saml/metadata`,
         keys: ensureDevPki(join(dir, `pki-${id}`)),
+        ...(options.users ? { users: options.users } : {}),
       });
       idps.push(idp);
       const fetched = await (await fetch(idp.metadataUrl)).text();

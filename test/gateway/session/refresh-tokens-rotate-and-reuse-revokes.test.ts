@@ -2,7 +2,7 @@
  * Issue #12 item 5: a refresh token is rotated on every use; presenting an already-rotated one is a reuse:
  * invalid_grant, and the whole family and the session are revoked (the current refresh token and the
  * access tokens stop working), audited (REFRESH_TOKEN_REUSED) and counted. A refresh token issued with a
- * DPoP proof is bound to that key; a refresh re-runs the RP's deny level against the person's current score.
+ * DPoP proof is bound to that key; a refresh re-runs the RP's deny level against the score of the login behind it.
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
@@ -181,7 +181,8 @@ test.serial(
       session!.record.recordKey,
     ]);
     const account = await accounts.load(accountId);
-    await accounts.save(accountId, { ...account!, fraudScore: 1 });
+    // the score of this session's own login (the newest of jean's): what its refresh token is judged on
+    await accounts.save(accountId, { ...account!, fraudScore: 1 }, account!.evidence![0]);
     try {
       const refused = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
       t.is(refused.json.error, 'invalid_grant');
@@ -199,22 +200,22 @@ test.serial(
       );
       t.is(ended.rowCount, 1);
     } finally {
-      await accounts.save(accountId, account!); // the score as it was, for the tests after this one
+      await accounts.save(accountId, account!, account!.evidence![0]); // the score as it was, for the tests after
     }
   },
 );
 
 // last: it raises jean's score for the rest of the file
 test.serial(
-  "a refresh after the person's fraud score rose to the RP's deny level is refused and ends the session",
+  "a refresh after the score of its login rose to the RP's deny level is refused and ends the session",
   async (t) => {
     const first = await loginTokens();
     const sid = String(decodeJwt(first.id_token!).sid);
     const { sessions, accounts } = bed.gateway.services;
     const session = await sessions.store.findSession<{ accountId: string }>('sid', sid);
     const account = await accounts.load(session!.payload.accountId);
-    // what a late fraud verdict or a later login of the person records (the permissive policy denies at 1)
-    await accounts.save(session!.payload.accountId, { ...account!, fraudScore: 1 });
+    // what a later login on this session (SSO) records of it (the permissive policy denies at 1)
+    await accounts.save(session!.payload.accountId, { ...account!, fraudScore: 1 }, account!.evidence![0]);
     const refused = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
     t.is(refused.status, 400);
     t.is(refused.json.error, 'invalid_grant');
