@@ -15,7 +15,7 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import { demoUsers, type DemoUser } from '../../../conformance/saml-idp/index.ts';
-import { Browser } from '../../helpers/browser.ts';
+import type { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { startIdpsBed, type IdpsBed } from './idps-bed.ts';
