@@ -64,7 +64,8 @@ export async function sessionToAskOn(
 
 /**
  * The browser's way to the first other IdP of the session `initiator`'s LogoutRequest ended (null: none to ask, and
- * `answer` goes to `initiator` now).
+ * `answer` goes to `initiator` now). `sameIdp`: the initiator's other registry entries (one IdP, several entries: an
+ * eIDAS node's natural- and legal-person logins), left out like the initiator itself.
  *
  * @example
  * send(ctx, (await askOtherIdps(ctx, services, adapter.id, sessions, answer.reply)) ?? answer.reply);
@@ -75,8 +76,10 @@ export async function askOtherIdps(
   initiator: string,
   sessions: readonly EndedSession[],
   answer: FrontChannel | null,
+  sameIdp: readonly string[] = [],
 ): Promise<FrontChannel | null> {
   if (sessions.length !== 1) return null;
+  const isInitiator = (idp: string | undefined) => idp === initiator || (idp !== undefined && sameIdp.includes(idp));
   const [session] = sessions as [EndedSession];
   try {
     const turns = await logoutTurnsOf(ctx, services, { uid: session.uid, accountId: session.account }, SIGNED_OUT);
@@ -85,10 +88,10 @@ export async function askOtherIdps(
     // cannot be read now is kept: accounted for at its turn)
     const logins = upstreamSessions(services);
     const atInitiator = await Promise.all(
-      turns.then.map(async (id) => (await logins.loginOf(id, session.uid).catch(() => null))?.idp === initiator),
+      turns.then.map(async (id) => isInitiator((await logins.loginOf(id, session.uid).catch(() => null))?.idp)),
     );
     const then = turns.then.filter((_, i) => !atInitiator[i]);
-    const first = turns.first?.idp === initiator ? null : turns.first;
+    const first = isInitiator(turns.first?.idp) ? null : turns.first;
     return await askNextIdp(ctx, services, { ...turns, first, then, onward: { initiator, answer } });
   } catch (err) {
     services.logger.warn({ err, idp: initiator }, "an IdP's logout could not be asked on to the session's other IdPs");

@@ -57,6 +57,7 @@ import {
   adapterFor,
   refusal,
   send,
+  siblingsOf,
   signedOut,
   upstreamSessions,
   type Deps,
@@ -92,13 +93,22 @@ export async function logoutRequest(
         return takes;
       },
     };
+    // the subject's sessions that came through this entry, and through every other entry of the same IdP (an
+    // eIDAS node's natural- and legal-person logins): the IdP's logout names its subject, not our entry
+    const entries = [offering.id, ...siblingsOf(services, message, offering)];
     const end = async (request: UpstreamLogoutRequest): Promise<number> => {
-      try {
-        ({ ended, sessions: endedSessions } = await upstreamSessions(services).endNamed(request));
-      } catch (error) {
-        // some ended before the others failed: they stay ended, and the audit says how many
-        if (error instanceof SessionsPartlyEnded) ended = error.ended;
-        throw error;
+      ended = 0;
+      endedSessions = [];
+      for (const idp of entries) {
+        try {
+          const named = await upstreamSessions(services).endNamed({ ...request, idp });
+          ended += named.ended;
+          endedSessions.push(...named.sessions);
+        } catch (error) {
+          // some ended before the others failed: they stay ended, and the audit says how many
+          if (error instanceof SessionsPartlyEnded) ended += error.ended;
+          throw error;
+        }
       }
       return ended;
     };
@@ -181,7 +191,14 @@ export async function logoutRequest(
     answer.attempt === 'retry'
       ? await dueOnRetry(ctx, services, adapter.id, answer, leftInPlace)
       : await sessionToAskOn(ctx, services, adapter.id, endedSessions);
-  const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply);
+  const onward = await askOtherIdps(
+    ctx,
+    services,
+    adapter.id,
+    askedOn,
+    answer.reply,
+    siblingsOf(services, message, adapter),
+  );
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too
     if (answer.reply !== null && !(await answer.keep().catch(() => false)))

@@ -45,7 +45,8 @@ export async function logoutResponse(
   let answered: { idp: string; logoutId: string } | null = null;
   let refusedWith: AdapterError | null = null;
   try {
-    const adapter = adapterFor(services, route, message);
+    // the entry our request went through (several may share the IdP): its pending request is the one answered
+    const adapter = adapterFor(services, route, message, back?.idp);
     idp = adapter.id;
     const { logoutId } = await adapter.logout.finishLogout(message);
     answered = { idp, logoutId };

@@ -30,14 +30,41 @@ export const upstreamSessions = (services: Deps) =>
 
 export type OfferingAdapter = UpstreamAdapter & { logout: UpstreamLogout };
 
-/** The adapter whose IdP a logout message names (unverified: the adapter then verifies everything). */
-export function adapterFor(services: Deps, route: LogoutRoute, message: InboundLogoutMessage): OfferingAdapter {
-  for (const adapter of services.adapters.list()) {
-    if (adapter.logout.offered && adapter.logout.names(message)) return adapter as OfferingAdapter;
-  }
+/** The adapters that name a logout message's sender (unverified: the one asked then verifies everything). */
+function naming(services: Deps, message: InboundLogoutMessage): OfferingAdapter[] {
+  return services.adapters
+    .list()
+    .filter((adapter): adapter is OfferingAdapter => adapter.logout.offered && adapter.logout.names(message));
+}
+
+/**
+ * The adapter whose IdP a logout message names (unverified: the adapter then verifies everything). Several registry
+ * entries may share one IdP (one entity: an eIDAS node's natural- and legal-person logins): `prefer`, the entry an
+ * answer's leg was sent through (its way back), is asked when it names the sender; else the first that does.
+ */
+export function adapterFor(
+  services: Deps,
+  route: LogoutRoute,
+  message: InboundLogoutMessage,
+  prefer?: string,
+): OfferingAdapter {
+  const all = naming(services, message);
+  const chosen = all.find((adapter) => adapter.id === prefer) ?? all[0];
+  if (chosen) return chosen;
   throw new AdapterError(route.codes.issuerUnknown, 'No identity provider of ours sent this logout.', {
     detail: 'no adapter names the sender',
   });
+}
+
+/**
+ * The other registry entries that name the sender of the logout message `adapter` verified (entries of the same
+ * IdP: `names` matches the message's issuer with the entry's entity): the IdP's logout names its subject whichever
+ * of our entries the login came through, so their sessions of that subject end too.
+ */
+export function siblingsOf(services: Deps, message: InboundLogoutMessage, adapter: OfferingAdapter): string[] {
+  return naming(services, message)
+    .filter((other) => other.id !== adapter.id)
+    .map((other) => other.id);
 }
 
 /**

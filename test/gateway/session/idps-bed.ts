@@ -24,11 +24,12 @@ export interface IdpsBed {
 
 /**
  * The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service; `hsm`: its fields set;
- * `users`: the people the extra IdPs know, instead of the demo users).
+ * `users`: the people the extra IdPs know, instead of the demo users; `alsoAs`: the first extra IdP registered again
+ * under this id, one IdP with two registry entries as an eIDAS node's natural- and legal-person logins are).
  */
 export async function startIdpsBed(
   count: number,
-  options: { withoutSlo?: boolean; hsm?: Record<string, unknown>; users?: readonly DemoUser[] } = {},
+  options: { withoutSlo?: boolean; hsm?: Record<string, unknown>; users?: readonly DemoUser[]; alsoAs?: string } = {},
 ): Promise<IdpsBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-idps-'));
   const gatewayPort = await freePort();
@@ -54,6 +55,9 @@ export async function startIdpsBed(
       writeFileSync(metadataFile, metadata);
       extraIdps.push({ id, displayName: id, metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' });
     }
+    // the first extra IdP registered a second time, under another id (one entity, two registry entries)
+    if (options.alsoAs !== undefined && extraIdps[0])
+      extraIdps.push({ ...extraIdps[0], id: options.alsoAs, displayName: options.alsoAs });
     const bed = await startSessionBed({ gatewayPort, extraIdps, ...(options.hsm ? { hsm: options.hsm } : {}) });
     return {
       bed,
