@@ -33,7 +33,7 @@ const responseTemplate =
   '<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">' +
   '<saml:SubjectConfirmationData NotOnOrAfter="{NotOnOrAfter}" Recipient="{Recipient}" InResponseTo="{InResponseTo}"/>' +
   '</saml:SubjectConfirmation></saml:Subject>' +
-  '<saml:Conditions NotBefore="{NotBefore}" NotOnOrAfter="{NotOnOrAfter}"><saml:AudienceRestriction><saml:Audience>{Audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>' +
+  '<saml:Conditions NotBefore="{NotBefore}" NotOnOrAfter="{NotOnOrAfter}"><saml:AudienceRestriction><saml:Audience>{Audience}</saml:Audience></saml:AudienceRestriction>{ExtraConditions}</saml:Conditions>' +
   '<saml:AuthnStatement AuthnInstant="{IssueInstant}" SessionIndex="{SessionIndex}"><saml:AuthnContext><saml:AuthnContextClassRef>{AuthnContextClassRef}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>' +
   '{AttributeStatement}' +
   '</saml:Assertion></samlp:Response>';
@@ -79,6 +79,8 @@ export interface ResponseOverrides {
   signResponse?: boolean;
   /** Sign with this key instead (e.g. an attacker's); its certificate goes into KeyInfo. */
   signingKey?: { privateKeyPem: string; certPem: string };
+  /** Raw XML of further Conditions, after the AudienceRestriction (e.g. `<saml:ProxyRestriction>`, `<saml:OneTimeUse/>`). */
+  extraConditions?: string;
 }
 
 /** Input of `buildLoginResponse`. */
@@ -166,7 +168,7 @@ export function buildLoginResponse(input: LoginResponseInput): BuiltResponse {
       SessionIndex: sessionIndex,
       AuthnContextClassRef: o.authnContextClassRef ?? loaUri(input.user.loa),
     },
-    { AttributeStatement: statement },
+    { AttributeStatement: statement, ExtraConditions: o.extraConditions ?? '' },
   );
 
   const key = o.signingKey ?? { privateKeyPem: input.idp.privateKeyPem, certPem: input.idp.certPem };

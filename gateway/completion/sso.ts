@@ -7,7 +7,8 @@
  *   session's acr meets the acr the RP requires (its `acr_values`, else its defaults, raised to the
  *   federation's and its own minimum), and the account record holds this session's upstream evidence (the
  *   one of the person's kept authentications with the session's acr and `auth_time`; not from a one-time-use
- *   assertion). Otherwise the person goes upstream again.
+ *   assertion, nor from one whose ProxyRestriction does not name this RP). Otherwise the person goes upstream
+ *   again.
  * - {@link beginSsoLogin}: starts the login (INITIATED) and has the translation point decide it.
  * - {@link silentSso}: `prompt=none`: decided while oidc-provider answers the request; an `allow` gets its
  *   code without any page (account, grant, TOKEN_GENERATION, COMPLETED here); anything needing the person is
@@ -88,6 +89,8 @@ export async function sessionStanding(
     (e) => e.acr === acr && e.authTime === loginTs && e.authTime > oldest && e.oneTimeUse !== true,
   );
   if (!evidence) return null;
+  // the IdP named the RPs this assertion may reach (ProxyRestriction): another goes upstream, never through it
+  if (evidence.onwardAudiences !== undefined && !evidence.onwardAudiences.includes(clientId)) return null;
   // The account holds the pivot of the person's LAST login, maybe on another device at another level: the
   // login on this session is decided, and its tokens say, the identity and the level this session's own
   // authentication asserted (and the IdP it came from), never those of a login elsewhere (an earlier version's

@@ -33,4 +33,9 @@ export interface SessionEvidence {
   fraudScore?: number;
   /** The assertion was one-time-use (SAML OneTimeUse): kept for its session's tokens, never for an SSO login. */
   oneTimeUse?: boolean;
+  /**
+   * The relying parties the IdP let this assertion be used for (SAML ProxyRestriction Audience): an SSO login on
+   * this session for any other RP goes upstream again, as the first login for it would have been refused.
+   */
+  onwardAudiences?: string[];
 }

@@ -63,6 +63,9 @@ export async function translate(draft: Draft, deps: StepDeps): Promise<StepResul
     assertionId: identity.evidence.assertionId,
     signaturesVerified: identity.evidence.signaturesVerified,
     deviceId: draft.request.device.forged ? null : draft.request.device.deviceId,
+    ...(identity.evidence.onwardAudiences === undefined
+      ? {}
+      : { onwardAudiences: [...identity.evidence.onwardAudiences] }),
   };
   return undefined;
 }
