@@ -30,6 +30,11 @@ export const AUDIT_ONLY_CODES = {
   },
   REVIEW_DENIED: { audit: 'denied', meaning: 'an operator denied the login under manual review' },
   // tokens and sessions
+  REFRESH_LOGIN_UNKNOWN: {
+    audit: 'refused',
+    meaning:
+      'a refresh was refused: the person’s record no longer keeps the login behind the token (its score and IdP unknown); the session was revoked',
+  },
   REFRESH_RISK_TOO_HIGH: {
     audit: 'denied',
     meaning: 'a refresh was refused: the fraud score is at or above the deny level; the session was revoked',

@@ -57,7 +57,7 @@ import { requireClientKeys, warnOfSharedAccessTokenKeys } from './boot/client-ke
 import { tellRpsAddedDuringLogout } from './boot/logout-late-rps.ts';
 import { tellRpsOfRevocations } from './boot/revocation-fanout.ts';
 import { surfaceRecords } from './boot/surfaces.ts';
-import { longestRecordSeconds } from './session/session-life.ts';
+import { longestRecordSeconds, sessionLifeSeconds } from './session/session-life.ts';
 
 export interface Gateway {
   /** The public listener's app (OIDC, the upstream protocols' routes, pages, /health). */
@@ -218,7 +218,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       timers: true,
     });
     closers.push(() => sessions.close());
-    const accounts = new AccountStore(sessions.store, config.ttl.session);
+    // a person's record, and each login's identity in it, as long as a session standing on that login may live
+    const accounts = new AccountStore(sessions.store, sessionLifeSeconds(config.ttl));
     let rebuild = (): void => undefined;
     const lifecycle = await KeyLifecycle.start({
       keys,
@@ -262,7 +263,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
           sessionUid && !another
             ? await sessions.revoker.revokeSession(
                 { uid: sessionUid },
-                { actor: 'refresh-policy', reason: `fraud score ${score} >= ${deny} at refresh by ${clientId}` },
+                {
+                  actor: 'refresh-policy',
+                  reason:
+                    score === undefined
+                      ? `the login behind a refresh token by ${clientId} is no longer known`
+                      : `fraud score ${score} >= ${deny} at refresh by ${clientId}`,
+                },
               )
             : undefined;
         await audit.append({
@@ -273,8 +280,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
           errorCode: code,
           details: {
             clientId,
-            score,
-            deny,
+            ...(score === undefined ? {} : { score, deny }),
             sessionsRevoked: revoked?.sessions ?? 0,
             ...(another ? { sessionOfAnotherPerson: true } : {}),
           },

@@ -49,11 +49,16 @@ export function tokenLoginOf(token: unknown): TokenLogin | undefined {
   return typeof acr === 'string' && typeof authTime === 'number' ? { acr, authTime } : undefined;
 }
 
-/** What a token is served: the identity, the IdP and the risk score of the login behind it. */
+/**
+ * What a token is served: the identity, the IdP and the risk score of the login behind it. `known` false: the token
+ * names a login the record no longer keeps; then `pivot` holds only the claims that make the account, and `idp` and
+ * `fraudScore` are the latest login's, which nothing about this token may be decided on (refresh-policy.ts refuses).
+ */
 export interface LoginView {
   pivot: PivotIdentity;
   idp: string;
   fraudScore: number;
+  known: boolean;
 }
 
 /**
@@ -79,23 +84,29 @@ const ACCOUNT_CLAIMS = [
  * - a token that names no login (issued by an earlier version, or none: the authorization endpoint's own check):
  *   the person's latest login, as before;
  * - a login kept without its claims (an earlier version's record): its IdP, the latest claims;
- * - a login no longer kept (more than {@link MAX_SESSION_EVIDENCE} sessions, or older than a session's life): only
- *   the claims that make the account, never another login's `email` or `preferred_username`.
+ * - a login no longer kept (more than {@link MAX_SESSION_EVIDENCE} sessions, or older than a session may live):
+ *   only the claims that make the account, never another login's `email` or `preferred_username`, and `known`
+ *   false: no score or IdP of its own (a refresh is refused, an access token carries no `fraud_score`).
  *
  * @example
- * ofLogin(stored, { acr: 'eidas3', authTime: 1765000000 }) // { pivot, idp: 'demo-idp', fraudScore: 0.12 }
+ * ofLogin(stored, { acr: 'eidas3', authTime: 1765000000 }) // { pivot, idp: 'demo-idp', fraudScore: 0.12, known: true }
  */
 function ofLogin(stored: StoredAccount, at: TokenLogin | undefined): LoginView {
-  const latest = { pivot: stored.pivot, idp: stored.idp, fraudScore: stored.fraudScore };
+  const latest = { pivot: stored.pivot, idp: stored.idp, fraudScore: stored.fraudScore, known: true };
   if (at === undefined) return latest;
   const evidence = stored.evidence?.find((e) => e.acr === at.acr && e.authTime === at.authTime);
   if (evidence?.pivot)
-    return { pivot: evidence.pivot, idp: evidence.idp, fraudScore: evidence.fraudScore ?? stored.fraudScore };
+    return {
+      pivot: evidence.pivot,
+      idp: evidence.idp,
+      fraudScore: evidence.fraudScore ?? stored.fraudScore,
+      known: true,
+    };
   if (evidence) return { ...latest, idp: evidence.idp };
   const core = Object.fromEntries(
     ACCOUNT_CLAIMS.filter((c) => stored.pivot[c] !== undefined).map((c) => [c, stored.pivot[c]]),
   ) as unknown as PivotIdentity;
-  return { ...latest, pivot: core };
+  return { ...latest, pivot: core, known: false };
 }
 
 export class AccountStore {

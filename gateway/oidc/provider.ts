@@ -164,7 +164,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       const acr = source?.acr;
       return login
         ? {
-            fraud_score: login.fraudScore,
+            // a login the person's record no longer keeps has no score of its own: none rather than another's
+            ...(login.known ? { fraud_score: login.fraudScore } : {}),
             ...(typeof acr === 'string' ? { acr } : {}),
             ...(at ? { auth_time: at.authTime } : {}),
           }

@@ -9,7 +9,8 @@
  * 2. the risk policy's deny level for this RP and the IdP of the login behind the token (`policy/policy-set.ts`
  *    `ruleFor`): that login's fraud score (the latest login on its session: an SSO login's rewrites it; another
  *    login of the person, on another device, never does: accounts.ts `ofLogin`) at or above `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session (or, when the session
- *    now names another person, ends only the token's grant: that session is not this person's to lose).
+ *    now names another person, ends only the token's grant: that session is not this person's to lose); a login the
+ *    person's record no longer keeps (its score and IdP unknown) is refused the same way (`REFRESH_LOGIN_UNKNOWN`).
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
@@ -18,6 +19,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { tokenLoginOf, type AccountStore } from './accounts.ts';
 
 export const REFRESH_RISK_TOO_HIGH = 'REFRESH_RISK_TOO_HIGH';
+export const REFRESH_LOGIN_UNKNOWN = 'REFRESH_LOGIN_UNKNOWN';
 
 export interface RefreshPolicyDeps {
   accounts: Pick<AccountStore, 'ofLogin'>;
@@ -29,9 +31,10 @@ export interface RefreshPolicyDeps {
     clientId: string;
     accountId: string;
     grantId: string | undefined;
-    code: typeof REFRESH_RISK_TOO_HIGH;
-    score: number;
-    deny: number;
+    code: typeof REFRESH_RISK_TOO_HIGH | typeof REFRESH_LOGIN_UNKNOWN;
+    /** The login's score and the deny level (none for a login no longer known). */
+    score?: number;
+    deny?: number;
   }): Promise<void>;
 }
 
@@ -44,6 +47,17 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
     // the login behind this refresh token (its IdP, its score), never the person's latest login elsewhere
     const account = await deps.accounts.ofLogin(token.accountId, tokenLoginOf(token));
     if (!account) throw new errors.InvalidGrant('account of the refresh token not found');
+    if (!account.known) {
+      // the record no longer keeps its login: its score and IdP unknown, no other login's stands in (fail closed)
+      await deps.refuse({
+        sessionUid: token.sessionUid,
+        clientId: client.clientId,
+        accountId: token.accountId,
+        grantId: token.grantId,
+        code: REFRESH_LOGIN_UNKNOWN,
+      });
+      throw new errors.InvalidGrant('the login behind this refresh token is no longer known; log in again');
+    }
     const deny = deps.denyAt(client.clientId, account.idp);
     if (account.fraudScore >= deny) {
       await deps.refuse({

@@ -1,7 +1,7 @@
 /**
  * The end of a grant the gateway decides on its own (not an RP's or oidc-provider's revocation): every durable
  * artefact of the grant (its access and refresh tokens) and the grant itself, audited first (`GRANT_ENDED`, with
- * the code of its cause; ended all the same when that audit fails). Three causes:
+ * the code of its cause; ended all the same when that audit fails). The causes:
  *
  * - `SESSION_OF_ANOTHER_PERSON`: a token of a person whose session is now another person's (`token-guard.ts`):
  *   the family is refused for good, not only while that other person's session lasts. Ended once a merge of two saves of a session that kept the other person's has surely landed
@@ -9,13 +9,18 @@
  *   already refused by the local revocation cache, is presented (a merge this version did not make);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
  *   the session when it is still the token's person's;
- * - `REFRESH_RISK_TOO_HIGH`: a refresh the risk policy refused, on a session now another person's (`boot.ts`).
+ * - `REFRESH_RISK_TOO_HIGH`, `REFRESH_LOGIN_UNKNOWN`: a refresh the risk policy refused, on a session now another
+ *   person's (`boot.ts`).
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
 import type { SessionStore } from './session-store.ts';
 
-export type GrantEndCause = 'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED' | 'REFRESH_RISK_TOO_HIGH';
+export type GrantEndCause =
+  | 'SESSION_OF_ANOTHER_PERSON'
+  | 'REFRESH_TOKEN_REUSED'
+  | 'REFRESH_RISK_TOO_HIGH'
+  | 'REFRESH_LOGIN_UNKNOWN';
 
 export class GrantEnd {
   readonly #store: SessionStore;

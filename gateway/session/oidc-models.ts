@@ -98,8 +98,9 @@ export class DurableOidcModels {
   /**
    * The IdP a session stands on (what `revoke idp` matches): its own upstream authentication's, found in the
    * person's record by the session's acr and login time, never the person's latest login elsewhere (a session
-   * re-saved after a login at another IdP kept its own); the record's latest IdP only for an earlier version's
-   * record that kept none.
+   * re-saved after a login at another IdP keeps its own). When the record no longer keeps that login, the IdP the
+   * session's stored row already names (read from PostgreSQL: rare); the record's latest only for a session
+   * stored without one.
    */
   async #idpOfSession(payload: Payload): Promise<string | undefined> {
     const person = await this.#store.get<{ idp?: string; evidence?: SessionEvidence[] }>(
@@ -108,7 +109,9 @@ export class DurableOidcModels {
     );
     if (!person) return undefined;
     const own = person.payload.evidence?.find((e) => e.acr === payload.acr && e.authTime === payload.loginTs);
-    return own?.idp ?? person.record.idp ?? undefined;
+    if (own) return own.idp;
+    const stored = await this.#store.durable.get(this.#store.keys.key('Session', payload.uid as string));
+    return stored?.idp ?? person.record.idp ?? undefined;
   }
 
   /**

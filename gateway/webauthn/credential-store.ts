@@ -13,6 +13,9 @@ import { WebAuthnError } from './webauthn-error.ts';
 
 export type Attachment = 'platform' | 'cross-platform';
 
+/** How recent a key's last good use may be for a counter that did not grow to be two ceremonies at once, not a clone. */
+export const CONCURRENT_USE_SECONDS = 120;
+
 /** How audit records name a credential: a short hash of its id (never the id itself). */
 export function credentialRef(credentialId: string): string {
   return createHash('sha256').update(credentialId).digest('base64url').slice(0, 16);
@@ -154,12 +157,16 @@ export class CredentialStore {
 
   /**
    * Suspends a key (on `client`, in its transaction): it stands in for nothing from now on. True when this call
-   * suspended it, false when it was already suspended or is gone.
+   * suspended it; false when it was already suspended or is gone, or when its last good use is less than
+   * {@link CONCURRENT_USE_SECONDS} old: two ceremonies of the person's own at once (two tabs), whose answers
+   * arrived out of order, are refused, not taken for a clone.
    */
   async suspend(credentialId: string, reason: string, client: Pick<PoolClient, 'query'>): Promise<boolean> {
     const { rowCount } = await client.query(
-      'update webauthn_credentials set suspended_at = now(), suspended_reason = $2 where credential_id = $1 and suspended_at is null',
-      [credentialId, reason],
+      `update webauthn_credentials set suspended_at = now(), suspended_reason = $2
+       where credential_id = $1 and suspended_at is null
+         and (last_used_at is null or last_used_at < now() - make_interval(secs => $3))`,
+      [credentialId, reason, CONCURRENT_USE_SECONDS],
     );
     return rowCount === 1;
   }
@@ -174,12 +181,13 @@ export class CredentialStore {
 
   /**
    * Moves the counter to `next` and stamps the use; throws `WEBAUTHN_COUNTER_REGRESSION` when `next` is
-   * not greater than the stored value (both 0: an authenticator without a counter, accepted).
+   * not greater than the stored value (both 0: an authenticator without a counter, accepted), or when the key was
+   * suspended meanwhile (an answer in flight as it was suspended completes nothing).
    */
   async advanceCounter(credentialId: string, next: number): Promise<void> {
     const { rowCount } = await this.#pool.query(
       `update webauthn_credentials set counter = $2, last_used_at = now()
-       where credential_id = $1 and (counter < $2 or (counter = 0 and $2 = 0))`,
+       where credential_id = $1 and suspended_at is null and (counter < $2 or (counter = 0 and $2 = 0))`,
       [credentialId, next],
     );
     if (rowCount !== 1)

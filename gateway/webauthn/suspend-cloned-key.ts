@@ -7,7 +7,11 @@
  * transaction.
  *
  * Only a verified signature counts (ceremonies.ts compares the counter after it): an answer someone forged without
- * the key cannot get a person's key suspended.
+ * the key cannot get a person's key suspended. A key whose last good use is under two minutes old is not suspended
+ * (refused only): two ceremonies of the person's own at once, in two tabs, answer out of order.
+ *
+ * Not undone: what the clone's accepted answers did before one was caught (the logins they completed, a key they
+ * confirmed the enrolment of). The step-up records name the key (`credential`), for the investigation.
  */
 import type { Pool } from 'pg';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -17,7 +21,7 @@ import { WebAuthnError } from './webauthn-error.ts';
 
 /**
  * Suspends `credentialId` after the login `loginId` got a signed answer with a counter that did not grow; true when
- * this call suspended it (false: already suspended, or removed meanwhile).
+ * this call suspended it (false: already suspended, removed meanwhile, or used well less than two minutes ago).
  *
  * @example
  * await suspendClonedKey(pool, audit, { loginId, credentialId, ceremony: 'authenticate', detail: 'counter 4 ≤ 9' });

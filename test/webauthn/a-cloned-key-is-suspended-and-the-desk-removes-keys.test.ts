@@ -3,7 +3,9 @@
  * - a signed answer whose counter did not grow is refused (`WEBAUTHN_COUNTER_REGRESSION`) and suspends the key, in
  *   one transaction with its audit record (`WEBAUTHN_CREDENTIAL_SUSPENDED`); the key then stands in for nothing,
  *   even with a counter that grows (`WEBAUTHN_CREDENTIAL_SUSPENDED`);
- * - the store's atomic check (two answers with one counter, both verified) suspends it too;
+ * - the store's atomic check (two answers with one counter, both verified) suspends it too, and a suspended key's
+ *   counter moves no more; but two ceremonies of the person's own at once (the key's last good use seconds ago,
+ *   two tabs answering out of order) are refused without a suspension;
  * - an answer the key did not sign proves nothing: whatever counter it names, it suspends nothing;
  * - `node gateway/webauthn/cli.ts` lists an account's keys, shows one by the reference the pages show, and removes
  *   it with its audit record (`WEBAUTHN_CREDENTIAL_REMOVED`, the actor and the reason); usage errors exit 2, a
@@ -112,6 +114,11 @@ test('two verified answers with one counter: the store refuses the second and su
   const first = await verifyAssertion(rp, key.assert({ ...answer, counter: 4 }), challenge, credential, 2, policy);
   const second = await verifyAssertion(rp, key.assert({ ...answer, counter: 4 }), challenge, credential, 2, policy);
   await store().advanceCounter(key.credentialId, first.newCounter);
+  // the first use long enough ago that two ceremonies of the person's own at once do not explain the second
+  await pool.query(
+    "update webauthn_credentials set last_used_at = now() - interval '1 hour' where credential_id = $1",
+    [key.credentialId],
+  );
   await t.throwsAsync(
     suspendingAClone({ pool, audit }, 'login-race', key.credentialId, 'confirm', () =>
       store().advanceCounter(key.credentialId, second.newCounter),
@@ -120,6 +127,20 @@ test('two verified answers with one counter: the store refuses the second and su
   );
   t.truthy((await store().get('acct-race', key.credentialId))?.suspendedAt);
   t.is((await suspensionRecords('login-race')).length, 1);
+  await t.throwsAsync(store().advanceCounter(key.credentialId, 99), { code: 'WEBAUTHN_COUNTER_REGRESSION' });
+  t.is(
+    (await store().get('acct-race', key.credentialId))?.counter,
+    4,
+    'an answer in flight moves a suspended key no more',
+  );
+});
+
+test('two ceremonies of the person at once (the last good use seconds ago): refused, not suspended', async (t) => {
+  const key = await enrolled('acct-tabs', 3);
+  await stepUp(key, 'acct-tabs', 5, 'login-tab-b'); // the second tab's answer arrives first
+  await t.throwsAsync(stepUp(key, 'acct-tabs', 4, 'login-tab-a'), { code: 'WEBAUTHN_COUNTER_REGRESSION' });
+  t.falsy((await store().get('acct-tabs', key.credentialId))?.suspendedAt);
+  t.deepEqual(await suspensionRecords('login-tab-a'), []);
 });
 
 test('an answer the key did not sign suspends nothing, whatever counter it names', async (t) => {

@@ -10,7 +10,10 @@
  * - the first login's userinfo, its refreshed ID token and access token keep its own email, acr and score;
  * - the second login's tokens are served the second login's claims;
  * - the first session still stands on the demo IdP after any request re-saved it: revoking every session of the
- *   demo IdP reaches it (and not the second one), and its refresh token stops working.
+ *   demo IdP reaches it (and not the second one), and its refresh token stops working;
+ * - a token whose login the person's record no longer keeps (more later logins than it keeps) is served only the
+ *   claims that make the account, and its refresh is refused (`REFRESH_LOGIN_UNKNOWN`), never judged on another
+ *   login's score and IdP.
  */
 import test from 'ava';
 import { decodeJwt } from 'jose';
@@ -122,3 +125,36 @@ test.serial(
     t.is((await userinfo(beds.bed.url, second.tokens.access_token)).status, 200, 'the second login is not of that IdP');
   },
 );
+
+test.serial(
+  'a token whose login the record no longer keeps gets only the claims that make the account, and no refresh',
+  async (t) => {
+    const { tokens } = await logInAt('demo-idp');
+    const { accounts, pool } = beds.bed.gateway.services;
+    const accountId = await accountOf(tokens.id_token);
+    const account = (await accounts.load(accountId))!;
+    const own = account.evidence![0]!;
+    // eight later logins of the person (other devices): the record keeps eight, this one's is dropped
+    for (let i = 1; i <= 8; i++)
+      await accounts.save(accountId, account, { ...own, loginId: `later-${i}`, authTime: own.authTime + i });
+    const served = await userinfo(beds.bed.url, tokens.access_token);
+    t.is(served.status, 200);
+    t.is(served.claims?.family_name, 'Martin', 'the claims that make the account');
+    t.is(served.claims?.email, undefined, 'no email of another login');
+    const refused = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+    t.is(refused.json.error, 'invalid_grant');
+    const { rows } = await pool.query(
+      "select 1 from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'REFRESH_LOGIN_UNKNOWN'",
+    );
+    t.is(rows.length, 1, 'audited');
+  },
+);
+
+/** The account id of an ID token's session (its `sid`). */
+async function accountOf(idToken: string): Promise<string> {
+  const session = await beds.bed.gateway.services.sessions.store.findSession<{ accountId: string }>(
+    'sid',
+    String(decodeJwt(idToken).sid),
+  );
+  return session!.payload.accountId;
+}
