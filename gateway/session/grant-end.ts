@@ -17,10 +17,7 @@ import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
 import type { SessionStore } from './session-store.ts';
 
 export type GrantEndCause =
-  | 'SESSION_OF_ANOTHER_PERSON'
-  | 'REFRESH_TOKEN_REUSED'
-  | 'REFRESH_RISK_TOO_HIGH'
-  | 'REFRESH_LOGIN_UNKNOWN';
+  'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED' | 'REFRESH_RISK_TOO_HIGH' | 'REFRESH_LOGIN_UNKNOWN';
 
 export class GrantEnd {
   readonly #store: SessionStore;
