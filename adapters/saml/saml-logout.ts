@@ -51,6 +51,7 @@ import { checkLogoutIssuer } from './verify-logout/issuer.ts';
 import { runLogoutPipeline } from './verify-logout/pipeline.ts';
 import {
   checkLogoutStatus,
+  logoutReplayKey,
   PENDING_LOGOUT_TTL_SECONDS,
   takePendingLogout,
   type PendingLogout,
@@ -134,6 +135,20 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     }
   };
 
+  /**
+   * Whether a refusal decided before the replay step (`SAML_LOGOUT_EXPIRED`, `SAML_LOGOUT_NOT_YET_VALID`) is the
+   * first of that verified message: its ID kept {@link REFUSED_ANSWER_SECONDS} under a key of its own. A refusal
+   * after the replay step burnt the ID already (a second copy is `SAML_LOGOUT_REPLAYED`, the page). The store failing:
+   * not answered (the page; no signature on a guess).
+   */
+  const answeredFirstTime = async (vctx: LogoutVerifyContext, code: string): Promise<boolean> => {
+    if (vctx.passed.includes('replay')) return true;
+    const signed = need(vctx.signed, 'signed');
+    return vctx.env.state
+      .putIfAbsent(`${logoutReplayKey(signed)}:refused`, code, REFUSED_ANSWER_SECONDS)
+      .catch(() => false);
+  };
+
   /** A refusal of a verified request meant for us goes back to the IdP with its status; any other stays as is. */
   const answered = async (vctx: LogoutVerifyContext, error: AdapterError): Promise<AdapterError> => {
     const status = refusalStatus(error.code, {
@@ -141,6 +156,9 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
       destinationChecked: vctx.passed.includes('destination'),
     });
     if (status === undefined) return error;
+    // a request refused before the replay step (its time window) is answered once: the same message again (an old
+    // URL kept in a history or a log, sent in a loop) gets the page, not one HSM signature each
+    if (!(await answeredFirstTime(vctx, error.code))) return error;
     // an answer that cannot be signed now (the HSM failing) leaves the refusal page: the refusal stands either way
     const back = await reply(vctx, status).catch(() => null);
     return back === null ? error : new AnsweredLogoutRefusal(error, back);
@@ -297,6 +315,12 @@ export function logoutDirection(params: Record<string, string>): 'request' | 're
     throw samlError('SAML_TRANSPORT_INVALID', { detail: 'a logout carries one SAMLRequest or one SAMLResponse' });
   return request ? 'request' : 'response';
 }
+
+/**
+ * How long a refused request's ID is kept so that it is answered once (24 h): longer than anyone retries a logout,
+ * short enough for the store (one small key per distinct signed request, of an IdP that signed it).
+ */
+const REFUSED_ANSWER_SECONDS = 86_400;
 
 const kindOf = (message: InboundLogoutMessage): LogoutMessageKind =>
   logoutDirection(message.params) === 'request' ? 'LogoutRequest' : 'LogoutResponse';

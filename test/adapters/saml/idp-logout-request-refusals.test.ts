@@ -1,7 +1,7 @@
 /**
  * SAML Single Logout in the adapter, the IdP's own LogoutRequest refused: each hostile shape with its code and
  * nothing ended; a refusal answered to a verified IdP by its own binding, or the page when it lists no endpoint;
- * a replay; a request naming no session of ours.
+ * a replay; a request naming no session of ours; an expired request answered once, then the page.
  */
 import test from 'ava';
 import { AdapterError, AnsweredLogoutRefusal } from '../../../adapters/contract.ts';
@@ -44,6 +44,29 @@ test('IdP-initiated over HTTP-Redirect, expired: the refusal goes back by Redire
   );
   t.is(error?.code, 'SAML_LOGOUT_EXPIRED');
   assertAnswered(t, error, fields.id, 'RequestDenied', 'redirect');
+});
+
+test('IdP-initiated, an expired request sent again gets the page: one HSM signature per request, not per copy', async (t) => {
+  const idp = await createTestIdp({ slo: { redirect: IDP_SLO } });
+  const logout = logoutOf(await adapterFor(idp));
+  const fields = { ...logoutRequestFields(idp, SLO, 'ada-4711', 'idx-1'), notOnOrAfter: new Date(0).toISOString() };
+  const message = redirectMessage('SAMLRequest', logoutRequestXml(fields), {
+    privateKey: idp.privateKey,
+    relayState: 'rs',
+  });
+  const first = await t.throwsAsync(
+    logout.answerLogout(message, async () => 1),
+    { instanceOf: AdapterError },
+  );
+  assertAnswered(t, first, fields.id, 'RequestDenied', 'redirect');
+  for (let i = 0; i < 3; i++) {
+    const again = await t.throwsAsync(
+      logout.answerLogout(message, async () => 1),
+      { instanceOf: AdapterError },
+    );
+    t.is(again?.code, 'SAML_LOGOUT_EXPIRED');
+    t.false(again instanceof AnsweredLogoutRefusal, 'the page: no signed answer again');
+  }
 });
 
 test('IdP-initiated, a refusal of an IdP that lists no SingleLogoutService: no answer can go anywhere, the page', async (t) => {
