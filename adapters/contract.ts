@@ -45,6 +45,8 @@ export interface UpstreamIdentity {
   loa: LoaUri;
   authnInstant: string;
   sessionIndex?: string;
+  /** When the IdP says the person's session with it ends (SAML SessionNotOnOrAfter): no SSO, no refresh after it. */
+  sessionNotOnOrAfter?: string;
   /** IDs needed for audit and replay detection. Never raw biometrics or whole messages. */
   evidence: {
     responseId: string;

@@ -35,6 +35,11 @@ export const AUDIT_ONLY_CODES = {
     meaning:
       'a refresh was refused: the person’s record no longer keeps the login behind the token (its score and IdP unknown); the session was revoked',
   },
+  REFRESH_UPSTREAM_SESSION_OVER: {
+    audit: 'refused',
+    meaning:
+      'a refresh was refused: the IdP said the person’s session with it ended (SAML SessionNotOnOrAfter); the session was revoked',
+  },
   REFRESH_RISK_TOO_HIGH: {
     audit: 'denied',
     meaning: 'a refresh was refused: the fraud score is at or above the deny level; the session was revoked',

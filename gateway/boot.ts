@@ -267,7 +267,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
                   actor: 'refresh-policy',
                   reason:
                     score === undefined
-                      ? `the login behind a refresh token by ${clientId} is no longer known`
+                      ? `${code} at refresh by ${clientId}`
                       : `fraud score ${score} >= ${deny} at refresh by ${clientId}`,
                 },
               )

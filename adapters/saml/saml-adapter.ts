@@ -215,6 +215,9 @@ function identityOf(
     loa,
     authnInstant: claims.authn.instant,
     ...(sessionIndex === undefined ? {} : { sessionIndex }),
+    ...(claims.authn.sessionNotOnOrAfter === undefined
+      ? {}
+      : { sessionNotOnOrAfter: claims.authn.sessionNotOnOrAfter }),
     evidence: {
       responseId: envelope.id,
       assertionId: claims.id,

@@ -34,7 +34,7 @@ const responseTemplate =
   '<saml:SubjectConfirmationData NotOnOrAfter="{NotOnOrAfter}" Recipient="{Recipient}" InResponseTo="{InResponseTo}"/>' +
   '</saml:SubjectConfirmation></saml:Subject>' +
   '<saml:Conditions NotBefore="{NotBefore}" NotOnOrAfter="{NotOnOrAfter}"><saml:AudienceRestriction><saml:Audience>{Audience}</saml:Audience></saml:AudienceRestriction>{ExtraConditions}</saml:Conditions>' +
-  '<saml:AuthnStatement AuthnInstant="{IssueInstant}" SessionIndex="{SessionIndex}"><saml:AuthnContext><saml:AuthnContextClassRef>{AuthnContextClassRef}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>' +
+  '<saml:AuthnStatement AuthnInstant="{IssueInstant}" SessionIndex="{SessionIndex}" SessionNotOnOrAfter="{SessionNotOnOrAfter}"><saml:AuthnContext><saml:AuthnContextClassRef>{AuthnContextClassRef}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>' +
   '{AttributeStatement}' +
   '</saml:Assertion></samlp:Response>';
 
@@ -79,6 +79,8 @@ export interface ResponseOverrides {
   signResponse?: boolean;
   /** Sign with this key instead (e.g. an attacker's); its certificate goes into KeyInfo. */
   signingKey?: { privateKeyPem: string; certPem: string };
+  /** AuthnStatement/@SessionNotOnOrAfter: when the person's session at this IdP ends (default: not said). */
+  sessionNotOnOrAfter?: Date;
   /** Raw XML of further Conditions, after the AudienceRestriction (e.g. `<saml:ProxyRestriction>`, `<saml:OneTimeUse/>`). */
   extraConditions?: string;
 }
@@ -166,6 +168,7 @@ export function buildLoginResponse(input: LoginResponseInput): BuiltResponse {
       NotOnOrAfter: (o.notOnOrAfter ?? new Date(now.getTime() + lifetimeMs)).toISOString(),
       Audience: o.audience ?? input.sp.entityId,
       SessionIndex: sessionIndex,
+      SessionNotOnOrAfter: o.sessionNotOnOrAfter?.toISOString() ?? null,
       AuthnContextClassRef: o.authnContextClassRef ?? loaUri(input.user.loa),
     },
     { AttributeStatement: statement, ExtraConditions: o.extraConditions ?? '' },

@@ -91,6 +91,8 @@ export async function sessionStanding(
   if (!evidence) return null;
   // the IdP named the RPs this assertion may reach (ProxyRestriction): another goes upstream, never through it
   if (evidence.onwardAudiences !== undefined && !evidence.onwardAudiences.includes(clientId)) return null;
+  // the IdP ended the person's session with it (SessionNotOnOrAfter): nothing more stands on it
+  if (evidence.sessionNotOnOrAfter !== undefined && Date.now() / 1000 >= evidence.sessionNotOnOrAfter) return null;
   // The account holds the pivot of the person's LAST login, maybe on another device at another level: the
   // login on this session is decided, and its tokens say, the identity and the level this session's own
   // authentication asserted (and the IdP it came from), never those of a login elsewhere (an earlier version's

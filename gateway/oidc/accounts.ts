@@ -59,6 +59,8 @@ export interface LoginView {
   idp: string;
   fraudScore: number;
   known: boolean;
+  /** When the IdP said the person's session with it ends (SAML SessionNotOnOrAfter), epoch seconds. */
+  upstreamSessionEnds?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ function ofLogin(stored: StoredAccount, at: TokenLogin | undefined): LoginView {
       idp: evidence.idp,
       fraudScore: evidence.fraudScore ?? stored.fraudScore,
       known: true,
+      ...(evidence.sessionNotOnOrAfter === undefined ? {} : { upstreamSessionEnds: evidence.sessionNotOnOrAfter }),
     };
   if (evidence) return { ...latest, idp: evidence.idp };
   const core = Object.fromEntries(

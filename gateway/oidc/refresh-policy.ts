@@ -10,7 +10,9 @@
  *    `ruleFor`): that login's fraud score (the latest login on its session: an SSO login's rewrites it; another
  *    login of the person, on another device, never does: accounts.ts `ofLogin`) at or above `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session (or, when the session
  *    now names another person, ends only the token's grant: that session is not this person's to lose); a login the
- *    person's record no longer keeps (its score and IdP unknown) is refused the same way (`REFRESH_LOGIN_UNKNOWN`).
+ *    person's record no longer keeps (its score and IdP unknown) is refused the same way (`REFRESH_LOGIN_UNKNOWN`), and
+ *    so is a login whose IdP said the person's session ends before now (SAML SessionNotOnOrAfter:
+ *    `REFRESH_UPSTREAM_SESSION_OVER`).
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
@@ -20,6 +22,7 @@ import { tokenLoginOf, type AccountStore } from './accounts.ts';
 
 export const REFRESH_RISK_TOO_HIGH = 'REFRESH_RISK_TOO_HIGH';
 export const REFRESH_LOGIN_UNKNOWN = 'REFRESH_LOGIN_UNKNOWN';
+export const REFRESH_UPSTREAM_SESSION_OVER = 'REFRESH_UPSTREAM_SESSION_OVER';
 
 export interface RefreshPolicyDeps {
   accounts: Pick<AccountStore, 'ofLogin'>;
@@ -31,7 +34,7 @@ export interface RefreshPolicyDeps {
     clientId: string;
     accountId: string;
     grantId: string | undefined;
-    code: typeof REFRESH_RISK_TOO_HIGH | typeof REFRESH_LOGIN_UNKNOWN;
+    code: typeof REFRESH_RISK_TOO_HIGH | typeof REFRESH_LOGIN_UNKNOWN | typeof REFRESH_UPSTREAM_SESSION_OVER;
     /** The login's score and the deny level (none for a login no longer known). */
     score?: number;
     deny?: number;
@@ -47,16 +50,22 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
     // the login behind this refresh token (its IdP, its score), never the person's latest login elsewhere
     const account = await deps.accounts.ofLogin(token.accountId, tokenLoginOf(token));
     if (!account) throw new errors.InvalidGrant('account of the refresh token not found');
-    if (!account.known) {
-      // the record no longer keeps its login: its score and IdP unknown, no other login's stands in (fail closed)
+    // the record no longer keeps its login: its score and IdP unknown, no other login's stands in (fail closed);
+    // or the IdP said the person's session with it ended (SessionNotOnOrAfter): nothing stands on it any more
+    const over = account.upstreamSessionEnds !== undefined && Date.now() / 1000 >= account.upstreamSessionEnds;
+    if (!account.known || over) {
       await deps.refuse({
         sessionUid: token.sessionUid,
         clientId: client.clientId,
         accountId: token.accountId,
         grantId: token.grantId,
-        code: REFRESH_LOGIN_UNKNOWN,
+        code: account.known ? REFRESH_UPSTREAM_SESSION_OVER : REFRESH_LOGIN_UNKNOWN,
       });
-      throw new errors.InvalidGrant('the login behind this refresh token is no longer known; log in again');
+      throw new errors.InvalidGrant(
+        account.known
+          ? "the identity provider's session this login stood on is over; log in again"
+          : 'the login behind this refresh token is no longer known; log in again',
+      );
     }
     const deny = deps.denyAt(client.clientId, account.idp);
     if (account.fraudScore >= deny) {

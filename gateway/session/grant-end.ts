@@ -9,7 +9,7 @@
  *   already refused by the local revocation cache, is presented (a merge this version did not make);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
  *   the session when it is still the token's person's;
- * - `REFRESH_RISK_TOO_HIGH`, `REFRESH_LOGIN_UNKNOWN`: a refresh the risk policy refused, on a session now another
+ * - `REFRESH_RISK_TOO_HIGH`, `REFRESH_LOGIN_UNKNOWN`, `REFRESH_UPSTREAM_SESSION_OVER`: a refresh the risk policy refused, on a session now another
  *   person's (`boot.ts`).
  */
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -17,7 +17,11 @@ import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
 import type { SessionStore } from './session-store.ts';
 
 export type GrantEndCause =
-  'SESSION_OF_ANOTHER_PERSON' | 'REFRESH_TOKEN_REUSED' | 'REFRESH_RISK_TOO_HIGH' | 'REFRESH_LOGIN_UNKNOWN';
+  | 'SESSION_OF_ANOTHER_PERSON'
+  | 'REFRESH_TOKEN_REUSED'
+  | 'REFRESH_RISK_TOO_HIGH'
+  | 'REFRESH_LOGIN_UNKNOWN'
+  | 'REFRESH_UPSTREAM_SESSION_OVER';
 
 export class GrantEnd {
   readonly #store: SessionStore;

@@ -38,4 +38,9 @@ export interface SessionEvidence {
    * this session for any other RP goes upstream again, as the first login for it would have been refused.
    */
   onwardAudiences?: string[];
+  /**
+   * When the IdP said the person's session with it ends (SAML SessionNotOnOrAfter), epoch seconds: no SSO login on
+   * this session and no refresh of its tokens after it (the person logs in upstream again).
+   */
+  sessionNotOnOrAfter?: number;
 }

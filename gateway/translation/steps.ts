@@ -63,6 +63,9 @@ export async function translate(draft: Draft, deps: StepDeps): Promise<StepResul
     assertionId: identity.evidence.assertionId,
     signaturesVerified: identity.evidence.signaturesVerified,
     deviceId: draft.request.device.forged ? null : draft.request.device.deviceId,
+    ...(identity.sessionNotOnOrAfter === undefined
+      ? {}
+      : { sessionNotOnOrAfter: Math.floor(Date.parse(identity.sessionNotOnOrAfter) / 1000) }),
     ...(identity.evidence.onwardAudiences === undefined
       ? {}
       : { onwardAudiences: [...identity.evidence.onwardAudiences] }),

@@ -74,7 +74,8 @@ export interface SignedAssertion {
     /** `<ProxyRestriction>`: how many further assertions may be issued, and to whom (§2.5.1.6). */
     proxyRestriction?: { count?: number; audiences: string[] };
   };
-  authn: { instant: string; sessionIndex?: string; classRef?: string };
+  /** `sessionNotOnOrAfter`: when the IdP says the person's session with it ends (AuthnStatement/@SessionNotOnOrAfter). */
+  authn: { instant: string; sessionIndex?: string; classRef?: string; sessionNotOnOrAfter?: string };
   attributes: { name: string; nameFormat?: string; values: string[] }[];
 }
 

@@ -104,6 +104,7 @@ export function readAssertion(assertion: Element): SignedAssertion {
     authn: {
       instant: authnInstant,
       sessionIndex: attr(authn, 'SessionIndex'),
+      sessionNotOnOrAfter: attr(authn, 'SessionNotOnOrAfter'),
       classRef: classRef && textOnly(classRef).trim(),
     },
     attributes,

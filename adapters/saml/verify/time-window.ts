@@ -1,7 +1,9 @@
 /**
  * Step 13, time window (SAML-TIME-01/04), with the IdP's clock skew.
  *
- * - Conditions NotBefore ≤ now + skew (`SAML_NOT_YET_VALID`), NotOnOrAfter > now − skew (`SAML_EXPIRED`).
+ * - Conditions NotBefore ≤ now + skew (`SAML_NOT_YET_VALID`), NotOnOrAfter > now − skew (`SAML_EXPIRED`), and
+ *   the AuthnStatement's SessionNotOnOrAfter, when given, > now − skew (`SAML_EXPIRED`: the IdP's session is over;
+ *   the gateway keeps it as the end of what stands on this login: SSO, refresh).
  * - Assertion and Response IssueInstant, and AuthnInstant, not in the future beyond skew
  *   (`SAML_NOT_YET_VALID`).
  * - Assertion and Response IssueInstant not older than MAX_MESSAGE_AGE_SECONDS + skew (`SAML_STALE_MESSAGE`):
@@ -24,6 +26,11 @@ export function checkTimeWindow(ctx: VerifyContext): void {
   }
   if (notOnOrAfter !== undefined && instant(notOnOrAfter, 'NotOnOrAfter') <= now - skew) {
     throw samlError('SAML_EXPIRED', { detail: `NotOnOrAfter ${notOnOrAfter}` });
+  }
+  // the IdP ended the person's session already (SAML Core §2.7.2): nothing may stand on it
+  const sessionEnd = claims.authn.sessionNotOnOrAfter;
+  if (sessionEnd !== undefined && instant(sessionEnd, 'SessionNotOnOrAfter') <= now - skew) {
+    throw samlError('SAML_EXPIRED', { detail: `SessionNotOnOrAfter ${sessionEnd}` });
   }
   const issued: [string, string][] = [
     ['Assertion IssueInstant', claims.issueInstant],
