@@ -19,6 +19,7 @@
  *   client whose algorithm has no active key fails the build (the previous generation keeps serving).
  */
 import { writeRequestRecordsTogether } from './request-writes-together.ts';
+import { acceptHintsOfEarlierAlgorithms } from './id-token-hints.ts';
 import { CookieKeys } from '../http/cookie-keys.ts';
 import Provider, { type Configuration, type KoaContextWithOIDC, type SigningAlgorithm } from 'oidc-provider';
 import type { Redis } from 'ioredis';
@@ -209,6 +210,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
   // for back-channel-logout clients): revocation by sid and the token guard rely on it
   (provider.Client.prototype as unknown as { includeSid: () => boolean }).includeSid = () => true;
   bindRefreshTokensToDpopKey(provider);
+  // a hint signed under a client's earlier ID-token algorithm (switched while the gateway runs) still names it
+  acceptHintsOfEarlierAlgorithms(provider, algs);
   // access tokens are RFC 9068 JWTs signed in the HSM (the active access_token key of the client's
   // access_token_signed_response_alg: access-token-signers.ts), or opaque for a client registered so, stored by jti
   const { signers: atSigners } = accessTokenSigners(config.clients, keys.activeSigners('access_token'), active);
