@@ -4,8 +4,9 @@
  * 1. the asserted LoA must meet the acr the RP requires; if the IdP may assert the required level, ask it
  *    again at that level (step-up, forced re-authentication), otherwise deny (`LOA_INSUFFICIENT`);
  * 2. a risk score ≥ deny denies (`RISK_TOO_HIGH`), ≥ review flags for manual review (`RISK_REVIEW`);
- * 3. the level required is the highest of: the level the score reaches (step-up 1, biometric 2, token 3)
- *    and the level the transaction tier demands;
+ * 3. the level required is the highest of: the level the score reaches (step-up 1, biometric 2, token 3),
+ *    the level the transaction tier demands, and, for a login assessed rule-only (`pipeline:rule_only`: the
+ *    fraud engine overloaded), the rule's `degradedLevel` (`RISK_DEGRADED_ASSESSMENT`);
  * 4. a level this login already satisfied by a step-up is not asked again; otherwise
  *    level 1 → step-up at the same acr (ForceAuthn); level 2 → step-up to eidas3 (LoA high) when the IdP
  *    can assert it, else manual review (`LEVEL2_UNAVAILABLE`); level 3 → manual review
@@ -17,7 +18,7 @@
  */
 import type { Acr } from '../translate/acr.ts';
 import { acrRank } from '../translate/acr.ts';
-import type { RiskAssessment } from '../risk/types.ts';
+import { RULE_ONLY_FACTOR, type RiskAssessment } from '../risk/types.ts';
 import type { PolicyRule } from './policy-set.ts';
 import { isAuditErrorCode, type AuditErrorCode } from '../audit-codes.ts';
 
@@ -78,8 +79,15 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
   if (score >= t.review) return { kind: 'flag', requiredAcr, reasons: ['RISK_REVIEW', ...assessment.factors] };
   const byScore = t.token !== null && score >= t.token ? 3 : score >= t.biometric ? 2 : score >= t.stepUp ? 1 : 0;
   const byTier = rule.tierLevels[assessment.tier ?? 0] ?? 0;
-  const level = Math.max(byScore, byTier);
-  const why = byTier > byScore ? `TRANSACTION_TIER_${assessment.tier ?? 0}` : 'RISK_STEP_UP';
+  // assessed rule-only (the engine overloaded): the degraded modes score less, so a floor holds
+  const byDegraded = assessment.factors.includes(RULE_ONLY_FACTOR) ? rule.degradedLevel : 0;
+  const level = Math.max(byScore, byTier, byDegraded);
+  const why =
+    byDegraded > Math.max(byScore, byTier)
+      ? 'RISK_DEGRADED_ASSESSMENT'
+      : byTier > byScore
+        ? `TRANSACTION_TIER_${assessment.tier ?? 0}`
+        : 'RISK_STEP_UP';
   if (level === 0 || level <= (input.satisfiedLevel ?? 0)) return { kind: 'allow', requiredAcr, reasons: [] };
   if (level === 3)
     return { kind: 'flag', requiredAcr, level, reasons: ['LEVEL3_UNAVAILABLE', why, ...assessment.factors] };
@@ -109,6 +117,7 @@ export function decide(input: PolicyInput, thresholds: PolicyThresholds): Decisi
     },
     tierLevels: [0, 0, 0, 0, 0],
     maxStepUps: thresholds.maxStepUps,
+    degradedLevel: 0,
   });
   if (decision.kind === 'step_up' && decision.reasons[0] === 'RISK_STEP_UP')
     return { kind: 'step_up', requiredAcr: decision.requiredAcr, reasons: decision.reasons };

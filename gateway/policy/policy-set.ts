@@ -5,13 +5,14 @@
  *
  * ```json
  * { "default": { "thresholds": { "stepUp": 0.5, "biometric": 0.75, "token": null, "review": 0.9, "deny": 0.97 },
- *                "tierLevels": [0, 0, 1, 1, 2], "maxStepUps": 1 },
+ *                "tierLevels": [0, 0, 1, 1, 2], "maxStepUps": 1, "degradedLevel": 1 },
  *   "clients": { "bank-rp": { "tierLevels": [0, 1, 1, 2, 2] } },
  *   "idps": { "legacy-idp": { "thresholds": { "stepUp": 0.4 } } } }
  * ```
  * Levels: 0 nothing more, 1 step-up (the IdP again, ForceAuthn), 2 biometric (the IdP at LoA high),
  * 3 physical token (a FIDO2 security key via WebAuthn at the gateway; without one enrolled, manual review). `token: null`
- * disables level 3 by score.
+ * disables level 3 by score. `degradedLevel` (default 1): the least level of a login assessed while the pipeline
+ * runs rule-only (risk/overload.ts).
  */
 import { GatewayError } from '../errors.ts';
 
@@ -28,6 +29,13 @@ export interface PolicyRule {
   /** Minimum level per transaction tier 0..4. */
   tierLevels: [number, number, number, number, number];
   maxStepUps: number;
+  /**
+   * The least level a login assessed rule-only needs (the fraud engine overloaded, every stage in its degraded mode:
+   * device trust by network reputation only, no transaction or behaviour analysis; `pipeline:rule_only`): 1 by
+   * default, a step-up at the IdP, so that slowing the engine never lets through a login the full assessment would
+   * have stepped up. 0 keeps the degraded score alone (an RP that prefers availability under load).
+   */
+  degradedLevel: number;
 }
 
 export interface PolicySet {
@@ -46,6 +54,7 @@ export const DEFAULT_POLICY: PolicyRule = {
   thresholds: { stepUp: 0.5, biometric: 0.75, token: null, review: 0.9, deny: 0.97 },
   tierLevels: [0, 0, 1, 1, 2],
   maxStepUps: 1,
+  degradedLevel: 1,
 };
 
 const fail = (path: string, why: string) => new GatewayError('POLICY_INVALID', 500, `policy error at ${path}: ${why}`);
@@ -54,7 +63,8 @@ function checkRule(raw: unknown, path: string, partial: boolean): Partial<Policy
   if (typeof raw !== 'object' || raw === null) throw fail(path, 'must be an object');
   const o = raw as Record<string, unknown>;
   for (const key of Object.keys(o))
-    if (!['thresholds', 'tierLevels', 'maxStepUps'].includes(key)) throw fail(`${path}.${key}`, 'unknown key');
+    if (!['thresholds', 'tierLevels', 'maxStepUps', 'degradedLevel'].includes(key))
+      throw fail(`${path}.${key}`, 'unknown key');
   const out: Partial<PolicyRule> = {};
   if (o.thresholds !== undefined) {
     if (typeof o.thresholds !== 'object' || o.thresholds === null)
@@ -79,6 +89,10 @@ function checkRule(raw: unknown, path: string, partial: boolean): Partial<Policy
       throw fail(`${path}.maxStepUps`, 'integer 0..3');
     out.maxStepUps = o.maxStepUps as number;
   } else if (!partial) throw fail(`${path}.maxStepUps`, 'required');
+  if (o.degradedLevel !== undefined) {
+    if (![0, 1, 2, 3].includes(o.degradedLevel as number)) throw fail(`${path}.degradedLevel`, 'a level 0..3');
+    out.degradedLevel = o.degradedLevel as number;
+  }
   return out;
 }
 

@@ -22,7 +22,13 @@
  *   bounds how long the login waits for that stage. A failure of the work begun (Redis unreachable) is met by
  *   `run` (`error`, then the degraded mode), as if `run` had sent it; in rule-only mode nothing is begun.
  */
-import type { RiskAssessment, RiskSignals, StageOutcome, StageResult } from './types.ts';
+import {
+  RULE_ONLY_FACTOR,
+  type RiskAssessment,
+  type RiskSignals,
+  type StageOutcome,
+  type StageResult,
+} from './types.ts';
 
 export interface StageOutput {
   score: number;
@@ -150,7 +156,7 @@ export class RiskPipeline {
   /** Every stage's degraded mode, under its budget; a degraded mode that fails is reported as such. */
   async #ruleOnly(signals: RiskSignals): Promise<RiskAssessment> {
     const results: StageResult[] = [];
-    const factors: string[] = ['pipeline:rule_only'];
+    const factors: string[] = [RULE_ONLY_FACTOR];
     const warnings: string[] = [];
     const context: StageContext = new Map();
     let keep = 1;

@@ -8,6 +8,9 @@
  */
 
 /** What the RP says is at stake (RFC 9396 `authorization_details`). */
+
+/** The factor of an assessment that ran rule-only (pipeline.ts; the policy's `degradedLevel` reads it). */
+export const RULE_ONLY_FACTOR = 'pipeline:rule_only';
 export interface Transaction {
   type: string;
   /** Amount in euros (minor units are not used), when the transaction has one. */

@@ -16,6 +16,7 @@ export function permissivePolicyFile(dir: string = mkdtempSync(join(tmpdir(), 'g
       default: {
         thresholds: { stepUp: 0.99, biometric: 0.99, token: 0.99, review: 0.995, deny: 1 },
         tierLevels: [0, 0, 2, 3, 3],
+        degradedLevel: 0, // nor while the pipeline runs rule-only
       },
     }),
   );

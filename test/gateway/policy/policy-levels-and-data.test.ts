@@ -1,7 +1,7 @@
 /**
  * The PDP under policy data: each level (0 none, 1 step-up, 2 biometric, 3 token → manual review),
- * review and deny, transaction tiers, a level already satisfied by a step-up, per-IdP then per-RP
- * overrides, and validation of the data at boot (`POLICY_INVALID`).
+ * review and deny, transaction tiers, a level already satisfied by a step-up, the least level of a login assessed
+ * rule-only, per-IdP then per-RP overrides, and validation of the data at boot (`POLICY_INVALID`).
  */
 import test from 'ava';
 import { evaluate } from '../../../gateway/policy/decide.ts';
@@ -70,6 +70,28 @@ test('a level satisfied by this login’s step-up is not asked again; a higher o
   });
 });
 
+test('a login assessed rule-only (the engine overloaded) needs the rule’s degraded level: a step-up by default', (t) => {
+  const ruleOnly = (score: number, o: { stepUps?: number; satisfiedLevel?: number } = {}) => {
+    const i = input(score, o);
+    return { ...i, assessment: { ...i.assessment, factors: ['pipeline:rule_only', 'f'] } };
+  };
+  t.like(evaluate(ruleOnly(0), rule), {
+    kind: 'step_up',
+    level: 1,
+    requiredAcr: 'eidas2',
+    reasons: ['RISK_DEGRADED_ASSESSMENT', 'pipeline:rule_only', 'f'],
+  });
+  t.like(evaluate(ruleOnly(0, { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'allow' }, 'once stepped up');
+  t.like(
+    evaluate(ruleOnly(0.7), rule),
+    { kind: 'step_up', level: 2, reasons: ['RISK_STEP_UP'] },
+    'a higher score wins',
+  );
+  t.like(evaluate(ruleOnly(0), { ...rule, degradedLevel: 0 }), { kind: 'allow' }, 'an RP preferring availability');
+  t.like(evaluate(ruleOnly(0), { ...rule, degradedLevel: 2 }), { kind: 'step_up', level: 2, requiredAcr: 'eidas3' });
+  t.like(evaluate(input(0), rule), { kind: 'allow' }, 'the normal path: the score alone');
+});
+
 test('overrides apply default ← IdP ← RP', (t) => {
   const set = parsePolicySet({
     idps: { weak: { thresholds: { stepUp: 0.2, biometric: 0.3 } } },
@@ -87,6 +109,7 @@ for (const [name, raw] of [
   ['thresholds out of order', { idps: { b: { thresholds: { stepUp: 0.9 } } } }],
   ['a bad tier list', { default: { tierLevels: [0, 1] } }],
   ['an unknown section', { rules: {} }],
+  ['a degraded level outside 0..3', { clients: { a: { degradedLevel: 4 } } }],
 ] as const) {
   test(`policy data with ${name} fails with POLICY_INVALID`, (t) => {
     t.is((t.throws(() => parsePolicySet(raw)) as unknown as { code: string }).code, 'POLICY_INVALID');
