@@ -6,18 +6,21 @@
  * |---|---|---|
  * | `webauthn.level3CooldownHours` | `72` | hours a newly enrolled credential waits before it can satisfy a level-3 decision (a stolen password used to enrol a key gives the person three days to see the notice and remove it); 1 to 720 |
  * | `webauthn.attestation.rootCertificateFiles` | `[]` | PEM files of the attestation roots (e.g. from the FIDO Metadata Service for the security keys the deployment accepts). A level-3 credential must be enrolled with `direct` attestation whose certificate chain ends at one of them. **Empty: level 3 via WebAuthn is unavailable** (level-3 decisions go to manual review, as without a key) |
+ * | `webauthn.level3UserVerification` | `true` | level 3 needs the security key to verify the person (its PIN or a fingerprint on the key: possession and knowledge), at enrolment and at each use (`WEBAUTHN_USER_NOT_VERIFIED`); `false` accepts possession alone (keys without a PIN, U2F-only keys) |
  * | `webauthn.attestation.trustedAaguids` | `[]` | when not empty, a level-3 credential's authenticator model (AAGUID, from the verified attestation) must be one of these, at enrolment and at each use |
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { int, list, section } from './fields.ts';
+import { bool, int, list, section } from './fields.ts';
 import { parseWith } from './schema-error.ts';
 
 export interface WebAuthnConfig {
   /** Seconds before a new credential may satisfy level 3. */
   level3CooldownSeconds: number;
+  /** Level 3 asks the security key to verify the person (its PIN, or a fingerprint on the key): true by default. */
+  level3UserVerification: boolean;
   attestation: {
     /** PEM certificates of the attestation roots; empty = level 3 via WebAuthn unavailable. */
     rootCertificates: string[];
@@ -65,12 +68,14 @@ const aaguid = z
 export function webauthnSchema(baseDir: string) {
   return section({
     level3CooldownHours: int(1, 720).default(72),
+    level3UserVerification: bool().default(true),
     attestation: section({
       rootCertificateFiles: list(rootFile(baseDir)).default([]),
       trustedAaguids: list(aaguid).default([]),
     }),
-  }).transform(({ level3CooldownHours, attestation }): WebAuthnConfig => ({
+  }).transform(({ level3CooldownHours, level3UserVerification, attestation }): WebAuthnConfig => ({
     level3CooldownSeconds: level3CooldownHours * 3600,
+    level3UserVerification,
     attestation: {
       rootCertificates: attestation.rootCertificateFiles.flat(),
       trustedAaguids: attestation.trustedAaguids,

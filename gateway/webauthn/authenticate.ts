@@ -52,7 +52,7 @@ async function render(
   const usable = all.filter(
     (c) => attachmentsFor(pending.level).includes(c.attachment) && satisfies(c, pending.level, policy, now),
   );
-  const options = await authenticationOptions(rp, usable, pending.level);
+  const options = await authenticationOptions(rp, usable, pending.level, policy);
   await new ChallengeStore(deps.redis).issue('authenticate', uid, {
     challenge: options.challenge,
     accountId: pending.outcome.accountId,

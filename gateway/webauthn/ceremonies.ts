@@ -7,7 +7,7 @@
  *   and after its cool-down (credential-levels.ts: `WEBAUTHN_CREDENTIAL_LEVEL_TOO_LOW`,
  *   `WEBAUTHN_CREDENTIAL_COOLING_DOWN`, ...);
  * - level 2 (biometric) needs user verification (`WEBAUTHN_USER_NOT_VERIFIED`), at enrolment and at each
- *   assertion; level 3 (physical token) needs a roaming security key enrolled with `direct` attestation
+ *   assertion, and so does level 3 unless `webauthn.level3UserVerification` is false; level 3 (physical token) needs a roaming security key enrolled with `direct` attestation
  *   verified against the configured roots (attestation.ts) and an assertion reported as `cross-platform`
  *   (`WEBAUTHN_ATTACHMENT_MISMATCH`);
  * - the signature counter of a verified answer must grow (`WEBAUTHN_COUNTER_REGRESSION`; enforced again atomically
@@ -31,7 +31,7 @@ import {
 } from '@simplewebauthn/server';
 import { checkAttestation, installRoots, type AttestationTrust } from './attestation.ts';
 import type { Attachment, StoredCredential } from './credential-store.ts';
-import { refusalFor, type LevelPolicy, type WebAuthnLevel } from './credential-levels.ts';
+import { refusalFor, userVerificationFor, type LevelPolicy, type WebAuthnLevel } from './credential-levels.ts';
 import { transportsOf } from './transports.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
@@ -41,6 +41,11 @@ export type { WebAuthnLevel } from './credential-levels.ts';
 export interface EnrolmentRequest {
   level: WebAuthnLevel;
   attachment: Attachment;
+  /**
+   * Whether the authenticator must verify the person (`userVerificationFor`): required unless false (level 3 where
+   * the deployment accepts possession alone).
+   */
+  userVerification?: boolean;
 }
 
 export interface RelyingParty {
@@ -72,6 +77,7 @@ export async function registrationOptions(
   existing: StoredCredential[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const { attachment, level } = request;
+  const uv = request.userVerification !== false;
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.rpId,
@@ -84,7 +90,7 @@ export async function registrationOptions(
     authenticatorSelection: {
       authenticatorAttachment: attachment,
       residentKey: 'discouraged',
-      userVerification: level === 2 ? 'required' : 'preferred',
+      userVerification: uv ? 'required' : 'preferred',
     },
   });
 }
@@ -121,7 +127,7 @@ export async function verifyRegistration(
         expectedChallenge,
         expectedOrigin: rp.origin,
         expectedRPID: rp.rpId,
-        requireUserVerification: level === 2,
+        requireUserVerification: request.userVerification !== false,
       }),
     level === 3 ? 'WEBAUTHN_ATTESTATION_UNTRUSTED' : undefined,
   );
@@ -148,11 +154,12 @@ export async function authenticationOptions(
   rp: RelyingParty,
   credentials: StoredCredential[],
   level: WebAuthnLevel,
+  policy: Pick<LevelPolicy, 'level3UserVerification'> = {},
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: rp.rpId,
     timeout: TIMEOUT_MS,
-    userVerification: level === 2 ? 'required' : 'preferred',
+    userVerification: userVerificationFor(level, policy) ? 'required' : 'preferred',
     allowCredentials: credentials.map((c) => ({ id: c.credentialId, transports: c.transports })),
   });
 }
@@ -194,7 +201,8 @@ export async function verifyAssertion(
     throw new WebAuthnError('WEBAUTHN_RPID_MISMATCH', 'The authenticator answered for another site.');
   }
   const userVerified = (authData[32]! & 0x04) !== 0;
-  if (level === 2 && !userVerified)
+  const uvRequired = userVerificationFor(level, policy);
+  if (uvRequired && !userVerified)
     throw new WebAuthnError(
       'WEBAUTHN_USER_NOT_VERIFIED',
       'Your device did not verify it is you (fingerprint, face or PIN).',
@@ -213,7 +221,7 @@ export async function verifyAssertion(
         counter: 0, // the library would compare before the signature; we compare after it
         transports: credential.transports as WebAuthnCredential['transports'],
       },
-      requireUserVerification: level === 2,
+      requireUserVerification: uvRequired,
     }),
   );
   if (!result.verified)
@@ -258,6 +266,15 @@ async function library<T>(run: () => Promise<T>, chainCode?: 'WEBAUTHN_ATTESTATI
       /certificate|trust anchor|root/i.test(detail);
     if (chainCode && chain)
       throw new WebAuthnError(chainCode, 'This model of security key is not accepted here.', { detail, cause: error });
+    if (/user verification (was )?required/i.test(detail))
+      throw new WebAuthnError(
+        'WEBAUTHN_USER_NOT_VERIFIED',
+        'Your key did not verify it is you (its PIN or fingerprint).',
+        {
+          detail,
+          cause: error,
+        },
+      );
     throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.', {
       detail,
       cause: error,

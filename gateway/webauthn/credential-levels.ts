@@ -3,7 +3,8 @@
  *
  * - a credential records the level of the fresh login it was enrolled after (2: LoA high; 3: a login
  *   decided at level 3), and never satisfies a higher level;
- * - level 2: any credential of level ≥ 2 (the assertion must carry user verification, ceremonies.ts);
+ * - level 2: any credential of level ≥ 2 (the assertion must carry user verification, ceremonies.ts); level 3
+ *   too unless `webauthn.level3UserVerification` is false ({@link userVerificationFor});
  * - level 3: a credential of level 3 — a roaming security key whose attestation was verified against the
  *   configured roots at enrolment — once its cool-down (`webauthn.level3CooldownHours`, default 72 h) has
  *   passed since it was enrolled; before that `WEBAUTHN_CREDENTIAL_COOLING_DOWN`;
@@ -28,6 +29,8 @@ export interface LevelPolicy {
    * taken off the list since it was enrolled no longer stands in for level 3.
    */
   trustedAaguids?: readonly string[];
+  /** `webauthn.level3UserVerification`: level 3 needs user verification too (unset: yes). */
+  level3UserVerification?: boolean;
 }
 
 /** The policy of a deployment's `webauthn` configuration. */
@@ -36,7 +39,19 @@ export function levelPolicyOf(config: WebAuthnConfig): LevelPolicy {
     level3CooldownSeconds: config.level3CooldownSeconds,
     level3Available: config.attestation.rootCertificates.length > 0,
     trustedAaguids: config.attestation.trustedAaguids.map((a) => a.toLowerCase()),
+    level3UserVerification: config.level3UserVerification,
   };
+}
+
+/**
+ * Whether `level` needs the authenticator to verify the person (PIN, biometrics): level 2 always (it is what
+ * level 2 is), level 3 unless the deployment accepts possession alone (`webauthn.level3UserVerification: false`).
+ */
+export function userVerificationFor(
+  level: WebAuthnLevel,
+  policy: Pick<LevelPolicy, 'level3UserVerification'>,
+): boolean {
+  return level === 2 || policy.level3UserVerification !== false;
 }
 
 /** The level a value names; anything else is an error (never a default). */

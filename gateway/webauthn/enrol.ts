@@ -31,7 +31,7 @@ import {
   type EnrolmentRequest,
 } from './ceremonies.ts';
 import { ChallengeStore } from './challenges.ts';
-import { levelPolicyOf, webauthnLevel } from './credential-levels.ts';
+import { levelPolicyOf, userVerificationFor, webauthnLevel } from './credential-levels.ts';
 import { CredentialStore, credentialRef, type Attachment, type StoredCredential } from './credential-store.ts';
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
@@ -129,7 +129,7 @@ function requestOf(deps: WebAuthnDeps, grant: EnrolmentGrant, query: Record<stri
     );
   }
   if (level > grant.level) throw notAllowed(`the login earned level ${grant.level}, not ${level}`);
-  return { level, attachment };
+  return { level, attachment, userVerification: userVerificationFor(level, levelPolicyOf(deps.config.webauthn)) };
 }
 
 /** The account's credentials that stand in for something (legacy level-1 ones do not). */

@@ -2,7 +2,8 @@
  * The rules of gateway-side WebAuthn, each refusal with its stable code (software authenticator, real
  * Redis for challenges, real PostgreSQL for the counter):
  * a challenge is single use; another origin or RP ID is refused; the counter may not go back; level 2
- * needs user verification; level 3 needs a roaming security key.
+ * needs user verification, level 3 too unless the deployment accepts possession alone; level 3 needs a roaming
+ * security key.
  */
 import test from 'ava';
 import { createPool } from '../../gateway/store/postgres.ts';
@@ -126,6 +127,25 @@ test('a counter that does not grow is refused, in the rules and atomically in th
   await store.advanceCounter(key.credentialId, 6);
   await t.throwsAsync(store.advanceCounter(key.credentialId, 6), { code: 'WEBAUTHN_COUNTER_REGRESSION' });
   t.is((await store.get('acct-counter', key.credentialId))?.counter, 6);
+});
+
+test('level 3 needs user verification too (the key’s PIN), unless the deployment accepts possession alone', async (t) => {
+  const key = new SoftAuthenticator();
+  let counter = 7;
+  const withoutPin = () => key.assert({ ...ok, counter: (counter += 1), userVerified: false });
+  await t.throwsAsync(verifyAssertion(rp, withoutPin(), challenge, key.stored('acct', 'cross-platform'), 3, policy), {
+    code: 'WEBAUTHN_USER_NOT_VERIFIED',
+  });
+  const possessionAlone = { ...policy, level3UserVerification: false };
+  const result = await verifyAssertion(
+    rp,
+    withoutPin(),
+    challenge,
+    key.stored('acct', 'cross-platform'),
+    3,
+    possessionAlone,
+  );
+  t.false(result.userVerified);
 });
 
 test('level 2 needs user verification', async (t) => {

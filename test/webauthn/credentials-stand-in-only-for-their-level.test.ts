@@ -45,6 +45,29 @@ test('a security key attested by a configured root enrols at level 3', async (t)
   t.like(credential, { level: 3, attachment: 'cross-platform', attestationFormat: 'packed', aaguid: MODEL });
 });
 
+test('level 3 enrols a key that verified the person (its PIN), unless the deployment accepts possession alone', async (t) => {
+  const trust = { rootCertificates: [vendor.rootPem], trustedAaguids: [MODEL] };
+  const withoutPin = (key: SoftAuthenticator) =>
+    key.register({
+      challenge,
+      origin: rp.origin,
+      rpId: rp.rpId,
+      attachment: 'cross-platform',
+      attestation: vendor,
+      aaguid: MODEL,
+      userVerified: false,
+    });
+  const key = new SoftAuthenticator();
+  await t.throwsAsync(verifyRegistration(rp, await withoutPin(key), challenge, 'acct', level3, trust), {
+    code: 'WEBAUTHN_USER_NOT_VERIFIED',
+  });
+  const possessionAlone = { ...level3, userVerification: false };
+  t.like(await verifyRegistration(rp, await withoutPin(key), challenge, 'acct', possessionAlone, trust), {
+    level: 3,
+    userVerified: false,
+  });
+});
+
 test('level 3 refuses attestation none and self attestation (the browser saying cross-platform is not enough)', async (t) => {
   const trust = { rootCertificates: [vendor.rootPem], trustedAaguids: [] };
   await t.throwsAsync(enrol(new SoftAuthenticator(), 'none', trust), { code: 'WEBAUTHN_ATTESTATION_REQUIRED' });

@@ -18,6 +18,8 @@ export interface RegistrationInput {
   /** `none`, packed self attestation, or packed full attestation with this PKI's batch certificate. */
   attestation: 'none' | 'self' | AttestationPki;
   aaguid?: string;
+  /** Whether the authenticator verified the person (PIN, biometrics): the UV flag (default true). */
+  userVerified?: boolean;
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest();
@@ -81,7 +83,7 @@ export class SoftAuthenticator {
     const aaguid = Buffer.from((input.aaguid ?? '00000000-0000-0000-0000-000000000000').replace(/-/g, ''), 'hex');
     const authData = Buffer.concat([
       sha256(input.rpId),
-      Buffer.from([0x01 | 0x04 | 0x40]),
+      Buffer.from([0x01 | (input.userVerified === false ? 0 : 0x04) | 0x40]),
       Buffer.alloc(4),
       aaguid,
       idLength,

@@ -54,6 +54,7 @@ test('webauthn: level 3 is unavailable until attestation roots are given; the bl
   const defaults = loadConfig(valid(), { env, baseDir: dir }).webauthn;
   t.deepEqual(defaults, {
     level3CooldownSeconds: 72 * 3600,
+    level3UserVerification: true,
     attestation: { rootCertificates: [], trustedAaguids: [] },
   });
   writeFileSync(join(dir, 'root.pem'), (await attestationPki('Config Keys')).rootPem);
@@ -78,6 +79,7 @@ test('webauthn: level 3 is unavailable until attestation roots are given; the bl
   failsAt(t, (c) => (c.webauthn = { level3CooldownHours: 0 }), 'webauthn.level3CooldownHours');
   failsAt(t, (c) => (c.webauthn = { level3CooldownHours: 721 }), 'webauthn.level3CooldownHours');
   failsAt(t, (c) => (c.webauthn = { cooldown: 1 }), 'webauthn.cooldown');
+  failsAt(t, (c) => (c.webauthn = { level3UserVerification: 'yes' }), 'webauthn.level3UserVerification');
   failsAt(t, (c) => (c.webauthn = { attestation: { roots: [] } }), 'webauthn.attestation.roots');
   failsAt(
     t,
