@@ -5,6 +5,10 @@
  * - someone who controls the database can delete the first records together with the checkpoints that
  *   cover them, and the remaining chain still links up; the anchor still names those checkpoints, so
  *   `audit verify` reports them missing (`AUDIT_CHECKPOINT_MISSING`) and the chain must start at its genesis;
+ * - someone who controls the database can also rewrite the chain consistently and point its head at the new hash:
+ *   the running gateway's checkpointer then signs that head and anchors it. The lines anchored before still hold
+ *   the old hashes, and `audit verify` compares each anchored hash with the chain (`AUDIT_CHECKPOINT_MISMATCH`,
+ *   `AUDIT_ANCHOR_CONFLICT`). Only what was written after the last anchored checkpoint is not covered;
  * - each line is written with `O_APPEND` and fsync'd before the checkpoint counts as anchored;
  * - line 1: `{"genesis":"<base64url of the genesis hash>","created":"<iso>"}`; then one
  *   `{"seq","hash","kid","jws"}` per checkpoint.

@@ -9,8 +9,13 @@
  *   (`AUDIT_CHECKPOINT_SIGNATURE_INVALID`) — and match the record at its sequence number
  *   (`AUDIT_CHECKPOINT_MISMATCH`); a checkpoint past the last record means records were removed at the end
  *   (`AUDIT_TAIL_TRUNCATED`);
- * - the chain starts at sequence 1 from the genesis hash — or at a checkpoint the anchor (outside the
- *   database) names; every anchored checkpoint must still be in the database (`AUDIT_CHECKPOINT_MISSING`).
+ * - the chain starts at sequence 1 from the genesis hash, always (the log is never pruned: a chain starting later
+ *   had its first records deleted, `AUDIT_SEQ_GAP`); every anchored checkpoint must still be in the database
+ *   (`AUDIT_CHECKPOINT_MISSING`), and each anchored checkpoint's own hash, not only the database's copy, must match
+ *   the record at its sequence number: a chain rewritten and checkpointed again (the running checkpointer signs the
+ *   head it is given) differs from what the anchor recorded before (`AUDIT_CHECKPOINT_MISMATCH`); two anchor lines
+ *   naming one sequence number with different hashes are `AUDIT_ANCHOR_CONFLICT`;
+ * - a row at a sequence number of 0 or below is no part of the chain (`AUDIT_RECORD_UNCHAINED`).
  */
 import { RECORD_COLUMNS, recordOfRow, type RecordRow } from './record-row.ts';
 import { compactVerify, importJWK, type JWK } from 'jose';
@@ -27,6 +32,7 @@ export type TamperCode =
   | 'AUDIT_CHECKPOINT_SIGNATURE_INVALID'
   | 'AUDIT_TAIL_TRUNCATED'
   | 'AUDIT_CHECKPOINT_MISSING'
+  | 'AUDIT_ANCHOR_CONFLICT'
   | 'AUDIT_GENESIS_MISMATCH';
 
 export interface TamperFinding {
@@ -89,13 +95,26 @@ export async function verifyAuditChain(
         detail: 'the anchor names this checkpoint; the database no longer has it',
       });
   }
+  // one sequence number anchored twice with different hashes: the chain was rewritten and checkpointed again
+  const anchoredHash = new Map<string, string>();
+  for (const anchored of options.anchor.checkpoints) {
+    const before = anchoredHash.get(anchored.seq);
+    if (before !== undefined && before !== anchored.hash)
+      findings.push({
+        code: 'AUDIT_ANCHOR_CONFLICT',
+        at: anchored.seq,
+        detail: 'the anchor names this checkpoint twice, with different hashes',
+      });
+    anchoredHash.set(anchored.seq, anchored.hash);
+  }
+  // the database's checkpoints and every anchored one, each checked on its own (an anchored checkpoint the database
+  // also holds is checked with the anchor's hash too: the database's copy may have been signed again since)
   const cps = [
     ...stored,
     ...options.anchor.checkpoints
-      .filter((a) => !storedSeqs.has(a.seq))
+      .filter((a) => !stored.some((c) => c.seq === a.seq && c.hash.toString('base64url') === a.hash))
       .map((a) => ({ seq: a.seq, hash: Buffer.from(a.hash, 'base64url'), jws: a.jws, kid: a.kid })),
   ];
-  const anchoredStarts = new Set(options.anchor.checkpoints.map((c) => c.seq));
   const wanted = new Set(cps.map((c) => c.seq));
   let prev: Buffer | null = null;
   let expectedSeq: bigint | null = null;
@@ -112,8 +131,8 @@ export async function verifyAuditChain(
       firstChainedId ??= row.id;
       const seq = BigInt(row.seq);
       if (expectedSeq === null) {
-        // only the genesis or an anchored checkpoint may start the chain (a checkpoint in the database proves nothing)
-        if (seq !== 1n && !anchoredStarts.has(row.seq))
+        // only the genesis starts the chain (the log is never pruned; a checkpoint, anchored or not, is no start)
+        if (seq !== 1n)
           findings.push({ code: 'AUDIT_SEQ_GAP', at: row.seq, detail: `chain starts at ${row.seq}, not 1` });
         prev = seq === 1n ? GENESIS_HASH : row.prev_hash;
       } else if (seq !== expectedSeq) {
@@ -158,6 +177,15 @@ export async function verifyAuditChain(
   );
   for (const row of loose)
     findings.push({ code: 'AUDIT_RECORD_UNCHAINED', at: `id:${row.id}`, detail: 'a row without a chain position' });
+  const { rows: belowOne } = await pool.query<{ id: string }>(
+    'select id::text as id from audit_log where seq <= 0 order by id limit 100',
+  );
+  for (const row of belowOne)
+    findings.push({
+      code: 'AUDIT_RECORD_UNCHAINED',
+      at: `id:${row.id}`,
+      detail: 'a row at a position before the chain',
+    });
   const { rows: legacy } = await pool.query<{ n: number }>(
     'select count(*)::int as n from audit_log where seq is null and id < $1::bigint',
     [firstChainedId ?? '9223372036854775807'],
@@ -193,5 +221,11 @@ export async function verifyAuditChain(
       });
     }
   }
-  return { ok: findings.length === 0, records, checkpoints: cps.length, legacyRecords: legacy[0]?.n ?? 0, findings };
+  return {
+    ok: findings.length === 0,
+    records,
+    checkpoints: new Set(cps.map((c) => c.seq)).size,
+    legacyRecords: legacy[0]?.n ?? 0,
+    findings,
+  };
 }

@@ -159,6 +159,69 @@ test('a chain rewritten consistently by someone with the database is caught by t
   );
 });
 
+test('a chain rewritten and checkpointed again by the running gateway is caught by the anchor it kept', async (t) => {
+  const pool = await chain();
+  t.teardown(() => pool.end());
+  const anchor = anchorFilePath();
+  await takeCheckpoint(pool, keys.activeSigner('audit'), anchor); // at 10, anchored
+  // the attacker rewrites record 2 and every hash after it, drops the checkpoint and points the head at the new
+  // hash: the running gateway's checkpointer signs that head (it signs what it is given) and anchors it too
+  const { rows } = await pool.query(
+    'select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, prev_hash from audit_log order by audit_log.seq',
+  );
+  const statements: string[] = [];
+  let prev: Buffer = rows[0].prev_hash;
+  for (const row of rows) {
+    const to = row.seq === '2' ? 'COMPLETED' : row.to_state;
+    const digest = recordDigest({
+      recordId: row.record_id,
+      at: row.at,
+      sessionId: row.session_id,
+      from: row.from_state,
+      to,
+      component: row.component,
+      errorCode: row.error_code,
+      requestId: row.request_id,
+      details: row.details,
+    });
+    const hash = chainHash(prev, digest);
+    statements.push(
+      `update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`,
+    );
+    prev = hash;
+  }
+  statements.push(
+    'delete from audit_checkpoints',
+    `update audit_chain_head set hash = '\\x${prev.toString('hex')}' where id`,
+  );
+  await tamper(pool, ...statements);
+  t.truthy(await takeCheckpoint(pool, keys.activeSigner('audit'), anchor), 'the checkpointer signed the new head');
+  t.deepEqual((await verifyWith(pool)).findings, [], 'the database alone looks intact');
+  const report = await verifyWith(pool, anchor);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [
+      ['AUDIT_ANCHOR_CONFLICT', '10'],
+      ['AUDIT_CHECKPOINT_MISMATCH', '10'],
+    ],
+  );
+});
+
+test('a row placed before the chain (sequence number 0 or below) is AUDIT_RECORD_UNCHAINED', async (t) => {
+  const pool = await chain(3);
+  t.teardown(() => pool.end());
+  await tamper(
+    pool,
+    `insert into audit_log (record_id, at, session_id, to_state, component, details, seq)
+       select gen_random_uuid(), at, session_id, to_state, component, details, 0 from audit_log where seq = 1`,
+  );
+  const report = await verifyWith(pool);
+  t.deepEqual(
+    report.findings.map((f) => f.code),
+    ['AUDIT_RECORD_UNCHAINED'],
+  );
+});
+
 test('records removed at the end after a checkpoint are AUDIT_TAIL_TRUNCATED', async (t) => {
   const pool = await chain();
   t.teardown(() => pool.end());
