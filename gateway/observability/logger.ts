@@ -1,5 +1,6 @@
 /**
- * Structured JSON logs (pino) on standard output. Secrets and cookies are redacted at the source.
+ * Structured JSON logs (pino) on standard output. Secrets and cookies are redacted at the source, and an error's
+ * Redis command loses its arguments (log-errors.ts).
  *
  * Lines are written in batches (issue #14): pino's default destination hands every line to a write of its
  * own on libuv's thread pool as soon as the previous one is done, which at a few lines per request cost
@@ -14,6 +15,7 @@
  * vanish from every level filter).
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { serializeError } from './log-errors.ts';
 
 /** Bytes gathered before a write (~15 request lines). */
 export const BATCH_BYTES = 4096;
@@ -29,6 +31,8 @@ export function createLogger(level: string, name = 'gateway', destination?: Dest
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: ['req.headers.cookie', 'req.headers.authorization', '*.client_secret', '*.pin', '*.password'],
+      // an error's Redis command keeps its name, never its arguments (a password, a code, a record: log-errors.ts)
+      serializers: { err: serializeError, error: serializeError },
     },
     destination ?? pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES, periodicFlush: FLUSH_MS }),
   );
