@@ -72,8 +72,11 @@ export interface KeyRecordRepository {
    * its `from` state (another instance moved it): nothing is applied.
    */
   transition(transitions: Transition[], event: KeyEvent): Promise<number>;
-  /** Stores `pem` as the key's certificate unless one is stored already; returns the stored one. */
-  setCertificate(kid: string, pem: string): Promise<string>;
+  /**
+   * Stores `pem` as the key's certificate unless one is stored already (or the one stored is `replacing`: a
+   * certificate found not to certify the key); returns the stored one.
+   */
+  setCertificate(kid: string, pem: string, replacing?: string): Promise<string>;
   /** Appends an audit event without changing keys (e.g. an export). */
   audit(event: KeyEvent): Promise<void>;
 }

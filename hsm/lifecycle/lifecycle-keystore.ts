@@ -17,6 +17,7 @@
  *   `publishable()`; their signers are not token signers (`PqKeys.signer(kid, { guard: maySign })`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { X509Certificate } from 'node:crypto';
 import type { AlgorithmName } from '../algorithms.ts';
 import { algorithm, assertAcknowledged, tokenAlgorithm } from '../algorithms.ts';
 import { HsmError } from '../errors.ts';
@@ -215,10 +216,24 @@ export class LifecycleKeyStore implements KeyStore {
     return this.signersIn(purpose, 'retired');
   }
 
-  /** Active, next, then retired-but-not-expired public keys of a purpose, from the records. */
+  /**
+   * Active, next, then retired-but-not-expired public keys of a purpose: their state from the records, their key
+   * material from the token. A record is published only with the public key of the token key of its kid (its own
+   * `public_jwk` is never believed): a row someone with the database alone inserted or edited names no key of the
+   * token, or another key than it holds, and is left out (reviewer finding, twenty-seventh round: such a row put an
+   * outsider's key in `/jwks`, and RPs took that key's tokens for ours). The experimental in-process keys (ML-DSA,
+   * `hsm/pq/`) have no token key: they are published from their records, as before (their wrapped key is checked
+   * against the record when a signer is made, not here).
+   */
   publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
     const now = this.#now().getTime();
+    const held = new Map(this.tokens.signers().map((s) => [s.kid, s]));
     return this.records(purpose)
+      .filter((r) => {
+        if (algorithm(r.alg).custody === 'process') return true;
+        const signer = held.get(r.kid);
+        return signer !== undefined && signer.purpose === r.purpose && signer.alg === r.alg;
+      })
       .filter(
         (r) =>
           r.state === 'active' || r.state === 'next' || (r.state === 'retired' && (r.notAfter?.getTime() ?? 0) > now),
@@ -229,7 +244,7 @@ export class LifecycleKeyStore implements KeyStore {
           this.tokens.algorithmRank(purpose, a.alg) - this.tokens.algorithmRank(purpose, b.alg) ||
           stamp(b) - stamp(a),
       )
-      .map((r) => ({ ...r.publicJwk }));
+      .map((r) => ({ ...(held.get(r.kid)?.publicJwk ?? r.publicJwk) }));
   }
 
   #newRecord(signer: Pkcs11Signer, state: 'pending' | 'next' | 'active', at: Date): KeyRecord {
@@ -369,13 +384,30 @@ export class LifecycleKeyStore implements KeyStore {
    */
   async certificate(kid: string, make: () => Promise<string>): Promise<string> {
     const known = this.record(kid).certificatePem;
-    if (known) return known;
+    // a stored certificate is believed only when it certifies the token's key of this kid: one the database alone
+    // put there (another key's) is made again, and that one stored in its place
+    if (known && this.#certifiesTokenKey(kid, known)) return known;
     // a `next` key may sign its own certificate here (and nothing else): it is published before it signs;
     // only what `make()` itself signs, not another caller's signature made while it runs
     const made = await this.#certifying.run(kid, make);
-    const stored = await this.#repo.setCertificate(kid, made);
-    this.#records.set(kid, { ...this.record(kid), certificatePem: stored });
-    return stored;
+    const stored = await this.#repo.setCertificate(kid, made, known ?? undefined);
+    const kept = this.#certifiesTokenKey(kid, stored) ? stored : made;
+    this.#records.set(kid, { ...this.record(kid), certificatePem: kept });
+    return kept;
+  }
+
+  /** Whether `pem` certifies the public key the token holds under `kid`. */
+  #certifiesTokenKey(kid: string, pem: string): boolean {
+    const signer = this.tokens.signers().find((s) => s.kid === kid);
+    if (!signer) return false;
+    try {
+      const certified = new X509Certificate(pem).publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+      const own = signer.publicJwk as unknown as Record<string, unknown>;
+      const material = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
+      return material.every((k) => certified[k] === own[k]);
+    } catch {
+      return false;
+    }
   }
 
   /** Appends an audit event (e.g. a public-key export) to the ceremony trail. */

@@ -148,12 +148,12 @@ export class PgKeyRecords implements KeyRecordRepository {
     });
   }
 
-  async setCertificate(kid: string, pem: string): Promise<string> {
+  async setCertificate(kid: string, pem: string, replacing?: string): Promise<string> {
     try {
-      await this.#pool.query('update key_records set certificate_pem = $2 where kid = $1 and certificate_pem is null', [
-        kid,
-        pem,
-      ]);
+      await this.#pool.query(
+        'update key_records set certificate_pem = $2 where kid = $1 and (certificate_pem is null or certificate_pem = $3)',
+        [kid, pem, replacing ?? null],
+      );
       const { rows } = await this.#pool.query<{ certificate_pem: string | null }>(
         'select certificate_pem from key_records where kid = $1',
         [kid],
