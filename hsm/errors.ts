@@ -13,6 +13,11 @@ export type HsmErrorCode =
   | 'HSM_LOGIN_FAILED'
   | 'HSM_KEY_NOT_FOUND'
   | 'HSM_KEY_MISMATCH'
+  /**
+   * A key of ours on the token that was not born there as a key nobody can read: generated elsewhere and imported
+   * (`CKA_LOCAL` false), or ever extractable or not sensitive. Whoever had it outside could sign as the gateway.
+   */
+  | 'HSM_KEY_PROVENANCE'
   | 'HSM_KEYGEN_FAILED'
   | 'HSM_SIGN_FAILED'
   | 'HSM_BUSY'

@@ -14,7 +14,14 @@ import { HsmError } from './errors.ts';
 import { KEY_PURPOSES, keyLabel, LABEL_PREFIX, parseKeyLabel } from './key-label.ts';
 import { Pkcs11Decrypter } from './pkcs11-decrypter.ts';
 import { Pkcs11Signer, type SignObserver } from './pkcs11-signer.ts';
-import { destroyKeyPair, findPublicKey, generateKeyPair, listPrivateKeys, type TokenKeyObject } from './pkcs11/keys.ts';
+import {
+  destroyKeyPair,
+  findPublicKey,
+  generateKeyPair,
+  listPrivateKeys,
+  requireBornInTheToken,
+  type TokenKeyObject,
+} from './pkcs11/keys.ts';
 import { readPublicJwk } from './pkcs11/public-jwk.ts';
 import { Pkcs11Token } from './pkcs11/token.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from './signer.ts';
@@ -108,6 +115,7 @@ export class TokenKeyStore implements KeyStore {
   async #load(key: TokenKeyObject): Promise<Pkcs11Signer> {
     const { purpose, alg } = parseKeyLabel(key.label);
     const row = tokenAlgorithm(alg);
+    await requireBornInTheToken(this.token, key);
     const jwk = await readPublicJwk(this.token, await findPublicKey(this.token, key.id), row.key);
     return Pkcs11Signer.create({
       token: this.token,

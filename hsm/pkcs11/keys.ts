@@ -176,6 +176,31 @@ export async function readKeyFlags(token: Pkcs11Token, privateKey: TokenKeyObjec
 }
 
 /**
+ * Refuses a private key of ours that was not born in the token as a key nobody can read: generated on the token
+ * (`CKA_LOCAL`), sensitive and non-extractable from birth (`CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`). A key
+ * imported under one of our labels (its private part known to whoever imported it), or one that was ever
+ * extractable, would sign as the gateway with a copy somewhere else.
+ *
+ * @throws HsmError `HSM_KEY_PROVENANCE`, naming the label and the flags that fail
+ */
+export async function requireBornInTheToken(token: Pkcs11Token, privateKey: TokenKeyObject): Promise<void> {
+  const flags = await readKeyFlags(token, privateKey);
+  const [local] = await token.withKey(privateKey, (session, handle) =>
+    token.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_LOCAL }]).map((a) => Buffer.from(a.value)),
+  );
+  const born = local !== undefined && local.length > 0 && local[0] !== 0;
+  const failing = [
+    ...(born ? [] : ['CKA_LOCAL']),
+    ...(flags.alwaysSensitive && flags.sensitive ? [] : ['CKA_ALWAYS_SENSITIVE']),
+    ...(flags.neverExtractable && !flags.extractable ? [] : ['CKA_NEVER_EXTRACTABLE']),
+  ];
+  if (failing.length > 0)
+    throw new HsmError('HSM_KEY_PROVENANCE', 'a key on the token was not generated there as a key nobody can read', {
+      detail: `label=${privateKey.label} failing=${failing.join(',')}`,
+    });
+}
+
+/**
  * Destroys both halves (every object with this CKA_ID) of a key pair on the token. Irreversible.
  *
  * @returns how many objects were destroyed.
