@@ -72,11 +72,13 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   const app = new Koa({ keys: new CookieKeys(services.config.secrets.cookieKeys) as unknown as string[] });
   trustRewrittenHeaders(app);
   app.silent = true;
-  app.use(requestId(services.logger, services.metrics));
+  const proxies = trustedProxies(services.config.trustedProxies);
+  // a client's own X-Request-Id names nothing here (audit trails, error references): only our proxies' is kept
+  app.use(requestId(services.logger, services.metrics, (peer) => proxies.has(peer)));
   app.use((_ctx, next) => runWithRequestMemo(next)); // records read once per request (session/request-memo.ts)
   app.use(securityHeaders(services.config.cookies.secure, [BEHAVIOUR_SCRIPT_HASH]));
   app.use(errorHandler(services.logger));
-  app.use(pinOrigin(publicOrigin(services.config.issuer), trustedProxies(services.config.trustedProxies), ['/health']));
+  app.use(pinOrigin(publicOrigin(services.config.issuer), proxies, ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
   app.use(

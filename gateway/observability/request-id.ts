@@ -1,6 +1,8 @@
 /**
- * Gives every request an id (a valid incoming X-Request-Id is kept, so a login can be followed across
- * instances and proxies), echoes it in the response, logs one line per request with its outcome, and
+ * Gives every request an id (a valid incoming X-Request-Id is kept when the request comes from a proxy of our own,
+ * `keepsIncoming`, so a login can be followed across instances and proxies; anyone else's is replaced: the id names
+ * audit trails, `request:<id>`, `slo:<id>`, and the reference on error pages, which a client must not choose),
+ * echoes it in the response, logs one line per request with its outcome, and
  * counts it in `gateway_http_requests_total` and times it in `gateway_http_request_duration_seconds` under its
  * route pattern (never its raw path).
  */
@@ -12,10 +14,18 @@ import { routeLabel } from './route-label.ts';
 
 const VALID = /^[A-Za-z0-9._-]{8,128}$/;
 
-export function requestId(logger: Logger, metrics?: GatewayMetrics): Middleware {
+/**
+ * @param keepsIncoming whether a request from this TCP peer may bring its own id (the public listener: the
+ *   configured `trustedProxies`; the operations listener: its authenticated operators' tools, always)
+ */
+export function requestId(
+  logger: Logger,
+  metrics?: GatewayMetrics,
+  keepsIncoming: (peer: string) => boolean = () => true,
+): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
-    const id = VALID.test(incoming) ? incoming : randomUUID();
+    const id = VALID.test(incoming) && keepsIncoming(ctx.req.socket.remoteAddress ?? '') ? incoming : randomUUID();
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
     const started = performance.now();

@@ -49,7 +49,9 @@ test.serial(
     );
     const request = await authorizationRequest(rp, { redirect_uri: deployment.client.redirect_uri });
     const auth = await fetch(request.url, { redirect: 'manual', headers: { 'x-request-id': 'ops-test-request-0001' } });
-    t.is(auth.headers.get('x-request-id'), 'ops-test-request-0001');
+    const id = auth.headers.get('x-request-id');
+    t.regex(id ?? '', /^[0-9a-f-]{36}$/, 'a request id of ours');
+    t.not(id, 'ops-test-request-0001', "a client's own id is not kept (it names audit trails): only a proxy's is");
     const cookies = auth.headers
       .getSetCookie()
       .map((c) => c.split(';')[0])
