@@ -40,18 +40,23 @@ async function main(): Promise<number> {
     const { takeCheckpoint } = await import('./checkpoint.ts');
     if (config.audit.anchorFile === undefined)
       console.error('audit: warning: no audit.anchorFile configured: this checkpoint is anchored in the database only');
-    const keys = await openKeyStore({
+    const { LifecycleKeyStore } = await import('../../hsm/lifecycle/lifecycle-keystore.ts');
+    const { PgKeyRecords } = await import('../../hsm/lifecycle/pg-key-records.ts');
+    const tokens = await openKeyStore({
       library: config.hsm.library,
       tokenLabel: config.hsm.tokenLabel,
       pin: config.hsm.pin,
     });
-    const pool = createPool(config.database.url, { max: 1 });
+    const pool = createPool(config.database.url, { max: 2 });
     try {
+      // the audit key the lifecycle says is active (as the gateway's checkpointer signs with), never any audit key
+      // on the token: a retired, next or pending one signed a checkpoint `verify` then refused, or should have
+      const keys = await LifecycleKeyStore.open({ tokens, records: new PgKeyRecords(pool), actor: 'cli:audit' });
       console.log(JSON.stringify(await takeCheckpoint(pool, keys.activeSigner('audit'), config.audit.anchorFile)));
       return 0;
     } finally {
       await pool.end();
-      await keys.close();
+      await tokens.close();
     }
   }
   const url = process.env.GW_DATABASE_URL;
