@@ -54,7 +54,8 @@ import { keepOnwardDue, mayTakeKeptAnswer, otherBrowser, takeOnwardDue } from '.
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import {
-  adapterFor,
+  adapterAmong,
+  naming,
   refusal,
   send,
   siblingsOf,
@@ -82,8 +83,12 @@ export async function logoutRequest(
   let answer: LogoutAnswer;
   // the adapter was told to leave its kept answer in place (another browser's copy): nothing to keep again
   let leftInPlace = false;
+  // the entries of the sending IdP (one IdP may have several), each asked once
+  let siblings: string[] = [];
   try {
-    const offering = adapterFor(services, route, message);
+    const named = naming(services, message);
+    const offering = adapterAmong(named, route);
+    siblings = siblingsOf(named, offering);
     adapter = offering;
     // a copy of an unanswered request from another browser leaves its kept answer to the first browser's retry
     const retry = {
@@ -95,7 +100,7 @@ export async function logoutRequest(
     };
     // the subject's sessions that came through this entry, and through every other entry of the same IdP (an
     // eIDAS node's natural- and legal-person logins): the IdP's logout names its subject, not our entry
-    const entries = [offering.id, ...siblingsOf(services, message, offering)];
+    const entries = [offering.id, ...siblings];
     const end = async (request: UpstreamLogoutRequest): Promise<number> => {
       ended = 0;
       endedSessions = [];
@@ -191,14 +196,7 @@ export async function logoutRequest(
     answer.attempt === 'retry'
       ? await dueOnRetry(ctx, services, adapter.id, answer, leftInPlace)
       : await sessionToAskOn(ctx, services, adapter.id, endedSessions);
-  const onward = await askOtherIdps(
-    ctx,
-    services,
-    adapter.id,
-    askedOn,
-    answer.reply,
-    siblingsOf(services, message, adapter),
-  );
+  const onward = await askOtherIdps(ctx, services, adapter.id, askedOn, answer.reply, siblings);
   if (onward) {
     // the answer reaches the IdP only at the end of the chain, if the browser gets there: kept for its own retry too
     if (answer.reply !== null && !(await answer.keep().catch(() => false)))

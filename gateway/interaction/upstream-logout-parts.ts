@@ -30,8 +30,11 @@ export const upstreamSessions = (services: Deps) =>
 
 export type OfferingAdapter = UpstreamAdapter & { logout: UpstreamLogout };
 
-/** The adapters that name a logout message's sender (unverified: the one asked then verifies everything). */
-function naming(services: Deps, message: InboundLogoutMessage): OfferingAdapter[] {
+/**
+ * The adapters that name a logout message's sender (unverified: the one asked then verifies everything); each is
+ * asked once per message.
+ */
+export function naming(services: Deps, message: InboundLogoutMessage): OfferingAdapter[] {
   return services.adapters
     .list()
     .filter((adapter): adapter is OfferingAdapter => adapter.logout.offered && adapter.logout.names(message));
@@ -48,7 +51,11 @@ export function adapterFor(
   message: InboundLogoutMessage,
   prefer?: string,
 ): OfferingAdapter {
-  const all = naming(services, message);
+  return adapterAmong(naming(services, message), route, prefer);
+}
+
+/** {@link adapterFor} among the adapters {@link naming} found. */
+export function adapterAmong(all: readonly OfferingAdapter[], route: LogoutRoute, prefer?: string): OfferingAdapter {
   const chosen = all.find((adapter) => adapter.id === prefer) ?? all[0];
   if (chosen) return chosen;
   throw new AdapterError(route.codes.issuerUnknown, 'No identity provider of ours sent this logout.', {
@@ -57,14 +64,12 @@ export function adapterFor(
 }
 
 /**
- * The other registry entries that name the sender of the logout message `adapter` verified (entries of the same
- * IdP: `names` matches the message's issuer with the entry's entity): the IdP's logout names its subject whichever
- * of our entries the login came through, so their sessions of that subject end too.
+ * The other registry entries among those that name the sender of the logout message `adapter` verified (entries of
+ * the same IdP: `names` matches the message's issuer with the entry's entity): the IdP's logout names its subject
+ * whichever of our entries the login came through, so their sessions of that subject end too.
  */
-export function siblingsOf(services: Deps, message: InboundLogoutMessage, adapter: OfferingAdapter): string[] {
-  return naming(services, message)
-    .filter((other) => other.id !== adapter.id)
-    .map((other) => other.id);
+export function siblingsOf(named: readonly OfferingAdapter[], adapter: OfferingAdapter): string[] {
+  return named.filter((other) => other.id !== adapter.id).map((other) => other.id);
 }
 
 /**
