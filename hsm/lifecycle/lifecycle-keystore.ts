@@ -363,11 +363,13 @@ export class LifecycleKeyStore implements KeyStore {
         detail: `kid=${kid} notAfter=${record.notAfter?.toISOString()}`,
       });
     }
-    const updated = await this.#apply('destroy', [{ kid, from: record.state, to: 'destroyed', at }], {
+    // the token first: a record saying `destroyed` while the key is still on the token (the destruction failed, or
+    // the process died in between) would never be destroyed again, and one update of its state would let it sign.
+    // Destroyed on the token and the record not yet moved (that failing): the next destroy moves the record.
+    if (this.tokens.signers().some((s) => s.kid === kid)) await this.tokens.destroyKey(kid);
+    return this.#apply('destroy', [{ kid, from: record.state, to: 'destroyed', at }], {
       force: Boolean(options.force),
     });
-    if (this.tokens.signers().some((s) => s.kid === kid)) await this.tokens.destroyKey(kid);
-    return updated;
   }
 
   async #apply(action: string, transitions: Transition[], detail: Record<string, unknown> = {}): Promise<KeyRecord> {
