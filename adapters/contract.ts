@@ -290,8 +290,19 @@ export class AdapterError extends Error {
     this.name = 'AdapterError';
     this.code = code;
     this.loginId = options.loginId;
-    this.detail = options.detail;
+    // a detail may quote what a message carried (an attribute, a URI, an element): logged and audited, so bounded
+    this.detail = options.detail === undefined ? undefined : boundedDetail(options.detail);
   }
+}
+
+/** The longest detail an adapter error keeps (characters); the rest is cut, marked `…`. */
+export const MAX_DETAIL_CHARACTERS = 300;
+
+function boundedDetail(detail: string): string {
+  const characters = [...detail];
+  return characters.length <= MAX_DETAIL_CHARACTERS
+    ? detail
+    : `${characters.slice(0, MAX_DETAIL_CHARACTERS).join('')}…`;
 }
 
 /**

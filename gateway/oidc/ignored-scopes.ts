@@ -27,8 +27,9 @@ export function observeIgnoredScopes(provider: Provider, logger: Logger): void {
     logger.info(
       {
         event: 'scope_ignored',
-        scopes: ignored,
-        client_id: ctx.oidc.client?.clientId ?? ctx.oidc.params?.client_id,
+        // what the request said, unauthenticated: bounded (ten scopes of 64 characters, a client_id of 64)
+        scopes: ignored.slice(0, 10).map((s) => s.slice(0, 64)),
+        client_id: String(ctx.oidc.client?.clientId ?? ctx.oidc.params?.client_id ?? '').slice(0, 64),
         requestId,
       },
       'scope ignored',
