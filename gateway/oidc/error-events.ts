@@ -108,4 +108,11 @@ export function observeProviderErrors(
       );
     });
   }
+  // an error that left oidc-provider's own handler (thrown by a middleware of ours mounted inside it, or a client
+  // that hung up mid-body): Koa printed it to stderr, a multi-line stack outside the JSON log; now one line here
+  emitter.on('error', (error: Error & { status?: number; expose?: boolean }, ctx?: KoaContextWithOIDC) => {
+    if (error.status === 404 || error.expose) return;
+    const requestId = ctx ? String(ctx.res.getHeader('x-request-id') ?? '') || undefined : undefined;
+    logger.warn({ err: error, requestId }, 'oidc-provider request failed outside its error handler');
+  });
 }

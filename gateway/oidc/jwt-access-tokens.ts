@@ -103,7 +103,14 @@ export function acceptJwtAtIntrospection(provider: Provider): void {
       let size = 0;
       for await (const chunk of ctx.req.iterator({ destroyOnReturn: false })) {
         size += (chunk as Buffer).length;
-        if (size > 56 * 1024) ctx.throw(413);
+        if (size > 56 * 1024) {
+          // answered here as an OAuth error (a throw would reach Koa's default handler inside oidc-provider, which
+          // drops the headers already set: security headers, no-store, the request id) with a plain-text body
+          ctx.status = 413;
+          ctx.set('Cache-Control', 'no-store');
+          ctx.body = { error: 'invalid_request', error_description: 'the request body is too large' };
+          return;
+        }
         chunks.push(chunk as Buffer);
       }
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
