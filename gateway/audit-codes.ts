@@ -33,12 +33,12 @@ export const AUDIT_ONLY_CODES = {
   REFRESH_LOGIN_UNKNOWN: {
     audit: 'refused',
     meaning:
-      'a refresh was refused: the person’s record no longer keeps the login behind the token (its score and IdP unknown); the session was revoked',
+      'a refresh was refused: the person’s record no longer keeps the login behind the token (its score and IdP unknown); the token’s grant was ended (its session may stand on a newer login)',
   },
   REFRESH_UPSTREAM_SESSION_OVER: {
     audit: 'refused',
     meaning:
-      'a refresh was refused: the IdP said the person’s session with it ended (SAML SessionNotOnOrAfter); the session was revoked',
+      'a refresh was refused: the IdP said the person’s session with it ended (SAML SessionNotOnOrAfter); the token’s grant was ended (its session may stand on a newer login)',
   },
   REFRESH_RISK_TOO_HIGH: {
     audit: 'denied',

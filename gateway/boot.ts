@@ -258,9 +258,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
         // a session now another person's (two people's logins at once on one browser) is not this person's to lose
         const another = sessionUid !== undefined && (await sessions.namesAnotherPerson(sessionUid, accountId));
-        if (another && grantId) await sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
+        // a refresh refused for its own login (no longer kept, or its IdP session over) ends only its grant: the
+        // session may stand on a newer login of the person by now (oidc-provider keeps its uid across logins)
+        const ownLoginOnly = code !== 'REFRESH_RISK_TOO_HIGH';
+        if ((another || ownLoginOnly) && grantId)
+          await sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
         const revoked =
-          sessionUid && !another
+          sessionUid && !another && !ownLoginOnly
             ? await sessions.revoker.revokeSession(
                 { uid: sessionUid },
                 {

@@ -128,14 +128,24 @@ export class AccountStore {
    * keep only one of theirs: the other session then logs in upstream again (never more access).
    */
   async save(accountId: string, account: Omit<StoredAccount, 'evidence'>, evidence?: SessionEvidence): Promise<void> {
-    const since = Math.floor(Date.now() / 1000) - this.#ttlSeconds;
+    const now = Math.floor(Date.now() / 1000);
+    const since = now - this.#ttlSeconds;
+    // an entry is kept as long as a session on its login may live, counted from the login that made it (not the
+    // IdP's AuthnInstant: an IdP may answer from a session of its own older than that, and the login's tokens still
+    // need their entry); an entry of an earlier version, which has no such time, by its AuthnInstant
+    const madeAt = (e: SessionEvidence) => e.savedAt ?? e.authTime;
     const kept = ((await this.load(accountId))?.evidence ?? []).filter(
-      (e) => e.authTime > since && e.loginId !== evidence?.loginId,
+      (e) => madeAt(e) > since && e.loginId !== evidence?.loginId,
     );
-    // the evidence given is kept on the same terms: an SSO login re-saving an old one does not renew it; it keeps
-    // the identity this login was decided on and its score, for the tokens of its session (ofLogin)
-    const own = evidence && { ...evidence, pivot: account.pivot, fraudScore: account.fraudScore };
-    const all = own && own.authTime > since ? [own, ...kept] : kept;
+    // the evidence given keeps the identity this login was decided on and its score, for the tokens of its session
+    // (ofLogin); an SSO login re-saving the entry it stood on keeps its first save time (no renewal)
+    const own = evidence && {
+      ...evidence,
+      pivot: account.pivot,
+      fraudScore: account.fraudScore,
+      savedAt: evidence.savedAt ?? now,
+    };
+    const all = own && madeAt(own) > since ? [own, ...kept] : kept;
     await this.#store.put({
       kind: 'Identity',
       id: accountId,

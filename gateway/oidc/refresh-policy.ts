@@ -10,9 +10,10 @@
  *    `ruleFor`): that login's fraud score (the latest login on its session: an SSO login's rewrites it; another
  *    login of the person, on another device, never does: accounts.ts `ofLogin`) at or above `thresholds.deny` refuses the refresh (`REFRESH_RISK_TOO_HIGH`) and revokes the session (or, when the session
  *    now names another person, ends only the token's grant: that session is not this person's to lose); a login the
- *    person's record no longer keeps (its score and IdP unknown) is refused the same way (`REFRESH_LOGIN_UNKNOWN`), and
- *    so is a login whose IdP said the person's session ends before now (SAML SessionNotOnOrAfter:
- *    `REFRESH_UPSTREAM_SESSION_OVER`).
+ *    person's record no longer keeps (its score and IdP unknown) is refused too (`REFRESH_LOGIN_UNKNOWN`), and so is
+ *    a login whose IdP said the person's session ends before now (SAML SessionNotOnOrAfter:
+ *    `REFRESH_UPSTREAM_SESSION_OVER`); these two end only the token's grant, since the session may stand on a newer
+ *    login of the person by now.
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).

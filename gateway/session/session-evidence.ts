@@ -31,6 +31,8 @@ export interface SessionEvidence {
    */
   pivot?: PivotIdentity;
   fraudScore?: number;
+  /** When the login that made this entry saved it, epoch seconds (its keeping counts from there). */
+  savedAt?: number;
   /** The assertion was one-time-use (SAML OneTimeUse): kept for its session's tokens, never for an SSO login. */
   oneTimeUse?: boolean;
   /**

@@ -158,3 +158,20 @@ async function accountOf(idToken: string): Promise<string> {
   );
   return session!.payload.accountId;
 }
+
+test.serial(
+  'a login the IdP answered from an older session of its own keeps its entry (counted from the login)',
+  async (t) => {
+    const { tokens } = await logInAt('demo-idp');
+    const { accounts } = beds.bed.gateway.services;
+    const accountId = await accountOf(tokens.id_token);
+    const account = (await accounts.load(accountId))!;
+    const own = account.evidence![0]!;
+    // the same login, as if the IdP's AuthnInstant were days old (an IdP session older than a gateway session lives)
+    const old = { ...own, loginId: 'answered-from-an-old-idp-session', authTime: own.authTime - 5 * 86_400 };
+    const { savedAt: _savedAt, ...fresh } = old;
+    await accounts.save(accountId, account, fresh);
+    const view = await accounts.ofLogin(accountId, { acr: old.acr, authTime: old.authTime });
+    t.true(view?.known, 'its tokens are still served their own login');
+  },
+);

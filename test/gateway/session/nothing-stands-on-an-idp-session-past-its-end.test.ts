@@ -5,7 +5,7 @@
  * - an assertion whose SessionNotOnOrAfter has passed is refused (`SAML_EXPIRED`): no code;
  * - a login whose IdP session ends in ten minutes is allowed, and its session keeps that end; once that moment has
  *   passed (moved into the past in the record, not waited for), an SSO login on its session goes upstream again (no code from the session), and its refresh token is refused
- *   (`REFRESH_UPSTREAM_SESSION_OVER`, audited, the session revoked).
+ *   (`REFRESH_UPSTREAM_SESSION_OVER`, audited, its grant ended).
  */
 import test from 'ava';
 import { decodeJwt } from 'jose';
@@ -87,7 +87,11 @@ test.serial('past the end the IdP gave, no SSO login and no refresh stand on the
   const refreshed = await tokenEndpoint({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
   t.is(refreshed.error, 'invalid_grant');
   const { rows } = await bed.gateway.services.pool.query(
-    "select 1 from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'REFRESH_UPSTREAM_SESSION_OVER'",
+    "select details->>'sessionsRevoked' as revoked from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'REFRESH_UPSTREAM_SESSION_OVER'",
   );
-  t.is(rows.length, 1);
+  t.deepEqual(rows, [{ revoked: '0' }], 'its grant ended, not the session: it may stand on a newer login by now');
+  const ended = await bed.gateway.services.pool.query(
+    "select 1 from audit_log where to_state = 'GRANT_ENDED' and error_code = 'REFRESH_UPSTREAM_SESSION_OVER'",
+  );
+  t.is(ended.rows.length, 1);
 });
