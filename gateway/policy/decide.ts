@@ -5,8 +5,8 @@
  *    again at that level (step-up, forced re-authentication), otherwise deny (`LOA_INSUFFICIENT`);
  * 2. a risk score ≥ deny denies (`RISK_TOO_HIGH`), ≥ review flags for manual review (`RISK_REVIEW`);
  * 3. the level required is the highest of: the level the score reaches (step-up 1, biometric 2, token 3),
- *    the level the transaction tier demands, and, for a login assessed rule-only (`pipeline:rule_only`: the
- *    fraud engine overloaded), the rule's `degradedLevel` (`RISK_DEGRADED_ASSESSMENT`);
+ *    the level the transaction tier demands, and, for a fresh upstream login not stepped up yet assessed rule-only
+ *    (`pipeline:rule_only`: the fraud engine overloaded), the rule's `degradedLevel` (`RISK_DEGRADED_ASSESSMENT`);
  * 4. a level this login already satisfied by a step-up is not asked again; otherwise
  *    level 1 → step-up at the same acr (ForceAuthn); level 2 → step-up to eidas3 (LoA high) when the IdP
  *    can assert it, else manual review (`LEVEL2_UNAVAILABLE`); level 3 → manual review
@@ -42,6 +42,8 @@ export interface PolicyInput {
   assessment: RiskAssessment;
   /** The level a step-up of this login already satisfied (0 when none). */
   satisfiedLevel?: number;
+  /** A login on an existing gateway session (SSO): its upstream login was assessed when it was made. */
+  onSession?: boolean;
 }
 
 export interface PolicyThresholds {
@@ -79,8 +81,17 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
   if (score >= t.review) return { kind: 'flag', requiredAcr, reasons: ['RISK_REVIEW', ...assessment.factors] };
   const byScore = t.token !== null && score >= t.token ? 3 : score >= t.biometric ? 2 : score >= t.stepUp ? 1 : 0;
   const byTier = rule.tierLevels[assessment.tier ?? 0] ?? 0;
-  // assessed rule-only (the engine overloaded): the degraded modes score less, so a floor holds
-  const byDegraded = assessment.factors.includes(RULE_ONLY_FACTOR) ? rule.degradedLevel : 0;
+  // assessed rule-only (the engine overloaded): the degraded modes score less, so a floor holds for a fresh upstream
+  // login that has not re-authenticated yet; not for an SSO login on a session (its upstream login was assessed
+  // when made; prompt=none would get login_required) nor after a step-up (ForceAuthn at the IdP is what the floor
+  // asks) or where the rule allows none: the floor never turns into a denial (RISK_STEP_UP_EXHAUSTED)
+  const byDegraded =
+    assessment.factors.includes(RULE_ONLY_FACTOR) &&
+    input.stepUps === 0 &&
+    input.stepUps < rule.maxStepUps &&
+    input.onSession !== true
+      ? rule.degradedLevel
+      : 0;
   const level = Math.max(byScore, byTier, byDegraded);
   const why =
     byDegraded > Math.max(byScore, byTier)

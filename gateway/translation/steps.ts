@@ -139,6 +139,7 @@ export async function applyPolicy(draft: Draft, deps: StepDeps): Promise<StepRes
       stepUps: login.stepUps,
       assessment,
       satisfiedLevel,
+      ...(login.sso === true ? { onSession: true } : {}),
     },
   );
   if (decision.kind === 'allow' && satisfiedLevel > 0)

@@ -82,6 +82,13 @@ test('a login assessed rule-only (the engine overloaded) needs the rule’s degr
     reasons: ['RISK_DEGRADED_ASSESSMENT', 'pipeline:rule_only', 'f'],
   });
   t.like(evaluate(ruleOnly(0, { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'allow' }, 'once stepped up');
+  t.like(evaluate(ruleOnly(0, { stepUps: 1 }), rule), { kind: 'allow' }, 'after any step-up (LoA): never a denial');
+  t.like(evaluate(ruleOnly(0), { ...rule, maxStepUps: 0 }), { kind: 'allow' }, 'a rule allowing no step-up: no floor');
+  t.like(
+    evaluate({ ...ruleOnly(0), onSession: true }, rule),
+    { kind: 'allow' },
+    'an SSO login on a session: its upstream login was assessed when made',
+  );
   t.like(
     evaluate(ruleOnly(0.7), rule),
     { kind: 'step_up', level: 2, reasons: ['RISK_STEP_UP'] },
