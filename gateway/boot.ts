@@ -154,6 +154,11 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       onSign: (o) => metrics.hsmSigned(o),
     });
     closers.push(async () => tokens.close());
+    for (const refused of tokens.refusedKeys)
+      logger.error(
+        { code: 'HSM_KEY_PROVENANCE', label: refused.label, detail: refused.detail },
+        'a key on the token never signs: it was not generated there as a key nobody can read (destroy it)',
+      );
     const actor = `gateway:${process.pid}`;
     const retentionMs =
       (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;

@@ -22,7 +22,7 @@ import {
   requireBornInTheToken,
   type TokenKeyObject,
 } from './pkcs11/keys.ts';
-import { readPublicJwk } from './pkcs11/public-jwk.ts';
+import { readPublicJwk, requireOneKeyPair } from './pkcs11/public-jwk.ts';
 import { Pkcs11Token } from './pkcs11/token.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from './signer.ts';
 
@@ -104,7 +104,10 @@ export class TokenKeyStore implements KeyStore {
     const token = Pkcs11Token.open({ ...options, size: options.poolSize });
     const store = new TokenKeyStore(token, order, options.onSign);
     try {
-      for (const key of await listPrivateKeys(token, LABEL_PREFIX)) store.#signers.push(await store.#load(key));
+      for (const key of await listPrivateKeys(token, LABEL_PREFIX)) {
+        const signer = await store.#loadUnlessRefused(key);
+        if (signer) store.#signers.push(signer);
+      }
     } catch (error) {
       await token.close();
       throw error;
@@ -112,11 +115,36 @@ export class TokenKeyStore implements KeyStore {
     return store;
   }
 
+  /**
+   * The keys of ours on the token that never sign: not born there as keys nobody can read (`HSM_KEY_PROVENANCE`:
+   * imported, ever extractable or not sensitive). Each is left out, not the whole store: the others sign; the
+   * gateway logs each at boot (an error), and the operator destroys it.
+   */
+  readonly refusedKeys: { label: string; detail: string }[] = [];
+
+  async #loadUnlessRefused(key: TokenKeyObject): Promise<Pkcs11Signer | null> {
+    try {
+      return await this.#load(key);
+    } catch (error) {
+      if (!(error instanceof HsmError) || error.code !== 'HSM_KEY_PROVENANCE') throw error;
+      this.refusedKeys.push({ label: key.label, detail: error.detail ?? '' });
+      return null;
+    }
+  }
+
   async #load(key: TokenKeyObject): Promise<Pkcs11Signer> {
     const { purpose, alg } = parseKeyLabel(key.label);
     const row = tokenAlgorithm(alg);
     await requireBornInTheToken(this.token, key);
     const jwk = await readPublicJwk(this.token, await findPublicKey(this.token, key.id), row.key);
+    // the public object is the private key's own half (what /jwks publishes): the public object is another object,
+    // which someone with the PIN could replace
+    await requireOneKeyPair(
+      this.token,
+      key,
+      jwk,
+      purpose === 'saml_decryption' ? null : await Pkcs11Signer.create({ token: this.token, key, row, purpose, jwk }),
+    );
     return Pkcs11Signer.create({
       token: this.token,
       key,
@@ -192,8 +220,10 @@ export class TokenKeyStore implements KeyStore {
     for (const key of onToken) {
       const id = key.id.toString('hex');
       seen.add(id);
-      if (known.has(id)) continue;
-      this.#signers.push(await this.#load(key));
+      if (known.has(id) || this.refusedKeys.some((r) => r.label === key.label)) continue;
+      const signer = await this.#loadUnlessRefused(key);
+      if (!signer) continue;
+      this.#signers.push(signer);
       changed = true;
     }
     for (let i = this.#signers.length - 1; i >= 0; i -= 1) {

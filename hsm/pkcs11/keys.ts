@@ -185,9 +185,12 @@ export async function readKeyFlags(token: Pkcs11Token, privateKey: TokenKeyObjec
  */
 export async function requireBornInTheToken(token: Pkcs11Token, privateKey: TokenKeyObject): Promise<void> {
   const flags = await readKeyFlags(token, privateKey);
-  const [local] = await token.withKey(privateKey, (session, handle) =>
-    token.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_LOCAL }]).map((a) => Buffer.from(a.value)),
-  );
+  // a module that cannot say (CKR_ATTRIBUTE_TYPE_INVALID) proves nothing: refused with the others
+  const [local] = await token
+    .withKey(privateKey, (session, handle) =>
+      token.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_LOCAL }]).map((a) => Buffer.from(a.value)),
+    )
+    .catch((): Buffer[] => []);
   const born = local !== undefined && local.length > 0 && local[0] !== 0;
   const failing = [
     ...(born ? [] : ['CKA_LOCAL']),

@@ -6,11 +6,13 @@
  * - EC and Ed25519: CKA_EC_POINT is a DER OCTET STRING around the point (uncompressed 04‖x‖y, or the
  *   32-byte Ed25519 key); some tokens return the bare point, which is accepted too.
  */
+import { compactVerify, importJWK, type JWK } from 'jose';
 import pkcs11js from 'pkcs11js';
 import type { KeySpec } from '../algorithms.ts';
 import { HsmError } from '../errors.ts';
 import type { JsonWebKeyPublic } from '../signer.ts';
 import { readAttributes } from './keys.ts';
+import type { TokenKeyObject } from './key-object.ts';
 import type { Handle } from './module.ts';
 import { EC_PARAMS } from '../pkcs11-numbers.ts';
 import type { Pkcs11Token } from './token.ts';
@@ -74,4 +76,37 @@ export async function readPublicJwk(token: Pkcs11Token, handle: Handle, spec: Ke
   const bare = unwrapEcPoint(point, 1 + 2 * size);
   if (bare[0] !== 0x04) throw mismatch('compressed EC point');
   return { kty: 'EC', crv: spec.crv, x: b64u(bare.subarray(1, 1 + size)), y: b64u(bare.subarray(1 + size)) };
+}
+
+/**
+ * Requires the public object read for a private key to be that key's own half: for RSA its modulus is the private
+ * object's (`CKA_MODULUS`, readable on a sensitive key); for EC and EdDSA keys (which keep no public point on the
+ * private object) a signature by the private key must verify under the public one (`probe`: a signer without
+ * observer or guard). Anything else leaves the key out, `HSM_KEY_PROVENANCE`.
+ */
+export async function requireOneKeyPair(
+  token: Pkcs11Token,
+  privateKey: TokenKeyObject,
+  jwk: BareJwk,
+  probe: { alg: string; sign(data: Uint8Array): Promise<Uint8Array> } | null,
+): Promise<void> {
+  const refuse = (why: string) =>
+    new HsmError('HSM_KEY_PROVENANCE', "a key's public object is not its own half", {
+      detail: `label=${privateKey.label} ${why}`,
+    });
+  if (jwk.kty === 'RSA') {
+    const [modulus] = await token.withKey(privateKey, (session, handle) =>
+      token.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_MODULUS }]).map((a) => Buffer.from(a.value)),
+    );
+    if (!modulus || b64u(stripLeadingZeros(modulus)) !== jwk.n) throw refuse('modulus differs');
+    return;
+  }
+  if (!probe) throw refuse('no way to check it');
+  const input = `${Buffer.from(JSON.stringify({ alg: probe.alg })).toString('base64url')}.${Buffer.from('key pair check').toString('base64url')}`;
+  const signature = Buffer.from(await probe.sign(Buffer.from(input, 'ascii'))).toString('base64url');
+  try {
+    await compactVerify(`${input}.${signature}`, await importJWK({ ...jwk } as JWK, probe.alg));
+  } catch {
+    throw refuse('a signature by the private key does not verify under the public one');
+  }
 }
