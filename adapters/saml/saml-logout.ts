@@ -159,8 +159,11 @@ export function buildSamlLogout(options: SamlLogoutOptions): UpstreamLogout {
     // a request refused before the replay step (its time window) is answered once: the same message again (an old
     // URL kept in a history or a log, sent in a loop) gets the page, not one HSM signature each
     if (!(await answeredFirstTime(vctx, error.code))) return error;
-    // an answer that cannot be signed now (the HSM failing) leaves the refusal page: the refusal stands either way
+    // an answer that cannot be signed now (the HSM failing) leaves the refusal page: the refusal stands either way;
+    // its once is given back, so that the same message sent again may still get its answer
     const back = await reply(vctx, status).catch(() => null);
+    if (back === null && !vctx.passed.includes('replay'))
+      await vctx.env.state.take(`${logoutReplayKey(need(vctx.signed, 'signed'))}:refused`).catch(() => null);
     return back === null ? error : new AnsweredLogoutRefusal(error, back);
   };
 

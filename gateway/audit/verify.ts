@@ -109,10 +109,11 @@ export async function verifyAuditChain(
   }
   // the database's checkpoints and every anchored one, each checked on its own (an anchored checkpoint the database
   // also holds is checked with the anchor's hash too: the database's copy may have been signed again since)
+  const storedHash = new Map(stored.map((c) => [c.seq, c.hash.toString('base64url')]));
   const cps = [
     ...stored,
     ...options.anchor.checkpoints
-      .filter((a) => !stored.some((c) => c.seq === a.seq && c.hash.toString('base64url') === a.hash))
+      .filter((a) => storedHash.get(a.seq) !== a.hash)
       .map((a) => ({ seq: a.seq, hash: Buffer.from(a.hash, 'base64url'), jws: a.jws, kid: a.kid })),
   ];
   const wanted = new Set(cps.map((c) => c.seq));
