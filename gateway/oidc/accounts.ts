@@ -9,6 +9,7 @@ import type { Account } from 'oidc-provider';
 import type { SessionStore } from '../session/session-store.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
+import { PERSON_CLAIMS } from './pairwise.ts';
 
 export interface StoredAccount {
   pivot: PivotIdentity;
@@ -69,12 +70,7 @@ export interface LoginView {
  * address, ...) are each login's own.
  */
 const ACCOUNT_CLAIMS = [
-  'given_name',
-  'family_name',
-  'birthdate',
-  'gender',
-  'birthplace',
-  'birthcountry',
+  ...PERSON_CLAIMS,
   'legal_person_identifier',
   'acr',
 ] as const satisfies readonly (keyof PivotIdentity)[];

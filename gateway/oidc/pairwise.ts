@@ -9,16 +9,18 @@
 import { createHmac } from 'node:crypto';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
 
+/** The claims of the pivot identity that make a person's account, in the order `accountIdOf` hashes them. */
+export const PERSON_CLAIMS = [
+  'given_name',
+  'family_name',
+  'birthdate',
+  'gender',
+  'birthplace',
+  'birthcountry',
+] as const satisfies readonly (keyof PivotIdentity)[];
+
 export function accountIdOf(pivot: PivotIdentity, key: string): string {
-  const fields = [
-    'account-v1',
-    pivot.given_name,
-    pivot.family_name,
-    pivot.birthdate,
-    pivot.gender,
-    pivot.birthplace,
-    pivot.birthcountry,
-  ];
+  const fields: string[] = ['account-v1', ...PERSON_CLAIMS.map((claim) => pivot[claim])];
   // A company representative acting for a legal person is a distinct account per company: otherwise a
   // login for company B would overwrite the stored claims a session for company A is served.
   if (pivot.legal_person_identifier !== undefined) fields.push('legal', pivot.legal_person_identifier);

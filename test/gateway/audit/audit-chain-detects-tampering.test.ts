@@ -67,6 +67,38 @@ async function tamper(pool: Pool, ...statements: string[]): Promise<void> {
   }
 }
 
+/**
+ * What an attacker with the database runs to rewrite the chain consistently: record `seq` set to COMPLETED, its
+ * digest and every hash from there recomputed. The statements, and the new head hash.
+ */
+async function rewrittenFrom(pool: Pool, seq: string): Promise<{ statements: string[]; head: Buffer }> {
+  const { rows } = await pool.query(
+    'select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, prev_hash from audit_log order by audit_log.seq',
+  );
+  const statements: string[] = [];
+  let prev: Buffer = rows[0].prev_hash;
+  for (const row of rows) {
+    const to = row.seq === seq ? 'COMPLETED' : row.to_state;
+    const digest = recordDigest({
+      recordId: row.record_id,
+      at: row.at,
+      sessionId: row.session_id,
+      from: row.from_state,
+      to,
+      component: row.component,
+      errorCode: row.error_code,
+      requestId: row.request_id,
+      details: row.details,
+    });
+    const hash = chainHash(prev, digest);
+    statements.push(
+      `update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`,
+    );
+    prev = hash;
+  }
+  return { statements, head: prev };
+}
+
 test('an intact chain with a signed checkpoint verifies', async (t) => {
   const pool = await chain();
   t.teardown(() => pool.end());
@@ -127,31 +159,7 @@ test('a chain rewritten consistently by someone with the database is caught by t
   t.teardown(() => pool.end());
   await takeCheckpoint(pool, keys.activeSigner('audit'));
   // the attacker edits record 2 and recomputes its digest and every hash after it
-  const { rows } = await pool.query(
-    'select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, digest, prev_hash from audit_log order by audit_log.seq',
-  );
-  const statements: string[] = [];
-  let prev: Buffer = rows[0].prev_hash;
-  for (const row of rows) {
-    const to = row.seq === '2' ? 'COMPLETED' : row.to_state;
-    const digest = recordDigest({
-      recordId: row.record_id,
-      at: row.at,
-      sessionId: row.session_id,
-      from: row.from_state,
-      to,
-      component: row.component,
-      errorCode: row.error_code,
-      requestId: row.request_id,
-      details: row.details,
-    });
-    const hash = chainHash(prev, digest);
-    statements.push(
-      `update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`,
-    );
-    prev = hash;
-  }
-  await tamper(pool, ...statements);
+  await tamper(pool, ...(await rewrittenFrom(pool, '2')).statements);
   const report = await verifyWith(pool);
   t.deepEqual(
     report.findings.map((f) => [f.code, f.at]),
@@ -166,33 +174,10 @@ test('a chain rewritten and checkpointed again by the running gateway is caught 
   await takeCheckpoint(pool, keys.activeSigner('audit'), anchor); // at 10, anchored
   // the attacker rewrites record 2 and every hash after it, drops the checkpoint and points the head at the new
   // hash: the running gateway's checkpointer signs that head (it signs what it is given) and anchors it too
-  const { rows } = await pool.query(
-    'select seq::text as seq, record_id::text as record_id, at, session_id, from_state, to_state, component, error_code, request_id, details, prev_hash from audit_log order by audit_log.seq',
-  );
-  const statements: string[] = [];
-  let prev: Buffer = rows[0].prev_hash;
-  for (const row of rows) {
-    const to = row.seq === '2' ? 'COMPLETED' : row.to_state;
-    const digest = recordDigest({
-      recordId: row.record_id,
-      at: row.at,
-      sessionId: row.session_id,
-      from: row.from_state,
-      to,
-      component: row.component,
-      errorCode: row.error_code,
-      requestId: row.request_id,
-      details: row.details,
-    });
-    const hash = chainHash(prev, digest);
-    statements.push(
-      `update audit_log set to_state = '${to}', digest = '\\x${digest.toString('hex')}', prev_hash = '\\x${prev.toString('hex')}', hash = '\\x${hash.toString('hex')}' where seq = ${row.seq}`,
-    );
-    prev = hash;
-  }
+  const { statements, head } = await rewrittenFrom(pool, '2');
   statements.push(
     'delete from audit_checkpoints',
-    `update audit_chain_head set hash = '\\x${prev.toString('hex')}' where id`,
+    `update audit_chain_head set hash = '\\x${head.toString('hex')}' where id`,
   );
   await tamper(pool, ...statements);
   t.truthy(await takeCheckpoint(pool, keys.activeSigner('audit'), anchor), 'the checkpointer signed the new head');
