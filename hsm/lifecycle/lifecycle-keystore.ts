@@ -17,7 +17,6 @@
  *   `publishable()`; their signers are not token signers (`PqKeys.signer(kid, { guard: maySign })`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { X509Certificate } from 'node:crypto';
 import type { AlgorithmName } from '../algorithms.ts';
 import { algorithm, assertAcknowledged, tokenAlgorithm } from '../algorithms.ts';
 import { HsmError } from '../errors.ts';
@@ -25,6 +24,7 @@ import { keyLabel } from '../key-label.ts';
 import type { Pkcs11Signer } from '../pkcs11-signer.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from '../signer.ts';
 import type { TokenKeyStore } from '../token-keystore.ts';
+import { certifiesKey } from './certifies-key.ts';
 import {
   applyTransition,
   checkTransition,
@@ -401,15 +401,7 @@ export class LifecycleKeyStore implements KeyStore {
   /** Whether `pem` certifies the public key the token holds under `kid`. */
   #certifiesTokenKey(kid: string, pem: string): boolean {
     const signer = this.tokens.signers().find((s) => s.kid === kid);
-    if (!signer) return false;
-    try {
-      const certified = new X509Certificate(pem).publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
-      const own = signer.publicJwk as unknown as Record<string, unknown>;
-      const material = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
-      return material.every((k) => certified[k] === own[k]);
-    } catch {
-      return false;
-    }
+    return signer !== undefined && certifiesKey(pem, signer.publicJwk);
   }
 
   /** Appends an audit event (e.g. a public-key export) to the ceremony trail. */
