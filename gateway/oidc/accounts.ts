@@ -9,7 +9,7 @@ import type { Account } from 'oidc-provider';
 import type { SessionStore } from '../session/session-store.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
-import { PERSON_CLAIMS } from './pairwise.ts';
+import { PERSON_CLAIMS } from '../translate/scope-claims.ts';
 
 export interface StoredAccount {
   pivot: PivotIdentity;

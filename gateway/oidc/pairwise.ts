@@ -8,16 +8,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { PivotIdentity } from '../translate/pivot-identity.ts';
-
-/** The claims of the pivot identity that make a person's account, in the order `accountIdOf` hashes them. */
-export const PERSON_CLAIMS = [
-  'given_name',
-  'family_name',
-  'birthdate',
-  'gender',
-  'birthplace',
-  'birthcountry',
-] as const satisfies readonly (keyof PivotIdentity)[];
+import { PERSON_CLAIMS } from '../translate/scope-claims.ts';
 
 export function accountIdOf(pivot: PivotIdentity, key: string): string {
   const fields: string[] = ['account-v1', ...PERSON_CLAIMS.map((claim) => pivot[claim])];

@@ -22,15 +22,17 @@
  */
 import { LEGAL_PERSON_CLAIMS } from './legal-person.ts';
 
-export const PIVOT_CLAIMS = [
+/** The claims of the pivot identity that make a person's account, in the order `oidc/pairwise.ts` hashes them. */
+export const PERSON_CLAIMS = [
   'given_name',
   'family_name',
   'birthdate',
   'gender',
   'birthplace',
   'birthcountry',
-  'preferred_username',
 ] as const;
+
+export const PIVOT_CLAIMS = [...PERSON_CLAIMS, 'preferred_username'] as const;
 
 const SINGLE_CLAIM_SCOPES = [
   'given_name',

@@ -24,7 +24,7 @@ import { keyLabel } from '../key-label.ts';
 import type { Pkcs11Signer } from '../pkcs11-signer.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from '../signer.ts';
 import type { TokenKeyStore } from '../token-keystore.ts';
-import { certifiesKey } from './certifies-key.ts';
+import { certifiesKey, publishedKeys, stamp } from './publication.ts';
 import {
   applyTransition,
   checkTransition,
@@ -56,11 +56,6 @@ export interface OpenLifecycleOptions {
   actor: string;
   now?: () => Date;
 }
-
-/** The time a record entered its current state, for newest-first ordering. */
-const stamp = (r: KeyRecord): number => (r.retiredAt ?? r.activatedAt ?? r.publishedAt ?? r.createdAt).getTime();
-
-const PUBLISH_ORDER: Readonly<Record<string, number>> = { active: 0, next: 1, retired: 2 };
 
 export class LifecycleKeyStore implements KeyStore {
   /**
@@ -216,35 +211,12 @@ export class LifecycleKeyStore implements KeyStore {
     return this.signersIn(purpose, 'retired');
   }
 
-  /**
-   * Active, next, then retired-but-not-expired public keys of a purpose: their state from the records, their key
-   * material from the token. A record is published only with the public key of the token key of its kid (its own
-   * `public_jwk` is never believed): a row someone with the database alone inserted or edited names no key of the
-   * token, or another key than it holds, and is left out (reviewer finding, twenty-seventh round: such a row put an
-   * outsider's key in `/jwks`, and RPs took that key's tokens for ours). The experimental in-process keys (ML-DSA,
-   * `hsm/pq/`) have no token key: they are published from their records, as before (their wrapped key is checked
-   * against the record when a signer is made, not here).
-   */
+  /** Active, next, then retired-but-not-expired public keys of a purpose: state from the records, keys from the token (publication.ts). */
   publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
-    const now = this.#now().getTime();
     const held = new Map(this.tokens.signers().map((s) => [s.kid, s]));
-    return this.records(purpose)
-      .filter((r) => {
-        if (algorithm(r.alg).custody === 'process') return true;
-        const signer = held.get(r.kid);
-        return signer !== undefined && signer.purpose === r.purpose && signer.alg === r.alg;
-      })
-      .filter(
-        (r) =>
-          r.state === 'active' || r.state === 'next' || (r.state === 'retired' && (r.notAfter?.getTime() ?? 0) > now),
-      )
-      .sort(
-        (a, b) =>
-          PUBLISH_ORDER[a.state]! - PUBLISH_ORDER[b.state]! ||
-          this.tokens.algorithmRank(purpose, a.alg) - this.tokens.algorithmRank(purpose, b.alg) ||
-          stamp(b) - stamp(a),
-      )
-      .map((r) => ({ ...(held.get(r.kid)?.publicJwk ?? r.publicJwk) }));
+    return publishedKeys(this.records(purpose), held, this.#now().getTime(), (alg) =>
+      this.tokens.algorithmRank(purpose, alg),
+    );
   }
 
   #newRecord(signer: Pkcs11Signer, state: 'pending' | 'next' | 'active', at: Date): KeyRecord {

@@ -11,6 +11,7 @@ import test from 'ava';
 import pkcs11js from 'pkcs11js';
 import { HsmError } from '../../hsm/errors.ts';
 import { keyLabel } from '../../hsm/key-label.ts';
+import type { Handle } from '../../hsm/pkcs11/module.ts';
 import { Pkcs11Token } from '../../hsm/pkcs11/token.ts';
 import { ensureKeys } from '../../hsm/token-keystore.ts';
 import { freshToken } from '../helpers/services.ts';
@@ -26,6 +27,23 @@ function ecPoint(jwk: JsonWebKey): Buffer {
     Buffer.from([0x04, 0x41, 0x04]),
     Buffer.from(jwk.x!, 'base64url'),
     Buffer.from(jwk.y!, 'base64url'),
+  ]);
+}
+
+/** P-256: the DER OID 1.2.840.10045.3.1.7, as CKA_EC_PARAMS holds it. */
+const P256 = Buffer.from('06082a8648ce3d030107', 'hex');
+
+/** Puts a P-256 public key object on the token (in a writing session), under `id` and, when given, `label`. */
+function createPublicObject(token: Pkcs11Token, session: Handle, id: Buffer, jwk: JsonWebKey, label?: string): void {
+  token.lib.C_CreateObject(session, [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_VERIFY, value: true },
+    ...(label === undefined ? [] : [{ type: pkcs11js.CKA_LABEL, value: label }]),
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_EC_PARAMS, value: P256 },
+    { type: pkcs11js.CKA_EC_POINT, value: ecPoint(jwk) },
   ]);
 }
 
@@ -45,15 +63,7 @@ test("a born key whose public object was replaced by another key's is left out: 
     const handles = token.lib.C_FindObjects(session, 10);
     token.lib.C_FindObjectsFinal(session);
     for (const handle of handles) token.lib.C_DestroyObject(session, handle);
-    token.lib.C_CreateObject(session, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_VERIFY, value: true },
-      { type: pkcs11js.CKA_ID, value: id },
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06082a8648ce3d030107', 'hex') },
-      { type: pkcs11js.CKA_EC_POINT, value: ecPoint(outsider) },
-    ]);
+    createPublicObject(token, session, id, outsider);
   });
   await token.close();
   const reopened = await openTestStore(swapped);
@@ -76,12 +86,6 @@ test('a key imported under our label is left out when the store opens: HSM_KEY_P
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' });
   const d = Buffer.from(jwk.d!, 'base64url');
-  // the public half too (DER OCTET STRING of the uncompressed point), so that only the provenance stops it
-  const point = Buffer.concat([
-    Buffer.from([0x04, 0x41, 0x04]),
-    Buffer.from(jwk.x!, 'base64url'),
-    Buffer.from(jwk.y!, 'base64url'),
-  ]);
   const token = Pkcs11Token.open({ library: imported.library, tokenLabel: imported.label, pin: imported.pin });
   const label = keyLabel('id_token', 'ES256', 'deadbeef01');
   await token.runWritingObjects((session) =>
@@ -95,22 +99,13 @@ test('a key imported under our label is left out when the store opens: HSM_KEY_P
       { type: pkcs11js.CKA_SIGN, value: true },
       { type: pkcs11js.CKA_LABEL, value: label },
       { type: pkcs11js.CKA_ID, value: Buffer.from('deadbeef01', 'hex') },
-      // P-256: the DER OID 1.2.840.10045.3.1.7
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06082a8648ce3d030107', 'hex') },
+      { type: pkcs11js.CKA_EC_PARAMS, value: P256 },
       { type: pkcs11js.CKA_VALUE, value: d },
     ]),
   );
+  // the public half too, so that only the provenance stops it
   await token.runWritingObjects((session) =>
-    token.lib.C_CreateObject(session, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_VERIFY, value: true },
-      { type: pkcs11js.CKA_LABEL, value: label },
-      { type: pkcs11js.CKA_ID, value: Buffer.from('deadbeef01', 'hex') },
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06082a8648ce3d030107', 'hex') },
-      { type: pkcs11js.CKA_EC_POINT, value: point },
-    ]),
+    createPublicObject(token, session, Buffer.from('deadbeef01', 'hex'), jwk, label),
   );
   await token.close();
   const store = await openTestStore(imported);
