@@ -22,6 +22,7 @@ import type { AlgorithmName } from '../../hsm/algorithms.ts';
 import type { KeyPurpose } from '../../hsm/signer.ts';
 import type { TokenHandle } from './services/softhsm.ts';
 import { freePort, PortInUseError } from './services/free-port.ts';
+import { ringLogger } from './recent-log-lines.ts';
 
 const UNHURRIED_BUDGETS = { behaviour: 10_000, device: 10_000, transaction: 10_000, correlation: 10_000 };
 
@@ -284,8 +285,11 @@ export async function startGatewayInProcess(
   });
   // Tests of whole logins run on a shared, loaded machine: unhurried stage budgets keep a normal path
   // normal (degraded modes are tested with injected slowness in test/risk/). A test may pass its own.
+  // a test's silent gateway still keeps its warnings and errors, printed when a login fails (recent-log-lines.ts)
+  const logger = bootOptions?.logger ?? (config.logging.level === 'silent' ? ringLogger() : undefined);
   const gateway = await bootGateway(config, {
     ...bootOptions,
+    ...(logger ? { logger } : {}),
     fraud: { budgets: UNHURRIED_BUDGETS, ...bootOptions?.fraud },
   });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects

@@ -4,6 +4,7 @@
  * back at the RP's redirect URI. Each step can be intercepted (e.g. to tamper with the SAMLResponse).
  */
 import { Browser, formsIn, type Form } from './browser.ts';
+import { recentLogLines } from '../harness/recent-log-lines.ts';
 
 export interface JourneyOptions {
   username: string;
@@ -31,7 +32,8 @@ export interface JourneyResult {
 
 function only(html: string, what: string): Form {
   const forms = formsIn(html);
-  if (forms.length === 0) throw new Error(`expected a form (${what}); page was:\n${html.slice(0, 800)}`);
+  if (forms.length === 0)
+    throw new Error(`expected a form (${what}); page was:\n${html.slice(0, 800)}\n${recentLogLines()}`);
   return forms[0]!;
 }
 
@@ -77,6 +79,9 @@ export async function loginJourney(authorizationUrl: URL, options: JourneyOption
   if (options.beforeAcs) acsForm = await options.beforeAcs(acsForm);
   step = await browser.submit(acsForm, step.url, {}, atRp);
   const finalHtml = atRp(step.url) ? '' : await step.response.text();
+  // a 500 is never a login's expected end: say what the gateway logged (a test bed logs nothing otherwise)
+  if (step.response.status >= 500 && step.response.status !== 503)
+    console.error(`login ended ${step.response.status} at ${step.url.pathname}; ${recentLogLines()}`);
   return { browser, url: step.url, status: step.response.status, html: finalHtml, acsForm, loginId };
 }
 

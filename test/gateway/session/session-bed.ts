@@ -17,6 +17,7 @@ import {
   type DeploymentOptions,
 } from '../../harness/deployment.ts';
 import { PortInUseError } from '../../harness/services/free-port.ts';
+import { recentLogLines } from '../../harness/recent-log-lines.ts';
 import { startRedis, startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
 import { formsIn, type Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
@@ -186,7 +187,10 @@ export async function logIn(
     ...(options.browser ? { browser: options.browser } : {}),
   });
   const code = journey.url.searchParams.get('code');
-  if (!code) throw new Error(`login failed: ${journey.url} ${journey.html.slice(0, 600)} ${journey.html.slice(-1500)}`);
+  if (!code)
+    throw new Error(
+      `login failed: ${journey.url} ${journey.html.slice(0, 600)} ${journey.html.slice(-1500)}\n${recentLogLines()}`,
+    );
   const tokens = await redeem(bed, code, request.verifier);
   const claims = decodeJwt(tokens.id_token);
   return {
