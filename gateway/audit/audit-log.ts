@@ -62,6 +62,8 @@ const INSERT = prepared(
   select $1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::bytea
   where not exists (select 1 from audit_log where record_id = $1::uuid)`,
 );
+/** The unique index of `audit_log.record_id` (migration 0200). */
+const RECORD_ID_INDEX = 'audit_log_record_id_idx';
 const FOR_SESSION = `select id::text as id, ${RECORD_COLUMNS} from audit_log where session_id = $1 order by audit_log.id`;
 
 export interface AuditLogOptions {
@@ -156,8 +158,9 @@ export class AuditLog {
     try {
       await this.#pool.query(INSERT.with(insertParameters(r)));
     } catch (error) {
-      // two replays of the same record raced: the other one inserted it
-      if ((error as { code?: string }).code === '23505') return;
+      // two replays of the same record raced: the other one inserted it. Any other unique key (the chain's seq: its
+      // head set back) is a failure: the record is not written, and the caller spools it or fails closed
+      if (isRecordAlreadyWritten(error)) return;
       throw error;
     }
   }
@@ -240,6 +243,12 @@ export class AuditLog {
       return { id: row.id, ...fields, details: fields.details as Record<string, unknown> };
     });
   }
+}
+
+/** PostgreSQL refused a record because one with its record id is in the log: that record is written. */
+function isRecordAlreadyWritten(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === RECORD_ID_INDEX;
 }
 
 /** A SQLSTATE of class 22 (data exception) or 23 (integrity): the record, not the database, is at fault. */

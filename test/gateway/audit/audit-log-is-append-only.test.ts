@@ -1,4 +1,8 @@
 import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditSpool } from '../../../gateway/audit/spool.ts';
 import { AuditError } from '../../../gateway/audit/audit-error.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import { AuditLog } from '../../../gateway/audit/audit-log.ts';
@@ -97,4 +101,26 @@ test('with PostgreSQL unreachable, append throws AUDIT_UNAVAILABLE instead of dr
 test('AUDIT_UNAVAILABLE is a GatewayError with status 503 that is never exposed', (t) => {
   t.like(new AuditError('AUDIT_UNAVAILABLE', 'x'), { code: 'AUDIT_UNAVAILABLE', status: 503, expose: false });
   t.true(new AuditError('AUDIT_UNAVAILABLE', 'x') instanceof GatewayError);
+});
+
+test('a record whose chain position is taken (the head set back) is not taken as written: AUDIT_UNAVAILABLE, or spooled', async (t) => {
+  const pool = await migratedPool();
+  t.teardown(() => pool.end());
+  const spoolDir = mkdtempSync(join(tmpdir(), 'gw-spool-'));
+  const audit = new AuditLog(pool);
+  const spooling = new AuditLog(pool, { spool: new AuditSpool(spoolDir) });
+  t.teardown(() => spooling.close());
+  await audit.append({ sessionId: 's1', from: null, to: 'INITIATED', component: 'flow' });
+  // someone with the database moves the head back: the next record's seq is taken (unique key audit_log_seq_idx)
+  await pool.query('update audit_chain_head set seq = seq - 1');
+  await t.throwsAsync(audit.append({ sessionId: 's1', from: 'INITIATED', to: 'FAILED', component: 'flow' }), {
+    code: 'AUDIT_UNAVAILABLE',
+  } as never);
+  await spooling.append({ sessionId: 's2', from: null, to: 'INITIATED', component: 'flow' });
+  t.is(spooling.counters.spooled, 1, 'kept in the spool, not dropped');
+  t.true(spooling.hasSpooled());
+  t.is(await spooling.replaySpool(), 0, 'and not taken as replayed while the seq is taken');
+  t.true(spooling.hasSpooled());
+  const { rows } = await pool.query('select count(*)::int as n from audit_log');
+  t.is(rows[0].n, 1);
 });
