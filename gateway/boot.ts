@@ -168,6 +168,11 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       actor,
       times: { retentionMs, ...options.keyTimes },
     });
+    for (const label of keys.unrecordedKeys)
+      logger.warn(
+        { code: 'HSM_KEY_UNRECORDED', label },
+        'a key on the token has no lifecycle record: it neither signs nor is published until one names it (a `generate` under way records it; else `node hsm/cli.ts generate` keys instead of `init`)',
+      );
     requireClientKeys(config.clients, keys, logger);
 
     const upstreams = await startUpstreams({

@@ -9,8 +9,12 @@
  *   a next key before anything signs with it and keeps a retired key until what it signed has expired.
  * - A `next` key becomes active only after `leadTimeMs` of publication (`HSM_LIFECYCLE_TOO_EARLY`), a
  *   retired key is destroyed only after `notAfter`; `force` overrides both (compromise) and is audited.
- * - Keys on the token without a record (made by `ensureKeys`/`init` before issue #3) are adopted as
- *   active at open, so existing deployments keep working.
+ * - Keys on the token without a record (made by `ensureKeys`/`init` before issue #3, or by `init` for a purpose
+ *   or algorithm the deployment had no key of) are adopted as active at open, so existing deployments keep
+ *   working — only where no live record has their purpose and algorithm. Any other key without a record is a
+ *   key whose `generate` has not recorded it yet (another process, between the token and PostgreSQL): adopting
+ *   it would make active at once, unpublished, a key meant to be `next`. It is left out (`unrecordedKeys`; it
+ *   signs nothing without a record) until its record comes.
  * - `refresh()` reloads when the persisted key-set version moved (another instance or the CLI changed it).
  * - Experimental rows (ML-DSA-65) are generated (`hsm/pq/`) and activated only with
  *   `acknowledgeExperimental` (`HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED`). Their records share the states and
@@ -91,7 +95,13 @@ export class LifecycleKeyStore implements KeyStore {
   static async open(options: OpenLifecycleOptions): Promise<LifecycleKeyStore> {
     const store = new LifecycleKeyStore(options);
     await store.refresh(true);
-    const orphans = store.tokens.signers().filter((signer) => !store.#records.has(signer.kid));
+    const recorded = [...store.#records.values()].filter((r) => r.state !== 'destroyed');
+    const orphans = store.tokens.signers().filter((signer) => {
+      if (store.#records.has(signer.kid)) return false;
+      if (!recorded.some((r) => r.purpose === signer.purpose && r.alg === signer.alg)) return true;
+      store.unrecordedKeys.push(signer.label);
+      return false;
+    });
     if (orphans.length > 0) {
       const at = store.#now();
       const adopted = orphans.map((signer) => store.#newRecord(signer, 'active', at));
@@ -105,6 +115,13 @@ export class LifecycleKeyStore implements KeyStore {
     }
     return store;
   }
+
+  /**
+   * The labels of token keys left without a record at open: their purpose and algorithm already had keys with
+   * records, so they are someone's `generate` not recorded yet (or an `init` run on a running deployment). The
+   * gateway logs each (`HSM_KEY_UNRECORDED`); none signs or is published until a record names it.
+   */
+  readonly unrecordedKeys: string[] = [];
 
   get version(): number {
     return this.#version;
