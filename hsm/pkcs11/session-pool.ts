@@ -6,6 +6,9 @@
  *   with `HSM_BUSY` instead of piling up.
  * - Recovery: an operation failing with CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED, CKR_DEVICE_ERROR or
  *   CKR_USER_NOT_LOGGED_IN gets a fresh session (opened and logged in again) and is retried once.
+ * - A session that could not be reopened leaves its place empty, never its closed handle: the next caller of
+ *   that place opens one (a closed handle's number may be given to another session of the process meanwhile,
+ *   which two operations would then share).
  * - `generation` counts logins: it grows when a reopened session had to log in again (the token had
  *   logged the user out), which is when tokens may invalidate private-object handles.
  * - `close()` waits for operations in flight (closing a session under a thread-pool call is unsafe).
@@ -44,8 +47,11 @@ export interface SessionPoolStats {
   sessionLost: boolean;
 }
 
+/** A place of the pool: its session, or null when its reopening failed (the next caller opens one). */
+type Place = Handle | null;
+
 interface Waiter {
-  resolve: (session: Handle) => void;
+  resolve: (session: Place) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -56,7 +62,7 @@ export class SessionPool {
   readonly #pin: string;
   readonly #maxWaiting: number;
   readonly #acquireTimeoutMs: number;
-  readonly #idle: Handle[] = [];
+  readonly #idle: Place[] = [];
   readonly #waiters: Waiter[] = [];
   #size = 0;
   #busy = 0;
@@ -104,11 +110,15 @@ export class SessionPool {
   async run<T>(operation: (session: Handle) => Promise<T> | T): Promise<T> {
     let session = await this.#acquire();
     try {
+      session ??= this.#open();
       try {
         return await operation(session);
       } catch (error) {
         if (!RECOVERABLE.has(pkcs11ReturnValue(error) ?? '')) throw error;
-        session = this.#reopen(session);
+        const failed = session;
+        session = null; // closed now: never given back, whether or not another opens
+        this.#close(failed);
+        session = this.#open();
         return await operation(session);
       }
     } finally {
@@ -145,13 +155,17 @@ export class SessionPool {
     return session;
   }
 
-  /** Closes a failed session and opens another; a failure to open marks the token's session lost. */
-  #reopen(session: Handle): Handle {
+  /** Closes a failed session. */
+  #close(session: Handle): void {
     try {
       this.#lib.C_CloseSession(session);
     } catch {
       // the session is already gone: that is why we are here
     }
+  }
+
+  /** Opens a session for a place whose session failed; a failure to open marks the token's session lost. */
+  #open(): Handle {
     try {
       const fresh = this.#openSession();
       this.#lost = false;
@@ -162,10 +176,10 @@ export class SessionPool {
     }
   }
 
-  #acquire(): Promise<Handle> {
+  #acquire(): Promise<Place> {
     if (this.#closed) return Promise.reject(new HsmError('HSM_CLOSED', 'key store closed'));
-    const session = this.#idle.pop();
-    if (session) {
+    if (this.#idle.length > 0) {
+      const session = this.#idle.pop()!;
       this.#busy += 1;
       return Promise.resolve(session);
     }
@@ -176,7 +190,7 @@ export class SessionPool {
         }),
       );
     }
-    return new Promise<Handle>((resolve, reject) => {
+    return new Promise<Place>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
@@ -193,7 +207,7 @@ export class SessionPool {
     });
   }
 
-  #release(session: Handle): void {
+  #release(session: Place): void {
     const waiter = this.#waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);
@@ -207,6 +221,7 @@ export class SessionPool {
 
   #closeAll(): void {
     for (const session of this.#idle.splice(0)) {
+      if (session === null) continue;
       try {
         this.#lib.C_CloseSession(session);
       } catch {
