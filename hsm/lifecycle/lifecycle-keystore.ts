@@ -9,12 +9,8 @@
  *   a next key before anything signs with it and keeps a retired key until what it signed has expired.
  * - A `next` key becomes active only after `leadTimeMs` of publication (`HSM_LIFECYCLE_TOO_EARLY`), a
  *   retired key is destroyed only after `notAfter`; `force` overrides both (compromise) and is audited.
- * - Keys on the token without a record (made by `ensureKeys`/`init` before issue #3, or by `init` for a purpose
- *   or algorithm the deployment had no key of) are adopted as active at open, so existing deployments keep
- *   working — only where no live record has their purpose and algorithm. Any other key without a record is a
- *   key whose `generate` has not recorded it yet (another process, between the token and PostgreSQL): adopting
- *   it would make active at once, unpublished, a key meant to be `next`. It is left out (`unrecordedKeys`; it
- *   signs nothing without a record) until its record comes.
+ * - Keys on the token without a record are adopted as active at open only where no live record has their
+ *   purpose and algorithm; any other is a `generate` not recorded yet, left out (`new-records.ts`).
  * - `refresh()` reloads when the persisted key-set version moved (another instance or the CLI changed it).
  * - Experimental rows (ML-DSA-65) are generated (`hsm/pq/`) and activated only with
  *   `acknowledgeExperimental` (`HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED`). Their records share the states and
@@ -29,6 +25,7 @@ import type { Pkcs11Signer } from '../pkcs11-signer.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from '../signer.ts';
 import type { TokenKeyStore } from '../token-keystore.ts';
 import { certifiesKey, publishedKeys, stamp } from './publication.ts';
+import { adoptable, newRecord } from './new-records.ts';
 import {
   applyTransition,
   checkTransition,
@@ -95,16 +92,11 @@ export class LifecycleKeyStore implements KeyStore {
   static async open(options: OpenLifecycleOptions): Promise<LifecycleKeyStore> {
     const store = new LifecycleKeyStore(options);
     await store.refresh(true);
-    const recorded = [...store.#records.values()].filter((r) => r.state !== 'destroyed');
-    const orphans = store.tokens.signers().filter((signer) => {
-      if (store.#records.has(signer.kid)) return false;
-      if (!recorded.some((r) => r.purpose === signer.purpose && r.alg === signer.alg)) return true;
-      store.unrecordedKeys.push(signer.label);
-      return false;
-    });
+    const { adopt: orphans, unrecorded } = adoptable(store.tokens.signers(), store.#records);
+    store.unrecordedKeys.push(...unrecorded);
     if (orphans.length > 0) {
       const at = store.#now();
-      const adopted = orphans.map((signer) => store.#newRecord(signer, 'active', at));
+      const adopted = orphans.map((signer) => newRecord(signer, store.tokens.token.label, 'active', at));
       await store.#repo.insert(adopted, {
         action: 'adopt',
         kid: null,
@@ -236,26 +228,6 @@ export class LifecycleKeyStore implements KeyStore {
     );
   }
 
-  #newRecord(signer: Pkcs11Signer, state: 'pending' | 'next' | 'active', at: Date): KeyRecord {
-    return {
-      kid: signer.kid,
-      purpose: signer.purpose,
-      alg: signer.alg,
-      state,
-      tokenLabel: this.tokens.token.label,
-      ckaId: signer.ckaId,
-      keyLabel: signer.label,
-      publicJwk: { ...signer.publicJwk },
-      createdAt: at,
-      publishedAt: state === 'pending' ? null : at,
-      activatedAt: state === 'active' ? at : null,
-      retiredAt: null,
-      notAfter: null,
-      destroyedAt: null,
-      certificatePem: null,
-    };
-  }
-
   /**
    * Generates a key pair in the token and records it as `next` (published at once) or `pending`.
    *
@@ -270,7 +242,7 @@ export class LifecycleKeyStore implements KeyStore {
     assertAcknowledged(algorithm(alg), options.acknowledgeExperimental === true);
     tokenAlgorithm(alg);
     const signer = await this.tokens.generate(purpose, alg);
-    const record = this.#newRecord(signer, options.state ?? 'next', this.#now());
+    const record = newRecord(signer, this.tokens.token.label, options.state ?? 'next', this.#now());
     await this.#repo.insert([record], {
       action: 'generate',
       kid: record.kid,
@@ -291,6 +263,7 @@ export class LifecycleKeyStore implements KeyStore {
    * become retired, published until now + `retentionMs`.
    *
    * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY` (lead time not elapsed, unless `force`),
+   * `HSM_KEY_NOT_FOUND` (a token key no longer on the token),
    * `HSM_EXPERIMENTAL_NOT_ACKNOWLEDGED` (an experimental row without `acknowledgeExperimental`)
    */
   async activate(
@@ -300,6 +273,12 @@ export class LifecycleKeyStore implements KeyStore {
     const record = this.record(kid);
     assertAcknowledged(algorithm(record.alg), options.acknowledgeExperimental === true);
     checkTransition(kid, record.state, 'active');
+    // a key whose destruction reached the token but not its record (that update failed) still reads `next`:
+    // activated, nothing could sign for its purpose and algorithm
+    if (algorithm(record.alg).custody === 'token' && !this.tokens.signers().some((s) => s.kid === kid))
+      throw new HsmError('HSM_KEY_NOT_FOUND', 'the key is no longer on the token: destroy its record', {
+        detail: `kid=${kid}`,
+      });
     const at = this.#now();
     const publishedFor = at.getTime() - (record.publishedAt?.getTime() ?? at.getTime());
     if (!options.force && publishedFor < this.times.leadTimeMs) {
