@@ -100,7 +100,7 @@ export function revocationRoutes(revoker: Revoker, operators: Operators, audit: 
       }
       const { scope, run, reason } = revocationOf(await readJsonObject(ctx), new Date());
       const result = await run(revoker, { actor: `operator:${operator}`, reason });
-      ctx.body = { id: result.id, scope, sessions: result.sessions, propagated: result.propagated };
+      ctx.body = { id: result.id, scope, sessions: result.sessions, propagated: result.propagated, rps: result.rps };
     } catch (error) {
       // a request without a valid credential is not audited: anyone who reaches the listener could otherwise grow
       // the append-only audit chain at will (it is counted with its 401 in the request metrics, as on every path)

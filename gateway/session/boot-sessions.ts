@@ -31,6 +31,7 @@ import { GrantEnd } from './grant-end.ts';
 import { ReplacedPersons } from './replaced-persons.ts';
 import { evictAfterMergeMs } from './session-save-merger.ts';
 import { SessionRevoker } from './revocation.ts';
+import { RevocationNotices } from './revocation-notices.ts';
 import { sessionMetrics } from './session-metrics.ts';
 import { SessionStore } from './session-store.ts';
 import { TokenGuard } from './token-guard.ts';
@@ -120,14 +121,27 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   // outside any request (its held writes, its memo), whoever calls the sweep
   const outsideRequests = AsyncLocalStorage.snapshot();
   replacedPersons.handle((replaced) => outsideRequests(() => grants.endReplaced(replaced)));
-  const revoker = new SessionRevoker({ store, feed, audit: options.audit, metrics });
+  const revoker = new SessionRevoker({
+    store,
+    feed,
+    audit: options.audit,
+    metrics,
+    notices: new RevocationNotices(pool),
+  });
   const rotation = new DekRotation({ hierarchy, redis, logger, maxAgeMs: DEK_MAX_AGE_MS });
   const aheadDays = Math.ceil(options.maxTtlSeconds / 86_400) + 2;
   const maintain = (now?: Date) => durable.maintain(aheadDays, RETENTION_DAYS, now);
   await maintain();
   const timers: NodeJS.Timeout[] = [];
+  let telling: Promise<unknown> | undefined;
   const sync = () => {
     void revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed'));
+    // the RPs of revocations no gateway is telling (the session CLI's; a stopped gateway's)
+    if (!telling)
+      telling = revoker
+        .tellDue()
+        .catch((err: unknown) => logger.warn({ err }, 'revoked sessions’ RPs not told'))
+        .finally(() => (telling = undefined));
     void store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis'));
     void replacedPersons.sweep().catch((err: unknown) => logger.warn({ err }, 'replaced persons not swept'));
   };

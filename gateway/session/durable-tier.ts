@@ -59,6 +59,8 @@ interface RevokeTarget {
   actor: string;
   reason: string;
   revoke: boolean;
+  /** Its RPs told by the caller under a lease of this long (ms), or left to the gateways' sweepers (null). */
+  noticeLeaseMs: number | null;
 }
 /** How many times a revocation is run again when PostgreSQL ended it to break a deadlock (`40P01`). */
 const DEADLOCK_RETRIES = 3;
@@ -283,6 +285,7 @@ export class DurableTier {
     actor: string,
     reason: string,
     revoke: boolean,
+    noticeLeaseMs: number | null = null,
   ): Promise<{ id: string; records: StoredRecord[] }> {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
@@ -292,7 +295,7 @@ export class DurableTier {
     // (a login's end and save) can deadlock with it; PostgreSQL then ends one side, and the revocation runs again
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke });
+        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke, noticeLeaseMs });
       } catch (error) {
         if ((error as { code?: string }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
       }
@@ -303,7 +306,7 @@ export class DurableTier {
   #revokeOnce(
     where: string,
     scope: RevocationScope,
-    { match, target, actor, reason, revoke }: RevokeTarget,
+    { match, target, actor, reason, revoke, noticeLeaseMs }: RevokeTarget,
   ): Promise<{ id: string; records: StoredRecord[] }> {
     return inTransaction(this.#pool, async (client) => {
       // the current, not yet revoked, unexpired sessions of the scope (`r`: the rows of `session_records`)
@@ -341,8 +344,14 @@ export class DurableTier {
       const {
         rows: [outbox],
       } = await client.query<{ id: string }>(
-        'insert into session_revocations (scope, target, actor, reason, record_keys) values ($1, $2, $3, $4, $5) returning id',
-        [scope, target, actor, reason, records.map((r) => r.recordKey)],
+        // sessions ended: their RPs are to be told (migration 0870), by the caller under its lease, or by a sweeper
+        `insert into session_revocations (scope, target, actor, reason, record_keys, notified_at, notify_claimed_until)
+         values ($1, $2, $3, $4, $5,
+           case when $6::boolean then null else clock_timestamp() end,
+           case when $6::boolean and $7::float8 is not null
+             then clock_timestamp() + make_interval(secs => $7::float8 / 1000.0) end)
+         returning id`,
+        [scope, target, actor, reason, records.map((r) => r.recordKey), revoke && records.length > 0, noticeLeaseMs],
       );
       return { id: outbox!.id, records };
     });

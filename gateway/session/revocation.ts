@@ -20,12 +20,18 @@
  * stays unsynced and `syncPending()` (every instance, on a timer and when Redis reconnects) applies it
  * once Redis answers; meanwhile every read that misses Redis reads PostgreSQL, which already says revoked.
  * Listeners (`onRevoked`) learn every revoked session after it is propagated (back-channel logout to the
- * session's RPs: oidc/backchannel-logout.ts); a listener's failure never fails the revocation.
+ * session's RPs: oidc/backchannel-logout.ts); a listener's failure never fails the revocation. Telling the RPs is
+ * work kept in PostgreSQL (`revocation-notices.ts`): a gateway tells those of its own revocations under a lease —
+ * one session's before the call returns, a wider scope's (an IdP's, a person's, every session before an instant)
+ * after it, so that an operator's request does not wait on every RP —, and `tellDue()`, on every gateway's timer,
+ * those of the revocations no gateway holds: the session CLI's (a process with no RP to tell), and those of a
+ * gateway that stopped before it was done.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
 import type { RevocationScope, StoredRecord } from './durable-tier.ts';
 import type { RevocationFeed } from './revocation-feed.ts';
+import { NOTICE_LEASE_MS, type RevocationNotices } from './revocation-notices.ts';
 import type { SessionMetrics, SessionStore } from './session-store.ts';
 
 export type SessionRef = { uid: string } | { sid: string };
@@ -49,6 +55,11 @@ export interface RevocationResult {
   sessions: number;
   /** Whether Redis and the other instances have it now (false: Redis down, applied when it returns). */
   propagated: boolean;
+  /**
+   * The RPs of the sessions it ended: `told` before it returned (one session), `telling` by this gateway now,
+   * `queued` for the running gateways (a process with no RP to tell: the CLI), `none` (no session ended).
+   */
+  rps: 'told' | 'telling' | 'queued' | 'none';
 }
 
 export interface RevokeOptions {
@@ -62,6 +73,7 @@ export class SessionRevoker {
   readonly #feed: RevocationFeed;
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #metrics: SessionMetrics;
+  readonly #notices: RevocationNotices | undefined;
   /** Revocations announced whose durable write failed: retried by `syncPending`. */
   readonly #undurable: Revocation[] = [];
   readonly #listeners: Array<(records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>> = [];
@@ -71,7 +83,10 @@ export class SessionRevoker {
     feed: RevocationFeed;
     audit: Pick<AuditLog, 'append'>;
     metrics: SessionMetrics;
+    /** Where the RPs still to be told are kept (absent: told in process only, as a test's revoker may). */
+    notices?: RevocationNotices;
   }) {
+    this.#notices = deps.notices;
     this.#store = deps.store;
     this.#feed = deps.feed;
     this.#audit = deps.audit;
@@ -141,7 +156,7 @@ export class SessionRevoker {
           component: 'session',
           details: { scope: 'sid', target: ref.sid, actor: options.actor, reason: options.reason, sessions: 0 },
         });
-        return { id: '', sessions: 0, propagated: true };
+        return { id: '', sessions: 0, propagated: true, rps: 'none' };
       }
       recordKey = found.record.recordKey;
     }
@@ -163,7 +178,15 @@ export class SessionRevoker {
     let written: { id: string; records: StoredRecord[] } | undefined;
     for (let attempt = 1; written === undefined; attempt += 1) {
       try {
-        written = await this.#store.durable.revoke(scope, match, target, options.actor, options.reason, revoke);
+        written = await this.#store.durable.revoke(
+          scope,
+          match,
+          target,
+          options.actor,
+          options.reason,
+          revoke,
+          this.#listeners.length > 0 && this.#notices ? NOTICE_LEASE_MS : null,
+        );
       } catch (error) {
         if (attempt < DURABLE_ATTEMPTS) {
           await new Promise((resolve) => setTimeout(resolve, DURABLE_BACKOFF_MS * 2 ** (attempt - 1)));
@@ -183,6 +206,7 @@ export class SessionRevoker {
     // propagated before it is audited: the audit record (hash chain) must not delay the refusals
     const propagated = await this.#propagate(id, records);
     this.#metrics.revoked(scope, records.length);
+    let rps: RevocationResult['rps'] = 'none';
     try {
       await this.#audit.append({
         sessionId: `revocation:${id}`,
@@ -194,10 +218,44 @@ export class SessionRevoker {
     } finally {
       // the RPs are told of sessions revoked even when the audit record could not be written (the caller gets
       // that error): a retry would match none of them again, as they are revoked already
-      if (revoke && records.length > 0)
-        for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
+      if (revoke && records.length > 0) {
+        if (this.#listeners.length === 0) rps = 'queued';
+        else if (scope === 'session') {
+          await this.#tell(id, records, options);
+          rps = 'told';
+        } else {
+          void this.#tell(id, records, options).catch(() => undefined);
+          rps = 'telling';
+        }
+      }
     }
-    return { id, sessions: records.length, propagated };
+    return { id, sessions: records.length, propagated, rps };
+  }
+
+  /**
+   * Tells the RPs of the revocations no gateway is telling (the CLI's; a stopped gateway's), up to `limit` of
+   * them. Returns how many. Only a revoker with listeners (a gateway) takes any.
+   */
+  async tellDue(limit = 10): Promise<number> {
+    if (this.#listeners.length === 0 || !this.#notices) return 0;
+    const due = await this.#notices.claimDue(limit);
+    for (const notice of due) await this.#tell(notice.id, notice.records, notice);
+    return due.length;
+  }
+
+  /** Runs every listener on the sessions of revocation `id`, its lease renewed meanwhile; then marks it told. */
+  async #tell(id: string, records: readonly StoredRecord[], options: RevokeOptions): Promise<void> {
+    const notices = this.#notices;
+    const renewal = notices
+      ? setInterval(() => void notices.renew(id).catch(() => undefined), NOTICE_LEASE_MS / 3).unref()
+      : undefined;
+    try {
+      for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
+      // not marked when PostgreSQL refuses: the lease runs out and a sweeper tells them again (at least once)
+      await notices?.told(id).catch(() => undefined);
+    } finally {
+      clearInterval(renewal);
+    }
   }
 
   async #propagate(id: string, records: readonly StoredRecord[]): Promise<boolean> {

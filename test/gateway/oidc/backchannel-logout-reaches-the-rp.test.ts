@@ -6,7 +6,11 @@
  */
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { eventually } from '../../helpers/eventually.ts';
 import { freePort } from '../../harness/services/free-port.ts';
 import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { logIn, logOutAtTheRp, startSessionBed, type SessionBed } from '../session/session-bed.ts';
@@ -163,4 +167,57 @@ test.serial('RP-initiated logout also tells an RP another request added to the s
   t.is(Number(audited.rows[0]!.n), 1);
   // its grant revoked, as the logout revoked the grants of the RPs it read
   t.is(await runWithRequestMemo(() => models.find('Grant', lateGrant)), undefined);
+});
+
+const SESSION_CLI = fileURLToPath(new URL('../../../gateway/session/cli.ts', import.meta.url));
+
+test.serial('a revocation made with the session CLI reaches the RP: a running gateway tells it', async (t) => {
+  const session = await logIn(bed);
+  received.length = 0;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [SESSION_CLI, '--config', bed.deployment.configFile, '--reason', 'compromised', 'revoke', 'sid', session.sid],
+    { env: { ...process.env, ...bed.deployment.env } },
+  );
+  t.like(JSON.parse(stdout), { sessions: 1, rps: 'queued' }, 'the CLI has no RP to tell: it leaves them queued');
+  t.true(await eventually(() => received.length === 1), 'the gateway told the RP');
+  t.is((await verified(received[0]!)).sid, session.sid);
+  const { rows } = await bed.gateway.services.pool.query<{ waiting: number }>(
+    'select count(*)::int as waiting from session_revocations where notified_at is null',
+  );
+  t.is(rows[0]!.waiting, 0, 'and marked told');
+});
+
+test.serial(
+  'a revocation whose gateway stopped before telling its RPs is told by another once its lease ran out',
+  async (t) => {
+    const session = await logIn(bed);
+    const { id } = await bed.gateway.services.sessions.revoker.revokeSession(
+      { sid: session.sid },
+      { actor: 'test', reason: 'lease' },
+    );
+    received.length = 0;
+    // as a gateway leaves it that stopped midway: not told, its lease over
+    await bed.gateway.services.pool.query(
+      "update session_revocations set notified_at = null, notify_claimed_until = clock_timestamp() - interval '1 second' where id = $1",
+      [id],
+    );
+    t.true(await eventually(() => received.length === 1), 'told by the sweeper');
+    t.is((await verified(received[0]!)).sid, session.sid);
+  },
+);
+
+test.serial('a revocation of a whole scope answers before its RPs are told, and they are told after', async (t) => {
+  const session = await logIn(bed);
+  received.length = 0;
+  failNext = 1; // the RP's first answer is a 503: its delivery is retried after a backoff
+  const result = await bed.gateway.services.sessions.revoker.revokeAllOfIdp('demo-idp', {
+    actor: 'test',
+    reason: 'idp compromised',
+  });
+  t.like(result, { rps: 'telling' });
+  t.true(result.sessions >= 1);
+  t.is(received.length, 0, 'the call did not wait for the RP');
+  t.true(await eventually(() => received.some((token) => decodeJwt(token).sid === session.sid)));
+  failNext = 0;
 });

@@ -1,0 +1,12 @@
+-- Twenty-eighth round: telling a revoked session's RPs (back channel, CAEP) is work kept in PostgreSQL, not in the
+-- revoking process's memory. A revocation made by the session CLI (a process with no RP to tell) reached no RP; one
+-- made over the admin API held the operator's request open while every RP was told, and whatever a process stopping
+-- meanwhile had not told was never told. Now each revocation row that ended sessions waits with `notified_at` null:
+-- the revoking gateway claims it at once (`notify_claimed_until`, a lease it renews while it works), any gateway's
+-- sweeper takes one no process holds (`for update skip locked`, then a lease), and the row is marked once every RP
+-- of its sessions was told. Rows from before (and from an instance not yet upgraded, which tells its RPs itself) are
+-- told already: the column's default.
+alter table session_revocations
+  add column if not exists notified_at timestamptz default clock_timestamp(),
+  add column if not exists notify_claimed_until timestamptz;
+create index if not exists session_revocations_unnotified on session_revocations (id) where notified_at is null;
