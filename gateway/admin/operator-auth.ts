@@ -5,6 +5,8 @@
  *
  * - no or unknown credential → 401 `OPS_UNAUTHORIZED` (`WWW-Authenticate: Bearer`);
  * - a known operator without the role the path needs → 403 `OPS_FORBIDDEN`;
+ * - either way a known operator's name is `ctx.state.operator`: the request's log line and a refusal's audit
+ *   record name who called;
  * - the presented credential is hashed and compared with every configured hash in constant time (no
  *   early exit, so the time taken says nothing about which operator, if any, matched).
  */
@@ -36,6 +38,8 @@ export function operatorsOf(entries: readonly OperatorEntry[]): Operators {
         ctx.set('WWW-Authenticate', 'Bearer realm="gateway-ops"');
         throw new GatewayError('OPS_UNAUTHORIZED', 401, 'an operator credential is required');
       }
+      // who called, for the request's log line and a refusal's audit record, whether or not the role is held
+      ctx.state.operator = match.name;
       if (!match.roles.has(role))
         throw new GatewayError('OPS_FORBIDDEN', 403, `operator ${match.name} lacks the ${role} role`);
       return match.name;

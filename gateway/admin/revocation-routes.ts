@@ -112,7 +112,8 @@ export function revocationRoutes(revoker: Revoker, operators: Operators, audit: 
           component: 'admin',
           errorCode: error.code,
           requestId: String(ctx.state.requestId ?? ''),
-          details: { operator: operator ?? null },
+          // the credential holder refused for want of the role too (set by `authenticate` before its 403)
+          details: { operator: operator ?? (typeof ctx.state.operator === 'string' ? ctx.state.operator : null) },
         });
       throw error;
     }

@@ -35,7 +35,9 @@ export function requestId(
       const elapsed = performance.now() - started;
       const ms = Math.round(elapsed * 10) / 10;
       const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
-      logger.info({ requestId: id, method: ctx.method, path: ctx.path, status, ms }, 'request');
+      // an operator's request (the operations listener) names who made it: a read of the review queue is theirs too
+      const operator = typeof ctx.state.operator === 'string' ? { operator: ctx.state.operator } : {};
+      logger.info({ requestId: id, method: ctx.method, path: ctx.path, status, ms, ...operator }, 'request');
       metrics?.httpRequest(ctx.method, routeLabel(ctx.path), status, elapsed / 1000);
     }
   };

@@ -138,13 +138,13 @@ test.serial('refusals have their codes and revoke nothing', async (t) => {
     t.is(answer.json.error, error, `${JSON.stringify(body)} as ${as}`);
   }
   t.is(await status(person.accessToken), 200, 'nothing was revoked');
-  const { rows } = await bed.gateway.services.pool.query<{ error_code: string }>(
-    "select error_code from audit_log where to_state = 'REVOCATION_REFUSED' order by id",
+  const { rows } = await bed.gateway.services.pool.query<{ error_code: string; operator: string | null }>(
+    "select error_code, details->>'operator' as operator from audit_log where to_state = 'REVOCATION_REFUSED' order by id",
   );
   t.deepEqual(
-    rows.map((r) => r.error_code),
-    cases.filter((c) => c[1] !== null).map((c) => c[3]),
-    'each refusal of a known operator audited with its code; a request without a credential is not',
+    rows.map((r) => [r.error_code, r.operator]),
+    cases.filter((c) => c[1] !== null).map((c) => [c[3], c[1]]),
+    'each refusal of a known operator audited with its code and who called (bob, without the role, too); a request without a credential is not',
   );
   const get = await fetch(`${bed.opsUrl}/admin/revocations`, {
     headers: { authorization: `Bearer ${bed.deployment.operatorTokens.alice}` },
