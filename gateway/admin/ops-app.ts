@@ -3,7 +3,7 @@
  * default, loopback unless acknowledged. Nothing here is reachable on the public listener, which answers
  * 404 for these paths.
  *
- * 1. requestId, errorHandler — as on the public listener (JSON errors with stable codes)
+ * 1. requestId, errorHandler — JSON errors with stable codes, whatever the client accepts; a 5xx keeps its code
  * 2. no-store, nosniff on every answer
  * 3. /health                  — liveness, no credential
  * 4. /ready                   — readiness (cached probe of PostgreSQL, Redis, HSM), no credential
@@ -16,6 +16,7 @@
  */
 import Koa from 'koa';
 import { errorHandler } from '../http/error-handler.ts';
+import { GatewayError } from '../errors.ts';
 import { healthRoute, readinessRoute } from '../observability/health.ts';
 import { requestId } from '../observability/request-id.ts';
 import { clusterAwareMetrics } from '../observability/cluster-metrics.ts';
@@ -51,11 +52,14 @@ export function createOpsApp(deps: OpsAppDeps): Koa {
   app.silent = true;
   const operators = operatorsOf(deps.operators);
   app.use(requestId(deps.logger, deps.metrics));
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, { forOperators: true }));
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Content-Type-Options', 'nosniff');
     await next();
+    // a path nothing serves, a method a route refuses: a JSON code too, as every other answer here
+    if (ctx.body == null && ctx.status === 404) throw new GatewayError('NOT_FOUND', 404, 'no such operations path');
+    if (ctx.body == null && ctx.status === 405) throw new GatewayError('METHOD_NOT_ALLOWED', 405, 'method not allowed'); // its Allow header stays
   });
   app.use(healthRoute());
   app.use(readinessRoute(deps.readiness));

@@ -78,6 +78,13 @@ export const STEP_UP_AND_OPERATIONS_ERRORS = {
   WEBSOCKET_INVALID: { status: 400, oauth: null, audit: 'refused', ...INVALID },
   ORIGIN_REFUSED: { status: 403, oauth: null, audit: 'denied', ...INVALID },
   NOT_FOUND: { status: 404, oauth: null, audit: 'refused', fr: 'Introuvable.', en: 'Not found.' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    oauth: null,
+    audit: 'refused',
+    fr: 'Méthode non permise sur ce chemin (voir l’en-tête Allow).',
+    en: 'Method not allowed on this path (see the Allow header).',
+  },
   INTERNAL_ERROR: { status: 500, oauth: null, audit: 'error', ...OURS },
   // operators: admin API, metrics, CLIs
   SECTOR_IDENTIFIER_INVALID: {

@@ -88,22 +88,31 @@ export function mapError(error: unknown): Mapped {
   return { code: 'INTERNAL', status: 500, description: '', detail: undefined };
 }
 
-export function errorHandler(logger: Logger): Middleware {
+export interface ErrorHandlerOptions {
+  /**
+   * The operations listener's: every answer JSON whatever the client accepts (curl's `*\/*` too), and a 5xx keeps
+   * its registry code (`REVOCATION_NOT_DURABLE`, `DATABASE_UNAVAILABLE`: what the operator must do next) with the
+   * registry's own description; only an error outside the registry stays `INTERNAL`.
+   */
+  forOperators?: boolean;
+}
+
+export function errorHandler(logger: Logger, options: ErrorHandlerOptions = {}): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      render(ctx, logger, error);
+      render(ctx, logger, error, options.forOperators === true);
     }
   };
 }
 
-function render(ctx: Context, logger: Logger, error: unknown): void {
+function render(ctx: Context, logger: Logger, error: unknown, forOperators: boolean): void {
   const requestId = String(ctx.state.requestId ?? '');
   const { code: raised, status, description, detail } = mapError(error);
   const spec = errorSpec(raised);
   const expose = status < 500;
-  const code = expose ? raised : 'INTERNAL';
+  const code = expose || forOperators ? raised : 'INTERNAL';
   logger[expose ? 'warn' : 'error'](
     { requestId, code: raised, outcome: spec.audit, detail, err: error },
     'request failed',
@@ -114,10 +123,10 @@ function render(ctx: Context, logger: Logger, error: unknown): void {
   ctx.set('Cache-Control', 'no-store');
   if (raised === 'HSM_BUSY') ctx.set('Retry-After', String(HSM_BUSY_RETRY_AFTER_SECONDS));
   if (raised === 'DATABASE_UNAVAILABLE') ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-  if (ctx.accepts('html', 'json') === 'json') {
+  if (forOperators || ctx.accepts('html', 'json') === 'json') {
     ctx.body = {
       error: code,
-      error_description: expose ? description : errorSpec('INTERNAL').en,
+      error_description: expose ? description : errorSpec(code).en,
       request_id: requestId,
     };
     return;

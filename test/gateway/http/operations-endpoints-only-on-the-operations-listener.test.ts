@@ -109,3 +109,26 @@ test('/ready on the operations listener is cached: thirty requests make at most 
   for (const answer of answers) t.is(answer.status, 200);
   t.true(canaries <= 1, `${canaries} HSM signatures for 30 readiness requests`);
 });
+
+test('the operations listener answers every error as JSON with its code, whatever the client accepts', async (t) => {
+  const curl = { authorization: `Bearer ${fx.deployment.operatorTokens.alice}`, accept: '*/*' };
+  const cases: Array<[string, RequestInit, number, string]> = [
+    [
+      '/admin/revocations',
+      { method: 'POST', headers: { ...curl, 'content-type': 'application/json' }, body: '{"scope":"x"}' },
+      400,
+      'REVOCATION_SCOPE_UNKNOWN',
+    ],
+    ['/admin/reviews', { headers: { accept: '*/*' } }, 401, 'OPS_UNAUTHORIZED'],
+    ['/admin/revocations', { headers: curl }, 405, 'METHOD_NOT_ALLOWED'],
+    ['/admin/nothing-here', { headers: curl }, 404, 'NOT_FOUND'],
+  ];
+  for (const [path, init, status, code] of cases) {
+    const response = await fetch(`${fx.opsUrl}${path}`, init);
+    t.is(response.status, status, path);
+    t.regex(response.headers.get('content-type') ?? '', /^application\/json/, path);
+    t.is(await errorOf(response), code, path);
+  }
+  const refused = await fetch(`${fx.opsUrl}/admin/revocations`, { headers: curl });
+  t.is(refused.headers.get('allow'), 'POST', 'a 405 still says what is allowed');
+});
