@@ -6,7 +6,9 @@
  * 2. a risk score ≥ deny denies (`RISK_TOO_HIGH`), ≥ review flags for manual review (`RISK_REVIEW`);
  * 3. the level required is the highest of: the level the score reaches (step-up 1, biometric 2, token 3),
  *    the level the transaction tier demands, and, for a fresh upstream login not stepped up yet assessed rule-only
- *    (`pipeline:rule_only`: the fraud engine overloaded), the rule's `degradedLevel` (`RISK_DEGRADED_ASSESSMENT`);
+ *    (`pipeline:rule_only`: the fraud engine overloaded) or with a stage late or failed that nothing makes up later
+ *    (`stagesNotAssessed`: device trust or behaviour scored by their degraded mode), the rule's `degradedLevel`
+ *    (`RISK_DEGRADED_ASSESSMENT`);
  * 4. a level this login already satisfied by a step-up is not asked again; otherwise
  *    level 1 → step-up at the same acr (ForceAuthn); level 2 → step-up to eidas3 (LoA high) when the IdP
  *    can assert it, else manual review (`LEVEL2_UNAVAILABLE`); level 3 → manual review
@@ -18,7 +20,7 @@
  */
 import type { Acr } from '../translate/acr.ts';
 import { acrRank } from '../translate/acr.ts';
-import { RULE_ONLY_FACTOR, type RiskAssessment } from '../risk/types.ts';
+import { RULE_ONLY_FACTOR, stagesNotAssessed, type RiskAssessment } from '../risk/types.ts';
 import type { PolicyRule } from './policy-set.ts';
 import { isAuditErrorCode, type AuditErrorCode } from '../audit-codes.ts';
 
@@ -81,12 +83,13 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
   if (score >= t.review) return { kind: 'flag', requiredAcr, reasons: ['RISK_REVIEW', ...assessment.factors] };
   const byScore = t.token !== null && score >= t.token ? 3 : score >= t.biometric ? 2 : score >= t.stepUp ? 1 : 0;
   const byTier = rule.tierLevels[assessment.tier ?? 0] ?? 0;
-  // assessed rule-only (the engine overloaded): the degraded modes score less, so a floor holds for a fresh upstream
+  // assessed rule-only (the engine overloaded), or a stage late or failed and not made up later (its degraded mode
+  // stood in: a stall an attacker provokes must not turn a review into an allow): the degraded modes score less, so a floor holds for a fresh upstream
   // login that has not re-authenticated yet; not for an SSO login on a session (its upstream login was assessed
   // when made; prompt=none would get login_required) nor after a step-up (ForceAuthn at the IdP is what the floor
   // asks) or where the rule allows none: the floor never turns into a denial (RISK_STEP_UP_EXHAUSTED)
   const byDegraded =
-    assessment.factors.includes(RULE_ONLY_FACTOR) &&
+    (assessment.factors.includes(RULE_ONLY_FACTOR) || stagesNotAssessed(assessment).length > 0) &&
     input.stepUps === 0 &&
     input.stepUps < rule.maxStepUps &&
     input.onSession !== true

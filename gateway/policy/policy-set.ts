@@ -12,7 +12,8 @@
  * Levels: 0 nothing more, 1 step-up (the IdP again, ForceAuthn), 2 biometric (the IdP at LoA high),
  * 3 physical token (a FIDO2 security key via WebAuthn at the gateway; without one enrolled, manual review). `token: null`
  * disables level 3 by score. `degradedLevel` (default 1): the least level of a login assessed while the pipeline
- * runs rule-only (risk/overload.ts).
+ * runs rule-only (risk/overload.ts), or with a stage late or failed that nothing makes up later
+ * (risk/types.ts `stagesNotAssessed`).
  */
 import { GatewayError } from '../errors.ts';
 

@@ -11,6 +11,31 @@
 
 /** The factor of an assessment that ran rule-only (pipeline.ts; the policy's `degradedLevel` reads it). */
 export const RULE_ONLY_FACTOR = 'pipeline:rule_only';
+
+/**
+ * Stages whose late or failed answer is made up after the login, once queued: cross-session correlation is
+ * reprocessed without a budget (`reprocess.ts`, factor `correlation:queued`) and its late verdict can still revoke.
+ */
+const MADE_UP_LATER: ReadonlySet<string> = new Set(['correlation']);
+
+/**
+ * The stages of an assessment that did not answer in time or failed, with nothing to make them up: their degraded
+ * mode (scoring less: IP reputation for device trust, the fingerprint for behaviour) stood in. A login the full
+ * engine would have stepped up or reviewed must not pass because one stage was made late (a stall, a pause, a
+ * slow Redis slot): the policy then asks its `degradedLevel`, as in rule-only mode.
+ *
+ * @example
+ * stagesNotAssessed({ score: 0, factors: ['device:late', 'device:ip_reputation_only'], stages: [] }) // ['device']
+ */
+export function stagesNotAssessed(assessment: Pick<RiskAssessment, 'factors'>): string[] {
+  const missed = new Set<string>();
+  for (const factor of assessment.factors) {
+    const [, stage, how] = /^([a-z_]+):(late|error|fallback_error)$/.exec(factor) ?? [];
+    if (!stage) continue;
+    if (how === 'fallback_error' || !MADE_UP_LATER.has(stage)) missed.add(stage);
+  }
+  return [...missed];
+}
 export interface Transaction {
   type: string;
   /** Amount in euros (minor units are not used), when the transaction has one. */

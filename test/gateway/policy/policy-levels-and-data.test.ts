@@ -99,6 +99,33 @@ test('a login assessed rule-only (the engine overloaded) needs the rule’s degr
   t.like(evaluate(input(0), rule), { kind: 'allow' }, 'the normal path: the score alone');
 });
 
+test('a stage late or failed that nothing makes up later needs the degraded level too; a queued correlation does not', (t) => {
+  const withFactors = (factors: string[], o: { stepUps?: number; satisfiedLevel?: number } = {}) => {
+    const i = input(0, o);
+    return { ...i, assessment: { ...i.assessment, factors } };
+  };
+  for (const factors of [
+    ['device:late', 'device:ip_reputation_only'],
+    ['device:error'],
+    ['behaviour:late'],
+    ['transaction:error'],
+    ['correlation:late', 'correlation:fallback_error'],
+  ])
+    t.like(
+      evaluate(withFactors(factors), rule),
+      { kind: 'step_up', level: 1, reasons: ['RISK_DEGRADED_ASSESSMENT', ...factors] },
+      factors.join(' '),
+    );
+  t.like(
+    evaluate(withFactors(['correlation:late', 'correlation:queued']), rule),
+    { kind: 'allow' },
+    'a late correlation queued for its late verdict',
+  );
+  t.like(evaluate(withFactors(['behaviour:no_signal']), rule), { kind: 'allow' }, 'no signal is not a failure');
+  t.like(evaluate(withFactors(['device:late'], { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'allow' });
+  t.like(evaluate({ ...withFactors(['device:late']), onSession: true }, rule), { kind: 'allow' }, 'SSO: no floor');
+});
+
 test('overrides apply default ← IdP ← RP', (t) => {
   const set = parsePolicySet({
     idps: { weak: { thresholds: { stepUp: 0.2, biometric: 0.3 } } },
