@@ -9,7 +9,9 @@
  * - the client sends one masked text frame holding the JSON vector (≤ 8 KiB); it is validated like the
  *   POST body, stored with channel `websocket`, acknowledged (`{"stored":true}`) and the socket closed
  *   (1000); an invalid vector closes with 1007 `SIGNALS_INVALID`, an oversize one with 1009;
- * - raw trajectories never arrive: only the aggregates of features.ts.
+ * - raw trajectories never arrive: only the aggregates of features.ts;
+ * - bounded (signals-socket-caps.ts): sockets per client address and per process (429 / 503 `RATE_LIMITED`),
+ *   one open socket per login, and a life of at most five minutes from the 101, pings or not.
  */
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -18,6 +20,8 @@ import { GatewayError, type ErrorCode } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { parseVector } from '../behaviour/features.ts';
 import { acceptKey, closeFrame, FrameReader, serverFrame, validKey } from '../behaviour/websocket-frames.ts';
+import { clientAddress, trustedProxies, type TrustedProxies } from '../http/client-address.ts';
+import { SocketCaps } from './signals-socket-caps.ts';
 
 /** Largest message accepted (bytes). */
 export const WS_PAYLOAD_CAP = 8192;
@@ -38,7 +42,7 @@ async function interactionAccepts(services: Services, req: IncomingMessage, uid:
   return !!record && (record.state === 'INITIATED' || record.state === 'AUTHENTICATING');
 }
 
-function serve(socket: Duplex, head: Buffer, services: Services, uid: string): void {
+function serve(socket: Duplex, head: Buffer, services: Services, uid: string, caps: SocketCaps): void {
   const reader = new FrameReader(WS_PAYLOAD_CAP);
   let done = false;
   const close = (code: number, reason = '') => {
@@ -47,6 +51,13 @@ function serve(socket: Duplex, head: Buffer, services: Services, uid: string): v
     socket.end(closeFrame(code, reason));
   };
   (socket as Socket).setTimeout(IDLE_MS, () => socket.destroy());
+  // a life from the 101, whatever pings keep it busy; and one socket per login (the page loaded again replaces it)
+  const life = setTimeout(() => socket.destroy(), caps.lifeMs).unref();
+  const forget = caps.open(uid, () => socket.destroy());
+  socket.once('close', () => {
+    clearTimeout(life);
+    forget();
+  });
   const onChunk = (chunk: Buffer) => {
     if (done) return;
     for (const event of reader.push(chunk)) {
@@ -87,7 +98,13 @@ function serve(socket: Duplex, head: Buffer, services: Services, uid: string): v
   if (head.length > 0) onChunk(head);
 }
 
-async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, services: Services): Promise<void> {
+async function handleUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  services: Services,
+  caps: SocketCaps,
+): Promise<void> {
   const match = PATH.exec(new URL(req.url ?? '/', 'http://gateway.invalid').pathname);
   if (!match) return refuse(socket, 404, 'Not Found', 'NOT_FOUND');
   const uid = match[1]!;
@@ -106,7 +123,12 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   socket.write(
     `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(key)}\r\n\r\n`,
   );
-  serve(socket, head, services, uid);
+  serve(socket, head, services, uid, caps);
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /**
@@ -116,10 +138,16 @@ async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
  * const server = createServer(gateway.app.callback());
  * attachUpgrade(server, gateway.services);
  */
-export function attachUpgrade(server: Server, services: Services): void {
+export function attachUpgrade(server: Server, services: Services, caps = new SocketCaps()): void {
+  const proxies: TrustedProxies = trustedProxies(services.config.trustedProxies);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    handleUpgrade(req, socket, head, services).catch((err: unknown) => {
+    const address = clientAddress(req.socket.remoteAddress ?? '', headerOf(req, 'x-forwarded-for'), proxies);
+    const place = caps.admit(address);
+    if (place === 'address') return refuse(socket, 429, 'Too Many Requests', 'RATE_LIMITED');
+    if (place === 'process') return refuse(socket, 503, 'Service Unavailable', 'RATE_LIMITED');
+    socket.once('close', place.release);
+    handleUpgrade(req, socket, head, services, caps).catch((err: unknown) => {
       services.logger.warn({ err }, 'websocket upgrade failed');
       if (!socket.destroyed) refuse(socket, 500, 'Internal Server Error', 'INTERNAL_ERROR');
     });

@@ -9,7 +9,10 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { attachUpgrade } from '../../gateway/interaction/signals-websocket.ts';
+import { SocketCaps } from '../../gateway/interaction/signals-socket-caps.ts';
 import type { Browser as Chromium } from 'playwright-core';
 import { Browser, formsIn } from '../helpers/browser.ts';
 import { launchChromium } from '../helpers/chromium.ts';
@@ -177,4 +180,57 @@ test.serial('in Chromium, the page script delivers the vector over the WebSocket
   const vector = await fx.gateway.services.fraud.behaviour.load(loginId);
   t.true((vector?.pointer.n ?? 0) > 0, 'the pointer moves were counted');
   await page.close();
+});
+
+/** The gateway's app on a server of its own, its side channel under `caps`. */
+async function serverWith(caps: SocketCaps): Promise<{ url: string; close: () => Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself
+  const server = createServer(fx.gateway.app.callback());
+  attachUpgrade(server, fx.gateway.services, caps);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Opens a socket on `url` and resolves once it is open, with a promise of its close code. */
+function openSocket(url: string, loginId: string, headers: Record<string, string>) {
+  const ws = new WebSocket(`${url}/interaction/${loginId}/signals/ws`, { headers } as never);
+  const closed = new Promise<number>((resolve) => (ws.onclose = (event) => resolve(event.code)));
+  return new Promise<{ ws: WebSocket; closed: Promise<number> }>((resolve, reject) => {
+    ws.onopen = () => resolve({ ws, closed });
+    ws.onerror = () => reject(new Error('not opened'));
+  });
+}
+
+test.serial('sockets are bounded per address, one per login, and live a bounded time', async (t) => {
+  const caps = new SocketCaps({ perAddress: 2, lifeMs: 1_500 });
+  const server = await serverWith(caps);
+  t.teardown(() => server.close());
+  const first = await atChooser();
+  const second = await atChooser();
+  const third = await atChooser();
+  const headersOf = (at: Awaited<ReturnType<typeof atChooser>>) => ({
+    cookie: at.browser.cookieHeader(at.chooser.url),
+    origin: new URL(fx.url).origin,
+  });
+
+  const a = await openSocket(server.url, first.loginId, headersOf(first));
+  const again = await openSocket(server.url, first.loginId, headersOf(first));
+  t.is(await a.closed, 1006, 'a second socket of one login closes the first');
+  const b = await openSocket(server.url, second.loginId, headersOf(second));
+  await t.throwsAsync(openSocket(server.url, third.loginId, headersOf(third)), undefined, 'a third of one address');
+  t.is(caps.held, 2);
+
+  const opened = performance.now();
+  t.is(await b.closed, 1006, 'ended by its life: no vector came');
+  t.true(performance.now() - opened < 25_000, 'before the 30 s idle timeout');
+  again.ws.close();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.is(caps.held, 0, 'every place given back');
 });
