@@ -141,7 +141,12 @@ export function rootSchema(context: SchemaContext) {
       }),
       // the risk policy set (gateway/policy/policy-set.ts); parsed at boot, an invalid file stops it
       // overload: rule-only while the pipeline is slow, read by config/risk-overload.ts (load.ts)
-      risk: section({ policyFile: readableFile(baseDir).optional(), overload: z.unknown().optional() }),
+      risk: section({
+        policyFile: readableFile(baseDir).optional(),
+        // address → country and coordinates (risk/geoip-file.ts): without it no impossible travel, no new location
+        geoipFile: readableFile(baseDir).optional(),
+        overload: z.unknown().optional(),
+      }),
       // FranceConnect+ serves substantial and high only: eidas1 must be chosen explicitly
       federation: section({
         minimumAcr: oneOf(ACR_VALUES).default('eidas2'),

@@ -100,7 +100,12 @@ export interface GatewayConfig extends UpstreamSections {
   /** Where signed audit checkpoints are also appended, outside the database (append-only JSON lines). */
   audit: { anchorFile?: string; spoolDir?: string };
   /** The risk policy set's JSON file (default: the built-in policy); rule-only mode when slow (config/risk-overload.ts). */
-  risk: { policyFile?: string; overload: RiskOverloadConfig };
+  risk: {
+    policyFile?: string;
+    /** A GeoIP CSV (risk/geoip-file.ts): the address's country and coordinates for travel and location checks. */
+    geoipFile?: string;
+    overload: RiskOverloadConfig;
+  };
   /** The federation's policy: the lowest acr any login may end with (default eidas2). */
   federation: {
     minimumAcr: Acr;

@@ -22,6 +22,7 @@ import type { AuditLog, AuditLogOptions } from '../audit/audit-log.ts';
 import { startCheckpointer } from '../audit/checkpoint.ts';
 import { AuditSpool } from '../audit/spool.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { geoipFileResolver } from '../risk/geoip-file.ts';
 import { ConfigError } from '../errors.ts';
 import { parsePolicySet, type PolicySet } from '../policy/policy-set.ts';
 import type { Provider } from 'oidc-provider';
@@ -96,6 +97,17 @@ export function fraudWiring(
         );
     },
   };
+  // where an address is: the operator's GeoIP file, else the prefix only, and then two checks cannot fire
+  let resolver = options.resolver;
+  if (!resolver && config.risk.geoipFile) {
+    const loaded = geoipFileResolver(config.risk.geoipFile);
+    logger.info({ file: config.risk.geoipFile, ranges: loaded.ranges }, 'GeoIP ranges loaded');
+    resolver = loaded;
+  } else if (!resolver)
+    logger.warn(
+      { code: 'RISK_GEOIP_MISSING' },
+      'no risk.geoipFile: addresses are known by their prefix only, so impossible travel and new-location checks never fire',
+    );
   let fraud: FraudService | undefined;
   return {
     auditOptions,
@@ -111,7 +123,7 @@ export function fraudWiring(
         metricsRegistry,
         overload: config.risk.overload,
         ...(policies ? { policies } : {}),
-        ...(options.resolver ? { resolver: options.resolver } : {}),
+        ...(resolver ? { resolver } : {}),
         ...(options.budgets ? { budgets: options.budgets } : {}),
       });
       return { risk: fraud.pipeline, fraud };
