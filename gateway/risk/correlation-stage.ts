@@ -169,8 +169,10 @@ export class CorrelationStage implements RiskStage {
     if (perNetwork >= t.identitiesPerNetwork) add(WEAK, 'correlation:identities_per_network');
     if (devices >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
     if (networks >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
-    if (last && here) {
-      const before = JSON.parse(last) as { lat: number; lon: number; at: number };
+    // reprocessed: the place as it stood when the login was queued (this login, allowed, has replaced it since)
+    const prior = signals.priorPlace !== undefined ? signals.priorPlace : last ? (JSON.parse(last) as Place) : null;
+    if (prior && here) {
+      const before = prior;
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);
       if (haversineKm(before, here) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');
     }
@@ -184,7 +186,9 @@ export class CorrelationStage implements RiskStage {
 
   async degrade(signals: RiskSignals): Promise<StageOutput> {
     if (!this.#queue) throw new Error('no reprocessing queue');
-    await this.#queue.enqueue(signals);
+    // the identity's last place now: the login, if allowed, replaces it before the late verdict runs
+    const last = await this.#redis.get(placeKey(signals.accountId));
+    await this.#queue.enqueue({ ...signals, priorPlace: last ? (JSON.parse(last) as Place) : null });
     return { score: 0, factors: ['correlation:queued'], outcome: 'queued', fallback: 'async_reprocess' };
   }
 }

@@ -250,6 +250,30 @@ test('correlation: late is queued in PostgreSQL; the late verdict is reached asy
   t.true(after.rows[0].factors.includes('correlation:identities_per_device'));
 });
 
+test('correlation: a late login allowed meanwhile is still compared with the place before it (impossible travel)', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const queue = new ReprocessQueue(s.pool);
+  const accountId = `traveller-${process.pid}`;
+  const paris = { prefix: '203.0.113.0/24', asn: null, country: 'FR', lat: 48.8566, lon: 2.3522 };
+  const tokyo = { prefix: '198.51.100.0/24', asn: null, country: 'JP', lat: 35.6895, lon: 139.692 };
+  const home = signals({ accountId, network: paris, at: Date.now() - 30 * 60_000 });
+  await rememberPlace(s.redis, accountId, placeOf(home)!);
+  const away = signals({ accountId, network: tokyo, loginId: `away-${process.pid}` });
+  const a = await new RiskPipeline([new LateCorrelationStage(s.redis, { queue, budgetMs: 3_000 })]).assess(away);
+  t.like(a.stages[0], { outcome: 'queued' });
+  // the policy let it through meanwhile: its place is now the identity's last (fraud-service.ts)
+  await rememberPlace(s.redis, accountId, placeOf(away)!);
+  const verdicts: string[][] = [];
+  await queue.processPending(
+    (x) => new CorrelationStage(s.redis).evaluate(x),
+    async (_x, verdict) => {
+      verdicts.push(verdict.factors);
+    },
+  );
+  t.true(verdicts[0]?.includes('correlation:impossible_travel'), JSON.stringify(verdicts));
+});
+
 test('a stage whose degraded mode fails too is recorded as error, and the others still run', async (t) => {
   const failing = {
     name: 'x',
