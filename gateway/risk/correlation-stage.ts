@@ -8,7 +8,7 @@
  * | distinct devices per identity            | 24 h   | 5               | account takeover           |
  * | distinct networks per identity           | 1 h    | 4               | account takeover           |
  * | speed since the identity's last login    | —      | 1,000 km/h      | impossible travel          |
- * | logins per IdP this minute vs. 10 before | 1 min  | 10× and ≥ 100   | bursts per IdP             |
+ * | identities per IdP this minute vs. before | 1 min | 10× and ≥ 100   | bursts per IdP             |
  *
  * The identity's last location is the place of its last login the policy let through (`rememberPlace`, called
  * when the assessment is recorded with an `allow`): an attempt refused, flagged or stepped up never moves it, so an
@@ -23,6 +23,7 @@ import { beginWork, takeBegun, type RiskStage, type StageContext, type StageOutp
 import type { ReprocessQueue } from './reprocess.ts';
 import { BASELINE_MINUTES, CORRELATE } from './correlation-script.ts';
 import { prefixOf } from './network.ts';
+import { LuaScript } from '../store/lua-script.ts';
 import type { RiskSignals } from './types.ts';
 
 const HOUR = 3_600_000;
@@ -33,6 +34,10 @@ export interface Place {
   lon: number;
   /** When (epoch ms). */
   at: number;
+  /** The login it is the place of. */
+  loginId?: string;
+  /** The identity's place before this login (kept for that login's late verdict: `rememberPlace`). */
+  previous?: Place;
 }
 
 const placeKey = (accountId: string) => `corr:{corr}:acct:${accountId}:loc`;
@@ -41,19 +46,33 @@ const placeKey = (accountId: string) => `corr:{corr}:acct:${accountId}:loc`;
 export function placeOf(signals: RiskSignals): Place | undefined {
   const where = signals.network;
   return where?.lat != null && where.lon != null
-    ? { lat: where.lat, lon: where.lon, at: signals.at ?? Date.now() }
+    ? { lat: where.lat, lon: where.lon, at: signals.at ?? Date.now(), loginId: signals.loginId }
     : undefined;
 }
 
+/** The new place, the one it replaces kept inside it (only one level: the replaced one's own is dropped). */
+const REMEMBER = new LuaScript(`
+local place = cjson.decode(ARGV[1])
+local old = redis.call('GET', KEYS[1])
+if old then
+  local before = cjson.decode(old)
+  before.previous = nil
+  place.previous = before
+end
+redis.call('SET', KEYS[1], cjson.encode(place), 'PX', ARGV[2])
+return 1
+`);
+
 /**
  * Records the place of an identity's login the policy let through: the next login's impossible-travel check
- * measures from it (kept 24 h).
+ * measures from it (kept 24 h). The place it replaces is kept inside it: that login's late verdict (its
+ * correlation queued, reprocessed once it was let through) measures from the place before it, not from itself.
  *
  * @example
  * if (decision.kind === 'allow') await rememberPlace(redis, signals.accountId, placeOf(signals)!);
  */
 export async function rememberPlace(redis: Redis, accountId: string, place: Place): Promise<void> {
-  await redis.set(placeKey(accountId), JSON.stringify(place), 'PX', 24 * HOUR);
+  await REMEMBER.run(redis, [placeKey(accountId)], [JSON.stringify(place), 24 * HOUR]);
 }
 
 /** The weight of a correlation that a legitimate person commonly shows (see `assess`). */
@@ -133,14 +152,20 @@ export class CorrelationStage implements RiskStage {
       [`corr:{corr}:acct:${signals.accountId}:net`, prefix, HOUR],
     ];
     const here = placeOf(signals) ?? null;
-    const bucket = (k: number) => `corr:{corr}:idp:${signals.idp}:${k}`;
+    // distinct identities (HyperLogLog), a name of their own: the counters of before (`idp:`) were strings
+    const bucket = (k: number) => `corr:{corr}:idpa:${signals.idp}:${k}`;
     const keys = [
       ...windows.map(([key]) => key),
       placeKey(signals.accountId),
       bucket(minute),
       ...Array.from({ length: BASELINE_MINUTES }, (_, i) => bucket(minute - 1 - i)),
     ];
-    const args = [now, ...windows.flatMap(([, member, length]) => [member, now - length, length]), 15 * 60_000];
+    const args = [
+      now,
+      ...windows.flatMap(([, member, length]) => [member, now - length, length]),
+      15 * 60_000,
+      signals.accountId,
+    ];
     const answer = (await CORRELATE.run(this.#redis, keys, args)) as [
       number,
       number,
@@ -148,10 +173,10 @@ export class CorrelationStage implements RiskStage {
       number,
       string | null,
       number,
-      Array<string | null>,
+      number[],
     ];
     const [perDevice, perNetwork, devices, networks, last, count] = answer;
-    const previous = answer[6].map((v) => Number(v ?? 0));
+    const previous = answer[6].map(Number);
 
     const factors: string[] = [];
     const warnings: string[] = [];
@@ -169,10 +194,10 @@ export class CorrelationStage implements RiskStage {
     if (perNetwork >= t.identitiesPerNetwork) add(WEAK, 'correlation:identities_per_network');
     if (devices >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
     if (networks >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
-    // reprocessed: the place as it stood when the login was queued (this login, allowed, has replaced it since)
-    const prior = signals.priorPlace !== undefined ? signals.priorPlace : last ? (JSON.parse(last) as Place) : null;
-    if (prior && here) {
-      const before = prior;
+    // reprocessed after the login was let through: the last place is its own, and the one before it is what counts
+    const kept = last ? (JSON.parse(last) as Place) : null;
+    const before = kept?.loginId === signals.loginId ? (kept.previous ?? null) : kept;
+    if (before && here) {
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);
       if (haversineKm(before, here) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');
     }
@@ -186,9 +211,7 @@ export class CorrelationStage implements RiskStage {
 
   async degrade(signals: RiskSignals): Promise<StageOutput> {
     if (!this.#queue) throw new Error('no reprocessing queue');
-    // the identity's last place now: the login, if allowed, replaces it before the late verdict runs
-    const last = await this.#redis.get(placeKey(signals.accountId));
-    await this.#queue.enqueue({ ...signals, priorPlace: last ? (JSON.parse(last) as Place) : null });
+    await this.#queue.enqueue(signals);
     return { score: 0, factors: ['correlation:queued'], outcome: 'queued', fallback: 'async_reprocess' };
   }
 }

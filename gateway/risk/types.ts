@@ -80,11 +80,6 @@ export interface RiskSignals {
   fingerprint?: Fingerprint;
   network?: NetworkInfo;
   transaction?: Transaction | null;
-  /**
-   * The identity's last place as it stood when a late correlation was queued (`null`: none then): the late verdict
-   * compares with it, not with the place this very login, once allowed, wrote meanwhile (correlation-stage.ts).
-   */
-  priorPlace?: { lat: number; lon: number; at: number } | null;
 }
 
 export type StageOutcome = 'ok' | 'suspicious' | 'error' | 'skipped' | 'late' | 'no_signal' | 'queued';

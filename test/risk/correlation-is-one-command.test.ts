@@ -58,6 +58,20 @@ test.serial('the verdicts are unchanged: identities per device, impossible trave
   t.is(kept.lat, 48.85, 'the last place is the last login let through: attempts (Tokyo, unlocated) never move it');
 });
 
+test.serial('an IdP burst counts identities: one identity logging in again and again is no burst', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const stage = new CorrelationStage(s.redis, { thresholds: { burstMin: 3, burstFactor: 2 } });
+  const idp = `idp-one-person-${process.pid}-${Date.now()}`;
+  const factors: string[][] = [];
+  // one session's prompt=none requests, over and over: the same identity, the same device
+  for (let i = 0; i < 6; i += 1)
+    factors.push((await stage.evaluate(signals({ idp, accountId: 'the-same-one', deviceId: 'own' }))).factors);
+  t.false(factors.flat().includes('correlation:idp_burst'), JSON.stringify(factors));
+  const another = await stage.evaluate(signals({ idp, accountId: 'someone-else', deviceId: 'theirs' }));
+  t.deepEqual(another.factors, [], 'nor for the next person of that IdP');
+});
+
 test.serial('an attempt that did not complete leaves the last place: the retry is measured from it', async (t) => {
   const s = await stores();
   t.teardown(() => s.close());
