@@ -304,15 +304,15 @@ export class FraudService {
     };
     if (data.vector)
       await this.behaviour.learn(data.accountId, { ...data.vector, timeZone: '', screen: '', platform: '' });
-    if (data.prefix) this.ipReputation.record(data.prefix, 'good');
+    if (data.prefix) this.ipReputation.record(data.prefix, 'good', data.accountId);
   }
 
   /** A refused or flagged login counts against its network. */
   async refused(loginId: string): Promise<void> {
     const raw = await this.#o.redis.getdel(this.rba.heldKey(loginId));
     if (!raw) return;
-    const data = JSON.parse(raw) as { prefix?: string };
-    if (data.prefix) this.ipReputation.record(data.prefix, 'bad');
+    const data = JSON.parse(raw) as { prefix?: string; accountId?: string };
+    if (data.prefix) this.ipReputation.record(data.prefix, 'bad', data.accountId ?? loginId);
   }
 
   /**

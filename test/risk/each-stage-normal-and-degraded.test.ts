@@ -9,7 +9,7 @@ import type { BehaviourVector } from '../../gateway/behaviour/features.ts';
 import { BehaviourStage } from '../../gateway/risk/behaviour-stage.ts';
 import { CorrelationStage, placeOf, rememberPlace } from '../../gateway/risk/correlation-stage.ts';
 import { DeviceTrustStage, deviceFeatures } from '../../gateway/risk/device-stage.ts';
-import { IpReputation } from '../../gateway/risk/ip-reputation.ts';
+import { IpReputation, MAX_SCORE, WINDOW_MS } from '../../gateway/risk/ip-reputation.ts';
 import { RiskPipeline, type StageContext, type StageOutput } from '../../gateway/risk/pipeline.ts';
 import { RbaStore } from '../../gateway/risk/rba-store.ts';
 import { ReprocessQueue } from '../../gateway/risk/reprocess.ts';
@@ -145,14 +145,29 @@ test('device: failing degrades to IP reputation only', async (t) => {
   const s = await stores();
   t.teardown(() => s.close());
   const reputation = new IpReputation();
-  for (let i = 0; i < 5; i += 1) reputation.record('203.0.113.0/24', 'bad');
+  for (let i = 0; i < 5; i += 1) reputation.record('203.0.113.0/24', 'bad', `refused-${i}`);
   const stage = new DeviceTrustStage({ store: new FailingRbaStore(s.redis), hashKey: 'k', ipReputation: reputation });
   const a = await new RiskPipeline([stage], UNHURRIED).assess(
     signals({ network: { prefix: '203.0.113.0/24', asn: null, country: 'ZZ', lat: null, lon: null } }),
   );
   t.like(a.stages[0], { name: 'device', outcome: 'error', degraded: true, fallback: 'ip_reputation' });
   t.deepEqual(a.factors, ['device:error', 'device:ip_reputation_only']);
-  t.is(a.score, 5 / 8);
+  t.true(Math.abs(a.score - MAX_SCORE) < 1e-9, 'five refused identities of eight: 5/8, capped');
+});
+
+test('IP reputation counts identities, forgets after its window, and alone never reaches a step-up', (t) => {
+  let now = Date.now();
+  const reputation = new IpReputation(100, () => now);
+  const nat = '198.51.100.0/24';
+  // one attacker's few identities refused again and again (prompt=none after prompt=none)
+  for (let i = 0; i < 500; i += 1) reputation.record(nat, 'bad', `attacker-${i % 2}`);
+  t.is(reputation.score(nat), 2 / 5, 'two identities, not 500 events');
+  for (let i = 0; i < 20; i += 1) reputation.record(nat, 'good', `neighbour-${i}`);
+  t.is(reputation.score(nat), 2 / 25, 'the network’s other people count for it');
+  for (let i = 0; i < 1000; i += 1) reputation.record(nat, 'bad', `bot-${i}`);
+  t.true(reputation.score(nat) <= MAX_SCORE && MAX_SCORE < 0.5, 'never past the default step-up threshold alone');
+  now += WINDOW_MS + 1;
+  t.is(reputation.score(nat), 0, 'a day later the network starts afresh');
 });
 
 test('transaction: tiers and novelty raise the score; the tier reaches the policy', async (t) => {
