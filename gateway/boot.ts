@@ -80,6 +80,8 @@ export interface BootOptions {
   keyReloadEscalateMs?: number;
   /** Fraud pipeline, policy, audit spool and admin API settings (issue #5; defaults in risk/boot-fraud.ts). */
   fraud?: FraudBootOptions;
+  /** How often the IdPs' enabled state is matched to the durable registry (default 30 s: idps/control.ts). */
+  idpReconcileMs?: number;
 }
 
 export async function bootGateway(config: GatewayConfig, options: BootOptions = {}): Promise<Gateway> {
@@ -180,6 +182,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       pool,
       redis,
       logger,
+      ...(options.idpReconcileMs === undefined ? {} : { reconcileMs: options.idpReconcileMs }),
       deps: {
         context: {
           keys,

@@ -5,6 +5,10 @@
  *   Each instance applies them to its own metadata monitor (refresh now, hide, show).
  * - Status: after every monitor event and every command, the instance writes the IdP's status (last
  *   refresh, validUntil, key fingerprints, errors) to `idps:status:<id>` for a day, which the CLI reads.
+ * - A pub/sub message is sent once: an instance whose subscriber was reconnecting (a Redis failover) misses it.
+ *   So every {@link RECONCILE_MS} each instance also reads the durable registry (PostgreSQL, where the CLI wrote
+ *   the state first) and disables or enables its IdPs to match: a disabled IdP (a compromised key) is refused
+ *   everywhere within that time, whatever pub/sub delivered.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -13,6 +17,8 @@ import { closeRedis } from '../store/redis.ts';
 
 export type IdpCommand = { action: 'refresh' | 'disable' | 'enable'; idp: string };
 const STATUS_TTL_SECONDS = 86_400;
+/** How often an instance matches its IdPs' enabled state to the durable registry. */
+export const RECONCILE_MS = 30_000;
 
 export function controlChannel(prefix: string): string {
   return `${prefix}idps:control`;
@@ -51,8 +57,27 @@ export async function listenForCommands(options: {
   prefix: string;
   monitor: MetadataMonitor;
   logger: Logger;
+  /** Whether each IdP should be enabled now, by the durable registry (absent: one the registry removed). */
+  desired?: () => Promise<ReadonlyMap<string, boolean>>;
+  reconcileMs?: number;
 }): Promise<() => Promise<void>> {
   const { redis, monitor, logger } = options;
+  const reconcile = async () => {
+    if (!options.desired) return;
+    const desired = await options.desired();
+    let changed = false;
+    for (const status of monitor.status()) {
+      const wanted = desired.get(status.id) ?? false;
+      const disabled = status.availability === 'disabled';
+      if (wanted === !disabled) continue;
+      if (wanted) monitor.enable(status.id);
+      else monitor.disable(status.id);
+      changed = true;
+      // a command this instance missed (its subscriber reconnecting): said, as it changes what logins can use
+      logger.warn({ idp: status.id, enabled: wanted }, 'idp state matched to the registry (a command was missed)');
+    }
+    if (changed) await publishStatus(redis, monitor);
+  };
   const subscriber = redis.duplicate();
   subscriber.on('error', (error) => logger.warn({ err: error }, 'idp control: pub/sub connection error'));
   subscriber.on('message', (_channel: string, message: string) => {
@@ -70,8 +95,14 @@ export async function listenForCommands(options: {
   await publishStatus(redis, monitor);
   const timer = setInterval(() => void publishStatus(redis, monitor).catch(() => undefined), 30_000);
   timer.unref();
+  const reconciling = setInterval(
+    () => void reconcile().catch((err: unknown) => logger.warn({ err }, 'idp state not matched to the registry')),
+    options.reconcileMs ?? RECONCILE_MS,
+  );
+  reconciling.unref();
   return async () => {
     clearInterval(timer);
+    clearInterval(reconciling);
     await closeRedis(subscriber);
   };
 }

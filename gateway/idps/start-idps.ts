@@ -44,6 +44,8 @@ export async function startUpstreams(input: {
   pool: Pool;
   redis: Redis;
   logger: Logger;
+  /** How often the IdPs' enabled state is matched to the registry (default `RECONCILE_MS`). */
+  reconcileMs?: number;
 }): Promise<Upstreams> {
   const rows = await new IdpRegistryStore(input.pool).list();
   const config = applyRegistry(input.config, rows, process.cwd());
@@ -67,8 +69,20 @@ export async function startUpstreams(input: {
   refuseRouteClash(routes);
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
+  // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
+  const desired = async () => {
+    const now = applyRegistry(input.config, await new IdpRegistryStore(input.pool).list(), process.cwd());
+    return new Map((now.saml?.idps ?? []).map((e) => [e.id, e.enabled] as const));
+  };
   const stopControl = monitor
-    ? await listenForCommands({ redis: input.redis, prefix: config.redis.keyPrefix, monitor, logger: input.logger })
+    ? await listenForCommands({
+        redis: input.redis,
+        prefix: config.redis.keyPrefix,
+        monitor,
+        logger: input.logger,
+        desired,
+        ...(input.reconcileMs === undefined ? {} : { reconcileMs: input.reconcileMs }),
+      })
     : async () => undefined;
   return {
     adapters,

@@ -15,6 +15,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 import { createTestIdp } from '../helpers/saml/test-idp.ts';
+import { IdpRegistryStore } from '../../gateway/idps/registry-store.ts';
 
 const CLI = fileURLToPath(new URL('../../gateway/idps/cli.ts', import.meta.url));
 const run = promisify(execFile);
@@ -38,7 +39,8 @@ test.before(async () => {
     ],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
-  running = await startGatewayInProcess(deployment);
+  // the registry read again every 300 ms (30 s by default): a command missed on pub/sub is made up quickly here
+  running = await startGatewayInProcess(deployment, undefined, { idpReconcileMs: 300 });
 });
 test.after.always(async () => {
   await running?.stop();
@@ -79,6 +81,16 @@ test.serial('disable hides an IdP in the running gateway at once; enable shows i
   t.regex((await cli('list')).stdout, /^mairie legacy disabled /m);
   t.is((await cli('enable', 'mairie')).code, 0);
   t.true(await eventually(() => availability('mairie') === 'available'));
+});
+
+test.serial('a gateway that missed the disable command on pub/sub disables the IdP from the registry', async (t) => {
+  t.is(availability('mairie'), 'available');
+  // the registry changed as the CLI changes it, but no message reached the gateway (its subscriber reconnecting)
+  const store = new IdpRegistryStore(running.gateway.services.pool);
+  await store.put('mairie', null, 'disabled', 'test');
+  t.true(await eventually(() => availability('mairie') === 'disabled'), 'disabled without the message');
+  await store.put('mairie', null, 'enabled', 'test');
+  t.true(await eventually(() => availability('mairie') === 'available'), 'and enabled again');
 });
 
 test.serial('refresh now makes the gateway fetch the metadata again', async (t) => {
