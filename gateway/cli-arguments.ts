@@ -9,7 +9,6 @@
  * Nothing is loosened: each CLI still checks the number and place of its positionals, so a mistyped option
  * (`--reasn`) lands in a positional slot and is refused there as a usage error.
  */
-import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -44,17 +43,5 @@ export function parseCommandLine<O extends Options>(argv: readonly string[], opt
   return parseArgs({ args: valuesMayBeginWithDash(argv, options), options, allowPositionals: true, strict: true });
 }
 
-/**
- * Who runs an operator CLI, as its audit records name them: the OS user's name, or `uid:<n>` where the uid has no
- * passwd entry (a container run under a random uid, where `os.userInfo()` throws).
- *
- * @example
- * const actor = `cli:${cliUser()}`; // 'cli:alice', or 'cli:uid:1000680000'
- */
-export function cliUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return `uid:${process.getuid?.() ?? 'unknown'}`;
-  }
-}
+/** Who runs an operator CLI (the OS user, or `uid:<n>`): one definition with the HSM's ceremonies. */
+export { cliUser } from '../hsm/cli-user.ts';

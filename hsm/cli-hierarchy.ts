@@ -9,8 +9,8 @@
  *   decryption. Audited (`dek-rotate` in `key_events`). Prints `dek <domain> <version> active`.
  * - `dek list [domain]`: versions, states, KEK ids (never key bytes).
  */
-import { userInfo } from 'node:os';
 import pg from 'pg';
+import { cliUser } from './cli-user.ts';
 import { HsmError } from './errors.ts';
 import { KeyHierarchy } from './hierarchy/key-hierarchy.ts';
 import { TokenKek } from './hierarchy/kek.ts';
@@ -66,7 +66,7 @@ export async function runHierarchyCommand(
       kek: await TokenKek.open(tokens.token),
       repository,
       domain,
-      actor: `cli:${userInfo().username}`,
+      actor: `cli:${cliUser()}`,
       bootstrap: first,
     });
     const record = first ? hierarchy.records[0]! : await hierarchy.rotate();

@@ -10,9 +10,9 @@
  *   `destroy` also deletes its wrapped private key.
  * - Gateways pick changes up by polling the key-set version (within a second); no restart.
  */
-import { userInfo } from 'node:os';
 import pg from 'pg';
 import { algorithm, isAlgorithmName } from './algorithms.ts';
+import { cliUser } from './cli-user.ts';
 import { HsmError } from './errors.ts';
 import { isKeyPurpose } from './key-label.ts';
 import { LifecycleKeyStore } from './lifecycle/lifecycle-keystore.ts';
@@ -64,6 +64,10 @@ export async function runLifecycleCommand(
   tokens: TokenKeyStore,
   io: CliIo,
 ): Promise<void> {
+  // `destroy k1 k2` destroyed k1 only: an argument more than the command takes is a usage error, never ignored
+  const most = command === 'generate' ? 2 : command === 'list' || command === 'schedule' ? 0 : 1;
+  if (args.positional.length > most)
+    throw usage(`${command} takes ${most === 0 ? 'no argument' : `at most ${most} argument${most === 1 ? '' : 's'}`}`);
   const url = io.env.GW_DATABASE_URL;
   if (!url) throw usage('GW_DATABASE_URL is not set (lifecycle commands keep their records in PostgreSQL)');
   const pool = new pg.Pool({ connectionString: url, max: 2 });
@@ -73,7 +77,7 @@ export async function runLifecycleCommand(
       retentionMs: seconds(io.env, 'GW_KEY_RETENTION_SECONDS'),
     };
     const records = new PgKeyRecords(pool);
-    const actor = `cli:${userInfo().username}`;
+    const actor = `cli:${cliUser()}`;
     const acknowledgeExperimental = args.flags.has('--ack-experimental');
     const pq = async (): Promise<PqKeys> =>
       new PqKeys({ kek: await TokenKek.open(tokens.token), records, wrapped: new PgWrappedKeys(pool), actor });

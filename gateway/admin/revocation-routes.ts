@@ -30,14 +30,18 @@
 import type { Context, Middleware } from 'koa';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
-import type { RevocationResult, RevokeOptions, SessionRevoker } from '../session/revocation.ts';
+import {
+  revocationInstant,
+  type RevocationResult,
+  type RevokeOptions,
+  type SessionRevoker,
+} from '../session/revocation.ts';
 import type { Operators } from './operator-auth.ts';
 import { readJsonObject } from './read-json.ts';
 
 const PATH = '/admin/revocations';
 const KEYS = new Set(['scope', 'value', 'reason']);
 const ID = /^[A-Za-z0-9_.:@-]{1,256}$/;
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export type Revoker = Pick<
   SessionRevoker,
@@ -52,11 +56,8 @@ const SCOPES: Readonly<Record<string, (value: string, now: Date) => Revocation>>
   account: (value) => (r, o) => r.revokeAllOfAccount(id(value), o),
   idp: (value) => (r, o) => r.revokeAllOfIdp(id(value), o),
   issued_before: (value, now) => {
-    const instant = new Date(value);
-    if (!INSTANT.test(value) || Number.isNaN(instant.getTime()))
-      throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'issued_before takes an ISO 8601 instant with a zone');
-    if (instant.getTime() > now.getTime())
-      throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'issued_before must not be in the future');
+    const instant = revocationInstant(value, now);
+    if (typeof instant === 'string') throw new GatewayError('REVOCATION_VALUE_INVALID', 400, instant);
     return (r, o) => r.revokeIssuedBefore(instant, o);
   },
 };

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { loadConfigFile } from '../config/load.ts';
 import { createPool } from '../store/postgres.ts';
+import { cliUser } from '../cli-arguments.ts';
 import { readAnchor } from './anchor.ts';
 import { verifyAuditChain } from './verify.ts';
 
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
     try {
       // the audit key the lifecycle says is active (as the gateway's checkpointer signs with), never any audit key
       // on the token: a retired, next or pending one signed a checkpoint `verify` then refused, or should have
-      const keys = await LifecycleKeyStore.open({ tokens, records: new PgKeyRecords(pool), actor: 'cli:audit' });
+      const keys = await LifecycleKeyStore.open({ tokens, records: new PgKeyRecords(pool), actor: `cli:${cliUser()}` });
       console.log(JSON.stringify(await takeCheckpoint(pool, keys.activeSigner('audit'), config.audit.anchorFile)));
       return 0;
     } finally {

@@ -80,7 +80,8 @@ async function localCheck(entry: SamlIdpEntry): Promise<IdpStatus> {
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { config: { type: 'string' } });
   const [command, arg] = positionals;
-  if (!values.config || !command) {
+  // `disable a b` disabled a only: an argument more is a usage error, never ignored
+  if (!values.config || !command || positionals.length > 2) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }

@@ -23,7 +23,7 @@ import { createPool } from '../store/postgres.ts';
 import { createRedis } from '../store/redis.ts';
 import { openKeyStore } from '../../hsm/token-keystore.ts';
 import { startSessions, type Sessions } from './boot-sessions.ts';
-import type { RevocationResult, RevokeOptions } from './revocation.ts';
+import { revocationInstant, type RevocationResult, type RevokeOptions } from './revocation.ts';
 import { longestRecordSeconds } from './session-life.ts';
 
 const USAGE =
@@ -41,9 +41,9 @@ function revocation(
   if (scope === 'account') return (s, o) => s.revoker.revokeAllOfAccount(value, o);
   if (scope === 'idp') return (s, o) => s.revoker.revokeAllOfIdp(value, o);
   if (scope === 'issued-before') {
-    const instant = new Date(value);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant.getTime()))
-      return 'issued-before takes an ISO 8601 instant';
+    // as the admin API takes it: with its zone, not in the future
+    const instant = revocationInstant(value, new Date());
+    if (typeof instant === 'string') return instant.replace('issued_before', 'issued-before');
     return (s, o) => s.revoker.revokeIssuedBefore(instant, o);
   }
   return `unknown scope ${JSON.stringify(scope)}`;

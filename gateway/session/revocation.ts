@@ -36,6 +36,25 @@ import type { SessionMetrics, SessionStore } from './session-store.ts';
 
 export type SessionRef = { uid: string } | { sid: string };
 
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The instant of an `issued_before` revocation (a key-compromise time), as the admin API and the CLI take it: an
+ * ISO 8601 instant with its zone (one without is read in the server's zone: a compromise time typed without it
+ * can miss hours of sessions), not in the future. Returns the reason it is refused otherwise.
+ *
+ * @example
+ * revocationInstant('2026-12-01T08:00Z', new Date()) // Date
+ * revocationInstant('2026-12-01T08:00', new Date())  // 'issued_before takes an ISO 8601 instant with a zone'
+ */
+export function revocationInstant(value: string, now: Date): Date | string {
+  const instant = new Date(value);
+  if (!INSTANT.test(value) || Number.isNaN(instant.getTime()))
+    return 'issued_before takes an ISO 8601 instant with a zone';
+  if (instant.getTime() > now.getTime()) return 'issued_before must not be in the future';
+  return instant;
+}
+
 /** Tries of a revocation's PostgreSQL transaction before the caller is told (then retried in the background). */
 export const DURABLE_ATTEMPTS = 3;
 const DURABLE_BACKOFF_MS = 50;

@@ -59,6 +59,9 @@ test.serial(
     t.regex(cli(['schedule']).stdout, /destroy /);
     t.is(cli(['generate', 'id_token', 'HS256']).status, 1);
     t.is(cli(['frobnicate']).status, 2);
+    const twoKids = cli(['retire', kid!, kid!, '--yes']);
+    t.is(twoKids.status, 1, 'an argument more than the command takes is refused, never ignored');
+    t.regex(twoKids.stderr, /HSM_CONFIG_INVALID: retire takes at most 1 argument/);
 
     const pool = new pg.Pool({ connectionString: db });
     const { rows } = await pool.query<{ action: string; actor: string }>(

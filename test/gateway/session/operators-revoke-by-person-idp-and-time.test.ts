@@ -99,4 +99,17 @@ test.serial('the CLI revokes every session from one IdP, and refuses an unknown 
   ).catch((error: { code: number; stderr: string }) => error);
   t.is((refused as { code: number }).code, 2);
   t.regex((refused as { stderr: string }).stderr, /unknown scope/);
+  // as the admin API: an instant without its zone (read in the server's zone) or in the future is refused
+  for (const [instant, message] of [
+    ['2026-01-01T00:00', /with a zone/],
+    ['2999-01-01T00:00Z', /must not be in the future/],
+  ] as const) {
+    const wrong = await run(
+      process.execPath,
+      [CLI, '--config', bed.deployment.configFile, '--reason', 'x', 'revoke', 'issued-before', instant],
+      { env },
+    ).catch((error: { code: number; stderr: string }) => error);
+    t.is((wrong as { code: number }).code, 2, instant);
+    t.regex((wrong as { stderr: string }).stderr, message, instant);
+  }
 });
