@@ -9,7 +9,8 @@
  *   ≥ 32 characters) kept only as its SHA-256; `roles` ⊆ `admin` (IdP status), `metrics` (`/metrics`),
  *   `reviewer` (the manual-review queue), `revoker` (session revocation, `/admin/revocations`). At least
  *   one operator when enabled; names and tokens distinct;
- * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review.
+ * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review;
+ * - a token is 32 to 512 printable ASCII characters without spaces: what a Bearer header carries.
  *
  * `GW_ADMIN_TOKEN` and `GW_METRICS_ALLOW` (loopback-gated, shared token) are refused (retired-env.ts).
  * An operator is who presented the credential (admin/operator-auth.ts); the peer address grants nothing.
@@ -48,7 +49,10 @@ function operatorSchema(env: NodeJS.ProcessEnv) {
   return z
     .strictObject({
       name: text(/^[\w.@:-]{1,64}$/),
-      token: secret(env, { min: 32 }),
+      // what a Bearer header can carry and operator-auth.ts matches: a token outside it could never authenticate
+      token: secret(env, { min: 32 }).refine((token) => /^[\x21-\x7e]{32,512}$/.test(token), {
+        message: 'must be 32 to 512 printable ASCII characters without spaces (an HTTP bearer credential)',
+      }),
       roles: list(oneOf(OPERATOR_ROLES), 1),
     })
     .transform(({ name, token, roles }): OperatorEntry => ({

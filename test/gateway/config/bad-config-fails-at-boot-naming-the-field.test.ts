@@ -224,6 +224,14 @@ test('the operations listener: loopback unless acknowledged, its own port, opera
     'ops.operators[0].token',
     /at least 32/,
   );
+  // a passphrase (spaces) or a non-ASCII token passed the boot and could never authenticate
+  env.OP_PASSPHRASE = 'correct horse battery staple and more words';
+  failsAt(
+    t,
+    (c) => (c.ops = { ...OPS(), operators: [{ name: 'alice', token: { env: 'OP_PASSPHRASE' }, roles: ['reviewer'] }] }),
+    'ops.operators[0].token',
+    /printable ASCII characters without spaces/,
+  );
   failsAt(
     t,
     (c) =>
