@@ -7,7 +7,9 @@
  *   body naming another operator is refused, `REQUEST_INVALID`);
  * - a level-3 review is approved only when `ops.review.level3Approvals` distinct operators approved it
  *   (the same operator twice: 409 `REVIEW_SAME_OPERATOR`); one denial denies;
- * - every decision is audited (component `review`, the operator's name in the details).
+ * - every decision is audited (component `review`, the operator's name in the details), and so is every refusal of a
+ *   decision to an operator holding the role (`REVIEW_REFUSED`, its code: a body naming another operator, a review
+ *   no longer pending or unknown, the same operator twice), so that an attempt is on record, not only a success.
  *
  * | method | path                                 | role     | what                                  |
  * |--------|--------------------------------------|----------|---------------------------------------|
@@ -17,7 +19,7 @@
  * | POST   | /admin/reviews/:loginId/deny         | reviewer | same; the login is DENIED at once     |
  * | GET    | /admin/metrics                       | metrics  | risk counters (Prometheus text)       |
  */
-import Router from '@koa/router';
+import Router, { type RouterContext } from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
@@ -26,6 +28,7 @@ import type { DecisionCache } from '../policy/decision-cache.ts';
 import type { ReviewStore } from '../review/review-store.ts';
 import type { RiskMetrics } from '../risk/metrics.ts';
 import type { Operators } from './operator-auth.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 
 /** What the review API uses, built once in boot.ts. */
 export interface ReviewApiDeps {
@@ -38,6 +41,8 @@ export interface ReviewApiDeps {
   logger: Logger;
   /** `ops.review.level3Approvals`: distinct operators needed to approve a level-3 review. */
   level3Approvals: number;
+  /** Where a refused decision is recorded. */
+  audit: Pick<AuditLog, 'append'>;
 }
 
 const LOGIN_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -122,12 +127,27 @@ export function adminRoutes(deps: ReviewApiDeps, operators: Operators): Middlewa
     if (!item) throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
     ctx.body = item;
   });
-  router.post('/reviews/:loginId/approve', (ctx) =>
-    decideReview(ctx, deps, ctx.state.operator, ctx.params.loginId!, 'approved'),
-  );
-  router.post('/reviews/:loginId/deny', (ctx) =>
-    decideReview(ctx, deps, ctx.state.operator, ctx.params.loginId!, 'denied'),
-  );
+  const decision =
+    (verdict: 'approved' | 'denied') => async (ctx: RouterContext<{ operator: string; requestId?: string }>) => {
+      try {
+        await decideReview(ctx, deps, ctx.state.operator, ctx.params.loginId!, verdict);
+      } catch (error) {
+        if (error instanceof GatewayError && error.expose)
+          await deps.audit.append({
+            // beside the login's trail (its state machine's), named after it
+            sessionId: `review:${ctx.params.loginId!}`,
+            from: null,
+            to: 'REVIEW_REFUSED',
+            component: 'review',
+            errorCode: error.code,
+            requestId: String(ctx.state.requestId ?? ''),
+            details: { operator: ctx.state.operator, verdict, ...(error.detail ? { detail: error.detail } : {}) },
+          });
+        throw error;
+      }
+    };
+  router.post('/reviews/:loginId/approve', decision('approved'));
+  router.post('/reviews/:loginId/deny', decision('denied'));
   router.get('/metrics', async (ctx) => {
     ctx.type = 'text/plain';
     ctx.body = await deps.riskMetrics.text();

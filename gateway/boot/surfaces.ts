@@ -70,6 +70,7 @@ export function surfaceRecords(
       riskMetrics: services.fraud.metrics,
       logger,
       level3Approvals: config.ops.review.level3Approvals,
+      audit,
     },
     idpStatus,
   };

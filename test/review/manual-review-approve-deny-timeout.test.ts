@@ -90,6 +90,19 @@ test.serial(
     const late = await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' });
     t.is(late.status, 409, 'decided once');
     t.is(await codeOf(late), 'REVIEW_NOT_PENDING');
+    const { rows: refusals } = await fx.gateway.services.pool.query<{ code: string; operator: string }>(
+      "select error_code as code, details->>'operator' as operator from audit_log where session_id = $1 and to_state = 'REVIEW_REFUSED' order by id",
+      [`review:${loginId}`],
+    );
+    t.deepEqual(
+      refusals.map((r) => [r.code, r.operator]),
+      [
+        ['REQUEST_INVALID', 'alice'],
+        ['REVIEW_SAME_OPERATOR', 'alice'],
+        ['REVIEW_NOT_PENDING', 'alice'],
+      ],
+      'each refused decision audited with who tried: the attempt to approve in bob’s name too',
+    );
 
     const done = await journey.browser.follow(journey.url, {}, atRp);
     t.true(atRp(done.url));
