@@ -3,7 +3,9 @@
  *
  * - Configuration comes from the environment only: GW_PKCS11_LIBRARY, GW_PKCS11_TOKEN_LABEL, GW_PKCS11_PIN
  *   (and SOFTHSM2_CONF for SoftHSM). The PIN is never printed.
- * - `init` makes the keys of DEFAULT_KEY_SPEC that the token lacks and prints what it generated.
+ * - `init` makes the keys of DEFAULT_KEY_SPEC that the token lacks and prints what it generated; with
+ *   GW_DATABASE_URL it records them at once (adopted as active where no key of their purpose and algorithm has a
+ *   record), audited as the operator's.
  * - `list` prints every key of ours: kid, purpose, alg, label and the private key's flags (with
  *   GW_DATABASE_URL: also the lifecycle state and times).
  * - generate, publish, activate, retire, destroy, export, jwks, schedule: the key lifecycle
@@ -15,6 +17,10 @@
  * - Failures print the stable error code and exit non-zero (1: operation failed, 2: usage).
  */
 import { createInterface } from 'node:readline/promises';
+import pg from 'pg';
+import { cliUser } from './cli-user.ts';
+import { LifecycleKeyStore } from './lifecycle/lifecycle-keystore.ts';
+import { PgKeyRecords } from './lifecycle/pg-key-records.ts';
 import { runHierarchyCommand } from './cli-hierarchy.ts';
 import { runLifecycleCommand, type CliIo } from './cli-lifecycle.ts';
 import { HsmError } from './errors.ts';
@@ -65,6 +71,28 @@ async function init(store: TokenKeyStore): Promise<void> {
   if (generated.length === 0) console.log('nothing to generate: every key of the default set exists');
   for (const signer of generated)
     console.log(`generated ${signer.kid} ${signer.purpose} ${signer.alg} ${signer.label}`);
+  // with the lifecycle's database: the keys made are recorded now, audited as this operator's (an `adopt`), and
+  // not later by whichever gateway or CLI opens the store next
+  const url = process.env.GW_DATABASE_URL;
+  if (!url || generated.length === 0) return;
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    const keys = await LifecycleKeyStore.open({
+      tokens: store,
+      records: new PgKeyRecords(pool),
+      actor: `cli:${cliUser()}`,
+    });
+    for (const signer of generated) {
+      const state = keys.records().find((r) => r.kid === signer.kid)?.state;
+      console.log(
+        state
+          ? `recorded ${signer.kid} ${state}`
+          : `not recorded ${signer.kid}: its purpose and algorithm have keys already (use generate)`,
+      );
+    }
+  } finally {
+    await pool.end();
+  }
 }
 
 async function list(store: TokenKeyStore): Promise<void> {

@@ -22,7 +22,9 @@ const cli = (args: string[], extra: Record<string, string> = {}) => operator.run
 test.serial(
   'generate → activate → retire through the CLI, keys non-extractable and sensitive, every action audited',
   async (t) => {
-    t.is(cli(['init']).status, 0);
+    const init = cli(['init']);
+    t.is(init.status, 0, init.stderr);
+    t.regex(init.stdout, /^recorded \S+ active$/m, 'init records what it made, as the operator who ran it');
     const generated = cli(['generate', 'id_token', 'EdDSA']);
     t.is(generated.status, 0, generated.stderr);
     const [, kid, purpose, alg, state] = /^generated (\S+) (\S+) (\S+) (\S+) gw:/.exec(generated.stdout) ?? [];
