@@ -1,6 +1,7 @@
 /**
  * Every revoked session's RPs are told over the back channel (oidc/backchannel-logout.ts) and, when they
- * registered a receiver, with a CAEP session-revoked SET (oidc/shared-signals/). A SET not sent is logged.
+ * registered a receiver, with a CAEP session-revoked SET (oidc/shared-signals/). A SET not sent is logged (the
+ * receiver's failure); an error of ours fails the listener, so that the revocation is told again later.
  * The sessions of one revocation are told {@link SESSIONS_AT_ONCE} at a time: an IdP's or a key compromise's
  * revocation ends many, and one RP that does not answer (three tries of a few seconds each) must not hold the
  * others back for hours.
@@ -32,25 +33,30 @@ export function tellRpsOfRevocations(deps: RevocationFanoutDeps): void {
   const { sessions, backchannel, signals, logger } = deps;
   sessions.revoker.onRevoked(async (records, { actor }) => {
     const tell = async (record: (typeof records)[number]) => {
-      const loaded = await sessions.store.load<{ accountId?: unknown; authorizations?: unknown }>(
-        'Session',
-        record.recordKey,
-      );
-      if (loaded)
-        await Promise.all([
-          backchannel.sessionEnded(deps.provider(), loaded.payload),
-          signals
-            .sessionRevoked(deps.provider(), loaded.payload, initiatingEntityOf(actor))
-            .catch((err: unknown) => logger.warn({ err }, 'shared signals not sent')),
-        ]);
+      // the revocation's own row (revoked, current): a session expired meanwhile is told too (the RP's own session
+      // may outlive ours); opened, not read again
+      const payload = await sessions.store.open<{ accountId?: unknown; authorizations?: unknown }>(record);
+      await Promise.all([
+        backchannel.sessionEnded(deps.provider(), payload),
+        signals
+          .sessionRevoked(deps.provider(), payload, initiatingEntityOf(actor))
+          .catch((err: unknown) => logger.warn({ err }, 'shared signals not sent')),
+      ]);
     };
+    const failures: unknown[] = [];
     let next = 0;
     const worker = async () => {
       while (next < records.length) {
         const record = records[next++]!;
-        await tell(record).catch((err: unknown) => logger.warn({ err }, 'a revoked session’s RPs not told'));
+        await tell(record).catch((err: unknown) => {
+          logger.warn({ err }, 'a revoked session’s RPs not told');
+          failures.push(err);
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(SESSIONS_AT_ONCE, records.length) }, worker));
+    // an error of ours (a record that could not be opened, an RP's registration unreadable): the revocation is not
+    // marked told, and is taken again once its lease runs out (revocation-notices.ts)
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} revoked sessions' RPs not told`);
   });
 }

@@ -139,7 +139,12 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     // the RPs of revocations no gateway is telling (the session CLI's; a stopped gateway's)
     if (!telling)
       telling = revoker
-        .tellDue()
+        .tellDue(10, (id) =>
+          logger.error(
+            { code: 'REVOCATION_RPS_NOT_TOLD', revocation: id },
+            'a revocation’s RPs could not be told after 10 tries: left for an operator (session_revocations)',
+          ),
+        )
         .catch((err: unknown) => logger.warn({ err }, 'revoked sessions’ RPs not told'))
         .finally(() => (telling = undefined));
     void store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis'));

@@ -59,8 +59,8 @@ interface RevokeTarget {
   actor: string;
   reason: string;
   revoke: boolean;
-  /** Its RPs told by the caller under a lease of this long (ms), or left to the gateways' sweepers (null). */
-  noticeLeaseMs: number | null;
+  /** Its RPs told by the caller under its lease (holder id, ms), or left to the gateways' sweepers (null). */
+  notice: { holder: string; leaseMs: number } | null;
 }
 /** How many times a revocation is run again when PostgreSQL ended it to break a deadlock (`40P01`). */
 const DEADLOCK_RETRIES = 3;
@@ -285,7 +285,7 @@ export class DurableTier {
     actor: string,
     reason: string,
     revoke: boolean,
-    noticeLeaseMs: number | null = null,
+    notice: { holder: string; leaseMs: number } | null = null,
   ): Promise<{ id: string; records: StoredRecord[] }> {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
@@ -295,7 +295,7 @@ export class DurableTier {
     // (a login's end and save) can deadlock with it; PostgreSQL then ends one side, and the revocation runs again
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke, noticeLeaseMs });
+        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke, notice });
       } catch (error) {
         if ((error as { code?: string }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
       }
@@ -306,7 +306,7 @@ export class DurableTier {
   #revokeOnce(
     where: string,
     scope: RevocationScope,
-    { match, target, actor, reason, revoke, noticeLeaseMs }: RevokeTarget,
+    { match, target, actor, reason, revoke, notice }: RevokeTarget,
   ): Promise<{ id: string; records: StoredRecord[] }> {
     return inTransaction(this.#pool, async (client) => {
       // the current, not yet revoked, unexpired sessions of the scope (`r`: the rows of `session_records`)
@@ -345,13 +345,25 @@ export class DurableTier {
         rows: [outbox],
       } = await client.query<{ id: string }>(
         // sessions ended: their RPs are to be told (migration 0870), by the caller under its lease, or by a sweeper
-        `insert into session_revocations (scope, target, actor, reason, record_keys, notified_at, notify_claimed_until)
+        `insert into session_revocations (scope, target, actor, reason, record_keys, notified_at,
+           notify_claimed_by, notify_claimed_until, notify_attempts)
          values ($1, $2, $3, $4, $5,
            case when $6::boolean then null else clock_timestamp() end,
-           case when $6::boolean and $7::float8 is not null
-             then clock_timestamp() + make_interval(secs => $7::float8 / 1000.0) end)
+           case when $6::boolean then $7::text end,
+           case when $6::boolean and $8::float8 is not null
+             then clock_timestamp() + make_interval(secs => $8::float8 / 1000.0) end,
+           case when $6::boolean and $7::text is not null then 1 else 0 end)
          returning id`,
-        [scope, target, actor, reason, records.map((r) => r.recordKey), revoke && records.length > 0, noticeLeaseMs],
+        [
+          scope,
+          target,
+          actor,
+          reason,
+          records.map((r) => r.recordKey),
+          revoke && records.length > 0,
+          notice?.holder ?? null,
+          notice?.leaseMs ?? null,
+        ],
       );
       return { id: outbox!.id, records };
     });

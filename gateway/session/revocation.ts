@@ -31,7 +31,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
 import type { RevocationScope, StoredRecord } from './durable-tier.ts';
 import type { RevocationFeed } from './revocation-feed.ts';
-import { NOTICE_LEASE_MS, type RevocationNotices } from './revocation-notices.ts';
+import { MAX_NOTICE_ATTEMPTS, NOTICE_LEASE_MS, type RevocationNotices } from './revocation-notices.ts';
 import type { SessionMetrics, SessionStore } from './session-store.ts';
 
 export type SessionRef = { uid: string } | { sid: string };
@@ -204,7 +204,9 @@ export class SessionRevoker {
           options.actor,
           options.reason,
           revoke,
-          this.#listeners.length > 0 && this.#notices ? NOTICE_LEASE_MS : null,
+          this.#listeners.length > 0 && this.#notices
+            ? { holder: this.#notices.holder, leaseMs: NOTICE_LEASE_MS }
+            : null,
         );
       } catch (error) {
         if (attempt < DURABLE_ATTEMPTS) {
@@ -255,23 +257,38 @@ export class SessionRevoker {
    * Tells the RPs of the revocations no gateway is telling (the CLI's; a stopped gateway's), up to `limit` of
    * them. Returns how many. Only a revoker with listeners (a gateway) takes any.
    */
-  async tellDue(limit = 10): Promise<number> {
-    if (this.#listeners.length === 0 || !this.#notices) return 0;
-    const due = await this.#notices.claimDue(limit);
-    for (const notice of due) await this.#tell(notice.id, notice.records, notice);
-    return due.length;
+  async tellDue(limit = 10, onGivenUp?: (id: string) => void): Promise<number> {
+    const notices = this.#notices;
+    if (this.#listeners.length === 0 || !notices) return 0;
+    let told = 0;
+    // one at a time, each under its own lease: a lease taken for a row told later would run out meanwhile
+    for (let notice = await notices.claimNext(); notice; notice = told < limit ? await notices.claimNext() : null) {
+      const done = await this.#tell(notice.id, notice.records, notice);
+      if (!done && notice.attempts >= MAX_NOTICE_ATTEMPTS) onGivenUp?.(notice.id);
+      told += 1;
+    }
+    return told;
   }
 
-  /** Runs every listener on the sessions of revocation `id`, its lease renewed meanwhile; then marks it told. */
-  async #tell(id: string, records: readonly StoredRecord[], options: RevokeOptions): Promise<void> {
+  /**
+   * Runs every listener on the sessions of revocation `id`, its lease renewed meanwhile; then marks it told,
+   * unless a listener failed (an error of ours: the lease runs out and the row is taken again). Whether it was.
+   */
+  async #tell(id: string, records: readonly StoredRecord[], options: RevokeOptions): Promise<boolean> {
     const notices = this.#notices;
     const renewal = notices
       ? setInterval(() => void notices.renew(id).catch(() => undefined), NOTICE_LEASE_MS / 3).unref()
       : undefined;
     try {
-      for (const listener of this.#listeners) await listener(records, options).catch(() => undefined);
+      let failed = false;
+      for (const listener of this.#listeners)
+        await listener(records, options).catch(() => {
+          failed = true;
+        });
+      if (failed) return false;
       // not marked when PostgreSQL refuses: the lease runs out and a sweeper tells them again (at least once)
       await notices?.told(id).catch(() => undefined);
+      return true;
     } finally {
       clearInterval(renewal);
     }

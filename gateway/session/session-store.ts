@@ -247,6 +247,11 @@ export class SessionStore {
     return this.load<T>(kind, this.keys.key(kind, id));
   }
 
+  /** The payload of a record already read (a revocation's rows: expired or not, no read path). */
+  open<T>(record: StoredRecord): Promise<T> {
+    return this.#payloads.payload<T>(record);
+  }
+
   /** The record by key, through the read path. */
   async load<T>(kind: RecordKind, recordKey: Buffer): Promise<Loaded<T> | null> {
     const record = await this.record(kind, recordKey);

@@ -207,6 +207,68 @@ test.serial(
   },
 );
 
+test.serial('a revoked session that expired before its RPs were told is told all the same', async (t) => {
+  const session = await logIn(bed);
+  const { pool } = bed.gateway.services;
+  const { id } = await bed.gateway.services.sessions.revoker.revokeSession(
+    { sid: session.sid },
+    { actor: 'test', reason: 'expired meanwhile' },
+  );
+  received.length = 0;
+  // its gateway stopped before telling, and the session's own life ended since (the RP's may go on)
+  const { rows: keys } = await pool.query<{ key: Buffer }>(
+    `update session_records set expires_at = clock_timestamp() - interval '1 second'
+     where record_key in (select unnest(record_keys) from session_revocations where id = $1) and valid_to is null
+     returning record_key as key`,
+    [id],
+  );
+  // and Redis no longer holds it (expired there too)
+  for (const { key } of keys) await bed.gateway.services.redis.del(`s2:${key.toString('hex')}`);
+  await pool.query(
+    "update session_revocations set notified_at = null, notify_claimed_until = clock_timestamp() - interval '1 second' where id = $1",
+    [id],
+  );
+  t.true(await eventually(() => received.length === 1), 'told by the sweeper');
+  t.is((await verified(received[0]!)).sid, session.sid);
+});
+
+test.serial('a revocation whose sessions could not be opened is not marked told: it is taken again', async (t) => {
+  const session = await logIn(bed);
+  const { pool } = bed.gateway.services;
+  const { id } = await bed.gateway.services.sessions.revoker.revokeSession(
+    { sid: session.sid },
+    { actor: 'test', reason: 'unreadable' },
+  );
+  // a record the gateway cannot open (an error of ours, not the RP's), left by a gateway that stopped
+  await pool.query(
+    `update session_records set sealed = 'not a sealed record'
+     where record_key in (select unnest(record_keys) from session_revocations where id = $1) and valid_to is null`,
+    [id],
+  );
+  await pool.query(
+    "update session_revocations set notified_at = null, notify_claimed_until = clock_timestamp() - interval '1 second' where id = $1",
+    [id],
+  );
+  t.true(
+    await eventually(async () => {
+      const { rows } = await pool.query<{ attempts: number }>(
+        'select notify_attempts as attempts from session_revocations where id = $1',
+        [id],
+      );
+      return rows[0]!.attempts >= 1;
+    }),
+    'taken by a sweeper',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { rows } = await pool.query<{ told: Date | null }>(
+    'select notified_at as told from session_revocations where id = $1',
+    [id],
+  );
+  t.is(rows[0]!.told, null, 'not marked told: taken again once its lease runs out');
+  // out of the way of the tests after it
+  await pool.query('update session_revocations set notified_at = clock_timestamp() where id = $1', [id]);
+});
+
 test.serial('a revocation of a whole scope answers before its RPs are told, and they are told after', async (t) => {
   const session = await logIn(bed);
   received.length = 0;
