@@ -90,6 +90,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     actor: options.actor,
     bootstrap: true,
   });
+  await hierarchy.verifyActive(); // another token's DEKs: stop here, not at every login's first seal
   const metrics = sessionMetrics(options.registry);
   const durable = new DurableTier(pool);
   const cipher = new RecordCipher(hierarchy);

@@ -74,6 +74,26 @@ export class KeyHierarchy {
     return hierarchy;
   }
 
+  /**
+   * Unwraps the active DEK now: a gateway booted with another token than the one its database's DEKs were wrapped
+   * under (or another database than its token's) stops at boot with this, instead of refusing every login with a
+   * 500 when it first seals a record.
+   *
+   * @throws HsmError `HSM_KEY_MISMATCH` (naming the token and KEK the DEK needs), `HSM_DECRYPT_FAILED`
+   */
+  async verifyActive(): Promise<void> {
+    try {
+      await this.#dek(this.activeVersion);
+    } catch (error) {
+      if (!(error instanceof HsmError) || error.code !== 'HSM_KEY_MISMATCH') throw error;
+      throw new HsmError(
+        'HSM_KEY_MISMATCH',
+        `the database's active DEK is wrapped under another token's KEK (${error.detail ?? ''}); this token is ${this.kek.token.label}, KEK ${this.kek.id}: the configuration names another token, or another database`,
+        { detail: error.detail ?? '' },
+      );
+    }
+  }
+
   /** Every DEK record of the domain, newest first (wrapped bytes only). */
   get records(): readonly DekRecord[] {
     return this.#records;

@@ -155,6 +155,15 @@ test('tampered, misdirected or foreign-KEK messages fail with codes', async (t) 
     ),
     'HSM_KEY_MISMATCH',
   );
+  // a gateway booted with the other token on this database stops at boot, naming both tokens (verifyActive)
+  const foreign = await open('tamper', true, foreignKek);
+  const refused = await foreign.verifyActive().then(
+    () => null,
+    (error: unknown) => error as HsmError,
+  );
+  t.is(refused?.code, 'HSM_KEY_MISMATCH');
+  t.regex(refused?.message ?? '', /another token's KEK .*this token is .*another token, or another database/);
+  await h.verifyActive();
   // a wrapped DEK handed to the wrong KEK is refused by the token itself
   t.is(
     await code(

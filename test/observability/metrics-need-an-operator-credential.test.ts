@@ -26,6 +26,7 @@ function fakeContext(
   const headers: Record<string, string> = {};
   return {
     path: '/metrics',
+    state: {},
     method: 'GET',
     req: { socket: { remoteAddress }, headers: {} },
     set: (k: string, v: string) => {

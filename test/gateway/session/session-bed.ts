@@ -80,12 +80,14 @@ export async function startSessionBed(
   let running!: Awaited<ReturnType<typeof startGatewayInProcess>>;
   // a bed that fails to start stops its Redis (a server left running keeps the test's worker alive)
   try {
-    bed.pgUrl = await freshDatabase();
     // These tests log the same person in from many fresh browsers; the default policy would (rightly) step
     // up the fifth new device. Sessions are under test here, not the risk policy: it never steps up.
     const policyFile = permissivePolicyFile(dir);
     // a port handed out by freePort() may be taken before the gateway binds it: start again on other ports
     for (let attempt = 1; ; attempt += 1) {
+      // a database of its own per attempt, as the token is: the first attempt's DEK, wrapped under its token's KEK,
+      // stays in its database (the INTERNAL 500s at the ACS of an earlier round's flaky runs)
+      bed.pgUrl = await freshDatabase();
       bed.deployment = await prepareDeployment({
         dir: attempt === 1 ? dir : join(dir, `attempt-${attempt}`),
         pgUrl: bed.pgUrl,
