@@ -113,12 +113,30 @@ export async function gatherSignals(draft: Draft, deps: StepDeps): Promise<StepR
   return undefined;
 }
 
+/**
+ * What the translation point adds to the pipeline's score, from what only it knows: a device cookie forged or
+ * altered (someone tampering with what the gateway signed), and an SSO from another device than the one the
+ * session's upstream login was made on (a session cookie carried to another browser). Each reaches the default
+ * step-up threshold alone: a fresh login goes to the IdP again (ForceAuthn), an SSO goes upstream
+ * (`prompt=none`: `login_required`).
+ */
+export const ADDED_FACTOR_WEIGHTS = { 'device:forged_cookie': 0.5, 'sso:device_changed': 0.6 } as const;
+
 export async function assessRisk(draft: Draft, deps: StepDeps): Promise<StepResult> {
   const assessment = await deps.fraud.pipeline.assess(need(draft.signals, 'signals'));
-  if (draft.request.device.forged) assessment.factors.push('device:forged_cookie');
+  const add = (factor: keyof typeof ADDED_FACTOR_WEIGHTS) => {
+    assessment.factors.push(factor);
+    assessment.score = 1 - (1 - assessment.score) * (1 - ADDED_FACTOR_WEIGHTS[factor]);
+  };
+  if (draft.request.device.forged) add('device:forged_cookie');
   const evidence = need(draft.evidence, 'evidence');
-  if (draft.input.kind === 'session' && evidence.deviceId !== draft.request.device.deviceId)
-    assessment.factors.push('sso:device_changed');
+  // a session whose login knew its device (not one made before devices were recorded, nor with a forged cookie)
+  if (
+    draft.input.kind === 'session' &&
+    typeof evidence.deviceId === 'string' &&
+    evidence.deviceId !== draft.request.device.deviceId
+  )
+    add('sso:device_changed');
   draft.assessment = assessment;
   return undefined;
 }
