@@ -14,7 +14,7 @@
  *   one open socket per login, and a life of at most five minutes from the 101, pings or not.
  */
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import type { Services } from '../services.ts';
@@ -28,11 +28,19 @@ export const WS_PAYLOAD_CAP = 8192;
 const PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/signals\/ws$/;
 const IDLE_MS = 30_000;
 
+/** How long a refused socket's answer may take to leave before the socket is destroyed. */
+const LINGER_MS = 1_000;
+/** Longest wait between the upgrade and its answer (the interaction's reads): then the socket is destroyed. */
+const HANDSHAKE_MS = 10_000;
+
 function refuse(socket: Duplex, status: number, reason: string, code: ErrorCode): void {
   const body = JSON.stringify({ error: code });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
   );
+  // the server keeps upgraded sockets half open: one whose peer never closes its side would hold its place and
+  // its descriptor for ever; it is destroyed once the answer had time to leave
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 async function interactionAccepts(services: Services, req: IncomingMessage, uid: string): Promise<boolean> {
@@ -53,6 +61,8 @@ function serve(socket: Duplex, head: Buffer, services: Services, uid: string, ca
   (socket as Socket).setTimeout(IDLE_MS, () => socket.destroy());
   // a life from the 101, whatever pings keep it busy; and one socket per login (the page loaded again replaces it)
   const life = setTimeout(() => socket.destroy(), caps.lifeMs).unref();
+  // once our side is closed, the peer's is not waited for long (the server keeps upgraded sockets half open)
+  socket.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
   const forget = caps.open(uid, () => socket.destroy());
   socket.once('close', () => {
     clearTimeout(life);
@@ -104,6 +114,7 @@ async function handleUpgrade(
   head: Buffer,
   services: Services,
   caps: SocketCaps,
+  answered: () => void,
 ): Promise<void> {
   const match = PATH.exec(new URL(req.url ?? '/', 'http://gateway.invalid').pathname);
   if (!match) return refuse(socket, 404, 'Not Found', 'NOT_FOUND');
@@ -123,7 +134,22 @@ async function handleUpgrade(
   socket.write(
     `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(key)}\r\n\r\n`,
   );
+  answered();
   serve(socket, head, services, uid, caps);
+}
+
+/** What the per-address cap counts: an IPv4 address, or an IPv6 address's /64 (what one subscriber is given). */
+function capKey(address: string): string {
+  if (!isIPv6(address)) return address;
+  const [head = '', tail] = address.split('::');
+  const groups = head === '' ? [] : head.split(':');
+  const right = tail === undefined ? [] : tail === '' ? [] : tail.split(':');
+  const all =
+    tail === undefined ? groups : [...groups, ...Array<string>(8 - groups.length - right.length).fill('0'), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -143,11 +169,13 @@ export function attachUpgrade(server: Server, services: Services, caps = new Soc
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const address = clientAddress(req.socket.remoteAddress ?? '', headerOf(req, 'x-forwarded-for'), proxies);
-    const place = caps.admit(address);
+    const place = caps.admit(capKey(address));
     if (place === 'address') return refuse(socket, 429, 'Too Many Requests', 'RATE_LIMITED');
     if (place === 'process') return refuse(socket, 503, 'Service Unavailable', 'RATE_LIMITED');
     socket.once('close', place.release);
-    handleUpgrade(req, socket, head, services, caps).catch((err: unknown) => {
+    const handshake = setTimeout(() => socket.destroy(), HANDSHAKE_MS).unref();
+    socket.once('close', () => clearTimeout(handshake));
+    handleUpgrade(req, socket, head, services, caps, () => clearTimeout(handshake)).catch((err: unknown) => {
       services.logger.warn({ err }, 'websocket upgrade failed');
       if (!socket.destroyed) refuse(socket, 500, 'Internal Server Error', 'INTERNAL_ERROR');
     });

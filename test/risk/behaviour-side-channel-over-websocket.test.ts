@@ -16,6 +16,7 @@ import { SocketCaps } from '../../gateway/interaction/signals-socket-caps.ts';
 import type { Browser as Chromium } from 'playwright-core';
 import { Browser, formsIn } from '../helpers/browser.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { eventually } from '../helpers/eventually.ts';
 import {
   authorizationRequest,
   RP_REDIRECT,
@@ -233,4 +234,20 @@ test.serial('sockets are bounded per address, one per login, and live a bounded 
   again.ws.close();
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.is(caps.held, 0, 'every place given back');
+
+  // a refused handshake whose client never closes its side: destroyed, its place given back
+  const { port } = new URL(server.url.replace('ws:', 'http:'));
+  const lingering = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true }, () =>
+    lingering.write(
+      `GET /interaction/${first.loginId}/signals/ws HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: ${randomBytes(16).toString('base64')}\r\nsec-websocket-version: 13\r\norigin: https://elsewhere.example\r\n\r\n`,
+    ),
+  );
+  lingering.on('data', () => undefined);
+  lingering.on('end', () => undefined); // our side stays open: the server must not wait for it
+  t.teardown(() => lingering.destroy());
+  await new Promise((resolve) => lingering.once('end', resolve)); // the refusal arrived
+  t.true(
+    await eventually(() => caps.held === 0, 10_000),
+    'the refused socket was destroyed on the server and its place given back',
+  );
 });
