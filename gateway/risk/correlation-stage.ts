@@ -36,8 +36,6 @@ export interface Place {
   at: number;
   /** The login it is the place of. */
   loginId?: string;
-  /** The identity's place before this login (kept for that login's late verdict: `rememberPlace`). */
-  previous?: Place;
 }
 
 const placeKey = (accountId: string) => `corr:{corr}:acct:${accountId}:loc`;
@@ -50,23 +48,49 @@ export function placeOf(signals: RiskSignals): Place | undefined {
     : undefined;
 }
 
-/** The new place, the one it replaces kept inside it (only one level: the replaced one's own is dropped). */
+/** The places of an identity's logins let through that are kept, newest first. */
+const PLACES_KEPT = 8;
+
+/**
+ * The identity's places, newest first: the new one put first, unless it is there already (the same login
+ * remembered twice moves nothing), {@link PLACES_KEPT} kept. A value of an earlier version (one place) reads as a
+ * list of one.
+ */
 const REMEMBER = new LuaScript(`
 local place = cjson.decode(ARGV[1])
 local old = redis.call('GET', KEYS[1])
+local places = {}
 if old then
-  local before = cjson.decode(old)
-  before.previous = nil
-  place.previous = before
+  local kept = cjson.decode(old)
+  if kept[1] == nil then kept = {kept} end
+  for _, p in ipairs(kept) do
+    if place.loginId ~= nil and p.loginId == place.loginId then return 0 end
+    if #places < ${PLACES_KEPT} - 1 then table.insert(places, p) end
+  end
 end
-redis.call('SET', KEYS[1], cjson.encode(place), 'PX', ARGV[2])
+table.insert(places, 1, place)
+redis.call('SET', KEYS[1], cjson.encode(places), 'PX', ARGV[2])
 return 1
 `);
 
 /**
+ * Where the identity was before `loginId`: the place of the login let through just before it when it is among the
+ * kept ones (its late verdict: its correlation was queued, and it, and maybe others since, were let through
+ * before it ran), else the newest place (a login being assessed now).
+ */
+function placeBefore(kept: string | null, loginId: string): Place | null {
+  if (!kept) return null;
+  const parsed = JSON.parse(kept) as Place | Place[];
+  const places = Array.isArray(parsed) ? parsed : [parsed];
+  const own = places.findIndex((p) => p.loginId === loginId);
+  return own < 0 ? (places[0] ?? null) : (places[own + 1] ?? null);
+}
+
+/**
  * Records the place of an identity's login the policy let through: the next login's impossible-travel check
- * measures from it (kept 24 h). The place it replaces is kept inside it: that login's late verdict (its
- * correlation queued, reprocessed once it was let through) measures from the place before it, not from itself.
+ * measures from it (kept 24 h). The places before it are kept too (8): a login's late verdict (its correlation
+ * queued, reprocessed once it was let through, maybe after others) measures from the place before that login,
+ * not from itself nor from a later one.
  *
  * @example
  * if (decision.kind === 'allow') await rememberPlace(redis, signals.accountId, placeOf(signals)!);
@@ -195,8 +219,7 @@ export class CorrelationStage implements RiskStage {
     if (devices >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
     if (networks >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
     // reprocessed after the login was let through: the last place is its own, and the one before it is what counts
-    const kept = last ? (JSON.parse(last) as Place) : null;
-    const before = kept?.loginId === signals.loginId ? (kept.previous ?? null) : kept;
+    const before = placeBefore(last, signals.loginId);
     if (before && here) {
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);
       if (haversineKm(before, here) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');

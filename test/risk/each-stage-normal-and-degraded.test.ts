@@ -289,6 +289,38 @@ test('correlation: a late login allowed meanwhile is still compared with the pla
   t.true(verdicts[0]?.includes('correlation:impossible_travel'), JSON.stringify(verdicts));
 });
 
+test('correlation: nor does a second login from the same far place, allowed before the late verdict, hide it', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  const queue = new ReprocessQueue(s.pool);
+  const accountId = `traveller-twice-${process.pid}`;
+  const paris = { prefix: '203.0.113.0/24', asn: null, country: 'FR', lat: 48.8566, lon: 2.3522 };
+  const tokyo = { prefix: '198.51.100.0/24', asn: null, country: 'JP', lat: 35.6895, lon: 139.692 };
+  await rememberPlace(
+    s.redis,
+    accountId,
+    placeOf(signals({ accountId, network: paris, at: Date.now() - 30 * 60_000 }))!,
+  );
+  const first = signals({ accountId, network: tokyo, loginId: `first-${process.pid}` });
+  await new RiskPipeline([new LateCorrelationStage(s.redis, { queue, budgetMs: 3_000 })]).assess(first);
+  await rememberPlace(s.redis, accountId, placeOf(first)!);
+  await rememberPlace(s.redis, accountId, placeOf(first)!); // the same login remembered twice moves nothing
+  // the attacker's second login, from the same place, let through before the late verdict ran
+  await rememberPlace(
+    s.redis,
+    accountId,
+    placeOf(signals({ accountId, network: tokyo, loginId: `second-${process.pid}` }))!,
+  );
+  const verdicts: string[][] = [];
+  await queue.processPending(
+    (x) => new CorrelationStage(s.redis).evaluate(x),
+    async (_x, verdict) => {
+      verdicts.push(verdict.factors);
+    },
+  );
+  t.true(verdicts[0]?.includes('correlation:impossible_travel'), JSON.stringify(verdicts));
+});
+
 test('a stage whose degraded mode fails too is recorded as error, and the others still run', async (t) => {
   const failing = {
     name: 'x',
