@@ -62,11 +62,15 @@ export async function listenForCommands(options: {
   reconcileMs?: number;
 }): Promise<() => Promise<void>> {
   const { redis, monitor, logger } = options;
+  // when each IdP last got a command here: a read of the registry begun before it is older than the command
+  const commanded = new Map<string, number>();
   const reconcile = async () => {
     if (!options.desired) return;
+    const started = performance.now();
     const desired = await options.desired();
     let changed = false;
     for (const status of monitor.status()) {
+      if ((commanded.get(status.id) ?? -Infinity) >= started) continue;
       const wanted = desired.get(status.id) ?? false;
       const disabled = status.availability === 'disabled';
       if (wanted === !disabled) continue;
@@ -83,6 +87,7 @@ export async function listenForCommands(options: {
   subscriber.on('message', (_channel: string, message: string) => {
     void (async () => {
       const command = JSON.parse(message) as IdpCommand;
+      commanded.set(command.idp, performance.now());
       if (command.action === 'refresh') await monitor.refresh(command.idp);
       else if (command.action === 'disable') monitor.disable(command.idp);
       else if (command.action === 'enable') monitor.enable(command.idp);

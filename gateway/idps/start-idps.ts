@@ -70,9 +70,11 @@ export async function startUpstreams(input: {
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
   // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
+  // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile)
   const desired = async () => {
-    const now = applyRegistry(input.config, await new IdpRegistryStore(input.pool).list(), process.cwd());
-    return new Map((now.saml?.idps ?? []).map((e) => [e.id, e.enabled] as const));
+    const states = new Map((input.config.saml?.idps ?? []).map((e) => [e.id, e.enabled] as const));
+    for (const row of await new IdpRegistryStore(input.pool).list()) states.set(row.id, row.state === 'enabled');
+    return states;
   };
   const stopControl = monitor
     ? await listenForCommands({

@@ -87,10 +87,18 @@ test.serial('a gateway that missed the disable command on pub/sub disables the I
   t.is(availability('mairie'), 'available');
   // the registry changed as the CLI changes it, but no message reached the gateway (its subscriber reconnecting)
   const store = new IdpRegistryStore(running.gateway.services.pool);
+  // a row this host cannot read (its metadata file is elsewhere) stops no reconcile: states only are read
+  await store.put(
+    'elsewhere',
+    { id: 'elsewhere', displayName: 'Elsewhere', metadataFile: '/nonexistent/md.xml' },
+    'enabled',
+    'test',
+  );
   await store.put('mairie', null, 'disabled', 'test');
   t.true(await eventually(() => availability('mairie') === 'disabled'), 'disabled without the message');
   await store.put('mairie', null, 'enabled', 'test');
   t.true(await eventually(() => availability('mairie') === 'available'), 'and enabled again');
+  await running.gateway.services.pool.query("delete from idp_registry where id = 'elsewhere'"); // for the CLI's tests
 });
 
 test.serial('refresh now makes the gateway fetch the metadata again', async (t) => {
