@@ -3,9 +3,9 @@
  * made device trust late. Learns from outcomes per network prefix: refused or flagged logins count against a
  * network, completed ones for it. Built so that no one can turn it against a network's other people:
  *
- * - it counts distinct identities, not events: one person (or one attacker with a handful of identities) refused
- *   again and again, `prompt=none` after `prompt=none`, counts once per identity ({@link KEPT_IDENTITIES} at most
- *   per outcome);
+ * - it counts distinct identities refused, not refusals: one person (or one attacker with a handful of identities)
+ *   refused again and again, `prompt=none` after `prompt=none`, counts once per identity ({@link KEPT_IDENTITIES}
+ *   at most); completed logins count each (a network's many people outweigh a few identities refused);
  * - what it learned lasts {@link WINDOW_MS}, then the network starts afresh;
  * - its score stays under {@link MAX_SCORE}, below the default step-up threshold: alone it never reviews or denies
  *   a network's logins (a login scored by it has its device stage degraded, which the policy meets with its
@@ -22,7 +22,7 @@ export const MAX_SCORE = 0.45;
 
 interface Outcomes {
   since: number;
-  good: Set<string>;
+  good: number;
   bad: Set<string>;
 }
 
@@ -39,9 +39,9 @@ export class IpReputation {
   /** Records an outcome of `identity` (an account id, or a login's when none is known) for a network prefix. */
   record(prefix: string, outcome: 'good' | 'bad', identity: string): void {
     let entry = this.#current(prefix);
-    if (!entry) entry = { since: this.#now(), good: new Set(), bad: new Set() };
-    const set = entry[outcome];
-    if (set.size < KEPT_IDENTITIES) set.add(identity);
+    if (!entry) entry = { since: this.#now(), good: 0, bad: new Set() };
+    if (outcome === 'good') entry.good += 1;
+    else if (entry.bad.size < KEPT_IDENTITIES) entry.bad.add(identity);
     this.#seen.delete(prefix);
     this.#seen.set(prefix, entry);
     if (this.#seen.size > this.#max) this.#seen.delete(this.#seen.keys().next().value!);
@@ -52,7 +52,7 @@ export class IpReputation {
     const entry = this.#current(prefix);
     if (!entry) return 0;
     const bad = entry.bad.size;
-    return Math.min(MAX_SCORE, bad / (bad + entry.good.size + 3));
+    return Math.min(MAX_SCORE, bad / (bad + entry.good + 3));
   }
 
   #current(prefix: string): Outcomes | undefined {

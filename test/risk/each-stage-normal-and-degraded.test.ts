@@ -165,7 +165,14 @@ test('IP reputation counts identities, forgets after its window, and alone never
   for (let i = 0; i < 20; i += 1) reputation.record(nat, 'good', `neighbour-${i}`);
   t.is(reputation.score(nat), 2 / 25, 'the network’s other people count for it');
   for (let i = 0; i < 1000; i += 1) reputation.record(nat, 'bad', `bot-${i}`);
-  t.true(reputation.score(nat) <= MAX_SCORE && MAX_SCORE < 0.5, 'never past the default step-up threshold alone');
+  t.is(reputation.score(nat), MAX_SCORE, 'refused identities counted up to 32 (32 / 55), capped');
+  for (let i = 0; i < 1000; i += 1) reputation.record(nat, 'good', `neighbour-${i % 20}`);
+  t.is(reputation.score(nat), 32 / 1055, 'a busy network’s completed logins (1,020) outweigh them');
+  for (let i = 0; i < 1000; i += 1) reputation.record('203.0.113.0/24', 'bad', `bot-${i}`);
+  t.true(
+    reputation.score('203.0.113.0/24') <= MAX_SCORE && MAX_SCORE < 0.5,
+    'never past the default step-up threshold alone',
+  );
   now += WINDOW_MS + 1;
   t.is(reputation.score(nat), 0, 'a day later the network starts afresh');
 });
