@@ -118,8 +118,18 @@ export class SessionPool {
         const failed = session;
         session = null; // closed now: never given back, whether or not another opens
         this.#close(failed);
-        session = this.#open();
-        return await operation(session);
+        const fresh = this.#open();
+        session = fresh;
+        try {
+          return await operation(fresh);
+        } catch (again) {
+          // the fresh session failed as well: closed and its place left empty, never a dead handle given back
+          if (RECOVERABLE.has(pkcs11ReturnValue(again) ?? '')) {
+            session = null;
+            this.#close(fresh);
+          }
+          throw again;
+        }
       }
     } finally {
       this.#release(session);

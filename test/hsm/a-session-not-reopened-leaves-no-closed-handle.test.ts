@@ -69,3 +69,29 @@ test('after a failed reopening, the next operation gets a session opened for it,
   t.false(pool.stats().sessionLost);
   t.is(pool.stats().busy, 0);
 });
+
+test('a session that fails again once reopened is not given back either', async (t) => {
+  const lib = store.token.lib;
+  const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trimEnd() === token.label)!;
+  const pool = new SessionPool(lib, slot, token.pin, { size: 1 });
+  t.teardown(() => pool.close());
+  const closed: string[] = [];
+  // every session it is given dies under it: the first, and the one opened for the retry
+  const dying = pool.run((session) => {
+    lib.C_CloseSession(session);
+    closed.push(session.toString('hex'));
+    return lib.C_GetSessionInfo(session);
+  });
+  await t.throwsAsync(dying, { message: /CKR_SESSION_HANDLE_INVALID/ });
+  t.is(closed.length, 2, 'tried once more on a fresh session');
+  const given: string[] = [];
+  await pool.run((session) => {
+    given.push(session.toString('hex'));
+    return lib.C_GetSessionInfo(session);
+  });
+  t.deepEqual(
+    given.filter((handle) => closed.includes(handle)),
+    [],
+    'no operation is handed a closed handle',
+  );
+});
