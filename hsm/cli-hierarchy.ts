@@ -35,6 +35,12 @@ export async function runHierarchyCommand(
   io: HierarchyIo,
 ): Promise<void> {
   const [sub, domainArg] = positional;
+  // an argument more than the command takes is a usage error, never ignored
+  if (positional.length > (command === 'kek' ? 1 : 2))
+    throw new HsmError(
+      'HSM_CONFIG_INVALID',
+      command === 'kek' ? 'kek init | kek show' : 'dek rotate [domain] | dek list [domain]',
+    );
   if (command === 'kek') {
     if (sub === 'init') {
       const { kek, generated } = await TokenKek.ensure(tokens.token);

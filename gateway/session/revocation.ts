@@ -49,7 +49,10 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}
  */
 export function revocationInstant(value: string, now: Date): Date | string {
   const instant = new Date(value);
-  if (!INSTANT.test(value) || Number.isNaN(instant.getTime()))
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  // a day the month does not have (2026-02-31) would be read as another day (3 March)
+  const realDay = day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (!INSTANT.test(value) || Number.isNaN(instant.getTime()) || !realDay)
     return 'issued_before takes an ISO 8601 instant with a zone';
   if (instant.getTime() > now.getTime()) return 'issued_before must not be in the future';
   return instant;

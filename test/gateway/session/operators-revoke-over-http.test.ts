@@ -119,6 +119,7 @@ test.serial('refusals have their codes and revoke nothing', async (t) => {
     [{ scope: 'sid', value: 'a b', reason: 'x' }, 'alice', 400, 'REVOCATION_VALUE_INVALID'],
     [{ scope: 'issued_before', value: 'yesterday', reason: 'x' }, 'alice', 400, 'REVOCATION_VALUE_INVALID'],
     [{ scope: 'issued_before', value: '2020-01-01', reason: 'x' }, 'alice', 400, 'REVOCATION_VALUE_INVALID'],
+    [{ scope: 'issued_before', value: '2026-02-31T08:00Z', reason: 'x' }, 'alice', 400, 'REVOCATION_VALUE_INVALID'],
     [
       { scope: 'issued_before', value: new Date(Date.now() + 3600_000).toISOString(), reason: 'x' },
       'alice',
