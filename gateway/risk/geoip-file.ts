@@ -8,8 +8,8 @@
  *   `ip_start,ip_end,continent,country,stateprov,city,latitude,longitude`;
  * - the gateway's own: `ip_start,ip_end,country,latitude,longitude[,asn]` (a header line `ip_start,...` is skipped).
  *
- * Read once at boot; a malformed line stops the boot naming the line (`ConfigError` at `risk.geoipFile`). A lookup
- * is a binary search (IPv4 ranges as numbers, IPv6 ones as bigints).
+ * Read once at boot, line by line over the file's bytes (never one string), into typed arrays and shared places; a
+ * malformed line stops the boot naming the line (`ConfigError` at `risk.geoipFile`). A lookup is a binary search.
  */
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -24,11 +24,17 @@ interface Place {
   asn: string | null;
 }
 
-/** Ranges of one address family, sorted, with the place of each. */
-interface Ranges<T> {
-  starts: T[];
-  ends: T[];
-  places: Place[];
+/**
+ * Ranges of one address family, sorted, in typed arrays (a City Lite file holds millions): IPv4 starts and ends as
+ * numbers, IPv6 ones as their two 64-bit halves; each range's place an index into places shared by all ranges.
+ */
+interface Ranges {
+  starts: Float64Array | BigUint64Array;
+  ends: Float64Array | BigUint64Array;
+  /** IPv6 only: the low halves (`starts`/`ends` hold the high ones). */
+  startsLow?: BigUint64Array;
+  endsLow?: BigUint64Array;
+  place: Uint32Array;
 }
 
 const FIELD = 'risk.geoipFile';
@@ -91,7 +97,7 @@ function placeOf(fields: string[]): Place {
     fields.length === 8 ? [fields[3], fields[6], fields[7], undefined] : [fields[2], fields[3], fields[4], fields[5]];
   if (!country || !/^[A-Z]{2}$/.test(country)) throw new Error(`country ${JSON.stringify(country)} is not ISO 3166`);
   const coordinate = (value: string | undefined, bound: number) => {
-    if (value === undefined || value === '') return null;
+    if (value === undefined || value.trim() === '') return null;
     const n = Number(value);
     if (!Number.isFinite(n) || Math.abs(n) > bound) throw new Error(`coordinate ${JSON.stringify(value)}`);
     return n;
@@ -104,14 +110,31 @@ function placeOf(fields: string[]): Place {
   };
 }
 
-function find<T extends number | bigint>(ranges: Ranges<T>, address: T): Place | undefined {
+const HALF = 0xffff_ffff_ffff_ffffn;
+
+function find4(r: Ranges, address: number): number | undefined {
+  const starts = r.starts as Float64Array;
+  const ends = r.ends as Float64Array;
   let low = 0;
-  let high = ranges.starts.length - 1;
+  let high = starts.length - 1;
   while (low <= high) {
     const middle = (low + high) >> 1;
-    if (ranges.starts[middle]! > address) high = middle - 1;
-    else if (ranges.ends[middle]! < address) low = middle + 1;
-    else return ranges.places[middle];
+    if (starts[middle]! > address) high = middle - 1;
+    else if (ends[middle]! < address) low = middle + 1;
+    else return r.place[middle];
+  }
+  return undefined;
+}
+
+function find6(r: Ranges, address: bigint): number | undefined {
+  const at = (high: BigUint64Array, lowHalf: BigUint64Array, i: number) => (high[i]! << 64n) | lowHalf[i]!;
+  let low = 0;
+  let high = r.starts.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if (at(r.starts as BigUint64Array, r.startsLow!, middle) > address) high = middle - 1;
+    else if (at(r.ends as BigUint64Array, r.endsLow!, middle) < address) low = middle + 1;
+    else return r.place[middle];
   }
   return undefined;
 }
@@ -124,19 +147,23 @@ function find<T extends number | bigint>(ranges: Ranges<T>, address: T): Place |
  * resolver.resolve('203.0.113.7'); // { prefix: '203.0.113.0/24', country: 'FR', lat: 48.85, lon: 2.35, asn: null }
  */
 export function geoipFileResolver(file: string): NetworkResolver & { ranges: number } {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     throw new ConfigError(FIELD, `cannot read ${file}: ${(error as Error).message}`);
   }
-  const v4: Ranges<number> = { starts: [], ends: [], places: [] };
-  const v6: Ranges<bigint> = { starts: [], ends: [], places: [] };
+  const places: Place[] = [];
+  const placeIndex = new Map<string, number>();
+  const v4 = { starts: [] as number[], ends: [] as number[], place: [] as number[] };
+  const v6 = { starts: [] as bigint[], ends: [] as bigint[], place: [] as number[] };
   let lineNo = 0;
-  for (let at = 0; at < text.length;) {
-    const newline = text.indexOf('\n', at);
-    const line = text.slice(at, newline < 0 ? text.length : newline).replace(/\r$/, '');
-    at = newline < 0 ? text.length : newline + 1;
+  // line by line over the bytes: a file of hundreds of megabytes is never one string
+  for (let at = 0; at < bytes.length;) {
+    const newline = bytes.indexOf(0x0a, at);
+    const end = newline < 0 ? bytes.length : newline;
+    const line = bytes.toString('utf8', at, end).replace(/\r$/, '');
+    at = end + 1;
     lineNo += 1;
     if (line.trim() === '' || (lineNo === 1 && line.startsWith('ip_start'))) continue;
     try {
@@ -144,18 +171,42 @@ export function geoipFileResolver(file: string): NetworkResolver & { ranges: num
       if (![5, 6, 8].includes(fields.length)) throw new Error(`${fields.length} fields (5, 6 or 8 expected)`);
       const [first = '', last = ''] = fields;
       const place = placeOf(fields);
-      if (isIPv4(first) && isIPv4(last)) add(v4, ipv4Number(first), ipv4Number(last), place);
-      else if (isIPv6(first) && isIPv6(last)) add(v6, ipv6Number(first), ipv6Number(last), place);
+      const key = `${place.country}|${place.lat}|${place.lon}|${place.asn}`;
+      let index = placeIndex.get(key);
+      if (index === undefined) {
+        index = places.push(place) - 1;
+        placeIndex.set(key, index);
+      }
+      if (isIPv4(first) && isIPv4(last)) add(v4, ipv4Number(first), ipv4Number(last), index);
+      else if (isIPv6(first) && isIPv6(last) && !first.includes('%') && !last.includes('%'))
+        add(v6, ipv6Number(first), ipv6Number(last), index);
       else throw new Error(`${JSON.stringify(first)}–${JSON.stringify(last)} is not a range of one address family`);
     } catch (error) {
       throw new ConfigError(FIELD, `${file} line ${lineNo}: ${(error as Error).message}`);
     }
   }
+  const ranges4: Ranges = {
+    starts: Float64Array.from(v4.starts),
+    ends: Float64Array.from(v4.ends),
+    place: Uint32Array.from(v4.place),
+  };
+  const ranges6: Ranges = {
+    starts: BigUint64Array.from(v6.starts, (n) => n >> 64n),
+    startsLow: BigUint64Array.from(v6.starts, (n) => n & HALF),
+    ends: BigUint64Array.from(v6.ends, (n) => n >> 64n),
+    endsLow: BigUint64Array.from(v6.ends, (n) => n & HALF),
+    place: Uint32Array.from(v6.place),
+  };
   return {
     ranges: v4.starts.length + v6.starts.length,
     resolve(ip: string): NetworkInfo {
       const bare = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-      const place = isIPv4(bare) ? find(v4, ipv4Number(bare)) : isIPv6(bare) ? find(v6, ipv6Number(bare)) : undefined;
+      const index = isIPv4(bare)
+        ? find4(ranges4, ipv4Number(bare))
+        : isIPv6(bare) && !bare.includes('%')
+          ? find6(ranges6, ipv6Number(bare))
+          : undefined;
+      const place = index === undefined ? undefined : places[index];
       return {
         prefix: prefixOf(ip),
         asn: place?.asn ?? null,
@@ -167,12 +218,17 @@ export function geoipFileResolver(file: string): NetworkResolver & { ranges: num
   };
 }
 
-function add<T extends number | bigint>(ranges: Ranges<T>, start: T, end: T, place: Place): void {
+function add<T extends number | bigint>(
+  ranges: { starts: T[]; ends: T[]; place: number[] },
+  start: T,
+  end: T,
+  place: number,
+): void {
   if (end < start) throw new Error('the range ends before it starts');
   const previous = ranges.ends.at(-1);
   if (previous !== undefined && start <= previous)
     throw new Error('ranges must be sorted by their first address and not overlap');
   ranges.starts.push(start);
   ranges.ends.push(end);
-  ranges.places.push(place);
+  ranges.place.push(place);
 }
