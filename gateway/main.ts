@@ -48,7 +48,7 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const server = createServer(gateway.app.callback());
-  attachUpgrade(server, gateway.services);
+  const sideChannel = attachUpgrade(server, gateway.services);
   answerClientErrors(server, gateway.services.logger);
   server.keepAliveTimeout = 5_000;
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
@@ -86,6 +86,7 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
     force.unref();
     opsServer?.close();
     opsServer?.closeIdleConnections();
+    sideChannel.closeAll(); // the login pages' sockets: server.close() would wait minutes for them
     server.close(() => {
       gateway.close().then(
         () => process.exit(0),

@@ -62,6 +62,15 @@ export class SocketCaps {
     };
   }
 
+  /**
+   * Closes every open socket (a graceful stop: an upgraded socket is a connection `server.close()` waits for, and a
+   * login page's lives minutes). The pages then send their vector by POST, to whichever instance answers.
+   */
+  closeAll(): void {
+    for (const close of [...this.#byLogin.values()]) close();
+    this.#byLogin.clear();
+  }
+
   /** Sockets held now (tests, metrics). */
   get held(): number {
     return this.#inAll;

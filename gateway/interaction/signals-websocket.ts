@@ -130,7 +130,10 @@ async function handleUpgrade(
   }
   if (req.headers.origin !== new URL(services.config.issuer).origin)
     return refuse(socket, 403, 'Forbidden', 'ORIGIN_REFUSED');
-  if (!(await interactionAccepts(services, req, uid))) return refuse(socket, 403, 'Forbidden', 'INTERACTION_INVALID');
+  const accepted = await interactionAccepts(services, req, uid);
+  // destroyed meanwhile (its handshake's time ran out while the interaction was read): nothing to answer or serve
+  if (socket.destroyed) return;
+  if (!accepted) return refuse(socket, 403, 'Forbidden', 'INTERACTION_INVALID');
   socket.write(
     `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${acceptKey(key)}\r\n\r\n`,
   );
@@ -158,13 +161,14 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * Serves the WebSocket side channel on `server` (the only upgrade this gateway accepts).
+ * Serves the WebSocket side channel on `server` (the only upgrade this gateway accepts). Returns its caps, whose
+ * `closeAll()` a graceful stop calls before `server.close()`.
  *
  * @example
  * const server = createServer(gateway.app.callback());
  * attachUpgrade(server, gateway.services);
  */
-export function attachUpgrade(server: Server, services: Services, caps = new SocketCaps()): void {
+export function attachUpgrade(server: Server, services: Services, caps = new SocketCaps()): SocketCaps {
   const proxies: TrustedProxies = trustedProxies(services.config.trustedProxies);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -180,4 +184,5 @@ export function attachUpgrade(server: Server, services: Services, caps = new Soc
       if (!socket.destroyed) refuse(socket, 500, 'Internal Server Error', 'INTERNAL_ERROR');
     });
   });
+  return caps;
 }

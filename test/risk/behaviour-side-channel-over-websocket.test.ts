@@ -235,6 +235,12 @@ test.serial('sockets are bounded per address, one per login, and live a bounded 
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.is(caps.held, 0, 'every place given back');
 
+  // a graceful stop closes the open sockets (server.close() would wait for them)
+  const open = await openSocket(server.url, third.loginId, headersOf(third));
+  caps.closeAll();
+  t.is(await open.closed, 1006, 'closed by the stop');
+  t.true(await eventually(() => caps.held === 0, 10_000));
+
   // a refused handshake whose client never closes its side: destroyed, its place given back
   const { port } = new URL(server.url.replace('ws:', 'http:'));
   const lingering = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true }, () =>
