@@ -44,6 +44,7 @@ export function tellRpsOfRevocations(deps: RevocationFanoutDeps): void {
       ]);
     };
     const failures: unknown[] = [];
+    const failedRecords: Buffer[] = [];
     let next = 0;
     const worker = async () => {
       while (next < records.length) {
@@ -51,12 +52,16 @@ export function tellRpsOfRevocations(deps: RevocationFanoutDeps): void {
         await tell(record).catch((err: unknown) => {
           logger.warn({ err }, 'a revoked session’s RPs not told');
           failures.push(err);
+          failedRecords.push(record.recordKey);
         });
       }
     };
     await Promise.all(Array.from({ length: Math.min(SESSIONS_AT_ONCE, records.length) }, worker));
     // an error of ours (a record that could not be opened, an RP's registration unreadable): the revocation is not
-    // marked told, and is taken again once its lease runs out (revocation-notices.ts)
-    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} revoked sessions' RPs not told`);
+    // marked told, and only these sessions are taken again after a backoff (revocation-notices.ts)
+    if (failures.length > 0)
+      throw Object.assign(new AggregateError(failures, `${failures.length} revoked sessions' RPs not told`), {
+        failedRecords,
+      });
   });
 }

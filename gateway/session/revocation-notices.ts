@@ -11,7 +11,12 @@
  *   error of ours (a back-channel endpoint that refused three times is an RP's failure, audited: told); an error of
  *   ours (a record PostgreSQL or the HSM could not open) leaves the row to be taken again when the lease runs out:
  *   at least once, a logout token or a SET twice rather than none;
- * - a row taken {@link MAX_NOTICE_ATTEMPTS} times is left for an operator (and logged), never retried forever.
+ * - an attempt that failed for some sessions keeps only those (`notify_pending`) and is taken again after a backoff
+ *   ({@link retryDelayMs}: 1 minute, doubling, 1 hour at most), so that a long outage of ours does not spend every
+ *   attempt in minutes, and the RPs already told are not told again;
+ * - a row taken {@link MAX_NOTICE_ATTEMPTS} times is left for an operator (logged `REVOCATION_RPS_NOT_TOLD`; the
+ *   rows: `notified_at is null and notify_attempts >= 10`; set `notify_attempts = 0` to try again), never retried
+ *   forever.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -42,7 +47,13 @@ const CLAIM = `
       and (notify_claimed_until is null or notify_claimed_until < clock_timestamp())
     order by id limit 1
     for update skip locked)
-  returning s.id::text as id, s.actor, s.reason, s.record_keys, s.notify_attempts`;
+  returning s.id::text as id, s.actor, s.reason, coalesce(s.notify_pending, s.record_keys) as record_keys,
+    s.notify_attempts`;
+
+/** How long after its `attempts`-th failed attempt a revocation is taken again. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(3_600_000, 60_000 * 2 ** Math.max(0, attempts - 1));
+}
 
 export class RevocationNotices {
   readonly #pool: Pool;
@@ -85,6 +96,20 @@ export class RevocationNotices {
       [id, this.holder, leaseMs],
     );
     return rowCount === 1;
+  }
+
+  /**
+   * The attempt failed for the sessions `pending` (all when null): only they are told at the next attempt, taken
+   * after {@link retryDelayMs}.
+   */
+  async retryLater(id: string, pending: readonly Buffer[] | null, attempts: number): Promise<void> {
+    await this.#pool.query(
+      `update session_revocations
+       set notify_pending = coalesce($3::bytea[], notify_pending),
+         notify_claimed_until = clock_timestamp() + make_interval(secs => $4 / 1000.0)
+       where id = $1 and notified_at is null and notify_claimed_by = $2`,
+      [id, this.holder, pending, retryDelayMs(attempts)],
+    );
   }
 
   /** Every RP of the revocation's sessions was told (by this holder). */

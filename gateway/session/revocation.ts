@@ -115,7 +115,11 @@ export class SessionRevoker {
     this.#metrics = deps.metrics;
   }
 
-  /** Called with the sessions each revocation ended and who ended them (not for `invalidateTokens`: the session goes on). */
+  /**
+   * Called with the sessions each revocation ended and who ended them (not for `invalidateTokens`: the session goes
+   * on). A listener that could not tell some sessions throws an error naming them (`failedRecords`: their record
+   * keys): only those are told at the next attempt.
+   */
   onRevoked(listener: (records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>): void {
     this.#listeners.push(listener);
   }
@@ -245,10 +249,10 @@ export class SessionRevoker {
       if (revoke && records.length > 0) {
         if (this.#listeners.length === 0) rps = 'queued';
         else if (scope === 'session') {
-          await this.#tell(id, records, options);
-          rps = 'told';
+          // not told now (an error of ours): the row is taken again later, so it is under way
+          rps = (await this.#tell(id, records, options, 1)) ? 'told' : 'telling';
         } else {
-          void this.#tell(id, records, options).catch(() => undefined);
+          void this.#tell(id, records, options, 1).catch(() => undefined);
           rps = 'telling';
         }
       }
@@ -266,7 +270,7 @@ export class SessionRevoker {
     let told = 0;
     // one at a time, each under its own lease: a lease taken for a row told later would run out meanwhile
     for (let notice = await notices.claimNext(); notice; notice = told < limit ? await notices.claimNext() : null) {
-      const done = await this.#tell(notice.id, notice.records, notice);
+      const done = await this.#tell(notice.id, notice.records, notice, notice.attempts);
       if (!done && notice.attempts >= MAX_NOTICE_ATTEMPTS) onGivenUp?.(notice.id);
       told += 1;
     }
@@ -277,18 +281,32 @@ export class SessionRevoker {
    * Runs every listener on the sessions of revocation `id`, its lease renewed meanwhile; then marks it told,
    * unless a listener failed (an error of ours: the lease runs out and the row is taken again). Whether it was.
    */
-  async #tell(id: string, records: readonly StoredRecord[], options: RevokeOptions): Promise<boolean> {
+  async #tell(
+    id: string,
+    records: readonly StoredRecord[],
+    options: RevokeOptions,
+    attempts: number,
+  ): Promise<boolean> {
     const notices = this.#notices;
     const renewal = notices
       ? setInterval(() => void notices.renew(id).catch(() => undefined), NOTICE_LEASE_MS / 3).unref()
       : undefined;
     try {
       let failed = false;
+      // the sessions a listener could not tell (it names them: `failedRecords`), else every one
+      const pending = new Map<string, Buffer>();
+      let all = false;
       for (const listener of this.#listeners)
-        await listener(records, options).catch(() => {
+        await listener(records, options).catch((error: unknown) => {
           failed = true;
+          const named = (error as { failedRecords?: unknown }).failedRecords;
+          if (Array.isArray(named)) for (const key of named as Buffer[]) pending.set(key.toString('hex'), key);
+          else all = true;
         });
-      if (failed) return false;
+      if (failed) {
+        await notices?.retryLater(id, all ? null : [...pending.values()], attempts).catch(() => undefined);
+        return false;
+      }
       // not marked when PostgreSQL refuses: the lease runs out and a sweeper tells them again (at least once)
       await notices?.told(id).catch(() => undefined);
       return true;
