@@ -130,9 +130,11 @@ export async function assessRisk(draft: Draft, deps: StepDeps): Promise<StepResu
   };
   if (draft.request.device.forged) add('device:forged_cookie');
   const evidence = need(draft.evidence, 'evidence');
-  // a session whose login knew its device (not one made before devices were recorded, nor with a forged cookie)
+  // a session whose login knew its device (not one made before devices were recorded, nor with a forged cookie),
+  // asked from another one; a forged cookie now weighs once, as forged (its device id is always a fresh one)
   if (
     draft.input.kind === 'session' &&
+    !draft.request.device.forged &&
     typeof evidence.deviceId === 'string' &&
     evidence.deviceId !== draft.request.device.deviceId
   )
