@@ -74,16 +74,19 @@ return 1
 `);
 
 /**
- * Where the identity was before `loginId`: the place of the login let through just before it when it is among the
- * kept ones (its late verdict: its correlation was queued, and it, and maybe others since, were let through
- * before it ran), else the newest place (a login being assessed now).
+ * Where the identity was before `loginId` (made at `at`): the place of the login let through just before it when it
+ * is among the kept ones (its late verdict: its correlation was queued, and it, and maybe others since, were let
+ * through before it ran), else the newest place from before `at` (a login assessed now: the newest).
  */
-function placeBefore(kept: string | null, loginId: string): Place | null {
+function placeBefore(kept: string | null, loginId: string, at: number): Place | null {
   if (!kept) return null;
   const parsed = JSON.parse(kept) as Place | Place[];
   const places = Array.isArray(parsed) ? parsed : [parsed];
   const own = places.findIndex((p) => p.loginId === loginId);
-  return own < 0 ? (places[0] ?? null) : (places[own + 1] ?? null);
+  if (own >= 0) return places[own + 1] ?? null;
+  // not among them (a login assessed now; or a late one pushed out by eight since): the newest before its time
+  // (a minute's leeway: another instance's clock may run a little ahead of this one's)
+  return places.find((p) => p.at <= at + 60_000) ?? null;
 }
 
 /**
@@ -219,7 +222,7 @@ export class CorrelationStage implements RiskStage {
     if (devices >= t.devicesPerIdentity) add(WEAK, 'correlation:devices_per_identity');
     if (networks >= t.networksPerIdentity) add(WEAK, 'correlation:networks_per_identity');
     // reprocessed after the login was let through: the last place is its own, and the one before it is what counts
-    const before = placeBefore(last, signals.loginId);
+    const before = placeBefore(last, signals.loginId, now);
     if (before && here) {
       const hours = Math.max((now - before.at) / HOUR, 1 / 60);
       if (haversineKm(before, here) / hours > t.travelKmh) add(0.7, 'correlation:impossible_travel');
