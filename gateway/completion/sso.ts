@@ -32,6 +32,7 @@ import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
+import { deviceInRequest } from '../risk/device-cookie.ts';
 import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
 import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
@@ -63,6 +64,7 @@ export async function sessionStanding(
   clientId: string,
   acrValues: unknown,
   session: SessionView,
+  deviceId: string | null = null,
 ): Promise<Standing | null> {
   const { accountId, acr, loginTs } = session;
   if (typeof accountId !== 'string' || typeof acr !== 'string' || !isAcr(acr)) return null;
@@ -85,9 +87,12 @@ export async function sessionStanding(
   // this session's own upstream authentication (the person may have others, on other devices), no older than a
   // session may live: an SSO login re-saves the evidence it stood on, which must not keep it usable for ever
   const oldest = Math.floor(Date.now() / 1000) - services.config.ttl.session;
-  const evidence = account.evidence?.find(
+  const candidates = (account.evidence ?? []).filter(
     (e) => e.acr === acr && e.authTime === loginTs && e.authTime > oldest && e.oneTimeUse !== true,
   );
+  // (acr, auth_time) is not unique: two logins the IdP answered from one of its sessions share it (another browser
+  // of the person, the same second). The one made on this request's device is this session's; else the first.
+  const evidence = candidates.find((e) => deviceId !== null && e.deviceId === deviceId) ?? candidates[0];
   if (!evidence) return null;
   // the IdP named the RPs this assertion may reach (ProxyRestriction): another goes upstream, never through it
   if (evidence.onwardAudiences !== undefined && !evidence.onwardAudiences.includes(clientId)) return null;
@@ -117,6 +122,7 @@ export function standingOf(ctx: KoaContextWithOIDC, services: Services): Promise
       ctx.oidc.client?.clientId ?? '',
       ctx.oidc.params?.acr_values,
       ctx.oidc.session ?? {},
+      deviceInRequest(ctx, services.config.secrets.browserBindingKey, services.config.cookies),
     );
     standings.set(ctx, standing);
   }
@@ -300,7 +306,13 @@ export async function ssoInteraction(ctx: Context, services: Services, details: 
     const cookie = details.session?.cookie;
     const session = cookie ? await services.holder.provider.Session.find(cookie) : undefined;
     const standing = session
-      ? await sessionStanding(services, String(details.params.client_id), details.params.acr_values, session)
+      ? await sessionStanding(
+          services,
+          String(details.params.client_id),
+          details.params.acr_values,
+          session,
+          deviceInRequest(ctx, services.config.secrets.browserBindingKey, services.config.cookies),
+        )
       : null;
     if (!standing) return false;
     await beginSsoLogin(services, uid, standing, requestContextOf(ctx, services, details.params));

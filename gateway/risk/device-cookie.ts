@@ -60,6 +60,13 @@ export function newDeviceCookie(
   return { deviceId, value: `${deviceId}.${mac(key, deviceId, label)}` };
 }
 
+/** The device this request's cookie names (valid, under the current name), issuing nothing; null when none. */
+export function deviceInRequest(ctx: Context, key: string, cookies: CookieSettings): string | null {
+  const { secure } = cookies;
+  const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
+  return readDeviceCookie(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), key, label).deviceId;
+}
+
 /**
  * Reads the device cookie of a request; when it is absent or invalid, issues a new one on the response.
  * Returns the id (the new one for a new device) and whether the device was already known to this browser.
