@@ -57,13 +57,15 @@ export async function listenForCommands(options: {
   prefix: string;
   monitor: MetadataMonitor;
   logger: Logger;
-  /** Whether each IdP should be enabled now, by the durable registry (absent: one the registry removed). */
+  /** Whether each IdP the durable registry has a row for should be enabled now (`removed`: false). */
   desired?: () => Promise<ReadonlyMap<string, boolean>>;
   reconcileMs?: number;
 }): Promise<() => Promise<void>> {
   const { redis, monitor, logger } = options;
   // when each IdP last got a command here: a read of the registry begun before it is older than the command
   const commanded = new Map<string, number>();
+  // an IdP without a registry row keeps the state it booted with (the configuration file's)
+  const atBoot = new Map(monitor.status().map((s) => [s.id, s.availability !== 'disabled'] as const));
   const reconcile = async () => {
     if (!options.desired) return;
     const started = performance.now();
@@ -71,7 +73,7 @@ export async function listenForCommands(options: {
     let changed = false;
     for (const status of monitor.status()) {
       if ((commanded.get(status.id) ?? -Infinity) >= started) continue;
-      const wanted = desired.get(status.id) ?? false;
+      const wanted = desired.get(status.id) ?? atBoot.get(status.id) ?? false;
       const disabled = status.availability === 'disabled';
       if (wanted === !disabled) continue;
       if (wanted) monitor.enable(status.id);

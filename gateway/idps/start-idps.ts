@@ -70,12 +70,10 @@ export async function startUpstreams(input: {
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
   // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
-  // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile)
-  const desired = async () => {
-    const states = new Map((input.config.saml?.idps ?? []).map((e) => [e.id, e.enabled] as const));
-    for (const row of await new IdpRegistryStore(input.pool).list()) states.set(row.id, row.state === 'enabled');
-    return states;
-  };
+  // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile;
+  // an IdP the registry has no row for keeps the state it booted with, the configuration file's)
+  const desired = async () =>
+    new Map((await new IdpRegistryStore(input.pool).list()).map((row) => [row.id, row.state === 'enabled'] as const));
   const stopControl = monitor
     ? await listenForCommands({
         redis: input.redis,

@@ -4,7 +4,8 @@
  * costs a file descriptor for as long as it lives. So, in each process:
  *
  * - at most {@link PER_ADDRESS} sockets (handshaking or open) per client address, and {@link IN_ALL} in all
- *   (each handshake reads the interaction and the login in Redis); past either, 429 / 503 `RATE_LIMITED`;
+ *   (each handshake reads the interaction and the login in Redis); past them, 429 `RATE_LIMITED` /
+ *   `LOAD_SHEDDING`;
  * - at most one open socket per login: a second one closes the first (a page loaded again);
  * - a socket lives at most {@link SOCKET_LIFE_MS} from its 101, pings or not (the page then sends its vector by
  *   POST, as when the socket is refused).

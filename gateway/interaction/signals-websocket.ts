@@ -10,7 +10,7 @@
  *   POST body, stored with channel `websocket`, acknowledged (`{"stored":true}`) and the socket closed
  *   (1000); an invalid vector closes with 1007 `SIGNALS_INVALID`, an oversize one with 1009;
  * - raw trajectories never arrive: only the aggregates of features.ts;
- * - bounded (signals-socket-caps.ts): sockets per client address and per process (429 / 503 `RATE_LIMITED`),
+ * - bounded (signals-socket-caps.ts): sockets per client address (429 `RATE_LIMITED`) and per process (429 `LOAD_SHEDDING`),
  *   one open socket per login, and a life of at most five minutes from the 101, pings or not.
  */
 import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
@@ -175,7 +175,7 @@ export function attachUpgrade(server: Server, services: Services, caps = new Soc
     const address = clientAddress(req.socket.remoteAddress ?? '', headerOf(req, 'x-forwarded-for'), proxies);
     const place = caps.admit(capKey(address));
     if (place === 'address') return refuse(socket, 429, 'Too Many Requests', 'RATE_LIMITED');
-    if (place === 'process') return refuse(socket, 503, 'Service Unavailable', 'RATE_LIMITED');
+    if (place === 'process') return refuse(socket, 429, 'Too Many Requests', 'LOAD_SHEDDING');
     socket.once('close', place.release);
     const handshake = setTimeout(() => socket.destroy(), HANDSHAKE_MS).unref();
     socket.once('close', () => clearTimeout(handshake));
