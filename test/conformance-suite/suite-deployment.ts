@@ -13,7 +13,7 @@ import { startSuiteEidasNode, type SuiteEidasNode } from '../../conformance/suit
 import { startSuiteIdp, type SuiteIdp } from '../../conformance/suite/parties/idp.ts';
 import type { RpClient } from '../../conformance/suite/parties/rp.ts';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
-import { freePort } from '../harness/services/free-port.ts';
+import { freePort, PortInUseError } from '../harness/services/free-port.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 import { startHttpsDocumentServer } from '../helpers/https-document-server.ts';
 
@@ -35,16 +35,42 @@ export interface SuiteDeployment {
  *
  * @example const d = await startSuiteDeployment(); await runSuite({ target: d.target, client: d.client, idp: d.idp, plans });
  */
-export async function startSuiteDeployment(
-  options: {
-    issuerPort?: number;
-    eidas?: boolean;
-    /**
-     * An https issuer on the same address: what is in front of it (the test's TLS-terminating `fetch`,
-     * tls-terminated-fetch.ts) sends its requests on to the plain-http listener.
-     */
-    https?: boolean;
-  } = {},
+export async function startSuiteDeployment(options: SuiteDeploymentOptions = {}): Promise<SuiteDeployment> {
+  // a port freePort() handed out may be taken meanwhile (by one of this deployment's own parties, listening on port
+  // 0): start again on other ports, everything the attempt started stopped first
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || options.issuerPort !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+interface SuiteDeploymentOptions {
+  issuerPort?: number;
+  eidas?: boolean;
+  /**
+   * An https issuer on the same address: what is in front of it (the test's TLS-terminating `fetch`,
+   * tls-terminated-fetch.ts) sends its requests on to the plain-http listener.
+   */
+  https?: boolean;
+}
+
+/** One start; whatever it started is stopped when a later step fails (a server left listening keeps the worker alive). */
+async function startOnce(options: SuiteDeploymentOptions): Promise<SuiteDeployment> {
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    return await startParts(options, stops);
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startParts(
+  options: SuiteDeploymentOptions,
+  stops: Array<() => Promise<unknown>>,
 ): Promise<SuiteDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-conformance-'));
   const issuerPort = options.issuerPort ?? (await freePort());
@@ -56,6 +82,7 @@ export async function startSuiteDeployment(
   // a second redirect host (another port) under a sector_identifier_uri served over https (OIDC-RPI-01)
   const alternateRedirectUri = `http://127.0.0.1:${await freePort()}/callback`;
   const sectorDocs = await startHttpsDocumentServer();
+  stops.push(() => sectorDocs.stop());
   sectorDocs.serve('/conformance-rp.sector.json', JSON.stringify([redirectUri, alternateRedirectUri]));
   const suiteIdp = await startSuiteIdp({
     idpId: 'conformance-idp',
@@ -63,6 +90,7 @@ export async function startSuiteDeployment(
     spMetadataUrl: `${target}/saml/metadata`,
     keysDir: join(dir, 'suite-idp'),
   });
+  stops.push(() => suiteIdp.stop());
   const metadataFile = join(dir, 'conformance-idp.metadata.xml');
   writeFileSync(metadataFile, await (await fetch(suiteIdp.idp.metadataUrl)).text());
   const node =
@@ -74,6 +102,7 @@ export async function startSuiteDeployment(
           spMetadataUrl: `${target}/saml/metadata`,
           keysDir: join(dir, 'suite-eidas'),
         });
+  if (node !== undefined) stops.push(() => node.stop());
   const anchor = join(dir, 'conformance-eidas.trust-anchor.pem');
   if (node !== undefined) writeFileSync(anchor, node.node.trustAnchorPem);
   const eidasIdp =
@@ -130,9 +159,11 @@ export async function startSuiteDeployment(
       },
     ],
   });
+  stops.push(() => deployment.stop());
   deployment.rawConfig.sectorIdentifiers = { caFiles: [sectorDocs.caFile] };
   if (options.https === true) deployment.rawConfig.issuer = target;
   const gateway = await startGatewayInProcess(deployment, listenPort);
+  stops.push(() => gateway.stop());
   // A rotation staged ahead, as `node hsm/cli.ts generate id_token RS256` does (state next: published, not signing).
   await gateway.gateway.services.lifecycle.keys.generate('id_token', 'RS256');
   await gateway.gateway.services.lifecycle.changed();
