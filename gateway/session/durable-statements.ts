@@ -117,3 +117,17 @@ export const KEYS_OF_GRANT = prepared(
      select true from session_records r
      where r.record_key = h.record_key and r.expires_at = h.expires_at and r.valid_to is null limit 1)`,
 );
+
+/**
+ * A revocation's outbox row. Sessions ended ($6): their RPs are to be told (migration 0870), by the caller under its
+ * lease ($7 holder, $8 ms) or, without one, by a gateway's sweeper; none ended: told already.
+ */
+export const INSERT_REVOCATION = `insert into session_revocations (scope, target, actor, reason, record_keys, notified_at,
+    notify_claimed_by, notify_claimed_until, notify_attempts)
+  values ($1, $2, $3, $4, $5,
+    case when $6::boolean then null else clock_timestamp() end,
+    case when $6::boolean then $7::text end,
+    case when $6::boolean and $8::float8 is not null
+      then clock_timestamp() + make_interval(secs => $8::float8 / 1000.0) end,
+    case when $6::boolean and $7::text is not null then 1 else 0 end)
+  returning id`;

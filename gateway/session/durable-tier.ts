@@ -26,6 +26,7 @@ import {
   ENDED_ROW,
   END,
   FIND_SESSION,
+  INSERT_REVOCATION,
   KEYS_OF_GRANT,
   REVOKED_SUCCESSOR,
   SCOPE_MATCH,
@@ -343,28 +344,16 @@ export class DurableTier {
       }
       const {
         rows: [outbox],
-      } = await client.query<{ id: string }>(
-        // sessions ended: their RPs are to be told (migration 0870), by the caller under its lease, or by a sweeper
-        `insert into session_revocations (scope, target, actor, reason, record_keys, notified_at,
-           notify_claimed_by, notify_claimed_until, notify_attempts)
-         values ($1, $2, $3, $4, $5,
-           case when $6::boolean then null else clock_timestamp() end,
-           case when $6::boolean then $7::text end,
-           case when $6::boolean and $8::float8 is not null
-             then clock_timestamp() + make_interval(secs => $8::float8 / 1000.0) end,
-           case when $6::boolean and $7::text is not null then 1 else 0 end)
-         returning id`,
-        [
-          scope,
-          target,
-          actor,
-          reason,
-          records.map((r) => r.recordKey),
-          revoke && records.length > 0,
-          notice?.holder ?? null,
-          notice?.leaseMs ?? null,
-        ],
-      );
+      } = await client.query<{ id: string }>(INSERT_REVOCATION, [
+        scope,
+        target,
+        actor,
+        reason,
+        records.map((r) => r.recordKey),
+        revoke && records.length > 0,
+        notice?.holder ?? null,
+        notice?.leaseMs ?? null,
+      ]);
       return { id: outbox!.id, records };
     });
   }
