@@ -13,6 +13,23 @@
  *   the request's first read of it, as with a request that read it once.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RecordKind } from './stored-record.ts';
+
+/** The memo's entry of a session-store record. */
+export const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
+/** The memo's entry of a session's pointer (its cookie id or a sid → its record key). */
+export const pointerMemoKey = (by: 'lookup' | 'sid', key: Buffer) => `s2p:${by}:${key.toString('hex')}`;
+/** The memo's entry of a session this request ended: its sid pointers, which outlive the end. */
+export const endedMemoKey = (recordKey: Buffer) => `s2e:${recordKey.toString('hex')}`;
+/** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
+export const MEMO_KINDS: readonly RecordKind[] = [
+  'Session',
+  'Grant',
+  'AccessToken',
+  'RefreshToken',
+  'Identity',
+  'UpstreamSession',
+];
 
 const memo = new AsyncLocalStorage<Map<string, Promise<unknown>>>();
 

@@ -15,6 +15,7 @@ import type { HotRecord, HotTier } from './hot-tier.ts';
 import type { RecordCipher } from './record-cipher.ts';
 import type { RecordKeys } from './record-keys.ts';
 import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from './request-memo.ts';
+import { endedMemoKey, memoKey, MEMO_KINDS as KINDS, pointerMemoKey } from './request-memo.ts';
 import { RecordPayloads } from './record-payloads.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
@@ -27,15 +28,6 @@ import type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './sessi
 export type { KnownRevocations, Loaded, PutInput, SessionMetrics } from './session-store-types.ts';
 
 export { slidingTolerance } from './saved-again.ts';
-
-/** The request memo's entry of a record (`request-memo.ts`). */
-const memoKey = (kind: RecordKind, recordKey: Buffer) => `s2:${kind}:${recordKey.toString('hex')}`;
-/** The request memo's entry of a session's pointer (its cookie id or a sid → its record key). */
-const pointerMemoKey = (by: 'lookup' | 'sid', key: Buffer) => `s2p:${by}:${key.toString('hex')}`;
-/** The request memo's entry of a session this request ended: its sid pointers, which outlive the end. */
-const endedMemoKey = (recordKey: Buffer) => `s2e:${recordKey.toString('hex')}`;
-/** Every kind a record key may be memoised under (an end forgets the ended keys under each). */
-const KINDS: readonly RecordKind[] = ['Session', 'Grant', 'AccessToken', 'RefreshToken', 'Identity', 'UpstreamSession'];
 
 export class SessionStore {
   readonly keys: RecordKeys;

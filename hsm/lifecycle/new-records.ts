@@ -5,25 +5,27 @@
  * key without a record is a `generate` under way in another process, between the token and PostgreSQL:
  * adopting it would make active at once, before anyone saw it in `/jwks`, a key meant to be `next`.
  */
+import type { AlgorithmName } from '../algorithms.ts';
 import type { Pkcs11Signer } from '../pkcs11-signer.ts';
 import type { KeyRecord } from './key-record.ts';
 
-/** The record of a token key entering the lifecycle in `state` at `at`. */
-export function newRecord(
-  signer: Pkcs11Signer,
-  tokenLabel: string,
-  state: 'pending' | 'next' | 'active',
-  at: Date,
-): KeyRecord {
+/** What a key entering the lifecycle is: a token key's signer, or an in-process key's own fields (`hsm/pq/`). */
+export type NewKey = Pick<Pkcs11Signer, 'kid' | 'purpose' | 'ckaId' | 'publicJwk'> & {
+  alg: AlgorithmName;
+  label: string;
+};
+
+/** The record of a key entering the lifecycle in `state` at `at`. */
+export function newRecord(key: NewKey, tokenLabel: string, state: 'pending' | 'next' | 'active', at: Date): KeyRecord {
   return {
-    kid: signer.kid,
-    purpose: signer.purpose,
-    alg: signer.alg,
+    kid: key.kid,
+    purpose: key.purpose,
+    alg: key.alg,
     state,
     tokenLabel,
-    ckaId: signer.ckaId,
-    keyLabel: signer.label,
-    publicJwk: { ...signer.publicJwk },
+    ckaId: key.ckaId,
+    keyLabel: key.label,
+    publicJwk: { ...key.publicJwk },
     createdAt: at,
     publishedAt: state === 'pending' ? null : at,
     activatedAt: state === 'active' ? at : null,

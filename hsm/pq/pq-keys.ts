@@ -18,6 +18,7 @@ import { algorithm, assertAcknowledged, type ProcessAlgorithmRow } from '../algo
 import { HsmError } from '../errors.ts';
 import { WRAP_MECHANISM, type TokenKek } from '../hierarchy/kek.ts';
 import type { KeyRecord, KeyRecordRepository } from '../lifecycle/key-record.ts';
+import { newRecord } from '../lifecycle/new-records.ts';
 import type { JsonWebKeyPublic, KeyPurpose } from '../signer.ts';
 import { InProcessSigner } from './in-process-signer.ts';
 import type { WrappedKeyRepository } from './wrapped-keys.ts';
@@ -92,23 +93,12 @@ export class PqKeys {
     }
     const at = (this.#options.now ?? (() => new Date()))();
     const state = options.state ?? 'next';
-    const record: KeyRecord = {
-      kid,
-      purpose,
-      alg: row.name,
+    const record = newRecord(
+      { kid, purpose, alg: row.name, ckaId: id, publicJwk, label: `${PQ_LABEL_PREFIX}${purpose}:${row.name}:${id}` },
+      kek.token.label,
       state,
-      tokenLabel: kek.token.label,
-      ckaId: id,
-      keyLabel: `${PQ_LABEL_PREFIX}${purpose}:${row.name}:${id}`,
-      publicJwk,
-      createdAt: at,
-      publishedAt: state === 'pending' ? null : at,
-      activatedAt: state === 'active' ? at : null,
-      retiredAt: null,
-      notAfter: null,
-      destroyedAt: null,
-      certificatePem: null,
-    };
+      at,
+    );
     await records.insert([record], {
       action: 'generate',
       kid,
