@@ -9,7 +9,8 @@
  *   ≥ 32 characters) kept only as its SHA-256; `roles` ⊆ `admin` (IdP status), `metrics` (`/metrics`),
  *   `reviewer` (the manual-review queue), `revoker` (session revocation, `/admin/revocations`). At least
  *   one operator when enabled; names and tokens distinct;
- * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review;
+ * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review; with
+ *   reviewers configured, there must be at least that many (fewer could never approve one);
  * - a token is 32 to 512 printable ASCII characters without spaces: what a Bearer header carries.
  *
  * `GW_ADMIN_TOKEN` and `GW_METRICS_ALLOW` (loopback-gated, shared token) are refused (retired-env.ts).
@@ -85,6 +86,13 @@ export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv) {
       if (ops.listen.port !== undefined && ops.listen.port !== 0 && ops.listen.port === publicPort)
         issue(['listen', 'port'], 'must differ from listen.port');
     }
+    const reviewers = operators.filter((o) => o.roles.includes('reviewer')).length;
+    if (reviewers > 0 && reviewers < ops.review.level3Approvals)
+      issue(
+        ['review', 'level3Approvals'],
+        `asks ${ops.review.level3Approvals} distinct operators to approve a level-3 review, but only ${reviewers} ` +
+          `operator(s) have the reviewer role: no level-3 review could ever be approved`,
+      );
     const [names, hashes] = [new Set<string>(), new Set<string>()];
     operators.forEach((o, i) => {
       if (names.has(o.name)) issue(['operators', i, 'name'], 'operator names must be distinct');

@@ -162,6 +162,7 @@ const OPS = () => ({
   enabled: true,
   listen: { port: 9464 },
   operators: [{ name: 'alice', token: { env: 'OP_ALICE' }, roles: ['reviewer', 'metrics'] }],
+  review: { level3Approvals: 1 },
 });
 
 test('the operations listener is off by default; on, it keeps each credential as a hash and asks two operators for level 3', (t) => {
@@ -253,6 +254,13 @@ test('the operations listener: loopback unless acknowledged, its own port, opera
     /distinct/,
   );
   failsAt(t, (c) => (c.ops = { ...OPS(), review: { level3Approvals: 0 } }), 'ops.review.level3Approvals', /≥ 1/);
+  // one reviewer could never make the two distinct approvals a level-3 review asks for
+  failsAt(
+    t,
+    (c) => (c.ops = { ...OPS(), review: { level3Approvals: 2 } }),
+    'ops.review.level3Approvals',
+    /only 1 operator\(s\) have the reviewer role/,
+  );
   failsAt(t, (c) => (c.ops = { ...OPS(), adminToken: 'x' }), 'ops.adminToken', /unknown setting/);
 });
 
