@@ -39,7 +39,7 @@ import { migrate } from '../store/migrate.ts';
 import { createPool } from '../store/postgres.ts';
 import { createRedis } from '../store/redis.ts';
 import { readStatus, sendCommand } from './control.ts';
-import { IdpRegistryStore, mergeRegistry, type IdpState } from './registry-store.ts';
+import { IdpRegistryStore, mergeRegistry, type IdpState, type UnreadableRow } from './registry-store.ts';
 
 const USAGE =
   'usage: node gateway/idps/cli.ts --config <file> list | status [id] | refresh <id> | add <entry.json> | disable <id> | enable <id> | remove <id>';
@@ -98,10 +98,17 @@ async function main(argv: string[]): Promise<number> {
     await migrate(pool, () => undefined);
     const store = new IdpRegistryStore(pool);
     const rows = await store.list();
-    const idps = mergeRegistry(config.saml.idps, rows, process.cwd());
+    // an unreadable row is listed as such and can still be disabled, removed or replaced (`add`): the CLI is how
+    // an operator mends it, so it must not stop at it
+    const unreadable: UnreadableRow[] = [];
+    const idps = mergeRegistry(config.saml.idps, rows, process.cwd(), (row) => unreadable.push(row));
     const known = (id: string | undefined): string => {
       if (!id) throw new ConfigError('(arguments)', `${command} needs an IdP id`);
-      if (!idps.some((e) => e.id === id) && !config.saml.idps.some((e) => e.id === id))
+      if (
+        !idps.some((e) => e.id === id) &&
+        !config.saml.idps.some((e) => e.id === id) &&
+        !unreadable.some((row) => row.id === id)
+      )
         throw new AdapterError('ADAPTER_UNKNOWN', 'Unknown identity provider.', { detail: id });
       return id;
     };
@@ -117,6 +124,8 @@ async function main(argv: string[]): Promise<number> {
           process.stdout.write(
             `${e.id} ${e.kind} ${e.enabled ? 'enabled' : 'disabled'} ${e.metadataUrl ?? e.metadataFile} ${e.displayName}\n`,
           );
+        for (const row of unreadable)
+          process.stdout.write(`${row.id} unreadable (${row.state} in the registry, not offered): ${row.reason}\n`);
         return 0;
       case 'status': {
         const selected = arg ? idps.filter((e) => e.id === known(arg)) : idps;

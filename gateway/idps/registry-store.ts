@@ -57,27 +57,47 @@ export class IdpRegistryStore {
   }
 }
 
+/** A registry row whose entry this host cannot read (written by a newer version, or edited by hand). */
+export interface UnreadableRow {
+  id: string;
+  state: IdpState;
+  reason: string;
+}
+
 /**
- * The configuration's IdPs with the registry applied.
+ * The configuration's IdPs with the registry applied. A row whose entry does not parse is left out and
+ * handed to `unreadable` (the IdP is not offered: fail closed for it), so that one bad row never stops the
+ * boot or the CLI for every other IdP.
  *
  * @example
- * const idps = mergeRegistry(config.saml.idps, await store.list(), baseDir);
+ * const idps = mergeRegistry(config.saml.idps, await store.list(), baseDir, (row) => logger.warn(row));
  */
 export function mergeRegistry(
   configured: readonly SamlIdpEntry[],
   rows: readonly RegistryRow[],
   baseDir: string,
+  unreadable: (row: UnreadableRow) => void,
 ): SamlIdpEntry[] {
   const byId = new Map(configured.map((entry) => [entry.id, entry]));
   for (const row of rows) {
+    // a removed IdP's entry is never read (nothing of it is offered, whatever it holds)
+    if (row.state === 'removed') {
+      byId.delete(row.id);
+      continue;
+    }
     if (row.entry) {
-      const [parsed] = parseIdps([{ ...row.entry, id: row.id }], baseDir);
-      byId.set(row.id, parsed!);
+      let parsed: SamlIdpEntry;
+      try {
+        [parsed] = parseIdps([{ ...row.entry, id: row.id }], baseDir) as [SamlIdpEntry];
+      } catch (error) {
+        byId.delete(row.id);
+        unreadable({ id: row.id, state: row.state, reason: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      byId.set(row.id, parsed);
     }
     const entry = byId.get(row.id);
-    if (!entry) continue;
-    if (row.state === 'removed') byId.delete(row.id);
-    else byId.set(row.id, { ...entry, enabled: row.state === 'enabled' });
+    if (entry) byId.set(row.id, { ...entry, enabled: row.state === 'enabled' });
   }
   return [...byId.values()];
 }
@@ -86,7 +106,12 @@ export function mergeRegistry(
  * The configuration with the durable registry applied to the IdPs of the one protocol that has a registry
  * (its entries are checked by `parse-entries.ts`).
  */
-export function applyRegistry(config: GatewayConfig, rows: readonly RegistryRow[], baseDir: string): GatewayConfig {
+export function applyRegistry(
+  config: GatewayConfig,
+  rows: readonly RegistryRow[],
+  baseDir: string,
+  unreadable: (row: UnreadableRow) => void,
+): GatewayConfig {
   if (rows.length === 0) return config;
-  return { ...config, saml: { ...config.saml, idps: mergeRegistry(config.saml.idps, rows, baseDir) } };
+  return { ...config, saml: { ...config.saml, idps: mergeRegistry(config.saml.idps, rows, baseDir, unreadable) } };
 }

@@ -48,7 +48,13 @@ export async function startUpstreams(input: {
   reconcileMs?: number;
 }): Promise<Upstreams> {
   const rows = await new IdpRegistryStore(input.pool).list();
-  const config = applyRegistry(input.config, rows, process.cwd());
+  // a row this version cannot read leaves its IdP out (fail closed for it) and never stops the others' boot
+  const config = applyRegistry(input.config, rows, process.cwd(), (row) =>
+    input.logger.error(
+      { code: 'IDP_REGISTRY_ENTRY_UNREADABLE', idp: row.id, state: row.state, reason: row.reason },
+      'an IdP of the durable registry is not offered: its entry does not parse here (fix it with the IdP CLI)',
+    ),
+  );
   const adapters = new AdapterRegistry();
   const running: RunningUpstream[] = [];
   const stopAll = async () => {

@@ -15,7 +15,9 @@ import { eventually } from '../helpers/eventually.ts';
 import { RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 import { createTestIdp } from '../helpers/saml/test-idp.ts';
+import pg from 'pg';
 import { IdpRegistryStore } from '../../gateway/idps/registry-store.ts';
+import { migrate } from '../../gateway/store/migrate.ts';
 
 const CLI = fileURLToPath(new URL('../../gateway/idps/cli.ts', import.meta.url));
 const run = promisify(execFile);
@@ -27,9 +29,10 @@ let running: Awaited<ReturnType<typeof startGatewayInProcess>>;
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gw-idp-cli-'));
   const idp = await createTestIdp({ entityId: 'https://mairie.example/md' });
+  const pgUrl = await freshDatabase();
   deployment = await prepareDeployment({
     dir,
-    pgUrl: await freshDatabase(),
+    pgUrl,
     redisUrl: redisUrl(),
     redisKeyPrefix: redisPrefix(),
     token,
@@ -39,6 +42,16 @@ test.before(async () => {
     ],
     logLevel: process.env.GW_TEST_LOG_LEVEL ?? 'silent',
   });
+  // a registry row this version cannot read (its metadata file is on another host) is there before the boot
+  const pool = new pg.Pool({ connectionString: pgUrl });
+  await migrate(pool, () => undefined);
+  await new IdpRegistryStore(pool).put(
+    'unreadable',
+    { id: 'unreadable', displayName: 'Unreadable', metadataFile: '/nonexistent/md.xml' },
+    'enabled',
+    'test',
+  );
+  await pool.end();
   // the registry read again every 300 ms (30 s by default): a command missed on pub/sub is made up quickly here
   running = await startGatewayInProcess(deployment, undefined, { idpReconcileMs: 300 });
 });
@@ -72,6 +85,19 @@ test.serial('list and status show every IdP as the running gateway sees it', asy
     /^demo-idp available lastSuccess=\S+Z validUntil=- nextRefresh=\S+Z failures=0 keys=[0-9a-f]{16} error=- \(reported by the gateway\)$/m,
   );
   t.regex(status.stdout, /^mairie available /m);
+});
+
+test.serial('a registry entry this host cannot read stops neither the boot nor the CLI; it is listed and removable', async (t) => {
+  // the gateway booted (the before hook) and offers the others; the unreadable IdP is not offered at all
+  t.is(availability('demo-idp'), 'available');
+  t.is(availability('mairie'), 'available');
+  t.throws(() => running.gateway.services.adapters.get('unreadable'));
+  const list = await cli('list');
+  t.is(list.code, 0, list.stderr);
+  t.regex(list.stdout, /^mairie legacy enabled /m);
+  t.regex(list.stdout, /^unreadable unreadable \(enabled in the registry, not offered\): .*metadataFile/m);
+  t.is((await cli('remove', 'unreadable')).code, 0, 'an operator mends it with the CLI');
+  t.notRegex((await cli('list')).stdout, /^unreadable /m);
 });
 
 test.serial('disable hides an IdP in the running gateway at once; enable shows it again', async (t) => {
@@ -158,6 +184,7 @@ test.serial('each change of the registry is audited before it is made, naming wh
   t.deepEqual(
     rows.map((r) => `${r.session_id} ${r.to_state}`),
     [
+      'idp:unreadable IDP_REMOVED',
       'idp:mairie IDP_DISABLED',
       'idp:mairie IDP_ENABLED',
       'idp:demo-idp IDP_REFRESH_REQUESTED',
