@@ -2,7 +2,8 @@
  * The key-hierarchy commands of the key-ceremony CLI:
  *
  * - `kek init`: generates the token's AES-256 KEK (non-extractable, wrap/unwrap only) unless it has one;
- *   prints `kek <id> <label> generated|exists` and the KEK's flags. Token only.
+ *   prints `kek <id> <label> generated|exists` and the KEK's flags. A KEK generated is audited (`kek-init` in
+ *   `key_events`) when `GW_DATABASE_URL` names the database; without it, stderr says it was not audited.
  * - `kek show`: the KEK and its flags.
  * - `dek rotate [domain]`: the token generates a new DEK, wrapped under the KEK and stored in PostgreSQL
  *   as the active version of `domain` (default `gateway`); the previous one is retired and kept for
@@ -19,6 +20,8 @@ import type { TokenKeyStore } from './token-keystore.ts';
 
 export interface HierarchyIo {
   out: (line: string) => void;
+  /** A line for the operator that is not the command's answer (stderr). */
+  warn: (line: string) => void;
   env: NodeJS.ProcessEnv;
 }
 
@@ -26,6 +29,32 @@ const flagsText = (flags: Record<string, boolean>): string =>
   Object.entries(flags)
     .map(([n, v]) => `${n}=${String(v)}`)
     .join(' ');
+
+/**
+ * Records a generated KEK in `key_events` (action `kek-init`, actor `cli:<user>`). Without `GW_DATABASE_URL`
+ * (a token prepared before its database) the KEK is made and the CLI says on stderr that it is not audited.
+ */
+async function auditKekInit(io: HierarchyIo, detail: { kekId: string; label: string; tokenLabel: string }) {
+  const url = io.env.GW_DATABASE_URL;
+  if (!url) {
+    io.warn('kek init: not audited (GW_DATABASE_URL is not set; key_events is in the gateway database)');
+    return;
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await pool.query(
+      'insert into key_events (action, kid, actor, version, detail) select $1, null, $2, version, $3 from key_set_version',
+      ['kek-init', `cli:${cliUser()}`, JSON.stringify(detail)],
+    );
+  } catch (error) {
+    throw new HsmError('HSM_RECORDS_FAILED', 'the KEK was generated but its key_events record failed', {
+      detail: (error as Error).message,
+      cause: error,
+    });
+  } finally {
+    await pool.end();
+  }
+}
 
 /** Runs `kek <init|show>` or `dek <rotate|list> [domain]`. */
 export async function runHierarchyCommand(
@@ -44,6 +73,8 @@ export async function runHierarchyCommand(
   if (command === 'kek') {
     if (sub === 'init') {
       const { kek, generated } = await TokenKek.ensure(tokens.token);
+      // a key ceremony is audited as every other (`key_events`, `kek-init`) where the gateway's database is named
+      if (generated) await auditKekInit(io, { kekId: kek.id, label: kek.label, tokenLabel: tokens.token.label });
       io.out(`kek ${kek.id} ${kek.label} ${generated ? 'generated' : 'exists'} ${flagsText(await kek.flags())}`);
     } else if (sub === 'show') {
       const kek = await TokenKek.open(tokens.token);

@@ -25,6 +25,8 @@ import type { TokenKeyStore } from './token-keystore.ts';
 
 export interface CliIo {
   out: (line: string) => void;
+  /** A line for the operator that is not the command's answer (stderr). */
+  warn: (line: string) => void;
   /** Asks the operator; resolves to the answer (empty when there is no terminal). */
   ask: (question: string) => Promise<string>;
   env: NodeJS.ProcessEnv;

@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
     pin: env('GW_PKCS11_PIN'),
   });
   try {
-    const io: CliIo = { out: (line) => console.log(line), ask, env: process.env };
+    const io: CliIo = { out: (line) => console.log(line), warn: (line) => console.error(line), ask, env: process.env };
     if (hierarchy) await runHierarchyCommand(command as 'kek' | 'dek', positional, store, io);
     else if (lifecycle) await runLifecycleCommand(command, { positional, flags }, store, io);
     else await COMMANDS[command]!(store);

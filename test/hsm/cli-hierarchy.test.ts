@@ -16,7 +16,7 @@ test.before(async () => {
 
 const cli = (args: string[], extra: Record<string, string> = {}) => operator.run(args, extra);
 
-test.serial('kek init, dek rotate, and an acknowledged ML-DSA-65 key through the CLI', (t) => {
+test.serial('kek init (audited), dek rotate, and an acknowledged ML-DSA-65 key through the CLI', async (t) => {
   const noKek = cli(['generate', 'id_token', 'ML-DSA-65', '--ack-experimental']);
   t.is(noKek.status, 1);
   t.regex(noKek.stderr, /HSM_KEY_NOT_FOUND/, 'the KEK comes first');
@@ -28,6 +28,15 @@ test.serial('kek init, dek rotate, and an acknowledged ML-DSA-65 key through the
     /^kek [0-9a-f]{16} gw-kek:[0-9a-f]{16} generated sensitive=true extractable=false neverExtractable=true wrap=true unwrap=true encrypt=false decrypt=false$/,
   );
   t.regex(cli(['kek', 'init']).stdout, / exists /);
+  // the ceremony is audited once, when the KEK is made (not when init finds it)
+  const events = await operator.query<{ action: string; actor: string; kek_id: string }>(
+    "select action, actor, detail->>'kekId' as kek_id from key_events where action = 'kek-init'",
+  );
+  t.deepEqual(
+    events.map((e) => [e.action, e.kek_id]),
+    [['kek-init', /^kek ([0-9a-f]{16}) /.exec(init.stdout)![1]]],
+  );
+  t.regex(events[0]!.actor, /^cli:\S+$/);
 
   t.is(cli(['dek', 'rotate']).stdout, 'dek gateway 1 active');
   t.is(cli(['dek', 'rotate']).stdout, 'dek gateway 2 active');

@@ -10,6 +10,8 @@ import { freshDatabase, type freshToken } from '../helpers/services.ts';
 export interface KeyCli {
   db: string;
   run(args: string[], extra?: Record<string, string>): { status: number | null; stdout: string; stderr: string };
+  /** A query of the CLI's database (what it recorded). */
+  query<R extends pg.QueryResultRow>(sql: string): Promise<R[]>;
 }
 
 /** A migrated database for `token`, and a runner of the CLI bound to both. */
@@ -20,6 +22,14 @@ export async function keyCli(token: ReturnType<typeof freshToken>): Promise<KeyC
   await pool.end();
   return {
     db,
+    async query<R extends pg.QueryResultRow>(sql: string) {
+      const reader = new pg.Pool({ connectionString: db, max: 1 });
+      try {
+        return (await reader.query<R>(sql)).rows;
+      } finally {
+        await reader.end();
+      }
+    },
     run(args, extra = {}) {
       const result = spawnSync(process.execPath, ['hsm/cli.ts', ...args], {
         cwd: new URL('../../', import.meta.url),
