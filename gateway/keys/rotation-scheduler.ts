@@ -4,7 +4,11 @@
  * activate them after the lead time, destroy retired keys after `notAfter`. Every action is audited by
  * the lifecycle store and announced to the other instances.
  *
- * A failed action is logged and retried at the next tick; it never stops the gateway.
+ * A failed action is logged and retried at the next tick; it never stops the gateway. One failure is mended
+ * rather than retried forever: a `next` key whose record outlived its key on the token (destroyed there by hand,
+ * a token restored from an older backup) can never be activated, so its record is destroyed and a replacement
+ * generated (logged `ROTATION_NEXT_KEY_LOST`, both audited), after a fresh scan of the token that sees the active
+ * key of the same purpose and algorithm (a scan that sees nothing concludes nothing).
  */
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -15,7 +19,7 @@ import type { KeyLifecycle } from './key-lifecycle.ts';
 const LOCK_KEY = String(0x67772d726f7461n);
 
 export interface RotationSchedulerOptions {
-  lifecycle: KeyLifecycle;
+  lifecycle: Pick<KeyLifecycle, 'keys' | 'changed'>;
   pool: Pool;
   policy: readonly RotationRule[];
   logger: Logger;
@@ -72,7 +76,7 @@ export class RotationScheduler {
     for (const action of due) {
       try {
         if (action.action === 'generate') await keys.generate(action.purpose, action.alg);
-        else if (action.action === 'activate') await keys.activate(action.kid);
+        else if (action.action === 'activate') await this.#activate(action.kid);
         else await keys.destroy(action.kid);
         done += 1;
         this.#o.logger.info({ action }, 'rotation scheduler: performed');
@@ -82,6 +86,26 @@ export class RotationScheduler {
     }
     if (done > 0) await this.#o.lifecycle.changed();
     return done;
+  }
+
+  /**
+   * Activates a next key after a fresh scan of the token (this instance's list may predate a destruction made
+   * elsewhere: activated from it, the key would be active and unable to sign); one lost from the token is
+   * replaced (see the file's comment).
+   */
+  async #activate(kid: string): Promise<void> {
+    const { keys } = this.#o.lifecycle;
+    await keys.tokens.refresh();
+    const onToken = new Set(keys.tokens.signers().map((s) => s.kid));
+    const { purpose, alg } = keys.record(kid);
+    const seesActive = keys.records(purpose).some((r) => r.alg === alg && r.state === 'active' && onToken.has(r.kid));
+    if (onToken.has(kid) || !seesActive) return void (await keys.activate(kid));
+    this.#o.logger.error(
+      { code: 'ROTATION_NEXT_KEY_LOST', kid, purpose, alg },
+      'rotation scheduler: the next key is gone from the token; its record is destroyed and a replacement generated',
+    );
+    await keys.destroy(kid);
+    await keys.generate(purpose, alg);
   }
 
   async stop(): Promise<void> {
