@@ -105,8 +105,12 @@ export async function completeLogin(
     }),
     along,
   ]);
-  if (written.status === 'rejected') throw written.reason;
-  if (enrolled.status === 'rejected') throw enrolled.reason;
+  if (written.status === 'rejected' || enrolled.status === 'rejected') {
+    // the enrolment grant may be written already (sent with this completion, or before it): a login that did not
+    // complete enrols no WebAuthn key afterwards
+    await services.redis.del(enrolmentKey(uid)).catch(() => undefined);
+    throw written.status === 'rejected' ? written.reason : (enrolled as PromiseRejectedResult).reason;
+  }
   const grantId = written.value;
   // The grant's links to the login are written first, the result next, COMPLETED is audited then, and only then
   // is the browser sent on: the audit trail is complete by the time the RP can redeem the code.

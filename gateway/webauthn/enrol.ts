@@ -102,19 +102,22 @@ export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Pr
     stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
   const binding = browserBinding(ctx, deps.config.secrets.browserBindingKey, deps.config.cookies, 'compare');
   if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
-  // and only while the session that login opened in this browser stands for the same account: after a logout (or
-  // a revocation, or another person's login on a shared computer) the login's page in the history is no way in
-  if ((await sessionAccountOf(ctx, deps.provider())) !== grant.accountId)
-    throw notAllowed("this browser's session has ended or is another account's");
+  // and only while the session that login opened in this browser stands on that very login: after a logout (or
+  // a revocation, or another person's login on a shared computer) the login's page in the history is no way in,
+  // nor once the same account signs in again there (with a weaker credential, maybe: that login has its own grant)
+  const session = await sessionOf(ctx, deps.provider());
+  if (session?.accountId !== grant.accountId || session.authTime !== grant.authTime)
+    throw notAllowed("this browser's session has ended, or stands on another login");
   return grant;
 }
 
-/** The account of the browser's oidc-provider session (its signed cookie), or undefined: none, ended, revoked. */
-async function sessionAccountOf(ctx: Context, provider: ReturnType<WebAuthnDeps['provider']>) {
+/** The account and login time of the browser's oidc-provider session (its signed cookie); none: ended, revoked. */
+async function sessionOf(ctx: Context, provider: ReturnType<WebAuthnDeps['provider']>) {
   const id = provider
     .createContext(ctx.req, ctx.res)
     .cookies.get(provider.cookieName('session'), { signed: true } as never);
-  return id ? (await provider.Session.find(id))?.accountId : undefined;
+  const session = id ? await provider.Session.find(id) : undefined;
+  return session ? { accountId: session.accountId, authTime: session.authTime() } : undefined;
 }
 
 /** What this enrolment asks for, checked against what the login earned and what the deployment offers. */

@@ -40,6 +40,11 @@ export interface EnrolmentGrant {
   level: 0 | 2 | 3;
   /** The person asserted with one of their existing credentials (required to add another). */
   confirmed: boolean;
+  /**
+   * The `auth_time` of the login that earned it: the grant holds only while this browser's session stands on that
+   * login (a later login of the same account, after a logout on a shared computer, has its own).
+   */
+  authTime: number;
 }
 
 export const ENROLMENT_TTL_SECONDS = 600;
@@ -146,6 +151,7 @@ export async function grantEnrolment(
     binding,
     level: enrolmentLevelOf(outcome, login.upstream, skew, satisfiedLevel, Date.now(), maxAgeSeconds),
     confirmed: false,
+    authTime: outcome.authTime,
   };
   await deps.redis.set(enrolmentKey(uid), JSON.stringify(grant), 'EX', ENROLMENT_TTL_SECONDS);
 }

@@ -329,7 +329,7 @@ test.serial(
 );
 
 test.serial(
-  'after a logout the login earns nothing more in that browser: no enrolment, no account page (a shared computer)',
+  'after a logout the login earns nothing more in that browser, even once the same account signs in again (a shared computer)',
   async (t) => {
     const page = await withAuthenticator('usb');
     const first = await login(page, 'jean'); // LoA high, fresh: it earned an enrolment
@@ -343,6 +343,13 @@ test.serial(
     const after = await page.goto(register);
     t.is(after?.status(), 403);
     t.regex((await page.textContent('body')) ?? '', /WEBAUTHN_ENROLMENT_NOT_ALLOWED|only right after signing in/);
+    t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`))?.status(), 403);
+    // that person signs in as jean again (knowing only a weaker credential would do): a new session of the same
+    // account in this browser does not bring the first login's grant back (it names the login it was earned by)
+    const again = await login(page, 'jean');
+    t.true(page.url().startsWith(RP_REDIRECT));
+    t.not(again.uid, first.uid);
+    t.is((await page.goto(register))?.status(), 403, "the first login's grant stays dead");
     t.is((await page.goto(`${issuer}/interaction/${first.uid}/webauthn/credentials`))?.status(), 403);
     await page.context().close();
   },
