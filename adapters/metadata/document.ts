@@ -11,6 +11,7 @@
  *   while required → `SAML_METADATA_INVALID`.
  * - `cacheDuration`: the shortest of the root's and the entity's, when present.
  */
+import { createHash } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { AdapterError } from '../contract.ts';
 import { samlError } from '../saml/errors.ts';
@@ -28,6 +29,11 @@ export interface MetadataEntity {
   validUntil?: number;
   /** Effective cacheDuration (ms), if any. */
   cacheDurationMs?: number;
+  /**
+   * SHA-256 (hex) of what the signature covers, canonicalised (signed documents only): the same for every byte
+   * form of one signed issue (a newline added, another XML declaration, other quotes), which the raw bytes are not.
+   */
+  signedDigest?: string;
 }
 
 export interface ReadOptions {
@@ -46,7 +52,7 @@ export interface ReadOptions {
  * const { metadata, validUntil } = readMetadataEntity(xml, 'https://idp.example/metadata', { trustAnchors: [pem], requireValidUntil: true, now: new Date() });
  */
 export function readMetadataEntity(xml: string, entityId: string | undefined, options: ReadOptions): MetadataEntity {
-  const root = trustedRoot(xml, options);
+  const { root, signedDigest } = trustedRoot(xml, options);
   const entities = isElement(root, NS.metadata, 'EntitiesDescriptor')
     ? childrenNamed(root, NS.metadata, 'EntityDescriptor')
     : [root];
@@ -82,17 +88,18 @@ export function readMetadataEntity(xml: string, entityId: string | undefined, op
     metadata,
     ...(validUntil === undefined ? {} : { validUntil }),
     ...(cacheDurationMs === undefined ? {} : { cacheDurationMs }),
+    ...(signedDigest === undefined ? {} : { signedDigest }),
   };
 }
 
-function trustedRoot(xml: string, options: ReadOptions): Element {
+function trustedRoot(xml: string, options: ReadOptions): { root: Element; signedDigest?: string } {
   let root: Element;
   try {
     root = parseStrictXml(xml).documentElement!;
   } catch (cause) {
     throw samlError('SAML_METADATA_INVALID', { detail: cause instanceof AdapterError ? cause.code : 'parse', cause });
   }
-  if (options.trustAnchors.length === 0) return root;
+  if (options.trustAnchors.length === 0) return { root };
   let signature: Element | undefined;
   try {
     signature = optionalChild(root, NS.dsig, 'Signature');
@@ -124,7 +131,7 @@ function trustedRoot(xml: string, options: ReadOptions): Element {
   if (signedRoot.localName !== root.localName || attr(signedRoot, 'ID') !== attr(root, 'ID')) {
     throw samlError('SAML_METADATA_SIGNATURE_INVALID', { detail: 'signed bytes are not the document root' });
   }
-  return signedRoot;
+  return { root: signedRoot, signedDigest: createHash('sha256').update(signed).digest('hex') };
 }
 
 function instant(value: string | undefined): number | undefined {

@@ -60,13 +60,29 @@ export type MetadataEvent =
   | { type: 'weak_keys'; idp: string; keys: string[] }
   | { type: 'expiring'; idp: string; validUntil: string; remainingSeconds: number };
 
-/** How many replaced documents per IdP are remembered to refuse their replay. */
+/** How many replaced documents per IdP are remembered (in process) to refuse their replay. */
 const SUPERSEDED_KEPT = 64;
+
+/**
+ * Where replaced issues are remembered beyond this process (the gateway: Redis, shared by every instance), so that a
+ * restarted or newly started instance refuses an older issue replayed too. A failure of it fails the refresh (the
+ * last good metadata is kept while valid): a replay is never let through for want of an answer.
+ */
+export interface SupersededIssues {
+  has(idp: string, digest: string): Promise<boolean>;
+  /** Remembers `digest` as replaced, for `ttlSeconds` (as long as the replaced issue could still be replayed). */
+  add(idp: string, digest: string, ttlSeconds: number): Promise<void>;
+}
+
+/** How long a replaced issue without validUntil is remembered as replaced. */
+const SUPERSEDED_WITHOUT_VALID_UNTIL_SECONDS = 365 * 86_400;
 
 interface Entry {
   config: MonitoredIdp;
-  /** Digest of the document held now, and of those it replaced (newest first). */
+  /** Digest of the document held now (of its signed content when signed), and of those it replaced (newest first). */
   digest?: string;
+  /** The held document's validUntil, kept with its digest: how long it stays replayable once replaced. */
+  digestValidUntil?: number;
   superseded: string[];
   metadata?: IdpMetadata;
   validUntil?: number;
@@ -83,14 +99,23 @@ export class MetadataMonitor {
   readonly #now: () => Date;
   readonly #random: () => number;
   readonly #onEvent: (event: MetadataEvent) => void;
+  readonly #superseded: SupersededIssues | undefined;
   /** Documents fetched during the current `start()` round, by source (aggregates are fetched once). */
   #round: Map<string, Promise<string>> | undefined;
   #running = false;
 
-  constructor(options: { now?: () => Date; random?: () => number; onEvent?: (event: MetadataEvent) => void } = {}) {
+  constructor(
+    options: {
+      now?: () => Date;
+      random?: () => number;
+      onEvent?: (event: MetadataEvent) => void;
+      superseded?: SupersededIssues;
+    } = {},
+  ) {
     this.#now = options.now ?? (() => new Date());
     this.#random = options.random ?? Math.random;
     this.#onEvent = options.onEvent ?? (() => undefined);
+    this.#superseded = options.superseded;
   }
 
   /** Adds an IdP (not fetched yet: call `refresh`); returns the handle its adapter reads. */
@@ -120,10 +145,15 @@ export class MetadataMonitor {
         requireValidUntil: entry.config.requireValidUntil,
         now,
       });
-      // Rollback: a signed document we held before and have since replaced is an older issue replayed;
-      // it would resurrect keys the IdP has rolled over (validUntil alone cannot tell: an IdP may shorten it).
-      const digest = createHash('sha256').update(xml).digest('hex');
-      if (entry.config.trustAnchors.length > 0 && entry.superseded.includes(digest)) {
+      // Rollback: a signed document we (or another instance) held before and have since replaced is an older issue
+      // replayed; it would resurrect keys the IdP has rolled over (validUntil alone cannot tell: an IdP may shorten
+      // it). Known by what its signature covers, canonicalised: a byte added outside it makes no new issue.
+      const digest = read.signedDigest ?? createHash('sha256').update(xml).digest('hex');
+      if (
+        entry.config.trustAnchors.length > 0 &&
+        digest !== entry.digest &&
+        (entry.superseded.includes(digest) || (await this.#superseded?.has(entry.config.id, digest)))
+      ) {
         throw samlError('SAML_METADATA_ROLLBACK', {
           detail: `document ${digest.slice(0, 16)} was held before and replaced: an older issue replayed`,
         });
@@ -138,9 +168,17 @@ export class MetadataMonitor {
       }
       const keysChanged =
         entry.metadata !== undefined && fingerprints(entry.metadata).join() !== fingerprints(metadata).join();
-      if (entry.digest !== undefined && entry.digest !== digest)
+      if (entry.digest !== undefined && entry.digest !== digest) {
+        if (entry.config.trustAnchors.length > 0 && this.#superseded) {
+          const left =
+            entry.digestValidUntil === undefined ? undefined : (entry.digestValidUntil - now.getTime()) / 1000;
+          const ttl = Math.ceil(left ?? SUPERSEDED_WITHOUT_VALID_UNTIL_SECONDS);
+          if (ttl > 0) await this.#superseded.add(entry.config.id, entry.digest, ttl);
+        }
         entry.superseded = [entry.digest, ...entry.superseded].slice(0, SUPERSEDED_KEPT);
+      }
       entry.digest = digest;
+      entry.digestValidUntil = read.validUntil;
       entry.metadata = metadata;
       entry.validUntil = read.validUntil;
       entry.status.lastSuccess = now.toISOString();

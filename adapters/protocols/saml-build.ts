@@ -26,6 +26,7 @@ import { AdapterError, type AdapterContext, type InternalAttribute } from '../co
 import { createEidasAdapter } from '../eidas/eidas-adapter.ts';
 import { eidasSpMetadataOptions } from '../eidas/sp-metadata.ts';
 import { MetadataMonitor, type MetadataEvent } from '../metadata/monitor.ts';
+import { supersededIn } from '../metadata/superseded-issues.ts';
 import { adapterKind } from '../kinds.ts';
 import type { KeyStrengthRule } from '../saml/key-strength.ts';
 import type { SamlSpConfig } from '../saml/config.ts';
@@ -109,7 +110,8 @@ export async function buildSamlIdps(input: {
       );
     else logger.info({ idp: event.idp, keysChanged: event.keysChanged }, 'idp metadata refreshed');
   };
-  const monitor = new MetadataMonitor({ now: context.now, onEvent });
+  // a replaced issue is remembered in the shared state: every instance, and a restarted one, refuses its replay
+  const monitor = new MetadataMonitor({ now: context.now, onEvent, superseded: supersededIn(context.state) });
   const eidasSigner = keys
     .activeSigners('saml')
     .find((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod));

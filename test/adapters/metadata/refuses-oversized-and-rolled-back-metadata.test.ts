@@ -4,7 +4,11 @@
  *   Content-Length or not (chunked): SAML_METADATA_FETCH_FAILED, nothing more buffered;
  * - a signed document held before and since replaced (an older issue replayed, which would bring back
  *   rolled-over keys) is refused: SAML_METADATA_ROLLBACK, and the held copy stays; a new issue with a
- *   shorter validity is still accepted (an IdP may shorten it).
+ *   shorter validity is still accepted (an IdP may shorten it);
+ * - the replayed issue is known by what its signature covers: a byte changed outside it (a newline, another XML
+ *   declaration) is the same issue (attacker review, twenty-ninth round: a raw-byte digest let it through);
+ * - an instance started after the rollover (or restarted) refuses the old issue too: the replaced issues are
+ *   remembered in the shared state (real Redis).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -14,7 +18,11 @@ import { join } from 'node:path';
 import test from 'ava';
 import { legacyKeyRule } from '../../../adapters/saml/key-strength.ts';
 import { AdapterError } from '../../../adapters/contract.ts';
-import { MetadataMonitor } from '../../../adapters/metadata/monitor.ts';
+import { MetadataMonitor, type SupersededIssues } from '../../../adapters/metadata/monitor.ts';
+import { supersededIn } from '../../../adapters/metadata/superseded-issues.ts';
+import { createRedis } from '../../../gateway/store/redis.ts';
+import { RedisStateStore } from '../../../gateway/store/redis-state-store.ts';
+import { redisPrefix, redisUrl } from '../../helpers/services.ts';
 import { fetchMetadata } from '../../../adapters/metadata/source.ts';
 import { nodeKey, nodeMetadataXml, PSS_SHA256, signAsNode, type NodeKey } from '../../helpers/saml/eidas-node.ts';
 import { samlId } from '../../helpers/saml/response-builder.ts';
@@ -72,7 +80,7 @@ test('an announced Content-Length past the limit is refused before reading', asy
 });
 
 /** A signed-metadata publisher writing to one file, and a monitor reading it (clock fixed). */
-function publisher() {
+function publisher(superseded?: SupersededIssues) {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-rollback-')), 'md.xml');
   const now = Date.parse('2030-01-01T00:00:00Z');
   const issue = (key: NodeKey, validFor: number) => {
@@ -88,16 +96,23 @@ function publisher() {
     writeFileSync(file, signed);
     return signed;
   };
-  const monitor = new MetadataMonitor({ now: () => new Date(now), random: () => 0.5 });
-  const handle = monitor.register({
-    id: 'node',
-    source: { file },
-    trustAnchors: [anchor.certificatePem],
-    requireValidUntil: true,
-    policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 },
-    keyRule: legacyKeyRule(2048),
-  });
-  return { file, issue, monitor, handle };
+  const instance = () => {
+    const monitor = new MetadataMonitor({
+      now: () => new Date(now),
+      random: () => 0.5,
+      ...(superseded ? { superseded } : {}),
+    });
+    const handle = monitor.register({
+      id: 'node',
+      source: { file },
+      trustAnchors: [anchor.certificatePem],
+      requireValidUntil: true,
+      policy: { refreshSeconds: 3600, minSeconds: 30, maxBackoffSeconds: 900 },
+      keyRule: legacyKeyRule(2048),
+    });
+    return { monitor, handle };
+  };
+  return { file, issue, instance, ...instance() };
 }
 
 test('signed metadata older than the held copy is refused: SAML_METADATA_ROLLBACK, the held keys stay', async (t) => {
@@ -133,4 +148,46 @@ test('a new signed issue with a shorter validity than the held copy is accepted 
     handle.current()!.signingCertificates.map((p) => p.trim()),
     [keyB.certificatePem.trim()],
   );
+});
+
+for (const [shape, replay] of [
+  ['with a newline added', (xml: string) => `${xml}\n`],
+  [
+    'with another XML declaration',
+    (xml: string) => `<?xml version="1.0" encoding="UTF-8"?>\n${xml.replace(/^<\?xml[^>]*\?>\s*/, '')}`,
+  ],
+] as const) {
+  test(`the old issue replayed ${shape} is the same issue: SAML_METADATA_ROLLBACK`, async (t) => {
+    const { file, issue, monitor, handle } = publisher();
+    const old = issue(keyA, 7 * 86_400_000);
+    await monitor.refresh('node');
+    issue(keyB, 7 * 86_400_000);
+    await monitor.refresh('node');
+    writeFileSync(file, replay(old));
+    const status = await monitor.refresh('node');
+    monitor.stop();
+    t.is(status.lastError?.code, 'SAML_METADATA_ROLLBACK');
+    t.deepEqual(
+      handle.current()!.signingCertificates.map((p) => p.trim()),
+      [keyB.certificatePem.trim()],
+    );
+  });
+}
+
+test('an instance started after the rollover refuses the old issue too (replaced issues kept in Redis)', async (t) => {
+  const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
+  t.teardown(() => redis.quit());
+  const { file, issue, monitor, instance } = publisher(supersededIn(new RedisStateStore(redis)));
+  const old = issue(keyA, 7 * 86_400_000);
+  await monitor.refresh('node');
+  issue(keyB, 7 * 86_400_000);
+  await monitor.refresh('node');
+  monitor.stop();
+  // another instance (or this one restarted) is served the old issue at its first refresh
+  writeFileSync(file, old);
+  const later = instance();
+  const status = await later.monitor.refresh('node');
+  later.monitor.stop();
+  t.is(status.lastError?.code, 'SAML_METADATA_ROLLBACK');
+  t.is(later.handle.current(), undefined, 'it trusts no key of the old issue');
 });
