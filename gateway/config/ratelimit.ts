@@ -9,7 +9,7 @@
  *   is `defaultTier` (default `tier_3`, the smallest); a client_id listed here must be a configured client;
  * - `clientBurstSeconds` (default 1): an RP's bucket holds this many seconds of its rate (its burst);
  * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, PAR, token, introspection,
- *   revocation, chooser, ACS, WebAuthn, the risk assessment; default 2,000 / 200);
+ *   revocation, userinfo, chooser, ACS, WebAuthn, the risk assessment; default 2,000 / 200);
  * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
  *   `logout` routes): a person's browser passes there once or twice per logout, and an IdP's
  *   request may cost an HSM signature (default 100 / 2: a burst of 100, then 2 a second, 7,200 an hour);

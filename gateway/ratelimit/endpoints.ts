@@ -1,7 +1,7 @@
 /**
  * The endpoints an attacker hammers, which the rate limits apply to, recognised from method and path (the signed
  * risk assessment among them: each answer costs an HSM signature; introspection and revocation: client
- * authentication); every other request (discovery, JWKS, static pages, /health) is not limited. The client an
+ * authentication; userinfo: a made-up token costs a database read); every other request (discovery, JWKS, static pages, /health) is not limited. The client an
  * authorization or token request is made for, when it says so without a body being read (query `client_id`, HTTP
  * Basic).
  */
@@ -13,6 +13,7 @@ export type LimitedEndpoint =
   | 'par'
   | 'introspection'
   | 'revocation'
+  | 'userinfo'
   | 'chooser'
   | 'acs'
   | 'logout'
@@ -24,6 +25,7 @@ export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'par',
   'introspection',
   'revocation',
+  'userinfo',
   'chooser',
   'acs',
   'logout',
@@ -55,6 +57,9 @@ export function limitedEndpoint(
   // resource servers introspect its (opaque) tokens, each refusal audited
   if (path === '/token/introspection' && method === 'POST') return 'introspection';
   if (path === '/token/revocation' && method === 'POST') return 'revocation';
+  // userinfo answers anyone with a bearer value, and one it does not hold costs a PostgreSQL read: unlimited, a flood
+  // of made-up tokens took the pool every login needs (attacker review, twenty-ninth round)
+  if (path === '/me' && (method === 'GET' || method === 'POST')) return 'userinfo';
   // each answer is signed in the HSM (api/risk-assessment.ts)
   if (path === '/risk/assessment' && method === 'GET') return 'assessment';
   if (loginResponses.has(`${method} ${path}`)) return 'acs';

@@ -84,7 +84,7 @@ function statusOf(error: unknown): number {
 const HSM_RETRY_AFTER_SECONDS = 2;
 
 /** The endpoints only an RP's servers call, each with its own failures bucket per address. */
-const OWN_FAILURES: ReadonlySet<LimitedEndpoint> = new Set(['introspection', 'revocation', 'assessment']);
+const OWN_FAILURES: ReadonlySet<LimitedEndpoint> = new Set(['introspection', 'revocation', 'userinfo', 'assessment']);
 
 const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   authorize: 'new_login',
@@ -95,6 +95,7 @@ const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   token: 'in_flight',
   introspection: 'in_flight',
   revocation: 'in_flight',
+  userinfo: 'in_flight',
   webauthn: 'in_flight',
   // an RP's call after a login, lowered with the logins in flight
   assessment: 'in_flight',

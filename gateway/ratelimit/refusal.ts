@@ -28,7 +28,14 @@ const STATUS = { RATE_LIMITED: 429, HSM_BUSY: 503 } as const;
 export type RefusalCode = keyof typeof STATUS;
 
 /** The endpoints only machines call: always the JSON answer. */
-const API_CALLS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'par', 'introspection', 'revocation', 'assessment']);
+const API_CALLS: ReadonlySet<LimitedEndpoint> = new Set([
+  'token',
+  'par',
+  'introspection',
+  'revocation',
+  'userinfo',
+  'assessment',
+]);
 
 export function refuse(
   ctx: Context,

@@ -4,7 +4,8 @@
  * call (each refusal audited by the token guard). Per address and endpoint (`rateLimit.perIp`), past it 429 with
  * Retry-After and the JSON an API call gets; each endpoint's bucket is its own; the RP's own bucket (its tier,
  * which its logins use) is not taken. A pushed authorization request (`POST /request`, RFC 9126), a login's start,
- * was not limited either: it now takes the RP's bucket as an authorization request does. Through the whole gateway.
+ * was not limited either: it now takes the RP's bucket as an authorization request does. Userinfo (`/me`) is limited too,
+ * with failures of its own. Through the whole gateway.
  */
 import test from 'ava';
 import { postAsClient } from '../../helpers/as-client.ts';
@@ -97,4 +98,30 @@ test("a pushed authorization request is a limited login start: it takes the RP's
   };
   t.not(await par(), 429, 'the first is admitted (and answered by oidc-provider)');
   t.is(await par(), 429, "the second: the RP's bucket of one is empty");
+});
+
+test('made-up bearer tokens at userinfo are limited: its own failures bucket, then 429 with JSON', async (t) => {
+  // each made-up token missed Redis and was looked up in PostgreSQL, with no limit at all: a flood of them took
+  // the pool every login needs (attacker review, twenty-ninth round)
+  const fixture = await startGatewayFixture({
+    rawConfig: (raw) => (raw.rateLimit = { failures: { capacity: 3, perSecond: 0.01 }, redisTimeoutMs: PATIENT }),
+  });
+  t.teardown(() => fixture.stop());
+  const me = async (method: 'GET' | 'POST') => {
+    const answer = await fetch(`${fixture.url}/me`, {
+      method,
+      headers: { authorization: `Bearer ${'x'.repeat(43)}` },
+    });
+    return { status: answer.status, body: await answer.text(), retryAfter: answer.headers.get('retry-after') };
+  };
+  for (let i = 0; i < 3; i += 1) t.is((await me(i % 2 ? 'POST' : 'GET')).status, 401, 'a token never issued');
+  const refused = await me('GET');
+  t.is(refused.status, 429);
+  t.true(Number(refused.retryAfter) >= 1);
+  t.is((JSON.parse(refused.body) as { error: string }).error, 'temporarily_unavailable');
+  const introspection = await postAsClient(fixture.url, '/token/introspection', fixture.deployment.client, {
+    token: 'a-token-never-issued',
+  });
+  t.is(introspection.status, 200, "userinfo's failures are its own: an RP's introspection still answers");
+  await introspection.body?.cancel();
 });
