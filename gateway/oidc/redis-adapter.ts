@@ -13,7 +13,8 @@
  *   `find()`, the only read oidc-provider makes before saving it: exactly one presenter sees "unseen". Its save
  *   never keeps it for less than `REPLAY_KEEP_SECONDS`: oidc-provider accepts a DPoP proof whose `iat` is up to
  *   300 s either side of now, so a proof first used 300 s before its `iat` is acceptable for 600 s, while it
- *   saves the `jti` for 300 s (a proof captured at first use would be taken again once forgotten).
+ *   saves the `jti` for 300 s (a proof captured at first use would be taken again once forgotten). A `jti` found is
+ *   answered as seen whatever its stored record's `exp` (oidc-provider reads an expired record as never seen).
  */
 import type { Redis } from 'ioredis';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
@@ -168,8 +169,10 @@ export function redisAdapterFactory(redis: Redis, durable?: DurableOidcModels): 
         // claim-on-read: the first presenter gets "unseen", every other one the claim (a replay)
         const claimed = await redis.set(key, JSON.stringify({ claimed: true }), 'EX', REPLAY_CLAIM_SECONDS, 'NX');
         if (claimed === 'OK') return undefined;
-        const data = await redis.get(key);
-        return data ? (JSON.parse(data) as AdapterPayload) : { jti: id };
+        // seen: the key's presence is the answer. Not the stored record, whose `exp` is the proof's own (300 s after
+        // first use) while the key lives REPLAY_KEEP_SECONDS: read back later, oidc-provider took it for expired,
+        // i.e. never seen, and let the replay through
+        return { jti: id };
       }
       if (CONSUMABLE.has(this.name)) {
         const data = await redis.hgetall(key);

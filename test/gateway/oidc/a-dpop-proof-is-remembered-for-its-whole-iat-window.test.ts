@@ -37,3 +37,13 @@ test('a client assertion kept until a later exp is not shortened', async (t) => 
   const kept = await keptFor('rp-2', jti);
   t.true(kept > 2900 && kept <= 3000, `kept ${kept} s`);
 });
+
+test('a proof seen long ago is still a replay once the record its first use saved has expired', async (t) => {
+  // the record keeps the proof's own exp (300 s after first use) while Redis keeps the key 660 s: read back after
+  // 315 s, oidc-provider took the record for expired, so "never seen", and let the replay through (attacker review,
+  // twenty-ninth round). A record saved with its exp already 20 s past stands for that moment.
+  const jti = randomUUID();
+  t.true(await provider.ReplayDetection.unique('rp-3', jti, now() - 20), 'first use');
+  t.true((await keptFor('rp-3', jti)) >= REPLAY_KEEP_SECONDS - 2);
+  t.false(await provider.ReplayDetection.unique('rp-3', jti, now() + 300), 'a replay, whatever the first record says');
+});
