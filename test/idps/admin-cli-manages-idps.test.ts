@@ -87,18 +87,21 @@ test.serial('list and status show every IdP as the running gateway sees it', asy
   t.regex(status.stdout, /^mairie available /m);
 });
 
-test.serial('a registry entry this host cannot read stops neither the boot nor the CLI; it is listed and removable', async (t) => {
-  // the gateway booted (the before hook) and offers the others; the unreadable IdP is not offered at all
-  t.is(availability('demo-idp'), 'available');
-  t.is(availability('mairie'), 'available');
-  t.throws(() => running.gateway.services.adapters.get('unreadable'));
-  const list = await cli('list');
-  t.is(list.code, 0, list.stderr);
-  t.regex(list.stdout, /^mairie legacy enabled /m);
-  t.regex(list.stdout, /^unreadable unreadable \(enabled in the registry, not offered\): .*metadataFile/m);
-  t.is((await cli('remove', 'unreadable')).code, 0, 'an operator mends it with the CLI');
-  t.notRegex((await cli('list')).stdout, /^unreadable /m);
-});
+test.serial(
+  'a registry entry this host cannot read stops neither the boot nor the CLI; it is listed and removable',
+  async (t) => {
+    // the gateway booted (the before hook) and offers the others; the unreadable IdP is not offered at all
+    t.is(availability('demo-idp'), 'available');
+    t.is(availability('mairie'), 'available');
+    t.throws(() => running.gateway.services.adapters.get('unreadable'));
+    const list = await cli('list');
+    t.is(list.code, 0, list.stderr);
+    t.regex(list.stdout, /^mairie legacy enabled /m);
+    t.regex(list.stdout, /^unreadable unreadable \(enabled in the registry, not offered\): .*metadataFile/m);
+    t.is((await cli('remove', 'unreadable')).code, 0, 'an operator mends it with the CLI');
+    t.notRegex((await cli('list')).stdout, /^unreadable /m);
+  },
+);
 
 test.serial('disable hides an IdP in the running gateway at once; enable shows it again', async (t) => {
   t.is((await cli('disable', 'mairie')).code, 0);
