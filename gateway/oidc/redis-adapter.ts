@@ -249,8 +249,14 @@ function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
       // a refresh token another client than its own presents is not one (oidc-provider refuses that as a client
       // mismatch only after this find, where a rotated one's reuse revokes the person's session): no client of ours
       // acts on another's tokens, at the token, introspection or revocation endpoint
-      if (name === 'RefreshToken')
-        return (await durable.find(name, id, (stored) => presentedByItsClient(stored))) as AdapterPayload | undefined;
+      // and a rotated one presented again revokes the session only at the token endpoint (its use to get tokens):
+      // introspected or revoked by its own RP, it is simply not found
+      if (name === 'RefreshToken') {
+        const route = Provider.ctx?.oidc?.route;
+        return (await durable.find(name, id, (stored) => presentedByItsClient(stored), {
+          reuseIsCompromise: route === undefined || route === 'token',
+        })) as AdapterPayload | undefined;
+      }
       if (name !== 'AccessToken') return (await durable.find(name, id)) as AdapterPayload | undefined;
       // an access token is presented as its JWT (jwt-access-tokens.ts), or an opaque client's as its random value (its
       // jti): found by its jti, and only if it is exactly the value issued (a JWT token's bare jti, or a forged JWT

@@ -123,10 +123,15 @@ export class DurableOidcModels {
     model: string,
     id: string,
     presented: (payload: Payload) => boolean = () => true,
+    options: { reuseIsCompromise?: boolean } = {},
   ): Promise<Payload | undefined> {
     if (model === 'Session') return this.#activeSession(await this.#store.findSession<Payload>('lookup', id));
     const loaded = await this.#store.get<Payload>(model as RecordKind, id);
     if (!loaded || !presented(loaded.payload)) return undefined;
+    // a rotated refresh token is a compromise only when used to get tokens: its RP introspecting or revoking a stale
+    // one (RFC 7009 allows it) finds nothing, and signs nobody out
+    if (model === 'RefreshToken' && loaded.record.state === 'ended' && options.reuseIsCompromise === false)
+      return undefined;
     if (model === 'RefreshToken' && loaded.record.state === 'ended') {
       // an already-rotated refresh token, presented again: the family is compromised
       await this.#reuse.reused(loaded.payload, loaded.record.accountKey);

@@ -97,6 +97,35 @@ test.serial('presenting a rotated refresh token again revokes the family and the
   t.true(Number(revoked.rows[0]!.n) >= 1);
 });
 
+test.serial(
+  'its own RP introspecting or revoking a rotated refresh token finds nothing and signs nobody out',
+  async (t) => {
+    // RFC 7009 lets an RP revoke a token it holds, a stale one too (at its logout): only using a rotated refresh token
+    // to get tokens is a sign of theft (attacker review, twenty-ninth round: either call ended the person's session
+    // at every RP, back-channel logout and CAEP included)
+    const first = await loginTokens();
+    const second = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token! });
+    t.is(second.status, 200);
+    const asItself = (path: string, body: Record<string, string>) =>
+      fetch(`${bed.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() },
+        body: new URLSearchParams(body),
+      });
+    const introspected = await asItself('/token/introspection', { token: first.refresh_token! });
+    t.false(((await introspected.json()) as { active: boolean }).active);
+    const revoked = await asItself('/token/revocation', {
+      token: first.refresh_token!,
+      token_type_hint: 'refresh_token',
+    });
+    t.is(revoked.status, 200);
+    await revoked.body?.cancel();
+    t.is((await userinfo(bed.url, second.json.access_token!)).status, 200, 'the session stands');
+    const next = await token({ grant_type: 'refresh_token', refresh_token: second.json.refresh_token! });
+    t.is(next.status, 200, JSON.stringify(next.json));
+  },
+);
+
 test.serial('a refresh token is bound to its client: another client presenting it gets invalid_grant', async (t) => {
   const first = await loginTokens();
   const response = await fetch(`${bed.url}/token`, {
