@@ -1,12 +1,12 @@
 /**
  * The IdP's LogoutResponse to our logout request (a `logout` route, direction `response`; `upstream-logout.ts` has the
- * whole): the way back kept when the request was sent (`logout-way-back.ts`) taken by its relay value, the answer
- * verified by the adapter its sender names and audited (`UPSTREAM_LOGOUT_COMPLETED`, or `UPSTREAM_LOGOUT_FAILED` with
+ * whole): the way back kept when the request was sent (`logout-way-back.ts`) read by its relay value (taken only once
+ * the answer is verified), the answer verified by the adapter its sender names and audited (`UPSTREAM_LOGOUT_COMPLETED`, or `UPSTREAM_LOGOUT_FAILED` with
  * its code); the browser then goes where oidc-provider sent it, the local logout staying done — or first, after a
  * verified answer (one that ended the IdP's session, or said it did not: `UnendedLogout`), to the session's next IdP
  * (`upstream-logout-chain.ts`: only for the leg this answer answers, in the browser that logged out); at the end of an
  * IdP-initiated logout asked on (`idp-logout-onward.ts`), to the IdP that began it with our answer, whatever this IdP
- * answered. The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`,
+ * answered once its answer is verified (a refused answer, forged maybe, takes neither the way back nor our answer). The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`,
  * 500) is refused, audited `UPSTREAM_LOGOUT_FAILED` with the code; an answer refused with no way back is the error page
  * with its registry status.
  */
@@ -14,7 +14,8 @@ import type { Context } from 'koa';
 import { AdapterError, UnendedLogout, type InboundLogoutMessage } from '../../adapters/contract.ts';
 import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError } from '../errors.ts';
-import { takeOnward, takeWayBack, wayBackError, type Onward, type WayBack } from './logout-way-back.ts';
+import { browserBinding } from '../session/browser-binding.ts';
+import { dropWayBack, readWayBack, takeOnward, wayBackError, type Onward, type WayBack } from './logout-way-back.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import { continueLogout } from './upstream-logout-chain.ts';
 import { adapterFor, refusal, send, type Deps } from './upstream-logout-parts.ts';
@@ -34,7 +35,7 @@ export async function logoutResponse(
   const relay = route.correlation(message.params);
   let back: WayBack | null;
   try {
-    back = await takeWayBack(services, relay);
+    back = await readWayBack(services, relay);
   } catch (error) {
     const failure = error instanceof GatewayError ? error : wayBackError('INTERNAL', 'way back', error);
     await refused(ctx, services, 'UPSTREAM_LOGOUT_FAILED', undefined, failure);
@@ -61,8 +62,19 @@ export async function logoutResponse(
   }
   // the person's own logout happened before the IdP was asked: it stays done whatever the IdP answered; a
   // verified answer goes on to the session's next IdP, if any
-  // an IdP-initiated logout asked on to this IdP (`idp-logout-onward.ts`): the IdP that began it, and our answer to it
-  const kept = back ? await keptOnward(services, relay) : null;
+  // an IdP-initiated logout asked on to this IdP (`idp-logout-onward.ts`): the IdP that began it, and our answer to it.
+  // The way back is taken only for a verified answer: a refused one (forged, with a relay value seen in a URL) uses
+  // up nothing of the real answer's, nor, from another browser, our signed answer (attacker review, 29th round)
+  if (answered && back)
+    await dropWayBack(services, relay).catch((err: unknown) =>
+      services.logger.warn({ err }, 'the way back of a logout could not be dropped (it expires by itself)'),
+    );
+  // a refused answer still ends with our answer to the IdP that began it (the local logout is done), in the browser
+  // that logged out only
+  const here = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare');
+  const kept = back
+    ? await keptOnward(services, relay, (o) => answered !== null || (o.binding !== undefined && o.binding === here))
+    : null;
   const onward = answered ? await onwardFrom(ctx, services, relay, answered, kept ?? undefined) : null;
   if (onward?.start) return send(ctx, onward.start);
   // the end of it, whatever this IdP answered (the local logout is done): our answer to the IdP that began it, in
@@ -95,9 +107,13 @@ async function onwardFrom(
 }
 
 /** What an IdP-initiated logout kept with this leg (a fault: logged, none; the logout stays done). */
-async function keptOnward(services: Deps, relay: string | undefined): Promise<Onward | null> {
+async function keptOnward(
+  services: Deps,
+  relay: string | undefined,
+  mayTake: (onward: Onward) => boolean,
+): Promise<Onward | null> {
   try {
-    return await takeOnward(services, relay);
+    return await takeOnward(services, relay, mayTake);
   } catch (err) {
     services.logger.warn({ err }, 'the answer to an IdP that began a logout could not be read');
     return null;

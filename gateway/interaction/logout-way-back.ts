@@ -46,14 +46,16 @@ const WAY_BACK = z
 export type WayBack = z.infer<typeof WAY_BACK>;
 
 /**
- * Takes the way back kept for the relay value of our logout request (null: none). Redis failing:
- * `FLOW_STORE_UNAVAILABLE` (503); a value `keepWayBack` never wrote: `INTERNAL` (500). Both audited as refusals.
+ * Reads the way back kept for the relay value of our logout request (null: none), leaving it in place: it is taken
+ * ({@link dropWayBack}) only once the answer is verified, so that a forged answer carrying a relay value seen
+ * elsewhere (a URL, a Referer) uses up nothing of the real answer's. Redis failing: `FLOW_STORE_UNAVAILABLE` (503);
+ * a value `keepWayBack` never wrote: `INTERNAL` (500). Both audited as refusals.
  */
-export async function takeWayBack(services: Pick<Deps, 'redis'>, relay: string | undefined): Promise<WayBack | null> {
+export async function readWayBack(services: Pick<Deps, 'redis'>, relay: string | undefined): Promise<WayBack | null> {
   if (relay === undefined) return null;
   let raw: string | null;
   try {
-    raw = await services.redis.getdel(`slo:return:${relay}`);
+    raw = await services.redis.get(`slo:return:${relay}`);
   } catch (error) {
     throw wayBackError('FLOW_STORE_UNAVAILABLE', 'Redis did not answer', error);
   }
@@ -63,6 +65,11 @@ export async function takeWayBack(services: Pick<Deps, 'redis'>, relay: string |
   } catch (error) {
     throw wayBackError('INTERNAL', 'not a way back the gateway wrote', error);
   }
+}
+
+/** The way back of a verified answer, taken: a fault is logged by the caller (the key expires by itself). */
+export async function dropWayBack(services: Pick<Deps, 'redis'>, relay: string | undefined): Promise<void> {
+  if (relay !== undefined) await services.redis.del(`slo:return:${relay}`);
 }
 
 export const wayBackError = (code: 'FLOW_STORE_UNAVAILABLE' | 'INTERNAL', detail: string, cause: unknown) =>
@@ -81,9 +88,16 @@ export const wayBackError = (code: 'FLOW_STORE_UNAVAILABLE' | 'INTERNAL', detail
 export interface Onward {
   initiator: string;
   answer: FrontChannel | null;
+  /**
+   * The browser that logged out (its binding HMAC), when known: a leg's answer refused (forged, with the relay value
+   * seen in a URL) still brings our answer to the IdP that began it, but only in that browser.
+   */
+  binding?: string;
 }
 
-const ONWARD = z.object({ initiator: z.string().min(1), answer: FRONT_CHANNEL.nullable() }).strict();
+const ONWARD = z
+  .object({ initiator: z.string().min(1), answer: FRONT_CHANNEL.nullable(), binding: z.string().min(1).optional() })
+  .strict();
 
 /** Keeps `onward` for the leg sent with the relay value `relay` (as long as its way back). */
 export async function keepOnward(services: Pick<Deps, 'redis'>, relay: string, onward: Onward): Promise<void> {
@@ -91,11 +105,19 @@ export async function keepOnward(services: Pick<Deps, 'redis'>, relay: string, o
 }
 
 /**
- * Takes what {@link keepOnward} kept for `relay` (once: the same answer again finds nothing), null when nothing was.
+ * Takes what {@link keepOnward} kept for `relay` (once: the same answer again finds nothing), null when nothing was,
+ * or when `mayTake` says no to it (it is then left in place).
  * Redis failing or a value it never wrote: an error (the caller answers as it can; the logout stays done).
  */
-export async function takeOnward(services: Pick<Deps, 'redis'>, relay: string | undefined): Promise<Onward | null> {
+export async function takeOnward(
+  services: Pick<Deps, 'redis'>,
+  relay: string | undefined,
+  mayTake: (onward: Onward) => boolean = () => true,
+): Promise<Onward | null> {
   if (relay === undefined) return null;
-  const raw = await services.redis.getdel(`slo:onward:${relay}`);
+  const key = `slo:onward:${relay}`;
+  const peeked = await services.redis.get(key);
+  if (peeked === null || !mayTake(ONWARD.parse(JSON.parse(peeked)))) return null;
+  const raw = await services.redis.getdel(key);
   return raw === null ? null : ONWARD.parse(JSON.parse(raw));
 }

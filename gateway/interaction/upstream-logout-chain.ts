@@ -190,7 +190,10 @@ async function askIdp(
   if (!start) return skipped(ctx, services, ref.idp, logout.notOfferedCode, turns.chain, 'no logout endpoint');
   const chain = turns.chain;
   await keepWayBack(services, relayState, { logoutId, idp: ref.idp, returnTo: turns.returnTo });
-  if (turns.onward) await keepOnward(services, relayState, turns.onward);
+  if (turns.onward) {
+    const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare');
+    await keepOnward(services, relayState, { ...turns.onward, ...(binding ? { binding } : {}) });
+  }
   let after = chain === undefined ? 0 : turns.then.length;
   if (chain !== undefined && after > 0) {
     // this IdP is asked all the same: only the ones after it are lost with the chain

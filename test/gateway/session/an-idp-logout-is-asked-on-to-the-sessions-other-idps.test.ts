@@ -160,6 +160,39 @@ test.serial("the other IdP's answer refused: the IdP that began is answered all 
   t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), ['second-idp']);
 });
 
+test.serial(
+  'a forged answer with the relay value, from another browser, takes nothing: the real answer then completes',
+  async (t) => {
+    // the relay value is in the URL our request to the other IdP went by (history, Referer): a junk LogoutResponse
+    // posted with it from elsewhere took the way back and our signed answer to the IdP that began, so the real
+    // answer found neither (attacker review, twenty-ninth round)
+    const { last } = await steppedUp(1);
+    const [second] = idps as [DemoIdp];
+    const message = await second.logoutRequest(second.sessions().at(-1)!.sessionIndex);
+    const begun = await last.browser.submit(
+      { action: message.url, method: 'POST', fields: message.fields },
+      new URL(message.url),
+    );
+    const toDemo = formsIn(await begun.response.text()).find((f) => f.method === 'POST')!;
+    t.is(toDemo.action, `${bed.deployment.idp.url}/slo`);
+    const atDemo = await last.browser.submit(toDemo, begun.url);
+    const answer = formsIn(await atDemo.response.text()).find((f) => f.method === 'POST')!;
+    const junk = { ...answer, fields: { ...answer.fields, SAMLResponse: Buffer.from('<junk/>').toString('base64') } };
+    const forged = await new Browser().submit(junk, atDemo.url);
+    t.false(
+      formsIn(await forged.response.text()).some((f) => f.action.startsWith(second.url)),
+      'our answer to the IdP that began is not given to the other browser',
+    );
+    // the real answer, in the browser that logged out: our answer goes to the IdP that began
+    const real = await last.browser.submit(answer, atDemo.url);
+    const onward = formsIn(await real.response.text()).find((f) => f.method === 'POST');
+    t.is(onward?.action, `${second.url}/slo`);
+    t.truthy(onward?.fields.SAMLResponse);
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_COMPLETED'), ['demo-idp'], 'the real answer verified');
+    t.deepEqual(await idsOf('UPSTREAM_LOGOUT_ANSWER_SENT'), ['second-idp']);
+  },
+);
+
 test.serial('the IdP that began, sending its request again while the browser is away, gets its answer', async (t) => {
   const { last } = await steppedUp(1);
   const [second] = idps as [DemoIdp];

@@ -2,7 +2,7 @@
  * SP-initiated Single Logout (an RP's logout sent on to the IdP, the IdP's LogoutResponse back at our `logout`
  * route) meeting a fault, through the whole gateway with the demo IdP of `make run`:
  *
- * - the way back (`slo:return:<relay>`) unreadable — Redis failing as it is taken: the registry's 503
+ * - the way back (`slo:return:<relay>`) unreadable — Redis failing as it is read: the registry's 503
  *   `FLOW_STORE_UNAVAILABLE`; a value the gateway never wrote: 500 `INTERNAL` — each audited
  *   `UPSTREAM_LOGOUT_FAILED` with its code (it was an unaudited 500);
  * - the adapter's pending request unreadable (its value rewritten): `SAML_INTERNAL_ERROR` audited
@@ -64,18 +64,20 @@ async function lastAudit(to: string) {
 const deliver = (answer: Form) =>
   fetch(answer.action, { method: 'POST', body: new URLSearchParams(answer.fields), redirect: 'manual' });
 
-test.serial('Redis failing as the way back is taken: 503 FLOW_STORE_UNAVAILABLE, audited', async (t) => {
+test.serial('Redis failing as the way back is read: 503 FLOW_STORE_UNAVAILABLE, audited', async (t) => {
   const { answer } = await idpAnswer(await logIn(fx));
   const redis = fx.gateway.services.redis;
-  const getdel = redis.getdel;
-  redis.getdel = (async () => {
-    throw new Error('Connection is closed.');
-  }) as typeof getdel;
+  const get = redis.get;
+  // the way back's read fails (read, not taken: it is taken once the answer is verified)
+  redis.get = (async (...args: Parameters<typeof get>) => {
+    if (String(args[0]).startsWith('slo:return:')) throw new Error('Connection is closed.');
+    return get.apply(redis, args);
+  }) as typeof get;
   let response: Response;
   try {
     response = await deliver(answer);
   } finally {
-    redis.getdel = getdel;
+    redis.get = get;
   }
   await response.body?.cancel();
   t.is(response.status, 503);
