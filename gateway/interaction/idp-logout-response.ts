@@ -1,14 +1,16 @@
 /**
  * The IdP's LogoutResponse to our logout request (a `logout` route, direction `response`; `upstream-logout.ts` has the
  * whole): the way back kept when the request was sent (`logout-way-back.ts`) read by its relay value (taken only once
- * the answer is verified), the answer verified by the adapter its sender names and audited (`UPSTREAM_LOGOUT_COMPLETED`, or `UPSTREAM_LOGOUT_FAILED` with
- * its code); the browser then goes where oidc-provider sent it, the local logout staying done — or first, after a
- * verified answer (one that ended the IdP's session, or said it did not: `UnendedLogout`), to the session's next IdP
- * (`upstream-logout-chain.ts`: only for the leg this answer answers, in the browser that logged out); at the end of an
- * IdP-initiated logout asked on (`idp-logout-onward.ts`), to the IdP that began it with our answer, whatever this IdP
- * answered once its answer is verified (a refused answer, forged maybe, takes neither the way back nor our answer). The way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`,
- * 500) is refused, audited `UPSTREAM_LOGOUT_FAILED` with the code; an answer refused with no way back is the error page
- * with its registry status.
+ * the answer is verified), the answer verified by the adapter its sender names and audited
+ * (`UPSTREAM_LOGOUT_COMPLETED`, or `UPSTREAM_LOGOUT_FAILED` with its code); the browser then goes where oidc-provider
+ * sent it, the local logout staying done — or first, after a verified answer (one that ended the IdP's session, or
+ * said it did not: `UnendedLogout`), to the session's next IdP (`upstream-logout-chain.ts`: only for the leg this
+ * answer answers, in the browser that logged out); at the end of an IdP-initiated logout asked on
+ * (`idp-logout-onward.ts`), to the IdP that began it with our answer, whatever this IdP answered (a refused answer,
+ * forged maybe, takes neither the way back nor, from another browser than the one that logged out, our answer). The
+ * way back unreadable (Redis failing: `FLOW_STORE_UNAVAILABLE`, 503; a value we never wrote: `INTERNAL`, 500) is
+ * refused, audited `UPSTREAM_LOGOUT_FAILED` with the code; an answer refused with no way back is the error page with
+ * its registry status.
  */
 import type { Context } from 'koa';
 import { AdapterError, UnendedLogout, type InboundLogoutMessage } from '../../adapters/contract.ts';
