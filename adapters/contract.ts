@@ -33,10 +33,21 @@ export type InternalAttribute =
   | 'lei'
   | 'eori';
 
+/**
+ * Who vouches for the person, as the IdP's registry entry says: never read from the attributes, so an IdP
+ * cannot make itself an eIDAS node, or a natural-person entry a company's, by the shape of what it sends.
+ * - `eidas-node`: an eIDAS node's Proxy-Service; `country` its configured country (the XX of PersonIdentifier
+ *   `XX/YY/…`, which the adapter has checked), `legalPerson` whether the entry asks for the legal-person data set.
+ * - `national`: any other IdP (a legacy public-sector SAML IdP, the reference protocol).
+ */
+export type IdentityOrigin = { kind: 'eidas-node'; country: string; legalPerson: boolean } | { kind: 'national' };
+
 /** What an adapter proves about the person after a successful, fully verified upstream login. */
 export interface UpstreamIdentity {
   /** Registry id of the IdP (e.g. `demo-idp`), not its entityID. */
   idp: string;
+  /** What kind of IdP this is, from its registry entry: decides the translation rules (eIDAS or national). */
+  origin: IdentityOrigin;
   /** The upstream subject (NameID value), read only from signed content. */
   subject: string;
   nameIdFormat: string;

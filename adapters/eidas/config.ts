@@ -28,7 +28,10 @@ export interface EidasIdpConfig extends LegacySamlIdpConfig {
   requestedAttributes?: RequestedAttribute[];
   /** Request and require the legal-person minimum data set (company representatives). */
   legalPerson?: boolean;
-  /** ISO 3166-1 alpha-2 country of the Proxy-Service: the XX of PersonIdentifier `XX/YY/…` (EID-R11). */
+  /**
+   * ISO 3166-1 alpha-2 country of the Proxy-Service: the XX of PersonIdentifier `XX/YY/…` (EID-R11). Required:
+   * without it a node could issue identifiers in any country's name (`EIDAS_CONFIG_INVALID` at boot).
+   */
   country?: string;
   /** Our country: the YY of PersonIdentifier. Default `FR`. */
   spCountry?: string;
@@ -40,7 +43,7 @@ export interface ResolvedEidasConfig extends ResolvedIdpConfig {
   spType: 'public' | 'private';
   requested: RequestedAttribute[];
   legalPerson: boolean;
-  country: string | undefined;
+  country: string;
   spCountry: string;
   alwaysForceAuthn: boolean;
 }
@@ -61,6 +64,15 @@ export const NATURAL_OPTIONAL: readonly InternalAttribute[] = [
 ];
 /** The legal-person minimum data set. */
 export const LEGAL_MINIMUM: readonly InternalAttribute[] = ['legal_person_identifier', 'legal_name'];
+/** Every legal-person attribute: asked for, and kept from an answer, only by an entry with `legalPerson: true`. */
+export const LEGAL_PERSON: readonly InternalAttribute[] = [
+  ...LEGAL_MINIMUM,
+  'legal_address',
+  'vat_registration_number',
+  'tax_reference',
+  'lei',
+  'eori',
+];
 
 const COUNTRY = /^[A-Z]{2}$/;
 const NAMEID_FORMATS: readonly string[] = [NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED];
@@ -92,7 +104,9 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
   const spType = config.spType ?? 'public';
   if (spType !== 'public' && spType !== 'private') throw bad('spType must be public or private');
   const spCountry = config.spCountry ?? 'FR';
-  if (!COUNTRY.test(spCountry) || (config.country !== undefined && !COUNTRY.test(config.country)))
+  if (typeof config.country !== 'string')
+    throw bad("country is required: the node's country, the XX of PersonIdentifier");
+  if (!COUNTRY.test(spCountry) || !COUNTRY.test(config.country))
     throw bad('countries are ISO 3166-1 alpha-2, upper case');
 
   const requested = new Map<InternalAttribute, boolean>();
@@ -106,6 +120,8 @@ export function validateEidasConfig(config: EidasIdpConfig): ResolvedEidasConfig
       uri = undefined;
     }
     if (!uri) throw bad(`attribute ${name} has no eIDAS URI`);
+    if (LEGAL_PERSON.includes(name) && !config.legalPerson)
+      throw bad(`attribute ${name} belongs to the legal-person data set: set legalPerson to true to ask for it`);
     requested.set(name, (requested.get(name) ?? false) || required);
   }
   return {

@@ -95,6 +95,7 @@ export async function createEidasAdapter(
       }),
       steps,
       attributes: (vctx) => verified.get(vctx) ?? {},
+      origin: { kind: 'eidas-node', country: idp.country, legalPerson: idp.legalPerson },
       spMetadata: (now) =>
         signedSpMetadata({ ...sp, signingCertificatePem: options.signing.certificatePem }, options.signing.signer, now), // EID-M1: RSA-PSS or ECDSA
       signing: (md) => requestSigning.forMessage(md),

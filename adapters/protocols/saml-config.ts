@@ -104,6 +104,11 @@ export function samlIdpSchema(context: SectionContext) {
         ctx.addIssue({ ...at('metadataFile'), message: 'give exactly one of metadataFile and metadataUrl' });
       if (idp.kind !== 'eidas' && idp.eidas !== undefined)
         ctx.addIssue({ ...at('eidas'), message: 'only for kind "eidas"' });
+      if (idp.kind === 'eidas' && idp.eidas?.country === undefined)
+        ctx.addIssue({
+          ...at('eidas', 'country'),
+          message: 'is required for kind "eidas": the node\'s country, the XX of every PersonIdentifier XX/YY/…',
+        });
       if (idp.kind === 'eidas' && idp.authnRequestBinding !== 'metadata')
         ctx.addIssue({
           ...at('authnRequestBinding'),

@@ -113,6 +113,7 @@ export async function createReferenceAdapter(
         loginId: pending.loginId,
         identity: {
           idp: idp.id,
+          origin: { kind: 'national' },
           subject: claims.sub,
           nameIdFormat: `${REFERENCE_KIND}:sub`,
           attributes: claims.attributes,

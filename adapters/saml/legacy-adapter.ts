@@ -73,6 +73,7 @@ export async function createLegacySamlAdapter(
       request: () => ({}),
       steps: [],
       attributes: (vctx) => mapAttributes(need(vctx.claims, 'claims').attributes, idp.attributeNames),
+      origin: { kind: 'national' },
       spMetadata: (now) => signedSpMetadata(sp, ctx.keys.activeSigner('saml'), now),
       signing: (md) => signing.forMessage(md),
     },

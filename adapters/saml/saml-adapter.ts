@@ -23,6 +23,7 @@ import type {
   LoginResult,
   LoginStart,
   UpstreamAdapter,
+  IdentityOrigin,
   UpstreamIdentity,
   UpstreamLogoutCapability,
 } from '../contract.ts';
@@ -56,6 +57,8 @@ export interface SamlProfile {
   steps: Pipeline;
   /** Attributes by internal name, from the verified context. */
   attributes(vctx: VerifyContext): UpstreamIdentity['attributes'];
+  /** What kind of IdP this entry is (eIDAS node or national), from its configuration. */
+  origin: IdentityOrigin;
   /** Our SP metadata, signed in the HSM. */
   spMetadata(now: Date): Promise<string>;
   /** The HSM key a message to this IdP is signed with, chosen from its current metadata (`request-signing.ts`). */
@@ -189,7 +192,7 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
       await runPipeline(vctx, [...PIPELINE, ...profile.steps]);
       return {
         loginId: need(vctx.loginId, 'loginId'),
-        identity: identityOf(vctx, idp.id, current.entityId, profile.attributes(vctx)),
+        identity: identityOf(vctx, idp.id, current.entityId, profile),
       };
     },
 
@@ -197,21 +200,17 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
   };
 }
 
-function identityOf(
-  vctx: VerifyContext,
-  idpId: string,
-  issuer: string,
-  attributes: UpstreamIdentity['attributes'],
-): UpstreamIdentity {
+function identityOf(vctx: VerifyContext, idpId: string, issuer: string, profile: SamlProfile): UpstreamIdentity {
   const claims = need(vctx.claims, 'claims');
   const envelope = need(vctx.envelope, 'envelope');
   const sessionIndex = claims.authn.sessionIndex;
   const loa: LoaUri = need(vctx.loa, 'loa');
   return {
     idp: idpId,
+    origin: profile.origin,
     subject: claims.nameId.value,
     nameIdFormat: claims.nameId.format,
-    attributes,
+    attributes: profile.attributes(vctx),
     loa,
     authnInstant: claims.authn.instant,
     ...(sessionIndex === undefined ? {} : { sessionIndex }),

@@ -2,6 +2,9 @@
  * Legal-person claims (a company representative's login: the eIDAS legal-person data set), released to
  * RPs under the `legal_person` scope.
  *
+ * - Only an eIDAS node's entry that asks for the legal-person data set (`legalPerson: true`) can vouch for a
+ *   company: from any other IdP (a national one, an eIDAS entry for natural persons) the legal attributes are
+ *   not read at all, whatever it sent.
  * - Absent altogether: a natural person, no legal claims.
  * - Any legal attribute present: the eIDAS legal-person minimum data set must be there, i.e.
  *   `legal_person_identifier` and `legal_name`.
@@ -14,6 +17,7 @@
  * attribute map gives them no OIDC claim).
  */
 import type { UpstreamIdentity } from '../../adapters/contract.ts';
+import { eidasOrigin } from './eidas-origin.ts';
 import { firstValue, identityInvalid } from './identity-invalid.ts';
 import type { LegalPersonClaims } from './pivot-identity.ts';
 import { eidasIdentifierParts, validLei, validText } from './validate-claims.ts';
@@ -47,6 +51,7 @@ const MINIMUM = ['legal_person_identifier', 'legal_name'] as const;
  * legalPersonOf(identity); // { legal_person_identifier: 'DE/FR/HRB-12345', legal_name: 'Musterfirma GmbH' }
  */
 export function legalPersonOf(identity: UpstreamIdentity): LegalPersonClaims | undefined {
+  if (eidasOrigin(identity)?.legalPerson !== true) return undefined;
   const claims: LegalPersonClaims = {};
   for (const name of LEGAL_PERSON_CLAIMS) {
     const value = firstValue(identity, name);

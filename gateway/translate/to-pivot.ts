@@ -5,11 +5,11 @@
  *
  * The steps, in order:
  * - names, birthdate                  (every identity)
- * - eIDAS or not                      eidas-origin.ts: the PersonIdentifier form `XX/YY/…`
+ * - eIDAS or not                      eidas-origin.ts: the IdP's registry entry (`origin`), and its country
  * - gender                            gender.ts: mandatory for legacy IdPs, `unspecified` when eIDAS omits it
  * - birthcountry, birthplace          birth.ts: COG codes; CountryOfBirth or the issuing node's country for eIDAS
  * - email, preferred_username         optional
- * - legal-person claims               legal-person.ts: only when the legal-person data set is present
+ * - legal-person claims               legal-person.ts: only from an eIDAS entry asking for the legal-person data set
  */
 import type { InternalAttribute, UpstreamIdentity } from '../../adapters/contract.ts';
 import { acrOfLoa } from './acr.ts';

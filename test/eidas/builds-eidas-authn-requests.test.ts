@@ -137,7 +137,7 @@ test.serial('the eIDAS profile refuses configurations that break it', async (t) 
     baseUrl: 'https://gateway.test.example',
     now: () => new Date(),
   };
-  const base = { id: 'x', displayName: 'x', metadataFile: '/nonexistent', maxLoa: HIGH } as const;
+  const base = { id: 'x', displayName: 'x', metadataFile: '/nonexistent', maxLoa: HIGH, country: 'DE' } as const;
   const signing = { signer: keys.store.activeSigner('saml', 'PS256'), certificatePem: keys.eidasCertificatePem };
   const cases: [string, Promise<unknown>][] = [
     [

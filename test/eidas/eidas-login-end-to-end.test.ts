@@ -178,6 +178,18 @@ test.serial(
   },
 );
 
+test.serial('legal attributes sent to the natural-person entry vouch for no company', async (t) => {
+  // the node answers max with his company's data set although this entry never asked for it
+  const result = await login('eidas-de', 'max', { scope: 'openid profile birth legal_person' }, companyRp);
+  t.truthy(result.journey.url.searchParams.get('code'), result.journey.html.slice(0, 300));
+  const response = await tokens(result);
+  t.is(response.claims()!.given_name, 'Max');
+  t.is(response.claims()!.legal_person_identifier, undefined);
+  const userinfo = await oidc.fetchUserInfo(companyRp, response.access_token, response.claims()!.sub);
+  t.is(userinfo.legal_person_identifier, undefined);
+  t.is(userinfo.legal_name, undefined);
+});
+
 test.serial('an eIDAS person without Gender logs in as gender unspecified', async (t) => {
   const result = await login('eidas-de', 'kim');
   t.truthy(result.journey.url.searchParams.get('code'), result.journey.html.slice(0, 300));

@@ -271,6 +271,29 @@ test.serial('a legal-person login yields the legal person and its representative
   t.deepEqual(result.identity.attributes.given_name, ['Erika']);
 });
 
+test.serial(
+  'the natural-person entry drops the legal attributes it did not ask for and says it is an eIDAS node',
+  async (t) => {
+    const { requestId } = await bed.start();
+    const result = await bed.finish(
+      bed.response(requestId, {
+        person: { ...ERIKA, legal: { identifier: 'DE/FR/HRB-12345', name: 'Musterfirma GmbH' } },
+      }),
+    );
+    t.is(result.identity.attributes.legal_person_identifier, undefined);
+    t.is(result.identity.attributes.legal_name, undefined);
+    t.deepEqual(result.identity.attributes.given_name, ['Erika']);
+    t.deepEqual(result.identity.origin, { kind: 'eidas-node', country: 'DE', legalPerson: false });
+    const company = await legal.start();
+    const person = { ...ERIKA, legal: { identifier: 'DE/FR/HRB-12345', name: 'Musterfirma GmbH' } };
+    t.deepEqual((await legal.finish(legal.response(company.requestId, { person }))).identity.origin, {
+      kind: 'eidas-node',
+      country: 'DE',
+      legalPerson: true,
+    });
+  },
+);
+
 test.serial('decryption errors are uniform: wrong tag and wrong key give the same code and message', async (t) => {
   const messages = new Set<string>();
   for (const options of [

@@ -9,8 +9,10 @@
  * - Values are well-formed (`EIDAS_ATTRIBUTE_INVALID`): single-valued where the profile says so, names
  *   1–256 characters without control characters, DateOfBirth an existing xs:date YYYY-MM-DD not in the
  *   future, Gender from its vocabulary, CurrentAddress base64 of UTF-8 text without markup declarations.
- * - PersonIdentifier and LegalPersonIdentifier are `XX/YY/…` with XX the node's country (when
- *   configured) and YY ours (`EIDAS_PERSON_IDENTIFIER_INVALID`).
+ * - PersonIdentifier and LegalPersonIdentifier are `XX/YY/…` with XX the node's configured country and YY
+ *   ours (`EIDAS_PERSON_IDENTIFIER_INVALID`).
+ * - The legal-person attributes are kept only when the entry asks for the legal-person data set
+ *   (`legalPerson: true`); otherwise they are dropped like any attribute not asked for.
  * The result (`ctx.eidasAttributes`) holds internal names and internal values.
  */
 import type { InternalAttribute, UpstreamIdentity } from '../../contract.ts';
@@ -18,7 +20,7 @@ import { internalValueOf, rowOfName } from '../../attributes/attribute-map.ts';
 import { samlError } from '../../saml/errors.ts';
 import { need, type VerifyContext } from '../../saml/verify/context.ts';
 import { ATTRNAME_URI } from '../../saml/xml/namespaces.ts';
-import { LEGAL_MINIMUM, type ResolvedEidasConfig } from '../config.ts';
+import { LEGAL_MINIMUM, LEGAL_PERSON, type ResolvedEidasConfig } from '../config.ts';
 
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -35,7 +37,7 @@ type Check = (value: string, idp: ResolvedEidasConfig, now: Date) => boolean;
 const text: Check = (v) => v.length >= 1 && v.length <= 256 && !CONTROL.test(v) && v.trim() === v;
 const identifier = (v: string, idp: ResolvedEidasConfig): boolean => {
   const m = /^([A-Z]{2})\/([A-Z]{2})\/(\S{1,256})$/.exec(v);
-  return !!m && m[2] === idp.spCountry && (idp.country === undefined || m[1] === idp.country);
+  return !!m && m[2] === idp.spCountry && m[1] === idp.country;
 };
 
 /** Per internal name, how a value must look (attributes absent here only need to be text). */
@@ -71,7 +73,7 @@ export function checkEidasAttributes(ctx: VerifyContext, idp: ResolvedEidasConfi
     const internal = Object.hasOwn(idp.attributeNames, attribute.name)
       ? idp.attributeNames[attribute.name]
       : rowOfName(attribute.name)?.internal;
-    if (!internal) continue;
+    if (!internal || (LEGAL_PERSON.includes(internal) && !idp.legalPerson)) continue;
     const values = attribute.values.map((value) => {
       const mapped = internalValueOf(internal, value);
       if (mapped === undefined)
@@ -93,7 +95,7 @@ export function checkEidasAttributes(ctx: VerifyContext, idp: ResolvedEidasConfi
     if (name === 'person_identifier' || name === 'legal_person_identifier') {
       if (!values.every((v) => identifier(v, idp)))
         throw samlError('EIDAS_PERSON_IDENTIFIER_INVALID', {
-          detail: `${name} is not ${idp.country ?? 'XX'}/${idp.spCountry}/…`,
+          detail: `${name} is not ${idp.country}/${idp.spCountry}/…`,
         });
       continue;
     }

@@ -26,15 +26,17 @@ test('a valid configuration loads, with secure defaults', (t) => {
   t.deepEqual(config.trustedProxies, [], 'no proxy is trusted by default');
 });
 
-test('federation.minimumAcr, a client minimum_acr and eIDAS alwaysForceAuthn are checked at boot', (t) => {
+test('federation.minimumAcr, a client minimum_acr, eIDAS alwaysForceAuthn and country are checked at boot', (t) => {
   failsAt(t, (c) => (c.federation = { minimumAcr: 'eidas4' }), 'federation.minimumAcr');
   failsAt(t, (c) => (c.federation = { minimum: 'eidas1' }), 'federation.minimum');
   failsAt(t, (c) => (c.clients[0].minimum_acr = 'loa2'), 'clients[0].minimum_acr');
   failsAt(
     t,
-    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { alwaysForceAuthn: false } }),
+    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { country: 'DE', alwaysForceAuthn: false } }),
     'saml.idps[0].eidas.alwaysForceAuthn',
   );
+  failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: {} }), 'saml.idps[0].eidas.country');
+  failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas' }), 'saml.idps[0].eidas.country');
   t.is(
     loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr,
     'eidas1',

@@ -71,7 +71,7 @@ const CASES: Array<[string, (c: Raw) => void, string, RegExp]> = [
     (c) =>
       Object.assign(c.saml.idps[0], {
         kind: 'eidas',
-        eidas: { requestedAttributes: [{ name: 'given_name', required: true, optional: false }] },
+        eidas: { country: 'DE', requestedAttributes: [{ name: 'given_name', required: true, optional: false }] },
       }),
     'saml.idps[0].eidas.requestedAttributes[0].optional',
     /unknown setting/,

@@ -119,10 +119,12 @@ test('legacy IdPs must still send gender and birthcountry', (t) => {
   t.regex(refused(t, legacy({ birthcountry: ['99100'], birthplace: [] }), 'birthplace'), /a COG code is required/);
 });
 
-test('only the eIDAS PersonIdentifier form makes an identity eIDAS', (t) => {
+test("only an eIDAS node's entry makes an identity eIDAS, whatever the attributes look like", (t) => {
   refused(t, legacy({ gender: [], person_identifier: ['jdupont'] }), 'gender');
+  refused(t, legacy({ gender: [], person_identifier: ['DE/FR/0123456789'] }), 'gender');
   refused(t, legacy({ gender: [], person_identifier: ['DE/FR/ x'] }), 'gender');
   refused(t, legacy({ gender: [], person_identifier: ['DE/FR/x\u0085'] }), 'gender');
+  refused(t, legacy({ birthcountry: [], birthplace: [], person_identifier: ['DE/FR/0123456789'] }), 'birthcountry');
   refused(t, legacy({ gender: [], country_of_birth: ['DE'], nationality: ['DE'], birth_name: ['X'] }), 'gender');
   t.is(issuingNodeCountry(legacy()), undefined);
   t.is(
@@ -131,4 +133,12 @@ test('only the eIDAS PersonIdentifier form makes an identity eIDAS', (t) => {
     'a legacy CountryOfBirth must agree too',
   );
   refused(t, legacy({ country_of_birth: ['BE'] }), 'birthcountry');
+});
+
+test("an eIDAS identity carries a PersonIdentifier in its node's country", (t) => {
+  const german = { kind: 'eidas-node', country: 'DE', legalPerson: false } as const;
+  t.regex(refused(t, eidas({ person_identifier: [] }), 'person_identifier'), /missing/);
+  t.regex(refused(t, eidas({ person_identifier: ['AT/FR/x'] }, undefined, german), 'person_identifier'), /not DE\//);
+  refused(t, eidas({ person_identifier: ['jdupont'] }, undefined, german), 'person_identifier');
+  t.is(issuingNodeCountry(eidas({}, undefined, german)), 'DE');
 });

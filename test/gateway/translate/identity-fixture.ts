@@ -1,14 +1,18 @@
-/** Builders of upstream identities for the translation tests: a legacy French one and an eIDAS one. */
+/**
+ * Builders of upstream identities for the translation tests: a legacy French one, an eIDAS one, and one from an
+ * eIDAS entry for company representatives.
+ */
 import type { ExecutionContext } from 'ava';
-import type { UpstreamIdentity } from '../../../adapters/contract.ts';
+import type { IdentityOrigin, UpstreamIdentity } from '../../../adapters/contract.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import { toPivotIdentity } from '../../../gateway/translate/to-pivot.ts';
 
 export const today = new Date('2026-11-22T00:00:00Z');
 
-function upstream(attributes: Record<string, string[]>, loa: string): UpstreamIdentity {
+function upstream(attributes: Record<string, string[]>, loa: string, origin: IdentityOrigin): UpstreamIdentity {
   return {
     idp: 'idp',
+    origin,
     subject: 's',
     nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
     loa: loa as UpstreamIdentity['loa'],
@@ -41,13 +45,22 @@ export function legacy(
       ...attributes,
     },
     loa,
+    { kind: 'national' },
   );
 }
 
-/** Erika, from the German eIDAS node: the eIDAS minimum data set, nothing French. */
+/**
+ * Erika, from the German eIDAS node: the eIDAS minimum data set, nothing French. Another PersonIdentifier
+ * `XX/FR/…` makes her come from the node of country XX, unless `origin` says otherwise.
+ */
 export function eidas(
   attributes: Record<string, string[]> = {},
   loa = 'http://eidas.europa.eu/LoA/high',
+  origin: IdentityOrigin = {
+    kind: 'eidas-node',
+    country: attributes.person_identifier?.[0]?.slice(0, 2) ?? 'DE',
+    legalPerson: false,
+  },
 ): UpstreamIdentity {
   return upstream(
     {
@@ -58,7 +71,13 @@ export function eidas(
       ...attributes,
     },
     loa,
+    origin,
   );
+}
+
+/** Erika again, through the German node's entry for company representatives (`legalPerson: true`). */
+export function company(attributes: Record<string, string[]> = {}): UpstreamIdentity {
+  return eidas(attributes, undefined, { kind: 'eidas-node', country: 'DE', legalPerson: true });
 }
 
 /** Asserts the identity is refused with IDENTITY_INVALID whose detail names `claim`; returns the detail. */

@@ -4,13 +4,13 @@ import { LEGAL_PERSON_CLAIMS } from '../../../gateway/translate/legal-person.ts'
 import { toPivotIdentity } from '../../../gateway/translate/to-pivot.ts';
 import { validLei } from '../../../gateway/translate/validate-claims.ts';
 import { internalNameOfClaim } from '../../../adapters/attributes/attribute-map.ts';
-import { eidas, legacy, refused, today } from './identity-fixture.ts';
+import { company, eidas, legacy, refused, today } from './identity-fixture.ts';
 
 const COMPANY = { legal_person_identifier: ['DE/FR/HRB-12345'], legal_name: ['Musterfirma GmbH'] };
 
 test('the legal-person data set becomes claims next to the natural person ones', (t) => {
   const pivot = toPivotIdentity(
-    eidas({
+    company({
       ...COMPANY,
       legal_address: ['PGVpZGFzOlBvc3ROYW1lPkJlcmxpbjwvZWlkYXM6UG9zdE5hbWU+'],
       vat_registration_number: ['DE123456789'],
@@ -30,8 +30,21 @@ test('the legal-person data set becomes claims next to the natural person ones',
 });
 
 test('a natural person has no legal claims', (t) => {
-  const pivot = toPivotIdentity(eidas(), today);
+  const pivot = toPivotIdentity(company(), today);
   for (const claim of LEGAL_PERSON_CLAIMS) t.false(claim in pivot, claim);
+});
+
+test('only an eIDAS entry asking for the legal-person data set vouches for a company', (t) => {
+  const all = { ...COMPANY, lei: ['529900T8BM49AURSDO55'], vat_registration_number: ['DE123456789'] };
+  for (const [what, identity] of [
+    ['a national IdP', legacy(all)],
+    ['an eIDAS entry for natural persons', eidas(all)],
+    ['an incomplete set from a national IdP', legacy({ legal_name: ['Musterfirma GmbH'] })],
+  ] as const) {
+    const pivot = toPivotIdentity(identity, today);
+    for (const claim of LEGAL_PERSON_CLAIMS) t.false(claim in pivot, `${what}: ${claim}`);
+  }
+  t.is(toPivotIdentity(company(all), today).legal_name, 'Musterfirma GmbH');
 });
 
 test('every legal claim is an OIDC claim of the attribute map', (t) => {
@@ -39,9 +52,9 @@ test('every legal claim is an OIDC claim of the attribute map', (t) => {
 });
 
 test('the legal-person minimum data set must be complete', (t) => {
-  t.regex(refused(t, eidas({ legal_name: ['Musterfirma GmbH'] }), 'legal_person_identifier'), /missing/);
-  t.regex(refused(t, eidas({ legal_person_identifier: ['DE/FR/HRB-12345'] }), 'legal_name'), /missing/);
-  t.regex(refused(t, eidas({ vat_registration_number: ['DE123456789'] }), 'legal_person_identifier'), /missing/);
+  t.regex(refused(t, company({ legal_name: ['Musterfirma GmbH'] }), 'legal_person_identifier'), /missing/);
+  t.regex(refused(t, company({ legal_person_identifier: ['DE/FR/HRB-12345'] }), 'legal_name'), /missing/);
+  t.regex(refused(t, company({ vat_registration_number: ['DE123456789'] }), 'legal_person_identifier'), /missing/);
 });
 
 test('LegalPersonIdentifier has the eIDAS form XX/YY/…', (t) => {
@@ -54,23 +67,22 @@ test('LegalPersonIdentifier has the eIDAS form XX/YY/…', (t) => {
     `DE/FR/${'x'.repeat(257)}`,
     'DE/FR/x\u0000',
   ]) {
-    refused(t, eidas({ ...COMPANY, legal_person_identifier: [bad] }), 'legal_person_identifier');
+    refused(t, company({ ...COMPANY, legal_person_identifier: [bad] }), 'legal_person_identifier');
   }
-  t.notThrows(() => toPivotIdentity(legacy(COMPANY), today), 'the rule is the same for a legacy IdP');
 });
 
 test('legal texts have lengths and no control characters', (t) => {
-  refused(t, eidas({ ...COMPANY, legal_name: ['x'.repeat(257)] }), 'legal_name');
-  refused(t, eidas({ ...COMPANY, legal_name: ['Muster\u0007firma'] }), 'legal_name');
-  refused(t, eidas({ ...COMPANY, legal_name: [' Musterfirma'] }), 'legal_name');
-  refused(t, eidas({ ...COMPANY, legal_name: ['Muster\u009bfirma'] }), 'legal_name');
-  refused(t, eidas({ ...COMPANY, legal_address: ['x'.repeat(1025)] }), 'legal_address');
-  refused(t, eidas({ ...COMPANY, legal_address: ['line1\nline2'] }), 'legal_address');
-  refused(t, eidas({ ...COMPANY, vat_registration_number: ['x'.repeat(65)] }), 'vat_registration_number');
-  refused(t, eidas({ ...COMPANY, vat_registration_number: ['DE\t123'] }), 'vat_registration_number');
+  refused(t, company({ ...COMPANY, legal_name: ['x'.repeat(257)] }), 'legal_name');
+  refused(t, company({ ...COMPANY, legal_name: ['Muster\u0007firma'] }), 'legal_name');
+  refused(t, company({ ...COMPANY, legal_name: [' Musterfirma'] }), 'legal_name');
+  refused(t, company({ ...COMPANY, legal_name: ['Muster\u009bfirma'] }), 'legal_name');
+  refused(t, company({ ...COMPANY, legal_address: ['x'.repeat(1025)] }), 'legal_address');
+  refused(t, company({ ...COMPANY, legal_address: ['line1\nline2'] }), 'legal_address');
+  refused(t, company({ ...COMPANY, vat_registration_number: ['x'.repeat(65)] }), 'vat_registration_number');
+  refused(t, company({ ...COMPANY, vat_registration_number: ['DE\t123'] }), 'vat_registration_number');
   t.notThrows(() =>
     toPivotIdentity(
-      eidas({
+      company({
         ...COMPANY,
         legal_name: ['x'.repeat(256)],
         legal_address: ['x'.repeat(1024)],
@@ -87,5 +99,5 @@ test('an LEI has ISO 17442 check digits', (t) => {
   t.false(validLei('529900T8BM49AURSDO56'), 'wrong check digits');
   t.false(validLei('529900t8bm49aursdo55'), 'lower case');
   t.false(validLei('529900T8BM49AURSDO5'), 'too short');
-  refused(t, eidas({ ...COMPANY, lei: ['529900T8BM49AURSDO56'] }), 'lei');
+  refused(t, company({ ...COMPANY, lei: ['529900T8BM49AURSDO56'] }), 'lei');
 });

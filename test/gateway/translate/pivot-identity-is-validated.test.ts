@@ -13,6 +13,7 @@ function identity(
 ): UpstreamIdentity {
   return {
     idp: 'idp',
+    origin: { kind: 'national' },
     subject: 's',
     nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
     loa: loa as UpstreamIdentity['loa'],
