@@ -33,7 +33,12 @@ import { SCOPE_CLAIMS, SCOPES } from '../translate/scope-claims.ts';
 import { HsmSigningKey } from './hsm-signing-key.ts';
 import { pairwiseSub } from './pairwise.ts';
 import { redisAdapterFactory } from './redis-adapter.ts';
-import { AUTHORIZATION_DETAILS_TYPES, resourceIndicators, richAuthorizationRequests } from '../risk/transaction-rar.ts';
+import {
+  AUTHORIZATION_DETAILS_TYPES,
+  carriesAuthorizationDetails,
+  resourceIndicators,
+  richAuthorizationRequests,
+} from '../risk/transaction-rar.ts';
 import { renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { renderErrorPage } from './error-page.ts';
 import { omitIssOnErrors } from './error-iss-compat.ts';
@@ -203,7 +208,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     // refresh tokens only to clients registered for the grant; every refresh re-runs the policy and rotates
     rotateRefreshToken: refreshPolicy(deps.refresh),
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx, client, source) =>
+      client.grantTypeAllowed('refresh_token') && !carriesAuthorizationDetails(source),
   };
   const provider = new Provider(config.issuer, configuration);
   // every code, ID token and access token carries the session's per-RP `sid` (oidc-provider adds it only

@@ -13,6 +13,11 @@
  * The details requested are carried to the authorization code, the access token and introspection as
  * they were validated (this gateway grants exactly what was asked or nothing: the login decides). The
  * risk pipeline reads them from the interaction (`transactionFromParams` in transaction.ts).
+ *
+ * A login that carried details gets no refresh token (`carriesAuthorizationDetails`, read by the provider's
+ * `issueRefreshToken`): the risk pipeline scored that one transaction, and a refresh would mint access tokens for
+ * it again without scoring anything. A refresh token that carries details all the same (one issued before this
+ * rule) gets `invalid_grant`, never an access token for the payment.
  */
 import { MAX_AUTHORIZATION_DETAILS } from './transaction.ts';
 import {
@@ -85,10 +90,23 @@ export function richAuthorizationRequests(): RarFeature {
     // the token gets exactly what its code carried; details sent again at the token endpoint are refused
     authorizationDetailsForAccessToken: (ctx, _token, source) => {
       if (ctx.oidc.params?.authorization_details !== undefined) refuse('not accepted at the token endpoint');
+      if (source?.kind === 'RefreshToken' && carriesAuthorizationDetails(source))
+        throw new errors.InvalidGrant('a payment authorization is used once: the person logs in again');
       return source && 'rar' in source ? (source.rar as never) : undefined;
     },
     authorizationDetailsForIntrospection: (_ctx, token) => ('rar' in token ? (token.rar as never) : undefined),
   };
+}
+
+/**
+ * Whether a code or refresh token carries authorization details (a login that stated a stake).
+ *
+ * @example
+ * carriesAuthorizationDetails(code); // true for the code of a payment_initiation login
+ */
+export function carriesAuthorizationDetails(source: unknown): boolean {
+  if (typeof source !== 'object' || source === null || !('rar' in source)) return false;
+  return Array.isArray(source.rar) ? source.rar.length > 0 : source.rar !== undefined && source.rar !== null;
 }
 
 /** The resource a token carrying authorization details is for (oidc-provider demands one with RAR). */

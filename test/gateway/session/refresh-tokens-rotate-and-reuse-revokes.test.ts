@@ -48,8 +48,8 @@ async function token(
   return { status: response.status, json: (await response.json()) as Record<string, string> };
 }
 
-async function loginTokens(key?: Key): Promise<Record<string, string>> {
-  const request = await authorizationRequest(bed.rp);
+async function loginTokens(key?: Key, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const request = await authorizationRequest(bed.rp, extra);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code');
   if (!code) throw new Error(`no code: ${journey.url}`);
@@ -70,6 +70,16 @@ test.serial('a refresh rotates the refresh token and gives a working access toke
   t.is((await userinfo(bed.url, refreshed.json.access_token!)).status, 200);
   // and the next refresh with the new one works too
   t.is((await token({ grant_type: 'refresh_token', refresh_token: refreshed.json.refresh_token! })).status, 200);
+});
+
+test.serial('a login that stated a payment gets no refresh token: the stake was scored once', async (t) => {
+  // attacker review, twenty-ninth round: its refresh token minted payment access tokens again, never rescored
+  const details = [{ type: 'payment_initiation', instructedAmount: { currency: 'EUR', amount: '10.00' } }];
+  const tokens = await loginTokens(undefined, { authorization_details: JSON.stringify(details) });
+  t.is(typeof tokens.access_token, 'string');
+  t.deepEqual(tokens.authorization_details, details as never, 'the payment was granted');
+  t.is(tokens.refresh_token, undefined);
+  t.is(typeof (await loginTokens()).refresh_token, 'string', 'a login without a stake still gets one');
 });
 
 test.serial('presenting a rotated refresh token again revokes the family and the session', async (t) => {
