@@ -9,8 +9,11 @@
  *   another browser's login is never answered here). From then on every error carries the loginId.
  * - It must be for this IdP (`SAML_INRESPONSETO_MISMATCH`) and younger than 10 minutes
  *   (`SAML_INRESPONSETO_EXPIRED`).
+ * - `requirePendingBeforeDecrypting`: the same checks, on the unsigned Response's value, without taking the
+ *   request, run by the decrypt step before an unsigned Response's EncryptedAssertion costs an HSM operation.
  */
 import { samlError } from '../errors.ts';
+import { attr } from '../xml/dom.ts';
 import { CM_BEARER } from '../xml/namespaces.ts';
 import { instant, need, PENDING_TTL_SECONDS, type PendingRequest, type VerifyContext } from './context.ts';
 
@@ -29,12 +32,7 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
     throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: 'Response InResponseTo differs from the signed one' });
   }
 
-  const stored = await ctx.env.state.take(`saml:pending:${requestId}`);
-  if (stored === null) throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId}` });
-  const pending = parsePending(stored);
-  if (pending.browserBinding !== ctx.message.browserBinding) {
-    throw samlError('SAML_INRESPONSETO_SESSION_MISMATCH', { detail: `request ${requestId}` });
-  }
+  const pending = ownPending(ctx, requestId, await ctx.env.state.take(`saml:pending:${requestId}`));
   ctx.requestId = requestId;
   ctx.pending = pending;
   ctx.loginId = pending.loginId;
@@ -44,6 +42,34 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
   if (age > (PENDING_TTL_SECONDS + ctx.env.idp.clockSkewSeconds) * 1000) {
     throw samlError('SAML_INRESPONSETO_EXPIRED', { detail: `request ${requestId} is ${Math.round(age / 1000)} s old` });
   }
+}
+
+/**
+ * Before an unsigned Response's EncryptedAssertion is decrypted (an HSM operation): its InResponseTo, unsigned,
+ * must name a pending request of this browser and this IdP, read without taking it (the signed value is
+ * bound after decryption, above). Anyone can encrypt to our public key: without this, one known RelayState let a
+ * stranger spend an HSM unwrap per POST. None → `SAML_UNSOLICITED`; the other codes as above.
+ *
+ * @example
+ * await requirePendingBeforeDecrypting(ctx); // then decryptAssertion(…)
+ */
+export async function requirePendingBeforeDecrypting(ctx: VerifyContext): Promise<void> {
+  const requestId = attr(need(ctx.response, 'response'), 'InResponseTo');
+  if (!requestId)
+    throw samlError('SAML_UNSOLICITED', { detail: 'an unsigned Response with an EncryptedAssertion names no request' });
+  const pending = ownPending(ctx, requestId, await ctx.env.state.get(`saml:pending:${requestId}`));
+  if (pending.idp !== ctx.env.idp.id)
+    throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
+}
+
+/** The pending request `stored` under `requestId`, which must exist and be this browser's. */
+function ownPending(ctx: VerifyContext, requestId: string, stored: string | null): PendingRequest {
+  if (stored === null) throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId}` });
+  const pending = parsePending(stored);
+  if (pending.browserBinding !== ctx.message.browserBinding) {
+    throw samlError('SAML_INRESPONSETO_SESSION_MISMATCH', { detail: `request ${requestId}` });
+  }
+  return pending;
 }
 
 function parsePending(stored: string): PendingRequest {

@@ -1,0 +1,84 @@
+/**
+ * An unsigned Response's EncryptedAssertion costs an HSM unwrap only when the Response names a pending request of
+ * this browser and IdP (legacy IdP: `requiredSignatures: assertion`, encryption allowed). Anyone can encrypt to
+ * our public key: before, one known RelayState let a stranger spend an HSM operation per POST (attacker review,
+ * twenty-ninth round). Each refusal has the code the signed binding would have given, and nothing is decrypted.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { AdapterError } from '../../../adapters/contract.ts';
+import type { KeyTransportDecrypter } from '../../../adapters/saml/xmlenc/decrypter.ts';
+import { freshToken } from '../../helpers/services.ts';
+import { assertionXml, responseXml, type ResponseFields } from '../../helpers/saml/response-builder.ts';
+import { softwareDecrypter } from '../../helpers/saml/software-decrypter.ts';
+import { createSamlTestBed, openSpKeys, type SamlTestBed, type SpKeys } from '../../helpers/saml/test-bed.ts';
+import { createTestIdp, signElement } from '../../helpers/saml/test-idp.ts';
+import { encryptAssertion } from '../../helpers/saml/xml-encrypt.ts';
+
+const token = freshToken();
+let keys: SpKeys;
+let bed: SamlTestBed;
+let software: KeyTransportDecrypter;
+let unwraps = 0;
+
+test.before(async () => {
+  keys = await openSpKeys(token);
+  software = await softwareDecrypter();
+  const counting: KeyTransportDecrypter = {
+    certificatePem: software.certificatePem,
+    unwrap: (key, params) => {
+      unwraps += 1;
+      return software.unwrap(key, params);
+    },
+  };
+  const config = { requiredSignatures: 'assertion', encryptedAssertions: 'allowed' } as const;
+  bed = await createSamlTestBed(keys, { id: 'town', ...config }, undefined, {
+    idp: await createTestIdp({ entityId: 'https://town.example/md' }),
+    decrypter: counting,
+  });
+});
+test.after.always(async () => {
+  await bed?.close();
+  await keys?.store.close();
+});
+
+/** An unsigned Response around the IdP's signed, encrypted Assertion; `response` changes the Response alone. */
+function unsignedResponse(f: ResponseFields, response: Partial<ResponseFields> = {}): string {
+  const key = { privateKey: bed.idp.privateKey, certificatePem: bed.idp.certificatePem };
+  const assertion = signElement(assertionXml(f), { id: f.assertionId, ...key });
+  return responseXml({ ...f, ...response, assertionOverride: encryptAssertion(assertion, software.certificatePem) });
+}
+
+async function refusedWithoutDecrypting(t: ExecutionContext, xml: string, code: string, browser?: string) {
+  const before = unwraps;
+  const error = await t.throwsAsync(bed.finish(xml, browser), { instanceOf: AdapterError });
+  t.is(error?.code, code, error?.detail);
+  t.is(unwraps, before, 'nothing was decrypted');
+}
+
+test.serial('the answer to a pending request of this browser is decrypted and accepted', async (t) => {
+  const { requestId } = await bed.start();
+  const before = unwraps;
+  const { identity } = await bed.finish(unsignedResponse(bed.fields(requestId)));
+  t.is(identity.evidence.signaturesVerified, 1, 'the Assertion signature');
+  t.is(unwraps, before + 1);
+});
+
+test.serial('a Response naming no request is not decrypted', async (t) => {
+  const { requestId } = await bed.start();
+  await refusedWithoutDecrypting(
+    t,
+    unsignedResponse(bed.fields(requestId), { inResponseTo: null }),
+    'SAML_UNSOLICITED',
+  );
+});
+
+test.serial('a Response naming an unknown request is not decrypted', async (t) => {
+  await refusedWithoutDecrypting(t, unsignedResponse(bed.fields('_made-up-request')), 'SAML_INRESPONSETO_UNKNOWN');
+});
+
+test.serial("a Response naming another browser's request is not decrypted", async (t) => {
+  const { requestId } = await bed.start('browser-binding-B');
+  await refusedWithoutDecrypting(t, unsignedResponse(bed.fields(requestId)), 'SAML_INRESPONSETO_SESSION_MISMATCH');
+  const { identity } = await bed.finish(unsignedResponse(bed.fields(requestId)), 'browser-binding-B');
+  t.is(identity.idp, 'town', 'the request was only read: its own browser still completes it');
+});
