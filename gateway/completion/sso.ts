@@ -34,7 +34,7 @@ import type { LoginOutcome } from '../session/login-context.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
 import { deviceInRequest } from '../risk/device-cookie.ts';
 import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
-import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
+import { minimumAcrOf, requestedAcrValues, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
 import { addRequested } from './grant-consent.ts';
 import { endGrant, learnFrom } from './finish-login.ts';
@@ -120,7 +120,7 @@ export function standingOf(ctx: KoaContextWithOIDC, services: Services): Promise
     standing = sessionStanding(
       services,
       ctx.oidc.client?.clientId ?? '',
-      ctx.oidc.params?.acr_values,
+      requestedAcrValues(ctx.oidc.params),
       ctx.oidc.session ?? {},
       deviceInRequest(ctx, services.config.secrets.browserBindingKey, services.config.cookies),
     );
@@ -309,7 +309,7 @@ export async function ssoInteraction(ctx: Context, services: Services, details: 
       ? await sessionStanding(
           services,
           String(details.params.client_id),
-          details.params.acr_values,
+          requestedAcrValues(details.params),
           session,
           deviceInRequest(ctx, services.config.secrets.browserBindingKey, services.config.cookies),
         )

@@ -14,7 +14,7 @@ import type { LoginContext } from '../session/login-context.ts';
 import { assertSelectable, renderChooser } from './chooser.ts';
 import { refuseConsent } from '../completion/grant-consent.ts';
 import { ssoInteraction } from '../completion/sso.ts';
-import { minimumAcrOf, requiredAcr } from '../translation/required-acr.ts';
+import { minimumAcrOf, requestedAcrValues, requiredAcr } from '../translation/required-acr.ts';
 import { startUpstream, stepUpPending } from './start-upstream.ts';
 import { eligibleIdps, endUnmet } from './eligible-idps.ts';
 import { requestParams } from './translate-and-decide.ts';
@@ -107,7 +107,7 @@ async function showReserved(ctx: Context, services: Services, uid: string, reser
   }
   if (!login) {
     const acr = requiredAcr(
-      details.params.acr_values as string | undefined,
+      requestedAcrValues(details.params),
       client.default_acr_values,
       minimumAcrOf(services.config.federation.minimumAcr, client.minimum_acr),
     );

@@ -72,6 +72,12 @@ export function interactionPolicyWithGatewayLogin(gate: SsoGate): ReturnType<typ
   const policy = base();
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider policy has no login prompt');
+  // an essential acr of the claims parameter is a floor, read with acr_values (translation/required-acr.ts) and
+  // enforced by the check below; oidc-provider's own checks want an exact match, which loops a higher login back
+  for (const reason of ['essential_acrs', 'essential_acr']) {
+    if (!login.checks.get(reason)) throw new Error(`oidc-provider's login prompt has no ${reason} check`);
+    login.checks.remove(reason);
+  }
   login.checks.add(
     new Check(
       'gateway_upstream_required',

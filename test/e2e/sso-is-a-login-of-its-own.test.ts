@@ -219,6 +219,23 @@ test.serial('an RP requiring a higher acr than the session holds sends the perso
   );
 });
 
+test.serial('an essential acr of the claims parameter is a floor, as acr_values are', async (t) => {
+  // attacker review, twenty-ninth round: oidc-provider's exact-match checks sent such a login back to the login page
+  const { browser } = await loggedInToA(); // eidas2
+  const essential = (acr: Record<string, unknown>) => ({
+    prompt: 'none',
+    claims: JSON.stringify({ id_token: { acr: { essential: true, ...acr } } }),
+  });
+  for (const acr of [{ values: ['eidas1'] }, { value: 'eidas2' }, { values: ['eidas3', 'eidas2'] }]) {
+    const request = await authorizationRequest(rps['rp-b']!, essential(acr));
+    const { url } = await landing(browser, request.url);
+    t.truthy(url.searchParams.get('code'), `${JSON.stringify(acr)}: the eidas2 session stands (${url})`);
+  }
+  const higher = await authorizationRequest(rps['rp-b']!, essential({ value: 'eidas3' }));
+  const { url } = await landing(browser, higher.url);
+  t.is(url.searchParams.get('error'), 'login_required', 'eidas3 asked this way only: the session is too weak');
+});
+
 test.serial('a risk deny on the SSO request yields no code (interactive and prompt=none)', async (t) => {
   const { browser } = await loggedInToA();
   for (const extra of [{}, { prompt: 'none' }] as Record<string, string>[]) {

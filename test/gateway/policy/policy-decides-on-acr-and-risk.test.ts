@@ -1,7 +1,7 @@
 /** The policy decision: the asserted acr must meet the required one; risk thresholds; bounded step-up. */
 import test from 'ava';
 import { decide, DEFAULT_THRESHOLDS } from '../../../gateway/policy/decide.ts';
-import { minimumAcrOf, requiredAcr } from '../../../gateway/translation/required-acr.ts';
+import { minimumAcrOf, requestedAcrValues, requiredAcr } from '../../../gateway/translation/required-acr.ts';
 import { GatewayError } from '../../../gateway/errors.ts';
 import type { Acr } from '../../../gateway/translate/acr.ts';
 
@@ -60,4 +60,20 @@ test('the minimum acr is a floor: asking for nothing or for less never lowers it
   t.is(requiredAcr('eidas3', [], 'eidas2'), 'eidas3', 'more asked');
   t.is(minimumAcrOf('eidas2', 'eidas3'), 'eidas3', 'a client may raise the floor');
   t.is(minimumAcrOf('eidas2', 'eidas1'), 'eidas2', 'a client may not lower it');
+});
+
+test('an essential acr of the claims parameter is read as acr_values, and wins over them', (t) => {
+  const claims = (acr: unknown) => JSON.stringify({ id_token: { acr } });
+  t.is(requestedAcrValues({ claims: claims({ essential: true, value: 'eidas3' }) }), 'eidas3');
+  t.is(
+    requestedAcrValues({ claims: claims({ essential: true, values: ['eidas3', 'eidas2'] }), acr_values: 'eidas1' }),
+    'eidas3 eidas2',
+  );
+  t.is(requestedAcrValues({ claims: { id_token: { acr: { essential: true, value: 'eidas3' } } } }), 'eidas3', 'parsed');
+  t.is(requestedAcrValues({ claims: claims({ value: 'eidas3' }), acr_values: 'eidas2' }), 'eidas2', 'not essential');
+  t.is(requestedAcrValues({ claims: claims(null), acr_values: 'eidas2' }), 'eidas2');
+  t.is(requestedAcrValues({}), undefined);
+  t.is(requestedAcrValues(undefined), undefined);
+  const odd = requestedAcrValues({ claims: claims({ essential: true, values: [3] }) });
+  t.is(t.throws(() => requiredAcr(odd, [], 'eidas2'), { instanceOf: GatewayError })?.code, 'ACR_UNKNOWN');
 });
