@@ -36,6 +36,8 @@
 import { z } from 'zod';
 import { existingFile, httpsUrl, text, type SectionContext } from '../contract/config-schema.ts';
 import { AMR_VALUES, LOA_URIS } from '../contract/vocabulary.ts';
+import type { InternalAttribute } from '../contract.ts';
+import { LEGAL_PERSON } from '../eidas/config.ts';
 import { REQUEST_SIGNING_SETTINGS } from '../saml/request-signing.ts';
 import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
 import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
@@ -109,6 +111,14 @@ export function samlIdpSchema(context: SectionContext) {
           ...at('eidas', 'country'),
           message: 'is required for kind "eidas": the node\'s country, the XX of every PersonIdentifier XX/YY/…',
         });
+      (idp.eidas?.requestedAttributes ?? []).forEach(({ name }, i) => {
+        if (LEGAL_PERSON.includes(name as InternalAttribute) && idp.eidas?.legalPerson !== true)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['eidas', 'requestedAttributes', i, 'name'],
+            message: 'belongs to the legal-person data set: set eidas.legalPerson to true to ask for it',
+          });
+      });
       if (idp.kind === 'eidas' && idp.authnRequestBinding !== 'metadata')
         ctx.addIssue({
           ...at('authnRequestBinding'),

@@ -9,7 +9,7 @@
  * - Any legal attribute present: the eIDAS legal-person minimum data set must be there, i.e.
  *   `legal_person_identifier` and `legal_name`.
  * - legal_person_identifier: the eIDAS form `XX/YY/…` (issuing country, receiving country, 1–256
- *   characters without spaces or control characters);
+ *   characters without spaces or control characters), XX the country of the node that sent it;
  * - legal_name: 1–256 characters; legal_address: 1–1024 (eIDAS sends it base64-encoded, passed as is);
  *   vat_registration_number: 1–64; all without control characters or surrounding spaces;
  * - lei: an ISO 17442 LEI with valid check digits.
@@ -51,7 +51,8 @@ const MINIMUM = ['legal_person_identifier', 'legal_name'] as const;
  * legalPersonOf(identity); // { legal_person_identifier: 'DE/FR/HRB-12345', legal_name: 'Musterfirma GmbH' }
  */
 export function legalPersonOf(identity: UpstreamIdentity): LegalPersonClaims | undefined {
-  if (eidasOrigin(identity)?.legalPerson !== true) return undefined;
+  const origin = eidasOrigin(identity);
+  if (origin?.legalPerson !== true) return undefined;
   const claims: LegalPersonClaims = {};
   for (const name of LEGAL_PERSON_CLAIMS) {
     const value = firstValue(identity, name);
@@ -62,5 +63,7 @@ export function legalPersonOf(identity: UpstreamIdentity): LegalPersonClaims | u
   if (Object.keys(claims).length === 0) return undefined;
   for (const name of MINIMUM)
     if (claims[name] === undefined) identityInvalid(name, 'missing from the legal-person data set');
+  if (eidasIdentifierParts(claims.legal_person_identifier!)?.issuing !== origin.country)
+    identityInvalid('legal_person_identifier', `not ${origin.country}/…, the country of the node that sent it`);
   return claims;
 }

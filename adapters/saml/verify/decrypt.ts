@@ -5,9 +5,10 @@
  * - When the Response is signed, the EncryptedAssertion is taken from the signed bytes only (what the
  *   Response signature covers is what we decrypt; read from the element they were written from,
  *   `signed-element.ts`); otherwise from the received message, and then the
- *   decrypted Assertion must carry its own valid signature. An unsigned Response is decrypted only when its
- *   InResponseTo names a pending request of this browser and IdP (`requirePendingBeforeDecrypting`): anyone can
- *   encrypt to our public key, and each decryption is an HSM operation.
+ *   decrypted Assertion must carry its own valid signature.
+ * - Each decryption is an HSM operation, so before it: a signed Response seen before is `SAML_REPLAY`
+ *   (`rejectReplayedResponse`), and the Response must name a pending request of this browser and IdP not yet
+ *   decrypted for (`admitDecryption`): anyone can encrypt to our public key or keep a signed Response.
  * - Decryption itself is `xmlenc/decrypt-assertion.ts` (algorithm allow-list first, uniform errors).
  * - The decrypted Assertion is parsed strictly as its own document and passes the same structural
  *   rules as a plain one: root saml:Assertion, no ID repeated (nor equal to the Response's), Signature
@@ -23,14 +24,16 @@ import { NS } from '../xml/namespaces.ts';
 import { parseStrictXml } from '../xml/parse.ts';
 import { decryptAssertion } from '../xmlenc/decrypt-assertion.ts';
 import { need, type SignedContent, type VerifyContext } from './context.ts';
-import { requirePendingBeforeDecrypting } from './in-response-to.ts';
+import { admitDecryption } from './in-response-to.ts';
+import { rejectReplayedResponse } from './replay.ts';
 import { verifyOne } from './signatures.ts';
 import { checkSignaturePlacement, rejectCommentsInIdentity, rejectDuplicateIds } from './structure.ts';
 
 export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
   if (!ctx.encryptedAssertion) return;
   const response = need(ctx.response, 'response');
-  if (!ctx.signed.response) await requirePendingBeforeDecrypting(ctx);
+  await rejectReplayedResponse(ctx);
+  await admitDecryption(ctx);
   const encrypted = ctx.signed.response
     ? encryptedInSignedResponse(ctx.signed.response, attr(response, 'ID'))
     : ctx.encryptedAssertion;

@@ -9,8 +9,8 @@
  *   another browser's login is never answered here). From then on every error carries the loginId.
  * - It must be for this IdP (`SAML_INRESPONSETO_MISMATCH`) and younger than 10 minutes
  *   (`SAML_INRESPONSETO_EXPIRED`).
- * - `requirePendingBeforeDecrypting`: the same checks, on the unsigned Response's value, without taking the
- *   request, run by the decrypt step before an unsigned Response's EncryptedAssertion costs an HSM operation.
+ * - `admitDecryption`: the same checks, on the received Response's value, without taking the request, run by
+ *   the decrypt step before an EncryptedAssertion costs an HSM operation; one decryption per request.
  */
 import { samlError } from '../errors.ts';
 import { attr } from '../xml/dom.ts';
@@ -45,21 +45,25 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
 }
 
 /**
- * Before an unsigned Response's EncryptedAssertion is decrypted (an HSM operation): its InResponseTo, unsigned,
- * must name a pending request of this browser and this IdP, read without taking it (the signed value is
- * bound after decryption, above). Anyone can encrypt to our public key: without this, one known RelayState let a
- * stranger spend an HSM unwrap per POST. None → `SAML_UNSOLICITED`; the other codes as above.
+ * Before an EncryptedAssertion is decrypted (an HSM operation), its Response's InResponseTo must name a pending
+ * request of this browser and this IdP, read without taking it (the signed value binds it after decryption,
+ * above), and that request may have one decryption only. Anyone can encrypt to our public key, and anyone can
+ * keep a signed Response of their own: without this, one RelayState let a stranger spend an HSM unwrap per POST.
+ * None → `SAML_UNSOLICITED`; a request already decrypted for → `SAML_INRESPONSETO_UNKNOWN`; the other codes as above.
  *
  * @example
- * await requirePendingBeforeDecrypting(ctx); // then decryptAssertion(…)
+ * await admitDecryption(ctx); // then decryptAssertion(…)
  */
-export async function requirePendingBeforeDecrypting(ctx: VerifyContext): Promise<void> {
+export async function admitDecryption(ctx: VerifyContext): Promise<void> {
   const requestId = attr(need(ctx.response, 'response'), 'InResponseTo');
   if (!requestId)
-    throw samlError('SAML_UNSOLICITED', { detail: 'an unsigned Response with an EncryptedAssertion names no request' });
+    throw samlError('SAML_UNSOLICITED', { detail: 'a Response with an EncryptedAssertion names no request' });
   const pending = ownPending(ctx, requestId, await ctx.env.state.get(`saml:pending:${requestId}`));
   if (pending.idp !== ctx.env.idp.id)
     throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
+  const ttl = PENDING_TTL_SECONDS + ctx.env.idp.clockSkewSeconds;
+  if (!(await ctx.env.state.putIfAbsent(`saml:decrypted-for:${requestId}`, '1', ttl)))
+    throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId} was answered already` });
 }
 
 /** The pending request `stored` under `requestId`, which must exist and be this browser's. */

@@ -7,8 +7,12 @@
  *   before the pending request is bound, so a replay is never attributed to anyone's login.
  * - Kept until the latest NotOnOrAfter + skew (at least 1 s; 1 h when the assertion gives none,
  *   which step 11 refuses anyway).
+ * - `rejectReplayedResponse`: a signed Response's own ID, checked by the decrypt step before an EncryptedAssertion
+ *   costs an HSM operation (`saml:response:<issuer>:<responseId>`, kept 1 h): a replayed signed Response is
+ *   `SAML_REPLAY` without being decrypted again.
  */
 import { samlError } from '../errors.ts';
+import { attr } from '../xml/dom.ts';
 import { instant, need, type VerifyContext } from './context.ts';
 
 const FALLBACK_TTL_SECONDS = 3600;
@@ -26,4 +30,21 @@ export async function rejectReplay(ctx: VerifyContext): Promise<void> {
       : Math.max(1, Math.ceil((Math.max(...ends) - ctx.env.now.getTime()) / 1000) + ctx.env.idp.clockSkewSeconds);
   const fresh = await ctx.env.state.putIfAbsent(`saml:assertion:${issuer}:${claims.id}`, '1', ttl);
   if (!fresh) throw samlError('SAML_REPLAY', { detail: `assertion ${claims.id}` });
+}
+
+/**
+ * Refuses a signed Response seen before (`SAML_REPLAY`), by its signed ID; called before decryption.
+ *
+ * @example
+ * if (ctx.signed.response) await rejectReplayedResponse(ctx);
+ */
+export async function rejectReplayedResponse(ctx: VerifyContext): Promise<void> {
+  const id = attr(need(ctx.response, 'response'), 'ID');
+  if (!ctx.signed.response || !id) return;
+  const fresh = await ctx.env.state.putIfAbsent(
+    `saml:response:${need(ctx.issuer, 'issuer')}:${id}`,
+    '1',
+    FALLBACK_TTL_SECONDS,
+  );
+  if (!fresh) throw samlError('SAML_REPLAY', { detail: `response ${id}` });
 }

@@ -1,8 +1,9 @@
 /**
- * An unsigned Response's EncryptedAssertion costs an HSM unwrap only when the Response names a pending request of
- * this browser and IdP (legacy IdP: `requiredSignatures: assertion`, encryption allowed). Anyone can encrypt to
- * our public key: before, one known RelayState let a stranger spend an HSM operation per POST (attacker review,
- * twenty-ninth round). Each refusal has the code the signed binding would have given, and nothing is decrypted.
+ * An EncryptedAssertion costs an HSM unwrap only when its Response names a pending request of this browser and
+ * IdP, once per request, and a signed Response only the first time it is seen (legacy IdP: `requiredSignatures:
+ * assertion`, encryption allowed). Anyone can encrypt to our public key or keep a signed Response of their own:
+ * before, one RelayState let a stranger spend an HSM operation per POST (attacker reviews, twenty-ninth and
+ * thirtieth rounds). Each refusal has the code the signed binding would have given, and nothing is decrypted.
  */
 import test, { type ExecutionContext } from 'ava';
 import { AdapterError } from '../../../adapters/contract.ts';
@@ -41,10 +42,12 @@ test.after.always(async () => {
   await keys?.store.close();
 });
 
+const idpKey = () => ({ privateKey: bed.idp.privateKey, certificatePem: bed.idp.certificatePem });
+
 /** An unsigned Response around the IdP's signed, encrypted Assertion; `response` changes the Response alone. */
-function unsignedResponse(f: ResponseFields, response: Partial<ResponseFields> = {}): string {
-  const key = { privateKey: bed.idp.privateKey, certificatePem: bed.idp.certificatePem };
-  const assertion = signElement(assertionXml(f), { id: f.assertionId, ...key });
+function unsignedResponse(f: ResponseFields, response: Partial<ResponseFields> = {}, signAssertion = true): string {
+  const xml = assertionXml(f);
+  const assertion = signAssertion ? signElement(xml, { id: f.assertionId, ...idpKey() }) : xml;
   return responseXml({ ...f, ...response, assertionOverride: encryptAssertion(assertion, software.certificatePem) });
 }
 
@@ -81,4 +84,24 @@ test.serial("a Response naming another browser's request is not decrypted", asyn
   await refusedWithoutDecrypting(t, unsignedResponse(bed.fields(requestId)), 'SAML_INRESPONSETO_SESSION_MISMATCH');
   const { identity } = await bed.finish(unsignedResponse(bed.fields(requestId)), 'browser-binding-B');
   t.is(identity.idp, 'town', 'the request was only read: its own browser still completes it');
+});
+
+test.serial('a request is decrypted for once: a forged answer spends it', async (t) => {
+  const { requestId } = await bed.start();
+  const forged = unsignedResponse(bed.fields(requestId), {}, false);
+  const before = unwraps;
+  const error = await t.throwsAsync(bed.finish(forged), { instanceOf: AdapterError });
+  t.is(error?.code, 'SAML_SIGNATURE_MISSING', 'decrypted, then refused: nothing signed it');
+  t.is(unwraps, before + 1);
+  await refusedWithoutDecrypting(t, unsignedResponse(bed.fields(requestId), {}, false), 'SAML_INRESPONSETO_UNKNOWN');
+});
+
+test.serial('a signed Response seen before is a replay, not decrypted again', async (t) => {
+  const { requestId } = await bed.start();
+  const f = bed.fields(requestId);
+  const signed = signElement(unsignedResponse(f), { id: f.responseId, ...idpKey() });
+  await bed.finish(signed);
+  // a fresh request of the same browser: the old signed Response posted again with it
+  await bed.start();
+  await refusedWithoutDecrypting(t, signed, 'SAML_REPLAY');
 });

@@ -26,7 +26,7 @@ test('a valid configuration loads, with secure defaults', (t) => {
   t.deepEqual(config.trustedProxies, [], 'no proxy is trusted by default');
 });
 
-test('federation.minimumAcr, a client minimum_acr, eIDAS alwaysForceAuthn and country are checked at boot', (t) => {
+test('federation.minimumAcr, a client minimum_acr, eIDAS alwaysForceAuthn, country and legal attributes are checked at boot', (t) => {
   failsAt(t, (c) => (c.federation = { minimumAcr: 'eidas4' }), 'federation.minimumAcr');
   failsAt(t, (c) => (c.federation = { minimum: 'eidas1' }), 'federation.minimum');
   failsAt(t, (c) => (c.clients[0].minimum_acr = 'loa2'), 'clients[0].minimum_acr');
@@ -37,6 +37,15 @@ test('federation.minimumAcr, a client minimum_acr, eIDAS alwaysForceAuthn and co
   );
   failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: {} }), 'saml.idps[0].eidas.country');
   failsAt(t, (c) => Object.assign(c.saml.idps[0], { kind: 'eidas' }), 'saml.idps[0].eidas.country');
+  failsAt(
+    t,
+    (c) =>
+      Object.assign(c.saml.idps[0], {
+        kind: 'eidas',
+        eidas: { country: 'DE', requestedAttributes: [{ name: 'email' }, { name: 'lei' }] },
+      }),
+    'saml.idps[0].eidas.requestedAttributes[1].name',
+  );
   t.is(
     loadConfig({ ...valid(), federation: { minimumAcr: 'eidas1' } }, { env, baseDir: dir }).federation.minimumAcr,
     'eidas1',

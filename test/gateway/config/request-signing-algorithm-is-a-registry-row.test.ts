@@ -27,7 +27,7 @@ test('an eIDAS node is never configured for RSA PKCS#1 v1.5 or EdDSA requests', 
   for (const alg of ['RS256', 'EdDSA'])
     failsAt(
       t,
-      (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', requestSigningAlgorithm: alg }),
+      (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { country: 'DE' }, requestSigningAlgorithm: alg }),
       'saml.idps[0].requestSigningAlgorithm',
     );
 });

@@ -17,12 +17,12 @@ test('the AuthnRequest binding is taken from the metadata unless a legacy IdP fo
   failsAt(t, (c) => (c.saml.idps[0].authnRequestBinding = 'artifact'), 'saml.idps[0].authnRequestBinding');
   failsAt(
     t,
-    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'redirect' }),
+    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { country: 'DE' }, authnRequestBinding: 'redirect' }),
     'saml.idps[0].authnRequestBinding',
   );
   failsAt(
     t,
-    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', authnRequestBinding: 'post' }),
+    (c) => Object.assign(c.saml.idps[0], { kind: 'eidas', eidas: { country: 'DE' }, authnRequestBinding: 'post' }),
     'saml.idps[0].authnRequestBinding',
   );
 });

@@ -69,6 +69,11 @@ test('LegalPersonIdentifier has the eIDAS form XX/YY/…', (t) => {
   ]) {
     refused(t, company({ ...COMPANY, legal_person_identifier: [bad] }), 'legal_person_identifier');
   }
+  t.regex(
+    refused(t, company({ ...COMPANY, legal_person_identifier: ['AT/FR/FN-12345'] }), 'legal_person_identifier'),
+    /not DE\//,
+    'the German node speaks for German companies only',
+  );
 });
 
 test('legal texts have lengths and no control characters', (t) => {
