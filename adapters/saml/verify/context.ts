@@ -107,6 +107,11 @@ export interface VerifyContext {
   claims?: SignedAssertion;
   /** The AuthnRequest ID the signed message answers. */
   requestId?: string;
+  /**
+   * The take of the pending request the signed values name, sent by the replay step in its own turn (one Redis
+   * write for both, issue #14) and read by the in-response-to step.
+   */
+  pendingTake?: { requestId: string; taking: Promise<string | null> };
   pending?: PendingRequest;
   loginId?: string;
   loa?: LoaUri;

@@ -32,8 +32,12 @@ import { checkSignaturePlacement, rejectCommentsInIdentity, rejectDuplicateIds }
 export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
   if (!ctx.encryptedAssertion) return;
   const response = need(ctx.response, 'response');
-  await rejectReplayedResponse(ctx);
-  await admitDecryption(ctx);
+  // one Redis write: the signed Response's mark, the pending request's read, this browser's once-only mark
+  const replay = rejectReplayedResponse(ctx);
+  const admission = admitDecryption(ctx);
+  admission.catch(() => undefined); // read below, after the replay's answer
+  await replay;
+  await admission;
   const encrypted = ctx.signed.response
     ? encryptedInSignedResponse(ctx.signed.response, attr(response, 'ID'))
     : ctx.encryptedAssertion;

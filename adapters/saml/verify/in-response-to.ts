@@ -11,13 +11,18 @@
  *   (`SAML_INRESPONSETO_EXPIRED`).
  * - `admitDecryption`: the same checks, on the received Response's value, without taking the request, run by
  *   the decrypt step before an EncryptedAssertion costs an HSM operation; one decryption per request.
+ * - The take leaves in the replay step's Redis write (`startTakingPendingRequest`; issue #14).
  */
 import { samlError } from '../errors.ts';
 import { attr } from '../xml/dom.ts';
 import { CM_BEARER } from '../xml/namespaces.ts';
 import { instant, need, PENDING_TTL_SECONDS, type PendingRequest, type VerifyContext } from './context.ts';
 
-export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
+/**
+ * The request the signed values name: `SAML_UNSOLICITED` when none does, `SAML_INRESPONSETO_MISMATCH` when they
+ * disagree or an unsigned Response names another.
+ */
+function signedRequestId(ctx: VerifyContext): string {
   const envelope = need(ctx.envelope, 'envelope');
   const signedValues = new Set<string>();
   if (envelope.signed && envelope.inResponseTo) signedValues.add(envelope.inResponseTo);
@@ -31,8 +36,35 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
   if (!envelope.signed && envelope.inResponseTo !== undefined && envelope.inResponseTo !== requestId) {
     throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: 'Response InResponseTo differs from the signed one' });
   }
+  return requestId;
+}
 
-  const pending = ownPending(ctx, requestId, await ctx.env.state.take(`saml:pending:${requestId}`));
+/**
+ * Sends the take of the pending request the signed values name now, in the caller's turn: the replay step's mark
+ * and this take leave in one Redis write (issue #14). {@link bindPendingRequest} reads its answer and makes every
+ * check, in the same order; nothing is sent when the signed values name no single request (that step refuses it).
+ * A replay names a request its first use took already, so a take sent beside the replay's mark takes nothing.
+ *
+ * @example
+ * startTakingPendingRequest(ctx); // beside the replay mark; then bindPendingRequest(ctx)
+ */
+export function startTakingPendingRequest(ctx: VerifyContext): void {
+  let requestId: string;
+  try {
+    requestId = signedRequestId(ctx);
+  } catch {
+    return;
+  }
+  const taking = ctx.env.state.take(`saml:pending:${requestId}`);
+  taking.catch(() => undefined); // read (and its failure thrown) by bindPendingRequest
+  ctx.pendingTake = { requestId, taking };
+}
+
+export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
+  const requestId = signedRequestId(ctx);
+  const sent = ctx.pendingTake?.requestId === requestId ? ctx.pendingTake.taking : undefined;
+  const stored = await (sent ?? ctx.env.state.take(`saml:pending:${requestId}`));
+  const pending = ownPending(ctx, requestId, stored);
   ctx.requestId = requestId;
   ctx.pending = pending;
   ctx.loginId = pending.loginId;
@@ -51,6 +83,11 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
  * keep a signed Response of their own: without this, one RelayState let a stranger spend an HSM unwrap per POST.
  * None → `SAML_UNSOLICITED`; a request already decrypted for → `SAML_INRESPONSETO_UNKNOWN`; the other codes as above.
  *
+ * The read and the once-only mark leave in one Redis write, the signed Response's replay mark with them (the
+ * decrypt step sends both in one turn; issue #14). The mark is keyed by this IdP and this browser too, so a
+ * stranger's Response naming someone's request marks only its own key and spends nothing of theirs; a mark set
+ * for a request that is not this browser's pending one is removed.
+ *
  * @example
  * await admitDecryption(ctx); // then decryptAssertion(…)
  */
@@ -58,12 +95,21 @@ export async function admitDecryption(ctx: VerifyContext): Promise<void> {
   const requestId = attr(need(ctx.response, 'response'), 'InResponseTo');
   if (!requestId)
     throw samlError('SAML_UNSOLICITED', { detail: 'a Response with an EncryptedAssertion names no request' });
-  const pending = ownPending(ctx, requestId, await ctx.env.state.get(`saml:pending:${requestId}`));
-  if (pending.idp !== ctx.env.idp.id)
-    throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
-  const ttl = PENDING_TTL_SECONDS + ctx.env.idp.clockSkewSeconds;
-  if (!(await ctx.env.state.putIfAbsent(`saml:decrypted-for:${requestId}`, '1', ttl)))
-    throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId} was answered already` });
+  const { state, idp } = ctx.env;
+  const mark = `saml:decrypted-for:${idp.id}:${requestId}:${ctx.message.browserBinding}`;
+  const [stored, first] = await Promise.all([
+    state.get(`saml:pending:${requestId}`),
+    state.putIfAbsent(mark, '1', PENDING_TTL_SECONDS + idp.clockSkewSeconds),
+  ]);
+  try {
+    const pending = ownPending(ctx, requestId, stored);
+    if (pending.idp !== idp.id)
+      throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
+  } catch (error) {
+    if (first) await state.take(mark);
+    throw error;
+  }
+  if (!first) throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId} was answered already` });
 }
 
 /** The pending request `stored` under `requestId`, which must exist and be this browser's. */

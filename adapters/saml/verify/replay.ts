@@ -7,6 +7,8 @@
  *   before the pending request is bound, so a replay is never attributed to anyone's login.
  * - Kept until the latest NotOnOrAfter + skew (at least 1 s; 1 h when the assertion gives none,
  *   which step 11 refuses anyway).
+ * - The next step's take of the pending request is sent beside the mark, in the same Redis write (issue #14); its
+ *   answer is read only after the mark's, so a replay is still `SAML_REPLAY`, attributed to no login.
  * - `rejectReplayedResponse`: a signed Response's own ID, checked by the decrypt step before an EncryptedAssertion
  *   costs an HSM operation (`saml:response:<issuer>:<responseId>`, kept 1 h): a replayed signed Response is
  *   `SAML_REPLAY` without being decrypted again.
@@ -14,6 +16,7 @@
 import { samlError } from '../errors.ts';
 import { attr } from '../xml/dom.ts';
 import { instant, need, type VerifyContext } from './context.ts';
+import { startTakingPendingRequest } from './in-response-to.ts';
 
 const FALLBACK_TTL_SECONDS = 3600;
 
@@ -28,8 +31,9 @@ export async function rejectReplay(ctx: VerifyContext): Promise<void> {
     ends.length === 0
       ? FALLBACK_TTL_SECONDS
       : Math.max(1, Math.ceil((Math.max(...ends) - ctx.env.now.getTime()) / 1000) + ctx.env.idp.clockSkewSeconds);
-  const fresh = await ctx.env.state.putIfAbsent(`saml:assertion:${issuer}:${claims.id}`, '1', ttl);
-  if (!fresh) throw samlError('SAML_REPLAY', { detail: `assertion ${claims.id}` });
+  const marking = ctx.env.state.putIfAbsent(`saml:assertion:${issuer}:${claims.id}`, '1', ttl);
+  startTakingPendingRequest(ctx); // the next step's take, in this write
+  if (!(await marking)) throw samlError('SAML_REPLAY', { detail: `assertion ${claims.id}` });
 }
 
 /**

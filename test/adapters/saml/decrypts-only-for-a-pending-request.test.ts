@@ -75,8 +75,13 @@ test.serial('a Response naming no request is not decrypted', async (t) => {
   );
 });
 
-test.serial('a Response naming an unknown request is not decrypted', async (t) => {
+test.serial('a Response naming an unknown request is not decrypted, and leaves no mark behind', async (t) => {
   await refusedWithoutDecrypting(t, unsignedResponse(bed.fields('_made-up-request')), 'SAML_INRESPONSETO_UNKNOWN');
+  t.deepEqual(
+    await bed.redis.keys(`${bed.prefix}adapter:saml:decrypted-for:*_made-up-request*`),
+    [],
+    'a flood of junk keeps nothing',
+  );
 });
 
 test.serial("a Response naming another browser's request is not decrypted", async (t) => {

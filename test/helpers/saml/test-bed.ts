@@ -49,6 +49,8 @@ export interface SamlTestBed {
   sp: SamlSpConfig;
   adapter: LegacySamlAdapter;
   state: RedisStateStore;
+  /** The client under `state` (a test counts the writes on its socket). */
+  redis: Redis;
   /** The Redis key prefix (a second bed given `sameDeploymentAs` shares it: another gateway instance). */
   prefix: string;
   /** Starts a login from `browser`; returns the AuthnRequest ID and the login id. */
@@ -115,6 +117,7 @@ export async function createSamlTestBed(
     sp,
     adapter,
     state,
+    redis,
     prefix,
     async start(browser = BROWSER, minimumLoa: LoaUri = 'http://eidas.europa.eu/LoA/substantial', options = {}) {
       const loginId = `login-${(logins += 1)}`;
