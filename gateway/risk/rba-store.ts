@@ -130,6 +130,57 @@ for i = 1, #KEYS do
 end
 return out`);
 
+/** A scope's hash. LEARN counts a person and everyone in one script: every scope shares the hash tag {rba}. */
+function scopeKey(scope: string): string {
+  return `rba:{rba}:${scope}`;
+}
+
+/**
+ * KEYS[1]: the global scope; ARGV: the fields the retention job purged from PostgreSQL, then `d:<feature>`/n pairs
+ * after a `--` separator. Removes the fields and lowers each feature's distinct count by the values removed (never
+ * under 0), as the job did in PostgreSQL: the global hash has no TTL (a field's own expiry needs Redis 7.4), so
+ * without this it grew by every value ever seen.
+ */
+const FORGET = new LuaScript(`
+local i = 1
+while ARGV[i] ~= '--' do redis.call('HDEL', KEYS[1], ARGV[i]) i = i + 1 end
+i = i + 1
+while i < #ARGV do
+  local left = redis.call('HINCRBY', KEYS[1], ARGV[i], -tonumber(ARGV[i + 1]))
+  if left < 0 then redis.call('HSET', KEYS[1], ARGV[i], 0) end
+  i = i + 2
+end
+return 1`);
+
+/** The distinct count each purged global field `c:<feature>:<value hash>` held a place in: `d:<feature>` → n. */
+export function distinctLowered(fields: readonly string[]): Map<string, number> {
+  const lowered = new Map<string, number>();
+  for (const field of fields) {
+    const last = field.lastIndexOf(':');
+    if (!field.startsWith('c:') || last <= 2) continue;
+    const distinct = `d:${field.slice(2, last)}`;
+    lowered.set(distinct, (lowered.get(distinct) ?? 0) + 1);
+  }
+  return lowered;
+}
+
+/**
+ * Removes from Redis's global counts the fields the retention job purged from PostgreSQL (`fields`, at most a
+ * few thousand per call), lowering the distinct counts as {@link distinctLowered} says.
+ *
+ * @example
+ * await forgetGlobalFields(redis, ['c:ip:AbC…'], distinctLowered(['c:ip:AbC…']));
+ */
+export async function forgetGlobalFields(
+  redis: Redis,
+  fields: readonly string[],
+  lowered: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (fields.length === 0) return;
+  const pairs = [...lowered].flatMap(([field, n]) => [field, String(n)]);
+  await FORGET.run(redis, [scopeKey(GLOBAL_SCOPE)], [...fields, '--', ...pairs]);
+}
+
 class FieldCounts implements Counts {
   readonly total: number;
   readonly #values: Map<string, number>;
@@ -172,8 +223,7 @@ export class RbaStore {
   }
 
   #key(scope: string): string {
-    // LEARN counts a person and everyone in one script: every scope shares the hash tag {rba} (one Cluster slot)
-    return `rba:{rba}:${scope}`;
+    return scopeKey(scope);
   }
 
   /**
