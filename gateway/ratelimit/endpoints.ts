@@ -5,7 +5,9 @@
  * authorization or token request is made for, when it says so without a body being read (query `client_id`, HTTP
  * Basic).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import type { ClientEntry } from '../config/types.ts';
 
 export type LimitedEndpoint =
   | 'authorize'
@@ -70,25 +72,47 @@ export function limitedEndpoint(
 }
 
 /**
- * The client_id of an authorization (query), token or pushed authorization (HTTP Basic) request, when readable
- * without the body. Not
- * an introspection's or a revocation's: the RP's bucket counts its logins, which its resource servers' calls must
- * not use up.
+ * The client whose bucket an authorization (query `client_id`), token or pushed authorization (HTTP Basic) request
+ * uses, when readable without the body. Not an introspection's or a revocation's: the RP's bucket counts its
+ * logins, which its resource servers' calls must not use up.
+ *
+ * A token or pushed authorization request names its client only with that client's own secret: anyone can send
+ * `Basic victim:wrong` at the rate of many addresses, and with the name alone that emptied the RP's bucket, every
+ * code exchange of its users then refused (attacker review, thirty-first round). The request goes on with the
+ * address's and the failures' buckets, and oidc-provider refuses it. An authorization request's `client_id` is
+ * anyone's to send, as its users' browsers send it: its bucket caps what the RP's logins may take.
  */
-export function requestedClient(ctx: Context, endpoint: LimitedEndpoint): string | undefined {
+export function requestedClient(
+  ctx: Context,
+  endpoint: LimitedEndpoint,
+  clients: ReadonlyMap<string, ClientEntry>,
+): string | undefined {
   if (endpoint === 'authorize') {
     const id = ctx.query.client_id;
     return typeof id === 'string' ? id : undefined;
   }
   if (endpoint !== 'token' && endpoint !== 'par') return undefined;
-  const header = ctx.get('authorization');
+  const presented = basicCredentials(ctx.get('authorization'));
+  const registered = presented === undefined ? undefined : clients.get(presented.id)?.client_secret;
+  return registered !== undefined && sameSecret(registered, presented!.secret) ? presented!.id : undefined;
+}
+
+/** The client id and secret of an HTTP Basic header, decoded as oidc-provider does (RFC 6749 §2.3.1). */
+function basicCredentials(header: string): { id: string; secret: string } | undefined {
   if (!header.toLowerCase().startsWith('basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
+  const form = (part: string) => decodeURIComponent(part.replace(/\+/g, '%20'));
   try {
-    return decodeURIComponent(decoded.slice(0, colon)); // RFC 6749 §2.3.1: form-urlencoded, then Basic
+    return { id: form(decoded.slice(0, colon)), secret: form(decoded.slice(colon + 1)) };
   } catch {
     return undefined;
   }
+}
+
+/** Compared in constant time, whatever the lengths (their digests are). */
+function sameSecret(registered: string, presented: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(registered), digest(presented));
 }

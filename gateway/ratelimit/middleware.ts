@@ -183,7 +183,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
       return;
     }
     const factor = shedder.factor(shedClass);
-    const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint), factor);
+    const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint, clients), factor);
     deps.firstReads?.(ctx);
     const decision = await limiter.decide(all);
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });

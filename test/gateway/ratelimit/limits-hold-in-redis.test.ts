@@ -4,14 +4,14 @@
  * bucket; every decision is counted and every refusal logged with RATE_LIMITED.
  */
 import test from 'ava';
-import { startRateLimitBed, statuses, together } from './ratelimit-bed.ts';
+import { SECRET, startRateLimitBed, statuses, together } from './ratelimit-bed.ts';
 
 // refills of one token every 100 s: nothing refills while a test runs, however loaded the machine
 const SLOW = 0.01;
 const LOOSE = { capacity: 1000, perSecond: SLOW };
 
-function basic(id: string): Record<string, string> {
-  return { authorization: `Basic ${Buffer.from(`${id}:secret`).toString('base64')}`, accept: 'application/json' };
+function basic(id: string, secret = SECRET): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, accept: 'application/json' };
 }
 
 test('the per-address bucket admits its capacity, then answers 429 with Retry-After and temporarily_unavailable', async (t) => {
@@ -59,6 +59,25 @@ test('an RP is limited by its tier, and a client override replaces its tier rate
     fetch(`${bed.url}/auth?client_id=rp-unlisted`, { headers: { accept: 'application/json' } }),
   );
   t.deepEqual(unlisted, { admitted: 2, refused: 1 });
+});
+
+test("a token request naming an RP with a wrong secret does not use up that RP's bucket", async (t) => {
+  const bed = await startRateLimitBed(
+    { clientBurstSeconds: 100, tiers: { tier_3: 0.02 }, clients: {}, perIp: LOOSE, failures: LOOSE },
+    ['rp-victim'],
+  );
+  t.teardown(() => bed.stop());
+  // anyone may send the RP's name: far more than its bucket holds (2), from an address of its own
+  const strangers = await together(6, () =>
+    fetch(`${bed.url}/token`, { method: 'POST', headers: basic('rp-victim', 'guessed-secret') }),
+  );
+  t.deepEqual(
+    strangers,
+    { admitted: 6, refused: 0 },
+    'not charged to the RP (the address and failures buckets hold them)',
+  );
+  const own = await together(3, () => fetch(`${bed.url}/token`, { method: 'POST', headers: basic('rp-victim') }));
+  t.deepEqual(own, { admitted: 2, refused: 1 }, "the RP's own requests still have its whole bucket, and no more");
 });
 
 test('answers ≥ 400 empty the slower failures bucket: then even a good request from that address is refused', async (t) => {

@@ -22,11 +22,15 @@ import { startRedisOnFreePort, type RedisHandle } from '../../harness/services/r
 export const ISSUER = 'http://127.0.0.1:7000';
 export const REDIRECT = 'https://rp.example/callback';
 
+/** Every client's secret in the bed. */
+export const SECRET = 'secret';
+
 export function client(id: string): ClientEntry {
   return {
     client_id: id,
     client_name: id,
     token_endpoint_auth_method: 'client_secret_basic',
+    client_secret: SECRET,
     redirect_uris: [REDIRECT],
     post_logout_redirect_uris: [],
     id_token_signed_response_alg: 'ES256',
