@@ -32,7 +32,7 @@ import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import type { SessionEvidence } from '../session/session-evidence.ts';
-import { deviceInRequest } from '../risk/device-cookie.ts';
+import { deviceCookieKeys, deviceInRequest } from '../risk/device-cookie.ts';
 import { acrRank, isAcr, type Acr } from '../translate/acr.ts';
 import { minimumAcrOf, requestedAcrValues, requiredAcr } from '../translation/required-acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
@@ -122,7 +122,7 @@ export function standingOf(ctx: KoaContextWithOIDC, services: Services): Promise
       ctx.oidc.client?.clientId ?? '',
       requestedAcrValues(ctx.oidc.params),
       ctx.oidc.session ?? {},
-      deviceInRequest(ctx, services.config.secrets.browserBindingKey, services.config.cookies),
+      deviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies),
     );
     standings.set(ctx, standing);
   }
@@ -311,7 +311,7 @@ export async function ssoInteraction(ctx: Context, services: Services, details: 
           String(details.params.client_id),
           requestedAcrValues(details.params),
           session,
-          deviceInRequest(ctx, services.config.secrets.browserBindingKey, services.config.cookies),
+          deviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies),
         )
       : null;
     if (!standing) return false;

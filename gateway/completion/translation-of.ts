@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import { accountIdOf } from '../oidc/pairwise.ts';
-import { deviceOf } from '../risk/device-cookie.ts';
+import { deviceCookieKeys, deviceOf } from '../risk/device-cookie.ts';
 import type { Services } from '../services.ts';
 import { acrOfLoa } from '../translate/acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
@@ -36,7 +36,7 @@ export function requestContextOf(
   services: Services,
   params: Record<string, unknown> | undefined,
 ): RequestContext {
-  const device = deviceOf(ctx, services.config.secrets.browserBindingKey, services.config.cookies);
+  const device = deviceOf(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies);
   return {
     // the provider's own Koa context has no state of ours: the request id is on the response header
     requestId: (ctx.state.requestId as string | undefined) ?? String(ctx.res.getHeader('x-request-id') ?? ''),

@@ -115,6 +115,9 @@ export function rootSchema(context: SchemaContext) {
           cookieKeys: list(secret(env, { min: 32 }), 1),
           pairwiseSalt: secret(env, { min: 32 }),
           browserBindingKey: secret(env, { min: 32 }),
+          previousBrowserBindingKeys: list(secret(env, { min: 32 }))
+            .max(4, 'must have at most 4 entries')
+            .default([]),
         },
         'must be an object',
       ),

@@ -86,7 +86,13 @@ export interface GatewayConfig extends UpstreamSections {
     /** Above this many waiting signatures, new logins are shed (503 HSM_BUSY) and /ready is not ready (default 256). */
     shedQueueDepth: number;
   };
-  secrets: { cookieKeys: string[]; pairwiseSalt: string; browserBindingKey: string };
+  secrets: {
+    cookieKeys: string[];
+    pairwiseSalt: string;
+    browserBindingKey: string;
+    /** Keys `browserBindingKey` replaced: a device cookie they signed still reads (and is signed anew). */
+    previousBrowserBindingKeys: string[];
+  };
   /**
    * `earlierNamesUntil` (epoch ms): until then an earlier version's un-prefixed binding and device cookies are
    * still read on an https issuer (http/cookie-names.ts); unset: never.

@@ -13,6 +13,9 @@
  *   absent, only until `cookies.earlierNamesUntil` (unset: never), and the same id is then set under the new
  *   name: a known device stays known across the upgrade. One that does not check is ignored, not
  *   `device:forged`: a sibling can plant any value under that name.
+ * - the key is `secrets.browserBindingKey`; after a rotation, a cookie signed with one of
+ *   `secrets.previousBrowserBindingKeys` still names its device (known, not forged) and is signed again with the
+ *   current key: rotating no longer turned every returning browser into a forged cookie, a step-up for everyone.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
@@ -60,11 +63,41 @@ export function newDeviceCookie(
   return { deviceId, value: `${deviceId}.${mac(key, deviceId, label)}` };
 }
 
+/** The keys of the device cookie: the current one signs and reads, a previous one (before a rotation) reads. */
+export interface DeviceCookieKeys {
+  current: string;
+  previous: readonly string[];
+}
+
+/** The device cookie's keys from the config's secrets. */
+export function deviceCookieKeys(secrets: {
+  browserBindingKey: string;
+  previousBrowserBindingKeys: readonly string[];
+}): DeviceCookieKeys {
+  return { current: secrets.browserBindingKey, previous: secrets.previousBrowserBindingKeys };
+}
+
+/** Reads `value` with the current key, then with each previous one; `rotated`: a previous key signed it. */
+function readWithKeys(
+  value: string | undefined,
+  keys: string | DeviceCookieKeys,
+  label: DeviceCookieLabel,
+): DeviceCookieResult & { rotated: boolean } {
+  const { current, previous } = typeof keys === 'string' ? { current: keys, previous: [] } : keys;
+  const read = readDeviceCookie(value, current, label);
+  if (!read.forged) return { ...read, rotated: false };
+  for (const key of previous) {
+    const old = readDeviceCookie(value, key, label);
+    if (!old.forged) return { ...old, rotated: true };
+  }
+  return { ...read, rotated: false };
+}
+
 /** The device this request's cookie names (valid, under the current name), issuing nothing; null when none. */
-export function deviceInRequest(ctx: Context, key: string, cookies: CookieSettings): string | null {
+export function deviceInRequest(ctx: Context, keys: string | DeviceCookieKeys, cookies: CookieSettings): string | null {
   const { secure } = cookies;
   const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
-  return readDeviceCookie(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), key, label).deviceId;
+  return readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, label).deviceId;
 }
 
 /**
@@ -73,28 +106,38 @@ export function deviceInRequest(ctx: Context, key: string, cookies: CookieSettin
  */
 export function deviceOf(
   ctx: Context,
-  key: string,
+  keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
 ): { deviceId: string; known: boolean; forged: boolean } {
   const { secure } = cookies;
   const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
   const name = cookieName(DEVICE_COOKIE, secure);
-  const read = readDeviceCookie(ctx.cookies.get(name), key, label);
-  if (read.deviceId) return { deviceId: read.deviceId, known: true, forged: false };
+  const key = typeof keys === 'string' ? keys : keys.current;
+  const read = readWithKeys(ctx.cookies.get(name), keys, label);
+  if (read.deviceId && !read.rotated) return { deviceId: read.deviceId, known: true, forged: false };
+  if (read.deviceId) {
+    // signed with a key since rotated: the same device, signed again with the current key
+    ctx.cookies.set(name, newDeviceCookie(key, label, read.deviceId).value, setOptions(secure));
+    return { deviceId: read.deviceId, known: true, forged: false };
+  }
   const earlier =
     secure && !read.forged && earlierNamesRead(cookies)
       ? readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key)
       : undefined;
   const fresh = newDeviceCookie(key, label, earlier?.deviceId ?? undefined);
-  ctx.cookies.set(name, fresh.value, {
+  ctx.cookies.set(name, fresh.value, setOptions(secure));
+  if (earlier?.deviceId) return { deviceId: fresh.deviceId, known: true, forged: false };
+  // an un-prefixed cookie that does not check is not `forged`: any sibling subdomain can plant one
+  return { deviceId: fresh.deviceId, known: false, forged: read.forged };
+}
+
+function setOptions(secure: boolean) {
+  return {
     httpOnly: true,
     secure,
     sameSite: secure ? 'none' : 'lax',
     path: '/',
     maxAge: MAX_AGE_MS,
     overwrite: true,
-  });
-  if (earlier?.deviceId) return { deviceId: fresh.deviceId, known: true, forged: false };
-  // an un-prefixed cookie that does not check is not `forged`: any sibling subdomain can plant one
-  return { deviceId: fresh.deviceId, known: false, forged: read.forged };
+  } as const;
 }

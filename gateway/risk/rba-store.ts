@@ -136,21 +136,27 @@ function scopeKey(scope: string): string {
 }
 
 /**
- * KEYS[1]: the global scope; ARGV: the fields the retention job purged from PostgreSQL, then `d:<feature>`/n pairs
- * after a `--` separator. Removes the fields and lowers each feature's distinct count by the values removed (never
- * under 0), as the job did in PostgreSQL: the global hash has no TTL (a field's own expiry needs Redis 7.4), so
- * without this it grew by every value ever seen.
+ * KEYS[1]: the global scope; ARGV: field/count pairs the retention job purged from PostgreSQL. Each field Redis
+ * still holds at that same count is removed, and its feature's distinct count (`d:<feature>`) lowered by one
+ * (never under 0). A field whose count differs (a login counted it since, its write-behind not yet in
+ * PostgreSQL) stays; a field already gone (a run that died before its commit, repeated) lowers nothing; a global
+ * hash Redis does not hold (restart, eviction: loaded from PostgreSQL at the next read) is not created. The global
+ * hash has no TTL (a field's own expiry needs Redis 7.4): without this it kept every value ever seen.
  */
 const FORGET = new LuaScript(`
-local i = 1
-while ARGV[i] ~= '--' do redis.call('HDEL', KEYS[1], ARGV[i]) i = i + 1 end
-i = i + 1
-while i < #ARGV do
-  local left = redis.call('HINCRBY', KEYS[1], ARGV[i], -tonumber(ARGV[i + 1]))
-  if left < 0 then redis.call('HSET', KEYS[1], ARGV[i], 0) end
-  i = i + 2
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local field = ARGV[i]
+  if redis.call('HGET', KEYS[1], field) == ARGV[i + 1] and redis.call('HDEL', KEYS[1], field) == 1 then
+    removed = removed + 1
+    local feature = string.match(field, '^c:(.*):[^:]*$')
+    if feature and redis.call('HINCRBY', KEYS[1], 'd:' .. feature, -1) < 0 then
+      redis.call('HSET', KEYS[1], 'd:' .. feature, 0)
+    end
+  end
 end
-return 1`);
+return removed`);
 
 /** The distinct count each purged global field `c:<feature>:<value hash>` held a place in: `d:<feature>` → n. */
 export function distinctLowered(fields: readonly string[]): Map<string, number> {
@@ -165,20 +171,22 @@ export function distinctLowered(fields: readonly string[]): Map<string, number> 
 }
 
 /**
- * Removes from Redis's global counts the fields the retention job purged from PostgreSQL (`fields`, at most a
- * few thousand per call), lowering the distinct counts as {@link distinctLowered} says.
+ * Removes from Redis's global counts the fields the retention job purged from PostgreSQL (`purged`: field and the
+ * count PostgreSQL held, at most a few thousand per call), as FORGET says. Returns the fields removed.
  *
  * @example
- * await forgetGlobalFields(redis, ['c:ip:AbC…'], distinctLowered(['c:ip:AbC…']));
+ * await forgetGlobalFields(redis, [{ field: 'c:ip:AbC…', count: '3' }]);
  */
 export async function forgetGlobalFields(
   redis: Redis,
-  fields: readonly string[],
-  lowered: ReadonlyMap<string, number>,
-): Promise<void> {
-  if (fields.length === 0) return;
-  const pairs = [...lowered].flatMap(([field, n]) => [field, String(n)]);
-  await FORGET.run(redis, [scopeKey(GLOBAL_SCOPE)], [...fields, '--', ...pairs]);
+  purged: ReadonlyArray<{ field: string; count: string }>,
+): Promise<number> {
+  if (purged.length === 0) return 0;
+  return (await FORGET.run(
+    redis,
+    [scopeKey(GLOBAL_SCOPE)],
+    purged.flatMap((p) => [p.field, p.count]),
+  )) as number;
 }
 
 class FieldCounts implements Counts {

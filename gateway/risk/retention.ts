@@ -55,7 +55,10 @@ export async function enforceRetention(
   removed.rba_global_values = await purgeGlobalCounts(pool, aggregatesBefore, redis);
   removed.rba_counts =
     removed.rba_global_values +
-    ((await pool.query('delete from rba_counts where updated_at < $1', [aggregatesBefore])).rowCount ?? 0);
+    // the global scope's totals (`t`, `u`, `d:*`) are never purged: only its values' counts, above
+    ((
+      await pool.query('delete from rba_counts where updated_at < $1 and scope <> $2', [aggregatesBefore, GLOBAL_SCOPE])
+    ).rowCount ?? 0);
   removed.behaviour_profiles =
     (await pool.query('delete from behaviour_profiles where updated_at < $1', [aggregatesBefore])).rowCount ?? 0;
   await audit.append({
@@ -69,9 +72,10 @@ export async function enforceRetention(
 }
 
 /**
- * The global scope's value counts (`c:<feature>:<value hash>`) not updated since `before`, a batch per transaction:
- * each feature's distinct count (`d:<feature>`) lowered by the values removed, and, with `redis`, the same done to
- * Redis's copy before the transaction commits (a failed Redis call rolls the batch back: the next run tries it
+ * The global scope's value counts (`c:<feature>:<value hash>`) not updated since `before`, a batch per transaction
+ * (rows a login is updating are skipped, and one updated meanwhile is not deleted): each feature's distinct count
+ * (`d:<feature>`) lowered by the values removed, and, with `redis`, the same done to Redis's copy before the
+ * transaction commits (`forgetGlobalFields`; a failed Redis call rolls the batch back: the next run tries it
  * again). Redis's global hash has no expiry, so without this it kept every value ever seen. Returns the rows
  * removed.
  */
@@ -79,24 +83,24 @@ async function purgeGlobalCounts(pool: Pool, before: Date, redis: Redis | undefi
   let removed = 0;
   for (;;) {
     const client = await pool.connect();
-    let fields: string[];
+    let purged: Array<{ field: string; count: string }>;
     try {
       await client.query('begin');
-      const { rows } = await client.query<{ field: string }>(
-        `delete from rba_counts where scope = $1 and field in (
-           select field from rba_counts where scope = $1 and field like 'c:%' and updated_at < $2 limit $3
-         ) returning field`,
+      ({ rows: purged } = await client.query<{ field: string; count: string }>(
+        `delete from rba_counts where scope = $1 and updated_at < $2 and field in (
+           select field from rba_counts where scope = $1 and field like 'c:%' and updated_at < $2
+           limit $3 for update skip locked
+         ) returning field, count::text as count`,
         [GLOBAL_SCOPE, before, GLOBAL_BATCH],
-      );
-      fields = rows.map((r) => r.field);
-      const lowered = distinctLowered(fields);
+      ));
+      const lowered = distinctLowered(purged.map((p) => p.field));
       if (lowered.size > 0)
         await client.query(
           `update rba_counts set count = greatest(0, count - u.n)
              from unnest($2::text[], $3::bigint[]) as u(f, n) where scope = $1 and field = u.f`,
           [GLOBAL_SCOPE, [...lowered.keys()], [...lowered.values()]],
         );
-      if (redis) await forgetGlobalFields(redis, fields, lowered);
+      if (redis) await forgetGlobalFields(redis, purged);
       await client.query('commit');
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
@@ -104,7 +108,7 @@ async function purgeGlobalCounts(pool: Pool, before: Date, redis: Redis | undefi
     } finally {
       client.release();
     }
-    removed += fields.length;
-    if (fields.length < GLOBAL_BATCH) return removed;
+    removed += purged.length;
+    if (purged.length < GLOBAL_BATCH) return removed;
   }
 }

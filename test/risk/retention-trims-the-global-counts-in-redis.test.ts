@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { AuditLog } from '../../gateway/audit/audit-log.ts';
-import { GLOBAL_SCOPE } from '../../gateway/risk/rba-store.ts';
+import { forgetGlobalFields, GLOBAL_SCOPE } from '../../gateway/risk/rba-store.ts';
 import { enforceRetention } from '../../gateway/risk/retention.ts';
 import { createRedis } from '../../gateway/store/redis.ts';
 import { createPool } from '../../gateway/store/postgres.ts';
@@ -68,6 +68,21 @@ test('the global counts of values unseen for 90 days leave PostgreSQL and Redis,
     'PostgreSQL',
   );
   t.deepEqual(await s.redis.hgetall(KEY), { ...expected, 'c:device:kept': '1' }, 'Redis holds what PostgreSQL holds');
+});
+
+test('Redis keeps a value counted since PostgreSQL was read, lowers nothing twice, and creates no global hash', async (t) => {
+  const s = await stores();
+  t.teardown(() => s.close());
+  t.is(await forgetGlobalFields(s.redis, [{ field: 'c:ua:old', count: '1' }]), 0);
+  t.is(await s.redis.exists(KEY), 0, 'a global hash Redis lost is loaded from PostgreSQL later, not created empty');
+  await s.redis.hset(KEY, { t: '9', 'c:ua:old': '1', 'c:ua:live': '3', 'd:ua': '2' });
+  const purged = [
+    { field: 'c:ua:old', count: '1' },
+    { field: 'c:ua:live', count: '2' }, // a login counted it in Redis since: its write-behind is on the way
+  ];
+  t.is(await forgetGlobalFields(s.redis, purged), 1);
+  t.is(await forgetGlobalFields(s.redis, purged), 0, 'a run repeated after a failed commit');
+  t.deepEqual(await s.redis.hgetall(KEY), { t: '9', 'c:ua:live': '3', 'd:ua': '1' });
 });
 
 test('a Redis that cannot be trimmed leaves PostgreSQL as it was, for the next run', async (t) => {

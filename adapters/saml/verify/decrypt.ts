@@ -34,10 +34,8 @@ export async function decryptIfEncrypted(ctx: VerifyContext): Promise<void> {
   const response = need(ctx.response, 'response');
   // one Redis write: the signed Response's mark, the pending request's read, this browser's once-only mark
   const replay = rejectReplayedResponse(ctx);
-  const admission = admitDecryption(ctx);
-  admission.catch(() => undefined); // read below, after the replay's answer
-  await replay;
-  await admission;
+  replay.catch(() => undefined); // read by admitDecryption, first
+  await admitDecryption(ctx, replay);
   const encrypted = ctx.signed.response
     ? encryptedInSignedResponse(ctx.signed.response, attr(response, 'ID'))
     : ctx.encryptedAssertion;

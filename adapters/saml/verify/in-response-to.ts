@@ -43,7 +43,11 @@ function signedRequestId(ctx: VerifyContext): string {
  * Sends the take of the pending request the signed values name now, in the caller's turn: the replay step's mark
  * and this take leave in one Redis write (issue #14). {@link bindPendingRequest} reads its answer and makes every
  * check, in the same order; nothing is sent when the signed values name no single request (that step refuses it).
- * A replay names a request its first use took already, so a take sent beside the replay's mark takes nothing.
+ * A replay names a request its first use took already, so a take sent beside the replay's mark takes nothing, but
+ * for one case: two posts of one Response at once, on two connections (two workers or instances, or Redis
+ * Cluster, where the two keys are on different nodes), where one may win the mark and the other the take. Both
+ * then fail (`SAML_INRESPONSETO_UNKNOWN`, `SAML_REPLAY`) and the login ends when its flow expires, where before the
+ * mark's winner finished it. The person's browser shows the later post's answer either way: a refusal.
  *
  * @example
  * startTakingPendingRequest(ctx); // beside the replay mark; then bindPendingRequest(ctx)
@@ -86,27 +90,35 @@ export async function bindPendingRequest(ctx: VerifyContext): Promise<void> {
  * The read and the once-only mark leave in one Redis write, the signed Response's replay mark with them (the
  * decrypt step sends both in one turn; issue #14). The mark is keyed by this IdP and this browser too, so a
  * stranger's Response naming someone's request marks only its own key and spends nothing of theirs; a mark set
- * for a request that is not this browser's pending one is removed.
+ * for a request that is not this browser's pending one, or by a Response `replay` refuses, is removed. `replay`:
+ * the signed Response's replay check, sent in the same turn; its refusal is thrown first.
  *
  * @example
- * await admitDecryption(ctx); // then decryptAssertion(…)
+ * await admitDecryption(ctx, rejectReplayedResponse(ctx)); // then decryptAssertion(…)
  */
-export async function admitDecryption(ctx: VerifyContext): Promise<void> {
+export async function admitDecryption(ctx: VerifyContext, replay: Promise<void>): Promise<void> {
   const requestId = attr(need(ctx.response, 'response'), 'InResponseTo');
-  if (!requestId)
+  if (!requestId) {
+    await replay;
     throw samlError('SAML_UNSOLICITED', { detail: 'a Response with an EncryptedAssertion names no request' });
+  }
   const { state, idp } = ctx.env;
   const mark = `saml:decrypted-for:${idp.id}:${requestId}:${ctx.message.browserBinding}`;
-  const [stored, first] = await Promise.all([
+  const [read, marked] = await Promise.allSettled([
     state.get(`saml:pending:${requestId}`),
     state.putIfAbsent(mark, '1', PENDING_TTL_SECONDS + idp.clockSkewSeconds),
   ]);
+  const first = marked.status === 'fulfilled' && marked.value;
   try {
-    const pending = ownPending(ctx, requestId, stored);
+    await replay; // a replayed signed Response is SAML_REPLAY, and spends no decryption of the request it names
+    if (read.status === 'rejected') throw read.reason;
+    if (marked.status === 'rejected') throw marked.reason;
+    const pending = ownPending(ctx, requestId, read.value);
     if (pending.idp !== idp.id)
       throw samlError('SAML_INRESPONSETO_MISMATCH', { detail: `request was for ${pending.idp}` });
   } catch (error) {
-    if (first) await state.take(mark);
+    // the mark this call set is removed (lost, it expires with the request): the error stays the one above
+    if (first) await state.take(mark).catch(() => undefined);
     throw error;
   }
   if (!first) throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId} was answered already` });

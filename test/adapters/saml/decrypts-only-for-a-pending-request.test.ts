@@ -110,3 +110,17 @@ test.serial('a signed Response seen before is a replay, not decrypted again', as
   await bed.start();
   await refusedWithoutDecrypting(t, signed, 'SAML_REPLAY');
 });
+
+test.serial("a replayed signed Response spends none of its request's one decryption", async (t) => {
+  const { requestId } = await bed.start();
+  const f = bed.fields(requestId);
+  const signed = signElement(unsignedResponse(f), { id: f.responseId, ...idpKey() });
+  // a stranger posts it first: its ID is spent, nothing of this browser's
+  await refusedWithoutDecrypting(t, signed, 'SAML_INRESPONSETO_SESSION_MISMATCH', 'browser-binding-B');
+  await refusedWithoutDecrypting(t, signed, 'SAML_REPLAY');
+  // the IdP answers the same request again, with a fresh Response: still this browser's one decryption
+  const again = bed.fields(requestId);
+  const reissued = signElement(unsignedResponse(again), { id: again.responseId, ...idpKey() });
+  const { identity } = await bed.finish(reissued);
+  t.is(identity.idp, 'town');
+});
