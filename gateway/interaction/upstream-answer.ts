@@ -6,8 +6,8 @@
  * oidc-provider's resume, /auth/:uid, where the resume cookie lives: the completion step runs there and the
  * RP gets its code in that same request (resume-completion.ts).
  *
- * The IdP's rate limit is taken as soon as RelayState names the IdP, the identity's once the message is
- * verified (ratelimit/scoped.ts); a refusal fails the login with RATE_LIMITED (the RP: temporarily_unavailable).
+ * The IdP's and the identity's rate limits are taken once the message is verified (ratelimit/scoped.ts): the
+ * IdP's counts only the responses it really sent; a refusal fails the login with RATE_LIMITED (the RP: temporarily_unavailable).
  *
  * A rejected message is audited with its code and never yields a token. When the login is known the RP
  * is told `access_denied` (with its state and iss); otherwise the browser gets the error page, with the status
@@ -42,8 +42,8 @@ export async function upstreamAnswered(
   const correlation = route.correlation(params);
   const target = correlation === undefined ? null : await services.logins.loadRelay(correlation);
   if (!target) return reject(ctx, services, route.codes.correlationInvalid, undefined, component);
-  // with the IdP's rate-limit call: one round trip (read only once the response names this login); the
-  // login's behaviour vector too, which its risk assessment reads (a round trip of its own before, issue #14)
+  // sent with the adapter's first Redis write (its replay check): one round trip (read only once the response
+  // names this login); the login's behaviour vector too, which its risk assessment reads (issue #14)
   services.logins.prefetch(target.loginId);
   services.fraud.behaviour.prefetch(target.loginId);
   let adapter;
@@ -63,13 +63,6 @@ export async function upstreamAnswered(
     return reject(ctx, services, code, loginId, where);
   };
   try {
-    // the IdP's own rate (issue #15): every response from it counts, before any XML is verified
-    if (await admitIdp(ctx, target.idp, 'response'))
-      return refuse(
-        'RATE_LIMITED',
-        await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined),
-        component,
-      );
     let result;
     try {
       result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
@@ -90,11 +83,16 @@ export async function upstreamAnswered(
       }
       throw error;
     }
-    // per identity (issue #15): the IdP and NameID, hashed; its failures bucket too (credential stuffing). The
-    // answer's own login is claimed for FRAUD_CHECK with that call (one round trip, issue #14); given back below
-    // whenever the login does not go on to its decision (a refusal then fails it: FAILED needs no claim of ours).
+    // The IdP's own rate (issue #15) counts the responses it caused: verified ones only. A stranger's junk posted
+    // with a live RelayState is refused by the adapter without touching it (before, each post took a token, and
+    // a flood of junk from many addresses refused every genuine answer of that IdP); junk is bounded by the
+    // address, failures and global buckets the middleware took. Per identity (issue #15): the IdP and NameID,
+    // hashed; its failures bucket too (credential stuffing). The answer's own login is claimed for FRAUD_CHECK
+    // with those calls (one round trip, issue #14); given back below whenever the login does not go on to its
+    // decision (a refusal then fails it: FAILED needs no claim of ours).
     const ownLogin = result.loginId === target.loginId;
-    const [limitedOutcome, claimOutcome] = await Promise.allSettled([
+    const [idpOutcome, limitedOutcome, claimOutcome] = await Promise.allSettled([
+      admitIdp(ctx, target.idp, 'response'),
       admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
     ]);
@@ -104,9 +102,9 @@ export async function upstreamAnswered(
       giveBack = () => services.flow.release(result.loginId, held);
     }
     // the rate limiter's own failure (a dependency down) is answered like any other, the claim given back first
+    if (idpOutcome.status === 'rejected') throw idpOutcome.reason;
     if (limitedOutcome.status === 'rejected') throw limitedOutcome.reason;
-    const limited = limitedOutcome.value;
-    if (limited) {
+    if (idpOutcome.value || limitedOutcome.value) {
       await giveBack();
       return refuse('RATE_LIMITED', result.loginId, component);
     }

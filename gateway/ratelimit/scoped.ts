@@ -2,8 +2,8 @@
  * The limits a request handler applies once it knows more than the middleware can (issue #15):
  *
  * - `admitIdp(ctx, idp, 'request' | 'response')`: the IdP's bucket, taken by every AuthnRequest sent to it
- *   (start-upstream.ts) and every response received from it (acs.ts, as soon as RelayState names the IdP,
- *   before any XML is verified);
+ *   (start-upstream.ts) and every response it really sent (upstream-answer.ts, once the adapter verified it:
+ *   a stranger's junk posted with a live RelayState takes nothing from the IdP);
  * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
  *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
  *   stored in Redis, never the identity;

@@ -1,7 +1,7 @@
 /**
  * Issue #14 (Redis round trips): the pages of a login read its context (`login:<id>`) together with their
  * first other Redis command — oidc-provider's interaction at the interaction page, the chooser's answer and the
- * completion (in the resume request, GET /auth/:uid); the IdP's rate-limit call at the ACS — in one socket write, instead of in a round trip
+ * completion (in the resume request, GET /auth/:uid); the adapter's replay check at the ACS — in one socket write, instead of in a round trip
  * of its own after it (`LoginContextStore.prefetch`). Still read once per request, and the login still ends
  * with a code. A whole first login and an SSO login through the real gateway; each batch ioredis sends is
  * recorded (the commands of one socket write) and grouped by the HTTP request being
@@ -60,8 +60,8 @@ test.serial('a first login and an SSO login read each context with another comma
   }
   const inAcs = first.find(({ route }) => route === 'POST /saml/acs')!;
   t.true(
-    inAcs.with.some((c) => c.includes(':rl:')),
-    `at the ACS, with the IdP's rate limit (${inAcs.with})`,
+    inAcs.with.some((c) => c.includes(':adapter:saml:assertion:')),
+    `at the ACS, with the assertion's replay mark (${inAcs.with})`,
   );
   for (const read of [...first, ...sso].filter(({ route }) => route !== 'POST /saml/acs'))
     t.true(

@@ -1,7 +1,7 @@
 /**
  * Issue #14 (Redis round trips): the ACS reads the login's behaviour vector (`beh:{<login>}`, what the risk
- * assessment's signals and behaviour stage use) in the batch that reads the login's context with the IdP's
- * rate-limit call, as soon as the answer names the login — not in a round trip of its own once the translation
+ * assessment's signals and behaviour stage use) in the batch that reads the login's context with the adapter's
+ * first write (the assertion's replay mark and the pending request's take), as soon as the answer names the login — not in a round trip of its own once the translation
  * point gathers the signals. Read once in the request; the login still ends with a code. The real gateway; each
  * batch ioredis sends is recorded (the commands of one socket write) and grouped by the
  * HTTP request being served.
@@ -20,7 +20,7 @@ test.after.always(async () => {
 
 const isVectorRead = (c: string) => /^GET \S*beh:\{[^}]+\}$/.test(c);
 
-test.serial('the ACS reads the behaviour vector once, with the login context and the IdP rate limit', async (t) => {
+test.serial('the ACS reads the behaviour vector once, with the login context and the replay check', async (t) => {
   recording.start();
   const session = await logIn(bed);
   const seen = recording.take();
@@ -32,7 +32,7 @@ test.serial('the ACS reads the behaviour vector once, with the login context and
   t.is(batches.flat().filter(isVectorRead).length, 1, 'read once in the request');
   const batch = batches.find((b) => b.some(isVectorRead))!;
   t.true(
-    batch.some((c) => /^GET \S*login:[^:]+$/.test(c)) && batch.some((c) => c.includes(':rl:')),
-    `with the login context and the IdP's rate limit (${JSON.stringify(batch)})`,
+    batch.some((c) => /^GET \S*login:[^:]+$/.test(c)) && batch.some((c) => c.includes(':adapter:saml:assertion:')),
+    `with the login context and the assertion's replay mark (${JSON.stringify(batch)})`,
   );
 });

@@ -1,6 +1,6 @@
 /**
  * Issue #15, through the whole gateway: an upstream IdP's bucket is taken by each AuthnRequest sent to it and
- * each response received from it; an identity's bucket by each of its responses at the ACS. A refusal at the
+ * each response it really sent (verified: a stranger's junk takes nothing); an identity's bucket by each of its responses at the ACS. A refusal at the
  * ACS fails the login with RATE_LIMITED (the RP gets temporarily_unavailable with its state); a refused
  * AuthnRequest is a 429 page with Retry-After. Real IdP (samlify), real Redis, PostgreSQL and HSM.
  */
@@ -68,6 +68,44 @@ test('an IdP admits its burst of requests and responses, then the RP is told tem
     exposition,
     /gateway_ratelimit_idp_decisions_total\{idp="demo-idp",direction="request",outcome="refused",line="redis"\} 1/,
   );
+});
+
+test("a stranger's junk posted with a live RelayState takes nothing from the IdP's bucket", async (t) => {
+  const fx = await startGatewayFixture({
+    rawConfig: (raw) =>
+      (raw.rateLimit = {
+        perIdp: { min: 0.001, idps: { 'demo-idp': SLOW }, burstSeconds: 300 },
+        redisTimeoutMs: PATIENT,
+      }), // 3 tokens: the AuthnRequest takes one
+  });
+  t.teardown(() => fx.stop());
+  const junk = Buffer.from(
+    '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_junk" Version="2.0"/>',
+  ).toString('base64');
+  const refusedJunk: number[] = [];
+  const request = await authorizationRequest(fx.rp);
+  const login = await loginJourney(request.url, {
+    username: 'marie',
+    redirectUri: RP_REDIRECT,
+    // before the person's own answer arrives, a stranger (another browser) posts junk with its RelayState:
+    // more posts than the IdP's bucket holds
+    beforeAcs: async (form) => {
+      const stranger = new Browser();
+      for (let i = 0; i < 4; i++) {
+        const posted = await stranger.submit(form, new URL(form.action), { SAMLResponse: junk });
+        refusedJunk.push(posted.response.status);
+      }
+      return form;
+    },
+  });
+  t.true(refusedJunk.every((status) => status >= 400), `junk answered ${refusedJunk.join(', ')}`);
+  t.truthy(login.url.searchParams.get('code'), `the login ended at ${login.url}`);
+  const exposition = await fx.gateway.services.metrics.registry.metrics();
+  t.regex(
+    exposition,
+    /gateway_ratelimit_idp_decisions_total\{idp="demo-idp",direction="response",outcome="admitted",line="redis"\} 1\n/,
+  );
+  t.notRegex(exposition, /direction="response",outcome="refused"/);
 });
 
 test('an identity admits its burst at the ACS, then its login fails with temporarily_unavailable; another identity goes on', async (t) => {
