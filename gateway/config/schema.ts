@@ -157,6 +157,12 @@ export function rootSchema(context: SchemaContext) {
         // false while a cluster is upgraded from a version that completed logins at /interaction/:uid/complete
         completeAtResume: bool().default(true),
       }),
+      // DPoP (RFC 9449 §8): the token and PAR endpoints hand out server nonces; `required` refuses a proof
+      // without one (use_dpop_nonce, the client sends it again with the nonce): a proof made in advance by whoever
+      // held the client's key for a moment is worth nothing later. `offered`: nonces checked when sent.
+      dpop: section({
+        nonce: oneOf(['required', 'offered'] as const).default('required'),
+      }),
       ttl: section({
         session: int(60).default(8 * 3600),
         idToken: int(60).default(3600),

@@ -124,6 +124,11 @@ export interface GatewayConfig extends UpstreamSections {
      */
     completeAtResume: boolean;
   };
+  /**
+   * DPoP server nonces (RFC 9449 §8) at the token and PAR endpoints: `required` (default) refuses a proof without
+   * the gateway's nonce (use_dpop_nonce); `offered` hands them out and checks one when sent.
+   */
+  dpop: { nonce: 'required' | 'offered' };
   ttl: {
     session: number;
     idToken: number;

@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { markProtocolStep } from '../http/protocol-step.ts';
 
 /** What a refused reuse writes; the sink is the audit log (wired in boot.ts). */
 export interface ReuseRecord {
@@ -79,6 +80,12 @@ export function observeProviderErrors(
         requestId,
       };
       if (event === 'server_error') logger.error({ ...line, err: error }, 'oidc error');
+      // a DPoP nonce handed to a client that had none (dpop-nonces.ts): a protocol step, met once per client and
+      // nonce, not a warning
+      else if (error.error === 'use_dpop_nonce') {
+        markProtocolStep(ctx.res, 'use_dpop_nonce'); // no failure for the rate limiter (http/protocol-step.ts)
+        logger.debug(line, 'oidc: DPoP nonce asked for');
+      }
       else logger.warn(line, 'oidc error');
       if (error.error_detail === 'SESSION_CLOSED_MEANWHILE') {
         // a login whose session another request closed meanwhile: its code was not handed out (request-writes-together.ts)

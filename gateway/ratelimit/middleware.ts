@@ -13,7 +13,8 @@
  * 3. the handler may then take its IdP's and its identity's buckets, or at the risk assessment its login's
  *    (scoped.ts);
  * 4. an answer 400–499 other than a 429 (or a request the handler marked failed) charges the address's failures
- *    bucket, and the identity's when one was admitted; the risk assessment's answers charge nothing (an RP
+ *    bucket, and the identity's when one was admitted (not a token or PAR endpoint's request for a DPoP nonce,
+ *    a protocol step); the risk assessment's answers charge nothing (an RP
  *    backend asks for all its users: an expired token is no attack).
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
@@ -30,6 +31,7 @@ import type { RateLimitConfig } from '../config/ratelimit.ts';
 import { AdapterError } from '../../adapters/contract.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
+import { protocolStepOf } from '../http/protocol-step.ts';
 import { declareCounter } from '../observability/metrics.ts';
 import { bucketKey, scaled, type Bucket, type Decision } from './bucket.ts';
 import { limitedEndpoint, requestedClient, type LimitedEndpoint } from './endpoints.ts';
@@ -70,6 +72,15 @@ export interface RateLimitDeps {
  * failures bucket (a person would otherwise be locked out by our own outage).
  */
 const clientFault = (status: number) => status >= 400 && status < 500 && status !== 429;
+
+/**
+ * The token or PAR endpoint asked an authenticated client for its DPoP nonce (oidc/dpop-nonces.ts): a step of
+ * the protocol that every client without the current nonce meets, not a failure. Charged, an RP's busy backend
+ * would empty its address's failures bucket with its own first requests.
+ */
+function askedForDpopNonce(ctx: Context, endpoint: LimitedEndpoint): boolean {
+  return (endpoint === 'token' || endpoint === 'par') && protocolStepOf(ctx.res) === 'use_dpop_nonce';
+}
 
 function statusOf(error: unknown): number {
   if (error instanceof GatewayError) return error.status;
@@ -250,7 +261,8 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
       if (charges && clientFault(statusOf(error))) await limiter.charge(charge);
       throw error;
     }
-    if (charges && (failed || clientFault(ctx.status))) await limiter.charge(charge);
+    if (charges && (failed || (clientFault(ctx.status) && !askedForDpopNonce(ctx, endpoint))))
+      await limiter.charge(charge);
   };
   return Object.assign(middleware, { shedder });
 }

@@ -89,7 +89,7 @@ test.serial("a DPoP-bound access token's introspection gives the resource server
   const key = await generateKeyPair('ES256');
   const request = await authorizationRequest(bed.rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-  const proof = await dpopProof(key, 'ES256', 'POST', `${bed.url}/token`);
+  const proof = (nonce?: string) => dpopProof(key, 'ES256', 'POST', `${bed.url}/token`, undefined, nonce);
   const tokens = await redeem(bed, journey.url.searchParams.get('code')!, request.verifier, proof);
   t.is(tokens.token_type, 'DPoP');
   const claims = await introspectAs(ORDERS_API, tokens.access_token);

@@ -91,11 +91,12 @@ test.serial('an opaque token revoked by its client is refused at once', async (t
 
 test.serial('an opaque token bound to a DPoP key is refused at userinfo without its proof', async (t) => {
   const key = await generateKeyPair('ES256');
-  const proof = (htm: string, htu: string, accessToken?: string) => dpopProof(key, 'ES256', htm, htu, accessToken);
+  const proof = (htm: string, htu: string, accessToken?: string, nonce?: string) =>
+    dpopProof(key, 'ES256', htm, htu, accessToken, nonce);
   const request = await authorizationRequest(bed.rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code')!;
-  const tokens = await redeem(bed, code, request.verifier, await proof('POST', `${bed.url}/token`));
+  const tokens = await redeem(bed, code, request.verifier, (nonce) => proof('POST', `${bed.url}/token`, undefined, nonce));
   t.is(tokens.token_type, 'DPoP');
   t.regex(tokens.access_token, OPAQUE);
   const me = `${bed.url}/me`;

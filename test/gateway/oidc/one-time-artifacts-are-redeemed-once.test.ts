@@ -13,6 +13,7 @@ import {
   type GatewayFixture,
 } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
+import { withDpopNonce } from '../../helpers/dpop-proof.ts';
 
 const PRESENTATIONS = 50;
 let fixture: GatewayFixture;
@@ -56,6 +57,7 @@ async function dpopProof(
   htm: string,
   htu: string,
   accessToken?: string,
+  nonce?: string,
 ): Promise<string> {
   const jwk = await exportJWK(key.publicKey);
   return new SignJWT({
@@ -63,6 +65,7 @@ async function dpopProof(
     htu,
     jti: randomUUID(),
     ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}),
+    ...(nonce === undefined ? {} : { nonce }),
   })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
     .setIssuedAt()
@@ -118,7 +121,9 @@ test.serial(
     const { code, verifier } = await freshCode();
     const key = await generateKeyPair('ES256');
     const tokenUrl = fixture.rp.serverMetadata().token_endpoint!;
-    const issued = await tokenRequest(code, verifier, await dpopProof(key, 'POST', tokenUrl));
+    const issued = await withDpopNonce(async (nonce) =>
+      tokenRequest(code, verifier, await dpopProof(key, 'POST', tokenUrl, undefined, nonce)),
+    );
     t.is(issued.status, 200);
     const { access_token: accessToken, token_type: type } = (await issued.json()) as Record<string, string>;
     t.is(type, 'DPoP');

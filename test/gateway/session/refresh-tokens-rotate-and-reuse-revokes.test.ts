@@ -10,6 +10,7 @@ import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from '
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { startSessionBed, userinfo, type SessionBed } from './session-bed.ts';
+import { withDpopNonce } from '../../helpers/dpop-proof.ts';
 
 let bed: SessionBed;
 /** Another registered RP (the demo RP's entry, its own id; the same secret). */
@@ -28,8 +29,8 @@ function basic(): string {
 
 type Key = { privateKey: CryptoKey; publicKey: CryptoKey };
 
-async function dpopProof(key: Key, htu: string): Promise<string> {
-  return new SignJWT({ htm: 'POST', htu, jti: randomUUID() })
+async function dpopProof(key: Key, htu: string, nonce?: string): Promise<string> {
+  return new SignJWT({ htm: 'POST', htu, jti: randomUUID(), ...(nonce === undefined ? {} : { nonce }) })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(key.publicKey) })
     .setIssuedAt()
     .sign(key.privateKey);
@@ -39,12 +40,18 @@ async function token(
   body: Record<string, string>,
   key?: Key,
 ): Promise<{ status: number; json: Record<string, string> }> {
-  const dpop: Record<string, string> = key ? { dpop: await dpopProof(key, `${bed.url}/token`) } : {};
-  const response = await fetch(`${bed.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...dpop },
-    body: new URLSearchParams(body),
-  });
+  // the gateway asks for its DPoP nonce first (dpop.nonce: required); sent again with it, as openid-client does
+  const response = await withDpopNonce(async (nonce) =>
+    fetch(`${bed.url}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(),
+        ...(key ? { dpop: await dpopProof(key, `${bed.url}/token`, nonce) } : {}),
+      },
+      body: new URLSearchParams(body),
+    }),
+  );
   return { status: response.status, json: (await response.json()) as Record<string, string> };
 }
 

@@ -24,6 +24,7 @@ import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { freshDatabase, freshToken } from '../../helpers/services.ts';
 import type { BootOptions, Gateway } from '../../../gateway/boot.ts';
+import { withDpopNonce } from '../../helpers/dpop-proof.ts';
 
 export interface SessionBed {
   dir: string;
@@ -147,28 +148,33 @@ export interface LoggedIn {
   sub: string;
 }
 
-/** Exchanges a code at the token endpoint (client_secret_basic; `dpop`: with that DPoP proof, for bound tokens). */
+/**
+ * Exchanges a code at the token endpoint (client_secret_basic; `dpop`: makes the DPoP proof, with the server's
+ * nonce once it asked for one, for bound tokens).
+ */
 export async function redeem(
   bed: { url: string; deployment: Deployment },
   code: string,
   verifier: string,
-  dpop?: string,
+  dpop?: (nonce?: string) => Promise<string>,
 ): Promise<{ access_token: string; id_token: string; token_type: string }> {
   const { client_id, client_secret } = bed.deployment.client;
-  const response = await fetch(`${bed.url}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
-      ...(dpop === undefined ? {} : { dpop }),
-    },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: RP_REDIRECT,
-      code_verifier: verifier,
+  const response = await withDpopNonce(async (nonce) =>
+    fetch(`${bed.url}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+        ...(dpop === undefined ? {} : { dpop: await dpop(nonce) }),
+      },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: RP_REDIRECT,
+        code_verifier: verifier,
+      }),
     }),
-  });
+  );
   if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as { access_token: string; id_token: string; token_type: string };
 }

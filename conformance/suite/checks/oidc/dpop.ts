@@ -3,8 +3,9 @@
  * by the header key, wrong htm/htu, wrong typ, alg none, private key in the header, stale iat); a
  * DPoP-bound access token works only with a fresh proof of the same key (no replay, no Bearer downgrade,
  * right `ath`), at UserInfo and at the gateway's signed risk assessment. Skipped when the deployment does not
- * advertise DPoP.
+ * advertise DPoP. The server's nonce (§8): one never issued gets no token, and the token endpoint requires its own.
  */
+import { randomUUID } from 'node:crypto';
 import type { SuiteContext } from '../../context.ts';
 import type { JsonAnswer } from '../../parties/rp.ts';
 import { judge, skip, type CheckDefinition, type Outcome } from '../../types.ts';
@@ -31,22 +32,31 @@ async function tokenWithProof(
   return answer;
 }
 
+/**
+ * A broken proof at the token endpoint gets no token. `nonceAnswers`: the flaw is one a server nonce makes
+ * moot (a stale iat: RFC 9449 §4.3 lets the nonce stand for the time), so the proof is not sent again with the
+ * nonce, and the server asking for one (`use_dpop_nonce`) is a refusal too.
+ */
 async function brokenAtToken(
   ctx: SuiteContext,
   sent: string,
   make: (key: DpopKey, htu: string, extra: Partial<ProofInput>) => Promise<string>,
+  nonceAnswers = false,
 ): Promise<Outcome> {
   if (!offered(ctx))
     return skip('the deployment does not advertise DPoP (dpop_signing_alg_values_supported)', { sent });
   const key = await newDpopKey();
   const htu = ctx.rp.discovery.token_endpoint;
-  const answer = await tokenWithProof(ctx, (extra) => make(key, htu, extra));
-  const ok =
-    !('access_token' in answer.json) &&
-    (answer.json.error === 'invalid_dpop_proof' || answer.json.error === 'invalid_request');
+  const answer = nonceAnswers
+    ? await freshCode(ctx).then(async ({ code, request }) =>
+        ctx.rp.exchange(code, request, {}, { dpop: await make(key, htu, {}) }),
+      )
+    : await tokenWithProof(ctx, (extra) => make(key, htu, extra));
+  const refusals = ['invalid_dpop_proof', 'invalid_request', ...(nonceAnswers ? ['use_dpop_nonce'] : [])];
+  const ok = !('access_token' in answer.json) && refusals.includes(String(answer.json.error));
   return judge(ok, {
     sent: `token request with a DPoP proof: ${sent}`,
-    expected: 'HTTP 400 invalid_dpop_proof, no token',
+    expected: `HTTP 400 ${refusals.filter((e) => e !== 'invalid_request').join(' or ')}, no token`,
     observed: describeTokenAnswer(answer),
   });
 }
@@ -174,8 +184,11 @@ export const dpopChecks: readonly CheckDefinition[] = [
     source: `${SOURCE} (§4.3 iat window)`,
     requires: ['OIDC-DPOP-00'],
     run: (ctx) =>
-      brokenAtToken(ctx, 'iat = now − 3600 s', (key, htu, extra) =>
-        dpopProof(key, { htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) - 3600, ...extra }),
+      brokenAtToken(
+        ctx,
+        'iat = now − 3600 s, no nonce',
+        (key, htu, extra) => dpopProof(key, { htm: 'POST', htu, iat: Math.floor(Date.now() / 1000) - 3600, ...extra }),
+        true,
       ),
   },
   {
@@ -255,6 +268,46 @@ export const dpopChecks: readonly CheckDefinition[] = [
         sent: 'GET /risk/assessment with the bound token: as Bearer without a proof, then with the DPoP scheme and a proof',
         expected: 'HTTP 401, then HTTP 200',
         observed: `HTTP ${bearer}, then HTTP ${own}`,
+      });
+    },
+  },
+  {
+    id: 'OIDC-DPOP-13',
+    title: 'A proof with a nonce the server never issued gets no token',
+    plan: 'oidc',
+    source: `${SOURCE} (§8 nonce)`,
+    requires: ['OIDC-DPOP-00'],
+    run: (ctx) =>
+      brokenAtToken(
+        ctx,
+        'nonce made up by the client',
+        (key, htu) => dpopProof(key, { htm: 'POST', htu, nonce: `made-up-${randomUUID()}` }),
+        true,
+      ),
+  },
+  {
+    id: 'OIDC-DPOP-14',
+    title: 'The token endpoint requires its own nonce in a DPoP proof (a proof made in advance is worthless)',
+    plan: 'oidc',
+    source: 'RFC 9449 §8, §11.2 (pre-generated proofs)',
+    requires: ['OIDC-DPOP-00'],
+    run: async (ctx) => {
+      if (!offered(ctx)) return skip('the deployment does not advertise DPoP');
+      const key = await newDpopKey();
+      const htu = ctx.rp.discovery.token_endpoint;
+      const { code, request } = await freshCode(ctx);
+      const first = await ctx.rp.exchange(code, request, {}, { dpop: await dpopProof(key, { htm: 'POST', htu }) });
+      const nonce = first.headers.get('dpop-nonce');
+      const asked = first.json.error === 'use_dpop_nonce' && nonce !== null && !('access_token' in first.json);
+      const second = asked
+        ? await ctx.rp.exchange(code, request, {}, { dpop: await dpopProof(key, { htm: 'POST', htu, nonce }) })
+        : undefined;
+      return judge(asked && second?.json.token_type === 'DPoP', {
+        sent: "token request with a fresh proof without a nonce; then the same code with the server's DPoP-Nonce",
+        expected: 'HTTP 400 use_dpop_nonce with a DPoP-Nonce header, no token; then token_type=DPoP',
+        observed: `${describeTokenAnswer(first)}${nonce === null ? ', no DPoP-Nonce' : ''}; then ${
+          second ? describeTokenAnswer(second) : '-'
+        }`,
       });
     },
   },

@@ -1,0 +1,29 @@
+/**
+ * An answer ≥ 400 that is a step of the protocol rather than a client's failure, marked on the raw response by
+ * the surface that answered it and read by the rate limiter, which then charges no failure for it. oidc-provider
+ * answers on `ctx.res` itself (oidc/provider-holder.ts), so the outer Koa context never sees its body: the mark
+ * travels on the `ServerResponse` both share.
+ *
+ * Today one step: `use_dpop_nonce`, the token or PAR endpoint asking an authenticated client for the gateway's
+ * DPoP nonce (oidc/dpop-nonces.ts), which every client without the current nonce meets.
+ */
+import type { ServerResponse } from 'node:http';
+
+export type ProtocolStep = 'use_dpop_nonce';
+
+const STEP = Symbol('gateway.http.protocol-step');
+
+type Marked = ServerResponse & { [STEP]?: ProtocolStep };
+
+/**
+ * @example
+ * if (error.error === 'use_dpop_nonce') markProtocolStep(ctx.res, 'use_dpop_nonce');
+ */
+export function markProtocolStep(res: ServerResponse, step: ProtocolStep): void {
+  (res as Marked)[STEP] = step;
+}
+
+/** The step this answer was marked as, if any. */
+export function protocolStepOf(res: ServerResponse): ProtocolStep | undefined {
+  return (res as Marked)[STEP];
+}

@@ -1,0 +1,157 @@
+/**
+ * DPoP server nonces (RFC 9449 §8; `dpop.nonce`, oidc/dpop-nonces.ts). By default (`required`) the token and PAR
+ * endpoints refuse a proof without the gateway's nonce, or with one it never issued: 400 `use_dpop_nonce` with a
+ * `DPoP-Nonce` header, no token, the code not spent; the same request with that nonce is answered. A proof made
+ * in advance by whoever held the client's key for a moment is then worthless. Asking for the nonce is a protocol
+ * step, not a failure: it never empties the address's failures bucket (an RP's backend meets it with its first
+ * requests). openid-client, an independent RP library, goes through by itself. (`offered`:
+ * with-dpop-nonces-offered-a-proof-without-one-is-answered.test.ts.) The real gateway, Redis, PostgreSQL and HSM.
+ */
+import test from 'ava';
+import * as oidc from 'openid-client';
+import { generateKeyPair } from 'jose';
+import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { loginJourney } from '../../helpers/login-journey.ts';
+import { dpopProof, type DpopKey } from '../../helpers/dpop-proof.ts';
+import { startSessionBed, type SessionBed } from '../session/session-bed.ts';
+
+let required: SessionBed;
+test.before(async () => {
+  // a failures bucket of two that never refills: a third charged answer would be a 429
+  required = await startSessionBed({
+    config: { rateLimit: { failures: { capacity: 2, perSecond: 0.001 }, redisTimeoutMs: 5_000 } },
+  });
+});
+test.after.always(async () => {
+  await required?.stop();
+});
+
+function basic(bed: SessionBed): string {
+  const { client_id, client_secret } = bed.deployment.client;
+  return `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
+}
+
+async function freshCode(bed: SessionBed): Promise<{ code: string; verifier: string }> {
+  const request = await authorizationRequest(bed.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const code = journey.url.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${journey.url}`);
+  return { code, verifier: request.verifier };
+}
+
+async function exchange(bed: SessionBed, code: string, verifier: string, proof: string) {
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(bed), dpop: proof },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: RP_REDIRECT,
+      code_verifier: verifier,
+    }),
+  });
+  return {
+    status: response.status,
+    nonce: response.headers.get('dpop-nonce'),
+    json: (await response.json()) as Record<string, string>,
+  };
+}
+
+const key = (): Promise<DpopKey> => generateKeyPair('ES256');
+
+test.serial(
+  'a proof without the nonce is asked for it; the same code with the nonce gets a DPoP-bound token',
+  async (t) => {
+    const dpop = await key();
+    const { code, verifier } = await freshCode(required);
+    const tokenUrl = `${required.url}/token`;
+    const first = await exchange(required, code, verifier, await dpopProof(dpop, 'ES256', 'POST', tokenUrl));
+    t.is(first.status, 400);
+    t.is(first.json.error, 'use_dpop_nonce');
+    t.false('access_token' in first.json);
+    t.truthy(first.nonce, 'a DPoP-Nonce header');
+    const made = await exchange(
+      required,
+      code,
+      verifier,
+      await dpopProof(dpop, 'ES256', 'POST', tokenUrl, undefined, `${first.nonce!.slice(0, -2)}AA`),
+    );
+    t.is(made.json.error, 'use_dpop_nonce', 'a nonce it never issued');
+    const second = await exchange(
+      required,
+      code,
+      verifier,
+      await dpopProof(dpop, 'ES256', 'POST', tokenUrl, undefined, first.nonce!),
+    );
+    t.is(second.status, 200, JSON.stringify(second.json));
+    t.is(second.json.token_type, 'DPoP');
+  },
+);
+
+test.serial('asking for the nonce charges nothing to the failures bucket', async (t) => {
+  // four nonce requests from one address, its failures bucket holding two
+  for (let i = 0; i < 4; i++) {
+    const { code, verifier } = await freshCode(required);
+    const asked = await exchange(
+      required,
+      code,
+      verifier,
+      await dpopProof(await key(), 'ES256', 'POST', `${required.url}/token`),
+    );
+    t.is(asked.json.error, 'use_dpop_nonce', `request ${i + 1}: ${asked.status} ${JSON.stringify(asked.json)}`);
+  }
+  const { code, verifier } = await freshCode(required);
+  const dpop = await key();
+  const asked = await exchange(
+    required,
+    code,
+    verifier,
+    await dpopProof(dpop, 'ES256', 'POST', `${required.url}/token`),
+  );
+  const answered = await exchange(
+    required,
+    code,
+    verifier,
+    await dpopProof(dpop, 'ES256', 'POST', `${required.url}/token`, undefined, asked.nonce!),
+  );
+  t.is(answered.status, 200, 'not refused by the failures bucket');
+});
+
+test.serial('the PAR endpoint asks for the nonce too', async (t) => {
+  const response = await fetch(`${required.url}/request`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(required),
+      dpop: await dpopProof(await key(), 'ES256', 'POST', `${required.url}/request`),
+    },
+    body: new URLSearchParams({
+      client_id: required.deployment.client.client_id,
+      response_type: 'code',
+      redirect_uri: RP_REDIRECT,
+      scope: 'openid',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }),
+  });
+  const body = await response.text();
+  t.is(response.status, 400, body);
+  t.is((JSON.parse(body) as { error: string }).error, 'use_dpop_nonce', body);
+  t.truthy(response.headers.get('dpop-nonce'));
+});
+
+test.serial('openid-client goes through by itself and its token works at userinfo', async (t) => {
+  const request = await authorizationRequest(required.rp);
+  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  const DPoP = oidc.getDPoPHandle(required.rp, await oidc.randomDPoPKeyPair('ES256'));
+  const tokens = await oidc.authorizationCodeGrant(
+    required.rp,
+    journey.url,
+    { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
+    undefined,
+    { DPoP },
+  );
+  t.is(tokens.token_type, 'dpop');
+  const info = await oidc.fetchUserInfo(required.rp, tokens.access_token, tokens.claims()!.sub, { DPoP });
+  t.is(info.sub, tokens.claims()!.sub);
+});
