@@ -9,6 +9,7 @@
  */
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
+import { createOpsServer, opsScheme } from './http/ops-server.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { attachUpgrade } from './interaction/signals-websocket.ts';
 import { bootGateway } from './boot.ts';
@@ -52,7 +53,7 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   answerClientErrors(server, gateway.services.logger);
   server.keepAliveTimeout = 5_000;
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
-  const opsServer = config.ops.enabled ? createServer(gateway.opsApp.callback()) : undefined;
+  const opsServer = config.ops.enabled ? createOpsServer(config.ops, gateway.opsApp.callback()) : undefined;
   if (opsServer) answerClientErrors(opsServer, gateway.services.logger);
   const listening = (target: Server, port: number, host: string) =>
     new Promise<void>((resolve, reject) => {
@@ -71,7 +72,7 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
       issuer: config.issuer,
       host: config.listen.host,
       port: config.listen.port,
-      ops: opsServer ? config.ops.listen : 'off',
+      ops: opsServer ? { ...config.ops.listen, scheme: opsScheme(config.ops) } : 'off',
     },
     'gateway listening',
   );

@@ -9,6 +9,10 @@
  *   ≥ 32 characters) kept only as its SHA-256; `roles` ⊆ `admin` (IdP status), `metrics` (`/metrics`),
  *   `reviewer` (the manual-review queue), `revoker` (session revocation, `/admin/revocations`). At least
  *   one operator when enabled; names and tokens distinct;
+ * - `tls`: `{ certFile, keyFile }` (PEM, resolved against the config file's folder, read and checked as a pair
+ *   at boot): the listener speaks HTTPS (TLS 1.2 at least). Off loopback it is required: operator bearer tokens,
+ *   the review queue and revocations would otherwise cross the network in clear. `acknowledgePlainHttp: true`
+ *   waives it for a TLS-terminating proxy on the same host;
  * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review; with
  *   reviewers configured, there must be at least that many (fewer could never approve one);
  * - a token is 32 to 512 printable ASCII characters without spaces: what a Bearer header carries.
@@ -17,6 +21,9 @@
  * An operator is who presented the credential (admin/operator-auth.ts); the peer address grants nothing.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { bool, int, list, oneOf, secret, section, text } from './fields.ts';
 import { parseWith } from './schema-error.ts';
@@ -35,6 +42,9 @@ export interface OpsConfig {
   enabled: boolean;
   listen: { host: string; port: number };
   acknowledgeNonLoopback: boolean;
+  /** The listener's certificate chain and key (PEM): HTTPS; absent, plain HTTP (loopback, or acknowledged). */
+  tls?: { cert: string; key: string };
+  acknowledgePlainHttp: boolean;
   operators: OperatorEntry[];
   review: { level3Approvals: number };
 }
@@ -63,12 +73,43 @@ function operatorSchema(env: NodeJS.ProcessEnv) {
     }));
 }
 
-/** The `ops` section; `publicPort` is the public listener's port, which the operations listener must not share. */
-export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv) {
+/** The certificate and key files, read and checked as a pair (a boot failure naming `ops.tls`, not a request's). */
+function readTls(
+  files: { certFile: string; keyFile: string },
+  baseDir: string,
+  issue: (path: PropertyKey[], message: string) => void,
+): { cert: string; key: string } | undefined {
+  const read = (field: 'certFile' | 'keyFile') => {
+    const file = resolve(baseDir, files[field]);
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      issue(['tls', field], `cannot read ${file}`);
+      return undefined;
+    }
+  };
+  const [cert, key] = [read('certFile'), read('keyFile')];
+  if (cert === undefined || key === undefined) return undefined;
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    issue(['tls'], `the certificate and key do not make a TLS identity: ${(error as Error).message}`);
+    return undefined;
+  }
+  return { cert, key };
+}
+
+/**
+ * The `ops` section; `publicPort` is the public listener's port, which the operations listener must not share;
+ * `baseDir` the config file's folder (the TLS files are resolved against it).
+ */
+export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv, baseDir = '.') {
   return section({
     enabled: bool().default(false),
     listen: section({ host: text().default('127.0.0.1'), port: int(0, 65535).optional() }),
     acknowledgeNonLoopback: bool().default(false),
+    tls: z.strictObject({ certFile: text(), keyFile: text() }, 'must be an object').optional(),
+    acknowledgePlainHttp: bool().default(false),
     operators: list(operatorSchema(env)).optional(),
     review: section({ level3Approvals: int(1, 5).default(2) }),
   }).transform((ops, ctx): OpsConfig => {
@@ -85,7 +126,14 @@ export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv) {
         );
       if (ops.listen.port !== undefined && ops.listen.port !== 0 && ops.listen.port === publicPort)
         issue(['listen', 'port'], 'must differ from listen.port');
+      if (!LOOPBACK_HOSTS.has(ops.listen.host) && ops.tls === undefined && !ops.acknowledgePlainHttp)
+        issue(
+          ['tls'],
+          'is required off loopback: operator tokens, the review queue and revocations would cross the network in ' +
+            'clear (ops.acknowledgePlainHttp: true only behind a TLS-terminating proxy on the same host)',
+        );
     }
+    const tls = ops.tls === undefined ? undefined : readTls(ops.tls, baseDir, issue);
     const reviewers = operators.filter((o) => o.roles.includes('reviewer')).length;
     if (reviewers > 0 && reviewers < ops.review.level3Approvals)
       issue(
@@ -100,7 +148,13 @@ export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv) {
       names.add(o.name);
       hashes.add(o.tokenHash.toString('hex'));
     });
-    return { ...ops, listen: { host: ops.listen.host, port: ops.listen.port ?? 0 }, operators };
+    const { tls: _files, ...rest } = ops;
+    return {
+      ...rest,
+      listen: { host: ops.listen.host, port: ops.listen.port ?? 0 },
+      operators,
+      ...(tls === undefined ? {} : { tls }),
+    };
   });
 }
 
@@ -108,6 +162,6 @@ export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv) {
  * @example
  * parseOps({ enabled: true, listen: { port: 9464 }, operators: [{ name: 'alice', token: { env: 'GW_OP_ALICE' }, roles: ['reviewer'] }] }, 3000, process.env)
  */
-export function parseOps(raw: unknown, publicPort: number, env: NodeJS.ProcessEnv): OpsConfig {
-  return parseWith(opsSchema(publicPort, env), raw, 'ops');
+export function parseOps(raw: unknown, publicPort: number, env: NodeJS.ProcessEnv, baseDir = '.'): OpsConfig {
+  return parseWith(opsSchema(publicPort, env, baseDir), raw, 'ops');
 }

@@ -188,7 +188,7 @@ export function rootSchema(context: SchemaContext) {
     })
     .transform((root, ctx) => {
       // the operations listener needs the public port (theirs must differ), known only once `listen` is read
-      const ops = opsSchema(root.listen.port, env).safeParse(root.ops, { reportInput: true });
+      const ops = opsSchema(root.listen.port, env, baseDir).safeParse(root.ops, { reportInput: true });
       if (ops.success) return { ...root, ops: ops.data };
       for (const issue of ops.error.issues) {
         const { path, message } = problem(issue);

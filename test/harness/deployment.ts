@@ -14,6 +14,7 @@ import { ensureDevPki } from '../../certs/dev-pki.ts';
 import { startDemoIdp, type DemoIdp } from '../../conformance/saml-idp/index.ts';
 import { attachUpgrade } from '../../gateway/interaction/signals-websocket.ts';
 import { answerClientErrors } from '../../gateway/http/client-error.ts';
+import { createOpsServer, opsScheme } from '../../gateway/http/ops-server.ts';
 import { bootGateway, type BootOptions, type Gateway } from '../../gateway/boot.ts';
 import { loadConfig } from '../../gateway/config/load.ts';
 import { DEFAULT_KEY_SPEC, ensureKeys, openKeyStore } from '../../hsm/token-keystore.ts';
@@ -303,7 +304,7 @@ export async function startGatewayInProcess(
   server.keepAliveTimeout = 10 * 60_000;
   const listenPort = port ?? config.listen.port;
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
-  const opsServer = createServer(gateway.opsApp.callback());
+  const opsServer = createOpsServer(config.ops, gateway.opsApp.callback());
   answerClientErrors(opsServer, gateway.services.logger);
   try {
     await listenOn(server, listenPort, '127.0.0.1', 'the gateway');
@@ -319,7 +320,7 @@ export async function startGatewayInProcess(
     server,
     // the issuer's own name when listening on its port (the gateway serves only the configured host)
     url: String(listenPort) === new URL(config.issuer).port ? config.issuer : `http://127.0.0.1:${listenPort}`,
-    opsUrl: `http://127.0.0.1:${config.ops.listen.port}`,
+    opsUrl: `${opsScheme(config.ops)}://127.0.0.1:${config.ops.listen.port}`,
     async stop() {
       server.closeAllConnections();
       opsServer.closeAllConnections();
@@ -364,7 +365,7 @@ export async function startGatewayProcess(
   return {
     child,
     url: `http://127.0.0.1:${port}`,
-    opsUrl: `http://127.0.0.1:${opsPort}`,
+    opsUrl: `${(config.ops as { tls?: unknown }).tls ? 'https' : 'http'}://127.0.0.1:${opsPort}`,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return; // already gone (exited, or killed)
       const exited = new Promise((resolve) => child.once('exit', resolve));

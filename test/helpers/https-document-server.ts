@@ -20,7 +20,11 @@ export interface HttpsDocumentServer {
   stop(): Promise<void>;
 }
 
-function makePki(dir: string): { key: string; cert: string; caFile: string } {
+/**
+ * A test CA and a server certificate for 127.0.0.1 it issued, made with openssl in `dir` (files `server.key`,
+ * `server.pem`, `ca.pem` there too).
+ */
+export function makePki(dir: string): { key: string; cert: string; caFile: string } {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run([
     'req',

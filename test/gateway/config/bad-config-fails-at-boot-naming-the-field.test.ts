@@ -3,13 +3,15 @@
  * never silently ignored; secrets are never written in the config.
  */
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 import { dir, env, failsAt, valid } from './config-bed.ts';
 import { attestationPki } from '../../webauthn/attestation-ca.ts';
+import { makePki } from '../../helpers/https-document-server.ts';
 
 test('a valid configuration loads, with secure defaults', (t) => {
   const config = loadConfig(valid(), { env, baseDir: dir });
@@ -198,12 +200,33 @@ test('the operations listener: loopback unless acknowledged, its own port, opera
     'ops.listen.host',
     /acknowledgeNonLoopback/,
   );
+  // off loopback, plain HTTP would carry operator tokens in clear: TLS, or a proxy's TLS acknowledged
+  const offLoopback = { ...OPS(), listen: { host: '0.0.0.0', port: 9464 }, acknowledgeNonLoopback: true };
+  failsAt(t, (c) => (c.ops = offLoopback), 'ops.tls', /required off loopback/);
   t.is(
-    loadConfig(
-      { ...valid(), ops: { ...OPS(), listen: { host: '0.0.0.0', port: 9464 }, acknowledgeNonLoopback: true } },
-      { env, baseDir: dir },
-    ).ops.listen.host,
+    loadConfig({ ...valid(), ops: { ...offLoopback, acknowledgePlainHttp: true } }, { env, baseDir: dir }).ops.listen
+      .host,
     '0.0.0.0',
+  );
+  const pki = makePki(mkdtempSync(join(tmpdir(), 'gw-ops-pki-')));
+  const files = {
+    certFile: pki.caFile.replace(/ca\.pem$/, 'server.pem'),
+    keyFile: pki.caFile.replace(/ca\.pem$/, 'server.key'),
+  };
+  const withTls = loadConfig({ ...valid(), ops: { ...offLoopback, tls: files } }, { env, baseDir: dir }).ops;
+  t.is(withTls.tls?.cert, pki.cert);
+  t.false(JSON.stringify(withTls).includes('certFile'), 'the files are read once, at boot');
+  failsAt(
+    t,
+    (c) => (c.ops = { ...offLoopback, tls: { ...files, keyFile: 'nowhere.key' } }),
+    'ops.tls.keyFile',
+    /cannot read/,
+  );
+  failsAt(
+    t,
+    (c) => (c.ops = { ...offLoopback, tls: { ...files, keyFile: pki.caFile.replace(/ca\.pem$/, 'ca.key') } }),
+    'ops.tls',
+    /do not make a TLS identity/,
   );
   failsAt(t, (c) => (c.ops = { ...OPS(), listen: { port: 3000 } }), 'ops.listen.port', /differ/);
   failsAt(t, (c) => (c.ops = { ...OPS(), listen: {} }), 'ops.listen.port', /required/);
