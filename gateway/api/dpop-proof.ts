@@ -2,9 +2,11 @@
  * A DPoP proof (RFC 9449 §4.3) presented to a resource route of the gateway's own (the signed risk assessment),
  * checked as oidc-provider checks one at userinfo: a JWT of `typ` `dpop+jwt`, signed by the public key in its header
  * with one of the accepted algorithms, for this method and URL (`htm`, `htu` without query or fragment), bound to the
- * access token presented with it (`ath`), issued within five minutes of now (`iat`, ±300 s), with a `jti` and no
- * `nonce`. Its key's RFC 7638 thumbprint is what the access token's `jkt` must be. Single use is the caller's (by
- * `jti`).
+ * access token presented with it (`ath`), with a `jti`. Its freshness: the gateway's DPoP nonce when it carries one
+ * (oidc/dpop-nonces.ts: the nonces the token endpoint hands out, which openid-client then puts in every proof to the
+ * issuer's origin; an unknown or stale one is refused asking for a new one, `useNonce`), else an `iat` within five
+ * minutes of now (±300 s). Its key's RFC 7638 thumbprint is what the access token's `jkt` must be. Single use is
+ * the caller's (by `jti`).
  */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
@@ -12,9 +14,19 @@ import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 /** How far a proof's `iat` may be from now (oidc-provider's window at userinfo). */
 const IAT_WINDOW_SECONDS = 300;
 
-/** A proof refused, and why (logged, never sent). */
+/** A proof refused, and why (logged, never sent); `useNonce`: its nonce is unknown or stale (RFC 9449 §9). */
 export class DpopProofRefused extends Error {
   override readonly name = 'DpopProofRefused';
+  readonly useNonce: boolean;
+  constructor(message: string, options: { cause?: unknown; useNonce?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.useNonce = options.useNonce ?? false;
+  }
+}
+
+/** The nonces a proof may carry (oidc/dpop-nonces.ts `DpopNonceChecker`). */
+export interface ProofNonces {
+  check(nonce: string): boolean;
 }
 
 export interface VerifiedProof {
@@ -28,11 +40,11 @@ export interface VerifiedProof {
  *
  * @throws DpopProofRefused when it is not a proof of this request
  * @example
- * const { thumbprint, jti } = await verifyDpopProof(ctx.get('DPoP'), { method: 'GET', url, accessToken, algorithms });
+ * const { thumbprint, jti } = await verifyDpopProof(ctx.get('DPoP'), { method: 'GET', url, accessToken, algorithms, nonces });
  */
 export async function verifyDpopProof(
   proof: string,
-  request: { method: string; url: string; accessToken: string; algorithms: readonly string[] },
+  request: { method: string; url: string; accessToken: string; algorithms: readonly string[]; nonces: ProofNonces },
 ): Promise<VerifiedProof> {
   let verified: Awaited<ReturnType<typeof jwtVerify>>;
   try {
@@ -42,10 +54,13 @@ export async function verifyDpopProof(
   }
   const { payload, protectedHeader } = verified;
   if (typeof payload.jti !== 'string' || payload.jti === '') throw new DpopProofRefused('no jti');
-  // no DPoP nonces are handed out (oidc-provider refuses one too when they are not configured)
-  if (payload.nonce !== undefined) throw new DpopProofRefused('a nonce, none being handed out');
-  if (typeof payload.iat !== 'number' || Math.abs(Date.now() / 1000 - payload.iat) > IAT_WINDOW_SECONDS)
-    throw new DpopProofRefused('iat missing or not recent');
+  if (typeof payload.iat !== 'number') throw new DpopProofRefused('iat missing');
+  if (payload.nonce !== undefined) {
+    // the nonce stands for the time, as at oidc-provider's endpoints (RFC 9449 §4.3)
+    if (typeof payload.nonce !== 'string' || !request.nonces.check(payload.nonce))
+      throw new DpopProofRefused('nonce unknown or stale', { useNonce: true });
+  } else if (Math.abs(Date.now() / 1000 - payload.iat) > IAT_WINDOW_SECONDS)
+    throw new DpopProofRefused('iat not recent');
   if (payload.htm !== request.method) throw new DpopProofRefused('htm mismatch');
   const htu = typeof payload.htu === 'string' ? URL.parse(payload.htu) : null;
   if (htu) {

@@ -24,7 +24,7 @@ import type { Signer } from '../../hsm/signer.ts';
 import { GatewayError } from '../errors.ts';
 import { refuseApiCall } from '../ratelimit/refusal.ts';
 import { admitLogin } from '../ratelimit/scoped.ts';
-import { DpopProofRefused, verifyDpopProof, type VerifiedProof } from './dpop-proof.ts';
+import { DpopProofRefused, verifyDpopProof, type ProofNonces, type VerifiedProof } from './dpop-proof.ts';
 
 /** What the endpoint uses, built once in boot.ts. */
 export interface AssessmentDeps {
@@ -45,6 +45,8 @@ export interface AssessmentDeps {
   }>;
   /** The algorithms a DPoP proof may be signed with. */
   dpopAlgorithms: readonly string[];
+  /** The gateway's DPoP nonces (oidc/dpop-nonces.ts): checked when a proof carries one, handed out when stale. */
+  dpopNonces: ProofNonces & { next(): string };
   /** `risk:grant:<grantId>` → the login (written by completion/finish-login.ts); the proofs' `jti`s seen. */
   redis: Pick<Redis, 'get' | 'set' | 'del'>;
   /** `risk_assessments`, one row per login. */
@@ -66,6 +68,9 @@ const unproven = (detail: string, cause?: unknown) =>
     detail,
     cause,
   });
+
+/** The challenge asks for the nonce (RFC 9449 §9) rather than for a proof: the client sends it again with this one. */
+const ASKS_FOR_NONCE = Symbol('gateway.api.asks-for-nonce');
 
 /**
  * The request's DPoP proof (scheme `DPoP`), verified: its key's thumbprint, and the key its `jti` is kept under once
@@ -91,9 +96,14 @@ async function proofOf(
       url,
       accessToken: token,
       algorithms: deps.dpopAlgorithms,
+      nonces: deps.dpopNonces,
     });
   } catch (error) {
-    if (error instanceof DpopProofRefused) throw unproven(error.message, error);
+    if (error instanceof DpopProofRefused) {
+      const refusal = unproven(error.message, error);
+      if (error.useNonce) Object.assign(refusal, { [ASKS_FOR_NONCE]: true });
+      throw refusal;
+    }
     throw error;
   }
   // a fixed-size key whatever the jti's length
@@ -106,8 +116,14 @@ export async function assessmentEndpoint(ctx: Context, deps: AssessmentDeps): Pr
     await assess(ctx, deps);
   } catch (error) {
     // RFC 9449 §7.1: the challenge names the scheme and the algorithms a proof may use
-    if (error instanceof GatewayError && error.code === 'RISK_ASSESSMENT_PROOF_INVALID')
-      ctx.set('WWW-Authenticate', `DPoP error="invalid_token", algs="${deps.dpopAlgorithms.join(' ')}"`);
+    if (error instanceof GatewayError && error.code === 'RISK_ASSESSMENT_PROOF_INVALID') {
+      const asksForNonce = (error as GatewayError & { [ASKS_FOR_NONCE]?: boolean })[ASKS_FOR_NONCE] === true;
+      if (asksForNonce) ctx.set('DPoP-Nonce', deps.dpopNonces.next());
+      ctx.set(
+        'WWW-Authenticate',
+        `DPoP error="${asksForNonce ? 'use_dpop_nonce' : 'invalid_token'}", algs="${deps.dpopAlgorithms.join(' ')}"`,
+      );
+    }
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import { reviewPage } from '../interaction/review-page.ts';
 import { signalsHandler } from '../interaction/signals.ts';
 import type { Services } from '../services.ts';
 import { DPOP_ALGORITHMS, withProofOf } from '../oidc/proof-of-possession.ts';
+import { dpopNonceChecker, dpopNonceSecret } from '../oidc/dpop-nonces.ts';
 
 /**
  * Both records, built from the services record once it exists.
@@ -37,6 +38,7 @@ export function surfaceRecords(
             throw error;
           }),
         dpopAlgorithms: DPOP_ALGORITHMS,
+        dpopNonces: dpopNonceChecker(dpopNonceSecret(config.secrets)),
         redis,
         pool,
         signer: () => keys.activeSigner('risk_assessment'),

@@ -118,6 +118,8 @@ export function rootSchema(context: SchemaContext) {
           previousBrowserBindingKeys: list(secret(env, { min: 32 }))
             .max(4, 'must have at most 4 entries')
             .default([]),
+          // the DPoP nonces' own secret (oidc/dpop-nonces.ts); unset: derived from browserBindingKey
+          dpopNonceKey: secret(env, { min: 32 }).optional(),
         },
         'must be an object',
       ),

@@ -92,6 +92,8 @@ export interface GatewayConfig extends UpstreamSections {
     browserBindingKey: string;
     /** Keys `browserBindingKey` replaced: a device cookie they signed still reads (and is signed anew). */
     previousBrowserBindingKeys: string[];
+    /** The DPoP nonces' secret (oidc/dpop-nonces.ts); unset: derived from `browserBindingKey`. */
+    dpopNonceKey?: string | undefined;
   };
   /**
    * `earlierNamesUntil` (epoch ms): until then an earlier version's un-prefixed binding and device cookies are

@@ -80,13 +80,15 @@ export function observeProviderErrors(
         requestId,
       };
       if (event === 'server_error') logger.error({ ...line, err: error }, 'oidc error');
-      // a DPoP nonce handed to a client that had none (dpop-nonces.ts): a protocol step, met once per client and
-      // nonce, not a warning
+      // a DPoP nonce handed to a client (dpop-nonces.ts): a protocol step, not a failure for the rate limiter
+      // (http/protocol-step.ts). A client without one: debug. A proof whose nonce was refused (stale, another
+      // secret's, made up): info, so that a client stuck on it, or a fleet whose instances hold different nonce
+      // secrets, shows in the logs.
       else if (error.error === 'use_dpop_nonce') {
-        markProtocolStep(ctx.res, 'use_dpop_nonce'); // no failure for the rate limiter (http/protocol-step.ts)
-        logger.debug(line, 'oidc: DPoP nonce asked for');
-      }
-      else logger.warn(line, 'oidc error');
+        markProtocolStep(ctx.res, 'use_dpop_nonce');
+        if (/invalid nonce/i.test(line.error_description ?? '')) logger.info(line, 'oidc: DPoP nonce refused');
+        else logger.debug(line, 'oidc: DPoP nonce asked for');
+      } else logger.warn(line, 'oidc error');
       if (error.error_detail === 'SESSION_CLOSED_MEANWHILE') {
         // a login whose session another request closed meanwhile: its code was not handed out (request-writes-together.ts)
         const loginId = ctx.oidc?.entities?.Interaction?.uid;

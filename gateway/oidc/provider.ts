@@ -53,7 +53,7 @@ import { acceptJwtAtIntrospection, issueJwtAccessTokens, OPAQUE_TOKEN_BITS } fro
 import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
 import { DPOP_ALGORITHMS } from './proof-of-possession.ts';
-import { dpopNonces } from './dpop-nonces.ts';
+import { dpopNonces, dpopNonceSecret } from './dpop-nonces.ts';
 import { sessionTtl } from '../session/session-life.ts';
 import { sessionCookieName } from '../http/cookie-names.ts';
 import { introspectionPolicy, resourceServerMetadata } from './introspection-policy.ts';
@@ -153,7 +153,7 @@ export function buildProvider(deps: ProviderDeps): Provider {
       introspection: { enabled: true, allowedPolicy: introspectionPolicy(config.resourceServers) },
       revocation: { enabled: true },
       // server nonces at the token and PAR endpoints (dpop-nonces.ts; `dpop.nonce`, required by default)
-      dPoP: { enabled: true, ...dpopNonces(config.dpop.nonce, config.secrets.browserBindingKey) },
+      dPoP: { enabled: true, ...dpopNonces(config.dpop.nonce, dpopNonceSecret(config.secrets)) },
       // the claims parameter names only claims of the scopes the client is registered for
       claimsParameter: { enabled: true, assertClaimsParameter: claimsWithinClientScopes(SCOPE_CLAIMS) },
       userinfo: { enabled: true },

@@ -13,8 +13,8 @@
  * 3. the handler may then take its IdP's and its identity's buckets, or at the risk assessment its login's
  *    (scoped.ts);
  * 4. an answer 400–499 other than a 429 (or a request the handler marked failed) charges the address's failures
- *    bucket, and the identity's when one was admitted (not a token or PAR endpoint's request for a DPoP nonce,
- *    a protocol step); the risk assessment's answers charge nothing (an RP
+ *    bucket, and the identity's when one was admitted (not a request for a DPoP nonce at the token, PAR or
+ *    userinfo endpoint, a protocol step); the risk assessment's answers charge nothing (an RP
  *    backend asks for all its users: an expired token is no attack).
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
@@ -74,12 +74,15 @@ export interface RateLimitDeps {
 const clientFault = (status: number) => status >= 400 && status < 500 && status !== 429;
 
 /**
- * The token or PAR endpoint asked an authenticated client for its DPoP nonce (oidc/dpop-nonces.ts): a step of
- * the protocol that every client without the current nonce meets, not a failure. Charged, an RP's busy backend
- * would empty its address's failures bucket with its own first requests.
+ * The token or PAR endpoint asked an authenticated client for its DPoP nonce, or userinfo for a fresh one (a
+ * client's cached nonce goes stale in about four minutes, before its access token does; oidc/dpop-nonces.ts): a
+ * step of the protocol every client meets, not a failure. Charged, an RP's busy backend would empty its address's
+ * failures bucket with its own requests. oidc-provider asks before it reads any code, token or secret but the
+ * client's credentials (checked first at token and PAR), so the answer tells a guesser nothing.
  */
+const NONCE_ENDPOINTS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'par', 'userinfo']);
 function askedForDpopNonce(ctx: Context, endpoint: LimitedEndpoint): boolean {
-  return (endpoint === 'token' || endpoint === 'par') && protocolStepOf(ctx.res) === 'use_dpop_nonce';
+  return NONCE_ENDPOINTS.has(endpoint) && protocolStepOf(ctx.res) === 'use_dpop_nonce';
 }
 
 function statusOf(error: unknown): number {
@@ -132,7 +135,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
   const idpDecisions = declareCounter(
     deps.registry,
     'gateway_ratelimit_idp_decisions_total',
-    'Per-IdP rate-limit decisions by IdP, direction (request sent / response received), outcome and line',
+    'Per-IdP rate-limit decisions by IdP, direction (request sent / verified response received), outcome and line',
     ['idp', 'direction', 'outcome', 'line'],
   );
   const identityDecisions = declareCounter(

@@ -39,9 +39,7 @@ async function boundLogin(key?: Key): Promise<{ accessToken: string; sid: string
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code');
   if (!code) throw new Error(`no code: ${journey.url}`);
-  const dpop = key
-    ? (nonce?: string) => proof(key, 'ES256', 'POST', `${bed.url}/token`, undefined, nonce)
-    : undefined;
+  const dpop = key ? (nonce?: string) => proof(key, 'ES256', 'POST', `${bed.url}/token`, undefined, nonce) : undefined;
   const tokens = await redeem(bed, code, request.verifier, dpop);
   if (tokens.token_type !== (key ? 'DPoP' : 'Bearer')) throw new Error(`token: ${JSON.stringify(tokens)}`);
   const sid = JSON.parse(Buffer.from(tokens.id_token.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string };

@@ -96,7 +96,9 @@ test.serial('an opaque token bound to a DPoP key is refused at userinfo without 
   const request = await authorizationRequest(bed.rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   const code = journey.url.searchParams.get('code')!;
-  const tokens = await redeem(bed, code, request.verifier, (nonce) => proof('POST', `${bed.url}/token`, undefined, nonce));
+  const tokens = await redeem(bed, code, request.verifier, (nonce) =>
+    proof('POST', `${bed.url}/token`, undefined, nonce),
+  );
   t.is(tokens.token_type, 'DPoP');
   t.regex(tokens.access_token, OPAQUE);
   const me = `${bed.url}/me`;

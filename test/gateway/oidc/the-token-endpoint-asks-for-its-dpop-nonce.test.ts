@@ -74,7 +74,14 @@ test.serial(
       required,
       code,
       verifier,
-      await dpopProof(dpop, 'ES256', 'POST', tokenUrl, undefined, `${first.nonce!.slice(0, -2)}AA`),
+      await dpopProof(
+        dpop,
+        'ES256',
+        'POST',
+        tokenUrl,
+        undefined,
+        `${first.nonce!.startsWith('A') ? 'B' : 'A'}${first.nonce!.slice(1)}`,
+      ),
     );
     t.is(made.json.error, 'use_dpop_nonce', 'a nonce it never issued');
     const second = await exchange(
@@ -140,18 +147,71 @@ test.serial('the PAR endpoint asks for the nonce too', async (t) => {
   t.truthy(response.headers.get('dpop-nonce'));
 });
 
-test.serial('openid-client goes through by itself and its token works at userinfo', async (t) => {
-  const request = await authorizationRequest(required.rp);
-  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-  const DPoP = oidc.getDPoPHandle(required.rp, await oidc.randomDPoPKeyPair('ES256'));
-  const tokens = await oidc.authorizationCodeGrant(
-    required.rp,
-    journey.url,
-    { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
-    undefined,
-    { DPoP },
-  );
-  t.is(tokens.token_type, 'dpop');
-  const info = await oidc.fetchUserInfo(required.rp, tokens.access_token, tokens.claims()!.sub, { DPoP });
-  t.is(info.sub, tokens.claims()!.sub);
-});
+test.serial(
+  'openid-client goes through by itself; its token, with the cached nonce, works at userinfo and the risk assessment',
+  async (t) => {
+    const request = await authorizationRequest(required.rp);
+    const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+    const DPoP = oidc.getDPoPHandle(required.rp, await oidc.randomDPoPKeyPair('ES256'));
+    const tokens = await oidc.authorizationCodeGrant(
+      required.rp,
+      journey.url,
+      { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
+      undefined,
+      { DPoP },
+    );
+    t.is(tokens.token_type, 'dpop');
+    const info = await oidc.fetchUserInfo(required.rp, tokens.access_token, tokens.claims()!.sub, { DPoP });
+    t.is(info.sub, tokens.claims()!.sub);
+    // openid-client puts the nonce it keeps for the issuer's origin in every later proof: the gateway's own
+    // resource route knows the gateway's nonces
+    const assessment = await oidc.fetchProtectedResource(
+      required.rp,
+      tokens.access_token,
+      new URL(`${required.url}/risk/assessment`),
+      'GET',
+      null,
+      undefined,
+      { DPoP },
+    );
+    t.is(assessment.status, 200, await assessment.clone().text());
+  },
+);
+
+test.serial(
+  'a stale or made-up nonce at a resource is answered use_dpop_nonce with a fresh one, and charges no failure',
+  async (t) => {
+    const dpop = await key();
+    const { code, verifier } = await freshCode(required);
+    const tokenUrl = `${required.url}/token`;
+    const asked = await exchange(required, code, verifier, await dpopProof(dpop, 'ES256', 'POST', tokenUrl));
+    const tokens = await exchange(
+      required,
+      code,
+      verifier,
+      await dpopProof(dpop, 'ES256', 'POST', tokenUrl, undefined, asked.nonce!),
+    );
+    const accessToken = tokens.json.access_token!;
+    const call = async (url: string, nonce: string) => {
+      const response = await fetch(url, {
+        headers: {
+          authorization: `DPoP ${accessToken}`,
+          dpop: await dpopProof(dpop, 'ES256', 'GET', url, accessToken, nonce),
+        },
+      });
+      await response.body?.cancel();
+      return response;
+    };
+    // more made-up nonces than the failures bucket holds, at userinfo and at the risk assessment
+    for (const url of [`${required.url}/me`, `${required.url}/risk/assessment`])
+      for (let i = 0; i < 3; i++) {
+        const refused = await call(url, `made-up-${i}`);
+        t.is(refused.status, 401, url);
+        t.regex(refused.headers.get('www-authenticate') ?? '', /use_dpop_nonce/, url);
+        t.truthy(refused.headers.get('dpop-nonce'), url);
+      }
+    const fresh = (await call(`${required.url}/me`, 'made-up')).headers.get('dpop-nonce')!;
+    t.is((await call(`${required.url}/me`, fresh)).status, 200, 'userinfo: not refused by the failures bucket');
+    t.is((await call(`${required.url}/risk/assessment`, fresh)).status, 200, 'the risk assessment takes the nonce');
+  },
+);

@@ -98,7 +98,10 @@ test("a stranger's junk posted with a live RelayState takes nothing from the IdP
       return form;
     },
   });
-  t.true(refusedJunk.every((status) => status >= 400), `junk answered ${refusedJunk.join(', ')}`);
+  t.true(
+    refusedJunk.every((status) => status >= 400),
+    `junk answered ${refusedJunk.join(', ')}`,
+  );
   t.truthy(login.url.searchParams.get('code'), `the login ended at ${login.url}`);
   const exposition = await fx.gateway.services.metrics.registry.metrics();
   t.regex(
