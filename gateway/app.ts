@@ -55,6 +55,7 @@ import type { WebAuthnDeps } from './webauthn/deps.ts';
 import { healthRoute } from './observability/health.ts';
 import { requestId } from './observability/request-id.ts';
 import { rateLimit } from './ratelimit/middleware.ts';
+import { dpopNonceChecker, dpopNonceSecret } from './oidc/dpop-nonces.ts';
 import { firstReads } from './interaction/first-reads.ts';
 import { runWithRequestMemo } from './session/request-memo.ts';
 import type { Services } from './services.ts';
@@ -100,6 +101,7 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
         .filter((route) => route.kind === 'logout')
         .map((route) => `${route.method} ${route.path}`),
       firstReads: firstReads(services),
+      dpopNonceIssued: dpopNonceChecker(dpopNonceSecret(services.config.secrets)).issuedRecently,
     }),
   );
   app.use(riskRoutes(surfaces.fraudRoutes));

@@ -12,7 +12,8 @@
  * - `tls`: `{ certFile, keyFile }` (PEM, resolved against the config file's folder, read and checked as a pair
  *   at boot): the listener speaks HTTPS (TLS 1.2 at least). Off loopback it is required: operator bearer tokens,
  *   the review queue and revocations would otherwise cross the network in clear. `acknowledgePlainHttp: true`
- *   waives it for a TLS-terminating proxy on the same host;
+ *   waives it where the path is protected otherwise (a TLS-terminating sidecar, a firewalled segment): the port
+ *   then carries those tokens in clear to whoever reaches it;
  * - `review.level3Approvals` (default 2, 1–5): distinct operators who must approve a level-3 review; with
  *   reviewers configured, there must be at least that many (fewer could never approve one);
  * - a token is 32 to 512 printable ASCII characters without spaces: what a Bearer header carries.
@@ -130,10 +131,11 @@ export function opsSchema(publicPort: number, env: NodeJS.ProcessEnv, baseDir = 
         issue(
           ['tls'],
           'is required off loopback: operator tokens, the review queue and revocations would cross the network in ' +
-            'clear (ops.acknowledgePlainHttp: true only behind a TLS-terminating proxy on the same host)',
+            'clear (ops.acknowledgePlainHttp: true only where the path is protected otherwise: a sidecar, a firewall)',
         );
     }
-    const tls = ops.tls === undefined ? undefined : readTls(ops.tls, baseDir, issue);
+    // read only for a listener that will serve (a CLI reading the config of a gateway without one needs no key)
+    const tls = ops.enabled && ops.tls !== undefined ? readTls(ops.tls, baseDir, issue) : undefined;
     const reviewers = operators.filter((o) => o.roles.includes('reviewer')).length;
     if (reviewers > 0 && reviewers < ops.review.level3Approvals)
       issue(

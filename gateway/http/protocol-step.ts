@@ -4,8 +4,9 @@
  * answers on `ctx.res` itself (oidc/provider-holder.ts), so the outer Koa context never sees its body: the mark
  * travels on the `ServerResponse` both share.
  *
- * Today one step: `use_dpop_nonce`, the token or PAR endpoint asking an authenticated client for the gateway's
- * DPoP nonce (oidc/dpop-nonces.ts), which every client without the current nonce meets.
+ * Today one step: `use_dpop_nonce` (oidc/dpop-nonces.ts), the token or PAR endpoint asking an authenticated client
+ * for the gateway's DPoP nonce, or userinfo asking anyone for a fresh one. The rate limiter exempts the first
+ * always, the second only for a nonce the gateway handed out (ratelimit/middleware.ts).
  */
 import type { ServerResponse } from 'node:http';
 

@@ -38,6 +38,11 @@ export interface DpopNonceChecker {
   next(): string;
   /** Whether `nonce` is one of this secret's, and recent. */
   check(nonce: string): boolean;
+  /**
+   * Whether `nonce` is one this secret made in the last quarter of an hour (accepted or gone stale since): a
+   * client that was handed it, not one that made it up.
+   */
+  issuedRecently(nonce: string): boolean;
 }
 
 function stepBytes(step: number): Buffer {
@@ -53,23 +58,26 @@ function stepBytes(step: number): Buffer {
  */
 export function dpopNonceChecker(secret: Buffer): DpopNonceChecker {
   const at = (step: number) => Buffer.from(hkdfSync('sha256', secret, stepBytes(step), INFO, 32)).toString('base64url');
+  // steps −15…+2 of now, kept for the minute: the last five are the accepted window (oidc-provider's −2…+2)
   let cached: { step: number; values: string[] } | undefined;
-  const window = (): string[] => {
+  const steps = (): string[] => {
     const step = Math.floor(Date.now() / 1000 / STEP_SECONDS);
-    if (cached?.step !== step) cached = { step, values: [-2, -1, 0, 1, 2].map((d) => at(step + d)) };
+    if (cached?.step !== step) cached = { step, values: Array.from({ length: 18 }, (_, i) => at(step - 15 + i)) };
     return cached.values;
   };
+  const among = (values: string[], nonce: string) => {
+    const given = Buffer.from(nonce);
+    let matched = false;
+    for (const value of values) {
+      const expected = Buffer.from(value);
+      if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
+    }
+    return matched;
+  };
   return {
-    next: () => window()[3]!,
-    check: (nonce) => {
-      const given = Buffer.from(nonce);
-      let matched = false;
-      for (const value of window()) {
-        const expected = Buffer.from(value);
-        if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
-      }
-      return matched;
-    },
+    next: () => steps()[16]!,
+    check: (nonce) => among(steps().slice(13), nonce),
+    issuedRecently: (nonce) => among(steps(), nonce),
   };
 }
 

@@ -64,6 +64,11 @@ export interface RateLimitDeps {
    * #14). Reads only: a refused request's are wasted, never acted on.
    */
   firstReads?: (ctx: Context) => void;
+  /**
+   * Whether a DPoP nonce is one the gateway handed out lately (oidc/dpop-nonces.ts `issuedRecently`): a stale one
+   * refused at userinfo charges no failure, a made-up one does (absent: every userinfo nonce answer is charged).
+   */
+  dpopNonceIssued?: (nonce: string) => boolean;
 }
 
 /**
@@ -74,15 +79,36 @@ export interface RateLimitDeps {
 const clientFault = (status: number) => status >= 400 && status < 500 && status !== 429;
 
 /**
- * The token or PAR endpoint asked an authenticated client for its DPoP nonce, or userinfo for a fresh one (a
- * client's cached nonce goes stale in about four minutes, before its access token does; oidc/dpop-nonces.ts): a
- * step of the protocol every client meets, not a failure. Charged, an RP's busy backend would empty its address's
+ * The token or PAR endpoint asked an authenticated client for its DPoP nonce, or userinfo for a fresh one in
+ * place of a stale one it had handed out (a client's cached nonce goes stale in about four minutes, before its
+ * access token does; oidc/dpop-nonces.ts): a step of the protocol every client meets, not a failure. Charged, an RP's busy backend would empty its address's
  * failures bucket with its own requests. oidc-provider asks before it reads any code, token or secret but the
  * client's credentials (checked first at token and PAR), so the answer tells a guesser nothing.
  */
-const NONCE_ENDPOINTS: ReadonlySet<LimitedEndpoint> = new Set(['token', 'par', 'userinfo']);
-function askedForDpopNonce(ctx: Context, endpoint: LimitedEndpoint): boolean {
-  return NONCE_ENDPOINTS.has(endpoint) && protocolStepOf(ctx.res) === 'use_dpop_nonce';
+function askedForDpopNonce(
+  ctx: Context,
+  endpoint: LimitedEndpoint,
+  nonceIssued: ((nonce: string) => boolean) | undefined,
+): boolean {
+  if (protocolStepOf(ctx.res) !== 'use_dpop_nonce') return false;
+  if (endpoint === 'token' || endpoint === 'par') return true;
+  // userinfo asks before any token is looked up, of anyone: only a nonce the gateway handed out and that went
+  // stale is exempt (a client that was given it); a made-up one, or none, is charged like any failure
+  if (endpoint !== 'userinfo' || nonceIssued === undefined) return false;
+  const nonce = proofNonce(ctx.get('DPoP'));
+  return nonce !== undefined && nonceIssued(nonce);
+}
+
+/** The `nonce` claim of a DPoP proof, read without verifying it (only to tell a stale nonce from a made-up one). */
+function proofNonce(proof: string): string | undefined {
+  const payload = proof.split('.')[1];
+  if (payload === undefined || payload.length > 8192) return undefined;
+  try {
+    const nonce = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { nonce?: unknown }).nonce;
+    return typeof nonce === 'string' && nonce.length <= 256 ? nonce : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function statusOf(error: unknown): number {
@@ -264,7 +290,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
       if (charges && clientFault(statusOf(error))) await limiter.charge(charge);
       throw error;
     }
-    if (charges && (failed || (clientFault(ctx.status) && !askedForDpopNonce(ctx, endpoint))))
+    if (charges && (failed || (clientFault(ctx.status) && !askedForDpopNonce(ctx, endpoint, deps.dpopNonceIssued))))
       await limiter.charge(charge);
   };
   return Object.assign(middleware, { shedder });

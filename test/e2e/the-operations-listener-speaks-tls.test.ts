@@ -79,5 +79,5 @@ test('a plain-HTTP request on the operations port gets no answer in clear', asyn
     req.setTimeout(10_000, () => req.destroy(new Error('no answer')));
     req.end();
   });
-  t.notRegex(outcome, /^HTTP 2/, `plain HTTP: ${outcome}`);
+  t.notRegex(outcome, /^HTTP/, `plain HTTP got an answer in clear: ${outcome}`);
 });

@@ -8,12 +8,14 @@
  * with-dpop-nonces-offered-a-proof-without-one-is-answered.test.ts.) The real gateway, Redis, PostgreSQL and HSM.
  */
 import test from 'ava';
+import { hkdfSync } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { generateKeyPair } from 'jose';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { dpopProof, type DpopKey } from '../../helpers/dpop-proof.ts';
 import { startSessionBed, type SessionBed } from '../session/session-bed.ts';
+import { dpopNonceSecret } from '../../../gateway/oidc/dpop-nonces.ts';
 
 let required: SessionBed;
 test.before(async () => {
@@ -178,8 +180,16 @@ test.serial(
   },
 );
 
+/** A nonce the gateway handed out `minutesAgo` (stale past four): oidc-provider's HKDF of that minute. */
+function nonceOf(minutesAgo: number): string {
+  const secret = dpopNonceSecret(required.gateway.services.config.secrets);
+  const step = Buffer.alloc(8);
+  step.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 60_000) - minutesAgo));
+  return Buffer.from(hkdfSync('sha256', secret, step, 'DPoP', 32)).toString('base64url');
+}
+
 test.serial(
-  'a stale or made-up nonce at a resource is answered use_dpop_nonce with a fresh one, and charges no failure',
+  'a stale nonce at a resource is answered use_dpop_nonce with a fresh one, charging no failure; a made-up one is charged at userinfo',
   async (t) => {
     const dpop = await key();
     const { code, verifier } = await freshCode(required);
@@ -202,16 +212,21 @@ test.serial(
       await response.body?.cancel();
       return response;
     };
-    // more made-up nonces than the failures bucket holds, at userinfo and at the risk assessment
+    t.is((await call(`${required.url}/me`, nonceOf(0))).status, 200, "this minute's nonce is good");
+    // more stale nonces than the failures bucket holds, at userinfo and at the risk assessment
     for (const url of [`${required.url}/me`, `${required.url}/risk/assessment`])
-      for (let i = 0; i < 3; i++) {
-        const refused = await call(url, `made-up-${i}`);
+      for (const minutesAgo of [6, 8, 10]) {
+        const refused = await call(url, nonceOf(minutesAgo));
         t.is(refused.status, 401, url);
         t.regex(refused.headers.get('www-authenticate') ?? '', /use_dpop_nonce/, url);
         t.truthy(refused.headers.get('dpop-nonce'), url);
       }
-    const fresh = (await call(`${required.url}/me`, 'made-up')).headers.get('dpop-nonce')!;
+    const fresh = (await call(`${required.url}/me`, nonceOf(9))).headers.get('dpop-nonce')!;
     t.is((await call(`${required.url}/me`, fresh)).status, 200, 'userinfo: not refused by the failures bucket');
     t.is((await call(`${required.url}/risk/assessment`, fresh)).status, 200, 'the risk assessment takes the nonce');
+    // made-up nonces at userinfo, where anyone may ask: charged (its failures bucket holds two)
+    const madeUp: number[] = [];
+    for (let i = 0; i < 3; i++) madeUp.push((await call(`${required.url}/me`, `made-up-${i}`)).status);
+    t.deepEqual(madeUp, [401, 401, 429]);
   },
 );
