@@ -33,6 +33,8 @@ export interface VerifiedProof {
   thumbprint: string;
   jti: string;
   iat: number;
+  /** The gateway's nonce it carried, if any (checked). */
+  nonce?: string;
 }
 
 /**
@@ -53,14 +55,15 @@ export async function verifyDpopProof(
     throw new DpopProofRefused('not a DPoP proof signed by the key in its header', { cause });
   }
   const { payload, protectedHeader } = verified;
+  // oidc-provider's order (validate_dpop.js): the proof's own checks, then its nonce, which stands for the time
+  // when it carries one (RFC 9449 §4.3); an empty nonce is none, a proof too old asks for one
+  if (typeof payload.iat !== 'number' || payload.iat === 0) throw new DpopProofRefused('iat missing');
   if (typeof payload.jti !== 'string' || payload.jti === '') throw new DpopProofRefused('no jti');
-  if (typeof payload.iat !== 'number') throw new DpopProofRefused('iat missing');
-  if (payload.nonce !== undefined) {
-    // the nonce stands for the time, as at oidc-provider's endpoints (RFC 9449 §4.3)
-    if (typeof payload.nonce !== 'string' || !request.nonces.check(payload.nonce))
-      throw new DpopProofRefused('nonce unknown or stale', { useNonce: true });
-  } else if (Math.abs(Date.now() / 1000 - payload.iat) > IAT_WINDOW_SECONDS)
-    throw new DpopProofRefused('iat not recent');
+  if (payload.nonce !== undefined && typeof payload.nonce !== 'string')
+    throw new DpopProofRefused('nonce not a string');
+  const nonce = payload.nonce === '' ? undefined : payload.nonce;
+  if (nonce === undefined && Math.abs(Date.now() / 1000 - payload.iat) > IAT_WINDOW_SECONDS)
+    throw new DpopProofRefused('iat not recent', { useNonce: true });
   if (payload.htm !== request.method) throw new DpopProofRefused('htm mismatch');
   const htu = typeof payload.htu === 'string' ? URL.parse(payload.htu) : null;
   if (htu) {
@@ -70,5 +73,12 @@ export async function verifyDpopProof(
   if (htu?.href !== new URL(request.url).href) throw new DpopProofRefused('htu mismatch');
   if (payload.ath !== createHash('sha256').update(request.accessToken).digest('base64url'))
     throw new DpopProofRefused('ath mismatch');
-  return { thumbprint: await calculateJwkThumbprint(protectedHeader.jwk!), jti: payload.jti, iat: payload.iat };
+  if (nonce !== undefined && !request.nonces.check(nonce))
+    throw new DpopProofRefused('nonce unknown or stale', { useNonce: true });
+  return {
+    thumbprint: await calculateJwkThumbprint(protectedHeader.jwk!),
+    jti: payload.jti,
+    iat: payload.iat,
+    ...(nonce === undefined ? {} : { nonce }),
+  };
 }

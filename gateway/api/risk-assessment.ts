@@ -106,6 +106,9 @@ async function proofOf(
     }
     throw error;
   }
+  // the nonce for the client's next proof, when this one's is not the latest (as oidc-provider answers)
+  const next = deps.dpopNonces.next();
+  if (verified.nonce !== next) ctx.set('DPoP-Nonce', next);
   // a fixed-size key whatever the jti's length
   const jti = createHash('sha256').update(verified.jti).digest('base64url');
   return { thumbprint: verified.thumbprint, jtiKey: `dpop:rs:${verified.thumbprint}:${jti}` };
