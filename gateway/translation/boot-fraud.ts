@@ -10,7 +10,7 @@
  *   the audit key (every 60 s).
  */
 import { takeLoginForLateVerdict } from '../risk/grant-links.ts';
-import { enrolmentKey } from '../session/enrolment-key.ts';
+import { ENROLMENT_TTL_SECONDS, enrolmentKey, enrolmentStoppedKey } from '../session/enrolment-key.ts';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -138,7 +138,13 @@ export function fraudWiring(
         const grantId = await takeLoginForLateVerdict(redis, loginId, config.ttl.interaction + 3_600);
         // nor may the login enrol a WebAuthn key on the account afterwards (its enrolment grant, 10 min), and a key
         // it enrolled already is removed
-        await redis.del(enrolmentKey(loginId));
+        // the stop mark outlives any enrolment the grant allowed (10 min); an enrolment reads it under the login's
+        // lock, which the removal takes too (webauthn/keys-of-a-stopped-login.ts): one that spent its grant just
+        // before this verdict stores no key after the removal
+        await Promise.all([
+          redis.set(enrolmentStoppedKey(loginId), '1', 'EX', 2 * ENROLMENT_TTL_SECONDS),
+          redis.del(enrolmentKey(loginId)),
+        ]);
         await deps.removeKeysOf?.(loginId);
         if (!grantId) return 'refused-before-its-grant';
         // the session the login let through is revoked through the revocation API: every token of it is

@@ -16,7 +16,6 @@
 import type { Context } from 'koa';
 import type { AuditRecord } from '../audit/audit-log.ts';
 import { LuaScript } from '../store/lua-script.ts';
-import { inTransaction } from '../session/pg-transaction.ts';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
@@ -36,6 +35,7 @@ import { CredentialStore, credentialRef, type Attachment, type StoredCredential 
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
 import { ENROLMENT_TTL_SECONDS, enrolmentKey, type EnrolmentGrant } from './step-up.ts';
+import { storeEnrolment } from './keys-of-a-stopped-login.ts';
 import { suspendingAClone } from './suspend-cloned-key.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
@@ -325,13 +325,11 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
     'EX',
     ENROLMENT_TTL_SECONDS,
   );
-  // the credential and its audit record in one transaction: both stored, or neither
-  await inTransaction(deps.pool, async (client) => {
-    // registered in the meantime by a concurrent answer: refused (the grant is spent)
-    if (!(await new CredentialStore(deps.pool).add({ ...credential, enrolledByLogin: uid }, client)))
-      throw alreadyRegistered();
-    await deps.audit.appendWithin(client, enrolledRecord(ctx, uid, credential, grant.confirmed));
-  });
+  // the credential and its audit record in one transaction: both stored, or neither; under the login's lock, and
+  // not once a late verdict stopped the login (keys-of-a-stopped-login.ts). Registered in the meantime by a
+  // concurrent answer: refused (the grant is spent)
+  const record = enrolledRecord(ctx, uid, credential, grant.confirmed);
+  if (!(await storeEnrolment(deps.pool, deps.redis, deps.audit, uid, credential, record))) throw alreadyRegistered();
   const account = `/interaction/${encodeURIComponent(uid)}/webauthn/credentials`;
   const done =
     credential.attachment === 'cross-platform'

@@ -3,11 +3,22 @@
  * wired by boot.ts): a key an attacker enrolled right after a fresh LoA-high login the verdict later found
  * suspicious would otherwise answer the account's later step-ups for good. Removed and audited together
  * (`WEBAUTHN_CREDENTIALS_REMOVED`, each key by the hash the enrolment record names it by), in one transaction.
+ *
+ * The removal and an enrolment of the same login are serialised by a transaction-scoped advisory lock on the
+ * login (`lockEnrolmentsOf`). The verdict sets the login's stop mark in Redis before it removes (boot-fraud.ts);
+ * the enrolment reads the mark under the lock, before it stores (`storeEnrolment`). So an enrolment that spent
+ * its grant just before the verdict either sees the mark and stores nothing, or stores its key before the
+ * removal takes the lock, and the removal then finds it. Before, its key could be stored after the removal and
+ * stay.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { Redis } from 'ioredis';
+import type { AuditRecord } from '../audit/audit-log.ts';
+import { enrolmentStoppedKey } from '../session/enrolment-key.ts';
+import { WebAuthnError } from './webauthn-error.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { inTransaction } from '../session/pg-transaction.ts';
-import { CredentialStore, credentialRef } from './credential-store.ts';
+import { CredentialStore, credentialRef, type StoredCredential } from './credential-store.ts';
 
 /**
  * @example
@@ -19,6 +30,7 @@ export async function removeKeysOfAStoppedLogin(
   loginId: string,
 ): Promise<number> {
   return inTransaction(pool, async (client) => {
+    await lockEnrolmentsOf(client, loginId);
     const removed = await new CredentialStore(pool).removeEnrolledBy(loginId, client);
     if (removed.length > 0)
       await audit.appendWithin(client, {
@@ -32,5 +44,40 @@ export async function removeKeysOfAStoppedLogin(
         },
       });
     return removed.length;
+  });
+}
+
+/** Holds the login's enrolment lock until `client`'s transaction ends. */
+export async function lockEnrolmentsOf(client: Pick<PoolClient, 'query'>, loginId: string): Promise<void> {
+  await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`webauthn-enrolment\n${loginId}`]);
+}
+
+/**
+ * Stores a key the login `loginId` enrolled and its audit record, in one transaction under the login's lock,
+ * unless a late verdict stopped the login (its Redis mark): then `WEBAUTHN_ENROLMENT_NOT_ALLOWED` (403), nothing
+ * stored.
+ * False when the credential id is registered already (a concurrent answer).
+ *
+ * @example
+ * if (!(await storeEnrolment(pool, redis, audit, uid, credential, record))) throw alreadyRegistered();
+ */
+export async function storeEnrolment(
+  pool: Pool,
+  redis: Pick<Redis, 'exists'>,
+  audit: Pick<AuditLog, 'appendWithin'>,
+  loginId: string,
+  credential: StoredCredential,
+  record: AuditRecord,
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    await lockEnrolmentsOf(client, loginId);
+    if ((await redis.exists(enrolmentStoppedKey(loginId))) > 0)
+      throw new WebAuthnError('WEBAUTHN_ENROLMENT_NOT_ALLOWED', 'This sign-in can no longer add a security key.', {
+        status: 403,
+        detail: 'a late fraud verdict stopped the login',
+      });
+    if (!(await new CredentialStore(pool).add({ ...credential, enrolledByLogin: loginId }, client))) return false;
+    await audit.appendWithin(client, record);
+    return true;
   });
 }

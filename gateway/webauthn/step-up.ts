@@ -13,7 +13,7 @@
  *   credential, or a level-3 one when the login itself was decided at level 3 (manual review approved, or
  *   a level-3 key). An ordinary login enrols nothing: a password alone never buys a key.
  */
-import { enrolmentKey } from '../session/enrolment-key.ts';
+import { ENROLMENT_TTL_SECONDS, enrolmentKey } from '../session/enrolment-key.ts';
 import type { Context } from 'koa';
 import type { LoginContext, LoginOutcome } from '../session/login-context.ts';
 import type { Decision } from '../policy/decide.ts';
@@ -47,13 +47,12 @@ export interface EnrolmentGrant {
   authTime: number;
 }
 
-export const ENROLMENT_TTL_SECONDS = 600;
 /** How old the IdP's authentication may be for the login to count as fresh. */
 export const FRESH_LOGIN_SECONDS = 600;
 /** The pending step-up lives as long as AUTHENTICATING may last. */
 const PENDING_TTL_SECONDS = 600;
 
-export { enrolmentKey };
+export { ENROLMENT_TTL_SECONDS, enrolmentKey };
 
 /** The level a decision asks WebAuthn for, or `null` when WebAuthn cannot answer it. */
 export function webauthnLevelOf(decision: Decision): WebAuthnLevel | null {
