@@ -5,7 +5,10 @@
  *   upstream IdP may cause, counted on the AuthnRequests sent to it and the responses received from it (one
  *   bucket per IdP). An IdP not listed gets `default` (1,000); a listed rate must lie within [`min`, `max`]
  *   (default 10 and 20,000); adaptive shedding (ratelimit-adaptive.ts) lowers an IdP's rate, never below
- *   `min`. IdPs may come from the durable registry, so ids are not checked against the configured IdP lists;
+ *   `min`. IdPs may come from the durable registry, so ids are not checked against the configured IdP lists.
+ *   `perAddressShare` (default 0.1): the part of an IdP's AuthnRequests one client address may cause (its own
+ *   bucket beside the IdP's, at least 3 requests of burst): one address starting logins, or posting the chooser
+ *   again and again, cannot take the whole IdP's budget from everyone else;
  * - `perIdentity`: `{ capacity, perSecond }` per identity and endpoint (ACS: the IdP and NameID, hashed;
  *   WebAuthn: the pivot identity's account): default 30 / 0.05 (three a minute);
  * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
@@ -26,6 +29,8 @@ export interface IdpLimits {
   max: number;
   burstSeconds: number;
   idps: Record<string, number>;
+  /** The part of an IdP's request budget one client address may take (0.001–1). */
+  perAddressShare: number;
 }
 
 const IDP_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -57,7 +62,7 @@ export function bucket(parent: Obj, key: string, at: string, defaults: BucketSiz
  */
 export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
   const obj = object(raw ?? {}, at);
-  onlyKeys(obj, at, ['default', 'min', 'max', 'burstSeconds', 'idps']);
+  onlyKeys(obj, at, ['default', 'min', 'max', 'burstSeconds', 'idps', 'perAddressShare']);
   const min = rate(obj, 'min', at, 10);
   const max = rate(obj, 'max', at, 20_000);
   if (max < min) throw new ConfigError(join(at, 'max'), `must be ≥ min (${min})`);
@@ -72,5 +77,8 @@ export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
     if (!IDP_ID.test(id)) throw new ConfigError(join(idpsAt, id), `must be an IdP id (${IDP_ID})`);
     idps[id] = within(rate(object(obj.idps, idpsAt), id, idpsAt, undefined), join(idpsAt, id));
   }
-  return { default: fallback, min, max, burstSeconds: rate(obj, 'burstSeconds', at, 1), idps };
+  const share = obj.perAddressShare ?? 0.1;
+  if (typeof share !== 'number' || !Number.isFinite(share) || share < 0.001 || share > 1)
+    throw new ConfigError(join(at, 'perAddressShare'), 'must be a number between 0.001 and 1');
+  return { default: fallback, min, max, burstSeconds: rate(obj, 'burstSeconds', at, 1), idps, perAddressShare: share };
 }

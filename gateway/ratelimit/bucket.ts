@@ -1,7 +1,7 @@
 /** One token bucket of one decision: its Redis key (without the deployment prefix), size and refill. */
 export interface Bucket {
-  /** Which limit it is: global, client, ip, failures; idp, identity, identity_failures, login (scoped.ts). */
-  kind: 'global' | 'client' | 'ip' | 'failures' | 'idp' | 'identity' | 'identity_failures' | 'login';
+  /** Which limit it is: global, client, ip, failures; idp, idp_address, identity, identity_failures, login (scoped.ts). */
+  kind: 'global' | 'client' | 'ip' | 'failures' | 'idp' | 'idp_address' | 'identity' | 'identity_failures' | 'login';
   key: string;
   capacity: number;
   perSecond: number;

@@ -81,9 +81,10 @@ const clientFault = (status: number) => status >= 400 && status < 500 && status 
 /**
  * The token or PAR endpoint asked an authenticated client for its DPoP nonce, or userinfo for a fresh one in
  * place of a stale one it had handed out (a client's cached nonce goes stale in about four minutes, before its
- * access token does; oidc/dpop-nonces.ts): a step of the protocol every client meets, not a failure. Charged, an RP's busy backend would empty its address's
- * failures bucket with its own requests. oidc-provider asks before it reads any code, token or secret but the
- * client's credentials (checked first at token and PAR), so the answer tells a guesser nothing.
+ * access token does; oidc/dpop-nonces.ts): a step of the protocol every client meets, not a failure. Charged, an
+ * RP's busy backend would empty its address's failures bucket with its own requests. oidc-provider asks before it
+ * reads any code, token or secret but the client's credentials (checked first at token and PAR), so the answer
+ * tells a guesser nothing.
  */
 function askedForDpopNonce(
   ctx: Context,
@@ -184,6 +185,17 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     const capacity = Math.max(1, Math.ceil(perSecond * perIdp.burstSeconds));
     return { kind: 'idp', key: bucketKey('idp', idp), capacity, perSecond, cost: 1 };
   };
+  /** One address's share of an IdP's AuthnRequests (`perIdp.perAddressShare`), beside the IdP's own bucket. */
+  const idpAddressRate = (idp: Bucket, idpId: string, address: string): Bucket => {
+    const share = config.perIdp.perAddressShare;
+    return {
+      kind: 'idp_address',
+      key: bucketKey('idp-address', idpId, address),
+      capacity: Math.max(3, Math.ceil(idp.capacity * share)),
+      perSecond: idp.perSecond * share,
+      cost: 1,
+    };
+  };
 
   const perIpOf = (endpoint: LimitedEndpoint) => (endpoint === 'logout' ? config.perIpLogout : config.perIp);
 
@@ -241,7 +253,10 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     let failed = false;
     attachLimits(ctx, {
       async idp(idp: string, direction: IdpDirection) {
-        const d = await limiter.decide([idpRate(idp, factor)]);
+        // an AuthnRequest takes its address's share too (one address cannot drain the IdP for everyone); a
+        // verified response is the IdP's own answer to one of them
+        const own = idpRate(idp, factor);
+        const d = await limiter.decide(direction === 'request' ? [own, idpAddressRate(own, idp, ctx.ip)] : [own]);
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
         if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, idp, direction, line: d.line });
         return d;

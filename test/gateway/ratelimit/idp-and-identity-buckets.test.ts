@@ -43,6 +43,41 @@ test('each IdP has its own bucket: its configured rate, the default otherwise; d
   t.true(bed.logs.some((l) => l.code === 'RATE_LIMITED' && l.idp === 'legacy-a'));
 });
 
+test("one address takes only its share of an IdP's AuthnRequests; the others still get theirs", async (t) => {
+  const bed = await startRateLimitBed(
+    {
+      perIp: LOOSE,
+      failures: LOOSE,
+      // the IdP: 30 requests (0.1/s × 300 s); one address: a tenth of them, 3
+      perIdp: { min: 0.001, default: 10 * SLOW, burstSeconds: 300, perAddressShare: 0.1 },
+    },
+    [],
+  );
+  t.teardown(() => bed.stop());
+  const chooser = (from: string) => () =>
+    fetch(`${bed.url}/interaction/abc/idp?idpRequest=small-idp`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': from },
+    });
+  t.deepEqual(
+    (await statuses(5, chooser('203.0.113.7'))).map((a) => a.status),
+    [200, 200, 200, 429, 429],
+    'one address: its three, then refused',
+  );
+  // the IdP has 27 left: other addresses go on
+  for (const from of ['203.0.113.8', '198.51.100.9', '192.0.2.44']) t.is((await chooser(from)()).status, 200, from);
+  // a verified response is the IdP's answer to a request: no address share
+  t.is(
+    (
+      await fetch(`${bed.url}/saml/acs?idp=small-idp`, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '203.0.113.7' },
+      })
+    ).status,
+    200,
+  );
+});
+
 test('failures of one identity empty its failures bucket, from any address; other identities go on', async (t) => {
   const bed = await startRateLimitBed(
     { perIp: LOOSE, failures: LOOSE, perIdentity: LOOSE, identityFailures: { capacity: 2, perSecond: SLOW } },

@@ -1,6 +1,6 @@
 /**
  * A Koa app with the gateway's error handler and the real rate-limit middleware in front of a stub
- * endpoint (200, or 400 when asked `?fail=1`; `?idp=`/`?identity=` take those buckets as the handlers do), on
+ * endpoint (200, or 400 when asked `?fail=1`; `?idp=`/`?idpRequest=`/`?identity=` take those buckets as the handlers do), on
  * a private Redis this bed starts (and may stop).
  */
 import { mkdtempSync } from 'node:fs';
@@ -90,10 +90,12 @@ export async function startRateLimitBed(
   });
   app.use(limits);
   app.use(async (ctx) => {
-    // `?idp=` and `?identity=` take those buckets as the ACS and WebAuthn handlers do (ratelimit/scoped.ts)
-    const { idp, identity } = ctx.query;
+    // `?idp=` and `?identity=` take those buckets as the ACS and WebAuthn handlers do, `?idpRequest=` the IdP's as
+    // the chooser's AuthnRequest does (ratelimit/scoped.ts)
+    const { idp, identity, idpRequest } = ctx.query;
     const refused =
       (typeof idp === 'string' && (await admitIdp(ctx, idp, 'response'))) ||
+      (typeof idpRequest === 'string' && (await admitIdp(ctx, idpRequest, 'request'))) ||
       (typeof identity === 'string' && (await admitIdentity(ctx, identity)));
     if (refused) {
       ctx.status = 429;
