@@ -7,10 +7,3 @@ export const enrolmentKey = (uid: string) => `webauthn:enrol:${uid}`;
 
 /** How long an enrolment grant lives (10 min). */
 export const ENROLMENT_TTL_SECONDS = 600;
-
-/**
- * Set by a late fraud verdict on the login before it removes the keys the login enrolled (translation/boot-fraud.ts),
- * read by an enrolment under the login's lock (webauthn/keys-of-a-stopped-login.ts): an enrolment that spent its
- * grant just before the verdict cannot store its key after the verdict's removal.
- */
-export const enrolmentStoppedKey = (uid: string) => `webauthn:enrol-stopped:${uid}`;

@@ -10,7 +10,7 @@
  *   the audit key (every 60 s).
  */
 import { takeLoginForLateVerdict } from '../risk/grant-links.ts';
-import { ENROLMENT_TTL_SECONDS, enrolmentKey, enrolmentStoppedKey } from '../session/enrolment-key.ts';
+import { enrolmentKey } from '../session/enrolment-key.ts';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -137,16 +137,23 @@ export function fraudWiring(
         // still complete: its interaction's life, and an hour for a review and the queue's delay
         const grantId = await takeLoginForLateVerdict(redis, loginId, config.ttl.interaction + 3_600);
         // nor may the login enrol a WebAuthn key on the account afterwards (its enrolment grant, 10 min), and a key
-        // it enrolled already is removed
-        // the stop mark outlives any enrolment the grant allowed (10 min); an enrolment reads it under the login's
-        // lock, which the removal takes too (webauthn/keys-of-a-stopped-login.ts): one that spent its grant just
-        // before this verdict stores no key after the removal
-        await Promise.all([
-          redis.set(enrolmentStoppedKey(loginId), '1', 'EX', 2 * ENROLMENT_TTL_SECONDS),
-          redis.del(enrolmentKey(loginId)),
-        ]);
-        await deps.removeKeysOf?.(loginId);
-        if (!grantId) return 'refused-before-its-grant';
+        // it enrolled already is removed. The removal records the stop in PostgreSQL under the login's lock, which an enrolment takes too before it
+        // stores (webauthn/keys-of-a-stopped-login.ts): one that spent its grant just before this verdict stores
+        // no key after the removal. The session is revoked whether or not this cleanup worked; a failure of it is
+        // thrown at the end, so the verdict is tried again (every step is idempotent).
+        const cleanup = await (async () => {
+          await redis.del(enrolmentKey(loginId));
+          await deps.removeKeysOf?.(loginId);
+        })().then(
+          () => undefined,
+          (error: unknown) => ({ error }),
+        );
+        const revoked = await revokeTheLoginsSession(loginId, accountId, grantId);
+        if (cleanup) throw cleanup.error;
+        return revoked;
+      };
+      const revokeTheLoginsSession = async (loginId: string, accountId: string, grantId: string | undefined) => {
+        if (!grantId) return 'refused-before-its-grant' as const;
         // the session the login let through is revoked through the revocation API: every token of it is
         // refused at every instance, its RPs get back-channel logout and CAEP session-revoked
         const uid = await sessionOfGrant(deps.sessions.store, accountId, grantId);

@@ -329,7 +329,7 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
   // not once a late verdict stopped the login (keys-of-a-stopped-login.ts). Registered in the meantime by a
   // concurrent answer: refused (the grant is spent)
   const record = enrolledRecord(ctx, uid, credential, grant.confirmed);
-  if (!(await storeEnrolment(deps.pool, deps.redis, deps.audit, uid, credential, record))) throw alreadyRegistered();
+  if (!(await storeEnrolment(deps.pool, deps.audit, uid, credential, record))) throw alreadyRegistered();
   const account = `/interaction/${encodeURIComponent(uid)}/webauthn/credentials`;
   const done =
     credential.attachment === 'cross-platform'

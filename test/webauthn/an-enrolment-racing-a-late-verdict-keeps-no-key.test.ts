@@ -1,9 +1,11 @@
 /**
  * A late fraud verdict on a login and that login's WebAuthn enrolment, racing (webauthn/keys-of-a-stopped-login.ts):
- * the verdict marks the login stopped in Redis and removes its keys under the login's lock; an enrolment stores its
- * key under the same lock, after reading the mark. Whichever comes first, no key of the stopped login stays:
+ * the verdict records the stop and removes the login's keys under the login's lock; an enrolment stores its key
+ * under the same lock, after reading the stop. Whichever comes first, no key of the stopped login stays:
  *
  * - the verdict first: the enrolment is refused (`WEBAUTHN_ENROLMENT_NOT_ALLOWED`) and stores nothing;
+ * - a verdict in flight (its stop recorded, not committed) when the enrolment stores: the enrolment waits for it and
+ *   is refused;
  * - an enrolment in flight (its key inserted, not committed) when the verdict comes: the removal waits for it and
  *   removes its key. Before, the removal ran at once, missed the uncommitted key, and the key stayed for good.
  *
@@ -49,12 +51,34 @@ const record = (loginId: string) => ({
 const verdict = (loginId: string) => bed.gateway.services.fraud.revoker!(loginId, `account-of-${loginId}`);
 
 test.serial('a verdict before the enrolment stores: refused with its code, nothing stored', async (t) => {
-  const { pool, redis, audit } = bed.gateway.services;
+  const { pool, audit } = bed.gateway.services;
   const loginId = `login-${randomUUID()}`;
   await verdict(loginId);
-  const refused = await t.throwsAsync(storeEnrolment(pool, redis, audit, loginId, key(loginId), record(loginId)));
+  const refused = await t.throwsAsync(storeEnrolment(pool, audit, loginId, key(loginId), record(loginId)));
   t.true(refused instanceof WebAuthnError);
   t.is((refused as WebAuthnError).code, 'WEBAUTHN_ENROLMENT_NOT_ALLOWED');
+  t.false(await new CredentialStore(pool).has(key(loginId).credentialId));
+});
+
+test.serial('an enrolment during a verdict in flight waits for it, then is refused', async (t) => {
+  const { pool, audit } = bed.gateway.services;
+  const loginId = `login-${randomUUID()}`;
+  // the verdict's removal mid-transaction: under the login's lock, its stop recorded, not committed yet
+  const client = await pool.connect();
+  t.teardown(() => client.release());
+  await client.query('begin');
+  await lockEnrolmentsOf(client, loginId);
+  await client.query('insert into webauthn_stopped_logins (login_id) values ($1)', [loginId]);
+  let settled = false;
+  const enrolment = storeEnrolment(pool, audit, loginId, key(loginId), record(loginId)).then(
+    () => 'stored',
+    (error: unknown) => (error instanceof WebAuthnError ? error.code : String(error)),
+  );
+  void enrolment.finally(() => (settled = true));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.false(settled, 'the enrolment waits for the verdict in flight');
+  await client.query('commit');
+  t.is(await enrolment, 'WEBAUTHN_ENROLMENT_NOT_ALLOWED');
   t.false(await new CredentialStore(pool).has(key(loginId).credentialId));
 });
 
