@@ -34,6 +34,7 @@ import { GatewayError } from '../errors.ts';
 import { protocolStepOf } from '../http/protocol-step.ts';
 import { declareCounter } from '../observability/metrics.ts';
 import { bucketKey, scaled, type Bucket, type Decision } from './bucket.ts';
+import { addressKey } from './address-key.ts';
 import { limitedEndpoint, requestedClient, type LimitedEndpoint } from './endpoints.ts';
 import { RateLimiter } from './limiter.ts';
 import { LoadShedder, type LoadShedderDeps, type ShedClass } from './load-shedder.ts';
@@ -235,7 +236,9 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
       return;
     }
     const factor = shedder.factor(shedClass);
-    const { all, failures } = buckets(endpoint, ctx.ip, requestedClient(ctx, endpoint, clients), factor);
+    // an IPv6 client by its /64 (address-key.ts): a fresh address per request is still the same client
+    const address = addressKey(ctx.ip);
+    const { all, failures } = buckets(endpoint, address, requestedClient(ctx, endpoint, clients), factor);
     deps.firstReads?.(ctx);
     const decision = await limiter.decide(all);
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
@@ -256,7 +259,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         // an AuthnRequest takes its address's share too (one address cannot drain the IdP for everyone); a
         // verified response is the IdP's own answer to one of them
         const own = idpRate(idp, factor);
-        const d = await limiter.decide(direction === 'request' ? [own, idpAddressRate(own, idp, ctx.ip)] : [own]);
+        const d = await limiter.decide(direction === 'request' ? [own, idpAddressRate(own, idp, address)] : [own]);
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
         if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, idp, direction, line: d.line });
         return d;

@@ -22,6 +22,8 @@ const USAGE =
 async function call(method: string, path: string, body?: unknown): Promise<void> {
   const response = await fetch(`${base}${path}`, {
     method,
+    // the operations listener never redirects: one that does is not the gateway's, and gets nothing more
+    redirect: 'error',
     headers: {
       authorization: `Bearer ${token}`,
       accept: 'application/json',

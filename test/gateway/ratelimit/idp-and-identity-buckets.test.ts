@@ -48,8 +48,8 @@ test("one address takes only its share of an IdP's AuthnRequests; the others sti
     {
       perIp: LOOSE,
       failures: LOOSE,
-      // the IdP: 30 requests (0.1/s × 300 s); one address: a tenth of them, 3
-      perIdp: { min: 0.001, default: 10 * SLOW, burstSeconds: 300, perAddressShare: 0.1 },
+      // the IdP: 60 requests (0.2/s × 300 s); one address: a tenth of them, 6
+      perIdp: { min: 0.001, default: 20 * SLOW, burstSeconds: 300, perAddressShare: 0.1 },
     },
     [],
   );
@@ -60,16 +60,19 @@ test("one address takes only its share of an IdP's AuthnRequests; the others sti
       headers: { 'x-forwarded-for': from },
     });
   t.deepEqual(
-    (await statuses(5, chooser('203.0.113.7'))).map((a) => a.status),
-    [200, 200, 200, 429, 429],
-    'one address: its three, then refused',
+    (await statuses(7, chooser('203.0.113.7'))).map((a) => a.status),
+    [200, 200, 200, 200, 200, 200, 429],
+    'one address: its six, then refused',
   );
-  // the IdP has 27 left: other addresses go on
-  for (const from of ['203.0.113.8', '198.51.100.9', '192.0.2.44']) t.is((await chooser(from)()).status, 200, from);
+  // the refused one took nothing from the IdP: exactly 54 are left for the other addresses
+  let admitted = 0;
+  for (let i = 1; i <= 10; i++)
+    for (const answer of await statuses(6, chooser(`198.51.100.${i}`))) if (answer.status === 200) admitted += 1;
+  t.is(admitted, 54);
   // a verified response is the IdP's answer to a request: no address share
   t.is(
     (
-      await fetch(`${bed.url}/saml/acs?idp=small-idp`, {
+      await fetch(`${bed.url}/saml/acs?idp=other-idp`, {
         method: 'POST',
         headers: { 'x-forwarded-for': '203.0.113.7' },
       })
