@@ -224,11 +224,11 @@ test.serial(
     const fresh = (await call(`${required.url}/me`, nonceOf(9))).headers.get('dpop-nonce')!;
     t.is((await call(`${required.url}/me`, fresh)).status, 200, 'userinfo: not refused by the failures bucket');
     t.is((await call(`${required.url}/risk/assessment`, fresh)).status, 200, 'the risk assessment takes the nonce');
-  // a good nonce that is not the latest: answered, with the latest for the next proof (as oidc-provider does)
-  const older = await call(`${required.url}/risk/assessment`, nonceOf(1));
-  t.is(older.status, 200);
-  t.truthy(older.headers.get('dpop-nonce'));
-  t.not(older.headers.get('dpop-nonce'), nonceOf(1));
+    // a good nonce that is not the latest: answered, with the latest for the next proof (as oidc-provider does)
+    const older = await call(`${required.url}/risk/assessment`, nonceOf(1));
+    t.is(older.status, 200);
+    t.truthy(older.headers.get('dpop-nonce'));
+    t.not(older.headers.get('dpop-nonce'), nonceOf(1));
     // made-up nonces at userinfo, where anyone may ask: charged (its failures bucket holds two)
     const madeUp: number[] = [];
     for (let i = 0; i < 3; i++) madeUp.push((await call(`${required.url}/me`, `made-up-${i}`)).status);
