@@ -255,7 +255,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       delivery: new PushDelivery({ audit, registry: metrics.registry }),
     });
     const observe = (provider: Provider) => {
-      observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }));
+      observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }), metrics.registry);
       observeIgnoredScopes(provider, logger);
       signals.install(provider, (err) => logger.warn({ err }, 'shared signals not sent'));
       // Single Logout upstream: each login's upstream session linked to its gateway session; RP-initiated logout

@@ -1,11 +1,14 @@
 /**
  * Every error oidc-provider answers is seen: one structured log line per error event (`error`,
- * `error_description`, `client_id`, the request id), and an audit record for each refused second
+ * `error_description`, `client_id`, the request id), counted by event and OAuth error
+ * (`gateway_oidc_errors_total`: a client stuck on `use_dpop_nonce`, a wave of `invalid_grant`), and an audit record for each refused second
  * presentation of a one-time artefact (code, refresh token, `request_uri`, DPoP proof or client assertion
  * `jti`) — the trace of a stolen code or a replay attempt — and for each login refused because another request
  * ended or revoked its session meanwhile (`SESSION_CLOSED_MEANWHILE`).
  */
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { declareCounter } from '../observability/metrics.ts';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { markProtocolStep } from '../http/protocol-step.ts';
 
@@ -63,10 +66,19 @@ export function observeProviderErrors(
   provider: Provider,
   logger: Logger,
   onReuse: (record: ReuseRecord) => Promise<void>,
+  registry?: Registry,
 ): void {
   const emitter = provider as unknown as NodeJS.EventEmitter;
+  const counted =
+    registry &&
+    declareCounter(registry, 'gateway_oidc_errors_total', 'OIDC errors answered, by event and OAuth error', [
+      'event',
+      'error',
+    ]);
   for (const event of ERROR_EVENTS) {
     emitter.on(event, (ctx: KoaContextWithOIDC, error: OidcError) => {
+      // an OAuth error code is one of a small set; anything else is counted as `other` (bounded labels)
+      counted?.inc({ event, error: /^[a-z_]{1,48}$/.test(error.error ?? '') ? error.error! : 'other' });
       const requestId = String(ctx.res.getHeader('x-request-id') ?? '') || undefined;
       const clientId = ctx.oidc?.client?.clientId;
       const line = {

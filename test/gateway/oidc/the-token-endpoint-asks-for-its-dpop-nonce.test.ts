@@ -97,7 +97,16 @@ test.serial(
   },
 );
 
-test.serial('asking for the nonce charges nothing to the failures bucket', async (t) => {
+/** How many times the token endpoint answered `use_dpop_nonce` so far (`gateway_oidc_errors_total`). */
+async function nonceAnswers(): Promise<number> {
+  const exposition = await required.gateway.services.metrics.registry.metrics();
+  return Number(
+    /gateway_oidc_errors_total\{event="grant\.error",error="use_dpop_nonce"\} (\d+)/.exec(exposition)?.[1] ?? 0,
+  );
+}
+
+test.serial('asking for the nonce charges nothing to the failures bucket, and is counted', async (t) => {
+  const before = await nonceAnswers();
   // four nonce requests from one address, its failures bucket holding two
   for (let i = 0; i < 4; i++) {
     const { code, verifier } = await freshCode(required);
@@ -124,6 +133,7 @@ test.serial('asking for the nonce charges nothing to the failures bucket', async
     await dpopProof(dpop, 'ES256', 'POST', `${required.url}/token`, undefined, asked.nonce!),
   );
   t.is(answered.status, 200, 'not refused by the failures bucket');
+  t.is((await nonceAnswers()) - before, 5, 'each nonce demand counted');
 });
 
 test.serial('the PAR endpoint asks for the nonce too', async (t) => {
