@@ -103,70 +103,78 @@ async function deliverToIdp(t: ExecutionContext, fx: GatewayFixture, answer: Res
   t.is(fx.deployment.idp.logoutResponses().at(-1)?.inResponseTo, requestId);
 }
 
-test('the retry of an unanswered logout gets the answer and ends nothing; after that it is a replay', async (t) => {
-  const { fx, whileBusy } = await busyableGateway(t);
-  const first = await logIn(fx);
-  const upstream = fx.deployment.idp.sessions().at(-1)!;
-  const request = everySessionOf(fx, upstream.nameId, upstream.nameIdFormat);
+// serial, every test of this file: each starts a gateway on a fresh SoftHSM2 token, and a token made while another
+// test of this process has the module open is not seen (HSM_TOKEN_NOT_FOUND: a clean-clone CI run, round 32)
+test.serial(
+  'the retry of an unanswered logout gets the answer and ends nothing; after that it is a replay',
+  async (t) => {
+    const { fx, whileBusy } = await busyableGateway(t);
+    const first = await logIn(fx);
+    const upstream = fx.deployment.idp.sessions().at(-1)!;
+    const request = everySessionOf(fx, upstream.nameId, upstream.nameIdFormat);
 
-  const unanswered = await whileBusy(async () => {
-    const response = await postSlo(fx, request.form);
-    await response.body?.cancel();
-    return response;
-  });
-  t.is(unanswered.status, 503);
-  t.is(unanswered.headers.get('retry-after'), '2');
-  t.is((await userinfo(fx.url, first.accessToken)).status, 401, 'the session it names is ended');
+    const unanswered = await whileBusy(async () => {
+      const response = await postSlo(fx, request.form);
+      await response.body?.cancel();
+      return response;
+    });
+    t.is(unanswered.status, 503);
+    t.is(unanswered.headers.get('retry-after'), '2');
+    t.is((await userinfo(fx.url, first.accessToken)).status, 401, 'the session it names is ended');
 
-  // the person logs in again: the same NameID, so the request (every session of it) would end this one too
-  const since = await logIn(fx);
-  t.is(fx.deployment.idp.sessions().at(-1)!.nameId, upstream.nameId);
-  t.is((await userinfo(fx.url, since.accessToken)).status, 200);
+    // the person logs in again: the same NameID, so the request (every session of it) would end this one too
+    const since = await logIn(fx);
+    t.is(fx.deployment.idp.sessions().at(-1)!.nameId, upstream.nameId);
+    t.is((await userinfo(fx.url, since.accessToken)).status, 200);
 
-  await deliverToIdp(t, fx, await postSlo(fx, request.form), request.id);
-  t.is((await userinfo(fx.url, since.accessToken)).status, 200, 'the retry ended nothing: the new session lives');
+    await deliverToIdp(t, fx, await postSlo(fx, request.form), request.id);
+    t.is((await userinfo(fx.url, since.accessToken)).status, 200, 'the retry ended nothing: the new session lives');
 
-  const again = await postSlo(fx, request.form);
-  t.is(again.status, 400);
-  t.is(codeOf(await again.text()), 'SAML_LOGOUT_REPLAYED', 'answered once: the same request is a replay');
-  t.is((await userinfo(fx.url, since.accessToken)).status, 200);
+    const again = await postSlo(fx, request.form);
+    t.is(again.status, 400);
+    t.is(codeOf(await again.text()), 'SAML_LOGOUT_REPLAYED', 'answered once: the same request is a replay');
+    t.is((await userinfo(fx.url, since.accessToken)).status, 200);
 
-  t.deepEqual(await auditTrail(fx), [
-    { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
-    { to: 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY', code: null, sessions: 1, endedNow: 0 },
-    { to: 'UPSTREAM_LOGOUT_REFUSED', code: 'SAML_LOGOUT_REPLAYED', sessions: undefined },
-  ]);
-});
+    t.deepEqual(await auditTrail(fx), [
+      { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
+      { to: 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY', code: null, sessions: 1, endedNow: 0 },
+      { to: 'UPSTREAM_LOGOUT_REFUSED', code: 'SAML_LOGOUT_REPLAYED', sessions: undefined },
+    ]);
+  },
+);
 
-test('a retry that meets the HSM busy again is a 503 again and stays retriable; a copy with another RelayState is a replay', async (t) => {
-  const { fx, whileBusy } = await busyableGateway(t);
-  const session = await logIn(fx);
-  const upstream = fx.deployment.idp.sessions().at(-1)!;
-  const request = everySessionOf(fx, upstream.nameId, upstream.nameIdFormat);
+test.serial(
+  'a retry that meets the HSM busy again is a 503 again and stays retriable; a copy with another RelayState is a replay',
+  async (t) => {
+    const { fx, whileBusy } = await busyableGateway(t);
+    const session = await logIn(fx);
+    const upstream = fx.deployment.idp.sessions().at(-1)!;
+    const request = everySessionOf(fx, upstream.nameId, upstream.nameIdFormat);
 
-  const [first, second] = await whileBusy(async () => {
-    const answers = [await postSlo(fx, request.form), await postSlo(fx, request.form)];
-    for (const answer of answers) await answer.body?.cancel();
-    return answers;
-  });
-  t.is(first.status, 503);
-  t.is(second.status, 503, 'the retry met the HSM busy too: 503 again, not a replay');
-  t.is(second.headers.get('retry-after'), '2');
-  t.is((await userinfo(fx.url, session.accessToken)).status, 401);
+    const [first, second] = await whileBusy(async () => {
+      const answers = [await postSlo(fx, request.form), await postSlo(fx, request.form)];
+      for (const answer of answers) await answer.body?.cancel();
+      return answers;
+    });
+    t.is(first.status, 503);
+    t.is(second.status, 503, 'the retry met the HSM busy too: 503 again, not a replay');
+    t.is(second.headers.get('retry-after'), '2');
+    t.is((await userinfo(fx.url, session.accessToken)).status, 401);
 
-  const copy = await postSlo(fx, { ...request.form, RelayState: 'somewhere-else' });
-  t.is(copy.status, 400);
-  t.is(codeOf(await copy.text()), 'SAML_LOGOUT_REPLAYED', 'not the same request: refused, nothing signed');
+    const copy = await postSlo(fx, { ...request.form, RelayState: 'somewhere-else' });
+    t.is(copy.status, 400);
+    t.is(codeOf(await copy.text()), 'SAML_LOGOUT_REPLAYED', 'not the same request: refused, nothing signed');
 
-  await deliverToIdp(t, fx, await postSlo(fx, request.form), request.id);
+    await deliverToIdp(t, fx, await postSlo(fx, request.form), request.id);
 
-  t.deepEqual(await auditTrail(fx), [
-    { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
-    { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'retry', kept: true, endedNow: 0 },
-    { to: 'UPSTREAM_LOGOUT_REFUSED', code: 'SAML_LOGOUT_REPLAYED', sessions: undefined },
-    { to: 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY', code: null, sessions: 1, endedNow: 0 },
-  ]);
-});
+    t.deepEqual(await auditTrail(fx), [
+      { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'first', kept: true },
+      { to: 'UPSTREAM_LOGOUT_UNANSWERED', code: 'HSM_BUSY', sessions: 1, attempt: 'retry', kept: true, endedNow: 0 },
+      { to: 'UPSTREAM_LOGOUT_REFUSED', code: 'SAML_LOGOUT_REPLAYED', sessions: undefined },
+      { to: 'UPSTREAM_LOGOUT_ANSWERED_ON_RETRY', code: null, sessions: 1, endedNow: 0 },
+    ]);
+  },
+);
 
 test.serial('the store failing as a retry takes its answer: a refusal audited with SAML_INTERNAL_ERROR', async (t) => {
   const { fx, whileBusy } = await busyableGateway(t);
