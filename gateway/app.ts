@@ -69,7 +69,15 @@ export interface SurfaceDeps {
   webauthn: WebAuthnDeps;
 }
 
-export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
+/**
+ * The public app. `onClose` is given what must stop with the gateway (the load shedder's periodic check, which
+ * audits its changes: left running after `close()` it would write to a closed audit log).
+ */
+export function createApp(
+  services: Services,
+  surfaces: SurfaceDeps,
+  onClose: (closer: () => void) => void = () => undefined,
+): Koa {
   const app = new Koa({ keys: new CookieKeys(services.config.secrets.cookieKeys) as unknown as string[] });
   trustRewrittenHeaders(app);
   app.silent = true;
@@ -82,28 +90,28 @@ export function createApp(services: Services, surfaces: SurfaceDeps): Koa {
   app.use(pinOrigin(publicOrigin(services.config.issuer), proxies, ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
-  app.use(
-    rateLimit({
-      config: services.config.rateLimit,
-      clients: services.config.clients,
-      issuer: services.config.issuer,
-      redis: services.redis,
-      logger: services.logger,
-      registry: services.metrics.registry,
-      workers: services.config.workers,
-      identitySecret: services.config.secrets.pairwiseSalt,
-      hsmSaturated: () => services.hsmPressure.saturated(),
-      audit: services.audit,
-      loginResponses: services.upstreamRoutes
-        .filter((route) => route.kind === 'login-response')
-        .map((route) => `${route.method} ${route.path}`),
-      logoutDoors: services.upstreamRoutes
-        .filter((route) => route.kind === 'logout')
-        .map((route) => `${route.method} ${route.path}`),
-      firstReads: firstReads(services),
-      dpopNonceIssued: dpopNonceChecker(dpopNonceSecret(services.config.secrets)).issuedRecently,
-    }),
-  );
+  const limits = rateLimit({
+    config: services.config.rateLimit,
+    clients: services.config.clients,
+    issuer: services.config.issuer,
+    redis: services.redis,
+    logger: services.logger,
+    registry: services.metrics.registry,
+    workers: services.config.workers,
+    identitySecret: services.config.secrets.pairwiseSalt,
+    hsmSaturated: () => services.hsmPressure.saturated(),
+    audit: services.audit,
+    loginResponses: services.upstreamRoutes
+      .filter((route) => route.kind === 'login-response')
+      .map((route) => `${route.method} ${route.path}`),
+    logoutDoors: services.upstreamRoutes
+      .filter((route) => route.kind === 'logout')
+      .map((route) => `${route.method} ${route.path}`),
+    firstReads: firstReads(services),
+    dpopNonceIssued: dpopNonceChecker(dpopNonceSecret(services.config.secrets)).issuedRecently,
+  });
+  onClose(() => limits.shedder.stop());
+  app.use(limits);
   app.use(riskRoutes(surfaces.fraudRoutes));
   app.use(webauthnRoutes(surfaces.webauthn));
   app.use(interactionRoutes(services));

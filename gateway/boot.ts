@@ -374,7 +374,9 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     );
     const { surfaces, ops } = surfaceRecords(services, () => upstreams.monitor?.status() ?? []);
     const opsApp = createOpsApp(ops);
-    return { app: createApp(services, surfaces), opsApp, services, close };
+    // pushed last, so stopped first: the shedder audits its changes and the audit log closes before it otherwise
+    const app = createApp(services, surfaces, (closer) => closers.push(async () => closer()));
+    return { app, opsApp, services, close };
   } catch (error) {
     await close();
     throw error;

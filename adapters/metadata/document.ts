@@ -92,12 +92,23 @@ export function readMetadataEntity(xml: string, entityId: string | undefined, op
   };
 }
 
+/**
+ * Why a document could not be read, for the operator: the parser's code, its detail and the parser's own words,
+ * and the document's size (an empty or cut file says so at once).
+ */
+function whyUnreadable(xml: string, cause: unknown): string {
+  const words = cause instanceof AdapterError ? [cause.code, cause.detail] : ['parse'];
+  const inner = cause instanceof Error ? cause.cause : undefined;
+  if (inner instanceof Error) words.push(inner.message.split('\n')[0]);
+  return `${words.filter((w) => w !== undefined && w !== '').join(': ')} (${Buffer.byteLength(xml)} bytes)`;
+}
+
 function trustedRoot(xml: string, options: ReadOptions): { root: Element; signedDigest?: string } {
   let root: Element;
   try {
     root = parseStrictXml(xml).documentElement!;
   } catch (cause) {
-    throw samlError('SAML_METADATA_INVALID', { detail: cause instanceof AdapterError ? cause.code : 'parse', cause });
+    throw samlError('SAML_METADATA_INVALID', { detail: whyUnreadable(xml, cause), cause });
   }
   if (options.trustAnchors.length === 0) return { root };
   let signature: Element | undefined;
