@@ -24,6 +24,7 @@ import type { KeyPurpose } from '../../hsm/signer.ts';
 import type { TokenHandle } from './services/softhsm.ts';
 import { freePort, PortInUseError } from './services/free-port.ts';
 import { ringLogger } from './recent-log-lines.ts';
+import { idpMetadata } from './idp-metadata.ts';
 
 const UNHURRIED_BUDGETS = { behaviour: 10_000, device: 10_000, transaction: 10_000, correlation: 10_000 };
 
@@ -146,7 +147,7 @@ export async function prepareDeployment(options: DeploymentOptions): Promise<Dep
     ...idpBase,
   });
   try {
-    const fetched = await (await fetch(idp.metadataUrl)).text();
+    const fetched = await idpMetadata(idp.metadataUrl);
     const metadata = options.demoIdpWithoutSlo
       ? fetched.replace(/<(?:\w+:)?SingleLogoutService\b[^>]*(?:\/>|>[\s\S]*?<\/(?:\w+:)?SingleLogoutService>)/g, '')
       : fetched;

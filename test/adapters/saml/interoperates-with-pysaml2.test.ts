@@ -24,6 +24,7 @@ import { startPysaml2Idp, type Pysaml2Idp } from '../../helpers/saml/pysaml2-idp
 import { softwareDecrypter } from '../../helpers/saml/software-decrypter.ts';
 import { openSpKeys, SP, type SpKeys } from '../../helpers/saml/test-bed.ts';
 import { offeredLogout } from '../../helpers/offered-logout.ts';
+import { idpMetadata } from '../../harness/idp-metadata.ts';
 
 const token = freshToken();
 const SLO_URL = 'https://gateway.test.example/saml/slo';
@@ -60,7 +61,7 @@ async function pysaml2(id: string, encrypt = false): Promise<{ idp: Pysaml2Idp; 
   const idp = await startPysaml2Idp({ spMetadataUrl: `http://127.0.0.1:${port}/${id}`, encrypt });
   idps.push(idp);
   const file = join(mkdtempSync(join(tmpdir(), 'gw-pysaml2-md-')), 'idp.xml');
-  writeFileSync(file, await (await fetch(idp.metadataUrl)).text());
+  writeFileSync(file, await idpMetadata(idp.metadataUrl));
   const adapter = await createLegacySamlAdapter(
     {
       id,

@@ -11,6 +11,7 @@ import { startDemoIdp, type DemoIdp, type DemoUser } from '../../../conformance/
 import { freePort } from '../../harness/services/free-port.ts';
 import type { Browser } from '../../helpers/browser.ts';
 import { logIn, startSessionBed, type LoggedIn, type SessionBed } from './session-bed.ts';
+import { idpMetadata } from '../../harness/idp-metadata.ts';
 
 /** The ids the extra IdPs are registered under, in order. */
 export const EXTRA_IDP_IDS = ['second-idp', 'third-idp'] as const;
@@ -47,7 +48,7 @@ export async function startIdpsBed(
         ...(options.users ? { users: options.users } : {}),
       });
       idps.push(idp);
-      const fetched = await (await fetch(idp.metadataUrl)).text();
+      const fetched = await idpMetadata(idp.metadataUrl);
       const metadata = options.withoutSlo
         ? fetched.replace(/<(?:\w+:)?SingleLogoutService\b[^>]*(?:\/>|>[\s\S]*?<\/(?:\w+:)?SingleLogoutService>)/g, '')
         : fetched;
