@@ -6,8 +6,8 @@
  *
  * KEYS: the buckets (hashes `t` tokens, `ts` ms of the last take). ARGV: per key, capacity, refill per second,
  * cost (0 = only checked: the failures bucket before the request). A bucket admits when it holds ≥ 1 token.
- * Answer: 0 when admitted (every cost taken), otherwise the milliseconds until the emptiest bucket refills
- * one token (nothing taken). Every key of one decision shares the hash tag `{rl}` (one Redis Cluster slot).
+ * Answer: 0 when admitted (every cost taken), otherwise `{ms, i, …}`: the milliseconds until the emptiest bucket
+ * refills one token, then the 1-based positions of every bucket under one token (nothing taken). Every key of one decision shares the hash tag `{rl}` (one Redis Cluster slot).
  *
  * A bucket only checked (cost 0: the failures buckets, on every limited request) is not written back (issue
  * #14: two server-side calls fewer per limited request, and no key created for an address that never
@@ -20,6 +20,7 @@ export const BUCKET_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local wait = 0
+local empty = {}
 local tokens = {}
 for i = 1, #KEYS do
   local cap = tonumber(ARGV[3 * i - 2])
@@ -33,9 +34,13 @@ for i = 1, #KEYS do
   if left < 1 then
     local w = math.ceil((1 - left) * 1000 / rate)
     if w > wait then wait = w end
+    empty[#empty + 1] = i
   end
 end
-if wait > 0 then return wait end
+if wait > 0 then
+  table.insert(empty, 1, wait)
+  return empty
+end
 for i = 1, #KEYS do
   local cost = tonumber(ARGV[3 * i])
   if cost > 0 then

@@ -1,7 +1,11 @@
+/** Which limit a bucket is (scoped.ts for the handlers' own). */
+export type BucketKind =
+  'global' | 'client' | 'ip' | 'failures' | 'idp' | 'idp_address' | 'identity' | 'identity_failures' | 'login';
+
 /** One token bucket of one decision: its Redis key (without the deployment prefix), size and refill. */
 export interface Bucket {
   /** Which limit it is: global, client, ip, failures; idp, idp_address, identity, identity_failures, login (scoped.ts). */
-  kind: 'global' | 'client' | 'ip' | 'failures' | 'idp' | 'idp_address' | 'identity' | 'identity_failures' | 'login';
+  kind: BucketKind;
   key: string;
   capacity: number;
   perSecond: number;
@@ -15,6 +19,21 @@ export interface Decision {
   retryAfterSeconds: number;
   /** Which line decided: the shared Redis buckets, or this instance's own (Redis unreachable). */
   line: 'redis' | 'local';
+  /**
+   * When refused, the kinds of the buckets that held less than a token (each once, in the decision's order): an
+   * address's share of an IdP is not the IdP's saturation, nor an address's bucket the RP's.
+   */
+  refusedBy?: readonly BucketKind[];
+}
+
+/** The kinds of the buckets under 1 token, each once, from their positions in a decision. */
+export function kindsAt(buckets: readonly Bucket[], positions: Iterable<number>): BucketKind[] {
+  const kinds: BucketKind[] = [];
+  for (const i of positions) {
+    const kind = buckets[i]?.kind;
+    if (kind !== undefined && !kinds.includes(kind)) kinds.push(kind);
+  }
+  return kinds;
 }
 
 /** Every key of one decision in one Redis Cluster slot: the hash tag `{rl}`. */

@@ -5,10 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import { BUCKET_SCRIPT } from './bucket-script.ts';
-import type { Bucket, Decision } from './bucket.ts';
+import { kindsAt, type Bucket, type Decision } from './bucket.ts';
 import { LocalLimiter } from './local-limiter.ts';
 
-type WithScript = Redis & { gwRateLimit(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number> };
+/** The script's answer: 0 (admitted), or the wait in ms then the 1-based positions of the empty buckets. */
+type WithScript = Redis & {
+  gwRateLimit(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<0 | [number, ...number[]]>;
+};
 
 const TIMEOUT = Symbol('timeout');
 
@@ -33,14 +36,22 @@ export class RateLimiter {
       timer = setTimeout(() => resolve(TIMEOUT), this.#timeoutMs);
     });
     try {
-      const waitMs = await Promise.race([
+      const answer = await Promise.race([
         this.#redis.gwRateLimit(buckets.length, ...buckets.map((b) => b.key), ...args),
         late,
       ]);
-      if (waitMs === TIMEOUT) return this.#local.decide(buckets);
-      return waitMs === 0
-        ? { admitted: true, retryAfterSeconds: 0, line: 'redis' }
-        : { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)), line: 'redis' };
+      if (answer === TIMEOUT) return this.#local.decide(buckets);
+      if (!Array.isArray(answer)) return { admitted: true, retryAfterSeconds: 0, line: 'redis' };
+      const [waitMs, ...positions] = answer;
+      return {
+        admitted: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)),
+        line: 'redis',
+        refusedBy: kindsAt(
+          buckets,
+          positions.map((p) => Number(p) - 1),
+        ),
+      };
     } catch {
       return this.#local.decide(buckets);
     } finally {

@@ -19,7 +19,8 @@
  *
  * Every decision is counted (`gateway_ratelimit_decisions_total`, `..._idp_decisions_total`,
  * `..._identity_decisions_total`, `..._login_decisions_total`); every refusal is logged with its code
- * (`RATE_LIMITED`, `HSM_BUSY`).
+ * (`RATE_LIMITED`, `HSM_BUSY`) and, for a rate limit, the kinds of the buckets that were empty (`refusedBy`,
+ * counted in `gateway_ratelimit_refusals_total`): an address's share of an IdP used up is not the IdP saturated.
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
@@ -178,6 +179,12 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     "Per-login rate-limit decisions (the signed risk assessment's) by endpoint, outcome and line",
     ['endpoint', 'outcome', 'line'],
   );
+  const refusals = declareCounter(
+    deps.registry,
+    'gateway_ratelimit_refusals_total',
+    'Rate-limit refusals by endpoint and the kind of bucket that was empty (each empty one counted; line: redis/local)',
+    ['endpoint', 'bucket', 'line'],
+  );
   const outcome = (d: Decision) => (d.admitted ? 'admitted' : 'refused');
   const global: Bucket = { kind: 'global', key: bucketKey('global'), ...config.global, cost: 1 };
   const idpRate = (idp: string, factor: number): Bucket => {
@@ -223,6 +230,11 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
 
   const refused = (requestId: unknown, code: 'RATE_LIMITED' | 'HSM_BUSY', fields: Record<string, unknown>) =>
     deps.logger.warn({ requestId, code, outcome: 'refused', ...fields }, 'rate limited');
+  /** A refusal logged and counted by what refused it: the buckets that were empty. */
+  const limited = (requestId: unknown, endpoint: LimitedEndpoint, d: Decision, fields: Record<string, unknown>) => {
+    for (const bucket of d.refusedBy ?? []) refusals.inc({ endpoint, bucket, line: d.line });
+    refused(requestId, 'RATE_LIMITED', { endpoint, ...fields, refusedBy: d.refusedBy, line: d.line });
+  };
 
   const middleware: Middleware = async (ctx, next) => {
     const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path, loginResponses, logoutDoors) : undefined;
@@ -243,12 +255,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     const decision = await limiter.decide(all);
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
     if (!decision.admitted) {
-      refused(requestId, 'RATE_LIMITED', {
-        endpoint,
-        line: decision.line,
-        retryAfter: decision.retryAfterSeconds,
-        factor,
-      });
+      limited(requestId, endpoint, decision, { retryAfter: decision.retryAfterSeconds, factor });
       refuse(ctx, endpoint, decision.retryAfterSeconds, clients, deps.issuer, 'RATE_LIMITED');
       return;
     }
@@ -261,7 +268,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         const own = idpRate(idp, factor);
         const d = await limiter.decide(direction === 'request' ? [own, idpAddressRate(own, idp, address)] : [own]);
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
-        if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, idp, direction, line: d.line });
+        if (!d.admitted) limited(requestId, endpoint, d, { idp, direction });
         return d;
       },
       async identity(key: string) {
@@ -281,7 +288,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         ]);
         identityDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
         if (d.admitted) charge.push(own);
-        else refused(requestId, 'RATE_LIMITED', { endpoint, scope: 'identity', line: d.line });
+        else limited(requestId, endpoint, d, { scope: 'identity' });
         return d;
       },
       async login(grantId: string) {
@@ -292,7 +299,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
           { kind: 'login', key: bucketKey('login', endpoint, id), ...config.perLoginAssessment, cost: 1 },
         ]);
         loginDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
-        if (!d.admitted) refused(requestId, 'RATE_LIMITED', { endpoint, scope: 'login', line: d.line });
+        if (!d.admitted) limited(requestId, endpoint, d, { scope: 'login' });
         return d;
       },
       markFailed() {

@@ -40,7 +40,12 @@ test('each IdP has its own bucket: its configured rate, the default otherwise; d
     exposition,
     /gateway_ratelimit_idp_decisions_total\{idp="legacy-a",direction="response",outcome="refused",line="redis"\} 2/,
   );
-  t.true(bed.logs.some((l) => l.code === 'RATE_LIMITED' && l.idp === 'legacy-a'));
+  // the refusal names what refused it: the IdP's own bucket, emptied
+  t.deepEqual(
+    bed.logs.filter((l) => l.code === 'RATE_LIMITED' && l.idp === 'legacy-a').map((l) => l.refusedBy),
+    [['idp'], ['idp']],
+  );
+  t.regex(exposition, /gateway_ratelimit_refusals_total\{endpoint="acs",bucket="idp",line="redis"\} 3/);
 });
 
 test("one address takes only its share of an IdP's AuthnRequests; the others still get theirs", async (t) => {
@@ -63,6 +68,15 @@ test("one address takes only its share of an IdP's AuthnRequests; the others sti
     (await statuses(7, chooser('203.0.113.7'))).map((a) => a.status),
     [200, 200, 200, 200, 200, 200, 429],
     'one address: its six, then refused',
+  );
+  // told apart from the IdP's saturation: in the log line and the refusals counter, the address's share refused
+  t.deepEqual(
+    bed.logs.filter((l) => l.code === 'RATE_LIMITED').map((l) => l.refusedBy),
+    [['idp_address']],
+  );
+  t.regex(
+    await bed.registry.metrics(),
+    /gateway_ratelimit_refusals_total\{endpoint="chooser",bucket="idp_address",line="redis"\} 1/,
   );
   // the refused one took nothing from the IdP: exactly 54 are left for the other addresses
   let admitted = 0;
