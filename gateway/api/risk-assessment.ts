@@ -25,6 +25,7 @@ import { GatewayError } from '../errors.ts';
 import { refuseApiCall } from '../ratelimit/refusal.ts';
 import { admitLogin } from '../ratelimit/scoped.ts';
 import { DpopProofRefused, verifyDpopProof, type ProofNonces, type VerifiedProof } from './dpop-proof.ts';
+import { markProtocolStep } from '../http/protocol-step.ts';
 
 /** What the endpoint uses, built once in boot.ts. */
 export interface AssessmentDeps {
@@ -121,7 +122,11 @@ export async function assessmentEndpoint(ctx: Context, deps: AssessmentDeps): Pr
     // RFC 9449 §7.1: the challenge names the scheme and the algorithms a proof may use
     if (error instanceof GatewayError && error.code === 'RISK_ASSESSMENT_PROOF_INVALID') {
       const asksForNonce = (error as GatewayError & { [ASKS_FOR_NONCE]?: boolean })[ASKS_FOR_NONCE] === true;
-      if (asksForNonce) ctx.set('DPoP-Nonce', deps.dpopNonces.next());
+      if (asksForNonce) {
+        ctx.set('DPoP-Nonce', deps.dpopNonces.next());
+        // a step of the protocol (an openid-client RP's cached nonce gone stale), not a failure: logged at info
+        markProtocolStep(ctx.res, 'use_dpop_nonce');
+      }
       ctx.set(
         'WWW-Authenticate',
         `DPoP error="${asksForNonce ? 'use_dpop_nonce' : 'invalid_token'}", algs="${deps.dpopAlgorithms.join(' ')}"`,

@@ -13,6 +13,7 @@ import { GatewayError } from '../errors.ts';
 import { HsmError } from '../../hsm/errors.ts';
 import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
 import { escapeHtml, page } from './html.ts';
+import { protocolStepOf } from './protocol-step.ts';
 import { requestLanguage } from './language.ts';
 
 /** `Error code:` stays on the French page too: the conformance suite reads the code after it. */
@@ -113,10 +114,15 @@ function render(ctx: Context, logger: Logger, error: unknown, forOperators: bool
   const spec = errorSpec(raised);
   const expose = status < 500;
   const code = expose || forOperators ? raised : 'INTERNAL';
-  logger[expose ? 'warn' : 'error'](
-    { requestId, code: raised, outcome: spec.audit, detail, err: error },
-    'request failed',
-  );
+  // a step of the protocol (a DPoP nonce asked for, http/protocol-step.ts) is no failure: info, not a warning
+  const step = protocolStepOf(ctx.res);
+  if (step !== undefined && expose)
+    logger.info({ requestId, code: raised, step, detail }, 'request answered with a protocol step');
+  else
+    logger[expose ? 'warn' : 'error'](
+      { requestId, code: raised, outcome: spec.audit, detail, err: error },
+      'request failed',
+    );
   const lang = requestLanguage(ctx);
   const message = (expose ? spec : errorSpec('INTERNAL'))[lang];
   ctx.status = status;

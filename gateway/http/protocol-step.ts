@@ -5,8 +5,10 @@
  * travels on the `ServerResponse` both share.
  *
  * Today one step: `use_dpop_nonce` (oidc/dpop-nonces.ts), the token or PAR endpoint asking an authenticated client
- * for the gateway's DPoP nonce, or userinfo asking anyone for a fresh one. The rate limiter exempts the first
- * always, the second only for a nonce the gateway handed out (ratelimit/middleware.ts).
+ * for the gateway's DPoP nonce, or userinfo or the risk assessment (api/risk-assessment.ts) asking anyone for a
+ * fresh one. The rate limiter exempts the first always, the second only for a nonce the gateway handed out
+ * (ratelimit/middleware.ts; the risk assessment's answers charge nothing anyway); the error handler logs a marked
+ * answer at info, not as a failed request (error-handler.ts).
  */
 import type { ServerResponse } from 'node:http';
 
