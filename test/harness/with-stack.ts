@@ -5,7 +5,8 @@
  *
  * Environment given to the command: GW_TEST_PG_URL (admin URL), GW_TEST_PG_TEMPLATE (a database with every
  * migration applied, copied by `freshDatabase()`), GW_TEST_REDIS_URL, SOFTHSM2_CONF, GW_TEST_PKCS11_LIBRARY,
- * GW_TEST_DIR.
+ * GW_TEST_DIR; and the same servers' Unix sockets: GW_TEST_PG_SOCKETS (the folder: `?host=` it to a database URL),
+ * GW_TEST_REDIS_SOCKET_URL (`unix:///…/redis.sock`).
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -46,6 +47,9 @@ const child = spawn(command[0]!, command.slice(1), {
     GW_TEST_PG_URL: stack.postgres.url,
     GW_TEST_PG_TEMPLATE: template,
     GW_TEST_REDIS_URL: stack.redis.url,
+    // the same servers over their Unix sockets (a deployment with its stores on the gateway's host)
+    GW_TEST_PG_SOCKETS: stack.postgres.sockets,
+    ...(stack.redis.socketUrl === undefined ? {} : { GW_TEST_REDIS_SOCKET_URL: stack.redis.socketUrl }),
     SOFTHSM2_CONF: stack.softhsm.conf,
     GW_TEST_PKCS11_LIBRARY: stack.softhsm.library,
     GW_TEST_DIR: dir,

@@ -20,6 +20,22 @@ export function redisUrl(): string {
   return required('GW_TEST_REDIS_URL');
 }
 
+/**
+ * The stores over their Unix sockets: `pg(url)` a database URL of the harness's server through its socket, and the
+ * Redis URL of its socket (a deployment with PostgreSQL and Redis on the gateway's host).
+ */
+export function overUnixSockets(): { pg: (url: string) => string; redis: string } {
+  const sockets = required('GW_TEST_PG_SOCKETS');
+  return {
+    pg: (url) => {
+      const through = new URL(url);
+      through.searchParams.set('host', sockets);
+      return through.toString();
+    },
+    redis: required('GW_TEST_REDIS_SOCKET_URL'),
+  };
+}
+
 /** A unique key prefix so that test files sharing one Redis never collide. */
 export function redisPrefix(): string {
   return `t${randomBytes(4).toString('hex')}:`;

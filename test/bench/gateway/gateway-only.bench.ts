@@ -17,7 +17,8 @@
  * `id_token_signed_response_alg` and `access_token_signed_response_alg`: RS256 by default, ES256; so
  * BENCH_IDP_KEY=ec BENCH_CLIENT_ALG=ES256 is an all-ECDSA login), BENCH_ACCESS_TOKEN_FORMAT (jwt, the default, or
  * opaque: the bench client's `access_token_format`, no access-token signature), BENCH_LOG_LEVEL (gateway logging.level, default info),
- * BENCH_GATEWAY_NODE_ARGS (Node / V8 flags for the gateway process alone, space-separated: `--single-threaded-gc`),
+ * BENCH_STORES (tcp, the default, or unix: the gateway reaches PostgreSQL and Redis through their Unix sockets, as a
+ * deployment with its stores on the gateway's host may), BENCH_GATEWAY_NODE_ARGS (Node / V8 flags for the gateway process alone, space-separated: `--single-threaded-gc`),
  * BENCH_CPU_PROF (a folder: one .cpuprofile of the gateway per measured phase, from V8's sampling profiler
  * started and stopped around the phase; BENCH_CPU_PROF_WHOLE=1 adds `node --cpu-prof` over the whole
  * process; summarise with test/bench/gateway/summarise-cpuprofile.ts — profiled runs cost more CPU, so
@@ -40,7 +41,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { prepareDeployment } from '../../harness/deployment.ts';
 import { freePort } from '../../harness/services/free-port.ts';
-import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
+import { freshDatabase, freshToken, overUnixSockets, redisPrefix, redisUrl } from '../../helpers/services.ts';
 import { cryptoFloor } from './crypto-floor.ts';
 import { startFastIdp } from './fast-idp.ts';
 import { discoverRp, RP_REDIRECT, type PersonBrowser } from './fast-rp.ts';
@@ -64,8 +65,10 @@ const AT_FORMAT = process.env.BENCH_ACCESS_TOKEN_FORMAT ?? 'jwt';
 if (AT_FORMAT !== 'jwt' && AT_FORMAT !== 'opaque')
   throw new Error(`BENCH_ACCESS_TOKEN_FORMAT: jwt or opaque, not ${AT_FORMAT}`);
 const PACED = process.env.BENCH_PACED === '1';
+const STORES = process.env.BENCH_STORES ?? 'tcp';
+if (STORES !== 'tcp' && STORES !== 'unix') throw new Error(`BENCH_STORES: tcp or unix, not ${STORES}`);
 const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1'; // needs HARNESS_PG_STATEMENTS=1
-const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG}${AT_FORMAT === 'opaque' ? ' BENCH_ACCESS_TOKEN_FORMAT=opaque' : ''} BENCH_WORKERS=${WORKERS}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_HEAP_PROF === '1' ? ' BENCH_HEAP_PROF=1' : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
+const COMMAND = `node test/harness/with-stack.ts -- node test/bench/gateway/gateway-only.bench.ts   # LOGINS=${LOGINS} CONCURRENCY=${CONCURRENCY} ROUNDS=${ROUNDS} BENCH_IDP_KEY=${KEY_KIND} BENCH_CLIENT_ALG=${CLIENT_ALG}${AT_FORMAT === 'opaque' ? ' BENCH_ACCESS_TOKEN_FORMAT=opaque' : ''} BENCH_WORKERS=${WORKERS}${STORES === 'unix' ? ' BENCH_STORES=unix' : ''}${PACED ? ' BENCH_PACED=1' : ''}${process.env.BENCH_CPU_PROF ? ` BENCH_CPU_PROF=${process.env.BENCH_CPU_PROF}` : ''}${process.env.BENCH_HEAP_PROF === '1' ? ' BENCH_HEAP_PROF=1' : ''}${process.env.BENCH_GATEWAY_NODE_ARGS ? ` BENCH_GATEWAY_NODE_ARGS='${process.env.BENCH_GATEWAY_NODE_ARGS}'` : ''}`;
 
 const testDir = process.env.GW_TEST_DIR!;
 const dir = mkdtempSync(join(testDir, 'gateway-only-'));
@@ -73,10 +76,12 @@ const token = freshToken();
 const pgUrl = await freshDatabase();
 const prefix = redisPrefix();
 const port = await freePort();
+// BENCH_STORES=unix: the gateway reaches PostgreSQL and Redis through their Unix sockets (stores on its host)
+const sockets = STORES === 'unix' ? overUnixSockets() : undefined;
 const deployment = await prepareDeployment({
   dir,
-  pgUrl,
-  redisUrl: redisUrl(),
+  pgUrl: sockets ? sockets.pg(pgUrl) : pgUrl,
+  redisUrl: sockets ? sockets.redis : redisUrl(),
   redisKeyPrefix: prefix,
   token,
   gatewayPort: port,

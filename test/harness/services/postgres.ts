@@ -11,6 +11,8 @@ import { freePort, PortInUseError, waitFor } from './free-port.ts';
 export interface PostgresHandle {
   url: string;
   port: number;
+  /** The folder of the server's Unix socket: `?host=` it to any of its URLs to connect through the socket. */
+  sockets: string;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
   return {
     url,
     port,
+    sockets,
     async stop() {
       run(pgBin('pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'], { user });
     },

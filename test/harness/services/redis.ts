@@ -9,13 +9,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { freePort, PortInUseError } from './free-port.ts';
 
 const READY_MS = 30_000;
+const SOCKET_PATH_MAX = 100;
 
 export interface RedisHandle {
   url: string;
   port: number;
+  /** The same server over its Unix socket (`unix:///…/redis.sock`), when the folder's path is short enough for one. */
+  socketUrl?: string;
   /** Freezes the server (SIGSTOP): it keeps its sockets open and answers nothing, like a hung host. */
   pause(): void;
   /** Thaws a paused server (SIGCONT). */
@@ -83,6 +87,9 @@ export async function ownServerReady(
  */
 export async function startRedis(dir: string, port: number, extra: readonly string[] = []): Promise<RedisHandle> {
   mkdirSync(dir, { recursive: true });
+  // a Unix socket beside the port, for a client on this host (a socket's path has at most 107 bytes)
+  const socket = join(dir, 'redis.sock');
+  const withSocket = Buffer.byteLength(socket) < SOCKET_PATH_MAX;
   const log = { file: `${dir}/redis.log`, from: logLength(`${dir}/redis.log`) };
   const child = spawn(
     'redis-server',
@@ -105,6 +112,7 @@ export async function startRedis(dir: string, port: number, extra: readonly stri
       'warning',
       '--logfile',
       `${dir}/redis.log`,
+      ...(withSocket ? ['--unixsocket', socket, '--unixsocketperm', '700'] : []),
       ...extra,
     ],
     { stdio: 'ignore' },
@@ -117,6 +125,7 @@ export async function startRedis(dir: string, port: number, extra: readonly stri
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    ...(withSocket ? { socketUrl: `unix://${socket}` } : {}),
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
     async kill() {
