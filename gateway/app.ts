@@ -76,7 +76,7 @@ export interface SurfaceDeps {
 export function createApp(
   services: Services,
   surfaces: SurfaceDeps,
-  onClose: (closer: () => void) => void = () => undefined,
+  onClose: (closer: () => Promise<void>) => void = () => undefined,
 ): Koa {
   const app = new Koa({ keys: new CookieKeys(services.config.secrets.cookieKeys) as unknown as string[] });
   trustRewrittenHeaders(app);

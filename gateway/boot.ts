@@ -130,7 +130,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         });
       },
     });
-    closers.push(async () => sectors.stop());
+    closers.push(() => sectors.stop());
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
@@ -206,6 +206,8 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const wiring = fraudWiring(config, pool, redis, logger, metrics.registry, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
     closers.push(() => audit.close());
+    // the sector checks audit what they find: stopped (a check under way finished) before the audit log closes
+    closers.push(() => sectors.stop());
     audit.startReplayer(1_000);
     const flow = observeTransitions(
       new LoginFlow({
@@ -375,7 +377,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const { surfaces, ops } = surfaceRecords(services, () => upstreams.monitor?.status() ?? []);
     const opsApp = createOpsApp(ops);
     // pushed last, so stopped first: the shedder audits its changes and the audit log closes before it otherwise
-    const app = createApp(services, surfaces, (closer) => closers.push(async () => closer()));
+    const app = createApp(services, surfaces, (closer) => closers.push(closer));
     return { app, opsApp, services, close };
   } catch (error) {
     await close();

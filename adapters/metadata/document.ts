@@ -92,15 +92,23 @@ export function readMetadataEntity(xml: string, entityId: string | undefined, op
   };
 }
 
+/** The parser's own words kept in a detail: the message may quote the document, which anyone serving it writes. */
+const PARSER_WORDS_MAX = 120;
+
 /**
- * Why a document could not be read, for the operator: the parser's code, its detail and the parser's own words,
- * and the document's size (an empty or cut file says so at once).
+ * Why a document could not be read, for the operator: its size first (an empty or cut file says so at once, and the
+ * detail's cap never cuts it off), the parser's code and detail, then the parser's own words once, shortened.
  */
 function whyUnreadable(xml: string, cause: unknown): string {
   const words = cause instanceof AdapterError ? [cause.code, cause.detail] : ['parse'];
   const inner = cause instanceof Error ? cause.cause : undefined;
-  if (inner instanceof Error) words.push(inner.message.split('\n')[0]);
-  return `${words.filter((w) => w !== undefined && w !== '').join(': ')} (${Buffer.byteLength(xml)} bytes)`;
+  if (inner instanceof Error) {
+    // @xmldom/xmldom reports our onError's throw as `Reporting error "…" caused Error: <ours>`: ours, once
+    const own = /caused Error: ([\s\S]*)$/.exec(inner.message)?.[1] ?? inner.message;
+    const line = own.split('\n')[0] ?? '';
+    words.push(line.length > PARSER_WORDS_MAX ? `${line.slice(0, PARSER_WORDS_MAX)}…` : line);
+  }
+  return `${Buffer.byteLength(xml)} bytes: ${words.filter((w) => w !== undefined && w !== '').join(': ')}`;
 }
 
 function trustedRoot(xml: string, options: ReadOptions): { root: Element; signedDigest?: string } {

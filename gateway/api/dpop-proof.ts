@@ -18,15 +18,23 @@ const IAT_WINDOW_SECONDS = 300;
 export class DpopProofRefused extends Error {
   override readonly name = 'DpopProofRefused';
   readonly useNonce: boolean;
-  constructor(message: string, options: { cause?: unknown; useNonce?: boolean } = {}) {
+  /**
+   * The refusal is a step of the protocol, not a failure: the proof carried a nonce the gateway handed out, gone
+   * stale (an RP's cached nonce). A made-up nonce, or an old proof without one, is no such step.
+   */
+  readonly protocolStep: boolean;
+  constructor(message: string, options: { cause?: unknown; useNonce?: boolean; protocolStep?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.useNonce = options.useNonce ?? false;
+    this.protocolStep = options.protocolStep ?? false;
   }
 }
 
 /** The nonces a proof may carry (oidc/dpop-nonces.ts `DpopNonceChecker`). */
 export interface ProofNonces {
   check(nonce: string): boolean;
+  /** Whether the gateway handed this nonce out lately, stale or not (oidc/dpop-nonces.ts). */
+  issuedRecently(nonce: string): boolean;
 }
 
 export interface VerifiedProof {
@@ -74,7 +82,10 @@ export async function verifyDpopProof(
   if (payload.ath !== createHash('sha256').update(request.accessToken).digest('base64url'))
     throw new DpopProofRefused('ath mismatch');
   if (nonce !== undefined && !request.nonces.check(nonce))
-    throw new DpopProofRefused('nonce unknown or stale', { useNonce: true });
+    throw new DpopProofRefused('nonce unknown or stale', {
+      useNonce: true,
+      protocolStep: request.nonces.issuedRecently(nonce),
+    });
   return {
     thumbprint: await calculateJwkThumbprint(protectedHeader.jwk!),
     jti: payload.jti,

@@ -25,7 +25,7 @@ import { GatewayError } from '../errors.ts';
 import { refuseApiCall } from '../ratelimit/refusal.ts';
 import { admitLogin } from '../ratelimit/scoped.ts';
 import { DpopProofRefused, verifyDpopProof, type ProofNonces, type VerifiedProof } from './dpop-proof.ts';
-import { markProtocolStep } from '../http/protocol-step.ts';
+import { markProtocolStepError } from '../http/protocol-step.ts';
 
 /** What the endpoint uses, built once in boot.ts. */
 export interface AssessmentDeps {
@@ -103,6 +103,8 @@ async function proofOf(
     if (error instanceof DpopProofRefused) {
       const refusal = unproven(error.message, error);
       if (error.useNonce) Object.assign(refusal, { [ASKS_FOR_NONCE]: true });
+      // a stale nonce the gateway handed out is a step of the protocol, logged at info (http/protocol-step.ts)
+      if (error.protocolStep) markProtocolStepError(refusal, 'use_dpop_nonce');
       throw refusal;
     }
     throw error;
@@ -122,11 +124,7 @@ export async function assessmentEndpoint(ctx: Context, deps: AssessmentDeps): Pr
     // RFC 9449 §7.1: the challenge names the scheme and the algorithms a proof may use
     if (error instanceof GatewayError && error.code === 'RISK_ASSESSMENT_PROOF_INVALID') {
       const asksForNonce = (error as GatewayError & { [ASKS_FOR_NONCE]?: boolean })[ASKS_FOR_NONCE] === true;
-      if (asksForNonce) {
-        ctx.set('DPoP-Nonce', deps.dpopNonces.next());
-        // a step of the protocol (an openid-client RP's cached nonce gone stale), not a failure: logged at info
-        markProtocolStep(ctx.res, 'use_dpop_nonce');
-      }
+      if (asksForNonce) ctx.set('DPoP-Nonce', deps.dpopNonces.next());
       ctx.set(
         'WWW-Authenticate',
         `DPoP error="${asksForNonce ? 'use_dpop_nonce' : 'invalid_token'}", algs="${deps.dpopAlgorithms.join(' ')}"`,

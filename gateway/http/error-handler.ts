@@ -13,7 +13,7 @@ import { GatewayError } from '../errors.ts';
 import { HsmError } from '../../hsm/errors.ts';
 import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
 import { escapeHtml, page } from './html.ts';
-import { protocolStepOf } from './protocol-step.ts';
+import { protocolStepOfError } from './protocol-step.ts';
 import { requestLanguage } from './language.ts';
 
 /** `Error code:` stays on the French page too: the conformance suite reads the code after it. */
@@ -115,7 +115,7 @@ function render(ctx: Context, logger: Logger, error: unknown, forOperators: bool
   const expose = status < 500;
   const code = expose || forOperators ? raised : 'INTERNAL';
   // a step of the protocol (a DPoP nonce asked for, http/protocol-step.ts) is no failure: info, not a warning
-  const step = protocolStepOf(ctx.res);
+  const step = protocolStepOfError(error);
   if (step !== undefined && expose)
     logger.info({ requestId, code: raised, step, detail }, 'request answered with a protocol step');
   else

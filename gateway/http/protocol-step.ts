@@ -7,8 +7,9 @@
  * Today one step: `use_dpop_nonce` (oidc/dpop-nonces.ts), the token or PAR endpoint asking an authenticated client
  * for the gateway's DPoP nonce, or userinfo or the risk assessment (api/risk-assessment.ts) asking anyone for a
  * fresh one. The rate limiter exempts the first always, the second only for a nonce the gateway handed out
- * (ratelimit/middleware.ts; the risk assessment's answers charge nothing anyway); the error handler logs a marked
- * answer at info, not as a failed request (error-handler.ts).
+ * (ratelimit/middleware.ts; the risk assessment's answers charge nothing anyway). The risk assessment marks its
+ * refusal itself (`markProtocolStepError`) when the proof carried a nonce the gateway handed out, gone stale: the
+ * error handler logs that error at info, not as a failed request (error-handler.ts).
  */
 import type { ServerResponse } from 'node:http';
 
@@ -29,4 +30,22 @@ export function markProtocolStep(res: ServerResponse, step: ProtocolStep): void 
 /** The step this answer was marked as, if any. */
 export function protocolStepOf(res: ServerResponse): ProtocolStep | undefined {
   return (res as Marked)[STEP];
+}
+
+/**
+ * Marks a refusal thrown to the error handler as a step of the protocol (the risk assessment's stale nonce): the
+ * handler logs that error at info, not as a failed request. The mark is on the error itself, so no other error of
+ * the same request is taken for the step.
+ *
+ * @example
+ * throw markProtocolStepError(new GatewayError('RISK_ASSESSMENT_PROOF_INVALID', 401, '…'), 'use_dpop_nonce');
+ */
+export function markProtocolStepError<E extends Error>(error: E, step: ProtocolStep): E {
+  (error as E & { [STEP]?: ProtocolStep })[STEP] = step;
+  return error;
+}
+
+/** The step a thrown error was marked as, if any. */
+export function protocolStepOfError(error: unknown): ProtocolStep | undefined {
+  return error instanceof Error ? (error as Error & { [STEP]?: ProtocolStep })[STEP] : undefined;
 }

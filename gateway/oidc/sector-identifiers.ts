@@ -34,6 +34,8 @@ export class SectorIdentifiers {
   readonly #onChange: (change: SectorChange) => Promise<void>;
   readonly #refused = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
+  /** The refreshes under way (awaited by `stop`). */
+  readonly #refreshing = new Set<Promise<void>>();
 
   private constructor(
     clients: readonly ClientEntry[],
@@ -82,6 +84,16 @@ export class SectorIdentifiers {
 
   /** Checks every document again; never throws. */
   async refresh(): Promise<void> {
+    const running = this.#refreshAll();
+    this.#refreshing.add(running);
+    try {
+      await running;
+    } finally {
+      this.#refreshing.delete(running);
+    }
+  }
+
+  async #refreshAll(): Promise<void> {
     for (const client of this.#clients) {
       const uri = client.sector_identifier_uri!;
       try {
@@ -144,7 +156,10 @@ export class SectorIdentifiers {
     }
   }
 
-  stop(): void {
+  /** Stops the timer; resolves once a refresh under way (and the audit of what it found) is done. */
+  async stop(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await Promise.all(this.#refreshing);
   }
 }

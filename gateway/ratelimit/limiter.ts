@@ -8,9 +8,9 @@ import { BUCKET_SCRIPT } from './bucket-script.ts';
 import { kindsAt, type Bucket, type Decision } from './bucket.ts';
 import { LocalLimiter } from './local-limiter.ts';
 
-/** The script's answer: 0 (admitted), or the wait in ms then the 1-based positions of the empty buckets. */
+/** The script's answer: 0 (admitted), or `[wait in ms, 1-based positions of the empty buckets…]`; checked as unknown. */
 type WithScript = Redis & {
-  gwRateLimit(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<0 | [number, ...number[]]>;
+  gwRateLimit(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
 };
 
 const TIMEOUT = Symbol('timeout');
@@ -41,17 +41,24 @@ export class RateLimiter {
         late,
       ]);
       if (answer === TIMEOUT) return this.#local.decide(buckets);
-      if (!Array.isArray(answer)) return { admitted: true, retryAfterSeconds: 0, line: 'redis' };
-      const [waitMs, ...positions] = answer;
-      return {
-        admitted: false,
-        retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)),
-        line: 'redis',
-        refusedBy: kindsAt(
-          buckets,
-          positions.map((p) => Number(p) - 1),
-        ),
-      };
+      if (answer === 0) return { admitted: true, retryAfterSeconds: 0, line: 'redis' };
+      if (Array.isArray(answer)) {
+        const [waitMs, ...positions] = answer;
+        return {
+          admitted: false,
+          retryAfterSeconds: Math.max(1, Math.ceil(Number(waitMs) / 1000)),
+          line: 'redis',
+          refusedBy: kindsAt(
+            buckets,
+            positions.map((p) => Number(p) - 1),
+          ),
+        };
+      }
+      // a positive wait without positions (an earlier version of the script defined on this connection) refuses;
+      // anything else is no answer of ours: the local line decides, nothing is admitted unchecked
+      if (typeof answer === 'number' && answer > 0)
+        return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(answer / 1000)), line: 'redis' };
+      return this.#local.decide(buckets);
     } catch {
       return this.#local.decide(buckets);
     } finally {

@@ -41,6 +41,8 @@ export class LoadShedder {
   readonly #config: AdaptiveConfig;
   readonly #deps: LoadShedderDeps;
   readonly #delay: ReturnType<typeof monitorEventLoopDelay>;
+  /** The audit of the last change while it is written (awaited by `stop`). */
+  #auditing: Promise<void> | undefined;
   readonly #instance = `ratelimit:${process.pid}`;
   #timer: NodeJS.Timeout | undefined;
   #cpu = process.cpuUsage();
@@ -86,10 +88,12 @@ export class LoadShedder {
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stops the check; resolves once the audit of its last change, if one is still being written, is done. */
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#delay.disable();
+    await this.#auditing;
   }
 
   get level(): number {
@@ -164,7 +168,7 @@ export class LoadShedder {
       leaving ? 'load shedding ended' : entering ? 'load shedding started' : 'load shedding deepened',
     );
     if (!entering && !leaving) return;
-    this.#deps.audit
+    this.#auditing = this.#deps.audit
       ?.append({
         sessionId: this.#instance,
         from: entering ? 'NORMAL' : 'SHEDDING',
@@ -173,6 +177,7 @@ export class LoadShedder {
         ...(entering ? { errorCode: 'LOAD_SHEDDING' } : {}),
         details,
       })
+      .then(() => undefined)
       .catch((err: unknown) => this.#deps.logger.error({ err }, 'audit of a load-shedding change failed'));
   }
 }

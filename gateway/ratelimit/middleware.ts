@@ -151,7 +151,6 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     redisTimeoutMs: config.redisTimeoutMs,
   });
   const shedder = new LoadShedder(config.adaptive, deps);
-  if (config.enabled) shedder.start();
   const clients = new Map(deps.clients.map((c) => [c.client_id, c]));
   const loginResponses = new Set(deps.loginResponses);
   const logoutDoors = new Set(deps.logoutDoors);
@@ -318,5 +317,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     if (charges && (failed || (clientFault(ctx.status) && !askedForDpopNonce(ctx, endpoint, deps.dpopNonceIssued))))
       await limiter.charge(charge);
   };
+  // started last: a declaration above that throws leaves no check running that nobody can stop
+  if (config.enabled) shedder.start();
   return Object.assign(middleware, { shedder });
 }

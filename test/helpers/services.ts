@@ -32,7 +32,13 @@ export function overUnixSockets(): { pg: (url: string) => string; redis: string 
       through.searchParams.set('host', sockets);
       return through.toString();
     },
-    redis: required('GW_TEST_REDIS_SOCKET_URL'),
+    redis:
+      process.env.GW_TEST_REDIS_SOCKET_URL ??
+      (() => {
+        throw new Error(
+          "GW_TEST_REDIS_SOCKET_URL is not set: the harness's Redis has no Unix socket (its folder's path was too long for one)",
+        );
+      })(),
   };
 }
 

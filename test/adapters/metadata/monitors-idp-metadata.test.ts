@@ -122,7 +122,7 @@ test('a failed refresh keeps the last good metadata until it expires; then only 
   const failed = await monitor.refresh('a');
   t.is(failed.lastError?.code, 'SAML_METADATA_INVALID');
   // the operator is told why: the parser's code and words, and the size (an empty or cut file says so at once)
-  t.regex(failed.lastError?.detail ?? '', /^SAML_MALFORMED_XML: parser refused the document: .+ \(7 bytes\)$/);
+  t.regex(failed.lastError?.detail ?? '', /^7 bytes: SAML_MALFORMED_XML: parser refused the document: .+$/);
   t.is(failed.consecutiveFailures, 1);
   t.is(a.availability(), 'available', 'still within validUntil: the last good metadata is used');
 

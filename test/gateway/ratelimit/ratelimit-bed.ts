@@ -124,7 +124,7 @@ export async function startRateLimitBed(
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      limits.shedder.stop();
+      await limits.shedder.stop();
       redis.disconnect();
       await redisHandle.stop();
     },
