@@ -249,12 +249,15 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     });
     closers.push(() => lifecycle.close());
     // Shared Signals: CAEP events to the RPs that registered a receiver (oidc/shared-signals/)
+    const pushes = new PushDelivery({ audit, registry: metrics.registry });
+    // pushes under way audit their outcome: closed before the audit log is
+    closers.push(() => pushes.drain());
     const signals = new SignalTransmitter({
       issuer: config.issuer,
       clients: config.clients,
       keys,
       pairwiseSalt: config.secrets.pairwiseSalt,
-      delivery: new PushDelivery({ audit, registry: metrics.registry }),
+      delivery: pushes,
     });
     const observe = (provider: Provider) => {
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }), metrics.registry);
@@ -307,6 +310,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       },
     };
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry });
+    closers.push(() => backchannel.drain());
     const holder = new ProviderHolder(() =>
       buildProvider({
         config,

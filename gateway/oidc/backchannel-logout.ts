@@ -15,6 +15,7 @@ import type Provider from 'oidc-provider';
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { declareCounter } from '../observability/metrics.ts';
+import { InFlight } from './in-flight.ts';
 
 export const ATTEMPTS = 3;
 export const BACKOFF_MS = 200;
@@ -33,6 +34,7 @@ export class BackchannelLogout {
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #count: (client: string, outcome: 'delivered' | 'failed') => void;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #inFlight = new InFlight();
 
   constructor(deps: BackchannelDeps) {
     this.#audit = deps.audit;
@@ -81,7 +83,16 @@ export class BackchannelLogout {
     );
   }
 
-  async #deliver(clientId: string, sid: string, attempt: () => Promise<void>): Promise<void> {
+  /** Resolves once every delivery under way has audited its outcome (the gateway's `close()`, before the audit log). */
+  drain(): Promise<void> {
+    return this.#inFlight.drain();
+  }
+
+  #deliver(clientId: string, sid: string, attempt: () => Promise<void>): Promise<void> {
+    return this.#inFlight.track(this.#attempts(clientId, sid, attempt));
+  }
+
+  async #attempts(clientId: string, sid: string, attempt: () => Promise<void>): Promise<void> {
     let lastError = '';
     for (let n = 1; n <= ATTEMPTS; n += 1) {
       try {

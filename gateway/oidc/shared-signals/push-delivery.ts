@@ -17,6 +17,7 @@
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import { declareCounter, declareHistogram } from '../../observability/metrics.ts';
+import { InFlight } from '../in-flight.ts';
 
 export const ATTEMPTS = 3;
 export const BACKOFF_MS = 200;
@@ -72,6 +73,7 @@ export class PushDelivery {
   readonly #count: (d: Delivery, outcome: DeliveryOutcome) => void;
   readonly #time: (outcome: DeliveryOutcome, seconds: number) => void;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #inFlight = new InFlight();
 
   constructor(deps: { audit: Pick<AuditLog, 'append'>; registry: Registry; sleep?: (ms: number) => Promise<void> }) {
     this.#audit = deps.audit;
@@ -98,7 +100,16 @@ export class PushDelivery {
   }
 
   /** Pushes one SET; resolves with the outcome once it is audited and counted. */
-  async deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+  deliver(delivery: Delivery): Promise<DeliveryOutcome> {
+    return this.#inFlight.track(this.#push(delivery));
+  }
+
+  /** Resolves once every push under way has audited its outcome (the gateway's `close()`, before the audit log). */
+  drain(): Promise<void> {
+    return this.#inFlight.drain();
+  }
+
+  async #push(delivery: Delivery): Promise<DeliveryOutcome> {
     const started = performance.now();
     let last: Attempt = { kind: 'retry', why: 'not attempted' };
     let n = 0;
