@@ -137,14 +137,23 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const laggingReads = startReplicaReads(config.database, pool, replicaWatch(metrics.registry, logger), closers);
 
     const redisWatcher = redisWatch(metrics.registry, logger);
+    let lastRedisError: Error | undefined;
     const redis = createRedis({
       ...config.redis,
-      onError: (err) => logger.error({ err: err.message }, 'redis unavailable'),
+      onError: (err) => {
+        lastRedisError = err;
+        logger.error({ err: err.message }, 'redis unavailable');
+      },
       onUnavailable: (command) => redisWatcher.unavailable(command),
     });
     redisWatcher.watch(redis);
     closers.push(() => closeRedis(redis));
-    await redis.ping();
+    // a boot that cannot reach Redis says why (a TLS certificate not trusted, a refused connection), not only that
+    // the retries ran out
+    await redis.ping().catch((error: unknown) => {
+      const why = lastRedisError?.message ?? (error instanceof Error ? error.message : String(error));
+      throw new Error(`Redis did not answer at boot: ${why}`, { cause: error });
+    });
 
     const tokens = await openKeyStore({
       library: config.hsm.library,

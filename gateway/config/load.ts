@@ -66,7 +66,7 @@ export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; bas
     ...rest,
     issuer,
     database: parseDatabase(root.database, env),
-    redis: parseRedis(root.redis, env),
+    redis: parseRedis(root.redis, env, baseDir),
     risk: { ...rest.risk, overload: parseRiskOverload(risk?.overload, 'risk.overload') },
     // each upstream protocol's section, checked by the schema its protocol declares (config/upstreams.ts)
     ...parseUpstreamSections(root, { baseDir, issuer }),

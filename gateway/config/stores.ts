@@ -6,8 +6,9 @@
  * - `sentinels` (["host:port", …], at least one) + `name` (the primary's name in Sentinel), with optional
  *   `password` (secret: the data nodes') and `sentinelPassword` (secret);
  * - `cluster` (["host:port", …], the seed nodes of a Redis Cluster), with optional `password` (secret).
- * Also `keyPrefix` (default `gw:`; no `{` or `}`: hash tags are the gateway's) and `commandTimeoutMs`
- * (default 5000, 50..60000: a command without an answer then fails with `FLOW_STORE_UNAVAILABLE`).
+ * Also `keyPrefix` (default `gw:`; no `{` or `}`: hash tags are the gateway's), `commandTimeoutMs`
+ * (default 5000, 50..60000: a command without an answer then fails with `FLOW_STORE_UNAVAILABLE`), and `tls`
+ * (config/redis-tls.ts: the CA and an optional client certificate, for every topology).
  *
  * `database` — `url` (secret): the primary; `replicaUrl` (secret, optional): a streaming replica for the
  * reads that may lag (gateway/store/replica-router.ts); `replicaLag`: `heartbeatMs` (default 1000),
@@ -16,6 +17,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import { array, integer, join, object, onlyKeys, secret, string, type Obj } from './check.ts';
+import { parseRedisTls } from './redis-tls.ts';
 import type { GatewayConfig } from './types.ts';
 
 function hostPorts(obj: Obj, key: string, at: string): Array<{ host: string; port: number }> {
@@ -30,7 +32,11 @@ function hostPorts(obj: Obj, key: string, at: string): Array<{ host: string; por
 const optionalSecret = (obj: Obj, key: string, at: string, env: NodeJS.ProcessEnv) =>
   obj[key] === undefined ? {} : { [key]: secret(obj, key, at, env) };
 
-export function parseRedis(raw: unknown, env: NodeJS.ProcessEnv): GatewayConfig['redis'] {
+export function parseRedis(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+  baseDir: string = process.cwd(),
+): GatewayConfig['redis'] {
   const at = 'redis';
   const redis = object(raw, at);
   onlyKeys(redis, at, [
@@ -42,6 +48,7 @@ export function parseRedis(raw: unknown, env: NodeJS.ProcessEnv): GatewayConfig[
     'sentinelPassword',
     'keyPrefix',
     'commandTimeoutMs',
+    'tls',
   ]);
   const given = (['url', 'sentinels', 'cluster'] as const).filter((k) => redis[k] !== undefined);
   if (given.length !== 1)
@@ -54,6 +61,7 @@ export function parseRedis(raw: unknown, env: NodeJS.ProcessEnv): GatewayConfig[
   const common = {
     keyPrefix,
     commandTimeoutMs: integer(redis, 'commandTimeoutMs', at, { default: 5_000, min: 50, max: 60_000 }),
+    ...(redis.tls === undefined ? {} : { tls: parseRedisTls(redis.tls, at, baseDir) }),
   };
   if (given[0] !== 'sentinels') {
     for (const key of ['name', 'sentinelPassword'])
@@ -61,7 +69,11 @@ export function parseRedis(raw: unknown, env: NodeJS.ProcessEnv): GatewayConfig[
   }
   if (given[0] === 'url') {
     if (redis.password !== undefined) throw new ConfigError(join(at, 'password'), 'goes in the url with url');
-    return { ...common, url: secret(redis, 'url', at, env) };
+    const url = secret(redis, 'url', at, env);
+    // never a plain connection where the operator asked for TLS (the URL is a secret: its value is not shown)
+    if (common.tls !== undefined && !/^rediss:\/\//i.test(url))
+      throw new ConfigError(join(at, 'tls'), 'needs a rediss:// url (redis.url is not one)');
+    return { ...common, url };
   }
   if (given[0] === 'cluster')
     return {

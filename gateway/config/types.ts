@@ -73,6 +73,8 @@ export interface GatewayConfig extends UpstreamSections {
     cluster?: { nodes: Array<{ host: string; port: number }>; password?: string };
     keyPrefix: string;
     commandTimeoutMs: number;
+    /** TLS to every connection of the topology (config/redis-tls.ts); with `url`, a `rediss://` one. */
+    tls?: { ca?: string; cert?: string; key?: string };
   };
   hsm: {
     library: string;

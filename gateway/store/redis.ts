@@ -36,6 +36,8 @@ export interface RedisOptions {
   keyPrefix: string;
   /** A command without an answer after this long fails (`FLOW_STORE_UNAVAILABLE`), ms. Default 5000. */
   commandTimeoutMs?: number;
+  /** TLS to every connection (the CA, a client certificate): the server, the sentinels and their primary, each node. */
+  tls?: { ca?: string; cert?: string; key?: string };
   /** Connection errors (ioredis reconnects by itself); without a listener they would be printed raw. */
   onError?: (error: Error) => void;
   /** Told of each command that failed because Redis could not answer (a metric). */
@@ -78,7 +80,12 @@ export function createRedis(options: RedisOptions): Redis {
       autoPipeliningIgnoredCommands: [...SCRIPT_COMMANDS],
       enableOfflineQueue: true,
       keyPrefix: options.keyPrefix,
-      redisOptions: { ...common, keyPrefix: '', ...(password === undefined ? {} : { password }) },
+      redisOptions: {
+        ...common,
+        keyPrefix: '',
+        ...(password === undefined ? {} : { password }),
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+      },
     });
     redis = failFast(cluster, options.onUnavailable) as unknown as Redis;
   } else if (options.sentinel) {
@@ -92,11 +99,23 @@ export function createRedis(options: RedisOptions): Redis {
         // a dead primary closes the socket, and the client asks the sentinels again
         ...(password === undefined ? {} : { password }),
         ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
+        // the sentinels and the primary they name, both over TLS
+        ...(options.tls === undefined
+          ? {}
+          : { tls: options.tls, sentinelTLS: options.tls, enableTLSForSentinelMode: true }),
       }),
       options.onUnavailable,
     );
   } else {
-    redis = failFast(new Redis(options.url!, { ...common, lazyConnect: false }), options.onUnavailable);
+    // a rediss:// URL turns TLS on; `tls` gives it the CA (and a client certificate)
+    redis = failFast(
+      new Redis(options.url!, {
+        ...common,
+        lazyConnect: false,
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
+      }),
+      options.onUnavailable,
+    );
   }
   if (!options.cluster) oneWritePerTurn(redis);
   let lastReport = 0;

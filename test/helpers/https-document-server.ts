@@ -90,6 +90,36 @@ export function makePki(dir: string): { key: string; cert: string; caFile: strin
 }
 
 /**
+ * A client certificate (`client.pem`, `client.key`, clientAuth) issued in `dir` by the CA `makePki` made there: for a
+ * server that asks its clients for one (Redis's `tls-auth-clients yes`).
+ */
+export function makeClientCertificate(dir: string): { certFile: string; keyFile: string } {
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+      '-subj',
+      '/CN=gateway',
+    ]),
+  );
+  writeFileSync(join(dir, 'client-ext.cnf'), 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
+  run(
+    ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial'].concat([
+      '-out',
+      'client.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'client-ext.cnf',
+    ]),
+  );
+  return { certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') };
+}
+
+/**
  * @example
  * const docs = await startHttpsDocumentServer();
  * docs.serve('/sector.json', JSON.stringify(['https://a.example/cb', 'https://b.example/cb']));

@@ -1,10 +1,15 @@
 /**
  * The stores' configuration (issue #15): one Redis topology out of url, sentinels + name, cluster; a
- * PostgreSQL read replica with its lag thresholds. Every mistake fails at boot naming the field.
+ * PostgreSQL read replica with its lag thresholds; Redis over TLS with the operator's CA and client certificate.
+ * Every mistake fails at boot naming the field.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { parseDatabase, parseRedis } from '../../../gateway/config/stores.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
+import { makeClientCertificate, makePki } from '../../helpers/https-document-server.ts';
 
 const env = { R: 'redis://127.0.0.1:6379', P: 'pw', DB: 'postgres://p', RO: 'postgres://r' };
 
@@ -68,4 +73,28 @@ test('database: a replica with its lag thresholds; mistakes name the field', (t)
     'database.replicaUrl',
   );
   failsAt(t, () => parseDatabase({ url: { env: 'DB' }, replica: {} }, env), 'database.replica');
+});
+
+test('redis.tls: the CA and a client certificate read from files beside the config, for every topology', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-redis-tls-config-'));
+  makePki(dir);
+  const client = makeClientCertificate(dir);
+  const tls = { caFile: 'ca.pem', certFile: client.certFile, keyFile: client.keyFile };
+  const read = parseRedis({ url: { env: 'RS' }, tls }, { ...env, RS: 'rediss://redis.internal:6380' }, dir);
+  t.regex(read.tls?.ca ?? '', /^-----BEGIN CERTIFICATE-----/);
+  t.regex(read.tls?.cert ?? '', /^-----BEGIN CERTIFICATE-----/);
+  t.regex(read.tls?.key ?? '', /PRIVATE KEY-----/);
+  t.truthy(parseRedis({ sentinels: ['127.0.0.1:26379'], name: 'gw', tls: { caFile: 'ca.pem' } }, env, dir).tls);
+  t.truthy(parseRedis({ cluster: ['127.0.0.1:7000'], tls: { caFile: 'ca.pem' } }, env, dir).tls);
+
+  // never a plain connection where TLS was asked for; files that cannot be read or do not match
+  failsAt(t, () => parseRedis({ url: { env: 'R' }, tls: { caFile: 'ca.pem' } }, env, dir), 'redis.tls');
+  failsAt(t, () => parseRedis({ cluster: ['a:1'], tls: { caFile: 'missing.pem' } }, env, dir), 'redis.tls.caFile');
+  failsAt(t, () => parseRedis({ cluster: ['a:1'], tls: { certFile: client.certFile } }, env, dir), 'redis.tls');
+  failsAt(
+    t,
+    () => parseRedis({ cluster: ['a:1'], tls: { certFile: client.certFile, keyFile: 'server.key' } }, env, dir),
+    'redis.tls',
+  );
+  failsAt(t, () => parseRedis({ cluster: ['a:1'], tls: { ca: 'inline' } }, env, dir), 'redis.tls.ca');
 });

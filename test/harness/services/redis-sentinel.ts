@@ -13,6 +13,8 @@ import { logLength, ownServerReady, startRedisOnFreePort, type RedisHandle } fro
 
 export interface SentinelProcess {
   port: number;
+  /** Its TLS port, in a topology started with TLS. */
+  tlsPort?: number;
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
@@ -25,18 +27,46 @@ export interface RedisSentinelHandle {
   sentinels: SentinelProcess[];
   /** "host:port" of each sentinel, as the gateway's `redis.sentinels` takes them. */
   addresses: string[];
+  /** The same, of their TLS ports (a topology started with TLS; empty otherwise). */
+  tlsAddresses: string[];
   /** The port of the primary the sentinels report now. */
   currentPrimaryPort(): Promise<number>;
   stop(): Promise<void>;
 }
 
-async function startSentinel(dir: string, port: number, name: string, primaryPort: number): Promise<SentinelProcess> {
+/** TLS for the whole topology: every server and sentinel also listens with this certificate, replicates over it. */
+export interface SentinelTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** The TLS directives of one server or sentinel (no client certificates asked for), as `name value` pairs. */
+function tlsDirectives(tls: SentinelTls, tlsPort: number): string[][] {
+  return [
+    ['tls-port', String(tlsPort)],
+    ['tls-cert-file', tls.certFile],
+    ['tls-key-file', tls.keyFile],
+    ['tls-ca-cert-file', tls.caFile],
+    ['tls-auth-clients', 'no'],
+    ['tls-replication', 'yes'],
+  ];
+}
+
+async function startSentinel(
+  dir: string,
+  port: number,
+  name: string,
+  primaryPort: number,
+  tls?: { files: SentinelTls; port: number },
+): Promise<SentinelProcess> {
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(
     conf,
     [
       `port ${port}`,
+      ...(tls ? tlsDirectives(tls.files, tls.port).map((d) => d.join(' ')) : []),
       'bind 127.0.0.1',
       `dir ${dir}`,
       `logfile ${join(dir, 'sentinel.log')}`,
@@ -56,6 +86,7 @@ async function startSentinel(dir: string, port: number, name: string, primaryPor
   };
   return {
     port,
+    ...(tls ? { tlsPort: tls.port } : {}),
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
     async stop() {
@@ -67,33 +98,53 @@ async function startSentinel(dir: string, port: number, name: string, primaryPor
 }
 
 /** A sentinel on a free port, chosen again when it was taken before the sentinel could bind it. */
-async function startSentinelOnFreePort(dir: string, name: string, primaryPort: number): Promise<SentinelProcess> {
+async function startSentinelOnFreePort(
+  dir: string,
+  name: string,
+  primaryPort: number,
+  tls?: SentinelTls,
+): Promise<SentinelProcess> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startSentinel(dir, await freePort(), name, primaryPort);
+      const withTls = tls ? { files: tls, port: await freePort() } : undefined;
+      return await startSentinel(dir, await freePort(), name, primaryPort, withTls);
     } catch (error) {
       if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
     }
   }
 }
 
-export async function startRedisSentinel(dir: string, name = 'gw'): Promise<RedisSentinelHandle> {
+/**
+ * `tls`: every server and sentinel also listens on a TLS port with that certificate, replicas replicate and sentinels
+ * watch over TLS; `tlsAddresses` are then the sentinels' TLS "host:port".
+ */
+export async function startRedisSentinel(dir: string, name = 'gw', tls?: SentinelTls): Promise<RedisSentinelHandle> {
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {
     await Promise.all(stoppers.map((s) => s().catch(() => undefined)));
   };
   try {
-    const primary = await startRedisOnFreePort(join(dir, 'primary'));
+    // with TLS, each server's TLS port (chosen here) is the one replicated from and watched
+    const serverTls = async () => {
+      if (!tls) return { port: undefined, args: [] as string[] };
+      const port = await freePort();
+      return { port, args: tlsDirectives(tls, port).flatMap(([k, v]) => [`--${k}`, v!]) };
+    };
+    const primaryTls = await serverTls();
+    const primary = await startRedisOnFreePort(join(dir, 'primary'), primaryTls.args);
     stoppers.push(() => primary.stop());
+    const watchedPort = primaryTls.port ?? primary.port;
+    const replicaTls = await serverTls();
     const replica = await startRedisOnFreePort(join(dir, 'replica'), [
+      ...replicaTls.args,
       '--replicaof',
       '127.0.0.1',
-      String(primary.port),
+      String(watchedPort),
     ]);
     stoppers.push(() => replica.stop());
     const sentinels: SentinelProcess[] = [];
     for (let i = 0; i < 3; i++) {
-      const s = await startSentinelOnFreePort(join(dir, `sentinel${i}`), name, primary.port);
+      const s = await startSentinelOnFreePort(join(dir, `sentinel${i}`), name, watchedPort, tls);
       sentinels.push(s);
       stoppers.push(() => s.stop());
     }
@@ -126,6 +177,7 @@ export async function startRedisSentinel(dir: string, name = 'gw'): Promise<Redi
       replica,
       sentinels,
       addresses: sentinels.map((s) => `127.0.0.1:${s.port}`),
+      tlsAddresses: sentinels.filter((s) => s.tlsPort !== undefined).map((s) => `127.0.0.1:${s.tlsPort}`),
       async currentPrimaryPort() {
         for (const s of sentinels) {
           const client = new Redis(s.port, '127.0.0.1', { maxRetriesPerRequest: 0, connectTimeout: 500 });
