@@ -3,7 +3,8 @@
  * certificate of a test CA. With `rediss://` and `caFile` a whole login runs over TLS (its keys land in that
  * server); without `caFile` the gateway does not trust the server and does not boot. A server that asks for client
  * certificates (`tls-auth-clients yes`) is reached with `certFile` + `keyFile`, and refuses a gateway without them.
- * Under Sentinel (one primary, one replica, three sentinels, all over TLS) a whole login runs as well.
+ * Under Sentinel (one primary, one replica, three sentinels, all over TLS) and on a Cluster of three primaries
+ * (TLS on the cluster bus too) a whole login runs as well.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
+import { startRedisCluster } from '../harness/services/redis-cluster.ts';
 import { startRedisSentinel } from '../harness/services/redis-sentinel.ts';
 import { startRedisWithTls, type TlsRedisHandle } from '../harness/services/redis-tls.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
@@ -25,7 +27,7 @@ const serverFiles = { certFile: join(pkiDir, 'server.pem'), keyFile: join(pkiDir
 const client = makeClientCertificate(pkiDir);
 // every gateway's SoftHSM2 token made before any is opened: a token made once this process has the module open is
 // not seen by it (HSM_TOKEN_NOT_FOUND)
-const tokens = Array.from({ length: 6 }, () => freshToken());
+const tokens = Array.from({ length: 7 }, () => freshToken());
 
 async function tlsRedis(t: ExecutionContext, clientCertificates: boolean): Promise<TlsRedisHandle> {
   const redis = await startRedisWithTls(mkdtempSync(join(tmpdir(), 'gw-redis-tls-')), serverFiles, {
@@ -124,4 +126,33 @@ test.serial('a whole login on Redis under Sentinel over TLS: the sentinels and t
   const look = new Redis(sentinel.primary.port, '127.0.0.1');
   t.teardown(() => look.disconnect());
   t.true((await look.keys(`${gateway.prefix}*`)).length > 0, "the login's state is on the primary");
+});
+
+test.serial('a whole login on a Redis Cluster over TLS: every node, and the cluster bus', async (t) => {
+  const cluster = await startRedisCluster(mkdtempSync(join(tmpdir(), 'gw-cluster-tls-')), {
+    ...serverFiles,
+    clientCertFile: client.certFile,
+    clientKeyFile: client.keyFile,
+  });
+  t.teardown(() => cluster.stop());
+  const gateway = await gatewayOn(
+    t,
+    { tlsUrl: 'rediss://127.0.0.1:1' },
+    { caFile: serverFiles.caFile },
+    {
+      cluster: cluster.nodes.map((n) => `${n.host}:${n.port}`),
+    },
+  );
+  await logsIn(t, gateway);
+  const perNode = await Promise.all(
+    cluster.servers.map(async (server) => {
+      const look = new Redis(server.port, '127.0.0.1');
+      try {
+        return (await look.keys(`${gateway.prefix}*`)).length;
+      } finally {
+        look.disconnect();
+      }
+    }),
+  );
+  t.true(perNode.filter((n) => n > 0).length >= 2, `the state is spread over the nodes: ${perNode.join('/')}`);
 });

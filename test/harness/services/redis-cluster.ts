@@ -5,10 +5,11 @@
  */
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { waitFor } from './free-port.ts';
+import { freePort, waitFor } from './free-port.ts';
 import { startRedisOnFreePort, type RedisHandle } from './redis.ts';
 
 export interface RedisClusterHandle {
+  /** The nodes as clients reach them (their TLS ports in a cluster started with TLS). */
   nodes: Array<{ host: string; port: number }>;
   servers: RedisHandle[];
   stop(): Promise<void>;
@@ -20,13 +21,38 @@ const RANGES: ReadonlyArray<[number, number]> = [
   [10923, 16383],
 ];
 
-export async function startRedisCluster(dir: string): Promise<RedisClusterHandle> {
+/**
+ * `tls`: every node also listens on a TLS port with that certificate and speaks TLS on the cluster bus
+ * (`tls-cluster yes`, where each node presents the client certificate to the others); `nodes` are then the TLS
+ * ports, the ones the cluster announces to clients.
+ */
+export async function startRedisCluster(
+  dir: string,
+  tls?: { certFile: string; keyFile: string; caFile: string; clientCertFile: string; clientKeyFile: string },
+): Promise<RedisClusterHandle> {
   const servers: RedisHandle[] = [];
+  const tlsPorts: number[] = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
   };
   try {
     for (let i = 0; i < RANGES.length; i++) {
+      const tlsPort = tls ? await freePort() : undefined;
+      const tlsArgs =
+        tls && tlsPort !== undefined
+          ? [
+              ['--tls-port', String(tlsPort)],
+              ['--tls-cert-file', tls.certFile],
+              ['--tls-key-file', tls.keyFile],
+              ['--tls-ca-cert-file', tls.caFile],
+              ['--tls-auth-clients', 'no'],
+              ['--tls-cluster', 'yes'],
+              // the cluster bus is mutual TLS: a node's outgoing connections present a client certificate
+              ['--tls-client-cert-file', tls.clientCertFile],
+              ['--tls-client-key-file', tls.clientKeyFile],
+              ['--tls-replication', 'yes'],
+            ].flat()
+          : [];
       servers.push(
         await startRedisOnFreePort(join(dir, `node${i}`), [
           '--cluster-enabled',
@@ -35,13 +61,17 @@ export async function startRedisCluster(dir: string): Promise<RedisClusterHandle
           join(dir, `node${i}`, 'nodes.conf'),
           '--cluster-node-timeout',
           '2000',
+          ...tlsArgs,
         ]),
       );
+      if (tlsPort !== undefined) tlsPorts.push(tlsPort);
     }
+    // the ports the nodes know each other (and clients) by: the TLS ones with `tls-cluster yes`
+    const announced = tls ? tlsPorts : servers.map((s) => s.port);
     const admins = servers.map((s) => new Redis(s.port, '127.0.0.1', { lazyConnect: false }));
     try {
       await Promise.all(admins.map((a, i) => a.call('CLUSTER', 'ADDSLOTSRANGE', RANGES[i]![0], RANGES[i]![1])));
-      for (const s of servers.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', s.port);
+      for (const port of announced.slice(1)) await admins[0]!.call('CLUSTER', 'MEET', '127.0.0.1', port);
       await waitFor(
         async () => {
           const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
@@ -53,7 +83,7 @@ export async function startRedisCluster(dir: string): Promise<RedisClusterHandle
     } finally {
       for (const a of admins) a.disconnect();
     }
-    return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), servers, stop };
+    return { nodes: announced.map((port) => ({ host: '127.0.0.1', port })), servers, stop };
   } catch (error) {
     await stop();
     throw error;
