@@ -158,7 +158,8 @@ export class AuditSpool {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether the process `pid` still runs (a spool file of a live process is its own, never adopted nor moved). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -2,8 +2,8 @@
  * How boot.ts wires issue #5, in one place (so boot.ts changes by a few lines):
  *
  * - the audit spool directory: `fraud.spoolDir`, else `audit.spoolDir`, else
- *   `var/audit-spool/<hash of the database's user and name>` (one spool per database; survives restarts and changes
- *   of the URL: audit/spool-location.ts, which adopts the folder named for the whole URL before round 33);
+ *   `var/audit-spool/<hash of the database URL>` (one spool per database URL; survives restarts; records left in
+ *   the folder of a URL of before are named in a boot warning: audit/spool-location.ts);
  * - the policy set: `fraud.policies`, else the JSON file `risk.policyFile`, else the defaults;
  *   an invalid file stops the boot (`POLICY_INVALID`);
  * - background work: the stage-4 reprocessing worker (every 2 s; a late suspicious verdict revokes the
@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import type { AuditLog, AuditLogOptions } from '../audit/audit-log.ts';
 import { startCheckpointer } from '../audit/checkpoint.ts';
-import { adoptLegacySpool, defaultSpoolDir, legacySpoolDir, otherPendingSpools } from '../audit/spool-location.ts';
+import { defaultSpoolDir, waitingElsewhere } from '../audit/spool-location.ts';
 import { AuditSpool } from '../audit/spool.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { geoipFileResolver } from '../risk/geoip-file.ts';
@@ -69,15 +69,12 @@ export function fraudWiring(
   const chosen = options.spoolDir ?? config.audit.spoolDir;
   const spoolDir = chosen ?? defaultSpoolDir(config.database.url);
   if (chosen === undefined) {
-    // the default folder was once named for the whole URL: what waits there is replayed from today's folder
-    const legacy = legacySpoolDir(config.database.url);
-    const adopted = adoptLegacySpool(legacy, spoolDir);
-    if (adopted > 0) logger.info({ from: legacy, spoolDir, files: adopted }, 'audit spool files adopted');
-    const elsewhere = otherPendingSpools(spoolDir);
+    // records spooled under a database URL of before wait in that URL's folder, which nothing replays
+    const elsewhere = waitingElsewhere(spoolDir);
     if (elsewhere.length > 0)
       logger.warn(
         { code: 'AUDIT_SPOOL_ELSEWHERE', spoolDir, elsewhere },
-        'audit records wait in other spool folders (a database URL of before): move their files into spoolDir to replay them',
+        'audit records wait in other spool folders, left by stopped processes: those of this database (a URL of before) are replayed once their files are moved into spoolDir',
       );
   }
   let policies = options.policies;
