@@ -4,6 +4,7 @@
  * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
  * Anything missing fails here, at boot, with a clear message.
  */
+import type { Redis } from 'ioredis';
 import { removeKeysOfAStoppedLogin } from './webauthn/keys-of-a-stopped-login.ts';
 import { createHmac } from 'node:crypto';
 import type Koa from 'koa';
@@ -137,23 +138,14 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const laggingReads = startReplicaReads(config.database, pool, replicaWatch(metrics.registry, logger), closers);
 
     const redisWatcher = redisWatch(metrics.registry, logger);
-    let lastRedisError: Error | undefined;
     const redis = createRedis({
       ...config.redis,
-      onError: (err) => {
-        lastRedisError = err;
-        logger.error({ err: err.message }, 'redis unavailable');
-      },
+      onError: (err) => logger.error({ err: err.message }, 'redis unavailable'),
       onUnavailable: (command) => redisWatcher.unavailable(command),
     });
     redisWatcher.watch(redis);
     closers.push(() => closeRedis(redis));
-    // a boot that cannot reach Redis says why (a TLS certificate not trusted, a refused connection), not only that
-    // the retries ran out
-    await redis.ping().catch((error: unknown) => {
-      const why = lastRedisError?.message ?? (error instanceof Error ? error.message : String(error));
-      throw new Error(`Redis did not answer at boot: ${why}`, { cause: error });
-    });
+    await pingAtBoot(redis);
 
     const tokens = await openKeyStore({
       library: config.hsm.library,
@@ -395,6 +387,30 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * The first PING, saying why Redis could not answer (a certificate not trusted, a refused connection: the latest
+ * connection error, a Cluster's node's too), not only that the retries ran out. No `cause`: a refused AUTH's error
+ * carries the command's arguments, the password among them.
+ */
+async function pingAtBoot(redis: Redis): Promise<void> {
+  let latest: Error | undefined;
+  const seen = (error: Error) => {
+    latest = error;
+  };
+  redis.on('error', seen);
+  try {
+    await redis.ping();
+  } catch (error) {
+    const node = (redis as unknown as { lastNodeError?: Error }).lastNodeError;
+    const why = [latest?.message ?? (error instanceof Error ? error.message : String(error)), node?.message]
+      .filter((w) => w !== undefined && w !== '')
+      .join(': ');
+    throw new Error(`Redis did not answer at boot: ${why}`);
+  } finally {
+    redis.off('error', seen);
   }
 }
 

@@ -4,6 +4,11 @@
  * `certFile` + `keyFile` together (read and checked as a pair at boot). Paths are resolved against the config
  * file's folder. It applies to every connection of the topology: with `url` (which must then be `rediss://`), to
  * the server; with `sentinels`, to the sentinels and to the primary they name; with `cluster`, to every node.
+ *
+ * Each server's certificate is checked against the host connected to: the configured names (a Cluster's seed
+ * names are kept, not resolved to addresses), and the addresses Sentinel and `CLUSTER SLOTS` report (IP entries
+ * in the certificates, or Redis's `announce-hostnames` / `cluster-preferred-endpoint-type hostname`).
+ * `servername` checks every server against one name instead.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,6 +21,8 @@ export interface RedisTls {
   ca?: string;
   cert?: string;
   key?: string;
+  /** The name every server's certificate is checked against, instead of the address connected to. */
+  servername?: string;
 }
 
 /**
@@ -25,7 +32,8 @@ export interface RedisTls {
 export function parseRedisTls(raw: unknown, at: string, baseDir: string): RedisTls {
   const tlsAt = join(at, 'tls');
   const tls: Obj = object(raw, tlsAt);
-  onlyKeys(tls, tlsAt, ['caFile', 'certFile', 'keyFile']);
+  onlyKeys(tls, tlsAt, ['caFile', 'certFile', 'keyFile', 'servername']);
+  const servername = optionalString(tls, 'servername', tlsAt);
   const read = (field: string): string | undefined => {
     const name = optionalString(tls, field, tlsAt);
     if (name === undefined) return undefined;
@@ -44,5 +52,9 @@ export function parseRedisTls(raw: unknown, at: string, baseDir: string): RedisT
   } catch (error) {
     throw new ConfigError(tlsAt, `the files do not make a TLS context: ${(error as Error).message}`);
   }
-  return { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert, key: key! }) };
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert, key: key! }),
+    ...(servername === undefined ? {} : { servername }),
+  };
 }

@@ -70,6 +70,9 @@ export function parseRedis(
   if (given[0] === 'url') {
     if (redis.password !== undefined) throw new ConfigError(join(at, 'password'), 'goes in the url with url');
     const url = secret(redis, 'url', at, env);
+    // ioredis lets the URL's query override its options: `?tls=` would turn TLS off, or swap the CA
+    if (URL.parse(url)?.searchParams.has('tls'))
+      throw new ConfigError(join(at, 'url'), 'must not carry a tls parameter: TLS settings go in redis.tls');
     // never a plain connection where the operator asked for TLS (the URL is a secret: its value is not shown)
     if (common.tls !== undefined && !/^rediss:\/\//i.test(url))
       throw new ConfigError(join(at, 'tls'), 'needs a rediss:// url (redis.url is not one)');

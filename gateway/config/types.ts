@@ -74,7 +74,7 @@ export interface GatewayConfig extends UpstreamSections {
     keyPrefix: string;
     commandTimeoutMs: number;
     /** TLS to every connection of the topology (config/redis-tls.ts); with `url`, a `rediss://` one. */
-    tls?: { ca?: string; cert?: string; key?: string };
+    tls?: { ca?: string; cert?: string; key?: string; servername?: string };
   };
   hsm: {
     library: string;

@@ -37,7 +37,7 @@ export interface RedisOptions {
   /** A command without an answer after this long fails (`FLOW_STORE_UNAVAILABLE`), ms. Default 5000. */
   commandTimeoutMs?: number;
   /** TLS to every connection (the CA, a client certificate): the server, the sentinels and their primary, each node. */
-  tls?: { ca?: string; cert?: string; key?: string };
+  tls?: { ca?: string; cert?: string; key?: string; servername?: string };
   /** Connection errors (ioredis reconnects by itself); without a listener they would be printed raw. */
   onError?: (error: Error) => void;
   /** Told of each command that failed because Redis could not answer (a metric). */
@@ -78,6 +78,10 @@ export function createRedis(options: RedisOptions): Redis {
       // or SHA, not its key. Grouped with commands of that other node, the whole pipeline was refused
       // ("same slots allocation group") — the commands beside the script too. Scripts leave on their own.
       autoPipeliningIgnoredCommands: [...SCRIPT_COMMANDS],
+      // with TLS, a seed node's name is connected to as given (not its address): its certificate names it
+      ...(options.tls === undefined
+        ? {}
+        : { dnsLookup: (address: string, done: (error: null, address: string) => void) => done(null, address) }),
       enableOfflineQueue: true,
       keyPrefix: options.keyPrefix,
       redisOptions: {

@@ -1,10 +1,10 @@
 /**
  * Redis over TLS with the operator's trust (`redis.tls`, config/redis-tls.ts): a real Redis with a `tls-port` and a
  * certificate of a test CA. With `rediss://` and `caFile` a whole login runs over TLS (its keys land in that
- * server); without `caFile` the gateway does not trust the server and does not boot. A server that asks for client
- * certificates (`tls-auth-clients yes`) is reached with `certFile` + `keyFile`, and refuses a gateway without them.
- * Under Sentinel (one primary, one replica, three sentinels, all over TLS) and on a Cluster of three primaries
- * (TLS on the cluster bus too) a whole login runs as well.
+ * server); without `caFile`, or with a `servername` the certificate does not name, the gateway does not boot. A
+ * server that asks for client certificates (`tls-auth-clients yes`) is reached with `certFile` + `keyFile`, and
+ * refuses a gateway without them. Under Sentinel (one primary, one replica, three sentinels, all over TLS) and on a
+ * Cluster of three primaries (TLS on the cluster bus too) a whole login runs as well.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const serverFiles = { certFile: join(pkiDir, 'server.pem'), keyFile: join(pkiDir
 const client = makeClientCertificate(pkiDir);
 // every gateway's SoftHSM2 token made before any is opened: a token made once this process has the module open is
 // not seen by it (HSM_TOKEN_NOT_FOUND)
-const tokens = Array.from({ length: 7 }, () => freshToken());
+const tokens = Array.from({ length: 8 }, () => freshToken());
 
 async function tlsRedis(t: ExecutionContext, clientCertificates: boolean): Promise<TlsRedisHandle> {
   const redis = await startRedisWithTls(mkdtempSync(join(tmpdir(), 'gw-redis-tls-')), serverFiles, {
@@ -95,6 +95,10 @@ test.serial('a whole login on Redis over TLS, trusting the CA given; its state l
 test.serial("without the CA the gateway does not trust the server's certificate and does not boot", async (t) => {
   const redis = await tlsRedis(t, false);
   await t.throwsAsync(gatewayOn(t, redis, {}), { message: /^Redis did not answer at boot: .*certificate/i });
+  // nor when the certificate must name another server than it does (`servername`)
+  await t.throwsAsync(gatewayOn(t, redis, { caFile: serverFiles.caFile, servername: 'redis.elsewhere.example' }), {
+    message: /^Redis did not answer at boot: .*(altnames|redis\.elsewhere\.example)/i,
+  });
 });
 
 test.serial('a Redis that asks for client certificates: refused without one, a whole login with one', async (t) => {

@@ -87,6 +87,17 @@ test('redis.tls: the CA and a client certificate read from files beside the conf
   t.truthy(parseRedis({ sentinels: ['127.0.0.1:26379'], name: 'gw', tls: { caFile: 'ca.pem' } }, env, dir).tls);
   t.truthy(parseRedis({ cluster: ['127.0.0.1:7000'], tls: { caFile: 'ca.pem' } }, env, dir).tls);
 
+  t.is(
+    parseRedis({ cluster: ['a:1'], tls: { caFile: 'ca.pem', servername: 'redis.internal' } }, env, dir).tls?.servername,
+    'redis.internal',
+  );
+  // a query ioredis would let override the options (`?tls=` turns TLS off) is refused, with or without redis.tls
+  failsAt(
+    t,
+    () => parseRedis({ url: { env: 'RQ' } }, { ...env, RQ: 'rediss://redis.internal:6380/?tls=' }),
+    'redis.url',
+  );
+
   // never a plain connection where TLS was asked for; files that cannot be read or do not match
   failsAt(t, () => parseRedis({ url: { env: 'R' }, tls: { caFile: 'ca.pem' } }, env, dir), 'redis.tls');
   failsAt(t, () => parseRedis({ cluster: ['a:1'], tls: { caFile: 'missing.pem' } }, env, dir), 'redis.tls.caFile');
