@@ -29,6 +29,7 @@ import { buildProvider } from './oidc/provider.ts';
 import { silentSso, ssoAtAuthorization, standingOf } from './completion/sso.ts';
 import type { RefreshPolicyDeps } from './oidc/refresh-policy.ts';
 import { BackchannelLogout } from './oidc/backchannel-logout.ts';
+import { InFlight } from './oidc/in-flight.ts';
 import { PushDelivery } from './oidc/shared-signals/push-delivery.ts';
 import { SignalTransmitter } from './oidc/shared-signals/transmitter.ts';
 import { ruleFor } from './policy/policy-set.ts';
@@ -207,6 +208,17 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const wiring = fraudWiring(config, pool, redis, logger, metrics.registry, options.fraud);
     const audit = new AuditLog(pool, wiring.auditOptions);
     closers.push(() => audit.close());
+    // deliveries to RPs under way (back-channel logout, Shared Signals) write their outcome to the audit log: waited
+    // for after the session store closed (no revocation starts one then), before the audit log and the HSM close
+    const deliveries = new InFlight();
+    closers.push(async () => {
+      const left = await deliveries.drain();
+      if (left > 0)
+        logger.warn(
+          { code: 'DELIVERIES_CUT_SHORT', left },
+          'deliveries to RPs still under way at close: their outcome may not be audited',
+        );
+    });
     // the sector checks audit what they find: stopped (a check under way finished) before the audit log closes
     closers.push(() => sectors.stop());
     audit.startReplayer(1_000);
@@ -250,15 +262,14 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     });
     closers.push(() => lifecycle.close());
     // Shared Signals: CAEP events to the RPs that registered a receiver (oidc/shared-signals/)
-    const pushes = new PushDelivery({ audit, registry: metrics.registry });
-    // pushes under way audit their outcome: closed before the audit log is
-    closers.push(() => pushes.drain());
+    const pushes = new PushDelivery({ audit, registry: metrics.registry, inFlight: deliveries });
     const signals = new SignalTransmitter({
       issuer: config.issuer,
       clients: config.clients,
       keys,
       pairwiseSalt: config.secrets.pairwiseSalt,
       delivery: pushes,
+      inFlight: deliveries,
     });
     const observe = (provider: Provider) => {
       observeProviderErrors(provider, logger, (record) => audit.append({ ...record, from: null }), metrics.registry);
@@ -310,8 +321,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         });
       },
     };
-    const backchannel = new BackchannelLogout({ audit, registry: metrics.registry });
-    closers.push(() => backchannel.drain());
+    const backchannel = new BackchannelLogout({ audit, registry: metrics.registry, inFlight: deliveries });
     const holder = new ProviderHolder(() =>
       buildProvider({
         config,

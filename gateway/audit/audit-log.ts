@@ -85,6 +85,8 @@ export class AuditLog {
   readonly #spool: AuditSpool | undefined;
   readonly #onEvent: NonNullable<AuditLogOptions['onEvent']>;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Closed: an append is refused (`AUDIT_UNAVAILABLE`), never written through a closed spool. */
+  #closed = false;
   #replaying: Promise<unknown> | undefined;
   readonly counters: AuditCounters = { written: 0, spooled: 0, replayed: 0 };
   readonly #group: GroupCommit;
@@ -104,6 +106,7 @@ export class AuditLog {
    * await audit.append({ sessionId, from: 'INITIATED', to: 'AUTHENTICATING', component: 'interaction' });
    */
   async append(record: AuditRecord): Promise<void> {
+    if (this.#closed) throw new AuditError('AUDIT_UNAVAILABLE', 'the audit log is closed: the gateway is stopping');
     const prepared = prepare(record);
     const spool = this.#spool;
     if (spool?.hasPending()) {
@@ -219,6 +222,7 @@ export class AuditLog {
 
   /** Stops the replayer (after a round in progress) and closes the spool file. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#replaying;

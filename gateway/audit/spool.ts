@@ -59,6 +59,8 @@ export class AuditSpool {
 
   /** Appends one record and fsyncs; throws when the disk refuses (the caller fails closed). */
   write(record: SpooledRecord): void {
+    // never a write through a descriptor closed here: its number may be another file's or socket's by now
+    if (this.#fd < 0) throw new Error('the audit spool is closed');
     writeSync(this.#fd, `${JSON.stringify(record)}\n`);
     fsyncSync(this.#fd);
     this.#lines += 1;
@@ -98,8 +100,15 @@ export class AuditSpool {
       const files = this.#orphans(true);
       if (this.#lines > 0) {
         closeSync(this.#fd);
+        this.#fd = -1;
         const draining = this.#file.replace(/^spool-/, 'draining-');
-        renameSync(join(this.dir, this.#file), join(this.dir, draining));
+        try {
+          renameSync(join(this.dir, this.#file), join(this.dir, draining));
+        } catch (error) {
+          // the live file stays live: reopened, never a write through the descriptor closed above
+          this.#fd = openSync(join(this.dir, this.#file), 'a', 0o600);
+          throw error;
+        }
         this.#file = this.#newName('spool');
         this.#fd = openSync(join(this.dir, this.#file), 'a', 0o600);
         this.#lines = 0;
@@ -149,11 +158,13 @@ export class AuditSpool {
 
   /** Closes the live file (records in it stay on disk for the next start). */
   close(): void {
+    if (this.#fd < 0) return;
     try {
       closeSync(this.#fd);
     } catch {
       // already closed
     }
+    this.#fd = -1;
     if (this.#lines === 0) rmSync(join(this.dir, this.#file), { force: true });
   }
 }

@@ -28,16 +28,19 @@ export interface BackchannelDeps {
   registry: Registry;
   /** Waits between attempts (tests may shorten nothing: the real backoff is small). */
   sleep?: (ms: number) => Promise<void>;
+  /** Where deliveries under way are tracked (the gateway's one registry, drained at close). */
+  inFlight?: InFlight;
 }
 
 export class BackchannelLogout {
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #count: (client: string, outcome: 'delivered' | 'failed') => void;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #inFlight = new InFlight();
+  readonly #inFlight: InFlight;
 
   constructor(deps: BackchannelDeps) {
     this.#audit = deps.audit;
+    this.#inFlight = deps.inFlight ?? new InFlight();
     const counter = declareCounter(
       deps.registry,
       'gateway_backchannel_logout_total',
@@ -62,7 +65,11 @@ export class BackchannelLogout {
   }
 
   /** Tells every RP of an ended session that registered a back-channel URI (after a revocation). */
-  async sessionEnded(provider: Provider, session: { accountId?: unknown; authorizations?: unknown }): Promise<void> {
+  sessionEnded(provider: Provider, session: { accountId?: unknown; authorizations?: unknown }): Promise<void> {
+    return this.#inFlight.track(this.#tellEnded(provider, session));
+  }
+
+  async #tellEnded(provider: Provider, session: { accountId?: unknown; authorizations?: unknown }): Promise<void> {
     if (
       typeof session.accountId !== 'string' ||
       typeof session.authorizations !== 'object' ||
@@ -81,11 +88,6 @@ export class BackchannelLogout {
         },
       ),
     );
-  }
-
-  /** Resolves once every delivery under way has audited its outcome (the gateway's `close()`, before the audit log). */
-  drain(): Promise<void> {
-    return this.#inFlight.drain();
   }
 
   #deliver(clientId: string, sid: string, attempt: () => Promise<void>): Promise<void> {

@@ -1,8 +1,15 @@
 /**
- * Deliveries under way to RPs (back-channel logout, Shared Signals pushes), each ending with its audit record: the
- * gateway's `close()` waits for them (`drain`) before the audit log closes, so a delivery caught by a shutdown
- * between its retries still writes its outcome down instead of failing on a closed log.
+ * Deliveries under way to RPs (back-channel logout, Shared Signals: from the first look at the session, through the
+ * signing, to the audit record of the outcome), one registry for the gateway: its `close()` waits for them
+ * (`drain`, bounded) after the session store has closed (no revocation starts a new one) and before the HSM and
+ * the audit log close, so a delivery caught by a shutdown between its retries still writes its outcome down.
  */
+/**
+ * How long a close waits for deliveries under way: one delivery's three attempts at their 2.5 s timeouts and
+ * backoffs fit, under the 10 s a stopping process is given (gateway/main.ts).
+ */
+export const DRAIN_DEADLINE_MS = 8_000;
+
 export class InFlight {
   readonly #running = new Set<Promise<unknown>>();
 
@@ -14,8 +21,30 @@ export class InFlight {
     return work;
   }
 
-  /** Resolves once every delivery under way has settled (each failure is its caller's, never thrown here). */
-  async drain(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  /** How many deliveries are under way. */
+  get size(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * Resolves once every delivery under way has settled (each failure is its caller's, never thrown here), or at
+   * `deadlineMs`, whichever comes first: answers how many were still under way then (their outcome may go
+   * unaudited; the caller says so). A shutdown is not held for ever by an RP that answers slowly.
+   */
+  async drain(deadlineMs: number = DRAIN_DEADLINE_MS): Promise<number> {
+    const deadline = Date.now() + deadlineMs;
+    while (this.#running.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#running]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.#running.size;
   }
 }

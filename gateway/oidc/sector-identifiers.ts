@@ -36,6 +36,7 @@ export class SectorIdentifiers {
   #timer: NodeJS.Timeout | undefined;
   /** The refreshes under way (awaited by `stop`). */
   readonly #refreshing = new Set<Promise<void>>();
+  #stopping = false;
 
   private constructor(
     clients: readonly ClientEntry[],
@@ -95,6 +96,7 @@ export class SectorIdentifiers {
 
   async #refreshAll(): Promise<void> {
     for (const client of this.#clients) {
+      if (this.#stopping) return; // a stopping gateway waits for the check under way, not for every client's
       const uri = client.sector_identifier_uri!;
       try {
         await this.#check(client);
@@ -158,6 +160,7 @@ export class SectorIdentifiers {
 
   /** Stops the timer; resolves once a refresh under way (and the audit of what it found) is done. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await Promise.all(this.#refreshing);

@@ -135,8 +135,14 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   await maintain();
   const timers: NodeJS.Timeout[] = [];
   let telling: Promise<unknown> | undefined;
+  // the timers' work under way (it writes audit records and tells RPs): awaited by close()
+  const running = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    running.add(work);
+    void work.finally(() => running.delete(work));
+  };
   const sync = () => {
-    void revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed'));
+    track(revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed')));
     // the RPs of revocations no gateway is telling (the session CLI's; a stopped gateway's)
     if (!telling)
       telling = revoker
@@ -148,8 +154,9 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
         )
         .catch((err: unknown) => logger.warn({ err }, 'revoked sessions’ RPs not told'))
         .finally(() => (telling = undefined));
-    void store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis'));
-    void replacedPersons.sweep().catch((err: unknown) => logger.warn({ err }, 'replaced persons not swept'));
+    track(telling);
+    track(store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis')));
+    track(replacedPersons.sweep().catch((err: unknown) => logger.warn({ err }, 'replaced persons not swept')));
   };
   const onReady = () => sync();
   if (options.timers) {
@@ -194,6 +201,8 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
       for (const t of timers) clearInterval(t);
       redis.off('ready', onReady);
       rotation.stop();
+      // a sync under way (its audit records, the RPs it tells) ends before the keys and the audit log go
+      await Promise.allSettled([...running]);
       await feed.close();
       hierarchy.forget();
     },

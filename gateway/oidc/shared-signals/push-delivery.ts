@@ -73,10 +73,17 @@ export class PushDelivery {
   readonly #count: (d: Delivery, outcome: DeliveryOutcome) => void;
   readonly #time: (outcome: DeliveryOutcome, seconds: number) => void;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #inFlight = new InFlight();
+  readonly #inFlight: InFlight;
 
-  constructor(deps: { audit: Pick<AuditLog, 'append'>; registry: Registry; sleep?: (ms: number) => Promise<void> }) {
+  constructor(deps: {
+    audit: Pick<AuditLog, 'append'>;
+    registry: Registry;
+    sleep?: (ms: number) => Promise<void>;
+    /** Where pushes under way are tracked (the gateway's one registry, drained at close). */
+    inFlight?: InFlight;
+  }) {
     this.#audit = deps.audit;
+    this.#inFlight = deps.inFlight ?? new InFlight();
     const counter = declareCounter(
       deps.registry,
       'gateway_ssf_deliveries_total',
@@ -102,11 +109,6 @@ export class PushDelivery {
   /** Pushes one SET; resolves with the outcome once it is audited and counted. */
   deliver(delivery: Delivery): Promise<DeliveryOutcome> {
     return this.#inFlight.track(this.#push(delivery));
-  }
-
-  /** Resolves once every push under way has audited its outcome (the gateway's `close()`, before the audit log). */
-  drain(): Promise<void> {
-    return this.#inFlight.drain();
   }
 
   async #push(delivery: Delivery): Promise<DeliveryOutcome> {

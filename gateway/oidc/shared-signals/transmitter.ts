@@ -27,6 +27,7 @@ import { acrRank } from '../../translate/acr.ts';
 import { pairwiseSub } from '../pairwise.ts';
 import type { PushDelivery } from './push-delivery.ts';
 import { signSecurityEvent, type RpSubject } from './security-event-token.ts';
+import type { InFlight } from '../in-flight.ts';
 
 export type InitiatingEntity = 'admin' | 'user' | 'policy' | 'system';
 
@@ -52,6 +53,7 @@ export class SignalTransmitter {
   readonly #keys: KeyStore;
   readonly #salt: string;
   readonly #delivery: PushDelivery;
+  readonly #inFlight: InFlight | undefined;
 
   constructor(deps: {
     issuer: string;
@@ -59,12 +61,15 @@ export class SignalTransmitter {
     keys: KeyStore;
     pairwiseSalt: string;
     delivery: PushDelivery;
+    /** Where events under way are tracked from their first read to their audit (drained at the gateway's close). */
+    inFlight?: InFlight;
   }) {
     this.#issuer = deps.issuer;
     this.#receivers = new Map(deps.clients.flatMap((c) => (c.ssf ? [[c.client_id, c.ssf] as const] : [])));
     this.#keys = deps.keys;
     this.#salt = deps.pairwiseSalt;
     this.#delivery = deps.delivery;
+    this.#inFlight = deps.inFlight;
   }
 
   /** Whether any RP registered a receiver (nothing to do otherwise). */
@@ -134,7 +139,12 @@ export class SignalTransmitter {
     };
   }
 
-  async #emit(provider: Provider, session: SessionView, event: string, payload: Record<string, unknown>) {
+  #emit(provider: Provider, session: SessionView, event: string, payload: Record<string, unknown>): Promise<void> {
+    const emitting = this.#emitNow(provider, session, event, payload);
+    return this.#inFlight ? this.#inFlight.track(emitting) : emitting;
+  }
+
+  async #emitNow(provider: Provider, session: SessionView, event: string, payload: Record<string, unknown>) {
     if (!this.enabled || typeof session.accountId !== 'string') return;
     if (typeof session.authorizations !== 'object' || session.authorizations === null) return;
     const accountId = session.accountId;
