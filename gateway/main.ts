@@ -85,17 +85,21 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
     gateway.services.logger.info({ signal }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    opsServer?.close();
+    // both listeners closed (their requests finished: an operator's revocation writes its audit record) before
+    // the gateway's parts close
+    const opsClosed = new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
     opsServer?.closeIdleConnections();
     sideChannel.closeAll(); // the login pages' sockets: server.close() would wait minutes for them
     server.close(() => {
-      gateway.close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          gateway.services.logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      void opsClosed
+        .then(() => gateway.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            gateway.services.logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
     });
     server.closeIdleConnections();
   };

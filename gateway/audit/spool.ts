@@ -66,6 +66,16 @@ export class AuditSpool {
     this.#lines += 1;
   }
 
+  /** The live file opened again after a failed rotation; a fresh live file if it cannot be (its lines stay on disk). */
+  #reopen(): number {
+    try {
+      return openSync(join(this.dir, this.#file), 'a', 0o600);
+    } catch {
+      this.#file = this.#newName('spool');
+      return openSync(join(this.dir, this.#file), 'a', 0o600);
+    }
+  }
+
   /** Files of dead processes, oldest first. */
   #orphans(includeOwnDraining = !this.#draining): string[] {
     let names: string[];
@@ -99,14 +109,15 @@ export class AuditSpool {
     try {
       const files = this.#orphans(true);
       if (this.#lines > 0) {
-        closeSync(this.#fd);
+        const fd = this.#fd;
         this.#fd = -1;
+        if (fd >= 0) closeSync(fd);
         const draining = this.#file.replace(/^spool-/, 'draining-');
         try {
           renameSync(join(this.dir, this.#file), join(this.dir, draining));
         } catch (error) {
-          // the live file stays live: reopened, never a write through the descriptor closed above
-          this.#fd = openSync(join(this.dir, this.#file), 'a', 0o600);
+          // the live file stays live: reopened (or, failing that, a fresh one), never a write through the closed one
+          this.#fd = this.#reopen();
           throw error;
         }
         this.#file = this.#newName('spool');
@@ -159,12 +170,13 @@ export class AuditSpool {
   /** Closes the live file (records in it stay on disk for the next start). */
   close(): void {
     if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
     try {
-      closeSync(this.#fd);
+      closeSync(fd);
     } catch {
       // already closed
     }
-    this.#fd = -1;
     if (this.#lines === 0) rmSync(join(this.dir, this.#file), { force: true });
   }
 }

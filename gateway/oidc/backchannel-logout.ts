@@ -99,19 +99,21 @@ export class BackchannelLogout {
     for (let n = 1; n <= ATTEMPTS; n += 1) {
       try {
         await attempt();
-        this.#count(clientId, 'delivered');
-        await this.#audit.append({
-          sessionId: `logout:${sid.slice(0, 32)}`,
-          from: null,
-          to: 'BACKCHANNEL_LOGOUT_DELIVERED',
-          component: 'oidc',
-          details: { clientId, attempts: n },
-        });
-        return;
       } catch (error) {
         lastError = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
         if (n < ATTEMPTS) await this.#sleep(BACKOFF_MS * 2 ** (n - 1));
+        continue;
       }
+      // delivered: audited outside the attempts (an audit that fails sends the RP no second logout token)
+      this.#count(clientId, 'delivered');
+      await this.#audit.append({
+        sessionId: `logout:${sid.slice(0, 32)}`,
+        from: null,
+        to: 'BACKCHANNEL_LOGOUT_DELIVERED',
+        component: 'oidc',
+        details: { clientId, attempts: n },
+      });
+      return;
     }
     this.#count(clientId, 'failed');
     await this.#audit.append({

@@ -37,6 +37,9 @@ import { SessionStore } from './session-store.ts';
 import { TokenGuard } from './token-guard.ts';
 
 /** DEKs of the session store are rotated once this old. */
+
+/** How long the session store's close waits for its sync work under way (part of a stopping process's 10 s). */
+const SYNC_WAIT_AT_CLOSE_MS = 2_000;
 export const DEK_MAX_AGE_MS = 24 * 3600_000;
 /** Expired session rows are kept this long (days) before their partition is dropped. */
 export const RETENTION_DAYS = 7;
@@ -139,7 +142,8 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const running = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     running.add(work);
-    void work.finally(() => running.delete(work));
+    const forget = () => running.delete(work);
+    work.then(forget, forget);
   };
   const sync = () => {
     track(revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed')));
@@ -154,7 +158,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
         )
         .catch((err: unknown) => logger.warn({ err }, 'revoked sessions’ RPs not told'))
         .finally(() => (telling = undefined));
-    track(telling);
+    // not `telling`: it may tell many sessions' RPs; a stopping gateway leaves the rest to another (the notice lease)
     track(store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis')));
     track(replacedPersons.sweep().catch((err: unknown) => logger.warn({ err }, 'replaced persons not swept')));
   };
@@ -201,8 +205,16 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
       for (const t of timers) clearInterval(t);
       redis.off('ready', onReady);
       rotation.stop();
-      // a sync under way (its audit records, the RPs it tells) ends before the keys and the audit log go
-      await Promise.allSettled([...running]);
+      // a sync under way (its audit records) ends before the keys and the audit log go, waited for a bounded time:
+      // a stopping process has 10 s in all (gateway/main.ts)
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, SYNC_WAIT_AT_CLOSE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       await feed.close();
       hierarchy.forget();
     },
