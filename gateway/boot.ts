@@ -4,7 +4,6 @@
  * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
  * Anything missing fails here, at boot, with a clear message.
  */
-import type { Redis } from 'ioredis';
 import { removeKeysOfAStoppedLogin } from './webauthn/keys-of-a-stopped-login.ts';
 import { createHmac } from 'node:crypto';
 import type Koa from 'koa';
@@ -27,12 +26,12 @@ import { AccountStore } from './oidc/accounts.ts';
 import { ProviderHolder } from './oidc/provider-holder.ts';
 import { buildProvider } from './oidc/provider.ts';
 import { silentSso, ssoAtAuthorization, standingOf } from './completion/sso.ts';
-import type { RefreshPolicyDeps } from './oidc/refresh-policy.ts';
+import { refreshRefusals } from './boot/refresh-refusals.ts';
 import { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { InFlight } from './oidc/in-flight.ts';
+import { pingAtBoot } from './store/ping-at-boot.ts';
 import { PushDelivery } from './oidc/shared-signals/push-delivery.ts';
 import { SignalTransmitter } from './oidc/shared-signals/transmitter.ts';
-import { ruleFor } from './policy/policy-set.ts';
 import { observeProviderErrors } from './oidc/error-events.ts';
 import { routeLibraryNotices } from './oidc/library-notices.ts';
 import { observeIgnoredScopes } from './oidc/ignored-scopes.ts';
@@ -282,45 +281,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       provider.use(tellRpsAddedDuringLogout({ sessions, backchannel, signals, logger }));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
-    const refresh: RefreshPolicyDeps = {
-      accounts,
-      denyAt: (clientId, idp) => ruleFor(services.fraud.policies, clientId, idp).thresholds.deny,
-      refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
-        // a session now another person's (two people's logins at once on one browser) is not this person's to lose
-        const another = sessionUid !== undefined && (await sessions.namesAnotherPerson(sessionUid, accountId));
-        // a refresh refused for its own login (no longer kept, or its IdP session over) ends only its grant: the
-        // session may stand on a newer login of the person by now (oidc-provider keeps its uid across logins)
-        const ownLoginOnly = code !== 'REFRESH_RISK_TOO_HIGH';
-        if ((another || ownLoginOnly) && grantId)
-          await sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
-        const revoked =
-          sessionUid && !another && !ownLoginOnly
-            ? await sessions.revoker.revokeSession(
-                { uid: sessionUid },
-                {
-                  actor: 'refresh-policy',
-                  reason:
-                    score === undefined
-                      ? `${code} at refresh by ${clientId}`
-                      : `fraud score ${score} >= ${deny} at refresh by ${clientId}`,
-                },
-              )
-            : undefined;
-        await audit.append({
-          sessionId: `refresh:${clientId}`,
-          from: null,
-          to: 'TOKEN_REFUSED',
-          component: 'oidc',
-          errorCode: code,
-          details: {
-            clientId,
-            ...(score === undefined ? {} : { score, deny }),
-            sessionsRevoked: revoked?.sessions ?? 0,
-            ...(another ? { sessionOfAnotherPerson: true } : {}),
-          },
-        });
-      },
-    };
+    const refresh = refreshRefusals({ accounts, sessions, audit, policies: () => services.fraud.policies });
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry, inFlight: deliveries });
     const holder = new ProviderHolder(() =>
       buildProvider({
@@ -397,30 +358,6 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
   } catch (error) {
     await close();
     throw error;
-  }
-}
-
-/**
- * The first PING, saying why Redis could not answer (a certificate not trusted, a refused connection: the latest
- * connection error, a Cluster's node's too), not only that the retries ran out. No `cause`: a refused AUTH's error
- * carries the command's arguments, the password among them.
- */
-async function pingAtBoot(redis: Redis): Promise<void> {
-  let latest: Error | undefined;
-  const seen = (error: Error) => {
-    latest = error;
-  };
-  redis.on('error', seen);
-  try {
-    await redis.ping();
-  } catch (error) {
-    const node = (redis as unknown as { lastNodeError?: Error }).lastNodeError;
-    const why = [latest?.message ?? (error instanceof Error ? error.message : String(error)), node?.message]
-      .filter((w) => w !== undefined && w !== '')
-      .join(': ');
-    throw new Error(`Redis did not answer at boot: ${why}`);
-  } finally {
-    redis.off('error', seen);
   }
 }
 

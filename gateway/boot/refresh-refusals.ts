@@ -1,0 +1,62 @@
+/**
+ * What a refresh re-runs (oidc/refresh-policy.ts), wired for boot.ts: the RP's deny level from the policy set read
+ * when a refresh happens, and what a refused refresh does — ends the token's grant (its own login no longer known,
+ * or the session now another person's) or revokes the session (the login's score at the RP's deny level), and
+ * audits `TOKEN_REFUSED` with the code.
+ */
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { AccountStore } from '../oidc/accounts.ts';
+import type { RefreshPolicyDeps } from '../oidc/refresh-policy.ts';
+import { ruleFor, type PolicySet } from '../policy/policy-set.ts';
+import type { Sessions } from '../session/boot-sessions.ts';
+
+/**
+ * @example
+ * const refresh = refreshRefusals({ accounts, sessions, audit, policies: () => services.fraud.policies });
+ */
+export function refreshRefusals(deps: {
+  accounts: AccountStore;
+  sessions: Pick<Sessions, 'namesAnotherPerson' | 'grants' | 'revoker'>;
+  audit: Pick<AuditLog, 'append'>;
+  policies: () => PolicySet;
+}): RefreshPolicyDeps {
+  return {
+    accounts: deps.accounts,
+    denyAt: (clientId, idp) => ruleFor(deps.policies(), clientId, idp).thresholds.deny,
+    refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
+      // a session now another person's (two people's logins at once on one browser) is not this person's to lose
+      const another = sessionUid !== undefined && (await deps.sessions.namesAnotherPerson(sessionUid, accountId));
+      // a refresh refused for its own login (no longer kept, or its IdP session over) ends only its grant: the
+      // session may stand on a newer login of the person by now (oidc-provider keeps its uid across logins)
+      const ownLoginOnly = code !== 'REFRESH_RISK_TOO_HIGH';
+      if ((another || ownLoginOnly) && grantId)
+        await deps.sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
+      const revoked =
+        sessionUid && !another && !ownLoginOnly
+          ? await deps.sessions.revoker.revokeSession(
+              { uid: sessionUid },
+              {
+                actor: 'refresh-policy',
+                reason:
+                  score === undefined
+                    ? `${code} at refresh by ${clientId}`
+                    : `fraud score ${score} >= ${deny} at refresh by ${clientId}`,
+              },
+            )
+          : undefined;
+      await deps.audit.append({
+        sessionId: `refresh:${clientId}`,
+        from: null,
+        to: 'TOKEN_REFUSED',
+        component: 'oidc',
+        errorCode: code,
+        details: {
+          clientId,
+          ...(score === undefined ? {} : { score, deny }),
+          sessionsRevoked: revoked?.sessions ?? 0,
+          ...(another ? { sessionOfAnotherPerson: true } : {}),
+        },
+      });
+    },
+  };
+}
