@@ -6,8 +6,9 @@
  *   `fsync`ed before the caller is told the record is written;
  * - replay rotates the live file to `draining-…` (new records keep going to a fresh live file, after it),
  *   inserts its lines in order, then deletes it: order is kept within a process;
- * - files left by a process that died (its pid no longer runs) are adopted and replayed first, oldest
- *   first; a crash during replay is harmless because the insert is idempotent (record id);
+ * - files left by a process that died (its pid no longer runs, or the file is older than this process: a container
+ *   restarted gives the gateway the same pid again) are adopted and replayed first, oldest first; a crash during
+ *   replay is harmless because the insert is idempotent (record id);
  * - a line that PostgreSQL refuses as data (not as an outage) is moved to `rejected-….jsonl`, never dropped.
  */
 import type { DigestFields } from './canonical.ts';
@@ -30,6 +31,8 @@ import { join } from 'node:path';
 export type SpooledRecord = Omit<DigestFields, 'at' | 'details'> & { at: string; details: string; digest: string };
 
 const FILE = /^(spool|draining)-(\d{13})-(\d+)-[0-9a-f]+\.jsonl$/;
+/** When this process started (ms since the epoch): a file named with its pid but older is another process's. */
+const STARTED_AT_MS = Math.floor(Date.now() - process.uptime() * 1000);
 
 export class AuditSpool {
   readonly dir: string;
@@ -89,7 +92,12 @@ export class AuditSpool {
         const m = FILE.exec(name);
         if (!m || name === this.#file) return false;
         const pid = Number(m[3]);
-        if (pid === process.pid) return m[1] === 'draining' && includeOwnDraining;
+        if (pid === process.pid) {
+          // made before this process started: an earlier process given the same pid (a container restarted, the
+          // gateway pid 1 again), its records to replay — not this process's own file
+          if (Number(m[2]) < STARTED_AT_MS) return true;
+          return m[1] === 'draining' && includeOwnDraining;
+        }
         return !alive(pid);
       })
       .sort((a, b) => FILE.exec(a)![2]!.localeCompare(FILE.exec(b)![2]!));
