@@ -20,10 +20,14 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
  */
 export function shareWithClusterPrimary(registry: Registry): boolean {
   if (!cluster.isWorker) return false;
-  new AggregatorRegistry(); // installs the worker's IPC listener (once per process)
-  AggregatorRegistry.setRegistries([registry]);
+  // Each AggregatorRegistry made in a worker adds an IPC listener that answers with the shared registries:
+  // one per process, so a gateway restarted in place does not answer twice (or leak a listener per boot).
+  if (!answeringThePrimary) answeringThePrimary = new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]); // the latest gateway's: a closed one's no longer counts
   return true;
 }
+
+let answeringThePrimary: AggregatorRegistry | undefined;
 
 /** The primary's view: the workers' registries merged into one exposition. */
 export class ClusterMetrics {
@@ -39,15 +43,15 @@ const ASK = 'gateway:cluster-metrics?';
 const ANSWER = 'gateway:cluster-metrics=';
 type Answer = { type: typeof ANSWER; id: number; text?: string; error?: string };
 
-/**
- * What a /metrics route reads. In a cluster worker (whose operations listener shares its port with the
- * other workers, so any of them may receive a scrape): the primary's aggregation of every worker, asked
- * over IPC; elsewhere `registry` itself. Rejects after 6 s without an answer.
- */
-export function clusterAwareMetrics(registry: Pick<Registry, 'metrics'>): Pick<Registry, 'metrics'> {
-  if (!cluster.isWorker) return registry;
-  let next = 0;
-  const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+// One listener per process for the primary's answers, however many operations apps the process made (a
+// gateway restarted in place makes a new one): ids are unique across them.
+let next = 0;
+const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+let listening = false;
+
+function listenForAnswers(): void {
+  if (listening) return;
+  listening = true;
   process.on('message', (message: Answer) => {
     if (message?.type !== ANSWER) return;
     const pending = waiting.get(message.id);
@@ -56,6 +60,16 @@ export function clusterAwareMetrics(registry: Pick<Registry, 'metrics'>): Pick<R
     if (message.text !== undefined) pending.resolve(message.text);
     else pending.reject(new Error(message.error ?? 'no metrics from the cluster primary'));
   });
+}
+
+/**
+ * What a /metrics route reads. In a cluster worker (whose operations listener shares its port with the
+ * other workers, so any of them may receive a scrape): the primary's aggregation of every worker, asked
+ * over IPC; elsewhere `registry` itself. Rejects after 6 s without an answer.
+ */
+export function clusterAwareMetrics(registry: Pick<Registry, 'metrics'>): Pick<Registry, 'metrics'> {
+  if (!cluster.isWorker) return registry;
+  listenForAnswers();
   return {
     metrics: () =>
       new Promise<string>((resolve, reject) => {

@@ -23,16 +23,34 @@ export const FAST_BUCKETS: readonly number[] = [
 ];
 
 /**
- * A registry with the default process metrics (`process_cpu_seconds_total`, `process_start_time_seconds`,
- * `nodejs_eventloop_lag_seconds`, heap, GC, handles, ...).
+ * The default process metrics, made once per process: prom-client's collector enables an event-loop delay
+ * histogram (a timer waking the loop every 10 ms) and a GC observer that nothing ever stops, so making them per
+ * registry would leave one of each running for every gateway a process booted and closed (tests, a worker that
+ * restarts its gateway in place). They describe the process, not one gateway: every registry shares them.
+ */
+let processMetrics: readonly Metric[] | undefined;
+
+function theProcessMetrics(): readonly Metric[] {
+  if (!processMetrics) {
+    const own = new Registry();
+    collectDefaultMetrics({ register: own });
+    processMetrics = own.getMetricsAsArray();
+  }
+  return processMetrics;
+}
+
+/**
+ * A registry, with the default process metrics (`process_cpu_seconds_total`, `process_start_time_seconds`,
+ * `nodejs_eventloop_lag_seconds`, heap, GC, handles, ...) when `processMetrics`: the same metric objects in
+ * every registry of the process (made once, above).
  *
  * @example
- * const registry = newRegistry();
+ * const registry = newRegistry({ processMetrics: true });
  * await registry.metrics(); // the text exposition
  */
 export function newRegistry(options: { processMetrics: boolean }): Registry {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics) for (const metric of theProcessMetrics()) registry.registerMetric(metric);
   return registry;
 }
 

@@ -22,3 +22,22 @@ test('three workers: the primary exposes their sum', async (t) => {
   t.is(valueOf(parsed, 'gateway_idp_available', { idp: 'idp-a' }), 1, 'a gauge of state is not summed');
   t.true(parsed.types.has('process_cpu_seconds_total'));
 });
+
+test('a worker that restarts its gateway in place answers with the new registry alone, through the same listeners', async (t) => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [FIXTURE, '2', 'restarted'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const parsed = parseExposition(stdout);
+  t.is(
+    valueOf(parsed, 'gateway_logins_total', { outcome: 'completed' }),
+    2,
+    "the closed gateway's login is not counted",
+  );
+  t.is(valueOf(parsed, 'gateway_idp_available', { idp: 'idp-a' }), 1);
+  const { listeners } = JSON.parse(stderr.slice(stderr.indexOf('{"listeners"'))) as {
+    listeners: { afterFirstBoot: number; now: number }[];
+  };
+  t.is(listeners.length, 2);
+  for (const worker of listeners) t.is(worker.now, worker.afterFirstBoot, 'no IPC listener added by the restart');
+});

@@ -104,6 +104,16 @@ test('default process metrics are exposed; a registry without them has none', as
   t.is(EXPOSITION_CONTENT_TYPE, 'text/plain; version=0.0.4; charset=utf-8');
 });
 
+test('every registry of a process shares one set of process metrics (one event-loop monitor, one GC observer)', async (t) => {
+  const first = newRegistry({ processMetrics: true });
+  const second = newRegistry({ processMetrics: true });
+  for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'process_cpu_seconds_total']) {
+    t.truthy(first.getSingleMetric(name), name);
+    t.is(second.getSingleMetric(name), first.getSingleMetric(name), `${name}: the same metric, not a second collector`);
+  }
+  t.true(parseExposition(await second.metrics()).types.has('nodejs_eventloop_lag_seconds'));
+});
+
 test('label values are escaped and parse back', async (t) => {
   const registry = newRegistry({ processMetrics: false });
   declareCounter(registry, 'demo_total', 'A demo counter.', ['kind']).inc({
