@@ -8,7 +8,11 @@
  *   `min`. IdPs may come from the durable registry, so ids are not checked against the configured IdP lists.
  *   `perAddressShare` (default 0.1): the part of an IdP's AuthnRequests one client address may cause (its own
  *   bucket beside the IdP's, at least 3 requests of burst): one address starting logins, or posting the chooser
- *   again and again, cannot take the whole IdP's budget from everyone else;
+ *   again and again, cannot take the whole IdP's budget from everyone else. `knownDeviceShare` (default 0.3, 0
+ *   turns it off): the part of an IdP's AuthnRequests kept for browsers that completed a login before (a valid
+ *   device cookie, issued only once an IdP's answer was verified): browsers without one may together cause at most
+ *   the rest, so a flood of new logins from many addresses leaves returning people their part; each known device
+ *   takes an address-sized share of it (a device cookie copied to many machines is one device);
  * - `perIdentity`: `{ capacity, perSecond }` per identity and endpoint (ACS: the IdP and NameID, hashed;
  *   WebAuthn: the pivot identity's account): default 30 / 0.05 (three a minute);
  * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
@@ -31,6 +35,8 @@ export interface IdpLimits {
   idps: Record<string, number>;
   /** The part of an IdP's request budget one client address may take (0.001–1). */
   perAddressShare: number;
+  /** The part of an IdP's request budget browsers without a device cookie cannot take (0–0.9; 0: no such cap). */
+  knownDeviceShare: number;
 }
 
 const IDP_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -62,7 +68,7 @@ export function bucket(parent: Obj, key: string, at: string, defaults: BucketSiz
  */
 export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
   const obj = object(raw ?? {}, at);
-  onlyKeys(obj, at, ['default', 'min', 'max', 'burstSeconds', 'idps', 'perAddressShare']);
+  onlyKeys(obj, at, ['default', 'min', 'max', 'burstSeconds', 'idps', 'perAddressShare', 'knownDeviceShare']);
   const min = rate(obj, 'min', at, 10);
   const max = rate(obj, 'max', at, 20_000);
   if (max < min) throw new ConfigError(join(at, 'max'), `must be ≥ min (${min})`);
@@ -80,5 +86,16 @@ export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
   const share = obj.perAddressShare ?? 0.1;
   if (typeof share !== 'number' || !Number.isFinite(share) || share < 0.001 || share > 1)
     throw new ConfigError(join(at, 'perAddressShare'), 'must be a number between 0.001 and 1');
-  return { default: fallback, min, max, burstSeconds: rate(obj, 'burstSeconds', at, 1), idps, perAddressShare: share };
+  const known = obj.knownDeviceShare ?? 0.3;
+  if (typeof known !== 'number' || !Number.isFinite(known) || known < 0 || known > 0.9)
+    throw new ConfigError(join(at, 'knownDeviceShare'), 'must be a number between 0 and 0.9');
+  return {
+    default: fallback,
+    min,
+    max,
+    burstSeconds: rate(obj, 'burstSeconds', at, 1),
+    idps,
+    perAddressShare: share,
+    knownDeviceShare: known,
+  };
 }

@@ -27,7 +27,7 @@ export function shareWithClusterPrimary(registry: Registry): boolean {
   return true;
 }
 
-let answeringThePrimary: AggregatorRegistry | undefined;
+let answeringThePrimary: AggregatorRegistry<'text/plain; version=0.0.4; charset=utf-8'> | undefined;
 
 /** The primary's view: the workers' registries merged into one exposition. */
 export class ClusterMetrics {

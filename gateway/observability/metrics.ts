@@ -31,12 +31,12 @@ export const FAST_BUCKETS: readonly number[] = [
 let processMetrics: readonly Metric[] | undefined;
 
 function theProcessMetrics(): readonly Metric[] {
-  if (!processMetrics) {
-    const own = new Registry();
-    collectDefaultMetrics({ register: own });
-    processMetrics = own.getMetricsAsArray();
-  }
-  return processMetrics;
+  if (processMetrics) return processMetrics;
+  const own = new Registry();
+  collectDefaultMetrics({ register: own });
+  const made = own.getMetricsAsArray().map(({ name }) => own.getSingleMetric(name)!);
+  processMetrics = made;
+  return made;
 }
 
 /**

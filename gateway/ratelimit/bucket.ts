@@ -1,10 +1,23 @@
 /** Which limit a bucket is (scoped.ts for the handlers' own). */
 export type BucketKind =
-  'global' | 'client' | 'ip' | 'failures' | 'idp' | 'idp_address' | 'identity' | 'identity_failures' | 'login';
+  | 'global'
+  | 'client'
+  | 'ip'
+  | 'failures'
+  | 'idp'
+  | 'idp_address'
+  | 'idp_new_browsers'
+  | 'idp_device'
+  | 'identity'
+  | 'identity_failures'
+  | 'login';
 
 /** One token bucket of one decision: its Redis key (without the deployment prefix), size and refill. */
 export interface Bucket {
-  /** Which limit it is: global, client, ip, failures; idp, idp_address, identity, identity_failures, login (scoped.ts). */
+  /**
+   * Which limit it is: global, client, ip, failures; idp, idp_address, idp_new_browsers, idp_device, identity,
+   * identity_failures, login (scoped.ts).
+   */
   kind: BucketKind;
   key: string;
   capacity: number;

@@ -204,6 +204,41 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     };
   };
 
+  /**
+   * Browsers without a device cookie (`perIdp.knownDeviceShare`): together they may cause at most the rest of the
+   * IdP's requests, so a flood of new logins from many addresses leaves returning browsers their part.
+   */
+  const idpNewBrowsersRate = (idp: Bucket, idpId: string): Bucket | undefined => {
+    const rest = 1 - config.perIdp.knownDeviceShare;
+    if (rest >= 1) return undefined;
+    return {
+      kind: 'idp_new_browsers',
+      key: bucketKey('idp-new', idpId),
+      capacity: Math.max(1, Math.ceil(idp.capacity * rest)),
+      perSecond: idp.perSecond * rest,
+      cost: 1,
+    };
+  };
+  /** One known device's share of an IdP's requests, an address's size: a device cookie copied to a botnet is one. */
+  const idpDeviceRate = (idp: Bucket, idpId: string, device: string): Bucket => {
+    const share = config.perIdp.perAddressShare;
+    // a fixed-size key; the device id itself never reaches Redis (it links logins in the reputation store)
+    const id = createHash('sha256').update(`ratelimit-device-v1\n${device}`).digest('base64url').slice(0, 32);
+    return {
+      kind: 'idp_device',
+      key: bucketKey('idp-device', idpId, id),
+      capacity: Math.max(3, Math.ceil(idp.capacity * share)),
+      perSecond: idp.perSecond * share,
+      cost: 1,
+    };
+  };
+  /** What an AuthnRequest to `idpId` takes: the IdP's bucket, the address's share, the device's or new browsers'. */
+  const idpRequestBuckets = (own: Bucket, idpId: string, address: string, device?: string | null): Bucket[] => {
+    const third = device ? idpDeviceRate(own, idpId, device) : idpNewBrowsersRate(own, idpId);
+    const buckets = [own, idpAddressRate(own, idpId, address)];
+    return third ? [...buckets, third] : buckets;
+  };
+
   const perIpOf = (endpoint: LimitedEndpoint) => (endpoint === 'logout' ? config.perIpLogout : config.perIp);
 
   function buckets(endpoint: LimitedEndpoint, ip: string, clientId: string | undefined, factor: number) {
@@ -261,11 +296,12 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     const charge: Bucket[] = [failures];
     let failed = false;
     attachLimits(ctx, {
-      async idp(idp: string, direction: IdpDirection) {
-        // an AuthnRequest takes its address's share too (one address cannot drain the IdP for everyone); a
-        // verified response is the IdP's own answer to one of them
+      async idp(idp: string, direction: IdpDirection, device?: string | null) {
+        // an AuthnRequest takes its address's share too (one address cannot drain the IdP for everyone), and its
+        // device's share or, from a browser without a device cookie, the new browsers' (a flood of new logins from
+        // many addresses cannot drain the IdP for returning people); a verified response is the IdP's own answer
         const own = idpRate(idp, factor);
-        const d = await limiter.decide(direction === 'request' ? [own, idpAddressRate(own, idp, address)] : [own]);
+        const d = await limiter.decide(direction === 'request' ? idpRequestBuckets(own, idp, address, device) : [own]);
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
         if (!d.admitted) limited(requestId, endpoint, d, { idp, direction });
         return d;

@@ -1,9 +1,11 @@
 /**
  * The limits a request handler applies once it knows more than the middleware can (issue #15):
  *
- * - `admitIdp(ctx, idp, 'request' | 'response')`: the IdP's bucket, taken by every AuthnRequest sent to it
+ * - `admitIdp(ctx, idp, 'request' | 'response', device)`: the IdP's bucket, taken by every AuthnRequest sent to it
  *   (start-upstream.ts) and every response it really sent (upstream-answer.ts, once the adapter verified it:
- *   a stranger's junk posted with a live RelayState takes nothing from the IdP);
+ *   a stranger's junk posted with a live RelayState takes nothing from the IdP). A request also takes its
+ *   address's share, and either the device's share (`device`: the id of the browser's valid device cookie) or,
+ *   without one, the cap on new browsers (`rateLimit.perIdp.knownDeviceShare`);
  * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
  *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
  *   stored in Redis, never the identity;
@@ -24,7 +26,7 @@ export type IdpDirection = 'request' | 'response';
 
 /** What the middleware hangs on each limited request. */
 export interface RequestLimits {
-  idp(idp: string, direction: IdpDirection): Promise<Decision>;
+  idp(idp: string, direction: IdpDirection, device?: string | null): Promise<Decision>;
   identity(key: string): Promise<Decision>;
   login(grantId: string): Promise<Decision>;
   markFailed(): void;
@@ -53,12 +55,17 @@ function refusalOf(ctx: Context, decision: Decision): Refusal | undefined {
 
 /**
  * @example
- * const refused = await admitIdp(ctx, 'eidas-be', 'request');
+ * const refused = await admitIdp(ctx, 'eidas-be', 'request', deviceId);
  * if (refused) throw new GatewayError('RATE_LIMITED', 429, 'too many requests to this identity provider');
  */
-export async function admitIdp(ctx: Context, idp: string, direction: IdpDirection): Promise<Refusal | undefined> {
+export async function admitIdp(
+  ctx: Context,
+  idp: string,
+  direction: IdpDirection,
+  device?: string | null,
+): Promise<Refusal | undefined> {
   const limits = limitsOf(ctx);
-  return limits ? refusalOf(ctx, await limits.idp(idp, direction)) : undefined;
+  return limits ? refusalOf(ctx, await limits.idp(idp, direction, device)) : undefined;
 }
 
 /**

@@ -237,8 +237,10 @@ test('rateLimit: the issue #15 defaults, and every wrong field named (issue #15)
   failsAt(t, (c) => (c.rateLimit = { enabled: 'no' }), 'rateLimit.enabled');
   t.like(limits.adaptive, { enabled: true, checkIntervalMs: 60_000, recoverAfterMs: 120_000, cpuPercent: 80 });
   t.like(limits.adaptive, { memoryPercent: 85 });
-  t.like(limits.perIdp, { default: 1000, min: 10, max: 20_000 });
+  t.like(limits.perIdp, { default: 1000, min: 10, max: 20_000, perAddressShare: 0.1, knownDeviceShare: 0.3 });
   failsAt(t, (c) => (c.rateLimit = { perIdp: { idps: { 'eidas-be': 5 } } }), 'rateLimit.perIdp.idps.eidas-be');
+  failsAt(t, (c) => (c.rateLimit = { perIdp: { knownDeviceShare: 1 } }), 'rateLimit.perIdp.knownDeviceShare');
+  failsAt(t, (c) => (c.rateLimit = { perIdp: { knownDeviceShare: '0.3' } }), 'rateLimit.perIdp.knownDeviceShare');
   failsAt(t, (c) => (c.rateLimit = { adaptive: { factor: 1 } }), 'rateLimit.adaptive.factor');
   failsAt(t, (c) => (c.rateLimit = { adaptive: { lag: 1 } }), 'rateLimit.adaptive.lag', /unknown setting/);
   failsAt(t, (c) => (c.rateLimit = { identityFailures: { perSecond: 0 } }), 'rateLimit.identityFailures.perSecond');

@@ -70,6 +70,50 @@ test('an IdP admits its burst of requests and responses, then the RP is told tem
   );
 });
 
+test('a person who logged in before still reaches the IdP when new browsers have used up their part', async (t) => {
+  const fx = await startGatewayFixture({
+    rawConfig: (raw) =>
+      (raw.rateLimit = {
+        // 10 tokens; browsers without a device cookie: 5 of them together, the rest kept for returning devices
+        // (every browser here comes from 127.0.0.1: an address's share is the whole IdP, not what refuses)
+        perIdp: {
+          min: 0.001,
+          idps: { 'demo-idp': SLOW },
+          burstSeconds: 1_000,
+          perAddressShare: 1,
+          knownDeviceShare: 0.5,
+        },
+        redisTimeoutMs: PATIENT,
+      }),
+  });
+  t.teardown(() => fx.stop());
+  // marie logs in from her browser: it now holds a device cookie (set once the IdP's answer was verified)
+  const first = await authorizationRequest(fx.rp);
+  const marie = await loginJourney(first.url, { username: 'marie', redirectUri: RP_REDIRECT });
+  t.truthy(marie.url.searchParams.get('code'));
+  // new browsers start logins
+  const startFromANewBrowser = async () => {
+    const request = await authorizationRequest(fx.rp);
+    const browser = new Browser();
+    const headers = { 'accept-language': 'en' };
+    const chooser = await browser.follow(request.url, { headers });
+    const form = formsIn(await chooser.response.text()).find((f) => f.action.endsWith('/idp'))!;
+    return (await browser.submit(form, chooser.url, { idp: 'demo-idp' })).response;
+  };
+  const statuses: number[] = [];
+  for (let i = 1; i <= 6; i++) statuses.push((await startFromANewBrowser()).status);
+  // marie's own login took one of the new browsers' five: four more go, then they are refused
+  t.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+  // marie comes back (prompt=login: her session would otherwise answer without the IdP): her AuthnRequest goes out
+  const again = await authorizationRequest(fx.rp, { prompt: 'login' });
+  const back = await loginJourney(again.url, { username: 'marie', redirectUri: RP_REDIRECT, browser: marie.browser });
+  t.truthy(back.url.searchParams.get('code'), `her login ended at ${back.url}`);
+  t.regex(
+    await fx.gateway.services.metrics.registry.metrics(),
+    /gateway_ratelimit_refusals_total\{endpoint="chooser",bucket="idp_new_browsers",line="redis"\} 2/,
+  );
+});
+
 test("a stranger's junk posted with a live RelayState takes nothing from the IdP's bucket", async (t) => {
   const fx = await startGatewayFixture({
     rawConfig: (raw) =>

@@ -92,10 +92,12 @@ export async function startRateLimitBed(
   app.use(async (ctx) => {
     // `?idp=` and `?identity=` take those buckets as the ACS and WebAuthn handlers do, `?idpRequest=` the IdP's as
     // the chooser's AuthnRequest does (ratelimit/scoped.ts)
-    const { idp, identity, idpRequest } = ctx.query;
+    // (`&device=` names the browser's device, as start-upstream.ts passes the id of a valid device cookie)
+    const { idp, identity, idpRequest, device } = ctx.query;
     const refused =
       (typeof idp === 'string' && (await admitIdp(ctx, idp, 'response'))) ||
-      (typeof idpRequest === 'string' && (await admitIdp(ctx, idpRequest, 'request'))) ||
+      (typeof idpRequest === 'string' &&
+        (await admitIdp(ctx, idpRequest, 'request', typeof device === 'string' ? device : null))) ||
       (typeof identity === 'string' && (await admitIdentity(ctx, identity)));
     if (refused) {
       ctx.status = 429;
