@@ -178,7 +178,7 @@ export async function silentSso(ctx: KoaContextWithOIDC, services: Services): Pr
   // COMPLETED login whose code oidc-provider's consent prompt would then withhold
   if (params.authorization_details !== undefined || params.resource !== undefined) return 'interaction_required';
   const uid = `sso-${randomBytes(18).toString('base64url')}`;
-  const request = requestContextOf(ctx, services, params);
+  const request = requestContextOf(ctx, services, params, { issueDevice: false });
   const { requestId } = request;
   // acted on here and now: nothing is left for the completion step (no outcome kept in Redis)
   const outcome = await beginSsoLogin(services, uid, standing, request, true);
@@ -287,7 +287,12 @@ export async function ssoAtAuthorization(
   if (interaction.prompt.name !== 'sso' || !interaction.prompt.reasons.includes(SSO_LOGIN_REASON)) return undefined;
   const standing = await standingOf(ctx, services);
   if (!standing) return undefined;
-  await beginSsoLogin(services, interaction.uid, standing, requestContextOf(ctx, services, interaction.params));
+  await beginSsoLogin(
+    services,
+    interaction.uid,
+    standing,
+    requestContextOf(ctx, services, interaction.params, { issueDevice: false }),
+  );
   return afterDecisionPath(federation, interaction.uid);
 }
 
@@ -315,7 +320,12 @@ export async function ssoInteraction(ctx: Context, services: Services, details: 
         )
       : null;
     if (!standing) return false;
-    await beginSsoLogin(services, uid, standing, requestContextOf(ctx, services, details.params));
+    await beginSsoLogin(
+      services,
+      uid,
+      standing,
+      requestContextOf(ctx, services, details.params, { issueDevice: false }),
+    );
   } else if (existing.sso !== true) return false;
   ctx.status = 303;
   ctx.redirect(afterDecisionPath(services.config.federation, uid));

@@ -30,13 +30,20 @@ export function translationPoint(services: Services): TranslationPoint {
   return point;
 }
 
-/** This request, as the translation point sees it (a device cookie is issued when the browser has none). */
+/**
+ * This request, as the translation point sees it. `issueDevice`: a device cookie is issued when the browser has
+ * none (a login whose IdP answer was verified); an SSO names a fresh device for the request without issuing it
+ * (risk/device-cookie.ts `deviceOf`).
+ */
 export function requestContextOf(
   ctx: Context,
   services: Services,
   params: Record<string, unknown> | undefined,
+  { issueDevice }: { issueDevice: boolean },
 ): RequestContext {
-  const device = deviceOf(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies);
+  const device = deviceOf(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies, {
+    issue: issueDevice,
+  });
   return {
     // the provider's own Koa context has no state of ours: the request id is on the response header
     requestId: (ctx.state.requestId as string | undefined) ?? String(ctx.res.getHeader('x-request-id') ?? ''),

@@ -11,8 +11,9 @@
  *   again and again, cannot take the whole IdP's budget from everyone else. `knownDeviceShare` (default 0.3, 0
  *   turns it off): the part of an IdP's AuthnRequests kept for browsers that completed a login before (a valid
  *   device cookie, issued only once an IdP's answer was verified): browsers without one may together cause at most
- *   the rest, so a flood of new logins from many addresses leaves returning people their part; each known device
- *   takes an address-sized share of it (a device cookie copied to many machines is one device);
+ *   the rest, so a flood of new logins from many addresses leaves returning people their part. `perDevice`
+ *   (`{ capacity, perSecond }`, default 5 / 0.05: three a minute): what one known device may cause at one IdP (a
+ *   device cookie copied to many machines is one device, and a few cannot empty the part kept for all);
  * - `perIdentity`: `{ capacity, perSecond }` per identity and endpoint (ACS: the IdP and NameID, hashed;
  *   WebAuthn: the pivot identity's account): default 30 / 0.05 (three a minute);
  * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
@@ -37,6 +38,8 @@ export interface IdpLimits {
   perAddressShare: number;
   /** The part of an IdP's request budget browsers without a device cookie cannot take (0–0.9; 0: no such cap). */
   knownDeviceShare: number;
+  /** One known device's requests to one IdP. */
+  perDevice: BucketSize;
 }
 
 const IDP_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -68,7 +71,16 @@ export function bucket(parent: Obj, key: string, at: string, defaults: BucketSiz
  */
 export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
   const obj = object(raw ?? {}, at);
-  onlyKeys(obj, at, ['default', 'min', 'max', 'burstSeconds', 'idps', 'perAddressShare', 'knownDeviceShare']);
+  onlyKeys(obj, at, [
+    'default',
+    'min',
+    'max',
+    'burstSeconds',
+    'idps',
+    'perAddressShare',
+    'knownDeviceShare',
+    'perDevice',
+  ]);
   const min = rate(obj, 'min', at, 10);
   const max = rate(obj, 'max', at, 20_000);
   if (max < min) throw new ConfigError(join(at, 'max'), `must be ≥ min (${min})`);
@@ -97,5 +109,6 @@ export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
     idps,
     perAddressShare: share,
     knownDeviceShare: known,
+    perDevice: bucket(obj, 'perDevice', at, { capacity: 5, perSecond: 0.05 }),
   };
 }

@@ -24,7 +24,8 @@ export async function translateAndDecide(
   await translationPoint(services).decide(
     loginId,
     { kind: 'upstream', identity },
-    requestContextOf(ctx, services, params),
+    // the IdP's answer was verified: a browser without a device cookie gets one here, and only here
+    requestContextOf(ctx, services, params, { issueDevice: true }),
     'kept',
     undefined,
     held,

@@ -214,27 +214,27 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     return {
       kind: 'idp_new_browsers',
       key: bucketKey('idp-new', idpId),
-      capacity: Math.max(1, Math.ceil(idp.capacity * rest)),
+      // rounded down: at a small burst the part kept for known devices is at least a token
+      capacity: Math.max(1, Math.floor(idp.capacity * rest)),
       perSecond: idp.perSecond * rest,
       cost: 1,
     };
   };
-  /** One known device's share of an IdP's requests, an address's size: a device cookie copied to a botnet is one. */
-  const idpDeviceRate = (idp: Bucket, idpId: string, device: string): Bucket => {
-    const share = config.perIdp.perAddressShare;
-    // a fixed-size key; the device id itself never reaches Redis (it links logins in the reputation store)
-    const id = createHash('sha256').update(`ratelimit-device-v1\n${device}`).digest('base64url').slice(0, 32);
-    return {
-      kind: 'idp_device',
-      key: bucketKey('idp-device', idpId, id),
-      capacity: Math.max(3, Math.ceil(idp.capacity * share)),
-      perSecond: idp.perSecond * share,
-      cost: 1,
-    };
+  /**
+   * One known device's requests to an IdP (`perIdp.perDevice`), a person's size: a device cookie copied to a botnet
+   * is one device, and a few devices cannot empty the part kept for all of them.
+   */
+  const idpDeviceRate = (idpId: string, device: string): Bucket => {
+    // a fixed-size key, an HMAC: the device id itself never reaches Redis (it links logins in the reputation store)
+    const id = createHmac('sha256', deps.identitySecret)
+      .update(`ratelimit-device-v1\n${device}`)
+      .digest('base64url')
+      .slice(0, 32);
+    return { kind: 'idp_device', key: bucketKey('idp-device', idpId, id), ...config.perIdp.perDevice, cost: 1 };
   };
   /** What an AuthnRequest to `idpId` takes: the IdP's bucket, the address's share, the device's or new browsers'. */
   const idpRequestBuckets = (own: Bucket, idpId: string, address: string, device?: string | null): Bucket[] => {
-    const third = device ? idpDeviceRate(own, idpId, device) : idpNewBrowsersRate(own, idpId);
+    const third = device ? idpDeviceRate(idpId, device) : idpNewBrowsersRate(own, idpId);
     const buckets = [own, idpAddressRate(own, idpId, address)];
     return third ? [...buckets, third] : buckets;
   };

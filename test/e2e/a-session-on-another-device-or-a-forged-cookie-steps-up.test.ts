@@ -53,6 +53,15 @@ test.serial('an SSO without the device the session was made on goes upstream; th
     "select assessment->'factors' as factors from risk_assessments order by at desc limit 1",
   );
   t.true(rows[0]?.factors.includes('sso:device_changed'), JSON.stringify(rows[0]));
+  // and the SSO minted it no device cookie: only a login whose IdP answer was verified issues one (a session's cookie
+  // replayed without it must not yield fresh valid device ids, which the IdPs' rate limits trust)
+  t.deepEqual(
+    first.browser.cookiesOf(new URL(fx.url)).filter((c) => c.name.endsWith(DEVICE_COOKIE)),
+    [],
+    'no device cookie set by the SSO',
+  );
+  const again = await silently(first.browser);
+  t.is(again.searchParams.get('error'), 'login_required', 'still another device at the next SSO');
 });
 
 test.serial('a forged device cookie turns a fresh login into a step-up at the IdP', async (t) => {

@@ -100,9 +100,16 @@ test("new browsers together take at most their part of an IdP's requests; return
     {
       perIp: LOOSE,
       failures: LOOSE,
-      // the IdP: 100 requests (0.01 per s × 10,000 s: nothing refills while the test runs); one address or one
-      // device: a tenth, 10; browsers without a device cookie: 70 together, 30 kept for devices that logged in before
-      perIdp: { min: 0.001, default: SLOW, burstSeconds: 10_000, perAddressShare: 0.1, knownDeviceShare: 0.3 },
+      // the IdP: 100 requests (0.01 per s × 10,000 s: nothing refills while the test runs); one address: a tenth,
+      // 10; browsers without a device cookie: 70 together, 30 kept for devices that logged in before; one device: 5
+      perIdp: {
+        min: 0.001,
+        default: SLOW,
+        burstSeconds: 10_000,
+        perAddressShare: 0.1,
+        knownDeviceShare: 0.3,
+        perDevice: { capacity: 5, perSecond: SLOW },
+      },
     },
     [],
   );
@@ -112,31 +119,36 @@ test("new browsers together take at most their part of an IdP's requests; return
       method: 'POST',
       headers: { 'x-forwarded-for': from },
     });
+  const refusals = () => bed.logs.filter((l) => l.code === 'RATE_LIMITED').map((l) => l.refusedBy);
   // a flood of new logins from 12 addresses, each within its own share: 70 go through, then none
   let flood = 0;
   for (let i = 1; i <= 12; i++)
     for (const answer of await statuses(10, start(`198.51.100.${i}`))) if (answer.status === 200) flood += 1;
   t.is(flood, 70);
   t.deepEqual(
-    [...new Set(bed.logs.filter((l) => l.code === 'RATE_LIMITED').map((l) => String(l.refusedBy)))],
+    [...new Set(refusals().map(String))],
     ['idp_new_browsers'],
     'refused as new browsers, not as the IdP saturated',
   );
   // a returning person (a device cookie) still starts a login, from an address the flood never used
   t.is((await statuses(1, start('203.0.113.1', 'device-a')))[0]!.status, 200);
-  // one device cookie copied to many machines is one device: its share, 10, then refused whatever the address
-  const copied: number[] = [];
-  for (let i = 2; i <= 6; i++)
-    for (const a of await statuses(3, start(`203.0.113.${i}`, 'device-a'))) copied.push(a.status);
-  t.is(copied.filter((s) => s === 200).length, 9, 'its ten in all');
-  const lastRefusal = () => bed.logs.filter((l) => l.code === 'RATE_LIMITED').at(-1)?.refusedBy;
-  t.deepEqual(lastRefusal(), ['idp_device']);
-  // the other returning devices share the rest: 30 − 10 = 20 before the IdP itself is empty
+  // one device cookie copied to many machines is one device: its five, then refused whatever the address
+  let copied = 0;
+  for (let i = 2; i <= 7; i++)
+    for (const a of await statuses(3, start(`203.0.113.${i}`, 'device-a'))) if (a.status === 200) copied += 1;
+  t.is(copied, 4, 'its five in all');
+  t.deepEqual(refusals().at(-1), ['idp_device']);
+  // so a few devices cannot empty the part kept for all: 20 other devices each start a login
   let returning = 0;
-  for (let i = 1; i <= 25; i++)
+  for (let i = 1; i <= 20; i++)
     if ((await statuses(1, start(`192.0.2.${i}`, `device-${i}`)))[0]!.status === 200) returning += 1;
   t.is(returning, 20);
-  t.deepEqual(lastRefusal(), ['idp']);
+  // what is left of the IdP's own bucket (100 − 70 − 5 − 20 = 5) is the limit now
+  let last = 0;
+  for (let i = 21; i <= 30; i++)
+    if ((await statuses(1, start(`192.0.2.${i}`, `device-${i}`)))[0]!.status === 200) last += 1;
+  t.is(last, 5);
+  t.deepEqual(refusals().at(-1), ['idp']);
   t.regex(
     await bed.registry.metrics(),
     /gateway_ratelimit_refusals_total\{endpoint="chooser",bucket="idp_new_browsers",line="redis"\} 50/,
