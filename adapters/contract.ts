@@ -110,6 +110,23 @@ export interface InboundMessage {
   params: Record<string, string>;
   /** The value bound to this browser, computed the same way as at start. */
   browserBinding: string;
+  /**
+   * The same browser's binding under the keys the gateway used before a rotation (`secrets.previousBrowserBindingKeys`),
+   * newest first: a login sent upstream before the rotation was bound with one of them, and still finishes in the
+   * browser that started it. Never another browser's: each is the same cookie's value under another key.
+   */
+  earlierBrowserBindings?: readonly string[];
+}
+
+/**
+ * Whether `stored` (the binding a pending request was sent with) is this message's browser: its binding now, or
+ * under a key used before a rotation.
+ *
+ * @example
+ * if (!fromTheSameBrowser(pending.browserBinding, message)) fail('REF_STATE_SESSION_MISMATCH', 'another browser');
+ */
+export function fromTheSameBrowser(stored: string, message: InboundMessage): boolean {
+  return stored === message.browserBinding || (message.earlierBrowserBindings?.includes(stored) ?? false);
 }
 
 /** A successful finish carries the identity and the login it answers. */

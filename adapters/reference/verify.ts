@@ -20,7 +20,13 @@
  * | 12 | freshness  | `auth_time` within the RP's `max_age` and the IdP's maximum; after the request when it forced authentication | `REF_AUTHN_TOO_OLD` |
  */
 import { compactVerify, decodeProtectedHeader, type CryptoKey, type KeyObject } from 'jose';
-import { AdapterError, type AdapterStateStore, type InboundMessage, type LoaUri } from '../contract.ts';
+import {
+  AdapterError,
+  fromTheSameBrowser,
+  type AdapterStateStore,
+  type InboundMessage,
+  type LoaUri,
+} from '../contract.ts';
 import type { AdapterErrorCode } from '../errors/registry.ts';
 import { LOA_URIS, loaRank } from '../contract/vocabulary.ts';
 import { readClaims, type ReferenceClaims } from './claims.ts';
@@ -112,7 +118,7 @@ export async function verifyAnswer(input: VerifyInput): Promise<Verified> {
   // 9 state
   const pending = await takePending(input.state, state);
   if (!pending || pending.idp !== idp.id) fail('REF_STATE_UNKNOWN', 'no pending login');
-  if (pending.browserBinding !== message.browserBinding) fail('REF_STATE_SESSION_MISMATCH', 'another browser');
+  if (!fromTheSameBrowser(pending.browserBinding, message)) fail('REF_STATE_SESSION_MISMATCH', 'another browser');
   const loginId = pending.loginId;
   // 10 nonce
   if (claims.nonce !== pending.nonce) fail('REF_NONCE_MISMATCH', 'nonce', loginId);

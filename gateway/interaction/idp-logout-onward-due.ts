@@ -24,7 +24,7 @@
  */
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBinding, browserBindings } from '../session/browser-binding.ts';
 import type { EndedSession } from '../session/upstream-sessions.ts';
 import { audit } from './upstream-logout-audit.ts';
 import { upstreamSessions, type Deps } from './upstream-logout-parts.ts';
@@ -36,8 +36,8 @@ const DUE = z.object({ uid: z.string().min(1), binding: z.string().min(1) }).str
 
 const keyOf = (idp: string, retryKey: string) => `slo:onward-due:${idp}:${retryKey}`;
 
-/** `keep`: the binding stored with a due entry; `compare`: a retry's, compared with it. */
-const bindingOf = (ctx: Context, services: Deps, use: 'keep' | 'compare') =>
+/** The binding stored with a due entry (a retry's is compared with it under every binding key: `browserBindings`). */
+const bindingOf = (ctx: Context, services: Deps, use: 'keep') =>
   browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, use);
 
 /**
@@ -103,7 +103,9 @@ async function readDue(
   const raw = await services.redis.get(keyOf(idp, retryKey));
   if (raw === null) return null;
   const due = DUE.parse(JSON.parse(raw));
-  return bindingOf(ctx, services, 'compare') === due.binding ? due : 'other-browser';
+  // stored under the current key or one used before a rotation: this browser's cookie either way
+  const here = browserBindings(ctx, bindingKeys(services.config.secrets), services.config.cookies);
+  return here.includes(due.binding) ? due : 'other-browser';
 }
 
 /** Audits a retry that another browser than the first attempt's brought: no IdP asked from there. */

@@ -19,7 +19,7 @@
  */
 import type { Context } from 'koa';
 import type { FrontChannel } from '../../adapters/contract.ts';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import type { EndedSession } from '../session/upstream-sessions.ts';
 import { audit } from './upstream-logout-audit.ts';
 import { askNextIdp, logoutTurnsOf } from './upstream-logout-chain.ts';
@@ -46,10 +46,11 @@ export async function sessionToAskOn(
   sessions: readonly EndedSession[],
 ): Promise<EndedSession[]> {
   if (sessions.length <= 1) return [...sessions];
-  const binding = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare');
-  const own = binding === undefined ? [] : sessions.filter((s) => s.bindings?.includes(binding));
+  // this browser's binding under the current key or one used before a rotation
+  const bindings = browserBindings(ctx, bindingKeys(services.config.secrets), services.config.cookies);
+  const own = sessions.filter((s) => s.bindings?.some((b) => bindings.includes(b)));
   const askedOn = own.length === 1 ? own : [];
-  const cause = binding === undefined ? 'no-binding-cookie' : own.length === 0 ? 'made-elsewhere' : 'several-made-here';
+  const cause = bindings.length === 0 ? 'no-binding-cookie' : own.length === 0 ? 'made-elsewhere' : 'several-made-here';
   try {
     await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', initiator, 'UPSTREAM_LOGOUT_OTHER_BROWSER', {
       notAskedOn: sessions.length - askedOn.length,

@@ -16,7 +16,7 @@ import type { Context } from 'koa';
 import { AdapterError, UnendedLogout, type InboundLogoutMessage } from '../../adapters/contract.ts';
 import type { LogoutRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError } from '../errors.ts';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import { dropWayBack, readWayBack, takeOnward, wayBackError, type Onward, type WayBack } from './logout-way-back.ts';
 import { audit, refused } from './upstream-logout-audit.ts';
 import { continueLogout } from './upstream-logout-chain.ts';
@@ -73,9 +73,14 @@ export async function logoutResponse(
     );
   // a refused answer still ends with our answer to the IdP that began it (the local logout is done), in the browser
   // that logged out only
-  const here = browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare');
+  // this browser's binding under the current key or one used before a rotation
+  const here = browserBindings(ctx, bindingKeys(services.config.secrets), services.config.cookies);
   const kept = back
-    ? await keptOnward(services, relay, (o) => answered !== null || (o.binding !== undefined && o.binding === here))
+    ? await keptOnward(
+        services,
+        relay,
+        (o) => answered !== null || (o.binding !== undefined && here.includes(o.binding)),
+      )
     : null;
   const onward = answered ? await onwardFrom(ctx, services, relay, answered, kept ?? undefined) : null;
   if (onward?.start) return send(ctx, onward.start);

@@ -20,7 +20,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
 import { afterDecisionPath } from '../completion/resume-path.ts';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { translateAndDecide } from './translate-and-decide.ts';
 import { answerUnavailableAtAcs, failLogin, unavailableCodeWithin, unavailableError } from './unavailable-mid-login.ts';
@@ -52,8 +52,10 @@ export async function upstreamAnswered(
   } catch {
     return reject(ctx, services, 'IDP_UNKNOWN', target.loginId, component);
   }
-  const binding =
-    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare') ?? NO_BINDING;
+  // this browser's binding, and the same cookie's under the keys used before a rotation (a login sent upstream
+  // before it still finishes here)
+  const bindings = browserBindings(ctx, bindingKeys(services.config.secrets), services.config.cookies);
+  const binding = bindings[0] ?? NO_BINDING;
   // a refusal below is answered by `reject`; a dependency's 503 met on the way by `answerUnavailableAtAcs`
   let refusing = false;
   let giveBack = (): Promise<void> => Promise.resolve();
@@ -65,7 +67,12 @@ export async function upstreamAnswered(
   try {
     let result;
     try {
-      result = await adapter.finishLogin({ method: ctx.method, params, browserBinding: binding });
+      result = await adapter.finishLogin({
+        method: ctx.method,
+        params,
+        browserBinding: binding,
+        earlierBrowserBindings: bindings.slice(1),
+      });
     } catch (error) {
       if (error instanceof AdapterError) {
         // an adapter's own code over a dependency gone away (its replay or pending-request store: Redis failing
@@ -77,7 +84,7 @@ export async function upstreamAnswered(
         );
         return refuse(
           code,
-          error.loginId ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined)),
+          error.loginId ?? (await sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined)),
           `adapter:${target.idp}`,
         );
       }
@@ -152,7 +159,7 @@ export async function upstreamAnswered(
       throw error;
     }
     // attributed like a refusal: the verified login, else the RelayState's when it is this browser's
-    const loginId = verified ?? (await sameBrowserLogin(services, target.loginId, binding).catch(() => undefined));
+    const loginId = verified ?? (await sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined));
     services.logger.warn({ code, loginId, idp: target.idp }, 'upstream answer met an unavailable dependency');
     if (loginId === undefined || !(await answerUnavailableAtAcs(ctx, services, loginId, code, component)))
       throw unavailableError(error, code);
@@ -183,9 +190,13 @@ function settledOf<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
  * then learns the login failed. From any other browser it is not attributed (no one can fail, or learn
  * about, someone else's login).
  */
-async function sameBrowserLogin(services: Services, loginId: string, binding: string): Promise<string | undefined> {
+async function sameBrowserLogin(
+  services: Services,
+  loginId: string,
+  bindings: readonly string[],
+): Promise<string | undefined> {
   const login = await services.logins.load(loginId);
-  return login?.browserBinding !== undefined && login.browserBinding === binding ? loginId : undefined;
+  return login?.browserBinding !== undefined && bindings.includes(login.browserBinding) ? loginId : undefined;
 }
 
 async function reject(

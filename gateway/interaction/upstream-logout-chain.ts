@@ -29,7 +29,7 @@ import {
   type UpstreamSessionRef,
 } from '../../adapters/contract.ts';
 import type { AuditErrorCode } from '../audit-codes.ts';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBinding, browserBindings } from '../session/browser-binding.ts';
 import { EARLIER_LOGINS } from '../session/upstream-sessions.ts';
 import { keepOnward, keepWayBack, type Onward } from './logout-way-back.ts';
 import { unavailableCodeWithin } from './unavailable-mid-login.ts';
@@ -147,9 +147,7 @@ export async function continueLogout(
     return null;
   }
   if (chain.idp !== answered.idp || chain.logoutId !== answered.logoutId) return null;
-  if (
-    browserBinding(ctx, services.config.secrets.browserBindingKey, services.config.cookies, 'compare') !== chain.binding
-  ) {
+  if (!browserBindings(ctx, bindingKeys(services.config.secrets), services.config.cookies).includes(chain.binding)) {
     await audit(ctx, services, 'UPSTREAM_LOGOUT_SKIPPED', undefined, 'UPSTREAM_LOGOUT_OTHER_BROWSER', {
       chain: chain.chain,
       notAsked: chain.then.length,

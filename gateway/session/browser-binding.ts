@@ -104,3 +104,37 @@ export function browserBinding(
   });
   return hmac(key, label, kept);
 }
+
+/** The binding's keys: the current one binds and compares; a previous one (before a rotation) only compares. */
+export interface BindingKeys {
+  current: string;
+  previous: readonly string[];
+}
+
+/** The binding's keys from the config's secrets (the device cookie's: `browserBindingKey` and the previous ones). */
+export function bindingKeys(secrets: {
+  browserBindingKey: string;
+  previousBrowserBindingKeys: readonly string[];
+}): BindingKeys {
+  return { current: secrets.browserBindingKey, previous: secrets.previousBrowserBindingKeys };
+}
+
+/**
+ * Every binding this request's browser may have been bound with, to compare with one stored earlier: its `compare`
+ * binding under the current key first, then under each previous key (`secrets.previousBrowserBindingKeys`, newest
+ * first). A login, a logout chain or an enrolment grant bound before a key rotation still goes on in the browser that
+ * began it: the cookie's value is the same, only the key that hashed it changed. Empty when the browser has no
+ * binding cookie. Each entry is this browser's (an HMAC of its own cookie), never another's.
+ *
+ * @example
+ * if (!browserBindings(ctx, bindingKeys(config.secrets), config.cookies).includes(stored)) refuse();
+ */
+export function browserBindings(ctx: Context, keys: BindingKeys, cookies: CookieSettings): string[] {
+  const all: string[] = [];
+  for (const key of [keys.current, ...keys.previous]) {
+    const binding = browserBinding(ctx, key, cookies, 'compare');
+    if (binding === undefined) return all; // no cookie: under no key either
+    all.push(binding);
+  }
+  return all;
+}

@@ -11,7 +11,7 @@ import type { Context } from 'koa';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import { browserBinding } from './browser-binding.ts';
+import { bindingKeys, browserBindings } from './browser-binding.ts';
 
 /** Where the request was refused. */
 export type SameBrowserAt = 'resume' | 'completion' | 'upstream-start' | 'webauthn';
@@ -38,9 +38,10 @@ export async function refuseAnotherBrowser(
 ): Promise<void> {
   if (bound === undefined) return;
   const { secrets, cookies } = services.config;
-  const binding = browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare');
-  if (binding === bound) return;
-  await refuse(ctx, services, uid, at, binding === undefined ? 'no-binding-cookie' : 'other-browser');
+  // bound under the current key, or under one used before a rotation (the same browser's cookie)
+  const bindings = browserBindings(ctx, bindingKeys(secrets), cookies);
+  if (bindings.includes(bound)) return;
+  await refuse(ctx, services, uid, at, bindings.length === 0 ? 'no-binding-cookie' : 'other-browser');
 }
 
 /** Audits the refusal, then throws it. */

@@ -20,7 +20,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { escapeHtml, page } from '../http/html.ts';
 import { readForm } from '../http/read-form.ts';
 import type { WebAuthnDeps } from './deps.ts';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import {
   authenticationOptions,
   registrationOptions,
@@ -100,8 +100,9 @@ export async function grantOf(ctx: Context, deps: WebAuthnDeps, uid: string): Pr
   const account = stored ? await deps.accounts.load(stored.accountId) : null;
   const grant: EnrolmentGrant | null =
     stored && account ? { ...stored, displayName: `${account.pivot.given_name} ${account.pivot.family_name}` } : null;
-  const binding = browserBinding(ctx, deps.config.secrets.browserBindingKey, deps.config.cookies, 'compare');
-  if (!grant || binding !== grant.binding) throw notAllowed('no grant for this browser');
+  // the grant's binding, under the current key or one used before a rotation (this browser's cookie either way)
+  const bindings = browserBindings(ctx, bindingKeys(deps.config.secrets), deps.config.cookies);
+  if (!grant || !bindings.includes(grant.binding)) throw notAllowed('no grant for this browser');
   // and only while the session that login opened in this browser stands on that very login: after a logout (or
   // a revocation, or another person's login on a shared computer) the login's page in the history is no way in,
   // nor once the same account signs in again there (with a weaker credential, maybe: that login has its own grant)

@@ -13,6 +13,7 @@
  *   the decrypt step before an EncryptedAssertion costs an HSM operation; one decryption per request.
  * - The take leaves in the replay step's Redis write (`startTakingPendingRequest`; issue #14).
  */
+import { fromTheSameBrowser } from '../../contract.ts';
 import { samlError } from '../errors.ts';
 import { attr } from '../xml/dom.ts';
 import { CM_BEARER } from '../xml/namespaces.ts';
@@ -128,7 +129,7 @@ export async function admitDecryption(ctx: VerifyContext, replay: Promise<void>)
 function ownPending(ctx: VerifyContext, requestId: string, stored: string | null): PendingRequest {
   if (stored === null) throw samlError('SAML_INRESPONSETO_UNKNOWN', { detail: `request ${requestId}` });
   const pending = parsePending(stored);
-  if (pending.browserBinding !== ctx.message.browserBinding) {
+  if (!fromTheSameBrowser(pending.browserBinding, ctx.message)) {
     throw samlError('SAML_INRESPONSETO_SESSION_MISMATCH', { detail: `request ${requestId}` });
   }
   return pending;

@@ -155,6 +155,30 @@ export function contractSuite(
     t.is(error?.loginId, undefined);
   });
 
+  test(`${name}: an answer brought by the same browser, its binding now made under a rotated key, finishes its login`, async (t) => {
+    // the gateway hands the browser's binding under its current key, and the same cookie's under the keys used
+    // before a rotation (`earlierBrowserBindings`): the request was bound with one of those
+    const login = await subject.start(BROWSER);
+    const params = await login.answer();
+    const result = await subject.adapter.finishLogin({
+      method: 'POST',
+      params,
+      browserBinding: 'contract-browser-A-under-the-new-key',
+      earlierBrowserBindings: [BROWSER],
+    });
+    t.is(result.loginId, login.loginId);
+  });
+
+  test(`${name}: earlier bindings of another browser do not make its answer this browser's`, async (t) => {
+    const login = await subject.start(BROWSER);
+    const params = await login.answer();
+    const error = await t.throwsAsync(
+      subject.adapter.finishLogin({ ...post(params, OTHER_BROWSER), earlierBrowserBindings: ['contract-browser-C'] }),
+      { instanceOf: AdapterError },
+    );
+    t.is(error?.code, subject.codes['wrong-browser']);
+  });
+
   test(`${name}: an empty message is refused with a code, never a pass`, async (t) => {
     const error = await t.throwsAsync(subject.adapter.finishLogin(post({})), { instanceOf: AdapterError });
     t.true(Object.hasOwn(ADAPTER_ERRORS, error!.code));
