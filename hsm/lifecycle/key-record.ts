@@ -79,6 +79,13 @@ export interface KeyRecordRepository {
   setCertificate(kid: string, pem: string, replacing?: string): Promise<string>;
   /** Appends an audit event without changing keys (e.g. an export). */
   audit(event: KeyEvent): Promise<void>;
+  /**
+   * Runs `work` (a `generate`: the key made in the token, then recorded) holding the mark of a generate of `purpose`
+   * and `alg` on the token `tokenLabel`, which every instance sees until `work` settles (or its process dies).
+   */
+  whileGenerating<T>(tokenLabel: string, purpose: KeyPurpose, alg: AlgorithmName, work: () => Promise<T>): Promise<T>;
+  /** Whether another process is inside {@link whileGenerating} for `purpose` and `alg` on `tokenLabel` now. */
+  generating(tokenLabel: string, purpose: KeyPurpose, alg: AlgorithmName): Promise<boolean>;
 }
 
 /** The allowed moves, as a table. */

@@ -92,7 +92,14 @@ export class LifecycleKeyStore implements KeyStore {
   static async open(options: OpenLifecycleOptions): Promise<LifecycleKeyStore> {
     const store = new LifecycleKeyStore(options);
     await store.refresh(true);
-    const { adopt: orphans, unrecorded } = adoptable(store.tokens.signers(), store.#records);
+    const { adopt: candidates, unrecorded } = adoptable(store.tokens.signers(), store.#records);
+    // a key of a purpose and algorithm no record has is an `init` key to adopt, unless a `generate` of them is under
+    // way in another process (its record not written yet): that one is left for its own record
+    const orphans: typeof candidates = [];
+    for (const signer of candidates)
+      if (await store.#repo.generating(store.tokens.token.label, signer.purpose, signer.alg))
+        unrecorded.push(signer.label);
+      else orphans.push(signer);
     store.unrecordedKeys.push(...unrecorded);
     if (orphans.length > 0) {
       const at = store.#now();
@@ -241,13 +248,18 @@ export class LifecycleKeyStore implements KeyStore {
   ): Promise<KeyRecord> {
     assertAcknowledged(algorithm(alg), options.acknowledgeExperimental === true);
     tokenAlgorithm(alg);
-    const signer = await this.tokens.generate(purpose, alg);
-    const record = newRecord(signer, this.tokens.token.label, options.state ?? 'next', this.#now());
-    await this.#repo.insert([record], {
-      action: 'generate',
-      kid: record.kid,
-      actor: this.#actor,
-      detail: { purpose, alg, state: record.state, label: keyLabel(purpose, alg, signer.ckaId) },
+    // marked as under way from before the key is in the token until its record is: an instance opening meanwhile
+    // does not take a key of a purpose and algorithm nobody has yet for an `init` key and make it active
+    const record = await this.#repo.whileGenerating(this.tokens.token.label, purpose, alg, async () => {
+      const signer = await this.tokens.generate(purpose, alg);
+      const made = newRecord(signer, this.tokens.token.label, options.state ?? 'next', this.#now());
+      await this.#repo.insert([made], {
+        action: 'generate',
+        kid: made.kid,
+        actor: this.#actor,
+        detail: { purpose, alg, state: made.state, label: keyLabel(purpose, alg, signer.ckaId) },
+      });
+      return made;
     });
     await this.refresh(true);
     return this.record(record.kid);

@@ -10,12 +10,15 @@
  *   audit event commit together.
  * - A transition applies only when the row is still in its `from` state; otherwise nothing is applied
  *   and `HSM_LIFECYCLE_STATE` is thrown.
+ * - A `generate` holds a session advisory lock named for its token, purpose and algorithm from before the key is
+ *   made in the token until its record is committed (`whileGenerating`): an instance opening meanwhile sees the
+ *   lock taken (`generating`) and does not adopt the key as active. PostgreSQL releases it if the process dies.
  */
 import type { Pool, PoolClient } from 'pg';
-import { isAlgorithmName } from '../algorithms.ts';
+import { isAlgorithmName, type AlgorithmName } from '../algorithms.ts';
 import { HsmError } from '../errors.ts';
 import { isKeyPurpose } from '../key-label.ts';
-import type { JsonWebKeyPublic, KeyState } from '../signer.ts';
+import type { JsonWebKeyPublic, KeyPurpose, KeyState } from '../signer.ts';
 import type { KeyEvent, KeyRecord, KeyRecordRepository, Transition } from './key-record.ts';
 
 interface Row {
@@ -177,6 +180,45 @@ export class PgKeyRecords implements KeyRecordRepository {
     }
   }
 
+  async whileGenerating<T>(
+    tokenLabel: string,
+    purpose: KeyPurpose,
+    alg: AlgorithmName,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const name = generateLockName(tokenLabel, purpose, alg);
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+      await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [name]);
+    } catch (error) {
+      throw failed(error);
+    }
+    try {
+      return await work();
+    } finally {
+      // an unlock that fails (the connection broke) leaves nothing held: the lock ends with the session
+      const unlocked = await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [name]).then(
+        () => true,
+        () => false,
+      );
+      client.release(!unlocked);
+    }
+  }
+
+  async generating(tokenLabel: string, purpose: KeyPurpose, alg: AlgorithmName): Promise<boolean> {
+    try {
+      // taken and given back within this one statement when nobody holds it
+      const { rows } = await this.#pool.query<{ free: boolean }>(
+        'select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as free',
+        [generateLockName(tokenLabel, purpose, alg)],
+      );
+      return rows[0]?.free !== true;
+    } catch (error) {
+      throw failed(error);
+    }
+  }
+
   async #version(q: Pick<Pool, 'query'> | PoolClient): Promise<number> {
     const { rows } = await q.query<{ version: string }>('select version from key_set_version');
     if (rows.length !== 1) throw new HsmError('HSM_RECORDS_FAILED', 'key_set_version is missing: migrate the database');
@@ -209,6 +251,11 @@ export class PgKeyRecords implements KeyRecordRepository {
       client.release();
     }
   }
+}
+
+/** The advisory lock's name of a `generate` of `purpose` and `alg` on a token. */
+function generateLockName(tokenLabel: string, purpose: KeyPurpose, alg: AlgorithmName): string {
+  return `gw-key-generate\n${tokenLabel}\n${purpose}\n${alg}`;
 }
 
 function failed(error: unknown): HsmError {

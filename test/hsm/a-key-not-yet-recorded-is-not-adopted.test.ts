@@ -3,7 +3,9 @@
  * sign). An instance opening its key store between the two steps finds a token key without a record. It adopts
  * such a key as active only where no live record has its purpose and algorithm (the keys `init` made before the
  * lifecycle, or for a purpose a deployment lacked); otherwise the key is another process's `generate` under way,
- * and adopting it would make it active at once, before anyone could have seen it in `/jwks`.
+ * and adopting it would make it active at once, before anyone could have seen it in `/jwks`. A `generate` of a
+ * purpose and algorithm no record has yet is told apart by its mark (a PostgreSQL advisory lock held from before the
+ * key is made until its record is written): left out too, where it used to be adopted as active.
  */
 import test from 'ava';
 import pg from 'pg';
@@ -91,6 +93,34 @@ test.serial(
     t.is((await generating).state, 'next', "the ceremony's record says next");
     await instance.refresh(true);
     t.is(instance.record(newKid).state, 'next', 'and the instance reads it so');
+  },
+);
+
+test.serial(
+  'a generate of a purpose and algorithm no record has yet is left out by an instance opening meanwhile, then is next',
+  async (t) => {
+    const first = await tokenStore();
+    const records = new PgKeyRecords(pool);
+    const { held, waiting, release } = heldInserts(records);
+    const ceremony = await open(first, held, 'test:ceremony');
+    const before = new Set(first.signers().map((s) => s.kid));
+    const generating = ceremony.generate('client_auth', 'EdDSA');
+    await waiting; // the key is in the token; its record is not written yet; nothing else has this purpose and alg
+
+    const instance = await open(await tokenStore(), records, 'test:instance');
+    const made = instance.tokens.signers().find((s) => !before.has(s.kid) && s.purpose === 'client_auth')!;
+    t.truthy(made, 'the new key is on the token');
+    t.false(
+      instance.records().some((r) => r.kid === made.kid),
+      'not adopted as active',
+    );
+    t.true(instance.unrecordedKeys.includes(made.label));
+
+    release();
+    t.is((await generating).state, 'next', "the ceremony's record says next");
+    await instance.refresh(true);
+    t.is(instance.record(made.kid).state, 'next', 'and the instance reads it so');
+    t.false(await records.generating(first.token.label, 'client_auth', 'EdDSA'), 'the mark is gone with the generate');
   },
 );
 
