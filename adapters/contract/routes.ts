@@ -24,6 +24,11 @@ export interface AdapterHttpRequest {
   params: Record<string, string>;
   /** The value bound to this browser (same computation as at the start of a login), when it has one. */
   browserBinding: string | undefined;
+  /**
+   * The same browser's binding under the keys used before a rotation (`InboundMessage.earlierBrowserBindings`):
+   * compare a binding stored earlier with both.
+   */
+  earlierBrowserBindings?: readonly string[];
 }
 
 /** What an `endpoint` or `document` route answers; the gateway adds its own security headers. */

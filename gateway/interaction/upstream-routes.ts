@@ -14,7 +14,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { AdapterHttpResponse, AdapterRoute } from '../../adapters/contract/routes.ts';
 import { GatewayError } from '../errors.ts';
 import { readForm } from '../http/read-form.ts';
-import { browserBinding } from '../session/browser-binding.ts';
+import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
 import { upstreamAnswered } from './upstream-answer.ts';
 import { upstreamLogout } from './upstream-logout.ts';
@@ -49,8 +49,12 @@ async function dispatch(ctx: Context, services: Services, route: AdapterRoute): 
     case 'endpoint': {
       const params = route.method === 'POST' ? await readForm(ctx, route.maxBodyBytes) : readQuery(ctx);
       const { secrets, cookies } = services.config;
-      const binding = browserBinding(ctx, secrets.browserBindingKey, cookies, 'compare');
-      return answer(ctx, await route.handle({ method: route.method, params, browserBinding: binding }));
+      // this browser's binding, and the same cookie's under the keys used before a rotation
+      const [binding, ...earlier] = browserBindings(ctx, bindingKeys(secrets), cookies);
+      return answer(
+        ctx,
+        await route.handle({ method: route.method, params, browserBinding: binding, earlierBrowserBindings: earlier }),
+      );
     }
     default: {
       const unknown: never = route;

@@ -102,20 +102,33 @@ export function deviceInRequest(ctx: Context, keys: string | DeviceCookieKeys, c
 
 /**
  * Reads the device cookie of a request; when it is absent or invalid, issues a new one on the response (`issue`,
- * the default) or only names a fresh id for this request (`issue: false`). Returns the id (the new one for a new
- * device) and whether the device was already known to this browser.
+ * the default: the id is the new one) or issues none (`issue: false`: the id is null, no device). Returns the id and
+ * whether the device was already known to this browser.
  *
  * Only a login whose IdP answer was verified issues one (the ACS): a valid device cookie then stands for a browser
  * that authenticated upstream at least once, which the IdPs' rate limits count on (`rateLimit.perIdp.knownDeviceShare`).
  * An SSO does not (`issue: false`): a session's cookie replayed without the device cookie would otherwise mint a
- * fresh valid one per request.
+ * fresh valid one per request. Its assessment then sees no device (null, as for a forged cookie), never a fresh id
+ * per request, which would count as one more device of the account at every SSO.
  */
 export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
+  options?: { issue: true },
+): { deviceId: string; known: boolean; forged: boolean };
+export function deviceOf(
+  ctx: Context,
+  keys: string | DeviceCookieKeys,
+  cookies: CookieSettings,
+  options: { issue: boolean },
+): { deviceId: string | null; known: boolean; forged: boolean };
+export function deviceOf(
+  ctx: Context,
+  keys: string | DeviceCookieKeys,
+  cookies: CookieSettings,
   { issue }: { issue: boolean } = { issue: true },
-): { deviceId: string; known: boolean; forged: boolean } {
+): { deviceId: string | null; known: boolean; forged: boolean } {
   const { secure } = cookies;
   const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
   const name = cookieName(DEVICE_COOKIE, secure);
@@ -132,7 +145,7 @@ export function deviceOf(
       ? readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key)
       : undefined;
   const fresh = newDeviceCookie(key, label, earlier?.deviceId ?? undefined);
-  if (!issue) return { deviceId: earlier?.deviceId ?? fresh.deviceId, known: !!earlier?.deviceId, forged: read.forged };
+  if (!issue) return { deviceId: earlier?.deviceId ?? null, known: !!earlier?.deviceId, forged: read.forged };
   ctx.cookies.set(name, fresh.value, setOptions(secure));
   if (earlier?.deviceId) return { deviceId: fresh.deviceId, known: true, forged: false };
   // an un-prefixed cookie that does not check is not `forged`: any sibling subdomain can plant one

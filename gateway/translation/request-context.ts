@@ -11,8 +11,11 @@ export interface RequestContext {
   ip: string;
   userAgent: string;
   acceptLanguage: string;
-  /** The signed device cookie (a fresh one when the browser had none); `forged` when it did not verify. */
-  device: { deviceId: string; forged: boolean };
+  /**
+   * The signed device cookie's id (a fresh one when the browser had none and the request issues one; null when it
+   * issues none: an SSO); `forged` when it did not verify.
+   */
+  device: { deviceId: string | null; forged: boolean };
   /** The authorization request's parameters as oidc-provider keeps them (what the RP says is at stake). */
   params: Record<string, unknown> | undefined;
 }

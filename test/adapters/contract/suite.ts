@@ -164,7 +164,7 @@ export function contractSuite(
       method: 'POST',
       params,
       browserBinding: 'contract-browser-A-under-the-new-key',
-      earlierBrowserBindings: [BROWSER],
+      earlierBrowserBindings: ['contract-browser-A-under-another-old-key', BROWSER],
     });
     t.is(result.loginId, login.loginId);
   });
