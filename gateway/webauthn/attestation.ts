@@ -13,7 +13,11 @@
  *
  * The roots are handed to the library's process-wide SettingsService just before each verification
  * (the library reads them from there); one process serves one deployment.
+ *
+ * The root the chain ended at is recorded with the key (its SHA-256 fingerprint, {@link rootOfChain}): a root taken
+ * out of the configuration later no longer vouches for the keys it attested (credential-levels.ts).
  */
+import { X509Certificate } from 'node:crypto';
 import { SettingsService } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import { WebAuthnError } from './webauthn-error.ts';
@@ -38,19 +42,39 @@ export function installRoots(trust: AttestationTrust): void {
     SettingsService.setRootCertificates({ identifier, certificates: trust.rootCertificates });
 }
 
+/** The SHA-256 fingerprints of PEM root certificates (node's `X509Certificate.fingerprint256` form). */
+export function rootFingerprints(rootCertificates: readonly string[]): string[] {
+  return rootCertificates.map((pem) => new X509Certificate(pem).fingerprint256);
+}
+
+/**
+ * The fingerprint of the configured root `x5c` (leaf first, DER) ends at: the root itself as the chain's last
+ * certificate, or the root that issued and signed the last one. Undefined when none does (the library verified the
+ * chain against these roots, so that is not expected).
+ */
+export function rootOfChain(x5c: readonly Uint8Array[], rootCertificates: readonly string[]): string | undefined {
+  const last = new X509Certificate(Buffer.from(x5c[x5c.length - 1]!));
+  for (const pem of rootCertificates) {
+    const root = new X509Certificate(pem);
+    if (root.fingerprint256 === last.fingerprint256) return root.fingerprint256;
+    if (last.checkIssued(root) && last.verify(root.publicKey)) return root.fingerprint256;
+  }
+  return undefined;
+}
+
 /**
  * Checks what the library verified: a format with a certificate chain (the library validated it against
- * the roots installed above), and a trusted model. Returns the format.
+ * the roots installed above), and a trusted model. Returns the format and the root the chain ended at.
  *
  * @example
- * checkAttestation(trust, info.fmt, info.attestationObject, info.aaguid) // 'packed'
+ * checkAttestation(trust, info.fmt, info.attestationObject, info.aaguid) // { format: 'packed', root: 'AB:CD:…' }
  */
 export function checkAttestation(
   trust: AttestationTrust,
   fmt: string,
   attestationObject: Uint8Array,
   aaguid: string,
-): string {
+): { format: string; root: string } {
   if (!(LEVEL3_FORMATS as readonly string[]).includes(fmt)) {
     throw new WebAuthnError(
       'WEBAUTHN_ATTESTATION_REQUIRED',
@@ -73,5 +97,10 @@ export function checkAttestation(
       detail: `aaguid ${aaguid}`,
     });
   }
-  return fmt;
+  const root = rootOfChain(x5c as Uint8Array[], trust.rootCertificates);
+  if (root === undefined)
+    throw new WebAuthnError('WEBAUTHN_ATTESTATION_UNTRUSTED', 'This security key is not vouched for here.', {
+      detail: 'the attestation chain ends at no configured root',
+    });
+  return { format: fmt, root };
 }

@@ -134,7 +134,7 @@ export async function verifyRegistration(
   if (!result.verified)
     throw new WebAuthnError('WEBAUTHN_VERIFICATION_FAILED', 'The authenticator answer could not be verified.');
   const { credential, userVerified, aaguid, fmt, attestationObject } = result.registrationInfo;
-  const attestationFormat = level === 3 ? checkAttestation(trust, fmt, attestationObject, aaguid) : 'none';
+  const attested = level === 3 ? checkAttestation(trust, fmt, attestationObject, aaguid) : undefined;
   return {
     credentialId: credential.id,
     accountId,
@@ -145,7 +145,8 @@ export async function verifyRegistration(
     userVerified,
     aaguid,
     level,
-    attestationFormat,
+    attestationFormat: attested?.format ?? 'none',
+    attestationRoot: attested?.root ?? null,
   };
 }
 

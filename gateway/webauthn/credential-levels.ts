@@ -6,7 +6,7 @@
  * - level 2: any credential of level ≥ 2 (the assertion must carry user verification, ceremonies.ts); level 3
  *   too unless `webauthn.level3UserVerification` is false ({@link userVerificationFor});
  * - level 3: a credential of level 3 — a roaming security key whose attestation was verified against the
- *   configured roots at enrolment — once its cool-down (`webauthn.level3CooldownHours`, default 72 h) has
+ *   configured roots at enrolment, the root it ended at still configured — once its cool-down (`webauthn.level3CooldownHours`, default 72 h) has
  *   passed since it was enrolled; before that `WEBAUTHN_CREDENTIAL_COOLING_DOWN`;
  * - a key suspended after a signed answer showed it cloned (suspend-cloned-key.ts) satisfies nothing;
  * - with no attestation root configured, level 3 via WebAuthn is unavailable: no credential can be
@@ -14,6 +14,7 @@
  */
 import type { WebAuthnConfig } from '../config/webauthn.ts';
 import type { StoredCredential } from './credential-store.ts';
+import { rootFingerprints } from './attestation.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
 /** Policy levels WebAuthn can satisfy. */
@@ -24,6 +25,11 @@ export interface LevelPolicy {
   level3CooldownSeconds: number;
   /** Attestation roots configured: level 3 via WebAuthn is available at all. */
   level3Available: boolean;
+  /**
+   * The configured roots' SHA-256 fingerprints now: a level-3 key attested under a root taken out since its
+   * enrolment no longer stands in for level 3 (a key without a recorded root is judged as before).
+   */
+  trustedRoots?: readonly string[];
   /**
    * `webauthn.attestation.trustedAaguids` now (lower case; empty or unset: any model): a level-3 key of a model
    * taken off the list since it was enrolled no longer stands in for level 3.
@@ -38,6 +44,7 @@ export function levelPolicyOf(config: WebAuthnConfig): LevelPolicy {
   return {
     level3CooldownSeconds: config.level3CooldownSeconds,
     level3Available: config.attestation.rootCertificates.length > 0,
+    trustedRoots: rootFingerprints(config.attestation.rootCertificates),
     trustedAaguids: config.attestation.trustedAaguids.map((a) => a.toLowerCase()),
     level3UserVerification: config.level3UserVerification,
   };
@@ -101,6 +108,16 @@ export function refusalFor(
         detail: `${credential.attachment}/${credential.attestationFormat}`,
       });
     }
+    if (
+      credential.attestationRoot &&
+      policy.trustedRoots !== undefined &&
+      !policy.trustedRoots.includes(credential.attestationRoot)
+    )
+      return new WebAuthnError(
+        'WEBAUTHN_ATTESTATION_UNTRUSTED',
+        'The maker of this security key is no longer trusted here.',
+        { detail: `attestation root ${credential.attestationRoot} is no longer configured` },
+      );
     const models = policy.trustedAaguids ?? [];
     if (models.length > 0 && !models.includes(credential.aaguid.toLowerCase()))
       return new WebAuthnError('WEBAUTHN_ATTESTATION_UNTRUSTED', 'This model of security key is not accepted here.', {

@@ -34,6 +34,11 @@ export interface StoredCredential {
   level: 1 | 2 | 3;
   /** The verified attestation statement format (`none` when none was asked for). */
   attestationFormat: string;
+  /**
+   * Level 3: the SHA-256 fingerprint of the configured root its attestation chain ended at (null: enrolled before
+   * roots were recorded, or not attested).
+   */
+  attestationRoot?: string | null;
   /** The login (interaction uid) that enrolled it: a late fraud verdict on that login removes it. */
   enrolledByLogin?: string;
   /** Set when read from the store. */
@@ -54,6 +59,7 @@ interface Row {
   aaguid: string;
   level: number;
   attestation_format: string;
+  attestation_root: string | null;
   created_at: Date;
   last_used_at: Date | null;
   suspended_at: Date | null;
@@ -70,6 +76,7 @@ const fromRow = (r: Row): StoredCredential => ({
   aaguid: r.aaguid,
   level: r.level as 1 | 2 | 3,
   attestationFormat: r.attestation_format,
+  attestationRoot: r.attestation_root,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
   suspendedAt: r.suspended_at,
@@ -96,8 +103,8 @@ export class CredentialStore {
    */
   async add(credential: StoredCredential, client?: Pick<PoolClient, 'query'>): Promise<boolean> {
     const { rowCount } = await (client ?? this.#pool).query(
-      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format, enrolled_by_login)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      `insert into webauthn_credentials (credential_id, account_id, public_key, counter, attachment, transports, user_verified, aaguid, level, attestation_format, enrolled_by_login, attestation_root)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        on conflict (credential_id) do nothing`,
       [
         credential.credentialId,
@@ -111,6 +118,7 @@ export class CredentialStore {
         credential.level,
         credential.attestationFormat,
         credential.enrolledByLogin ?? null,
+        credential.attestationRoot ?? null,
       ],
     );
     return rowCount === 1;

@@ -12,7 +12,8 @@
  */
 import test from 'ava';
 import { relyingPartyOf, verifyAssertion, verifyRegistration } from '../../gateway/webauthn/ceremonies.ts';
-import { refusalFor } from '../../gateway/webauthn/credential-levels.ts';
+import { rootFingerprints } from '../../gateway/webauthn/attestation.ts';
+import { levelPolicyOf, refusalFor } from '../../gateway/webauthn/credential-levels.ts';
 import { enrolmentLevelOf, FRESH_LOGIN_SECONDS, type VerifiedOutcome } from '../../gateway/webauthn/step-up.ts';
 import { attestationPki, type AttestationPki } from './attestation-ca.ts';
 import { SoftAuthenticator } from './soft-authenticator.ts';
@@ -43,6 +44,32 @@ test('a security key attested by a configured root enrols at level 3', async (t)
     trustedAaguids: [MODEL],
   });
   t.like(credential, { level: 3, attachment: 'cross-platform', attestationFormat: 'packed', aaguid: MODEL });
+  t.is(credential.attestationRoot, rootFingerprints([vendor.rootPem])[0], 'the root its chain ended at is recorded');
+});
+
+test('a level-3 key attested under a root taken out of the configuration since no longer stands in for level 3', async (t) => {
+  const credential = await enrol(new SoftAuthenticator(), vendor, {
+    rootCertificates: [stranger.rootPem, vendor.rootPem],
+    trustedAaguids: [],
+  });
+  const cooled = { ...credential, createdAt: new Date(Date.now() - 73 * 3600_000) };
+  const base = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+  const both = rootFingerprints([stranger.rootPem, vendor.rootPem]);
+  t.is(refusalFor(cooled, 3, { ...base, trustedRoots: both }, new Date()), null, 'its root still configured');
+  const withoutItsRoot = { ...base, trustedRoots: rootFingerprints([stranger.rootPem]) };
+  t.is(refusalFor(cooled, 3, withoutItsRoot, new Date())?.code, 'WEBAUTHN_ATTESTATION_UNTRUSTED');
+  t.is(refusalFor(cooled, 2, withoutItsRoot, new Date()), null, 'level 2 does not depend on attestation');
+  // a key enrolled before roots were recorded is judged as before
+  t.is(refusalFor({ ...cooled, attestationRoot: null }, 3, withoutItsRoot, new Date()), null);
+  // the deployment's policy names its configured roots
+  t.deepEqual(
+    levelPolicyOf({
+      level3CooldownSeconds: 3600,
+      level3UserVerification: true,
+      attestation: { rootCertificates: [vendor.rootPem], trustedAaguids: [] },
+    }).trustedRoots,
+    rootFingerprints([vendor.rootPem]),
+  );
 });
 
 test('level 3 enrols a key that verified the person (its PIN), unless the deployment accepts possession alone', async (t) => {

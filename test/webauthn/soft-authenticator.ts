@@ -57,7 +57,7 @@ export class SoftAuthenticator {
     accountId: string,
     attachment: Attachment,
     counter = 0,
-    extra: Partial<Pick<StoredCredential, 'level' | 'attestationFormat' | 'createdAt'>> = {},
+    extra: Partial<Pick<StoredCredential, 'level' | 'attestationFormat' | 'attestationRoot' | 'createdAt'>> = {},
   ): StoredCredential {
     return {
       credentialId: this.credentialId,

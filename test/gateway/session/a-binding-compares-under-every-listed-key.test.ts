@@ -29,7 +29,7 @@ const bound = (key: string, value: string) =>
 test('the current key first, then each previous one in order; nothing is set', (t) => {
   const { ctx, set } = request({ '__Host-gw_bb': VALUE });
   t.deepEqual(browserBindings(ctx, keys, SECURE), [bound(NEW, VALUE), bound(OLD, VALUE), bound(OLDER, VALUE)]);
-  t.is(
+  t.is<string | undefined, string | undefined>(
     browserBindings(ctx, keys, SECURE)[0],
     browserBinding(ctx, NEW, SECURE, 'compare'),
     'the first is what a start stores now',
