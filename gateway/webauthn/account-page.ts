@@ -9,7 +9,7 @@
 import type { Context } from 'koa';
 import { escapeHtml, page } from '../http/html.ts';
 import type { WebAuthnDeps } from './deps.ts';
-import { levelPolicyOf, usableAtLevel3From } from './credential-levels.ts';
+import { levelPolicyOf, refusalFor, usableAtLevel3From } from './credential-levels.ts';
 import { CredentialStore, credentialRef, type StoredCredential } from './credential-store.ts';
 import { grantOf } from './enrol.ts';
 import { kindOf, shownDate } from './key-notice.ts';
@@ -20,6 +20,10 @@ function standsFor(c: StoredCredential, deps: WebAuthnDeps): string {
   const policy = levelPolicyOf(deps.config.webauthn);
   if (c.level === 3 && !policy.level3Available)
     return `level 2 (security key, attested ${c.attestationFormat}; level 3 is not offered here)`;
+  // a key whose maker (attestation root) or model is no longer trusted: level 2 only
+  const untrusted = c.level === 3 ? refusalFor(c, 3, policy, new Date()) : null;
+  if (untrusted?.code === 'WEBAUTHN_ATTESTATION_UNTRUSTED')
+    return `level 2 (security key, attested ${c.attestationFormat}; ${untrusted.message.toLowerCase().replace(/\.$/, '')}: not level 3)`;
   if (c.level === 3)
     return `level 3 (security key, attested ${c.attestationFormat}); usable for level 3 from ${shownDate(usableAtLevel3From(c, policy))}`;
   if (c.level === 2) return 'level 2 (confirms it is you)';

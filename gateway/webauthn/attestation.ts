@@ -14,10 +14,12 @@
  * The roots are handed to the library's process-wide SettingsService just before each verification
  * (the library reads them from there); one process serves one deployment.
  *
- * The root the chain ended at is recorded with the key (its SHA-256 fingerprint, {@link rootOfChain}): a root taken
- * out of the configuration later no longer vouches for the keys it attested (credential-levels.ts).
+ * The root the chain ends at is recorded with the key (the SHA-256 of the root's public key, {@link rootOfChain}): a
+ * root taken out of the configuration later no longer vouches for the keys it attested (credential-levels.ts). The
+ * chain is walked from the attestation certificate itself, each certificate issued and signed by the next: a
+ * certificate appended to `x5c` that the chain does not need (which the library ignores) cannot name another root.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { SettingsService } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import { WebAuthnError } from './webauthn-error.ts';
@@ -42,24 +44,49 @@ export function installRoots(trust: AttestationTrust): void {
     SettingsService.setRootCertificates({ identifier, certificates: trust.rootCertificates });
 }
 
-/** The SHA-256 fingerprints of PEM root certificates (node's `X509Certificate.fingerprint256` form). */
+/** A root's name for the record: SHA-256 of its public key (SPKI DER), hex; a root issued again keeps it. */
+function rootKeyId(root: X509Certificate): string {
+  return createHash('sha256')
+    .update(root.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+}
+
+const fingerprintsOf = new WeakMap<readonly string[], string[]>();
+
+/** The names ({@link rootKeyId}) of PEM root certificates; computed once per configured list. */
 export function rootFingerprints(rootCertificates: readonly string[]): string[] {
-  return rootCertificates.map((pem) => new X509Certificate(pem).fingerprint256);
+  let known = fingerprintsOf.get(rootCertificates);
+  if (!known) {
+    known = rootCertificates.map((pem) => rootKeyId(new X509Certificate(pem)));
+    fingerprintsOf.set(rootCertificates, known);
+  }
+  return known;
 }
 
 /**
- * The fingerprint of the configured root `x5c` (leaf first, DER) ends at: the root itself as the chain's last
- * certificate, or the root that issued and signed the last one. Undefined when none does (the library verified the
- * chain against these roots, so that is not expected).
+ * The configured root `x5c` (the attestation certificate first, then its chain, DER) ends at, by
+ * {@link rootKeyId}: every certificate must be issued and signed by the next one, and the last by a configured root
+ * valid at `now`. Undefined otherwise: a certificate the chain does not need, a configured root inside `x5c`, or no
+ * root signing the last (the library validated the chain against these roots, so an honest key never gets here).
  */
-export function rootOfChain(x5c: readonly Uint8Array[], rootCertificates: readonly string[]): string | undefined {
-  const last = new X509Certificate(Buffer.from(x5c[x5c.length - 1]!));
-  for (const pem of rootCertificates) {
-    const root = new X509Certificate(pem);
-    if (root.fingerprint256 === last.fingerprint256) return root.fingerprint256;
-    if (last.checkIssued(root) && last.verify(root.publicKey)) return root.fingerprint256;
-  }
-  return undefined;
+export function rootOfChain(
+  x5c: readonly Uint8Array[],
+  rootCertificates: readonly string[],
+  now: Date = new Date(),
+): string | undefined {
+  const chain = x5c.map((der) => new X509Certificate(Buffer.from(der)));
+  for (let i = 0; i + 1 < chain.length; i += 1)
+    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey)) return undefined;
+  const last = chain[chain.length - 1];
+  if (!last) return undefined;
+  const roots = rootCertificates.map((pem) => new X509Certificate(pem));
+  if (roots.some((root) => root.fingerprint256 === last.fingerprint256)) return undefined;
+  const valid = (root: X509Certificate) =>
+    Date.parse(root.validFrom) <= now.getTime() && now.getTime() <= Date.parse(root.validTo);
+  const signers = roots.filter((root) => valid(root) && last.checkIssued(root) && last.verify(root.publicKey));
+  const ids = new Set(signers.map(rootKeyId));
+  // one key (a root issued again has the same): that is the one; none, or two keys signing it, is no answer
+  return ids.size === 1 ? [...ids][0] : undefined;
 }
 
 /**

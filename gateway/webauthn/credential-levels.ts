@@ -26,10 +26,11 @@ export interface LevelPolicy {
   /** Attestation roots configured: level 3 via WebAuthn is available at all. */
   level3Available: boolean;
   /**
-   * The configured roots' SHA-256 fingerprints now: a level-3 key attested under a root taken out since its
-   * enrolment no longer stands in for level 3 (a key without a recorded root is judged as before).
+   * The configured roots now (attestation.ts `rootFingerprints`): a level-3 key attested under a root taken out since
+   * its enrolment no longer stands in for level 3. A key enrolled before roots were recorded (none recorded) keeps
+   * standing in for level 3 whatever the roots: its attestation was not kept, so it cannot be judged again.
    */
-  trustedRoots?: readonly string[];
+  trustedRoots: readonly string[];
   /**
    * `webauthn.attestation.trustedAaguids` now (lower case; empty or unset: any model): a level-3 key of a model
    * taken off the list since it was enrolled no longer stands in for level 3.
@@ -108,11 +109,7 @@ export function refusalFor(
         detail: `${credential.attachment}/${credential.attestationFormat}`,
       });
     }
-    if (
-      credential.attestationRoot &&
-      policy.trustedRoots !== undefined &&
-      !policy.trustedRoots.includes(credential.attestationRoot)
-    )
+    if (credential.attestationRoot && !policy.trustedRoots.includes(credential.attestationRoot))
       return new WebAuthnError(
         'WEBAUTHN_ATTESTATION_UNTRUSTED',
         'The maker of this security key is no longer trusted here.',

@@ -253,12 +253,24 @@ export class LifecycleKeyStore implements KeyStore {
     const record = await this.#repo.whileGenerating(this.tokens.token.label, purpose, alg, async () => {
       const signer = await this.tokens.generate(purpose, alg);
       const made = newRecord(signer, this.tokens.token.label, options.state ?? 'next', this.#now());
-      await this.#repo.insert([made], {
-        action: 'generate',
-        kid: made.kid,
-        actor: this.#actor,
-        detail: { purpose, alg, state: made.state, label: keyLabel(purpose, alg, signer.ckaId) },
-      });
+      try {
+        await this.#repo.insert([made], {
+          action: 'generate',
+          kid: made.kid,
+          actor: this.#actor,
+          detail: { purpose, alg, state: made.state, label: keyLabel(purpose, alg, signer.ckaId) },
+        });
+      } catch (error) {
+        // not recorded (PostgreSQL says so: an insert whose answer was lost may have committed): taken off the token
+        // again, or the next open would adopt a key of a purpose and algorithm nobody has as active at once, with no
+        // lead time. When PostgreSQL cannot say, the key stays (listed at boot, HSM_KEY_UNRECORDED, when covered)
+        const recorded = await this.#repo.load(this.tokens.token.label).then(
+          ({ records }) => records.some((r) => r.kid === made.kid),
+          () => true,
+        );
+        if (!recorded) await this.tokens.destroyKey(made.kid).catch(() => undefined);
+        throw error;
+      }
       return made;
     });
     await this.refresh(true);

@@ -187,11 +187,12 @@ export class PgKeyRecords implements KeyRecordRepository {
     work: () => Promise<T>,
   ): Promise<T> {
     const name = generateLockName(tokenLabel, purpose, alg);
-    let client: PoolClient;
+    let client: PoolClient | undefined;
     try {
       client = await this.#pool.connect();
       await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [name]);
     } catch (error) {
+      client?.release(true); // a lock that failed (a statement timeout behind another generate): no connection kept
       throw failed(error);
     }
     try {

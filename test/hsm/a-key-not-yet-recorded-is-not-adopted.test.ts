@@ -124,6 +124,30 @@ test.serial(
   },
 );
 
+test.serial('a generate whose record PostgreSQL refused takes its key off the token again', async (t) => {
+  const first = await tokenStore();
+  const records = new PgKeyRecords(pool);
+  const refusing = new Proxy(records, {
+    get: (target, name) =>
+      name === 'insert'
+        ? () => Promise.reject(new HsmError('HSM_RECORDS_FAILED', 'the key record store failed'))
+        : (Reflect.get(target, name) as (...a: unknown[]) => unknown).bind(target),
+  });
+  const ceremony = await open(first, refusing, 'test:ceremony');
+  const before = new Set(first.signers().map((s) => s.kid));
+  await t.throwsAsync(ceremony.generate('audit', 'EdDSA'), { code: 'HSM_RECORDS_FAILED' });
+  t.deepEqual(
+    first.signers().filter((s) => !before.has(s.kid)),
+    [],
+    'no key left on the token without a record',
+  );
+  const instance = await open(await tokenStore(), records, 'test:instance');
+  t.false(
+    instance.records().some((r) => r.purpose === 'audit' && r.alg === 'EdDSA'),
+    'nothing for a later open to adopt as active',
+  );
+});
+
 test.serial(
   'a token key of a purpose and algorithm no record has is adopted as active (init on an older token)',
   async (t) => {

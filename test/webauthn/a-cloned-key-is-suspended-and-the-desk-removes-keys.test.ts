@@ -33,7 +33,7 @@ const CLI = fileURLToPath(new URL('../../gateway/webauthn/cli.ts', import.meta.u
 const run = promisify(execFile);
 const rp = relyingPartyOf('https://gateway.example.org');
 const challenge = 'Y2hhbGxlbmdlLWNoYWxsZW5nZS0zMi1ieXRlcy0tLQ';
-const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true, trustedRoots: [] };
 const answer = { challenge, origin: rp.origin, rpId: rp.rpId };
 let pool: ReturnType<typeof createPool>;
 let audit: AuditLog;

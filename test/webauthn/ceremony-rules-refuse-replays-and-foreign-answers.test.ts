@@ -30,7 +30,7 @@ test.after.always(async () => {
 });
 
 const ok = { challenge, origin: rp.origin, rpId: rp.rpId, counter: 7 };
-const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true, trustedRoots: [] };
 
 test('the RP ID is the issuer hostname and the origin its origin', (t) => {
   t.deepEqual(

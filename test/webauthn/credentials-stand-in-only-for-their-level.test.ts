@@ -12,7 +12,8 @@
  */
 import test from 'ava';
 import { relyingPartyOf, verifyAssertion, verifyRegistration } from '../../gateway/webauthn/ceremonies.ts';
-import { rootFingerprints } from '../../gateway/webauthn/attestation.ts';
+import { X509Certificate } from 'node:crypto';
+import { rootFingerprints, rootOfChain } from '../../gateway/webauthn/attestation.ts';
 import { levelPolicyOf, refusalFor } from '../../gateway/webauthn/credential-levels.ts';
 import { enrolmentLevelOf, FRESH_LOGIN_SECONDS, type VerifiedOutcome } from '../../gateway/webauthn/step-up.ts';
 import { attestationPki, type AttestationPki } from './attestation-ca.ts';
@@ -53,7 +54,7 @@ test('a level-3 key attested under a root taken out of the configuration since n
     trustedAaguids: [],
   });
   const cooled = { ...credential, createdAt: new Date(Date.now() - 73 * 3600_000) };
-  const base = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+  const base = { level3CooldownSeconds: 72 * 3600, level3Available: true, trustedRoots: [] };
   const both = rootFingerprints([stranger.rootPem, vendor.rootPem]);
   t.is(refusalFor(cooled, 3, { ...base, trustedRoots: both }, new Date()), null, 'its root still configured');
   const withoutItsRoot = { ...base, trustedRoots: rootFingerprints([stranger.rootPem]) };
@@ -70,6 +71,21 @@ test('a level-3 key attested under a root taken out of the configuration since n
     }).trustedRoots,
     rootFingerprints([vendor.rootPem]),
   );
+});
+
+test('the root recorded is the one the whole chain ends at: a certificate appended to x5c names no other root', (t) => {
+  const roots = [stranger.rootPem, vendor.rootPem];
+  const [strangerRoot, vendorRoot] = rootFingerprints(roots);
+  t.is(rootOfChain([vendor.leafDer], roots), vendorRoot);
+  t.is(rootOfChain([stranger.leafDer], roots), strangerRoot);
+  // a key attested under the vendor's root, with a certificate of another root's appended: the library ignores what
+  // the chain does not need; the record would have named the other root, which the operator may keep
+  t.is(rootOfChain([vendor.leafDer, stranger.leafDer], roots), undefined);
+  const rootDer = (pem: string) => new Uint8Array(new X509Certificate(pem).raw);
+  t.is(rootOfChain([vendor.leafDer, rootDer(stranger.rootPem)], roots), undefined, 'another root appended');
+  t.is(rootOfChain([vendor.leafDer, rootDer(vendor.rootPem)], roots), undefined, 'a configured root inside x5c');
+  t.is(rootOfChain([vendor.leafDer], [stranger.rootPem]), undefined, 'its root not configured');
+  t.is(rootOfChain([vendor.leafDer], roots, new Date(Date.now() + 2 * 365 * 86_400_000)), undefined, 'root expired');
 });
 
 test('level 3 enrols a key that verified the person (its PIN), unless the deployment accepts possession alone', async (t) => {
@@ -124,7 +140,7 @@ test('with no attestation root configured, level 3 via WebAuthn is unavailable',
     refusalFor(
       key.stored('acct', 'cross-platform'),
       3,
-      { level3CooldownSeconds: 3600, level3Available: false },
+      { level3CooldownSeconds: 3600, level3Available: false, trustedRoots: [] },
       new Date(),
     )?.code,
     'WEBAUTHN_LEVEL3_UNAVAILABLE',
@@ -132,7 +148,7 @@ test('with no attestation root configured, level 3 via WebAuthn is unavailable',
 });
 
 test('a credential never satisfies a level above its own, and a new level-3 key waits its cool-down', async (t) => {
-  const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+  const policy = { level3CooldownSeconds: 72 * 3600, level3Available: true, trustedRoots: [] };
   const key = new SoftAuthenticator();
   const assertion = key.assert({ challenge, origin: rp.origin, rpId: rp.rpId, counter: 1 });
   const levelTwo = key.stored('acct', 'cross-platform', 0, { level: 2, attestationFormat: 'none' });
@@ -155,7 +171,7 @@ test('a credential never satisfies a level above its own, and a new level-3 key 
 test('a level-3 key of a model taken off the trust list since its enrolment no longer stands in for level 3', (t) => {
   const key = new SoftAuthenticator();
   const cooled = key.stored('acct', 'cross-platform', 0, { createdAt: new Date(Date.now() - 73 * 3600_000) });
-  const base = { level3CooldownSeconds: 72 * 3600, level3Available: true };
+  const base = { level3CooldownSeconds: 72 * 3600, level3Available: true, trustedRoots: [] };
   t.is(refusalFor(cooled, 3, { ...base, trustedAaguids: [cooled.aaguid] }, new Date()), null);
   t.is(refusalFor(cooled, 3, { ...base, trustedAaguids: [] }, new Date()), null, 'an empty list: any model');
   const refused = refusalFor(
