@@ -3,6 +3,7 @@
  *
  *   node gateway/webauthn/cli.ts --config FILE list <account id>
  *   node gateway/webauthn/cli.ts --config FILE show <key reference>
+ *   node gateway/webauthn/cli.ts --config FILE unrooted
  *   node gateway/webauthn/cli.ts --config FILE --reason TEXT [--actor NAME] remove <key reference>
  *
  * A key reference is what the person reads out from their account page or a confirm-it-is-you page (the first 16
@@ -11,7 +12,9 @@
  * suspend-cloned-key.ts). `remove` deletes the key for good (a lost key, one the person does not recognise, a
  * suspended one), in one transaction with its audit record `WEBAUTHN_CREDENTIAL_REMOVED` (the reason, the account,
  * and the actor `cli:<OS user>`, `for NAME` with `--actor`); the person enrols a new key after a fresh sign-in at
- * LoA high. Exit 0 done, 1 could not run (`error <CODE>: …`; `WEBAUTHN_CREDENTIAL_UNKNOWN` for a reference that
+ * LoA high. `unrooted` lists the level-3 keys that recorded no attestation root (enrolled before migration 0890):
+ * they keep level 3 even if their root is taken out of `webauthn.attestation.rootCertificateFiles`; ask their holders
+ * to enrol again (then remove the old key). Exit 0 done, 1 could not run (`error <CODE>: …`; `WEBAUTHN_CREDENTIAL_UNKNOWN` for a reference that
  * names no key), 2 usage.
  */
 import { cliUser, parseCommandLine } from '../cli-arguments.ts';
@@ -23,7 +26,7 @@ import { CredentialStore, credentialRef, type StoredCredential } from './credent
 import { WebAuthnError } from './webauthn-error.ts';
 
 const USAGE =
-  'usage: node gateway/webauthn/cli.ts --config FILE list <account id> | show <key reference>\n       node gateway/webauthn/cli.ts --config FILE --reason TEXT [--actor NAME] remove <key reference>';
+  'usage: node gateway/webauthn/cli.ts --config FILE list <account id> | show <key reference> | unrooted\n       node gateway/webauthn/cli.ts --config FILE --reason TEXT [--actor NAME] remove <key reference>';
 const OPTIONS = { config: { type: 'string' }, reason: { type: 'string' }, actor: { type: 'string' } } as const;
 const REFERENCE = /^[A-Za-z0-9_-]{16}$/;
 
@@ -34,6 +37,7 @@ function described(c: StoredCredential): Record<string, unknown> {
     account: c.accountId,
     kind: c.attachment === 'cross-platform' ? 'security key' : 'device',
     level: c.level,
+    attestationRoot: c.attestationRoot ?? null,
     added: c.createdAt?.toISOString(),
     lastUsed: c.lastUsedAt?.toISOString() ?? null,
     suspended: c.suspendedAt?.toISOString() ?? null,
@@ -41,8 +45,9 @@ function described(c: StoredCredential): Record<string, unknown> {
 }
 
 function usageProblem(command: string | undefined, value: string | undefined, extra: string[], reason?: string) {
-  if (command !== 'list' && command !== 'show' && command !== 'remove')
+  if (command !== 'list' && command !== 'show' && command !== 'remove' && command !== 'unrooted')
     return `unknown command ${JSON.stringify(command)}`;
+  if (command === 'unrooted') return value === undefined ? undefined : 'too many arguments';
   if (!value) return command === 'list' ? 'an account id is required' : 'a key reference is required';
   if (extra.length > 0) return 'too many arguments';
   if (command !== 'list' && !REFERENCE.test(value)) return 'a key reference is 16 characters (A-Z, a-z, 0-9, - and _)';
@@ -72,6 +77,10 @@ async function main(): Promise<number> {
   try {
     if (command === 'list') {
       for (const key of await store.ofAccount(value!)) console.log(JSON.stringify(described(key)));
+      return 0;
+    }
+    if (command === 'unrooted') {
+      for (const key of await store.levelThreeWithoutRoot()) console.log(JSON.stringify(described(key)));
       return 0;
     }
     const key = await store.byRef(value!);

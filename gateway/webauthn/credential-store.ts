@@ -138,6 +138,17 @@ export class CredentialStore {
     return rows.map((r) => r.credential_id);
   }
 
+  /**
+   * The level-3 keys that recorded no attestation root (enrolled before migration 0890), oldest first: they keep
+   * level 3 even if their root is taken out of the configuration, so the desk asks their holders to enrol again.
+   */
+  async levelThreeWithoutRoot(): Promise<StoredCredential[]> {
+    const { rows } = await this.#pool.query<Row>(
+      'select * from webauthn_credentials where level = 3 and attestation_root is null order by created_at',
+    );
+    return rows.map(fromRow);
+  }
+
   /** The credentials of an account, optionally only those of one attachment. */
   async ofAccount(accountId: string, attachment?: Attachment): Promise<StoredCredential[]> {
     const { rows } = await this.#pool.query<Row>(

@@ -197,6 +197,29 @@ test('the service desk lists, shows and removes a key by its reference, the remo
   t.regex(again.stderr, /^error WEBAUTHN_CREDENTIAL_UNKNOWN: /);
 });
 
+test('the desk tool lists the level-3 keys that recorded no attestation root, which keep level 3 whatever the roots', async (t) => {
+  const unrooted = new SoftAuthenticator();
+  await store().add(unrooted.stored('acct-unrooted', 'cross-platform', 0, { level: 3, attestationFormat: 'packed' }));
+  const rooted = new SoftAuthenticator();
+  await store().add(
+    rooted.stored('acct-unrooted', 'cross-platform', 0, {
+      level: 3,
+      attestationFormat: 'packed',
+      attestationRoot: 'ab'.repeat(32),
+    }),
+  );
+  const listed = (await cli('unrooted')).stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { reference: string; attestationRoot: string | null });
+  t.true(listed.some((k) => k.reference === credentialRef(unrooted.credentialId) && k.attestationRoot === null));
+  t.false(
+    listed.some((k) => k.reference === credentialRef(rooted.credentialId)),
+    'a key with its root recorded is not',
+  );
+  t.is((await cli('unrooted', 'extra')).code, 2);
+});
+
 test('the desk tool refuses a removal without a reason, and a malformed reference, as usage errors', async (t) => {
   const key = await enrolled('acct-usage', 1);
   const withoutReason = await cli('remove', credentialRef(key.credentialId));
