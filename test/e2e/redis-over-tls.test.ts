@@ -3,7 +3,8 @@
  * certificate of a test CA. With `rediss://` and `caFile` a whole login runs over TLS (its keys land in that
  * server); without `caFile`, or with a `servername` the certificate does not name, the gateway does not boot. A
  * server that asks for client certificates (`tls-auth-clients yes`) is reached with `certFile` + `keyFile`, and
- * refuses a gateway without them. Under Sentinel (one primary, one replica, three sentinels, all over TLS) and on a
+ * refuses a gateway without them. A certificate naming only a DNS name is checked against `servername` (the
+ * address it is reached at is not in it). Under Sentinel (one primary, one replica, three sentinels, all over TLS) and on a
  * Cluster of three primaries (TLS on the cluster bus too) a whole login runs as well.
  */
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { startRedisCluster } from '../harness/services/redis-cluster.ts';
 import { startRedisSentinel } from '../harness/services/redis-sentinel.ts';
 import { startRedisWithTls, type TlsRedisHandle } from '../harness/services/redis-tls.ts';
 import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
-import { makeClientCertificate, makePki } from '../helpers/https-document-server.ts';
+import { makeClientCertificate, makeDnsServerCertificate, makePki } from '../helpers/https-document-server.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 import { freshDatabase, freshToken, redisPrefix } from '../helpers/services.ts';
 
@@ -27,7 +28,7 @@ const serverFiles = { certFile: join(pkiDir, 'server.pem'), keyFile: join(pkiDir
 const client = makeClientCertificate(pkiDir);
 // every gateway's SoftHSM2 token made before any is opened: a token made once this process has the module open is
 // not seen by it (HSM_TOKEN_NOT_FOUND)
-const tokens = Array.from({ length: 8 }, () => freshToken());
+const tokens = Array.from({ length: 10 }, () => freshToken());
 
 async function tlsRedis(t: ExecutionContext, clientCertificates: boolean): Promise<TlsRedisHandle> {
   const redis = await startRedisWithTls(mkdtempSync(join(tmpdir(), 'gw-redis-tls-')), serverFiles, {
@@ -100,6 +101,23 @@ test.serial("without the CA the gateway does not trust the server's certificate 
     message: /^Redis did not answer at boot: .*(altnames|redis\.elsewhere\.example)/i,
   });
 });
+
+test.serial(
+  'a certificate naming only a DNS name: refused at the address, a whole login with that servername',
+  async (t) => {
+    const named = makeDnsServerCertificate(pkiDir, 'redis.internal.test');
+    const redis = await startRedisWithTls(
+      mkdtempSync(join(tmpdir(), 'gw-redis-tls-dns-')),
+      { ...named, caFile: pki.caFile },
+      { clientCertificates: false },
+    );
+    t.teardown(() => redis.stop());
+    await t.throwsAsync(gatewayOn(t, redis, { caFile: pki.caFile }), {
+      message: /^Redis did not answer at boot: .*(altnames|127\.0\.0\.1)/i,
+    });
+    await logsIn(t, await gatewayOn(t, redis, { caFile: pki.caFile, servername: 'redis.internal.test' }));
+  },
+);
 
 test.serial('a Redis that asks for client certificates: refused without one, a whole login with one', async (t) => {
   const redis = await tlsRedis(t, true);

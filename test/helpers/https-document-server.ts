@@ -120,6 +120,39 @@ export function makeClientCertificate(dir: string): { certFile: string; keyFile:
 }
 
 /**
+ * A server certificate naming only the DNS name `dnsName` (no address), issued in `dir` by the CA `makePki` made there
+ * (`<dnsName>.pem`, `<dnsName>.key`): a server reached at 127.0.0.1 then checks only with `servername` set to it.
+ */
+export function makeDnsServerCertificate(dir: string, dnsName: string): { certFile: string; keyFile: string } {
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+      '-keyout',
+      `${dnsName}.key`,
+      '-out',
+      `${dnsName}.csr`,
+      '-subj',
+      `/CN=${dnsName}`,
+    ]),
+  );
+  writeFileSync(
+    join(dir, `${dnsName}-ext.cnf`),
+    `subjectAltName=DNS:${dnsName}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`,
+  );
+  run(
+    ['x509', '-req', '-in', `${dnsName}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial'].concat([
+      '-out',
+      `${dnsName}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${dnsName}-ext.cnf`,
+    ]),
+  );
+  return { certFile: join(dir, `${dnsName}.pem`), keyFile: join(dir, `${dnsName}.key`) };
+}
+
+/**
  * @example
  * const docs = await startHttpsDocumentServer();
  * docs.serve('/sector.json', JSON.stringify(['https://a.example/cb', 'https://b.example/cb']));

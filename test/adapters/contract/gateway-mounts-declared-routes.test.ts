@@ -33,7 +33,10 @@ async function serve(
   app.use(errorHandler(pino({ level: 'silent' })));
   const services = {
     upstreamRoutes: routes,
-    config: { secrets: { browserBindingKey: 'b'.repeat(32) }, cookies: { secure: false } },
+    config: {
+      secrets: { browserBindingKey: 'b'.repeat(32), previousBrowserBindingKeys: [] },
+      cookies: { secure: false },
+    },
     ...more,
   } as unknown as Services;
   app.use(upstreamRoutes(services));
