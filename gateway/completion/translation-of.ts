@@ -32,8 +32,8 @@ export function translationPoint(services: Services): TranslationPoint {
 
 /**
  * This request, as the translation point sees it. `issueDevice`: a device cookie is issued when the browser has
- * none (a login whose IdP answer was verified); an SSO names a fresh device for the request without issuing it
- * (risk/device-cookie.ts `deviceOf`).
+ * none (a login whose IdP answer was verified); an SSO issues none, and a browser without one is then assessed with
+ * no device (null; risk/device-cookie.ts `deviceOf`).
  */
 export function requestContextOf(
   ctx: Context,

@@ -63,11 +63,18 @@ export function rootFingerprints(rootCertificates: readonly string[]): string[] 
   return known;
 }
 
+/** `certificate` names `issuer` as its issuer and carries its signature (what the library checks, no key usage). */
+function issuedBy(certificate: X509Certificate, issuer: X509Certificate): boolean {
+  return certificate.issuer === issuer.subject && certificate.verify(issuer.publicKey);
+}
+
 /**
  * The configured root `x5c` (the attestation certificate first, then its chain, DER) ends at, by
- * {@link rootKeyId}: every certificate must be issued and signed by the next one, and the last by a configured root
- * valid at `now`. Undefined otherwise: a certificate the chain does not need, a configured root inside `x5c`, or no
- * root signing the last (the library validated the chain against these roots, so an honest key never gets here).
+ * {@link rootKeyId}: every certificate must name the next as its issuer and carry its signature, and the last must be
+ * a configured root valid at `now` (a root listed in the configuration that the key sends itself: an intermediate
+ * an operator listed) or be signed by exactly one configured root key valid at `now`. Undefined otherwise: a
+ * certificate the chain does not need, or no root signing the last (the library validated the chain against these
+ * roots, so an honest key never gets here).
  */
 export function rootOfChain(
   x5c: readonly Uint8Array[],
@@ -75,16 +82,15 @@ export function rootOfChain(
   now: Date = new Date(),
 ): string | undefined {
   const chain = x5c.map((der) => new X509Certificate(Buffer.from(der)));
-  for (let i = 0; i + 1 < chain.length; i += 1)
-    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey)) return undefined;
+  for (let i = 0; i + 1 < chain.length; i += 1) if (!issuedBy(chain[i]!, chain[i + 1]!)) return undefined;
   const last = chain[chain.length - 1];
   if (!last) return undefined;
-  const roots = rootCertificates.map((pem) => new X509Certificate(pem));
-  if (roots.some((root) => root.fingerprint256 === last.fingerprint256)) return undefined;
   const valid = (root: X509Certificate) =>
     Date.parse(root.validFrom) <= now.getTime() && now.getTime() <= Date.parse(root.validTo);
-  const signers = roots.filter((root) => valid(root) && last.checkIssued(root) && last.verify(root.publicKey));
-  const ids = new Set(signers.map(rootKeyId));
+  const roots = rootCertificates.map((pem) => new X509Certificate(pem)).filter(valid);
+  const listed = roots.find((root) => root.fingerprint256 === last.fingerprint256);
+  if (listed) return rootKeyId(listed);
+  const ids = new Set(roots.filter((root) => issuedBy(last, root)).map(rootKeyId));
   // one key (a root issued again has the same): that is the one; none, or two keys signing it, is no answer
   return ids.size === 1 ? [...ids][0] : undefined;
 }
@@ -94,7 +100,7 @@ export function rootOfChain(
  * the roots installed above), and a trusted model. Returns the format and the root the chain ended at.
  *
  * @example
- * checkAttestation(trust, info.fmt, info.attestationObject, info.aaguid) // { format: 'packed', root: 'AB:CD:…' }
+ * checkAttestation(trust, info.fmt, info.attestationObject, info.aaguid) // { format: 'packed', root: '3f9a…' (hex) }
  */
 export function checkAttestation(
   trust: AttestationTrust,
