@@ -93,11 +93,17 @@ function readWithKeys(
   return { ...read, rotated: false };
 }
 
-/** The device this request's cookie names (valid, under the current name), issuing nothing; null when none. */
+/**
+ * The device this request's cookie names (valid), issuing nothing; null when none. As {@link deviceOf} reads it: under
+ * the current name, or within the upgrade window (`cookies.earlierNamesUntil`) under the earlier one.
+ */
 export function deviceInRequest(ctx: Context, keys: string | DeviceCookieKeys, cookies: CookieSettings): string | null {
   const { secure } = cookies;
   const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
-  return readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, label).deviceId;
+  const read = readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, label);
+  if (read.deviceId || read.forged || !secure || !earlierNamesRead(cookies)) return read.deviceId;
+  const key = typeof keys === 'string' ? keys : keys.current;
+  return readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key).deviceId;
 }
 
 /**

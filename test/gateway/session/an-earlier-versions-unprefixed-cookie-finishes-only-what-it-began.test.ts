@@ -17,7 +17,7 @@ import test from 'ava';
 import { createHmac } from 'node:crypto';
 import type { Context } from 'koa';
 import { browserBinding } from '../../../gateway/session/browser-binding.ts';
-import { deviceOf, newDeviceCookie, readDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
+import { deviceInRequest, deviceOf, newDeviceCookie, readDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { dir, env, failsAt, valid } from '../config/config-bed.ts';
 
@@ -103,6 +103,16 @@ test("within the upgrade window an earlier version's gw_dev stays the same known
     known: true,
     forged: false,
   });
+});
+
+test("within the upgrade window the read alone (the SSO's, the IdP's rate limit) names an earlier gw_dev's device too", (t) => {
+  const earlier = newDeviceCookie(KEY, 'device-cookie-v1');
+  const { ctx, set } = request({ gw_dev: earlier.value });
+  t.is(deviceInRequest(ctx, KEY, WINDOW), earlier.deviceId);
+  t.is(set.size, 0, 'nothing set');
+  t.is(deviceInRequest(request({ gw_dev: earlier.value }).ctx, KEY, PAST), null, 'outside the window: none');
+  const own = newDeviceCookie(KEY, 'device-cookie-v2');
+  t.is(deviceInRequest(request({ gw_dev: own.value }).ctx, KEY, WINDOW), null, 'a __Host- value copied under gw_dev');
 });
 
 test('outside the upgrade window gw_dev is not read: a new device', (t) => {
