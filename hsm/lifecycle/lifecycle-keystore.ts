@@ -25,7 +25,7 @@ import type { Pkcs11Signer } from '../pkcs11-signer.ts';
 import type { JsonWebKeyPublic, KeyPurpose, KeyStore } from '../signer.ts';
 import type { TokenKeyStore } from '../token-keystore.ts';
 import { certifiesKey, publishedKeys, stamp } from './publication.ts';
-import { adoptable, newRecord } from './new-records.ts';
+import { adoptable, forgetUnrecorded, newRecord, notGenerating } from './new-records.ts';
 import {
   applyTransition,
   checkTransition,
@@ -93,14 +93,8 @@ export class LifecycleKeyStore implements KeyStore {
     const store = new LifecycleKeyStore(options);
     await store.refresh(true);
     const { adopt: candidates, unrecorded } = adoptable(store.tokens.signers(), store.#records);
-    // a key of a purpose and algorithm no record has is an `init` key to adopt, unless a `generate` of them is under
-    // way in another process (its record not written yet): that one is left for its own record
-    const orphans: typeof candidates = [];
-    for (const signer of candidates)
-      if (await store.#repo.generating(store.tokens.token.label, signer.purpose, signer.alg))
-        unrecorded.push(signer.label);
-      else orphans.push(signer);
-    store.unrecordedKeys.push(...unrecorded);
+    const { adopt: orphans, underWay } = await notGenerating(candidates, store.#repo, store.tokens.token.label);
+    store.unrecordedKeys.push(...unrecorded, ...underWay);
     if (orphans.length > 0) {
       const at = store.#now();
       const adopted = orphans.map((signer) => newRecord(signer, store.tokens.token.label, 'active', at));
@@ -261,14 +255,7 @@ export class LifecycleKeyStore implements KeyStore {
           detail: { purpose, alg, state: made.state, label: keyLabel(purpose, alg, signer.ckaId) },
         });
       } catch (error) {
-        // not recorded (PostgreSQL says so: an insert whose answer was lost may have committed): taken off the token
-        // again, or the next open would adopt a key of a purpose and algorithm nobody has as active at once, with no
-        // lead time. When PostgreSQL cannot say, the key stays (listed at boot, HSM_KEY_UNRECORDED, when covered)
-        const recorded = await this.#repo.load(this.tokens.token.label).then(
-          ({ records }) => records.some((r) => r.kid === made.kid),
-          () => true,
-        );
-        if (!recorded) await this.tokens.destroyKey(made.kid).catch(() => undefined);
+        await forgetUnrecorded(this.#repo, this.tokens, made.kid);
         throw error;
       }
       return made;

@@ -7,7 +7,8 @@
  */
 import type { AlgorithmName } from '../algorithms.ts';
 import type { Pkcs11Signer } from '../pkcs11-signer.ts';
-import type { KeyRecord } from './key-record.ts';
+import type { TokenKeyStore } from '../token-keystore.ts';
+import type { KeyRecord, KeyRecordRepository } from './key-record.ts';
 
 /** What a key entering the lifecycle is: a token key's signer, or an in-process key's own fields (`hsm/pq/`). */
 export type NewKey = Pick<Pkcs11Signer, 'kid' | 'purpose' | 'ckaId' | 'publicJwk'> & {
@@ -48,4 +49,40 @@ export function adoptable(
     adopt: orphans.filter((s) => !covered(s)),
     unrecorded: orphans.filter(covered).map((s) => s.label),
   };
+}
+
+/**
+ * Of the keys {@link adoptable} would adopt (no live record has their purpose and algorithm: an `init` key), those a
+ * `generate` under way in another process holds (its mark, `KeyRecordRepository.generating`: its record not written
+ * yet) are left for their own record: their labels.
+ */
+export async function notGenerating(
+  candidates: readonly Pkcs11Signer[],
+  records: Pick<KeyRecordRepository, 'generating'>,
+  tokenLabel: string,
+): Promise<{ adopt: Pkcs11Signer[]; underWay: string[] }> {
+  const adopt: Pkcs11Signer[] = [];
+  const underWay: string[] = [];
+  for (const signer of candidates)
+    if (await records.generating(tokenLabel, signer.purpose, signer.alg)) underWay.push(signer.label);
+    else adopt.push(signer);
+  return { adopt, underWay };
+}
+
+/**
+ * After a `generate` whose record insert failed: its key taken off the token again when PostgreSQL says it has no
+ * record of it (an insert whose answer was lost may have committed), or the next open would adopt a key of a purpose
+ * and algorithm nobody has as active at once, with no lead time. When PostgreSQL cannot say, the key stays (named
+ * `HSM_KEY_UNRECORDED` at boot when its purpose and algorithm are covered). Never throws.
+ */
+export async function forgetUnrecorded(
+  records: Pick<KeyRecordRepository, 'load'>,
+  tokens: Pick<TokenKeyStore, 'token' | 'destroyKey'>,
+  kid: string,
+): Promise<void> {
+  const recorded = await records.load(tokens.token.label).then(
+    ({ records: rows }) => rows.some((r) => r.kid === kid),
+    () => true,
+  );
+  if (!recorded) await tokens.destroyKey(kid).catch(() => undefined);
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
-import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
+import { authorizationRequest, discoverRp, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 import { freshDatabase, freshToken, overUnixSockets, redisPrefix } from '../helpers/services.ts';
 
@@ -29,13 +29,7 @@ test('a whole login with PostgreSQL and Redis reached through their Unix sockets
   t.teardown(() => deployment.stop());
   const running = await startGatewayInProcess(deployment);
   t.teardown(() => running.stop());
-  const rp = await oidc.discovery(
-    new URL(running.url),
-    deployment.client.client_id,
-    deployment.client.client_secret,
-    undefined,
-    { execute: [oidc.allowInsecureRequests] },
-  );
+  const rp = await discoverRp(running.url, deployment);
 
   const request = await authorizationRequest(rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });

@@ -17,7 +17,7 @@ import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.
 import { startRedisCluster } from '../harness/services/redis-cluster.ts';
 import { startRedisSentinel } from '../harness/services/redis-sentinel.ts';
 import { startRedisWithTls, type TlsRedisHandle } from '../harness/services/redis-tls.ts';
-import { authorizationRequest, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
+import { authorizationRequest, discoverRp, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { makeClientCertificate, makeDnsServerCertificate, makePki } from '../helpers/https-document-server.ts';
 import { loginJourney } from '../helpers/login-journey.ts';
 import { freshDatabase, freshToken, redisPrefix } from '../helpers/services.ts';
@@ -65,13 +65,7 @@ async function gatewayOn(
 }
 
 async function logsIn(t: ExecutionContext, gateway: Awaited<ReturnType<typeof gatewayOn>>): Promise<void> {
-  const rp = await oidc.discovery(
-    new URL(gateway.running.url),
-    gateway.deployment.client.client_id,
-    gateway.deployment.client.client_secret,
-    undefined,
-    { execute: [oidc.allowInsecureRequests] },
-  );
+  const rp = await discoverRp(gateway.running.url, gateway.deployment);
   const request = await authorizationRequest(rp);
   const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
   t.truthy(journey.url.searchParams.get('code'), journey.url.searchParams.get('error') ?? 'no code');

@@ -66,15 +66,7 @@ export async function startGatewayFixture(
       if (!(error instanceof PortInUseError) || attempt >= 3) throw error;
     }
   }
-  const rp = await oidc.discovery(
-    new URL(running.url),
-    deployment.client.client_id,
-    deployment.client.client_secret,
-    undefined,
-    {
-      execute: [oidc.allowInsecureRequests],
-    },
-  );
+  const rp = await discoverRp(running.url, deployment);
   return {
     dir,
     deployment,
@@ -91,6 +83,13 @@ export async function startGatewayFixture(
 }
 
 /** An authorization request as a careful RP makes it: code flow, PKCE S256, state, nonce. */
+/** The deployment's demo RP as openid-client sees it, discovered from the gateway at `url` (http on loopback). */
+export function discoverRp(url: string, deployment: Pick<Deployment, 'client'>): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(url), deployment.client.client_id, deployment.client.client_secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+}
+
 export async function authorizationRequest(rp: oidc.Configuration, extra: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();

@@ -11,9 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../../harness/deployment.ts';
-import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
+import { authorizationRequest, discoverRp, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../../helpers/services.ts';
 
@@ -33,13 +32,7 @@ async function loginAcrossARotation(token: ReturnType<typeof freshToken>, listOl
   });
   let running = await startGatewayInProcess(deployment);
   try {
-    const rp = await oidc.discovery(
-      new URL(running.url),
-      deployment.client.client_id,
-      deployment.client.client_secret,
-      undefined,
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    const rp = await discoverRp(running.url, deployment);
     const request = await authorizationRequest(rp);
     return await loginJourney(request.url, {
       username: 'marie',
