@@ -301,7 +301,11 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         // device's share or, from a browser without a device cookie, the new browsers' (a flood of new logins from
         // many addresses cannot drain the IdP for returning people); a verified response is the IdP's own answer
         const own = idpRate(idp, factor);
-        const d = await limiter.decide(direction === 'request' ? idpRequestBuckets(own, idp, address, device) : [own]);
+        let d = await limiter.decide(direction === 'request' ? idpRequestBuckets(own, idp, address, device) : [own]);
+        // a known device past its own share is never worse off than a browser without a cookie: it then takes from
+        // the new browsers' part, as they do (one round trip more, on that refusal only)
+        if (!d.admitted && device && d.refusedBy?.length === 1 && d.refusedBy[0] === 'idp_device')
+          d = await limiter.decide(idpRequestBuckets(own, idp, address, null));
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
         if (!d.admitted) limited(requestId, endpoint, d, { idp, direction });
         return d;

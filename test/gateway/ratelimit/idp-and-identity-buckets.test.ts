@@ -132,12 +132,13 @@ test("new browsers together take at most their part of an IdP's requests; return
   );
   // a returning person (a device cookie) still starts a login, from an address the flood never used
   t.is((await statuses(1, start('203.0.113.1', 'device-a')))[0]!.status, 200);
-  // one device cookie copied to many machines is one device: its five, then refused whatever the address
+  // one device cookie copied to many machines is one device: its five, then it competes with the new browsers, whose
+  // part the flood used up: refused whatever the address
   let copied = 0;
   for (let i = 2; i <= 7; i++)
     for (const a of await statuses(3, start(`203.0.113.${i}`, 'device-a'))) if (a.status === 200) copied += 1;
   t.is(copied, 4, 'its five in all');
-  t.deepEqual(refusals().at(-1), ['idp_device']);
+  t.deepEqual(refusals().at(-1), ['idp_new_browsers']);
   // so a few devices cannot empty the part kept for all: 20 other devices each start a login
   let returning = 0;
   for (let i = 1; i <= 20; i++)
@@ -149,10 +150,44 @@ test("new browsers together take at most their part of an IdP's requests; return
     if ((await statuses(1, start(`192.0.2.${i}`, `device-${i}`)))[0]!.status === 200) last += 1;
   t.is(last, 5);
   t.deepEqual(refusals().at(-1), ['idp']);
+  // the flood's 50, and the copied cookie's 14 past its own share
   t.regex(
     await bed.registry.metrics(),
-    /gateway_ratelimit_refusals_total\{endpoint="chooser",bucket="idp_new_browsers",line="redis"\} 50/,
+    /gateway_ratelimit_refusals_total\{endpoint="chooser",bucket="idp_new_browsers",line="redis"\} 64/,
   );
+});
+
+test("a known device past its own share takes from the new browsers' part, never worse off than a new browser", async (t) => {
+  const bed = await startRateLimitBed(
+    {
+      perIp: LOOSE,
+      failures: LOOSE,
+      // the IdP: 100; new browsers: 70 together; one device: 2
+      perIdp: {
+        min: 0.001,
+        default: SLOW,
+        burstSeconds: 10_000,
+        perAddressShare: 1,
+        knownDeviceShare: 0.3,
+        perDevice: { capacity: 2, perSecond: SLOW },
+      },
+    },
+    [],
+  );
+  t.teardown(() => bed.stop());
+  const start = (device?: string) => () =>
+    fetch(`${bed.url}/interaction/abc/idp?idpRequest=small-idp${device ? `&device=${device}` : ''}`, {
+      method: 'POST',
+    });
+  // its own two, then two from the new browsers' part
+  t.deepEqual(
+    (await statuses(4, start('device-x'))).map((a) => a.status),
+    [200, 200, 200, 200],
+  );
+  // which has 68 left for browsers without a cookie
+  let fresh = 0;
+  for (const answer of await statuses(70, start())) if (answer.status === 200) fresh += 1;
+  t.is(fresh, 68);
 });
 
 test('failures of one identity empty its failures bucket, from any address; other identities go on', async (t) => {
