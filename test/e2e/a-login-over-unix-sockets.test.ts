@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
-import { authorizationRequest, discoverRp, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
-import { loginJourney } from '../helpers/login-journey.ts';
+import { discoverRp, logInAndRedeem, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { freshDatabase, freshToken, overUnixSockets, redisPrefix } from '../helpers/services.ts';
 
 test('a whole login with PostgreSQL and Redis reached through their Unix sockets', async (t) => {
@@ -31,15 +30,7 @@ test('a whole login with PostgreSQL and Redis reached through their Unix sockets
   t.teardown(() => running.stop());
   const rp = await discoverRp(running.url, deployment);
 
-  const request = await authorizationRequest(rp);
-  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-  t.truthy(journey.url.searchParams.get('code'), journey.url.searchParams.get('error') ?? 'no code');
-  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-    idTokenExpected: true,
-  });
+  const tokens = await logInAndRedeem(rp);
   const info = await oidc.fetchUserInfo(rp, tokens.access_token, tokens.claims()!.sub);
   t.is(info.sub, tokens.claims()!.sub);
 

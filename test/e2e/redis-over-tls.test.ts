@@ -12,14 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
-import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess } from '../harness/deployment.ts';
 import { startRedisCluster } from '../harness/services/redis-cluster.ts';
 import { startRedisSentinel } from '../harness/services/redis-sentinel.ts';
 import { startRedisWithTls, type TlsRedisHandle } from '../harness/services/redis-tls.ts';
-import { authorizationRequest, discoverRp, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
+import { discoverRp, logInAndRedeem, RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { makeClientCertificate, makeDnsServerCertificate, makePki } from '../helpers/https-document-server.ts';
-import { loginJourney } from '../helpers/login-journey.ts';
 import { freshDatabase, freshToken, redisPrefix } from '../helpers/services.ts';
 
 const pkiDir = mkdtempSync(join(tmpdir(), 'gw-redis-tls-pki-'));
@@ -65,15 +63,7 @@ async function gatewayOn(
 }
 
 async function logsIn(t: ExecutionContext, gateway: Awaited<ReturnType<typeof gatewayOn>>): Promise<void> {
-  const rp = await discoverRp(gateway.running.url, gateway.deployment);
-  const request = await authorizationRequest(rp);
-  const journey = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
-  t.truthy(journey.url.searchParams.get('code'), journey.url.searchParams.get('error') ?? 'no code');
-  const tokens = await oidc.authorizationCodeGrant(rp, journey.url, {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await logInAndRedeem(await discoverRp(gateway.running.url, gateway.deployment));
   t.truthy(tokens.access_token);
 }
 

@@ -9,6 +9,7 @@ import * as oidc from 'openid-client';
 import { prepareDeployment, startGatewayInProcess, type Deployment } from '../harness/deployment.ts';
 import { PortInUseError } from '../harness/services/free-port.ts';
 import type { BootOptions, Gateway } from '../../gateway/boot.ts';
+import { loginJourney } from './login-journey.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from './services.ts';
 
 export const RP_REDIRECT = 'http://127.0.0.1:9/callback';
@@ -104,4 +105,21 @@ export async function authorizationRequest(rp: oidc.Configuration, extra: Record
     ...extra,
   });
   return { url, verifier, state, nonce };
+}
+
+/**
+ * A whole login of `username` at the demo IdP through `rp`, and its code redeemed (PKCE, state, nonce checked by
+ * openid-client): the tokens. Throws, naming the RP's error, when the login ends without a code.
+ */
+export async function logInAndRedeem(rp: oidc.Configuration, username = 'jean') {
+  const request = await authorizationRequest(rp);
+  const journey = await loginJourney(request.url, { username, redirectUri: RP_REDIRECT });
+  if (!journey.url.searchParams.get('code'))
+    throw new Error(`the login ended without a code: ${journey.url.searchParams.get('error') ?? journey.url}`);
+  return oidc.authorizationCodeGrant(rp, journey.url, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+    idTokenExpected: true,
+  });
 }

@@ -5,7 +5,6 @@
  * cookie read as forged (`device:forged_cookie`): a step-up for every person at their next login.
  */
 import test from 'ava';
-import type { Context } from 'koa';
 import { loadConfig } from '../../gateway/config/load.ts';
 import {
   deviceCookieKeys,
@@ -15,6 +14,7 @@ import {
   readDeviceCookie,
 } from '../../gateway/risk/device-cookie.ts';
 import { dir, env, failsAt, valid } from '../gateway/config/config-bed.ts';
+import { cookieRequest } from '../helpers/cookie-request.ts';
 
 const OLD = 'o'.repeat(32);
 const NEW = 'n'.repeat(32);
@@ -23,13 +23,7 @@ const SECURE = { secure: true };
 const NAME = '__Host-gw_dev';
 const keys = deviceCookieKeys({ browserBindingKey: NEW, previousBrowserBindingKeys: [OLD] });
 
-function request(cookies: Record<string, string>): { ctx: Context; set: Map<string, string> } {
-  const set = new Map<string, string>();
-  const ctx = {
-    cookies: { get: (name: string) => cookies[name], set: (name: string, value: string) => void set.set(name, value) },
-  } as unknown as Context;
-  return { ctx, set };
-}
+const request = cookieRequest;
 
 test('a device cookie signed with the previous key names its device, and is signed again with the current one', (t) => {
   const before = newDeviceCookie(OLD, 'device-cookie-v2');

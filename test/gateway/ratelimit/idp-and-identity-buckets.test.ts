@@ -3,7 +3,7 @@
  * per-identity buckets with their slower failures bucket (credential stuffing / enumeration aimed at one
  * identity from many addresses), through the real middleware and Redis; every decision counted.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startRateLimitBed, statuses } from './ratelimit-bed.ts';
 
 const SLOW = 0.01;
@@ -95,30 +95,35 @@ test("one address takes only its share of an IdP's AuthnRequests; the others sti
   );
 });
 
-test("new browsers together take at most their part of an IdP's requests; returning devices keep theirs", async (t) => {
+/**
+ * A bed whose IdP holds 100 requests (0.01 per s × 10,000 s: nothing refills while a test runs), 70 of them for
+ * browsers without a device cookie together, 30 kept for devices that logged in before; `start(from, device)` posts
+ * the chooser from that address, with the id of that browser's valid device cookie (none: a new browser).
+ */
+async function deviceLaneBed(
+  t: ExecutionContext,
+  shares: { perAddressShare: number; perDevice: { capacity: number; perSecond: number } },
+) {
   const bed = await startRateLimitBed(
     {
       perIp: LOOSE,
       failures: LOOSE,
-      // the IdP: 100 requests (0.01 per s × 10,000 s: nothing refills while the test runs); one address: a tenth,
-      // 10; browsers without a device cookie: 70 together, 30 kept for devices that logged in before; one device: 5
-      perIdp: {
-        min: 0.001,
-        default: SLOW,
-        burstSeconds: 10_000,
-        perAddressShare: 0.1,
-        knownDeviceShare: 0.3,
-        perDevice: { capacity: 5, perSecond: SLOW },
-      },
+      perIdp: { min: 0.001, default: SLOW, burstSeconds: 10_000, knownDeviceShare: 0.3, ...shares },
     },
     [],
   );
   t.teardown(() => bed.stop());
-  const start = (from: string, device?: string) => () =>
+  const start = (from?: string, device?: string) => () =>
     fetch(`${bed.url}/interaction/abc/idp?idpRequest=small-idp${device ? `&device=${device}` : ''}`, {
       method: 'POST',
-      headers: { 'x-forwarded-for': from },
+      headers: from ? { 'x-forwarded-for': from } : {},
     });
+  return { bed, start };
+}
+
+test("new browsers together take at most their part of an IdP's requests; returning devices keep theirs", async (t) => {
+  // one address: a tenth of the IdP, 10; one device: 5
+  const { bed, start } = await deviceLaneBed(t, { perAddressShare: 0.1, perDevice: { capacity: 5, perSecond: SLOW } });
   const refusals = () => bed.logs.filter((l) => l.code === 'RATE_LIMITED').map((l) => l.refusedBy);
   // a flood of new logins from 12 addresses, each within its own share: 70 go through, then none
   let flood = 0;
@@ -158,30 +163,11 @@ test("new browsers together take at most their part of an IdP's requests; return
 });
 
 test("a known device past its own share takes from the new browsers' part, never worse off than a new browser", async (t) => {
-  const bed = await startRateLimitBed(
-    {
-      perIp: LOOSE,
-      failures: LOOSE,
-      // the IdP: 100; new browsers: 70 together; one device: 2
-      perIdp: {
-        min: 0.001,
-        default: SLOW,
-        burstSeconds: 10_000,
-        perAddressShare: 1,
-        knownDeviceShare: 0.3,
-        perDevice: { capacity: 2, perSecond: SLOW },
-      },
-    },
-    [],
-  );
-  t.teardown(() => bed.stop());
-  const start = (device?: string) => () =>
-    fetch(`${bed.url}/interaction/abc/idp?idpRequest=small-idp${device ? `&device=${device}` : ''}`, {
-      method: 'POST',
-    });
+  // one address: the whole IdP; one device: 2
+  const { start } = await deviceLaneBed(t, { perAddressShare: 1, perDevice: { capacity: 2, perSecond: SLOW } });
   // its own two, then two from the new browsers' part
   t.deepEqual(
-    (await statuses(4, start('device-x'))).map((a) => a.status),
+    (await statuses(4, start(undefined, 'device-x'))).map((a) => a.status),
     [200, 200, 200, 200],
   );
   // which has 68 left for browsers without a cookie

@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { createHmac } from 'node:crypto';
-import type { Context } from 'koa';
 import { bindingKeys, browserBinding, browserBindings } from '../../../gateway/session/browser-binding.ts';
+import { cookieRequest } from '../../helpers/cookie-request.ts';
 
 const NEW = 'n'.repeat(32);
 const OLD = 'o'.repeat(32);
@@ -15,13 +15,7 @@ const VALUE = 'v'.repeat(43);
 const SECURE = { secure: true };
 const keys = bindingKeys({ browserBindingKey: NEW, previousBrowserBindingKeys: [OLD, OLDER] });
 
-function request(cookies: Record<string, string>): { ctx: Context; set: Map<string, string> } {
-  const set = new Map<string, string>();
-  const ctx = {
-    cookies: { get: (name: string) => cookies[name], set: (name: string, value: string) => void set.set(name, value) },
-  } as unknown as Context;
-  return { ctx, set };
-}
+const request = cookieRequest;
 
 const bound = (key: string, value: string) =>
   createHmac('sha256', key).update(`browser-binding-v2\u0000${value}`).digest('base64url');

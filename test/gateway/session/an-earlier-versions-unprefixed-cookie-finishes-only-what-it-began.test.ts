@@ -15,11 +15,11 @@
  */
 import test from 'ava';
 import { createHmac } from 'node:crypto';
-import type { Context } from 'koa';
 import { browserBinding } from '../../../gateway/session/browser-binding.ts';
 import { deviceInRequest, deviceOf, newDeviceCookie, readDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
 import { loadConfig } from '../../../gateway/config/load.ts';
 import { dir, env, failsAt, valid } from '../config/config-bed.ts';
+import { cookieRequest } from '../../helpers/cookie-request.ts';
 
 const KEY = 'k'.repeat(32);
 const VALUE = 'v'.repeat(43);
@@ -29,19 +29,7 @@ const PAST = { secure: true, earlierNamesUntil: Date.now() - 1 };
 const SECURE = { secure: true };
 const LOOPBACK = { secure: false };
 
-/** A request carrying `cookies`; what the gateway sets on the response is kept in `set`. */
-function request(cookies: Record<string, string>): { ctx: Context; set: Map<string, string> } {
-  const set = new Map<string, string>();
-  const ctx = {
-    cookies: {
-      get: (name: string) => cookies[name],
-      set: (name: string, value: string) => {
-        set.set(name, value);
-      },
-    },
-  } as unknown as Context;
-  return { ctx, set };
-}
+const request = cookieRequest;
 
 /** The binding an earlier version stored for a cookie value (its formula, unchanged in it). */
 const earlierBinding = (value: string) =>
