@@ -65,6 +65,14 @@ export function bucket(parent: Obj, key: string, at: string, defaults: BucketSiz
   };
 }
 
+/** A part kept for browsers with a device cookie: a number in [0, 0.9] (0: none kept). */
+export function knownDeviceShare(obj: Obj, key: string, at: string, fallback: number): number {
+  const value = obj[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 0.9)
+    throw new ConfigError(join(at, key), 'must be a number between 0 and 0.9');
+  return value;
+}
+
 /**
  * @example
  * parseIdpLimits({ min: 5, idps: { 'eidas-be': 50 } }, 'rateLimit.perIdp')
@@ -98,9 +106,6 @@ export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
   const share = obj.perAddressShare ?? 0.1;
   if (typeof share !== 'number' || !Number.isFinite(share) || share < 0.001 || share > 1)
     throw new ConfigError(join(at, 'perAddressShare'), 'must be a number between 0.001 and 1');
-  const known = obj.knownDeviceShare ?? 0.3;
-  if (typeof known !== 'number' || !Number.isFinite(known) || known < 0 || known > 0.9)
-    throw new ConfigError(join(at, 'knownDeviceShare'), 'must be a number between 0 and 0.9');
   return {
     default: fallback,
     min,
@@ -108,7 +113,7 @@ export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
     burstSeconds: rate(obj, 'burstSeconds', at, 1),
     idps,
     perAddressShare: share,
-    knownDeviceShare: known,
+    knownDeviceShare: knownDeviceShare(obj, 'knownDeviceShare', at, 0.3),
     perDevice: bucket(obj, 'perDevice', at, { capacity: 5, perSecond: 0.05 }),
   };
 }

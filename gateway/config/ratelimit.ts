@@ -7,7 +7,14 @@
  *   services 2,000, `tier_3` private 500; burst = one second's worth);
  * - `clients`: `{ "<client_id>": { tier, perSecond? } }`: an RP's tier and its own override; an RP not listed
  *   is `defaultTier` (default `tier_3`, the smallest); a client_id listed here must be a configured client;
- * - `clientBurstSeconds` (default 1): an RP's bucket holds this many seconds of its rate (its burst);
+ * - `clientBurstSeconds` (default 1): an RP's bucket holds this many seconds of its rate (its burst). An RP has two
+ *   such buckets: its authorization requests', and its back-channel calls' (token and PAR requests with its own
+ *   secret): a flood at the authorize door, which anyone can send in the RP's name, never refuses its code exchanges;
+ * - `clientKnownDeviceShare` (default 0.3, 0 turns it off, at most 0.9): the part of an RP's authorization requests
+ *   kept for browsers that completed a login before (a valid device cookie): browsers without one may together take
+ *   at most the rest, so a flood of authorization requests naming the RP leaves its returning users their part;
+ * - `perClientDevice`: `{ capacity, perSecond }` one known device's authorization requests to one RP from that part
+ *   (default 10 / 0.1: ten, then six a minute; past it, the device takes from the new browsers' part);
  * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, PAR, token, introspection,
  *   revocation, userinfo, chooser, ACS, WebAuthn, the risk assessment; default 2,000 / 200);
  * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
@@ -25,7 +32,14 @@
 import { ConfigError } from '../errors.ts';
 import { boolean, integer, join, object, oneOf, onlyKeys } from './check.ts';
 import { parseAdaptive, type AdaptiveConfig } from './ratelimit-adaptive.ts';
-import { bucket, parseIdpLimits, rate, type BucketSize, type IdpLimits } from './ratelimit-scopes.ts';
+import {
+  bucket,
+  knownDeviceShare as share,
+  parseIdpLimits,
+  rate,
+  type BucketSize,
+  type IdpLimits,
+} from './ratelimit-scopes.ts';
 
 export type { BucketSize } from './ratelimit-scopes.ts';
 
@@ -39,6 +53,10 @@ export interface RateLimitConfig {
   defaultTier: RpTier;
   clients: Record<string, { tier: RpTier; perSecond?: number }>;
   clientBurstSeconds: number;
+  /** The part of an RP's authorization requests browsers without a device cookie cannot take (0–0.9). */
+  clientKnownDeviceShare: number;
+  /** One known device's authorization requests to one RP. */
+  perClientDevice: BucketSize;
   perIp: BucketSize;
   /** Per client address at the upstream logout door. */
   perIpLogout: BucketSize;
@@ -70,6 +88,8 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     'defaultTier',
     'clients',
     'clientBurstSeconds',
+    'clientKnownDeviceShare',
+    'perClientDevice',
     'perIp',
     'perIpLogout',
     'perLoginAssessment',
@@ -107,6 +127,8 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     defaultTier: oneOf(rl, 'defaultTier', at, RP_TIERS, 'tier_3'),
     clients,
     clientBurstSeconds: rate(rl, 'clientBurstSeconds', at, 1),
+    clientKnownDeviceShare: share(rl, 'clientKnownDeviceShare', at, 0.3),
+    perClientDevice: bucket(rl, 'perClientDevice', at, { capacity: 10, perSecond: 0.1 }),
     perIp: bucket(rl, 'perIp', at, { capacity: 2000, perSecond: 200 }),
     perIpLogout: bucket(rl, 'perIpLogout', at, { capacity: 100, perSecond: 2 }),
     perLoginAssessment: bucket(rl, 'perLoginAssessment', at, { capacity: 10, perSecond: 0.05 }),

@@ -2,6 +2,9 @@
 export type BucketKind =
   | 'global'
   | 'client'
+  | 'client_new_browsers'
+  | 'client_device'
+  | 'client_backchannel'
   | 'ip'
   | 'failures'
   | 'idp'
@@ -15,8 +18,9 @@ export type BucketKind =
 /** One token bucket of one decision: its Redis key (without the deployment prefix), size and refill. */
 export interface Bucket {
   /**
-   * Which limit it is: global, client, ip, failures; idp, idp_address, idp_new_browsers, idp_device, identity,
-   * identity_failures, login (scoped.ts).
+   * Which limit it is: global, client (an RP's authorization requests), client_new_browsers, client_device,
+   * client_backchannel (its token and PAR calls), ip, failures (request-buckets.ts); idp, idp_address,
+   * idp_new_browsers, idp_device, identity, identity_failures, login (scoped.ts).
    */
   kind: BucketKind;
   key: string;
@@ -47,6 +51,11 @@ export function kindsAt(buckets: readonly Bucket[], positions: Iterable<number>)
     if (kind !== undefined && !kinds.includes(kind)) kinds.push(kind);
   }
   return kinds;
+}
+
+/** Whether `decision` was refused by buckets of that one kind only (a device past its own share, say). */
+export function onlyRefusedBy(decision: Decision, kind: BucketKind): boolean {
+  return !decision.admitted && decision.refusedBy?.length === 1 && decision.refusedBy[0] === kind;
 }
 
 /** Every key of one decision in one Redis Cluster slot: the hash tag `{rl}`. */

@@ -5,8 +5,10 @@
  *
  * 1. a new login (authorize, chooser) is shed while the HSM is saturated (503 `HSM_BUSY` + Retry-After;
  *    observability/hsm-pressure.ts): the cheapest request to refuse, before anything is spent on it;
- * 2. in one decision: the global bucket, the RP's bucket (its tier or its own override, when the request
- *    names a configured client), the address's bucket for that endpoint, and the address's failures bucket
+ * 2. in one decision (request-buckets.ts): the global bucket, the RP's (its tier or its own override, when the
+ *    request names a configured client: at the authorize door its authorization requests', with its new browsers'
+ *    part or the known device's share; at token and PAR its back-channel calls'), the address's bucket for that
+ *    endpoint, and the address's failures bucket
  *    checked (introspection, revocation and the risk assessment, which only an RP's servers call, have one of
  *    their own each) — every rate but the failures' lowered by the adaptive factor of the request's class
  *    (load-shedder.ts: new logins first, logins in flight one level later);
@@ -34,12 +36,13 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { protocolStepOf } from '../http/protocol-step.ts';
 import { declareCounter } from '../observability/metrics.ts';
-import { bucketKey, scaled, type Bucket, type Decision } from './bucket.ts';
+import { bucketKey, onlyRefusedBy, type Bucket, type Decision } from './bucket.ts';
 import { addressKey } from './address-key.ts';
 import { limitedEndpoint, requestedClient, type LimitedEndpoint } from './endpoints.ts';
 import { RateLimiter } from './limiter.ts';
 import { LoadShedder, type LoadShedderDeps, type ShedClass } from './load-shedder.ts';
 import { refuse } from './refusal.ts';
+import { requestBuckets } from './request-buckets.ts';
 import { attachLimits, type IdpDirection } from './scoped.ts';
 
 export interface RateLimitDeps {
@@ -71,6 +74,11 @@ export interface RateLimitDeps {
    * refused at userinfo charges no failure, a made-up one does (absent: every userinfo nonce answer is charged).
    */
   dpopNonceIssued?: (nonce: string) => boolean;
+  /**
+   * The device a request's valid device cookie names (risk/device-cookie.ts `deviceInRequest`), null when none: at the
+   * authorize door a returning browser takes from the RP's part kept for known devices (absent: every browser is new).
+   */
+  deviceInRequest?: (ctx: Context) => string | null;
 }
 
 /**
@@ -125,9 +133,6 @@ function statusOf(error: unknown): number {
 
 /** How long a new login shed for a saturated HSM is asked to wait. */
 const HSM_RETRY_AFTER_SECONDS = 2;
-
-/** The endpoints only an RP's servers call, each with its own failures bucket per address. */
-const OWN_FAILURES: ReadonlySet<LimitedEndpoint> = new Set(['introspection', 'revocation', 'userinfo', 'assessment']);
 
 const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   authorize: 'new_login',
@@ -185,82 +190,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     ['endpoint', 'bucket', 'line'],
   );
   const outcome = (d: Decision) => (d.admitted ? 'admitted' : 'refused');
-  const global: Bucket = { kind: 'global', key: bucketKey('global'), ...config.global, cost: 1 };
-  const idpRate = (idp: string, factor: number): Bucket => {
-    const { perIdp } = config;
-    const perSecond = Math.max(perIdp.min, (perIdp.idps[idp] ?? perIdp.default) * factor);
-    const capacity = Math.max(1, Math.ceil(perSecond * perIdp.burstSeconds));
-    return { kind: 'idp', key: bucketKey('idp', idp), capacity, perSecond, cost: 1 };
-  };
-  /** One address's share of an IdP's AuthnRequests (`perIdp.perAddressShare`), beside the IdP's own bucket. */
-  const idpAddressRate = (idp: Bucket, idpId: string, address: string): Bucket => {
-    const share = config.perIdp.perAddressShare;
-    return {
-      kind: 'idp_address',
-      key: bucketKey('idp-address', idpId, address),
-      capacity: Math.max(3, Math.ceil(idp.capacity * share)),
-      perSecond: idp.perSecond * share,
-      cost: 1,
-    };
-  };
-
-  /**
-   * Browsers without a device cookie (`perIdp.knownDeviceShare`): together they may cause at most the rest of the
-   * IdP's requests, so a flood of new logins from many addresses leaves returning browsers their part.
-   */
-  const idpNewBrowsersRate = (idp: Bucket, idpId: string): Bucket | undefined => {
-    const rest = 1 - config.perIdp.knownDeviceShare;
-    if (rest >= 1) return undefined;
-    return {
-      kind: 'idp_new_browsers',
-      key: bucketKey('idp-new', idpId),
-      // rounded down: at a small burst the part kept for known devices is at least a token
-      capacity: Math.max(1, Math.floor(idp.capacity * rest)),
-      perSecond: idp.perSecond * rest,
-      cost: 1,
-    };
-  };
-  /**
-   * One known device's requests to an IdP (`perIdp.perDevice`), a person's size: a device cookie copied to a botnet
-   * is one device, and a few devices cannot empty the part kept for all of them.
-   */
-  const idpDeviceRate = (idpId: string, device: string): Bucket => {
-    // a fixed-size key, an HMAC: the device id itself never reaches Redis (it links logins in the reputation store)
-    const id = createHmac('sha256', deps.identitySecret)
-      .update(`ratelimit-device-v1\n${device}`)
-      .digest('base64url')
-      .slice(0, 32);
-    return { kind: 'idp_device', key: bucketKey('idp-device', idpId, id), ...config.perIdp.perDevice, cost: 1 };
-  };
-  /** What an AuthnRequest to `idpId` takes: the IdP's bucket, the address's share, the device's or new browsers'. */
-  const idpRequestBuckets = (own: Bucket, idpId: string, address: string, device?: string | null): Bucket[] => {
-    const third = device ? idpDeviceRate(idpId, device) : idpNewBrowsersRate(own, idpId);
-    const buckets = [own, idpAddressRate(own, idpId, address)];
-    return third ? [...buckets, third] : buckets;
-  };
-
-  const perIpOf = (endpoint: LimitedEndpoint) => (endpoint === 'logout' ? config.perIpLogout : config.perIp);
-
-  function buckets(endpoint: LimitedEndpoint, ip: string, clientId: string | undefined, factor: number) {
-    // the machine endpoints an RP's servers call (a resource server with a stale secret, an expired token) have
-    // failures of their own: they never lock the address's logins out, nor the logins' failures them
-    const failuresKey = OWN_FAILURES.has(endpoint) ? bucketKey('fail', endpoint, ip) : bucketKey('fail', ip);
-    const failures: Bucket = { kind: 'failures', key: failuresKey, ...config.failures, cost: 0 };
-    const all: Bucket[] = [
-      scaled(global, factor),
-      // the logout door has its own size: a person needs it once or twice per logout, and each IdP request
-      // it admits may cost an HSM signature
-      scaled({ kind: 'ip', key: bucketKey('ip', endpoint, ip), ...perIpOf(endpoint), cost: 1 }, factor),
-      failures,
-    ];
-    if (clientId !== undefined && clients.has(clientId)) {
-      const own = config.clients[clientId];
-      const perSecond = own?.perSecond ?? config.tiers[own?.tier ?? config.defaultTier];
-      const capacity = Math.max(1, Math.ceil(perSecond * config.clientBurstSeconds));
-      all.push(scaled({ kind: 'client', key: bucketKey('client', clientId), capacity, perSecond, cost: 1 }, factor));
-    }
-    return { all, failures };
-  }
+  const sized = requestBuckets(config, deps.identitySecret);
 
   const refused = (requestId: unknown, code: 'RATE_LIMITED' | 'HSM_BUSY', fields: Record<string, unknown>) =>
     deps.logger.warn({ requestId, code, outcome: 'refused', ...fields }, 'rate limited');
@@ -284,9 +214,17 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     const factor = shedder.factor(shedClass);
     // an IPv6 client by its /64 (address-key.ts): a fresh address per request is still the same client
     const address = addressKey(ctx.ip);
-    const { all, failures } = buckets(endpoint, address, requestedClient(ctx, endpoint, clients), factor);
+    const named = requestedClient(ctx, endpoint, clients);
+    const client = named !== undefined && clients.has(named) ? named : undefined;
+    // at the authorize door the RP's bucket is shared with its returning browsers' part (request-buckets.ts)
+    const device = client !== undefined && endpoint === 'authorize' ? (deps.deviceInRequest?.(ctx) ?? null) : undefined;
+    const { all, failures } = sized.endpoint(endpoint, address, client, factor, device);
     deps.firstReads?.(ctx);
-    const decision = await limiter.decide(all);
+    let decision = await limiter.decide(all);
+    // a known device past its own share of the RP is never worse off than a browser without a cookie: it then takes
+    // from the new browsers' part, as they do (one round trip more, on that refusal only)
+    if (device && onlyRefusedBy(decision, 'client_device'))
+      decision = await limiter.decide(sized.endpoint(endpoint, address, client, factor, null).all);
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
     if (!decision.admitted) {
       limited(requestId, endpoint, decision, { retryAfter: decision.retryAfterSeconds, factor });
@@ -300,12 +238,14 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         // an AuthnRequest takes its address's share too (one address cannot drain the IdP for everyone), and its
         // device's share or, from a browser without a device cookie, the new browsers' (a flood of new logins from
         // many addresses cannot drain the IdP for returning people); a verified response is the IdP's own answer
-        const own = idpRate(idp, factor);
-        let d = await limiter.decide(direction === 'request' ? idpRequestBuckets(own, idp, address, device) : [own]);
+        const request = direction === 'request';
+        let d = await limiter.decide(
+          request ? sized.idpRequest(idp, address, factor, device) : sized.idpResponse(idp, factor),
+        );
         // a known device past its own share is never worse off than a browser without a cookie: it then takes from
         // the new browsers' part, as they do (one round trip more, on that refusal only)
-        if (!d.admitted && device && d.refusedBy?.length === 1 && d.refusedBy[0] === 'idp_device')
-          d = await limiter.decide(idpRequestBuckets(own, idp, address, null));
+        if (request && device && onlyRefusedBy(d, 'idp_device'))
+          d = await limiter.decide(sized.idpRequest(idp, address, factor, null));
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
         if (!d.admitted) limited(requestId, endpoint, d, { idp, direction });
         return d;

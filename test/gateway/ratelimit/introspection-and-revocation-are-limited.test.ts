@@ -78,7 +78,7 @@ test("introspection's failures are its own, and it takes nothing from the RP's b
   t.is(await post('/token', client_secret, grant), 429, "the RP's bucket of one is the token endpoint's");
 });
 
-test("a pushed authorization request is a limited login start: it takes the RP's bucket", async (t) => {
+test("a pushed authorization request is a limited login start: it takes the RP's back-channel bucket", async (t) => {
   let clientId = '';
   const fixture = await startGatewayFixture({
     rawConfig: (raw) => {
@@ -97,7 +97,7 @@ test("a pushed authorization request is a limited login start: it takes the RP's
     return answer.status;
   };
   t.not(await par(), 429, 'the first is admitted (and answered by oidc-provider)');
-  t.is(await par(), 429, "the second: the RP's bucket of one is empty");
+  t.is(await par(), 429, "the second: the RP's back-channel bucket of one is empty");
 });
 
 test('made-up bearer tokens at userinfo are limited: its own failures bucket, then 429 with JSON', async (t) => {

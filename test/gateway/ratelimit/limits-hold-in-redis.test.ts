@@ -40,6 +40,8 @@ test('an RP is limited by its tier, and a client override replaces its tier rate
     {
       clientBurstSeconds: 100,
       tiers: { tier_3: 0.02 },
+      // the RP's whole bucket open to browsers without a device cookie (an-authorize-flood-leaves-the-rp-its-part)
+      clientKnownDeviceShare: 0,
       clients: { 'rp-gov': { tier: 'tier_1', perSecond: 0.04 }, 'rp-private': { tier: 'tier_3' } },
       perIp: LOOSE,
       failures: LOOSE,

@@ -16,6 +16,7 @@ import { errorHandler } from '../../../gateway/http/error-handler.ts';
 import type { LoadShedder } from '../../../gateway/ratelimit/load-shedder.ts';
 import { rateLimit, type RateLimitDeps } from '../../../gateway/ratelimit/middleware.ts';
 import { admitIdentity, admitIdp } from '../../../gateway/ratelimit/scoped.ts';
+import { DEVICE_COOKIE, deviceInRequest, newDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
 
@@ -24,6 +25,14 @@ export const REDIRECT = 'https://rp.example/callback';
 
 /** Every client's secret in the bed. */
 export const SECRET = 'secret';
+
+/** The key the bed's device cookies (`gw_dev`, an http deployment's) are signed with. */
+const DEVICE_KEY = 'bed-device-key';
+
+/** A `Cookie` header holding a valid device cookie for `deviceId`, as the ACS sets it once a login was verified. */
+export function deviceCookie(deviceId: string): string {
+  return `${DEVICE_COOKIE}=${newDeviceCookie(DEVICE_KEY, 'device-cookie-v1', deviceId).value}`;
+}
 
 export function client(id: string): ClientEntry {
   return {
@@ -86,6 +95,7 @@ export async function startRateLimitBed(
     identitySecret: 'bed-identity-secret',
     loginResponses: ['POST /saml/acs'],
     logoutDoors: ['GET /saml/slo', 'POST /saml/slo'],
+    deviceInRequest: (ctx) => deviceInRequest(ctx, DEVICE_KEY, { secure: false }),
     ...extra,
   });
   app.use(limits);
