@@ -18,7 +18,12 @@
  *   WebAuthn: the pivot identity's account): default 30 / 0.05 (three a minute);
  * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
  *   refused WebAuthn assertion of that identity takes from, checked first (credential stuffing, enumeration;
- *   default 10 / 0.005, one every 200 s).
+ *   default 10 / 0.005, one every 200 s);
+ * - `perIdentityNewDevices`: `{ capacity, perSecond }` per identity (the IdP and NameID): the device cookies its
+ *   verified logins may be given (default 10 / 0.0001, about nine a day; rates from 0.00001). Past it a login
+ *   goes on without one (assessed with no device). A device cookie is what the known-device parts of the IdPs' and
+ *   RPs' buckets are kept for: without this cap, one real account logged in again and again from fresh browsers
+ *   collected thousands a day and emptied those parts (attacker review, thirty-fifth round).
  */
 import { ConfigError } from '../errors.ts';
 import { integer, join, object, onlyKeys, type Obj } from './check.ts';
@@ -45,23 +50,24 @@ export interface IdpLimits {
 const IDP_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A refill rate: a positive number of requests per second (0.1 = six a minute). */
-export function rate(obj: Obj, key: string, path: string, fallback: number | undefined): number {
+export function rate(obj: Obj, key: string, path: string, fallback: number | undefined, min = 0.001): number {
   const value = obj[key] ?? fallback;
   const at = join(path, key);
   if (typeof value !== 'number' || !Number.isFinite(value))
     throw new ConfigError(at, value === undefined ? 'is required' : 'must be a number');
-  if (value < 0.001 || value > 10_000_000)
-    throw new ConfigError(at, 'must be between 0.001 and 10000000 (requests per second)');
+  if (value < min || value > 10_000_000)
+    throw new ConfigError(at, `must be between ${min} and 10000000 (requests per second)`);
   return value;
 }
 
-export function bucket(parent: Obj, key: string, at: string, defaults: BucketSize): BucketSize {
+/** A bucket's `{ capacity, perSecond }`; `minRate`: the slowest refill accepted (default 0.001, one per 1,000 s). */
+export function bucket(parent: Obj, key: string, at: string, defaults: BucketSize, minRate?: number): BucketSize {
   const path = join(at, key);
   const raw = object(parent[key] ?? {}, path);
   onlyKeys(raw, path, ['capacity', 'perSecond']);
   return {
     capacity: integer(raw, 'capacity', path, { default: defaults.capacity, min: 1, max: 100_000_000 }),
-    perSecond: rate(raw, 'perSecond', path, defaults.perSecond),
+    perSecond: rate(raw, 'perSecond', path, defaults.perSecond, minRate),
   };
 }
 

@@ -27,7 +27,7 @@
  * - `instances` (default 1): gateway instances sharing the limits; the local limiter (used when Redis does
  *   not answer) admits 1/(instances × workers) of each limit + 10 % in each worker process;
  * - `redisTimeoutMs` (default 50): how long a decision waits for Redis before the local limiter decides;
- * - `perIdp`, `perIdentity`, `identityFailures`: config/ratelimit-scopes.ts; `adaptive`: config/ratelimit-adaptive.ts.
+ * - `perIdp`, `perIdentity`, `identityFailures`, `perIdentityNewDevices`: config/ratelimit-scopes.ts; `adaptive`: config/ratelimit-adaptive.ts.
  */
 import { ConfigError } from '../errors.ts';
 import { boolean, integer, join, object, oneOf, onlyKeys } from './check.ts';
@@ -70,6 +70,8 @@ export interface RateLimitConfig {
   /** Per identity and endpoint (ACS, WebAuthn), and its failures bucket (config/ratelimit-scopes.ts). */
   perIdentity: BucketSize;
   identityFailures: BucketSize;
+  /** Per identity: the device cookies its verified logins may be given (config/ratelimit-scopes.ts). */
+  perIdentityNewDevices: BucketSize;
   /** Load thresholds that lower the rates (config/ratelimit-adaptive.ts). */
   adaptive: AdaptiveConfig;
 }
@@ -99,6 +101,7 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     'perIdp',
     'perIdentity',
     'identityFailures',
+    'perIdentityNewDevices',
     'adaptive',
   ]);
   const tiersAt = join(at, 'tiers');
@@ -138,6 +141,7 @@ export function parseRateLimit(raw: unknown, clientIds: readonly string[]): Rate
     perIdp: parseIdpLimits(rl.perIdp, join(at, 'perIdp')),
     perIdentity: bucket(rl, 'perIdentity', at, { capacity: 30, perSecond: 0.05 }),
     identityFailures: bucket(rl, 'identityFailures', at, { capacity: 10, perSecond: 0.005 }),
+    perIdentityNewDevices: bucket(rl, 'perIdentityNewDevices', at, { capacity: 10, perSecond: 0.0001 }, 0.00001),
     adaptive: parseAdaptive(rl.adaptive, join(at, 'adaptive')),
   };
 }

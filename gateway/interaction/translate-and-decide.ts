@@ -14,7 +14,7 @@ export async function translateAndDecide(
   services: Services,
   loginId: string,
   identity: UpstreamIdentity,
-  held?: HeldClaim,
+  { held, issueDevice }: { held?: HeldClaim; issueDevice: boolean },
 ): Promise<void> {
   // what the RP said is at stake is in its authorization request (RFC 9396 `authorization_details`): kept in
   // the login's context when the login started (read again by the translation point: once per request), else
@@ -24,8 +24,9 @@ export async function translateAndDecide(
   await translationPoint(services).decide(
     loginId,
     { kind: 'upstream', identity },
-    // the IdP's answer was verified: a browser without a device cookie gets one here, and only here
-    requestContextOf(ctx, services, params, { issueDevice: true }),
+    // the IdP's answer was verified: a browser without a device cookie gets one here, and only here (`issueDevice`:
+    // within its identity's share, `rateLimit.perIdentityNewDevices`; past it none, the login assessed with no device)
+    requestContextOf(ctx, services, params, { issueDevice }),
     'kept',
     undefined,
     held,

@@ -18,7 +18,8 @@ import { AdapterError } from '../../adapters/contract.ts';
 import type { LoginResponseRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
-import { admitIdentity, admitIdp, markFailed } from '../ratelimit/scoped.ts';
+import { admitIdentity, admitIdp, markFailed, mayGiveDevice } from '../ratelimit/scoped.ts';
+import { deviceCookieKeys, deviceInRequest } from '../risk/device-cookie.ts';
 import { afterDecisionPath } from '../completion/resume-path.ts';
 import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
@@ -98,11 +99,18 @@ export async function upstreamAnswered(
     // with those calls (one round trip, issue #14); given back below whenever the login does not go on to its
     // decision (a refusal then fails it: FAILED needs no claim of ours).
     const ownLogin = result.loginId === target.loginId;
-    const [idpOutcome, limitedOutcome, claimOutcome] = await Promise.allSettled([
+    const identityKey = `${result.identity.idp}\n${result.identity.subject}`;
+    // a browser without a valid device cookie gets one with this login, within its identity's share (one real
+    // account must not collect device cookies by the thousand: they are what the known-device lanes keep room for)
+    const known = deviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies) !== null;
+    const [idpOutcome, limitedOutcome, claimOutcome, deviceOutcome] = await Promise.allSettled([
       admitIdp(ctx, target.idp, 'response'),
-      admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
+      admitIdentity(ctx, identityKey),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
+      known ? true : mayGiveDevice(ctx, identityKey),
     ]);
+    // the limiter's own failure gives no cookie: the login goes on, assessed with no device
+    const issueDevice = deviceOutcome.status === 'fulfilled' && deviceOutcome.value;
     const claim = claimOutcome.status === 'fulfilled' ? claimOutcome.value : { error: claimOutcome.reason };
     if (claim && 'held' in claim) {
       const { held } = claim;
@@ -139,7 +147,7 @@ export async function upstreamAnswered(
     // are waited for before a failure is answered: the answer moves the login (FAILED), which must not race the
     // decision's own transition still in flight.
     const [decided, recorded] = await Promise.allSettled([
-      translateAndDecide(ctx, services, result.loginId, result.identity, claim?.held),
+      translateAndDecide(ctx, services, result.loginId, result.identity, { held: claim?.held, issueDevice }),
       recording,
     ]);
     if (decided.status === 'rejected') throw decided.reason;

@@ -13,6 +13,7 @@ export type BucketKind =
   | 'idp_device'
   | 'identity'
   | 'identity_failures'
+  | 'identity_new_devices'
   | 'login';
 
 /** One token bucket of one decision: its Redis key (without the deployment prefix), size and refill. */
@@ -20,7 +21,7 @@ export interface Bucket {
   /**
    * Which limit it is: global, client (an RP's authorization requests), client_new_browsers, client_device,
    * client_backchannel (its token and PAR calls), ip, failures (request-buckets.ts); idp, idp_address,
-   * idp_new_browsers, idp_device, identity, identity_failures, login (scoped.ts).
+   * idp_new_browsers, idp_device, identity, identity_failures, identity_new_devices, login (scoped.ts).
    */
   kind: BucketKind;
   key: string;
@@ -56,6 +57,19 @@ export function kindsAt(buckets: readonly Bucket[], positions: Iterable<number>)
 /** Whether `decision` was refused by buckets of that one kind only (a device past its own share, say). */
 export function onlyRefusedBy(decision: Decision, kind: BucketKind): boolean {
   return !decision.admitted && decision.refusedBy?.length === 1 && decision.refusedBy[0] === kind;
+}
+
+/**
+ * A known device past its own share (`first`, refused by its device's bucket alone) that then tried the new browsers'
+ * part (`second`): refused, both empty buckets are named, and the wait is the shorter (either refills a way in).
+ */
+export function afterSpill(first: Decision, second: Decision): Decision {
+  if (second.admitted) return second;
+  return {
+    ...second,
+    refusedBy: [...new Set([...(first.refusedBy ?? []), ...(second.refusedBy ?? [])])],
+    retryAfterSeconds: Math.min(first.retryAfterSeconds, second.retryAfterSeconds),
+  };
 }
 
 /** Every key of one decision in one Redis Cluster slot: the hash tag `{rl}`. */

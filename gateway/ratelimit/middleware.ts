@@ -36,7 +36,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { protocolStepOf } from '../http/protocol-step.ts';
 import { declareCounter } from '../observability/metrics.ts';
-import { bucketKey, onlyRefusedBy, type Bucket, type Decision } from './bucket.ts';
+import { afterSpill, bucketKey, onlyRefusedBy, type Bucket, type Decision } from './bucket.ts';
 import { addressKey } from './address-key.ts';
 import { limitedEndpoint, requestedClient, type LimitedEndpoint } from './endpoints.ts';
 import { RateLimiter } from './limiter.ts';
@@ -189,7 +189,16 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     'Rate-limit refusals by endpoint and the kind of bucket that was empty (each empty one counted; line: redis/local)',
     ['endpoint', 'bucket', 'line'],
   );
+  const newDevices = declareCounter(
+    deps.registry,
+    'gateway_ratelimit_new_device_cookies_total',
+    "Device cookies a verified login gave a browser without one (given), or did not: its identity's share used up (withheld)",
+    ['outcome', 'line'],
+  );
   const outcome = (d: Decision) => (d.admitted ? 'admitted' : 'refused');
+  /** An identity's buckets are named by an HMAC of it: no identity in clear in Redis. */
+  const identityId = (key: string) =>
+    createHmac('sha256', deps.identitySecret).update(`ratelimit-identity-v1\n${key}`).digest('base64url').slice(0, 32);
   const sized = requestBuckets(config, deps.identitySecret);
 
   const refused = (requestId: unknown, code: 'RATE_LIMITED' | 'HSM_BUSY', fields: Record<string, unknown>) =>
@@ -224,7 +233,10 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     // a known device past its own share of the RP is never worse off than a browser without a cookie: it then takes
     // from the new browsers' part, as they do (one round trip more, on that refusal only)
     if (device && onlyRefusedBy(decision, 'client_device'))
-      decision = await limiter.decide(sized.endpoint(endpoint, address, client, factor, null).all);
+      decision = afterSpill(
+        decision,
+        await limiter.decide(sized.endpoint(endpoint, address, client, factor, null).all),
+      );
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
     if (!decision.admitted) {
       limited(requestId, endpoint, decision, { retryAfter: decision.retryAfterSeconds, factor });
@@ -245,16 +257,13 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         // a known device past its own share is never worse off than a browser without a cookie: it then takes from
         // the new browsers' part, as they do (one round trip more, on that refusal only)
         if (request && device && onlyRefusedBy(d, 'idp_device'))
-          d = await limiter.decide(sized.idpRequest(idp, address, factor, null));
+          d = afterSpill(d, await limiter.decide(sized.idpRequest(idp, address, factor, null)));
         idpDecisions.inc({ idp, direction, outcome: outcome(d), line: d.line });
         if (!d.admitted) limited(requestId, endpoint, d, { idp, direction });
         return d;
       },
       async identity(key: string) {
-        const id = createHmac('sha256', deps.identitySecret)
-          .update(`ratelimit-identity-v1\n${key}`)
-          .digest('base64url')
-          .slice(0, 32);
+        const id = identityId(key);
         const own: Bucket = {
           kind: 'identity_failures',
           key: bucketKey('fail-id', id),
@@ -268,6 +277,19 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         identityDecisions.inc({ endpoint, outcome: outcome(d), line: d.line });
         if (d.admitted) charge.push(own);
         else limited(requestId, endpoint, d, { scope: 'identity' });
+        return d;
+      },
+      async newDevice(key: string) {
+        // not scaled by the load, not a refusal of the request: past it the login goes on without a device cookie
+        const d = await limiter.decide([
+          {
+            kind: 'identity_new_devices',
+            key: bucketKey('new-devices', identityId(key)),
+            ...config.perIdentityNewDevices,
+            cost: 1,
+          },
+        ]);
+        newDevices.inc({ outcome: d.admitted ? 'given' : 'withheld', line: d.line });
         return d;
       },
       async login(grantId: string) {

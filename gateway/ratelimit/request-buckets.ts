@@ -59,7 +59,8 @@ export function requestBuckets(config: RateLimitConfig, identitySecret: string):
   const newBrowsers = (own: Bucket, kind: Bucket['kind'], key: string, knownShare: number): Bucket | undefined => {
     const rest = 1 - knownShare;
     if (rest >= 1) return undefined;
-    // rounded down: at a small burst the part kept for known devices is at least a token
+    // rounded down: from a burst of two the part kept for known devices is at least a token (at a burst of one,
+    // nothing can be kept of the burst: the part kept is then in the refill only)
     return {
       kind,
       key,

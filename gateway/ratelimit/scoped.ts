@@ -9,6 +9,10 @@
  * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
  *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
  *   stored in Redis, never the identity;
+ * - `mayGiveDevice(ctx, key)`: whether the identity's verified login may give this browser (which holds no valid
+ *   device cookie) a new one (`rateLimit.perIdentityNewDevices`): past it the login goes on without one. Never a
+ *   refusal: a device cookie is what the known-device parts of the IdPs' and RPs' buckets are kept for, and one real
+ *   account must not collect them by the thousand;
  * - `admitLogin(ctx, grantId)`: the login's bucket at the signed risk assessment (`rateLimit.perLoginAssessment`),
  *   taken once the presented token is found, before the HSM signs (a made-up token writes no bucket);
  * - `markFailed(ctx)`: this request failed although it answers < 400 (a refused SAML response of a known
@@ -29,6 +33,7 @@ export interface RequestLimits {
   idp(idp: string, direction: IdpDirection, device?: string | null): Promise<Decision>;
   identity(key: string): Promise<Decision>;
   login(grantId: string): Promise<Decision>;
+  newDevice(key: string): Promise<Decision>;
   markFailed(): void;
 }
 
@@ -85,6 +90,15 @@ export async function admitIdentity(ctx: Context, key: string): Promise<Refusal 
 export async function admitLogin(ctx: Context, grantId: string): Promise<Refusal | undefined> {
   const limits = limitsOf(ctx);
   return limits ? refusalOf(ctx, await limits.login(grantId)) : undefined;
+}
+
+/**
+ * @example
+ * const issueDevice = await mayGiveDevice(ctx, `${identity.idp}\n${identity.subject}`);
+ */
+export async function mayGiveDevice(ctx: Context, key: string): Promise<boolean> {
+  const limits = limitsOf(ctx);
+  return limits ? (await limits.newDevice(key)).admitted : true;
 }
 
 export function markFailed(ctx: Context): void {

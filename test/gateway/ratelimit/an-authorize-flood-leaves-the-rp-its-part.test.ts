@@ -21,7 +21,7 @@ const deviceId = () => randomBytes(16).toString('base64url');
 
 /**
  * A bed whose RP `rp-victim` may make 100 authorization requests (70 of them from browsers without a device cookie
- * together) and, apart, 100 back-channel calls; `authorize(from, device)` sends one from that address, with that
+ * together, `clientKnownDeviceShare`'s default) and, apart, 100 back-channel calls; `authorize(from, device)` sends one from that address, with that
  * browser's valid device cookie (none: a new browser).
  */
 async function floodBed(t: ExecutionContext, perClientDevice: { capacity: number; perSecond: number }) {
@@ -29,7 +29,6 @@ async function floodBed(t: ExecutionContext, perClientDevice: { capacity: number
     {
       tiers: { tier_3: SLOWEST },
       clientBurstSeconds: 100_000,
-      clientKnownDeviceShare: 0.3,
       perClientDevice,
       perIp: LOOSE,
       failures: LOOSE,
@@ -85,7 +84,7 @@ test('a flood of authorization requests naming an RP leaves its returning browse
     authorize(from, returning),
   );
   t.is(copied, 2, 'its three in all');
-  t.deepEqual(refusals().at(-1), ['client_new_browsers']);
+  t.deepEqual(refusals().at(-1), ['client_device', 'client_new_browsers'], 'both ways in named');
   // so one device cannot empty the part kept for all: 20 other returning browsers each start a login
   let others = 0;
   for (let i = 1; i <= 20; i++)

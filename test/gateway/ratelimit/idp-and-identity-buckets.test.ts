@@ -143,7 +143,7 @@ test("new browsers together take at most their part of an IdP's requests; return
   for (let i = 2; i <= 7; i++)
     for (const a of await statuses(3, start(`203.0.113.${i}`, 'device-a'))) if (a.status === 200) copied += 1;
   t.is(copied, 4, 'its five in all');
-  t.deepEqual(refusals().at(-1), ['idp_new_browsers']);
+  t.deepEqual(refusals().at(-1), ['idp_device', 'idp_new_browsers'], 'both ways in named');
   // so a few devices cannot empty the part kept for all: 20 other devices each start a login
   let returning = 0;
   for (let i = 1; i <= 20; i++)

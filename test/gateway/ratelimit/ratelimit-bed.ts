@@ -1,6 +1,7 @@
 /**
  * A Koa app with the gateway's error handler and the real rate-limit middleware in front of a stub
- * endpoint (200, or 400 when asked `?fail=1`; `?idp=`/`?idpRequest=`/`?identity=` take those buckets as the handlers do), on
+ * endpoint (200, or 400 when asked `?fail=1`; `?idp=`/`?idpRequest=`/`?identity=`/`?newDeviceFor=` take those buckets
+ * as the handlers do), on
  * a private Redis this bed starts (and may stop).
  */
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +16,7 @@ import type { ClientEntry } from '../../../gateway/config/types.ts';
 import { errorHandler } from '../../../gateway/http/error-handler.ts';
 import type { LoadShedder } from '../../../gateway/ratelimit/load-shedder.ts';
 import { rateLimit, type RateLimitDeps } from '../../../gateway/ratelimit/middleware.ts';
-import { admitIdentity, admitIdp } from '../../../gateway/ratelimit/scoped.ts';
+import { admitIdentity, admitIdp, mayGiveDevice } from '../../../gateway/ratelimit/scoped.ts';
 import { DEVICE_COOKIE, deviceInRequest, newDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
@@ -103,7 +104,13 @@ export async function startRateLimitBed(
     // `?idp=` and `?identity=` take those buckets as the ACS and WebAuthn handlers do, `?idpRequest=` the IdP's as
     // the chooser's AuthnRequest does (ratelimit/scoped.ts)
     // (`&device=` names the browser's device, as start-upstream.ts passes the id of a valid device cookie)
-    const { idp, identity, idpRequest, device } = ctx.query;
+    const { idp, identity, idpRequest, device, newDeviceFor } = ctx.query;
+    // `?newDeviceFor=` asks, as the ACS does for a browser without a device cookie, whether that identity's login may
+    // give it one (never a refusal: `{ given }`)
+    if (typeof newDeviceFor === 'string') {
+      ctx.body = { given: await mayGiveDevice(ctx, newDeviceFor) };
+      return;
+    }
     const refused =
       (typeof idp === 'string' && (await admitIdp(ctx, idp, 'response'))) ||
       (typeof idpRequest === 'string' &&
