@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { parseRateLimit } from '../../../gateway/config/ratelimit.ts';
-import { Browser } from '../../helpers/browser.ts';
+import type { Browser } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 import { startRateLimitBed } from './ratelimit-bed.ts';
