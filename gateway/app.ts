@@ -57,7 +57,7 @@ import { requestId } from './observability/request-id.ts';
 import { rateLimit } from './ratelimit/middleware.ts';
 import { dpopNonceChecker, dpopNonceSecret } from './oidc/dpop-nonces.ts';
 import { firstReads } from './interaction/first-reads.ts';
-import { deviceCookieKeys, deviceInRequest } from './risk/device-cookie.ts';
+import { deviceCookieKeys, knownDeviceInRequest } from './risk/device-cookie.ts';
 import { runWithRequestMemo } from './session/request-memo.ts';
 import type { Services } from './services.ts';
 
@@ -110,7 +110,8 @@ export function createApp(
       .map((route) => `${route.method} ${route.path}`),
     firstReads: firstReads(services),
     dpopNonceIssued: dpopNonceChecker(dpopNonceSecret(services.config.secrets)).issuedRecently,
-    deviceInRequest: (ctx) => deviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies),
+    deviceInRequest: (ctx) =>
+      knownDeviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies),
   });
   onClose(() => limits.shedder.stop());
   app.use(limits);

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'koa';
 import { accountIdOf } from '../oidc/pairwise.ts';
-import { deviceCookieKeys, deviceOf } from '../risk/device-cookie.ts';
+import { deviceCookieKeys, deviceOf, type DeviceClass } from '../risk/device-cookie.ts';
 import type { Services } from '../services.ts';
 import { acrOfLoa } from '../translate/acr.ts';
 import type { RequestContext } from '../translation/request-context.ts';
@@ -31,15 +31,15 @@ export function translationPoint(services: Services): TranslationPoint {
 }
 
 /**
- * This request, as the translation point sees it. `issueDevice`: a device cookie is issued when the browser has
- * none (a login whose IdP answer was verified); an SSO issues none, and a browser without one is then assessed with
- * no device (null; risk/device-cookie.ts `deviceOf`).
+ * This request, as the translation point sees it. `issueDevice`: a device cookie of that class is issued when the
+ * browser has none (a login whose IdP answer was verified); an SSO issues none (`false`), and a browser without one
+ * is then assessed with no device (null; risk/device-cookie.ts `deviceOf`).
  */
 export function requestContextOf(
   ctx: Context,
   services: Services,
   params: Record<string, unknown> | undefined,
-  { issueDevice }: { issueDevice: boolean },
+  { issueDevice }: { issueDevice: DeviceClass | false },
 ): RequestContext {
   const device = deviceOf(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies, {
     issue: issueDevice,

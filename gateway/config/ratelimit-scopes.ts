@@ -19,11 +19,12 @@
  * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
  *   refused WebAuthn assertion of that identity takes from, checked first (credential stuffing, enumeration;
  *   default 10 / 0.005, one every 200 s);
- * - `perIdentityNewDevices`: `{ capacity, perSecond }` per identity (the IdP and NameID): the device cookies its
- *   verified logins may be given (default 10 / 0.0001, about nine a day; rates from 0.00001). Past it a login
- *   goes on without one (assessed with no device). A device cookie is what the known-device parts of the IdPs' and
- *   RPs' buckets are kept for: without this cap, one real account logged in again and again from fresh browsers
- *   collected thousands a day and emptied those parts (attacker review, thirty-fifth round).
+ * - `perIdentityNewDevices`: `{ capacity, perSecond }` per account (the pivot identity's, whatever the IdP and
+ *   NameID): the laned device cookies its verified logins may give browsers that hold none (default 10 / 0.0001,
+ *   about nine a day; rates from 0.00001). Past it a browser gets a risk-only one (risk/device-cookie.ts): its
+ *   device known to the risk checks, not to the rate limits' known-device parts, which without this cap one real
+ *   account logged in again and again from fresh browsers filled by the thousand a day (attacker review,
+ *   thirty-fifth round).
  */
 import { ConfigError } from '../errors.ts';
 import { integer, join, object, onlyKeys, type Obj } from './check.ts';

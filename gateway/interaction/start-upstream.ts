@@ -13,7 +13,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { autoPostForm } from '../http/html.ts';
 import { admitIdp } from '../ratelimit/scoped.ts';
-import { deviceCookieKeys, deviceInRequest } from '../risk/device-cookie.ts';
+import { deviceCookieKeys, knownDeviceInRequest } from '../risk/device-cookie.ts';
 import { browserBinding } from '../session/browser-binding.ts';
 import { upstreamRecordSeconds } from '../session/session-life.ts';
 import type { Services } from '../services.ts';
@@ -75,7 +75,7 @@ export async function startUpstream(
   const claiming = flow.tryClaim(login.loginId, 'AUTHENTICATING', { refuse: refuseStart, from });
   // a browser that completed a login before (a valid device cookie: issued only after an IdP's verified answer)
   // takes its device's share of the IdP's requests; one without takes the new browsers' (rateLimit.perIdp)
-  const device = deviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies);
+  const device = knownDeviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies);
   const [limiting, claim] = await Promise.allSettled([admitIdp(ctx, idpId, 'request', device), claiming]);
   // tryClaim answers its refusal; a rejection here is a fault of its own, handled like a refusal
   const claimed = claim.status === 'fulfilled' ? claim.value : { error: claim.reason };

@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import type { UpstreamIdentity } from '../../adapters/contract.ts';
 import { requestContextOf, translationPoint } from '../completion/translation-of.ts';
 import type { HeldClaim } from '../flow/login-flow.ts';
+import type { DeviceClass } from '../risk/device-cookie.ts';
 import type { Services } from '../services.ts';
 
 export async function translateAndDecide(
@@ -14,7 +15,7 @@ export async function translateAndDecide(
   services: Services,
   loginId: string,
   identity: UpstreamIdentity,
-  { held, issueDevice }: { held?: HeldClaim; issueDevice: boolean },
+  { held, issueDevice }: { held?: HeldClaim; issueDevice: DeviceClass },
 ): Promise<void> {
   // what the RP said is at stake is in its authorization request (RFC 9396 `authorization_details`): kept in
   // the login's context when the login started (read again by the translation point: once per request), else
@@ -25,7 +26,7 @@ export async function translateAndDecide(
     loginId,
     { kind: 'upstream', identity },
     // the IdP's answer was verified: a browser without a device cookie gets one here, and only here (`issueDevice`:
-    // within its identity's share, `rateLimit.perIdentityNewDevices`; past it none, the login assessed with no device)
+    // laned within its account's share, `rateLimit.perIdentityNewDevices`; past it risk-only, risk/device-cookie.ts)
     requestContextOf(ctx, services, params, { issueDevice }),
     'kept',
     undefined,

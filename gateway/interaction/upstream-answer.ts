@@ -14,12 +14,14 @@
  * the error registry gives the code.
  */
 import type { Context } from 'koa';
-import { AdapterError } from '../../adapters/contract.ts';
+import { AdapterError, type UpstreamIdentity } from '../../adapters/contract.ts';
 import type { LoginResponseRoute } from '../../adapters/contract/routes.ts';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { admitIdentity, admitIdp, markFailed, mayGiveDevice } from '../ratelimit/scoped.ts';
-import { deviceCookieKeys, deviceInRequest } from '../risk/device-cookie.ts';
+import { accountIdOf } from '../oidc/pairwise.ts';
+import { deviceCookieKeys, knownDeviceInRequest } from '../risk/device-cookie.ts';
+import { toPivotIdentity } from '../translate/to-pivot.ts';
 import { afterDecisionPath } from '../completion/resume-path.ts';
 import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
 import type { Services } from '../services.ts';
@@ -99,18 +101,20 @@ export async function upstreamAnswered(
     // with those calls (one round trip, issue #14); given back below whenever the login does not go on to its
     // decision (a refusal then fails it: FAILED needs no claim of ours).
     const ownLogin = result.loginId === target.loginId;
-    const identityKey = `${result.identity.idp}\n${result.identity.subject}`;
-    // a browser without a valid device cookie gets one with this login, within its identity's share (one real
-    // account must not collect device cookies by the thousand: they are what the known-device lanes keep room for)
-    const known = deviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies) !== null;
+    // a browser without a laned device cookie gets one with this login within its account's share, a risk-only one
+    // past it (risk/device-cookie.ts): one real account must not collect room in the known-device lanes by the
+    // thousand. By account (the pivot identity's), not NameID: a transient NameID is a fresh one at every login
+    const known =
+      knownDeviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies) !== null;
+    const account = known ? undefined : accountOfAnswer(services, result.identity);
     const [idpOutcome, limitedOutcome, claimOutcome, deviceOutcome] = await Promise.allSettled([
       admitIdp(ctx, target.idp, 'response'),
-      admitIdentity(ctx, identityKey),
+      admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
-      known ? true : mayGiveDevice(ctx, identityKey),
+      known ? true : account !== undefined && mayGiveDevice(ctx, `account\n${account}`),
     ]);
-    // the limiter's own failure gives no cookie: the login goes on, assessed with no device
-    const issueDevice = deviceOutcome.status === 'fulfilled' && deviceOutcome.value;
+    // the limiter's own failure gives a risk-only cookie: the login goes on, its device still known to the risk checks
+    const issueDevice = deviceOutcome.status === 'fulfilled' && deviceOutcome.value ? 'laned' : 'risk-only';
     const claim = claimOutcome.status === 'fulfilled' ? claimOutcome.value : { error: claimOutcome.reason };
     if (claim && 'held' in claim) {
       const { held } = claim;
@@ -249,4 +253,16 @@ async function reject(
   // a fault of ours 500 — whose code the error handler does not expose), never a blanket 400
   if (code === 'RATE_LIMITED') throw new GatewayError(code, 429, 'Too many requests; retry in a moment.');
   throw new GatewayError(code, errorSpec(code).status, 'The answer from the identity provider was refused.');
+}
+
+/**
+ * The account an IdP's verified answer is of (the translation point's own, from the pivot identity: the same through
+ * every IdP and whatever the NameID); undefined when the identity is not a valid pivot (the translation refuses it).
+ */
+function accountOfAnswer(services: Services, identity: UpstreamIdentity): string | undefined {
+  try {
+    return accountIdOf(toPivotIdentity(identity), services.config.secrets.pairwiseSalt);
+  } catch {
+    return undefined;
+  }
 }

@@ -30,7 +30,8 @@ export class LocalLimiter {
     const empty: number[] = [];
     const levels = buckets.map((b, i) => {
       const capacity = Math.max(1, b.capacity * this.#share * LOCAL_OVERAGE);
-      const rate = Math.max(0.001, b.perSecond * this.#share * LOCAL_OVERAGE);
+      // the slowest rate a config may set (`rateLimit.perIdentityNewDevices`: 0.00001), never raised to a faster one
+      const rate = Math.max(0.00001, b.perSecond * this.#share * LOCAL_OVERAGE);
       const state = this.#buckets.get(b.key);
       const tokens =
         state === undefined ? capacity : Math.min(capacity, state.tokens + ((now - state.at) * rate) / 1000);

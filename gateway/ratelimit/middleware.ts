@@ -75,8 +75,9 @@ export interface RateLimitDeps {
    */
   dpopNonceIssued?: (nonce: string) => boolean;
   /**
-   * The device a request's valid device cookie names (risk/device-cookie.ts `deviceInRequest`), null when none: at the
-   * authorize door a returning browser takes from the RP's part kept for known devices (absent: every browser is new).
+   * The device a request's valid laned device cookie names (risk/device-cookie.ts `knownDeviceInRequest`), null when
+   * none: at the authorize door a returning browser takes from the RP's part kept for known devices (absent: every
+   * browser is new).
    */
   deviceInRequest?: (ctx: Context) => string | null;
 }
@@ -192,7 +193,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
   const newDevices = declareCounter(
     deps.registry,
     'gateway_ratelimit_new_device_cookies_total',
-    "Device cookies a verified login gave a browser without one (given), or did not: its identity's share used up (withheld)",
+    "Laned device cookies a verified login gave a browser without one (given), or not, its account's share used up (withheld: risk-only)",
     ['outcome', 'line'],
   );
   const outcome = (d: Decision) => (d.admitted ? 'admitted' : 'refused');
@@ -280,7 +281,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         return d;
       },
       async newDevice(key: string) {
-        // not scaled by the load, not a refusal of the request: past it the login goes on without a device cookie
+        // not scaled by the load, not a refusal of the request: past it the browser gets a risk-only device cookie
         const d = await limiter.decide([
           {
             kind: 'identity_new_devices',

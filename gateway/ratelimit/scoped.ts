@@ -9,10 +9,11 @@
  * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
  *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
  *   stored in Redis, never the identity;
- * - `mayGiveDevice(ctx, key)`: whether the identity's verified login may give this browser (which holds no valid
- *   device cookie) a new one (`rateLimit.perIdentityNewDevices`): past it the login goes on without one. Never a
- *   refusal: a device cookie is what the known-device parts of the IdPs' and RPs' buckets are kept for, and one real
- *   account must not collect them by the thousand;
+ * - `mayGiveDevice(ctx, key)`: whether the account's verified login may give this browser (which holds no laned
+ *   device cookie) a laned one (`rateLimit.perIdentityNewDevices`; key: the account): past it the browser gets a
+ *   risk-only one (risk/device-cookie.ts). Never a refusal: a laned cookie is what the known-device parts of the
+ *   IdPs' and RPs' buckets are kept for, and one real account must not collect them by the thousand. Without the
+ *   middleware (rate limits off) it admits: no such part is kept then;
  * - `admitLogin(ctx, grantId)`: the login's bucket at the signed risk assessment (`rateLimit.perLoginAssessment`),
  *   taken once the presented token is found, before the HSM signs (a made-up token writes no bucket);
  * - `markFailed(ctx)`: this request failed although it answers < 400 (a refused SAML response of a known
@@ -94,7 +95,7 @@ export async function admitLogin(ctx: Context, grantId: string): Promise<Refusal
 
 /**
  * @example
- * const issueDevice = await mayGiveDevice(ctx, `${identity.idp}\n${identity.subject}`);
+ * const laned = await mayGiveDevice(ctx, `account\n${accountId}`);
  */
 export async function mayGiveDevice(ctx: Context, key: string): Promise<boolean> {
   const limits = limitsOf(ctx);

@@ -13,6 +13,12 @@
  *   absent, only until `cookies.earlierNamesUntil` (unset: never), and the same id is then set under the new
  *   name: a known device stays known across the upgrade. One that does not check is ignored, not
  *   `device:forged`: a sibling can plant any value under that name.
+ * - two classes (issue #15, thirty-fifth round): a `laned` cookie, given by a verified login within its identity's
+ *   share (`rateLimit.perIdentityNewDevices`), is what the rate limits' known-device parts keep room for
+ *   ({@link knownDeviceInRequest}); a `risk-only` one (its MAC label ends `-risk-only`), given past that share, names
+ *   the device for the risk checks and the SSO's device match only ({@link deviceInRequest}, {@link deviceOf}), so
+ *   one account cannot collect room in those parts by the thousand, and a person past the share still has a device.
+ *   A later login within the share signs the same id again as `laned`; nothing turns a laned cookie risk-only;
  * - the key is `secrets.browserBindingKey`; after a rotation, a cookie signed with one of
  *   `secrets.previousBrowserBindingKeys` still names its device (known, not forged) and is signed again with the
  *   current key: rotating no longer turned every returning browser into a forged cookie, a step-up for everyone.
@@ -26,8 +32,15 @@ export const DEVICE_COOKIE = 'gw_dev';
 const MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 const FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
-/** The MAC label of a cookie under the prefixed name (`v2`) and under the plain one (`v1`). */
-export type DeviceCookieLabel = 'device-cookie-v1' | 'device-cookie-v2';
+/** The MAC label of a cookie under the prefixed name (`v2`) and under the plain one (`v1`), and of its class. */
+export type DeviceCookieLabel =
+  'device-cookie-v1' | 'device-cookie-v2' | 'device-cookie-v1-risk-only' | 'device-cookie-v2-risk-only';
+
+/** What a device cookie counts for: the rate limits' known-device parts and the risk checks, or the risk checks only. */
+export type DeviceClass = 'laned' | 'risk-only';
+
+const labelOf = (secure: boolean, cls: DeviceClass): DeviceCookieLabel =>
+  `device-cookie-${secure ? 'v2' : 'v1'}${cls === 'laned' ? '' : '-risk-only'}`;
 
 function mac(key: string, id: string, label: DeviceCookieLabel): string {
   return createHmac('sha256', key).update(`${label}\u0000${id}`).digest('base64url');
@@ -77,42 +90,72 @@ export function deviceCookieKeys(secrets: {
   return { current: secrets.browserBindingKey, previous: secrets.previousBrowserBindingKeys };
 }
 
-/** Reads `value` with the current key, then with each previous one; `rotated`: a previous key signed it. */
+/**
+ * Reads `value` with the current key, then with each previous one, as each class in `classes`; `rotated`: a previous
+ * key signed it; `cls`: the class it was signed as.
+ */
 function readWithKeys(
   value: string | undefined,
   keys: string | DeviceCookieKeys,
-  label: DeviceCookieLabel,
-): DeviceCookieResult & { rotated: boolean } {
+  secure: boolean,
+  classes: readonly DeviceClass[],
+): DeviceCookieResult & { rotated: boolean; cls: DeviceClass } {
   const { current, previous } = typeof keys === 'string' ? { current: keys, previous: [] } : keys;
-  const read = readDeviceCookie(value, current, label);
-  if (!read.forged) return { ...read, rotated: false };
-  for (const key of previous) {
-    const old = readDeviceCookie(value, key, label);
-    if (!old.forged) return { ...old, rotated: true };
-  }
-  return { ...read, rotated: false };
+  let first: DeviceCookieResult | undefined;
+  for (const [i, key] of [current, ...previous].entries())
+    for (const cls of classes) {
+      const read = readDeviceCookie(value, key, labelOf(secure, cls));
+      first ??= read;
+      if (!read.forged) return { ...read, rotated: i > 0, cls };
+    }
+  return { ...first!, rotated: false, cls: classes[0]! };
 }
 
 /**
- * The device this request's cookie names (valid), issuing nothing; null when none. As {@link deviceOf} reads it: under
- * the current name, or within the upgrade window (`cookies.earlierNamesUntil`) under the earlier one.
+ * The device this request's cookie names (valid, of either class), issuing nothing; null when none. As {@link deviceOf}
+ * reads it: under the current name, or within the upgrade window (`cookies.earlierNamesUntil`) under the earlier one.
+ * The risk checks' device (the SSO's device match).
  */
 export function deviceInRequest(ctx: Context, keys: string | DeviceCookieKeys, cookies: CookieSettings): string | null {
+  return readInRequest(ctx, keys, cookies, ['laned', 'risk-only']);
+}
+
+/**
+ * The device this request's `laned` cookie names: a browser that logged in within its identity's share, what the rate
+ * limits' known-device parts keep room for (`rateLimit.perIdp.knownDeviceShare`, `rateLimit.clientKnownDeviceShare`);
+ * null for a browser without one, or with a `risk-only` one.
+ */
+export function knownDeviceInRequest(
+  ctx: Context,
+  keys: string | DeviceCookieKeys,
+  cookies: CookieSettings,
+): string | null {
+  return readInRequest(ctx, keys, cookies, ['laned']);
+}
+
+function readInRequest(
+  ctx: Context,
+  keys: string | DeviceCookieKeys,
+  cookies: CookieSettings,
+  classes: readonly DeviceClass[],
+): string | null {
   const { secure } = cookies;
-  const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
-  const read = readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, label);
+  const read = readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, secure, classes);
   if (read.deviceId || read.forged || !secure || !earlierNamesRead(cookies)) return read.deviceId;
+  // an earlier version's cookie: laned (it had no other class)
   const key = typeof keys === 'string' ? keys : keys.current;
   return readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key).deviceId;
 }
 
 /**
- * Reads the device cookie of a request; when it is absent or invalid, issues a new one on the response (`issue`,
- * the default: the id is the new one) or issues none (`issue: false`: the id is null, no device). Returns the id and
- * whether the device was already known to this browser.
+ * Reads the device cookie of a request (either class); when it is absent or invalid, issues a new one on the response
+ * (`issue`: `true` or `'laned'`, the default, or `'risk-only'`: the id is the new one) or issues none (`issue: false`:
+ * the id is null, no device). Returns the id and whether the device was already known to this browser. Issuing `laned`
+ * to a browser holding a `risk-only` cookie signs its id again as `laned` (the same device); a laned one is never
+ * turned risk-only.
  *
- * Only a login whose IdP answer was verified issues one (the ACS): a valid device cookie then stands for a browser
- * that authenticated upstream at least once, which the IdPs' rate limits count on (`rateLimit.perIdp.knownDeviceShare`).
+ * Only a login whose IdP answer was verified issues one (the ACS): a valid laned device cookie then stands for a
+ * browser that authenticated upstream at least once, which the rate limits count on (`rateLimit.perIdp.knownDeviceShare`).
  * An SSO does not (`issue: false`): a session's cookie replayed without the device cookie would otherwise mint a
  * fresh valid one per request. Its assessment then sees no device (null, as for a forged cookie), never a fresh id
  * per request, which would count as one more device of the account at every SSO.
@@ -121,37 +164,44 @@ export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
-  options?: { issue: true },
+  options?: { issue: true | DeviceClass },
 ): { deviceId: string; known: boolean; forged: boolean };
 export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
-  options: { issue: boolean },
+  options: { issue: boolean | DeviceClass },
 ): { deviceId: string | null; known: boolean; forged: boolean };
 export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
-  { issue }: { issue: boolean } = { issue: true },
+  { issue }: { issue: boolean | DeviceClass } = { issue: 'laned' },
 ): { deviceId: string | null; known: boolean; forged: boolean } {
   const { secure } = cookies;
-  const label: DeviceCookieLabel = secure ? 'device-cookie-v2' : 'device-cookie-v1';
+  const wanted: DeviceClass | undefined = issue === true ? 'laned' : issue === false ? undefined : issue;
   const name = cookieName(DEVICE_COOKIE, secure);
   const key = typeof keys === 'string' ? keys : keys.current;
-  const read = readWithKeys(ctx.cookies.get(name), keys, label);
-  if (read.deviceId && !read.rotated) return { deviceId: read.deviceId, known: true, forged: false };
+  const read = readWithKeys(ctx.cookies.get(name), keys, secure, ['laned', 'risk-only']);
   if (read.deviceId) {
-    // signed with a key since rotated: the same device, signed again with the current key
-    ctx.cookies.set(name, newDeviceCookie(key, label, read.deviceId).value, setOptions(secure));
+    // signed with a key since rotated, or risk-only and now given within its identity's share: the same device,
+    // signed again with the current key (as laned once it is; never the other way)
+    const cls = wanted === 'laned' ? 'laned' : read.cls;
+    if (read.rotated || cls !== read.cls)
+      ctx.cookies.set(name, newDeviceCookie(key, labelOf(secure, cls), read.deviceId).value, setOptions(secure));
     return { deviceId: read.deviceId, known: true, forged: false };
   }
   const earlier =
     secure && !read.forged && earlierNamesRead(cookies)
       ? readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key)
       : undefined;
-  const fresh = newDeviceCookie(key, label, earlier?.deviceId ?? undefined);
-  if (!issue) return { deviceId: earlier?.deviceId ?? null, known: !!earlier?.deviceId, forged: read.forged };
+  if (!wanted) return { deviceId: earlier?.deviceId ?? null, known: !!earlier?.deviceId, forged: read.forged };
+  // an earlier version's cookie was laned (it had no other class): it stays so under the new name
+  const fresh = newDeviceCookie(
+    key,
+    labelOf(secure, earlier?.deviceId ? 'laned' : wanted),
+    earlier?.deviceId ?? undefined,
+  );
   ctx.cookies.set(name, fresh.value, setOptions(secure));
   if (earlier?.deviceId) return { deviceId: fresh.deviceId, known: true, forged: false };
   // an un-prefixed cookie that does not check is not `forged`: any sibling subdomain can plant one

@@ -17,7 +17,7 @@ import { errorHandler } from '../../../gateway/http/error-handler.ts';
 import type { LoadShedder } from '../../../gateway/ratelimit/load-shedder.ts';
 import { rateLimit, type RateLimitDeps } from '../../../gateway/ratelimit/middleware.ts';
 import { admitIdentity, admitIdp, mayGiveDevice } from '../../../gateway/ratelimit/scoped.ts';
-import { DEVICE_COOKIE, deviceInRequest, newDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
+import { DEVICE_COOKIE, knownDeviceInRequest, newDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
 import { startRedisOnFreePort, type RedisHandle } from '../../harness/services/redis.ts';
 
@@ -96,7 +96,7 @@ export async function startRateLimitBed(
     identitySecret: 'bed-identity-secret',
     loginResponses: ['POST /saml/acs'],
     logoutDoors: ['GET /saml/slo', 'POST /saml/slo'],
-    deviceInRequest: (ctx) => deviceInRequest(ctx, DEVICE_KEY, { secure: false }),
+    deviceInRequest: (ctx) => knownDeviceInRequest(ctx, DEVICE_KEY, { secure: false }),
     ...extra,
   });
   app.use(limits);
