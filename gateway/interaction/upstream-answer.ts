@@ -20,7 +20,7 @@ import { errorSpec } from '../error-registry.ts';
 import { GatewayError, type ErrorCode } from '../errors.ts';
 import { admitIdentity, admitIdp, markFailed, mayGiveDevice } from '../ratelimit/scoped.ts';
 import { accountIdOf } from '../oidc/pairwise.ts';
-import { deviceCookieKeys, knownDeviceInRequest } from '../risk/device-cookie.ts';
+import { deviceCookieKeys, knownDeviceInRequest, type DeviceClass } from '../risk/device-cookie.ts';
 import { toPivotIdentity } from '../translate/to-pivot.ts';
 import { afterDecisionPath } from '../completion/resume-path.ts';
 import { bindingKeys, browserBindings } from '../session/browser-binding.ts';
@@ -101,20 +101,11 @@ export async function upstreamAnswered(
     // with those calls (one round trip, issue #14); given back below whenever the login does not go on to its
     // decision (a refusal then fails it: FAILED needs no claim of ours).
     const ownLogin = result.loginId === target.loginId;
-    // a browser without a laned device cookie gets one with this login within its account's share, a risk-only one
-    // past it (risk/device-cookie.ts): one real account must not collect room in the known-device lanes by the
-    // thousand. By account (the pivot identity's), not NameID: a transient NameID is a fresh one at every login
-    const known =
-      knownDeviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies) !== null;
-    const account = known ? undefined : accountOfAnswer(services, result.identity);
-    const [idpOutcome, limitedOutcome, claimOutcome, deviceOutcome] = await Promise.allSettled([
+    const [idpOutcome, limitedOutcome, claimOutcome] = await Promise.allSettled([
       admitIdp(ctx, target.idp, 'response'),
       admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
-      known ? true : account !== undefined && mayGiveDevice(ctx, `account\n${account}`),
     ]);
-    // the limiter's own failure gives a risk-only cookie: the login goes on, its device still known to the risk checks
-    const issueDevice = deviceOutcome.status === 'fulfilled' && deviceOutcome.value ? 'laned' : 'risk-only';
     const claim = claimOutcome.status === 'fulfilled' ? claimOutcome.value : { error: claimOutcome.reason };
     if (claim && 'held' in claim) {
       const { held } = claim;
@@ -147,6 +138,7 @@ export async function upstreamAnswered(
     const recording = settledOf(
       recordUpstreamLogin(services, result.loginId, result.identity, binding === NO_BINDING ? undefined : binding),
     );
+    const issueDevice = await deviceClassFor(ctx, services, result.identity);
     // the login decided, beside the upstream session's record: either failing fails the answer as before. Both
     // are waited for before a failure is answered: the answer moves the login (FAILED), which must not race the
     // decision's own transition still in flight.
@@ -262,7 +254,25 @@ async function reject(
 function accountOfAnswer(services: Services, identity: UpstreamIdentity): string | undefined {
   try {
     return accountIdOf(toPivotIdentity(identity), services.config.secrets.pairwiseSalt);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof GatewayError) return undefined;
+    throw error;
   }
+}
+
+/**
+ * The class of device cookie this login gives a browser without a laned one (risk/device-cookie.ts): `laned` within
+ * its account's share (`rateLimit.perIdentityNewDevices`), `risk-only` past it, so one real account cannot collect
+ * room in the known-device lanes by the thousand. Asked only once the answer passed every refusal of the ACS (a
+ * refused retry takes nothing from the person's share). By account (the pivot identity's), not by NameID: a transient
+ * NameID is a fresh one at every login, and a person may come through several IdPs. The limiter's own failure gives
+ * a risk-only one: the login goes on, its device still known to the risk checks.
+ */
+async function deviceClassFor(ctx: Context, services: Services, identity: UpstreamIdentity): Promise<DeviceClass> {
+  const keys = deviceCookieKeys(services.config.secrets);
+  if (knownDeviceInRequest(ctx, keys, services.config.cookies) !== null) return 'laned';
+  const account = accountOfAnswer(services, identity);
+  if (account === undefined) return 'risk-only';
+  const laned = await mayGiveDevice(ctx, `account\n${account}`).catch(() => false);
+  return laned ? 'laned' : 'risk-only';
 }

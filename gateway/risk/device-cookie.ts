@@ -140,8 +140,10 @@ function readInRequest(
   classes: readonly DeviceClass[],
 ): string | null {
   const { secure } = cookies;
-  const read = readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, secure, classes);
-  if (read.deviceId || read.forged || !secure || !earlierNamesRead(cookies)) return read.deviceId;
+  // read as either class, then kept only if of one asked for: a valid cookie of the other class is never `forged`
+  const read = readWithKeys(ctx.cookies.get(cookieName(DEVICE_COOKIE, secure)), keys, secure, ['laned', 'risk-only']);
+  if (read.deviceId) return classes.includes(read.cls) ? read.deviceId : null;
+  if (read.forged || !secure || !earlierNamesRead(cookies)) return null;
   // an earlier version's cookie: laned (it had no other class)
   const key = typeof keys === 'string' ? keys : keys.current;
   return readDeviceCookie(ctx.cookies.get(DEVICE_COOKIE), key).deviceId;
@@ -149,8 +151,8 @@ function readInRequest(
 
 /**
  * Reads the device cookie of a request (either class); when it is absent or invalid, issues a new one on the response
- * (`issue`: `true` or `'laned'`, the default, or `'risk-only'`: the id is the new one) or issues none (`issue: false`:
- * the id is null, no device). Returns the id and whether the device was already known to this browser. Issuing `laned`
+ * (`issue`: `'laned'` or `'risk-only'`, said every time: the id is the new one) or issues none (`issue: false`: the id
+ * is null, no device). Returns the id and whether the device was already known to this browser. Issuing `laned`
  * to a browser holding a `risk-only` cookie signs its id again as `laned` (the same device); a laned one is never
  * turned risk-only.
  *
@@ -164,22 +166,22 @@ export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
-  options?: { issue: true | DeviceClass },
+  options: { issue: DeviceClass },
 ): { deviceId: string; known: boolean; forged: boolean };
 export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
-  options: { issue: boolean | DeviceClass },
+  options: { issue: DeviceClass | false },
 ): { deviceId: string | null; known: boolean; forged: boolean };
 export function deviceOf(
   ctx: Context,
   keys: string | DeviceCookieKeys,
   cookies: CookieSettings,
-  { issue }: { issue: boolean | DeviceClass } = { issue: 'laned' },
+  { issue }: { issue: DeviceClass | false },
 ): { deviceId: string | null; known: boolean; forged: boolean } {
   const { secure } = cookies;
-  const wanted: DeviceClass | undefined = issue === true ? 'laned' : issue === false ? undefined : issue;
+  const wanted = issue === false ? undefined : issue;
   const name = cookieName(DEVICE_COOKIE, secure);
   const key = typeof keys === 'string' ? keys : keys.current;
   const read = readWithKeys(ctx.cookies.get(name), keys, secure, ['laned', 'risk-only']);

@@ -28,7 +28,11 @@ const request = cookieRequest;
 test('a device cookie signed with the previous key names its device, and is signed again with the current one', (t) => {
   const before = newDeviceCookie(OLD, 'device-cookie-v2');
   const { ctx, set } = request({ [NAME]: before.value });
-  t.deepEqual(deviceOf(ctx, keys, SECURE), { deviceId: before.deviceId, known: true, forged: false });
+  t.deepEqual(deviceOf(ctx, keys, SECURE, { issue: 'laned' }), {
+    deviceId: before.deviceId,
+    known: true,
+    forged: false,
+  });
   t.deepEqual(readDeviceCookie(set.get(NAME), NEW, 'device-cookie-v2'), { deviceId: before.deviceId, forged: false });
   t.is(deviceInRequest(request({ [NAME]: before.value }).ctx, keys, SECURE), before.deviceId, 'the SSO read too');
 });
@@ -36,18 +40,21 @@ test('a device cookie signed with the previous key names its device, and is sign
 test('a device cookie signed with the current key is read as it is, nothing set', (t) => {
   const now = newDeviceCookie(NEW, 'device-cookie-v2');
   const { ctx, set } = request({ [NAME]: now.value });
-  t.deepEqual(deviceOf(ctx, keys, SECURE), { deviceId: now.deviceId, known: true, forged: false });
+  t.deepEqual(deviceOf(ctx, keys, SECURE, { issue: 'laned' }), { deviceId: now.deviceId, known: true, forged: false });
   t.is(set.size, 0);
 });
 
 test('a device cookie no listed key signed is forged; without the list, the previous key signs nothing', (t) => {
   const stranger = newDeviceCookie(OTHER, 'device-cookie-v2');
-  const seen = deviceOf(request({ [NAME]: stranger.value }).ctx, keys, SECURE);
+  const seen = deviceOf(request({ [NAME]: stranger.value }).ctx, keys, SECURE, { issue: 'laned' });
   t.like(seen, { known: false, forged: true });
   t.not(seen.deviceId, stranger.deviceId);
   const before = newDeviceCookie(OLD, 'device-cookie-v2');
   const unlisted = deviceCookieKeys({ browserBindingKey: NEW, previousBrowserBindingKeys: [] });
-  t.like(deviceOf(request({ [NAME]: before.value }).ctx, unlisted, SECURE), { known: false, forged: true });
+  t.like(deviceOf(request({ [NAME]: before.value }).ctx, unlisted, SECURE, { issue: 'laned' }), {
+    known: false,
+    forged: true,
+  });
   t.is(deviceInRequest(request({ [NAME]: before.value }).ctx, unlisted, SECURE), null);
 });
 

@@ -85,9 +85,11 @@ test('a risk-only cookie signed before a key rotation is signed again, still ris
   });
 });
 
-test('a value of one class does not check as the other: a risk-only MAC copied into a laned cookie is forged', (t) => {
+test('a value of one class does not check as the other, and one no listed key signed is forged', (t) => {
   const riskOnly = newDeviceCookie(KEY, 'device-cookie-v2-risk-only');
   t.like(readDeviceCookie(riskOnly.value, KEY, 'device-cookie-v2'), { deviceId: null, forged: true });
+  const laned = newDeviceCookie(KEY, 'device-cookie-v2');
+  t.like(readDeviceCookie(laned.value, KEY, 'device-cookie-v2-risk-only'), { deviceId: null, forged: true });
   const other = newDeviceCookie('x'.repeat(32), 'device-cookie-v2-risk-only');
   t.like(deviceOf(cookieRequest({ [NAME]: other.value }).ctx, keys, SECURE, { issue: false }), {
     deviceId: null,

@@ -5,6 +5,7 @@
  * logins give at most `rateLimit.perIdentityNewDevices` laned ones; past it a browser gets a risk-only one (its device
  * known to the risk checks, not to the rate limits).
  */
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { parseRateLimit } from '../../../gateway/config/ratelimit.ts';
 import { readDeviceCookie } from '../../../gateway/risk/device-cookie.ts';
@@ -16,8 +17,9 @@ import { startRateLimitBed } from './ratelimit-bed.ts';
 const SLOWEST = 0.00001; // one token in 100,000 s
 const LOOSE = { capacity: 1000, perSecond: 0.01 };
 const PATIENT = 5_000;
+const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 
-test("an identity's logins give at most its share of device cookies; another identity's still give theirs", async (t) => {
+test("an account's logins give at most its share of laned device cookies; another account's still give theirs", async (t) => {
   const bed = await startRateLimitBed(
     { perIp: LOOSE, failures: LOOSE, perIdentityNewDevices: { capacity: 3, perSecond: SLOWEST } },
     [],
@@ -29,9 +31,9 @@ test("an identity's logins give at most its share of device cookies; another ide
     return ((await answer.json()) as { given: boolean }).given;
   };
   const marie: boolean[] = [];
-  for (let i = 0; i < 4; i++) marie.push(await ask('demo-idp\nmarie'));
+  for (let i = 0; i < 4; i++) marie.push(await ask('account\nmarie'));
   t.deepEqual(marie, [true, true, true, false]);
-  t.true(await ask('demo-idp\njean'));
+  t.true(await ask('account\njean'));
   const exposition = await bed.registry.metrics();
   t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="given",line="redis"\} 4/);
   t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="withheld",line="redis"\} 1/);
@@ -60,6 +62,8 @@ test("past its account's share a login goes on with a risk-only device cookie, i
     return riskOnly.deviceId ? { cls: 'risk-only', id: riskOnly.deviceId } : { cls: 'none', id: null };
   };
   const logIn = async (username: string, browser?: Browser) => {
+    // a transient NameID, a fresh one at every login: the share is the account's (its pivot identity), not the NameID's
+    fx.deployment.idp.setResponseOverrides({ nameIdFormat: TRANSIENT, nameId: `_${randomBytes(16).toString('hex')}` });
     const request = await authorizationRequest(fx.rp, { prompt: 'login' });
     const login = await loginJourney(request.url, { username, redirectUri: RP_REDIRECT, browser });
     t.truthy(login.url.searchParams.get('code'), `the login ended at ${login.url}`);

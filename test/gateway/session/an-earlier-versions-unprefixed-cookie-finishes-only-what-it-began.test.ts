@@ -82,11 +82,15 @@ test('on an http loopback issuer the binding cookie is gw_bb with the earlier la
 test("within the upgrade window an earlier version's gw_dev stays the same known device, now __Host-gw_dev", (t) => {
   const earlier = newDeviceCookie(KEY, 'device-cookie-v1');
   const { ctx, set } = request({ gw_dev: earlier.value });
-  t.deepEqual(deviceOf(ctx, KEY, WINDOW), { deviceId: earlier.deviceId, known: true, forged: false });
+  t.deepEqual(deviceOf(ctx, KEY, WINDOW, { issue: 'laned' }), {
+    deviceId: earlier.deviceId,
+    known: true,
+    forged: false,
+  });
   const moved = readDeviceCookie(set.get('__Host-gw_dev'), KEY, 'device-cookie-v2');
   t.is(moved.deviceId, earlier.deviceId);
   // and from then on it is read under its new name
-  t.deepEqual(deviceOf(request({ '__Host-gw_dev': set.get('__Host-gw_dev')! }).ctx, KEY, SECURE), {
+  t.deepEqual(deviceOf(request({ '__Host-gw_dev': set.get('__Host-gw_dev')! }).ctx, KEY, SECURE, { issue: 'laned' }), {
     deviceId: earlier.deviceId,
     known: true,
     forged: false,
@@ -106,7 +110,7 @@ test("within the upgrade window the read alone (the SSO's, the IdP's rate limit)
 test('outside the upgrade window gw_dev is not read: a new device', (t) => {
   const earlier = newDeviceCookie(KEY, 'device-cookie-v1');
   for (const cookies of [PAST, SECURE]) {
-    const seen = deviceOf(request({ gw_dev: earlier.value }).ctx, KEY, cookies);
+    const seen = deviceOf(request({ gw_dev: earlier.value }).ctx, KEY, cookies, { issue: 'laned' });
     t.is(seen.known, false);
     t.not(seen.deviceId, earlier.deviceId);
   }
@@ -115,7 +119,7 @@ test('outside the upgrade window gw_dev is not read: a new device', (t) => {
 test('a __Host-gw_dev value copied under gw_dev is no device, and not forged', (t) => {
   const own = newDeviceCookie(KEY, 'device-cookie-v2');
   const { ctx, set } = request({ gw_dev: own.value });
-  const seen = deviceOf(ctx, KEY, WINDOW);
+  const seen = deviceOf(ctx, KEY, WINDOW, { issue: 'laned' });
   t.is(seen.known, false);
   t.is(seen.forged, false);
   t.not(seen.deviceId, own.deviceId);
@@ -125,14 +129,16 @@ test('a __Host-gw_dev value copied under gw_dev is no device, and not forged', (
 test('an altered __Host-gw_dev is device:forged', (t) => {
   const own = newDeviceCookie(KEY, 'device-cookie-v2');
   const other = own.value.endsWith('A') ? 'B' : 'A';
-  const seen = deviceOf(request({ '__Host-gw_dev': `${own.value.slice(0, -1)}${other}` }).ctx, KEY, SECURE);
+  const seen = deviceOf(request({ '__Host-gw_dev': `${own.value.slice(0, -1)}${other}` }).ctx, KEY, SECURE, {
+    issue: 'laned',
+  });
   t.is(seen.known, false);
   t.is(seen.forged, true);
 });
 
 test('on an http loopback issuer the device cookie is gw_dev with the earlier label', (t) => {
   const earlier = newDeviceCookie(KEY, 'device-cookie-v1');
-  t.deepEqual(deviceOf(request({ gw_dev: earlier.value }).ctx, KEY, LOOPBACK), {
+  t.deepEqual(deviceOf(request({ gw_dev: earlier.value }).ctx, KEY, LOOPBACK, { issue: 'laned' }), {
     deviceId: earlier.deviceId,
     known: true,
     forged: false,
