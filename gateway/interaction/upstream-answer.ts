@@ -96,14 +96,20 @@ export async function upstreamAnswered(
     // The IdP's own rate (issue #15) counts the responses it caused: verified ones only. A stranger's junk posted
     // with a live RelayState is refused by the adapter without touching it (before, each post took a token, and
     // a flood of junk from many addresses refused every genuine answer of that IdP); junk is bounded by the
-    // address, failures and global buckets the middleware took. Per identity (issue #15): the IdP and NameID,
-    // hashed; its failures bucket too (credential stuffing). The answer's own login is claimed for FRAUD_CHECK
+    // address, failures and global buckets the middleware took. Per identity (issue #15): the account, hashed; its
+    // failures bucket too (credential stuffing). The answer's own login is claimed for FRAUD_CHECK
     // with those calls (one round trip, issue #14); given back below whenever the login does not go on to its
     // decision (a refusal then fails it: FAILED needs no claim of ours).
     const ownLogin = result.loginId === target.loginId;
+    // the identity is the account (its pivot identity's): a transient NameID is a fresh one at every login, and a
+    // person may come through several IdPs; an answer whose identity is no valid pivot (the translation refuses it)
+    // by its IdP and NameID
+    const account = accountOfAnswer(services, result.identity);
+    const identityKey =
+      account === undefined ? `${result.identity.idp}\n${result.identity.subject}` : `account\n${account}`;
     const [idpOutcome, limitedOutcome, claimOutcome] = await Promise.allSettled([
       admitIdp(ctx, target.idp, 'response'),
-      admitIdentity(ctx, `${result.identity.idp}\n${result.identity.subject}`),
+      admitIdentity(ctx, identityKey),
       ownLogin ? services.flow.tryClaim(result.loginId, 'FRAUD_CHECK') : undefined,
     ]);
     const claim = claimOutcome.status === 'fulfilled' ? claimOutcome.value : { error: claimOutcome.reason };
@@ -138,7 +144,7 @@ export async function upstreamAnswered(
     const recording = settledOf(
       recordUpstreamLogin(services, result.loginId, result.identity, binding === NO_BINDING ? undefined : binding),
     );
-    const issueDevice = await deviceClassFor(ctx, services, result.identity);
+    const issueDevice = await deviceClassFor(ctx, services, account);
     // the login decided, beside the upstream session's record: either failing fails the answer as before. Both
     // are waited for before a failure is answered: the answer moves the login (FAILED), which must not race the
     // decision's own transition still in flight.
@@ -268,10 +274,9 @@ function accountOfAnswer(services: Services, identity: UpstreamIdentity): string
  * NameID is a fresh one at every login, and a person may come through several IdPs. The limiter's own failure gives
  * a risk-only one: the login goes on, its device still known to the risk checks.
  */
-async function deviceClassFor(ctx: Context, services: Services, identity: UpstreamIdentity): Promise<DeviceClass> {
+async function deviceClassFor(ctx: Context, services: Services, account: string | undefined): Promise<DeviceClass> {
   const keys = deviceCookieKeys(services.config.secrets);
   if (knownDeviceInRequest(ctx, keys, services.config.cookies) !== null) return 'laned';
-  const account = accountOfAnswer(services, identity);
   if (account === undefined) return 'risk-only';
   const laned = await mayGiveDevice(ctx, `account\n${account}`).catch(() => false);
   return laned ? 'laned' : 'risk-only';

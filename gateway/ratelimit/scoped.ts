@@ -7,7 +7,8 @@
  *   address's share, and either the device's share (`device`: the id of the browser's valid device cookie) or,
  *   without one, the cap on new browsers (`rateLimit.perIdp.knownDeviceShare`);
  * - `admitIdentity(ctx, key)`: the identity's bucket for this endpoint, and its slower failures bucket
- *   checked (ACS: the IdP and NameID; WebAuthn: the pivot identity's account). Only an HMAC of the key is
+ *   checked (ACS: the account of the verified answer's pivot identity, whatever the IdP and NameID — its IdP and
+ *   NameID when it is no valid pivot; WebAuthn: the pivot identity's account). Only an HMAC of the key is
  *   stored in Redis, never the identity;
  * - `mayGiveDevice(ctx, key)`: whether the account's verified login may give this browser (which holds no laned
  *   device cookie) a laned one (`rateLimit.perIdentityNewDevices`; key: the account): past it the browser gets a

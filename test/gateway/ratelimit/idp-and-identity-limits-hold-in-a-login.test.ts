@@ -4,6 +4,7 @@
  * ACS fails the login with RATE_LIMITED (the RP gets temporarily_unavailable with its state); a refused
  * AuthnRequest is a 429 page with Retry-After. Real IdP (samlify), real Redis, PostgreSQL and HSM.
  */
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { Browser, formsIn } from '../../helpers/browser.ts';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -182,4 +183,22 @@ test('an identity admits its burst at the ACS, then its login fails with tempora
     await fx.gateway.services.metrics.registry.metrics(),
     /gateway_ratelimit_identity_decisions_total\{endpoint="acs",outcome="refused",line="redis"\} 1/,
   );
+});
+
+test("an identity's burst at the ACS is its account's, whatever its transient NameIDs", async (t) => {
+  const fx = await startGatewayFixture({
+    rawConfig: (raw) => (raw.rateLimit = { perIdentity: { capacity: 1, perSecond: SLOW }, redisTimeoutMs: PATIENT }),
+  });
+  t.teardown(() => fx.stop());
+  // a fresh NameID at every login (as many eIDAS nodes send): counted by IdP and NameID, each was a new identity
+  const logIn = async () => {
+    fx.deployment.idp.setResponseOverrides({
+      nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+      nameId: `_${randomBytes(16).toString('hex')}`,
+    });
+    const request = await authorizationRequest(fx.rp);
+    return (await loginJourney(request.url, { username: 'marie', redirectUri: RP_REDIRECT })).url.searchParams;
+  };
+  t.truthy((await logIn()).get('code'));
+  t.is((await logIn()).get('error'), 'temporarily_unavailable');
 });
