@@ -13,7 +13,8 @@
  * `database` — `url` (secret): the primary; `replicaUrl` (secret, optional): a streaming replica for the
  * reads that may lag (gateway/store/replica-router.ts); `replicaLag`: `heartbeatMs` (default 1000),
  * `maxMs` (default 1000: above it, those reads go to the primary), `recoverMs` (default 100) held for
- * `recoverSeconds` (default 30) before they return to the replica.
+ * `recoverSeconds` (default 30) before they return to the replica. TLS to PostgreSQL is in the URL
+ * (`?sslmode=verify-full&sslrootcert=<CA file>`); a URL whose TLS would not verify the server is refused.
  */
 import { ConfigError } from '../errors.ts';
 import { array, integer, join, object, onlyKeys, secret, string, type Obj } from './check.ts';
@@ -112,7 +113,34 @@ export function parseDatabase(raw: unknown, env: NodeJS.ProcessEnv): GatewayConf
     recoverSeconds: integer(lag, 'recoverSeconds', lagAt, { default: 30, min: 0, max: 3_600 }),
   };
   return {
-    url: secret(database, 'url', at, env),
-    ...(database.replicaUrl === undefined ? {} : { replicaUrl: secret(database, 'replicaUrl', at, env), replicaLag }),
+    url: verifiesTheServer(secret(database, 'url', at, env), join(at, 'url')),
+    ...(database.replicaUrl === undefined
+      ? {}
+      : { replicaUrl: verifiesTheServer(secret(database, 'replicaUrl', at, env), join(at, 'replicaUrl')), replicaLag }),
   };
+}
+
+/**
+ * A PostgreSQL URL whose TLS, when it asks for any, verifies the server (node-postgres reads `sslmode` and
+ * `sslrootcert` from the URL; `sslmode=verify-full` with the CA's file is the form the README gives). Refused, naming
+ * the field and never the URL (a secret): `sslmode=no-verify` (any certificate is taken: a man in the middle reads
+ * every statement), and in libpq's compatibility mode (`uselibpqcompat=true`) `prefer` and `allow` (plain text when
+ * the server offers no TLS) or `require` without `sslrootcert` (no check at all). No `sslmode` (or `disable`) is plain
+ * text on purpose: a Unix socket, a loopback.
+ */
+function verifiesTheServer(url: string, at: string): string {
+  const params = URL.parse(url)?.searchParams;
+  const mode = params?.get('sslmode') ?? undefined;
+  const libpq = params?.get('uselibpqcompat') === 'true';
+  const why =
+    mode === 'no-verify'
+      ? 'sslmode=no-verify takes any certificate'
+      : libpq && (mode === 'prefer' || mode === 'allow')
+        ? `sslmode=${mode} with uselibpqcompat=true falls back to plain text`
+        : libpq && mode === 'require' && !params?.has('sslrootcert')
+          ? 'sslmode=require with uselibpqcompat=true and no sslrootcert checks no certificate'
+          : undefined;
+  if (why !== undefined)
+    throw new ConfigError(at, `${why}: use sslmode=verify-full&sslrootcert=<the CA's file> (or no TLS: no sslmode)`);
+  return url;
 }

@@ -75,6 +75,35 @@ test('database: a replica with its lag thresholds; mistakes name the field', (t)
   failsAt(t, () => parseDatabase({ url: { env: 'DB' }, replica: {} }, env), 'database.replica');
 });
 
+test('database: a URL whose TLS would not verify the server is refused, naming the field and not the URL', (t) => {
+  const url = (query: string) => ({ DB: `postgres://gw:s3cret@db.example:5432/gw${query}` });
+  for (const query of [
+    '?sslmode=no-verify',
+    '?uselibpqcompat=true&sslmode=prefer',
+    '?uselibpqcompat=true&sslmode=allow',
+    '?uselibpqcompat=true&sslmode=require',
+  ]) {
+    const error = t.throws(() => parseDatabase({ url: { env: 'DB' } }, url(query)), { instanceOf: ConfigError }, query);
+    t.is(error?.path, 'database.url', query);
+    t.notRegex(error?.message ?? '', /s3cret|db\.example/, 'the URL is a secret');
+  }
+  const replica = { url: { env: 'DB' }, replicaUrl: { env: 'REPLICA' } };
+  failsAt(
+    t,
+    () => parseDatabase(replica, { DB: 'postgres://db/gw', REPLICA: 'postgres://r/gw?sslmode=no-verify' }),
+    'database.replicaUrl',
+  );
+  // what verifies the server, and plain text asked for on purpose (a Unix socket, a loopback), are taken
+  for (const query of [
+    '',
+    '?sslmode=disable',
+    '?sslmode=verify-full&sslrootcert=/etc/gw/ca.pem',
+    '?sslmode=require',
+    '?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=/etc/gw/ca.pem',
+  ])
+    t.is(parseDatabase({ url: { env: 'DB' } }, url(query)).url, url(query).DB, query);
+});
+
 test('redis.tls: the CA and a client certificate read from files beside the config, for every topology', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-tls-config-'));
   makePki(dir);

@@ -47,7 +47,8 @@ function initPostgres(dir: string): { user: string | undefined; data: string; so
   return { user, data, sockets };
 }
 
-export async function startPostgres(dir: string, port: number): Promise<PostgresHandle> {
+/** `extraOptions`: more `-c name=value` server settings (a test's TLS, say), appended to the harness's own. */
+export async function startPostgres(dir: string, port: number, extraOptions = ''): Promise<PostgresHandle> {
   const { user, data, sockets } = initPostgres(dir);
   // Measurement only: HARNESS_PG_STATEMENTS=1 loads pg_stat_statements (planning time tracked too) so that a
   // benchmark can read where PostgreSQL's CPU goes per statement. Nothing else of the server changes.
@@ -55,7 +56,7 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
     process.env.HARNESS_PG_STATEMENTS === '1'
       ? ' -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on'
       : '';
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on${statements}`;
+  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c max_connections=200 -c fsync=on${statements}${extraOptions ? ` ${extraOptions}` : ''}`;
   const logFile = join(dir, 'postgres.log');
   const logged = existsSync(logFile) ? statSync(logFile).size : 0;
   try {
@@ -87,11 +88,11 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
  * `startPostgres` on a free port, chosen once the data directory exists (initdb takes seconds: the port is
  * not chosen before it) and chosen again when it was taken before PostgreSQL could bind it.
  */
-export async function startPostgresOnFreePort(dir: string): Promise<PostgresHandle> {
+export async function startPostgresOnFreePort(dir: string, extraOptions = ''): Promise<PostgresHandle> {
   initPostgres(dir);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startPostgres(dir, await freePort());
+      return await startPostgres(dir, await freePort(), extraOptions);
     } catch (error) {
       if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
     }
