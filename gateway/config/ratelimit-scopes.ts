@@ -16,7 +16,7 @@
  *   device cookie copied to many machines is one device, and a few cannot empty the part kept for all);
  * - `perIdentity`: `{ capacity, perSecond }` per identity and endpoint (the pivot identity's account, hashed, at
  *   the ACS and WebAuthn: a transient NameID is a fresh one per login): default 30 / 0.05 (three a minute);
- * - `identityFailures`: `{ capacity, perSecond }` per identity: the slower bucket a refused ACS answer or a
+ * - `identityFailures`: `{ capacity, perSecond }` per identity and endpoint: the slower bucket a refused ACS answer or a
  *   refused WebAuthn assertion of that identity takes from, checked first (credential stuffing, enumeration;
  *   default 10 / 0.005, one every 200 s);
  * - `perIdentityNewDevices`: `{ capacity, perSecond }` per account (the pivot identity's, whatever the IdP and

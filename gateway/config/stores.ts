@@ -14,10 +14,12 @@
  * reads that may lag (gateway/store/replica-router.ts); `replicaLag`: `heartbeatMs` (default 1000),
  * `maxMs` (default 1000: above it, those reads go to the primary), `recoverMs` (default 100) held for
  * `recoverSeconds` (default 30) before they return to the replica. TLS to PostgreSQL is in the URL
- * (`?sslmode=verify-full&sslrootcert=<CA file>`); a URL whose TLS would not verify the server is refused.
+ * (`?sslmode=verify-full&sslrootcert=<CA file>`); a URL whose TLS would not verify the server (as node-postgres reads
+ * it, `PGSSLMODE` included: database-tls.ts) is refused.
  */
 import { ConfigError } from '../errors.ts';
 import { array, integer, join, object, onlyKeys, secret, string, type Obj } from './check.ts';
+import { unverifiedTls } from './database-tls.ts';
 import { parseRedisTls } from './redis-tls.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -120,26 +122,9 @@ export function parseDatabase(raw: unknown, env: NodeJS.ProcessEnv): GatewayConf
   };
 }
 
-/**
- * A PostgreSQL URL whose TLS, when it asks for any, verifies the server (node-postgres reads `sslmode` and
- * `sslrootcert` from the URL; `sslmode=verify-full` with the CA's file is the form the README gives). Refused, naming
- * the field and never the URL (a secret): `sslmode=no-verify` (any certificate is taken: a man in the middle reads
- * every statement), and in libpq's compatibility mode (`uselibpqcompat=true`) `prefer` and `allow` (plain text when
- * the server offers no TLS) or `require` without `sslrootcert` (no check at all). No `sslmode` (or `disable`) is plain
- * text on purpose: a Unix socket, a loopback.
- */
+/** `url`, unless node-postgres would connect with TLS that verifies nothing (config/database-tls.ts). */
 function verifiesTheServer(url: string, at: string): string {
-  const params = URL.parse(url)?.searchParams;
-  const mode = params?.get('sslmode') ?? undefined;
-  const libpq = params?.get('uselibpqcompat') === 'true';
-  const why =
-    mode === 'no-verify'
-      ? 'sslmode=no-verify takes any certificate'
-      : libpq && (mode === 'prefer' || mode === 'allow')
-        ? `sslmode=${mode} with uselibpqcompat=true falls back to plain text`
-        : libpq && mode === 'require' && !params?.has('sslrootcert')
-          ? 'sslmode=require with uselibpqcompat=true and no sslrootcert checks no certificate'
-          : undefined;
+  const why = unverifiedTls(url);
   if (why !== undefined)
     throw new ConfigError(at, `${why}: use sslmode=verify-full&sslrootcert=<the CA's file> (or no TLS: no sslmode)`);
   return url;

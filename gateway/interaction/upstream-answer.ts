@@ -106,7 +106,7 @@ export async function upstreamAnswered(
     // by its IdP and NameID
     const account = accountOfAnswer(services, result.identity);
     const identityKey =
-      account === undefined ? `${result.identity.idp}\n${result.identity.subject}` : `account\n${account}`;
+      account === undefined ? `nameid\n${result.identity.idp}\n${result.identity.subject}` : `account\n${account}`;
     const [idpOutcome, limitedOutcome, claimOutcome] = await Promise.allSettled([
       admitIdp(ctx, target.idp, 'response'),
       admitIdentity(ctx, identityKey),

@@ -265,9 +265,11 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
       },
       async identity(key: string) {
         const id = identityId(key);
+        // its failures per endpoint too: the ACS and WebAuthn both count the account, and a step-up failed with a
+        // stolen IdP password must not lock the person out of every login (review, thirty-fifth round)
         const own: Bucket = {
           kind: 'identity_failures',
-          key: bucketKey('fail-id', id),
+          key: bucketKey('fail-id', endpoint, id),
           ...config.identityFailures,
           cost: 0,
         };

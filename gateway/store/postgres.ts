@@ -4,11 +4,13 @@
  * - every connection says who it is (`application_name`, visible in `pg_stat_activity`);
  * - no statement runs forever: a server-side `statement_timeout`, a client-side `query_timeout` just above it
  *   (a partitioned network must not hang a login), a bound on waiting for a connection;
- * - an error on a connection, idle or checked out, is reported, never a process crash.
+ * - an error on a connection, idle or checked out, is reported, never a process crash;
+ * - no connection with TLS that takes any certificate (config/database-tls.ts): refused before any is opened.
  */
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
+import { unverifiedTls } from '../config/database-tls.ts';
 
 export interface PoolOptions {
   /** Shown in `pg_stat_activity`. Default `gateway`. */
@@ -59,6 +61,9 @@ function shedWhenUnavailable<F extends (...args: never[]) => unknown>(call: F): 
  * await migrate(pool);
  */
 export function createPool(url: string, options: PoolOptions = {}): Pool {
+  // every pool of the gateway and its CLIs: none connects with TLS that takes any certificate
+  const unverified = unverifiedTls(url);
+  if (unverified !== undefined) throw new Error(`the database URL is refused: ${unverified}`);
   const statementTimeout = options.statementTimeoutMs ?? POOL_DEFAULTS.statementTimeoutMs;
   const pool = new pg.Pool({
     connectionString: url,

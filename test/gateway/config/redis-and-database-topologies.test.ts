@@ -76,12 +76,17 @@ test('database: a replica with its lag thresholds; mistakes name the field', (t)
 });
 
 test('database: a URL whose TLS would not verify the server is refused, naming the field and not the URL', (t) => {
+  const ca = makePki(mkdtempSync(join(tmpdir(), 'gw-db-tls-'))).caFile;
   const url = (query: string) => ({ DB: `postgres://gw:s3cret@db.example:5432/gw${query}` });
   for (const query of [
     '?sslmode=no-verify',
+    '?ssl=no-verify',
+    // node-postgres takes the last of a repeated parameter
+    '?sslmode=verify-full&sslmode=no-verify',
     '?uselibpqcompat=true&sslmode=prefer',
-    '?uselibpqcompat=true&sslmode=allow',
     '?uselibpqcompat=true&sslmode=require',
+    // a CA file that cannot be read: no connection could verify anything
+    '?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem',
   ]) {
     const error = t.throws(() => parseDatabase({ url: { env: 'DB' } }, url(query)), { instanceOf: ConfigError }, query);
     t.is(error?.path, 'database.url', query);
@@ -97,11 +102,25 @@ test('database: a URL whose TLS would not verify the server is refused, naming t
   for (const query of [
     '',
     '?sslmode=disable',
-    '?sslmode=verify-full&sslrootcert=/etc/gw/ca.pem',
+    `?sslmode=verify-full&sslrootcert=${ca}`,
     '?sslmode=require',
-    '?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=/etc/gw/ca.pem',
+    '?ssl=true',
+    `?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=${ca}`,
   ])
     t.is(parseDatabase({ url: { env: 'DB' } }, url(query)).url, url(query).DB, query);
+});
+
+test.serial('database: PGSSLMODE=no-verify in the environment is refused when the URL says nothing of TLS', (t) => {
+  const before = process.env.PGSSLMODE;
+  process.env.PGSSLMODE = 'no-verify';
+  try {
+    failsAt(t, () => parseDatabase({ url: { env: 'DB' } }, { DB: 'postgres://db/gw' }), 'database.url');
+    const plain = 'postgres://db/gw?sslmode=disable';
+    t.is(parseDatabase({ url: { env: 'DB' } }, { DB: plain }).url, plain);
+  } finally {
+    if (before === undefined) delete process.env.PGSSLMODE;
+    else process.env.PGSSLMODE = before;
+  }
 });
 
 test('redis.tls: the CA and a client certificate read from files beside the config, for every topology', (t) => {

@@ -176,7 +176,7 @@ test("a known device past its own share takes from the new browsers' part, never
   t.is(fresh, 68);
 });
 
-test('failures of one identity empty its failures bucket, from any address; other identities go on', async (t) => {
+test('failures of one identity empty its failures bucket at that endpoint, from any address; other identities and doors go on', async (t) => {
   const bed = await startRateLimitBed(
     { perIp: LOOSE, failures: LOOSE, perIdentity: LOOSE, identityFailures: { capacity: 2, perSecond: SLOW } },
     [],
@@ -192,6 +192,9 @@ test('failures of one identity empty its failures bucket, from any address; othe
   // the next attempt on that identity is refused, even a good one; another identity is not
   t.is((await webauthn('marie', false, '203.0.113.3')).status, 429);
   t.is((await webauthn('jean', false, '203.0.113.3')).status, 200);
+  // nor is the same identity at another door: a step-up failed with a stolen IdP password must not lock the person
+  // out of every login (the ACS and WebAuthn both count the account)
+  t.is((await fetch(`${bed.url}/saml/acs?identity=marie`, { method: 'POST' })).status, 200);
   t.regex(
     await bed.registry.metrics(),
     /gateway_ratelimit_identity_decisions_total\{endpoint="webauthn",outcome="refused",line="redis"\} 1/,
