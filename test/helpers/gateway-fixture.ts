@@ -116,7 +116,16 @@ export async function logInAndRedeem(rp: oidc.Configuration, username = 'jean') 
   const journey = await loginJourney(request.url, { username, redirectUri: RP_REDIRECT });
   if (!journey.url.searchParams.get('code'))
     throw new Error(`the login ended without a code: ${journey.url.searchParams.get('error') ?? journey.url}`);
-  return oidc.authorizationCodeGrant(rp, journey.url, {
+  return redeemCode(rp, request, journey.url);
+}
+
+/** The code `landing` (the RP's redirect URI with it) carries, redeemed for `request` (PKCE, state, nonce checked). */
+export function redeemCode(
+  rp: oidc.Configuration,
+  request: Awaited<ReturnType<typeof authorizationRequest>>,
+  landing: URL,
+) {
+  return oidc.authorizationCodeGrant(rp, landing, {
     pkceCodeVerifier: request.verifier,
     expectedState: request.state,
     expectedNonce: request.nonce,

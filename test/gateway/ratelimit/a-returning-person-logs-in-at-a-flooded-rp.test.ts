@@ -4,8 +4,7 @@
  * (`rateLimit.clientKnownDeviceShare`), and a person whose browser logged in before still logs in at that RP.
  */
 import test from 'ava';
-import * as oidc from 'openid-client';
-import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
+import { authorizationRequest, redeemCode, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
 
 /** Long: a loaded machine never sends a decision to the instance's local fallback (limits-hold-in-redis tests it). */
@@ -45,12 +44,7 @@ test('a person who logged in before still logs in at an RP whose authorization r
   const again = await authorizationRequest(fx.rp, { prompt: 'login' });
   const back = await loginJourney(again.url, { username: 'marie', redirectUri: RP_REDIRECT, browser: marie.browser });
   t.truthy(back.url.searchParams.get('code'), `her login ended at ${back.url}`);
-  const tokens = await oidc.authorizationCodeGrant(fx.rp, back.url, {
-    pkceCodeVerifier: again.verifier,
-    expectedState: again.state,
-    expectedNonce: again.nonce,
-    idTokenExpected: true,
-  });
+  const tokens = await redeemCode(fx.rp, again, back.url);
   t.truthy(tokens.access_token);
   t.regex(
     await fx.gateway.services.metrics.registry.metrics(),
