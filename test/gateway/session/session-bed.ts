@@ -38,6 +38,12 @@ export interface SessionBed {
   rp: oidc.Configuration;
   pgUrl: string;
   restartRedis(): Promise<void>;
+  /**
+   * Stops the gateway and starts it again on the same port, Redis, database and token, after `change` edited its
+   * deployment (its config, its environment): a rolling restart with a new setting. `gateway`, `url` and `opsUrl`
+   * are the new instance's after it.
+   */
+  restartGateway(change: (deployment: Deployment) => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +138,12 @@ export async function startSessionBed(
   bed.restartRedis = async () => {
     bed.redis = await startRedis(join(dir, 'redis'), redisPort);
   };
+  bed.restartGateway = async (change) => {
+    await running.stop();
+    change(bed.deployment);
+    running = await startGatewayInProcess(bed.deployment, undefined, bootOptions);
+    [bed.gateway, bed.url, bed.opsUrl] = [running.gateway, running.url, running.opsUrl];
+  };
   bed.stop = async () => {
     await running.stop();
     await bed.deployment.stop();
@@ -213,9 +225,14 @@ export async function logIn(
 /**
  * RP-initiated logout of the whole session (`logout=yes` on the confirmation form), through the IdP's single
  * logout when it takes part: the URL the browser ends at (the RP's post-logout redirect URI when it went well) and
- * the forms it posted on the way.
+ * the forms it posted on the way (`beforePost` is told each one before it is posted).
  */
-export async function logOutAtTheRp(bed: { rp: oidc.Configuration; deployment: Deployment }, session: LoggedIn) {
+export async function logOutAtTheRp(
+  bed: { rp: oidc.Configuration; deployment: Deployment },
+  session: LoggedIn,
+  /** Called before each form the browser posts (`action`: where it goes), e.g. to restart the gateway meanwhile. */
+  beforePost?: (action: string) => Promise<void>,
+) {
   const plru = new URL('/', bed.deployment.client.redirect_uri).toString();
   const atPlru = (u: URL) => u.href.startsWith(plru);
   const endpoint = new URL(String(bed.rp.serverMetadata().end_session_endpoint));
@@ -227,6 +244,7 @@ export async function logOutAtTheRp(bed: { rp: oidc.Configuration; deployment: D
     const form = formsIn(await step.response.text()).find((f) => f.method === 'POST');
     if (form === undefined) break;
     visited.push(new URL(form.action, step.url).href);
+    await beforePost?.(visited.at(-1)!);
     step = await session.browser.submit(form, step.url, { logout: 'yes' }, atPlru);
   }
   return { url: step.url, atPlru: atPlru(step.url), visited };
