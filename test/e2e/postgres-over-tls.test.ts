@@ -81,7 +81,7 @@ test.serial('a whole login on PostgreSQL over TLS, trusting the CA given: every 
   t.teardown(() => look.end());
   const { rows } = await look.query<{ ssl: boolean }>(
     `SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid
-      WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`,
+      WHERE a.datname = $1 AND a.backend_type = 'client backend' AND a.application_name LIKE 'gateway%'`,
     [new URL(url).pathname.slice(1)],
   );
   t.true(rows.length > 0, 'the gateway holds connections to its database');
@@ -93,10 +93,10 @@ test.serial('a whole login on PostgreSQL over TLS, trusting the CA given: every 
 
 test.serial('with a CA that did not issue the server certificate the gateway does not boot', async (t) => {
   const url = await tlsDatabase(server, strangerCa);
-  await t.throwsAsync(gatewayOn(t, url), { message: /certificate/i });
+  await t.throwsAsync(gatewayOn(t, url), { message: /unable to verify|local issuer|self[- ]signed/i });
 });
 
 test.serial('a certificate that does not name the address the URL gives: the gateway does not boot', async (t) => {
   const url = await tlsDatabase(named, pki.caFile);
-  await t.throwsAsync(gatewayOn(t, url), { message: /altnames|127\.0\.0\.1|db\.internal\.test/i });
+  await t.throwsAsync(gatewayOn(t, url), { message: /does not match certificate's altnames/i });
 });

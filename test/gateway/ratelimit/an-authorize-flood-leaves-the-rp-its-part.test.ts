@@ -93,7 +93,7 @@ test('a flood of authorization requests naming an RP leaves its returning browse
   // the flood's 50 and the copied cookie's 4 refusals, counted by what refused them
   t.regex(
     await bed.registry.metrics(),
-    /gateway_ratelimit_refusals_total\{endpoint="authorize",bucket="client_new_browsers",line="redis"\} 54/,
+    /gateway_ratelimit_refusals_total\{endpoint="authorize",bucket="client_new_browsers",line="redis"\} 54\n/,
   );
 });
 

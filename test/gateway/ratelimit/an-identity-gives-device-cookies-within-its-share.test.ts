@@ -35,8 +35,8 @@ test("an account's logins give at most its share of laned device cookies; anothe
   t.deepEqual(marie, [true, true, true, false]);
   t.true(await ask('account\njean'));
   const exposition = await bed.registry.metrics();
-  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="given",line="redis"\} 4/);
-  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="withheld",line="redis"\} 1/);
+  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="given",line="redis"\} 4\n/);
+  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="withheld",line="redis"\} 1\n/);
 });
 
 test('perIdentityNewDevices has a default of about nine a day, and a rate below 0.00001 fails at boot naming it', (t) => {
@@ -81,6 +81,6 @@ test("past its account's share a login goes on with a risk-only device cookie, i
   t.deepEqual(await logIn('marie', logins[2]!.browser).then((l) => [l.cls, l.id]), ['risk-only', logins[2]!.id]);
   t.is((await logIn('jean')).cls, 'laned');
   const exposition = await fx.gateway.services.metrics.registry.metrics();
-  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="given",line="redis"\} 3/);
-  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="withheld",line="redis"\} 2/);
+  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="given",line="redis"\} 3\n/);
+  t.regex(exposition, /gateway_ratelimit_new_device_cookies_total\{outcome="withheld",line="redis"\} 2\n/);
 });
