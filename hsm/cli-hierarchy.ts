@@ -10,7 +10,7 @@
  *   decryption. Audited (`dek-rotate` in `key_events`). Prints `dek <domain> <version> active`.
  * - `dek list [domain]`: versions, states, KEK ids (never key bytes).
  */
-import pg from 'pg';
+import { openCliPool } from './cli-database.ts';
 import { cliUser } from './cli-user.ts';
 import { HsmError } from './errors.ts';
 import { KeyHierarchy } from './hierarchy/key-hierarchy.ts';
@@ -40,7 +40,7 @@ async function auditKekInit(io: HierarchyIo, detail: { kekId: string; label: str
     io.warn('kek init: not audited (GW_DATABASE_URL is not set; key_events is in the gateway database)');
     return;
   }
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const pool = openCliPool(url, 1);
   try {
     await pool.query(
       'insert into key_events (action, kid, actor, version, detail) select $1, null, $2, version, $3 from key_set_version',
@@ -87,7 +87,7 @@ export async function runHierarchyCommand(
   const url = io.env.GW_DATABASE_URL;
   if (!url)
     throw new HsmError('HSM_CONFIG_INVALID', 'GW_DATABASE_URL is not set (DEKs are stored wrapped in PostgreSQL)');
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = openCliPool(url, 2);
   try {
     const repository = new PgDekRepository(pool);
     const domain = domainArg ?? 'gateway';

@@ -10,7 +10,7 @@
  *   `destroy` also deletes its wrapped private key.
  * - Gateways pick changes up by polling the key-set version (within a second); no restart.
  */
-import pg from 'pg';
+import { openCliPool } from './cli-database.ts';
 import { algorithm, isAlgorithmName } from './algorithms.ts';
 import { cliUser } from './cli-user.ts';
 import { HsmError } from './errors.ts';
@@ -72,7 +72,7 @@ export async function runLifecycleCommand(
     throw usage(`${command} takes ${most === 0 ? 'no argument' : `at most ${most} argument${most === 1 ? '' : 's'}`}`);
   const url = io.env.GW_DATABASE_URL;
   if (!url) throw usage('GW_DATABASE_URL is not set (lifecycle commands keep their records in PostgreSQL)');
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = openCliPool(url, 2);
   try {
     const times = {
       leadTimeMs: seconds(io.env, 'GW_KEY_LEAD_SECONDS'),

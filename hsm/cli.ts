@@ -17,7 +17,7 @@
  * - Failures print the stable error code and exit non-zero (1: operation failed, 2: usage).
  */
 import { createInterface } from 'node:readline/promises';
-import pg from 'pg';
+import { openCliPool, refuseUnverifiedDatabaseUrl } from './cli-database.ts';
 import { cliUser } from './cli-user.ts';
 import { LifecycleKeyStore } from './lifecycle/lifecycle-keystore.ts';
 import { PgKeyRecords } from './lifecycle/pg-key-records.ts';
@@ -75,7 +75,7 @@ async function init(store: TokenKeyStore): Promise<void> {
   // not later by whichever gateway or CLI opens the store next
   const url = process.env.GW_DATABASE_URL;
   if (!url || generated.length === 0) return;
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = openCliPool(url, 2);
   try {
     const keys = await LifecycleKeyStore.open({
       tokens: store,
@@ -126,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  // before the token is touched: a key made by `init` or `kek init` is recorded or audited over this connection
+  if (process.env.GW_DATABASE_URL) refuseUnverifiedDatabaseUrl(process.env.GW_DATABASE_URL);
   const store = await openKeyStore({
     library: env('GW_PKCS11_LIBRARY'),
     tokenLabel: env('GW_PKCS11_TOKEN_LABEL'),

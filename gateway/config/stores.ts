@@ -15,11 +15,11 @@
  * `maxMs` (default 1000: above it, those reads go to the primary), `recoverMs` (default 100) held for
  * `recoverSeconds` (default 30) before they return to the replica. TLS to PostgreSQL is in the URL
  * (`?sslmode=verify-full&sslrootcert=<CA file>`); a URL whose TLS would not verify the server (as node-postgres reads
- * it, `PGSSLMODE` included: database-tls.ts) is refused.
+ * it, `PGSSLMODE` included: hsm/database-tls.ts) is refused.
  */
 import { ConfigError } from '../errors.ts';
 import { array, integer, join, object, onlyKeys, secret, string, type Obj } from './check.ts';
-import { unverifiedTls } from './database-tls.ts';
+import { unverifiedTls } from '../../hsm/database-tls.ts';
 import { parseRedisTls } from './redis-tls.ts';
 import type { GatewayConfig } from './types.ts';
 
@@ -122,7 +122,7 @@ export function parseDatabase(raw: unknown, env: NodeJS.ProcessEnv): GatewayConf
   };
 }
 
-/** `url`, unless node-postgres would connect with TLS that verifies nothing (config/database-tls.ts). */
+/** `url`, unless node-postgres would connect with TLS that verifies nothing (hsm/database-tls.ts). */
 function verifiesTheServer(url: string, at: string): string {
   const why = unverifiedTls(url);
   if (why !== undefined)

@@ -5,12 +5,12 @@
  * - no statement runs forever: a server-side `statement_timeout`, a client-side `query_timeout` just above it
  *   (a partitioned network must not hang a login), a bound on waiting for a connection;
  * - an error on a connection, idle or checked out, is reported, never a process crash;
- * - no connection with TLS that takes any certificate (config/database-tls.ts): refused before any is opened.
+ * - no connection with TLS that takes any certificate (hsm/database-tls.ts): refused before any is opened.
  */
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
-import { unverifiedTls } from '../config/database-tls.ts';
+import { unverifiedTls } from '../../hsm/database-tls.ts';
 
 export interface PoolOptions {
   /** Shown in `pg_stat_activity`. Default `gateway`. */
