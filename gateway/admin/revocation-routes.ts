@@ -17,7 +17,7 @@
  * | `issued_before` | an ISO 8601 instant, not in the future            | every session begun before it (key compromise) |
  *
  * - the actor is `operator:<name>` of the credential presented (never a name in the body): it is in the
- *   `SESSION_REVOKED` audit record; `reason` (1–500 characters) is required and audited;
+ *   `SESSION_REVOKED` audit record; `reason` (1–500 characters, no control character) is required and audited;
  * - refusals: 401 `OPS_UNAUTHORIZED`, 403 `OPS_FORBIDDEN` (no `revoker` role), 400 `REQUEST_INVALID`
  *   (not a JSON object, or an unknown key), `REVOCATION_SCOPE_UNKNOWN`, `REVOCATION_VALUE_INVALID`,
  *   `REVOCATION_REASON_REQUIRED`; 413 `REQUEST_TOO_LARGE`; 405 for another method; each refusal of a known
@@ -30,12 +30,8 @@
 import type { Context, Middleware } from 'koa';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
-import {
-  revocationInstant,
-  type RevocationResult,
-  type RevokeOptions,
-  type SessionRevoker,
-} from '../session/revocation.ts';
+import { revocationInstant, revocationReason } from '../session/revocation-input.ts';
+import type { RevocationResult, RevokeOptions, SessionRevoker } from '../session/revocation.ts';
 import type { Operators } from './operator-auth.ts';
 import { readJsonObject } from './read-json.ts';
 
@@ -79,9 +75,9 @@ function revocationOf(body: Record<string, unknown>, now: Date): { scope: string
     throw new GatewayError('REVOCATION_SCOPE_UNKNOWN', 400, `scope must be one of ${Object.keys(SCOPES).join(', ')}`);
   if (typeof value !== 'string' || value.length === 0)
     throw new GatewayError('REVOCATION_VALUE_INVALID', 400, 'value must be a non-empty string');
-  if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 500)
-    throw new GatewayError('REVOCATION_REASON_REQUIRED', 400, 'reason must be 1 to 500 characters');
-  return { scope, run: SCOPES[scope]!(value, now), reason: reason.trim() };
+  const checked = revocationReason(reason);
+  if ('problem' in checked) throw new GatewayError('REVOCATION_REASON_REQUIRED', 400, checked.problem);
+  return { scope, run: SCOPES[scope]!(value, now), reason: checked.reason };
 }
 
 /**

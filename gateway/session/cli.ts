@@ -23,7 +23,8 @@ import { createPool } from '../store/postgres.ts';
 import { createRedis } from '../store/redis.ts';
 import { openKeyStore } from '../../hsm/token-keystore.ts';
 import { startSessions, type Sessions } from './boot-sessions.ts';
-import { revocationInstant, type RevocationResult, type RevokeOptions } from './revocation.ts';
+import { revocationInstant, revocationReason } from './revocation-input.ts';
+import type { RevocationResult, RevokeOptions } from './revocation.ts';
 import { longestRecordSeconds } from './session-life.ts';
 
 const USAGE =
@@ -49,6 +50,30 @@ function revocation(
   return `unknown scope ${JSON.stringify(scope)}`;
 }
 
+/** Why the command line is refused (exit 2), or undefined. */
+function usageProblem(given: {
+  file: string | undefined;
+  command: string | undefined;
+  scope: string | undefined;
+  run: ReturnType<typeof revocation> | undefined;
+  reason: string | undefined;
+  actor: string | undefined;
+  extra: string[];
+}): string | undefined {
+  const { file, command, scope, run, reason, actor, extra } = given;
+  if (!file) return '--config is required';
+  if (command === 'retention') return scope ? 'retention takes no argument' : undefined;
+  if (command !== 'revoke') return `unknown command ${JSON.stringify(command)}`;
+  if (typeof run === 'string') return run;
+  if (!reason) return '--reason is required';
+  const checked = revocationReason(reason);
+  if ('problem' in checked) return `--reason: ${checked.problem}`;
+  // the actor goes into PostgreSQL and the audit chain as the reason does
+  if (actor !== undefined && 'problem' in revocationReason(actor))
+    return '--actor must be 1 to 500 characters, none a control character';
+  return extra.length > 0 ? 'too many arguments' : undefined;
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -60,21 +85,7 @@ async function main(): Promise<number> {
   const [command, scope, value, ...extra] = parsed.positionals;
   const { config: file, reason } = parsed.values;
   const run = command === 'revoke' ? revocation(scope, value) : undefined;
-  const problem = !file
-    ? '--config is required'
-    : command === 'retention'
-      ? scope
-        ? 'retention takes no argument'
-        : undefined
-      : command !== 'revoke'
-        ? `unknown command ${JSON.stringify(command)}`
-        : typeof run === 'string'
-          ? run
-          : !reason
-            ? '--reason is required'
-            : extra.length > 0
-              ? 'too many arguments'
-              : undefined;
+  const problem = usageProblem({ file, command, scope, run, reason, actor: parsed.values.actor, extra });
   if (problem) {
     console.error(`session: ${problem}\n${USAGE}`);
     return 2;
@@ -107,7 +118,8 @@ async function main(): Promise<number> {
       timers: false,
     });
     if (command === 'retention') console.log(JSON.stringify({ dropped: await sessions.maintain() }));
-    else if (typeof run === 'function') console.log(JSON.stringify(await run(sessions, { actor, reason: reason! })));
+    else if (typeof run === 'function')
+      console.log(JSON.stringify(await run(sessions, { actor, reason: reason!.trim() })));
     return 0;
   } finally {
     await sessions?.close();

@@ -36,26 +36,15 @@ import type { SessionMetrics, SessionStore } from './session-store.ts';
 
 export type SessionRef = { uid: string } | { sid: string };
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
 /**
- * The instant of an `issued_before` revocation (a key-compromise time), as the admin API and the CLI take it: an
- * ISO 8601 instant with its zone (one without is read in the server's zone: a compromise time typed without it
- * can miss hours of sessions), not in the future. Returns the reason it is refused otherwise.
- *
- * @example
- * revocationInstant('2026-12-01T08:00Z', new Date()) // Date
- * revocationInstant('2026-12-01T08:00', new Date())  // 'issued_before takes an ISO 8601 instant with a zone'
+ * Whether a revocation's failed write may succeed later: anything but a value PostgreSQL refuses (SQLSTATE classes 22,
+ * data exception, e.g. a NUL in text, and 23, integrity) or a fault of ours (a TypeError, a RangeError), which fail
+ * again at every try. An outage, a timeout, a deadlock, a table missing mid-migration are retried.
  */
-export function revocationInstant(value: string, now: Date): Date | string {
-  const instant = new Date(value);
-  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
-  // a day the month does not have (2026-02-31) would be read as another day (3 March)
-  const realDay = day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (!INSTANT.test(value) || Number.isNaN(instant.getTime()) || !realDay)
-    return 'issued_before takes an ISO 8601 instant with a zone';
-  if (instant.getTime() > now.getTime()) return 'issued_before must not be in the future';
-  return instant;
+function retryable(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError) return false;
+  const code = (error as { code?: unknown })?.code;
+  return !(typeof code === 'string' && /^2[23]/.test(code));
 }
 
 /** Tries of a revocation's PostgreSQL transaction before the caller is told (then retried in the background). */
@@ -156,6 +145,12 @@ export class SessionRevoker {
       try {
         await this.#run(...next, false);
       } catch (error) {
+        // PostgreSQL still out of reach: kept, in order, for the next call. Refused for good (a statement PostgreSQL
+        // will never take): audited as not written and set aside, never left ahead of the others to block them
+        if (!retryable(error)) {
+          await this.#auditNotWritten(next, error);
+          continue;
+        }
         this.#undurable.unshift(next);
         throw error;
       }
@@ -220,7 +215,9 @@ export class SessionRevoker {
           await new Promise((resolve) => setTimeout(resolve, DURABLE_BACKOFF_MS * 2 ** (attempt - 1)));
           continue;
         }
-        if (!announce) throw error;
+        // announced but not durable only while PostgreSQL is out of reach: a statement refused for good is the caller's
+        // error now, never a retry that cannot succeed
+        if (!announce || !retryable(error)) throw error;
         // announced but not durable: the caller is told, and syncPending() writes it once PostgreSQL answers
         this.#undurable.push([scope, match, target, options, revoke]);
         throw new GatewayError('REVOCATION_NOT_DURABLE', 503, 'the revocation is announced but not yet durable', {
@@ -313,6 +310,25 @@ export class SessionRevoker {
     } finally {
       clearInterval(renewal);
     }
+  }
+
+  /** The audit record of an announced revocation PostgreSQL refused for good (its sessions stay as they were). */
+  async #auditNotWritten([scope, , target, options, revoke]: Revocation, error: unknown): Promise<void> {
+    await this.#audit
+      .append({
+        sessionId: 'revocation:not-written',
+        from: null,
+        to: revoke ? 'SESSION_REVOCATION_NOT_WRITTEN' : 'SESSION_TOKENS_INVALIDATION_NOT_WRITTEN',
+        component: 'session',
+        errorCode: 'REVOCATION_NOT_DURABLE',
+        details: {
+          scope,
+          target,
+          actor: options.actor,
+          detail: String((error as { code?: unknown })?.code ?? (error as Error)?.name ?? 'unknown'),
+        },
+      })
+      .catch(() => undefined);
   }
 
   async #propagate(id: string, records: readonly StoredRecord[]): Promise<boolean> {

@@ -112,4 +112,17 @@ test.serial('the CLI revokes every session from one IdP, and refuses an unknown 
     t.is((wrong as { code: number }).code, 2, instant);
     t.regex((wrong as { stderr: string }).stderr, message, instant);
   }
+  // as the admin API: a reason or an actor PostgreSQL or a log would take badly is refused before anything runs
+  for (const [flags, message] of [
+    [['--reason', 'a\nforged line'], /--reason: reason must not hold a control character/],
+    [['--reason', 'x', '--actor', 'al\u0007ice'], /--actor must be 1 to 500 characters, none a control character/],
+  ] as const) {
+    const wrong = await run(
+      process.execPath,
+      [CLI, '--config', bed.deployment.configFile, ...flags, 'revoke', 'idp', 'demo-idp'],
+      { env },
+    ).catch((error: { code: number; stderr: string }) => error);
+    t.is((wrong as { code: number }).code, 2, flags.join(' '));
+    t.regex((wrong as { stderr: string }).stderr, message, flags.join(' '));
+  }
 });

@@ -8,7 +8,10 @@
  *   completes as before (version + 1, `revoked`, audited);
  * - when the durable write fails (the outbox table is missing for a moment), the caller is told
  *   (`REVOCATION_NOT_DURABLE`), the announcement stands (the token stays refused), and `syncPending()`
- *   writes it once PostgreSQL takes it again: the session is `revoked` in PostgreSQL.
+ *   writes it once PostgreSQL takes it again: the session is `revoked` in PostgreSQL;
+ * - a revocation PostgreSQL refuses for good (a NUL in its reason) is the caller's error, never queued; one queued
+ *   during an outage that PostgreSQL then refuses is audited as not written and set aside: the revocations queued
+ *   after it are written.
  */
 import test from 'ava';
 import { Redis } from 'ioredis';
@@ -107,3 +110,52 @@ test.serial(
     t.is(await audited(), 1, 'audited once');
   },
 );
+
+test.serial('a revocation PostgreSQL refuses for good never holds up the ones queued after it', async (t) => {
+  const [first, second] = [await logIn(bed), await logIn(bed)];
+  const { sessions, pool } = bed.gateway.services;
+  const refused = await sessions.revoker
+    .revokeSession({ uid: await uidOf(first.sid) }, { actor: 'operator:test', reason: 'nul \u0000 in text' })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  t.not((refused as GatewayError)?.code, 'REVOCATION_NOT_DURABLE', 'refused for good: not queued for a retry');
+  t.is((refused as { code?: string })?.code, '22021', "PostgreSQL's refusal is the caller's error");
+
+  // both queued during an outage: the first one PostgreSQL will refuse once it answers, the second it will take
+  await pool.query('alter table session_revocations rename to session_revocations_away');
+  try {
+    for (const [person, reason] of [
+      [first, 'nul \u0000 again'],
+      [second, 'queued behind it'],
+    ] as const)
+      await t.throwsAsync(
+        sessions.revoker.revokeSession({ uid: await uidOf(person.sid) }, { actor: 'operator:test', reason }),
+        { instanceOf: GatewayError, message: /not yet durable/ },
+      );
+  } finally {
+    await pool.query('alter table session_revocations_away rename to session_revocations');
+  }
+  // the gateway's own sync timer (every second) or these calls write what they can
+  await sessions.revoker.syncPending().catch(() => 0);
+  t.true(
+    await eventually(async () => (await sessions.store.findSession('sid', second.sid))?.record.state === 'revoked'),
+    'the revocation queued after the refused one is written',
+  );
+  // in PostgreSQL (this instance's reads see the announcement, which stands until it lapses)
+  const firstKey = sessions.store.keys.key('Session', await uidOf(first.sid));
+  const { rows: states } = await pool.query<{ state: string }>(
+    'select state from session_records where record_key = $1 and valid_to is null',
+    [firstKey],
+  );
+  t.deepEqual(states, [{ state: 'active' }], 'the refused one changed nothing');
+  const { rows } = await pool.query<{ error_code: string; actor: string }>(
+    "select error_code, details->>'actor' as actor from audit_log where to_state = 'SESSION_REVOCATION_NOT_WRITTEN'",
+  );
+  t.deepEqual(
+    rows.map((r) => r.error_code),
+    ['REVOCATION_NOT_DURABLE'],
+    'audited once as not written',
+  );
+});
