@@ -53,6 +53,12 @@ export type { Queryable, SessionMerger } from './record-writer.ts';
  * (an IdP's every session) may keep gaining sessions, and the revocation must end.
  */
 const REVOKE_ROUNDS = 20;
+/**
+ * The most sessions one revocation transaction ends: a scope matching more (an IdP's every session, a key-compromise
+ * instant) is ended in several (`more`), each with its outbox row. In one, a national IdP's million sessions were held
+ * in memory, sent in one message, and past about 125,000 threw (an array spread): nothing was revoked.
+ */
+export const REVOKE_BATCH = 1_000;
 /** What a revocation matches, who asks and why (`DurableTier.revoke`). */
 interface RevokeTarget {
   match: Buffer | string | Date;
@@ -277,7 +283,9 @@ export class DurableTier {
   /**
    * Revokes the current sessions matched by `scope`/`match` (or, with `revoke: false`, only bumps their
    * version: every token issued before is refused, the session goes on). Writes the outbox row. Returns the
-   * revocation id and the sessions as now stored.
+   * revocation id and the sessions as now stored: at most `batch` of them, `more` when there may be others (the
+   * caller runs it again; each run is its own transaction and outbox row). A run after the first that finds none
+   * writes no outbox row: its id is ''.
    */
   async revoke(
     scope: RevocationScope,
@@ -287,7 +295,9 @@ export class DurableTier {
     reason: string,
     revoke: boolean,
     notice: { holder: string; leaseMs: number } | null = null,
-  ): Promise<{ id: string; records: StoredRecord[] }> {
+    batch = REVOKE_BATCH,
+    later = false,
+  ): Promise<{ id: string; records: StoredRecord[]; more: boolean }> {
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
@@ -296,7 +306,7 @@ export class DurableTier {
     // (a login's end and save) can deadlock with it; PostgreSQL then ends one side, and the revocation runs again
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke, notice });
+        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke, notice }, batch, later);
       } catch (error) {
         if ((error as { code?: string }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
       }
@@ -308,13 +318,15 @@ export class DurableTier {
     where: string,
     scope: RevocationScope,
     { match, target, actor, reason, revoke, notice }: RevokeTarget,
-  ): Promise<{ id: string; records: StoredRecord[] }> {
+    batch: number,
+    later: boolean,
+  ): Promise<{ id: string; records: StoredRecord[]; more: boolean }> {
     return inTransaction(this.#pool, async (client) => {
       // the current, not yet revoked, unexpired sessions of the scope (`r`: the rows of `session_records`)
       const matched = `r.kind = 'Session' and ${where} and r.valid_to is null and r.state <> 'revoked' and r.expires_at > now()`;
       const records: StoredRecord[] = [];
       const done: Buffer[] = [];
-      for (let round = 0; round < REVOKE_ROUNDS; round += 1) {
+      for (let round = 0; round < REVOKE_ROUNDS && records.length < batch; round += 1) {
         // the heads of the sessions matched, locked in key order as their writers lock them (migration 0760): a
         // write or end under way commits first, and the update below sees the row it made; one that starts now
         // waits for this revocation and then finds the session revoked
@@ -322,8 +334,8 @@ export class DurableTier {
           `select h.record_key from session_record_heads h where h.record_key in (
              select r.record_key from session_records r
              where ${matched} and r.record_key <> all($2::bytea[]))
-           order by h.record_key for update`,
-          [match, done],
+           order by h.record_key limit $3 for update`,
+          [match, done, batch - records.length],
         );
         if (locked.length === 0) break;
         const keys = locked.map((r) => r.record_key);
@@ -339,9 +351,11 @@ export class DurableTier {
            insert into session_records (${COLUMNS}) select ${REVOKED_SUCCESSOR} from closed returning ${COLUMNS}`,
           [match, revoke, keys],
         );
-        records.push(...rows.map(toRecord));
-        done.push(...keys);
+        // one by one: spreading a large array into push() throws past about 125,000 items
+        for (const row of rows) records.push(toRecord(row));
+        for (const key of keys) done.push(key);
       }
+      if (later && records.length === 0) return { id: '', records, more: false };
       const {
         rows: [outbox],
       } = await client.query<{ id: string }>(INSERT_REVOCATION, [
@@ -354,7 +368,7 @@ export class DurableTier {
         notice?.holder ?? null,
         notice?.leaseMs ?? null,
       ]);
-      return { id: outbox!.id, records };
+      return { id: outbox!.id, records, more: records.length >= batch };
     });
   }
 

@@ -29,7 +29,7 @@
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
-import type { RevocationScope, StoredRecord } from './durable-tier.ts';
+import { REVOKE_BATCH, type RevocationScope, type StoredRecord } from './durable-tier.ts';
 import type { RevocationFeed } from './revocation-feed.ts';
 import { MAX_NOTICE_ATTEMPTS, NOTICE_LEASE_MS, type RevocationNotices } from './revocation-notices.ts';
 import type { SessionMetrics, SessionStore } from './session-store.ts';
@@ -85,6 +85,7 @@ export class SessionRevoker {
   readonly #audit: Pick<AuditLog, 'append'>;
   readonly #metrics: SessionMetrics;
   readonly #notices: RevocationNotices | undefined;
+  readonly #batch: number;
   /** Revocations announced whose durable write failed: retried by `syncPending`. */
   readonly #undurable: Revocation[] = [];
   readonly #listeners: Array<(records: readonly StoredRecord[], options: RevokeOptions) => Promise<void>> = [];
@@ -96,7 +97,10 @@ export class SessionRevoker {
     metrics: SessionMetrics;
     /** Where the RPs still to be told are kept (absent: told in process only, as a test's revoker may). */
     notices?: RevocationNotices;
+    /** The most sessions one revocation transaction ends (default `REVOKE_BATCH`). */
+    batch?: number;
   }) {
+    this.#batch = deps.batch ?? REVOKE_BATCH;
     this.#notices = deps.notices;
     this.#store = deps.store;
     this.#feed = deps.feed;
@@ -196,19 +200,76 @@ export class SessionRevoker {
     // outage must not hold the durable write up; the outbox covers that case)
     if (announce && scope === 'session' && Buffer.isBuffer(match))
       void this.#feed.announce(match).catch(() => undefined);
-    let written: { id: string; records: StoredRecord[] } | undefined;
-    for (let attempt = 1; written === undefined; attempt += 1) {
+    // a scope matching more than a transaction ends (REVOKE_BATCH) is ended batch after batch, each durable, propagated
+    // and told on its own; one audit record names them all
+    let first: string | undefined;
+    let [sessions, batches, propagated, more] = [0, 0, true, true];
+    let rps: RevocationResult['rps'] = 'none';
+    let failure: unknown;
+    try {
+      while (more) {
+        // only the first batch is told by this gateway under its lease; the others are left to every gateway's
+        // sweeper (`tellDue`), whose leases start when they take them
+        const written = await this.#write(scope, match, target, options, revoke, announce, batches === 0);
+        const { id, records } = written;
+        if (id === '') break; // a later batch that found none left
+        [first, batches, more] = [first ?? id, batches + 1, written.more];
+        for (const r of records)
+          this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
+        // propagated before it is audited: the audit record (hash chain) must not delay the refusals
+        propagated = (await this.#propagate(id, records)) && propagated;
+        this.#metrics.revoked(scope, records.length);
+        sessions += records.length;
+        if (revoke && records.length > 0) rps = await this.#tellBatch(scope, id, records, options, batches === 1, rps);
+      }
+    } catch (error) {
+      // nothing written: the caller's error, as it was; some batches written: audited as they are, then thrown
+      if (first === undefined) throw error;
+      failure = error;
+    }
+    await this.#audit.append({
+      sessionId: `revocation:${first}`,
+      from: null,
+      to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
+      component: 'session',
+      details: {
+        scope,
+        target,
+        actor: options.actor,
+        reason: options.reason,
+        sessions,
+        propagated,
+        ...(batches > 1 || failure !== undefined ? { batches, complete: failure === undefined } : {}),
+      },
+    });
+    if (failure !== undefined) throw failure;
+    return { id: first!, sessions, propagated, rps };
+  }
+
+  /** One batch of a revocation written in PostgreSQL, tried {@link DURABLE_ATTEMPTS} times. */
+  async #write(
+    scope: RevocationScope,
+    match: Buffer | string | Date,
+    target: string,
+    options: RevokeOptions,
+    revoke: boolean,
+    announce: boolean,
+    firstBatch: boolean,
+  ): Promise<{ id: string; records: StoredRecord[]; more: boolean }> {
+    for (let attempt = 1; ; attempt += 1) {
       try {
-        written = await this.#store.durable.revoke(
+        return await this.#store.durable.revoke(
           scope,
           match,
           target,
           options.actor,
           options.reason,
           revoke,
-          this.#listeners.length > 0 && this.#notices
+          firstBatch && this.#listeners.length > 0 && this.#notices
             ? { holder: this.#notices.holder, leaseMs: NOTICE_LEASE_MS }
             : null,
+          this.#batch,
+          !firstBatch,
         );
       } catch (error) {
         if (attempt < DURABLE_ATTEMPTS) {
@@ -225,36 +286,25 @@ export class SessionRevoker {
         });
       }
     }
-    const { id, records } = written;
-    for (const r of records)
-      this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
-    // propagated before it is audited: the audit record (hash chain) must not delay the refusals
-    const propagated = await this.#propagate(id, records);
-    this.#metrics.revoked(scope, records.length);
-    let rps: RevocationResult['rps'] = 'none';
-    try {
-      await this.#audit.append({
-        sessionId: `revocation:${id}`,
-        from: null,
-        to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
-        component: 'session',
-        details: { scope, target, actor: options.actor, reason: options.reason, sessions: records.length, propagated },
-      });
-    } finally {
-      // the RPs are told of sessions revoked even when the audit record could not be written (the caller gets
-      // that error): a retry would match none of them again, as they are revoked already
-      if (revoke && records.length > 0) {
-        if (this.#listeners.length === 0) rps = 'queued';
-        else if (scope === 'session') {
-          // not told now (an error of ours): the row is taken again later, so it is under way
-          rps = (await this.#tell(id, records, options, 1)) ? 'told' : 'telling';
-        } else {
-          void this.#tell(id, records, options, 1).catch(() => undefined);
-          rps = 'telling';
-        }
-      }
-    }
-    return { id, sessions: records.length, propagated, rps };
+  }
+
+  /**
+   * The RPs of one batch's revoked sessions: told now for one session (`told`, or `telling` when a listener failed:
+   * the row is taken again later), in the background for the first batch of a wider scope, by the sweepers for the
+   * others; `queued` for a revoker with no RP to tell (the CLI).
+   */
+  async #tellBatch(
+    scope: RevocationScope,
+    id: string,
+    records: readonly StoredRecord[],
+    options: RevokeOptions,
+    leased: boolean,
+    before: RevocationResult['rps'],
+  ): Promise<RevocationResult['rps']> {
+    if (this.#listeners.length === 0) return 'queued';
+    if (scope === 'session') return (await this.#tell(id, records, options, 1)) ? 'told' : 'telling';
+    if (leased) void this.#tell(id, records, options, 1).catch(() => undefined);
+    return before === 'none' ? 'telling' : before;
   }
 
   /**
