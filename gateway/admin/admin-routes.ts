@@ -9,7 +9,11 @@
  *   (the same operator twice: 409 `REVIEW_SAME_OPERATOR`); one denial denies;
  * - every decision is audited (component `review`, the operator's name in the details), and so is every refusal of a
  *   decision to an operator holding the role (`REVIEW_REFUSED`, its code: a body naming another operator, a review
- *   no longer pending or unknown, the same operator twice), so that an attempt is on record, not only a success.
+ *   no longer pending or unknown, the same operator twice), so that an attempt is on record, not only a success;
+ * - the body is `application/json` (`read-json.ts`): `{ "note"?: string }`; another key, a note that is not a string
+ *   or holds a control character (a line break and a tab aside) is refused, `REQUEST_INVALID`;
+ * - a decision saved whose effect then fails (the policy's cached decision not dropped, a denied login not moved to
+ *   `DENIED`) is answered 200 with `incomplete` naming those steps, and logged: never refused after it was saved.
  *
  * | method | path                                 | role     | what                                  |
  * |--------|--------------------------------------|----------|---------------------------------------|
@@ -28,6 +32,7 @@ import type { DecisionCache } from '../policy/decision-cache.ts';
 import type { ReviewStore } from '../review/review-store.ts';
 import type { RiskMetrics } from '../risk/metrics.ts';
 import type { Operators } from './operator-auth.ts';
+import { readJsonObject } from './read-json.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 
 /** What the review API uses, built once in boot.ts. */
@@ -47,24 +52,6 @@ export interface ReviewApiDeps {
 
 const LOGIN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > 8192) throw new GatewayError('REQUEST_TOO_LARGE', 413, 'body too large');
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value as Record<string, unknown>;
-  } catch {
-    throw new GatewayError('REQUEST_INVALID', 400, 'expected a JSON object');
-  }
-}
-
 async function decideReview(
   ctx: Context,
   deps: ReviewApiDeps,
@@ -72,22 +59,15 @@ async function decideReview(
   loginId: string,
   verdict: 'approved' | 'denied',
 ): Promise<void> {
-  const body = await readJson(ctx);
-  if (body.operator !== undefined && body.operator !== operator) {
-    throw new GatewayError(
-      'REQUEST_INVALID',
-      400,
-      'the operator is the holder of the credential; do not name another one',
-      { detail: String(body.operator).slice(0, 64) },
-    );
-  }
-  // cut at 500 characters, never inside one (half of an emoji is no text PostgreSQL's jsonb takes)
-  const note = typeof body.note === 'string' ? [...body.note].slice(0, 500).join('') : undefined;
+  const { note } = decisionBody(await readJsonObject(ctx), operator);
   const record = await deps.flow.get(loginId);
-  if (record && record.state !== 'MANUAL_REVIEW') {
-    // the flow moved on (the timeout denied it): too late for an operator's word
+  if (record === null && !(await deps.reviews.get(loginId)))
+    throw new GatewayError('REVIEW_NOT_FOUND', 404, 'no such review');
+  if (record?.state !== 'MANUAL_REVIEW') {
+    // the flow moved on (the timeout denied it), or its record is gone (it ran out, Redis lost it): too late for an
+    // operator's word. Decided anyway, the decision was saved and then refused (FLOW_NOT_FOUND), both on record
     await deps.reviews.expire(loginId);
-    throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review has expired', { detail: record.state });
+    throw new GatewayError('REVIEW_NOT_PENDING', 409, 'this review has expired', { detail: record?.state ?? 'gone' });
   }
   const item = await deps.reviews.decide(loginId, verdict, operator, note, deps.level3Approvals);
   if (item.status === 'pending') {
@@ -96,17 +76,53 @@ async function decideReview(
     ctx.body = item;
     return;
   }
-  await deps.decisions.invalidate(item.accountId);
+  // the decision is saved and audited: what follows is its effect, and a failure there is no refusal of it. The
+  // operator is told what is left undone (`incomplete`), never that the decision failed: a retry would get a 409
+  const incomplete: string[] = [];
+  const undone = (step: string) => (err: unknown) => {
+    deps.logger.error({ err, loginId, verdict, operator, step }, 'manual review decided; a step after it failed');
+    incomplete.push(step);
+  };
+  await deps.decisions.invalidate(item.accountId).catch(undone('decision_cache'));
   deps.riskMetrics.inc('review_decision_total', { verdict });
-  if (verdict === 'denied') {
-    await deps.flow.transition(loginId, 'DENIED', {
-      component: 'review',
-      errorCode: 'REVIEW_DENIED',
-      details: { operator },
-    });
-  }
+  if (verdict === 'denied')
+    await deps.flow
+      .transition(loginId, 'DENIED', { component: 'review', errorCode: 'REVIEW_DENIED', details: { operator } })
+      .catch(undone('login_denied'));
   deps.logger.info({ loginId, verdict, operator }, 'manual review decided');
-  ctx.body = item;
+  ctx.body = incomplete.length === 0 ? item : { ...item, incomplete };
+}
+
+/**
+ * A decision's body: `{ "note"?: string }`, and `operator` only when it names the credential's holder. The note is cut at
+ * 500 characters, never inside one (half of an emoji is no text PostgreSQL's jsonb takes); one holding a control
+ * character other than a line break or a tab (PostgreSQL refuses a NUL) is refused, as is any other key.
+ */
+function decisionBody(body: Record<string, unknown>, operator: string): { note: string | undefined } {
+  const unknown = Object.keys(body).filter((k) => k !== 'note' && k !== 'operator');
+  if (unknown.length > 0)
+    throw new GatewayError('REQUEST_INVALID', 400, 'unknown key in the body', {
+      detail: unknown.join(',').slice(0, 64),
+    });
+  if (body.operator !== undefined && body.operator !== operator)
+    throw new GatewayError(
+      'REQUEST_INVALID',
+      400,
+      'the operator is the holder of the credential; do not name another one',
+      {
+        detail: typeof body.operator === 'string' ? body.operator.slice(0, 64) : typeof body.operator,
+      },
+    );
+  if (body.note === undefined || body.note === null) return { note: undefined };
+  if (typeof body.note !== 'string') throw new GatewayError('REQUEST_INVALID', 400, 'note must be a string');
+  // eslint-disable-next-line no-control-regex -- the control characters are what is refused
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(body.note))
+    throw new GatewayError(
+      'REQUEST_INVALID',
+      400,
+      'note must not hold a control character other than a line break or a tab',
+    );
+  return { note: [...body.note].slice(0, 500).join('') };
 }
 
 /** The admin middleware (mounted on the operations listener only); the routes are one @koa/router table. */

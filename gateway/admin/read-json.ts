@@ -3,8 +3,6 @@
  *
  * - another media type → 415 `REQUEST_INVALID`; too large → 413 `REQUEST_TOO_LARGE` (read no further);
  * - an empty body is `{}`; anything but a JSON object → 400 `REQUEST_INVALID`.
- *
- * (admin-routes.ts keeps its own reader for the review API; the refit may fold both into this one.)
  */
 import type { Context } from 'koa';
 import { GatewayError } from '../errors.ts';

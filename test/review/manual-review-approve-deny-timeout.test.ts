@@ -218,6 +218,87 @@ test.serial('the CLI takes a login id that begins with a dash as the id, never a
   t.is((usage as { code: number }).code, 2, 'an unknown option after the id is still a usage error');
 });
 
+test.serial('a malformed decision body is refused with its code and audited, never a 500', async (t) => {
+  const { loginId } = await flaggedLogin('jean');
+  const cases: Array<[string, unknown]> = [
+    // String() of this object throws: it was a 500, and the refusal went unaudited
+    ['an operator that is not a string', { operator: { toString: null } }],
+    // PostgreSQL refuses a NUL in text: it was a 500
+    ['a note with a NUL', { note: 'called \u0000 back' }],
+    ['a note with an escape character', { note: 'called \u001b[2J back' }],
+    ['a note that is not a string', { note: 42 }],
+    ['an unknown key', { verdict: 'approved' }],
+  ];
+  for (const [shape, body] of cases) {
+    const answer = await admin(`/admin/reviews/${loginId}/deny`, { method: 'POST', body });
+    t.is(answer.status, 400, shape);
+    t.is(await codeOf(answer), 'REQUEST_INVALID', shape);
+  }
+  const { rows } = await fx.gateway.services.pool.query<{ error_code: string }>(
+    "select error_code from audit_log where session_id = $1 and to_state = 'REVIEW_REFUSED'",
+    [`review:${loginId}`],
+  );
+  t.is(rows.length, cases.length, 'each refusal audited');
+  t.true(rows.every((r) => r.error_code === 'REQUEST_INVALID'));
+  const multiLine = await admin(`/admin/reviews/${loginId}/deny`, {
+    method: 'POST',
+    body: { note: 'called back\n\tno answer' },
+  });
+  t.is(multiLine.status, 200, 'a line break and a tab are text');
+});
+
+test.serial('a review whose login record is gone is no longer pending: 409, and nothing is decided', async (t) => {
+  const { loginId } = await flaggedLogin('marie');
+  // the login's record ran out, or Redis lost it (a failover): the login can never complete
+  await fx.gateway.services.redis.del(recordKey(loginId));
+  const answer = await admin(`/admin/reviews/${loginId}/deny`, { method: 'POST', body: { note: 'fraud' } });
+  t.is(answer.status, 409);
+  t.is(await codeOf(answer), 'REVIEW_NOT_PENDING');
+  const item = (await (await admin(`/admin/reviews/${loginId}`)).json()) as { status: string };
+  t.is(item.status, 'expired');
+  const { rows } = await fx.gateway.services.pool.query<{ to_state: string; error_code: string | null }>(
+    "select to_state, error_code from audit_log where session_id in ($1, $2) and to_state in ('REVIEW_DENIED', 'REVIEW_APPROVED', 'REVIEW_APPROVAL_RECORDED', 'REVIEW_REFUSED') order by seq",
+    [loginId, `review:${loginId}`],
+  );
+  t.deepEqual(
+    rows,
+    [{ to_state: 'REVIEW_REFUSED', error_code: 'REVIEW_NOT_PENDING' }],
+    'refused, never both decided and refused',
+  );
+});
+
+test.serial('a denial saved whose login then cannot be moved is answered 200 with what is left undone', async (t) => {
+  const { loginId } = await flaggedLogin('jean');
+  // the login's move to DENIED fails after the decision is saved (here injected; a timeout sweeper moving it first,
+  // or Redis failing over, do the same): the decision stands, and the operator must not be told it failed
+  // an own property of the flow under the services' observing proxy (which calls the flow's own `transition`), taken
+  // away after: the prototype's method runs for every other login
+  const flow = fx.gateway.services.flow;
+  const original = (Object.getPrototypeOf(flow) as typeof flow).transition;
+  const failing: typeof flow.transition = async function (this: typeof flow, id, to, meta) {
+    if (id === loginId) throw new Error('injected: the move failed');
+    return original.call(this, id, to, meta);
+  };
+  Object.assign(flow, { transition: failing });
+  let answer: Response;
+  try {
+    answer = await admin(`/admin/reviews/${loginId}/deny`, { method: 'POST', body: { note: 'fraud' } });
+  } finally {
+    delete (flow as { transition?: unknown }).transition;
+  }
+  t.is(answer.status, 200);
+  t.like(await answer.json(), { status: 'denied', incomplete: ['login_denied'] });
+  const { rows } = await fx.gateway.services.pool.query<{ to_state: string }>(
+    "select to_state from audit_log where session_id in ($1, $2) and to_state in ('REVIEW_DENIED', 'REVIEW_REFUSED') order by seq",
+    [loginId, `review:${loginId}`],
+  );
+  t.deepEqual(
+    rows.map((r) => r.to_state),
+    ['REVIEW_DENIED'],
+    'decided, and never also refused',
+  );
+});
+
 test.serial('a review nobody decides in time is denied by the timeout', async (t) => {
   const { journey, loginId } = await flaggedLogin('marie');
   // the 900 s are up: move the login's deadline to the past, as time would
