@@ -4,8 +4,8 @@
  * its public key is in `/jwks`).
  *
  * - header: `alg`, `kid`, `typ: secevent+jwt` (RFC 8417 §2.3);
- * - claims: `iss` (the issuer), `aud` (the RP's `client_id`), `iat`, `jti` (random, 128 bits), `txn` (the
- *   same for every SET one occurrence produces: one per RP), `sub_id` (SSF 1.0 §3: no `sub` claim) and
+ * - claims: `iss` (the issuer), `aud` (the RP's `client_id`), `iat`, `jti` (random, 128 bits), `txn` (random,
+ *   one per SET: the SETs one occurrence sends to several RPs share none, which would link their pairwise subjects), `sub_id` (SSF 1.0 §3: no `sub` claim) and
  *   `events` holding exactly one event (SSF 1.0 §4.1);
  * - `sub_id` is the subject as this RP sees it (`complex`: `user` = `iss_sub` with the RP's pairwise `sub`,
  *   `session` = `opaque` with the RP's `sid`), so an RP matches it to its own session without learning

@@ -12,7 +12,7 @@
  * | `assurance-level-change` | a new login in the same gateway session, by the same person, ends at another `acr` (a step-up to a higher `acr` an RP asked for; or lower) | `user` |
  *
  * - one SET per RP of the session that asked for that event, each with that RP's subject (its pairwise
- *   `sub`, its `sid`), all sharing one `txn`; signed with the key oidc-provider signs that RP's ID tokens
+ *   `sub`, its `sid`) and its own `txn` (one shared by the RPs would link their pairwise subjects); signed with the key oidc-provider signs that RP's ID tokens
  *   with (its `id_token_signed_response_alg`, active in the HSM);
  * - assurance levels: `namespace` `"eIDAS"` (a CAEP custom namespace) with the gateway's `acr` values
  *   (`eidas1` < `eidas2` < `eidas3`, as in the RP's ID tokens), `previous_level`, `change_direction`;
@@ -148,7 +148,6 @@ export class SignalTransmitter {
     if (!this.enabled || typeof session.accountId !== 'string') return;
     if (typeof session.authorizations !== 'object' || session.authorizations === null) return;
     const accountId = session.accountId;
-    const txn = randomBytes(16).toString('base64url');
     await Promise.all(
       Object.entries(session.authorizations as Record<string, { sid?: unknown }>).map(async ([clientId, a]) => {
         const receiver = this.#receivers.get(clientId);
@@ -170,7 +169,8 @@ export class SignalTransmitter {
         const { jwt, jti } = await signSecurityEvent(signer, {
           issuer: this.#issuer,
           audience: clientId,
-          txn,
+          // one per RP: a txn shared by the SETs of one occurrence let two RPs join their pairwise subjects on it
+          txn: randomBytes(16).toString('base64url'),
           subject,
           event,
           payload,

@@ -11,7 +11,9 @@
  *   (oidc-provider's `Session#loginAccount` on the running provider; see the note on that test);
  * - delivery per RFC 8935: `application/secevent+jwt`, 202 expected; a 503 is retried (delivered on the
  *   second attempt); a 400 `{ "err": "invalid_audience" }` is not retried and is audited with its `err`;
- *   each outcome audited and counted in `gateway_ssf_deliveries_total`.
+ *   each outcome audited and counted in `gateway_ssf_deliveries_total`;
+ * - the SETs one occurrence sends to the RPs of a session each have their own `txn`: a shared one let two RPs join
+ *   their pairwise subjects on it.
  */
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
@@ -20,10 +22,13 @@ import { freePort } from '../../harness/services/free-port.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
+import { runWithRequestMemo } from '../../../gateway/session/request-memo.ts';
 import { logIn, logOutAtTheRp, startSessionBed, type SessionBed } from '../session/session-bed.ts';
 
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 const ASSURANCE = 'https://schemas.openid.net/secevent/caep/event-type/assurance-level-change';
+/** A second RP with the same receiver: in a session only when a test adds it there. */
+const OTHER_RP = 'rp-other';
 
 let bed: SessionBed;
 let receiver: Server;
@@ -58,6 +63,7 @@ test.before(async () => {
   await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
   bed = await startSessionBed({
     rpSsf: { endpoint: `http://127.0.0.1:${port}/caep`, events: [SESSION_REVOKED, ASSURANCE] },
+    moreClients: [{ client_id: OTHER_RP }],
   });
 });
 test.after.always(async () => {
@@ -74,7 +80,7 @@ async function verified(jwt: string): Promise<JWTPayload> {
   if (decodeProtectedHeader(jwt).typ !== 'secevent+jwt') throw new Error('not a SET');
   const { payload } = await jwtVerify(jwt, jwks, {
     issuer: bed.deployment.rawConfig.issuer as string,
-    audience: bed.deployment.client.client_id,
+    audience: [bed.deployment.client.client_id, OTHER_RP],
     typ: 'secevent+jwt',
   });
   return payload;
@@ -241,4 +247,32 @@ test.serial('a 503 is retried; a 400 with err is not retried, and is audited wit
   );
   t.is(rows[0]?.error_code, 'SSF_EVENT_REJECTED');
   t.like(rows[0]?.details, { status: 400, err: 'invalid_audience', attempts: 1 });
+});
+
+test.serial('each RP of a session gets its own txn: two RPs cannot join their pairwise subjects on it', async (t) => {
+  const person = await logIn(bed);
+  // the session gains a second RP, as an SSO to it would: its grant and its sid
+  const { store, models, revoker } = bed.gateway.services.sessions;
+  type Stored = { jti: string; accountId: string; authorizations: Record<string, unknown> };
+  await runWithRequestMemo(async () => {
+    const found = await store.findSession<Stored>('sid', person.sid);
+    const current = (await models.find('Session', found!.payload.jti)) as Stored;
+    const grant = `grant-other-${Date.now()}`;
+    await models.upsert(
+      'Grant',
+      grant,
+      { jti: grant, kind: 'Grant', accountId: current.accountId, clientId: OTHER_RP },
+      3600,
+    );
+    const authorizations = { ...current.authorizations, [OTHER_RP]: { sid: 'sid-other', grantId: grant } };
+    await models.upsert('Session', current.jti, { ...current, authorizations }, 3600);
+  });
+  received.length = 0;
+  await revoker.revokeSession({ sid: person.sid }, { actor: 'operator:alice', reason: 'two rps' });
+  t.true(await eventually(() => received.length === 2), `${received.length} SETs`);
+  t.deepEqual(received.map((set) => set.aud).sort(), [bed.deployment.client.client_id, OTHER_RP].sort());
+  const [first, second] = received.map((set) => set.txn);
+  t.regex(String(first), /^[A-Za-z0-9_-]{22}$/);
+  t.regex(String(second), /^[A-Za-z0-9_-]{22}$/);
+  t.not(first, second, 'no value common to both RPs');
 });
