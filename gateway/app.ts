@@ -10,6 +10,8 @@
  * 4. healthRoute      — /health (liveness)
  * 4a. notServedHere   — /ready, /metrics, /admin/* answer 404: they live on the operations listener
  *                       (admin/ops-app.ts), never here, whatever the peer or credential (issue #10 item 13)
+ * 4a'. authorizationPost — POST /auth (form, size-capped, duplicates refused) handed on as the equivalent GET (OIDC
+ *                       Core §3.1.2.1), before the limits: they then take the same buckets as for a GET, the RP's too
  * 4b. rateLimit      — global, per-RP, per-address and failure token buckets on authorize, PAR, token,
  *                       introspection, revocation, chooser, ACS, upstream logout, WebAuthn, the signed risk assessment
  *                       (ratelimit/): after pinOrigin (ctx.ip is then the client address, from trusted proxies
@@ -24,7 +26,6 @@
  *                       Single Logout with the IdPs: interaction/upstream-logout.ts)
  * 5b. jwksRoute       — /jwks from the key lifecycle (active + next + retired), ahead of the provider
  * 5b'. ssfConfiguration — /.well-known/ssf-configuration (Shared Signals transmitter metadata)
- * 5c. authorizationPost — POST /auth (form) handed to the provider as the equivalent GET (OIDC Core §3.1.2.1)
  * 5d. sectorGate       — /auth of a client whose sector_identifier_uri document stopped listing its redirect URIs: 403
  * 5e. resumeCompletion — GET /auth/:uid: the completion step in the resume request, after the resume cookie's and
  *                       the interaction's checks, then on into the provider, which issues the code (interaction/resume-completion.ts)
@@ -91,6 +92,9 @@ export function createApp(
   app.use(pinOrigin(publicOrigin(services.config.issuer), proxies, ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
+  // before the limits: an authorization request by POST is limited as the GET it becomes, its RP's bucket included
+  // (its client_id is in the body, which the limiter does not read: POST took no RP bucket at all)
+  app.use(authorizationPost());
   const limits = rateLimit({
     config: services.config.rateLimit,
     clients: services.config.clients,
@@ -121,7 +125,6 @@ export function createApp(
   app.use(upstreamRoutes(services));
   app.use(jwksRoute(() => services.keys));
   app.use(ssfConfigurationRoute(services.config.issuer));
-  app.use(authorizationPost());
   app.use(sectorGate(services.sectors));
   app.use(resumeCompletion(services));
   // oidc-provider routes `/Token/` as `/token` and HEAD as GET: those pass every check above as spelled; 404 here

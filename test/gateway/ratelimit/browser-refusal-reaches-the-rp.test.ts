@@ -1,7 +1,8 @@
 /**
  * Issue #15: a rate-limited authorization request from a known RP goes back to that RP with
  * error=temporarily_unavailable, its state and our iss (RFC 9207), never a dead end; a request whose RP or
- * redirect URI is not known gets the 429 page with RATE_LIMITED and Retry-After. Through the whole gateway.
+ * redirect URI is not known gets the 429 page with RATE_LIMITED and Retry-After. Through the whole gateway. An
+ * authorization request by POST (its parameters in the body) takes from its RP's bucket as a GET does: it took none.
  */
 import test from 'ava';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -45,4 +46,49 @@ test('the N+1th authorization request of an address is answered to the RP with t
   t.regex(html, /Trop de demandes/);
   // what is not limited (discovery) still answers
   t.is((await fetch(`${fixture.url}/.well-known/openid-configuration`)).status, 200);
+});
+
+test("an authorization request by POST takes from its RP's bucket as by GET, and its refusal goes back to the RP", async (t) => {
+  const fixture = await startGatewayFixture({
+    // the RP's authorization requests: three, refilled one per 1,000 s (one RP bucket, no part kept for returning
+    // browsers); the address's bucket is far larger: only the RP's can refuse
+    rawConfig: (raw) => {
+      const rp = (raw.clients as Array<{ client_id: string }>)[0]!.client_id;
+      raw.rateLimit = {
+        clients: { [rp]: { tier: 'tier_3', perSecond: 0.001 } },
+        clientBurstSeconds: 3000,
+        clientKnownDeviceShare: 0,
+        perIp: { capacity: 1000, perSecond: 0.001 },
+        redisTimeoutMs: PATIENT,
+        adaptive: { enabled: false },
+      };
+    },
+  });
+  t.teardown(() => fixture.stop());
+  // a browser auto-posting the RP's form (OIDC Core §3.1.2.1): the parameters in the body, none in the URL
+  const post = async () => {
+    const { url, state } = await authorizationRequest(fixture.rp);
+    const answer = await fetch(`${url.origin}${url.pathname}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: url.searchParams.toString(),
+    });
+    return { answer, state };
+  };
+  for (let i = 0; i < 3; i += 1) {
+    const { answer } = await post();
+    t.is(answer.status, 303);
+    t.regex(answer.headers.get('location') ?? '', /\/interaction\//);
+  }
+  const { answer, state } = await post();
+  t.is(answer.status, 303, 'the fourth: the RP has had its three');
+  const back = new URL(answer.headers.get('location') ?? '');
+  t.is(`${back.origin}${back.pathname}`, RP_REDIRECT);
+  t.is(back.searchParams.get('error'), 'temporarily_unavailable');
+  t.is(back.searchParams.get('state'), state);
+  // and a GET for the same RP finds the bucket the POSTs emptied
+  const { url } = await authorizationRequest(fixture.rp);
+  const get = await fetch(url, { redirect: 'manual' });
+  t.is(new URL(get.headers.get('location') ?? '').searchParams.get('error'), 'temporarily_unavailable');
 });
