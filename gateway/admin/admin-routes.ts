@@ -11,7 +11,7 @@
  *   decision to an operator holding the role (`REVIEW_REFUSED`, its code: a body naming another operator, a review
  *   no longer pending or unknown, the same operator twice), so that an attempt is on record, not only a success;
  * - the body is `application/json` (`read-json.ts`): `{ "note"?: string }`; another key, a note that is not a string
- *   or holds a control character (a line break and a tab aside) is refused, `REQUEST_INVALID`;
+ *   or holds a control or invisible character (a line break and a tab aside) is refused, `REQUEST_INVALID`;
  * - a decision saved whose effect then fails (the policy's cached decision not dropped, a denied login not moved to
  *   `DENIED`) is answered 200 with `incomplete` naming those steps, and logged: never refused after it was saved.
  *
@@ -33,6 +33,7 @@ import type { ReviewStore } from '../review/review-store.ts';
 import type { RiskMetrics } from '../risk/metrics.ts';
 import type { Operators } from './operator-auth.ts';
 import { readJsonObject } from './read-json.ts';
+import { hidesSomething } from '../audit/operator-text.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 
 /** What the review API uses, built once in boot.ts. */
@@ -96,7 +97,8 @@ async function decideReview(
 /**
  * A decision's body: `{ "note"?: string }`, and `operator` only when it names the credential's holder. The note is cut at
  * 500 characters, never inside one (half of an emoji is no text PostgreSQL's jsonb takes); one holding a control
- * character other than a line break or a tab (PostgreSQL refuses a NUL) is refused, as is any other key.
+ * character or an invisible one other than a line break or a tab (`audit/operator-text.ts`; PostgreSQL refuses a NUL) is
+ * refused, as is any other key.
  */
 function decisionBody(body: Record<string, unknown>, operator: string): { note: string | undefined } {
   const unknown = Object.keys(body).filter((k) => k !== 'note' && k !== 'operator');
@@ -115,12 +117,11 @@ function decisionBody(body: Record<string, unknown>, operator: string): { note: 
     );
   if (body.note === undefined || body.note === null) return { note: undefined };
   if (typeof body.note !== 'string') throw new GatewayError('REQUEST_INVALID', 400, 'note must be a string');
-  // eslint-disable-next-line no-control-regex -- the control characters are what is refused
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(body.note))
+  if (hidesSomething(body.note, { lines: true }))
     throw new GatewayError(
       'REQUEST_INVALID',
       400,
-      'note must not hold a control character other than a line break or a tab',
+      'note must not hold a control or invisible character (a line break and a tab aside)',
     );
   return { note: [...body.note].slice(0, 500).join('') };
 }

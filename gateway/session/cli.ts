@@ -70,7 +70,7 @@ function usageProblem(given: {
   if ('problem' in checked) return `--reason: ${checked.problem}`;
   // the actor goes into PostgreSQL and the audit chain as the reason does
   if (actor !== undefined && 'problem' in revocationReason(actor))
-    return '--actor must be 1 to 500 characters, none a control character';
+    return '--actor must be 1 to 500 characters, none a control or invisible character';
   return extra.length > 0 ? 'too many arguments' : undefined;
 }
 

@@ -59,6 +59,15 @@ const REVOKE_ROUNDS = 20;
  * in memory, sent in one message, and past about 125,000 threw (an array spread): nothing was revoked.
  */
 export const REVOKE_BATCH = 1_000;
+/** How one transaction of a revocation is cut (`DurableTier.revoke`). */
+export interface RevokeBatch {
+  /** The most sessions it ends (default {@link REVOKE_BATCH}). */
+  batch?: number;
+  /** A transaction after the first: one that finds no session writes no outbox row (its id is ''). */
+  later?: boolean;
+  /** Only sessions created at or before this instant (a revocation under way ends those of its start, then stops). */
+  createdBefore?: Date | null;
+}
 /** What a revocation matches, who asks and why (`DurableTier.revoke`). */
 interface RevokeTarget {
   match: Buffer | string | Date;
@@ -284,8 +293,7 @@ export class DurableTier {
    * Revokes the current sessions matched by `scope`/`match` (or, with `revoke: false`, only bumps their
    * version: every token issued before is refused, the session goes on). Writes the outbox row. Returns the
    * revocation id and the sessions as now stored: at most `batch` of them, `more` when there may be others (the
-   * caller runs it again; each run is its own transaction and outbox row). A run after the first that finds none
-   * writes no outbox row: its id is ''.
+   * caller runs it again; each run is its own transaction and outbox row), cut as its last argument says (`RevokeBatch`).
    */
   async revoke(
     scope: RevocationScope,
@@ -295,9 +303,9 @@ export class DurableTier {
     reason: string,
     revoke: boolean,
     notice: { holder: string; leaseMs: number } | null = null,
-    batch = REVOKE_BATCH,
-    later = false,
+    { batch = REVOKE_BATCH, later = false, createdBefore = null }: RevokeBatch = {},
   ): Promise<{ id: string; records: StoredRecord[]; more: boolean }> {
+    if (!Number.isInteger(batch) || batch < 1) throw new TypeError(`a revocation batch of ${batch} sessions`);
     const where = SCOPE_MATCH[scope];
     if (!where) throw new TypeError(`unknown revocation scope ${JSON.stringify(scope)}`);
     forget(); // this request's memoised reads (request-memo.ts) predate the revocation
@@ -306,7 +314,12 @@ export class DurableTier {
     // (a login's end and save) can deadlock with it; PostgreSQL then ends one side, and the revocation runs again
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#revokeOnce(where, scope, { match, target, actor, reason, revoke, notice }, batch, later);
+        return await this.#revokeOnce(
+          where,
+          scope,
+          { match, target, actor, reason, revoke, notice },
+          { batch, later, createdBefore },
+        );
       } catch (error) {
         if ((error as { code?: string }).code !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
       }
@@ -318,8 +331,7 @@ export class DurableTier {
     where: string,
     scope: RevocationScope,
     { match, target, actor, reason, revoke, notice }: RevokeTarget,
-    batch: number,
-    later: boolean,
+    { batch, later, createdBefore }: Required<RevokeBatch>,
   ): Promise<{ id: string; records: StoredRecord[]; more: boolean }> {
     return inTransaction(this.#pool, async (client) => {
       // the current, not yet revoked, unexpired sessions of the scope (`r`: the rows of `session_records`)
@@ -333,9 +345,10 @@ export class DurableTier {
         const { rows: locked } = await client.query<{ record_key: Buffer }>(
           `select h.record_key from session_record_heads h where h.record_key in (
              select r.record_key from session_records r
-             where ${matched} and r.record_key <> all($2::bytea[]))
+             where ${matched} and r.record_key <> all($2::bytea[])
+               and ($4::timestamptz is null or r.created_at <= $4::timestamptz))
            order by h.record_key limit $3 for update`,
-          [match, done, batch - records.length],
+          [match, done, batch - records.length, createdBefore],
         );
         if (locked.length === 0) break;
         const keys = locked.map((r) => r.record_key);
@@ -368,7 +381,9 @@ export class DurableTier {
         notice?.holder ?? null,
         notice?.leaseMs ?? null,
       ]);
-      return { id: outbox!.id, records, more: records.length >= batch };
+      // only a revocation may match more: a session whose tokens were only invalidated stays active, and would match
+      // every next batch again
+      return { id: outbox!.id, records, more: revoke && records.length >= batch };
     });
   }
 

@@ -3,6 +3,7 @@
  * session CLI (`session/cli.ts`): the instant of an `issued_before` revocation, and the reason every revocation
  * carries into PostgreSQL and the audit chain.
  */
+import { hidesSomething } from '../audit/operator-text.ts';
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -31,18 +32,15 @@ export const REASON_MAX = 500;
 
 /**
  * The reason of a revocation, trimmed, or why it is refused: empty, longer than {@link REASON_MAX} characters, or
- * holding a control character (PostgreSQL refuses a NUL in text: such a reason once made a revocation that could never
- * be written, queued for retry ahead of every other; a line break would forge lines in an operator's log).
+ * holding a control or invisible character (`audit/operator-text.ts`).
  *
  * @example
  * revocationReason(' key compromise ') // { reason: 'key compromise' }
- * revocationReason('x\u0000')          // { problem: 'reason must not hold a control character' }
+ * revocationReason('x\u0000')          // { problem: 'reason must not hold a control or invisible character' }
  */
 export function revocationReason(value: unknown): { reason: string } | { problem: string } {
   if (typeof value !== 'string' || value.trim().length === 0 || [...value].length > REASON_MAX)
     return { problem: `reason must be 1 to ${REASON_MAX} characters` };
-  // eslint-disable-next-line no-control-regex -- the control characters are what is refused
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value))
-    return { problem: 'reason must not hold a control character' };
+  if (hidesSomething(value)) return { problem: 'reason must not hold a control or invisible character' };
   return { reason: value.trim() };
 }

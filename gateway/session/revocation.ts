@@ -26,30 +26,24 @@
  * after it, so that an operator's request does not wait on every RP —, and `tellDue()`, on every gateway's timer,
  * those of the revocations no gateway holds: the session CLI's (a process with no RP to tell), and those of a
  * gateway that stopped before it was done.
+ *
+ * A scope matching more than `REVOKE_BATCH` (1,000) sessions is written transaction after transaction
+ * (`revocation-writes.ts`), each with its outbox row and its audit record (`batch`, and `revocation`: the first
+ * batch's id, the revocation's), ending only sessions created before the revocation began (five minutes' margin for
+ * the fleet's clocks), so that a scope still gaining sessions ends. This gateway tells the first batch's RPs; every
+ * gateway's sweeper the others'. The actor and reason are written with any control or invisible character replaced
+ * (`audit/operator-text.ts`): a revocation is never refused for its text.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
-import { REVOKE_BATCH, type RevocationScope, type StoredRecord } from './durable-tier.ts';
+import { REVOKE_BATCH, type RevocationScope, type RevokeBatch, type StoredRecord } from './durable-tier.ts';
+import { printable } from '../audit/operator-text.ts';
+import { CREATED_MARGIN_MS, retryable, writeRevocation } from './revocation-writes.ts';
 import type { RevocationFeed } from './revocation-feed.ts';
 import { MAX_NOTICE_ATTEMPTS, NOTICE_LEASE_MS, type RevocationNotices } from './revocation-notices.ts';
 import type { SessionMetrics, SessionStore } from './session-store.ts';
 
 export type SessionRef = { uid: string } | { sid: string };
-
-/**
- * Whether a revocation's failed write may succeed later: anything but a value PostgreSQL refuses (SQLSTATE classes 22,
- * data exception, e.g. a NUL in text, and 23, integrity) or a fault of ours (a TypeError, a RangeError), which fail
- * again at every try. An outage, a timeout, a deadlock, a table missing mid-migration are retried.
- */
-function retryable(error: unknown): boolean {
-  if (error instanceof TypeError || error instanceof RangeError) return false;
-  const code = (error as { code?: unknown })?.code;
-  return !(typeof code === 'string' && /^2[23]/.test(code));
-}
-
-/** Tries of a revocation's PostgreSQL transaction before the caller is told (then retried in the background). */
-export const DURABLE_ATTEMPTS = 3;
-const DURABLE_BACKOFF_MS = 50;
 
 type Revocation = [
   scope: RevocationScope,
@@ -77,6 +71,14 @@ export interface RevokeOptions {
   /** Who asks: `person`, `operator:<name>`, `fraud`, `cli:<user>`. */
   actor: string;
   reason: string;
+}
+
+/**
+ * The actor and reason as written: a control or invisible character (audit/operator-text.ts) replaced, never a
+ * revocation refused for its text (the admin API and the CLI refuse such text from an operator before this).
+ */
+function printableOptions(options: RevokeOptions): RevokeOptions {
+  return { ...options, actor: printable(options.actor), reason: printable(options.reason) };
 }
 
 export class SessionRevoker {
@@ -167,7 +169,8 @@ export class SessionRevoker {
     return applied;
   }
 
-  async #bySession(ref: SessionRef, options: RevokeOptions, revoke: boolean): Promise<RevocationResult> {
+  async #bySession(ref: SessionRef, given: RevokeOptions, revoke: boolean): Promise<RevocationResult> {
+    const options = printableOptions(given);
     let recordKey: Buffer;
     if ('uid' in ref) recordKey = this.#store.keys.key('Session', ref.uid);
     else {
@@ -192,61 +195,65 @@ export class SessionRevoker {
     scope: RevocationScope,
     match: Buffer | string | Date,
     target: string,
-    options: RevokeOptions,
+    given: RevokeOptions,
     revoke: boolean,
     announce: boolean,
   ): Promise<RevocationResult> {
+    const options = printableOptions(given);
     // one known session: every instance hears of it while PostgreSQL writes it (never awaited: a Redis
     // outage must not hold the durable write up; the outbox covers that case)
     if (announce && scope === 'session' && Buffer.isBuffer(match))
       void this.#feed.announce(match).catch(() => undefined);
-    // a scope matching more than a transaction ends (REVOKE_BATCH) is ended batch after batch, each durable, propagated
-    // and told on its own; one audit record names them all
+    // a scope matching more than a transaction ends (REVOKE_BATCH) is ended batch after batch, each durable,
+    // propagated, audited and told on its own: a process stopping midway leaves no batch unaudited
+    const createdBefore = new Date(Date.now() + CREATED_MARGIN_MS);
     let first: string | undefined;
     let [sessions, batches, propagated, more] = [0, 0, true, true];
     let rps: RevocationResult['rps'] = 'none';
-    let failure: unknown;
-    try {
-      while (more) {
-        // only the first batch is told by this gateway under its lease; the others are left to every gateway's
-        // sweeper (`tellDue`), whose leases start when they take them
-        const written = await this.#write(scope, match, target, options, revoke, announce, batches === 0);
-        const { id, records } = written;
-        if (id === '') break; // a later batch that found none left
-        [first, batches, more] = [first ?? id, batches + 1, written.more];
-        for (const r of records)
-          this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
-        // propagated before it is audited: the audit record (hash chain) must not delay the refusals
-        propagated = (await this.#propagate(id, records)) && propagated;
-        this.#metrics.revoked(scope, records.length);
-        sessions += records.length;
+    while (more) {
+      const written = await this.#write(scope, match, target, options, revoke, announce, {
+        batch: this.#batch,
+        later: batches > 0,
+        createdBefore,
+      }); // a batch that fails: those before it are durable and audited, the caller hears of the rest
+      const { id, records } = written;
+      if (id === '') break; // a later batch that found none left
+      [first, batches, more] = [first ?? id, batches + 1, written.more];
+      for (const r of records)
+        this.#feed.local.learn(r.recordKey.toString('hex'), { version: r.version, state: r.state });
+      // propagated before it is audited: the audit record (hash chain) must not delay the refusals. Once Redis failed,
+      // the later batches are left to syncPending (their outbox rows), not waited on one by one
+      const now = propagated && (await this.#propagate(id, records));
+      propagated &&= now;
+      this.#metrics.revoked(scope, records.length);
+      sessions += records.length;
+      try {
+        await this.#audit.append({
+          sessionId: `revocation:${id}`,
+          from: null,
+          to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
+          component: 'session',
+          details: {
+            scope,
+            target,
+            actor: options.actor,
+            reason: options.reason,
+            sessions: records.length,
+            propagated: now,
+            // the batches of one revocation: each names the first (the revocation's id)
+            ...(batches > 1 || more ? { batch: batches, revocation: first } : {}),
+          },
+        });
+      } finally {
+        // the RPs are told of sessions revoked even when the audit record could not be written (the caller gets
+        // that error): a retry would match none of them again, as they are revoked already
         if (revoke && records.length > 0) rps = await this.#tellBatch(scope, id, records, options, batches === 1, rps);
       }
-    } catch (error) {
-      // nothing written: the caller's error, as it was; some batches written: audited as they are, then thrown
-      if (first === undefined) throw error;
-      failure = error;
     }
-    await this.#audit.append({
-      sessionId: `revocation:${first}`,
-      from: null,
-      to: revoke ? 'SESSION_REVOKED' : 'SESSION_TOKENS_INVALIDATED',
-      component: 'session',
-      details: {
-        scope,
-        target,
-        actor: options.actor,
-        reason: options.reason,
-        sessions,
-        propagated,
-        ...(batches > 1 || failure !== undefined ? { batches, complete: failure === undefined } : {}),
-      },
-    });
-    if (failure !== undefined) throw failure;
     return { id: first!, sessions, propagated, rps };
   }
 
-  /** One batch of a revocation written in PostgreSQL, tried {@link DURABLE_ATTEMPTS} times. */
+  /** One batch of a revocation written in PostgreSQL (`revocation-writes.ts`); queued when announced and undurable. */
   async #write(
     scope: RevocationScope,
     match: Buffer | string | Date,
@@ -254,56 +261,50 @@ export class SessionRevoker {
     options: RevokeOptions,
     revoke: boolean,
     announce: boolean,
-    firstBatch: boolean,
+    cut: RevokeBatch,
   ): Promise<{ id: string; records: StoredRecord[]; more: boolean }> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.#store.durable.revoke(
-          scope,
-          match,
-          target,
-          options.actor,
-          options.reason,
-          revoke,
-          firstBatch && this.#listeners.length > 0 && this.#notices
-            ? { holder: this.#notices.holder, leaseMs: NOTICE_LEASE_MS }
-            : null,
-          this.#batch,
-          !firstBatch,
-        );
-      } catch (error) {
-        if (attempt < DURABLE_ATTEMPTS) {
-          await new Promise((resolve) => setTimeout(resolve, DURABLE_BACKOFF_MS * 2 ** (attempt - 1)));
-          continue;
-        }
-        // announced but not durable only while PostgreSQL is out of reach: a statement refused for good is the caller's
-        // error now, never a retry that cannot succeed
-        if (!announce || !retryable(error)) throw error;
-        // announced but not durable: the caller is told, and syncPending() writes it once PostgreSQL answers
-        this.#undurable.push([scope, match, target, options, revoke]);
-        throw new GatewayError('REVOCATION_NOT_DURABLE', 503, 'the revocation is announced but not yet durable', {
-          cause: error,
-        });
-      }
+    // the first batch is told by this gateway under its lease; the others by every gateway's sweeper (`tellDue`), whose
+    // leases start when they take them. Without a place for notices, every batch is told here
+    const leased = !cut.later && this.#listeners.length > 0 && this.#notices;
+    try {
+      return await writeRevocation(this.#store.durable, {
+        scope,
+        match,
+        target,
+        actor: options.actor,
+        reason: options.reason,
+        revoke,
+        notice: leased ? { holder: this.#notices!.holder, leaseMs: NOTICE_LEASE_MS } : null,
+        cut,
+      });
+    } catch (error) {
+      // announced but not durable only while PostgreSQL is out of reach: a statement refused for good is the caller's
+      // error now, never a retry that cannot succeed
+      if (!announce || !retryable(error)) throw error;
+      // announced but not durable: the caller is told, and syncPending() writes it once PostgreSQL answers
+      this.#undurable.push([scope, match, target, options, revoke]);
+      throw new GatewayError('REVOCATION_NOT_DURABLE', 503, 'the revocation is announced but not yet durable', {
+        cause: error,
+      });
     }
   }
 
   /**
    * The RPs of one batch's revoked sessions: told now for one session (`told`, or `telling` when a listener failed:
-   * the row is taken again later), in the background for the first batch of a wider scope, by the sweepers for the
-   * others; `queued` for a revoker with no RP to tell (the CLI).
+   * the row is taken again later), in the background for the first batch of a wider scope (every batch without a place
+   * for notices), by the sweepers for the others; `queued` for a revoker with no RP to tell (the CLI).
    */
   async #tellBatch(
     scope: RevocationScope,
     id: string,
     records: readonly StoredRecord[],
     options: RevokeOptions,
-    leased: boolean,
+    firstBatch: boolean,
     before: RevocationResult['rps'],
   ): Promise<RevocationResult['rps']> {
     if (this.#listeners.length === 0) return 'queued';
     if (scope === 'session') return (await this.#tell(id, records, options, 1)) ? 'told' : 'telling';
-    if (leased) void this.#tell(id, records, options, 1).catch(() => undefined);
+    if (firstBatch || !this.#notices) void this.#tell(id, records, options, 1).catch(() => undefined);
     return before === 'none' ? 'telling' : before;
   }
 

@@ -226,6 +226,8 @@ test.serial('a malformed decision body is refused with its code and audited, nev
     // PostgreSQL refuses a NUL in text: it was a 500
     ['a note with a NUL', { note: 'called \u0000 back' }],
     ['a note with an escape character', { note: 'called \u001b[2J back' }],
+    ['a note with a C1 control sequence introducer', { note: 'called \u009b2J back' }],
+    ['a note with a right-to-left override', { note: 'called \u202e kcab' }],
     ['a note that is not a string', { note: 42 }],
     ['an unknown key', { verdict: 'approved' }],
   ];

@@ -114,8 +114,11 @@ test.serial('the CLI revokes every session from one IdP, and refuses an unknown 
   }
   // as the admin API: a reason or an actor PostgreSQL or a log would take badly is refused before anything runs
   for (const [flags, message] of [
-    [['--reason', 'a\nforged line'], /--reason: reason must not hold a control character/],
-    [['--reason', 'x', '--actor', 'al\u0007ice'], /--actor must be 1 to 500 characters, none a control character/],
+    [['--reason', 'a\nforged line'], /--reason: reason must not hold a control or invisible character/],
+    [
+      ['--reason', 'x', '--actor', 'al\u0007ice'],
+      /--actor must be 1 to 500 characters, none a control or invisible character/,
+    ],
   ] as const) {
     const wrong = await run(
       process.execPath,

@@ -138,6 +138,9 @@ test.serial('refusals have their codes and revoke nothing', async (t) => {
     ],
     [{ scope: 'sid', value: person.sid, reason: 'forged\nline' }, 'alice', 400, 'REVOCATION_REASON_REQUIRED'],
     [{ scope: 'sid', value: person.sid, reason: 'x'.repeat(501) }, 'alice', 400, 'REVOCATION_REASON_REQUIRED'],
+    // a right-to-left override and a C1 control: text that reads otherwise than it is
+    [{ scope: 'sid', value: person.sid, reason: 'ok \u202e cod' }, 'alice', 400, 'REVOCATION_REASON_REQUIRED'],
+    [{ scope: 'sid', value: person.sid, reason: 'csi \u009b 2J' }, 'alice', 400, 'REVOCATION_REASON_REQUIRED'],
     [{ scope: 'sid', value: person.sid, reason: 'x', actor: 'bob' }, 'alice', 400, 'REQUEST_INVALID'],
     ['[1]', 'alice', 400, 'REQUEST_INVALID'],
     ['{', 'alice', 400, 'REQUEST_INVALID'],

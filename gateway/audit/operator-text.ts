@@ -1,0 +1,32 @@
+/**
+ * Text an operator types that goes into PostgreSQL and the audit chain: a revocation's reason, a review's note, a CLI's
+ * `--actor`. One rule for all of them: no control character (C0 and C1, DEL, the line and paragraph separators) and no
+ * invisible formatting character (the bidirectional overrides and isolates, the zero-width ones, the byte-order mark),
+ * which would let a value hide or reorder what an auditor reads; a line break and a tab only where the field takes
+ * lines (a note). PostgreSQL refuses a NUL in text outright: such a reason once made a revocation that could never be
+ * written.
+ */
+
+// eslint-disable-next-line no-control-regex -- the control characters are what is refused
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const LINE = /[\t\n]/;
+
+/**
+ * Whether `text` holds a character {@link HIDDEN} refuses (or, unless `lines`, a line break or a tab).
+ *
+ * @example
+ * hidesSomething('stolen laptop')                 // false
+ * hidesSomething('ok\u202egnp.exe')               // true (a right-to-left override)
+ * hidesSomething('called back\n', { lines: true }) // false
+ */
+export function hidesSomething(text: string, options: { lines?: boolean } = {}): boolean {
+  return HIDDEN.test(text) || (!options.lines && LINE.test(text));
+}
+
+/**
+ * `text` with every character {@link hidesSomething} refuses replaced by U+FFFD: for what the gateway writes itself
+ * (a revocation's reason built from a verdict or an IdP's message), which must never fail a revocation for its text.
+ */
+export function printable(text: string): string {
+  return text.replace(new RegExp(`${HIDDEN.source}|${LINE.source}`, 'gu'), '\ufffd');
+}
