@@ -84,7 +84,13 @@ export function refusal(error: AdapterError, message: string): GatewayError {
   });
 }
 
+/**
+ * Sends the browser on to an IdP's logout: a 303 (Redirect binding) or a page that posts itself (POST binding). Never
+ * cached: either carries our LogoutRequest (the person's NameID, often a national identifier, and SessionIndex) or
+ * our answer, which a shared computer's next user would otherwise read back from the cache.
+ */
 export function send(ctx: Context, start: FrontChannel): void {
+  ctx.set('Cache-Control', 'no-store');
   if (start.binding === 'redirect') {
     ctx.status = 303;
     ctx.redirect(start.url);

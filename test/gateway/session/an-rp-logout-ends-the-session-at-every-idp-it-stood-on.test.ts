@@ -132,6 +132,18 @@ async function logOutUntilTheFirstAnswer(session: LoggedIn): Promise<{ form: For
   throw new Error('the IdP never answered');
 }
 
+test.serial('the page that carries the next IdP’s LogoutRequest (the person’s NameID) is never cached', async (t) => {
+  const { stepped } = await steppedUp();
+  const { form, url } = await logOutUntilTheFirstAnswer(stepped);
+  // the latest IdP's answer, posted back to us: the page that posts our LogoutRequest on to the first IdP
+  const onward = await stepped.browser.submit(form, url);
+  t.is(onward.response.status, 200);
+  const next = formsIn(await onward.response.text()).find((f) => f.method === 'POST');
+  t.true(next?.action.startsWith(bed.deployment.idp.url), `posts on to the first IdP: ${next?.action}`);
+  t.truthy(next?.fields.SAMLRequest, 'carrying our LogoutRequest');
+  t.is(onward.response.headers.get('cache-control'), 'no-store');
+});
+
 test.serial('an IdP’s answer carried to another browser asks no further IdP from there', async (t) => {
   const { atFirst, stepped } = await steppedUp();
   const { form, url } = await logOutUntilTheFirstAnswer(stepped);
