@@ -10,7 +10,9 @@ import { startUpstream } from './start-upstream.ts';
 export async function chooseIdp(ctx: Context, services: Services, uid: string): Promise<void> {
   services.logins.prefetch(uid); // with the interaction's read: one round trip (used once the uid is checked)
   const details = await services.holder.provider.interactionDetails(ctx.req, ctx.res);
-  if (details.uid !== uid || details.prompt.name !== 'login')
+  // `sso` too: a request on a session that could stand for it at /auth and no longer can at the interaction (its
+  // upstream session ran out between the two) is shown the chooser like a first login (show.ts)
+  if (details.uid !== uid || (details.prompt.name !== 'login' && details.prompt.name !== 'sso'))
     throw new GatewayError('INTERACTION_INVALID', 400, 'interaction mismatch');
   const form = await readForm(ctx, 4096);
   const login = await services.logins.load(uid);
