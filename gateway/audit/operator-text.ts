@@ -1,14 +1,16 @@
 /**
  * Text an operator types that goes into PostgreSQL and the audit chain: a revocation's reason, a review's note, a CLI's
  * `--actor`. One rule for all of them: no control character (C0 and C1, DEL, the line and paragraph separators) and no
- * invisible formatting character (the bidirectional overrides and isolates, the zero-width ones, the byte-order mark),
+ * invisible formatting character (the bidirectional marks, overrides and isolates, the zero-width ones, the soft hyphen, variation selectors, the
+ * byte-order mark),
  * which would let a value hide or reorder what an auditor reads; a line break and a tab only where the field takes
  * lines (a note). PostgreSQL refuses a NUL in text outright: such a reason once made a revocation that could never be
  * written.
  */
 
 // eslint-disable-next-line no-control-regex -- the control characters are what is refused
-const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const HIDDEN =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufe00-\ufe0f\ufeff]/u;
 const LINE = /[\t\n]/;
 
 /**

@@ -5,7 +5,7 @@
  * (`durable-tier.ts` `REVOKE_BATCH`), each ending only sessions created before the revocation began (with a margin
  * for the fleet's clocks): one that keeps gaining sessions still ends.
  */
-import type { DurableTier, RevocationScope, RevokeBatch, StoredRecord } from './durable-tier.ts';
+import type { DurableTier, RevocationScope, RevokeBatch, RevokeTarget, StoredRecord } from './durable-tier.ts';
 
 /** Tries of a revocation's PostgreSQL transaction before the caller is told (then retried in the background). */
 export const DURABLE_ATTEMPTS = 3;
@@ -29,17 +29,7 @@ export function retryable(error: unknown): boolean {
 }
 
 /** What one transaction of a revocation writes (the arguments of `DurableTier.revoke`). */
-export interface RevocationWrite {
-  scope: RevocationScope;
-  match: Buffer | string | Date;
-  target: string;
-  actor: string;
-  reason: string;
-  revoke: boolean;
-  /** Its RPs told by this gateway under a lease, or left to the gateways' sweepers (null). */
-  notice: { holder: string; leaseMs: number } | null;
-  cut: RevokeBatch;
-}
+export type RevocationWrite = RevokeTarget & { scope: RevocationScope; cut: RevokeBatch };
 
 /** Writes one transaction; throws the last error once {@link retryable} says no, or the tries are spent. */
 export async function writeRevocation(

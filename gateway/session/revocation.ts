@@ -27,12 +27,10 @@
  * those of the revocations no gateway holds: the session CLI's (a process with no RP to tell), and those of a
  * gateway that stopped before it was done.
  *
- * A scope matching more than `REVOKE_BATCH` (1,000) sessions is written transaction after transaction
- * (`revocation-writes.ts`), each with its outbox row and its audit record (`batch`, and `revocation`: the first
- * batch's id, the revocation's), ending only sessions created before the revocation began (five minutes' margin for
- * the fleet's clocks), so that a scope still gaining sessions ends. This gateway tells the first batch's RPs; every
- * gateway's sweeper the others'. The actor and reason are written with any control or invisible character replaced
- * (`audit/operator-text.ts`): a revocation is never refused for its text.
+ * A scope of more than `REVOKE_BATCH` (1,000) sessions is written batch after batch (`revocation-writes.ts`), each
+ * with its outbox row and audit record (`batch`; `revocation`: the first batch's id), only sessions created before
+ * it began (+5 min for clocks). This gateway tells the first batch's RPs, the sweepers the others'. Actor and reason
+ * are written with control or invisible characters replaced (`audit/operator-text.ts`): never refused for their text.
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
@@ -204,9 +202,11 @@ export class SessionRevoker {
     // outage must not hold the durable write up; the outbox covers that case)
     if (announce && scope === 'session' && Buffer.isBuffer(match))
       void this.#feed.announce(match).catch(() => undefined);
-    // a scope matching more than a transaction ends (REVOKE_BATCH) is ended batch after batch, each durable,
-    // propagated, audited and told on its own: a process stopping midway leaves no batch unaudited
-    const createdBefore = new Date(Date.now() + CREATED_MARGIN_MS);
+    // a wide scope is ended batch after batch (REVOKE_BATCH), each durable, propagated, audited and told on its own; an
+    // audit record that cannot be written stops no batch (the caller hears after). One session is never matched by its
+    // age: a clock ahead on the gateway that made it must not spare it
+    const createdBefore = scope === 'session' ? null : new Date(Date.now() + CREATED_MARGIN_MS);
+    let auditFailure: unknown;
     let first: string | undefined;
     let [sessions, batches, propagated, more] = [0, 0, true, true];
     let rps: RevocationResult['rps'] = 'none';
@@ -215,7 +215,7 @@ export class SessionRevoker {
         batch: this.#batch,
         later: batches > 0,
         createdBefore,
-      }); // a batch that fails: those before it are durable and audited, the caller hears of the rest
+      }); // a batch that fails: those before it are durable and audited
       const { id, records } = written;
       if (id === '') break; // a later batch that found none left
       [first, batches, more] = [first ?? id, batches + 1, written.more];
@@ -244,12 +244,15 @@ export class SessionRevoker {
             ...(batches > 1 || more ? { batch: batches, revocation: first } : {}),
           },
         });
+      } catch (error) {
+        auditFailure ??= error;
       } finally {
         // the RPs are told of sessions revoked even when the audit record could not be written (the caller gets
         // that error): a retry would match none of them again, as they are revoked already
         if (revoke && records.length > 0) rps = await this.#tellBatch(scope, id, records, options, batches === 1, rps);
       }
     }
+    if (auditFailure !== undefined) throw auditFailure;
     return { id: first!, sessions, propagated, rps };
   }
 
@@ -389,7 +392,8 @@ export class SessionRevoker {
     } catch {
       return false;
     }
-    await this.#store.durable.markSynced(id);
+    // propagated: a failure to mark it so leaves the row for the next sync, which applies it again (idempotent)
+    await this.#store.durable.markSynced(id).catch(() => undefined);
     return true;
   }
 }

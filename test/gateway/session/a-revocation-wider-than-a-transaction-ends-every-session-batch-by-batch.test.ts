@@ -86,6 +86,32 @@ test.serial(
   },
 );
 
+test.serial(
+  'an audit record that cannot be written stops no batch: every session is revoked, then the caller hears',
+  async (t) => {
+    const people = [await logIn(bed), await logIn(bed), await logIn(bed)];
+    const { pool } = bed.gateway.services;
+    // PostgreSQL refuses this revocation's audit records (a check they fail)
+    await pool.query(`create function refuse_revocation_record() returns trigger language plpgsql as $$
+    begin if new.details->>'reason' = 'audit refused' then raise exception 'refused' using errcode = 'check_violation'; end if;
+    return new; end $$`);
+    await pool.query(
+      'create trigger refuse_revocation_record before insert on audit_log for each row execute function refuse_revocation_record()',
+    );
+    try {
+      await t.throwsAsync(
+        revokerOfBatch(2).revokeAllOfIdp('demo-idp', { actor: 'operator:test', reason: 'audit refused' }),
+        undefined,
+        'the caller hears that the records could not be written',
+      );
+    } finally {
+      await pool.query('drop trigger refuse_revocation_record on audit_log');
+      await pool.query('drop function refuse_revocation_record()');
+    }
+    for (const person of people) t.is(await stateInPostgres(person), 'revoked', 'every batch was written all the same');
+  },
+);
+
 test.serial('a scope that fills its last batch exactly writes no empty outbox row', async (t) => {
   const people = [await logIn(bed), await logIn(bed)];
   const result = await revokerOfBatch(2).revokeAllOfIdp('demo-idp', { actor: 'operator:test', reason: 'exactly two' });
