@@ -2,7 +2,8 @@
  * Requests Node's HTTP parser refuses before the gateway sees them — a request line or headers over its
  * 16 KiB limit (a huge query string: an `id_token_hint`, a `SAMLRequest` by HTTP-Redirect), a malformed
  * request, headers that never finish — were answered with a bare status line and no code. They are answered
- * here like every other refusal (issue #15): the registered code on a small page, `Cache-Control: no-store`,
+ * here like every other refusal (issue #15): the registered code on a small page, `Cache-Control: no-store`, the
+ * headers every page has (never framed, sniffed or referred from),
  * the connection closed, a log line.
  *
  * | parser error               | status | code               |
@@ -47,6 +48,11 @@ export function clientErrorResponse(status: number, code: ErrorCode): string {
     'Content-Type: text/html; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Cache-Control: no-store\r\n' +
+    // the headers security-headers.ts gives every other page: this one is never framed, sniffed or referred from
+    'X-Content-Type-Options: nosniff\r\n' +
+    'X-Frame-Options: DENY\r\n' +
+    "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'\r\n" +
+    'Referrer-Policy: no-referrer\r\n' +
     'Connection: close\r\n\r\n' +
     body
   );

@@ -2,7 +2,7 @@
  * One transaction of a revocation, as `SessionRevoker` writes it: tried {@link DURABLE_ATTEMPTS} times while the
  * failure may pass (PostgreSQL out of reach, a timeout, a deadlock), at once the caller's error when it cannot (a value
  * PostgreSQL refuses, a fault of ours). A wide scope is written transaction after transaction
- * (`durable-tier.ts` `REVOKE_BATCH`), each ending only sessions created before the revocation began (with a margin
+ * (`revoke-transaction.ts` `REVOKE_BATCH`), each ending only sessions created before the revocation began (with a margin
  * for the fleet's clocks): one that keeps gaining sessions still ends.
  */
 import type { DurableTier, RevocationScope, RevokeBatch, RevokeTarget, StoredRecord } from './durable-tier.ts';

@@ -73,3 +73,11 @@ test('the parser errors map to registered codes; a peer that left gets nothing',
   const [head = '', body = ''] = response.split('\r\n\r\n');
   t.regex(head, new RegExp(`Content-Length: ${Buffer.byteLength(body)}\\b`));
 });
+
+test('the parser refusal page is never framed, sniffed or referred from, like every other page', (t) => {
+  const [head = ''] = clientErrorResponse(431, 'REQUEST_TOO_LARGE').split('\r\n\r\n');
+  t.regex(head, /\r\nX-Frame-Options: DENY\r\n/);
+  t.regex(head, /\r\nContent-Security-Policy: [^\r]*frame-ancestors 'none'/);
+  t.regex(head, /\r\nX-Content-Type-Options: nosniff\r\n/);
+  t.regex(head, /\r\nReferrer-Policy: no-referrer\r\n/);
+});
