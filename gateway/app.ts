@@ -10,14 +10,15 @@
  * 4. healthRoute      — /health (liveness)
  * 4a. notServedHere   — /ready, /metrics, /admin/* answer 404: they live on the operations listener
  *                       (admin/ops-app.ts), never here, whatever the peer or credential (issue #10 item 13)
- * 4a'. authorizationPost — POST /auth (form, size-capped, duplicates refused) handed on as the equivalent GET (OIDC
- *                       Core §3.1.2.1), before the limits: they then take the same buckets as for a GET, the RP's too
  * 4b. rateLimit      — global, per-RP, per-address and failure token buckets on authorize, PAR, token,
  *                       introspection, revocation, chooser, ACS, upstream logout, WebAuthn, the signed risk assessment
  *                       (ratelimit/): after pinOrigin (ctx.ip is then the client address, from trusted proxies
  *                       only) and /health (probes are never limited), before every surface it protects; new
  *                       logins shed while the HSM is saturated; rates lowered under load; per-IdP, per-identity
  *                       and per-login buckets offered to the handlers (ratelimit/scoped.ts)
+ * 4b'. authorizationPost — POST /auth (form, size-capped, duplicates refused) handed on as the equivalent GET (OIDC
+ *                       Core §3.1.2.1); the limits read it once its address's buckets admit it, then take its RP's
+ *                       as for a GET (a flood is refused unread); this middleware reads it when the limits are off
  * 4c. riskRoutes      — behavioural side channel, review page, signed assessment for RPs
  * 4d. webauthnRoutes — /interaction/:uid/webauthn/* (issue #5 levels 2/3: enrol a key, confirm with it)
  * 5. interactionRoutes— chooser, completion
@@ -49,7 +50,7 @@ import { riskRoutes, type FraudRoutesDeps } from './api/fraud-routes.ts';
 import { upstreamRoutes } from './interaction/upstream-routes.ts';
 import { jwksRoute } from './keys/jwks-route.ts';
 import { ssfConfigurationRoute } from './oidc/shared-signals/ssf-configuration.ts';
-import { authorizationPost } from './oidc/authorization-post.ts';
+import { authorizationPost, readPostedAuthorization } from './oidc/authorization-post.ts';
 import { sectorGate } from './oidc/sector-gate.ts';
 import { webauthnRoutes } from './webauthn/routes.ts';
 import type { WebAuthnDeps } from './webauthn/deps.ts';
@@ -92,9 +93,6 @@ export function createApp(
   app.use(pinOrigin(publicOrigin(services.config.issuer), proxies, ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
-  // before the limits: an authorization request by POST is limited as the GET it becomes, its RP's bucket included
-  // (its client_id is in the body, which the limiter does not read: POST took no RP bucket at all)
-  app.use(authorizationPost());
   const limits = rateLimit({
     config: services.config.rateLimit,
     clients: services.config.clients,
@@ -116,9 +114,13 @@ export function createApp(
     dpopNonceIssued: dpopNonceChecker(dpopNonceSecret(services.config.secrets)).issuedRecently,
     deviceInRequest: (ctx) =>
       knownDeviceInRequest(ctx, deviceCookieKeys(services.config.secrets), services.config.cookies),
+    readPostedAuthorization,
   });
   onClose(() => limits.shedder.stop());
   app.use(limits);
+  // an authorization request by POST is limited as the GET it becomes, its RP's bucket included: the limiter reads
+  // its body once its address's buckets admit it (a flood is refused unread); here when the limits are off
+  app.use(authorizationPost());
   app.use(riskRoutes(surfaces.fraudRoutes));
   app.use(webauthnRoutes(surfaces.webauthn));
   app.use(interactionRoutes(services));

@@ -80,6 +80,13 @@ export interface RateLimitDeps {
    * browser is new).
    */
   deviceInRequest?: (ctx: Context) => string | null;
+  /**
+   * Reads an authorization request by POST into the GET it stands for (oidc/authorization-post.ts
+   * `readPostedAuthorization`). Its RP is named in the body: the address's and the global buckets are taken before
+   * the body is read, so a flood is refused unread, and the RP's once it is (one round trip more, for a POST only).
+   * Absent: a POST is limited without its RP's bucket.
+   */
+  readPostedAuthorization?: (ctx: Context) => Promise<void>;
 }
 
 /**
@@ -210,6 +217,32 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     refused(requestId, 'RATE_LIMITED', { endpoint, ...fields, refusedBy: d.refusedBy, line: d.line });
   };
 
+  /**
+   * An authorization request by POST admitted by its address's buckets: its body read into its GET (a form refused
+   * there charges the address's failures, as any refused request), then its RP's buckets taken, as a GET's are.
+   */
+  const postedDecision = async (
+    ctx: Context,
+    endpoint: LimitedEndpoint,
+    factor: number,
+    failures: Bucket,
+    byAddress: Decision,
+  ): Promise<Decision> => {
+    try {
+      await deps.readPostedAuthorization!(ctx);
+    } catch (error) {
+      if (clientFault(statusOf(error))) await limiter.charge([failures]);
+      throw error;
+    }
+    const named = requestedClient(ctx, endpoint, clients);
+    if (named === undefined || !clients.has(named)) return byAddress;
+    const device = deps.deviceInRequest?.(ctx) ?? null;
+    let decision = await limiter.decide(sized.client(endpoint, named, factor, device));
+    if (device && onlyRefusedBy(decision, 'client_device'))
+      decision = afterSpill(decision, await limiter.decide(sized.client(endpoint, named, factor, null)));
+    return decision;
+  };
+
   const middleware: Middleware = async (ctx, next) => {
     const endpoint = config.enabled ? limitedEndpoint(ctx.method, ctx.path, loginResponses, logoutDoors) : undefined;
     if (endpoint === undefined) return next();
@@ -224,7 +257,9 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
     const factor = shedder.factor(shedClass);
     // an IPv6 client by its /64 (address-key.ts): a fresh address per request is still the same client
     const address = addressKey(ctx.ip);
-    const named = requestedClient(ctx, endpoint, clients);
+    // an authorization request by POST: its address's buckets first, its body (and so its RP) read only once admitted
+    const posted = endpoint === 'authorize' && ctx.method === 'POST' && deps.readPostedAuthorization !== undefined;
+    const named = posted ? undefined : requestedClient(ctx, endpoint, clients);
     const client = named !== undefined && clients.has(named) ? named : undefined;
     // at the authorize door the RP's bucket is shared with its returning browsers' part (request-buckets.ts)
     const device = client !== undefined && endpoint === 'authorize' ? (deps.deviceInRequest?.(ctx) ?? null) : undefined;
@@ -238,6 +273,7 @@ export function rateLimit(deps: RateLimitDeps): Middleware & { shedder: LoadShed
         decision,
         await limiter.decide(sized.endpoint(endpoint, address, client, factor, null).all),
       );
+    if (posted && decision.admitted) decision = await postedDecision(ctx, endpoint, factor, failures, decision);
     decisions.inc({ endpoint, outcome: outcome(decision), line: decision.line });
     if (!decision.admitted) {
       limited(requestId, endpoint, decision, { retryAfter: decision.retryAfterSeconds, factor });

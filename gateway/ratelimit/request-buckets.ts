@@ -41,6 +41,11 @@ export interface RequestBuckets {
     factor: number,
     device?: string | null,
   ): EndpointBuckets;
+  /**
+   * The RP's buckets alone of a request at `endpoint` (those {@link endpoint} adds for `client`): an authorization
+   * request by POST takes them once its body is read, after its address's (ratelimit/middleware.ts).
+   */
+  client(endpoint: LimitedEndpoint, client: string, factor: number, device?: string | null): Bucket[];
   /** An AuthnRequest to `idp`: the IdP's bucket, the address's share, the device's or new browsers'. */
   idpRequest(idp: string, address: string, factor: number, device?: string | null): Bucket[];
   /** A verified response of `idp`: the IdP's bucket. */
@@ -128,6 +133,9 @@ export function requestBuckets(config: RateLimitConfig, identitySecret: string):
       ];
       if (client !== undefined) all.push(...clientBuckets(endpoint, client, factor, device));
       return { all, failures };
+    },
+    client(endpoint, client, factor, device) {
+      return clientBuckets(endpoint, client, factor, device);
     },
     idpRequest(idp, address, factor, device) {
       const own = idpRate(idp, factor);

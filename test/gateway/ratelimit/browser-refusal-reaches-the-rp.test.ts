@@ -2,7 +2,8 @@
  * Issue #15: a rate-limited authorization request from a known RP goes back to that RP with
  * error=temporarily_unavailable, its state and our iss (RFC 9207), never a dead end; a request whose RP or
  * redirect URI is not known gets the 429 page with RATE_LIMITED and Retry-After. Through the whole gateway. An
- * authorization request by POST (its parameters in the body) takes from its RP's bucket as a GET does: it took none.
+ * authorization request by POST (its parameters in the body) takes from its RP's bucket as a GET does: it took none;
+ * and its address's bucket refuses it before its body is read: it was read first, whatever the bucket held.
  */
 import test from 'ava';
 import { authorizationRequest, RP_REDIRECT, startGatewayFixture } from '../../helpers/gateway-fixture.ts';
@@ -91,4 +92,34 @@ test("an authorization request by POST takes from its RP's bucket as by GET, and
   const { url } = await authorizationRequest(fixture.rp);
   const get = await fetch(url, { redirect: 'manual' });
   t.is(new URL(get.headers.get('location') ?? '').searchParams.get('error'), 'temporarily_unavailable');
+});
+
+test('an authorization request by POST from an address past its bucket is refused before its body is read', async (t) => {
+  const fixture = await startGatewayFixture({
+    // two authorization requests per address, refilled one per 100 s: nothing refills during the test
+    rawConfig: (raw) =>
+      (raw.rateLimit = {
+        perIp: { capacity: 2, perSecond: 0.01 },
+        redisTimeoutMs: PATIENT,
+        adaptive: { enabled: false },
+      }),
+  });
+  t.teardown(() => fixture.stop());
+  const form = (body: string, query = '') =>
+    fetch(`${fixture.url}/auth${query}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body,
+    });
+  // while the address has tokens, a form the gateway cannot take is refused for what it is
+  t.is((await form('a=1&a=2')).status, 400, 'duplicate parameters: REQUEST_INVALID');
+  t.is((await form('x'.repeat(70 * 1024))).status, 413, 'over 64 KiB: REQUEST_TOO_LARGE');
+  // the address's two are spent: the next forms are refused by its bucket, their bodies never read
+  const tooLarge = await form('x'.repeat(70 * 1024));
+  t.is(tooLarge.status, 429);
+  t.regex(await tooLarge.text(), /RATE_LIMITED/);
+  const withQuery = await form('client_id=x', '?client_id=x');
+  t.is(withQuery.status, 429);
+  t.true(Number(withQuery.headers.get('retry-after')) >= 1);
 });
