@@ -9,7 +9,7 @@ import pg from 'pg';
 /**
  * Why a connection with this URL would take any certificate (a man in the middle then reads every statement): e.g.
  * `sslmode=no-verify`, `ssl=no-verify`, `PGSSLMODE=no-verify`, or with `uselibpqcompat=true` `sslmode=prefer`, or
- * `require` without `sslrootcert`. Undefined when its TLS verifies the server, or when it asks for no TLS (a Unix socket,
+ * `require` without `sslrootcert`, or any TLS under `NODE_TLS_REJECT_UNAUTHORIZED=0`. Undefined when its TLS verifies the server, or when it asks for no TLS (a Unix socket,
  * a loopback: the operator's choice). Never names the URL (a secret).
  */
 export function unverifiedTls(url: string): string | undefined {
@@ -22,5 +22,9 @@ export function unverifiedTls(url: string): string | undefined {
   }
   if (ssl !== null && typeof ssl === 'object' && (ssl as { rejectUnauthorized?: unknown }).rejectUnauthorized === false)
     return 'its TLS takes any certificate';
+  // a TLS connection that does not say whether it checks the server takes Node's default, which this variable turns
+  // off for the whole process (node:tls `rejectUnauthorized`)
+  if (ssl && process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0')
+    return 'its TLS takes any certificate (NODE_TLS_REJECT_UNAUTHORIZED=0)';
   return undefined;
 }

@@ -19,7 +19,7 @@ import { parseRiskOverload } from './risk-overload.ts';
 import { parseRateLimit } from './ratelimit.ts';
 import { parseResourceServers } from './resource-servers.ts';
 import { parseDatabase, parseRedis } from './stores.ts';
-import { refuseRetiredEnvironment } from './retired-env.ts';
+import { refuseInsecureEnvironment, refuseRetiredEnvironment } from './retired-env.ts';
 import { rootSchema } from './schema.ts';
 import { parseWith } from './schema-error.ts';
 import type { GatewayConfig } from './types.ts';
@@ -51,12 +51,44 @@ function withClientsFile(root: Record<string, unknown>, baseDir: string): Record
   }
 }
 
+/**
+ * A `__proto__` key anywhere in the file: JSON.parse keeps it as a key, which an object schema then drops without a
+ * word (or a plain object turns into its prototype). Refused, naming its path, like any unknown setting.
+ */
+function refusePrototypeKeys(value: unknown, at: string): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => refusePrototypeKeys(item, `${at}[${i}]`));
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const path = at === '' ? key : `${at}.${key}`;
+    if (key === '__proto__') throw new ConfigError(path, 'unknown setting');
+    refusePrototypeKeys((value as Record<string, unknown>)[key], path);
+  }
+}
+
+/**
+ * The issuer as OpenID Connect Discovery and RFC 8414 §2 allow it: no query, no user name or password (published in
+ * discovery and in every `iss`), no wildcard host.
+ */
+function plainIssuer(issuer: string): string {
+  const url = new URL(issuer);
+  if (url.search !== '' || issuer.includes('?')) throw new ConfigError('issuer', 'must not contain a query');
+  if (url.username !== '' || url.password !== '')
+    throw new ConfigError('issuer', 'must not contain a user name or password');
+  if (url.hostname.includes('*')) throw new ConfigError('issuer', 'must name one host (no wildcard)');
+  return issuer;
+}
+
 export function loadConfig(raw: unknown, options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {}): GatewayConfig {
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
   const object = parseWith(z.record(z.string(), z.unknown(), 'must be an object'), raw, '');
   refuseRetiredEnvironment(env);
-  const issuer = parseWith(httpsUrl(), object.issuer, 'issuer').replace(/\/$/, '');
+  refuseInsecureEnvironment(env);
+  refusePrototypeKeys(raw, '');
+  const issuer = plainIssuer(parseWith(httpsUrl(), object.issuer, 'issuer')).replace(/\/$/, '');
   const root = withClientsFile(object, baseDir);
   const parsed = parseWith(rootSchema({ env, baseDir, issuer, upstreamKeys: UPSTREAM_CONFIG_KEYS }), root, '');
   const { rateLimit, resourceServers, proxy: _retired, ...rest } = parsed;

@@ -105,7 +105,8 @@ export function parseIdpLimits(raw: unknown, at: string): IdpLimits {
   };
   const fallback = within(rate(obj, 'default', at, Math.min(max, Math.max(min, 1000))), join(at, 'default'));
   const idpsAt = join(at, 'idps');
-  const idps: Record<string, number> = {};
+  // no prototype: an IdP named `constructor` or `toString` has its own rate or the default, never Object's member
+  const idps: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const id of Object.keys(object(obj.idps ?? {}, idpsAt))) {
     if (!IDP_ID.test(id)) throw new ConfigError(join(idpsAt, id), `must be an IdP id (${IDP_ID})`);
     idps[id] = within(rate(object(obj.idps, idpsAt), id, idpsAt, undefined), join(idpsAt, id));

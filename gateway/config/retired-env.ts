@@ -25,3 +25,19 @@ export function refuseRetiredEnvironment(env: NodeJS.ProcessEnv): void {
       throw new ConfigError(name, `is no longer read: set ${instead} in the configuration file`);
   }
 }
+
+/**
+ * Throws `CONFIG_INVALID` when the environment turns off a check the gateway relies on: `NODE_TLS_REJECT_UNAUTHORIZED=0`
+ * makes every TLS connection of the process take any certificate (PostgreSQL and Redis over TLS, IdP metadata, RP
+ * back-channels, the SSF receivers), whatever the configuration asks for.
+ *
+ * @example
+ * refuseInsecureEnvironment(process.env);
+ */
+export function refuseInsecureEnvironment(env: NodeJS.ProcessEnv): void {
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0' || process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0')
+    throw new ConfigError(
+      'NODE_TLS_REJECT_UNAUTHORIZED',
+      'is 0: every TLS connection would take any certificate; unset it (a private CA: NODE_EXTRA_CA_CERTS or the settings named in the README)',
+    );
+}

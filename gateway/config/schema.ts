@@ -27,14 +27,32 @@ export interface SchemaContext {
   upstreamKeys: readonly string[];
 }
 
+/**
+ * The widest block of proxies that may be trusted: an IPv4 /8 (10.0.0.0/8), an IPv6 /7 (fc00::/7, the unique local
+ * addresses). A wider one (0.0.0.0/0, ::/0) trusts the clients themselves: each would write the address its buckets
+ * and risk checks are keyed by (`X-Forwarded-For`, read from the right, ends on the client's own entry).
+ */
+const WIDEST_PROXY_PREFIX = { 4: 8, 6: 7 } as const;
+
+const DAY = 86_400;
+
 /** An address or CIDR block of a reverse proxy of ours. */
-const proxyAddress = z.string().refine((entry) => {
+const proxyAddress = z.string().superRefine((entry, ctx) => {
   const [address = '', prefix, extra] = entry.split('/');
   const family = isIP(address);
   const bits = family === 4 ? 32 : 128;
   const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
-  return family !== 0 && prefixOk && extra === undefined;
-}, 'must be an IP address or CIDR block (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)');
+  if (family === 0 || !prefixOk || extra !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an IP address or CIDR block (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/8)',
+    });
+  else if (prefix !== undefined && Number(prefix) < WIDEST_PROXY_PREFIX[family as 4 | 6])
+    ctx.addIssue({
+      code: 'custom',
+      message: `is wider than a /${WIDEST_PROXY_PREFIX[family as 4 | 6]}: clients inside it would choose their own address; name your proxies`,
+    });
+});
 
 /** The un-prefixed cookies stay plantable until then: at most a year ahead (a device cookie's life). */
 const EARLIER_NAMES_MAX_MS = 366 * 24 * 3600 * 1000;
@@ -165,15 +183,17 @@ export function rootSchema(context: SchemaContext) {
       dpop: section({
         nonce: oneOf(['required', 'offered'] as const).default('required'),
       }),
+      // each lifetime has a ceiling: a token verified offline (a JWT access token, an ID token) cannot be recalled, and
+      // the keys' retention after retirement is computed from these (boot.ts)
       ttl: section({
-        session: int(60).default(8 * 3600),
-        idToken: int(60).default(3600),
-        accessToken: int(60).default(300),
+        session: int(60, 7 * DAY).default(8 * 3600),
+        idToken: int(60, DAY).default(3600),
+        accessToken: int(60, DAY).default(300),
         // refresh tokens (clients registered for the refresh_token grant): 24 h, rotated on every use
-        refreshToken: int(60).default(24 * 3600),
+        refreshToken: int(60, 90 * DAY).default(24 * 3600),
         authorizationCode: int(10, 600).default(60),
-        interaction: int(60).default(600),
-        grant: int(60).default(8 * 3600),
+        interaction: int(60, DAY).default(600),
+        grant: int(60, 90 * DAY).default(8 * 3600),
       }),
       logging: section({
         level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const).default('info'),

@@ -77,7 +77,8 @@ export function requestBuckets(config: RateLimitConfig, identitySecret: string):
 
   const idpRate = (idp: string, factor: number): Bucket => {
     const { perIdp } = config;
-    const perSecond = Math.max(perIdp.min, (perIdp.idps[idp] ?? perIdp.default) * factor);
+    const own = Object.hasOwn(perIdp.idps, idp) ? perIdp.idps[idp] : undefined;
+    const perSecond = Math.max(perIdp.min, (own ?? perIdp.default) * factor);
     const capacity = Math.max(1, Math.ceil(perSecond * perIdp.burstSeconds));
     return { kind: 'idp', key: bucketKey('idp', idp), capacity, perSecond, cost: 1 };
   };
@@ -95,7 +96,7 @@ export function requestBuckets(config: RateLimitConfig, identitySecret: string):
 
   /** An RP's authorization requests (its tier, or its own rate), or its back-channel calls: the same size. */
   const clientRate = (clientId: string, kind: 'client' | 'client_backchannel', factor: number): Bucket => {
-    const own = config.clients[clientId];
+    const own = Object.hasOwn(config.clients, clientId) ? config.clients[clientId] : undefined;
     const perSecond = own?.perSecond ?? config.tiers[own?.tier ?? config.defaultTier];
     const capacity = Math.max(1, Math.ceil(perSecond * config.clientBurstSeconds));
     const key = kind === 'client' ? bucketKey('client', clientId) : bucketKey('client-bc', clientId);
