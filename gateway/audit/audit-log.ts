@@ -70,7 +70,11 @@ export interface AuditLogOptions {
   /** Where records go while PostgreSQL is unreachable. Without one, `append` throws `AUDIT_UNAVAILABLE`. */
   spool?: AuditSpool;
   /** Told about each record spooled and each replay round (structured logging, metrics). */
-  onEvent?: (event: { kind: 'spooled' | 'replayed' | 'replay_failed'; count: number; error?: unknown }) => void;
+  onEvent?: (event: {
+    kind: 'spooled' | 'replayed' | 'replay_failed' | 'rejected';
+    count: number;
+    error?: unknown;
+  }) => void;
 }
 
 /** Counters of the audit path (exposed in metrics). */
@@ -189,12 +193,18 @@ export class AuditLog {
       await this.#replaying;
       return 0;
     }
+    const rejectedBefore = spool.rejectedLines;
     const round = spool
       .replay((r) => this.#insert(r), isDataError)
       .then((n) => {
         this.counters.replayed += n;
         if (n > 0) this.#onEvent({ kind: 'replayed', count: n });
         return n;
+      })
+      .finally(() => {
+        // lines set aside (not a record's shape, another user's file, refused as data): an operator must look
+        const rejected = spool.rejectedLines - rejectedBefore;
+        if (rejected > 0) this.#onEvent({ kind: 'rejected', count: rejected });
       })
       .catch((error: unknown) => {
         this.#onEvent({ kind: 'replay_failed', count: 0, error });

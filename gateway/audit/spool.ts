@@ -9,18 +9,31 @@
  * - files left by a process that died (its pid no longer runs, or the file is older than this process: a container
  *   restarted gives the gateway the same pid again) are adopted and replayed first, oldest first; a crash during
  *   replay is harmless because the insert is idempotent (record id);
- * - a line that PostgreSQL refuses as data (not as an outage) is moved to `rejected-….jsonl`, never dropped.
+ * - a line that PostgreSQL refuses as data (not as an outage), or that is not a spooled record's shape, is moved to
+ *   `rejected-….jsonl`, never dropped, and counted (`rejectedLines`: the gateway logs it);
+ * - while older files wait (an outage interrupted their replay), the live file is not rotated: an outage of any length
+ *   leaves the live file and one draining file per process, never one file per replay round; a file's rest, kept
+ *   after an outage, keeps its file's time, so it is still replayed before this process's later records;
+ * - a record is acknowledged only once all of its line is written and fsync'd: a short write (a full disk, a file
+ *   size limit) is written on, or cut off again and refused, never left torn for the next record to join;
+ * - the folder is this process's user's alone (created 0700, tightened to 0700 when it is looser; another user's
+ *   folder stops the boot), and only files of this user are adopted: a file someone else put there is set aside.
  */
 import type { DigestFields } from './canonical.ts';
 import {
+  chmodSync,
   closeSync,
+  fstatSync,
   fsyncSync,
+  ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
   appendFileSync,
 } from 'node:fs';
@@ -30,7 +43,9 @@ import { join } from 'node:path';
 /** A record as spooled: everything the insert needs (the digested fields, `canonical.ts`), time as an ISO string, details as JSON text. */
 export type SpooledRecord = Omit<DigestFields, 'at' | 'details'> & { at: string; details: string; digest: string };
 
-const FILE = /^(spool|draining)-(\d{13})-(\d+)-[0-9a-f]+\.jsonl$/;
+const FILE = /^(spool|draining)-(\d{13})-(\d+)-([0-9a-f]+)\.jsonl$/;
+/** Files of this process named in order within one millisecond: a counter before the random part. */
+let named = 0;
 /** When this process started (ms since the epoch): a file named with its pid but older is another process's. */
 const STARTED_AT_MS = Math.floor(Date.now() - process.uptime() * 1000);
 
@@ -43,16 +58,22 @@ export class AuditSpool {
   /** Files of other (dead) processes or left over from an interrupted replay, as of the last look. */
   #leftovers: number;
 
+  /** Lines set aside since this process started (not a record's shape, or refused by PostgreSQL as data). */
+  rejectedLines = 0;
+
   constructor(dir: string) {
     this.dir = dir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ownFolder(dir);
     this.#file = this.#newName('spool');
     this.#fd = openSync(join(dir, this.#file), 'a', 0o600);
     this.#leftovers = this.#orphans().length;
   }
 
-  #newName(kind: 'spool' | 'draining'): string {
-    return `${kind}-${String(Date.now()).padStart(13, '0')}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`;
+  /** A new file name: `ms` (now, or the time of the file whose rest it keeps), this pid, the counter, a random part. */
+  #newName(kind: 'spool' | 'draining', ms = String(Date.now()).padStart(13, '0')): string {
+    named += 1;
+    return `${kind}-${ms}-${process.pid}-${named.toString(16).padStart(8, '0')}${randomBytes(4).toString('hex')}.jsonl`;
   }
 
   /** Whether anything waits to be replayed (this process's file, a replay in progress, or orphans). */
@@ -64,8 +85,20 @@ export class AuditSpool {
   write(record: SpooledRecord): void {
     // never a write through a descriptor closed here: its number may be another file's or socket's by now
     if (this.#fd < 0) throw new Error('the audit spool is closed');
-    writeSync(this.#fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(this.#fd);
+    const fd = this.#fd;
+    const end = fstatSync(fd).size;
+    try {
+      writeAll(fd, `${JSON.stringify(record)}\n`);
+      fsyncSync(fd);
+    } catch (error) {
+      // what was written of the line is cut off again: the next record never joins a torn one
+      try {
+        ftruncateSync(fd, end);
+      } catch {
+        // the file keeps a torn last line, set aside at replay (it was never acknowledged)
+      }
+      throw error;
+    }
     this.#lines += 1;
   }
 
@@ -79,7 +112,7 @@ export class AuditSpool {
     }
   }
 
-  /** Files of dead processes, oldest first. */
+  /** Files of dead processes, oldest first (by their time, then their order within it). */
   #orphans(includeOwnDraining = !this.#draining): string[] {
     let names: string[];
     try {
@@ -100,7 +133,15 @@ export class AuditSpool {
         }
         return !alive(pid);
       })
-      .sort((a, b) => FILE.exec(a)![2]!.localeCompare(FILE.exec(b)![2]!));
+      .map((name) => ({ name, m: FILE.exec(name)! }))
+      .sort((a, b) => a.m[2]!.localeCompare(b.m[2]!) || a.m[4]!.localeCompare(b.m[4]!))
+      .map(({ name }) => name);
+  }
+
+  /** A line set aside, never replayed nor dropped. */
+  #reject(name: string, line: string): void {
+    appendFileSync(join(this.dir, `rejected-${name}`), `${line}\n`, { mode: 0o600 });
+    this.rejectedLines += 1;
   }
 
   /**
@@ -116,6 +157,9 @@ export class AuditSpool {
     let replayed = 0;
     try {
       const files = this.#orphans(true);
+      // the live file is rotated only once every older file is replayed (below): an outage leaves it as it is
+      for (const name of files)
+        if (!(await this.#replayFile(name, insert, isDataError, (n) => (replayed += n)))) return replayed;
       if (this.#lines > 0) {
         const fd = this.#fd;
         this.#fd = -1;
@@ -131,48 +175,57 @@ export class AuditSpool {
         this.#file = this.#newName('spool');
         this.#fd = openSync(join(this.dir, this.#file), 'a', 0o600);
         this.#lines = 0;
-        files.push(draining);
-      }
-      for (const name of files) {
-        const path = join(this.dir, name);
-        const lines = readFileSync(path, 'utf8')
-          .split('\n')
-          .filter((line) => line.length > 0);
-        for (let i = 0; i < lines.length; i += 1) {
-          let record: SpooledRecord;
-          try {
-            record = JSON.parse(lines[i]!) as SpooledRecord;
-          } catch {
-            // a torn last line (crash mid-write, never acknowledged) or garbage: kept aside, not replayed
-            appendFileSync(join(this.dir, `rejected-${name}`), `${lines[i]}\n`);
-            continue;
-          }
-          try {
-            await insert(record);
-            replayed += 1;
-          } catch (error) {
-            if (!isDataError(error)) {
-              // keep what is left, in order, under a draining name this process owns
-              const rest = lines.slice(i).join('\n') + '\n';
-              const keep =
-                name.startsWith('draining-') && FILE.exec(name)![3] === String(process.pid)
-                  ? name
-                  : this.#newName('draining');
-              writeAndSync(join(this.dir, `${keep}.tmp`), rest);
-              renameSync(join(this.dir, `${keep}.tmp`), join(this.dir, keep));
-              if (keep !== name) rmSync(path, { force: true });
-              return replayed;
-            }
-            appendFileSync(join(this.dir, `rejected-${name}`), `${lines[i]}\n`);
-          }
-        }
-        rmSync(path, { force: true });
+        await this.#replayFile(draining, insert, isDataError, (n) => (replayed += n));
       }
       return replayed;
     } finally {
       this.#draining = false;
       this.#leftovers = this.#orphans().length;
     }
+  }
+
+  /** Replays one file's lines in order; false when an outage stopped it (its rest kept, in order, for the next round). */
+  async #replayFile(
+    name: string,
+    insert: (record: SpooledRecord) => Promise<void>,
+    isDataError: (error: unknown) => boolean,
+    count: (n: number) => void,
+  ): Promise<boolean> {
+    const path = join(this.dir, name);
+    if (!ownedByMe(path)) {
+      // put there by another user: neither chained nor deleted, set aside under a name replay never reads
+      renameSync(path, join(this.dir, `foreign-${name}`));
+      this.rejectedLines += 1;
+      return true;
+    }
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0);
+    for (let i = 0; i < lines.length; i += 1) {
+      const record = spooledRecord(lines[i]!);
+      if (record === undefined) {
+        // a torn last line (crash mid-write, never acknowledged), garbage or another shape: kept aside, not replayed
+        this.#reject(name, lines[i]!);
+        continue;
+      }
+      try {
+        await insert(record);
+        count(1);
+      } catch (error) {
+        if (!isDataError(error)) {
+          // keep what is left, in order, under a draining name this process owns, with the file's own time
+          const m = FILE.exec(name)!;
+          const keep = m[1] === 'draining' && m[3] === String(process.pid) ? name : this.#newName('draining', m[2]);
+          writeAndSync(join(this.dir, `${keep}.tmp`), lines.slice(i).join('\n') + '\n');
+          renameSync(join(this.dir, `${keep}.tmp`), join(this.dir, keep));
+          if (keep !== name) rmSync(path, { force: true });
+          return false;
+        }
+        this.#reject(name, lines[i]!);
+      }
+    }
+    rmSync(path, { force: true });
+    return true;
   }
 
   /** Closes the live file (records in it stay on disk for the next start). */
@@ -202,9 +255,67 @@ export function alive(pid: number): boolean {
 function writeAndSync(path: string, text: string): void {
   const fd = openSync(path, 'w', 0o600);
   try {
-    writeSync(fd, text);
+    writeAll(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes all of `text` (a write may take only part of it: a full disk, a file size limit), or throws. */
+export function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let written = 0;
+  while (written < bytes.length) {
+    const n = writeSync(fd, bytes, written, bytes.length - written);
+    if (n <= 0) throw new Error(`a write took ${written} of ${bytes.length} bytes`);
+    written += n;
+  }
+}
+
+/** The user this process runs as (undefined where there is none: Windows). */
+const me = process.getuid?.();
+
+/**
+ * The spool folder made this user's alone: tightened to 0700 when looser; another user's folder, or a link, stops the
+ * boot (whoever could write there could put records in the chain, signed by the next checkpoint).
+ */
+function ownFolder(dir: string): void {
+  const stat = lstatSync(dir);
+  if (!stat.isDirectory()) throw new Error(`the audit spool folder ${dir} is not a folder (a link?)`);
+  if (me !== undefined && stat.uid !== me)
+    throw new Error(`the audit spool folder ${dir} belongs to user ${stat.uid}, not to this process's (${me})`);
+  if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+function ownedByMe(path: string): boolean {
+  return me === undefined || statSync(path).uid === me;
+}
+
+const OPTIONAL_TEXT = (v: unknown) => v === null || typeof v === 'string';
+
+/** A spool line read back, or undefined when it is not a record this spool writes (never inserted: set aside). */
+function spooledRecord(line: string): SpooledRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const r = value as Record<string, unknown>;
+  const shaped =
+    typeof r.recordId === 'string' &&
+    typeof r.at === 'string' &&
+    !Number.isNaN(Date.parse(r.at)) &&
+    typeof r.sessionId === 'string' &&
+    OPTIONAL_TEXT(r.from) &&
+    typeof r.to === 'string' &&
+    typeof r.component === 'string' &&
+    OPTIONAL_TEXT(r.errorCode) &&
+    OPTIONAL_TEXT(r.requestId) &&
+    typeof r.details === 'string' &&
+    typeof r.digest === 'string' &&
+    Buffer.from(r.digest, 'base64').length === 32;
+  return shaped ? (r as unknown as SpooledRecord) : undefined;
 }

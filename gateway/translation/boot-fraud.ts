@@ -93,6 +93,11 @@ export function fraudWiring(
     onEvent: (event) => {
       const line = { kind: event.kind, count: event.count, spoolDir, ...(event.error ? { err: event.error } : {}) };
       if (event.kind === 'replayed') logger.info(line, 'audit spool replayed');
+      else if (event.kind === 'rejected')
+        logger.error(
+          line,
+          'audit spool lines set aside (rejected-* or foreign-* files in the spool folder): look at them',
+        );
       else
         logger.warn(
           line,

@@ -9,7 +9,7 @@ import { loadConfig } from '../../../gateway/config/load.ts';
 import { parseDatabase } from '../../../gateway/config/stores.ts';
 import { ConfigError } from '../../../gateway/errors.ts';
 import { requestBuckets } from '../../../gateway/ratelimit/request-buckets.ts';
-import { dir, env, failsAt, valid } from './config-bed.ts';
+import { dir, env, failsAt, valid, type Raw } from './config-bed.ts';
 
 /** Runs `body` with NODE_TLS_REJECT_UNAUTHORIZED set to `value`, restored after (Node reads it at each connection). */
 function withTlsChecksOff(value: string, body: () => void): void {
@@ -95,7 +95,7 @@ test('an issuer with a query, a user name or password, or a wildcard host is ref
 });
 
 test('a __proto__ key anywhere in the file is an unknown setting, named by its path', (t) => {
-  const withKey = (path: string, at: (c: Record<string, unknown>) => Record<string, unknown>) => {
+  const withKey = (path: string, at: (c: Raw) => object) => {
     const config = valid();
     Object.defineProperty(at(config), '__proto__', { value: { enabled: false }, enumerable: true });
     const error = t.throws(() => loadConfig(config, { env, baseDir: dir }), { instanceOf: ConfigError });
