@@ -171,6 +171,11 @@ export interface UpstreamAdapter {
   readonly displayName: string;
   /** Highest LoA this IdP may assert (the gateway never believes more). */
   readonly maxLoa: LoaUri;
+  /**
+   * The relying parties (client ids) this IdP serves; absent: every one. Another RP is never offered it, cannot name it
+   * (`idp_hint`, the chooser's form) and never gets a login through a session that stands on it (SSO).
+   */
+  readonly onlyClients?: readonly string[];
   startLogin(request: LoginRequest): Promise<LoginStart>;
   /**
    * Verifies an inbound message completely. Throws an `AdapterError` (stable `code`) on any failure;

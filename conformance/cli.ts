@@ -127,6 +127,8 @@ try {
       displayName: 'Conformance eIDAS node',
       metadataUrl: node!.node.metadataUrl,
       maxLoa: 'http://eidas.europa.eu/LoA/high',
+      // its keys are on this machine: only the suite's own client may ever use it (never a production RP)
+      onlyClients: [values['client-id']],
       metadata: { trustAnchorFiles: [anchorFile] },
       eidas: { country: 'DE' },
     };
@@ -138,6 +140,7 @@ try {
             displayName: 'Conformance IdP',
             metadataFile,
             maxLoa: 'http://eidas.europa.eu/LoA/high',
+            onlyClients: [values['client-id']],
           },
           eidasEntry,
         ],
@@ -155,7 +158,11 @@ try {
     };
     writeFileSync(join(dir, 'gateway-config.fragment.json'), `${JSON.stringify(config, null, 2)}\n`);
     process.stdout.write(
-      `suite IdP metadata: ${metadataFile}\neIDAS node trust anchor: ${anchorFile} (its metadata is fetched by URL: ${node!.node.metadataUrl})\nconfig to merge:    ${join(dir, 'gateway-config.fragment.json')}\n${JSON.stringify(config, null, 2)}\n`,
+      `suite IdP metadata: ${metadataFile}\neIDAS node trust anchor: ${anchorFile} (its metadata is fetched by URL: ${node!.node.metadataUrl})\nconfig to merge:    ${join(dir, 'gateway-config.fragment.json')}\n${JSON.stringify(config, null, 2)}\n` +
+        `\nThe suite's IdP and eIDAS node sign with keys kept on this machine and assert whoever the suite says, at LoA high.\n` +
+        `They are registered for the suite's client only (onlyClients: ${values['client-id']}): no other relying party is\n` +
+        `offered them, can name them or gets a login through a session on them. Remove both entries and the client from\n` +
+        `the gateway's configuration once the run is over.\n`,
     );
   } else {
     const secret = process.env[values['client-secret-env']];

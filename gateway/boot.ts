@@ -4,6 +4,7 @@
  * the first oidc-provider generation, and returns the Koa app with a `close()` that releases it all.
  * Anything missing fails here, at boot, with a clear message.
  */
+import { checkOnlyClients } from './idps/idp-clients.ts';
 import { removeKeysOfAStoppedLogin } from './webauthn/keys-of-a-stopped-login.ts';
 import { createHmac } from 'node:crypto';
 import type Koa from 'koa';
@@ -201,6 +202,10 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     });
     closers.push(() => upstreams.stop());
     const { adapters } = upstreams;
+    checkOnlyClients(
+      adapters.list(),
+      config.clients.map((c) => c.client_id),
+    );
     metrics.watchIdps(() => upstreams.monitor?.status() ?? []);
     metrics.watchSpMetadata(() => upstreams.publishedValidUntil());
 

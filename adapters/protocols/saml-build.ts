@@ -289,6 +289,7 @@ function adapterConfig(entry: SamlIdpEntry) {
     id: entry.id,
     displayName: entry.displayName,
     maxLoa: entry.maxLoa,
+    ...(entry.onlyClients ? { onlyClients: entry.onlyClients } : {}),
     clockSkewSeconds: entry.clockSkewSeconds,
     maxAuthenticationAgeSeconds: entry.maxAuthenticationAgeSeconds,
     requiredSignatures: entry.requiredSignatures,

@@ -85,6 +85,11 @@ export function samlIdpSchema(context: SectionContext) {
       metadataUrl: httpsUrl().optional(),
       entityId: text().optional(),
       maxLoa: oneOf(LOA_URIS),
+      // the RPs this IdP serves (a test IdP, a sector's own): every other RP is never offered nor given it
+      onlyClients: z
+        .array(text(), 'must be an array')
+        .min(1, 'must have at least 1 entry: leave it out for an IdP that serves every RP')
+        .optional(),
       allowedLoas: z.array(oneOf(LOA_URIS), 'must be an array').min(1, 'must have at least 1 entry').optional(),
       clockSkewSeconds: int(0, 300).default(60),
       maxAuthenticationAgeSeconds: int(60, 7 * 86400).default(8 * 3600),

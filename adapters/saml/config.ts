@@ -26,6 +26,8 @@ export interface LegacySamlIdpConfig {
   metadataFile?: string;
   /** Highest LoA this IdP may assert; anything higher is clipped down to this. */
   maxLoa: LoaUri;
+  /** The relying parties this IdP serves (`UpstreamAdapter.onlyClients`); absent: every one. */
+  onlyClients?: readonly string[];
   /** The LoAs this IdP may assert at all (after clipping); default every level up to `maxLoa`. */
   allowedLoas?: LoaUri[];
   /** Tolerance on NotBefore / NotOnOrAfter, seconds. Default 60. */
@@ -72,6 +74,7 @@ export interface ResolvedIdpConfig {
   displayName: string;
   metadataFile: string | undefined;
   maxLoa: LoaUri;
+  onlyClients?: readonly string[];
   allowedLoas: LoaUri[];
   clockSkewSeconds: number;
   maxAuthenticationAgeSeconds: number;
@@ -131,6 +134,7 @@ export function validateIdpConfig(
     displayName: config.displayName,
     metadataFile: config.metadataFile,
     maxLoa: config.maxLoa,
+    ...(config.onlyClients === undefined ? {} : { onlyClients: [...config.onlyClients] }),
     allowedLoas,
     clockSkewSeconds: skew,
     maxAuthenticationAgeSeconds: maxAge,

@@ -110,6 +110,7 @@ export function buildSamlAdapter(options: SamlAdapterOptions, profile: SamlProfi
     kind: profile.kind,
     displayName: idp.displayName,
     maxLoa: idp.maxLoa,
+    ...(idp.onlyClients === undefined ? {} : { onlyClients: idp.onlyClients }),
     get entityId() {
       return metadata.current()?.entityId ?? options.entityId ?? '';
     },

@@ -13,8 +13,9 @@
  * - line 1: `{"genesis":"<base64url of the genesis hash>","created":"<iso>"}`; then one
  *   `{"seq","hash","kid","jws"}` per checkpoint.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { GENESIS_HASH } from './canonical.ts';
+import { writeAll } from './spool.ts';
 
 /** A checkpoint as anchored: what `audit verify` compares with the database. */
 export interface AnchoredCheckpoint {
@@ -32,7 +33,7 @@ export interface Anchor {
 function appendLine(file: string, value: unknown): void {
   const fd = openSync(file, 'a', 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(value)}\n`);
+    writeAll(fd, `${JSON.stringify(value)}\n`); // all of the line, or a throw (spool.ts)
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -19,7 +19,7 @@ export async function chooseIdp(ctx: Context, services: Services, uid: string): 
   if (!login)
     throw new GatewayError('LOGIN_STATE_INVALID', 400, 'this sign-in has expired; start again from the service');
   if (!form.idp) throw new GatewayError('IDP_UNKNOWN', 400, 'no identity provider chosen');
-  assertSelectable(services, form.idp);
+  assertSelectable(services, form.idp, login.clientId);
   await startUpstream(ctx, services, login, form.idp);
   // remembered only once the login went upstream from this browser: a request refused there (another browser's
   // planted interaction cookie, a rate limit) leaves the person's remembered IdP as it was

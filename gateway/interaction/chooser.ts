@@ -10,10 +10,12 @@ import { acrOfLoa, acrRank } from '../translate/acr.ts';
 import { pickLanguage } from './chooser-i18n.ts';
 import { lastIdp } from './chooser-memory.ts';
 import { chooserPage, type ChooserEntry } from './chooser-page.ts';
+import { servesClient } from '../idps/idp-clients.ts';
 import type { LoginContext } from '../session/login-context.ts';
 
 export function renderChooser(ctx: Context, services: Services, login: LoginContext, clientName: string): void {
-  const available = services.adapters.available();
+  // an IdP registered for other RPs only is not shown at all (idp-clients.ts)
+  const available = services.adapters.available().filter((a) => servesClient(a, login.clientId));
   const last = lastIdp(
     ctx,
     available.map((a) => a.id),
@@ -31,12 +33,14 @@ export function renderChooser(ctx: Context, services: Services, login: LoginCont
 }
 
 /**
- * Refuses an IdP that cannot be chosen now (from `idp_hint` or a stale chooser page): unknown →
- * `IDP_UNKNOWN`, metadata expired or invalid, or disabled → `IDP_UNAVAILABLE` (HTTP 400, never a 500).
+ * Refuses an IdP that cannot be chosen now (from `idp_hint` or a stale chooser page): unknown, or registered for other
+ * RPs only (`onlyClients`) → `IDP_UNKNOWN`, metadata expired or invalid, or disabled → `IDP_UNAVAILABLE` (HTTP 400,
+ * never a 500).
  */
-export function assertSelectable(services: Services, idpId: string): void {
+export function assertSelectable(services: Services, idpId: string, clientId: string): void {
   const adapter = services.adapters.list().find((a) => a.id === idpId);
-  if (!adapter) throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
+  if (!adapter || !servesClient(adapter, clientId))
+    throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
   if ((adapter.availability?.() ?? 'available') !== 'available') {
     throw new GatewayError(
       'IDP_UNAVAILABLE',

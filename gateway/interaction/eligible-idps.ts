@@ -11,12 +11,13 @@ import type { Services } from '../services.ts';
 import { errorSpec } from '../error-registry.ts';
 import { translationPoint } from '../completion/translation-of.ts';
 import { acrOfLoa, acrRank, type Acr } from '../translate/acr.ts';
+import { servesClient } from '../idps/idp-clients.ts';
 
-/** The ids of the IdPs available now that may assert `requiredAcr`. */
-export function eligibleIdps(services: Services, requiredAcr: Acr): string[] {
+/** The ids of the IdPs available now that serve `clientId` and may assert `requiredAcr`. */
+export function eligibleIdps(services: Services, requiredAcr: Acr, clientId: string): string[] {
   return services.adapters
     .available()
-    .filter((a) => acrRank(acrOfLoa(a.maxLoa)) >= acrRank(requiredAcr))
+    .filter((a) => servesClient(a, clientId) && acrRank(acrOfLoa(a.maxLoa)) >= acrRank(requiredAcr))
     .map((a) => a.id);
 }
 

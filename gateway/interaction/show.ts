@@ -139,11 +139,11 @@ async function showReserved(ctx: Context, services: Services, uid: string, reser
   if (login.upstream?.stepUpLevel !== undefined) throw stepUpPending();
   const hint = details.params.idp_hint;
   if (typeof hint === 'string' && hint !== '') {
-    assertSelectable(services, hint);
+    assertSelectable(services, hint, login.clientId);
     await startUpstream(ctx, services, login, hint);
     return;
   }
-  const eligible = eligibleIdps(services, login.requiredAcr);
+  const eligible = eligibleIdps(services, login.requiredAcr, login.clientId);
   if (eligible.length === 0) {
     await endUnmet(ctx, services, uid, 'ACR_UNREACHABLE', 'chooser', (result) =>
       services.holder.provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }),

@@ -8,6 +8,7 @@
  * Retry-After, audited on the login (`AUTHN_REQUEST_UNSENT` with the code), and changes nothing else: the
  * login is still where it was, so the person retrying the same step goes on.
  */
+import { servesClient } from '../idps/idp-clients.ts';
 import type { Context } from 'koa';
 import { errorSpec } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
@@ -52,7 +53,9 @@ export async function startUpstream(
   if (stepUpLevel === undefined && login.upstream?.stepUpLevel !== undefined) throw stepUpPending();
   const forceAuthn = stepUpLevel !== undefined || login.freshAuthRequired === true;
   const adapter = adapters.list().find((a) => a.id === idpId);
-  if (!adapter) throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
+  // an IdP registered for other RPs only is, to this one, an IdP it does not know (idp-clients.ts)
+  if (!adapter || !servesClient(adapter, login.clientId))
+    throw new GatewayError('IDP_UNKNOWN', 400, 'unknown identity provider', { detail: idpId });
   if (acrRank(acrOfLoa(adapter.maxLoa)) < acrRank(login.requiredAcr)) {
     throw new GatewayError(
       'IDP_UNAVAILABLE',

@@ -26,11 +26,19 @@ export interface IdpsBed {
 /**
  * The bed with `count` extra IdPs (`withoutSlo`: registered without their logout service; `hsm`: its fields set;
  * `users`: the people the extra IdPs know, instead of the demo users; `alsoAs`: the first extra IdP registered again
- * under this id, one IdP with two registry entries as an eIDAS node's natural- and legal-person logins are).
+ * under this id, one IdP with two registry entries as an eIDAS node's natural- and legal-person logins are;
+ * `onlyClients`: the extra IdPs registered for these RPs only; `moreClients`: more RPs, as the session bed's).
  */
 export async function startIdpsBed(
   count: number,
-  options: { withoutSlo?: boolean; hsm?: Record<string, unknown>; users?: readonly DemoUser[]; alsoAs?: string } = {},
+  options: {
+    withoutSlo?: boolean;
+    hsm?: Record<string, unknown>;
+    users?: readonly DemoUser[];
+    alsoAs?: string;
+    onlyClients?: string[];
+    moreClients?: Array<Record<string, unknown> & { client_id: string }>;
+  } = {},
 ): Promise<IdpsBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-idps-'));
   const gatewayPort = await freePort();
@@ -54,12 +62,23 @@ export async function startIdpsBed(
         : fetched;
       const metadataFile = join(dir, `${id}.metadata.xml`);
       writeFileSync(metadataFile, metadata);
-      extraIdps.push({ id, displayName: id, metadataFile, maxLoa: 'http://eidas.europa.eu/LoA/high' });
+      extraIdps.push({
+        id,
+        displayName: id,
+        metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/high',
+        ...(options.onlyClients ? { onlyClients: options.onlyClients } : {}),
+      });
     }
     // the first extra IdP registered a second time, under another id (one entity, two registry entries)
     if (options.alsoAs !== undefined && extraIdps[0])
       extraIdps.push({ ...extraIdps[0], id: options.alsoAs, displayName: options.alsoAs });
-    const bed = await startSessionBed({ gatewayPort, extraIdps, ...(options.hsm ? { hsm: options.hsm } : {}) });
+    const bed = await startSessionBed({
+      gatewayPort,
+      extraIdps,
+      ...(options.hsm ? { hsm: options.hsm } : {}),
+      ...(options.moreClients ? { moreClients: options.moreClients } : {}),
+    });
     return {
       bed,
       idps: [...idps],

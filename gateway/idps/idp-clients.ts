@@ -1,0 +1,30 @@
+/**
+ * Which relying parties an IdP serves (`onlyClients` on its entry; absent: every one). A test IdP whose keys sit on a
+ * laptop (the conformance suite's), or a sector's own IdP, is registered for its RPs only: every other RP is never
+ * offered it (the chooser, the one-IdP skip), cannot name it (`idp_hint`, the chooser's form: `IDP_UNKNOWN`, as an IdP
+ * it does not know), and never gets a login through a session that stands on it (SSO: the person goes upstream).
+ */
+import type { UpstreamAdapter } from '../../adapters/contract.ts';
+import { ConfigError } from '../errors.ts';
+
+/** Whether `adapter` serves the RP `clientId`. */
+export function servesClient(adapter: Pick<UpstreamAdapter, 'onlyClients'>, clientId: string): boolean {
+  return adapter.onlyClients === undefined || adapter.onlyClients.includes(clientId);
+}
+
+/** Whether the IdP `idpId` (among `adapters`) serves `clientId`; an IdP no longer configured serves nobody. */
+export function idpServesClient(adapters: readonly UpstreamAdapter[], idpId: string, clientId: string): boolean {
+  const adapter = adapters.find((a) => a.id === idpId);
+  return adapter !== undefined && servesClient(adapter, clientId);
+}
+
+/**
+ * Refuses at boot an `onlyClients` entry that names no configured client (a typo would leave the IdP serving nobody,
+ * or, once a client of that name is added, someone unintended).
+ */
+export function checkOnlyClients(adapters: readonly UpstreamAdapter[], clientIds: readonly string[]): void {
+  for (const adapter of adapters)
+    for (const clientId of adapter.onlyClients ?? [])
+      if (!clientIds.includes(clientId))
+        throw new ConfigError(`${adapter.id}.onlyClients`, `names ${clientId}, which is not a configured client`);
+}
