@@ -8,7 +8,8 @@
  * - Element depth is bounded.
  * - Only characters XML 1.0 allows (`Char`, §2.2): a NUL, a C0 control, U+FFFE/U+FFFF or a lone surrogate
  *   makes the document not well-formed, and a lenient parser would drop or keep it silently (a parser
- *   differential inside signed content; found by the ACS fuzzer).
+ *   differential inside signed content; found by the ACS fuzzer), nor named by a character reference (`&#0;`,
+ *   `&#xD800;`), which the parser would put in the DOM as it stands.
  */
 import { DOMParser } from '@xmldom/xmldom';
 import type { Document, Element } from '@xmldom/xmldom';
@@ -35,6 +36,11 @@ export function parseStrictXml(xml: string): Document {
     throw samlError('SAML_MALFORMED_XML', {
       detail: `character U+${(forbidden[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at ${forbidden.index} is not allowed in XML`,
     });
+  const referenced = forbiddenReference(xml);
+  if (referenced !== undefined)
+    throw samlError('SAML_MALFORMED_XML', {
+      detail: `character reference ${referenced.text} at ${referenced.index} names a character XML does not allow`,
+    });
   let doc: Document;
   try {
     doc = new DOMParser({
@@ -55,6 +61,30 @@ export function parseStrictXml(xml: string): Document {
   if (roots !== 1 || !doc.documentElement) throw samlError('SAML_MALFORMED_XML', { detail: `${roots} root elements` });
   checkDepth(doc.documentElement);
   return doc;
+}
+
+/** Character references (`&#0;`, `&#xD800;`): the parser puts what they name in the DOM unchecked. */
+const CHAR_REFERENCE = /&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));/g;
+
+/**
+ * The first character reference naming a character XML 1.0 does not allow (well-formedness constraint "Legal
+ * Character", §4.1): a NUL, a C0 control, a lone surrogate, U+FFFE/U+FFFF or beyond U+10FFFF. @xmldom accepts them, and
+ * two NameIDs differing only by lone surrogates would become one once encoded (the same Redis keys, the same logout).
+ */
+function forbiddenReference(xml: string): { text: string; index: number } | undefined {
+  if (!xml.includes('&#')) return undefined;
+  for (const match of xml.matchAll(CHAR_REFERENCE)) {
+    const code = match[1] !== undefined ? parseInt(match[1], 16) : Number(match[2]);
+    const allowed =
+      code === 0x9 ||
+      code === 0xa ||
+      code === 0xd ||
+      (code >= 0x20 && code <= 0xd7ff) ||
+      (code >= 0xe000 && code <= 0xfffd) ||
+      (code >= 0x10000 && code <= 0x10ffff);
+    if (!allowed) return { text: match[0], index: match.index };
+  }
+  return undefined;
 }
 
 function checkDepth(root: Element): void {

@@ -32,3 +32,17 @@ for (const [name, char] of [
 test('tabs, newlines, accents, CJK and characters beyond the BMP are XML', (t) => {
   t.notThrows(() => parseStrictXml(doc('\tJean-Émile\r\n 王 😀')));
 });
+
+for (const reference of ['&#0;', '&#x1;', '&#27;', '&#xFFFE;', '&#xffff;', '&#xD800;', '&#xDC00;', '&#x110000;']) {
+  test(`a character reference ${reference} in text or an attribute is SAML_MALFORMED_XML`, (t) => {
+    for (const xml of [doc(`alice${reference}`), doc('').replace('a="1"', `a="1${reference}"`)]) {
+      const error = t.throws(() => parseStrictXml(xml), { instanceOf: AdapterError });
+      t.is(error?.code, 'SAML_MALFORMED_XML');
+    }
+  });
+}
+
+test('character references to characters XML allows are read as such', (t) => {
+  const parsed = parseStrictXml(doc('&#x9;J&#233;r&#xF4;me &#x1F600;&#xD;'));
+  t.is(parsed.documentElement!.textContent, '\tJérôme 😀\r');
+});
