@@ -34,6 +34,11 @@ export interface MonitoredIdp {
   policy: SchedulePolicy;
   /** Minimum strength of the IdP's signing keys (adapters/saml/key-strength.ts); weaker keys are never trusted. */
   keyRule: KeyStrengthRule;
+  /**
+   * The signature methods a signed document may use (an eIDAS node's: RSASSA-PSS and ECDSA only, as its Responses);
+   * absent: the adapters' default list.
+   */
+  signatureAlgorithms?: readonly string[];
   /** Report `expiring` when the metadata held has less than this many seconds left; absent: never. */
   expiryWarningSeconds?: number;
 }
@@ -122,6 +127,14 @@ export class MetadataMonitor {
   register(config: MonitoredIdp): MetadataHandle {
     if (this.#entries.has(config.id))
       throw new AdapterError('ADAPTER_DUPLICATE', 'IdP registered twice.', { detail: config.id });
+    // a trust anchor is held to the key rule of the keys it vouches for: a weaker one would be the weakest link
+    for (const pem of config.trustAnchors) {
+      const problem = keyStrengthProblem(pem, config.keyRule);
+      if (problem !== undefined)
+        throw samlError('SAML_METADATA_KEY_TOO_WEAK', {
+          detail: `${config.id}: trust anchor ${fingerprintOf(pem).slice(0, 16)}: ${problem}`,
+        });
+    }
     const entry: Entry = {
       config,
       disabled: false,
@@ -144,6 +157,7 @@ export class MetadataMonitor {
         trustAnchors: entry.config.trustAnchors,
         requireValidUntil: entry.config.requireValidUntil,
         now,
+        ...(entry.config.signatureAlgorithms ? { signatureAlgorithms: entry.config.signatureAlgorithms } : {}),
       });
       // Rollback: a signed document we (or another instance) held before and have since replaced is an older issue
       // replayed; it would resurrect keys the IdP has rolled over (validUntil alone cannot tell: an IdP may shorten

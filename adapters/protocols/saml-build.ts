@@ -146,6 +146,8 @@ export async function buildSamlIdps(input: {
         maxBackoffSeconds: entry.metadata.maxBackoffSeconds,
       },
       keyRule: keyRuleOf(entry),
+      // an eIDAS node's metadata is signed as its Responses are: RSASSA-PSS or ECDSA, never PKCS#1 v1.5
+      ...(entry.kind === 'eidas' ? { signatureAlgorithms: EIDAS_SIGNATURE_METHODS } : {}),
       expiryWarningSeconds: entry.metadata.expiryWarningSeconds,
     });
     if (!entry.enabled) monitor.disable(entry.id);

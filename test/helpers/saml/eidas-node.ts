@@ -70,11 +70,11 @@ function softwareSigner(privateKey: KeyObject, kind: NodeKeyKind): Signer {
   };
 }
 
-/** A fresh node key (RSA 3072 or EC) and its self-signed certificate. */
-export async function nodeKey(kind: NodeKeyKind, subject = 'CN=Test eIDAS node'): Promise<NodeKey> {
+/** A fresh node key (RSA, 3072 bits unless told, or EC) and its self-signed certificate. */
+export async function nodeKey(kind: NodeKeyKind, subject = 'CN=Test eIDAS node', rsaBits = 3072): Promise<NodeKey> {
   const { privateKey } =
     kind === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: 3072 })
+      ? generateKeyPairSync('rsa', { modulusLength: rsaBits })
       : generateKeyPairSync('ec', { namedCurve: kind === 'ec-p256' ? 'P-256' : 'P-384' });
   const certificatePem = await selfSignedCertificate(softwareSigner(privateKey, kind), { subject, days: 2 });
   return { kind, privateKey, certificatePem };
