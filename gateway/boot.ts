@@ -164,8 +164,11 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
         'a key on the token never signs: it was not generated there as a key nobody can read (destroy it)',
       );
     const actor = `gateway:${process.pid}`;
+    // a retired key stays published as long as anything it signed may still be presented: an ID token as a logout's
+    // id_token_hint while its session lives (up to twice ttl.session: session/session-life.ts), an access token, a grant
     const retentionMs =
-      (Math.max(config.ttl.session, config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) * 1000;
+      (Math.max(sessionLifeSeconds(config.ttl), config.ttl.idToken, config.ttl.accessToken, config.ttl.grant) + 300) *
+      1000;
     const keys = await LifecycleKeyStore.open({
       tokens,
       records: new PgKeyRecords(pool),

@@ -44,11 +44,19 @@ function usage(message: string): HsmError {
   return new HsmError('HSM_CONFIG_INVALID', message);
 }
 
+/**
+ * The shortest lead or retention a command may be given: the JWKS answer's max-age (RPs may keep it that long) and a
+ * retired key's signing grace. Shorter, an RP would meet a key it cannot have fetched, or a token whose key is already
+ * gone (`--force` is how to activate early, and it is audited as such).
+ */
+const SHORTEST_SECONDS = 60;
+
 function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = env[name];
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw usage(`${name} must be a whole number of seconds`);
+  if (!Number.isInteger(n) || n < SHORTEST_SECONDS)
+    throw usage(`${name} must be a whole number of seconds, at least ${SHORTEST_SECONDS} (activate early: --force)`);
   return n * 1000;
 }
 

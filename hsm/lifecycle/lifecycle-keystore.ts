@@ -45,7 +45,9 @@ export interface LifecycleTimes {
 
 export const DEFAULT_LIFECYCLE_TIMES: LifecycleTimes = Object.freeze({
   leadTimeMs: 7 * 86_400_000,
-  retentionMs: 9 * 3600_000,
+  // the gateway sets its own from its lifetimes (boot.ts); the CLI's default covers the default ones: a session lives up
+  // to twice ttl.session (8 h), and its ID token is a logout's id_token_hint that long (GW_KEY_RETENTION_SECONDS: longer)
+  retentionMs: 17 * 3600_000,
   signGraceMs: 60_000,
 });
 

@@ -1,7 +1,8 @@
 /**
  * The gateway applies its rotation policy by itself: with a short policy (ES256 ID-token key every
  * 6 s, lead time 3 s) the scheduler publishes a next key in /jwks before it signs, activates it,
- * and keeps the retired key published; discovery and /jwks stay consistent on both instances.
+ * and keeps the retired key published (as long as a session an ID token of it names may live); discovery and /jwks
+ * stay consistent on both instances.
  *
  * The lead time is the window in which instance B (polling the key store every 200 ms) must publish the
  * next key while A's old key still signs; with 0.5 s a loaded machine could let that window pass between
@@ -41,6 +42,14 @@ test('a next key is published before it signs; after activation the old key stay
   t.true(sawNextPublished, 'the next key was in /jwks (instance B) while the old one still signed');
   const second = keys.activeSigner('id_token', 'ES256').kid;
   t.is(keys.record(first).state, 'retired');
+  // published as long as an ID token it signed may come back as a logout's id_token_hint: while its session lives, up
+  // to twice ttl.session (it was ttl.session + 5 min: a session older than that could no longer log out by its RP)
+  const { ttl } = env.a.gateway.services.config;
+  const retired = keys.record(first);
+  t.true(
+    retired.notAfter!.getTime() - retired.retiredAt!.getTime() >= 2 * ttl.session * 1000,
+    `retired key published until ${retired.notAfter?.toISOString()}`,
+  );
   for (const url of [env.a.url, env.b.url]) {
     await env.b.gateway.services.lifecycle.sync();
     const kids = await jwksKids(url);

@@ -45,7 +45,13 @@ test.serial(
     const early = cli(['activate', kid!, '--yes']);
     t.is(early.status, 1);
     t.regex(early.stderr, /HSM_LIFECYCLE_TOO_EARLY/);
-    const activated = cli(['activate', kid!, '--yes'], { GW_KEY_LEAD_SECONDS: '0' });
+    // a lead or retention too short for an RP's cached JWKS is refused: early is --force, audited as such
+    for (const env of [{ GW_KEY_LEAD_SECONDS: '0' }, { GW_KEY_RETENTION_SECONDS: '59' }] as Record<string, string>[]) {
+      const short = cli(['activate', kid!, '--yes'], env);
+      t.is(short.status, 1, JSON.stringify(env));
+      t.regex(short.stderr, /HSM_CONFIG_INVALID: GW_KEY_\w+_SECONDS must be a whole number of seconds, at least 60/);
+    }
+    const activated = cli(['activate', kid!, '--yes', '--force']);
     t.is(activated.status, 0, activated.stderr);
 
     const jwk = JSON.parse(cli(['export', kid!]).stdout) as Record<string, string>;
