@@ -189,7 +189,11 @@ try {
     });
     const paths = writeReports(report, values.out);
     process.stdout.write(`reports: ${paths.html}\n         ${paths.junit}\n         ${paths.json}\n`);
-    process.exitCode = report.summary.fail > 0 ? 1 : 0;
+    // nothing judged (--only matched nothing, or every check was skipped) is no green run: 3, said so
+    const judged = report.summary.pass + report.summary.fail;
+    if (judged === 0)
+      process.stderr.write('no check was judged: --only matched nothing, or every check was skipped (see why above)\n');
+    process.exitCode = report.summary.fail > 0 ? 1 : judged === 0 ? 3 : 0;
   }
 } finally {
   await started?.stop();

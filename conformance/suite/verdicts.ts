@@ -35,10 +35,40 @@ export function describe(out: LoginOutcome): string {
  */
 const REFUSALS: ReadonlySet<string> = new Set(['access_denied', 'unmet_authentication_requirements']);
 
+/** Answers that judge nothing: the deployment was rate limiting or overloaded, not refusing what was sent. */
+const NOT_JUDGED: ReadonlySet<number> = new Set([429, 503]);
+
 export function refusedWithoutCode(out: LoginOutcome, target: URL): boolean {
   if (out.code !== null || out.params.has('code')) return false;
   if (out.at === 'rp') return REFUSALS.has(out.error ?? '');
-  return out.status >= 400 && out.status < 500 && out.url.origin === target.origin;
+  return out.status >= 400 && out.status < 500 && !NOT_JUDGED.has(out.status) && out.url.origin === target.origin;
+}
+
+/**
+ * The verdict of a hostile login whose attack is in the IdP's Response (`inResponse`): a pass only when that Response
+ * reached the ACS and no code was issued. A refusal before the ACS (at the authorization request, the chooser, a
+ * proxy or WAF in front) proves nothing about the Response: a fail, saying so. A refusal whose visible error code is
+ * not the reference reason is still a pass (the gateway may find another fault first), and the report says which.
+ */
+export function judgeRefusal(
+  out: LoginOutcome,
+  target: URL,
+  observation: { sent: string; reference: string; inResponse: boolean },
+): Outcome {
+  const { sent, reference, inResponse } = observation;
+  const reached = !inResponse || out.acsForm !== undefined;
+  const notes = [
+    reached ? '' : '; the Response never reached the ACS (refused before it): this proves nothing about it',
+    NOT_JUDGED.has(out.status) ? `; HTTP ${out.status} is a rate limit or an overload, not a refusal` : '',
+    reference !== '' && out.errorCode !== null && out.errorCode !== reference
+      ? `; refused with ${out.errorCode}, not the reference reason ${reference}`
+      : '',
+  ].join('');
+  return judge(reached && refusedWithoutCode(out, target), {
+    sent,
+    expected: reference === '' ? NO_CODE : `${NO_CODE}; reference reason ${reference}`,
+    observed: `${describe(out)}${notes}`,
+  });
 }
 
 /**
@@ -54,6 +84,10 @@ export async function expectRefused(
 ): Promise<Outcome> {
   if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)', { sent });
   const out = await ctx.login(input);
-  const expected = reference === '' ? NO_CODE : `${NO_CODE}; reference reason ${reference}`;
-  return judge(refusedWithoutCode(out, ctx.target), { sent, expected, observed: describe(out) });
+  const inResponse =
+    input.overrides !== undefined ||
+    input.mutate !== undefined ||
+    input.mutateForm !== undefined ||
+    input.post !== undefined;
+  return judgeRefusal(out, ctx.target, { sent, reference, inResponse });
 }

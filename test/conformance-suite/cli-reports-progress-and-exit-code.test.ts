@@ -141,6 +141,23 @@ test.serial('no failing check makes the exit code 0', async (t) => {
   t.regex(run.stdout, /done: \d+ passed, 0 failed/);
 });
 
+test.serial('a run that judges nothing exits with 3, never 0', async (t) => {
+  const run = await cli([
+    '--target',
+    deployment.target,
+    '--plan',
+    'crypto',
+    '--only',
+    'NO-SUCH-CHECK-*',
+    '--idp-id',
+    'none',
+    ...client(),
+  ]);
+  t.is(run.status, 3, run.stdout);
+  t.regex(run.stderr, /no check was judged/);
+  t.regex(readFileSync(join(run.out, 'conformance.html'), 'utf8'), /Nothing was judged/);
+});
+
 test.serial('bad usage exits with 2', async (t) => {
   t.is((await cli(['--plan', 'oidc'])).status, 2);
   t.is((await cli(['--target', deployment.target, '--plan', 'nope'])).status, 2);

@@ -6,7 +6,7 @@
  * | id    | needs            | shape |
  * |-------|------------------|-------|
  * | XSW1  | signed Response  | evil Response keeps the Signature; the original Response is cloned inside the Signature |
- * | XSW2  | signed Response  | as XSW1, the original placed before the Signature (detached) |
+ * | XSW2  | signed Response  | as XSW1, the original placed inside the evil Response before the Signature (detached) |
  * | XSW3  | signed Assertion | evil Assertion (new ID) inserted before the signed one |
  * | XSW4  | signed Assertion | evil Assertion replaces it; the original nested inside the evil one |
  * | XSW5  | signed Assertion | evil Assertion carries the Signature; the original (unsigned copy) appended to the Response |
@@ -55,16 +55,20 @@ export function wrapSignature(variant: XswVariant, xml: string): string {
     case 'XSW2': {
       const signature = child(response, NS.dsig, 'Signature');
       if (signature === undefined) throw new Error(`${variant} needs a signed Response`);
-      const original = response.cloneNode(true);
+      // the signed original as the signature covered it: without the signature itself (the enveloped transform took it out)
+      const original = response.cloneNode(true) as typeof response;
+      removeOwnSignature(original);
+      // the evil Response: new IDs (one element per ID in the document), no signature of its own anywhere (a broken
+      // Assertion signature would be refused for itself, never for the wrapping), the evil NameID
       const evil = evilClone(response, evilNameId);
-      if (variant === 'XSW1') {
-        signature.appendChild(original);
-      } else {
-        signature.parentNode!.insertBefore(original, signature);
-      }
-      // The evil Response takes the place of the root; it keeps the (moved) signature.
-      const evilIssuer = child(evil, NS.assertion, 'Issuer')!;
-      insertAfter(signature, evilIssuer);
+      for (const nested of descendants(evil, NS.dsig, 'Signature')) nested.parentNode!.removeChild(nested);
+      for (const inner of descendants(evil, NS.assertion, 'Assertion'))
+        inner.setAttribute('ID', `_evil${Math.random().toString(16).slice(2)}`);
+      // The evil Response takes the place of the root and holds the genuine signature, right after its Issuer
+      insertAfter(signature, child(evil, NS.assertion, 'Issuer')!);
+      // the signed original: inside the Signature (XSW1), or inside the evil Response before it (XSW2)
+      if (variant === 'XSW1') signature.appendChild(original);
+      else evil.insertBefore(original, signature);
       doc.replaceChild(evil, response);
       break;
     }

@@ -51,7 +51,14 @@ function check(r: CheckResult): string {
  */
 export function htmlReport(report: SuiteReport): string {
   const { total, pass, fail, skipped } = report.summary;
-  const overall = fail === 0 ? 'No check failed' : `${fail} check${fail === 1 ? '' : 's'} failed`;
+  const failedLine = fail === 0 ? 'No check failed' : `${fail} check${fail === 1 ? '' : 's'} failed`;
+  // a skipped check was not judged: the headline never lets a run of skips read as a clean bill
+  const overall =
+    pass + fail === 0
+      ? 'Nothing was judged: every check was skipped'
+      : skipped > 0
+        ? `${failedLine}; ${skipped} of ${total} were skipped, not judged`
+        : failedLine;
   const rows = report.plans
     .map((plan) => {
       const rs = report.results.filter((r) => r.plan === plan);

@@ -4,6 +4,8 @@
  * private material, certificates with strong keys and not expired, AuthnRequests signed without SHA-1.
  */
 import { X509Certificate } from 'node:crypto';
+import { DOMParser, type Element } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
 import type { SuiteContext } from '../../context.ts';
 import { judge, skip, type CheckDefinition, type Outcome } from '../../types.ts';
 import { eidasEvidence } from '../eidas/profile.ts';
@@ -69,6 +71,52 @@ export function judgeMetadataLifetime(xml: string, now: number): [boolean, strin
   return [cache !== undefined && cache > 0 && !Number.isNaN(left) && left >= 2 * cache, observed];
 }
 
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+
+/**
+ * CRYPTO-SAML-01: the metadata's root carries a `ds:Signature` that verifies (xml-crypto, with the certificate in its
+ * KeyInfo: integrity; which key an IdP trusts is its own business), whose one Reference is the root (`#<its ID>`), with
+ * SHA-256 or better. Only that signature's own methods are read: an `alg:DigestMethod` of the eIDAS extensions is no
+ * signature (conformance review, thirty-seventh round: unsigned metadata with two of them passed).
+ */
+export function judgeMetadataSigned(xml: string): [boolean, string] {
+  let root: Element | null;
+  try {
+    root = new DOMParser().parseFromString(xml, 'text/xml').documentElement;
+  } catch (error) {
+    return [false, `not XML: ${(error as Error).message.slice(0, 120)}`];
+  }
+  if (root === null) return [false, 'no root element'];
+  const signature = Array.from(root.childNodes).find(
+    (n): n is Element => (n as Element).localName === 'Signature' && (n as Element).namespaceURI === DSIG,
+  );
+  if (signature === undefined) return [false, 'unsigned (no ds:Signature on the root element)'];
+  const own = signature.toString();
+  const methods = [...algorithms(own, 'SignatureMethod'), ...algorithms(own, 'DigestMethod')];
+  const certificate = /<(?:[A-Za-z0-9_-]+:)?X509Certificate>([^<]+)</.exec(own)?.[1]?.replace(/\s+/g, '');
+  if (certificate === undefined)
+    return [false, `signed (${methods.join(', ')}) without a KeyInfo certificate to verify it`];
+  const verifier = new SignedXml({
+    publicCert: `-----BEGIN CERTIFICATE-----\n${certificate}\n-----END CERTIFICATE-----\n`,
+    getCertFromKeyInfo: () => null,
+  });
+  let verified = false;
+  let why = '';
+  try {
+    verifier.loadSignature(own);
+    verified = verifier.checkSignature(xml);
+  } catch (error) {
+    why = ` (${(error as Error).message.split('\n')[0]!.slice(0, 160)})`;
+  }
+  const references = verifier.getReferences().map((r) => r.uri ?? '');
+  const coversRoot = references.length === 1 && references[0] === `#${root.getAttribute('ID') ?? '\u0000'}`;
+  const strong = methods.length >= 2 && !methods.some((m) => WEAK_ALG.test(m));
+  return [
+    verified && coversRoot && strong,
+    `${verified ? 'verifies' : `does NOT verify${why}`}; references ${references.join(' ') || 'nothing'}${coversRoot ? ' (the root)' : ' (NOT the root alone)'}; ${methods.join(', ')}`,
+  ];
+}
+
 /** The certificates of `md:KeyDescriptor` elements with use="signing" (or no use). */
 function signingCertificates(metadata: string): string[] {
   return [
@@ -115,13 +163,11 @@ export const samlMetadataChecks: readonly CheckDefinition[] = [
     plan: 'crypto',
     source: 'SAML metadata §3; XML-DSig 1.1 §6.4 (SHA-1 discouraged); security-conformance.md EID-M1',
     run: (ctx) =>
-      withMetadata(ctx, 'a ds:Signature whose SignatureMethod and DigestMethod are SHA-256 or better', (xml) => {
-        const methods = [...algorithms(xml, 'SignatureMethod'), ...algorithms(xml, 'DigestMethod')];
-        return [
-          methods.length >= 2 && !methods.some((m) => WEAK_ALG.test(m)),
-          methods.length === 0 ? 'unsigned' : methods.join(', '),
-        ];
-      }),
+      withMetadata(
+        ctx,
+        'a ds:Signature of the root element that verifies (with the certificate it carries) over the root, its SignatureMethod and DigestMethod SHA-256 or better',
+        judgeMetadataSigned,
+      ),
   },
   {
     id: 'CRYPTO-SAML-02',

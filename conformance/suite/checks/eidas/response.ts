@@ -13,7 +13,7 @@ import { EIDAS_LOA, NATURAL_PERSON, type EidasOverrides } from '../../../saml-id
 import { SIG } from '../../../saml-idp/eidas/node-signature.ts';
 import type { SuiteContext } from '../../context.ts';
 import { describeTokenAnswer } from '../oidc/flows.ts';
-import { describe, refusedWithoutCode, NO_CODE } from '../../verdicts.ts';
+import { describe, judgeRefusal } from '../../verdicts.ts';
 import { judge, type CheckDefinition, type Outcome } from '../../types.ts';
 import { eidasNodeCheck } from './profile.ts';
 
@@ -61,11 +61,7 @@ async function expectRefused(
   reference = '',
 ): Promise<Outcome> {
   const out = await ctx.eidasLogin({ eidas, authorize });
-  return judge(refusedWithoutCode(out, ctx.target), {
-    sent,
-    expected: reference === '' ? NO_CODE : `${NO_CODE}; reference reason ${reference}`,
-    observed: describe(out),
-  });
+  return judgeRefusal(out, ctx.target, { sent, reference, inResponse: Object.keys(eidas).length > 0 });
 }
 
 function accepted(

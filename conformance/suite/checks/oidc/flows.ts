@@ -35,7 +35,8 @@ export async function goodLogin(
   const tokens = await ctx.rp.exchange(out.code, out.request);
   const idToken = tokens.json.id_token;
   if (tokens.status !== 200 || typeof idToken !== 'string')
-    throw new Error(`token endpoint answered ${tokens.status} ${JSON.stringify(tokens.json)}`);
+    // what it answered, never the tokens themselves: the message goes into every report
+    throw new Error(`token endpoint answered ${describeTokenAnswer(tokens)}`);
   const { payload, header } = await ctx.rp.verifyIdToken(idToken, out.request.nonce);
   return { out, tokens, idToken, claims: payload as Record<string, unknown>, header };
 }

@@ -6,7 +6,7 @@
 import { Browser } from '../../browser/browser.ts';
 import type { Form } from '../../browser/forms.ts';
 import type { CheckDefinition } from '../../types.ts';
-import { refusal } from './refusal.ts';
+import { refusal, resign } from './refusal.ts';
 
 /** The session checks. */
 export const sessionChecks: readonly CheckDefinition[] = [
@@ -21,7 +21,48 @@ export const sessionChecks: readonly CheckDefinition[] = [
         const atRp = (u: URL): boolean => u.href.startsWith(ctx.rp.client.redirectUri);
         const first = await browser.submit(form, base, {}, atRp);
         await first.response.body?.cancel();
+        // the first post must have logged in: a refused first post would make the second's refusal prove nothing
+        if (first.url.searchParams.get('code') === null)
+          throw new Error(`the honest first post gave no code (${first.url.origin}${first.url.pathname})`);
         return browser.submit(form, base, {}, atRp);
+      },
+    }),
+  }),
+  refusal({
+    id: 'SAML-RPL-03',
+    title: 'An Assertion ID already used is refused in a new, otherwise valid Response',
+    source:
+      'SAML 2.0 profiles §4.1.4.5 (the SP keeps the Assertion IDs it accepted); security-conformance.md SAML-RPL-01',
+    sent: "a first honest login; a second login whose Response answers its own request, signed by the IdP, but carries the first login's Assertion ID",
+    reference: 'SAML_REPLAY',
+    input: async (ctx) => {
+      const first = await ctx.login({ browser: new Browser() });
+      const used = /<(?:\w+:)?Assertion\b[^>]*\sID="([^"]+)"/.exec(first.postedXml ?? '')?.[1];
+      if (first.code === null || used === undefined)
+        throw new Error('the honest first login gave no code or no Assertion ID: the replay would prove nothing');
+      // only the replay cache can refuse it: its InResponseTo, RelayState, browser and signature are this login's own
+      return {
+        browser: new Browser(),
+        mutate: resign(ctx, (xml) => xml.replace(/(<(?:\w+:)?Assertion\b[^>]*\sID=")[^"]+"/, `$1${used}"`)),
+      };
+    },
+  }),
+  refusal({
+    id: 'SAML-RPL-04',
+    title: 'One Response posted four times at once gives one code',
+    source: 'SAML 2.0 profiles §4.1.4.5 (replay under concurrency); security-conformance.md SAML-RPL-01',
+    sent: 'the honest Response posted to the ACS four times concurrently from its browser (a post beyond the first code judged)',
+    reference: 'SAML_REPLAY',
+    input: (ctx) => ({
+      post: async (form, browser, base) => {
+        const atRp = (u: URL): boolean => u.href.startsWith(ctx.rp.client.redirectUri);
+        const landings = await Promise.all([0, 1, 2, 3].map(() => browser.submit(form, base, {}, atRp)));
+        const withCode = landings.filter((l) => l.url.searchParams.get('code') !== null);
+        if (withCode.length === 0) throw new Error('none of the four posts gave a code: the race proves nothing');
+        // two codes: the second is judged (a fail); one: one of the refused posts is judged
+        const judged = withCode.length > 1 ? withCode[1]! : landings.find((l) => !withCode.includes(l))!;
+        for (const landing of landings) if (landing !== judged) await landing.response.body?.cancel();
+        return judged;
       },
     }),
   }),
@@ -34,7 +75,9 @@ export const sessionChecks: readonly CheckDefinition[] = [
     input: async (ctx) => {
       const browser = new Browser();
       const first = await ctx.login({ browser });
-      const old = first.acsForm?.fields.SAMLResponse ?? '';
+      const old = first.acsForm?.fields.SAMLResponse;
+      if (first.code === null || old === undefined)
+        throw new Error('the honest first login gave no code: posting its Response again would prove nothing');
       return { browser, authorize: { prompt: 'login' }, mutateForm: (f) => ({ ...f, SAMLResponse: old }) };
     },
   }),

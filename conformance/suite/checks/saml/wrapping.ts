@@ -14,7 +14,7 @@ import {
   responseParts,
   serialize,
 } from '../../../saml-idp/hostile/dom.ts';
-import type { CheckDefinition } from '../../types.ts';
+import { skip, type CheckDefinition } from '../../types.ts';
 import { refusal } from './refusal.ts';
 
 const shapes: Record<(typeof XSW_VARIANTS)[number], string> = {
@@ -29,8 +29,11 @@ const shapes: Record<(typeof XSW_VARIANTS)[number], string> = {
   XSW9: 'decoy second Signature repeating the SignatureValue, evil Assertion in its ds:Object',
 };
 
-const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) =>
-  refusal({
+/** What XSW1/2 ask of the IdP: the Response signed, the Assertion not (the signature they move is the Response's). */
+const RESPONSE_SIGNED_ONLY = { signResponse: true, signAssertion: false } as const;
+
+const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) => {
+  const check = refusal({
     id: `SAML-XSW-0${i + 1}`,
     title: `Signature wrapping ${variant} is refused`,
     source:
@@ -40,11 +43,27 @@ const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) =>
     sent: `${shapes[variant]} (NameID ${evilNameId})`,
     reference: variant === 'XSW7' ? 'SAML_DUPLICATE_ID' : 'SAML_SIGNATURE_WRAPPING',
     input: () => ({
-      ...(xswNeedsSignedResponse(variant) ? { overrides: { signResponse: true } } : {}),
+      ...(xswNeedsSignedResponse(variant) ? { overrides: RESPONSE_SIGNED_ONLY } : {}),
       mutate: (xml) => wrapSignature(variant, xml),
     }),
-  }),
-);
+  });
+  if (!xswNeedsSignedResponse(variant)) return check;
+  // a deployment that requires the Assertion signed refuses any Response signed only at its root: the wrapping would be
+  // refused for that, proving nothing about it. An honest login signed so first: no code, the check is skipped
+  return {
+    ...check,
+    run: async (ctx) => {
+      if (ctx.idp === undefined) return check.run(ctx);
+      const honest = await ctx.memo('saml-response-signed-only', () => ctx.login({ overrides: RESPONSE_SIGNED_ONLY }));
+      if (honest.code === null)
+        return skip(
+          'the IdP is registered to require a signed Assertion: a Response signed only at its root is refused, so Response wrapping cannot be judged (XSW3–9 judge the Assertion); register it with requiredSignatures "either" or "response" to run it',
+          { sent: 'an honest Response signed at its root only' },
+        );
+      return check.run(ctx);
+    },
+  };
+});
 
 /** The wrapping checks. */
 export const wrappingChecks: readonly CheckDefinition[] = [
