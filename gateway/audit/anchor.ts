@@ -25,9 +25,20 @@ export interface AnchoredCheckpoint {
   jws: string;
 }
 
+/**
+ * The rows without a chain position when the anchor began (written before the chain existed, migration 0200): how many
+ * and the highest id. A row without a position beyond them was put there since (`audit verify`).
+ */
+export interface LegacyExtent {
+  count: number;
+  maxId: string;
+}
+
 export interface Anchor {
   genesis: string;
   checkpoints: AnchoredCheckpoint[];
+  /** Absent in an anchor begun before the thirty-seventh round. */
+  legacy?: LegacyExtent;
 }
 
 function appendLine(file: string, value: unknown): void {
@@ -46,9 +57,13 @@ function appendLine(file: string, value: unknown): void {
  * @example
  * anchorCheckpoint('/srv/audit-anchor/gateway.jsonl', checkpoint);
  */
-export function anchorCheckpoint(file: string, checkpoint: AnchoredCheckpoint): void {
+export function anchorCheckpoint(file: string, checkpoint: AnchoredCheckpoint, legacy?: LegacyExtent): void {
   if (!existsSync(file))
-    appendLine(file, { genesis: GENESIS_HASH.toString('base64url'), created: new Date().toISOString() });
+    appendLine(file, {
+      genesis: GENESIS_HASH.toString('base64url'),
+      created: new Date().toISOString(),
+      ...(legacy === undefined ? {} : { legacy }),
+    });
   appendLine(file, { seq: checkpoint.seq, hash: checkpoint.hash, kid: checkpoint.kid, jws: checkpoint.jws });
 }
 
@@ -77,5 +92,15 @@ export function readAnchor(file: string): Anchor {
     }
     return { seq: entry.seq, hash: entry.hash, kid: entry.kid, jws: entry.jws };
   });
-  return { genesis: first.genesis, checkpoints };
+  const legacy = first.legacy as Partial<LegacyExtent> | undefined;
+  if (
+    legacy !== undefined &&
+    (typeof legacy !== 'object' ||
+      legacy === null ||
+      !Number.isSafeInteger(legacy.count) ||
+      typeof legacy.maxId !== 'string' ||
+      !/^-?\d{1,19}$/.test(legacy.maxId))
+  )
+    throw new Error(`anchor ${file} genesis line has a malformed legacy extent`);
+  return { genesis: first.genesis, checkpoints, ...(legacy === undefined ? {} : { legacy: legacy as LegacyExtent }) };
 }

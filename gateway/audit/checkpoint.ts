@@ -10,7 +10,8 @@
  */
 import type { Pool } from 'pg';
 import type { Signer } from '../../hsm/signer.ts';
-import { anchorCheckpoint } from './anchor.ts';
+import { existsSync } from 'node:fs';
+import { anchorCheckpoint, type LegacyExtent } from './anchor.ts';
 
 export interface Checkpoint {
   seq: string;
@@ -46,8 +47,17 @@ export async function takeCheckpoint(pool: Pool, signer: Signer, anchorFile?: st
     [head.seq, head.hash, signer.kid, JSON.stringify(signer.publicJwk), jws],
   );
   const checkpoint = { seq: head.seq, hash: payload.hash, jws, kid: signer.kid };
-  if (anchorFile !== undefined) anchorCheckpoint(anchorFile, checkpoint);
+  if (anchorFile !== undefined)
+    anchorCheckpoint(anchorFile, checkpoint, existsSync(anchorFile) ? undefined : await legacyExtent(pool));
   return checkpoint;
+}
+
+/** The rows written before the chain existed, recorded in the anchor's first line (anchor.ts `LegacyExtent`). */
+async function legacyExtent(pool: Pool): Promise<LegacyExtent> {
+  const { rows } = await pool.query<{ n: number; max: string }>(
+    'select count(*)::int as n, coalesce(max(id), 0)::text as max from audit_log where seq is null',
+  );
+  return { count: rows[0]?.n ?? 0, maxId: rows[0]?.max ?? '0' };
 }
 
 /** Takes a checkpoint every `intervalMs` (errors go to `onError`; the next round retries). Returns a stop function. */

@@ -187,10 +187,26 @@ export async function verifyAuditChain(
       at: `id:${row.id}`,
       detail: 'a row at a position before the chain',
     });
+  // a row at an id the log never issues (its ids start at 1), or beyond the rows the anchor found without a position
+  // when it began: put there since, whatever its place among the ids (it would show first in a login's trail)
+  const { rows: outside } = await pool.query<{ id: string }>(
+    'select id::text as id from audit_log where seq is null and (id <= 0 or id > $1::bigint) order by id limit 100',
+    [options.anchor.legacy?.maxId ?? '9223372036854775807'],
+  );
+  for (const row of outside)
+    if (!loose.some((l) => l.id === row.id))
+      findings.push({ code: 'AUDIT_RECORD_UNCHAINED', at: `id:${row.id}`, detail: 'a row without a chain position' });
   const { rows: legacy } = await pool.query<{ n: number }>(
     'select count(*)::int as n from audit_log where seq is null and id < $1::bigint',
     [firstChainedId ?? '9223372036854775807'],
   );
+  const legacyCount = legacy[0]?.n ?? 0;
+  if (options.anchor.legacy !== undefined && legacyCount > options.anchor.legacy.count)
+    findings.push({
+      code: 'AUDIT_RECORD_UNCHAINED',
+      at: 'legacy',
+      detail: `${legacyCount} rows before the chain without a position; the anchor found ${options.anchor.legacy.count}`,
+    });
   const trusted = new Map(options.trustedKeys.map((k) => [String(k.kid), k]));
   for (const cp of cps) {
     const key = trusted.get(cp.kid);
@@ -226,7 +242,7 @@ export async function verifyAuditChain(
     ok: findings.length === 0,
     records,
     checkpoints: new Set(cps.map((c) => c.seq)).size,
-    legacyRecords: legacy[0]?.n ?? 0,
+    legacyRecords: legacyCount,
     findings,
   };
 }

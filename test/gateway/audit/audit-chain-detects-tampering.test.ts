@@ -299,3 +299,49 @@ test('a checkpoint re-signed by the attacker with the key stored beside it is AU
     ['AUDIT_CHECKPOINT_SIGNATURE_INVALID'],
   );
 });
+
+test('a row without a chain position at an id the log never issues (0 or below) is AUDIT_RECORD_UNCHAINED', async (t) => {
+  const pool = await chain(3);
+  t.teardown(() => pool.end());
+  // below the first chained id, where the rows written before the chain are: it would show first in s1's trail
+  await tamper(
+    pool,
+    "insert into audit_log (id, session_id, to_state, component) values (-1, 's1', 'COMPLETED', 'oidc')",
+  );
+  const report = await verifyWith(pool);
+  t.false(report.ok);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [['AUDIT_RECORD_UNCHAINED', 'id:-1']],
+  );
+});
+
+test('the anchor records the rows written before the chain: a row without a position added among them since is AUDIT_RECORD_UNCHAINED', async (t) => {
+  const pool = await migratedPool();
+  t.teardown(() => pool.end());
+  // two rows from before the chain (migration 0200), then the chain, anchored: its first line records the two
+  await tamper(
+    pool,
+    "insert into audit_log (id, session_id, to_state, component) values (1, 'old', 'COMPLETED', 'oidc'), (3, 'old', 'COMPLETED', 'oidc')",
+  );
+  await pool.query("select setval(pg_get_serial_sequence('audit_log', 'id'), 10)");
+  const audit = new AuditLog(pool);
+  for (let i = 0; i < 3; i += 1) await audit.append({ sessionId: 's', from: null, to: 'INITIATED', component: 'flow' });
+  const anchor = anchorFilePath();
+  await takeCheckpoint(pool, keys.activeSigner('audit'), anchor);
+  t.deepEqual(readAnchor(anchor).legacy, { count: 2, maxId: '3' });
+  const clean = await verifyWith(pool, anchor);
+  t.deepEqual(clean.findings, []);
+  t.is(clean.legacyRecords, 2);
+  // a forged row in the gap between the old ones: below the first chained id, a legacy record before
+  await tamper(
+    pool,
+    "insert into audit_log (id, session_id, to_state, component) values (2, 's', 'COMPLETED', 'oidc')",
+  );
+  const report = await verifyWith(pool, anchor);
+  t.false(report.ok);
+  t.deepEqual(
+    report.findings.map((f) => [f.code, f.at]),
+    [['AUDIT_RECORD_UNCHAINED', 'legacy']],
+  );
+});
