@@ -34,8 +34,9 @@ import { levelPolicyOf, userVerificationFor, webauthnLevel } from './credential-
 import { CredentialStore, credentialRef, type Attachment, type StoredCredential } from './credential-store.ts';
 import { keysNotice } from './key-notice.ts';
 import { ceremonyPage, webauthnCsp } from './pages.ts';
-import { ENROLMENT_TTL_SECONDS, enrolmentKey, type EnrolmentGrant } from './step-up.ts';
+import { enrolmentKey, type EnrolmentGrant } from './step-up.ts';
 import { storeEnrolment } from './keys-of-a-stopped-login.ts';
+import { spendEnrolmentGrant } from './enrolment-spend.ts';
 import { suspendingAClone } from './suspend-cloned-key.ts';
 import { WebAuthnError } from './webauthn-error.ts';
 
@@ -55,12 +56,6 @@ const notAllowed = (detail: string) =>
 
 const alreadyRegistered = () =>
   new WebAuthnError('WEBAUTHN_CREDENTIAL_ALREADY_REGISTERED', 'This security key is already registered.');
-
-/** What Redis keeps of a grant: never the person's name (no name in Redis, step-up.ts). */
-function storedOf(grant: EnrolmentGrant): Omit<EnrolmentGrant, 'displayName'> {
-  const { displayName: _name, ...stored } = grant;
-  return stored;
-}
 
 /** KEYS[1] the grant; ARGV the account, level and binding read. Marks it confirmed if it is still that grant. */
 const CONFIRM = new LuaScript(`
@@ -318,14 +313,9 @@ export async function enrolmentAnswer(ctx: Context, deps: WebAuthnDeps, uid: str
     deps.logger.warn({ loginId: uid, code: error.code, detail: error.detail }, 'webauthn enrolment refused');
     return renderRegister(ctx, deps, uid, grant, request, error.code);
   }
-  // one enrolment per grant; the browser keeps its view of the account page
-  if (!(await deps.redis.del(enrolmentKey(uid)))) throw notAllowed('already used');
-  await deps.redis.set(
-    enrolmentKey(uid),
-    JSON.stringify({ ...storedOf(grant), level: 0, confirmed: false }),
-    'EX',
-    ENROLMENT_TTL_SECONDS,
-  );
+  // one enrolment per grant, spent only if it is still the grant this request read (enrolment-spend.ts); the browser
+  // keeps its view of the account page
+  if (!(await spendEnrolmentGrant(deps.redis, uid, grant))) throw notAllowed('already used');
   // the credential and its audit record in one transaction: both stored, or neither; under the login's lock, and
   // not once a late verdict stopped the login (keys-of-a-stopped-login.ts). Registered in the meantime by a
   // concurrent answer: refused (the grant is spent)
