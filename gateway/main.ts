@@ -16,6 +16,7 @@ import { bootGateway } from './boot.ts';
 import { loadConfigFile } from './config/load.ts';
 import { GatewayError } from './errors.ts';
 import { runClusterPrimary } from './cluster/primary.ts';
+import { CONFIG_CHANGED_EXIT, configFingerprint, FINGERPRINT_ENV } from './cluster/config-fingerprint.ts';
 import type { GatewayConfig } from './config/types.ts';
 
 const flag = process.argv.indexOf('--config');
@@ -36,8 +37,21 @@ try {
   throw error;
 }
 
+// a worker serves the configuration its primary started with, or nothing (cluster/config-fingerprint.ts)
+const primaryFingerprint = cluster.isWorker ? process.env[FINGERPRINT_ENV] : undefined;
+if (primaryFingerprint !== undefined && primaryFingerprint !== configFingerprint(config)) {
+  console.error(
+    'gateway: the configuration (its file or a secret it names) changed since the cluster started: this worker does not serve it; restart the gateway to apply it',
+  );
+  process.exit(CONFIG_CHANGED_EXIT);
+}
+
 if (config.workers > 1 && cluster.isPrimary) {
-  runClusterPrimary({ workers: config.workers, logLevel: config.logging.level });
+  runClusterPrimary({
+    workers: config.workers,
+    logLevel: config.logging.level,
+    configFingerprint: configFingerprint(config),
+  });
 } else {
   await serveGateway(config);
 }

@@ -8,13 +8,16 @@
  * - a worker that dies before the first round is ready stops the whole process with its exit code (a boot
  *   failure — bad configuration, PostgreSQL unreachable — is not retried forever);
  * - later, a worker that dies is replaced after a backoff (0.5 s doubling to 30 s; back to 0.5 s once a
- *   worker has lived 60 s), each death and restart logged;
+ *   worker has lived 60 s), each death and restart logged; a worker whose configuration is not the one the cluster
+ *   started with (the file or a secret changed meanwhile: config-fingerprint.ts) refuses to serve and is not replaced,
+ *   and with no worker left the primary exits with that code (78) for its supervisor to start it on the new one;
  * - SIGTERM/SIGINT are forwarded as SIGTERM to every worker, which drains (stops accepting, finishes
  *   in-flight requests, releases its resources); the primary exits when all have, 1 if one failed;
  * - answers the workers' /metrics requests with every worker's registry aggregated (cluster-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createLogger } from '../observability/logger.ts';
+import { CONFIG_CHANGED_EXIT, FINGERPRINT_ENV } from './config-fingerprint.ts';
 import { answerWorkersMetrics, ClusterMetrics } from '../observability/cluster-metrics.ts';
 
 const FIRST_BACKOFF_MS = 500;
@@ -23,7 +26,7 @@ const HEALTHY_AFTER_MS = 60_000;
 const DRAIN_LIMIT_MS = 15_000;
 
 /** Runs the primary of `workers` gateway workers; never returns (the process exits when they have drained). */
-export function runClusterPrimary(options: { workers: number; logLevel: string }): void {
+export function runClusterPrimary(options: { workers: number; logLevel: string; configFingerprint: string }): void {
   const logger = createLogger(options.logLevel, 'gateway-primary');
   answerWorkersMetrics(new ClusterMetrics());
   const started = new Map<number, number>(); // worker id → fork time
@@ -34,7 +37,7 @@ export function runClusterPrimary(options: { workers: number; logLevel: string }
   let failedExit = false;
 
   const fork = (): Worker => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [FINGERPRINT_ENV]: options.configFingerprint });
     started.set(worker.id, Date.now());
     worker.on('message', (message: { ready?: boolean }) => {
       if (message?.ready !== true || allReady) return;
@@ -63,6 +66,19 @@ export function runClusterPrimary(options: { workers: number; logLevel: string }
       );
       stopAll();
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(code || 1);
+      return;
+    }
+    if (code === CONFIG_CHANGED_EXIT) {
+      // its configuration is no longer the one this cluster serves: restarting it would only fail again
+      logger.error(
+        { worker: worker.id, workerPid: worker.process.pid, workersLeft: Object.keys(cluster.workers ?? {}).length },
+        'a worker read a configuration other than the one the cluster started with: not restarted; restart the gateway to apply the new one',
+      );
+      // none left: the gateway stops, so that its supervisor starts it again on the new configuration
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.error('no worker left to serve the configuration the cluster started with: stopping');
+        process.exit(CONFIG_CHANGED_EXIT);
+      }
       return;
     }
     failures = lived >= HEALTHY_AFTER_MS ? 0 : failures + 1;

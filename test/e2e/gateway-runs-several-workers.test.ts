@@ -5,10 +5,12 @@
  * - logins complete through it (each worker opened its own PKCS#11 sessions on the same token);
  * - /metrics, whichever worker answers the scrape, counts the requests of both workers: 16 fresh
  *   connections (round-robin across the workers) to the discovery route are all counted;
- * - a worker killed with SIGKILL is replaced by the primary, and logins continue.
+ * - a worker killed with SIGKILL is replaced by the primary, and logins continue;
+ * - a worker that starts after the configuration file changed refuses to serve it and is not replaced; with none
+ *   left, the gateway exits 78 (last: it ends the cluster).
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,3 +125,26 @@ test.serial('a killed worker is replaced and logins continue', async (t) => {
   t.truthy(again.accessToken);
   t.true(readFileSync(join(dir, 'gateway.log'), 'utf8').includes('worker died: restarting it'));
 });
+
+test.serial(
+  'workers restarted after the configuration changed refuse to serve it; with none left the gateway exits 78',
+  async (t) => {
+    const primary = gw.child.pid!;
+    const exited = new Promise<number | null>((resolve) => gw.child.once('exit', (code) => resolve(code)));
+    const file = deployment.configFile.replace(/\.json$/, `.${new URL(gw.url).port}.json`);
+    const before = readFileSync(file, 'utf8');
+    // an edit of the live file (a rotated secret would do the same): a worker started now would serve beside its
+    // siblings with another configuration than theirs
+    const edited = JSON.parse(before) as { ttl?: Record<string, number> };
+    edited.ttl = { ...edited.ttl, accessToken: 120 };
+    writeFileSync(file, JSON.stringify(edited, null, 2));
+    t.teardown(() => writeFileSync(file, before));
+    for (const worker of workersOf(primary)) process.kill(worker, 'SIGKILL');
+    // each replacement reads the new file, refuses to serve it and is not replaced; with none left, the primary stops
+    t.is(await exited, 78);
+    const log = readFileSync(join(dir, 'gateway.log'), 'utf8');
+    t.regex(log, /the configuration \(its file or a secret it names\) changed since the cluster started/);
+    t.regex(log, /a worker read a configuration other than the one the cluster started with: not restarted/);
+    t.regex(log, /no worker left to serve the configuration the cluster started with: stopping/);
+  },
+);
