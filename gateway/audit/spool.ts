@@ -16,12 +16,11 @@
  *   after an outage, keeps its file's time, so it is still replayed before this process's later records;
  * - a record is acknowledged only once all of its line is written and fsync'd: a short write (a full disk, a file
  *   size limit) is written on, or cut off again and refused, never left torn for the next record to join;
- * - the folder is this process's user's alone (created 0700, tightened to 0700 when it is looser; another user's
- *   folder stops the boot), and only files of this user are adopted: a file someone else put there is set aside.
+ * - the folder is this process's user's alone (created 0700; one open to other users, another user's, or a link stops
+ *   the boot), and only files of this user are adopted: a file someone else put there is set aside.
  */
 import type { DigestFields } from './canonical.ts';
 import {
-  chmodSync,
   closeSync,
   fstatSync,
   fsyncSync,
@@ -55,6 +54,7 @@ export class AuditSpool {
   #fd: number;
   #lines = 0;
   #draining = false;
+  #closed = false;
   /** Files of other (dead) processes or left over from an interrupted replay, as of the last look. */
   #leftovers: number;
 
@@ -84,7 +84,8 @@ export class AuditSpool {
   /** Appends one record and fsyncs; throws when the disk refuses (the caller fails closed). */
   write(record: SpooledRecord): void {
     // never a write through a descriptor closed here: its number may be another file's or socket's by now
-    if (this.#fd < 0) throw new Error('the audit spool is closed');
+    if (this.#closed) throw new Error('the audit spool is closed');
+    if (this.#fd < 0) this.#fd = openSync(join(this.dir, this.#file), 'a', 0o600); // after a torn line: a fresh file
     const fd = this.#fd;
     const end = fstatSync(fd).size;
     try {
@@ -95,11 +96,40 @@ export class AuditSpool {
       try {
         ftruncateSync(fd, end);
       } catch {
-        // the file keeps a torn last line, set aside at replay (it was never acknowledged)
+        // it stays: the file is set aside for replay (its torn last line rejected there, never acknowledged) and the
+        // next record goes to a fresh file
+        this.#setAsideTorn();
       }
       throw error;
     }
     this.#lines += 1;
+  }
+
+  /**
+   * The live file ends on a line it could not cut off: renamed `draining-` with its own time (replayed in order, the
+   * torn line set aside) and a fresh live file opened, or none now (the next write opens it, or refuses).
+   */
+  #setAsideTorn(): void {
+    const fd = this.#fd;
+    this.#fd = -1;
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    try {
+      renameSync(join(this.dir, this.#file), join(this.dir, this.#newName('draining', FILE.exec(this.#file)![2])));
+      if (this.#lines > 0) this.#leftovers += 1;
+    } catch {
+      // left under its name: a file of this process that replay does not read until a restart adopts it
+    }
+    this.#lines = 0;
+    this.#file = this.#newName('spool');
+    try {
+      this.#fd = openSync(join(this.dir, this.#file), 'a', 0o600);
+    } catch {
+      // opened by the next write
+    }
   }
 
   /** The live file opened again after a failed rotation; a fresh live file if it cannot be (its lines stay on disk). */
@@ -230,6 +260,7 @@ export class AuditSpool {
 
   /** Closes the live file (records in it stay on disk for the next start). */
   close(): void {
+    this.#closed = true;
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
@@ -285,7 +316,10 @@ function ownFolder(dir: string): void {
   if (!stat.isDirectory()) throw new Error(`the audit spool folder ${dir} is not a folder (a link?)`);
   if (me !== undefined && stat.uid !== me)
     throw new Error(`the audit spool folder ${dir} belongs to user ${stat.uid}, not to this process's (${me})`);
-  if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  if ((stat.mode & 0o077) !== 0)
+    throw new Error(
+      `the audit spool folder ${dir} is open to other users (mode ${(stat.mode & 0o777).toString(8)}): chmod 700 it`,
+    );
 }
 
 function ownedByMe(path: string): boolean {

@@ -75,6 +75,7 @@ function refusePrototypeKeys(value: unknown, at: string): void {
 function plainIssuer(issuer: string): string {
   const url = new URL(issuer);
   if (url.search !== '' || issuer.includes('?')) throw new ConfigError('issuer', 'must not contain a query');
+  if (issuer.includes('#')) throw new ConfigError('issuer', 'must not contain a fragment');
   if (url.username !== '' || url.password !== '')
     throw new ConfigError('issuer', 'must not contain a user name or password');
   if (url.hostname.includes('*')) throw new ConfigError('issuer', 'must name one host (no wildcard)');

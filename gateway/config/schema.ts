@@ -36,6 +36,35 @@ const WIDEST_PROXY_PREFIX = { 4: 8, 6: 7 } as const;
 
 const DAY = 86_400;
 
+/** An IPv6 address (already checked by `isIP`) as its 128 bits. */
+function ipv6Bits(address: string): bigint {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const before = head === '' ? [] : head.split(':');
+  const after = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  return groups.reduce((bits, group) => (bits << 16n) | BigInt(parseInt(group || '0', 16)), 0n);
+}
+
+/** The IPv4-mapped addresses (`::ffff:0:0/96`): an IPv4 peer is matched against an IPv6 block through them. */
+const MAPPED = 0xffffn << 32n;
+
+/**
+ * Whether an IPv6 block takes in more than an IPv4 /8 through the mapped addresses (`::ffff:0:0/96`, `::/8`, `::/7`):
+ * Node's BlockList matches every IPv4 peer against them, so each IPv4 client would be a trusted proxy.
+ */
+function mapsWideIpv4(address: string, prefix: number): boolean {
+  const shift = BigInt(128 - Math.min(prefix, 96));
+  const overlaps = ipv6Bits(address) >> shift === MAPPED >> shift;
+  return overlaps && prefix < 104;
+}
+
 /** An address or CIDR block of a reverse proxy of ours. */
 const proxyAddress = z.string().superRefine((entry, ctx) => {
   const [address = '', prefix, extra] = entry.split('/');
@@ -51,6 +80,12 @@ const proxyAddress = z.string().superRefine((entry, ctx) => {
     ctx.addIssue({
       code: 'custom',
       message: `is wider than a /${WIDEST_PROXY_PREFIX[family as 4 | 6]}: clients inside it would choose their own address; name your proxies`,
+    });
+  else if (family === 6 && prefix !== undefined && mapsWideIpv4(address, Number(prefix)))
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'is wider than an IPv4 /8 through the IPv4-mapped addresses (::ffff:0:0/96): every IPv4 client in it would choose its own address; name your proxies',
     });
 });
 

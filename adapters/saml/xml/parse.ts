@@ -64,7 +64,7 @@ export function parseStrictXml(xml: string): Document {
 }
 
 /** Character references (`&#0;`, `&#xD800;`): the parser puts what they name in the DOM unchecked. */
-const CHAR_REFERENCE = /&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));/g;
+const CHAR_REFERENCE = /&#(?:x([0-9A-Fa-f]+)|([0-9]+));/g;
 
 /**
  * The first character reference naming a character XML 1.0 does not allow (well-formedness constraint "Legal
@@ -74,7 +74,17 @@ const CHAR_REFERENCE = /&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));/g;
 function forbiddenReference(xml: string): { text: string; index: number } | undefined {
   if (!xml.includes('&#')) return undefined;
   for (const match of xml.matchAll(CHAR_REFERENCE)) {
-    const code = match[1] !== undefined ? parseInt(match[1], 16) : Number(match[2]);
+    // any length (XML allows leading zeros, and the parser reads them all): past U+10FFFF by its digits alone
+    const hex = match[1]?.replace(/^0+/, '');
+    const dec = match[2]?.replace(/^0+/, '');
+    const code =
+      hex !== undefined
+        ? hex.length > 6
+          ? Infinity
+          : parseInt(hex || '0', 16)
+        : (dec ?? '').length > 7
+          ? Infinity
+          : Number(dec || '0');
     const allowed =
       code === 0x9 ||
       code === 0xa ||

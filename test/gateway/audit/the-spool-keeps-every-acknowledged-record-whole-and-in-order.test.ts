@@ -3,11 +3,20 @@
  * a line acknowledges nothing it did not write whole; an outage of many replay rounds leaves a bounded number of
  * files, not one per round; what an outage interrupted is still replayed before this process's later records; a line
  * of another shape, or a file another user put in the folder, is set aside without stopping the replay; the folder is
- * this user's alone.
+ * this user's alone (one open to others is refused, not changed).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,12 +176,18 @@ test('a spool line of another shape is set aside and the records after it reach 
   },
 );
 
-test("the spool folder is this user's alone: a looser one is tightened, a link refused", (t) => {
+test("the spool folder is this user's alone: one open to others, or a link, is refused", (t) => {
   const loose = join(mkdtempSync(join(tmpdir(), 'gw-spool-mode-')), 'spool');
   mkdirSync(loose, { mode: 0o755 });
+  chmodSync(loose, 0o755);
+  t.throws(() => new AuditSpool(loose), { message: /open to other users \(mode 755\): chmod 700 it/ });
+  chmodSync(loose, 0o700);
   new AuditSpool(loose).close();
-  t.is(statSync(loose).mode & 0o777, 0o700);
   const link = join(mkdtempSync(join(tmpdir(), 'gw-spool-link-')), 'spool');
   symlinkSync(loose, link);
   t.throws(() => new AuditSpool(link), { message: /not a folder/ });
+  // a folder it makes is its own
+  const made = join(mkdtempSync(join(tmpdir(), 'gw-spool-new-')), 'a', 'b');
+  new AuditSpool(made).close();
+  t.is(statSync(made).mode & 0o777, 0o700);
 });

@@ -53,8 +53,17 @@ test('a trusted proxy block wider than an IPv4 /8 or an IPv6 /7 is refused namin
     ['10.0.0.0/7', 1],
     ['::/0', 1],
     ['fc00::/6', 1],
+    // through the IPv4-mapped addresses, which every IPv4 peer is matched against (review, thirty-seventh round)
+    ['::ffff:0:0/96', 1],
+    ['::ffff:0.0.0.0/96', 1],
+    ['::ffff:10.0.0.0/103', 1],
+    ['::/7', 1],
+    ['::/8', 1],
   ] as const)
     failsAt(t, (c) => (c.trustedProxies = ['10.0.0.5', block]), `trustedProxies[${index}]`, /wider than/);
+  t.notThrows(() =>
+    loadConfig({ ...valid(), trustedProxies: ['::ffff:10.0.0.0/104', '::ffff:192.0.2.7'] }, { env, baseDir: dir }),
+  );
   const taken = loadConfig(
     { ...valid(), trustedProxies: ['10.0.0.0/8', 'fc00::/7', '192.0.2.7', '2001:db8::1/128'] },
     { env, baseDir: dir },
@@ -84,6 +93,7 @@ test('an issuer with a query, a user name or password, or a wildcard host is ref
   for (const issuer of [
     'https://gw.example/?tenant=a',
     'https://gw.example?',
+    'https://gw.example/#',
     'https://user:pw@gw.example',
     'https://*.gw.example',
   ])
