@@ -17,12 +17,17 @@ function posture(
   name: string,
   expected: string,
   ok: (values: string[]) => boolean,
-  missingOk = false,
+  /** What the metadata means when it leaves the member out (RFC 8414 §2 defaults), judged as if published. */
+  whenAbsent?: string[],
 ): Outcome {
   const values = list(ctx, name);
   if (values === undefined)
-    return missingOk
-      ? judge(true, { sent: 'GET discovery', expected, observed: `${name} absent` })
+    return whenAbsent
+      ? judge(ok(whenAbsent), {
+          sent: 'GET discovery',
+          expected,
+          observed: `${name} absent: read as ${JSON.stringify(whenAbsent)} (RFC 8414 §2)`,
+        })
       : judge(false, { sent: 'GET discovery', expected, observed: `${name} absent` });
   return judge(ok(values), { sent: 'GET discovery', expected, observed: `${name} = ${JSON.stringify(values)}` });
 }
@@ -58,7 +63,7 @@ export const discoveryPostureChecks: readonly CheckDefinition[] = [
         'grant_types_supported',
         'neither implicit nor password',
         (v) => !v.includes('implicit') && !v.includes('password'),
-        true,
+        ['authorization_code', 'implicit'],
       ),
   },
   {
@@ -80,7 +85,7 @@ export const discoveryPostureChecks: readonly CheckDefinition[] = [
         'token_endpoint_auth_signing_alg_values_supported',
         'no none, HS*, RSA1_5',
         (v) => !v.some(weakAlg),
-        true,
+        [],
       ),
   },
   {
@@ -102,7 +107,7 @@ export const discoveryPostureChecks: readonly CheckDefinition[] = [
         'request_object_signing_alg_values_supported',
         'absent, or without none/HS*',
         (v) => !v.some(weakAlg),
-        true,
+        [],
       ),
   },
   {
@@ -111,7 +116,7 @@ export const discoveryPostureChecks: readonly CheckDefinition[] = [
     plan: 'crypto',
     source: 'RFC 9449 §4.2, §5.1',
     run: async (ctx) =>
-      posture(ctx, 'dpop_signing_alg_values_supported', 'absent, or without none/HS*', (v) => !v.some(weakAlg), true),
+      posture(ctx, 'dpop_signing_alg_values_supported', 'absent, or without none/HS*', (v) => !v.some(weakAlg), []),
   },
   {
     id: 'CRYPTO-DISC-09',

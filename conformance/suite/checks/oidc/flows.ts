@@ -103,11 +103,18 @@ export function describeHop(hop: FirstHop): string {
   return `HTTP ${hop.status} redirect to ${hop.location.origin}${hop.location.pathname}${q === '' ? '' : `?${q}`}`;
 }
 
-/** True when the first hop refused without a code: an error redirect to the RP, or a 4xx page. */
+/**
+ * Errors that judge nothing of what was sent: the deployment was overloaded, rate limiting, or failed (RFC 6749
+ * §4.1.2.1). A check answered so has not seen its input refused.
+ */
+const NOT_A_REFUSAL: ReadonlySet<string> = new Set(['temporarily_unavailable', 'server_error']);
+
+/** True when the first hop refused without a code: an error redirect to the RP, or a 4xx page (not a 429). */
 export function refusedHop(hop: FirstHop, redirectUri: string): boolean {
   if (hop.params.has('code')) return false;
-  if (hop.location === null) return hop.status >= 400 && hop.status < 500;
-  return hop.location.href.startsWith(redirectUri) && hop.params.has('error');
+  if (hop.location === null) return hop.status >= 400 && hop.status < 500 && hop.status !== 429;
+  const error = hop.params.get('error');
+  return hop.location.href.startsWith(redirectUri) && error !== null && !NOT_A_REFUSAL.has(error);
 }
 
 /** Describes a token-endpoint answer without echoing tokens. */

@@ -6,6 +6,8 @@
 import { Browser } from '../../browser/browser.ts';
 import type { Form } from '../../browser/forms.ts';
 import type { CheckDefinition } from '../../types.ts';
+import { child, NS, parseXml, responseParts } from '../../../saml-idp/hostile/dom.ts';
+import { signSamlElement } from '../../../saml-idp/hostile/sign.ts';
 import { refusal, resign } from './refusal.ts';
 
 /** The session checks. */
@@ -40,10 +42,16 @@ export const sessionChecks: readonly CheckDefinition[] = [
       const used = /<(?:\w+:)?Assertion\b[^>]*\sID="([^"]+)"/.exec(first.postedXml ?? '')?.[1];
       if (first.code === null || used === undefined)
         throw new Error('the honest first login gave no code or no Assertion ID: the replay would prove nothing');
-      // only the replay cache can refuse it: its InResponseTo, RelayState, browser and signature are this login's own
+      // only the replay cache can refuse it: its InResponseTo, RelayState, browser and signatures are this login's own
+      // (the Response signed again too when the IdP signed it: a deployment may require it)
+      const reuse = resign(ctx, (xml) => xml.replace(/(<(?:\w+:)?Assertion\b[^>]*\sID=")[^"]+"/, `$1${used}"`));
       return {
         browser: new Browser(),
-        mutate: resign(ctx, (xml) => xml.replace(/(<(?:\w+:)?Assertion\b[^>]*\sID=")[^"]+"/, `$1${used}"`)),
+        mutate: (xml: string) => {
+          const responseSigned = child(responseParts(parseXml(xml)).response, NS.dsig, 'Signature') !== undefined;
+          const again = reuse(xml);
+          return responseSigned ? signSamlElement(again, { target: 'response', key: ctx.idp!.keys }) : again;
+        },
       };
     },
   }),

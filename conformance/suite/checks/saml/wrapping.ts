@@ -14,7 +14,8 @@ import {
   responseParts,
   serialize,
 } from '../../../saml-idp/hostile/dom.ts';
-import { skip, type CheckDefinition } from '../../types.ts';
+import { judge, skip, type CheckDefinition } from '../../types.ts';
+import { describe, refusedWithoutCode } from '../../verdicts.ts';
 import { refusal } from './refusal.ts';
 
 const shapes: Record<(typeof XSW_VARIANTS)[number], string> = {
@@ -55,6 +56,14 @@ const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) => {
     run: async (ctx) => {
       if (ctx.idp === undefined) return check.run(ctx);
       const honest = await ctx.memo('saml-response-signed-only', () => ctx.login({ overrides: RESPONSE_SIGNED_ONLY }));
+      // refused (the IdP's entry requires a signed Assertion): nothing to judge; not judged at all (a rate limit, an
+      // error page of something else): the check cannot say, and fails saying so
+      if (honest.code === null && !refusedWithoutCode(honest, ctx.target))
+        return judge(false, {
+          sent: 'an honest Response signed at its root only',
+          expected: 'a code, or a refusal of the Response (then XSW1/2 are skipped)',
+          observed: `${describe(honest)}: neither, so the wrapping cannot be judged`,
+        });
       if (honest.code === null)
         return skip(
           'the IdP is registered to require a signed Assertion: a Response signed only at its root is refused, so Response wrapping cannot be judged (XSW3–9 judge the Assertion); register it with requiredSignatures "either" or "response" to run it',
