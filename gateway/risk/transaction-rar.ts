@@ -118,7 +118,10 @@ type ResourceFeature = NonNullable<NonNullable<Configuration['features']>['resou
 
 /**
  * `features.resourceIndicators`: no resource unless the request carries authorization details, then the
- * payment resource (opaque access tokens, as the gateway's other tokens). Any other resource is refused.
+ * payment resource (opaque access tokens, as the gateway's other tokens). Any other resource is refused, and so is the
+ * payment resource asked for by name without authorization details (at `/auth` and PAR) or for a code or refresh token
+ * that carries none (at `/token`): such a token would have the payment audience for a payment nobody stated nor
+ * scored, and a refresh token besides (attacker review, thirty-seventh round).
  */
 export function resourceIndicators(issuer: string): ResourceFeature {
   const resource = paymentResource(issuer);
@@ -128,8 +131,14 @@ export function resourceIndicators(issuer: string): ResourceFeature {
       (ctx.oidc.params?.authorization_details !== undefined || ctx.oidc.entities.AuthorizationCode?.rar
         ? resource
         : undefined) as never,
-    getResourceServerInfo: (_ctx, indicator) => {
+    getResourceServerInfo: (ctx, indicator) => {
       if (indicator !== resource) throw new errors.InvalidTarget();
+      const { params, entities } = ctx.oidc;
+      const stated =
+        (params?.authorization_details !== undefined && params.authorization_details !== '') ||
+        carriesAuthorizationDetails(entities.AuthorizationCode) ||
+        carriesAuthorizationDetails(entities.RefreshToken);
+      if (!stated) throw new errors.InvalidTarget('the payment resource is granted only with authorization_details');
       return { scope: 'payment', accessTokenFormat: 'opaque', audience: resource };
     },
     useGrantedResource: () => true,

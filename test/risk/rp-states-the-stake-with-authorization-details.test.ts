@@ -7,7 +7,9 @@
  * - a malformed detail (other currency, bad amount, unknown type or field) is refused with
  *   `invalid_authorization_details` at the RP's redirect URI, and no login is started;
  * - the tiers of the amount: < 50 €, 50–500 €, 500–5,000 €, > 5,000 €; the old `risk_transaction` alias
- *   (scored but never in the token) is gone; more than 10 details are refused at /auth (issue #10 item 11).
+ *   (scored but never in the token) is gone; more than 10 details are refused at /auth (issue #10 item 11);
+ * - the payment resource asked for by name without authorization details is refused (`invalid_target`): its token
+ *   would carry the payment audience for a payment nobody stated nor scored.
  */
 import test from 'ava';
 import * as oidc from 'openid-client';
@@ -126,3 +128,19 @@ for (const [what, details] of refusals) {
     t.is(after.rows[0].n, before.rows[0].n, 'no login state was recorded');
   });
 }
+
+test.serial(
+  'the payment resource asked for without authorization details is refused with invalid_target, no login starts',
+  async (t) => {
+    const before = await fx.gateway.services.pool.query('select count(*)::int as n from audit_log');
+    const request = await authorizationRequest(fx.rp, { resource: new URL('/resources/payment', fx.url).toString() });
+    const response = await fetch(request.url, { redirect: 'manual' });
+    t.is(response.status, 303);
+    const location = new URL(response.headers.get('location')!);
+    t.true(atRp(location), `sent back to the RP: ${location.href}`);
+    t.is(location.searchParams.get('error'), 'invalid_target');
+    t.is(location.searchParams.get('state'), request.state);
+    const after = await fx.gateway.services.pool.query('select count(*)::int as n from audit_log');
+    t.is(after.rows[0].n, before.rows[0].n, 'no login state was recorded');
+  },
+);
