@@ -55,6 +55,8 @@ export class AuditSpool {
   #lines = 0;
   #draining = false;
   #closed = false;
+  /** Live files of this process set aside but not renamed (the disk refused): replayed as leftovers all the same. */
+  readonly #stuck = new Set<string>();
   /** Files of other (dead) processes or left over from an interrupted replay, as of the last look. */
   #leftovers: number;
 
@@ -96,8 +98,9 @@ export class AuditSpool {
       try {
         ftruncateSync(fd, end);
       } catch {
-        // it stays: the file is set aside for replay (its torn last line rejected there, never acknowledged) and the
-        // next record goes to a fresh file
+        // it stays: the file is set aside for replay and the next record goes to a fresh file. A torn last line is
+        // rejected there; a whole one whose fsync failed is replayed (a record its caller was refused: written anyway,
+        // never lost the other way round)
         this.#setAsideTorn();
       }
       throw error;
@@ -119,10 +122,11 @@ export class AuditSpool {
     }
     try {
       renameSync(join(this.dir, this.#file), join(this.dir, this.#newName('draining', FILE.exec(this.#file)![2])));
-      if (this.#lines > 0) this.#leftovers += 1;
     } catch {
-      // left under its name: a file of this process that replay does not read until a restart adopts it
+      // left under its name (a read-only disk): replayed under it all the same, before later records
+      this.#stuck.add(this.#file);
     }
+    this.#leftovers += 1;
     this.#lines = 0;
     this.#file = this.#newName('spool');
     try {
@@ -137,6 +141,8 @@ export class AuditSpool {
     try {
       return openSync(join(this.dir, this.#file), 'a', 0o600);
     } catch {
+      if (this.#lines > 0) this.#stuck.add(this.#file); // its lines are replayed under its name
+      this.#lines = 0;
       this.#file = this.#newName('spool');
       return openSync(join(this.dir, this.#file), 'a', 0o600);
     }
@@ -155,6 +161,7 @@ export class AuditSpool {
         const m = FILE.exec(name);
         if (!m || name === this.#file) return false;
         const pid = Number(m[3]);
+        if (this.#stuck.has(name)) return true;
         if (pid === process.pid) {
           // made before this process started: an earlier process given the same pid (a container restarted, the
           // gateway pid 1 again), its records to replay — not this process's own file
@@ -190,6 +197,9 @@ export class AuditSpool {
       // the live file is rotated only once every older file is replayed (below): an outage leaves it as it is
       for (const name of files)
         if (!(await this.#replayFile(name, insert, isDataError, (n) => (replayed += n)))) return replayed;
+      // a file set aside while these were replayed (a torn write) holds records older than the live file's: the next
+      // round takes it first
+      if (this.#orphans(true).some((name) => !files.includes(name))) return replayed;
       if (this.#lines > 0) {
         const fd = this.#fd;
         this.#fd = -1;
@@ -248,13 +258,17 @@ export class AuditSpool {
           const keep = m[1] === 'draining' && m[3] === String(process.pid) ? name : this.#newName('draining', m[2]);
           writeAndSync(join(this.dir, `${keep}.tmp`), lines.slice(i).join('\n') + '\n');
           renameSync(join(this.dir, `${keep}.tmp`), join(this.dir, keep));
-          if (keep !== name) rmSync(path, { force: true });
+          if (keep !== name) {
+            rmSync(path, { force: true });
+            this.#stuck.delete(name);
+          }
           return false;
         }
         this.#reject(name, lines[i]!);
       }
     }
     rmSync(path, { force: true });
+    this.#stuck.delete(name);
     return true;
   }
 

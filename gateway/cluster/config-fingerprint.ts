@@ -26,11 +26,14 @@ function stable(value: unknown): string {
 }
 
 /**
- * A SHA-256 of the resolved configuration (secrets included, never shown: only the digest leaves the process).
+ * A SHA-256 of the resolved configuration as a worker serves it (secrets included, never shown: only the digest leaves
+ * the process), without `workers`: only the primary reads it, and its default (the cores this process may use) can
+ * change under a running gateway (a CPU resize, a new affinity) while nothing a worker serves did.
  *
  * @example
  * process.env.GW_CONFIG_FINGERPRINT = configFingerprint(config);
  */
-export function configFingerprint(config: unknown): string {
-  return createHash('sha256').update(stable(config)).digest('base64url');
+export function configFingerprint(config: object): string {
+  const { workers: _primaryOnly, ...served } = config as { workers?: unknown };
+  return createHash('sha256').update(stable(served)).digest('base64url');
 }

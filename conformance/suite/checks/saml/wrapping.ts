@@ -58,7 +58,7 @@ const xsw: CheckDefinition[] = XSW_VARIANTS.map((variant, i) => {
       const honest = await ctx.memo('saml-response-signed-only', () => ctx.login({ overrides: RESPONSE_SIGNED_ONLY }));
       // refused (the IdP's entry requires a signed Assertion): nothing to judge; not judged at all (a rate limit, an
       // error page of something else): the check cannot say, and fails saying so
-      if (honest.code === null && !refusedWithoutCode(honest, ctx.target))
+      if (honest.code === null && (honest.acsForm === undefined || !refusedWithoutCode(honest, ctx.target)))
         return judge(false, {
           sent: 'an honest Response signed at its root only',
           expected: 'a code, or a refusal of the Response (then XSW1/2 are skipped)',
