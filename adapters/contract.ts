@@ -1,6 +1,6 @@
 /**
- * The adapter contract: what every upstream protocol plug-in implements, and the one typed record it
- * hands the gateway (`UpstreamIdentity`). No SAML DOM and no OIDC claim name crosses this line.
+ * The adapter contract: what every upstream protocol plug-in implements, and the one typed record it hands the gateway
+ * (`UpstreamIdentity`). No SAML DOM and no OIDC claim name crosses this line.
  */
 import type { KeyStore } from '../hsm/signer.ts';
 import type { AdapterErrorCode } from './errors/registry.ts';
@@ -171,10 +171,7 @@ export interface UpstreamAdapter {
   readonly displayName: string;
   /** Highest LoA this IdP may assert (the gateway never believes more). */
   readonly maxLoa: LoaUri;
-  /**
-   * The relying parties (client ids) this IdP serves; absent: every one. Another RP is never offered it, cannot name it
-   * (`idp_hint`, the chooser's form) and never gets a login through a session that stands on it (SSO).
-   */
+  /** The RPs (client ids) it serves; absent: every one (gateway/idps/idp-clients.ts: the others never reach it). */
   readonly onlyClients?: readonly string[];
   startLogin(request: LoginRequest): Promise<LoginStart>;
   /**
@@ -257,9 +254,8 @@ export interface UpstreamLogout {
     session: UpstreamSessionRef;
   }): Promise<FrontChannel | null>;
   /**
-   * Verifies the IdP's answer to our request completely; returns the logout it answers. A verified answer that
-   * says the IdP did not end its session is thrown as an {@link UnendedLogout}; any other refusal as an
-   * `AdapterError`.
+   * Verifies the IdP's answer to our request completely; returns the logout it answers. A verified answer that says the
+   * IdP did not end its session is thrown as an {@link UnendedLogout}; any other refusal as an `AdapterError`.
    */
   finishLogout(message: InboundLogoutMessage): Promise<{ logoutId: string }>;
   /**
