@@ -7,23 +7,13 @@
  * a new configuration takes a restart of the whole gateway.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../audit/canonical.ts';
 
 /** The worker's exit code when its configuration is not the primary's (sysexits EX_CONFIG). */
 export const CONFIG_CHANGED_EXIT = 78;
 
 /** The environment variable the primary passes its fingerprint in. */
 export const FINGERPRINT_ENV = 'GW_CONFIG_FINGERPRINT';
-
-/** JSON with object keys sorted at every depth (the same configuration, the same text). */
-function stable(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Buffer.isBuffer(value)) return JSON.stringify(value.toString('base64'));
-  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined && typeof v !== 'function')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`).join(',')}}`;
-}
 
 /**
  * A SHA-256 of the resolved configuration as a worker serves it (secrets included, never shown: only the digest leaves
@@ -35,5 +25,5 @@ function stable(value: unknown): string {
  */
 export function configFingerprint(config: object): string {
   const { workers: _primaryOnly, ...served } = config as { workers?: unknown };
-  return createHash('sha256').update(stable(served)).digest('base64url');
+  return createHash('sha256').update(canonicalJson(served)).digest('base64url');
 }

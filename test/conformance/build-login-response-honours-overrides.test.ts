@@ -2,22 +2,16 @@
 import test from 'ava';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { buildLoginResponse, findUser, type ResponseOverrides } from '../../conformance/saml-idp/index.ts';
+import type { ResponseOverrides } from '../../conformance/saml-idp/index.ts';
 import { makeFakeSp } from './fake-sp.ts';
-import { testPki } from './idp-fixture.ts';
+import { buildTestResponse, testPki } from './idp-fixture.ts';
 
 const saml = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const dsig = 'http://www.w3.org/2000/09/xmldsig#';
 
 function build(overrides?: ResponseOverrides) {
   const pki = testPki();
-  const built = buildLoginResponse({
-    idp: { entityId: 'http://127.0.0.1:1/metadata', privateKeyPem: pki.idpKeyPem, certPem: pki.idpCertPem },
-    sp: { entityId: 'urn:sp', acsUrl: 'http://127.0.0.1:2/acs' },
-    user: findUser('marie')!,
-    inResponseTo: '_req',
-    overrides,
-  });
+  const built = buildTestResponse(overrides);
   const doc = new DOMParser().parseFromString(built.xml, 'text/xml');
   return { built, doc, root: doc.documentElement as Element, pki };
 }

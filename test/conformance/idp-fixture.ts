@@ -6,7 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDevPki, type DevPki } from '../../certs/dev-pki.ts';
-import { startDemoIdp, type DemoIdp, type ResponseOverrides } from '../../conformance/saml-idp/index.ts';
+import {
+  buildLoginResponse,
+  findUser,
+  startDemoIdp,
+  type DemoIdp,
+  type ResponseOverrides,
+} from '../../conformance/saml-idp/index.ts';
 import { makeFakeSp, type FakeSp } from './fake-sp.ts';
 
 let pki: DevPki | undefined;
@@ -41,4 +47,16 @@ export async function postForm(
     redirect: 'manual',
   });
   return { status: response.status, code: response.headers.get('x-error-code'), body: await response.text() };
+}
+
+/** marie's Response to the request `_req` of `urn:sp`, built (not served) by the demo IdP with `overrides`. */
+export function buildTestResponse(overrides?: ResponseOverrides) {
+  const keys = testPki();
+  return buildLoginResponse({
+    idp: { entityId: 'http://127.0.0.1:1/metadata', privateKeyPem: keys.idpKeyPem, certPem: keys.idpCertPem },
+    sp: { entityId: 'urn:sp', acsUrl: 'http://127.0.0.1:2/acs' },
+    user: findUser('marie')!,
+    inResponseTo: '_req',
+    overrides,
+  });
 }

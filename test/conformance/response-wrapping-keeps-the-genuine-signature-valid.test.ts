@@ -8,9 +8,8 @@
 import test from 'ava';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
-import { buildLoginResponse, findUser } from '../../conformance/saml-idp/index.ts';
 import { evilNameId, wrapSignature } from '../../conformance/saml-idp/hostile/wrap.ts';
-import { testPki } from './idp-fixture.ts';
+import { buildTestResponse, testPki } from './idp-fixture.ts';
 
 const saml = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const dsig = 'http://www.w3.org/2000/09/xmldsig#';
@@ -18,13 +17,7 @@ const dsig = 'http://www.w3.org/2000/09/xmldsig#';
 for (const variant of ['XSW1', 'XSW2'] as const) {
   test(`${variant}: the genuine signature verifies over the signed original; the root is the evil Response`, (t) => {
     const pki = testPki();
-    const built = buildLoginResponse({
-      idp: { entityId: 'http://127.0.0.1:1/metadata', privateKeyPem: pki.idpKeyPem, certPem: pki.idpCertPem },
-      sp: { entityId: 'urn:sp', acsUrl: 'http://127.0.0.1:2/acs' },
-      user: findUser('marie')!,
-      inResponseTo: '_req',
-      overrides: { signResponse: true, signAssertion: false },
-    });
+    const built = buildTestResponse({ signResponse: true, signAssertion: false });
     const genuineId = new DOMParser().parseFromString(built.xml, 'text/xml').documentElement!.getAttribute('ID')!;
     const wrapped = wrapSignature(variant, built.xml);
     const doc = new DOMParser().parseFromString(wrapped, 'text/xml');
