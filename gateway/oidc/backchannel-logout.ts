@@ -127,26 +127,3 @@ export class BackchannelLogout {
     throw new Error(`back-channel logout to ${clientId} failed after ${ATTEMPTS} attempts`);
   }
 }
-
-/**
- * oidc-provider's `fetch`, with its SSRF guard (no special-use address) kept for every URL except the
- * loopback back-channel URIs the operator registered (config/clients.ts allows http only on loopback: a
- * development or test RP on the same host).
- */
-export function fetchAllowingRegisteredLoopback(
-  registered: readonly string[],
-): (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response> {
-  const loopback = new Set(
-    registered
-      .filter((u) => ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(u).hostname))
-      .map((u) => new URL(u).href),
-  );
-  return (url, options) => {
-    const href = new URL(url).href;
-    if (loopback.has(href)) {
-      const { dispatcher: _guard, ...rest } = options;
-      return globalThis.fetch(href, rest);
-    }
-    return globalThis.fetch(url, options);
-  };
-}

@@ -48,7 +48,8 @@ import { interactionUrl, type ShortCookie } from './interaction-url.ts';
 import { claimsWithinClientScopes } from './claims-parameter.ts';
 import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
-import { fetchAllowingRegisteredLoopback, type BackchannelLogout } from './backchannel-logout.ts';
+import type { BackchannelLogout } from './backchannel-logout.ts';
+import { fetchAllowingRegisteredLoopback, PROVIDER_FETCH_LIMITS } from './provider-fetch.ts';
 import { acceptJwtAtIntrospection, issueJwtAccessTokens, OPAQUE_TOKEN_BITS } from './jwt-access-tokens.ts';
 import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
@@ -207,6 +208,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
     fetch: fetchAllowingRegisteredLoopback(
       config.clients.flatMap((c) => (c.backchannel_logout_uri === undefined ? [] : [c.backchannel_logout_uri])),
     ) as never,
+    // an RP's answer is read up to these sizes, and no redirect is followed (provider-fetch.ts)
+    fetchResponseBodyLimits: PROVIDER_FETCH_LIMITS,
     conformIdTokenClaims: false,
     // refresh tokens only to clients registered for the grant; every refresh re-runs the policy and rotates
     rotateRefreshToken: refreshPolicy(deps.refresh),

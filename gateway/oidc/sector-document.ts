@@ -22,16 +22,15 @@ function unreachable(clientId: string, uri: string, why: string): GatewayError {
   );
 }
 
-/** GET over https with the given extra CAs; resolves the body of a 200 answer. */
+/** GET over https with the given extra CAs; resolves the body of a 200 answer, whole within `TIMEOUT_MS`. */
 function get(uri: string, extraCas: readonly string[], clientId: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(
       uri,
       {
         method: 'GET',
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json', 'accept-encoding': 'identity' },
         ca: [...rootCertificates, ...extraCas],
-        timeout: TIMEOUT_MS,
       },
       (res) => {
         if (res.statusCode !== 200) {
@@ -54,7 +53,10 @@ function get(uri: string, extraCas: readonly string[], clientId: string): Promis
         res.on('error', (error) => reject(unreachable(clientId, uri, error.message)));
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    // one deadline for the whole answer: a socket's idle timeout would let a server sending a byte every few
+    // seconds hold the boot, or a refresh, for hours
+    const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (error) =>
       reject(error instanceof GatewayError ? error : unreachable(clientId, uri, error.message)),
     );

@@ -19,6 +19,9 @@ import type { ClientEntry } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { checkSectorDocument } from './sector-document.ts';
 
+/** Documents fetched at once: an RP whose server is slow holds up one check, not every other client's. */
+export const CHECKS_AT_ONCE = 8;
+
 export interface SectorChange {
   clientId: string;
   uri: string;
@@ -34,8 +37,8 @@ export class SectorIdentifiers {
   readonly #onChange: (change: SectorChange) => Promise<void>;
   readonly #refused = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
-  /** The refreshes under way (awaited by `stop`). */
-  readonly #refreshing = new Set<Promise<void>>();
+  /** The refresh under way (awaited by `stop`). */
+  #refreshing: Promise<void> | undefined;
   #stopping = false;
 
   private constructor(
@@ -66,7 +69,10 @@ export class SectorIdentifiers {
   }): Promise<SectorIdentifiers> {
     const cas = options.caFiles.map((file) => readFileSync(file, 'utf8'));
     const sectors = new SectorIdentifiers(options.clients, cas, options.logger, options.onChange);
-    for (const client of sectors.#clients) await sectors.#check(client);
+    // checked a few at once, each within its deadline (sector-document.ts); the first failure in the clients' order
+    const outcomes = await sectors.#eachClient((client) => sectors.#check(client));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     if (sectors.#clients.length > 0) {
       sectors.#timer = setInterval(() => void sectors.refresh(), options.refreshSeconds * 1000);
       sectors.#timer.unref();
@@ -83,52 +89,70 @@ export class SectorIdentifiers {
     });
   }
 
-  /** Checks every document again; never throws. */
-  async refresh(): Promise<void> {
-    const running = this.#refreshAll();
-    this.#refreshing.add(running);
-    try {
-      await running;
-    } finally {
-      this.#refreshing.delete(running);
-    }
+  /** Runs `check` on every client, {@link CHECKS_AT_ONCE} at a time; every outcome, in the clients' order. */
+  async #eachClient(check: (client: ClientEntry) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+    const outcomes: PromiseSettledResult<void>[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < this.#clients.length) {
+        const at = next++;
+        outcomes[at] = await check(this.#clients[at]!).then(
+          () => ({ status: 'fulfilled', value: undefined }) as const,
+          (reason: unknown) => ({ status: 'rejected', reason }) as const,
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CHECKS_AT_ONCE, this.#clients.length) }, worker));
+    return outcomes;
+  }
+
+  /** Checks every document again; never throws. A refresh asked while one runs is that one (no second round). */
+  refresh(): Promise<void> {
+    if (this.#refreshing !== undefined) return this.#refreshing;
+    const running = this.#refreshAll().finally(() => {
+      this.#refreshing = undefined;
+    });
+    this.#refreshing = running;
+    return running;
   }
 
   async #refreshAll(): Promise<void> {
-    for (const client of this.#clients) {
-      if (this.#stopping) return; // a stopping gateway waits for the check under way, not for every client's
-      const uri = client.sector_identifier_uri!;
-      try {
-        await this.#check(client);
-        if (this.#refused.delete(client.client_id))
+    await this.#eachClient((client) => this.#refreshOne(client));
+  }
+
+  async #refreshOne(client: ClientEntry): Promise<void> {
+    if (this.#stopping) return; // a stopping gateway waits for the checks under way, not for every client's
+    const uri = client.sector_identifier_uri!;
+    try {
+      await this.#check(client);
+      if (this.#refused.delete(client.client_id))
+        await this.#report({
+          clientId: client.client_id,
+          uri,
+          errorCode: null,
+          detail: 'the document lists every redirect URI again',
+        });
+    } catch (error) {
+      const known = error instanceof GatewayError ? error : undefined;
+      if (known?.code === 'SECTOR_IDENTIFIER_INVALID') {
+        if (!this.#refused.has(client.client_id)) {
+          this.#refused.set(client.client_id, known.message);
           await this.#report({
             clientId: client.client_id,
             uri,
-            errorCode: null,
-            detail: 'the document lists every redirect URI again',
+            errorCode: 'SECTOR_IDENTIFIER_INVALID',
+            detail: known.message,
           });
-      } catch (error) {
-        const known = error instanceof GatewayError ? error : undefined;
-        if (known?.code === 'SECTOR_IDENTIFIER_INVALID') {
-          if (!this.#refused.has(client.client_id)) {
-            this.#refused.set(client.client_id, known.message);
-            await this.#report({
-              clientId: client.client_id,
-              uri,
-              errorCode: 'SECTOR_IDENTIFIER_INVALID',
-              detail: known.message,
-            });
-          }
-        } else {
-          this.#logger.warn(
-            {
-              code: known?.code ?? 'SECTOR_IDENTIFIER_UNREACHABLE',
-              client_id: client.client_id,
-              detail: (error as Error).message,
-            },
-            'sector identifier refresh failed; last verdict kept',
-          );
         }
+      } else {
+        this.#logger.warn(
+          {
+            code: known?.code ?? 'SECTOR_IDENTIFIER_UNREACHABLE',
+            client_id: client.client_id,
+            detail: (error as Error).message,
+          },
+          'sector identifier refresh failed; last verdict kept',
+        );
       }
     }
   }
@@ -163,6 +187,6 @@ export class SectorIdentifiers {
     this.#stopping = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    await Promise.all(this.#refreshing);
+    await this.#refreshing;
   }
 }

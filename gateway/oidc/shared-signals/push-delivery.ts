@@ -2,7 +2,8 @@
  * Push delivery of Security Event Tokens (RFC 8935) to an RP's receiver, with retries, audit and metrics.
  *
  * - the request: `POST <endpoint>`, `Content-Type: application/secevent+jwt`, `Accept: application/json`,
- *   the SET as the body; each attempt bounded by `TIMEOUT_MS`;
+ *   the SET as the body; each attempt bounded by `TIMEOUT_MS`, its answer read up to `ANSWER_MAX_BYTES`, never to
+ *   a special-use address but a loopback one the operator registered, no redirect followed (guarded-post.ts);
  * - 202 Accepted is delivery (RFC 8935 §2.2); nothing else is;
  * - a 4xx answer is the receiver refusing this SET (RFC 8935 §2.3: 400 with `{ "err", "description" }`,
  *   e.g. `invalid_key`, `invalid_audience`; or 401/403): sending it again would not change that, so it is
@@ -17,11 +18,14 @@
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../../audit/audit-log.ts';
 import { declareCounter, declareHistogram } from '../../observability/metrics.ts';
+import { guardedPost, type GuardedAnswer } from '../guarded-post.ts';
 import { InFlight } from '../in-flight.ts';
 
 export const ATTEMPTS = 3;
 export const BACKOFF_MS = 200;
 export const TIMEOUT_MS = 2_500;
+/** How much of a receiver's answer is read: an RFC 8935 error object is a few dozen bytes. */
+export const ANSWER_MAX_BYTES = 4_096;
 
 export type DeliveryOutcome = 'delivered' | 'rejected' | 'failed';
 
@@ -41,31 +45,29 @@ type Attempt =
 const ERR = /^[a-z_]{1,64}$/;
 
 async function attempt(delivery: Delivery): Promise<Attempt> {
-  let response: Response;
+  let answer: GuardedAnswer;
   try {
-    response = await fetch(delivery.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' },
-      body: delivery.jwt,
-      redirect: 'error',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+    answer = await guardedPost(
+      delivery.endpoint,
+      { 'content-type': 'application/secevent+jwt', accept: 'application/json' },
+      delivery.jwt,
+      { timeoutMs: TIMEOUT_MS, maxBytes: ANSWER_MAX_BYTES },
+    );
   } catch (error) {
     return { kind: 'retry', why: error instanceof Error ? error.name : 'network' };
   }
-  const text = await response.text().catch(() => '');
-  if (response.status === 202) return { kind: 'delivered' };
-  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+  if (answer.status === 202) return { kind: 'delivered' };
+  if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) {
     let err = 'unspecified';
     try {
-      const body = JSON.parse(text) as { err?: unknown };
+      const body = JSON.parse(answer.body) as { err?: unknown };
       if (typeof body.err === 'string' && ERR.test(body.err)) err = body.err;
     } catch {
-      // not JSON: the status says enough
+      // not JSON, or longer than read: the status says enough
     }
-    return { kind: 'rejected', status: response.status, err };
+    return { kind: 'rejected', status: answer.status, err };
   }
-  return { kind: 'retry', why: `status ${response.status}` };
+  return { kind: 'retry', why: `status ${answer.status}` };
 }
 
 export class PushDelivery {
