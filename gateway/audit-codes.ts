@@ -40,6 +40,11 @@ export const AUDIT_ONLY_CODES = {
     meaning:
       'a refresh was refused: the IdP said the person’s session with it ended (SAML SessionNotOnOrAfter); the token’s grant was ended (its session may stand on a newer login)',
   },
+  REFRESH_IDP_WITHDRAWN: {
+    audit: 'refused',
+    meaning:
+      'a refresh was refused: the login’s IdP no longer vouches for it (disabled or removed by the operator, not for this client, or its maxLoa now below the login’s level); the token’s grant was ended',
+  },
   REFRESH_RISK_TOO_HIGH: {
     audit: 'denied',
     meaning: 'a refresh was refused: the fraud score is at or above the deny level; the session was revoked',

@@ -289,7 +289,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       provider.use(tellRpsAddedDuringLogout({ sessions, backchannel, signals, logger }));
     };
     // what a refresh re-runs (oidc/refresh-policy.ts): the RP's deny level, read when a refresh happens
-    const refresh = refreshRefusals({ accounts, sessions, audit, policies: () => services.fraud.policies });
+    const refresh = refreshRefusals({
+      accounts,
+      sessions,
+      audit,
+      policies: () => services.fraud.policies,
+      adapters: () => adapters.list(),
+    });
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry, inFlight: deliveries });
     const holder = new ProviderHolder(() =>
       buildProvider({

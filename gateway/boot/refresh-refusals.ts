@@ -4,7 +4,9 @@
  * or the session now another person's) or revokes the session (the login's score at the RP's deny level), and
  * audits `TOKEN_REFUSED` with the code.
  */
+import type { UpstreamAdapter } from '../../adapters/contract.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import { idpNoLongerVouches } from '../idps/idp-still-vouches.ts';
 import type { AccountStore } from '../oidc/accounts.ts';
 import type { RefreshPolicyDeps } from '../oidc/refresh-policy.ts';
 import { ruleFor, type PolicySet } from '../policy/policy-set.ts';
@@ -19,10 +21,13 @@ export function refreshRefusals(deps: {
   sessions: Pick<Sessions, 'namesAnotherPerson' | 'grants' | 'revoker'>;
   audit: Pick<AuditLog, 'append'>;
   policies: () => PolicySet;
+  /** The IdPs configured now (their availability, `onlyClients`, `maxLoa`). */
+  adapters: () => readonly UpstreamAdapter[];
 }): RefreshPolicyDeps {
   return {
     accounts: deps.accounts,
     denyAt: (clientId, idp) => ruleFor(deps.policies(), clientId, idp).thresholds.deny,
+    idpWithdrawn: (idp, clientId, acr) => idpNoLongerVouches(deps.adapters(), idp, clientId, acr),
     refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
       // a session now another person's (two people's logins at once on one browser) is not this person's to lose
       const another = sessionUid !== undefined && (await deps.sessions.namesAnotherPerson(sessionUid, accountId));

@@ -40,7 +40,7 @@ import { addRequested } from './grant-consent.ts';
 import { endGrant, learnFrom } from './finish-login.ts';
 import { linkGrantToLogin } from '../risk/grant-links.ts';
 import { afterDecisionPath } from './resume-path.ts';
-import { idpServesClient } from '../idps/idp-clients.ts';
+import { idpNoLongerVouches } from '../idps/idp-still-vouches.ts';
 import { requestContextOf, translationPoint } from './translation-of.ts';
 
 export interface Standing {
@@ -97,8 +97,9 @@ export async function sessionStanding(
   if (!evidence) return null;
   // the IdP named the RPs this assertion may reach (ProxyRestriction): another goes upstream, never through it
   if (evidence.onwardAudiences !== undefined && !evidence.onwardAudiences.includes(clientId)) return null;
-  // an IdP registered for other RPs only (`onlyClients`) never serves this one, through a session either
-  if (!idpServesClient(services.adapters.list(), evidence.idp, clientId)) return null;
+  // the IdP must still vouch for this login: configured, not disabled by the operator (a compromised key), serving
+  // this RP (`onlyClients`), at this level (its `maxLoa` may have been lowered since)
+  if (idpNoLongerVouches(services.adapters.list(), evidence.idp, clientId, evidence.acr) !== null) return null;
   // the IdP ended the person's session with it (SessionNotOnOrAfter): nothing more stands on it
   if (evidence.sessionNotOnOrAfter !== undefined && Date.now() / 1000 >= evidence.sessionNotOnOrAfter) return null;
   // The account holds the pivot of the person's LAST login, maybe on another device at another level: the

@@ -12,12 +12,6 @@ export function servesClient(adapter: Pick<UpstreamAdapter, 'onlyClients'>, clie
   return adapter.onlyClients === undefined || adapter.onlyClients.includes(clientId);
 }
 
-/** Whether the IdP `idpId` (among `adapters`) serves `clientId`; an IdP no longer configured serves nobody. */
-export function idpServesClient(adapters: readonly UpstreamAdapter[], idpId: string, clientId: string): boolean {
-  const adapter = adapters.find((a) => a.id === idpId);
-  return adapter !== undefined && servesClient(adapter, clientId);
-}
-
 /**
  * Refuses at boot an `onlyClients` entry that names no configured client (a typo would leave the IdP serving nobody,
  * or, once a client of that name is added, someone unintended).

@@ -12,8 +12,9 @@
  *    now names another person, ends only the token's grant: that session is not this person's to lose); a login the
  *    person's record no longer keeps (its score and IdP unknown) is refused too (`REFRESH_LOGIN_UNKNOWN`), and so is
  *    a login whose IdP said the person's session ends before now (SAML SessionNotOnOrAfter:
- *    `REFRESH_UPSTREAM_SESSION_OVER`); these two end only the token's grant, since the session may stand on a newer
- *    login of the person by now.
+ *    `REFRESH_UPSTREAM_SESSION_OVER`), and so is a login whose IdP no longer vouches for it (disabled or removed by
+ *    the operator, or its `maxLoa` lowered below the login's level: `REFRESH_IDP_WITHDRAWN`); these three end only
+ *    the token's grant, since the session may stand on a newer login of the person by now.
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
@@ -24,18 +25,28 @@ import { tokenLoginOf, type AccountStore } from './accounts.ts';
 export const REFRESH_RISK_TOO_HIGH = 'REFRESH_RISK_TOO_HIGH';
 export const REFRESH_LOGIN_UNKNOWN = 'REFRESH_LOGIN_UNKNOWN';
 export const REFRESH_UPSTREAM_SESSION_OVER = 'REFRESH_UPSTREAM_SESSION_OVER';
+export const REFRESH_IDP_WITHDRAWN = 'REFRESH_IDP_WITHDRAWN';
 
 export interface RefreshPolicyDeps {
   accounts: Pick<AccountStore, 'ofLogin'>;
   /** The policy's deny level (0..1) for a client and IdP. */
   denyAt(clientId: string, idp: string): number;
+  /**
+   * Whether the login's IdP no longer vouches for it (idps/idp-still-vouches.ts: unknown, disabled by the operator,
+   * not for this client, or the login's level above its `maxLoa` now); `null` when it still does.
+   */
+  idpWithdrawn(idp: string, clientId: string, acr: string): string | null;
   /** Revokes the session (only the token's grant when the session now names another person) and audits the refusal. */
   refuse(facts: {
     sessionUid: string | undefined;
     clientId: string;
     accountId: string;
     grantId: string | undefined;
-    code: typeof REFRESH_RISK_TOO_HIGH | typeof REFRESH_LOGIN_UNKNOWN | typeof REFRESH_UPSTREAM_SESSION_OVER;
+    code:
+      | typeof REFRESH_RISK_TOO_HIGH
+      | typeof REFRESH_LOGIN_UNKNOWN
+      | typeof REFRESH_UPSTREAM_SESSION_OVER
+      | typeof REFRESH_IDP_WITHDRAWN;
     /** The login's score and the deny level (none for a login no longer known). */
     score?: number;
     deny?: number;
@@ -67,6 +78,20 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
           ? "the identity provider's session this login stood on is over; log in again"
           : 'the login behind this refresh token is no longer known; log in again',
       );
+    }
+    // the IdP the login came from must still vouch for it: the operator disabled it (a compromised key) or lowered
+    // its level, and a token of that login is not carried on
+    const acr = tokenLoginOf(token)?.acr ?? account.pivot.acr;
+    const withdrawn = deps.idpWithdrawn(account.idp, client.clientId, acr);
+    if (withdrawn !== null) {
+      await deps.refuse({
+        sessionUid: token.sessionUid,
+        clientId: client.clientId,
+        accountId: token.accountId,
+        grantId: token.grantId,
+        code: REFRESH_IDP_WITHDRAWN,
+      });
+      throw new errors.InvalidGrant('the identity provider of this login no longer vouches for it; log in again');
     }
     const deny = deps.denyAt(client.clientId, account.idp);
     if (account.fraudScore >= deny) {

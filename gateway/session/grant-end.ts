@@ -9,8 +9,8 @@
  *   already refused by the local revocation cache, is presented (a merge this version did not make);
  * - `REFRESH_TOKEN_REUSED`: a rotated refresh token presented again (`refresh-reuse.ts`): its family ends, with
  *   the session when it is still the token's person's;
- * - `REFRESH_RISK_TOO_HIGH`, `REFRESH_LOGIN_UNKNOWN`, `REFRESH_UPSTREAM_SESSION_OVER`: a refresh the risk policy refused, on a session now another
- *   person's (`boot.ts`).
+ * - `REFRESH_RISK_TOO_HIGH`, `REFRESH_LOGIN_UNKNOWN`, `REFRESH_UPSTREAM_SESSION_OVER`, `REFRESH_IDP_WITHDRAWN`: a
+ *   refresh the risk policy refused, on a session now another person's (`boot.ts`).
  */
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { ReplacedOutcome, ReplacedPerson } from './session-store-types.ts';
@@ -21,7 +21,8 @@ export type GrantEndCause =
   | 'REFRESH_TOKEN_REUSED'
   | 'REFRESH_RISK_TOO_HIGH'
   | 'REFRESH_LOGIN_UNKNOWN'
-  | 'REFRESH_UPSTREAM_SESSION_OVER';
+  | 'REFRESH_UPSTREAM_SESSION_OVER'
+  | 'REFRESH_IDP_WITHDRAWN';
 
 export class GrantEnd {
   readonly #store: SessionStore;
