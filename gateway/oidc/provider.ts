@@ -50,6 +50,8 @@ import type { DurableOidcModels } from '../session/oidc-models.ts';
 import { refreshPolicy, type RefreshPolicyDeps } from './refresh-policy.ts';
 import type { BackchannelLogout } from './backchannel-logout.ts';
 import { fetchAllowingRegisteredLoopback, PROVIDER_FETCH_LIMITS } from './provider-fetch.ts';
+import { assertionAudienceIsTheIssuer } from './client-assertion-audience.ts';
+import { revokesOwnTokensOnly } from './revocation-policy.ts';
 import { acceptJwtAtIntrospection, issueJwtAccessTokens, OPAQUE_TOKEN_BITS } from './jwt-access-tokens.ts';
 import { accessTokenSigners } from './access-token-signers.ts';
 import { AUTHORIZATION_PATH } from './authorization-post.ts';
@@ -136,6 +138,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       dPoPSigningAlgValues: [...DPOP_ALGORITHMS],
     },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // a client assertion's aud is the issuer, alone (audience injection: client-assertion-audience.ts)
+    assertJwtClientAuthClaimsAndHeader: assertionAudienceIsTheIssuer,
     // oidc-provider's default, pinned: an opaque access token's value is its jti of this length, and the adapter's
     // find knows a value by that shape (jwt-access-tokens.ts `opaqueValue`)
     formats: { bitsOfOpaqueRandomness: OPAQUE_TOKEN_BITS },
@@ -152,7 +156,8 @@ export function buildProvider(deps: ProviderDeps): Provider {
       // An RP may introspect only tokens issued to itself, a resource server only the access tokens of the RPs
       // it names (oidc-provider's default lets any authenticated client introspect any token).
       introspection: { enabled: true, allowedPolicy: introspectionPolicy(config.resourceServers) },
-      revocation: { enabled: true },
+      // a client revokes its own tokens only; another's is answered as not found (revocation-policy.ts)
+      revocation: { enabled: true, allowedPolicy: revokesOwnTokensOnly },
       // server nonces at the token and PAR endpoints (dpop-nonces.ts; `dpop.nonce`, required by default)
       dPoP: { enabled: true, ...dpopNonces(config.dpop.nonce, dpopNonceSecret(config.secrets)) },
       // the claims parameter names only claims of the scopes the client is registered for
