@@ -33,7 +33,7 @@ import type { ReviewStore } from '../review/review-store.ts';
 import type { RiskMetrics } from '../risk/metrics.ts';
 import type { Operators } from './operator-auth.ts';
 import { readJsonObject } from './read-json.ts';
-import { hidesSomething } from '../audit/operator-text.ts';
+import { hidesSomething, printable } from '../audit/operator-text.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 
 /** What the review API uses, built once in boot.ts. */
@@ -95,6 +95,12 @@ async function decideReview(
 }
 
 /**
+ * What a refusal's audit record quotes of the body (it goes into the audit chain): 64 characters at most, never cut
+ * inside one, each control or invisible character replaced (`audit/operator-text.ts`).
+ */
+const quoted = (text: string): string => printable([...text].slice(0, 64).join(''));
+
+/**
  * A decision's body: `{ "note"?: string }`, and `operator` only when it names the credential's holder. The note is cut at
  * 500 characters, never inside one (half of an emoji is no text PostgreSQL's jsonb takes); one holding a control
  * character or an invisible one other than a line break or a tab (`audit/operator-text.ts`; PostgreSQL refuses a NUL) is
@@ -104,7 +110,7 @@ function decisionBody(body: Record<string, unknown>, operator: string): { note: 
   const unknown = Object.keys(body).filter((k) => k !== 'note' && k !== 'operator');
   if (unknown.length > 0)
     throw new GatewayError('REQUEST_INVALID', 400, 'unknown key in the body', {
-      detail: unknown.join(',').slice(0, 64),
+      detail: quoted(unknown.join(',')),
     });
   if (body.operator !== undefined && body.operator !== operator)
     throw new GatewayError(
@@ -112,7 +118,7 @@ function decisionBody(body: Record<string, unknown>, operator: string): { note: 
       400,
       'the operator is the holder of the credential; do not name another one',
       {
-        detail: typeof body.operator === 'string' ? body.operator.slice(0, 64) : typeof body.operator,
+        detail: typeof body.operator === 'string' ? quoted(body.operator) : typeof body.operator,
       },
     );
   if (body.note === undefined || body.note === null) return { note: undefined };

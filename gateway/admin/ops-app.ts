@@ -51,6 +51,7 @@ export function createOpsApp(deps: OpsAppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const operators = operatorsOf(deps.operators);
+  // no incoming X-Request-Id is kept here: it would be taken before the caller is authenticated
   app.use(requestId(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger, { forOperators: true }));
   app.use(async (ctx, next) => {

@@ -16,12 +16,13 @@ const VALID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /**
  * @param keepsIncoming whether a request from this TCP peer may bring its own id (the public listener: the
- *   configured `trustedProxies`; the operations listener: its authenticated operators' tools, always)
+ *   configured `trustedProxies`; by default nobody: the operations listener keeps none, since it would be taken
+ *   before the operator is authenticated, and the id it answers is the one to quote)
  */
 export function requestId(
   logger: Logger,
   metrics?: GatewayMetrics,
-  keepsIncoming: (peer: string) => boolean = () => true,
+  keepsIncoming: (peer: string) => boolean = () => false,
 ): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');

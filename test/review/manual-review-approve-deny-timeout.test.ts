@@ -218,6 +218,16 @@ test.serial('the CLI takes a login id that begins with a dash as the id, never a
   t.is((usage as { code: number }).code, 2, 'an unknown option after the id is still a usage error');
 });
 
+test.serial('the operations listener answers with a request id of its own, whatever the caller sends', async (t) => {
+  for (const authorization of [`Bearer ${fx.deployment.operatorTokens.alice}`, 'Bearer not-a-token']) {
+    const answer = await fetch(`${fx.opsUrl}/admin/reviews`, {
+      headers: { authorization, 'x-request-id': 'chosen-by-the-caller-0001' },
+    });
+    await answer.body?.cancel();
+    t.regex(answer.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, `answered ${answer.status}`);
+  }
+});
+
 test.serial('a malformed decision body is refused with its code and audited, never a 500', async (t) => {
   const { loginId } = await flaggedLogin('jean');
   const cases: Array<[string, unknown]> = [
@@ -228,6 +238,8 @@ test.serial('a malformed decision body is refused with its code and audited, nev
     ['a note with an escape character', { note: 'called \u001b[2J back' }],
     ['a note with a C1 control sequence introducer', { note: 'called \u009b2J back' }],
     ['a note with a right-to-left override', { note: 'called \u202e kcab' }],
+    ['a note with tag characters spelling hidden text', { note: 'called back \u{e0041}\u{e0042}' }],
+    ['a note with a Hangul filler', { note: 'called\u3164back' }],
     ['a note that is not a string', { note: 42 }],
     ['an unknown key', { verdict: 'approved' }],
   ];
@@ -242,6 +254,19 @@ test.serial('a malformed decision body is refused with its code and audited, nev
   );
   t.is(rows.length, cases.length, 'each refusal audited');
   t.true(rows.every((r) => r.error_code === 'REQUEST_INVALID'));
+  // what a refusal quotes of the body goes into the audit chain with its control and invisible characters replaced
+  for (const body of [{ operator: 'bob approved \u202eevil\nline' }, { ['x\u0000\u{e0041}y']: 1 }]) {
+    const answer = await admin(`/admin/reviews/${loginId}/deny`, { method: 'POST', body });
+    t.is(answer.status, 400);
+  }
+  const quoted = await fx.gateway.services.pool.query<{ detail: string }>(
+    "select details->>'detail' as detail from audit_log where session_id = $1 and to_state = 'REVIEW_REFUSED' order by seq desc limit 2",
+    [`review:${loginId}`],
+  );
+  t.deepEqual(
+    quoted.rows.map((r) => r.detail),
+    ['x\ufffd\ufffdy', 'bob approved \ufffdevil\ufffdline'],
+  );
   const multiLine = await admin(`/admin/reviews/${loginId}/deny`, {
     method: 'POST',
     body: { note: 'called back\n\tno answer' },
