@@ -28,7 +28,6 @@ import { eidasSpMetadataOptions } from '../eidas/sp-metadata.ts';
 import { MetadataMonitor, type MetadataEvent } from '../metadata/monitor.ts';
 import { supersededIn } from '../metadata/superseded-issues.ts';
 import { adapterKind } from '../kinds.ts';
-import type { KeyStrengthRule } from '../saml/key-strength.ts';
 import type { SamlSpConfig } from '../saml/config.ts';
 import { createLegacySamlAdapter } from '../saml/legacy-adapter.ts';
 import { SpMetadataPublisher } from '../saml/sp-metadata-publisher.ts';
@@ -40,6 +39,7 @@ import type { Signer } from '../../hsm/signer.ts';
 import type { UpstreamAdapter } from '../contract.ts';
 import type { UpstreamLogger } from './protocol.ts';
 import type { SamlIdpEntry, SamlSection } from './saml-config.ts';
+import { keyMisfit, keyRuleOf } from './saml-entry-fit.ts';
 
 /** A configuration the HSM cannot serve, named by its path in the `saml` section. */
 function configError(path: string, message: string): AdapterError {
@@ -134,6 +134,8 @@ export async function buildSamlIdps(input: {
 
   const built = [];
   for (const [i, entry] of section.idps.entries()) {
+    const misfit = keyMisfit(entry, keys.activeSigners('saml'));
+    if (misfit !== undefined) throw configError(`idps[${i}]${misfit.path ? `.${misfit.path}` : ''}`, misfit.why);
     const handle = monitor.register({
       id: entry.id,
       source: entry.metadataFile !== undefined ? { file: entry.metadataFile } : { url: entry.metadataUrl! },
@@ -158,14 +160,6 @@ export async function buildSamlIdps(input: {
     };
     const idpConfig = adapterConfig(entry);
     const allowed = entry.kind === 'eidas' ? EIDAS_SIGNATURE_METHODS : DEFAULT_SIGNATURE_METHODS;
-    if (
-      entry.requestSigningAlgorithm !== 'metadata' &&
-      !keys.activeSigners('saml').some((s) => s.alg === entry.requestSigningAlgorithm)
-    )
-      throw configError(
-        `idps[${i}].requestSigningAlgorithm`,
-        `no active ${entry.requestSigningAlgorithm} saml key in the HSM (node hsm/cli.ts generate saml ${entry.requestSigningAlgorithm})`,
-      );
     const signing = requestSigning({
       idp: entry.id,
       setting: entry.requestSigningAlgorithm,
@@ -176,8 +170,7 @@ export async function buildSamlIdps(input: {
       certificateOf: (signer) => input.certificateOf(signer),
     });
     if (entry.kind === 'eidas') {
-      if (!eidasSigner)
-        throw configError(`idps[${i}]`, 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM');
+      if (!eidasSigner) throw new Error('unreachable: keyMisfit checks the eIDAS signer');
       const certificatePem = await input.certificateOf(eidasSigner);
       built.push(
         await createEidasAdapter(
@@ -302,9 +295,4 @@ function adapterConfig(entry: SamlIdpEntry) {
     ...(entry.nameIdFormat ? { nameIdFormat: entry.nameIdFormat } : {}),
     ...(entry.attributeNames ? { attributeNames: entry.attributeNames as Record<string, InternalAttribute> } : {}),
   };
-}
-
-/** The signing-key minimum of an IdP's kind, as its kind declares it (`kinds.ts`); an unknown kind throws. */
-export function keyRuleOf(entry: SamlIdpEntry): KeyStrengthRule {
-  return adapterKind(entry.kind).keyRule({ minimumRsaKeyBits: entry.minimumRsaKeyBits });
 }

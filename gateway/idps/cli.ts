@@ -32,7 +32,8 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../audit/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { parseIdps } from './parse-entries.ts';
-import { keyRuleOf } from '../../adapters/protocols/saml-build.ts';
+import { anchorMisfit, keyRuleOf } from '../../adapters/protocols/saml-entry-fit.ts';
+import { unknownClientIn } from './idp-clients.ts';
 import type { SamlIdpEntry } from '../../adapters/protocols/saml-config.ts';
 import { ConfigError, GatewayError } from '../errors.ts';
 import { migrate } from '../store/migrate.ts';
@@ -156,6 +157,15 @@ async function main(argv: string[]): Promise<number> {
         const [entry] = parseIdps([raw], dirname(file));
         if (config.saml.idps.some((e) => e.id === entry!.id))
           throw new ConfigError('id', `${entry!.id} is defined in the configuration file`);
+        // a gateway leaves out an entry naming a client it does not have: said here, not found later in its log
+        const unknownClient = unknownClientIn(
+          entry!.onlyClients,
+          config.clients.map((c) => c.client_id),
+        );
+        if (unknownClient !== undefined)
+          throw new ConfigError('onlyClients', `names ${unknownClient}, which is not a configured client`);
+        const anchor = anchorMisfit(entry!);
+        if (anchor !== undefined) throw new ConfigError(anchor.path, anchor.why);
         const stored = {
           ...raw,
           ...(entry!.metadataFile ? { metadataFile: entry!.metadataFile } : {}),

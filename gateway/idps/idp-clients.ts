@@ -17,8 +17,17 @@ export function servesClient(adapter: Pick<UpstreamAdapter, 'onlyClients'>, clie
  * or, once a client of that name is added, someone unintended).
  */
 export function checkOnlyClients(adapters: readonly UpstreamAdapter[], clientIds: readonly string[]): void {
-  for (const adapter of adapters)
-    for (const clientId of adapter.onlyClients ?? [])
-      if (!clientIds.includes(clientId))
-        throw new ConfigError(`${adapter.id}.onlyClients`, `names ${clientId}, which is not a configured client`);
+  for (const adapter of adapters) {
+    const unknown = unknownClientIn(adapter.onlyClients, clientIds);
+    if (unknown !== undefined)
+      throw new ConfigError(`${adapter.id}.onlyClients`, `names ${unknown}, which is not a configured client`);
+  }
+}
+
+/** The first client an `onlyClients` list names that is not configured, or `undefined`. */
+export function unknownClientIn(
+  onlyClients: readonly string[] | undefined,
+  clientIds: readonly string[],
+): string | undefined {
+  return (onlyClients ?? []).find((clientId) => !clientIds.includes(clientId));
 }

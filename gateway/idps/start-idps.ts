@@ -16,12 +16,15 @@ import type { AdapterRoute } from '../../adapters/contract/routes.ts';
 import { ADAPTER_ERRORS } from '../../adapters/errors/registry.ts';
 import type { MetadataMonitor } from '../../adapters/metadata/monitor.ts';
 import type { RunningUpstream, UpstreamDeps } from '../../adapters/protocols/protocol.ts';
+import { anchorMisfit, keyMisfit } from '../../adapters/protocols/saml-entry-fit.ts';
 import { PROTOCOLS } from '../../adapters/protocols/table.ts';
 import { AdapterRegistry } from '../../adapters/registry.ts';
+import type { Signer } from '../../hsm/signer.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { listenForCommands } from './control.ts';
-import { applyRegistry, IdpRegistryStore } from './registry-store.ts';
+import { applyRegistry, IdpRegistryStore, type RegistryRow } from './registry-store.ts';
+import { unknownClientIn } from './idp-clients.ts';
 
 export interface Upstreams {
   adapters: AdapterRegistry;
@@ -49,12 +52,15 @@ export async function startUpstreams(input: {
 }): Promise<Upstreams> {
   const rows = await new IdpRegistryStore(input.pool).list();
   // a row this version cannot read leaves its IdP out (fail closed for it) and never stops the others' boot
-  const config = applyRegistry(input.config, rows, process.cwd(), (row) =>
+  const merged = applyRegistry(input.config, rows, process.cwd(), (row) =>
     input.logger.error(
       { code: 'IDP_REGISTRY_ENTRY_UNREADABLE', idp: row.id, state: row.state, reason: row.reason },
       'an IdP of the durable registry is not offered: its entry does not parse here (fix it with the IdP CLI)',
     ),
   );
+  // so does a row that parses but does not fit this deployment (a client it names, a key it needs, a trust anchor):
+  // the same checks stop the boot for an entry of the configuration file
+  const config = leaveOutMisfits(merged, rows, input.deps.context.keys.activeSigners('saml'), input.logger);
   const adapters = new AdapterRegistry();
   const running: RunningUpstream[] = [];
   const stopAll = async () => {
@@ -131,4 +137,35 @@ async function startOne(configKey: string, start: () => Promise<RunningUpstream>
       );
     throw error;
   }
+}
+
+/**
+ * The configuration without the IdPs of the durable registry that do not fit this deployment, each logged at error
+ * level (`IDP_REGISTRY_ENTRY_UNUSABLE`, naming the setting): an `onlyClients` naming no configured client, a key the
+ * HSM lacks, a trust anchor unreadable or too weak. Entries of the configuration file are left to the boot's checks.
+ */
+function leaveOutMisfits(
+  config: GatewayConfig,
+  rows: readonly RegistryRow[],
+  activeSaml: readonly Signer[],
+  logger: Logger,
+): GatewayConfig {
+  const fromRegistry = new Set(rows.filter((r) => r.entry !== null && r.state !== 'removed').map((r) => r.id));
+  if (fromRegistry.size === 0) return config;
+  const clientIds = config.clients.map((c) => c.client_id);
+  const idps = config.saml.idps.filter((entry) => {
+    if (!fromRegistry.has(entry.id)) return true;
+    const unknownClient = unknownClientIn(entry.onlyClients, clientIds);
+    const misfit =
+      unknownClient !== undefined
+        ? { path: 'onlyClients', why: `names ${unknownClient}, which is not a configured client` }
+        : (keyMisfit(entry, activeSaml) ?? anchorMisfit(entry));
+    if (misfit === undefined) return true;
+    logger.error(
+      { code: 'IDP_REGISTRY_ENTRY_UNUSABLE', idp: entry.id, setting: misfit.path, reason: misfit.why },
+      'an IdP of the durable registry is not offered: it does not fit this deployment (fix it with the IdP CLI)',
+    );
+    return false;
+  });
+  return { ...config, saml: { ...config.saml, idps } };
 }

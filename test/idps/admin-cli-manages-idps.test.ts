@@ -51,6 +51,32 @@ test.before(async () => {
     'enabled',
     'test',
   );
+  // rows that parse but do not fit this deployment: a client it does not have, a key its HSM lacks
+  const fitsNot = await createTestIdp({ entityId: 'https://fits-not.example/md' });
+  await new IdpRegistryStore(pool).put(
+    'for-no-client',
+    {
+      id: 'for-no-client',
+      displayName: 'For no client',
+      metadataFile: fitsNot.metadataFile,
+      maxLoa: 'http://eidas.europa.eu/LoA/low',
+      onlyClients: ['rp-typo'],
+    },
+    'enabled',
+    'test',
+  );
+  await new IdpRegistryStore(pool).put(
+    'keyless',
+    {
+      id: 'keyless',
+      displayName: 'Keyless',
+      metadataFile: fitsNot.metadataFile,
+      maxLoa: 'http://eidas.europa.eu/LoA/low',
+      requestSigningAlgorithm: 'ES384',
+    },
+    'enabled',
+    'test',
+  );
   await pool.end();
   // the registry read again every 300 ms (30 s by default): a command missed on pub/sub is made up quickly here
   running = await startGatewayInProcess(deployment, undefined, { idpReconcileMs: 300 });
@@ -102,6 +128,14 @@ test.serial(
     t.notRegex((await cli('list')).stdout, /^unreadable /m);
   },
 );
+
+test.serial('a registry entry that does not fit this deployment is left out, never stopping the boot', async (t) => {
+  // the gateway booted (the before hook) with both rows there: each left out, the others offered
+  t.is(availability('demo-idp'), 'available');
+  t.throws(() => running.gateway.services.adapters.get('for-no-client'));
+  t.throws(() => running.gateway.services.adapters.get('keyless'));
+  for (const id of ['for-no-client', 'keyless']) t.is((await cli('remove', id)).code, 0);
+});
 
 test.serial('disable hides an IdP in the running gateway at once; enable shows it again', async (t) => {
   t.is((await cli('disable', 'mairie')).code, 0);
@@ -176,6 +210,20 @@ test.serial(
     const bad = await cli('add', entry);
     t.is(bad.code, 1);
     t.regex(bad.stderr, /^error CONFIG_INVALID/);
+    writeFileSync(
+      entry,
+      JSON.stringify({
+        id: 'typo',
+        displayName: 'Typo',
+        metadataFile: other.metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/low',
+        onlyClients: ['rp-typo'],
+      }),
+    );
+    const typo = await cli('add', entry);
+    t.is(typo.code, 1, 'an entry naming a client the deployment does not have is refused by the CLI');
+    t.regex(typo.stderr, /^error CONFIG_INVALID.*onlyClients.*rp-typo/s);
+    t.notRegex((await cli('list')).stdout, /^typo /m);
     t.is((await cli()).code, 2);
   },
 );
@@ -188,6 +236,8 @@ test.serial('each change of the registry is audited before it is made, naming wh
     rows.map((r) => `${r.session_id} ${r.to_state}`),
     [
       'idp:unreadable IDP_REMOVED',
+      'idp:for-no-client IDP_REMOVED',
+      'idp:keyless IDP_REMOVED',
       'idp:mairie IDP_DISABLED',
       'idp:mairie IDP_ENABLED',
       'idp:demo-idp IDP_REFRESH_REQUESTED',

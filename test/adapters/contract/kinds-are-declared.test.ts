@@ -8,7 +8,7 @@ import { AdapterError } from '../../../adapters/contract.ts';
 import { ADAPTER_KINDS, adapterKind } from '../../../adapters/kinds.ts';
 import { EIDAS_KEY_RULE } from '../../../adapters/saml/key-strength.ts';
 import type { SamlIdpEntry } from '../../../adapters/protocols/saml-config.ts';
-import { keyRuleOf } from '../../../adapters/protocols/saml-build.ts';
+import { keyRuleOf } from '../../../adapters/protocols/saml-entry-fit.ts';
 
 test('every kind the config accepts is declared, and an unknown kind is refused with its code', (t) => {
   t.deepEqual(Object.keys(ADAPTER_KINDS).sort(), ['eidas', 'legacy']);

@@ -1,0 +1,65 @@
+/**
+ * Whether one SAML IdP entry can be built on this deployment, checked before it is: its request-signing
+ * algorithm has an active `saml` key in the HSM, an eIDAS node has a PSS/ECDSA one, and each trust anchor can be read
+ * and is strong enough for the keys it vouches for. `saml-build.ts` stops the boot on an entry of the configuration
+ * file that does not fit (the operator's file is wrong); the gateway leaves out an entry of the durable registry that
+ * does not (gateway/idps/start-idps.ts: one row added with the CLI never stops every instance's boot).
+ */
+import { readFileSync } from 'node:fs';
+import { adapterKind } from '../kinds.ts';
+import { keyStrengthProblem, type KeyStrengthRule } from '../saml/key-strength.ts';
+import { EIDAS_SIGNATURE_METHODS } from '../saml/xmldsig.ts';
+import { xmlDsigAlgorithm } from '../../hsm/algorithms.ts';
+import type { Signer } from '../../hsm/signer.ts';
+import type { SamlIdpEntry } from './saml-config.ts';
+
+/** What does not fit, as a setting's path within the entry and why; `undefined` when it fits. */
+export interface EntryMisfit {
+  path: string;
+  why: string;
+}
+
+/**
+ * The keys the entry needs in the HSM: an active `saml` key of its `requestSigningAlgorithm`, and for an eIDAS node
+ * one of PS256, ES256 or ES384.
+ *
+ * @example
+ * const misfit = keyMisfit(entry, keys.activeSigners('saml'));
+ */
+export function keyMisfit(entry: SamlIdpEntry, activeSaml: readonly Signer[]): EntryMisfit | undefined {
+  if (entry.requestSigningAlgorithm !== 'metadata' && !activeSaml.some((s) => s.alg === entry.requestSigningAlgorithm))
+    return {
+      path: 'requestSigningAlgorithm',
+      why: `no active ${entry.requestSigningAlgorithm} saml key in the HSM (node hsm/cli.ts generate saml ${entry.requestSigningAlgorithm})`,
+    };
+  if (
+    entry.kind === 'eidas' &&
+    !activeSaml.some((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod))
+  )
+    return { path: '', why: 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM' };
+  return undefined;
+}
+
+/**
+ * Each trust anchor can be read and is strong enough for its kind (the metadata monitor refuses the entry otherwise,
+ * `SAML_METADATA_KEY_TOO_WEAK`).
+ */
+export function anchorMisfit(entry: SamlIdpEntry): EntryMisfit | undefined {
+  for (const [i, file] of entry.metadata.trustAnchorFiles.entries()) {
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch {
+      return { path: `metadata.trustAnchorFiles[${i}]`, why: `cannot read ${file}` };
+    }
+    const problem = keyStrengthProblem(pem, keyRuleOf(entry));
+    if (problem !== undefined)
+      return { path: `metadata.trustAnchorFiles[${i}]`, why: `trust anchor ${file}: ${problem}` };
+  }
+  return undefined;
+}
+
+/** The signing-key minimum of an IdP's kind, as its kind declares it (`kinds.ts`); an unknown kind throws. */
+export function keyRuleOf(entry: SamlIdpEntry): KeyStrengthRule {
+  return adapterKind(entry.kind).keyRule({ minimumRsaKeyBits: entry.minimumRsaKeyBits });
+}
