@@ -2,7 +2,9 @@
  * How running gateways and the admin CLI talk about IdPs, through Redis (every instance sees the same):
  *
  * - Commands on the pub/sub channel `<prefix>idps:control`: `{ action: 'refresh' | 'disable' | 'enable', idp }`.
- *   Each instance applies them to its own metadata monitor (refresh now, hide, show).
+ *   Each instance applies them to its own metadata monitor (refresh now, hide, show). `disable` and `enable` are
+ *   hints: the instance reads the IdP's state from the durable registry at once and applies that, so a message
+ *   alone (anyone who can publish on Redis) never turns on an IdP the registry says is disabled.
  * - Status: after every monitor event and every command, the instance writes the IdP's status (last
  *   refresh, validUntil, key fingerprints, errors) to `idps:status:<id>` for a day, which the CLI reads.
  * - A pub/sub message is sent once: an instance whose subscriber was reconnecting (a Redis failover) misses it.
@@ -89,11 +91,29 @@ export async function listenForCommands(options: {
   subscriber.on('message', (_channel: string, message: string) => {
     void (async () => {
       const command = JSON.parse(message) as IdpCommand;
-      commanded.set(command.idp, performance.now());
-      if (command.action === 'refresh') await monitor.refresh(command.idp);
-      else if (command.action === 'disable') monitor.disable(command.idp);
-      else if (command.action === 'enable') monitor.enable(command.idp);
-      else throw new Error(`unknown idp command ${String((command as { action: unknown }).action)}`);
+      // an IdP this instance does not run: nothing to do (and no id a publisher chose enters the maps)
+      if (typeof command.idp !== 'string' || !monitor.status().some((s) => s.id === command.idp))
+        throw new Error('idp command for an IdP this gateway does not run');
+      if (command.action === 'refresh') {
+        await monitor.refresh(command.idp);
+      } else if (command.action === 'disable' || command.action === 'enable') {
+        // a hint to read the durable registry now, where the CLI wrote the state first: a message alone (anyone who
+        // can publish on Redis) never enables an IdP the registry says is disabled, nor disables one it says is not
+        const started = performance.now();
+        const wanted = options.desired
+          ? ((await options.desired()).get(command.idp) ?? atBoot.get(command.idp) ?? false)
+          : command.action === 'enable';
+        commanded.set(command.idp, started);
+        if (wanted) monitor.enable(command.idp);
+        else monitor.disable(command.idp);
+        if (wanted !== (command.action === 'enable'))
+          logger.warn(
+            { idp: command.idp, action: command.action, enabled: wanted },
+            'idp command not backed by the registry: the registry’s state applied',
+          );
+      } else {
+        throw new Error(`unknown idp command ${String((command as { action: unknown }).action)}`);
+      }
       logger.info({ idp: command.idp, action: command.action }, 'idp command applied');
       await publishStatus(redis, monitor);
     })().catch((error: unknown) => logger.warn({ err: error, message }, 'idp command failed'));

@@ -16,6 +16,7 @@ import { RP_REDIRECT } from '../helpers/gateway-fixture.ts';
 import { freshDatabase, freshToken, redisPrefix, redisUrl } from '../helpers/services.ts';
 import { createTestIdp } from '../helpers/saml/test-idp.ts';
 import pg from 'pg';
+import { sendCommand } from '../../gateway/idps/control.ts';
 import { IdpRegistryStore } from '../../gateway/idps/registry-store.ts';
 import { migrate } from '../../gateway/store/migrate.ts';
 
@@ -146,6 +147,22 @@ test.serial('disable hides an IdP in the running gateway at once; enable shows i
   t.true(await eventually(() => availability('mairie') === 'available'));
 });
 
+test.serial('a control message alone never enables an IdP the registry says is disabled', async (t) => {
+  t.is((await cli('disable', 'mairie')).code, 0);
+  t.true(await eventually(() => availability('mairie') === 'disabled'));
+  // anyone who can publish on Redis sends "enable" again and again; the registry says disabled
+  const { redis, config } = running.gateway.services;
+  const seen = new Set<string | undefined>();
+  for (let i = 0; i < 20; i += 1) {
+    await sendCommand(redis, config.redis.keyPrefix, { action: 'enable', idp: 'mairie' });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    seen.add(availability('mairie'));
+  }
+  t.deepEqual([...seen], ['disabled'], 'the registry’s state, never the message’s');
+  t.is((await cli('enable', 'mairie')).code, 0);
+  t.true(await eventually(() => availability('mairie') === 'available'));
+});
+
 test.serial('a gateway that missed the disable command on pub/sub disables the IdP from the registry', async (t) => {
   t.is(availability('mairie'), 'available');
   // the registry changed as the CLI changes it, but no message reached the gateway (its subscriber reconnecting)
@@ -238,6 +255,8 @@ test.serial('each change of the registry is audited before it is made, naming wh
       'idp:unreadable IDP_REMOVED',
       'idp:for-no-client IDP_REMOVED',
       'idp:keyless IDP_REMOVED',
+      'idp:mairie IDP_DISABLED',
+      'idp:mairie IDP_ENABLED',
       'idp:mairie IDP_DISABLED',
       'idp:mairie IDP_ENABLED',
       'idp:demo-idp IDP_REFRESH_REQUESTED',
