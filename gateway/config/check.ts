@@ -3,7 +3,7 @@
  * zod schemas (`fields.ts`, `schema.ts`; issue #11 item 7): still used by the sections not yet converted
  * (`ratelimit.ts`); a new section uses `fields.ts`.
  */
-import { readFileSync } from 'node:fs';
+import { readSecretFile } from './secret-file.ts';
 import { ConfigError } from '../errors.ts';
 
 export type Obj = Record<string, unknown>;
@@ -135,9 +135,9 @@ export function secret(
     if (value === undefined || value === '') throw new ConfigError(at, `environment variable ${spec.env} is not set`);
   } else if (typeof spec.file === 'string') {
     try {
-      value = readFileSync(spec.file, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      throw new ConfigError(at, `cannot read secret file ${spec.file}`);
+      value = readSecretFile(spec.file);
+    } catch (error) {
+      throw new ConfigError(at, (error as Error).message);
     }
   } else {
     throw new ConfigError(at, 'must be { "env": "NAME" } or { "file": "/path" }');

@@ -4,7 +4,7 @@
  * strings, https URLs, and secrets, which are never written in the file but referenced as
  * `{ "env": "NAME" }` or `{ "file": "/path" }` and read here, once, at boot.
  */
-import { readFileSync } from 'node:fs';
+import { readSecretFile } from './secret-file.ts';
 import { z } from 'zod';
 export { httpsUrl, text } from '../../adapters/contract/config-schema.ts';
 
@@ -67,9 +67,9 @@ export function secret(env: NodeJS.ProcessEnv, options: { min?: number } = {}) {
       value = found;
     } else if (typeof spec.file === 'string') {
       try {
-        value = readFileSync(spec.file, 'utf8').replace(/\r?\n$/, '');
-      } catch {
-        return fail(`cannot read secret file ${spec.file}`);
+        value = readSecretFile(spec.file);
+      } catch (error) {
+        return fail((error as Error).message);
       }
     } else {
       return fail('must be { "env": "NAME" } or { "file": "/path" }');

@@ -3,7 +3,7 @@
  * never silently ignored; secrets are never written in the config.
  */
 import test from 'ava';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../../../gateway/config/load.ts';
@@ -280,4 +280,24 @@ test('backchannel_logout_uri must be an https URL (http only on loopback) withou
     { env, baseDir: dir },
   );
   t.is(config.clients[0]!.backchannel_logout_session_required, true);
+});
+
+test('a secret file every user of the host may read is refused, naming the setting; 0600 and 0640 are read', (t) => {
+  const open = join(dir, 'salt-open.secret');
+  writeFileSync(open, `${'s'.repeat(40)}\n`);
+  chmodSync(open, 0o644);
+  failsAt(
+    t,
+    (c) => (c.secrets.pairwiseSalt = { file: open }),
+    'secrets.pairwiseSalt',
+    /open to every user of the host \(mode 644\)/,
+  );
+  for (const mode of [0o600, 0o640]) {
+    const closed = join(dir, `salt-${mode.toString(8)}.secret`);
+    writeFileSync(closed, `${'s'.repeat(40)}\n`);
+    chmodSync(closed, mode);
+    const raw = valid();
+    raw.secrets.pairwiseSalt = { file: closed };
+    t.is(loadConfig(raw, { env, baseDir: dir }).secrets.pairwiseSalt, 's'.repeat(40), mode.toString(8));
+  }
 });
