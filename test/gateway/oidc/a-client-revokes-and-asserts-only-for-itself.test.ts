@@ -81,7 +81,8 @@ test('a client assertion is accepted with the issuer as its audience only', asyn
     ],
     assertJwtClientAuthClaimsAndHeader: assertionAudienceIsTheIssuer,
   });
-  server!.on('request', provider.callback());
+  const callback = provider.callback();
+  server!.on('request', (req, res) => void callback(req, res));
   try {
     const tokenEndpoint = `${issuer}/token`;
     const exchange = async (aud: string | string[]) => {
