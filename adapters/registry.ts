@@ -11,6 +11,8 @@ export class AdapterRegistry {
   readonly #byIssuer = new Map<string, UpstreamAdapter>();
   /** The metadata monitor behind the SAML adapters, when the gateway runs one (status, refresh now). */
   monitor: MetadataMonitor | undefined;
+  /** IdPs the gateway's registry has enabled that this instance left out at boot (unreadable or not fitting here). */
+  leftOutEnabled: ReadonlySet<string> = new Set();
 
   /**
    * Adds an adapter; `issuer` is the entity its inbound messages name (SAML entityID, OIDC issuer).

@@ -295,6 +295,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       audit,
       policies: () => services.fraud.policies,
       adapters: () => adapters.list(),
+      leftOutEnabled: () => upstreams.leftOutEnabled,
     });
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry, inFlight: deliveries });
     const holder = new ProviderHolder(() =>

@@ -134,7 +134,7 @@ export async function buildSamlIdps(input: {
 
   const built = [];
   for (const [i, entry] of section.idps.entries()) {
-    const misfit = keyMisfit(entry, keys.activeSigners('saml'));
+    const misfit = keyMisfit(entry, keys.activeSigners('saml'), decrypter !== undefined);
     if (misfit !== undefined) throw configError(`idps[${i}]${misfit.path ? `.${misfit.path}` : ''}`, misfit.why);
     const handle = monitor.register({
       id: entry.id,

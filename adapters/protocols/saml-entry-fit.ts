@@ -1,7 +1,8 @@
 /**
  * Whether one SAML IdP entry can be built on this deployment, checked before it is: its request-signing
- * algorithm has an active `saml` key in the HSM, an eIDAS node has a PSS/ECDSA one, and each trust anchor can be read
- * and is strong enough for the keys it vouches for. `saml-build.ts` stops the boot on an entry of the configuration
+ * algorithm has an active `saml` key in the HSM, an eIDAS node has a PSS/ECDSA one, encrypted assertions have a
+ * `saml_decryption` key, and each trust anchor is a certificate that can be read and is strong enough for the keys it
+ * vouches for. `saml-build.ts` stops the boot on an entry of the configuration
  * file that does not fit (the operator's file is wrong); the gateway leaves out an entry of the durable registry that
  * does not (gateway/idps/start-idps.ts: one row added with the CLI never stops every instance's boot).
  */
@@ -26,7 +27,11 @@ export interface EntryMisfit {
  * @example
  * const misfit = keyMisfit(entry, keys.activeSigners('saml'));
  */
-export function keyMisfit(entry: SamlIdpEntry, activeSaml: readonly Signer[]): EntryMisfit | undefined {
+export function keyMisfit(
+  entry: SamlIdpEntry,
+  activeSaml: readonly Signer[],
+  hasDecryptionKey: boolean,
+): EntryMisfit | undefined {
   if (entry.requestSigningAlgorithm !== 'metadata' && !activeSaml.some((s) => s.alg === entry.requestSigningAlgorithm))
     return {
       path: 'requestSigningAlgorithm',
@@ -37,6 +42,13 @@ export function keyMisfit(entry: SamlIdpEntry, activeSaml: readonly Signer[]): E
     !activeSaml.some((s) => EIDAS_SIGNATURE_METHODS.includes(xmlDsigAlgorithm(s.alg).xmlDsig.signatureMethod))
   )
     return { path: '', why: 'eIDAS requests need an active saml key of PS256, ES256 or ES384 in the HSM' };
+  // an eIDAS node encrypts always; a legacy IdP when its entry allows it (default: forbidden)
+  const encryption = entry.encryptedAssertions ?? (entry.kind === 'eidas' ? 'required' : 'forbidden');
+  if (encryption !== 'forbidden' && !hasDecryptionKey)
+    return {
+      path: 'encryptedAssertions',
+      why: 'encrypted assertions need a saml_decryption key in the HSM (node hsm/cli.ts generate saml_decryption RS256)',
+    };
   return undefined;
 }
 
@@ -46,13 +58,12 @@ export function keyMisfit(entry: SamlIdpEntry, activeSaml: readonly Signer[]): E
  */
 export function anchorMisfit(entry: SamlIdpEntry): EntryMisfit | undefined {
   for (const [i, file] of entry.metadata.trustAnchorFiles.entries()) {
-    let pem: string;
+    let problem: string | undefined;
     try {
-      pem = readFileSync(file, 'utf8');
+      problem = keyStrengthProblem(readFileSync(file, 'utf8'), keyRuleOf(entry));
     } catch {
-      return { path: `metadata.trustAnchorFiles[${i}]`, why: `cannot read ${file}` };
+      return { path: `metadata.trustAnchorFiles[${i}]`, why: `cannot read a certificate from ${file}` };
     }
-    const problem = keyStrengthProblem(pem, keyRuleOf(entry));
     if (problem !== undefined)
       return { path: `metadata.trustAnchorFiles[${i}]`, why: `trust anchor ${file}: ${problem}` };
   }

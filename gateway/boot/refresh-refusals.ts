@@ -23,11 +23,18 @@ export function refreshRefusals(deps: {
   policies: () => PolicySet;
   /** The IdPs configured now (their availability, `onlyClients`, `maxLoa`). */
   adapters: () => readonly UpstreamAdapter[];
+  /** The registry's enabled IdPs this instance left out at boot. */
+  leftOutEnabled: () => ReadonlySet<string>;
 }): RefreshPolicyDeps {
   return {
     accounts: deps.accounts,
     denyAt: (clientId, idp) => ruleFor(deps.policies(), clientId, idp).thresholds.deny,
-    idpWithdrawn: (idp, clientId, acr) => idpNoLongerVouches(deps.adapters(), idp, clientId, acr),
+    idpWithdrawn: (idp, clientId, acr) => {
+      const why = idpNoLongerVouches(deps.adapters(), idp, clientId, acr, deps.leftOutEnabled());
+      // an IdP this instance could not load (a row unreadable here, a key missing on this host) is withdrawn by
+      // nobody: ending its people's grants here, on a badly provisioned host or during an upgrade, would be a loss
+      return why === 'idp_not_loaded_here' ? null : why;
+    },
     refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
       // a session now another person's (two people's logins at once on one browser) is not this person's to lose
       const another = sessionUid !== undefined && (await deps.sessions.namesAnotherPerson(sessionUid, accountId));

@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import type { InteractionResults } from 'oidc-provider';
 import type { HeldClaim } from '../flow/login-flow.ts';
 import type { Services } from '../services.ts';
+import { idpNoLongerVouches } from '../idps/idp-still-vouches.ts';
 import type { LoginOutcome } from '../session/login-context.ts';
 import { loaOfAcr } from '../translate/acr.ts';
 import { loginAmr } from '../translate/amr.ts';
@@ -76,6 +77,17 @@ export async function completeLogin(
   held?: HeldClaim,
   along?: Promise<unknown>,
 ): Promise<string> {
+  // the IdP must still vouch for the login as it completes: one disabled, removed or lowered meanwhile (a manual
+  // review's wait, a WebAuthn step-up, an SSO decided at the authorization request) gives no code
+  const withdrawn = idpNoLongerVouches(
+    services.adapters.list(),
+    outcome.idp,
+    String(details.params.client_id ?? ''),
+    outcome.pivot.acr,
+    services.adapters.leftOutEnabled,
+  );
+  if (withdrawn !== null && withdrawn !== 'idp_not_loaded_here')
+    return await refuseAtCompletion(services, uid, undefined, from, requestIdOf(ctx), store, 'IDP_UNAVAILABLE', held);
   const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
   const amr = loginAmr({
     loa: loaOfAcr(outcome.pivot.acr),
@@ -83,7 +95,7 @@ export async function completeLogin(
     stepUpLevel: outcome.decision.level ?? 0,
     stepUpMethods,
   });
-  const requestId = ctx.state.requestId as string;
+  const requestId = requestIdOf(ctx);
   // the identity and the grant: written together, in one round trip and one transaction (issue #14)
   // `along` (the WebAuthn enrolment grant) was sent with this request's first write of the completion
   // (both waited for: a failure is answered only once nothing of the completion is still in flight)
@@ -120,7 +132,7 @@ export async function completeLogin(
     // seen before any result a resume could act on is stored (a round trip of its own: a concurrent resume would
     // otherwise log the browser's session in on the success result before it is replaced)
     if ((await linkGrantToLogin(services.redis, grantId, uid, services.config.ttl.grant)) === 'late-deny')
-      return await refuseLate(services, uid, grantId, from, requestId, store, held);
+      return await refuseAtCompletion(services, uid, grantId, from, requestId, store, 'RISK_LATE_VERDICT', held);
     resume = await store(
       // auth_time is when the person authenticated at the IdP (its AuthnInstant), never our clock
       {
@@ -152,27 +164,33 @@ export async function completeLogin(
   return resume;
 }
 
+const requestIdOf = (ctx: Context): string => ctx.state.requestId as string;
+
 /**
- * A login a late fraud verdict denied before it had a grant (risk/grant-links.ts): the grant this completion just
- * made ended, its enrolment grant too, a refusal stored as its result (the RP is told `access_denied`; no success
- * result was stored before it), and the login FAILED (DENIED from a manual review) with `RISK_LATE_VERDICT`.
- * Resolves to the resume URL.
+ * A login refused as it completes: a late fraud verdict denied it before it had a grant (risk/grant-links.ts,
+ * `RISK_LATE_VERDICT`), or its IdP no longer vouches for it (`IDP_UNAVAILABLE`). The grant this completion made (if
+ * any) ended, its enrolment grant too, a refusal stored as its result (the RP is told `access_denied`; no success
+ * result was stored before it), and the login FAILED (DENIED from a manual review). Resolves to the resume URL.
  */
-async function refuseLate(
+async function refuseAtCompletion(
   services: Services,
   uid: string,
-  grantId: string,
+  grantId: string | undefined,
   from: 'TOKEN_GENERATION' | 'MANUAL_REVIEW',
   requestId: string,
   store: StoreResult,
+  errorCode: 'RISK_LATE_VERDICT' | 'IDP_UNAVAILABLE',
   held?: HeldClaim,
 ): Promise<string> {
   // the grant and an enrolment grant the completion's first write made ended first: a failed store cannot skip them
-  await Promise.all([endGrant(services, grantId), services.redis.del(enrolmentKey(uid))]);
+  await Promise.all([
+    grantId === undefined ? undefined : endGrant(services, grantId),
+    services.redis.del(enrolmentKey(uid)),
+  ]);
   const resume = await store({ error: 'access_denied', error_description: 'the sign-in was refused' });
   await services.flow.transition(uid, from === 'MANUAL_REVIEW' ? 'DENIED' : 'FAILED', {
-    component: 'risk',
-    errorCode: 'RISK_LATE_VERDICT',
+    component: errorCode === 'RISK_LATE_VERDICT' ? 'risk' : 'oidc',
+    errorCode,
     requestId,
     ...(held === undefined ? {} : { held }),
   });

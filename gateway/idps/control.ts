@@ -2,9 +2,10 @@
  * How running gateways and the admin CLI talk about IdPs, through Redis (every instance sees the same):
  *
  * - Commands on the pub/sub channel `<prefix>idps:control`: `{ action: 'refresh' | 'disable' | 'enable', idp }`.
- *   Each instance applies them to its own metadata monitor (refresh now, hide, show). `disable` and `enable` are
- *   hints: the instance reads the IdP's state from the durable registry at once and applies that, so a message
- *   alone (anyone who can publish on Redis) never turns on an IdP the registry says is disabled.
+ *   Each instance applies them to its own metadata monitor (refresh now, hide, show). `disable` is applied at once
+ *   (the safe side, whatever the registry answers); `enable` is a hint: the instance reads the IdP's state from the
+ *   durable registry and applies that, so a message alone (anyone who can publish on Redis) never turns on an IdP
+ *   the registry says is disabled, and a read that fails turns on nothing.
  * - Status: after every monitor event and every command, the instance writes the IdP's status (last
  *   refresh, validUntil, key fingerprints, errors) to `idps:status:<id>` for a day, which the CLI reads.
  * - A pub/sub message is sent once: an instance whose subscriber was reconnecting (a Redis failover) misses it.
@@ -96,21 +97,29 @@ export async function listenForCommands(options: {
         throw new Error('idp command for an IdP this gateway does not run');
       if (command.action === 'refresh') {
         await monitor.refresh(command.idp);
-      } else if (command.action === 'disable' || command.action === 'enable') {
+      } else if (command.action === 'disable') {
+        // at once, whatever the registry answers (or fails to): hiding an IdP is the safe side; a forged one is undone
+        // by the next reconcile
+        commanded.set(command.idp, performance.now());
+        monitor.disable(command.idp);
+      } else if (command.action === 'enable') {
         // a hint to read the durable registry now, where the CLI wrote the state first: a message alone (anyone who
-        // can publish on Redis) never enables an IdP the registry says is disabled, nor disables one it says is not
+        // can publish on Redis) never enables an IdP the registry says is disabled. A read that fails enables nothing
         const started = performance.now();
         const wanted = options.desired
           ? ((await options.desired()).get(command.idp) ?? atBoot.get(command.idp) ?? false)
-          : command.action === 'enable';
+          : true;
+        // a command or a read begun after this one was applied meanwhile: it is the newer word
+        if ((commanded.get(command.idp) ?? -Infinity) > started) return;
         commanded.set(command.idp, started);
         if (wanted) monitor.enable(command.idp);
-        else monitor.disable(command.idp);
-        if (wanted !== (command.action === 'enable'))
+        else {
+          monitor.disable(command.idp);
           logger.warn(
-            { idp: command.idp, action: command.action, enabled: wanted },
-            'idp command not backed by the registry: the registry’s state applied',
+            { idp: command.idp, action: command.action },
+            'idp enable not backed by the registry: the IdP stays disabled',
           );
+        }
       } else {
         throw new Error(`unknown idp command ${String((command as { action: unknown }).action)}`);
       }

@@ -19,7 +19,7 @@ import type { RunningUpstream, UpstreamDeps } from '../../adapters/protocols/pro
 import { anchorMisfit, keyMisfit } from '../../adapters/protocols/saml-entry-fit.ts';
 import { PROTOCOLS } from '../../adapters/protocols/table.ts';
 import { AdapterRegistry } from '../../adapters/registry.ts';
-import type { Signer } from '../../hsm/signer.ts';
+import type { SamlIdpEntry } from '../../adapters/protocols/saml-config.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { listenForCommands } from './control.ts';
@@ -31,6 +31,8 @@ export interface Upstreams {
   routes: AdapterRoute[];
   /** The IdPs' trust-material monitor (status, refresh, disable, enable); one per deployment for now. */
   monitor: MetadataMonitor | undefined;
+  /** The durable registry's enabled IdPs this instance left out at boot (unreadable or not fitting here). */
+  leftOutEnabled: ReadonlySet<string>;
   /** The earliest expiry of the documents we publish upstream (SP metadata), for the metrics. */
   publishedValidUntil(): Date | undefined;
   stop(): Promise<void>;
@@ -51,16 +53,21 @@ export async function startUpstreams(input: {
   reconcileMs?: number;
 }): Promise<Upstreams> {
   const rows = await new IdpRegistryStore(input.pool).list();
+  // the registry's enabled IdPs left out here: withdrawn by nobody (idp-still-vouches.ts)
+  const leftOutEnabled = new Set<string>();
   // a row this version cannot read leaves its IdP out (fail closed for it) and never stops the others' boot
-  const merged = applyRegistry(input.config, rows, process.cwd(), (row) =>
+  const merged = applyRegistry(input.config, rows, process.cwd(), (row) => {
+    if (row.state === 'enabled') leftOutEnabled.add(row.id);
     input.logger.error(
       { code: 'IDP_REGISTRY_ENTRY_UNREADABLE', idp: row.id, state: row.state, reason: row.reason },
       'an IdP of the durable registry is not offered: its entry does not parse here (fix it with the IdP CLI)',
-    ),
-  );
+    );
+  });
   // so does a row that parses but does not fit this deployment (a client it names, a key it needs, a trust anchor):
   // the same checks stop the boot for an entry of the configuration file
-  const config = leaveOutMisfits(merged, rows, input.deps.context.keys.activeSigners('saml'), input.logger);
+  const config = leaveOutMisfits(merged, rows, input.deps, input.logger, (entry) => {
+    if (entry.enabled) leftOutEnabled.add(entry.id);
+  });
   const adapters = new AdapterRegistry();
   const running: RunningUpstream[] = [];
   const stopAll = async () => {
@@ -81,6 +88,7 @@ export async function startUpstreams(input: {
   refuseRouteClash(routes);
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
+  adapters.leftOutEnabled = leftOutEnabled;
   // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
   // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile;
   // an IdP the registry has no row for keeps the state it booted with, the configuration file's)
@@ -100,6 +108,7 @@ export async function startUpstreams(input: {
     adapters,
     routes,
     monitor,
+    leftOutEnabled,
     publishedValidUntil: () =>
       running
         .map((r) => r.publishedValidUntil?.())
@@ -147,20 +156,24 @@ async function startOne(configKey: string, start: () => Promise<RunningUpstream>
 function leaveOutMisfits(
   config: GatewayConfig,
   rows: readonly RegistryRow[],
-  activeSaml: readonly Signer[],
+  deps: UpstreamDeps,
   logger: Logger,
+  leftOut: (entry: SamlIdpEntry) => void,
 ): GatewayConfig {
   const fromRegistry = new Set(rows.filter((r) => r.entry !== null && r.state !== 'removed').map((r) => r.id));
   if (fromRegistry.size === 0) return config;
   const clientIds = config.clients.map((c) => c.client_id);
+  const activeSaml = deps.context.keys.activeSigners('saml');
+  const hasDecryptionKey = deps.tokens.activeSigners('saml_decryption').length > 0;
   const idps = config.saml.idps.filter((entry) => {
     if (!fromRegistry.has(entry.id)) return true;
     const unknownClient = unknownClientIn(entry.onlyClients, clientIds);
     const misfit =
       unknownClient !== undefined
         ? { path: 'onlyClients', why: `names ${unknownClient}, which is not a configured client` }
-        : (keyMisfit(entry, activeSaml) ?? anchorMisfit(entry));
+        : (keyMisfit(entry, activeSaml, hasDecryptionKey) ?? anchorMisfit(entry));
     if (misfit === undefined) return true;
+    leftOut(entry);
     logger.error(
       { code: 'IDP_REGISTRY_ENTRY_UNUSABLE', idp: entry.id, setting: misfit.path, reason: misfit.why },
       'an IdP of the durable registry is not offered: it does not fit this deployment (fix it with the IdP CLI)',

@@ -155,6 +155,27 @@ test.serial(
   },
 );
 
+test.serial('a login approved after its IdP was disabled gets no code: the IdP no longer vouches for it', async (t) => {
+  const { journey, loginId } = await flaggedLogin('marie');
+  const monitor = fx.gateway.services.adapters.monitor!;
+  monitor.disable('demo-idp');
+  try {
+    t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST' })).status, 200);
+    t.is((await admin(`/admin/reviews/${loginId}/approve`, { method: 'POST', as: 'bob' })).status, 200);
+    const done = await journey.browser.follow(journey.url, {}, atRp);
+    t.true(atRp(done.url));
+    t.is(done.url.searchParams.get('code'), null);
+    t.is(done.url.searchParams.get('error'), 'access_denied');
+    const { rows } = await fx.gateway.services.pool.query<{ to_state: string; error_code: string }>(
+      'select to_state, error_code from audit_log where session_id = $1 order by seq desc limit 1',
+      [loginId],
+    );
+    t.deepEqual(rows[0], { to_state: 'DENIED', error_code: 'IDP_UNAVAILABLE' });
+  } finally {
+    monitor.enable('demo-idp');
+  }
+});
+
 test.serial('a decision whose audit record PostgreSQL cannot write does not take effect', async (t) => {
   const { journey, loginId } = await flaggedLogin('jean');
   // PostgreSQL refuses this login's review records at their insert (as it refused a lone surrogate in a note): a trigger
