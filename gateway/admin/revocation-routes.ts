@@ -31,6 +31,7 @@ import type { Context, Middleware } from 'koa';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { GatewayError } from '../errors.ts';
 import { revocationInstant, revocationReason } from '../session/revocation-input.ts';
+import { printable } from '../audit/operator-text.ts';
 import type { RevocationResult, RevokeOptions, SessionRevoker } from '../session/revocation.ts';
 import type { Operators } from './operator-auth.ts';
 import { readJsonObject } from './read-json.ts';
@@ -68,7 +69,7 @@ function revocationOf(body: Record<string, unknown>, now: Date): { scope: string
   const unknown = Object.keys(body).filter((k) => !KEYS.has(k));
   if (unknown.length > 0)
     throw new GatewayError('REQUEST_INVALID', 400, 'unknown key in the body', {
-      detail: unknown.join(',').slice(0, 64),
+      detail: printable([...unknown.join(',')].slice(0, 64).join('')),
     });
   const { scope, value, reason } = body;
   if (typeof scope !== 'string' || !Object.hasOwn(SCOPES, scope))

@@ -72,6 +72,9 @@ export function guardedPost(
         method: 'POST',
         headers: { ...headers, 'accept-encoding': 'identity', 'content-length': Buffer.byteLength(body) },
         signal,
+        // a connection of its own: a pooled socket (the global agent keeps them alive) could have been opened by
+        // another request, without this lookup
+        agent: false,
         ...(loopback ? {} : { lookup: refusingSpecialUse }),
       },
       (res: IncomingMessage) => {

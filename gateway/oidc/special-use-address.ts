@@ -30,6 +30,9 @@ const IPV4: ReadonlyArray<readonly [string, number]> = [
 const IPV6: ReadonlyArray<readonly [string, number]> = [
   ['::', 128],
   ['::1', 128],
+  // IPv4-compatible (deprecated) and IPv4-translated forms of an IPv4 address, never a public destination
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],

@@ -261,6 +261,8 @@ test.serial('a malformed decision body is refused with its code and audited, nev
     ['a note with a right-to-left override', { note: 'called \u202e kcab' }],
     ['a note with tag characters spelling hidden text', { note: 'called back \u{e0041}\u{e0042}' }],
     ['a note with a Hangul filler', { note: 'called\u3164back' }],
+    ['a note with a deprecated format character', { note: 'called\u206aback' }],
+    ['a note with a musical-notation format character', { note: 'called\u{1d173}back' }],
     ['a note that is not a string', { note: 42 }],
     ['an unknown key', { verdict: 'approved' }],
   ];

@@ -61,7 +61,15 @@ test.after.always(() => {
 const headers = { 'content-type': 'application/secevent+jwt' };
 const limits = { timeoutMs: 2_500, maxBytes: 4_096 };
 
-for (const host of ['169.254.169.254', '10.1.2.3', '127.0.0.2', '[::ffff:127.0.0.2]', '[fd00::1]']) {
+for (const host of [
+  '169.254.169.254',
+  '10.1.2.3',
+  '127.0.0.2',
+  '[::ffff:127.0.0.2]',
+  '[fd00::1]',
+  '[::a9fe:a9fe]',
+  '[::ffff:0:a9fe:a9fe]',
+]) {
   test(`a URL naming the special-use address ${host} is never connected to`, async (t) => {
     const error = await t.throwsAsync(guardedPost(`https://${host}:9/caep`, headers, 'x', limits));
     t.true(error instanceof SpecialUseAddressError, String(error));
