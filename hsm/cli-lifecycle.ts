@@ -95,6 +95,7 @@ export async function runLifecycleCommand(
       tokens,
       records,
       actor,
+      publishInProcessKeys: true,
       times: Object.fromEntries(Object.entries(times).filter(([, v]) => v !== undefined)),
     });
     const [first, second] = args.positional;

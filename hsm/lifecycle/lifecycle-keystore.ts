@@ -58,6 +58,11 @@ export interface OpenLifecycleOptions {
   /** Who acts, for the audit trail (e.g. `gateway:<host>:<pid>`, `cli:<user>`). */
   actor: string;
   now?: () => Date;
+  /**
+   * Whether the experimental in-process keys' records are published (the key CLI, which makes and uses them). The
+   * gateway signs with none: it publishes none, so a row written in PostgreSQL alone never reaches its `/jwks`.
+   */
+  publishInProcessKeys?: boolean;
 }
 
 export class LifecycleKeyStore implements KeyStore {
@@ -71,6 +76,7 @@ export class LifecycleKeyStore implements KeyStore {
   readonly #repo: KeyRecordRepository;
   readonly #actor: string;
   readonly #now: () => Date;
+  readonly #publishInProcess: boolean;
   #version = -1;
   #records = new Map<string, KeyRecord>();
   readonly #listeners = new Set<(version: number) => void>();
@@ -80,6 +86,7 @@ export class LifecycleKeyStore implements KeyStore {
     this.#repo = options.records;
     this.#actor = options.actor;
     this.#now = options.now ?? (() => new Date());
+    this.#publishInProcess = options.publishInProcessKeys === true;
     this.times = { ...DEFAULT_LIFECYCLE_TIMES, ...options.times };
   }
 
@@ -226,8 +233,12 @@ export class LifecycleKeyStore implements KeyStore {
   /** Active, next, then retired-but-not-expired public keys of a purpose: state from the records, keys from the token (publication.ts). */
   publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
     const held = new Map(this.tokens.signers().map((s) => [s.kid, s]));
-    return publishedKeys(this.records(purpose), held, this.#now().getTime(), (alg) =>
-      this.tokens.algorithmRank(purpose, alg),
+    return publishedKeys(
+      this.records(purpose),
+      held,
+      this.#now().getTime(),
+      (alg) => this.tokens.algorithmRank(purpose, alg),
+      this.#publishInProcess,
     );
   }
 

@@ -37,6 +37,7 @@ test.before(async () => {
     tokens,
     records,
     actor: 'test',
+    publishInProcessKeys: true,
     now: () => new Date(clock),
     times: { leadTimeMs: 60_000, retentionMs: 3_600_000, signGraceMs: 5_000 },
   });

@@ -36,6 +36,8 @@ test.after.always(async () => {
 });
 
 const open = () => LifecycleKeyStore.open({ tokens, records: new PgKeyRecords(pool), actor: 'test' });
+/** A live id_token record of the token's (for its token label). */
+const keys0 = async () => (await open()).records('id_token').find((r) => r.state === 'active')!;
 
 async function outsiderJwk() {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -74,6 +76,49 @@ test.serial(
       victim,
       "the token's own key under its kid, not the edited record's",
     );
+  },
+);
+
+test.serial(
+  'an in-process (ML-DSA) row the database alone holds publishes no key: not in the gateway, nor an outsider key anywhere',
+  async (t) => {
+    const outsider = await outsiderJwk();
+    const template = keys0();
+    const rsa = { kty: 'RSA', n: 'x'.repeat(342), e: 'AQAB', kid: 'evil', alg: 'RS256', use: 'sig' };
+    const akp = { kty: 'AKP', alg: 'ML-DSA-65', pub: 'A'.repeat(2602), kid: 'not-its-thumbprint', use: 'sig' };
+    for (const [kid, jwk, ckaId] of [
+      [`pq-rsa-${outsider.kid}`, rsa, 'fe'],
+      ['not-its-thumbprint', akp, 'fd'],
+    ] as const) {
+      await pool.query(
+        `insert into key_records (kid, purpose, alg, state, token_label, cka_id, key_label, public_jwk, created_at, published_at, activated_at)
+       values ($1, 'id_token', 'ML-DSA-65', 'active', $2, $4, 'gw-pq:id_token:ML-DSA-65:forged', $3, now(), now(), now())`,
+        [kid, (await template).tokenLabel, JSON.stringify(jwk), ckaId],
+      );
+    }
+    await pool.query('update key_set_version set version = version + 1');
+    const gateway = await open();
+    t.false(
+      gateway.publishable('id_token').some((k) => k.kty === 'RSA' && k.kid === 'evil'),
+      'the RSA key of an ML-DSA row',
+    );
+    t.false(
+      gateway.publishable('id_token').some((k) => (k as { kty: string }).kty === 'AKP'),
+      'the gateway publishes no in-process key',
+    );
+    const cli = await LifecycleKeyStore.open({
+      tokens,
+      records: new PgKeyRecords(pool),
+      actor: 'test',
+      publishInProcessKeys: true,
+    });
+    const published = cli.publishable('id_token');
+    t.false(
+      published.some((k) => k.kid === 'evil' || k.kid === `pq-rsa-${outsider.kid}` || k.kid === 'not-its-thumbprint'),
+      'a store that publishes in-process keys takes only an AKP key whose thumbprint is its kid',
+    );
+    await pool.query("delete from key_records where alg = 'ML-DSA-65'");
+    await pool.query('update key_set_version set version = version + 1');
   },
 );
 
