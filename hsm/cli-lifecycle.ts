@@ -18,6 +18,7 @@ import { isKeyPurpose } from './key-label.ts';
 import { LifecycleKeyStore } from './lifecycle/lifecycle-keystore.ts';
 import { TokenKek } from './hierarchy/kek.ts';
 import { PgKeyRecords } from './lifecycle/pg-key-records.ts';
+import { certifiesKey, inProcessJwk } from './lifecycle/publication.ts';
 import { PqKeys } from './pq/pq-keys.ts';
 import { PgWrappedKeys } from './pq/wrapped-keys.ts';
 import { DEFAULT_ROTATION_POLICY, planRotation } from './lifecycle/rotation-plan.ts';
@@ -158,11 +159,18 @@ export async function runLifecycleCommand(
       io.out(`destroyed ${r.kid}`);
     } else if (command === 'export') {
       const r = keys.record(kidArg());
+      // the key as the token holds it (or, in process, as its own members make it), never the row's word alone: a
+      // record someone with the database edited would hand an outsider's key to whoever is sent this export
+      const held = tokens.signers().find((s) => s.kid === r.kid && s.purpose === r.purpose && s.alg === r.alg);
+      const jwk = algorithm(r.alg).custody === 'process' ? inProcessJwk(r) : held?.publicJwk;
+      if (jwk === undefined)
+        throw new HsmError('HSM_KEY_NOT_FOUND', 'the record names no key the token holds', { detail: `kid=${r.kid}` });
       await keys.audit('export', r.kid, { certificate: args.flags.has('--certificate') });
       if (args.flags.has('--certificate')) {
-        if (!r.certificatePem) throw new HsmError('HSM_KEY_NOT_FOUND', 'no certificate was made for this key yet');
+        if (!r.certificatePem || !certifiesKey(r.certificatePem, jwk))
+          throw new HsmError('HSM_KEY_NOT_FOUND', 'no certificate of this key was made yet');
         io.out(r.certificatePem.trimEnd());
-      } else io.out(JSON.stringify(r.publicJwk));
+      } else io.out(JSON.stringify(jwk));
     } else if (command === 'jwks') {
       if (!first || !isKeyPurpose(first)) throw usage('jwks <purpose>');
       await keys.audit('export-jwks', null, { purpose: first });

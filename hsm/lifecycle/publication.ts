@@ -67,7 +67,7 @@ export function publishedKeys(
  * RFC 7638 thumbprint is the record's kid (as `hsm/pq/` makes it), or `undefined`. A row anyone with the database
  * wrote with another key type (an RSA key under an ML-DSA row) or another kid publishes nothing.
  */
-function inProcessJwk(r: KeyRecord): JsonWebKeyPublic | undefined {
+export function inProcessJwk(r: KeyRecord): JsonWebKeyPublic | undefined {
   const jwk = r.publicJwk as unknown as Record<string, unknown>;
   if (jwk.kty !== 'AKP' || jwk.alg !== r.alg || typeof jwk.pub !== 'string') return undefined;
   const thumbprint = createHash('sha256')

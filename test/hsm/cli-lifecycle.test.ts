@@ -58,6 +58,14 @@ test.serial(
     t.is(jwk.kid, kid);
     t.is(jwk.crv, 'Ed25519');
     t.false('d' in jwk);
+    // the row's public key changed in PostgreSQL alone: the export still gives the token's key
+    const edit = new pg.Pool({ connectionString: db });
+    await edit.query('update key_records set public_jwk = $2 where kid = $1', [
+      kid,
+      JSON.stringify({ ...jwk, x: 'A'.repeat(43) }),
+    ]);
+    await edit.end();
+    t.deepEqual(JSON.parse(cli(['export', kid!]).stdout), jwk, "the token's key, not the edited row's");
     const jwks = JSON.parse(cli(['jwks', 'id_token']).stdout) as { keys: Array<{ kid: string }> };
     t.true(jwks.keys.some((k) => k.kid === kid));
 
@@ -78,7 +86,7 @@ test.serial(
     await pool.end();
     t.deepEqual(
       rows.map((r) => r.action),
-      ['adopt', 'generate', 'activate', 'export', 'export-jwks', 'retire'],
+      ['adopt', 'generate', 'activate', 'export', 'export', 'export-jwks', 'retire'],
     );
     t.true(rows.every((r) => r.actor.startsWith('cli:')));
   },
