@@ -1,7 +1,8 @@
 /**
  * Applies the rotation policy by itself: every `intervalMs`, one instance (a PostgreSQL advisory lock
  * elects it per tick) computes the plan (`planRotation`) and performs what is due: generate next keys,
- * activate them after the lead time, destroy retired keys after `notAfter`. Every action is audited by
+ * activate them after the lead time, destroy retired keys after `notAfter` (and once this process has seen them
+ * retired for {@link DESTROY_AFTER_SEEN_RETIRED_MS}). Every action is audited by
  * the lifecycle store and announced to the other instances.
  *
  * A failed action is logged and retried at the next tick; it never stops the gateway. One failure is mended
@@ -14,6 +15,14 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { planRotation, type RotationRule } from '../../hsm/lifecycle/rotation-plan.ts';
 import type { KeyLifecycle } from './key-lifecycle.ts';
+
+/**
+ * A retired key is destroyed by the scheduler only once this process has seen it retired for this long. The state
+ * and `notAfter` are PostgreSQL's word: a write there alone (every row retired, `notAfter` in the past) would
+ * otherwise make the gateway destroy its own keys on the token at the next tick, for good (SAML certificates to
+ * exchange again with every IdP). An hour to notice and restore the rows; the key CLI's `destroy` is not held.
+ */
+export const DESTROY_AFTER_SEEN_RETIRED_MS = 3_600_000;
 
 /** Advisory-lock key of the scheduler ("gw-rota" in ASCII). */
 const LOCK_KEY = String(0x67772d726f7461n);
@@ -31,6 +40,8 @@ export class RotationScheduler {
   readonly #o: RotationSchedulerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
+  /** When this process first saw each key retired (its own clock). */
+  readonly #retiredSince = new Map<string, number>();
 
   constructor(options: RotationSchedulerOptions) {
     this.#o = options;
@@ -69,8 +80,13 @@ export class RotationScheduler {
     const { keys } = this.#o.lifecycle;
     await keys.refresh();
     const now = this.#o.now?.() ?? new Date();
+    for (const r of keys.records())
+      if (r.state === 'retired' && !this.#retiredSince.has(r.kid)) this.#retiredSince.set(r.kid, now.getTime());
     const due = planRotation(keys.records(), this.#o.policy, keys.times.leadTimeMs, now).filter(
-      (a) => a.at.getTime() <= now.getTime(),
+      (a) =>
+        a.at.getTime() <= now.getTime() &&
+        (a.action !== 'destroy' ||
+          now.getTime() - (this.#retiredSince.get(a.kid) ?? Infinity) >= DESTROY_AFTER_SEEN_RETIRED_MS),
     );
     let done = 0;
     for (const action of due) {

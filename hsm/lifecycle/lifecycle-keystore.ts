@@ -347,6 +347,9 @@ export class LifecycleKeyStore implements KeyStore {
    * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY`
    */
   async destroy(kid: string, options: { force?: boolean } = {}): Promise<KeyRecord> {
+    // the records as they are now, not as they were loaded (a CLI's confirmation may have waited while the scheduler
+    // activated this `next` key): a key activated meanwhile is refused by the transition check, before the token
+    await this.refresh(true);
     const record = this.record(kid);
     checkTransition(kid, record.state, 'destroyed');
     const at = this.#now();
