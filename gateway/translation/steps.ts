@@ -128,17 +128,20 @@ export async function assessRisk(draft: Draft, deps: StepDeps): Promise<StepResu
     assessment.factors.push(factor);
     assessment.score = 1 - (1 - assessment.score) * (1 - ADDED_FACTOR_WEIGHTS[factor]);
   };
-  if (draft.request.device.forged) add('device:forged_cookie');
   const evidence = need(draft.evidence, 'evidence');
-  // a session whose login knew its device (not one made before devices were recorded, nor with a forged cookie),
-  // asked from another one; a forged cookie now weighs once, as forged (its device id is always a fresh one)
-  if (
+  // a session whose login knew its device (not one made before devices were recorded), asked from another one
+  const changed =
     draft.input.kind === 'session' &&
-    !draft.request.device.forged &&
     typeof evidence.deviceId === 'string' &&
-    evidence.deviceId !== draft.request.device.deviceId
-  )
-    add('sso:device_changed');
+    evidence.deviceId !== draft.request.device.deviceId;
+  if (changed) add('sso:device_changed');
+  // a forged cookie weighs once: on such an SSO, as the device change it is (its device id is always a fresh one),
+  // named too. Weighed as forged there, it weighed less than no cookie at all: a session cookie replayed with a junk
+  // device cookie chose the lighter factor
+  if (draft.request.device.forged) {
+    if (changed) assessment.factors.push('device:forged_cookie');
+    else add('device:forged_cookie');
+  }
   draft.assessment = assessment;
   return undefined;
 }

@@ -64,6 +64,22 @@ test.serial('an SSO without the device the session was made on goes upstream; th
   t.is(again.searchParams.get('error'), 'login_required', 'still another device at the next SSO');
 });
 
+test.serial('a session cookie replayed with a junk device cookie weighs as another device, not less', async (t) => {
+  const request = await authorizationRequest(fx.rp);
+  const first = await loginJourney(request.url, { username: 'jean', redirectUri: RP_REDIRECT });
+  t.truthy(first.url.searchParams.get('code'));
+  first.browser.forget(DEVICE_COOKIE);
+  first.browser.plant(new URL(fx.url), DEVICE_COOKIE, 'junk-device-id.not-our-signature');
+  const elsewhere = await silently(first.browser);
+  t.is(elsewhere.searchParams.get('error'), 'login_required', `no code: ${elsewhere}`);
+  const { rows } = await fx.gateway.services.pool.query<{ factors: string[]; score: number }>(
+    "select assessment->'factors' as factors, (assessment->>'score')::float as score from risk_assessments order by at desc limit 1",
+  );
+  t.true(rows[0]?.factors.includes('sso:device_changed'), JSON.stringify(rows[0]));
+  t.true(rows[0]?.factors.includes('device:forged_cookie'), JSON.stringify(rows[0]));
+  t.true((rows[0]?.score ?? 0) >= 0.6, 'at least what the session cookie alone weighs');
+});
+
 test.serial('a forged device cookie turns a fresh login into a step-up at the IdP', async (t) => {
   const browser = new Browser();
   browser.plant(new URL(fx.url), DEVICE_COOKIE, 'forged-device-id.not-our-signature');
