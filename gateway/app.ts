@@ -43,6 +43,7 @@ import { BEHAVIOUR_SCRIPT_HASH } from './behaviour/script.ts';
 import { pinOrigin, publicOrigin, trustRewrittenHeaders } from './http/pin-origin.ts';
 import { trustedProxies } from './http/client-address.ts';
 import { notServedHere } from './http/not-served-here.ts';
+import { pathsAsWritten } from './http/paths-as-written.ts';
 import { providerPathsAsSpelled } from './http/provider-paths-as-spelled.ts';
 import { interactionRoutes } from './interaction/routes.ts';
 import { resumeCompletion } from './interaction/resume-completion.ts';
@@ -93,6 +94,8 @@ export function createApp(
   app.use(pinOrigin(publicOrigin(services.config.issuer), proxies, ['/health']));
   app.use(healthRoute());
   app.use(notServedHere(OPERATIONS_PATHS));
+  // before the limits: a path the limiter reads as written must be the path the routers route
+  app.use(pathsAsWritten());
   const limits = rateLimit({
     config: services.config.rateLimit,
     clients: services.config.clients,

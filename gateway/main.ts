@@ -66,6 +66,9 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   const sideChannel = attachUpgrade(server, gateway.services);
   answerClientErrors(server, gateway.services.logger);
   server.keepAliveTimeout = 5_000;
+  // a client that sends its headers or its body slowly holds a socket 15 s / 30 s, not Node's 60 s / 300 s
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const opsServer = config.ops.enabled ? createOpsServer(config.ops, gateway.opsApp.callback()) : undefined;
   if (opsServer) answerClientErrors(opsServer, gateway.services.logger);

@@ -59,6 +59,10 @@ export function trustRewrittenHeaders(app: Koa): void {
  */
 export function pinOrigin(origin: PublicOrigin, trusted: TrustedProxies, exemptPaths: readonly string[]): Middleware {
   return async (ctx, next) => {
+    // only the origin form of a request target (a path): Koa takes `href` from an absolute one (`GET
+    // https://elsewhere/...`), and oidc-provider builds its endpoints' URLs (discovery) from `href`
+    if (!(ctx.req.url ?? '').startsWith('/'))
+      throw new GatewayError('REQUEST_INVALID', 400, 'Bad request.', { detail: 'request target not in origin form' });
     const headers = ctx.req.headers;
     const peer = ctx.req.socket.remoteAddress ?? '';
     const viaProxy = trusted.has(peer);

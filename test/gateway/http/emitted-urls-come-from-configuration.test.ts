@@ -89,6 +89,25 @@ for (const path of [
   });
 }
 
+test('a request target in absolute form (another host in the request line) is refused: discovery never names it', async (t) => {
+  const answer = await get(`http://${ATTACKER}/.well-known/openid-configuration`, { accept: 'application/json' });
+  t.is(answer.status, 400);
+  t.is(JSON.parse(answer.body).error, 'REQUEST_INVALID');
+  t.false(answer.body.includes(ATTACKER));
+});
+
+test('a percent-encoded path is not found, before the limits: the routers would decode what the limiter reads as written', async (t) => {
+  for (const path of ['/interaction/%41bc/idp', '/interaction/%41bc', '/interaction/abc/webauthn/%61uthenticate']) {
+    const answer = await get(
+      path,
+      {},
+      path.endsWith('/idp') ? 'POST' : 'GET',
+      path.endsWith('/idp') ? 'idp=x' : undefined,
+    );
+    t.is(answer.status, 404, path);
+  }
+});
+
 for (const probe of ['/health']) {
   test(`the probe ${probe} answers whatever the Host (orchestrators probe by address; it emits no URL)`, async (t) => {
     const answer = await get(probe, { host: '10.1.2.3:8080' });
