@@ -9,9 +9,7 @@
  *    (`pipeline:rule_only`: the fraud engine overloaded) or with a stage late or failed that nothing makes up later
  *    (`stagesNotAssessed`: device trust or behaviour scored by their degraded mode), the rule's `degradedLevel`
  *    (`RISK_DEGRADED_ASSESSMENT`);
- * 4. a level this login already satisfied by a step-up is not asked again (but a fresh upstream login assessed
- *    degraded again after its step-up goes to manual review, `RISK_DEGRADED_AFTER_STEP_UP`: the step-up cannot stand
- *    for what the full engine might have asked); otherwise
+ * 4. a level this login already satisfied by a step-up is not asked again; otherwise
  *    level 1 → step-up at the same acr (ForceAuthn); level 2 → step-up to eidas3 (LoA high) when the IdP
  *    can assert it, else manual review (`LEVEL2_UNAVAILABLE`); level 3 → manual review
  *    (`LEVEL3_UNAVAILABLE`); past `maxStepUps` → deny (`RISK_STEP_UP_EXHAUSTED`). Before any of these is
@@ -90,9 +88,11 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
   // login that has not re-authenticated yet; not for an SSO login on a session (its upstream login was assessed
   // when made; prompt=none would get login_required) nor after a step-up (ForceAuthn at the IdP is what the floor
   // asks) or where the rule allows none: the floor never turns into a denial (RISK_STEP_UP_EXHAUSTED)
-  const degraded = assessment.factors.includes(RULE_ONLY_FACTOR) || stagesNotAssessed(assessment).length > 0;
   const byDegraded =
-    degraded && input.stepUps === 0 && input.stepUps < rule.maxStepUps && input.onSession !== true
+    (assessment.factors.includes(RULE_ONLY_FACTOR) || stagesNotAssessed(assessment).length > 0) &&
+    input.stepUps === 0 &&
+    input.stepUps < rule.maxStepUps &&
+    input.onSession !== true
       ? rule.degradedLevel
       : 0;
   const level = Math.max(byScore, byTier, byDegraded);
@@ -102,14 +102,7 @@ export function evaluate(input: PolicyInput, rule: PolicyRule): Decision {
       : byTier > byScore
         ? `TRANSACTION_TIER_${assessment.tier ?? 0}`
         : 'RISK_STEP_UP';
-  if (level === 0 || level <= (input.satisfiedLevel ?? 0)) {
-    // a fresh upstream login already stepped up, and assessed degraded again (its second pass runs the full engine:
-    // a stage late or failed twice): the step-up it satisfied cannot stand for what the full engine might have asked
-    // (a level-2 step-up, a review), so a person decides. Never where the rule prefers availability (no floor)
-    if (degraded && input.stepUps > 0 && input.onSession !== true && rule.degradedLevel > 0)
-      return { kind: 'flag', requiredAcr, reasons: ['RISK_DEGRADED_AFTER_STEP_UP', ...assessment.factors] };
-    return { kind: 'allow', requiredAcr, reasons: [] };
-  }
+  if (level === 0 || level <= (input.satisfiedLevel ?? 0)) return { kind: 'allow', requiredAcr, reasons: [] };
   if (level === 3)
     return { kind: 'flag', requiredAcr, level, reasons: ['LEVEL3_UNAVAILABLE', why, ...assessment.factors] };
   if (input.stepUps >= rule.maxStepUps)

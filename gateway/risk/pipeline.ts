@@ -144,11 +144,9 @@ export class RiskPipeline {
    * const assessment = await pipeline.assess({ loginId, clientId, idp, accountId, ip, userAgent, acr });
    * assessment.stages // [{ name: 'behaviour', outcome: 'no_signal', ms: 0.4, degraded: true, fallback: 'device_fingerprint' }, ...]
    */
-  async assess(signals: RiskSignals, options: { full?: boolean } = {}): Promise<RiskAssessment> {
+  async assess(signals: RiskSignals): Promise<RiskAssessment> {
     const overload = this.#options.overload;
-    // `full`: a login that already stepped up (at most one more pass each) is never shed to rule-only: its first
-    // pass may have been, and a second degraded pass cannot stand for the full engine (policy/decide.ts)
-    if (!options.full && overload?.shouldRunRuleOnly()) return this.#ruleOnly(signals);
+    if (overload?.shouldRunRuleOnly()) return this.#ruleOnly(signals);
     const began = performance.now();
     const assessment = await this.#normal(signals);
     overload?.record(performance.now() - began);

@@ -123,10 +123,7 @@ export async function gatherSignals(draft: Draft, deps: StepDeps): Promise<StepR
 export const ADDED_FACTOR_WEIGHTS = { 'device:forged_cookie': 0.5, 'sso:device_changed': 0.6 } as const;
 
 export async function assessRisk(draft: Draft, deps: StepDeps): Promise<StepResult> {
-  // a login that already stepped up is assessed by the full engine, never shed to rule-only (risk/pipeline.ts)
-  const assessment = await deps.fraud.pipeline.assess(need(draft.signals, 'signals'), {
-    full: draft.login.stepUps > 0,
-  });
+  const assessment = await deps.fraud.pipeline.assess(need(draft.signals, 'signals'));
   const add = (factor: keyof typeof ADDED_FACTOR_WEIGHTS) => {
     assessment.factors.push(factor);
     assessment.score = 1 - (1 - assessment.score) * (1 - ADDED_FACTOR_WEIGHTS[factor]);

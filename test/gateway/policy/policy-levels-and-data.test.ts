@@ -81,22 +81,8 @@ test('a login assessed rule-only (the engine overloaded) needs the rule’s degr
     requiredAcr: 'eidas2',
     reasons: ['RISK_DEGRADED_ASSESSMENT', 'pipeline:rule_only', 'f'],
   });
-  // once stepped up, a pass assessed degraded again cannot stand for the full engine: a person decides (never a denial)
-  t.like(
-    evaluate(ruleOnly(0, { stepUps: 1, satisfiedLevel: 1 }), rule),
-    { kind: 'flag', reasons: ['RISK_DEGRADED_AFTER_STEP_UP', 'pipeline:rule_only', 'f'] },
-    'stepped up, then degraded again',
-  );
-  t.like(
-    evaluate(ruleOnly(0, { stepUps: 1 }), rule),
-    { kind: 'flag', reasons: ['RISK_DEGRADED_AFTER_STEP_UP', 'pipeline:rule_only', 'f'] },
-    'after any step-up (LoA): never a denial',
-  );
-  t.like(
-    evaluate(ruleOnly(0, { stepUps: 1, satisfiedLevel: 1 }), { ...rule, degradedLevel: 0 }),
-    { kind: 'allow' },
-    'a rule preferring availability (no floor)',
-  );
+  t.like(evaluate(ruleOnly(0, { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'allow' }, 'once stepped up');
+  t.like(evaluate(ruleOnly(0, { stepUps: 1 }), rule), { kind: 'allow' }, 'after any step-up (LoA): never a denial');
   t.like(evaluate(ruleOnly(0), { ...rule, maxStepUps: 0 }), { kind: 'allow' }, 'a rule allowing no step-up: no floor');
   t.like(
     evaluate({ ...ruleOnly(0), onSession: true }, rule),
@@ -136,10 +122,7 @@ test('a stage late or failed that nothing makes up later needs the degraded leve
     'a late correlation queued for its late verdict',
   );
   t.like(evaluate(withFactors(['behaviour:no_signal']), rule), { kind: 'allow' }, 'no signal is not a failure');
-  t.like(evaluate(withFactors(['device:late'], { stepUps: 1, satisfiedLevel: 1 }), rule), {
-    kind: 'flag',
-    reasons: ['RISK_DEGRADED_AFTER_STEP_UP', 'device:late'],
-  });
+  t.like(evaluate(withFactors(['device:late'], { stepUps: 1, satisfiedLevel: 1 }), rule), { kind: 'allow' });
   t.like(evaluate({ ...withFactors(['device:late']), onSession: true }, rule), { kind: 'allow' }, 'SSO: no floor');
 });
 
