@@ -41,7 +41,10 @@ export function refreshRefusals(deps: {
       // a refresh refused for its own login (no longer kept, or its IdP session over) ends only its grant: the
       // session may stand on a newer login of the person by now (oidc-provider keeps its uid across logins)
       const ownLoginOnly = code !== 'REFRESH_RISK_TOO_HIGH';
-      if ((another || ownLoginOnly) && grantId)
+      // an IdP withdrawn ends nothing: the refresh is refused while it is (a forged disable, undone by the registry
+      // within 30 s, must not end grants for good), and its access tokens last minutes
+      const endsGrant = code !== 'REFRESH_IDP_WITHDRAWN';
+      if ((another || ownLoginOnly) && grantId && endsGrant)
         await deps.sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
       const revoked =
         sessionUid && !another && !ownLoginOnly

@@ -86,8 +86,11 @@ export async function completeLogin(
     outcome.pivot.acr,
     services.adapters.leftOutEnabled,
   );
-  if (withdrawn !== null && withdrawn !== 'idp_not_loaded_here')
+  if (withdrawn !== null && withdrawn !== 'idp_not_loaded_here') {
+    // the WebAuthn enrolment grant sent along is written before it is taken back
+    await along?.catch(() => undefined);
     return await refuseAtCompletion(services, uid, undefined, from, requestIdOf(ctx), store, 'IDP_UNAVAILABLE', held);
+  }
   const idpMap = services.config.saml.idps.find((idp) => idp.id === outcome.idp)?.amr;
   const amr = loginAmr({
     loa: loaOfAcr(outcome.pivot.acr),

@@ -31,7 +31,10 @@ export interface Upstreams {
   routes: AdapterRoute[];
   /** The IdPs' trust-material monitor (status, refresh, disable, enable); one per deployment for now. */
   monitor: MetadataMonitor | undefined;
-  /** The durable registry's enabled IdPs this instance left out at boot (unreadable or not fitting here). */
+  /**
+   * The IdPs this instance left out at boot (unreadable or not fitting here) that the durable registry has enabled
+   * now (kept current at each reconcile of the registry).
+   */
   leftOutEnabled: ReadonlySet<string>;
   /** The earliest expiry of the documents we publish upstream (SP metadata), for the metrics. */
   publishedValidUntil(): Date | undefined;
@@ -89,11 +92,21 @@ export async function startUpstreams(input: {
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
   adapters.leftOutEnabled = leftOutEnabled;
+  const leftOutAtBoot = new Set(leftOutEnabled);
   // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
   // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile;
   // an IdP the registry has no row for keeps the state it booted with, the configuration file's)
-  const desired = async () =>
-    new Map((await new IdpRegistryStore(input.pool).list()).map((row) => [row.id, row.state === 'enabled'] as const));
+  const desired = async () => {
+    const states = new Map(
+      (await new IdpRegistryStore(input.pool).list()).map((row) => [row.id, row.state === 'enabled'] as const),
+    );
+    // the IdPs left out here stay "not loaded here" only while the registry has them enabled: one disabled or
+    // removed since is withdrawn (idp-still-vouches.ts)
+    for (const id of leftOutAtBoot)
+      if (states.get(id) === true) leftOutEnabled.add(id);
+      else leftOutEnabled.delete(id);
+    return states;
+  };
   const stopControl = monitor
     ? await listenForCommands({
         redis: input.redis,

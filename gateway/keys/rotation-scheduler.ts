@@ -59,6 +59,10 @@ export class RotationScheduler {
   }
 
   async #tick(): Promise<number> {
+    // every tick, lock or not: what this process has seen retired, and since when (a key restored meanwhile is
+    // forgotten, so retiring it again starts the hour again)
+    await this.#o.lifecycle.keys.refresh();
+    this.#observeRetired(this.#o.now?.() ?? new Date());
     const client = await this.#o.pool.connect();
     try {
       const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [LOCK_KEY]);
@@ -80,8 +84,7 @@ export class RotationScheduler {
     const { keys } = this.#o.lifecycle;
     await keys.refresh();
     const now = this.#o.now?.() ?? new Date();
-    for (const r of keys.records())
-      if (r.state === 'retired' && !this.#retiredSince.has(r.kid)) this.#retiredSince.set(r.kid, now.getTime());
+    this.#observeRetired(now);
     const due = planRotation(keys.records(), this.#o.policy, keys.times.leadTimeMs, now).filter(
       (a) =>
         a.at.getTime() <= now.getTime() &&
@@ -102,6 +105,17 @@ export class RotationScheduler {
     }
     if (done > 0) await this.#o.lifecycle.changed();
     return done;
+  }
+
+  #observeRetired(now: Date): void {
+    const retired = new Set(
+      this.#o.lifecycle.keys
+        .records()
+        .filter((r) => r.state === 'retired')
+        .map((r) => r.kid),
+    );
+    for (const kid of this.#retiredSince.keys()) if (!retired.has(kid)) this.#retiredSince.delete(kid);
+    for (const kid of retired) if (!this.#retiredSince.has(kid)) this.#retiredSince.set(kid, now.getTime());
   }
 
   /**

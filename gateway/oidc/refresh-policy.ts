@@ -13,8 +13,9 @@
  *    person's record no longer keeps (its score and IdP unknown) is refused too (`REFRESH_LOGIN_UNKNOWN`), and so is
  *    a login whose IdP said the person's session ends before now (SAML SessionNotOnOrAfter:
  *    `REFRESH_UPSTREAM_SESSION_OVER`), and so is a login whose IdP no longer vouches for it (disabled or removed by
- *    the operator, or its `maxLoa` lowered below the login's level: `REFRESH_IDP_WITHDRAWN`); these three end only
- *    the token's grant, since the session may stand on a newer login of the person by now.
+ *    the operator, or its `maxLoa` lowered below the login's level: `REFRESH_IDP_WITHDRAWN`). The first two end only
+ *    the token's grant, since the session may stand on a newer login of the person by now; the third ends nothing
+ *    (refused while the IdP is withdrawn: a forged disable must not end grants for good).
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).

@@ -77,7 +77,7 @@ export function inProcessJwk(r: KeyRecord): JsonWebKeyPublic | undefined {
   return { kty: 'AKP', alg: r.alg, pub: jwk.pub, kid: r.kid, use: 'sig' } as unknown as JsonWebKeyPublic;
 }
 
-const MATERIAL = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const;
+const MATERIAL = ['kty', 'crv', 'x', 'y', 'n', 'e', 'pub'] as const;
 
 /**
  * Whether `pem` certifies `key`: the certificate's public key is the key's (`kty`, and `crv`/`x`/`y` or `n`/`e`).

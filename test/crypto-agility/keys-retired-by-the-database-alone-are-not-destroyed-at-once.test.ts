@@ -47,6 +47,21 @@ test('keys PostgreSQL alone says are retired and expired are destroyed only once
   });
   await scheduler.tick();
   t.not(keys.record(victim).state, 'destroyed', 'not at the first tick');
+  // the operator restores the row; the attacker retires it again later: the hour starts again
+  await pool.query("update key_records set state = 'next', retired_at = null, not_after = null where kid = $1", [
+    victim,
+  ]);
+  await pool.query('update key_set_version set version = version + 1');
+  clock += 30 * 60_000;
+  await scheduler.tick();
+  await pool.query(
+    "update key_records set state = 'retired', retired_at = '2000-01-01', not_after = '2000-01-02' where kid = $1",
+    [victim],
+  );
+  await pool.query('update key_set_version set version = version + 1');
+  clock += 40 * 60_000;
+  await scheduler.tick();
+  t.not(keys.record(victim).state, 'destroyed', 'seen retired again only now, 70 minutes after the first sighting');
   t.true(
     tokens.signers().some((s) => s.kid === victim),
     'still on the token',
