@@ -16,15 +16,13 @@ import type { AdapterRoute } from '../../adapters/contract/routes.ts';
 import { ADAPTER_ERRORS } from '../../adapters/errors/registry.ts';
 import type { MetadataMonitor } from '../../adapters/metadata/monitor.ts';
 import type { RunningUpstream, UpstreamDeps } from '../../adapters/protocols/protocol.ts';
-import { anchorMisfit, keyMisfit } from '../../adapters/protocols/saml-entry-fit.ts';
 import { PROTOCOLS } from '../../adapters/protocols/table.ts';
 import { AdapterRegistry } from '../../adapters/registry.ts';
-import type { SamlIdpEntry } from '../../adapters/protocols/saml-config.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { listenForCommands } from './control.ts';
-import { applyRegistry, IdpRegistryStore, type RegistryRow } from './registry-store.ts';
-import { unknownClientIn } from './idp-clients.ts';
+import { applyRegistry, IdpRegistryStore } from './registry-store.ts';
+import { leaveOutMisfits } from './registry-misfits.ts';
 
 export interface Upstreams {
   adapters: AdapterRegistry;
@@ -159,39 +157,4 @@ async function startOne(configKey: string, start: () => Promise<RunningUpstream>
       );
     throw error;
   }
-}
-
-/**
- * The configuration without the IdPs of the durable registry that do not fit this deployment, each logged at error
- * level (`IDP_REGISTRY_ENTRY_UNUSABLE`, naming the setting): an `onlyClients` naming no configured client, a key the
- * HSM lacks, a trust anchor unreadable or too weak. Entries of the configuration file are left to the boot's checks.
- */
-function leaveOutMisfits(
-  config: GatewayConfig,
-  rows: readonly RegistryRow[],
-  deps: UpstreamDeps,
-  logger: Logger,
-  leftOut: (entry: SamlIdpEntry) => void,
-): GatewayConfig {
-  const fromRegistry = new Set(rows.filter((r) => r.entry !== null && r.state !== 'removed').map((r) => r.id));
-  if (fromRegistry.size === 0) return config;
-  const clientIds = config.clients.map((c) => c.client_id);
-  const activeSaml = deps.context.keys.activeSigners('saml');
-  const hasDecryptionKey = deps.tokens.activeSigners('saml_decryption').length > 0;
-  const idps = config.saml.idps.filter((entry) => {
-    if (!fromRegistry.has(entry.id)) return true;
-    const unknownClient = unknownClientIn(entry.onlyClients, clientIds);
-    const misfit =
-      unknownClient !== undefined
-        ? { path: 'onlyClients', why: `names ${unknownClient}, which is not a configured client` }
-        : (keyMisfit(entry, activeSaml, hasDecryptionKey) ?? anchorMisfit(entry));
-    if (misfit === undefined) return true;
-    leftOut(entry);
-    logger.error(
-      { code: 'IDP_REGISTRY_ENTRY_UNUSABLE', idp: entry.id, setting: misfit.path, reason: misfit.why },
-      'an IdP of the durable registry is not offered: it does not fit this deployment (fix it with the IdP CLI)',
-    );
-    return false;
-  });
-  return { ...config, saml: { ...config.saml, idps } };
 }

@@ -77,11 +77,9 @@ test('oidc-provider notices go to the JSON log, not to the console', async (t) =
     expectedState: request.state,
     expectedNonce: request.nonce,
   });
-  // the first revocation calls oidc-provider's default allowedPolicy, which prints a NOTICE
+  // oidc-provider prints a notice (once per process), here that a request's body was read before it reached it
   await oidc.tokenRevocation(fx.rp, tokens.access_token);
-  const notice = lines.find(
-    (l) => l.library === 'oidc-provider' && String(l.notice).includes('revocation.allowedPolicy'),
-  );
+  const notice = lines.find((l) => l.library === 'oidc-provider' && typeof l.notice === 'string');
   t.truthy(notice, JSON.stringify(lines.filter((l) => l.library)));
   t.deepEqual(
     consoleLines.filter((l) => l.includes('oidc-provider')),
