@@ -58,10 +58,7 @@ export interface OpenLifecycleOptions {
   /** Who acts, for the audit trail (e.g. `gateway:<host>:<pid>`, `cli:<user>`). */
   actor: string;
   now?: () => Date;
-  /**
-   * Whether the experimental in-process keys' records are published (the key CLI, which makes and uses them). The
-   * gateway signs with none: it publishes none, so a row written in PostgreSQL alone never reaches its `/jwks`.
-   */
+  /** Publish in-process (ML-DSA) records: the key CLI only (the gateway signs with none, so publishes none). */
   publishInProcessKeys?: boolean;
 }
 
@@ -194,9 +191,8 @@ export class LifecycleKeyStore implements KeyStore {
   }
 
   /**
-   * The token signers whose record is in `state`, in policy order (newest first within one algorithm);
-   * retired ones only while published (`notAfter` ahead). Only active ones (and retired ones within the
-   * grace) can actually sign.
+   * The token signers whose record is in `state`, in policy order (newest first within one algorithm); retired ones
+   * only while published (`notAfter` ahead). Only active ones (and retired ones within the grace) can actually sign.
    */
   signersIn(purpose: KeyPurpose, state: 'active' | 'next' | 'retired'): Pkcs11Signer[] {
     const now = this.#now().getTime();
@@ -213,11 +209,10 @@ export class LifecycleKeyStore implements KeyStore {
 
   activeSigner(purpose: KeyPurpose, alg?: AlgorithmName): Pkcs11Signer {
     const signer = this.activeSigners(purpose).find((candidate) => alg === undefined || candidate.alg === alg);
-    if (!signer)
-      throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', {
-        detail: `purpose=${purpose} alg=${alg ?? '*'}`,
-      });
-    return signer;
+    if (signer) return signer;
+    throw new HsmError('HSM_KEY_NOT_FOUND', 'no active key for this purpose', {
+      detail: `purpose=${purpose} alg=${alg ?? '*'}`,
+    });
   }
 
   /** Active signers of a purpose in policy order; within one algorithm, the most recently activated first. */
@@ -233,13 +228,8 @@ export class LifecycleKeyStore implements KeyStore {
   /** Active, next, then retired-but-not-expired public keys of a purpose: state from the records, keys from the token (publication.ts). */
   publishable(purpose: KeyPurpose): JsonWebKeyPublic[] {
     const held = new Map(this.tokens.signers().map((s) => [s.kid, s]));
-    return publishedKeys(
-      this.records(purpose),
-      held,
-      this.#now().getTime(),
-      (alg) => this.tokens.algorithmRank(purpose, alg),
-      this.#publishInProcess,
-    );
+    const rank = (alg: AlgorithmName) => this.tokens.algorithmRank(purpose, alg);
+    return publishedKeys(this.records(purpose), held, this.#now().getTime(), rank, this.#publishInProcess);
   }
 
   /**
@@ -347,8 +337,7 @@ export class LifecycleKeyStore implements KeyStore {
    * @throws HsmError `HSM_LIFECYCLE_STATE`, `HSM_LIFECYCLE_TOO_EARLY`
    */
   async destroy(kid: string, options: { force?: boolean } = {}): Promise<KeyRecord> {
-    // the records as they are now, not as they were loaded (a CLI's confirmation may have waited while the scheduler
-    // activated this `next` key): a key activated meanwhile is refused by the transition check, before the token
+    // the records as they are now (a CLI's confirmation may have waited while the scheduler activated this key)
     await this.refresh(true);
     const record = this.record(kid);
     checkTransition(kid, record.state, 'destroyed');

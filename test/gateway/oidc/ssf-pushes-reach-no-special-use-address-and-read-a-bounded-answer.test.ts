@@ -58,6 +58,17 @@ test.after.always(() => {
   server.close();
 });
 
+/** A push delivery whose audit records are kept in `audited` (no wait between attempts). */
+function recordingPushes() {
+  const audited: Array<{ to: string; errorCode?: string | undefined; details?: unknown }> = [];
+  const pushes = new PushDelivery({
+    audit: { append: async (record) => void audited.push(record) },
+    registry: new Registry(),
+    sleep: async () => undefined,
+  });
+  return { audited, pushes };
+}
+
 const headers = { 'content-type': 'application/secevent+jwt' };
 const limits = { timeoutMs: 2_500, maxBytes: 4_096 };
 
@@ -105,12 +116,7 @@ test('an endless answer is read up to the bound and the refusal is taken at once
   t.true(answer.truncated);
   t.is(answer.body.length, limits.maxBytes);
 
-  const audited: Array<{ to: string; errorCode?: string | undefined; details?: unknown }> = [];
-  const pushes = new PushDelivery({
-    audit: { append: async (record) => void audited.push(record) },
-    registry: new Registry(),
-    sleep: async () => undefined,
-  });
+  const { audited, pushes } = recordingPushes();
   const outcome = await pushes.deliver({
     clientId: 'rp',
     endpoint: `${origin}/endless-refusal`,
@@ -128,12 +134,7 @@ test('an endless answer is read up to the bound and the refusal is taken at once
 });
 
 test('a push to a special-use address fails without a connection, and says why', async (t) => {
-  const audited: Array<{ to: string; errorCode?: string | undefined; details?: unknown }> = [];
-  const pushes = new PushDelivery({
-    audit: { append: async (record) => void audited.push(record) },
-    registry: new Registry(),
-    sleep: async () => undefined,
-  });
+  const { audited, pushes } = recordingPushes();
   const outcome = await pushes.deliver({
     clientId: 'rp',
     endpoint: 'https://169.254.169.254/latest/meta-data',

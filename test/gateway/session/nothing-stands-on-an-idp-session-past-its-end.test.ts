@@ -11,7 +11,7 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
-import { startSessionBed, type SessionBed } from './session-bed.ts';
+import { startSessionBed, tokenEndpoint as tokenRequest, type SessionBed } from './session-bed.ts';
 
 let bed: SessionBed;
 test.before(async () => {
@@ -21,19 +21,7 @@ test.after.always(async () => {
   await bed?.stop();
 });
 
-function basic(): string {
-  const { client_id, client_secret } = bed.deployment.client;
-  return `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
-}
-
-async function tokenEndpoint(body: Record<string, string>) {
-  const response = await fetch(`${bed.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() },
-    body: new URLSearchParams(body),
-  });
-  return (await response.json()) as Record<string, string>;
-}
+const tokenEndpoint = (body: Record<string, string>) => tokenRequest(bed, body);
 
 test.serial('an assertion whose IdP session has already ended is refused: no code', async (t) => {
   bed.deployment.idp.setResponseOverrides({ sessionNotOnOrAfter: new Date(Date.now() - 60_000) });

@@ -16,7 +16,7 @@ import type { UpstreamAdapter } from '../../../adapters/contract.ts';
 import { idpNoLongerVouches } from '../../../gateway/idps/idp-still-vouches.ts';
 import { authorizationRequest, RP_REDIRECT } from '../../helpers/gateway-fixture.ts';
 import { loginJourney } from '../../helpers/login-journey.ts';
-import { startSessionBed, type SessionBed } from './session-bed.ts';
+import { startSessionBed, tokenEndpoint as tokenRequest, type SessionBed } from './session-bed.ts';
 
 const SUBSTANTIAL = 'http://eidas.europa.eu/LoA/substantial';
 
@@ -40,19 +40,7 @@ test.after.always(async () => {
   await bed?.stop();
 });
 
-function basic(): string {
-  const { client_id, client_secret } = bed.deployment.client;
-  return `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`;
-}
-
-async function tokenEndpoint(body: Record<string, string>) {
-  const response = await fetch(`${bed.url}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() },
-    body: new URLSearchParams(body),
-  });
-  return (await response.json()) as Record<string, string>;
-}
+const tokenEndpoint = (body: Record<string, string>) => tokenRequest(bed, body);
 
 test.serial('a disabled IdP’s sessions give no SSO login and its refresh tokens are refused', async (t) => {
   const request = await authorizationRequest(bed.rp);

@@ -191,6 +191,23 @@ export async function redeem(
   return (await response.json()) as { access_token: string; id_token: string; token_type: string };
 }
 
+/** A request to the token endpoint as demo-rp (`client_secret_basic`), whatever it answers: its JSON body. */
+export async function tokenEndpoint(
+  bed: { url: string; deployment: Deployment },
+  body: Record<string, string>,
+): Promise<Record<string, string>> {
+  const { client_id, client_secret } = bed.deployment.client;
+  const response = await fetch(`${bed.url}/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(body),
+  });
+  return (await response.json()) as Record<string, string>;
+}
+
 /**
  * jean logs in to demo-rp (at `idp`, in `browser` when given, with `extra` authorization parameters); the RP
  * redeems the code.
