@@ -43,7 +43,7 @@ export const AUDIT_ONLY_CODES = {
   REFRESH_IDP_WITHDRAWN: {
     audit: 'refused',
     meaning:
-      'a refresh was refused: the login’s IdP no longer vouches for it (disabled or removed by the operator, not for this client, or its maxLoa now below the login’s level); the grant is kept (refused while the IdP is withdrawn)',
+      'a refresh was refused: the login’s IdP no longer vouches for it (disabled or removed by the operator, not for this client, or its maxLoa now below the login’s level); the grant is ended, but kept when the IdP is only disabled (refused while it is)',
   },
   REFRESH_RISK_TOO_HIGH: {
     audit: 'denied',

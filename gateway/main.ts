@@ -62,13 +62,15 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
     process.exit(1);
   });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
-  const server = createServer(gateway.app.callback());
+  // a client that sends its headers slowly holds a socket 15 s, its whole request 60 s (an ACS post of 512 KiB over
+  // a slow mobile uplink fits), checked every 5 s (Node's default check, every 30 s, would let each last 30 s more)
+  const server = createServer(
+    { headersTimeout: 15_000, requestTimeout: 60_000, connectionsCheckingInterval: 5_000 },
+    gateway.app.callback(),
+  );
   const sideChannel = attachUpgrade(server, gateway.services);
   answerClientErrors(server, gateway.services.logger);
   server.keepAliveTimeout = 5_000;
-  // a client that sends its headers or its body slowly holds a socket 15 s / 30 s, not Node's 60 s / 300 s
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   const opsServer = config.ops.enabled ? createOpsServer(config.ops, gateway.opsApp.callback()) : undefined;
   if (opsServer) answerClientErrors(opsServer, gateway.services.logger);

@@ -35,15 +35,16 @@ export function refreshRefusals(deps: {
       // nobody: ending its people's grants here, on a badly provisioned host or during an upgrade, would be a loss
       return why === 'idp_not_loaded_here' ? null : why;
     },
-    refuse: async ({ sessionUid, clientId, accountId, grantId, code, score, deny }) => {
+    refuse: async ({ sessionUid, clientId, accountId, grantId, code, withdrawn, score, deny }) => {
       // a session now another person's (two people's logins at once on one browser) is not this person's to lose
       const another = sessionUid !== undefined && (await deps.sessions.namesAnotherPerson(sessionUid, accountId));
       // a refresh refused for its own login (no longer kept, or its IdP session over) ends only its grant: the
       // session may stand on a newer login of the person by now (oidc-provider keeps its uid across logins)
       const ownLoginOnly = code !== 'REFRESH_RISK_TOO_HIGH';
-      // an IdP withdrawn ends nothing: the refresh is refused while it is (a forged disable, undone by the registry
-      // within 30 s, must not end grants for good), and its access tokens last minutes
-      const endsGrant = code !== 'REFRESH_IDP_WITHDRAWN';
+      // an IdP only disabled ends nothing: the refresh is refused while it is (a forged disable, undone by the registry
+      // within 30 s, must not end grants for good; after a compromise the operator revokes the IdP's sessions). Removed,
+      // not for this client, or its maxLoa lowered (nothing a message can forge): the grant ends
+      const endsGrant = code !== 'REFRESH_IDP_WITHDRAWN' || withdrawn !== 'idp_disabled';
       if ((another || ownLoginOnly) && grantId && endsGrant)
         await deps.sessions.grants.end(grantId, code, { model: 'RefreshToken', clientId });
       const revoked =

@@ -62,7 +62,10 @@ export function clientErrorResponse(status: number, code: ErrorCode): string {
 export function answerClientErrors(server: Server, logger: Logger): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const answer = clientErrorAnswer(error.code);
-    if (answer === null || !socket.writable) {
+    // a response already begun on this socket (an early 413 or 429 while the client still sends its body): a second
+    // one would land after it; the connection is closed instead
+    const begun = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (answer === null || !socket.writable || begun) {
       socket.destroy();
       return;
     }

@@ -56,8 +56,11 @@ export async function startUpstreams(input: {
   const rows = await new IdpRegistryStore(input.pool).list();
   // the registry's enabled IdPs left out here: withdrawn by nobody (idp-still-vouches.ts)
   const leftOutEnabled = new Set<string>();
+  // every IdP left out here, whatever its state: one enabled later is "not loaded here" from then on
+  const leftOutAtBoot = new Set<string>();
   // a row this version cannot read leaves its IdP out (fail closed for it) and never stops the others' boot
   const merged = applyRegistry(input.config, rows, process.cwd(), (row) => {
+    leftOutAtBoot.add(row.id);
     if (row.state === 'enabled') leftOutEnabled.add(row.id);
     input.logger.error(
       { code: 'IDP_REGISTRY_ENTRY_UNREADABLE', idp: row.id, state: row.state, reason: row.reason },
@@ -67,6 +70,7 @@ export async function startUpstreams(input: {
   // so does a row that parses but does not fit this deployment (a client it names, a key it needs, a trust anchor):
   // the same checks stop the boot for an entry of the configuration file
   const config = leaveOutMisfits(merged, rows, input.deps, input.logger, (entry) => {
+    leftOutAtBoot.add(entry.id);
     if (entry.enabled) leftOutEnabled.add(entry.id);
   });
   const adapters = new AdapterRegistry();
@@ -90,7 +94,6 @@ export async function startUpstreams(input: {
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
   adapters.leftOutEnabled = leftOutEnabled;
-  const leftOutAtBoot = new Set(leftOutEnabled);
   // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
   // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile;
   // an IdP the registry has no row for keeps the state it booted with, the configuration file's)

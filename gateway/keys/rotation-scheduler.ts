@@ -11,7 +11,7 @@
  * generated (logged `ROTATION_NEXT_KEY_LOST`, both audited), after a fresh scan of the token that sees the active
  * key of the same purpose and algorithm (a scan that sees nothing concludes nothing).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { planRotation, type RotationRule } from '../../hsm/lifecycle/rotation-plan.ts';
 import type { KeyLifecycle } from './key-lifecycle.ts';
@@ -59,12 +59,13 @@ export class RotationScheduler {
   }
 
   async #tick(): Promise<number> {
-    // every tick, lock or not: what this process has seen retired, and since when (a key restored meanwhile is
-    // forgotten, so retiring it again starts the hour again)
-    await this.#o.lifecycle.keys.refresh();
-    this.#observeRetired(this.#o.now?.() ?? new Date());
-    const client = await this.#o.pool.connect();
+    let client: PoolClient | undefined;
     try {
+      // every tick, lock or not: what this process has seen retired, and since when (a key restored meanwhile is
+      // forgotten, so retiring it again starts the hour again)
+      await this.#o.lifecycle.keys.refresh();
+      this.#observeRetired(this.#o.now?.() ?? new Date());
+      client = await this.#o.pool.connect();
       const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [LOCK_KEY]);
       if (!rows[0]?.ok) return 0;
       try {
@@ -73,10 +74,11 @@ export class RotationScheduler {
         await client.query('select pg_advisory_unlock($1::bigint)', [LOCK_KEY]);
       }
     } catch (error) {
+      // never thrown: a tick is started by a timer (`void`), and a rejection would end the process
       this.#o.logger.error({ err: error }, 'rotation scheduler: tick failed');
       return 0;
     } finally {
-      client.release();
+      client?.release();
     }
   }
 

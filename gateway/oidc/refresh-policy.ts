@@ -13,9 +13,9 @@
  *    person's record no longer keeps (its score and IdP unknown) is refused too (`REFRESH_LOGIN_UNKNOWN`), and so is
  *    a login whose IdP said the person's session ends before now (SAML SessionNotOnOrAfter:
  *    `REFRESH_UPSTREAM_SESSION_OVER`), and so is a login whose IdP no longer vouches for it (disabled or removed by
- *    the operator, or its `maxLoa` lowered below the login's level: `REFRESH_IDP_WITHDRAWN`). The first two end only
- *    the token's grant, since the session may stand on a newer login of the person by now; the third ends nothing
- *    (refused while the IdP is withdrawn: a forged disable must not end grants for good).
+ *    the operator, or its `maxLoa` lowered below the login's level: `REFRESH_IDP_WITHDRAWN`). These end only the
+ *    token's grant, since the session may stand on a newer login of the person by now; but an IdP only disabled
+ *    ends nothing (the refresh refused while it is: a disable is what anyone who can publish on Redis can forge).
  *
  * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
@@ -48,6 +48,8 @@ export interface RefreshPolicyDeps {
       | typeof REFRESH_LOGIN_UNKNOWN
       | typeof REFRESH_UPSTREAM_SESSION_OVER
       | typeof REFRESH_IDP_WITHDRAWN;
+    /** Why the login's IdP no longer vouches for it (`REFRESH_IDP_WITHDRAWN`: idps/idp-still-vouches.ts). */
+    withdrawn?: string;
     /** The login's score and the deny level (none for a login no longer known). */
     score?: number;
     deny?: number;
@@ -91,6 +93,7 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
         accountId: token.accountId,
         grantId: token.grantId,
         code: REFRESH_IDP_WITHDRAWN,
+        withdrawn,
       });
       throw new errors.InvalidGrant('the identity provider of this login no longer vouches for it; log in again');
     }
