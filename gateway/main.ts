@@ -61,11 +61,11 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
     console.error(`gateway: cannot start: ${(error as Error).message}`);
     process.exit(1);
   });
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
   // a client that sends its headers slowly holds a socket 15 s, its whole request 60 s (an ACS post of 512 KiB over
   // a slow mobile uplink fits), checked every 5 s (Node's default check, every 30 s, would let each last 30 s more)
   const server = createServer(
     { headersTimeout: 15_000, requestTimeout: 60_000, connectionsCheckingInterval: 5_000 },
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
     gateway.app.callback(),
   );
   const sideChannel = attachUpgrade(server, gateway.services);
