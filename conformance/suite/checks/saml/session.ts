@@ -75,8 +75,11 @@ export const sessionChecks: readonly CheckDefinition[] = [
           throw new Error(
             'none of the four posts was admitted: the honest Response was refused, the race proves nothing',
           );
-        // two admitted: the second is judged (a fail); one: one of the refused posts is judged
-        const judged = admitted.length > 1 ? admitted[1]! : answers.find(refused)!;
+        // two admitted: the second is judged (a fail); one: one of the refused posts is judged, a definite refusal
+        // first (a 4xx with its code) over one answered "busy, try again" (a 503 or 429 while another post of the four
+        // held the login, which proves nothing either way and is judged a failure when it is all there is)
+        const definite = answers.filter((l) => refused(l) && l.response.status < 500 && l.response.status !== 429);
+        const judged = admitted.length > 1 ? admitted[1]! : (definite[0] ?? answers.find(refused)!);
         for (const answer of answers) if (answer !== judged) await answer.response.body?.cancel();
         return judged;
       },
