@@ -294,8 +294,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       sessions,
       audit,
       policies: () => services.fraud.policies,
-      adapters: () => adapters.list(),
-      leftOutEnabled: () => upstreams.leftOutEnabled,
+      adapters,
     });
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry, inFlight: deliveries });
     const holder = new ProviderHolder(() =>

@@ -4,7 +4,7 @@
  * or the session now another person's) or revokes the session (the login's score at the RP's deny level), and
  * audits `TOKEN_REFUSED` with the code.
  */
-import type { UpstreamAdapter } from '../../adapters/contract.ts';
+import type { AdapterRegistry } from '../../adapters/registry.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { idpNoLongerVouches } from '../idps/idp-still-vouches.ts';
 import type { AccountStore } from '../oidc/accounts.ts';
@@ -21,16 +21,14 @@ export function refreshRefusals(deps: {
   sessions: Pick<Sessions, 'namesAnotherPerson' | 'grants' | 'revoker'>;
   audit: Pick<AuditLog, 'append'>;
   policies: () => PolicySet;
-  /** The IdPs configured now (their availability, `onlyClients`, `maxLoa`). */
-  adapters: () => readonly UpstreamAdapter[];
-  /** The registry's enabled IdPs this instance left out at boot. */
-  leftOutEnabled: () => ReadonlySet<string>;
+  /** The IdPs configured now (their availability, `onlyClients`, `maxLoa`) and those this instance left out. */
+  adapters: Pick<AdapterRegistry, 'list' | 'leftOutEnabled'>;
 }): RefreshPolicyDeps {
   return {
     accounts: deps.accounts,
     denyAt: (clientId, idp) => ruleFor(deps.policies(), clientId, idp).thresholds.deny,
     idpWithdrawn: (idp, clientId, acr) => {
-      const why = idpNoLongerVouches(deps.adapters(), idp, clientId, acr, deps.leftOutEnabled());
+      const why = idpNoLongerVouches(deps.adapters.list(), idp, clientId, acr, deps.adapters.leftOutEnabled);
       // an IdP this instance could not load (a row unreadable here, a key missing on this host) is withdrawn by
       // nobody: ending its people's grants here, on a badly provisioned host or during an upgrade, would be a loss
       return why === 'idp_not_loaded_here' ? null : why;

@@ -8,6 +8,9 @@ import { ConfigError } from '../errors.ts';
 
 export type Obj = Record<string, unknown>;
 
+/** The hosts a URL may name to use `http:` (a development or test party on the gateway's own host). */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
 export function object(value: unknown, path: string): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ConfigError(path, 'must be an object');
@@ -104,7 +107,7 @@ export function url(
   } catch {
     throw new ConfigError(at, 'must be an absolute URL');
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  const loopback = LOOPBACK_HOSTS.includes(parsed.hostname);
   if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback && options.allowHttpLoopback)) {
     throw new ConfigError(at, 'must use https (http is accepted only for loopback development hosts)');
   }

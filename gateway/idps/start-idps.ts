@@ -29,11 +29,6 @@ export interface Upstreams {
   routes: AdapterRoute[];
   /** The IdPs' trust-material monitor (status, refresh, disable, enable); one per deployment for now. */
   monitor: MetadataMonitor | undefined;
-  /**
-   * The IdPs this instance left out at boot (unreadable or not fitting here) that the durable registry has enabled
-   * now (kept current at each reconcile of the registry).
-   */
-  leftOutEnabled: ReadonlySet<string>;
   /** The earliest expiry of the documents we publish upstream (SP metadata), for the metrics. */
   publishedValidUntil(): Date | undefined;
   stop(): Promise<void>;
@@ -93,6 +88,7 @@ export async function startUpstreams(input: {
   refuseRouteClash(routes);
   const monitor = running.find((r) => r.monitor)?.monitor;
   adapters.monitor = monitor;
+  // the registry's enabled IdPs left out here, kept current at each reconcile (idp-still-vouches.ts)
   adapters.leftOutEnabled = leftOutEnabled;
   // the durable registry's say on which IdPs are enabled, read again on a timer (a missed command is made up)
   // (states only: no entry is parsed again, so one row this host cannot read never stops the others' reconcile;
@@ -122,7 +118,6 @@ export async function startUpstreams(input: {
     adapters,
     routes,
     monitor,
-    leftOutEnabled,
     publishedValidUntil: () =>
       running
         .map((r) => r.publishedValidUntil?.())

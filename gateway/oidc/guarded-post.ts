@@ -14,9 +14,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { LOOPBACK_HOSTS } from '../config/check.ts';
 import { isSpecialUseAddress } from './special-use-address.ts';
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 export interface GuardedAnswer {
   status: number;
@@ -58,7 +57,7 @@ export function guardedPost(
   limits: { timeoutMs: number; maxBytes: number },
 ): Promise<GuardedAnswer> {
   const target = new URL(url);
-  const loopback = LOOPBACK_HOSTS.has(target.hostname);
+  const loopback = LOOPBACK_HOSTS.includes(target.hostname);
   const host = target.hostname.replace(/^\[|\]$/g, '');
   // an address in the URL is connected to without a lookup: checked here (the URL parser wrote it canonically)
   if (!loopback && isIP(host) !== 0 && isSpecialUseAddress(host))

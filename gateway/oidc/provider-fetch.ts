@@ -9,6 +9,7 @@
  * - what the answer's body may weigh (`PROVIDER_FETCH_LIMITS`, the provider's `fetchResponseBodyLimits`): counted in
  *   decoded bytes, so a compressed bomb is cut off too. The library reads a `jwks_uri` answer whole by default.
  */
+import { LOOPBACK_HOSTS } from '../config/check.ts';
 
 /** `fetchResponseBodyLimits`: a JWKS of a few keys with their certificate chains is well under 256 KiB. */
 export const PROVIDER_FETCH_LIMITS = {
@@ -25,9 +26,7 @@ export function fetchAllowingRegisteredLoopback(
   registered: readonly string[],
 ): (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response> {
   const loopback = new Set(
-    registered
-      .filter((u) => ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(u).hostname))
-      .map((u) => new URL(u).href),
+    registered.filter((u) => LOOPBACK_HOSTS.includes(new URL(u).hostname)).map((u) => new URL(u).href),
   );
   return (url, options) => {
     const href = new URL(url).href;
