@@ -53,8 +53,12 @@ export interface LoginResponseRoute extends RouteBase {
   maxBodyBytes: number;
   /** The correlation value of `LoginStart`, read from the answer; undefined when it is absent or malformed. */
   correlation(params: Record<string, string>): string | undefined;
-  /** The codes the gateway refuses with: no login under the correlation value; the adapter's login differs. */
-  codes: { correlationInvalid: AdapterErrorCode; loginMismatch: AdapterErrorCode };
+  /**
+   * The codes the gateway refuses with: no login under the correlation value; the adapter's login differs; and the
+   * adapter's code for an answer already consumed, which the gateway never attributes to a login (the post that
+   * consumed it may be this very login's, still going on: a double submit must not fail it).
+   */
+  codes: { correlationInvalid: AdapterErrorCode; loginMismatch: AdapterErrorCode; replayed: AdapterErrorCode };
 }
 
 export interface DocumentRoute extends RouteBase {

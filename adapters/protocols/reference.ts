@@ -72,7 +72,7 @@ export function referenceRoutes(endpoints: ReferenceEndpoints): AdapterRoute[] {
       path: RESPONSE_PATH,
       maxBodyBytes: 32 * 1024,
       correlation: (params) => (STATE.test(params.state ?? '') ? params.state : undefined),
-      codes: { correlationInvalid: 'REF_STATE_UNKNOWN', loginMismatch: 'REF_STATE_UNKNOWN' },
+      codes: { correlationInvalid: 'REF_STATE_UNKNOWN', loginMismatch: 'REF_STATE_UNKNOWN', replayed: 'REF_REPLAY' },
     },
     {
       kind: 'document',

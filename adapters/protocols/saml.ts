@@ -94,7 +94,11 @@ export function samlRoutes(publisher: SpMetadataPublisher): AdapterRoute[] {
         const relay = params.RelayState ?? '';
         return RELAY_STATE.test(relay) ? relay : undefined;
       },
-      codes: { correlationInvalid: 'SAML_RELAYSTATE_INVALID', loginMismatch: 'SAML_INRESPONSETO_MISMATCH' },
+      codes: {
+        correlationInvalid: 'SAML_RELAYSTATE_INVALID',
+        loginMismatch: 'SAML_INRESPONSETO_MISMATCH',
+        replayed: 'SAML_REPLAY',
+      },
     },
     {
       kind: 'document',

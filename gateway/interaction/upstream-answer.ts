@@ -85,11 +85,14 @@ export async function upstreamAnswered(
           { code, adapterCode: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
           'upstream response rejected',
         );
-        return refuse(
-          code,
-          error.loginId ?? (await sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined)),
-          `adapter:${target.idp}`,
-        );
+        // an answer already consumed fails no login: the post that consumed it may be this login's own, still
+        // going on (a double submit), and its refusal racing that post's claim must not end the person's login
+        const attributed =
+          error.loginId ??
+          (error.code === route.codes.replayed
+            ? undefined
+            : await sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined));
+        return refuse(code, attributed, `adapter:${target.idp}`);
       }
       throw error;
     }
@@ -198,7 +201,8 @@ function settledOf<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
  * A message that failed before its InResponseTo could be trusted is still attributed to the login its
  * RelayState names when it arrives in the browser that started that login (same binding cookie): the RP
  * then learns the login failed. From any other browser it is not attributed (no one can fail, or learn
- * about, someone else's login).
+ * about, someone else's login). An answer already consumed (the route's `replayed` code) is attributed to no
+ * login, whatever the browser: the post that consumed it may be this login's own.
  */
 async function sameBrowserLogin(
   services: Services,

@@ -135,6 +135,36 @@ test.serial('a replayed response is SAML_REPLAY and issues no second code', asyn
   t.is(await codesIssued(), before);
 });
 
+test.serial(
+  'a response posted again while its login goes on (a double submit) is SAML_REPLAY to that post alone: the login gets its code',
+  async (t) => {
+    const request = await authorizationRequest(fx.rp);
+    const browser = new Browser();
+    const base = new URL(fx.url);
+    let first: Awaited<ReturnType<Browser['submit']>> | undefined;
+    // the first post is admitted and decided (its 303 to the resume not followed yet); the journey's own post of the
+    // same form is then the second, in the same browser, while the login waits for its resume
+    const second = await loginJourney(request.url, {
+      username: 'marie',
+      redirectUri: RP_REDIRECT,
+      browser,
+      beforeAcs: async (form) => {
+        first = await browser.submit(form, base, {}, () => true);
+        await first.response.body?.cancel();
+        return form;
+      },
+    });
+    t.is(first?.response.status, 303, 'the first post is admitted');
+    t.is(second.status, 400, `the second post is refused with its page (ended at ${second.url})`);
+    t.regex(second.html, /SAML_REPLAY/);
+    t.is(await lastAuditCode(), 'SAML_REPLAY');
+    // the refusal of the second post did not fail the login the first one admitted
+    const end = await browser.follow(first!.url, {}, (u) => u.toString().startsWith(RP_REDIRECT));
+    t.is(end.url.searchParams.get('error'), null, `the login was failed: ${end.url}`);
+    t.truthy(end.url.searchParams.get('code'), `the login ends with its code (ended at ${end.url})`);
+  },
+);
+
 test.serial('a response posted from another browser is SAML_INRESPONSETO_SESSION_MISMATCH', async (t) => {
   const before = await codesIssued();
   const request = await authorizationRequest(fx.rp);
