@@ -20,6 +20,7 @@ export type LimitedEndpoint =
   | 'acs'
   | 'logout'
   | 'webauthn'
+  | 'interaction'
   | 'assessment';
 export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'authorize',
@@ -32,12 +33,15 @@ export const LIMITED_ENDPOINTS: readonly LimitedEndpoint[] = [
   'acs',
   'logout',
   'webauthn',
+  'interaction',
   'assessment',
 ];
 
 const UID = '[A-Za-z0-9_-]{1,128}';
 const CHOOSER = new RegExp(`^/interaction/${UID}(/idp)?$`);
 const WEBAUTHN = new RegExp(`^/interaction/${UID}/webauthn(/|$)`);
+/** A login's own pages and side channel: the completion hop, the review wait, the behaviour signals' POST. */
+const INTERACTION_STEPS = new RegExp(`^/interaction/${UID}/(complete|review|signals)$`);
 
 /**
  * @param loginResponses the upstream protocols' `login-response` routes as `METHOD path` (`POST /saml/acs`): the
@@ -68,6 +72,9 @@ export function limitedEndpoint(
   if (logoutDoors.has(`${method} ${path}`)) return 'logout';
   if (WEBAUTHN.test(path)) return 'webauthn';
   if (CHOOSER.test(path)) return 'chooser';
+  // each costs Redis reads (the interaction, its login) before its cookie is judged: unlimited, one address made
+  // them without end (the WebSocket side channel has its own caps, signals-socket-caps.ts)
+  if (INTERACTION_STEPS.test(path) && (method === 'GET' || method === 'POST')) return 'interaction';
   return undefined;
 }
 

@@ -153,6 +153,7 @@ const CLASS: Readonly<Record<LimitedEndpoint, ShedClass>> = {
   revocation: 'in_flight',
   userinfo: 'in_flight',
   webauthn: 'in_flight',
+  interaction: 'in_flight',
   // an RP's call after a login, lowered with the logins in flight
   assessment: 'in_flight',
 };
