@@ -2,7 +2,8 @@
  * The decision cache (TTL 30 s, Redis, shared by every instance). A cached decision is served only while
  * the person's fraud-score version is the one it was computed under: any update of their score (a new
  * assessment that changed it, a late stage-4 verdict, a manual-review decision) bumps the version, so a
- * stale "allow" is never served. Keys are hashes of the whole policy input.
+ * stale "allow" is never served. Keys are hashes of the whole policy input and of the rule that decides it (an
+ * instance with another rule, during a rolling policy change, never serves another's decision).
  *
  * A person's keys share the hash tag `{<account id>}` (one Redis Cluster slot: `pdp:{a}:<hash>`,
  * `riskver:{a}`, `riskscore:{a}`), so that a lookup (the decision and the version) is one script, and a new

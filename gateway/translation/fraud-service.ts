@@ -201,9 +201,12 @@ export class FraudService {
    */
   async decide(who: { clientId: string; idp: string; accountId: string }, input: PolicyInput): Promise<Decision> {
     const rule = ruleFor(this.policies, who.clientId, who.idp);
+    // the rule is part of the key: during a rolling policy change an instance never serves a decision another
+    // instance's rule computed for the same person and input
     const key = DecisionCache.keyOf({
       ...who,
       ...input,
+      rule,
       assessment: {
         score: input.assessment.score,
         factors: input.assessment.factors,
