@@ -264,11 +264,17 @@ function durableAdapter(name: string, durable: DurableOidcModels): Adapter {
       const jti = jtiOfJwt(id) ?? opaqueValue(id);
       if (!jti) return undefined;
       // checked first: a forged JWT naming a known jti, or a sender-constrained token without its key's proof at
-      // userinfo (proof-of-possession.ts), is refused before the token guard acts on that token
+      // userinfo (proof-of-possession.ts), is refused before the token guard acts on that token; and at the
+      // revocation endpoint, another client's token (revocation-policy.ts answers it as not found) is not found
+      // either, so that another RP presenting it makes the guard audit or end nothing
+      const revocation = Provider.ctx?.oidc?.route === 'revocation';
       return (await durable.find(
         name,
         jti,
-        (stored) => isIssuedValue(id, stored as { atHash?: unknown }) && provesPossession(stored as { jkt?: unknown }),
+        (stored) =>
+          isIssuedValue(id, stored as { atHash?: unknown }) &&
+          provesPossession(stored as { jkt?: unknown }) &&
+          (!revocation || presentedByItsClient(stored)),
       )) as AdapterPayload | undefined;
     },
     findByUid: async (uid) => (await durable.findByUid(name, uid)) as AdapterPayload | undefined,

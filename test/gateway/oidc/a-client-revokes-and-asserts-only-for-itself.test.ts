@@ -60,6 +60,31 @@ test.serial("another RP's revocation of a token is answered as a token not found
   t.is(after.status, 401, 'its own client revokes it');
 });
 
+test.serial("another RP's revocation of a revoked session's token makes the token guard audit nothing", async (t) => {
+  const session = await logIn(bed);
+  await bed.gateway.services.sessions.revoker.revokeSession({ sid: session.sid }, { actor: 'test', reason: 'test' });
+  const refusals = async () =>
+    (
+      await bed.gateway.services.pool.query(
+        "select count(*)::int as n from audit_log where to_state = 'TOKEN_REFUSED' and error_code = 'SESSION_REVOKED'",
+      )
+    ).rows[0].n as number;
+  const revokeAs = async (clientId: string) => {
+    const answer = await fetch(String(bed.rp.serverMetadata().revocation_endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId) },
+      body: new URLSearchParams({ token: session.accessToken, token_type_hint: 'access_token' }),
+    });
+    await answer.body?.cancel();
+    return answer.status;
+  };
+  const before = await refusals();
+  t.is(await revokeAs(OTHER_RP), 200);
+  t.is(await refusals(), before, 'another RP presenting it: the guard did not run');
+  t.is(await revokeAs(bed.deployment.client.client_id), 200);
+  t.is(await refusals(), before + 1, 'its own RP presenting it: the guard refuses it, audited');
+});
+
 test('a client assertion is accepted with the issuer as its audience only', async (t) => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid: 'rp-key', alg: 'ES256', use: 'sig' };
