@@ -39,7 +39,7 @@ import type { Signer } from '../../hsm/signer.ts';
 import type { UpstreamAdapter } from '../contract.ts';
 import type { UpstreamLogger } from './protocol.ts';
 import type { SamlIdpEntry, SamlSection } from './saml-config.ts';
-import { keyMisfit, keyRuleOf } from './saml-entry-fit.ts';
+import { keyMisfit, keyRuleOf, unanchoredMetadata } from './saml-entry-fit.ts';
 
 /** A configuration the HSM cannot serve, named by its path in the `saml` section. */
 function configError(path: string, message: string): AdapterError {
@@ -136,6 +136,9 @@ export async function buildSamlIdps(input: {
   for (const [i, entry] of section.idps.entries()) {
     const misfit = keyMisfit(entry, keys.activeSigners('saml'), decrypter !== undefined);
     if (misfit !== undefined) throw configError(`idps[${i}]${misfit.path ? `.${misfit.path}` : ''}`, misfit.why);
+    const unanchored = unanchoredMetadata(entry);
+    if (unanchored !== undefined)
+      logger.warn({ code: 'SAML_METADATA_UNANCHORED', idp: entry.id, url: entry.metadataUrl }, unanchored);
     const handle = monitor.register({
       id: entry.id,
       source: entry.metadataFile !== undefined ? { file: entry.metadataFile } : { url: entry.metadataUrl! },

@@ -74,3 +74,17 @@ export function anchorMisfit(entry: SamlIdpEntry): EntryMisfit | undefined {
 export function keyRuleOf(entry: SamlIdpEntry): KeyStrengthRule {
   return adapterKind(entry.kind).keyRule({ minimumRsaKeyBits: entry.minimumRsaKeyBits });
 }
+
+/**
+ * The warning for an entry whose metadata is fetched by URL with no trust anchor: its keys are whatever that URL
+ * serves, so whoever obtains a certificate for the host (or controls it, or its DNS with a CA's help) can replace the
+ * IdP's keys and sign any identity. Not refused (a legacy IdP may publish unsigned metadata, and an eIDAS node is
+ * already refused without an anchor: `saml-config.ts`); said at every boot and by the IdP CLI's `add`.
+ *
+ * @example
+ * const warning = unanchoredMetadata(entry); // 'metadata fetched from https://idp.example/md with no trust anchor: …'
+ */
+export function unanchoredMetadata(entry: SamlIdpEntry): string | undefined {
+  if (entry.metadataUrl === undefined || entry.metadata.trustAnchorFiles.length > 0) return undefined;
+  return `metadata fetched from ${entry.metadataUrl} with no trust anchor: whoever can serve that URL (its host, a certificate for it) can replace the IdP's keys; give metadata.trustAnchorFiles, or use metadataFile`;
+}

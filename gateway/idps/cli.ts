@@ -32,7 +32,7 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../audit/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { parseIdps } from './parse-entries.ts';
-import { anchorMisfit, keyRuleOf } from '../../adapters/protocols/saml-entry-fit.ts';
+import { anchorMisfit, keyRuleOf, unanchoredMetadata } from '../../adapters/protocols/saml-entry-fit.ts';
 import { unknownClientIn } from './idp-clients.ts';
 import type { SamlIdpEntry } from '../../adapters/protocols/saml-config.ts';
 import { ConfigError, GatewayError } from '../errors.ts';
@@ -182,6 +182,8 @@ async function main(argv: string[]): Promise<number> {
         });
         await store.put(entry!.id, stored, state, actor);
         process.stdout.write(`added ${entry!.id} (running gateways load it at their next start)\n`);
+        const unanchored = unanchoredMetadata(entry!);
+        if (unanchored !== undefined) process.stderr.write(`warning: ${entry!.id}: ${unanchored}\n`);
         return 0;
       }
       case 'disable':

@@ -19,6 +19,7 @@ import pg from 'pg';
 import { sendCommand } from '../../gateway/idps/control.ts';
 import { IdpRegistryStore } from '../../gateway/idps/registry-store.ts';
 import { migrate } from '../../gateway/store/migrate.ts';
+import { recentLogLines } from '../harness/recent-log-lines.ts';
 
 const CLI = fileURLToPath(new URL('../../gateway/idps/cli.ts', import.meta.url));
 const run = promisify(execFile);
@@ -74,6 +75,18 @@ test.before(async () => {
       metadataFile: fitsNot.metadataFile,
       maxLoa: 'http://eidas.europa.eu/LoA/low',
       requestSigningAlgorithm: 'ES384',
+    },
+    'enabled',
+    'test',
+  );
+  // metadata by URL with no trust anchor: loaded (a legacy IdP may publish unsigned metadata), warned about at boot
+  await new IdpRegistryStore(pool).put(
+    'unanchored',
+    {
+      id: 'unanchored',
+      displayName: 'Unanchored',
+      metadataUrl: 'https://127.0.0.1:1/md',
+      maxLoa: 'http://eidas.europa.eu/LoA/low',
     },
     'enabled',
     'test',
@@ -271,4 +284,25 @@ test.serial('each change of the registry is audited before it is made, naming wh
   );
   t.regex(added[0]!.sha256, /^[0-9a-f]{64}$/);
   t.truthy(added[0]!.source);
+});
+
+test.serial('metadata fetched by URL with no trust anchor is loaded, and warned about at boot and by add', async (t) => {
+  t.truthy(running.gateway.services.adapters.get('unanchored'), 'loaded: not refused');
+  t.regex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"unanchored"/);
+  t.notRegex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"(demo-idp|mairie)"/, 'files are not warned');
+  t.is((await cli('remove', 'unanchored')).code, 0);
+  const entry = join(dir, 'unanchored.json');
+  writeFileSync(
+    entry,
+    JSON.stringify({
+      id: 'unanchored',
+      displayName: 'Unanchored',
+      metadataUrl: 'https://127.0.0.1:1/md',
+      maxLoa: 'http://eidas.europa.eu/LoA/low',
+    }),
+  );
+  const added = await cli('add', entry);
+  t.is(added.code, 0, added.stderr);
+  t.regex(added.stderr, /^warning: unanchored: metadata fetched from https:\/\/127\.0\.0\.1:1\/md with no trust anchor/m);
+  t.is((await cli('remove', 'unanchored')).code, 0);
 });
