@@ -35,6 +35,7 @@ import { RevocationNotices } from './revocation-notices.ts';
 import { sessionMetrics } from './session-metrics.ts';
 import { SessionStore } from './session-store.ts';
 import { TokenGuard } from './token-guard.ts';
+import { HotEndsLedger } from './hot-ends-ledger.ts';
 
 /** DEKs of the session store are rotated once this old. */
 
@@ -107,6 +108,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     metrics,
     known: local,
     redisCommandTimeoutMs: options.redisCommandTimeoutMs,
+    ledger: new HotEndsLedger(pool),
   });
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });

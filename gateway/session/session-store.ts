@@ -18,6 +18,7 @@ import { forget, inRequest, memoised, peek, remember, sessionEndedHere } from '.
 import { endedMemoKey, memoKey, MEMO_KINDS as KINDS, pointerMemoKey } from './request-memo.ts';
 import { RecordPayloads } from './record-payloads.ts';
 import { PendingHotEnds } from './pending-hot-ends.ts';
+import type { HotEndsLedger } from './hot-ends-ledger.ts';
 import { noteSessionRead, noteSessionStored, sessionBase } from './session-base.ts';
 import { closedMeanwhile } from './session-closed-meanwhile.ts';
 import { evictAfterMergeMs, SessionSaveMerger } from './session-save-merger.ts';
@@ -56,9 +57,10 @@ export class SessionStore {
     known?: KnownRevocations;
     /** Redis's command timeout (ms, default 5 000): when a merged session's Redis copy is evicted again. */
     redisCommandTimeoutMs?: number;
+    ledger?: HotEndsLedger; // where the ends Redis did not take are written down, for the next process
   }) {
     this.#known = deps.known;
-    this.#hotEnds = new PendingHotEnds(deps.hot, deps.logger);
+    this.#hotEnds = new PendingHotEnds(deps.hot, deps.logger, deps.ledger);
     this.keys = deps.keys;
     this.hot = deps.hot;
     this.durable = deps.durable;
@@ -185,7 +187,10 @@ export class SessionStore {
     );
   }
 
-  /** Tries again the ends that did not reach Redis (the session tier's timer); answers how many it made. */
+  /**
+   * Tries again the ends that did not reach Redis (the session tier's timer), the first time with those an earlier
+   * process wrote down; answers how many it made.
+   */
   retryEnds(): Promise<number> {
     return this.#hotEnds.retry();
   }

@@ -1,15 +1,19 @@
 /**
  * `PendingHotEnds` keeps what did not reach Redis and tries it again on the session tier's timer: ends (end marks)
  * and evictions (the older copy of a record whose write reached PostgreSQL only). A write of a record that fails
- * again while its eviction is under way is not lost with it; one retry runs at a time. Real Redis.
+ * again while its eviction is under way is not lost with it; one retry runs at a time. Each is written down in
+ * PostgreSQL until Redis took it (`hot-ends-ledger.ts`): a process that stops with a queue leaves it to the next one.
+ * Real Redis and PostgreSQL.
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { HotTier } from '../../../gateway/session/hot-tier.ts';
 import { PendingHotEnds } from '../../../gateway/session/pending-hot-ends.ts';
+import { HotEndsLedger } from '../../../gateway/session/hot-ends-ledger.ts';
+import { createPool } from '../../../gateway/store/postgres.ts';
 import { createRedis } from '../../../gateway/store/redis.ts';
-import { redisPrefix, redisUrl } from '../../helpers/services.ts';
+import { freshDatabase, redisPrefix, redisUrl } from '../../helpers/services.ts';
 
 function tiers(t: ExecutionContext) {
   const redis = createRedis({ url: redisUrl(), keyPrefix: redisPrefix() });
@@ -50,4 +54,36 @@ test('one retry at a time: a call meanwhile gets the running one', async (t) => 
   t.is(calls, 1);
   t.is(a, 2);
   t.is(b, 2);
+});
+
+test('evictions a process could not make are made by the next one, and forgotten in PostgreSQL', async (t) => {
+  const pool = createPool(await freshDatabase());
+  t.teardown(() => pool.end());
+  const ledger = new HotEndsLedger(pool);
+  const rows = async () =>
+    (await pool.query<{ n: number }>('select count(*)::int as n from session_hot_pending')).rows[0]!.n;
+  // the first process: Redis away (nothing listens there)
+  const away = createRedis({ url: 'redis://127.0.0.1:1', keyPrefix: redisPrefix(), commandTimeoutMs: 200 });
+  t.teardown(() => away.disconnect());
+  const first = new PendingHotEnds(new HotTier(away, 200), pino({ level: 'silent' }), ledger);
+  const [a, b] = [randomBytes(32), randomBytes(32)];
+  first.later([a, b]);
+  first.later([a]); // a's next write failed too: still one row
+  for (let i = 0; i < 50 && (await rows()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.is(await rows(), 1, 'written down once');
+  t.is(await first.retry(), 0, 'Redis away: nothing made, kept');
+  t.is(await rows(), 1);
+  // the next process, Redis back: its first retry takes back what the first left
+  const { hot } = tiers(t);
+  const asked: string[] = [];
+  const evict = hot.evict.bind(hot);
+  hot.evict = async (keys) => {
+    asked.push(...keys.map((k) => k.toString('hex')));
+    return evict(keys);
+  };
+  const next = new PendingHotEnds(hot, pino({ level: 'silent' }), ledger);
+  t.is(await next.retry(), 2);
+  t.deepEqual(asked.sort(), [a.toString('hex'), b.toString('hex')].sort());
+  for (let i = 0; i < 50 && (await rows()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.is(await rows(), 0, 'forgotten once made');
 });
