@@ -126,6 +126,7 @@ try {
       kind: 'eidas',
       displayName: 'Conformance eIDAS node',
       metadataUrl: node!.node.metadataUrl,
+      entityId: node!.node.entityId,
       maxLoa: 'http://eidas.europa.eu/LoA/high',
       // its keys are on this machine: only the suite's own client may ever use it (never a production RP)
       onlyClients: [values['client-id']],

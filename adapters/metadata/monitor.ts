@@ -172,6 +172,12 @@ export class MetadataMonitor {
           detail: `document ${digest.slice(0, 16)} was held before and replaced: an older issue replayed`,
         });
       }
+      // the entity is pinned to the one held: a document naming another (signed by the same anchor) is no new
+      // issue of this IdP's, whatever the source serves
+      if (entry.metadata !== undefined && read.metadata.entityId !== entry.metadata.entityId)
+        throw samlError('SAML_METADATA_ENTITY_CHANGED', {
+          detail: `the document names ${read.metadata.entityId}, not ${entry.metadata.entityId}`,
+        });
       const metadata = withStrongKeys(read.metadata, entry.config.keyRule);
       if (metadata.weakSigningCertificates?.length) {
         this.#onEvent({

@@ -15,7 +15,7 @@
  * | `kind` | `legacy` (plain SAML 2.0) or `eidas` (eIDAS node) | `legacy` |
  * | `enabled` | `false` keeps the entry but hides it | `true` |
  * | `metadataFile` / `metadataUrl` | where the metadata lives (one of them) | required |
- * | `entityId` | the entity to take from an aggregate | the only entity |
+ * | `entityId` | the entity to take from the document (an aggregate's; required with `metadataUrl`) | the only entity (a file) |
  * | `maxLoa`, `allowedLoas` | highest LoA believed; LoAs it may assert | —; all up to maxLoa |
  * | `clockSkewSeconds` | tolerance on time windows (0..300) | 60 |
  * | `minimumRsaKeyBits` | legacy IdPs: smallest RSA signing key trusted (only upwards; eIDAS: 3072 and approved EC curves, fixed) | 2048 |
@@ -109,6 +109,13 @@ export function samlIdpSchema(context: SectionContext) {
       const at = (...path: string[]) => ({ code: 'custom' as const, path });
       if ((idp.metadataFile === undefined) === (idp.metadataUrl === undefined))
         ctx.addIssue({ ...at('metadataFile'), message: 'give exactly one of metadataFile and metadataUrl' });
+      // pinned: a document of another entity (signed by the same federation anchor, served by that URL's host) is
+      // refused, where "the only entity" took it in this IdP's place, with this entry's LoA and clients
+      if (idp.metadataUrl !== undefined && idp.entityId === undefined)
+        ctx.addIssue({
+          ...at('entityId'),
+          message: 'required with metadataUrl: the entityID that URL must serve (no other entity is taken in its place)',
+        });
       if (idp.kind !== 'eidas' && idp.eidas !== undefined)
         ctx.addIssue({ ...at('eidas'), message: 'only for kind "eidas"' });
       if (idp.kind === 'eidas' && idp.eidas?.country === undefined)

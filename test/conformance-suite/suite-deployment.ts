@@ -114,6 +114,7 @@ async function startParts(
             kind: 'eidas',
             displayName: 'Conformance eIDAS node',
             metadataUrl: node.node.metadataUrl,
+            entityId: node.node.entityId,
             maxLoa: 'http://eidas.europa.eu/LoA/high',
             metadata: { trustAnchorFiles: [anchor] },
             eidas: { country: 'DE' },

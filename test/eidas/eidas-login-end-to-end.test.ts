@@ -56,6 +56,7 @@ test.before(async () => {
     kind: 'eidas',
     displayName,
     metadataUrl: node.metadataUrl,
+    entityId: node.entityId,
     maxLoa: 'http://eidas.europa.eu/LoA/high',
     metadata: { trustAnchorFiles: [anchor] },
     eidas: { country: 'DE', legalPerson },

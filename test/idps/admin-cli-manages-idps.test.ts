@@ -86,6 +86,7 @@ test.before(async () => {
       id: 'unanchored',
       displayName: 'Unanchored',
       metadataUrl: 'https://127.0.0.1:1/md',
+      entityId: 'https://unanchored.example/md',
       maxLoa: 'http://eidas.europa.eu/LoA/low',
     },
     'enabled',
@@ -298,6 +299,7 @@ test.serial('metadata fetched by URL with no trust anchor is loaded, and warned 
       id: 'unanchored',
       displayName: 'Unanchored',
       metadataUrl: 'https://127.0.0.1:1/md',
+      entityId: 'https://unanchored.example/md',
       maxLoa: 'http://eidas.europa.eu/LoA/low',
     }),
   );

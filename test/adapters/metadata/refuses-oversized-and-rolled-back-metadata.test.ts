@@ -8,7 +8,10 @@
  * - the replayed issue is known by what its signature covers: a byte changed outside it (a newline, another XML
  *   declaration) is the same issue (attacker review, twenty-ninth round: a raw-byte digest let it through);
  * - an instance started after the rollover (or restarted) refuses the old issue too: the replaced issues are
- *   remembered in the shared state (real Redis).
+ *   remembered in the shared state (real Redis);
+ * - a document of another entity, signed by the same anchor (a federation's signer signs every member's), is no new
+ *   issue of this IdP's: SAML_METADATA_ENTITY_CHANGED, the held copy stays (attacker review, thirty-ninth round: the
+ *   IdP's host served another entity's document, and this entry took its entityID and keys, with its own LoA).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -83,10 +86,10 @@ test('an announced Content-Length past the limit is refused before reading', asy
 function publisher(superseded?: SupersededIssues) {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-rollback-')), 'md.xml');
   const now = Date.parse('2030-01-01T00:00:00Z');
-  const issue = (key: NodeKey, validFor: number) => {
+  const issue = (key: NodeKey, validFor: number, entityId = 'https://node.example/md') => {
     const id = samlId();
     const xml = nodeMetadataXml({
-      entityId: 'https://node.example/md',
+      entityId,
       ssoUrl: 'https://node.example/sso',
       signingCertificates: [key.certificatePem],
       validUntil: new Date(now + validFor),
@@ -190,4 +193,20 @@ test('an instance started after the rollover refuses the old issue too (replaced
   later.monitor.stop();
   t.is(status.lastError?.code, 'SAML_METADATA_ROLLBACK');
   t.is(later.handle.current(), undefined, 'it trusts no key of the old issue');
+});
+
+test("another entity's document signed by the same anchor is refused: SAML_METADATA_ENTITY_CHANGED, the held copy stays", async (t) => {
+  const { issue, monitor, handle } = publisher();
+  issue(keyA, 7 * 86_400_000);
+  await monitor.refresh('node');
+  issue(keyB, 7 * 86_400_000, 'https://other-node.example/md'); // genuine, signed by the same federation anchor
+  const status = await monitor.refresh('node');
+  monitor.stop();
+  t.is(status.lastError?.code, 'SAML_METADATA_ENTITY_CHANGED');
+  t.is(handle.current()!.entityId, 'https://node.example/md');
+  t.deepEqual(
+    handle.current()!.signingCertificates.map((p) => p.trim()),
+    [keyA.certificatePem.trim()],
+    "the other entity's keys are not taken",
+  );
 });

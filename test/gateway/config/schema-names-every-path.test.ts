@@ -83,6 +83,16 @@ const CASES: Array<[string, (c: Raw) => void, string, RegExp]> = [
     /must be one of/,
   ],
   ['an unknown key at the top', (c) => (c.sessionTtl = 5), 'sessionTtl', /unknown setting/],
+  [
+    // pinned: another entity served at that URL (signed by the same federation anchor) is never taken in its place
+    'metadata by URL without the entity it must serve',
+    (c) => {
+      delete c.saml.idps[0].metadataFile;
+      c.saml.idps[0].metadataUrl = 'https://idp.example/md';
+    },
+    'saml.idps[0].entityId',
+    /required with metadataUrl/,
+  ],
 ];
 
 for (const [what, mutate, path, problem] of CASES) {
