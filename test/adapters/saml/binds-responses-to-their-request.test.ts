@@ -29,6 +29,17 @@ test('the same response posted twice is a replay the second time', async (t) => 
   t.is(error.loginId, undefined);
 });
 
+test('the replay mark lives as long as the assertion can be accepted, not until a far-future NotOnOrAfter', async (t) => {
+  const { requestId } = await bed.start();
+  const years = new Date(Date.now() + 100 * 365 * 86_400_000);
+  const f = { ...bed.fields(requestId), notOnOrAfter: years, confirmationNotOnOrAfter: years };
+  await bed.finish(bed.signedResponse(f));
+  const ttl = await bed.redis.ttl(`adapter:saml:assertion:${f.issuer}:${f.assertionId}`);
+  // step 13 accepts it for at most MAX_MESSAGE_AGE_SECONDS (300) + twice the skew (60) after now: 480 s with a margin
+  t.true(ttl > 300 && ttl <= 480, `kept ${ttl} s`);
+  await refused(t, bed.finish(bed.signedResponse({ ...f, responseId: samlId() })), 'SAML_REPLAY');
+});
+
 test('an old assertion in a new response is a replay', async (t) => {
   const { requestId } = await bed.start();
   const f = bed.fields(requestId);
