@@ -16,7 +16,7 @@
  * - `perClientDevice`: `{ capacity, perSecond }` one known device's authorization requests to one RP from that part
  *   (default 10 / 0.1: ten, then six a minute; past it, the device takes from the new browsers' part);
  * - `perIp`: `{ capacity, perSecond }` per client address and endpoint (authorize, PAR, token, introspection,
- *   revocation, userinfo, chooser, a login's own pages (completion, review, signals), ACS, WebAuthn, the risk
+ *   revocation, userinfo, chooser, a login's own pages (resume, completion, review, signals), ACS, WebAuthn, the risk
  *   assessment; default 2,000 / 200);
  * - `perIpLogout`: `{ capacity, perSecond }` per client address at the upstream logout door (the protocols'
  *   `logout` routes): a person's browser passes there once or twice per logout, and an IdP's

@@ -42,6 +42,8 @@ const CHOOSER = new RegExp(`^/interaction/${UID}(/idp)?$`);
 const WEBAUTHN = new RegExp(`^/interaction/${UID}/webauthn(/|$)`);
 /** A login's own pages and side channel: the completion hop, the review wait, the behaviour signals' POST. */
 const INTERACTION_STEPS = new RegExp(`^/interaction/${UID}/(complete|review|signals)$`);
+/** oidc-provider's resume of a login (`/auth/:uid`), where the completion step runs (resume-completion.ts). */
+const RESUME = new RegExp(`^/auth/${UID}$`);
 
 /**
  * @param loginResponses the upstream protocols' `login-response` routes as `METHOD path` (`POST /saml/acs`): the
@@ -75,6 +77,9 @@ export function limitedEndpoint(
   // each costs Redis reads (the interaction, its login) before its cookie is judged: unlimited, one address made
   // them without end (the WebSocket side channel has its own caps, signals-socket-caps.ts)
   if (INTERACTION_STEPS.test(path) && (method === 'GET' || method === 'POST')) return 'interaction';
+  // the resume runs the completion's Redis work (its context, the interaction, the claim, the outcome) for whoever
+  // holds the resume cookie of a login, as often as sent
+  if (RESUME.test(path) && method === 'GET') return 'interaction';
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 /**
- * A login's own pages past the chooser — the completion hop (`GET /interaction/:uid/complete`), the page a login under
- * review waits on (`GET …/review`) and the behaviour signals' `POST …/signals` — each cost Redis reads before the
- * interaction cookie is judged. They are a limited endpoint of their own (`interaction`, per address,
+ * A login's own pages past the chooser — the resume (`GET /auth/:uid`, where the completion step runs), the completion
+ * hop (`GET /interaction/:uid/complete`), the page a login under review waits on (`GET …/review`) and the behaviour
+ * signals' `POST …/signals` — each cost Redis reads before the cookie is judged. They are a limited endpoint of their own (`interaction`, per address,
  * `rateLimit.perIp`): past it 429, while the chooser's bucket is untouched. Through the whole gateway.
  */
 import test from 'ava';
@@ -18,7 +18,8 @@ test("one address's calls to a login's pages share one bucket; past it 429, the 
   t.teardown(() => fixture.stop());
   const uid = 'a'.repeat(21);
   const call = async (method: 'GET' | 'POST', step: string) => {
-    const answer = await fetch(`${fixture.url}/interaction/${uid}/${step}`, {
+    const path = step === 'resume' ? `/auth/${uid}` : `/interaction/${uid}/${step}`;
+    const answer = await fetch(`${fixture.url}${path}`, {
       method,
       redirect: 'manual',
       headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
@@ -32,6 +33,7 @@ test("one address's calls to a login's pages share one bucket; past it 429, the 
   t.is(await call('GET', 'review'), 429, 'the third, to any of the three pages, is refused');
   t.is(await call('GET', 'complete'), 429);
   t.is(await call('POST', 'signals'), 429);
+  t.is(await call('GET', 'resume'), 429, 'the resume of a login too');
   const chooser = await fetch(`${fixture.url}/interaction/${uid}`, { redirect: 'manual' });
   await chooser.body?.cancel();
   t.not(chooser.status, 429, "the chooser's bucket is its own");
