@@ -62,7 +62,9 @@ export async function translate(draft: Draft, deps: StepDeps): Promise<StepResul
     responseId: identity.evidence.responseId,
     assertionId: identity.evidence.assertionId,
     signaturesVerified: identity.evidence.signaturesVerified,
-    deviceId: draft.request.device.forged ? null : draft.request.device.deviceId,
+    // the device this login's browser holds now: a forged cookie's login was given a fresh one with its answer (its
+    // session recorded none before, and its cookie replayed elsewhere never weighed as another device)
+    deviceId: draft.request.device.deviceId,
     ...(identity.sessionNotOnOrAfter === undefined
       ? {}
       : { sessionNotOnOrAfter: Math.floor(Date.parse(identity.sessionNotOnOrAfter) / 1000) }),
