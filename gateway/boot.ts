@@ -104,7 +104,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     shareWithClusterPrimary(metrics.registry); // a no-op unless this process is a cluster worker
     const stopNotices = routeLibraryNotices(logger);
     closers.push(async () => stopNotices());
-    // sector_identifier_uri documents first: a client that would fail every login stops the boot, naming it
+    // sector_identifier_uri documents first: a client whose document fails is refused (its logins), never the boot
     const sectors = await SectorIdentifiers.start({
       clients: config.clients,
       ...config.sectorIdentifiers,
@@ -119,7 +119,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
             detail: change.detail,
           },
           change.errorCode
-            ? 'client refused: sector identifier document no longer valid'
+            ? 'client refused: sector identifier document not valid or not reachable'
             : 'client restored: sector identifier document valid again',
         );
         await audit.append({
@@ -228,6 +228,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     });
     // the sector checks audit what they find: stopped (a check under way finished) before the audit log closes
     closers.push(() => sectors.stop());
+    await sectors.reportBootVerdicts();
     audit.startReplayer(1_000);
     const flow = observeTransitions(
       new LoginFlow({

@@ -1,7 +1,13 @@
 /**
  * The sector identifier documents of the clients that declare one (`clients[].sector_identifier_uri`):
- * checked at boot — a document that cannot be fetched or does not list every redirect URI stops the boot,
- * naming the client — and again every `sectorIdentifiers.refreshSeconds`.
+ * checked at boot and again every `sectorIdentifiers.refreshSeconds`.
+ *
+ * - At boot, a document that cannot be fetched or does not list every redirect URI refuses that client only
+ *   (`SECTOR_IDENTIFIER_UNREACHABLE` / `SECTOR_IDENTIFIER_INVALID`, logged as an error, audited once the audit log
+ *   is up: {@link SectorIdentifiers.reportBootVerdicts}) until a refresh finds it right. It stopped the boot: one
+ *   RP's server down (or made to answer wrong, by the RP or whoever knocks it over) stopped every instance's start,
+ *   and every cluster worker's restart, for every RP (attacker review, thirty-ninth round). The boot's log names
+ *   each client refused.
  *
  * - On refresh, a document that no longer lists every redirect URI (or is no longer a JSON array) refuses
  *   that client's authorization requests (`SECTOR_IDENTIFIER_INVALID`, oidc/sector-gate.ts) until a later
@@ -25,8 +31,8 @@ export const CHECKS_AT_ONCE = 8;
 export interface SectorChange {
   clientId: string;
   uri: string;
-  /** `null`: the document is right again. */
-  errorCode: 'SECTOR_IDENTIFIER_INVALID' | null;
+  /** `null`: the document is right again. `SECTOR_IDENTIFIER_UNREACHABLE`: at boot only (no verdict yet). */
+  errorCode: 'SECTOR_IDENTIFIER_INVALID' | 'SECTOR_IDENTIFIER_UNREACHABLE' | null;
   detail: string;
 }
 
@@ -36,6 +42,8 @@ export class SectorIdentifiers {
   readonly #logger: Logger;
   readonly #onChange: (change: SectorChange) => Promise<void>;
   readonly #refused = new Map<string, string>();
+  /** The clients the boot refused, reported once the audit log is up. */
+  #atBoot: SectorChange[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** The refresh under way (awaited by `stop`). */
   #refreshing: Promise<void> | undefined;
@@ -54,7 +62,7 @@ export class SectorIdentifiers {
   }
 
   /**
-   * Checks every document (throws the first failure, naming the client) and starts the refresh timer.
+   * Checks every document (a failure refuses its client, logged, never the boot) and starts the refresh timer.
    *
    * @example
    * const sectors = await SectorIdentifiers.start({ clients: config.clients, ...config.sectorIdentifiers, logger, onChange });
@@ -69,10 +77,33 @@ export class SectorIdentifiers {
   }): Promise<SectorIdentifiers> {
     const cas = options.caFiles.map((file) => readFileSync(file, 'utf8'));
     const sectors = new SectorIdentifiers(options.clients, cas, options.logger, options.onChange);
-    // checked a few at once, each within its deadline (sector-document.ts); the first failure in the clients' order
+    // checked a few at once, each within its deadline (sector-document.ts)
     const outcomes = await sectors.#eachClient((client) => sectors.#check(client));
-    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') continue;
+      const client = sectors.#clients[i]!;
+      const error = outcome.reason as Error;
+      const code =
+        error instanceof GatewayError && error.code === 'SECTOR_IDENTIFIER_INVALID'
+          ? 'SECTOR_IDENTIFIER_INVALID'
+          : 'SECTOR_IDENTIFIER_UNREACHABLE';
+      sectors.#refused.set(client.client_id, error.message);
+      sectors.#atBoot.push({
+        clientId: client.client_id,
+        uri: client.sector_identifier_uri!,
+        errorCode: code,
+        detail: error.message,
+      });
+      options.logger.error(
+        {
+          code,
+          client_id: client.client_id,
+          sector_identifier_uri: client.sector_identifier_uri,
+          detail: error.message,
+        },
+        'client refused until its sector identifier document checks: its logins are refused, every other client serves',
+      );
+    }
     if (sectors.#clients.length > 0) {
       sectors.#timer = setInterval(() => void sectors.refresh(), options.refreshSeconds * 1000);
       sectors.#timer.unref();
@@ -155,6 +186,13 @@ export class SectorIdentifiers {
         );
       }
     }
+  }
+
+  /** Audits the clients the boot refused (`onChange`), once the audit log is up; each once. */
+  async reportBootVerdicts(): Promise<void> {
+    const changes = this.#atBoot;
+    this.#atBoot = [];
+    for (const change of changes) if (this.#refused.has(change.clientId)) await this.#report(change);
   }
 
   /** Hands a change to `onChange` and waits for it; a failure is logged as an error, never thrown nor lost. */
