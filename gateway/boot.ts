@@ -296,6 +296,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
       audit,
       policies: () => services.fraud.policies,
       adapters,
+      sectors,
     });
     const backchannel = new BackchannelLogout({ audit, registry: metrics.registry, inFlight: deliveries });
     const holder = new ProviderHolder(() =>

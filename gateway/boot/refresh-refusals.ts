@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { idpNoLongerVouches } from '../idps/idp-still-vouches.ts';
 import type { AccountStore } from '../oidc/accounts.ts';
 import type { RefreshPolicyDeps } from '../oidc/refresh-policy.ts';
+import type { SectorIdentifiers } from '../oidc/sector-identifiers.ts';
 import { ruleFor, type PolicySet } from '../policy/policy-set.ts';
 import type { Sessions } from '../session/boot-sessions.ts';
 
@@ -23,9 +24,12 @@ export function refreshRefusals(deps: {
   policies: () => PolicySet;
   /** The IdPs configured now (their availability, `onlyClients`, `maxLoa`) and those this instance left out. */
   adapters: Pick<AdapterRegistry, 'list' | 'leftOutEnabled'>;
+  /** The clients refused for their sector identifier document. */
+  sectors: Pick<SectorIdentifiers, 'assertUsable'>;
 }): RefreshPolicyDeps {
   return {
     accounts: deps.accounts,
+    assertClientUsable: (clientId) => deps.sectors.assertUsable(clientId),
     denyAt: (clientId, idp) => ruleFor(deps.policies(), clientId, idp).thresholds.deny,
     idpWithdrawn: (idp, clientId, acr) => {
       const why = idpNoLongerVouches(deps.adapters.list(), idp, clientId, acr, deps.adapters.leftOutEnabled);

@@ -17,7 +17,8 @@
  *    token's grant, since the session may stand on a newer login of the person by now; but an IdP only disabled
  *    ends nothing (the refresh refused while it is: a disable is what anyone who can publish on Redis can forge).
  *
- * It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
+ * A client refused for its sector identifier document gets no refresh while it is (`unauthorized_client`; the grant
+ * kept). It does not re-run the risk pipeline's stages (a refresh carries no browser signals) nor the acr rules
  * (the acr of a refresh is the login's). Every refresh rotates the token (returns true).
  */
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -37,6 +38,11 @@ export interface RefreshPolicyDeps {
    * not for this client, or the login's level above its `maxLoa` now); `null` when it still does.
    */
   idpWithdrawn(idp: string, clientId: string, acr: string): string | null;
+  /**
+   * Throws when the client may not get tokens now (its sector identifier document refused: oidc/sector-identifiers.ts
+   * `assertUsable`): its refreshes wait with its logins; its grants are kept for when the document is right again.
+   */
+  assertClientUsable?(clientId: string): void;
   /** Revokes the session (only the token's grant when the session now names another person) and audits the refusal. */
   refuse(facts: {
     sessionUid: string | undefined;
@@ -62,6 +68,13 @@ export function refreshPolicy(deps: RefreshPolicyDeps): (ctx: KoaContextWithOIDC
     const client = ctx.oidc.entities.Client;
     if (!token || !client || typeof token.accountId !== 'string')
       throw new errors.InvalidGrant('refresh token without account');
+    // a client whose sector document was refused gets no new tokens, its refreshes no more than its logins (the pairwise
+    // subjects of a sector its owner withdrew it from)
+    try {
+      deps.assertClientUsable?.(client.clientId);
+    } catch (error) {
+      throw new errors.UnauthorizedClient((error as Error).message);
+    }
     // the login behind this refresh token (its IdP, its score), never the person's latest login elsewhere
     const account = await deps.accounts.ofLogin(token.accountId, tokenLoginOf(token));
     if (!account) throw new errors.InvalidGrant('account of the refresh token not found');

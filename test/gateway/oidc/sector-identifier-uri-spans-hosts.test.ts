@@ -43,6 +43,7 @@ test.before(async () => {
         client_secret: { env: 'GW_DEMO_RP_SECRET' },
         redirect_uris: [RP_REDIRECT, SECOND_REDIRECT],
         sector_identifier_uri: `${docs.origin}/sector.json`,
+        grant_types: ['authorization_code', 'refresh_token'],
       });
     },
   });
@@ -114,7 +115,8 @@ test.serial(
   },
 );
 
-async function subVia(redirectUri: string, rp = spanning): Promise<string> {
+/** A login of marie at `rp` through `redirectUri`: its tokens. */
+async function tokensVia(redirectUri: string, rp = spanning) {
   const request = await authorizationRequest(rp, { redirect_uri: redirectUri });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri });
   if (!journey.url.searchParams.get('code'))
@@ -125,7 +127,20 @@ async function subVia(redirectUri: string, rp = spanning): Promise<string> {
     { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce },
     { redirect_uri: redirectUri },
   );
-  return String(tokens.claims()!.sub);
+  return tokens;
+}
+
+async function subVia(redirectUri: string, rp = spanning): Promise<string> {
+  return String((await tokensVia(redirectUri, rp)).claims()!.sub);
+}
+
+/** A refresh of `refreshToken` by the spanning client: its tokens, or the error it was answered. */
+async function refreshAs(refreshToken: string): Promise<{ refreshToken?: string; error?: string }> {
+  try {
+    return { refreshToken: (await oidc.refreshTokenGrant(spanning, refreshToken)).refresh_token };
+  } catch (error) {
+    return { error: (error as { error?: string }).error ?? String(error) };
+  }
 }
 
 test.serial('a person gets the same sub through either redirect URI, not the sub another RP gets', async (t) => {
@@ -164,11 +179,14 @@ test.serial(
     );
     const after = Number(rows[0]!.seq);
     t.is((await authorizeStatus()).status, 303);
+    const issued = (await tokensVia(RP_REDIRECT)).refresh_token;
+    t.truthy(issued, 'the client gets refresh tokens');
     docs.serve('/sector.json', JSON.stringify([RP_REDIRECT]));
     await sectors.refresh();
     // the change is audited before refresh() resolves (boot.ts awaits the append): the row is there at once
     t.deepEqual(await sectorTrail(after), ['SECTOR_IDENTIFIER_INVALID/SECTOR_IDENTIFIER_INVALID']);
     t.deepEqual(await authorizeStatus(), { status: 403, code: 'SECTOR_IDENTIFIER_INVALID' });
+    t.is((await refreshAs(issued!)).error, 'unauthorized_client', 'its refreshes wait with its logins');
 
     docs.serve('/sector.json', 'oops', 500);
     await sectors.refresh();
@@ -181,5 +199,6 @@ test.serial(
       'SECTOR_IDENTIFIER_VALID/null',
     ]);
     t.is((await authorizeStatus()).status, 303);
+    t.truthy((await refreshAs(issued!)).refreshToken, 'its grant was kept: refreshed again once the document is right');
   },
 );
