@@ -236,6 +236,19 @@ test.serial('an essential acr of the claims parameter is a floor, as acr_values 
   t.is(url.searchParams.get('error'), 'login_required', 'eidas3 asked this way only: the session is too weak');
 });
 
+test.serial('a malformed acr in the claims parameter is invalid_request, never read as no level asked', async (t) => {
+  // attacker review, thirty-ninth round: `values` as a string, or an empty `value`, fell back to the client's default
+  // level (or overrode acr_values=eidas3) without a word
+  const { browser } = await loggedInToA();
+  for (const acr of [{ values: 'eidas3' }, { value: '' }, { values: [] }, { values: [''] }, { essential: 'yes' }]) {
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, ...acr } } });
+    const request = await authorizationRequest(rps['rp-b']!, { acr_values: 'eidas3', claims });
+    const { url } = await landing(browser, request.url);
+    t.is(url.searchParams.get('code'), null, JSON.stringify(acr));
+    t.is(url.searchParams.get('error'), 'invalid_request', `${JSON.stringify(acr)}: ${url}`);
+  }
+});
+
 test.serial('a risk deny on the SSO request yields no code (interactive and prompt=none)', async (t) => {
   const { browser } = await loggedInToA();
   for (const extra of [{}, { prompt: 'none' }] as Record<string, string>[]) {
