@@ -23,6 +23,12 @@ export interface PoolOptions {
   connectionTimeoutMs?: number;
   /** A connection unused this long is closed, ms. Default 30000. */
   idleTimeoutMs?: number;
+  /**
+   * A transaction left open and idle this long is ended by the server, its locks released, ms. Default 60000: a
+   * process paused or cut off between its audit insert and its COMMIT held the audit chain's head row, and every
+   * instance's audit writes waited on it, until the server noticed the connection gone (hours of keepalive).
+   */
+  idleInTransactionTimeoutMs?: number;
   /** Told about errors on idle connections (the pool drops such a connection by itself). Default: ignored. */
   onError?: (error: Error) => void;
 }
@@ -34,6 +40,7 @@ export const POOL_DEFAULTS = {
   statementTimeoutMs: 5_000,
   connectionTimeoutMs: 5_000,
   idleTimeoutMs: 30_000,
+  idleInTransactionTimeoutMs: 60_000,
 } as const;
 
 /**
@@ -74,6 +81,8 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
     query_timeout: statementTimeout + 1_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? POOL_DEFAULTS.connectionTimeoutMs,
     idleTimeoutMillis: options.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs,
+    idle_in_transaction_session_timeout:
+      options.idleInTransactionTimeoutMs ?? POOL_DEFAULTS.idleInTransactionTimeoutMs,
     keepAlive: true,
   });
   const onError = options.onError ?? (() => undefined);

@@ -78,3 +78,24 @@ test('connections carry application_name gateway', async (t) => {
   );
   t.deepEqual(rows[0], { name: 'gateway', timeout: '5s' });
 });
+
+test('a transaction left idle is ended by the server (60 s by default), its locks released', async (t) => {
+  const defaults = createPool(await emptyDatabase());
+  t.teardown(() => defaults.end());
+  const { rows } = await defaults.query("select current_setting('idle_in_transaction_session_timeout') as idle");
+  t.is(rows[0].idle, '1min');
+  // a process paused between its statements and its COMMIT (here 300 ms): the server ends the session
+  const pool = createPool(await emptyDatabase(), { idleInTransactionTimeoutMs: 300 });
+  t.teardown(() => pool.end());
+  const client = await pool.connect();
+  client.on('error', () => undefined);
+  try {
+    await client.query('begin');
+    await client.query('select 1');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const error = await t.throwsAsync(client.query('commit'));
+    t.truthy(error, 'the transaction is gone');
+  } finally {
+    client.release(true);
+  }
+});
