@@ -221,10 +221,18 @@ export class AuditLog {
     if (!this.#replaying) void this.replaySpool();
   }
 
-  /** Replays the spool every `intervalMs` while it holds records. */
-  startReplayer(intervalMs: number): void {
+  /** Replays the spool every `intervalMs` while it holds records; looks for dead processes' files every `orphanLookMs`. */
+  startReplayer(intervalMs: number, orphanLookMs = 60_000): void {
     if (this.#timer || !this.#spool) return;
+    // files of a process that died after this one started (a sibling worker, a replacement that could not boot) are
+    // looked for every `orphanLookMs`: counted at start only, they waited for the next restart
+    let sinceLook = 0;
     this.#timer = setInterval(() => {
+      sinceLook += intervalMs;
+      if (sinceLook >= orphanLookMs) {
+        sinceLook = 0;
+        this.#spool?.lookForOrphans();
+      }
       if (this.#spool?.hasPending()) this.#kick();
     }, intervalMs);
     this.#timer.unref();

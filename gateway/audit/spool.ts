@@ -78,6 +78,14 @@ export class AuditSpool {
     return `${kind}-${ms}-${process.pid}-${named.toString(16).padStart(8, '0')}${randomBytes(4).toString('hex')}.jsonl`;
   }
 
+  /**
+   * Looks again for files of dead processes (a readdir): a process that dies after this one started leaves its
+   * records to whoever looks, and the replayer runs only while something is pending (audit-log.ts, every minute).
+   */
+  lookForOrphans(): void {
+    if (!this.#draining && !this.#closed) this.#leftovers = this.#orphans().length;
+  }
+
   /** Whether anything waits to be replayed (this process's file, a replay in progress, or orphans). */
   hasPending(): boolean {
     return this.#lines > 0 || this.#draining || this.#leftovers > 0;
