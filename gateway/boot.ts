@@ -50,6 +50,7 @@ import { observeTransitions } from './flow/observe-transitions.ts';
 import { fraudWiring, type FraudBootOptions } from './translation/boot-fraud.ts';
 import type { Services } from './services.ts';
 import { migrate } from './store/migrate.ts';
+import { auditTrailWritableBy } from './store/runtime-role.ts';
 import { createPool } from './store/postgres.ts';
 import { startReplicaReads } from './store/replica-reads.ts';
 import { closeRedis, createRedis } from './store/redis.ts';
@@ -136,6 +137,13 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const pool = createPool(config.database.url);
     closers.push(() => pool.end());
     await migrate(pool, (line) => logger.info(line));
+    // the audit trail's triggers bind every role but the tables' owner (store/runtime-role.ts)
+    const rewriter = await auditTrailWritableBy(pool).catch(() => undefined);
+    if (rewriter !== undefined)
+      logger.warn(
+        { code: 'AUDIT_LOG_OWNED_BY_GATEWAY', why: rewriter },
+        'the gateway can rewrite the audit trail written since its last checkpoint: run it as a role apart from the owner (README, database roles)',
+      );
     const laggingReads = startReplicaReads(config.database, pool, replicaWatch(metrics.registry, logger), closers);
 
     const redisWatcher = redisWatch(metrics.registry, logger);

@@ -16,6 +16,7 @@ import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { GATEWAY_ERRORS } from '../error-registry.ts';
 import { GatewayError } from '../errors.ts';
 import { createPool } from './postgres.ts';
+import { grantRuntime } from './runtime-role.ts';
 
 /** The folder of migration files. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -82,9 +83,15 @@ export async function migrate(
   try {
     await lock(client, options.lockWaitMs ?? 120_000);
     try {
-      await client.query(
-        'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',
+      // created by its first run only: a runtime role apart from the owner has no right to create tables, and
+      // PostgreSQL checks that right before it sees the table exists
+      const { rows: exists } = await client.query<{ table: string | null }>(
+        "select to_regclass('schema_migrations')::text as table",
       );
+      if (exists[0]?.table === null)
+        await client.query(
+          'create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())',
+        );
       const { rows } = await client.query<{ version: string }>('select version from schema_migrations');
       const done = new Set(rows.map((row) => row.version));
       const applied: string[] = [];
@@ -142,13 +149,21 @@ async function apply(client: PoolClient, migration: Migration): Promise<void> {
 
 if (import.meta.main) {
   const url = process.env.GW_DATABASE_URL;
-  if (!url) {
-    console.error('usage: GW_DATABASE_URL=postgres://... node gateway/store/migrate.ts');
+  const args = process.argv.slice(2);
+  const grantTo = args[0] === '--grant-runtime' ? args[1] : undefined;
+  if (!url || (args.length > 0 && (grantTo === undefined || args.length !== 2))) {
+    console.error(
+      'usage: GW_DATABASE_URL=postgres://<owner>@... node gateway/store/migrate.ts [--grant-runtime <role>]',
+    );
     process.exit(2);
   }
   const pool = createPool(url, { max: 1 });
   try {
     await migrate(pool, (line) => console.log(line));
+    if (grantTo !== undefined) {
+      await grantRuntime(pool, grantTo);
+      console.log(`migrate: ${grantTo} granted what the gateway needs; it cannot change the audit trail`);
+    }
   } catch (error) {
     const cause = (error as Error).cause as Error | undefined;
     console.error(`${(error as Error).message}${cause ? `: ${cause.message}` : ''}`);
