@@ -39,7 +39,7 @@ import type { Signer } from '../../hsm/signer.ts';
 import type { UpstreamAdapter } from '../contract.ts';
 import type { UpstreamLogger } from './protocol.ts';
 import type { SamlIdpEntry, SamlSection } from './saml-config.ts';
-import { keyMisfit, keyRuleOf, unanchoredMetadata } from './saml-entry-fit.ts';
+import { keyMisfit, keyRuleOf, unanchoredMetadata, unpinnedEntity } from './saml-entry-fit.ts';
 
 /** A configuration the HSM cannot serve, named by its path in the `saml` section. */
 function configError(path: string, message: string): AdapterError {
@@ -139,6 +139,9 @@ export async function buildSamlIdps(input: {
     const unanchored = unanchoredMetadata(entry);
     if (unanchored !== undefined)
       logger.warn({ code: 'SAML_METADATA_UNANCHORED', idp: entry.id, url: entry.metadataUrl }, unanchored);
+    const unpinned = unpinnedEntity(entry);
+    if (unpinned !== undefined)
+      logger.warn({ code: 'SAML_METADATA_ENTITY_UNPINNED', idp: entry.id, url: entry.metadataUrl }, unpinned);
     const handle = monitor.register({
       id: entry.id,
       source: entry.metadataFile !== undefined ? { file: entry.metadataFile } : { url: entry.metadataUrl! },

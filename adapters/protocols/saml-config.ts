@@ -109,13 +109,6 @@ export function samlIdpSchema(context: SectionContext) {
       const at = (...path: string[]) => ({ code: 'custom' as const, path });
       if ((idp.metadataFile === undefined) === (idp.metadataUrl === undefined))
         ctx.addIssue({ ...at('metadataFile'), message: 'give exactly one of metadataFile and metadataUrl' });
-      // pinned: a document of another entity (signed by the same federation anchor, served by that URL's host) is
-      // refused, where "the only entity" took it in this IdP's place, with this entry's LoA and clients
-      if (idp.metadataUrl !== undefined && idp.entityId === undefined)
-        ctx.addIssue({
-          ...at('entityId'),
-          message: 'required with metadataUrl: the entityID that URL must serve (no other entity is taken in its place)',
-        });
       if (idp.kind !== 'eidas' && idp.eidas !== undefined)
         ctx.addIssue({ ...at('eidas'), message: 'only for kind "eidas"' });
       if (idp.kind === 'eidas' && idp.eidas?.country === undefined)
@@ -214,6 +207,17 @@ export function samlSectionSchema(context: SectionContext) {
         if (seen.has(idp.id))
           ctx.addIssue({ code: 'custom', path: ['idps', i, 'id'], message: `duplicate IdP id ${idp.id}` });
         seen.add(idp.id);
+        // pinned (the configuration file's entries; the IdP CLI's `add` requires it too): a document of another entity,
+        // signed by the same federation anchor and served by that URL's host, was taken in this IdP's place, with this
+        // entry's LoA and clients. A registry row written before this rule is loaded, pinned to the entity of its first
+        // fetch and warned about at boot (`SAML_METADATA_ENTITY_UNPINNED`: saml-entry-fit.ts)
+        if (idp.metadataUrl !== undefined && idp.entityId === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['idps', i, 'entityId'],
+            message:
+              'required with metadataUrl: the entityID that URL must serve (no other entity is taken in its place)',
+          });
       });
     });
 }

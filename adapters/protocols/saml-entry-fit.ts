@@ -88,3 +88,13 @@ export function unanchoredMetadata(entry: SamlIdpEntry): string | undefined {
   if (entry.metadataUrl === undefined || entry.metadata.trustAnchorFiles.length > 0) return undefined;
   return `metadata fetched from ${entry.metadataUrl} with no trust anchor: whoever can serve that URL (its host, a certificate for it) can replace the IdP's keys; give metadata.trustAnchorFiles, or use metadataFile`;
 }
+
+/**
+ * The warning for an entry fetched by URL with no `entityId` (an IdP CLI row written before `entityId` was required):
+ * it is pinned to the entity of its first fetch in this process only, so a document of another entity served at boot
+ * would be taken in its place. Said at every boot until the row is added again with its `entityId`.
+ */
+export function unpinnedEntity(entry: SamlIdpEntry): string | undefined {
+  if (entry.metadataUrl === undefined || entry.entityId !== undefined) return undefined;
+  return `metadata fetched from ${entry.metadataUrl} names no entityId: pinned to the entity of its first fetch by this process only; add it again with its entityId (node gateway/idps/cli.ts add)`;
+}

@@ -32,7 +32,12 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { canonicalJson } from '../audit/canonical.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { parseIdps } from './parse-entries.ts';
-import { anchorMisfit, keyRuleOf, unanchoredMetadata } from '../../adapters/protocols/saml-entry-fit.ts';
+import {
+  anchorMisfit,
+  keyRuleOf,
+  unanchoredMetadata,
+  unpinnedEntity,
+} from '../../adapters/protocols/saml-entry-fit.ts';
 import { unknownClientIn } from './idp-clients.ts';
 import type { SamlIdpEntry } from '../../adapters/protocols/saml-config.ts';
 import { ConfigError, GatewayError } from '../errors.ts';
@@ -166,6 +171,8 @@ async function main(argv: string[]): Promise<number> {
           throw new ConfigError('onlyClients', `names ${unknownClient}, which is not a configured client`);
         const anchor = anchorMisfit(entry!);
         if (anchor !== undefined) throw new ConfigError(anchor.path, anchor.why);
+        if (unpinnedEntity(entry!) !== undefined)
+          throw new ConfigError('entityId', 'required with metadataUrl: the entityID that URL must serve');
         const stored = {
           ...raw,
           ...(entry!.metadataFile ? { metadataFile: entry!.metadataFile } : {}),

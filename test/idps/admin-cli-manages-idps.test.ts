@@ -4,7 +4,7 @@
  * and enable (applied at once by the running gateway), add (durable, validated) and remove; each change audited.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,14 +79,14 @@ test.before(async () => {
     'enabled',
     'test',
   );
-  // metadata by URL with no trust anchor: loaded (a legacy IdP may publish unsigned metadata), warned about at boot
+  // metadata by URL with no trust anchor: loaded (a legacy IdP may publish unsigned metadata), warned about at boot;
+  // and no entityId (a row an earlier version's `add` wrote): loaded, pinned to its first fetch, warned about too
   await new IdpRegistryStore(pool).put(
     'unanchored',
     {
       id: 'unanchored',
       displayName: 'Unanchored',
       metadataUrl: 'https://127.0.0.1:1/md',
-      entityId: 'https://unanchored.example/md',
       maxLoa: 'http://eidas.europa.eu/LoA/low',
     },
     'enabled',
@@ -290,6 +290,7 @@ test.serial('each change of the registry is audited before it is made, naming wh
 test.serial('metadata fetched by URL with no trust anchor is loaded, and warned about at boot and by add', async (t) => {
   t.truthy(running.gateway.services.adapters.get('unanchored'), 'loaded: not refused');
   t.regex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"unanchored"/);
+  t.regex(recentLogLines(), /"code":"SAML_METADATA_ENTITY_UNPINNED".*"idp":"unanchored"/, 'an earlier row without entityId');
   t.notRegex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"(demo-idp|mairie)"/, 'files are not warned');
   t.is((await cli('remove', 'unanchored')).code, 0);
   const entry = join(dir, 'unanchored.json');
@@ -303,6 +304,12 @@ test.serial('metadata fetched by URL with no trust anchor is loaded, and warned 
       maxLoa: 'http://eidas.europa.eu/LoA/low',
     }),
   );
+  const { entityId: _pinned, ...unpinned } = JSON.parse(readFileSync(entry, 'utf8')) as Record<string, unknown>;
+  writeFileSync(entry, JSON.stringify(unpinned));
+  const refused = await cli('add', entry);
+  t.is(refused.code, 1, 'add refuses metadata by URL without its entityId');
+  t.regex(refused.stderr, /^error CONFIG_INVALID.*entityId/s);
+  writeFileSync(entry, JSON.stringify({ ...unpinned, entityId: 'https://unanchored.example/md' }));
   const added = await cli('add', entry);
   t.is(added.code, 0, added.stderr);
   t.regex(added.stderr, /^warning: unanchored: metadata fetched from https:\/\/127\.0\.0\.1:1\/md with no trust anchor/m);
