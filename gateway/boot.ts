@@ -72,6 +72,8 @@ export interface Gateway {
 }
 
 export interface BootOptions {
+  /** The first retry of a sector identifier document the boot could not reach, ms (tests; default 30 s). */
+  sectorRetryMs?: number;
   logger?: Services['logger'];
   /** Key lifecycle times; retention defaults to the longest session/token lifetime + 5 minutes. */
   keyTimes?: Partial<LifecycleTimes>;
@@ -109,6 +111,7 @@ export async function bootGateway(config: GatewayConfig, options: BootOptions = 
     const sectors = await SectorIdentifiers.start({
       clients: config.clients,
       ...config.sectorIdentifiers,
+      ...(options.sectorRetryMs === undefined ? {} : { unreachedRetryMs: options.sectorRetryMs }),
       logger,
       // awaited by refresh(): the audit record is written before a refresh resolves; a failure is logged there
       onChange: async (change) => {

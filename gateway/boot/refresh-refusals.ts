@@ -25,11 +25,11 @@ export function refreshRefusals(deps: {
   /** The IdPs configured now (their availability, `onlyClients`, `maxLoa`) and those this instance left out. */
   adapters: Pick<AdapterRegistry, 'list' | 'leftOutEnabled'>;
   /** The clients refused for their sector identifier document. */
-  sectors: Pick<SectorIdentifiers, 'assertUsable'>;
+  sectors: Pick<SectorIdentifiers, 'assertNoInvalidVerdict'>;
 }): RefreshPolicyDeps {
   return {
     accounts: deps.accounts,
-    assertClientUsable: (clientId) => deps.sectors.assertUsable(clientId),
+    assertClientUsable: (clientId) => deps.sectors.assertNoInvalidVerdict(clientId),
     denyAt: (clientId, idp) => ruleFor(deps.policies(), clientId, idp).thresholds.deny,
     idpWithdrawn: (idp, clientId, acr) => {
       const why = idpNoLongerVouches(deps.adapters.list(), idp, clientId, acr, deps.adapters.leftOutEnabled);

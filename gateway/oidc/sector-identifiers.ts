@@ -4,7 +4,8 @@
  *
  * - At boot, a document that cannot be fetched or does not list every redirect URI refuses that client only
  *   (`SECTOR_IDENTIFIER_UNREACHABLE` / `SECTOR_IDENTIFIER_INVALID`, logged as an error, audited once the audit log
- *   is up: {@link SectorIdentifiers.reportBootVerdicts}) until a refresh finds it right. It stopped the boot: one
+ *   is up: {@link SectorIdentifiers.reportBootVerdicts}) until a refresh finds it right; one not reached is tried
+ *   again after 30 s, doubling up to the refresh interval, and its refreshes are not refused meanwhile (no verdict). It stopped the boot: one
  *   RP's server down (or made to answer wrong, by the RP or whoever knocks it over) stopped every instance's start,
  *   and every cluster worker's restart, for every RP (attacker review, thirty-ninth round). The boot's log names
  *   each client refused.
@@ -25,6 +26,9 @@ import type { ClientEntry } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { checkSectorDocument } from './sector-document.ts';
 
+/** The first retry of a document the boot could not reach (then doubling up to the refresh interval). */
+export const UNREACHED_RETRY_FIRST_MS = 30_000;
+
 /** Documents fetched at once: an RP whose server is slow holds up one check, not every other client's. */
 export const CHECKS_AT_ONCE = 8;
 
@@ -44,6 +48,9 @@ export class SectorIdentifiers {
   readonly #refused = new Map<string, string>();
   /** The clients the boot refused, reported once the audit log is up. */
   #atBoot: SectorChange[] = [];
+  /** Refused at boot for a document not reached (no verdict yet): tried again soon, their refreshes not refused. */
+  readonly #unreached = new Set<string>();
+  #retryTimer: NodeJS.Timeout | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** The refresh under way (awaited by `stop`). */
   #refreshing: Promise<void> | undefined;
@@ -74,6 +81,8 @@ export class SectorIdentifiers {
     logger: Logger;
     /** Writes the change down (the audit log); awaited by `refresh()`. */
     onChange: (change: SectorChange) => Promise<void>;
+    /** The first retry of a document the boot could not reach, ms (default {@link UNREACHED_RETRY_FIRST_MS}). */
+    unreachedRetryMs?: number;
   }): Promise<SectorIdentifiers> {
     const cas = options.caFiles.map((file) => readFileSync(file, 'utf8'));
     const sectors = new SectorIdentifiers(options.clients, cas, options.logger, options.onChange);
@@ -88,6 +97,7 @@ export class SectorIdentifiers {
           ? 'SECTOR_IDENTIFIER_INVALID'
           : 'SECTOR_IDENTIFIER_UNREACHABLE';
       sectors.#refused.set(client.client_id, error.message);
+      if (code === 'SECTOR_IDENTIFIER_UNREACHABLE') sectors.#unreached.add(client.client_id);
       sectors.#atBoot.push({
         clientId: client.client_id,
         uri: client.sector_identifier_uri!,
@@ -104,11 +114,28 @@ export class SectorIdentifiers {
         'client refused until its sector identifier document checks: its logins are refused, every other client serves',
       );
     }
+    sectors.#retryUnreached(options.unreachedRetryMs ?? UNREACHED_RETRY_FIRST_MS, options.refreshSeconds * 1000);
     if (sectors.#clients.length > 0) {
       sectors.#timer = setInterval(() => void sectors.refresh(), options.refreshSeconds * 1000);
       sectors.#timer.unref();
     }
     return sectors;
+  }
+
+  /**
+   * The clients whose document the boot could not reach are tried again after `delayMs`, doubling up to the refresh
+   * interval, until each is reached: an RP's server restarting while a gateway boots refuses its logins for seconds,
+   * not for the hour until the next refresh.
+   */
+  #retryUnreached(delayMs: number, maxMs: number): void {
+    if (this.#unreached.size === 0 || this.#stopping) return;
+    this.#retryTimer = setTimeout(() => {
+      const clients = this.#clients.filter((c) => this.#unreached.has(c.client_id));
+      void Promise.all(clients.map((client) => this.#refreshOne(client))).then(() =>
+        this.#retryUnreached(Math.min(delayMs * 2, maxMs), maxMs),
+      );
+    }, delayMs);
+    this.#retryTimer.unref();
   }
 
   #check(client: ClientEntry): Promise<void> {
@@ -156,6 +183,7 @@ export class SectorIdentifiers {
     const uri = client.sector_identifier_uri!;
     try {
       await this.#check(client);
+      this.#unreached.delete(client.client_id);
       if (this.#refused.delete(client.client_id))
         await this.#report({
           clientId: client.client_id,
@@ -166,7 +194,9 @@ export class SectorIdentifiers {
     } catch (error) {
       const known = error instanceof GatewayError ? error : undefined;
       if (known?.code === 'SECTOR_IDENTIFIER_INVALID') {
-        if (!this.#refused.has(client.client_id)) {
+        const verdictAlready = this.#refused.has(client.client_id) && !this.#unreached.has(client.client_id);
+        this.#unreached.delete(client.client_id);
+        if (!verdictAlready) {
           this.#refused.set(client.client_id, known.message);
           await this.#report({
             clientId: client.client_id,
@@ -220,9 +250,19 @@ export class SectorIdentifiers {
     }
   }
 
+  /**
+   * Throws when the client's document was found not to list its redirect URIs (a verdict): its refreshes are refused
+   * then. A document this instance could not reach at boot (no verdict) does not refuse them: another instance may
+   * serve the client meanwhile, and an RP told `unauthorized_client` may drop its tokens for good.
+   */
+  assertNoInvalidVerdict(clientId: string): void {
+    if (!this.#unreached.has(clientId)) this.assertUsable(clientId);
+  }
+
   /** Stops the timer; resolves once a refresh under way (and the audit of what it found) is done. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#retryTimer);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#refreshing;

@@ -116,6 +116,36 @@ test.serial(
 );
 
 /** A login of marie at `rp` through `redirectUri`: its tokens. */
+test.serial(
+  'a document the boot could not reach is tried again soon, and its refreshes are not refused meanwhile',
+  async (t) => {
+    docs.serve('/flaky.json', 'restarting', 503);
+    const config = loadConfig(
+      rawWith((clients) => (clients[1]!.sector_identifier_uri = `${docs.origin}/flaky.json`)),
+      { env: fx.deployment.env },
+    );
+    const gateway = await bootGateway(config, { rotation: { intervalMs: 0 }, sectorRetryMs: 200 });
+    t.teardown(() => gateway.close());
+    const { sectors } = gateway.services;
+    t.throws(() => sectors.assertUsable('two-hosts-rp'), { instanceOf: GatewayError }, 'its logins wait');
+    t.notThrows(() => sectors.assertNoInvalidVerdict('two-hosts-rp'), 'no verdict: its refreshes go on');
+    docs.serve('/flaky.json', BOTH); // the RP's server is back
+    let usable = false;
+    for (let i = 0; i < 50 && !usable; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      usable = (() => {
+        try {
+          sectors.assertUsable('two-hosts-rp');
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+    }
+    t.true(usable, 'served again without waiting for the hourly refresh');
+  },
+);
+
 async function tokensVia(redirectUri: string, rp = spanning) {
   const request = await authorizationRequest(rp, { redirect_uri: redirectUri });
   const journey = await loginJourney(request.url, { username: 'marie', redirectUri });
