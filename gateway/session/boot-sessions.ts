@@ -82,8 +82,16 @@ export interface Sessions {
   namesAnotherPerson(sessionUid: string, accountId: string): Promise<boolean>;
   /** Makes partitions ahead and drops expired ones; returns the dropped partitions. */
   maintain(now?: Date): Promise<string[]>;
+  /**
+   * Makes in Redis the ends and evictions written down at least `olderThanMs` ago (any process's: hot-ends-ledger.ts);
+   * the session tier's timer runs it every minute, the first time at boot. Answers how many it made.
+   */
+  sweepHotEnds(olderThanMs?: number): Promise<number>;
   close(): Promise<void>;
 }
+
+/** How often the written-down ends are swept (ms). */
+const HOT_ENDS_SWEEP_EVERY_MS = 60_000;
 
 export async function startSessions(options: SessionsOptions): Promise<Sessions> {
   const { pool, redis, logger } = options;
@@ -98,6 +106,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
   const metrics = sessionMetrics(options.registry);
   const durable = new DurableTier(pool);
   const cipher = new RecordCipher(hierarchy);
+  const ledger = new HotEndsLedger(pool);
   const local = new LocalRevocations(100_000, (options.maxTtlSeconds + 300) * 1000);
   const store = new SessionStore({
     keys: new RecordKeys(await indexSecretFromKek(kek)),
@@ -108,7 +117,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     metrics,
     known: local,
     redisCommandTimeoutMs: options.redisCommandTimeoutMs,
-    ledger: new HotEndsLedger(pool),
+    ledger,
   });
   const feed = await RevocationFeed.start(redis, options.channel, local, logger);
   const guard = new TokenGuard({ store, local, audit: options.audit, metrics });
@@ -147,6 +156,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
     const forget = () => running.delete(work);
     work.then(forget, forget);
   };
+  let lastSweep = 0;
   const sync = () => {
     track(revoker.syncPending().catch((err: unknown) => logger.warn({ err }, 'revocation sync failed')));
     // the RPs of revocations no gateway is telling (the session CLI's; a stopped gateway's)
@@ -162,6 +172,11 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
         .finally(() => (telling = undefined));
     // not `telling`: it may tell many sessions' RPs; a stopping gateway leaves the rest to another (the notice lease)
     track(store.retryEnds().catch((err: unknown) => logger.warn({ err }, 'ends not retried in Redis')));
+    // what any process wrote down and Redis has not taken yet (one that stopped or died with its queue)
+    if (Date.now() - lastSweep >= HOT_ENDS_SWEEP_EVERY_MS) {
+      lastSweep = Date.now();
+      track(ledger.sweep(store.hot).catch((err: unknown) => logger.warn({ err }, 'written-down ends not swept')));
+    }
     track(replacedPersons.sweep().catch((err: unknown) => logger.warn({ err }, 'replaced persons not swept')));
   };
   const onReady = () => sync();
@@ -203,6 +218,7 @@ export async function startSessions(options: SessionsOptions): Promise<Sessions>
       return !!person && !person.equals(store.keys.key('account', accountId));
     },
     maintain,
+    sweepHotEnds: (olderThanMs) => ledger.sweep(store.hot, olderThanMs),
     async close() {
       for (const t of timers) clearInterval(t);
       redis.off('ready', onReady);

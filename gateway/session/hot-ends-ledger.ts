@@ -1,30 +1,29 @@
 /**
  * The written-down copy of what did not reach Redis (`pending-hot-ends.ts`), in PostgreSQL (`session_hot_pending`,
- * migration 0900): a row per end or eviction kept, deleted once Redis took it. The queue itself stays in memory;
- * this copy is what a process booting after one that stopped or died with a queue reads back
- * ({@link HotEndsLedger.load}), so that an end PostgreSQL holds is never left undone in Redis by a restart.
+ * migration 0900): a row per end or eviction a process kept, and a sweep that any process runs every minute
+ * (boot-sessions.ts), the first time at boot: each row a minute old or more is made in Redis again (an end mark, an
+ * eviction: both idempotent, so a row its own process made meanwhile, or another process sweeping too, is harmless)
+ * and deleted once Redis took all of it.
  *
- * Written only on the failure path (Redis did not answer): a login or logout that reaches Redis costs nothing more.
- * A process killed between PostgreSQL's end and Redis's refusal (the hot tier's timeout) leaves no row: that
- * window, a fraction of a second, is not covered.
+ * So an end PostgreSQL holds is never left undone in Redis by a process that stopped, died, or dropped it from its
+ * full queue. Written only on the failure path (Redis did not answer): a login or logout that reaches Redis costs
+ * nothing more. A process killed between PostgreSQL's end and Redis's refusal (the hot tier's timeout) leaves no row:
+ * that window, a fraction of a second, is not covered. While Redis is away the table grows by one row per end or
+ * record write that missed it, and empties at the first sweep after Redis is back.
  */
 import type { Pool } from 'pg';
+import type { HotTier } from './hot-tier.ts';
 
 export type PendingKind = 'end' | 'evict';
 
-/** A row read back at boot. */
-export interface PendingRow {
-  id: string;
-  kind: PendingKind;
-  recordKeys: Buffer[];
-  lookups: Buffer[];
-}
-
-/** The most rows read back at boot (the oldest first): the in-memory queues' capacity. */
-export const LOAD_LIMIT = 100_000;
+/** A row is swept once this old (ms): its own process's retries (every second) have had their chance. */
+export const SWEEP_AFTER_MS = 60_000;
+/** Rows read per statement of a sweep. */
+const SWEEP_BATCH = 1_000;
 
 export class HotEndsLedger {
   readonly #pool: Pool;
+  #sweeping: Promise<number> | undefined;
 
   constructor(pool: Pool) {
     this.#pool = pool;
@@ -39,20 +38,49 @@ export class HotEndsLedger {
     return rows[0]!.id;
   }
 
-  /** Forgets rows whose end or eviction Redis took. */
-  async done(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.#pool.query('delete from session_hot_pending where id = any($1::bigint[])', [ids]);
+  /**
+   * Makes in Redis every row at least `olderThanMs` old, batch after batch, and deletes those Redis took whole; stops
+   * at the first batch Redis does not answer (the rest waits for the next sweep). One sweep at a time per process.
+   * Answers how many rows it made.
+   */
+  sweep(hot: HotTier, olderThanMs = SWEEP_AFTER_MS): Promise<number> {
+    this.#sweeping ??= this.#sweepAll(hot, olderThanMs).finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
   }
 
-  /** The rows kept, oldest first (at most {@link LOAD_LIMIT}). */
-  async load(): Promise<PendingRow[]> {
-    const { rows } = await this.#pool.query<{
-      id: string;
-      kind: PendingKind;
-      record_keys: Buffer[];
-      lookups: Buffer[];
-    }>('select id, kind, record_keys, lookups from session_hot_pending order by id limit $1', [LOAD_LIMIT]);
-    return rows.map((r) => ({ id: r.id, kind: r.kind, recordKeys: r.record_keys, lookups: r.lookups }));
+  async #sweepAll(hot: HotTier, olderThanMs: number): Promise<number> {
+    let made = 0;
+    let after = '0';
+    for (;;) {
+      const { rows } = await this.#pool.query<{
+        id: string;
+        kind: PendingKind;
+        record_keys: Buffer[];
+        lookups: Buffer[];
+      }>(
+        `select id::text as id, kind, record_keys, lookups from session_hot_pending
+          where id > $1::bigint and queued_at < now() - make_interval(secs => $2) order by id limit $3`,
+        [after, olderThanMs / 1000, SWEEP_BATCH],
+      );
+      const done: string[] = [];
+      for (const row of rows) {
+        if (row.kind === 'end') {
+          if ((await hot.delete(row.record_keys, row.lookups)) !== true) break;
+        } else {
+          const taken = await hot.evict(row.record_keys);
+          if (taken === 'unavailable') break;
+          if (taken.length !== row.record_keys.length) continue; // a node of a Redis Cluster away: kept
+        }
+        done.push(row.id);
+      }
+      if (done.length > 0) {
+        await this.#pool.query('delete from session_hot_pending where id = any($1::bigint[])', [done]);
+        made += done.length;
+      }
+      if (rows.length < SWEEP_BATCH || done.length === 0) return made;
+      after = rows.at(-1)!.id;
+    }
   }
 }

@@ -187,10 +187,7 @@ export class SessionStore {
     );
   }
 
-  /**
-   * Tries again the ends that did not reach Redis (the session tier's timer), the first time with those an earlier
-   * process wrote down; answers how many it made.
-   */
+  /** Tries again the ends that did not reach Redis (the session tier's timer); answers how many it made. */
   retryEnds(): Promise<number> {
     return this.#hotEnds.retry();
   }
