@@ -85,14 +85,12 @@ export async function upstreamAnswered(
           { code, adapterCode: error.code, detail: error.detail, loginId: error.loginId, idp: target.idp },
           'upstream response rejected',
         );
+        const ofThisBrowser = () => sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined);
         // an answer already consumed fails no login: the post that consumed it may be this login's own, still
         // going on (a double submit), and its refusal racing that post's claim must not end the person's login
-        const attributed =
-          error.loginId ??
-          (error.code === route.codes.replayed
-            ? undefined
-            : await sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined));
-        return refuse(code, attributed, `adapter:${target.idp}`);
+        if (code === route.codes.replayed && error.loginId === undefined)
+          return answerReplay(ctx, services, code, await ofThisBrowser(), `adapter:${target.idp}`);
+        return refuse(code, error.loginId ?? (await ofThisBrowser()), `adapter:${target.idp}`);
       }
       throw error;
     }
@@ -201,8 +199,8 @@ function settledOf<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
  * A message that failed before its InResponseTo could be trusted is still attributed to the login its
  * RelayState names when it arrives in the browser that started that login (same binding cookie): the RP
  * then learns the login failed. From any other browser it is not attributed (no one can fail, or learn
- * about, someone else's login). An answer already consumed (the route's `replayed` code) is attributed to no
- * login, whatever the browser: the post that consumed it may be this login's own.
+ * about, someone else's login). An answer already consumed (the route's `replayed` code) fails no login, whatever
+ * the browser: the post that consumed it may be this login's own (`answerReplay`).
  */
 async function sameBrowserLogin(
   services: Services,
@@ -254,6 +252,33 @@ async function reject(
   // the page answers with the code's registry status (RATE_LIMITED 429, a refusal 400, an IdP unavailable 503,
   // a fault of ours 500 — whose code the error handler does not expose), never a blanket 400
   if (code === 'RATE_LIMITED') throw new GatewayError(code, 429, 'Too many requests; retry in a moment.');
+  throw new GatewayError(code, errorSpec(code).status, 'The answer from the identity provider was refused.');
+}
+
+/**
+ * An answer already consumed (the route's `replayed` code): audited `REJECTED` with its code, under the login of its
+ * browser when it is one (`loginId`), and answered with the error page; it moves no login. Not sent on to the login's
+ * resume: two resumes of one login racing its decision can lose its outcome (the one that takes it without the claim),
+ * which a duplicate sent there made likely (a test saw four duplicates end with no code at all).
+ */
+async function answerReplay(
+  ctx: Context,
+  services: Services,
+  code: ErrorCode,
+  loginId: string | undefined,
+  component: string,
+): Promise<void> {
+  const requestId = ctx.state.requestId as string;
+  services.metrics.upstreamRejected(code);
+  markFailed(ctx);
+  await services.audit.append({
+    sessionId: loginId ?? `request:${requestId}`,
+    from: null,
+    to: 'REJECTED',
+    component,
+    errorCode: code,
+    requestId,
+  });
   throw new GatewayError(code, errorSpec(code).status, 'The answer from the identity provider was refused.');
 }
 

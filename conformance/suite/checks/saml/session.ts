@@ -59,28 +59,30 @@ export const sessionChecks: readonly CheckDefinition[] = [
     id: 'SAML-RPL-04',
     title: 'One Response posted four times at once is admitted once',
     source: 'SAML 2.0 profiles §4.1.4.5 (replay under concurrency); security-conformance.md SAML-RPL-01',
-    sent: "the honest Response posted to the ACS four times concurrently from its browser (the ACS's own answers judged: one goes on, the others are refused)",
+    sent: 'the honest Response posted to the ACS four times concurrently from its browser, each post followed to its end (one code in all: the others are refused)',
     reference: 'SAML_REPLAY',
     input: (ctx) => ({
       post: async (form, browser, base) => {
-        const redirectUri = ctx.rp.client.redirectUri;
-        // the ACS's own answers, not the browser's later hops: four flows in one browser share its cookies, and a
-        // refused post's answer may end the cookie the admitted one goes on with (the login's outcome is not this
-        // check's; one admission is)
-        const answers = await Promise.all([0, 1, 2, 3].map(() => browser.submit(form, base, {}, () => true)));
-        const refused = (l: (typeof answers)[number]) =>
-          l.response.status >= 400 || (l.url.href.startsWith(redirectUri) && l.url.searchParams.has('error'));
-        const admitted = answers.filter((l) => !refused(l));
-        if (admitted.length === 0)
+        const atRp = (u: URL) => u.href.startsWith(ctx.rp.client.redirectUri);
+        // each post followed to where it ends, and the codes counted: one login, one code at most. The ACS's own
+        // answers say nothing by their status alone: a deployment may send a refused duplicate on to the login's
+        // resume (a double submit's browser shows the second answer), where the one decision is taken once
+        const ends = await Promise.all([0, 1, 2, 3].map(() => browser.submit(form, base, {}, atRp)));
+        const coded = ends.filter((l) => atRp(l.url) && l.url.searchParams.has('code'));
+        if (coded.length === 0)
           throw new Error(
-            'none of the four posts was admitted: the honest Response was refused, the race proves nothing',
+            `none of the four posts led to a code (${ends.map((l) => `${l.response.status} ${l.url.pathname}`).join(', ')}): the honest Response was refused, the race proves nothing`,
           );
-        // two admitted: the second is judged (a fail); one: one of the refused posts is judged, a definite refusal
-        // first (a 4xx with its code) over one answered "busy, try again" (a 503 or 429 while another post of the four
-        // held the login, which proves nothing either way and is judged a failure when it is all there is)
-        const definite = answers.filter((l) => refused(l) && l.response.status < 500 && l.response.status !== 429);
-        const judged = admitted.length > 1 ? admitted[1]! : (definite[0] ?? answers.find(refused)!);
-        for (const answer of answers) if (answer !== judged) await answer.response.body?.cancel();
+        // two codes: the second is judged (a fail); one: a post that ended without one, a definite refusal first (at the
+        // RP with an error, or a 4xx page) over one answered "busy, try again" (503 or 429: judged a failure when alone)
+        const refusedEnds = ends.filter((l) => !coded.includes(l));
+        const definite = refusedEnds.filter(
+          (l) =>
+            (atRp(l.url) && l.url.searchParams.has('error')) ||
+            (l.response.status >= 400 && l.response.status < 500 && l.response.status !== 429),
+        );
+        const judged = coded.length > 1 ? coded[1]! : (definite[0] ?? refusedEnds[0]!);
+        for (const end of ends) if (end !== judged) await end.response.body?.cancel();
         return judged;
       },
     }),
