@@ -180,7 +180,11 @@ async function main(argv: string[]): Promise<number> {
             ? { metadata: { ...(raw.metadata as object), trustAnchorFiles: entry!.metadata.trustAnchorFiles } }
             : {}),
         };
-        const state = entry!.enabled ? 'enabled' : 'disabled';
+        // an entry replaced while disabled (a compromised key) stays disabled: running gateways hold the entry they
+        // booted with, and re-enabling it here put its old keys back in service at once, everywhere
+        const replacing = rows.find((row) => row.id === entry!.id);
+        const keptDisabled = replacing?.state === 'disabled';
+        const state = keptDisabled || !entry!.enabled ? 'disabled' : 'enabled';
         await audited(entry!.id, 'IDP_ADDED', {
           state,
           source: entry!.metadataUrl ?? entry!.metadataFile ?? null,
@@ -188,7 +192,11 @@ async function main(argv: string[]): Promise<number> {
           sha256: createHash('sha256').update(canonicalJson(stored)).digest('hex'),
         });
         await store.put(entry!.id, stored, state, actor);
-        process.stdout.write(`added ${entry!.id} (running gateways load it at their next start)\n`);
+        process.stdout.write(
+          keptDisabled
+            ? `replaced ${entry!.id}, kept disabled: restart the gateways (they hold the entry they booted with), then enable it\n`
+            : `${replacing ? 'replaced' : 'added'} ${entry!.id} (running gateways load it at their next start)\n`,
+        );
         const unanchored = unanchoredMetadata(entry!);
         if (unanchored !== undefined) process.stderr.write(`warning: ${entry!.id}: ${unanchored}\n`);
         return 0;

@@ -315,3 +315,27 @@ test.serial('metadata fetched by URL with no trust anchor is loaded, and warned 
   t.regex(added.stderr, /^warning: unanchored: metadata fetched from https:\/\/127\.0\.0\.1:1\/md with no trust anchor/m);
   t.is((await cli('remove', 'unanchored')).code, 0);
 });
+
+test.serial('an entry replaced while disabled stays disabled: add never puts it back in service', async (t) => {
+  const other = await createTestIdp({ entityId: 'https://compromised.example/md' });
+  const entry = join(dir, 'compromised.json');
+  const write = () =>
+    writeFileSync(
+      entry,
+      JSON.stringify({
+        id: 'compromised',
+        displayName: 'Compromised',
+        metadataFile: other.metadataFile,
+        maxLoa: 'http://eidas.europa.eu/LoA/low',
+      }),
+    );
+  write();
+  t.is((await cli('add', entry)).code, 0);
+  t.is((await cli('disable', 'compromised')).code, 0); // its key compromised
+  write(); // the mended entry (new metadata), `enabled` left to its default
+  const replaced = await cli('add', entry);
+  t.is(replaced.code, 0, replaced.stderr);
+  t.regex(replaced.stdout, /^replaced compromised, kept disabled: restart the gateways/m);
+  t.regex((await cli('list')).stdout, /^compromised legacy disabled /m);
+  t.is((await cli('remove', 'compromised')).code, 0);
+});
