@@ -21,6 +21,7 @@ import { cliUser, parseCommandLine } from '../cli-arguments.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { loadConfigFile } from '../config/load.ts';
 import { inTransaction } from '../session/pg-transaction.ts';
+import { revocationReason } from '../session/revocation-input.ts';
 import { createPool } from '../store/postgres.ts';
 import { CredentialStore, credentialRef, type StoredCredential } from './credential-store.ts';
 import { WebAuthnError } from './webauthn-error.ts';
@@ -44,7 +45,13 @@ function described(c: StoredCredential): Record<string, unknown> {
   };
 }
 
-function usageProblem(command: string | undefined, value: string | undefined, extra: string[], reason?: string) {
+function usageProblem(
+  command: string | undefined,
+  value: string | undefined,
+  extra: string[],
+  reason?: string,
+  actor?: string,
+) {
   if (command !== 'list' && command !== 'show' && command !== 'remove' && command !== 'unrooted')
     return `unknown command ${JSON.stringify(command)}`;
   if (command === 'unrooted') return value === undefined ? undefined : 'too many arguments';
@@ -52,6 +59,13 @@ function usageProblem(command: string | undefined, value: string | undefined, ex
   if (extra.length > 0) return 'too many arguments';
   if (command !== 'list' && !REFERENCE.test(value)) return 'a key reference is 16 characters (A-Z, a-z, 0-9, - and _)';
   if (command === 'remove' && !reason?.trim()) return '--reason is required';
+  // both go into the audit chain: held to the rule the session CLI and the admin API apply (session/revocation-input.ts)
+  if (command === 'remove') {
+    const checked = revocationReason(reason);
+    if ('problem' in checked) return `--reason: ${checked.problem}`;
+    if (actor !== undefined && 'problem' in revocationReason(actor))
+      return '--actor must be 1 to 500 characters, none a control or invisible character';
+  }
   return undefined;
 }
 
@@ -65,7 +79,7 @@ async function main(): Promise<number> {
   }
   const [command, value, ...extra] = parsed.positionals;
   const { config: file, reason } = parsed.values;
-  const problem = !file ? '--config is required' : usageProblem(command, value, extra, reason);
+  const problem = !file ? '--config is required' : usageProblem(command, value, extra, reason, parsed.values.actor);
   if (problem) {
     console.error(`webauthn: ${problem}\n${USAGE}`);
     return 2;

@@ -227,5 +227,12 @@ test('the desk tool refuses a removal without a reason, and a malformed referenc
   t.regex(withoutReason.stderr, /--reason is required/);
   t.is((await cli('show', 'short')).code, 2);
   t.is((await cli('forget', 'acct-usage')).code, 2);
+  // the reason and the actor go into the audit chain: no control or invisible character (a right-to-left override)
+  const hidden = await cli('--reason', 'lost\u202Eniart a no', 'remove', credentialRef(key.credentialId));
+  t.is(hidden.code, 2);
+  t.regex(hidden.stderr, /--reason:/);
+  const actor = await cli('--reason', 'lost', '--actor', 'desk\u0007', 'remove', credentialRef(key.credentialId));
+  t.is(actor.code, 2);
+  t.regex(actor.stderr, /--actor must be/);
   t.truthy(await store().get('acct-usage', key.credentialId));
 });
