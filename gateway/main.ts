@@ -9,7 +9,7 @@
  */
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
-import { createOpsServer, opsScheme } from './http/ops-server.ts';
+import { createOpsServer, opsScheme, SERVER_TIMEOUTS } from './http/ops-server.ts';
 import { answerClientErrors } from './http/client-error.ts';
 import { attachUpgrade } from './interaction/signals-websocket.ts';
 import { bootGateway } from './boot.ts';
@@ -64,7 +64,7 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   // a client that sends its headers slowly holds a socket 15 s, its whole request 60 s (an ACS post of 512 KiB over
   // a slow mobile uplink fits), checked every 5 s (Node's default check, every 30 s, would let each last 30 s more)
   const server = createServer(
-    { headersTimeout: 15_000, requestTimeout: 60_000, connectionsCheckingInterval: 5_000 },
+    SERVER_TIMEOUTS,
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's handler settles each request itself (ctx.onerror): its promise never rejects
     gateway.app.callback(),
   );
@@ -97,6 +97,8 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   );
   process.send?.({ ready: true });
 
+  /** How long in-flight requests have before their connections are cut (the force exit comes at 10 s). */
+  const SHUTDOWN_GRACE_MS = 5_000;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -121,6 +123,15 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
         );
     });
     server.closeIdleConnections();
+    // a connection whose request began and never ends (a client that sent half its headers): server.close() stops the
+    // timeouts' checks, so it held the close for ever and the 10 s force skipped gateway.close() — no drain of the
+    // deliveries, no audit spool or HSM closed. After the grace, every connection left is cut
+    const grace = setTimeout(() => {
+      gateway.services.logger.warn({ signal }, 'shutting down: connections still open after the grace are closed');
+      server.closeAllConnections();
+      opsServer?.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    grace.unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
