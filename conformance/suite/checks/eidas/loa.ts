@@ -17,8 +17,16 @@ async function loaCheck(
 ): Promise<Outcome> {
   if (ctx.idp === undefined) return skip('no suite IdP is registered (--idp-id)');
   const out = await ctx.login({ authorize, overrides: { authnContextClassRef: asserted } });
-  if (refusedWithoutCode(out, ctx.target)) return judge(true, { sent, expected, observed: describe(out) });
-  if (out.code === null) return judge(false, { sent, expected, observed: describe(out) });
+  // a refusal proves something only once the Response asserting that LoA reached the ACS: one at the authorization
+  // request (this client may not ask for that level) says nothing about the asserted LoA
+  if (out.acsForm !== undefined && refusedWithoutCode(out, ctx.target))
+    return judge(true, { sent, expected, observed: describe(out) });
+  if (out.code === null)
+    return judge(false, {
+      sent,
+      expected,
+      observed: `${describe(out)}${out.acsForm === undefined ? '; refused before the Response reached the ACS: this proves nothing about it' : ''}`,
+    });
   const tokens = await ctx.rp.exchange(out.code, out.request);
   const acr =
     typeof tokens.json.id_token === 'string'

@@ -78,7 +78,7 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     title: 'SPType is published in the metadata or the request, not both',
     source: 'eIDAS SAML Message Format §2.2 (EID-R5)',
     run: async (_ctx, ev) => {
-      const inRequest = /SPType(?:\s[^>]*)?>\s*(public|private)\s*</.test(ev.authnRequestXml ?? '');
+      const inRequest = /SPType(?:\s[^>]*)?>\s*(public|private)\s*</.test(requestOf(ev));
       const inMetadata = /SPType(?:\s[^>]*)?>\s*(public|private)\s*</.test(ev.metadataXml ?? '');
       return judge(inRequest !== inMetadata, {
         sent: 'the AuthnRequest and SP metadata',
@@ -92,7 +92,7 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     title: 'RequestedAttributes holds the natural-person minimum data set, required',
     source: 'eIDAS SAML Attribute Profile §2.2 (EID-R3)',
     run: async (_ctx, ev) => {
-      const xml = ev.authnRequestXml ?? '';
+      const xml = requestOf(ev);
       const missing = MINIMUM_SET.filter(
         (uri) =>
           !new RegExp(
@@ -115,7 +115,7 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     title: 'ForceAuthn="true" and not passive',
     source: 'eIDAS SAML Message Format §2.3 (EID-R1)',
     run: async (_ctx, ev) => {
-      const root = element(ev.authnRequestXml ?? '', 'AuthnRequest');
+      const root = element(requestOf(ev), 'AuthnRequest');
       const force = root === undefined ? undefined : attr(root.attrs, 'ForceAuthn');
       const passive = root === undefined ? undefined : attr(root.attrs, 'IsPassive');
       return judge(force === 'true' && passive !== 'true', {
@@ -130,7 +130,7 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     title: 'NameIDPolicy Format is persistent, transient or unspecified',
     source: 'eIDAS SAML Message Format §2.3 (EID-R4)',
     run: async (_ctx, ev) => {
-      const policy = element(ev.authnRequestXml ?? '', 'NameIDPolicy');
+      const policy = element(requestOf(ev), 'NameIDPolicy');
       const format = policy === undefined ? undefined : attr(policy.attrs, 'Format');
       const allowed = [
         'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
@@ -149,7 +149,7 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     title: 'The AuthnRequest is signed with RSASSA-PSS or ECDSA, SHA-256 or better',
     source: 'eIDAS Cryptographic Requirements §2 (EID-C1); eIDAS-Node signature.algorithm.whitelist',
     run: async (_ctx, ev) => {
-      const method = attr(element(ev.authnRequestXml ?? '', 'SignatureMethod')?.attrs ?? '', 'Algorithm') ?? '(none)';
+      const method = attr(element(requestOf(ev), 'SignatureMethod')?.attrs ?? '', 'Algorithm') ?? '(none)';
       const ok = /xmldsig-more#(sha(256|384|512)-rsa-MGF1|ecdsa-sha(256|384|512))$/.test(method);
       return judge(ok, {
         sent: 'the AuthnRequest',
@@ -159,3 +159,13 @@ export const eidasRequestChecks: readonly CheckDefinition[] = [
     },
   }),
 ];
+
+/**
+ * The AuthnRequest the evidence captured; throws (the check fails, saying why) when none was: judged on an empty
+ * request, "no NameIDPolicy" or "SPType only in the metadata" would pass proving nothing.
+ */
+function requestOf(ev: { authnRequestXml: string | undefined }): string {
+  if (ev.authnRequestXml === undefined)
+    throw new Error('no AuthnRequest was captured (the login did not reach the IdP): the check would judge nothing');
+  return ev.authnRequestXml;
+}

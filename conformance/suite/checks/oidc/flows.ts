@@ -117,6 +117,22 @@ export function refusedHop(hop: FirstHop, redirectUri: string): boolean {
   return hop.location.href.startsWith(redirectUri) && error !== null && !NOT_A_REFUSAL.has(error);
 }
 
+/**
+ * Answers about the session or the person (OIDC Core §3.1.2.6): a silent request refused with one of them was not
+ * refused for its own parameters (a risk engine declining silent logins to the suite answers them to every request).
+ */
+const SESSION_ANSWERS: ReadonlySet<string> = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+]);
+
+/** {@link refusedHop}, and not with an answer about the session: the request's parameters were what was refused. */
+export function refusedForItsParameters(hop: FirstHop, redirectUri: string): boolean {
+  return refusedHop(hop, redirectUri) && !SESSION_ANSWERS.has(hop.params.get('error') ?? '');
+}
+
 /** Describes a token-endpoint answer without echoing tokens. */
 export function describeTokenAnswer(answer: JsonAnswer): string {
   const error = typeof answer.json.error === 'string' ? ` error=${answer.json.error}` : '';

@@ -4,9 +4,17 @@
  */
 import { randomValue, s256 } from '../../parties/rp.ts';
 import { judge, type CheckDefinition } from '../../types.ts';
-import { describeHop, describeTokenAnswer, firstHop, freshCode, refusedHop, sessionBrowser } from './flows.ts';
+import {
+  describeHop,
+  describeTokenAnswer,
+  firstHop,
+  freshCode,
+  refusedForItsParameters,
+  sessionBrowser,
+} from './flows.ts';
 
-const NO_CODE = 'error redirect (invalid_request) or an error page, no code';
+const NO_CODE =
+  'error redirect (invalid_request) or an error page, no code (login_required and the like refuse the session, not the PKCE parameters)';
 
 /** The PKCE checks. */
 export const pkceChecks: readonly CheckDefinition[] = [
@@ -24,7 +32,7 @@ export const pkceChecks: readonly CheckDefinition[] = [
         ctx.rp.authorization({ code_challenge: verifier, code_challenge_method: 'plain', prompt: 'none' }).url,
         browser,
       );
-      return judge(refusedHop(hop, ctx.rp.client.redirectUri), {
+      return judge(refusedForItsParameters(hop, ctx.rp.client.redirectUri), {
         sent: 'code_challenge=<verifier>, code_challenge_method=plain (session present)',
         expected: NO_CODE,
         observed: describeHop(hop),
@@ -44,7 +52,7 @@ export const pkceChecks: readonly CheckDefinition[] = [
         ctx.rp.authorization({ code_challenge: null, code_challenge_method: null, prompt: 'none' }).url,
         browser,
       );
-      return judge(refusedHop(hop, ctx.rp.client.redirectUri), {
+      return judge(refusedForItsParameters(hop, ctx.rp.client.redirectUri), {
         sent: 'no code_challenge (session present)',
         expected: NO_CODE,
         observed: describeHop(hop),
@@ -68,7 +76,7 @@ export const pkceChecks: readonly CheckDefinition[] = [
       const sent = 'code_challenge without code_challenge_method; if a code comes, code_verifier = the challenge';
       const code = hop.params.get('code');
       if (code === null)
-        return judge(refusedHop(hop, ctx.rp.client.redirectUri), {
+        return judge(refusedForItsParameters(hop, ctx.rp.client.redirectUri), {
           sent,
           expected: 'refused, or the code needs S256',
           observed: describeHop(hop),

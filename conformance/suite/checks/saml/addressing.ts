@@ -11,8 +11,14 @@ const CORE = 'SAML 2.0 core';
 
 async function sp(ctx: SuiteContext): Promise<{ entityId: string; acs: string }> {
   const xml = (await ctx.spMetadata()) ?? '';
-  const entityId = /entityID="([^"]+)"/.exec(xml)?.[1] ?? '';
-  const acs = /AssertionConsumerService[^>]*Location="([^"]+)"/.exec(xml)?.[1] ?? '';
+  const entityId = /entityID="([^"]+)"/.exec(xml)?.[1];
+  const acs = /AssertionConsumerService[^>]*Location="([^"]+)"/.exec(xml)?.[1];
+  // without them, the look-alike Audience or Recipient would be "/", which any deployment refuses: the check would
+  // pass proving nothing
+  if (entityId === undefined || acs === undefined)
+    throw new Error(
+      "the deployment's SP metadata could not be read (its entityID and ACS): the look-alike proves nothing",
+    );
   return { entityId, acs };
 }
 
