@@ -81,8 +81,7 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
     query_timeout: statementTimeout + 1_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? POOL_DEFAULTS.connectionTimeoutMs,
     idleTimeoutMillis: options.idleTimeoutMs ?? POOL_DEFAULTS.idleTimeoutMs,
-    idle_in_transaction_session_timeout:
-      options.idleInTransactionTimeoutMs ?? POOL_DEFAULTS.idleInTransactionTimeoutMs,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? POOL_DEFAULTS.idleInTransactionTimeoutMs,
     keepAlive: true,
   });
   const onError = options.onError ?? (() => undefined);

@@ -287,34 +287,48 @@ test.serial('each change of the registry is audited before it is made, naming wh
   t.truthy(added[0]!.source);
 });
 
-test.serial('metadata fetched by URL with no trust anchor is loaded, and warned about at boot and by add', async (t) => {
-  t.truthy(running.gateway.services.adapters.get('unanchored'), 'loaded: not refused');
-  t.regex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"unanchored"/);
-  t.regex(recentLogLines(), /"code":"SAML_METADATA_ENTITY_UNPINNED".*"idp":"unanchored"/, 'an earlier row without entityId');
-  t.notRegex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"(demo-idp|mairie)"/, 'files are not warned');
-  t.is((await cli('remove', 'unanchored')).code, 0);
-  const entry = join(dir, 'unanchored.json');
-  writeFileSync(
-    entry,
-    JSON.stringify({
-      id: 'unanchored',
-      displayName: 'Unanchored',
-      metadataUrl: 'https://127.0.0.1:1/md',
-      entityId: 'https://unanchored.example/md',
-      maxLoa: 'http://eidas.europa.eu/LoA/low',
-    }),
-  );
-  const { entityId: _pinned, ...unpinned } = JSON.parse(readFileSync(entry, 'utf8')) as Record<string, unknown>;
-  writeFileSync(entry, JSON.stringify(unpinned));
-  const refused = await cli('add', entry);
-  t.is(refused.code, 1, 'add refuses metadata by URL without its entityId');
-  t.regex(refused.stderr, /^error CONFIG_INVALID.*entityId/s);
-  writeFileSync(entry, JSON.stringify({ ...unpinned, entityId: 'https://unanchored.example/md' }));
-  const added = await cli('add', entry);
-  t.is(added.code, 0, added.stderr);
-  t.regex(added.stderr, /^warning: unanchored: metadata fetched from https:\/\/127\.0\.0\.1:1\/md with no trust anchor/m);
-  t.is((await cli('remove', 'unanchored')).code, 0);
-});
+test.serial(
+  'metadata fetched by URL with no trust anchor is loaded, and warned about at boot and by add',
+  async (t) => {
+    t.truthy(running.gateway.services.adapters.get('unanchored'), 'loaded: not refused');
+    t.regex(recentLogLines(), /"code":"SAML_METADATA_UNANCHORED".*"idp":"unanchored"/);
+    t.regex(
+      recentLogLines(),
+      /"code":"SAML_METADATA_ENTITY_UNPINNED".*"idp":"unanchored"/,
+      'an earlier row without entityId',
+    );
+    t.notRegex(
+      recentLogLines(),
+      /"code":"SAML_METADATA_UNANCHORED".*"idp":"(demo-idp|mairie)"/,
+      'files are not warned',
+    );
+    t.is((await cli('remove', 'unanchored')).code, 0);
+    const entry = join(dir, 'unanchored.json');
+    writeFileSync(
+      entry,
+      JSON.stringify({
+        id: 'unanchored',
+        displayName: 'Unanchored',
+        metadataUrl: 'https://127.0.0.1:1/md',
+        entityId: 'https://unanchored.example/md',
+        maxLoa: 'http://eidas.europa.eu/LoA/low',
+      }),
+    );
+    const { entityId: _pinned, ...unpinned } = JSON.parse(readFileSync(entry, 'utf8')) as Record<string, unknown>;
+    writeFileSync(entry, JSON.stringify(unpinned));
+    const refused = await cli('add', entry);
+    t.is(refused.code, 1, 'add refuses metadata by URL without its entityId');
+    t.regex(refused.stderr, /^error CONFIG_INVALID.*entityId/s);
+    writeFileSync(entry, JSON.stringify({ ...unpinned, entityId: 'https://unanchored.example/md' }));
+    const added = await cli('add', entry);
+    t.is(added.code, 0, added.stderr);
+    t.regex(
+      added.stderr,
+      /^warning: unanchored: metadata fetched from https:\/\/127\.0\.0\.1:1\/md with no trust anchor/m,
+    );
+    t.is((await cli('remove', 'unanchored')).code, 0);
+  },
+);
 
 test.serial('an entry replaced while disabled stays disabled: add never puts it back in service', async (t) => {
   const other = await createTestIdp({ entityId: 'https://compromised.example/md' });

@@ -62,7 +62,18 @@ test('an IdP amr map with an unknown LoA or value is refused at boot, naming the
   };
   const withAmr = (amr: unknown) => ({
     ...base,
-    saml: { idps: [{ id: 'idp', displayName: 'IdP', metadataUrl: 'https://idp.example/md', entityId: 'https://idp.example/md', maxLoa: HIGH, amr }] },
+    saml: {
+      idps: [
+        {
+          id: 'idp',
+          displayName: 'IdP',
+          metadataUrl: 'https://idp.example/md',
+          entityId: 'https://idp.example/md',
+          maxLoa: HIGH,
+          amr,
+        },
+      ],
+    },
   });
   const env = {
     DB: 'postgres://x',
