@@ -89,7 +89,7 @@ export async function upstreamAnswered(
         // an answer already consumed fails no login: the post that consumed it may be this login's own, still
         // going on (a double submit), and its refusal racing that post's claim must not end the person's login
         if (code === route.codes.replayed && error.loginId === undefined)
-          return answerReplay(ctx, services, code, await ofThisBrowser(), `adapter:${target.idp}`);
+          return reject(ctx, services, code, await ofThisBrowser(), `adapter:${target.idp}`, false);
         return refuse(code, error.loginId ?? (await ofThisBrowser()), `adapter:${target.idp}`);
       }
       throw error;
@@ -200,7 +200,7 @@ function settledOf<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
  * RelayState names when it arrives in the browser that started that login (same binding cookie): the RP
  * then learns the login failed. From any other browser it is not attributed (no one can fail, or learn
  * about, someone else's login). An answer already consumed (the route's `replayed` code) fails no login, whatever
- * the browser: the post that consumed it may be this login's own (`answerReplay`).
+ * the browser: the post that consumed it may be this login's own (`reject`).
  */
 async function sameBrowserLogin(
   services: Services,
@@ -211,19 +211,28 @@ async function sameBrowserLogin(
   return login?.browserBinding !== undefined && bindings.includes(login.browserBinding) ? loginId : undefined;
 }
 
+/**
+ * A refused answer: its login (when known) is failed with the code and the browser sent to its resume, where the RP
+ * is told; else the refusal is audited `REJECTED` and answered with its page. `failsLogin: false` (an answer already
+ * consumed, the route's `replayed` code): audited under its login, answered with the page, and no login moved. Not
+ * sent on to the login's resume either: two resumes of one login racing its decision can lose its outcome (the one
+ * that takes it without the claim), which a duplicate sent there made likely (a test saw four duplicates end with no
+ * code at all).
+ */
 async function reject(
   ctx: Context,
   services: Services,
   code: ErrorCode,
   loginId: string | undefined,
   component: string,
+  failsLogin = true,
 ): Promise<void> {
   const requestId = ctx.state.requestId as string;
   services.metrics.upstreamRejected(code);
   // a refused answer charges the failures buckets, 303 or not; a dependency gone away (a 503 code: Redis failing
   // over) is no failure of the person's, and charges nothing
   if (code !== 'RATE_LIMITED' && errorSpec(code).status !== 503) markFailed(ctx);
-  const record = loginId ? await services.flow.get(loginId).catch(() => null) : null;
+  const record = loginId && failsLogin ? await services.flow.get(loginId).catch(() => null) : null;
   if (loginId && record && !['COMPLETED', 'FAILED', 'DENIED'].includes(record.state)) {
     // the login failed with the code; when it cannot be now (another request holds it, or its state does not go
     // to FAILED), the refusal is still audited, below, and answered with its page
@@ -252,33 +261,6 @@ async function reject(
   // the page answers with the code's registry status (RATE_LIMITED 429, a refusal 400, an IdP unavailable 503,
   // a fault of ours 500 — whose code the error handler does not expose), never a blanket 400
   if (code === 'RATE_LIMITED') throw new GatewayError(code, 429, 'Too many requests; retry in a moment.');
-  throw new GatewayError(code, errorSpec(code).status, 'The answer from the identity provider was refused.');
-}
-
-/**
- * An answer already consumed (the route's `replayed` code): audited `REJECTED` with its code, under the login of its
- * browser when it is one (`loginId`), and answered with the error page; it moves no login. Not sent on to the login's
- * resume: two resumes of one login racing its decision can lose its outcome (the one that takes it without the claim),
- * which a duplicate sent there made likely (a test saw four duplicates end with no code at all).
- */
-async function answerReplay(
-  ctx: Context,
-  services: Services,
-  code: ErrorCode,
-  loginId: string | undefined,
-  component: string,
-): Promise<void> {
-  const requestId = ctx.state.requestId as string;
-  services.metrics.upstreamRejected(code);
-  markFailed(ctx);
-  await services.audit.append({
-    sessionId: loginId ?? `request:${requestId}`,
-    from: null,
-    to: 'REJECTED',
-    component,
-    errorCode: code,
-    requestId,
-  });
   throw new GatewayError(code, errorSpec(code).status, 'The answer from the identity provider was refused.');
 }
 
