@@ -1,7 +1,7 @@
 /**
  * `node gateway/main.ts [--config FILE]` (or GW_CONFIG): validates the configuration, boots the gateway,
  * listens on the configured loopback/host address (and, when `ops.enabled`, the operations listener on
- * `ops.listen`: admin API, /metrics, /ready), and shuts down gracefully on SIGINT/SIGTERM
+ * `ops.listen`: admin API, /metrics, /ready), and shuts down gracefully on SIGINT/SIGTERM/SIGHUP
  * (stops accepting, finishes in-flight requests, then releases PostgreSQL, Redis and the HSM).
  *
  * With `workers` > 1 (default: the number of cores) this process is the cluster primary (cluster/primary.ts):
@@ -135,4 +135,6 @@ async function serveGateway(config: GatewayConfig): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // a closed terminal or a service manager's reload: the same drain, never Node's default (an exit, no drain)
+  process.on('SIGHUP', () => stop('SIGHUP'));
 }

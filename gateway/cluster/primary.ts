@@ -11,7 +11,7 @@
  *   worker has lived 60 s), each death and restart logged; a worker whose configuration is not the one the cluster
  *   started with (the file or a secret changed meanwhile: config-fingerprint.ts) refuses to serve and is not replaced,
  *   and with no worker left the primary exits with that code (78) for its supervisor to start it on the new one;
- * - SIGTERM/SIGINT are forwarded as SIGTERM to every worker, which drains (stops accepting, finishes
+ * - SIGTERM/SIGINT/SIGHUP are forwarded as SIGTERM to every worker, which drains (stops accepting, finishes
  *   in-flight requests, releases its resources); the primary exits when all have, 1 if one failed;
  * - answers the workers' /metrics requests with every worker's registry aggregated (cluster-metrics.ts).
  */
@@ -110,6 +110,8 @@ export function runClusterPrimary(options: { workers: number; logLevel: string; 
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // a closed terminal or a service manager's reload: the same drain, never Node's default (an exit, no drain)
+  process.on('SIGHUP', () => stop('SIGHUP'));
 
   for (let i = 0; i < options.workers; i += 1) fork();
   logger.info({ workers: options.workers }, 'gateway cluster primary: forking workers');
