@@ -183,7 +183,8 @@ async function main(argv: string[]): Promise<number> {
         // an entry replaced while disabled (a compromised key) stays disabled: running gateways hold the entry they
         // booted with, and re-enabling it here put its old keys back in service at once, everywhere
         const replacing = rows.find((row) => row.id === entry!.id);
-        const keptDisabled = replacing?.state === 'disabled';
+        // (removed: the running gateways still hold it, and their reconcile would enable it)
+        const keptDisabled = replacing?.state === 'disabled' || replacing?.state === 'removed';
         const state = keptDisabled || !entry!.enabled ? 'disabled' : 'enabled';
         await audited(entry!.id, 'IDP_ADDED', {
           state,

@@ -88,8 +88,10 @@ export async function upstreamAnswered(
         const ofThisBrowser = () => sameBrowserLogin(services, target.loginId, bindings).catch(() => undefined);
         // an answer already consumed fails no login: the post that consumed it may be this login's own, still
         // going on (a double submit), and its refusal racing that post's claim must not end the person's login
-        if (code === route.codes.replayed && error.loginId === undefined)
+        if (code === route.codes.replayed && error.loginId === undefined) {
+          refusing = true; // an audit failure below is no dependency outage of the login's: nothing fails it
           return reject(ctx, services, code, await ofThisBrowser(), `adapter:${target.idp}`, false);
+        }
         return refuse(code, error.loginId ?? (await ofThisBrowser()), `adapter:${target.idp}`);
       }
       throw error;

@@ -40,6 +40,8 @@ export async function grantRuntime(pool: Pool, role: string): Promise<string[]> 
   const special = new Set<string>([...APPEND_ONLY, ...READ_ONLY]);
   const statements = [
     `grant usage on schema ${await schemaOf(pool)} to ${quoted}`,
+    // no role but the owner makes objects where the owner's functions look (PostgreSQL 14 and older let every role)
+    `revoke create on schema ${await schemaOf(pool)} from public`,
     ...rows
       .filter((r) => !special.has(r.table))
       .map((r) => `grant select, insert, update, delete on "${r.table}" to ${quoted}`),
@@ -48,6 +50,8 @@ export async function grantRuntime(pool: Pool, role: string): Promise<string[]> 
     ...READ_ONLY.map((table) => `revoke insert, update, delete, truncate on ${table} from ${quoted}`),
     ...READ_ONLY.map((table) => `grant select on ${table} to ${quoted}`),
     `grant usage, select on all sequences in schema ${await schemaOf(pool)} to ${quoted}`,
+    // the partition upkeep runs as the owner (migration 0910): no other role may call it
+    `grant execute on function session_records_maintain(timestamptz, interval, interval) to ${quoted}`,
     // the tables the owner makes later: the day partitions of the session store (its upkeep runs as the owner),
     // and a later version's, until this command runs again after that upgrade
     `alter default privileges in schema ${await schemaOf(pool)} grant select, insert, update, delete on tables to ${quoted}`,

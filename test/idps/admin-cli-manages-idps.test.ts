@@ -351,5 +351,10 @@ test.serial('an entry replaced while disabled stays disabled: add never puts it 
   t.is(replaced.code, 0, replaced.stderr);
   t.regex(replaced.stdout, /^replaced compromised, kept disabled: restart the gateways/m);
   t.regex((await cli('list')).stdout, /^compromised legacy disabled /m);
+  // removed, then added again: running gateways still hold the old entry, and their reconcile would enable it
+  t.is((await cli('remove', 'compromised')).code, 0);
+  const readded = await cli('add', entry);
+  t.regex(readded.stdout, /^replaced compromised, kept disabled/m);
+  t.regex((await cli('list')).stdout, /^compromised legacy disabled /m);
   t.is((await cli('remove', 'compromised')).code, 0);
 });

@@ -5,9 +5,23 @@
 -- (set back, every later insert collided on its seq and the whole fleet spooled); the checkpoints and the head
 -- cannot be truncated. A role that owns the tables can still disable triggers: the boot warns about it
 -- (`AUDIT_LOG_OWNED_BY_GATEWAY`).
-alter function audit_log_chain() security definer set search_path from current;
-alter function session_records_maintain(timestamptz, interval, interval)
-  security definer set search_path from current;
+-- Their search path is the tables' schema (where the upkeep creates partitions), then the session's temporary schema
+-- named last (pg_catalog is searched first when not named): left out, the temporary schema is searched first, and a
+-- runtime role's temporary `audit_chain_head` (with a trigger of its own) would run its code as the owner. The upkeep
+-- is the runtime role's and the owner's alone (its drops are the owner's).
+do $$
+begin
+  execute format(
+    'alter function audit_log_chain() security definer set search_path = %I, pg_temp',
+    current_schema()
+  );
+  execute format(
+    'alter function session_records_maintain(timestamptz, interval, interval) security definer set search_path = %I, pg_temp',
+    current_schema()
+  );
+end
+$$;
+revoke execute on function session_records_maintain(timestamptz, interval, interval) from public;
 
 create function audit_chain_head_moves_forward() returns trigger
 language plpgsql as $$

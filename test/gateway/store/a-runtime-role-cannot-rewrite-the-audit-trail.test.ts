@@ -57,6 +57,32 @@ test.serial('a runtime role runs a login and cannot change the audit trail; the 
     'truncate audit_log',
   ])
     await t.throwsAsync(runtime.query(sql), { message: /permission denied|must be owner/ }, sql);
+  // a temporary table of the runtime role's named as the head is never the one the chain (run as the owner) moves
+  const client = await runtime.connect();
+  try {
+    await client.query('create temporary table audit_chain_head (id boolean, seq bigint, hash bytea)');
+    await client.query("insert into audit_chain_head values (true, 999999, '\\x00')");
+    const beforeTemp = await head();
+    await client.query(
+      "insert into audit_log (session_id, to_state, component, record_id, digest) values ('rt-2', 'INITIATED', 'test', gen_random_uuid(), sha256('rt-2'))",
+    );
+    t.is(await head(), beforeTemp + 1, 'the real head moved');
+    t.is(Number((await client.query('select seq from pg_temp.audit_chain_head')).rows[0].seq), 999999);
+  } finally {
+    client.release(true);
+  }
+  // another role of the database (monitoring, reporting) cannot run the partition upkeep as the owner
+  const other = `gw_other_${randomBytes(4).toString('hex')}`;
+  await owner.query(`create role ${other} login password 'other-password'`);
+  const otherUrl = new URL(ownerUrl);
+  otherUrl.username = other;
+  otherUrl.password = 'other-password';
+  const stranger = createPool(otherUrl.toString());
+  t.teardown(() => stranger.end());
+  await t.throwsAsync(
+    stranger.query("select session_records_maintain(now() + interval '100 years', interval '0', interval '0')"),
+    { message: /permission denied/ },
+  );
   // the head only moves forward, even for the owner (short of switching triggers off)
   await t.throwsAsync(owner.query('update audit_chain_head set seq = seq - 1'), {
     message: /moves one record forward/,
